@@ -1,0 +1,174 @@
+//! The one diagnostic model shared by `check`, the linter, the runtime and the language server.
+
+use crate::codes::{self, Rule};
+use crate::source::Span;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Only shown on request (HAProxy's `-dD` diagnostics, hints).
+    Hint,
+    /// Informational (HAProxy's `[NOTICE]`).
+    Notice,
+    /// The config works but something is probably wrong (HAProxy's `[WARNING]`).
+    Warning,
+    /// The config is rejected (HAProxy's `[ALERT]`).
+    Error,
+}
+
+impl Severity {
+    /// HAProxy's bracketed label for this severity.
+    pub fn haproxy_label(self) -> &'static str {
+        match self {
+            Severity::Error => "ALERT",
+            Severity::Warning => "WARNING",
+            Severity::Notice => "NOTICE",
+            Severity::Hint => "DIAG",
+        }
+    }
+}
+
+/// How HAProxy shapes the location part of the message, so `--format haproxy` is byte-compatible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HaproxyForm {
+    /// `parsing [file:line] : message` (most parser messages).
+    Parsing,
+    /// `parsing [file:line]: message` (a few sites have no space before the colon).
+    ParsingTight,
+    /// `[file:line] : message`.
+    FileLine,
+    /// The message alone, without location (post-parse checks).
+    Bare,
+}
+
+/// A secondary location with its own label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One text replacement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+/// A machine-applicable fix: a title and the edits that make it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable code from [`codes::RULES`].
+    pub code: &'static str,
+    pub severity: Severity,
+    /// The message, worded as HAProxy words it where HAProxy has the same check.
+    pub message: String,
+    /// Where the problem is; `None` only for problems with no place in a file.
+    pub span: Option<Span>,
+    /// Short text shown under the caret.
+    pub label: String,
+    pub secondary: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+    pub haproxy_form: HaproxyForm,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the rule's default severity.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        let severity = codes::rule(code).map_or(Severity::Error, |r: &Rule| r.severity);
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            span: None,
+            label: String::new(),
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+            fix: None,
+            haproxy_form: HaproxyForm::Parsing,
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.secondary.push(Label { span, message: message.into() });
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn fix(mut self, title: impl Into<String>, edits: Vec<Edit>) -> Self {
+        self.fix = Some(Fix { title: title.into(), edits });
+        self
+    }
+
+    pub fn form(mut self, form: HaproxyForm) -> Self {
+        self.haproxy_form = form;
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// A growing list of diagnostics, passed down through every compiler stage.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.items.iter()
+    }
+}

@@ -1,0 +1,14 @@
+//! hapee's HAProxy 2.7 configuration compiler.
+//!
+//! Pipeline: [`source`] files → [`lexer`] words → lossless [`syntax`] tree (with `.if` blocks
+//! evaluated) → typed IR with HAProxy's checks → [`plan`] for the runtime. Every stage reports
+//! [`diagnostic::Diagnostic`]s instead of failing; nothing here panics on input or does network I/O.
+
+pub mod codes;
+pub mod diagnostic;
+pub mod registry;
+pub mod source;
+pub mod syntax;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use source::{FileId, SourceDb, Span};

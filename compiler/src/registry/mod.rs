@@ -1,0 +1,244 @@
+//! The keyword registry: one data row per HAProxy 2.7 keyword.
+//!
+//! Sections, global and proxy directives, bind and server options, rule actions, sample fetches
+//! and converters. The parser, the checker, the language server, the anonymizer and the generated
+//! docs all read these tables; nothing else hard-codes keyword knowledge.
+
+use serde::Serialize;
+
+/// Lifecycle status of a keyword in HAProxy 2.7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "status")]
+pub enum Status {
+    Stable,
+    /// Needs `expose-experimental-directives` in `global`.
+    Experimental,
+    /// Still accepted; `replacement` says what to use instead.
+    Deprecated { replacement: &'static str },
+    /// Rejected by HAProxy 2.7; `replacement` says what to use instead.
+    Removed { since: &'static str, replacement: &'static str },
+}
+
+/// The kinds of sections HAProxy 2.7 knows. Used as bit positions in [`Sections`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionKind {
+    Global,
+    Defaults,
+    Frontend,
+    Backend,
+    Listen,
+    Userlist,
+    Peers,
+    Mailers,
+    NamespaceList,
+    Resolvers,
+    Ring,
+    Cache,
+    HttpErrors,
+    LogForward,
+    Program,
+    FcgiApp,
+}
+
+impl SectionKind {
+    pub const ALL: [SectionKind; 16] = [
+        SectionKind::Global,
+        SectionKind::Defaults,
+        SectionKind::Frontend,
+        SectionKind::Backend,
+        SectionKind::Listen,
+        SectionKind::Userlist,
+        SectionKind::Peers,
+        SectionKind::Mailers,
+        SectionKind::NamespaceList,
+        SectionKind::Resolvers,
+        SectionKind::Ring,
+        SectionKind::Cache,
+        SectionKind::HttpErrors,
+        SectionKind::LogForward,
+        SectionKind::Program,
+        SectionKind::FcgiApp,
+    ];
+
+    /// The keyword that opens the section.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SectionKind::Global => "global",
+            SectionKind::Defaults => "defaults",
+            SectionKind::Frontend => "frontend",
+            SectionKind::Backend => "backend",
+            SectionKind::Listen => "listen",
+            SectionKind::Userlist => "userlist",
+            SectionKind::Peers => "peers",
+            SectionKind::Mailers => "mailers",
+            SectionKind::NamespaceList => "namespace_list",
+            SectionKind::Resolvers => "resolvers",
+            SectionKind::Ring => "ring",
+            SectionKind::Cache => "cache",
+            SectionKind::HttpErrors => "http-errors",
+            SectionKind::LogForward => "log-forward",
+            SectionKind::Program => "program",
+            SectionKind::FcgiApp => "fcgi-app",
+        }
+    }
+
+    pub fn from_keyword(word: &str) -> Option<SectionKind> {
+        SectionKind::ALL.into_iter().find(|k| k.keyword() == word)
+    }
+
+    /// Sections that are proxies (carry rules, servers or binds).
+    pub fn is_proxy(self) -> bool {
+        matches!(self, SectionKind::Defaults | SectionKind::Frontend | SectionKind::Backend | SectionKind::Listen)
+    }
+}
+
+/// A set of [`SectionKind`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Sections(pub u32);
+
+impl Sections {
+    pub const NONE: Sections = Sections(0);
+    pub const fn of(kind: SectionKind) -> Sections {
+        Sections(1 << kind as u32)
+    }
+    pub const fn with(self, kind: SectionKind) -> Sections {
+        Sections(self.0 | 1 << kind as u32)
+    }
+    pub const fn contains(self, kind: SectionKind) -> bool {
+        self.0 & (1 << kind as u32) != 0
+    }
+    /// defaults, frontend, listen, backend.
+    pub const PROXIES: Sections = Sections::of(SectionKind::Defaults)
+        .with(SectionKind::Frontend)
+        .with(SectionKind::Listen)
+        .with(SectionKind::Backend);
+    /// Sections with a frontend side: defaults, frontend, listen.
+    pub const FRONT: Sections = Sections::of(SectionKind::Defaults).with(SectionKind::Frontend).with(SectionKind::Listen);
+    /// Sections with a backend side: defaults, listen, backend.
+    pub const BACK: Sections = Sections::of(SectionKind::Defaults).with(SectionKind::Listen).with(SectionKind::Backend);
+}
+
+/// The sample types of HAProxy's sample engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SampleType {
+    Any,
+    Bool,
+    Sint,
+    Addr,
+    Ipv4,
+    Ipv6,
+    Str,
+    Bin,
+    Meth,
+}
+
+impl SampleType {
+    /// Whether a sample of type `self` can feed an input expecting `to` (HAProxy's cast matrix).
+    pub fn casts_to(self, to: SampleType) -> bool {
+        use SampleType::*;
+        match (self, to) {
+            (_, Any) | (Any, _) => true,
+            (a, b) if a == b => true,
+            (Bool, Sint) | (Sint, Bool) => true,
+            (Bool | Sint, Str | Bin) => true,
+            (Sint, Addr | Ipv4 | Ipv6) => true,
+            (Ipv4, Addr | Ipv6 | Sint | Str | Bin) => true,
+            (Ipv6, Addr | Ipv4 | Str | Bin) => true,
+            (Addr, Ipv4 | Ipv6 | Str | Bin) => true,
+            (Str, Bool | Sint | Addr | Ipv4 | Ipv6 | Bin | Meth) => true,
+            (Bin, Str) => true,
+            (Meth, Str | Bin) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Types of the arguments of fetches and converters (HAProxy's `ARGT_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArgType {
+    Sint,
+    Str,
+    /// A backend name (defaults to the current proxy where HAProxy allows it).
+    Backend,
+    Frontend,
+    /// A stick-table name.
+    Table,
+    /// `backend/server` or a server of the current backend.
+    Server,
+    Userlist,
+    /// A regular expression.
+    Regex,
+    /// A variable name `scope.name`.
+    Var,
+    Ipv4,
+    Ipv6,
+    Msk4,
+    Msk6,
+    /// A duration with a unit (`10s`).
+    Time,
+    /// A size with a unit (`16k`).
+    Size,
+    /// A protocol buffer field number path (`1.2.3`).
+    PbufFieldNum,
+}
+
+/// Argument list of a fetch or converter: the types in order and how many are mandatory.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ArgSpec {
+    pub types: &'static [ArgType],
+    pub mandatory: u8,
+}
+
+impl ArgSpec {
+    pub const NONE: ArgSpec = ArgSpec { types: &[], mandatory: 0 };
+}
+
+/// Where a sample fetch can be used (a summary of HAProxy's `SMP_USE_*` bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FetchScope {
+    /// Available everywhere (constants, environment, internal state).
+    Internal,
+    /// Layer 4 on the client side: available from `tcp-request connection` on.
+    L4Client,
+    /// Layer 5 (TLS/session) on the client side: from `tcp-request session` on.
+    L5Client,
+    /// Request contents: `tcp-request content`, `http-request` and later.
+    L6Request,
+    /// HTTP request: `http-request` and later.
+    L7Request,
+    /// Response contents: `tcp-response content`, `http-response`.
+    L6Response,
+    /// HTTP response: `http-response`, `http-after-response`.
+    L7Response,
+    /// Server side connection (backend).
+    L4Server,
+    /// Only in logs (and `http-after-response`).
+    Log,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FetchDef {
+    pub name: &'static str,
+    pub args: ArgSpec,
+    pub output: SampleType,
+    pub scope: FetchScope,
+    pub doc: &'static str,
+    pub status: Status,
+    /// Whether hapee's runtime implements it.
+    pub runtime: bool,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ConverterDef {
+    pub name: &'static str,
+    pub args: ArgSpec,
+    pub input: SampleType,
+    pub output: SampleType,
+    pub doc: &'static str,
+    pub status: Status,
+    pub runtime: bool,
+}

@@ -1,0 +1,221 @@
+//! Source files, byte spans and line/column lookup.
+//!
+//! Every object the compiler produces points back into a [`SourceDb`] through a [`Span`], so that
+//! diagnostics, formatting, anonymizing and the language server all agree on positions.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Index of a file inside a [`SourceDb`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileId(pub u32);
+
+/// A half-open byte range `[start, end)` inside one file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Self {
+        Span { file, start: start as u32, end: end as u32 }
+    }
+
+    /// The smallest span covering both `self` and `other` (same file assumed).
+    pub fn cover(self, other: Span) -> Span {
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// One loaded configuration file.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The name as the user gave it (used in messages, like HAProxy does).
+    pub name: String,
+    pub text: String,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<u32>,
+}
+
+/// A 1-based line and column (column counted in characters, like editors and HAProxy carets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCol {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let mut line_starts = vec![0u32];
+        line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
+        SourceFile { name: name.into(), text, line_starts }
+    }
+
+    /// 0-based index of the line holding `offset`.
+    pub fn line_index(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let line = self.line_index(offset);
+        let start = self.line_starts[line] as usize;
+        let offset = offset.min(self.text.len());
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        LineCol { line: line as u32 + 1, col: col as u32 + 1 }
+    }
+
+    pub fn line_starts(&self) -> &[u32] {
+        &self.line_starts
+    }
+
+    /// Byte range of 0-based line `line`, without its line terminator.
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let start = self.line_starts[line] as usize;
+        let mut end = self.line_starts.get(line + 1).map_or(self.text.len(), |&e| e as usize);
+        let bytes = self.text.as_bytes();
+        if end > start && bytes[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        start..end
+    }
+
+    pub fn line_count(&self) -> usize {
+        // A trailing newline does not open a new line.
+        if self.text.ends_with('\n') {
+            self.line_starts.len() - 1
+        } else {
+            self.line_starts.len()
+        }
+    }
+}
+
+/// Every file of one compilation, in load order.
+#[derive(Clone, Debug, Default)]
+pub struct SourceDb {
+    files: Vec<SourceFile>,
+}
+
+/// Why a `-f` argument could not be loaded.
+#[derive(Debug)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // HAProxy's own wording, so scripts that grep for it keep working.
+        write!(f, "Could not open configuration file {} : {}", self.path.display(), io_reason(&self.error))
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+impl SourceDb {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        self.files.push(SourceFile::new(name, text));
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    /// Loads a `-f` argument: a file, or a directory whose `*.cfg` files are loaded in sorted order
+    /// (names starting with a dot are skipped, as HAProxy does).
+    pub fn load_path(&mut self, path: &Path) -> Result<Vec<FileId>, LoadError> {
+        let err = |error| LoadError { path: path.to_path_buf(), error };
+        let meta = std::fs::metadata(path).map_err(err)?;
+        if meta.is_dir() {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(err)?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    !name.starts_with('.') && name.find(".cfg").is_some_and(|i| i + 4 == name.len()) && p.is_file()
+                })
+                .collect();
+            names.sort();
+            let mut ids = Vec::new();
+            for p in names {
+                ids.push(self.load_file(&p)?);
+            }
+            Ok(ids)
+        } else {
+            Ok(vec![self.load_file(path)?])
+        }
+    }
+
+    fn load_file(&mut self, path: &Path) -> Result<FileId, LoadError> {
+        let bytes = std::fs::read(path).map_err(|error| LoadError { path: path.to_path_buf(), error })?;
+        // Configs are bytes to HAProxy; invalid UTF-8 is kept visible rather than rejected.
+        let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(self.add(path.display().to_string(), text))
+    }
+
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn text(&self, span: Span) -> &str {
+        self.file(span.file).text.get(span.range()).unwrap_or("")
+    }
+
+    pub fn line_col(&self, span: Span) -> LineCol {
+        self.file(span.file).line_col(span.start as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let f = SourceFile::new("a.cfg", "global\n  maxconn 10\n");
+        assert_eq!(f.line_col(0), LineCol { line: 1, col: 1 });
+        assert_eq!(f.line_col(9), LineCol { line: 2, col: 3 });
+        assert_eq!(f.line_count(), 2);
+        assert_eq!(&f.text[f.line_range(1)], "  maxconn 10");
+    }
+}

@@ -1,0 +1,1 @@
+//! The hapee language server.

@@ -1,0 +1,1 @@
+//! The hapee proxy runtime.

@@ -1,0 +1,1 @@
+//! Keyed anonymizer for HAProxy configurations and logs.
