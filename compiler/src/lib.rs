@@ -4,9 +4,12 @@
 //! evaluated) → typed IR with HAProxy's checks → [`plan`] for the runtime. Every stage reports
 //! [`diagnostic::Diagnostic`]s instead of failing; nothing here panics on input or does network I/O.
 
+pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod ir;
 pub mod registry;
+pub mod render;
 pub mod source;
 pub mod syntax;
 

@@ -1,1 +1,29 @@
-fn main() {}
+//! `hapee-lb`: check, run and anonymize HAProxy 2.7 configurations.
+//!
+//! Two command-line styles are accepted: subcommands (`hapee-lb check -f x.cfg`) and HAProxy's own
+//! flags (`hapee-lb -c -f x.cfg`, `-dC<key>`), so existing scripts and service files keep working.
+
+mod args;
+mod check;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    match args::parse(&argv) {
+        Ok(args::Command::Check(opts)) => ExitCode::from(check::run(&opts)),
+        Ok(args::Command::Help(text)) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Ok(args::Command::Version) => {
+            println!("hapee-lb {} (HAProxy 2.7 compatible)", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("hapee-lb: {message}");
+            eprintln!("Try 'hapee-lb --help'.");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The whole front end in one call: sources → syntax → model → checks.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::ir::{self, CheckOptions, Config};
+use crate::source::SourceDb;
+use crate::syntax::{self, Environment, SyntaxTree};
+
+/// Everything one compilation produced.
+pub struct Compilation {
+    pub db: SourceDb,
+    pub tree: SyntaxTree,
+    pub config: Config,
+    /// Syntax diagnostics first, then per-line semantic ones, then post-parse ones.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn has_warnings(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Warning)
+    }
+}
+
+/// Compiles already-loaded sources.
+pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
+    let (tree, mut diagnostics) = syntax::parse(&db, env);
+    let (config, semantic) = ir::analyze(&db, &tree, options);
+    diagnostics.extend(semantic);
+    Compilation { db, tree, config, diagnostics }
+}

@@ -1,0 +1,165 @@
+//! Walks the syntax tree once and builds the [`Config`] model, reporting per-line errors.
+
+use super::model::*;
+use super::{global, proxy, CheckOptions};
+use crate::diagnostic::{Diagnostic, HaproxyForm};
+use crate::registry::SectionKind;
+use crate::source::{SourceDb, Span};
+use crate::syntax::{Line, SyntaxTree, Word};
+
+/// The state shared by the statement handlers of every section.
+pub(super) struct Builder<'t> {
+    pub tree: &'t SyntaxTree,
+    pub options: &'t CheckOptions,
+    pub config: Config,
+    pub diags: Vec<Diagnostic>,
+    /// Index of the defaults section that new proxies inherit from (the last one declared).
+    pub last_defaults: Option<usize>,
+    /// Whether a section other than `global` was seen (some global keywords must come first).
+    pub seen_non_global: bool,
+    pub db: &'t SourceDb,
+    /// How each defaults section was used by regular proxies (frontend / backend capability).
+    pub defaults_use: Vec<Option<ProxyKind>>,
+}
+
+/// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
+pub(super) struct Stmt<'a> {
+    pub line: &'a Line,
+}
+
+impl<'a> Stmt<'a> {
+    pub fn word(&self, i: usize) -> &'a str {
+        self.line.words.get(i).map_or("", |w| w.value.as_str())
+    }
+
+    pub fn words(&self) -> &'a [Word] {
+        &self.line.words
+    }
+
+    pub fn len(&self) -> usize {
+        self.line.words.len()
+    }
+
+    /// Span of word `i`, or of the end of the line when it is missing.
+    pub fn span(&self, i: usize) -> Span {
+        match self.line.words.get(i) {
+            Some(w) => w.span,
+            None => {
+                let end = self.line.words.last().map_or(self.line.span, |w| w.span);
+                Span { file: end.file, start: end.end, end: end.end }
+            }
+        }
+    }
+
+    /// Span from word `i` to the last word.
+    pub fn span_from(&self, i: usize) -> Span {
+        let first = self.span(i);
+        self.line.words.last().map_or(first, |last| if i < self.len() { first.cover(last.span) } else { first })
+    }
+
+    pub fn spanned(&self, i: usize) -> Spanned<String> {
+        Spanned::new(self.word(i).to_string(), self.span(i))
+    }
+
+    pub fn spanned_from(&self, i: usize) -> Vec<Spanned<String>> {
+        self.line.words.iter().skip(i).map(Spanned::from_word).collect()
+    }
+
+    pub fn whole(&self) -> Span {
+        self.line.words.first().map_or(self.line.span, |f| self.span_from(0).cover(f.span))
+    }
+}
+
+impl<'t> Builder<'t> {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// `file:line` of a span, as HAProxy embeds it in messages.
+    pub fn location(&self, span: Span) -> String {
+        location(self.db, span)
+    }
+}
+
+/// `file:line` of a span, as HAProxy embeds it in messages.
+pub(super) fn location(db: &SourceDb, span: Span) -> String {
+    let f = db.file(span.file);
+    format!("{}:{}", f.name, f.line_col(span.start as usize).line)
+}
+
+/// Builds the model from the syntax tree.
+pub fn build(db: &SourceDb, tree: &SyntaxTree, options: &CheckOptions) -> (Config, Vec<Diagnostic>) {
+    let mut b = Builder {
+        tree,
+        options,
+        config: Config::default(),
+        diags: Vec::new(),
+        last_defaults: None,
+        seen_non_global: false,
+        db,
+        defaults_use: Vec::new(),
+    };
+    for section in &tree.sections {
+        let header = tree.header(section);
+        let head = Stmt { line: header };
+        match section.kind {
+            SectionKind::Global => {
+                for line in tree.body(section) {
+                    global::statement(&mut b, &Stmt { line });
+                }
+            }
+            kind if kind.is_proxy() => {
+                b.seen_non_global = true;
+                let Some(index) = proxy::open(&mut b, kind, &head) else {
+                    continue;
+                };
+                for line in tree.body(section) {
+                    proxy::statement(&mut b, index, &Stmt { line });
+                }
+            }
+            kind => {
+                b.seen_non_global = true;
+                let mut named = NamedSection {
+                    kind,
+                    name: (head.len() > 1).then(|| head.spanned(1)),
+                    header: head.whole(),
+                    members: Vec::new(),
+                    has_bind: false,
+                };
+                for line in tree.body(section) {
+                    global::other_section_statement(&mut b, &mut named, &Stmt { line });
+                }
+                b.config.sections.push(named);
+            }
+        }
+    }
+    (b.config, b.diags)
+}
+
+/// The `no`/`default` prefixes HAProxy accepts, and the error for any other use.
+pub(super) fn check_prefix(b: &mut Builder, stmt: &Stmt) -> usize {
+    let first = stmt.word(0);
+    if first != "no" && first != "default" {
+        return 0;
+    }
+    const ALLOWED: [&str; 7] =
+        ["option", "log", "busy-polling", "set-dumpable", "strict-limits", "insecure-fork-wanted", "numa-cpu-mapping"];
+    if !ALLOWED.contains(&stmt.word(1)) {
+        let d = Diagnostic::new(
+            "E102",
+            "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
+        );
+        b.push(d.at(stmt.span(0)).label("this prefix is not allowed here"));
+    }
+    1
+}
+
+/// HAProxy's `invalid_char`: the first character not allowed in a proxy or object name.
+pub(super) fn invalid_char(name: &str) -> Option<char> {
+    name.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
+}
+
+/// HAProxy reports a too-short message with this shape; used for all "missing argument" errors.
+pub(super) fn tight(d: Diagnostic) -> Diagnostic {
+    d.form(HaproxyForm::ParsingTight)
+}

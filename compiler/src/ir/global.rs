@@ -1,0 +1,155 @@
+//! The `global` section, and the statements of the non-proxy sections (userlist, peers, …).
+
+use super::build::{check_prefix, Builder, Stmt};
+use super::model::*;
+use super::proxy::removed;
+use super::values::parse_int;
+use super::{keywords, threads};
+use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
+use crate::registry::SectionKind;
+
+/// Trace sources of HAProxy 2.7 (QUIC ones included: hapee serves HTTP/3).
+pub const TRACE_SOURCES: [&str; 10] = ["check", "fcgi", "h1", "h2", "h3", "peers", "pt", "qmux", "quic", "stream"];
+
+pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
+    let at = check_prefix(b, stmt);
+    let keyword = stmt.word(at);
+    match keyword {
+        "nbthread" | "thread-groups" | "thread-group" => {
+            if b.seen_non_global {
+                b.push(
+                    Diagnostic::new(
+                        "E310",
+                        format!("'{keyword}' not allowed if a non-global section was previously defined. This parameter must be declared in the first global section"),
+                    )
+                    .at(stmt.span(0)),
+                );
+            } else {
+                threads::global_statement(b, stmt);
+            }
+        }
+        "nbproc" => {
+            b.push(
+                Diagnostic::new(
+                    "E311",
+                    "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.",
+                )
+                .at(stmt.whole())
+                .help("remove 'nbproc'; use 'nbthread' to choose the number of threads"),
+            );
+        }
+        "maxconn" => {
+            if let Some(v) = parse_int(stmt.word(1)) {
+                b.config.global.maxconn = Some(Spanned::new(v.clamp(0, u32::MAX as i64) as u32, stmt.span(1)));
+            }
+        }
+        "expose-experimental-directives" => b.config.global.expose_experimental = true,
+        "master-worker" => b.config.global.master_worker = true,
+        "log" if stmt.word(0) != "no" => b.config.global.has_log = true,
+        "tune.bufsize" => b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32),
+        "stats" => stats(b, stmt),
+        "lua-load" | "lua-load-per-thread" => {
+            if stmt.word(1).is_empty() {
+                let what = if keyword == "lua-load" { "a file name" } else { "a file" };
+                b.push(Diagnostic::new("E401", format!("'{keyword}' expects {what} as parameter.")).at(stmt.span(0)));
+            } else {
+                let args = stmt.words()[2..].iter().map(|w| w.value.clone()).collect();
+                b.config.global.lua_loads.push((stmt.spanned(1), args));
+            }
+        }
+        "trace" => trace(b, stmt),
+        _ => {}
+    }
+    keywords::check_statement(b, SectionKind::Global, stmt, at);
+}
+
+/// `stats socket|bind-process|timeout|maxconn …` in global.
+fn stats(b: &mut Builder, stmt: &Stmt) {
+    match stmt.word(1) {
+        "bind-process" => removed(b, stmt, 0, "'stats' is not supported anymore.", HaproxyForm::Parsing),
+        "socket" => {
+            b.config.global.stats_sockets.push(stmt.spanned(2));
+            let words = stmt.words();
+            if let Some(i) = words.iter().skip(3).position(|w| w.value == "process").map(|i| i + 3) {
+                let msg = format!(
+                    "'{} {}' in section 'global' : 'process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.",
+                    stmt.word(0),
+                    stmt.word(1),
+                    stmt.word(i + 1)
+                );
+                b.push(Diagnostic::new("E302", msg).at(stmt.span(i).cover(stmt.span(i + 1))));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The experimental `trace` directive, validated like the CLI command it mirrors.
+fn trace(b: &mut Builder, stmt: &Stmt) {
+    if !b.config.global.expose_experimental {
+        b.push(
+            Diagnostic::new("E320", "'trace' directive is experimental, must be allowed via a global 'expose-experimental-directives'")
+                .at(stmt.span(0))
+                .label("experimental")
+                .help("add 'expose-experimental-directives' in the global section before this line"),
+        );
+        return;
+    }
+    let source = stmt.word(1);
+    let report = |b: &mut Builder, code: &'static str, sev: Severity, msg: &str| {
+        b.push(Diagnostic::new(code, format!("'trace': {msg}")).at(stmt.whole()).severity(sev));
+    };
+    if source.is_empty() {
+        report(b, "W321", Severity::Warning, "Supported trace sources and states (.=stopped, w=waiting, R=running) :");
+        return;
+    }
+    if source == "0" {
+        report(b, "W321", Severity::Notice, "All traces now stopped");
+        return;
+    }
+    if !TRACE_SOURCES.contains(&source) {
+        report(b, "E322", Severity::Error, "No such trace source");
+        return;
+    }
+    let arg = stmt.word(3);
+    match stmt.word(2) {
+        "" => report(b, "W321", Severity::Warning, "Supported commands:"),
+        "event" | "pause" | "start" | "stop" | "sink" => {}
+        "level" => {
+            if !arg.is_empty() && !["error", "user", "proto", "state", "data", "developer"].contains(&arg) {
+                report(b, "E322", Severity::Error, "No such trace level");
+            }
+        }
+        "lock" => {
+            const LOCKS: [&str; 12] = [
+                "backend", "check", "connection", "frontend", "listener", "nothing", "server", "session", "stream", "thread", "h2c", "h2s",
+            ];
+            if !arg.is_empty() && !LOCKS.contains(&arg) && !arg.starts_with("quic") && !arg.starts_with("h") {
+                report(b, "E322", Severity::Error, "Unsupported lock-on criterion");
+            }
+        }
+        "verbosity" => {}
+        _ => report(b, "E322", Severity::Error, "Unknown trace command"),
+    }
+}
+
+/// Statements of userlist, peers, resolvers, ring, cache, http-errors, mailers, … sections.
+pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSection, stmt: &Stmt) {
+    let at = check_prefix(b, stmt);
+    match (section.kind, stmt.word(at)) {
+        (SectionKind::Userlist, "user" | "group") => section.members.push(stmt.spanned(1)),
+        (SectionKind::Peers, "peer" | "server") => section.members.push(stmt.spanned(1)),
+        (SectionKind::Peers, "bind") => section.has_bind = true,
+        (SectionKind::Peers, "table") => {
+            let name = stmt.spanned(1);
+            section.members.push(Spanned::new(format!("table:{}", name.value), name.span));
+        }
+        (SectionKind::Peers, "bind-process") | (SectionKind::LogForward, "bind-process") => {
+            removed(b, stmt, at, "'bind-process' is not supported anymore.", HaproxyForm::ParsingTight);
+            return;
+        }
+        (SectionKind::Mailers, "mailer") | (SectionKind::Resolvers, "nameserver") => section.members.push(stmt.spanned(1)),
+        _ => {}
+    }
+    keywords::check_statement(b, section.kind, stmt, at);
+}

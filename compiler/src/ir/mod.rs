@@ -1,0 +1,41 @@
+//! The typed model of a configuration, built from the syntax tree, with HAProxy's checks.
+//!
+//! [`build`] walks every active statement once: it resolves the keyword against the registry,
+//! records what later stages need in typed form (proxies, binds, servers, rules, names), and reports
+//! per-line errors. [`check`] then runs the post-parse checks HAProxy makes once every section is
+//! known (name resolution, inheritance rules, thread mapping, mode compatibility).
+
+mod bind;
+mod build;
+mod checks;
+mod global;
+mod keywords;
+mod model;
+mod proxy;
+mod rules;
+mod threads;
+pub mod values;
+
+pub use build::build;
+pub use model::*;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceDb;
+use crate::syntax::SyntaxTree;
+
+/// Options that change what the checks may look at.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// Skip checks that depend on the machine: files, certificates, name resolution.
+    pub no_env: bool,
+    /// The command line asked for master-worker mode (`-W`, `-Ws`).
+    pub master_worker: bool,
+}
+
+/// Builds the model and runs every check, returning the model and all diagnostics in source order
+/// for per-line ones, followed by post-parse ones.
+pub fn analyze(db: &SourceDb, tree: &SyntaxTree, options: &CheckOptions) -> (Config, Vec<Diagnostic>) {
+    let (config, mut diags) = build(db, tree, options);
+    diags.extend(checks::check(db, &config, options));
+    (config, diags)
+}

@@ -1,0 +1,379 @@
+//! Types of the configuration model. Every value remembers the span it came from.
+
+use crate::registry::SectionKind;
+use crate::source::Span;
+use crate::syntax::Word;
+use serde::Serialize;
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+impl Spanned<String> {
+    pub fn from_word(w: &Word) -> Self {
+        Spanned { value: w.value.clone(), span: w.span }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Tcp,
+    Http,
+    Health,
+    Log,
+    Spop,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Tcp => "tcp",
+            Mode::Http => "http",
+            Mode::Health => "health",
+            Mode::Log => "log",
+            Mode::Spop => "spop",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyKind {
+    Defaults,
+    Frontend,
+    Backend,
+    Listen,
+}
+
+impl ProxyKind {
+    pub fn from_section(kind: SectionKind) -> Option<ProxyKind> {
+        match kind {
+            SectionKind::Defaults => Some(ProxyKind::Defaults),
+            SectionKind::Frontend => Some(ProxyKind::Frontend),
+            SectionKind::Backend => Some(ProxyKind::Backend),
+            SectionKind::Listen => Some(ProxyKind::Listen),
+            _ => None,
+        }
+    }
+
+    /// Whether it accepts connections (HAProxy's `PR_CAP_FE`).
+    pub fn has_frontend(self) -> bool {
+        matches!(self, ProxyKind::Frontend | ProxyKind::Listen | ProxyKind::Defaults)
+    }
+
+    /// Whether it forwards to servers (HAProxy's `PR_CAP_BE`).
+    pub fn has_backend(self) -> bool {
+        matches!(self, ProxyKind::Backend | ProxyKind::Listen | ProxyKind::Defaults)
+    }
+
+    /// The word HAProxy uses in messages (`proxy_type_str`).
+    pub fn type_str(self) -> &'static str {
+        match self {
+            ProxyKind::Defaults => "defaults",
+            ProxyKind::Frontend => "frontend",
+            ProxyKind::Backend => "backend",
+            ProxyKind::Listen => "proxy",
+        }
+    }
+
+    pub fn section_keyword(self) -> &'static str {
+        match self {
+            ProxyKind::Defaults => "defaults",
+            ProxyKind::Frontend => "frontend",
+            ProxyKind::Backend => "backend",
+            ProxyKind::Listen => "listen",
+        }
+    }
+}
+
+/// A set of thread numbers (1-based bits), as written on a `bind … thread` argument.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ThreadSpec {
+    /// 0 for an absolute set, else the 1-based thread group.
+    pub group: u32,
+    /// Bit `n-1` set for thread `n` (relative to the group when `group != 0`).
+    pub mask: u64,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Bind {
+    /// The address word as written (`:80`, `quic4@:443`, `/run/x.sock`).
+    pub address: Spanned<String>,
+    /// The whole line.
+    pub span: Span,
+    /// Every option word after the address, in order (flags and their values).
+    pub options: Vec<Spanned<String>>,
+    pub thread: Option<ThreadSpec>,
+    pub ssl: bool,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Server {
+    pub name: Spanned<String>,
+    pub address: Option<Spanned<String>>,
+    pub span: Span,
+    pub options: Vec<Spanned<String>>,
+    pub check: bool,
+    pub backup: bool,
+    pub disabled: bool,
+    pub weight: Option<u32>,
+    pub maxconn: Option<u32>,
+    /// `server-template` prefix lines produce servers named `<prefix><n>`.
+    pub template: Option<(u32, u32)>,
+}
+
+/// An `acl` line.
+#[derive(Clone, Debug, Serialize)]
+pub struct AclDecl {
+    pub name: Spanned<String>,
+    pub span: Span,
+    /// The criterion and the rest of the words, as written.
+    pub words: Vec<Spanned<String>>,
+}
+
+/// Which rule list a rule belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleSet {
+    HttpRequest,
+    HttpResponse,
+    HttpAfterResponse,
+    TcpRequestConnection,
+    TcpRequestSession,
+    TcpRequestContent,
+    TcpResponseContent,
+    HttpCheck,
+    TcpCheck,
+}
+
+impl RuleSet {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RuleSet::HttpRequest => "http-request",
+            RuleSet::HttpResponse => "http-response",
+            RuleSet::HttpAfterResponse => "http-after-response",
+            RuleSet::TcpRequestConnection => "tcp-request connection",
+            RuleSet::TcpRequestSession => "tcp-request session",
+            RuleSet::TcpRequestContent => "tcp-request content",
+            RuleSet::TcpResponseContent => "tcp-response content",
+            RuleSet::HttpCheck => "http-check",
+            RuleSet::TcpCheck => "tcp-check",
+        }
+    }
+}
+
+/// One rule line: `http-request set-header X y if cond`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleDecl {
+    pub set: RuleSet,
+    pub action: Spanned<String>,
+    /// Arguments after the action, up to the condition.
+    pub args: Vec<Spanned<String>>,
+    /// `if`/`unless` and what follows.
+    pub condition: Vec<Spanned<String>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UseBackend {
+    pub target: Spanned<String>,
+    /// True when the target is a log-format expression (`%[…]`) resolved at run time.
+    pub dynamic: bool,
+    pub condition: Vec<Spanned<String>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StickTableDecl {
+    pub key_type: String,
+    pub span: Span,
+    pub stores: Vec<String>,
+}
+
+/// A reference to a stick table by a `track-sc*`/`sc_*` rule (resolved by the checks).
+#[derive(Clone, Debug, Serialize)]
+pub struct TableRef {
+    /// Explicit table name, or `None` for the proxy's own table.
+    pub table: Option<Spanned<String>>,
+    /// The keyword that refers to it (`track-sc0`, `sc_http_req_rate`…).
+    pub by: String,
+    pub span: Span,
+}
+
+/// A frontend, backend, listen or defaults section.
+#[derive(Clone, Debug, Serialize)]
+pub struct Proxy {
+    pub kind: ProxyKind,
+    /// `None` only for anonymous defaults.
+    pub name: Option<Spanned<String>>,
+    /// The section header line.
+    pub header: Span,
+    /// Index (in `Config::proxies`) of the defaults section this one inherits from.
+    pub defaults: Option<usize>,
+    /// The `from <name>` word, when given.
+    pub from: Option<Spanned<String>>,
+    pub mode: Option<Spanned<Mode>>,
+    pub disabled: bool,
+    pub binds: Vec<Bind>,
+    pub servers: Vec<Server>,
+    pub acls: Vec<AclDecl>,
+    pub rules: Vec<RuleDecl>,
+    pub use_backends: Vec<UseBackend>,
+    pub default_backend: Option<Spanned<String>>,
+    /// `timeout <name>` values in milliseconds.
+    pub timeouts: Vec<(String, Spanned<u32>)>,
+    /// `option x` / `no option x` with the last setting winning.
+    pub options: Vec<(String, Spanned<bool>)>,
+    pub balance: Option<Spanned<String>>,
+    pub stick_table: Option<StickTableDecl>,
+    pub table_refs: Vec<TableRef>,
+    pub has_log: bool,
+    pub log_format: Option<Spanned<String>>,
+    pub maxconn: Option<Spanned<u32>>,
+    pub retries: Option<Spanned<u32>>,
+    pub retry_on: Option<Spanned<String>>,
+    pub http_reuse: Option<Spanned<String>>,
+    pub use_servers: Vec<(Spanned<String>, Span)>,
+    pub services: Vec<Spanned<String>>,
+    pub filters: Vec<Spanned<String>>,
+}
+
+impl Proxy {
+    pub fn new(kind: ProxyKind, name: Option<Spanned<String>>, header: Span) -> Self {
+        Proxy {
+            kind,
+            name,
+            header,
+            defaults: None,
+            from: None,
+            mode: None,
+            disabled: false,
+            binds: Vec::new(),
+            servers: Vec::new(),
+            acls: Vec::new(),
+            rules: Vec::new(),
+            use_backends: Vec::new(),
+            default_backend: None,
+            timeouts: Vec::new(),
+            options: Vec::new(),
+            balance: None,
+            stick_table: None,
+            table_refs: Vec::new(),
+            has_log: false,
+            log_format: None,
+            maxconn: None,
+            retries: None,
+            retry_on: None,
+            http_reuse: None,
+            use_servers: Vec::new(),
+            services: Vec::new(),
+            filters: Vec::new(),
+        }
+    }
+
+    pub fn name_str(&self) -> &str {
+        self.name.as_ref().map_or("", |n| n.value.as_str())
+    }
+
+    pub fn effective_mode(&self) -> Mode {
+        self.mode.as_ref().map_or(Mode::Tcp, |m| m.value)
+    }
+
+    pub fn timeout(&self, name: &str) -> Option<u32> {
+        self.timeouts.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.value)
+    }
+
+    pub fn option(&self, name: &str) -> Option<bool> {
+        self.options.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.value)
+    }
+
+    pub fn has_rules(&self, sets: &[RuleSet]) -> bool {
+        self.rules.iter().any(|r| sets.contains(&r.set))
+    }
+}
+
+/// A `thread-group <n> [ranges]` line.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThreadGroupDecl {
+    pub group: u32,
+    /// Thread numbers assigned (1-based, inclusive ranges); empty = automatic.
+    pub threads: Vec<(u32, u32)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Global {
+    pub nbthread: Option<Spanned<u32>>,
+    pub thread_groups: Option<Spanned<u32>>,
+    pub thread_group_decls: Vec<ThreadGroupDecl>,
+    pub maxconn: Option<Spanned<u32>>,
+    pub expose_experimental: bool,
+    pub master_worker: bool,
+    pub has_log: bool,
+    pub stats_sockets: Vec<Spanned<String>>,
+    pub lua_loads: Vec<(Spanned<String>, Vec<String>)>,
+    pub bufsize: Option<u32>,
+}
+
+/// Any named non-proxy section (userlist, peers, resolvers, ring, cache, http-errors, …).
+#[derive(Clone, Debug, Serialize)]
+pub struct NamedSection {
+    pub kind: SectionKind,
+    pub name: Option<Spanned<String>>,
+    pub header: Span,
+    /// Names declared inside (users and groups of a userlist, peers of a peers section, …).
+    pub members: Vec<Spanned<String>>,
+    /// Peers sections may carry `bind` lines and their own `table` lines.
+    pub has_bind: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Config {
+    pub global: Global,
+    /// Every proxy including defaults sections, in declaration order.
+    pub proxies: Vec<Proxy>,
+    pub sections: Vec<NamedSection>,
+}
+
+impl Config {
+    /// Non-defaults proxies with a backend side, by name.
+    pub fn backend(&self, name: &str) -> Option<(usize, &Proxy)> {
+        self.proxies
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.kind != ProxyKind::Defaults && p.kind.has_backend() && p.name_str() == name)
+    }
+
+    pub fn frontend(&self, name: &str) -> Option<(usize, &Proxy)> {
+        self.proxies
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.kind != ProxyKind::Defaults && p.kind.has_frontend() && p.name_str() == name)
+    }
+
+    pub fn section(&self, kind: SectionKind, name: &str) -> Option<&NamedSection> {
+        self.sections.iter().find(|s| s.kind == kind && s.name.as_ref().is_some_and(|n| n.value == name))
+    }
+
+    /// A stick table by name: a proxy with a `stick-table`, or a `table` in a peers section.
+    pub fn has_table(&self, name: &str) -> bool {
+        self.proxies.iter().any(|p| p.kind != ProxyKind::Defaults && p.name_str() == name && p.stick_table.is_some())
+            || self
+                .sections
+                .iter()
+                .filter(|s| s.kind == SectionKind::Peers)
+                .any(|s| s.members.iter().any(|m| m.value == format!("table:{name}")))
+    }
+}

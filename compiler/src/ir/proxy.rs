@@ -1,0 +1,407 @@
+//! Proxy sections (`defaults`, `frontend`, `backend`, `listen`): headers, inheritance and statements.
+
+use super::build::{check_prefix, invalid_char, tight, Builder, Stmt};
+use super::model::*;
+use super::values::{atol, parse_time, TimeError, TimeUnit};
+use super::{bind, keywords};
+use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
+use crate::registry::SectionKind;
+
+const TIMEOUTS: [&str; 11] = [
+    "client",
+    "server",
+    "connect",
+    "check",
+    "queue",
+    "http-keep-alive",
+    "http-request",
+    "tunnel",
+    "tarpit",
+    "client-fin",
+    "server-fin",
+];
+
+/// Opens a proxy section; returns its index, or `None` when the header is unusable (HAProxy aborts).
+pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<usize> {
+    let kind = ProxyKind::from_section(kind)?;
+    let keyword = kind.section_keyword();
+    let (name, from_at) = if kind == ProxyKind::Defaults {
+        if head.word(1) == "from" && !head.word(2).is_empty() && head.word(3).is_empty() {
+            (None, Some(1))
+        } else {
+            let name = (!head.word(1).is_empty()).then(|| head.spanned(1));
+            (name, (head.word(2) == "from").then_some(2))
+        }
+    } else {
+        if head.word(1).is_empty() {
+            b.push(Diagnostic::new("E201", format!("'{keyword}' expects an <id> argument")).at(head.span(0)).label("name missing"));
+            return None;
+        }
+        if !head.word(2).is_empty() && (head.word(3).is_empty() || head.word(2) != "from") || !head.word(4).is_empty() {
+            let extra = if head.word(2) == "from" { 4 } else { 2 };
+            let msg = if !head.word(4).is_empty() {
+                format!("'{keyword}' cannot handle unexpected argument '{}'.", head.word(4))
+            } else if kind.has_frontend() {
+                "please use the 'bind' keyword for listening addresses.".to_string()
+            } else {
+                format!("'{keyword}' cannot handle unexpected argument '{}'.", head.word(extra))
+            };
+            b.push(Diagnostic::new("E202", msg).at(head.span_from(extra)).label("unexpected here"));
+            return None;
+        }
+        (Some(head.spanned(1)), (head.word(2) == "from").then_some(2))
+    };
+
+    if let Some(n) = &name {
+        if let Some(c) = invalid_char(&n.value).filter(|_| kind != ProxyKind::Defaults) {
+            b.push(
+                Diagnostic::new("E203", format!("character '{c}' is not permitted in '{keyword}' name '{}'.", n.value))
+                    .at(n.span)
+                    .label("invalid character"),
+            );
+        }
+        if kind != ProxyKind::Defaults {
+            duplicate_name_check(b, kind, n);
+        }
+    }
+
+    // Which defaults section this proxy starts from.
+    let mut defaults = if kind == ProxyKind::Defaults { None } else { b.last_defaults };
+    let mut from = None;
+    if let Some(at) = from_at {
+        let target = head.spanned(at + 1);
+        let found: Vec<usize> = b
+            .config
+            .proxies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind == ProxyKind::Defaults && p.name_str() == target.value && !target.value.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        let Some(&first) = found.first() else {
+            b.push(
+                Diagnostic::new(
+                    "E204",
+                    format!(
+                        "defaults section '{}' not found for {} '{}'.",
+                        target.value,
+                        kind.type_str(),
+                        name.as_ref().map_or("", |n| n.value.as_str())
+                    ),
+                )
+                .at(target.span)
+                .label("no defaults section with this name"),
+            );
+            return None;
+        };
+        if found.len() > 1 {
+            let (a, c) = (b.config.proxies[found[0]].header, b.config.proxies[found[1]].header);
+            let msg = format!(
+                "ambiguous defaults section name '{}' referenced by {} '{}' exists at least at {} and {}.",
+                target.value,
+                kind.type_str(),
+                name.as_ref().map_or("", |n| n.value.as_str()),
+                b.location(a),
+                b.location(c)
+            );
+            b.push(Diagnostic::new("E205", msg).at(target.span).with_secondary(a, "declared here").with_secondary(c, "and here"));
+        }
+        defaults = Some(first);
+        from = Some(target);
+    }
+
+    let header = head.whole();
+    if let Some(d) = defaults {
+        check_rule_inheritance(b, kind, d, header);
+    }
+
+    let mut proxy = Proxy::new(kind, name, header);
+    proxy.defaults = defaults;
+    proxy.from = from;
+    if let Some(d) = defaults {
+        inherit(&mut proxy, &b.config.proxies[d]);
+    }
+    b.config.proxies.push(proxy);
+    b.defaults_use.push(None);
+    let index = b.config.proxies.len() - 1;
+    if kind == ProxyKind::Defaults {
+        b.last_defaults = Some(index);
+    }
+    Some(index)
+}
+
+/// HAProxy refuses two frontends (or two backends) with the same name; listen counts as both.
+fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<String>) {
+    let clash = b.config.proxies.iter().find(|p| {
+        p.kind != ProxyKind::Defaults
+            && p.name_str() == name.value
+            && ((kind.has_frontend() && p.kind.has_frontend()) || (kind.has_backend() && p.kind.has_backend()))
+    });
+    if let Some(other) = clash {
+        let msg = format!(
+            "{} '{}' has the same name as {} '{}' declared at {}.",
+            kind.type_str(),
+            name.value,
+            other.kind.type_str(),
+            other.name_str(),
+            b.location(other.header)
+        );
+        let at = other.header;
+        b.push(
+            Diagnostic::new("E206", msg)
+                .at(name.span)
+                .label("duplicate name")
+                .with_secondary(at, "first declared here")
+                .form(HaproxyForm::ParsingTight),
+        );
+    }
+}
+
+/// HAProxy's rules for inheriting from a defaults section that defines TCP/HTTP rules.
+fn check_rule_inheritance(b: &mut Builder, kind: ProxyKind, defaults: usize, header: crate::source::Span) {
+    let d = &b.config.proxies[defaults];
+    let all = [
+        RuleSet::HttpRequest,
+        RuleSet::HttpResponse,
+        RuleSet::HttpAfterResponse,
+        RuleSet::TcpRequestConnection,
+        RuleSet::TcpRequestSession,
+        RuleSet::TcpRequestContent,
+        RuleSet::TcpResponseContent,
+    ];
+    if !d.has_rules(&all) {
+        return;
+    }
+    let at = b.location(d.header);
+    let dspan = d.header;
+    let l4l5 = d.has_rules(&[RuleSet::TcpRequestConnection, RuleSet::TcpRequestSession]);
+    let tcp_response = d.has_rules(&[RuleSet::TcpResponseContent]);
+    let message = match kind {
+        ProxyKind::Defaults => {
+            Some(format!("a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at {at})."))
+        }
+        ProxyKind::Listen => Some("a listen section cannot inherit from a defaults section defining TCP/HTTP rules.".to_string()),
+        _ => {
+            let used_by = b.defaults_use[defaults];
+            if used_by.is_some_and(|u| u != kind) {
+                Some(format!(
+                    "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules (defaults section at {at})."
+                ))
+            } else if kind == ProxyKind::Backend && l4l5 {
+                Some(format!("a backend section cannot inherit from a defaults section defining 'tcp-request connection' or 'tcp-request session' rules (defaults section at {at})."))
+            } else if kind == ProxyKind::Frontend && tcp_response {
+                Some(format!("a frontend section cannot inherit from a defaults section defining 'tcp-response content' rules (defaults section at {at})."))
+            } else {
+                b.defaults_use[defaults] = Some(kind);
+                None
+            }
+        }
+    };
+    if let Some(message) = message {
+        b.push(
+            Diagnostic::new("E207", message)
+                .at(header)
+                .label("inherits rules it cannot use")
+                .with_secondary(dspan, "defaults section with rules")
+                .form(HaproxyForm::ParsingTight),
+        );
+    }
+}
+
+/// Copies the settings a new proxy takes from its defaults section (rules stay referenced).
+fn inherit(p: &mut Proxy, d: &Proxy) {
+    p.mode = d.mode.clone();
+    p.timeouts = d.timeouts.clone();
+    p.options = d.options.clone();
+    p.balance = d.balance.clone();
+    p.has_log = d.has_log;
+    p.log_format = d.log_format.clone();
+    p.maxconn = d.maxconn.clone();
+    p.retries = d.retries.clone();
+    p.retry_on = d.retry_on.clone();
+    p.http_reuse = d.http_reuse.clone();
+}
+
+/// One statement of a proxy section.
+pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let at = check_prefix(b, stmt);
+    let kind = b.config.proxies[index].kind;
+    let section = match kind {
+        ProxyKind::Defaults => SectionKind::Defaults,
+        ProxyKind::Frontend => SectionKind::Frontend,
+        ProxyKind::Backend => SectionKind::Backend,
+        ProxyKind::Listen => SectionKind::Listen,
+    };
+    let keyword = stmt.word(at);
+    match keyword {
+        "bind-process" => {
+            removed(b, stmt, at, "'bind-process' is not supported anymore.", HaproxyForm::ParsingTight);
+            return;
+        }
+        "mode" => mode(b, index, stmt),
+        "bind" => bind::bind_line(b, index, stmt),
+        "server" | "default-server" | "server-template" => bind::server_line(b, index, stmt),
+        "timeout" => timeout(b, index, stmt),
+        "option" => {
+            let enabled = stmt.word(0) != "no";
+            let name = stmt.word(at + 1).to_string();
+            let span = stmt.whole();
+            b.config.proxies[index].options.push((name, Spanned::new(enabled, span)));
+        }
+        "acl" => {
+            let decl = AclDecl { name: stmt.spanned(1), span: stmt.whole(), words: stmt.spanned_from(2) };
+            b.config.proxies[index].acls.push(decl);
+        }
+        "http-request" | "http-response" | "http-after-response" | "tcp-request" | "tcp-response" | "http-check" | "tcp-check" => {
+            super::rules::rule_line(b, index, stmt);
+        }
+        "use_backend" => {
+            let target = stmt.spanned(1);
+            let dynamic = target.value.contains("%[");
+            let cond = stmt.spanned_from(2);
+            b.config.proxies[index].use_backends.push(UseBackend { target, dynamic, condition: cond, span: stmt.whole() });
+        }
+        "default_backend" => b.config.proxies[index].default_backend = Some(stmt.spanned(1)),
+        "use-server" => {
+            let target = stmt.spanned(1);
+            b.config.proxies[index].use_servers.push((target, stmt.whole()));
+        }
+        "balance" => b.config.proxies[index].balance = Some(stmt.spanned(1)),
+        "stick-table" => {
+            let key_type = if stmt.word(1) == "type" { stmt.word(2).to_string() } else { String::new() };
+            let stores = stmt.words().windows(2).filter(|w| w[0].value == "store").map(|w| w[1].value.clone()).collect();
+            b.config.proxies[index].stick_table = Some(StickTableDecl { key_type, span: stmt.whole(), stores });
+        }
+        "log" if stmt.word(0) != "no" => b.config.proxies[index].has_log = true,
+        "log" => b.config.proxies[index].has_log = false,
+        "log-format" => b.config.proxies[index].log_format = Some(stmt.spanned(1)),
+        "maxconn" => b.config.proxies[index].maxconn = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
+        "retries" => b.config.proxies[index].retries = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
+        "retry-on" => b.config.proxies[index].retry_on = Some(Spanned::new(stmt.words()[1..].iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" "), stmt.span_from(1))),
+        "http-reuse" => b.config.proxies[index].http_reuse = Some(stmt.spanned(1)),
+        "disabled" => b.config.proxies[index].disabled = true,
+        "enabled" => b.config.proxies[index].disabled = false,
+        "filter" => b.config.proxies[index].filters.push(stmt.spanned(1)),
+        _ => {}
+    }
+    keywords::check_statement(b, section, stmt, at);
+}
+
+/// A keyword HAProxy 2.7 removed: error with a fix that deletes the line.
+pub(super) fn removed(b: &mut Builder, stmt: &Stmt, at: usize, message: &str, form: HaproxyForm) {
+    let whole = stmt.line.span;
+    b.push(
+        Diagnostic::new("E301", message)
+            .at(stmt.span_from(at))
+            .label("removed in HAProxy 2.7")
+            .help("threads replace processes: remove this line and use 'thread' on 'bind' lines to pin listeners")
+            .fix("remove the line", vec![Edit { span: whole, replacement: String::new() }])
+            .form(form),
+    );
+}
+
+fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let m = match stmt.word(1) {
+        "http" => Mode::Http,
+        "tcp" => Mode::Tcp,
+        "health" => Mode::Health,
+        "log" => Mode::Log,
+        other => {
+            let msg = if other.is_empty() {
+                "'mode' expects one argument: 'http', 'tcp' or 'log'.".to_string()
+            } else {
+                format!("unknown proxy mode '{other}'.")
+            };
+            b.push(Diagnostic::new("E208", msg).at(stmt.span(1)).label("expected http, tcp or log"));
+            return;
+        }
+    };
+    b.config.proxies[index].mode = Some(Spanned::new(m, stmt.span(1)));
+}
+
+fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let name = stmt.word(1);
+    let legacy = [("clitimeout", "client"), ("srvtimeout", "server"), ("contimeout", "connect")];
+    if let Some((old, new)) = legacy.iter().find(|(o, _)| *o == name) {
+        b.push(
+            Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
+                .at(stmt.span(1)),
+        );
+        return;
+    }
+    if !TIMEOUTS.contains(&name) {
+        b.push(
+            Diagnostic::new(
+                "E209",
+                format!(
+                    "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{name}')"
+                ),
+            )
+            .at(stmt.span(1))
+            .label("unknown timeout"),
+        );
+        return;
+    }
+    let value = stmt.word(2);
+    if value.is_empty() {
+        b.push(Diagnostic::new("E210", format!("'timeout {name}' expects an integer value (in milliseconds)")).at(stmt.span(2)));
+        return;
+    }
+    let ms = match parse_time(value, TimeUnit::Ms) {
+        Ok(d) => {
+            if let Some(junk) = d.trailing_junk {
+                warn_time_junk(b, stmt, 2, junk);
+            }
+            d.value
+        }
+        Err(TimeError::Overflow) => {
+            b.push(Diagnostic::new("E210", format!("timer overflow in argument '{value}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)")).at(stmt.span(2)));
+            return;
+        }
+        Err(TimeError::Underflow) => {
+            b.push(Diagnostic::new("E210", format!("timer underflow in argument '{value}' to 'timeout {name}' (minimum non-null value is 1 ms)")).at(stmt.span(2)));
+            return;
+        }
+        Err(TimeError::Char(i)) => {
+            let c = value[i..].chars().next().unwrap_or(' ');
+            b.push(Diagnostic::new("E210", format!("unexpected character '{c}' in 'timeout {name}'")).at(stmt.span(2)));
+            return;
+        }
+    };
+    if !stmt.word(3).is_empty() {
+        b.push(
+            Diagnostic::new("E211", format!("'timeout {name}' : unexpected extra argument '{}' after value '{value}'.", stmt.word(3)))
+                .at(stmt.span_from(3)),
+        );
+        return;
+    }
+    let p = &b.config.proxies[index];
+    let fe_only = matches!(name, "client" | "client-fin");
+    let be_only = matches!(name, "server" | "connect" | "check" | "queue" | "tunnel" | "server-fin");
+    if (fe_only && !p.kind.has_frontend()) || (be_only && !p.kind.has_backend()) {
+        let msg = format!(
+            "'timeout {name}' will be ignored because {} '{}' has no {} capability",
+            p.kind.type_str(),
+            p.name_str(),
+            if be_only { "backend" } else { "frontend" }
+        );
+        b.push(Diagnostic::new("W212", msg).at(stmt.whole()).severity(Severity::Warning));
+        return;
+    }
+    b.config.proxies[index].timeouts.push((name.to_string(), Spanned::new(ms, stmt.span(2))));
+}
+
+/// HAProxy accepts `5sec` with a warning: only the first unit letter counts.
+pub(super) fn warn_time_junk(b: &mut Builder, stmt: &Stmt, i: usize, junk: usize) {
+    let value = stmt.word(i);
+    let c = value[junk..].chars().next().unwrap_or(' ');
+    b.push(
+        tight(Diagnostic::new(
+            "W213",
+            format!("unexpected character '{c}' after the timer value '{value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."),
+        ))
+        .at(stmt.span(i))
+        .severity(Severity::Warning)
+        .form(HaproxyForm::Bare),
+    );
+}

@@ -1,0 +1,112 @@
+//! Rule lines: `http-request`, `http-response`, `http-after-response`, `tcp-request`, `tcp-response`,
+//! `http-check`, `tcp-check`, with HAProxy's placement rules for defaults sections.
+
+use super::build::{Builder, Stmt};
+use super::model::*;
+use crate::diagnostic::Diagnostic;
+
+/// Splits `words[from..]` at the first `if`/`unless`.
+pub(super) fn split_condition(stmt: &Stmt, from: usize) -> (Vec<Spanned<String>>, Vec<Spanned<String>>) {
+    let all = stmt.spanned_from(from);
+    match all.iter().position(|w| w.value == "if" || w.value == "unless") {
+        Some(at) => {
+            let cond = all[at..].to_vec();
+            (all[..at].to_vec(), cond)
+        }
+        None => (all, Vec::new()),
+    }
+}
+
+pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let keyword = stmt.word(0);
+    let proxy = &b.config.proxies[index];
+    let anonymous_defaults = proxy.kind == ProxyKind::Defaults && proxy.name.is_none();
+    let (set, action_at) = match (keyword, stmt.word(1)) {
+        ("http-request", _) => (RuleSet::HttpRequest, 1),
+        ("http-response", _) => (RuleSet::HttpResponse, 1),
+        ("http-after-response", _) => (RuleSet::HttpAfterResponse, 1),
+        ("http-check", _) => (RuleSet::HttpCheck, 1),
+        ("tcp-check", _) => (RuleSet::TcpCheck, 1),
+        ("tcp-request", "connection") => (RuleSet::TcpRequestConnection, 2),
+        ("tcp-request", "session") => (RuleSet::TcpRequestSession, 2),
+        ("tcp-request", "content") => (RuleSet::TcpRequestContent, 2),
+        ("tcp-response", "content") => (RuleSet::TcpResponseContent, 2),
+        ("tcp-request", "inspect-delay") | ("tcp-response", "inspect-delay") => {
+            inspect_delay(b, index, stmt);
+            return;
+        }
+        _ => return, // the keyword table reports unknown sub-keywords
+    };
+    if anonymous_defaults {
+        let msg = match set {
+            RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
+                Some(format!("'{keyword}' not allowed in anonymous 'defaults' section."))
+            }
+            RuleSet::TcpRequestConnection | RuleSet::TcpRequestSession | RuleSet::TcpRequestContent => {
+                Some(format!("{keyword} {} is not allowed in anonymous 'defaults' sections", stmt.word(1)))
+            }
+            RuleSet::TcpResponseContent => {
+                Some(format!("{keyword} {} is only allowed in 'backend' sections or 'defaults' section with a name", stmt.word(1)))
+            }
+            RuleSet::HttpCheck | RuleSet::TcpCheck => None,
+        };
+        if let Some(msg) = msg {
+            b.push(
+                Diagnostic::new("E230", msg)
+                    .at(stmt.span_from(0))
+                    .label("rules need a named defaults section")
+                    .help("give the defaults section a name and refer to it with 'from <name>'"),
+            );
+            return;
+        }
+    }
+    if set == RuleSet::TcpResponseContent && !proxy.kind.has_backend() {
+        b.push(Diagnostic::new(
+            "E230",
+            format!("{keyword} {} is only allowed in 'backend' sections or 'defaults' section with a name", stmt.word(1)),
+        )
+        .at(stmt.span_from(0)));
+        return;
+    }
+    let (args, condition) = split_condition(stmt, action_at + 1);
+    let action = stmt.spanned(action_at);
+    // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.
+    if let Some(n) = action.value.strip_prefix("track-sc") {
+        if n.parse::<u8>().is_ok() {
+            let table = args.windows(2).find(|w| w[0].value == "table").map(|w| w[1].clone());
+            b.config.proxies[index].table_refs.push(TableRef { table, by: action.value.clone(), span: stmt.whole() });
+        }
+    }
+    if action.value == "use-service" {
+        if let Some(service) = args.first() {
+            b.config.proxies[index].services.push(service.clone());
+        }
+    }
+    b.config.proxies[index].rules.push(RuleDecl { set, action, args, condition, span: stmt.whole() });
+}
+
+fn inspect_delay(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let proxy = &b.config.proxies[index];
+    let keyword = stmt.word(0);
+    let anonymous_defaults = proxy.kind == ProxyKind::Defaults && proxy.name.is_none();
+    let msg = if keyword == "tcp-request" && anonymous_defaults {
+        Some("tcp-request inspect-delay is not allowed in anonymous 'defaults' sections".to_string())
+    } else if keyword == "tcp-response" && (anonymous_defaults || !proxy.kind.has_backend()) {
+        Some("tcp-response inspect-delay is only allowed in 'backend' sections or 'defaults' section with a name".to_string())
+    } else {
+        None
+    };
+    if let Some(msg) = msg {
+        b.push(Diagnostic::new("E230", msg).at(stmt.span_from(0)));
+        return;
+    }
+    let (kind, name) = (proxy.kind.type_str(), proxy.name_str().to_string());
+    if stmt.word(2).is_empty() {
+        b.push(Diagnostic::new("E231", format!("missing argument for '{}' in {kind} '{name}'", stmt.word(1))).at(stmt.span(2)));
+    } else if super::values::parse_time(stmt.word(2), super::values::TimeUnit::Ms).is_err() {
+        b.push(
+            Diagnostic::new("E231", format!("'{keyword} {}' expects a positive delay in milliseconds, in {kind} '{name}'", stmt.word(1)))
+                .at(stmt.span(2)),
+        );
+    }
+}

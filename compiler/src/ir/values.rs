@@ -1,0 +1,192 @@
+//! Scalar value parsers with HAProxy's exact semantics: durations, sizes, integers.
+//!
+//! These are pure functions; callers turn their errors into diagnostics with HAProxy's wording.
+
+/// Unit a bare number is read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    Us,
+    Ms,
+    S,
+}
+
+/// Why a duration did not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeError {
+    /// Offset of the first unexpected character.
+    Char(usize),
+    /// At or above 2^31 of the unit.
+    Overflow,
+    /// A non-zero value that rounds to zero.
+    Underflow,
+}
+
+/// A parsed duration, plus the offset of trailing junk after a valid unit (HAProxy only warns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Duration {
+    pub value: u32,
+    pub trailing_junk: Option<usize>,
+}
+
+/// Parses `10`, `10ms`, `5s`, `2m`, `1h`, `1d`, `100us` into `unit` units, rounding up like HAProxy.
+pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Duration, TimeError> {
+    let bytes = text.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_digit) {
+        return Err(TimeError::Char(0));
+    }
+    let (mut omult, mut odiv): (u128, u128) = match unit {
+        TimeUnit::Us => (1_000_000, 1),
+        TimeUnit::Ms => (1000, 1),
+        TimeUnit::S => (1, 1),
+    };
+    let mut i = 0;
+    let mut value: u128 = 0;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        value = value.saturating_mul(10).saturating_add((bytes[i] - b'0') as u128);
+        i += 1;
+    }
+    let (mut imult, mut idiv): (u128, u128) = (1, 1);
+    let mut trailing_junk = None;
+    if i == bytes.len() {
+        imult = 1;
+        idiv = 1;
+        omult = 1;
+        odiv = 1;
+    } else {
+        match bytes[i] {
+            b's' => {}
+            b'u' if bytes.get(i + 1) == Some(&b's') => {
+                idiv = 1_000_000;
+                i += 1;
+            }
+            b'm' if bytes.get(i + 1) == Some(&b's') => {
+                idiv = 1000;
+                i += 1;
+            }
+            b'm' => imult = 60,
+            b'h' => imult = 3600,
+            b'd' => imult = 86400,
+            _ => return Err(TimeError::Char(i)),
+        }
+        i += 1;
+        if i < bytes.len() {
+            trailing_junk = Some(i);
+        }
+    }
+    if omult % idiv == 0 {
+        omult /= idiv;
+        idiv = 1;
+    }
+    if idiv % omult == 0 {
+        idiv /= omult;
+        omult = 1;
+    }
+    if imult % odiv == 0 {
+        imult /= odiv;
+        odiv = 1;
+    }
+    if odiv % imult == 0 {
+        odiv /= imult;
+        imult = 1;
+    }
+    let result = (value.saturating_mul(imult * omult) + (idiv * odiv - 1)) / (idiv * odiv);
+    if result >= 0x8000_0000 {
+        return Err(TimeError::Overflow);
+    }
+    if result == 0 && value != 0 {
+        return Err(TimeError::Underflow);
+    }
+    Ok(Duration { value: result as u32, trailing_junk })
+}
+
+/// Parses a size with an optional `k`/`m`/`g` suffix (powers of 1024) into a `u32`.
+/// Returns the offset of the offending character on error.
+pub fn parse_size(text: &str) -> Result<u32, usize> {
+    let bytes = text.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_digit) {
+        return Err(0);
+    }
+    let mut value: u32 = 0;
+    let mut i = 0;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        value = value.checked_mul(10).and_then(|v| v.checked_add((bytes[i] - b'0') as u32)).ok_or(i)?;
+        i += 1;
+    }
+    if i == bytes.len() {
+        return Ok(value);
+    }
+    let shift = match bytes[i] {
+        b'k' | b'K' => 10,
+        b'm' | b'M' => 20,
+        b'g' | b'G' => 30,
+        _ => return Err(i),
+    };
+    if value > u32::MAX >> shift {
+        return Err(i);
+    }
+    if i + 1 != bytes.len() {
+        return Err(i + 1);
+    }
+    Ok(value << shift)
+}
+
+/// `atol`-like: leading optional sign and digits; `None` when there is no digit or junk follows.
+pub fn parse_int(text: &str) -> Option<i64> {
+    let t = text.strip_prefix('+').unwrap_or(text);
+    if t.is_empty() {
+        return None;
+    }
+    t.parse::<i64>().ok()
+}
+
+/// C's `atoi`/`atol`: reads leading digits and ignores the rest (0 when none). HAProxy uses it
+/// for many integer directives without validation, so garbage is accepted silently.
+pub fn atol(text: &str) -> i64 {
+    let t = text.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        v = v.saturating_mul(10).saturating_add((b - b'0') as i64);
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_follow_haproxy_rounding() {
+        let ms = |t| parse_time(t, TimeUnit::Ms).map(|d| d.value);
+        assert_eq!(ms("5s"), Ok(5000));
+        assert_eq!(ms("100"), Ok(100));
+        assert_eq!(ms("2m"), Ok(120_000));
+        assert_eq!(ms("1500us"), Ok(2));
+        assert_eq!(ms("1d"), Ok(86_400_000));
+        assert_eq!(ms("25d"), Err(TimeError::Overflow));
+        assert_eq!(ms("abc"), Err(TimeError::Char(0)));
+        assert_eq!(ms("5x"), Err(TimeError::Char(1)));
+        assert_eq!(parse_time("1us", TimeUnit::S), Err(TimeError::Underflow));
+        assert_eq!(parse_time("5sec", TimeUnit::Ms).unwrap().trailing_junk, Some(2));
+    }
+
+    #[test]
+    fn sizes_use_binary_units() {
+        assert_eq!(parse_size("16k"), Ok(16384));
+        assert_eq!(parse_size("1m"), Ok(1 << 20));
+        assert_eq!(parse_size("4g"), Err(0).or(Err(1)));
+        assert_eq!(parse_size("10kb"), Err(3));
+        assert_eq!(atol("12abc"), 12);
+    }
+}

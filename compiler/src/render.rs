@@ -1,0 +1,190 @@
+//! Renderers for diagnostics: human (codespan-reporting), JSON, and HAProxy's own line format.
+//!
+//! The language server has its own conversion in the `lsp` crate; everything else prints through here.
+
+use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
+use crate::source::{FileId, SourceDb};
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::{Error as FilesError, Files};
+use codespan_reporting::term;
+use serde::Serialize;
+use std::ops::Range;
+
+/// Adapter letting codespan-reporting read our [`SourceDb`] without copying it.
+struct DbFiles<'a>(&'a SourceDb);
+
+impl<'a> Files<'a> for DbFiles<'a> {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
+        self.get(id).map(|f| f.name.as_str())
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
+        self.get(id).map(|f| f.text.as_str())
+    }
+
+    fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self.get(id)?.line_index(byte_index))
+    }
+
+    fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
+        let f = self.get(id)?;
+        let starts = f.line_starts();
+        let start = *starts.get(line_index).ok_or(FilesError::LineTooLarge {
+            given: line_index,
+            max: starts.len().saturating_sub(1),
+        })? as usize;
+        let end = starts.get(line_index + 1).map_or(f.text.len(), |&e| e as usize);
+        Ok(start..end)
+    }
+}
+
+impl DbFiles<'_> {
+    fn get(&self, id: FileId) -> Result<&crate::source::SourceFile, FilesError> {
+        if (id.0 as usize) < self.0.len() {
+            Ok(self.0.file(id))
+        } else {
+            Err(FilesError::FileMissing)
+        }
+    }
+}
+
+fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<FileId> {
+    let severity = match d.severity {
+        Severity::Error => cs::Severity::Error,
+        Severity::Warning => cs::Severity::Warning,
+        Severity::Notice => cs::Severity::Note,
+        Severity::Hint => cs::Severity::Help,
+    };
+    let mut labels = Vec::new();
+    if let Some(span) = d.span {
+        labels.push(cs::Label::primary(span.file, span.range()).with_message(d.label.clone()));
+    }
+    for l in &d.secondary {
+        labels.push(cs::Label::secondary(l.span.file, l.span.range()).with_message(l.message.clone()));
+    }
+    let mut notes = d.notes.clone();
+    if let Some(help) = &d.help {
+        notes.push(format!("help: {help}"));
+    }
+    if let Some(fix) = &d.fix {
+        notes.push(format!("fix: {}", fix.title));
+    }
+    cs::Diagnostic::new(severity)
+        .with_code(d.code)
+        .with_message(d.message.clone())
+        .with_labels(labels)
+        .with_notes(notes)
+}
+
+/// Human output with source excerpts and carets; `color` enables ANSI colours.
+pub fn human(db: &SourceDb, diags: &[Diagnostic], color: bool) -> String {
+    let mut buf = if color {
+        term::termcolor::Buffer::ansi()
+    } else {
+        term::termcolor::Buffer::no_color()
+    };
+    let config = term::Config::default();
+    let files = DbFiles(db);
+    for d in diags {
+        // Rendering only fails on a span outside its file; fall back to the plain line then.
+        if term::emit(&mut buf, &config, &files, &to_codespan(d)).is_err() {
+            let _ = std::io::Write::write_all(&mut buf, format!("{}[{}]: {}\n", d.severity.haproxy_label(), d.code, d.message).as_bytes());
+        }
+    }
+    String::from_utf8_lossy(buf.as_slice()).into_owned()
+}
+
+#[derive(Serialize)]
+struct JsonPosition {
+    line: u32,
+    column: u32,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: Severity,
+    message: &'a str,
+    file: Option<&'a str>,
+    start: Option<JsonPosition>,
+    end: Option<JsonPosition>,
+    label: &'a str,
+    notes: &'a [String],
+    help: Option<&'a str>,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    title: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    file: &'a str,
+    start: JsonPosition,
+    end: JsonPosition,
+    replacement: &'a str,
+}
+
+fn position(db: &SourceDb, file: FileId, offset: u32) -> JsonPosition {
+    let lc = db.file(file).line_col(offset as usize);
+    JsonPosition { line: lc.line, column: lc.col }
+}
+
+/// One JSON array of diagnostics with 1-based line/column positions.
+pub fn json(db: &SourceDb, diags: &[Diagnostic]) -> String {
+    let items: Vec<JsonDiagnostic> = diags
+        .iter()
+        .map(|d| JsonDiagnostic {
+            code: d.code,
+            severity: d.severity,
+            message: &d.message,
+            file: d.span.map(|s| db.file(s.file).name.as_str()),
+            start: d.span.map(|s| position(db, s.file, s.start)),
+            end: d.span.map(|s| position(db, s.file, s.end)),
+            label: &d.label,
+            notes: &d.notes,
+            help: d.help.as_deref(),
+            fix: d.fix.as_ref().map(|f| JsonFix {
+                title: &f.title,
+                edits: f
+                    .edits
+                    .iter()
+                    .map(|e| JsonEdit {
+                        file: db.file(e.span.file).name.as_str(),
+                        start: position(db, e.span.file, e.span.start),
+                        end: position(db, e.span.file, e.span.end),
+                        replacement: &e.replacement,
+                    })
+                    .collect(),
+            }),
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// The message as HAProxy prints it after `config : ` (location prefix included).
+pub fn haproxy_message(db: &SourceDb, d: &Diagnostic) -> String {
+    let location = d.span.map(|s| {
+        let f = db.file(s.file);
+        (f.name.as_str(), f.line_col(s.start as usize).line)
+    });
+    match (d.haproxy_form, location) {
+        (HaproxyForm::Parsing, Some((f, l))) => format!("parsing [{f}:{l}] : {}", d.message),
+        (HaproxyForm::ParsingTight, Some((f, l))) => format!("parsing [{f}:{l}]: {}", d.message),
+        (HaproxyForm::FileLine, Some((f, l))) => format!("[{f}:{l}] : {}", d.message),
+        _ => d.message.clone(),
+    }
+}
+
+/// One `[LABEL]    (pid) : config : …` line per diagnostic, like `haproxy -c` writes on stderr.
+pub fn haproxy_line(db: &SourceDb, d: &Diagnostic, pid: u32) -> String {
+    let label = format!("[{}]", d.severity.haproxy_label());
+    format!("{label:<10} ({pid}) : config : {}", haproxy_message(db, d))
+}

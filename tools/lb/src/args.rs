@@ -1,0 +1,127 @@
+//! Command-line parsing for both styles: subcommands, and HAProxy's single-dash flags.
+//!
+//! HAProxy's flags glue values to the flag (`-dC123456`, `-dW`), which derive-based parsers do not
+//! model, so this is a small hand-written parser over a fixed table of flags.
+
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Haproxy,
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckArgs {
+    pub files: Vec<PathBuf>,
+    pub format: Format,
+    pub quiet: bool,
+    pub deny_warnings: bool,
+    pub no_env: bool,
+    pub master_worker: bool,
+    pub show_diag: bool,
+    pub color: bool,
+}
+
+impl Default for CheckArgs {
+    fn default() -> Self {
+        CheckArgs {
+            files: Vec::new(),
+            format: Format::Human,
+            quiet: false,
+            deny_warnings: false,
+            no_env: false,
+            master_worker: false,
+            show_diag: false,
+            color: false,
+        }
+    }
+}
+
+pub enum Command {
+    Check(CheckArgs),
+    Help(String),
+    Version,
+}
+
+pub const HELP: &str = "\
+hapee-lb: HAProxy 2.7 compatible load balancer toolchain
+
+Usage:
+  hapee-lb check [options] [-f] FILE|DIR...   check a configuration (like haproxy -c)
+  hapee-lb -c -f FILE|DIR...                   the same, HAProxy style
+  hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
+
+Check options:
+  -f FILE|DIR        configuration file or directory of *.cfg files (repeatable)
+  --format FMT       human (default), json, or haproxy (HAProxy's exact messages and exit codes)
+  -q, --quiet        print nothing on success
+  -dW, --deny-warnings
+                     treat warnings as errors (HAProxy's zero-warning mode)
+  --no-env           skip checks that depend on this machine (files, certificates, resolution)
+  -W, -Ws            master-worker mode (allows 'program' sections)
+  -dD                also show diagnostic-level messages
+  --color            colour the human output
+";
+
+pub fn parse(argv: &[String]) -> Result<Command, String> {
+    let rest = &argv[1.min(argv.len())..];
+    match rest.first().map(String::as_str) {
+        None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP.to_string())),
+        Some("-v" | "-vv" | "--version" | "version") => Ok(Command::Version),
+        Some("check") => parse_check(&rest[1..], false),
+        Some(_) => parse_check(rest, true),
+    }
+}
+
+/// Parses check options; `haproxy_style` means the HAProxy flag set (output in HAProxy's format).
+fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> {
+    let mut opts = CheckArgs { format: if haproxy_style { Format::Haproxy } else { Format::Human }, ..Default::default() };
+    let mut saw_c = !haproxy_style;
+    let mut i = 0;
+    let value = |i: &mut usize, flag: &str| -> Result<String, String> {
+        *i += 1;
+        args.get(*i).cloned().ok_or_else(|| format!("'{flag}' expects an argument"))
+    };
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "-c" => saw_c = true,
+            "-f" => opts.files.push(PathBuf::from(value(&mut i, a)?)),
+            "-q" | "--quiet" => opts.quiet = true,
+            "-dW" | "--deny-warnings" => opts.deny_warnings = true,
+            "-dD" => opts.show_diag = true,
+            "--no-env" => opts.no_env = true,
+            "-W" | "-Ws" => opts.master_worker = true,
+            "--color" => opts.color = true,
+            "--format" => {
+                opts.format = match value(&mut i, a)?.as_str() {
+                    "human" => Format::Human,
+                    "json" => Format::Json,
+                    "haproxy" => Format::Haproxy,
+                    other => return Err(format!("unknown format '{other}' (expected human, json or haproxy)")),
+                }
+            }
+            // Accepted for compatibility with HAProxy command lines; no effect on a check.
+            "-L" | "-p" | "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
+                i += 1;
+            }
+            "-D" | "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dr" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
+            "--" => {
+                opts.files.extend(args[i + 1..].iter().map(PathBuf::from));
+                break;
+            }
+            _ if a.starts_with('-') && a.len() > 1 => return Err(format!("unknown option '{a}'")),
+            _ => opts.files.push(PathBuf::from(a)),
+        }
+        i += 1;
+    }
+    if !saw_c {
+        return Err("the HAProxy-style command line needs '-c' (running the proxy is 'hapee-lb run')".into());
+    }
+    if opts.files.is_empty() {
+        return Err("no configuration file given (use -f FILE)".into());
+    }
+    Ok(Command::Check(opts))
+}

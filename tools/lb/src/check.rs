@@ -1,0 +1,135 @@
+//! `hapee-lb check` / `hapee-lb -c`: compile, print diagnostics, and exit like `haproxy -c`.
+
+use crate::args::{CheckArgs, Format};
+use hapee_compiler::check::{compile, Compilation};
+use hapee_compiler::diagnostic::{Diagnostic, Severity};
+use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::render;
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::ProcessEnv;
+use std::io::Write;
+
+/// Exit codes of `haproxy -c`.
+const EXIT_VALID: u8 = 0;
+const EXIT_ERRORS: u8 = 1;
+const EXIT_NO_LISTENER: u8 = 2;
+
+pub fn run(args: &CheckArgs) -> u8 {
+    let mut db = SourceDb::new();
+    for path in &args.files {
+        if let Err(e) = db.load_path(path) {
+            match args.format {
+                Format::Haproxy => eprintln!("{}", haproxy_prefix("ALERT", &format!("config : {e}"))),
+                _ => eprintln!("error: {e}"),
+            }
+            return EXIT_ERRORS;
+        }
+    }
+    let options = CheckOptions { no_env: args.no_env, master_worker: args.master_worker };
+    let compilation = compile(db, &ProcessEnv, &options);
+    let shown: Vec<Diagnostic> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| args.show_diag || d.severity != Severity::Hint)
+        .filter(|d| !args.quiet || d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    let verdict = verdict(&compilation, args);
+    match args.format {
+        Format::Haproxy => print_haproxy(&compilation, &shown, verdict, args),
+        Format::Json => println!("{}", render::json(&compilation.db, &shown)),
+        Format::Human => print_human(&compilation, &shown, verdict, args),
+    }
+    verdict.code()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Valid { warnings: bool },
+    Errors,
+    ZeroWarning,
+    NoListener,
+}
+
+impl Verdict {
+    fn code(self) -> u8 {
+        match self {
+            Verdict::Valid { .. } => EXIT_VALID,
+            Verdict::Errors | Verdict::ZeroWarning => EXIT_ERRORS,
+            Verdict::NoListener => EXIT_NO_LISTENER,
+        }
+    }
+}
+
+fn verdict(c: &Compilation, args: &CheckArgs) -> Verdict {
+    if c.has_errors() {
+        Verdict::Errors
+    } else if args.deny_warnings && c.has_warnings() {
+        Verdict::ZeroWarning
+    } else if !c.config.has_listener() {
+        Verdict::NoListener
+    } else {
+        Verdict::Valid { warnings: c.has_warnings() }
+    }
+}
+
+fn haproxy_prefix(level: &str, rest: &str) -> String {
+    format!("{:<10} ({}) : {rest}", format!("[{level}]"), std::process::id())
+}
+
+fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &CheckArgs) {
+    let pid = std::process::id();
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    if !args.quiet && !shown.is_empty() {
+        let _ = writeln!(err, "{}", haproxy_prefix("NOTICE", &format!("haproxy version is 2.7.0-hapee-{}", env!("CARGO_PKG_VERSION"))));
+        let exe = std::env::args().next().unwrap_or_default();
+        let _ = writeln!(err, "{}", haproxy_prefix("NOTICE", &format!("path to executable is {exe}")));
+    }
+    for d in shown {
+        let _ = writeln!(err, "{}", render::haproxy_line(&c.db, d, pid));
+    }
+    match verdict {
+        Verdict::Errors => {
+            let mut files: Vec<_> = shown.iter().filter(|d| d.is_error()).filter_map(|d| d.span).map(|s| s.file).collect();
+            files.dedup();
+            for f in files {
+                let _ = writeln!(err, "{}", haproxy_prefix("ALERT", &format!("config : Error(s) found in configuration file : {}", c.db.file(f).name)));
+            }
+            let _ = writeln!(err, "{}", haproxy_prefix("ALERT", "config : Fatal errors found in configuration."));
+        }
+        Verdict::ZeroWarning => {
+            let _ = writeln!(err, "{}", haproxy_prefix("ALERT", "config : Some warnings were found and 'zero-warning' is set. Aborting."));
+        }
+        Verdict::NoListener => {
+            if !args.quiet {
+                println!("Configuration file has no error but will not start (no listener) => exit(2).");
+            }
+        }
+        Verdict::Valid { warnings } => {
+            if !args.quiet {
+                if warnings {
+                    println!("Warnings were found.");
+                }
+                println!("Configuration file is valid");
+            }
+        }
+    }
+}
+
+fn print_human(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &CheckArgs) {
+    eprint!("{}", render::human(&c.db, shown, args.color));
+    if args.quiet {
+        return;
+    }
+    let errors = shown.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = shown.iter().filter(|d| d.severity == Severity::Warning).count();
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    match verdict {
+        Verdict::Errors => eprintln!("{}, {}: configuration is invalid", plural(errors, "error"), plural(warnings, "warning")),
+        Verdict::ZeroWarning => eprintln!("{} with --deny-warnings: configuration rejected", plural(warnings, "warning")),
+        Verdict::NoListener => println!("Configuration has no error but will not start (no listener)."),
+        Verdict::Valid { .. } if warnings > 0 => println!("Configuration file is valid ({})", plural(warnings, "warning")),
+        Verdict::Valid { .. } => println!("Configuration file is valid"),
+    }
+}
