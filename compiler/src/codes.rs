@@ -56,10 +56,102 @@ rules! {
         "HAProxy rejects any directive it does not know. Check the spelling (a suggestion is given when one is close), and check that the directive belongs to this kind of section.";
 
     // ---- E2xx / W2xx: semantic checks ----
+    "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
+        "Only 'option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted' and 'numa-cpu-mapping' can be negated or reset with 'no' or 'default'. Remove the prefix, or remove the line to get the default behaviour.";
+    "E201" "proxy-name-missing" Error Haproxy "A frontend, backend or listen section has no name."
+        "Every proxy section except 'defaults' needs a name right after the section keyword, for example 'backend app'. HAProxy stops reading the file at this point.";
+    "E202" "proxy-header-extra-words" Error Haproxy "The section line has words after the name that are not 'from <defaults>'."
+        "A proxy header takes a name and optionally 'from <defaults-name>'. Listening addresses belong on 'bind' lines inside the section.";
+    "E203" "invalid-name-character" Error Haproxy "A proxy name contains a character HAProxy does not allow."
+        "Names may contain letters, digits, '.', '-', '_' and ':' only. Rename the section and every reference to it.";
+    "E204" "defaults-not-found" Error Haproxy "'from' names a defaults section that does not exist (yet)."
+        "A section can only inherit from a named defaults section declared before it. Check the spelling, or move the defaults section up.";
+    "E205" "ambiguous-defaults" Error Haproxy "Several defaults sections share the name used in 'from'."
+        "Give each named defaults section a distinct name so that 'from' designates exactly one of them.";
+    "E206" "duplicate-proxy-name" Error Haproxy "Two frontends (or two backends) have the same name."
+        "Frontend names must be unique among frontends and listen sections, backend names among backends and listen sections. A frontend and a backend may share a name.";
+    "E207" "defaults-rules-inheritance" Error Haproxy "A section inherits from a defaults section whose TCP/HTTP rules it cannot use."
+        "A defaults section that defines rules may only be used by sections of one kind: not by another defaults section, not by a listen section, not by both frontends and backends, and its connection/session rules not by backends nor its response rules by frontends. Split the defaults section, or move the rules into the sections that need them.";
+    "E208" "unknown-mode" Error Haproxy "'mode' has a value other than http, tcp or log."
+        "Use 'mode http' for HTTP proxying, 'mode tcp' for plain TCP, or 'mode log' in log-forward setups.";
+    "E209" "unknown-timeout" Error Haproxy "The timeout name is not one HAProxy knows, or is a removed pre-2.1 form."
+        "Valid names are client, server, connect, check, queue, http-keep-alive, http-request, tunnel, tarpit, client-fin and server-fin. The old clitimeout/srvtimeout/contimeout directives were removed in 2.1.";
+    "E210" "invalid-duration" Error Haproxy "A duration is missing, malformed, or out of range."
+        "Durations are a number with an optional unit: us, ms, s, m, h or d (milliseconds by default). The largest value is 2147483647 ms (about 24.8 days); a non-zero value must not round down to zero.";
+    "E211" "timeout-extra-argument" Error Haproxy "A timeout line has more than one value."
+        "Write one value per 'timeout' line.";
+    "W212" "timeout-wrong-side" Warning Haproxy "A timeout is set on a section that does not have the side it applies to."
+        "'timeout client' only matters where connections are accepted (frontend, listen, defaults); server-side timeouts only where servers are used (backend, listen, defaults). The line has no effect here.";
+    "W213" "duration-trailing-characters" Warning Haproxy "A duration is followed by characters after its unit."
+        "HAProxy reads the number and the first unit letter and ignores the rest, which will become an error in later versions. Write the unit alone, such as '5s' instead of '5sec'.";
+    "E220" "bind-address-missing" Error Haproxy "A 'bind' line has no address."
+        "Give an address and port (':80', '10.0.0.1:443', 'ipv6@:::443'), a UNIX socket path, or an 'fd@' / 'quic4@' form.";
+    "E221" "unknown-bind-option" Error Haproxy "A word on a 'bind' line is not a known bind option."
+        "Check the spelling; a suggestion is given when one is close. Options that need a value take it as the next word.";
+    "E222" "bind-option-value-missing" Error Haproxy "A bind option that needs a value has none."
+        "Write the value right after the option name.";
+    "E223" "server-arguments-missing" Error Haproxy "A 'server' line lacks its name or address."
+        "Write 'server <name> <address>[:<port>] [options]'.";
+    "E224" "unknown-server-option" Error Haproxy "A word on a 'server' line is not a known server option."
+        "Check the spelling; a suggestion is given when one is close.";
+    "E225" "server-option-value-missing" Error Haproxy "A server option that needs a value has none."
+        "Write the value right after the option name.";
+    "E226" "duplicate-server-name" Error Haproxy "Two servers of one backend have the same name."
+        "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend.";
+    "E230" "rule-not-allowed-here" Error Haproxy "A rule is placed in a section that cannot hold it."
+        "HTTP and TCP rules cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
+    "E231" "inspect-delay-invalid" Error Haproxy "An inspect-delay has no value or an invalid one."
+        "Give a duration such as '5s'.";
+    "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
+        "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
+    "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."
+        "Declare the backend, or fix the name. Dynamic names written with '%[...]' are resolved per request and not checked.";
+    "E242" "backend-loop" Error Haproxy "A listen section uses itself as its backend."
+        "A proxy cannot switch to itself. Point the rule at another backend.";
+    "E243" "backend-mode-mismatch" Error Haproxy "A frontend switches to a backend running another mode."
+        "An HTTP frontend cannot hand its traffic to a TCP backend and the reverse. Align the 'mode' of both sections.";
+    "E244" "use-server-not-found" Error Haproxy "A 'use-server' rule names a server that the backend does not have."
+        "Declare the server in this backend, or fix the name.";
+    "E245" "table-not-found" Error Haproxy "A tracking rule refers to a stick table that does not exist."
+        "Without 'table <name>' a 'track-sc' rule uses the proxy's own table: declare a 'stick-table' there, or name a backend (or peers table) that has one.";
+    "W250" "frontend-without-bind" Warning Haproxy "A frontend has no 'bind' line and will never receive traffic."
+        "Add a 'bind' line, or declare the section as a backend if it is only a target.";
+    "W251" "missing-timeouts" Warning Haproxy "A proxy lacks client, connect or server timeouts."
+        "Without timeouts, stalled connections are kept forever and can exhaust resources. Set 'timeout client', 'timeout connect' and 'timeout server', usually once in the defaults section.";
 
     // ---- E3xx / W3xx: threads and 2.7 removals ----
+    "E301" "bind-process-removed" Error Haproxy "'bind-process' (or 'stats bind-process') was removed in HAProxy 2.7."
+        "HAProxy runs threads, not processes, since 2.5, and 2.7 rejects 'bind-process'. Remove the line; to pin a listener to threads, use 'thread' on its 'bind' line.";
+    "E302" "bind-process-argument-removed" Error Haproxy "The 'process' bind option was removed in HAProxy 2.7."
+        "Replace 'process <set>' with 'thread <set>' on the 'bind' (or 'stats socket') line.";
+    "E303" "invalid-bind-thread" Error Haproxy "A 'thread' bind option is malformed."
+        "Write 'thread [<group>/]<set>', where the set is all, odd, even, a number from 1 to 64 or a range; every 'thread' of one line must use the same group.";
+    "E304" "invalid-ignore-err" Error Haproxy "A 'ca-ignore-err' or 'crt-ignore-err' list is invalid."
+        "Give 'all', or a comma-separated list of numeric ids from 1 to 94 or exact X509_V_ERR_* names.";
+    "E310" "thread-setting-too-late" Error Haproxy "A thread setting appears after a non-global section."
+        "'nbthread', 'thread-groups' and 'thread-group' must be in the first global section, before any proxy.";
+    "E311" "nbproc-removed" Error Haproxy "'nbproc' is not supported since HAProxy 2.5."
+        "Remove 'nbproc'; HAProxy uses threads, set with 'nbthread'.";
+    "E312" "invalid-thread-setting" Error Haproxy "'nbthread', 'thread-groups' or 'thread-group' has an invalid value."
+        "In 2.7, 'nbthread' goes from 1 to 256, 'thread-groups' from 1 to 16, and thread numbers in 'thread-group' from 1 to 256.";
+    "W313" "thread-group-redefined" Warning Haproxy "A thread or thread group is assigned more than once."
+        "The later assignment wins. Keep one assignment per thread to make the layout obvious.";
+    "E314" "thread-group-shape" Error Haproxy "A thread group is sparse or has more than 64 threads."
+        "Threads of one group must be contiguous, and a group holds at most 64 threads in 2.7.";
+    "E315" "thread-mapping-failed" Error Haproxy "Threads cannot be spread over the thread groups."
+        "After explicit 'thread-group' lines, the remaining threads are spread over the remaining groups. There must be at least one thread per group and at most 64 per group.";
+    "E316" "bind-thread-group-mismatch" Error Haproxy "A bind line's thread set does not fit the thread groups."
+        "In 2.7 a listener belongs to exactly one thread group. With several groups, every 'bind' line needs a 'thread' option whose threads all sit in one existing group.";
+    "E320" "experimental-not-enabled" Error Haproxy "An experimental directive is used without 'expose-experimental-directives'."
+        "Experimental features ('trace', 'tune.fd.edge-triggered', 'http-request normalize-uri') must be allowed first with 'expose-experimental-directives' in the global section, before their use.";
+    "W321" "trace-notice" Warning Haproxy "A 'trace' line only lists help or stops all traces."
+        "A 'trace' line with no source or command prints the list of choices instead of configuring anything.";
+    "E322" "invalid-trace" Error Haproxy "A 'trace' line names an unknown source, level, lock criterion or command."
+        "Sources in 2.7 are check, fcgi, h1, h2, h3, peers, pt, qmux, quic and stream; commands are event, level, lock, pause, sink, start, stop and verbosity.";
 
     // ---- E4xx / W4xx: environment ----
+    "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
+        "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
 
     // ---- E5xx / W5xx: expressions ----
 

@@ -159,7 +159,11 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
             "ssl" => bind.ssl = true,
             "name" => bind.name = Some(value.to_string()),
-            _ => {}
+            _ => {
+                if let Some(kind) = Builder::tls_file_kind(opt) {
+                    b.file_ref(kind, opt, stmt.spanned(i + 1));
+                }
+            }
         }
         i += 1 + arity;
     }
@@ -234,7 +238,11 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     b.push(Diagnostic::new("E304", e).at(stmt.span(i + 1)));
                 }
             }
-            _ => {}
+            _ => {
+                if let Some(kind) = Builder::tls_file_kind(opt) {
+                    b.file_ref(kind, opt, stmt.spanned(i + 1));
+                }
+            }
         }
         i += 1 + arity;
     }

@@ -20,6 +20,9 @@ pub(super) struct Builder<'t> {
     pub db: &'t SourceDb,
     /// How each defaults section was used by regular proxies (frontend / backend capability).
     pub defaults_use: Vec<Option<ProxyKind>>,
+    /// `crt-base` and `ca-base` from global, applied to relative certificate paths.
+    pub crt_base: Option<String>,
+    pub ca_base: Option<String>,
 }
 
 /// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
@@ -75,6 +78,27 @@ impl<'t> Builder<'t> {
         self.diags.push(d);
     }
 
+    /// Records a file the configuration depends on (checked later unless `--no-env`).
+    pub fn file_ref(&mut self, kind: FileKind, keyword: &str, path: Spanned<String>) {
+        let base = match kind {
+            FileKind::Certificate | FileKind::CertificateList | FileKind::PrivateKey => self.crt_base.clone(),
+            FileKind::CaFile | FileKind::CrlFile => self.ca_base.clone(),
+            _ => None,
+        };
+        self.config.files.push(FileRef { kind, path, keyword: keyword.to_string(), base });
+    }
+
+    /// The file kind of a certificate-related bind/server option, if it names a file.
+    pub fn tls_file_kind(option: &str) -> Option<FileKind> {
+        match option {
+            "crt" => Some(FileKind::Certificate),
+            "crt-list" => Some(FileKind::CertificateList),
+            "ca-file" | "ca-verify-file" | "ca-sign-file" => Some(FileKind::CaFile),
+            "crl-file" => Some(FileKind::CrlFile),
+            _ => None,
+        }
+    }
+
     /// `file:line` of a span, as HAProxy embeds it in messages.
     pub fn location(&self, span: Span) -> String {
         location(self.db, span)
@@ -98,6 +122,8 @@ pub fn build(db: &SourceDb, tree: &SyntaxTree, options: &CheckOptions) -> (Confi
         seen_non_global: false,
         db,
         defaults_use: Vec::new(),
+        crt_base: None,
+        ca_base: None,
     };
     for section in &tree.sections {
         let header = tree.header(section);
@@ -146,7 +172,7 @@ pub(super) fn check_prefix(b: &mut Builder, stmt: &Stmt) -> usize {
         ["option", "log", "busy-polling", "set-dumpable", "strict-limits", "insecure-fork-wanted", "numa-cpu-mapping"];
     if !ALLOWED.contains(&stmt.word(1)) {
         let d = Diagnostic::new(
-            "E102",
+            "E200",
             "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping.",
         );
         b.push(d.at(stmt.span(0)).label("this prefix is not allowed here"));

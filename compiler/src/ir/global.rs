@@ -55,9 +55,13 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             } else {
                 let args = stmt.words()[2..].iter().map(|w| w.value.clone()).collect();
                 b.config.global.lua_loads.push((stmt.spanned(1), args));
+                b.file_ref(FileKind::LuaScript, keyword, stmt.spanned(1));
             }
         }
         "trace" => trace(b, stmt),
+        "crt-base" => b.crt_base = Some(stmt.word(1).to_string()),
+        "ca-base" => b.ca_base = Some(stmt.word(1).to_string()),
+        "ssl-dh-param-file" if !stmt.word(1).is_empty() => b.file_ref(FileKind::Plain, keyword, stmt.spanned(1)),
         _ => {}
     }
     keywords::check_statement(b, SectionKind::Global, stmt, at);
@@ -147,6 +151,9 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         (SectionKind::Peers, "bind-process") | (SectionKind::LogForward, "bind-process") => {
             removed(b, stmt, at, "'bind-process' is not supported anymore.", HaproxyForm::ParsingTight);
             return;
+        }
+        (SectionKind::HttpErrors, "errorfile") if !stmt.word(2).is_empty() => {
+            b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2));
         }
         (SectionKind::Mailers, "mailer") | (SectionKind::Resolvers, "nameserver") => section.members.push(stmt.spanned(1)),
         _ => {}

@@ -339,8 +339,45 @@ pub struct NamedSection {
     pub has_bind: bool,
 }
 
+/// What a file named in the configuration must contain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// `crt` on bind/server lines: a PEM certificate with its key (or a directory of them).
+    Certificate,
+    /// `crt-list`: a list of certificates with per-line options.
+    CertificateList,
+    /// `ca-file`, `ca-verify-file`, `ca-sign-file`: PEM CA certificates (`@system-ca` allowed).
+    CaFile,
+    /// `crl-file`: PEM certificate revocation lists.
+    CrlFile,
+    /// `key`: a PEM private key (server lines).
+    PrivateKey,
+    /// `errorfile <code> <file>`: a complete raw HTTP response.
+    ErrorFile,
+    /// `lua-load`, `lua-load-per-thread`: a Lua 5.4 script that must compile.
+    LuaScript,
+    /// ACL `-f <file>` patterns, `map*()` converters files.
+    PatternFile,
+    /// `server-state-file`, `ssl-dh-param-file` and other plain files that must exist.
+    Plain,
+}
+
+/// A file the configuration depends on, with where it was named.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileRef {
+    pub kind: FileKind,
+    pub path: Spanned<String>,
+    /// The keyword that named it (`crt`, `ca-file`, `errorfile 503`, `lua-load`…).
+    pub keyword: String,
+    /// `crt-base` / `ca-base` in effect for this reference, if any.
+    pub base: Option<String>,
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Config {
+    /// Files referenced anywhere, in order, for the environment checks.
+    pub files: Vec<FileRef>,
     pub global: Global,
     /// Every proxy including defaults sections, in declaration order.
     pub proxies: Vec<Proxy>,

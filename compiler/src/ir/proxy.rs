@@ -248,7 +248,17 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let span = stmt.whole();
             b.config.proxies[index].options.push((name, Spanned::new(enabled, span)));
         }
+        "errorfile" if !stmt.word(2).is_empty() => b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2)),
         "acl" => {
+            let words = stmt.words();
+            for (i, w) in words.iter().enumerate().skip(3) {
+                if w.value == "--" {
+                    break;
+                }
+                if w.value == "-f" && i + 1 < words.len() {
+                    b.file_ref(FileKind::PatternFile, "acl -f", stmt.spanned(i + 1));
+                }
+            }
             let decl = AclDecl { name: stmt.spanned(1), span: stmt.whole(), words: stmt.spanned_from(2) };
             b.config.proxies[index].acls.push(decl);
         }

@@ -1,0 +1,47 @@
+//! One fixture per diagnostic code: `testdata/diagnostics/<CODE>.cfg` must raise `<CODE>`, and its
+//! full human rendering is snapshotted so message, span and label changes are reviewed.
+
+use hapee_compiler::check::compile;
+use hapee_compiler::codes::{Origin, RULES};
+use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::render;
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::MapEnv;
+use std::path::Path;
+
+fn fixtures_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/diagnostics"))
+}
+
+#[test]
+fn every_fixture_raises_its_code() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../testdata/diagnostics/snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::glob!("../../testdata/diagnostics", "*.cfg", |path| {
+            let code = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().split('-').next().unwrap_or_default().to_string();
+            let text = std::fs::read_to_string(path).expect("fixture readable");
+            let mut db = SourceDb::new();
+            db.add(format!("{code}.cfg"), text);
+            let c = compile(db, &MapEnv::default(), &CheckOptions { no_env: true, master_worker: false });
+            assert!(
+                c.diagnostics.iter().any(|d| d.code == code),
+                "fixture {code} does not raise {code}; got {:?}",
+                c.diagnostics.iter().map(|d| (d.code, &d.message)).collect::<Vec<_>>()
+            );
+            insta::assert_snapshot!(render::human(&c.db, &c.diagnostics, false));
+        });
+    });
+}
+
+#[test]
+fn every_checked_code_has_a_fixture() {
+    let missing: Vec<&str> = RULES
+        .iter()
+        .filter(|r| r.origin != Origin::Runtime)
+        .map(|r| r.code)
+        .filter(|code| !fixtures_dir().join(format!("{code}.cfg")).exists())
+        .collect();
+    assert!(missing.is_empty(), "codes without a fixture in testdata/diagnostics: {missing:?}");
+}
