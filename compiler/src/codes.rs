@@ -102,6 +102,8 @@ rules! {
         "HTTP and TCP rules cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
     "E231" "inspect-delay-invalid" Error Haproxy "An inspect-delay has no value or an invalid one."
         "Give a duration such as '5s'.";
+    "E232" "unknown-service" Error Haproxy "'use-service' names a service that does not exist."
+        "Services are provided by Lua scripts ('lua.<name>', registered with core.register_service). HAProxy's built-in Prometheus exporter is an optional build module that the reference build does not include.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

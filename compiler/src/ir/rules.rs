@@ -77,12 +77,39 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.config.proxies[index].table_refs.push(TableRef { table, by: action.value.clone(), span: stmt.whole() });
         }
     }
+    let (kind, name) = (proxy_kind_str(b, index), b.config.proxies[index].name_str().to_string());
+    if action.value == "normalize-uri" && set == RuleSet::HttpRequest && !b.config.global.expose_experimental {
+        b.push(
+            Diagnostic::new("E320", "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'")
+                .at(action.span)
+                .help("add 'expose-experimental-directives' in the global section"),
+        );
+        return;
+    }
     if action.value == "use-service" {
-        if let Some(service) = args.first() {
-            b.config.proxies[index].services.push(service.clone());
+        let service = args.first().cloned().unwrap_or_else(|| Spanned::new(String::new(), action.span));
+        // Services come from Lua (`lua.<name>`) in hapee; HAProxy's reference build has no
+        // built-in ones (the Prometheus exporter is an optional build module).
+        if !service.value.starts_with("lua.") {
+            let err = if service.value.is_empty() {
+                "expects a service name.".to_string()
+            } else {
+                format!("'{}' unknown service name.", service.value)
+            };
+            b.push(
+                Diagnostic::new("E232", format!("error detected in {kind} '{name}' while parsing '{keyword} use-service' rule : {err}."))
+                    .at(service.span)
+                    .label("unknown service"),
+            );
+            return;
         }
+        b.config.proxies[index].services.push(service);
     }
     b.config.proxies[index].rules.push(RuleDecl { set, action, args, condition, span: stmt.whole() });
+}
+
+fn proxy_kind_str(b: &Builder, index: usize) -> &'static str {
+    b.config.proxies[index].kind.type_str()
 }
 
 fn inspect_delay(b: &mut Builder, index: usize, stmt: &Stmt) {
