@@ -84,6 +84,14 @@ rules! {
         "'timeout client' only matters where connections are accepted (frontend, listen, defaults); server-side timeouts only where servers are used (backend, listen, defaults). The line has no effect here.";
     "W213" "duration-trailing-characters" Warning Haproxy "A duration is followed by characters after its unit."
         "HAProxy reads the number and the first unit letter and ignores the rest, which will become an error in later versions. Write the unit alone, such as '5s' instead of '5sec'.";
+    "E214" "invalid-balance" Error Haproxy "'balance' names an unknown algorithm or gives it wrong arguments."
+        "Algorithms are roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(<name>), random[(<draws>)], rdp-cookie[(<name>)] and hash <expression>, each with its own optional arguments.";
+    "E215" "invalid-hash-type" Error Haproxy "'hash-type' has an unknown method, function or modifier."
+        "Write 'hash-type consistent|map-based [sdbm|djb2|wt6|crc32|none] [avalanche]'.";
+    "E216" "invalid-http-reuse" Error Haproxy "'http-reuse' has an unknown mode."
+        "Modes are never, safe (the default), aggressive and always.";
+    "E217" "invalid-retry-on" Error Haproxy "'retry-on' is empty, misplaced or names an unknown event."
+        "Events are conn-failure, empty-response, junk-response, response-timeout, 0rtt-rejected, the status codes 401 403 404 408 425 500 501 502 503 504, all-retryable-errors, or 'none' alone. Retries only happen on a backend side.";
     "E220" "bind-address-missing" Error Haproxy "A 'bind' line has no address."
         "Give an address and port (':80', '10.0.0.1:443', 'ipv6@:::443'), a UNIX socket path, or an 'fd@' / 'quic4@' form.";
     "E221" "unknown-bind-option" Error Haproxy "A word on a 'bind' line is not a known bind option."

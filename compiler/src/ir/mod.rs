@@ -8,6 +8,7 @@
 mod bind;
 mod build;
 mod checks;
+mod directives;
 mod global;
 mod keywords;
 mod model;

@@ -3,7 +3,7 @@
 use super::build::{check_prefix, invalid_char, tight, Builder, Stmt};
 use super::model::*;
 use super::values::{atol, parse_time, TimeError, TimeUnit};
-use super::{bind, keywords};
+use super::{bind, directives, keywords};
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::SectionKind;
 
@@ -276,7 +276,11 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let target = stmt.spanned(1);
             b.config.proxies[index].use_servers.push((target, stmt.whole()));
         }
-        "balance" => b.config.proxies[index].balance = Some(stmt.spanned(1)),
+        "balance" => {
+            directives::balance(b, stmt);
+            b.config.proxies[index].balance = Some(stmt.spanned(1));
+        }
+        "hash-type" => directives::hash_type(b, stmt),
         "stick-table" => {
             let key_type = if stmt.word(1) == "type" { stmt.word(2).to_string() } else { String::new() };
             let stores = stmt.words().windows(2).filter(|w| w[0].value == "store").map(|w| w[1].value.clone()).collect();
@@ -287,8 +291,17 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "log-format" => b.config.proxies[index].log_format = Some(stmt.spanned(1)),
         "maxconn" => b.config.proxies[index].maxconn = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
         "retries" => b.config.proxies[index].retries = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
-        "retry-on" => b.config.proxies[index].retry_on = Some(Spanned::new(stmt.words()[1..].iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" "), stmt.span_from(1))),
-        "http-reuse" => b.config.proxies[index].http_reuse = Some(stmt.spanned(1)),
+        "retry-on" => {
+            if directives::retry_on(b, stmt, kind.has_backend()) {
+                let words = stmt.words()[1..].iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" ");
+                b.config.proxies[index].retry_on = Some(Spanned::new(words, stmt.span_from(1)));
+            }
+        }
+        "http-reuse" => {
+            if directives::http_reuse(b, stmt) {
+                b.config.proxies[index].http_reuse = Some(stmt.spanned(1));
+            }
+        }
         "disabled" => b.config.proxies[index].disabled = true,
         "enabled" => b.config.proxies[index].disabled = false,
         "filter" => b.config.proxies[index].filters.push(stmt.spanned(1)),

@@ -1,0 +1,157 @@
+//! Value checks of common proxy directives whose arguments HAProxy validates at parse time:
+//! `balance`, `hash-type`, `http-reuse`, `retry-on`.
+
+use super::build::{Builder, Stmt};
+use crate::diagnostic::Diagnostic;
+
+const RETRY_ON: [&str; 17] = [
+    "conn-failure",
+    "empty-response",
+    "response-timeout",
+    "401",
+    "403",
+    "404",
+    "408",
+    "425",
+    "500",
+    "501",
+    "502",
+    "503",
+    "504",
+    "0rtt-rejected",
+    "junk-response",
+    "all-retryable-errors",
+    "none",
+];
+
+fn err(b: &mut Builder, code: &'static str, span: crate::source::Span, message: String) {
+    b.push(Diagnostic::new(code, message).at(span));
+}
+
+/// `balance <algorithm> [arguments]`, with HAProxy's messages prefixed by `balance `.
+pub(super) fn balance(b: &mut Builder, stmt: &Stmt) {
+    let algo = stmt.word(1);
+    let fail = |b: &mut Builder, i: usize, msg: String| err(b, "E214", stmt.span(i), format!("balance {msg}"));
+    match algo {
+        "roundrobin" | "static-rr" | "first" | "leastconn" | "source" => {}
+        "" => {}
+        _ if algo.starts_with("random") => {
+            if let Some(inner) = algo.strip_prefix("random(") {
+                match inner.split_once(')') {
+                    None => fail(b, 1, "random : missing closing parenthesis.".into()),
+                    Some((n, rest)) if !rest.is_empty() => {
+                        let c = rest.chars().next().unwrap_or(' ');
+                        let _ = n;
+                        fail(b, 1, format!("random : unexpected character '{c}' after argument."));
+                    }
+                    Some((n, _)) if super::values::atol(n) < 1 => fail(b, 1, "random : number of draws must be at least 1.".into()),
+                    _ => {}
+                }
+            }
+        }
+        "uri" => {
+            let mut i = 2;
+            while i < stmt.len() {
+                match stmt.word(i) {
+                    "len" | "depth" => {
+                        let v = stmt.word(i + 1);
+                        if super::values::atol(v) <= 0 || v.is_empty() {
+                            fail(b, i + 1, format!("uri : '{}' expects a positive integer (got '{v}').", stmt.word(i)));
+                            return;
+                        }
+                        i += 2;
+                    }
+                    "whole" | "path-only" => i += 1,
+                    other => {
+                        fail(b, i, format!("uri only accepts parameters 'len', 'depth', 'path-only', and 'whole' (got '{other}')."));
+                        return;
+                    }
+                }
+            }
+        }
+        "url_param" => {
+            if stmt.word(2).is_empty() {
+                fail(b, 1, "url_param requires an URL parameter name.".into());
+            } else if !stmt.word(3).is_empty() && stmt.word(3) != "check_post" {
+                fail(b, 3, format!("url_param only accepts 'check_post' modifier (got '{}').", stmt.word(3)));
+            }
+        }
+        "hash" => {
+            if stmt.word(2).is_empty() {
+                fail(b, 1, "hash requires a sample expression.".into());
+            } else if !stmt.word(3).is_empty() {
+                fail(b, 3, format!("hash takes no other argument (got '{}').", stmt.word(3)));
+            }
+        }
+        _ if algo.starts_with("hdr(") => {
+            if algo.len() <= 5 || !algo.ends_with(')') {
+                fail(b, 1, "hdr requires an http header field name.".into());
+            } else if !stmt.word(2).is_empty() && stmt.word(2) != "use_domain_only" {
+                fail(b, 2, format!("{algo} only accepts 'use_domain_only' modifier (got '{}').", stmt.word(2)));
+            }
+        }
+        _ if algo.starts_with("rdp-cookie") => {
+            if algo.starts_with("rdp-cookie(") && algo.len() <= "rdp-cookie()".len() {
+                fail(b, 1, "rdp-cookie : missing cookie name.".into());
+            }
+        }
+        _ => fail(
+            b,
+            1,
+            "only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.".into(),
+        ),
+    }
+}
+
+pub(super) fn hash_type(b: &mut Builder, stmt: &Stmt) {
+    match stmt.word(1) {
+        "consistent" | "map-based" => {}
+        "avalanche" => {
+            return err(
+                b,
+                "E215",
+                stmt.span(1),
+                "experimental feature 'hash-type avalanche' is not supported anymore, please use 'hash-type map-based sdbm avalanche' instead.".into(),
+            )
+        }
+        _ => return err(b, "E215", stmt.span(1), "'hash-type' only supports 'consistent' and 'map-based'.".into()),
+    }
+    if !stmt.word(2).is_empty() && !["sdbm", "djb2", "wt6", "crc32", "none"].contains(&stmt.word(2)) {
+        return err(b, "E215", stmt.span(2), "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.".into());
+    }
+    if !stmt.word(3).is_empty() && stmt.word(3) != "avalanche" {
+        err(b, "E215", stmt.span(3), "'hash-type' only supports 'avalanche' as a modifier for hash functions.".into());
+    }
+}
+
+pub(super) fn http_reuse(b: &mut Builder, stmt: &Stmt) -> bool {
+    if ["never", "safe", "aggressive", "always"].contains(&stmt.word(1)) {
+        return true;
+    }
+    err(b, "E216", stmt.span(1), "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.".into());
+    false
+}
+
+/// Returns whether the line is valid (HAProxy then records it).
+pub(super) fn retry_on(b: &mut Builder, stmt: &Stmt, has_backend: bool) -> bool {
+    if stmt.word(1).is_empty() {
+        err(b, "E217", stmt.span(1), "'retry-on' needs at least one keyword to specify when to retry".into());
+        return false;
+    }
+    if !has_backend {
+        err(b, "E217", stmt.span(0), "'retry-on' only available in backend or listen section".into());
+        return false;
+    }
+    for i in 1..stmt.len() {
+        let w = stmt.word(i);
+        if w == "none" && (i != 1 || stmt.len() > 2) {
+            err(b, "E217", stmt.span(i), "'retry-on' 'none' keyworld only usable alone".into());
+            return false;
+        }
+        if !RETRY_ON.contains(&w) {
+            err(b, "E217", stmt.span(i), format!("'retry-on': unknown keyword '{w}'"));
+            return false;
+        }
+    }
+    true
+}
