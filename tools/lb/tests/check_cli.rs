@@ -1,0 +1,121 @@
+//! `hapee-lb check` and `hapee-lb -c` as a user runs them: real binary, real files, exit codes
+//! and output shapes of `haproxy -c`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+}
+
+fn write_cfg(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hapee-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write cfg");
+    path
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run hapee-lb")
+}
+
+const VALID: &str = "\
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend be
+
+backend be
+    server s1 127.0.0.1:9000
+";
+
+#[test]
+fn valid_config_exits_zero_like_haproxy() {
+    let cfg = write_cfg("valid.cfg", VALID);
+    let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Configuration file is valid\n");
+    let quiet = run(&["-c", "-q", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stdout.is_empty());
+}
+
+#[test]
+fn errors_use_haproxy_line_shapes_and_exit_one() {
+    let cfg = write_cfg("bad.cfg", &VALID.replace("    bind 127.0.0.1:8080\n", "    bind 127.0.0.1:8080\n    bind-process 1\n"));
+    let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let pid = "(";
+    assert!(stderr.contains("[ALERT]    "), "{stderr}");
+    assert!(stderr.contains(pid));
+    assert!(stderr.contains(&format!("config : parsing [{}:9]: 'bind-process' is not supported anymore.", cfg.display())), "{stderr}");
+    assert!(stderr.contains("config : Fatal errors found in configuration."), "{stderr}");
+}
+
+#[test]
+fn human_format_points_at_the_column() {
+    let cfg = write_cfg("col.cfg", &VALID.replace("    bind 127.0.0.1:8080\n", "    bind 127.0.0.1:8080 process 2\n"));
+    let out = run(&["check", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error[E302]"), "{stderr}");
+    assert!(stderr.contains(&format!("{}:8:25", cfg.display())), "line 8, column 25 expected: {stderr}");
+    assert!(stderr.contains("replace 'process' with 'thread'"), "{stderr}");
+}
+
+#[test]
+fn json_format_is_machine_readable() {
+    let cfg = write_cfg("json.cfg", &VALID.replace("default_backend be", "default_backend nowhere"));
+    let out = run(&["check", "--format", "json", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let first = &v.as_array().expect("array")[0];
+    assert_eq!(first["code"], "E241");
+    assert_eq!(first["start"]["line"], 9);
+    assert_eq!(first["start"]["column"], 21);
+}
+
+#[test]
+fn no_listener_exits_two() {
+    let cfg = write_cfg("nolistener.cfg", "defaults\n    mode http\n    timeout connect 5s\n    timeout server 5s\n\nbackend be\n    server s1 127.0.0.1:9000\n");
+    let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("will not start (no listener) => exit(2)."));
+}
+
+#[test]
+fn zero_warning_mode_fails_on_warnings() {
+    let cfg = write_cfg("warn.cfg", "frontend fe\n    mode http\n    bind 127.0.0.1:8080\n");
+    let ok = run(&["-c", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("Warnings were found.\n"));
+    let strict = run(&["-c", "-dW", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("Some warnings were found and 'zero-warning' is set. Aborting."));
+}
+
+#[test]
+fn missing_file_is_reported_like_haproxy() {
+    let out = run(&["-c", "-f", "/nonexistent/haproxy.cfg"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("Could not open configuration file /nonexistent/haproxy.cfg : No such file or directory"));
+}
+
+#[test]
+fn directory_loads_cfg_files_in_order() {
+    let dir = std::env::temp_dir().join(format!("hapee-cli-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("10-defaults.cfg"), "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n").unwrap();
+    std::fs::write(dir.join("20-proxies.cfg"), "frontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9000\n").unwrap();
+    std::fs::write(dir.join("30-ignored.txt"), "this is not a config\n").unwrap();
+    let out = run(&["check", "-f", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
