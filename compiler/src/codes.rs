@@ -92,6 +92,8 @@ rules! {
         "Modes are never, safe (the default), aggressive and always.";
     "E217" "invalid-retry-on" Error Haproxy "'retry-on' is empty, misplaced or names an unknown event."
         "Events are conn-failure, empty-response, junk-response, response-timeout, 0rtt-rejected, the status codes 401 403 404 408 425 500 501 502 503 504, all-retryable-errors, or 'none' alone. Retries only happen on a backend side.";
+    "E218" "invalid-log-target" Error Haproxy "A 'log' line is malformed."
+        "Write 'log global', or 'log <address> [len <n>] [format <fmt>] [sample <ranges>:<size>] <facility> [<level> [<minlevel>]]'. Facilities are kern to local7, levels emerg to debug, formats local, rfc3164, rfc5424, priority, short, timed, iso and raw.";
     "E220" "bind-address-missing" Error Haproxy "A 'bind' line has no address."
         "Give an address and port (':80', '10.0.0.1:443', 'ipv6@:::443'), a UNIX socket path, or an 'fd@' / 'quic4@' form.";
     "E221" "unknown-bind-option" Error Haproxy "A word on a 'bind' line is not a known bind option."

@@ -155,3 +155,79 @@ pub(super) fn retry_on(b: &mut Builder, stmt: &Stmt, has_backend: bool) -> bool 
     }
     true
 }
+
+const FACILITIES: [&str; 24] = [
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit", "alert", "cron2",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+];
+const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+const LOG_FORMATS: [&str; 8] = ["local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw"];
+
+/// `log global`, `no log`, or `log <target> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]`.
+/// `in_global` selects the global section's wording. Returns whether a log target was added.
+pub(super) fn log(b: &mut Builder, stmt: &Stmt, in_global: bool) -> bool {
+    let prefixed = stmt.word(0) == "no";
+    let at = usize::from(prefixed || stmt.word(0) == "default");
+    let fail = |b: &mut Builder, i: usize, msg: String| err(b, "E218", stmt.span(i), format!("log : {msg}"));
+    if prefixed {
+        if !stmt.word(at + 1).is_empty() {
+            fail(b, at + 1, "'no log' does not expect arguments".into());
+        }
+        return false;
+    }
+    if stmt.word(1) == "global" && stmt.word(2).is_empty() {
+        if in_global {
+            fail(b, 1, "'global' is not supported for a global syslog server".into());
+            return false;
+        }
+        return true;
+    }
+    if stmt.word(1).is_empty() || stmt.word(2).is_empty() {
+        let more = if in_global { "" } else { "or global" };
+        fail(b, 1, format!("expects <address> and <facility> {more} as arguments"));
+        return false;
+    }
+    let mut i = 2;
+    if stmt.word(i) == "len" {
+        let n = super::values::atol(stmt.word(i + 1));
+        if !(80..=65535).contains(&n) {
+            fail(b, i + 1, format!("invalid log length '{}', must be between 80 and 65535", stmt.word(i + 1)));
+            return false;
+        }
+        i += 2;
+    }
+    if stmt.word(i) == "format" {
+        if !LOG_FORMATS.contains(&stmt.word(i + 1)) {
+            fail(b, i + 1, format!("unknown log format '{}'", stmt.word(i + 1)));
+            return false;
+        }
+        i += 2;
+    }
+    if stmt.word(i) == "sample" {
+        if !stmt.word(i + 1).contains(':') {
+            fail(b, i + 1, "Missing sample size".into());
+            return false;
+        }
+        i += 2;
+    }
+    if !FACILITIES.contains(&stmt.word(i)) {
+        fail(b, i, format!("unknown log facility '{}'", stmt.word(i)));
+        return false;
+    }
+    i += 1;
+    for what in ["optional log level", "optional minimum log level"] {
+        if stmt.word(i).is_empty() {
+            return true;
+        }
+        if !LEVELS.contains(&stmt.word(i)) {
+            fail(b, i, format!("unknown {what} '{}'", stmt.word(i)));
+            return false;
+        }
+        i += 1;
+    }
+    if !stmt.word(i).is_empty() {
+        fail(b, i, format!("cannot handle unexpected argument '{}'", stmt.word(i)));
+        return false;
+    }
+    true
+}

@@ -45,7 +45,11 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
         "master-worker" => b.config.global.master_worker = true,
-        "log" if stmt.word(0) != "no" => b.config.global.has_log = true,
+        "log" => {
+            if super::directives::log(b, stmt, true) {
+                b.config.global.has_log = true;
+            }
+        }
         "tune.bufsize" => b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32),
         "stats" => stats(b, stmt),
         "lua-load" | "lua-load-per-thread" => {

@@ -286,8 +286,10 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let stores = stmt.words().windows(2).filter(|w| w[0].value == "store").map(|w| w[1].value.clone()).collect();
             b.config.proxies[index].stick_table = Some(StickTableDecl { key_type, span: stmt.whole(), stores });
         }
-        "log" if stmt.word(0) != "no" => b.config.proxies[index].has_log = true,
-        "log" => b.config.proxies[index].has_log = false,
+        "log" => {
+            let added = directives::log(b, stmt, false);
+            b.config.proxies[index].has_log = added || (stmt.word(0) != "no" && b.config.proxies[index].has_log);
+        }
         "log-format" => b.config.proxies[index].log_format = Some(stmt.spanned(1)),
         "maxconn" => b.config.proxies[index].maxconn = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
         "retries" => b.config.proxies[index].retries = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
