@@ -108,6 +108,8 @@ rules! {
         "Write the value right after the option name.";
     "E226" "duplicate-server-name" Error Haproxy "Two servers of one backend have the same name."
         "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend.";
+    "E227" "invalid-address" Error Haproxy "An address on a 'bind' or 'server' line is malformed."
+        "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset. IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "E230" "rule-not-allowed-here" Error Haproxy "A rule is placed in a section that cannot hold it."
         "HTTP and TCP rules cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
     "E231" "inspect-delay-invalid" Error Haproxy "An inspect-delay has no value or an invalid one."

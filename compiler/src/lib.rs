@@ -4,6 +4,7 @@
 //! evaluated) → typed IR with HAProxy's checks → [`plan`] for the runtime. Every stage reports
 //! [`diagnostic::Diagnostic`]s instead of failing; nothing here panics on input or does network I/O.
 
+pub mod address;
 pub mod check;
 pub mod codes;
 pub mod diagnostic;

@@ -113,6 +113,11 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         name: None,
     };
     let ctx = bind_context(stmt, section);
+    for part in stmt.word(1).split(',') {
+        if let Err(e) = crate::address::parse(part, crate::address::Rules::BIND) {
+            b.push(Diagnostic::new("E227", format!("'bind' : {e}")).at(stmt.span(1)).label("invalid listening address"));
+        }
+    }
     let mut i = 2;
     while i < stmt.len() {
         let opt = stmt.word(i);
@@ -210,14 +215,19 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         };
         server.template = Some((lo.max(0) as u32, hi.max(0) as u32));
     }
+    let context = format!("'{keyword} {}/{}'", b.config.proxies[index].name_str(), server.name.value);
+    if let Some(addr) = &server.address {
+        if let Err(e) = crate::address::parse(&addr.value, crate::address::Rules::SERVER) {
+            b.push(Diagnostic::new("E227", format!("{context} : {e}")).at(addr.span).form(crate::diagnostic::HaproxyForm::FileLine));
+        }
+    }
     let mut i = opts_at;
     while i < stmt.len() {
         let opt = stmt.word(i);
         let Some(arity) = keywords::server_option_arity(opt) else {
-            let name = server.name.value.clone();
             let msg = match keywords::suggest_server_option(opt) {
-                Some(best) => format!("'{keyword} {name}' : unknown keyword '{opt}'; did you mean '{best}' maybe ?"),
-                None => format!("'{keyword} {name}' : unknown keyword '{opt}'."),
+                Some(best) => format!("{context} : unknown keyword '{opt}'; did you mean '{best}' maybe ?"),
+                None => format!("{context} : unknown keyword '{opt}'."),
             };
             b.push(Diagnostic::new("E224", msg).at(stmt.span(i)).label("unknown server option").form(crate::diagnostic::HaproxyForm::FileLine));
             break;

@@ -1,0 +1,277 @@
+//! Address syntax of `bind`, `server`, `log`, `peer`, `nameserver`, `source` and `stats socket`
+//! lines, with HAProxy's `str2sa_range` rules: protocol prefixes, UNIX paths, IPv4/IPv6 literals,
+//! host names, ports, port ranges and port offsets.
+//!
+//! Pure parsing only: host names are accepted as names and never resolved here (the compiler does
+//! no network I/O). The runtime, the checker and the anonymizer share this one parser.
+
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// No family forced: IPv4 or IPv6 literal, or a host name.
+    Unspec,
+    Inet,
+    Inet6,
+    Unix,
+    /// Linux abstract namespace socket (`abns@`).
+    Abstract,
+    /// An inherited file descriptor (`fd@N`).
+    Fd,
+    /// A socket pair end received over a UNIX socket (`sockpair@N`).
+    SockPair,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Stream,
+    Datagram,
+    /// QUIC over UDP (`quic4@`, `quic6@`).
+    Quic,
+}
+
+/// Where the port of an address comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Port {
+    /// No port written (servers then use the client's destination port).
+    None,
+    Range { low: u16, high: u16 },
+    /// `+N`/`-N`: relative to the client's destination port (servers only).
+    Offset { offset: i32 },
+}
+
+/// A parsed address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Address {
+    /// The prefix as written (`ipv4@`, `quic4@`, `unix@`, … or empty).
+    pub prefix: String,
+    pub family: Family,
+    pub transport: Transport,
+    /// Host part: an IP literal, a host name, a socket path, or a file descriptor number.
+    pub host: String,
+    /// The IP when `host` is a literal (`*` and empty mean the wildcard address).
+    pub ip: Option<IpAddr>,
+    pub port: Port,
+}
+
+impl Address {
+    /// Whether the host is a name that would need resolution.
+    pub fn is_hostname(&self) -> bool {
+        matches!(self.family, Family::Unspec | Family::Inet | Family::Inet6) && self.ip.is_none()
+    }
+}
+
+/// What the context accepts (HAProxy's `PA_O_*` options).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rules {
+    pub port_ok: bool,
+    pub port_mandatory: bool,
+    pub port_range: bool,
+    pub port_offset: bool,
+    /// Host names are accepted (resolved later by whoever uses the address).
+    pub names: bool,
+    /// `fd@` is accepted.
+    pub fd: bool,
+}
+
+impl Rules {
+    /// `bind` lines: port mandatory, ranges allowed, names resolved at start-up, fds allowed.
+    pub const BIND: Rules = Rules { port_ok: true, port_mandatory: true, port_range: true, port_offset: false, names: true, fd: true };
+    /// `server` lines: optional port or offset, names allowed.
+    pub const SERVER: Rules = Rules { port_ok: true, port_mandatory: false, port_range: false, port_offset: true, names: true, fd: false };
+    /// `log` targets and similar: optional port, names allowed, fds allowed.
+    pub const LOG: Rules = Rules { port_ok: true, port_mandatory: false, port_range: false, port_offset: false, names: true, fd: true };
+}
+
+const PREFIXES: [(&str, Family, Option<Transport>); 17] = [
+    ("unix@", Family::Unix, None),
+    ("uxdg@", Family::Unix, Some(Transport::Datagram)),
+    ("uxst@", Family::Unix, Some(Transport::Stream)),
+    ("abns@", Family::Abstract, None),
+    ("ip@", Family::Unspec, None),
+    ("ipv4@", Family::Inet, None),
+    ("ipv6@", Family::Inet6, None),
+    ("tcp4@", Family::Inet, Some(Transport::Stream)),
+    ("udp4@", Family::Inet, Some(Transport::Datagram)),
+    ("tcp6@", Family::Inet6, Some(Transport::Stream)),
+    ("udp6@", Family::Inet6, Some(Transport::Datagram)),
+    ("tcp@", Family::Unspec, Some(Transport::Stream)),
+    ("udp@", Family::Unspec, Some(Transport::Datagram)),
+    ("quic4@", Family::Inet, Some(Transport::Quic)),
+    ("quic6@", Family::Inet6, Some(Transport::Quic)),
+    ("fd@", Family::Fd, None),
+    ("sockpair@", Family::SockPair, None),
+];
+
+/// Longest UNIX socket path (`sun_path` less HAProxy's temporary suffix `.<pid>.<bak|tmp>`).
+const MAX_UNIX_PATH: usize = 107 - (1 + 5 + 1 + 3);
+
+/// Parses one address (not a comma list) with HAProxy's wording for errors.
+pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
+    if text.is_empty() {
+        return Err(format!("'{text}' resolves to an empty address (environment variable missing?)"));
+    }
+    let mut rest = text;
+    let mut transport = Transport::Stream;
+    if let Some(r) = rest.strip_prefix("stream+") {
+        rest = r;
+    } else if let Some(r) = rest.strip_prefix("dgram+") {
+        rest = r;
+        transport = Transport::Datagram;
+    }
+    let (prefix, family) = match PREFIXES.iter().find(|(p, _, _)| rest.starts_with(p)) {
+        Some(&(p, family, t)) => {
+            rest = &rest[p.len()..];
+            if let Some(t) = t {
+                transport = t;
+            }
+            (p, family)
+        }
+        None if rest.starts_with('/') => ("", Family::Unix),
+        None => ("", Family::Unspec),
+    };
+    let base = Address { prefix: prefix.to_string(), family, transport, host: rest.to_string(), ip: None, port: Port::None };
+    match family {
+        Family::Fd | Family::SockPair => {
+            if rest.is_empty() || rest.parse::<u32>().is_err() {
+                return Err(format!("file descriptor '{rest}' is not a valid integer in '{text}'"));
+            }
+            if family == Family::Fd && !rules.fd {
+                return Err(format!("a file descriptor is not acceptable here in '{text}'"));
+            }
+            Ok(base)
+        }
+        Family::Unix | Family::Abstract => {
+            let max = if family == Family::Abstract { 107 } else { MAX_UNIX_PATH };
+            if rest.len() > max {
+                return Err(format!("socket path '{text}' too long (max {max})"));
+            }
+            Ok(base)
+        }
+        Family::Unspec | Family::Inet | Family::Inet6 => parse_inet(text, rest, base, rules),
+    }
+}
+
+fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result<Address, String> {
+    // The last ':' after any ']' separates the port.
+    let cut = rest.char_indices().rev().find(|&(_, c)| c == ']' || c == ':');
+    let (host, port_text) = match cut {
+        Some((i, ':')) => {
+            if !rules.port_ok {
+                return Err(format!("port specification not permitted here in '{text}'"));
+            }
+            (&rest[..i], &rest[i + 1..])
+        }
+        _ => {
+            if rules.port_mandatory {
+                return Err(format!("missing port specification in '{text}'"));
+            }
+            (rest, "")
+        }
+    };
+    addr.port = parse_port(text, port_text, rules)?;
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    addr.ip = if bare.is_empty() || bare == "*" {
+        Some(match addr.family {
+            Family::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        })
+    } else {
+        match addr.family {
+            Family::Inet => bare.parse::<Ipv4Addr>().ok().map(IpAddr::V4),
+            Family::Inet6 => bare.parse::<Ipv6Addr>().ok().map(IpAddr::V6),
+            _ => bare.parse::<IpAddr>().ok(),
+        }
+    };
+    addr.host = bare.to_string();
+    if addr.ip.is_none() && !(rules.names && is_hostname(bare)) {
+        return Err(format!("invalid address: '{bare}' in '{text}'"));
+    }
+    Ok(addr)
+}
+
+fn parse_port(text: &str, port: &str, rules: Rules) -> Result<Port, String> {
+    let first = port.chars().next();
+    match first {
+        None if rules.port_mandatory => Err(format!("missing port specification in '{text}'")),
+        None => Ok(Port::None),
+        Some(c) if c.is_ascii_digit() => {
+            let (low_text, high_text) = match port.split_once('-') {
+                Some((l, h)) => {
+                    if !rules.port_range {
+                        return Err(format!("port range not permitted here in '{text}'"));
+                    }
+                    (l, h)
+                }
+                None => (port, port),
+            };
+            let min = i64::from(rules.port_mandatory);
+            let low = crate::ir::values::atol(low_text);
+            let high = crate::ir::values::atol(high_text);
+            if low < min || low > 65535 {
+                return Err(format!("invalid port '{low_text}'"));
+            }
+            if high < min || high > 65535 {
+                return Err(format!("invalid port '{high_text}'"));
+            }
+            if low > high {
+                return Err(format!("invalid port range '{low}-{high}'"));
+            }
+            Ok(Port::Range { low: low as u16, high: high as u16 })
+        }
+        Some(sign @ ('+' | '-')) => {
+            if !rules.port_offset {
+                return Err(format!("port offset not permitted here in '{text}'"));
+            }
+            let n = crate::ir::values::atol(&port[1..]).clamp(0, 65535) as i32;
+            Ok(Port::Offset { offset: if sign == '-' { -n } else { n } })
+        }
+        Some(c) => Err(format!("invalid character '{c}' in port number '{port}' in '{text}'")),
+    }
+}
+
+/// A plausible DNS name: labels of letters, digits, '-' and '_', separated by dots, whose last
+/// label is not all digits (that would be a malformed IPv4 literal).
+fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && !s.rsplit('.').next().unwrap_or("").bytes().all(|b| b.is_ascii_digit())
+        && s.len() <= 253
+        && s.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_addresses() {
+        let a = parse(":80", Rules::BIND).unwrap();
+        assert_eq!(a.ip, Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        assert_eq!(a.port, Port::Range { low: 80, high: 80 });
+        let v6 = parse("2001:db8::1:8443", Rules::BIND).unwrap();
+        assert_eq!(v6.host, "2001:db8::1");
+        assert_eq!(parse("[2001:db8::1]:80", Rules::BIND).unwrap().host, "2001:db8::1");
+        assert_eq!(parse("quic4@:443", Rules::BIND).unwrap().transport, Transport::Quic);
+        assert_eq!(parse("10.0.0.1:8000-8010", Rules::BIND).unwrap().port, Port::Range { low: 8000, high: 8010 });
+        assert_eq!(parse("/var/run/x.sock", Rules::BIND).unwrap().family, Family::Unix);
+        assert_eq!(parse("10.0.0.1", Rules::BIND), Err("missing port specification in '10.0.0.1'".into()));
+        assert_eq!(parse("10.0.0.1:99999", Rules::BIND), Err("invalid port '99999'".into()));
+        assert_eq!(parse("10.0.0.1:x8", Rules::BIND).unwrap_err(), "invalid character 'x' in port number 'x8' in '10.0.0.1:x8'");
+        assert!(parse("10.0.0.1:8x", Rules::BIND).is_ok(), "atoi semantics: trailing junk ignored");
+        assert_eq!(parse("300.1.1.1:80", Rules::BIND).unwrap_err(), "invalid address: '300.1.1.1' in '300.1.1.1:80'");
+    }
+
+    #[test]
+    fn server_addresses() {
+        assert_eq!(parse("app.internal:8080", Rules::SERVER).unwrap().ip, None);
+        assert_eq!(parse("10.0.0.1:+1000", Rules::SERVER).unwrap().port, Port::Offset { offset: 1000 });
+        assert_eq!(parse("10.0.0.1", Rules::SERVER).unwrap().port, Port::None);
+        assert!(parse("10.0.0.1:80-90", Rules::SERVER).unwrap_err().contains("port range not permitted"));
+        assert!(parse("fd@3", Rules::SERVER).is_err());
+        assert!(parse("bad host:80", Rules::SERVER).is_err());
+    }
+}
