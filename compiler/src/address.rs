@@ -39,9 +39,14 @@ pub enum Transport {
 pub enum Port {
     /// No port written (servers then use the client's destination port).
     None,
-    Range { low: u16, high: u16 },
+    Range {
+        low: u16,
+        high: u16,
+    },
     /// `+N`/`-N`: relative to the client's destination port (servers only).
-    Offset { offset: i32 },
+    Offset {
+        offset: i32,
+    },
 }
 
 /// A parsed address.
@@ -80,11 +85,32 @@ pub struct Rules {
 
 impl Rules {
     /// `bind` lines: port mandatory, ranges allowed, names resolved at start-up, fds allowed.
-    pub const BIND: Rules = Rules { port_ok: true, port_mandatory: true, port_range: true, port_offset: false, names: true, fd: true };
+    pub const BIND: Rules = Rules {
+        port_ok: true,
+        port_mandatory: true,
+        port_range: true,
+        port_offset: false,
+        names: true,
+        fd: true,
+    };
     /// `server` lines: optional port or offset, names allowed.
-    pub const SERVER: Rules = Rules { port_ok: true, port_mandatory: false, port_range: false, port_offset: true, names: true, fd: false };
+    pub const SERVER: Rules = Rules {
+        port_ok: true,
+        port_mandatory: false,
+        port_range: false,
+        port_offset: true,
+        names: true,
+        fd: false,
+    };
     /// `log` targets and similar: optional port, names allowed, fds allowed.
-    pub const LOG: Rules = Rules { port_ok: true, port_mandatory: false, port_range: false, port_offset: false, names: true, fd: true };
+    pub const LOG: Rules = Rules {
+        port_ok: true,
+        port_mandatory: false,
+        port_range: false,
+        port_offset: false,
+        names: true,
+        fd: true,
+    };
 }
 
 const PREFIXES: [(&str, Family, Option<Transport>); 17] = [
@@ -110,10 +136,47 @@ const PREFIXES: [(&str, Family, Option<Transport>); 17] = [
 /// Longest UNIX socket path (`sun_path` less HAProxy's temporary suffix `.<pid>.<bak|tmp>`).
 const MAX_UNIX_PATH: usize = 107 - (1 + 5 + 1 + 3);
 
+/// Expands `$NAME` and `${NAME}` anywhere in an address, like HAProxy's `env_expand` does before
+/// parsing addresses (unset variables become empty).
+pub fn env_expand(text: &str, env: &dyn crate::syntax::Environment) -> String {
+    if !text.contains('$') {
+        return text.to_string();
+    }
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        let Some(d) = text[i..].find('$').map(|p| p + i) else {
+            out.push_str(&text[i..]);
+            break;
+        };
+        out.push_str(&text[i..d]);
+        let mut start = d + 1;
+        if b.get(start) == Some(&b'{') {
+            start += 1;
+        }
+        let mut end = start;
+        while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_') {
+            end += 1;
+        }
+        if let Some(v) = env.var(&text[start..end]) {
+            out.push_str(&v);
+        }
+        i = if b.get(end) == Some(&b'}') && start > d + 1 {
+            end + 1
+        } else {
+            end
+        };
+    }
+    out
+}
+
 /// Parses one address (not a comma list) with HAProxy's wording for errors.
 pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
     if text.is_empty() {
-        return Err(format!("'{text}' resolves to an empty address (environment variable missing?)"));
+        return Err(format!(
+            "'{text}' resolves to an empty address (environment variable missing?)"
+        ));
     }
     let mut rest = text;
     let mut transport = Transport::Stream;
@@ -134,19 +197,34 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
         None if rest.starts_with('/') => ("", Family::Unix),
         None => ("", Family::Unspec),
     };
-    let base = Address { prefix: prefix.to_string(), family, transport, host: rest.to_string(), ip: None, port: Port::None };
+    let base = Address {
+        prefix: prefix.to_string(),
+        family,
+        transport,
+        host: rest.to_string(),
+        ip: None,
+        port: Port::None,
+    };
     match family {
         Family::Fd | Family::SockPair => {
             if rest.is_empty() || rest.parse::<u32>().is_err() {
-                return Err(format!("file descriptor '{rest}' is not a valid integer in '{text}'"));
+                return Err(format!(
+                    "file descriptor '{rest}' is not a valid integer in '{text}'"
+                ));
             }
             if family == Family::Fd && !rules.fd {
-                return Err(format!("a file descriptor is not acceptable here in '{text}'"));
+                return Err(format!(
+                    "a file descriptor is not acceptable here in '{text}'"
+                ));
             }
             Ok(base)
         }
         Family::Unix | Family::Abstract => {
-            let max = if family == Family::Abstract { 107 } else { MAX_UNIX_PATH };
+            let max = if family == Family::Abstract {
+                107
+            } else {
+                MAX_UNIX_PATH
+            };
             if rest.len() > max {
                 return Err(format!("socket path '{text}' too long (max {max})"));
             }
@@ -158,7 +236,10 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
 
 fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result<Address, String> {
     // The last ':' after any ']' separates the port.
-    let cut = rest.char_indices().rev().find(|&(_, c)| c == ']' || c == ':');
+    let cut = rest
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c == ']' || c == ':');
     let (host, port_text) = match cut {
         Some((i, ':')) => {
             if !rules.port_ok {
@@ -174,7 +255,10 @@ fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result
         }
     };
     addr.port = parse_port(text, port_text, rules)?;
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
     addr.ip = if bare.is_empty() || bare == "*" {
         Some(match addr.family {
             Family::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -221,16 +305,23 @@ fn parse_port(text: &str, port: &str, rules: Rules) -> Result<Port, String> {
             if low > high {
                 return Err(format!("invalid port range '{low}-{high}'"));
             }
-            Ok(Port::Range { low: low as u16, high: high as u16 })
+            Ok(Port::Range {
+                low: low as u16,
+                high: high as u16,
+            })
         }
         Some(sign @ ('+' | '-')) => {
             if !rules.port_offset {
                 return Err(format!("port offset not permitted here in '{text}'"));
             }
             let n = crate::ir::values::atol(&port[1..]).clamp(0, 65535) as i32;
-            Ok(Port::Offset { offset: if sign == '-' { -n } else { n } })
+            Ok(Port::Offset {
+                offset: if sign == '-' { -n } else { n },
+            })
         }
-        Some(c) => Err(format!("invalid character '{c}' in port number '{port}' in '{text}'")),
+        Some(c) => Err(format!(
+            "invalid character '{c}' in port number '{port}' in '{text}'"
+        )),
     }
 }
 
@@ -238,9 +329,19 @@ fn parse_port(text: &str, port: &str, rules: Rules) -> Result<Port, String> {
 /// label is not all digits (that would be a malformed IPv4 literal).
 fn is_hostname(s: &str) -> bool {
     !s.is_empty()
-        && !s.rsplit('.').next().unwrap_or("").bytes().all(|b| b.is_ascii_digit())
+        && !s
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
         && s.len() <= 253
-        && s.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 #[cfg(test)]
@@ -254,23 +355,58 @@ mod tests {
         assert_eq!(a.port, Port::Range { low: 80, high: 80 });
         let v6 = parse("2001:db8::1:8443", Rules::BIND).unwrap();
         assert_eq!(v6.host, "2001:db8::1");
-        assert_eq!(parse("[2001:db8::1]:80", Rules::BIND).unwrap().host, "2001:db8::1");
-        assert_eq!(parse("quic4@:443", Rules::BIND).unwrap().transport, Transport::Quic);
-        assert_eq!(parse("10.0.0.1:8000-8010", Rules::BIND).unwrap().port, Port::Range { low: 8000, high: 8010 });
-        assert_eq!(parse("/var/run/x.sock", Rules::BIND).unwrap().family, Family::Unix);
-        assert_eq!(parse("10.0.0.1", Rules::BIND), Err("missing port specification in '10.0.0.1'".into()));
-        assert_eq!(parse("10.0.0.1:99999", Rules::BIND), Err("invalid port '99999'".into()));
-        assert_eq!(parse("10.0.0.1:x8", Rules::BIND).unwrap_err(), "invalid character 'x' in port number 'x8' in '10.0.0.1:x8'");
-        assert!(parse("10.0.0.1:8x", Rules::BIND).is_ok(), "atoi semantics: trailing junk ignored");
-        assert_eq!(parse("300.1.1.1:80", Rules::BIND).unwrap_err(), "invalid address: '300.1.1.1' in '300.1.1.1:80'");
+        assert_eq!(
+            parse("[2001:db8::1]:80", Rules::BIND).unwrap().host,
+            "2001:db8::1"
+        );
+        assert_eq!(
+            parse("quic4@:443", Rules::BIND).unwrap().transport,
+            Transport::Quic
+        );
+        assert_eq!(
+            parse("10.0.0.1:8000-8010", Rules::BIND).unwrap().port,
+            Port::Range {
+                low: 8000,
+                high: 8010
+            }
+        );
+        assert_eq!(
+            parse("/var/run/x.sock", Rules::BIND).unwrap().family,
+            Family::Unix
+        );
+        assert_eq!(
+            parse("10.0.0.1", Rules::BIND),
+            Err("missing port specification in '10.0.0.1'".into())
+        );
+        assert_eq!(
+            parse("10.0.0.1:99999", Rules::BIND),
+            Err("invalid port '99999'".into())
+        );
+        assert_eq!(
+            parse("10.0.0.1:x8", Rules::BIND).unwrap_err(),
+            "invalid character 'x' in port number 'x8' in '10.0.0.1:x8'"
+        );
+        assert!(
+            parse("10.0.0.1:8x", Rules::BIND).is_ok(),
+            "atoi semantics: trailing junk ignored"
+        );
+        assert_eq!(
+            parse("300.1.1.1:80", Rules::BIND).unwrap_err(),
+            "invalid address: '300.1.1.1' in '300.1.1.1:80'"
+        );
     }
 
     #[test]
     fn server_addresses() {
         assert_eq!(parse("app.internal:8080", Rules::SERVER).unwrap().ip, None);
-        assert_eq!(parse("10.0.0.1:+1000", Rules::SERVER).unwrap().port, Port::Offset { offset: 1000 });
+        assert_eq!(
+            parse("10.0.0.1:+1000", Rules::SERVER).unwrap().port,
+            Port::Offset { offset: 1000 }
+        );
         assert_eq!(parse("10.0.0.1", Rules::SERVER).unwrap().port, Port::None);
-        assert!(parse("10.0.0.1:80-90", Rules::SERVER).unwrap_err().contains("port range not permitted"));
+        assert!(parse("10.0.0.1:80-90", Rules::SERVER)
+            .unwrap_err()
+            .contains("port range not permitted"));
         assert!(parse("fd@3", Rules::SERVER).is_err());
         assert!(parse("bad host:80", Rules::SERVER).is_err());
     }

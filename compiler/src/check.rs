@@ -16,18 +16,27 @@ pub struct Compilation {
 
 impl Compilation {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     pub fn has_warnings(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Warning)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Warning)
     }
 }
 
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
     let (tree, mut diagnostics) = syntax::parse(&db, env);
-    let (config, semantic) = ir::analyze(&db, &tree, options);
+    let (config, semantic) = ir::analyze(&db, &tree, env, options);
     diagnostics.extend(semantic);
-    Compilation { db, tree, config, diagnostics }
+    Compilation {
+        db,
+        tree,
+        config,
+        diagnostics,
+    }
 }

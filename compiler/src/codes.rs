@@ -50,6 +50,40 @@ rules! {
     // ---- E0xx / W0xx: lexer and preprocessor ----
     "E001" "unmatched-quote" Error Haproxy "A quote is opened and never closed on the line."
         "Quotes do not span lines in HAProxy configurations. Close the quote on the same line, or escape the quote character with a backslash if it is meant literally.";
+    "E002" "too-many-words" Error Haproxy "A line has more than 64 words."
+        "HAProxy reads at most 64 words per line; a separator after the 64th word (even trailing blanks or a comment) already counts as a 65th. Split long lists over several lines, for example several 'acl' lines with the same name.";
+    "E003" "unmatched-brace" Error Haproxy "A '${' variable reference is not closed by '}'."
+        "Write '${NAME}', '${NAME-default}' or '${NAME[*]}' inside double quotes.";
+    "E004" "invalid-variable-name" Error Haproxy "A '$' inside double quotes is not followed by a valid variable name."
+        "Variable names start with a letter or '_' (or are one of .LINE, .FILE, .SECTION). Write '\\$' to keep a literal dollar sign inside double quotes.";
+    "E005" "invalid-hex-escape" Error Haproxy "A '\\x' escape is not followed by two hexadecimal digits."
+        "Write '\\xHH' with exactly two hexadecimal digits.";
+    "E006" "invalid-word-expansion" Error Haproxy "A '${NAME[...]}' expansion is not '[*]'."
+        "The only word expansion is '${NAME[*]}', which splits the value on spaces into several words.";
+    "E007" "too-many-errors" Error Haproxy "Parsing of the file stopped after 50 fatal errors."
+        "Fix the first errors; HAProxy does not read further than 50 fatal errors in one file.";
+    "E008" "stray-nul" Error Haproxy "A NUL byte appears inside a line."
+        "Configuration files are text. A NUL byte usually means a binary or corrupted file; HAProxy stops reading the file there.";
+    "E009" "missing-final-newline" Error Haproxy "The last line does not end with a line feed."
+        "HAProxy 2.7 treats a missing final line feed as a sign of truncation and rejects the file. Add a newline at the end.";
+    "E010" "keyword-out-of-section" Error Haproxy "A keyword appears before any section."
+        "Every directive belongs to a section: start with 'global', 'defaults', 'frontend', 'backend', 'listen' or another section keyword.";
+    "E011" "unterminated-if" Error Haproxy "A '.if' block is not closed by '.endif'."
+        "Close each '.if' with '.endif' in the same file.";
+    "E012" "invalid-condition" Error Haproxy "A '.if' or '.elif' condition does not parse."
+        "Conditions combine integers, predicates such as defined(VAR), feature(NAME), streq(a,b), version_atleast(v) and parentheses with '!', '&&' and '||'. HAProxy stops reading the file after this error.";
+    "E013" "too-many-nested-ifs" Error Haproxy "More than 100 nested '.if' blocks."
+        "Flatten the conditions.";
+    "E014" "misplaced-conditional" Error Haproxy "A '.elif', '.else' or '.endif' has no matching '.if', or follows '.else'."
+        "Each block is '.if', any number of '.elif', at most one '.else', then '.endif'.";
+    "E015" "unexpected-directive-argument" Error Haproxy "A preprocessor directive has too many arguments."
+        "'.else' and '.endif' take none; '.alert', '.warning', '.notice' and '.diag' take one message: quote it if it contains spaces.";
+    "E016" "alert-directive" Error Haproxy "An '.alert' directive was reached."
+        "'.alert' stops the configuration on purpose, usually inside a '.if' that detects an unsupported setup.";
+    "W017" "message-directive" Warning Haproxy "A '.warning', '.notice' or '.diag' directive was reached."
+        "These directives print their message; '.warning' also counts as a warning for '-dW'.";
+    "E018" "unknown-directive" Error Haproxy "A line starts with an unknown '.' directive."
+        "Known directives are .if, .elif, .else, .endif, .alert, .warning, .notice and .diag. HAProxy stops reading the file here.";
 
     // ---- E1xx / W1xx: keywords, sections, arguments ----
     "E101" "unknown-keyword" Error Haproxy "The keyword is not known in this section."
@@ -116,6 +150,8 @@ rules! {
         "Give a duration such as '5s'.";
     "E232" "unknown-service" Error Haproxy "'use-service' names a service that does not exist."
         "Services are provided by Lua scripts ('lua.<name>', registered with core.register_service). HAProxy's built-in Prometheus exporter is an optional build module that the reference build does not include.";
+    "E233" "invalid-spoe-filter" Error Haproxy "A 'filter spoe' line lacks its configuration file or has an unknown option."
+        "Write 'filter spoe [engine <name>] config <file>'; the file describes the SPOE agents and messages.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."
@@ -176,7 +212,9 @@ rules! {
 
 /// Looks a rule up by code (`E101`) or name (`unknown-keyword`).
 pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+    RULES
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
 }
 
 #[cfg(test)]
@@ -189,7 +227,11 @@ mod tests {
         for r in RULES {
             assert!(seen.insert(r.code), "duplicate code {}", r.code);
             assert!(seen.insert(r.name), "duplicate name {}", r.name);
-            assert!(!r.summary.is_empty() && !r.explanation.is_empty(), "{} lacks docs", r.code);
+            assert!(
+                !r.summary.is_empty() && !r.explanation.is_empty(),
+                "{} lacks docs",
+                r.code
+            );
         }
     }
 }

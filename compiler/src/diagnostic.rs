@@ -80,6 +80,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     pub fix: Option<Fix>,
     pub haproxy_form: HaproxyForm,
+    /// Extra lines HAProxy prints after the message (its `   | …` continuation lines).
+    pub haproxy_continuation: Option<String>,
 }
 
 impl Diagnostic {
@@ -97,6 +99,7 @@ impl Diagnostic {
             help: None,
             fix: None,
             haproxy_form: HaproxyForm::Parsing,
+            haproxy_continuation: None,
         }
     }
 
@@ -111,7 +114,10 @@ impl Diagnostic {
     }
 
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.secondary.push(Label { span, message: message.into() });
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -126,12 +132,20 @@ impl Diagnostic {
     }
 
     pub fn fix(mut self, title: impl Into<String>, edits: Vec<Edit>) -> Self {
-        self.fix = Some(Fix { title: title.into(), edits });
+        self.fix = Some(Fix {
+            title: title.into(),
+            edits,
+        });
         self
     }
 
     pub fn form(mut self, form: HaproxyForm) -> Self {
         self.haproxy_form = form;
+        self
+    }
+
+    pub fn continuation(mut self, text: impl Into<String>) -> Self {
+        self.haproxy_continuation = Some(text.into());
         self
     }
 

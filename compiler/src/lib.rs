@@ -5,10 +5,13 @@
 //! [`diagnostic::Diagnostic`]s instead of failing; nothing here panics on input or does network I/O.
 
 pub mod address;
+pub mod arglist;
 pub mod check;
 pub mod codes;
+pub mod cond;
 pub mod diagnostic;
 pub mod ir;
+pub mod lexer;
 pub mod registry;
 pub mod render;
 pub mod source;

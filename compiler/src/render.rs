@@ -37,7 +37,9 @@ impl<'a> Files<'a> for DbFiles<'a> {
             given: line_index,
             max: starts.len().saturating_sub(1),
         })? as usize;
-        let end = starts.get(line_index + 1).map_or(f.text.len(), |&e| e as usize);
+        let end = starts
+            .get(line_index + 1)
+            .map_or(f.text.len(), |&e| e as usize);
         Ok(start..end)
     }
 }
@@ -64,7 +66,9 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<FileId> {
         labels.push(cs::Label::primary(span.file, span.range()).with_message(d.label.clone()));
     }
     for l in &d.secondary {
-        labels.push(cs::Label::secondary(l.span.file, l.span.range()).with_message(l.message.clone()));
+        labels.push(
+            cs::Label::secondary(l.span.file, l.span.range()).with_message(l.message.clone()),
+        );
     }
     let mut notes = d.notes.clone();
     if let Some(help) = &d.help {
@@ -92,7 +96,16 @@ pub fn human(db: &SourceDb, diags: &[Diagnostic], color: bool) -> String {
     for d in diags {
         // Rendering only fails on a span outside its file; fall back to the plain line then.
         if term::emit(&mut buf, &config, &files, &to_codespan(d)).is_err() {
-            let _ = std::io::Write::write_all(&mut buf, format!("{}[{}]: {}\n", d.severity.haproxy_label(), d.code, d.message).as_bytes());
+            let _ = std::io::Write::write_all(
+                &mut buf,
+                format!(
+                    "{}[{}]: {}\n",
+                    d.severity.haproxy_label(),
+                    d.code,
+                    d.message
+                )
+                .as_bytes(),
+            );
         }
     }
     String::from_utf8_lossy(buf.as_slice()).into_owned()
@@ -134,7 +147,10 @@ struct JsonEdit<'a> {
 
 fn position(db: &SourceDb, file: FileId, offset: u32) -> JsonPosition {
     let lc = db.file(file).line_col(offset as usize);
-    JsonPosition { line: lc.line, column: lc.col }
+    JsonPosition {
+        line: lc.line,
+        column: lc.col,
+    }
 }
 
 /// One JSON array of diagnostics with 1-based line/column positions.
@@ -175,12 +191,17 @@ pub fn haproxy_message(db: &SourceDb, d: &Diagnostic) -> String {
         let f = db.file(s.file);
         (f.name.as_str(), f.line_col(s.start as usize).line)
     });
-    match (d.haproxy_form, location) {
+    let mut text = match (d.haproxy_form, location) {
         (HaproxyForm::Parsing, Some((f, l))) => format!("parsing [{f}:{l}] : {}", d.message),
         (HaproxyForm::ParsingTight, Some((f, l))) => format!("parsing [{f}:{l}]: {}", d.message),
         (HaproxyForm::FileLine, Some((f, l))) => format!("[{f}:{l}] : {}", d.message),
         _ => d.message.clone(),
+    };
+    if let Some(more) = &d.haproxy_continuation {
+        text.push('\n');
+        text.push_str(more);
     }
+    text
 }
 
 /// One `[LABEL]    (pid) : config : …` line per diagnostic, like `haproxy -c` writes on stderr.

@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Index of a file inside a [`SourceDb`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct FileId(pub u32);
 
 /// A half-open byte range `[start, end)` inside one file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Span {
     pub file: FileId,
     pub start: u32,
@@ -20,12 +24,20 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
-        Span { file, start: start as u32, end: end as u32 }
+        Span {
+            file,
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// The smallest span covering both `self` and `other` (same file assumed).
     pub fn cover(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -62,8 +74,17 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let mut line_starts = vec![0u32];
-        line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
-        SourceFile { name: name.into(), text, line_starts }
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i as u32 + 1),
+        );
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// 0-based index of the line holding `offset`.
@@ -78,8 +99,14 @@ impl SourceFile {
         let line = self.line_index(offset);
         let start = self.line_starts[line] as usize;
         let offset = offset.min(self.text.len());
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
-        LineCol { line: line as u32 + 1, col: col as u32 + 1 }
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        LineCol {
+            line: line as u32 + 1,
+            col: col as u32 + 1,
+        }
     }
 
     pub fn line_starts(&self) -> &[u32] {
@@ -89,7 +116,10 @@ impl SourceFile {
     /// Byte range of 0-based line `line`, without its line terminator.
     pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
         let start = self.line_starts[line] as usize;
-        let mut end = self.line_starts.get(line + 1).map_or(self.text.len(), |&e| e as usize);
+        let mut end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&e| e as usize);
         let bytes = self.text.as_bytes();
         if end > start && bytes[end - 1] == b'\n' {
             end -= 1;
@@ -126,7 +156,12 @@ pub struct LoadError {
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // HAProxy's own wording, so scripts that grep for it keep working.
-        write!(f, "Could not open configuration file {} : {}", self.path.display(), io_reason(&self.error))
+        write!(
+            f,
+            "Could not open configuration file {} : {}",
+            self.path.display(),
+            io_reason(&self.error)
+        )
     }
 }
 
@@ -151,7 +186,10 @@ impl SourceDb {
     /// Loads a `-f` argument: a file, or a directory whose `*.cfg` files are loaded in sorted order
     /// (names starting with a dot are skipped, as HAProxy does).
     pub fn load_path(&mut self, path: &Path) -> Result<Vec<FileId>, LoadError> {
-        let err = |error| LoadError { path: path.to_path_buf(), error };
+        let err = |error| LoadError {
+            path: path.to_path_buf(),
+            error,
+        };
         let meta = std::fs::metadata(path).map_err(err)?;
         if meta.is_dir() {
             let mut names: Vec<PathBuf> = std::fs::read_dir(path)
@@ -160,7 +198,9 @@ impl SourceDb {
                 .map(|e| e.path())
                 .filter(|p| {
                     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    !name.starts_with('.') && name.find(".cfg").is_some_and(|i| i + 4 == name.len()) && p.is_file()
+                    !name.starts_with('.')
+                        && name.find(".cfg").is_some_and(|i| i + 4 == name.len())
+                        && p.is_file()
                 })
                 .collect();
             names.sort();
@@ -175,9 +215,13 @@ impl SourceDb {
     }
 
     fn load_file(&mut self, path: &Path) -> Result<FileId, LoadError> {
-        let bytes = std::fs::read(path).map_err(|error| LoadError { path: path.to_path_buf(), error })?;
+        let bytes = std::fs::read(path).map_err(|error| LoadError {
+            path: path.to_path_buf(),
+            error,
+        })?;
         // Configs are bytes to HAProxy; invalid UTF-8 is kept visible rather than rejected.
-        let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(self.add(path.display().to_string(), text))
     }
 
@@ -186,7 +230,10 @@ impl SourceDb {
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 
     pub fn len(&self) -> usize {

@@ -82,7 +82,10 @@ impl SyntaxTree {
     }
 
     pub fn body<'a>(&'a self, section: &'a Section) -> impl Iterator<Item = &'a Line> + 'a {
-        section.body.iter().map(move |&i| self.line(section.file, i))
+        section
+            .body
+            .iter()
+            .map(move |&i| self.line(section.file, i))
     }
 }
 
@@ -110,7 +113,397 @@ impl Environment for MapEnv {
     }
 }
 
-/// Placeholder so the crate builds while the lexer and tree builder are written.
-pub fn parse(_db: &SourceDb, _env: &dyn Environment) -> (SyntaxTree, Vec<Diagnostic>) {
-    unimplemented!("syntax::parse is being written")
+/// HAProxy stops a file after this many fatal errors.
+const MAX_FATAL_ERRORS: usize = 50;
+/// Deepest `.if` nesting (`MAXNESTEDCONDS`).
+const MAX_NESTED_CONDS: usize = 100;
+
+/// State of one `.if` level (HAProxy's `nested_cond_state`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    /// A branch was taken and we are in it.
+    Take,
+    /// Not taken yet: a later `.elif`/`.else` may still take.
+    Drop,
+    /// A branch was already taken (or the parent is masked): skip the rest.
+    Skip,
+    ElseTake,
+    ElseDrop,
+}
+
+impl Cond {
+    fn masks(self) -> bool {
+        matches!(self, Cond::Drop | Cond::Skip | Cond::ElseDrop)
+    }
+}
+
+/// Parses every file of `db` into the lossless tree, evaluating conditional blocks.
+pub fn parse(db: &SourceDb, env: &dyn Environment) -> (SyntaxTree, Vec<Diagnostic>) {
+    parse_with(db, env, &crate::cond::BuildInfo::default())
+}
+
+/// [`parse`] with explicit build facts for `.if feature(…)` and version predicates.
+pub fn parse_with(
+    db: &SourceDb,
+    env: &dyn Environment,
+    build: &crate::cond::BuildInfo,
+) -> (SyntaxTree, Vec<Diagnostic>) {
+    let mut tree = SyntaxTree::default();
+    let mut diags = Vec::new();
+    // The section name for `.SECTION` carries over from file to file, like HAProxy's.
+    let mut section_name = String::new();
+    for (file, source) in db.files() {
+        let lines = parse_file(
+            file,
+            source,
+            env,
+            build,
+            &mut tree.sections,
+            &mut section_name,
+            &mut diags,
+        );
+        tree.files.push(SyntaxFile { file, lines });
+    }
+    (tree, diags)
+}
+
+fn tight(code: &'static str, message: String, span: Span) -> Diagnostic {
+    Diagnostic::new(code, message)
+        .at(span)
+        .form(crate::diagnostic::HaproxyForm::ParsingTight)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parse_file(
+    file: FileId,
+    source: &crate::source::SourceFile,
+    env: &dyn Environment,
+    build: &crate::cond::BuildInfo,
+    sections: &mut Vec<Section>,
+    section_name: &mut String,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Line> {
+    use crate::lexer::{lex_line, LineContext};
+    let count = source.line_count();
+    let mut lines = Vec::with_capacity(count);
+    let mut conds: Vec<Cond> = Vec::new();
+    let mut fatal = 0usize;
+    let mut stopped = false;
+    let mut current: Option<usize> = None;
+    for index in 0..count {
+        let range = source.line_range(index);
+        let text = &source.text[range.clone()];
+        let span = Span::new(file, range.start, range.end);
+        let mut line = Line {
+            span,
+            kind: LineKind::Blank,
+            words: Vec::new(),
+            comment: None,
+            active: !stopped,
+        };
+        if stopped {
+            line.kind = if text.trim().is_empty() {
+                LineKind::Blank
+            } else {
+                LineKind::Statement
+            };
+            lines.push(line);
+            continue;
+        }
+        if fatal >= MAX_FATAL_ERRORS {
+            diags.push(tight(
+                "E007",
+                format!("too many fatal errors ({fatal}), stopping now."),
+                span,
+            ));
+            stopped = true;
+            line.active = false;
+            lines.push(line);
+            continue;
+        }
+        // A NUL byte cuts the line; HAProxy then stops reading the file (or, on the last line,
+        // reports it as a missing line feed).
+        if let Some(nul) = text.find('\0') {
+            let at = Span::new(file, range.start + nul, range.start + nul + 1);
+            if index + 1 < count {
+                diags.push(tight(
+                    "E008",
+                    format!("Stray NUL character at position {}.", nul + 1),
+                    at,
+                ));
+                stopped = true;
+            }
+        }
+        let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        if trimmed.starts_with('[') {
+            // SPOE scope lines: `[name]`.
+            line.kind = LineKind::Directive;
+            lines.push(line);
+            continue;
+        }
+        let ctx = LineContext {
+            file,
+            offset: range.start,
+            file_name: &source.name,
+            line_number: index + 1,
+            section: section_name,
+            env,
+        };
+        let lexed = lex_line(text, &ctx);
+        line.comment = lexed.comment;
+        if let Some(e) = lexed.error {
+            diags.push(e);
+            fatal += 1;
+            line.kind = LineKind::Statement;
+            line.active = false;
+            lines.push(line);
+            continue;
+        }
+        line.words = lexed.words;
+        let Some(first) = line.words.first() else {
+            line.kind = if line.comment.is_some() {
+                LineKind::Comment
+            } else {
+                LineKind::Blank
+            };
+            lines.push(line);
+            continue;
+        };
+        let keyword = first.value.clone();
+        let masked = conds.last().is_some_and(|c| c.masks());
+        if keyword.starts_with('.') {
+            line.kind = LineKind::Directive;
+            line.active = false;
+            let outcome = directive(&keyword, &line, &mut conds, masked, build, env, diags);
+            lines.push(line);
+            match outcome {
+                Flow::Next => {}
+                Flow::Fatal => fatal += 1,
+                Flow::Stop => stopped = true,
+            }
+            continue;
+        }
+        if masked {
+            line.kind = LineKind::Statement;
+            line.active = false;
+            lines.push(line);
+            continue;
+        }
+        if let Some(kind) = SectionKind::from_keyword(&keyword) {
+            line.kind = LineKind::SectionHeader;
+            *section_name = line
+                .words
+                .get(1)
+                .map_or(keyword.clone(), |w| w.value.clone());
+            sections.push(Section {
+                kind,
+                file,
+                header: lines.len(),
+                body: Vec::new(),
+            });
+            current = Some(sections.len() - 1);
+        } else {
+            line.kind = LineKind::Statement;
+            match current {
+                Some(s) => sections[s].body.push(lines.len()),
+                None => {
+                    let d = tight(
+                        "E010",
+                        format!("unknown keyword '{keyword}' out of section."),
+                        first.span,
+                    )
+                    .label("not inside a section");
+                    diags.push(d);
+                    fatal += 1;
+                }
+            }
+        }
+        lines.push(line);
+    }
+    if !stopped && !source.text.is_empty() && !source.text.ends_with('\n') {
+        let last = source.line_range(count.saturating_sub(1));
+        let len = last.end - last.start;
+        let at = Span::new(file, last.end, last.end);
+        diags.push(
+            tight(
+                "E009",
+                format!(
+                    "Missing LF on last line, file might have been truncated at position {}.",
+                    len + 1
+                ),
+                at,
+            )
+            .label("no line feed at the end of the file")
+            .fix(
+                "add a final line feed",
+                vec![crate::diagnostic::Edit {
+                    span: at,
+                    replacement: "\n".into(),
+                }],
+            ),
+        );
+    }
+    if !conds.is_empty() && !stopped {
+        let at = lines
+            .last()
+            .map_or(Span::new(file, 0, 0), |l: &Line| l.span);
+        diags.push(tight("E011", "non-terminated '.if' block.".into(), at));
+    }
+    lines
+}
+
+enum Flow {
+    Next,
+    Fatal,
+    Stop,
+}
+
+/// Handles a `.xxx` line: conditionals always, messages only when not masked.
+fn directive(
+    keyword: &str,
+    line: &Line,
+    conds: &mut Vec<Cond>,
+    masked: bool,
+    build: &crate::cond::BuildInfo,
+    env: &dyn Environment,
+    diags: &mut Vec<Diagnostic>,
+) -> Flow {
+    let words = &line.words;
+    let arg = |i: usize| words.get(i).map_or("", |w| w.value.as_str());
+    let at = words[0].span;
+    let whole = words.last().map_or(at, |w| at.cover(w.span));
+    let cond_text = || {
+        words[1..]
+            .iter()
+            .map(|w| w.value.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let evaluate = |which: &str, diags: &mut Vec<Diagnostic>| -> Option<bool> {
+        let text = cond_text();
+        match crate::cond::evaluate(&text, build, env) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let span = words.get(1).map_or(whole, |w| w.span.cover(whole));
+                diags.push(
+                    tight(
+                        "E012",
+                        format!("{} in '{which}' at position {}:", e.message, e.at + 1),
+                        span,
+                    )
+                    .label("invalid condition"),
+                );
+                None
+            }
+        }
+    };
+    match keyword {
+        ".if" => {
+            if conds.len() + 1 >= MAX_NESTED_CONDS {
+                diags.push(tight(
+                    "E013",
+                    format!("too many nested '.if', max is {MAX_NESTED_CONDS}."),
+                    at,
+                ));
+                return Flow::Stop;
+            }
+            if masked {
+                conds.push(Cond::Skip);
+                return Flow::Next;
+            }
+            match evaluate(".if", diags) {
+                Some(true) => conds.push(Cond::Take),
+                Some(false) => conds.push(Cond::Drop),
+                None => return Flow::Stop,
+            }
+        }
+        ".elif" => {
+            let Some(state) = conds.last().copied() else {
+                diags.push(tight(
+                    "E014",
+                    "lone '.elif' with no matching '.if'.".into(),
+                    at,
+                ));
+                return Flow::Stop;
+            };
+            match state {
+                Cond::ElseTake | Cond::ElseDrop => {
+                    diags.push(tight(
+                        "E014",
+                        "'.elif' after '.else' is not permitted.".into(),
+                        at,
+                    ));
+                    return Flow::Stop;
+                }
+                Cond::Take | Cond::Skip => *conds.last_mut().expect("non-empty") = Cond::Skip,
+                Cond::Drop => match evaluate(".elif", diags) {
+                    Some(v) => {
+                        *conds.last_mut().expect("non-empty") =
+                            if v { Cond::Take } else { Cond::Drop }
+                    }
+                    None => return Flow::Stop,
+                },
+            }
+        }
+        ".else" | ".endif" => {
+            if !arg(1).is_empty() {
+                diags.push(tight(
+                    "E015",
+                    format!("Unexpected argument '{}' for '{keyword}'.", arg(1)),
+                    words[1].span,
+                ));
+                return Flow::Stop;
+            }
+            let Some(state) = conds.last().copied() else {
+                diags.push(tight(
+                    "E014",
+                    format!("lone '{keyword}' with no matching '.if'."),
+                    at,
+                ));
+                return Flow::Stop;
+            };
+            if keyword == ".endif" {
+                conds.pop();
+            } else {
+                *conds.last_mut().expect("non-empty") = match state {
+                    Cond::ElseTake | Cond::ElseDrop => {
+                        diags.push(tight(
+                            "E014",
+                            "'.else' after '.else' is not permitted.".into(),
+                            at,
+                        ));
+                        return Flow::Stop;
+                    }
+                    Cond::Take | Cond::Skip => Cond::ElseDrop,
+                    Cond::Drop => Cond::ElseTake,
+                };
+            }
+        }
+        _ if masked => {}
+        ".alert" | ".warning" | ".notice" | ".diag" => {
+            if !arg(2).is_empty() {
+                diags.push(tight(
+                    "E015",
+                    format!("Unexpected argument '{}' for '{keyword}'. Use quotes if the message should contain spaces.", arg(2)),
+                    words[2].span,
+                ));
+                return Flow::Fatal;
+            }
+            let (code, severity) = match keyword {
+                ".alert" => ("E016", crate::diagnostic::Severity::Error),
+                ".warning" => ("W017", crate::diagnostic::Severity::Warning),
+                ".notice" => ("W017", crate::diagnostic::Severity::Notice),
+                _ => ("W017", crate::diagnostic::Severity::Hint),
+            };
+            diags.push(tight(code, format!("'{}'.", arg(1)), whole).severity(severity));
+            if keyword == ".alert" {
+                return Flow::Stop;
+            }
+        }
+        _ => {
+            diags.push(tight("E018", format!("unknown directive '{keyword}'."), at));
+            return Flow::Stop;
+        }
+    }
+    Flow::Next
 }

@@ -10,7 +10,10 @@ use hapee_compiler::syntax::MapEnv;
 use std::path::Path;
 
 fn fixtures_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/diagnostics"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/diagnostics"
+    ))
 }
 
 #[test]
@@ -20,15 +23,32 @@ fn every_fixture_raises_its_code() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         insta::glob!("../../testdata/diagnostics", "*.cfg", |path| {
-            let code = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().split('-').next().unwrap_or_default().to_string();
+            let code = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .split('-')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let text = std::fs::read_to_string(path).expect("fixture readable");
             let mut db = SourceDb::new();
             db.add(format!("{code}.cfg"), text);
-            let c = compile(db, &MapEnv::default(), &CheckOptions { no_env: true, master_worker: false });
+            let c = compile(
+                db,
+                &MapEnv::default(),
+                &CheckOptions {
+                    no_env: true,
+                    master_worker: false,
+                },
+            );
             assert!(
                 c.diagnostics.iter().any(|d| d.code == code),
                 "fixture {code} does not raise {code}; got {:?}",
-                c.diagnostics.iter().map(|d| (d.code, &d.message)).collect::<Vec<_>>()
+                c.diagnostics
+                    .iter()
+                    .map(|d| (d.code, &d.message))
+                    .collect::<Vec<_>>()
             );
             insta::assert_snapshot!(render::human(&c.db, &c.diagnostics, false));
         });
@@ -43,5 +63,8 @@ fn every_checked_code_has_a_fixture() {
         .map(|r| r.code)
         .filter(|code| !fixtures_dir().join(format!("{code}.cfg")).exists())
         .collect();
-    assert!(missing.is_empty(), "codes without a fixture in testdata/diagnostics: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes without a fixture in testdata/diagnostics: {missing:?}"
+    );
 }

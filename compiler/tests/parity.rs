@@ -28,13 +28,18 @@ struct Row {
 }
 
 fn rows() -> Vec<Row> {
-    let index = std::fs::read_to_string(corpus_dir().join("regtests-2.7/index.tsv")).expect("corpus index");
+    let index =
+        std::fs::read_to_string(corpus_dir().join("regtests-2.7/index.tsv")).expect("corpus index");
     index
         .lines()
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            Row { cfg: f[0].to_string(), exit: f[6].to_string(), first_alert: f.get(7).unwrap_or(&"").to_string() }
+            Row {
+                cfg: f[0].to_string(),
+                exit: f[6].to_string(),
+                first_alert: f.get(7).unwrap_or(&"").to_string(),
+            }
         })
         .collect()
 }
@@ -42,7 +47,10 @@ fn rows() -> Vec<Row> {
 /// The line number in `[file.cfg:N]` of an alert, if it names one.
 fn alert_line(alert: &str) -> Option<u32> {
     let start = alert.find(".cfg:")? + 5;
-    let digits: String = alert[start..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = alert[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -54,12 +62,20 @@ fn regtests_verdicts_match_haproxy_2_7() {
     for row in rows().iter().filter(|r| r.exit == "0" || r.exit == "1") {
         let path = root.join(&row.cfg);
         let dir = path.parent().expect("cfg has a folder");
-        let name = path.file_name().expect("file name").to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .to_string();
         std::env::set_current_dir(dir).expect("cd into the config's folder");
         let mut db = SourceDb::new();
         db.load_path(Path::new(&name)).expect("load corpus file");
         let c = compile(db, &MapEnv::default(), &CheckOptions::default());
-        let errors: Vec<_> = c.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
+        let errors: Vec<_> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
         let describe = |d: &&hapee_compiler::Diagnostic| {
             let line = d.span.map_or(0, |s| c.db.line_col(s).line);
             format!("{}:{} {} {}", row.cfg, line, d.code, d.message)
@@ -67,22 +83,43 @@ fn regtests_verdicts_match_haproxy_2_7() {
         if row.exit == "0" {
             valid += 1;
             if !errors.is_empty() {
-                failures.push(format!("accepted by HAProxy, rejected here: {}", errors.iter().map(describe).collect::<Vec<_>>().join(" | ")));
+                failures.push(format!(
+                    "accepted by HAProxy, rejected here: {}",
+                    errors.iter().map(describe).collect::<Vec<_>>().join(" | ")
+                ));
             }
         } else {
             invalid += 1;
             match alert_line(&row.first_alert) {
-                _ if errors.is_empty() => failures.push(format!("{}: rejected by HAProxy ({}), accepted here", row.cfg, row.first_alert)),
-                Some(line) if !errors.iter().any(|d| d.span.is_some_and(|s| c.db.line_col(s).line == line)) => failures.push(format!(
-                    "{}: HAProxy's first alert is on line {line} ({}), ours: {}",
-                    row.cfg,
-                    row.first_alert,
-                    errors.iter().map(describe).collect::<Vec<_>>().join(" | ")
+                _ if errors.is_empty() => failures.push(format!(
+                    "{}: rejected by HAProxy ({}), accepted here",
+                    row.cfg, row.first_alert
                 )),
+                Some(line)
+                    if !errors
+                        .iter()
+                        .any(|d| d.span.is_some_and(|s| c.db.line_col(s).line == line)) =>
+                {
+                    failures.push(format!(
+                        "{}: HAProxy's first alert is on line {line} ({}), ours: {}",
+                        row.cfg,
+                        row.first_alert,
+                        errors.iter().map(describe).collect::<Vec<_>>().join(" | ")
+                    ))
+                }
                 _ => {}
             }
         }
     }
-    assert!(valid >= 200 && invalid >= 19, "corpus too small: {valid} valid, {invalid} invalid");
-    assert!(failures.is_empty(), "{} parity failures of {}:\n{}", failures.len(), valid + invalid, failures.join("\n"));
+    assert!(
+        valid >= 200 && invalid >= 19,
+        "corpus too small: {valid} valid, {invalid} invalid"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} parity failures of {}:\n{}",
+        failures.len(),
+        valid + invalid,
+        failures.join("\n")
+    );
 }

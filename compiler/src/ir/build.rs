@@ -5,12 +5,10 @@ use super::{global, proxy, CheckOptions};
 use crate::diagnostic::{Diagnostic, HaproxyForm};
 use crate::registry::SectionKind;
 use crate::source::{SourceDb, Span};
-use crate::syntax::{Line, SyntaxTree, Word};
+use crate::syntax::{Environment, Line, SyntaxTree, Word};
 
 /// The state shared by the statement handlers of every section.
 pub(super) struct Builder<'t> {
-    pub tree: &'t SyntaxTree,
-    pub options: &'t CheckOptions,
     pub config: Config,
     pub diags: Vec<Diagnostic>,
     /// Index of the defaults section that new proxies inherit from (the last one declared).
@@ -18,6 +16,8 @@ pub(super) struct Builder<'t> {
     /// Whether a section other than `global` was seen (some global keywords must come first).
     pub seen_non_global: bool,
     pub db: &'t SourceDb,
+    /// Addresses expand `$VAR` themselves (HAProxy's `env_expand`).
+    pub env: &'t dyn Environment,
     /// How each defaults section was used by regular proxies (frontend / backend capability).
     pub defaults_use: Vec<Option<ProxyKind>>,
     /// `crt-base` and `ca-base` from global, applied to relative certificate paths.
@@ -49,7 +49,11 @@ impl<'a> Stmt<'a> {
             Some(w) => w.span,
             None => {
                 let end = self.line.words.last().map_or(self.line.span, |w| w.span);
-                Span { file: end.file, start: end.end, end: end.end }
+                Span {
+                    file: end.file,
+                    start: end.end,
+                    end: end.end,
+                }
             }
         }
     }
@@ -57,7 +61,13 @@ impl<'a> Stmt<'a> {
     /// Span from word `i` to the last word.
     pub fn span_from(&self, i: usize) -> Span {
         let first = self.span(i);
-        self.line.words.last().map_or(first, |last| if i < self.len() { first.cover(last.span) } else { first })
+        self.line.words.last().map_or(first, |last| {
+            if i < self.len() {
+                first.cover(last.span)
+            } else {
+                first
+            }
+        })
     }
 
     pub fn spanned(&self, i: usize) -> Spanned<String> {
@@ -65,11 +75,19 @@ impl<'a> Stmt<'a> {
     }
 
     pub fn spanned_from(&self, i: usize) -> Vec<Spanned<String>> {
-        self.line.words.iter().skip(i).map(Spanned::from_word).collect()
+        self.line
+            .words
+            .iter()
+            .skip(i)
+            .map(Spanned::from_word)
+            .collect()
     }
 
     pub fn whole(&self) -> Span {
-        self.line.words.first().map_or(self.line.span, |f| self.span_from(0).cover(f.span))
+        self.line
+            .words
+            .first()
+            .map_or(self.line.span, |f| self.span_from(0).cover(f.span))
     }
 }
 
@@ -81,11 +99,18 @@ impl<'t> Builder<'t> {
     /// Records a file the configuration depends on (checked later unless `--no-env`).
     pub fn file_ref(&mut self, kind: FileKind, keyword: &str, path: Spanned<String>) {
         let base = match kind {
-            FileKind::Certificate | FileKind::CertificateList | FileKind::PrivateKey => self.crt_base.clone(),
+            FileKind::Certificate | FileKind::CertificateList | FileKind::PrivateKey => {
+                self.crt_base.clone()
+            }
             FileKind::CaFile | FileKind::CrlFile => self.ca_base.clone(),
             _ => None,
         };
-        self.config.files.push(FileRef { kind, path, keyword: keyword.to_string(), base });
+        self.config.files.push(FileRef {
+            kind,
+            path,
+            keyword: keyword.to_string(),
+            base,
+        });
     }
 
     /// The file kind of a certificate-related bind/server option, if it names a file.
@@ -112,15 +137,19 @@ pub(super) fn location(db: &SourceDb, span: Span) -> String {
 }
 
 /// Builds the model from the syntax tree.
-pub fn build(db: &SourceDb, tree: &SyntaxTree, options: &CheckOptions) -> (Config, Vec<Diagnostic>) {
+pub fn build(
+    db: &SourceDb,
+    tree: &SyntaxTree,
+    env: &dyn Environment,
+    _options: &CheckOptions,
+) -> (Config, Vec<Diagnostic>) {
     let mut b = Builder {
-        tree,
-        options,
         config: Config::default(),
         diags: Vec::new(),
         last_defaults: None,
         seen_non_global: false,
         db,
+        env,
         defaults_use: Vec::new(),
         crt_base: None,
         ca_base: None,
@@ -168,8 +197,15 @@ pub(super) fn check_prefix(b: &mut Builder, stmt: &Stmt) -> usize {
     if first != "no" && first != "default" {
         return 0;
     }
-    const ALLOWED: [&str; 7] =
-        ["option", "log", "busy-polling", "set-dumpable", "strict-limits", "insecure-fork-wanted", "numa-cpu-mapping"];
+    const ALLOWED: [&str; 7] = [
+        "option",
+        "log",
+        "busy-polling",
+        "set-dumpable",
+        "strict-limits",
+        "insecure-fork-wanted",
+        "numa-cpu-mapping",
+    ];
     if !ALLOWED.contains(&stmt.word(1)) {
         let d = Diagnostic::new(
             "E200",
@@ -182,7 +218,8 @@ pub(super) fn check_prefix(b: &mut Builder, stmt: &Stmt) -> usize {
 
 /// HAProxy's `invalid_char`: the first character not allowed in a proxy or object name.
 pub(super) fn invalid_char(name: &str) -> Option<char> {
-    name.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
+    name.chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')))
 }
 
 /// HAProxy reports a too-short message with this shape; used for all "missing argument" errors.

@@ -16,7 +16,11 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
     let mut out = Vec::new();
     program_sections(config, options, &mut out);
     thread_binds(db, config, &mut out);
-    for p in config.proxies.iter().filter(|p| p.kind != ProxyKind::Defaults || p.name.is_some()) {
+    for p in config
+        .proxies
+        .iter()
+        .filter(|p| p.kind != ProxyKind::Defaults || p.name.is_some())
+    {
         backend_references(db, config, p, &mut out);
         table_references(config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
@@ -28,12 +32,19 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
 
 fn program_sections(config: &Config, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
     let master_worker = options.master_worker || config.global.master_worker;
-    if let Some(program) = config.sections.iter().find(|s| s.kind == SectionKind::Program) {
+    if let Some(program) = config
+        .sections
+        .iter()
+        .find(|s| s.kind == SectionKind::Program)
+    {
         if !master_worker {
             out.push(
-                bare("E240", "Can't use a 'program' section without master worker mode.".into())
-                    .at(program.header)
-                    .help("add 'master-worker' to the global section, or start with -W"),
+                bare(
+                    "E240",
+                    "Can't use a 'program' section without master worker mode.".into(),
+                )
+                .at(program.header)
+                .help("add 'master-worker' to the global section, or start with -W"),
             );
         }
     }
@@ -42,17 +53,37 @@ fn program_sections(config: &Config, options: &CheckOptions, out: &mut Vec<Diagn
 /// Maps threads to groups, then checks each bind line's `thread` set against the map.
 fn thread_binds(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
     let g = &config.global;
-    let nbthread = g.nbthread.as_ref().map_or_else(default_nbthread, |v| v.value);
+    let nbthread = g
+        .nbthread
+        .as_ref()
+        .map_or_else(default_nbthread, |v| v.value);
     let groups = g.thread_groups.as_ref().map_or(1, |v| v.value);
     let Some(map) = threads::map_threads(g, nbthread, out) else {
         return;
     };
-    for p in config.proxies.iter().filter(|p| p.kind != ProxyKind::Defaults) {
+    for p in config
+        .proxies
+        .iter()
+        .filter(|p| p.kind != ProxyKind::Defaults)
+    {
         for bind in &p.binds {
             if let Err(e) = threads::resolve_bind(bind.thread.as_ref(), groups, &map) {
-                let msg = format!("Proxy '{}': {e} in 'bind {}' at [{}].", p.name_str(), bind.address.value, location(db, bind.span));
-                let span = bind.thread.as_ref().and_then(|t| t.span).unwrap_or(bind.address.span);
-                out.push(bare("E316", msg).at(span).label("thread set does not fit the thread groups"));
+                let msg = format!(
+                    "Proxy '{}': {e} in 'bind {}' at [{}].",
+                    p.name_str(),
+                    bind.address.value,
+                    location(db, bind.span)
+                );
+                let span = bind
+                    .thread
+                    .as_ref()
+                    .and_then(|t| t.span)
+                    .unwrap_or(bind.address.span);
+                out.push(
+                    bare("E316", msg)
+                        .at(span)
+                        .label("thread set does not fit the thread groups"),
+                );
             }
         }
     }
@@ -60,7 +91,9 @@ fn thread_binds(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
 
 /// HAProxy's default `nbthread`: the CPUs the process may run on.
 pub fn default_nbthread() -> u32 {
-    std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(threads::MAX_THREADS)
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get() as u32)
+        .min(threads::MAX_THREADS)
 }
 
 fn backend_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
@@ -70,15 +103,38 @@ fn backend_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
     let check_target = |target: &Spanned<String>, what: &str, out: &mut Vec<Diagnostic>| {
         match config.backend(&target.value) {
             None => out.push(
-                bare("E241", format!("Proxy '{}': unable to find required {what}: '{}'.", p.name_str(), target.value))
-                    .at(target.span)
-                    .label("no backend with this name"),
+                bare(
+                    "E241",
+                    format!(
+                        "Proxy '{}': unable to find required {what}: '{}'.",
+                        p.name_str(),
+                        target.value
+                    ),
+                )
+                .at(target.span)
+                .label("no backend with this name"),
             ),
             Some((_, be)) if std::ptr::eq(be, p) => out.push(
-                bare("E242", format!("Proxy '{}': loop detected for {what}: '{}'.", p.name_str(), target.value)).at(target.span),
+                bare(
+                    "E242",
+                    format!(
+                        "Proxy '{}': loop detected for {what}: '{}'.",
+                        p.name_str(),
+                        target.value
+                    ),
+                )
+                .at(target.span),
             ),
-            Some((_, be)) if be.effective_mode() != p.effective_mode() && mode_matters(p) && mode_matters(be) => {
-                let context = if what == "default_backend" { "as its default backend" } else { "in a 'use_backend' rule" };
+            // A TCP frontend may hand over to an HTTP backend (implicit upgrade); nothing else mixes.
+            Some((_, be))
+                if be.effective_mode() != p.effective_mode()
+                    && !(p.effective_mode() == Mode::Tcp && be.effective_mode() == Mode::Http) =>
+            {
+                let context = if what == "default_backend" {
+                    "as its default backend"
+                } else {
+                    "in a 'use_backend' rule"
+                };
                 out.push(
                     bare(
                         "E243",
@@ -110,19 +166,23 @@ fn backend_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
         check_target(&ub.target, "use_backend", out);
     }
     for (target, _) in &p.use_servers {
-        let known = p.servers.iter().any(|s| s.name.value == target.value) || target.value.contains("%[");
+        let known =
+            p.servers.iter().any(|s| s.name.value == target.value) || target.value.contains("%[");
         if !known {
             out.push(
-                bare("E244", format!("{} '{}' : unable to find server '{}' referenced in a 'use-server' rule.", p.kind.type_str(), p.name_str(), target.value))
-                    .at(target.span),
+                bare(
+                    "E244",
+                    format!(
+                        "{} '{}' : unable to find server '{}' referenced in a 'use-server' rule.",
+                        p.kind.type_str(),
+                        p.name_str(),
+                        target.value
+                    ),
+                )
+                .at(target.span),
             );
         }
     }
-}
-
-/// `mode health` and `mode log` proxies are not compared.
-fn mode_matters(p: &Proxy) -> bool {
-    matches!(p.effective_mode(), Mode::Tcp | Mode::Http)
 }
 
 fn table_references(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
@@ -153,7 +213,8 @@ fn proxy_warnings(p: &Proxy, out: &mut Vec<Diagnostic>) {
     }
     if matches!(p.effective_mode(), Mode::Tcp | Mode::Http) {
         let fe = p.kind.has_frontend() && p.timeout("client").is_none();
-        let be = p.kind.has_backend() && (p.timeout("connect").is_none() || p.timeout("server").is_none());
+        let be = p.kind.has_backend()
+            && (p.timeout("connect").is_none() || p.timeout("server").is_none());
         if fe || be {
             let mut missing = Vec::new();
             if fe {
@@ -168,11 +229,10 @@ fn proxy_warnings(p: &Proxy, out: &mut Vec<Diagnostic>) {
             out.push(
                 warn(
                     "W251",
-                    format!(
-                        "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
-                        p.kind.type_str(),
-                        p.name_str()
-                    ),
+                    format!("missing timeouts for {} '{}'.", p.kind.type_str(), p.name_str()),
+                )
+                .continuation(
+                    "   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
                 )
                 .at(p.header)
                 .label(format!("no 'timeout {}'", missing.join("', 'timeout ")))
@@ -185,7 +245,11 @@ fn proxy_warnings(p: &Proxy, out: &mut Vec<Diagnostic>) {
 impl Config {
     /// Whether anything would listen: HAProxy exits 2 from `-c` otherwise.
     pub fn has_listener(&self) -> bool {
-        self.proxies.iter().any(|p| p.kind != ProxyKind::Defaults && !p.disabled && !p.binds.is_empty())
-            || self.sections.iter().any(|s| (s.kind == SectionKind::Peers && s.has_bind) || s.kind == SectionKind::LogForward)
+        self.proxies
+            .iter()
+            .any(|p| p.kind != ProxyKind::Defaults && !p.disabled && !p.binds.is_empty())
+            || self.sections.iter().any(|s| {
+                (s.kind == SectionKind::Peers && s.has_bind) || s.kind == SectionKind::LogForward
+            })
     }
 }

@@ -31,7 +31,9 @@ fn err(b: &mut Builder, code: &'static str, span: crate::source::Span, message: 
 /// `balance <algorithm> [arguments]`, with HAProxy's messages prefixed by `balance `.
 pub(super) fn balance(b: &mut Builder, stmt: &Stmt) {
     let algo = stmt.word(1);
-    let fail = |b: &mut Builder, i: usize, msg: String| err(b, "E214", stmt.span(i), format!("balance {msg}"));
+    let fail = |b: &mut Builder, i: usize, msg: String| {
+        err(b, "E214", stmt.span(i), format!("balance {msg}"))
+    };
     match algo {
         "roundrobin" | "static-rr" | "first" | "leastconn" | "source" => {}
         "" => {}
@@ -116,11 +118,22 @@ pub(super) fn hash_type(b: &mut Builder, stmt: &Stmt) {
         }
         _ => return err(b, "E215", stmt.span(1), "'hash-type' only supports 'consistent' and 'map-based'.".into()),
     }
-    if !stmt.word(2).is_empty() && !["sdbm", "djb2", "wt6", "crc32", "none"].contains(&stmt.word(2)) {
-        return err(b, "E215", stmt.span(2), "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.".into());
+    if !stmt.word(2).is_empty() && !["sdbm", "djb2", "wt6", "crc32", "none"].contains(&stmt.word(2))
+    {
+        return err(
+            b,
+            "E215",
+            stmt.span(2),
+            "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.".into(),
+        );
     }
     if !stmt.word(3).is_empty() && stmt.word(3) != "avalanche" {
-        err(b, "E215", stmt.span(3), "'hash-type' only supports 'avalanche' as a modifier for hash functions.".into());
+        err(
+            b,
+            "E215",
+            stmt.span(3),
+            "'hash-type' only supports 'avalanche' as a modifier for hash functions.".into(),
+        );
     }
 }
 
@@ -128,28 +141,53 @@ pub(super) fn http_reuse(b: &mut Builder, stmt: &Stmt) -> bool {
     if ["never", "safe", "aggressive", "always"].contains(&stmt.word(1)) {
         return true;
     }
-    err(b, "E216", stmt.span(1), "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.".into());
+    err(
+        b,
+        "E216",
+        stmt.span(1),
+        "'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.".into(),
+    );
     false
 }
 
 /// Returns whether the line is valid (HAProxy then records it).
 pub(super) fn retry_on(b: &mut Builder, stmt: &Stmt, has_backend: bool) -> bool {
     if stmt.word(1).is_empty() {
-        err(b, "E217", stmt.span(1), "'retry-on' needs at least one keyword to specify when to retry".into());
+        err(
+            b,
+            "E217",
+            stmt.span(1),
+            "'retry-on' needs at least one keyword to specify when to retry".into(),
+        );
         return false;
     }
     if !has_backend {
-        err(b, "E217", stmt.span(0), "'retry-on' only available in backend or listen section".into());
+        err(
+            b,
+            "E217",
+            stmt.span(0),
+            "'retry-on' only available in backend or listen section".into(),
+        );
         return false;
     }
     for i in 1..stmt.len() {
         let w = stmt.word(i);
         if w == "none" && (i != 1 || stmt.len() > 2) {
-            err(b, "E217", stmt.span(i), "'retry-on' 'none' keyworld only usable alone".into());
+            err(
+                b,
+                "E217",
+                stmt.span(i),
+                "'retry-on' 'none' keyworld only usable alone".into(),
+            );
             return false;
         }
         if !RETRY_ON.contains(&w) {
-            err(b, "E217", stmt.span(i), format!("'retry-on': unknown keyword '{w}'"));
+            err(
+                b,
+                "E217",
+                stmt.span(i),
+                format!("'retry-on': unknown keyword '{w}'"),
+            );
             return false;
         }
     }
@@ -157,18 +195,25 @@ pub(super) fn retry_on(b: &mut Builder, stmt: &Stmt, has_backend: bool) -> bool 
 }
 
 const FACILITIES: [&str; 24] = [
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit", "alert", "cron2",
-    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
 ];
-const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
-const LOG_FORMATS: [&str; 8] = ["local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw"];
+const LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+const LOG_FORMATS: [&str; 8] = [
+    "local", "rfc3164", "rfc5424", "priority", "short", "timed", "iso", "raw",
+];
 
 /// `log global`, `no log`, or `log <target> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]`.
 /// `in_global` selects the global section's wording. Returns whether a log target was added.
 pub(super) fn log(b: &mut Builder, stmt: &Stmt, in_global: bool) -> bool {
     let prefixed = stmt.word(0) == "no";
     let at = usize::from(prefixed || stmt.word(0) == "default");
-    let fail = |b: &mut Builder, i: usize, msg: String| err(b, "E218", stmt.span(i), format!("log : {msg}"));
+    let fail = |b: &mut Builder, i: usize, msg: String| {
+        err(b, "E218", stmt.span(i), format!("log : {msg}"))
+    };
     if prefixed {
         if !stmt.word(at + 1).is_empty() {
             fail(b, at + 1, "'no log' does not expect arguments".into());
@@ -177,28 +222,47 @@ pub(super) fn log(b: &mut Builder, stmt: &Stmt, in_global: bool) -> bool {
     }
     if stmt.word(1) == "global" && stmt.word(2).is_empty() {
         if in_global {
-            fail(b, 1, "'global' is not supported for a global syslog server".into());
+            fail(
+                b,
+                1,
+                "'global' is not supported for a global syslog server".into(),
+            );
             return false;
         }
         return true;
     }
     if stmt.word(1).is_empty() || stmt.word(2).is_empty() {
         let more = if in_global { "" } else { "or global" };
-        fail(b, 1, format!("expects <address> and <facility> {more} as arguments"));
+        fail(
+            b,
+            1,
+            format!("expects <address> and <facility> {more} as arguments"),
+        );
         return false;
     }
     let mut i = 2;
     if stmt.word(i) == "len" {
         let n = super::values::atol(stmt.word(i + 1));
         if !(80..=65535).contains(&n) {
-            fail(b, i + 1, format!("invalid log length '{}', must be between 80 and 65535", stmt.word(i + 1)));
+            fail(
+                b,
+                i + 1,
+                format!(
+                    "invalid log length '{}', must be between 80 and 65535",
+                    stmt.word(i + 1)
+                ),
+            );
             return false;
         }
         i += 2;
     }
     if stmt.word(i) == "format" {
         if !LOG_FORMATS.contains(&stmt.word(i + 1)) {
-            fail(b, i + 1, format!("unknown log format '{}'", stmt.word(i + 1)));
+            fail(
+                b,
+                i + 1,
+                format!("unknown log format '{}'", stmt.word(i + 1)),
+            );
             return false;
         }
         i += 2;
@@ -226,7 +290,11 @@ pub(super) fn log(b: &mut Builder, stmt: &Stmt, in_global: bool) -> bool {
         i += 1;
     }
     if !stmt.word(i).is_empty() {
-        fail(b, i, format!("cannot handle unexpected argument '{}'", stmt.word(i)));
+        fail(
+            b,
+            i,
+            format!("cannot handle unexpected argument '{}'", stmt.word(i)),
+        );
         return false;
     }
     true

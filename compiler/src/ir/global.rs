@@ -9,7 +9,9 @@ use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::SectionKind;
 
 /// Trace sources of HAProxy 2.7 (QUIC ones included: hapee serves HTTP/3).
-pub const TRACE_SOURCES: [&str; 10] = ["check", "fcgi", "h1", "h2", "h3", "peers", "pt", "qmux", "quic", "stream"];
+pub const TRACE_SOURCES: [&str; 10] = [
+    "check", "fcgi", "h1", "h2", "h3", "peers", "pt", "qmux", "quic", "stream",
+];
 
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
@@ -40,22 +42,30 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         }
         "maxconn" => {
             if let Some(v) = parse_int(stmt.word(1)) {
-                b.config.global.maxconn = Some(Spanned::new(v.clamp(0, u32::MAX as i64) as u32, stmt.span(1)));
+                b.config.global.maxconn = Some(Spanned::new(
+                    v.clamp(0, u32::MAX as i64) as u32,
+                    stmt.span(1),
+                ));
             }
         }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
         "master-worker" => b.config.global.master_worker = true,
-        "log" => {
-            if super::directives::log(b, stmt, true) {
-                b.config.global.has_log = true;
-            }
+        "log" if super::directives::log(b, stmt, true) => b.config.global.has_log = true,
+        "tune.bufsize" => {
+            b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32)
         }
-        "tune.bufsize" => b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32),
         "stats" => stats(b, stmt),
         "lua-load" | "lua-load-per-thread" => {
             if stmt.word(1).is_empty() {
-                let what = if keyword == "lua-load" { "a file name" } else { "a file" };
-                b.push(Diagnostic::new("E401", format!("'{keyword}' expects {what} as parameter.")).at(stmt.span(0)));
+                let what = if keyword == "lua-load" {
+                    "a file name"
+                } else {
+                    "a file"
+                };
+                b.push(
+                    Diagnostic::new("E401", format!("'{keyword}' expects {what} as parameter."))
+                        .at(stmt.span(0)),
+                );
             } else {
                 let args = stmt.words()[2..].iter().map(|w| w.value.clone()).collect();
                 b.config.global.lua_loads.push((stmt.spanned(1), args));
@@ -65,7 +75,9 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "trace" => trace(b, stmt),
         "crt-base" => b.crt_base = Some(stmt.word(1).to_string()),
         "ca-base" => b.ca_base = Some(stmt.word(1).to_string()),
-        "ssl-dh-param-file" if !stmt.word(1).is_empty() => b.file_ref(FileKind::Plain, keyword, stmt.spanned(1)),
+        "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
+            b.file_ref(FileKind::Plain, keyword, stmt.spanned(1))
+        }
         _ => {}
     }
     keywords::check_statement(b, SectionKind::Global, stmt, at);
@@ -74,11 +86,22 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
 /// `stats socket|bind-process|timeout|maxconn …` in global.
 fn stats(b: &mut Builder, stmt: &Stmt) {
     match stmt.word(1) {
-        "bind-process" => removed(b, stmt, 0, "'stats' is not supported anymore.", HaproxyForm::Parsing),
+        "bind-process" => removed(
+            b,
+            stmt,
+            0,
+            "'stats' is not supported anymore.",
+            HaproxyForm::Parsing,
+        ),
         "socket" => {
             b.config.global.stats_sockets.push(stmt.spanned(2));
             let words = stmt.words();
-            if let Some(i) = words.iter().skip(3).position(|w| w.value == "process").map(|i| i + 3) {
+            if let Some(i) = words
+                .iter()
+                .skip(3)
+                .position(|w| w.value == "process")
+                .map(|i| i + 3)
+            {
                 let msg = format!(
                     "'{} {}' in section 'global' : 'process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.",
                     stmt.word(0),
@@ -105,10 +128,19 @@ fn trace(b: &mut Builder, stmt: &Stmt) {
     }
     let source = stmt.word(1);
     let report = |b: &mut Builder, code: &'static str, sev: Severity, msg: &str| {
-        b.push(Diagnostic::new(code, format!("'trace': {msg}")).at(stmt.whole()).severity(sev));
+        b.push(
+            Diagnostic::new(code, format!("'trace': {msg}"))
+                .at(stmt.whole())
+                .severity(sev),
+        );
     };
     if source.is_empty() {
-        report(b, "W321", Severity::Warning, "Supported trace sources and states (.=stopped, w=waiting, R=running) :");
+        report(
+            b,
+            "W321",
+            Severity::Warning,
+            "Supported trace sources and states (.=stopped, w=waiting, R=running) :",
+        );
         return;
     }
     if source == "0" {
@@ -124,15 +156,32 @@ fn trace(b: &mut Builder, stmt: &Stmt) {
         "" => report(b, "W321", Severity::Warning, "Supported commands:"),
         "event" | "pause" | "start" | "stop" | "sink" => {}
         "level" => {
-            if !arg.is_empty() && !["error", "user", "proto", "state", "data", "developer"].contains(&arg) {
+            if !arg.is_empty()
+                && !["error", "user", "proto", "state", "data", "developer"].contains(&arg)
+            {
                 report(b, "E322", Severity::Error, "No such trace level");
             }
         }
         "lock" => {
             const LOCKS: [&str; 12] = [
-                "backend", "check", "connection", "frontend", "listener", "nothing", "server", "session", "stream", "thread", "h2c", "h2s",
+                "backend",
+                "check",
+                "connection",
+                "frontend",
+                "listener",
+                "nothing",
+                "server",
+                "session",
+                "stream",
+                "thread",
+                "h2c",
+                "h2s",
             ];
-            if !arg.is_empty() && !LOCKS.contains(&arg) && !arg.starts_with("quic") && !arg.starts_with("h") {
+            if !arg.is_empty()
+                && !LOCKS.contains(&arg)
+                && !arg.starts_with("quic")
+                && !arg.starts_with("h")
+            {
                 report(b, "E322", Severity::Error, "Unsupported lock-on criterion");
             }
         }
@@ -150,16 +199,28 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         (SectionKind::Peers, "bind") => section.has_bind = true,
         (SectionKind::Peers, "table") => {
             let name = stmt.spanned(1);
-            section.members.push(Spanned::new(format!("table:{}", name.value), name.span));
+            let peers = section.name.as_ref().map_or("", |n| n.value.as_str());
+            section.members.push(Spanned::new(
+                format!("table:{peers}/{}", name.value),
+                name.span,
+            ));
         }
         (SectionKind::Peers, "bind-process") | (SectionKind::LogForward, "bind-process") => {
-            removed(b, stmt, at, "'bind-process' is not supported anymore.", HaproxyForm::ParsingTight);
+            removed(
+                b,
+                stmt,
+                at,
+                "'bind-process' is not supported anymore.",
+                HaproxyForm::ParsingTight,
+            );
             return;
         }
         (SectionKind::HttpErrors, "errorfile") if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2));
         }
-        (SectionKind::Mailers, "mailer") | (SectionKind::Resolvers, "nameserver") => section.members.push(stmt.spanned(1)),
+        (SectionKind::Mailers, "mailer") | (SectionKind::Resolvers, "nameserver") => {
+            section.members.push(stmt.spanned(1))
+        }
         _ => {}
     }
     keywords::check_statement(b, section.kind, stmt, at);

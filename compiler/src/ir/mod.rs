@@ -22,7 +22,7 @@ pub use model::*;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceDb;
-use crate::syntax::SyntaxTree;
+use crate::syntax::{Environment, SyntaxTree};
 
 /// Options that change what the checks may look at.
 #[derive(Clone, Debug, Default)]
@@ -35,8 +35,13 @@ pub struct CheckOptions {
 
 /// Builds the model and runs every check, returning the model and all diagnostics in source order
 /// for per-line ones, followed by post-parse ones.
-pub fn analyze(db: &SourceDb, tree: &SyntaxTree, options: &CheckOptions) -> (Config, Vec<Diagnostic>) {
-    let (config, mut diags) = build(db, tree, options);
+pub fn analyze(
+    db: &SourceDb,
+    tree: &SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+) -> (Config, Vec<Diagnostic>) {
+    let (config, mut diags) = build(db, tree, env, options);
     diags.extend(checks::check(db, &config, options));
     (config, diags)
 }

@@ -20,7 +20,10 @@ impl<T> Spanned<T> {
 
 impl Spanned<String> {
     pub fn from_word(w: &Word) -> Self {
-        Spanned { value: w.value.clone(), span: w.span }
+        Spanned {
+            value: w.value.clone(),
+            span: w.span,
+        }
     }
 }
 
@@ -68,12 +71,18 @@ impl ProxyKind {
 
     /// Whether it accepts connections (HAProxy's `PR_CAP_FE`).
     pub fn has_frontend(self) -> bool {
-        matches!(self, ProxyKind::Frontend | ProxyKind::Listen | ProxyKind::Defaults)
+        matches!(
+            self,
+            ProxyKind::Frontend | ProxyKind::Listen | ProxyKind::Defaults
+        )
     }
 
     /// Whether it forwards to servers (HAProxy's `PR_CAP_BE`).
     pub fn has_backend(self) -> bool {
-        matches!(self, ProxyKind::Backend | ProxyKind::Listen | ProxyKind::Defaults)
+        matches!(
+            self,
+            ProxyKind::Backend | ProxyKind::Listen | ProxyKind::Defaults
+        )
     }
 
     /// The word HAProxy uses in messages (`proxy_type_str`).
@@ -292,11 +301,19 @@ impl Proxy {
     }
 
     pub fn timeout(&self, name: &str) -> Option<u32> {
-        self.timeouts.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.value)
+        self.timeouts
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.value)
     }
 
     pub fn option(&self, name: &str) -> Option<bool> {
-        self.options.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.value)
+        self.options
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.value)
     }
 
     pub fn has_rules(&self, sets: &[RuleSet]) -> bool {
@@ -387,30 +404,31 @@ pub struct Config {
 impl Config {
     /// Non-defaults proxies with a backend side, by name.
     pub fn backend(&self, name: &str) -> Option<(usize, &Proxy)> {
-        self.proxies
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.kind != ProxyKind::Defaults && p.kind.has_backend() && p.name_str() == name)
+        self.proxies.iter().enumerate().find(|(_, p)| {
+            p.kind != ProxyKind::Defaults && p.kind.has_backend() && p.name_str() == name
+        })
     }
 
     pub fn frontend(&self, name: &str) -> Option<(usize, &Proxy)> {
-        self.proxies
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.kind != ProxyKind::Defaults && p.kind.has_frontend() && p.name_str() == name)
+        self.proxies.iter().enumerate().find(|(_, p)| {
+            p.kind != ProxyKind::Defaults && p.kind.has_frontend() && p.name_str() == name
+        })
     }
 
     pub fn section(&self, kind: SectionKind, name: &str) -> Option<&NamedSection> {
-        self.sections.iter().find(|s| s.kind == kind && s.name.as_ref().is_some_and(|n| n.value == name))
+        self.sections
+            .iter()
+            .find(|s| s.kind == kind && s.name.as_ref().is_some_and(|n| n.value == name))
     }
 
     /// A stick table by name: a proxy with a `stick-table`, or a `table` in a peers section.
     pub fn has_table(&self, name: &str) -> bool {
-        self.proxies.iter().any(|p| p.kind != ProxyKind::Defaults && p.name_str() == name && p.stick_table.is_some())
-            || self
-                .sections
-                .iter()
-                .filter(|s| s.kind == SectionKind::Peers)
-                .any(|s| s.members.iter().any(|m| m.value == format!("table:{name}")))
+        self.proxies.iter().any(|p| {
+            p.kind != ProxyKind::Defaults && p.name_str() == name && p.stick_table.is_some()
+        }) || self
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Peers)
+            .any(|s| s.members.iter().any(|m| m.value == format!("table:{name}")))
     }
 }

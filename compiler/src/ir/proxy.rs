@@ -34,19 +34,35 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
         }
     } else {
         if head.word(1).is_empty() {
-            b.push(Diagnostic::new("E201", format!("'{keyword}' expects an <id> argument")).at(head.span(0)).label("name missing"));
+            b.push(
+                Diagnostic::new("E201", format!("'{keyword}' expects an <id> argument"))
+                    .at(head.span(0))
+                    .label("name missing"),
+            );
             return None;
         }
-        if !head.word(2).is_empty() && (head.word(3).is_empty() || head.word(2) != "from") || !head.word(4).is_empty() {
+        if !head.word(2).is_empty() && (head.word(3).is_empty() || head.word(2) != "from")
+            || !head.word(4).is_empty()
+        {
             let extra = if head.word(2) == "from" { 4 } else { 2 };
             let msg = if !head.word(4).is_empty() {
-                format!("'{keyword}' cannot handle unexpected argument '{}'.", head.word(4))
+                format!(
+                    "'{keyword}' cannot handle unexpected argument '{}'.",
+                    head.word(4)
+                )
             } else if kind.has_frontend() {
                 "please use the 'bind' keyword for listening addresses.".to_string()
             } else {
-                format!("'{keyword}' cannot handle unexpected argument '{}'.", head.word(extra))
+                format!(
+                    "'{keyword}' cannot handle unexpected argument '{}'.",
+                    head.word(extra)
+                )
             };
-            b.push(Diagnostic::new("E202", msg).at(head.span_from(extra)).label("unexpected here"));
+            b.push(
+                Diagnostic::new("E202", msg)
+                    .at(head.span_from(extra))
+                    .label("unexpected here"),
+            );
             return None;
         }
         (Some(head.spanned(1)), (head.word(2) == "from").then_some(2))
@@ -55,9 +71,15 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
     if let Some(n) = &name {
         if let Some(c) = invalid_char(&n.value).filter(|_| kind != ProxyKind::Defaults) {
             b.push(
-                Diagnostic::new("E203", format!("character '{c}' is not permitted in '{keyword}' name '{}'.", n.value))
-                    .at(n.span)
-                    .label("invalid character"),
+                Diagnostic::new(
+                    "E203",
+                    format!(
+                        "character '{c}' is not permitted in '{keyword}' name '{}'.",
+                        n.value
+                    ),
+                )
+                .at(n.span)
+                .label("invalid character"),
             );
         }
         if kind != ProxyKind::Defaults {
@@ -66,7 +88,11 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
     }
 
     // Which defaults section this proxy starts from.
-    let mut defaults = if kind == ProxyKind::Defaults { None } else { b.last_defaults };
+    let mut defaults = if kind == ProxyKind::Defaults {
+        None
+    } else {
+        b.last_defaults
+    };
     let mut from = None;
     if let Some(at) = from_at {
         let target = head.spanned(at + 1);
@@ -75,7 +101,11 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
             .proxies
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.kind == ProxyKind::Defaults && p.name_str() == target.value && !target.value.is_empty())
+            .filter(|(_, p)| {
+                p.kind == ProxyKind::Defaults
+                    && p.name_str() == target.value
+                    && !target.value.is_empty()
+            })
             .map(|(i, _)| i)
             .collect();
         let Some(&first) = found.first() else {
@@ -95,7 +125,10 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
             return None;
         };
         if found.len() > 1 {
-            let (a, c) = (b.config.proxies[found[0]].header, b.config.proxies[found[1]].header);
+            let (a, c) = (
+                b.config.proxies[found[0]].header,
+                b.config.proxies[found[1]].header,
+            );
             let msg = format!(
                 "ambiguous defaults section name '{}' referenced by {} '{}' exists at least at {} and {}.",
                 target.value,
@@ -104,7 +137,12 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
                 b.location(a),
                 b.location(c)
             );
-            b.push(Diagnostic::new("E205", msg).at(target.span).with_secondary(a, "declared here").with_secondary(c, "and here"));
+            b.push(
+                Diagnostic::new("E205", msg)
+                    .at(target.span)
+                    .with_secondary(a, "declared here")
+                    .with_secondary(c, "and here"),
+            );
         }
         defaults = Some(first);
         from = Some(target);
@@ -135,7 +173,8 @@ fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<String>
     let clash = b.config.proxies.iter().find(|p| {
         p.kind != ProxyKind::Defaults
             && p.name_str() == name.value
-            && ((kind.has_frontend() && p.kind.has_frontend()) || (kind.has_backend() && p.kind.has_backend()))
+            && ((kind.has_frontend() && p.kind.has_frontend())
+                || (kind.has_backend() && p.kind.has_backend()))
     });
     if let Some(other) = clash {
         let msg = format!(
@@ -158,7 +197,12 @@ fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<String>
 }
 
 /// HAProxy's rules for inheriting from a defaults section that defines TCP/HTTP rules.
-fn check_rule_inheritance(b: &mut Builder, kind: ProxyKind, defaults: usize, header: crate::source::Span) {
+fn check_rule_inheritance(
+    b: &mut Builder,
+    kind: ProxyKind,
+    defaults: usize,
+    header: crate::source::Span,
+) {
     let d = &b.config.proxies[defaults];
     let all = [
         RuleSet::HttpRequest,
@@ -235,7 +279,13 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
     let keyword = stmt.word(at);
     match keyword {
         "bind-process" => {
-            removed(b, stmt, at, "'bind-process' is not supported anymore.", HaproxyForm::ParsingTight);
+            removed(
+                b,
+                stmt,
+                at,
+                "'bind-process' is not supported anymore.",
+                HaproxyForm::ParsingTight,
+            );
             return;
         }
         "mode" => mode(b, index, stmt),
@@ -246,9 +296,13 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let enabled = stmt.word(0) != "no";
             let name = stmt.word(at + 1).to_string();
             let span = stmt.whole();
-            b.config.proxies[index].options.push((name, Spanned::new(enabled, span)));
+            b.config.proxies[index]
+                .options
+                .push((name, Spanned::new(enabled, span)));
         }
-        "errorfile" if !stmt.word(2).is_empty() => b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2)),
+        "errorfile" if !stmt.word(2).is_empty() => {
+            b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
+        }
         "acl" => {
             let words = stmt.words();
             for (i, w) in words.iter().enumerate().skip(3) {
@@ -259,22 +313,39 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                     b.file_ref(FileKind::PatternFile, "acl -f", stmt.spanned(i + 1));
                 }
             }
-            let decl = AclDecl { name: stmt.spanned(1), span: stmt.whole(), words: stmt.spanned_from(2) };
+            let decl = AclDecl {
+                name: stmt.spanned(1),
+                span: stmt.whole(),
+                words: stmt.spanned_from(2),
+            };
             b.config.proxies[index].acls.push(decl);
         }
-        "http-request" | "http-response" | "http-after-response" | "tcp-request" | "tcp-response" | "http-check" | "tcp-check" => {
+        "http-request"
+        | "http-response"
+        | "http-after-response"
+        | "tcp-request"
+        | "tcp-response"
+        | "http-check"
+        | "tcp-check" => {
             super::rules::rule_line(b, index, stmt);
         }
         "use_backend" => {
             let target = stmt.spanned(1);
             let dynamic = target.value.contains("%[");
             let cond = stmt.spanned_from(2);
-            b.config.proxies[index].use_backends.push(UseBackend { target, dynamic, condition: cond, span: stmt.whole() });
+            b.config.proxies[index].use_backends.push(UseBackend {
+                target,
+                dynamic,
+                condition: cond,
+                span: stmt.whole(),
+            });
         }
         "default_backend" => b.config.proxies[index].default_backend = Some(stmt.spanned(1)),
         "use-server" => {
             let target = stmt.spanned(1);
-            b.config.proxies[index].use_servers.push((target, stmt.whole()));
+            b.config.proxies[index]
+                .use_servers
+                .push((target, stmt.whole()));
         }
         "balance" => {
             directives::balance(b, stmt);
@@ -282,31 +353,56 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "hash-type" => directives::hash_type(b, stmt),
         "stick-table" => {
-            let key_type = if stmt.word(1) == "type" { stmt.word(2).to_string() } else { String::new() };
-            let stores = stmt.words().windows(2).filter(|w| w[0].value == "store").map(|w| w[1].value.clone()).collect();
-            b.config.proxies[index].stick_table = Some(StickTableDecl { key_type, span: stmt.whole(), stores });
+            let key_type = if stmt.word(1) == "type" {
+                stmt.word(2).to_string()
+            } else {
+                String::new()
+            };
+            let stores = stmt
+                .words()
+                .windows(2)
+                .filter(|w| w[0].value == "store")
+                .map(|w| w[1].value.clone())
+                .collect();
+            b.config.proxies[index].stick_table = Some(StickTableDecl {
+                key_type,
+                span: stmt.whole(),
+                stores,
+            });
         }
         "log" => {
             let added = directives::log(b, stmt, false);
-            b.config.proxies[index].has_log = added || (stmt.word(0) != "no" && b.config.proxies[index].has_log);
+            b.config.proxies[index].has_log =
+                added || (stmt.word(0) != "no" && b.config.proxies[index].has_log);
         }
         "log-format" => b.config.proxies[index].log_format = Some(stmt.spanned(1)),
-        "maxconn" => b.config.proxies[index].maxconn = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
-        "retries" => b.config.proxies[index].retries = Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1))),
-        "retry-on" => {
-            if directives::retry_on(b, stmt, kind.has_backend()) {
-                let words = stmt.words()[1..].iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" ");
-                b.config.proxies[index].retry_on = Some(Spanned::new(words, stmt.span_from(1)));
-            }
+        "maxconn" => {
+            b.config.proxies[index].maxconn =
+                Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1)))
         }
-        "http-reuse" => {
-            if directives::http_reuse(b, stmt) {
-                b.config.proxies[index].http_reuse = Some(stmt.spanned(1));
-            }
+        "retries" => {
+            b.config.proxies[index].retries =
+                Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1)))
+        }
+        "retry-on" if directives::retry_on(b, stmt, kind.has_backend()) => {
+            let words = stmt.words()[1..]
+                .iter()
+                .map(|w| w.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            b.config.proxies[index].retry_on = Some(Spanned::new(words, stmt.span_from(1)));
+        }
+        "http-reuse" if directives::http_reuse(b, stmt) => {
+            b.config.proxies[index].http_reuse = Some(stmt.spanned(1))
         }
         "disabled" => b.config.proxies[index].disabled = true,
         "enabled" => b.config.proxies[index].disabled = false,
-        "filter" => b.config.proxies[index].filters.push(stmt.spanned(1)),
+        "filter" => {
+            if stmt.word(1) == "spoe" {
+                spoe_filter(b, stmt);
+            }
+            b.config.proxies[index].filters.push(stmt.spanned(1));
+        }
         _ => {}
     }
     keywords::check_statement(b, section, stmt, at);
@@ -337,7 +433,11 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
             } else {
                 format!("unknown proxy mode '{other}'.")
             };
-            b.push(Diagnostic::new("E208", msg).at(stmt.span(1)).label("expected http, tcp or log"));
+            b.push(
+                Diagnostic::new("E208", msg)
+                    .at(stmt.span(1))
+                    .label("expected http, tcp or log"),
+            );
             return;
         }
     };
@@ -346,7 +446,11 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
 
 fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
     let name = stmt.word(1);
-    let legacy = [("clitimeout", "client"), ("srvtimeout", "server"), ("contimeout", "connect")];
+    let legacy = [
+        ("clitimeout", "client"),
+        ("srvtimeout", "server"),
+        ("contimeout", "connect"),
+    ];
     if let Some((old, new)) = legacy.iter().find(|(o, _)| *o == name) {
         b.push(
             Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
@@ -369,7 +473,13 @@ fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
     let value = stmt.word(2);
     if value.is_empty() {
-        b.push(Diagnostic::new("E210", format!("'timeout {name}' expects an integer value (in milliseconds)")).at(stmt.span(2)));
+        b.push(
+            Diagnostic::new(
+                "E210",
+                format!("'timeout {name}' expects an integer value (in milliseconds)"),
+            )
+            .at(stmt.span(2)),
+        );
         return;
     }
     let ms = match parse_time(value, TimeUnit::Ms) {
@@ -389,20 +499,35 @@ fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         Err(TimeError::Char(i)) => {
             let c = value[i..].chars().next().unwrap_or(' ');
-            b.push(Diagnostic::new("E210", format!("unexpected character '{c}' in 'timeout {name}'")).at(stmt.span(2)));
+            b.push(
+                Diagnostic::new(
+                    "E210",
+                    format!("unexpected character '{c}' in 'timeout {name}'"),
+                )
+                .at(stmt.span(2)),
+            );
             return;
         }
     };
     if !stmt.word(3).is_empty() {
         b.push(
-            Diagnostic::new("E211", format!("'timeout {name}' : unexpected extra argument '{}' after value '{value}'.", stmt.word(3)))
-                .at(stmt.span_from(3)),
+            Diagnostic::new(
+                "E211",
+                format!(
+                    "'timeout {name}' : unexpected extra argument '{}' after value '{value}'.",
+                    stmt.word(3)
+                ),
+            )
+            .at(stmt.span_from(3)),
         );
         return;
     }
     let p = &b.config.proxies[index];
     let fe_only = matches!(name, "client" | "client-fin");
-    let be_only = matches!(name, "server" | "connect" | "check" | "queue" | "tunnel" | "server-fin");
+    let be_only = matches!(
+        name,
+        "server" | "connect" | "check" | "queue" | "tunnel" | "server-fin"
+    );
     if (fe_only && !p.kind.has_frontend()) || (be_only && !p.kind.has_backend()) {
         let msg = format!(
             "'timeout {name}' will be ignored because {} '{}' has no {} capability",
@@ -410,10 +535,16 @@ fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
             p.name_str(),
             if be_only { "backend" } else { "frontend" }
         );
-        b.push(Diagnostic::new("W212", msg).at(stmt.whole()).severity(Severity::Warning));
+        b.push(
+            Diagnostic::new("W212", msg)
+                .at(stmt.whole())
+                .severity(Severity::Warning),
+        );
         return;
     }
-    b.config.proxies[index].timeouts.push((name.to_string(), Spanned::new(ms, stmt.span(2))));
+    b.config.proxies[index]
+        .timeouts
+        .push((name.to_string(), Spanned::new(ms, stmt.span(2))));
 }
 
 /// HAProxy accepts `5sec` with a warning: only the first unit letter counts.
@@ -429,4 +560,35 @@ pub(super) fn warn_time_junk(b: &mut Builder, stmt: &Stmt, i: usize, junk: usize
         .severity(Severity::Warning)
         .form(HaproxyForm::Bare),
     );
+}
+
+/// `filter spoe [engine <name>] config <file>`: HAProxy wraps the filter's error in quotes.
+fn spoe_filter(b: &mut Builder, stmt: &Stmt) {
+    let mut config = None;
+    let mut i = 2;
+    let err = |b: &mut Builder, i: usize, inner: String| {
+        b.push(
+            Diagnostic::new("E233", format!("'filter' : '{inner}'"))
+                .at(stmt.span(i))
+                .label("invalid SPOE filter"),
+        );
+    };
+    while i < stmt.len() {
+        match stmt.word(i) {
+            opt @ ("config" | "engine") => {
+                if stmt.word(i + 1).is_empty() {
+                    return err(b, i, format!("'spoe' : '{opt}' option without value"));
+                }
+                if opt == "config" {
+                    config = Some(stmt.spanned(i + 1));
+                }
+                i += 2;
+            }
+            other => return err(b, i, format!("unknown keyword '{other}'")),
+        }
+    }
+    match config {
+        Some(file) => b.file_ref(FileKind::Plain, "filter spoe config", file),
+        None => err(b, 1, "'spoe' : missing config file".to_string()),
+    }
 }

@@ -6,9 +6,15 @@ use super::model::*;
 use crate::diagnostic::Diagnostic;
 
 /// Splits `words[from..]` at the first `if`/`unless`.
-pub(super) fn split_condition(stmt: &Stmt, from: usize) -> (Vec<Spanned<String>>, Vec<Spanned<String>>) {
+pub(super) fn split_condition(
+    stmt: &Stmt,
+    from: usize,
+) -> (Vec<Spanned<String>>, Vec<Spanned<String>>) {
     let all = stmt.spanned_from(from);
-    match all.iter().position(|w| w.value == "if" || w.value == "unless") {
+    match all
+        .iter()
+        .position(|w| w.value == "if" || w.value == "unless")
+    {
         Some(at) => {
             let cond = all[at..].to_vec();
             (all[..at].to_vec(), cond)
@@ -73,12 +79,25 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.
     if let Some(n) = action.value.strip_prefix("track-sc") {
         if n.parse::<u8>().is_ok() {
-            let table = args.windows(2).find(|w| w[0].value == "table").map(|w| w[1].clone());
-            b.config.proxies[index].table_refs.push(TableRef { table, by: action.value.clone(), span: stmt.whole() });
+            let table = args
+                .windows(2)
+                .find(|w| w[0].value == "table")
+                .map(|w| w[1].clone());
+            b.config.proxies[index].table_refs.push(TableRef {
+                table,
+                by: action.value.clone(),
+                span: stmt.whole(),
+            });
         }
     }
-    let (kind, name) = (proxy_kind_str(b, index), b.config.proxies[index].name_str().to_string());
-    if action.value == "normalize-uri" && set == RuleSet::HttpRequest && !b.config.global.expose_experimental {
+    let (kind, name) = (
+        proxy_kind_str(b, index),
+        b.config.proxies[index].name_str().to_string(),
+    );
+    if action.value == "normalize-uri"
+        && set == RuleSet::HttpRequest
+        && !b.config.global.expose_experimental
+    {
         b.push(
             Diagnostic::new("E320", "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'")
                 .at(action.span)
@@ -87,7 +106,10 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         return;
     }
     if action.value == "use-service" {
-        let service = args.first().cloned().unwrap_or_else(|| Spanned::new(String::new(), action.span));
+        let service = args
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Spanned::new(String::new(), action.span));
         // Services come from Lua (`lua.<name>`) in hapee; HAProxy's reference build has no
         // built-in ones (the Prometheus exporter is an optional build module).
         if !service.value.starts_with("lua.") {
@@ -105,7 +127,13 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         b.config.proxies[index].services.push(service);
     }
-    b.config.proxies[index].rules.push(RuleDecl { set, action, args, condition, span: stmt.whole() });
+    b.config.proxies[index].rules.push(RuleDecl {
+        set,
+        action,
+        args,
+        condition,
+        span: stmt.whole(),
+    });
 }
 
 fn proxy_kind_str(b: &Builder, index: usize) -> &'static str {
@@ -117,7 +145,9 @@ fn inspect_delay(b: &mut Builder, index: usize, stmt: &Stmt) {
     let keyword = stmt.word(0);
     let anonymous_defaults = proxy.kind == ProxyKind::Defaults && proxy.name.is_none();
     let msg = if keyword == "tcp-request" && anonymous_defaults {
-        Some("tcp-request inspect-delay is not allowed in anonymous 'defaults' sections".to_string())
+        Some(
+            "tcp-request inspect-delay is not allowed in anonymous 'defaults' sections".to_string(),
+        )
     } else if keyword == "tcp-response" && (anonymous_defaults || !proxy.kind.has_backend()) {
         Some("tcp-response inspect-delay is only allowed in 'backend' sections or 'defaults' section with a name".to_string())
     } else {
@@ -129,11 +159,23 @@ fn inspect_delay(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
     let (kind, name) = (proxy.kind.type_str(), proxy.name_str().to_string());
     if stmt.word(2).is_empty() {
-        b.push(Diagnostic::new("E231", format!("missing argument for '{}' in {kind} '{name}'", stmt.word(1))).at(stmt.span(2)));
+        b.push(
+            Diagnostic::new(
+                "E231",
+                format!("missing argument for '{}' in {kind} '{name}'", stmt.word(1)),
+            )
+            .at(stmt.span(2)),
+        );
     } else if super::values::parse_time(stmt.word(2), super::values::TimeUnit::Ms).is_err() {
         b.push(
-            Diagnostic::new("E231", format!("'{keyword} {}' expects a positive delay in milliseconds, in {kind} '{name}'", stmt.word(1)))
-                .at(stmt.span(2)),
+            Diagnostic::new(
+                "E231",
+                format!(
+                    "'{keyword} {}' expects a positive delay in milliseconds, in {kind} '{name}'",
+                    stmt.word(1)
+                ),
+            )
+            .at(stmt.span(2)),
         );
     }
 }

@@ -18,7 +18,13 @@ fn strict_long(s: &str) -> Option<i64> {
     t.parse::<i64>().ok().or_else(|| {
         // Overflowing values saturate like strtol.
         let digits = t.trim_start_matches(['-', '+']);
-        (!digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())).then(|| if t.starts_with('-') { i64::MIN } else { i64::MAX })
+        (!digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())).then(|| {
+            if t.starts_with('-') {
+                i64::MIN
+            } else {
+                i64::MAX
+            }
+        })
     })
 }
 
@@ -30,16 +36,35 @@ pub(super) fn global_statement(b: &mut Builder, stmt: &Stmt) {
     match keyword {
         "nbthread" | "thread-groups" => {
             if !stmt.word(2).is_empty() {
-                err(b, format!("'{keyword}' cannot handle unexpected argument '{}'.", stmt.word(2)));
+                err(
+                    b,
+                    format!(
+                        "'{keyword}' cannot handle unexpected argument '{}'.",
+                        stmt.word(2)
+                    ),
+                );
                 return;
             }
             let Some(v) = strict_long(stmt.word(1)) else {
-                err(b, format!("'{keyword}' passed a missing or unparsable integer value in '{}'", stmt.word(1)));
+                err(
+                    b,
+                    format!(
+                        "'{keyword}' passed a missing or unparsable integer value in '{}'",
+                        stmt.word(1)
+                    ),
+                );
                 return;
             };
-            let max = if keyword == "nbthread" { MAX_THREADS } else { MAX_TGROUPS };
+            let max = if keyword == "nbthread" {
+                MAX_THREADS
+            } else {
+                MAX_TGROUPS
+            };
             if v < 1 || v > max as i64 {
-                err(b, format!("'{keyword}' value must be between 1 and {max} (was {v})"));
+                err(
+                    b,
+                    format!("'{keyword}' value must be between 1 and {max} (was {v})"),
+                );
                 return;
             }
             let value = Some(Spanned::new(v as u32, stmt.span(1)));
@@ -55,7 +80,16 @@ pub(super) fn global_statement(b: &mut Builder, stmt: &Stmt) {
 
 fn thread_group(b: &mut Builder, stmt: &Stmt) {
     let Some(group) = strict_long(stmt.word(1)) else {
-        b.push(Diagnostic::new("E312", format!("'thread-group' passed a missing or unparsable integer value in '{}'", stmt.word(1))).at(stmt.span(1)));
+        b.push(
+            Diagnostic::new(
+                "E312",
+                format!(
+                    "'thread-group' passed a missing or unparsable integer value in '{}'",
+                    stmt.word(1)
+                ),
+            )
+            .at(stmt.span(1)),
+        );
         return;
     };
     if group < 1 || group > MAX_TGROUPS as i64 {
@@ -74,7 +108,11 @@ fn thread_group(b: &mut Builder, stmt: &Stmt) {
             _ => (first, rest),
         };
         match (first, last) {
-            (Some(a), Some(z)) if rest.is_empty() && (1..=MAX_THREADS as i64).contains(&a) && (1..=MAX_THREADS as i64).contains(&z) => {
+            (Some(a), Some(z))
+                if rest.is_empty()
+                    && (1..=MAX_THREADS as i64).contains(&a)
+                    && (1..=MAX_THREADS as i64).contains(&z) =>
+            {
                 threads.push((a as u32, z as u32, stmt.span(i)));
             }
             _ => {
@@ -103,12 +141,19 @@ fn split_long(s: &str) -> (Option<i64>, &str) {
     if digits == 0 {
         return (None, s);
     }
-    (s[..sign + digits].parse().ok().or(Some(i64::MAX)), &s[sign + digits..])
+    (
+        s[..sign + digits].parse().ok().or(Some(i64::MAX)),
+        &s[sign + digits..],
+    )
 }
 
 /// Replays `thread-group` lines like HAProxy does, then maps unassigned threads to groups.
 /// Returns, for each thread (0-based), its group (1-based), or the errors found.
-pub(super) fn map_threads(global: &Global, nbthread: u32, diags: &mut Vec<Diagnostic>) -> Option<Vec<u32>> {
+pub(super) fn map_threads(
+    global: &Global,
+    nbthread: u32,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<u32>> {
     let nbtgroups = global.thread_groups.as_ref().map_or(1, |v| v.value);
     let mut thread_group = vec![0u32; MAX_THREADS as usize]; // group of each thread, 0 = none
     let mut base = vec![0u32; MAX_TGROUPS as usize];
@@ -116,10 +161,20 @@ pub(super) fn map_threads(global: &Global, nbthread: u32, diags: &mut Vec<Diagno
     for decl in &global.thread_group_decls {
         let g = decl.group as usize - 1;
         let warn = |diags: &mut Vec<Diagnostic>, msg: String| {
-            diags.push(Diagnostic::new("W313", msg).at(decl.span).severity(Severity::Warning));
+            diags.push(
+                Diagnostic::new("W313", msg)
+                    .at(decl.span)
+                    .severity(Severity::Warning),
+            );
         };
         if count[g] > 0 {
-            warn(diags, format!("'thread-group {}' was already defined and will be overridden.", decl.group));
+            warn(
+                diags,
+                format!(
+                    "'thread-group {}' was already defined and will be overridden.",
+                    decl.group
+                ),
+            );
             for t in thread_group.iter_mut() {
                 if *t == decl.group {
                     *t = 0;
@@ -154,7 +209,16 @@ pub(super) fn map_threads(global: &Global, nbthread: u32, diags: &mut Vec<Diagno
             }
         }
         if count[g] > total {
-            diags.push(Diagnostic::new("E314", format!("'thread-group {}' assigned sparse threads, only contiguous supported", decl.group)).at(decl.span));
+            diags.push(
+                Diagnostic::new(
+                    "E314",
+                    format!(
+                        "'thread-group {}' assigned sparse threads, only contiguous supported",
+                        decl.group
+                    ),
+                )
+                .at(decl.span),
+            );
             return None;
         }
         if count[g] > MAX_THREADS_PER_GROUP {
@@ -172,7 +236,9 @@ pub(super) fn map_threads(global: &Global, nbthread: u32, diags: &mut Vec<Diagno
     let mut ut = thread_group[..n].iter().filter(|&&g| g == 0).count();
     let mut ug = (0..groups).filter(|&g| count[g] == 0).count();
     if ug > ut {
-        diags.push(bare(format!("More unassigned thread-groups ({ug}) than threads ({ut}). Please reduce thread-groups")));
+        diags.push(bare(format!(
+            "More unassigned thread-groups ({ug}) than threads ({ut}). Please reduce thread-groups"
+        )));
         return None;
     }
     let mut t = thread_group[..n].iter().position(|&g| g == 0).unwrap_or(n);
@@ -193,7 +259,11 @@ pub(super) fn map_threads(global: &Global, nbthread: u32, diags: &mut Vec<Diagno
         if g >= groups {
             break;
         }
-        while ut > 0 && ut >= ug && count[g] < want && (count[g] == 0 || t as u32 == base[g] + count[g]) {
+        while ut > 0
+            && ut >= ug
+            && count[g] < want
+            && (count[g] == 0 || t as u32 == base[g] + count[g])
+        {
             if count[g] == 0 {
                 base[g] = t as u32;
                 ug -= 1;
@@ -217,7 +287,11 @@ pub(super) fn map_threads(global: &Global, nbthread: u32, diags: &mut Vec<Diagno
 }
 
 /// Resolves a bind line's `thread` set against the thread map (HAProxy's `thread_resolve_group_mask`).
-pub(super) fn resolve_bind(spec: Option<&ThreadSpec>, groups: u32, map: &[u32]) -> Result<(u32, u64), String> {
+pub(super) fn resolve_bind(
+    spec: Option<&ThreadSpec>,
+    groups: u32,
+    map: &[u32],
+) -> Result<(u32, u64), String> {
     let (igid, imask) = spec.map_or((0, 0), |s| (s.group, s.mask));
     let count = |g: u32| map.iter().filter(|&&x| x == g).count() as u32;
     let base = |g: u32| map.iter().position(|&x| x == g).unwrap_or(0) as u32;
@@ -235,7 +309,9 @@ pub(super) fn resolve_bind(spec: Option<&ThreadSpec>, groups: u32, map: &[u32]) 
                 if gid == 0 {
                     gid = tg;
                 } else {
-                    return Err(format!("'thread' directive spans multiple groups (at least {gid} and {tg})"));
+                    return Err(format!(
+                        "'thread' directive spans multiple groups (at least {gid} and {tg})"
+                    ));
                 }
             }
         }
@@ -246,7 +322,9 @@ pub(super) fn resolve_bind(spec: Option<&ThreadSpec>, groups: u32, map: &[u32]) 
         return Ok((gid, shifted & nbits(count(gid))));
     }
     if igid > groups {
-        return Err(format!("'thread' directive references non-existing thread group {igid}"));
+        return Err(format!(
+            "'thread' directive references non-existing thread group {igid}"
+        ));
     }
     let mask = nbits(count(igid));
     if imask == 0 {

@@ -42,7 +42,9 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Duration, TimeError> {
     let mut i = 0;
     let mut value: u128 = 0;
     while i < bytes.len() && bytes[i].is_ascii_digit() {
-        value = value.saturating_mul(10).saturating_add((bytes[i] - b'0') as u128);
+        value = value
+            .saturating_mul(10)
+            .saturating_add((bytes[i] - b'0') as u128);
         i += 1;
     }
     let (mut imult, mut idiv): (u128, u128) = (1, 1);
@@ -89,14 +91,17 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Duration, TimeError> {
         odiv /= imult;
         imult = 1;
     }
-    let result = (value.saturating_mul(imult * omult) + (idiv * odiv - 1)) / (idiv * odiv);
+    let result = value.saturating_mul(imult * omult).div_ceil(idiv * odiv);
     if result >= 0x8000_0000 {
         return Err(TimeError::Overflow);
     }
     if result == 0 && value != 0 {
         return Err(TimeError::Underflow);
     }
-    Ok(Duration { value: result as u32, trailing_junk })
+    Ok(Duration {
+        value: result as u32,
+        trailing_junk,
+    })
 }
 
 /// Parses a size with an optional `k`/`m`/`g` suffix (powers of 1024) into a `u32`.
@@ -109,7 +114,10 @@ pub fn parse_size(text: &str) -> Result<u32, usize> {
     let mut value: u32 = 0;
     let mut i = 0;
     while i < bytes.len() && bytes[i].is_ascii_digit() {
-        value = value.checked_mul(10).and_then(|v| v.checked_add((bytes[i] - b'0') as u32)).ok_or(i)?;
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((bytes[i] - b'0') as u32))
+            .ok_or(i)?;
         i += 1;
     }
     if i == bytes.len() {
@@ -177,8 +185,15 @@ mod tests {
         assert_eq!(ms("25d"), Err(TimeError::Overflow));
         assert_eq!(ms("abc"), Err(TimeError::Char(0)));
         assert_eq!(ms("5x"), Err(TimeError::Char(1)));
-        assert_eq!(parse_time("1us", TimeUnit::S).map(|d| d.value), Ok(1), "rounds up");
-        assert_eq!(parse_time("5sec", TimeUnit::Ms).unwrap().trailing_junk, Some(2));
+        assert_eq!(
+            parse_time("1us", TimeUnit::S).map(|d| d.value),
+            Ok(1),
+            "rounds up"
+        );
+        assert_eq!(
+            parse_time("5sec", TimeUnit::Ms).unwrap().trailing_junk,
+            Some(2)
+        );
     }
 
     #[test]

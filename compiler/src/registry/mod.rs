@@ -14,9 +14,14 @@ pub enum Status {
     /// Needs `expose-experimental-directives` in `global`.
     Experimental,
     /// Still accepted; `replacement` says what to use instead.
-    Deprecated { replacement: &'static str },
+    Deprecated {
+        replacement: &'static str,
+    },
     /// Rejected by HAProxy 2.7; `replacement` says what to use instead.
-    Removed { since: &'static str, replacement: &'static str },
+    Removed {
+        since: &'static str,
+        replacement: &'static str,
+    },
 }
 
 /// The kinds of sections HAProxy 2.7 knows. Used as bit positions in [`Sections`].
@@ -89,7 +94,13 @@ impl SectionKind {
 
     /// Sections that are proxies (carry rules, servers or binds).
     pub fn is_proxy(self) -> bool {
-        matches!(self, SectionKind::Defaults | SectionKind::Frontend | SectionKind::Backend | SectionKind::Listen)
+        matches!(
+            self,
+            SectionKind::Defaults
+                | SectionKind::Frontend
+                | SectionKind::Backend
+                | SectionKind::Listen
+        )
     }
 }
 
@@ -114,9 +125,13 @@ impl Sections {
         .with(SectionKind::Listen)
         .with(SectionKind::Backend);
     /// Sections with a frontend side: defaults, frontend, listen.
-    pub const FRONT: Sections = Sections::of(SectionKind::Defaults).with(SectionKind::Frontend).with(SectionKind::Listen);
+    pub const FRONT: Sections = Sections::of(SectionKind::Defaults)
+        .with(SectionKind::Frontend)
+        .with(SectionKind::Listen);
     /// Sections with a backend side: defaults, listen, backend.
-    pub const BACK: Sections = Sections::of(SectionKind::Defaults).with(SectionKind::Listen).with(SectionKind::Backend);
+    pub const BACK: Sections = Sections::of(SectionKind::Defaults)
+        .with(SectionKind::Listen)
+        .with(SectionKind::Backend);
 }
 
 /// The sample types of HAProxy's sample engine.
@@ -193,7 +208,10 @@ pub struct ArgSpec {
 }
 
 impl ArgSpec {
-    pub const NONE: ArgSpec = ArgSpec { types: &[], mandatory: 0 };
+    pub const NONE: ArgSpec = ArgSpec {
+        types: &[],
+        mandatory: 0,
+    };
 }
 
 /// Where a sample fetch can be used (a summary of HAProxy's `SMP_USE_*` bits).

@@ -77,12 +77,21 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
 
 /// Parses check options; `haproxy_style` means the HAProxy flag set (output in HAProxy's format).
 fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> {
-    let mut opts = CheckArgs { format: if haproxy_style { Format::Haproxy } else { Format::Human }, ..Default::default() };
+    let mut opts = CheckArgs {
+        format: if haproxy_style {
+            Format::Haproxy
+        } else {
+            Format::Human
+        },
+        ..Default::default()
+    };
     let mut saw_c = !haproxy_style;
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, String> {
         *i += 1;
-        args.get(*i).cloned().ok_or_else(|| format!("'{flag}' expects an argument"))
+        args.get(*i)
+            .cloned()
+            .ok_or_else(|| format!("'{flag}' expects an argument"))
     };
     while i < args.len() {
         let a = args[i].as_str();
@@ -100,14 +109,19 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
                     "human" => Format::Human,
                     "json" => Format::Json,
                     "haproxy" => Format::Haproxy,
-                    other => return Err(format!("unknown format '{other}' (expected human, json or haproxy)")),
+                    other => {
+                        return Err(format!(
+                            "unknown format '{other}' (expected human, json or haproxy)"
+                        ))
+                    }
                 }
             }
             // Accepted for compatibility with HAProxy command lines; no effect on a check.
             "-L" | "-p" | "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
-            "-D" | "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dr" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
+            "-D" | "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dr" | "-dV" | "-dG" | "-dL"
+            | "-Ws " => {}
             "--" => {
                 opts.files.extend(args[i + 1..].iter().map(PathBuf::from));
                 break;
@@ -118,7 +132,10 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
         i += 1;
     }
     if !saw_c {
-        return Err("the HAProxy-style command line needs '-c' (running the proxy is 'hapee-lb run')".into());
+        return Err(
+            "the HAProxy-style command line needs '-c' (running the proxy is 'hapee-lb run')"
+                .into(),
+        );
     }
     if opts.files.is_empty() {
         return Err("no configuration file given (use -f FILE)".into());

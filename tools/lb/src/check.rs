@@ -19,13 +19,18 @@ pub fn run(args: &CheckArgs) -> u8 {
     for path in &args.files {
         if let Err(e) = db.load_path(path) {
             match args.format {
-                Format::Haproxy => eprintln!("{}", haproxy_prefix("ALERT", &format!("config : {e}"))),
+                Format::Haproxy => {
+                    eprintln!("{}", haproxy_prefix("ALERT", &format!("config : {e}")))
+                }
                 _ => eprintln!("error: {e}"),
             }
             return EXIT_ERRORS;
         }
     }
-    let options = CheckOptions { no_env: args.no_env, master_worker: args.master_worker };
+    let options = CheckOptions {
+        no_env: args.no_env,
+        master_worker: args.master_worker,
+    };
     let compilation = compile(db, &ProcessEnv, &options);
     let shown: Vec<Diagnostic> = compilation
         .diagnostics
@@ -69,12 +74,18 @@ fn verdict(c: &Compilation, args: &CheckArgs) -> Verdict {
     } else if !c.config.has_listener() {
         Verdict::NoListener
     } else {
-        Verdict::Valid { warnings: c.has_warnings() }
+        Verdict::Valid {
+            warnings: c.has_warnings(),
+        }
     }
 }
 
 fn haproxy_prefix(level: &str, rest: &str) -> String {
-    format!("{:<10} ({}) : {rest}", format!("[{level}]"), std::process::id())
+    format!(
+        "{:<10} ({}) : {rest}",
+        format!("[{level}]"),
+        std::process::id()
+    )
 }
 
 fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &CheckArgs) {
@@ -82,28 +93,70 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     if !args.quiet && !shown.is_empty() {
-        let _ = writeln!(err, "{}", haproxy_prefix("NOTICE", &format!("haproxy version is 2.7.0-hapee-{}", env!("CARGO_PKG_VERSION"))));
+        let _ = writeln!(
+            err,
+            "{}",
+            haproxy_prefix(
+                "NOTICE",
+                &format!(
+                    "haproxy version is 2.7.0-hapee-{}",
+                    env!("CARGO_PKG_VERSION")
+                )
+            )
+        );
         let exe = std::env::args().next().unwrap_or_default();
-        let _ = writeln!(err, "{}", haproxy_prefix("NOTICE", &format!("path to executable is {exe}")));
+        let _ = writeln!(
+            err,
+            "{}",
+            haproxy_prefix("NOTICE", &format!("path to executable is {exe}"))
+        );
     }
     for d in shown {
         let _ = writeln!(err, "{}", render::haproxy_line(&c.db, d, pid));
     }
     match verdict {
         Verdict::Errors => {
-            let mut files: Vec<_> = shown.iter().filter(|d| d.is_error()).filter_map(|d| d.span).map(|s| s.file).collect();
+            let mut files: Vec<_> = shown
+                .iter()
+                .filter(|d| d.is_error())
+                .filter_map(|d| d.span)
+                .map(|s| s.file)
+                .collect();
             files.dedup();
             for f in files {
-                let _ = writeln!(err, "{}", haproxy_prefix("ALERT", &format!("config : Error(s) found in configuration file : {}", c.db.file(f).name)));
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    haproxy_prefix(
+                        "ALERT",
+                        &format!(
+                            "config : Error(s) found in configuration file : {}",
+                            c.db.file(f).name
+                        )
+                    )
+                );
             }
-            let _ = writeln!(err, "{}", haproxy_prefix("ALERT", "config : Fatal errors found in configuration."));
+            let _ = writeln!(
+                err,
+                "{}",
+                haproxy_prefix("ALERT", "config : Fatal errors found in configuration.")
+            );
         }
         Verdict::ZeroWarning => {
-            let _ = writeln!(err, "{}", haproxy_prefix("ALERT", "config : Some warnings were found and 'zero-warning' is set. Aborting."));
+            let _ = writeln!(
+                err,
+                "{}",
+                haproxy_prefix(
+                    "ALERT",
+                    "config : Some warnings were found and 'zero-warning' is set. Aborting."
+                )
+            );
         }
         Verdict::NoListener => {
             if !args.quiet {
-                println!("Configuration file has no error but will not start (no listener) => exit(2).");
+                println!(
+                    "Configuration file has no error but will not start (no listener) => exit(2)."
+                );
             }
         }
         Verdict::Valid { warnings } => {
@@ -122,14 +175,38 @@ fn print_human(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &C
     if args.quiet {
         return;
     }
-    let errors = shown.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = shown.iter().filter(|d| d.severity == Severity::Warning).count();
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    let errors = shown
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = shown
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     match verdict {
-        Verdict::Errors => eprintln!("{}, {}: configuration is invalid", plural(errors, "error"), plural(warnings, "warning")),
-        Verdict::ZeroWarning => eprintln!("{} with --deny-warnings: configuration rejected", plural(warnings, "warning")),
-        Verdict::NoListener => println!("Configuration has no error but will not start (no listener)."),
-        Verdict::Valid { .. } if warnings > 0 => println!("Configuration file is valid ({})", plural(warnings, "warning")),
+        Verdict::Errors => eprintln!(
+            "{}, {}: configuration is invalid",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ),
+        Verdict::ZeroWarning => eprintln!(
+            "{} with --deny-warnings: configuration rejected",
+            plural(warnings, "warning")
+        ),
+        Verdict::NoListener => {
+            println!("Configuration has no error but will not start (no listener).")
+        }
+        Verdict::Valid { .. } if warnings > 0 => println!(
+            "Configuration file is valid ({})",
+            plural(warnings, "warning")
+        ),
         Verdict::Valid { .. } => println!("Configuration file is valid"),
     }
 }

@@ -17,7 +17,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(args::Command::Version) => {
-            println!("hapee-lb {} (HAProxy 2.7 compatible)", env!("CARGO_PKG_VERSION"));
+            println!(
+                "hapee-lb {} (HAProxy 2.7 compatible)",
+                env!("CARGO_PKG_VERSION")
+            );
             ExitCode::SUCCESS
         }
         Err(message) => {

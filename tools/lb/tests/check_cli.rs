@@ -39,8 +39,16 @@ backend be
 fn valid_config_exits_zero_like_haproxy() {
     let cfg = write_cfg("valid.cfg", VALID);
     let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Configuration file is valid\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Configuration file is valid\n"
+    );
     let quiet = run(&["-c", "-q", "-f", cfg.to_str().unwrap()]);
     assert_eq!(quiet.status.code(), Some(0));
     assert!(quiet.stdout.is_empty());
@@ -48,31 +56,61 @@ fn valid_config_exits_zero_like_haproxy() {
 
 #[test]
 fn errors_use_haproxy_line_shapes_and_exit_one() {
-    let cfg = write_cfg("bad.cfg", &VALID.replace("    bind 127.0.0.1:8080\n", "    bind 127.0.0.1:8080\n    bind-process 1\n"));
+    let cfg = write_cfg(
+        "bad.cfg",
+        &VALID.replace(
+            "    bind 127.0.0.1:8080\n",
+            "    bind 127.0.0.1:8080\n    bind-process 1\n",
+        ),
+    );
     let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let pid = "(";
     assert!(stderr.contains("[ALERT]    "), "{stderr}");
     assert!(stderr.contains(pid));
-    assert!(stderr.contains(&format!("config : parsing [{}:9]: 'bind-process' is not supported anymore.", cfg.display())), "{stderr}");
-    assert!(stderr.contains("config : Fatal errors found in configuration."), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "config : parsing [{}:9]: 'bind-process' is not supported anymore.",
+            cfg.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("config : Fatal errors found in configuration."),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn human_format_points_at_the_column() {
-    let cfg = write_cfg("col.cfg", &VALID.replace("    bind 127.0.0.1:8080\n", "    bind 127.0.0.1:8080 process 2\n"));
+    let cfg = write_cfg(
+        "col.cfg",
+        &VALID.replace(
+            "    bind 127.0.0.1:8080\n",
+            "    bind 127.0.0.1:8080 process 2\n",
+        ),
+    );
     let out = run(&["check", "-f", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("error[E302]"), "{stderr}");
-    assert!(stderr.contains(&format!("{}:8:25", cfg.display())), "line 8, column 25 expected: {stderr}");
-    assert!(stderr.contains("replace 'process' with 'thread'"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:8:25", cfg.display())),
+        "line 8, column 25 expected: {stderr}"
+    );
+    assert!(
+        stderr.contains("replace 'process' with 'thread'"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn json_format_is_machine_readable() {
-    let cfg = write_cfg("json.cfg", &VALID.replace("default_backend be", "default_backend nowhere"));
+    let cfg = write_cfg(
+        "json.cfg",
+        &VALID.replace("default_backend be", "default_backend nowhere"),
+    );
     let out = run(&["check", "--format", "json", "-f", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
@@ -87,26 +125,33 @@ fn no_listener_exits_two() {
     let cfg = write_cfg("nolistener.cfg", "defaults\n    mode http\n    timeout connect 5s\n    timeout server 5s\n\nbackend be\n    server s1 127.0.0.1:9000\n");
     let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("will not start (no listener) => exit(2)."));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("will not start (no listener) => exit(2).")
+    );
 }
 
 #[test]
 fn zero_warning_mode_fails_on_warnings() {
-    let cfg = write_cfg("warn.cfg", "frontend fe\n    mode http\n    bind 127.0.0.1:8080\n");
+    let cfg = write_cfg(
+        "warn.cfg",
+        "frontend fe\n    mode http\n    bind 127.0.0.1:8080\n",
+    );
     let ok = run(&["-c", "-f", cfg.to_str().unwrap()]);
     assert_eq!(ok.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with("Warnings were found.\n"));
     let strict = run(&["-c", "-dW", "-f", cfg.to_str().unwrap()]);
     assert_eq!(strict.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&strict.stderr).contains("Some warnings were found and 'zero-warning' is set. Aborting."));
+    assert!(String::from_utf8_lossy(&strict.stderr)
+        .contains("Some warnings were found and 'zero-warning' is set. Aborting."));
 }
 
 #[test]
 fn missing_file_is_reported_like_haproxy() {
     let out = run(&["-c", "-f", "/nonexistent/haproxy.cfg"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("Could not open configuration file /nonexistent/haproxy.cfg : No such file or directory"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "Could not open configuration file /nonexistent/haproxy.cfg : No such file or directory"
+    ));
 }
 
 #[test]
@@ -117,5 +162,10 @@ fn directory_loads_cfg_files_in_order() {
     std::fs::write(dir.join("20-proxies.cfg"), "frontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9000\n").unwrap();
     std::fs::write(dir.join("30-ignored.txt"), "this is not a config\n").unwrap();
     let out = run(&["check", "-f", dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

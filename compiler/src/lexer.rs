@@ -1,0 +1,553 @@
+//! HAProxy's word rules for one configuration line, on top of a `logos` tokenizer.
+//!
+//! The tokenizer splits a line into spaces, comments, quoted strings, escapes and plain text;
+//! [`lex_line`] then glues adjacent pieces into words and cooks them exactly as HAProxy's
+//! `parse_line` does: weak (`"…"`) and strong (`'…'`) quotes, backslash escapes, `$VAR` expansion
+//! inside double quotes only (`${VAR}`, `${VAR-default}`, `${VAR[*]}`, `.LINE`/`.FILE`/`.SECTION`),
+//! `#` comments anywhere outside quotes, and the 64-word limit. Every word keeps the span of its
+//! raw text and its cooked value.
+
+use crate::diagnostic::{Diagnostic, HaproxyForm};
+use crate::source::{FileId, Span};
+use crate::syntax::{Environment, Word};
+use logos::Logos;
+
+/// Most words a line may hold (`MAX_LINE_ARGS`).
+pub const MAX_LINE_WORDS: usize = 64;
+
+#[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
+enum Piece {
+    #[regex(r"[ \t\x0b\x0c]+")]
+    Space,
+    #[regex(r"#.*")]
+    Comment,
+    #[regex(r#""([^"\\]|\\.)*""#)]
+    DoubleQuoted,
+    #[regex(r#""([^"\\]|\\.)*\\?"#)]
+    UnclosedDoubleQuote,
+    #[regex(r"'[^']*'")]
+    SingleQuoted,
+    #[regex(r"'[^']*")]
+    UnclosedSingleQuote,
+    #[regex(r"\\.?")]
+    Escape,
+    #[regex(r#"[^ \t\x0b\x0c#"'\\]+"#)]
+    Text,
+}
+
+/// What the pseudo-variables expand to on this line.
+pub struct LineContext<'a> {
+    pub file: FileId,
+    /// Byte offset of the line in its file.
+    pub offset: usize,
+    pub file_name: &'a str,
+    pub line_number: usize,
+    /// Name of the current section (`.SECTION`).
+    pub section: &'a str,
+    pub env: &'a dyn Environment,
+}
+
+/// The words of one line, its trailing comment, and any lexical error (the line is then unusable,
+/// as in HAProxy).
+#[derive(Debug, Default)]
+pub struct LexedLine {
+    pub words: Vec<Word>,
+    pub comment: Option<Span>,
+    pub error: Option<Diagnostic>,
+}
+
+/// Which lexical error stopped the line (HAProxy reports them in this priority).
+enum Stop {
+    Brace(usize),
+    VarName(usize),
+    Hex(usize),
+    Expand(usize),
+}
+
+struct Cooker<'c, 'a> {
+    ctx: &'c LineContext<'a>,
+    line: &'c str,
+    words: Vec<Word>,
+    value: String,
+    start: Option<usize>,
+    end: usize,
+    /// HAProxy's argument index: incremented by every separator.
+    arg: usize,
+    too_many: bool,
+}
+
+impl Cooker<'_, '_> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(
+            self.ctx.file,
+            self.ctx.offset + start,
+            self.ctx.offset + end,
+        )
+    }
+
+    fn touch(&mut self, start: usize, end: usize) {
+        if self.start.is_none() {
+            self.start = Some(start);
+        }
+        self.end = end;
+    }
+
+    /// A separator: closes the current word (even an empty one) and opens the next.
+    fn separate(&mut self) {
+        let start = self.start.take().unwrap_or(self.end);
+        let word = Word {
+            span: self.span(start, self.end),
+            value: std::mem::take(&mut self.value),
+        };
+        self.words.push(word);
+        self.arg += 1;
+        if self.arg >= MAX_LINE_WORDS {
+            self.too_many = true;
+        }
+    }
+
+    fn finish(mut self) -> (Vec<Word>, bool) {
+        // The last word only counts when it has content (HAProxy drops a trailing empty one).
+        if !self.value.is_empty() {
+            let start = self.start.unwrap_or(self.end);
+            let word = Word {
+                span: self.span(start, self.end),
+                value: std::mem::take(&mut self.value),
+            };
+            self.words.push(word);
+        }
+        (self.words, self.too_many)
+    }
+
+    /// Cooks `\c` at byte `at` (the backslash); returns bytes consumed.
+    fn escape(&mut self, at: usize, in_dquote: bool) -> Result<usize, Stop> {
+        let rest = &self.line.as_bytes()[at..];
+        let next = rest.get(1).copied();
+        let (out, used): (Option<char>, usize) = match next {
+            Some(b' ') => (Some(' '), 2),
+            Some(b'\\') => (Some('\\'), 2),
+            Some(b't') => (Some('\t'), 2),
+            Some(b'n') => (Some('\n'), 2),
+            Some(b'r') => (Some('\r'), 2),
+            Some(b'#') => (Some('#'), 2),
+            Some(b'\'') => (Some('\''), 2),
+            Some(b'"') => (Some('"'), 2),
+            Some(b'$') if in_dquote => (Some('$'), 2),
+            Some(b'x') => {
+                let h = |i: usize| rest.get(i).and_then(|c| (*c as char).to_digit(16));
+                match (h(2), h(3)) {
+                    (Some(a), Some(b)) => {
+                        // A byte: kept as the character with that code point (Latin-1 view).
+                        (char::from_u32(a * 16 + b), 4)
+                    }
+                    _ => return Err(Stop::Hex(at)),
+                }
+            }
+            _ => (Some('\\'), 1),
+        };
+        if let Some(c) = out {
+            self.value.push(c);
+        }
+        Ok(used)
+    }
+
+    /// Expands `$…` at byte `at` (the dollar) inside double quotes; returns bytes consumed.
+    fn variable(&mut self, at: usize, span_start: usize, span_end: usize) -> Result<usize, Stop> {
+        let b = self.line.as_bytes();
+        let mut i = at + 1;
+        let brace = b.get(i) == Some(&b'{');
+        if brace {
+            i += 1;
+        }
+        let first = b.get(i).copied().unwrap_or(0);
+        if !(first.is_ascii_alphabetic() || first == b'_' || first == b'.') {
+            return Err(Stop::VarName(i));
+        }
+        let name_start = i;
+        if first == b'.' {
+            i += 1;
+        }
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            i += 1;
+        }
+        let name = &self.line[name_start..i];
+        let mut value = if let Some(pseudo) = name.strip_prefix('.') {
+            match pseudo {
+                "LINE" => Some(self.ctx.line_number.to_string()),
+                "FILE" => Some(self.ctx.file_name.to_string()),
+                "SECTION" => Some(self.ctx.section.to_string()),
+                _ => return Err(Stop::VarName(name_start)),
+            }
+        } else {
+            self.ctx.env.var(name)
+        };
+        let mut expand = false;
+        if brace && b.get(i) == Some(&b'[') {
+            if b.get(i + 1) != Some(&b'*') || b.get(i + 2) != Some(&b']') {
+                return Err(Stop::Expand(i));
+            }
+            expand = true;
+            i += 3;
+        }
+        if brace {
+            if b.get(i) == Some(&b'-') {
+                let close = self.line[i..].find('}').map(|p| p + i);
+                let Some(close) = close else {
+                    return Err(Stop::Brace(at + 1));
+                };
+                if value.is_none() {
+                    value = Some(self.line[i + 1..close].to_string());
+                }
+                i = close;
+            }
+            if b.get(i) != Some(&b'}') {
+                return Err(Stop::Brace(at + 1));
+            }
+            i += 1;
+        }
+        if let Some(v) = value {
+            if expand {
+                let mut parts = v.split(|c: char| c.is_ascii_whitespace()).peekable();
+                // Consecutive spaces collapse, but a leading space still separates.
+                let mut first_part = true;
+                while let Some(part) = parts.next() {
+                    if !first_part {
+                        if part.is_empty() && parts.peek().is_some() {
+                            continue;
+                        }
+                        self.end = span_end;
+                        self.separate();
+                        self.start = Some(span_start);
+                    }
+                    first_part = false;
+                    self.value.push_str(part);
+                }
+            } else {
+                self.value.push_str(&v);
+            }
+        }
+        Ok(i - at)
+    }
+
+    /// Cooks the inside of a double-quoted piece spanning `[start, end)` (quotes included).
+    fn double_quoted(&mut self, start: usize, end: usize, closed: bool) -> Result<(), Stop> {
+        let inner_end = if closed { end - 1 } else { end };
+        let b = self.line.as_bytes();
+        let mut i = start + 1;
+        while i < inner_end {
+            match b[i] {
+                b'\\' => i += self.escape(i, true)?,
+                b'$' => i += self.variable(i, start, end)?,
+                _ => {
+                    let run = self.line[i..inner_end]
+                        .find(['\\', '$'])
+                        .map_or(inner_end, |p| p + i);
+                    self.value.push_str(&self.line[i..run]);
+                    i = run;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits one line (without its terminator; a `\r` or NUL ends it early) into words.
+pub fn lex_line(line: &str, ctx: &LineContext) -> LexedLine {
+    let line = &line[..line.find(['\r', '\0']).unwrap_or(line.len())];
+    let mut cooker = Cooker {
+        ctx,
+        line,
+        words: Vec::new(),
+        value: String::new(),
+        start: None,
+        end: 0,
+        arg: 0,
+        too_many: false,
+    };
+    let mut comment = None;
+    let mut unmatched_quote = None;
+    let mut stop = None;
+    let mut lexer = Piece::lexer(line);
+    // Leading blanks are skipped before HAProxy reads words.
+    let mut leading = true;
+    while let Some(piece) = lexer.next() {
+        let range = lexer.span();
+        let (s, e) = (range.start, range.end);
+        let Ok(piece) = piece else {
+            // Unreachable with the patterns above (they cover every character); keep the text.
+            cooker.touch(s, e);
+            cooker.value.push_str(&line[s..e]);
+            continue;
+        };
+        if piece == Piece::Space {
+            if !leading {
+                cooker.separate();
+            }
+            continue;
+        }
+        leading = false;
+        let result = match piece {
+            Piece::Space => Ok(()),
+            Piece::Comment => {
+                comment = Some(cooker.span(s, e));
+                break;
+            }
+            Piece::Text => {
+                cooker.touch(s, e);
+                cooker.value.push_str(&line[s..e]);
+                Ok(())
+            }
+            Piece::SingleQuoted | Piece::UnclosedSingleQuote => {
+                cooker.touch(s, e);
+                let closed = piece == Piece::SingleQuoted;
+                cooker
+                    .value
+                    .push_str(&line[s + 1..if closed { e - 1 } else { e }]);
+                if !closed {
+                    unmatched_quote = Some(s);
+                }
+                Ok(())
+            }
+            Piece::DoubleQuoted | Piece::UnclosedDoubleQuote => {
+                cooker.touch(s, e);
+                let closed = piece == Piece::DoubleQuoted;
+                if !closed {
+                    unmatched_quote = Some(s);
+                }
+                cooker.double_quoted(s, e, closed)
+            }
+            Piece::Escape => {
+                cooker.touch(s, e);
+                match cooker.escape(s, false) {
+                    // `\x` sequences are longer than the token; skip what the escape consumed.
+                    Ok(used) if used > e - s => {
+                        let extra = used - (e - s);
+                        lexer.bump(extra.min(line.len() - e));
+                        cooker.end = e + extra;
+                        Ok(())
+                    }
+                    // `\c` that is not an escape keeps both characters.
+                    Ok(used) => {
+                        cooker.value.push_str(&line[s + used..e]);
+                        Ok(())
+                    }
+                    Err(stop) => Err(stop),
+                }
+            }
+        };
+        if let Err(s) = result {
+            stop = Some(s);
+            break;
+        }
+    }
+    let error = match (stop, unmatched_quote) {
+        (Some(Stop::Brace(at)), _) => Some(("unmatched brace in environment variable name", at)),
+        (Some(Stop::VarName(at)), _) => {
+            Some(("forbidden first char in environment variable name", at))
+        }
+        (Some(Stop::Hex(at)), _) => Some(("truncated or invalid hexadecimal sequence", at)),
+        (Some(Stop::Expand(at)), _) => Some(("truncated or invalid word expansion sequence", at)),
+        (None, Some(at)) => Some(("unmatched quote", at)),
+        (None, None) => None,
+    };
+    if let Some((what, at)) = error {
+        let span = cooker.span(at, (at + 1).min(line.len()).max(at));
+        let d = Diagnostic::new("E001", format!("{what} at position {}:", at + 1))
+            .at(span)
+            .label(what)
+            .form(HaproxyForm::ParsingTight);
+        return LexedLine {
+            words: Vec::new(),
+            comment,
+            error: Some(lexical_code(d, what)),
+        };
+    }
+    let (words, too_many) = cooker.finish();
+    if too_many {
+        let last = words
+            .get(MAX_LINE_WORDS - 1)
+            .map_or("", |w| w.value.as_str())
+            .to_string();
+        let position: usize = words
+            .iter()
+            .take(MAX_LINE_WORDS - 1)
+            .map(|w| w.value.len() + 1)
+            .sum::<usize>()
+            + 1;
+        let span = words.get(MAX_LINE_WORDS).map_or_else(
+            || words.last().map_or(cooker_span(ctx, line), |w| w.span),
+            |w| w.span,
+        );
+        let d = Diagnostic::new(
+            "E002",
+            format!("too many words, truncating after word {MAX_LINE_WORDS}, position {position}: <{last}>."),
+        )
+        .at(span)
+        .label("65th word")
+        .form(HaproxyForm::ParsingTight);
+        return LexedLine {
+            words: Vec::new(),
+            comment,
+            error: Some(d),
+        };
+    }
+    LexedLine {
+        words,
+        comment,
+        error: None,
+    }
+}
+
+fn cooker_span(ctx: &LineContext, line: &str) -> Span {
+    Span::new(ctx.file, ctx.offset, ctx.offset + line.len())
+}
+
+/// Picks the code of a lexical error from its kind.
+fn lexical_code(mut d: Diagnostic, what: &str) -> Diagnostic {
+    d.code = match what {
+        "unmatched quote" => "E001",
+        "unmatched brace in environment variable name" => "E003",
+        "forbidden first char in environment variable name" => "E004",
+        "truncated or invalid hexadecimal sequence" => "E005",
+        _ => "E006",
+    };
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::MapEnv;
+
+    fn lex_env(line: &str, env: &MapEnv) -> Result<Vec<String>, String> {
+        let ctx = LineContext {
+            file: FileId(0),
+            offset: 0,
+            file_name: "t.cfg",
+            line_number: 7,
+            section: "fe",
+            env,
+        };
+        let l = lex_line(line, &ctx);
+        match l.error {
+            Some(d) => Err(d.message),
+            None => Ok(l.words.into_iter().map(|w| w.value).collect()),
+        }
+    }
+
+    fn lex(line: &str) -> Result<Vec<String>, String> {
+        let env = MapEnv(
+            [("HOST", "a b  c"), ("EMPTY", ""), ("PORT", "80")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        lex_env(line, &env)
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        lex(line).expect("no lexical error")
+    }
+
+    #[test]
+    fn splits_and_collapses_blanks() {
+        assert_eq!(words("  bind   :80\tssl "), ["bind", ":80", "ssl"]);
+        assert_eq!(words(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn comments_end_the_line_even_mid_word() {
+        assert_eq!(words("a#b c"), ["a"]);
+        assert_eq!(words("a \\#b"), ["a", "#b"]);
+        assert_eq!(words("a \"#b\""), ["a", "#b"]);
+    }
+
+    #[test]
+    fn quotes() {
+        assert_eq!(words("foo\"bar baz\"qux"), ["foobar bazqux"]);
+        assert_eq!(words("a '$HOST \\n' \"$PORT\""), ["a", "$HOST \\n", "80"]);
+        assert_eq!(words("a \"\" b"), ["a", "", "b"]);
+        assert_eq!(words("a \"\""), ["a"], "a trailing empty word is dropped");
+        assert_eq!(
+            words("x $PORT"),
+            ["x", "$PORT"],
+            "no expansion outside double quotes"
+        );
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(words("a\\ b \\\\ \\1 \\x41"), ["a b", "\\", "\\1", "A"]);
+        assert_eq!(words("\"\\$PORT\" \\$PORT"), ["$PORT", "\\$PORT"]);
+        assert_eq!(words("end\\"), ["end\\"]);
+    }
+
+    #[test]
+    fn variables() {
+        assert_eq!(
+            words("\"${PORT}\" \"${NOPE-5s}\" \"${EMPTY-x}\""),
+            ["80", "5s", ""].map(String::from).to_vec()[..2].to_vec()
+        );
+        assert_eq!(words("x \"${HOST[*]}\" y"), ["x", "a", "b", "c", "y"]);
+        assert_eq!(words("\"$.LINE:${.FILE}:$.SECTION\""), ["7:t.cfg:fe"]);
+        assert_eq!(words("\"${NOPE}\" z"), ["", "z"]);
+    }
+
+    #[test]
+    fn errors_with_positions() {
+        assert_eq!(
+            lex("  bind \"abc"),
+            Err("unmatched quote at position 8:".into())
+        );
+        assert_eq!(
+            lex("x \"${PORT\""),
+            Err("unmatched brace in environment variable name at position 5:".into())
+        );
+        assert_eq!(
+            lex("x \"$1\""),
+            Err("forbidden first char in environment variable name at position 5:".into())
+        );
+        assert_eq!(
+            lex("x \\x4"),
+            Err("truncated or invalid hexadecimal sequence at position 3:".into())
+        );
+        assert_eq!(
+            lex("x \"${HOST[x]}\""),
+            Err("truncated or invalid word expansion sequence at position 10:".into())
+        );
+        assert_eq!(
+            lex("x \"$.NOPE\""),
+            Err("forbidden first char in environment variable name at position 5:".into())
+        );
+    }
+
+    #[test]
+    fn word_limit() {
+        let ok: Vec<String> = (0..64).map(|i| format!("w{i}")).collect();
+        assert_eq!(words(&ok.join(" ")).len(), 64);
+        let err = lex(&format!("{} ", ok.join(" "))).unwrap_err();
+        assert!(
+            err.starts_with("too many words, truncating after word 64, position "),
+            "{err}"
+        );
+        assert!(err.ends_with(": <w63>."), "{err}");
+        assert!(lex(&format!("{} extra", ok.join(" "))).is_err());
+    }
+
+    #[test]
+    fn spans_cover_raw_text() {
+        let env = MapEnv::default();
+        let ctx = LineContext {
+            file: FileId(0),
+            offset: 100,
+            file_name: "t",
+            line_number: 1,
+            section: "",
+            env: &env,
+        };
+        let l = lex_line("  acl x \"a b\" # c", &ctx);
+        let spans: Vec<(u32, u32)> = l.words.iter().map(|w| (w.span.start, w.span.end)).collect();
+        assert_eq!(spans, [(102, 105), (106, 107), (108, 113)]);
+        assert_eq!(l.comment.map(|c| (c.start, c.end)), Some((114, 117)));
+    }
+}
