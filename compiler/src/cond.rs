@@ -17,15 +17,15 @@ pub struct BuildInfo {
 }
 
 impl Default for BuildInfo {
-    /// The reference build the parity corpus was checked with: HAProxy 2.7.0 on Linux with
-    /// OpenSSL 3.0, Lua 5.4, PCRE2, zlib and threads.
+    /// HAProxy 2.7.0 on Linux with OpenSSL 3.0, Lua 5.4, PCRE2, zlib and threads (the build the
+    /// parity corpus was checked with), plus QUIC, which hapee's runtime serves with quinn.
     fn default() -> Self {
         BuildInfo {
             version: "2.7.0".into(),
             features: "+EPOLL -KQUEUE +NETFILTER +PCRE2 +PCRE2_JIT +POLL +THREAD +BACKTRACE -STATIC_PCRE -STATIC_PCRE2 \
 +TPROXY +LINUX_TPROXY +LINUX_SPLICE +LIBCRYPT +CRYPT_H -ENGINE +GETADDRINFO +OPENSSL +LUA +ACCEPT4 -CLOSEFROM \
 +ZLIB -SLZ +CPU_AFFINITY +TFO +NS +DL +RT -DEVICEATLAS -51DEGREES -WURFL +SYSTEMD -OBSOLETE_LINKER +PRCTL \
--PROCCTL +THREAD_DUMP -EVPORTS -OT -QUIC -PROMEX -MEMORY_PROFILING"
+-PROCCTL +THREAD_DUMP -EVPORTS -OT +QUIC -PROMEX -MEMORY_PROFILING"
                 .into(),
             ssl_version: "3.0.11".into(),
             ssl_name: "OpenSSL".into(),
@@ -368,7 +368,8 @@ mod tests {
         assert_eq!(eval("defined(SET)"), Ok(true));
         assert_eq!(eval("defined(UNSET)"), Ok(false));
         assert_eq!(eval("feature(OPENSSL)"), Ok(true));
-        assert_eq!(eval("feature(QUIC)"), Ok(false));
+        assert_eq!(eval("feature(QUIC)"), Ok(true));
+        assert_eq!(eval("feature(PROMEX)"), Ok(false));
         assert_eq!(eval("feature(SSL)"), Ok(false));
         assert_eq!(eval("streq(a,a) && strneq(a,b)"), Ok(true));
         assert_eq!(eval("version_atleast(2.5-dev0)"), Ok(true));

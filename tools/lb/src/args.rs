@@ -41,6 +41,8 @@ impl Default for CheckArgs {
 
 pub enum Command {
     Check(CheckArgs),
+    /// `-cc <condition>`: evaluate a `.if` condition against this build.
+    EvalCondition(String),
     Help(String),
     Version,
 }
@@ -52,6 +54,7 @@ Usage:
   hapee-lb check [options] [-f] FILE|DIR...   check a configuration (like haproxy -c)
   hapee-lb -c -f FILE|DIR...                   the same, HAProxy style
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
+  hapee-lb -cc 'CONDITION'                     evaluate a .if condition: exit 0 true, 1 false, 2 error
 
 Check options:
   -f FILE|DIR        configuration file or directory of *.cfg files (repeatable)
@@ -71,6 +74,10 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
         None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP.to_string())),
         Some("-v" | "-vv" | "--version" | "version") => Ok(Command::Version),
         Some("check") => parse_check(&rest[1..], false),
+        Some("-cc") => match rest.get(1) {
+            Some(expr) => Ok(Command::EvalCondition(expr.clone())),
+            None => Err("'-cc' expects a condition".into()),
+        },
         Some(_) => parse_check(rest, true),
     }
 }

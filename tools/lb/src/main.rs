@@ -12,6 +12,17 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
         Ok(args::Command::Check(opts)) => ExitCode::from(check::run(&opts)),
+        Ok(args::Command::EvalCondition(expr)) => {
+            let build = hapee_compiler::cond::BuildInfo::default();
+            match hapee_compiler::cond::evaluate(&expr, &build, &hapee_compiler::syntax::ProcessEnv) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("{:<10} ({}) : Failed to evaluate condition: {}", "[ALERT]", std::process::id(), e.message);
+                    ExitCode::from(2)
+                }
+            }
+        }
         Ok(args::Command::Help(text)) => {
             print!("{text}");
             ExitCode::SUCCESS
