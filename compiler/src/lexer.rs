@@ -29,7 +29,8 @@ enum Piece {
     SingleQuoted,
     #[regex(r"'[^']*")]
     UnclosedSingleQuote,
-    #[regex(r"\\.?")]
+    /// A lone backslash: what follows is read by the escape rules (a regex `.` would cut UTF-8).
+    #[token("\\")]
     Escape,
     #[regex(r#"[^ \t\x0b\x0c#"'\\]+"#)]
     Text,
@@ -319,16 +320,11 @@ pub fn lex_line(line: &str, ctx: &LineContext) -> LexedLine {
             Piece::Escape => {
                 cooker.touch(s, e);
                 match cooker.escape(s, false) {
-                    // `\x` sequences are longer than the token; skip what the escape consumed.
-                    Ok(used) if used > e - s => {
-                        let extra = used - (e - s);
-                        lexer.bump(extra.min(line.len() - e));
-                        cooker.end = e + extra;
-                        Ok(())
-                    }
-                    // `\c` that is not an escape keeps both characters.
+                    // The escape consumed the characters after the backslash (all ASCII).
                     Ok(used) => {
-                        cooker.value.push_str(&line[s + used..e]);
+                        let extra = (used - 1).min(line.len() - e);
+                        lexer.bump(extra);
+                        cooker.end = e + extra;
                         Ok(())
                     }
                     Err(stop) => Err(stop),
@@ -549,5 +545,36 @@ mod tests {
         let spans: Vec<(u32, u32)> = l.words.iter().map(|w| (w.span.start, w.span.end)).collect();
         assert_eq!(spans, [(102, 105), (106, 107), (108, 113)]);
         assert_eq!(l.comment.map(|c| (c.start, c.end)), Some((114, 117)));
+    }
+}
+
+#[cfg(test)]
+mod unicode_tests {
+    use super::*;
+    use crate::syntax::MapEnv;
+
+    #[test]
+    fn multibyte_after_backslash_and_in_quotes() {
+        let env = MapEnv::default();
+        let ctx = LineContext {
+            file: FileId(0),
+            offset: 0,
+            file_name: "t",
+            line_number: 1,
+            section: "",
+            env: &env,
+        };
+        for line in [
+            "a \\é b",
+            "\"\\é\"",
+            "'é",
+            "\"é",
+            "é#é",
+            "\\",
+            "\"\\",
+            "\u{fffd}\\\u{fffd}\"\\\u{fffd}",
+        ] {
+            let _ = lex_line(line, &ctx);
+        }
     }
 }

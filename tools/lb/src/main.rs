@@ -14,11 +14,17 @@ fn main() -> ExitCode {
         Ok(args::Command::Check(opts)) => ExitCode::from(check::run(&opts)),
         Ok(args::Command::EvalCondition(expr)) => {
             let build = hapee_compiler::cond::BuildInfo::default();
-            match hapee_compiler::cond::evaluate(&expr, &build, &hapee_compiler::syntax::ProcessEnv) {
+            match hapee_compiler::cond::evaluate(&expr, &build, &hapee_compiler::syntax::ProcessEnv)
+            {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::from(1),
                 Err(e) => {
-                    eprintln!("{:<10} ({}) : Failed to evaluate condition: {}", "[ALERT]", std::process::id(), e.message);
+                    eprintln!(
+                        "{:<10} ({}) : Failed to evaluate condition: {}",
+                        "[ALERT]",
+                        std::process::id(),
+                        e.message
+                    );
                     ExitCode::from(2)
                 }
             }

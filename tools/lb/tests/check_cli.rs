@@ -172,9 +172,16 @@ fn directory_loads_cfg_files_in_order() {
 
 #[test]
 fn cc_evaluates_conditions_like_haproxy() {
-    assert_eq!(run(&["-cc", "version_atleast(2.5-dev0)"]).status.code(), Some(0));
-    assert_eq!(run(&["-cc", "feature(DEVICEATLAS) && 1"]).status.code(), Some(1));
+    assert_eq!(
+        run(&["-cc", "version_atleast(2.5-dev0)"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["-cc", "feature(DEVICEATLAS) && 1"]).status.code(),
+        Some(1)
+    );
     let bad = run(&["-cc", "defined(A,B)"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("Failed to evaluate condition: expected ')' before ',B)'"));
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("Failed to evaluate condition: expected ')' before ',B)'"));
 }
