@@ -88,6 +88,18 @@ rules! {
     // ---- E1xx / W1xx: keywords, sections, arguments ----
     "E101" "unknown-keyword" Error Haproxy "The keyword is not known in this section."
         "HAProxy rejects any directive it does not know. Check the spelling (a suggestion is given when one is close), and check that the directive belongs to this kind of section.";
+    "E103" "removed-keyword" Error Haproxy "The keyword was removed from HAProxy before 2.7."
+        "Old regex-based header rewrites (reqrep, rspadd, ...), 'block', 'redispatch' as a keyword, 'monitor-net' and similar were removed in 2.1. The message names the replacement: http-request/http-response rules, 'option redispatch', 'http-request return'.";
+    "W104" "deprecated-keyword" Warning Haproxy "The keyword is deprecated."
+        "It still works in 2.7 but is scheduled for removal; switch to the replacement named in the message.";
+    "E105" "not-allowed-in-defaults" Error Haproxy "The keyword cannot be used in a defaults section."
+        "Binds, servers, switching rules, stick tables, identifiers and a few others only make sense in a real proxy. Move the line into the frontend, backend or listen section that needs it.";
+    "W106" "keyword-wrong-side" Warning Haproxy "The keyword acts on a side this proxy does not have, so HAProxy ignores it."
+        "Frontend keywords (bind, use_backend, default_backend, capture...) have no effect in a backend, and backend keywords (balance, server, retries, http-reuse...) none in a frontend. Move the line, or use a listen section.";
+    "E107" "unknown-option" Error Haproxy "The name after 'option' is not a known option."
+        "Check the spelling; a suggestion is given when one is close.";
+    "E108" "unknown-action" Error Haproxy "A rule uses an action that does not exist for its rule set."
+        "Each rule set (http-request, http-response, tcp-request content, ...) has its own actions; the message lists them and suggests the closest. Lua actions are written 'lua.<name>'.";
 
     // ---- E2xx / W2xx: semantic checks ----
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."

@@ -1,31 +1,297 @@
-//! The bridge between the model builder and the keyword registry: unknown keywords, sections,
-//! arity, and the option tables of `bind` and `server` lines.
+//! The bridge between the model builder and the keyword registry: unknown keywords, keywords in
+//! the wrong section, removed and experimental keywords, options and rule actions.
 
 use super::build::{Builder, Stmt};
-use crate::registry::SectionKind;
+use super::model::ProxyKind;
+use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
+use crate::registry::{self, DirectiveLookup, RuleSet, SectionKind, Status};
 
-/// Reports unknown keywords, keywords in the wrong section and wrong argument counts.
-pub(super) fn check_statement(_b: &mut Builder, _section: SectionKind, _stmt: &Stmt, _at: usize) {}
-
-/// How many value words a bind option takes, or `None` when the option is unknown.
-pub(super) fn bind_option_arity(_name: &str) -> Option<usize> {
-    Some(0)
+/// The section name HAProxy prints in "unknown keyword" messages.
+fn section_word(section: SectionKind) -> &'static str {
+    section.keyword()
 }
 
-pub(super) fn suggest_bind_option(_name: &str) -> Option<&'static str> {
-    None
+/// Checks the keyword of a statement (words from `at` on, after any `no`/`default` prefix).
+pub(super) fn check_statement(b: &mut Builder, section: SectionKind, stmt: &Stmt, at: usize) {
+    let words: Vec<&str> = stmt.words()[at.min(stmt.len())..]
+        .iter()
+        .map(|w| w.value.as_str())
+        .collect();
+    let Some(&first) = words.first() else {
+        return;
+    };
+    if first == "bind-process"
+        || (first == "stats" && words.get(1) == Some(&"bind-process"))
+        || first == "nbproc"
+    {
+        return; // reported with their own messages
+    }
+    if let Some(message) = registry::removed_message(&words) {
+        let replacement = match first {
+            "block" => Some("http-request deny"),
+            "redispatch" | "redisp" => Some("option redispatch"),
+            _ => None,
+        };
+        let mut d = Diagnostic::new("E103", message)
+            .at(stmt.span(at))
+            .label("removed keyword");
+        if let Some(r) = replacement {
+            let edit = Edit {
+                span: stmt.span(at),
+                replacement: r.to_string(),
+            };
+            d = d.fix(format!("use '{r}'"), vec![edit]);
+        }
+        b.push(d);
+        return;
+    }
+    match registry::directive(section, &words) {
+        DirectiveLookup::Found { def, words: n } => {
+            if def.status == Status::Experimental && !b.config.global.expose_experimental {
+                b.push(
+                    Diagnostic::new(
+                        "E320",
+                        format!("'{}' directive is experimental, must be allowed via a global 'expose-experimental-directives'", def.name),
+                    )
+                    .at(stmt.span(at))
+                    .help("add 'expose-experimental-directives' to the global section, before this line"),
+                );
+            }
+            if let Status::Deprecated { replacement } = def.status {
+                b.push(
+                    Diagnostic::new(
+                        "W104",
+                        format!("'{}' is deprecated; use '{replacement}' instead.", def.name),
+                    )
+                    .at(stmt.span(at))
+                    .severity(Severity::Warning),
+                );
+            }
+            if section.is_proxy() {
+                proxy_placement(b, section, stmt, at, def.name, n);
+            }
+            if first == "option" {
+                check_option(b, stmt, at);
+            }
+        }
+        DirectiveLookup::WrongSection { def } => unknown(
+            b,
+            section,
+            stmt,
+            at,
+            registry::suggest_directive(section, first),
+            Some(def),
+        ),
+        DirectiveLookup::Unknown { suggestion } => unknown(b, section, stmt, at, suggestion, None),
+    }
+}
+
+fn unknown(
+    b: &mut Builder,
+    section: SectionKind,
+    stmt: &Stmt,
+    at: usize,
+    suggestion: Option<&'static str>,
+    elsewhere: Option<&registry::DirectiveDef>,
+) {
+    let word = stmt.word(at);
+    let sect = section_word(section);
+    let message = match suggestion {
+        Some(best) => {
+            format!("unknown keyword '{word}' in '{sect}' section; did you mean '{best}' maybe ?")
+        }
+        None => format!("unknown keyword '{word}' in '{sect}' section"),
+    };
+    let mut d = Diagnostic::new("E101", message)
+        .at(stmt.span(at))
+        .label("unknown keyword");
+    if let Some(best) = suggestion {
+        d = d.fix(
+            format!("replace with '{best}'"),
+            vec![Edit {
+                span: stmt.span(at),
+                replacement: best.to_string(),
+            }],
+        );
+    }
+    if let Some(def) = elsewhere {
+        let places: Vec<&str> = SectionKind::ALL
+            .iter()
+            .filter(|k| def.sections.contains(**k))
+            .map(|k| k.keyword())
+            .collect();
+        d = d.note(format!("'{}' belongs in: {}", def.name, places.join(", ")));
+    }
+    b.push(d);
+}
+
+/// Defaults-only restrictions and frontend/backend side warnings of proxy keywords.
+fn proxy_placement(
+    b: &mut Builder,
+    section: SectionKind,
+    stmt: &Stmt,
+    at: usize,
+    name: &str,
+    n: usize,
+) {
+    let pair = format!("{} {}", stmt.word(at), stmt.word(at + 1));
+    let key = if n == 2 {
+        name.to_string()
+    } else {
+        stmt.word(at).to_string()
+    };
+    if section == SectionKind::Defaults
+        && (registry::NOT_IN_DEFAULTS.contains(&key.as_str())
+            || registry::NOT_IN_DEFAULTS.contains(&pair.as_str()))
+    {
+        let shown = if registry::NOT_IN_DEFAULTS.contains(&pair.as_str())
+            && !registry::NOT_IN_DEFAULTS.contains(&key.as_str())
+        {
+            pair
+        } else {
+            key
+        };
+        let tight = matches!(
+            shown.as_str(),
+            "id" | "description" | "stats admin" | "stats http-request"
+        );
+        let form = if tight {
+            HaproxyForm::ParsingTight
+        } else {
+            HaproxyForm::Parsing
+        };
+        b.push(
+            Diagnostic::new(
+                "E105",
+                format!("'{shown}' not allowed in 'defaults' section."),
+            )
+            .at(stmt.span(at))
+            .label("not allowed in defaults")
+            .form(form),
+        );
+        return;
+    }
+    let Some(needs_frontend) = registry::needs_frontend(stmt.word(at)) else {
+        return;
+    };
+    let Some(p) = b.config.proxies.last() else {
+        return;
+    };
+    let has = if needs_frontend {
+        p.kind.has_frontend()
+    } else {
+        p.kind.has_backend()
+    };
+    if !has && p.kind != ProxyKind::Defaults {
+        let side = if needs_frontend {
+            "no frontend"
+        } else {
+            "no backend"
+        };
+        let msg = format!(
+            "'{}' ignored because {} '{}' has {side} capability.",
+            stmt.word(at),
+            p.kind.type_str(),
+            p.name_str()
+        );
+        b.push(
+            Diagnostic::new("W106", msg)
+                .at(stmt.span(at))
+                .label("has no effect here")
+                .severity(Severity::Warning),
+        );
+    }
+}
+
+fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let name = stmt.word(at + 1);
+    if name.is_empty() {
+        b.push(Diagnostic::new("E107", "'option' expects an option name.").at(stmt.span(at)));
+        return;
+    }
+    match registry::option(name) {
+        Some(def) => {
+            if let Status::Removed { replacement, since } = def.status {
+                let extra = if replacement.is_empty() {
+                    String::new()
+                } else {
+                    format!(" Use '{replacement}'.")
+                };
+                b.push(
+                    Diagnostic::new("E103", format!("option '{name}' is not supported anymore since HAProxy {since}.{extra}")).at(stmt.span(at + 1)),
+                );
+            }
+        }
+        None => {
+            let msg = match registry::suggest_option(name) {
+                Some(best) => format!("unknown option '{name}'; did you mean '{best}' maybe ?"),
+                None => format!("unknown option '{name}'."),
+            };
+            b.push(
+                Diagnostic::new("E107", msg)
+                    .at(stmt.span(at + 1))
+                    .label("unknown option"),
+            );
+        }
+    }
+}
+
+/// Checks a rule's action against the registry.
+pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize) {
+    let name = stmt.word(at);
+    if name.starts_with("lua.") || registry::action(set, name).is_some() {
+        return;
+    }
+    let list: Vec<String> = registry::actions_of(set)
+        .map(|a| format!("'{}'", a.name))
+        .collect();
+    let best = registry::best_match(name, registry::actions_of(set).map(|a| a.name));
+    let missing = if name.is_empty() {
+        " (missing argument)"
+    } else {
+        ""
+    };
+    let hint = best.map_or(String::new(), |b| format!(" Did you mean '{b}' maybe ?"));
+    let msg = format!(
+        "'{}' expects {}, but got '{name}'{missing}.{hint}",
+        set.keyword(),
+        list.join(", ")
+    );
+    let mut d = Diagnostic::new("E108", msg)
+        .at(stmt.span(at))
+        .label("unknown action")
+        .form(HaproxyForm::ParsingTight);
+    if let Some(best) = best {
+        d = d.fix(
+            format!("replace with '{best}'"),
+            vec![Edit {
+                span: stmt.span(at),
+                replacement: best.to_string(),
+            }],
+        );
+    }
+    b.push(d);
+}
+
+/// How many value words a bind option takes, or `None` when the option is unknown.
+pub(super) fn bind_option_arity(name: &str) -> Option<usize> {
+    registry::bind_option(name).map(|o| o.values as usize)
+}
+
+pub(super) fn suggest_bind_option(name: &str) -> Option<&'static str> {
+    registry::best_match(name, registry::BIND_OPTIONS.iter().map(|o| o.name))
 }
 
 /// How many value words a server option takes, or `None` when the option is unknown.
-pub(super) fn server_option_arity(_name: &str) -> Option<usize> {
-    Some(0)
+pub(super) fn server_option_arity(name: &str) -> Option<usize> {
+    registry::server_option(name).map(|o| o.values as usize)
 }
 
-pub(super) fn suggest_server_option(_name: &str) -> Option<&'static str> {
-    None
+pub(super) fn suggest_server_option(name: &str) -> Option<&'static str> {
+    registry::best_match(name, registry::SERVER_OPTIONS.iter().map(|o| o.name))
 }
 
 /// Whether `name` is one of OpenSSL's `X509_V_ERR_*` constants known to HAProxy 2.7.
 pub(super) fn is_x509_error_name(name: &str) -> bool {
-    name.starts_with("X509_V_ERR_")
+    registry::x509_error_code(name).is_some()
 }

@@ -152,36 +152,7 @@ pub struct AclDecl {
     pub words: Vec<Spanned<String>>,
 }
 
-/// Which rule list a rule belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RuleSet {
-    HttpRequest,
-    HttpResponse,
-    HttpAfterResponse,
-    TcpRequestConnection,
-    TcpRequestSession,
-    TcpRequestContent,
-    TcpResponseContent,
-    HttpCheck,
-    TcpCheck,
-}
-
-impl RuleSet {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            RuleSet::HttpRequest => "http-request",
-            RuleSet::HttpResponse => "http-response",
-            RuleSet::HttpAfterResponse => "http-after-response",
-            RuleSet::TcpRequestConnection => "tcp-request connection",
-            RuleSet::TcpRequestSession => "tcp-request session",
-            RuleSet::TcpRequestContent => "tcp-request content",
-            RuleSet::TcpResponseContent => "tcp-response content",
-            RuleSet::HttpCheck => "http-check",
-            RuleSet::TcpCheck => "tcp-check",
-        }
-    }
-}
+pub use crate::registry::RuleSet;
 
 /// One rule line: `http-request set-header X y if cond`.
 #[derive(Clone, Debug, Serialize)]

@@ -41,7 +41,23 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             inspect_delay(b, index, stmt);
             return;
         }
-        _ => return, // the keyword table reports unknown sub-keywords
+        (kw, other) => {
+            let (kind, name) = (proxy.kind.type_str(), proxy.name_str().to_string());
+            let expected = if kw == "tcp-request" {
+                "'inspect-delay', 'connection', 'session' or 'content'"
+            } else {
+                "'inspect-delay' or 'content'"
+            };
+            b.push(
+                Diagnostic::new(
+                    "E108",
+                    format!("'{kw}' expects {expected} in {kind} '{name}' (got '{other}')"),
+                )
+                .at(stmt.span(1))
+                .label("unknown rule type"),
+            );
+            return;
+        }
     };
     if anonymous_defaults {
         let msg = match set {
@@ -73,6 +89,13 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         )
         .at(stmt.span_from(0)));
         return;
+    }
+    if set == RuleSet::HttpCheck
+        || set == RuleSet::TcpCheck
+        || !stmt.word(action_at).is_empty()
+        || set != RuleSet::HttpRequest
+    {
+        super::keywords::check_action(b, set, stmt, action_at);
     }
     let (args, condition) = split_condition(stmt, action_at + 1);
     let action = stmt.spanned(action_at);

@@ -6,6 +6,24 @@
 
 use serde::Serialize;
 
+mod actions;
+mod binds;
+mod directives;
+mod lookup;
+mod options;
+mod samples;
+mod suggest;
+mod x509;
+
+pub use actions::ACTIONS;
+pub use binds::{BIND_OPTIONS, SERVER_OPTIONS};
+pub use directives::{DIRECTIVES, NOT_IN_DEFAULTS, REMOVED_MESSAGES, SIDE_OF};
+pub use lookup::*;
+pub use options::OPTIONS;
+pub use samples::{ACL_KEYWORDS, CONVERTERS, FETCHES};
+pub use suggest::{best_match, fingerprint_distance};
+pub use x509::{x509_error_code, x509_error_name, X509_ERRORS};
+
 /// Lifecycle status of a keyword in HAProxy 2.7.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "status")]
@@ -198,6 +216,8 @@ pub enum ArgType {
     Size,
     /// A protocol buffer field number path (`1.2.3`).
     PbufFieldNum,
+    /// A map file (map converters).
+    Map,
 }
 
 /// Argument list of a fetch or converter: the types in order and how many are mandatory.
@@ -259,4 +279,101 @@ pub struct ConverterDef {
     pub doc: &'static str,
     pub status: Status,
     pub runtime: bool,
+}
+
+/// A section directive (first words of a line).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct DirectiveDef {
+    /// One word (`maxconn`) or two for the keywords HAProxy documents as pairs (`timeout client`).
+    pub name: &'static str,
+    pub sections: Sections,
+    /// Accepts the `no` prefix.
+    pub negatable: bool,
+    /// In a defaults section, only a named one may hold it.
+    pub named_defaults_only: bool,
+    pub status: Status,
+    pub doc: &'static str,
+}
+
+/// An `option <name>` of proxy sections.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct OptionDef {
+    pub name: &'static str,
+    pub sections: Sections,
+    pub negatable: bool,
+    pub status: Status,
+    pub doc: &'static str,
+}
+
+/// An option of `bind` lines and `stats socket`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct BindOptionDef {
+    pub name: &'static str,
+    /// How many words after the option name are its value.
+    pub values: u8,
+    pub status: Status,
+    pub doc: &'static str,
+}
+
+/// An option of `server`, `default-server` and `server-template` lines.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ServerOptionDef {
+    pub name: &'static str,
+    /// Value words after the name (`source` also takes optional `usesrc`/`interface` pairs).
+    pub values: u8,
+    /// Also valid on `default-server` lines.
+    pub default_server: bool,
+    pub doc: &'static str,
+}
+
+/// Which rule list a rule belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleSet {
+    HttpRequest,
+    HttpResponse,
+    HttpAfterResponse,
+    TcpRequestConnection,
+    TcpRequestSession,
+    TcpRequestContent,
+    TcpResponseContent,
+    HttpCheck,
+    TcpCheck,
+}
+
+impl RuleSet {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RuleSet::HttpRequest => "http-request",
+            RuleSet::HttpResponse => "http-response",
+            RuleSet::HttpAfterResponse => "http-after-response",
+            RuleSet::TcpRequestConnection => "tcp-request connection",
+            RuleSet::TcpRequestSession => "tcp-request session",
+            RuleSet::TcpRequestContent => "tcp-request content",
+            RuleSet::TcpResponseContent => "tcp-response content",
+            RuleSet::HttpCheck => "http-check",
+            RuleSet::TcpCheck => "tcp-check",
+        }
+    }
+}
+
+/// A rule action.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ActionDef {
+    pub set: RuleSet,
+    pub name: &'static str,
+    /// Matches as a prefix (`track-sc0`, `set-var(txn.x)`, `sc-inc-gpc0(1)`).
+    pub prefix: bool,
+    /// Stops rule evaluation when it applies (allow, deny, return, redirect…).
+    pub is_final: bool,
+    pub status: Status,
+    pub doc: &'static str,
+}
+
+/// An ACL keyword that is a fetch with a predefined match method (`path_beg` = `path` + `-m beg`).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct AclKeywordDef {
+    pub name: &'static str,
+    pub fetch: &'static str,
+    pub method: &'static str,
 }

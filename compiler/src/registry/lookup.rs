@@ -1,0 +1,188 @@
+//! Lookups over the keyword tables.
+
+use super::*;
+
+/// The result of resolving the first words of a statement.
+#[derive(Clone, Copy, Debug)]
+pub enum DirectiveLookup {
+    /// Known here; `words` is how many words form the keyword (1 or 2).
+    Found {
+        def: &'static DirectiveDef,
+        words: usize,
+    },
+    /// Known, but not in this kind of section.
+    WrongSection { def: &'static DirectiveDef },
+    /// Unknown; `suggestion` is the closest keyword of the section, if any is close.
+    Unknown { suggestion: Option<&'static str> },
+}
+
+fn find_directive(name: &str) -> Option<&'static DirectiveDef> {
+    DIRECTIVES.iter().find(|d| d.name == name)
+}
+
+/// Whether HAProxy's parser for `section` knows `def`. Proxy sections share one parser, so a
+/// proxy keyword is known in all of them; `sections` says where it has an effect, which the
+/// placement checks report separately.
+fn known_in(def: &DirectiveDef, section: SectionKind) -> bool {
+    def.sections.contains(section)
+        || (section.is_proxy() && def.sections.0 & Sections::PROXIES.0 != 0)
+}
+
+/// Resolves the keyword of a statement in `section` (`words` are the statement's words, after
+/// any `no`/`default` prefix).
+pub fn directive(section: SectionKind, words: &[&str]) -> DirectiveLookup {
+    let Some(first) = words.first() else {
+        return DirectiveLookup::Unknown { suggestion: None };
+    };
+    if let Some(second) = words.get(1) {
+        let pair = format!("{first} {second}");
+        if let Some(def) = find_directive(&pair).filter(|d| known_in(d, section)) {
+            return DirectiveLookup::Found { def, words: 2 };
+        }
+    }
+    match find_directive(first) {
+        Some(def) if known_in(def, section) => DirectiveLookup::Found { def, words: 1 },
+        Some(def) => DirectiveLookup::WrongSection { def },
+        None => DirectiveLookup::Unknown {
+            suggestion: suggest_directive(section, first),
+        },
+    }
+}
+
+/// The closest single-word directive of `section`.
+pub fn suggest_directive(section: SectionKind, word: &str) -> Option<&'static str> {
+    best_match(
+        word,
+        directives_in(section)
+            .filter(|d| !d.name.contains(' '))
+            .map(|d| d.name),
+    )
+}
+
+/// Every directive allowed in `section`.
+pub fn directives_in(section: SectionKind) -> impl Iterator<Item = &'static DirectiveDef> {
+    DIRECTIVES.iter().filter(move |d| known_in(d, section))
+}
+
+pub fn option(name: &str) -> Option<&'static OptionDef> {
+    OPTIONS.iter().find(|o| o.name == name)
+}
+
+pub fn suggest_option(name: &str) -> Option<&'static str> {
+    best_match(name, OPTIONS.iter().map(|o| o.name))
+}
+
+pub fn bind_option(name: &str) -> Option<&'static BindOptionDef> {
+    BIND_OPTIONS.iter().find(|o| o.name == name)
+}
+
+pub fn server_option(name: &str) -> Option<&'static ServerOptionDef> {
+    SERVER_OPTIONS.iter().find(|o| o.name == name)
+}
+
+/// HAProxy's message for a keyword removed before 2.7, with the keyword substituted.
+pub fn removed_message(words: &[&str]) -> Option<String> {
+    let first = *words.first()?;
+    let (_, fmt) = REMOVED_MESSAGES.iter().find(|(n, _)| *n == first)?;
+    // 'monitor-net' quotes its argument, every other message the keyword itself.
+    let arg = if first == "monitor-net" {
+        words.get(1).copied().unwrap_or("")
+    } else {
+        first
+    };
+    Some(fmt.replacen("%s", arg, 1))
+}
+
+/// For proxy keywords that act on one side only: `Some(true)` needs a frontend, `Some(false)` a backend.
+pub fn needs_frontend(name: &str) -> Option<bool> {
+    SIDE_OF.iter().find(|(n, _)| *n == name).map(|(_, fe)| *fe)
+}
+
+/// The action `name` of rule set `set`: exact names, prefix families (`track-sc0`,
+/// `set-var(txn.x)`) and Lua-registered actions (`lua.<name>`).
+pub fn action(set: RuleSet, name: &str) -> Option<&'static ActionDef> {
+    let in_set = || ACTIONS.iter().filter(move |a| a.set == set);
+    in_set()
+        .find(|a| a.name == name)
+        .or_else(|| in_set().find(|a| a.prefix && name.starts_with(a.name)))
+}
+
+/// Actions of a rule set, for suggestions and completion.
+pub fn actions_of(set: RuleSet) -> impl Iterator<Item = &'static ActionDef> {
+    ACTIONS.iter().filter(move |a| a.set == set)
+}
+
+pub fn fetch(name: &str) -> Option<&'static FetchDef> {
+    FETCHES.iter().find(|f| f.name == name)
+}
+
+/// A converter, including the `map_<match>[_<output>]` families.
+pub fn converter(name: &str) -> Option<&'static ConverterDef> {
+    CONVERTERS.iter().find(|c| c.name == name).or_else(|| {
+        let rest = name.strip_prefix("map_")?;
+        let (matching, output) = rest.split_once('_').unwrap_or((rest, "str"));
+        let known_match = [
+            "str", "beg", "sub", "dir", "dom", "end", "reg", "regm", "int", "ip", "len", "found",
+        ];
+        let known_out = ["str", "int", "ip"];
+        (known_match.contains(&matching) && known_out.contains(&output))
+            .then(|| CONVERTERS.iter().find(|c| c.name == "map"))?
+    })
+}
+
+pub fn acl_keyword(name: &str) -> Option<&'static AclKeywordDef> {
+    ACL_KEYWORDS.iter().find(|a| a.name == name)
+}
+
+/// Total number of rows in every table, for the "at least 600 keywords" promise.
+pub fn row_count() -> usize {
+    DIRECTIVES.len()
+        + OPTIONS.len()
+        + BIND_OPTIONS.len()
+        + SERVER_OPTIONS.len()
+        + ACTIONS.len()
+        + FETCHES.len()
+        + CONVERTERS.len()
+        + ACL_KEYWORDS.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_large_and_unique() {
+        assert!(row_count() >= 600, "only {} rows", row_count());
+        let mut names = std::collections::HashSet::new();
+        for d in DIRECTIVES {
+            assert!(names.insert(d.name), "duplicate directive {}", d.name);
+        }
+    }
+
+    #[test]
+    fn resolves_keywords() {
+        assert!(matches!(
+            directive(SectionKind::Backend, &["timeout", "server", "5s"]),
+            DirectiveLookup::Found { words: 2, .. }
+        ));
+        assert!(matches!(
+            directive(SectionKind::Global, &["maxconn", "10"]),
+            DirectiveLookup::Found { words: 1, .. }
+        ));
+        assert!(matches!(
+            directive(SectionKind::Frontend, &["nbthread", "2"]),
+            DirectiveLookup::WrongSection { .. }
+        ));
+        match directive(SectionKind::Defaults, &["http-after-request", "x"]) {
+            DirectiveLookup::Unknown { suggestion } => assert_eq!(suggestion, Some("http-request")),
+            other => panic!("{other:?}"),
+        }
+        assert!(action(RuleSet::HttpRequest, "track-sc0").is_some());
+        assert!(action(RuleSet::HttpRequest, "set-var(txn.x)").is_some());
+        assert!(action(RuleSet::HttpRequest, "frobnicate").is_none());
+        assert!(converter("map_beg_int").is_some());
+        assert!(converter("host_only").is_some() && converter("table_expire").is_some());
+        assert_eq!(bind_option("crt").map(|b| b.values), Some(1));
+        assert_eq!(server_option("check").map(|b| b.values), Some(0));
+    }
+}
