@@ -216,6 +216,20 @@ rules! {
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
 
     // ---- E5xx / W5xx: expressions ----
+    "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."
+        "Write 'acl <name> <criterion> [flags] [patterns]'. Names use letters, digits, '-', '_', '.' and ':'.";
+    "E502" "invalid-acl-criterion" Error Haproxy "The criterion of an ACL is not a valid sample expression."
+        "The criterion is an ACL keyword (path_beg, hdr_sub(host), src...) or a sample fetch with optional converters. The message says which fetch, converter or argument is wrong.";
+    "E503" "invalid-condition-syntax" Error Haproxy "An 'if'/'unless' condition does not parse."
+        "Conditions are ACL names, '!' to negate, '||' or 'or' between alternatives, and '{ ... }' for inline ACLs; terms written side by side must all match.";
+    "E504" "undefined-acl" Error Haproxy "A condition uses an ACL that is not declared (yet) in this section."
+        "ACLs must be declared in the same section before the rules that use them; built-in ACLs such as TRUE, HTTP or METH_GET need no declaration.";
+    "E505" "invalid-log-format" Error Haproxy "A log-format string has an unknown alias, an unterminated '%[' or a bad expression."
+        "Aliases are written %ci, %{+Q}r and so on; expressions %[fetch,converter]. Write '%%' for a literal percent sign.";
+    "E506" "invalid-sample-expression" Error Haproxy "A sample expression argument does not parse."
+        "Check the fetch and converter names, their arguments, and that each converter accepts the previous output type.";
+    "E507" "unresolved-expression-reference" Error Haproxy "An expression names a server, backend, table or userlist that does not exist."
+        "Arguments naming objects are resolved after the whole file is read. In a defaults section a server must be written 'backend/server'.";
 
     // ---- L: lints ----
 

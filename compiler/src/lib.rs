@@ -10,6 +10,7 @@ pub mod check;
 pub mod codes;
 pub mod cond;
 pub mod diagnostic;
+pub mod expr;
 pub mod ir;
 pub mod lexer;
 pub mod registry;

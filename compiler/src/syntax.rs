@@ -15,7 +15,7 @@ use crate::registry::SectionKind;
 use crate::source::{FileId, SourceDb, Span};
 
 /// One word of a line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Word {
     pub span: Span,
     pub value: String,

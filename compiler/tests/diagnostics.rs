@@ -68,3 +68,44 @@ fn every_checked_code_has_a_fixture() {
         "codes without a fixture in testdata/diagnostics: {missing:?}"
     );
 }
+
+#[test]
+fn every_code_in_the_source_is_declared() {
+    fn visit(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("source dir").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                visit(&p, out);
+            } else if p.extension().is_some_and(|e| e == "rs") && !p.ends_with("codes.rs") {
+                out.push(std::fs::read_to_string(&p).expect("readable source"));
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    visit(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut sources,
+    );
+    let mut undeclared = Vec::new();
+    for text in &sources {
+        let bytes = text.as_bytes();
+        for i in 0..bytes.len().saturating_sub(5) {
+            let is_code = bytes[i] == b'"'
+                && matches!(bytes[i + 1], b'E' | b'W' | b'L' | b'U')
+                && bytes[i + 2..i + 5].iter().all(u8::is_ascii_digit)
+                && bytes[i + 5] == b'"';
+            if is_code {
+                let code = &text[i + 1..i + 5];
+                if hapee_compiler::codes::rule(code).is_none()
+                    && !undeclared.contains(&code.to_string())
+                {
+                    undeclared.push(code.to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        undeclared.is_empty(),
+        "codes used but not declared in codes.rs: {undeclared:?}"
+    );
+}

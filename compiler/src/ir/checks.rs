@@ -23,6 +23,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
     {
         backend_references(db, config, p, &mut out);
         table_references(config, p, &mut out);
+        super::exprs::resolve_refs(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
             proxy_warnings(p, &mut out);
         }

@@ -9,6 +9,7 @@ mod bind;
 mod build;
 mod checks;
 mod directives;
+mod exprs;
 mod global;
 mod keywords;
 mod model;

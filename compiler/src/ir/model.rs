@@ -192,6 +192,56 @@ pub struct TableRef {
     pub span: Span,
 }
 
+/// Where an expression's object reference appears, for HAProxy's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefContext {
+    Acl,
+    HttpRequest,
+    HttpResponse,
+    TcpRequestConnection,
+    TcpRequestSession,
+    TcpRequestContent,
+    TcpResponseContent,
+    Tracking,
+    LogFormat,
+    UniqueId,
+    Redirect,
+    UseBackend,
+    Capture,
+    Server,
+}
+
+impl RefContext {
+    /// HAProxy's "where" phrase (`smp_resolve_args`).
+    pub fn where_text(self) -> &'static str {
+        match self {
+            RefContext::Acl => "in",
+            RefContext::HttpRequest => "in http-request expression in",
+            RefContext::HttpResponse => "in http-response response in",
+            RefContext::TcpRequestConnection => "in tcp-request connection expression in",
+            RefContext::TcpRequestSession => "in tcp-request session expression in",
+            RefContext::TcpRequestContent => "in tcp-request content expression in",
+            RefContext::TcpResponseContent => "in tcp-response content expression in",
+            RefContext::Tracking => "in tracking rule in",
+            RefContext::LogFormat => "in log-format string in",
+            RefContext::UniqueId => "in unique-id-format string in",
+            RefContext::Redirect => "in redirect format string in",
+            RefContext::UseBackend => "in use_backend expression in",
+            RefContext::Capture => "in capture rule in",
+            RefContext::Server => "in server directive in",
+        }
+    }
+}
+
+/// An object named in an expression (server, backend, table, userlist…), resolved after parsing.
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleRef {
+    pub reference: crate::expr::sample::ObjectRef,
+    pub span: Span,
+    pub context: RefContext,
+}
+
 /// A frontend, backend, listen or defaults section.
 #[derive(Clone, Debug, Serialize)]
 pub struct Proxy {
@@ -228,6 +278,8 @@ pub struct Proxy {
     pub use_servers: Vec<(Spanned<String>, Span)>,
     pub services: Vec<Spanned<String>>,
     pub filters: Vec<Spanned<String>>,
+    /// Objects named in expressions, resolved by the post-parse checks.
+    pub sample_refs: Vec<SampleRef>,
 }
 
 impl Proxy {
@@ -260,6 +312,7 @@ impl Proxy {
             use_servers: Vec::new(),
             services: Vec::new(),
             filters: Vec::new(),
+            sample_refs: Vec::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 use super::build::{check_prefix, invalid_char, tight, Builder, Stmt};
 use super::model::*;
 use super::values::{atol, parse_time, TimeError, TimeUnit};
-use super::{bind, directives, keywords};
+use super::{bind, directives, exprs, keywords};
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::SectionKind;
 
@@ -313,12 +313,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                     b.file_ref(FileKind::PatternFile, "acl -f", stmt.spanned(i + 1));
                 }
             }
-            let decl = AclDecl {
-                name: stmt.spanned(1),
-                span: stmt.whole(),
-                words: stmt.spanned_from(2),
-            };
-            b.config.proxies[index].acls.push(decl);
+            exprs::acl_decl(b, index, stmt);
         }
         "http-request"
         | "http-response"
@@ -332,7 +327,11 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "use_backend" => {
             let target = stmt.spanned(1);
             let dynamic = target.value.contains("%[");
+            if dynamic {
+                exprs::log_format(b, index, &target, RefContext::UseBackend, "");
+            }
             let cond = stmt.spanned_from(2);
+            exprs::condition(b, index, &cond, "switching rule");
             b.config.proxies[index].use_backends.push(UseBackend {
                 target,
                 dynamic,
@@ -343,6 +342,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "default_backend" => b.config.proxies[index].default_backend = Some(stmt.spanned(1)),
         "use-server" => {
             let target = stmt.spanned(1);
+            exprs::condition(b, index, &stmt.spanned_from(2), "switching rule");
             b.config.proxies[index]
                 .use_servers
                 .push((target, stmt.whole()));
@@ -375,7 +375,30 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.config.proxies[index].has_log =
                 added || (stmt.word(0) != "no" && b.config.proxies[index].has_log);
         }
-        "log-format" => b.config.proxies[index].log_format = Some(stmt.spanned(1)),
+        "log-format" => {
+            exprs::log_format(
+                b,
+                index,
+                &stmt.spanned(1),
+                RefContext::LogFormat,
+                "failed to parse log-format : ",
+            );
+            b.config.proxies[index].log_format = Some(stmt.spanned(1));
+        }
+        "unique-id-format" => exprs::log_format(
+            b,
+            index,
+            &stmt.spanned(1),
+            RefContext::UniqueId,
+            "failed to parse unique-id : ",
+        ),
+        "redirect" => {
+            if matches!(stmt.word(1), "location" | "prefix") {
+                exprs::log_format(b, index, &stmt.spanned(2), RefContext::Redirect, "");
+            }
+            let (_, cond) = super::rules::split_condition(stmt, 1);
+            exprs::condition(b, index, &cond, "a 'redirect' rule");
+        }
         "maxconn" => {
             b.config.proxies[index].maxconn =
                 Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1)))

@@ -99,6 +99,25 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
     let (args, condition) = split_condition(stmt, action_at + 1);
     let action = stmt.spanned(action_at);
+    let context = match set {
+        RuleSet::HttpRequest => RefContext::HttpRequest,
+        RuleSet::HttpResponse | RuleSet::HttpAfterResponse => RefContext::HttpResponse,
+        RuleSet::TcpRequestConnection => RefContext::TcpRequestConnection,
+        RuleSet::TcpRequestSession => RefContext::TcpRequestSession,
+        RuleSet::TcpRequestContent => RefContext::TcpRequestContent,
+        RuleSet::TcpResponseContent => RefContext::TcpResponseContent,
+        RuleSet::HttpCheck | RuleSet::TcpCheck => RefContext::HttpRequest,
+    };
+    let what = match set {
+        RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
+            format!("an '{keyword} {}' condition", action.value)
+        }
+        _ => format!("a '{} {}' rule", set.keyword(), action.value),
+    };
+    if !matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
+        super::exprs::condition(b, index, &condition, &what);
+        rule_expressions(b, index, set, &action, &args, context);
+    }
     // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.
     if let Some(n) = action.value.strip_prefix("track-sc") {
         if n.parse::<u8>().is_ok() {
@@ -200,5 +219,51 @@ fn inspect_delay(b: &mut Builder, index: usize, stmt: &Stmt) {
             )
             .at(stmt.span(2)),
         );
+    }
+}
+
+/// The expressions inside a rule's arguments that HAProxy parses at load time.
+fn rule_expressions(
+    b: &mut Builder,
+    index: usize,
+    set: RuleSet,
+    action: &Spanned<String>,
+    args: &[Spanned<String>],
+    context: RefContext,
+) {
+    let name = action.value.as_str();
+    let http = matches!(
+        set,
+        RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse
+    );
+    let prefix = format!("'{} {name}' : ", set.keyword());
+    if name.starts_with("track-sc") {
+        if let Some(key) = args.first() {
+            super::exprs::sample_arg(b, index, key, RefContext::Tracking, &prefix);
+        }
+    } else if name.starts_with("set-var(") {
+        if let Some(expr) = args.first() {
+            super::exprs::sample_arg(b, index, expr, context, &prefix);
+        }
+    } else if http
+        && matches!(
+            name,
+            "set-header"
+                | "add-header"
+                | "set-path"
+                | "set-pathq"
+                | "set-query"
+                | "set-uri"
+                | "set-var-fmt"
+        )
+    {
+        let value = if matches!(name, "set-header" | "add-header") {
+            args.get(1)
+        } else {
+            args.first()
+        };
+        if let Some(value) = value {
+            super::exprs::log_format(b, index, value, context, &prefix);
+        }
     }
 }

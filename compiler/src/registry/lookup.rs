@@ -112,12 +112,55 @@ pub fn actions_of(set: RuleSet) -> impl Iterator<Item = &'static ActionDef> {
     ACTIONS.iter().filter(move |a| a.set == set)
 }
 
+/// A fetch by name. `lua.<name>` fetches are registered by Lua scripts and accepted as such.
 pub fn fetch(name: &str) -> Option<&'static FetchDef> {
-    FETCHES.iter().find(|f| f.name == name)
+    static LUA: FetchDef = FetchDef {
+        name: "lua.*",
+        args: ArgSpec {
+            types: &[
+                ArgType::Str,
+                ArgType::Str,
+                ArgType::Str,
+                ArgType::Str,
+                ArgType::Str,
+            ],
+            mandatory: 0,
+        },
+        output: SampleType::Any,
+        scope: FetchScope::Internal,
+        doc: "A fetch registered by a Lua script with core.register_fetches.",
+        status: Status::Stable,
+        runtime: false,
+    };
+    FETCHES
+        .iter()
+        .find(|f| f.name == name)
+        .or_else(|| (name.len() > 4 && name.starts_with("lua.")).then_some(&LUA))
 }
 
 /// A converter, including the `map_<match>[_<output>]` families.
 pub fn converter(name: &str) -> Option<&'static ConverterDef> {
+    static LUA: ConverterDef = ConverterDef {
+        name: "lua.*",
+        args: ArgSpec {
+            types: &[
+                ArgType::Str,
+                ArgType::Str,
+                ArgType::Str,
+                ArgType::Str,
+                ArgType::Str,
+            ],
+            mandatory: 0,
+        },
+        input: SampleType::Any,
+        output: SampleType::Any,
+        doc: "A converter registered by a Lua script with core.register_converters.",
+        status: Status::Stable,
+        runtime: false,
+    };
+    if name.len() > 4 && name.starts_with("lua.") {
+        return Some(&LUA);
+    }
     CONVERTERS.iter().find(|c| c.name == name).or_else(|| {
         let rest = name.strip_prefix("map_")?;
         let (matching, output) = rest.split_once('_').unwrap_or((rest, "str"));

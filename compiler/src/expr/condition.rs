@@ -1,0 +1,292 @@
+//! `if`/`unless` conditions over the lexer's words, parsed with a lalrpop grammar.
+
+use crate::syntax::Word;
+use serde::Serialize;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused)]
+    grammar,
+    "/expr/condition.rs"
+);
+
+/// Tokens of the condition grammar; every word of the line is one token (a leading `!` is split).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tok {
+    If,
+    Unless,
+    Not,
+    Or,
+    Open,
+    Close,
+    Word,
+}
+
+/// One term: a named ACL or an anonymous one, possibly negated. Indices point into the
+/// condition's token list; [`Condition`] turns them back into words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Term {
+    Acl {
+        word: usize,
+        negated: bool,
+    },
+    /// `{ criterion flags patterns }`: token range of the inside.
+    Anonymous {
+        open: usize,
+        words: (usize, usize),
+        negated: bool,
+    },
+}
+
+impl Term {
+    pub fn negate(self) -> Term {
+        match self {
+            Term::Acl { word, negated } => Term::Acl {
+                word,
+                negated: !negated,
+            },
+            Term::Anonymous {
+                open,
+                words,
+                negated,
+            } => Term::Anonymous {
+                open,
+                words,
+                negated: !negated,
+            },
+        }
+    }
+}
+
+/// A reference to an ACL by name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AclUse {
+    pub name: String,
+    pub negated: bool,
+    pub span: crate::source::Span,
+}
+
+/// An inline `{ … }` ACL.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AnonymousAcl {
+    pub words: Vec<Word>,
+    pub negated: bool,
+    pub span: crate::source::Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum CondTerm {
+    Named(AclUse),
+    Anonymous(AnonymousAcl),
+}
+
+/// `if`/`unless` and the alternatives (OR) of terms (AND).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Condition {
+    pub unless: bool,
+    pub alternatives: Vec<Vec<CondTerm>>,
+}
+
+impl Condition {
+    /// Every named ACL the condition uses.
+    pub fn acl_uses(&self) -> impl Iterator<Item = &AclUse> {
+        self.alternatives.iter().flatten().filter_map(|t| match t {
+            CondTerm::Named(u) => Some(u),
+            CondTerm::Anonymous(_) => None,
+        })
+    }
+
+    pub fn anonymous(&self) -> impl Iterator<Item = &AnonymousAcl> {
+        self.alternatives.iter().flatten().filter_map(|t| match t {
+            CondTerm::Anonymous(a) => Some(a),
+            CondTerm::Named(_) => None,
+        })
+    }
+
+    /// True when the condition is absent-equivalent: always matches (`if TRUE`).
+    pub fn is_trivially_true(&self) -> bool {
+        !self.unless
+            && self.alternatives.iter().any(|a| {
+                a.iter()
+                    .all(|t| matches!(t, CondTerm::Named(u) if u.name == "TRUE" && !u.negated))
+            })
+    }
+}
+
+/// Splits words into tokens: a word starting with `!` yields `!` then the rest.
+fn tokenize(words: &[Word]) -> Vec<(Tok, Word)> {
+    let mut out = Vec::with_capacity(words.len());
+    for w in words {
+        let mut value = w.value.as_str();
+        let mut span = w.span;
+        while let Some(rest) = value.strip_prefix('!').filter(|_| value.len() > 1) {
+            out.push((
+                Tok::Not,
+                Word {
+                    span: crate::source::Span {
+                        end: span.start + 1,
+                        ..span
+                    },
+                    value: "!".into(),
+                },
+            ));
+            value = rest;
+            span.start += 1;
+        }
+        let tok = match value {
+            "if" => Tok::If,
+            "unless" => Tok::Unless,
+            "!" => Tok::Not,
+            "||" | "or" => Tok::Or,
+            "{" => Tok::Open,
+            "}" => Tok::Close,
+            _ => Tok::Word,
+        };
+        out.push((
+            tok,
+            Word {
+                span,
+                value: value.to_string(),
+            },
+        ));
+    }
+    out
+}
+
+/// A condition error and the word it points at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CondError {
+    pub message: String,
+    pub span: crate::source::Span,
+}
+
+/// Parses `words` (starting with `if` or `unless`).
+pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
+    let toks = tokenize(words);
+    let last_span = words.last().map(|w| w.span).unwrap_or_default();
+    let span_at = |i: usize| toks.get(i).map_or(last_span, |(_, w)| w.span);
+    let stream = toks
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _))| Ok::<_, String>((i, *t, i + 1)));
+    let parsed = grammar::ConditionParser::new().parse(stream).map_err(|e| {
+        use lalrpop_util::ParseError;
+        let (message, at) = match e {
+            ParseError::UnrecognizedEof { .. } => {
+                let open = toks.iter().filter(|(t, _)| *t == Tok::Open).count()
+                    > toks.iter().filter(|(t, _)| *t == Tok::Close).count();
+                (
+                    if open {
+                        "missing closing '}' in condition".to_string()
+                    } else {
+                        "missing ACL name in condition".to_string()
+                    },
+                    toks.len(),
+                )
+            }
+            ParseError::UnrecognizedToken {
+                token: (i, _, _), ..
+            }
+            | ParseError::ExtraToken { token: (i, _, _) } => {
+                let w = toks.get(i).map_or("", |(_, w)| w.value.as_str());
+                (format!("unexpected '{w}' in condition"), i)
+            }
+            ParseError::InvalidToken { location } => {
+                ("invalid token in condition".to_string(), location)
+            }
+            ParseError::User { error } => (error, 0),
+        };
+        CondError {
+            message,
+            span: span_at(at.min(toks.len().saturating_sub(1))),
+        }
+    })?;
+    let (unless, alts) = parsed;
+    let alternatives = alts
+        .into_iter()
+        .map(|terms| {
+            terms
+                .into_iter()
+                .map(|t| match t {
+                    Term::Acl { word, negated } => {
+                        let w = &toks[word].1;
+                        CondTerm::Named(AclUse {
+                            name: w.value.clone(),
+                            negated,
+                            span: w.span,
+                        })
+                    }
+                    Term::Anonymous {
+                        open,
+                        words: (a, b),
+                        negated,
+                    } => {
+                        let inner: Vec<Word> = toks[a..b].iter().map(|(_, w)| w.clone()).collect();
+                        let span = toks[open]
+                            .1
+                            .span
+                            .cover(toks.get(b).map_or(last_span, |(_, w)| w.span));
+                        CondTerm::Anonymous(AnonymousAcl {
+                            words: inner,
+                            negated,
+                            span,
+                        })
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Condition {
+        unless,
+        alternatives,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Span};
+
+    fn words(s: &str) -> Vec<Word> {
+        let mut at = 0;
+        s.split(' ')
+            .map(|w| {
+                let span = Span::new(FileId(0), at, at + w.len());
+                at += w.len() + 1;
+                Word {
+                    span,
+                    value: w.to_string(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parses_and_or_not_and_anonymous() {
+        let c = parse(&words("if a !b || { path_beg /api } c or d")).unwrap();
+        assert!(!c.unless);
+        assert_eq!(c.alternatives.len(), 3);
+        let names: Vec<(&str, bool)> = c.acl_uses().map(|u| (u.name.as_str(), u.negated)).collect();
+        assert_eq!(
+            names,
+            [("a", false), ("b", true), ("c", false), ("d", false)]
+        );
+        assert_eq!(c.anonymous().next().unwrap().words.len(), 2);
+        assert!(parse(&words("unless ! ! x")).unwrap().unless);
+    }
+
+    #[test]
+    fn reports_errors() {
+        assert_eq!(
+            parse(&words("if")).unwrap_err().message,
+            "missing ACL name in condition"
+        );
+        assert_eq!(
+            parse(&words("if { path_beg /x")).unwrap_err().message,
+            "missing closing '}' in condition"
+        );
+        assert_eq!(
+            parse(&words("if a || || b")).unwrap_err().message,
+            "unexpected '||' in condition"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! Sample expressions: `fetch(args),converter(args),…`, parsed like HAProxy's `sample_parse_expr`,
+//! with the fetch→converter chain type-checked and object references left for the checker.
+
+use crate::arglist;
+use crate::registry::{self, ArgType, SampleType};
+use serde::Serialize;
+
+/// One fetch or converter call.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Call {
+    pub name: String,
+    pub args: Vec<String>,
+    /// Byte range of the call in the expression text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// An argument naming a configuration object, resolved later by the checker.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ObjectRef {
+    pub kind: ArgType,
+    pub value: String,
+    /// 1-based argument position, for HAProxy's messages.
+    pub position: usize,
+    /// The keyword whose argument it is (fetch name).
+    pub keyword: String,
+    /// The converter name when the argument belongs to a converter.
+    pub converter: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SampleExpr {
+    pub fetch: Call,
+    pub converters: Vec<Call>,
+    pub output: SampleType,
+    pub refs: Vec<ObjectRef>,
+}
+
+/// A parse error: HAProxy's message and the byte offset it points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExprError {
+    pub message: String,
+    pub at: usize,
+}
+
+fn is_idchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+' | b':')
+}
+
+fn type_name(t: ArgType) -> &'static str {
+    match t {
+        ArgType::Sint => "integer",
+        ArgType::Str => "string",
+        ArgType::Backend => "backend",
+        ArgType::Frontend => "frontend",
+        ArgType::Table => "table",
+        ArgType::Server => "server",
+        ArgType::Userlist => "user list",
+        ArgType::Regex => "regex",
+        ArgType::Var => "variable",
+        ArgType::Ipv4 => "IPv4 address",
+        ArgType::Ipv6 => "IPv6 address",
+        ArgType::Msk4 => "IPv4 mask",
+        ArgType::Msk6 => "IPv6 mask",
+        ArgType::Time => "delay",
+        ArgType::Size => "size",
+        ArgType::PbufFieldNum => "Protocol buffers field number",
+        ArgType::Map => "map",
+    }
+}
+
+/// Checks typed arguments the way `make_arg_list` converts them; returns object references.
+fn check_args(
+    args: &[arglist::Arg],
+    spec: &registry::ArgSpec,
+    keyword: &str,
+    converter: Option<&str>,
+    refs: &mut Vec<ObjectRef>,
+) -> Result<(), (String, usize)> {
+    for (i, arg) in args.iter().enumerate() {
+        let Some(&t) = spec.types.get(i) else { break };
+        let text = arg.text.as_str();
+        let bad = || {
+            (
+                format!(
+                    "failed to parse '{text}' as type '{}' at position {}",
+                    type_name(t),
+                    i + 1
+                ),
+                i,
+            )
+        };
+        let optional_empty = text.is_empty() && i >= spec.mandatory as usize;
+        let invalid = match t {
+            ArgType::Sint => {
+                let t2 = text.trim();
+                let digits = t2.strip_prefix(['-', '+']).unwrap_or(t2);
+                !optional_empty
+                    && (digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()))
+            }
+            ArgType::Time => {
+                !text.is_empty()
+                    && crate::ir::values::parse_time(text, crate::ir::values::TimeUnit::Ms).is_err()
+            }
+            ArgType::Size => !text.is_empty() && crate::ir::values::parse_size(text).is_err(),
+            _ => false,
+        };
+        if invalid {
+            return Err(bad());
+        }
+        match t {
+            ArgType::Backend
+            | ArgType::Frontend
+            | ArgType::Table
+            | ArgType::Server
+            | ArgType::Userlist => refs.push(ObjectRef {
+                kind: t,
+                value: text.to_string(),
+                position: i + 1,
+                keyword: keyword.to_string(),
+                converter: converter.map(String::from),
+            }),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parses a sample expression from `text`. With `stop_at_junk`, parsing ends at the first
+/// character that cannot continue the expression (used inside `%[…]`); `consumed` says where.
+pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), ExprError> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_idchar(b[i]) {
+        i += 1;
+    }
+    if i == 0 {
+        return Err(ExprError {
+            message: "missing fetch method".into(),
+            at: 0,
+        });
+    }
+    let fkw = &text[..i];
+    let Some(fetch) = registry::fetch(fkw) else {
+        return Err(ExprError {
+            message: format!("unknown fetch method '{fkw}'"),
+            at: 0,
+        });
+    };
+    let spec = &fetch.args;
+    let mut refs = Vec::new();
+    let list = arglist::parse(
+        &text[i..],
+        spec.mandatory as usize,
+        spec.types.len(),
+        &spec.types.iter().map(|t| type_name(*t)).collect::<Vec<_>>(),
+    )
+    .map_err(|e| ExprError {
+        message: format!("fetch method '{fkw}' : {}", e.message),
+        at: i + e.at,
+    })?;
+    check_args(&list.args, spec, fkw, None, &mut refs).map_err(|(m, _)| ExprError {
+        message: format!("fetch method '{fkw}' : {m}"),
+        at: i,
+    })?;
+    let mut end = i + list.consumed;
+    let fetch_call = Call {
+        name: fkw.to_string(),
+        args: list.args.iter().map(|a| a.text.clone()).collect(),
+        start: 0,
+        end,
+    };
+    let mut output = fetch.output;
+    let mut converters = Vec::new();
+    let mut last = None::<String>;
+    loop {
+        if end < b.len() && b[end] != b',' {
+            if stop_at_junk {
+                break;
+            }
+            let message = match &last {
+                Some(c) => format!("missing comma after converter '{c}'"),
+                None => format!("missing comma after fetch keyword '{fkw}'"),
+            };
+            return Err(ExprError { message, at: end });
+        }
+        while end < b.len() && b[end] == b',' {
+            end += 1;
+        }
+        if end >= b.len() {
+            break;
+        }
+        let start = end;
+        let mut j = start;
+        while j < b.len() && is_idchar(b[j]) {
+            j += 1;
+        }
+        let ckw = &text[start..j];
+        let Some(conv) = registry::converter(ckw) else {
+            return Err(ExprError {
+                message: format!("unknown converter '{ckw}'"),
+                at: start,
+            });
+        };
+        if !output.casts_to(conv.input) {
+            return Err(ExprError {
+                message: format!("converter '{ckw}' cannot be applied"),
+                at: start,
+            });
+        }
+        output = conv.output;
+        let cspec = &conv.args;
+        let names: Vec<&str> = cspec.types.iter().map(|t| type_name(*t)).collect();
+        let list = arglist::parse(
+            &text[j..],
+            cspec.mandatory as usize,
+            cspec.types.len(),
+            &names,
+        )
+        .map_err(|e| ExprError {
+            message: format!(
+                "invalid arg {} in converter '{ckw}' : {}",
+                e.position + 1,
+                e.message
+            ),
+            at: j + e.at,
+        })?;
+        check_args(&list.args, cspec, fkw, Some(ckw), &mut refs).map_err(|(m, pos)| ExprError {
+            message: format!("invalid arg {} in converter '{ckw}' : {m}", pos + 1),
+            at: j,
+        })?;
+        end = j + list.consumed;
+        converters.push(Call {
+            name: ckw.to_string(),
+            args: list.args.iter().map(|a| a.text.clone()).collect(),
+            start,
+            end,
+        });
+        last = Some(ckw.to_string());
+    }
+    Ok((
+        SampleExpr {
+            fetch: fetch_call,
+            converters,
+            output,
+            refs,
+        },
+        end,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(s: &str) -> String {
+        parse(s, false).unwrap_err().message
+    }
+
+    #[test]
+    fn parses_chains() {
+        let (e, _) = parse("req.hdr(host),lower,host_only", false).unwrap();
+        assert_eq!(e.fetch.name, "req.hdr");
+        assert_eq!(e.converters.len(), 2);
+        assert_eq!(e.output, SampleType::Str);
+        let (e, _) = parse("src,table_expire(st,0)", false).unwrap();
+        assert_eq!(e.refs[0].kind, ArgType::Table);
+        let (e, used) = parse("hdr(host)]rest", true).unwrap();
+        assert_eq!((e.fetch.name.as_str(), used), ("hdr", 9));
+    }
+
+    #[test]
+    fn errors_match_haproxy() {
+        assert_eq!(err("nosuch"), "unknown fetch method 'nosuch'");
+        assert_eq!(err("src,nosuch"), "unknown converter 'nosuch'");
+        assert_eq!(
+            err("req.hdr(host),port_only(1)"),
+            "invalid arg 1 in converter 'port_only' : expected ')' before '1)'"
+        );
+        assert_eq!(err("src,table_idle(t,abc)"), "invalid arg 2 in converter 'table_idle' : failed to parse 'abc' as type 'integer' at position 2");
+        assert_eq!(
+            err("method,x509_v_err_str"),
+            "converter 'x509_v_err_str' cannot be applied"
+        );
+        assert_eq!(err(""), "missing fetch method");
+    }
+}
