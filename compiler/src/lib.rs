@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod expr;
 pub mod ir;
 pub mod lexer;
+pub mod plan;
 pub mod registry;
 pub mod render;
 pub mod source;

@@ -19,7 +19,9 @@ mod threads;
 pub mod values;
 
 pub use build::build;
+pub use checks::default_nbthread;
 pub use model::*;
+pub use threads::{map_threads, resolve_bind};
 
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceDb;

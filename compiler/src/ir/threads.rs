@@ -149,7 +149,7 @@ fn split_long(s: &str) -> (Option<i64>, &str) {
 
 /// Replays `thread-group` lines like HAProxy does, then maps unassigned threads to groups.
 /// Returns, for each thread (0-based), its group (1-based), or the errors found.
-pub(super) fn map_threads(
+pub fn map_threads(
     global: &Global,
     nbthread: u32,
     diags: &mut Vec<Diagnostic>,
@@ -287,7 +287,7 @@ pub(super) fn map_threads(
 }
 
 /// Resolves a bind line's `thread` set against the thread map (HAProxy's `thread_resolve_group_mask`).
-pub(super) fn resolve_bind(
+pub fn resolve_bind(
     spec: Option<&ThreadSpec>,
     groups: u32,
     map: &[u32],

@@ -22,6 +22,8 @@ pub struct CheckArgs {
     pub master_worker: bool,
     pub show_diag: bool,
     pub color: bool,
+    /// Print the execution plan as JSON on stdout when the configuration is valid.
+    pub dump_plan: bool,
 }
 
 impl Default for CheckArgs {
@@ -35,6 +37,7 @@ impl Default for CheckArgs {
             master_worker: false,
             show_diag: false,
             color: false,
+            dump_plan: false,
         }
     }
 }
@@ -66,6 +69,7 @@ Check options:
   -W, -Ws            master-worker mode (allows 'program' sections)
   -dD                also show diagnostic-level messages
   --color            colour the human output
+  --dump-plan        print the runtime plan as JSON when the configuration is valid
 ";
 
 pub fn parse(argv: &[String]) -> Result<Command, String> {
@@ -111,6 +115,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "--no-env" => opts.no_env = true,
             "-W" | "-Ws" => opts.master_worker = true,
             "--color" => opts.color = true,
+            "--dump-plan" => opts.dump_plan = true,
             "--format" => {
                 opts.format = match value(&mut i, a)?.as_str() {
                     "human" => Format::Human,

@@ -40,9 +40,21 @@ pub fn run(args: &CheckArgs) -> u8 {
         .cloned()
         .collect();
     let verdict = verdict(&compilation, args);
+    if args.dump_plan && !compilation.has_errors() {
+        let g = &compilation.config.global;
+        let nbthread = g
+            .nbthread
+            .as_ref()
+            .map_or_else(hapee_compiler::ir::default_nbthread, |v| v.value);
+        let plan = hapee_compiler::plan::build(&compilation.config, nbthread);
+        match serde_json::to_string_pretty(&plan) {
+            Ok(json) => say!("{json}"),
+            Err(e) => eprintln!("error: cannot serialize the plan: {e}"),
+        }
+    }
     match args.format {
         Format::Haproxy => print_haproxy(&compilation, &shown, verdict, args),
-        Format::Json => println!("{}", render::json(&compilation.db, &shown)),
+        Format::Json => say!("{}", render::json(&compilation.db, &shown)),
         Format::Human => print_human(&compilation, &shown, verdict, args),
     }
     verdict.code()
@@ -154,7 +166,7 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
         }
         Verdict::NoListener => {
             if !args.quiet {
-                println!(
+                say!(
                     "Configuration file has no error but will not start (no listener) => exit(2)."
                 );
             }
@@ -162,9 +174,9 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
         Verdict::Valid { warnings } => {
             if !args.quiet {
                 if warnings {
-                    println!("Warnings were found.");
+                    say!("Warnings were found.");
                 }
-                println!("Configuration file is valid");
+                say!("Configuration file is valid");
             }
         }
     }
@@ -201,12 +213,12 @@ fn print_human(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &C
             plural(warnings, "warning")
         ),
         Verdict::NoListener => {
-            println!("Configuration has no error but will not start (no listener).")
+            say!("Configuration has no error but will not start (no listener).")
         }
-        Verdict::Valid { .. } if warnings > 0 => println!(
+        Verdict::Valid { .. } if warnings > 0 => say!(
             "Configuration file is valid ({})",
             plural(warnings, "warning")
         ),
-        Verdict::Valid { .. } => println!("Configuration file is valid"),
+        Verdict::Valid { .. } => say!("Configuration file is valid"),
     }
 }

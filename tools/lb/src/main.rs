@@ -3,6 +3,22 @@
 //! Two command-line styles are accepted: subcommands (`hapee-lb check -f x.cfg`) and HAProxy's own
 //! flags (`hapee-lb -c -f x.cfg`, `-dC<key>`), so existing scripts and service files keep working.
 
+/// `println!` that ignores a closed stdout (`hapee-lb check | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod args;
 mod check;
 
@@ -30,11 +46,11 @@ fn main() -> ExitCode {
             }
         }
         Ok(args::Command::Help(text)) => {
-            print!("{text}");
+            say_raw!("{text}");
             ExitCode::SUCCESS
         }
         Ok(args::Command::Version) => {
-            println!(
+            say!(
                 "hapee-lb {} (HAProxy 2.7 compatible)",
                 env!("CARGO_PKG_VERSION")
             );

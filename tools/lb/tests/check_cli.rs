@@ -185,3 +185,20 @@ fn cc_evaluates_conditions_like_haproxy() {
     assert!(String::from_utf8_lossy(&bad.stderr)
         .contains("Failed to evaluate condition: expected ')' before ',B)'"));
 }
+
+#[test]
+fn dump_plan_prints_the_runtime_plan() {
+    let cfg = write_cfg("plan.cfg", &format!("global\n    nbthread 2\n{VALID}"));
+    let out = run(&["check", "--dump-plan", "-q", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan is JSON");
+    assert_eq!(plan["global"]["nbthread"], 2);
+    assert_eq!(plan["listeners"][0]["address"]["port"]["low"], 8080);
+    assert_eq!(plan["frontends"][0]["default_backend"], 0);
+    assert_eq!(plan["backends"][0]["servers"][0]["name"], "s1");
+}
