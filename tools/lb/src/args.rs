@@ -46,6 +46,11 @@ pub enum Command {
     Check(CheckArgs),
     /// `-cc <condition>`: evaluate a `.if` condition against this build.
     EvalCondition(String),
+    /// `-dC<key>[,line] -f …`: HAProxy's anonymized configuration dump.
+    Dump {
+        options: String,
+        files: Vec<PathBuf>,
+    },
     Help(String),
     Version,
 }
@@ -82,8 +87,38 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
             Some(expr) => Ok(Command::EvalCondition(expr.clone())),
             None => Err("'-cc' expects a condition".into()),
         },
+        Some(_) if rest.iter().any(|a| a.starts_with("-dC")) => parse_dump(rest),
         Some(_) => parse_check(rest, true),
     }
+}
+
+/// `-dC<key>[,line] -f FILE…` (other HAProxy flags are accepted and ignored).
+fn parse_dump(args: &[String]) -> Result<Command, String> {
+    let mut options = String::new();
+    let mut files = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            a if a.starts_with("-dC") => options = a[3..].to_string(),
+            "-f" => {
+                i += 1;
+                files.push(PathBuf::from(
+                    args.get(i).ok_or("'-f' expects an argument")?,
+                ));
+            }
+            "--" => {
+                files.extend(args[i + 1..].iter().map(PathBuf::from));
+                break;
+            }
+            a if !a.starts_with('-') => files.push(PathBuf::from(a)),
+            _ => {}
+        }
+        i += 1;
+    }
+    if files.is_empty() {
+        return Err("no configuration file given (use -f FILE)".into());
+    }
+    Ok(Command::Dump { options, files })
 }
 
 /// Parses check options; `haproxy_style` means the HAProxy flag set (output in HAProxy's format).

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Ok(args::Command::Dump { options, files }) => ExitCode::from(dump(&options, &files)),
         Ok(args::Command::Help(text)) => {
             say_raw!("{text}");
             ExitCode::SUCCESS
@@ -62,4 +63,22 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `-dC`: prints the dump; like HAProxy, lexical errors go to stderr and the exit code is 0.
+fn dump(options: &str, files: &[std::path::PathBuf]) -> u8 {
+    let mut db = hapee_compiler::source::SourceDb::new();
+    for f in files {
+        if let Err(e) = db.load_path(f) {
+            eprintln!("{:<10} ({}) : config : {e}", "[ALERT]", std::process::id());
+            return 1;
+        }
+    }
+    let opts = hapee_anon::dump::DumpOptions::parse(options);
+    let (text, errors) = hapee_anon::dump::dump(&db, &hapee_compiler::syntax::ProcessEnv, opts);
+    for e in errors {
+        eprintln!("{:<10} ({}) : config : {e}", "[ALERT]", std::process::id());
+    }
+    say_raw!("{text}");
+    0
 }

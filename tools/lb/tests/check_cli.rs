@@ -202,3 +202,24 @@ fn dump_plan_prints_the_runtime_plan() {
     assert_eq!(plan["frontends"][0]["default_backend"], 0);
     assert_eq!(plan["backends"][0]["servers"][0]["name"], "s1");
 }
+
+#[test]
+fn dash_dc_dumps_anonymized_config() {
+    let cfg = write_cfg(
+        "dump.cfg",
+        "frontend www\n    bind 192.168.1.10:443 ssl crt /x.pem\n    default_backend app1\n",
+    );
+    let out = run(&["-dC1234", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "frontend ID(361f60)\n\tbind IPV4(a94ee8):443 [...]\n\tdefault_backend ID(461ee9)\n"
+    );
+    let numbered = run(&["-dC1234,line", "-f", cfg.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&numbered.stdout).starts_with("1\tfrontend ID(361f60)\n2\t"));
+    let plain = run(&["-dC", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(
+        String::from_utf8_lossy(&plain.stdout),
+        "frontend www \n\tbind 192.168.1.10:443 ssl crt /x.pem \n\tdefault_backend app1 \n"
+    );
+}

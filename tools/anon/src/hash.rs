@@ -1,0 +1,153 @@
+//! HAProxy's keyed hashes: `HA_ANON` (XXH32 seeded with the key, low 24 bits as `%06x`), the
+//! `ID(…)`/`PATH(…)` forms, and `hash_ipanon`'s address rules.
+
+use hapee_compiler::address::{self, Family, Port, Rules};
+use hapee_compiler::syntax::Environment;
+use std::net::IpAddr;
+use xxhash_rust::xxh32::xxh32;
+
+/// An anonymization key; 0 means "do not anonymize".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key(pub u32);
+
+impl Key {
+    /// Parses a key like HAProxy's `atoll()` stored in a `u32`: leading sign and digits, wrapped
+    /// modulo 2^32; anything non-numeric gives 0.
+    pub fn parse(text: &str) -> Key {
+        let t = text.trim_start();
+        let (neg, digits) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let mut v: i64 = 0;
+        for b in digits.bytes().take_while(u8::is_ascii_digit) {
+            v = v.saturating_mul(10).saturating_add((b - b'0') as i64);
+        }
+        let v = if neg { v.wrapping_neg() } else { v };
+        Key(v as u32)
+    }
+}
+
+/// `HA_ANON`: the 24-bit keyed hash of `s`.
+pub fn hash_token(key: Key, s: &str) -> u32 {
+    xxh32(s.as_bytes(), key.0) & 0x00ff_ffff
+}
+
+/// `hash_anon`: `prefix` + `%06x` + `suffix`, or `s` unchanged when empty, a single space, or
+/// when the key is 0.
+pub fn hash_anon(key: Key, s: &str, prefix: &str, suffix: &str) -> String {
+    if key.0 == 0 || s.is_empty() || s == " " {
+        return s.to_string();
+    }
+    format!("{prefix}{:06x}{suffix}", hash_token(key, s))
+}
+
+/// `hash_ipanon`: hides an address, keeping loopback, broadcast, wildcard, standard streams and
+/// inherited file descriptors readable. Host names are not resolved here, so they are hashed as
+/// plain strings (as HAProxy does for names it cannot resolve).
+pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> String {
+    if key.0 == 0 {
+        return s.to_string();
+    }
+    if s == "localhost"
+        || s == "stdout"
+        || s == "stderr"
+        || s.starts_with("fd@")
+        || s.starts_with("sockpair@")
+    {
+        return s.to_string();
+    }
+    let bare = || hash_anon(key, s, "", "");
+    let rules = Rules {
+        port_ok: has_port,
+        port_mandatory: false,
+        port_range: true,
+        port_offset: true,
+        names: true,
+        fd: true,
+    };
+    let expanded = address::env_expand(s, env);
+    let Ok(addr) = address::parse(&expanded, rules) else {
+        return bare();
+    };
+    let port = match addr.port {
+        Port::Range { low, .. } => i64::from(low),
+        Port::Offset { offset } => i64::from(offset),
+        Port::None => 0,
+    };
+    match (addr.family, addr.ip) {
+        (Family::Unix | Family::Abstract, _) => bare(),
+        (Family::Fd | Family::SockPair, _) => s.to_string(),
+        (_, Some(IpAddr::V4(ip))) => {
+            let text = ip.to_string();
+            if text.starts_with("127") || text.starts_with("255") || text.starts_with('0') {
+                return s.to_string();
+            }
+            with_port(format!("IPV4({:06x})", hash_token(key, &text)), port)
+        }
+        (_, Some(IpAddr::V6(ip))) => {
+            let text = ip.to_string();
+            if text == "::1" {
+                return s.to_string();
+            }
+            with_port(format!("IPV6({:06x})", hash_token(key, &text)), port)
+        }
+        // `localhost` resolves to a loopback address, which stays readable.
+        (_, None) if addr.host.eq_ignore_ascii_case("localhost") => s.to_string(),
+        (_, None) => bare(),
+    }
+}
+
+fn with_port(base: String, port: i64) -> String {
+    if port != 0 {
+        format!("{base}:{port}")
+    } else {
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hapee_compiler::syntax::MapEnv;
+
+    #[test]
+    fn keys_wrap_like_atoll_into_u32() {
+        assert_eq!(Key::parse("4294967303"), Key(7));
+        assert_eq!(Key::parse("-1"), Key(4294967295));
+        assert_eq!(Key::parse("line"), Key(0));
+        assert_eq!(Key::parse("123456"), Key(123456));
+    }
+
+    #[test]
+    fn matches_the_documented_examples() {
+        let k = Key(1234);
+        let env = MapEnv::default();
+        assert_eq!(hash_anon(k, "www", "ID(", ")"), "ID(361f60)");
+        assert_eq!(hash_anon(k, "app1", "ID(", ")"), "ID(461ee9)");
+        assert_eq!(hash_ipanon(k, ":80", true, &env), ":80");
+        assert_eq!(
+            hash_ipanon(k, "192.168.1.10:443", true, &env),
+            "IPV4(a94ee8):443"
+        );
+        assert_eq!(
+            hash_ipanon(k, "2001:db8::1:8443", true, &env),
+            "IPV6(6671b5):8443"
+        );
+        assert_eq!(hash_ipanon(k, "/var/run/www.sock", true, &env), "7f8d9a");
+        assert_eq!(
+            hash_ipanon(k, "localhost:8080", true, &env),
+            "localhost:8080"
+        );
+        assert_eq!(
+            hash_ipanon(k, "unresolvable-host.invalid:80", true, &env),
+            "b4820c"
+        );
+        assert_eq!(
+            hash_ipanon(k, "10.0.0.5:514", true, &env),
+            "IPV4(1ba2c2):514"
+        );
+        assert_eq!(hash_anon(k, "admin:secret", "", ""), "1c30ec");
+    }
+}
