@@ -53,7 +53,7 @@ pub enum Port {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Address {
     /// The prefix as written (`ipv4@`, `quic4@`, `unix@`, … or empty).
-    pub prefix: String,
+    pub prefix: &'static str,
     pub family: Family,
     pub transport: Transport,
     /// Host part: an IP literal, a host name, a socket path, or a file descriptor number.
@@ -138,9 +138,12 @@ const MAX_UNIX_PATH: usize = 107 - (1 + 5 + 1 + 3);
 
 /// Expands `$NAME` and `${NAME}` anywhere in an address, like HAProxy's `env_expand` does before
 /// parsing addresses (unset variables become empty).
-pub fn env_expand(text: &str, env: &dyn crate::syntax::Environment) -> String {
+pub fn env_expand<'a>(
+    text: &'a str,
+    env: &dyn crate::syntax::Environment,
+) -> std::borrow::Cow<'a, str> {
     if !text.contains('$') {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -168,7 +171,7 @@ pub fn env_expand(text: &str, env: &dyn crate::syntax::Environment) -> String {
             end
         };
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Parses one address (not a comma list) with HAProxy's wording for errors.
@@ -198,7 +201,7 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
         None => ("", Family::Unspec),
     };
     let base = Address {
-        prefix: prefix.to_string(),
+        prefix,
         family,
         transport,
         host: rest.to_string(),

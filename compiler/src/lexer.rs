@@ -69,7 +69,7 @@ struct Cooker<'c, 'a> {
     ctx: &'c LineContext<'a>,
     line: &'c str,
     words: Vec<Word>,
-    value: String,
+    value: compact_str::CompactString,
     start: Option<usize>,
     end: usize,
     /// HAProxy's argument index: incremented by every separator.
@@ -258,8 +258,9 @@ pub fn lex_line(line: &str, ctx: &LineContext) -> LexedLine {
     let mut cooker = Cooker {
         ctx,
         line,
-        words: Vec::new(),
-        value: String::new(),
+        // Exact room for the usual case (one word per blank-separated chunk) keeps big configs small.
+        words: Vec::with_capacity(line.split_ascii_whitespace().count()),
+        value: compact_str::CompactString::default(),
         start: None,
         end: 0,
         arg: 0,
@@ -427,7 +428,7 @@ mod tests {
         let l = lex_line(line, &ctx);
         match l.error {
             Some(d) => Err(d.message),
-            None => Ok(l.words.into_iter().map(|w| w.value).collect()),
+            None => Ok(l.words.into_iter().map(|w| w.value.to_string()).collect()),
         }
     }
 

@@ -18,7 +18,8 @@ use crate::source::{FileId, SourceDb, Span};
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Word {
     pub span: Span,
-    pub value: String,
+    /// Stored inline up to 24 bytes: most words never touch the heap.
+    pub value: compact_str::CompactString,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,7 +295,7 @@ fn parse_file(
             *section_name = line
                 .words
                 .get(1)
-                .map_or(keyword.clone(), |w| w.value.clone());
+                .map_or(keyword.to_string(), |w| w.value.to_string());
             sections.push(Section {
                 kind,
                 file,

@@ -113,20 +113,21 @@ impl Condition {
 }
 
 /// Splits words into tokens: a word starting with `!` yields `!` then the rest.
-fn tokenize(words: &[Word]) -> Vec<(Tok, Word)> {
-    let mut out = Vec::with_capacity(words.len());
-    for w in words {
-        let mut value = w.value.as_str();
-        let mut span = w.span;
+fn tokenize<'a>(words: &[(crate::source::Span, &'a str)]) -> Vec<(Tok, Tokw<'a>)> {
+    let mut out = Vec::with_capacity(words.len() + 2);
+    for &(span, value) in words {
+        let mut value = value;
+        let mut span = span;
         while let Some(rest) = value.strip_prefix('!').filter(|_| value.len() > 1) {
+            let bang = crate::source::Span {
+                end: span.start + 1,
+                ..span
+            };
             out.push((
                 Tok::Not,
-                Word {
-                    span: crate::source::Span {
-                        end: span.start + 1,
-                        ..span
-                    },
-                    value: "!".into(),
+                Tokw {
+                    span: bang,
+                    value: "!",
                 },
             ));
             value = rest;
@@ -141,15 +142,16 @@ fn tokenize(words: &[Word]) -> Vec<(Tok, Word)> {
             "}" => Tok::Close,
             _ => Tok::Word,
         };
-        out.push((
-            tok,
-            Word {
-                span,
-                value: value.to_string(),
-            },
-        ));
+        out.push((tok, Tokw { span, value }));
     }
     out
+}
+
+/// A token's text and place, borrowed from the words.
+#[derive(Clone, Copy)]
+struct Tokw<'a> {
+    span: crate::source::Span,
+    value: &'a str,
 }
 
 /// A condition error and the word it points at.
@@ -161,8 +163,15 @@ pub struct CondError {
 
 /// Parses `words` (starting with `if` or `unless`).
 pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
+    let parts: Vec<(crate::source::Span, &str)> =
+        words.iter().map(|w| (w.span, w.value.as_str())).collect();
+    parse_parts(&parts)
+}
+
+/// [`parse`] over borrowed `(span, text)` pairs, so callers need not build [`Word`]s.
+pub fn parse_parts(words: &[(crate::source::Span, &str)]) -> Result<Condition, CondError> {
     let toks = tokenize(words);
-    let last_span = words.last().map(|w| w.span).unwrap_or_default();
+    let last_span = words.last().map(|w| w.0).unwrap_or_default();
     let span_at = |i: usize| toks.get(i).map_or(last_span, |(_, w)| w.span);
     let stream = toks
         .iter()
@@ -187,7 +196,7 @@ pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
                 token: (i, _, _), ..
             }
             | ParseError::ExtraToken { token: (i, _, _) } => {
-                let w = toks.get(i).map_or("", |(_, w)| w.value.as_str());
+                let w = toks.get(i).map_or("", |(_, w)| w.value);
                 (format!("unexpected '{w}' in condition"), i)
             }
             ParseError::InvalidToken { location } => {
@@ -210,7 +219,7 @@ pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
                     Term::Acl { word, negated } => {
                         let w = &toks[word].1;
                         CondTerm::Named(AclUse {
-                            name: w.value.clone(),
+                            name: w.value.to_string(),
                             negated,
                             span: w.span,
                         })
@@ -220,7 +229,13 @@ pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
                         words: (a, b),
                         negated,
                     } => {
-                        let inner: Vec<Word> = toks[a..b].iter().map(|(_, w)| w.clone()).collect();
+                        let inner: Vec<Word> = toks[a..b]
+                            .iter()
+                            .map(|(_, w)| Word {
+                                span: w.span,
+                                value: w.value.into(),
+                            })
+                            .collect();
                         let span = toks[open]
                             .1
                             .span
@@ -254,7 +269,7 @@ mod tests {
                 at += w.len() + 1;
                 Word {
                     span,
-                    value: w.to_string(),
+                    value: w.into(),
                 }
             })
             .collect()

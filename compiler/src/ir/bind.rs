@@ -289,16 +289,13 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         };
         server.template = Some((lo.max(0) as u32, hi.max(0) as u32));
     }
-    let context = format!(
-        "'{keyword} {}/{}'",
-        b.config.proxies[index].name_str(),
-        server.name.value
-    );
+    let proxy_name = b.config.proxies[index].name_str().to_string();
+    let context = || format!("'{keyword} {proxy_name}/{}'", server.name.value);
     if let Some(addr) = &server.address {
         let expanded = crate::address::env_expand(&addr.value, b.env);
         if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::SERVER) {
             b.push(
-                Diagnostic::new("E227", format!("{context} : {e}"))
+                Diagnostic::new("E227", format!("{} : {e}", context()))
                     .at(addr.span)
                     .form(crate::diagnostic::HaproxyForm::FileLine),
             );
@@ -310,9 +307,12 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         let Some(arity) = keywords::server_option_arity(opt) else {
             let msg = match keywords::suggest_server_option(opt) {
                 Some(best) => {
-                    format!("{context} : unknown keyword '{opt}'; did you mean '{best}' maybe ?")
+                    format!(
+                        "{} : unknown keyword '{opt}'; did you mean '{best}' maybe ?",
+                        context()
+                    )
                 }
-                None => format!("{context} : unknown keyword '{opt}'."),
+                None => format!("{} : unknown keyword '{opt}'.", context()),
             };
             b.push(
                 Diagnostic::new("E224", msg)

@@ -22,6 +22,14 @@ pub(super) struct Builder<'t> {
     pub defaults_use: Vec<Option<ProxyKind>>,
     /// `crt-base` and `ca-base` from global, applied to relative certificate paths.
     pub crt_base: Option<String>,
+    /// First proxy of each name with a frontend (backend) side, for duplicate-name checks.
+    pub frontend_names: rustc_hash::FxHashMap<String, usize>,
+    /// Parsed ACL criteria by text: their object references, or the parse error.
+    pub acl_criteria: rustc_hash::FxHashMap<
+        String,
+        Result<Vec<crate::expr::sample::ObjectRef>, crate::expr::sample::ExprError>,
+    >,
+    pub backend_names: rustc_hash::FxHashMap<String, usize>,
     pub ca_base: Option<String>,
 }
 
@@ -152,6 +160,9 @@ pub fn build(
         env,
         defaults_use: Vec::new(),
         crt_base: None,
+        frontend_names: Default::default(),
+        acl_criteria: Default::default(),
+        backend_names: Default::default(),
         ca_base: None,
     };
     for section in &tree.sections {
@@ -188,6 +199,7 @@ pub fn build(
             }
         }
     }
+    b.config.reindex();
     (b.config, b.diags)
 }
 

@@ -128,9 +128,27 @@ fn check_acl_expr(
     criterion: &Spanned<String>,
     context: RefContext,
 ) {
-    let text = acl_criterion(&criterion.value);
-    match sample::parse(&text, true) {
-        Ok((expr, _)) => keep_refs(b, index, &expr, criterion.span, context),
+    // Large configurations repeat the same criteria (`hdr(host)`…): parse each text once.
+    let parsed = match b.acl_criteria.get(&criterion.value) {
+        Some(cached) => cached.clone(),
+        None => {
+            let result =
+                sample::parse(&acl_criterion(&criterion.value), true).map(|(expr, _)| expr.refs);
+            b.acl_criteria
+                .insert(criterion.value.clone(), result.clone());
+            result
+        }
+    };
+    match parsed {
+        Ok(refs) => {
+            for r in refs {
+                b.config.proxies[index].sample_refs.push(SampleRef {
+                    reference: r,
+                    span: criterion.span,
+                    context,
+                });
+            }
+        }
         Err(e) => {
             let span = inner_span(
                 criterion,
@@ -156,14 +174,8 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<String>],
     if cond.is_empty() {
         return;
     }
-    let words: Vec<crate::syntax::Word> = cond
-        .iter()
-        .map(|w| crate::syntax::Word {
-            span: w.span,
-            value: w.value.clone(),
-        })
-        .collect();
-    let parsed = match condition::parse(&words) {
+    let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
+    let parsed = match condition::parse_parts(&words) {
         Ok(c) => c,
         Err(e) => {
             b.push(

@@ -67,7 +67,10 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                         .at(stmt.span(0)),
                 );
             } else {
-                let args = stmt.words()[2..].iter().map(|w| w.value.clone()).collect();
+                let args = stmt.words()[2..]
+                    .iter()
+                    .map(|w| w.value.to_string())
+                    .collect();
                 b.config.global.lua_loads.push((stmt.spanned(1), args));
                 b.file_ref(FileKind::LuaScript, keyword, stmt.spanned(1));
             }

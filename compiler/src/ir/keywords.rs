@@ -13,11 +13,14 @@ fn section_word(section: SectionKind) -> &'static str {
 
 /// Checks the keyword of a statement (words from `at` on, after any `no`/`default` prefix).
 pub(super) fn check_statement(b: &mut Builder, section: SectionKind, stmt: &Stmt, at: usize) {
-    let words: Vec<&str> = stmt.words()[at.min(stmt.len())..]
-        .iter()
-        .map(|w| w.value.as_str())
-        .collect();
-    let Some(&first) = words.first() else {
+    // Only the first two words decide the keyword.
+    let words = [stmt.word(at), stmt.word(at + 1)];
+    let words: &[&str] = if words[1].is_empty() {
+        &words[..1]
+    } else {
+        &words
+    };
+    let Some(&first) = words.first().filter(|w| !w.is_empty()) else {
         return;
     };
     if first == "bind-process"
@@ -26,7 +29,7 @@ pub(super) fn check_statement(b: &mut Builder, section: SectionKind, stmt: &Stmt
     {
         return; // reported with their own messages
     }
-    if let Some(message) = registry::removed_message(&words) {
+    if let Some(message) = registry::removed_message(words) {
         let replacement = match first {
             "block" => Some("http-request deny"),
             "redispatch" | "redisp" => Some("option redispatch"),
@@ -45,7 +48,7 @@ pub(super) fn check_statement(b: &mut Builder, section: SectionKind, stmt: &Stmt
         b.push(d);
         return;
     }
-    match registry::directive(section, &words) {
+    match registry::directive(section, words) {
         DirectiveLookup::Found { def, words: n } => {
             if def.status == Status::Experimental && !b.config.global.expose_experimental {
                 b.push(
@@ -134,15 +137,23 @@ fn proxy_placement(
     name: &str,
     n: usize,
 ) {
+    if section == SectionKind::Defaults {
+        defaults_placement(b, stmt, at, name, n);
+        return;
+    }
+    side_placement(b, stmt, at);
+}
+
+/// Keywords HAProxy rejects in defaults sections.
+fn defaults_placement(b: &mut Builder, stmt: &Stmt, at: usize, name: &str, n: usize) {
     let pair = format!("{} {}", stmt.word(at), stmt.word(at + 1));
     let key = if n == 2 {
         name.to_string()
     } else {
         stmt.word(at).to_string()
     };
-    if section == SectionKind::Defaults
-        && (registry::NOT_IN_DEFAULTS.contains(&key.as_str())
-            || registry::NOT_IN_DEFAULTS.contains(&pair.as_str()))
+    if registry::NOT_IN_DEFAULTS.contains(&key.as_str())
+        || registry::NOT_IN_DEFAULTS.contains(&pair.as_str())
     {
         let shown = if registry::NOT_IN_DEFAULTS.contains(&pair.as_str())
             && !registry::NOT_IN_DEFAULTS.contains(&key.as_str())
@@ -169,8 +180,11 @@ fn proxy_placement(
             .label("not allowed in defaults")
             .form(form),
         );
-        return;
     }
+}
+
+/// Frontend-only keywords in backends and the reverse: HAProxy ignores them with a warning.
+fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize) {
     let Some(needs_frontend) = registry::needs_frontend(stmt.word(at)) else {
         return;
     };

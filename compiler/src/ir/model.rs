@@ -21,7 +21,7 @@ impl<T> Spanned<T> {
 impl Spanned<String> {
     pub fn from_word(w: &Word) -> Self {
         Spanned {
-            value: w.value.clone(),
+            value: w.value.to_string(),
             span: w.span,
         }
     }
@@ -419,24 +419,70 @@ pub struct FileRef {
 pub struct Config {
     /// Files referenced anywhere, in order, for the environment checks.
     pub files: Vec<FileRef>,
+    /// Name indexes, filled once the model is built (lookups stay O(1) on huge configs).
+    #[serde(skip)]
+    pub index: NameIndex,
     pub global: Global,
     /// Every proxy including defaults sections, in declaration order.
     pub proxies: Vec<Proxy>,
     pub sections: Vec<NamedSection>,
 }
 
+/// Name → index maps over [`Config::proxies`] and stick tables.
+#[derive(Clone, Debug, Default)]
+pub struct NameIndex {
+    backends: rustc_hash::FxHashMap<String, usize>,
+    frontends: rustc_hash::FxHashMap<String, usize>,
+    tables: rustc_hash::FxHashSet<String>,
+}
+
 impl Config {
+    /// Builds the name indexes; call after the proxies and sections are complete.
+    pub fn reindex(&mut self) {
+        let mut index = NameIndex::default();
+        for (i, p) in self
+            .proxies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind != ProxyKind::Defaults)
+        {
+            if p.kind.has_backend() {
+                index.backends.entry(p.name_str().to_string()).or_insert(i);
+            }
+            if p.kind.has_frontend() {
+                index.frontends.entry(p.name_str().to_string()).or_insert(i);
+            }
+            if p.stick_table.is_some() {
+                index.tables.insert(p.name_str().to_string());
+            }
+        }
+        for s in self
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Peers)
+        {
+            for m in &s.members {
+                if let Some(t) = m.value.strip_prefix("table:") {
+                    index.tables.insert(t.to_string());
+                }
+            }
+        }
+        self.index = index;
+    }
+
     /// Non-defaults proxies with a backend side, by name.
     pub fn backend(&self, name: &str) -> Option<(usize, &Proxy)> {
-        self.proxies.iter().enumerate().find(|(_, p)| {
-            p.kind != ProxyKind::Defaults && p.kind.has_backend() && p.name_str() == name
-        })
+        self.index
+            .backends
+            .get(name)
+            .map(|&i| (i, &self.proxies[i]))
     }
 
     pub fn frontend(&self, name: &str) -> Option<(usize, &Proxy)> {
-        self.proxies.iter().enumerate().find(|(_, p)| {
-            p.kind != ProxyKind::Defaults && p.kind.has_frontend() && p.name_str() == name
-        })
+        self.index
+            .frontends
+            .get(name)
+            .map(|&i| (i, &self.proxies[i]))
     }
 
     pub fn section(&self, kind: SectionKind, name: &str) -> Option<&NamedSection> {
@@ -447,12 +493,6 @@ impl Config {
 
     /// A stick table by name: a proxy with a `stick-table`, or a `table` in a peers section.
     pub fn has_table(&self, name: &str) -> bool {
-        self.proxies.iter().any(|p| {
-            p.kind != ProxyKind::Defaults && p.name_str() == name && p.stick_table.is_some()
-        }) || self
-            .sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::Peers)
-            .any(|s| s.members.iter().any(|m| m.value == format!("table:{name}")))
+        self.index.tables.contains(name)
     }
 }

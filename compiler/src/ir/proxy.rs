@@ -159,6 +159,16 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
     if let Some(d) = defaults {
         inherit(&mut proxy, &b.config.proxies[d]);
     }
+    let position = b.config.proxies.len();
+    if kind != ProxyKind::Defaults {
+        let n = proxy.name_str().to_string();
+        if kind.has_frontend() {
+            b.frontend_names.entry(n.clone()).or_insert(position);
+        }
+        if kind.has_backend() {
+            b.backend_names.entry(n).or_insert(position);
+        }
+    }
     b.config.proxies.push(proxy);
     b.defaults_use.push(None);
     let index = b.config.proxies.len() - 1;
@@ -170,13 +180,15 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
 
 /// HAProxy refuses two frontends (or two backends) with the same name; listen counts as both.
 fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<String>) {
-    let clash = b.config.proxies.iter().find(|p| {
-        p.kind != ProxyKind::Defaults
-            && p.name_str() == name.value
-            && ((kind.has_frontend() && p.kind.has_frontend())
-                || (kind.has_backend() && p.kind.has_backend()))
-    });
-    if let Some(other) = clash {
+    let fe = kind
+        .has_frontend()
+        .then(|| b.frontend_names.get(&name.value).copied())
+        .flatten();
+    let be = kind
+        .has_backend()
+        .then(|| b.backend_names.get(&name.value).copied())
+        .flatten();
+    if let Some(other) = fe.or(be).map(|i| &b.config.proxies[i]) {
         let msg = format!(
             "{} '{}' has the same name as {} '{}' declared at {}.",
             kind.type_str(),
@@ -362,7 +374,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .words()
                 .windows(2)
                 .filter(|w| w[0].value == "store")
-                .map(|w| w[1].value.clone())
+                .map(|w| w[1].value.to_string())
                 .collect();
             b.config.proxies[index].stick_table = Some(StickTableDecl {
                 key_type,

@@ -16,8 +16,40 @@ pub enum DirectiveLookup {
     Unknown { suggestion: Option<&'static str> },
 }
 
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::OnceLock;
+
+/// A name → row map over a static table, built on first use.
+fn indexed<T: 'static>(
+    cell: &'static OnceLock<HashMap<&'static str, &'static T>>,
+    rows: &'static [T],
+    name: fn(&T) -> &'static str,
+) -> &'static HashMap<&'static str, &'static T> {
+    cell.get_or_init(|| {
+        let mut map = HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+        for row in rows {
+            map.entry(name(row)).or_insert(row);
+        }
+        map
+    })
+}
+
 fn find_directive(name: &str) -> Option<&'static DirectiveDef> {
-    DIRECTIVES.iter().find(|d| d.name == name)
+    static CELL: OnceLock<HashMap<&'static str, &'static DirectiveDef>> = OnceLock::new();
+    indexed(&CELL, DIRECTIVES, |d| d.name).get(name).copied()
+}
+
+/// Whether some directive is written as two words starting with `first` (`timeout client`).
+fn heads_two_words(first: &str) -> bool {
+    static HEADS: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
+    HEADS
+        .get_or_init(|| {
+            DIRECTIVES
+                .iter()
+                .filter_map(|d| d.name.split_once(' ').map(|(h, _)| h))
+                .collect()
+        })
+        .contains(first)
 }
 
 /// Whether HAProxy's parser for `section` knows `def`. Proxy sections share one parser, so a
@@ -34,7 +66,7 @@ pub fn directive(section: SectionKind, words: &[&str]) -> DirectiveLookup {
     let Some(first) = words.first() else {
         return DirectiveLookup::Unknown { suggestion: None };
     };
-    if let Some(second) = words.get(1) {
+    if let Some(second) = words.get(1).filter(|_| heads_two_words(first)) {
         let pair = format!("{first} {second}");
         if let Some(def) = find_directive(&pair).filter(|d| known_in(d, section)) {
             return DirectiveLookup::Found { def, words: 2 };
@@ -83,7 +115,10 @@ pub fn server_option(name: &str) -> Option<&'static ServerOptionDef> {
 /// HAProxy's message for a keyword removed before 2.7, with the keyword substituted.
 pub fn removed_message(words: &[&str]) -> Option<String> {
     let first = *words.first()?;
-    let (_, fmt) = REMOVED_MESSAGES.iter().find(|(n, _)| *n == first)?;
+    static CELL: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    let fmt = *CELL
+        .get_or_init(|| REMOVED_MESSAGES.iter().copied().collect())
+        .get(first)?;
     // 'monitor-net' quotes its argument, every other message the keyword itself.
     let arg = if first == "monitor-net" {
         words.get(1).copied().unwrap_or("")
@@ -114,6 +149,7 @@ pub fn actions_of(set: RuleSet) -> impl Iterator<Item = &'static ActionDef> {
 
 /// A fetch by name. `lua.<name>` fetches are registered by Lua scripts and accepted as such.
 pub fn fetch(name: &str) -> Option<&'static FetchDef> {
+    static CELL: OnceLock<HashMap<&'static str, &'static FetchDef>> = OnceLock::new();
     static LUA: FetchDef = FetchDef {
         name: "lua.*",
         args: ArgSpec {
@@ -132,9 +168,9 @@ pub fn fetch(name: &str) -> Option<&'static FetchDef> {
         status: Status::Stable,
         runtime: false,
     };
-    FETCHES
-        .iter()
-        .find(|f| f.name == name)
+    indexed(&CELL, FETCHES, |f| f.name)
+        .get(name)
+        .copied()
         .or_else(|| (name.len() > 4 && name.starts_with("lua.")).then_some(&LUA))
 }
 
@@ -161,16 +197,21 @@ pub fn converter(name: &str) -> Option<&'static ConverterDef> {
     if name.len() > 4 && name.starts_with("lua.") {
         return Some(&LUA);
     }
-    CONVERTERS.iter().find(|c| c.name == name).or_else(|| {
-        let rest = name.strip_prefix("map_")?;
-        let (matching, output) = rest.split_once('_').unwrap_or((rest, "str"));
-        let known_match = [
-            "str", "beg", "sub", "dir", "dom", "end", "reg", "regm", "int", "ip", "len", "found",
-        ];
-        let known_out = ["str", "int", "ip"];
-        (known_match.contains(&matching) && known_out.contains(&output))
-            .then(|| CONVERTERS.iter().find(|c| c.name == "map"))?
-    })
+    static CELL: OnceLock<HashMap<&'static str, &'static ConverterDef>> = OnceLock::new();
+    indexed(&CELL, CONVERTERS, |c| c.name)
+        .get(name)
+        .copied()
+        .or_else(|| {
+            let rest = name.strip_prefix("map_")?;
+            let (matching, output) = rest.split_once('_').unwrap_or((rest, "str"));
+            let known_match = [
+                "str", "beg", "sub", "dir", "dom", "end", "reg", "regm", "int", "ip", "len",
+                "found",
+            ];
+            let known_out = ["str", "int", "ip"];
+            (known_match.contains(&matching) && known_out.contains(&output))
+                .then(|| CONVERTERS.iter().find(|c| c.name == "map"))?
+        })
 }
 
 pub fn acl_keyword(name: &str) -> Option<&'static AclKeywordDef> {

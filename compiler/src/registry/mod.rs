@@ -107,7 +107,26 @@ impl SectionKind {
     }
 
     pub fn from_keyword(word: &str) -> Option<SectionKind> {
-        SectionKind::ALL.into_iter().find(|k| k.keyword() == word)
+        // Called for every line: a match compiles to a length-then-bytes comparison.
+        Some(match word {
+            "global" => SectionKind::Global,
+            "defaults" => SectionKind::Defaults,
+            "frontend" => SectionKind::Frontend,
+            "backend" => SectionKind::Backend,
+            "listen" => SectionKind::Listen,
+            "userlist" => SectionKind::Userlist,
+            "peers" => SectionKind::Peers,
+            "mailers" => SectionKind::Mailers,
+            "namespace_list" => SectionKind::NamespaceList,
+            "resolvers" => SectionKind::Resolvers,
+            "ring" => SectionKind::Ring,
+            "cache" => SectionKind::Cache,
+            "http-errors" => SectionKind::HttpErrors,
+            "log-forward" => SectionKind::LogForward,
+            "program" => SectionKind::Program,
+            "fcgi-app" => SectionKind::FcgiApp,
+            _ => return None,
+        })
     }
 
     /// Sections that are proxies (carry rules, servers or binds).

@@ -19,6 +19,11 @@ macro_rules! say_raw {
     }};
 }
 
+/// mimalloc: the compiler allocates many small strings; the system allocator was a third of the
+/// check time on large configurations (see bench/check.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod check;
 
