@@ -4,7 +4,10 @@
 //! address rules; [`dump`] reproduces `haproxy -dC<key>` byte for byte. The runtime's
 //! `set anon on` uses the same functions, so tokens match across dumps, logs and the CLI.
 
+pub mod config;
 pub mod dump;
 pub mod hash;
+pub mod keyed;
+pub mod log;
 
 pub use hash::{hash_anon, hash_ipanon, hash_token, Key};

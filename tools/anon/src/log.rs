@@ -1,0 +1,483 @@
+//! Streaming anonymizer for HAProxy log lines: httplog, httplog clf, tcplog and httpslog, with or
+//! without an RFC3164/RFC5424 syslog header. Fields are recognised by position, so names map to
+//! the same tokens as in the anonymized configuration. Lines it does not recognise still get a
+//! generic scrub (addresses, emails, host names, long tokens). Lines are never dropped or merged.
+
+use crate::keyed::{looks_like_hostname, Anonymizer};
+use std::io::{self, BufRead, Write};
+use std::net::IpAddr;
+
+/// Anonymizes every line of `input` into `output`; memory stays constant whatever the size.
+pub fn anonymize_stream(
+    anon: &mut Anonymizer,
+    mut input: impl BufRead,
+    mut output: impl Write,
+) -> io::Result<u64> {
+    let mut line = Vec::with_capacity(1024);
+    let mut out = String::with_capacity(1024);
+    let mut count = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let newline = line.last() == Some(&b'\n');
+        let body = if newline {
+            &line[..line.len() - 1]
+        } else {
+            &line[..]
+        };
+        let text = String::from_utf8_lossy(body);
+        out.clear();
+        anonymize_line(anon, &text, &mut out);
+        output.write_all(out.as_bytes())?;
+        if newline {
+            output.write_all(b"\n")?;
+        }
+        count += 1;
+    }
+    output.flush()?;
+    Ok(count)
+}
+
+/// Anonymizes one line (without its line feed) into `out`.
+pub fn anonymize_line(anon: &mut Anonymizer, line: &str, out: &mut String) {
+    let (header, message) = split_syslog(anon, line, out);
+    let _ = header;
+    if !haproxy_message(anon, message, out) {
+        generic(anon, message, out);
+    }
+}
+
+/// Copies (anonymized) a syslog header into `out` and returns the message part.
+fn split_syslog<'a>(anon: &mut Anonymizer, line: &'a str, out: &mut String) -> (bool, &'a str) {
+    let Some(rest) = line.strip_prefix('<') else {
+        return (false, line);
+    };
+    let Some(close) = rest.find('>') else {
+        return (false, line);
+    };
+    if close == 0 || !rest[..close].bytes().all(|b| b.is_ascii_digit()) {
+        return (false, line);
+    }
+    let after = &rest[close + 1..];
+    out.push_str(&line[..close + 2]);
+    if let Some(v5424) = after.strip_prefix("1 ") {
+        // VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG
+        out.push_str("1 ");
+        let mut parts = v5424.splitn(6, ' ');
+        let ts = parts.next().unwrap_or("");
+        let host = parts.next().unwrap_or("");
+        let app = parts.next().unwrap_or("");
+        let pid = parts.next().unwrap_or("");
+        let msgid = parts.next().unwrap_or("");
+        let rest = parts.next().unwrap_or("");
+        let host = if host == "-" {
+            host.to_string()
+        } else {
+            anon.hostname(host)
+        };
+        out.push_str(&format!("{ts} {host} {app} {pid} {msgid} "));
+        // Structured data is `-` or bracketed elements.
+        let (sd, msg) = if let Some(m) = rest.strip_prefix("- ") {
+            ("-", m)
+        } else if rest.starts_with('[') {
+            let end = rest.find("] ").map_or(rest.len(), |p| p + 1);
+            (&rest[..end], rest[end..].trim_start_matches(' '))
+        } else {
+            ("", rest)
+        };
+        if !sd.is_empty() {
+            out.push_str(sd);
+            out.push(' ');
+        }
+        return (true, msg);
+    }
+    // RFC3164: "Mmm dd hh:mm:ss HOST TAG[PID]: MSG"
+    if after.len() > 16 && after.as_bytes()[15] == b' ' {
+        let ts = &after[..15];
+        let rest = &after[16..];
+        if let Some((host, rest)) = rest.split_once(' ') {
+            if let Some(colon) = rest.find(": ") {
+                let host = anon.hostname(host);
+                out.push_str(&format!("{ts} {host} {}", &rest[..colon + 2]));
+                return (true, &rest[colon + 2..]);
+            }
+        }
+    }
+    (true, after)
+}
+
+/// `ip:port` as HAProxy prints `%ci:%cp` (IPv6 without brackets: the last colon is the port).
+fn client(anon: &mut Anonymizer, s: &str) -> Option<String> {
+    let (ip, port) = s.rsplit_once(':')?;
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ip: IpAddr = ip.parse().ok()?;
+    Some(format!("{}:{port}", anon.ip(ip)))
+}
+
+fn name_or_special(anon: &mut Anonymizer, s: &str) -> String {
+    if s.starts_with('<') || s == "-" || s.is_empty() {
+        s.to_string()
+    } else {
+        anon.name(s)
+    }
+}
+
+/// httplog, httpslog and tcplog: `ip:port [date] fe be/srv …`, or CLF: `ip - - [date] "req" …`.
+fn haproxy_message(anon: &mut Anonymizer, msg: &str, out: &mut String) -> bool {
+    let Some((first, rest)) = msg.split_once(' ') else {
+        return false;
+    };
+    if let Some(rest) = rest.strip_prefix("- - [") {
+        return clf(anon, first, rest, out);
+    }
+    let Some(c) = client(anon, first) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix('[') else {
+        return false;
+    };
+    let Some((date, rest)) = rest.split_once("] ") else {
+        return false;
+    };
+    let Some((fe, rest)) = rest.split_once(' ') else {
+        return false;
+    };
+    let (rest_be, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    let Some((be, srv)) = rest_be.split_once('/') else {
+        return false;
+    };
+    let (fe_name, tilde) = fe.strip_suffix('~').map_or((fe, ""), |f| (f, "~"));
+    out.push_str(&c);
+    out.push_str(" [");
+    out.push_str(date);
+    out.push_str("] ");
+    out.push_str(&name_or_special(anon, fe_name));
+    out.push_str(tilde);
+    out.push(' ');
+    out.push_str(&name_or_special(anon, be));
+    out.push('/');
+    out.push_str(&name_or_special(anon, srv));
+    if !tail.is_empty() {
+        out.push(' ');
+        http_tail(anon, tail, out);
+    }
+    true
+}
+
+/// The part after `be/srv`: counters are kept; `{captures}`, the quoted request and any
+/// trailing TLS fields are anonymized.
+fn http_tail(anon: &mut Anonymizer, tail: &str, out: &mut String) {
+    let mut rest = tail;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('{') {
+            let end = inner.find('}').unwrap_or(inner.len());
+            out.push('{');
+            for (i, v) in inner[..end].split('|').enumerate() {
+                if i > 0 {
+                    out.push('|');
+                }
+                out.push_str(&header_value(anon, v));
+            }
+            out.push('}');
+            rest = inner.get(end + 1..).unwrap_or("");
+        } else if let Some(inner) = rest.strip_prefix('"') {
+            let end = inner.find('"').unwrap_or(inner.len());
+            out.push('"');
+            request_line(anon, &inner[..end], out);
+            if end < inner.len() {
+                out.push('"');
+            }
+            rest = inner.get(end + 1..).unwrap_or("");
+        } else {
+            let end = rest.find([' ', '{', '"']).unwrap_or(rest.len());
+            let word = &rest[..end];
+            out.push_str(&plain_word(anon, word));
+            rest = &rest[end..];
+            if let Some(r) = rest.strip_prefix(' ') {
+                out.push(' ');
+                rest = r;
+            }
+        }
+    }
+}
+
+/// Counters and flags stay; anything that carries identity (addresses, names, SNI…) does not.
+fn plain_word(anon: &mut Anonymizer, w: &str) -> String {
+    if w.bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'+' | b'.'))
+        && !looks_ipv4(w)
+    {
+        return w.to_string();
+    }
+    if w.len() <= 4 && w.bytes().all(|b| b.is_ascii_uppercase() || b == b'-') {
+        return w.to_string(); // termination state (SC--, ----)
+    }
+    let mut out = String::new();
+    for (i, part) in w.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(&scrub_token(anon, part));
+    }
+    out
+}
+
+fn looks_ipv4(w: &str) -> bool {
+    w.split(':')
+        .next()
+        .is_some_and(|h| h.parse::<std::net::Ipv4Addr>().is_ok())
+}
+
+fn header_value(anon: &mut Anonymizer, v: &str) -> String {
+    if v.is_empty() || v == "-" {
+        v.to_string()
+    } else if let Some((host, port)) = v
+        .rsplit_once(':')
+        .filter(|(h, p)| looks_like_hostname(h) && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        format!("{}:{port}", anon.hostname(host))
+    } else if looks_like_hostname(v) {
+        anon.hostname(v)
+    } else if let Some(a) = anon.address_text(v) {
+        a
+    } else {
+        anon.string(v)
+    }
+}
+
+/// `METHOD URI VERSION`: method and version kept; path segments and query values replaced,
+/// query keys kept so the shape of the request stays readable.
+fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
+    let mut parts = req.splitn(3, ' ');
+    let method = parts.next().unwrap_or("");
+    let uri = parts.next();
+    let version = parts.next();
+    out.push_str(method);
+    let Some(uri) = uri else { return };
+    out.push(' ');
+    let (authority, path_query) = match uri.split_once("://") {
+        Some((scheme, rest)) => {
+            let slash = rest.find('/').unwrap_or(rest.len());
+            let host = &rest[..slash];
+            let host = header_value(anon, host);
+            (Some(format!("{scheme}://{host}")), &rest[slash..])
+        }
+        None => (None, uri),
+    };
+    if let Some(a) = authority {
+        out.push_str(&a);
+    }
+    let (path, query) = path_query
+        .split_once('?')
+        .map_or((path_query, None), |(p, q)| (p, Some(q)));
+    if path == "*" || path.is_empty() {
+        out.push_str(path);
+    } else {
+        out.push_str(&anon.path(path));
+    }
+    if let Some(q) = query {
+        out.push('?');
+        for (i, pair) in q.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            match pair.split_once('=') {
+                Some((k, v)) => {
+                    out.push_str(k);
+                    out.push('=');
+                    if !v.is_empty() {
+                        out.push_str(&anon.string(v));
+                    }
+                }
+                None => out.push_str(&anon.string(pair)),
+            }
+        }
+    }
+    if let Some(v) = version {
+        out.push(' ');
+        out.push_str(v);
+    }
+}
+
+/// `%{+Q}o %{-Q}ci - - [%trg] %r %ST %B "" "" %cp %ms %ft %b %s …`.
+fn clf(anon: &mut Anonymizer, ip: &str, rest: &str, out: &mut String) -> bool {
+    let Ok(addr) = ip.parse::<IpAddr>() else {
+        return false;
+    };
+    let Some((date, rest)) = rest.split_once("] ") else {
+        return false;
+    };
+    out.push_str(&anon.ip(addr).to_string());
+    out.push_str(" - - [");
+    out.push_str(date);
+    out.push_str("] ");
+    // Quoted fields in order: request, referer, user agent, frontend, backend, server, captures.
+    let mut quoted = 0;
+    let mut rest = rest;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('"') {
+            let end = inner.find('"').unwrap_or(inner.len());
+            let v = &inner[..end];
+            out.push('"');
+            match quoted {
+                0 => request_line(anon, v, out),
+                3..=5 => out.push_str(&name_or_special(anon, v)),
+                _ => out.push_str(&header_value(anon, v)),
+            }
+            out.push('"');
+            quoted += 1;
+            rest = inner.get(end + 1..).unwrap_or("");
+        } else {
+            let end = rest.find([' ', '"']).unwrap_or(rest.len());
+            out.push_str(&plain_word(anon, &rest[..end]));
+            rest = &rest[end..];
+            if let Some(r) = rest.strip_prefix(' ') {
+                out.push(' ');
+                rest = r;
+            }
+        }
+    }
+    true
+}
+
+/// A token of unknown meaning: addresses, emails, host names and long secrets are replaced.
+fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
+    if t.is_empty() {
+        return String::new();
+    }
+    if let Some(a) = anon.address_text(t) {
+        return a;
+    }
+    if let Some(c) = client(anon, t) {
+        return c;
+    }
+    if t.contains('@')
+        && t.rsplit_once('@')
+            .is_some_and(|(u, d)| !u.is_empty() && looks_like_hostname(d))
+    {
+        return anon.email(t);
+    }
+    if looks_like_hostname(t) {
+        return anon.hostname(t);
+    }
+    if t.len() >= 16
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'))
+    {
+        return anon.string(t);
+    }
+    t.to_string()
+}
+
+/// Generic scrub for lines that are not HAProxy traffic logs.
+fn generic(anon: &mut Anonymizer, msg: &str, out: &mut String) {
+    let mut start = 0;
+    let bytes = msg.as_bytes();
+    let is_sep = |b: u8| {
+        b == b' '
+            || b == b'\t'
+            || b == b'"'
+            || b == b'\''
+            || b == b','
+            || b == b';'
+            || b == b'('
+            || b == b')'
+            || b == b'<'
+            || b == b'>'
+            || b == b'='
+            || b == b'{'
+            || b == b'}'
+            || b == b'|'
+    };
+    let mut i = 0;
+    while i <= bytes.len() {
+        if i == bytes.len() || is_sep(bytes[i]) {
+            let token = &msg[start..i];
+            let trimmed = token.trim_end_matches(['.', ':']);
+            out.push_str(&scrub_token(anon, trimmed));
+            out.push_str(&token[trimmed.len()..]);
+            if i < bytes.len() {
+                out.push(bytes[i] as char);
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anon(line: &str) -> String {
+        let mut a = Anonymizer::new(42);
+        let mut out = String::new();
+        anonymize_line(&mut a, line, &mut out);
+        out
+    }
+
+    #[test]
+    fn httplog_fields() {
+        let line = r#"127.1.1.2:42300 [24/Nov/2026:00:01:09.795] www_http web_servers/web-01.internal.example.com 0/0/0/0/0 200 141 - - ---- 1/1/0/0/0 0/0 {shop1.example.org|Mozilla/5.0 (X11; Linux) client-1} "GET /products/1?user=alice1&token=s3cr3t1 HTTP/1.1""#;
+        let out = anon(line);
+        for secret in [
+            "127.1.1.2",
+            "www_http",
+            "web_servers",
+            "web-01",
+            "shop1.example.org",
+            "alice1",
+            "s3cr3t1",
+            "products",
+        ] {
+            assert!(!out.contains(secret), "{secret} leaked: {out}");
+        }
+        assert!(
+            out.contains(" 0/0/0/0/0 200 141 - - ---- 1/1/0/0/0 0/0 {"),
+            "{out}"
+        );
+        assert!(
+            out.contains("?user=") && out.contains("&token=") && out.ends_with(" HTTP/1.1\""),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn tcplog_clf_and_syslog() {
+        let out = anon("<134>Nov 24 00:01:22 lb1.corp.example haproxy[123]: 127.30.1.2:48702 [24/Nov/2026:00:01:22.015] db_tcp tcp_origin/pg-primary 1/0/1 166 -- 1/1/0/0/0 0/0");
+        assert!(
+            out.starts_with("<134>Nov 24 00:01:22 h") && out.contains("haproxy[123]: 10."),
+            "{out}"
+        );
+        assert!(
+            !out.contains("pg-primary") && !out.contains("lb1.corp"),
+            "{out}"
+        );
+        let clf = anon(
+            r#"127.20.0.5 - - [24/Nov/2026:00:01:12 +0000] "GET /clf/4 HTTP/1.1" 200 141 "" "" 36380 873 "www_clf" "web_servers" "web-02" 0 0 0 0 0 ---- 1 1 0 0 0 0 0 "" "" "#,
+        );
+        assert!(
+            !clf.contains("127.20.0.5") && !clf.contains("web-02") && !clf.contains("www_clf"),
+            "{clf}"
+        );
+        assert!(
+            clf.ends_with(r#" 0 0 0 0 0 ---- 1 1 0 0 0 0 0 "" "" "#),
+            "{clf}"
+        );
+    }
+
+    #[test]
+    fn unknown_lines_are_scrubbed() {
+        let out = anon("Server web/app1 is DOWN, reason: Layer4 timeout, check from 192.0.2.7 for admin@corp.example.com via db.internal.example.net");
+        assert!(
+            !out.contains("192.0.2.7")
+                && !out.contains("admin@corp")
+                && !out.contains("db.internal"),
+            "{out}"
+        );
+    }
+}
