@@ -23,14 +23,104 @@ pub struct Anonymizer {
     key: u64,
     prefix_preserving: bool,
     pub report: Report,
+    /// Per-kind 32-bit seeds, derived once from the key.
+    seeds: [u32; 6],
+}
+
+const KINDS: [&str; 6] = ["name", "host", "str", "path", "email", "ipv4"];
+
+/// Appends `v` as exactly `width` lower-case hexadecimal digits.
+fn push_hex(out: &mut String, v: u32, width: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..width).rev() {
+        out.push(HEX[((v >> (i * 4)) & 0xf) as usize] as char);
+    }
+}
+
+/// Appends an IPv4 address in dotted form without allocating.
+fn push_ipv4(out: &mut String, ip: Ipv4Addr) {
+    for (i, o) in ip.octets().iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let o = *o;
+        if o >= 100 {
+            out.push((b'0' + o / 100) as char);
+        }
+        if o >= 10 {
+            out.push((b'0' + o / 10 % 10) as char);
+        }
+        out.push((b'0' + o % 10) as char);
+    }
 }
 
 impl Anonymizer {
     pub fn new(key: u64) -> Self {
+        let seeds = KINDS.map(|k| (key as u32) ^ xxh32(k.as_bytes(), (key >> 32) as u32));
         Anonymizer {
             key,
             prefix_preserving: false,
             report: Report::default(),
+            seeds,
+        }
+    }
+
+    fn seed(&self, kind: &str) -> u32 {
+        match KINDS.iter().position(|k| *k == kind) {
+            Some(i) => self.seeds[i],
+            None => (self.key as u32) ^ xxh32(kind.as_bytes(), (self.key >> 32) as u32),
+        }
+    }
+
+    /// [`Anonymizer::name`] appended to `out`.
+    pub fn name_into(&mut self, out: &mut String, s: &str) {
+        self.report.names += 1;
+        out.push('n');
+        push_hex(out, xxh32(s.as_bytes(), self.seeds[0]), 8);
+    }
+
+    /// [`Anonymizer::hostname`] appended to `out`.
+    pub fn hostname_into(&mut self, out: &mut String, s: &str) {
+        self.report.hostnames += 1;
+        out.push('h');
+        let h = if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            xxh32(s.to_ascii_lowercase().as_bytes(), self.seeds[1])
+        } else {
+            xxh32(s.as_bytes(), self.seeds[1])
+        };
+        push_hex(out, h, 8);
+        out.push_str(".example.invalid");
+    }
+
+    /// [`Anonymizer::string`] appended to `out`.
+    pub fn string_into(&mut self, out: &mut String, s: &str) {
+        self.report.strings += 1;
+        out.push('s');
+        push_hex(out, xxh32(s.as_bytes(), self.seeds[2]), 8);
+    }
+
+    /// [`Anonymizer::path`] appended to `out`.
+    pub fn path_into(&mut self, out: &mut String, s: &str) {
+        self.report.paths += 1;
+        for (i, seg) in s.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            if !seg.is_empty() {
+                out.push('p');
+                push_hex(out, xxh32(seg.as_bytes(), self.seeds[3]) & 0xff_ffff, 6);
+            }
+        }
+    }
+
+    /// [`Anonymizer::ip`] appended to `out`.
+    pub fn ip_into(&mut self, out: &mut String, ip: IpAddr) {
+        match self.ip(ip) {
+            IpAddr::V4(v4) => push_ipv4(out, v4),
+            IpAddr::V6(v6) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{v6}");
+            }
         }
     }
 
@@ -42,10 +132,7 @@ impl Anonymizer {
     }
 
     fn h32(&self, kind: &str, s: &str) -> u32 {
-        xxh32(
-            s.as_bytes(),
-            (self.key as u32) ^ xxh32(kind.as_bytes(), (self.key >> 32) as u32),
-        )
+        xxh32(s.as_bytes(), self.seed(kind))
     }
 
     fn h64(&self, kind: &str, s: &[u8]) -> u64 {
@@ -54,8 +141,9 @@ impl Anonymizer {
 
     /// A configuration object name (proxy, server, ACL, table…): stays a valid name.
     pub fn name(&mut self, s: &str) -> String {
-        self.report.names += 1;
-        format!("n{:08x}", self.h32("name", s))
+        let mut out = String::with_capacity(9);
+        self.name_into(&mut out, s);
+        out
     }
 
     /// A host name: stays a host name, in a domain reserved for documentation.
@@ -70,22 +158,15 @@ impl Anonymizer {
     /// A free string: letters and digits only, so it stays valid as a pattern, header value or
     /// regex.
     pub fn string(&mut self, s: &str) -> String {
-        self.report.strings += 1;
-        format!("s{:08x}", self.h32("str", s))
+        let mut out = String::with_capacity(9);
+        self.string_into(&mut out, s);
+        out
     }
 
     /// A path or URL path: every segment replaced, slashes and the shape kept.
     pub fn path(&mut self, s: &str) -> String {
-        self.report.paths += 1;
         let mut out = String::with_capacity(s.len() + 8);
-        for (i, seg) in s.split('/').enumerate() {
-            if i > 0 {
-                out.push('/');
-            }
-            if !seg.is_empty() {
-                out.push_str(&format!("p{:06x}", self.h32("path", seg) & 0xff_ffff));
-            }
-        }
+        self.path_into(&mut out, s);
         out
     }
 

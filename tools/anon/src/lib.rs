@@ -8,6 +8,7 @@ pub mod config;
 pub mod dump;
 pub mod hash;
 pub mod keyed;
+pub mod leaks;
 pub mod log;
 
 pub use hash::{hash_anon, hash_ipanon, hash_token, Key};

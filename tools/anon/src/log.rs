@@ -27,7 +27,11 @@ pub fn anonymize_stream(
         } else {
             &line[..]
         };
-        let text = String::from_utf8_lossy(body);
+        // Valid UTF-8 is the norm: validate (fast) and only repair lines that need it.
+        let text = match std::str::from_utf8(body) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(body),
+        };
         out.clear();
         anonymize_line(anon, &text, &mut out);
         output.write_all(out.as_bytes())?;
@@ -108,21 +112,34 @@ fn split_syslog<'a>(anon: &mut Anonymizer, line: &'a str, out: &mut String) -> (
     (true, after)
 }
 
-/// `ip:port` as HAProxy prints `%ci:%cp` (IPv6 without brackets: the last colon is the port).
-fn client(anon: &mut Anonymizer, s: &str) -> Option<String> {
-    let (ip, port) = s.rsplit_once(':')?;
+/// `ip:port` as HAProxy prints `%ci:%cp` (IPv6 without brackets: the last colon is the port),
+/// appended to `out` anonymized; false when `s` is not of that shape.
+fn client_into(anon: &mut Anonymizer, s: &str, out: &mut String) -> bool {
+    let Some((ip, port)) = s.rsplit_once(':') else {
+        return false;
+    };
     if !port.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        return false;
     }
-    let ip: IpAddr = ip.parse().ok()?;
-    Some(format!("{}:{port}", anon.ip(ip)))
+    let Ok(ip) = ip.parse::<IpAddr>() else {
+        return false;
+    };
+    anon.ip_into(out, ip);
+    out.push(':');
+    out.push_str(port);
+    true
 }
 
-fn name_or_special(anon: &mut Anonymizer, s: &str) -> String {
+fn client(anon: &mut Anonymizer, s: &str) -> Option<String> {
+    let mut out = String::new();
+    client_into(anon, s, &mut out).then_some(out)
+}
+
+fn name_or_special_into(anon: &mut Anonymizer, s: &str, out: &mut String) {
     if s.starts_with('<') || s == "-" || s.is_empty() {
-        s.to_string()
+        out.push_str(s);
     } else {
-        anon.name(s)
+        anon.name_into(out, s);
     }
 }
 
@@ -134,33 +151,33 @@ fn haproxy_message(anon: &mut Anonymizer, msg: &str, out: &mut String) -> bool {
     if let Some(rest) = rest.strip_prefix("- - [") {
         return clf(anon, first, rest, out);
     }
-    let Some(c) = client(anon, first) else {
+    let mark = out.len();
+    if !client_into(anon, first, out) {
+        out.truncate(mark);
         return false;
-    };
-    let Some(rest) = rest.strip_prefix('[') else {
-        return false;
-    };
-    let Some((date, rest)) = rest.split_once("] ") else {
-        return false;
-    };
-    let Some((fe, rest)) = rest.split_once(' ') else {
-        return false;
-    };
-    let (rest_be, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-    let Some((be, srv)) = rest_be.split_once('/') else {
+    }
+    let parsed = (|| {
+        let rest = rest.strip_prefix('[')?;
+        let (date, rest) = rest.split_once("] ")?;
+        let (fe, rest) = rest.split_once(' ')?;
+        let (rest_be, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        let (be, srv) = rest_be.split_once('/')?;
+        Some((date, fe, be, srv, tail))
+    })();
+    let Some((date, fe, be, srv, tail)) = parsed else {
+        out.truncate(mark);
         return false;
     };
     let (fe_name, tilde) = fe.strip_suffix('~').map_or((fe, ""), |f| (f, "~"));
-    out.push_str(&c);
     out.push_str(" [");
     out.push_str(date);
     out.push_str("] ");
-    out.push_str(&name_or_special(anon, fe_name));
+    name_or_special_into(anon, fe_name, out);
     out.push_str(tilde);
     out.push(' ');
-    out.push_str(&name_or_special(anon, be));
+    name_or_special_into(anon, be, out);
     out.push('/');
-    out.push_str(&name_or_special(anon, srv));
+    name_or_special_into(anon, srv, out);
     if !tail.is_empty() {
         out.push(' ');
         http_tail(anon, tail, out);
@@ -180,7 +197,7 @@ fn http_tail(anon: &mut Anonymizer, tail: &str, out: &mut String) {
                 if i > 0 {
                     out.push('|');
                 }
-                out.push_str(&header_value(anon, v));
+                header_value_into(anon, v, out);
             }
             out.push('}');
             rest = inner.get(end + 1..).unwrap_or("");
@@ -195,7 +212,7 @@ fn http_tail(anon: &mut Anonymizer, tail: &str, out: &mut String) {
         } else {
             let end = rest.find([' ', '{', '"']).unwrap_or(rest.len());
             let word = &rest[..end];
-            out.push_str(&plain_word(anon, word));
+            plain_word_into(anon, word, out);
             rest = &rest[end..];
             if let Some(r) = rest.strip_prefix(' ') {
                 out.push(' ');
@@ -206,47 +223,46 @@ fn http_tail(anon: &mut Anonymizer, tail: &str, out: &mut String) {
 }
 
 /// Counters and flags stay; anything that carries identity (addresses, names, SNI…) does not.
-fn plain_word(anon: &mut Anonymizer, w: &str) -> String {
-    if w.bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'+' | b'.'))
-        && !looks_ipv4(w)
-    {
-        return w.to_string();
+fn plain_word_into(anon: &mut Anonymizer, w: &str, out: &mut String) {
+    let numeric = w
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'+'));
+    let flags = w.len() <= 4 && w.bytes().all(|b| b.is_ascii_uppercase() || b == b'-');
+    if numeric || flags {
+        out.push_str(w);
+        return;
     }
-    if w.len() <= 4 && w.bytes().all(|b| b.is_ascii_uppercase() || b == b'-') {
-        return w.to_string(); // termination state (SC--, ----)
-    }
-    let mut out = String::new();
     for (i, part) in w.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
         out.push_str(&scrub_token(anon, part));
     }
-    out
 }
 
-fn looks_ipv4(w: &str) -> bool {
-    w.split(':')
-        .next()
-        .is_some_and(|h| h.parse::<std::net::Ipv4Addr>().is_ok())
-}
-
-fn header_value(anon: &mut Anonymizer, v: &str) -> String {
+fn header_value_into(anon: &mut Anonymizer, v: &str, out: &mut String) {
     if v.is_empty() || v == "-" {
-        v.to_string()
+        out.push_str(v);
     } else if let Some((host, port)) = v
         .rsplit_once(':')
         .filter(|(h, p)| looks_like_hostname(h) && p.bytes().all(|b| b.is_ascii_digit()))
     {
-        format!("{}:{port}", anon.hostname(host))
+        anon.hostname_into(out, host);
+        out.push(':');
+        out.push_str(port);
     } else if looks_like_hostname(v) {
-        anon.hostname(v)
+        anon.hostname_into(out, v);
     } else if let Some(a) = anon.address_text(v) {
-        a
+        out.push_str(&a);
     } else {
-        anon.string(v)
+        anon.string_into(out, v);
     }
+}
+
+fn header_value(anon: &mut Anonymizer, v: &str) -> String {
+    let mut out = String::new();
+    header_value_into(anon, v, &mut out);
+    out
 }
 
 /// `METHOD URI VERSION`: method and version kept; path segments and query values replaced,
@@ -277,7 +293,7 @@ fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
     if path == "*" || path.is_empty() {
         out.push_str(path);
     } else {
-        out.push_str(&anon.path(path));
+        anon.path_into(out, path);
     }
     if let Some(q) = query {
         out.push('?');
@@ -290,10 +306,10 @@ fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
                     out.push_str(k);
                     out.push('=');
                     if !v.is_empty() {
-                        out.push_str(&anon.string(v));
+                        anon.string_into(out, v);
                     }
                 }
-                None => out.push_str(&anon.string(pair)),
+                None => anon.string_into(out, pair),
             }
         }
     }
@@ -311,7 +327,7 @@ fn clf(anon: &mut Anonymizer, ip: &str, rest: &str, out: &mut String) -> bool {
     let Some((date, rest)) = rest.split_once("] ") else {
         return false;
     };
-    out.push_str(&anon.ip(addr).to_string());
+    anon.ip_into(out, addr);
     out.push_str(" - - [");
     out.push_str(date);
     out.push_str("] ");
@@ -325,15 +341,15 @@ fn clf(anon: &mut Anonymizer, ip: &str, rest: &str, out: &mut String) -> bool {
             out.push('"');
             match quoted {
                 0 => request_line(anon, v, out),
-                3..=5 => out.push_str(&name_or_special(anon, v)),
-                _ => out.push_str(&header_value(anon, v)),
+                3..=5 => name_or_special_into(anon, v, out),
+                _ => header_value_into(anon, v, out),
             }
             out.push('"');
             quoted += 1;
             rest = inner.get(end + 1..).unwrap_or("");
         } else {
             let end = rest.find([' ', '"']).unwrap_or(rest.len());
-            out.push_str(&plain_word(anon, &rest[..end]));
+            plain_word_into(anon, &rest[..end], out);
             rest = &rest[end..];
             if let Some(r) = rest.strip_prefix(' ') {
                 out.push(' ');

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Throughput of `hapee-anon log` (single thread) on a generated HAProxy log, next to `sed -E`
+# masking IPv4 addresses on the same file, in the same run. Default 1024 MB; pass another size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:-1024}
+cargo build --release -p hapee-anon >/dev/null 2>&1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 bench/gen-log.py "$size" "$work/in.log"
+bytes=$(stat -c %s "$work/in.log")
+run() { /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null; read -r t m <"$work/t"; echo "$t $m"; }
+read -r at am < <(run sh -c "target/release/hapee-anon log --key bench '$work/in.log' > '$work/out.log'")
+read -r st sm < <(run sh -c "sed -E 's/[0-9]{1,3}(\.[0-9]{1,3}){3}/IPV4/g' '$work/in.log' > '$work/sed.log'")
+lines_in=$(wc -l <"$work/in.log"); lines_out=$(wc -l <"$work/out.log")
+printf '%-22s | %-10s | %-10s | %-12s\n' tool seconds "MB/s" "peak MiB"
+printf '%-22s | %-10s | %-10s | %-12s\n' "hapee-anon log" "$at" "$(awk "BEGIN{printf \"%.0f\", $bytes/1048576/$at}")" "$(awk "BEGIN{printf \"%.1f\", $am/1024}")"
+printf '%-22s | %-10s | %-10s | %-12s\n' "sed -E (IPv4 only)" "$st" "$(awk "BEGIN{printf \"%.0f\", $bytes/1048576/$st}")" "$(awk "BEGIN{printf \"%.1f\", $sm/1024}")"
+echo "input $((bytes / 1048576)) MB, $lines_in lines in, $lines_out lines out"
