@@ -46,6 +46,12 @@ pub enum Command {
     Check(CheckArgs),
     /// `-cc <condition>`: evaluate a `.if` condition against this build.
     EvalCondition(String),
+    /// `fmt [--check] [--diff] [--stdout] FILE…`.
+    Fmt(crate::fmt::FmtArgs),
+    /// `explain CODE` / `explain --list`.
+    Explain(Option<String>),
+    /// `docs [--write DIR]`: print or write the generated reference docs.
+    Docs(Option<PathBuf>),
     /// `-dC<key>[,line] -f …`: HAProxy's anonymized configuration dump.
     Dump {
         options: String,
@@ -62,6 +68,9 @@ Usage:
   hapee-lb check [options] [-f] FILE|DIR...   check a configuration (like haproxy -c)
   hapee-lb -c -f FILE|DIR...                   the same, HAProxy style
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
+  hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
+  hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
+  hapee-lb docs [--write DIR]                  print or write docs/diagnostics.md and docs/keywords.md
   hapee-lb -cc 'CONDITION'                     evaluate a .if condition: exit 0 true, 1 false, 2 error
 
 Check options:
@@ -83,6 +92,16 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
         None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP.to_string())),
         Some("-v" | "-vv" | "--version" | "version") => Ok(Command::Version),
         Some("check") => parse_check(&rest[1..], false),
+        Some("fmt") => crate::fmt::parse_args(&rest[1..]).map(Command::Fmt),
+        Some("explain") => match rest.get(1).map(String::as_str) {
+            Some("--list") | None => Ok(Command::Explain(None)),
+            Some(code) => Ok(Command::Explain(Some(code.to_string()))),
+        },
+        Some("docs") => match (rest.get(1).map(String::as_str), rest.get(2)) {
+            (Some("--write"), Some(dir)) => Ok(Command::Docs(Some(PathBuf::from(dir)))),
+            (None, _) => Ok(Command::Docs(None)),
+            _ => Err("usage: hapee-lb docs [--write DIR]".into()),
+        },
         Some("-cc") => match rest.get(1) {
             Some(expr) => Ok(Command::EvalCondition(expr.clone())),
             None => Err("'-cc' expects a condition".into()),

@@ -26,6 +26,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
 mod check;
+mod fmt;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,9 @@ fn main() -> ExitCode {
             }
         }
         Ok(args::Command::Dump { options, files }) => ExitCode::from(dump(&options, &files)),
+        Ok(args::Command::Fmt(a)) => ExitCode::from(fmt::run(&a)),
+        Ok(args::Command::Explain(code)) => ExitCode::from(explain(code.as_deref())),
+        Ok(args::Command::Docs(dir)) => ExitCode::from(docs(dir.as_deref())),
         Ok(args::Command::Help(text)) => {
             say_raw!("{text}");
             ExitCode::SUCCESS
@@ -85,5 +89,60 @@ fn dump(options: &str, files: &[std::path::PathBuf]) -> u8 {
         eprintln!("{:<10} ({}) : config : {e}", "[ALERT]", std::process::id());
     }
     say_raw!("{text}");
+    0
+}
+
+/// `explain CODE`: the long explanation of a code (or rule name); without one, the list.
+fn explain(code: Option<&str>) -> u8 {
+    use hapee_compiler::codes::{rule, RULES};
+    match code {
+        None => {
+            for r in RULES {
+                say!("{} {} {:?} {}", r.code, r.name, r.severity, r.summary);
+            }
+            0
+        }
+        Some(c) => match rule(c) {
+            Some(r) => {
+                say!(
+                    "{} ({}, {:?})\n\n{}\n\n{}",
+                    r.code,
+                    r.name,
+                    r.severity,
+                    r.summary,
+                    r.explanation
+                );
+                0
+            }
+            None => {
+                eprintln!("hapee-lb: unknown code '{c}' (see 'hapee-lb explain --list')");
+                1
+            }
+        },
+    }
+}
+
+/// `docs`: prints the generated references, or writes them into a directory.
+fn docs(dir: Option<&std::path::Path>) -> u8 {
+    let files = [
+        (
+            "diagnostics.md",
+            hapee_compiler::docs::diagnostics_markdown(),
+        ),
+        ("keywords.md", hapee_compiler::docs::keywords_markdown()),
+    ];
+    for (name, text) in files {
+        match dir {
+            Some(d) => {
+                if let Err(e) =
+                    std::fs::create_dir_all(d).and_then(|_| std::fs::write(d.join(name), text))
+                {
+                    eprintln!("hapee-lb: cannot write {}: {e}", d.join(name).display());
+                    return 1;
+                }
+            }
+            None => say_raw!("{text}"),
+        }
+    }
     0
 }

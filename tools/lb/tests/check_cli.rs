@@ -223,3 +223,34 @@ fn dash_dc_dumps_anonymized_config() {
         "frontend www \n\tbind 192.168.1.10:443 ssl crt /x.pem \n\tdefault_backend app1 \n"
     );
 }
+
+#[test]
+fn fmt_check_diff_and_rewrite() {
+    let cfg = write_cfg(
+        "fmt.cfg",
+        "global\n  maxconn   100\nfrontend fe\nbind :80\n",
+    );
+    let p = cfg.to_str().unwrap();
+    assert_eq!(run(&["fmt", "--check", p]).status.code(), Some(1));
+    let diff = run(&["fmt", "--diff", p]);
+    assert!(String::from_utf8_lossy(&diff.stdout).contains("+    maxconn 100"));
+    assert_eq!(run(&["fmt", p]).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "global\n    maxconn 100\nfrontend fe\n    bind :80\n"
+    );
+    assert_eq!(run(&["fmt", "--check", p]).status.code(), Some(0));
+}
+
+#[test]
+fn explain_lists_and_explains_codes() {
+    let list = run(&["explain", "--list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.lines().count() >= 25);
+    assert!(text
+        .lines()
+        .all(|l| l.split(' ').next().is_some_and(|c| c.len() == 4)));
+    let one = run(&["explain", "E302"]);
+    assert!(String::from_utf8_lossy(&one.stdout).contains("thread"));
+    assert_eq!(run(&["explain", "E999"]).status.code(), Some(1));
+}

@@ -1,0 +1,71 @@
+//! `hapee-lb fmt [--check] [--diff] [--stdout] FILE…`: rewrite configurations in the canonical
+//! layout (see `hapee_compiler::fmt`).
+
+use hapee_compiler::fmt::format_file;
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::{parse, ProcessEnv};
+use std::path::PathBuf;
+
+#[derive(Default)]
+pub struct FmtArgs {
+    pub check: bool,
+    pub diff: bool,
+    pub stdout: bool,
+    pub files: Vec<PathBuf>,
+}
+
+pub fn parse_args(args: &[String]) -> Result<FmtArgs, String> {
+    let mut out = FmtArgs::default();
+    for a in args {
+        match a.as_str() {
+            "--check" => out.check = true,
+            "--diff" => out.diff = true,
+            "--stdout" => out.stdout = true,
+            _ if a.starts_with('-') => return Err(format!("unknown fmt option '{a}'")),
+            _ => out.files.push(PathBuf::from(a)),
+        }
+    }
+    if out.files.is_empty() {
+        return Err("fmt needs at least one file".into());
+    }
+    Ok(out)
+}
+
+/// Exit code: 0 done (or nothing to change with --check), 1 files would change, 2 errors.
+pub fn run(args: &FmtArgs) -> u8 {
+    let mut changed = false;
+    for path in &args.files {
+        let mut db = SourceDb::new();
+        if let Err(e) = db.load_path(path) {
+            eprintln!("hapee-lb fmt: {e}");
+            return 2;
+        }
+        let (tree, _) = parse(&db, &ProcessEnv);
+        for file in &tree.files {
+            let source = db.file(file.file);
+            let formatted = format_file(&db, file);
+            let differs = formatted != source.text;
+            changed |= differs;
+            if args.diff {
+                let d = similar::TextDiff::from_lines(&source.text, &formatted);
+                say_raw!(
+                    "{}",
+                    d.unified_diff()
+                        .header(&source.name, &format!("{} (formatted)", source.name))
+                );
+            } else if args.stdout {
+                say_raw!("{formatted}");
+            } else if args.check {
+                if differs {
+                    say!("{} would be reformatted", source.name);
+                }
+            } else if differs {
+                if let Err(e) = std::fs::write(&source.name, &formatted) {
+                    eprintln!("hapee-lb fmt: cannot write {}: {e}", source.name);
+                    return 2;
+                }
+            }
+        }
+    }
+    u8::from(args.check && changed)
+}
