@@ -10,9 +10,10 @@ fn status(s: Status) -> String {
         Status::Stable => "stable".into(),
         Status::Experimental => "experimental".into(),
         Status::Deprecated { replacement } => format!("deprecated (use {replacement})"),
-        Status::Removed { since, replacement } if replacement.is_empty() => {
-            format!("removed in {since}")
-        }
+        Status::Removed {
+            since,
+            replacement: "",
+        } => format!("removed in {since}"),
         Status::Removed { since, replacement } => format!("removed in {since} (use {replacement})"),
     }
 }
