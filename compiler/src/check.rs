@@ -33,10 +33,16 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     let (tree, mut diagnostics) = syntax::parse(&db, env);
     let (config, semantic) = ir::analyze(&db, &tree, env, options);
     diagnostics.extend(semantic);
-    Compilation {
+    let mut c = Compilation {
         db,
         tree,
         config,
         diagnostics,
+    };
+    // Lints only make sense on a configuration HAProxy accepts; errors first.
+    if options.lints && !c.has_errors() {
+        let lints = crate::lint::run(&c, options);
+        c.diagnostics.extend(lints);
     }
+    c
 }

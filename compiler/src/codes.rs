@@ -232,6 +232,38 @@ rules! {
         "Arguments naming objects are resolved after the whole file is read. In a defaults section a server must be written 'backend/server'.";
 
     // ---- L: lints ----
+    "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."
+        "No use_backend or default_backend points at it (and nothing tracks it), so it receives no traffic. Either it is left over and can go, or a switching rule misspells its name.";
+    "L002" "unused-acl" Warning Lint "An ACL is declared but no condition of its section uses it."
+        "Unused ACLs cost nothing at run time but usually reveal a rule that was meant to use them, or a typo in a condition.";
+    "L003" "unreachable-rule" Warning Lint "A rule comes after an unconditional rule that always stops evaluation."
+        "An http-request/http-response/tcp rule list stops at the first final action (deny, return, redirect, tarpit, reject, allow...). Once one of them has no condition, nothing after it in the same list ever runs.";
+    "L004" "shadowed-use-backend" Warning Lint "A use_backend rule can never be taken."
+        "use_backend rules are tried in order and the first match wins: a rule after an unconditional one, or after one with the very same condition, is dead.";
+    "L005" "duplicate-bind" Warning Lint "Two listeners bind the same address and port."
+        "With SO_REUSEPORT both sockets accept connections and the kernel spreads them, so traffic silently reaches two different frontends. Usually one of them is a copy-paste leftover.";
+    "L006" "duplicate-server-address" Warning Lint "Two servers of one backend have the same address."
+        "The same server listed twice gets twice its share of traffic and its failures count twice; often one line should point elsewhere.";
+    "L007" "httpchk-without-check" Warning Lint "The backend configures HTTP health checks but a server is not checked."
+        "'option httpchk' only applies to servers with 'check'. Without it, a dead server keeps receiving traffic.";
+    "L008" "host-case-sensitive" Warning Lint "The Host header is matched case-sensitively."
+        "Host names are case-insensitive and clients may send 'Example.COM'. Add '-i' to the ACL so the match ignores case.";
+    "L009" "host-with-port" Warning Lint "The Host header is matched exactly although it may carry a port."
+        "Clients send 'Host: example.com:8080' on non-default ports. HAProxy 2.7's 'host_only' converter strips the port: match 'req.hdr(host),host_only' instead.";
+    "L010" "http-option-in-tcp-mode" Warning Lint "An HTTP-only option is set on a proxy running in TCP mode."
+        "Options such as httplog, forwardfor or http-server-close need 'mode http'; in TCP mode they are ignored.";
+    "L011" "stats-without-auth" Warning Lint "The statistics page has no authentication."
+        "Anyone reaching the page sees server names, addresses and traffic, and with 'stats admin' can change server states. Add 'stats auth' or an 'http-request auth' rule.";
+    "L012" "retry-on-without-retries" Warning Lint "'retry-on' is set while retries are disabled."
+        "With 'retries 0' no request is ever retried, whatever 'retry-on' says.";
+    "L013" "reuse-without-retry-on" Warning Lint "Idle-connection reuse for first requests without the retries that make it safe."
+        "With 'http-reuse aggressive' or 'always', HAProxy 2.7 may send a client's first request over an idle server connection that the server is closing at that very moment. 'retry-on conn-failure empty-response response-timeout' makes HAProxy retry such requests instead of returning an error.";
+    "L014" "nbthread-above-cpus" Warning Lint "More threads than CPUs."
+        "Extra threads compete for the same CPUs and add latency; leave 'nbthread' unset to use one thread per CPU.";
+    "L015" "no-global-maxconn" Warning Lint "The global section sets no 'maxconn'."
+        "Without it the limit derives from the file descriptor limit, which is often far higher than what the machine can serve; set it explicitly.";
+    "L018" "duplicate-rule" Warning Lint "A rule repeats an earlier identical rule of the same list."
+        "The second copy either never runs or does the same work twice; remove it.";
 
     // ---- U: runtime support ----
 }

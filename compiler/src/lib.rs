@@ -15,6 +15,7 @@ pub mod expr;
 pub mod fmt;
 pub mod ir;
 pub mod lexer;
+pub mod lint;
 pub mod plan;
 pub mod registry;
 pub mod render;

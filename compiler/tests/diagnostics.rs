@@ -38,8 +38,9 @@ fn every_fixture_raises_its_code() {
                 db,
                 &MapEnv::default(),
                 &CheckOptions {
-                    no_env: true,
+                    no_env: false,
                     master_worker: false,
+                    lints: true,
                 },
             );
             assert!(

@@ -27,6 +27,7 @@ fn build(text: &str) -> Compilation {
         &CheckOptions {
             no_env: true,
             master_worker: false,
+            lints: false,
         },
     )
 }

@@ -116,6 +116,7 @@ fn mutated_corpus_configs_never_panic() {
                     &CheckOptions {
                         no_env: true,
                         master_worker: false,
+                        lints: false,
                     },
                 )
             });
@@ -154,6 +155,7 @@ backend be
         &CheckOptions {
             no_env: true,
             master_worker: false,
+            lints: false,
         },
     );
     let errors: Vec<_> = c

@@ -34,6 +34,8 @@ pub struct CheckOptions {
     pub no_env: bool,
     /// The command line asked for master-worker mode (`-W`, `-Ws`).
     pub master_worker: bool,
+    /// Run hapee's own lints after HAProxy's checks (off for the HAProxy-compatible `-c`).
+    pub lints: bool,
 }
 
 /// Builds the model and runs every check, returning the model and all diagnostics in source order

@@ -124,6 +124,7 @@ fn main() -> ExitCode {
                 &CheckOptions {
                     no_env: true,
                     master_worker: false,
+                    lints: false,
                 },
             );
             let outputs = config::anonymize(&c, &mut anon);

@@ -29,6 +29,7 @@ fn check(name: &str, text: &str) -> (hapee_compiler::check::Compilation, Vec<Str
         &CheckOptions {
             no_env: true,
             master_worker: false,
+            lints: false,
         },
     );
     let errors = c

@@ -71,6 +71,7 @@ fn corpus_log_is_fully_anonymized_and_consistent_with_the_config() {
         &CheckOptions {
             no_env: true,
             master_worker: false,
+            lints: false,
         },
     );
     let anon_cfg = anonymize(&c, &mut Anonymizer::new(key)).remove(0).1;

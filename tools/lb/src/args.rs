@@ -24,6 +24,8 @@ pub struct CheckArgs {
     pub color: bool,
     /// Print the execution plan as JSON on stdout when the configuration is valid.
     pub dump_plan: bool,
+    /// `--allow/--warn/--deny CODE`, in command-line order.
+    pub lint_levels: Vec<(String, hapee_compiler::lint::Level)>,
 }
 
 impl Default for CheckArgs {
@@ -38,6 +40,7 @@ impl Default for CheckArgs {
             show_diag: false,
             color: false,
             dump_plan: false,
+            lint_levels: Vec::new(),
         }
     }
 }
@@ -84,6 +87,9 @@ Check options:
   -dD                also show diagnostic-level messages
   --color            colour the human output
   --dump-plan        print the runtime plan as JSON when the configuration is valid
+  --allow/--warn/--deny CODE
+                     change the level of a lint (also '[lints]' in .hapee.toml, or
+                     '# hapee: allow(CODE)' on the line)
 ";
 
 pub fn parse(argv: &[String]) -> Result<Command, String> {
@@ -170,6 +176,15 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-W" | "-Ws" => opts.master_worker = true,
             "--color" => opts.color = true,
             "--dump-plan" => opts.dump_plan = true,
+            "--allow" | "--warn" | "--deny" => {
+                use hapee_compiler::lint::Level;
+                let level = match a {
+                    "--allow" => Level::Allow,
+                    "--warn" => Level::Warn,
+                    _ => Level::Deny,
+                };
+                opts.lint_levels.push((value(&mut i, a)?, level));
+            }
             "--format" => {
                 opts.format = match value(&mut i, a)?.as_str() {
                     "human" => Format::Human,

@@ -4,6 +4,7 @@ use crate::args::{CheckArgs, Format};
 use hapee_compiler::check::{compile, Compilation};
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::lint::LintConfig;
 use hapee_compiler::render;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::ProcessEnv;
@@ -30,8 +31,20 @@ pub fn run(args: &CheckArgs) -> u8 {
     let options = CheckOptions {
         no_env: args.no_env,
         master_worker: args.master_worker,
+        lints: args.format != Format::Haproxy,
     };
-    let compilation = compile(db, &ProcessEnv, &options);
+    let lint_config = match lint_config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERRORS;
+        }
+    };
+    let mut compilation = compile(db, &ProcessEnv, &options);
+    compilation.diagnostics = lint_config.apply(
+        &compilation.db,
+        std::mem::take(&mut compilation.diagnostics),
+    );
     let shown: Vec<Diagnostic> = compilation
         .diagnostics
         .iter()
@@ -61,6 +74,29 @@ pub fn run(args: &CheckArgs) -> u8 {
     // The process exits right after: freeing a large model one node at a time only costs time.
     std::mem::forget(compilation);
     code
+}
+
+/// Lint levels: `.hapee.toml` (current directory, else beside the first file), then flags.
+fn lint_config(args: &CheckArgs) -> Result<LintConfig, String> {
+    let beside = args
+        .files
+        .first()
+        .and_then(|f| f.parent())
+        .map(|d| d.join(".hapee.toml"));
+    let file = [Some(std::path::PathBuf::from(".hapee.toml")), beside]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file());
+    let mut cfg = match file {
+        Some(p) => LintConfig::from_toml(
+            &std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+        )?,
+        None => LintConfig::default(),
+    };
+    for (code, level) in &args.lint_levels {
+        cfg.set(code, *level)?;
+    }
+    Ok(cfg)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -254,3 +254,22 @@ fn explain_lists_and_explains_codes() {
     assert!(String::from_utf8_lossy(&one.stdout).contains("thread"));
     assert_eq!(run(&["explain", "E999"]).status.code(), Some(1));
 }
+
+#[test]
+fn lint_levels_from_flags_toml_and_inline_comments() {
+    let base = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend be\nbackend be\n    server s1 127.0.0.1:9000\nbackend old\n    server s2 127.0.0.1:9001\n";
+    let cfg = write_cfg("lint.cfg", base);
+    let p = cfg.to_str().unwrap();
+    let warn = run(&["check", "-f", p]);
+    assert_eq!(warn.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&warn.stderr).contains("warning[L001]"));
+    let deny = run(&["check", "--deny", "L001", "-f", p]);
+    assert_eq!(deny.status.code(), Some(1), "a denied lint is an error");
+    let allow = run(&["check", "--allow", "unused-backend", "-f", p]);
+    assert!(!String::from_utf8_lossy(&allow.stderr).contains("L001"));
+    let inline = write_cfg("lint-inline.cfg", &base.replace("backend old\n", "backend old # hapee: allow(L001)\n"));
+    assert!(!String::from_utf8_lossy(&run(&["check", "-f", inline.to_str().unwrap()]).stderr).contains("L001"));
+    // HAProxy's own mode never shows lints.
+    let compat = run(&["-c", "-f", p]);
+    assert_eq!(String::from_utf8_lossy(&compat.stdout), "Configuration file is valid\n");
+}

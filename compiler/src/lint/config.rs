@@ -1,0 +1,132 @@
+//! Lint levels from the command line, `.hapee.toml` and inline `# hapee: allow(CODE)` comments.
+
+use crate::codes::{self, Origin};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceDb;
+use rustc_hash::FxHashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+/// Per-code levels; codes not listed keep their default severity.
+#[derive(Clone, Debug, Default)]
+pub struct LintConfig {
+    levels: FxHashMap<&'static str, Level>,
+}
+
+impl LintConfig {
+    /// Sets the level of a code or rule name; unknown codes are an error for the caller.
+    pub fn set(&mut self, code_or_name: &str, level: Level) -> Result<(), String> {
+        let rule = codes::rule(code_or_name)
+            .ok_or_else(|| format!("unknown lint code '{code_or_name}'"))?;
+        if rule.origin != Origin::Lint && level == Level::Allow && rule.severity == Severity::Error
+        {
+            return Err(format!(
+                "'{}' is an error HAProxy makes too; it cannot be allowed",
+                rule.code
+            ));
+        }
+        self.levels.insert(rule.code, level);
+        Ok(())
+    }
+
+    /// Reads `[lints]` with `allow`, `warn` and `deny` lists from a `.hapee.toml` text.
+    pub fn from_toml(text: &str) -> Result<LintConfig, String> {
+        let value: toml::Value = text
+            .parse()
+            .map_err(|e| format!("invalid .hapee.toml: {e}"))?;
+        let mut cfg = LintConfig::default();
+        if let Some(lints) = value.get("lints") {
+            for (key, level) in [
+                ("allow", Level::Allow),
+                ("warn", Level::Warn),
+                ("deny", Level::Deny),
+            ] {
+                for code in lints
+                    .get(key)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    let code = code
+                        .as_str()
+                        .ok_or_else(|| format!("[lints] {key} expects strings"))?;
+                    cfg.set(code, level)?;
+                }
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Applies the levels and inline `# hapee: allow(CODE)` comments; allowed diagnostics go.
+    pub fn apply(&self, db: &SourceDb, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        diags
+            .into_iter()
+            .filter_map(|mut d| {
+                if let Some(span) = d.span {
+                    let f = db.file(span.file);
+                    let line = f.line_index(span.start as usize);
+                    let text = &f.text[f.line_range(line)];
+                    if allows_inline(text, d.code) {
+                        return None;
+                    }
+                }
+                match self.levels.get(d.code) {
+                    Some(Level::Allow) => None,
+                    Some(Level::Warn) => {
+                        d.severity = Severity::Warning;
+                        Some(d)
+                    }
+                    Some(Level::Deny) => {
+                        d.severity = Severity::Error;
+                        Some(d)
+                    }
+                    None => Some(d),
+                }
+            })
+            .collect()
+    }
+}
+
+/// `# hapee: allow(L001, L002)` anywhere in the line's comment.
+fn allows_inline(line: &str, code: &str) -> bool {
+    let Some(pos) = line.find("hapee: allow(") else {
+        return false;
+    };
+    let rest = &line[pos + "hapee: allow(".len()..];
+    let inner = rest.split(')').next().unwrap_or("");
+    inner.split(',').any(|c| {
+        c.trim().eq_ignore_ascii_case(code) || codes::rule(c.trim()).is_some_and(|r| r.code == code)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_allow_comments() {
+        assert!(allows_inline(
+            "    backend old # hapee: allow(L001)",
+            "L001"
+        ));
+        assert!(allows_inline(
+            "x # hapee: allow(L002, unused-backend)",
+            "L001"
+        ));
+        assert!(!allows_inline("x # hapee: allow(L002)", "L001"));
+    }
+
+    #[test]
+    fn toml_levels() {
+        let cfg = LintConfig::from_toml("[lints]\nallow = [\"L001\"]\ndeny = [\"unused-acl\"]\n")
+            .unwrap();
+        assert_eq!(cfg.levels.get("L001"), Some(&Level::Allow));
+        assert_eq!(cfg.levels.get("L002"), Some(&Level::Deny));
+        assert!(LintConfig::from_toml("[lints]\nallow = [\"E301\"]\n").is_err());
+    }
+}

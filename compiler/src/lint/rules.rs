@@ -1,0 +1,462 @@
+//! The lint rules, grouped by concern.
+
+use crate::check::Compilation;
+use crate::diagnostic::{Diagnostic, Edit};
+use crate::ir::{CheckOptions, Config, Mode, Proxy, ProxyKind, RuleSet, Spanned};
+use crate::registry::{self, SectionKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+fn live(config: &Config) -> impl Iterator<Item = &Proxy> {
+    config
+        .proxies
+        .iter()
+        .filter(|p| p.kind != ProxyKind::Defaults)
+}
+
+fn words(ws: &[Spanned<String>]) -> String {
+    ws.iter()
+        .map(|w| w.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every condition of a proxy (rules, switching rules, use-server), as word lists.
+fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<String>]> {
+    p.rules
+        .iter()
+        .map(|r| r.condition.as_slice())
+        .chain(p.use_backends.iter().map(|u| u.condition.as_slice()))
+}
+
+/// L001 unused backends, L002 unused ACLs.
+pub(super) fn references(config: &Config, out: &mut Vec<Diagnostic>) {
+    let dynamic = live(config).any(|p| p.use_backends.iter().any(|u| u.dynamic));
+    let mut used: FxHashSet<&str> = FxHashSet::default();
+    for p in live(config) {
+        used.extend(
+            p.use_backends
+                .iter()
+                .filter(|u| !u.dynamic)
+                .map(|u| u.target.value.as_str()),
+        );
+        used.extend(p.default_backend.iter().map(|d| d.value.as_str()));
+        for r in &p.rules {
+            // `use-service`, `track-sc … table X` and expression arguments also name backends.
+            used.extend(r.args.iter().map(|a| a.value.as_str()));
+        }
+        used.extend(p.sample_refs.iter().map(|r| r.reference.value.as_str()));
+        used.extend(
+            p.sample_refs
+                .iter()
+                .filter_map(|r| r.reference.value.split('/').next()),
+        );
+        for s in &p.servers {
+            for w in s.options.windows(2).filter(|w| w[0].value == "track") {
+                used.extend(w[1].value.split('/').next());
+            }
+        }
+    }
+    if !dynamic {
+        for p in live(config).filter(|p| p.kind == ProxyKind::Backend) {
+            if !used.contains(p.name_str()) && p.stick_table.is_none() {
+                if let Some(name) = &p.name {
+                    out.push(
+                        Diagnostic::new("L001", format!("backend '{}' is never used by any frontend or listen section", name.value))
+                            .at(name.span)
+                            .label("unused backend")
+                            .help("route traffic to it with 'use_backend'/'default_backend', or remove it"),
+                    );
+                }
+            }
+        }
+    }
+    for p in config.proxies.iter() {
+        let mut used_acls: FxHashSet<&str> = FxHashSet::default();
+        for cond in conditions(p) {
+            for w in cond {
+                used_acls.insert(w.value.trim_start_matches('!'));
+            }
+        }
+        // Rules of a named defaults section may use the ACLs of the sections that inherit it.
+        for acl in &p.acls {
+            let name = acl.name.value.as_str();
+            if !used_acls.contains(name)
+                && p.acls.iter().filter(|a| a.name.value == name).count() == 1
+            {
+                out.push(
+                    Diagnostic::new(
+                        "L002",
+                        format!(
+                            "ACL '{name}' is declared but never used in {} '{}'",
+                            p.kind.type_str(),
+                            p.name_str()
+                        ),
+                    )
+                    .at(acl.name.span)
+                    .label("unused ACL")
+                    .fix(
+                        "remove the ACL",
+                        vec![Edit {
+                            span: acl.span,
+                            replacement: String::new(),
+                        }],
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Actions after which no later rule of the same set runs.
+fn stops_evaluation(set: RuleSet, action: &str) -> bool {
+    registry::action(set, action).is_some_and(|a| a.is_final)
+        || action == "allow"
+        || action == "use-service"
+}
+
+/// L003 unreachable rules, L004 shadowed `use_backend`, L018 duplicate rules.
+pub(super) fn rule_order(config: &Config, out: &mut Vec<Diagnostic>) {
+    for p in &config.proxies {
+        let mut stopped: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
+        let mut seen: FxHashSet<(RuleSet, String)> = FxHashSet::default();
+        for r in &p.rules {
+            if matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
+                continue;
+            }
+            if let Some(prev) = stopped.get(&r.set) {
+                out.push(
+                    Diagnostic::new(
+                        "L003",
+                        format!("this '{}' rule is never evaluated: an earlier unconditional '{}' stops the rule list", r.set.keyword(), prev.action.value),
+                    )
+                    .at(r.span)
+                    .label("unreachable")
+                    .with_secondary(prev.span, "evaluation always stops here"),
+                );
+                continue;
+            }
+            let key = (
+                r.set,
+                format!(
+                    "{} {} {}",
+                    r.action.value,
+                    words(&r.args),
+                    words(&r.condition)
+                ),
+            );
+            if !seen.insert(key) {
+                out.push(
+                    Diagnostic::new(
+                        "L018",
+                        format!("duplicate '{} {}' rule", r.set.keyword(), r.action.value),
+                    )
+                    .at(r.span)
+                    .label("same as an earlier rule")
+                    .fix(
+                        "remove the duplicate",
+                        vec![Edit {
+                            span: r.span,
+                            replacement: String::new(),
+                        }],
+                    ),
+                );
+            }
+            if r.condition.is_empty() && stops_evaluation(r.set, &r.action.value) {
+                stopped.insert(r.set, r);
+            }
+        }
+        let mut conds: FxHashMap<String, &crate::ir::UseBackend> = FxHashMap::default();
+        let mut unconditional: Option<&crate::ir::UseBackend> = None;
+        for u in &p.use_backends {
+            if let Some(first) = unconditional {
+                out.push(
+                    Diagnostic::new("L004", format!("'use_backend {}' is never reached: an earlier 'use_backend {}' has no condition", u.target.value, first.target.value))
+                        .at(u.span)
+                        .with_secondary(first.span, "always taken"),
+                );
+                continue;
+            }
+            let c = words(&u.condition);
+            if c.is_empty() {
+                unconditional = Some(u);
+            } else if let Some(prev) = conds.get(&c) {
+                out.push(
+                    Diagnostic::new("L004", format!("'use_backend {}' is shadowed by an earlier rule with the same condition", u.target.value))
+                        .at(u.span)
+                        .label("never taken")
+                        .with_secondary(prev.span, "same condition, taken first"),
+                );
+            } else {
+                conds.insert(c, u);
+            }
+        }
+    }
+}
+
+/// L005 the same address bound twice, L006 the same server address twice in a backend.
+pub(super) fn addresses(config: &Config, out: &mut Vec<Diagnostic>) {
+    let mut bound: FxHashMap<String, (&str, crate::source::Span)> = FxHashMap::default();
+    for p in live(config).filter(|p| !p.disabled) {
+        for b in &p.binds {
+            for addr in b.address.value.split(',') {
+                if let Ok(a) = crate::address::parse(addr, crate::address::Rules::BIND) {
+                    if a.family == crate::address::Family::Fd
+                        || a.family == crate::address::Family::SockPair
+                    {
+                        continue;
+                    }
+                    let key = format!("{:?}|{}|{:?}|{:?}", a.transport, a.host, a.ip, a.port);
+                    match bound.get(&key) {
+                        Some((other, span)) => out.push(
+                            Diagnostic::new(
+                                "L005",
+                                format!("address '{addr}' is also bound by '{other}'"),
+                            )
+                            .at(b.address.span)
+                            .label("bound twice")
+                            .with_secondary(*span, "first bound here"),
+                        ),
+                        None => {
+                            bound.insert(key, (p.name_str(), b.address.span));
+                        }
+                    }
+                }
+            }
+        }
+        let mut servers: FxHashMap<&str, &crate::ir::Server> = FxHashMap::default();
+        for s in p.servers.iter().filter(|s| s.template.is_none()) {
+            let Some(a) = &s.address else { continue };
+            if a.value.contains('$') {
+                continue;
+            }
+            if let Some(first) = servers.get(a.value.as_str()) {
+                out.push(
+                    Diagnostic::new(
+                        "L006",
+                        format!(
+                            "server '{}' has the same address as server '{}'",
+                            s.name.value, first.name.value
+                        ),
+                    )
+                    .at(a.span)
+                    .label("duplicate address")
+                    .with_secondary(first.span, "first server with it"),
+                );
+            } else {
+                servers.insert(&a.value, s);
+            }
+        }
+    }
+}
+
+/// L007 `option httpchk` without `check` on the servers.
+pub(super) fn health_checks(config: &Config, out: &mut Vec<Diagnostic>) {
+    for p in live(config).filter(|p| p.kind.has_backend()) {
+        if p.option("httpchk") != Some(true) {
+            continue;
+        }
+        for s in p.servers.iter().filter(|s| !s.check) {
+            out.push(
+                Diagnostic::new("L007", format!("server '{}' is never health-checked although the backend sets 'option httpchk'", s.name.value))
+                    .at(s.name.span)
+                    .label("no 'check'")
+                    .fix("add 'check'", vec![Edit { span: crate::source::Span { start: s.span.end, ..s.span }, replacement: " check".into() }]),
+            );
+        }
+    }
+}
+
+/// L008 Host matched case-sensitively, L009 Host matched exactly while it may carry a port.
+pub(super) fn host_matching(config: &Config, out: &mut Vec<Diagnostic>) {
+    for p in &config.proxies {
+        let mut criteria: Vec<&[Spanned<String>]> =
+            p.acls.iter().map(|a| a.words.as_slice()).collect();
+        for cond in conditions(p) {
+            let mut rest = cond;
+            while let Some(open) = rest.iter().position(|w| w.value == "{") {
+                let close = rest[open..]
+                    .iter()
+                    .position(|w| w.value == "}")
+                    .map_or(rest.len(), |c| c + open);
+                criteria.push(&rest[open + 1..close]);
+                rest = &rest[close.min(rest.len())..];
+                if rest.is_empty() {
+                    break;
+                }
+                rest = &rest[1..];
+            }
+        }
+        for words in criteria {
+            let Some(criterion) = words.first() else {
+                continue;
+            };
+            let c = criterion.value.to_ascii_lowercase();
+            let host = c.starts_with("hdr(host")
+                || c.starts_with("req.hdr(host")
+                || c.starts_with("hdr_") && c.contains("(host");
+            if !host {
+                continue;
+            }
+            let flags: Vec<&str> = words[1..]
+                .iter()
+                .map(|w| w.value.as_str())
+                .take_while(|w| w.starts_with('-'))
+                .collect();
+            let method = words
+                .windows(2)
+                .find(|w| w[0].value == "-m")
+                .map(|w| w[1].value.as_str());
+            if !flags.contains(&"-i") && !c.contains(",lower") && !c.contains("host_only") {
+                out.push(
+                    Diagnostic::new("L008", "the Host header is matched case-sensitively; host names are case-insensitive")
+                        .at(criterion.span)
+                        .help("add '-i' before the patterns")
+                        .fix("add '-i'", vec![Edit { span: crate::source::Span { start: criterion.span.end, ..criterion.span }, replacement: " -i".into() }]),
+                );
+            }
+            let exact = (c.starts_with("hdr(host")
+                || c.starts_with("req.hdr(host")
+                || c.starts_with("hdr_end(host"))
+                && matches!(method, None | Some("str") | Some("end"));
+            if exact && !c.contains("host_only") && !c.contains("field(1,:)") {
+                out.push(
+                    Diagnostic::new("L009", "the Host header may carry a port ('example.com:8080'), which this exact match misses")
+                        .at(criterion.span)
+                        .help("match on 'req.hdr(host),host_only' (HAProxy 2.7) or use 'hdr_dom(host)'"),
+                );
+            }
+        }
+    }
+}
+
+/// L010 HTTP options in TCP proxies.
+pub(super) fn modes(config: &Config, out: &mut Vec<Diagnostic>) {
+    for p in live(config).filter(|p| p.effective_mode() == Mode::Tcp) {
+        for (name, v) in &p.options {
+            if v.value
+                && matches!(
+                    name.as_str(),
+                    "httplog"
+                        | "forwardfor"
+                        | "http-server-close"
+                        | "httpclose"
+                        | "http-keep-alive"
+                        | "http-buffer-request"
+                        | "httpchk"
+                        | "originalto"
+                )
+            {
+                out.push(
+                    Diagnostic::new(
+                        "L010",
+                        format!(
+                            "'option {name}' has no effect in {} '{}', which runs in TCP mode",
+                            p.kind.type_str(),
+                            p.name_str()
+                        ),
+                    )
+                    .at(v.span)
+                    .help(
+                        "set 'mode http', or remove the option (use 'option tcplog' for TCP logs)",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// L011 a stats page without authentication.
+pub(super) fn stats(c: &Compilation, out: &mut Vec<Diagnostic>) {
+    for section in c.tree.sections.iter().filter(|s| {
+        matches!(
+            s.kind,
+            SectionKind::Frontend | SectionKind::Listen | SectionKind::Backend
+        )
+    }) {
+        let mut page = None;
+        let mut auth = false;
+        for line in c.tree.body(section) {
+            let w = |i: usize| line.words.get(i).map_or("", |w| w.value.as_str());
+            match (w(0), w(1)) {
+                ("stats", "enable" | "uri") => page = page.or(Some(line.span)),
+                ("stats", "auth" | "http-request") | ("http-request", "auth") => auth = true,
+                _ => {}
+            }
+        }
+        if let (Some(span), false) = (page, auth) {
+            out.push(
+                Diagnostic::new("L011", "the statistics page is served without authentication")
+                    .at(span)
+                    .help("add 'stats auth <user>:<password>' or restrict access with 'http-request auth'"),
+            );
+        }
+    }
+}
+
+/// L012 retries disabled while retry-on asks for retries; L013 idle-connection reuse for first
+/// requests without the retry-on events that make it safe.
+pub(super) fn retries(config: &Config, out: &mut Vec<Diagnostic>) {
+    for p in live(config).filter(|p| p.kind.has_backend() && p.effective_mode() == Mode::Http) {
+        if let (Some(on), Some(r)) = (&p.retry_on, &p.retries) {
+            if r.value == 0 && on.value != "none" {
+                out.push(
+                    Diagnostic::new("L012", "'retry-on' has no effect with 'retries 0'")
+                        .at(on.span)
+                        .with_secondary(r.span, "retries disabled here"),
+                );
+            }
+        }
+        let reuse = p.http_reuse.as_ref().map_or("safe", |r| r.value.as_str());
+        if matches!(reuse, "aggressive" | "always") {
+            let on = p.retry_on.as_ref().map_or("", |r| r.value.as_str());
+            let covered = on.contains("all-retryable-errors")
+                || ["conn-failure", "empty-response", "response-timeout"]
+                    .iter()
+                    .all(|e| on.split(' ').any(|w| w == *e));
+            if !covered {
+                let span = p.http_reuse.as_ref().map_or(p.header, |r| r.span);
+                out.push(
+                    Diagnostic::new("L013", format!("'http-reuse {reuse}' lets idle connections serve first requests, but 'retry-on' does not cover conn-failure, empty-response and response-timeout"))
+                        .at(span)
+                        .help("add 'retry-on conn-failure empty-response response-timeout' so a request sent on a connection the server just closed is retried"),
+                );
+            }
+        }
+    }
+}
+
+/// L014 more threads than CPUs, L015 no process-wide maxconn.
+pub(super) fn global(c: &Compilation, options: &CheckOptions, out: &mut Vec<Diagnostic>) {
+    let g = &c.config.global;
+    if !options.no_env {
+        if let Some(n) = &g.nbthread {
+            let cpus = crate::ir::default_nbthread();
+            if n.value > cpus {
+                out.push(
+                    Diagnostic::new(
+                        "L014",
+                        format!(
+                            "'nbthread {}' is more than the {cpus} CPUs of this machine",
+                            n.value
+                        ),
+                    )
+                    .at(n.span),
+                );
+            }
+        }
+    }
+    if g.maxconn.is_none() && c.config.has_listener() {
+        let at = c
+            .tree
+            .sections
+            .iter()
+            .find(|s| s.kind == SectionKind::Global)
+            .map(|s| c.tree.header(s).span);
+        let mut d = Diagnostic::new("L015", "no 'maxconn' in the global section: the limit then derives from the file descriptor limit")
+            .help("set 'maxconn' in global to the number of connections this machine should accept");
+        if let Some(span) = at {
+            d = d.at(span);
+        }
+        out.push(d);
+    }
+}
