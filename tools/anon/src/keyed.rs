@@ -189,7 +189,7 @@ impl Anonymizer {
             return Ipv4Addr::from(self.pan(bits as u128, 32) as u32);
         }
         // Into 10.0.0.0/8 so the result is a private, harmless address.
-        let h = self.h32("ipv4", &bits.to_string()) & 0x00ff_ffff;
+        let h = xxh32(&bits.to_be_bytes(), self.seeds[5]) & 0x00ff_ffff;
         Ipv4Addr::from(0x0a00_0000 | h)
     }
 
@@ -245,14 +245,31 @@ impl Anonymizer {
 
 /// Whether `s` looks like a DNS host name (at least one dot, a letter in the last label).
 pub fn looks_like_hostname(s: &str) -> bool {
-    let labels: Vec<&str> = s.split('.').collect();
-    labels.len() >= 2
-        && labels
-            .iter()
-            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        && labels
-            .last()
-            .is_some_and(|l| l.bytes().any(|b| b.is_ascii_alphabetic()) && l.len() >= 2)
+    // One pass, no allocation: labels of letters, digits and '-', at least two of them, the last
+    // one with a letter and two characters or more.
+    let b = s.as_bytes();
+    if b.is_empty() || b[0] == b'.' || b[b.len() - 1] == b'.' {
+        return false;
+    }
+    let (mut dots, mut label_len, mut label_alpha, mut prev_dot) = (0, 0usize, false, false);
+    for &c in b {
+        if c == b'.' {
+            if prev_dot {
+                return false;
+            }
+            dots += 1;
+            label_len = 0;
+            label_alpha = false;
+            prev_dot = true;
+        } else if c.is_ascii_alphanumeric() || c == b'-' {
+            label_len += 1;
+            label_alpha |= c.is_ascii_alphabetic();
+            prev_dot = false;
+        } else {
+            return false;
+        }
+    }
+    dots >= 1 && label_alpha && label_len >= 2
 }
 
 #[cfg(test)]

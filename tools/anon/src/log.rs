@@ -210,7 +210,10 @@ fn http_tail(anon: &mut Anonymizer, tail: &str, out: &mut String) {
             }
             rest = inner.get(end + 1..).unwrap_or("");
         } else {
-            let end = rest.find([' ', '{', '"']).unwrap_or(rest.len());
+            let end = rest
+                .bytes()
+                .position(|b| matches!(b, b' ' | b'{' | b'"'))
+                .unwrap_or(rest.len());
             let word = &rest[..end];
             plain_word_into(anon, word, out);
             rest = &rest[end..];
@@ -275,7 +278,8 @@ fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
     out.push_str(method);
     let Some(uri) = uri else { return };
     out.push(' ');
-    let (authority, path_query) = match uri.split_once("://") {
+    let scheme_end = uri.find(':').filter(|&i| uri[i..].starts_with("://"));
+    let (authority, path_query) = match scheme_end.map(|i| (&uri[..i], &uri[i + 3..])) {
         Some((scheme, rest)) => {
             let slash = rest.find('/').unwrap_or(rest.len());
             let host = &rest[..slash];
@@ -348,7 +352,10 @@ fn clf(anon: &mut Anonymizer, ip: &str, rest: &str, out: &mut String) -> bool {
             quoted += 1;
             rest = inner.get(end + 1..).unwrap_or("");
         } else {
-            let end = rest.find([' ', '"']).unwrap_or(rest.len());
+            let end = rest
+                .bytes()
+                .position(|b| b == b' ' || b == b'"')
+                .unwrap_or(rest.len());
             plain_word_into(anon, &rest[..end], out);
             rest = &rest[end..];
             if let Some(r) = rest.strip_prefix(' ') {

@@ -267,9 +267,18 @@ fn lint_levels_from_flags_toml_and_inline_comments() {
     assert_eq!(deny.status.code(), Some(1), "a denied lint is an error");
     let allow = run(&["check", "--allow", "unused-backend", "-f", p]);
     assert!(!String::from_utf8_lossy(&allow.stderr).contains("L001"));
-    let inline = write_cfg("lint-inline.cfg", &base.replace("backend old\n", "backend old # hapee: allow(L001)\n"));
-    assert!(!String::from_utf8_lossy(&run(&["check", "-f", inline.to_str().unwrap()]).stderr).contains("L001"));
+    let inline = write_cfg(
+        "lint-inline.cfg",
+        &base.replace("backend old\n", "backend old # hapee: allow(L001)\n"),
+    );
+    assert!(
+        !String::from_utf8_lossy(&run(&["check", "-f", inline.to_str().unwrap()]).stderr)
+            .contains("L001")
+    );
     // HAProxy's own mode never shows lints.
     let compat = run(&["-c", "-f", p]);
-    assert_eq!(String::from_utf8_lossy(&compat.stdout), "Configuration file is valid\n");
+    assert_eq!(
+        String::from_utf8_lossy(&compat.stdout),
+        "Configuration file is valid\n"
+    );
 }
