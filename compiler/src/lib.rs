@@ -21,6 +21,8 @@ pub mod registry;
 pub mod render;
 pub mod source;
 pub mod syntax;
+#[doc(hidden)]
+pub mod testkit;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceDb, Span};

@@ -1,35 +1,18 @@
 //! `fmt` is idempotent and keeps the meaning: on every decided corpus config, formatting twice
 //! changes nothing more, the statements read the same words, and the verdict is unchanged.
 
-use hapee_compiler::check::{compile, Compilation};
+use hapee_compiler::check::Compilation;
 use hapee_compiler::fmt::format_file;
-use hapee_compiler::ir::CheckOptions;
-use hapee_compiler::source::SourceDb;
-use hapee_compiler::syntax::{LineKind, MapEnv};
+use hapee_compiler::syntax::LineKind;
 use hapee_compiler::Severity;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn corpus() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/regtests-2.7");
-    if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/corpus/regtests-2.7")
-    }
+    hapee_compiler::testkit::corpus_dir().join("regtests-2.7")
 }
 
 fn build(text: &str) -> Compilation {
-    let mut db = SourceDb::new();
-    db.add("f.cfg", text);
-    compile(
-        db,
-        &MapEnv::default(),
-        &CheckOptions {
-            no_env: true,
-            master_worker: false,
-            lints: false,
-        },
-    )
+    hapee_compiler::testkit::compile_text("f.cfg", text, false)
 }
 
 /// What HAProxy reads: each statement's words.

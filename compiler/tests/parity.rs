@@ -9,17 +9,9 @@ use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::MapEnv;
 use hapee_compiler::Severity;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// `<repo>/../shared/corpus`, where CI puts it; `/work/shared/corpus` for work trees elsewhere.
-pub fn corpus_dir() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/corpus")
-    }
-}
+use hapee_compiler::testkit::corpus_dir;
 
 struct Row {
     cfg: String,

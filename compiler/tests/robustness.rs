@@ -7,15 +7,10 @@ use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::MapEnv;
 use hapee_compiler::Severity;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn corpus_configs() -> Vec<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/regtests-2.7");
-    let root = if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/corpus/regtests-2.7")
-    };
+    let root = hapee_compiler::testkit::corpus_dir().join("regtests-2.7");
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
@@ -147,17 +142,7 @@ backend be
     server s1 127.0.0.1:1
     server s1 127.0.0.1:2
 ";
-    let mut db = SourceDb::new();
-    db.add("many.cfg", text);
-    let c = compile(
-        db,
-        &MapEnv::default(),
-        &CheckOptions {
-            no_env: true,
-            master_worker: false,
-            lints: false,
-        },
-    );
+    let c = hapee_compiler::testkit::compile_text("many.cfg", &text, false);
     let errors: Vec<_> = c
         .diagnostics
         .iter()

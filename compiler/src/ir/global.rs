@@ -209,13 +209,7 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
             ));
         }
         (SectionKind::Peers, "bind-process") | (SectionKind::LogForward, "bind-process") => {
-            removed(
-                b,
-                stmt,
-                at,
-                "'bind-process' is not supported anymore.",
-                HaproxyForm::ParsingTight,
-            );
+            super::proxy::bind_process_removed(b, stmt, at);
             return;
         }
         (SectionKind::HttpErrors, "errorfile") if !stmt.word(2).is_empty() => {

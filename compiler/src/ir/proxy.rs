@@ -291,13 +291,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
     let keyword = stmt.word(at);
     match keyword {
         "bind-process" => {
-            removed(
-                b,
-                stmt,
-                at,
-                "'bind-process' is not supported anymore.",
-                HaproxyForm::ParsingTight,
-            );
+            bind_process_removed(b, stmt, at);
             return;
         }
         "mode" => mode(b, index, stmt),
@@ -441,6 +435,17 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         _ => {}
     }
     keywords::check_statement(b, section, stmt, at);
+}
+
+/// `bind-process` in any section: removed in 2.7.
+pub(super) fn bind_process_removed(b: &mut Builder, stmt: &Stmt, at: usize) {
+    removed(
+        b,
+        stmt,
+        at,
+        "'bind-process' is not supported anymore.",
+        HaproxyForm::ParsingTight,
+    );
 }
 
 /// A keyword HAProxy 2.7 removed: error with a fix that deletes the line.

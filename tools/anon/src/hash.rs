@@ -14,18 +14,7 @@ impl Key {
     /// Parses a key like HAProxy's `atoll()` stored in a `u32`: leading sign and digits, wrapped
     /// modulo 2^32; anything non-numeric gives 0.
     pub fn parse(text: &str) -> Key {
-        let t = text.trim_start();
-        let (neg, digits) = match t.as_bytes().first() {
-            Some(b'-') => (true, &t[1..]),
-            Some(b'+') => (false, &t[1..]),
-            _ => (false, t),
-        };
-        let mut v: i64 = 0;
-        for b in digits.bytes().take_while(u8::is_ascii_digit) {
-            v = v.saturating_mul(10).saturating_add((b - b'0') as i64);
-        }
-        let v = if neg { v.wrapping_neg() } else { v };
-        Key(v as u32)
+        Key(hapee_compiler::ir::values::atol(text) as u32)
     }
 }
 

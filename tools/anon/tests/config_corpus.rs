@@ -4,34 +4,15 @@
 
 use hapee_anon::config::anonymize;
 use hapee_anon::keyed::Anonymizer;
-use hapee_compiler::check::compile;
-use hapee_compiler::ir::CheckOptions;
-use hapee_compiler::source::SourceDb;
-use hapee_compiler::syntax::MapEnv;
 use hapee_compiler::Severity;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn corpus() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/corpus")
-    }
+    hapee_compiler::testkit::corpus_dir()
 }
 
 fn check(name: &str, text: &str) -> (hapee_compiler::check::Compilation, Vec<String>) {
-    let mut db = SourceDb::new();
-    db.add(name, text);
-    let c = compile(
-        db,
-        &MapEnv::default(),
-        &CheckOptions {
-            no_env: true,
-            master_worker: false,
-            lints: false,
-        },
-    );
+    let c = hapee_compiler::testkit::compile_text(name, &text, false);
     let errors = c
         .diagnostics
         .iter()

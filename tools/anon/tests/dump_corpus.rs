@@ -4,15 +4,10 @@
 use hapee_anon::dump::{dump, DumpOptions};
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::MapEnv;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn corpus() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/corpus")
-    }
+    hapee_compiler::testkit::corpus_dir()
 }
 
 #[test]

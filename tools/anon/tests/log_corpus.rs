@@ -9,15 +9,10 @@ use hapee_compiler::check::compile;
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::MapEnv;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn logs() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/logs");
-    if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/corpus/logs")
-    }
+    hapee_compiler::testkit::corpus_dir().join("logs")
 }
 
 #[test]
