@@ -142,7 +142,7 @@ backend be
     server s1 127.0.0.1:1
     server s1 127.0.0.1:2
 ";
-    let c = hapee_compiler::testkit::compile_text("many.cfg", &text, false);
+    let c = hapee_compiler::testkit::compile_text("many.cfg", text, false);
     let errors: Vec<_> = c
         .diagnostics
         .iter()

@@ -12,7 +12,7 @@ fn corpus() -> PathBuf {
 }
 
 fn check(name: &str, text: &str) -> (hapee_compiler::check::Compilation, Vec<String>) {
-    let c = hapee_compiler::testkit::compile_text(name, &text, false);
+    let c = hapee_compiler::testkit::compile_text(name, text, false);
     let errors = c
         .diagnostics
         .iter()
