@@ -154,9 +154,9 @@ fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
         .chain(p.rules.iter())
         .map(|r| Rule {
             set: r.set,
-            action: r.action.value.clone(),
-            args: r.args.iter().map(|a| a.value.clone()).collect(),
-            condition: r.condition.iter().map(|a| a.value.clone()).collect(),
+            action: r.action.value.to_string(),
+            args: r.args.iter().map(|a| a.value.to_string()).collect(),
+            condition: r.condition.iter().map(|a| a.value.to_string()).collect(),
         })
         .collect()
 }
@@ -165,8 +165,8 @@ fn acls_of(p: &ir::Proxy) -> Vec<Acl> {
     p.acls
         .iter()
         .map(|a| Acl {
-            name: a.name.value.clone(),
-            criterion: a.words.iter().map(|w| w.value.clone()).collect(),
+            name: a.name.value.to_string(),
+            criterion: a.words.iter().map(|w| w.value.to_string()).collect(),
         })
         .collect()
 }
@@ -217,7 +217,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         tls: bind.ssl,
                         thread_group,
                         thread_mask,
-                        options: bind.options.iter().map(|o| o.value.clone()).collect(),
+                        options: bind.options.iter().map(|o| o.value.to_string()).collect(),
                     });
                 }
             }
@@ -239,8 +239,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     } else {
                         backend_index(&u.target.value)
                     },
-                    dynamic: u.dynamic.then(|| u.target.value.clone()),
-                    condition: u.condition.iter().map(|c| c.value.clone()).collect(),
+                    dynamic: u.dynamic.then(|| u.target.value.to_string()),
+                    condition: u.condition.iter().map(|c| c.value.to_string()).collect(),
                 })
                 .collect(),
             default_backend: p
@@ -252,7 +252,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .flatten(),
             options: options_of(p),
             timeouts: Timeouts::of(p),
-            log_format: p.log_format.as_ref().map(|l| l.value.clone()),
+            log_format: p.log_format.as_ref().map(|l| l.value.to_string()),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
         });
     }
@@ -267,7 +267,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             balance: p
                 .balance
                 .as_ref()
-                .map_or("roundrobin".to_string(), |b| b.value.clone()),
+                .map_or("roundrobin".to_string(), |b| b.value.to_string()),
             servers: p
                 .servers
                 .iter()
@@ -277,7 +277,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         .as_ref()
                         .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
                     ServerPlan {
-                        name: s.name.value.clone(),
+                        name: s.name.value.to_string(),
                         host: parsed
                             .as_ref()
                             .filter(|a| a.is_hostname())
@@ -288,7 +288,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         disabled: s.disabled,
                         check: s.check,
                         maxconn: s.maxconn,
-                        options: s.options.iter().map(|o| o.value.clone()).collect(),
+                        options: s.options.iter().map(|o| o.value.to_string()).collect(),
                     }
                 })
                 .collect(),
@@ -304,7 +304,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             http_reuse: p
                 .http_reuse
                 .as_ref()
-                .map_or("safe".to_string(), |r| r.value.clone()),
+                .map_or("safe".to_string(), |r| r.value.to_string()),
         })
         .collect();
     Plan {
@@ -317,7 +317,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .lua_loads
                 .iter()
                 .map(|(f, a)| LuaLoad {
-                    file: f.value.clone(),
+                    file: f.value.to_string(),
                     args: a.clone(),
                 })
                 .collect(),

@@ -266,7 +266,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
     let mut server = Server {
         name: if name_at == usize::MAX {
-            Spanned::new(String::new(), stmt.span(0))
+            Spanned::new(Text::default(), stmt.span(0))
         } else {
             stmt.spanned(name_at)
         },

@@ -78,11 +78,11 @@ impl<'a> Stmt<'a> {
         })
     }
 
-    pub fn spanned(&self, i: usize) -> Spanned<String> {
-        Spanned::new(self.word(i).to_string(), self.span(i))
+    pub fn spanned(&self, i: usize) -> Spanned<Text> {
+        Spanned::new(self.word(i).into(), self.span(i))
     }
 
-    pub fn spanned_from(&self, i: usize) -> Vec<Spanned<String>> {
+    pub fn spanned_from(&self, i: usize) -> Vec<Spanned<Text>> {
         self.line
             .words
             .iter()
@@ -105,7 +105,7 @@ impl<'t> Builder<'t> {
     }
 
     /// Records a file the configuration depends on (checked later unless `--no-env`).
-    pub fn file_ref(&mut self, kind: FileKind, keyword: &str, path: Spanned<String>) {
+    pub fn file_ref(&mut self, kind: FileKind, keyword: &str, path: Spanned<Text>) {
         let base = match kind {
             FileKind::Certificate | FileKind::CertificateList | FileKind::PrivateKey => {
                 self.crt_base.clone()

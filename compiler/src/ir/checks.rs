@@ -101,7 +101,7 @@ fn backend_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
     if p.kind == ProxyKind::Defaults {
         return;
     }
-    let check_target = |target: &Spanned<String>, what: &str, out: &mut Vec<Diagnostic>| {
+    let check_target = |target: &Spanned<Text>, what: &str, out: &mut Vec<Diagnostic>| {
         match config.backend(&target.value) {
             None => out.push(
                 bare(

@@ -35,7 +35,7 @@ pub const BUILTIN_ACLS: [&str; 22] = [
 
 /// Span of `[start, end)` inside a word whose cooked value maps 1:1 onto its raw text; the whole
 /// word otherwise (quotes or escapes shift offsets).
-fn inner_span(word: &Spanned<String>, raw_len: usize, start: usize, end: usize) -> Span {
+fn inner_span(word: &Spanned<Text>, raw_len: usize, start: usize, end: usize) -> Span {
     if raw_len == word.value.len() {
         Span {
             file: word.span.file,
@@ -47,7 +47,7 @@ fn inner_span(word: &Spanned<String>, raw_len: usize, start: usize, end: usize) 
     }
 }
 
-fn raw_len(b: &Builder, w: &Spanned<String>) -> usize {
+fn raw_len(b: &Builder, w: &Spanned<Text>) -> usize {
     b.db.text(w.span).len()
 }
 
@@ -125,17 +125,17 @@ fn check_acl_expr(
     b: &mut Builder,
     index: usize,
     acl: &str,
-    criterion: &Spanned<String>,
+    criterion: &Spanned<Text>,
     context: RefContext,
 ) {
     // Large configurations repeat the same criteria (`hdr(host)`…): parse each text once.
-    let parsed = match b.acl_criteria.get(&criterion.value) {
+    let parsed = match b.acl_criteria.get(criterion.value.as_str()) {
         Some(cached) => cached.clone(),
         None => {
             let result =
                 sample::parse(&acl_criterion(&criterion.value), true).map(|(expr, _)| expr.refs);
             b.acl_criteria
-                .insert(criterion.value.clone(), result.clone());
+                .insert(criterion.value.to_string(), result.clone());
             result
         }
     };
@@ -170,7 +170,7 @@ fn check_acl_expr(
 
 /// Parses the condition in `cond` (starting at `if`/`unless`) and checks its ACL names.
 /// `what` is the context HAProxy names in its message (`an 'http-request deny'`, `switching rule`…).
-pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<String>], what: &str) {
+pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], what: &str) {
     if cond.is_empty() {
         return;
     }
@@ -231,7 +231,7 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<String>],
 pub(super) fn log_format(
     b: &mut Builder,
     index: usize,
-    word: &Spanned<String>,
+    word: &Spanned<Text>,
     context: RefContext,
     what: &str,
 ) {
@@ -256,7 +256,7 @@ pub(super) fn log_format(
 pub(super) fn sample_arg(
     b: &mut Builder,
     index: usize,
-    word: &Spanned<String>,
+    word: &Spanned<Text>,
     context: RefContext,
     what: &str,
 ) {

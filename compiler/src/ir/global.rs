@@ -204,7 +204,7 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
             let name = stmt.spanned(1);
             let peers = section.name.as_ref().map_or("", |n| n.value.as_str());
             section.members.push(Spanned::new(
-                format!("table:{peers}/{}", name.value),
+                format!("table:{peers}/{}", name.value).into(),
                 name.span,
             ));
         }

@@ -5,6 +5,9 @@ use crate::source::Span;
 use crate::syntax::Word;
 use serde::Serialize;
 
+/// Short text stored inline (most names and words fit in 24 bytes), so the model allocates little.
+pub type Text = compact_str::CompactString;
+
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Spanned<T> {
@@ -18,10 +21,10 @@ impl<T> Spanned<T> {
     }
 }
 
-impl Spanned<String> {
+impl Spanned<Text> {
     pub fn from_word(w: &Word) -> Self {
         Spanned {
-            value: w.value.to_string(),
+            value: w.value.clone(),
             span: w.span,
         }
     }
@@ -118,11 +121,11 @@ pub struct ThreadSpec {
 #[derive(Clone, Debug, Serialize)]
 pub struct Bind {
     /// The address word as written (`:80`, `quic4@:443`, `/run/x.sock`).
-    pub address: Spanned<String>,
+    pub address: Spanned<Text>,
     /// The whole line.
     pub span: Span,
     /// Every option word after the address, in order (flags and their values).
-    pub options: Vec<Spanned<String>>,
+    pub options: Vec<Spanned<Text>>,
     pub thread: Option<ThreadSpec>,
     pub ssl: bool,
     pub name: Option<String>,
@@ -130,10 +133,10 @@ pub struct Bind {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Server {
-    pub name: Spanned<String>,
-    pub address: Option<Spanned<String>>,
+    pub name: Spanned<Text>,
+    pub address: Option<Spanned<Text>>,
     pub span: Span,
-    pub options: Vec<Spanned<String>>,
+    pub options: Vec<Spanned<Text>>,
     pub check: bool,
     pub backup: bool,
     pub disabled: bool,
@@ -146,10 +149,10 @@ pub struct Server {
 /// An `acl` line.
 #[derive(Clone, Debug, Serialize)]
 pub struct AclDecl {
-    pub name: Spanned<String>,
+    pub name: Spanned<Text>,
     pub span: Span,
     /// The criterion and the rest of the words, as written.
-    pub words: Vec<Spanned<String>>,
+    pub words: Vec<Spanned<Text>>,
 }
 
 pub use crate::registry::RuleSet;
@@ -158,20 +161,20 @@ pub use crate::registry::RuleSet;
 #[derive(Clone, Debug, Serialize)]
 pub struct RuleDecl {
     pub set: RuleSet,
-    pub action: Spanned<String>,
+    pub action: Spanned<Text>,
     /// Arguments after the action, up to the condition.
-    pub args: Vec<Spanned<String>>,
+    pub args: Vec<Spanned<Text>>,
     /// `if`/`unless` and what follows.
-    pub condition: Vec<Spanned<String>>,
+    pub condition: Vec<Spanned<Text>>,
     pub span: Span,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct UseBackend {
-    pub target: Spanned<String>,
+    pub target: Spanned<Text>,
     /// True when the target is a log-format expression (`%[…]`) resolved at run time.
     pub dynamic: bool,
-    pub condition: Vec<Spanned<String>>,
+    pub condition: Vec<Spanned<Text>>,
     pub span: Span,
 }
 
@@ -186,7 +189,7 @@ pub struct StickTableDecl {
 #[derive(Clone, Debug, Serialize)]
 pub struct TableRef {
     /// Explicit table name, or `None` for the proxy's own table.
-    pub table: Option<Spanned<String>>,
+    pub table: Option<Spanned<Text>>,
     /// The keyword that refers to it (`track-sc0`, `sc_http_req_rate`…).
     pub by: String,
     pub span: Span,
@@ -247,13 +250,13 @@ pub struct SampleRef {
 pub struct Proxy {
     pub kind: ProxyKind,
     /// `None` only for anonymous defaults.
-    pub name: Option<Spanned<String>>,
+    pub name: Option<Spanned<Text>>,
     /// The section header line.
     pub header: Span,
     /// Index (in `Config::proxies`) of the defaults section this one inherits from.
     pub defaults: Option<usize>,
     /// The `from <name>` word, when given.
-    pub from: Option<Spanned<String>>,
+    pub from: Option<Spanned<Text>>,
     pub mode: Option<Spanned<Mode>>,
     pub disabled: bool,
     pub binds: Vec<Bind>,
@@ -261,29 +264,29 @@ pub struct Proxy {
     pub acls: Vec<AclDecl>,
     pub rules: Vec<RuleDecl>,
     pub use_backends: Vec<UseBackend>,
-    pub default_backend: Option<Spanned<String>>,
+    pub default_backend: Option<Spanned<Text>>,
     /// `timeout <name>` values in milliseconds.
     pub timeouts: Vec<(String, Spanned<u32>)>,
     /// `option x` / `no option x` with the last setting winning.
     pub options: Vec<(String, Spanned<bool>)>,
-    pub balance: Option<Spanned<String>>,
+    pub balance: Option<Spanned<Text>>,
     pub stick_table: Option<StickTableDecl>,
     pub table_refs: Vec<TableRef>,
     pub has_log: bool,
-    pub log_format: Option<Spanned<String>>,
+    pub log_format: Option<Spanned<Text>>,
     pub maxconn: Option<Spanned<u32>>,
     pub retries: Option<Spanned<u32>>,
-    pub retry_on: Option<Spanned<String>>,
-    pub http_reuse: Option<Spanned<String>>,
-    pub use_servers: Vec<(Spanned<String>, Span)>,
-    pub services: Vec<Spanned<String>>,
-    pub filters: Vec<Spanned<String>>,
+    pub retry_on: Option<Spanned<Text>>,
+    pub http_reuse: Option<Spanned<Text>>,
+    pub use_servers: Vec<(Spanned<Text>, Span)>,
+    pub services: Vec<Spanned<Text>>,
+    pub filters: Vec<Spanned<Text>>,
     /// Objects named in expressions, resolved by the post-parse checks.
     pub sample_refs: Vec<SampleRef>,
 }
 
 impl Proxy {
-    pub fn new(kind: ProxyKind, name: Option<Spanned<String>>, header: Span) -> Self {
+    pub fn new(kind: ProxyKind, name: Option<Spanned<Text>>, header: Span) -> Self {
         Proxy {
             kind,
             name,
@@ -363,8 +366,8 @@ pub struct Global {
     pub expose_experimental: bool,
     pub master_worker: bool,
     pub has_log: bool,
-    pub stats_sockets: Vec<Spanned<String>>,
-    pub lua_loads: Vec<(Spanned<String>, Vec<String>)>,
+    pub stats_sockets: Vec<Spanned<Text>>,
+    pub lua_loads: Vec<(Spanned<Text>, Vec<String>)>,
     pub bufsize: Option<u32>,
 }
 
@@ -372,10 +375,10 @@ pub struct Global {
 #[derive(Clone, Debug, Serialize)]
 pub struct NamedSection {
     pub kind: SectionKind,
-    pub name: Option<Spanned<String>>,
+    pub name: Option<Spanned<Text>>,
     pub header: Span,
     /// Names declared inside (users and groups of a userlist, peers of a peers section, …).
-    pub members: Vec<Spanned<String>>,
+    pub members: Vec<Spanned<Text>>,
     /// Peers sections may carry `bind` lines and their own `table` lines.
     pub has_bind: bool,
 }
@@ -408,7 +411,7 @@ pub enum FileKind {
 #[derive(Clone, Debug, Serialize)]
 pub struct FileRef {
     pub kind: FileKind,
-    pub path: Spanned<String>,
+    pub path: Spanned<Text>,
     /// The keyword that named it (`crt`, `ca-file`, `errorfile 503`, `lua-load`…).
     pub keyword: String,
     /// `crt-base` / `ca-base` in effect for this reference, if any.

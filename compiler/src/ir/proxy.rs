@@ -179,14 +179,14 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
 }
 
 /// HAProxy refuses two frontends (or two backends) with the same name; listen counts as both.
-fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<String>) {
+fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<Text>) {
     let fe = kind
         .has_frontend()
-        .then(|| b.frontend_names.get(&name.value).copied())
+        .then(|| b.frontend_names.get(name.value.as_str()).copied())
         .flatten();
     let be = kind
         .has_backend()
-        .then(|| b.backend_names.get(&name.value).copied())
+        .then(|| b.backend_names.get(name.value.as_str()).copied())
         .flatten();
     if let Some(other) = fe.or(be).map(|i| &b.config.proxies[i]) {
         let msg = format!(
@@ -419,7 +419,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .map(|w| w.value.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            b.config.proxies[index].retry_on = Some(Spanned::new(words, stmt.span_from(1)));
+            b.config.proxies[index].retry_on = Some(Spanned::new(words.into(), stmt.span_from(1)));
         }
         "http-reuse" if directives::http_reuse(b, stmt) => {
             b.config.proxies[index].http_reuse = Some(stmt.spanned(1))

@@ -9,7 +9,7 @@ use crate::diagnostic::Diagnostic;
 pub(super) fn split_condition(
     stmt: &Stmt,
     from: usize,
-) -> (Vec<Spanned<String>>, Vec<Spanned<String>>) {
+) -> (Vec<Spanned<Text>>, Vec<Spanned<Text>>) {
     let all = stmt.spanned_from(from);
     match all
         .iter()
@@ -127,7 +127,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .map(|w| w[1].clone());
             b.config.proxies[index].table_refs.push(TableRef {
                 table,
-                by: action.value.clone(),
+                by: action.value.to_string(),
                 span: stmt.whole(),
             });
         }
@@ -151,7 +151,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         let service = args
             .first()
             .cloned()
-            .unwrap_or_else(|| Spanned::new(String::new(), action.span));
+            .unwrap_or_else(|| Spanned::new(Text::default(), action.span));
         // Services come from Lua (`lua.<name>`) in hapee; HAProxy's reference build has no
         // built-in ones (the Prometheus exporter is an optional build module).
         if !service.value.starts_with("lua.") {
@@ -227,8 +227,8 @@ fn rule_expressions(
     b: &mut Builder,
     index: usize,
     set: RuleSet,
-    action: &Spanned<String>,
-    args: &[Spanned<String>],
+    action: &Spanned<Text>,
+    args: &[Spanned<Text>],
     context: RefContext,
 ) {
     let name = action.value.as_str();

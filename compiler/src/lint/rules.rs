@@ -2,7 +2,7 @@
 
 use crate::check::Compilation;
 use crate::diagnostic::{Diagnostic, Edit};
-use crate::ir::{CheckOptions, Config, Mode, Proxy, ProxyKind, RuleSet, Spanned};
+use crate::ir::{CheckOptions, Config, Mode, Proxy, ProxyKind, RuleSet, Spanned, Text};
 use crate::registry::{self, SectionKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -13,7 +13,7 @@ fn live(config: &Config) -> impl Iterator<Item = &Proxy> {
         .filter(|p| p.kind != ProxyKind::Defaults)
 }
 
-fn words(ws: &[Spanned<String>]) -> String {
+fn words(ws: &[Spanned<Text>]) -> String {
     ws.iter()
         .map(|w| w.value.as_str())
         .collect::<Vec<_>>()
@@ -21,7 +21,7 @@ fn words(ws: &[Spanned<String>]) -> String {
 }
 
 /// Every condition of a proxy (rules, switching rules, use-server), as word lists.
-fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<String>]> {
+fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<Text>]> {
     p.rules
         .iter()
         .map(|r| r.condition.as_slice())
@@ -269,7 +269,7 @@ pub(super) fn health_checks(config: &Config, out: &mut Vec<Diagnostic>) {
 /// L008 Host matched case-sensitively, L009 Host matched exactly while it may carry a port.
 pub(super) fn host_matching(config: &Config, out: &mut Vec<Diagnostic>) {
     for p in &config.proxies {
-        let mut criteria: Vec<&[Spanned<String>]> =
+        let mut criteria: Vec<&[Spanned<Text>]> =
             p.acls.iter().map(|a| a.words.as_slice()).collect();
         for cond in conditions(p) {
             let mut rest = cond;

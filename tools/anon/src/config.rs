@@ -15,19 +15,19 @@ fn defined_names(c: &Compilation) -> FxHashSet<String> {
     let mut names = FxHashSet::default();
     for p in &c.config.proxies {
         if let Some(n) = &p.name {
-            names.insert(n.value.clone());
+            names.insert(n.value.to_string());
         }
         names.extend(
             p.servers
                 .iter()
                 .filter(|s| !s.name.value.is_empty())
-                .map(|s| s.name.value.clone()),
+                .map(|s| s.name.value.to_string()),
         );
-        names.extend(p.acls.iter().map(|a| a.name.value.clone()));
+        names.extend(p.acls.iter().map(|a| a.name.value.to_string()));
     }
     for s in &c.config.sections {
         if let Some(n) = &s.name {
-            names.insert(n.value.clone());
+            names.insert(n.value.to_string());
         }
         for m in &s.members {
             let v = m

@@ -19,15 +19,15 @@ pub fn config_secrets(c: &Compilation) -> Vec<String> {
     let mut out = Vec::new();
     for p in &c.config.proxies {
         if let Some(n) = &p.name {
-            out.push(n.value.clone());
+            out.push(n.value.to_string());
         }
         for s in &p.servers {
-            out.push(s.name.value.clone());
+            out.push(s.name.value.to_string());
             if let Some(a) = &s.address {
                 out.push(
                     a.value
                         .rsplit_once(':')
-                        .map_or(a.value.clone(), |(h, _)| h.to_string()),
+                        .map_or(a.value.to_string(), |(h, _)| h.to_string()),
                 );
             }
         }
