@@ -33,6 +33,9 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     let (tree, mut diagnostics) = syntax::parse(&db, env);
     let (config, semantic) = ir::analyze(&db, &tree, env, options);
     diagnostics.extend(semantic);
+    if !options.no_env {
+        diagnostics.extend(crate::envcheck::check(&config));
+    }
     let mut c = Compilation {
         db,
         tree,

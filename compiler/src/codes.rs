@@ -176,6 +176,10 @@ rules! {
         "Declare the server in this backend, or fix the name.";
     "E245" "table-not-found" Error Haproxy "A tracking rule refers to a stick table that does not exist."
         "Without 'table <name>' a 'track-sc' rule uses the proxy's own table: declare a 'stick-table' there, or name a backend (or peers table) that has one.";
+    "E246" "resolvers-not-found" Error Haproxy "A server names a resolvers section that does not exist."
+        "'resolvers <name>' on a server line must match a 'resolvers <name>' section.";
+    "E247" "http-errors-not-found" Error Haproxy "'errorfiles' names an http-errors section that does not exist."
+        "Declare the section with 'http-errors <name>' and its 'errorfile' lines, or fix the name.";
     "W250" "frontend-without-bind" Warning Haproxy "A frontend has no 'bind' line and will never receive traffic."
         "Add a 'bind' line, or declare the section as a backend if it is only a target.";
     "W251" "missing-timeouts" Warning Haproxy "A proxy lacks client, connect or server timeouts."
@@ -214,6 +218,8 @@ rules! {
     // ---- E4xx / W4xx: environment ----
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
+    "E402" "file-problem" Error Haproxy "A file named by the configuration is missing or does not hold what it should."
+        "Certificates must be PEM files with their private key (in the file or in '<file>.key'), CA and CRL files PEM blocks, error files complete HTTP/1 responses, pattern and Lua files must exist. Paths are relative to crt-base/ca-base, else to the working directory. Use --no-env to check a configuration away from its machine.";
 
     // ---- E5xx / W5xx: expressions ----
     "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."

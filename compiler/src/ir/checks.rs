@@ -24,6 +24,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
         backend_references(db, config, p, &mut out);
         table_references(config, p, &mut out);
         super::exprs::resolve_refs(db, config, p, &mut out);
+        section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
             proxy_warnings(p, &mut out);
         }
@@ -252,5 +253,52 @@ impl Config {
             || self.sections.iter().any(|s| {
                 (s.kind == SectionKind::Peers && s.has_bind) || s.kind == SectionKind::LogForward
             })
+    }
+}
+
+/// Servers' `resolvers` and proxies' `errorfiles` must name existing sections.
+fn section_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    for s in &p.servers {
+        for w in s.options.windows(2).filter(|w| w[0].value == "resolvers") {
+            if config
+                .section(SectionKind::Resolvers, &w[1].value)
+                .is_none()
+            {
+                out.push(
+                    bare(
+                        "E246",
+                        format!(
+                            "{} '{}', server '{}': unable to find required resolvers '{}'",
+                            p.kind.type_str(),
+                            p.name_str(),
+                            s.name.value,
+                            w[1].value
+                        ),
+                    )
+                    .at(w[1].span)
+                    .label("no resolvers section with this name"),
+                );
+            }
+        }
+    }
+    for e in &p.errorfiles {
+        if config.section(SectionKind::HttpErrors, &e.value).is_none() {
+            out.push(
+                bare(
+                    "E247",
+                    format!(
+                        "proxy '{}': unknown http-errors section '{}' (at {}).",
+                        p.name_str(),
+                        e.value,
+                        location(db, e.span)
+                    ),
+                )
+                .at(e.span)
+                .label("no http-errors section with this name"),
+            );
+        }
     }
 }

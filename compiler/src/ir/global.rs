@@ -49,6 +49,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             }
         }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
+        "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,
         "master-worker" => b.config.global.master_worker = true,
         "log" if super::directives::log(b, stmt, true) => b.config.global.has_log = true,
         "tune.bufsize" => {

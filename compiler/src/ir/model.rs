@@ -283,6 +283,8 @@ pub struct Proxy {
     pub filters: Vec<Spanned<Text>>,
     /// Objects named in expressions, resolved by the post-parse checks.
     pub sample_refs: Vec<SampleRef>,
+    /// `errorfiles <http-errors section>` references.
+    pub errorfiles: Vec<Spanned<Text>>,
 }
 
 impl Proxy {
@@ -316,6 +318,7 @@ impl Proxy {
             services: Vec::new(),
             filters: Vec::new(),
             sample_refs: Vec::new(),
+            errorfiles: Vec::new(),
         }
     }
 
@@ -359,6 +362,8 @@ pub struct ThreadGroupDecl {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Global {
+    /// `ssl-load-extra-del-ext`: the key of `site.crt` is looked up as `site.key`.
+    pub ssl_load_extra_del_ext: bool,
     pub nbthread: Option<Spanned<u32>>,
     pub thread_groups: Option<Spanned<u32>>,
     pub thread_group_decls: Vec<ThreadGroupDecl>,

@@ -391,6 +391,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
             b.config.proxies[index].log_format = Some(stmt.spanned(1));
         }
+        "errorfiles" => b.config.proxies[index].errorfiles.push(stmt.spanned(1)),
         "unique-id-format" => exprs::log_format(
             b,
             index,

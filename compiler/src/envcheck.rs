@@ -1,0 +1,174 @@
+//! Environment checks: the files a configuration names must exist and hold what HAProxy expects
+//! (certificates with their keys, CA and CRL files, error pages, pattern files, Lua scripts).
+//! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
+//! directory.
+
+use crate::diagnostic::Diagnostic;
+use crate::ir::{Config, FileKind, FileRef};
+use std::path::{Path, PathBuf};
+
+/// Largest file read for validation; certificate bundles and error pages are far smaller.
+const MAX_READ: u64 = 4 << 20;
+
+fn resolve(r: &FileRef) -> PathBuf {
+    let p = Path::new(r.path.value.as_str());
+    match &r.base {
+        Some(base) if p.is_relative() => Path::new(base).join(p),
+        _ => p.to_path_buf(),
+    }
+}
+
+fn read_capped(p: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(p)?
+        .take(MAX_READ)
+        .read_to_end(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+fn reason(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory",
+        std::io::ErrorKind::PermissionDenied => "Permission denied",
+        _ => "cannot be read",
+    }
+}
+
+fn has_key(pem: &str) -> bool {
+    pem.lines()
+        .any(|l| l.starts_with("-----BEGIN") && l.contains("PRIVATE KEY-----"))
+}
+
+/// Checks one certificate path (a file, a directory, or a multi-cert bundle base name).
+fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        return Ok(());
+    }
+    let files: Vec<PathBuf> = if path.exists() {
+        vec![path.to_path_buf()]
+    } else {
+        let bundle: Vec<PathBuf> = ["rsa", "ecdsa", "dsa"]
+            .iter()
+            .map(|e| PathBuf::from(format!("{shown}.{e}")))
+            .filter(|p| p.exists())
+            .collect();
+        if bundle.is_empty() {
+            return Err(format!(
+                "unable to stat SSL certificate from file '{shown}' : No such file or directory."
+            ));
+        }
+        bundle
+    };
+    for f in files {
+        let f_shown = f.display().to_string();
+        let pem = read_capped(&f).map_err(|e| {
+            format!(
+                "unable to load certificate from file '{f_shown}': {}.",
+                reason(&e)
+            )
+        })?;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(format!(
+                "unable to load certificate from file '{f_shown}': no certificate found."
+            ));
+        }
+        if !has_key(&pem) {
+            let key = if del_ext && f.extension().is_some() {
+                f.with_extension("key")
+            } else {
+                PathBuf::from(format!("{f_shown}.key"))
+            };
+            match read_capped(&key) {
+                Ok(k) if has_key(&k) => {}
+                _ => return Err(format!("No Private Key found in '{}'.", key.display())),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn pem_file(path: &Path, what: &str, marker: &str) -> Result<(), String> {
+    let shown = path.display().to_string();
+    let pem = read_capped(path)
+        .map_err(|e| format!("unable to load {what} file '{shown}': {}.", reason(&e)))?;
+    if !pem.contains(marker) {
+        return Err(format!(
+            "unable to load {what} file '{shown}': no PEM block found."
+        ));
+    }
+    Ok(())
+}
+
+/// An error page is a complete HTTP/1 response: status line, headers, blank line.
+fn error_file(path: &Path) -> Result<(), String> {
+    let shown = path.display().to_string();
+    let text = read_capped(path)
+        .map_err(|e| format!("error while reading file '{shown}' : {}.", reason(&e)))?;
+    if text.is_empty() {
+        return Ok(()); // an empty page (often /dev/null) makes HAProxy send nothing
+    }
+    let first = text.lines().next().unwrap_or("");
+    let valid_status = first.starts_with("HTTP/1.")
+        && first
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()));
+    let has_end = text.contains("\r\n\r\n") || text.contains("\n\n");
+    if !valid_status || !has_end {
+        return Err(format!(
+            "unable to parse error message from file '{shown}': not a complete HTTP/1 response."
+        ));
+    }
+    Ok(())
+}
+
+fn exists(path: &Path, message: impl FnOnce(&str) -> String) -> Result<(), String> {
+    if path.exists() {
+        Ok(())
+    } else {
+        Err(message(&path.display().to_string()))
+    }
+}
+
+/// Checks every file the configuration names.
+pub fn check(config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for r in &config.files {
+        if r.path.value.is_empty() || r.path.value.contains('$') {
+            continue;
+        }
+        let path = resolve(r);
+        let result = match r.kind {
+            FileKind::Certificate | FileKind::PrivateKey => {
+                certificate(&path, config.global.ssl_load_extra_del_ext)
+            }
+            FileKind::CertificateList => exists(&path, |p| {
+                format!("unable to open the crt-list file '{p}'.")
+            }),
+            FileKind::CaFile if r.path.value == "@system-ca" => Ok(()),
+            FileKind::CaFile => pem_file(&path, "CA", "-----BEGIN"),
+            FileKind::CrlFile => pem_file(&path, "CRL", "-----BEGIN"),
+            FileKind::ErrorFile => error_file(&path),
+            FileKind::LuaScript => exists(&path, |p| {
+                format!("error in Lua file '{p}': cannot open {p}: No such file or directory")
+            }),
+            FileKind::PatternFile => {
+                exists(&path, |p| format!("failed to open pattern file <{p}>"))
+            }
+            FileKind::Plain => exists(&path, |p| {
+                format!("unable to open file '{p}': No such file or directory.")
+            }),
+        };
+        if let Err(message) = result {
+            out.push(
+                Diagnostic::new("E402", format!("'{}' : {message}", r.keyword))
+                    .at(r.path.span)
+                    .label("file problem")
+                    .note("checked against this machine; use --no-env to skip file checks"),
+            );
+        }
+    }
+    out
+}
