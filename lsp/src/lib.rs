@@ -1,1 +1,10 @@
-//! The hapee language server.
+//! hapee's language server: diagnostics, hover, completion, go-to-definition, document symbols,
+//! formatting and quick fixes for HAProxy configurations, over stdio.
+//!
+//! rust-analyzer's model: an explicit main loop over `lsp-server`'s channel; edits are applied in
+//! order; every request is answered from the current analysis of its document, and a panic while
+//! answering one request becomes an error response instead of ending the server.
+
+mod analysis;
+mod position;
+pub mod server;

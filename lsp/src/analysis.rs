@@ -1,0 +1,370 @@
+//! Everything the server answers, computed from one compilation of a document.
+
+use crate::position::{offset, range};
+use hapee_compiler::check::{compile, Compilation};
+use hapee_compiler::diagnostic::Severity;
+use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::registry::{self, SectionKind};
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::{LineKind, ProcessEnv};
+use lsp_types as lsp;
+
+/// A compiled document.
+pub struct Analysis {
+    pub c: Compilation,
+    pub uri: lsp::Url,
+}
+
+impl Analysis {
+    pub fn new(uri: lsp::Url, text: &str) -> Analysis {
+        let mut db = SourceDb::new();
+        db.add(uri.path().rsplit('/').next().unwrap_or("haproxy.cfg"), text);
+        // The editor's file may not be on this machine as-is: skip file checks, keep lints.
+        let c = compile(
+            db,
+            &ProcessEnv,
+            &CheckOptions {
+                no_env: true,
+                master_worker: false,
+                lints: true,
+            },
+        );
+        Analysis { c, uri }
+    }
+
+    fn file(&self) -> &hapee_compiler::source::SourceFile {
+        self.c.db.file(hapee_compiler::FileId(0))
+    }
+
+    pub fn diagnostics(&self) -> Vec<lsp::Diagnostic> {
+        let f = self.file();
+        self.c
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity != Severity::Hint)
+            .map(|d| lsp::Diagnostic {
+                range: d.span.map_or_else(lsp::Range::default, |s| range(f, s)),
+                severity: Some(match d.severity {
+                    Severity::Error => lsp::DiagnosticSeverity::ERROR,
+                    Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+                    Severity::Notice => lsp::DiagnosticSeverity::INFORMATION,
+                    Severity::Hint => lsp::DiagnosticSeverity::HINT,
+                }),
+                code: Some(lsp::NumberOrString::String(d.code.to_string())),
+                source: Some("hapee".into()),
+                message: match &d.help {
+                    Some(h) => format!("{}\nhelp: {h}", d.message),
+                    None => d.message.clone(),
+                },
+                related_information: Some(
+                    d.secondary
+                        .iter()
+                        .map(|l| lsp::DiagnosticRelatedInformation {
+                            location: lsp::Location {
+                                uri: self.uri.clone(),
+                                range: range(f, l.span),
+                            },
+                            message: l.message.clone(),
+                        })
+                        .collect(),
+                ),
+                tags: match d.code {
+                    "W104" => Some(vec![lsp::DiagnosticTag::DEPRECATED]),
+                    "L001" | "L002" | "L003" | "L004" => {
+                        Some(vec![lsp::DiagnosticTag::UNNECESSARY])
+                    }
+                    _ => None,
+                },
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    /// The word under the cursor and its index in its line.
+    fn word_at(&self, pos: lsp::Position) -> Option<(&hapee_compiler::syntax::Line, usize)> {
+        let at = offset(self.file(), pos) as u32;
+        let line = self.c.tree.files[0].lines.get(pos.line as usize)?;
+        let i = line
+            .words
+            .iter()
+            .position(|w| w.span.start <= at && at <= w.span.end)?;
+        Some((line, i))
+    }
+
+    pub fn hover(&self, pos: lsp::Position) -> Option<lsp::Hover> {
+        let (line, i) = self.word_at(pos)?;
+        let word = line.words[i].value.as_str();
+        let text = if i == 0 {
+            registry::DIRECTIVES
+                .iter()
+                .find(|d| d.name == word || d.name.starts_with(&format!("{word} ")))
+                .map(|d| format!("**{}** — {}", d.name, d.doc))
+        } else if line.words[0].value == "option" && i == 1 {
+            registry::option(word).map(|o| format!("**option {}** — {}", o.name, o.doc))
+        } else {
+            self.definition_summary(word).or_else(|| {
+                registry::fetch(word.split(['(', ',']).next().unwrap_or(word))
+                    .map(|f| format!("**{}** (fetch) — {}", f.name, f.doc))
+            })
+        }?;
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: text,
+            }),
+            range: Some(range(self.file(), line.words[i].span)),
+        })
+    }
+
+    fn definition_summary(&self, name: &str) -> Option<String> {
+        let (_, p) = self.c.config.backend(name)?;
+        let servers: Vec<&str> = p.servers.iter().map(|s| s.name.value.as_str()).collect();
+        Some(format!(
+            "**{} {}** — mode {}, balance {}, servers: {}",
+            p.kind.section_keyword(),
+            p.name_str(),
+            p.effective_mode().as_str(),
+            p.balance
+                .as_ref()
+                .map_or("roundrobin", |b| b.value.as_str()),
+            servers.join(", ")
+        ))
+    }
+
+    /// Where the name under the cursor is defined (backends, ACLs, servers).
+    pub fn definition(&self, pos: lsp::Position) -> Option<lsp::Location> {
+        let (line, i) = self.word_at(pos)?;
+        let word = line.words[i].value.trim_start_matches('!');
+        let span = self
+            .c
+            .config
+            .backend(word)
+            .and_then(|(_, p)| p.name.as_ref().map(|n| n.span))
+            .or_else(|| {
+                self.c
+                    .config
+                    .proxies
+                    .iter()
+                    .flat_map(|p| p.acls.iter())
+                    .find(|a| a.name.value == word)
+                    .map(|a| a.name.span)
+            })
+            .or_else(|| {
+                self.c
+                    .config
+                    .proxies
+                    .iter()
+                    .flat_map(|p| p.servers.iter())
+                    .find(|s| s.name.value == word)
+                    .map(|s| s.name.span)
+            })?;
+        Some(lsp::Location {
+            uri: self.uri.clone(),
+            range: range(self.file(), span),
+        })
+    }
+
+    pub fn symbols(&self) -> Vec<lsp::DocumentSymbol> {
+        let f = self.file();
+        let tree = &self.c.tree;
+        let mut out = Vec::new();
+        for s in &tree.sections {
+            let header = tree.header(s);
+            let name = header
+                .words
+                .get(1)
+                .map_or(s.kind.keyword().to_string(), |w| {
+                    format!("{} {}", s.kind.keyword(), w.value)
+                });
+            let mut children = Vec::new();
+            for line in tree.body(s) {
+                let kind = match line.words.first().map(|w| w.value.as_str()) {
+                    Some("acl") => lsp::SymbolKind::BOOLEAN,
+                    Some("server") => lsp::SymbolKind::OBJECT,
+                    Some("bind") => lsp::SymbolKind::INTERFACE,
+                    _ => continue,
+                };
+                if let Some(w) = line.words.get(1) {
+                    #[allow(deprecated)]
+                    children.push(lsp::DocumentSymbol {
+                        name: format!("{} {}", line.words[0].value, w.value),
+                        detail: None,
+                        kind,
+                        tags: None,
+                        deprecated: None,
+                        range: range(f, line.span),
+                        selection_range: range(f, w.span),
+                        children: None,
+                    });
+                }
+            }
+            let last = s
+                .body
+                .last()
+                .map_or(header.span, |&i| tree.line(s.file, i).span);
+            #[allow(deprecated)]
+            out.push(lsp::DocumentSymbol {
+                name,
+                detail: None,
+                kind: if s.kind.is_proxy() {
+                    lsp::SymbolKind::CLASS
+                } else {
+                    lsp::SymbolKind::NAMESPACE
+                },
+                tags: None,
+                deprecated: None,
+                range: range(f, header.span.cover(last)),
+                selection_range: range(f, header.span),
+                children: Some(children),
+            });
+        }
+        out
+    }
+
+    pub fn formatting(&self) -> Vec<lsp::TextEdit> {
+        let f = self.file();
+        let formatted = hapee_compiler::fmt::format_file(&self.c.db, &self.c.tree.files[0]);
+        if formatted == f.text {
+            return Vec::new();
+        }
+        let end = crate::position::position(f, f.text.len());
+        vec![lsp::TextEdit {
+            range: lsp::Range {
+                start: lsp::Position::default(),
+                end,
+            },
+            new_text: formatted,
+        }]
+    }
+
+    /// Completion by context: section keywords and directives, options, backend and ACL names.
+    pub fn completion(&self, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
+        let f = self.file();
+        let at = offset(f, pos);
+        let line_start = f.line_starts()[f.line_index(at)] as usize;
+        let before = &f.text[line_start..at];
+        let words: Vec<&str> = before.split_whitespace().collect();
+        let typing_new = before.ends_with(char::is_whitespace) || before.is_empty();
+        let index = if typing_new {
+            words.len()
+        } else {
+            words.len().saturating_sub(1)
+        };
+        let section = self.section_at(pos.line as usize);
+        let item = |label: &str, doc: &str, kind| lsp::CompletionItem {
+            label: label.to_string(),
+            kind: Some(kind),
+            detail: Some(doc.to_string()),
+            ..Default::default()
+        };
+        match (index, words.first().copied()) {
+            (0, _) => {
+                let mut items: Vec<_> = SectionKind::ALL
+                    .iter()
+                    .map(|k| item(k.keyword(), "section", lsp::CompletionItemKind::MODULE))
+                    .collect();
+                if let Some(s) = section {
+                    items.extend(
+                        registry::directives_in(s)
+                            .filter(|d| !d.name.contains(' '))
+                            .map(|d| item(d.name, d.doc, lsp::CompletionItemKind::KEYWORD)),
+                    );
+                }
+                items
+            }
+            (1, Some("option")) => registry::OPTIONS
+                .iter()
+                .map(|o| item(o.name, o.doc, lsp::CompletionItemKind::PROPERTY))
+                .collect(),
+            (1, Some("use_backend" | "default_backend")) => self
+                .c
+                .config
+                .proxies
+                .iter()
+                .filter(|p| p.kind.has_backend() && p.name.is_some())
+                .map(|p| item(p.name_str(), "backend", lsp::CompletionItemKind::REFERENCE))
+                .collect(),
+            _ if words.contains(&"if") || words.contains(&"unless") => self
+                .c
+                .config
+                .proxies
+                .iter()
+                .flat_map(|p| p.acls.iter())
+                .map(|a| item(&a.name.value, "ACL", lsp::CompletionItemKind::VARIABLE))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn section_at(&self, line: usize) -> Option<SectionKind> {
+        let tree = &self.c.tree;
+        tree.sections
+            .iter()
+            .rev()
+            .find(|s| s.header <= line)
+            .map(|s| s.kind)
+            .or_else(|| {
+                tree.files[0]
+                    .lines
+                    .get(line)
+                    .filter(|l| l.kind == LineKind::SectionHeader)
+                    .and(None)
+            })
+    }
+
+    /// Quick fixes: the diagnostic's own fix, and "allow this lint here" for lints.
+    pub fn code_actions(&self, range_req: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
+        let f = self.file();
+        let mut out = Vec::new();
+        for d in &self.c.diagnostics {
+            let Some(span) = d.span else { continue };
+            let r = range(f, span);
+            if r.start.line > range_req.end.line || r.end.line < range_req.start.line {
+                continue;
+            }
+            if let Some(fix) = &d.fix {
+                let edits = fix
+                    .edits
+                    .iter()
+                    .map(|e| lsp::TextEdit {
+                        range: range(f, e.span),
+                        new_text: e.replacement.clone(),
+                    })
+                    .collect();
+                out.push(action(
+                    &self.uri,
+                    format!("{} ({})", fix.title, d.code),
+                    edits,
+                ));
+            }
+            if d.code.starts_with('L') {
+                let line = f.line_index(span.start as usize);
+                let end = crate::position::position(f, f.line_range(line).end);
+                let edit = lsp::TextEdit {
+                    range: lsp::Range { start: end, end },
+                    new_text: format!(" # hapee: allow({})", d.code),
+                };
+                out.push(action(
+                    &self.uri,
+                    format!("allow {} on this line", d.code),
+                    vec![edit],
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn action(uri: &lsp::Url, title: String, edits: Vec<lsp::TextEdit>) -> lsp::CodeActionOrCommand {
+    let mut changes = std::collections::HashMap::new();
+    changes.insert(uri.clone(), edits);
+    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title,
+        kind: Some(lsp::CodeActionKind::QUICKFIX),
+        edit: Some(lsp::WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}

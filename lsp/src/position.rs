@@ -1,0 +1,41 @@
+//! Byte offsets ↔ LSP positions (lines and UTF-16 code units).
+
+use hapee_compiler::source::{SourceFile, Span};
+use lsp_types::{Position, Range};
+
+/// The LSP position of byte `offset` in `file`.
+pub fn position(file: &SourceFile, offset: usize) -> Position {
+    let line = file.line_index(offset);
+    let start = file.line_starts()[line] as usize;
+    let offset = offset.min(file.text.len());
+    let prefix = file.text.get(start..offset).unwrap_or("");
+    Position {
+        line: line as u32,
+        character: prefix.encode_utf16().count() as u32,
+    }
+}
+
+pub fn range(file: &SourceFile, span: Span) -> Range {
+    Range {
+        start: position(file, span.start as usize),
+        end: position(file, span.end as usize),
+    }
+}
+
+/// The byte offset of an LSP position (clamped to the line and the text).
+pub fn offset(file: &SourceFile, pos: Position) -> usize {
+    let starts = file.line_starts();
+    let Some(&start) = starts.get(pos.line as usize) else {
+        return file.text.len();
+    };
+    let range = file.line_range(pos.line as usize);
+    let line = &file.text[range.clone()];
+    let mut units = 0u32;
+    for (i, c) in line.char_indices() {
+        if units >= pos.character {
+            return start as usize + i;
+        }
+        units += c.len_utf16() as u32;
+    }
+    range.end
+}

@@ -1,0 +1,236 @@
+//! The main loop.
+
+use crate::analysis::Analysis;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types as lsp;
+use lsp_types::notification::Notification as _;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// How long edits may pile up before diagnostics are recomputed.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+fn capabilities() -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
+            lsp::TextDocumentSyncKind::FULL,
+        )),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec![" ".into()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Open documents: their text, and the analysis of that text once computed.
+#[derive(Default)]
+struct Documents {
+    text: HashMap<lsp::Url, String>,
+    analysis: HashMap<lsp::Url, Analysis>,
+    dirty: HashSet<lsp::Url>,
+}
+
+impl Documents {
+    fn analysis(&mut self, uri: &lsp::Url) -> Option<&Analysis> {
+        if !self.analysis.contains_key(uri) || self.dirty.contains(uri) {
+            let text = self.text.get(uri)?;
+            self.analysis
+                .insert(uri.clone(), Analysis::new(uri.clone(), text));
+        }
+        self.analysis.get(uri)
+    }
+}
+
+/// Runs the server on stdin/stdout until the client says `exit`.
+pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (connection, io_threads) = Connection::stdio();
+    let caps = serde_json::to_value(capabilities())?;
+    connection.initialize(caps)?;
+    main_loop(&connection)?;
+    // The writer thread ends only once every sender is gone.
+    drop(connection);
+    io_threads.join()?;
+    Ok(())
+}
+
+fn main_loop(conn: &Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut docs = Documents::default();
+    loop {
+        let msg = match conn.receiver.recv_timeout(DEBOUNCE) {
+            Ok(m) => m,
+            Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {
+                publish_dirty(conn, &mut docs)?;
+                continue;
+            }
+            Err(_) => return Ok(()),
+        };
+        match msg {
+            Message::Request(req) => {
+                if conn.handle_shutdown(&req)? {
+                    return Ok(());
+                }
+                publish_dirty(conn, &mut docs)?;
+                let response = answer(&mut docs, req);
+                conn.sender.send(Message::Response(response))?;
+            }
+            Message::Notification(n) => notification(&mut docs, n),
+            Message::Response(_) => {}
+        }
+    }
+}
+
+fn publish_dirty(
+    conn: &Connection,
+    docs: &mut Documents,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let dirty: Vec<lsp::Url> = docs.dirty.iter().cloned().collect();
+    for uri in dirty {
+        let diagnostics = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            docs.analysis(&uri).map(Analysis::diagnostics)
+        }))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+        docs.dirty.remove(&uri);
+        let params = lsp::PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version: None,
+        };
+        conn.sender.send(Message::Notification(Notification::new(
+            lsp::notification::PublishDiagnostics::METHOD.to_string(),
+            params,
+        )))?;
+    }
+    Ok(())
+}
+
+fn notification(docs: &mut Documents, n: Notification) {
+    use lsp::notification::{
+        DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    };
+    match n.method.as_str() {
+        DidOpenTextDocument::METHOD => {
+            if let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params) {
+                docs.text
+                    .insert(p.text_document.uri.clone(), p.text_document.text);
+                docs.dirty.insert(p.text_document.uri);
+            }
+        }
+        DidChangeTextDocument::METHOD => {
+            if let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params) {
+                // Full sync: the last change holds the whole text.
+                if let Some(change) = p.content_changes.into_iter().last() {
+                    docs.text.insert(p.text_document.uri.clone(), change.text);
+                    docs.dirty.insert(p.text_document.uri);
+                }
+            }
+        }
+        DidSaveTextDocument::METHOD => {
+            if let Ok(p) = serde_json::from_value::<lsp::DidSaveTextDocumentParams>(n.params) {
+                docs.dirty.insert(p.text_document.uri);
+            }
+        }
+        DidCloseTextDocument::METHOD => {
+            if let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params) {
+                docs.text.remove(&p.text_document.uri);
+                docs.analysis.remove(&p.text_document.uri);
+                docs.dirty.remove(&p.text_document.uri);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn error(id: RequestId, code: ErrorCode, message: impl Into<String>) -> Response {
+    Response::new_err(id, code as i32, message.into())
+}
+
+/// Answers one request; unknown methods, closed documents and panics become error responses.
+fn answer(docs: &mut Documents, req: Request) -> Response {
+    let id = req.id.clone();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(docs, req)));
+    match result {
+        Ok(Ok(value)) => Response::new_ok(id, value),
+        Ok(Err((code, message))) => error(id, code, message),
+        Err(_) => error(
+            id,
+            ErrorCode::InternalError,
+            "internal error while answering this request",
+        ),
+    }
+}
+
+type Answer = Result<serde_json::Value, (ErrorCode, String)>;
+
+fn json<T: serde::Serialize>(v: T) -> Answer {
+    serde_json::to_value(v).map_err(|e| (ErrorCode::InternalError, e.to_string()))
+}
+
+fn params<P: serde::de::DeserializeOwned>(req: &Request) -> Result<P, (ErrorCode, String)> {
+    serde_json::from_value(req.params.clone())
+        .map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
+}
+
+fn dispatch(docs: &mut Documents, req: Request) -> Answer {
+    use lsp::request::*;
+    match req.method.as_str() {
+        HoverRequest::METHOD => {
+            let p: lsp::HoverParams = params(&req)?;
+            let a = docs
+                .analysis(&p.text_document_position_params.text_document.uri)
+                .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
+            json(a.hover(p.text_document_position_params.position))
+        }
+        GotoDefinition::METHOD => {
+            let p: lsp::GotoDefinitionParams = params(&req)?;
+            let a = docs
+                .analysis(&p.text_document_position_params.text_document.uri)
+                .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
+            json(
+                a.definition(p.text_document_position_params.position)
+                    .map(lsp::GotoDefinitionResponse::Scalar),
+            )
+        }
+        DocumentSymbolRequest::METHOD => {
+            let p: lsp::DocumentSymbolParams = params(&req)?;
+            let a = docs
+                .analysis(&p.text_document.uri)
+                .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
+            json(lsp::DocumentSymbolResponse::Nested(a.symbols()))
+        }
+        Formatting::METHOD => {
+            let p: lsp::DocumentFormattingParams = params(&req)?;
+            let a = docs
+                .analysis(&p.text_document.uri)
+                .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
+            json(a.formatting())
+        }
+        Completion::METHOD => {
+            let p: lsp::CompletionParams = params(&req)?;
+            let a = docs
+                .analysis(&p.text_document_position.text_document.uri)
+                .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
+            json(lsp::CompletionResponse::Array(
+                a.completion(p.text_document_position.position),
+            ))
+        }
+        CodeActionRequest::METHOD => {
+            let p: lsp::CodeActionParams = params(&req)?;
+            let a = docs
+                .analysis(&p.text_document.uri)
+                .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
+            json(a.code_actions(p.range))
+        }
+        other => Err((
+            ErrorCode::MethodNotFound,
+            format!("unhandled method '{other}'"),
+        )),
+    }
+}

@@ -1,0 +1,276 @@
+//! Speaks JSON-RPC to the `hapee-lsp` binary over stdio, as an editor does.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: mpsc::Receiver<Value>,
+    next_id: i64,
+}
+
+fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            len = v.parse().ok()?;
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hapee-lsp"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start hapee-lsp");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(m) = read_message(&mut stdout) {
+                if tx.send(m).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            messages: rx,
+            next_id: 1,
+        };
+        let init = c.request(
+            "initialize",
+            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+        );
+        assert!(
+            init["result"]["capabilities"]["hoverProvider"]
+                .as_bool()
+                .unwrap_or(false),
+            "{init}"
+        );
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(20))
+                .expect("response in time");
+            if m["id"] == json!(id) {
+                return m;
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(20))
+                .expect("diagnostics in time");
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "haproxy", "version": 1, "text": text}}));
+    }
+
+    fn stop(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", Value::Null);
+        // Closing stdin lets the server's reader thread finish.
+        let Client {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        let status = child.wait().expect("exit");
+        assert!(status.success());
+    }
+}
+
+const CFG: &str = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080 process 1\n    acl is_api path_beg /api\n    use_backend api if is_api\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\nbackend api\n    server a1 127.0.0.1:9001\n";
+const URI: &str = "file:///tmp/haproxy.cfg";
+
+#[test]
+fn diagnostics_match_check_with_utf16_ranges() {
+    let mut c = Client::start();
+    c.open(URI, CFG);
+    let d = c.diagnostics(URI);
+    let e302 = d
+        .iter()
+        .find(|d| d["code"] == "E302")
+        .expect("E302 published");
+    assert_eq!(e302["range"]["start"], json!({"line": 8, "character": 24}));
+    assert_eq!(e302["severity"], 1);
+    // An edit that fixes it clears the error.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": CFG.replace(" process 1", " thread 1")}]}),
+    );
+    assert!(c.diagnostics(URI).iter().all(|d| d["code"] != "E302"));
+    // Non-ASCII text before an error: columns count UTF-16 units.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 3}, "contentChanges": [{"text": "global\n    description \"é😀\" bind-process\n    nbproc 2\n"}]}),
+    );
+    let d = c.diagnostics(URI);
+    let nbproc = d.iter().find(|d| d["code"] == "E311").expect("E311");
+    assert_eq!(nbproc["range"]["start"]["line"], 2);
+    c.stop();
+}
+
+#[test]
+fn hover_definition_symbols_completion_formatting_actions() {
+    let mut c = Client::start();
+    c.open(URI, CFG);
+    let _ = c.diagnostics(URI);
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 11, "character": 22}}),
+    );
+    assert!(
+        hover["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("servers: s1"),
+        "{hover}"
+    );
+    let def = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 10, "character": 27}}),
+    );
+    assert_eq!(def["result"]["range"]["start"]["line"], 9, "{def}");
+    let symbols = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    let names: Vec<&str> = symbols["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"frontend fe") && names.contains(&"backend api"),
+        "{names:?}"
+    );
+    let completion = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 11, "character": 20}}),
+    );
+    let labels: Vec<&str> = completion["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"app") && labels.contains(&"api"),
+        "{labels:?}"
+    );
+    let fmt = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": URI}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert!(fmt["result"].is_array(), "{fmt}");
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": URI}, "range": {"start": {"line": 8, "character": 0}, "end": {"line": 8, "character": 40}}, "context": {"diagnostics": []}}),
+    );
+    let titles: Vec<&str> = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("replace 'process' with 'thread'")),
+        "{titles:?}"
+    );
+    c.stop();
+}
+
+#[test]
+fn robustness_unknown_methods_closed_documents_rapid_edits_and_big_files() {
+    let mut c = Client::start();
+    let unknown = c.request("textDocument/frobnicate", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+    let closed = c.request("textDocument/hover", json!({"textDocument": {"uri": "file:///nope.cfg"}, "position": {"line": 0, "character": 0}}));
+    assert!(closed.get("error").is_some());
+    c.open(URI, CFG);
+    for v in 2..102 {
+        let text = format!("{CFG}# edit {v}\n");
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": URI, "version": v}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    let after = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    assert!(after["result"].is_array());
+    let mut big = String::from("global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend b0\n");
+    let mut i = 0;
+    while 10 + 3 * i < 200_000 {
+        big.push_str(&format!(
+            "backend b{i}\n    server s1 10.0.{}.{}:80\n    server s2 10.1.{}.{}:80\n",
+            i / 250 % 250,
+            i % 250 + 1,
+            i / 250 % 250,
+            i % 250 + 1
+        ));
+        i += 1;
+    }
+    c.open("file:///tmp/big.cfg", &big);
+    let d = c.diagnostics("file:///tmp/big.cfg");
+    assert!(
+        d.iter().all(|d| d["severity"] != 1),
+        "no errors expected in the big file"
+    );
+    c.stop();
+}
