@@ -91,6 +91,22 @@ impl<'a> Stmt<'a> {
             .collect()
     }
 
+    /// The statement as a [`DirectiveLine`], `at` being the index of its keyword.
+    pub fn directive(&self, at: usize) -> super::model::DirectiveLine {
+        super::model::DirectiveLine {
+            prefix: (at > 0).then(|| self.word(0).into()),
+            keyword: self.word(at).into(),
+            args: self
+                .line
+                .words
+                .iter()
+                .skip(at + 1)
+                .map(|w| w.value.clone())
+                .collect(),
+            span: self.line.span,
+        }
+    }
+
     pub fn whole(&self) -> Span {
         self.line
             .words

@@ -146,6 +146,17 @@ pub struct Server {
     pub template: Option<(u32, u32)>,
 }
 
+/// One statement as written (keyword, arguments, prefix), kept so that the plan can lower the
+/// directives the typed model does not break out itself (`log`, `capture`, `http-check`, …).
+#[derive(Clone, Debug, Serialize)]
+pub struct DirectiveLine {
+    /// `no` or `default` prefix, if any.
+    pub prefix: Option<Text>,
+    pub keyword: Text,
+    pub args: Vec<Text>,
+    pub span: Span,
+}
+
 /// An `acl` line.
 #[derive(Clone, Debug, Serialize)]
 pub struct AclDecl {
@@ -285,6 +296,8 @@ pub struct Proxy {
     pub sample_refs: Vec<SampleRef>,
     /// `errorfiles <http-errors section>` references.
     pub errorfiles: Vec<Spanned<Text>>,
+    /// Every statement, those inherited from the defaults section first.
+    pub directives: Vec<DirectiveLine>,
 }
 
 impl Proxy {
@@ -319,6 +332,7 @@ impl Proxy {
             filters: Vec::new(),
             sample_refs: Vec::new(),
             errorfiles: Vec::new(),
+            directives: Vec::new(),
         }
     }
 
@@ -374,6 +388,8 @@ pub struct Global {
     pub stats_sockets: Vec<Spanned<Text>>,
     pub lua_loads: Vec<(Spanned<Text>, Vec<String>)>,
     pub bufsize: Option<u32>,
+    /// Every statement of the global sections.
+    pub directives: Vec<DirectiveLine>,
 }
 
 /// Any named non-proxy section (userlist, peers, resolvers, ring, cache, http-errors, …).

@@ -276,6 +276,7 @@ fn inherit(p: &mut Proxy, d: &Proxy) {
     p.retries = d.retries.clone();
     p.retry_on = d.retry_on.clone();
     p.http_reuse = d.http_reuse.clone();
+    p.directives = d.directives.clone();
 }
 
 /// One statement of a proxy section.
@@ -289,6 +290,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         ProxyKind::Listen => SectionKind::Listen,
     };
     let keyword = stmt.word(at);
+    b.config.proxies[index].directives.push(stmt.directive(at));
     match keyword {
         "bind-process" => {
             bind_process_removed(b, stmt, at);

@@ -47,6 +47,8 @@ impl Default for CheckArgs {
 
 pub enum Command {
     Check(CheckArgs),
+    /// `run -f …` or HAProxy's `-f …` without `-c`: run the proxy.
+    Run(crate::run::RunArgs),
     /// `-cc <condition>`: evaluate a `.if` condition against this build.
     EvalCondition(String),
     /// `fmt [--check] [--diff] [--stdout] FILE…`.
@@ -70,6 +72,7 @@ hapee-lb: HAProxy 2.7 compatible load balancer toolchain
 Usage:
   hapee-lb check [options] [-f] FILE|DIR...   check a configuration (like haproxy -c)
   hapee-lb -c -f FILE|DIR...                   the same, HAProxy style
+  hapee-lb run [-D] [-p PIDFILE] -f FILE|DIR... run the proxy (also: hapee-lb -f FILE)
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
@@ -98,6 +101,10 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
         None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP.to_string())),
         Some("-v" | "-vv" | "--version" | "version") => Ok(Command::Version),
         Some("check") => parse_check(&rest[1..], false),
+        Some("run") => parse_check(&rest[1..], true).and_then(|c| match c {
+            Command::Run(r) => Ok(Command::Run(r)),
+            _ => Err("'run' does not take '-c' (use 'hapee-lb check')".into()),
+        }),
         Some("fmt") => crate::fmt::parse_args(&rest[1..]).map(Command::Fmt),
         Some("explain") => match rest.get(1).map(String::as_str) {
             Some("--list") | None => Ok(Command::Explain(None)),
@@ -157,6 +164,8 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
         ..Default::default()
     };
     let mut saw_c = !haproxy_style;
+    let mut daemon = false;
+    let mut pidfile = None;
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, String> {
         *i += 1;
@@ -198,10 +207,12 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
                 }
             }
             // Accepted for compatibility with HAProxy command lines; no effect on a check.
-            "-L" | "-p" | "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
+            "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
+            "-D" => daemon = true,
+            "-L" | "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
-            "-D" | "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dr" | "-dV" | "-dG" | "-dL"
+            "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dr" | "-dV" | "-dG" | "-dL"
             | "-Ws " => {}
             "--" => {
                 opts.files.extend(args[i + 1..].iter().map(PathBuf::from));
@@ -212,14 +223,15 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
         }
         i += 1;
     }
-    if !saw_c {
-        return Err(
-            "the HAProxy-style command line needs '-c' (running the proxy is 'hapee-lb run')"
-                .into(),
-        );
-    }
     if opts.files.is_empty() {
         return Err("no configuration file given (use -f FILE)".into());
+    }
+    if !saw_c {
+        return Ok(Command::Run(crate::run::RunArgs {
+            files: opts.files,
+            daemon,
+            pidfile,
+        }));
     }
     Ok(Command::Check(opts))
 }

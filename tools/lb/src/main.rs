@@ -27,6 +27,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod args;
 mod check;
 mod fmt;
+mod run;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
         Ok(args::Command::Check(opts)) => ExitCode::from(check::run(&opts)),
+        Ok(args::Command::Run(opts)) => ExitCode::from(run::run(&opts)),
         Ok(args::Command::EvalCondition(expr)) => {
             let build = hapee_compiler::cond::BuildInfo::default();
             match hapee_compiler::cond::evaluate(&expr, &build, &hapee_compiler::syntax::ProcessEnv)

@@ -1,6 +1,12 @@
 //! The execution plan: a flat, serde-serializable description of what the runtime must run,
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
+mod lower;
+
+pub use lower::{
+    Capture, CheckParams, Expect, ForwardFor, HealthCheck, LogDest, LogHeader, LogTarget, LEVELS,
+};
+
 use crate::address::{self, Address};
 use crate::ir::{self, Config, Mode, ProxyKind, RuleSet};
 use serde::Serialize;
@@ -21,6 +27,11 @@ pub struct GlobalPlan {
     pub thread_group_of: Vec<u32>,
     pub maxconn: Option<u32>,
     pub lua_loads: Vec<LuaLoad>,
+    pub logs: Vec<LogTarget>,
+    /// `log-tag`, the program name in syslog headers.
+    pub log_tag: String,
+    /// `tune.bufsize`: the largest request or response head accepted.
+    pub bufsize: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -110,7 +121,13 @@ pub struct FrontendPlan {
     pub own_backend: Option<usize>,
     pub options: Vec<(String, bool)>,
     pub timeouts: Timeouts,
+    /// The effective log format (`None`: HAProxy's legacy connection line).
     pub log_format: Option<String>,
+    pub logs: Vec<LogTarget>,
+    pub capture_request: Vec<Capture>,
+    pub capture_response: Vec<Capture>,
+    pub forwardfor: Option<ForwardFor>,
+    pub errorfiles: Vec<(u16, String)>,
     pub maxconn: Option<u32>,
 }
 
@@ -125,6 +142,7 @@ pub struct ServerPlan {
     pub disabled: bool,
     pub check: bool,
     pub maxconn: Option<u32>,
+    pub check_params: CheckParams,
     pub options: Vec<String>,
 }
 
@@ -132,8 +150,15 @@ pub struct ServerPlan {
 pub struct BackendPlan {
     pub name: String,
     pub mode: Mode,
+    /// Algorithm and its arguments (`url_param userid`, `hdr(host)`, …).
     pub balance: String,
+    pub hash_type: String,
+    pub health_check: HealthCheck,
+    pub forwardfor: Option<ForwardFor>,
+    pub errorfiles: Vec<(u16, String)>,
     pub servers: Vec<ServerPlan>,
+    /// `use-server NAME if|unless …`: the server and the condition words.
+    pub use_servers: Vec<(String, Vec<String>)>,
     pub acls: Vec<Acl>,
     pub rules: Vec<Rule>,
     pub options: Vec<(String, bool)>,
@@ -196,6 +221,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .map(|p| p.name_str())
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
+    let global_logs = lower::global_logs(&g.directives);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -205,6 +231,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(|p| p.kind.has_frontend())
     {
         let index = frontends.len();
+        let captures = lower::captures(&p.directives);
         for bind in &p.binds {
             let (thread_group, thread_mask) =
                 ir::resolve_bind(bind.thread.as_ref(), groups, &thread_group_of)
@@ -252,7 +279,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .flatten(),
             options: options_of(p),
             timeouts: Timeouts::of(p),
-            log_format: p.log_format.as_ref().map(|l| l.value.to_string()),
+            log_format: lower::log_format(&p.directives, p.effective_mode() == Mode::Http),
+            logs: lower::proxy_logs(&p.directives, &global_logs),
+            capture_request: captures.0,
+            capture_response: captures.1,
+            forwardfor: lower::forwardfor(&p.directives),
+            errorfiles: lower::errorfiles(&p.directives),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
         });
     }
@@ -264,10 +296,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .map(|p| BackendPlan {
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
-            balance: p
-                .balance
-                .as_ref()
-                .map_or("roundrobin".to_string(), |b| b.value.to_string()),
+            balance: lower::directive_text(&p.directives, "balance")
+                .unwrap_or_else(|| "roundrobin".to_string()),
+            hash_type: lower::hash_type(&p.directives),
+            health_check: lower::health_check(&p.directives),
+            forwardfor: lower::forwardfor(&p.directives),
+            errorfiles: lower::errorfiles(&p.directives),
             servers: p
                 .servers
                 .iter()
@@ -288,10 +322,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         disabled: s.disabled,
                         check: s.check,
                         maxconn: s.maxconn,
+                        check_params: lower::check_params(&p.directives, &s.options),
                         options: s.options.iter().map(|o| o.value.to_string()).collect(),
                     }
                 })
                 .collect(),
+            use_servers: lower::use_servers(&p.directives),
             acls: acls_of(p),
             rules: rules_of(config, p),
             options: options_of(p),
@@ -321,6 +357,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     args: a.clone(),
                 })
                 .collect(),
+            logs: global_logs,
+            log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
+            bufsize: g.bufsize.unwrap_or(16384),
         },
         listeners,
         frontends,

@@ -1,0 +1,584 @@
+//! Lowers the directives the runtime needs but the typed model keeps as written (`log`,
+//! `capture`, `http-check`, server check settings, `option forwardfor`, `errorfile`, `balance`
+//! arguments) into runtime-ready plan structures. Inputs already passed the checker, so
+//! anything still malformed here is skipped rather than reported twice.
+
+use crate::ir::values::{atol, parse_time, TimeUnit};
+use crate::ir::DirectiveLine;
+use serde::Serialize;
+
+/// Where a `log` line sends its messages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum LogDest {
+    Stdout,
+    Stderr,
+    /// A UDP syslog server `host:port` (port 514 when omitted).
+    Udp(String),
+    /// A path: a unix datagram socket when one exists there, else a file appended to.
+    Path(String),
+}
+
+/// The header put in front of each message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogHeader {
+    Rfc3164,
+    Rfc5424,
+    Raw,
+    Short,
+    Local,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LogTarget {
+    pub dest: LogDest,
+    pub header: LogHeader,
+    /// Syslog facility number (local0 = 16).
+    pub facility: u8,
+    /// Most verbose level sent (0 emerg … 7 debug).
+    pub max_level: u8,
+    /// Longest line sent, header included.
+    pub len: usize,
+}
+
+const FACILITIES: [&str; 24] = [
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
+];
+
+/// Syslog level names, index = severity.
+pub const LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+fn log_target(args: &[String]) -> Option<LogTarget> {
+    let dest = match args.first()?.as_str() {
+        "stdout" | "fd@1" => LogDest::Stdout,
+        "stderr" | "fd@2" => LogDest::Stderr,
+        a if a.starts_with('/') => LogDest::Path(a.to_string()),
+        a if a.starts_with("unix@") => LogDest::Path(a["unix@".len()..].to_string()),
+        a => {
+            let a = a
+                .strip_prefix("udp@")
+                .or_else(|| a.strip_prefix("ipv4@"))
+                .or_else(|| a.strip_prefix("udp4@"))
+                .unwrap_or(a);
+            let has_port = match a.rfind(']') {
+                Some(close) => a[close..].contains(':'),
+                None => a.matches(':').count() == 1,
+            };
+            LogDest::Udp(if has_port {
+                a.to_string()
+            } else if a.contains(':') && !a.starts_with('[') {
+                format!("[{a}]:514")
+            } else {
+                format!("{a}:514")
+            })
+        }
+    };
+    let mut header = match dest {
+        LogDest::Stdout | LogDest::Stderr => LogHeader::Rfc3164,
+        _ => LogHeader::Rfc3164,
+    };
+    let mut len = 1024;
+    let mut i = 1;
+    loop {
+        match args.get(i).map(String::as_str) {
+            Some("len") => {
+                len = atol(args.get(i + 1).map_or("", String::as_str)).max(80) as usize;
+                i += 2;
+            }
+            Some("format") => {
+                header = match args.get(i + 1).map_or("", String::as_str) {
+                    "rfc5424" => LogHeader::Rfc5424,
+                    "raw" => LogHeader::Raw,
+                    "short" => LogHeader::Short,
+                    "local" => LogHeader::Local,
+                    _ => LogHeader::Rfc3164,
+                };
+                i += 2;
+            }
+            Some("sample") => i += 2,
+            _ => break,
+        }
+    }
+    let facility = FACILITIES
+        .iter()
+        .position(|f| Some(*f) == args.get(i).map(String::as_str))? as u8;
+    let max_level = args
+        .get(i + 1)
+        .and_then(|l| LEVELS.iter().position(|x| x == l))
+        .unwrap_or(7) as u8;
+    Some(LogTarget {
+        dest,
+        header,
+        facility,
+        max_level,
+        len,
+    })
+}
+
+/// The targets of the global section's `log` lines.
+pub fn global_logs(lines: &[DirectiveLine]) -> Vec<LogTarget> {
+    let mut out = Vec::new();
+    for d in lines.iter().filter(|d| d.keyword == "log") {
+        if d.prefix.is_some() {
+            out.clear();
+        } else if let Some(t) = log_target(&strings(&d.args)) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// A proxy's log targets: its own and inherited `log` lines, `log global` standing for the
+/// global targets, `no log` dropping everything before it.
+pub fn proxy_logs(lines: &[DirectiveLine], global: &[LogTarget]) -> Vec<LogTarget> {
+    let mut out = Vec::new();
+    for d in lines.iter().filter(|d| d.keyword == "log") {
+        if d.prefix.is_some() {
+            out.clear();
+        } else if d.args.first().is_some_and(|a| a == "global") {
+            out.extend(global.iter().cloned());
+        } else if let Some(t) = log_target(&strings(&d.args)) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn strings(args: &[crate::ir::Text]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
+pub const CLFLOG: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
+pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
+
+/// The effective log format: the last of `log-format`, `option httplog [clf]`, `option
+/// httpslog` and `option tcplog`; `None` for HAProxy's legacy connection-only line. An HTTP
+/// format in a TCP proxy falls back to the TCP one, as HAProxy does.
+pub fn log_format(lines: &[DirectiveLine], http: bool) -> Option<String> {
+    let mut format = None;
+    for d in lines {
+        let arg = |i: usize| d.args.get(i).map_or("", |a| a.as_str());
+        match (d.keyword.as_str(), d.prefix.is_some()) {
+            ("log-format", false) => format = Some(arg(0).to_string()),
+            ("option", negated) => {
+                let chosen = match arg(0) {
+                    "httplog" if arg(1) == "clf" => CLFLOG,
+                    "httplog" => HTTPLOG,
+                    "httpslog" => HTTPSLOG,
+                    "tcplog" => TCPLOG,
+                    _ => continue,
+                };
+                format = (!negated).then(|| chosen.to_string());
+            }
+            _ => {}
+        }
+    }
+    match format {
+        Some(f) if !http && (f == HTTPLOG || f == CLFLOG || f == HTTPSLOG) => {
+            Some(TCPLOG.to_string())
+        }
+        f => f,
+    }
+}
+
+/// `capture request|response header NAME len N`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Capture {
+    pub name: String,
+    pub len: usize,
+}
+
+/// Request and response header captures, in declaration order.
+pub fn captures(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>) {
+    let mut req = Vec::new();
+    let mut res = Vec::new();
+    for d in lines.iter().filter(|d| d.keyword == "capture") {
+        let a: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+        if let [dir, "header", name, "len", len, ..] = a[..] {
+            let c = Capture {
+                name: name.to_ascii_lowercase(),
+                len: atol(len).max(0) as usize,
+            };
+            match dir {
+                "request" => req.push(c),
+                "response" => res.push(c),
+                _ => {}
+            }
+        }
+    }
+    (req, res)
+}
+
+/// `option forwardfor [except NET] [header NAME] [if-none]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ForwardFor {
+    pub header: String,
+    pub except: Option<String>,
+    pub if_none: bool,
+}
+
+pub fn forwardfor(lines: &[DirectiveLine]) -> Option<ForwardFor> {
+    let mut out = None;
+    for d in lines.iter().filter(|d| d.keyword == "option") {
+        if d.args.first().map(|a| a.as_str()) != Some("forwardfor") {
+            continue;
+        }
+        if d.prefix.is_some() {
+            out = None;
+            continue;
+        }
+        let mut ff = ForwardFor {
+            header: "x-forwarded-for".into(),
+            except: None,
+            if_none: false,
+        };
+        let mut i = 1;
+        while let Some(a) = d.args.get(i) {
+            match a.as_str() {
+                "except" => {
+                    ff.except = d.args.get(i + 1).map(|v| v.to_string());
+                    i += 1;
+                }
+                "header" => {
+                    if let Some(h) = d.args.get(i + 1) {
+                        ff.header = h.to_ascii_lowercase().to_string();
+                    }
+                    i += 1;
+                }
+                "if-none" => ff.if_none = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        out = Some(ff);
+    }
+    out
+}
+
+/// `errorfile STATUS FILE` lines, the last one per status winning.
+pub fn errorfiles(lines: &[DirectiveLine]) -> Vec<(u16, String)> {
+    let mut out: Vec<(u16, String)> = Vec::new();
+    for d in lines.iter().filter(|d| d.keyword == "errorfile") {
+        if let (Some(code), Some(file)) = (d.args.first(), d.args.get(1)) {
+            let code = atol(code) as u16;
+            out.retain(|(c, _)| *c != code);
+            out.push((code, file.to_string()));
+        }
+    }
+    out
+}
+
+/// A health check's timings and target, from `default-server` then `server` options.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckParams {
+    pub inter: u32,
+    pub fastinter: Option<u32>,
+    pub downinter: Option<u32>,
+    pub rise: u32,
+    pub fall: u32,
+    pub port: Option<u16>,
+    pub addr: Option<String>,
+}
+
+impl Default for CheckParams {
+    fn default() -> Self {
+        CheckParams {
+            inter: 2000,
+            fastinter: None,
+            downinter: None,
+            rise: 2,
+            fall: 3,
+            port: None,
+            addr: None,
+        }
+    }
+}
+
+fn ms(text: &str) -> Option<u32> {
+    parse_time(text, TimeUnit::Ms).ok().map(|d| d.value)
+}
+
+/// Applies the check-related options of one `server`/`default-server` word list.
+pub fn apply_check_options(params: &mut CheckParams, words: &[&str]) {
+    let mut i = 0;
+    while i < words.len() {
+        let value = words.get(i + 1).copied().unwrap_or("");
+        let used = match words[i] {
+            "inter" => ms(value).map(|v| params.inter = v.max(1)),
+            "fastinter" => ms(value).map(|v| params.fastinter = Some(v.max(1))),
+            "downinter" => ms(value).map(|v| params.downinter = Some(v.max(1))),
+            "rise" => Some(params.rise = atol(value).max(1) as u32),
+            "fall" => Some(params.fall = atol(value).max(1) as u32),
+            "port" => Some(params.port = u16::try_from(atol(value)).ok()),
+            "addr" => Some(params.addr = Some(value.to_string())),
+            _ => None,
+        };
+        i += if used.is_some() { 2 } else { 1 };
+    }
+}
+
+/// A server's check settings: `default-server` lines of the proxy, then the server's own.
+pub fn check_params(
+    lines: &[DirectiveLine],
+    server_options: &[crate::ir::Spanned<crate::ir::Text>],
+) -> CheckParams {
+    let mut params = CheckParams::default();
+    for d in lines.iter().filter(|d| d.keyword == "default-server") {
+        let words: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+        apply_check_options(&mut params, &words);
+    }
+    let words: Vec<&str> = server_options.iter().map(|o| o.value.as_str()).collect();
+    apply_check_options(&mut params, &words);
+    params
+}
+
+/// What a health check sends and expects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum HealthCheck {
+    Tcp,
+    Http {
+        method: String,
+        uri: String,
+        version: String,
+        headers: Vec<(String, String)>,
+        body: String,
+        expect: Option<Expect>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Expect {
+    pub negate: bool,
+    /// `status`, `rstatus`, `string` or `rstring`.
+    pub kind: String,
+    pub pattern: String,
+}
+
+/// The backend's check from `option httpchk` and `http-check send/expect`.
+pub fn health_check(lines: &[DirectiveLine]) -> HealthCheck {
+    let mut http = false;
+    let (mut method, mut uri, mut version) = (
+        "OPTIONS".to_string(),
+        "/".to_string(),
+        "HTTP/1.0".to_string(),
+    );
+    let mut headers = Vec::new();
+    let mut body = String::new();
+    let mut expect = None;
+    for d in lines {
+        let args: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+        match (d.keyword.as_str(), args.as_slice()) {
+            ("option", ["httpchk", rest @ ..]) => {
+                http = d.prefix.is_none();
+                match rest {
+                    [u] => uri = u.to_string(),
+                    [m, u, v @ ..] => {
+                        method = m.to_string();
+                        uri = u.to_string();
+                        if let Some(v) = v.first() {
+                            version = v.to_string();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ("http-check", ["send", rest @ ..]) => {
+                let mut i = 0;
+                while i < rest.len() {
+                    let v = rest.get(i + 1).copied().unwrap_or("");
+                    match rest[i] {
+                        "meth" => method = v.to_string(),
+                        "uri" => uri = v.to_string(),
+                        "ver" => version = v.to_string(),
+                        "hdr" => {
+                            headers.push((
+                                v.to_string(),
+                                rest.get(i + 2).copied().unwrap_or("").to_string(),
+                            ));
+                            i += 1;
+                        }
+                        "body" => body = v.to_string(),
+                        _ => {
+                            i += 1;
+                            continue;
+                        }
+                    }
+                    i += 2;
+                }
+            }
+            ("http-check", ["expect", rest @ ..]) => {
+                let (negate, rest) = match rest {
+                    ["!", r @ ..] => (true, r),
+                    r => (false, r),
+                };
+                if let [kind, pattern, ..] = rest {
+                    expect = Some(Expect {
+                        negate,
+                        kind: kind.to_string(),
+                        pattern: pattern.to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if http {
+        HealthCheck::Http {
+            method,
+            uri,
+            version,
+            headers,
+            body,
+            expect,
+        }
+    } else {
+        HealthCheck::Tcp
+    }
+}
+
+/// `use-server NAME if|unless COND` lines.
+pub fn use_servers(lines: &[DirectiveLine]) -> Vec<(String, Vec<String>)> {
+    lines
+        .iter()
+        .filter(|d| d.keyword == "use-server" && !d.args.is_empty())
+        .map(|d| (d.args[0].to_string(), strings(&d.args[1..])))
+        .collect()
+}
+
+/// `hash-type`: `map-based` (default) or `consistent`, with the hash function.
+pub fn hash_type(lines: &[DirectiveLine]) -> String {
+    lines
+        .iter()
+        .rev()
+        .find(|d| d.keyword == "hash-type")
+        .and_then(|d| d.args.first())
+        .map_or("map-based".to_string(), |a| a.to_string())
+}
+
+/// All arguments of the last `keyword` line, joined by spaces.
+pub fn directive_text(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
+    lines
+        .iter()
+        .rev()
+        .find(|d| d.keyword == keyword && d.prefix.is_none())
+        .map(|d| {
+            d.args
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+}
+
+/// The last value of a single-valued directive (`keyword ARG`).
+pub fn last_arg(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
+    lines
+        .iter()
+        .rev()
+        .find(|d| d.keyword == keyword && d.prefix.is_none())
+        .and_then(|d| d.args.first())
+        .map(|a| a.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> DirectiveLine {
+        let mut w = text.split(' ');
+        let mut first = w.next().unwrap();
+        let prefix = if first == "no" {
+            let p = Some("no".into());
+            first = w.next().unwrap();
+            p
+        } else {
+            None
+        };
+        DirectiveLine {
+            prefix,
+            keyword: first.into(),
+            args: w.map(Into::into).collect(),
+            span: crate::Span::default(),
+        }
+    }
+
+    #[test]
+    fn log_targets_and_formats() {
+        let g = global_logs(&[
+            line("log 127.0.0.1 local0"),
+            line("log stdout format raw local1 info"),
+        ]);
+        assert_eq!(g[0].dest, LogDest::Udp("127.0.0.1:514".into()));
+        assert_eq!(g[1].dest, LogDest::Stdout);
+        assert_eq!(
+            (g[1].header, g[1].facility, g[1].max_level),
+            (LogHeader::Raw, 17, 6)
+        );
+        let p = proxy_logs(
+            &[
+                line("log global"),
+                line("no log"),
+                line("log 10.0.0.1:1514 len 2048 local7"),
+            ],
+            &g,
+        );
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].len, p[0].facility), (2048, 23));
+        assert_eq!(
+            log_format(&[line("option httplog")], true).as_deref(),
+            Some(HTTPLOG)
+        );
+        assert_eq!(
+            log_format(&[line("option httplog")], false).as_deref(),
+            Some(TCPLOG)
+        );
+        assert_eq!(
+            log_format(&[line("option httplog clf")], true).as_deref(),
+            Some(CLFLOG)
+        );
+        assert_eq!(
+            log_format(&[line("option tcplog"), line("no option tcplog")], false),
+            None
+        );
+    }
+
+    #[test]
+    fn checks_and_forwardfor() {
+        let mut p = CheckParams::default();
+        apply_check_options(
+            &mut p,
+            &["check", "inter", "500ms", "fall", "2", "port", "8080"],
+        );
+        assert_eq!((p.inter, p.fall, p.rise, p.port), (500, 2, 2, Some(8080)));
+        let hc = health_check(&[
+            line("option httpchk GET /health"),
+            line("http-check expect status 200"),
+        ]);
+        match hc {
+            HealthCheck::Http {
+                method,
+                uri,
+                expect,
+                ..
+            } => {
+                assert_eq!((method.as_str(), uri.as_str()), ("GET", "/health"));
+                assert_eq!(expect.unwrap().pattern, "200");
+            }
+            HealthCheck::Tcp => panic!("expected an HTTP check"),
+        }
+        let ff = forwardfor(&[line(
+            "option forwardfor except 127.0.0.0/8 header X-Client if-none",
+        )])
+        .unwrap();
+        assert_eq!(
+            (ff.header.as_str(), ff.except.as_deref(), ff.if_none),
+            ("x-client", Some("127.0.0.0/8"), true)
+        );
+    }
+}

@@ -1,0 +1,516 @@
+//! ACLs and `if`/`unless` conditions (sans-I/O): compiled once from the plan's words, matched
+//! against a transaction.
+
+use crate::sample::{Expr, Fetch, Unsupported, Value};
+use crate::txn::Txn;
+use hapee_compiler::expr::condition::{self, CondTerm};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// How patterns are compared with the sample (`-m` methods).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Str,
+    Beg,
+    End,
+    Sub,
+    Reg,
+    Dir,
+    Dom,
+    Len,
+    Int,
+    Ip,
+    Bool,
+    Found,
+}
+
+impl Method {
+    fn from_suffix(s: &str) -> Option<Method> {
+        Some(match s {
+            "str" => Method::Str,
+            "beg" => Method::Beg,
+            "end" => Method::End,
+            "sub" => Method::Sub,
+            "reg" => Method::Reg,
+            "dir" => Method::Dir,
+            "dom" => Method::Dom,
+            "len" => Method::Len,
+            "int" | "val" => Method::Int,
+            "ip" => Method::Ip,
+            "bool" => Method::Bool,
+            "found" => Method::Found,
+            _ => return None,
+        })
+    }
+}
+
+/// An IPv4/IPv6 network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub bits: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (a, bits) = match s.split_once('/') {
+            Some((a, b)) => (a, Some(b)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            None => max,
+            Some(b) => match b.parse::<u8>() {
+                Ok(n) if n <= max => n,
+                _ => u32::from(b.parse::<std::net::Ipv4Addr>().ok()?).count_ones() as u8,
+            },
+        };
+        Some(Cidr { addr, bits })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match (self.addr, ip) {
+            (IpAddr::V4(_), IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => return false,
+            },
+            (_, ip) => ip,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let m = if self.bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.bits))
+                };
+                u32::from(n) & m == u32::from(a) & m
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let m = if self.bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.bits))
+                };
+                u128::from(n) & m == u128::from(a) & m
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `dom` matching: the pattern equals a run of whole dot/slash-delimited words of the sample.
+pub fn dom_match(sample: &str, pattern: &str, nocase: bool) -> bool {
+    let (s, p) = if nocase {
+        (sample.to_ascii_lowercase(), pattern.to_ascii_lowercase())
+    } else {
+        (sample.to_string(), pattern.to_string())
+    };
+    let delim = |c: char| c == '.' || c == '/' || c == '?';
+    s.match_indices(p.as_str()).any(|(i, m)| {
+        let before = s[..i].chars().next_back().is_none_or(delim);
+        let after = s[i + m.len()..].chars().next().is_none_or(delim);
+        before && after
+    })
+}
+
+fn dir_match(sample: &str, pattern: &str) -> bool {
+    let delim = |c: char| c == '/' || c == '?';
+    sample.match_indices(pattern).any(|(i, m)| {
+        let before = sample[..i].chars().next_back().is_none_or(delim);
+        let after = sample[i + m.len()..].chars().next().is_none_or(delim);
+        before && after
+    })
+}
+
+/// One pattern, prepared for its method.
+#[derive(Debug)]
+enum Pattern {
+    Text(String),
+    Regex(regex::Regex),
+    IntRange(i64, i64),
+    Net(Cidr),
+}
+
+/// One `acl` line (or an anonymous ACL).
+#[derive(Debug)]
+pub struct AclLine {
+    expr: Expr,
+    method: Method,
+    nocase: bool,
+    patterns: Vec<Pattern>,
+}
+
+/// Patterns from `-f` files: one per line, `#` comments and blank lines skipped.
+fn file_patterns(path: &str) -> Result<Vec<String>, Unsupported> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Unsupported(format!("ACL pattern file '{path}': {e}")))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect())
+}
+
+/// Splits `path_beg`, `hdr_dom(host)` and friends into the fetch and the implied method.
+fn derived_keyword(first: &str) -> Option<(String, Method)> {
+    let (name, rest) = match first.find(['(', ',']) {
+        Some(i) => (&first[..i], &first[i..]),
+        None => (first, ""),
+    };
+    if crate::sample::FETCHES.contains(&name) {
+        return None;
+    }
+    let (base, suffix) = name.rsplit_once('_')?;
+    let method = Method::from_suffix(suffix)?;
+    let base = match base {
+        "hdr" | "req.hdr" | "path" | "url" | "base" | "cook" | "req.cook" | "urlp"
+        | "url_param" | "res.hdr" | "shdr" | "query" | "src" | "dst" | "method" | "var" => base,
+        _ => return None,
+    };
+    let base = if base == "cook" { "cookie" } else { base };
+    Some((format!("{base}{rest}"), method))
+}
+
+fn default_method(fetch: &str) -> Method {
+    match fetch {
+        "src" | "dst" | "hdr_ip" | "req.hdr_ip" => Method::Ip,
+        "src_port" | "dst_port" | "status" | "hdr_cnt" | "req.hdr_cnt" | "nbsrv" | "int"
+        | "req.len" => Method::Int,
+        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" => Method::Bool,
+        _ => Method::Str,
+    }
+}
+
+impl AclLine {
+    /// Compiles `criterion [flags] [patterns]`.
+    pub fn compile(words: &[String]) -> Result<AclLine, Unsupported> {
+        let first = words.first().map_or("", String::as_str);
+        let (expr_text, mut method) = match derived_keyword(first) {
+            Some((e, m)) => (e, Some(m)),
+            None => (first.to_string(), None),
+        };
+        let expr = Expr::parse(&expr_text)?;
+        let mut nocase = false;
+        let mut raw = Vec::new();
+        let mut i = 1;
+        while let Some(w) = words.get(i) {
+            match w.as_str() {
+                "-i" => nocase = true,
+                "-n" => {}
+                "-f" => {
+                    raw.extend(file_patterns(words.get(i + 1).map_or("", String::as_str))?);
+                    i += 1;
+                }
+                "-m" => {
+                    method = Method::from_suffix(words.get(i + 1).map_or("", String::as_str));
+                    i += 1;
+                }
+                "-u" | "-M" => i += 1,
+                "--" => {
+                    raw.extend(words[i + 1..].iter().cloned());
+                    break;
+                }
+                _ => {
+                    raw.extend(words[i..].iter().cloned());
+                    break;
+                }
+            }
+            i += 1;
+        }
+        let method = method.unwrap_or_else(|| default_method(&expr.fetch.name));
+        let patterns = raw
+            .iter()
+            .map(|p| pattern(method, p, nocase))
+            .collect::<Result<_, _>>()?;
+        Ok(AclLine {
+            expr,
+            method,
+            nocase,
+            patterns,
+        })
+    }
+
+    pub fn matches(&self, txn: &Txn) -> bool {
+        let values = self.expr.eval_all(txn);
+        match self.method {
+            Method::Found => !values.is_empty(),
+            Method::Bool => values.iter().any(|v| v.as_int().is_some_and(|i| i != 0)),
+            _ => values
+                .iter()
+                .any(|v| self.patterns.iter().any(|p| self.test(p, v))),
+        }
+    }
+
+    fn test(&self, p: &Pattern, v: &Value) -> bool {
+        match (p, self.method) {
+            (Pattern::Net(n), _) => v.as_ip().is_some_and(|ip| n.contains(ip)),
+            (Pattern::IntRange(lo, hi), Method::Len) => {
+                let l = v.as_text().len() as i64;
+                *lo <= l && l <= *hi
+            }
+            (Pattern::IntRange(lo, hi), _) => v.as_int().is_some_and(|i| *lo <= i && i <= *hi),
+            (Pattern::Regex(r), _) => r.is_match(&v.as_text()),
+            (Pattern::Text(t), m) => {
+                let s = v.as_text();
+                let (s, t) = if self.nocase {
+                    (s.to_ascii_lowercase().into(), t.to_ascii_lowercase())
+                } else {
+                    (s, t.clone())
+                };
+                match m {
+                    Method::Beg => s.starts_with(t.as_str()),
+                    Method::End => s.ends_with(t.as_str()),
+                    Method::Sub => s.contains(t.as_str()),
+                    Method::Dir => dir_match(&s, &t),
+                    Method::Dom => dom_match(&s, &t, false),
+                    _ => s == t,
+                }
+            }
+        }
+    }
+}
+
+fn int_range(p: &str) -> Option<(i64, i64)> {
+    let (lo, hi) = match p.split_once(':') {
+        Some((a, b)) => (
+            if a.is_empty() {
+                i64::MIN
+            } else {
+                a.parse().ok()?
+            },
+            if b.is_empty() {
+                i64::MAX
+            } else {
+                b.parse().ok()?
+            },
+        ),
+        None => {
+            let v = p.parse().ok()?;
+            (v, v)
+        }
+    };
+    Some((lo, hi))
+}
+
+fn pattern(method: Method, p: &str, nocase: bool) -> Result<Pattern, Unsupported> {
+    let bad = || Unsupported(format!("ACL pattern '{p}'"));
+    Ok(match method {
+        Method::Int | Method::Len => {
+            let (lo, hi) = int_range(p).ok_or_else(bad)?;
+            Pattern::IntRange(lo, hi)
+        }
+        Method::Ip => Pattern::Net(Cidr::parse(p).ok_or_else(bad)?),
+        Method::Reg => Pattern::Regex(
+            regex::RegexBuilder::new(p)
+                .case_insensitive(nocase)
+                .build()
+                .map_err(|_| bad())?,
+        ),
+        _ => Pattern::Text(p.to_string()),
+    })
+}
+
+/// Operators like `ge 5` become ranges; they precede the value in HAProxy's syntax.
+fn fold_operators(words: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let next = words.get(i + 1);
+        let folded = match (words[i].as_str(), next.and_then(|n| n.parse::<i64>().ok())) {
+            ("eq", Some(n)) => Some(format!("{n}")),
+            ("ge", Some(n)) => Some(format!("{n}:")),
+            ("gt", Some(n)) => Some(format!("{}:", n + 1)),
+            ("le", Some(n)) => Some(format!(":{n}")),
+            ("lt", Some(n)) => Some(format!(":{}", n - 1)),
+            _ => None,
+        };
+        match folded {
+            Some(f) => {
+                out.push(f);
+                i += 2;
+            }
+            None => {
+                out.push(words[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// A named ACL: every line with that name, OR-ed.
+#[derive(Debug, Default)]
+pub struct Acl {
+    lines: Vec<AclLine>,
+}
+
+impl Acl {
+    pub fn matches(&self, txn: &Txn) -> bool {
+        self.lines.iter().any(|l| l.matches(txn))
+    }
+}
+
+/// The ACLs HAProxy predefines.
+fn predefined(name: &str) -> Option<Vec<String>> {
+    let words: &[&str] = match name {
+        "TRUE" => &["always_true"],
+        "FALSE" => &["always_false"],
+        "LOCALHOST" => &["src", "127.0.0.1/8", "::1"],
+        "HTTP" => &["always_true"],
+        "HTTP_1.0" => &["req.ver", "1.0"],
+        "HTTP_1.1" => &["req.ver", "1.1"],
+        "HTTP_CONTENT" => &["hdr_val(content-length)", "gt", "0"],
+        "HTTP_URL_ABS" => &["url_reg", "^[^/:]*://"],
+        "HTTP_URL_SLASH" => &["url_beg", "/"],
+        "HTTP_URL_STAR" => &["url", "*"],
+        "METH_CONNECT" => &["method", "CONNECT"],
+        "METH_DELETE" => &["method", "DELETE"],
+        "METH_GET" => &["method", "GET", "HEAD"],
+        "METH_HEAD" => &["method", "HEAD"],
+        "METH_OPTIONS" => &["method", "OPTIONS"],
+        "METH_POST" => &["method", "POST"],
+        "METH_PUT" => &["method", "PUT"],
+        "METH_TRACE" => &["method", "TRACE"],
+        "REQ_CONTENT" => &["req.len", "gt", "0"],
+        "WAIT_END" => &["always_false"],
+        _ => return None,
+    };
+    Some(words.iter().map(|w| w.to_string()).collect())
+}
+
+/// The ACLs of one proxy by name.
+#[derive(Debug, Default)]
+pub struct AclSet {
+    named: HashMap<String, Arc<Acl>>,
+}
+
+impl AclSet {
+    pub fn compile(acls: &[hapee_compiler::plan::Acl]) -> Result<AclSet, Unsupported> {
+        let mut named: HashMap<String, Acl> = HashMap::new();
+        for a in acls {
+            let line = AclLine::compile(&fold_operators(&a.criterion))?;
+            named.entry(a.name.clone()).or_default().lines.push(line);
+        }
+        Ok(AclSet {
+            named: named.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+        })
+    }
+
+    fn get(&self, name: &str) -> Result<Arc<Acl>, Unsupported> {
+        if let Some(a) = self.named.get(name) {
+            return Ok(a.clone());
+        }
+        let words = predefined(name).ok_or_else(|| Unsupported(format!("unknown ACL '{name}'")))?;
+        Ok(Arc::new(Acl {
+            lines: vec![AclLine::compile(&fold_operators(&words))?],
+        }))
+    }
+}
+
+#[derive(Debug)]
+enum Term {
+    Acl(Arc<Acl>, bool),
+    Inline(AclLine, bool),
+}
+
+/// A compiled `if`/`unless` condition; an empty one always holds.
+#[derive(Debug, Default)]
+pub struct Condition {
+    unless: bool,
+    alternatives: Vec<Vec<Term>>,
+}
+
+impl Condition {
+    pub fn compile(words: &[String], acls: &AclSet) -> Result<Condition, Unsupported> {
+        if words.is_empty() {
+            return Ok(Condition::default());
+        }
+        let parts: Vec<(hapee_compiler::Span, &str)> = words
+            .iter()
+            .map(|w| (hapee_compiler::Span::default(), w.as_str()))
+            .collect();
+        let c = condition::parse_parts(&parts).map_err(|e| Unsupported(e.message))?;
+        let alternatives = c
+            .alternatives
+            .iter()
+            .map(|alt| {
+                alt.iter()
+                    .map(|t| match t {
+                        CondTerm::Named(u) => Ok(Term::Acl(acls.get(&u.name)?, u.negated)),
+                        CondTerm::Anonymous(a) => {
+                            let words: Vec<String> =
+                                a.words.iter().map(|w| w.value.to_string()).collect();
+                            Ok(Term::Inline(
+                                AclLine::compile(&fold_operators(&words))?,
+                                a.negated,
+                            ))
+                        }
+                    })
+                    .collect::<Result<Vec<_>, Unsupported>>()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Condition {
+            unless: c.unless,
+            alternatives,
+        })
+    }
+
+    pub fn holds(&self, txn: &Txn) -> bool {
+        if self.alternatives.is_empty() {
+            return true;
+        }
+        let any = self.alternatives.iter().any(|alt| {
+            alt.iter().all(|t| match t {
+                Term::Acl(a, neg) => a.matches(txn) != *neg,
+                Term::Inline(l, neg) => l.matches(txn) != *neg,
+            })
+        });
+        any != self.unless
+    }
+}
+
+/// The fetch behind a sample expression text, for callers that need only the name.
+pub fn fetch_of(text: &str) -> Option<Fetch> {
+    Expr::parse(text).ok().map(|e| e.fetch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_and_domains() {
+        let n = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(n.contains("10.2.3.4".parse().unwrap()));
+        assert!(!n.contains("11.0.0.1".parse().unwrap()));
+        assert!(n.contains("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(dom_match("www.example.com", "example.com", false));
+        assert!(!dom_match("myexample.com", "example.com", false));
+        assert!(dir_match("/api/v1", "api"));
+        assert!(!dir_match("/apis/v1", "api"));
+    }
+
+    #[test]
+    fn derived_keywords_and_operators() {
+        assert_eq!(
+            derived_keyword("path_beg"),
+            Some(("path".into(), Method::Beg))
+        );
+        assert_eq!(
+            derived_keyword("hdr_dom(host)"),
+            Some(("hdr(host)".into(), Method::Dom))
+        );
+        assert_eq!(derived_keyword("src_port"), None);
+        assert_eq!(derived_keyword("hdr_cnt(x)"), None);
+        let w: Vec<String> = ["status", "ge", "500"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(fold_operators(&w), vec!["status", "500:"]);
+        assert_eq!(int_range("200:299"), Some((200, 299)));
+    }
+}

@@ -1,0 +1,188 @@
+//! Health checks. Each server's check runs on exactly one worker thread; its verdict is an
+//! atomic flag every thread reads, so a state change is seen everywhere at once.
+
+use crate::state::{BackendRt, ServerRt};
+use hapee_compiler::plan::{Expect, HealthCheck};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The result of one probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    Ok,
+    Failed(String),
+}
+
+/// Whether an HTTP check response (status code and body) satisfies `expect`.
+pub fn expect_matches(expect: Option<&Expect>, status: u16, body: &str) -> bool {
+    let Some(e) = expect else {
+        return (200..400).contains(&status);
+    };
+    let hit = match e.kind.as_str() {
+        "status" => e.pattern.split(',').any(|p| match p.split_once('-') {
+            Some((lo, hi)) => {
+                lo.parse().is_ok_and(|lo: u16| lo <= status)
+                    && hi.parse().is_ok_and(|hi: u16| status <= hi)
+            }
+            None => p.parse() == Ok(status),
+        }),
+        "rstatus" => regex::Regex::new(&e.pattern).is_ok_and(|r| r.is_match(&status.to_string())),
+        "string" => body.contains(&e.pattern),
+        "rstring" => regex::Regex::new(&e.pattern).is_ok_and(|r| r.is_match(body)),
+        _ => (200..400).contains(&status),
+    };
+    hit != e.negate
+}
+
+async fn probe(check: &HealthCheck, addr: SocketAddr, timeout: Duration) -> Probe {
+    let run = async {
+        let mut s = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("Layer4 connection problem, info: \"{e}\""))?;
+        let HealthCheck::Http {
+            method,
+            uri,
+            version,
+            headers,
+            body,
+            expect,
+        } = check
+        else {
+            return Ok(());
+        };
+        let mut req = format!("{method} {uri} {version}\r\n");
+        for (n, v) in headers {
+            req.push_str(&format!("{n}: {v}\r\n"));
+        }
+        if !body.is_empty() {
+            req.push_str(&format!("content-length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut resp = Vec::new();
+        let _ = s.read_to_end(&mut resp).await;
+        let text = String::from_utf8_lossy(&resp);
+        let status: u16 = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| "Layer7 invalid response".to_string())?;
+        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        if expect_matches(expect.as_ref(), status, body) {
+            Ok(())
+        } else {
+            Err(format!("Layer7 wrong status, code: {status}"))
+        }
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(())) => Probe::Ok,
+        Ok(Err(e)) => Probe::Failed(e),
+        Err(_) => Probe::Failed("Layer4 timeout".into()),
+    }
+}
+
+/// The check loop of one server (runs forever on its owning thread).
+pub async fn run(
+    backend: Arc<str>,
+    check: HealthCheck,
+    check_timeout: Option<Duration>,
+    server: Arc<ServerRt>,
+) {
+    let p = server.plan.check_params.clone();
+    let Some(mut addr) = server.addr else {
+        return;
+    };
+    if let Some(a) = p.addr.as_deref().and_then(|a| a.parse().ok()) {
+        addr.set_ip(a);
+    }
+    if let Some(port) = p.port {
+        addr.set_port(port);
+    }
+    let mut health = p.rise + p.fall - 1;
+    let max = p.rise + p.fall - 1;
+    loop {
+        let up = server.up.load(Ordering::Relaxed);
+        let transitioning = health != max && health != 0;
+        let inter = match (up, transitioning) {
+            (false, false) => p.downinter.unwrap_or(p.inter),
+            (_, true) => p.fastinter.unwrap_or(p.inter),
+            _ => p.inter,
+        };
+        tokio::time::sleep(Duration::from_millis(u64::from(inter))).await;
+        let timeout = check_timeout.unwrap_or(Duration::from_millis(u64::from(p.inter)));
+        match probe(&check, addr, timeout).await {
+            Probe::Ok => {
+                health = (health + 1).min(max);
+                if !up && health >= p.fall {
+                    server.up.store(true, Ordering::Relaxed);
+                    eprintln!("[WARNING]  ({}) : Server {backend}/{} is UP, reason: Layer4 check passed, check duration: 0ms.", std::process::id(), server.name);
+                }
+            }
+            Probe::Failed(reason) => {
+                health = health.saturating_sub(1);
+                if up && health < p.fall {
+                    health = 0;
+                    server.up.store(false, Ordering::Relaxed);
+                    eprintln!(
+                        "[WARNING]  ({}) : Server {backend}/{} is DOWN, reason: {reason}.",
+                        std::process::id(),
+                        server.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every checked server with the index of the thread that owns its check.
+pub fn assignments(backends: &[BackendRt], threads: usize) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (b, be) in backends.iter().enumerate() {
+        for (s, srv) in be.servers.iter().enumerate() {
+            if srv.plan.check && !srv.disabled {
+                out.push((next % threads.max(1), b, s));
+                next += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expectations() {
+        let e = |kind: &str, pattern: &str, negate| Expect {
+            kind: kind.into(),
+            pattern: pattern.into(),
+            negate,
+        };
+        assert!(expect_matches(None, 204, ""));
+        assert!(!expect_matches(None, 503, ""));
+        assert!(expect_matches(
+            Some(&e("status", "200-299", false)),
+            250,
+            ""
+        ));
+        assert!(expect_matches(Some(&e("rstatus", "^2", false)), 204, ""));
+        assert!(expect_matches(
+            Some(&e("string", "ready", false)),
+            200,
+            "all ready"
+        ));
+        assert!(!expect_matches(
+            Some(&e("string", "ready", true)),
+            200,
+            "all ready"
+        ));
+    }
+}

@@ -1,0 +1,444 @@
+//! Forwarding one request to a server: server choice, maxconn queue, connection (idle or
+//! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
+
+use super::pool::Sender;
+use super::{reply, ConnCtx, Idle, ReqBody, ResBody};
+use crate::balance;
+use crate::reuse::{may_reuse, should_retry, Failure};
+use crate::rules::{self, Verdict};
+use crate::state::{BackendRt, HttpConnMode, ServerRt};
+use crate::txn::{ResponseView, Txn};
+use bytes::Bytes;
+use hapee_compiler::registry::RuleSet;
+use http_body_util::{BodyExt, Either, Full};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONNECTION};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Headers that describe one connection, never forwarded as they are.
+const HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
+    let listed: Vec<String> = h
+        .get_all(CONNECTION)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("").split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty() && s != "close" && s != "keep-alive" && s != "upgrade")
+        .collect();
+    for name in listed {
+        h.remove(name.as_str());
+    }
+    for name in HOP_BY_HOP {
+        if keep_upgrade && (name == "upgrade" || name == "connection") {
+            continue;
+        }
+        h.remove(name);
+    }
+    if keep_upgrade {
+        h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+}
+
+/// The load-balancing key of hash algorithms.
+fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
+    use crate::balance::Algorithm as A;
+    let req = txn.request.as_ref()?;
+    match &be.algorithm {
+        A::Source => Some(balance::hash(txn.client.ip().to_string().as_bytes())),
+        A::Uri => Some(balance::hash(req.uri.path().as_bytes())),
+        A::UrlParam(p) => req
+            .uri
+            .query()?
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| k == p)
+            .map(|(_, v)| balance::hash(v.as_bytes())),
+        A::Hdr(h) => req
+            .headers
+            .get(h.as_str())
+            .map(|v| balance::hash(v.as_bytes())),
+        _ => None,
+    }
+}
+
+fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
+    let ip = txn.client.ip();
+    if let Some(except) = ff.except.as_deref().and_then(crate::acl::Cidr::parse) {
+        if except.contains(ip) {
+            return;
+        }
+    }
+    let Some(req) = txn.request.as_mut() else {
+        return;
+    };
+    if ff.if_none && req.headers.contains_key(ff.header.as_str()) {
+        return;
+    }
+    if let (Ok(name), Ok(value)) = (
+        hyper::header::HeaderName::from_bytes(ff.header.as_bytes()),
+        HeaderValue::from_str(&ip.to_string()),
+    ) {
+        req.headers.append(name, value);
+    }
+}
+
+/// Keeps a server's load counters right for as long as its response is in flight.
+pub struct ServerGuard {
+    server: Arc<ServerRt>,
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        self.server.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<Sender> {
+    let stream = match timeout {
+        Some(t) => tokio::time::timeout(t, tokio::net::TcpStream::connect(addr))
+            .await
+            .ok()?,
+        None => tokio::net::TcpStream::connect(addr).await,
+    }
+    .ok()?;
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::task::spawn_local(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    Some(sender)
+}
+
+/// The request body, made replayable (`Full`) when it is empty or buffered.
+async fn prepare_body(
+    body: Incoming,
+    txn: &Txn,
+    buffer: bool,
+    limit: usize,
+) -> Result<ReqBody, u16> {
+    use hyper::body::Body;
+    if body.is_end_stream() {
+        return Ok(Either::Right(Full::new(Bytes::new())));
+    }
+    let _ = txn;
+    if !buffer {
+        return Ok(Either::Left(body));
+    }
+    let limited = http_body_util::Limited::new(body, limit);
+    match limited.collect().await {
+        Ok(c) => Ok(Either::Right(Full::new(c.to_bytes()))),
+        Err(_) => Err(413),
+    }
+}
+
+fn outgoing(txn: &Txn, body: ReqBody, close: bool, upgrade: bool) -> Request<ReqBody> {
+    let view = txn
+        .request
+        .as_ref()
+        .expect("request present while forwarding");
+    let path = view
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let mut req = Request::builder()
+        .method(view.method.clone())
+        .uri(path)
+        .body(body)
+        .unwrap_or_else(|_| Request::new(Either::Right(Full::new(Bytes::new()))));
+    *req.headers_mut() = view.headers.clone();
+    strip_hop_by_hop(req.headers_mut(), upgrade);
+    if close && !upgrade {
+        req.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    req
+}
+
+fn error_for(failure: Failure) -> (u16, [u8; 2]) {
+    match failure {
+        Failure::Connect => (503, *b"SC"),
+        Failure::ResponseTimeout => (504, *b"sH"),
+        Failure::EmptyResponse | Failure::JunkResponse => (502, *b"SH"),
+    }
+}
+
+pub async fn forward(
+    ctx: &ConnCtx,
+    txn: &mut Txn,
+    be_index: usize,
+    body: Incoming,
+    first: bool,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> (Response<ResBody>, Idle) {
+    let shared = ctx.shared.clone();
+    let fe = &shared.frontends[ctx.frontend];
+    let be = &shared.backends[be_index];
+    let files = [&be.errorfiles, &fe.errorfiles];
+    if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
+        add_forwardfor(ff, txn);
+    }
+    let body = match prepare_body(body, txn, fe.http_buffer_request, shared.bufsize.max(8192)).await
+    {
+        Ok(b) => b,
+        Err(status) => return (reply::error(status, &files), None),
+    };
+    let (replay, mut stream) = match body {
+        Either::Right(full) => (Some(full), None),
+        Either::Left(incoming) => (None, Some(incoming)),
+    };
+    let replayable = replay.is_some();
+    let conn_mode = be
+        .conn_mode
+        .or(fe.conn_mode)
+        .unwrap_or(HttpConnMode::KeepAlive);
+    let close_server =
+        conn_mode != HttpConnMode::KeepAlive || be.reuse == crate::reuse::ReuseMode::Never;
+    let key = hash_key(be, txn);
+    let forced = be
+        .use_servers
+        .iter()
+        .find(|(_, c)| c.holds(txn))
+        .map(|(i, _)| *i);
+    let upgrade = client_upgrade.is_some();
+    let mut avoid = None;
+    let mut attempt = 0;
+    let started = Instant::now();
+    loop {
+        let Some(si) = forced
+            .filter(|&i| be.servers[i].is_usable())
+            .or_else(|| be.pick(key, avoid))
+        else {
+            txn.term = *b"SC";
+            return (reply::error(503, &files), None);
+        };
+        let server = be.servers[si].clone();
+        txn.server = Some(server.name.clone());
+        let Some(addr) = server.addr else {
+            return (reply::error(503, &files), None);
+        };
+        // Queue for a connection slot when the server is at its maxconn.
+        let slot = match &server.slots {
+            Some(sem) => {
+                let wait = be
+                    .timeouts
+                    .queue
+                    .or(be.timeouts.connect)
+                    .unwrap_or(Duration::from_secs(5));
+                match tokio::time::timeout(wait, sem.clone().acquire_owned()).await {
+                    Ok(Ok(p)) => Some(p),
+                    _ => {
+                        txn.term = *b"sQ";
+                        return (reply::error(503, &files), None);
+                    }
+                }
+            }
+            None => None,
+        };
+        txn.timings.queue = started.elapsed().as_millis() as i64;
+        let pool_key = (be_index, si);
+        let idle = if may_reuse(be.reuse, first, &be.retry_on) && !upgrade {
+            ctx.pool.take(pool_key)
+        } else {
+            None
+        };
+        let reused = idle.is_some();
+        let connect_start = Instant::now();
+        let sender = match idle {
+            Some(s) => Some(s),
+            None => connect(addr, be.timeouts.connect).await,
+        };
+        let Some(mut sender) = sender else {
+            drop(slot);
+            if should_retry(&be.retry_on, Failure::Connect, attempt, be.retries, true) {
+                attempt += 1;
+                txn.retries = attempt;
+                if be.redispatch {
+                    avoid = Some(si);
+                }
+                continue;
+            }
+            let (status, term) = error_for(Failure::Connect);
+            txn.term = term;
+            return (reply::error(status, &files), None);
+        };
+        txn.timings.connect = connect_start.elapsed().as_millis() as i64;
+        let this_body = match (&replay, stream.take()) {
+            (Some(full), _) => Either::Right(full.clone()),
+            (None, Some(incoming)) => Either::Left(incoming),
+            (None, None) => Either::Right(Full::new(Bytes::new())),
+        };
+        let request = outgoing(txn, this_body, close_server, upgrade);
+        server.active.fetch_add(1, Ordering::Relaxed);
+        server.total.fetch_add(1, Ordering::Relaxed);
+        let guard = ServerGuard {
+            server: server.clone(),
+            _slot: slot,
+        };
+        txn.counters[2] = be.active.load(Ordering::Relaxed);
+        txn.counters[3] = server.active.load(Ordering::Relaxed);
+        let response_start = Instant::now();
+        let sent = sender.send_request(request);
+        let result = match be.timeouts.server {
+            Some(t) => tokio::time::timeout(t, sent)
+                .await
+                .map_err(|_| Failure::ResponseTimeout),
+            None => Ok(sent.await),
+        };
+        let failure = match result {
+            Ok(Ok(resp)) => {
+                let status = resp.status().as_u16();
+                if be.retry_on.statuses.contains(&status) && replayable && attempt < be.retries {
+                    attempt += 1;
+                    txn.retries = attempt;
+                    if be.redispatch {
+                        avoid = Some(si);
+                    }
+                    continue;
+                }
+                txn.timings.response = response_start.elapsed().as_millis() as i64;
+                let idle =
+                    (!close_server && !upgrade).then(|| (ctx.pool.clone(), pool_key, sender));
+                return respond(ctx, txn, be_index, resp, guard, idle, client_upgrade).await;
+            }
+            Ok(Err(e)) if e.is_incomplete_message() || e.is_canceled() || reused => {
+                Failure::EmptyResponse
+            }
+            Ok(Err(_)) => Failure::JunkResponse,
+            Err(f) => f,
+        };
+        drop(guard);
+        if should_retry(&be.retry_on, failure, attempt, be.retries, replayable) {
+            attempt += 1;
+            txn.retries = attempt;
+            if be.redispatch {
+                avoid = Some(si);
+            }
+            continue;
+        }
+        let (status, term) = error_for(failure);
+        txn.term = term;
+        return (reply::error(status, &files), None);
+    }
+}
+
+async fn respond(
+    ctx: &ConnCtx,
+    txn: &mut Txn,
+    be_index: usize,
+    mut resp: Response<Incoming>,
+    guard: ServerGuard,
+    idle: Idle,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> (Response<ResBody>, Idle) {
+    let shared = ctx.shared.clone();
+    let fe = &shared.frontends[ctx.frontend];
+    let be = &shared.backends[be_index];
+    let files = [&be.errorfiles, &fe.errorfiles];
+    let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS;
+    let server_upgrade = switching.then(|| hyper::upgrade::on(&mut resp));
+    let (mut parts, body) = resp.into_parts();
+    txn.captured_response = super::capture(&parts.headers, &fe.capture_response);
+    txn.response = Some(ResponseView {
+        status: parts.status.as_u16(),
+        headers: std::mem::take(&mut parts.headers),
+    });
+    let mut ruleset: Vec<&[rules::CompiledRule]> = Vec::new();
+    if !crate::route::is_own_backend(&shared, fe, be_index) {
+        ruleset.push(&be.rules);
+    }
+    ruleset.push(&fe.rules);
+    for rules in ruleset {
+        match rules::run(rules, RuleSet::HttpResponse, txn) {
+            Verdict::Continue => {}
+            Verdict::Reply(r) => return (reply::reply(r, txn, &files), None),
+            _ => {
+                txn.term = *b"PH";
+                return (reply::error(502, &files), None);
+            }
+        }
+    }
+    let view = txn.response.take().expect("response view set above");
+    parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
+    parts.headers = view.headers;
+    strip_hop_by_hop(&mut parts.headers, switching);
+    txn.response = Some(ResponseView {
+        status: view.status,
+        headers: parts.headers.clone(),
+    });
+    if let (Some(client), Some(server)) = (client_upgrade, server_upgrade) {
+        tokio::task::spawn_local(tunnel(client, server, be.timeouts.tunnel, guard));
+        return (
+            Response::from_parts(parts, super::reply::full(Bytes::new())),
+            None,
+        );
+    }
+    let body: ResBody = body.boxed_unsync();
+    (
+        Response::from_parts(
+            parts,
+            GuardedBody {
+                inner: body,
+                _guard: guard,
+            }
+            .boxed_unsync(),
+        ),
+        idle,
+    )
+}
+
+/// Keeps the server guard alive until the response body is dropped.
+struct GuardedBody {
+    inner: ResBody,
+    _guard: ServerGuard,
+}
+
+impl hyper::body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or `timeout
+/// tunnel` passes without traffic.
+async fn tunnel(
+    client: hyper::upgrade::OnUpgrade,
+    server: hyper::upgrade::OnUpgrade,
+    idle: Option<Duration>,
+    _guard: ServerGuard,
+) {
+    let (Ok(c), Ok(s)) = (client.await, server.await) else {
+        return;
+    };
+    let c = TokioIo::new(c);
+    let s = TokioIo::new(s);
+    crate::tcp::pipe_both(c, s, idle, idle).await;
+}

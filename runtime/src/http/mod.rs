@@ -1,0 +1,265 @@
+//! HTTP/1.1 mode: hyper parses and frames both sides (keep-alive, pipelining, chunked bodies,
+//! `Expect: 100-continue`, HTTP/1.0, upgrades); this module runs the rules, picks the backend
+//! and server, forwards with retries and connection reuse, and logs.
+
+mod body;
+mod forward;
+pub mod pool;
+pub mod reply;
+
+use crate::rules::{self, Verdict};
+use crate::state::{FrontendRt, HttpConnMode, Shared};
+use crate::txn::{RequestView, Txn};
+use body::Tracked;
+use bytes::Bytes;
+use hapee_compiler::registry::RuleSet;
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+pub type ReqBody = http_body_util::Either<Incoming, http_body_util::Full<Bytes>>;
+pub type ResBody = UnsyncBoxBody<Bytes, hyper::Error>;
+
+/// What one client connection's requests share.
+pub struct ConnCtx {
+    pub shared: Arc<Shared>,
+    pub frontend: usize,
+    pub client: SocketAddr,
+    pub local: SocketAddr,
+    pub pool: pool::Pool,
+    pub accept_date: SystemTime,
+    requests: Cell<u64>,
+    last_end: Cell<Instant>,
+}
+
+impl ConnCtx {
+    pub fn new(
+        shared: Arc<Shared>,
+        frontend: usize,
+        client: SocketAddr,
+        local: SocketAddr,
+        pool: pool::Pool,
+    ) -> ConnCtx {
+        ConnCtx {
+            shared,
+            frontend,
+            client,
+            local,
+            pool,
+            accept_date: SystemTime::now(),
+            requests: Cell::new(0),
+            last_end: Cell::new(Instant::now()),
+        }
+    }
+
+    fn frontend(&self) -> &FrontendRt {
+        &self.shared.frontends[self.frontend]
+    }
+}
+
+/// Serves one client connection until it closes or the proxy stops.
+pub async fn serve(
+    stream: tokio::net::TcpStream,
+    ctx: Rc<ConnCtx>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let fe = ctx.frontend();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .max_buf_size(ctx.shared.bufsize.max(8192))
+        .auto_date_header(false)
+        .keep_alive(fe.conn_mode != Some(HttpConnMode::Close));
+    if let Some(t) = fe.timeouts.http_request.or(fe.timeouts.client) {
+        builder.header_read_timeout(t);
+    }
+    let svc_ctx = ctx.clone();
+    let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.wait_for(|s| *s) => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
+    headers.contains_key(hyper::header::UPGRADE)
+        && headers.get_all(hyper::header::CONNECTION).iter().any(|v| {
+            v.to_str()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .contains("upgrade")
+        })
+}
+
+fn capture(
+    headers: &hyper::HeaderMap,
+    caps: &[hapee_compiler::plan::Capture],
+) -> Vec<Option<String>> {
+    caps.iter()
+        .map(|c| {
+            headers.get(c.name.as_str()).map(|v| {
+                let s = String::from_utf8_lossy(v.as_bytes());
+                s.chars().take(c.len).collect()
+            })
+        })
+        .collect()
+}
+
+/// Bytes of the response head as it goes on the wire (`%B` counts them).
+fn head_len(r: &Response<ResBody>) -> u64 {
+    let status_line = 9 + 3 + 1 + r.status().canonical_reason().unwrap_or("").len() + 2;
+    let headers: usize = r
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
+        .sum();
+    (status_line + headers + 2) as u64
+}
+
+async fn handle(
+    ctx: Rc<ConnCtx>,
+    mut req: Request<Incoming>,
+) -> Result<Response<Tracked>, Infallible> {
+    let fe = ctx.frontend();
+    let mut txn = Box::new(Txn::new(
+        ctx.shared.clone(),
+        ctx.client,
+        ctx.local,
+        fe.name.clone(),
+    ));
+    txn.accept_date = ctx.accept_date;
+    let first = ctx.requests.get() == 0;
+    ctx.requests.set(ctx.requests.get() + 1);
+    txn.timings.idle = if first {
+        0
+    } else {
+        ctx.last_end.get().elapsed().as_millis() as i64
+    };
+    txn.start = Instant::now();
+    let client_upgrade = is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
+    let (parts, body) = req.into_parts();
+    txn.captured_request = capture(&parts.headers, &fe.capture_request);
+    txn.request = Some(RequestView {
+        method: parts.method,
+        uri: parts.uri,
+        version: parts.version,
+        headers: parts.headers,
+    });
+    txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
+    txn.counters[1] = fe.active.load(Ordering::Relaxed);
+    let (mut resp, idle) = process(&ctx, &mut txn, body, first, client_upgrade).await;
+    if fe.conn_mode == Some(HttpConnMode::Close) {
+        resp.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    txn.status = Some(resp.status().as_u16());
+    txn.bytes_out = head_len(&resp);
+    ctx.last_end.set(Instant::now());
+    Ok(resp.map(|b| Tracked::new(b, txn, idle)))
+}
+
+type Idle = Option<(pool::Pool, (usize, usize), pool::Sender)>;
+
+/// A response made by the proxy, ending the transaction with termination state `term`.
+fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> (Response<ResBody>, Idle) {
+    txn.term = *term;
+    (resp, None)
+}
+
+async fn process(
+    ctx: &ConnCtx,
+    txn: &mut Txn,
+    body: Incoming,
+    first: bool,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> (Response<ResBody>, Idle) {
+    let shared = ctx.shared.clone();
+    let fe = ctx.frontend();
+    if let Some(resp) =
+        apply_request_rules(&fe.rules, txn, &[&fe.errorfiles], fe.timeouts.tarpit).await
+    {
+        return local(txn, resp, b"PR");
+    }
+    let Some(be_index) = crate::route::choose_backend(&shared, fe, txn) else {
+        return local(txn, reply::error(503, &[&fe.errorfiles]), b"SC");
+    };
+    let be = &shared.backends[be_index];
+    txn.backend = Some(be.name.clone());
+    let files = [&be.errorfiles, &fe.errorfiles];
+    if !crate::route::is_own_backend(&shared, fe, be_index) {
+        if let Some(resp) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit).await {
+            return local(txn, resp, b"PR");
+        }
+    }
+    forward::forward(ctx, txn, be_index, body, first, client_upgrade).await
+}
+
+/// Runs `http-request` rules; a final action's response ends the transaction.
+async fn apply_request_rules(
+    rules: &[rules::CompiledRule],
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+    tarpit: Option<Duration>,
+) -> Option<Response<ResBody>> {
+    match rules::run(rules, RuleSet::HttpRequest, txn) {
+        Verdict::Continue => None,
+        Verdict::Deny(status) => Some(reply::error(status, files)),
+        Verdict::Reject => Some(reply::error(403, files)),
+        Verdict::Tarpit(status) => {
+            tokio::time::sleep(tarpit.unwrap_or(Duration::from_secs(5))).await;
+            Some(reply::error(status, files))
+        }
+        Verdict::Reply(r) => Some(reply::reply(r, txn, files)),
+        Verdict::Redirect(r) => Some(reply::redirect(r.code, &rules::redirect_location(r, txn))),
+    }
+}
+
+/// Writes the transaction's log line to the frontend's targets.
+pub fn log_txn(txn: &Txn) {
+    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+        return;
+    };
+    if fe.logs.is_empty() {
+        return;
+    }
+    if fe.dontlognull && txn.request.is_none() && txn.bytes_out == 0 {
+        return;
+    }
+    let line = match &fe.log_format {
+        Some(f) => f.render(txn),
+        None => format!(
+            "Connect from {}:{} to {}:{} ({}/{})",
+            txn.client.ip(),
+            txn.client.port(),
+            txn.local.ip(),
+            txn.local.port(),
+            txn.frontend,
+            if fe.mode == hapee_compiler::ir::Mode::Http {
+                "HTTP"
+            } else {
+                "TCP"
+            }
+        ),
+    };
+    let level = txn.log_level.unwrap_or(6);
+    for sink in &fe.logs {
+        sink.send(level, &line);
+    }
+}

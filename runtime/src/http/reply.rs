@@ -1,0 +1,125 @@
+//! Responses the proxy makes itself: HAProxy's built-in error pages, `errorfile` contents,
+//! `return`/`deny` replies and redirects.
+
+use super::ResBody;
+use crate::rules::{Reply, ReplyBody};
+use crate::state::ErrorFiles;
+use crate::txn::Txn;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::Response;
+
+/// Reason phrase and message of HAProxy's built-in pages, and whether they close the connection.
+fn builtin(status: u16) -> (&'static str, &'static str, bool) {
+    match status {
+        200 => ("OK", "Service ready.", false),
+        400 => ("Bad request", "Your browser sent an invalid request.", true),
+        401 => ("Unauthorized", "You need a valid user and password to access this content.", false),
+        403 => ("Forbidden", "Request forbidden by administrative rules.", false),
+        404 => ("Not Found", "The resource could not be found.", false),
+        405 => ("Method Not Allowed", "A request was made of a resource using a request method not supported by that resource", false),
+        407 => ("Unauthorized", "You need a valid user and password to access this content.", false),
+        408 => ("Request Time-out", "Your browser didn't send a complete request in time.", true),
+        410 => ("Gone", "The resource is no longer available and will not be available again.", false),
+        413 => ("Payload Too Large", "The request entity exceeds the maximum allowed.", false),
+        421 => ("Misdirected Request", "Request sent to a non-authoritative server.", false),
+        422 => ("Unprocessable Content", "The server cannot process the contained instructions.", false),
+        425 => ("Too Early", "Your browser sent early data.", false),
+        429 => ("Too Many Requests", "You have sent too many requests in a given amount of time.", false),
+        501 => ("Not Implemented", ".The server does not support the functionality required to fulfill the request.", false),
+        502 => ("Bad Gateway", "The server returned an invalid or incomplete response.", false),
+        503 => ("Service Unavailable", "No server is available to handle this request.", false),
+        504 => ("Gateway Time-out", "The server didn't respond in time.", false),
+        _ => ("Internal Server Error", "An internal server error occurred.", false),
+    }
+}
+
+pub fn full(b: impl Into<Bytes>) -> ResBody {
+    Full::new(b.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+fn known(status: u16) -> u16 {
+    match status {
+        200 | 400 | 401 | 403 | 404 | 405 | 407 | 408 | 410 | 413 | 421 | 422 | 425 | 429 | 500
+        | 501 | 502 | 503 | 504 => status,
+        _ => 500,
+    }
+}
+
+/// Parses a raw HTTP response (an `errorfile`) into a response.
+fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut r = httparse::Response::new(&mut headers);
+    let httparse::Status::Complete(head) = r.parse(raw).ok()? else {
+        return None;
+    };
+    let mut b = Response::builder().status(r.code?);
+    for h in r.headers.iter() {
+        b = b.header(h.name, h.value);
+    }
+    b.body(full(raw.slice(head..))).ok()
+}
+
+/// The error page for `status`: the proxy's `errorfile` when it has one, else HAProxy's.
+pub fn error(status: u16, files: &[&ErrorFiles]) -> Response<ResBody> {
+    if let Some(r) = files
+        .iter()
+        .find_map(|f| f.get(&status))
+        .and_then(parse_raw)
+    {
+        return r;
+    }
+    let status = known(status);
+    let (reason, message, close) = builtin(status);
+    let body = format!("<html><body><h1>{status} {reason}</h1>\n{message}\n</body></html>\n");
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-length", body.len())
+        .header("cache-control", "no-cache");
+    if close {
+        b = b.header("connection", "close");
+    }
+    b.header("content-type", "text/html")
+        .body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+}
+
+/// A `return` (or `deny` with content) reply.
+pub fn reply(r: &Reply, txn: &Txn, files: &[&ErrorFiles]) -> Response<ResBody> {
+    let body = match &r.body {
+        ReplyBody::None => return error(r.status, files),
+        ReplyBody::Text(t) => t.clone(),
+        ReplyBody::Format(f) => f.render(txn),
+    };
+    let mut resp = Response::builder().status(r.status);
+    if let Some(ct) = &r.content_type {
+        resp = resp.header("content-type", ct.as_str());
+    }
+    let mut resp = resp
+        .header("content-length", body.len())
+        .body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())));
+    for (n, v) in &r.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    resp
+}
+
+/// A redirect: the status with an empty body and the `Location`.
+pub fn redirect(code: u16, location: &str) -> Response<ResBody> {
+    Response::builder()
+        .status(code)
+        .header("content-length", "0")
+        .header("location", location)
+        .header("cache-control", "no-cache")
+        .body(full(Bytes::new()))
+        .unwrap_or_else(|_| error(500, &[]))
+}

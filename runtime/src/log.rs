@@ -1,0 +1,125 @@
+//! Log sinks: stdout/stderr, files, unix datagram sockets and UDP syslog, with HAProxy's
+//! RFC3164/RFC5424/short/raw headers.
+
+use chrono::{Local, Utc};
+use hapee_compiler::plan::{LogDest, LogHeader, LogTarget};
+use std::io::Write;
+use std::net::UdpSocket;
+use std::os::unix::net::UnixDatagram;
+use std::sync::Mutex;
+
+enum Out {
+    Stdout,
+    Stderr,
+    Udp(UdpSocket, std::net::SocketAddr),
+    Unix(UnixDatagram, String),
+    File(Mutex<std::fs::File>),
+}
+
+pub struct Sink {
+    target: LogTarget,
+    out: Out,
+    tag: String,
+}
+
+/// The machine's host name, for `%H` and RFC5424 headers.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+impl Sink {
+    pub fn open(target: &LogTarget, tag: &str) -> std::io::Result<Sink> {
+        use std::net::ToSocketAddrs;
+        let out = match &target.dest {
+            LogDest::Stdout => Out::Stdout,
+            LogDest::Stderr => Out::Stderr,
+            LogDest::Udp(addr) => {
+                let to = addr
+                    .to_socket_addrs()?
+                    .next()
+                    .ok_or_else(|| std::io::Error::other(format!("cannot resolve '{addr}'")))?;
+                let bind = if to.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+                let s = UdpSocket::bind(bind)?;
+                s.set_nonblocking(true)?;
+                Out::Udp(s, to)
+            }
+            LogDest::Path(p) => {
+                use std::os::unix::fs::FileTypeExt;
+                let is_socket = std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket());
+                if is_socket {
+                    let s = UnixDatagram::unbound()?;
+                    s.set_nonblocking(true)?;
+                    Out::Unix(s, p.clone())
+                } else {
+                    let f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)?;
+                    Out::File(Mutex::new(f))
+                }
+            }
+        };
+        Ok(Sink {
+            target: target.clone(),
+            out,
+            tag: tag.to_string(),
+        })
+    }
+
+    /// Sends one message at `level`; silently drops it when the sink is full or gone, as a
+    /// logger must never stall traffic.
+    pub fn send(&self, level: u8, message: &str) {
+        if level > self.target.max_level {
+            return;
+        }
+        let pri = u32::from(self.target.facility) * 8 + u32::from(level);
+        let pid = std::process::id();
+        let mut line = match self.target.header {
+            LogHeader::Raw => String::new(),
+            LogHeader::Short => format!("<{pri}>"),
+            LogHeader::Rfc3164 | LogHeader::Local => format!(
+                "<{pri}>{} {}[{pid}]: ",
+                Local::now().format("%b %e %H:%M:%S"),
+                self.tag
+            ),
+            LogHeader::Rfc5424 => format!(
+                "<{pri}>1 {} {} {} {pid} - - ",
+                Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f%:z"),
+                hostname(),
+                self.tag
+            ),
+        };
+        line.push_str(message);
+        if line.len() > self.target.len.saturating_sub(1) {
+            let mut cut = self.target.len.saturating_sub(1);
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+        }
+        match &self.out {
+            Out::Udp(s, to) => {
+                let _ = s.send_to(line.as_bytes(), to);
+            }
+            Out::Unix(s, path) => {
+                let _ = s.send_to(line.as_bytes(), path);
+            }
+            Out::Stdout => {
+                line.push('\n');
+                let _ = std::io::stdout().lock().write_all(line.as_bytes());
+            }
+            Out::Stderr => {
+                line.push('\n');
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            }
+            Out::File(f) => {
+                line.push('\n');
+                if let Ok(mut f) = f.lock() {
+                    let _ = f.write_all(line.as_bytes());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Retry and connection-reuse policy (sans-I/O): what `retry-on` covers, and whether an idle
+//! server connection may carry a request.
+
+/// `http-reuse` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReuseMode {
+    Never,
+    Safe,
+    Aggressive,
+    Always,
+}
+
+impl ReuseMode {
+    pub fn parse(s: &str) -> ReuseMode {
+        match s {
+            "never" => ReuseMode::Never,
+            "aggressive" => ReuseMode::Aggressive,
+            "always" => ReuseMode::Always,
+            _ => ReuseMode::Safe,
+        }
+    }
+}
+
+/// The failures `retry-on` lets the proxy retry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetryOn {
+    pub conn_failure: bool,
+    pub empty_response: bool,
+    pub junk_response: bool,
+    pub response_timeout: bool,
+    pub zero_rtt_rejected: bool,
+    pub statuses: Vec<u16>,
+}
+
+impl RetryOn {
+    pub fn parse(words: &[String]) -> RetryOn {
+        let mut r = RetryOn::default();
+        for w in words {
+            match w.as_str() {
+                "none" => r = RetryOn::default(),
+                "conn-failure" => r.conn_failure = true,
+                "empty-response" => r.empty_response = true,
+                "junk-response" => r.junk_response = true,
+                "response-timeout" => r.response_timeout = true,
+                "0rtt-rejected" => r.zero_rtt_rejected = true,
+                "all-retryable-errors" => {
+                    r.conn_failure = true;
+                    r.empty_response = true;
+                    r.junk_response = true;
+                    r.response_timeout = true;
+                    r.zero_rtt_rejected = true;
+                    r.statuses.extend([500, 502, 503, 504]);
+                }
+                s => {
+                    if let Ok(code) = s.parse() {
+                        r.statuses.push(code);
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    /// The 2.7 rule: with these three covered, a failed reused connection is retried on a new
+    /// one, so an idle connection may carry even a client's first request.
+    pub fn covers_reuse_failures(&self) -> bool {
+        self.conn_failure && self.empty_response && self.response_timeout
+    }
+}
+
+/// Whether an idle server connection may carry this request.
+pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> bool {
+    match mode {
+        ReuseMode::Never => false,
+        ReuseMode::Aggressive | ReuseMode::Always => true,
+        ReuseMode::Safe => !first_request || retry_on.covers_reuse_failures(),
+    }
+}
+
+/// Failures met while forwarding one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    Connect,
+    EmptyResponse,
+    JunkResponse,
+    ResponseTimeout,
+}
+
+/// Whether `failure` may be retried: covered by `retry-on`, attempts left, and a request that
+/// can be replayed (nothing of its body consumed).
+pub fn should_retry(
+    retry_on: &RetryOn,
+    failure: Failure,
+    attempt: u32,
+    retries: u32,
+    replayable: bool,
+) -> bool {
+    if attempt >= retries {
+        return false;
+    }
+    match failure {
+        Failure::Connect => retry_on.conn_failure,
+        Failure::EmptyResponse => replayable && retry_on.empty_response,
+        Failure::JunkResponse => replayable && retry_on.junk_response,
+        Failure::ResponseTimeout => replayable && retry_on.response_timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn first_request_reuse_needs_the_three_retryable_failures() {
+        let weak = RetryOn::parse(&words("conn-failure"));
+        let strong = RetryOn::parse(&words("conn-failure empty-response response-timeout"));
+        assert!(!may_reuse(ReuseMode::Safe, true, &weak));
+        assert!(may_reuse(ReuseMode::Safe, true, &strong));
+        assert!(may_reuse(ReuseMode::Safe, false, &weak));
+        assert!(!may_reuse(ReuseMode::Never, false, &strong));
+        assert!(may_reuse(ReuseMode::Always, true, &weak));
+    }
+
+    #[test]
+    fn retries_are_bounded_and_replay_safe() {
+        let r = RetryOn::parse(&words("all-retryable-errors"));
+        assert!(r.statuses.contains(&503));
+        assert!(should_retry(&r, Failure::Connect, 0, 3, false));
+        assert!(!should_retry(&r, Failure::EmptyResponse, 0, 3, false));
+        assert!(!should_retry(&r, Failure::Connect, 3, 3, true));
+    }
+}

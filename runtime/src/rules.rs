@@ -1,0 +1,382 @@
+//! Rule programs (sans-I/O): `http-request`, `http-response` and `tcp-request` actions compiled
+//! from the plan, and their effect on a transaction.
+
+use crate::acl::{AclSet, Condition};
+use crate::logfmt::Format;
+use crate::sample::{Expr, Unsupported};
+use crate::txn::Txn;
+use hapee_compiler::plan::Rule;
+use hapee_compiler::registry::RuleSet;
+use hyper::header::{HeaderName, HeaderValue};
+
+/// What a rule does.
+#[derive(Debug)]
+pub enum Action {
+    Allow,
+    Deny {
+        status: u16,
+    },
+    Tarpit {
+        status: u16,
+    },
+    Return(Reply),
+    Redirect(Redirect),
+    SetHeader(HeaderName, Format),
+    AddHeader(HeaderName, Format),
+    DelHeader(HeaderName),
+    ReplaceHeader(HeaderName, regex::Regex, String),
+    SetPath(Format),
+    SetQuery(Format),
+    SetUri(Format),
+    SetMethod(Format),
+    SetVar(String, Expr),
+    UnsetVar(String),
+    SetLogLevel(u8),
+    SetStatus(u16, Option<String>),
+    /// `tcp-request … accept`.
+    Accept,
+    /// `tcp-request … reject`.
+    Reject,
+}
+
+/// A reply built by `return` (and `deny` with a body).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: ReplyBody,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ReplyBody {
+    None,
+    Text(String),
+    /// `lf-string`: rendered per transaction.
+    Format(std::sync::Arc<Format>),
+}
+
+#[derive(Debug)]
+pub struct Redirect {
+    pub kind: RedirectKind,
+    pub target: Format,
+    pub code: u16,
+    pub drop_query: bool,
+    pub append_slash: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub set: RuleSet,
+    pub action: Action,
+    pub condition: Condition,
+}
+
+/// The outcome of running a rule list.
+#[derive(Debug)]
+pub enum Verdict<'a> {
+    /// Go on (no final action, or `allow`).
+    Continue,
+    Deny(u16),
+    Tarpit(u16),
+    Reply(&'a Reply),
+    Redirect(&'a Redirect),
+    Reject,
+}
+
+fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
+    HeaderName::from_bytes(s.as_bytes()).map_err(|_| Unsupported(format!("header name '{s}'")))
+}
+
+fn var_name(action: &str) -> Option<String> {
+    let inner = action.split_once('(')?.1.strip_suffix(')')?;
+    Some(inner.split(',').next().unwrap_or(inner).to_string())
+}
+
+fn status_after(args: &[String], key: &str, default: u16) -> u16 {
+    args.iter()
+        .position(|a| a == key)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn reply(args: &[String], default_status: u16) -> Result<Reply, Unsupported> {
+    let mut r = Reply {
+        status: default_status,
+        content_type: None,
+        body: ReplyBody::None,
+        headers: Vec::new(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let v = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "status" | "deny_status" => r.status = v.parse().unwrap_or(default_status),
+            "content-type" => r.content_type = Some(v),
+            "string" => r.body = ReplyBody::Text(v),
+            "lf-string" => r.body = ReplyBody::Format(std::sync::Arc::new(Format::parse(&v)?)),
+            "file" | "lf-file" => {
+                let text = std::fs::read_to_string(&v)
+                    .map_err(|e| Unsupported(format!("return file '{v}': {e}")))?;
+                r.body = ReplyBody::Text(text);
+            }
+            "hdr" => {
+                r.headers
+                    .push((v, args.get(i + 2).cloned().unwrap_or_default()));
+                i += 1;
+            }
+            "default-errorfiles" | "errorfile" | "errorfiles" => {}
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    Ok(r)
+}
+
+fn action(rule: &Rule) -> Result<Action, Unsupported> {
+    let a = &rule.args;
+    let arg = |i: usize| a.get(i).map_or("", String::as_str);
+    let name = rule.action.as_str();
+    let response = rule.set == RuleSet::HttpResponse;
+    Ok(match name {
+        "allow" => Action::Allow,
+        "accept" => Action::Accept,
+        "reject" => Action::Reject,
+        "deny" => {
+            let r = reply(a, if response { 502 } else { 403 })?;
+            if matches!(r.body, ReplyBody::None) && r.headers.is_empty() {
+                Action::Deny { status: r.status }
+            } else {
+                Action::Return(r)
+            }
+        }
+        "tarpit" => Action::Tarpit {
+            status: status_after(a, "deny_status", 500),
+        },
+        "return" => Action::Return(reply(a, 200)?),
+        "redirect" => {
+            let kind = match arg(0) {
+                "location" => RedirectKind::Location,
+                "prefix" => RedirectKind::Prefix,
+                "scheme" => RedirectKind::Scheme,
+                other => return Err(Unsupported(format!("redirect type '{other}'"))),
+            };
+            Action::Redirect(Redirect {
+                kind,
+                target: Format::parse(arg(1))?,
+                code: status_after(a, "code", 302),
+                drop_query: a.iter().any(|x| x == "drop-query"),
+                append_slash: a.iter().any(|x| x == "append-slash"),
+            })
+        }
+        "set-header" => Action::SetHeader(header_name(arg(0))?, Format::parse(arg(1))?),
+        "add-header" => Action::AddHeader(header_name(arg(0))?, Format::parse(arg(1))?),
+        "del-header" => Action::DelHeader(header_name(arg(0))?),
+        "replace-header" | "replace-value" => Action::ReplaceHeader(
+            header_name(arg(0))?,
+            regex::Regex::new(arg(1)).map_err(|e| Unsupported(e.to_string()))?,
+            crate::sample::hap_subst(arg(2)),
+        ),
+        "set-path" => Action::SetPath(Format::parse(arg(0))?),
+        "set-query" => Action::SetQuery(Format::parse(arg(0))?),
+        "set-uri" => Action::SetUri(Format::parse(arg(0))?),
+        "set-method" => Action::SetMethod(Format::parse(arg(0))?),
+        "set-log-level" => Action::SetLogLevel(
+            hapee_compiler::plan::LEVELS
+                .iter()
+                .position(|l| *l == arg(0))
+                .map_or(8, |p| p as u8),
+        ),
+        "set-status" => Action::SetStatus(
+            arg(0)
+                .parse()
+                .map_err(|_| Unsupported("set-status code".into()))?,
+            (arg(1) == "reason").then(|| arg(2).to_string()),
+        ),
+        n if n.starts_with("set-var(") => {
+            Action::SetVar(var_name(n).unwrap_or_default(), Expr::parse(&a.join(" "))?)
+        }
+        n if n.starts_with("unset-var(") => Action::UnsetVar(var_name(n).unwrap_or_default()),
+        other => {
+            return Err(Unsupported(format!(
+                "action '{} {other}'",
+                rule.set.keyword()
+            )))
+        }
+    })
+}
+
+/// Compiles the rules of one set, in order.
+pub fn compile(rules: &[Rule], acls: &AclSet) -> Result<Vec<CompiledRule>, Unsupported> {
+    rules
+        .iter()
+        .filter(|r| !matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck))
+        .map(|r| {
+            Ok(CompiledRule {
+                set: r.set,
+                action: action(r)?,
+                condition: Condition::compile(&r.condition, acls)?,
+            })
+        })
+        .collect()
+}
+
+fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, replace: bool) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        if replace {
+            headers.insert(name.clone(), v);
+        } else {
+            headers.append(name.clone(), v);
+        }
+    }
+}
+
+/// Runs the rules of `set` in order until a final action; header and URI changes apply to the
+/// transaction's request (or response, for `http-response`).
+pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
+    for rule in rules.iter().filter(|r| r.set == set) {
+        if !rule.condition.holds(txn) {
+            continue;
+        }
+        let response = set == RuleSet::HttpResponse;
+        match &rule.action {
+            Action::Allow | Action::Accept => return Verdict::Continue,
+            Action::Reject => return Verdict::Reject,
+            Action::Deny { status } => return Verdict::Deny(*status),
+            Action::Tarpit { status } => return Verdict::Tarpit(*status),
+            Action::Return(r) => return Verdict::Reply(r),
+            Action::Redirect(r) => return Verdict::Redirect(r),
+            Action::SetLogLevel(l) => txn.log_level = Some(*l),
+            Action::SetVar(name, expr) => {
+                if let Some(v) = expr.eval(txn) {
+                    txn.vars.insert(name.clone(), v);
+                }
+            }
+            Action::UnsetVar(name) => {
+                txn.vars.remove(name);
+            }
+            Action::SetHeader(n, f) | Action::AddHeader(n, f) => {
+                let value = f.render(txn);
+                let replace = matches!(rule.action, Action::SetHeader(..));
+                if let Some(h) = headers_of(txn, response) {
+                    set_header(h, n, value, replace);
+                }
+            }
+            Action::DelHeader(n) => {
+                if let Some(h) = headers_of(txn, response) {
+                    h.remove(n);
+                }
+            }
+            Action::ReplaceHeader(n, re, subst) => {
+                if let Some(h) = headers_of(txn, response) {
+                    let new: Vec<String> = h
+                        .get_all(n)
+                        .iter()
+                        .map(|v| {
+                            re.replace(v.to_str().unwrap_or(""), subst.as_str())
+                                .into_owned()
+                        })
+                        .collect();
+                    h.remove(n);
+                    for v in new {
+                        set_header(h, n, v, false);
+                    }
+                }
+            }
+            Action::SetStatus(code, _) => {
+                if let Some(r) = txn.response.as_mut() {
+                    r.status = *code;
+                }
+            }
+            Action::SetPath(f) | Action::SetQuery(f) | Action::SetUri(f) | Action::SetMethod(f) => {
+                let value = f.render(txn);
+                if let Some(req) = txn.request.as_mut() {
+                    rewrite_request(req, &rule.action, &value);
+                }
+            }
+        }
+    }
+    Verdict::Continue
+}
+
+fn headers_of(txn: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
+    if response {
+        txn.response.as_mut().map(|r| &mut r.headers)
+    } else {
+        txn.request.as_mut().map(|r| &mut r.headers)
+    }
+}
+
+fn rewrite_request(req: &mut crate::txn::RequestView, action: &Action, value: &str) {
+    let path = req.uri.path().to_string();
+    let query = req.uri.query().map(String::from);
+    let new = match action {
+        Action::SetPath(_) => Some(match &query {
+            Some(q) => format!("{value}?{q}"),
+            None => value.to_string(),
+        }),
+        Action::SetQuery(_) => Some(if value.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", value.trim_start_matches('?'))
+        }),
+        Action::SetUri(_) => Some(value.to_string()),
+        Action::SetMethod(_) => {
+            if let Ok(m) = hyper::Method::from_bytes(value.as_bytes()) {
+                req.method = m;
+            }
+            None
+        }
+        _ => None,
+    };
+    if let Some(uri) = new.and_then(|u| u.parse().ok()) {
+        req.uri = uri;
+    }
+}
+
+/// The `Location` of a redirect for this request.
+pub fn redirect_location(r: &Redirect, txn: &Txn) -> String {
+    let target = r.target.render(txn);
+    let Some(req) = txn.request.as_ref() else {
+        return target;
+    };
+    let path_query = |drop_query: bool| {
+        let mut p = req.uri.path().to_string();
+        if r.append_slash && !p.ends_with('/') {
+            p.push('/');
+        }
+        match req.uri.query() {
+            Some(q) if !drop_query => format!("{p}?{q}"),
+            _ => p,
+        }
+    };
+    match r.kind {
+        RedirectKind::Location => target,
+        RedirectKind::Prefix => {
+            format!(
+                "{}{}",
+                target.trim_end_matches('/'),
+                path_query(r.drop_query)
+            )
+        }
+        RedirectKind::Scheme => {
+            let host = req
+                .headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
+            format!("{target}://{host}{}", path_query(r.drop_query))
+        }
+    }
+}

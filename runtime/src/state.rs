@@ -1,0 +1,390 @@
+//! The runtime's view of the plan: compiled frontends and backends, and the state shared by
+//! every worker thread (server health and load, counters). Hot-path state is atomics only.
+
+use crate::acl::{AclSet, Condition};
+use crate::balance::{self, Algorithm, Candidate};
+use crate::log::Sink;
+use crate::logfmt::Format;
+use crate::reuse::{RetryOn, ReuseMode};
+use crate::rules::{self, CompiledRule};
+use hapee_compiler::ir::Mode;
+use hapee_compiler::plan::{self, Plan};
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct ServerRt {
+    pub name: Arc<str>,
+    pub addr: Option<SocketAddr>,
+    pub weight: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    pub up: AtomicBool,
+    pub active: AtomicU64,
+    pub total: AtomicU64,
+    pub maxconn: Option<u32>,
+    /// Connection slots when `maxconn` is set: waiting for one is queueing.
+    pub slots: Option<Arc<tokio::sync::Semaphore>>,
+    pub plan: plan::ServerPlan,
+}
+
+impl ServerRt {
+    pub fn is_usable(&self) -> bool {
+        !self.disabled && self.addr.is_some() && self.up.load(Ordering::Relaxed)
+    }
+}
+
+/// Options that change how HTTP connections are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpConnMode {
+    KeepAlive,
+    ServerClose,
+    Close,
+}
+
+fn has_option(options: &[(String, bool)], name: &str) -> bool {
+    options.iter().any(|(n, v)| n == name && *v)
+}
+
+fn conn_mode(options: &[(String, bool)]) -> Option<HttpConnMode> {
+    options
+        .iter()
+        .filter(|(_, on)| *on)
+        .filter_map(|(n, _)| match n.as_str() {
+            "http-keep-alive" => Some(HttpConnMode::KeepAlive),
+            "http-server-close" => Some(HttpConnMode::ServerClose),
+            "httpclose" => Some(HttpConnMode::Close),
+            _ => None,
+        })
+        .last()
+}
+
+/// Error pages from `errorfile`: raw HTTP responses sent as they are.
+pub type ErrorFiles = HashMap<u16, bytes::Bytes>;
+
+fn load_errorfiles(list: &[(u16, String)]) -> ErrorFiles {
+    list.iter()
+        .filter_map(|(code, path)| {
+            std::fs::read(path)
+                .ok()
+                .map(|b| (*code, bytes::Bytes::from(b)))
+        })
+        .collect()
+}
+
+fn ms(v: Option<u32>) -> Option<Duration> {
+    v.map(|v| Duration::from_millis(u64::from(v)))
+}
+
+pub struct Timeouts {
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub connect: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+    pub queue: Option<Duration>,
+    pub tunnel: Option<Duration>,
+    pub check: Option<Duration>,
+    pub client_fin: Option<Duration>,
+    pub server_fin: Option<Duration>,
+    pub tarpit: Option<Duration>,
+}
+
+impl Timeouts {
+    fn of(t: &plan::Timeouts) -> Timeouts {
+        Timeouts {
+            client: ms(t.client),
+            server: ms(t.server),
+            connect: ms(t.connect),
+            http_request: ms(t.http_request),
+            http_keep_alive: ms(t.http_keep_alive),
+            queue: ms(t.queue),
+            tunnel: ms(t.tunnel),
+            check: ms(t.check),
+            client_fin: ms(t.client_fin),
+            server_fin: ms(t.server_fin),
+            tarpit: ms(t.tarpit),
+        }
+    }
+}
+
+pub struct BackendRt {
+    pub name: Arc<str>,
+    pub mode: Mode,
+    pub algorithm: Algorithm,
+    pub servers: Vec<Arc<ServerRt>>,
+    pub rr: AtomicU64,
+    pub rules: Vec<CompiledRule>,
+    pub timeouts: Timeouts,
+    pub retries: u32,
+    pub retry_on: RetryOn,
+    pub reuse: ReuseMode,
+    pub redispatch: bool,
+    pub allbackups: bool,
+    pub conn_mode: Option<HttpConnMode>,
+    pub forwardfor: Option<plan::ForwardFor>,
+    pub errorfiles: ErrorFiles,
+    pub health_check: plan::HealthCheck,
+    pub active: AtomicU64,
+    pub use_servers: Vec<(usize, Condition)>,
+}
+
+impl BackendRt {
+    /// Picks a server, skipping those in `avoid` (redispatch after a failure).
+    pub fn pick(&self, key: Option<u64>, avoid: Option<usize>) -> Option<usize> {
+        let usable = |s: &&Arc<ServerRt>, backup: bool| s.backup == backup && s.is_usable();
+        let mut indices: Vec<usize> = (0..self.servers.len())
+            .filter(|&i| Some(i) != avoid && usable(&&self.servers[i], false))
+            .collect();
+        if indices.is_empty() {
+            indices = (0..self.servers.len())
+                .filter(|&i| Some(i) != avoid && usable(&&self.servers[i], true))
+                .collect();
+            if !self.allbackups {
+                indices.truncate(1);
+            }
+        }
+        if indices.is_empty() && avoid.is_some() {
+            return self.pick(key, None);
+        }
+        let candidates: Vec<Candidate> = indices
+            .iter()
+            .map(|&i| {
+                let s = &self.servers[i];
+                Candidate {
+                    weight: s.weight,
+                    active_conns: s.active.load(Ordering::Relaxed),
+                    maxconn: s.maxconn,
+                }
+            })
+            .collect();
+        balance::pick(&self.algorithm, &candidates, &self.rr, key).map(|i| indices[i])
+    }
+}
+
+pub struct Switch {
+    pub backend: Option<usize>,
+    pub dynamic: Option<Format>,
+    pub condition: Condition,
+}
+
+pub struct FrontendRt {
+    pub name: Arc<str>,
+    pub mode: Mode,
+    pub rules: Vec<CompiledRule>,
+    pub switches: Vec<Switch>,
+    pub default_backend: Option<usize>,
+    /// A listen section's own backend.
+    pub own_backend: Option<usize>,
+    pub timeouts: Timeouts,
+    pub log_format: Option<Format>,
+    pub logs: Vec<Arc<Sink>>,
+    pub dontlognull: bool,
+    pub capture_request: Vec<plan::Capture>,
+    pub capture_response: Vec<plan::Capture>,
+    pub forwardfor: Option<plan::ForwardFor>,
+    pub errorfiles: ErrorFiles,
+    pub conn_mode: Option<HttpConnMode>,
+    pub active: AtomicU64,
+    pub http_buffer_request: bool,
+}
+
+/// Everything every thread reads.
+pub struct Shared {
+    pub frontends: Vec<FrontendRt>,
+    pub backends: Vec<BackendRt>,
+    pub backend_index: HashMap<String, usize>,
+    pub bufsize: usize,
+    pub active: AtomicU64,
+    /// Set by a graceful stop: listeners close, in-flight work finishes.
+    pub stopping: AtomicBool,
+}
+
+impl Shared {
+    pub fn backend_by_name(&self, name: &str) -> Option<&BackendRt> {
+        self.backend_index.get(name).map(|&i| &self.backends[i])
+    }
+
+    /// Builds the runtime state, collecting everything the runtime cannot run.
+    pub fn build(plan: &Plan) -> Result<Shared, Vec<String>> {
+        let mut problems = Vec::new();
+        let sinks_of = |targets: &[plan::LogTarget], problems: &mut Vec<String>| {
+            targets
+                .iter()
+                .filter_map(|t| match Sink::open(t, &plan.global.log_tag) {
+                    Ok(s) => Some(Arc::new(s)),
+                    Err(e) => {
+                        problems.push(format!("log target {:?}: {e}", t.dest));
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut backends = Vec::new();
+        for b in &plan.backends {
+            let acls = AclSet::compile(&b.acls);
+            let acls = match acls {
+                Ok(a) => a,
+                Err(e) => {
+                    problems.push(format!("{}: {}", format!("backend '{}'", b.name), e.0));
+                    AclSet::default()
+                }
+            };
+            let compiled = rules::compile(&b.rules, &acls);
+            let rules = match compiled {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(format!("{}: {}", format!("backend '{}'", b.name), e.0));
+                    Vec::new()
+                }
+            };
+            let algorithm = Algorithm::parse(&b.balance).unwrap_or_else(|| {
+                problems.push(format!("backend '{}': balance '{}'", b.name, b.balance));
+                Algorithm::RoundRobin
+            });
+            let servers = b
+                .servers
+                .iter()
+                .map(|s| {
+                    let addr = resolve(s);
+                    Arc::new(ServerRt {
+                        name: s.name.as_str().into(),
+                        addr,
+                        weight: s.weight,
+                        backup: s.backup,
+                        disabled: s.disabled,
+                        // Servers start up; a check that fails `fall` times takes them down.
+                        up: AtomicBool::new(true),
+                        active: AtomicU64::new(0),
+                        total: AtomicU64::new(0),
+                        maxconn: s.maxconn.filter(|m| *m > 0),
+                        slots: s
+                            .maxconn
+                            .filter(|m| *m > 0)
+                            .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+                        plan: s.clone(),
+                    })
+                })
+                .collect::<Vec<_>>();
+            let mut use_servers = Vec::new();
+            for (name, cond) in &b.use_servers {
+                match servers.iter().position(|s| &*s.name == name.as_str()) {
+                    Some(i) => match Condition::compile(cond, &acls) {
+                        Ok(c) => use_servers.push((i, c)),
+                        Err(e) => problems.push(format!(
+                            "{}: {}",
+                            format!("backend '{}' use-server", b.name),
+                            e.0
+                        )),
+                    },
+                    None => problems.push(format!("backend '{}': unknown server '{name}'", b.name)),
+                }
+            }
+            backends.push(BackendRt {
+                name: b.name.as_str().into(),
+                mode: b.mode,
+                algorithm,
+                servers,
+                rr: AtomicU64::new(0),
+                rules,
+                timeouts: Timeouts::of(&b.timeouts),
+                retries: b.retries,
+                retry_on: RetryOn::parse(&b.retry_on),
+                reuse: ReuseMode::parse(&b.http_reuse),
+                redispatch: has_option(&b.options, "redispatch"),
+                allbackups: has_option(&b.options, "allbackups"),
+                conn_mode: conn_mode(&b.options),
+                forwardfor: b.forwardfor.clone(),
+                errorfiles: load_errorfiles(&b.errorfiles),
+                health_check: b.health_check.clone(),
+                active: AtomicU64::new(0),
+                use_servers,
+            });
+        }
+        let mut frontends = Vec::new();
+        for f in &plan.frontends {
+            let acls = match AclSet::compile(&f.acls) {
+                Ok(a) => a,
+                Err(e) => {
+                    problems.push(format!("{}: {}", format!("frontend '{}'", f.name), e.0));
+                    AclSet::default()
+                }
+            };
+            let rules = rules::compile(&f.rules, &acls).unwrap_or_else(|e| {
+                problems.push(format!("frontend '{}': {}", f.name, e.0));
+                Vec::new()
+            });
+            let mut switches = Vec::new();
+            for s in &f.switches {
+                let condition = Condition::compile(&s.condition, &acls);
+                let dynamic = s.dynamic.as_deref().map(Format::parse).transpose();
+                match (condition, dynamic) {
+                    (Ok(condition), Ok(dynamic)) => switches.push(Switch {
+                        backend: s.backend,
+                        dynamic,
+                        condition,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => {
+                        problems.push(format!("frontend '{}' use_backend: {}", f.name, e.0))
+                    }
+                }
+            }
+            let log_format = f.log_format.as_deref().map(Format::parse).transpose();
+            let log_format = log_format.unwrap_or_else(|e| {
+                problems.push(format!("frontend '{}' log-format: {}", f.name, e.0));
+                None
+            });
+            frontends.push(FrontendRt {
+                name: f.name.as_str().into(),
+                mode: f.mode,
+                rules,
+                switches,
+                default_backend: f.default_backend,
+                own_backend: f.own_backend,
+                timeouts: Timeouts::of(&f.timeouts),
+                log_format,
+                logs: sinks_of(&f.logs, &mut problems),
+                dontlognull: has_option(&f.options, "dontlognull"),
+                capture_request: f.capture_request.clone(),
+                capture_response: f.capture_response.clone(),
+                forwardfor: f.forwardfor.clone(),
+                errorfiles: load_errorfiles(&f.errorfiles),
+                conn_mode: conn_mode(&f.options),
+                active: AtomicU64::new(0),
+                http_buffer_request: has_option(&f.options, "http-buffer-request"),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let backend_index = plan
+            .backends
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name.clone(), i))
+            .collect();
+        Ok(Shared {
+            frontends,
+            backends,
+            backend_index,
+            bufsize: plan.global.bufsize as usize,
+            active: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+        })
+    }
+}
+
+/// The server's socket address; host names are resolved once at start-up.
+fn resolve(s: &plan::ServerPlan) -> Option<SocketAddr> {
+    let a = s.address.as_ref()?;
+    let port = match a.port {
+        hapee_compiler::address::Port::Range { low, .. } => low,
+        _ => 0,
+    };
+    match a.ip {
+        Some(ip) => Some(SocketAddr::new(ip, port)),
+        None => (a.host.as_str(), port).to_socket_addrs().ok()?.next(),
+    }
+}

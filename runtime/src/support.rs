@@ -1,0 +1,132 @@
+//! What this runtime implements. `hapee-lb run` refuses a configuration that uses anything
+//! else (listing each use with its location) and `hapee-lb check` warns about it, so nothing
+//! is ever silently ignored.
+
+/// Global-section keywords the runtime honours (or that have no runtime effect).
+pub const GLOBAL: &[&str] = &[
+    "daemon",
+    "maxconn",
+    "nbthread",
+    "thread-groups",
+    "thread-group",
+    "log",
+    "log-tag",
+    "tune.bufsize",
+    "pidfile",
+    "expose-experimental-directives",
+    "master-worker",
+    "description",
+    "node",
+    "quiet",
+    "zero-warning",
+    "hard-stop-after",
+    "ulimit-n",
+    "user",
+    "group",
+    "uid",
+    "gid",
+];
+
+/// Proxy-section keywords the runtime honours.
+pub const PROXY: &[&str] = &[
+    "mode",
+    "bind",
+    "server",
+    "default-server",
+    "timeout",
+    "option",
+    "balance",
+    "hash-type",
+    "acl",
+    "http-request",
+    "http-response",
+    "tcp-request",
+    "use_backend",
+    "default_backend",
+    "use-server",
+    "log",
+    "log-format",
+    "maxconn",
+    "retries",
+    "retry-on",
+    "http-reuse",
+    "capture",
+    "errorfile",
+    "http-check",
+    "description",
+    "disabled",
+    "enabled",
+    "id",
+];
+
+/// `option` names the runtime honours.
+pub const OPTIONS: &[&str] = &[
+    "httplog",
+    "tcplog",
+    "dontlognull",
+    "forwardfor",
+    "http-server-close",
+    "httpclose",
+    "http-keep-alive",
+    "http-buffer-request",
+    "redispatch",
+    "allbackups",
+    "httpchk",
+    "log-health-checks",
+    "dontlog-normal",
+    "tcpka",
+    "clitcpka",
+    "srvtcpka",
+];
+
+/// Server-line options the runtime honours.
+pub const SERVER_OPTIONS: &[&str] = &[
+    "check",
+    "inter",
+    "fastinter",
+    "downinter",
+    "rise",
+    "fall",
+    "port",
+    "addr",
+    "weight",
+    "maxconn",
+    "backup",
+    "disabled",
+    "enabled",
+    "id",
+];
+
+/// Bind-line options the runtime honours.
+pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog"];
+
+/// Options taking a value, so the value is not mistaken for an option.
+pub const VALUED: &[&str] = &[
+    "inter",
+    "fastinter",
+    "downinter",
+    "rise",
+    "fall",
+    "port",
+    "addr",
+    "weight",
+    "maxconn",
+    "id",
+    "thread",
+    "name",
+    "backlog",
+];
+
+/// The first unsupported option of a `server`/`bind` word list (after the address).
+pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        if !supported.contains(&w) {
+            out.push(w);
+        }
+        i += if VALUED.contains(&w) { 2 } else { 1 };
+    }
+    out
+}

@@ -1,0 +1,134 @@
+//! One transaction as the rules, ACLs and logs see it: who is talking, the request and
+//! response heads, variables, and what happened (timings, bytes, termination state).
+
+use crate::sample::Value;
+use crate::state::Shared;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// The request head.
+#[derive(Debug, Clone)]
+pub struct RequestView {
+    pub method: hyper::Method,
+    pub uri: hyper::Uri,
+    pub version: hyper::Version,
+    pub headers: hyper::HeaderMap,
+}
+
+/// The response head.
+#[derive(Debug, Clone)]
+pub struct ResponseView {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+}
+
+/// Timings of HAProxy's log fields, in milliseconds (`-1`: never reached).
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    /// Idle time before the request (`%Ti`).
+    pub idle: i64,
+    /// Time to receive the request head (`%TR`).
+    pub request: i64,
+    /// Time in queues (`%Tw`).
+    pub queue: i64,
+    /// Time to connect to the server (`%Tc`).
+    pub connect: i64,
+    /// Time for the server to send its response head (`%Tr`).
+    pub response: i64,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            idle: 0,
+            request: 0,
+            queue: -1,
+            connect: -1,
+            response: -1,
+        }
+    }
+}
+
+pub struct Txn {
+    pub shared: Arc<Shared>,
+    pub client: SocketAddr,
+    pub local: SocketAddr,
+    pub frontend: Arc<str>,
+    pub backend: Option<Arc<str>>,
+    pub server: Option<Arc<str>>,
+    pub request: Option<RequestView>,
+    pub response: Option<ResponseView>,
+    pub vars: HashMap<String, Value>,
+    /// When the connection was accepted (`%t`) and the request started (`%tr`).
+    pub accept_date: SystemTime,
+    pub request_date: SystemTime,
+    pub start: Instant,
+    pub timings: Timings,
+    pub status: Option<u16>,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub retries: u32,
+    /// Termination state: who ended it and in which phase (`%ts`, two characters).
+    pub term: [u8; 2],
+    pub captured_request: Vec<Option<String>>,
+    pub captured_response: Vec<Option<String>>,
+    pub log_level: Option<u8>,
+    /// Active connections of the frontend, backend and server when logged.
+    pub counters: [u64; 5],
+    pub tls: bool,
+}
+
+impl Txn {
+    pub fn new(
+        shared: Arc<Shared>,
+        client: SocketAddr,
+        local: SocketAddr,
+        frontend: Arc<str>,
+    ) -> Txn {
+        let now = SystemTime::now();
+        Txn {
+            shared,
+            client,
+            local,
+            frontend,
+            backend: None,
+            server: None,
+            request: None,
+            response: None,
+            vars: HashMap::new(),
+            accept_date: now,
+            request_date: now,
+            start: Instant::now(),
+            timings: Timings::default(),
+            status: None,
+            bytes_out: 0,
+            bytes_in: 0,
+            retries: 0,
+            term: *b"--",
+            captured_request: Vec::new(),
+            captured_response: Vec::new(),
+            log_level: None,
+            counters: [0; 5],
+            tls: false,
+        }
+    }
+
+    /// Usable servers of backend `name` (`nbsrv`).
+    pub fn nbsrv(&self, name: &str) -> i64 {
+        let name = if name.is_empty() {
+            self.backend.as_deref().unwrap_or("")
+        } else {
+            name
+        };
+        self.shared.backend_by_name(name).map_or(0, |b| {
+            b.servers.iter().filter(|s| s.is_usable()).count() as i64
+        })
+    }
+
+    /// Milliseconds since the transaction started.
+    pub fn elapsed_ms(&self) -> i64 {
+        self.start.elapsed().as_millis() as i64
+    }
+}

@@ -1,0 +1,174 @@
+//! `hapee-lb run` (and HAProxy's `-f …` without `-c`): compile, refuse errors and anything the
+//! runtime does not implement yet, then hand the plan to the runtime.
+
+use hapee_compiler::check::compile;
+use hapee_compiler::diagnostic::Severity;
+use hapee_compiler::ir::{CheckOptions, Config, DirectiveLine};
+use hapee_compiler::render;
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::ProcessEnv;
+use hapee_runtime::support;
+use std::path::PathBuf;
+
+pub struct RunArgs {
+    pub files: Vec<PathBuf>,
+    pub daemon: bool,
+    pub pidfile: Option<PathBuf>,
+}
+
+/// Every use of something the runtime lacks, as `(span, what)`.
+pub fn unsupported(config: &Config) -> Vec<(hapee_compiler::Span, String)> {
+    let mut out = Vec::new();
+    let mut check = |d: &DirectiveLine, allowed: &[&str], section: &str| {
+        let kw = d.keyword.as_str();
+        if !allowed.contains(&kw) {
+            out.push((d.span, format!("'{kw}' in a {section} section")));
+            return;
+        }
+        let args: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+        match kw {
+            "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
+                out.push((d.span, format!("'option {}'", args[0])))
+            }
+            "server" | "default-server" => {
+                let skip = if kw == "server" { 2 } else { 0 };
+                for o in support::unsupported_option(
+                    args.get(skip..).unwrap_or(&[]),
+                    support::SERVER_OPTIONS,
+                ) {
+                    out.push((d.span, format!("server option '{o}'")));
+                }
+            }
+            "bind" => {
+                for o in
+                    support::unsupported_option(args.get(1..).unwrap_or(&[]), support::BIND_OPTIONS)
+                {
+                    out.push((d.span, format!("bind option '{o}'")));
+                }
+            }
+            _ => {}
+        }
+    };
+    for d in &config.global.directives {
+        check(d, support::GLOBAL, "global");
+    }
+    for p in &config.proxies {
+        if p.kind == hapee_compiler::ir::ProxyKind::Defaults {
+            continue;
+        }
+        // Inherited lines are reported once, on the defaults section they come from.
+        for d in &p.directives {
+            check(d, support::PROXY, p.kind.section_keyword());
+        }
+    }
+    out.sort_by_key(|(s, _)| (s.file, s.start));
+    out.dedup();
+    out
+}
+
+pub fn run(args: &RunArgs) -> u8 {
+    let mut db = SourceDb::new();
+    for path in &args.files {
+        if let Err(e) = db.load_path(path) {
+            eprintln!("[ALERT]    ({}) : config : {e}", std::process::id());
+            return 1;
+        }
+    }
+    let options = CheckOptions {
+        no_env: false,
+        master_worker: false,
+        lints: false,
+    };
+    let compilation = compile(db, &ProcessEnv, &options);
+    let errors: Vec<_> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error || d.severity == Severity::Warning)
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        eprint!("{}", render::human(&compilation.db, &errors, false));
+    }
+    if compilation.has_errors() {
+        eprintln!("hapee-lb: the configuration has errors; not starting");
+        return 1;
+    }
+    let missing = unsupported(&compilation.config);
+    if !missing.is_empty() {
+        for (span, what) in &missing {
+            let lc = compilation.db.line_col(*span);
+            let file = &compilation.db.file(span.file).name;
+            eprintln!(
+                "{file}:{}:{}: error: not supported by the hapee runtime yet: {what}",
+                lc.line, lc.col
+            );
+        }
+        eprintln!(
+            "hapee-lb: {} unsupported keyword use(s); not starting",
+            missing.len()
+        );
+        return 1;
+    }
+    if args.daemon {
+        return daemonize(args);
+    }
+    if let Some(p) = &args.pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            eprintln!(
+                "[ALERT]    ({}) : cannot create pidfile {} : {e}",
+                std::process::id(),
+                p.display()
+            );
+            return 1;
+        }
+    }
+    let nbthread = compilation
+        .config
+        .global
+        .nbthread
+        .as_ref()
+        .map_or_else(hapee_compiler::ir::default_nbthread, |v| v.value);
+    let plan = hapee_compiler::plan::build(&compilation.config, nbthread);
+    drop(compilation);
+    match hapee_runtime::run(&plan) {
+        Ok(_) => 0,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            }
+            1
+        }
+    }
+}
+
+/// `-D`: starts a detached copy of this command (without `-D`) and returns.
+fn daemonize(args: &RunArgs) -> u8 {
+    use std::os::unix::process::CommandExt;
+    let Ok(exe) = std::env::current_exe() else {
+        return 1;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("run");
+    for f in &args.files {
+        cmd.arg("-f").arg(f);
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0);
+    match cmd.spawn() {
+        Ok(child) => {
+            if let Some(p) = &args.pidfile {
+                let _ = std::fs::write(p, format!("{}\n", child.id()));
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!(
+                "[ALERT]    ({}) : cannot start the daemon: {e}",
+                std::process::id()
+            );
+            1
+        }
+    }
+}
