@@ -589,7 +589,7 @@ fn request_fetch(f: &Fetch, req: &crate::txn::RequestView, a0: &str) -> Vec<Valu
         "method" => s(req.method.as_str()),
         "path" => s(req.uri.path()),
         "url" => s(&req.uri.to_string()),
-        "query" => req.uri.query().map(|q| s(q)).unwrap_or_default(),
+        "query" => req.uri.query().map(s).unwrap_or_default(),
         "base" => {
             let host = req
                 .headers

@@ -58,7 +58,7 @@ fn conn_mode(options: &[(String, bool)]) -> Option<HttpConnMode> {
             "httpclose" => Some(HttpConnMode::Close),
             _ => None,
         })
-        .last()
+        .next_back()
 }
 
 /// Error pages from `errorfile`: raw HTTP responses sent as they are.
@@ -228,7 +228,7 @@ impl Shared {
             let acls = match acls {
                 Ok(a) => a,
                 Err(e) => {
-                    problems.push(format!("{}: {}", format!("backend '{}'", b.name), e.0));
+                    problems.push(format!("backend '{}': {}", b.name, e.0));
                     AclSet::default()
                 }
             };
@@ -236,7 +236,7 @@ impl Shared {
             let rules = match compiled {
                 Ok(r) => r,
                 Err(e) => {
-                    problems.push(format!("{}: {}", format!("backend '{}'", b.name), e.0));
+                    problems.push(format!("backend '{}': {}", b.name, e.0));
                     Vec::new()
                 }
             };
@@ -273,11 +273,9 @@ impl Shared {
                 match servers.iter().position(|s| &*s.name == name.as_str()) {
                     Some(i) => match Condition::compile(cond, &acls) {
                         Ok(c) => use_servers.push((i, c)),
-                        Err(e) => problems.push(format!(
-                            "{}: {}",
-                            format!("backend '{}' use-server", b.name),
-                            e.0
-                        )),
+                        Err(e) => {
+                            problems.push(format!("backend '{}' use-server: {}", b.name, e.0))
+                        }
                     },
                     None => problems.push(format!("backend '{}': unknown server '{name}'", b.name)),
                 }
@@ -308,7 +306,7 @@ impl Shared {
             let acls = match AclSet::compile(&f.acls) {
                 Ok(a) => a,
                 Err(e) => {
-                    problems.push(format!("{}: {}", format!("frontend '{}'", f.name), e.0));
+                    problems.push(format!("frontend '{}': {}", f.name, e.0));
                     AclSet::default()
                 }
             };

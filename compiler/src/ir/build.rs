@@ -103,7 +103,7 @@ impl<'a> Stmt<'a> {
                 .skip(at + 1)
                 .map(|w| w.value.clone())
                 .collect(),
-            span: self.line.span,
+            span: self.span_from(at),
         }
     }
 

@@ -310,16 +310,32 @@ pub fn apply_check_options(params: &mut CheckParams, words: &[&str]) {
     while i < words.len() {
         let value = words.get(i + 1).copied().unwrap_or("");
         let used = match words[i] {
-            "inter" => ms(value).map(|v| params.inter = v.max(1)),
-            "fastinter" => ms(value).map(|v| params.fastinter = Some(v.max(1))),
-            "downinter" => ms(value).map(|v| params.downinter = Some(v.max(1))),
-            "rise" => Some(params.rise = atol(value).max(1) as u32),
-            "fall" => Some(params.fall = atol(value).max(1) as u32),
-            "port" => Some(params.port = u16::try_from(atol(value)).ok()),
-            "addr" => Some(params.addr = Some(value.to_string())),
-            _ => None,
+            "inter" => ms(value).map(|v| params.inter = v.max(1)).is_some(),
+            "fastinter" => ms(value)
+                .map(|v| params.fastinter = Some(v.max(1)))
+                .is_some(),
+            "downinter" => ms(value)
+                .map(|v| params.downinter = Some(v.max(1)))
+                .is_some(),
+            "rise" => {
+                params.rise = atol(value).max(1) as u32;
+                true
+            }
+            "fall" => {
+                params.fall = atol(value).max(1) as u32;
+                true
+            }
+            "port" => {
+                params.port = u16::try_from(atol(value)).ok();
+                true
+            }
+            "addr" => {
+                params.addr = Some(value.to_string());
+                true
+            }
+            _ => false,
         };
-        i += if used.is_some() { 2 } else { 1 };
+        i += if used { 2 } else { 1 };
     }
 }
 

@@ -286,14 +286,14 @@ pub async fn forward(
             (None, None) => Either::Right(Full::new(Bytes::new())),
         };
         let request = outgoing(txn, this_body, close_server, upgrade);
+        txn.counters[2] = be.active.load(Ordering::Relaxed);
+        txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);
         server.total.fetch_add(1, Ordering::Relaxed);
         let guard = ServerGuard {
             server: server.clone(),
             _slot: slot,
         };
-        txn.counters[2] = be.active.load(Ordering::Relaxed);
-        txn.counters[3] = server.active.load(Ordering::Relaxed);
         let response_start = Instant::now();
         let sent = sender.send_request(request);
         let result = match be.timeouts.server {
@@ -377,6 +377,8 @@ async fn respond(
     }
     let view = txn.response.take().expect("response view set above");
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
+    // HAProxy answers in HTTP/1.1 whatever the server spoke.
+    parts.version = hyper::Version::HTTP_11;
     parts.headers = view.headers;
     strip_hop_by_hop(&mut parts.headers, switching);
     txn.response = Some(ResponseView {

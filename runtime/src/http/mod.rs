@@ -87,13 +87,45 @@ pub async fn serve(
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
         _ = stop.wait_for(|s| *s) => {
             conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+            conn.await
         }
+    };
+    if ctx.requests.get() == 0 {
+        log_empty_connection(&ctx, result.err());
     }
+}
+
+/// A connection that never carried a valid request is logged as HAProxy does: `<BADREQ>` with
+/// status 400, `PR` when the request was invalid, `CR` when the client left first (`option
+/// dontlognull` silences the latter).
+fn log_empty_connection(ctx: &ConnCtx, error: Option<hyper::Error>) {
+    let fe = ctx.frontend();
+    let invalid = error
+        .as_ref()
+        .is_some_and(|e| e.is_parse() || e.is_parse_too_large());
+    let timeout = error.as_ref().is_some_and(|e| e.is_timeout());
+    if !invalid && fe.dontlognull {
+        return;
+    }
+    let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
+    txn.accept_date = ctx.accept_date;
+    txn.request_date = ctx.accept_date;
+    txn.status = Some(if timeout { 408 } else { 400 });
+    txn.term = if invalid {
+        *b"PR"
+    } else if timeout {
+        *b"cR"
+    } else {
+        *b"CR"
+    };
+    txn.timings.request = -1;
+    txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
+    txn.counters[1] = fe.active.load(Ordering::Relaxed);
+    log_txn(&txn);
 }
 
 fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
@@ -120,15 +152,24 @@ fn capture(
         .collect()
 }
 
-/// Bytes of the response head as it goes on the wire (`%B` counts them).
+/// The response head as HAProxy counts it in `%B`: its internal (HTX) size, not the wire size.
+/// A start line takes a 20-byte descriptor plus the version, the 3-digit code and the reason;
+/// each header its name and value; the end of headers one byte.
 fn head_len(r: &Response<ResBody>) -> u64 {
-    let status_line = 9 + 3 + 1 + r.status().canonical_reason().unwrap_or("").len() + 2;
+    const START_LINE_DESCRIPTOR: usize = 20;
+    let reason = r
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map_or_else(
+            || r.status().canonical_reason().unwrap_or("").len(),
+            |p| p.as_bytes().len(),
+        );
     let headers: usize = r
         .headers()
         .iter()
-        .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
+        .map(|(n, v)| n.as_str().len() + v.len())
         .sum();
-    (status_line + headers + 2) as u64
+    (START_LINE_DESCRIPTOR + "HTTP/1.1".len() + 3 + reason + headers + 1) as u64
 }
 
 async fn handle(

@@ -12,8 +12,11 @@ pub type Sender = SendRequest<ReqBody>;
 /// Idle connections kept per server, per thread.
 const MAX_IDLE: usize = 64;
 
+/// Idle connections by (backend, server).
+type IdleMap = HashMap<(usize, usize), Vec<Sender>>;
+
 #[derive(Clone, Default)]
-pub struct Pool(Rc<RefCell<HashMap<(usize, usize), Vec<Sender>>>>);
+pub struct Pool(Rc<RefCell<IdleMap>>);
 
 impl Pool {
     /// An idle connection to the server that can take a request now.

@@ -1,0 +1,227 @@
+//! Backends: balancing, health checks, maxconn queues, backup servers, retries with
+//! redispatch when a server dies under load, and idle-connection reuse.
+
+use crate::harness::*;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+fn get(port: u16, path: &str) -> (u16, String) {
+    let out = raw(
+        port,
+        format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+        Duration::from_secs(10),
+    );
+    let code = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, out)
+}
+
+fn name_of(body: &str) -> String {
+    body.lines()
+        .find_map(|l| l.strip_prefix("name="))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn balance_algorithms_spread_and_stick() {
+    let a = Origin::start("a");
+    let b = Origin::start("b");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend by_src if {{ path_beg /src }}
+    use_backend by_param if {{ path_beg /param }}
+    default_backend rr
+backend rr
+    balance roundrobin
+    server a {a} weight 1
+    server b {b} weight 1
+backend by_src
+    balance source
+    server a {a}
+    server b {b}
+backend by_param
+    balance url_param user
+    server a {a}
+    server b {b}
+",
+        a = a.addr,
+        b = b.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let names: Vec<String> = (0..6).map(|_| name_of(&get(port, "/").1)).collect();
+    assert_eq!(names.iter().filter(|n| *n == "a").count(), 3, "{names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "b").count(), 3, "{names:?}");
+    let src: Vec<String> = (0..4).map(|_| name_of(&get(port, "/src").1)).collect();
+    assert!(src.iter().all(|n| *n == src[0]), "{src:?}");
+    let p1: Vec<String> = (0..3)
+        .map(|_| name_of(&get(port, "/param?user=alice").1))
+        .collect();
+    assert!(p1.iter().all(|n| *n == p1[0]), "{p1:?}");
+}
+
+#[test]
+fn server_killed_mid_load_gives_no_client_error() {
+    let a = Origin::start("a");
+    let mut b = Origin::start("b");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}    retries 3
+    retry-on conn-failure empty-response response-timeout
+    option redispatch
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    balance roundrobin
+    server a {} check inter 200ms fall 1
+    server b {} check inter 200ms fall 1
+",
+        a.addr, b.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let failures = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (f, d) = (failures.clone(), done.clone());
+            std::thread::spawn(move || {
+                for _ in 0..60 {
+                    let (code, out) = get(port, "/slow/5");
+                    if code != 200 {
+                        eprintln!("failed: {out}");
+                        f.fetch_add(1, Ordering::SeqCst);
+                    }
+                    d.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    while done.load(Ordering::SeqCst) < 60 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    b.kill();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(failures.load(Ordering::SeqCst), 0);
+    assert!(
+        a.hits.load(Ordering::SeqCst) > 120,
+        "the surviving server took over"
+    );
+}
+
+#[test]
+fn health_checks_take_servers_out_and_back() {
+    let a = Origin::start("a");
+    let b = Origin::start("b");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    option httpchk GET /health
+    http-check expect status 200
+    server a {} check inter 100ms rise 2 fall 2
+    server b {} check inter 100ms rise 2 fall 2
+",
+        a.addr, b.addr
+    );
+    let p = Proxy::start(&cfg, port);
+    b.sick.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(900));
+    let names: Vec<String> = (0..6).map(|_| name_of(&get(port, "/").1)).collect();
+    assert!(names.iter().all(|n| n == "a"), "{names:?}");
+    assert!(
+        p.stderr().contains("Server app/b is DOWN"),
+        "{}",
+        p.stderr()
+    );
+    b.sick.store(false, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(900));
+    let names: Vec<String> = (0..6).map(|_| name_of(&get(port, "/").1)).collect();
+    assert!(names.iter().any(|n| n == "b"), "{names:?}");
+    assert!(p.stderr().contains("Server app/b is UP"), "{}", p.stderr());
+}
+
+#[test]
+fn maxconn_queues_and_backup_servers() {
+    let a = Origin::start("a");
+    let spare = Origin::start("spare");
+    let port = free_port();
+    let dead = free_port();
+    let cfg = format!(
+        "{DEFAULTS}    timeout queue 5s
+    retries 2
+    option redispatch
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend withbackup if {{ path_beg /b }}
+    default_backend limited
+backend limited
+    server a {} maxconn 1
+backend withbackup
+    server main 127.0.0.1:{dead} check inter 100ms fall 1
+    server spare {} backup
+",
+        a.addr, spare.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let start = Instant::now();
+    let t: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || get(port, "/slow/400").0))
+        .collect();
+    let codes: Vec<u16> = t.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(codes, vec![200, 200]);
+    assert!(
+        start.elapsed() >= Duration::from_millis(800),
+        "the second request waited in the queue"
+    );
+    let (code, body) = get(port, "/b");
+    assert_eq!((code, name_of(&body).as_str()), (200, "spare"), "{body}");
+}
+
+fn reuse_connections(retry_on: &str) -> usize {
+    let o = Origin::start("o");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}    http-reuse safe
+    retry-on {retry_on}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {}
+",
+        o.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    for _ in 0..3 {
+        assert_eq!(get(port, "/").0, 200);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    o.conns.load(Ordering::SeqCst)
+}
+
+#[test]
+fn first_requests_reuse_idle_connections_only_with_retry_on() {
+    // nbthread may spread client connections over threads, each with its own idle pool, so
+    // compare against the number of threads rather than exactly one connection.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(64);
+    let with = reuse_connections("conn-failure empty-response response-timeout");
+    let without = reuse_connections("conn-failure");
+    assert_eq!(
+        without, 3,
+        "safe mode without retry-on opens one connection per first request"
+    );
+    assert!(
+        with <= threads.min(3),
+        "with retry-on, idle connections serve first requests ({with})"
+    );
+}

@@ -1,0 +1,283 @@
+//! Test harness: real origin servers (hyper), a real `hapee-lb run` process, real clients.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An HTTP origin that describes each request it gets in its response body.
+pub struct Origin {
+    pub addr: SocketAddr,
+    pub hits: Arc<AtomicUsize>,
+    /// TCP connections accepted.
+    pub conns: Arc<AtomicUsize>,
+    /// When set, `/health` answers 503.
+    pub sick: Arc<AtomicBool>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+async fn describe(name: String, req: Request<Incoming>, sick: bool) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    if path == "/health" {
+        let status = if sick { 503 } else { 200 };
+        return Response::builder()
+            .status(status)
+            .body(Full::new(Bytes::from("health")))
+            .unwrap();
+    }
+    if let Some(ms) = path.strip_prefix("/slow/") {
+        tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(100))).await;
+    }
+    if let Some(code) = path.strip_prefix("/status/") {
+        return Response::builder()
+            .status(code.parse::<u16>().unwrap_or(500))
+            .body(Full::new(Bytes::from(format!("name={name}\n"))))
+            .unwrap();
+    }
+    let mut text = format!(
+        "name={name}\nmethod={}\npath={path}\nquery={query}\n",
+        req.method()
+    );
+    let mut headers: Vec<String> = req
+        .headers()
+        .iter()
+        .map(|(n, v)| format!("hdr:{}={}", n, v.to_str().unwrap_or("?")))
+        .collect();
+    headers.sort();
+    for h in headers {
+        text.push_str(&h);
+        text.push('\n');
+    }
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    text.push_str(&format!("body={}\n", String::from_utf8_lossy(&body)));
+    Response::builder()
+        .header("x-origin", name)
+        .body(Full::new(Bytes::from(text)))
+        .unwrap()
+}
+
+impl Origin {
+    pub fn start(name: &str) -> Origin {
+        Origin::start_on(name, 0)
+    }
+
+    pub fn start_on(name: &str, port: u16) -> Origin {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let conns = Arc::new(AtomicUsize::new(0));
+        let c = conns.clone();
+        let sick = Arc::new(AtomicBool::new(false));
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let (h, s, n) = (hits.clone(), sick.clone(), name.to_string());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => return,
+                        a = listener.accept() => {
+                            let Ok((stream, _)) = a else { continue };
+                            c.fetch_add(1, Ordering::SeqCst);
+                            let (h, s, n) = (h.clone(), s.clone(), n.clone());
+                            tokio::spawn(async move {
+                                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                                    h.fetch_add(1, Ordering::SeqCst);
+                                    let (n, sick) = (n.clone(), s.load(Ordering::SeqCst));
+                                    async move {
+                                        if req.headers().contains_key("upgrade") {
+                                            return Ok::<_, std::convert::Infallible>(upgrade_echo(req));
+                                        }
+                                        Ok(describe(n, req, sick).await)
+                                    }
+                                });
+                                let _ = hyper::server::conn::http1::Builder::new()
+                                    .serve_connection(TokioIo::new(stream), svc)
+                                    .with_upgrades()
+                                    .await;
+                            });
+                        }
+                    }
+                }
+            });
+        });
+        Origin {
+            addr,
+            hits,
+            conns,
+            sick,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops listening and drops every connection, like a crashed server.
+    pub fn kill(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Answers `101 Switching Protocols` and echoes every byte back, upper-cased.
+fn upgrade_echo(mut req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let on = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if let Ok(up) = on.await {
+            let mut io = TokioIo::new(up);
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = io.read(&mut buf).await {
+                if n == 0 || io.write_all(&buf[..n].to_ascii_uppercase()).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    Response::builder()
+        .status(101)
+        .header("upgrade", "echo")
+        .header("connection", "upgrade")
+        .body(Full::new(Bytes::new()))
+        .unwrap()
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A running `hapee-lb run`.
+pub struct Proxy {
+    pub child: Child,
+    pub dir: std::path::PathBuf,
+}
+
+impl Proxy {
+    /// Writes `config` and starts the proxy; waits until `port` accepts connections.
+    pub fn start(config: &str, port: u16) -> Proxy {
+        let dir = std::env::temp_dir().join(format!("hapee-rt-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("haproxy.cfg");
+        std::fs::write(&cfg, config).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .arg("run")
+            .arg("-f")
+            .arg(&cfg)
+            .current_dir(&dir)
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.join("stdout.log")).unwrap(),
+            ))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.join("stderr.log")).unwrap(),
+            ))
+            .spawn()
+            .expect("start hapee-lb");
+        let mut p = Proxy { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = p.child.try_wait() {
+                panic!("hapee-lb exited with {status}: {}", p.stderr());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "proxy did not start: {}",
+                p.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+    }
+
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs curl; returns (status code, body).
+pub fn curl(args: &[&str]) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "20", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl is installed (see .ci/run)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// Sends raw bytes and reads until the server closes or `wait` passes.
+pub fn raw(port: u16, request: &[u8], wait: Duration) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The usual defaults section of the tests.
+pub const DEFAULTS: &str = "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+";

@@ -1,0 +1,180 @@
+//! HTTP/1.1 handling: keep-alive and pipelining, chunked bodies, 100-continue, HTTP/1.0,
+//! upgrades, and hostile input (smuggling attempts, oversize heads, slowloris).
+
+use crate::harness::*;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+fn simple(port: u16, origin: &Origin, extra_fe: &str) -> String {
+    format!(
+        "global
+    tune.bufsize 16384
+{DEFAULTS}    timeout http-request 1s
+    timeout tunnel 5s
+frontend fe
+    bind 127.0.0.1:{port}
+{extra_fe}    default_backend app
+backend app
+    server s1 {}
+",
+        origin.addr
+    )
+}
+
+#[test]
+fn keep_alive_pipelining_chunked_continue_and_http10() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let _p = Proxy::start(&simple(port, &o, ""), port);
+    // Two pipelined requests in one write: two responses, in order, on one connection.
+    let out = raw(
+        port,
+        b"GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    let first = out.find("path=/one").expect(&out);
+    let second = out.find("path=/two").expect(&out);
+    assert!(first < second);
+    assert_eq!(out.matches("HTTP/1.1 200 OK").count(), 2, "{out}");
+    // A chunked request body arrives whole at the origin.
+    let out = raw(
+        port,
+        b"POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert!(out.contains("body=hello world"), "{out}");
+    // Expect: 100-continue with curl and a body.
+    let big = "x".repeat(200_000);
+    let file = std::env::temp_dir().join(format!("hapee-body-{port}"));
+    std::fs::write(&file, &big).unwrap();
+    let data = format!("@{}", file.display());
+    let (code, body) = curl(&[
+        "-H",
+        "Expect: 100-continue",
+        "--data-binary",
+        &data,
+        &format!("http://127.0.0.1:{port}/post"),
+    ]);
+    assert_eq!(code, 200);
+    assert!(
+        body.contains(&format!("hdr:content-length={}", big.len())),
+        "{}",
+        &body[..200.min(body.len())]
+    );
+    assert!(body.ends_with(&format!("{big}\n")));
+    // HTTP/1.0 client without Host.
+    let out = raw(port, b"GET /old HTTP/1.0\r\n\r\n", Duration::from_secs(5));
+    assert!(
+        out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200"),
+        "{out}"
+    );
+    assert!(out.contains("path=/old"), "{out}");
+}
+
+#[test]
+fn upgrade_tunnel_carries_bytes_both_ways() {
+    let o = Origin::start("ws");
+    let port = free_port();
+    let _p = Proxy::start(&simple(port, &o, ""), port);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s.write_all(b"hello tunnel").unwrap();
+    let mut got = Vec::new();
+    while got.len() < 12 {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(&got, b"HELLO TUNNEL");
+}
+
+#[test]
+fn hostile_requests_never_reach_the_server() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let _p = Proxy::start(&simple(port, &o, ""), port);
+    let before = o.hits.load(std::sync::atomic::Ordering::SeqCst);
+    let bad: &[&[u8]] = &[
+        // Two different Content-Length values.
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        // A transfer coding that does not end in chunked.
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+        // Whitespace before the colon (a classic desync vector).
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+        // Invalid characters in a header name and in the request line.
+        b"GET / HTTP/1.1\r\nHo(st: a\r\n\r\n",
+        b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+        // Transfer-Encoding in HTTP/1.0.
+        b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ];
+    for req in bad {
+        let out = raw(port, req, Duration::from_secs(5));
+        assert!(
+            out.starts_with("HTTP/1.1 400"),
+            "{:?} -> {out}",
+            String::from_utf8_lossy(req)
+        );
+    }
+    // A head larger than tune.bufsize.
+    let huge = format!(
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(40_000)
+    );
+    let out = raw(port, huge.as_bytes(), Duration::from_secs(5));
+    assert!(
+        out.starts_with("HTTP/1.1 431") || out.starts_with("HTTP/1.1 400"),
+        "{out}"
+    );
+    assert_eq!(
+        o.hits.load(std::sync::atomic::Ordering::SeqCst),
+        before,
+        "no hostile request reached the origin"
+    );
+    // Content-Length together with chunked: the chunked framing wins and the length is dropped,
+    // so the server sees exactly one request with a chunked body and no Content-Length.
+    let out = raw(
+        port,
+        b"POST /cl-te HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert!(out.contains("body=abc"), "{out}");
+    assert!(!out.contains("hdr:content-length"), "{out}");
+    assert_eq!(o.hits.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+}
+
+#[test]
+fn slowloris_is_cut_at_timeout_http_request() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let _p = Proxy::start(&simple(port, &o, ""), port);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let start = Instant::now();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n").unwrap();
+    // Trickle one header byte every 200 ms; the proxy must give up after about 1 s.
+    let mut closed_after = None;
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(200));
+        if s.write_all(b"X").is_err() {
+            closed_after = Some(start.elapsed());
+            break;
+        }
+        let mut probe = [0u8; 512];
+        s.set_nonblocking(true).unwrap();
+        let r = s.read(&mut probe);
+        s.set_nonblocking(false).unwrap();
+        if r.is_ok() {
+            closed_after = Some(start.elapsed());
+            break;
+        }
+    }
+    let t = closed_after.expect("the proxy closed the slow connection");
+    assert!(t < Duration::from_secs(4), "closed after {t:?}");
+    assert_eq!(o.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

@@ -1,0 +1,113 @@
+//! Routing and rules: ACLs, use_backend (static and dynamic), http-request and http-response
+//! actions, forwardfor, errors and errorfile.
+
+use crate::harness::*;
+
+fn config(port: u16, app: &Origin, api: &Origin, dir: &str) -> String {
+    format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    option forwardfor
+    acl is_api path_beg /api
+    acl internal src 10.0.0.0/8
+    http-request deny deny_status 429 if {{ path /limited }}
+    http-request deny if {{ path_beg /admin }} !internal
+    http-request return status 200 content-type text/plain string pong if {{ path /ping }}
+    http-request redirect prefix https://example.com code 301 if {{ path_beg /old }}
+    http-request redirect scheme https if {{ hdr(host) -i secure.example }}
+    http-request set-header X-Route %[path,lower]
+    http-request add-header X-Host-Only %[req.hdr(host),host_only]
+    http-request del-header X-Secret
+    http-request set-path /rewritten if {{ path /rewrite-me }}
+    http-request set-var(txn.who) str(tester)
+    http-response set-header X-Served-By hapee
+    http-response set-header X-Who %[var(txn.who)]
+    use_backend %[req.hdr(x-backend)] if {{ req.hdr(x-backend) -m found }}
+    use_backend api if is_api
+    default_backend app
+backend app
+    server s1 {app}
+backend api
+    server a1 {api}
+backend empty
+    errorfile 503 {dir}/503.http
+    server gone 127.0.0.1:1 disabled
+",
+        app = app.addr,
+        api = api.addr,
+    )
+}
+
+#[test]
+fn routing_rules_and_rewrites() {
+    let app = Origin::start("app");
+    let api = Origin::start("api");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-err-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("503.http"),
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n\r\nsorry :(\n",
+    )
+    .unwrap();
+    let _p = Proxy::start(&config(port, &app, &api, dir.to_str().unwrap()), port);
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+
+    let (code, body) = curl(&[
+        &url("/Some/Path"),
+        "-H",
+        "X-Secret: s3cr3t",
+        "-H",
+        "Host: www.example.com:8443",
+    ]);
+    assert_eq!(code, 200);
+    assert!(body.contains("name=app"), "{body}");
+    assert!(body.contains("hdr:x-route=/some/path"), "{body}");
+    assert!(body.contains("hdr:x-host-only=www.example.com"), "{body}");
+    assert!(body.contains("hdr:x-forwarded-for=127.0.0.1"), "{body}");
+    assert!(!body.contains("s3cr3t"), "{body}");
+
+    let (code, body) = curl(&[&url("/api/v1")]);
+    assert_eq!((code, body.contains("name=api")), (200, true), "{body}");
+    let (code, body) = curl(&[&url("/x"), "-H", "X-Backend: api"]);
+    assert_eq!((code, body.contains("name=api")), (200, true), "{body}");
+
+    let (code, body) = curl(&[&url("/admin/panel")]);
+    assert_eq!(code, 403);
+    assert_eq!(body, "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n");
+    assert_eq!(curl(&[&url("/limited")]).0, 429);
+    assert_eq!(curl(&[&url("/ping")]), (200, "pong".to_string()));
+
+    let (code, headers) = curl(&["-D", "-", "-o", "/dev/null", &url("/old/page?q=1")]);
+    assert_eq!(code, 301);
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains("location: https://example.com/old/page?q=1"),
+        "{headers}"
+    );
+    let (code, headers) = curl(&[
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-H",
+        "Host: secure.example",
+        &url("/a"),
+    ]);
+    assert_eq!(code, 302);
+    assert!(
+        headers.contains("location: https://secure.example/a"),
+        "{headers}"
+    );
+
+    let (_, body) = curl(&[&url("/rewrite-me?x=1")]);
+    assert!(body.contains("path=/rewritten\nquery=x=1"), "{body}");
+    let (_, headers) = curl(&["-D", "-", "-o", "/dev/null", &url("/")]);
+    assert!(headers.contains("x-served-by: hapee"), "{headers}");
+    assert!(headers.contains("x-who: tester"), "{headers}");
+
+    let (code, body) = curl(&[&url("/"), "-H", "X-Backend: empty"]);
+    assert_eq!((code, body.as_str()), (503, "sorry :(\n"));
+}
