@@ -134,6 +134,10 @@ pub struct BackendRt {
 impl BackendRt {
     /// Picks a server, skipping those in `avoid` (redispatch after a failure).
     pub fn pick(&self, key: Option<u64>, avoid: Option<usize>) -> Option<usize> {
+        // The common single-server backend needs no candidate list.
+        if let [only] = self.servers.as_slice() {
+            return only.is_usable().then_some(0);
+        }
         let usable = |s: &&Arc<ServerRt>, backup: bool| s.backup == backup && s.is_usable();
         let mut indices: Vec<usize> = (0..self.servers.len())
             .filter(|&i| Some(i) != avoid && usable(&&self.servers[i], false))

@@ -148,22 +148,30 @@ async fn prepare_body(
     }
 }
 
-fn outgoing(txn: &Txn, body: ReqBody, close: bool, upgrade: bool) -> Request<ReqBody> {
+/// The request for the server. Its headers are moved out of the transaction when no retry can
+/// need them again (`last_use`), else copied.
+fn outgoing(
+    txn: &mut Txn,
+    body: ReqBody,
+    close: bool,
+    upgrade: bool,
+    last_use: bool,
+) -> Request<ReqBody> {
     let view = txn
         .request
-        .as_ref()
+        .as_mut()
         .expect("request present while forwarding");
-    let path = view
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let mut req = Request::builder()
-        .method(view.method.clone())
-        .uri(path)
-        .body(body)
-        .unwrap_or_else(|_| Request::new(Either::Right(Full::new(Bytes::new()))));
-    *req.headers_mut() = view.headers.clone();
+    let mut req = Request::new(body);
+    *req.method_mut() = view.method.clone();
+    *req.uri_mut() = match view.uri.path_and_query() {
+        Some(pq) if view.uri.scheme().is_some() => hyper::Uri::from(pq.clone()),
+        _ => view.uri.clone(),
+    };
+    *req.headers_mut() = if last_use {
+        std::mem::take(&mut view.headers)
+    } else {
+        view.headers.clone()
+    };
     strip_hop_by_hop(req.headers_mut(), upgrade);
     if close && !upgrade {
         req.headers_mut()
@@ -285,7 +293,14 @@ pub async fn forward(
             (None, Some(incoming)) => Either::Left(incoming),
             (None, None) => Either::Right(Full::new(Bytes::new())),
         };
-        let request = outgoing(txn, this_body, close_server, upgrade);
+        // Only failures after the request left (empty or junk response, timeout, a retryable
+        // status) resend it; without those in retry-on, this is its only use.
+        let resend_possible = attempt < be.retries
+            && (be.retry_on.empty_response
+                || be.retry_on.junk_response
+                || be.retry_on.response_timeout
+                || !be.retry_on.statuses.is_empty());
+        let request = outgoing(txn, this_body, close_server, upgrade, !resend_possible);
         txn.counters[2] = be.active.load(Ordering::Relaxed);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);
@@ -381,9 +396,10 @@ async fn respond(
     parts.version = hyper::Version::HTTP_11;
     parts.headers = view.headers;
     strip_hop_by_hop(&mut parts.headers, switching);
+    // The headers now belong to the response on its way out; logs only need the status.
     txn.response = Some(ResponseView {
         status: view.status,
-        headers: parts.headers.clone(),
+        headers: hyper::HeaderMap::new(),
     });
     if let (Some(client), Some(server)) = (client_upgrade, server_upgrade) {
         tokio::task::spawn_local(tunnel(client, server, be.timeouts.tunnel, guard));
@@ -392,7 +408,6 @@ async fn respond(
             None,
         );
     }
-    let body: ResBody = body.boxed_unsync();
     (
         Response::from_parts(
             parts,
@@ -408,7 +423,7 @@ async fn respond(
 
 /// Keeps the server guard alive until the response body is dropped.
 struct GuardedBody {
-    inner: ResBody,
+    inner: Incoming,
     _guard: ServerGuard,
 }
 

@@ -127,7 +127,10 @@ fn httplog_to_udp_syslog() {
         let n = udp.recv(&mut buf).unwrap();
         lines.push(String::from_utf8_lossy(&buf[..n]).to_string());
     }
-    assert!(lines[0].contains("fe fe/<NOSRV>") && lines[0].ends_with("\"<BADREQ>\""), "{lines:?}");
+    assert!(
+        lines[0].contains("fe fe/<NOSRV>") && lines[0].ends_with("\"<BADREQ>\""),
+        "{lines:?}"
+    );
     let line = lines.last().unwrap();
     let re = regex::Regex::new(concat!(
         r"^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d haproxy\[\d+\]: ",

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# HTTP/1.1 proxying throughput and latency: Debian's haproxy and `hapee-lb run` on the same
+# configuration, one after the other in one run, with nginx (nginx-light) as the origin and wrk
+# as the client, at nbthread 1 and 2. Prints req/s, p50, p99 and peak RSS with the ratios.
+# Usage: bench/http1.sh [seconds per run, default 10] [connections, default 50]
+# Optional: PROFILE=1 records `perf record -g` of hapee at nbthread 1 into bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-50}
+need=()
+command -v haproxy >/dev/null || need+=(haproxy)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+cargo build --release -p hapee-lb >/dev/null 2>&1
+hapee=$PWD/target/release/hapee-lb
+work=$(mktemp -d)
+mkdir -p bench/out
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+origin=18600
+proxy=18601
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$origin;
+        location / { return 200 "hello from the origin, a small response body\n"; }
+    }
+}
+EOF
+nginx -c "$work/nginx.conf" &
+pids+=($!)
+
+config() {
+    cat <<EOF
+global
+    nbthread $1
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$proxy
+    default_backend app
+backend app
+    server origin 127.0.0.1:$origin
+EOF
+}
+
+wait_port() {
+    for _ in $(seq 200); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "port $1 never opened" >&2
+    return 1
+}
+
+# run_one NAME PID -> "rps p50_ms p99_ms rss_mib"
+run_one() {
+    local pid=$1
+    wait_port $proxy
+    wrk -t1 -c"$conns" -d2s "http://127.0.0.1:$proxy/" >/dev/null 2>&1 || true
+    wrk -t1 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$proxy/" >"$work/wrk.txt" 2>&1
+    local rps p50 p99 rss
+    rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+    p50=$(awk '$1=="50%" {print $2}' "$work/wrk.txt")
+    p99=$(awk '$1=="99%" {print $2}' "$work/wrk.txt")
+    rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
+    echo "$rps $(to_ms "$p50") $(to_ms "$p99") $rss"
+}
+
+to_ms() {
+    awk -v v="$1" 'BEGIN{
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v/1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v*1000 }
+        else print v }'
+}
+
+wait_port $origin
+printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' nbthread proxy "req/s" "p50 ms" "p99 ms" "RSS MiB" "rps ratio" "p50 ratio" "p99 ratio"
+for n in 1 2; do
+    config "$n" >"$work/haproxy-$n.cfg"
+    haproxy -db -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
+    hp=$!
+    read -r h_rps h_p50 h_p99 h_rss < <(run_one $hp)
+    kill $hp; wait $hp 2>/dev/null || true
+    "$hapee" run -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
+    pp=$!
+    pids+=($pp)
+    if [ "${PROFILE:-0}" = 1 ] && [ "$n" = 1 ]; then
+        perf record -g -o bench/out/hapee-http1.perf.data -p $pp -- sleep "$((secs + 2))" >/dev/null 2>&1 &
+    fi
+    read -r p_rps p_p50 p_p99 p_rss < <(run_one $pp)
+    kill $pp; wait $pp 2>/dev/null || true
+    printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" haproxy "$h_rps" "$h_p50" "$h_p99" "$h_rss" "" "" ""
+    printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" hapee "$p_rps" "$p_p50" "$p_p99" "$p_rss" \
+        "$(awk "BEGIN{printf \"%.2f\", $p_rps/$h_rps}")" \
+        "$(awk "BEGIN{printf \"%.2f\", $p_p50/$h_p50}")" \
+        "$(awk "BEGIN{printf \"%.2f\", $p_p99/$h_p99}")"
+done
