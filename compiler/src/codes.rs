@@ -272,6 +272,8 @@ rules! {
         "The second copy either never runs or does the same work twice; remove it.";
 
     // ---- U: runtime support ----
+    "U001" "runtime-unsupported" Warning Runtime "The configuration uses something hapee's runtime does not implement yet."
+        "The configuration is valid HAProxy, and 'hapee-lb check' accepts it, but 'hapee-lb run' refuses to start rather than silently ignore a directive, option, action, fetch or converter it cannot honour. Each use is listed with its location. Remove or replace it, or run this configuration with HAProxy until the runtime supports it.";
 }
 
 /// Looks a rule up by code (`E101`) or name (`unknown-keyword`).

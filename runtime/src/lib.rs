@@ -8,6 +8,7 @@
 pub mod acl;
 pub mod balance;
 pub mod checks;
+pub mod decide;
 pub mod http;
 pub mod listener;
 pub mod log;

@@ -130,3 +130,33 @@ pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a 
     }
     out
 }
+
+/// Rule actions the runtime implements (`set-var(…)`/`unset-var(…)` by prefix).
+pub const ACTIONS: &[&str] = &[
+    "allow",
+    "deny",
+    "tarpit",
+    "return",
+    "redirect",
+    "set-header",
+    "add-header",
+    "del-header",
+    "replace-header",
+    "replace-value",
+    "set-path",
+    "set-query",
+    "set-uri",
+    "set-method",
+    "set-log-level",
+    "set-status",
+    "accept",
+    "reject",
+    "set-var",
+    "unset-var",
+];
+
+/// Whether the action word of a rule is implemented.
+pub fn action_supported(action: &str) -> bool {
+    let name = action.split('(').next().unwrap_or(action);
+    ACTIONS.contains(&name)
+}

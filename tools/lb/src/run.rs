@@ -2,7 +2,7 @@
 //! runtime does not implement yet, then hand the plan to the runtime.
 
 use hapee_compiler::check::compile;
-use hapee_compiler::diagnostic::Severity;
+use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::{CheckOptions, Config, DirectiveLine};
 use hapee_compiler::render;
 use hapee_compiler::source::SourceDb;
@@ -14,6 +14,21 @@ pub struct RunArgs {
     pub files: Vec<PathBuf>,
     pub daemon: bool,
     pub pidfile: Option<PathBuf>,
+}
+
+/// Every use of something the runtime lacks, as `U001` diagnostics.
+pub fn unsupported_diagnostics(config: &Config) -> Vec<Diagnostic> {
+    unsupported(config)
+        .into_iter()
+        .map(|(span, what)| {
+            Diagnostic::new(
+                "U001",
+                format!("not supported by the hapee runtime yet: {what}"),
+            )
+            .at(span)
+            .label("'hapee-lb run' refuses to start with this")
+        })
+        .collect()
 }
 
 /// Every use of something the runtime lacks, as `(span, what)`.
@@ -37,6 +52,18 @@ pub fn unsupported(config: &Config) -> Vec<(hapee_compiler::Span, String)> {
                     support::SERVER_OPTIONS,
                 ) {
                     out.push((d.span, format!("server option '{o}'")));
+                }
+            }
+            "http-request" | "http-response" | "tcp-request" => {
+                let action = match (kw, args.first().copied()) {
+                    ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
+                    ("tcp-request", _) => None,
+                    _ => args.first(),
+                };
+                match action {
+                    Some(a) if support::action_supported(a) => {}
+                    Some(a) => out.push((d.span, format!("action '{kw} {a}'"))),
+                    None => out.push((d.span, format!("'{kw} {}'", args.join(" ")))),
                 }
             }
             "bind" => {
@@ -93,18 +120,17 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("hapee-lb: the configuration has errors; not starting");
         return 1;
     }
-    let missing = unsupported(&compilation.config);
+    let missing: Vec<Diagnostic> = unsupported_diagnostics(&compilation.config)
+        .into_iter()
+        .map(|mut d| {
+            d.severity = Severity::Error;
+            d
+        })
+        .collect();
     if !missing.is_empty() {
-        for (span, what) in &missing {
-            let lc = compilation.db.line_col(*span);
-            let file = &compilation.db.file(span.file).name;
-            eprintln!(
-                "{file}:{}:{}: error: not supported by the hapee runtime yet: {what}",
-                lc.line, lc.col
-            );
-        }
+        eprint!("{}", render::human(&compilation.db, &missing, false));
         eprintln!(
-            "hapee-lb: {} unsupported keyword use(s); not starting",
+            "hapee-lb: {} use(s) of what the runtime does not implement yet; not starting",
             missing.len()
         );
         return 1;

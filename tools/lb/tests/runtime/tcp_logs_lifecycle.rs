@@ -279,17 +279,27 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        err.contains("u.cfg:8:5: error: not supported by the hapee runtime yet: 'compression'"),
+        err.contains("error[U001]: not supported by the hapee runtime yet: 'compression' in a frontend section"),
         "{err}"
     );
     assert!(
-        err.contains("u.cfg:11:5") && err.contains("'cookie'"),
+        err.contains("u.cfg:8:5") && err.contains("u.cfg:11:5") && err.contains("'cookie'"),
         "{err}"
     );
     assert!(
         err.contains("u.cfg:12:5") && err.contains("server option 'send-proxy'"),
         "{err}"
     );
+    // `check` reports the same uses as warnings and still accepts the configuration.
+    let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .arg("check")
+        .arg("--no-env")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches("warning[U001]").count(), 3, "{err}");
     std::fs::write(&cfg, "frontend fe\n    bind 127.0.0.1:1 process 1\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("-f")

@@ -1,0 +1,144 @@
+//! The request path without sockets: parse a request head, run the frontend's rules, choose
+//! the backend and server, and render the log line. The fuzz target and unit tests drive it;
+//! the live path (`http`) runs the same rules, routing and formats.
+
+use crate::rules::{self, Verdict};
+use crate::state::Shared;
+use crate::txn::{RequestView, Txn};
+use hapee_compiler::registry::RuleSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// What the proxy would do with one request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// `continue`, `deny 403`, `reply 200`, `redirect 302 <location>`, …
+    pub verdict: String,
+    pub backend: Option<String>,
+    pub server: Option<String>,
+    pub log: String,
+}
+
+/// Parses `head` as an HTTP/1.x request head; `None` when hyper's parser would reject it.
+pub fn parse_head(head: &[u8]) -> Option<RequestView> {
+    let mut headers = [httparse::EMPTY_HEADER; 100];
+    let mut req = httparse::Request::new(&mut headers);
+    let httparse::Status::Complete(_) = req.parse(head).ok()? else {
+        return None;
+    };
+    let method = hyper::Method::from_bytes(req.method?.as_bytes()).ok()?;
+    let uri: hyper::Uri = req.path?.parse().ok()?;
+    let version = if req.version? == 0 {
+        hyper::Version::HTTP_10
+    } else {
+        hyper::Version::HTTP_11
+    };
+    let mut map = hyper::HeaderMap::new();
+    for h in req.headers.iter() {
+        let name = hyper::header::HeaderName::from_bytes(h.name.as_bytes()).ok()?;
+        let value = hyper::header::HeaderValue::from_bytes(h.value).ok()?;
+        map.append(name, value);
+    }
+    Some(RequestView {
+        method,
+        uri,
+        version,
+        headers: map,
+    })
+}
+
+/// Decides what frontend `fe` does with the request `head` from `client`.
+pub fn decide(
+    shared: &Arc<Shared>,
+    fe: usize,
+    client: SocketAddr,
+    local: SocketAddr,
+    head: &[u8],
+) -> Option<Decision> {
+    let view = parse_head(head)?;
+    let frontend = shared.frontends.get(fe)?;
+    let mut txn = Txn::new(shared.clone(), client, local, frontend.name.clone());
+    txn.request = Some(view);
+    let verdict = match rules::run(&frontend.rules, RuleSet::HttpRequest, &mut txn) {
+        Verdict::Continue => "continue".to_string(),
+        Verdict::Deny(s) => format!("deny {s}"),
+        Verdict::Tarpit(s) => format!("tarpit {s}"),
+        Verdict::Reject => "reject".to_string(),
+        Verdict::Reply(r) => format!("reply {}", r.status),
+        Verdict::Redirect(r) => {
+            format!("redirect {} {}", r.code, rules::redirect_location(r, &txn))
+        }
+    };
+    let mut backend = None;
+    let mut server = None;
+    if verdict == "continue" {
+        if let Some(b) = crate::route::choose_backend(shared, frontend, &txn) {
+            let be = &shared.backends[b];
+            backend = Some(be.name.to_string());
+            txn.backend = Some(be.name.clone());
+            if !crate::route::is_own_backend(shared, frontend, b) {
+                let _ = rules::run(&be.rules, RuleSet::HttpRequest, &mut txn);
+            }
+            if let Some(s) = be.pick(None, None) {
+                server = Some(be.servers[s].name.to_string());
+                txn.server = Some(be.servers[s].name.clone());
+            }
+        }
+    }
+    let log = frontend
+        .log_format
+        .as_ref()
+        .map(|f| f.render(&txn))
+        .unwrap_or_default();
+    Some(Decision {
+        verdict,
+        backend,
+        server,
+        log,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(cfg: &str) -> Arc<Shared> {
+        let c = hapee_compiler::testkit::compile_text("t.cfg", cfg, false);
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let plan = hapee_compiler::plan::build(&c.config, 1);
+        Arc::new(Shared::build(&plan).expect("runtime supports the test config"))
+    }
+
+    #[test]
+    fn rules_routing_and_log_line() {
+        let s = shared(
+            "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+             frontend fe\n  bind :8080\n  log-format \"%ci %b/%s %[req.hdr(host),host_only] %{+Q}r\"\n\
+             acl api path_beg -i /API\n  http-request deny if { hdr_cnt(x-bad) gt 0 }\n\
+             http-request redirect location /new code 308 if { path /old }\n\
+             use_backend api if api\n  default_backend app\n\
+             backend app\n  server a 127.0.0.1:1\nbackend api\n  server b 127.0.0.1:2\n",
+        );
+        let c: SocketAddr = "192.0.2.7:5555".parse().unwrap();
+        let l: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let d = decide(
+            &s,
+            0,
+            c,
+            l,
+            b"GET /api/x HTTP/1.1\r\nHost: Shop.Example:81\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(d.verdict, "continue");
+        assert_eq!(d.backend.as_deref(), Some("api"));
+        assert_eq!(
+            d.log,
+            "192.0.2.7 api/b Shop.Example \"GET /api/x HTTP/1.1\""
+        );
+        let d = decide(&s, 0, c, l, b"GET / HTTP/1.1\r\nX-Bad: 1\r\n\r\n").unwrap();
+        assert_eq!((d.verdict.as_str(), d.backend), ("deny 403", None));
+        let d = decide(&s, 0, c, l, b"GET /old HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(d.verdict, "redirect 308 /new");
+        assert!(decide(&s, 0, c, l, b"GET / HTTP/1.1\r\nBad Header\r\n\r\n").is_none());
+    }
+}
