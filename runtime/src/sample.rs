@@ -399,8 +399,9 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
 
 /// The 2.7 `host_only` converter: the host part of a `Host` value, without the port.
 pub fn host_only(v: &str) -> &str {
-    if let Some(rest) = v.strip_prefix('[') {
-        return rest.split(']').next().map_or(v, |h| &v[..h.len() + 2]);
+    if v.starts_with('[') {
+        // `[v6]:port` keeps the brackets; without a closing bracket there is nothing to strip.
+        return v.find(']').map_or(v, |close| &v[..=close]);
     }
     match v.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => h,
@@ -514,14 +515,17 @@ pub fn url_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(v) => {
-                    out.push(v);
-                    i += 3;
-                    continue;
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
                 }
-                Err(_) => out.push(b'%'),
-            },
+            }
             b'+' => out.push(b' '),
             c => out.push(c),
         }
@@ -649,6 +653,7 @@ mod tests {
         assert_eq!(host_only("example.com:8080"), "example.com");
         assert_eq!(host_only("example.com"), "example.com");
         assert_eq!(host_only("[::1]:443"), "[::1]");
+        assert_eq!(host_only("[exampl+.ocm:8080"), "[exampl+.ocm:8080");
         assert_eq!(port_only("example.com:8080"), 8080);
         assert_eq!(port_only("example.com"), 0);
         assert_eq!(port_only("[::1]:443"), 443);
@@ -666,5 +671,6 @@ mod tests {
         );
         assert_eq!(hap_subst("\\1-x"), "${1}-x");
         assert_eq!(url_decode("a%20b+c"), "a b c");
+        assert_eq!(url_decode("%%1ѐ%4"), "%%1ѐ%4");
     }
 }

@@ -56,7 +56,7 @@ fn raw_len(b: &Builder, w: &Spanned<Text>) -> usize {
 fn acl_criterion(text: &str) -> String {
     let name_len = text.find(['(', ',']).unwrap_or(text.len());
     match crate::registry::acl_keyword(&text[..name_len]) {
-        Some(k) if !k.fetch.is_empty() && k.fetch != &text[..name_len] => {
+        Some(k) if !matches!(k.fetch, "" | "NULL") && k.fetch != &text[..name_len] => {
             format!("{}{}", k.fetch, &text[name_len..])
         }
         _ => text.to_string(),
@@ -365,5 +365,22 @@ pub(super) fn resolve_refs(
                     .form(HaproxyForm::ParsingTight),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::compile_text;
+
+    #[test]
+    fn acl_keywords_without_their_own_fetch_use_the_fetch_of_the_same_name() {
+        let c = compile_text(
+            "m.cfg",
+            "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+             frontend fe\n  bind :8080\n  acl meth method POST PUT\n  http-request deny if meth\n\
+             default_backend b\nbackend b\n  server s 127.0.0.1:1\n",
+            false,
+        );
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
     }
 }
