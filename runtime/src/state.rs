@@ -64,14 +64,48 @@ fn conn_mode(options: &[(String, bool)]) -> Option<HttpConnMode> {
 /// Error pages from `errorfile`: raw HTTP responses sent as they are.
 pub type ErrorFiles = HashMap<u16, bytes::Bytes>;
 
-fn load_errorfiles(list: &[(u16, String)]) -> ErrorFiles {
-    list.iter()
+/// Error pages from `errorfile` and `http-error` lines, as raw HTTP responses.
+fn load_errorfiles(list: &[(u16, String)], http_errors: &[plan::HttpError]) -> ErrorFiles {
+    let mut pages: ErrorFiles = list
+        .iter()
         .filter_map(|(code, path)| {
             std::fs::read(path)
                 .ok()
                 .map(|b| (*code, bytes::Bytes::from(b)))
         })
-        .collect()
+        .collect();
+    for e in http_errors {
+        let body = match &e.body {
+            plan::HttpErrorBody::Default => {
+                pages.remove(&e.status);
+                continue;
+            }
+            plan::HttpErrorBody::Errorfile(path) => {
+                if let Ok(b) = std::fs::read(path) {
+                    pages.insert(e.status, bytes::Bytes::from(b));
+                }
+                continue;
+            }
+            plan::HttpErrorBody::Text(t) => t.clone().into_bytes(),
+            plan::HttpErrorBody::File(path) => std::fs::read(path).unwrap_or_default(),
+        };
+        let reason = hyper::StatusCode::from_u16(e.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let mut raw = format!("HTTP/1.1 {} {reason}\r\n", e.status);
+        if let Some(ct) = &e.content_type {
+            raw.push_str(&format!("content-type: {ct}\r\n"));
+        }
+        for (n, v) in &e.headers {
+            raw.push_str(&format!("{n}: {v}\r\n"));
+        }
+        raw.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        let mut bytes = raw.into_bytes();
+        bytes.extend_from_slice(&body);
+        pages.insert(e.status, bytes::Bytes::from(bytes));
+    }
+    pages
 }
 
 fn ms(v: Option<u32>) -> Option<Duration> {
@@ -299,7 +333,7 @@ impl Shared {
                 allbackups: has_option(&b.options, "allbackups"),
                 conn_mode: conn_mode(&b.options),
                 forwardfor: b.forwardfor.clone(),
-                errorfiles: load_errorfiles(&b.errorfiles),
+                errorfiles: load_errorfiles(&b.errorfiles, &b.http_errors),
                 health_check: b.health_check.clone(),
                 active: AtomicU64::new(0),
                 use_servers,
@@ -352,7 +386,7 @@ impl Shared {
                 capture_request: f.capture_request.clone(),
                 capture_response: f.capture_response.clone(),
                 forwardfor: f.forwardfor.clone(),
-                errorfiles: load_errorfiles(&f.errorfiles),
+                errorfiles: load_errorfiles(&f.errorfiles, &f.http_errors),
                 conn_mode: conn_mode(&f.options),
                 active: AtomicU64::new(0),
                 http_buffer_request: has_option(&f.options, "http-buffer-request"),

@@ -52,6 +52,7 @@ pub const PROXY: &[&str] = &[
     "http-reuse",
     "capture",
     "errorfile",
+    "http-error",
     "http-check",
     "description",
     "disabled",

@@ -274,6 +274,66 @@ pub fn errorfiles(lines: &[DirectiveLine]) -> Vec<(u16, String)> {
     out
 }
 
+/// An `http-error status N …` reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HttpError {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: HttpErrorBody,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum HttpErrorBody {
+    /// HAProxy's built-in page (`default-errorfiles` or nothing given).
+    Default,
+    Text(String),
+    /// A file with the body only (`file`).
+    File(String),
+    /// A file with a whole raw HTTP response (`errorfile`).
+    Errorfile(String),
+}
+
+/// `http-error` lines, the last one per status winning.
+pub fn http_errors(lines: &[DirectiveLine]) -> Vec<HttpError> {
+    let mut out: Vec<HttpError> = Vec::new();
+    for d in lines.iter().filter(|d| d.keyword == "http-error") {
+        let a: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+        let mut e = HttpError {
+            status: 0,
+            content_type: None,
+            body: HttpErrorBody::Default,
+            headers: Vec::new(),
+        };
+        let mut i = 0;
+        while i < a.len() {
+            let v = a.get(i + 1).copied().unwrap_or("");
+            match a[i] {
+                "status" => e.status = atol(v) as u16,
+                "content-type" => e.content_type = Some(v.to_string()),
+                "string" | "lf-string" => e.body = HttpErrorBody::Text(v.to_string()),
+                "file" | "lf-file" => e.body = HttpErrorBody::File(v.to_string()),
+                "errorfile" => e.body = HttpErrorBody::Errorfile(v.to_string()),
+                "hdr" => {
+                    e.headers.push((
+                        v.to_string(),
+                        a.get(i + 2).copied().unwrap_or("").to_string(),
+                    ));
+                    i += 1;
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        out.retain(|x| x.status != e.status);
+        out.push(e);
+    }
+    out
+}
+
 /// A health check's timings and target, from `default-server` then `server` options.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CheckParams {

@@ -4,7 +4,8 @@
 mod lower;
 
 pub use lower::{
-    Capture, CheckParams, Expect, ForwardFor, HealthCheck, LogDest, LogHeader, LogTarget, LEVELS,
+    Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
+    LogHeader, LogTarget, LEVELS,
 };
 
 use crate::address::{self, Address};
@@ -128,6 +129,7 @@ pub struct FrontendPlan {
     pub capture_response: Vec<Capture>,
     pub forwardfor: Option<ForwardFor>,
     pub errorfiles: Vec<(u16, String)>,
+    pub http_errors: Vec<HttpError>,
     pub maxconn: Option<u32>,
 }
 
@@ -156,6 +158,7 @@ pub struct BackendPlan {
     pub health_check: HealthCheck,
     pub forwardfor: Option<ForwardFor>,
     pub errorfiles: Vec<(u16, String)>,
+    pub http_errors: Vec<HttpError>,
     pub servers: Vec<ServerPlan>,
     /// `use-server NAME if|unless …`: the server and the condition words.
     pub use_servers: Vec<(String, Vec<String>)>,
@@ -285,6 +288,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             capture_response: captures.1,
             forwardfor: lower::forwardfor(&p.directives),
             errorfiles: lower::errorfiles(&p.directives),
+            http_errors: lower::http_errors(&p.directives),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
         });
     }
@@ -302,6 +306,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             health_check: lower::health_check(&p.directives),
             forwardfor: lower::forwardfor(&p.directives),
             errorfiles: lower::errorfiles(&p.directives),
+            http_errors: lower::http_errors(&p.directives),
             servers: p
                 .servers
                 .iter()

@@ -72,6 +72,15 @@ pub async fn serve(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let fe = ctx.frontend();
+    // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
+    let mut conn_txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
+    if matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut conn_txn),
+        Verdict::Reject | Verdict::Deny(_)
+    ) {
+        return;
+    }
+    drop(conn_txn);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())

@@ -42,6 +42,9 @@ pub fn unsupported(config: &Config) -> Vec<(hapee_compiler::Span, String)> {
         }
         let args: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
         match kw {
+            "hash-type" if args.first().is_some_and(|a| *a != "map-based") => {
+                out.push((d.span, format!("'hash-type {}'", args.join(" "))))
+            }
             "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
                 out.push((d.span, format!("'option {}'", args[0])))
             }

@@ -32,6 +32,8 @@ backend api
     server a1 {api}
 backend empty
     errorfile 503 {dir}/503.http
+    http-error status 403 content-type text/plain string \"no entry\"
+    http-request deny if {{ path /forbidden }}
     server gone 127.0.0.1:1 disabled
 ",
         app = app.addr,
@@ -110,4 +112,6 @@ fn routing_rules_and_rewrites() {
 
     let (code, body) = curl(&[&url("/"), "-H", "X-Backend: empty"]);
     assert_eq!((code, body.as_str()), (503, "sorry :(\n"));
+    let (code, body) = curl(&[&url("/forbidden"), "-H", "X-Backend: empty"]);
+    assert_eq!((code, body.as_str()), (403, "no entry"));
 }
