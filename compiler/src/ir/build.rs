@@ -91,9 +91,29 @@ impl<'a> Stmt<'a> {
             .collect()
     }
 
-    /// The statement as a [`DirectiveLine`], `at` being the index of its keyword.
-    pub fn directive(&self, at: usize) -> super::model::DirectiveLine {
-        super::model::DirectiveLine {
+    /// The statement as a [`DirectiveLine`] when the plan lowers its keyword (`at` is the
+    /// keyword's index). Other statements are not kept twice: the typed model has them.
+    pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
+        /// Keywords `plan::lower` reads.
+        const LOWERED: [&str; 13] = [
+            "log",
+            "log-format",
+            "log-tag",
+            "capture",
+            "errorfile",
+            "http-error",
+            "option",
+            "http-check",
+            "default-server",
+            "hash-type",
+            "balance",
+            "use-server",
+            "tune.bufsize",
+        ];
+        if !LOWERED.contains(&self.word(at)) {
+            return None;
+        }
+        Some(super::model::DirectiveLine {
             prefix: (at > 0).then(|| self.word(0).into()),
             keyword: self.word(at).into(),
             args: self
@@ -104,7 +124,7 @@ impl<'a> Stmt<'a> {
                 .map(|w| w.value.clone())
                 .collect(),
             span: self.span_from(at),
-        }
+        })
     }
 
     pub fn whole(&self) -> Span {

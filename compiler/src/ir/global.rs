@@ -16,7 +16,7 @@ pub const TRACE_SOURCES: [&str; 10] = [
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);
-    b.config.global.directives.push(stmt.directive(at));
+    b.config.global.directives.extend(stmt.directive(at));
     match keyword {
         "nbthread" | "thread-groups" | "thread-group" => {
             if b.seen_non_global {

@@ -290,7 +290,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         ProxyKind::Listen => SectionKind::Listen,
     };
     let keyword = stmt.word(at);
-    b.config.proxies[index].directives.push(stmt.directive(at));
+    b.config.proxies[index]
+        .directives
+        .extend(stmt.directive(at));
     match keyword {
         "bind-process" => {
             bind_process_removed(b, stmt, at);

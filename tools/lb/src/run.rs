@@ -2,8 +2,9 @@
 //! runtime does not implement yet, then hand the plan to the runtime.
 
 use hapee_compiler::check::compile;
+use hapee_compiler::check::Compilation;
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
-use hapee_compiler::ir::{CheckOptions, Config, DirectiveLine};
+use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::render;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::ProcessEnv;
@@ -17,8 +18,8 @@ pub struct RunArgs {
 }
 
 /// Every use of something the runtime lacks, as `U001` diagnostics.
-pub fn unsupported_diagnostics(config: &Config) -> Vec<Diagnostic> {
-    unsupported(config)
+pub fn unsupported_diagnostics(c: &Compilation) -> Vec<Diagnostic> {
+    unsupported(c)
         .into_iter()
         .map(|(span, what)| {
             Diagnostic::new(
@@ -31,68 +32,89 @@ pub fn unsupported_diagnostics(config: &Config) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Every use of something the runtime lacks, as `(span, what)`.
-pub fn unsupported(config: &Config) -> Vec<(hapee_compiler::Span, String)> {
-    let mut out = Vec::new();
-    let mut check = |d: &DirectiveLine, allowed: &[&str], section: &str| {
-        let kw = d.keyword.as_str();
-        if !allowed.contains(&kw) {
-            out.push((d.span, format!("'{kw}' in a {section} section")));
-            return;
-        }
-        let args: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
-        match kw {
-            "hash-type" if args.first().is_some_and(|a| *a != "map-based") => {
-                out.push((d.span, format!("'hash-type {}'", args.join(" "))))
-            }
-            "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
-                out.push((d.span, format!("'option {}'", args[0])))
-            }
-            "server" | "default-server" => {
-                let skip = if kw == "server" { 2 } else { 0 };
-                for o in support::unsupported_option(
-                    args.get(skip..).unwrap_or(&[]),
-                    support::SERVER_OPTIONS,
-                ) {
-                    out.push((d.span, format!("server option '{o}'")));
-                }
-            }
-            "http-request" | "http-response" | "tcp-request" => {
-                let action = match (kw, args.first().copied()) {
-                    ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
-                    ("tcp-request", _) => None,
-                    _ => args.first(),
-                };
-                match action {
-                    Some(a) if support::action_supported(a) => {}
-                    Some(a) => out.push((d.span, format!("action '{kw} {a}'"))),
-                    None => out.push((d.span, format!("'{kw} {}'", args.join(" ")))),
-                }
-            }
-            "bind" => {
-                for o in
-                    support::unsupported_option(args.get(1..).unwrap_or(&[]), support::BIND_OPTIONS)
-                {
-                    out.push((d.span, format!("bind option '{o}'")));
-                }
-            }
-            _ => {}
-        }
+/// What is wrong with one statement (keyword and arguments), if anything.
+fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
+    let allowed = if section == "global" {
+        support::GLOBAL
+    } else {
+        support::PROXY
     };
-    for d in &config.global.directives {
-        check(d, support::GLOBAL, "global");
+    if !allowed.contains(&kw) {
+        return vec![format!("'{kw}' in a {section} section")];
     }
-    for p in &config.proxies {
-        if p.kind == hapee_compiler::ir::ProxyKind::Defaults {
+    let mut out = Vec::new();
+    match kw {
+        "hash-type" if args.first().is_some_and(|a| *a != "map-based") => {
+            out.push(format!("'hash-type {}'", args.join(" ")))
+        }
+        "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
+            out.push(format!("'option {}'", args[0]))
+        }
+        "server" | "default-server" => {
+            let skip = if kw == "server" { 2 } else { 0 };
+            for o in support::unsupported_option(
+                args.get(skip..).unwrap_or(&[]),
+                support::SERVER_OPTIONS,
+            ) {
+                out.push(format!("server option '{o}'"));
+            }
+        }
+        "http-request" | "http-response" | "tcp-request" => {
+            let action = match (kw, args.first().copied()) {
+                ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
+                ("tcp-request", _) => None,
+                _ => args.first(),
+            };
+            match action {
+                Some(a) if support::action_supported(a) => {}
+                Some(a) => out.push(format!("action '{kw} {a}'")),
+                None => out.push(format!("'{kw} {}'", args.join(" "))),
+            }
+        }
+        "bind" => {
+            for o in
+                support::unsupported_option(args.get(1..).unwrap_or(&[]), support::BIND_OPTIONS)
+            {
+                out.push(format!("bind option '{o}'"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Every use of something the runtime lacks, as `(span, what)`, from the active lines of the
+/// configuration (a defaults section's lines are reported there, once).
+pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
+    use hapee_compiler::registry::SectionKind;
+    let mut out = Vec::new();
+    for section in &c.tree.sections {
+        let name = section.kind.keyword();
+        let handled = matches!(
+            section.kind,
+            SectionKind::Global
+                | SectionKind::Defaults
+                | SectionKind::Frontend
+                | SectionKind::Backend
+                | SectionKind::Listen
+        );
+        if !handled {
+            let header = c.tree.header(section);
+            out.push((header.span, format!("'{name}' sections")));
             continue;
         }
-        // Inherited lines are reported once, on the defaults section they come from.
-        for d in &p.directives {
-            check(d, support::PROXY, p.kind.section_keyword());
+        for line in c.tree.body(section) {
+            let words: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+            let at = usize::from(matches!(words.first(), Some(&"no" | &"default")));
+            let Some(kw) = words.get(at) else { continue };
+            let span = line.words[at]
+                .span
+                .cover(line.words.last().map_or(line.words[at].span, |w| w.span));
+            for what in unsupported_statement(kw, &words[at + 1..], name) {
+                out.push((span, what));
+            }
         }
     }
-    out.sort_by_key(|(s, _)| (s.file, s.start));
-    out.dedup();
     out
 }
 
@@ -123,7 +145,7 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("hapee-lb: the configuration has errors; not starting");
         return 1;
     }
-    let missing: Vec<Diagnostic> = unsupported_diagnostics(&compilation.config)
+    let missing: Vec<Diagnostic> = unsupported_diagnostics(&compilation)
         .into_iter()
         .map(|mut d| {
             d.severity = Severity::Error;
