@@ -12,21 +12,41 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Copies `from` to `to` until EOF, an error, or `idle` without data; returns the bytes copied.
-async fn pipe<R, W>(mut from: R, mut to: W, idle: Option<Duration>, count: &AtomicU64)
-where
+/// The inactivity limit of one direction, in milliseconds (0: none); the other direction
+/// shortens it to `client-fin`/`server-fin` once it has seen its end.
+type Limit = std::sync::atomic::AtomicU64;
+
+fn ms(d: Option<Duration>) -> u64 {
+    d.map_or(0, |d| d.as_millis().max(1) as u64)
+}
+
+/// Copies `from` to `to` until EOF, an error, or the current limit passes without data.
+async fn pipe<R, W>(
+    mut from: R,
+    mut to: W,
+    limit: &Limit,
+    changed: &tokio::sync::Notify,
+    count: &AtomicU64,
+) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
+        let t = limit.load(Ordering::Relaxed);
         let read = from.read(&mut buf);
-        let n = match idle {
-            Some(t) => match tokio::time::timeout(t, read).await {
-                Ok(r) => r,
-                Err(_) => break,
-            },
-            None => read.await,
+        let wait = async {
+            if t == 0 {
+                std::future::pending::<()>().await
+            } else {
+                tokio::time::sleep(Duration::from_millis(t)).await
+            }
+        };
+        // A read is cancel-safe: when the limit changes, start over with the new one.
+        let n = tokio::select! {
+            r = read => r,
+            _ = wait => break,
+            _ = changed.notified() => continue,
         };
         match n {
             Ok(0) | Err(_) => break,
@@ -41,13 +61,18 @@ where
     let _ = to.shutdown().await;
 }
 
-/// Bytes both ways between two streams; returns (client→server, server→client) byte counts.
-pub async fn pipe_both<A, B>(
-    a: A,
-    b: B,
-    a_idle: Option<Duration>,
-    b_idle: Option<Duration>,
-) -> (u64, u64)
+/// Inactivity limits of a tunnel: each side's idle timeout, and the shorter one it gets once
+/// the other side has closed its half (`timeout client-fin` / `server-fin`).
+#[derive(Clone, Copy, Default)]
+pub struct Limits {
+    pub a_idle: Option<Duration>,
+    pub b_idle: Option<Duration>,
+    pub a_fin: Option<Duration>,
+    pub b_fin: Option<Duration>,
+}
+
+/// Bytes both ways between two streams; returns (a→b, b→a) byte counts.
+pub async fn pipe_both<A, B>(a: A, b: B, limits: Limits) -> (u64, u64)
 where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
@@ -56,10 +81,25 @@ where
     let (br, bw) = tokio::io::split(b);
     let up = AtomicU64::new(0);
     let down = AtomicU64::new(0);
-    // Either side going quiet past its timeout ends the whole session.
-    tokio::select! {
-        _ = async { tokio::join!(pipe(ar, bw, a_idle, &up), pipe(br, aw, b_idle, &down)) } => {}
-    }
+    let a_limit = Limit::new(ms(limits.a_idle));
+    let b_limit = Limit::new(ms(limits.b_idle));
+    let (a_changed, b_changed) = (tokio::sync::Notify::new(), tokio::sync::Notify::new());
+    let a_to_b = async {
+        pipe(ar, bw, &a_limit, &a_changed, &up).await;
+        // B's write side is now shut: B has `b_fin` (when set) to finish.
+        if limits.b_fin.is_some() {
+            b_limit.store(ms(limits.b_fin), Ordering::Relaxed);
+            b_changed.notify_one();
+        }
+    };
+    let b_to_a = async {
+        pipe(br, aw, &b_limit, &b_changed, &down).await;
+        if limits.a_fin.is_some() {
+            a_limit.store(ms(limits.a_fin), Ordering::Relaxed);
+            a_changed.notify_one();
+        }
+    };
+    tokio::join!(a_to_b, b_to_a);
     (up.load(Ordering::Relaxed), down.load(Ordering::Relaxed))
 }
 
@@ -136,7 +176,13 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     txn.timings.queue = 0;
     txn.timings.connect = start.elapsed().as_millis() as i64;
     let _ = sstream.set_nodelay(true);
-    let (up, down) = pipe_both(stream, sstream, fe.timeouts.client, be.timeouts.server).await;
+    let limits = Limits {
+        a_idle: fe.timeouts.client,
+        b_idle: be.timeouts.server,
+        a_fin: fe.timeouts.client_fin,
+        b_fin: be.timeouts.server_fin,
+    };
+    let (up, down) = pipe_both(stream, sstream, limits).await;
     server.active.fetch_sub(1, Ordering::Relaxed);
     txn.bytes_in = up;
     txn.bytes_out = down;

@@ -457,5 +457,10 @@ async fn tunnel(
     };
     let c = TokioIo::new(c);
     let s = TokioIo::new(s);
-    crate::tcp::pipe_both(c, s, idle, idle).await;
+    let limits = crate::tcp::Limits {
+        a_idle: idle,
+        b_idle: idle,
+        ..Default::default()
+    };
+    crate::tcp::pipe_both(c, s, limits).await;
 }

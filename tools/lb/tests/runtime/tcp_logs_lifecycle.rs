@@ -318,3 +318,54 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not starting"));
 }
+
+#[test]
+fn client_fin_closes_a_half_closed_tunnel() {
+    // A server that greets and closes at once.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let _ = s.write_all(b"bye");
+        }
+    });
+    let port = free_port();
+    let cfg = format!(
+        "global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    option tcplog
+    timeout connect 1s
+    timeout client 20s
+    timeout server 20s
+    timeout client-fin 300ms
+listen l
+    bind 127.0.0.1:{port}
+    server s {server}
+"
+    );
+    let p = Proxy::start(&cfg, port);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    assert_eq!(got, b"bye");
+    // The client keeps its half open and says nothing: the session must end after client-fin
+    // (and be logged), not after the 20 s client timeout.
+    // (The start-up probe's own session is logged too: pick this client's line by its port.)
+    let me = c.local_addr().unwrap().port();
+    let re =
+        regex::Regex::new(&format!(r"^127\.0\.0\.1:{me} .* l/s -?\d+/-?\d+/(\d+) 3 ")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let line = |out: &str| out.lines().find(|l| re.is_match(l)).map(String::from);
+    while line(&p.stdout()).is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = p.stdout();
+    let mine = line(&out).expect("session ended and was logged");
+    let total: u64 = re.captures(&mine).unwrap()[1].parse().unwrap();
+    assert!((250..3000).contains(&total), "Tt = {total} ms: {out}");
+    drop(c);
+}
