@@ -16,6 +16,8 @@ pub struct Tracked {
     /// The server connection to give back when the body ends cleanly.
     idle: Option<(Pool, (usize, usize), Sender)>,
     done: bool,
+    /// The client connection's inactivity limit to apply once this response is over.
+    after: Option<(super::idle::Limit, Option<std::time::Duration>)>,
 }
 
 impl Tracked {
@@ -23,12 +25,14 @@ impl Tracked {
         inner: ResBody,
         txn: Box<Txn>,
         idle: Option<(Pool, (usize, usize), Sender)>,
+        after: (super::idle::Limit, Option<std::time::Duration>),
     ) -> Tracked {
         Tracked {
             inner,
             txn: Some(txn),
             idle,
             done: false,
+            after: Some(after),
         }
     }
 }
@@ -71,6 +75,9 @@ impl Body for Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
+        if let Some((limit, value)) = self.after.take() {
+            limit.set(value);
+        }
         let complete = self.done || self.inner.is_end_stream();
         if let Some((pool, key, sender)) = self.idle.take() {
             if complete {

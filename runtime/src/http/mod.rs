@@ -4,6 +4,7 @@
 
 mod body;
 mod forward;
+pub mod idle;
 pub mod pool;
 pub mod reply;
 
@@ -38,6 +39,8 @@ pub struct ConnCtx {
     pub accept_date: SystemTime,
     requests: Cell<u64>,
     last_end: Cell<Instant>,
+    /// The client connection's current inactivity limit.
+    idle: idle::Limit,
 }
 
 impl ConnCtx {
@@ -57,6 +60,7 @@ impl ConnCtx {
             accept_date: SystemTime::now(),
             requests: Cell::new(0),
             last_end: Cell::new(Instant::now()),
+            idle: idle::Limit::default(),
         }
     }
 
@@ -90,6 +94,11 @@ pub async fn serve(
     if let Some(t) = fe.timeouts.http_request.or(fe.timeouts.client) {
         builder.header_read_timeout(t);
     }
+    // Before the first request and between requests: `timeout http-request` is hyper's header
+    // read timeout; the connection itself idles out after `timeout http-keep-alive` (else
+    // `http-request`, else `client`) once a response is done, and `timeout client` otherwise.
+    ctx.idle.set(fe.timeouts.client);
+    let stream = idle::IdleLimited::new(stream, ctx.idle.clone());
     let svc_ctx = ctx.clone();
     let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
     let conn = builder
@@ -212,6 +221,7 @@ async fn handle(
     });
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
+    ctx.idle.set(fe.timeouts.client);
     let (mut resp, idle) = process(&ctx, &mut txn, body, first, client_upgrade).await;
     if fe.conn_mode == Some(HttpConnMode::Close) {
         resp.headers_mut().insert(
@@ -222,7 +232,13 @@ async fn handle(
     txn.status = Some(resp.status().as_u16());
     txn.bytes_out = head_len(&resp);
     ctx.last_end.set(Instant::now());
-    Ok(resp.map(|b| Tracked::new(b, txn, idle)))
+    let between_requests = fe
+        .timeouts
+        .http_keep_alive
+        .or(fe.timeouts.http_request)
+        .or(fe.timeouts.client);
+    let after = (ctx.idle.clone(), between_requests);
+    Ok(resp.map(|b| Tracked::new(b, txn, idle, after)))
 }
 
 type Idle = Option<(pool::Pool, (usize, usize), pool::Sender)>;

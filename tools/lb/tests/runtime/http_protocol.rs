@@ -178,3 +178,57 @@ fn slowloris_is_cut_at_timeout_http_request() {
     assert!(t < Duration::from_secs(4), "closed after {t:?}");
     assert_eq!(o.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+#[test]
+fn keep_alive_and_client_inactivity_limits() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client 600ms
+    timeout server 5s
+    timeout http-request 5s
+    timeout http-keep-alive 300ms
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 {}
+",
+        o.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    // An idle keep-alive connection is closed after http-keep-alive, not http-request.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    let mut buf = vec![0u8; 65536];
+    let n = s.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let idle_from = Instant::now();
+    let closed = s.read(&mut buf).map_or(true, |n| n == 0);
+    assert!(closed);
+    let idle = idle_from.elapsed();
+    assert!(
+        idle >= Duration::from_millis(200) && idle < Duration::from_secs(3),
+        "{idle:?}"
+    );
+    // A body that stops arriving is cut after timeout client.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly ten b")
+        .unwrap();
+    let start = Instant::now();
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
