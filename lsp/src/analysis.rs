@@ -13,6 +13,8 @@ use lsp_types as lsp;
 pub struct Analysis {
     pub c: Compilation,
     pub uri: lsp::Url,
+    /// Every written name (definitions and references).
+    pub index: Vec<crate::symbols::Occurrence>,
 }
 
 impl Analysis {
@@ -29,10 +31,11 @@ impl Analysis {
                 lints: true,
             },
         );
-        Analysis { c, uri }
+        let index = crate::symbols::index(&c.tree, &|span| c.db.text(span).to_string());
+        Analysis { c, uri, index }
     }
 
-    fn file(&self) -> &hapee_compiler::source::SourceFile {
+    pub(crate) fn file(&self) -> &hapee_compiler::source::SourceFile {
         self.c.db.file(hapee_compiler::FileId(0))
     }
 

@@ -6,5 +6,7 @@
 //! answering one request becomes an error response instead of ending the server.
 
 mod analysis;
+mod navigation;
 mod position;
 pub mod server;
+mod symbols;

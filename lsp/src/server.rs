@@ -24,6 +24,21 @@ fn capabilities() -> lsp::ServerCapabilities {
             trigger_characters: Some(vec![" ".into()]),
             ..Default::default()
         }),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+        semantic_tokens_provider: Some(
+            lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lsp::SemanticTokensOptions {
+                    legend: crate::navigation::legend(),
+                    full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                    ..Default::default()
+                },
+            ),
+        ),
         ..Default::default()
     }
 }
@@ -178,6 +193,12 @@ fn params<P: serde::de::DeserializeOwned>(req: &Request) -> Result<P, (ErrorCode
         .map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
 }
 
+/// The analysis of an open document, or the error for a closed one.
+fn open<'a>(docs: &'a mut Documents, uri: &lsp::Url) -> Result<&'a Analysis, (ErrorCode, String)> {
+    docs.analysis(uri)
+        .ok_or((ErrorCode::InvalidParams, "document not open".into()))
+}
+
 fn dispatch(docs: &mut Documents, req: Request) -> Answer {
     use lsp::request::*;
     match req.method.as_str() {
@@ -194,7 +215,8 @@ fn dispatch(docs: &mut Documents, req: Request) -> Answer {
                 .analysis(&p.text_document_position_params.text_document.uri)
                 .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
             json(
-                a.definition(p.text_document_position_params.position)
+                a.definition_of(p.text_document_position_params.position)
+                    .or_else(|| a.definition(p.text_document_position_params.position))
                     .map(lsp::GotoDefinitionResponse::Scalar),
             )
         }
@@ -227,6 +249,35 @@ fn dispatch(docs: &mut Documents, req: Request) -> Answer {
                 .analysis(&p.text_document.uri)
                 .ok_or((ErrorCode::InvalidParams, "document not open".into()))?;
             json(a.code_actions(p.range))
+        }
+        References::METHOD => {
+            let p: lsp::ReferenceParams = params(&req)?;
+            let a = open(docs, &p.text_document_position.text_document.uri)?;
+            json(a.references(
+                p.text_document_position.position,
+                p.context.include_declaration,
+            ))
+        }
+        PrepareRenameRequest::METHOD => {
+            let p: lsp::TextDocumentPositionParams = params(&req)?;
+            let a = open(docs, &p.text_document.uri)?;
+            json(a.prepare_rename(p.position))
+        }
+        Rename::METHOD => {
+            let p: lsp::RenameParams = params(&req)?;
+            let a = open(docs, &p.text_document_position.text_document.uri)?;
+            let edit = a
+                .rename(p.text_document_position.position, &p.new_name)
+                .map_err(|e| (ErrorCode::InvalidParams, e))?;
+            json(edit)
+        }
+        FoldingRangeRequest::METHOD => {
+            let p: lsp::FoldingRangeParams = params(&req)?;
+            json(open(docs, &p.text_document.uri)?.folding_ranges())
+        }
+        SemanticTokensFullRequest::METHOD => {
+            let p: lsp::SemanticTokensParams = params(&req)?;
+            json(open(docs, &p.text_document.uri)?.semantic_tokens())
         }
         other => Err((
             ErrorCode::MethodNotFound,

@@ -1,0 +1,132 @@
+//! A scripted editor: speaks JSON-RPC to the `hapee-lsp` binary over stdio.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: mpsc::Receiver<Value>,
+    next_id: i64,
+}
+
+fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            len = v.parse().ok()?;
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    pub fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hapee-lsp"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start hapee-lsp");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(m) = read_message(&mut stdout) {
+                if tx.send(m).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut c = Client {
+            child,
+            stdin,
+            messages: rx,
+            next_id: 1,
+        };
+        let init = c.request(
+            "initialize",
+            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+        );
+        assert!(
+            init["result"]["capabilities"]["hoverProvider"]
+                .as_bool()
+                .unwrap_or(false),
+            "{init}"
+        );
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    pub fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(20))
+                .expect("response in time");
+            if m["id"] == json!(id) {
+                return m;
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    pub fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(20))
+                .expect("diagnostics in time");
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+    }
+
+    pub fn open(&mut self, uri: &str, text: &str) {
+        self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "haproxy", "version": 1, "text": text}}));
+    }
+
+    pub fn stop(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", Value::Null);
+        // Closing stdin lets the server's reader thread finish.
+        let Client {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        let status = child.wait().expect("exit");
+        assert!(status.success());
+    }
+}
