@@ -3,7 +3,7 @@
 mod common;
 
 use common::Client;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const CFG: &str = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080 process 1\n    acl is_api path_beg /api\n    use_backend api if is_api\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\nbackend api\n    server a1 127.0.0.1:9001\n";
 const URI: &str = "file:///tmp/haproxy.cfg";
