@@ -132,6 +132,10 @@ pub fn index(tree: &SyntaxTree, raw: &dyn Fn(Span) -> String) -> Vec<Occurrence>
                     _ => {}
                 }
                 // Names inside sample-fetch arguments: `http_auth(users)`, `nbsrv(app)`.
+                if !v.contains('(') {
+                    continue;
+                }
+                let text = raw(w.span);
                 for (fetch, kind) in [
                     ("http_auth(", Kind::Userlist),
                     ("http_auth_group(", Kind::Userlist),
@@ -139,7 +143,6 @@ pub fn index(tree: &SyntaxTree, raw: &dyn Fn(Span) -> String) -> Vec<Occurrence>
                     ("be_conn(", Kind::Backend),
                     ("table_cnt(", Kind::Backend),
                 ] {
-                    let text = raw(w.span);
                     if let Some(at) = text.find(fetch) {
                         let rest = &text[at + fetch.len()..];
                         let len = rest.find([')', ',']).unwrap_or(rest.len());
