@@ -225,3 +225,77 @@ fn first_requests_reuse_idle_connections_only_with_retry_on() {
         "with retry-on, idle connections serve first requests ({with})"
     );
 }
+
+/// A server that answers every connection with `reply` (or nothing) and then closes.
+fn raw_server(reply: &'static [u8], delay: Duration) -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                std::thread::sleep(delay);
+                let _ = s.write_all(reply);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn server_failures_map_to_502_504_and_status_retries() {
+    let junk = raw_server(b"this is not HTTP\r\n\r\n", Duration::ZERO);
+    let silent = raw_server(b"", Duration::ZERO);
+    let slow = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+        Duration::from_secs(3),
+    );
+    let failing = raw_server(
+        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
+        Duration::ZERO,
+    );
+    let good = Origin::start("good");
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 500ms
+    retries 2
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend junk if {{ path /junk }}
+    use_backend silent if {{ path /silent }}
+    use_backend slow if {{ path /slow }}
+    default_backend retried
+backend junk
+    server j {junk}
+backend silent
+    server s {silent}
+backend slow
+    server s {slow}
+backend retried
+    balance first
+    retry-on 503
+    option redispatch
+    server failing {failing}
+    server good {}
+",
+        good.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    assert_eq!(get(port, "/junk").0, 502);
+    assert_eq!(get(port, "/silent").0, 502);
+    let start = Instant::now();
+    let (code, body) = get(port, "/slow");
+    assert_eq!(code, 504, "{body}");
+    assert!(body.contains("<h1>504 Gateway Time-out</h1>"));
+    assert!(start.elapsed() < Duration::from_secs(2));
+    // The first server answers 503: retried on the other one, the client sees 200.
+    let (code, body) = get(port, "/");
+    assert_eq!((code, name_of(&body).as_str()), (200, "good"), "{body}");
+}

@@ -369,3 +369,56 @@ listen l
     assert!((250..3000).contains(&total), "Tt = {total} ms: {out}");
     drop(c);
 }
+
+#[test]
+fn daemon_mode_writes_the_pidfile_and_sigterm_stops_at_once() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-daemon-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("d.cfg");
+    std::fs::write(
+        &cfg,
+        format!("{DEFAULTS}\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\nbackend app\n    server s {}\n", o.addr),
+    )
+    .unwrap();
+    let pidfile = dir.join("hapee.pid");
+    // HAProxy's command line: -D detaches and returns, -p records the daemon's pid.
+    let status = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .args(["-D", "-p"])
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(&cfg)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "daemon did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .contains("zombie")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SIGTERM did not stop the daemon"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
