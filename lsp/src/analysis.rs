@@ -13,8 +13,9 @@ use lsp_types as lsp;
 pub struct Analysis {
     pub c: Compilation,
     pub uri: lsp::Url,
-    /// Every written name (definitions and references).
-    pub index: Vec<crate::symbols::Occurrence>,
+    /// Every written name (definitions and references), built on first use: diagnostics after
+    /// an edit do not need it.
+    index: std::sync::OnceLock<Vec<crate::symbols::Occurrence>>,
 }
 
 impl Analysis {
@@ -31,8 +32,17 @@ impl Analysis {
                 lints: true,
             },
         );
-        let index = crate::symbols::index(&c.tree, &|span| c.db.text(span).to_string());
-        Analysis { c, uri, index }
+        Analysis {
+            c,
+            uri,
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn index(&self) -> &[crate::symbols::Occurrence] {
+        self.index.get_or_init(|| {
+            crate::symbols::index(&self.c.tree, &|span| self.c.db.text(span).to_string())
+        })
     }
 
     pub(crate) fn file(&self) -> &hapee_compiler::source::SourceFile {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 impl Analysis {
     fn occurrence(&self, pos: lsp::Position) -> Option<&Occurrence> {
         let at = offset(self.file(), pos) as u32;
-        symbols::at(&self.index, hapee_compiler::FileId(0), at)
+        symbols::at(self.index(), hapee_compiler::FileId(0), at)
     }
 
     fn location(&self, o: &Occurrence) -> lsp::Location {
@@ -23,7 +23,7 @@ impl Analysis {
     /// Where the object under the cursor is defined.
     pub fn definition_of(&self, pos: lsp::Position) -> Option<lsp::Location> {
         let o = self.occurrence(pos)?;
-        symbols::same(&self.index, o)
+        symbols::same(self.index(), o)
             .find(|x| x.definition)
             .map(|d| self.location(d))
     }
@@ -33,7 +33,7 @@ impl Analysis {
         let Some(o) = self.occurrence(pos) else {
             return Vec::new();
         };
-        symbols::same(&self.index, o)
+        symbols::same(self.index(), o)
             .filter(|x| include_declaration || !x.definition)
             .map(|x| self.location(x))
             .collect()
@@ -62,7 +62,7 @@ impl Analysis {
         let Some(o) = self.occurrence(pos) else {
             return Ok(None);
         };
-        let edits: Vec<lsp::TextEdit> = symbols::same(&self.index, o)
+        let edits: Vec<lsp::TextEdit> = symbols::same(self.index(), o)
             .map(|x| lsp::TextEdit {
                 range: range(self.file(), x.span),
                 new_text: new_name.to_string(),
@@ -122,7 +122,7 @@ impl Analysis {
         let f = self.file();
         let mut raw: Vec<(u32, u32, u32, u32)> = Vec::new(); // line, start, length, type
         let names: HashMap<(u32, u32), u32> = self
-            .index
+            .index()
             .iter()
             .map(|o| ((o.span.start, o.span.end), TOKEN_NAME))
             .collect();

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// How long edits may pile up before diagnostics are recomputed.
-const DEBOUNCE: Duration = Duration::from_millis(5);
+const DEBOUNCE: Duration = Duration::from_millis(2);
 
 fn capabilities() -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
