@@ -9,6 +9,18 @@ use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::{LineKind, ProcessEnv};
 use lsp_types as lsp;
 
+/// A keyword's status as hover text.
+fn status(s: &registry::Status) -> String {
+    match s {
+        registry::Status::Stable => "stable".into(),
+        registry::Status::Experimental => {
+            "experimental: needs expose-experimental-directives".into()
+        }
+        registry::Status::Deprecated { replacement } => format!("deprecated: use {replacement}"),
+        other => format!("removed: {other:?}"),
+    }
+}
+
 /// A compiled document.
 pub struct Analysis {
     pub c: Compilation,
@@ -111,14 +123,17 @@ impl Analysis {
             registry::DIRECTIVES
                 .iter()
                 .find(|d| d.name == word || d.name.starts_with(&format!("{word} ")))
-                .map(|d| format!("**{}** — {}", d.name, d.doc))
+                .map(|d| format!("**{}** ({}) — {}", d.name, status(&d.status), d.doc))
         } else if line.words[0].value == "option" && i == 1 {
-            registry::option(word).map(|o| format!("**option {}** — {}", o.name, o.doc))
+            registry::option(word)
+                .map(|o| format!("**option {}** ({}) — {}", o.name, status(&o.status), o.doc))
         } else {
-            self.definition_summary(word).or_else(|| {
-                registry::fetch(word.split(['(', ',']).next().unwrap_or(word))
-                    .map(|f| format!("**{}** (fetch) — {}", f.name, f.doc))
-            })
+            self.name_summary(pos)
+                .or_else(|| self.definition_summary(word))
+                .or_else(|| {
+                    registry::fetch(word.split(['(', ',']).next().unwrap_or(word))
+                        .map(|f| format!("**{}** (fetch) — {}", f.name, f.doc))
+                })
         }?;
         Some(lsp::Hover {
             contents: lsp::HoverContents::Markup(lsp::MarkupContent {
@@ -127,6 +142,21 @@ impl Analysis {
             }),
             range: Some(range(self.file(), line.words[i].span)),
         })
+    }
+
+    /// For an ACL or server name under the cursor: its definition line.
+    fn name_summary(&self, pos: lsp::Position) -> Option<String> {
+        use crate::symbols::Kind;
+        let at = offset(self.file(), pos) as u32;
+        let o = crate::symbols::at(self.index(), hapee_compiler::FileId(0), at)?;
+        if !matches!(o.kind, Kind::Acl | Kind::Server) {
+            return None;
+        }
+        let def = crate::symbols::same(self.index(), o).find(|x| x.definition)?;
+        let line = self.file().line_index(def.span.start as usize);
+        let text = self.file().text[self.file().line_range(line)].trim();
+        let what = if o.kind == Kind::Acl { "ACL" } else { "server" };
+        Some(format!("**{what} {}** — `{text}`", o.name))
     }
 
     fn definition_summary(&self, name: &str) -> Option<String> {
@@ -250,66 +280,7 @@ impl Analysis {
         }]
     }
 
-    /// Completion by context: section keywords and directives, options, backend and ACL names.
-    pub fn completion(&self, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
-        let f = self.file();
-        let at = offset(f, pos);
-        let line_start = f.line_starts()[f.line_index(at)] as usize;
-        let before = &f.text[line_start..at];
-        let words: Vec<&str> = before.split_whitespace().collect();
-        let typing_new = before.ends_with(char::is_whitespace) || before.is_empty();
-        let index = if typing_new {
-            words.len()
-        } else {
-            words.len().saturating_sub(1)
-        };
-        let section = self.section_at(pos.line as usize);
-        let item = |label: &str, doc: &str, kind| lsp::CompletionItem {
-            label: label.to_string(),
-            kind: Some(kind),
-            detail: Some(doc.to_string()),
-            ..Default::default()
-        };
-        match (index, words.first().copied()) {
-            (0, _) => {
-                let mut items: Vec<_> = SectionKind::ALL
-                    .iter()
-                    .map(|k| item(k.keyword(), "section", lsp::CompletionItemKind::MODULE))
-                    .collect();
-                if let Some(s) = section {
-                    items.extend(
-                        registry::directives_in(s)
-                            .filter(|d| !d.name.contains(' '))
-                            .map(|d| item(d.name, d.doc, lsp::CompletionItemKind::KEYWORD)),
-                    );
-                }
-                items
-            }
-            (1, Some("option")) => registry::OPTIONS
-                .iter()
-                .map(|o| item(o.name, o.doc, lsp::CompletionItemKind::PROPERTY))
-                .collect(),
-            (1, Some("use_backend" | "default_backend")) => self
-                .c
-                .config
-                .proxies
-                .iter()
-                .filter(|p| p.kind.has_backend() && p.name.is_some())
-                .map(|p| item(p.name_str(), "backend", lsp::CompletionItemKind::REFERENCE))
-                .collect(),
-            _ if words.contains(&"if") || words.contains(&"unless") => self
-                .c
-                .config
-                .proxies
-                .iter()
-                .flat_map(|p| p.acls.iter())
-                .map(|a| item(&a.name.value, "ACL", lsp::CompletionItemKind::VARIABLE))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn section_at(&self, line: usize) -> Option<SectionKind> {
+    pub(crate) fn section_at(&self, line: usize) -> Option<SectionKind> {
         let tree = &self.c.tree;
         tree.sections
             .iter()

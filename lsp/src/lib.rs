@@ -6,6 +6,7 @@
 //! answering one request becomes an error response instead of ending the server.
 
 mod analysis;
+mod completion;
 mod navigation;
 mod position;
 pub mod server;

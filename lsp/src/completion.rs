@@ -1,0 +1,261 @@
+//! Completion by context: what may come at the cursor, from the words before it on the line,
+//! the section it is in, and the registry (each item carries its one-line doc).
+
+use crate::analysis::Analysis;
+use crate::position::offset;
+use hapee_compiler::expr::sample;
+use hapee_compiler::registry::{self, RuleSet, SampleType, SectionKind, Status};
+use lsp_types as lsp;
+use lsp_types::CompletionItemKind as K;
+
+fn item(label: &str, doc: &str, kind: K) -> lsp::CompletionItem {
+    lsp::CompletionItem {
+        label: label.to_string(),
+        kind: Some(kind),
+        detail: Some(doc.to_string()),
+        ..Default::default()
+    }
+}
+
+fn status_note(status: &Status) -> &'static str {
+    match status {
+        Status::Stable => "",
+        Status::Experimental => " (experimental)",
+        Status::Deprecated { .. } => " (deprecated)",
+        _ => " (removed)",
+    }
+}
+
+/// The output type of the sample expression `text` (fetch and converters), if it parses.
+fn output_type(text: &str) -> Option<SampleType> {
+    sample::parse(text, true).ok().map(|(e, _)| e.output)
+}
+
+fn fetches() -> Vec<lsp::CompletionItem> {
+    registry::FETCHES
+        .iter()
+        .map(|f| item(f.name, f.doc, K::FUNCTION))
+        .chain(
+            registry::ACL_KEYWORDS
+                .iter()
+                .filter(|k| registry::fetch(k.name).is_none())
+                .map(|k| {
+                    item(
+                        k.name,
+                        &format!("ACL keyword: {} matched with -m {}", k.fetch, k.method),
+                        K::FUNCTION,
+                    )
+                }),
+        )
+        .collect()
+}
+
+/// Converters that accept `input`.
+fn converters(input: Option<SampleType>) -> Vec<lsp::CompletionItem> {
+    registry::CONVERTERS
+        .iter()
+        .filter(|c| input.is_none_or(|t| t.casts_to(c.input)))
+        .map(|c| {
+            item(
+                c.name,
+                &format!("{}{}", c.doc, status_note(&c.status)),
+                K::METHOD,
+            )
+        })
+        .collect()
+}
+
+impl Analysis {
+    /// Completion items for the cursor position.
+    pub fn completion(&self, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
+        let f = self.file();
+        let at = offset(f, pos);
+        let line_start = f.line_starts()[f.line_index(at)] as usize;
+        let before = &f.text[line_start..at];
+        let words: Vec<&str> = before.split_whitespace().collect();
+        let typing_new = before.is_empty() || before.ends_with(char::is_whitespace);
+        let index = if typing_new {
+            words.len()
+        } else {
+            words.len().saturating_sub(1)
+        };
+        let current = if typing_new {
+            ""
+        } else {
+            words.last().copied().unwrap_or("")
+        };
+        let first = words.first().copied().unwrap_or("");
+        let section = self.section_at(pos.line as usize);
+        // Inside a sample expression: after a comma come converters of the right input type.
+        if let Some(comma) = current.rfind(',') {
+            let expr = current[..comma]
+                .trim_start_matches("%[")
+                .trim_start_matches('{');
+            return converters(output_type(expr));
+        }
+        if current.starts_with("%[") {
+            return fetches();
+        }
+        let in_condition = words
+            .iter()
+            .take(index)
+            .any(|w| *w == "if" || *w == "unless");
+        let in_braces = words.iter().take(index).filter(|w| **w == "{").count()
+            > words.iter().take(index).filter(|w| **w == "}").count();
+        match (index, first) {
+            (0, _) => {
+                let mut items: Vec<_> = SectionKind::ALL
+                    .iter()
+                    .map(|k| item(k.keyword(), "section", K::MODULE))
+                    .collect();
+                if let Some(s) = section {
+                    items.extend(
+                        registry::directives_in(s)
+                            .filter(|d| !d.name.contains(' '))
+                            .map(|d| {
+                                item(
+                                    d.name,
+                                    &format!("{}{}", d.doc, status_note(&d.status)),
+                                    K::KEYWORD,
+                                )
+                            }),
+                    );
+                }
+                items
+            }
+            (1, "option" | "no") => registry::OPTIONS
+                .iter()
+                .filter(|o| section.is_none_or(|s| o.sections.contains(s)))
+                .map(|o| {
+                    item(
+                        o.name,
+                        &format!("{}{}", o.doc, status_note(&o.status)),
+                        K::PROPERTY,
+                    )
+                })
+                .collect(),
+            (1, "use_backend" | "default_backend") => self.backend_names(),
+            (1, "use-server") => self.server_names(pos.line as usize),
+            (1, "http-request" | "http-response" | "http-after-response") => {
+                let set = match first {
+                    "http-request" => RuleSet::HttpRequest,
+                    "http-response" => RuleSet::HttpResponse,
+                    _ => RuleSet::HttpAfterResponse,
+                };
+                actions(set)
+            }
+            (1, "tcp-request") => ["connection", "session", "content", "inspect-delay"]
+                .iter()
+                .map(|w| item(w, "tcp-request rule set", K::KEYWORD))
+                .collect(),
+            (2, "tcp-request") => match words.get(1).copied() {
+                Some("connection") => actions(RuleSet::TcpRequestConnection),
+                Some("session") => actions(RuleSet::TcpRequestSession),
+                Some("content") => actions(RuleSet::TcpRequestContent),
+                _ => Vec::new(),
+            },
+            (2, "acl") => fetches(),
+            _ if in_condition && in_braces => fetches(),
+            _ if in_condition => self.acl_names(pos.line as usize),
+            _ if words.get(index.wrapping_sub(1)) == Some(&"table") => self.backend_names(),
+            (i, "bind") if i >= 2 => registry::BIND_OPTIONS
+                .iter()
+                .map(|o| {
+                    item(
+                        o.name,
+                        &format!("{}{}", o.doc, status_note(&o.status)),
+                        K::PROPERTY,
+                    )
+                })
+                .collect(),
+            (i, "server") if i >= 3 => server_options(false),
+            (i, "default-server") if i >= 1 => server_options(true),
+            _ => Vec::new(),
+        }
+    }
+
+    fn backend_names(&self) -> Vec<lsp::CompletionItem> {
+        self.c
+            .config
+            .proxies
+            .iter()
+            .filter(|p| p.kind.has_backend() && p.name.is_some())
+            .map(|p| {
+                let doc = format!(
+                    "{} (mode {})",
+                    p.kind.section_keyword(),
+                    p.effective_mode().as_str()
+                );
+                item(p.name_str(), &doc, K::REFERENCE)
+            })
+            .collect()
+    }
+
+    /// The section (index in the tree) holding `line`.
+    fn section_index(&self, line: usize) -> Option<usize> {
+        let f = self.file();
+        let tree = &self.c.tree;
+        tree.sections
+            .iter()
+            .rposition(|s| f.line_index(tree.header(s).span.start as usize) <= line)
+    }
+
+    fn names_in_section(
+        &self,
+        line: usize,
+        keyword: &str,
+        doc: &str,
+        kind: K,
+    ) -> Vec<lsp::CompletionItem> {
+        let tree = &self.c.tree;
+        let Some(si) = self.section_index(line) else {
+            return Vec::new();
+        };
+        tree.body(&tree.sections[si])
+            .filter(|l| l.words.first().is_some_and(|w| w.value == keyword))
+            .filter_map(|l| l.words.get(1))
+            .map(|w| item(&w.value, doc, kind))
+            .collect()
+    }
+
+    fn server_names(&self, line: usize) -> Vec<lsp::CompletionItem> {
+        self.names_in_section(line, "server", "server of this backend", K::REFERENCE)
+    }
+
+    fn acl_names(&self, line: usize) -> Vec<lsp::CompletionItem> {
+        let mut items = self.names_in_section(line, "acl", "ACL of this section", K::VARIABLE);
+        items.dedup_by(|a, b| a.label == b.label);
+        for predefined in [
+            "TRUE",
+            "FALSE",
+            "LOCALHOST",
+            "HTTP",
+            "METH_GET",
+            "METH_POST",
+            "HTTP_1.1",
+        ] {
+            items.push(item(predefined, "predefined ACL", K::CONSTANT));
+        }
+        items
+    }
+}
+
+fn actions(set: RuleSet) -> Vec<lsp::CompletionItem> {
+    registry::actions_of(set)
+        .map(|a| {
+            item(
+                a.name,
+                &format!("{}{}", a.doc, status_note(&a.status)),
+                K::FUNCTION,
+            )
+        })
+        .collect()
+}
+
+fn server_options(default_server: bool) -> Vec<lsp::CompletionItem> {
+    registry::SERVER_OPTIONS
+        .iter()
+        .filter(|o| !default_server || o.default_server)
+        .map(|o| item(o.name, o.doc, K::PROPERTY))
+        .collect()
+}
