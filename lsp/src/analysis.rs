@@ -22,9 +22,13 @@ fn status(s: &registry::Status) -> String {
 }
 
 /// A compiled document.
+/// A compilation of one document, alone or with the other files of its workspace (`-f`
+/// order), seen from that document: `focus` is its file, `uris` name every file.
 pub struct Analysis {
     pub c: Compilation,
     pub uri: lsp::Url,
+    pub focus: hapee_compiler::FileId,
+    pub uris: Vec<lsp::Url>,
     /// Every written name (definitions and references), built on first use: diagnostics after
     /// an edit do not need it.
     index: std::sync::OnceLock<Vec<crate::symbols::Occurrence>>,
@@ -32,8 +36,27 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(uri: lsp::Url, text: &str) -> Analysis {
+        Analysis::workspace(&[(uri, text.to_string())], 0)
+    }
+
+    /// Compiles `sources` together, in order, as HAProxy's `-f` list; `focus` is the index of
+    /// the document the answers are about.
+    pub fn workspace(sources: &[(lsp::Url, String)], focus: usize) -> Analysis {
         let mut db = SourceDb::new();
-        db.add(uri.path().rsplit('/').next().unwrap_or("haproxy.cfg"), text);
+        for (uri, text) in sources {
+            let name = uri
+                .to_file_path()
+                .ok()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| {
+                    uri.path()
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("haproxy.cfg")
+                        .to_string()
+                });
+            db.add(name, text.as_str());
+        }
         // The editor's file may not be on this machine as-is: skip file checks, keep lints.
         let c = compile(
             db,
@@ -46,9 +69,26 @@ impl Analysis {
         );
         Analysis {
             c,
-            uri,
+            uri: sources[focus].0.clone(),
+            focus: hapee_compiler::FileId(focus as u32),
+            uris: sources.iter().map(|(u, _)| u.clone()).collect(),
             index: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The URI of a file of this compilation.
+    pub(crate) fn uri_of(&self, file: hapee_compiler::FileId) -> &lsp::Url {
+        self.uris.get(file.0 as usize).unwrap_or(&self.uri)
+    }
+
+    /// The LSP range of a span, in whichever file it lies.
+    pub(crate) fn span_range(&self, span: hapee_compiler::Span) -> lsp::Range {
+        range(self.c.db.file(span.file), span)
+    }
+
+    /// The syntax of the focused file.
+    pub(crate) fn syntax(&self) -> &hapee_compiler::syntax::SyntaxFile {
+        &self.c.tree.files[self.focus.0 as usize]
     }
 
     pub(crate) fn index(&self) -> &[crate::symbols::Occurrence] {
@@ -58,17 +98,21 @@ impl Analysis {
     }
 
     pub(crate) fn file(&self) -> &hapee_compiler::source::SourceFile {
-        self.c.db.file(hapee_compiler::FileId(0))
+        self.c.db.file(self.focus)
     }
 
     pub fn diagnostics(&self) -> Vec<lsp::Diagnostic> {
-        let f = self.file();
+        let focus = self.focus;
         self.c
             .diagnostics
             .iter()
             .filter(|d| d.severity != Severity::Hint)
+            // Each file gets its own diagnostics; those without a place go with the first file.
+            .filter(|d| d.span.map_or(focus.0 == 0, |s| s.file == focus))
             .map(|d| lsp::Diagnostic {
-                range: d.span.map_or_else(lsp::Range::default, |s| range(f, s)),
+                range: d
+                    .span
+                    .map_or_else(lsp::Range::default, |s| self.span_range(s)),
                 severity: Some(match d.severity {
                     Severity::Error => lsp::DiagnosticSeverity::ERROR,
                     Severity::Warning => lsp::DiagnosticSeverity::WARNING,
@@ -86,8 +130,8 @@ impl Analysis {
                         .iter()
                         .map(|l| lsp::DiagnosticRelatedInformation {
                             location: lsp::Location {
-                                uri: self.uri.clone(),
-                                range: range(f, l.span),
+                                uri: self.uri_of(l.span.file).clone(),
+                                range: self.span_range(l.span),
                             },
                             message: l.message.clone(),
                         })
@@ -108,7 +152,7 @@ impl Analysis {
     /// The word under the cursor and its index in its line.
     fn word_at(&self, pos: lsp::Position) -> Option<(&hapee_compiler::syntax::Line, usize)> {
         let at = offset(self.file(), pos) as u32;
-        let line = self.c.tree.files[0].lines.get(pos.line as usize)?;
+        let line = self.syntax().lines.get(pos.line as usize)?;
         let i = line
             .words
             .iter()
@@ -148,13 +192,14 @@ impl Analysis {
     fn name_summary(&self, pos: lsp::Position) -> Option<String> {
         use crate::symbols::Kind;
         let at = offset(self.file(), pos) as u32;
-        let o = crate::symbols::at(self.index(), hapee_compiler::FileId(0), at)?;
+        let o = crate::symbols::at(self.index(), self.focus, at)?;
         if !matches!(o.kind, Kind::Acl | Kind::Server) {
             return None;
         }
         let def = crate::symbols::same(self.index(), o).find(|x| x.definition)?;
-        let line = self.file().line_index(def.span.start as usize);
-        let text = self.file().text[self.file().line_range(line)].trim();
+        let file = self.c.db.file(def.span.file);
+        let line = file.line_index(def.span.start as usize);
+        let text = file.text[file.line_range(line)].trim();
         let what = if o.kind == Kind::Acl { "ACL" } else { "server" };
         Some(format!("**{what} {}** — `{text}`", o.name))
     }
@@ -202,8 +247,8 @@ impl Analysis {
                     .map(|s| s.name.span)
             })?;
         Some(lsp::Location {
-            uri: self.uri.clone(),
-            range: range(self.file(), span),
+            uri: self.uri_of(span.file).clone(),
+            range: self.span_range(span),
         })
     }
 
@@ -211,7 +256,7 @@ impl Analysis {
         let f = self.file();
         let tree = &self.c.tree;
         let mut out = Vec::new();
-        for s in &tree.sections {
+        for s in tree.sections.iter().filter(|s| s.file == self.focus) {
             let header = tree.header(s);
             let name = header
                 .words
@@ -266,7 +311,7 @@ impl Analysis {
 
     pub fn formatting(&self) -> Vec<lsp::TextEdit> {
         let f = self.file();
-        let formatted = hapee_compiler::fmt::format_file(&self.c.db, &self.c.tree.files[0]);
+        let formatted = hapee_compiler::fmt::format_file(&self.c.db, self.syntax());
         if formatted == f.text {
             return Vec::new();
         }
@@ -285,10 +330,10 @@ impl Analysis {
         tree.sections
             .iter()
             .rev()
-            .find(|s| s.header <= line)
+            .find(|s| s.file == self.focus && s.header <= line)
             .map(|s| s.kind)
             .or_else(|| {
-                tree.files[0]
+                self.syntax()
                     .lines
                     .get(line)
                     .filter(|l| l.kind == LineKind::SectionHeader)
@@ -301,7 +346,9 @@ impl Analysis {
         let f = self.file();
         let mut out = Vec::new();
         for d in &self.c.diagnostics {
-            let Some(span) = d.span else { continue };
+            let Some(span) = d.span.filter(|s| s.file == self.focus) else {
+                continue;
+            };
             let r = range(f, span);
             if r.start.line > range_req.end.line || r.end.line < range_req.start.line {
                 continue;

@@ -195,9 +195,9 @@ impl Analysis {
     fn section_index(&self, line: usize) -> Option<usize> {
         let f = self.file();
         let tree = &self.c.tree;
-        tree.sections
-            .iter()
-            .rposition(|s| f.line_index(tree.header(s).span.start as usize) <= line)
+        tree.sections.iter().rposition(|s| {
+            s.file == self.focus && f.line_index(tree.header(s).span.start as usize) <= line
+        })
     }
 
     fn names_in_section(

@@ -11,3 +11,4 @@ mod navigation;
 mod position;
 pub mod server;
 mod symbols;
+mod workspace;

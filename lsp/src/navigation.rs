@@ -10,13 +10,13 @@ use std::collections::HashMap;
 impl Analysis {
     fn occurrence(&self, pos: lsp::Position) -> Option<&Occurrence> {
         let at = offset(self.file(), pos) as u32;
-        symbols::at(self.index(), hapee_compiler::FileId(0), at)
+        symbols::at(self.index(), self.focus, at)
     }
 
     fn location(&self, o: &Occurrence) -> lsp::Location {
         lsp::Location {
-            uri: self.uri.clone(),
-            range: range(self.file(), o.span),
+            uri: self.uri_of(o.span.file).clone(),
+            range: self.span_range(o.span),
         }
     }
 
@@ -43,7 +43,7 @@ impl Analysis {
     pub fn prepare_rename(&self, pos: lsp::Position) -> Option<lsp::PrepareRenameResponse> {
         let o = self.occurrence(pos)?;
         Some(lsp::PrepareRenameResponse::RangeWithPlaceholder {
-            range: range(self.file(), o.span),
+            range: self.span_range(o.span),
             placeholder: o.name.clone(),
         })
     }
@@ -62,14 +62,18 @@ impl Analysis {
         let Some(o) = self.occurrence(pos) else {
             return Ok(None);
         };
-        let edits: Vec<lsp::TextEdit> = symbols::same(self.index(), o)
-            .map(|x| lsp::TextEdit {
-                range: range(self.file(), x.span),
-                new_text: new_name.to_string(),
-            })
-            .collect();
+        let mut changes: HashMap<lsp::Url, Vec<lsp::TextEdit>> = HashMap::new();
+        for x in symbols::same(self.index(), o) {
+            changes
+                .entry(self.uri_of(x.span.file).clone())
+                .or_default()
+                .push(lsp::TextEdit {
+                    range: self.span_range(x.span),
+                    new_text: new_name.to_string(),
+                });
+        }
         Ok(Some(lsp::WorkspaceEdit {
-            changes: Some(HashMap::from([(self.uri.clone(), edits)])),
+            changes: Some(changes),
             ..Default::default()
         }))
     }
@@ -80,7 +84,7 @@ impl Analysis {
         let tree = &self.c.tree;
         let line_of = |span: hapee_compiler::Span| f.line_index(span.start as usize) as u32;
         let mut out = Vec::new();
-        for s in &tree.sections {
+        for s in tree.sections.iter().filter(|s| s.file == self.focus) {
             let start = line_of(tree.header(s).span);
             if let Some(&last) = s.body.last() {
                 let end = line_of(tree.line(s.file, last).span);
@@ -95,7 +99,7 @@ impl Analysis {
             }
         }
         let mut open = Vec::new();
-        for line in &tree.files[0].lines {
+        for line in &self.syntax().lines {
             if line.kind != LineKind::Directive {
                 continue;
             }
@@ -124,9 +128,10 @@ impl Analysis {
         let names: HashMap<(u32, u32), u32> = self
             .index()
             .iter()
+            .filter(|o| o.span.file == self.focus)
             .map(|o| ((o.span.start, o.span.end), TOKEN_NAME))
             .collect();
-        for line in &self.c.tree.files[0].lines {
+        for line in &self.syntax().lines {
             let mut in_condition = false;
             for (i, w) in line.words.iter().enumerate() {
                 let v = w.value.as_str();

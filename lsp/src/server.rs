@@ -1,10 +1,10 @@
 //! The main loop.
 
 use crate::analysis::Analysis;
+use crate::workspace::Documents;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// How long edits may pile up before diagnostics are recomputed.
@@ -43,39 +43,29 @@ fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// Open documents: their text, and the analysis of that text once computed.
-#[derive(Default)]
-struct Documents {
-    text: HashMap<lsp::Url, String>,
-    analysis: HashMap<lsp::Url, Analysis>,
-    dirty: HashSet<lsp::Url>,
-}
-
-impl Documents {
-    fn analysis(&mut self, uri: &lsp::Url) -> Option<&Analysis> {
-        if !self.analysis.contains_key(uri) || self.dirty.contains(uri) {
-            let text = self.text.get(uri)?;
-            self.analysis
-                .insert(uri.clone(), Analysis::new(uri.clone(), text));
-        }
-        self.analysis.get(uri)
-    }
-}
-
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (connection, io_threads) = Connection::stdio();
     let caps = serde_json::to_value(capabilities())?;
-    connection.initialize(caps)?;
-    main_loop(&connection)?;
+    let init = connection.initialize(caps)?;
+    let mut docs = Documents::default();
+    if let Some(files) = init
+        .get("initializationOptions")
+        .and_then(crate::workspace::files_setting)
+    {
+        docs.set_files(files);
+    }
+    main_loop(&connection, docs)?;
     // The writer thread ends only once every sender is gone.
     drop(connection);
     io_threads.join()?;
     Ok(())
 }
 
-fn main_loop(conn: &Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut docs = Documents::default();
+fn main_loop(
+    conn: &Connection,
+    mut docs: Documents,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     loop {
         let msg = match conn.receiver.recv_timeout(DEBOUNCE) {
             Ok(m) => m,
@@ -128,35 +118,40 @@ fn publish_dirty(
 
 fn notification(docs: &mut Documents, n: Notification) {
     use lsp::notification::{
-        DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+        DidChangeConfiguration, DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
+        DidSaveTextDocument,
     };
     match n.method.as_str() {
         DidOpenTextDocument::METHOD => {
             if let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params) {
-                docs.text
-                    .insert(p.text_document.uri.clone(), p.text_document.text);
-                docs.dirty.insert(p.text_document.uri);
+                docs.open(p.text_document.uri, p.text_document.text);
             }
         }
         DidChangeTextDocument::METHOD => {
             if let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params) {
                 // Full sync: the last change holds the whole text.
                 if let Some(change) = p.content_changes.into_iter().last() {
-                    docs.text.insert(p.text_document.uri.clone(), change.text);
-                    docs.dirty.insert(p.text_document.uri);
+                    docs.changed(p.text_document.uri, change.text);
                 }
             }
         }
         DidSaveTextDocument::METHOD => {
             if let Ok(p) = serde_json::from_value::<lsp::DidSaveTextDocumentParams>(n.params) {
-                docs.dirty.insert(p.text_document.uri);
+                docs.saved(p.text_document.uri);
             }
         }
         DidCloseTextDocument::METHOD => {
             if let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params) {
-                docs.text.remove(&p.text_document.uri);
-                docs.analysis.remove(&p.text_document.uri);
-                docs.dirty.remove(&p.text_document.uri);
+                docs.close(&p.text_document.uri);
+            }
+        }
+        DidChangeConfiguration::METHOD => {
+            if let Some(files) = n
+                .params
+                .get("settings")
+                .and_then(crate::workspace::files_setting)
+            {
+                docs.set_files(files);
             }
         }
         _ => {}

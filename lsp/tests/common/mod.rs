@@ -36,6 +36,11 @@ fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
 
 impl Client {
     pub fn start() -> Client {
+        Client::start_with(Value::Null)
+    }
+
+    /// Starts the server with these `initializationOptions`.
+    pub fn start_with(options: Value) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hapee-lsp"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -60,7 +65,7 @@ impl Client {
         };
         let init = c.request(
             "initialize",
-            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+            json!({"capabilities": {}, "processId": null, "rootUri": null, "initializationOptions": options}),
         );
         assert!(
             init["result"]["capabilities"]["hoverProvider"]

@@ -1,0 +1,66 @@
+//! The workspace model: `hapee.files` compiles several files together, as `-f` does.
+
+mod common;
+
+use common::Client;
+use serde_json::json;
+
+#[test]
+fn files_setting_compiles_the_workspace_together() {
+    let dir = std::env::temp_dir().join(format!("hapee-lsp-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("10-front.cfg");
+    let b = dir.join("20-back.cfg");
+    let c = dir.join("30-broken.cfg");
+    let front = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    bind :8080\n    default_backend app\n";
+    std::fs::write(&a, front).unwrap();
+    std::fs::write(&b, "backend app\n    server s1 127.0.0.1:9000\n").unwrap();
+    // Not UTF-8: the server must keep answering and report it.
+    std::fs::write(
+        &c,
+        b"# caf\xe9\nbackend other\n    server s2 127.0.0.1:9001\n",
+    )
+    .unwrap();
+    let uri_a = format!("file://{}", a.display());
+    let uri_b = format!("file://{}", b.display());
+
+    let mut cl = Client::start_with(json!({"hapee": {"files": [dir.display().to_string()]}}));
+    cl.open(&uri_a, front);
+    let d = cl.diagnostics(&uri_a);
+    assert!(
+        d.iter().all(|d| d["severity"] != 1),
+        "backend 'app' comes from the other file: {d:?}"
+    );
+    // Definition and rename cross the file boundary.
+    let def = cl.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri_a}, "position": {"line": 7, "character": 21}}),
+    );
+    assert_eq!(def["result"]["uri"], uri_b, "{def}");
+    let edit = cl.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri_a}, "position": {"line": 7, "character": 21}, "newName": "web"}),
+    );
+    let changes = edit["result"]["changes"].as_object().expect("changes");
+    assert!(
+        changes.contains_key(&uri_a) && changes.contains_key(&uri_b),
+        "{edit}"
+    );
+    // Without the setting, the same file alone misses its backend.
+    cl.stop();
+    let mut alone = Client::start();
+    alone.open(&uri_a, front);
+    let d = alone.diagnostics(&uri_a);
+    assert!(d.iter().any(|d| d["severity"] == 1), "{d:?}");
+    alone.stop();
+    // The setting can also arrive later, through workspace/didChangeConfiguration.
+    let mut late = Client::start();
+    late.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"hapee": {"files": [a.display().to_string(), b.display().to_string()]}}}),
+    );
+    late.open(&uri_a, front);
+    let d = late.diagnostics(&uri_a);
+    assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
+    late.stop();
+}
