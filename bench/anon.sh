@@ -10,12 +10,14 @@ trap 'rm -rf "$work"' EXIT
 python3 bench/gen-log.py "$size" "$work/in.log"
 bytes=$(stat -c %s "$work/in.log")
 run() { /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null; read -r t m <"$work/t"; echo "$t $m"; }
-# Flush the generator's writes first, and count output lines through a pipe rather than
-# writing a second gigabyte: disk write-back would otherwise set the pace, not the tools.
+# Flush the generator's writes first. The timed runs write to /dev/null: writing a second
+# gigabyte to disk (or through a pipe) would time the disk or the pipe, not the tools. An
+# untimed run through `wc -l` then checks that every line came out.
 sync
-read -r at am < <(run sh -c "target/release/hapee-anon log --key bench '$work/in.log' | wc -l > '$work/out.count'")
-read -r st sm < <(run sh -c "sed -E 's/[0-9]{1,3}(\.[0-9]{1,3}){3}/IPV4/g' '$work/in.log' | wc -l > '$work/sed.count'")
-lines_in=$(wc -l <"$work/in.log"); lines_out=$(cat "$work/out.count")
+read -r at am < <(run sh -c "target/release/hapee-anon log --key bench '$work/in.log' > /dev/null")
+read -r st sm < <(run sh -c "sed -E 's/[0-9]{1,3}(\.[0-9]{1,3}){3}/IPV4/g' '$work/in.log' > /dev/null")
+lines_in=$(wc -l <"$work/in.log")
+lines_out=$(target/release/hapee-anon log --key bench "$work/in.log" | wc -l)
 printf '%-22s | %-10s | %-10s | %-12s\n' tool seconds "MB/s" "peak MiB"
 printf '%-22s | %-10s | %-10s | %-12s\n' "hapee-anon log" "$at" "$(awk "BEGIN{printf \"%.0f\", $bytes/1048576/$at}")" "$(awk "BEGIN{printf \"%.1f\", $am/1024}")"
 printf '%-22s | %-10s | %-10s | %-12s\n' "sed -E (IPv4 only)" "$st" "$(awk "BEGIN{printf \"%.0f\", $bytes/1048576/$st}")" "$(awk "BEGIN{printf \"%.1f\", $sm/1024}")"
