@@ -36,11 +36,14 @@ impl Limit {
     }
 }
 
-/// One direction's timer.
+/// One direction's timer. Re-arming a timer on every read would cost more than the read: the
+/// timer is armed once per limit period and, when it fires, checks the time of the last
+/// activity before giving up (re-arming for the rest of the period if there was some).
 struct Timer {
     sleep: Pin<Box<Sleep>>,
     /// Generation of the limit the timer was armed with, when armed.
     armed: Option<u64>,
+    last_activity: Instant,
 }
 
 impl Timer {
@@ -48,10 +51,15 @@ impl Timer {
         Timer {
             sleep: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
             armed: None,
+            last_activity: Instant::now(),
         }
     }
 
-    /// Called while the I/O is pending: true when the limit has passed.
+    fn active(&mut self) {
+        self.last_activity = Instant::now();
+    }
+
+    /// Called while the I/O is pending: true when the limit has passed without activity.
     fn expired(&mut self, limit: &Limit, cx: &mut Context<'_>) -> bool {
         let (generation, value) = limit.get();
         let Some(t) = value else {
@@ -59,10 +67,19 @@ impl Timer {
             return false;
         };
         if self.armed != Some(generation) {
-            self.sleep.as_mut().reset(Instant::now() + t);
+            // A new limit counts from now.
+            self.last_activity = Instant::now();
+            self.sleep.as_mut().reset(self.last_activity + t);
             self.armed = Some(generation);
         }
-        self.sleep.as_mut().poll(cx).is_ready()
+        while self.sleep.as_mut().poll(cx).is_ready() {
+            let deadline = self.last_activity + t;
+            if Instant::now() >= deadline {
+                return true;
+            }
+            self.sleep.as_mut().reset(deadline);
+        }
+        false
     }
 }
 
@@ -97,7 +114,7 @@ impl AsyncRead for IdleLimited {
         let this = &mut *self;
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(r) => {
-                this.read.armed = None;
+                this.read.active();
                 Poll::Ready(r)
             }
             Poll::Pending if this.read.expired(&this.limit, cx) => Poll::Ready(Err(timed_out())),
@@ -115,7 +132,7 @@ impl AsyncWrite for IdleLimited {
         let this = &mut *self;
         match Pin::new(&mut this.stream).poll_write(cx, data) {
             Poll::Ready(r) => {
-                this.write.armed = None;
+                this.write.active();
                 Poll::Ready(r)
             }
             Poll::Pending if this.write.expired(&this.limit, cx) => Poll::Ready(Err(timed_out())),
@@ -131,7 +148,7 @@ impl AsyncWrite for IdleLimited {
         let this = &mut *self;
         match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
             Poll::Ready(r) => {
-                this.write.armed = None;
+                this.write.active();
                 Poll::Ready(r)
             }
             Poll::Pending if this.write.expired(&this.limit, cx) => Poll::Ready(Err(timed_out())),
