@@ -16,16 +16,20 @@ def reader():
     out = proc.stdout
     while True:
         length = 0
+        first_byte = None
         while True:
             line = out.readline()
             if not line:
                 return
+            # The server's latency ends when its message starts arriving; parsing a large
+            # message is the editor's time, not the server's.
+            first_byte = first_byte or time.perf_counter()
             line = line.strip()
             if not line:
                 break
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
-        inbox.put((time.perf_counter(), json.loads(out.read(length))))
+        inbox.put((first_byte, json.loads(out.read(length))))
 
 threading.Thread(target=reader, daemon=True).start()
 next_id = 0
