@@ -106,6 +106,24 @@ pub fn should_retry(
     }
 }
 
+/// Where a request stands in its retries: how many were made, and the server to avoid on the
+/// next one (`option redispatch`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Attempts {
+    pub count: u32,
+    pub avoid: Option<usize>,
+}
+
+impl Attempts {
+    /// Records a failed attempt on `server`.
+    pub fn failed(&mut self, server: usize, redispatch: bool) {
+        self.count += 1;
+        if redispatch {
+            self.avoid = Some(server);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

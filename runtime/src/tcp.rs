@@ -1,7 +1,7 @@
 //! TCP mode: `tcp-request` rules, backend and server choice with retries, then bytes both ways
 //! with idle timeouts; one `tcplog` line at the end.
 
-use crate::reuse::{should_retry, Failure};
+use crate::reuse::{should_retry, Attempts, Failure};
 use crate::rules::{self, Verdict};
 use crate::state::Shared;
 use crate::txn::Txn;
@@ -130,11 +130,10 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
     let key = Some(crate::balance::hash(client.ip().to_string().as_bytes()));
-    let mut attempt = 0;
-    let mut avoid = None;
+    let mut tries = Attempts::default();
     let start = Instant::now();
     let server_stream = loop {
-        let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), avoid) else {
+        let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
             txn.term = *b"SC";
             finish(&txn);
             return;
@@ -158,12 +157,16 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
                 server.active.fetch_add(1, Ordering::Relaxed);
                 break (s, server.clone());
             }
-            None if should_retry(&be.retry_on, Failure::Connect, attempt, be.retries, true) => {
-                attempt += 1;
-                txn.retries = attempt;
-                if be.redispatch {
-                    avoid = Some(si);
-                }
+            None if should_retry(
+                &be.retry_on,
+                Failure::Connect,
+                tries.count,
+                be.retries,
+                true,
+            ) =>
+            {
+                tries.failed(si, be.redispatch);
+                txn.retries = tries.count;
             }
             None => {
                 txn.term = *b"SC";

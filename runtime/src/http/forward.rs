@@ -4,7 +4,7 @@
 use super::pool::Sender;
 use super::{reply, ConnCtx, Idle, ReqBody, ResBody};
 use crate::balance;
-use crate::reuse::{may_reuse, should_retry, Failure};
+use crate::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
@@ -226,13 +226,12 @@ pub async fn forward(
         .find(|(_, c)| c.holds(txn))
         .map(|(i, _)| *i);
     let upgrade = client_upgrade.is_some();
-    let mut avoid = None;
-    let mut attempt = 0;
+    let mut tries = Attempts::default();
     let started = Instant::now();
     loop {
         let Some(si) = forced
             .filter(|&i| be.servers[i].is_usable())
-            .or_else(|| be.pick(key, avoid))
+            .or_else(|| be.pick(key, tries.avoid))
         else {
             txn.term = *b"SC";
             return (reply::error(503, &files), None);
@@ -275,12 +274,15 @@ pub async fn forward(
         };
         let Some(mut sender) = sender else {
             drop(slot);
-            if should_retry(&be.retry_on, Failure::Connect, attempt, be.retries, true) {
-                attempt += 1;
-                txn.retries = attempt;
-                if be.redispatch {
-                    avoid = Some(si);
-                }
+            if should_retry(
+                &be.retry_on,
+                Failure::Connect,
+                tries.count,
+                be.retries,
+                true,
+            ) {
+                tries.failed(si, be.redispatch);
+                txn.retries = tries.count;
                 continue;
             }
             let (status, term) = error_for(Failure::Connect);
@@ -295,7 +297,7 @@ pub async fn forward(
         };
         // Only failures after the request left (empty or junk response, timeout, a retryable
         // status) resend it; without those in retry-on, this is its only use.
-        let resend_possible = attempt < be.retries
+        let resend_possible = tries.count < be.retries
             && (be.retry_on.empty_response
                 || be.retry_on.junk_response
                 || be.retry_on.response_timeout
@@ -320,12 +322,10 @@ pub async fn forward(
         let failure = match result {
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
-                if be.retry_on.statuses.contains(&status) && replayable && attempt < be.retries {
-                    attempt += 1;
-                    txn.retries = attempt;
-                    if be.redispatch {
-                        avoid = Some(si);
-                    }
+                if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
+                {
+                    tries.failed(si, be.redispatch);
+                    txn.retries = tries.count;
                     continue;
                 }
                 txn.timings.response = response_start.elapsed().as_millis() as i64;
@@ -340,12 +340,9 @@ pub async fn forward(
             Err(f) => f,
         };
         drop(guard);
-        if should_retry(&be.retry_on, failure, attempt, be.retries, replayable) {
-            attempt += 1;
-            txn.retries = attempt;
-            if be.redispatch {
-                avoid = Some(si);
-            }
+        if should_retry(&be.retry_on, failure, tries.count, be.retries, replayable) {
+            tries.failed(si, be.redispatch);
+            txn.retries = tries.count;
             continue;
         }
         let (status, term) = error_for(failure);
