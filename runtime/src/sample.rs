@@ -170,6 +170,8 @@ pub const FETCHES: &[&str] = &[
     "ssl_c_ca_err",
     "ssl_fc_is_resumed",
     "ssl_fc_sni",
+    "req.body",
+    "req.body_len",
 ];
 
 /// Converters the runtime implements.
@@ -553,6 +555,13 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "fc_err" | "ssl_fc_err" | "ssl_c_err" | "ssl_c_ca_err" => one(Some(Value::Int(0))),
         "ssl_fc_sni" => Vec::new(),
         "var" => one(txn.vars.get(a0).cloned()),
+        "req.body" => one(txn
+            .request_body
+            .as_ref()
+            .map(|b| Value::Str(String::from_utf8_lossy(b).into_owned()))),
+        "req.body_len" | "req.len" => one(Some(Value::Int(
+            txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
+        ))),
         "nbsrv" => one(Some(Value::Int(txn.nbsrv(a0)))),
         "status" => one(txn
             .response
@@ -606,7 +615,6 @@ fn request_fetch(f: &Fetch, req: &crate::txn::RequestView, a0: &str) -> Vec<Valu
             hyper::Version::HTTP_10 => "1.0",
             _ => "1.1",
         }),
-        "req.len" => vec![Value::Int(0)],
         "url_param" | "urlp" => req
             .uri
             .query()

@@ -59,6 +59,8 @@ pub struct Txn {
     pub backend: Option<Arc<str>>,
     pub server: Option<Arc<str>>,
     pub request: Option<RequestView>,
+    /// The request body, when `option http-buffer-request` read it before the rules.
+    pub request_body: Option<bytes::Bytes>,
     pub response: Option<ResponseView>,
     pub vars: HashMap<String, Value>,
     /// When the connection was accepted (`%t`) and the request started (`%tr`).
@@ -96,6 +98,7 @@ impl Txn {
             backend: None,
             server: None,
             request: None,
+            request_body: None,
             response: None,
             vars: HashMap::new(),
             accept_date: now,

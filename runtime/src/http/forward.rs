@@ -127,9 +127,8 @@ async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<Sender> 
 }
 
 /// The request body, made replayable (`Full`) when it is empty or buffered.
-async fn prepare_body(
+pub(super) async fn prepare_body(
     body: Incoming,
-    txn: &Txn,
     buffer: bool,
     limit: usize,
 ) -> Result<ReqBody, u16> {
@@ -137,7 +136,6 @@ async fn prepare_body(
     if body.is_end_stream() {
         return Ok(Either::Right(Full::new(Bytes::new())));
     }
-    let _ = txn;
     if !buffer {
         return Ok(Either::Left(body));
     }
@@ -192,7 +190,7 @@ pub async fn forward(
     ctx: &ConnCtx,
     txn: &mut Txn,
     be_index: usize,
-    body: Incoming,
+    body: ReqBody,
     first: bool,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> (Response<ResBody>, Idle) {
@@ -203,11 +201,6 @@ pub async fn forward(
     if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
         add_forwardfor(ff, txn);
     }
-    let body = match prepare_body(body, txn, fe.http_buffer_request, shared.bufsize.max(8192)).await
-    {
-        Ok(b) => b,
-        Err(status) => return (reply::error(status, &files), None),
-    };
     let (replay, mut stream) = match body {
         Either::Right(full) => (Some(full), None),
         Either::Left(incoming) => (None, Some(incoming)),

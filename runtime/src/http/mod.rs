@@ -258,6 +258,24 @@ async fn process(
 ) -> (Response<ResBody>, Idle) {
     let shared = ctx.shared.clone();
     let fe = ctx.frontend();
+    // With `option http-buffer-request` the body is read before the rules, which may then
+    // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
+    let body =
+        match forward::prepare_body(body, fe.http_buffer_request, shared.bufsize.max(8192)).await {
+            Ok(b) => b,
+            Err(status) => return local(txn, reply::error(status, &[&fe.errorfiles]), b"PR"),
+        };
+    if let http_body_util::Either::Right(full) = &body {
+        use hyper::body::Body as _;
+        if fe.http_buffer_request && !full.is_end_stream() {
+            txn.request_body = Some(
+                http_body_util::BodyExt::collect(full.clone())
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default(),
+            );
+        }
+    }
     if let Some(resp) =
         apply_request_rules(&fe.rules, txn, &[&fe.errorfiles], fe.timeouts.tarpit).await
     {

@@ -115,3 +115,31 @@ fn routing_rules_and_rewrites() {
     let (code, body) = curl(&[&url("/forbidden"), "-H", "X-Backend: empty"]);
     assert_eq!((code, body.as_str()), (403, "no entry"));
 }
+
+#[test]
+fn buffered_request_bodies_can_be_matched() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    option http-buffer-request
+    http-request deny deny_status 400 if {{ req.body -m sub forbidden }}
+    http-request set-header X-Body-Len %[req.body_len]
+    default_backend app
+backend app
+    server s1 {}
+",
+        o.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let url = format!("http://127.0.0.1:{port}/post");
+    let (code, body) = curl(&["--data-binary", "hello there", &url]);
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("hdr:x-body-len=11") && body.contains("body=hello there"),
+        "{body}"
+    );
+    assert_eq!(curl(&["--data-binary", "a forbidden word", &url]).0, 400);
+}
