@@ -11,4 +11,5 @@ mod navigation;
 mod position;
 pub mod server;
 mod symbols;
+mod transport;
 mod workspace;

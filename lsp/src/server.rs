@@ -45,7 +45,7 @@ fn capabilities() -> lsp::ServerCapabilities {
 
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, raw, io_threads) = crate::transport::stdio();
     let caps = serde_json::to_value(capabilities())?;
     let init = connection.initialize(caps)?;
     let mut docs = Documents::default();
@@ -55,22 +55,26 @@ pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     {
         docs.set_files(files);
     }
-    main_loop(&connection, docs)?;
+    main_loop(&connection, &raw, docs)?;
     // The writer thread ends only once every sender is gone.
     drop(connection);
+    drop(raw);
     io_threads.join()?;
     Ok(())
 }
 
+type Raw = crossbeam_channel::Sender<Vec<u8>>;
+
 fn main_loop(
     conn: &Connection,
+    raw: &Raw,
     mut docs: Documents,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     loop {
         let msg = match conn.receiver.recv_timeout(DEBOUNCE) {
             Ok(m) => m,
             Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {
-                publish_dirty(conn, &mut docs)?;
+                publish_dirty(raw, &mut docs)?;
                 continue;
             }
             Err(_) => return Ok(()),
@@ -80,18 +84,27 @@ fn main_loop(
                 if conn.handle_shutdown(&req)? {
                     return Ok(());
                 }
-                publish_dirty(conn, &mut docs)?;
-                let response = answer(&mut docs, req);
-                conn.sender.send(Message::Response(response))?;
+                publish_dirty(raw, &mut docs)?;
+                match answer(&mut docs, req) {
+                    Ok(body) => raw.send(body)?,
+                    Err(response) => conn.sender.send(Message::Response(response))?,
+                }
             }
-            Message::Notification(n) => notification(&mut docs, n),
+            Message::Notification(n) => {
+                notification(&mut docs, n);
+                // Edits that arrive together are applied together; once none is waiting, the
+                // diagnostics go out without waiting for the debounce.
+                if conn.receiver.is_empty() {
+                    publish_dirty(raw, &mut docs)?;
+                }
+            }
             Message::Response(_) => {}
         }
     }
 }
 
 fn publish_dirty(
-    conn: &Connection,
+    raw: &Raw,
     docs: &mut Documents,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let dirty: Vec<lsp::Url> = docs.dirty.iter().cloned().collect();
@@ -108,10 +121,10 @@ fn publish_dirty(
             diagnostics,
             version: None,
         };
-        conn.sender.send(Message::Notification(Notification::new(
-            lsp::notification::PublishDiagnostics::METHOD.to_string(),
-            params,
-        )))?;
+        raw.send(crate::transport::notification(
+            lsp::notification::PublishDiagnostics::METHOD,
+            &params,
+        )?)?;
     }
     Ok(())
 }
@@ -163,24 +176,26 @@ fn error(id: RequestId, code: ErrorCode, message: impl Into<String>) -> Response
 }
 
 /// Answers one request; unknown methods, closed documents and panics become error responses.
-fn answer(docs: &mut Documents, req: Request) -> Response {
+/// The serialised success response, or the error response.
+fn answer(docs: &mut Documents, req: Request) -> Result<Vec<u8>, Response> {
     let id = req.id.clone();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(docs, req)));
     match result {
-        Ok(Ok(value)) => Response::new_ok(id, value),
-        Ok(Err((code, message))) => error(id, code, message),
-        Err(_) => error(
+        Ok(Ok(value)) => crate::transport::response(&id, &value)
+            .map_err(|e| error(id, ErrorCode::InternalError, e.to_string())),
+        Ok(Err((code, message))) => Err(error(id, code, message)),
+        Err(_) => Err(error(
             id,
             ErrorCode::InternalError,
             "internal error while answering this request",
-        ),
+        )),
     }
 }
 
-type Answer = Result<serde_json::Value, (ErrorCode, String)>;
+type Answer = Result<Vec<u8>, (ErrorCode, String)>;
 
 fn json<T: serde::Serialize>(v: T) -> Answer {
-    serde_json::to_value(v).map_err(|e| (ErrorCode::InternalError, e.to_string()))
+    serde_json::to_vec(&v).map_err(|e| (ErrorCode::InternalError, e.to_string()))
 }
 
 fn params<P: serde::de::DeserializeOwned>(req: &Request) -> Result<P, (ErrorCode, String)> {

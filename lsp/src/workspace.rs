@@ -126,6 +126,9 @@ impl Documents {
     /// The analysis of an open document, computed again if it is stale.
     pub fn analysis(&mut self, uri: &lsp::Url) -> Option<&Analysis> {
         if !self.analysis.contains_key(uri) || self.dirty.contains(uri) {
+            // Free the stale analysis first: two compilations of a large file at once would
+            // double the peak memory.
+            self.analysis.remove(uri);
             let text = self.text.get(uri)?;
             let a = match self.sources(uri) {
                 Some((sources, focus)) => Analysis::workspace(&sources, focus),
