@@ -31,6 +31,11 @@ const HOP_BY_HOP: [&str; 6] = [
 ];
 
 fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
+    // Most messages carry none of them: one pass over the (few) names is cheaper than a hash
+    // lookup per hop-by-hop name.
+    if !keep_upgrade && !h.keys().any(|k| HOP_BY_HOP.contains(&k.as_str())) {
+        return;
+    }
     let listed: Vec<String> = h
         .get_all(CONNECTION)
         .iter()

@@ -3,8 +3,8 @@
 
 use super::ReqBody;
 use hyper::client::conn::http1::SendRequest;
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 pub type Sender = SendRequest<ReqBody>;
