@@ -50,14 +50,14 @@ pub fn run(args: &CheckArgs) -> u8 {
         &compilation.db,
         std::mem::take(&mut compilation.diagnostics),
     );
-    let shown: Vec<Diagnostic> = compilation
-        .diagnostics
-        .iter()
-        .filter(|d| args.show_diag || d.severity != Severity::Hint)
-        .filter(|d| !args.quiet || d.severity == Severity::Error)
-        .cloned()
-        .collect();
     let verdict = verdict(&compilation, args);
+    // Keep only what is shown, in place: copying thousands of diagnostics would cost as much
+    // memory again.
+    compilation.diagnostics.retain(|d| {
+        (args.show_diag || d.severity != Severity::Hint)
+            && (!args.quiet || d.severity == Severity::Error)
+    });
+    let shown = &compilation.diagnostics;
     if args.dump_plan && !compilation.has_errors() {
         let g = &compilation.config.global;
         let nbthread = g
@@ -71,9 +71,9 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     }
     match args.format {
-        Format::Haproxy => print_haproxy(&compilation, &shown, verdict, args),
-        Format::Json => say!("{}", render::json(&compilation.db, &shown)),
-        Format::Human => print_human(&compilation, &shown, verdict, args),
+        Format::Haproxy => print_haproxy(&compilation, shown, verdict, args),
+        Format::Json => say!("{}", render::json(&compilation.db, shown)),
+        Format::Human => print_human(&compilation, shown, verdict, args),
     }
     let code = verdict.code();
     // The process exits right after: freeing a large model one node at a time only costs time.
