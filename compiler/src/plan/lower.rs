@@ -14,7 +14,7 @@ pub enum LogDest {
     Stderr,
     /// A UDP syslog server `host:port` (port 514 when omitted).
     Udp(String),
-    /// A path: a unix datagram socket when one exists there, else a file appended to.
+    /// A path: a unix datagram socket, or an existing regular file appended to.
     Path(String),
 }
 
