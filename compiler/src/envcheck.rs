@@ -7,6 +7,27 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{Config, FileKind, FileRef};
 use std::path::{Path, PathBuf};
 
+/// A Lua script must exist and compile, as HAProxy's `luaL_loadfile` requires; running it
+/// (which needs HAProxy's `core` API) is the runtime's business.
+fn lua_script(path: &std::path::Path) -> Result<(), String> {
+    let p = path.display().to_string();
+    let source = std::fs::read(path).map_err(|_| {
+        format!("error in Lua file '{p}': cannot open {p}: No such file or directory")
+    })?;
+    let lua = mlua::Lua::new();
+    lua.load(&source[..])
+        .set_name(format!("@{p}"))
+        .into_function()
+        .map(|_| ())
+        .map_err(|e| {
+            let message = match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            };
+            format!("error in Lua file '{p}': {message}")
+        })
+}
+
 /// Largest file read for validation; certificate bundles and error pages are far smaller.
 const MAX_READ: u64 = 4 << 20;
 
@@ -151,9 +172,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             FileKind::CaFile => pem_file(&path, "CA", "-----BEGIN"),
             FileKind::CrlFile => pem_file(&path, "CRL", "-----BEGIN"),
             FileKind::ErrorFile => error_file(&path),
-            FileKind::LuaScript => exists(&path, |p| {
-                format!("error in Lua file '{p}': cannot open {p}: No such file or directory")
-            }),
+            FileKind::LuaScript => lua_script(&path),
             FileKind::PatternFile => {
                 exists(&path, |p| format!("failed to open pattern file <{p}>"))
             }
@@ -171,4 +190,33 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lua_script;
+
+    #[test]
+    fn lua_scripts_must_compile_but_are_not_run() {
+        let dir = std::env::temp_dir().join(format!("hapee-lua-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.lua");
+        // Uses HAProxy's `core`, which only exists at run time: compiling is enough.
+        std::fs::write(
+            &good,
+            "core.register_service('s', 'http', function(a) a:send('x') end)\n",
+        )
+        .unwrap();
+        assert_eq!(lua_script(&good), Ok(()));
+        let bad = dir.join("bad.lua");
+        std::fs::write(&bad, "local x = \nif then end\n").unwrap();
+        let err = lua_script(&bad).unwrap_err();
+        assert!(
+            err.contains("bad.lua:2:") && err.starts_with("error in Lua file"),
+            "{err}"
+        );
+        assert!(lua_script(&dir.join("missing.lua"))
+            .unwrap_err()
+            .contains("cannot open"));
+    }
 }
