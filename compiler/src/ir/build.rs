@@ -24,10 +24,17 @@ pub(super) struct Builder<'t> {
     pub crt_base: Option<String>,
     /// First proxy of each name with a frontend (backend) side, for duplicate-name checks.
     pub frontend_names: rustc_hash::FxHashMap<String, usize>,
-    /// Parsed ACL criteria by text: their object references, or the parse error.
+    /// Parsed ACL criteria by text: their object references and output type, or the parse
+    /// error.
     pub acl_criteria: rustc_hash::FxHashMap<
         String,
-        Result<Vec<crate::expr::sample::ObjectRef>, crate::expr::sample::ExprError>,
+        Result<
+            (
+                Vec<crate::expr::sample::ObjectRef>,
+                crate::registry::SampleType,
+            ),
+            crate::expr::sample::ExprError,
+        >,
     >,
     pub backend_names: rustc_hash::FxHashMap<String, usize>,
     pub ca_base: Option<String>,

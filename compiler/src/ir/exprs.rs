@@ -110,8 +110,15 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
             )
             .at(stmt.span(1)),
         );
-    } else {
-        check_acl_expr(b, index, &name.value, &criterion, RefContext::Acl);
+    } else if let Some(output) = check_acl_expr(b, index, &name.value, &criterion, RefContext::Acl)
+    {
+        check_acl_patterns(
+            b,
+            &name.value,
+            &criterion.value,
+            output,
+            &stmt.spanned_from(3),
+        );
     }
     let decl = AclDecl {
         name,
@@ -121,26 +128,27 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
     b.config.proxies[index].acls.push(decl);
 }
 
+/// Checks an ACL criterion; returns its output type when it parses.
 fn check_acl_expr(
     b: &mut Builder,
     index: usize,
     acl: &str,
     criterion: &Spanned<Text>,
     context: RefContext,
-) {
+) -> Option<crate::registry::SampleType> {
     // Large configurations repeat the same criteria (`hdr(host)`…): parse each text once.
     let parsed = match b.acl_criteria.get(criterion.value.as_str()) {
         Some(cached) => cached.clone(),
         None => {
-            let result =
-                sample::parse(&acl_criterion(&criterion.value), true).map(|(expr, _)| expr.refs);
+            let result = sample::parse(&acl_criterion(&criterion.value), true)
+                .map(|(expr, _)| (expr.refs, expr.output));
             b.acl_criteria
                 .insert(criterion.value.to_string(), result.clone());
             result
         }
     };
     match parsed {
-        Ok(refs) => {
+        Ok((refs, output)) => {
             for r in refs {
                 b.config.proxies[index].sample_refs.push(SampleRef {
                     reference: r,
@@ -148,6 +156,7 @@ fn check_acl_expr(
                     context,
                 });
             }
+            Some(output)
         }
         Err(e) => {
             let span = inner_span(
@@ -164,6 +173,103 @@ fn check_acl_expr(
                 .at(span)
                 .label("invalid ACL criterion"),
             );
+            None
+        }
+    }
+}
+
+/// HAProxy's `strl2llrc`: an optional '-' then decimal digits, fitting an i64.
+fn parse_ll(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// HAProxy's `pat_parse_int`: `N`, `N:M`, `:M`, `N:` (or `-` as the separator).
+fn int_pattern_error(text: &str) -> Option<String> {
+    let range = || format!("'{text}' is not a valid number range");
+    let Some(sep) = text.find([':', '-']) else {
+        return parse_ll(text)
+            .is_none()
+            .then(|| format!("'{text}' is not a number"));
+    };
+    let (low, high) = (&text[..sep], &text[sep + 1..]);
+    let ok = match (low.is_empty(), high.is_empty()) {
+        (true, false) => parse_ll(high).is_some(),
+        (_, true) => !low.is_empty() && parse_ll(low).is_some(),
+        (false, false) => matches!((parse_ll(low), parse_ll(high)), (Some(l), Some(h)) if l <= h),
+    };
+    (!ok).then(range)
+}
+
+/// Integer patterns of an ACL, checked as HAProxy's ACL parser does (operators `eq ge gt le lt`
+/// apply to the numbers after them). Other match methods accept any text, or (IP) host names
+/// that only resolution could judge, so they are left alone.
+fn check_acl_patterns(
+    b: &mut Builder,
+    acl: &str,
+    criterion: &str,
+    output: crate::registry::SampleType,
+    rest: &[Spanned<Text>],
+) {
+    let mut method: Option<&str> = None;
+    let mut i = 0;
+    while let Some(w) = rest.get(i) {
+        match w.value.as_str() {
+            "-i" | "-n" | "-M" => {}
+            "-f" | "-u" => i += 1,
+            "-m" => {
+                method = rest.get(i + 1).map(|m| m.value.as_str());
+                i += 1;
+            }
+            "--" => {
+                i += 1;
+                break;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
+    // Versions such as `req.ssl_ver 3.1` use a dotted-number parser instead.
+    let dotted = keyword.contains("ssl_ver");
+    let implied_int = method.is_none()
+        && !criterion.contains(',')
+        && crate::registry::acl_keyword(keyword).is_some_and(|k| k.method == "int");
+    let int = match method {
+        Some(m) => m == "int",
+        None => implied_int || output == crate::registry::SampleType::Sint,
+    };
+    if !int || dotted || rest.iter().any(|w| w.value == "-f") {
+        return;
+    }
+    let mut operator_eq = true;
+    for w in &rest[i.min(rest.len())..] {
+        let v = w.value.as_str();
+        if matches!(v, "eq" | "ge" | "gt" | "le" | "lt") {
+            operator_eq = v == "eq";
+            continue;
+        }
+        let error = if !v.contains([':', '-']) && !operator_eq {
+            let number = v.split('.').next().unwrap_or(v);
+            parse_ll(number)
+                .is_none()
+                .then(|| format!("'{v}' is neither a number nor a supported operator"))
+        } else {
+            int_pattern_error(v)
+        };
+        if let Some(message) = error {
+            b.push(
+                Diagnostic::new(
+                    "E502",
+                    format!("error detected while parsing ACL '{acl}' : {message}."),
+                )
+                .at(w.span)
+                .label("invalid integer pattern"),
+            );
+            return;
         }
     }
 }
@@ -371,6 +477,39 @@ pub(super) fn resolve_refs(
 #[cfg(test)]
 mod tests {
     use crate::testkit::compile_text;
+
+    fn errors_of(acls: &str) -> Vec<String> {
+        let text = format!(
+            "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+             frontend fe\n  bind :8080\n{acls}  default_backend b\nbackend b\n  server s 127.0.0.1:1\n"
+        );
+        compile_text("p.cfg", &text, false)
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "E502")
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn integer_patterns_follow_haproxy() {
+        let ok = "  acl a dst_port 80 443 8000:8100 8000-8100 :100 100:\n  acl b status ge 500\n  \
+                  acl c hdr_cnt(host) gt 1 lt 3\n  acl d req.ssl_ver 3.1\n  acl e path -m int 5\n  \
+                  acl f path_beg 80x\n  acl g src localhost\n";
+        assert!(errors_of(ok).is_empty(), "{:?}", errors_of(ok));
+        assert_eq!(
+            errors_of("  acl a dst_port http\n"),
+            vec!["error detected while parsing ACL 'a' : 'http' is not a number."]
+        );
+        assert_eq!(
+            errors_of("  acl a dst_port 90:80\n"),
+            vec!["error detected while parsing ACL 'a' : '90:80' is not a valid number range."]
+        );
+        assert_eq!(
+            errors_of("  acl a status ge x\n"),
+            vec!["error detected while parsing ACL 'a' : 'x' is neither a number nor a supported operator."]
+        );
+    }
 
     #[test]
     fn acl_keywords_without_their_own_fetch_use_the_fetch_of_the_same_name() {
