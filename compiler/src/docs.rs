@@ -2,6 +2,7 @@
 //! cannot drift from the code (`hapee-lb docs --write docs/`; a test fails when they are stale).
 
 use crate::codes::{Origin, RULES};
+use crate::registry::support;
 use crate::registry::{self, SectionKind, Status};
 use std::fmt::Write as _;
 
@@ -55,25 +56,35 @@ pub fn diagnostics_markdown() -> String {
 /// `docs/keywords.md`: every keyword of the registry with where it goes, its status and doc.
 pub fn keywords_markdown() -> String {
     let mut out = String::from("# Keywords\n\nGenerated from the keyword registry (`compiler/src/registry/`) by `hapee-lb docs --write docs/`; do not edit.\n");
-    let _ = writeln!(out, "\n{} entries in all.\n\n## Section directives\n\n| keyword | sections | status | doc |\n|---|---|---|---|", registry::row_count());
+    let _ = writeln!(out, "\n{} entries in all.\n\n## Section directives\n\n| keyword | sections | status | runtime | doc |\n|---|---|---|---|---|", registry::row_count());
     for d in registry::DIRECTIVES {
         let sections: Vec<&str> = SectionKind::ALL
             .iter()
             .filter(|k| d.sections.contains(**k))
             .map(|k| k.keyword())
             .collect();
+        let first = d.name.split(' ').next().unwrap_or(d.name);
+        let runtime = support::GLOBAL.contains(&first) || support::PROXY.contains(&first);
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} |",
             d.name,
             sections.join(", "),
             status(d.status),
+            yes(runtime),
             d.doc
         );
     }
-    out.push_str("\n## Options (`option <name>`)\n\n| option | status | doc |\n|---|---|---|\n");
+    out.push_str("\n## Options (`option <name>`)\n\n| option | status | runtime | doc |\n|---|---|---|---|\n");
     for o in registry::OPTIONS {
-        let _ = writeln!(out, "| `{}` | {} | {} |", o.name, status(o.status), o.doc);
+        let runtime = yes(support::OPTIONS.contains(&o.name));
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {runtime} | {} |",
+            o.name,
+            status(o.status),
+            o.doc
+        );
     }
     out.push_str("\n## Bind options\n\n| option | values | status | doc |\n|---|---|---|---|\n");
     for b in registry::BIND_OPTIONS {
@@ -99,7 +110,7 @@ pub fn keywords_markdown() -> String {
             s.doc
         );
     }
-    out.push_str("\n## Rule actions\n\n| rule set | action | final | status | doc |\n|---|---|---|---|---|\n");
+    out.push_str("\n## Rule actions\n\n| rule set | action | final | status | runtime | doc |\n|---|---|---|---|---|---|\n");
     for a in registry::ACTIONS {
         let name = if a.prefix {
             format!("{}…", a.name)
@@ -108,35 +119,38 @@ pub fn keywords_markdown() -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | `{name}` | {} | {} | {} |",
+            "| {} | `{name}` | {} | {} | {} | {} |",
             a.set.keyword(),
             if a.is_final { "yes" } else { "" },
             status(a.status),
+            yes(support::action_supported(a.name)),
             a.doc
         );
     }
     out.push_str(
-        "\n## Sample fetches\n\n| fetch | arguments | output | doc |\n|---|---|---|---|\n",
+        "\n## Sample fetches\n\n| fetch | arguments | output | runtime | doc |\n|---|---|---|---|---|\n",
     );
     for f in registry::FETCHES {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {:?} | {} |",
+            "| `{}` | {} | {:?} | {} | {} |",
             f.name,
             args(&f.args),
             f.output,
+            yes(support::FETCHES.contains(&f.name)),
             f.doc
         );
     }
-    out.push_str("\n## Converters\n\n| converter | arguments | input | output | doc |\n|---|---|---|---|---|\n");
+    out.push_str("\n## Converters\n\n| converter | arguments | input | output | runtime | doc |\n|---|---|---|---|---|---|\n");
     for c in registry::CONVERTERS {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {:?} | {:?} | {} |",
+            "| `{}` | {} | {:?} | {:?} | {} | {} |",
             c.name,
             args(&c.args),
             c.input,
             c.output,
+            yes(support::CONVERTERS.contains(&c.name)),
             c.doc
         );
     }
@@ -145,6 +159,15 @@ pub fn keywords_markdown() -> String {
         let _ = writeln!(out, "| `{}` | `{}` | {} |", a.name, a.fetch, a.method);
     }
     out
+}
+
+/// The runtime-support column.
+fn yes(supported: bool) -> &'static str {
+    if supported {
+        "yes"
+    } else {
+        ""
+    }
 }
 
 fn args(spec: &registry::ArgSpec) -> String {

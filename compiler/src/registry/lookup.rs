@@ -166,7 +166,6 @@ pub fn fetch(name: &str) -> Option<&'static FetchDef> {
         scope: FetchScope::Internal,
         doc: "A fetch registered by a Lua script with core.register_fetches.",
         status: Status::Stable,
-        runtime: false,
     };
     indexed(&CELL, FETCHES, |f| f.name)
         .get(name)
@@ -192,7 +191,6 @@ pub fn converter(name: &str) -> Option<&'static ConverterDef> {
         output: SampleType::Any,
         doc: "A converter registered by a Lua script with core.register_converters.",
         status: Status::Stable,
-        runtime: false,
     };
     if name.len() > 4 && name.starts_with("lua.") {
         return Some(&LUA);

@@ -13,6 +13,7 @@ mod lookup;
 mod options;
 mod samples;
 mod suggest;
+pub mod support;
 mod x509;
 
 pub use actions::ACTIONS;
@@ -285,8 +286,6 @@ pub struct FetchDef {
     pub scope: FetchScope,
     pub doc: &'static str,
     pub status: Status,
-    /// Whether hapee's runtime implements it.
-    pub runtime: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -297,7 +296,6 @@ pub struct ConverterDef {
     pub output: SampleType,
     pub doc: &'static str,
     pub status: Status,
-    pub runtime: bool,
 }
 
 /// A section directive (first words of a line).

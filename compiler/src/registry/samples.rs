@@ -14,7 +14,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fcgi.index",
@@ -23,7 +22,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fe_client_timeout",
@@ -32,7 +30,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fe_conn",
@@ -44,7 +41,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fe_defbe",
@@ -53,7 +49,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a string taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fe_id",
@@ -62,7 +57,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fe_name",
@@ -71,7 +65,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Name of the frontend.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fe_req_rate",
@@ -83,7 +76,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fe_sess_rate",
@@ -95,7 +87,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "distcc_body",
@@ -107,7 +98,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns binary data taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "distcc_param",
@@ -119,7 +109,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "payload",
@@ -131,7 +120,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns binary data taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "payload_lv",
@@ -143,7 +131,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns binary data taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "rdp_cookie",
@@ -155,7 +142,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns a string taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "rdp_cookie_cnt",
@@ -167,7 +153,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "rep_ssl_hello_type",
@@ -176,7 +161,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Response,
         doc: "Returns an integer taken from the response contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req_len",
@@ -185,7 +169,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req_ssl_hello_type",
@@ -194,7 +177,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req_ssl_sni",
@@ -203,7 +185,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns a string taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req_ssl_ver",
@@ -212,7 +193,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.len",
@@ -221,7 +201,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.payload",
@@ -233,7 +212,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns binary data taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.payload_lv",
@@ -245,7 +223,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns binary data taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.rdp_cookie",
@@ -257,7 +234,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns a string taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.rdp_cookie_cnt",
@@ -269,7 +245,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.ssl_ec_ext",
@@ -278,7 +253,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns a boolean taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.ssl_st_ext",
@@ -287,7 +261,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.ssl_hello_type",
@@ -296,7 +269,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.ssl_sni",
@@ -305,7 +277,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns a string taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.ssl_alpn",
@@ -314,7 +285,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns a string taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.ssl_ver",
@@ -323,7 +293,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Request,
         doc: "Returns an integer taken from the request contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.len",
@@ -332,7 +301,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Response,
         doc: "Returns an integer taken from the response contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.payload",
@@ -344,7 +312,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Response,
         doc: "Returns binary data taken from the response contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.payload_lv",
@@ -356,7 +323,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Response,
         doc: "Returns binary data taken from the response contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.ssl_hello_type",
@@ -365,7 +331,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L6Response,
         doc: "Returns an integer taken from the response contents.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "wait_end",
@@ -374,7 +339,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.strm.is_htx",
@@ -383,7 +347,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx.nbblks",
@@ -392,7 +355,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx.size",
@@ -401,7 +363,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx.data",
@@ -410,7 +371,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx.used",
@@ -419,7 +379,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx.free",
@@ -428,7 +387,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx.free_data",
@@ -437,7 +395,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx.has_eom",
@@ -446,7 +403,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a boolean taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx_blk.type",
@@ -458,7 +414,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx_blk.size",
@@ -470,7 +425,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx_blk.start_line",
@@ -482,7 +436,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx_blk.hdrname",
@@ -494,7 +447,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx_blk.hdrval",
@@ -506,7 +458,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "internal.htx_blk.data",
@@ -518,7 +469,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns binary data taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc",
@@ -527,7 +477,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a boolean taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_alg_keysize",
@@ -536,7 +485,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_alpn",
@@ -545,7 +493,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a string taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_cipher",
@@ -554,7 +501,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a string taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_npn",
@@ -563,7 +509,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a string taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_is_resumed",
@@ -572,7 +517,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a boolean taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_protocol",
@@ -581,7 +525,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a string taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_unique_id",
@@ -590,7 +533,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns binary data taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_use_keysize",
@@ -599,7 +541,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_session_id",
@@ -608,7 +549,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns binary data taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_client_random",
@@ -617,7 +557,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns binary data taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_server_random",
@@ -626,7 +565,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns binary data taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_session_key",
@@ -635,7 +573,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns binary data taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_err",
@@ -644,7 +581,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_bc_err_str",
@@ -653,7 +589,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a string taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_ca_err",
@@ -662,7 +597,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_ca_err_depth",
@@ -671,7 +605,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_der",
@@ -680,7 +613,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_chain_der",
@@ -689,7 +621,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_err",
@@ -698,7 +629,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_i_dn",
@@ -710,7 +640,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_key_alg",
@@ -719,7 +648,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_notafter",
@@ -728,7 +656,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_notbefore",
@@ -737,7 +664,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_sig_alg",
@@ -746,7 +672,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_s_dn",
@@ -758,7 +683,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_serial",
@@ -767,7 +691,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_sha1",
@@ -776,7 +699,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_used",
@@ -785,7 +707,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a boolean taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_verify",
@@ -794,7 +715,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Verification result code of the client certificate.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_c_version",
@@ -803,7 +723,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_der",
@@ -812,7 +731,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_i_dn",
@@ -824,7 +742,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_key_alg",
@@ -833,7 +750,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_notafter",
@@ -842,7 +758,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_notbefore",
@@ -851,7 +766,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_sig_alg",
@@ -860,7 +774,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_s_dn",
@@ -872,7 +785,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_serial",
@@ -881,7 +793,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_sha1",
@@ -890,7 +801,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_f_version",
@@ -899,7 +809,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc",
@@ -908,7 +817,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Whether the client connection uses TLS.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_alg_keysize",
@@ -917,7 +825,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_cipher",
@@ -926,7 +833,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_has_crt",
@@ -935,7 +841,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a boolean taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_has_early",
@@ -944,7 +849,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a boolean taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_has_sni",
@@ -953,7 +857,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a boolean taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_is_resumed",
@@ -962,7 +865,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a boolean taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_npn",
@@ -971,7 +873,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_alpn",
@@ -980,7 +881,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_protocol",
@@ -989,7 +889,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_unique_id",
@@ -998,7 +897,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_use_keysize",
@@ -1007,7 +905,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_session_id",
@@ -1016,7 +913,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_client_random",
@@ -1025,7 +921,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_server_random",
@@ -1034,7 +929,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_session_key",
@@ -1043,7 +937,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_client_early_traffic_secret",
@@ -1052,7 +945,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_client_handshake_traffic_secret",
@@ -1061,7 +953,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_server_handshake_traffic_secret",
@@ -1070,7 +961,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_client_traffic_secret_0",
@@ -1079,7 +969,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_server_traffic_secret_0",
@@ -1088,7 +977,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_exporter_secret",
@@ -1097,7 +985,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_early_exporter_secret",
@@ -1106,7 +993,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_sni",
@@ -1115,7 +1001,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Server name the client sent in TLS.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_cipherlist_bin",
@@ -1127,7 +1012,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_cipherlist_hex",
@@ -1139,7 +1023,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_cipherlist_str",
@@ -1151,7 +1034,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_cipherlist_xxh",
@@ -1160,7 +1042,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_err",
@@ -1169,7 +1050,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_err_str",
@@ -1178,7 +1058,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_protocol_hello_id",
@@ -1187,7 +1066,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_extlist_bin",
@@ -1199,7 +1077,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_eclist_bin",
@@ -1211,7 +1088,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_fc_ecformats_bin",
@@ -1220,7 +1096,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_der",
@@ -1229,7 +1104,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_chain_der",
@@ -1238,7 +1112,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_key_alg",
@@ -1247,7 +1120,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_notafter",
@@ -1256,7 +1128,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_notbefore",
@@ -1265,7 +1136,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_sig_alg",
@@ -1274,7 +1144,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_s_dn",
@@ -1286,7 +1155,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_i_dn",
@@ -1298,7 +1166,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns a string taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_serial",
@@ -1307,7 +1174,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_sha1",
@@ -1316,7 +1182,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns binary data taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ssl_s_version",
@@ -1325,7 +1190,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L5Client,
         doc: "Returns an integer taken from the client session and its TLS layer.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bc_err",
@@ -1334,7 +1198,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bc_err_str",
@@ -1343,7 +1206,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a string taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bc_http_major",
@@ -1352,7 +1214,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_err",
@@ -1361,7 +1222,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_err_str",
@@ -1370,7 +1230,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a string taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_http_major",
@@ -1379,7 +1238,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_rcvd_proxy",
@@ -1388,7 +1246,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a boolean taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_pp_authority",
@@ -1397,7 +1254,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a string taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_pp_unique_id",
@@ -1406,7 +1262,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a string taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "dst_conn",
@@ -1415,7 +1270,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "so_id",
@@ -1424,7 +1278,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "so_name",
@@ -1433,7 +1286,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a string taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "avg_queue",
@@ -1445,7 +1297,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "be_conn",
@@ -1457,7 +1308,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "be_conn_free",
@@ -1469,7 +1319,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "be_id",
@@ -1478,7 +1327,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "be_name",
@@ -1487,7 +1335,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Name of the backend.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "be_server_timeout",
@@ -1496,7 +1343,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "be_sess_rate",
@@ -1508,7 +1354,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "be_tunnel_timeout",
@@ -1517,7 +1362,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "connslots",
@@ -1529,7 +1373,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "nbsrv",
@@ -1541,7 +1384,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "queue",
@@ -1553,7 +1395,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_conn",
@@ -1565,7 +1406,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_conn_free",
@@ -1577,7 +1417,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_id",
@@ -1586,7 +1425,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_is_up",
@@ -1598,7 +1436,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_name",
@@ -1607,7 +1444,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Name of the server.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_queue",
@@ -1619,7 +1455,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_sess_rate",
@@ -1631,7 +1466,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_weight",
@@ -1643,7 +1477,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_iweight",
@@ -1655,7 +1488,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "srv_uweight",
@@ -1667,7 +1499,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_bytes_in_rate",
@@ -1679,7 +1510,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_bytes_out_rate",
@@ -1691,7 +1521,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_clr_gpc",
@@ -1703,7 +1532,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_clr_gpc0",
@@ -1715,7 +1543,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_clr_gpc1",
@@ -1727,7 +1554,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_conn_cnt",
@@ -1739,7 +1565,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_conn_cur",
@@ -1751,7 +1576,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_conn_rate",
@@ -1763,7 +1587,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_get_gpt",
@@ -1775,7 +1598,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_get_gpt0",
@@ -1787,7 +1609,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_get_gpc",
@@ -1799,7 +1620,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_get_gpc0",
@@ -1811,7 +1631,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_get_gpc1",
@@ -1823,7 +1642,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_gpc_rate",
@@ -1835,7 +1653,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_gpc0_rate",
@@ -1847,7 +1664,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_gpc1_rate",
@@ -1859,7 +1675,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_http_err_cnt",
@@ -1871,7 +1686,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_http_err_rate",
@@ -1883,7 +1697,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_http_fail_cnt",
@@ -1895,7 +1708,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_http_fail_rate",
@@ -1907,7 +1719,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_http_req_cnt",
@@ -1919,7 +1730,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_http_req_rate",
@@ -1931,7 +1741,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_inc_gpc",
@@ -1943,7 +1752,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_inc_gpc0",
@@ -1955,7 +1763,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_inc_gpc1",
@@ -1967,7 +1774,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_kbytes_in",
@@ -1979,7 +1785,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_kbytes_out",
@@ -1991,7 +1796,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_sess_cnt",
@@ -2003,7 +1807,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_sess_rate",
@@ -2015,7 +1818,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_tracked",
@@ -2027,7 +1829,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc_trackers",
@@ -2039,7 +1840,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_bytes_in_rate",
@@ -2051,7 +1851,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_bytes_out_rate",
@@ -2063,7 +1862,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_clr_gpc0",
@@ -2075,7 +1873,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_clr_gpc1",
@@ -2087,7 +1884,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_conn_cnt",
@@ -2099,7 +1895,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_conn_cur",
@@ -2111,7 +1906,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_conn_rate",
@@ -2123,7 +1917,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_get_gpt0",
@@ -2135,7 +1928,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_get_gpc0",
@@ -2147,7 +1939,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_get_gpc1",
@@ -2159,7 +1950,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_gpc0_rate",
@@ -2171,7 +1961,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_gpc1_rate",
@@ -2183,7 +1972,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_http_err_cnt",
@@ -2195,7 +1983,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_http_err_rate",
@@ -2207,7 +1994,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_http_fail_cnt",
@@ -2219,7 +2005,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_http_fail_rate",
@@ -2231,7 +2016,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_http_req_cnt",
@@ -2243,7 +2027,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_http_req_rate",
@@ -2255,7 +2038,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_inc_gpc0",
@@ -2267,7 +2049,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_inc_gpc1",
@@ -2279,7 +2060,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_kbytes_in",
@@ -2291,7 +2071,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_kbytes_out",
@@ -2303,7 +2082,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_sess_cnt",
@@ -2315,7 +2093,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_sess_rate",
@@ -2327,7 +2104,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_tracked",
@@ -2339,7 +2115,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc0_trackers",
@@ -2351,7 +2126,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_bytes_in_rate",
@@ -2363,7 +2137,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_bytes_out_rate",
@@ -2375,7 +2148,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_clr_gpc",
@@ -2387,7 +2159,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_clr_gpc0",
@@ -2399,7 +2170,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_clr_gpc1",
@@ -2411,7 +2181,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_conn_cnt",
@@ -2423,7 +2192,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_conn_cur",
@@ -2435,7 +2203,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_conn_rate",
@@ -2447,7 +2214,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_get_gpt0",
@@ -2459,7 +2225,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_get_gpc0",
@@ -2471,7 +2236,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_get_gpc1",
@@ -2483,7 +2247,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_gpc0_rate",
@@ -2495,7 +2258,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_gpc1_rate",
@@ -2507,7 +2269,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_http_err_cnt",
@@ -2519,7 +2280,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_http_err_rate",
@@ -2531,7 +2291,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_http_fail_cnt",
@@ -2543,7 +2302,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_http_fail_rate",
@@ -2555,7 +2313,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_http_req_cnt",
@@ -2567,7 +2324,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_http_req_rate",
@@ -2579,7 +2335,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_inc_gpc0",
@@ -2591,7 +2346,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_inc_gpc1",
@@ -2603,7 +2357,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_kbytes_in",
@@ -2615,7 +2368,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_kbytes_out",
@@ -2627,7 +2379,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_sess_cnt",
@@ -2639,7 +2390,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_sess_rate",
@@ -2651,7 +2401,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_tracked",
@@ -2663,7 +2412,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc1_trackers",
@@ -2675,7 +2423,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_bytes_in_rate",
@@ -2687,7 +2434,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_bytes_out_rate",
@@ -2699,7 +2445,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_clr_gpc0",
@@ -2711,7 +2456,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_clr_gpc1",
@@ -2723,7 +2467,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_conn_cnt",
@@ -2735,7 +2478,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_conn_cur",
@@ -2747,7 +2489,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_conn_rate",
@@ -2759,7 +2500,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_get_gpt0",
@@ -2771,7 +2511,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_get_gpc0",
@@ -2783,7 +2522,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_get_gpc1",
@@ -2795,7 +2533,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_gpc0_rate",
@@ -2807,7 +2544,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_gpc1_rate",
@@ -2819,7 +2555,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_http_err_cnt",
@@ -2831,7 +2566,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_http_err_rate",
@@ -2843,7 +2577,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_http_fail_cnt",
@@ -2855,7 +2588,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_http_fail_rate",
@@ -2867,7 +2599,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_http_req_cnt",
@@ -2879,7 +2610,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_http_req_rate",
@@ -2891,7 +2621,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_inc_gpc0",
@@ -2903,7 +2632,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_inc_gpc1",
@@ -2915,7 +2643,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_kbytes_in",
@@ -2927,7 +2654,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_kbytes_out",
@@ -2939,7 +2665,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_sess_cnt",
@@ -2951,7 +2676,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_sess_rate",
@@ -2963,7 +2687,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_tracked",
@@ -2975,7 +2698,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "sc2_trackers",
@@ -2987,7 +2709,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_bytes_in_rate",
@@ -2999,7 +2720,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_bytes_out_rate",
@@ -3011,7 +2731,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_clr_gpc",
@@ -3023,7 +2742,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_clr_gpc0",
@@ -3035,7 +2753,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_clr_gpc1",
@@ -3047,7 +2764,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_conn_cnt",
@@ -3059,7 +2775,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_conn_cur",
@@ -3071,7 +2786,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_conn_rate",
@@ -3083,7 +2797,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_get_gpt",
@@ -3095,7 +2808,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_get_gpt0",
@@ -3107,7 +2819,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_get_gpc",
@@ -3119,7 +2830,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_get_gpc0",
@@ -3131,7 +2841,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_get_gpc1",
@@ -3143,7 +2852,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_gpc_rate",
@@ -3155,7 +2863,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_gpc0_rate",
@@ -3167,7 +2874,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_gpc1_rate",
@@ -3179,7 +2885,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_http_err_cnt",
@@ -3191,7 +2896,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_http_err_rate",
@@ -3203,7 +2907,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_http_fail_cnt",
@@ -3215,7 +2918,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_http_fail_rate",
@@ -3227,7 +2929,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_http_req_cnt",
@@ -3239,7 +2940,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_http_req_rate",
@@ -3251,7 +2951,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_inc_gpc",
@@ -3263,7 +2962,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_inc_gpc0",
@@ -3275,7 +2973,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_inc_gpc1",
@@ -3287,7 +2984,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_kbytes_in",
@@ -3299,7 +2995,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_kbytes_out",
@@ -3311,7 +3006,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_sess_cnt",
@@ -3323,7 +3017,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_sess_rate",
@@ -3335,7 +3028,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_updt_conn_cnt",
@@ -3347,7 +3039,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "table_avl",
@@ -3359,7 +3050,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "table_cnt",
@@ -3371,7 +3061,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cur_server_timeout",
@@ -3380,7 +3069,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cur_tunnel_timeout",
@@ -3389,7 +3077,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "last_rule_file",
@@ -3398,7 +3085,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a string taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "last_rule_line",
@@ -3407,7 +3093,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bc_dst",
@@ -3416,7 +3101,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bc_dst_port",
@@ -3425,7 +3109,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bc_src",
@@ -3434,7 +3117,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bc_src_port",
@@ -3443,7 +3125,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns an integer taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "dst",
@@ -3452,7 +3133,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Address the client connected to.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "dst_is_local",
@@ -3461,7 +3141,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a boolean taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "dst_port",
@@ -3470,7 +3149,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Port the client connected to.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_dst",
@@ -3479,7 +3157,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an IPv4 address taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_dst_is_local",
@@ -3488,7 +3165,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a boolean taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_dst_port",
@@ -3497,7 +3173,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_src",
@@ -3506,7 +3181,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an IPv4 address taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_src_is_local",
@@ -3515,7 +3189,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a boolean taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_src_port",
@@ -3524,7 +3197,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src",
@@ -3533,7 +3205,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Address of the client.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_is_local",
@@ -3542,7 +3213,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns a boolean taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "src_port",
@@ -3551,7 +3221,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Port of the client.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_rtt",
@@ -3563,7 +3232,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_rttvar",
@@ -3575,7 +3243,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_unacked",
@@ -3587,7 +3254,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_sacked",
@@ -3599,7 +3265,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_retrans",
@@ -3611,7 +3276,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_fackets",
@@ -3623,7 +3287,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_lost",
@@ -3635,7 +3298,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "fc_reordering",
@@ -3647,7 +3309,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Client,
         doc: "Returns an integer taken from the client connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "prio_class",
@@ -3656,7 +3317,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "prio_offset",
@@ -3665,7 +3325,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.cache_hit",
@@ -3674,7 +3333,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a boolean taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.cache_name",
@@ -3683,7 +3341,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "base",
@@ -3692,7 +3349,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Host header and path, concatenated.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "base32",
@@ -3701,7 +3357,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "base32+src",
@@ -3710,7 +3365,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns binary data taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "baseq",
@@ -3719,7 +3373,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "capture.req.hdr",
@@ -3731,7 +3384,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "capture.req.method",
@@ -3740,7 +3392,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "capture.req.uri",
@@ -3749,7 +3400,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "capture.req.ver",
@@ -3758,7 +3408,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "capture.res.hdr",
@@ -3770,7 +3419,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "capture.res.ver",
@@ -3779,7 +3427,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cook",
@@ -3791,7 +3438,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cookie",
@@ -3803,7 +3449,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Value of a request cookie.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cook_cnt",
@@ -3815,7 +3460,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cook_val",
@@ -3827,7 +3471,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "hdr",
@@ -3839,7 +3482,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Value of a request header.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "hdr_cnt",
@@ -3851,7 +3493,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "hdr_ip",
@@ -3863,7 +3504,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an IPv4 address taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "hdr_val",
@@ -3875,7 +3515,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "http_auth_type",
@@ -3884,7 +3523,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "http_auth_user",
@@ -3893,7 +3531,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "http_auth_pass",
@@ -3902,7 +3539,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "http_auth_bearer",
@@ -3914,7 +3550,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "http_auth",
@@ -3926,7 +3561,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a boolean taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "http_auth_group",
@@ -3938,7 +3572,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "http_first_req",
@@ -3947,7 +3580,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a boolean taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "method",
@@ -3956,7 +3588,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "HTTP request method.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "path",
@@ -3965,7 +3596,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Path of the request URI.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "pathq",
@@ -3974,7 +3604,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "query",
@@ -3983,7 +3612,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Query string of the request URI.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.proto_http",
@@ -3992,7 +3620,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a boolean taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req_proto_http",
@@ -4001,7 +3628,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a boolean taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.ver",
@@ -4010,7 +3636,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req_ver",
@@ -4019,7 +3644,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.body",
@@ -4028,7 +3652,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Buffered request body.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.body_len",
@@ -4037,7 +3660,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.body_size",
@@ -4046,7 +3668,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.body_param",
@@ -4058,7 +3679,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns binary data taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.hdrs",
@@ -4067,7 +3687,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns binary data taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.hdrs_bin",
@@ -4076,7 +3695,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns binary data taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.ver",
@@ -4085,7 +3703,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "resp_ver",
@@ -4094,7 +3711,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.body",
@@ -4103,7 +3719,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns binary data taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.body_len",
@@ -4112,7 +3727,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.body_size",
@@ -4121,7 +3735,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.hdrs",
@@ -4130,7 +3743,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns binary data taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.hdrs_bin",
@@ -4139,7 +3751,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns binary data taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.cook",
@@ -4151,7 +3762,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.cook_cnt",
@@ -4163,7 +3773,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.cook_val",
@@ -4175,7 +3784,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.fhdr",
@@ -4187,7 +3795,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.fhdr_cnt",
@@ -4199,7 +3806,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.hdr",
@@ -4211,7 +3817,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Value of a request header.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.hdr_cnt",
@@ -4223,7 +3828,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.hdr_ip",
@@ -4235,7 +3839,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an IPv4 address taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.hdr_names",
@@ -4247,7 +3850,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "req.hdr_val",
@@ -4259,7 +3861,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.cook",
@@ -4271,7 +3872,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.cook_cnt",
@@ -4283,7 +3883,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.cook_val",
@@ -4295,7 +3894,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.fhdr",
@@ -4307,7 +3905,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.fhdr_cnt",
@@ -4319,7 +3916,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.hdr",
@@ -4331,7 +3927,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Value of a response header.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.hdr_cnt",
@@ -4343,7 +3938,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.hdr_ip",
@@ -4355,7 +3949,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an IPv4 address taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.hdr_names",
@@ -4367,7 +3960,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.hdr_val",
@@ -4379,7 +3971,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "scook",
@@ -4391,7 +3982,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "scook_cnt",
@@ -4403,7 +3993,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "scook_val",
@@ -4415,7 +4004,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "shdr",
@@ -4427,7 +4015,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "shdr_cnt",
@@ -4439,7 +4026,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "shdr_ip",
@@ -4451,7 +4037,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an IPv4 address taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "shdr_val",
@@ -4463,7 +4048,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns an integer taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "status",
@@ -4472,7 +4056,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "HTTP response status code.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "unique-id",
@@ -4481,7 +4064,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L4Server,
         doc: "Returns a string taken from the server connection.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "url",
@@ -4490,7 +4072,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Full request URI.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "url32",
@@ -4499,7 +4080,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "url32+src",
@@ -4508,7 +4088,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns binary data taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "url_ip",
@@ -4517,7 +4096,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an IPv4 address taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "url_port",
@@ -4526,7 +4104,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "url_param",
@@ -4538,7 +4115,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Value of a query-string parameter.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "urlp",
@@ -4550,7 +4126,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "urlp_val",
@@ -4562,7 +4137,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns an integer taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "always_false",
@@ -4571,7 +4145,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Always false.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "always_true",
@@ -4580,7 +4153,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Always true.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "env",
@@ -4592,7 +4164,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Value of an environment variable.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "date",
@@ -4604,7 +4175,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "date_us",
@@ -4613,7 +4183,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "hostname",
@@ -4622,7 +4191,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a string taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "nbproc",
@@ -4631,7 +4199,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "proc",
@@ -4640,7 +4207,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "thread",
@@ -4649,7 +4215,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "rand",
@@ -4661,7 +4226,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "stopping",
@@ -4670,7 +4234,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "uuid",
@@ -4682,7 +4245,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a string taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cpu_calls",
@@ -4691,7 +4253,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cpu_ns_avg",
@@ -4700,7 +4261,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "cpu_ns_tot",
@@ -4709,7 +4269,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "lat_ns_avg",
@@ -4718,7 +4277,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "lat_ns_tot",
@@ -4727,7 +4285,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "str",
@@ -4739,7 +4296,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a string taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bool",
@@ -4751,7 +4307,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns a boolean taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "int",
@@ -4763,7 +4318,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an integer taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ipv4",
@@ -4775,7 +4329,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an IPv4 address taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "ipv6",
@@ -4787,7 +4340,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an IPv6 address taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "bin",
@@ -4799,7 +4351,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns binary data taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "meth",
@@ -4811,7 +4362,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Returns an HTTP method taken from internal state.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.comp",
@@ -4820,7 +4370,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a boolean taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "res.comp_algo",
@@ -4829,7 +4378,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Response,
         doc: "Returns a string taken from the HTTP response.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "var",
@@ -4841,7 +4389,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::Internal,
         doc: "Value of a variable.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "wurfl-get-all",
@@ -4850,7 +4397,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "wurfl-get",
@@ -4875,7 +4421,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "da-csv-fetch",
@@ -4900,7 +4445,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
     FetchDef {
         name: "51d.all",
@@ -4918,7 +4462,6 @@ pub static FETCHES: &[FetchDef] = &[
         scope: FetchScope::L7Request,
         doc: "Returns a string taken from the HTTP request.",
         status: Status::Stable,
-        runtime: false,
     },
 ];
 
@@ -4933,7 +4476,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Converts binary data into binary data.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "aes_gcm_dec",
@@ -4945,7 +4487,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Converts binary data into binary data.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "x509_v_err_str",
@@ -4954,7 +4495,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Turns an X509 verification error code into its X509_V_ERR_* name.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "digest",
@@ -4966,7 +4506,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Digest with the named algorithm.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "hmac",
@@ -4978,7 +4517,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "HMAC with the named algorithm.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "secure_memcmp",
@@ -4990,7 +4528,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Constant-time compare with a variable.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "http_date",
@@ -5002,7 +4539,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Formats a timestamp as an HTTP date.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "language",
@@ -5014,7 +4550,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "capture-req",
@@ -5026,7 +4561,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "capture-res",
@@ -5038,7 +4572,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "url_dec",
@@ -5050,7 +4583,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "URL-decodes a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "url_enc",
@@ -5062,7 +4594,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "URL-encodes a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "nbsrv",
@@ -5071,7 +4602,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "srv_queue",
@@ -5080,7 +4610,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "in_table",
@@ -5092,7 +4621,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Whether the input is a key of a stick table.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_bytes_in_rate",
@@ -5104,7 +4632,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_bytes_out_rate",
@@ -5116,7 +4643,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_conn_cnt",
@@ -5128,7 +4654,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_conn_cur",
@@ -5140,7 +4665,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_conn_rate",
@@ -5152,7 +4676,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_expire",
@@ -5164,7 +4687,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Milliseconds until the stick-table entry for the input expires.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpt",
@@ -5176,7 +4698,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpt0",
@@ -5188,7 +4709,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpc",
@@ -5200,7 +4720,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpc0",
@@ -5212,7 +4731,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpc1",
@@ -5224,7 +4742,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpc_rate",
@@ -5236,7 +4753,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpc0_rate",
@@ -5248,7 +4764,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_gpc1_rate",
@@ -5260,7 +4775,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_http_err_cnt",
@@ -5272,7 +4786,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_http_err_rate",
@@ -5284,7 +4797,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_http_fail_cnt",
@@ -5296,7 +4808,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_http_fail_rate",
@@ -5308,7 +4819,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_http_req_cnt",
@@ -5320,7 +4830,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_http_req_rate",
@@ -5332,7 +4841,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_idle",
@@ -5344,7 +4852,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Milliseconds since the stick-table entry for the input was last updated.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_kbytes_in",
@@ -5356,7 +4863,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_kbytes_out",
@@ -5368,7 +4874,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_server_id",
@@ -5380,7 +4885,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_sess_cnt",
@@ -5392,7 +4896,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_sess_rate",
@@ -5404,7 +4907,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "table_trackers",
@@ -5416,7 +4918,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a sample into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "add_item",
@@ -5428,7 +4929,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "debug",
@@ -5440,7 +4940,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Any,
         doc: "Converts a sample into a sample.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "b64dec",
@@ -5449,7 +4948,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Decodes base64.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "base64",
@@ -5458,7 +4956,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Encodes binary data in base64.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "concat",
@@ -5470,7 +4967,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Appends strings or variables.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "ub64enc",
@@ -5479,7 +4975,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts binary data into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "ub64dec",
@@ -5488,7 +4983,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Converts a string into binary data.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "upper",
@@ -5497,7 +4991,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Upper-cases a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "lower",
@@ -5506,7 +4999,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Lower-cases a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "length",
@@ -5515,7 +5007,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "be2dec",
@@ -5527,7 +5018,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts binary data into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "be2hex",
@@ -5539,7 +5029,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts binary data into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "hex",
@@ -5548,7 +5037,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Encodes binary data in hexadecimal.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "hex2i",
@@ -5557,7 +5045,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "ipmask",
@@ -5569,7 +5056,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Ipv4,
         doc: "Masks an address with a netmask.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "ltime",
@@ -5581,7 +5067,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Formats a timestamp in local time.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "utime",
@@ -5593,7 +5078,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Formats a timestamp in UTC.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "crc32",
@@ -5605,7 +5089,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "CRC32 hash.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "crc32c",
@@ -5617,7 +5100,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts binary data into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "djb2",
@@ -5629,7 +5111,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "DJB2 hash.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "sdbm",
@@ -5641,7 +5122,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts binary data into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "wt6",
@@ -5653,7 +5133,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts binary data into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "xxh3",
@@ -5665,7 +5144,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts binary data into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "xxh32",
@@ -5677,7 +5155,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "xxHash32.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "xxh64",
@@ -5689,7 +5166,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "xxHash64.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "json",
@@ -5701,7 +5177,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Escapes a string for JSON.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "bytes",
@@ -5713,7 +5188,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Extracts a range of bytes.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "field",
@@ -5725,7 +5199,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Extracts one field of a delimited string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "word",
@@ -5737,7 +5210,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Extracts one word of a delimited string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "regsub",
@@ -5749,7 +5221,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Replaces regex matches in a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "sha1",
@@ -5758,7 +5229,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "SHA-1 digest.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "strcmp",
@@ -5770,7 +5240,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Compares with a variable.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "host_only",
@@ -5779,7 +5248,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Keeps the host part of a Host header value, lower-cased, without the port.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "port_only",
@@ -5788,7 +5256,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Returns the port of a Host header value as an integer, 0 when there is none.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "ungrpc",
@@ -5800,7 +5267,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Converts binary data into binary data.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "protobuf",
@@ -5812,7 +5278,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Converts binary data into binary data.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "fix_is_valid",
@@ -5821,7 +5286,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Converts binary data into a boolean.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "fix_tag_value",
@@ -5833,7 +5297,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Converts binary data into binary data.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "mqtt_is_valid",
@@ -5842,7 +5305,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Converts binary data into a boolean.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "mqtt_field_value",
@@ -5854,7 +5316,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts binary data into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "iif",
@@ -5866,7 +5327,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Returns one of two strings depending on a boolean.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "and",
@@ -5878,7 +5338,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts an integer into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "or",
@@ -5890,7 +5349,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts an integer into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "xor",
@@ -5902,7 +5360,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts an integer into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "cpl",
@@ -5911,7 +5368,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts an integer into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "bool",
@@ -5920,7 +5376,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Non-zero becomes true.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "not",
@@ -5929,7 +5384,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Logical negation.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "odd",
@@ -5938,7 +5392,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Converts an integer into a boolean.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "even",
@@ -5947,7 +5400,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bool,
         doc: "Converts an integer into a boolean.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "add",
@@ -5959,7 +5411,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Adds a value.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "sub",
@@ -5971,7 +5422,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Subtracts a value.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "mul",
@@ -5983,7 +5433,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Multiplies by a value.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "div",
@@ -5995,7 +5444,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Divides by a value.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "mod",
@@ -6007,7 +5455,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Remainder of a division.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "neg",
@@ -6016,7 +5463,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Arithmetic negation.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "htonl",
@@ -6025,7 +5471,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Bin,
         doc: "Converts an integer into binary data.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "cut_crlf",
@@ -6034,7 +5479,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "ltrim",
@@ -6046,7 +5490,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "rtrim",
@@ -6058,7 +5501,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "json_query",
@@ -6070,7 +5512,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Any,
         doc: "Converts a string into a sample.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "jwt_header_query",
@@ -6082,7 +5523,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Any,
         doc: "Converts binary data into a sample.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "jwt_payload_query",
@@ -6094,7 +5534,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Any,
         doc: "Converts binary data into a sample.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "jwt_verify",
@@ -6106,7 +5545,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts binary data into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map",
@@ -6118,7 +5556,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Looks the input up in a map file and returns the value.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_str",
@@ -6130,7 +5567,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_beg",
@@ -6142,7 +5578,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_sub",
@@ -6154,7 +5589,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_dir",
@@ -6166,7 +5600,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_dom",
@@ -6178,7 +5611,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_end",
@@ -6190,7 +5622,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_reg",
@@ -6202,7 +5633,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_regm",
@@ -6214,7 +5644,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_int",
@@ -6226,7 +5655,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts an integer into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_ip",
@@ -6238,7 +5666,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts an address into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_str_int",
@@ -6250,7 +5677,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_beg_int",
@@ -6262,7 +5688,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_sub_int",
@@ -6274,7 +5699,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_dir_int",
@@ -6286,7 +5710,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_dom_int",
@@ -6298,7 +5721,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_end_int",
@@ -6310,7 +5732,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_reg_int",
@@ -6322,7 +5743,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts a string into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_int_int",
@@ -6334,7 +5754,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts an integer into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_ip_int",
@@ -6346,7 +5765,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Sint,
         doc: "Converts an address into an integer.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_str_ip",
@@ -6358,7 +5776,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts a string into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_beg_ip",
@@ -6370,7 +5787,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts a string into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_sub_ip",
@@ -6382,7 +5798,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts a string into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_dir_ip",
@@ -6394,7 +5809,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts a string into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_dom_ip",
@@ -6406,7 +5820,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts a string into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_end_ip",
@@ -6418,7 +5831,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts a string into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_reg_ip",
@@ -6430,7 +5842,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts a string into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_int_ip",
@@ -6442,7 +5853,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts an integer into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "map_ip_ip",
@@ -6454,7 +5864,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Addr,
         doc: "Converts an address into an address.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "set-var",
@@ -6472,7 +5881,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Any,
         doc: "Stores the sample in a variable and passes it on.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "unset-var",
@@ -6484,7 +5892,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Any,
         doc: "Converts a sample into a sample.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "da-csv-conv",
@@ -6509,7 +5916,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
     ConverterDef {
         name: "51d.single",
@@ -6527,7 +5933,6 @@ pub static CONVERTERS: &[ConverterDef] = &[
         output: SampleType::Str,
         doc: "Converts a string into a string.",
         status: Status::Stable,
-        runtime: false,
     },
 ];
 
