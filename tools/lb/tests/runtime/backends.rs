@@ -51,9 +51,18 @@ backend by_param
         b = b.addr
     );
     let _p = Proxy::start(&cfg, port);
-    let names: Vec<String> = (0..6).map(|_| name_of(&get(port, "/").1)).collect();
-    assert_eq!(names.iter().filter(|n| *n == "a").count(), 3, "{names:?}");
-    assert_eq!(names.iter().filter(|n| *n == "b").count(), 3, "{names:?}");
+    let replies: Vec<String> = (0..6).map(|_| get(port, "/").1).collect();
+    let names: Vec<String> = replies.iter().map(|r| name_of(r)).collect();
+    assert_eq!(
+        names.iter().filter(|n| *n == "a").count(),
+        3,
+        "{replies:#?}"
+    );
+    assert_eq!(
+        names.iter().filter(|n| *n == "b").count(),
+        3,
+        "{replies:#?}"
+    );
     let src: Vec<String> = (0..4).map(|_| name_of(&get(port, "/src").1)).collect();
     assert!(src.iter().all(|n| *n == src[0]), "{src:?}");
     let p1: Vec<String> = (0..3)
