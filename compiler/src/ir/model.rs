@@ -277,9 +277,9 @@ pub struct Proxy {
     pub use_backends: Vec<UseBackend>,
     pub default_backend: Option<Spanned<Text>>,
     /// `timeout <name>` values in milliseconds.
-    pub timeouts: Vec<(String, Spanned<u32>)>,
+    pub timeouts: Vec<(Text, Spanned<u32>)>,
     /// `option x` / `no option x` with the last setting winning.
-    pub options: Vec<(String, Spanned<bool>)>,
+    pub options: Vec<(Text, Spanned<bool>)>,
     pub balance: Option<Spanned<Text>>,
     pub stick_table: Option<StickTableDecl>,
     pub table_refs: Vec<TableRef>,

@@ -304,7 +304,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "timeout" => timeout(b, index, stmt),
         "option" => {
             let enabled = stmt.word(0) != "no";
-            let name = stmt.word(at + 1).to_string();
+            let name = Text::from(stmt.word(at + 1));
             let span = stmt.whole();
             b.config.proxies[index]
                 .options
@@ -589,7 +589,7 @@ fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
     b.config.proxies[index]
         .timeouts
-        .push((name.to_string(), Spanned::new(ms, stmt.span(2))));
+        .push((name.into(), Spanned::new(ms, stmt.span(2))));
 }
 
 /// HAProxy accepts `5sec` with a warning: only the first unit letter counts.

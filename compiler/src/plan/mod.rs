@@ -203,7 +203,7 @@ fn options_of(p: &ir::Proxy) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     for (name, v) in &p.options {
         out.retain(|(n, _)| n != name);
-        out.push((name.clone(), v.value));
+        out.push((name.to_string(), v.value));
     }
     out
 }

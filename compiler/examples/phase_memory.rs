@@ -1,0 +1,113 @@
+//! Heap used by each phase of `check` on one config: `cargo run --release -p hapee-compiler
+//! --example phase_memory -- FILE`. A counting allocator records the live and peak bytes.
+
+use hapee_compiler::ir::{self, CheckOptions};
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::{self, ProcessEnv};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated by power-of-two size class, while `HIST_ON` is set.
+static HIST: [AtomicUsize; 24] = [const { AtomicUsize::new(0) }; 24];
+static HIST_N: [AtomicUsize; 24] = [const { AtomicUsize::new(0) }; 24];
+static HIST_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+// SAFETY: every call forwards to the system allocator unchanged; the counters only observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        COUNT.fetch_add(1, Ordering::Relaxed);
+        if HIST_ON.load(Ordering::Relaxed) {
+            let class = (usize::BITS - layout.size().leading_zeros()).min(23) as usize;
+            HIST[class].fetch_add(layout.size(), Ordering::Relaxed);
+            HIST_N[class].fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn report(phase: &str, since: Instant) {
+    println!(
+        "{phase:<10} live {:>7.1} MiB  peak {:>7.1} MiB  allocs {:>9}  {:>6.1} ms",
+        LIVE.load(Ordering::Relaxed) as f64 / 1048576.0,
+        PEAK.load(Ordering::Relaxed) as f64 / 1048576.0,
+        COUNT.load(Ordering::Relaxed),
+        since.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
+fn main() {
+    use hapee_compiler::ir::*;
+    use std::mem::size_of;
+    println!(
+        "Word {} Line {} Proxy {} Server {} Bind {} AclDecl {} RuleDecl {} UseBackend {} DirectiveLine {} SampleRef {}",
+        size_of::<hapee_compiler::syntax::Word>(),
+        size_of::<hapee_compiler::syntax::Line>(),
+        size_of::<Proxy>(),
+        size_of::<Server>(),
+        size_of::<Bind>(),
+        size_of::<AclDecl>(),
+        size_of::<RuleDecl>(),
+        size_of::<UseBackend>(),
+        size_of::<DirectiveLine>(),
+        size_of::<SampleRef>()
+    );
+    let path = std::env::args().nth(1).expect("usage: phase_memory FILE");
+    let t = Instant::now();
+    let mut db = SourceDb::new();
+    db.load_path(std::path::Path::new(&path)).expect("readable config");
+    report("load", t);
+    let t = Instant::now();
+    let (tree, diags) = syntax::parse(&db, &ProcessEnv);
+    report("parse", t);
+    let options = CheckOptions {
+        no_env: true,
+        ..CheckOptions::default()
+    };
+    let t = Instant::now();
+    HIST_ON.store(true, Ordering::Relaxed);
+    let (config, semantic) = ir::analyze(&db, &tree, &ProcessEnv, &options);
+    report("analyze", t);
+    HIST_ON.store(false, Ordering::Relaxed);
+    for (class, bytes) in HIST.iter().enumerate() {
+        let bytes = bytes.load(Ordering::Relaxed);
+        if bytes > 0 {
+            println!(
+                "  < {:>8} B: {:>8} allocs {:>7.1} MiB",
+                1usize << class,
+                HIST_N[class].load(Ordering::Relaxed),
+                bytes as f64 / 1048576.0
+            );
+        }
+    }
+    let mut diagnostics = diags;
+    diagnostics.extend(semantic);
+    let compilation = hapee_compiler::check::Compilation {
+        db,
+        tree,
+        config,
+        diagnostics,
+    };
+    let t = Instant::now();
+    let lints = hapee_compiler::lint::run(&compilation, &options);
+    report("lint", t);
+    println!(
+        "{} diagnostics, {} lints, {} proxies",
+        compilation.diagnostics.len(),
+        lints.len(),
+        compilation.config.proxies.len()
+    );
+}
