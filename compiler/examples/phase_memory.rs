@@ -50,7 +50,9 @@ fn report(phase: &str, since: Instant) {
 }
 
 fn main() {
-    use hapee_compiler::ir::*;
+    use hapee_compiler::ir::{
+        AclDecl, Bind, DirectiveLine, Proxy, RuleDecl, SampleRef, Server, UseBackend,
+    };
     use std::mem::size_of;
     println!(
         "Word {} Line {} Proxy {} Server {} Bind {} AclDecl {} RuleDecl {} UseBackend {} DirectiveLine {} SampleRef {}",
@@ -68,7 +70,8 @@ fn main() {
     let path = std::env::args().nth(1).expect("usage: phase_memory FILE");
     let t = Instant::now();
     let mut db = SourceDb::new();
-    db.load_path(std::path::Path::new(&path)).expect("readable config");
+    db.load_path(std::path::Path::new(&path))
+        .expect("readable config");
     report("load", t);
     let t = Instant::now();
     let (tree, diags) = syntax::parse(&db, &ProcessEnv);

@@ -3,6 +3,7 @@
 use crate::codes::{self, Rule};
 use crate::source::Span;
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,10 +75,11 @@ pub struct Diagnostic {
     /// Where the problem is; `None` only for problems with no place in a file.
     pub span: Option<Span>,
     /// Short text shown under the caret.
-    pub label: String,
+    /// Mostly fixed texts: borrowed, so that thousands of lints allocate little.
+    pub label: Cow<'static, str>,
     pub secondary: Vec<Label>,
     pub notes: Vec<String>,
-    pub help: Option<String>,
+    pub help: Option<Cow<'static, str>>,
     pub fix: Option<Fix>,
     pub haproxy_form: HaproxyForm,
     /// Extra lines HAProxy prints after the message (its `   | …` continuation lines).
@@ -93,7 +95,7 @@ impl Diagnostic {
             severity,
             message: message.into(),
             span: None,
-            label: String::new(),
+            label: Cow::Borrowed(""),
             secondary: Vec::new(),
             notes: Vec::new(),
             help: None,
@@ -108,7 +110,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn label(mut self, label: impl Into<String>) -> Self {
+    pub fn label(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.label = label.into();
         self
     }
@@ -126,7 +128,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub fn help(mut self, help: impl Into<Cow<'static, str>>) -> Self {
         self.help = Some(help.into());
         self
     }

@@ -40,7 +40,7 @@ pub enum LineKind {
 pub struct Line {
     pub span: Span,
     pub kind: LineKind,
-    pub words: Vec<Word>,
+    pub words: Box<[Word]>,
     /// The trailing comment, `#` included.
     pub comment: Option<Span>,
     /// False when the line sits in a false `.if` branch.
@@ -198,7 +198,7 @@ fn parse_file(
         let mut line = Line {
             span,
             kind: LineKind::Blank,
-            words: Vec::new(),
+            words: Box::default(),
             comment: None,
             active: !stopped,
         };
@@ -260,7 +260,7 @@ fn parse_file(
             lines.push(line);
             continue;
         }
-        line.words = lexed.words;
+        line.words = lexed.words.into_boxed_slice();
         let Some(first) = line.words.first() else {
             line.kind = if line.comment.is_some() {
                 LineKind::Comment
