@@ -3,7 +3,8 @@
 # configuration, one after the other in one run, with nginx (nginx-light) as the origin and wrk
 # as the client, at nbthread 1 and 2. Prints req/s, p50, p99 and peak RSS with the ratios.
 # Usage: bench/http1.sh [seconds per run, default 10] [connections, default 50]
-# Optional: PROFILE=1 records `perf record -g` of hapee at nbthread 1 into bench/out/.
+# Each proxy runs ROUNDS times (default 3), alternating which goes first; medians are shown.
+# Optional: PROFILE=1 records `perf record -g` of hapee's first nbthread-1 run into bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -93,25 +94,58 @@ to_ms() {
         else print v }'
 }
 
+# median of the values given as arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+
+# bench_proxy NAME NBTHREAD -> "rps p50_ms p99_ms rss_mib" of one run
+bench_proxy() {
+    local name=$1 n=$2 pid
+    if [ "$name" = haproxy ]; then
+        haproxy -db -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
+    else
+        "$hapee" run -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
+    fi
+    pid=$!
+    pids+=($pid)
+    if [ "${PROFILE:-0}" = 1 ] && [ "$name" = hapee ] && [ "$n" = 1 ] && [ ! -e bench/out/hapee-http1.perf.data ]; then
+        perf record -g -o bench/out/hapee-http1.perf.data -p $pid -- sleep "$((secs + 2))" >/dev/null 2>&1 &
+    fi
+    run_one $pid
+    kill $pid
+    wait $pid 2>/dev/null || true
+}
+
 wait_port $origin
+rm -f bench/out/hapee-http1.perf.data
+rounds=${ROUNDS:-3}
+echo "median of $rounds rounds per proxy; the order alternates between rounds"
 printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' nbthread proxy "req/s" "p50 ms" "p99 ms" "RSS MiB" "rps ratio" "p50 ratio" "p99 ratio"
 for n in 1 2; do
     config "$n" >"$work/haproxy-$n.cfg"
-    haproxy -db -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
-    hp=$!
-    read -r h_rps h_p50 h_p99 h_rss < <(run_one $hp)
-    kill $hp; wait $hp 2>/dev/null || true
-    "$hapee" run -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
-    pp=$!
-    pids+=($pp)
-    if [ "${PROFILE:-0}" = 1 ] && [ "$n" = 1 ]; then
-        perf record -g -o bench/out/hapee-http1.perf.data -p $pp -- sleep "$((secs + 2))" >/dev/null 2>&1 &
-    fi
-    read -r p_rps p_p50 p_p99 p_rss < <(run_one $pp)
-    kill $pp; wait $pp 2>/dev/null || true
-    printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" haproxy "$h_rps" "$h_p50" "$h_p99" "$h_rss" "" "" ""
-    printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" hapee "$p_rps" "$p_p50" "$p_p99" "$p_rss" \
-        "$(awk "BEGIN{printf \"%.2f\", $p_rps/$h_rps}")" \
-        "$(awk "BEGIN{printf \"%.2f\", $p_p50/$h_p50}")" \
-        "$(awk "BEGIN{printf \"%.2f\", $p_p99/$h_p99}")"
+    declare -A rps=() p50=() p99=() rss=()
+    for r in $(seq "$rounds"); do
+        order="haproxy hapee"
+        [ $((r % 2)) = 0 ] && order="hapee haproxy"
+        for name in $order; do
+            read -r a b c d < <(bench_proxy "$name" "$n")
+            rps[$name]+="$a "
+            p50[$name]+="$b "
+            p99[$name]+="$c "
+            rss[$name]+="$d "
+        done
+    done
+    for name in haproxy hapee; do
+        # shellcheck disable=SC2086
+        set -- "$(median ${rps[$name]})" "$(median ${p50[$name]})" "$(median ${p99[$name]})" "$(median ${rss[$name]})"
+        if [ "$name" = haproxy ]; then
+            h=("$@")
+            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" haproxy "$1" "$2" "$3" "$4" "" "" ""
+        else
+            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" hapee "$1" "$2" "$3" "$4" \
+                "$(awk "BEGIN{printf \"%.2f\", $1/${h[0]}}")" \
+                "$(awk "BEGIN{printf \"%.2f\", $2/${h[1]}}")" \
+                "$(awk "BEGIN{printf \"%.2f\", $3/${h[2]}}")"
+        fi
+    done
+    unset rps p50 p99 rss
 done

@@ -53,14 +53,174 @@ pub struct Candidate {
     pub maxconn: Option<u32>,
 }
 
-/// 32-bit FNV-1a, enough to spread keys over servers.
-pub fn hash(data: &[u8]) -> u64 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in data {
-        h ^= u32::from(*b);
-        h = h.wrapping_mul(0x0100_0193);
+/// The hash function of `hash-type` (HAProxy's `gen_hash`); `none` falls back to sdbm there too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashFunction {
+    #[default]
+    Sdbm,
+    Djb2,
+    Wt6,
+    Crc32,
+}
+
+impl HashFunction {
+    pub fn hash(self, data: &[u8]) -> u32 {
+        match self {
+            HashFunction::Sdbm => data.iter().fold(0u32, |h, &c| {
+                u32::from(c)
+                    .wrapping_add(h << 6)
+                    .wrapping_add(h << 16)
+                    .wrapping_sub(h)
+            }),
+            HashFunction::Djb2 => data.iter().fold(5381u32, |h, &c| {
+                (h << 5).wrapping_add(h).wrapping_add(u32::from(c))
+            }),
+            HashFunction::Wt6 => wt6(data),
+            HashFunction::Crc32 => {
+                let mut h = !0u32;
+                for &c in data {
+                    h ^= u32::from(c);
+                    for _ in 0..8 {
+                        h = (h >> 1) ^ if h & 1 == 1 { 0xedb8_8320 } else { 0 };
+                    }
+                }
+                !h
+            }
+        }
     }
-    u64::from(h)
+}
+
+fn wt6(data: &[u8]) -> u32 {
+    let (mut h0, mut h1) = (0xa53c_965a_u32, 0x5ca6_953a_u32);
+    let (mut step0, mut step1) = (6u32, 18u32);
+    for &c in data {
+        let t = u32::from(c);
+        h0 = !(h0 ^ t);
+        h1 = !(h1.wrapping_add(t));
+        let t = h1.rotate_left(step0);
+        h1 = h0.rotate_left(step1);
+        h0 = t;
+        let t = ((h0 >> 16) ^ h1) & 0xffff;
+        step0 = t & 0x1f;
+        step1 = t >> 11;
+    }
+    h0 ^ h1
+}
+
+/// Bob Jenkins' integer avalanche followed by HAProxy's spreading multiplier (`full_hash`).
+pub fn full_hash(a: u32) -> u32 {
+    let mut a = a;
+    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
+    a = (a ^ 0xc761_c23c) ^ (a >> 19);
+    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
+    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
+    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
+    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
+    a.wrapping_mul(3_221_225_473)
+}
+
+/// `hash-type <map-based|consistent> [function] [avalanche]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hashing {
+    pub consistent: bool,
+    pub function: HashFunction,
+    pub avalanche: bool,
+}
+
+impl Hashing {
+    /// Parses the arguments of `hash-type`; `None` for a form the compiler would have refused.
+    pub fn parse(text: &str) -> Option<Hashing> {
+        let mut words = text.split_whitespace();
+        let consistent = match words.next().unwrap_or("map-based") {
+            "map-based" => false,
+            "consistent" => true,
+            _ => return None,
+        };
+        let function = match words.next() {
+            None | Some("sdbm") | Some("none") => HashFunction::Sdbm,
+            Some("djb2") => HashFunction::Djb2,
+            Some("wt6") => HashFunction::Wt6,
+            Some("crc32") => HashFunction::Crc32,
+            Some(_) => return None,
+        };
+        let avalanche = match words.next() {
+            None => false,
+            Some("avalanche") => true,
+            Some(_) => return None,
+        };
+        Some(Hashing {
+            consistent,
+            function,
+            avalanche,
+        })
+    }
+
+    fn finish(&self, h: u32) -> u64 {
+        u64::from(if self.avalanche { full_hash(h) } else { h })
+    }
+
+    /// The key of `uri`, `url_param` and `hdr`: the configured function over the bytes.
+    pub fn key(&self, data: &[u8]) -> u64 {
+        self.finish(self.function.hash(data))
+    }
+
+    /// The key of `balance source`: the address's 32-bit words XORed, as HAProxy does.
+    pub fn source_key(&self, ip: std::net::IpAddr) -> u64 {
+        let h = match ip {
+            std::net::IpAddr::V4(v4) => u32::from(v4),
+            std::net::IpAddr::V6(v6) => v6
+                .octets()
+                .chunks_exact(4)
+                .fold(0, |h, w| h ^ u32::from_be_bytes([w[0], w[1], w[2], w[3]])),
+        };
+        self.finish(h)
+    }
+}
+
+/// Points per unit of weight on the consistent-hash ring (HAProxy's `BE_WEIGHT_SCALE`).
+const WEIGHT_SCALE: u32 = 16;
+/// Spacing of server ids in node keys (HAProxy's `SRV_EWGHT_RANGE`).
+const NODE_ID_RANGE: u32 = 256 * WEIGHT_SCALE;
+
+/// The consistent-hash ring of a backend: `weight × 16` points per server, placed where HAProxy
+/// places them, so that a server going down only moves the keys it owned.
+#[derive(Debug, Clone, Default)]
+pub struct Ring {
+    /// (point, server index), sorted by point.
+    nodes: Vec<(u32, usize)>,
+}
+
+impl Ring {
+    /// `servers` gives each server's id (`puid`, 1-based) and weight, in server order.
+    pub fn new(servers: impl IntoIterator<Item = (u32, u32)>) -> Ring {
+        let mut nodes = Vec::new();
+        for (index, (id, weight)) in servers.into_iter().enumerate() {
+            for j in 0..weight.saturating_mul(WEIGHT_SCALE) {
+                nodes.push((
+                    full_hash(id.wrapping_mul(NODE_ID_RANGE).wrapping_add(j)),
+                    index,
+                ));
+            }
+        }
+        nodes.sort_unstable();
+        Ring { nodes }
+    }
+
+    /// The usable server whose point is closest to `hash` (the earlier one on a tie), looking
+    /// only at points of servers for which `usable` holds.
+    pub fn lookup(&self, hash: u32, usable: impl Fn(usize) -> bool) -> Option<usize> {
+        let n = self.nodes.len();
+        let at = self.nodes.partition_point(|&(p, _)| p < hash);
+        let next = (0..n)
+            .map(|k| self.nodes[(at + k) % n])
+            .find(|&(_, s)| usable(s))?;
+        let prev = (1..=n)
+            .map(|k| self.nodes[(at + n - k) % n])
+            .find(|&(_, s)| usable(s))?;
+        let to_prev = hash.wrapping_sub(prev.0);
+        let to_next = next.0.wrapping_sub(hash);
+        Some(if to_prev <= to_next { prev.1 } else { next.1 })
+    }
 }
 
 fn by_weight(candidates: &[Candidate], point: u64) -> Option<usize> {
@@ -160,7 +320,7 @@ mod tests {
             pick(&Algorithm::First, &[c(1, 2), c(1, 0)], &rr, None),
             Some(1)
         );
-        let k = Some(hash(b"10.0.0.1"));
+        let k = Some(Hashing::default().key(b"10.0.0.1"));
         let a = pick(&Algorithm::Source, &[c(1, 0), c(1, 0), c(1, 0)], &rr, k);
         let b = pick(&Algorithm::Source, &[c(1, 0), c(1, 0), c(1, 0)], &rr, k);
         assert_eq!(a, b);
@@ -173,5 +333,53 @@ mod tests {
             Some(Algorithm::Hdr("host".into()))
         );
         assert_eq!(Algorithm::parse("uri whole"), Some(Algorithm::Uri));
+    }
+
+    const SDBM: u32 = 858007926;
+    const DJB2: u32 = 3776231887;
+    const WT6: u32 = 822151038;
+    const CRC32: u32 = 3928116034;
+    const FULL_HASH_1: u32 = 881230262;
+
+    /// Reference values computed with HAProxy 2.7's own `hash_sdbm`, `hash_djb2`, `hash_wt6`,
+    /// `hash_crc32` and `full_hash` (compiled from src/hash.c and include/haproxy/intops.h).
+    #[test]
+    fn hash_functions_match_haproxy() {
+        let h = |f: HashFunction| f.hash(b"/index.html");
+        assert_eq!(h(HashFunction::Sdbm), SDBM);
+        assert_eq!(h(HashFunction::Djb2), DJB2);
+        assert_eq!(h(HashFunction::Wt6), WT6);
+        assert_eq!(h(HashFunction::Crc32), CRC32);
+        assert_eq!(full_hash(1), FULL_HASH_1);
+    }
+
+    #[test]
+    fn consistent_ring_moves_only_the_keys_of_a_server_that_goes_down() {
+        let ring = Ring::new([(1, 1), (2, 1), (3, 1)]);
+        let all = |_: usize| true;
+        let without_b = |s: usize| s != 1;
+        let mut moved = 0;
+        for k in 0..2000u32 {
+            let h = full_hash(k);
+            let before = ring.lookup(h, all).unwrap();
+            let after = ring.lookup(h, without_b).unwrap();
+            if before != 1 {
+                assert_eq!(before, after, "key {k} moved although its server stayed up");
+            } else {
+                moved += 1;
+            }
+        }
+        // Each server owns roughly a third of the keys.
+        assert!((400..1000).contains(&moved), "{moved}");
+        assert_eq!(ring.lookup(7, |_| false), None);
+        assert_eq!(
+            Hashing::parse("consistent djb2 avalanche"),
+            Some(Hashing {
+                consistent: true,
+                function: HashFunction::Djb2,
+                avalanche: true
+            })
+        );
+        assert_eq!(Hashing::parse("map-based"), Some(Hashing::default()));
     }
 }

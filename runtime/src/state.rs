@@ -2,7 +2,7 @@
 //! every worker thread (server health and load, counters). Hot-path state is atomics only.
 
 use crate::acl::{AclSet, Condition};
-use crate::balance::{self, Algorithm, Candidate};
+use crate::balance::{self, Algorithm, Candidate, Hashing, Ring};
 use crate::log::Sink;
 use crate::logfmt::Format;
 use crate::reuse::{RetryOn, ReuseMode};
@@ -148,6 +148,9 @@ pub struct BackendRt {
     pub name: Arc<str>,
     pub mode: Mode,
     pub algorithm: Algorithm,
+    pub hashing: Hashing,
+    /// Built only for `hash-type consistent`.
+    pub ring: Ring,
     pub servers: Vec<Arc<ServerRt>>,
     pub rr: AtomicU64,
     pub rules: Vec<CompiledRule>,
@@ -198,6 +201,9 @@ impl BackendRt {
                 }
             })
             .collect();
+        if let (true, Some(k)) = (self.hashing.consistent && self.algorithm.is_hash(), key) {
+            return self.ring.lookup(k as u32, |i| indices.contains(&i));
+        }
         balance::pick(&self.algorithm, &candidates, &self.rr, key).map(|i| indices[i])
     }
 }
@@ -306,6 +312,19 @@ impl Shared {
                     })
                 })
                 .collect::<Vec<_>>();
+            let hashing = Hashing::parse(&b.hash_type).unwrap_or_else(|| {
+                problems.push(format!("backend '{}': hash-type '{}'", b.name, b.hash_type));
+                Hashing::default()
+            });
+            let ring = if hashing.consistent {
+                Ring::new(
+                    server_ids(&b.servers)
+                        .into_iter()
+                        .zip(servers.iter().map(|s| s.weight)),
+                )
+            } else {
+                Ring::default()
+            };
             let mut use_servers = Vec::new();
             for (name, cond) in &b.use_servers {
                 match servers.iter().position(|s| &*s.name == name.as_str()) {
@@ -322,6 +341,8 @@ impl Shared {
                 name: b.name.as_str().into(),
                 mode: b.mode,
                 algorithm,
+                hashing,
+                ring,
                 servers,
                 rr: AtomicU64::new(0),
                 rules,
@@ -423,4 +444,30 @@ fn resolve(s: &plan::ServerPlan) -> Option<SocketAddr> {
         Some(ip) => Some(SocketAddr::new(ip, port)),
         None => (a.host.as_str(), port).to_socket_addrs().ok()?.next(),
     }
+}
+
+/// Each server's numeric id (HAProxy's `puid`): its `id` option, else the lowest number not
+/// taken yet, in declaration order.
+fn server_ids(servers: &[plan::ServerPlan]) -> Vec<u32> {
+    let explicit = |s: &plan::ServerPlan| {
+        s.options
+            .iter()
+            .position(|o| o == "id")
+            .and_then(|i| s.options.get(i + 1))
+            .and_then(|v| v.parse::<u32>().ok())
+    };
+    let mut taken: std::collections::HashSet<u32> = servers.iter().filter_map(explicit).collect();
+    let mut next = 1;
+    servers
+        .iter()
+        .map(|s| {
+            explicit(s).unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            })
+        })
+        .collect()
 }

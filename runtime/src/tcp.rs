@@ -129,7 +129,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     };
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
-    let key = Some(crate::balance::hash(client.ip().to_string().as_bytes()));
+    let key = Some(be.hashing.source_key(client.ip()));
     let mut tries = Attempts::default();
     let start = Instant::now();
     let server_stream = loop {

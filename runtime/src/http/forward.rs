@@ -3,7 +3,6 @@
 
 use super::pool::Sender;
 use super::{reply, ConnCtx, Idle, ReqBody, ResBody};
-use crate::balance;
 use crate::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
@@ -62,19 +61,19 @@ fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     use crate::balance::Algorithm as A;
     let req = txn.request.as_ref()?;
     match &be.algorithm {
-        A::Source => Some(balance::hash(txn.client.ip().to_string().as_bytes())),
-        A::Uri => Some(balance::hash(req.uri.path().as_bytes())),
+        A::Source => Some(be.hashing.source_key(txn.client.ip())),
+        A::Uri => Some(be.hashing.key(req.uri.path().as_bytes())),
         A::UrlParam(p) => req
             .uri
             .query()?
             .split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| k == p)
-            .map(|(_, v)| balance::hash(v.as_bytes())),
+            .map(|(_, v)| be.hashing.key(v.as_bytes())),
         A::Hdr(h) => req
             .headers
             .get(h.as_str())
-            .map(|v| balance::hash(v.as_bytes())),
+            .map(|v| be.hashing.key(v.as_bytes())),
         _ => None,
     }
 }

@@ -44,9 +44,6 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
     }
     let mut out = Vec::new();
     match kw {
-        "hash-type" if args.first().is_some_and(|a| *a != "map-based") => {
-            out.push(format!("'hash-type {}'", args.join(" ")))
-        }
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
             out.push(format!("'option {}'", args[0]))
         }

@@ -33,6 +33,7 @@ frontend fe
     bind 127.0.0.1:{port}
     use_backend by_src if {{ path_beg /src }}
     use_backend by_param if {{ path_beg /param }}
+    use_backend by_uri if {{ path_beg /uri }}
     default_backend rr
 backend rr
     balance roundrobin
@@ -44,6 +45,11 @@ backend by_src
     server b {b}
 backend by_param
     balance url_param user
+    server a {a}
+    server b {b}
+backend by_uri
+    balance uri
+    hash-type consistent djb2 avalanche
     server a {a}
     server b {b}
 ",
@@ -69,6 +75,18 @@ backend by_param
         .map(|_| name_of(&get(port, "/param?user=alice").1))
         .collect();
     assert!(p1.iter().all(|n| *n == p1[0]), "{p1:?}");
+    // Consistent hashing: a path always lands on the same server; paths spread over both.
+    let first: Vec<String> = (0..16)
+        .map(|i| name_of(&get(port, &format!("/uri/{i}")).1))
+        .collect();
+    let again: Vec<String> = (0..16)
+        .map(|i| name_of(&get(port, &format!("/uri/{i}")).1))
+        .collect();
+    assert_eq!(first, again);
+    assert!(
+        first.iter().any(|n| n == "a") && first.iter().any(|n| n == "b"),
+        "{first:?}"
+    );
 }
 
 #[test]
