@@ -96,6 +96,34 @@ fn main() {
             );
         }
     }
+    {
+        use std::mem::size_of;
+        let mb = |b: usize| b as f64 / 1048576.0;
+        let spanned = size_of::<hapee_compiler::ir::Spanned<hapee_compiler::ir::Text>>();
+        let (mut proxies, mut servers, mut server_opts, mut ubs, mut ub_cond, mut other) =
+            (0, 0, 0, 0, 0, 0);
+        for p in &config.proxies {
+            proxies += size_of::<Proxy>();
+            servers += p.servers.capacity() * size_of::<Server>();
+            server_opts += p.servers.iter().map(|s| s.options.capacity() * spanned).sum::<usize>();
+            ubs += p.use_backends.capacity() * size_of::<UseBackend>();
+            ub_cond += p
+                .use_backends
+                .iter()
+                .map(|u| u.condition.capacity() * spanned)
+                .sum::<usize>();
+            other += p.timeouts.capacity() * 40
+                + p.options.capacity() * 40
+                + p.sample_refs.capacity() * size_of::<SampleRef>()
+                + p.acls.capacity() * size_of::<AclDecl>()
+                + p.rules.capacity() * size_of::<RuleDecl>()
+                + p.directives.capacity() * size_of::<DirectiveLine>();
+        }
+        println!(
+            "model: proxies {:.1} servers {:.1} server options {:.1} use_backend {:.1} conditions {:.1} other {:.1} MiB",
+            mb(proxies), mb(servers), mb(server_opts), mb(ubs), mb(ub_cond), mb(other)
+        );
+    }
     let mut diagnostics = diags;
     diagnostics.extend(semantic);
     let compilation = hapee_compiler::check::Compilation {
