@@ -105,7 +105,11 @@ fn main() {
         for p in &config.proxies {
             proxies += size_of::<Proxy>();
             servers += p.servers.capacity() * size_of::<Server>();
-            server_opts += p.servers.iter().map(|s| s.options.capacity() * spanned).sum::<usize>();
+            server_opts += p
+                .servers
+                .iter()
+                .map(|s| s.options.capacity() * spanned)
+                .sum::<usize>();
             ubs += p.use_backends.capacity() * size_of::<UseBackend>();
             ub_cond += p
                 .use_backends

@@ -89,7 +89,7 @@ impl<'a> Stmt<'a> {
         Spanned::new(self.word(i).into(), self.span(i))
     }
 
-    pub fn spanned_from(&self, i: usize) -> Vec<Spanned<Text>> {
+    pub fn spanned_from(&self, i: usize) -> ThinVec<Spanned<Text>> {
         self.line
             .words
             .iter()

@@ -4,6 +4,7 @@ use crate::registry::SectionKind;
 use crate::source::Span;
 use crate::syntax::Word;
 use serde::Serialize;
+pub use thin_vec::ThinVec;
 
 /// Short text stored inline (most names and words fit in 24 bytes), so the model allocates little.
 pub type Text = compact_str::CompactString;
@@ -125,7 +126,7 @@ pub struct Bind {
     /// The whole line.
     pub span: Span,
     /// Every option word after the address, in order (flags and their values).
-    pub options: Vec<Spanned<Text>>,
+    pub options: ThinVec<Spanned<Text>>,
     pub thread: Option<ThreadSpec>,
     pub ssl: bool,
     pub name: Option<String>,
@@ -136,7 +137,7 @@ pub struct Server {
     pub name: Spanned<Text>,
     pub address: Option<Spanned<Text>>,
     pub span: Span,
-    pub options: Vec<Spanned<Text>>,
+    pub options: ThinVec<Spanned<Text>>,
     pub check: bool,
     pub backup: bool,
     pub disabled: bool,
@@ -163,7 +164,7 @@ pub struct AclDecl {
     pub name: Spanned<Text>,
     pub span: Span,
     /// The criterion and the rest of the words, as written.
-    pub words: Vec<Spanned<Text>>,
+    pub words: ThinVec<Spanned<Text>>,
 }
 
 pub use crate::registry::RuleSet;
@@ -174,9 +175,9 @@ pub struct RuleDecl {
     pub set: RuleSet,
     pub action: Spanned<Text>,
     /// Arguments after the action, up to the condition.
-    pub args: Vec<Spanned<Text>>,
+    pub args: ThinVec<Spanned<Text>>,
     /// `if`/`unless` and what follows.
-    pub condition: Vec<Spanned<Text>>,
+    pub condition: ThinVec<Spanned<Text>>,
     pub span: Span,
 }
 
@@ -185,7 +186,7 @@ pub struct UseBackend {
     pub target: Spanned<Text>,
     /// True when the target is a log-format expression (`%[…]`) resolved at run time.
     pub dynamic: bool,
-    pub condition: Vec<Spanned<Text>>,
+    pub condition: ThinVec<Spanned<Text>>,
     pub span: Span,
 }
 
@@ -257,6 +258,9 @@ pub struct SampleRef {
 }
 
 /// A frontend, backend, listen or defaults section.
+///
+/// Rarely used parts are boxed and lists are thin vectors: configurations with tens of thousands
+/// of proxies keep each one small.
 #[derive(Clone, Debug, Serialize)]
 pub struct Proxy {
     pub kind: ProxyKind,
@@ -267,37 +271,37 @@ pub struct Proxy {
     /// Index (in `Config::proxies`) of the defaults section this one inherits from.
     pub defaults: Option<usize>,
     /// The `from <name>` word, when given.
-    pub from: Option<Spanned<Text>>,
+    pub from: Option<Box<Spanned<Text>>>,
     pub mode: Option<Spanned<Mode>>,
     pub disabled: bool,
-    pub binds: Vec<Bind>,
-    pub servers: Vec<Server>,
-    pub acls: Vec<AclDecl>,
-    pub rules: Vec<RuleDecl>,
-    pub use_backends: Vec<UseBackend>,
+    pub binds: ThinVec<Bind>,
+    pub servers: ThinVec<Server>,
+    pub acls: ThinVec<AclDecl>,
+    pub rules: ThinVec<RuleDecl>,
+    pub use_backends: ThinVec<UseBackend>,
     pub default_backend: Option<Spanned<Text>>,
     /// `timeout <name>` values in milliseconds.
-    pub timeouts: Vec<(Text, Spanned<u32>)>,
+    pub timeouts: ThinVec<(Text, Spanned<u32>)>,
     /// `option x` / `no option x` with the last setting winning.
-    pub options: Vec<(Text, Spanned<bool>)>,
+    pub options: ThinVec<(Text, Spanned<bool>)>,
     pub balance: Option<Spanned<Text>>,
-    pub stick_table: Option<StickTableDecl>,
-    pub table_refs: Vec<TableRef>,
+    pub stick_table: Option<Box<StickTableDecl>>,
+    pub table_refs: ThinVec<TableRef>,
     pub has_log: bool,
-    pub log_format: Option<Spanned<Text>>,
+    pub log_format: Option<Box<Spanned<Text>>>,
     pub maxconn: Option<Spanned<u32>>,
     pub retries: Option<Spanned<u32>>,
-    pub retry_on: Option<Spanned<Text>>,
-    pub http_reuse: Option<Spanned<Text>>,
-    pub use_servers: Vec<(Spanned<Text>, Span)>,
-    pub services: Vec<Spanned<Text>>,
-    pub filters: Vec<Spanned<Text>>,
+    pub retry_on: Option<Box<Spanned<Text>>>,
+    pub http_reuse: Option<Box<Spanned<Text>>>,
+    pub use_servers: ThinVec<(Spanned<Text>, Span)>,
+    pub services: ThinVec<Spanned<Text>>,
+    pub filters: ThinVec<Spanned<Text>>,
     /// Objects named in expressions, resolved by the post-parse checks.
-    pub sample_refs: Vec<SampleRef>,
+    pub sample_refs: ThinVec<SampleRef>,
     /// `errorfiles <http-errors section>` references.
-    pub errorfiles: Vec<Spanned<Text>>,
+    pub errorfiles: ThinVec<Spanned<Text>>,
     /// Every statement, those inherited from the defaults section first.
-    pub directives: Vec<DirectiveLine>,
+    pub directives: ThinVec<DirectiveLine>,
 }
 
 impl Proxy {
@@ -310,29 +314,29 @@ impl Proxy {
             from: None,
             mode: None,
             disabled: false,
-            binds: Vec::new(),
-            servers: Vec::new(),
-            acls: Vec::new(),
-            rules: Vec::new(),
-            use_backends: Vec::new(),
+            binds: ThinVec::new(),
+            servers: ThinVec::new(),
+            acls: ThinVec::new(),
+            rules: ThinVec::new(),
+            use_backends: ThinVec::new(),
             default_backend: None,
-            timeouts: Vec::new(),
-            options: Vec::new(),
+            timeouts: ThinVec::new(),
+            options: ThinVec::new(),
             balance: None,
             stick_table: None,
-            table_refs: Vec::new(),
+            table_refs: ThinVec::new(),
             has_log: false,
             log_format: None,
             maxconn: None,
             retries: None,
             retry_on: None,
             http_reuse: None,
-            use_servers: Vec::new(),
-            services: Vec::new(),
-            filters: Vec::new(),
-            sample_refs: Vec::new(),
-            errorfiles: Vec::new(),
-            directives: Vec::new(),
+            use_servers: ThinVec::new(),
+            services: ThinVec::new(),
+            filters: ThinVec::new(),
+            sample_refs: ThinVec::new(),
+            errorfiles: ThinVec::new(),
+            directives: ThinVec::new(),
         }
     }
 

@@ -155,7 +155,7 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
 
     let mut proxy = Proxy::new(kind, name, header);
     proxy.defaults = defaults;
-    proxy.from = from;
+    proxy.from = from.map(Box::new);
     if let Some(d) = defaults {
         inherit(&mut proxy, &b.config.proxies[d]);
     }
@@ -374,11 +374,11 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .filter(|w| w[0].value == "store")
                 .map(|w| w[1].value.to_string())
                 .collect();
-            b.config.proxies[index].stick_table = Some(StickTableDecl {
+            b.config.proxies[index].stick_table = Some(Box::new(StickTableDecl {
                 key_type,
                 span: stmt.whole(),
                 stores,
-            });
+            }));
         }
         "log" => {
             let added = directives::log(b, stmt, false);
@@ -393,7 +393,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 RefContext::LogFormat,
                 "failed to parse log-format : ",
             );
-            b.config.proxies[index].log_format = Some(stmt.spanned(1));
+            b.config.proxies[index].log_format = Some(Box::new(stmt.spanned(1)));
         }
         "errorfiles" => b.config.proxies[index].errorfiles.push(stmt.spanned(1)),
         "unique-id-format" => exprs::log_format(
@@ -424,10 +424,11 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .map(|w| w.value.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            b.config.proxies[index].retry_on = Some(Spanned::new(words.into(), stmt.span_from(1)));
+            b.config.proxies[index].retry_on =
+                Some(Box::new(Spanned::new(words.into(), stmt.span_from(1))));
         }
         "http-reuse" if directives::http_reuse(b, stmt) => {
-            b.config.proxies[index].http_reuse = Some(stmt.spanned(1))
+            b.config.proxies[index].http_reuse = Some(Box::new(stmt.spanned(1)))
         }
         "disabled" => b.config.proxies[index].disabled = true,
         "enabled" => b.config.proxies[index].disabled = false,

@@ -9,17 +9,17 @@ use crate::diagnostic::Diagnostic;
 pub(super) fn split_condition(
     stmt: &Stmt,
     from: usize,
-) -> (Vec<Spanned<Text>>, Vec<Spanned<Text>>) {
-    let all = stmt.spanned_from(from);
+) -> (ThinVec<Spanned<Text>>, ThinVec<Spanned<Text>>) {
+    let mut all = stmt.spanned_from(from);
     match all
         .iter()
         .position(|w| w.value == "if" || w.value == "unless")
     {
         Some(at) => {
-            let cond = all[at..].to_vec();
-            (all[..at].to_vec(), cond)
+            let cond = all.split_off(at);
+            (all, cond)
         }
-        None => (all, Vec::new()),
+        None => (all, ThinVec::new()),
     }
 }
 
