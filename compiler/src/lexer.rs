@@ -409,7 +409,7 @@ fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
 
 /// The words of a line without quotes, escapes or comments (most lines): each word is its raw
 /// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way.
-fn plain_words(line: &str, ctx: &LineContext) -> Option<Vec<Word>> {
+pub(crate) fn plain_words(line: &str, ctx: &LineContext) -> Option<Vec<Word>> {
     if line
         .bytes()
         .any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'#'))

@@ -168,6 +168,60 @@ pub fn parse_with(
     (tree, diags)
 }
 
+/// Lines per worker below which splitting the lexing over threads costs more than it saves.
+const PRELEX_CHUNK_MIN: usize = 4096;
+
+/// The words of every plain line of a large file (no quotes, escapes or comments: nothing that
+/// depends on the environment, the section or earlier lines), lexed on all cores. Other lines,
+/// and every line of a small file, are `None` and lexed in order by [`parse_file`].
+fn prelex_plain_lines(file: FileId, source: &crate::source::SourceFile) -> Vec<Option<Vec<Word>>> {
+    let count = source.line_count();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(count / PRELEX_CHUNK_MIN);
+    if workers < 2 {
+        return Vec::new();
+    }
+    let env = MapEnv::default();
+    let lex_range = |range: std::ops::Range<usize>| -> Vec<Option<Vec<Word>>> {
+        range
+            .map(|index| {
+                let r = source.line_range(index);
+                let text = &source.text[r.clone()];
+                let text = &text[..text.find(['\r', '\0']).unwrap_or(text.len())];
+                let ctx = crate::lexer::LineContext {
+                    file,
+                    offset: r.start,
+                    file_name: &source.name,
+                    line_number: index + 1,
+                    section: "",
+                    env: &env,
+                };
+                crate::lexer::plain_words(text, &ctx)
+            })
+            .collect()
+    };
+    let per = count.div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers)
+            .map(|w| {
+                let range = w * per..((w + 1) * per).min(count);
+                (range.len(), scope.spawn(move || lex_range(range)))
+            })
+            .collect();
+        let mut all = lex_range(0..per.min(count));
+        for (len, h) in handles {
+            match h.join() {
+                Ok(words) => all.extend(words),
+                // A worker only runs the plain splitter; if it failed anyway, its lines are
+                // lexed in order like any other.
+                Err(_) => all.extend(std::iter::repeat_with(|| None).take(len)),
+            }
+        }
+        all
+    })
+}
+
 fn tight(code: &'static str, message: String, span: Span) -> Diagnostic {
     Diagnostic::new(code, message)
         .at(span)
@@ -186,6 +240,7 @@ fn parse_file(
 ) -> Vec<Line> {
     use crate::lexer::{lex_line, LineContext};
     let count = source.line_count();
+    let mut plain = prelex_plain_lines(file, source);
     let mut lines = Vec::with_capacity(count);
     let mut conds: Vec<Cond> = Vec::new();
     let mut fatal = 0usize;
@@ -250,7 +305,14 @@ fn parse_file(
             section: section_name,
             env,
         };
-        let lexed = lex_line(text, &ctx);
+        let lexed = match plain.get_mut(index).and_then(Option::take) {
+            Some(words) => crate::lexer::LexedLine {
+                words,
+                comment: None,
+                error: None,
+            },
+            None => lex_line(text, &ctx),
+        };
         line.comment = lexed.comment;
         if let Some(e) = lexed.error {
             diags.push(e);
@@ -507,4 +569,46 @@ fn directive(
         }
     }
     Flow::Next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Large files lex their plain lines on several threads: the words must be those of the
+    /// in-order lexer, line for line, including around quotes, comments and `.if` blocks.
+    #[test]
+    fn prelexed_large_files_match_small_ones() {
+        let block = "global\n    maxconn 100\n    setenv X \"quoted value\" # note\n.if defined(NOPE)\n    nbthread 3\n.endif\nfrontend \"f\"\n\tbind\t:80   \n    http-request set-var(txn.s) str(\".SECTION\")\n    use_backend b if { hdr(host) -i x.example }\n\n# comment\nbackend b\n    server s 10.0.0.1:80 check\n";
+        let reps = 2 * PRELEX_CHUNK_MIN;
+        let mut db = SourceDb::new();
+        db.add("small.cfg", block);
+        let mut big = SourceDb::new();
+        big.add("big.cfg", block.repeat(reps));
+        let env = MapEnv::default();
+        let (small, _) = parse(&db, &env);
+        let (large, _) = parse(&big, &env);
+        let per_block = small.files[0].lines.len();
+        assert_eq!(large.files[0].lines.len(), per_block * reps);
+        let values = |l: &Line| {
+            l.words
+                .iter()
+                .map(|w| w.value.to_string())
+                .collect::<Vec<_>>()
+        };
+        for (i, line) in large.files[0].lines.iter().enumerate() {
+            let want = &small.files[0].lines[i % per_block];
+            let shift = (i / per_block * block.len()) as u32;
+            assert_eq!(values(line), values(want), "line {}", i + 1);
+            assert_eq!(line.kind, want.kind, "line {}", i + 1);
+            assert_eq!(line.active, want.active, "line {}", i + 1);
+            for (a, b) in line.words.iter().zip(want.words.iter()) {
+                assert_eq!(
+                    (a.span.start, a.span.end),
+                    (b.span.start + shift, b.span.end + shift)
+                );
+            }
+        }
+        assert_eq!(large.sections.len(), small.sections.len() * reps);
+    }
 }
