@@ -82,6 +82,9 @@ fn main() {
     };
     let t = Instant::now();
     HIST_ON.store(true, Ordering::Relaxed);
+    drop(ir::build(&db, &tree, &ProcessEnv, &options));
+    report("build", t);
+    let t = Instant::now();
     let (config, semantic) = ir::analyze(&db, &tree, &ProcessEnv, &options);
     report("analyze", t);
     HIST_ON.store(false, Ordering::Relaxed);

@@ -278,9 +278,23 @@ rules! {
 
 /// Looks a rule up by code (`E101`) or name (`unknown-keyword`).
 pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+    // Every diagnostic looks its rule up: an index keeps that O(1) when a lint fires thousands
+    // of times; lower-case codes typed by users take the slow path.
+    static INDEX: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, &'static Rule>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut m = rustc_hash::FxHashMap::default();
+        for r in RULES.iter().rev() {
+            m.insert(r.name, r);
+            m.insert(r.code, r);
+        }
+        m
+    });
+    index.get(code_or_name).copied().or_else(|| {
+        RULES
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(code_or_name))
+    })
 }
 
 #[cfg(test)]

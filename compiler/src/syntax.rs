@@ -210,6 +210,7 @@ fn prelex_plain_lines(file: FileId, source: &crate::source::SourceFile) -> Vec<O
             })
             .collect();
         let mut all = lex_range(0..per.min(count));
+        all.reserve_exact(count - all.len());
         for (len, h) in handles {
             match h.join() {
                 Ok(words) => all.extend(words),
