@@ -180,6 +180,8 @@ rules! {
         "'resolvers <name>' on a server line must match a 'resolvers <name>' section.";
     "E247" "http-errors-not-found" Error Haproxy "'errorfiles' names an http-errors section that does not exist."
         "Declare the section with 'http-errors <name>' and its 'errorfile' lines, or fix the name.";
+    "E248" "cache-not-found" Error Haproxy "A cache filter, 'cache-use' or 'cache-store' names a cache section that does not exist."
+        "Declare the cache with a 'cache <name>' section (with its 'total-max-size'), or fix the name.";
     "W250" "frontend-without-bind" Warning Haproxy "A frontend has no 'bind' line and will never receive traffic."
         "Add a 'bind' line, or declare the section as a backend if it is only a target.";
     "W251" "missing-timeouts" Warning Haproxy "A proxy lacks client, connect or server timeouts."
@@ -268,6 +270,8 @@ rules! {
         "Extra threads compete for the same CPUs and add latency; leave 'nbthread' unset to use one thread per CPU.";
     "L015" "no-global-maxconn" Warning Lint "The global section sets no 'maxconn'."
         "Without it the limit derives from the file descriptor limit, which is often far higher than what the machine can serve; set it explicitly.";
+    "L016" "ring-not-found" Warning Lint "A 'log ring@<name>' target names no ring."
+        "HAProxy resolves ring names only when it starts, after the checks that '-c' runs: 'haproxy -c' calls such a configuration valid, and then HAProxy refuses to start. Declare the ring with a 'ring <name>' section, or use the built-in 'buf0'; 'stdout' and 'stderr' are not rings (write 'log stdout' instead).";
     "L018" "duplicate-rule" Warning Lint "A rule repeats an earlier identical rule of the same list."
         "The second copy either never runs or does the same work twice; remove it.";
 

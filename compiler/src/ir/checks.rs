@@ -284,6 +284,29 @@ fn section_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
             }
         }
     }
+    let mut seen: Vec<&str> = Vec::new();
+    for c in &p.caches {
+        // One cache filter per name, as HAProxy builds them: one message per missing name.
+        if seen.contains(&c.value.as_str()) {
+            continue;
+        }
+        seen.push(&c.value);
+        if config.section(SectionKind::Cache, &c.value).is_none() {
+            out.push(
+                bare(
+                    "E248",
+                    format!(
+                        "config: {} '{}': unable to find the cache '{}' referenced by the filter 'cache'.",
+                        p.kind.type_str(),
+                        p.name_str(),
+                        c.value
+                    ),
+                )
+                .at(c.span)
+                .label("no cache section with this name"),
+            );
+        }
+    }
     for e in &p.errorfiles {
         if config.section(SectionKind::HttpErrors, &e.value).is_none() {
             out.push(

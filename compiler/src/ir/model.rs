@@ -296,6 +296,8 @@ pub struct Proxy {
     pub use_servers: ThinVec<(Spanned<Text>, Span)>,
     pub services: ThinVec<Spanned<Text>>,
     pub filters: ThinVec<Spanned<Text>>,
+    /// Cache names given to `filter cache`, `cache-use` and `cache-store`, in order.
+    pub caches: ThinVec<Spanned<Text>>,
     /// Objects named in expressions, resolved by the post-parse checks.
     pub sample_refs: ThinVec<SampleRef>,
     /// `errorfiles <http-errors section>` references.
@@ -334,6 +336,7 @@ impl Proxy {
             use_servers: ThinVec::new(),
             services: ThinVec::new(),
             filters: ThinVec::new(),
+            caches: ThinVec::new(),
             sample_refs: ThinVec::new(),
             errorfiles: ThinVec::new(),
             directives: ThinVec::new(),

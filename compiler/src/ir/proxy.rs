@@ -436,6 +436,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             if stmt.word(1) == "spoe" {
                 spoe_filter(b, stmt);
             }
+            if stmt.word(1) == "cache" && stmt.len() > 2 {
+                b.config.proxies[index].caches.push(stmt.spanned(2));
+            }
             b.config.proxies[index].filters.push(stmt.spanned(1));
         }
         _ => {}

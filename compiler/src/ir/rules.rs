@@ -169,6 +169,11 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         b.config.proxies[index].services.push(service);
     }
+    if matches!(action.value.as_str(), "cache-use" | "cache-store") {
+        if let Some(name) = args.first() {
+            b.config.proxies[index].caches.push(name.clone());
+        }
+    }
     b.config.proxies[index].rules.push(RuleDecl {
         set,
         action,

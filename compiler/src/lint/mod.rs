@@ -22,6 +22,7 @@ pub fn run(c: &Compilation, options: &CheckOptions) -> Vec<Diagnostic> {
     rules::modes(&c.config, &mut out);
     rules::stats(c, &mut out);
     rules::retries(&c.config, &mut out);
+    rules::rings(&c.config, &mut out);
     rules::global(c, options, &mut out);
     out
 }

@@ -460,3 +460,41 @@ pub(super) fn global(c: &Compilation, options: &CheckOptions, out: &mut Vec<Diag
         out.push(d);
     }
 }
+
+/// L016: `log ring@<name>` naming no ring section (HAProxy only finds out when it starts).
+pub(super) fn rings(config: &Config, out: &mut Vec<Diagnostic>) {
+    let proxies = config
+        .proxies
+        .iter()
+        .filter(|p| p.kind != ProxyKind::Defaults);
+    let lines = config
+        .global
+        .directives
+        .iter()
+        .chain(proxies.flat_map(|p| p.directives.iter()));
+    let mut seen = Vec::new();
+    for d in lines.filter(|d| d.keyword == "log" && d.prefix.is_none()) {
+        let Some(name) = d.args.first().and_then(|a| a.strip_prefix("ring@")) else {
+            continue;
+        };
+        let known = name == "buf0"
+            || config
+                .section(crate::registry::SectionKind::Ring, name)
+                .is_some();
+        // A defaults line is inherited by every proxy: report it once.
+        if known || seen.contains(&d.span) {
+            continue;
+        }
+        seen.push(d.span);
+        let what = if matches!(name, "stdout" | "stderr") {
+            format!("'{name}' is an output stream, not a ring: HAProxy will refuse to start")
+        } else {
+            format!("no ring named '{name}': HAProxy will refuse to start (its -c does not check ring names)")
+        };
+        out.push(
+            Diagnostic::new("L016", what)
+                .at(d.span)
+                .help("declare a 'ring' section with this name, or log to 'ring@buf0'"),
+        );
+    }
+}
