@@ -92,6 +92,13 @@ impl Ctx<'_> {
         if matches!(prefix, "fd@" | "sockpair@") || matches!(rest, "stdout" | "stderr") {
             return v.to_string();
         }
+        // `log ring@<name>`: the name of a ring section (`buf0` is built in).
+        if prefix == "ring@" {
+            return match rest {
+                "buf0" => v.to_string(),
+                _ => format!("ring@{}", self.name(rest)),
+            };
+        }
         if rest.starts_with('/') || matches!(prefix, "unix@" | "abns@" | "uxst@" | "uxdg@") {
             return format!("{prefix}{}", self.anon.path(rest));
         }
@@ -402,6 +409,7 @@ fn statement(cx: &mut Ctx, section: Option<SectionKind>, w: &[String]) -> Vec<St
             set(&mut out, 2, url(cx, arg(2)))
         }
         (_, "capture") if arg(1) == "cookie" => set(&mut out, 2, cx.anon.string(arg(2))),
+        (_, "filter") if arg(1) == "cache" => set(&mut out, 2, cx.name(arg(2))),
         _ => {}
     }
     out.extend(cond);
@@ -461,6 +469,10 @@ fn server_options(cx: &mut Ctx, w: &[String], from: usize, out: &mut [String]) {
 /// Header values and other literal values of http rules.
 fn rule_values(cx: &mut Ctx, w: &[String], at: usize, end: usize, out: &mut [String]) {
     let action = w.get(at).map_or("", String::as_str);
+    // Cache names, like the `cache` section they refer to.
+    if matches!(action, "cache-use" | "cache-store") && at + 1 < end {
+        out[at + 1] = cx.name(&w[at + 1]);
+    }
     let value_at = match action {
         "set-header" | "add-header" | "replace-header" | "replace-value" => Some(at + 2),
         "set-path" | "set-query" | "set-uri" | "set-var-fmt" => Some(at + 1),
