@@ -209,9 +209,16 @@ fn open<'a>(docs: &'a mut Documents, uri: &lsp::Url) -> Result<&'a Analysis, (Er
         .ok_or((ErrorCode::InvalidParams, "document not open".into()))
 }
 
+/// When set, the `hapee/crashForTesting` request panics inside its handler.
+const CRASH_REQUEST_ENV: &str = "HAPEE_LSP_CRASH_REQUEST";
+
 fn dispatch(docs: &mut Documents, req: Request) -> Answer {
     use lsp::request::*;
     match req.method.as_str() {
+        // Lets the integration tests prove that a panicking handler only fails its request.
+        "hapee/crashForTesting" if std::env::var_os(CRASH_REQUEST_ENV).is_some() => {
+            panic!("hapee/crashForTesting was requested")
+        }
         HoverRequest::METHOD => {
             let p: lsp::HoverParams = params(&req)?;
             let a = docs

@@ -114,6 +114,9 @@ fn robustness_unknown_methods_closed_documents_rapid_edits_and_big_files() {
     let mut c = Client::start();
     let unknown = c.request("textDocument/frobnicate", json!({}));
     assert_eq!(unknown["error"]["code"], -32601);
+    // A handler that panics answers an internal error; the server keeps serving.
+    let crashed = c.request("hapee/crashForTesting", json!({}));
+    assert_eq!(crashed["error"]["code"], -32603, "{crashed}");
     let closed = c.request("textDocument/hover", json!({"textDocument": {"uri": "file:///nope.cfg"}, "position": {"line": 0, "character": 0}}));
     assert!(closed.get("error").is_some());
     c.open(URI, CFG);

@@ -42,6 +42,7 @@ impl Client {
     /// Starts the server with these `initializationOptions`.
     pub fn start_with(options: Value) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hapee-lsp"))
+            .env("HAPEE_LSP_CRASH_REQUEST", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
