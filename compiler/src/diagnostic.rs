@@ -48,7 +48,7 @@ pub enum HaproxyForm {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Label {
     pub span: Span,
-    pub message: String,
+    pub message: Cow<'static, str>,
 }
 
 /// One text replacement.
@@ -71,7 +71,7 @@ pub struct Diagnostic {
     pub code: &'static str,
     pub severity: Severity,
     /// The message, worded as HAProxy words it where HAProxy has the same check.
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// Where the problem is; `None` only for problems with no place in a file.
     pub span: Option<Span>,
     /// Short text shown under the caret.
@@ -88,7 +88,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with the rule's default severity.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         let severity = codes::rule(code).map_or(Severity::Error, |r: &Rule| r.severity);
         Diagnostic {
             code,
@@ -115,7 +115,7 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+    pub fn with_secondary(mut self, span: Span, message: impl Into<Cow<'static, str>>) -> Self {
         self.secondary.push(Label {
             span,
             message: message.into(),

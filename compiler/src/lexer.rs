@@ -504,7 +504,7 @@ mod tests {
         };
         let l = lex_line(line, &ctx);
         match l.error {
-            Some(d) => Err(d.message),
+            Some(d) => Err(d.message.into_owned()),
             None => Ok(l.words.into_iter().map(|w| w.value.to_string()).collect()),
         }
     }

@@ -35,7 +35,7 @@ fn lints_of(path: &Path) -> Vec<(&'static str, u32, String)> {
             (
                 d.code,
                 d.span.map_or(0, |s| c.db.line_col(s).line),
-                d.message.clone(),
+                d.message.to_string(),
             )
         })
         .collect()

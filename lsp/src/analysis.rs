@@ -123,7 +123,7 @@ impl Analysis {
                 source: Some("hapee".into()),
                 message: match &d.help {
                     Some(h) => format!("{}\nhelp: {h}", d.message),
-                    None => d.message.clone(),
+                    None => d.message.to_string(),
                 },
                 related_information: Some(
                     d.secondary
@@ -133,7 +133,7 @@ impl Analysis {
                                 uri: self.uri_of(l.span.file).clone(),
                                 range: self.span_range(l.span),
                             },
-                            message: l.message.clone(),
+                            message: l.message.to_string(),
                         })
                         .collect(),
                 ),

@@ -487,7 +487,7 @@ mod tests {
             .diagnostics
             .iter()
             .filter(|d| d.code == "E502")
-            .map(|d| d.message.clone())
+            .map(|d| d.message.to_string())
             .collect()
     }
 

@@ -461,7 +461,7 @@ pub(super) fn bind_process_removed(b: &mut Builder, stmt: &Stmt, at: usize) {
 pub(super) fn removed(b: &mut Builder, stmt: &Stmt, at: usize, message: &str, form: HaproxyForm) {
     let whole = stmt.line.span;
     b.push(
-        Diagnostic::new("E301", message)
+        Diagnostic::new("E301", message.to_string())
             .at(stmt.span_from(at))
             .label("removed in HAProxy 2.7")
             .help("threads replace processes: remove this line and use 'thread' on 'bind' lines to pin listeners")
