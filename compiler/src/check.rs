@@ -35,6 +35,10 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     diagnostics.extend(semantic);
     if !options.no_env {
         diagnostics.extend(crate::envcheck::check(&config));
+        // HAProxy resolves server names after the checks, and only if they found no error.
+        if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            diagnostics.extend(crate::envcheck::server_names(&config));
+        }
     }
     let mut c = Compilation {
         db,

@@ -222,6 +222,10 @@ rules! {
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
     "E402" "file-problem" Error Haproxy "A file named by the configuration is missing or does not hold what it should."
         "Certificates must be PEM files with their private key (in the file or in '<file>.key'), CA and CRL files PEM blocks, error files complete HTTP/1 responses, pattern and Lua files must exist. Paths are relative to crt-base/ca-base, else to the working directory. Use --no-env to check a configuration away from its machine.";
+    "E403" "unresolvable-server-address" Error Haproxy "A server's host name does not resolve and its 'init-addr' methods allow no fallback."
+        "HAProxy resolves server names with the system resolver when it starts, and '-c' does too. Fix the name, make it resolvable on this machine, or let the server start without an address: 'init-addr last,libc,none' (it starts in maintenance) or 'resolvers <section>' for run-time DNS.";
+    "W404" "server-address-fallback" Warning Haproxy "A server's host name does not resolve; it starts disabled or on its fallback address."
+        "The 'init-addr' list ends in 'none' (or the server has 'resolvers'), so HAProxy starts with the server in maintenance, or with the fixed address given in 'init-addr'. Check that the name is right on the production machine.";
 
     // ---- E5xx / W5xx: expressions ----
     "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."

@@ -1,7 +1,9 @@
 //! Environment checks: the files a configuration names must exist and hold what HAProxy expects
 //! (certificates with their keys, CA and CRL files, error pages, pattern files, Lua scripts).
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
-//! directory.
+//! directory. Server host names must resolve ([`names`]).
+
+mod names;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Config, FileKind, FileRef};
@@ -190,6 +192,11 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// Server host names, resolved as HAProxy does once the configuration has no fatal error.
+pub fn server_names(config: &Config) -> Vec<Diagnostic> {
+    names::check(config)
 }
 
 #[cfg(test)]

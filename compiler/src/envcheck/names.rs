@@ -1,0 +1,216 @@
+//! Server host names resolve at start-up, before `haproxy -c` reports a configuration valid:
+//! each server tries its `init-addr` methods in order (`last,libc` by default, plus `none` when
+//! it has `resolvers`), and fails when none of them gives an address.
+
+use crate::address::{self, Rules};
+use crate::diagnostic::{Diagnostic, HaproxyForm};
+use crate::ir::{Config, DirectiveLine, Proxy, ProxyKind, Server};
+use rustc_hash::FxHashMap;
+use std::net::ToSocketAddrs;
+
+/// One `init-addr` method.
+#[derive(Debug, PartialEq, Eq)]
+enum Method {
+    /// The address saved in a server-state file: none is loaded by a check.
+    Last,
+    Libc,
+    /// Start with the server in maintenance.
+    None,
+    /// A fixed fallback address.
+    Ip,
+}
+
+fn methods(list: &str) -> Vec<Method> {
+    list.split(',')
+        .filter(|m| !m.is_empty())
+        .map(|m| match m {
+            "last" => Method::Last,
+            "libc" => Method::Libc,
+            "none" => Method::None,
+            _ => Method::Ip,
+        })
+        .collect()
+}
+
+/// The value of option `name` on a server line, else on the last `default-server` line in effect.
+fn option<'a>(p: &'a Proxy, s: &'a Server, name: &str) -> Option<&'a str> {
+    let on_server = s
+        .options
+        .windows(2)
+        .rev()
+        .find(|w| w[0].value == name)
+        .map(|w| w[1].value.as_str());
+    on_server.or_else(|| {
+        p.directives
+            .iter()
+            .rev()
+            .filter(|d: &&DirectiveLine| d.keyword == "default-server")
+            .find_map(|d| {
+                d.args
+                    .windows(2)
+                    .rev()
+                    .find(|w| w[0] == name)
+                    .map(|w| w[1].as_str())
+            })
+    })
+}
+
+/// Resolves every server host name the way start-up does; `resolve` answers whether a name has
+/// an address (the system resolver in production, a table in tests).
+pub(super) fn check_with(
+    config: &Config,
+    resolve: &mut dyn FnMut(&str) -> bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut known: FxHashMap<String, bool> = FxHashMap::default();
+    for p in config
+        .proxies
+        .iter()
+        .filter(|p| p.kind != ProxyKind::Defaults && p.kind.has_backend() && !p.disabled)
+    {
+        for s in p.servers.iter().filter(|s| s.template.is_none()) {
+            let Some(addr) = &s.address else { continue };
+            let expanded = address::env_expand(&addr.value, &crate::syntax::ProcessEnv);
+            let Ok(parsed) = address::parse(&expanded, Rules::SERVER) else {
+                continue;
+            };
+            if !parsed.is_hostname() || parsed.host.is_empty() {
+                continue;
+            }
+            let mut order =
+                option(p, s, "init-addr").map_or_else(|| vec![Method::Last, Method::Libc], methods);
+            if option(p, s, "resolvers").is_some() && !order.contains(&Method::None) {
+                order.push(Method::None);
+            }
+            let host = parsed.host.clone();
+            let mut failed = false;
+            let mut settled = false;
+            for m in &order {
+                match m {
+                    Method::Last => continue,
+                    Method::Libc => {
+                        let ok = *known.entry(host.clone()).or_insert_with(|| resolve(&host));
+                        if ok {
+                            settled = true;
+                            break;
+                        }
+                        failed = true;
+                    }
+                    Method::None | Method::Ip => {
+                        if failed {
+                            let what = if *m == Method::None {
+                                "disabling server"
+                            } else {
+                                "falling back to configured address"
+                            };
+                            out.push(
+                                Diagnostic::new(
+                                    "W404",
+                                    format!(
+                                        "'server {}/{}' : could not resolve address '{host}', {what}.",
+                                        p.name_str(),
+                                        s.name.value
+                                    ),
+                                )
+                                .at(addr.span)
+                                .label("no address for this name on this machine")
+                                .form(HaproxyForm::FileLine),
+                            );
+                        }
+                        settled = true;
+                        break;
+                    }
+                }
+            }
+            if !settled {
+                let message = if failed {
+                    format!("could not resolve address '{host}'.")
+                } else {
+                    format!("no method found to resolve address '{host}'.")
+                };
+                out.push(
+                    Diagnostic::new(
+                        "E403",
+                        format!("'server {}/{}' : {message}", p.name_str(), s.name.value),
+                    )
+                    .at(addr.span)
+                    .label("no address for this name on this machine")
+                    .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip, or 'init-addr last,libc,none' to start without it")
+                    .form(HaproxyForm::FileLine),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// [`check_with`] through the system resolver.
+pub(super) fn check(config: &Config) -> Vec<Diagnostic> {
+    check_with(config, &mut |host| {
+        (host, 0)
+            .to_socket_addrs()
+            .is_ok_and(|mut a| a.next().is_some())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::compile;
+    use crate::ir::CheckOptions;
+    use crate::source::SourceDb;
+    use crate::syntax::MapEnv;
+
+    fn resolve_codes(text: &str) -> Vec<(&'static str, String)> {
+        let mut db = SourceDb::new();
+        db.add("t.cfg", text);
+        let c = compile(
+            db,
+            &MapEnv::default(),
+            &CheckOptions {
+                no_env: true,
+                ..CheckOptions::default()
+            },
+        );
+        check_with(&c.config, &mut |h| h == "known.example")
+            .into_iter()
+            .map(|d| (d.code, d.message.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn init_addr_methods_decide_what_an_unknown_name_does() {
+        let head = "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nbackend b\n";
+        let got = resolve_codes(&format!(
+            "{head}    server a known.example:80\n    server b lost.invalid:80\n    server c 10.0.0.1:80\n    server d lost.invalid:80 init-addr last,libc,none\n    server e lost.invalid:80 resolvers dns\n    server f lost.invalid:80 init-addr none\n    server g lost.invalid:80 init-addr last\n"
+        ));
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "E403",
+                    "'server b/b' : could not resolve address 'lost.invalid'.".to_string()
+                ),
+                (
+                    "W404",
+                    "'server b/d' : could not resolve address 'lost.invalid', disabling server."
+                        .to_string()
+                ),
+                (
+                    "W404",
+                    "'server b/e' : could not resolve address 'lost.invalid', disabling server."
+                        .to_string()
+                ),
+                (
+                    "E403",
+                    "'server b/g' : no method found to resolve address 'lost.invalid'.".to_string()
+                ),
+            ]
+        );
+        let inherited = resolve_codes(&format!(
+            "{head}    default-server init-addr libc,none\n    server b lost.invalid:80\n"
+        ));
+        assert_eq!(inherited.len(), 1);
+        assert_eq!(inherited[0].0, "W404");
+    }
+}
