@@ -266,7 +266,7 @@ fn strtol(text: &str) -> Option<(i64, usize)> {
 }
 
 /// HAProxy's feature test: `NAME` preceded by `+` and followed by a space or the end.
-fn has_feature(features: &str, name: &str) -> bool {
+pub(crate) fn has_feature(features: &str, name: &str) -> bool {
     if name.is_empty() {
         return false;
     }

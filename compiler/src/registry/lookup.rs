@@ -36,7 +36,35 @@ fn indexed<T: 'static>(
 
 fn find_directive(name: &str) -> Option<&'static DirectiveDef> {
     static CELL: OnceLock<HashMap<&'static str, &'static DirectiveDef>> = OnceLock::new();
-    indexed(&CELL, DIRECTIVES, |d| d.name).get(name).copied()
+    indexed(&CELL, DIRECTIVES, |d| d.name)
+        .get(name)
+        .copied()
+        .filter(|d| built_in(d.name))
+}
+
+/// The optional module a keyword comes from, by its name (device detection libraries).
+pub fn build_feature(name: &str) -> Option<&'static str> {
+    if name.starts_with("wurfl-") {
+        Some("WURFL")
+    } else if name.starts_with("deviceatlas-") || name.starts_with("da-csv-") {
+        Some("DEVICEATLAS")
+    } else if name.starts_with("51degrees-") || name.starts_with("51d.") {
+        Some("51DEGREES")
+    } else {
+        None
+    }
+}
+
+/// Whether the keyword exists in the HAProxy build we check against (its `-vv` features):
+/// keywords of modules left out of that build are unknown there, as in HAProxy.
+pub fn built_in(name: &str) -> bool {
+    static FEATURES: OnceLock<String> = OnceLock::new();
+    build_feature(name).is_none_or(|f| {
+        crate::cond::has_feature(
+            FEATURES.get_or_init(|| crate::cond::BuildInfo::default().features),
+            f,
+        )
+    })
 }
 
 /// Whether some directive is written as two words starting with `first` (`timeout client`).
@@ -93,7 +121,9 @@ pub fn suggest_directive(section: SectionKind, word: &str) -> Option<&'static st
 
 /// Every directive allowed in `section`.
 pub fn directives_in(section: SectionKind) -> impl Iterator<Item = &'static DirectiveDef> {
-    DIRECTIVES.iter().filter(move |d| known_in(d, section))
+    DIRECTIVES
+        .iter()
+        .filter(move |d| known_in(d, section) && built_in(d.name))
 }
 
 pub fn option(name: &str) -> Option<&'static OptionDef> {
@@ -170,6 +200,7 @@ pub fn fetch(name: &str) -> Option<&'static FetchDef> {
     indexed(&CELL, FETCHES, |f| f.name)
         .get(name)
         .copied()
+        .filter(|f| built_in(f.name))
         .or_else(|| (name.len() > 4 && name.starts_with("lua.")).then_some(&LUA))
 }
 
@@ -199,6 +230,7 @@ pub fn converter(name: &str) -> Option<&'static ConverterDef> {
     indexed(&CELL, CONVERTERS, |c| c.name)
         .get(name)
         .copied()
+        .filter(|c| built_in(c.name))
         .or_else(|| {
             let rest = name.strip_prefix("map_")?;
             let (matching, output) = rest.split_once('_').unwrap_or((rest, "str"));
