@@ -191,6 +191,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
+    out.extend(names::log_targets(config));
     out
 }
 

@@ -144,13 +144,65 @@ pub(super) fn check_with(
     out
 }
 
+/// Whether the system resolver knows `host`.
+fn system_resolves(host: &str) -> bool {
+    (host, 0)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some())
+}
+
 /// [`check_with`] through the system resolver.
 pub(super) fn check(config: &Config) -> Vec<Diagnostic> {
-    check_with(config, &mut |host| {
-        (host, 0)
-            .to_socket_addrs()
-            .is_ok_and(|mut a| a.next().is_some())
-    })
+    check_with(config, &mut system_resolves)
+}
+
+/// Host names of `log` targets resolve while HAProxy parses the line: a name without an address
+/// is a parse error there.
+pub(super) fn log_targets_with(
+    config: &Config,
+    resolve: &mut dyn FnMut(&str) -> bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    let lines = config
+        .global
+        .directives
+        .iter()
+        .chain(config.proxies.iter().flat_map(|p| p.directives.iter()));
+    for d in lines.filter(|d| d.keyword == "log" && d.prefix.is_none()) {
+        let Some(target) = d.args.first() else {
+            continue;
+        };
+        let local = matches!(target.as_str(), "global" | "stdout" | "stderr");
+        if local || target.starts_with("ring@") || seen.contains(&d.span) {
+            continue;
+        }
+        // A defaults line reaches every proxy that inherits it: check it once.
+        seen.push(d.span);
+        let expanded = address::env_expand(target, &crate::syntax::ProcessEnv);
+        let Ok(parsed) = address::parse(&expanded, Rules::LOG) else {
+            continue;
+        };
+        if !parsed.is_hostname() || parsed.host.is_empty() || resolve(&parsed.host) {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                "E405",
+                format!("log : invalid address: '{}' in '{expanded}'", parsed.host),
+            )
+            .at(d.span)
+            .label("this host name has no address on this machine")
+            .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip")
+            .form(HaproxyForm::Parsing),
+        );
+    }
+    out
+}
+
+/// [`log_targets_with`] through the system resolver.
+pub(super) fn log_targets(config: &Config) -> Vec<Diagnostic> {
+    log_targets_with(config, &mut system_resolves)
 }
 
 #[cfg(test)]
@@ -205,6 +257,30 @@ mod tests {
                     "E403",
                     "'server b/g' : no method found to resolve address 'lost.invalid'.".to_string()
                 ),
+            ]
+        );
+        let mut db = SourceDb::new();
+        db.add(
+            "l.cfg",
+            format!("global\n    log logs.lost.invalid:514 local0\n    log stderr local0\n    log 127.0.0.1 local1\n    log known.example local2\n{head}    log logs.lost.invalid local0\n    server a 10.0.0.1:80\n"),
+        );
+        let c = compile(
+            db,
+            &MapEnv::default(),
+            &CheckOptions {
+                no_env: true,
+                ..CheckOptions::default()
+            },
+        );
+        let logs: Vec<String> = log_targets_with(&c.config, &mut |h| h == "known.example")
+            .into_iter()
+            .map(|d| d.message.to_string())
+            .collect();
+        assert_eq!(
+            logs,
+            vec![
+                "log : invalid address: 'logs.lost.invalid' in 'logs.lost.invalid:514'".to_string(),
+                "log : invalid address: 'logs.lost.invalid' in 'logs.lost.invalid'".to_string(),
             ]
         );
         let inherited = resolve_codes(&format!(
