@@ -31,14 +31,19 @@ impl Compilation {
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
     let (tree, mut diagnostics) = syntax::parse(&db, env);
-    let (config, semantic) = ir::analyze(&db, &tree, env, options);
-    diagnostics.extend(semantic);
+    let (config, per_line) = ir::build(&db, &tree, env, options);
+    diagnostics.extend(per_line);
     if !options.no_env {
+        // Files and log addresses are read while HAProxy parses their line.
         diagnostics.extend(crate::envcheck::check(&config));
-        // HAProxy resolves server names after the checks, and only if they found no error.
-        if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            diagnostics.extend(crate::envcheck::server_names(&config));
-        }
+    }
+    // HAProxy reports what it finds while reading in file and line order, whatever the stage
+    // that found it here (words, keywords, files); the sort is stable within a line.
+    diagnostics.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
+    diagnostics.extend(ir::post_parse_checks(&db, &config, options));
+    // HAProxy resolves server names after the checks, and only if they found no error.
+    if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        diagnostics.extend(crate::envcheck::server_names(&config));
     }
     let mut c = Compilation {
         db,

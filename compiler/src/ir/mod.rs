@@ -38,6 +38,15 @@ pub struct CheckOptions {
     pub lints: bool,
 }
 
+/// The checks HAProxy makes once every section is read (references, modes, thread mappings…).
+pub fn post_parse_checks(
+    db: &SourceDb,
+    config: &Config,
+    options: &CheckOptions,
+) -> Vec<Diagnostic> {
+    checks::check(db, config, options)
+}
+
 /// Builds the model and runs every check, returning the model and all diagnostics in source order
 /// for per-line ones, followed by post-parse ones.
 pub fn analyze(
