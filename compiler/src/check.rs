@@ -40,7 +40,14 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     // HAProxy reports what it finds while reading in file and line order, whatever the stage
     // that found it here (words, keywords, files); the sort is stable within a line.
     diagnostics.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
-    diagnostics.extend(ir::post_parse_checks(&db, &config, options));
+    diagnostics.extend(
+        ir::post_parse_checks(&db, &config, options)
+            .into_iter()
+            .map(|mut d| {
+                d.after_parse = true;
+                d
+            }),
+    );
     // HAProxy resolves server names after the checks, and only if they found no error.
     if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {
         diagnostics.extend(crate::envcheck::server_names(&config));

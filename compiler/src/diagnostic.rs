@@ -82,6 +82,9 @@ pub struct Diagnostic {
     pub help: Option<Cow<'static, str>>,
     pub fix: Option<Fix>,
     pub haproxy_form: HaproxyForm,
+    /// Found by a check over the whole configuration, which HAProxy only reaches when every line
+    /// read well: its own output leaves these out when a line has an error.
+    pub after_parse: bool,
     /// Extra lines HAProxy prints after the message (its `   | …` continuation lines).
     pub haproxy_continuation: Option<String>,
 }
@@ -101,6 +104,7 @@ impl Diagnostic {
             help: None,
             fix: None,
             haproxy_form: HaproxyForm::Parsing,
+            after_parse: false,
             haproxy_continuation: None,
         }
     }

@@ -302,6 +302,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "bind" => bind::bind_line(b, index, stmt),
         "server" | "default-server" | "server-template" => bind::server_line(b, index, stmt),
         "timeout" => timeout(b, index, stmt),
+        "clitimeout" | "srvtimeout" | "contimeout" => {
+            legacy_timeout(b, stmt, at);
+        }
         "option" => {
             let enabled = stmt.word(0) != "no";
             let name = Text::from(stmt.word(at + 1));
@@ -493,18 +496,29 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
     b.config.proxies[index].mode = Some(Spanned::new(m, stmt.span(1)));
 }
 
+/// The pre-2.1 timeout keywords, written alone or after `timeout`, and their replacements.
+const LEGACY_TIMEOUTS: [(&str, &str); 3] = [
+    ("clitimeout", "client"),
+    ("srvtimeout", "server"),
+    ("contimeout", "connect"),
+];
+
+/// Reports a legacy timeout keyword at word `at`; false when the word is not one.
+fn legacy_timeout(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
+    let name = stmt.word(at);
+    let Some((old, new)) = LEGACY_TIMEOUTS.iter().find(|(o, _)| *o == name) else {
+        return false;
+    };
+    b.push(
+        Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
+            .at(stmt.span(at)),
+    );
+    true
+}
+
 fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
     let name = stmt.word(1);
-    let legacy = [
-        ("clitimeout", "client"),
-        ("srvtimeout", "server"),
-        ("contimeout", "connect"),
-    ];
-    if let Some((old, new)) = legacy.iter().find(|(o, _)| *o == name) {
-        b.push(
-            Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
-                .at(stmt.span(1)),
-        );
+    if legacy_timeout(b, stmt, 1) {
         return;
     }
     if !TIMEOUTS.contains(&name) {

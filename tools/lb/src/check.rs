@@ -145,6 +145,13 @@ fn haproxy_prefix(level: &str, rest: &str) -> String {
 }
 
 fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &CheckArgs) {
+    // HAProxy stops before its whole-configuration checks when a line had an error.
+    let line_error = shown.iter().any(|d| d.is_error() && !d.after_parse);
+    let shown: Vec<&Diagnostic> = shown
+        .iter()
+        .filter(|d| !(line_error && d.after_parse))
+        .collect();
+    let shown = &shown[..];
     let pid = std::process::id();
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
