@@ -140,6 +140,8 @@ rules! {
         "Events are conn-failure, empty-response, junk-response, response-timeout, 0rtt-rejected, the status codes 401 403 404 408 425 500 501 502 503 504, all-retryable-errors, or 'none' alone. Retries only happen on a backend side.";
     "E218" "invalid-log-target" Error Haproxy "A 'log' line is malformed."
         "Write 'log global', or 'log <address> [len <n>] [format <fmt>] [sample <ranges>:<size>] <facility> [<level> [<minlevel>]]'. Facilities are kern to local7, levels emerg to debug, formats local, rfc3164, rfc5424, priority, short, timed, iso and raw.";
+    "E219" "invalid-compression" Error Haproxy "A 'compression' line has an unknown subcommand or algorithm."
+        "HAProxy 2.7 knows 'compression algo <names...>' (identity, gzip, deflate, raw-deflate), 'compression type <mime types...>' and 'compression offload'. The request-side forms (algo-req, type-req, minsize-req…) came in later versions.";
     "E220" "bind-address-missing" Error Haproxy "A 'bind' line has no address."
         "Give an address and port (':80', '10.0.0.1:443', 'ipv6@:::443'), a UNIX socket path, or an 'fd@' / 'quic4@' form.";
     "E221" "unknown-bind-option" Error Haproxy "A word on a 'bind' line is not a known bind option."
@@ -156,6 +158,8 @@ rules! {
         "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend.";
     "E227" "invalid-address" Error Haproxy "An address on a 'bind' or 'server' line is malformed."
         "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset. IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
+    "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
+        "Move 'compression offload' to the frontend, backend or listen section that compresses.";
     "E230" "rule-not-allowed-here" Error Haproxy "A rule is placed in a section that cannot hold it."
         "HTTP and TCP rules cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
     "E231" "inspect-delay-invalid" Error Haproxy "An inspect-delay has no value or an invalid one."

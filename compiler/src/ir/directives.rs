@@ -28,6 +28,52 @@ fn err(b: &mut Builder, code: &'static str, span: crate::source::Span, message: 
     b.push(Diagnostic::new(code, message).at(span));
 }
 
+/// Compression algorithms of the reference build (zlib, no libslz).
+const COMPRESSION_ALGOS: [&str; 4] = ["identity", "gzip", "deflate", "raw-deflate"];
+
+/// `compression algo|type|offload …`, with HAProxy's messages.
+pub(super) fn compression(b: &mut Builder, stmt: &Stmt, in_defaults: bool) {
+    let fail = |b: &mut Builder, i: usize, msg: String| err(b, "E219", stmt.span(i), msg);
+    match stmt.word(1) {
+        "algo" => {
+            if stmt.word(2).is_empty() {
+                // HAProxy embeds the location in this one message, and prefixes it once more.
+                let at = super::build::location(b.db, stmt.span(0));
+                return fail(
+                    b,
+                    1,
+                    format!("parsing [{at}] : 'compression' expects <algorithm>."),
+                );
+            }
+            if let Some(i) = (2..stmt.len()).find(|&i| !COMPRESSION_ALGOS.contains(&stmt.word(i))) {
+                fail(
+                    b,
+                    i,
+                    format!(
+                        "'compression' : '{}' is not a supported algorithm.",
+                        stmt.word(i)
+                    ),
+                );
+            }
+        }
+        "type" if stmt.word(2).is_empty() => fail(b, 1, "'compression' expects <type>.".into()),
+        "type" => {}
+        "offload" if in_defaults => b.push(
+            Diagnostic::new(
+                "W228",
+                "'compression' : 'offload' ignored in 'defaults' section.",
+            )
+            .at(stmt.span(1)),
+        ),
+        "offload" => {}
+        _ => fail(
+            b,
+            1,
+            "'compression' expects 'algo', 'type' or 'offload'".into(),
+        ),
+    }
+}
+
 /// `balance <algorithm> [arguments]`, with HAProxy's messages prefixed by `balance `.
 pub(super) fn balance(b: &mut Builder, stmt: &Stmt) {
     let algo = stmt.word(1);
@@ -281,7 +327,7 @@ pub(super) fn log(b: &mut Builder, stmt: &Stmt, in_global: bool) -> bool {
     i += 1;
     for what in ["optional log level", "optional minimum log level"] {
         if stmt.word(i).is_empty() {
-            return true;
+            break;
         }
         if !LEVELS.contains(&stmt.word(i)) {
             fail(b, i, format!("unknown {what} '{}'", stmt.word(i)));
@@ -296,6 +342,15 @@ pub(super) fn log(b: &mut Builder, stmt: &Stmt, in_global: bool) -> bool {
             format!("cannot handle unexpected argument '{}'", stmt.word(i)),
         );
         return false;
+    }
+    // The address is read last, as HAProxy does; `stdout`, `stderr` and rings are not addresses.
+    let target = stmt.word(1);
+    if !matches!(target, "stdout" | "stderr") && !target.starts_with("ring@") {
+        let expanded = crate::address::env_expand(target, b.env);
+        if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::LOG) {
+            fail(b, 1, e);
+            return false;
+        }
     }
     true
 }

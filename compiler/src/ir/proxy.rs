@@ -430,6 +430,10 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.config.proxies[index].retry_on =
                 Some(Box::new(Spanned::new(words.into(), stmt.span_from(1))));
         }
+        "compression" => {
+            let in_defaults = b.config.proxies[index].kind == ProxyKind::Defaults;
+            directives::compression(b, stmt, in_defaults);
+        }
         "http-reuse" if directives::http_reuse(b, stmt) => {
             b.config.proxies[index].http_reuse = Some(Box::new(stmt.spanned(1)))
         }
