@@ -100,6 +100,8 @@ rules! {
         "Check the spelling; a suggestion is given when one is close.";
     "E108" "unknown-action" Error Haproxy "A rule uses an action that does not exist for its rule set."
         "Each rule set (http-request, http-response, tcp-request content, ...) has its own actions; the message lists them and suggests the closest. Lua actions are written 'lua.<name>'.";
+    "E109" "integer-argument-missing" Error Haproxy "A global setting that takes a number is written without one."
+        "Give the value on the same line, for example 'maxconn 20000'. When it comes from an environment variable ('maxconn \"${MAXCONN}\"'), make sure the variable is set where HAProxy starts.";
 
     // ---- E2xx / W2xx: semantic checks ----
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."

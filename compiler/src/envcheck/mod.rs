@@ -183,8 +183,13 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             }),
         };
         if let Err(message) = result {
+            // Lua's loader words its own message; the other file checks name their keyword.
+            let message = match r.kind {
+                FileKind::LuaScript => message,
+                _ => format!("'{}' : {message}", r.keyword),
+            };
             out.push(
-                Diagnostic::new("E402", format!("'{}' : {message}", r.keyword))
+                Diagnostic::new("E402", message)
                     .at(r.path.span)
                     .label("file problem")
                     .note("checked against this machine; use --no-env to skip file checks"),

@@ -13,10 +13,75 @@ pub const TRACE_SOURCES: [&str; 10] = [
     "check", "fcgi", "h1", "h2", "h3", "peers", "pt", "qmux", "quic", "stream",
 ];
 
+/// Global settings whose value HAProxy reads as a number, and what it says when none is given.
+const INTEGER_SETTINGS: [(&str, &str); 31] = [
+    ("tune.runqueue-depth", ""),
+    ("tune.maxpollevents", ""),
+    ("tune.maxaccept", ""),
+    ("tune.recv_enough", ""),
+    ("tune.buffers.limit", ""),
+    ("tune.buffers.reserve", ""),
+    ("tune.bufsize", ""),
+    ("tune.maxrewrite", ""),
+    ("tune.rcvbuf.client", ""),
+    ("tune.rcvbuf.server", ""),
+    ("tune.sndbuf.client", ""),
+    ("tune.sndbuf.server", ""),
+    ("tune.pipesize", ""),
+    ("tune.http.cookielen", ""),
+    ("tune.http.logurilen", ""),
+    ("tune.http.maxhdr", ""),
+    ("uid", ""),
+    ("gid", ""),
+    ("maxconn", ""),
+    // HAProxy says "integer" here too, though the values are words.
+    ("ssl-server-verify", ""),
+    ("maxconnrate", ""),
+    ("maxsessrate", ""),
+    ("maxsslrate", ""),
+    ("maxcomprate", " in kb/s"),
+    ("maxpipes", ""),
+    ("maxzlibmem", ""),
+    ("maxcompcpuusage", " between 0 and 100"),
+    ("fd-hard-limit", ""),
+    ("ulimit-n", ""),
+    ("spread-checks", " (0..50)"),
+    ("max-spread-checks", " (0..50)"),
+];
+
+/// A numeric global setting written without its value.
+fn integer_missing(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
+    let keyword = stmt.word(at);
+    let Some((_, detail)) = INTEGER_SETTINGS.iter().find(|(k, _)| *k == keyword) else {
+        return false;
+    };
+    if !stmt.word(at + 1).is_empty() {
+        return false;
+    }
+    let form = if keyword.ends_with("spread-checks") {
+        HaproxyForm::ParsingTight
+    } else {
+        HaproxyForm::Parsing
+    };
+    b.push(
+        Diagnostic::new(
+            "E109",
+            format!("'{keyword}' expects an integer argument{detail}."),
+        )
+        .at(stmt.span(at))
+        .label("value missing")
+        .form(form),
+    );
+    true
+}
+
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);
     b.config.global.directives.extend(stmt.directive(at));
+    if integer_missing(b, stmt, at) {
+        return;
+    }
     match keyword {
         "nbthread" | "thread-groups" | "thread-group" => {
             if b.seen_non_global {
