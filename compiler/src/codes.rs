@@ -250,6 +250,8 @@ rules! {
         "Check the fetch and converter names, their arguments, and that each converter accepts the previous output type.";
     "E507" "unresolved-expression-reference" Error Haproxy "An expression names a server, backend, table or userlist that does not exist."
         "Arguments naming objects are resolved after the whole file is read. In a defaults section a server must be written 'backend/server'.";
+    "E508" "invalid-acl-option" Error Haproxy "A word starting with '-' before an ACL's patterns is not a valid option, or an option is misused."
+        "The options are -i (ignore case), -n (no DNS), -u <id>, -f <file>, -m <method> (before any -f), -M (file is a map) and -- (end of options). A pattern that starts with '-' must come after '--'.";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

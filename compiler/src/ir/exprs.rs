@@ -112,13 +112,21 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         );
     } else if let Some(output) = check_acl_expr(b, index, &name.value, &criterion, RefContext::Acl)
     {
-        check_acl_patterns(
-            b,
-            &name.value,
-            &criterion.value,
-            output,
-            &stmt.spanned_from(3),
-        );
+        let rest = stmt.spanned_from(3);
+        match acl_option_error(rest.iter().map(|w| (w.span, w.value.as_str()))) {
+            Some((at, message)) => b.push(
+                Diagnostic::new(
+                    "E508",
+                    format!(
+                        "error detected while parsing ACL '{}' : {message}.",
+                        name.value
+                    ),
+                )
+                .at(at)
+                .label("invalid ACL option"),
+            ),
+            None => check_acl_patterns(b, &name.value, &criterion.value, output, &rest),
+        }
     }
     let decl = AclDecl {
         name,
@@ -176,6 +184,59 @@ fn check_acl_expr(
             None
         }
     }
+}
+
+/// Pattern matching methods of `-m`.
+const MATCH_METHODS: [&str; 13] = [
+    "found", "bool", "int", "ip", "bin", "len", "str", "beg", "sub", "dir", "dom", "end", "reg",
+];
+
+/// HAProxy's ACL option loop: every word starting with '-' before the patterns must be an option
+/// (`-i -n -u <id> -f <file> -m <method> -M --`). Returns the word in error and the message.
+fn acl_option_error<'a>(
+    words: impl IntoIterator<Item = (Span, &'a str)>,
+) -> Option<(Span, String)> {
+    let mut words = words.into_iter().peekable();
+    let mut loaded = false;
+    while let Some((span, w)) = words.next_if(|(_, w)| w.starts_with('-')) {
+        match w {
+            "-i" | "-n" | "-M" => {}
+            "-u" => {
+                let id = words.next().map_or("", |(_, v)| v);
+                let digits = id.strip_prefix(['-', '+']).unwrap_or(id);
+                if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                    return Some((span, "the argument of -u must be an integer".into()));
+                }
+            }
+            "-f" => {
+                words.next();
+                loaded = true;
+            }
+            "-m" => {
+                if loaded {
+                    return Some((
+                        span,
+                        "'-m' must only be specified before patterns and files in parsing ACL expression".into(),
+                    ));
+                }
+                let (at, method) = words.next().unwrap_or((span, ""));
+                if !MATCH_METHODS.contains(&method) {
+                    return Some((
+                        at,
+                        format!("unknown matching method '{method}' when parsing ACL expression"),
+                    ));
+                }
+            }
+            "--" => break,
+            _ => {
+                return Some((
+                    span,
+                    format!("'{w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'"),
+                ))
+            }
+        }
+    }
+    None
 }
 
 /// HAProxy's `strl2llrc`: an optional '-' then decimal digits, fitting an i64.
@@ -328,7 +389,20 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], w
     for anon in parsed.anonymous() {
         if let Some(first) = anon.words.first() {
             let criterion = Spanned::from_word(first);
-            check_acl_expr(b, index, "anonymous", &criterion, RefContext::Acl);
+            if check_acl_expr(b, index, "anonymous", &criterion, RefContext::Acl).is_none() {
+                continue;
+            }
+            let options = anon.words[1..].iter().map(|w| (w.span, w.value.as_str()));
+            if let Some((at, message)) = acl_option_error(options) {
+                b.push(
+                    Diagnostic::new(
+                        "E508",
+                        format!("error detected while parsing {what} : {message}."),
+                    )
+                    .at(at)
+                    .label("invalid ACL option"),
+                );
+            }
         }
     }
 }

@@ -182,10 +182,15 @@ impl Ctx<'_> {
     fn condition(&mut self, words: &[String]) -> Vec<String> {
         let mut out = Vec::with_capacity(words.len());
         let mut in_braces = 0usize;
+        // Inside braces: the option that takes the next word (`-m`, `-u` keep it, `-f` a path),
+        // and whether the options are over.
+        let mut option_value: Option<&str> = None;
+        let mut patterns = false;
         for w in words {
             let (bang, name) = w.strip_prefix('!').map_or(("", w.as_str()), |n| ("!", n));
             if w == "{" {
                 in_braces = 1;
+                patterns = false;
                 out.push(w.clone());
             } else if w == "}" {
                 in_braces = 0;
@@ -193,7 +198,20 @@ impl Ctx<'_> {
             } else if in_braces == 1 {
                 out.push(self.expression(w));
                 in_braces = 2;
+            } else if let Some(option) = option_value.take() {
+                out.push(match option {
+                    "-f" => self.anon.path(w),
+                    _ => w.clone(),
+                });
+            } else if in_braces >= 2 && !patterns && w.starts_with('-') {
+                match w.as_str() {
+                    "-m" | "-u" | "-f" => option_value = Some(if w == "-f" { "-f" } else { "-m" }),
+                    "--" => patterns = true,
+                    _ => {}
+                }
+                out.push(w.clone());
             } else if in_braces >= 2 {
+                patterns = true;
                 out.push(self.pattern(w));
             } else if self.names.contains(name) {
                 out.push(format!("{bang}{}", self.anon.name(name)));
@@ -341,10 +359,14 @@ fn statement(cx: &mut Ctx, section: Option<SectionKind>, w: &[String]) -> Vec<St
                 } else if w[i] == "-f" || w[i] == "-M" {
                     file_next = w[i] == "-f";
                     w[i].clone()
-                } else if w[i] == "-m" {
-                    // The match method that follows is a keyword: keep both words.
-                    i += 1;
-                    w[i - 1].clone()
+                } else if w[i] == "-m" || w[i] == "-u" {
+                    // The match method (or unique id) that follows is kept: keep both words.
+                    if i + 1 < cond_at {
+                        out[i + 1] = w[i + 1].clone();
+                    }
+                    out[i] = w[i].clone();
+                    i += 2;
+                    continue;
                 } else {
                     cx.pattern(&w[i])
                 };
