@@ -184,9 +184,10 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
         };
         if let Err(message) = result {
             // Lua's loader words its own message; the other file checks name their keyword.
-            let message = match r.kind {
-                FileKind::LuaScript => message,
-                _ => format!("'{}' : {message}", r.keyword),
+            let message = match (&r.wording, r.kind) {
+                (Some((prefix, suffix)), _) => format!("{prefix}{message}{suffix}"),
+                (None, FileKind::LuaScript) => message,
+                (None, _) => format!("'{}' : {message}", r.keyword),
             };
             out.push(
                 Diagnostic::new("E402", message)

@@ -137,7 +137,8 @@ fn tokenize<'a>(words: &[(crate::source::Span, &'a str)]) -> Vec<(Tok, Tokw<'a>)
             "if" => Tok::If,
             "unless" => Tok::Unless,
             "!" => Tok::Not,
-            "||" | "or" => Tok::Or,
+            // HAProxy compares "or" without case.
+            v if v == "||" || v.eq_ignore_ascii_case("or") => Tok::Or,
             "{" => Tok::Open,
             "}" => Tok::Close,
             _ => Tok::Word,
@@ -287,6 +288,10 @@ mod tests {
         );
         assert_eq!(c.anonymous().next().unwrap().words.len(), 2);
         assert!(parse(&words("unless ! ! x")).unwrap().unless);
+        assert_eq!(
+            parse(&words("if a OR b Or c")).unwrap().alternatives.len(),
+            3
+        );
     }
 
     #[test]

@@ -148,6 +148,17 @@ impl<'t> Builder<'t> {
     }
 
     /// Records a file the configuration depends on (checked later unless `--no-env`).
+    /// A pattern file named by `-f`, with the words HAProxy wraps its error in.
+    pub fn pattern_file_ref(&mut self, path: Spanned<Text>, prefix: String, suffix: &str) {
+        self.config.files.push(FileRef {
+            kind: FileKind::PatternFile,
+            path,
+            keyword: "-f".to_string(),
+            base: None,
+            wording: Some((prefix, suffix.to_string())),
+        });
+    }
+
     pub fn file_ref(&mut self, kind: FileKind, keyword: &str, path: Spanned<Text>) {
         let base = match kind {
             FileKind::Certificate | FileKind::CertificateList | FileKind::PrivateKey => {
@@ -161,6 +172,7 @@ impl<'t> Builder<'t> {
             path,
             keyword: keyword.to_string(),
             base,
+            wording: None,
         });
     }
 

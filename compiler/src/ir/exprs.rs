@@ -335,23 +335,51 @@ fn check_acl_patterns(
     }
 }
 
+/// Where a condition is written, which decides how HAProxy words its errors.
+pub(super) enum CondSite {
+    /// `error detected while parsing <phrase> : <error>.` (`an 'http-request deny' condition`,
+    /// `switching rule`…).
+    Phrase(String),
+    /// TCP rules: `'<rule>' : error detected in <proxy type> '<name>' while parsing '<if|unless>'
+    /// condition : <error>`.
+    Tcp(String),
+}
+
+impl CondSite {
+    pub fn phrase(what: &str) -> CondSite {
+        CondSite::Phrase(what.to_string())
+    }
+
+    /// The words before and after an error of the condition that starts with `keyword`.
+    fn wording(&self, proxy: &Proxy, keyword: &str) -> (String, &'static str) {
+        match self {
+            CondSite::Phrase(what) => (format!("error detected while parsing {what} : "), "."),
+            CondSite::Tcp(rule) => (
+                format!(
+                    "'{rule}' : error detected in {} '{}' while parsing '{keyword}' condition : ",
+                    proxy.kind.type_str(),
+                    proxy.name_str()
+                ),
+                "",
+            ),
+        }
+    }
+}
+
 /// Parses the condition in `cond` (starting at `if`/`unless`) and checks its ACL names.
-/// `what` is the context HAProxy names in its message (`an 'http-request deny'`, `switching rule`…).
-pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], what: &str) {
+pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], site: &CondSite) {
     if cond.is_empty() {
         return;
     }
+    let (prefix, suffix) = site.wording(&b.config.proxies[index], &cond[0].value);
     let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
     let parsed = match condition::parse_parts(&words) {
         Ok(c) => c,
         Err(e) => {
             b.push(
-                Diagnostic::new(
-                    "E503",
-                    format!("error detected while parsing {what} : {}.", e.message),
-                )
-                .at(e.span)
-                .label("invalid condition"),
+                Diagnostic::new("E503", format!("{prefix}{}{suffix}", e.message))
+                    .at(e.span)
+                    .label("invalid condition"),
             );
             return;
         }
@@ -366,10 +394,7 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], w
             let later = b.config.proxies[index].name_str().to_string();
             let mut d = Diagnostic::new(
                 "E504",
-                format!(
-                    "error detected while parsing {what} : no such ACL : '{}'.",
-                    u.name
-                ),
+                format!("{prefix}no such ACL : '{}'{suffix}", u.name),
             )
             .at(u.span)
             .label("no ACL with this name in this section");
@@ -395,13 +420,27 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], w
             let options = anon.words[1..].iter().map(|w| (w.span, w.value.as_str()));
             if let Some((at, message)) = acl_option_error(options) {
                 b.push(
-                    Diagnostic::new(
-                        "E508",
-                        format!("error detected while parsing {what} : {message}."),
-                    )
-                    .at(at)
-                    .label("invalid ACL option"),
+                    Diagnostic::new("E508", format!("{prefix}{message}{suffix}"))
+                        .at(at)
+                        .label("invalid ACL option"),
                 );
+                continue;
+            }
+            // Pattern files are read while the rule is parsed.
+            let mut i = 1;
+            while let Some(w) = anon.words.get(i).filter(|w| w.value.starts_with('-')) {
+                match w.value.as_str() {
+                    "--" => break,
+                    "-f" => {
+                        if let Some(file) = anon.words.get(i + 1) {
+                            b.pattern_file_ref(Spanned::from_word(file), prefix.clone(), suffix);
+                        }
+                        i += 1;
+                    }
+                    "-m" | "-u" => i += 1,
+                    _ => {}
+                }
+                i += 1;
             }
         }
     }

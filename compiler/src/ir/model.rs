@@ -444,6 +444,9 @@ pub struct FileRef {
     pub keyword: String,
     /// `crt-base` / `ca-base` in effect for this reference, if any.
     pub base: Option<String>,
+    /// The words HAProxy puts around the file's error when they are not `'<keyword>' : `
+    /// (pattern files of ACLs and conditions): prefix and suffix.
+    pub wording: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -323,7 +323,8 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                     break;
                 }
                 if w.value == "-f" && i + 1 < words.len() {
-                    b.file_ref(FileKind::PatternFile, "acl -f", stmt.spanned(i + 1));
+                    let prefix = format!("error detected while parsing ACL '{}' : ", stmt.word(1));
+                    b.pattern_file_ref(stmt.spanned(i + 1), prefix, ".");
                 }
             }
             exprs::acl_decl(b, index, stmt);
@@ -344,7 +345,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 exprs::log_format(b, index, &target, RefContext::UseBackend, "");
             }
             let cond = stmt.spanned_from(2);
-            exprs::condition(b, index, &cond, "switching rule");
+            exprs::condition(b, index, &cond, &exprs::CondSite::phrase("switching rule"));
             b.config.proxies[index].use_backends.push(UseBackend {
                 target,
                 dynamic,
@@ -355,7 +356,12 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "default_backend" => b.config.proxies[index].default_backend = Some(stmt.spanned(1)),
         "use-server" => {
             let target = stmt.spanned(1);
-            exprs::condition(b, index, &stmt.spanned_from(2), "switching rule");
+            exprs::condition(
+                b,
+                index,
+                &stmt.spanned_from(2),
+                &exprs::CondSite::phrase("switching rule"),
+            );
             b.config.proxies[index]
                 .use_servers
                 .push((target, stmt.whole()));
@@ -411,7 +417,12 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 exprs::log_format(b, index, &stmt.spanned(2), RefContext::Redirect, "");
             }
             let (_, cond) = super::rules::split_condition(stmt, 1);
-            exprs::condition(b, index, &cond, "a 'redirect' rule");
+            exprs::condition(
+                b,
+                index,
+                &cond,
+                &exprs::CondSite::phrase("a 'redirect' rule"),
+            );
         }
         "maxconn" => {
             b.config.proxies[index].maxconn =

@@ -108,14 +108,14 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         RuleSet::TcpResponseContent => RefContext::TcpResponseContent,
         RuleSet::HttpCheck | RuleSet::TcpCheck => RefContext::HttpRequest,
     };
-    let what = match set {
+    let site = match set {
         RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
-            format!("an '{keyword} {}' condition", action.value)
+            super::exprs::CondSite::phrase(&format!("an '{keyword} {}' condition", action.value))
         }
-        _ => format!("a '{} {}' rule", set.keyword(), action.value),
+        _ => super::exprs::CondSite::Tcp(format!("{} {}", set.keyword(), action.value)),
     };
     if !matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
-        super::exprs::condition(b, index, &condition, &what);
+        super::exprs::condition(b, index, &condition, &site);
         rule_expressions(b, index, set, &action, &args, context);
     }
     // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.
