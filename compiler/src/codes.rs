@@ -102,6 +102,8 @@ rules! {
         "Each rule set (http-request, http-response, tcp-request content, ...) has its own actions; the message lists them and suggests the closest. Lua actions are written 'lua.<name>'.";
     "E109" "integer-argument-missing" Error Haproxy "A global setting that takes a number is written without one."
         "Give the value on the same line, for example 'maxconn 20000'. When it comes from an environment variable ('maxconn \"${MAXCONN}\"'), make sure the variable is set where HAProxy starts.";
+    "E110" "stats-socket-address-missing" Error Haproxy "A global 'stats socket' line has no address."
+        "Give a UNIX socket path or an address: 'stats socket /run/haproxy/admin.sock mode 660 level admin' or 'stats socket ipv4@127.0.0.1:9999'. An address from an unset environment variable is empty.";
 
     // ---- E2xx / W2xx: semantic checks ----
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."

@@ -32,6 +32,8 @@ pub(super) struct Builder<'t> {
             (
                 Vec<crate::expr::sample::ObjectRef>,
                 crate::registry::SampleType,
+                // Map converters' (name, file).
+                Vec<(String, String)>,
             ),
             crate::expr::sample::ExprError,
         >,

@@ -78,6 +78,32 @@ fn keep_refs(
             context,
         });
     }
+    for (converter, file) in map_files(expr) {
+        map_file_ref(b, &converter, &file, span);
+    }
+}
+
+/// The files of an expression's map converters (`map_str(/etc/hosts.map)` → its path): HAProxy
+/// loads them while it parses the line.
+fn map_files(expr: &sample::SampleExpr) -> Vec<(String, String)> {
+    expr.converters
+        .iter()
+        .filter(|c| c.name.starts_with("map"))
+        .filter_map(|c| {
+            Some((
+                c.name.clone(),
+                c.args.first().filter(|f| !f.is_empty())?.clone(),
+            ))
+        })
+        .collect()
+}
+
+fn map_file_ref(b: &mut Builder, converter: &str, file: &str, span: Span) {
+    b.pattern_file_ref(
+        Spanned::new(file.into(), span),
+        format!("invalid args in converter '{converter}' : "),
+        ".",
+    );
 }
 
 /// An `acl <name> <criterion> …` line.
@@ -148,21 +174,26 @@ fn check_acl_expr(
     let parsed = match b.acl_criteria.get(criterion.value.as_str()) {
         Some(cached) => cached.clone(),
         None => {
-            let result = sample::parse(&acl_criterion(&criterion.value), true)
-                .map(|(expr, _)| (expr.refs, expr.output));
+            let result = sample::parse(&acl_criterion(&criterion.value), true).map(|(expr, _)| {
+                let maps = map_files(&expr);
+                (expr.refs, expr.output, maps)
+            });
             b.acl_criteria
                 .insert(criterion.value.to_string(), result.clone());
             result
         }
     };
     match parsed {
-        Ok((refs, output)) => {
+        Ok((refs, output, maps)) => {
             for r in refs {
                 b.config.proxies[index].sample_refs.push(SampleRef {
                     reference: r,
                     span: criterion.span,
                     context,
                 });
+            }
+            for (converter, file) in maps {
+                map_file_ref(b, &converter, &file, criterion.span);
             }
             Some(output)
         }

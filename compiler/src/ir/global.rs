@@ -163,6 +163,14 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
             "'stats' is not supported anymore.",
             HaproxyForm::Parsing,
         ),
+        "socket" if stmt.word(2).is_empty() => b.push(
+            Diagnostic::new(
+                "E110",
+                "'stats socket' in global section expects an address or a path to a UNIX socket",
+            )
+            .at(stmt.span(1))
+            .label("address missing"),
+        ),
         "socket" => {
             b.config.global.stats_sockets.push(stmt.spanned(2));
             let words = stmt.words();
