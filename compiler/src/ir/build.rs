@@ -7,6 +7,17 @@ use crate::registry::SectionKind;
 use crate::source::{SourceDb, Span};
 use crate::syntax::{Environment, Line, SyntaxTree, Word};
 
+/// A parsed ACL criterion: its object references, output type and map converter files (name,
+/// path), or the parse error.
+pub(super) type CachedCriterion = Result<
+    (
+        Vec<crate::expr::sample::ObjectRef>,
+        crate::registry::SampleType,
+        Vec<(String, String)>,
+    ),
+    crate::expr::sample::ExprError,
+>;
+
 /// The state shared by the statement handlers of every section.
 pub(super) struct Builder<'t> {
     pub config: Config,
@@ -26,18 +37,7 @@ pub(super) struct Builder<'t> {
     pub frontend_names: rustc_hash::FxHashMap<String, usize>,
     /// Parsed ACL criteria by text: their object references and output type, or the parse
     /// error.
-    pub acl_criteria: rustc_hash::FxHashMap<
-        String,
-        Result<
-            (
-                Vec<crate::expr::sample::ObjectRef>,
-                crate::registry::SampleType,
-                // Map converters' (name, file).
-                Vec<(String, String)>,
-            ),
-            crate::expr::sample::ExprError,
-        >,
-    >,
+    pub acl_criteria: rustc_hash::FxHashMap<String, CachedCriterion>,
     pub backend_names: rustc_hash::FxHashMap<String, usize>,
     pub ca_base: Option<String>,
 }
