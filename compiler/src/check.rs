@@ -33,9 +33,15 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     let (tree, mut diagnostics) = syntax::parse(&db, env);
     let (config, per_line) = ir::build(&db, &tree, env, options);
     diagnostics.extend(per_line);
+    let mut deferred_files = Vec::new();
     if !options.no_env {
-        // Files and log addresses are read while HAProxy parses their line.
-        diagnostics.extend(crate::envcheck::check(&config));
+        // Files and log addresses are read while HAProxy parses their line, except the few it
+        // reads after parsing.
+        let (after, during): (Vec<_>, Vec<_>) = crate::envcheck::check(&config)
+            .into_iter()
+            .partition(|d| d.after_parse);
+        diagnostics.extend(during);
+        deferred_files = after;
     }
     // HAProxy reports what it finds while reading in file and line order, whatever the stage
     // that found it here (words, keywords, files); the sort is stable within a line.
@@ -43,6 +49,7 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     diagnostics.extend(
         ir::post_parse_checks(&db, &config, options)
             .into_iter()
+            .chain(deferred_files)
             .map(|mut d| {
                 d.after_parse = true;
                 d

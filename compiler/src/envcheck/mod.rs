@@ -189,9 +189,13 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
                 (None, FileKind::LuaScript) => message,
                 (None, _) => format!("'{}' : {message}", r.keyword),
             };
+            let mut d = Diagnostic::new("E402", message);
+            if r.after_parse {
+                d = d.form(crate::diagnostic::HaproxyForm::Bare);
+                d.after_parse = true;
+            }
             out.push(
-                Diagnostic::new("E402", message)
-                    .at(r.path.span)
+                d.at(r.path.span)
                     .label("file problem")
                     .note("checked against this machine; use --no-env to skip file checks"),
             );

@@ -158,6 +158,19 @@ impl<'t> Builder<'t> {
             keyword: "-f".to_string(),
             base: None,
             wording: Some((prefix, suffix.to_string())),
+            after_parse: false,
+        });
+    }
+
+    /// A pattern file HAProxy only opens after parsing, with its whole message prefix.
+    pub fn deferred_pattern_file_ref(&mut self, path: Spanned<Text>, prefix: String) {
+        self.config.files.push(FileRef {
+            kind: FileKind::PatternFile,
+            path,
+            keyword: "-f".to_string(),
+            base: None,
+            wording: Some((prefix, ".".to_string())),
+            after_parse: true,
         });
     }
 
@@ -175,6 +188,7 @@ impl<'t> Builder<'t> {
             keyword: keyword.to_string(),
             base,
             wording: None,
+            after_parse: false,
         });
     }
 

@@ -78,9 +78,6 @@ fn keep_refs(
             context,
         });
     }
-    for (converter, file) in map_files(expr) {
-        map_file_ref(b, &converter, &file, span);
-    }
 }
 
 /// The files of an expression's map converters (`map_str(/etc/hosts.map)` → its path): HAProxy
@@ -489,6 +486,20 @@ pub(super) fn log_format(
         Ok(lf) => {
             for e in lf.expressions() {
                 keep_refs(b, index, e, word.span, context);
+                for (converter, file) in map_files(e) {
+                    if context == RefContext::UseBackend {
+                        // Dynamic switching rules are compiled once the whole file is read.
+                        let text = word.value.split_once("%[").map_or("", |(_, rest)| rest);
+                        let prefix = format!(
+                            "Parsing [{}]: failed to parse use_backend rule '{}' : failed to parse sample expression <{text}> : invalid args in converter '{converter}' : ",
+                            super::build::location(b.db, word.span),
+                            word.value
+                        );
+                        b.deferred_pattern_file_ref(Spanned::new(file.into(), word.span), prefix);
+                    } else {
+                        map_file_ref(b, &converter, &file, word.span);
+                    }
+                }
             }
         }
         Err(e) => {
@@ -511,7 +522,12 @@ pub(super) fn sample_arg(
     what: &str,
 ) {
     match sample::parse(&word.value, false) {
-        Ok((expr, _)) => keep_refs(b, index, &expr, word.span, context),
+        Ok((expr, _)) => {
+            keep_refs(b, index, &expr, word.span, context);
+            for (converter, file) in map_files(&expr) {
+                map_file_ref(b, &converter, &file, word.span);
+            }
+        }
         Err(e) => {
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
             b.push(

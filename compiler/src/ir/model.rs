@@ -447,6 +447,9 @@ pub struct FileRef {
     /// The words HAProxy puts around the file's error when they are not `'<keyword>' : `
     /// (pattern files of ACLs and conditions): prefix and suffix.
     pub wording: Option<(String, String)>,
+    /// Read by HAProxy once the whole configuration is parsed (dynamic `use_backend` rules):
+    /// reported with the whole-configuration findings, location included in the wording.
+    pub after_parse: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
