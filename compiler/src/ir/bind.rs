@@ -372,6 +372,24 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     }
 }
 
+/// What HAProxy's parser of a bind option says when its value is missing.
+fn missing_value(option: &str) -> &'static str {
+    match option {
+        "ca-file" | "ca-verify-file" | "ca-sign-file" => "missing CAfile path",
+        "ca-sign-pass" => "missing CAkey password",
+        "ciphers" | "ciphersuites" => "missing cipher suite",
+        "crt" | "crt-list" => "missing certificate location",
+        "crl-file" => "missing CRLfile path",
+        "curves" => "missing curve suite",
+        "ecdhe" => "missing named curve",
+        "npn" | "alpn" => "missing the comma-delimited NPN protocol suite",
+        "ssl-min-ver" | "ssl-max-ver" => "missing the ssl/tls version",
+        "tls-ticket-keys" => "missing TLS ticket keys file path",
+        "verify" => "missing verify method",
+        _ => "missing value.",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,23 +438,5 @@ mod tests {
         assert!(check_ignore_err("ca-ignore-err", "")
             .unwrap_err()
             .contains("missing error IDs list"));
-    }
-}
-
-/// What HAProxy's parser of a bind option says when its value is missing.
-fn missing_value(option: &str) -> &'static str {
-    match option {
-        "ca-file" | "ca-verify-file" | "ca-sign-file" => "missing CAfile path",
-        "ca-sign-pass" => "missing CAkey password",
-        "ciphers" | "ciphersuites" => "missing cipher suite",
-        "crt" | "crt-list" => "missing certificate location",
-        "crl-file" => "missing CRLfile path",
-        "curves" => "missing curve suite",
-        "ecdhe" => "missing named curve",
-        "npn" | "alpn" => "missing the comma-delimited NPN protocol suite",
-        "ssl-min-ver" | "ssl-max-ver" => "missing the ssl/tls version",
-        "tls-ticket-keys" => "missing TLS ticket keys file path",
-        "verify" => "missing verify method",
-        _ => "missing value.",
     }
 }
