@@ -28,8 +28,9 @@ for f in "${files[@]}"; do
     t=$?
     ours=$(cd "$dir" && timeout 20 "$hapee" check --format haproxy -f "$base" 2>&1)
     o=$?
-    tv=$([ $t = 0 ] && echo valid || echo invalid)
-    ov=$([ $o = 0 ] && echo valid || echo invalid)
+    verdict() { case $1 in 0) echo valid ;; 2) echo no-listener ;; *) echo invalid ;; esac; }
+    tv=$(verdict $t)
+    ov=$(verdict $o)
     tl=$(first_line "$base" <<<"$theirs")
     ol=$(first_line "$base" <<<"$ours")
     if [ "$tv" = "$ov" ] && [ "$tl" = "$ol" ]; then

@@ -68,7 +68,7 @@ pub(super) fn check_with(
         .iter()
         .filter(|p| p.kind != ProxyKind::Defaults && p.kind.has_backend() && !p.disabled)
     {
-        for s in p.servers.iter().filter(|s| s.template.is_none()) {
+        for s in &p.servers {
             let Some(addr) = &s.address else { continue };
             let expanded = address::env_expand(&addr.value, &crate::syntax::ProcessEnv);
             let Ok(parsed) = address::parse(&expanded, Rules::SERVER) else {
@@ -83,65 +83,81 @@ pub(super) fn check_with(
                 order.push(Method::None);
             }
             let host = parsed.host.clone();
-            let mut failed = false;
-            let mut settled = false;
-            for m in &order {
-                match m {
-                    Method::Last => continue,
-                    Method::Libc => {
-                        let ok = *known.entry(host.clone()).or_insert_with(|| resolve(&host));
-                        if ok {
-                            settled = true;
-                            break;
-                        }
-                        failed = true;
-                    }
-                    Method::None | Method::Ip => {
-                        if failed {
-                            let what = if *m == Method::None {
-                                "disabling server"
-                            } else {
-                                "falling back to configured address"
-                            };
-                            out.push(
-                                Diagnostic::new(
-                                    "W404",
-                                    format!(
-                                        "'server {}/{}' : could not resolve address '{host}', {what}.",
-                                        p.name_str(),
-                                        s.name.value
-                                    ),
-                                )
-                                .at(addr.span)
-                                .label("no address for this name on this machine")
-                                .form(HaproxyForm::FileLine),
-                            );
-                        }
-                        settled = true;
-                        break;
-                    }
+            let Some((code, tail)) = outcome(&order, &host, &mut known, resolve) else {
+                continue;
+            };
+            // A server-template stands for one server per number of its range.
+            let names: Vec<String> = match s.template {
+                Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(MAX_TEMPLATE_REPORTS)))
+                    .map(|n| format!("{}{n}", s.name.value))
+                    .collect(),
+                None => vec![s.name.value.to_string()],
+            };
+            for name in names {
+                let mut d =
+                    Diagnostic::new(code, format!("'server {}/{name}' : {tail}", p.name_str()))
+                        .at(addr.span)
+                        .label("no address for this name on this machine")
+                        .form(HaproxyForm::FileLine);
+                if code == "E403" {
+                    d = d.note("resolved on this machine at check time, as HAProxy does; use --no-env to skip, or 'init-addr last,libc,none' to start without it");
                 }
-            }
-            if !settled {
-                let message = if failed {
-                    format!("could not resolve address '{host}'.")
-                } else {
-                    format!("no method found to resolve address '{host}'.")
-                };
-                out.push(
-                    Diagnostic::new(
-                        "E403",
-                        format!("'server {}/{}' : {message}", p.name_str(), s.name.value),
-                    )
-                    .at(addr.span)
-                    .label("no address for this name on this machine")
-                    .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip, or 'init-addr last,libc,none' to start without it")
-                    .form(HaproxyForm::FileLine),
-                );
+                out.push(d);
             }
         }
     }
     out
+}
+
+/// Servers of one `server-template` reported at most (HAProxy reports every one).
+const MAX_TEMPLATE_REPORTS: u32 = 64;
+
+/// Tries the `init-addr` methods in order: the code and message end of what HAProxy reports, if
+/// anything.
+fn outcome(
+    order: &[Method],
+    host: &str,
+    known: &mut FxHashMap<String, bool>,
+    resolve: &mut dyn FnMut(&str) -> bool,
+) -> Option<(&'static str, String)> {
+    let mut failed = false;
+    for m in order {
+        match m {
+            Method::Last => continue,
+            Method::Libc => {
+                let ok = *known
+                    .entry(host.to_string())
+                    .or_insert_with(|| resolve(host));
+                if ok {
+                    return None;
+                }
+                failed = true;
+            }
+            Method::None | Method::Ip if !failed => return None,
+            Method::None => {
+                return Some((
+                    "W404",
+                    format!("could not resolve address '{host}', disabling server."),
+                ))
+            }
+            Method::Ip => {
+                return Some((
+                    "W404",
+                    format!(
+                        "could not resolve address '{host}', falling back to configured address."
+                    ),
+                ))
+            }
+        }
+    }
+    Some(if failed {
+        ("E403", format!("could not resolve address '{host}'."))
+    } else {
+        (
+            "E403",
+            format!("no method found to resolve address '{host}'."),
+        )
+    })
 }
 
 /// Whether the system resolver knows `host`.
@@ -234,7 +250,7 @@ mod tests {
     fn init_addr_methods_decide_what_an_unknown_name_does() {
         let head = "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nbackend b\n";
         let got = resolve_codes(&format!(
-            "{head}    server a known.example:80\n    server b lost.invalid:80\n    server c 10.0.0.1:80\n    server d lost.invalid:80 init-addr last,libc,none\n    server e lost.invalid:80 resolvers dns\n    server f lost.invalid:80 init-addr none\n    server g lost.invalid:80 init-addr last\n"
+            "{head}    server a known.example:80\n    server b lost.invalid:80\n    server c 10.0.0.1:80\n    server d lost.invalid:80 init-addr last,libc,none\n    server e lost.invalid:80 resolvers dns\n    server f lost.invalid:80 init-addr none\n    server g lost.invalid:80 init-addr last\n    server-template t 1-2 lost.invalid:80\n"
         ));
         assert_eq!(
             got,
@@ -256,6 +272,14 @@ mod tests {
                 (
                     "E403",
                     "'server b/g' : no method found to resolve address 'lost.invalid'.".to_string()
+                ),
+                (
+                    "E403",
+                    "'server b/t1' : could not resolve address 'lost.invalid'.".to_string()
+                ),
+                (
+                    "E403",
+                    "'server b/t2' : could not resolve address 'lost.invalid'.".to_string()
                 ),
             ]
         );
