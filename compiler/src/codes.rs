@@ -104,6 +104,8 @@ rules! {
         "Give the value on the same line, for example 'maxconn 20000'. When it comes from an environment variable ('maxconn \"${MAXCONN}\"'), make sure the variable is set where HAProxy starts.";
     "E110" "stats-socket-address-missing" Error Haproxy "A global 'stats socket' line has no address."
         "Give a UNIX socket path or an address: 'stats socket /run/haproxy/admin.sock mode 660 level admin' or 'stats socket ipv4@127.0.0.1:9999'. An address from an unset environment variable is empty.";
+    "E111" "invalid-external-check" Error Haproxy "An 'external-check' line in a proxy lacks 'command <cmd>' or 'path <path>'."
+        "Write 'external-check command /usr/local/bin/check.sh' (and optionally 'external-check path \"/usr/bin:/bin\"'), together with 'option external-check' and the global 'external-check'.";
 
     // ---- E2xx / W2xx: semantic checks ----
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
@@ -124,6 +126,8 @@ rules! {
         "A defaults section that defines rules may only be used by sections of one kind: not by another defaults section, not by a listen section, not by both frontends and backends, and its connection/session rules not by backends nor its response rules by frontends. Split the defaults section, or move the rules into the sections that need them.";
     "E208" "unknown-mode" Error Haproxy "'mode' has a value other than http, tcp or log."
         "Use 'mode http' for HTTP proxying, 'mode tcp' for plain TCP, or 'mode log' in log-forward setups.";
+    "W208" "defaults-used-both-ways" Warning Haproxy "A defaults section is used by name ('from') by one proxy and implicitly by another."
+        "HAProxy reports this at the alert level without failing: a proxy without 'from' takes the last defaults section, which another proxy also names explicitly. Name it in every proxy, or add a last defaults section that no proxy names.";
     "E209" "unknown-timeout" Error Haproxy "The timeout name is not one HAProxy knows, or is a removed pre-2.1 form."
         "Valid names are client, server, connect, check, queue, http-keep-alive, http-request, tunnel, tarpit, client-fin and server-fin. The old clitimeout/srvtimeout/contimeout directives were removed in 2.1.";
     "E210" "invalid-duration" Error Haproxy "A duration is missing, malformed, or out of range."

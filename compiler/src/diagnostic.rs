@@ -85,6 +85,9 @@ pub struct Diagnostic {
     /// Found by a check over the whole configuration, which HAProxy only reaches when every line
     /// read well: its own output leaves these out when a line has an error.
     pub after_parse: bool,
+    /// The level HAProxy prints when it differs from the severity (a few warnings are printed
+    /// as `[ALERT]` without failing the check).
+    pub haproxy_level: Option<Severity>,
     /// Extra lines HAProxy prints after the message (its `   | …` continuation lines).
     pub haproxy_continuation: Option<String>,
 }
@@ -105,6 +108,7 @@ impl Diagnostic {
             fix: None,
             haproxy_form: HaproxyForm::Parsing,
             after_parse: false,
+            haproxy_level: None,
             haproxy_continuation: None,
         }
     }

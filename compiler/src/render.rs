@@ -206,6 +206,9 @@ pub fn haproxy_message(db: &SourceDb, d: &Diagnostic) -> String {
 
 /// One `[LABEL]    (pid) : config : …` line per diagnostic, like `haproxy -c` writes on stderr.
 pub fn haproxy_line(db: &SourceDb, d: &Diagnostic, pid: u32) -> String {
-    let label = format!("[{}]", d.severity.haproxy_label());
+    let label = format!(
+        "[{}]",
+        d.haproxy_level.unwrap_or(d.severity).haproxy_label()
+    );
     format!("{label:<10} ({pid}) : config : {}", haproxy_message(db, d))
 }

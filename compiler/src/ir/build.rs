@@ -31,6 +31,9 @@ pub(super) struct Builder<'t> {
     pub env: &'t dyn Environment,
     /// How each defaults section was used by regular proxies (frontend / backend capability).
     pub defaults_use: Vec<Option<ProxyKind>>,
+    /// Defaults sections used by name (`from`) and used implicitly, by proxy index.
+    pub defaults_explicit: rustc_hash::FxHashSet<usize>,
+    pub defaults_implicit: rustc_hash::FxHashSet<usize>,
     /// `crt-base` and `ca-base` from global, applied to relative certificate paths.
     pub crt_base: Option<String>,
     /// First proxy of each name with a frontend (backend) side, for duplicate-name checks.
@@ -230,6 +233,8 @@ pub fn build(
         db,
         env,
         defaults_use: Vec::new(),
+        defaults_explicit: Default::default(),
+        defaults_implicit: Default::default(),
         crt_base: None,
         frontend_names: Default::default(),
         acl_criteria: Default::default(),

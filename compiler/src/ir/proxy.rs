@@ -150,6 +150,25 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
 
     let header = head.whole();
     if let Some(d) = defaults {
+        if from.is_some() {
+            b.defaults_explicit.insert(d);
+        } else {
+            b.defaults_implicit.insert(d);
+        }
+        if b.defaults_explicit.contains(&d) && b.defaults_implicit.contains(&d) {
+            let declared = b.config.proxies[d].header;
+            let msg = format!(
+                "defaults section '{}' (declared at {}) is explicitly referenced by another proxy and implicitly used here. To avoid any ambiguity don't mix both usage. Add a last defaults section not explicitly used or always use explicit references.",
+                b.config.proxies[d].name_str(),
+                b.location(declared)
+            );
+            let mut w = Diagnostic::new("W208", msg)
+                .at(header)
+                .with_secondary(declared, "this defaults section");
+            // HAProxy prints this warning at the alert level.
+            w.haproxy_level = Some(crate::diagnostic::Severity::Error);
+            b.push(w);
+        }
         check_rule_inheritance(b, kind, d, header);
     }
 
@@ -301,6 +320,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "mode" => mode(b, index, stmt),
         "bind" => bind::bind_line(b, index, stmt),
         "server" | "default-server" | "server-template" => bind::server_line(b, index, stmt),
+        "external-check" => external_check(b, stmt, at),
         "timeout" => timeout(b, index, stmt),
         "clitimeout" | "srvtimeout" | "contimeout" => {
             legacy_timeout(b, stmt, at);
@@ -509,6 +529,23 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
     };
     b.config.proxies[index].mode = Some(Spanned::new(m, stmt.span(1)));
+}
+
+/// `external-check command <cmd>` / `external-check path <path>`, with HAProxy's messages.
+fn external_check(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let what = stmt.word(at + 1);
+    let message = match what {
+        "" => format!("missing argument after '{}'.", stmt.word(at)),
+        "command" | "path" if stmt.word(at + 2).is_empty() => {
+            format!("missing argument after '{what}'.")
+        }
+        "command" | "path" => return,
+        _ => format!(
+            "'{}' only supports 'command' and 'path'. but got '{what}'.",
+            stmt.word(at)
+        ),
+    };
+    b.push(Diagnostic::new("E111", message).at(stmt.span_from(at)));
 }
 
 /// The pre-2.1 timeout keywords, written alone or after `timeout`, and their replacements.
