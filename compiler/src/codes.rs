@@ -176,6 +176,8 @@ rules! {
         "Services are provided by Lua scripts ('lua.<name>', registered with core.register_service). HAProxy's built-in Prometheus exporter is an optional build module that the reference build does not include.";
     "E233" "invalid-spoe-filter" Error Haproxy "A 'filter spoe' line lacks its configuration file or has an unknown option."
         "Write 'filter spoe [engine <name>] config <file>'; the file describes the SPOE agents and messages.";
+    "E234" "unknown-filter" Error Haproxy "A 'filter' line names a filter HAProxy 2.7 does not have."
+        "The filters are trace, compression, cache, spoe, fcgi-app, bwlim-in and bwlim-out (opentracing only in builds with it). The request/response compression filters (comp-req, comp-res) came in later versions.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

@@ -470,6 +470,18 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "disabled" => b.config.proxies[index].disabled = true,
         "enabled" => b.config.proxies[index].disabled = false,
+        "filter" if !FILTERS.contains(&stmt.word(1)) => b.push(
+            Diagnostic::new(
+                "E234",
+                format!(
+                    "'filter' : unknown keyword '{}'. Registered keywords :",
+                    stmt.word(1)
+                ),
+            )
+            .at(stmt.span(1))
+            .label("not a filter of HAProxy 2.7")
+            .help(format!("filters are {}", FILTERS.join(", "))),
+        ),
         "filter" => {
             if stmt.word(1) == "spoe" {
                 spoe_filter(b, stmt);
@@ -530,6 +542,17 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
     };
     b.config.proxies[index].mode = Some(Spanned::new(m, stmt.span(1)));
 }
+
+/// Filters of the reference build (no OpenTracing).
+const FILTERS: [&str; 7] = [
+    "trace",
+    "compression",
+    "cache",
+    "spoe",
+    "fcgi-app",
+    "bwlim-in",
+    "bwlim-out",
+];
 
 /// `external-check command <cmd>` / `external-check path <path>`, with HAProxy's messages.
 fn external_check(b: &mut Builder, stmt: &Stmt, at: usize) {
