@@ -240,8 +240,8 @@ rules! {
         "HAProxy resolves server names with the system resolver when it starts, and '-c' does too. Fix the name, make it resolvable on this machine, or let the server start without an address: 'init-addr last,libc,none' (it starts in maintenance) or 'resolvers <section>' for run-time DNS.";
     "W404" "server-address-fallback" Warning Haproxy "A server's host name does not resolve; it starts disabled or on its fallback address."
         "The 'init-addr' list ends in 'none' (or the server has 'resolvers'), so HAProxy starts with the server in maintenance, or with the fixed address given in 'init-addr'. Check that the name is right on the production machine.";
-    "E405" "unresolvable-log-address" Error Haproxy "A 'log' target is a host name that does not resolve."
-        "HAProxy resolves log server names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
+    "E405" "unresolvable-address" Error Haproxy "A 'log' target or a 'bind' address is a host name that does not resolve."
+        "HAProxy resolves these names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
 
     // ---- E5xx / W5xx: expressions ----
     "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."

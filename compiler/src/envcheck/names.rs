@@ -216,9 +216,44 @@ pub(super) fn log_targets_with(
     out
 }
 
+/// Host names in `bind` addresses resolve while HAProxy parses the line.
+pub(super) fn bind_addresses_with(
+    config: &Config,
+    resolve: &mut dyn FnMut(&str) -> bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for bind in config.proxies.iter().flat_map(|p| p.binds.iter()) {
+        let expanded = address::env_expand(&bind.address.value, &crate::syntax::ProcessEnv);
+        for part in expanded.split(',') {
+            let Ok(parsed) = address::parse(part, Rules::BIND) else {
+                continue;
+            };
+            if !parsed.is_hostname() || parsed.host.is_empty() || resolve(&parsed.host) {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    "E405",
+                    format!("'bind' : invalid address: '{}' in '{part}'", parsed.host),
+                )
+                .at(bind.address.span)
+                .label("this host name has no address on this machine")
+                .note(
+                    "resolved on this machine at check time, as HAProxy does; use --no-env to skip",
+                )
+                .form(HaproxyForm::Parsing),
+            );
+            break;
+        }
+    }
+    out
+}
+
 /// [`log_targets_with`] through the system resolver.
 pub(super) fn log_targets(config: &Config) -> Vec<Diagnostic> {
-    log_targets_with(config, &mut system_resolves)
+    let mut out = log_targets_with(config, &mut system_resolves);
+    out.extend(bind_addresses_with(config, &mut system_resolves));
+    out
 }
 
 #[cfg(test)]
@@ -305,6 +340,29 @@ mod tests {
             vec![
                 "log : invalid address: 'logs.lost.invalid' in 'logs.lost.invalid:514'".to_string(),
                 "log : invalid address: 'logs.lost.invalid' in 'logs.lost.invalid'".to_string(),
+            ]
+        );
+        let mut db = SourceDb::new();
+        db.add(
+            "b.cfg",
+            "frontend f\n    bind web.lost.invalid:80\n    bind known.example:81\n    bind :82\n",
+        );
+        let c = compile(
+            db,
+            &MapEnv::default(),
+            &CheckOptions {
+                no_env: true,
+                ..CheckOptions::default()
+            },
+        );
+        let binds: Vec<String> = bind_addresses_with(&c.config, &mut |h| h == "known.example")
+            .into_iter()
+            .map(|d| d.message.to_string())
+            .collect();
+        assert_eq!(
+            binds,
+            vec![
+                "'bind' : invalid address: 'web.lost.invalid' in 'web.lost.invalid:80'".to_string()
             ]
         );
         let inherited = resolve_codes(&format!(
