@@ -1,6 +1,7 @@
-//! Server host names resolve at start-up, before `haproxy -c` reports a configuration valid:
-//! each server tries its `init-addr` methods in order (`last,libc` by default, plus `none` when
-//! it has `resolvers`), and fails when none of them gives an address.
+//! Host names, resolved when HAProxy would resolve them. Servers at start-up, before `haproxy -c`
+//! reports a configuration valid: each tries its `init-addr` methods in order (`last,libc` by
+//! default, plus `none` when it has `resolvers`) and fails when none gives an address. `log`
+//! targets and `bind` addresses while their line is read.
 
 use crate::address::{self, Rules};
 use crate::diagnostic::{Diagnostic, HaproxyForm};
@@ -32,8 +33,10 @@ fn methods(list: &str) -> Vec<Method> {
         .collect()
 }
 
-/// The value of option `name` on a server line, else on the last `default-server` line in effect.
+/// The value of option `name` on a server line, else on the last `default-server` line written
+/// before it (its proxy's, or its defaults section's).
 fn option<'a>(p: &'a Proxy, s: &'a Server, name: &str) -> Option<&'a str> {
+    let before = |d: &DirectiveLine| d.span.file != s.span.file || d.span.start < s.span.start;
     let on_server = s
         .options
         .windows(2)
@@ -44,7 +47,7 @@ fn option<'a>(p: &'a Proxy, s: &'a Server, name: &str) -> Option<&'a str> {
         p.directives
             .iter()
             .rev()
-            .filter(|d: &&DirectiveLine| d.keyword == "default-server")
+            .filter(|d: &&DirectiveLine| d.keyword == "default-server" && before(d))
             .find_map(|d| {
                 d.args
                     .windows(2)
@@ -366,9 +369,11 @@ mod tests {
             ]
         );
         let inherited = resolve_codes(&format!(
-            "{head}    default-server init-addr libc,none\n    server b lost.invalid:80\n"
+            "{head}    server a lost.invalid:80\n    default-server init-addr libc,none\n    server b lost.invalid:80\n"
         ));
-        assert_eq!(inherited.len(), 1);
-        assert_eq!(inherited[0].0, "W404");
+        // The default-server line only reaches the servers written after it.
+        assert_eq!(inherited.len(), 2);
+        assert_eq!(inherited[0].0, "E403");
+        assert_eq!(inherited[1].0, "W404");
     }
 }
