@@ -242,6 +242,8 @@ rules! {
         "The 'init-addr' list ends in 'none' (or the server has 'resolvers'), so HAProxy starts with the server in maintenance, or with the fixed address given in 'init-addr'. Check that the name is right on the production machine.";
     "E405" "unresolvable-address" Error Haproxy "A 'log' target or a 'bind' address is a host name that does not resolve."
         "HAProxy resolves these names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
+    "E406" "unknown-account" Error Haproxy "The global 'user' or 'group' names an account this machine does not have."
+        "HAProxy looks the names up (getpwnam/getgrnam) while it reads the line and drops privileges to them at start-up. Create the account, fix the name, or use 'uid'/'gid' with numbers.";
 
     // ---- E5xx / W5xx: expressions ----
     "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."

@@ -202,6 +202,40 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
         }
     }
     out.extend(names::log_targets(config));
+    out.extend(accounts(config));
+    out
+}
+
+/// The global `user` and `group` names must exist on the machine (HAProxy looks them up while
+/// it reads the line).
+fn accounts(config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (is_group, name) in &config.global.accounts {
+        let found = if *is_group {
+            nix::unistd::Group::from_name(&name.value).map(|g| g.is_some())
+        } else {
+            nix::unistd::User::from_name(&name.value).map(|u| u.is_some())
+        };
+        let errno = match found {
+            Ok(true) => continue,
+            Ok(false) => nix::errno::Errno::UnknownErrno,
+            Err(e) => e,
+        };
+        let (code, text) = match errno {
+            nix::errno::Errno::UnknownErrno => (0, "Success"),
+            e => (e as i32, e.desc()),
+        };
+        let what = if *is_group { "group" } else { "user" };
+        out.push(
+            Diagnostic::new(
+                "E406",
+                format!("cannot find {what} id for '{}' ({code}:{text})", name.value),
+            )
+            .at(name.span)
+            .label(format!("no such {what} on this machine"))
+            .note("looked up on this machine at check time, as HAProxy does; use --no-env to skip"),
+        );
+    }
     out
 }
 

@@ -114,6 +114,10 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                 ));
             }
         }
+        "user" | "group" if !stmt.word(1).is_empty() => {
+            let account = (keyword == "group", stmt.spanned(1));
+            b.config.global.accounts.push(account);
+        }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
         "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,
         "master-worker" => b.config.global.master_worker = true,

@@ -395,6 +395,8 @@ pub struct Global {
     pub stats_sockets: Vec<Spanned<Text>>,
     pub lua_loads: Vec<(Spanned<Text>, Vec<String>)>,
     pub bufsize: Option<u32>,
+    /// `user <name>` (false) and `group <name>` (true) lines, looked up on the machine.
+    pub accounts: Vec<(bool, Spanned<Text>)>,
     /// Every statement of the global sections.
     pub directives: Vec<DirectiveLine>,
 }
