@@ -57,7 +57,10 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     );
     // HAProxy resolves server names after the checks, and only if they found no error.
     if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        diagnostics.extend(crate::envcheck::server_names(&config));
+        diagnostics.extend(crate::envcheck::server_names(
+            &config,
+            options.resolve_dontfail,
+        ));
     }
     let mut c = Compilation {
         db,

@@ -28,6 +28,7 @@ pub fn compile_text(name: &str, text: &str, lints: bool) -> Compilation {
             no_env: true,
             master_worker: false,
             lints,
+            resolve_dontfail: false,
         },
     )
 }

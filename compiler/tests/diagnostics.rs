@@ -41,6 +41,7 @@ fn every_fixture_raises_its_code() {
                     no_env: false,
                     master_worker: false,
                     lints: true,
+                    resolve_dontfail: false,
                 },
             );
             assert!(

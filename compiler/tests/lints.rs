@@ -20,6 +20,7 @@ fn lints_of(path: &Path) -> Vec<(&'static str, u32, String)> {
             no_env: true,
             master_worker: false,
             lints: true,
+            resolve_dontfail: false,
         },
     );
     assert!(

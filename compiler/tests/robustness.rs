@@ -112,6 +112,7 @@ fn mutated_corpus_configs_never_panic() {
                         no_env: true,
                         master_worker: false,
                         lints: false,
+                        resolve_dontfail: false,
                     },
                 )
             });

@@ -65,6 +65,7 @@ impl Analysis {
                 no_env: true,
                 master_worker: false,
                 lints: true,
+                resolve_dontfail: false,
             },
         );
         Analysis {

@@ -28,6 +28,7 @@ fn corpus_configs_build_runtime_state_or_say_what_is_missing() {
                 no_env: true,
                 master_worker: false,
                 lints: false,
+                resolve_dontfail: false,
             },
         );
         if c.has_errors() {

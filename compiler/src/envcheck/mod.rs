@@ -240,8 +240,9 @@ fn accounts(config: &Config) -> Vec<Diagnostic> {
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.
-pub fn server_names(config: &Config) -> Vec<Diagnostic> {
-    names::check(config)
+/// With `dontfail` (HAProxy's `-dr`) an unresolvable name only disables its server.
+pub fn server_names(config: &Config, dontfail: bool) -> Vec<Diagnostic> {
+    names::check(config, dontfail)
 }
 
 #[cfg(test)]

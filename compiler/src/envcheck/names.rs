@@ -62,6 +62,7 @@ fn option<'a>(p: &'a Proxy, s: &'a Server, name: &str) -> Option<&'a str> {
 /// an address (the system resolver in production, a table in tests).
 pub(super) fn check_with(
     config: &Config,
+    dontfail: bool,
     resolve: &mut dyn FnMut(&str) -> bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -82,7 +83,8 @@ pub(super) fn check_with(
             }
             let mut order =
                 option(p, s, "init-addr").map_or_else(|| vec![Method::Last, Method::Libc], methods);
-            if option(p, s, "resolvers").is_some() && !order.contains(&Method::None) {
+            // `resolvers` and `-dr` both let the server start without an address.
+            if (dontfail || option(p, s, "resolvers").is_some()) && !order.contains(&Method::None) {
                 order.push(Method::None);
             }
             let host = parsed.host.clone();
@@ -171,8 +173,8 @@ fn system_resolves(host: &str) -> bool {
 }
 
 /// [`check_with`] through the system resolver.
-pub(super) fn check(config: &Config) -> Vec<Diagnostic> {
-    check_with(config, &mut system_resolves)
+pub(super) fn check(config: &Config, dontfail: bool) -> Vec<Diagnostic> {
+    check_with(config, dontfail, &mut system_resolves)
 }
 
 /// Host names of `log` targets resolve while HAProxy parses the line: a name without an address
@@ -278,7 +280,7 @@ mod tests {
                 ..CheckOptions::default()
             },
         );
-        check_with(&c.config, &mut |h| h == "known.example")
+        check_with(&c.config, false, &mut |h| h == "known.example")
             .into_iter()
             .map(|d| (d.code, d.message.to_string()))
             .collect()
@@ -345,6 +347,22 @@ mod tests {
                 "log : invalid address: 'logs.lost.invalid' in 'logs.lost.invalid'".to_string(),
             ]
         );
+        // `-dr`: the same failure only disables the server.
+        let mut db = SourceDb::new();
+        db.add("r.cfg", format!("{head}    server b lost.invalid:80\n"));
+        let c = compile(
+            db,
+            &MapEnv::default(),
+            &CheckOptions {
+                no_env: true,
+                ..CheckOptions::default()
+            },
+        );
+        let codes: Vec<&str> = check_with(&c.config, true, &mut |_| false)
+            .iter()
+            .map(|d| d.code)
+            .collect();
+        assert_eq!(codes, ["W404"]);
         let mut db = SourceDb::new();
         db.add(
             "b.cfg",

@@ -36,6 +36,8 @@ pub struct CheckOptions {
     pub master_worker: bool,
     /// Run hapee's own lints after HAProxy's checks (off for the HAProxy-compatible `-c`).
     pub lints: bool,
+    /// HAProxy's `-dr`: a server name that does not resolve only disables the server.
+    pub resolve_dontfail: bool,
 }
 
 /// The checks HAProxy makes once every section is read (references, modes, thread mappings…).

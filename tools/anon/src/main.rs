@@ -125,6 +125,7 @@ fn main() -> ExitCode {
                     no_env: true,
                     master_worker: false,
                     lints: false,
+                    resolve_dontfail: false,
                 },
             );
             let outputs = config::anonymize(&c, &mut anon);

@@ -67,6 +67,7 @@ fn corpus_log_is_fully_anonymized_and_consistent_with_the_config() {
             no_env: true,
             master_worker: false,
             lints: false,
+            resolve_dontfail: false,
         },
     );
     let anon_cfg = anonymize(&c, &mut Anonymizer::new(key)).remove(0).1;

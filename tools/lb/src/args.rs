@@ -19,6 +19,8 @@ pub struct CheckArgs {
     pub quiet: bool,
     pub deny_warnings: bool,
     pub no_env: bool,
+    /// `-dr`: server names that do not resolve only disable their server.
+    pub resolve_dontfail: bool,
     pub master_worker: bool,
     pub show_diag: bool,
     pub color: bool,
@@ -36,6 +38,7 @@ impl Default for CheckArgs {
             quiet: false,
             deny_warnings: false,
             no_env: false,
+            resolve_dontfail: false,
             master_worker: false,
             show_diag: false,
             color: false,
@@ -86,6 +89,7 @@ Check options:
   -dW, --deny-warnings
                      treat warnings as errors (HAProxy's zero-warning mode)
   --no-env           skip checks that depend on this machine (files, certificates, resolution)
+  -dr                a server name that does not resolve disables the server instead of failing
   -W, -Ws            master-worker mode (allows 'program' sections)
   -dD                also show diagnostic-level messages
   --color            colour the human output
@@ -182,6 +186,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-dW" | "--deny-warnings" => opts.deny_warnings = true,
             "-dD" => opts.show_diag = true,
             "--no-env" => opts.no_env = true,
+            "-dr" => opts.resolve_dontfail = true,
             "-W" | "-Ws" => opts.master_worker = true,
             "--color" => opts.color = true,
             "--dump-plan" => opts.dump_plan = true,
@@ -212,8 +217,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-L" | "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
-            "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dr" | "-dV" | "-dG" | "-dL"
-            | "-Ws " => {}
+            "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
             "--" => {
                 opts.files.extend(args[i + 1..].iter().map(PathBuf::from));
                 break;
@@ -231,6 +235,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             files: opts.files,
             daemon,
             pidfile,
+            resolve_dontfail: opts.resolve_dontfail,
         }));
     }
     Ok(Command::Check(opts))

@@ -32,6 +32,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         no_env: args.no_env,
         master_worker: args.master_worker,
         lints: args.format != Format::Haproxy,
+        resolve_dontfail: args.resolve_dontfail,
     };
     let lint_config = match lint_config(args) {
         Ok(c) => c,

@@ -15,6 +15,8 @@ pub struct RunArgs {
     pub files: Vec<PathBuf>,
     pub daemon: bool,
     pub pidfile: Option<PathBuf>,
+    /// `-dr`: unresolvable server names disable their server instead of stopping the start.
+    pub resolve_dontfail: bool,
 }
 
 /// Every use of something the runtime lacks, as `U001` diagnostics.
@@ -127,6 +129,7 @@ pub fn run(args: &RunArgs) -> u8 {
         no_env: false,
         master_worker: false,
         lints: false,
+        resolve_dontfail: args.resolve_dontfail,
     };
     let compilation = compile(db, &ProcessEnv, &options);
     let errors: Vec<_> = compilation
