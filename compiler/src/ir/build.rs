@@ -153,27 +153,31 @@ impl<'t> Builder<'t> {
     }
 
     /// Records a file the configuration depends on (checked later unless `--no-env`).
-    /// A pattern file named by `-f`, with the words HAProxy wraps its error in.
+    /// A pattern file named by `-f` (or a map converter), with the words HAProxy wraps its error
+    /// in.
     pub fn pattern_file_ref(&mut self, path: Spanned<Text>, prefix: String, suffix: &str) {
+        self.push_pattern_file(path, prefix, suffix, false);
+    }
+
+    /// A pattern file HAProxy only opens after parsing, with its whole message prefix.
+    pub fn deferred_pattern_file_ref(&mut self, path: Spanned<Text>, prefix: String) {
+        self.push_pattern_file(path, prefix, ".", true);
+    }
+
+    fn push_pattern_file(
+        &mut self,
+        path: Spanned<Text>,
+        prefix: String,
+        suffix: &str,
+        after: bool,
+    ) {
         self.config.files.push(FileRef {
             kind: FileKind::PatternFile,
             path,
             keyword: "-f".to_string(),
             base: None,
             wording: Some((prefix, suffix.to_string())),
-            after_parse: false,
-        });
-    }
-
-    /// A pattern file HAProxy only opens after parsing, with its whole message prefix.
-    pub fn deferred_pattern_file_ref(&mut self, path: Spanned<Text>, prefix: String) {
-        self.config.files.push(FileRef {
-            kind: FileKind::PatternFile,
-            path,
-            keyword: "-f".to_string(),
-            base: None,
-            wording: Some((prefix, ".".to_string())),
-            after_parse: true,
+            after_parse: after,
         });
     }
 

@@ -136,7 +136,9 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
     } else if let Some(output) = check_acl_expr(b, index, &name.value, &criterion, RefContext::Acl)
     {
         let rest = stmt.spanned_from(3);
-        match acl_option_error(rest.iter().map(|w| (w.span, w.value.as_str()))) {
+        let words: Vec<(Span, &str)> = rest.iter().map(|w| (w.span, w.value.as_str())).collect();
+        let options = acl_options(&words);
+        match options.error {
             Some((at, message)) => b.push(
                 Diagnostic::new(
                     "E508",
@@ -148,7 +150,7 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .at(at)
                 .label("invalid ACL option"),
             ),
-            None => check_acl_patterns(b, &name.value, &criterion.value, output, &rest),
+            None => check_acl_patterns(b, &name.value, &criterion.value, output, &options, &rest),
         }
     }
     let decl = AclDecl {
@@ -219,52 +221,70 @@ const MATCH_METHODS: [&str; 13] = [
     "found", "bool", "int", "ip", "bin", "len", "str", "beg", "sub", "dir", "dom", "end", "reg",
 ];
 
-/// HAProxy's ACL option loop: every word starting with '-' before the patterns must be an option
-/// (`-i -n -u <id> -f <file> -m <method> -M --`). Returns the word in error and the message.
-fn acl_option_error<'a>(
-    words: impl IntoIterator<Item = (Span, &'a str)>,
-) -> Option<(Span, String)> {
-    let mut words = words.into_iter().peekable();
-    let mut loaded = false;
-    while let Some((span, w)) = words.next_if(|(_, w)| w.starts_with('-')) {
-        match w {
-            "-i" | "-n" | "-M" => {}
+/// What HAProxy's ACL option loop reads before the patterns: every word starting with '-' must
+/// be an option (`-i -n -u <id> -f <file> -m <method> -M --`).
+struct AclOptions<'a> {
+    /// The `-f` files met before the first error, in order.
+    files: Vec<(Span, &'a str)>,
+    /// The last `-m` method.
+    method: Option<&'a str>,
+    /// Index of the first pattern.
+    patterns_at: usize,
+    /// The word in error and HAProxy's message.
+    error: Option<(Span, String)>,
+}
+
+fn acl_options<'a>(words: &[(Span, &'a str)]) -> AclOptions<'a> {
+    let mut o = AclOptions {
+        files: Vec::new(),
+        method: None,
+        patterns_at: 0,
+        error: None,
+    };
+    let value = |i: usize| words.get(i).copied();
+    let mut i = 0;
+    while let Some(&(span, w)) = words.get(i).filter(|(_, w)| w.starts_with('-')) {
+        i += 1;
+        let error = match w {
+            "-i" | "-n" | "-M" => None,
             "-u" => {
-                let id = words.next().map_or("", |(_, v)| v);
+                let id = value(i).map_or("", |(_, v)| v);
+                i += 1;
                 let digits = id.strip_prefix(['-', '+']).unwrap_or(id);
-                if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-                    return Some((span, "the argument of -u must be an integer".into()));
-                }
+                (digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()))
+                    .then(|| (span, "the argument of -u must be an integer".to_string()))
             }
             "-f" => {
-                words.next();
-                loaded = true;
+                o.files.extend(value(i));
+                i += 1;
+                None
             }
+            "-m" if !o.files.is_empty() => Some((
+                span,
+                "'-m' must only be specified before patterns and files in parsing ACL expression"
+                    .to_string(),
+            )),
             "-m" => {
-                if loaded {
-                    return Some((
-                        span,
-                        "'-m' must only be specified before patterns and files in parsing ACL expression".into(),
-                    ));
-                }
-                let (at, method) = words.next().unwrap_or((span, ""));
-                if !MATCH_METHODS.contains(&method) {
-                    return Some((
-                        at,
-                        format!("unknown matching method '{method}' when parsing ACL expression"),
-                    ));
-                }
+                let (at, method) = value(i).unwrap_or((span, ""));
+                i += 1;
+                o.method = Some(method);
+                (!MATCH_METHODS.contains(&method)).then(|| {
+                    (at, format!("unknown matching method '{method}' when parsing ACL expression"))
+                })
             }
             "--" => break,
-            _ => {
-                return Some((
-                    span,
-                    format!("'{w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'"),
-                ))
-            }
+            _ => Some((
+                span,
+                format!("'{w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'"),
+            )),
+        };
+        if error.is_some() {
+            o.error = error;
+            return o;
         }
     }
-    None
+    o.patterns_at = i.min(words.len());
+    o
 }
 
 /// HAProxy's `strl2llrc`: an optional '-' then decimal digits, fitting an i64.
@@ -301,26 +321,10 @@ fn check_acl_patterns(
     acl: &str,
     criterion: &str,
     output: crate::registry::SampleType,
+    options: &AclOptions,
     rest: &[Spanned<Text>],
 ) {
-    let mut method: Option<&str> = None;
-    let mut i = 0;
-    while let Some(w) = rest.get(i) {
-        match w.value.as_str() {
-            "-i" | "-n" | "-M" => {}
-            "-f" | "-u" => i += 1,
-            "-m" => {
-                method = rest.get(i + 1).map(|m| m.value.as_str());
-                i += 1;
-            }
-            "--" => {
-                i += 1;
-                break;
-            }
-            _ => break,
-        }
-        i += 1;
-    }
+    let (method, i) = (options.method, options.patterns_at);
     let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
     // Versions such as `req.ssl_ver 3.1` use a dotted-number parser instead.
     let dotted = keyword.contains("ssl_ver");
@@ -445,8 +449,12 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
             if check_acl_expr(b, index, "anonymous", &criterion, RefContext::Acl).is_none() {
                 continue;
             }
-            let options = anon.words[1..].iter().map(|w| (w.span, w.value.as_str()));
-            if let Some((at, message)) = acl_option_error(options) {
+            let words: Vec<(Span, &str)> = anon.words[1..]
+                .iter()
+                .map(|w| (w.span, w.value.as_str()))
+                .collect();
+            let options = acl_options(&words);
+            if let Some((at, message)) = options.error {
                 b.push(
                     Diagnostic::new("E508", format!("{prefix}{message}{suffix}"))
                         .at(at)
@@ -455,20 +463,8 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
                 continue;
             }
             // Pattern files are read while the rule is parsed.
-            let mut i = 1;
-            while let Some(w) = anon.words.get(i).filter(|w| w.value.starts_with('-')) {
-                match w.value.as_str() {
-                    "--" => break,
-                    "-f" => {
-                        if let Some(file) = anon.words.get(i + 1) {
-                            b.pattern_file_ref(Spanned::from_word(file), prefix.clone(), suffix);
-                        }
-                        i += 1;
-                    }
-                    "-m" | "-u" => i += 1,
-                    _ => {}
-                }
-                i += 1;
+            for (span, file) in options.files {
+                b.pattern_file_ref(Spanned::new(file.into(), span), prefix.clone(), suffix);
             }
         }
     }
