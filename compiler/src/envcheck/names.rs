@@ -6,6 +6,7 @@
 use crate::address::{self, Rules};
 use crate::diagnostic::{Diagnostic, HaproxyForm};
 use crate::ir::{Config, DirectiveLine, Proxy, ProxyKind, Server};
+use crate::source::Span;
 use rustc_hash::FxHashMap;
 use std::net::ToSocketAddrs;
 
@@ -75,19 +76,15 @@ pub(super) fn check_with(
         for s in &p.servers {
             let Some(addr) = &s.address else { continue };
             let expanded = address::env_expand(&addr.value, &crate::syntax::ProcessEnv);
-            let Ok(parsed) = address::parse(&expanded, Rules::SERVER) else {
+            let Some(host) = host_name(&expanded, Rules::SERVER) else {
                 continue;
             };
-            if !parsed.is_hostname() || parsed.host.is_empty() {
-                continue;
-            }
             let mut order =
                 option(p, s, "init-addr").map_or_else(|| vec![Method::Last, Method::Libc], methods);
             // `resolvers` and `-dr` both let the server start without an address.
             if (dontfail || option(p, s, "resolvers").is_some()) && !order.contains(&Method::None) {
                 order.push(Method::None);
             }
-            let host = parsed.host.clone();
             let Some((code, tail)) = outcome(&order, &host, &mut known, resolve) else {
                 continue;
             };
@@ -200,25 +197,30 @@ pub(super) fn log_targets_with(
         }
         // A defaults line reaches every proxy that inherits it: check it once.
         seen.push(d.span);
-        let expanded = address::env_expand(target, &crate::syntax::ProcessEnv);
-        let Ok(parsed) = address::parse(&expanded, Rules::LOG) else {
-            continue;
-        };
-        if !parsed.is_hostname() || parsed.host.is_empty() || resolve(&parsed.host) {
-            continue;
+        let text = address::env_expand(target, &crate::syntax::ProcessEnv);
+        if let Some(host) = host_name(&text, Rules::LOG).filter(|h| !resolve(h)) {
+            out.push(invalid_address("log", &host, &text, d.span));
         }
-        out.push(
-            Diagnostic::new(
-                "E405",
-                format!("log : invalid address: '{}' in '{expanded}'", parsed.host),
-            )
-            .at(d.span)
-            .label("this host name has no address on this machine")
-            .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip")
-            .form(HaproxyForm::Parsing),
-        );
     }
     out
+}
+
+/// The host name an address (already `$VAR`-expanded) would resolve, if it has one.
+fn host_name(text: &str, rules: Rules) -> Option<String> {
+    let parsed = address::parse(text, rules).ok()?;
+    (parsed.is_hostname() && !parsed.host.is_empty()).then_some(parsed.host)
+}
+
+/// HAProxy's parse-time error for an address whose host name has no address.
+fn invalid_address(keyword: &str, host: &str, text: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        "E405",
+        format!("{keyword} : invalid address: '{host}' in '{text}'"),
+    )
+    .at(span)
+    .label("this host name has no address on this machine")
+    .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip")
+    .form(HaproxyForm::Parsing)
 }
 
 /// Host names in `bind` addresses resolve while HAProxy parses the line.
@@ -229,27 +231,11 @@ pub(super) fn bind_addresses_with(
     let mut out = Vec::new();
     for bind in config.proxies.iter().flat_map(|p| p.binds.iter()) {
         let expanded = address::env_expand(&bind.address.value, &crate::syntax::ProcessEnv);
-        for part in expanded.split(',') {
-            let Ok(parsed) = address::parse(part, Rules::BIND) else {
-                continue;
-            };
-            if !parsed.is_hostname() || parsed.host.is_empty() || resolve(&parsed.host) {
-                continue;
-            }
-            out.push(
-                Diagnostic::new(
-                    "E405",
-                    format!("'bind' : invalid address: '{}' in '{part}'", parsed.host),
-                )
-                .at(bind.address.span)
-                .label("this host name has no address on this machine")
-                .note(
-                    "resolved on this machine at check time, as HAProxy does; use --no-env to skip",
-                )
-                .form(HaproxyForm::Parsing),
-            );
-            break;
-        }
+        let unresolved = expanded.split(',').find_map(|part| {
+            let host = host_name(part, Rules::BIND).filter(|h| !resolve(h))?;
+            Some(invalid_address("'bind'", &host, part, bind.address.span))
+        });
+        out.extend(unresolved);
     }
     out
 }
@@ -264,23 +250,15 @@ pub(super) fn log_targets(config: &Config) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::compile;
-    use crate::ir::CheckOptions;
-    use crate::source::SourceDb;
-    use crate::syntax::MapEnv;
+    use crate::testkit::compile_text;
+
+    /// The model of one in-memory file, built without the machine checks.
+    fn model(text: &str) -> Config {
+        compile_text("t.cfg", text, false).config
+    }
 
     fn resolve_codes(text: &str) -> Vec<(&'static str, String)> {
-        let mut db = SourceDb::new();
-        db.add("t.cfg", text);
-        let c = compile(
-            db,
-            &MapEnv::default(),
-            &CheckOptions {
-                no_env: true,
-                ..CheckOptions::default()
-            },
-        );
-        check_with(&c.config, false, &mut |h| h == "known.example")
+        check_with(&model(text), false, &mut |h| h == "known.example")
             .into_iter()
             .map(|d| (d.code, d.message.to_string()))
             .collect()
@@ -323,20 +301,8 @@ mod tests {
                 ),
             ]
         );
-        let mut db = SourceDb::new();
-        db.add(
-            "l.cfg",
-            format!("global\n    log logs.lost.invalid:514 local0\n    log stderr local0\n    log 127.0.0.1 local1\n    log known.example local2\n{head}    log logs.lost.invalid local0\n    server a 10.0.0.1:80\n"),
-        );
-        let c = compile(
-            db,
-            &MapEnv::default(),
-            &CheckOptions {
-                no_env: true,
-                ..CheckOptions::default()
-            },
-        );
-        let logs: Vec<String> = log_targets_with(&c.config, &mut |h| h == "known.example")
+        let c = model(&format!("global\n    log logs.lost.invalid:514 local0\n    log stderr local0\n    log 127.0.0.1 local1\n    log known.example local2\n{head}    log logs.lost.invalid local0\n    server a 10.0.0.1:80\n"));
+        let logs: Vec<String> = log_targets_with(&c, &mut |h| h == "known.example")
             .into_iter()
             .map(|d| d.message.to_string())
             .collect();
@@ -348,35 +314,16 @@ mod tests {
             ]
         );
         // `-dr`: the same failure only disables the server.
-        let mut db = SourceDb::new();
-        db.add("r.cfg", format!("{head}    server b lost.invalid:80\n"));
-        let c = compile(
-            db,
-            &MapEnv::default(),
-            &CheckOptions {
-                no_env: true,
-                ..CheckOptions::default()
-            },
-        );
-        let codes: Vec<&str> = check_with(&c.config, true, &mut |_| false)
+        let c = model(&format!("{head}    server b lost.invalid:80\n"));
+        let codes: Vec<&str> = check_with(&c, true, &mut |_| false)
             .iter()
             .map(|d| d.code)
             .collect();
         assert_eq!(codes, ["W404"]);
-        let mut db = SourceDb::new();
-        db.add(
-            "b.cfg",
+        let c = model(
             "frontend f\n    bind web.lost.invalid:80\n    bind known.example:81\n    bind :82\n",
         );
-        let c = compile(
-            db,
-            &MapEnv::default(),
-            &CheckOptions {
-                no_env: true,
-                ..CheckOptions::default()
-            },
-        );
-        let binds: Vec<String> = bind_addresses_with(&c.config, &mut |h| h == "known.example")
+        let binds: Vec<String> = bind_addresses_with(&c, &mut |h| h == "known.example")
             .into_iter()
             .map(|d| d.message.to_string())
             .collect();
