@@ -254,8 +254,8 @@ impl Cooker<'_, '_> {
 
 /// Splits one line (without its terminator; a `\r` or NUL ends it early) into words.
 pub fn lex_line(line: &str, ctx: &LineContext) -> LexedLine {
-    let line = &line[..line.find(['\r', '\0']).unwrap_or(line.len())];
-    match plain_words(line, ctx) {
+    let line = line_content(line);
+    match plain_words(line, ctx.file, ctx.offset) {
         Some(words) => LexedLine {
             words,
             comment: None,
@@ -407,9 +407,15 @@ fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
     }
 }
 
+/// The part of a line the lexer reads: a `\r` or NUL ends it early.
+pub(crate) fn line_content(line: &str) -> &str {
+    &line[..line.find(['\r', '\0']).unwrap_or(line.len())]
+}
+
 /// The words of a line without quotes, escapes or comments (most lines): each word is its raw
-/// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way.
-pub(crate) fn plain_words(line: &str, ctx: &LineContext) -> Option<Vec<Word>> {
+/// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way;
+/// `offset` is the line's byte offset in `file`.
+pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec<Word>> {
     if line
         .bytes()
         .any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'#'))
@@ -422,12 +428,13 @@ pub(crate) fn plain_words(line: &str, ctx: &LineContext) -> Option<Vec<Word>> {
     if count >= MAX_LINE_WORDS {
         return None;
     }
+    // Exact room: large configurations keep every line's words.
     let mut words = Vec::with_capacity(count);
     let mut at = 0;
     for piece in line.split(is_blank) {
         if !piece.is_empty() {
             words.push(Word {
-                span: Span::new(ctx.file, ctx.offset + at, ctx.offset + at + piece.len()),
+                span: Span::new(file, offset + at, offset + at + piece.len()),
                 value: piece.into(),
             });
         }

@@ -182,22 +182,12 @@ fn prelex_plain_lines(file: FileId, source: &crate::source::SourceFile) -> Vec<O
     if workers < 2 {
         return Vec::new();
     }
-    let env = MapEnv::default();
     let lex_range = |range: std::ops::Range<usize>| -> Vec<Option<Vec<Word>>> {
         range
             .map(|index| {
                 let r = source.line_range(index);
-                let text = &source.text[r.clone()];
-                let text = &text[..text.find(['\r', '\0']).unwrap_or(text.len())];
-                let ctx = crate::lexer::LineContext {
-                    file,
-                    offset: r.start,
-                    file_name: &source.name,
-                    line_number: index + 1,
-                    section: "",
-                    env: &env,
-                };
-                crate::lexer::plain_words(text, &ctx)
+                let text = crate::lexer::line_content(&source.text[r.clone()]);
+                crate::lexer::plain_words(text, file, r.start)
             })
             .collect()
     };
