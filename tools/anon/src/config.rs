@@ -205,7 +205,7 @@ impl Ctx<'_> {
                 });
             } else if in_braces >= 2 && !patterns && w.starts_with('-') {
                 match w.as_str() {
-                    "-m" | "-u" | "-f" => option_value = Some(if w == "-f" { "-f" } else { "-m" }),
+                    "-m" | "-u" | "-f" => option_value = Some(w.as_str()),
                     "--" => patterns = true,
                     _ => {}
                 }
