@@ -77,10 +77,12 @@ pub struct Diagnostic {
     /// Short text shown under the caret.
     /// Mostly fixed texts: borrowed, so that thousands of lints allocate little.
     pub label: Cow<'static, str>,
-    pub secondary: Vec<Label>,
-    pub notes: Vec<String>,
+    // The fields below are rare: thin or boxed, so that the thousands of lints a large
+    // configuration can get stay small.
+    pub secondary: thin_vec::ThinVec<Label>,
+    pub notes: thin_vec::ThinVec<String>,
     pub help: Option<Cow<'static, str>>,
-    pub fix: Option<Fix>,
+    pub fix: Option<Box<Fix>>,
     pub haproxy_form: HaproxyForm,
     /// Found by a check over the whole configuration, which HAProxy only reaches when every line
     /// read well: its own output leaves these out when a line has an error.
@@ -89,7 +91,7 @@ pub struct Diagnostic {
     /// as `[ALERT]` without failing the check).
     pub haproxy_level: Option<Severity>,
     /// Extra lines HAProxy prints after the message (its `   | …` continuation lines).
-    pub haproxy_continuation: Option<String>,
+    pub haproxy_continuation: Option<Box<str>>,
 }
 
 impl Diagnostic {
@@ -102,8 +104,8 @@ impl Diagnostic {
             message: message.into(),
             span: None,
             label: Cow::Borrowed(""),
-            secondary: Vec::new(),
-            notes: Vec::new(),
+            secondary: thin_vec::ThinVec::new(),
+            notes: thin_vec::ThinVec::new(),
             help: None,
             fix: None,
             haproxy_form: HaproxyForm::Parsing,
@@ -142,10 +144,10 @@ impl Diagnostic {
     }
 
     pub fn fix(mut self, title: impl Into<String>, edits: Vec<Edit>) -> Self {
-        self.fix = Some(Fix {
+        self.fix = Some(Box::new(Fix {
             title: title.into(),
             edits,
-        });
+        }));
         self
     }
 
@@ -155,7 +157,7 @@ impl Diagnostic {
     }
 
     pub fn continuation(mut self, text: impl Into<String>) -> Self {
-        self.haproxy_continuation = Some(text.into());
+        self.haproxy_continuation = Some(text.into().into_boxed_str());
         self
     }
 

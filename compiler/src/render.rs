@@ -70,7 +70,7 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<FileId> {
             cs::Label::secondary(l.span.file, l.span.range()).with_message(l.message.clone()),
         );
     }
-    let mut notes = d.notes.clone();
+    let mut notes = d.notes.to_vec();
     if let Some(help) = &d.help {
         notes.push(format!("help: {help}"));
     }

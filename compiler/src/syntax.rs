@@ -91,7 +91,7 @@ impl SyntaxTree {
 }
 
 /// Environment the lexer expands `$VAR` from, and the build facts `.if` predicates test.
-pub trait Environment {
+pub trait Environment: Sync {
     fn var(&self, name: &str) -> Option<String>;
 }
 

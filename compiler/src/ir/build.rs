@@ -148,6 +148,39 @@ impl<'a> Stmt<'a> {
 }
 
 impl<'t> Builder<'t> {
+    pub fn new(db: &'t SourceDb, env: &'t dyn Environment) -> Self {
+        Builder {
+            config: Config::default(),
+            diags: Vec::new(),
+            last_defaults: None,
+            seen_non_global: false,
+            db,
+            env,
+            defaults_use: Vec::new(),
+            defaults_explicit: Default::default(),
+            defaults_implicit: Default::default(),
+            crt_base: None,
+            frontend_names: Default::default(),
+            acl_criteria: Default::default(),
+            backend_names: Default::default(),
+            ca_base: None,
+        }
+    }
+
+    fn globals(&self) -> GlobalsSeen {
+        GlobalsSeen {
+            expose_experimental: self.config.global.expose_experimental,
+            crt_base: self.crt_base.clone(),
+            ca_base: self.ca_base.clone(),
+        }
+    }
+
+    fn set_globals(&mut self, seen: &GlobalsSeen) {
+        self.config.global.expose_experimental = seen.expose_experimental;
+        self.crt_base.clone_from(&seen.crt_base);
+        self.ca_base.clone_from(&seen.ca_base);
+    }
+
     pub fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
@@ -222,34 +255,47 @@ pub(super) fn location(db: &SourceDb, span: Span) -> String {
     format!("{}:{}", f.name, f.line_col(span.start as usize).line)
 }
 
+/// Proxy bodies (frontends, backends, listens) hold most lines of large configurations and
+/// read nothing of one another, so above this many lines they are built on all cores. Below it
+/// threads cost more than they save.
+const PARALLEL_BODY_LINES: usize = 8192;
+
 /// Builds the model from the syntax tree.
 pub fn build(
     db: &SourceDb,
     tree: &SyntaxTree,
     env: &dyn Environment,
-    _options: &CheckOptions,
+    options: &CheckOptions,
 ) -> (Config, Vec<Diagnostic>) {
-    let mut b = Builder {
-        config: Config::default(),
-        diags: Vec::new(),
-        last_defaults: None,
-        seen_non_global: false,
-        db,
-        env,
-        defaults_use: Vec::new(),
-        defaults_explicit: Default::default(),
-        defaults_implicit: Default::default(),
-        crt_base: None,
-        frontend_names: Default::default(),
-        acl_criteria: Default::default(),
-        backend_names: Default::default(),
-        ca_base: None,
+    let body_lines: usize = tree
+        .sections
+        .iter()
+        .filter(|s| s.kind.is_proxy() && s.kind != SectionKind::Defaults)
+        .map(|s| s.body.len())
+        .sum();
+    let workers = if body_lines >= PARALLEL_BODY_LINES {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
     };
+    build_with(db, tree, env, options, workers)
+}
+
+/// [`build`] with proxy bodies shared among `workers` threads (tests choose the number).
+pub(crate) fn build_with(
+    db: &SourceDb,
+    tree: &SyntaxTree,
+    env: &dyn Environment,
+    _options: &CheckOptions,
+    workers: usize,
+) -> (Config, Vec<Diagnostic>) {
+    let mut b = Builder::new(db, env);
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
     // doubling copied megabytes and left a quarter of them unused.
     let proxy_sections = tree.sections.iter().filter(|s| s.kind.is_proxy()).count();
     b.config.proxies.reserve_exact(proxy_sections);
     b.defaults_use.reserve_exact(proxy_sections);
+    let mut bodies = Vec::new();
     for section in &tree.sections {
         let header = tree.header(section);
         let head = Stmt { line: header };
@@ -264,13 +310,16 @@ pub fn build(
                 let Some(index) = proxy::open(&mut b, kind, &head) else {
                     continue;
                 };
-                let servers = tree
-                    .body(section)
-                    .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))
-                    .count();
-                b.config.proxies[index].servers.reserve_exact(servers);
-                for line in tree.body(section) {
-                    proxy::statement(&mut b, index, &Stmt { line });
+                let body = Body {
+                    index,
+                    section,
+                    globals: b.globals(),
+                };
+                // Later proxies inherit from a defaults section: its body is built in place.
+                if kind == SectionKind::Defaults {
+                    proxy_body(&mut b, tree, &body, index);
+                } else {
+                    bodies.push(body);
                 }
             }
             kind => {
@@ -289,8 +338,122 @@ pub fn build(
             }
         }
     }
+    build_bodies(&mut b, tree, bodies, workers);
     b.config.reindex();
     (b.config, b.diags)
+}
+
+/// The global settings a proxy body reads, as they stood when its section began (a later
+/// `global` section does not apply to it).
+#[derive(Clone)]
+struct GlobalsSeen {
+    expose_experimental: bool,
+    crt_base: Option<String>,
+    ca_base: Option<String>,
+}
+
+/// A proxy whose statements are still to be built.
+struct Body<'a> {
+    index: usize,
+    section: &'a crate::syntax::Section,
+    globals: GlobalsSeen,
+}
+
+fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
+    b.set_globals(&body.globals);
+    let servers = tree
+        .body(body.section)
+        .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))
+        .count();
+    b.config.proxies[index].servers.reserve_exact(servers);
+    for line in tree.body(body.section) {
+        proxy::statement(b, index, &Stmt { line });
+    }
+}
+
+/// Builds the bodies of frontends, backends and listens: in order on small configurations, in
+/// contiguous shares on all cores on large ones. Each share gets its own builder holding its
+/// proxies; the results are put back and the lists they add to are restored to source order,
+/// so the model and the diagnostics are the same either way.
+fn build_bodies(b: &mut Builder, tree: &SyntaxTree, bodies: Vec<Body>, workers: usize) {
+    // Bodies set the globals they saw; the model keeps the final ones.
+    let last = b.globals();
+    build_bodies_from(b, tree, &bodies, workers.min(bodies.len()));
+    b.set_globals(&last);
+    // Files in the order of their lines, as if every section had been built where it stands
+    // (several files of one line keep the order the line gave them).
+    let db = b.db;
+    b.config.files.sort_by_cached_key(|f| {
+        let file = db.file(f.path.span.file);
+        (
+            f.path.span.file.0,
+            file.line_index(f.path.span.start as usize),
+        )
+    });
+}
+
+fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], workers: usize) {
+    if workers < 2 {
+        for body in bodies {
+            proxy_body(b, tree, body, body.index);
+        }
+        return;
+    }
+    // Contiguous shares of about the same number of lines.
+    let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
+    let mut shares: Vec<&[Body]> = Vec::with_capacity(workers);
+    let (mut from, mut acc) = (0, 0);
+    for (i, body) in bodies.iter().enumerate() {
+        acc += body.section.body.len();
+        if acc * workers >= lines * (shares.len() + 1) && shares.len() + 1 < workers {
+            shares.push(&bodies[from..=i]);
+            from = i + 1;
+        }
+    }
+    shares.push(&bodies[from..]);
+    let (db, env) = (b.db, b.env);
+    let mut builders: Vec<Builder> = shares
+        .iter()
+        .map(|share| {
+            let mut w = Builder::new(db, env);
+            w.config.proxies = share
+                .iter()
+                .map(|body| {
+                    let p = &mut b.config.proxies[body.index];
+                    let placeholder = Proxy::new(p.kind, None, p.header);
+                    std::mem::replace(p, placeholder)
+                })
+                .collect();
+            w
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        let mut jobs = builders.iter_mut().zip(&shares);
+        // The first share runs on this thread.
+        let first = jobs.next();
+        for (w, share) in jobs {
+            scope.spawn(move || {
+                for (local, body) in share.iter().enumerate() {
+                    proxy_body(w, tree, body, local);
+                }
+            });
+        }
+        if let Some((w, share)) = first {
+            for (local, body) in share.iter().enumerate() {
+                proxy_body(w, tree, body, local);
+            }
+        }
+    });
+    for (w, share) in builders.into_iter().zip(&shares) {
+        for (proxy, body) in w.config.proxies.into_iter().zip(share.iter()) {
+            b.config.proxies[body.index] = proxy;
+        }
+        b.diags.extend(w.diags);
+        b.config.files.extend(w.config.files);
+    }
+    // Source order, as `check::compile` sorts them anyway.
+    b.diags
+        .sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
 }
 
 /// The `no`/`default` prefixes HAProxy accepts, and the error for any other use.
@@ -327,4 +490,65 @@ pub(super) fn invalid_char(name: &str) -> Option<char> {
 /// HAProxy reports a too-short message with this shape; used for all "missing argument" errors.
 pub(super) fn tight(d: Diagnostic) -> Diagnostic {
     d.form(HaproxyForm::ParsingTight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::MapEnv;
+
+    fn configs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                configs(&p, out);
+            } else if p.extension().is_some_and(|e| e == "cfg") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The model and diagnostics of `text` built in order and with `workers` threads.
+    fn both_ways(name: &str, text: &str, workers: usize) {
+        let mut db = SourceDb::new();
+        db.add(name, text);
+        let env = MapEnv::default();
+        let (tree, _) = crate::syntax::parse(&db, &env);
+        let options = CheckOptions::default();
+        let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1);
+        let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers);
+        // Source order, as `check::compile` sorts them.
+        seq_diags.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
+        assert_eq!(
+            format!("{seq_config:?}"),
+            format!("{par_config:?}"),
+            "{name}"
+        );
+        assert_eq!(seq_diags, par_diags, "{name}");
+    }
+
+    #[test]
+    fn proxy_bodies_build_the_same_on_any_number_of_threads() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        configs(
+            &crate::testkit::corpus_dir().join("regtests-2.7"),
+            &mut files,
+        );
+        configs(&root.join("testdata"), &mut files);
+        files.sort();
+        assert!(files.len() > 200, "corpus and fixtures found");
+        // All of them as one file: thousands of proxies with every kind of error, with global
+        // sections (crt-base, expose-experimental-directives) between them.
+        let mut all = String::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            both_ways(&f.display().to_string(), &text, 2);
+            all.push_str(&text);
+            all.push('\n');
+        }
+        for workers in [2, 3, 7] {
+            both_ways("all.cfg", &all, workers);
+        }
+    }
 }

@@ -154,7 +154,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         }
         _ => {}
     }
-    keywords::check_statement(b, SectionKind::Global, stmt, at);
+    keywords::check_statement(b, SectionKind::Global, stmt, at, None);
 }
 
 /// `stats socket|bind-process|timeout|maxconn …` in global.
@@ -299,5 +299,5 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         }
         _ => {}
     }
-    keywords::check_statement(b, section.kind, stmt, at);
+    keywords::check_statement(b, section.kind, stmt, at, None);
 }

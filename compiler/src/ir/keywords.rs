@@ -11,8 +11,15 @@ fn section_word(section: SectionKind) -> &'static str {
     section.keyword()
 }
 
-/// Checks the keyword of a statement (words from `at` on, after any `no`/`default` prefix).
-pub(super) fn check_statement(b: &mut Builder, section: SectionKind, stmt: &Stmt, at: usize) {
+/// Checks the keyword of a statement (words from `at` on, after any `no`/`default` prefix);
+/// `proxy` is the index of the proxy whose section holds it.
+pub(super) fn check_statement(
+    b: &mut Builder,
+    section: SectionKind,
+    stmt: &Stmt,
+    at: usize,
+    proxy: Option<usize>,
+) {
     // Only the first two words decide the keyword.
     let words = [stmt.word(at), stmt.word(at + 1)];
     let words: &[&str] = if words[1].is_empty() {
@@ -71,7 +78,7 @@ pub(super) fn check_statement(b: &mut Builder, section: SectionKind, stmt: &Stmt
                 );
             }
             if section.is_proxy() {
-                proxy_placement(b, section, stmt, at, def.name, n);
+                proxy_placement(b, section, stmt, at, def.name, n, proxy);
             }
             if first == "option" {
                 check_option(b, stmt, at);
@@ -136,12 +143,15 @@ fn proxy_placement(
     at: usize,
     name: &str,
     n: usize,
+    proxy: Option<usize>,
 ) {
     if section == SectionKind::Defaults {
         defaults_placement(b, stmt, at, name, n);
         return;
     }
-    side_placement(b, stmt, at);
+    if let Some(index) = proxy {
+        side_placement(b, stmt, at, index);
+    }
 }
 
 /// Keywords HAProxy rejects in defaults sections.
@@ -184,13 +194,11 @@ fn defaults_placement(b: &mut Builder, stmt: &Stmt, at: usize, name: &str, n: us
 }
 
 /// Frontend-only keywords in backends and the reverse: HAProxy ignores them with a warning.
-fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize) {
+fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize, index: usize) {
     let Some(needs_frontend) = registry::needs_frontend(stmt.word(at)) else {
         return;
     };
-    let Some(p) = b.config.proxies.last() else {
-        return;
-    };
+    let p = &b.config.proxies[index];
     let has = if needs_frontend {
         p.kind.has_frontend()
     } else {

@@ -493,7 +493,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         _ => {}
     }
-    keywords::check_statement(b, section, stmt, at);
+    keywords::check_statement(b, section, stmt, at, Some(index));
 }
 
 /// `bind-process` in any section: removed in 2.7.

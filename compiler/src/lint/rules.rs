@@ -268,9 +268,12 @@ pub(super) fn health_checks(config: &Config, out: &mut Vec<Diagnostic>) {
 
 /// L008 Host matched case-sensitively, L009 Host matched exactly while it may carry a port.
 pub(super) fn host_matching(config: &Config, out: &mut Vec<Diagnostic>) {
+    // One list for every proxy: configurations with thousands of proxies would otherwise
+    // allocate it thousands of times.
+    let mut criteria: Vec<&[Spanned<Text>]> = Vec::new();
     for p in &config.proxies {
-        let mut criteria: Vec<&[Spanned<Text>]> =
-            p.acls.iter().map(|a| a.words.as_slice()).collect();
+        criteria.clear();
+        criteria.extend(p.acls.iter().map(|a| a.words.as_slice()));
         for cond in conditions(p) {
             let mut rest = cond;
             while let Some(open) = rest.iter().position(|w| w.value == "{") {
@@ -286,27 +289,32 @@ pub(super) fn host_matching(config: &Config, out: &mut Vec<Diagnostic>) {
                 rest = &rest[1..];
             }
         }
-        for words in criteria {
+        for words in &criteria {
             let Some(criterion) = words.first() else {
                 continue;
             };
-            let c = criterion.value.to_ascii_lowercase();
+            // Criteria are nearly always written in lower case: copy only the others.
+            let c: std::borrow::Cow<str> =
+                if criterion.value.bytes().any(|b| b.is_ascii_uppercase()) {
+                    criterion.value.to_ascii_lowercase().into()
+                } else {
+                    criterion.value.as_str().into()
+                };
             let host = c.starts_with("hdr(host")
                 || c.starts_with("req.hdr(host")
                 || c.starts_with("hdr_") && c.contains("(host");
             if !host {
                 continue;
             }
-            let flags: Vec<&str> = words[1..]
+            let mut flags = words[1..]
                 .iter()
                 .map(|w| w.value.as_str())
-                .take_while(|w| w.starts_with('-'))
-                .collect();
+                .take_while(|w| w.starts_with('-'));
             let method = words
                 .windows(2)
                 .find(|w| w[0].value == "-m")
                 .map(|w| w[1].value.as_str());
-            if !flags.contains(&"-i") && !c.contains(",lower") && !c.contains("host_only") {
+            if !flags.any(|f| f == "-i") && !c.contains(",lower") && !c.contains("host_only") {
                 out.push(
                     Diagnostic::new("L008", "the Host header is matched case-sensitively; host names are case-insensitive")
                         .at(criterion.span)
