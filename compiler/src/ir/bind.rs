@@ -290,13 +290,16 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         };
         server.template = Some((lo.max(0) as u32, hi.max(0) as u32));
     }
-    let proxy_name = b.config.proxies[index].name_str().to_string();
-    let context = || format!("'{keyword} {proxy_name}/{}'", server.name.value);
+    // Only messages need the proxy's name: no copy of it per server line.
+    let context = |b: &Builder| {
+        let proxy = b.config.proxies[index].name_str();
+        format!("'{keyword} {proxy}/{}'", server.name.value)
+    };
     if let Some(addr) = &server.address {
         let expanded = crate::address::env_expand(&addr.value, b.env);
         if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::SERVER) {
             b.push(
-                Diagnostic::new("E227", format!("{} : {e}", context()))
+                Diagnostic::new("E227", format!("{} : {e}", context(b)))
                     .at(addr.span)
                     .form(crate::diagnostic::HaproxyForm::FileLine),
             );
@@ -310,10 +313,10 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 Some(best) => {
                     format!(
                         "{} : unknown keyword '{opt}'; did you mean '{best}' maybe ?",
-                        context()
+                        context(b)
                     )
                 }
-                None => format!("{} : unknown keyword '{opt}'.", context()),
+                None => format!("{} : unknown keyword '{opt}'.", context(b)),
             };
             b.push(
                 Diagnostic::new("E224", msg)
@@ -350,18 +353,26 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         i += 1 + arity;
     }
     if keyword != "default-server" {
-        let p = &b.config.proxies[index];
-        if let Some(prev) = p.servers.iter().find(|s| {
-            s.name.value == server.name.value && s.template.is_none() && server.template.is_none()
-        }) {
+        let first = if server.template.is_none() {
+            match b.in_proxy.servers.entry(server.name.value.clone()) {
+                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(server.span);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(first) = first {
+            let p = &b.config.proxies[index];
             let msg = format!(
                 "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
                 p.kind.type_str(),
                 p.name_str(),
                 server.name.value,
-                b.db.line_col(prev.span).line
+                b.db.line_col(first).line
             );
-            let first = prev.span;
             b.push(
                 Diagnostic::new("E226", msg)
                     .at(server.name.span)

@@ -43,6 +43,17 @@ pub(super) struct Builder<'t> {
     pub acl_criteria: rustc_hash::FxHashMap<String, CachedCriterion>,
     pub backend_names: rustc_hash::FxHashMap<String, usize>,
     pub ca_base: Option<String>,
+    /// Names declared so far in the proxy being built, for lookups that stay O(1) in proxies
+    /// with thousands of servers or ACLs.
+    pub in_proxy: ProxyNames,
+}
+
+/// Server and ACL names of the proxy whose body is being built.
+#[derive(Default)]
+pub(super) struct ProxyNames {
+    /// The first server (not from a template) of each name, by its line span.
+    pub servers: rustc_hash::FxHashMap<Text, Span>,
+    pub acls: rustc_hash::FxHashSet<Text>,
 }
 
 /// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
@@ -164,6 +175,7 @@ impl<'t> Builder<'t> {
             acl_criteria: Default::default(),
             backend_names: Default::default(),
             ca_base: None,
+            in_proxy: ProxyNames::default(),
         }
     }
 
@@ -361,6 +373,8 @@ struct Body<'a> {
 
 fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
     b.set_globals(&body.globals);
+    b.in_proxy.servers.clear();
+    b.in_proxy.acls.clear();
     let servers = tree
         .body(body.section)
         .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))

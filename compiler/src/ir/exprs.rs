@@ -158,6 +158,7 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         span: stmt.whole(),
         words: stmt.spanned_from(2),
     };
+    b.in_proxy.acls.insert(decl.name.value.clone());
     b.config.proxies[index].acls.push(decl);
 }
 
@@ -417,13 +418,9 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
         }
     };
     for u in parsed.acl_uses() {
-        let known = BUILTIN_ACLS.contains(&u.name.as_str())
-            || b.config.proxies[index]
-                .acls
-                .iter()
-                .any(|a| a.name.value == u.name);
+        let known =
+            BUILTIN_ACLS.contains(&u.name.as_str()) || b.in_proxy.acls.contains(u.name.as_str());
         if !known {
-            let later = b.config.proxies[index].name_str().to_string();
             let mut d = Diagnostic::new(
                 "E504",
                 format!("{prefix}no such ACL : '{}'{suffix}", u.name),
@@ -439,7 +436,6 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
             ) {
                 d = d.help(format!("did you mean '{best}'?"));
             }
-            let _ = later;
             b.push(d);
         }
     }

@@ -309,9 +309,15 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         ProxyKind::Listen => SectionKind::Listen,
     };
     let keyword = stmt.word(at);
-    b.config.proxies[index]
-        .directives
-        .extend(stmt.directive(at));
+    if let Some(line) = stmt.directive(at) {
+        let directives = &mut b.config.proxies[index].directives;
+        // Most proxies have a few of these lines: the first gets room for itself only, not
+        // for the four a growing list starts with.
+        if directives.capacity() == 0 {
+            directives.reserve_exact(1);
+        }
+        directives.push(line);
+    }
     match keyword {
         "bind-process" => {
             bind_process_removed(b, stmt, at);

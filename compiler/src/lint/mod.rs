@@ -11,18 +11,48 @@ use crate::ir::CheckOptions;
 
 pub use config::{Level, LintConfig};
 
+type Rule = fn(&Compilation, &CheckOptions, &mut Vec<Diagnostic>);
+
+/// Every lint rule, in the order their findings are reported.
+const RULES: [Rule; 10] = [
+    |c, _, out| rules::references(&c.config, out),
+    |c, _, out| rules::rule_order(&c.config, out),
+    |c, _, out| rules::addresses(&c.config, out),
+    |c, _, out| rules::health_checks(&c.config, out),
+    |c, _, out| rules::host_matching(&c.config, out),
+    |c, _, out| rules::modes(&c.config, out),
+    |c, _, out| rules::stats(c, out),
+    |c, _, out| rules::retries(&c.config, out),
+    |c, _, out| rules::rings(&c.config, out),
+    rules::global,
+];
+
+/// Above this many proxies the rules run on two threads (below, a thread costs more than the
+/// rules themselves).
+const PARALLEL_PROXIES: usize = 2048;
+
 /// Runs every lint over a compilation that has no errors.
 pub fn run(c: &Compilation, options: &CheckOptions) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    rules::references(&c.config, &mut out);
-    rules::rule_order(&c.config, &mut out);
-    rules::addresses(&c.config, &mut out);
-    rules::health_checks(&c.config, &mut out);
-    rules::host_matching(&c.config, &mut out);
-    rules::modes(&c.config, &mut out);
-    rules::stats(c, &mut out);
-    rules::retries(&c.config, &mut out);
-    rules::rings(&c.config, &mut out);
-    rules::global(c, options, &mut out);
-    out
+    let run_rules = |rules: &[Rule]| {
+        let mut out = Vec::new();
+        for rule in rules {
+            rule(c, options, &mut out);
+        }
+        out
+    };
+    if c.config.proxies.len() < PARALLEL_PROXIES {
+        return run_rules(&RULES);
+    }
+    // The first three rules cost about as much as the others together; the findings are joined
+    // in rule order, as in the single-threaded run.
+    let (first, rest) = RULES.split_at(3);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| run_rules(rest));
+        let mut out = run_rules(first);
+        match later.join() {
+            Ok(more) => out.extend(more),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        out
+    })
 }

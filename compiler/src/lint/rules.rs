@@ -70,7 +70,7 @@ pub(super) fn references(config: &Config, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for p in config.proxies.iter() {
+    for p in config.proxies.iter().filter(|p| !p.acls.is_empty()) {
         let mut used_acls: FxHashSet<&str> = FxHashSet::default();
         for cond in conditions(p) {
             for w in cond {
@@ -196,6 +196,8 @@ pub(super) fn rule_order(config: &Config, out: &mut Vec<Diagnostic>) {
 /// L005 the same address bound twice, L006 the same server address twice in a backend.
 pub(super) fn addresses(config: &Config, out: &mut Vec<Diagnostic>) {
     let mut bound: FxHashMap<String, (&str, crate::source::Span)> = FxHashMap::default();
+    // One map for every proxy: thousands of backends would otherwise allocate one each.
+    let mut servers: FxHashMap<&str, &crate::ir::Server> = FxHashMap::default();
     for p in live(config).filter(|p| !p.disabled) {
         for b in &p.binds {
             for addr in b.address.value.split(',') {
@@ -223,7 +225,7 @@ pub(super) fn addresses(config: &Config, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
-        let mut servers: FxHashMap<&str, &crate::ir::Server> = FxHashMap::default();
+        servers.clear();
         for s in p.servers.iter().filter(|s| s.template.is_none()) {
             let Some(a) = &s.address else { continue };
             if a.value.contains('$') {

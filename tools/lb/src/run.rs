@@ -87,6 +87,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
 pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
     use hapee_compiler::registry::SectionKind;
     let mut out = Vec::new();
+    // One word list for every line (large configurations have hundreds of thousands).
+    let mut words: Vec<&str> = Vec::new();
     for section in &c.tree.sections {
         let name = section.kind.keyword();
         let handled = matches!(
@@ -103,7 +105,8 @@ pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
             continue;
         }
         for line in c.tree.body(section) {
-            let words: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+            words.clear();
+            words.extend(line.words.iter().map(|w| w.value.as_str()));
             let at = usize::from(matches!(words.first(), Some(&"no" | &"default")));
             let Some(kw) = words.get(at) else { continue };
             let span = line.words[at]
