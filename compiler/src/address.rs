@@ -57,7 +57,8 @@ pub struct Address {
     pub family: Family,
     pub transport: Transport,
     /// Host part: an IP literal, a host name, a socket path, or a file descriptor number.
-    pub host: String,
+    /// Inline up to 24 bytes: no allocation for the addresses of thousands of servers.
+    pub host: compact_str::CompactString,
     /// The IP when `host` is a literal (`*` and empty mean the wildcard address).
     pub ip: Option<IpAddr>,
     pub port: Port,
@@ -204,7 +205,7 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
         prefix,
         family,
         transport,
-        host: rest.to_string(),
+        host: rest.into(),
         ip: None,
         port: Port::None,
     };
@@ -274,7 +275,7 @@ fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result
             _ => bare.parse::<IpAddr>().ok(),
         }
     };
-    addr.host = bare.to_string();
+    addr.host = bare.into();
     if addr.ip.is_none() && !(rules.names && is_hostname(bare)) {
         return Err(format!("invalid address: '{bare}' in '{text}'"));
     }

@@ -30,6 +30,18 @@ impl Compilation {
 
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
+    compile_with(db, env, options, |_| Vec::new())
+}
+
+/// [`compile`], plus the caller's own checks of an error-free compilation (the runtime's list
+/// of what it does not support yet), reported after the lints. On large configurations the
+/// two run side by side.
+pub fn compile_with(
+    db: SourceDb,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    extra: impl Fn(&Compilation) -> Vec<Diagnostic> + Sync,
+) -> Compilation {
     let (tree, mut diagnostics) = syntax::parse(&db, env);
     let (config, per_line) = ir::build(&db, &tree, env, options);
     diagnostics.extend(per_line);
@@ -69,9 +81,29 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
         diagnostics,
     };
     // Lints only make sense on a configuration HAProxy accepts; errors first.
-    if options.lints && !c.has_errors() {
-        let lints = crate::lint::run(&c, options);
-        c.diagnostics.extend(lints);
+    if c.has_errors() {
+        return c;
     }
+    let lints = |c: &Compilation| {
+        if options.lints {
+            crate::lint::run(c, options)
+        } else {
+            Vec::new()
+        }
+    };
+    let (lints, more) = if c.config.proxies.len() < crate::lint::PARALLEL_PROXIES {
+        (lints(&c), extra(&c))
+    } else {
+        std::thread::scope(|scope| {
+            let more = scope.spawn(|| extra(&c));
+            let lints = lints(&c);
+            match more.join() {
+                Ok(more) => (lints, more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    };
+    c.diagnostics.extend(lints);
+    c.diagnostics.extend(more);
     c
 }

@@ -345,10 +345,9 @@ fn parse_file(
         }
         if let Some(kind) = SectionKind::from_keyword(&keyword) {
             line.kind = LineKind::SectionHeader;
-            *section_name = line
-                .words
-                .get(1)
-                .map_or(keyword.to_string(), |w| w.value.to_string());
+            // Refilled in place: one buffer for every section header.
+            section_name.clear();
+            section_name.push_str(line.words.get(1).map_or(keyword.as_str(), |w| &w.value));
             sections.push(Section {
                 kind,
                 file,

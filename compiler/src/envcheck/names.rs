@@ -208,7 +208,7 @@ pub(super) fn log_targets_with(
 /// The host name an address (already `$VAR`-expanded) would resolve, if it has one.
 fn host_name(text: &str, rules: Rules) -> Option<String> {
     let parsed = address::parse(text, rules).ok()?;
-    (parsed.is_hostname() && !parsed.host.is_empty()).then_some(parsed.host)
+    (parsed.is_hostname() && !parsed.host.is_empty()).then(|| parsed.host.to_string())
 }
 
 /// HAProxy's parse-time error for an address whose host name has no address.

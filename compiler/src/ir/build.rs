@@ -37,11 +37,11 @@ pub(super) struct Builder<'t> {
     /// `crt-base` and `ca-base` from global, applied to relative certificate paths.
     pub crt_base: Option<String>,
     /// First proxy of each name with a frontend (backend) side, for duplicate-name checks.
-    pub frontend_names: rustc_hash::FxHashMap<String, usize>,
+    pub frontend_names: rustc_hash::FxHashMap<Text, usize>,
     /// Parsed ACL criteria by text: their object references and output type, or the parse
     /// error.
     pub acl_criteria: rustc_hash::FxHashMap<String, CachedCriterion>,
-    pub backend_names: rustc_hash::FxHashMap<String, usize>,
+    pub backend_names: rustc_hash::FxHashMap<Text, usize>,
     pub ca_base: Option<String>,
     /// Names declared so far in the proxy being built, for lookups that stay O(1) in proxies
     /// with thousands of servers or ACLs.

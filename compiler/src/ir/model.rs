@@ -470,15 +470,18 @@ pub struct Config {
 /// Name → index maps over [`Config::proxies`] and stick tables.
 #[derive(Clone, Debug, Default)]
 pub struct NameIndex {
-    backends: rustc_hash::FxHashMap<String, usize>,
-    frontends: rustc_hash::FxHashMap<String, usize>,
-    tables: rustc_hash::FxHashSet<String>,
+    // Names are inline strings: no allocation per proxy.
+    backends: rustc_hash::FxHashMap<Text, usize>,
+    frontends: rustc_hash::FxHashMap<Text, usize>,
+    tables: rustc_hash::FxHashSet<Text>,
 }
 
 impl Config {
     /// Builds the name indexes; call after the proxies and sections are complete.
     pub fn reindex(&mut self) {
         let mut index = NameIndex::default();
+        index.backends.reserve(self.proxies.len());
+        index.frontends.reserve(self.proxies.len().min(1024));
         for (i, p) in self
             .proxies
             .iter()
@@ -486,13 +489,13 @@ impl Config {
             .filter(|(_, p)| p.kind != ProxyKind::Defaults)
         {
             if p.kind.has_backend() {
-                index.backends.entry(p.name_str().to_string()).or_insert(i);
+                index.backends.entry(Text::from(p.name_str())).or_insert(i);
             }
             if p.kind.has_frontend() {
-                index.frontends.entry(p.name_str().to_string()).or_insert(i);
+                index.frontends.entry(Text::from(p.name_str())).or_insert(i);
             }
             if p.stick_table.is_some() {
-                index.tables.insert(p.name_str().to_string());
+                index.tables.insert(Text::from(p.name_str()));
             }
         }
         for s in self
@@ -502,7 +505,7 @@ impl Config {
         {
             for m in &s.members {
                 if let Some(t) = m.value.strip_prefix("table:") {
-                    index.tables.insert(t.to_string());
+                    index.tables.insert(Text::from(t));
                 }
             }
         }

@@ -180,7 +180,7 @@ pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<us
     }
     let position = b.config.proxies.len();
     if kind != ProxyKind::Defaults {
-        let n = proxy.name_str().to_string();
+        let n = Text::from(proxy.name_str());
         if kind.has_frontend() {
             b.frontend_names.entry(n.clone()).or_insert(position);
         }

@@ -320,7 +320,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         host: parsed
                             .as_ref()
                             .filter(|a| a.is_hostname())
-                            .map(|a| a.host.clone()),
+                            .map(|a| a.host.to_string()),
                         address: parsed,
                         weight: s.weight.unwrap_or(1),
                         backup: s.backup,

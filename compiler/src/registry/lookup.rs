@@ -127,7 +127,8 @@ pub fn directives_in(section: SectionKind) -> impl Iterator<Item = &'static Dire
 }
 
 pub fn option(name: &str) -> Option<&'static OptionDef> {
-    OPTIONS.iter().find(|o| o.name == name)
+    static CELL: OnceLock<HashMap<&'static str, &'static OptionDef>> = OnceLock::new();
+    indexed(&CELL, OPTIONS, |o| o.name).get(name).copied()
 }
 
 pub fn suggest_option(name: &str) -> Option<&'static str> {
@@ -135,11 +136,15 @@ pub fn suggest_option(name: &str) -> Option<&'static str> {
 }
 
 pub fn bind_option(name: &str) -> Option<&'static BindOptionDef> {
-    BIND_OPTIONS.iter().find(|o| o.name == name)
+    static CELL: OnceLock<HashMap<&'static str, &'static BindOptionDef>> = OnceLock::new();
+    indexed(&CELL, BIND_OPTIONS, |o| o.name).get(name).copied()
 }
 
 pub fn server_option(name: &str) -> Option<&'static ServerOptionDef> {
-    SERVER_OPTIONS.iter().find(|o| o.name == name)
+    static CELL: OnceLock<HashMap<&'static str, &'static ServerOptionDef>> = OnceLock::new();
+    indexed(&CELL, SERVER_OPTIONS, |o| o.name)
+        .get(name)
+        .copied()
 }
 
 /// HAProxy's message for a keyword removed before 2.7, with the keyword substituted.
@@ -160,7 +165,10 @@ pub fn removed_message(words: &[&str]) -> Option<String> {
 
 /// For proxy keywords that act on one side only: `Some(true)` needs a frontend, `Some(false)` a backend.
 pub fn needs_frontend(name: &str) -> Option<bool> {
-    SIDE_OF.iter().find(|(n, _)| *n == name).map(|(_, fe)| *fe)
+    static CELL: OnceLock<HashMap<&'static str, &'static (&'static str, bool)>> = OnceLock::new();
+    indexed(&CELL, SIDE_OF, |row| row.0)
+        .get(name)
+        .map(|row| row.1)
 }
 
 /// The action `name` of rule set `set`: exact names, prefix families (`track-sc0`,
@@ -245,7 +253,8 @@ pub fn converter(name: &str) -> Option<&'static ConverterDef> {
 }
 
 pub fn acl_keyword(name: &str) -> Option<&'static AclKeywordDef> {
-    ACL_KEYWORDS.iter().find(|a| a.name == name)
+    static CELL: OnceLock<HashMap<&'static str, &'static AclKeywordDef>> = OnceLock::new();
+    indexed(&CELL, ACL_KEYWORDS, |a| a.name).get(name).copied()
 }
 
 /// Total number of rows in every table, for the "at least 600 keywords" promise.
