@@ -1,3 +1,6 @@
+//! Parse and build speed of one configuration, six times in one process (the first run pays for
+//! fresh memory, the others show the work itself). Usage: `parse_speed FILE`.
+
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::{self, ProcessEnv};
 use std::time::Instant;

@@ -272,6 +272,9 @@ pub(super) fn location(db: &SourceDb, span: Span) -> String {
 /// threads cost more than they save.
 const PARALLEL_BODY_LINES: usize = 8192;
 
+/// Shares of the proxy bodies per thread (see [`build_bodies_from`]).
+const SHARES_PER_THREAD: usize = 4;
+
 /// Builds the model from the syntax tree.
 pub fn build(
     db: &SourceDb,
@@ -413,20 +416,22 @@ fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], worker
         }
         return;
     }
-    // Contiguous shares of about the same number of lines.
+    // Contiguous shares of about the same number of lines, several per thread: lines differ in
+    // cost (a condition costs more than a server), so threads take the next share when done.
     let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
-    let mut shares: Vec<&[Body]> = Vec::with_capacity(workers);
+    let count = workers * SHARES_PER_THREAD;
+    let mut shares: Vec<&[Body]> = Vec::with_capacity(count);
     let (mut from, mut acc) = (0, 0);
     for (i, body) in bodies.iter().enumerate() {
         acc += body.section.body.len();
-        if acc * workers >= lines * (shares.len() + 1) && shares.len() + 1 < workers {
+        if acc * count >= lines * (shares.len() + 1) && shares.len() + 1 < count {
             shares.push(&bodies[from..=i]);
             from = i + 1;
         }
     }
     shares.push(&bodies[from..]);
     let (db, env) = (b.db, b.env);
-    let mut builders: Vec<Builder> = shares
+    let builders: Vec<std::sync::Mutex<Builder>> = shares
         .iter()
         .map(|share| {
             let mut w = Builder::new(db, env);
@@ -438,27 +443,34 @@ fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], worker
                     std::mem::replace(p, placeholder)
                 })
                 .collect();
-            w
+            std::sync::Mutex::new(w)
         })
         .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (Some(slot), Some(share)) = (builders.get(i), shares.get(i)) else {
+            break;
+        };
+        // Each share is taken by one thread only: the lock is never contended.
+        let mut w = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (local, body) in share.iter().enumerate() {
+            proxy_body(&mut w, tree, body, local);
+        }
+    };
     std::thread::scope(|scope| {
-        let mut jobs = builders.iter_mut().zip(&shares);
-        // The first share runs on this thread.
-        let first = jobs.next();
-        for (w, share) in jobs {
-            scope.spawn(move || {
-                for (local, body) in share.iter().enumerate() {
-                    proxy_body(w, tree, body, local);
-                }
-            });
+        for _ in 1..workers {
+            scope.spawn(work);
         }
-        if let Some((w, share)) = first {
-            for (local, body) in share.iter().enumerate() {
-                proxy_body(w, tree, body, local);
-            }
-        }
+        work();
     });
-    for (w, share) in builders.into_iter().zip(&shares) {
+    let builders = builders.into_iter().map(|m| {
+        m.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
+    for (w, share) in builders.zip(&shares) {
         for (proxy, body) in w.config.proxies.into_iter().zip(share.iter()) {
             b.config.proxies[body.index] = proxy;
         }
