@@ -11,29 +11,36 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 hapee=target/release/hapee-lb
 
-# best of 5: wall seconds (nanosecond clock; GNU time only has 10 ms steps) and peak RSS in KiB
-measure() {
-    local best_t=999999 best_m=0 t0 t1 t m
-    for _ in 1 2 3 4 5; do
-        t0=$(date +%s%N)
-        "$@" >/dev/null 2>&1 || true
-        t1=$(date +%s%N)
-        t=$(awk "BEGIN{printf \"%.3f\", ($t1 - $t0) / 1e9}")
-        /usr/bin/time -f "%M" -o "$work/t" "$@" >/dev/null 2>&1 || true
-        read -r m <"$work/t"
-        if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; fi
-        best_m=$m
-    done
-    echo "$best_t $best_m"
+# Wall seconds of one run (nanosecond clock; GNU time only has 10 ms steps).
+wall() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    awk "BEGIN{printf \"%.4f\", ($t1 - $t0) / 1e9}"
 }
+# Peak RSS in KiB of one run.
+peak() {
+    /usr/bin/time -f "%M" -o "$work/t" "$@" >/dev/null 2>&1 || true
+    cat "$work/t"
+}
+min() { awk "BEGIN{print ($1 < $2) ? $1 : $2}"; }
 
+# ROUNDS rounds (default 10) alternate the two programs, so that both see the same load on the
+# machine; each keeps its best time.
+rounds=${ROUNDS:-10}
 printf '%-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-8s\n' lines "haproxy s" "hapee s" speedup "haproxy MiB" "hapee MiB" "mem ratio"
 for size in 22000 110000 550000; do
     cfg="$work/gen-$size.cfg"
     python3 bench/gen-config.py "$size" "$cfg"
     lines=$(wc -l <"$cfg")
-    read -r ht hm < <(measure haproxy -c -q -f "$cfg")
-    read -r pt pm < <(measure "$hapee" check --no-env -q -f "$cfg")
+    ht=999999 pt=999999
+    for _ in $(seq "$rounds"); do
+        ht=$(min "$ht" "$(wall haproxy -c -q -f "$cfg")")
+        pt=$(min "$pt" "$(wall "$hapee" check --no-env -q -f "$cfg")")
+    done
+    hm=$(peak haproxy -c -q -f "$cfg")
+    pm=$(peak "$hapee" check --no-env -q -f "$cfg")
     printf '%-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-8s\n' "$lines" "$ht" "$pt" \
         "$(awk "BEGIN{printf \"%.1fx\", $ht / ($pt > 0 ? $pt : 0.001)}")" \
         "$(awk "BEGIN{printf \"%.1f\", $hm/1024}")" "$(awk "BEGIN{printf \"%.1f\", $pm/1024}")" \
