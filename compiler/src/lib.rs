@@ -18,6 +18,7 @@ pub mod ir;
 pub mod lexer;
 pub mod lint;
 pub mod plan;
+mod prelex;
 pub mod registry;
 pub mod render;
 pub mod source;

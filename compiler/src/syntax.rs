@@ -168,58 +168,13 @@ pub fn parse_with(
     (tree, diags)
 }
 
-/// Lines per worker below which splitting the lexing over threads costs more than it saves.
-const PRELEX_CHUNK_MIN: usize = 4096;
-
-/// The words of every plain line of a large file (no quotes, escapes or comments: nothing that
-/// depends on the environment, the section or earlier lines), lexed on all cores. Other lines,
-/// and every line of a small file, are `None` and lexed in order by [`parse_file`].
-fn prelex_plain_lines(file: FileId, source: &crate::source::SourceFile) -> Vec<Option<Vec<Word>>> {
-    let count = source.line_count();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count / PRELEX_CHUNK_MIN);
-    if workers < 2 {
-        return Vec::new();
-    }
-    let lex_range = |range: std::ops::Range<usize>| -> Vec<Option<Vec<Word>>> {
-        range
-            .map(|index| {
-                let r = source.line_range(index);
-                let text = crate::lexer::line_content(&source.text[r.clone()]);
-                crate::lexer::plain_words(text, file, r.start)
-            })
-            .collect()
-    };
-    let per = count.div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..workers)
-            .map(|w| {
-                let range = w * per..((w + 1) * per).min(count);
-                (range.len(), scope.spawn(move || lex_range(range)))
-            })
-            .collect();
-        let mut all = lex_range(0..per.min(count));
-        all.reserve_exact(count - all.len());
-        for (len, h) in handles {
-            match h.join() {
-                Ok(words) => all.extend(words),
-                // A worker only runs the plain splitter; if it failed anyway, its lines are
-                // lexed in order like any other.
-                Err(_) => all.extend(std::iter::repeat_with(|| None).take(len)),
-            }
-        }
-        all
-    })
-}
-
 fn tight(code: &'static str, message: String, span: Span) -> Diagnostic {
     Diagnostic::new(code, message)
         .at(span)
         .form(crate::diagnostic::HaproxyForm::ParsingTight)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One file's lines, with the plain lines of a large file lexed ahead on the other cores.
 fn parse_file(
     file: FileId,
     source: &crate::source::SourceFile,
@@ -229,9 +184,44 @@ fn parse_file(
     section_name: &mut String,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Line> {
+    let ahead = crate::prelex::Shared::new(file, source);
+    std::thread::scope(|scope| {
+        let mut plain = ahead.start(scope);
+        let context = FileContext {
+            file,
+            source,
+            env,
+            build,
+        };
+        let lines = parse_lines(&context, &mut plain, sections, section_name, diags);
+        plain.finish();
+        lines
+    })
+}
+
+/// What every line of a file is read with.
+struct FileContext<'a> {
+    file: FileId,
+    source: &'a crate::source::SourceFile,
+    env: &'a dyn Environment,
+    build: &'a crate::cond::BuildInfo,
+}
+
+fn parse_lines(
+    context: &FileContext,
+    plain: &mut crate::prelex::PlainLines,
+    sections: &mut Vec<Section>,
+    section_name: &mut String,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Line> {
     use crate::lexer::{lex_line, LineContext};
+    let FileContext {
+        file,
+        source,
+        env,
+        build,
+    } = *context;
     let count = source.line_count();
-    let mut plain = prelex_plain_lines(file, source);
     let mut lines = Vec::with_capacity(count);
     let mut conds: Vec<Cond> = Vec::new();
     let mut fatal = 0usize;
@@ -296,7 +286,7 @@ fn parse_file(
             section: section_name,
             env,
         };
-        let lexed = match plain.get_mut(index).and_then(Option::take) {
+        let lexed = match plain.take(index) {
             Some(words) => crate::lexer::LexedLine {
                 words,
                 comment: None,
@@ -565,12 +555,30 @@ fn directive(
 mod tests {
     use super::*;
 
+    /// A large file whose reading stops early (too many fatal errors) leaves the chunks lexed
+    /// ahead unused: parsing must end all the same.
+    #[test]
+    fn large_file_stopping_early_ends() {
+        let mut text = String::from("global\n");
+        for _ in 0..MAX_FATAL_ERRORS + 5 {
+            text.push_str("    x \"unterminated\n");
+        }
+        for i in 0..4 * crate::prelex::CHUNK_LINES {
+            text.push_str(&format!("    maxconn {i}\n"));
+        }
+        let mut db = SourceDb::new();
+        db.add("big.cfg", text);
+        let (tree, diags) = parse(&db, &MapEnv::default());
+        assert!(diags.iter().any(|d| d.code == "E007"));
+        assert!(tree.files[0].lines.iter().rev().take(10).all(|l| !l.active));
+    }
+
     /// Large files lex their plain lines on several threads: the words must be those of the
     /// in-order lexer, line for line, including around quotes, comments and `.if` blocks.
     #[test]
     fn prelexed_large_files_match_small_ones() {
         let block = "global\n    maxconn 100\n    setenv X \"quoted value\" # note\n.if defined(NOPE)\n    nbthread 3\n.endif\nfrontend \"f\"\n\tbind\t:80   \n    http-request set-var(txn.s) str(\".SECTION\")\n    use_backend b if { hdr(host) -i x.example }\n\n# comment\nbackend b\n    server s 10.0.0.1:80 check\n";
-        let reps = 2 * PRELEX_CHUNK_MIN;
+        let reps = 2 * crate::prelex::CHUNK_LINES;
         let mut db = SourceDb::new();
         db.add("small.cfg", block);
         let mut big = SourceDb::new();
