@@ -34,13 +34,12 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
 }
 
 /// [`compile`], plus the caller's own checks of an error-free compilation (the runtime's list
-/// of what it does not support yet), reported after the lints. On large configurations the
-/// two run side by side.
+/// of what it does not support yet), reported after the lints.
 pub fn compile_with(
     db: SourceDb,
     env: &dyn Environment,
     options: &CheckOptions,
-    extra: impl Fn(&Compilation) -> Vec<Diagnostic> + Sync,
+    extra: impl FnOnce(&Compilation) -> Vec<Diagnostic>,
 ) -> Compilation {
     let (tree, mut diagnostics) = syntax::parse(&db, env);
     let (config, per_line) = ir::build(&db, &tree, env, options);
@@ -84,25 +83,12 @@ pub fn compile_with(
     if c.has_errors() {
         return c;
     }
-    let lints = |c: &Compilation| {
-        if options.lints {
-            crate::lint::run(c, options)
-        } else {
-            Vec::new()
-        }
-    };
-    let (lints, more) = if c.config.proxies.len() < crate::lint::PARALLEL_PROXIES {
-        (lints(&c), extra(&c))
+    let lints = if options.lints {
+        crate::lint::run(&c, options)
     } else {
-        std::thread::scope(|scope| {
-            let more = scope.spawn(|| extra(&c));
-            let lints = lints(&c);
-            match more.join() {
-                Ok(more) => (lints, more),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+        Vec::new()
     };
+    let more = extra(&c);
     c.diagnostics.extend(lints);
     c.diagnostics.extend(more);
     c

@@ -404,11 +404,13 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
     if cond.is_empty() {
         return;
     }
-    let (prefix, suffix) = site.wording(&b.config.proxies[index], &cond[0].value);
+    // Only errors and pattern files need the wording: made when one shows up.
+    let wording = |b: &Builder| site.wording(&b.config.proxies[index], &cond[0].value);
     let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
     let parsed = match condition::parse_parts(&words) {
         Ok(c) => c,
         Err(e) => {
+            let (prefix, suffix) = wording(b);
             b.push(
                 Diagnostic::new("E503", format!("{prefix}{}{suffix}", e.message))
                     .at(e.span)
@@ -421,6 +423,7 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
         let known =
             BUILTIN_ACLS.contains(&u.name.as_str()) || b.in_proxy.acls.contains(u.name.as_str());
         if !known {
+            let (prefix, suffix) = wording(b);
             let mut d = Diagnostic::new(
                 "E504",
                 format!("{prefix}no such ACL : '{}'{suffix}", u.name),
@@ -451,6 +454,7 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
                 .collect();
             let options = acl_options(&words);
             if let Some((at, message)) = options.error {
+                let (prefix, suffix) = wording(b);
                 b.push(
                     Diagnostic::new("E508", format!("{prefix}{message}{suffix}"))
                         .at(at)
@@ -460,7 +464,8 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
             }
             // Pattern files are read while the rule is parsed.
             for (span, file) in options.files {
-                b.pattern_file_ref(Spanned::new(file.into(), span), prefix.clone(), suffix);
+                let (prefix, suffix) = wording(b);
+                b.pattern_file_ref(Spanned::new(file.into(), span), prefix, suffix);
             }
         }
     }

@@ -29,7 +29,7 @@ const RULES: [Rule; 10] = [
 
 /// Above this many proxies the rules run on two threads (below, a thread costs more than the
 /// rules themselves).
-pub(crate) const PARALLEL_PROXIES: usize = 2048;
+const PARALLEL_PROXIES: usize = 2048;
 
 /// Runs every lint over a compilation that has no errors.
 pub fn run(c: &Compilation, options: &CheckOptions) -> Vec<Diagnostic> {
