@@ -76,16 +76,8 @@ impl HashFunction {
                 (h << 5).wrapping_add(h).wrapping_add(u32::from(c))
             }),
             HashFunction::Wt6 => wt6(data),
-            HashFunction::Crc32 => {
-                let mut h = !0u32;
-                for &c in data {
-                    h ^= u32::from(c);
-                    for _ in 0..8 {
-                        h = (h >> 1) ^ if h & 1 == 1 { 0xedb8_8320 } else { 0 };
-                    }
-                }
-                !h
-            }
+            // HAProxy's crc32 is the IEEE CRC-32 (reflected, inverted in and out).
+            HashFunction::Crc32 => crc32fast::hash(data),
         }
     }
 }
