@@ -178,45 +178,61 @@ impl Ctx<'_> {
     }
 
     /// Condition words: ACL names replaced, operators, braces and built-in ACLs kept; inline
-    /// ACL patterns anonymized.
+    /// ACLs anonymized like `acl` lines.
     fn condition(&mut self, words: &[String]) -> Vec<String> {
         let mut out = Vec::with_capacity(words.len());
-        let mut in_braces = 0usize;
-        // Inside braces: the option that takes the next word (`-m`, `-u` keep it, `-f` a path),
-        // and whether the options are over.
-        let mut option_value: Option<&str> = None;
-        let mut patterns = false;
-        for w in words {
-            let (bang, name) = w.strip_prefix('!').map_or(("", w.as_str()), |n| ("!", n));
+        let mut i = 0;
+        while i < words.len() {
+            let w = &words[i];
             if w == "{" {
-                in_braces = 1;
-                patterns = false;
+                let close = words[i + 1..]
+                    .iter()
+                    .position(|x| x == "}")
+                    .map_or(words.len(), |p| i + 1 + p);
                 out.push(w.clone());
-            } else if w == "}" {
-                in_braces = 0;
-                out.push(w.clone());
-            } else if in_braces == 1 {
-                out.push(self.expression(w));
-                in_braces = 2;
-            } else if let Some(option) = option_value.take() {
-                out.push(match option {
-                    "-f" => self.anon.path(w),
-                    _ => w.clone(),
-                });
-            } else if in_braces >= 2 && !patterns && w.starts_with('-') {
-                match w.as_str() {
-                    "-m" | "-u" | "-f" => option_value = Some(w.as_str()),
-                    "--" => patterns = true,
-                    _ => {}
+                if let Some((criterion, args)) = words[i + 1..close].split_first() {
+                    out.push(self.expression(criterion));
+                    out.extend(self.acl_args(args));
                 }
-                out.push(w.clone());
-            } else if in_braces >= 2 {
-                patterns = true;
-                out.push(self.pattern(w));
-            } else if self.names.contains(name) {
+                out.extend(words.get(close).cloned());
+                i = close + 1;
+                continue;
+            }
+            let (bang, name) = w.strip_prefix('!').map_or(("", w.as_str()), |n| ("!", n));
+            if self.names.contains(name) {
                 out.push(format!("{bang}{}", self.anon.name(name)));
             } else {
                 out.push(w.clone());
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// The words after an ACL's criterion, on an `acl` line or inside `{ }`: options kept (the
+    /// word after `-m` or `-u` too, the file after `-f` masked as a path), then patterns
+    /// anonymized. As in HAProxy, the options end at `--` or at the first word that is not one.
+    fn acl_args(&mut self, words: &[String]) -> Vec<String> {
+        let mut out = Vec::with_capacity(words.len());
+        let mut options = true;
+        let mut value_of: Option<&str> = None;
+        for w in words {
+            if let Some(option) = value_of.take() {
+                out.push(if option == "-f" {
+                    self.anon.path(w)
+                } else {
+                    w.clone()
+                });
+            } else if options && w.starts_with('-') {
+                match w.as_str() {
+                    "-m" | "-u" | "-f" => value_of = Some(w.as_str()),
+                    "--" => options = false,
+                    _ => {}
+                }
+                out.push(w.clone());
+            } else {
+                options = false;
+                out.push(self.pattern(w));
             }
         }
         out
@@ -350,28 +366,9 @@ fn statement(cx: &mut Ctx, section: Option<SectionKind>, w: &[String]) -> Vec<St
         (_, "acl") => {
             set(&mut out, 1, cx.name(arg(1)));
             set(&mut out, 2, cx.expression(arg(2)));
-            let mut i = at + 3;
-            let mut file_next = false;
-            while i < cond_at {
-                out[i] = if file_next {
-                    file_next = false;
-                    cx.anon.path(&w[i])
-                } else if w[i] == "-f" || w[i] == "-M" {
-                    file_next = w[i] == "-f";
-                    w[i].clone()
-                } else if w[i] == "-m" || w[i] == "-u" {
-                    // The match method (or unique id) that follows is kept: keep both words.
-                    if i + 1 < cond_at {
-                        out[i + 1] = w[i + 1].clone();
-                    }
-                    out[i] = w[i].clone();
-                    i += 2;
-                    continue;
-                } else {
-                    cx.pattern(&w[i])
-                };
-                i += 1;
-            }
+            let from = (at + 3).min(cond_at);
+            let args = cx.acl_args(&w[from..cond_at]);
+            out[from..cond_at].clone_from_slice(&args);
         }
         (Some(SectionKind::Userlist), "user" | "group") => {
             set(&mut out, 1, cx.name(arg(1)));
