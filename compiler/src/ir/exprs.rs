@@ -105,6 +105,7 @@ fn map_file_ref(b: &mut Builder, converter: &str, file: &str, span: Span) {
 
 /// An `acl <name> <criterion> …` line.
 pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let errors_before = b.diags.len();
     let name = stmt.spanned(1);
     if name.value.is_empty() {
         b.push(Diagnostic::new("E501", "'acl' expects a name and a criterion.").at(stmt.span(0)));
@@ -133,11 +134,26 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
             )
             .at(stmt.span(1)),
         );
-    } else if let Some(output) = check_acl_expr(b, index, &name.value, &criterion, RefContext::Acl)
-    {
+    } else if let Some(output) = check_acl_expr(
+        b,
+        index,
+        |_| {
+            (
+                format!("error detected while parsing ACL '{}' : ", name.value),
+                ".",
+            )
+        },
+        &criterion,
+        RefContext::Acl,
+    ) {
         let rest = stmt.spanned_from(3);
         let words: Vec<(Span, &str)> = rest.iter().map(|w| (w.span, w.value.as_str())).collect();
         let options = acl_options(&words);
+        // HAProxy reads each `-f` file as it meets the option, before any later error.
+        for &(span, file) in &options.files {
+            let prefix = format!("error detected while parsing ACL '{}' : ", name.value);
+            b.pattern_file_ref(Spanned::new(file.into(), span), prefix, ".");
+        }
         match options.error {
             Some((at, message)) => b.push(
                 Diagnostic::new(
@@ -158,15 +174,20 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         span: stmt.whole(),
         words: stmt.spanned_from(2),
     };
-    b.in_proxy.acls.insert(decl.name.value.clone());
+    // As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
+    if !b.diags[errors_before..].iter().any(Diagnostic::is_error) {
+        b.in_proxy.acls.insert(decl.name.value.clone());
+    }
     b.config.proxies[index].acls.push(decl);
 }
 
 /// Checks an ACL criterion; returns its output type when it parses.
+/// `wording` gives the words HAProxy puts before and after the error (which differ between
+/// `acl` lines and anonymous ACLs in conditions); it is only called on an error.
 fn check_acl_expr(
     b: &mut Builder,
     index: usize,
-    acl: &str,
+    wording: impl FnOnce(&Builder) -> (String, &'static str),
     criterion: &Spanned<Text>,
     context: RefContext,
 ) -> Option<crate::registry::SampleType> {
@@ -204,17 +225,36 @@ fn check_acl_expr(
                 e.at.min(criterion.value.len()),
                 criterion.value.len(),
             );
+            let (prefix, suffix) = wording(b);
+            let message = acl_expr_message(&criterion.value, &e.message);
             b.push(
-                Diagnostic::new(
-                    "E502",
-                    format!("error detected while parsing ACL '{acl}' : {}.", e.message),
-                )
-                .at(span)
-                .label("invalid ACL criterion"),
+                Diagnostic::new("E502", format!("{prefix}{message}{suffix}"))
+                    .at(span)
+                    .label("invalid ACL criterion"),
             );
             None
         }
     }
+}
+
+/// HAProxy's text for a criterion that does not parse. An ACL keyword (`hdr_beg`, `path_end`…)
+/// names itself before the sample parser's message, converter messages then ending with their
+/// own period; any other sample expression is quoted whole after the message.
+fn acl_expr_message(criterion: &str, message: &str) -> String {
+    let name = &criterion[..criterion.find(['(', ',']).unwrap_or(criterion.len())];
+    if crate::registry::acl_keyword(name).is_none() {
+        return format!("{message} in ACL expression '{criterion}'");
+    }
+    if let Some((_, detail)) = message
+        .strip_prefix("fetch method '")
+        .and_then(|rest| rest.split_once("' : "))
+    {
+        return format!("ACL keyword '{name}' : {detail}");
+    }
+    if message.contains("converter '") {
+        return format!("ACL keyword '{name}' : {message}.");
+    }
+    message.to_string()
 }
 
 /// Pattern matching methods of `-m`.
@@ -445,7 +485,7 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
     for anon in parsed.anonymous() {
         if let Some(first) = anon.words.first() {
             let criterion = Spanned::from_word(first);
-            if check_acl_expr(b, index, "anonymous", &criterion, RefContext::Acl).is_none() {
+            if check_acl_expr(b, index, wording, &criterion, RefContext::Acl).is_none() {
                 continue;
             }
             let words: Vec<(Span, &str)> = anon.words[1..]
@@ -646,6 +686,57 @@ mod tests {
             .filter(|d| d.code == "E502")
             .map(|d| d.message.to_string())
             .collect()
+    }
+
+    /// Criterion errors worded as HAProxy words them: ACL keywords name themselves, other
+    /// expressions are quoted whole; anonymous ACLs take their condition's wording; an ACL in
+    /// error is unknown to the conditions after it.
+    #[test]
+    fn criterion_errors_follow_haproxy() {
+        let messages = |body: &str| -> Vec<String> {
+            let text = format!(
+                "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+                 frontend fe\n  bind :8080\n{body}  default_backend b\nbackend b\n  server s 127.0.0.1:1\n"
+            );
+            compile_text("p.cfg", &text, false)
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.to_string())
+                .collect()
+        };
+        assert_eq!(
+            messages("  acl a hdr_beg(host),nosuchconv foo\n"),
+            ["error detected while parsing ACL 'a' : ACL keyword 'hdr_beg' : unknown converter 'nosuchconv'.."]
+        );
+        assert_eq!(
+            messages("  acl a src,nosuch foo\n"),
+            ["error detected while parsing ACL 'a' : unknown converter 'nosuch' in ACL expression 'src,nosuch'."]
+        );
+        assert_eq!(
+            messages("  http-request deny if { nosuch -m found }\n"),
+            ["error detected while parsing an 'http-request deny' condition : unknown fetch method 'nosuch' in ACL expression 'nosuch'."]
+        );
+        assert_eq!(
+            messages("  acl a path -m bad\n  http-request deny if a\n"),
+            [
+                "error detected while parsing ACL 'a' : unknown matching method 'bad' when parsing ACL expression.",
+                "error detected while parsing an 'http-request deny' condition : no such ACL : 'a'.",
+            ]
+        );
+        // `-f` after a pattern is a pattern: no file to read.
+        let c = compile_text(
+            "f.cfg",
+            "frontend fe\n  bind :8080\n  acl a path foo -f /nonexistent\n  acl b path -f /x.lst\n",
+            false,
+        );
+        let files: Vec<&str> = c
+            .config
+            .files
+            .iter()
+            .map(|f| f.path.value.as_str())
+            .collect();
+        assert_eq!(files, ["/x.lst"]);
     }
 
     #[test]

@@ -342,19 +342,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "errorfile" if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
         }
-        "acl" => {
-            let words = stmt.words();
-            for (i, w) in words.iter().enumerate().skip(3) {
-                if w.value == "--" {
-                    break;
-                }
-                if w.value == "-f" && i + 1 < words.len() {
-                    let prefix = format!("error detected while parsing ACL '{}' : ", stmt.word(1));
-                    b.pattern_file_ref(stmt.spanned(i + 1), prefix, ".");
-                }
-            }
-            exprs::acl_decl(b, index, stmt);
-        }
+        "acl" => exprs::acl_decl(b, index, stmt),
         "http-request"
         | "http-response"
         | "http-after-response"
