@@ -376,7 +376,39 @@ fn check_acl_patterns(
         Some(m) => m == "int",
         None => implied_int || output == crate::registry::SampleType::Sint,
     };
-    if !int || dotted || rest.iter().any(|w| w.value == "-f") {
+    if rest.iter().any(|w| w.value == "-f") {
+        return;
+    }
+    use crate::registry::SampleType::{Addr, Ipv4, Ipv6};
+    let ip = match method {
+        Some(m) => m == "ip",
+        None => {
+            matches!(output, Addr | Ipv4 | Ipv6)
+                || !criterion.contains(',')
+                    && crate::registry::acl_keyword(keyword).is_some_and(|k| k.method == "ip")
+        }
+    };
+    if ip {
+        let dns = !rest[..i.min(rest.len())].iter().any(|w| w.value == "-n");
+        let bad = rest[i.min(rest.len())..]
+            .iter()
+            .find(|w| super::values::ip_pattern_invalid(&w.value, dns));
+        if let Some(w) = bad {
+            b.push(
+                Diagnostic::new(
+                    "E502",
+                    format!(
+                        "error detected while parsing ACL '{acl}' : '{}' is not a valid IPv4 or IPv6 address.",
+                        w.value
+                    ),
+                )
+                .at(w.span)
+                .label("invalid address pattern"),
+            );
+        }
+        return;
+    }
+    if !int || dotted {
         return;
     }
     let mut operator_eq = true;

@@ -170,9 +170,88 @@ pub fn atol(text: &str) -> i64 {
     }
 }
 
+/// Whether an ACL pattern of the `ip` match is certainly invalid, as HAProxy's `pat_parse_ip`
+/// would find it: a bad mask, or an address made of digits and dots that is no IPv4 address
+/// in any of the forms the C library accepts (`10.0.0` and `167772161` are). Other words are
+/// host names HAProxy resolves while parsing, unless `dns` is off (the ACL's `-n` flag).
+pub fn ip_pattern_invalid(text: &str, dns: bool) -> bool {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let (addr, mask) = match text.rsplit_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (text, None),
+    };
+    if addr.parse::<Ipv6Addr>().is_ok() {
+        return !mask.map_or(true, |m| m.parse::<u8>().is_ok_and(|n| n <= 128));
+    }
+    let mask_ok = mask.map_or(true, |m| {
+        m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<Ipv4Addr>().is_ok()
+    });
+    if !mask_ok {
+        return true;
+    }
+    if addr.parse::<Ipv4Addr>().is_ok() {
+        return false;
+    }
+    if addr.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return !inet_aton_digits(addr);
+    }
+    !dns
+}
+
+/// The C library's `inet_aton` on a text of digits and dots: one to four parts, the last one
+/// filling the bytes left; a leading `0` makes a part octal.
+fn inet_aton_digits(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() > 4 {
+        return false;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let value = if p.len() > 1 && p.starts_with('0') {
+            u64::from_str_radix(&p[1..], 8)
+        } else {
+            p.parse::<u64>()
+        };
+        match value {
+            Ok(v) if v <= u64::from(u32::MAX) => values.push(v),
+            _ => return false,
+        }
+    }
+    let (last, leading) = values.split_last().unwrap_or((&0, &[]));
+    leading.iter().all(|&v| v <= 255) && *last < 1u64 << (8 * (4 - leading.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_patterns_follow_the_c_library() {
+        for ok in [
+            "10.0.0.1",
+            "10.0.0.0/8",
+            "10.0.0.0/255.255.0.0",
+            "10.0.0",
+            "167772161",
+            "::1",
+            "2001:db8::/32",
+            "localhost",
+            "010.0.0.1",
+        ] {
+            assert!(!ip_pattern_invalid(ok, true), "{ok}");
+        }
+        for bad in [
+            "1.2.3.4.5",
+            "10.0.0.256",
+            "10.0.0.0/33",
+            "::1/129",
+            "09.0.0.1",
+            "1.2.3.4/x",
+        ] {
+            assert!(ip_pattern_invalid(bad, true), "{bad}");
+        }
+        assert!(ip_pattern_invalid("localhost", false));
+    }
 
     #[test]
     fn durations_follow_haproxy_rounding() {
