@@ -181,11 +181,10 @@ pub fn ip_pattern_invalid(text: &str, dns: bool) -> bool {
         None => (text, None),
     };
     if addr.parse::<Ipv6Addr>().is_ok() {
-        return !mask.map_or(true, |m| m.parse::<u8>().is_ok_and(|n| n <= 128));
+        return !mask.is_none_or(|m| m.parse::<u8>().is_ok_and(|n| n <= 128));
     }
-    let mask_ok = mask.map_or(true, |m| {
-        m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<Ipv4Addr>().is_ok()
-    });
+    let mask_ok = mask
+        .is_none_or(|m| m.parse::<u8>().is_ok_and(|n| n <= 32) || m.parse::<Ipv4Addr>().is_ok());
     if !mask_ok {
         return true;
     }
