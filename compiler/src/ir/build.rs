@@ -359,7 +359,9 @@ pub(crate) fn build_with(
 }
 
 /// The global settings a proxy body reads, as they stood when its section began (a later
-/// `global` section does not apply to it).
+/// `global` section does not apply to it). Bodies are built after every header, possibly on
+/// another thread with a builder of its own: a body that needs another global setting must
+/// have it added here, or it would read the wrong value.
 #[derive(Clone)]
 struct GlobalsSeen {
     expose_experimental: bool,
