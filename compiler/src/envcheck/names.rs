@@ -240,10 +240,49 @@ pub(super) fn bind_addresses_with(
     out
 }
 
-/// [`log_targets_with`] through the system resolver.
+/// Host names written as ACL address patterns resolve while HAProxy reads the ACL, through
+/// `gethostbyname`: only an IPv4 address will do.
+pub(super) fn acl_hosts_with(
+    config: &Config,
+    resolve_v4: &mut dyn FnMut(&str) -> bool,
+) -> Vec<Diagnostic> {
+    let mut known: FxHashMap<&str, bool> = FxHashMap::default();
+    let mut out = Vec::new();
+    for h in &config.acl_hosts {
+        let pattern = h.pattern.value.as_str();
+        let host = pattern.rsplit_once('/').map_or(pattern, |(a, _)| a);
+        let found = *known.entry(host).or_insert_with(|| resolve_v4(host));
+        if !found {
+            out.push(
+                Diagnostic::new(
+                    "E502",
+                    format!(
+                        "error detected while parsing ACL '{}' : '{pattern}' is not a valid IPv4 or IPv6 address.",
+                        h.acl
+                    ),
+                )
+                .at(h.pattern.span)
+                .label("this host name has no IPv4 address on this machine")
+                .note("resolved on this machine at check time, as HAProxy does; use --no-env to skip"),
+            );
+        }
+    }
+    out
+}
+
+/// Whether the system resolver gives `host` an IPv4 address.
+fn system_resolves_v4(host: &str) -> bool {
+    (host, 0)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.any(|a| a.is_ipv4()))
+}
+
+/// [`log_targets_with`], [`bind_addresses_with`] and [`acl_hosts_with`] through the system
+/// resolver.
 pub(super) fn log_targets(config: &Config) -> Vec<Diagnostic> {
     let mut out = log_targets_with(config, &mut system_resolves);
     out.extend(bind_addresses_with(config, &mut system_resolves));
+    out.extend(acl_hosts_with(config, &mut system_resolves_v4));
     out
 }
 
@@ -262,6 +301,31 @@ mod tests {
             .into_iter()
             .map(|d| (d.code, d.message.to_string()))
             .collect()
+    }
+
+    /// Host names among ACL address patterns are resolved (once each); addresses are not.
+    #[test]
+    fn acl_host_patterns_resolve() {
+        let config = model(
+            "frontend f\n  bind :80\n  acl a src known.example bad.example/24 10.0.0.1\n  \
+             acl b src bad.example\n  http-request deny if a || b\n",
+        );
+        let mut asked = Vec::new();
+        let found: Vec<String> = acl_hosts_with(&config, &mut |h| {
+            asked.push(h.to_string());
+            h == "known.example"
+        })
+        .into_iter()
+        .map(|d| d.message.to_string())
+        .collect();
+        assert_eq!(asked, ["known.example", "bad.example"]);
+        assert_eq!(
+            found,
+            [
+                "error detected while parsing ACL 'a' : 'bad.example/24' is not a valid IPv4 or IPv6 address.",
+                "error detected while parsing ACL 'b' : 'bad.example' is not a valid IPv4 or IPv6 address.",
+            ]
+        );
     }
 
     #[test]

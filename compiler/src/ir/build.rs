@@ -478,6 +478,7 @@ fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], worker
         }
         b.diags.extend(w.diags);
         b.config.files.extend(w.config.files);
+        b.config.acl_hosts.extend(w.config.acl_hosts);
     }
     // Source order, as `check::compile` sorts them anyway.
     b.diags

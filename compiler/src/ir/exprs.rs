@@ -390,10 +390,21 @@ fn check_acl_patterns(
     };
     if ip {
         let dns = !rest[..i.min(rest.len())].iter().any(|w| w.value == "-n");
-        let bad = rest[i.min(rest.len())..]
+        let patterns = &rest[i.min(rest.len())..];
+        let read = patterns
             .iter()
-            .find(|w| super::values::ip_pattern_invalid(&w.value, dns));
-        if let Some(w) = bad {
+            .position(|w| super::values::ip_pattern_invalid(&w.value, dns))
+            .unwrap_or(patterns.len());
+        // The patterns before the first bad one were read; host names among them are resolved.
+        for w in &patterns[..read] {
+            if super::values::ip_pattern_is_host(&w.value) {
+                b.config.acl_hosts.push(AclHost {
+                    acl: acl.into(),
+                    pattern: w.clone(),
+                });
+            }
+        }
+        if let Some(w) = patterns.get(read) {
             b.push(
                 Diagnostic::new(
                     "E502",

@@ -437,6 +437,14 @@ pub enum FileKind {
     Plain,
 }
 
+/// A host name used as an ACL address pattern, and the ACL it belongs to.
+#[derive(Clone, Debug, Serialize)]
+pub struct AclHost {
+    pub acl: Text,
+    /// The pattern as written (a mask may follow the name).
+    pub pattern: Spanned<Text>,
+}
+
 /// A file the configuration depends on, with where it was named.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileRef {
@@ -458,6 +466,9 @@ pub struct FileRef {
 pub struct Config {
     /// Files referenced anywhere, in order, for the environment checks.
     pub files: Vec<FileRef>,
+    /// Host names written as address patterns of ACLs: HAProxy resolves them while it reads
+    /// the line (environment checks).
+    pub acl_hosts: Vec<AclHost>,
     /// Name indexes, filled once the model is built (lookups stay O(1) on huge configs).
     #[serde(skip)]
     pub index: NameIndex,

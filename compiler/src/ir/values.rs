@@ -197,6 +197,13 @@ pub fn ip_pattern_invalid(text: &str, dns: bool) -> bool {
     !dns
 }
 
+/// Whether a valid pattern of the `ip` match is a host name (to resolve) rather than an address.
+pub fn ip_pattern_is_host(text: &str) -> bool {
+    let addr = text.rsplit_once('/').map_or(text, |(a, _)| a);
+    addr.parse::<std::net::IpAddr>().is_err()
+        && !addr.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
 /// The C library's `inet_aton` on a text of digits and dots: one to four parts, the last one
 /// filling the bytes left; a leading `0` makes a part octal.
 fn inet_aton_digits(text: &str) -> bool {
