@@ -718,17 +718,25 @@ pub(super) fn resolve_refs(
 mod tests {
     use crate::testkit::compile_text;
 
-    fn errors_of(acls: &str) -> Vec<String> {
+    /// The messages of the diagnostics `keep` selects, for `body` written in a frontend.
+    fn messages_in_frontend(
+        body: &str,
+        keep: impl Fn(&crate::diagnostic::Diagnostic) -> bool,
+    ) -> Vec<String> {
         let text = format!(
             "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
-             frontend fe\n  bind :8080\n{acls}  default_backend b\nbackend b\n  server s 127.0.0.1:1\n"
+             frontend fe\n  bind :8080\n{body}  default_backend b\nbackend b\n  server s 127.0.0.1:1\n"
         );
         compile_text("p.cfg", &text, false)
             .diagnostics
             .iter()
-            .filter(|d| d.code == "E502")
+            .filter(|d| keep(d))
             .map(|d| d.message.to_string())
             .collect()
+    }
+
+    fn errors_of(acls: &str) -> Vec<String> {
+        messages_in_frontend(acls, |d| d.code == "E502")
     }
 
     /// Criterion errors worded as HAProxy words them: ACL keywords name themselves, other
@@ -736,18 +744,7 @@ mod tests {
     /// error is unknown to the conditions after it.
     #[test]
     fn criterion_errors_follow_haproxy() {
-        let messages = |body: &str| -> Vec<String> {
-            let text = format!(
-                "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
-                 frontend fe\n  bind :8080\n{body}  default_backend b\nbackend b\n  server s 127.0.0.1:1\n"
-            );
-            compile_text("p.cfg", &text, false)
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.message.to_string())
-                .collect()
-        };
+        let messages = |body: &str| messages_in_frontend(body, |d| d.is_error());
         assert_eq!(
             messages("  acl a hdr_beg(host),nosuchconv foo\n"),
             ["error detected while parsing ACL 'a' : ACL keyword 'hdr_beg' : unknown converter 'nosuchconv'.."]
