@@ -59,14 +59,19 @@ impl<'a> Shared<'a> {
     pub fn start<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>) -> PlainLines<'s, 'a> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunks = self.lock().back;
-        let helpers = (cores - 1).min(chunks / 2);
-        self.lock().helpers = helpers;
-        for _ in 0..helpers {
-            scope.spawn(|| self.help());
+        let wanted = (cores - 1).min(chunks / 2);
+        self.lock().helpers = wanted;
+        let mut started = 0;
+        for _ in 0..wanted {
+            // A thread the system refuses is one helper less: the parser lexes its share.
+            match std::thread::Builder::new().spawn_scoped(scope, || self.help()) {
+                Ok(_) => started += 1,
+                Err(_) => self.lock().helpers -= 1,
+            }
         }
         PlainLines {
             shared: self,
-            enabled: helpers > 0,
+            enabled: started > 0,
             current: None,
         }
     }

@@ -464,7 +464,8 @@ fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], worker
     };
     std::thread::scope(|scope| {
         for _ in 1..workers {
-            scope.spawn(work);
+            // A thread the system refuses leaves its shares to the others and to this one.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, work);
         }
         work();
     });

@@ -47,11 +47,13 @@ pub fn run(c: &Compilation, options: &CheckOptions) -> Vec<Diagnostic> {
     // in rule order, as in the single-threaded run.
     let (first, rest) = RULES.split_at(3);
     std::thread::scope(|scope| {
-        let later = scope.spawn(|| run_rules(rest));
+        // Without a second thread (the system may refuse one), the rules run here in turn.
+        let later = std::thread::Builder::new().spawn_scoped(scope, || run_rules(rest));
         let mut out = run_rules(first);
-        match later.join() {
-            Ok(more) => out.extend(more),
-            Err(panic) => std::panic::resume_unwind(panic),
+        match later.map(|h| h.join()) {
+            Ok(Ok(more)) => out.extend(more),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => out.extend(run_rules(rest)),
         }
         out
     })
