@@ -250,7 +250,7 @@ pub(super) fn acl_hosts_with(
     let mut out = Vec::new();
     for h in &config.acl_hosts {
         let pattern = h.pattern.value.as_str();
-        let host = pattern.rsplit_once('/').map_or(pattern, |(a, _)| a);
+        let host = crate::ir::values::ip_pattern_address(pattern);
         let found = *known.entry(host).or_insert_with(|| resolve_v4(host));
         if !found {
             out.push(

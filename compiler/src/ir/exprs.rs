@@ -365,32 +365,29 @@ fn check_acl_patterns(
     options: &AclOptions,
     rest: &[Spanned<Text>],
 ) {
-    let (method, i) = (options.method, options.patterns_at);
+    use crate::registry::SampleType::{Addr, Ipv4, Ipv6, Sint};
+    let method = options.method;
+    let (option_words, patterns) = rest.split_at(options.patterns_at.min(rest.len()));
     let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
     // Versions such as `req.ssl_ver 3.1` use a dotted-number parser instead.
     let dotted = keyword.contains("ssl_ver");
-    let implied_int = method.is_none()
-        && !criterion.contains(',')
-        && crate::registry::acl_keyword(keyword).is_some_and(|k| k.method == "int");
+    // Without `-m`, an ACL keyword written without converters brings its own match method.
+    let implied = (method.is_none() && !criterion.contains(','))
+        .then(|| crate::registry::acl_keyword(keyword).map(|k| k.method))
+        .flatten();
     let int = match method {
         Some(m) => m == "int",
-        None => implied_int || output == crate::registry::SampleType::Sint,
+        None => implied == Some("int") || output == Sint,
     };
     if rest.iter().any(|w| w.value == "-f") {
         return;
     }
-    use crate::registry::SampleType::{Addr, Ipv4, Ipv6};
     let ip = match method {
         Some(m) => m == "ip",
-        None => {
-            matches!(output, Addr | Ipv4 | Ipv6)
-                || !criterion.contains(',')
-                    && crate::registry::acl_keyword(keyword).is_some_and(|k| k.method == "ip")
-        }
+        None => implied == Some("ip") || matches!(output, Addr | Ipv4 | Ipv6),
     };
     if ip {
-        let dns = !rest[..i.min(rest.len())].iter().any(|w| w.value == "-n");
-        let patterns = &rest[i.min(rest.len())..];
+        let dns = !option_words.iter().any(|w| w.value == "-n");
         let read = patterns
             .iter()
             .position(|w| super::values::ip_pattern_invalid(&w.value, dns))
@@ -423,7 +420,7 @@ fn check_acl_patterns(
         return;
     }
     let mut operator_eq = true;
-    for w in &rest[i.min(rest.len())..] {
+    for w in patterns {
         let v = w.value.as_str();
         if matches!(v, "eq" | "ge" | "gt" | "le" | "lt") {
             operator_eq = v == "eq";

@@ -197,9 +197,14 @@ pub fn ip_pattern_invalid(text: &str, dns: bool) -> bool {
     !dns
 }
 
+/// The address or host name of an `ip` match pattern, without its mask.
+pub fn ip_pattern_address(text: &str) -> &str {
+    text.rsplit_once('/').map_or(text, |(a, _)| a)
+}
+
 /// Whether a valid pattern of the `ip` match is a host name (to resolve) rather than an address.
 pub fn ip_pattern_is_host(text: &str) -> bool {
-    let addr = text.rsplit_once('/').map_or(text, |(a, _)| a);
+    let addr = ip_pattern_address(text);
     addr.parse::<std::net::IpAddr>().is_err()
         && !addr.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
