@@ -58,9 +58,11 @@ impl<'a> Shared<'a> {
     /// Starts the helpers when the file is large enough and the machine has cores to spare.
     pub fn start<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>) -> PlainLines<'s, 'a> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunks = self.lock().back;
-        let wanted = (cores - 1).min(chunks / 2);
-        self.lock().helpers = wanted;
+        let wanted = {
+            let mut state = self.lock();
+            state.helpers = (cores - 1).min(state.back / 2);
+            state.helpers
+        };
         let mut started = 0;
         for _ in 0..wanted {
             // A thread the system refuses is one helper less: the parser lexes its share.
