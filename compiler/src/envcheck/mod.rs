@@ -201,7 +201,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
-    out.extend(names::log_targets(config));
+    out.extend(names::read_time_names(config));
     out.extend(accounts(config));
     out
 }

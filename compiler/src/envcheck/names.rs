@@ -277,9 +277,9 @@ fn system_resolves_v4(host: &str) -> bool {
         .is_ok_and(|mut a| a.any(|a| a.is_ipv4()))
 }
 
-/// [`log_targets_with`], [`bind_addresses_with`] and [`acl_hosts_with`] through the system
-/// resolver.
-pub(super) fn log_targets(config: &Config) -> Vec<Diagnostic> {
+/// The names HAProxy resolves while it reads their line ([`log_targets_with`],
+/// [`bind_addresses_with`], [`acl_hosts_with`]), through the system resolver.
+pub(super) fn read_time_names(config: &Config) -> Vec<Diagnostic> {
     let mut out = log_targets_with(config, &mut system_resolves);
     out.extend(bind_addresses_with(config, &mut system_resolves));
     out.extend(acl_hosts_with(config, &mut system_resolves_v4));
