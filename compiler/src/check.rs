@@ -30,17 +30,6 @@ impl Compilation {
 
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
-    compile_with(db, env, options, |_| Vec::new())
-}
-
-/// [`compile`], plus the caller's own checks of an error-free compilation (the runtime's list
-/// of what it does not support yet), reported after the lints.
-pub fn compile_with(
-    db: SourceDb,
-    env: &dyn Environment,
-    options: &CheckOptions,
-    extra: impl FnOnce(&Compilation) -> Vec<Diagnostic>,
-) -> Compilation {
     let (tree, mut diagnostics) = syntax::parse(&db, env);
     let (config, per_line) = ir::build(&db, &tree, env, options);
     diagnostics.extend(per_line);
@@ -80,16 +69,9 @@ pub fn compile_with(
         diagnostics,
     };
     // Lints only make sense on a configuration HAProxy accepts; errors first.
-    if c.has_errors() {
-        return c;
+    if options.lints && !c.has_errors() {
+        let lints = crate::lint::run(&c, options);
+        c.diagnostics.extend(lints);
     }
-    let lints = if options.lints {
-        crate::lint::run(&c, options)
-    } else {
-        Vec::new()
-    };
-    let more = extra(&c);
-    c.diagnostics.extend(lints);
-    c.diagnostics.extend(more);
     c
 }

@@ -1,7 +1,7 @@
 //! `hapee-lb check` / `hapee-lb -c`: compile, print diagnostics, and exit like `haproxy -c`.
 
 use crate::args::{CheckArgs, Format};
-use hapee_compiler::check::{compile_with, Compilation};
+use hapee_compiler::check::{compile, Compilation};
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::lint::LintConfig;
@@ -41,14 +41,12 @@ pub fn run(args: &CheckArgs) -> u8 {
             return EXIT_ERRORS;
         }
     };
+    let mut compilation = compile(db, &ProcessEnv, &options);
     // What `run` would refuse is a warning here (HAProxy's own format stays HAProxy's).
-    let mut compilation = compile_with(db, &ProcessEnv, &options, |c| {
-        if args.format == Format::Haproxy {
-            Vec::new()
-        } else {
-            crate::run::unsupported_diagnostics(c)
-        }
-    });
+    if args.format != Format::Haproxy && !compilation.has_errors() {
+        let missing = crate::run::unsupported_diagnostics(&compilation);
+        compilation.diagnostics.extend(missing);
+    }
     compilation.diagnostics = lint_config.apply(
         &compilation.db,
         std::mem::take(&mut compilation.diagnostics),
