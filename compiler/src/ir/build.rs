@@ -362,7 +362,6 @@ pub(crate) fn build_with(
 /// `global` section does not apply to it). Bodies are built after every header, possibly on
 /// another thread with a builder of its own: a body that needs another global setting must
 /// have it added here, or it would read the wrong value.
-#[derive(Clone)]
 struct GlobalsSeen {
     expose_experimental: bool,
     crt_base: Option<String>,
