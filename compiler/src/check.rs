@@ -45,7 +45,7 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
     }
     // HAProxy reports what it finds while reading in file and line order, whatever the stage
     // that found it here (words, keywords, files); the sort is stable within a line.
-    diagnostics.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
+    diagnostics.sort_by_key(Diagnostic::source_order);
     diagnostics.extend(
         ir::post_parse_checks(&db, &config, options)
             .into_iter()

@@ -169,6 +169,13 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// Where the diagnostic stands in the sources (file, then offset), for sorting in the order
+    /// HAProxy reports; diagnostics without a place come last.
+    pub fn source_order(&self) -> (u32, u32) {
+        self.span
+            .map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start))
+    }
 }
 
 /// A growing list of diagnostics, passed down through every compiler stage.

@@ -481,8 +481,7 @@ fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], worker
         b.config.acl_hosts.extend(w.config.acl_hosts);
     }
     // Source order, as `check::compile` sorts them anyway.
-    b.diags
-        .sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
+    b.diags.sort_by_key(Diagnostic::source_order);
 }
 
 /// The `no`/`default` prefixes HAProxy accepts, and the error for any other use.
@@ -547,7 +546,7 @@ mod tests {
         let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1);
         let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers);
         // Source order, as `check::compile` sorts them.
-        seq_diags.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
+        seq_diags.sort_by_key(Diagnostic::source_order);
         assert_eq!(
             format!("{seq_config:?}"),
             format!("{par_config:?}"),
