@@ -416,23 +416,14 @@ pub(crate) fn line_content(line: &str) -> &str {
 /// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way;
 /// `offset` is the line's byte offset in `file`.
 pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec<Word>> {
-    // Blanks and the special characters are ASCII, so bytes can be tested one by one: they
-    // never occur inside a multi-byte character.
-    let is_blank = |b: u8| matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c');
-    let bytes = line.as_bytes();
-    // One pass finds both whether the line is plain and how many words it has.
-    let mut count = 0;
-    let mut in_word = false;
-    for &b in bytes {
-        match b {
-            b'"' | b'\'' | b'\\' | b'#' => return None,
-            b if is_blank(b) => in_word = false,
-            _ => {
-                count += usize::from(!in_word);
-                in_word = true;
-            }
-        }
+    if line
+        .bytes()
+        .any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'#'))
+    {
+        return None;
     }
+    let is_blank = |c: char| matches!(c, ' ' | '\t' | '\x0b' | '\x0c');
+    let count = line.split(is_blank).filter(|w| !w.is_empty()).count();
     // The word limit and its message belong to the long way.
     if count >= MAX_LINE_WORDS {
         return None;
@@ -440,19 +431,14 @@ pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec
     // Exact room: large configurations keep every line's words.
     let mut words = Vec::with_capacity(count);
     let mut at = 0;
-    while at < bytes.len() {
-        if is_blank(bytes[at]) {
-            at += 1;
-            continue;
+    for piece in line.split(is_blank) {
+        if !piece.is_empty() {
+            words.push(Word {
+                span: Span::new(file, offset + at, offset + at + piece.len()),
+                value: piece.into(),
+            });
         }
-        let start = at;
-        while at < bytes.len() && !is_blank(bytes[at]) {
-            at += 1;
-        }
-        words.push(Word {
-            span: Span::new(file, offset + start, offset + at),
-            value: line[start..at].into(),
-        });
+        at += piece.len() + 1;
     }
     Some(words)
 }
