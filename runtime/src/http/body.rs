@@ -1,7 +1,7 @@
-//! The response body on its way to the client: counts bytes, hands the server connection back
-//! to the idle pool once the response is complete, and writes the log line when it ends.
+//! The response body on its way to the client: counts bytes and writes the log line when it
+//! ends.
 
-use super::pool::{Pool, Sender};
+use super::upstream::BoxError;
 use super::ResBody;
 use crate::txn::Txn;
 use bytes::Bytes;
@@ -13,8 +13,6 @@ pub struct Tracked {
     inner: ResBody,
     /// The transaction to log, and the bytes of the head already counted.
     txn: Option<Box<Txn>>,
-    /// The server connection to give back when the body ends cleanly.
-    idle: Option<(Pool, (usize, usize), Sender)>,
     done: bool,
     /// The client connection's inactivity limit to apply once this response is over.
     after: Option<(super::idle::Limit, Option<std::time::Duration>)>,
@@ -24,13 +22,11 @@ impl Tracked {
     pub fn new(
         inner: ResBody,
         txn: Box<Txn>,
-        idle: Option<(Pool, (usize, usize), Sender)>,
         after: (super::idle::Limit, Option<std::time::Duration>),
     ) -> Tracked {
         Tracked {
             inner,
             txn: Some(txn),
-            idle,
             done: false,
             after: Some(after),
         }
@@ -39,12 +35,12 @@ impl Tracked {
 
 impl Body for Tracked {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BoxError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
@@ -57,7 +53,6 @@ impl Body for Tracked {
                 if let Some(txn) = self.txn.as_mut() {
                     txn.term = *b"SD";
                 }
-                self.idle = None;
             }
             Poll::Pending => {}
         }
@@ -79,11 +74,6 @@ impl Drop for Tracked {
             limit.set(value);
         }
         let complete = self.done || self.inner.is_end_stream();
-        if let Some((pool, key, sender)) = self.idle.take() {
-            if complete {
-                pool.put(key, sender);
-            }
-        }
         if let Some(mut txn) = self.txn.take() {
             if !complete && txn.term == *b"--" {
                 txn.term = *b"CD";

@@ -1,8 +1,8 @@
 //! Forwarding one request to a server: server choice, maxconn queue, connection (idle or
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
-use super::pool::Sender;
-use super::{reply, ConnCtx, Idle, ReqBody, ResBody};
+use super::upstream::{self, ExchangeError, ServerBody, ServerConn};
+use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
@@ -14,7 +14,6 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -111,25 +110,6 @@ impl Drop for ServerGuard {
     }
 }
 
-async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<Sender> {
-    let stream = match timeout {
-        Some(t) => tokio::time::timeout(t, tokio::net::TcpStream::connect(addr))
-            .await
-            .ok()?,
-        None => tokio::net::TcpStream::connect(addr).await,
-    }
-    .ok()?;
-    let _ = stream.set_nodelay(true);
-    let (sender, conn) = hyper::client::conn::http1::Builder::new()
-        .handshake(TokioIo::new(stream))
-        .await
-        .ok()?;
-    tokio::task::spawn_local(async move {
-        let _ = conn.with_upgrades().await;
-    });
-    Some(sender)
-}
-
 /// The request body, made replayable (`Full`) when it is empty or buffered.
 pub(super) async fn prepare_body(
     body: Incoming,
@@ -197,7 +177,7 @@ pub async fn forward(
     body: ReqBody,
     first: bool,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
-) -> (Response<ResBody>, Idle) {
+) -> Response<ResBody> {
     let shared = ctx.shared.clone();
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
@@ -231,12 +211,12 @@ pub async fn forward(
             .or_else(|| be.pick(key, tries.avoid))
         else {
             txn.term = *b"SC";
-            return (reply::error(503, &files), None);
+            return reply::error(503, &files);
         };
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
         let Some(addr) = server.addr else {
-            return (reply::error(503, &files), None);
+            return reply::error(503, &files);
         };
         // Queue for a connection slot when the server is at its maxconn.
         let slot = match &server.slots {
@@ -250,7 +230,7 @@ pub async fn forward(
                     Ok(Ok(p)) => Some(p),
                     _ => {
                         txn.term = *b"sQ";
-                        return (reply::error(503, &files), None);
+                        return reply::error(503, &files);
                     }
                 }
             }
@@ -265,11 +245,11 @@ pub async fn forward(
         };
         let reused = idle.is_some();
         let connect_start = Instant::now();
-        let sender = match idle {
-            Some(s) => Some(s),
-            None => connect(addr, be.timeouts.connect).await,
+        let conn = match idle {
+            Some(c) => Some(c),
+            None => ServerConn::connect(addr, be.timeouts.connect).await,
         };
-        let Some(mut sender) = sender else {
+        let Some(conn) = conn else {
             drop(slot);
             if should_retry(
                 &be.retry_on,
@@ -284,7 +264,7 @@ pub async fn forward(
             }
             let (status, term) = error_for(Failure::Connect);
             txn.term = term;
-            return (reply::error(status, &files), None);
+            return reply::error(status, &files);
         };
         txn.timings.connect = connect_start.elapsed().as_millis() as i64;
         let this_body = match (&replay, stream.take()) {
@@ -309,15 +289,16 @@ pub async fn forward(
             _slot: slot,
         };
         let response_start = Instant::now();
-        let sent = sender.send_request(request);
+        let head_limit = shared.bufsize.max(8192);
+        let sent = upstream::exchange(conn, request, close_server, head_limit);
         let result = match be.timeouts.server {
             Some(t) => tokio::time::timeout(t, sent)
                 .await
-                .map_err(|_| Failure::ResponseTimeout),
-            None => Ok(sent.await),
+                .unwrap_or(Err(ExchangeError::Server(Failure::ResponseTimeout))),
+            None => sent.await,
         };
         let failure = match result {
-            Ok(Ok(resp)) => {
+            Ok(resp) => {
                 let status = resp.status().as_u16();
                 if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
                 {
@@ -326,15 +307,16 @@ pub async fn forward(
                     continue;
                 }
                 txn.timings.response = response_start.elapsed().as_millis() as i64;
-                let idle =
-                    (!close_server && !upgrade).then(|| (ctx.pool.clone(), pool_key, sender));
-                return respond(ctx, txn, be_index, resp, guard, idle, client_upgrade).await;
+                let home = (!close_server && !upgrade).then(|| (ctx.pool.clone(), pool_key));
+                return respond(ctx, txn, be_index, resp, guard, home, client_upgrade).await;
             }
-            Ok(Err(e)) if e.is_incomplete_message() || e.is_canceled() || reused => {
-                Failure::EmptyResponse
+            Err(ExchangeError::ClientAborted) => {
+                txn.term = *b"CH";
+                return reply::error(400, &files);
             }
-            Ok(Err(_)) => Failure::JunkResponse,
-            Err(f) => f,
+            // A reused connection the server had closed fails like an empty response.
+            Err(ExchangeError::Server(Failure::JunkResponse)) if reused => Failure::EmptyResponse,
+            Err(ExchangeError::Server(f)) => f,
         };
         drop(guard);
         if should_retry(&be.retry_on, failure, tries.count, be.retries, replayable) {
@@ -344,7 +326,7 @@ pub async fn forward(
         }
         let (status, term) = error_for(failure);
         txn.term = term;
-        return (reply::error(status, &files), None);
+        return reply::error(status, &files);
     }
 }
 
@@ -352,18 +334,17 @@ async fn respond(
     ctx: &ConnCtx,
     txn: &mut Txn,
     be_index: usize,
-    mut resp: Response<Incoming>,
+    resp: Response<ServerBody>,
     guard: ServerGuard,
-    idle: Idle,
+    idle_home: Option<(super::pool::Pool, (usize, usize))>,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
-) -> (Response<ResBody>, Idle) {
+) -> Response<ResBody> {
     let shared = ctx.shared.clone();
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
     let files = [&be.errorfiles, &fe.errorfiles];
     let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS;
-    let server_upgrade = switching.then(|| hyper::upgrade::on(&mut resp));
-    let (mut parts, body) = resp.into_parts();
+    let (mut parts, mut body) = resp.into_parts();
     txn.captured_response = super::capture(&parts.headers, &fe.capture_response);
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
@@ -377,10 +358,10 @@ async fn respond(
     for rules in ruleset {
         match rules::run(rules, RuleSet::HttpResponse, txn) {
             Verdict::Continue => {}
-            Verdict::Reply(r) => return (reply::reply(r, txn, &files), None),
+            Verdict::Reply(r) => return reply::reply(r, txn, &files),
             _ => {
                 txn.term = *b"PH";
-                return (reply::error(502, &files), None);
+                return reply::error(502, &files);
             }
         }
     }
@@ -395,62 +376,33 @@ async fn respond(
         status: view.status,
         headers: hyper::HeaderMap::new(),
     });
-    if let (Some(client), Some(server)) = (client_upgrade, server_upgrade) {
-        tokio::task::spawn_local(tunnel(client, server, be.timeouts.tunnel, guard));
-        return (
-            Response::from_parts(parts, super::reply::full(Bytes::new())),
-            None,
-        );
+    if let (Some(client), true) = (client_upgrade, switching) {
+        if let Some(server) = body.take_upgraded() {
+            tokio::task::spawn_local(tunnel(client, server, be.timeouts.tunnel, guard));
+        }
+        return Response::from_parts(parts, super::reply::full(Bytes::new()));
     }
-    (
-        Response::from_parts(
-            parts,
-            GuardedBody {
-                inner: body,
-                _guard: guard,
-            }
-            .boxed_unsync(),
-        ),
-        idle,
-    )
-}
-
-/// Keeps the server guard alive until the response body is dropped.
-struct GuardedBody {
-    inner: Incoming,
-    _guard: ServerGuard,
-}
-
-impl hyper::body::Body for GuardedBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
-    }
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.inner.size_hint()
-    }
+    body.attach(idle_home, guard);
+    Response::from_parts(parts, Either::Right(body))
 }
 
 /// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or `timeout
 /// tunnel` passes without traffic.
 async fn tunnel(
     client: hyper::upgrade::OnUpgrade,
-    server: hyper::upgrade::OnUpgrade,
+    (s, early): (tokio::net::TcpStream, Bytes),
     idle: Option<Duration>,
     _guard: ServerGuard,
 ) {
-    let (Ok(c), Ok(s)) = (client.await, server.await) else {
+    use tokio::io::AsyncWriteExt;
+    let Ok(c) = client.await else {
         return;
     };
-    let c = TokioIo::new(c);
-    let s = TokioIo::new(s);
+    let mut c = TokioIo::new(c);
+    // What the server sent right after its 101 belongs to the new protocol.
+    if !early.is_empty() && c.write_all(&early).await.is_err() {
+        return;
+    }
     let limits = crate::tcp::Limits {
         a_idle: idle,
         b_idle: idle,

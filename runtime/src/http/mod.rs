@@ -7,6 +7,7 @@ mod forward;
 pub mod idle;
 pub mod pool;
 pub mod reply;
+mod upstream;
 
 use crate::rules::{self, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
@@ -14,7 +15,6 @@ use crate::txn::{RequestView, Txn};
 use body::Tracked;
 use bytes::Bytes;
 use hapee_compiler::registry::RuleSet;
-use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -27,7 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 pub type ReqBody = http_body_util::Either<Incoming, http_body_util::Full<Bytes>>;
-pub type ResBody = UnsyncBoxBody<Bytes, hyper::Error>;
+/// A response body: made by the proxy, or read from a server as it is forwarded.
+pub type ResBody = http_body_util::Either<http_body_util::Full<Bytes>, upstream::ServerBody>;
 
 /// What one client connection's requests share.
 pub struct ConnCtx {
@@ -222,7 +223,7 @@ async fn handle(
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
-    let (mut resp, idle) = process(&ctx, &mut txn, body, first, client_upgrade).await;
+    let mut resp = process(&ctx, &mut txn, body, first, client_upgrade).await;
     if fe.conn_mode == Some(HttpConnMode::Close) {
         resp.headers_mut().insert(
             hyper::header::CONNECTION,
@@ -238,15 +239,13 @@ async fn handle(
         .or(fe.timeouts.http_request)
         .or(fe.timeouts.client);
     let after = (ctx.idle.clone(), between_requests);
-    Ok(resp.map(|b| Tracked::new(b, txn, idle, after)))
+    Ok(resp.map(|b| Tracked::new(b, txn, after)))
 }
 
-type Idle = Option<(pool::Pool, (usize, usize), pool::Sender)>;
-
 /// A response made by the proxy, ending the transaction with termination state `term`.
-fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> (Response<ResBody>, Idle) {
+fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<ResBody> {
     txn.term = *term;
-    (resp, None)
+    resp
 }
 
 async fn process(
@@ -255,7 +254,7 @@ async fn process(
     body: Incoming,
     first: bool,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
-) -> (Response<ResBody>, Idle) {
+) -> Response<ResBody> {
     let shared = ctx.shared.clone();
     let fe = ctx.frontend();
     // With `option http-buffer-request` the body is read before the rules, which may then

@@ -6,7 +6,7 @@ use crate::rules::{Reply, ReplyBody};
 use crate::state::ErrorFiles;
 use crate::txn::Txn;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Response;
 
@@ -36,9 +36,7 @@ fn builtin(status: u16) -> (&'static str, &'static str, bool) {
 }
 
 pub fn full(b: impl Into<Bytes>) -> ResBody {
-    Full::new(b.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    http_body_util::Either::Left(Full::new(b.into()))
 }
 
 fn known(status: u16) -> u16 {
