@@ -49,9 +49,10 @@ impl Body for Tracked {
                 }
             }
             Poll::Ready(None) => self.done = true,
-            Poll::Ready(Some(Err(_))) => {
+            Poll::Ready(Some(Err(e))) => {
+                let timeout = super::upstream::is_server_timeout(e);
                 if let Some(txn) = self.txn.as_mut() {
-                    txn.term = *b"SD";
+                    txn.term = if timeout { *b"sD" } else { *b"SD" };
                 }
             }
             Poll::Pending => {}

@@ -194,8 +194,7 @@ pub async fn forward(
         .conn_mode
         .or(fe.conn_mode)
         .unwrap_or(HttpConnMode::KeepAlive);
-    let close_server =
-        conn_mode != HttpConnMode::KeepAlive || be.reuse == crate::reuse::ReuseMode::Never;
+    let close_server = conn_mode != HttpConnMode::KeepAlive;
     let key = hash_key(be, txn);
     let forced = be
         .use_servers
@@ -236,15 +235,17 @@ pub async fn forward(
             }
             None => None,
         };
-        txn.timings.queue = started.elapsed().as_millis() as i64;
         let pool_key = (be_index, si);
-        let idle = if may_reuse(be.reuse, first, &be.retry_on) && !upgrade {
-            ctx.pool.take(pool_key)
-        } else {
+        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on);
+        let idle = if upgrade {
             None
+        } else {
+            ctx.conns.take(pool_key, shared_reuse)
         };
         let reused = idle.is_some();
+        // One clock read per phase boundary: each ends one timing and starts the next.
         let connect_start = Instant::now();
+        txn.timings.queue = (connect_start - started).as_millis() as i64;
         let conn = match idle {
             Some(c) => Some(c),
             None => ServerConn::connect(addr, be.timeouts.connect).await,
@@ -266,7 +267,8 @@ pub async fn forward(
             txn.term = term;
             return reply::error(status, &files);
         };
-        txn.timings.connect = connect_start.elapsed().as_millis() as i64;
+        let response_start = Instant::now();
+        txn.timings.connect = (response_start - connect_start).as_millis() as i64;
         let this_body = match (&replay, stream.take()) {
             (Some(full), _) => Either::Right(full.clone()),
             (None, Some(incoming)) => Either::Left(incoming),
@@ -288,7 +290,6 @@ pub async fn forward(
             server: server.clone(),
             _slot: slot,
         };
-        let response_start = Instant::now();
         let head_limit = shared.bufsize.max(8192);
         let sent = upstream::exchange(conn, request, close_server, head_limit);
         let result = match be.timeouts.server {
@@ -307,7 +308,11 @@ pub async fn forward(
                     continue;
                 }
                 txn.timings.response = response_start.elapsed().as_millis() as i64;
-                let home = (!close_server && !upgrade).then(|| (ctx.pool.clone(), pool_key));
+                let home = (!close_server && !upgrade).then(|| upstream::IdleHome {
+                    session: ctx.conns.clone(),
+                    server: pool_key,
+                    shared: be.reuse != crate::reuse::ReuseMode::Never,
+                });
                 return respond(ctx, txn, be_index, resp, guard, home, client_upgrade).await;
             }
             Err(ExchangeError::ClientAborted) => {
@@ -336,7 +341,7 @@ async fn respond(
     be_index: usize,
     resp: Response<ServerBody>,
     guard: ServerGuard,
-    idle_home: Option<(super::pool::Pool, (usize, usize))>,
+    idle_home: Option<upstream::IdleHome>,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Response<ResBody> {
     let shared = ctx.shared.clone();
@@ -382,7 +387,7 @@ async fn respond(
         }
         return Response::from_parts(parts, super::reply::full(Bytes::new()));
     }
-    body.attach(idle_home, guard);
+    body.attach(idle_home, guard, be.timeouts.server);
     Response::from_parts(parts, Either::Right(body))
 }
 

@@ -36,7 +36,8 @@ pub struct ConnCtx {
     pub frontend: usize,
     pub client: SocketAddr,
     pub local: SocketAddr,
-    pub pool: pool::Pool,
+    /// The session's idle server connections.
+    conns: pool::SessionConns,
     pub accept_date: SystemTime,
     requests: Cell<u64>,
     last_end: Cell<Instant>,
@@ -57,7 +58,7 @@ impl ConnCtx {
             frontend,
             client,
             local,
-            pool,
+            conns: pool::SessionConns::new(pool),
             accept_date: SystemTime::now(),
             requests: Cell::new(0),
             last_end: Cell::new(Instant::now()),
@@ -67,6 +68,12 @@ impl ConnCtx {
 
     fn frontend(&self) -> &FrontendRt {
         &self.shared.frontends[self.frontend]
+    }
+}
+
+impl Drop for ConnCtx {
+    fn drop(&mut self) {
+        self.conns.end();
     }
 }
 
@@ -205,12 +212,12 @@ async fn handle(
     txn.accept_date = ctx.accept_date;
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
+    txn.start = Instant::now();
     txn.timings.idle = if first {
         0
     } else {
-        ctx.last_end.get().elapsed().as_millis() as i64
+        (txn.start - ctx.last_end.get()).as_millis() as i64
     };
-    txn.start = Instant::now();
     let client_upgrade = is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
     txn.captured_request = capture(&parts.headers, &fe.capture_request);

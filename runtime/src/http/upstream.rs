@@ -8,7 +8,7 @@
 //! to the close), with the answers hyper's client gives for the edge cases.
 
 use super::forward::ServerGuard;
-use super::pool::Pool;
+use super::pool::{ServerKey, SessionConns};
 use super::ReqBody;
 use crate::reuse::Failure;
 use bytes::{Buf, Bytes, BytesMut};
@@ -17,6 +17,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
 use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
+use std::future::Future;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
@@ -243,7 +244,11 @@ async fn send_request(
     let written = match body {
         http_body_util::Either::Right(full) => {
             if sending != Sending::Nothing {
-                let data = full.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+                let data = full
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default();
                 if sending == Sending::Chunked {
                     if !data.is_empty() {
                         encode_chunk(&data, &mut out);
@@ -317,6 +322,8 @@ pub async fn exchange(
                     keep_alive,
                     idle_home: None,
                     _guard: None,
+                    read_timeout: None,
+                    waiting: None,
                 }));
             }
             if buf.len() >= head_limit {
@@ -415,7 +422,12 @@ fn offsets(base: usize, part: &[u8]) -> (usize, usize) {
 }
 
 /// The response body's framing (RFC 9112 §6.3); `None` for a response that cannot be read.
-fn body_state(status: StatusCode, version: Version, method: &Method, h: &HeaderMap) -> Option<State> {
+fn body_state(
+    status: StatusCode,
+    version: Version,
+    method: &Method,
+    h: &HeaderMap,
+) -> Option<State> {
     if status == StatusCode::SWITCHING_PROTOCOLS
         || (*method == Method::CONNECT && status.is_success())
     {
@@ -466,6 +478,14 @@ enum Chunk {
     Trailers,
 }
 
+/// Where a connection goes once its response is complete.
+pub struct IdleHome {
+    pub session: SessionConns,
+    pub server: ServerKey,
+    /// Whether other sessions may use it once this one lets it go (not `http-reuse never`).
+    pub shared: bool,
+}
+
 /// A server's response body, read from its connection as the client side polls it. A body
 /// read to its end hands the connection back to its idle pool, when it has one.
 pub struct ServerBody {
@@ -473,27 +493,46 @@ pub struct ServerBody {
     buf: BytesMut,
     state: State,
     keep_alive: bool,
-    idle_home: Option<(Pool, (usize, usize))>,
+    idle_home: Option<IdleHome>,
     /// Counts the server as busy until the body is dropped.
     _guard: Option<ServerGuard>,
+    /// `timeout server`: the longest the server may leave a body read waiting.
+    read_timeout: Option<Duration>,
+    /// The timer of the read now waiting, made only when a read has to wait.
+    waiting: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 #[derive(Debug)]
-struct BodyError(&'static str);
+struct BodyError {
+    why: &'static str,
+    timeout: bool,
+}
 
 impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.why)
     }
+}
+
+/// Whether a response body failed because the server stayed silent past `timeout server`.
+pub fn is_server_timeout(e: &BoxError) -> bool {
+    e.downcast_ref::<BodyError>().is_some_and(|b| b.timeout)
 }
 
 impl std::error::Error for BodyError {}
 
 impl ServerBody {
-    /// Gives the body its idle pool and the guard of its server's counters.
-    pub fn attach(&mut self, idle_home: Option<(Pool, (usize, usize))>, guard: ServerGuard) {
+    /// Gives the body the place its connection goes back to, the guard of its server's
+    /// counters, and its read timeout.
+    pub fn attach(
+        &mut self,
+        idle_home: Option<IdleHome>,
+        guard: ServerGuard,
+        read_timeout: Option<Duration>,
+    ) {
         self.idle_home = idle_home;
         self._guard = Some(guard);
+        self.read_timeout = read_timeout;
     }
 
     /// The connection of an upgraded (101) response and the bytes the server already sent
@@ -517,23 +556,54 @@ impl ServerBody {
         if !self.keep_alive || !self.buf.is_empty() {
             return;
         }
-        if let (Some(conn), Some((pool, key))) = (self.conn.take(), self.idle_home.take()) {
+        if let (Some(conn), Some(home)) = (self.conn.take(), self.idle_home.take()) {
             conn.settle();
-            pool.put(key, conn);
+            home.session.keep(home.server, home.shared, conn);
         }
     }
 
     fn fail(&mut self, why: &'static str) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.state = State::Failed;
         self.conn = None;
-        Poll::Ready(Some(Err(Box::new(BodyError(why)))))
+        let timeout = false;
+        Poll::Ready(Some(Err(Box::new(BodyError { why, timeout }))))
     }
 
-    /// Reads more of the body; `Ok(0)` when the server closed.
+    /// Ends the body after a read that brought nothing: the server closed, failed or timed out.
+    fn fail_read(&mut self, e: Option<io::Error>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match e {
+            Some(e) if e.kind() == io::ErrorKind::TimedOut => {
+                self.state = State::Failed;
+                self.conn = None;
+                let why = "the server stayed silent past timeout server";
+                Poll::Ready(Some(Err(Box::new(BodyError { why, timeout: true }))))
+            }
+            Some(_) => self.fail("server connection failed mid-body"),
+            None => self.fail("server closed mid-body"),
+        }
+    }
+
+    /// Reads more of the body; `Ok(0)` when the server closed. A read that waits longer than
+    /// the read timeout fails with `TimedOut`; the timer only exists while a read waits.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        match self.conn.as_mut() {
-            Some(conn) => conn.poll_fill(&mut self.buf, cx),
-            None => Poll::Ready(Ok(0)),
+        let Some(conn) = self.conn.as_mut() else {
+            return Poll::Ready(Ok(0));
+        };
+        match conn.poll_fill(&mut self.buf, cx) {
+            Poll::Ready(r) => {
+                self.waiting = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let Some(limit) = self.read_timeout else {
+                    return Poll::Pending;
+                };
+                let timer = self
+                    .waiting
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                ready!(timer.as_mut().poll(cx));
+                Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
+            }
         }
     }
 
@@ -581,7 +651,7 @@ impl Body for ServerBody {
                             return Poll::Ready(None);
                         }
                         Ok(_) => continue,
-                        Err(_) => return this.fail("server connection failed mid-body"),
+                        Err(e) => return this.fail_read(Some(e)),
                     }
                 }
                 State::Chunk(chunk) => match this.step_chunked(chunk) {
@@ -601,8 +671,9 @@ impl Body for ServerBody {
                 },
             }
             match ready!(this.poll_fill(cx)) {
-                Ok(n) if n > 0 => {}
-                _ => return this.fail("server closed mid-body"),
+                Ok(0) => return this.fail_read(None),
+                Ok(_) => {}
+                Err(e) => return this.fail_read(Some(e)),
             }
         }
     }
@@ -700,5 +771,252 @@ impl Drop for ServerBody {
         if self.state == State::Length(0) {
             self.release();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{Either, Full};
+
+    fn head(raw: &str, method: Method) -> Result<Option<ParsedHead>, ExchangeError> {
+        parse_head(&mut BytesMut::from(raw), &method)
+    }
+
+    fn parsed(raw: &str, method: Method) -> ParsedHead {
+        head(raw, method)
+            .expect("valid head")
+            .expect("complete head")
+    }
+
+    /// The frames of a body whose bytes (after the head) are all in `rest`.
+    fn frames(raw: &str) -> Vec<Result<Frame<Bytes>, String>> {
+        let mut buf = BytesMut::from(raw);
+        let response = parse_head(&mut buf, &Method::GET)
+            .unwrap()
+            .unwrap()
+            .response;
+        let mut body = ServerBody {
+            conn: None,
+            buf,
+            state: *response.body(),
+            keep_alive: false,
+            idle_home: None,
+            _guard: None,
+            read_timeout: None,
+            waiting: None,
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut out = Vec::new();
+        while let Poll::Ready(Some(frame)) = Pin::new(&mut body).poll_frame(&mut cx) {
+            out.push(frame.map_err(|e| e.to_string()));
+        }
+        out
+    }
+
+    fn data(f: &Result<Frame<Bytes>, String>) -> &[u8] {
+        f.as_ref().unwrap().data_ref().unwrap()
+    }
+
+    #[test]
+    fn interim_responses_are_skipped_but_101_is_kept() {
+        let p = parsed(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi",
+            Method::POST,
+        );
+        assert_eq!(p.response.status(), 200);
+        assert_eq!(*p.response.body(), State::Length(2));
+        assert!(p.keep_alive);
+        let p = parsed(
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
+            Method::GET,
+        );
+        assert_eq!(*p.response.body(), State::Upgraded);
+        assert!(!p.keep_alive);
+        // Only an interim response so far: wait for more.
+        assert!(head("HTTP/1.1 100 Continue\r\n\r\n", Method::POST)
+            .unwrap()
+            .is_none());
+        assert!(head("HTTP/1.1 200 OK\r\ncontent-len", Method::GET)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn heads_keep_headers_and_an_unusual_reason() {
+        let p = parsed(
+            "HTTP/1.1 200 Fine Thanks\r\nX-One: a\r\nx-one: b\r\ncontent-length: 0\r\n\r\n",
+            Method::GET,
+        );
+        let values: Vec<_> = p.response.headers().get_all("x-one").iter().collect();
+        assert_eq!(values, ["a", "b"]);
+        let reason = p.response.extensions().get::<hyper::ext::ReasonPhrase>();
+        assert_eq!(reason.map(|r| r.as_bytes()), Some(&b"Fine Thanks"[..]));
+        let p = parsed(
+            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+            Method::GET,
+        );
+        assert!(p
+            .response
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .is_none());
+    }
+
+    #[test]
+    fn unreadable_heads_are_junk() {
+        let junk = Err(ExchangeError::Server(Failure::JunkResponse));
+        for raw in [
+            "HTTP/1.1 2000 OK\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nbad header\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+            "HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+            "SSH-2.0-OpenSSH\r\n\r\n",
+        ] {
+            assert_eq!(head(raw, Method::GET).map(|_| ()), junk, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn framing_follows_rfc9112() {
+        let state = |raw: &str, m: Method| *parsed(raw, m).response.body();
+        assert_eq!(
+            state("HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n", Method::HEAD),
+            State::Length(0)
+        );
+        assert_eq!(
+            state("HTTP/1.1 204 No Content\r\n\r\n", Method::GET),
+            State::Length(0)
+        );
+        assert_eq!(
+            state("HTTP/1.1 304 Not Modified\r\n\r\n", Method::GET),
+            State::Length(0)
+        );
+        assert_eq!(
+            state(
+                "HTTP/1.1 200 OK\r\ncontent-length: 5, 5\r\n\r\n",
+                Method::GET
+            ),
+            State::Length(5)
+        );
+        assert_eq!(
+            state(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 5\r\n\r\n",
+                Method::GET
+            ),
+            State::Chunk(Chunk::Size)
+        );
+        assert_eq!(
+            state(
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n",
+                Method::GET
+            ),
+            State::UntilClose
+        );
+        assert_eq!(
+            state("HTTP/1.1 200 OK\r\n\r\n", Method::GET),
+            State::UntilClose
+        );
+        assert_eq!(
+            state("HTTP/1.1 200 OK\r\n\r\n", Method::CONNECT),
+            State::Upgraded
+        );
+    }
+
+    #[test]
+    fn keep_alive_follows_version_connection_and_framing() {
+        let keep = |raw: &str| parsed(raw, Method::GET).keep_alive;
+        assert!(keep("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"));
+        assert!(!keep(
+            "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(!keep("HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n"));
+        assert!(keep(
+            "HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(!keep("HTTP/1.1 200 OK\r\n\r\n"));
+    }
+
+    #[test]
+    fn bodies_decode_by_length_chunks_and_close() {
+        let f = frames("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+        assert_eq!(f.len(), 1);
+        assert_eq!(data(&f[0]), b"hello");
+        let f = frames(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+             5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nx-sum: 42\r\n\r\n",
+        );
+        assert_eq!(f.len(), 3);
+        assert_eq!(data(&f[0]), b"hello");
+        assert_eq!(data(&f[1]), b" world");
+        let trailers = f[2].as_ref().unwrap().trailers_ref().unwrap();
+        assert_eq!(trailers["x-sum"], "42");
+        let f = frames("HTTP/1.1 200 OK\r\n\r\nuntil the end");
+        assert_eq!(f.len(), 1);
+        assert_eq!(data(&f[0]), b"until the end");
+    }
+
+    #[test]
+    fn broken_bodies_fail_instead_of_ending() {
+        for raw in [
+            "HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\nshort",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nabXY",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel",
+        ] {
+            let f = frames(raw);
+            assert!(f.last().is_some_and(|r| r.is_err()), "{raw:?}: {f:?}");
+        }
+    }
+
+    fn framing(method: Method, headers: &[(&str, &str)], body: ReqBody) -> (Sending, HeaderMap) {
+        let mut req = Request::new(body);
+        *req.method_mut() = method;
+        for (n, v) in headers {
+            req.headers_mut().append(
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let sending = request_framing(&mut req);
+        (sending, req.headers().clone())
+    }
+
+    #[test]
+    fn request_bodies_are_framed_as_their_headers_say() {
+        let empty = || Either::Right(Full::new(Bytes::new()));
+        let some = || Either::Right(Full::new(Bytes::from_static(b"abc")));
+        let (s, h) = framing(Method::GET, &[], empty());
+        assert!(s == Sending::Nothing && h.is_empty());
+        let (s, h) = framing(Method::POST, &[("transfer-encoding", "chunked")], empty());
+        assert!(s == Sending::Nothing && !h.contains_key(TRANSFER_ENCODING));
+        let (s, _) = framing(Method::POST, &[("content-length", "3")], some());
+        assert!(s == Sending::AsIs);
+        let (s, h) = framing(
+            Method::POST,
+            &[("transfer-encoding", "chunked"), ("content-length", "3")],
+            some(),
+        );
+        assert!(s == Sending::Chunked && !h.contains_key(CONTENT_LENGTH));
+        // A buffered body that lost its framing headers gets a length.
+        let (s, h) = framing(Method::POST, &[], some());
+        assert!(s == Sending::AsIs && h[CONTENT_LENGTH] == "3");
+    }
+
+    #[test]
+    fn heads_and_chunks_encode_on_the_wire() {
+        let mut req = Request::new(Either::Right(Full::new(Bytes::new())));
+        *req.uri_mut() = "/a?b=c".parse().unwrap();
+        req.headers_mut()
+            .insert("host", HeaderValue::from_static("example.com"));
+        let mut out = Vec::new();
+        encode_head(&req, &mut out);
+        assert_eq!(out, b"GET /a?b=c HTTP/1.1\r\nhost: example.com\r\n\r\n");
+        out.clear();
+        encode_chunk(&[b'x'; 26], &mut out);
+        encode_last_chunk(None, &mut out);
+        assert!(out.starts_with(b"1a\r\nxxxx"));
+        assert!(out.ends_with(b"x\r\n0\r\n\r\n"));
     }
 }

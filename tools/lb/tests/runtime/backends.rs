@@ -253,6 +253,94 @@ fn first_requests_reuse_idle_connections_only_with_retry_on() {
     );
 }
 
+#[test]
+fn http_reuse_never_keeps_server_connections_private_to_their_session() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}    http-reuse never
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {}
+",
+        o.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    // Three pipelined requests on one client connection share one kept-alive server connection.
+    let one = "GET / HTTP/1.1\r\nhost: a\r\n\r\n";
+    let close = "GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n";
+    let answers = raw(
+        port,
+        format!("{one}{one}{close}").as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert_eq!(answers.matches("HTTP/1.1 200").count(), 3, "{answers}");
+    assert_eq!(o.conns.load(Ordering::SeqCst), 1);
+    // Later sessions never get that connection, even after its session ended.
+    for _ in 0..2 {
+        assert_eq!(get(port, "/").0, 200);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(o.conns.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_server_stalling_mid_body_is_cut_at_timeout_server() {
+    // The head and part of the body come at once; the rest never does.
+    let stalling = raw_server_holding(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nfirst part",
+        Duration::from_secs(10),
+    );
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 500ms
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {stalling}
+"
+    );
+    let _p = Proxy::start(&cfg, port);
+    let started = Instant::now();
+    let answer = raw(
+        port,
+        b"GET / HTTP/1.1\r\nhost: a\r\n\r\n",
+        Duration::from_secs(8),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("first part"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the client connection closed when the server stalled, not when it gave up"
+    );
+}
+
+/// A server that answers every connection with `reply`, then holds it open for `hold`.
+fn raw_server_holding(reply: &'static [u8], hold: Duration) -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(reply);
+                std::thread::sleep(hold);
+            });
+        }
+    });
+    addr
+}
+
 /// A server that answers every connection with `reply` (or nothing) and then closes.
 fn raw_server(reply: &'static [u8], delay: Duration) -> std::net::SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
