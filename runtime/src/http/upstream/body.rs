@@ -1,0 +1,354 @@
+//! A server's response body, decoded from its connection as the client side reads it: by
+//! length, in chunks, or up to the close.
+
+use super::{BoxError, ServerConn};
+use crate::http::forward::ServerGuard;
+use crate::http::pool::{ServerKey, SessionConns};
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// The most bytes a chunk-size line or a trailer section may take.
+const MAX_CHUNK_LINE: usize = 4096;
+
+/// Where the reading of a response body stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum State {
+    /// This many bytes are left.
+    Length(u64),
+    Chunk(Chunk),
+    /// The body ends when the server closes.
+    UntilClose,
+    /// 101 or a CONNECT's success: the connection now carries another protocol.
+    Upgraded,
+    Done,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+}
+
+/// Where a connection goes once its response is complete.
+pub struct IdleHome {
+    pub session: SessionConns,
+    pub server: ServerKey,
+    /// Whether other sessions may use it once this one lets it go (not `http-reuse never`).
+    pub shared: bool,
+}
+
+/// A server's response body, read from its connection as the client side polls it. A body
+/// read to its end hands the connection back to its idle pool, when it has one.
+pub struct ServerBody {
+    conn: Option<ServerConn>,
+    buf: BytesMut,
+    state: State,
+    keep_alive: bool,
+    idle_home: Option<IdleHome>,
+    /// Counts the server as busy until the body is dropped.
+    _guard: Option<ServerGuard>,
+    /// `timeout server`: the longest the server may leave a body read waiting.
+    read_timeout: Option<Duration>,
+    /// The timer of the read now waiting, made only when a read has to wait.
+    waiting: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+#[derive(Debug)]
+struct BodyError {
+    why: &'static str,
+    timeout: bool,
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.why)
+    }
+}
+
+/// Whether a response body failed because the server stayed silent past `timeout server`.
+pub fn is_server_timeout(e: &BoxError) -> bool {
+    e.downcast_ref::<BodyError>().is_some_and(|b| b.timeout)
+}
+
+impl std::error::Error for BodyError {}
+
+impl ServerBody {
+    pub(super) fn new(
+        conn: Option<ServerConn>,
+        buf: BytesMut,
+        state: State,
+        keep_alive: bool,
+    ) -> ServerBody {
+        ServerBody {
+            conn,
+            buf,
+            state,
+            keep_alive,
+            idle_home: None,
+            _guard: None,
+            read_timeout: None,
+            waiting: None,
+        }
+    }
+
+    /// Gives the body the place its connection goes back to, the guard of its server's
+    /// counters, and its read timeout.
+    pub fn attach(
+        &mut self,
+        idle_home: Option<IdleHome>,
+        guard: ServerGuard,
+        read_timeout: Option<Duration>,
+    ) {
+        self.idle_home = idle_home;
+        self._guard = Some(guard);
+        self.read_timeout = read_timeout;
+    }
+
+    /// The connection of an upgraded (101) response and the bytes the server already sent
+    /// on the new protocol.
+    pub fn take_upgraded(&mut self) -> Option<(TcpStream, Bytes)> {
+        if self.state != State::Upgraded {
+            return None;
+        }
+        let conn = self.conn.take()?;
+        Some((conn.stream, std::mem::take(&mut self.buf).freeze()))
+    }
+
+    fn complete(&mut self) {
+        self.state = State::Done;
+        self.release();
+    }
+
+    /// Returns a cleanly ended connection to its pool; anything unread left over means the
+    /// server sent more than its response, and the connection is dropped.
+    fn release(&mut self) {
+        if !self.keep_alive || !self.buf.is_empty() {
+            return;
+        }
+        if let (Some(conn), Some(home)) = (self.conn.take(), self.idle_home.take()) {
+            conn.settle();
+            home.session.keep(home.server, home.shared, conn);
+        }
+    }
+
+    fn fail(&mut self, why: &'static str) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.state = State::Failed;
+        self.conn = None;
+        let timeout = false;
+        Poll::Ready(Some(Err(Box::new(BodyError { why, timeout }))))
+    }
+
+    /// Ends the body after a read that brought nothing: the server closed, failed or timed out.
+    fn fail_read(&mut self, e: Option<io::Error>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match e {
+            Some(e) if e.kind() == io::ErrorKind::TimedOut => {
+                self.state = State::Failed;
+                self.conn = None;
+                let why = "the server stayed silent past timeout server";
+                Poll::Ready(Some(Err(Box::new(BodyError { why, timeout: true }))))
+            }
+            Some(_) => self.fail("server connection failed mid-body"),
+            None => self.fail("server closed mid-body"),
+        }
+    }
+
+    /// Reads more of the body; `Ok(0)` when the server closed. A read that waits longer than
+    /// the read timeout fails with `TimedOut`; the timer only exists while a read waits.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Poll::Ready(Ok(0));
+        };
+        match conn.poll_fill(&mut self.buf, cx) {
+            Poll::Ready(r) => {
+                self.waiting = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let Some(limit) = self.read_timeout else {
+                    return Poll::Pending;
+                };
+                let timer = self
+                    .waiting
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                ready!(timer.as_mut().poll(cx));
+                Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
+            }
+        }
+    }
+
+    /// Up to `max` bytes of data from the buffer.
+    fn take_data(&mut self, max: u64) -> Bytes {
+        let n = (self.buf.len() as u64).min(max) as usize;
+        self.buf.split_to(n).freeze()
+    }
+}
+
+impl Body for ServerBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        loop {
+            match this.state {
+                State::Done | State::Failed | State::Upgraded => return Poll::Ready(None),
+                State::Length(0) => {
+                    this.complete();
+                    return Poll::Ready(None);
+                }
+                State::Length(left) => {
+                    if !this.buf.is_empty() {
+                        let data = this.take_data(left);
+                        this.state = State::Length(left - data.len() as u64);
+                        if this.state == State::Length(0) {
+                            this.complete();
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                State::UntilClose => {
+                    if !this.buf.is_empty() {
+                        let data = this.take_data(u64::MAX);
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    match ready!(this.poll_fill(cx)) {
+                        Ok(0) => {
+                            this.complete();
+                            return Poll::Ready(None);
+                        }
+                        Ok(_) => continue,
+                        Err(e) => return this.fail_read(Some(e)),
+                    }
+                }
+                State::Chunk(chunk) => match this.step_chunked(chunk) {
+                    Step::Next(state) => {
+                        this.state = state;
+                        continue;
+                    }
+                    Step::Frame(state, frame) => {
+                        this.state = state;
+                        if state == State::Done {
+                            this.complete();
+                        }
+                        return Poll::Ready(frame.map(Ok));
+                    }
+                    Step::NeedMore => {}
+                    Step::Invalid => return this.fail("invalid chunked body from the server"),
+                },
+            }
+            match ready!(this.poll_fill(cx)) {
+                Ok(0) => return this.fail_read(None),
+                Ok(_) => {}
+                Err(e) => return this.fail_read(Some(e)),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(
+            self.state,
+            State::Length(0) | State::Done | State::Failed | State::Upgraded
+        )
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.state {
+            State::Length(n) => SizeHint::with_exact(n),
+            State::Done | State::Failed | State::Upgraded => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+/// One step of chunked decoding over the buffered bytes.
+enum Step {
+    Next(State),
+    Frame(State, Option<Frame<Bytes>>),
+    NeedMore,
+    Invalid,
+}
+
+impl ServerBody {
+    fn step_chunked(&mut self, chunk: Chunk) -> Step {
+        match chunk {
+            Chunk::Size => match httparse::parse_chunk_size(&self.buf) {
+                Ok(httparse::Status::Complete((n, size))) => {
+                    self.buf.advance(n);
+                    Step::Next(State::Chunk(if size == 0 {
+                        Chunk::Trailers
+                    } else {
+                        Chunk::Data(size)
+                    }))
+                }
+                Ok(httparse::Status::Partial) if self.buf.len() < MAX_CHUNK_LINE => Step::NeedMore,
+                _ => Step::Invalid,
+            },
+            Chunk::Data(left) => {
+                if self.buf.is_empty() {
+                    return Step::NeedMore;
+                }
+                let data = self.take_data(left);
+                let left = left - data.len() as u64;
+                let next = if left == 0 {
+                    Chunk::DataEnd
+                } else {
+                    Chunk::Data(left)
+                };
+                Step::Frame(State::Chunk(next), Some(Frame::data(data)))
+            }
+            Chunk::DataEnd => match self.buf.get(..2) {
+                None => Step::NeedMore,
+                Some(b"\r\n") => {
+                    self.buf.advance(2);
+                    Step::Next(State::Chunk(Chunk::Size))
+                }
+                Some(_) => Step::Invalid,
+            },
+            Chunk::Trailers => {
+                let mut slots = [httparse::EMPTY_HEADER; 32];
+                match httparse::parse_headers(&self.buf, &mut slots) {
+                    Ok(httparse::Status::Complete((n, fields))) => {
+                        let mut trailers = HeaderMap::new();
+                        for f in fields.iter() {
+                            if let (Ok(name), Ok(value)) = (
+                                HeaderName::from_bytes(f.name.as_bytes()),
+                                HeaderValue::from_bytes(f.value),
+                            ) {
+                                trailers.append(name, value);
+                            }
+                        }
+                        self.buf.advance(n);
+                        let frame = (!trailers.is_empty()).then(|| Frame::trailers(trailers));
+                        Step::Frame(State::Done, frame)
+                    }
+                    Ok(httparse::Status::Partial) if self.buf.len() < MAX_CHUNK_LINE => {
+                        Step::NeedMore
+                    }
+                    _ => Step::Invalid,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for ServerBody {
+    fn drop(&mut self) {
+        // A body hyper never polls (it knew it was empty) still ends cleanly.
+        if self.state == State::Length(0) {
+            self.release();
+        }
+    }
+}

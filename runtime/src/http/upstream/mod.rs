@@ -1,0 +1,450 @@
+//! The server side of an HTTP/1.1 exchange, spoken over the socket directly: the request is
+//! written and the response read in the request's own task.
+//!
+//! hyper's client puts a connection task and a channel between the request and its socket,
+//! with a wake-up on each side per request. On a proxy that hand-off is most of the client
+//! side's work, and it measured as the largest part of hapee's extra CPU per request. Heads
+//! are parsed with httparse; bodies are framed as RFC 9112 §6 says (length, chunked, or up
+//! to the close), with the answers hyper's client gives for the edge cases.
+
+mod body;
+#[cfg(test)]
+mod tests;
+
+use super::ReqBody;
+use crate::reuse::Failure;
+pub use body::{is_server_timeout, IdleHome, ServerBody};
+use body::{Chunk, State};
+use bytes::{Buf, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::Body;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
+use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use hyper::{Method, Request, Response, StatusCode, Version};
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::SocketAddr;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+
+/// The most header lines a response head may have (HAProxy's `tune.http.maxhdr` default).
+const MAX_HEADERS: usize = 101;
+/// How much room a read is given.
+const READ_SIZE: usize = 16 * 1024;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A connection to a server, between exchanges or carrying one.
+pub struct ServerConn {
+    stream: TcpStream,
+    /// The last read returned less than it was offered: the socket had nothing more then.
+    drained: bool,
+}
+
+impl ServerConn {
+    pub async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<ServerConn> {
+        let connecting = TcpStream::connect(addr);
+        let stream = match timeout {
+            Some(t) => tokio::time::timeout(t, connecting).await.ok()?,
+            None => connecting.await,
+        }
+        .ok()?;
+        let _ = stream.set_nodelay(true);
+        Some(ServerConn {
+            stream,
+            drained: false,
+        })
+    }
+
+    /// Whether an idle connection can carry a request: the server has neither closed it nor
+    /// sent anything unasked. Costs no system call unless the socket has signalled an event.
+    pub fn is_usable(&self) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match self.stream.poll_read_ready(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(Err(_)) => false,
+            Poll::Ready(Ok(())) => {
+                let mut probe = [0u8; 1];
+                matches!(self.stream.try_read(&mut probe),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+
+    /// Prepares a connection for the idle pool. When the last read found the socket empty,
+    /// its read readiness is cleared without the extra `recv` that would only say so again.
+    /// Sound with the edge-triggered poller: bytes arriving later raise a new event, and tokio
+    /// clears only the readiness it had seen before this call.
+    fn settle(&self) {
+        if self.drained {
+            let _ = self.stream.try_io(Interest::READABLE, || {
+                Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
+            });
+        }
+    }
+
+    /// Reads what the socket has into `buf`; `Ok(0)` is the server's close.
+    fn poll_fill(&mut self, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.stream.poll_read_ready(cx))?;
+            if buf.capacity() - buf.len() < READ_SIZE / 4 {
+                buf.reserve(READ_SIZE);
+            }
+            let offered = buf.capacity() - buf.len();
+            match self.stream.try_read_buf(buf) {
+                Ok(n) => {
+                    self.drained = n < offered;
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// How the request body goes on the wire.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    Nothing,
+    AsIs,
+    Chunked,
+}
+
+/// Sets the framing headers of the request for its body, as hyper's client does: an empty body
+/// sends nothing; a `Transfer-Encoding` is chunked; a valid `Content-Length` is kept; a body
+/// of unknown length gets chunked, except on methods that never carry one.
+fn request_framing(req: &mut Request<ReqBody>) -> Sending {
+    let empty = req.body().is_end_stream();
+    let known = req.body().size_hint().exact();
+    let method_without_body = matches!(*req.method(), Method::GET | Method::HEAD | Method::CONNECT);
+    let headers = req.headers_mut();
+    if empty {
+        headers.remove(TRANSFER_ENCODING);
+        return Sending::Nothing;
+    }
+    if headers.contains_key(TRANSFER_ENCODING) {
+        if !is_chunked(headers) {
+            headers.append(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        }
+        headers.remove(CONTENT_LENGTH);
+        return Sending::Chunked;
+    }
+    if content_length(headers).is_ok_and(|l| l.is_some()) {
+        return Sending::AsIs;
+    }
+    headers.remove(CONTENT_LENGTH);
+    match known {
+        Some(len) => {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+            Sending::AsIs
+        }
+        None if method_without_body => Sending::Nothing,
+        None => {
+            headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+            Sending::Chunked
+        }
+    }
+}
+
+/// Whether the last transfer coding is `chunked`.
+fn is_chunked(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(TRANSFER_ENCODING)
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+}
+
+/// The `Content-Length` of a message: none, one value (repeats must agree), or invalid.
+fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ()> {
+    let mut length = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        for part in value.to_str().map_err(|_| ())?.split(',') {
+            let part = part.trim();
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(());
+            }
+            let n: u64 = part.parse().map_err(|_| ())?;
+            if length.is_some_and(|l| l != n) {
+                return Err(());
+            }
+            length = Some(n);
+        }
+    }
+    Ok(length)
+}
+
+/// Whether a `Connection` header lists `token`.
+fn connection_has(headers: &HeaderMap, token: &str) -> bool {
+    headers.get_all(CONNECTION).iter().any(|v| {
+        v.to_str()
+            .unwrap_or("")
+            .split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    })
+}
+
+fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
+    use std::io::Write;
+    out.extend_from_slice(req.method().as_str().as_bytes());
+    out.push(b' ');
+    let _ = write!(out, "{}", req.uri());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in req.headers() {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
+    use std::io::Write;
+    let _ = write!(out, "{:x}\r\n", data.len());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn encode_last_chunk(trailers: Option<&HeaderMap>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"0\r\n");
+    for (name, value) in trailers.into_iter().flatten() {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Why an exchange produced no response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeError {
+    /// The server failed (mapped to a `retry-on` failure).
+    Server(Failure),
+    /// The client's request body broke off while it was being forwarded.
+    ClientAborted,
+}
+
+/// Writes the request (head and body). A body that breaks off on the client's side fails the
+/// exchange; a write the server refuses is not an error yet, as it may have answered first.
+async fn send_request(
+    conn: &mut ServerConn,
+    mut req: Request<ReqBody>,
+) -> Result<bool, ExchangeError> {
+    let sending = request_framing(&mut req);
+    let mut out = Vec::with_capacity(512);
+    encode_head(&req, &mut out);
+    let body = req.into_body();
+    let written = match body {
+        http_body_util::Either::Right(full) => {
+            if sending != Sending::Nothing {
+                let data = full
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default();
+                if sending == Sending::Chunked {
+                    if !data.is_empty() {
+                        encode_chunk(&data, &mut out);
+                    }
+                    encode_last_chunk(None, &mut out);
+                } else {
+                    out.extend_from_slice(&data);
+                }
+            }
+            conn.stream.write_all(&out).await
+        }
+        http_body_util::Either::Left(mut incoming) => {
+            if let Err(e) = conn.stream.write_all(&out).await {
+                return server_write_failed(e);
+            }
+            let mut trailers = None;
+            while let Some(frame) = incoming.frame().await {
+                let frame = frame.map_err(|_| ExchangeError::ClientAborted)?;
+                out.clear();
+                match frame.into_data() {
+                    Ok(data) if sending == Sending::Chunked => encode_chunk(&data, &mut out),
+                    Ok(data) => out.extend_from_slice(&data),
+                    Err(frame) => trailers = frame.into_trailers().ok(),
+                }
+                if let Err(e) = conn.stream.write_all(&out).await {
+                    return server_write_failed(e);
+                }
+            }
+            if sending == Sending::Chunked {
+                out.clear();
+                encode_last_chunk(trailers.as_ref(), &mut out);
+                conn.stream.write_all(&out).await
+            } else {
+                Ok(())
+            }
+        }
+    };
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) => server_write_failed(e),
+    }
+}
+
+/// After a refused write the response is still read (the server may have answered and
+/// closed), but the connection will not carry another request.
+fn server_write_failed(_: io::Error) -> Result<bool, ExchangeError> {
+    Ok(false)
+}
+
+/// Sends `req` on `conn` and reads the response head; the body is read as the response is
+/// forwarded. `head_limit` bounds the head's size (`tune.bufsize`). The connection goes back
+/// to the idle pool from the body, once it is complete, if the body is given a pool.
+pub async fn exchange(
+    mut conn: ServerConn,
+    req: Request<ReqBody>,
+    close: bool,
+    head_limit: usize,
+) -> Result<Response<ServerBody>, ExchangeError> {
+    let method = req.method().clone();
+    let sent_whole = send_request(&mut conn, req).await?;
+    let mut buf = BytesMut::with_capacity(READ_SIZE);
+    let mut received = false;
+    loop {
+        if !buf.is_empty() {
+            if let Some(head) = parse_head(&mut buf, &method)? {
+                let keep_alive = sent_whole && !close && head.keep_alive;
+                return Ok(head
+                    .response
+                    .map(|state| ServerBody::new(Some(conn), buf, state, keep_alive)));
+            }
+            if buf.len() >= head_limit {
+                return Err(ExchangeError::Server(Failure::JunkResponse));
+            }
+        }
+        let read = std::future::poll_fn(|cx| conn.poll_fill(&mut buf, cx)).await;
+        match read {
+            Ok(n) if n > 0 => received = true,
+            _ if received => return Err(ExchangeError::Server(Failure::JunkResponse)),
+            _ => return Err(ExchangeError::Server(Failure::EmptyResponse)),
+        }
+    }
+}
+
+struct ParsedHead {
+    response: Response<State>,
+    keep_alive: bool,
+}
+
+/// Parses a response head from the front of `buf`, skipping interim (1xx) responses other
+/// than 101. `None` when more bytes are needed.
+fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<ParsedHead>, ExchangeError> {
+    let junk = ExchangeError::Server(Failure::JunkResponse);
+    loop {
+        let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let mut parsed = httparse::Response::new(&mut []);
+        let base = buf.as_ptr() as usize;
+        let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut parsed,
+            buf,
+            &mut slots,
+        ) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(_) => return Err(junk),
+        };
+        let status = parsed
+            .code
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .ok_or(junk)?;
+        if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
+            buf.advance(len);
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            continue;
+        }
+        let version = if parsed.version == Some(0) {
+            Version::HTTP_10
+        } else {
+            Version::HTTP_11
+        };
+        let reason = parsed
+            .reason
+            .filter(|r| Some(*r) != status.canonical_reason())
+            .map(|r| offsets(base, r.as_bytes()));
+        let mut fields = Vec::with_capacity(parsed.headers.len());
+        for h in parsed.headers.iter() {
+            fields.push((offsets(base, h.name.as_bytes()), offsets(base, h.value)));
+        }
+        let head = buf.split_to(len).freeze();
+        let mut headers = HeaderMap::with_capacity(fields.len());
+        for ((ns, ne), (vs, ve)) in fields {
+            let name = HeaderName::from_bytes(&head[ns..ne]).map_err(|_| junk)?;
+            let value = HeaderValue::from_maybe_shared(head.slice(vs..ve)).map_err(|_| junk)?;
+            headers.append(name, value);
+        }
+        let state = body_state(status, version, method, &headers).ok_or(junk)?;
+        let keep_alive = matches!(state, State::Length(_) | State::Chunk(_))
+            && if version == Version::HTTP_10 {
+                connection_has(&headers, "keep-alive")
+            } else {
+                !connection_has(&headers, "close")
+            };
+        let mut response = Response::new(state);
+        *response.status_mut() = status;
+        *response.version_mut() = version;
+        *response.headers_mut() = headers;
+        if let Some((rs, re)) = reason {
+            if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(head.slice(rs..re)) {
+                response.extensions_mut().insert(phrase);
+            }
+        }
+        return Ok(Some(ParsedHead {
+            response,
+            keep_alive,
+        }));
+    }
+}
+
+/// Where `part`, a slice of the buffer starting at address `base`, lies in it.
+fn offsets(base: usize, part: &[u8]) -> (usize, usize) {
+    let start = part.as_ptr() as usize - base;
+    (start, start + part.len())
+}
+
+/// The response body's framing (RFC 9112 §6.3); `None` for a response that cannot be read.
+fn body_state(
+    status: StatusCode,
+    version: Version,
+    method: &Method,
+    h: &HeaderMap,
+) -> Option<State> {
+    if status == StatusCode::SWITCHING_PROTOCOLS
+        || (*method == Method::CONNECT && status.is_success())
+    {
+        return Some(State::Upgraded);
+    }
+    if status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || *method == Method::HEAD
+    {
+        return Some(State::Length(0));
+    }
+    if h.contains_key(TRANSFER_ENCODING) {
+        if version == Version::HTTP_10 {
+            return None;
+        }
+        return Some(if is_chunked(h) {
+            State::Chunk(Chunk::Size)
+        } else {
+            State::UntilClose
+        });
+    }
+    match content_length(h) {
+        Ok(Some(n)) => Some(State::Length(n)),
+        Ok(None) => Some(State::UntilClose),
+        Err(()) => None,
+    }
+}
