@@ -212,12 +212,12 @@ backend withbackup
     assert_eq!((code, name_of(&body).as_str()), (200, "spare"), "{body}");
 }
 
-fn reuse_connections(retry_on: &str) -> usize {
+/// An origin and a proxy in front of it whose defaults end with `reuse` (reuse settings).
+fn reuse_setup(reuse: &str) -> (Origin, Proxy, u16) {
     let o = Origin::start("o");
     let port = free_port();
     let cfg = format!(
-        "{DEFAULTS}    http-reuse safe
-    retry-on {retry_on}
+        "{DEFAULTS}{reuse}
 frontend fe
     bind 127.0.0.1:{port}
     default_backend app
@@ -226,7 +226,12 @@ backend app
 ",
         o.addr
     );
-    let _p = Proxy::start(&cfg, port);
+    let p = Proxy::start(&cfg, port);
+    (o, p, port)
+}
+
+fn reuse_connections(retry_on: &str) -> usize {
+    let (o, _p, port) = reuse_setup(&format!("    http-reuse safe\n    retry-on {retry_on}"));
     for _ in 0..3 {
         assert_eq!(get(port, "/").0, 200);
         std::thread::sleep(Duration::from_millis(50));
@@ -255,19 +260,7 @@ fn first_requests_reuse_idle_connections_only_with_retry_on() {
 
 #[test]
 fn http_reuse_never_keeps_server_connections_private_to_their_session() {
-    let o = Origin::start("o");
-    let port = free_port();
-    let cfg = format!(
-        "{DEFAULTS}    http-reuse never
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s {}
-",
-        o.addr
-    );
-    let _p = Proxy::start(&cfg, port);
+    let (o, _p, port) = reuse_setup("    http-reuse never");
     // Three pipelined requests on one client connection share one kept-alive server connection.
     let one = "GET / HTTP/1.1\r\nhost: a\r\n\r\n";
     let close = "GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n";
@@ -289,8 +282,9 @@ backend app
 #[test]
 fn a_server_stalling_mid_body_is_cut_at_timeout_server() {
     // The head and part of the body come at once; the rest never does.
-    let stalling = raw_server_holding(
+    let stalling = raw_server(
         b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nfirst part",
+        Duration::ZERO,
         Duration::from_secs(10),
     );
     let port = free_port();
@@ -322,27 +316,9 @@ backend app
     );
 }
 
-/// A server that answers every connection with `reply`, then holds it open for `hold`.
-fn raw_server_holding(reply: &'static [u8], hold: Duration) -> std::net::SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                use std::io::{Read, Write};
-                let mut s = s;
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
-                let _ = s.write_all(reply);
-                std::thread::sleep(hold);
-            });
-        }
-    });
-    addr
-}
-
-/// A server that answers every connection with `reply` (or nothing) and then closes.
-fn raw_server(reply: &'static [u8], delay: Duration) -> std::net::SocketAddr {
+/// A server that answers every connection with `reply` (or nothing) after `delay`, holds it
+/// open for `hold`, and then closes it.
+fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std::net::SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -354,6 +330,7 @@ fn raw_server(reply: &'static [u8], delay: Duration) -> std::net::SocketAddr {
                 let _ = s.read(&mut buf);
                 std::thread::sleep(delay);
                 let _ = s.write_all(reply);
+                std::thread::sleep(hold);
             });
         }
     });
@@ -362,14 +339,16 @@ fn raw_server(reply: &'static [u8], delay: Duration) -> std::net::SocketAddr {
 
 #[test]
 fn server_failures_map_to_502_504_and_status_retries() {
-    let junk = raw_server(b"this is not HTTP\r\n\r\n", Duration::ZERO);
-    let silent = raw_server(b"", Duration::ZERO);
+    let junk = raw_server(b"this is not HTTP\r\n\r\n", Duration::ZERO, Duration::ZERO);
+    let silent = raw_server(b"", Duration::ZERO, Duration::ZERO);
     let slow = raw_server(
         b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
         Duration::from_secs(3),
+        Duration::ZERO,
     );
     let failing = raw_server(
         b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
+        Duration::ZERO,
         Duration::ZERO,
     );
     let good = Origin::start("good");
