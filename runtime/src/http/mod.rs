@@ -7,7 +7,7 @@ mod forward;
 pub mod idle;
 pub mod pool;
 pub mod reply;
-mod upstream;
+pub mod upstream;
 
 use crate::rules::{self, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};

@@ -332,6 +332,28 @@ pub async fn exchange(
     }
 }
 
+/// The frames of a response body (data or trailers), or why it broke off.
+pub type BodyFrames = Vec<Result<hyper::body::Frame<bytes::Bytes>, String>>;
+
+/// Reads a whole response held in memory as `exchange` reads one from a server, answering
+/// its status and its body's frames. For tests and fuzzing of the decoders without sockets.
+pub fn decode_buffered(
+    raw: &[u8],
+    method: &Method,
+) -> Result<(StatusCode, BodyFrames), ExchangeError> {
+    let mut buf = BytesMut::from(raw);
+    // All there is is in the buffer: a head still incomplete will stay so.
+    let head = parse_head(&mut buf, method)?.ok_or(ExchangeError::Server(Failure::JunkResponse))?;
+    let status = head.response.status();
+    let mut body = ServerBody::new(None, buf, *head.response.body(), false);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut frames = Vec::new();
+    while let Poll::Ready(Some(frame)) = std::pin::Pin::new(&mut body).poll_frame(&mut cx) {
+        frames.push(frame.map_err(|e| e.to_string()));
+    }
+    Ok((status, frames))
+}
+
 struct ParsedHead {
     response: Response<State>,
     keep_alive: bool,

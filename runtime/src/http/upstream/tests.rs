@@ -5,7 +5,6 @@ use super::*;
 use bytes::Bytes;
 use http_body_util::{Either, Full};
 use hyper::body::Frame;
-use std::pin::Pin;
 
 fn head(raw: &str, method: Method) -> Result<Option<ParsedHead>, ExchangeError> {
     parse_head(&mut BytesMut::from(raw), &method)
@@ -17,20 +16,11 @@ fn parsed(raw: &str, method: Method) -> ParsedHead {
         .expect("complete head")
 }
 
-/// The frames of a body whose bytes (after the head) are all in `rest`.
-fn frames(raw: &str) -> Vec<Result<Frame<Bytes>, String>> {
-    let mut buf = BytesMut::from(raw);
-    let response = parse_head(&mut buf, &Method::GET)
-        .unwrap()
-        .unwrap()
-        .response;
-    let mut body = ServerBody::new(None, buf, *response.body(), false);
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let mut out = Vec::new();
-    while let Poll::Ready(Some(frame)) = Pin::new(&mut body).poll_frame(&mut cx) {
-        out.push(frame.map_err(|e| e.to_string()));
-    }
-    out
+/// The frames of a response's body (all of it in `raw`).
+fn frames(raw: &str) -> BodyFrames {
+    decode_buffered(raw.as_bytes(), &Method::GET)
+        .expect("a readable head")
+        .1
 }
 
 fn data(f: &Result<Frame<Bytes>, String>) -> &[u8] {
