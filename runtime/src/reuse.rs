@@ -68,7 +68,8 @@ impl RetryOn {
     }
 }
 
-/// Whether an idle server connection may carry this request.
+/// Whether an idle connection from the thread's shared pool may carry this request. (The
+/// session's own connection, kept from its previous response, always may.)
 pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> bool {
     match mode {
         ReuseMode::Never => false,

@@ -395,10 +395,12 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<ParsedHead>,
         let reason = parsed
             .reason
             .filter(|r| Some(*r) != status.canonical_reason())
-            .map(|r| offsets(base, r.as_bytes()));
+            .and_then(|r| offsets(base, len, r.as_bytes()));
         let mut fields = Vec::with_capacity(parsed.headers.len());
         for h in parsed.headers.iter() {
-            fields.push((offsets(base, h.name.as_bytes()), offsets(base, h.value)));
+            let name = offsets(base, len, h.name.as_bytes()).ok_or(junk)?;
+            let value = offsets(base, len, h.value).unwrap_or_default();
+            fields.push((name, value));
         }
         let head = buf.split_to(len).freeze();
         let mut headers = HeaderMap::with_capacity(fields.len());
@@ -430,10 +432,12 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<ParsedHead>,
     }
 }
 
-/// Where `part`, a slice of the buffer starting at address `base`, lies in it.
-fn offsets(base: usize, part: &[u8]) -> (usize, usize) {
-    let start = part.as_ptr() as usize - base;
-    (start, start + part.len())
+/// Where `part` lies in the buffer of `len` bytes at address `base`; `None` when it is not in
+/// it (httparse gives a reason phrase that is not UTF-8 as a static empty string).
+fn offsets(base: usize, len: usize, part: &[u8]) -> Option<(usize, usize)> {
+    let start = (part.as_ptr() as usize).checked_sub(base)?;
+    let end = start + part.len();
+    (end <= len).then_some((start, end))
 }
 
 /// The response body's framing (RFC 9112 §6.3); `None` for a response that cannot be read.

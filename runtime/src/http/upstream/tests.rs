@@ -73,6 +73,17 @@ fn heads_keep_headers_and_an_unusual_reason() {
 }
 
 #[test]
+fn a_reason_that_is_not_utf8_falls_back_to_the_canonical_one() {
+    let (status, frames) = decode_buffered(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 O\xffK\r\ncontent-length: 2\r\n\r\nhi",
+        &Method::GET,
+    )
+    .expect("readable");
+    assert_eq!(status, 200);
+    assert_eq!(data(&frames[0]), b"hi");
+}
+
+#[test]
 fn unreadable_heads_are_junk() {
     let junk = Err(ExchangeError::Server(Failure::JunkResponse));
     for raw in [
