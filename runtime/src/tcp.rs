@@ -71,6 +71,18 @@ pub struct Limits {
     pub b_fin: Option<Duration>,
 }
 
+/// A TCP connection to `addr`, given up after `timeout` (`timeout connect`) when there is one.
+pub async fn connect_within(
+    addr: std::net::SocketAddr,
+    timeout: Option<Duration>,
+) -> Option<TcpStream> {
+    let connecting = TcpStream::connect(addr);
+    match timeout {
+        Some(t) => tokio::time::timeout(t, connecting).await.ok()?.ok(),
+        None => connecting.await.ok(),
+    }
+}
+
 /// Bytes both ways between two streams; returns (a→b, b→a) byte counts.
 pub async fn pipe_both<A, B>(a: A, b: B, limits: Limits) -> (u64, u64)
 where
@@ -144,15 +156,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
             finish(&txn);
             return;
         };
-        let connect = TcpStream::connect(addr);
-        let result = match be.timeouts.connect {
-            Some(t) => tokio::time::timeout(t, connect)
-                .await
-                .ok()
-                .and_then(Result::ok),
-            None => connect.await.ok(),
-        };
-        match result {
+        match connect_within(addr, be.timeouts.connect).await {
             Some(s) => {
                 server.active.fetch_add(1, Ordering::Relaxed);
                 break (s, server.clone());

@@ -45,12 +45,7 @@ pub struct ServerConn {
 
 impl ServerConn {
     pub async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<ServerConn> {
-        let connecting = TcpStream::connect(addr);
-        let stream = match timeout {
-            Some(t) => tokio::time::timeout(t, connecting).await.ok()?,
-            None => connecting.await,
-        }
-        .ok()?;
+        let stream = crate::tcp::connect_within(addr, timeout).await?;
         let _ = stream.set_nodelay(true);
         Some(ServerConn {
             stream,
