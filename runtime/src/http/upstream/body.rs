@@ -141,10 +141,13 @@ impl ServerBody {
         }
     }
 
-    fn fail(&mut self, why: &'static str) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn fail(
+        &mut self,
+        why: &'static str,
+        timeout: bool,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.state = State::Failed;
         self.conn = None;
-        let timeout = false;
         Poll::Ready(Some(Err(Box::new(BodyError { why, timeout }))))
     }
 
@@ -152,13 +155,10 @@ impl ServerBody {
     fn fail_read(&mut self, e: Option<io::Error>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match e {
             Some(e) if e.kind() == io::ErrorKind::TimedOut => {
-                self.state = State::Failed;
-                self.conn = None;
-                let why = "the server stayed silent past timeout server";
-                Poll::Ready(Some(Err(Box::new(BodyError { why, timeout: true }))))
+                self.fail("the server stayed silent past timeout server", true)
             }
-            Some(_) => self.fail("server connection failed mid-body"),
-            None => self.fail("server closed mid-body"),
+            Some(_) => self.fail("server connection failed mid-body", false),
+            None => self.fail("server closed mid-body", false),
         }
     }
 
@@ -246,7 +246,9 @@ impl Body for ServerBody {
                         return Poll::Ready(frame.map(Ok));
                     }
                     Step::NeedMore => {}
-                    Step::Invalid => return this.fail("invalid chunked body from the server"),
+                    Step::Invalid => {
+                        return this.fail("invalid chunked body from the server", false)
+                    }
                 },
             }
             match ready!(this.poll_fill(cx)) {

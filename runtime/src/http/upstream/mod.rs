@@ -190,7 +190,12 @@ fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
     out.push(b' ');
     let _ = write!(out, "{}", req.uri());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in req.headers() {
+    encode_fields(req.headers(), out);
+}
+
+/// Header (or trailer) lines and the empty line that ends them.
+fn encode_fields(fields: &HeaderMap, out: &mut Vec<u8>) {
+    for (name, value) in fields {
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
@@ -208,13 +213,7 @@ fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
 
 fn encode_last_chunk(trailers: Option<&HeaderMap>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"0\r\n");
-    for (name, value) in trailers.into_iter().flatten() {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
+    encode_fields(trailers.unwrap_or(&HeaderMap::new()), out);
 }
 
 /// Why an exchange produced no response.
@@ -227,16 +226,37 @@ pub enum ExchangeError {
 }
 
 /// Writes the request (head and body). A body that breaks off on the client's side fails the
-/// exchange; a write the server refuses is not an error yet, as it may have answered first.
-async fn send_request(
-    conn: &mut ServerConn,
+/// exchange. A write the server refuses is not an error yet, as it may have answered first:
+/// the answer is then `false`, and the response is still read, but the connection will not
+/// carry another request.
+async fn send_request(conn: &mut ServerConn, req: Request<ReqBody>) -> Result<bool, ExchangeError> {
+    match write_request(&mut conn.stream, req).await {
+        Ok(()) => Ok(true),
+        Err(WriteError::Server) => Ok(false),
+        Err(WriteError::Client) => Err(ExchangeError::ClientAborted),
+    }
+}
+
+/// Which side broke off a request being written.
+enum WriteError {
+    Server,
+    Client,
+}
+
+impl From<io::Error> for WriteError {
+    fn from(_: io::Error) -> WriteError {
+        WriteError::Server
+    }
+}
+
+async fn write_request(
+    stream: &mut TcpStream,
     mut req: Request<ReqBody>,
-) -> Result<bool, ExchangeError> {
+) -> Result<(), WriteError> {
     let sending = request_framing(&mut req);
     let mut out = Vec::with_capacity(512);
     encode_head(&req, &mut out);
-    let body = req.into_body();
-    let written = match body {
+    match req.into_body() {
         http_body_util::Either::Right(full) => {
             if sending != Sending::Nothing {
                 let data = full
@@ -253,44 +273,29 @@ async fn send_request(
                     out.extend_from_slice(&data);
                 }
             }
-            conn.stream.write_all(&out).await
+            stream.write_all(&out).await?;
         }
         http_body_util::Either::Left(mut incoming) => {
-            if let Err(e) = conn.stream.write_all(&out).await {
-                return server_write_failed(e);
-            }
+            stream.write_all(&out).await?;
             let mut trailers = None;
             while let Some(frame) = incoming.frame().await {
-                let frame = frame.map_err(|_| ExchangeError::ClientAborted)?;
+                let frame = frame.map_err(|_| WriteError::Client)?;
                 out.clear();
                 match frame.into_data() {
                     Ok(data) if sending == Sending::Chunked => encode_chunk(&data, &mut out),
                     Ok(data) => out.extend_from_slice(&data),
                     Err(frame) => trailers = frame.into_trailers().ok(),
                 }
-                if let Err(e) = conn.stream.write_all(&out).await {
-                    return server_write_failed(e);
-                }
+                stream.write_all(&out).await?;
             }
             if sending == Sending::Chunked {
                 out.clear();
                 encode_last_chunk(trailers.as_ref(), &mut out);
-                conn.stream.write_all(&out).await
-            } else {
-                Ok(())
+                stream.write_all(&out).await?;
             }
         }
-    };
-    match written {
-        Ok(()) => Ok(true),
-        Err(e) => server_write_failed(e),
     }
-}
-
-/// After a refused write the response is still read (the server may have answered and
-/// closed), but the connection will not carry another request.
-fn server_write_failed(_: io::Error) -> Result<bool, ExchangeError> {
-    Ok(false)
+    Ok(())
 }
 
 /// Sends `req` on `conn` and reads the response head; the body is read as the response is
