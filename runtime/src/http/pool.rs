@@ -69,10 +69,12 @@ impl SessionConns {
     pub fn take(&self, key: ServerKey, shared: bool) -> Option<ServerConn> {
         let own = self.own.borrow_mut().take();
         if let Some((k, s, conn)) = own {
-            if k == key && conn.is_usable() {
+            if k != key {
+                self.give_up(k, s, conn);
+            } else if conn.is_usable() {
                 return Some(conn);
             }
-            self.give_up(k, s, conn);
+            // Closed by the server: dropped, without probing it a second time in give_up.
         }
         if shared {
             self.pool.take(key)
