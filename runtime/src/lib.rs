@@ -8,6 +8,7 @@
 pub mod acl;
 pub mod balance;
 pub mod checks;
+pub mod clock;
 pub mod decide;
 pub mod http;
 pub mod listener;
@@ -18,6 +19,7 @@ pub mod route;
 pub mod rules;
 pub mod sample;
 pub mod state;
+pub mod stop;
 pub mod support;
 pub mod tcp;
 pub mod txn;
@@ -141,8 +143,10 @@ fn worker(
         return;
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async move {
+    let run = local.run_until(async move {
         let pool = http::pool::Pool::default();
+        let stopping = stop::Stopping::default();
+        tokio::task::spawn_local(stopping.clone().relay(stop));
         for (b, s) in checks {
             let be = &shared.backends[b];
             tokio::task::spawn_local(checks::run(
@@ -162,7 +166,7 @@ fn worker(
                 fe,
                 shared.clone(),
                 pool.clone(),
-                stop.clone(),
+                stopping.clone(),
             )));
         }
         for a in accepting {
@@ -173,6 +177,8 @@ fn worker(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
+    // Each poll of `run` is one round of the thread's ready tasks.
+    rt.block_on(clock::Rounds::new(run));
 }
 
 async fn accept_loop(
@@ -180,12 +186,14 @@ async fn accept_loop(
     fe: usize,
     shared: Arc<Shared>,
     pool: http::pool::Pool,
-    mut stop: watch::Receiver<bool>,
+    stopping: stop::Stopping,
 ) {
+    let mut stopped = std::pin::pin!(stopping.wait());
     loop {
         let accepted = tokio::select! {
+            biased;
+            _ = &mut stopped => return,
             a = listener.accept() => a,
-            _ = stop.wait_for(|s| *s) => return,
         };
         let Ok((stream, client)) = accepted else {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -197,13 +205,13 @@ async fn accept_loop(
         frontend.active.fetch_add(1, Ordering::Relaxed);
         let shared = shared.clone();
         let pool = pool.clone();
-        let stop = stop.clone();
+        let stopping = stopping.clone();
         tokio::task::spawn_local(async move {
             let fe_rt = &shared.frontends[fe];
             if fe_rt.mode == Mode::Http {
                 let local = stream.local_addr().unwrap_or(client);
                 let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
-                http::serve(stream, ctx, stop).await;
+                http::serve(stream, ctx, stopping).await;
             } else {
                 tcp::serve(stream, shared.clone(), fe).await;
             }

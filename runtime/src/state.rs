@@ -235,6 +235,14 @@ pub struct FrontendRt {
     pub http_buffer_request: bool,
 }
 
+impl FrontendRt {
+    /// The longest a whole request head may take to arrive: `timeout http-request`, else
+    /// `timeout client`.
+    pub fn head_timeout(&self) -> Option<std::time::Duration> {
+        self.timeouts.http_request.or(self.timeouts.client)
+    }
+}
+
 /// Everything every thread reads.
 pub struct Shared {
     pub frontends: Vec<FrontendRt>,

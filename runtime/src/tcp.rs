@@ -8,7 +8,7 @@ use crate::txn::Txn;
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -143,7 +143,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     txn.backend = Some(be.name.clone());
     let key = Some(be.hashing.source_key(client.ip()));
     let mut tries = Attempts::default();
-    let start = Instant::now();
+    let start = crate::clock::now();
     let server_stream = loop {
         let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
             txn.term = *b"SC";
@@ -181,7 +181,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     };
     let (sstream, server) = server_stream;
     txn.timings.queue = 0;
-    txn.timings.connect = start.elapsed().as_millis() as i64;
+    txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
     let _ = sstream.set_nodelay(true);
     let limits = Limits {
         a_idle: fe.timeouts.client,

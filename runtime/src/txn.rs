@@ -89,7 +89,7 @@ impl Txn {
         local: SocketAddr,
         frontend: Arc<str>,
     ) -> Txn {
-        let now = SystemTime::now();
+        let now = crate::clock::date();
         Txn {
             shared,
             client,
@@ -103,7 +103,7 @@ impl Txn {
             vars: HashMap::new(),
             accept_date: now,
             request_date: now,
-            start: Instant::now(),
+            start: crate::clock::now(),
             timings: Timings::default(),
             status: None,
             bytes_out: 0,
@@ -132,6 +132,6 @@ impl Txn {
 
     /// Milliseconds since the transaction started.
     pub fn elapsed_ms(&self) -> i64 {
-        self.start.elapsed().as_millis() as i64
+        (crate::clock::now() - self.start).as_millis() as i64
     }
 }

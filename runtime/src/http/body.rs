@@ -14,16 +14,19 @@ pub struct Tracked {
     /// The transaction to log, and the bytes of the head already counted.
     txn: Option<Box<Txn>>,
     done: bool,
-    /// The client connection's inactivity limit to apply once this response is over.
-    after: Option<(super::idle::Limit, Option<std::time::Duration>)>,
+    /// The client connection's limits to apply once this response is over.
+    after: Option<NextHead>,
+}
+
+/// The limits of the wait for the next request head, applied when a response is over.
+pub struct NextHead {
+    pub limit: super::idle::Limit,
+    pub idle: Option<std::time::Duration>,
+    pub head: Option<std::time::Duration>,
 }
 
 impl Tracked {
-    pub fn new(
-        inner: ResBody,
-        txn: Box<Txn>,
-        after: (super::idle::Limit, Option<std::time::Duration>),
-    ) -> Tracked {
+    pub fn new(inner: ResBody, txn: Box<Txn>, after: NextHead) -> Tracked {
         Tracked {
             inner,
             txn: Some(txn),
@@ -71,8 +74,8 @@ impl Body for Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        if let Some((limit, value)) = self.after.take() {
-            limit.set(value);
+        if let Some(next) = self.after.take() {
+            next.limit.await_head(next.idle, next.head);
         }
         let complete = self.done || self.inner.is_end_stream();
         if let Some(mut txn) = self.txn.take() {

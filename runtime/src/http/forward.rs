@@ -16,7 +16,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Headers that describe one connection, never forwarded as they are.
 const HOP_BY_HOP: [&str; 6] = [
@@ -110,24 +110,25 @@ impl Drop for ServerGuard {
     }
 }
 
-/// The request body, made replayable (`Full`) when it is empty or buffered.
-pub(super) async fn prepare_body(
-    body: Incoming,
-    buffer: bool,
-    limit: usize,
-) -> Result<ReqBody, u16> {
+/// The request body as it is forwarded: an empty one is made replayable (`Full`) at once,
+/// any other streams from the client.
+pub(super) fn streamed_body(body: Incoming) -> ReqBody {
     use hyper::body::Body;
     if body.is_end_stream() {
-        return Ok(Either::Right(Full::new(Bytes::new())));
+        Either::Right(Full::new(Bytes::new()))
+    } else {
+        Either::Left(body)
     }
-    if !buffer {
-        return Ok(Either::Left(body));
-    }
-    let limited = http_body_util::Limited::new(body, limit);
-    match limited.collect().await {
-        Ok(c) => Ok(Either::Right(Full::new(c.to_bytes()))),
-        Err(_) => Err(413),
-    }
+}
+
+/// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
+/// one is refused with 413.
+pub(super) async fn buffered_body(body: Incoming, limit: usize) -> Result<Bytes, u16> {
+    http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|_| 413)
 }
 
 /// The request for the server. Its headers are moved out of the transaction when no retry can
@@ -203,7 +204,7 @@ pub async fn forward(
         .map(|(i, _)| *i);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
-    let started = Instant::now();
+    let started = crate::clock::now();
     loop {
         let Some(si) = forced
             .filter(|&i| be.servers[i].is_usable())
@@ -217,7 +218,8 @@ pub async fn forward(
         let Some(addr) = server.addr else {
             return reply::error(503, &files);
         };
-        // Queue for a connection slot when the server is at its maxconn.
+        // Queue for a connection slot when the server is at its maxconn. Waiting (like
+        // connecting below) is boxed, so that the request's future stays small to move.
         let slot = match &server.slots {
             Some(sem) => {
                 let wait = be
@@ -225,7 +227,7 @@ pub async fn forward(
                     .queue
                     .or(be.timeouts.connect)
                     .unwrap_or(Duration::from_secs(5));
-                match tokio::time::timeout(wait, sem.clone().acquire_owned()).await {
+                match Box::pin(tokio::time::timeout(wait, sem.clone().acquire_owned())).await {
                     Ok(Ok(p)) => Some(p),
                     _ => {
                         txn.term = *b"sQ";
@@ -244,11 +246,11 @@ pub async fn forward(
         };
         let reused = idle.is_some();
         // One clock read per phase boundary: each ends one timing and starts the next.
-        let connect_start = Instant::now();
+        let connect_start = crate::clock::now();
         txn.timings.queue = (connect_start - started).as_millis() as i64;
         let conn = match idle {
             Some(c) => Some(c),
-            None => ServerConn::connect(addr, be.timeouts.connect).await,
+            None => Box::pin(ServerConn::connect(addr, be.timeouts.connect)).await,
         };
         let Some(conn) = conn else {
             drop(slot);
@@ -267,7 +269,7 @@ pub async fn forward(
             txn.term = term;
             return reply::error(status, &files);
         };
-        let response_start = Instant::now();
+        let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
         let this_body = match (&replay, stream.take()) {
             (Some(full), _) => Either::Right(full.clone()),
@@ -291,7 +293,12 @@ pub async fn forward(
             _slot: slot,
         };
         let head_limit = shared.bufsize.max(8192);
-        let sent = upstream::exchange(conn, request, close_server, head_limit);
+        let sent = upstream::exchange(
+            conn,
+            upstream::Outgoing::new(request),
+            close_server,
+            head_limit,
+        );
         let result = match be.timeouts.server {
             Some(t) => tokio::time::timeout(t, sent)
                 .await
@@ -307,13 +314,13 @@ pub async fn forward(
                     txn.retries = tries.count;
                     continue;
                 }
-                txn.timings.response = response_start.elapsed().as_millis() as i64;
+                txn.timings.response = (crate::clock::now() - response_start).as_millis() as i64;
                 let home = (!close_server && !upgrade).then(|| upstream::IdleHome {
                     session: ctx.conns.clone(),
                     server: pool_key,
                     shared: be.reuse != crate::reuse::ReuseMode::Never,
                 });
-                return respond(ctx, txn, be_index, resp, guard, home, client_upgrade).await;
+                return respond(ctx, txn, be_index, resp, guard, home, client_upgrade);
             }
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CH";
@@ -335,7 +342,7 @@ pub async fn forward(
     }
 }
 
-async fn respond(
+fn respond(
     ctx: &ConnCtx,
     txn: &mut Txn,
     be_index: usize,

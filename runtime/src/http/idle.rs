@@ -1,6 +1,9 @@
-//! The client connection with HAProxy's inactivity limits: `timeout client` while a request is
-//! in progress, `timeout http-keep-alive` between requests. A read or write that waits longer
-//! than the current limit fails, and hyper closes the connection.
+//! Inactivity limits, checked without a timer operation per read or write.
+//!
+//! The client connection has HAProxy's limits: `timeout client` while a request is in
+//! progress, `timeout http-keep-alive` between requests, and `timeout http-request` for a whole
+//! request head to arrive. A read or write that waits past its limit fails with `TimedOut`, and
+//! hyper closes the connection. Server connections use the same watchdog for `timeout server`.
 
 use std::future::Future;
 use std::io;
@@ -8,76 +11,139 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 
-/// The current limit in milliseconds (0: none) and a generation that changes with it, shared
-/// with the request handler. Only the connection's own thread touches it; atomics make it
-/// `Send` as hyper's upgrade path requires.
+/// The client connection's current limits, shared with the request handler: the inactivity
+/// limit and the deadline for a request head, in milliseconds (0: none), and a generation that
+/// changes with them. Only the connection's own thread touches it; atomics make it `Send` as
+/// hyper's upgrade path requires.
 #[derive(Clone, Default)]
-pub struct Limit(Arc<(AtomicU64, AtomicU64)>);
+pub struct Limit(Arc<LimitState>);
+
+#[derive(Default)]
+struct LimitState {
+    generation: AtomicU64,
+    idle_ms: AtomicU64,
+    head_ms: AtomicU64,
+}
+
+fn millis(limit: Option<Duration>) -> u64 {
+    limit.map_or(0, |d| d.as_millis().max(1) as u64)
+}
+
+fn duration(ms: u64) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(ms))
+}
 
 impl Limit {
-    pub fn set(&self, limit: Option<Duration>) {
-        let ms = limit.map_or(0, |d| d.as_millis().max(1) as u64);
-        if self.0 .1.swap(ms, Ordering::Relaxed) != ms {
-            self.0 .0.fetch_add(1, Ordering::Relaxed);
+    /// While a request is served: an inactivity limit only.
+    pub fn set(&self, idle: Option<Duration>) {
+        self.store(millis(idle), 0);
+    }
+
+    /// While the next request head is awaited: an inactivity limit, and a deadline for the
+    /// whole head counted from now.
+    pub fn await_head(&self, idle: Option<Duration>, head: Option<Duration>) {
+        self.store(millis(idle), millis(head));
+    }
+
+    fn store(&self, idle_ms: u64, head_ms: u64) {
+        let s = &self.0;
+        let idle_changed = s.idle_ms.swap(idle_ms, Ordering::Relaxed) != idle_ms;
+        let head_changed = s.head_ms.swap(head_ms, Ordering::Relaxed) != head_ms;
+        if idle_changed || head_changed {
+            s.generation.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    fn get(&self) -> (u64, Option<Duration>) {
-        let ms = self.0 .1.load(Ordering::Relaxed);
-        (
-            self.0 .0.load(Ordering::Relaxed),
-            (ms > 0).then(|| Duration::from_millis(ms)),
-        )
+    fn generation(&self) -> u64 {
+        self.0.generation.load(Ordering::Relaxed)
+    }
+
+    fn idle(&self) -> Option<Duration> {
+        duration(self.0.idle_ms.load(Ordering::Relaxed))
+    }
+
+    fn head(&self) -> Option<Duration> {
+        duration(self.0.head_ms.load(Ordering::Relaxed))
     }
 }
 
-/// One direction's timer. Re-arming a timer on every read would cost more than the read: the
-/// timer is armed once per limit period and, when it fires, checks the time of the last
-/// activity before giving up (re-arming for the rest of the period if there was some).
-struct Timer {
-    sleep: Pin<Box<Sleep>>,
-    /// Generation of the limit the timer was armed with, when armed.
-    armed: Option<u64>,
+/// Watches one direction of a connection. Arming a timer on every read would cost more than
+/// the read: the timer is made the first time I/O waits, is moved only to an earlier deadline,
+/// and when it fires checks the time of the last activity before giving up (re-arming for
+/// the rest of the period if there was some). Activity is stamped with the round's clock.
+pub struct Watchdog {
+    sleep: Option<Pin<Box<Sleep>>>,
     last_activity: Instant,
+    /// When the current phase (a request head's wait, or an exchange) began.
+    phase_start: Instant,
 }
 
-impl Timer {
-    fn new() -> Timer {
-        Timer {
-            sleep: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
-            armed: None,
-            last_activity: Instant::now(),
+impl Default for Watchdog {
+    fn default() -> Watchdog {
+        let now = crate::clock::now();
+        Watchdog {
+            sleep: None,
+            last_activity: now,
+            phase_start: now,
+        }
+    }
+}
+
+impl Watchdog {
+    /// The I/O made progress.
+    pub fn active(&mut self) {
+        self.last_activity = crate::clock::now();
+    }
+
+    /// A new phase begins: both limits count from now.
+    pub fn restart(&mut self) {
+        let now = crate::clock::now();
+        self.last_activity = now;
+        self.phase_start = now;
+    }
+
+    fn deadline(&self, idle: Option<Duration>, whole: Option<Duration>) -> Option<Instant> {
+        let by_idle = idle.map(|t| self.last_activity + t);
+        let by_phase = whole.map(|t| self.phase_start + t);
+        match (by_idle, by_phase) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    fn active(&mut self) {
-        self.last_activity = Instant::now();
-    }
-
-    /// Called while the I/O is pending: true when the limit has passed without activity.
-    fn expired(&mut self, limit: &Limit, cx: &mut Context<'_>) -> bool {
-        let (generation, value) = limit.get();
-        let Some(t) = value else {
-            self.armed = None;
+    /// Called while the I/O waits: true once `idle` has passed since the last activity, or
+    /// `whole` since the phase began. Otherwise the timer will wake the task by then.
+    pub fn expired(
+        &mut self,
+        idle: Option<Duration>,
+        whole: Option<Duration>,
+        cx: &mut Context<'_>,
+    ) -> bool {
+        let Some(deadline) = self.deadline(idle, whole) else {
             return false;
         };
-        if self.armed != Some(generation) {
-            // A new limit counts from now.
-            self.last_activity = Instant::now();
-            self.sleep.as_mut().reset(self.last_activity + t);
-            self.armed = Some(generation);
-        }
-        while self.sleep.as_mut().poll(cx).is_ready() {
-            let deadline = self.last_activity + t;
-            if Instant::now() >= deadline {
+        let sleep = match &mut self.sleep {
+            Some(sleep) => {
+                if deadline < sleep.deadline().into_std() {
+                    sleep.as_mut().reset(deadline.into());
+                }
+                sleep
+            }
+            None => self
+                .sleep
+                .insert(Box::pin(tokio::time::sleep_until(deadline.into()))),
+        };
+        while sleep.as_mut().poll(cx).is_ready() {
+            // The timer was armed for the deadline of its time; activity may have moved it.
+            if crate::clock::now() >= deadline {
                 return true;
             }
-            self.sleep.as_mut().reset(deadline);
+            sleep.as_mut().reset(deadline.into());
         }
         false
     }
@@ -86,23 +152,46 @@ impl Timer {
 pub struct IdleLimited {
     stream: TcpStream,
     limit: Limit,
-    read: Timer,
-    write: Timer,
+    /// The generation of the limits the watchdogs follow.
+    generation: u64,
+    read: Watchdog,
+    write: Watchdog,
 }
 
 impl IdleLimited {
     pub fn new(stream: TcpStream, limit: Limit) -> IdleLimited {
         IdleLimited {
             stream,
+            generation: limit.generation(),
             limit,
-            read: Timer::new(),
-            write: Timer::new(),
+            read: Watchdog::default(),
+            write: Watchdog::default(),
         }
+    }
+
+    /// Follows a change of limits: a new phase counts from now.
+    fn follow_limits(&mut self) {
+        let generation = self.limit.generation();
+        if generation != self.generation {
+            self.generation = generation;
+            self.read.restart();
+            self.write.restart();
+        }
+    }
+
+    fn read_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.follow_limits();
+        self.read.expired(self.limit.idle(), self.limit.head(), cx)
+    }
+
+    fn write_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.follow_limits();
+        self.write.expired(self.limit.idle(), None, cx)
     }
 }
 
 fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "client inactivity timeout")
+    io::Error::new(io::ErrorKind::TimedOut, "client timeout")
 }
 
 impl AsyncRead for IdleLimited {
@@ -117,7 +206,7 @@ impl AsyncRead for IdleLimited {
                 this.read.active();
                 Poll::Ready(r)
             }
-            Poll::Pending if this.read.expired(&this.limit, cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending if this.read_expired(cx) => Poll::Ready(Err(timed_out())),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -135,7 +224,7 @@ impl AsyncWrite for IdleLimited {
                 this.write.active();
                 Poll::Ready(r)
             }
-            Poll::Pending if this.write.expired(&this.limit, cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending if this.write_expired(cx) => Poll::Ready(Err(timed_out())),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -151,7 +240,7 @@ impl AsyncWrite for IdleLimited {
                 this.write.active();
                 Poll::Ready(r)
             }
-            Poll::Pending if this.write.expired(&this.limit, cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending if this.write_expired(cx) => Poll::Ready(Err(timed_out())),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -167,4 +256,21 @@ impl AsyncWrite for IdleLimited {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
+}
+
+/// Whether a client connection's error was one of its time limits.
+pub fn is_timeout(e: &hyper::Error) -> bool {
+    if e.is_timeout() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use hapee_compiler::registry::RuleSet;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -59,9 +59,9 @@ impl ConnCtx {
             client,
             local,
             conns: pool::SessionConns::new(pool),
-            accept_date: SystemTime::now(),
+            accept_date: crate::clock::date(),
             requests: Cell::new(0),
-            last_end: Cell::new(Instant::now()),
+            last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
         }
     }
@@ -81,7 +81,7 @@ impl Drop for ConnCtx {
 pub async fn serve(
     stream: tokio::net::TcpStream,
     ctx: Rc<ConnCtx>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stopping: crate::stop::Stopping,
 ) {
     let fe = ctx.frontend();
     // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
@@ -94,18 +94,17 @@ pub async fn serve(
     }
     drop(conn_txn);
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // The time limits are the connection's own (`idle`), not hyper's timers: a timer per
+    // request head cost more than the rest of reading it.
     builder
-        .timer(TokioTimer::new())
+        .header_read_timeout(None)
         .max_buf_size(ctx.shared.bufsize.max(8192))
         .auto_date_header(false)
         .keep_alive(fe.conn_mode != Some(HttpConnMode::Close));
-    if let Some(t) = fe.timeouts.http_request.or(fe.timeouts.client) {
-        builder.header_read_timeout(t);
-    }
-    // Before the first request and between requests: `timeout http-request` is hyper's header
-    // read timeout; the connection itself idles out after `timeout http-keep-alive` (else
-    // `http-request`, else `client`) once a response is done, and `timeout client` otherwise.
-    ctx.idle.set(fe.timeouts.client);
+    // Before the first request: `timeout client` of inactivity, and `timeout http-request`
+    // (else `client`) for the whole head. Between requests the inactivity limit becomes
+    // `timeout http-keep-alive` (else `http-request`, else `client`).
+    ctx.idle.await_head(fe.timeouts.client, fe.head_timeout());
     let stream = idle::IdleLimited::new(stream, ctx.idle.clone());
     let svc_ctx = ctx.clone();
     let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
@@ -114,8 +113,9 @@ pub async fn serve(
         .with_upgrades();
     tokio::pin!(conn);
     let result = tokio::select! {
+        biased;
         r = conn.as_mut() => r,
-        _ = stop.wait_for(|s| *s) => {
+        _ = stopping.wait() => {
             conn.as_mut().graceful_shutdown();
             conn.await
         }
@@ -133,7 +133,7 @@ fn log_empty_connection(ctx: &ConnCtx, error: Option<hyper::Error>) {
     let invalid = error
         .as_ref()
         .is_some_and(|e| e.is_parse() || e.is_parse_too_large());
-    let timeout = error.as_ref().is_some_and(|e| e.is_timeout());
+    let timeout = error.as_ref().is_some_and(idle::is_timeout);
     if !invalid && fe.dontlognull {
         return;
     }
@@ -198,10 +198,12 @@ fn head_len(r: &Response<ResBody>) -> u64 {
     (START_LINE_DESCRIPTOR + "HTTP/1.1".len() + 3 + reason + headers + 1) as u64
 }
 
-async fn handle(
+/// Serves one request. The head is taken apart before the returned future starts, so that
+/// the future (moved into hyper's dispatcher for each request) does not carry it.
+fn handle(
     ctx: Rc<ConnCtx>,
     mut req: Request<Incoming>,
-) -> Result<Response<Tracked>, Infallible> {
+) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
     let fe = ctx.frontend();
     let mut txn = Box::new(Txn::new(
         ctx.shared.clone(),
@@ -212,7 +214,6 @@ async fn handle(
     txn.accept_date = ctx.accept_date;
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
-    txn.start = Instant::now();
     txn.timings.idle = if first {
         0
     } else {
@@ -230,23 +231,30 @@ async fn handle(
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
-    let mut resp = process(&ctx, &mut txn, body, first, client_upgrade).await;
-    if fe.conn_mode == Some(HttpConnMode::Close) {
-        resp.headers_mut().insert(
-            hyper::header::CONNECTION,
-            hyper::header::HeaderValue::from_static("close"),
-        );
+    async move {
+        let mut resp = process(&ctx, &mut txn, body, first, client_upgrade).await;
+        let fe = ctx.frontend();
+        if fe.conn_mode == Some(HttpConnMode::Close) {
+            resp.headers_mut().insert(
+                hyper::header::CONNECTION,
+                hyper::header::HeaderValue::from_static("close"),
+            );
+        }
+        txn.status = Some(resp.status().as_u16());
+        txn.bytes_out = head_len(&resp);
+        ctx.last_end.set(crate::clock::now());
+        let between_requests = fe
+            .timeouts
+            .http_keep_alive
+            .or(fe.timeouts.http_request)
+            .or(fe.timeouts.client);
+        let after = body::NextHead {
+            limit: ctx.idle.clone(),
+            idle: between_requests,
+            head: fe.head_timeout(),
+        };
+        Ok(resp.map(|b| Tracked::new(b, txn, after)))
     }
-    txn.status = Some(resp.status().as_u16());
-    txn.bytes_out = head_len(&resp);
-    ctx.last_end.set(Instant::now());
-    let between_requests = fe
-        .timeouts
-        .http_keep_alive
-        .or(fe.timeouts.http_request)
-        .or(fe.timeouts.client);
-    let after = (ctx.idle.clone(), between_requests);
-    Ok(resp.map(|b| Tracked::new(b, txn, after)))
 }
 
 /// A response made by the proxy, ending the transaction with termination state `term`.
@@ -266,26 +274,23 @@ async fn process(
     let fe = ctx.frontend();
     // With `option http-buffer-request` the body is read before the rules, which may then
     // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
-    let body =
-        match forward::prepare_body(body, fe.http_buffer_request, shared.bufsize.max(8192)).await {
-            Ok(b) => b,
+    // Reading it is boxed: kept inline, it would make every request's future larger to move.
+    let body = if fe.http_buffer_request {
+        match Box::pin(forward::buffered_body(body, shared.bufsize.max(8192))).await {
+            Ok(data) => {
+                if !data.is_empty() {
+                    txn.request_body = Some(data.clone());
+                }
+                http_body_util::Either::Right(http_body_util::Full::new(data))
+            }
             Err(status) => return local(txn, reply::error(status, &[&fe.errorfiles]), b"PR"),
-        };
-    if let http_body_util::Either::Right(full) = &body {
-        use hyper::body::Body as _;
-        if fe.http_buffer_request && !full.is_end_stream() {
-            txn.request_body = Some(
-                http_body_util::BodyExt::collect(full.clone())
-                    .await
-                    .map(|c| c.to_bytes())
-                    .unwrap_or_default(),
-            );
         }
-    }
-    if let Some(resp) =
-        apply_request_rules(&fe.rules, txn, &[&fe.errorfiles], fe.timeouts.tarpit).await
+    } else {
+        forward::streamed_body(body)
+    };
+    if let Some(ending) = apply_request_rules(&fe.rules, txn, &[&fe.errorfiles], fe.timeouts.tarpit)
     {
-        return local(txn, resp, b"PR");
+        return end_by_rule(txn, ending).await;
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, txn) else {
         return local(txn, reply::error(503, &[&fe.errorfiles]), b"SC");
@@ -294,31 +299,47 @@ async fn process(
     txn.backend = Some(be.name.clone());
     let files = [&be.errorfiles, &fe.errorfiles];
     if !crate::route::is_own_backend(&shared, fe, be_index) {
-        if let Some(resp) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit).await {
-            return local(txn, resp, b"PR");
+        if let Some(ending) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit) {
+            return end_by_rule(txn, ending).await;
         }
     }
     forward::forward(ctx, txn, be_index, body, first, client_upgrade).await
 }
 
+/// A response the `http-request` rules made, and how long to hold it back (`tarpit`).
+struct RuleEnding {
+    response: Response<ResBody>,
+    delay: Option<Duration>,
+}
+
 /// Runs `http-request` rules; a final action's response ends the transaction.
-async fn apply_request_rules(
+fn apply_request_rules(
     rules: &[rules::CompiledRule],
     txn: &mut Txn,
     files: &[&crate::state::ErrorFiles],
     tarpit: Option<Duration>,
-) -> Option<Response<ResBody>> {
-    match rules::run(rules, RuleSet::HttpRequest, txn) {
-        Verdict::Continue => None,
-        Verdict::Deny(status) => Some(reply::error(status, files)),
-        Verdict::Reject => Some(reply::error(403, files)),
+) -> Option<RuleEnding> {
+    let mut delay = None;
+    let response = match rules::run(rules, RuleSet::HttpRequest, txn) {
+        Verdict::Continue => return None,
+        Verdict::Deny(status) => reply::error(status, files),
+        Verdict::Reject => reply::error(403, files),
         Verdict::Tarpit(status) => {
-            tokio::time::sleep(tarpit.unwrap_or(Duration::from_secs(5))).await;
-            Some(reply::error(status, files))
+            delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));
+            reply::error(status, files)
         }
-        Verdict::Reply(r) => Some(reply::reply(r, txn, files)),
-        Verdict::Redirect(r) => Some(reply::redirect(r.code, &rules::redirect_location(r, txn))),
+        Verdict::Reply(r) => reply::reply(r, txn, files),
+        Verdict::Redirect(r) => reply::redirect(r.code, &rules::redirect_location(r, txn)),
+    };
+    Some(RuleEnding { response, delay })
+}
+
+/// Ends the transaction with the rules' response, once its tarpit delay has passed.
+async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
+    if let Some(delay) = ending.delay {
+        Box::pin(tokio::time::sleep(delay)).await;
     }
+    local(txn, ending.response, b"PR")
 }
 
 /// Writes the transaction's log line to the frontend's targets.

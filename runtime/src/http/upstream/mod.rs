@@ -17,7 +17,7 @@ pub use body::{is_server_timeout, IdleHome, ServerBody};
 use body::{Chunk, State};
 use bytes::{Buf, BytesMut};
 use http_body_util::BodyExt;
-use hyper::body::Body;
+use hyper::body::{Body, Incoming};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
 use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
@@ -225,18 +225,6 @@ pub enum ExchangeError {
     ClientAborted,
 }
 
-/// Writes the request (head and body). A body that breaks off on the client's side fails the
-/// exchange. A write the server refuses is not an error yet, as it may have answered first:
-/// the answer is then `false`, and the response is still read, but the connection will not
-/// carry another request.
-async fn send_request(conn: &mut ServerConn, req: Request<ReqBody>) -> Result<bool, ExchangeError> {
-    match write_request(&mut conn.stream, req).await {
-        Ok(()) => Ok(true),
-        Err(WriteError::Server) => Ok(false),
-        Err(WriteError::Client) => Err(ExchangeError::ClientAborted),
-    }
-}
-
 /// Which side broke off a request being written.
 enum WriteError {
     Server,
@@ -249,66 +237,122 @@ impl From<io::Error> for WriteError {
     }
 }
 
-async fn write_request(
-    stream: &mut TcpStream,
-    mut req: Request<ReqBody>,
-) -> Result<(), WriteError> {
-    let sending = request_framing(&mut req);
-    let mut out = Vec::with_capacity(512);
-    encode_head(&req, &mut out);
-    match req.into_body() {
-        http_body_util::Either::Right(full) => {
-            if sending != Sending::Nothing {
-                let data = full
-                    .collect()
-                    .await
-                    .map(|c| c.to_bytes())
-                    .unwrap_or_default();
-                if sending == Sending::Chunked {
-                    if !data.is_empty() {
-                        encode_chunk(&data, &mut out);
+/// A request encoded for the wire, ready for `exchange`. Encoding happens before the exchange
+/// starts so that the exchange's future holds these few bytes rather than the request.
+pub struct Outgoing {
+    /// The head, and all of the body when it is in memory.
+    wire: Vec<u8>,
+    /// The client's body still to stream after `wire`, with its framing.
+    streamed: Option<(Incoming, Sending)>,
+    /// The request's method, which decides how the response is framed.
+    method: Method,
+}
+
+impl Outgoing {
+    pub fn new(mut req: Request<ReqBody>) -> Outgoing {
+        let sending = request_framing(&mut req);
+        let mut wire = Vec::with_capacity(512);
+        encode_head(&req, &mut wire);
+        let (parts, body) = req.into_parts();
+        let streamed = match body {
+            http_body_util::Either::Right(full) => {
+                if sending != Sending::Nothing {
+                    let data = full_data(full);
+                    if sending == Sending::Chunked {
+                        if !data.is_empty() {
+                            encode_chunk(&data, &mut wire);
+                        }
+                        encode_last_chunk(None, &mut wire);
+                    } else {
+                        wire.extend_from_slice(&data);
                     }
-                    encode_last_chunk(None, &mut out);
-                } else {
-                    out.extend_from_slice(&data);
                 }
+                None
             }
-            stream.write_all(&out).await?;
+            http_body_util::Either::Left(incoming) => Some((incoming, sending)),
+        };
+        Outgoing {
+            wire,
+            streamed,
+            method: parts.method,
         }
-        http_body_util::Either::Left(mut incoming) => {
-            stream.write_all(&out).await?;
-            let mut trailers = None;
-            while let Some(frame) = incoming.frame().await {
-                let frame = frame.map_err(|_| WriteError::Client)?;
-                out.clear();
-                match frame.into_data() {
-                    Ok(data) if sending == Sending::Chunked => encode_chunk(&data, &mut out),
-                    Ok(data) => out.extend_from_slice(&data),
-                    Err(frame) => trailers = frame.into_trailers().ok(),
-                }
-                stream.write_all(&out).await?;
-            }
-            if sending == Sending::Chunked {
-                out.clear();
-                encode_last_chunk(trailers.as_ref(), &mut out);
-                stream.write_all(&out).await?;
-            }
+    }
+}
+
+/// The bytes of a body held in memory (a `Full` yields them at once, or nothing).
+fn full_data(mut full: http_body_util::Full<bytes::Bytes>) -> bytes::Bytes {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(&mut full).poll_frame(&mut cx) {
+        Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+        _ => bytes::Bytes::new(),
+    }
+}
+
+/// Writes the head already encoded in `out`, then the client's body as it arrives.
+async fn write_streamed(
+    stream: &mut TcpStream,
+    mut out: Vec<u8>,
+    mut incoming: Incoming,
+    sending: Sending,
+) -> Result<(), WriteError> {
+    stream.write_all(&out).await?;
+    let mut trailers = None;
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|_| WriteError::Client)?;
+        out.clear();
+        match frame.into_data() {
+            Ok(data) if sending == Sending::Chunked => encode_chunk(&data, &mut out),
+            Ok(data) => out.extend_from_slice(&data),
+            Err(frame) => trailers = frame.into_trailers().ok(),
         }
+        stream.write_all(&out).await?;
+    }
+    if sending == Sending::Chunked {
+        out.clear();
+        encode_last_chunk(trailers.as_ref(), &mut out);
+        stream.write_all(&out).await?;
     }
     Ok(())
 }
 
-/// Sends `req` on `conn` and reads the response head; the body is read as the response is
-/// forwarded. `head_limit` bounds the head's size (`tune.bufsize`). The connection goes back
-/// to the idle pool from the body, once it is complete, if the body is given a pool.
+/// Writes the request (head and body). A body that breaks off on the client's side fails the
+/// exchange. A write the server refuses is not an error yet, as it may have answered first:
+/// the answer is then `false`, and the response is still read, but the connection will not
+/// carry another request. A streamed body's writer is boxed: it is the rare case, and kept
+/// inline it would make every exchange's future (and its callers') larger to move.
+async fn send_request(
+    conn: &mut ServerConn,
+    wire: Vec<u8>,
+    streamed: Option<(Incoming, Sending)>,
+) -> Result<bool, ExchangeError> {
+    let written = match streamed {
+        None => conn.stream.write_all(&wire).await.map_err(WriteError::from),
+        Some((incoming, sending)) => {
+            Box::pin(write_streamed(&mut conn.stream, wire, incoming, sending)).await
+        }
+    };
+    match written {
+        Ok(()) => Ok(true),
+        Err(WriteError::Server) => Ok(false),
+        Err(WriteError::Client) => Err(ExchangeError::ClientAborted),
+    }
+}
+
+/// Sends the request on `conn` and reads the response head; the body is read as the response
+/// is forwarded. `head_limit` bounds the head's size (`tune.bufsize`). The connection goes
+/// back to the idle pool from the body, once it is complete, if the body is given a pool.
 pub async fn exchange(
     mut conn: ServerConn,
-    req: Request<ReqBody>,
+    request: Outgoing,
     close: bool,
     head_limit: usize,
 ) -> Result<Response<ServerBody>, ExchangeError> {
-    let method = req.method().clone();
-    let sent_whole = send_request(&mut conn, req).await?;
+    let Outgoing {
+        wire,
+        streamed,
+        method,
+    } = request;
+    let sent_whole = send_request(&mut conn, wire, streamed).await?;
     let mut buf = BytesMut::with_capacity(READ_SIZE);
     let mut received = false;
     loop {

@@ -239,3 +239,24 @@ fn heads_and_chunks_encode_on_the_wire() {
     assert!(out.starts_with(b"1a\r\nxxxx"));
     assert!(out.ends_with(b"x\r\n0\r\n\r\n"));
 }
+
+#[test]
+fn a_buffered_request_is_encoded_whole_before_the_exchange() {
+    let mut req = Request::new(Either::Right(Full::new(Bytes::from_static(b"hello"))));
+    *req.method_mut() = Method::POST;
+    *req.uri_mut() = "/up".parse().unwrap();
+    req.headers_mut()
+        .insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+    let out = Outgoing::new(req);
+    assert_eq!(
+        out.wire,
+        b"POST /up HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    );
+    assert!(out.streamed.is_none());
+    assert_eq!(out.method, Method::POST);
+    // With a length, the body follows the head as it is.
+    let mut req = Request::new(Either::Right(Full::new(Bytes::from_static(b"abc"))));
+    *req.method_mut() = Method::PUT;
+    let out = Outgoing::new(req);
+    assert_eq!(out.wire, b"PUT / HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc");
+}
