@@ -293,18 +293,16 @@ pub async fn forward(
             _slot: slot,
         };
         let head_limit = shared.bufsize.max(8192);
-        let sent = upstream::exchange(
+        let result = upstream::exchange(
             conn,
             upstream::Outgoing::new(request),
-            close_server,
-            head_limit,
-        );
-        let result = match be.timeouts.server {
-            Some(t) => tokio::time::timeout(t, sent)
-                .await
-                .unwrap_or(Err(ExchangeError::Server(Failure::ResponseTimeout))),
-            None => sent.await,
-        };
+            upstream::Limits {
+                close: close_server,
+                head_size: head_limit,
+                timeout: be.timeouts.server,
+            },
+        )
+        .await;
         let failure = match result {
             Ok(resp) => {
                 let status = resp.status().as_u16();
@@ -394,7 +392,7 @@ fn respond(
         }
         return Response::from_parts(parts, super::reply::full(Bytes::new()));
     }
-    body.attach(idle_home, guard, be.timeouts.server);
+    body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
 }
 

@@ -7,11 +7,9 @@ use crate::http::pool::{ServerKey, SessionConns};
 use bytes::{Buf, Bytes, BytesMut};
 use hyper::body::{Body, Frame, SizeHint};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
 use tokio::net::TcpStream;
 
 /// The most bytes a chunk-size line or a trailer section may take.
@@ -57,10 +55,6 @@ pub struct ServerBody {
     idle_home: Option<IdleHome>,
     /// Counts the server as busy until the body is dropped.
     _guard: Option<ServerGuard>,
-    /// `timeout server`: the longest the server may leave a body read waiting.
-    read_timeout: Option<Duration>,
-    /// The timer of the read now waiting, made only when a read has to wait.
-    waiting: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 #[derive(Debug)]
@@ -96,22 +90,14 @@ impl ServerBody {
             keep_alive,
             idle_home: None,
             _guard: None,
-            read_timeout: None,
-            waiting: None,
         }
     }
 
-    /// Gives the body the place its connection goes back to, the guard of its server's
-    /// counters, and its read timeout.
-    pub fn attach(
-        &mut self,
-        idle_home: Option<IdleHome>,
-        guard: ServerGuard,
-        read_timeout: Option<Duration>,
-    ) {
+    /// Gives the body the place its connection goes back to, and the guard of its server's
+    /// counters.
+    pub fn attach(&mut self, idle_home: Option<IdleHome>, guard: ServerGuard) {
         self.idle_home = idle_home;
         self._guard = Some(guard);
-        self.read_timeout = read_timeout;
     }
 
     /// The connection of an upgraded (101) response and the bytes the server already sent
@@ -162,27 +148,12 @@ impl ServerBody {
         }
     }
 
-    /// Reads more of the body; `Ok(0)` when the server closed. A read that waits longer than
-    /// the read timeout fails with `TimedOut`; the timer only exists while a read waits.
+    /// Reads more of the body; `Ok(0)` when the server closed, `TimedOut` past `timeout
+    /// server`.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let Some(conn) = self.conn.as_mut() else {
-            return Poll::Ready(Ok(0));
-        };
-        match conn.poll_fill(&mut self.buf, cx) {
-            Poll::Ready(r) => {
-                self.waiting = None;
-                Poll::Ready(r)
-            }
-            Poll::Pending => {
-                let Some(limit) = self.read_timeout else {
-                    return Poll::Pending;
-                };
-                let timer = self
-                    .waiting
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-                ready!(timer.as_mut().poll(cx));
-                Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
-            }
+        match self.conn.as_mut() {
+            Some(conn) => conn.poll_fill(&mut self.buf, cx),
+            None => Poll::Ready(Ok(0)),
         }
     }
 

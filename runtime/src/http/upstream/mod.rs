@@ -11,6 +11,7 @@ mod body;
 #[cfg(test)]
 mod tests;
 
+use super::idle::Watchdog;
 use super::ReqBody;
 use crate::reuse::Failure;
 pub use body::{is_server_timeout, IdleHome, ServerBody};
@@ -24,9 +25,9 @@ use hyper::{Method, Request, Response, StatusCode, Version};
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncWriteExt, Interest};
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 /// The most header lines a response head may have (HAProxy's `tune.http.maxhdr` default).
@@ -41,6 +42,10 @@ pub struct ServerConn {
     stream: TcpStream,
     /// The last read returned less than it was offered: the socket had nothing more then.
     drained: bool,
+    /// `timeout server` of the exchange under way: the longest the server may stay silent
+    /// (or refuse to read) while the proxy waits on it.
+    timeout: Option<Duration>,
+    watchdog: Watchdog,
 }
 
 impl ServerConn {
@@ -50,6 +55,8 @@ impl ServerConn {
         Some(ServerConn {
             stream,
             drained: false,
+            timeout: None,
+            watchdog: Watchdog::default(),
         })
     }
 
@@ -80,10 +87,13 @@ impl ServerConn {
         }
     }
 
-    /// Reads what the socket has into `buf`; `Ok(0)` is the server's close.
+    /// Reads what the socket has into `buf`; `Ok(0)` is the server's close, `TimedOut` a
+    /// wait past `timeout server`.
     fn poll_fill(&mut self, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         loop {
-            ready!(self.stream.poll_read_ready(cx))?;
+            if self.stream.poll_read_ready(cx)?.is_pending() {
+                return self.waiting(cx);
+            }
             if buf.capacity() - buf.len() < READ_SIZE / 4 {
                 buf.reserve(READ_SIZE);
             }
@@ -91,6 +101,7 @@ impl ServerConn {
             match self.stream.try_read_buf(buf) {
                 Ok(n) => {
                     self.drained = n < offered;
+                    self.watchdog.active();
                     return Poll::Ready(Ok(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -98,6 +109,47 @@ impl ServerConn {
             }
         }
     }
+
+    /// Writes all of `data`, failing with `TimedOut` when the server stops reading for longer
+    /// than `timeout server`.
+    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        use tokio::io::AsyncWrite;
+        while !data.is_empty() {
+            let n = std::future::poll_fn(|cx| {
+                match std::pin::Pin::new(&mut self.stream).poll_write(cx, data) {
+                    Poll::Ready(r) => Poll::Ready(r),
+                    Poll::Pending => self.waiting(cx),
+                }
+            })
+            .await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.watchdog.active();
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// The answer to I/O that has to wait: pending, or `TimedOut` once the server has been
+    /// inactive for `timeout server`.
+    fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        if self.watchdog.expired(self.timeout, None, cx) {
+            Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// What bounds an exchange.
+pub struct Limits {
+    /// The connection closes after this exchange (`Connection: close` was sent).
+    pub close: bool,
+    /// The most bytes a response head may take (`tune.bufsize`).
+    pub head_size: usize,
+    /// `timeout server`.
+    pub timeout: Option<Duration>,
 }
 
 /// How the request body goes on the wire.
@@ -290,12 +342,12 @@ fn full_data(mut full: http_body_util::Full<bytes::Bytes>) -> bytes::Bytes {
 
 /// Writes the head already encoded in `out`, then the client's body as it arrives.
 async fn write_streamed(
-    stream: &mut TcpStream,
+    conn: &mut ServerConn,
     mut out: Vec<u8>,
     mut incoming: Incoming,
     sending: Sending,
 ) -> Result<(), WriteError> {
-    stream.write_all(&out).await?;
+    conn.write_all(&out).await?;
     let mut trailers = None;
     while let Some(frame) = incoming.frame().await {
         let frame = frame.map_err(|_| WriteError::Client)?;
@@ -305,12 +357,12 @@ async fn write_streamed(
             Ok(data) => out.extend_from_slice(&data),
             Err(frame) => trailers = frame.into_trailers().ok(),
         }
-        stream.write_all(&out).await?;
+        conn.write_all(&out).await?;
     }
     if sending == Sending::Chunked {
         out.clear();
         encode_last_chunk(trailers.as_ref(), &mut out);
-        stream.write_all(&out).await?;
+        conn.write_all(&out).await?;
     }
     Ok(())
 }
@@ -326,10 +378,8 @@ async fn send_request(
     streamed: Option<(Incoming, Sending)>,
 ) -> Result<bool, ExchangeError> {
     let written = match streamed {
-        None => conn.stream.write_all(&wire).await.map_err(WriteError::from),
-        Some((incoming, sending)) => {
-            Box::pin(write_streamed(&mut conn.stream, wire, incoming, sending)).await
-        }
+        None => conn.write_all(&wire).await.map_err(WriteError::from),
+        Some((incoming, sending)) => Box::pin(write_streamed(conn, wire, incoming, sending)).await,
     };
     match written {
         Ok(()) => Ok(true),
@@ -339,37 +389,42 @@ async fn send_request(
 }
 
 /// Sends the request on `conn` and reads the response head; the body is read as the response
-/// is forwarded. `head_limit` bounds the head's size (`tune.bufsize`). The connection goes
-/// back to the idle pool from the body, once it is complete, if the body is given a pool.
+/// is forwarded. The connection goes back to the idle pool from the body, once it is
+/// complete, if the body is given a pool.
 pub async fn exchange(
     mut conn: ServerConn,
     request: Outgoing,
-    close: bool,
-    head_limit: usize,
+    limits: Limits,
 ) -> Result<Response<ServerBody>, ExchangeError> {
     let Outgoing {
         wire,
         streamed,
         method,
     } = request;
+    // The server's inactivity counts from the start of this exchange, not from its last one.
+    conn.timeout = limits.timeout;
+    conn.watchdog.restart();
     let sent_whole = send_request(&mut conn, wire, streamed).await?;
     let mut buf = BytesMut::with_capacity(READ_SIZE);
     let mut received = false;
     loop {
         if !buf.is_empty() {
             if let Some(head) = parse_head(&mut buf, &method)? {
-                let keep_alive = sent_whole && !close && head.keep_alive;
+                let keep_alive = sent_whole && !limits.close && head.keep_alive;
                 return Ok(head
                     .response
                     .map(|state| ServerBody::new(Some(conn), buf, state, keep_alive)));
             }
-            if buf.len() >= head_limit {
+            if buf.len() >= limits.head_size {
                 return Err(ExchangeError::Server(Failure::JunkResponse));
             }
         }
         let read = std::future::poll_fn(|cx| conn.poll_fill(&mut buf, cx)).await;
         match read {
             Ok(n) if n > 0 => received = true,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                return Err(ExchangeError::Server(Failure::ResponseTimeout))
+            }
             _ if received => return Err(ExchangeError::Server(Failure::JunkResponse)),
             _ => return Err(ExchangeError::Server(Failure::EmptyResponse)),
         }

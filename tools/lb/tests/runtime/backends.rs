@@ -316,6 +316,61 @@ backend app
     );
 }
 
+#[test]
+fn a_server_that_stops_reading_an_upload_is_given_up_at_timeout_server() {
+    // The server reads the first bytes of the request and then nothing more.
+    let deaf = raw_server(b"", Duration::from_secs(20), Duration::ZERO);
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client 20s
+    timeout server 500ms
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {deaf}
+"
+    );
+    let _p = Proxy::start(&cfg, port);
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // More than the socket buffers between the proxy and the server can hold.
+    let body_len: usize = 256 << 20;
+    s.write_all(
+        format!("POST /up HTTP/1.1\r\nhost: a\r\ncontent-length: {body_len}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut uploader = s.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 16];
+        for _ in 0..body_len / chunk.len() {
+            if uploader.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 504"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+}
+
 /// A server that answers every connection with `reply` (or nothing) after `delay`, holds it
 /// open for `hold`, and then closes it.
 fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std::net::SocketAddr {
