@@ -11,7 +11,7 @@ use bytes::Bytes;
 use hapee_compiler::registry::RuleSet;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONNECTION};
+use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::sync::atomic::Ordering;
@@ -19,36 +19,48 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Headers that describe one connection, never forwarded as they are.
-const HOP_BY_HOP: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
+static HOP_BY_HOP: [HeaderName; 6] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    TE,
+    TRAILER,
+    UPGRADE,
 ];
 
+/// Removes the hop-by-hop headers, and those the `Connection` header names (RFC 9110 §7.6.1).
+/// An upgrade keeps `Upgrade`, with `Connection: upgrade`.
 fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
-    // Most messages carry none of them: one pass over the (few) names is cheaper than a hash
-    // lookup per hop-by-hop name.
-    if !keep_upgrade && !h.keys().any(|k| HOP_BY_HOP.contains(&k.as_str())) {
-        return;
-    }
-    let listed: Vec<String> = h
-        .get_all(CONNECTION)
-        .iter()
-        .flat_map(|v| v.to_str().unwrap_or("").split(','))
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty() && s != "close" && s != "keep-alive" && s != "upgrade")
-        .collect();
-    for name in listed {
-        h.remove(name.as_str());
-    }
-    for name in HOP_BY_HOP {
-        if keep_upgrade && (name == "upgrade" || name == "connection") {
-            continue;
+    // One pass over the (few) names finds which are present, so that only those are looked
+    // up again to be removed.
+    let mut present = [false; 6];
+    for name in h.keys() {
+        if let Some(i) = HOP_BY_HOP.iter().position(|hop| hop == name) {
+            present[i] = true;
         }
-        h.remove(name);
+    }
+    if present.iter().any(|&p| p) {
+        let listed: Vec<HeaderName> = h
+            .get_all(CONNECTION)
+            .iter()
+            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+            .map(|token| token.trim_ascii())
+            .filter(|t| {
+                !t.is_empty()
+                    && !t.eq_ignore_ascii_case(b"close")
+                    && !t.eq_ignore_ascii_case(b"keep-alive")
+                    && !t.eq_ignore_ascii_case(b"upgrade")
+            })
+            .filter_map(|t| HeaderName::from_bytes(t).ok())
+            .collect();
+        for name in listed {
+            h.remove(name);
+        }
+        for (hop, here) in HOP_BY_HOP.iter().zip(present) {
+            if here && !(keep_upgrade && (hop == UPGRADE || hop == CONNECTION)) {
+                h.remove(hop);
+            }
+        }
     }
     if keep_upgrade {
         h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
@@ -419,4 +431,55 @@ async fn tunnel(
         ..Default::default()
     };
     crate::tcp::pipe_both(c, s, limits).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(list: &[(&'static str, &'static str)]) -> hyper::HeaderMap {
+        let mut h = hyper::HeaderMap::new();
+        for (n, v) in list {
+            h.append(*n, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn names(h: &hyper::HeaderMap) -> Vec<&str> {
+        let mut v: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_lists_are_removed() {
+        let mut h = headers(&[
+            ("host", "a"),
+            ("connection", "keep-alive, X-Trace , close"),
+            ("keep-alive", "timeout=5"),
+            ("x-trace", "1"),
+            ("te", "trailers"),
+            ("x-kept", "yes"),
+        ]);
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(names(&h), ["host", "x-kept"]);
+        // Nothing to remove: the map is left as it is.
+        let mut h = headers(&[("host", "a"), ("accept", "*/*")]);
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(names(&h), ["accept", "host"]);
+    }
+
+    #[test]
+    fn an_upgrade_keeps_upgrade_with_connection_upgrade() {
+        let mut h = headers(&[
+            ("connection", "Upgrade, x-private"),
+            ("upgrade", "websocket"),
+            ("x-private", "1"),
+            ("proxy-connection", "keep-alive"),
+        ]);
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(names(&h), ["connection", "upgrade"]);
+        assert_eq!(h[CONNECTION], "upgrade");
+        assert_eq!(h[UPGRADE], "websocket");
+    }
 }

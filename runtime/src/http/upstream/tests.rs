@@ -91,6 +91,9 @@ fn unreadable_heads_are_junk() {
         "HTTP/1.1 200 OK\r\nbad header\r\n\r\n",
         "HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\n",
         "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-length: +5\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-length: 5,\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-length: 18446744073709551616\r\n\r\n",
         "HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
         "SSH-2.0-OpenSSH\r\n\r\n",
     ] {
@@ -259,4 +262,17 @@ fn a_buffered_request_is_encoded_whole_before_the_exchange() {
     *req.method_mut() = Method::PUT;
     let out = Outgoing::new(req);
     assert_eq!(out.wire, b"PUT / HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc");
+}
+
+#[test]
+fn content_lengths_are_decimal_and_fit_in_64_bits() {
+    assert_eq!(decimal(b"0"), Some(0));
+    assert_eq!(decimal(b"18446744073709551615"), Some(u64::MAX));
+    assert_eq!(decimal(b"18446744073709551616"), None);
+    assert_eq!(decimal(b""), None);
+    assert_eq!(decimal(b"1 2"), None);
+    let mut h = HeaderMap::new();
+    h.append(CONTENT_LENGTH, HeaderValue::from_static(" 7 , 7"));
+    h.append(CONTENT_LENGTH, HeaderValue::from_static("7"));
+    assert_eq!(content_length(&h), Ok(Some(7)));
 }
