@@ -231,9 +231,24 @@ fn handle(
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
+    // One future for the whole request: nested async steps would each be moved into place.
     async move {
-        let mut resp = process(&ctx, &mut txn, body, first, client_upgrade).await;
         let fe = ctx.frontend();
+        // With `option http-buffer-request` the body is read before the rules, which may then
+        // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
+        let body = if fe.http_buffer_request {
+            Box::pin(buffer_request(&ctx, &mut txn, body)).await
+        } else {
+            Ok(forward::streamed_body(body))
+        };
+        let mut resp = match body.map(|body| (body, route(&ctx, &mut txn))) {
+            Err(resp) => resp,
+            Ok((_, Route::Reply(resp))) => resp,
+            Ok((_, Route::Rule(ending))) => end_by_rule(&mut txn, ending).await,
+            Ok((body, Route::Forward(be))) => {
+                forward::forward(&ctx, &mut txn, be, body, first, client_upgrade).await
+            }
+        };
         if fe.conn_mode == Some(HttpConnMode::Close) {
             resp.headers_mut().insert(
                 hyper::header::CONNECTION,
@@ -263,47 +278,55 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
     resp
 }
 
-async fn process(
+/// Reads the whole request body for `option http-buffer-request`; a body over the buffer
+/// size is answered with 413.
+async fn buffer_request(
     ctx: &ConnCtx,
     txn: &mut Txn,
     body: Incoming,
-    first: bool,
-    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
-) -> Response<ResBody> {
-    let shared = ctx.shared.clone();
+) -> Result<ReqBody, Response<ResBody>> {
     let fe = ctx.frontend();
-    // With `option http-buffer-request` the body is read before the rules, which may then
-    // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
-    // Reading it is boxed: kept inline, it would make every request's future larger to move.
-    let body = if fe.http_buffer_request {
-        match Box::pin(forward::buffered_body(body, shared.bufsize.max(8192))).await {
-            Ok(data) => {
-                if !data.is_empty() {
-                    txn.request_body = Some(data.clone());
-                }
-                http_body_util::Either::Right(http_body_util::Full::new(data))
+    match forward::buffered_body(body, ctx.shared.bufsize.max(8192)).await {
+        Ok(data) => {
+            if !data.is_empty() {
+                txn.request_body = Some(data.clone());
             }
-            Err(status) => return local(txn, reply::error(status, &[&fe.errorfiles]), b"PR"),
+            Ok(http_body_util::Either::Right(http_body_util::Full::new(data)))
         }
-    } else {
-        forward::streamed_body(body)
-    };
+        Err(status) => Err(local(txn, reply::error(status, &[&fe.errorfiles]), b"PR")),
+    }
+}
+
+/// Where a request goes once the rules have seen it.
+enum Route {
+    /// The proxy answers itself.
+    Reply(Response<ResBody>),
+    /// An `http-request` rule answers, possibly after a delay.
+    Rule(RuleEnding),
+    /// To this backend.
+    Forward(usize),
+}
+
+/// Runs the frontend's `http-request` rules, picks the backend and runs its rules.
+fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
+    let shared = &ctx.shared;
+    let fe = ctx.frontend();
     if let Some(ending) = apply_request_rules(&fe.rules, txn, &[&fe.errorfiles], fe.timeouts.tarpit)
     {
-        return end_by_rule(txn, ending).await;
+        return Route::Rule(ending);
     }
-    let Some(be_index) = crate::route::choose_backend(&shared, fe, txn) else {
-        return local(txn, reply::error(503, &[&fe.errorfiles]), b"SC");
+    let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
+        return Route::Reply(local(txn, reply::error(503, &[&fe.errorfiles]), b"SC"));
     };
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
     let files = [&be.errorfiles, &fe.errorfiles];
-    if !crate::route::is_own_backend(&shared, fe, be_index) {
+    if !crate::route::is_own_backend(shared, fe, be_index) {
         if let Some(ending) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit) {
-            return end_by_rule(txn, ending).await;
+            return Route::Rule(ending);
         }
     }
-    forward::forward(ctx, txn, be_index, body, first, client_upgrade).await
+    Route::Forward(be_index)
 }
 
 /// A response the `http-request` rules made, and how long to hold it back (`tarpit`).

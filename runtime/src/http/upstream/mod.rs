@@ -37,8 +37,12 @@ const READ_SIZE: usize = 16 * 1024;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A connection to a server, between exchanges or carrying one.
-pub struct ServerConn {
+/// A connection to a server, between exchanges or carrying one. Boxed: it moves from the
+/// pool to an exchange, to the response body and back, and each request's futures hold it.
+pub struct ServerConn(Box<Link>);
+
+/// The state of a server connection.
+pub struct Link {
     stream: TcpStream,
     /// The last read returned less than it was offered: the socket had nothing more then.
     drained: bool,
@@ -48,18 +52,39 @@ pub struct ServerConn {
     watchdog: Watchdog,
 }
 
+impl std::ops::Deref for ServerConn {
+    type Target = Link;
+
+    fn deref(&self) -> &Link {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ServerConn {
+    fn deref_mut(&mut self) -> &mut Link {
+        &mut self.0
+    }
+}
+
 impl ServerConn {
+    /// The socket, for a connection that now carries another protocol.
+    pub(super) fn into_stream(self) -> TcpStream {
+        self.0.stream
+    }
+
     pub async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<ServerConn> {
         let stream = crate::tcp::connect_within(addr, timeout).await?;
         let _ = stream.set_nodelay(true);
-        Some(ServerConn {
+        Some(ServerConn(Box::new(Link {
             stream,
             drained: false,
             timeout: None,
             watchdog: Watchdog::default(),
-        })
+        })))
     }
+}
 
+impl Link {
     /// Whether an idle connection can carry a request: the server has neither closed it nor
     /// sent anything unasked. Costs no system call unless the socket has signalled an event.
     pub fn is_usable(&self) -> bool {
