@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -28,6 +28,17 @@ struct LimitState {
     generation: AtomicU64,
     idle_ms: AtomicU64,
     head_ms: AtomicU64,
+    /// How the wait for a request head ended, if it timed out (`HeadTimeout as u8`).
+    head_timeout: AtomicU8,
+}
+
+/// A wait for a request head that timed out, and what had arrived by then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadTimeout {
+    /// Nothing of the request had arrived.
+    Empty = 1,
+    /// Part of it had.
+    Partial = 2,
 }
 
 fn millis(limit: Option<Duration>) -> u64 {
@@ -56,6 +67,15 @@ impl Limit {
         let head_changed = s.head_ms.swap(head_ms, Ordering::Relaxed) != head_ms;
         if idle_changed || head_changed {
             s.generation.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether, and how, the connection gave up waiting for a request head.
+    pub fn head_timeout(&self) -> Option<HeadTimeout> {
+        match self.0.head_timeout.load(Ordering::Relaxed) {
+            1 => Some(HeadTimeout::Empty),
+            2 => Some(HeadTimeout::Partial),
+            _ => None,
         }
     }
 
@@ -156,16 +176,25 @@ pub struct IdleLimited {
     generation: u64,
     read: Watchdog,
     write: Watchdog,
+    /// What the client is sent when its request head does not arrive in time (a 408).
+    late_head: bytes::Bytes,
+    /// The current phase is the connection's first.
+    first_phase: bool,
+    /// Bytes arrived during the current phase.
+    phase_bytes: bool,
 }
 
 impl IdleLimited {
-    pub fn new(stream: TcpStream, limit: Limit) -> IdleLimited {
+    pub fn new(stream: TcpStream, limit: Limit, late_head: bytes::Bytes) -> IdleLimited {
         IdleLimited {
             stream,
             generation: limit.generation(),
             limit,
             read: Watchdog::default(),
             write: Watchdog::default(),
+            late_head,
+            first_phase: true,
+            phase_bytes: false,
         }
     }
 
@@ -176,12 +205,32 @@ impl IdleLimited {
             self.generation = generation;
             self.read.restart();
             self.write.restart();
+            self.first_phase = false;
+            self.phase_bytes = false;
         }
     }
 
     fn read_expired(&mut self, cx: &mut Context<'_>) -> bool {
         self.follow_limits();
-        self.read.expired(self.limit.idle(), self.limit.head(), cx)
+        if !self.read.expired(self.limit.idle(), self.limit.head(), cx) {
+            return false;
+        }
+        // As HAProxy does, a head that never completed is answered with 408: on the first
+        // request even when nothing came, later only once the next request has begun (an
+        // idle keep-alive connection just closes).
+        if self.limit.head().is_some() && (self.first_phase || self.phase_bytes) {
+            let _ = self.stream.try_write(&self.late_head);
+            let how = if self.phase_bytes {
+                HeadTimeout::Partial
+            } else {
+                HeadTimeout::Empty
+            };
+            self.limit
+                .0
+                .head_timeout
+                .store(how as u8, Ordering::Relaxed);
+        }
+        true
     }
 
     fn write_expired(&mut self, cx: &mut Context<'_>) -> bool {
@@ -201,9 +250,11 @@ impl AsyncRead for IdleLimited {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        let before = buf.filled().len();
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(r) => {
                 this.read.active();
+                this.phase_bytes |= buf.filled().len() > before;
                 Poll::Ready(r)
             }
             Poll::Pending if this.read_expired(cx) => Poll::Ready(Err(timed_out())),
@@ -256,21 +307,4 @@ impl AsyncWrite for IdleLimited {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
-}
-
-/// Whether a client connection's error was one of its time limits.
-pub fn is_timeout(e: &hyper::Error) -> bool {
-    if e.is_timeout() {
-        return true;
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if s.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
-        {
-            return true;
-        }
-        source = s.source();
-    }
-    false
 }

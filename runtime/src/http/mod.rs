@@ -105,7 +105,8 @@ pub async fn serve(
     // (else `client`) for the whole head. Between requests the inactivity limit becomes
     // `timeout http-keep-alive` (else `http-request`, else `client`).
     ctx.idle.await_head(fe.timeouts.client, fe.head_timeout());
-    let stream = idle::IdleLimited::new(stream, ctx.idle.clone());
+    let late_head = reply::error_wire(408, &[&fe.errorfiles]);
+    let stream = idle::IdleLimited::new(stream, ctx.idle.clone(), late_head);
     let svc_ctx = ctx.clone();
     let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
     let conn = builder
@@ -120,26 +121,30 @@ pub async fn serve(
             conn.await
         }
     };
-    if ctx.requests.get() == 0 {
-        log_empty_connection(&ctx, result.err());
+    let head_timeout = ctx.idle.head_timeout();
+    if ctx.requests.get() == 0 || head_timeout.is_some() {
+        log_unserved(&ctx, result.err(), head_timeout);
     }
 }
 
-/// A connection that never carried a valid request is logged as HAProxy does: `<BADREQ>` with
-/// status 400, `PR` when the request was invalid, `CR` when the client left first (`option
-/// dontlognull` silences the latter).
-fn log_empty_connection(ctx: &ConnCtx, error: Option<hyper::Error>) {
+/// A request that never came whole is logged as HAProxy does: `<BADREQ>` with status 400,
+/// `PR` when it was invalid, `CR` when the client left first, and 408 `cR` when its head did
+/// not arrive in time. `option dontlognull` silences those where nothing came.
+fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle::HeadTimeout>) {
     let fe = ctx.frontend();
     let invalid = error
         .as_ref()
         .is_some_and(|e| e.is_parse() || e.is_parse_too_large());
-    let timeout = error.as_ref().is_some_and(idle::is_timeout);
-    if !invalid && fe.dontlognull {
+    let partial = timeout == Some(idle::HeadTimeout::Partial);
+    if !invalid && !partial && fe.dontlognull {
         return;
     }
+    let timeout = timeout.is_some();
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.request_date = ctx.accept_date;
+    // The wait counts from the accept, or from the end of the previous response.
+    txn.start = ctx.last_end.get();
     txn.status = Some(if timeout { 408 } else { 400 });
     txn.term = if invalid {
         *b"PR"
@@ -291,7 +296,9 @@ async fn buffer_request(
             if !data.is_empty() {
                 txn.request_body = Some(data.clone());
             }
-            Ok(http_body_util::Either::Right(http_body_util::Full::new(data)))
+            Ok(http_body_util::Either::Right(http_body_util::Full::new(
+                data,
+            )))
         }
         Err(status) => Err(local(txn, reply::error(status, &[&fe.errorfiles]), b"PR")),
     }

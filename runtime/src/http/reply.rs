@@ -61,6 +61,42 @@ fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
     b.body(full(raw.slice(head..))).ok()
 }
 
+/// One of HAProxy's built-in pages.
+struct Page {
+    status: u16,
+    reason: &'static str,
+    /// The connection closes after it.
+    close: bool,
+    body: String,
+}
+
+impl Page {
+    fn of(status: u16) -> Page {
+        let status = known(status);
+        let (reason, message, close) = builtin(status);
+        let body = format!("<html><body><h1>{status} {reason}</h1>\n{message}\n</body></html>\n");
+        Page {
+            status,
+            reason,
+            close,
+            body,
+        }
+    }
+
+    /// The header fields, in HAProxy's order.
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("content-length", self.body.len().to_string()),
+            ("cache-control", "no-cache".to_string()),
+        ];
+        if self.close {
+            fields.push(("connection", "close".to_string()));
+        }
+        fields.push(("content-type", "text/html".to_string()));
+        fields
+    }
+}
+
 /// The error page for `status`: the proxy's `errorfile` when it has one, else HAProxy's.
 pub fn error(status: u16, files: &[&ErrorFiles]) -> Response<ResBody> {
     if let Some(r) = files
@@ -70,19 +106,30 @@ pub fn error(status: u16, files: &[&ErrorFiles]) -> Response<ResBody> {
     {
         return r;
     }
-    let status = known(status);
-    let (reason, message, close) = builtin(status);
-    let body = format!("<html><body><h1>{status} {reason}</h1>\n{message}\n</body></html>\n");
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-length", body.len())
-        .header("cache-control", "no-cache");
-    if close {
-        b = b.header("connection", "close");
+    let page = Page::of(status);
+    let mut b = Response::builder().status(page.status);
+    for (name, value) in page.fields() {
+        b = b.header(name, value);
     }
-    b.header("content-type", "text/html")
-        .body(full(body))
+    b.body(full(page.body))
         .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+}
+
+/// The error page for `status` as bytes on the wire, for a connection that has no request
+/// to answer through (a request head that never completed): the `errorfile` as it is, or
+/// HAProxy's page.
+pub fn error_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
+    if let Some(raw) = files.iter().find_map(|f| f.get(&status)) {
+        return raw.clone();
+    }
+    let page = Page::of(status);
+    let mut wire = format!("HTTP/1.1 {} {}\r\n", page.status, page.reason);
+    for (name, value) in page.fields() {
+        wire.push_str(&format!("{name}: {value}\r\n"));
+    }
+    wire.push_str("\r\n");
+    wire.push_str(&page.body);
+    Bytes::from(wire)
 }
 
 /// A `return` (or `deny` with content) reply.

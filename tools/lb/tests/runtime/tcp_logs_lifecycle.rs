@@ -163,41 +163,134 @@ fn stable_fields(line: &str) -> Vec<String> {
     out
 }
 
+/// Debian's haproxy on the same configuration, logging to its standard output.
+struct Haproxy {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Haproxy {
+    fn installed() -> bool {
+        if Command::new("haproxy").arg("-v").output().is_ok() {
+            return true;
+        }
+        // .ci/run installs Debian's haproxy; a developer machine without it still runs the
+        // checks of hapee's own lines.
+        eprintln!("haproxy not installed: skipping the side-by-side comparison");
+        false
+    }
+
+    fn start(cfg: &str, port: u16) -> Haproxy {
+        let dir = std::env::temp_dir().join(format!("hapee-haproxy-{port}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("h.cfg"), cfg).unwrap();
+        let log = dir.join("out.log");
+        let child = Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(dir.join("h.cfg"))
+            .stdout(std::process::Stdio::from(
+                std::fs::File::create(&log).unwrap(),
+            ))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Haproxy { child, log }
+    }
+
+    /// Stops it and answers what it logged.
+    fn stop(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Sends the start of a request head and nothing more; answers what the proxy sent back.
+fn unfinished_head(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: a\r\n").unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).to_string()
+}
+
+#[test]
+fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
+    let o = Origin::start("o");
+    let cfg = |port| {
+        http_config(port, &o, "log stdout format raw local0").replace(
+            "timeout server 5s",
+            "timeout server 5s\n    timeout http-request 400ms",
+        )
+    };
+    let ours = free_port();
+    let p = Proxy::start(&cfg(ours), ours);
+    let answer = unfinished_head(ours);
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Time-out\r\n")
+            && answer.ends_with("<h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"),
+        "{answer}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let late = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains(" 408 "))
+            .map(|l| l.to_string())
+            .collect()
+    };
+    let mine = late(&p.stdout());
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let re = regex::Regex::new(
+        r#" fe fe/<NOSRV> -1/-1/-1/-1/(\d+) 408 0 - - cR-- \d+/\d+/0/0/0 0/0 (\{\|\} )?"<BADREQ>"$"#,
+    )
+    .unwrap();
+    let total: u64 = re
+        .captures(&mine[0])
+        .unwrap_or_else(|| panic!("{}", mine[0]))[1]
+        .parse()
+        .unwrap();
+    assert!(
+        (400..2000).contains(&total),
+        "Tt counts from the accept: {}",
+        mine[0]
+    );
+    if !Haproxy::installed() {
+        return;
+    }
+    let theirs = free_port();
+    let mut h = Haproxy::start(&cfg(theirs), theirs);
+    let their_answer = unfinished_head(theirs);
+    let real = late(&h.stop());
+    assert_eq!(answer.len(), their_answer.len(), "{their_answer}");
+    assert_eq!(
+        real.iter().map(|l| stable_fields(l)).collect::<Vec<_>>(),
+        mine.iter().map(|l| stable_fields(l)).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn httplog_fields_match_haproxy() {
-    if Command::new("haproxy").arg("-v").output().is_err() {
-        // .ci/run installs Debian's haproxy; a developer machine without it still runs the
-        // format test above.
-        eprintln!("haproxy not installed: skipping the side-by-side comparison");
+    if !Haproxy::installed() {
         return;
     }
     let o = Origin::start("o");
     let ours = free_port();
     let theirs = free_port();
     let _p = Proxy::start(&http_config(ours, &o, "log stdout format raw local0"), ours);
-    let dir = std::env::temp_dir().join(format!("hapee-haproxy-{theirs}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("h.cfg");
-    std::fs::write(
-        &cfg,
-        http_config(theirs, &o, "log stdout format raw local0"),
-    )
-    .unwrap();
-    let mut h = Command::new("haproxy")
-        .arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .stdout(std::process::Stdio::from(
-            std::fs::File::create(dir.join("out.log")).unwrap(),
-        ))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", theirs)).is_err() && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut h = Haproxy::start(
+        &http_config(theirs, &o, "log stdout format raw local0"),
+        theirs,
+    );
     for port in [ours, theirs] {
         for path in ["/a?x=1", "/status/404", "/status/503"] {
             curl(&[
@@ -209,9 +302,7 @@ fn httplog_fields_match_haproxy() {
             ]);
         }
     }
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = h.kill();
-    let _ = h.wait();
+    let theirs_log = h.stop();
     // The readiness probe's empty connection is logged too, as `<BADREQ>`; its timer and
     // termination fields depend on when the probe's close is seen, so only its presence is
     // compared.
@@ -226,7 +317,7 @@ fn httplog_fields_match_haproxy() {
         (probes, requests)
     };
     let (mine_probes, mine) = split(&_p.stdout());
-    let (real_probes, real) = split(&std::fs::read_to_string(dir.join("out.log")).unwrap());
+    let (real_probes, real) = split(&theirs_log);
     assert_eq!(mine.len(), 3, "{mine:?}");
     assert_eq!(mine, real);
     assert_eq!((mine_probes, real_probes), (1, 1));
