@@ -159,14 +159,10 @@ fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle
     log_txn(&txn);
 }
 
+/// Whether a request asks to switch protocols: an `Upgrade` header, and `upgrade` among the
+/// `Connection` tokens.
 fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
-    headers.contains_key(hyper::header::UPGRADE)
-        && headers.get_all(hyper::header::CONNECTION).iter().any(|v| {
-            v.to_str()
-                .unwrap_or("")
-                .to_ascii_lowercase()
-                .contains("upgrade")
-        })
+    headers.contains_key(hyper::header::UPGRADE) && upstream::connection_has(headers, "upgrade")
 }
 
 fn capture(

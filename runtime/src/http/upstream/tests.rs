@@ -276,3 +276,13 @@ fn content_lengths_are_decimal_and_fit_in_64_bits() {
     h.append(CONTENT_LENGTH, HeaderValue::from_static("7"));
     assert_eq!(content_length(&h), Ok(Some(7)));
 }
+
+#[test]
+fn connection_tokens_match_whole_and_in_any_case() {
+    let mut h = HeaderMap::new();
+    h.append(CONNECTION, HeaderValue::from_static("keep-alive, Upgrade"));
+    assert!(connection_has(&h, "upgrade"));
+    let mut h = HeaderMap::new();
+    h.append(CONNECTION, HeaderValue::from_static("upgrade-insecure"));
+    assert!(!connection_has(&h, "upgrade"));
+}
