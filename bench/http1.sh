@@ -9,68 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-50}
-need=()
-command -v haproxy >/dev/null || need+=(haproxy)
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
-cargo build --release -p hapee-lb >/dev/null 2>&1
-hapee=$PWD/target/release/hapee-lb
-work=$(mktemp -d)
-mkdir -p bench/out
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
 origin=18600
 proxy=18601
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$origin;
-        location / { return 200 "hello from the origin, a small response body\n"; }
-    }
-}
-EOF
-nginx -c "$work/nginx.conf" &
-pids+=($!)
-
-config() {
-    cat <<EOF
-global
-    nbthread $1
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    http-reuse always
-frontend fe
-    bind 127.0.0.1:$proxy
-    default_backend app
-backend app
-    server origin 127.0.0.1:$origin
-EOF
-}
-
-wait_port() {
-    for _ in $(seq 200); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "port $1 never opened" >&2
-    return 1
-}
+tools=""
+# shellcheck source=bench/http1_setup.sh
+. bench/http1_setup.sh
+mkdir -p bench/out
 
 # run_one NAME PID -> "rps p50_ms p99_ms rss_mib"
 run_one() {

@@ -10,56 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
-need=()
-command -v haproxy >/dev/null || need+=(haproxy)
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-command -v valgrind >/dev/null || need+=(valgrind)
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
-cargo build --release -p hapee-lb >/dev/null 2>&1
-hapee=$PWD/target/release/hapee-lb
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
 origin=18610
 proxy=18611
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$origin;
-        location / { return 200 "hello from the origin, a small response body\n"; }
-    }
-}
-EOF
-nginx -c "$work/nginx.conf" &
-pids+=($!)
-cat >"$work/proxy.cfg" <<EOF
-global
-    nbthread 1
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    http-reuse always
-frontend fe
-    bind 127.0.0.1:$proxy
-    default_backend app
-backend app
-    server origin 127.0.0.1:$origin
-EOF
+tools="valgrind:valgrind"
+# shellcheck source=bench/http1_setup.sh
+. bench/http1_setup.sh
+config 1 >"$work/proxy.cfg"
 
 # measure NAME COMMAND... -> one table row
 measure() {
@@ -69,10 +25,7 @@ measure() {
         --callgrind-out-file="$work/cg.$name.%p" "$@" >/dev/null 2>&1 &
     local pid=$!
     pids+=($pid)
-    for _ in $(seq 300); do
-        (exec 3<>/dev/tcp/127.0.0.1/$proxy) 2>/dev/null && break
-        sleep 0.1
-    done
+    wait_port $proxy
     wrk -t1 -c50 -d3s "http://127.0.0.1:$proxy/" >/dev/null 2>&1
     callgrind_control -i on "$pid" >/dev/null 2>&1
     sleep 0.5

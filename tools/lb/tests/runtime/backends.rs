@@ -279,6 +279,23 @@ fn http_reuse_never_keeps_server_connections_private_to_their_session() {
     assert_eq!(o.conns.load(Ordering::SeqCst), 3);
 }
 
+/// One frontend on `port` and one server, with `timeout server 500ms`.
+fn server_timeout_config(port: u16, client_timeout: &str, server: std::net::SocketAddr) -> String {
+    format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client {client_timeout}
+    timeout server 500ms
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {server}
+"
+    )
+}
+
 #[test]
 fn a_server_stalling_mid_body_is_cut_at_timeout_server() {
     // The head and part of the body come at once; the rest never does.
@@ -288,20 +305,7 @@ fn a_server_stalling_mid_body_is_cut_at_timeout_server() {
         Duration::from_secs(10),
     );
     let port = free_port();
-    let cfg = format!(
-        "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 500ms
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s {stalling}
-"
-    );
-    let _p = Proxy::start(&cfg, port);
+    let _p = Proxy::start(&server_timeout_config(port, "5s", stalling), port);
     let started = Instant::now();
     let answer = raw(
         port,
@@ -321,20 +325,7 @@ fn a_server_that_stops_reading_an_upload_is_given_up_at_timeout_server() {
     // The server reads the first bytes of the request and then nothing more.
     let deaf = raw_server(b"", Duration::from_secs(20), Duration::ZERO);
     let port = free_port();
-    let cfg = format!(
-        "defaults
-    mode http
-    timeout connect 1s
-    timeout client 20s
-    timeout server 500ms
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s {deaf}
-"
-    );
-    let _p = Proxy::start(&cfg, port);
+    let _p = Proxy::start(&server_timeout_config(port, "20s", deaf), port);
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     // More than the socket buffers between the proxy and the server can hold.

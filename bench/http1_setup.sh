@@ -1,0 +1,64 @@
+# Shared by the HTTP/1 benchmarks (sourced, not run): installs what is missing, builds hapee,
+# starts nginx-light as the origin on $origin, and defines `config NBTHREAD`, the proxy
+# configuration both haproxy and hapee run (listening on $proxy). Expects $origin, $proxy and
+# the packages to check in $tools set by the caller.
+need=()
+for tool in haproxy:haproxy nginx:nginx-light wrk:wrk $tools; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+cargo build --release -p hapee-lb >/dev/null 2>&1
+hapee=$PWD/target/release/hapee-lb
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+cat >"$work/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$origin;
+        location / { return 200 "hello from the origin, a small response body\n"; }
+    }
+}
+NGINX
+nginx -c "$work/nginx.conf" &
+pids+=($!)
+
+config() {
+    cat <<CFG
+global
+    nbthread $1
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$proxy
+    default_backend app
+backend app
+    server origin 127.0.0.1:$origin
+CFG
+}
+
+# wait_port PORT: until something listens there
+wait_port() {
+    for _ in $(seq 300); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "port $1 never opened" >&2
+    return 1
+}
