@@ -224,6 +224,8 @@ rules! {
         "After explicit 'thread-group' lines, the remaining threads are spread over the remaining groups. There must be at least one thread per group and at most 64 per group.";
     "E316" "bind-thread-group-mismatch" Error Haproxy "A bind line's thread set does not fit the thread groups."
         "In 2.7 a listener belongs to exactly one thread group. With several groups, every 'bind' line needs a 'thread' option whose threads all sit in one existing group.";
+    "E317" "invalid-cpu-map" Error Haproxy "A 'cpu-map' line is malformed."
+        "Write 'cpu-map [auto:]<group>[/<threads>] <cpus>...': the group and the threads as all, odd, even, a number from 1 to 64 or a range, the CPUs as numbers or ranges from 0 to 1023. With 'auto:', the groups or the threads must be as many as the CPUs, which they take one each.";
     "E320" "experimental-not-enabled" Error Haproxy "An experimental directive is used without 'expose-experimental-directives'."
         "Experimental features ('trace', 'tune.fd.edge-triggered', 'http-request normalize-uri') must be allowed first with 'expose-experimental-directives' in the global section, before their use.";
     "W321" "trace-notice" Warning Haproxy "A 'trace' line only lists help or stops all traces."

@@ -80,6 +80,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
     for (t, listeners) in per_thread.into_iter().enumerate() {
+        let cpus = plan.global.thread_cpus.get(t).cloned().unwrap_or_default();
         let shared = shared.clone();
         let stop = stop_rx.clone();
         let my_checks: Vec<(usize, usize)> = checks
@@ -89,7 +90,10 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .collect();
         let h = std::thread::Builder::new()
             .name(format!("hapee-worker-{}", t + 1))
-            .spawn(move || worker(shared, listeners, my_checks, stop))
+            .spawn(move || {
+                bind_to_cpus(t, &cpus);
+                worker(shared, listeners, my_checks, stop)
+            })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
     }
@@ -103,6 +107,24 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
         let _ = h.join();
     }
     Ok(Stop::Graceful)
+}
+
+/// Binds the calling thread to `cpus` (`cpu-map`); nothing when the set is empty. A set the
+/// machine cannot honour (no such CPU) leaves the thread unbound, with a warning.
+fn bind_to_cpus(thread: usize, cpus: &[u32]) {
+    if cpus.is_empty() {
+        return;
+    }
+    let mut set = nix::sched::CpuSet::new();
+    for &cpu in cpus {
+        let _ = set.set(cpu as usize);
+    }
+    if let Err(e) = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set) {
+        eprintln!(
+            "[WARNING] cpu-map: thread {} cannot be bound to CPUs {cpus:?} ({e}); it runs unbound.",
+            thread + 1
+        );
+    }
 }
 
 fn wait_for_signal() -> Stop {

@@ -96,6 +96,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                 threads::global_statement(b, stmt);
             }
         }
+        "cpu-map" => super::cpumap::statement(b, stmt, at),
         "nbproc" => {
             b.push(
                 Diagnostic::new(

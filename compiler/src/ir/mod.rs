@@ -8,6 +8,7 @@
 mod bind;
 mod build;
 mod checks;
+mod cpumap;
 mod directives;
 mod exprs;
 mod global;
@@ -20,6 +21,7 @@ pub mod values;
 
 pub use build::build;
 pub use checks::default_nbthread;
+pub use cpumap::thread_cpus;
 pub use model::*;
 pub use threads::{map_threads, resolve_bind};
 

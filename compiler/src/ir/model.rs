@@ -388,6 +388,8 @@ pub struct Global {
     pub nbthread: Option<Spanned<u32>>,
     pub thread_groups: Option<Spanned<u32>>,
     pub thread_group_decls: Vec<ThreadGroupDecl>,
+    /// `cpu-map` lines, in order (a later line overrides an earlier one for the same threads).
+    pub cpu_maps: Vec<CpuMap>,
     pub maxconn: Option<Spanned<u32>>,
     pub expose_experimental: bool,
     pub master_worker: bool,
@@ -399,6 +401,20 @@ pub struct Global {
     pub accounts: Vec<(bool, Spanned<Text>)>,
     /// Every statement of the global sections.
     pub directives: Vec<DirectiveLine>,
+}
+
+/// One `cpu-map [auto:]<groups>[/<threads>] <cpus>...` line.
+#[derive(Clone, Debug, Serialize)]
+pub struct CpuMap {
+    /// `auto:`: the groups (or threads) take the CPUs one each, in order.
+    pub auto: bool,
+    /// Thread groups, bit 0 for group 1.
+    pub groups: u64,
+    /// Threads within each group, bit 0 for the first; 0 when the line maps whole groups.
+    pub threads: u64,
+    /// The CPU numbers, ascending.
+    pub cpus: Vec<u32>,
+    pub span: Span,
 }
 
 /// Any named non-proxy section (userlist, peers, resolvers, ring, cache, http-errors, …).

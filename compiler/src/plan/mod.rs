@@ -26,6 +26,8 @@ pub struct GlobalPlan {
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
     pub thread_group_of: Vec<u32>,
+    /// The CPUs each thread is bound to (`cpu-map`), in thread order; empty: not bound.
+    pub thread_cpus: Vec<Vec<u32>>,
     pub maxconn: Option<u32>,
     pub lua_loads: Vec<LuaLoad>,
     pub logs: Vec<LogTarget>,
@@ -352,6 +354,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         global: GlobalPlan {
             nbthread,
             thread_groups: groups,
+            thread_cpus: ir::thread_cpus(g, &thread_group_of),
             thread_group_of,
             maxconn: g.maxconn.as_ref().map(|m| m.value),
             lua_loads: g

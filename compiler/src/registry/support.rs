@@ -9,6 +9,7 @@ pub const GLOBAL: &[&str] = &[
     "nbthread",
     "thread-groups",
     "thread-group",
+    "cpu-map",
     "log",
     "log-tag",
     "tune.bufsize",

@@ -360,6 +360,55 @@ backend app
 }
 
 #[test]
+fn cpu_map_binds_worker_threads_to_their_cpus() {
+    let o = Origin::start("o");
+    let port = free_port();
+    // CPU 0 exists on every machine; thread 2 keeps its group's set, narrowed to its own.
+    let cfg = format!(
+        "global
+    nbthread 3
+    cpu-map 1/all 0
+    cpu-map 1/2 0 1023
+    cpu-map auto:1/3 0
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 {}
+",
+        o.addr
+    );
+    let p = Proxy::start(&cfg, port);
+    assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
+    let mut bound = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{}/task", p.child.id())).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap();
+        if !name.starts_with("hapee-worker") {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.join("status")).unwrap();
+        let cpus = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap()
+            .trim()
+            .to_string();
+        bound.push((name.trim().to_string(), cpus));
+    }
+    bound.sort();
+    assert_eq!(
+        bound,
+        [
+            ("hapee-worker-1".to_string(), "0".to_string()),
+            ("hapee-worker-2".to_string(), "0".to_string()),
+            ("hapee-worker-3".to_string(), "0".to_string()),
+        ]
+    );
+}
+
+#[test]
 fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let dir = std::env::temp_dir().join(format!("hapee-refuse-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
