@@ -4,6 +4,7 @@
 # as the client, at nbthread 1 and 2. Prints req/s, p50, p99 and peak RSS with the ratios.
 # Usage: bench/http1.sh [seconds per run, default 10] [connections, default 50]
 # Each proxy runs ROUNDS times (default 3), alternating which goes first; medians are shown.
+# Optional: CPU_MAP=1 pins both proxies' threads one per CPU (cpu-map).
 # Optional: PROFILE=1 records `perf record -g` of hapee's first nbthread-1 run into bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 # Shared by the HTTP/1 benchmarks (sourced, not run): installs what is missing, builds hapee,
 # starts nginx-light as the origin on $origin, and defines `config NBTHREAD`, the proxy
-# configuration both haproxy and hapee run (listening on $proxy). Expects $origin, $proxy and
+# configuration both haproxy and hapee run (listening on $proxy; with CPU_MAP=1 it pins the
+# threads). Expects $origin, $proxy and
 # the packages to check in $tools set by the caller.
 need=()
 for tool in haproxy:haproxy nginx:nginx-light wrk:wrk $tools; do
@@ -35,9 +36,13 @@ nginx -c "$work/nginx.conf" &
 pids+=($!)
 
 config() {
+    local pin=""
+    # CPU_MAP=1: both proxies bind thread N to CPU N-1 (`cpu-map auto:1/1-N 0-(N-1)`).
+    [ "${CPU_MAP:-0}" = 1 ] && pin="    cpu-map auto:1/1-$1 0-$(($1 - 1))"
     cat <<CFG
 global
     nbthread $1
+$pin
     maxconn 4000
 defaults
     mode http
