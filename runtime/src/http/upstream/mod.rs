@@ -523,10 +523,13 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<ParsedHead>,
         } else {
             Version::HTTP_11
         };
+        // httparse hands over a reason phrase that is not UTF-8 as a static empty string; it
+        // is then read from the status line itself, to be forwarded as it came.
         let reason = parsed
             .reason
-            .filter(|r| Some(*r) != status.canonical_reason())
-            .and_then(|r| offsets(base, len, r.as_bytes()));
+            .and_then(|r| offsets(base, len, r.as_bytes()))
+            .or_else(|| status_line_reason(&buf[..len]))
+            .filter(|&(rs, re)| Some(&buf[rs..re]) != status.canonical_reason().map(str::as_bytes));
         let mut fields = Vec::with_capacity(parsed.headers.len());
         for h in parsed.headers.iter() {
             let name = offsets(base, len, h.name.as_bytes()).ok_or(junk)?;
@@ -561,6 +564,18 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<ParsedHead>,
             keep_alive,
         }));
     }
+}
+
+/// Where the reason phrase of a status line (`HTTP/1.x NNN reason`) lies in `head`.
+fn status_line_reason(head: &[u8]) -> Option<(usize, usize)> {
+    const BEFORE_REASON: usize = "HTTP/1.1 200 ".len();
+    let end = head.iter().position(|&b| b == b'\n')?;
+    let end = if end > 0 && head[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    (end > BEFORE_REASON).then_some((BEFORE_REASON, end))
 }
 
 /// Where `part` lies in the buffer of `len` bytes at address `base`; `None` when it is not in

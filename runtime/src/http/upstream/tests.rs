@@ -73,7 +73,7 @@ fn heads_keep_headers_and_an_unusual_reason() {
 }
 
 #[test]
-fn a_reason_that_is_not_utf8_falls_back_to_the_canonical_one() {
+fn a_reason_that_is_not_utf8_is_kept_as_it_came() {
     let (status, frames) = decode_buffered(
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 O\xffK\r\ncontent-length: 2\r\n\r\nhi",
         &Method::GET,
@@ -81,6 +81,16 @@ fn a_reason_that_is_not_utf8_falls_back_to_the_canonical_one() {
     .expect("readable");
     assert_eq!(status, 200);
     assert_eq!(data(&frames[0]), b"hi");
+    let head = parsed(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 O\u{ff}K\r\ncontent-length: 0\r\n\r\n",
+        Method::GET,
+    );
+    let reason = head.response.extensions().get::<hyper::ext::ReasonPhrase>();
+    assert_eq!(reason.map(|r| r.as_bytes()), Some("O\u{ff}K".as_bytes()));
+    let mut raw = BytesMut::from(&b"HTTP/1.1 200 O\xffK\r\ncontent-length: 0\r\n\r\n"[..]);
+    let head = parse_head(&mut raw, &Method::GET).unwrap().unwrap();
+    let reason = head.response.extensions().get::<hyper::ext::ReasonPhrase>();
+    assert_eq!(reason.map(|r| r.as_bytes()), Some(&b"O\xffK"[..]));
 }
 
 #[test]
