@@ -46,6 +46,8 @@ pub struct Reply {
     pub content_type: Option<String>,
     pub body: ReplyBody,
     pub headers: Vec<(String, String)>,
+    /// Made by `deny`: the transaction ends as denied (`PR`), not as processed locally (`LR`).
+    pub denial: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +116,7 @@ fn reply(args: &[String], default_status: u16) -> Result<Reply, Unsupported> {
         content_type: None,
         body: ReplyBody::None,
         headers: Vec::new(),
+        denial: false,
     };
     let mut i = 0;
     while i < args.len() {
@@ -158,7 +161,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             if matches!(r.body, ReplyBody::None) && r.headers.is_empty() {
                 Action::Deny { status: r.status }
             } else {
-                Action::Return(r)
+                Action::Return(Reply { denial: true, ..r })
             }
         }
         "tarpit" => Action::Tarpit {

@@ -179,7 +179,9 @@ fn error_for(failure: Failure) -> (u16, [u8; 2]) {
     match failure {
         Failure::Connect => (503, *b"SC"),
         Failure::ResponseTimeout => (504, *b"sH"),
-        Failure::EmptyResponse | Failure::JunkResponse => (502, *b"SH"),
+        // An invalid response is the proxy's finding (`PH`); a missing one the server's.
+        Failure::JunkResponse => (502, *b"PH"),
+        Failure::EmptyResponse => (502, *b"SH"),
     }
 }
 

@@ -332,10 +332,13 @@ fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
     Route::Forward(be_index)
 }
 
-/// A response the `http-request` rules made, and how long to hold it back (`tarpit`).
+/// A response the `http-request` rules made, how long to hold it back (`tarpit`), and the
+/// termination state it logs: `PR` denied, `PT` tarpitted, `LR` answered by the proxy
+/// (`return`, `redirect`), as HAProxy logs them.
 struct RuleEnding {
     response: Response<ResBody>,
     delay: Option<Duration>,
+    term: [u8; 2],
 }
 
 /// Runs `http-request` rules; a final action's response ends the transaction.
@@ -346,26 +349,40 @@ fn apply_request_rules(
     tarpit: Option<Duration>,
 ) -> Option<RuleEnding> {
     let mut delay = None;
-    let response = match rules::run(rules, RuleSet::HttpRequest, txn) {
+    let (response, term) = match rules::run(rules, RuleSet::HttpRequest, txn) {
         Verdict::Continue => return None,
-        Verdict::Deny(status) => reply::error(status, files),
-        Verdict::Reject => reply::error(403, files),
+        Verdict::Deny(status) => (reply::error(status, files), *b"PR"),
+        Verdict::Reject => (reply::error(403, files), *b"PR"),
         Verdict::Tarpit(status) => {
             delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));
-            reply::error(status, files)
+            (reply::error(status, files), *b"PT")
         }
-        Verdict::Reply(r) => reply::reply(r, txn, files),
-        Verdict::Redirect(r) => reply::redirect(r.code, &rules::redirect_location(r, txn)),
+        Verdict::Reply(r) => (
+            reply::reply(r, txn, files),
+            if r.denial { *b"PR" } else { *b"LR" },
+        ),
+        Verdict::Redirect(r) => (
+            reply::redirect(r.code, &rules::redirect_location(r, txn)),
+            *b"LR",
+        ),
     };
-    Some(RuleEnding { response, delay })
+    Some(RuleEnding {
+        response,
+        delay,
+        term,
+    })
 }
 
-/// Ends the transaction with the rules' response, once its tarpit delay has passed.
+/// Ends the transaction with the rules' response, once its tarpit delay has passed. HAProxy
+/// logs a tarpit's wait as queue time (`%Tw`), with no request time (`%TR` -1).
 async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
     if let Some(delay) = ending.delay {
+        let start = crate::clock::now();
         Box::pin(tokio::time::sleep(delay)).await;
+        txn.timings.request = -1;
+        txn.timings.queue = (crate::clock::now() - start).as_millis() as i64;
     }
-    local(txn, ending.response, b"PR")
+    local(txn, ending.response, &ending.term)
 }
 
 /// Writes the transaction's log line to the frontend's targets.

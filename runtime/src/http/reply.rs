@@ -111,8 +111,17 @@ pub fn error(status: u16, files: &[&ErrorFiles]) -> Response<ResBody> {
     for (name, value) in page.fields() {
         b = b.header(name, value);
     }
-    b.body(full(page.body))
-        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+    let mut resp = b
+        .body(full(page.body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())));
+    // HAProxy's reason phrases are not all the standard ones ("Gateway Time-out", "Bad
+    // request"); hyper writes the standard one unless told otherwise.
+    if resp.status().canonical_reason() != Some(page.reason) {
+        if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(page.reason.as_bytes()) {
+            resp.extensions_mut().insert(reason);
+        }
+    }
+    resp
 }
 
 /// The error page for `status` as bytes on the wire, for a connection that has no request
@@ -167,4 +176,24 @@ pub fn redirect(code: u16, location: &str) -> Response<ResBody> {
         .header("cache-control", "no-cache")
         .body(full(Bytes::new()))
         .unwrap_or_else(|_| error(500, &[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_pages_keep_haproxy_reason_phrases() {
+        let page = error(504, &[]);
+        let reason = page.extensions().get::<hyper::ext::ReasonPhrase>();
+        assert_eq!(reason.map(|r| r.as_bytes()), Some(&b"Gateway Time-out"[..]));
+        // The standard phrase needs no override.
+        assert!(error(503, &[])
+            .extensions()
+            .get::<hyper::ext::ReasonPhrase>()
+            .is_none());
+        let wire = error_wire(408, &[]);
+        assert!(wire.starts_with(b"HTTP/1.1 408 Request Time-out\r\ncontent-length: 110\r\n"));
+        assert!(wire.ends_with(b"didn't send a complete request in time.\n</body></html>\n"));
+    }
 }

@@ -278,6 +278,91 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
     );
 }
 
+/// A server that answers anything with bytes that are not HTTP.
+fn junk_server() -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"garbage\r\n\r\n");
+        }
+    });
+    addr
+}
+
+#[test]
+fn requests_the_proxy_ends_itself_log_their_termination_states_as_haproxy_does() {
+    let o = Origin::start("o");
+    let junk = junk_server();
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout tarpit 300ms
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request deny deny_status 429 content-type text/plain string nope if {{ path_beg /deny }}
+    http-request tarpit if {{ path_beg /tarpit }}
+    http-request redirect location /elsewhere if {{ path_beg /redirect }}
+    http-request return status 200 content-type text/plain string hi if {{ path_beg /return }}
+    use_backend junk if {{ path_beg /junk }}
+    default_backend app
+backend app
+    server s1 {}
+backend junk
+    server j1 {junk}
+",
+            o.addr
+        )
+    };
+    let paths = ["/deny", "/tarpit", "/redirect", "/return", "/junk"];
+    let send = |port: u16| {
+        for path in paths {
+            curl(&[&format!("http://127.0.0.1:{port}{path}")]);
+        }
+    };
+    let ours = free_port();
+    let p = Proxy::start(&cfg(ours), ours);
+    send(ours);
+    std::thread::sleep(Duration::from_millis(200));
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains(" fe ") && !l.contains("<BADREQ>"))
+            .map(|l| l.to_string())
+            .collect()
+    };
+    let mine = lines(&p.stdout());
+    let terms: Vec<&str> = mine
+        .iter()
+        .map(|l| l.split(' ').nth(9).unwrap_or(""))
+        .collect();
+    assert_eq!(terms, ["PR--", "PT--", "LR--", "LR--", "PH--"], "{mine:#?}");
+    // The tarpit's wait is logged as queue time, with no request time.
+    assert!(mine[1].contains(" -1/3"), "{}", mine[1]);
+    assert!(mine[4].contains(" 502 "), "{}", mine[4]);
+    if !Haproxy::installed() {
+        return;
+    }
+    let theirs = free_port();
+    let mut h = Haproxy::start(&cfg(theirs), theirs);
+    send(theirs);
+    let real = lines(&h.stop());
+    assert_eq!(
+        real.iter().map(|l| stable_fields(l)).collect::<Vec<_>>(),
+        mine.iter().map(|l| stable_fields(l)).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn httplog_fields_match_haproxy() {
     if !Haproxy::installed() {
