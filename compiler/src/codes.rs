@@ -200,6 +200,10 @@ rules! {
         "Add a 'bind' line, or declare the section as a backend if it is only a target.";
     "W251" "missing-timeouts" Warning Haproxy "A proxy lacks client, connect or server timeouts."
         "Without timeouts, stalled connections are kept forever and can exhaust resources. Set 'timeout client', 'timeout connect' and 'timeout server', usually once in the defaults section.";
+    "W252" "rule-order" Warning Haproxy "A rule is written after a rule that HAProxy evaluates later."
+        "Rules run by kind in a fixed order (tcp-request connection, session, content, monitor fail, http-request, redirect, use_backend, use-server), wherever they are written. Move the line above the rules that really run after it.";
+    "W253" "rule-after-final" Warning Haproxy "An HTTP rule follows an unconditional final action of its rule set, so it never runs."
+        "'allow', 'deny', 'tarpit', 'auth', 'return' and 'redirect' end the rule set; without a condition the rules after them are dead. Add a condition to the final rule or remove the rules after it.";
 
     // ---- E3xx / W3xx: threads and 2.7 removals ----
     "E301" "bind-process-removed" Error Haproxy "'bind-process' (or 'stats bind-process') was removed in HAProxy 2.7."

@@ -14,6 +14,7 @@ mod exprs;
 mod global;
 mod keywords;
 mod model;
+mod order;
 mod proxy;
 mod rules;
 mod threads;

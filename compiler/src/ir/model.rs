@@ -304,6 +304,9 @@ pub struct Proxy {
     pub errorfiles: ThinVec<Spanned<Text>>,
     /// Every statement, those inherited from the defaults section first.
     pub directives: ThinVec<DirectiveLine>,
+    /// The rules written so far, to warn about their order.
+    #[serde(skip)]
+    pub(crate) rule_order: super::order::RuleOrder,
 }
 
 impl Proxy {
@@ -340,6 +343,7 @@ impl Proxy {
             sample_refs: ThinVec::new(),
             errorfiles: ThinVec::new(),
             directives: ThinVec::new(),
+            rule_order: Default::default(),
         }
     }
 

@@ -318,6 +318,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         directives.push(line);
     }
+    super::order::check(b, index, stmt, at);
     match keyword {
         "bind-process" => {
             bind_process_removed(b, stmt, at);

@@ -114,16 +114,36 @@ fn stops_evaluation(set: RuleSet, action: &str) -> bool {
         || action == "use-service"
 }
 
+/// Whether HAProxy itself warns about the rule right after `prev` (W253): `prev` ends an
+/// HTTP rule set with one of the actions HAProxy marks final.
+fn haproxy_warns_after(set: RuleSet, prev: &crate::ir::RuleDecl) -> bool {
+    matches!(
+        set,
+        RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse
+    ) && matches!(
+        prev.action.value.as_str(),
+        "allow" | "deny" | "tarpit" | "auth" | "return" | "redirect"
+    )
+}
+
 /// L003 unreachable rules, L004 shadowed `use_backend`, L018 duplicate rules.
 pub(super) fn rule_order(config: &Config, out: &mut Vec<Diagnostic>) {
     for p in &config.proxies {
         let mut stopped: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
+        let mut last: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
         let mut seen: FxHashSet<(RuleSet, String)> = FxHashSet::default();
         for r in &p.rules {
             if matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
                 continue;
             }
+            let previous = last.insert(r.set, r);
             if let Some(prev) = stopped.get(&r.set) {
+                // Right after the final rule, HAProxy's own warning (W253) already says it.
+                if previous.is_some_and(|p| std::ptr::eq(p, *prev))
+                    && haproxy_warns_after(r.set, prev)
+                {
+                    continue;
+                }
                 out.push(
                     Diagnostic::new(
                         "L003",
