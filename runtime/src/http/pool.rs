@@ -1,8 +1,8 @@
-//! Idle server connections. Each client session keeps the connection its last response came
-//! on and tries it first, as HAProxy attaches server connections to their session; the
-//! connections sessions give up (when they end, or move to another server) go to a pool per
-//! thread, keyed by (backend, server), that any session may draw from unless `http-reuse
-//! never` keeps connections private. Only the owning thread touches either, so no lock sits
+//! Idle server connections. As in HAProxy, a connection whose response is complete goes back
+//! to its server's idle pool at once, for any session of the thread to draw from (and the
+//! first request of a session only as `http-reuse` allows); under `http-reuse never` it is
+//! private and stays with its session for the session's next request. The pool is per
+//! thread, keyed by (backend, server). Only the owning thread touches either, so no lock sits
 //! on this path.
 
 use super::upstream::ServerConn;
@@ -45,11 +45,10 @@ impl Pool {
     }
 }
 
-/// A session's own idle connection: its server, whether it may be shared once the session
-/// lets it go, and the connection.
-type Own = Option<(ServerKey, bool, ServerConn)>;
+/// A session's private idle connection (`http-reuse never`) and its server.
+type Own = Option<(ServerKey, ServerConn)>;
 
-/// The idle connections one client session sees: its own, then its thread's pool.
+/// The idle connections one client session sees: its private one, then its thread's pool.
 #[derive(Clone)]
 pub struct SessionConns {
     pool: Pool,
@@ -64,17 +63,15 @@ impl SessionConns {
         }
     }
 
-    /// An idle connection to `key`: the session's own if it has one, else (with `shared`)
-    /// one from the pool.
+    /// An idle connection to `key`: the session's private one if it has one, else (with
+    /// `shared`) one from the pool.
     pub fn take(&self, key: ServerKey, shared: bool) -> Option<ServerConn> {
         let own = self.own.borrow_mut().take();
-        if let Some((k, s, conn)) = own {
-            if k != key {
-                self.give_up(k, s, conn);
-            } else if conn.is_usable() {
+        if let Some((k, conn)) = own {
+            if k == key && conn.is_usable() {
                 return Some(conn);
             }
-            // Closed by the server: dropped, without probing it a second time in give_up.
+            // Another server's, or closed by the server: a private connection is not shared.
         }
         if shared {
             self.pool.take(key)
@@ -83,25 +80,18 @@ impl SessionConns {
         }
     }
 
-    /// Keeps a connection whose response is complete for the session's next request; one it
-    /// held before goes to the pool.
+    /// Keeps a connection whose response is complete: in the pool when it may be shared,
+    /// else as the session's private one.
     pub fn keep(&self, key: ServerKey, shared: bool, conn: ServerConn) {
-        let before = self.own.borrow_mut().replace((key, shared, conn));
-        if let Some((k, s, c)) = before {
-            self.give_up(k, s, c);
-        }
-    }
-
-    fn give_up(&self, key: ServerKey, shared: bool, conn: ServerConn) {
-        if shared && conn.is_usable() {
+        if shared {
             self.pool.put(key, conn);
+        } else {
+            *self.own.borrow_mut() = Some((key, conn));
         }
     }
 
-    /// The session is over: its connection goes to the pool (if it may be shared).
+    /// The session is over: its private connection closes with it.
     pub fn end(&self) {
-        if let Some((k, s, c)) = self.own.borrow_mut().take() {
-            self.give_up(k, s, c);
-        }
+        self.own.borrow_mut().take();
     }
 }

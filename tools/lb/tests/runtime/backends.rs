@@ -217,7 +217,9 @@ fn reuse_setup(reuse: &str) -> (Origin, Proxy, u16) {
     let o = Origin::start("o");
     let port = free_port();
     let cfg = format!(
-        "{DEFAULTS}{reuse}
+        "global
+    nbthread 1
+{DEFAULTS}{reuse}
 frontend fe
     bind 127.0.0.1:{port}
     default_backend app
@@ -256,6 +258,54 @@ fn first_requests_reuse_idle_connections_only_with_retry_on() {
         with <= threads.min(3),
         "with retry-on, idle connections serve first requests ({with})"
     );
+}
+
+/// Sends one keep-alive request on `s` and reads its whole response (by its length).
+fn exchange_kept_alive(s: &mut std::net::TcpStream) -> String {
+    use std::io::{Read, Write};
+    s.write_all(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_string())
+                })
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return text;
+            }
+        }
+    }
+}
+
+#[test]
+fn an_idle_server_connection_serves_other_sessions_while_its_own_stays_open() {
+    // As in HAProxy, a connection whose response is over goes back to the server's idle pool
+    // at once: another client's request may take it while the first client idles.
+    let (o, _p, port) = reuse_setup("    http-reuse always");
+    let mut first = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert!(exchange_kept_alive(&mut first).starts_with("HTTP/1.1 200"));
+    let mut second = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert!(exchange_kept_alive(&mut second).starts_with("HTTP/1.1 200"));
+    // And the first client's next request takes it back (or another idle one).
+    assert!(exchange_kept_alive(&mut first).starts_with("HTTP/1.1 200"));
+    assert_eq!(o.conns.load(Ordering::SeqCst), 1);
 }
 
 #[test]
