@@ -1,6 +1,7 @@
 //! A server's response body, decoded from its connection as the client side reads it: by
 //! length, in chunks, or up to the close.
 
+use super::upload::Upload;
 use super::{BoxError, ServerConn};
 use crate::http::forward::ServerGuard;
 use crate::http::pool::{ServerKey, SessionConns};
@@ -55,6 +56,9 @@ pub struct ServerBody {
     idle_home: Option<IdleHome>,
     /// Counts the server as busy until the body is dropped.
     _guard: Option<ServerGuard>,
+    /// The rest of a request body still on its way to the server: it goes on as the response
+    /// is read.
+    upload: Option<Box<Upload>>,
 }
 
 #[derive(Debug)]
@@ -90,6 +94,24 @@ impl ServerBody {
             keep_alive,
             idle_home: None,
             _guard: None,
+            upload: None,
+        }
+    }
+
+    /// Carries on `upload` (an unfinished request body) while the response is read.
+    pub(super) fn with_upload(mut self, upload: Option<Box<Upload>>) -> ServerBody {
+        self.upload = upload;
+        self
+    }
+
+    /// Moves the upload on, if one is still going; it ends when written, or when either side
+    /// gives up (the response is read all the same).
+    fn drive_upload(&mut self, cx: &mut Context<'_>) {
+        if let (Some(up), Some(conn)) = (self.upload.as_mut(), self.conn.as_mut()) {
+            if up.poll_send(conn, cx).is_ready() {
+                self.upload = None;
+                conn.waits_on_client = false;
+            }
         }
     }
 
@@ -173,6 +195,7 @@ impl Body for ServerBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
+        this.drive_upload(cx);
         loop {
             match this.state {
                 State::Done | State::Failed | State::Upgraded => return Poll::Ready(None),

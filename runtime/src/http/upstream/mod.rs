@@ -10,6 +10,7 @@
 mod body;
 #[cfg(test)]
 mod tests;
+mod upload;
 
 use super::idle::Watchdog;
 use super::ReqBody;
@@ -17,7 +18,6 @@ use crate::reuse::Failure;
 pub use body::{is_server_timeout, IdleHome, ServerBody};
 use body::{Chunk, State};
 use bytes::{Buf, BytesMut};
-use http_body_util::BodyExt;
 use hyper::body::{Body, Incoming};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
 use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
@@ -29,6 +29,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
+use upload::Upload;
 
 /// The most header lines a response head may have (HAProxy's `tune.http.maxhdr` default).
 const MAX_HEADERS: usize = 101;
@@ -50,6 +51,9 @@ pub struct Link {
     /// (or refuse to read) while the proxy waits on it.
     timeout: Option<Duration>,
     watchdog: Watchdog,
+    /// An upload is waiting for the client's next bytes: the server waits on the proxy, so
+    /// `timeout server` does not run.
+    waits_on_client: bool,
 }
 
 impl std::ops::Deref for ServerConn {
@@ -80,6 +84,7 @@ impl ServerConn {
             drained: false,
             timeout: None,
             watchdog: Watchdog::default(),
+            waits_on_client: false,
         })))
     }
 }
@@ -135,30 +140,38 @@ impl Link {
         }
     }
 
-    /// Writes all of `data`, failing with `TimedOut` when the server stops reading for longer
-    /// than `timeout server`.
-    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+    /// Writes some of `data`, failing with `TimedOut` when the server stops reading for
+    /// longer than `timeout server`.
+    fn poll_write_some(&mut self, data: &[u8], cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         use tokio::io::AsyncWrite;
-        while !data.is_empty() {
-            let n = std::future::poll_fn(|cx| {
-                match std::pin::Pin::new(&mut self.stream).poll_write(cx, data) {
-                    Poll::Ready(r) => Poll::Ready(r),
-                    Poll::Pending => self.waiting(cx),
-                }
-            })
-            .await?;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
+        match std::pin::Pin::new(&mut self.stream).poll_write(cx, data) {
+            Poll::Ready(Ok(0)) if !data.is_empty() => {
+                Poll::Ready(Err(io::ErrorKind::WriteZero.into()))
             }
-            self.watchdog.active();
+            Poll::Ready(Ok(n)) => {
+                self.watchdog.active();
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => self.waiting(cx),
+        }
+    }
+
+    /// Writes all of `data` (see `poll_write_some`).
+    async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let n = std::future::poll_fn(|cx| self.poll_write_some(data, cx)).await?;
             data = &data[n..];
         }
         Ok(())
     }
 
     /// The answer to I/O that has to wait: pending, or `TimedOut` once the server has been
-    /// inactive for `timeout server`.
+    /// inactive for `timeout server` (unless the proxy is the one waiting, on its client).
     fn waiting<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        if self.waits_on_client {
+            return Poll::Pending;
+        }
         if self.watchdog.expired(self.timeout, None, cx) {
             Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
         } else {
@@ -315,12 +328,6 @@ enum WriteError {
     Client,
 }
 
-impl From<io::Error> for WriteError {
-    fn from(_: io::Error) -> WriteError {
-        WriteError::Server
-    }
-}
-
 /// A request encoded for the wire, ready for `exchange`. Encoding happens before the exchange
 /// starts so that the exchange's future holds these few bytes rather than the request.
 pub struct Outgoing {
@@ -372,54 +379,6 @@ fn full_data(mut full: http_body_util::Full<bytes::Bytes>) -> bytes::Bytes {
     }
 }
 
-/// Writes the head already encoded in `out`, then the client's body as it arrives.
-async fn write_streamed(
-    conn: &mut ServerConn,
-    mut out: Vec<u8>,
-    mut incoming: Incoming,
-    sending: Sending,
-) -> Result<(), WriteError> {
-    conn.write_all(&out).await?;
-    let mut trailers = None;
-    while let Some(frame) = incoming.frame().await {
-        let frame = frame.map_err(|_| WriteError::Client)?;
-        out.clear();
-        match frame.into_data() {
-            Ok(data) if sending == Sending::Chunked => encode_chunk(&data, &mut out),
-            Ok(data) => out.extend_from_slice(&data),
-            Err(frame) => trailers = frame.into_trailers().ok(),
-        }
-        conn.write_all(&out).await?;
-    }
-    if sending == Sending::Chunked {
-        out.clear();
-        encode_last_chunk(trailers.as_ref(), &mut out);
-        conn.write_all(&out).await?;
-    }
-    Ok(())
-}
-
-/// Writes the request (head and body). A body that breaks off on the client's side fails the
-/// exchange. A write the server refuses is not an error yet, as it may have answered first:
-/// the answer is then `false`, and the response is still read, but the connection will not
-/// carry another request. A streamed body's writer is boxed: it is the rare case, and kept
-/// inline it would make every exchange's future (and its callers') larger to move.
-async fn send_request(
-    conn: &mut ServerConn,
-    wire: Vec<u8>,
-    streamed: Option<(Incoming, Sending)>,
-) -> Result<bool, ExchangeError> {
-    let written = match streamed {
-        None => conn.write_all(&wire).await.map_err(WriteError::from),
-        Some((incoming, sending)) => Box::pin(write_streamed(conn, wire, incoming, sending)).await,
-    };
-    match written {
-        Ok(()) => Ok(true),
-        Err(WriteError::Server) => Ok(false),
-        Err(WriteError::Client) => Err(ExchangeError::ClientAborted),
-    }
-}
-
 /// Sends the request on `conn` and reads the response head; the body is read as the response
 /// is forwarded. The connection goes back to the idle pool from the body, once it is
 /// complete, if the body is given a pool.
@@ -436,22 +395,47 @@ pub async fn exchange(
     // The server's inactivity counts from the start of this exchange, not from its last one.
     conn.timeout = limits.timeout;
     conn.watchdog.restart();
-    let sent_whole = send_request(&mut conn, wire, streamed).await?;
+    conn.waits_on_client = false;
+    // A request in memory is written whole first. A write the server refuses is not an error
+    // yet, as it may have answered first: the response is still read, but the connection
+    // will not carry another request. A streamed body goes on while the response is awaited.
+    let (mut sent_whole, mut upload) = match streamed {
+        None => (conn.write_all(&wire).await.is_ok(), None),
+        Some((incoming, sending)) => (true, Some(Box::new(Upload::new(wire, incoming, sending)))),
+    };
     let mut buf = BytesMut::with_capacity(READ_SIZE);
     let mut received = false;
     loop {
         if !buf.is_empty() {
             if let Some(head) = parse_head(&mut buf, &method)? {
-                let keep_alive = sent_whole && !limits.close && head.keep_alive;
-                return Ok(head
-                    .response
-                    .map(|state| ServerBody::new(Some(conn), buf, state, keep_alive)));
+                // A connection whose request is still being sent does not carry another one.
+                let keep_alive = sent_whole && upload.is_none() && !limits.close && head.keep_alive;
+                return Ok(head.response.map(|state| {
+                    ServerBody::new(Some(conn), buf, state, keep_alive).with_upload(upload)
+                }));
             }
             if buf.len() >= limits.head_size {
                 return Err(ExchangeError::Server(Failure::JunkResponse));
             }
         }
-        let read = std::future::poll_fn(|cx| conn.poll_fill(&mut buf, cx)).await;
+        let read = std::future::poll_fn(|cx| {
+            if let Some(up) = upload.as_mut() {
+                match up.poll_send(&mut conn, cx) {
+                    Poll::Ready(Ok(())) => upload = None,
+                    Poll::Ready(Err(WriteError::Client)) => {
+                        return Poll::Ready(Err(ExchangeError::ClientAborted))
+                    }
+                    Poll::Ready(Err(WriteError::Server)) => {
+                        sent_whole = false;
+                        upload = None;
+                        conn.waits_on_client = false;
+                    }
+                    Poll::Pending => {}
+                }
+            }
+            conn.poll_fill(&mut buf, cx).map(Ok)
+        })
+        .await?;
         match read {
             Ok(n) if n > 0 => received = true,
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {

@@ -329,6 +329,85 @@ fn http_reuse_never_keeps_server_connections_private_to_their_session() {
     assert_eq!(o.conns.load(Ordering::SeqCst), 3);
 }
 
+#[test]
+fn a_server_answering_before_the_upload_ends_is_heard_at_once() {
+    // The server sends a large answer as soon as it has the request head, and reads the
+    // upload only after: the proxy has to carry both directions at once.
+    const ANSWER: usize = 16 << 20;
+    const UPLOAD: usize = 16 << 20;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = l.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let _ =
+            s.write_all(format!("HTTP/1.1 200 OK\r\ncontent-length: {ANSWER}\r\n\r\n").as_bytes());
+        let _ = s.write_all(&vec![b'a'; ANSWER]);
+        let mut sink = vec![0u8; 1 << 16];
+        while s.read(&mut sink).unwrap_or(0) > 0 {}
+    });
+    let port = free_port();
+    let cfg = format!(
+        "global
+    nbthread 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 20s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {server}
+"
+    );
+    let _p = Proxy::start(&cfg, port);
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(
+        format!("POST /up HTTP/1.1\r\nhost: a\r\ncontent-length: {UPLOAD}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut uploader = s.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let chunk = vec![b'u'; 1 << 16];
+        for _ in 0..UPLOAD / chunk.len() {
+            if uploader.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut got = 0usize;
+    let mut head = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    while got < ANSWER {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {got} body bytes");
+        if head.windows(4).any(|w| w == b"\r\n\r\n") {
+            got += n;
+        } else {
+            head.extend_from_slice(&buf[..n]);
+            if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                assert!(head.starts_with(b"HTTP/1.1 200"));
+                got += head.len() - (end + 4);
+            }
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the answer waited for timeout server: {:?}",
+        started.elapsed()
+    );
+}
+
 /// One frontend on `port` and one server, with `timeout server 500ms`.
 fn server_timeout_config(port: u16, client_timeout: &str, server: std::net::SocketAddr) -> String {
     format!(

@@ -1,0 +1,88 @@
+//! A request body streamed to the server while the response is read: the upload goes on
+//! alongside the wait for the response head, and after it, from the response body, so that a
+//! server answering before it has read the whole request is heard at once (HAProxy forwards
+//! both directions at the same time too).
+
+use super::{encode_chunk, encode_last_chunk, Link, Sending, WriteError};
+use hyper::body::{Body, Incoming};
+use hyper::HeaderMap;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Where the upload stands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Waiting for the client's next frame (after `out` is written).
+    Reading,
+    /// The last chunk is in `out`: done once it is written.
+    Ending,
+}
+
+pub struct Upload {
+    incoming: Incoming,
+    sending: Sending,
+    /// Bytes to write, from `written` on.
+    out: Vec<u8>,
+    written: usize,
+    phase: Phase,
+    trailers: Option<HeaderMap>,
+}
+
+impl Upload {
+    /// An upload that first writes `head` (the request head), then the client's body.
+    pub(super) fn new(head: Vec<u8>, incoming: Incoming, sending: Sending) -> Upload {
+        Upload {
+            incoming,
+            sending,
+            out: head,
+            written: 0,
+            phase: Phase::Reading,
+            trailers: None,
+        }
+    }
+
+    /// Moves the upload on as far as the client and the server allow: ready once all of it
+    /// is written. While it waits for the client, the connection's `timeout server` does not
+    /// run (the server is waiting for the proxy, not the other way round).
+    pub(super) fn poll_send(
+        &mut self,
+        conn: &mut Link,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), WriteError>> {
+        loop {
+            conn.waits_on_client = false;
+            while self.written < self.out.len() {
+                match conn.poll_write_some(&self.out[self.written..], cx) {
+                    Poll::Ready(Ok(n)) => self.written += n,
+                    Poll::Ready(Err(_)) => return Poll::Ready(Err(WriteError::Server)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            if self.phase == Phase::Ending {
+                return Poll::Ready(Ok(()));
+            }
+            self.out.clear();
+            self.written = 0;
+            match Pin::new(&mut self.incoming).poll_frame(cx) {
+                Poll::Pending => {
+                    conn.waits_on_client = true;
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Err(_))) => return Poll::Ready(Err(WriteError::Client)),
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) if self.sending == Sending::Chunked => {
+                        encode_chunk(&data, &mut self.out)
+                    }
+                    Ok(data) => self.out.extend_from_slice(&data),
+                    Err(frame) => self.trailers = frame.into_trailers().ok(),
+                },
+                Poll::Ready(None) => {
+                    if self.sending == Sending::Chunked {
+                        encode_last_chunk(self.trailers.as_ref(), &mut self.out);
+                    }
+                    self.phase = Phase::Ending;
+                }
+            }
+        }
+    }
+}
