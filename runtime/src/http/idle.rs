@@ -30,6 +30,8 @@ struct LimitState {
     head_ms: AtomicU64,
     /// How the wait for a request head ended, if it timed out (`HeadTimeout as u8`).
     head_timeout: AtomicU8,
+    /// Responses the handler has produced whose head hyper has not written yet.
+    heads_owed: AtomicU64,
 }
 
 /// A wait for a request head that timed out, and what had arrived by then.
@@ -68,6 +70,11 @@ impl Limit {
         if idle_changed || head_changed {
             s.generation.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The handler has produced a response: hyper is about to write its head.
+    pub fn owe_head(&self) {
+        self.0.heads_owed.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether, and how, the connection gave up waiting for a request head.
@@ -174,6 +181,9 @@ impl Watchdog {
 pub struct IdleLimited {
     stream: TcpStream,
     limit: Limit,
+    /// What the client is sent instead of hyper's bare answer to a malformed request: the
+    /// 400 page (`errorfile 400`, else HAProxy's), as HAProxy answers.
+    bad_request: bytes::Bytes,
     /// The generation of the limits the watchdogs follow.
     generation: u64,
     read: Watchdog,
@@ -187,9 +197,15 @@ pub struct IdleLimited {
 }
 
 impl IdleLimited {
-    pub fn new(stream: TcpStream, limit: Limit, late_head: bytes::Bytes) -> IdleLimited {
+    pub fn new(
+        stream: TcpStream,
+        limit: Limit,
+        late_head: bytes::Bytes,
+        bad_request: bytes::Bytes,
+    ) -> IdleLimited {
         IdleLimited {
             stream,
+            bad_request,
             generation: limit.generation(),
             limit,
             read: Watchdog::default(),
@@ -235,6 +251,33 @@ impl IdleLimited {
         true
     }
 
+    /// Sees what hyper writes. A response head the handler produced is one owed; a head
+    /// written when none is owed is hyper's own answer to a request it could not parse, and
+    /// the 400 page goes out in its place. Answers the length to report to hyper when the
+    /// page was sent instead. (A write is taken for a head when it starts like one: a body
+    /// that itself starts with a status line is the one case this could miscount, and it
+    /// would take such a body followed by a response exactly like hyper's error answer.)
+    fn substitute(&mut self, data: &[u8]) -> Option<usize> {
+        const HEAD: &[u8] = b"HTTP/1.1 ";
+        if !data.starts_with(HEAD) || data.get(HEAD.len()).is_some_and(|&d| d == b'1') {
+            return None;
+        }
+        let owed = &self.limit.0.heads_owed;
+        if owed.load(Ordering::Relaxed) > 0 {
+            owed.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        if !is_hyper_error_head(data) {
+            return None;
+        }
+        // The connection closes after it, and its send buffer is empty this early: the page
+        // goes out at once (were it cut short, hyper's bytes must not follow it).
+        match self.stream.try_write(&self.bad_request) {
+            Ok(n) if n > 0 => Some(data.len()),
+            _ => None,
+        }
+    }
+
     fn write_expired(&mut self, cx: &mut Context<'_>) -> bool {
         self.follow_limits();
         self.write.expired(self.limit.idle(), None, cx)
@@ -272,6 +315,9 @@ impl AsyncWrite for IdleLimited {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        if let Some(n) = this.substitute(data) {
+            return Poll::Ready(Ok(n));
+        }
         match Pin::new(&mut this.stream).poll_write(cx, data) {
             Poll::Ready(r) => {
                 this.write.active();
@@ -288,6 +334,19 @@ impl AsyncWrite for IdleLimited {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        let mut filled = bufs.iter().filter(|b| !b.is_empty());
+        match (filled.next(), filled.next()) {
+            (Some(only), None) => {
+                if let Some(n) = this.substitute(only) {
+                    return Poll::Ready(Ok(n));
+                }
+            }
+            // A head with a body: only counted, never hyper's bare error answer.
+            (Some(first), Some(_)) => {
+                let _ = this.substitute(first);
+            }
+            _ => {}
+        }
         match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
             Poll::Ready(r) => {
                 this.write.active();
@@ -308,5 +367,48 @@ impl AsyncWrite for IdleLimited {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Whether `data` is exactly the answer hyper writes to a request it cannot parse: a 4xx or
+/// 5xx status line, then `connection: close` and `content-length: 0`, and nothing else.
+fn is_hyper_error_head(data: &[u8]) -> bool {
+    let Some(head) = data.strip_suffix(b"\r\n\r\n") else {
+        return false;
+    };
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let Some(status) = lines.next() else {
+        return false;
+    };
+    let status_ok = status.len() > 13
+        && matches!(status[9], b'4' | b'5')
+        && status[10..12].iter().all(u8::is_ascii_digit)
+        && status[12] == b' ';
+    let mut fields: Vec<&[u8]> = lines.collect();
+    fields.sort_unstable();
+    status_ok && fields == [&b"connection: close"[..], &b"content-length: 0"[..]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hyper_error_heads_are_told_from_other_writes() {
+        assert!(is_hyper_error_head(
+            b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(is_hyper_error_head(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ));
+        assert!(!is_hyper_error_head(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ));
+        assert!(!is_hyper_error_head(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx: y\r\nconnection: close\r\n\r\n"
+        ));
+        assert!(!is_hyper_error_head(b"HTTP/1.1 400 Bad Request\r\n\r\n"));
     }
 }

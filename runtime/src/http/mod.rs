@@ -106,7 +106,8 @@ pub async fn serve(
     // `timeout http-keep-alive` (else `http-request`, else `client`).
     ctx.idle.await_head(fe.timeouts.client, fe.head_timeout());
     let late_head = reply::error_wire(408, &[&fe.errorfiles]);
-    let stream = idle::IdleLimited::new(stream, ctx.idle.clone(), late_head);
+    let bad_request = reply::error_wire(400, &[&fe.errorfiles]);
+    let stream = idle::IdleLimited::new(stream, ctx.idle.clone(), late_head, bad_request);
     let svc_ctx = ctx.clone();
     let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
     let conn = builder
@@ -269,6 +270,7 @@ fn handle(
             idle: between_requests,
             head: fe.head_timeout(),
         };
+        ctx.idle.owe_head();
         Ok(resp.map(|b| Tracked::new(b, txn, after)))
     }
 }

@@ -149,6 +149,50 @@ fn hostile_requests_never_reach_the_server() {
 }
 
 #[test]
+fn malformed_requests_get_the_400_page_or_its_errorfile() {
+    let o = Origin::start("o");
+    let bad = b"GET /bad\x01path HTTP/1.1\r\nHost: a\r\n\r\n";
+    let oversize = format!(
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n",
+        "x".repeat(20000)
+    );
+    // HAProxy's own page, whatever the fault (hyper would answer 400 or 431 with no body).
+    let port = free_port();
+    let _p = Proxy::start(&simple(port, &o, ""), port);
+    for request in [&bad[..], oversize.as_bytes()] {
+        let out = raw(port, request, Duration::from_secs(5));
+        assert!(
+            out.starts_with("HTTP/1.1 400 Bad request\r\n")
+                && out.ends_with("<h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"),
+            "{out}"
+        );
+    }
+    // An `errorfile 400` goes out as it is written.
+    let dir = std::env::temp_dir().join(format!("hapee-400-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("400.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nnot for us\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let _p = Proxy::start(
+        &simple(port, &o, &format!("    errorfile 400 {}\n", page.display())),
+        port,
+    );
+    let out = raw(port, bad, Duration::from_secs(5));
+    assert!(out.ends_with("\r\n\r\nnot for us\n"), "{out}");
+    // Good requests are untouched.
+    let out = raw(
+        port,
+        b"GET /fine HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+}
+
+#[test]
 fn slowloris_is_cut_at_timeout_http_request() {
     let o = Origin::start("o");
     let port = free_port();
