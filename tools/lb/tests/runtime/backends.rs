@@ -368,22 +368,9 @@ backend app
 "
     );
     let _p = Proxy::start(&cfg, port);
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::Read;
+    let mut s = start_upload(port, UPLOAD);
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(
-        format!("POST /up HTTP/1.1\r\nhost: a\r\ncontent-length: {UPLOAD}\r\n\r\n").as_bytes(),
-    )
-    .unwrap();
-    let mut uploader = s.try_clone().unwrap();
-    std::thread::spawn(move || {
-        let chunk = vec![b'u'; 1 << 16];
-        for _ in 0..UPLOAD / chunk.len() {
-            if uploader.write_all(&chunk).is_err() {
-                break;
-            }
-        }
-    });
     let started = Instant::now();
     let mut got = 0usize;
     let mut head = Vec::new();
@@ -406,6 +393,27 @@ backend app
         "the answer waited for timeout server: {:?}",
         started.elapsed()
     );
+}
+
+/// Sends the head of a POST of `len` bytes to the proxy on `port`, and the body from another
+/// thread (until the proxy stops taking it); answers the connection to read the response on.
+fn start_upload(port: u16, len: usize) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(
+        format!("POST /up HTTP/1.1\r\nhost: a\r\ncontent-length: {len}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut uploader = s.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let chunk = vec![b'u'; 1 << 16];
+        for _ in 0..len / chunk.len() {
+            if uploader.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    s
 }
 
 /// One frontend on `port` and one server, with `timeout server 500ms`.
@@ -455,23 +463,9 @@ fn a_server_that_stops_reading_an_upload_is_given_up_at_timeout_server() {
     let deaf = raw_server(b"", Duration::from_secs(20), Duration::ZERO);
     let port = free_port();
     let _p = Proxy::start(&server_timeout_config(port, "20s", deaf), port);
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::Read;
     // More than the socket buffers between the proxy and the server can hold.
-    let body_len: usize = 256 << 20;
-    s.write_all(
-        format!("POST /up HTTP/1.1\r\nhost: a\r\ncontent-length: {body_len}\r\n\r\n").as_bytes(),
-    )
-    .unwrap();
-    let mut uploader = s.try_clone().unwrap();
-    std::thread::spawn(move || {
-        let chunk = vec![b'x'; 1 << 16];
-        for _ in 0..body_len / chunk.len() {
-            if uploader.write_all(&chunk).is_err() {
-                break;
-            }
-        }
-    });
+    let mut s = start_upload(port, 256 << 20);
     let started = Instant::now();
     s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     let mut answer = Vec::new();
