@@ -204,6 +204,8 @@ rules! {
         "Rules run by kind in a fixed order (tcp-request connection, session, content, monitor fail, http-request, redirect, use_backend, use-server), wherever they are written. Move the line above the rules that really run after it.";
     "W253" "rule-after-final" Warning Haproxy "An HTTP rule follows an unconditional final action of its rule set, so it never runs."
         "'allow', 'deny', 'tarpit', 'auth', 'return' and 'redirect' end the rule set; without a condition the rules after them are dead. Add a condition to the final rule or remove the rules after it.";
+    "W254" "acl-never-matches" Warning Haproxy "A condition uses a fetch that does not exist where its rule runs."
+        "Request samples such as 'path' or 'req.hdr' are gone by the time response rules run, and response samples do not exist yet in request rules; HAProxy evaluates such an ACL as never matching. Keep what is needed in a variable ('http-request set-var(txn.path) path') and test the variable instead.";
 
     // ---- E3xx / W3xx: threads and 2.7 removals ----
     "E301" "bind-process-removed" Error Haproxy "'bind-process' (or 'stats bind-process') was removed in HAProxy 2.7."

@@ -15,6 +15,7 @@ mod global;
 mod keywords;
 mod model;
 mod order;
+mod places;
 mod proxy;
 mod rules;
 mod threads;

@@ -361,6 +361,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
             let cond = stmt.spanned_from(2);
             exprs::condition(b, index, &cond, &exprs::CondSite::phrase("switching rule"));
+            super::places::check(b, index, &cond, super::places::Place::UseBackend);
             b.config.proxies[index].use_backends.push(UseBackend {
                 target,
                 dynamic,
@@ -371,12 +372,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "default_backend" => b.config.proxies[index].default_backend = Some(stmt.spanned(1)),
         "use-server" => {
             let target = stmt.spanned(1);
-            exprs::condition(
-                b,
-                index,
-                &stmt.spanned_from(2),
-                &exprs::CondSite::phrase("switching rule"),
-            );
+            let cond = stmt.spanned_from(2);
+            exprs::condition(b, index, &cond, &exprs::CondSite::phrase("switching rule"));
+            super::places::check(b, index, &cond, super::places::Place::UseServer);
             b.config.proxies[index]
                 .use_servers
                 .push((target, stmt.whole()));
@@ -438,6 +436,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 &cond,
                 &exprs::CondSite::phrase("a 'redirect' rule"),
             );
+            super::places::check(b, index, &cond, super::places::Place::HttpRequest);
         }
         "maxconn" => {
             b.config.proxies[index].maxconn =

@@ -116,6 +116,16 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     };
     if !matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
         super::exprs::condition(b, index, &condition, &site);
+        let place = match set {
+            RuleSet::HttpRequest => Some(super::places::Place::HttpRequest),
+            RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
+                Some(super::places::Place::HttpResponse)
+            }
+            _ => None,
+        };
+        if let Some(place) = place {
+            super::places::check(b, index, &condition, place);
+        }
         rule_expressions(b, index, set, &action, &args, context);
     }
     // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.

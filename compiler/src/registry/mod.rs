@@ -8,6 +8,7 @@ use serde::Serialize;
 
 mod actions;
 mod binds;
+pub mod capabilities;
 mod directives;
 mod lookup;
 mod options;
