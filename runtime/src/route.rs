@@ -6,6 +6,13 @@ use crate::txn::Txn;
 /// The backend for this transaction: the first `use_backend` whose condition holds (a dynamic
 /// name that matches no backend falls through), else the default.
 pub fn choose_backend(shared: &Shared, fe: &FrontendRt, txn: &Txn) -> Option<usize> {
+    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::FE_SET_BCK);
+    let chosen = switch(shared, fe, txn);
+    txn.fetch_at(before);
+    chosen
+}
+
+fn switch(shared: &Shared, fe: &FrontendRt, txn: &Txn) -> Option<usize> {
     for s in &fe.switches {
         if !s.condition.holds(txn) {
             continue;

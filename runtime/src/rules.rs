@@ -248,6 +248,23 @@ fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, 
 /// Runs the rules of `set` in order until a final action; header and URI changes apply to the
 /// transaction's request (or response, for `http-response`).
 pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
+    use hapee_compiler::registry::capabilities::at;
+    let places = match set {
+        RuleSet::TcpRequestConnection => at::FE_CON_ACC,
+        RuleSet::TcpRequestSession => at::FE_SES_ACC,
+        RuleSet::TcpRequestContent => at::FE_REQ_CNT | at::BE_REQ_CNT,
+        RuleSet::HttpRequest => at::FE_HRQ_HDR | at::BE_HRQ_HDR,
+        RuleSet::HttpResponse | RuleSet::HttpAfterResponse => at::FE_HRS_HDR | at::BE_HRS_HDR,
+        RuleSet::TcpResponseContent => at::FE_RES_CNT | at::BE_RES_CNT,
+        RuleSet::HttpCheck | RuleSet::TcpCheck => at::BE_CHK_RUL,
+    };
+    let before = txn.fetch_at(places);
+    let verdict = run_set(rules, set, txn);
+    txn.fetch_at(before);
+    verdict
+}
+
+fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
     for rule in rules.iter().filter(|r| r.set == set) {
         if !rule.condition.holds(txn) {
             continue;

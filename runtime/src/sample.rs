@@ -119,6 +119,8 @@ pub struct Expr {
 pub struct Fetch {
     pub name: String,
     pub args: Vec<String>,
+    /// Where in a transaction it has something to fetch (HAProxy's check point bits).
+    pub places: u32,
 }
 
 /// Why an expression cannot run.
@@ -139,6 +141,8 @@ impl Expr {
             .collect::<Result<_, _>>()?;
         Ok(Expr {
             fetch: Fetch {
+                places: hapee_compiler::registry::capabilities::fetch_places(&e.fetch.name)
+                    .unwrap_or(u32::MAX),
                 name: e.fetch.name.clone(),
                 args: e.fetch.args.clone(),
             },
@@ -458,6 +462,9 @@ pub fn url_decode(s: &str) -> String {
 
 /// Evaluates one fetch; multi-valued fetches (headers) give every occurrence in order.
 pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
+    if f.places & txn.places.get() == 0 {
+        return Vec::new();
+    }
     let a0 = f.args.first().map_or("", String::as_str);
     let one = |v: Option<Value>| v.into_iter().collect::<Vec<_>>();
     match f.name.as_str() {

@@ -80,9 +80,19 @@ pub struct Txn {
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
     pub tls: bool,
+    /// Where in the transaction samples are being fetched (HAProxy's check point bits): a
+    /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
+    /// header in a response rule). All bits outside rules.
+    pub places: std::cell::Cell<u32>,
 }
 
 impl Txn {
+    /// Fetches samples as at `places` (check point bits) from now on; answers the places
+    /// to go back to afterwards.
+    pub fn fetch_at(&self, places: u32) -> u32 {
+        self.places.replace(places)
+    }
+
     pub fn new(
         shared: Arc<Shared>,
         client: SocketAddr,
@@ -115,6 +125,7 @@ impl Txn {
             log_level: None,
             counters: [0; 5],
             tls: false,
+            places: std::cell::Cell::new(u32::MAX),
         }
     }
 

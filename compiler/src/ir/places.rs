@@ -26,13 +26,7 @@ pub(super) enum Place {
 impl Place {
     /// HAProxy's check point bits for this place in a section with these sides.
     fn bits(self, frontend: bool, backend: bool) -> u32 {
-        // Bit numbers of src/sample.c's check points.
-        const FE_HRQ_HDR: u32 = 1 << 3;
-        const FE_SET_BCK: u32 = 1 << 5;
-        const BE_HRQ_HDR: u32 = 1 << 7;
-        const BE_SET_SRV: u32 = 1 << 9;
-        const BE_HRS_HDR: u32 = 1 << 12;
-        const FE_HRS_HDR: u32 = 1 << 16;
+        use crate::registry::capabilities::at::*;
         let side =
             |fe: u32, be: u32| (if frontend { fe } else { 0 }) | (if backend { be } else { 0 });
         match self {

@@ -30,6 +30,32 @@ pub const CHECKPOINTS: [&str; 22] = [
     "CLI parser",
 ];
 
+/// The check point bits, one per entry of `CHECKPOINTS`.
+pub mod at {
+    pub const FE_CON_ACC: u32 = 1 << 0;
+    pub const FE_SES_ACC: u32 = 1 << 1;
+    pub const FE_REQ_CNT: u32 = 1 << 2;
+    pub const FE_HRQ_HDR: u32 = 1 << 3;
+    pub const FE_HRQ_BDY: u32 = 1 << 4;
+    pub const FE_SET_BCK: u32 = 1 << 5;
+    pub const BE_REQ_CNT: u32 = 1 << 6;
+    pub const BE_HRQ_HDR: u32 = 1 << 7;
+    pub const BE_HRQ_BDY: u32 = 1 << 8;
+    pub const BE_SET_SRV: u32 = 1 << 9;
+    pub const BE_SRV_CON: u32 = 1 << 10;
+    pub const BE_RES_CNT: u32 = 1 << 11;
+    pub const BE_HRS_HDR: u32 = 1 << 12;
+    pub const BE_HRS_BDY: u32 = 1 << 13;
+    pub const BE_STO_RUL: u32 = 1 << 14;
+    pub const FE_RES_CNT: u32 = 1 << 15;
+    pub const FE_HRS_HDR: u32 = 1 << 16;
+    pub const FE_HRS_BDY: u32 = 1 << 17;
+    pub const FE_LOG_END: u32 = 1 << 18;
+    pub const BE_CHK_RUL: u32 = 1 << 19;
+    pub const CFG_PARSER: u32 = 1 << 20;
+    pub const CLI_PARSER: u32 = 1 << 21;
+}
+
 /// The check point bits where each source of information is available, by source.
 const SOURCE_PLACES: [u32; 23] = [
     0x003fffff, // CONST

@@ -211,11 +211,13 @@ pub async fn forward(
         .unwrap_or(HttpConnMode::KeepAlive);
     let close_server = conn_mode != HttpConnMode::KeepAlive;
     let key = hash_key(be, txn);
+    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
     let forced = be
         .use_servers
         .iter()
         .find(|(_, c)| c.holds(txn))
         .map(|(i, _)| *i);
+    txn.fetch_at(before);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
     let started = crate::clock::now();

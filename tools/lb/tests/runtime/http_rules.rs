@@ -143,3 +143,35 @@ backend app
     );
     assert_eq!(curl(&["--data-binary", "a forbidden word", &url]).0, 400);
 }
+
+#[test]
+fn conditions_on_samples_gone_at_their_rule_never_match() {
+    // As in HAProxy, a request header or path no longer exists for response rules (the
+    // method does), and a response sample does not exist yet for request rules.
+    let o = Origin::start("o");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request set-header X-Too-Early yes if {{ status 200 }}
+    http-response set-header X-Path-Seen yes if {{ path_beg /admin }}
+    http-response set-header X-Not-Path-Seen yes if !{{ path_beg /admin }}
+    http-response set-header X-Method-Seen yes if {{ method GET }}
+    default_backend app
+backend app
+    server s1 {}
+",
+        o.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let (code, out) = curl(&["-i", &format!("http://127.0.0.1:{port}/admin/x")]);
+    assert_eq!(code, 200, "{out}");
+    let head = out.to_ascii_lowercase();
+    assert!(!head.contains("x-path-seen"), "{out}");
+    // The ACL does not match, so its negation does.
+    assert!(head.contains("x-not-path-seen: yes"), "{out}");
+    assert!(head.contains("x-method-seen: yes"), "{out}");
+    // The origin echoes request headers it got as hdr:<name>; the request rule never matched.
+    assert!(!head.contains("x-too-early"), "{out}");
+}
