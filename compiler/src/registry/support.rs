@@ -79,6 +79,8 @@ pub const OPTIONS: &[&str] = &[
     "tcpka",
     "clitcpka",
     "srvtcpka",
+    // What the runtime always does: a request whose client leaves is given up (and logged CH).
+    "abortonclose",
 ];
 
 /// Server-line options the runtime honours.

@@ -235,20 +235,22 @@ fn handle(
     ctx.idle.set(fe.timeouts.client);
     // One future for the whole request: nested async steps would each be moved into place.
     async move {
+        let mut unanswered = Unanswered(Some(txn));
+        let txn = unanswered.txn();
         let fe = ctx.frontend();
         // With `option http-buffer-request` the body is read before the rules, which may then
         // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
         let body = if fe.http_buffer_request {
-            Box::pin(buffer_request(&ctx, &mut txn, body)).await
+            Box::pin(buffer_request(&ctx, txn, body)).await
         } else {
             Ok(forward::streamed_body(body))
         };
-        let mut resp = match body.map(|body| (body, route(&ctx, &mut txn))) {
+        let mut resp = match body.map(|body| (body, route(&ctx, txn))) {
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => resp,
-            Ok((_, Route::Rule(ending))) => end_by_rule(&mut txn, ending).await,
+            Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
             Ok((body, Route::Forward(be))) => {
-                forward::forward(&ctx, &mut txn, be, body, first, client_upgrade).await
+                forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
         };
         if fe.conn_mode == Some(HttpConnMode::Close) {
@@ -271,7 +273,55 @@ fn handle(
             head: fe.head_timeout(),
         };
         ctx.idle.owe_head();
+        let txn = unanswered.answered();
         Ok(resp.map(|b| Tracked::new(b, txn, after)))
+    }
+}
+
+/// A request whose client went away before its response: hyper then drops the request's
+/// future, and this logs it as HAProxy logs one under `option abortonclose` (hapee always
+/// stops working for a client that has gone): status 400 with the page's size, `CH`.
+struct Unanswered(Option<Box<Txn>>);
+
+impl Unanswered {
+    fn txn(&mut self) -> &mut Txn {
+        self.0
+            .as_mut()
+            .expect("the transaction is taken only once answered")
+    }
+
+    fn answered(mut self) -> Box<Txn> {
+        self.0
+            .take()
+            .expect("the transaction is taken only once answered")
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        let Some(mut txn) = self.0.take() else {
+            return;
+        };
+        let shared = txn.shared.clone();
+        let mut files = Vec::new();
+        if let Some(be) = txn
+            .backend
+            .as_deref()
+            .and_then(|b| shared.backend_by_name(b))
+        {
+            files.push(&be.errorfiles);
+        }
+        if let Some(fe) = shared.frontends.iter().find(|f| f.name == txn.frontend) {
+            files.push(&fe.errorfiles);
+        }
+        let page = reply::error(400, &files);
+        let body = hyper::body::Body::size_hint(page.body())
+            .exact()
+            .unwrap_or(0);
+        txn.status = Some(400);
+        txn.bytes_out = head_len(&page) + body;
+        txn.term = *b"CH";
+        log_txn(&txn);
     }
 }
 

@@ -364,6 +364,79 @@ backend junk
 }
 
 #[test]
+fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose() {
+    // The server answers only after the client has gone.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::Read;
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                std::thread::sleep(Duration::from_secs(2));
+            });
+        }
+    });
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    option httplog
+    option abortonclose
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 {slow}
+"
+        )
+    };
+    let leave = |port: u16| {
+        use std::io::Write;
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"GET /wait HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains("/wait"))
+            .map(|l| l.to_string())
+            .collect()
+    };
+    let ours = free_port();
+    let p = Proxy::start(&cfg(ours), ours);
+    leave(ours);
+    std::thread::sleep(Duration::from_millis(300));
+    let mine = lines(&p.stdout());
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert!(
+        mine[0].contains(" app/s1 ") && mine[0].contains(" 400 ") && mine[0].contains(" CH-- "),
+        "{}",
+        mine[0]
+    );
+    if !Haproxy::installed() {
+        return;
+    }
+    let theirs = free_port();
+    let mut h = Haproxy::start(&cfg(theirs), theirs);
+    leave(theirs);
+    let real = lines(&h.stop());
+    assert_eq!(
+        real.iter().map(|l| stable_fields(l)).collect::<Vec<_>>(),
+        mine.iter().map(|l| stable_fields(l)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn httplog_fields_match_haproxy() {
     if !Haproxy::installed() {
         return;
