@@ -233,6 +233,10 @@ pub struct FrontendRt {
     pub conn_mode: Option<HttpConnMode>,
     pub active: AtomicU64,
     pub http_buffer_request: bool,
+    /// The pages a client connection sends without a request to answer through, ready on the
+    /// wire: 408 for a request head that came too late, 400 for one that could not be parsed.
+    pub late_head_page: bytes::Bytes,
+    pub bad_request_page: bytes::Bytes,
 }
 
 impl FrontendRt {
@@ -401,6 +405,7 @@ impl Shared {
                 problems.push(format!("frontend '{}' log-format: {}", f.name, e.0));
                 None
             });
+            let errorfiles = load_errorfiles(&f.errorfiles, &f.http_errors);
             frontends.push(FrontendRt {
                 name: f.name.as_str().into(),
                 mode: f.mode,
@@ -415,10 +420,12 @@ impl Shared {
                 capture_request: f.capture_request.clone(),
                 capture_response: f.capture_response.clone(),
                 forwardfor: f.forwardfor.clone(),
-                errorfiles: load_errorfiles(&f.errorfiles, &f.http_errors),
                 conn_mode: conn_mode(&f.options),
                 active: AtomicU64::new(0),
                 http_buffer_request: has_option(&f.options, "http-buffer-request"),
+                late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
+                bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
+                errorfiles,
             });
         }
         if !problems.is_empty() {

@@ -105,9 +105,12 @@ pub async fn serve(
     // (else `client`) for the whole head. Between requests the inactivity limit becomes
     // `timeout http-keep-alive` (else `http-request`, else `client`).
     ctx.idle.await_head(fe.timeouts.client, fe.head_timeout());
-    let late_head = reply::error_wire(408, &[&fe.errorfiles]);
-    let bad_request = reply::error_wire(400, &[&fe.errorfiles]);
-    let stream = idle::IdleLimited::new(stream, ctx.idle.clone(), late_head, bad_request);
+    let stream = idle::IdleLimited::new(
+        stream,
+        ctx.idle.clone(),
+        fe.late_head_page.clone(),
+        fe.bad_request_page.clone(),
+    );
     let svc_ctx = ctx.clone();
     let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
     let conn = builder
