@@ -485,27 +485,6 @@ fn a_server_that_stops_reading_an_upload_is_given_up_at_timeout_server() {
     );
 }
 
-/// A server that answers every connection with `reply` (or nothing) after `delay`, holds it
-/// open for `hold`, and then closes it.
-fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std::net::SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                use std::io::{Read, Write};
-                let mut s = s;
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
-                std::thread::sleep(delay);
-                let _ = s.write_all(reply);
-                std::thread::sleep(hold);
-            });
-        }
-    });
-    addr
-}
-
 #[test]
 fn server_failures_map_to_502_504_and_status_retries() {
     let junk = raw_server(b"this is not HTTP\r\n\r\n", Duration::ZERO, Duration::ZERO);

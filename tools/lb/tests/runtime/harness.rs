@@ -288,3 +288,24 @@ pub const DEFAULTS: &str = "defaults
     timeout client 5s
     timeout server 5s
 ";
+
+/// A server that answers every connection with `reply` (or nothing) after `delay`, holds it
+/// open for `hold`, and then closes it.
+pub fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                std::thread::sleep(delay);
+                let _ = s.write_all(reply);
+                std::thread::sleep(hold);
+            });
+        }
+    });
+    addr
+}

@@ -215,6 +215,21 @@ impl Haproxy {
     }
 }
 
+/// Debian's haproxy on `cfg(port)` while `drive(port)` runs: what `drive` answered and what
+/// haproxy logged; `None` when haproxy is not installed.
+fn with_haproxy<T>(
+    cfg: impl Fn(u16) -> String,
+    drive: impl FnOnce(u16) -> T,
+) -> Option<(T, String)> {
+    if !Haproxy::installed() {
+        return None;
+    }
+    let port = free_port();
+    let mut h = Haproxy::start(&cfg(port), port);
+    let out = drive(port);
+    Some((out, h.stop()))
+}
+
 /// Sends the start of a request head and nothing more; answers what the proxy sent back.
 fn unfinished_head(port: u16) -> String {
     use std::io::{Read, Write};
@@ -266,13 +281,10 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
         "Tt counts from the accept: {}",
         mine[0]
     );
-    if !Haproxy::installed() {
+    let Some((their_answer, log)) = with_haproxy(cfg, unfinished_head) else {
         return;
-    }
-    let theirs = free_port();
-    let mut h = Haproxy::start(&cfg(theirs), theirs);
-    let their_answer = unfinished_head(theirs);
-    let real = late(&h.stop());
+    };
+    let real = late(&log);
     assert_eq!(answer.len(), their_answer.len(), "{their_answer}");
     assert_eq!(
         real.iter().map(|l| stable_fields(l)).collect::<Vec<_>>(),
@@ -280,25 +292,10 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
     );
 }
 
-/// A server that answers anything with bytes that are not HTTP.
-fn junk_server() -> std::net::SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for mut s in l.incoming().flatten() {
-            use std::io::{Read, Write};
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(b"garbage\r\n\r\n");
-        }
-    });
-    addr
-}
-
 #[test]
 fn requests_the_proxy_ends_itself_log_their_termination_states_as_haproxy_does() {
     let o = Origin::start("o");
-    let junk = junk_server();
+    let junk = raw_server(b"garbage\r\n\r\n", Duration::ZERO, Duration::ZERO);
     let cfg = |port: u16| {
         format!(
             "global
@@ -352,13 +349,10 @@ backend junk
     // The tarpit's wait is logged as queue time, with no request time.
     assert!(mine[1].contains(" -1/3"), "{}", mine[1]);
     assert!(mine[4].contains(" 502 "), "{}", mine[4]);
-    if !Haproxy::installed() {
+    let Some(((), log)) = with_haproxy(cfg, send) else {
         return;
-    }
-    let theirs = free_port();
-    let mut h = Haproxy::start(&cfg(theirs), theirs);
-    send(theirs);
-    let real = lines(&h.stop());
+    };
+    let real = lines(&log);
     assert_eq!(
         real.iter().map(|l| stable_fields(l)).collect::<Vec<_>>(),
         mine.iter().map(|l| stable_fields(l)).collect::<Vec<_>>()
@@ -368,19 +362,7 @@ backend junk
 #[test]
 fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose() {
     // The server answers only after the client has gone.
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let slow = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                use std::io::Read;
-                let mut s = s;
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
-                std::thread::sleep(Duration::from_secs(2));
-            });
-        }
-    });
+    let slow = raw_server(b"", Duration::from_secs(2), Duration::ZERO);
     let cfg = |port: u16| {
         format!(
             "global
@@ -425,13 +407,10 @@ backend app
         "{}",
         mine[0]
     );
-    if !Haproxy::installed() {
+    let Some(((), log)) = with_haproxy(cfg, leave) else {
         return;
-    }
-    let theirs = free_port();
-    let mut h = Haproxy::start(&cfg(theirs), theirs);
-    leave(theirs);
-    let real = lines(&h.stop());
+    };
+    let real = lines(&log);
     // The connection counters are left out: whether haproxy still counts the connection of
     // its readiness probe at that moment depends on the machine's load.
     let fields = |l: &String| {
