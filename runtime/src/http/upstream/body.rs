@@ -116,9 +116,6 @@ impl ServerBody {
         };
         if done {
             self.upload = None;
-            if let Some(conn) = self.conn.as_mut() {
-                conn.waits_on_client = false;
-            }
         }
     }
 
@@ -163,6 +160,8 @@ impl ServerBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.state = State::Failed;
         self.conn = None;
+        // Without the connection, what is left of the request body has nowhere to go.
+        self.upload = None;
         Poll::Ready(Some(Err(Box::new(BodyError { why, timeout }))))
     }
 
@@ -208,10 +207,8 @@ impl Body for ServerBody {
             // The response is over while the client is still sending: its body goes on to the
             // server (as long as timeout server allows) before the response ends, so that the
             // client connection is not closed, and reset, under bytes it sent and nobody read.
-            this.drive_upload(cx);
-            if this.upload.is_some() {
-                return Poll::Pending;
-            }
+            // The upload was driven above, and wakes the task when it can go on.
+            return Poll::Pending;
         }
         polled
     }

@@ -428,7 +428,6 @@ pub async fn exchange(
                     Poll::Ready(Err(WriteError::Server)) => {
                         sent_whole = false;
                         upload = None;
-                        conn.waits_on_client = false;
                     }
                     Poll::Pending => {}
                 }

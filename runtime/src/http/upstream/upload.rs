@@ -43,7 +43,8 @@ impl Upload {
 
     /// Moves the upload on as far as the client and the server allow: ready once all of it
     /// is written. While it waits for the client, the connection's `timeout server` does not
-    /// run (the server is waiting for the proxy, not the other way round).
+    /// run (the server is waiting for the proxy, not the other way round); once ready, it runs
+    /// again (`waits_on_client` is only left set on a pending answer).
     pub(super) fn poll_send(
         &mut self,
         conn: &mut Link,
