@@ -3,7 +3,7 @@
 //! input like any client; any panic is a bug.
 #![no_main]
 
-use hapee_runtime::http::upstream::decode_buffered;
+use hapee_runtime::upstream::decode_buffered;
 use hyper::Method;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,9 +1,15 @@
 //! The hapee proxy runtime: runs a compiled [`Plan`].
 //!
 //! Worker threads each run a single-threaded tokio runtime with a `LocalSet`; listeners are
-//! bound once per serving thread with SO_REUSEPORT; shared state is atomics. Modules hold one
-//! concern each: `listener`, `balance`, `checks`, `reuse` (retry and reuse policy), `acl`,
-//! `sample`, `rules`, `logfmt`/`log`, `http` and `tcp` for the two modes.
+//! bound once per serving thread with SO_REUSEPORT; shared state is atomics. One module (or
+//! folder) per concern:
+//! - `listener`: binding; `proto/`: client connection drivers (`h1`, and `h2`/`h3` as they
+//!   land), all handing requests to `http`, the request path (rules, routing, forwarding,
+//!   logs); `tcp` for TCP mode;
+//! - `upstream/`: server connections, the idle pools and the retry/reuse policy; `balance`;
+//!   `checks`;
+//! - `acl`, `sample`, `rules`, `route`, `decide` (the request path without sockets);
+//! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
 pub mod acl;
 pub mod balance;
@@ -14,7 +20,7 @@ pub mod http;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
-pub mod reuse;
+pub mod proto;
 pub mod route;
 pub mod rules;
 pub mod sample;
@@ -23,6 +29,7 @@ pub mod stop;
 pub mod support;
 pub mod tcp;
 pub mod txn;
+pub mod upstream;
 
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::Plan;
@@ -166,7 +173,7 @@ fn worker(
     };
     let local = tokio::task::LocalSet::new();
     let run = local.run_until(async move {
-        let pool = http::pool::Pool::default();
+        let pool = upstream::pool::Pool::default();
         let stopping = stop::Stopping::default();
         tokio::task::spawn_local(stopping.clone().relay(stop));
         for (b, s) in checks {
@@ -207,7 +214,7 @@ async fn accept_loop(
     listener: tokio::net::TcpListener,
     fe: usize,
     shared: Arc<Shared>,
-    pool: http::pool::Pool,
+    pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
     let mut stopped = std::pin::pin!(stopping.wait());
@@ -233,7 +240,7 @@ async fn accept_loop(
             if fe_rt.mode == Mode::Http {
                 let local = stream.local_addr().unwrap_or(client);
                 let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
-                http::serve(stream, ctx, stopping).await;
+                proto::h1::serve(stream, ctx, stopping).await;
             } else {
                 tcp::serve(stream, shared.clone(), fe).await;
             }

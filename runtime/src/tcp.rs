@@ -1,10 +1,10 @@
 //! TCP mode: `tcp-request` rules, backend and server choice with retries, then bytes both ways
 //! with idle timeouts; one `tcplog` line at the end.
 
-use crate::reuse::{should_retry, Attempts, Failure};
 use crate::rules::{self, Verdict};
 use crate::state::Shared;
 use crate::txn::Txn;
+use crate::upstream::reuse::{should_retry, Attempts, Failure};
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,9 +1,9 @@
 //! The response body on its way to the client: counts bytes and writes the log line when it
 //! ends.
 
-use super::upstream::BoxError;
 use super::ResBody;
 use crate::txn::Txn;
+use crate::upstream::BoxError;
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use std::pin::Pin;
@@ -53,7 +53,7 @@ impl Body for Tracked {
             }
             Poll::Ready(None) => self.done = true,
             Poll::Ready(Some(Err(e))) => {
-                let timeout = super::upstream::is_server_timeout(e);
+                let timeout = crate::upstream::is_server_timeout(e);
                 if let Some(txn) = self.txn.as_mut() {
                     txn.term = if timeout { *b"sD" } else { *b"SD" };
                 }

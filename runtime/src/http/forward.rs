@@ -1,12 +1,12 @@
 //! Forwarding one request to a server: server choice, maxconn queue, connection (idle or
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
-use super::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use super::{reply, ConnCtx, ReqBody, ResBody};
-use crate::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
+use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
+use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use bytes::Bytes;
 use hapee_compiler::registry::RuleSet;
 use http_body_util::{BodyExt, Either, Full};
@@ -332,7 +332,7 @@ pub async fn forward(
                 let home = (!close_server && !upgrade).then(|| upstream::IdleHome {
                     session: ctx.conns.clone(),
                     server: pool_key,
-                    shared: be.reuse != crate::reuse::ReuseMode::Never,
+                    shared: be.reuse != crate::upstream::reuse::ReuseMode::Never,
                 });
                 return respond(ctx, txn, be_index, resp, guard, home, client_upgrade);
             }

@@ -1,23 +1,21 @@
-//! HTTP/1.1 mode: hyper parses and frames both sides (keep-alive, pipelining, chunked bodies,
-//! `Expect: 100-continue`, HTTP/1.0, upgrades); this module runs the rules, picks the backend
-//! and server, forwards with retries and connection reuse, and logs.
+//! The HTTP request path, whatever protocol the request came in on: this module runs the rules,
+//! picks the backend and server, forwards with retries and connection reuse, and logs. The
+//! connection drivers in `crate::proto` hand it requests.
 
 mod body;
-mod forward;
+pub(crate) mod forward;
 pub mod idle;
-pub mod pool;
 pub mod reply;
-pub mod upstream;
 
 use crate::rules::{self, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, Txn};
+use crate::upstream::{self, pool};
 use body::Tracked;
 use bytes::Bytes;
 use hapee_compiler::registry::RuleSet;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -37,12 +35,12 @@ pub struct ConnCtx {
     pub client: SocketAddr,
     pub local: SocketAddr,
     /// The session's idle server connections.
-    conns: pool::SessionConns,
+    pub(crate) conns: pool::SessionConns,
     pub accept_date: SystemTime,
-    requests: Cell<u64>,
-    last_end: Cell<Instant>,
+    pub(crate) requests: Cell<u64>,
+    pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
-    idle: idle::Limit,
+    pub(crate) idle: idle::Limit,
 }
 
 impl ConnCtx {
@@ -66,7 +64,7 @@ impl ConnCtx {
         }
     }
 
-    fn frontend(&self) -> &FrontendRt {
+    pub(crate) fn frontend(&self) -> &FrontendRt {
         &self.shared.frontends[self.frontend]
     }
 }
@@ -75,92 +73,6 @@ impl Drop for ConnCtx {
     fn drop(&mut self) {
         self.conns.end();
     }
-}
-
-/// Serves one client connection until it closes or the proxy stops.
-pub async fn serve(
-    stream: tokio::net::TcpStream,
-    ctx: Rc<ConnCtx>,
-    stopping: crate::stop::Stopping,
-) {
-    let fe = ctx.frontend();
-    // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
-    let mut conn_txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    if matches!(
-        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut conn_txn),
-        Verdict::Reject | Verdict::Deny(_)
-    ) {
-        return;
-    }
-    drop(conn_txn);
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    // The time limits are the connection's own (`idle`), not hyper's timers: hyper arms and
-    // clears a timer for every request head, a measurable share of a small request's cost.
-    builder
-        .header_read_timeout(None)
-        .max_buf_size(ctx.shared.bufsize.max(8192))
-        .auto_date_header(false)
-        .keep_alive(fe.conn_mode != Some(HttpConnMode::Close));
-    // Before the first request: `timeout client` of inactivity, and `timeout http-request`
-    // (else `client`) for the whole head. Between requests the inactivity limit becomes
-    // `timeout http-keep-alive` (else `http-request`, else `client`).
-    ctx.idle.await_head(fe.timeouts.client, fe.head_timeout());
-    let stream = idle::IdleLimited::new(
-        stream,
-        ctx.idle.clone(),
-        fe.late_head_page.clone(),
-        fe.bad_request_page.clone(),
-    );
-    let svc_ctx = ctx.clone();
-    let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
-    let conn = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    tokio::pin!(conn);
-    let result = tokio::select! {
-        biased;
-        r = conn.as_mut() => r,
-        _ = stopping.wait() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-    };
-    let head_timeout = ctx.idle.head_timeout();
-    if ctx.requests.get() == 0 || head_timeout.is_some() {
-        log_unserved(&ctx, result.err(), head_timeout);
-    }
-}
-
-/// A request that never came whole is logged as HAProxy does: `<BADREQ>` with status 400,
-/// `PR` when it was invalid, `CR` when the client left first, and 408 `cR` when its head did
-/// not arrive in time. `option dontlognull` silences those where nothing came.
-fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle::HeadTimeout>) {
-    let fe = ctx.frontend();
-    let invalid = error
-        .as_ref()
-        .is_some_and(|e| e.is_parse() || e.is_parse_too_large());
-    let partial = timeout == Some(idle::HeadTimeout::Partial);
-    if !invalid && !partial && fe.dontlognull {
-        return;
-    }
-    let timeout = timeout.is_some();
-    let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    txn.accept_date = ctx.accept_date;
-    txn.request_date = ctx.accept_date;
-    // The wait counts from the accept, or from the end of the previous response.
-    txn.start = ctx.last_end.get();
-    txn.status = Some(if timeout { 408 } else { 400 });
-    txn.term = if invalid {
-        *b"PR"
-    } else if timeout {
-        *b"cR"
-    } else {
-        *b"CR"
-    };
-    txn.timings.request = -1;
-    txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
-    txn.counters[1] = fe.active.load(Ordering::Relaxed);
-    log_txn(&txn);
 }
 
 /// Whether a request asks to switch protocols: an `Upgrade` header, and `upgrade` among the
@@ -205,7 +117,7 @@ fn head_len(r: &Response<ResBody>) -> u64 {
 
 /// Serves one request. The head is taken apart before the returned future starts, so that
 /// the future (moved into hyper's dispatcher for each request) does not carry it.
-fn handle(
+pub(crate) fn handle(
     ctx: Rc<ConnCtx>,
     mut req: Request<Incoming>,
 ) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {

@@ -8,13 +8,14 @@
 //! to the close), with the answers hyper's client gives for the edge cases.
 
 mod body;
+pub mod pool;
+pub mod reuse;
 #[cfg(test)]
 mod tests;
 mod upload;
 
-use super::idle::Watchdog;
-use super::ReqBody;
-use crate::reuse::Failure;
+use crate::http::idle::Watchdog;
+use crate::http::ReqBody;
 pub use body::{is_server_timeout, IdleHome, ServerBody};
 use body::{Chunk, State};
 use bytes::{Buf, BytesMut};
@@ -22,6 +23,7 @@ use hyper::body::{Body, Incoming};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
 use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
+use reuse::Failure;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;

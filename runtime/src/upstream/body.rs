@@ -1,10 +1,10 @@
 //! A server's response body, decoded from its connection as the client side reads it: by
 //! length, in chunks, or up to the close.
 
+use super::pool::{ServerKey, SessionConns};
 use super::upload::Upload;
 use super::{BoxError, ServerConn};
 use crate::http::forward::ServerGuard;
-use crate::http::pool::{ServerKey, SessionConns};
 use bytes::{Buf, Bytes, BytesMut};
 use hyper::body::{Body, Frame, SizeHint};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};

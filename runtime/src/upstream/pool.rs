@@ -5,7 +5,7 @@
 //! thread, keyed by (backend, server). Only the owning thread touches either, so no lock sits
 //! on this path.
 
-use super::upstream::ServerConn;
+use super::ServerConn;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
