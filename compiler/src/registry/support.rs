@@ -104,25 +104,30 @@ pub const SERVER_OPTIONS: &[&str] = &[
 /// Bind-line options the runtime honours.
 pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog"];
 
-/// Options taking a value, so the value is not mistaken for an option.
-pub const VALUED: &[&str] = &[
-    "inter",
-    "fastinter",
-    "downinter",
-    "rise",
-    "fall",
-    "port",
-    "addr",
-    "weight",
-    "maxconn",
-    "id",
-    "thread",
-    "name",
-    "backlog",
-];
+/// Which line an option list belongs to, for the number of value words each option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionLine {
+    Bind,
+    Server,
+}
 
-/// The first unsupported option of a `server`/`bind` word list (after the address).
-pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a str> {
+/// How many value words follow `option` on a line of this kind, from the registry (so that a
+/// value such as `none` in `verify none` is never taken for an option of its own).
+fn value_words(line: OptionLine, option: &str) -> usize {
+    let values = match line {
+        OptionLine::Bind => super::lookup::bind_option(option).map(|o| o.values),
+        OptionLine::Server => super::lookup::server_option(option).map(|o| o.values),
+    };
+    usize::from(values.unwrap_or(0))
+}
+
+/// The options of a `server`/`bind` word list (after the address) that the runtime does not
+/// implement, each named by its keyword.
+pub fn unsupported_option<'a>(
+    words: &[&'a str],
+    supported: &[&str],
+    line: OptionLine,
+) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -130,7 +135,7 @@ pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a 
         if !supported.contains(&w) {
             out.push(w);
         }
-        i += if VALUED.contains(&w) { 2 } else { 1 };
+        i += 1 + value_words(line, w);
     }
     out
 }

@@ -28,6 +28,7 @@ mod args;
 mod check;
 mod fmt;
 mod run;
+mod unsupported;
 
 use std::process::ExitCode;
 
