@@ -151,7 +151,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
     let a = &rule.args;
     let arg = |i: usize| a.get(i).map_or("", String::as_str);
     let name = rule.action.as_str();
-    let response = rule.set == RuleSet::HttpResponse;
+    let response = matches!(rule.set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
     Ok(match name {
         "allow" => Action::Allow,
         "accept" => Action::Accept,
@@ -269,7 +269,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
         if !rule.condition.holds(txn) {
             continue;
         }
-        let response = set == RuleSet::HttpResponse;
+        let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
         match &rule.action {
             Action::Allow | Action::Accept => return Verdict::Continue,
             Action::Reject => return Verdict::Reject,

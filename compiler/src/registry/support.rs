@@ -41,6 +41,7 @@ pub const PROXY: &[&str] = &[
     "acl",
     "http-request",
     "http-response",
+    "http-after-response",
     "tcp-request",
     "use_backend",
     "default_backend",

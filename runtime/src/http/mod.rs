@@ -9,7 +9,7 @@ pub mod reply;
 
 use crate::rules::{self, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
-use crate::txn::{RequestView, Txn};
+use crate::txn::{RequestView, ResponseView, Txn};
 use crate::upstream::{self, pool};
 use body::Tracked;
 use bytes::Bytes;
@@ -168,6 +168,7 @@ pub(crate) fn handle(
                 forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
         };
+        after_response(&ctx, txn, &mut resp);
         if fe.conn_mode == Some(HttpConnMode::Close) {
             resp.headers_mut().insert(
                 hyper::header::CONNECTION,
@@ -238,6 +239,47 @@ impl Drop for Unanswered {
         txn.term = *b"CH";
         log_txn(&txn);
     }
+}
+
+/// Runs the `http-after-response` rules, which see every response, the proxy's own included
+/// (errors, redirects, `return`), after the `http-response` rules: the backend's first, then
+/// the frontend's. They may change headers and the status; an `allow` ends a rule set.
+fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
+    let shared = &ctx.shared;
+    let fe = ctx.frontend();
+    let be = txn
+        .backend
+        .as_deref()
+        .and_then(|b| shared.backend_index.get(b).copied())
+        .filter(|&i| !crate::route::is_own_backend(shared, fe, i))
+        .map(|i| &shared.backends[i]);
+    let sets: Vec<&[rules::CompiledRule]> = be
+        .map(|b| &b.rules[..])
+        .into_iter()
+        .chain(std::iter::once(&fe.rules[..]))
+        .filter(|r| r.iter().any(|r| r.set == RuleSet::HttpAfterResponse))
+        .collect();
+    if sets.is_empty() {
+        return;
+    }
+    let logged = txn.response.take();
+    txn.response = Some(ResponseView {
+        status: resp.status().as_u16(),
+        headers: std::mem::take(resp.headers_mut()),
+    });
+    for rules in sets {
+        // Only header, status, variable and log actions are allowed here; none ends the response.
+        let _ = rules::run(rules, RuleSet::HttpAfterResponse, txn);
+    }
+    let view = txn.response.take().expect("response view set above");
+    if let Ok(status) = hyper::StatusCode::from_u16(view.status) {
+        *resp.status_mut() = status;
+    }
+    *resp.headers_mut() = view.headers;
+    txn.response = logged.map(|l| ResponseView {
+        status: view.status,
+        headers: l.headers,
+    });
 }
 
 /// A response made by the proxy, ending the transaction with termination state `term`.

@@ -48,7 +48,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 out.push(format!("server option '{o}'"));
             }
         }
-        "http-request" | "http-response" | "tcp-request" => {
+        "http-request" | "http-response" | "http-after-response" | "tcp-request" => {
             let action = match (kw, args.first().copied()) {
                 ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
                 ("tcp-request", _) => None,
