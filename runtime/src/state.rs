@@ -233,6 +233,8 @@ pub struct FrontendRt {
     pub conn_mode: Option<HttpConnMode>,
     pub active: AtomicU64,
     pub http_buffer_request: bool,
+    /// `option logasap`: log once the response head (TCP: the server connection) is there.
+    pub logasap: bool,
     /// The pages a client connection sends without a request to answer through, ready on the
     /// wire: 408 for a request head that came too late, 400 for one that could not be parsed.
     pub late_head_page: bytes::Bytes,
@@ -423,6 +425,7 @@ impl Shared {
                 conn_mode: conn_mode(&f.options),
                 active: AtomicU64::new(0),
                 http_buffer_request: has_option(&f.options, "http-buffer-request"),
+                logasap: has_option(&f.options, "logasap"),
                 late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
                 bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
                 errorfiles,

@@ -189,11 +189,18 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
         a_fin: fe.timeouts.client_fin,
         b_fin: be.timeouts.server_fin,
     };
+    if fe.logasap {
+        // Logged once the server is connected, with the totals marked as unfinished.
+        txn.logged_early = true;
+        finish(&txn);
+    }
     let (up, down) = pipe_both(stream, sstream, limits).await;
     server.active.fetch_sub(1, Ordering::Relaxed);
-    txn.bytes_in = up;
-    txn.bytes_out = down;
-    finish(&txn);
+    if !fe.logasap {
+        txn.bytes_in = up;
+        txn.bytes_out = down;
+        finish(&txn);
+    }
 }
 
 fn finish(txn: &Txn) {

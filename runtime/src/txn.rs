@@ -80,6 +80,9 @@ pub struct Txn {
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
     pub tls: bool,
+    /// `option logasap`: logged before the end, so the total time and the byte count are
+    /// printed with a `+` (lower bounds).
+    pub logged_early: bool,
     /// Where in the transaction samples are being fetched (HAProxy's check point bits): a
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
@@ -125,6 +128,7 @@ impl Txn {
             log_level: None,
             counters: [0; 5],
             tls: false,
+            logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
         }
     }

@@ -26,6 +26,9 @@ pub const GLOBAL: &[&str] = &[
     "group",
     "uid",
     "gid",
+    // Idle server connections are kept per thread, never shared between threads: what `off`
+    // asks for, and what `on` (sharing, to save connections) only tunes.
+    "tune.idle-pool.shared",
 ];
 
 /// Proxy-section keywords the runtime honours.
@@ -82,6 +85,7 @@ pub const OPTIONS: &[&str] = &[
     "srvtcpka",
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
+    "logasap",
 ];
 
 /// Server-line options the runtime honours.

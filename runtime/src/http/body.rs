@@ -26,10 +26,15 @@ pub struct NextHead {
 }
 
 impl Tracked {
+    /// Under `option logasap` (`txn.logged_early`) the line is written now, with the head's
+    /// bytes, and not again at the end.
     pub fn new(inner: ResBody, txn: Box<Txn>, after: NextHead) -> Tracked {
+        if txn.logged_early {
+            super::log_txn(&txn);
+        }
         Tracked {
             inner,
-            txn: Some(txn),
+            txn: (!txn.logged_early).then_some(txn),
             done: false,
             after: Some(after),
         }

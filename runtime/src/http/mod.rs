@@ -177,6 +177,9 @@ pub(crate) fn handle(
         }
         txn.status = Some(resp.status().as_u16());
         txn.bytes_out = head_len(&resp);
+        if fe.logasap {
+            log_early(&ctx, txn, &resp);
+        }
         ctx.last_end.set(crate::clock::now());
         let between_requests = fe
             .timeouts
@@ -280,6 +283,35 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
         status: view.status,
         headers: l.headers,
     });
+}
+
+/// `option logasap`: a server's response is logged as soon as its head is there, counting
+/// what has arrived so far and the connections this request still holds, as HAProxy does;
+/// the proxy's own responses are logged at their end as usual.
+fn log_early(ctx: &ConnCtx, txn: &mut Txn, resp: &Response<ResBody>) {
+    let http_body_util::Either::Right(body) = resp.body() else {
+        return;
+    };
+    txn.bytes_out += body.buffered();
+    txn.logged_early = true;
+    let shared = &ctx.shared;
+    if let Some(be) = txn
+        .backend
+        .as_deref()
+        .and_then(|b| shared.backend_by_name(b))
+    {
+        // The backend's streams that hold a server (queued ones are not counted here).
+        txn.counters[2] = be
+            .servers
+            .iter()
+            .map(|s| s.active.load(Ordering::Relaxed))
+            .sum();
+        if let Some(s) = txn.server.as_deref() {
+            if let Some(server) = be.servers.iter().find(|srv| &*srv.name == s) {
+                txn.counters[3] = server.active.load(Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// A response made by the proxy, ending the transaction with termination state `term`.

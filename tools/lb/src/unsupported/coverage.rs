@@ -80,6 +80,9 @@ fn valid_corpus_configurations_start_and_check_agrees_with_run() {
                 let mut seen: Vec<String> = refused.iter().map(|(_, w)| blocker(w)).collect();
                 seen.sort();
                 seen.dedup();
+                if std::env::var_os("HAPEE_COVERAGE_DETAIL").is_some() {
+                    eprintln!("blocked: {cfg}: {}", seen.join(" | "));
+                }
                 for b in seen {
                     *blockers.entry(b).or_default() += 1;
                 }
