@@ -17,6 +17,7 @@ pub mod checks;
 pub mod clock;
 pub mod decide;
 pub mod http;
+pub mod inspect;
 pub mod listener;
 pub mod log;
 pub mod logfmt;

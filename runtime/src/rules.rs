@@ -1,6 +1,7 @@
 //! Rule programs (sans-I/O): `http-request`, `http-response` and `tcp-request` actions compiled
 //! from the plan, and their effect on a transaction.
 
+use crate::acl::Outcome;
 use crate::acl::{AclSet, Condition};
 use crate::logfmt::Format;
 use crate::sample::{Expr, Unsupported};
@@ -248,8 +249,52 @@ fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, 
 /// Runs the rules of `set` in order until a final action; header and URI changes apply to the
 /// transaction's request (or response, for `http-response`).
 pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
+    let before = txn.fetch_at(places(set));
+    let verdict = run_set(rules, set, txn);
+    txn.fetch_at(before);
+    verdict
+}
+
+/// Whether content rules must wait for more data before they can decide: a rule reached in
+/// order whose condition can neither pass nor fail yet (HAProxy's `ACL_TEST_MISS`). Nothing
+/// runs here; the rules run once, on what has arrived, when this answers false.
+pub fn awaits_data(rules: &[CompiledRule], set: RuleSet, txn: &Txn) -> bool {
+    let before = txn.fetch_at(places(set));
+    let mut waits = false;
+    for rule in rules.iter().filter(|r| r.set == set) {
+        match rule.condition.outcome(txn) {
+            Outcome::Miss => {
+                waits = true;
+                break;
+            }
+            Outcome::Pass if rule.action.ends_rules() => break,
+            Outcome::Pass | Outcome::Fail => {}
+        }
+    }
+    txn.fetch_at(before);
+    waits
+}
+
+impl Action {
+    /// Whether the action ends its rule set.
+    fn ends_rules(&self) -> bool {
+        matches!(
+            self,
+            Action::Allow
+                | Action::Accept
+                | Action::Reject
+                | Action::Deny { .. }
+                | Action::Tarpit { .. }
+                | Action::Return(_)
+                | Action::Redirect(_)
+        )
+    }
+}
+
+/// HAProxy's check point bits of a rule set: where its samples are fetched.
+fn places(set: RuleSet) -> u32 {
     use hapee_compiler::registry::capabilities::at;
-    let places = match set {
+    match set {
         RuleSet::TcpRequestConnection => at::FE_CON_ACC,
         RuleSet::TcpRequestSession => at::FE_SES_ACC,
         RuleSet::TcpRequestContent => at::FE_REQ_CNT | at::BE_REQ_CNT,
@@ -257,11 +302,7 @@ pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
         RuleSet::HttpResponse | RuleSet::HttpAfterResponse => at::FE_HRS_HDR | at::BE_HRS_HDR,
         RuleSet::TcpResponseContent => at::FE_RES_CNT | at::BE_RES_CNT,
         RuleSet::HttpCheck | RuleSet::TcpCheck => at::BE_CHK_RUL,
-    };
-    let before = txn.fetch_at(places);
-    let verdict = run_set(rules, set, txn);
-    txn.fetch_at(before);
-    verdict
+    }
 }
 
 fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {

@@ -235,6 +235,8 @@ pub struct FrontendRt {
     pub http_buffer_request: bool,
     /// `option logasap`: log once the response head (TCP: the server connection) is there.
     pub logasap: bool,
+    /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.
+    pub inspect_delay: Option<std::time::Duration>,
     /// The pages a client connection sends without a request to answer through, ready on the
     /// wire: 408 for a request head that came too late, 400 for one that could not be parsed.
     pub late_head_page: bytes::Bytes,
@@ -426,6 +428,9 @@ impl Shared {
                 active: AtomicU64::new(0),
                 http_buffer_request: has_option(&f.options, "http-buffer-request"),
                 logasap: has_option(&f.options, "logasap"),
+                inspect_delay: f
+                    .inspect_delay
+                    .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
                 late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
                 bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
                 errorfiles,

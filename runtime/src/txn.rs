@@ -87,6 +87,14 @@ pub struct Txn {
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
+    /// The client's first bytes held for `tcp-request content` rules (TCP mode).
+    pub payload: Option<bytes::Bytes>,
+    /// No more payload will come before the rules decide: the client closed, the buffer is
+    /// full, or `tcp-request inspect-delay` passed.
+    pub payload_final: bool,
+    /// Set by a fetch whose answer could still change with more data (HAProxy's
+    /// `SMP_F_MAY_CHANGE`), so that a condition can wait instead of failing.
+    pub may_change: std::cell::Cell<bool>,
 }
 
 impl Txn {
@@ -130,6 +138,9 @@ impl Txn {
             tls: false,
             logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
+            payload: None,
+            payload_final: true,
+            may_change: std::cell::Cell::new(false),
         }
     }
 

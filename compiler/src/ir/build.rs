@@ -133,7 +133,8 @@ impl<'a> Stmt<'a> {
             "use-server",
             "tune.bufsize",
         ];
-        if !LOWERED.contains(&self.word(at)) {
+        let inspect_delay = self.word(at) == "tcp-request" && self.word(at + 1) == "inspect-delay";
+        if !LOWERED.contains(&self.word(at)) && !inspect_delay {
             return None;
         }
         Some(super::model::DirectiveLine {

@@ -133,6 +133,8 @@ pub struct FrontendPlan {
     pub errorfiles: Vec<(u16, String)>,
     pub http_errors: Vec<HttpError>,
     pub maxconn: Option<u32>,
+    /// `tcp-request inspect-delay`, in milliseconds: how long content rules may wait for data.
+    pub inspect_delay: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -292,6 +294,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             errorfiles: lower::errorfiles(&p.directives),
             http_errors: lower::http_errors(&p.directives),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
+            inspect_delay: lower::inspect_delay(&p.directives),
         });
     }
     let backends = config

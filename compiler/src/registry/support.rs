@@ -222,6 +222,17 @@ pub const FETCHES: &[&str] = &[
     "ssl_fc_sni",
     "req.body",
     "req.body_len",
+    // Content inspection (`tcp-request inspect-delay`).
+    "req_len",
+    "req.payload",
+    "req.payload_lv",
+    "req.ssl_hello_type",
+    "req_ssl_hello_type",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "req.ssl_ver",
+    "req_ssl_ver",
+    "wait_end",
 ];
 
 /// Converters the runtime implements.
@@ -234,6 +245,7 @@ pub const CONVERTERS: &[&str] = &[
     "base64",
     "b64dec",
     "hex",
+    "hex2i",
     "json",
     "url_dec",
     "ipmask",

@@ -50,6 +50,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         }
         "http-request" | "http-response" | "http-after-response" | "tcp-request" => {
             let action = match (kw, args.first().copied()) {
+                ("tcp-request", Some("inspect-delay")) => return out,
                 ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
                 ("tcp-request", _) => None,
                 _ => args.first(),
@@ -215,11 +216,11 @@ mod tests {
     #[test]
     fn an_expression_the_runtime_cannot_run_is_refused_at_its_line() {
         let what = refused(
-            "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { req.ssl_hello_type 1 }\n    default_backend b\n\
+            "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { req.rdp_cookie_cnt gt 0 }\n    default_backend b\n\
              backend b\n    mode tcp\n    server s 127.0.0.1:80\n",
         );
         assert!(
-            what.iter().any(|w| w.contains("req.ssl_hello_type")),
+            what.iter().any(|w| w.contains("req.rdp_cookie_cnt")),
             "{what:?}"
         );
     }

@@ -9,6 +9,8 @@ mod harness;
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
+#[path = "runtime/inspect.rs"]
+mod inspect;
 #[path = "runtime/logasap.rs"]
 mod logasap;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
