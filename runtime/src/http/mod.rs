@@ -184,7 +184,11 @@ pub(crate) fn handle(
             );
         }
         txn.status = Some(resp.status().as_u16());
-        txn.bytes_out = head_len(&resp);
+        txn.bytes_out = if refused.is_none() {
+            head_len(&resp)
+        } else {
+            0
+        };
         ctx.last_end.set(crate::clock::now());
         let between_requests = fe
             .timeouts
@@ -198,7 +202,10 @@ pub(crate) fn handle(
         };
         ctx.idle.owe_head();
         let txn = unanswered.answered();
-        Ok(resp.map(|b| Tracked::new(b, txn, after)))
+        // HAProxy counts no bytes for a request its parser refused: the page is the
+        // connection's, not a transaction's.
+        let counted = refused.is_none();
+        Ok(resp.map(|b| Tracked::new(b, txn, after, counted)))
     }
 }
 

@@ -40,6 +40,14 @@ pub(crate) fn vet(
     if headers.contains_key(TRANSFER_ENCODING) {
         transfer_codings(headers)?;
     }
+    // RFC 9112 §3.2: a target is ASCII; hyper lets other bytes through in the path.
+    if uri.path().bytes().any(|b| !b.is_ascii()) {
+        return Err(Refusal::BadRequest);
+    }
+    // RFC 9112 §3.2.3: CONNECT names a host and a port.
+    if method == Method::CONNECT && uri.port_u16().is_none() {
+        return Err(Refusal::BadRequest);
+    }
     host(method, uri, version, headers)?;
     if headers.contains_key(CONNECTION) {
         drop_connection_options(headers);
@@ -259,6 +267,10 @@ mod tests {
         let h = check("http://u@a:81/x", V11, &[]).unwrap();
         assert_eq!(h[HOST], "a:81");
         assert!(check("a:443", V11, &[("host", "a:443")]).is_ok());
+        assert_eq!(
+            check("a", V11, &[("host", "a")]).err(),
+            Some(Refusal::BadRequest)
+        );
         assert_eq!(
             check("a:443", V11, &[("host", "b:443")]),
             Err(Refusal::BadRequest)

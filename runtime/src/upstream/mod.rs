@@ -202,7 +202,7 @@ enum Sending {
 }
 
 /// Sets the framing headers of the request for its body, as hyper's client does: an empty body
-/// sends nothing; a `Transfer-Encoding` is chunked; a valid `Content-Length` is kept; a body
+/// sends nothing (only the last chunk when the client sent it chunked); a `Transfer-Encoding` is chunked; a valid `Content-Length` is kept; a body
 /// of unknown length gets chunked, except on methods that never carry one.
 fn request_framing(req: &mut Request<ReqBody>) -> Sending {
     let empty = req.body().is_end_stream();
@@ -210,6 +210,9 @@ fn request_framing(req: &mut Request<ReqBody>) -> Sending {
     let method_without_body = matches!(*req.method(), Method::GET | Method::HEAD | Method::CONNECT);
     let headers = req.headers_mut();
     if empty {
+        if is_chunked(headers) {
+            return Sending::Chunked;
+        }
         headers.remove(TRANSFER_ENCODING);
         return Sending::Nothing;
     }
