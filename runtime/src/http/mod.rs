@@ -7,7 +7,7 @@ pub(crate) mod forward;
 pub mod idle;
 pub mod prefetch;
 pub mod reply;
-pub(crate) mod vet;
+pub mod vet;
 
 use crate::rules::{self, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};

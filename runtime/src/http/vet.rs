@@ -14,7 +14,7 @@ use hyper::{Method, Uri, Version};
 
 /// Why a request head is refused: the status to answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
+pub enum Refusal {
     /// 400: ambiguous or malformed framing or Host.
     BadRequest,
     /// 422: a transfer coding other than `chunked` (HAProxy answers these with 422).
@@ -22,7 +22,7 @@ pub(crate) enum Refusal {
 }
 
 impl Refusal {
-    pub(crate) fn status(self) -> u16 {
+    pub fn status(self) -> u16 {
         match self {
             Refusal::BadRequest => 400,
             Refusal::UnknownCoding => 422,
@@ -31,7 +31,7 @@ impl Refusal {
 }
 
 /// Checks and normalises a request head in place.
-pub(crate) fn vet(
+pub fn vet(
     method: &Method,
     uri: &Uri,
     version: Version,
