@@ -5,7 +5,9 @@
 mod body;
 pub(crate) mod forward;
 pub mod idle;
+pub mod prefetch;
 pub mod reply;
+pub mod vet;
 
 use crate::rules::{self, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
@@ -24,7 +26,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-pub type ReqBody = http_body_util::Either<Incoming, http_body_util::Full<Bytes>>;
+/// A request body: the client's, or one the proxy holds whole (buffered, or empty).
+pub type ReqBody = http_body_util::Either<prefetch::ClientBody, http_body_util::Full<Bytes>>;
 /// A response body: made by the proxy, or read from a server as it is forwarded.
 pub type ResBody = http_body_util::Either<http_body_util::Full<Bytes>, upstream::ServerBody>;
 
@@ -136,15 +139,19 @@ pub(crate) fn handle(
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
-    let client_upgrade = is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
-    let (parts, body) = req.into_parts();
+    let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
+    let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
+    let (mut parts, body) = req.into_parts();
+    let refused = vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err();
     txn.captured_request = capture(&parts.headers, &fe.capture_request);
-    txn.request = Some(RequestView {
-        method: parts.method,
-        uri: parts.uri,
-        version: parts.version,
-        headers: parts.headers,
-    });
+    if refused.is_none() {
+        txn.request = Some(RequestView {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+        });
+    }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
@@ -155,7 +162,9 @@ pub(crate) fn handle(
         let fe = ctx.frontend();
         // With `option http-buffer-request` the body is read before the rules, which may then
         // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
-        let body = if fe.http_buffer_request {
+        let body = if let Some(refusal) = refused {
+            Err(refuse(txn, refusal.status(), &[&fe.errorfiles]))
+        } else if fe.http_buffer_request {
             Box::pin(buffer_request(&ctx, txn, body)).await
         } else {
             Ok(forward::streamed_body(body))
@@ -176,7 +185,11 @@ pub(crate) fn handle(
             );
         }
         txn.status = Some(resp.status().as_u16());
-        txn.bytes_out = head_len(&resp);
+        txn.bytes_out = if refused.is_none() {
+            head_len(&resp)
+        } else {
+            0
+        };
         if fe.logasap {
             log_early(&ctx, txn, &resp);
         }
@@ -193,7 +206,10 @@ pub(crate) fn handle(
         };
         ctx.idle.owe_head();
         let txn = unanswered.answered();
-        Ok(resp.map(|b| Tracked::new(b, txn, after)))
+        // HAProxy counts no bytes for a request its parser refused: the page is the
+        // connection's, not a transaction's.
+        let counted = refused.is_none();
+        Ok(resp.map(|b| Tracked::new(b, txn, after, counted)))
     }
 }
 
@@ -317,6 +333,18 @@ fn log_early(ctx: &ConnCtx, txn: &mut Txn, resp: &Response<ResBody>) {
 /// A response made by the proxy, ending the transaction with termination state `term`.
 fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<ResBody> {
     txn.term = *term;
+    resp
+}
+
+/// A request refused before the rules saw it, logged as HAProxy logs a request its parser
+/// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
+fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
+    txn.timings.request = -1;
+    let mut resp = local(txn, reply::error(status, files), b"PR");
+    resp.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
     resp
 }
 

@@ -3,8 +3,12 @@
 
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/hardening.rs"]
+mod hardening;
 #[path = "runtime/harness.rs"]
 mod harness;
+#[path = "runtime/hostile.rs"]
+mod hostile;
 #[path = "runtime/http_protocol.rs"]
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]

@@ -2,7 +2,7 @@
 //! the server is connected), with the total time and the byte count marked `+`.
 
 use crate::harness::*;
-use crate::tcp_logs_lifecycle::{http_config, stable_fields, with_haproxy};
+use crate::tcp_logs_lifecycle::{http_config, stable_fields};
 use std::time::Duration;
 
 fn early_lines(log: &str) -> Vec<String> {
