@@ -152,7 +152,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
         };
         let server = &be.servers[si];
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        let Some(addr) = server.addr() else {
             finish(&txn);
             return;
         };

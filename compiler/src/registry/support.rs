@@ -26,7 +26,11 @@ pub const GLOBAL: &[&str] = &[
     "group",
     "uid",
     "gid",
+    "stats",
 ];
+
+/// `stats <what>` forms of the global section the runtime honours (the Runtime API).
+pub const STATS_GLOBAL: &[&str] = &["socket", "timeout", "maxconn"];
 
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[

@@ -46,6 +46,12 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
     }
     let mut out = Vec::new();
     match kw {
+        "stats"
+            if section == "global"
+                && !support::STATS_GLOBAL.contains(&args.first().copied().unwrap_or("")) =>
+        {
+            out.push(format!("'stats {}'", args.first().copied().unwrap_or("")))
+        }
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
             out.push(format!("'option {}'", args[0]))
         }
