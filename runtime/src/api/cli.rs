@@ -24,6 +24,8 @@ pub struct Session {
     pub anon_key: Option<u32>,
     /// `quit` was asked: close after this answer.
     pub quit: bool,
+    /// `set timeout cli`: this session's idle timeout, instead of `stats timeout`.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Session {
@@ -33,6 +35,7 @@ impl Session {
             prompt: false,
             anon_key: None,
             quit: false,
+            timeout: None,
         }
     }
 

@@ -272,3 +272,18 @@ pub fn set_rate_limit(shared: &Shared, _: &mut Session, args: &[String]) -> Resu
     slot.store(n, Ordering::Relaxed);
     Ok(String::new())
 }
+
+/// `set timeout cli <delay>`: this session's idle timeout (seconds unless a unit is given).
+pub fn set_timeout(_: &Shared, s: &mut Session, args: &[String]) -> Result<String, String> {
+    if args.get(2).map(String::as_str) != Some("cli") {
+        return Err("'set timeout' only supports 'cli'.\n".into());
+    }
+    let delay = args.get(3).map(String::as_str).unwrap_or("");
+    match hapee_compiler::ir::values::parse_time(delay, hapee_compiler::ir::values::TimeUnit::S) {
+        Ok(d) if d.trailing_junk.is_none() => {
+            s.timeout = Some(std::time::Duration::from_secs(u64::from(d.value)));
+            Ok(String::new())
+        }
+        _ => Err("Expects an integer value.\n".into()),
+    }
+}

@@ -221,7 +221,8 @@ pub async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        let n = match tokio::time::timeout(timeout, stream.read(&mut buf)).await {
+        let idle = session.timeout.unwrap_or(timeout);
+        let n = match tokio::time::timeout(idle, stream.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => n,
             _ => return,
         };

@@ -491,3 +491,103 @@ fn anonymized_output_matches_hapee_anon() {
     );
     assert_eq!(f.admin("show anon\n"), "Anonymized mode disabled\n\n");
 }
+
+/// A tmux server of its own for one test, killed at the end.
+struct Tmux(String);
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.0)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn pane(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "hatop"])
+    }
+
+    /// Waits until the pane shows `what`.
+    fn wait_for(&self, what: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let pane = self.pane();
+            if pane.contains(what) {
+                return pane;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {what:?} in:\n{pane}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn hatop_lists_proxies_and_drives_servers() {
+    if !tool("tmux", &["-V"]) || !tool("hatop", &["--version"]) {
+        return;
+    }
+    let f = Fixture::start("");
+    let tmux = Tmux(format!("hapee-hatop-{}", f.port));
+    let command = format!("hatop -s {}", f.sock("admin").display());
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "hatop",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &command,
+    ]);
+    let pane = tmux.wait_for(">>> app");
+    assert!(pane.contains("HAProxy Version: 2.7.0"), "{pane}");
+    assert!(pane.contains(">>> web"), "{pane}");
+    let line = |name: &str| {
+        pane.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row in:\n{pane}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("FRONTEND")[2], "OPEN");
+    assert_eq!(line("s1")[2], "UP");
+    assert_eq!(
+        line("s2")[2],
+        "-",
+        "hatop shows a server without check as '-'"
+    );
+    assert_eq!(line("BACKEND")[2], "UP");
+    // hatop's CLI mode (key 5): put s1 into maintenance; traffic skips it.
+    tmux.run(&["send-keys", "-t", "hatop", "5"]);
+    tmux.wait_for("haproxy command line");
+    tmux.run(&["send-keys", "-t", "hatop", "disable server app/s1", "Enter"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while stat_row(&f.admin("show stat\n"), "app", "s1")["status"] != "MAINT" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hatop's command never arrived:\n{}",
+            tmux.pane()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for _ in 0..4 {
+        assert!(f.get("/").1.contains("name=b"));
+    }
+    // Back to the status view: s1 is listed in maintenance.
+    tmux.run(&["send-keys", "-t", "hatop", "Escape", "1"]);
+    tmux.wait_for("MAINT");
+}
