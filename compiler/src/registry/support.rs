@@ -161,6 +161,7 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "set-var",
     "unset-var",
+    "use-service",
 ];
 
 /// Whether the action word of a rule is implemented.

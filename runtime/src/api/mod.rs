@@ -9,7 +9,10 @@ pub mod counters;
 pub mod fields;
 pub mod health;
 pub mod info;
+pub mod prometheus;
+mod promex_fields;
 pub mod servers;
+pub mod service;
 pub mod socket;
 pub mod stat;
 

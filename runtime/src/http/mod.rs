@@ -332,6 +332,7 @@ fn apply_request_rules(
             reply::redirect(r.code, &rules::redirect_location(r, txn)),
             *b"LR",
         ),
+        Verdict::Service(service) => (crate::api::service::answer(service, txn), *b"LR"),
     };
     Some(RuleEnding {
         response,
