@@ -38,6 +38,14 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `http-request use-service <name>`: a built-in service answers.
+    UseService(Service),
+}
+
+/// The built-in services of `use-service`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    PrometheusExporter,
 }
 
 /// A reply built by `return` (and `deny` with a body).
@@ -92,6 +100,7 @@ pub enum Verdict<'a> {
     Reply(&'a Reply),
     Redirect(&'a Redirect),
     Reject,
+    Service(Service),
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -169,6 +178,10 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             status: status_after(a, "deny_status", 500),
         },
         "return" => Action::Return(reply(a, 200)?),
+        "use-service" => match arg(0) {
+            "prometheus-exporter" => Action::UseService(Service::PrometheusExporter),
+            other => return Err(Unsupported(format!("service '{other}'"))),
+        },
         "redirect" => {
             let kind = match arg(0) {
                 "location" => RedirectKind::Location,
@@ -318,6 +331,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Tarpit { status } => return Verdict::Tarpit(*status),
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
+            Action::UseService(s) => return Verdict::Service(*s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {

@@ -190,7 +190,7 @@ pub async fn serve(mut stream: TcpStream, shared: Arc<Shared>, fe_index: usize) 
         };
         let server = &be.servers[si];
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        let Some(addr) = server.addr() else {
             finish(&txn);
             return;
         };

@@ -29,7 +29,11 @@ pub const GLOBAL: &[&str] = &[
     // Idle server connections are kept per thread, never shared between threads: what `off`
     // asks for, and what `on` (sharing, to save connections) only tunes.
     "tune.idle-pool.shared",
+    "stats",
 ];
+
+/// `stats <what>` forms of the global section the runtime honours (the Runtime API).
+pub const STATS_GLOBAL: &[&str] = &["socket", "timeout", "maxconn"];
 
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
@@ -167,6 +171,7 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "set-var",
     "unset-var",
+    "use-service",
 ];
 
 /// Whether the action word of a rule is implemented.

@@ -232,7 +232,7 @@ pub async fn forward(
         };
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        let Some(addr) = server.addr() else {
             return reply::error(503, &files);
         };
         // Queue for a connection slot when the server is at its maxconn. Waiting (like

@@ -434,6 +434,7 @@ fn apply_request_rules(
             reply::redirect(r.code, &rules::redirect_location(r, txn)),
             *b"LR",
         ),
+        Verdict::Service(service) => (crate::api::service::answer(service, txn), *b"LR"),
     };
     Some(RuleEnding {
         response,
@@ -456,6 +457,7 @@ async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
 
 /// Writes the transaction's log line to the frontend's targets.
 pub fn log_txn(txn: &Txn) {
+    crate::api::count_txn(txn);
     let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
         return;
     };

@@ -35,6 +35,12 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
     }
     let mut out = Vec::new();
     match kw {
+        "stats"
+            if section == "global"
+                && !support::STATS_GLOBAL.contains(&args.first().copied().unwrap_or("")) =>
+        {
+            out.push(format!("'stats {}'", args.first().copied().unwrap_or("")))
+        }
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
             out.push(format!("'option {}'", args[0]))
         }
@@ -118,11 +124,45 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
 /// patterns, log formats), found by the runtime's own compilers so that `check` and `run`
 /// never disagree. Rules whose action is already reported are not compiled again.
 fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
+    use hapee_compiler::ir::ProxyKind;
     use hapee_compiler::plan;
     use hapee_runtime::acl::{AclSet, Condition};
     let words = |w: &[hapee_compiler::ir::Spanned<hapee_compiler::ir::Text>]| -> Vec<String> {
         w.iter().map(|w| w.value.to_string()).collect()
     };
+    // The log targets the runtime opens: those of frontends, `log global` standing for the
+    // global section's lines (reported there).
+    let global_logs: Vec<_> = c
+        .config
+        .global
+        .directives
+        .iter()
+        .filter(|d| d.keyword == "log")
+        .collect();
+    let used_lines = c
+        .config
+        .proxies
+        .iter()
+        .filter(|p| matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen))
+        .flat_map(|p| p.directives.iter())
+        .filter(|d| d.keyword == "log" && d.prefix.is_none())
+        .flat_map(|d| {
+            if d.args.first().is_some_and(|a| a.as_str() == "global") {
+                global_logs.clone()
+            } else {
+                vec![d]
+            }
+        });
+    for line in used_lines {
+        for target in plan::log_line_targets(line) {
+            if let Err(e) = hapee_runtime::log::Sink::open(&target, "") {
+                out.push((line.span, format!("log target {:?}: {e}", target.dest)));
+            }
+        }
+    }
+    // Lines inherited from a defaults section are seen once per proxy that inherits them.
+    out.sort_by_key(|(span, what)| (span.file, span.start, what.clone()));
+    out.dedup();
     for proxy in &c.config.proxies {
         let mut acls = Vec::new();
         for a in &proxy.acls {

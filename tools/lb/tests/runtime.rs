@@ -1,6 +1,8 @@
 //! Integration tests of `hapee-lb run`: real sockets, a real proxy process, real clients
 //! (curl and raw TCP), real origin servers.
 
+#[path = "runtime/api.rs"]
+mod api;
 #[path = "runtime/backends.rs"]
 mod backends;
 #[path = "runtime/hardening.rs"]
