@@ -11,12 +11,14 @@
 //! - `acl`, `sample`, `rules`, `route`, `decide` (the request path without sockets);
 //! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
+pub mod accept;
 pub mod acl;
 pub mod balance;
 pub mod checks;
 pub mod clock;
 pub mod decide;
 pub mod http;
+pub mod lifecycle;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
@@ -49,13 +51,25 @@ pub enum Stop {
     Hard,
 }
 
+/// How this process starts, beyond its plan.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `-sf`/`-st`: processes to stop (gracefully with `-sf`) once this one serves.
+    pub stop_after_start: Vec<i32>,
+    pub stop_gracefully: bool,
+}
+
 /// Runs the plan until a signal stops it. Errors are start-up failures, one per line.
 pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
+    run_with(plan, &RunOptions::default())
+}
+
+/// [`run`], with the start-up options of a reload.
+pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
     let threads = plan.global.nbthread.max(1) as usize;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
-    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
-        (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread: Vec<Vec<listener::Bound>> = (0..threads).map(|_| Vec::new()).collect();
     let mut errors = Vec::new();
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
@@ -71,8 +85,12 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
                 if !listener::served_by(l, t, &plan.global.thread_group_of) {
                     continue;
                 }
-                match listener::bind(addr, 1024) {
-                    Ok(sock) => list.push((l.frontend, sock)),
+                match lifecycle::sockets::listen(addr, t) {
+                    Ok(socket) => list.push(listener::Bound {
+                        frontend: l.frontend,
+                        accept_proxy: l.options.iter().any(|o| o == "accept-proxy"),
+                        socket,
+                    }),
                     Err(e) => errors.push(format!(
                         "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
                     )),
@@ -104,11 +122,14 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
     }
+    lifecycle::worker::announce_ready();
+    lifecycle::worker::stop_old(&options.stop_after_start, options.stop_gracefully);
     let how = wait_for_signal();
     if how == Stop::Hard {
         return Ok(Stop::Hard);
     }
     shared.stopping.store(true, Ordering::Relaxed);
+    lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
     let _ = stop_tx.send(true);
     for h in handles {
         let _ = h.join();
@@ -153,6 +174,7 @@ fn wait_for_signal() -> Stop {
         };
         tokio::select! {
             _ = usr1.recv() => Stop::Graceful,
+            _ = lifecycle::worker::master_gone() => Stop::Graceful,
             _ = term.recv() => Stop::Hard,
             _ = int.recv() => Stop::Hard,
         }
@@ -161,7 +183,7 @@ fn wait_for_signal() -> Stop {
 
 fn worker(
     shared: Arc<Shared>,
-    listeners: Vec<(usize, std::net::TcpListener)>,
+    listeners: Vec<listener::Bound>,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
 ) {
@@ -186,13 +208,13 @@ fn worker(
             ));
         }
         let mut accepting = Vec::new();
-        for (fe, std_listener) in listeners {
-            let Ok(l) = tokio::net::TcpListener::from_std(std_listener) else {
+        for bound in listeners {
+            let Ok(l) = tokio::net::TcpListener::from_std(bound.socket) else {
                 continue;
             };
             accepting.push(tokio::task::spawn_local(accept_loop(
                 l,
-                fe,
+                (bound.frontend, bound.accept_proxy),
                 shared.clone(),
                 pool.clone(),
                 stopping.clone(),
@@ -212,7 +234,7 @@ fn worker(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    fe: usize,
+    (fe, accept_proxy): (usize, bool),
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
@@ -224,7 +246,7 @@ async fn accept_loop(
             _ = &mut stopped => return,
             a = listener.accept() => a,
         };
-        let Ok((stream, client)) = accepted else {
+        let Ok((mut stream, client)) = accepted else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
@@ -237,12 +259,17 @@ async fn accept_loop(
         let stopping = stopping.clone();
         tokio::task::spawn_local(async move {
             let fe_rt = &shared.frontends[fe];
-            if fe_rt.mode == Mode::Http {
-                let local = stream.local_addr().unwrap_or(client);
-                let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
-                proto::h1::serve(stream, ctx, stopping).await;
-            } else {
-                tcp::serve(stream, shared.clone(), fe).await;
+            let local = stream.local_addr().unwrap_or(client);
+            match accept::open(&mut stream, &shared, fe, accept_proxy, client, local).await {
+                accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
+                    let mut ctx =
+                        http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+                    ctx.proxy = txn.proxy;
+                    proto::h1::serve(stream, Rc::new(ctx), stopping).await;
+                }
+                accept::Opened::Ready(txn) => tcp::serve(stream, fe, txn).await,
+                accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
+                _ => {}
             }
             fe_rt.active.fetch_sub(1, Ordering::Relaxed);
             shared.active.fetch_sub(1, Ordering::Relaxed);

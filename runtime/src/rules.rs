@@ -37,6 +37,8 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `tcp-request connection expect-proxy layer4`: a PROXY header comes first.
+    ExpectProxy,
 }
 
 /// A reply built by `return` (and `deny` with a body).
@@ -156,6 +158,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "allow" => Action::Allow,
         "accept" => Action::Accept,
         "reject" => Action::Reject,
+        "expect-proxy" if arg(0) == "layer4" => Action::ExpectProxy,
         "deny" => {
             let r = reply(a, if response { 502 } else { 403 })?;
             if matches!(r.body, ReplyBody::None) && r.headers.is_empty() {
@@ -278,6 +281,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
+            Action::ExpectProxy => txn.expect_proxy = true,
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {
                     txn.vars.insert(name.clone(), v);

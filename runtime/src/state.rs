@@ -28,6 +28,8 @@ pub struct ServerRt {
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
     pub plan: plan::ServerPlan,
+    /// The PROXY protocol header its connections start with, if any.
+    pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
 }
 
 impl ServerRt {
@@ -321,6 +323,9 @@ impl Shared {
                             .filter(|m| *m > 0)
                             .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
                         plan: s.clone(),
+                        send_proxy: crate::upstream::send_proxy::SendProxy::from_options(
+                            &s.options,
+                        ),
                     })
                 })
                 .collect::<Vec<_>>();

@@ -2,12 +2,10 @@
 //! with idle timeouts; one `tcplog` line at the end.
 
 use crate::rules::{self, Verdict};
-use crate::state::Shared;
 use crate::txn::Txn;
 use crate::upstream::reuse::{should_retry, Attempts, Failure};
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -115,24 +113,18 @@ where
     (up.load(Ordering::Relaxed), down.load(Ordering::Relaxed))
 }
 
-/// Serves one TCP-mode connection.
-pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
+/// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
+pub async fn serve(stream: TcpStream, fe_index: usize, mut txn: Txn) {
+    let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
-    let (Ok(client), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+    let client = txn.client;
+    if matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestContent, &mut txn),
+        Verdict::Reject | Verdict::Deny(_)
+    ) {
+        txn.term = *b"PR";
+        finish(&txn);
         return;
-    };
-    let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
-    txn.counters[0] = shared.active.load(Ordering::Relaxed);
-    txn.counters[1] = fe.active.load(Ordering::Relaxed);
-    for set in [RuleSet::TcpRequestConnection, RuleSet::TcpRequestContent] {
-        if matches!(
-            rules::run(&fe.rules, set, &mut txn),
-            Verdict::Reject | Verdict::Deny(_)
-        ) {
-            txn.term = *b"PR";
-            finish(&txn);
-            return;
-        }
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
         txn.term = *b"SC";
@@ -179,7 +171,15 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
             }
         }
     };
-    let (sstream, server) = server_stream;
+    let (mut sstream, server) = server_stream;
+    if let Some(header) = server.send_proxy.as_ref().map(|p| p.header(&txn)) {
+        if sstream.write_all(&header).await.is_err() {
+            server.active.fetch_sub(1, Ordering::Relaxed);
+            txn.term = *b"SC";
+            finish(&txn);
+            return;
+        }
+    }
     txn.timings.queue = 0;
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
     let _ = sstream.set_nodelay(true);

@@ -84,6 +84,10 @@ pub struct Txn {
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
+    /// The PROXY protocol header the connection started with (`client`/`local` come from it).
+    pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
+    /// Set by `tcp-request connection expect-proxy layer4`.
+    pub expect_proxy: bool,
 }
 
 impl Txn {
@@ -126,6 +130,8 @@ impl Txn {
             counters: [0; 5],
             tls: false,
             places: std::cell::Cell::new(u32::MAX),
+            proxy: None,
+            expect_proxy: false,
         }
     }
 

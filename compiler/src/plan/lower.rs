@@ -360,7 +360,8 @@ impl Default for CheckParams {
     }
 }
 
-fn ms(text: &str) -> Option<u32> {
+/// A time in milliseconds (HAProxy's units; a bare number is milliseconds).
+pub fn ms(text: &str) -> Option<u32> {
     parse_time(text, TimeUnit::Ms).ok().map(|d| d.value)
 }
 

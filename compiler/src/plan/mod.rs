@@ -35,6 +35,12 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `hard-stop-after`, in milliseconds: the longest a stopping process lingers.
+    pub hard_stop_after: Option<u32>,
+    /// `master-worker` in the global section.
+    pub master_worker: bool,
+    /// `mworker-max-reloads`: reloads an old worker may survive before it is killed.
+    pub mworker_max_reloads: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -368,6 +374,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            hard_stop_after: lower::last_arg(&g.directives, "hard-stop-after")
+                .and_then(|t| lower::ms(&t)),
+            master_worker: g.master_worker,
+            mworker_max_reloads: lower::last_arg(&g.directives, "mworker-max-reloads")
+                .and_then(|n| n.parse().ok()),
         },
         listeners,
         frontends,

@@ -21,6 +21,7 @@ pub const GLOBAL: &[&str] = &[
     "quiet",
     "zero-warning",
     "hard-stop-after",
+    "mworker-max-reloads",
     "ulimit-n",
     "user",
     "group",
@@ -99,10 +100,19 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "disabled",
     "enabled",
     "id",
+    "send-proxy",
+    "send-proxy-v2",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
+    "no-send-proxy",
+    "no-send-proxy-v2",
+    "no-send-proxy-v2-ssl",
+    "no-send-proxy-v2-ssl-cn",
+    "proxy-v2-options",
 ];
 
 /// Bind-line options the runtime honours.
-pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog"];
+pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog", "accept-proxy"];
 
 /// Options taking a value, so the value is not mistaken for an option.
 pub const VALUED: &[&str] = &[
@@ -119,6 +129,7 @@ pub const VALUED: &[&str] = &[
     "thread",
     "name",
     "backlog",
+    "proxy-v2-options",
 ];
 
 /// The first unsupported option of a `server`/`bind` word list (after the address).
@@ -157,6 +168,7 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "set-var",
     "unset-var",
+    "expect-proxy",
 ];
 
 /// Whether the action word of a rule is implemented.
@@ -212,6 +224,9 @@ pub const FETCHES: &[&str] = &[
     "ssl_fc_sni",
     "req.body",
     "req.body_len",
+    "fc_pp_authority",
+    "fc_pp_unique_id",
+    "fc_rcvd_proxy",
 ];
 
 /// Converters the runtime implements.

@@ -309,3 +309,73 @@ pub fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std:
     });
     addr
 }
+
+/// Whether the external `tool` can be run. A missing tool skips the test with a message,
+/// except under `CI=true`, where `.ci/run` installs it and its absence is a failure.
+pub fn have_tool(tool: &str, version_flag: &str) -> bool {
+    if Command::new(tool)
+        .arg(version_flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{tool} is not installed, and CI=true requires it (see .ci/run)"
+    );
+    eprintln!("{tool} is not installed: skipping this test");
+    false
+}
+
+/// Debian's haproxy run in the foreground on `config` (written to a file of its own); killed
+/// when dropped.
+pub struct Haproxy {
+    pub child: Child,
+    pub dir: std::path::PathBuf,
+}
+
+impl Haproxy {
+    /// Starts it with `args` before `-f CONFIG`, and waits until `port` accepts.
+    pub fn start(config: &str, port: u16, args: &[&str]) -> Haproxy {
+        let dir = std::env::temp_dir().join(format!("hapee-ha-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("h.cfg"), config).unwrap();
+        let child = Command::new("haproxy")
+            .args(args)
+            .arg("-f")
+            .arg(dir.join("h.cfg"))
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.join("out.log")).unwrap(),
+            ))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.join("err.log")).unwrap(),
+            ))
+            .spawn()
+            .expect("start haproxy");
+        let h = Haproxy { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "haproxy did not start: {}",
+                h.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        h
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("err.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
