@@ -240,39 +240,68 @@ async fn accept_loop(
     stopping: stop::Stopping,
 ) {
     let mut stopped = std::pin::pin!(stopping.wait());
+    let spawn = |stream: tokio::net::TcpStream, client| {
+        // Counted before the task runs, so that a stopping worker waits for it.
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_local(serve_connection(
+            stream,
+            client,
+            (fe, accept_proxy),
+            shared.clone(),
+            pool.clone(),
+            stopping.clone(),
+        ));
+    };
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = &mut stopped => return,
+            _ = &mut stopped => break,
             a = listener.accept() => a,
         };
-        let Ok((mut stream, client)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let frontend = &shared.frontends[fe];
-        let _ = stream.set_nodelay(true);
-        shared.active.fetch_add(1, Ordering::Relaxed);
-        frontend.active.fetch_add(1, Ordering::Relaxed);
-        let shared = shared.clone();
-        let pool = pool.clone();
-        let stopping = stopping.clone();
-        tokio::task::spawn_local(async move {
-            let fe_rt = &shared.frontends[fe];
-            let local = stream.local_addr().unwrap_or(client);
-            match accept::open(&mut stream, &shared, fe, accept_proxy, client, local).await {
-                accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
-                    let mut ctx =
-                        http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
-                    ctx.proxy = txn.proxy;
-                    proto::h1::serve(stream, Rc::new(ctx), stopping).await;
-                }
-                accept::Opened::Ready(txn) => tcp::serve(stream, fe, txn).await,
-                accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
-                _ => {}
-            }
-            fe_rt.active.fetch_sub(1, Ordering::Relaxed);
-            shared.active.fetch_sub(1, Ordering::Relaxed);
-        });
+        match accepted {
+            Ok((stream, client)) => spawn(stream, client),
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
     }
+    // Before the socket closes, take the connections the kernel has already queued on it:
+    // when the socket is this process's own (`-sf`), closing it would reset them.
+    let Ok(socket) = listener.into_std() else {
+        return;
+    };
+    while let Ok((stream, client)) = socket.accept() {
+        if let Ok(stream) = stream
+            .set_nonblocking(true)
+            .and_then(|_| tokio::net::TcpStream::from_std(stream))
+        {
+            spawn(stream, client);
+        }
+    }
+}
+
+/// One accepted connection (already counted as active), from its opening (`accept`) to
+/// its end.
+async fn serve_connection(
+    mut stream: tokio::net::TcpStream,
+    client: std::net::SocketAddr,
+    (fe, accept_proxy): (usize, bool),
+    shared: Arc<Shared>,
+    pool: upstream::pool::Pool,
+    stopping: stop::Stopping,
+) {
+    let fe_rt = &shared.frontends[fe];
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().unwrap_or(client);
+    match accept::open(&mut stream, &shared, fe, accept_proxy, client, local).await {
+        accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
+            let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+            ctx.proxy = txn.proxy;
+            proto::h1::serve(stream, Rc::new(ctx), stopping).await;
+        }
+        accept::Opened::Ready(txn) => tcp::serve(stream, fe, txn).await,
+        accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
+        _ => {}
+    }
+    fe_rt.active.fetch_sub(1, Ordering::Relaxed);
+    shared.active.fetch_sub(1, Ordering::Relaxed);
 }

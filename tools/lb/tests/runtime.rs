@@ -11,5 +11,7 @@ mod http_protocol;
 mod http_rules;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
+#[path = "runtime/reload.rs"]
+mod reload;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
