@@ -95,15 +95,17 @@ pub async fn run(
     server: Arc<ServerRt>,
 ) {
     let p = server.plan.check_params.clone();
-    let Some(mut addr) = server.addr else {
-        return;
+    // Read at each probe: DNS answers may move the server (or leave it without an address).
+    let target = || {
+        let mut addr = server.address()?;
+        if let Some(a) = p.addr.as_deref().and_then(|a| a.parse().ok()) {
+            addr.set_ip(a);
+        }
+        if let Some(port) = p.port {
+            addr.set_port(port);
+        }
+        Some(addr)
     };
-    if let Some(a) = p.addr.as_deref().and_then(|a| a.parse().ok()) {
-        addr.set_ip(a);
-    }
-    if let Some(port) = p.port {
-        addr.set_port(port);
-    }
     let mut health = p.rise + p.fall - 1;
     let max = p.rise + p.fall - 1;
     loop {
@@ -116,6 +118,9 @@ pub async fn run(
         };
         tokio::time::sleep(Duration::from_millis(u64::from(inter))).await;
         let timeout = check_timeout.unwrap_or(Duration::from_millis(u64::from(p.inter)));
+        let Some(addr) = target() else {
+            continue;
+        };
         match probe(&check, addr, timeout).await {
             Probe::Ok => {
                 health = (health + 1).min(max);

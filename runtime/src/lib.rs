@@ -17,6 +17,7 @@ pub mod balance;
 pub mod checks;
 pub mod clock;
 pub mod decide;
+pub mod discovery;
 pub mod http;
 pub mod lifecycle;
 pub mod listener;
@@ -67,6 +68,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
 /// [`run`], with the start-up options of a reload.
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
+    discovery::start(&shared, plan)?;
     let threads = plan.global.nbthread.max(1) as usize;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
     let mut per_thread: Vec<Vec<listener::Bound>> = (0..threads).map(|_| Vec::new()).collect();

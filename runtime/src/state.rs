@@ -10,7 +10,7 @@ use crate::upstream::reuse::{RetryOn, ReuseMode};
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::{self, Plan};
 use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,11 +30,26 @@ pub struct ServerRt {
     pub plan: plan::ServerPlan,
     /// The PROXY protocol header its connections start with, if any.
     pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
+    /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
+    pub dynamic: Option<crate::discovery::Dynamic>,
 }
 
 impl ServerRt {
     pub fn is_usable(&self) -> bool {
-        !self.disabled && self.addr.is_some() && self.up.load(Ordering::Relaxed)
+        !self.disabled && self.address().is_some() && self.up.load(Ordering::Relaxed)
+    }
+
+    /// Where to connect now.
+    pub fn address(&self) -> Option<SocketAddr> {
+        match &self.dynamic {
+            Some(d) => d.addr(),
+            None => self.addr,
+        }
+    }
+
+    /// The weight now (SRV answers change it).
+    pub fn current_weight(&self) -> u32 {
+        self.dynamic.as_ref().map_or(self.weight, |d| d.weight())
     }
 }
 
@@ -197,7 +212,7 @@ impl BackendRt {
             .map(|&i| {
                 let s = &self.servers[i];
                 Candidate {
-                    weight: s.weight,
+                    weight: s.current_weight(),
                     active_conns: s.active.load(Ordering::Relaxed),
                     maxconn: s.maxconn,
                 }
@@ -306,7 +321,7 @@ impl Shared {
                 .servers
                 .iter()
                 .map(|s| {
-                    let addr = resolve(s);
+                    let addr = crate::discovery::initial_address(s);
                     Arc::new(ServerRt {
                         name: s.name.as_str().into(),
                         addr,
@@ -326,6 +341,8 @@ impl Shared {
                         send_proxy: crate::upstream::send_proxy::SendProxy::from_options(
                             &s.options,
                         ),
+                        dynamic: crate::discovery::resolvers_of(s)
+                            .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
                     })
                 })
                 .collect::<Vec<_>>();
@@ -450,19 +467,6 @@ impl Shared {
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
         })
-    }
-}
-
-/// The server's socket address; host names are resolved once at start-up.
-fn resolve(s: &plan::ServerPlan) -> Option<SocketAddr> {
-    let a = s.address.as_ref()?;
-    let port = match a.port {
-        hapee_compiler::address::Port::Range { low, .. } => low,
-        _ => 0,
-    };
-    match a.ip {
-        Some(ip) => Some(SocketAddr::new(ip, port)),
-        None => (a.host.as_str(), port).to_socket_addrs().ok()?.next(),
     }
 }
 

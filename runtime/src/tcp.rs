@@ -144,7 +144,12 @@ pub async fn serve(stream: TcpStream, fe_index: usize, mut txn: Txn) {
         };
         let server = &be.servers[si];
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        let Some(addr) = server.address() else {
+            // DNS took the address away since the pick: pick again, avoiding it.
+            if tries.count < be.retries.max(1) {
+                tries.failed(si, true);
+                continue;
+            }
             finish(&txn);
             return;
         };

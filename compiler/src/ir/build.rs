@@ -136,7 +136,12 @@ impl<'a> Stmt<'a> {
         if !LOWERED.contains(&self.word(at)) {
             return None;
         }
-        Some(super::model::DirectiveLine {
+        Some(self.as_directive(at))
+    }
+
+    /// The statement as a [`DirectiveLine`], whatever its keyword.
+    pub fn as_directive(&self, at: usize) -> super::model::DirectiveLine {
+        super::model::DirectiveLine {
             prefix: (at > 0).then(|| self.word(0).into()),
             keyword: self.word(at).into(),
             args: self
@@ -147,7 +152,7 @@ impl<'a> Stmt<'a> {
                 .map(|w| w.value.clone())
                 .collect(),
             span: self.span_from(at),
-        })
+        }
     }
 
     pub fn whole(&self) -> Span {
@@ -345,9 +350,15 @@ pub(crate) fn build_with(
                     header: head.whole(),
                     members: Vec::new(),
                     has_bind: false,
+                    lines: Vec::new(),
                 };
                 for line in tree.body(section) {
-                    global::other_section_statement(&mut b, &mut named, &Stmt { line });
+                    let stmt = Stmt { line };
+                    global::other_section_statement(&mut b, &mut named, &stmt);
+                    // The plan lowers resolvers sections from their statements.
+                    if kind == SectionKind::Resolvers && !line.words.is_empty() {
+                        named.lines.push(stmt.as_directive(0));
+                    }
                 }
                 b.config.sections.push(named);
             }

@@ -2,6 +2,7 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+pub mod resolvers;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
@@ -18,6 +19,8 @@ pub struct Plan {
     pub listeners: Vec<ListenerPlan>,
     pub frontends: Vec<FrontendPlan>,
     pub backends: Vec<BackendPlan>,
+    /// `resolvers` sections (DNS service discovery).
+    pub resolvers: Vec<resolvers::ResolversPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -154,6 +157,9 @@ pub struct ServerPlan {
     pub maxconn: Option<u32>,
     pub check_params: CheckParams,
     pub options: Vec<String>,
+    /// For the servers of one `server-template` line: the template's prefix (its servers
+    /// are the slots DNS answers fill).
+    pub template: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -318,13 +324,29 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             servers: p
                 .servers
                 .iter()
-                .map(|s| {
+                .flat_map(|s| {
+                    // A template stands for one server per number of its range.
+                    let names: Vec<(String, Option<String>)> = match s.template {
+                        Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(4095)))
+                            .map(|n| {
+                                (
+                                    format!("{}{n}", s.name.value),
+                                    Some(s.name.value.to_string()),
+                                )
+                            })
+                            .collect(),
+                        None => vec![(s.name.value.to_string(), None)],
+                    };
+                    names.into_iter().map(move |name| (s, name))
+                })
+                .map(|(s, (name, template))| {
                     let parsed = s
                         .address
                         .as_ref()
                         .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
                     ServerPlan {
-                        name: s.name.value.to_string(),
+                        name,
+                        template,
                         host: parsed
                             .as_ref()
                             .filter(|a| a.is_hostname())
@@ -383,5 +405,6 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         listeners,
         frontends,
         backends,
+        resolvers: resolvers::lower(config),
     }
 }

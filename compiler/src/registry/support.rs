@@ -29,12 +29,23 @@ pub const GLOBAL: &[&str] = &[
     "gid",
 ];
 
+/// Keywords of `resolvers` sections the runtime honours (DNS service discovery).
+pub const RESOLVERS: &[&str] = &[
+    "nameserver",
+    "parse-resolv-conf",
+    "hold",
+    "resolve_retries",
+    "timeout",
+    "accepted_payload_size",
+];
+
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
     "mode",
     "bind",
     "server",
     "default-server",
+    "server-template",
     "timeout",
     "option",
     "balance",
@@ -109,6 +120,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "no-send-proxy-v2-ssl",
     "no-send-proxy-v2-ssl-cn",
     "proxy-v2-options",
+    "resolvers",
+    "resolve-prefer",
+    "init-addr",
 ];
 
 /// Bind-line options the runtime honours.
@@ -130,6 +144,9 @@ pub const VALUED: &[&str] = &[
     "name",
     "backlog",
     "proxy-v2-options",
+    "resolvers",
+    "resolve-prefer",
+    "init-addr",
 ];
 
 /// The first unsupported option of a `server`/`bind` word list (after the address).

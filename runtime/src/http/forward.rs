@@ -231,7 +231,12 @@ pub async fn forward(
         };
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        let Some(addr) = server.address() else {
+            // DNS took the address away since the pick: pick again, avoiding it.
+            if tries.count < be.retries.max(1) {
+                tries.failed(si, true);
+                continue;
+            }
             return reply::error(503, &files);
         };
         // Queue for a connection slot when the server is at its maxconn. Waiting (like

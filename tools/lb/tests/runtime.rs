@@ -3,6 +3,8 @@
 
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/discovery.rs"]
+mod discovery;
 #[path = "runtime/harness.rs"]
 mod harness;
 #[path = "runtime/http_protocol.rs"]
