@@ -7,8 +7,8 @@
 # read/write errors and timeouts (requests lost on a connection), non-2xx responses, and
 # for h2load the failed and errored requests.
 # Usage: bench/reload.sh [RELOADS, default 20] [INTERVAL seconds, default 0.5]
-# HAPEE=path/to/hapee-lb picks the binary (default: the debug build, built when missing; a
-# reload test measures losses, not speed).
+# HAPEE=path/to/hapee-lb picks the binary (default: the debug build, built when missing).
+# The origin (nginx) and the configuration are bench/http1_setup.sh's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reloads=${1:-20}
@@ -16,63 +16,17 @@ interval=${2:-0.5}
 origin=18700
 proxy=18701
 conns=20
-need=()
-for tool in haproxy:haproxy nginx:nginx-light wrk:wrk h2load:nghttp2-client curl:curl; do
-    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+tools="h2load:nghttp2-client curl:curl"
+# A reload run measures losses, not speed: the debug build does (built when missing).
+if [ -z "${HAPEE:-}" ]; then
+    [ -x target/debug/hapee-lb ] || cargo build -p hapee-lb >/dev/null 2>&1
+    export HAPEE=$PWD/target/debug/hapee-lb
 fi
-hapee=${HAPEE:-$PWD/target/debug/hapee-lb}
-[ -x "$hapee" ] || cargo build -p hapee-lb >/dev/null 2>&1
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-cat >"$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$origin;
-        location / { return 200 "hello from the origin\n"; }
-    }
-}
-NGINX
-nginx -c "$work/nginx.conf" &
-pids+=($!)
-
-cat >"$work/proxy.cfg" <<CFG
-global
-    maxconn 4000
-    hard-stop-after 30s
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 10s
-frontend fe
-    bind 127.0.0.1:$proxy
-    default_backend app
-backend app
-    server origin 127.0.0.1:$origin
-CFG
-
-wait_port() {
-    for _ in $(seq 1 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "port $1 does not answer" >&2
-    return 1
-}
+# shellcheck source=bench/http1_setup.sh
+. bench/http1_setup.sh
+# The shared configuration, with a keep-alive limit and hard-stop-after for the old workers.
+config 1 | sed -e 's/^global$/global\n    hard-stop-after 30s/' \
+    -e 's/^    timeout server 30s$/    timeout server 30s\n    timeout http-keep-alive 10s/' >"$work/proxy.cfg"
 wait_port $origin
 
 start_proxy() {

@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 13] = [
+        const LOWERED: [&str; 15] = [
             "log",
             "log-format",
             "log-tag",
@@ -132,6 +132,8 @@ impl<'a> Stmt<'a> {
             "balance",
             "use-server",
             "tune.bufsize",
+            "hard-stop-after",
+            "mworker-max-reloads",
         ];
         if !LOWERED.contains(&self.word(at)) {
             return None;

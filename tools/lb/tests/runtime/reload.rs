@@ -348,3 +348,142 @@ fn ws_tells_systemd_when_ready_and_when_reloading() {
         .status();
     let _ = master.wait();
 }
+
+/// Starts `hapee-lb -W -S` on `config`; answers the proxy and its master CLI path.
+fn start_master(config: &str, port: u16) -> (Proxy, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("hapee-mcli-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cli = dir.join("master.sock");
+    let proxy = Proxy::start_with(config, port, &["-W", "-S", cli.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UnixStream::connect(&cli).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "no master CLI: {}",
+            proxy.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (proxy, cli)
+}
+
+/// A request to `/slow/<ms>` left running on its own connection.
+fn slow_request(port: u16, ms: u32) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        raw(
+            port,
+            format!("GET /slow/{ms} HTTP/1.1\r\nhost: t\r\n\r\n").as_bytes(),
+            Duration::from_secs(60),
+        )
+    })
+}
+
+#[test]
+fn old_workers_end_at_hard_stop_after_and_past_mworker_max_reloads() {
+    let origin = Origin::start("o");
+    let port = free_port();
+    let cfg = config(port, &origin)
+        .replace(
+            "hard-stop-after 30s",
+            "hard-stop-after 60s\n    mworker-max-reloads 1",
+        )
+        .replace("timeout server 10s", "timeout server 60s");
+    let (proxy, cli) = start_master(&cfg, port);
+    let (first, _) = workers(&master_cli(&cli, "show proc"));
+    // A request in flight keeps the first worker busy through two reloads.
+    let busy = slow_request(port, 40_000);
+    std::thread::sleep(Duration::from_millis(500));
+    proxy.signal("USR2");
+    let second = wait_new_worker(&cli, first[0]);
+    let (_, old) = workers(&master_cli(&cli, "show proc"));
+    assert!(old.contains(&first[0]), "one reload: the busy worker stays");
+    proxy.signal("USR2");
+    wait_new_worker(&cli, second);
+    // Past its one allowed reload, the busy worker is terminated.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while workers(&master_cli(&cli, "show proc"))
+        .1
+        .contains(&first[0])
+    {
+        assert!(Instant::now() < deadline, "{}", proxy.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        proxy
+            .stderr()
+            .contains("exceeded the maximum number of reloads"),
+        "{}",
+        proxy.stderr()
+    );
+    let _ = busy.join();
+
+    // hard-stop-after: an old worker with a request still running leaves at the limit.
+    let port = free_port();
+    let cfg = config(port, &origin)
+        .replace("hard-stop-after 30s", "hard-stop-after 1s")
+        .replace("timeout server 10s", "timeout server 60s");
+    let (proxy, cli) = start_master(&cfg, port);
+    let (first, _) = workers(&master_cli(&cli, "show proc"));
+    let busy = slow_request(port, 40_000);
+    std::thread::sleep(Duration::from_millis(500));
+    proxy.signal("USR2");
+    wait_new_worker(&cli, first[0]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while workers(&master_cli(&cli, "show proc"))
+        .1
+        .contains(&first[0])
+    {
+        assert!(Instant::now() < deadline, "{}", proxy.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !busy.join().unwrap().contains("200 OK"),
+        "the request outlived hard-stop-after"
+    );
+}
+
+#[test]
+fn daemon_master_writes_its_pid_and_stops_with_its_workers() {
+    let origin = Origin::start("o");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-dw-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("c.cfg"), config(port, &origin)).unwrap();
+    let pidfile = dir.join("pid");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .args(["-D", "-W", "-p"])
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(dir.join("c.cfg"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the daemon does not serve");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, _) = curl(&[&format!("http://127.0.0.1:{port}/")]);
+    assert_eq!(code, 200);
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert!(
+        cmdline.contains("-W"),
+        "the pidfile names the master: {cmdline:?}"
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the port stays open after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
