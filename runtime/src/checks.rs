@@ -108,7 +108,8 @@ pub async fn run(
             _ => p.inter,
         };
         tokio::time::sleep(Duration::from_millis(u64::from(inter))).await;
-        // `disable health` and maintenance pause the probes; the address may have changed.
+        // `disable health` and maintenance pause the probes; the address may have changed
+        // (the Runtime API, or DNS answers).
         let paused = server.admin.load(Ordering::Relaxed) & crate::state::ADMIN_MAINT != 0;
         if !state.enabled.load(Ordering::Relaxed) || paused {
             continue;

@@ -11,14 +11,17 @@
 //! - `acl`, `sample`, `rules`, `route`, `decide` (the request path without sockets);
 //! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
+pub mod accept;
 pub mod acl;
 pub mod api;
 pub mod balance;
 pub mod checks;
 pub mod clock;
 pub mod decide;
+pub mod discovery;
 pub mod http;
 pub mod inspect;
+pub mod lifecycle;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
@@ -51,17 +54,30 @@ pub enum Stop {
     Hard,
 }
 
+/// How this process starts, beyond its plan.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `-sf`/`-st`: processes to stop (gracefully with `-sf`) once this one serves.
+    pub stop_after_start: Vec<i32>,
+    pub stop_gracefully: bool,
+}
+
 /// Runs the plan until a signal stops it. Errors are start-up failures, one per line.
 pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
+    run_with(plan, &RunOptions::default())
+}
+
+/// [`run`], with the start-up options of a reload.
+pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
+    discovery::start(&shared, plan)?;
     let threads = plan.global.nbthread.max(1) as usize;
     // The Runtime API comes up first, so that it answers while the rest starts.
     let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
     api::socket::serve(shared.clone(), cli_sockets)
         .map_err(|e| vec![format!("cannot start the Runtime API thread: {e}")])?;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
-    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
-        (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread: Vec<Vec<listener::Bound>> = (0..threads).map(|_| Vec::new()).collect();
     let mut errors = Vec::new();
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
@@ -77,8 +93,12 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
                 if !listener::served_by(l, t, &plan.global.thread_group_of) {
                     continue;
                 }
-                match listener::bind(addr, 1024) {
-                    Ok(sock) => list.push((l.frontend, sock)),
+                match lifecycle::sockets::listen(addr, t) {
+                    Ok(socket) => list.push(listener::Bound {
+                        frontend: l.frontend,
+                        accept_proxy: l.options.iter().any(|o| o == "accept-proxy"),
+                        socket,
+                    }),
                     Err(e) => errors.push(format!(
                         "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
                     )),
@@ -111,11 +131,14 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
     }
+    lifecycle::worker::announce_ready();
+    lifecycle::worker::stop_old(&options.stop_after_start, options.stop_gracefully);
     let how = wait_for_signal();
     if how == Stop::Hard {
         return Ok(Stop::Hard);
     }
     shared.stopping.store(true, Ordering::Relaxed);
+    lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
     let _ = stop_tx.send(true);
     for h in handles {
         let _ = h.join();
@@ -160,6 +183,7 @@ fn wait_for_signal() -> Stop {
         };
         tokio::select! {
             _ = usr1.recv() => Stop::Graceful,
+            _ = lifecycle::worker::master_gone() => Stop::Graceful,
             _ = term.recv() => Stop::Hard,
             _ = int.recv() => Stop::Hard,
         }
@@ -168,7 +192,7 @@ fn wait_for_signal() -> Stop {
 
 fn worker(
     shared: Arc<Shared>,
-    listeners: Vec<(usize, std::net::TcpListener)>,
+    listeners: Vec<listener::Bound>,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
 ) {
@@ -193,13 +217,13 @@ fn worker(
             ));
         }
         let mut accepting = Vec::new();
-        for (fe, std_listener) in listeners {
-            let Ok(l) = tokio::net::TcpListener::from_std(std_listener) else {
+        for bound in listeners {
+            let Ok(l) = tokio::net::TcpListener::from_std(bound.socket) else {
                 continue;
             };
             accepting.push(tokio::task::spawn_local(accept_loop(
                 l,
-                fe,
+                (bound.frontend, bound.accept_proxy),
                 shared.clone(),
                 pool.clone(),
                 stopping.clone(),
@@ -219,45 +243,79 @@ fn worker(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    fe: usize,
+    (fe, accept_proxy): (usize, bool),
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
     let mut stopped = std::pin::pin!(stopping.wait());
+    let spawn = |stream: tokio::net::TcpStream, client| {
+        // Counted before the task runs, so that a stopping worker waits for it.
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
+        api::count_accept(&shared, fe);
+        tokio::task::spawn_local(serve_connection(
+            stream,
+            client,
+            (fe, accept_proxy),
+            shared.clone(),
+            pool.clone(),
+            stopping.clone(),
+        ));
+    };
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = &mut stopped => return,
+            _ = &mut stopped => break,
             a = listener.accept() => a,
         };
-        let Ok((stream, client)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let frontend = &shared.frontends[fe];
-        // `disable frontend`: hold the connection until the frontend is enabled again.
-        while frontend.paused.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match accepted {
+            Ok((stream, client)) => spawn(stream, client),
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
-        let _ = stream.set_nodelay(true);
-        shared.active.fetch_add(1, Ordering::Relaxed);
-        frontend.active.fetch_add(1, Ordering::Relaxed);
-        api::count_accept(&shared, fe);
-        let shared = shared.clone();
-        let pool = pool.clone();
-        let stopping = stopping.clone();
-        tokio::task::spawn_local(async move {
-            let fe_rt = &shared.frontends[fe];
-            if fe_rt.mode == Mode::Http {
-                let local = stream.local_addr().unwrap_or(client);
-                let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
-                proto::h1::serve(stream, ctx, stopping).await;
-            } else {
-                tcp::serve(stream, shared.clone(), fe).await;
-            }
-            fe_rt.active.fetch_sub(1, Ordering::Relaxed);
-            shared.active.fetch_sub(1, Ordering::Relaxed);
-        });
     }
+    // Before the socket closes, take the connections the kernel has already queued on it:
+    // when the socket is this process's own (`-sf`), closing it would reset them.
+    let Ok(socket) = listener.into_std() else {
+        return;
+    };
+    while let Ok((stream, client)) = socket.accept() {
+        if let Ok(stream) = stream
+            .set_nonblocking(true)
+            .and_then(|_| tokio::net::TcpStream::from_std(stream))
+        {
+            spawn(stream, client);
+        }
+    }
+}
+
+/// One accepted connection (already counted as active), from its opening (`accept`) to
+/// its end.
+async fn serve_connection(
+    mut stream: tokio::net::TcpStream,
+    client: std::net::SocketAddr,
+    (fe, accept_proxy): (usize, bool),
+    shared: Arc<Shared>,
+    pool: upstream::pool::Pool,
+    stopping: stop::Stopping,
+) {
+    let fe_rt = &shared.frontends[fe];
+    // `disable frontend`: hold the connection until the frontend is enabled again.
+    while fe_rt.paused.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().unwrap_or(client);
+    match accept::open(&mut stream, &shared, fe, accept_proxy, client, local).await {
+        accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
+            let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+            ctx.proxy = txn.proxy;
+            proto::h1::serve(stream, Rc::new(ctx), stopping).await;
+        }
+        accept::Opened::Ready(txn) => tcp::serve(stream, fe, txn).await,
+        accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
+        _ => {}
+    }
+    fe_rt.active.fetch_sub(1, Ordering::Relaxed);
+    shared.active.fetch_sub(1, Ordering::Relaxed);
 }

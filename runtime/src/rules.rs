@@ -40,6 +40,8 @@ pub enum Action {
     Reject,
     /// `http-request use-service <name>`: a built-in service answers.
     UseService(Service),
+    /// `tcp-request connection expect-proxy layer4`: a PROXY header comes first.
+    ExpectProxy,
 }
 
 /// The built-in services of `use-service`.
@@ -166,6 +168,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "allow" => Action::Allow,
         "accept" => Action::Accept,
         "reject" => Action::Reject,
+        "expect-proxy" if arg(0) == "layer4" => Action::ExpectProxy,
         "deny" => {
             let r = reply(a, if response { 502 } else { 403 })?;
             if matches!(r.body, ReplyBody::None) && r.headers.is_empty() {
@@ -333,6 +336,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Redirect(r) => return Verdict::Redirect(r),
             Action::UseService(s) => return Verdict::Service(*s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
+            Action::ExpectProxy => txn.expect_proxy = true,
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {
                     txn.vars.insert(name.clone(), v);

@@ -502,6 +502,17 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "dst" => one(Some(Value::Ip(txn.local.ip()))),
         "dst_port" => one(Some(Value::Int(i64::from(txn.local.port())))),
         "fe_name" => one(Some(Value::Str(txn.frontend.to_string()))),
+        "fc_rcvd_proxy" => one(Some(Value::Bool(txn.proxy.is_some()))),
+        "fc_pp_authority" | "fc_pp_unique_id" => {
+            use crate::proto::proxy_protocol::tlv;
+            let kind = if f.name == "fc_pp_authority" {
+                tlv::AUTHORITY
+            } else {
+                tlv::UNIQUE_ID
+            };
+            let value = txn.proxy.as_ref().and_then(|h| h.tlv(kind));
+            one(value.map(|v| Value::Str(String::from_utf8_lossy(v).into_owned())))
+        }
         "be_name" => one(txn.backend.as_ref().map(|b| Value::Str(b.to_string()))),
         "always_true" => one(Some(Value::Bool(true))),
         "always_false" => one(Some(Value::Bool(false))),

@@ -11,7 +11,7 @@ use crate::upstream::reuse::{RetryOn, ReuseMode};
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::{self, Plan};
 use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +39,10 @@ pub struct ServerRt {
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
     pub plan: plan::ServerPlan,
+    /// The PROXY protocol header its connections start with, if any.
+    pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
+    /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
+    pub dynamic: Option<crate::discovery::Dynamic>,
 }
 
 /// `ServerRt::admin` bits.
@@ -49,20 +53,29 @@ impl ServerRt {
     pub fn is_usable(&self) -> bool {
         self.admin.load(Ordering::Relaxed) == 0
             && self.up.load(Ordering::Relaxed)
-            && self.addr.load().is_some()
+            && self.addr().is_some()
     }
 
+    /// Where to connect now: what DNS answered last for a server with `resolvers`, else the
+    /// configured address (or the one `set server … addr` gave).
     pub fn addr(&self) -> Option<SocketAddr> {
-        self.addr.load().as_deref().copied()
+        match &self.dynamic {
+            Some(d) => d.addr(),
+            None => self.addr.load().as_deref().copied(),
+        }
     }
 
     pub fn set_addr(&self, addr: SocketAddr) {
         self.addr.store(Some(Arc::new(addr)));
     }
 
-    /// The weight the balancer uses now.
+    /// The weight the balancer uses now: SRV answers set it for a discovered server, the
+    /// Runtime API (`set server … weight`) for the others.
     pub fn current_weight(&self) -> u32 {
-        self.uweight.load(Ordering::Relaxed)
+        match &self.dynamic {
+            Some(d) => d.weight(),
+            None => self.uweight.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -352,7 +365,7 @@ impl Shared {
                 .iter()
                 .zip(server_ids(&b.servers))
                 .map(|(s, id)| {
-                    let addr = resolve(s);
+                    let addr = crate::discovery::initial_address(s);
                     Arc::new(ServerRt {
                         name: s.name.as_str().into(),
                         addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
@@ -375,6 +388,11 @@ impl Shared {
                             .filter(|m| *m > 0)
                             .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
                         plan: s.clone(),
+                        send_proxy: crate::upstream::send_proxy::SendProxy::from_options(
+                            &s.options,
+                        ),
+                        dynamic: crate::discovery::resolvers_of(s)
+                            .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
                     })
                 })
                 .collect::<Vec<_>>();
@@ -512,19 +530,6 @@ impl Shared {
             stopping: AtomicBool::new(false),
             process: crate::api::Process::new(plan),
         })
-    }
-}
-
-/// The server's socket address; host names are resolved once at start-up.
-fn resolve(s: &plan::ServerPlan) -> Option<SocketAddr> {
-    let a = s.address.as_ref()?;
-    let port = match a.port {
-        hapee_compiler::address::Port::Range { low, .. } => low,
-        _ => 0,
-    };
-    match a.ip {
-        Some(ip) => Some(SocketAddr::new(ip, port)),
-        None => (a.host.as_str(), port).to_socket_addrs().ok()?.next(),
     }
 }
 

@@ -2,13 +2,12 @@
 //! with idle timeouts; one `tcplog` line at the end.
 
 use crate::rules::{self, Verdict};
-use crate::state::{FrontendRt, Shared};
+use crate::state::FrontendRt;
 use crate::txn::Txn;
 use crate::upstream::reuse::{should_retry, Attempts, Failure};
 use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -149,28 +148,19 @@ async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &
     buf.freeze()
 }
 
-/// Serves one TCP-mode connection.
-pub async fn serve(mut stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
+/// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
+pub async fn serve(mut stream: TcpStream, fe_index: usize, mut txn: Txn) {
+    let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
-    let (Ok(client), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+    let client = txn.client;
+    let held = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
+    if matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestContent, &mut txn),
+        Verdict::Reject | Verdict::Deny(_)
+    ) {
+        txn.term = *b"PR";
+        finish(&txn);
         return;
-    };
-    let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
-    txn.counters[0] = shared.active.load(Ordering::Relaxed);
-    txn.counters[1] = fe.active.load(Ordering::Relaxed);
-    let mut held = Bytes::new();
-    for set in [RuleSet::TcpRequestConnection, RuleSet::TcpRequestContent] {
-        if set == RuleSet::TcpRequestContent {
-            held = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
-        }
-        if matches!(
-            rules::run(&fe.rules, set, &mut txn),
-            Verdict::Reject | Verdict::Deny(_)
-        ) {
-            txn.term = *b"PR";
-            finish(&txn);
-            return;
-        }
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
         txn.term = *b"SC";
@@ -191,6 +181,11 @@ pub async fn serve(mut stream: TcpStream, shared: Arc<Shared>, fe_index: usize) 
         let server = &be.servers[si];
         txn.server = Some(server.name.clone());
         let Some(addr) = server.addr() else {
+            // DNS took the address away since the pick: pick again, avoiding it.
+            if tries.count < be.retries.max(1) {
+                tries.failed(si, true);
+                continue;
+            }
             finish(&txn);
             return;
         };
@@ -218,11 +213,18 @@ pub async fn serve(mut stream: TcpStream, shared: Arc<Shared>, fe_index: usize) 
         }
     };
     let (mut sstream, server) = server_stream;
-    if !held.is_empty() && sstream.write_all(&held).await.is_err() {
-        server.active.fetch_sub(1, Ordering::Relaxed);
-        txn.term = *b"SD";
-        finish(&txn);
-        return;
+    // The PROXY header first, then what the content rules held, then the tunnel.
+    let header = server.send_proxy.as_ref().map(|p| p.header(&txn));
+    for (bytes, term) in [(header.as_deref(), *b"SC"), (Some(&held[..]), *b"SD")] {
+        let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+            continue;
+        };
+        if sstream.write_all(bytes).await.is_err() {
+            server.active.fetch_sub(1, Ordering::Relaxed);
+            txn.term = term;
+            finish(&txn);
+            return;
+        }
     }
     txn.timings.queue = 0;
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;

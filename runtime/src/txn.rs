@@ -95,6 +95,10 @@ pub struct Txn {
     /// Set by a fetch whose answer could still change with more data (HAProxy's
     /// `SMP_F_MAY_CHANGE`), so that a condition can wait instead of failing.
     pub may_change: std::cell::Cell<bool>,
+    /// The PROXY protocol header the connection started with (`client`/`local` come from it).
+    pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
+    /// Set by `tcp-request connection expect-proxy layer4`.
+    pub expect_proxy: bool,
 }
 
 impl Txn {
@@ -141,6 +145,8 @@ impl Txn {
             payload: None,
             payload_final: true,
             may_change: std::cell::Cell::new(false),
+            proxy: None,
+            expect_proxy: false,
         }
     }
 

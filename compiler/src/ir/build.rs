@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 17] = [
+        const LOWERED: [&str; 19] = [
             "log",
             "log-format",
             "log-tag",
@@ -136,12 +136,19 @@ impl<'a> Stmt<'a> {
             "node",
             "description",
             "id",
+            "hard-stop-after",
+            "mworker-max-reloads",
         ];
         let inspect_delay = self.word(at) == "tcp-request" && self.word(at + 1) == "inspect-delay";
         if !LOWERED.contains(&self.word(at)) && !inspect_delay {
             return None;
         }
-        Some(super::model::DirectiveLine {
+        Some(self.as_directive(at))
+    }
+
+    /// The statement as a [`DirectiveLine`], whatever its keyword.
+    pub fn as_directive(&self, at: usize) -> super::model::DirectiveLine {
+        super::model::DirectiveLine {
             prefix: (at > 0).then(|| self.word(0).into()),
             keyword: self.word(at).into(),
             args: self
@@ -152,7 +159,7 @@ impl<'a> Stmt<'a> {
                 .map(|w| w.value.clone())
                 .collect(),
             span: self.span_from(at),
-        })
+        }
     }
 
     pub fn whole(&self) -> Span {
@@ -350,9 +357,15 @@ pub(crate) fn build_with(
                     header: head.whole(),
                     members: Vec::new(),
                     has_bind: false,
+                    lines: Vec::new(),
                 };
                 for line in tree.body(section) {
-                    global::other_section_statement(&mut b, &mut named, &Stmt { line });
+                    let stmt = Stmt { line };
+                    global::other_section_statement(&mut b, &mut named, &stmt);
+                    // The plan lowers resolvers sections from their statements.
+                    if kind == SectionKind::Resolvers && !line.words.is_empty() {
+                        named.lines.push(stmt.as_directive(0));
+                    }
                 }
                 b.config.sections.push(named);
             }

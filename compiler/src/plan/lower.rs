@@ -374,7 +374,8 @@ pub fn inspect_delay(lines: &[DirectiveLine]) -> Option<u32> {
         .find_map(|d| d.args.get(1).and_then(|t| ms(t)))
 }
 
-fn ms(text: &str) -> Option<u32> {
+/// A time in milliseconds (HAProxy's units; a bare number is milliseconds).
+pub fn ms(text: &str) -> Option<u32> {
     parse_time(text, TimeUnit::Ms).ok().map(|d| d.value)
 }
 

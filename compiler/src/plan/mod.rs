@@ -2,6 +2,7 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+pub mod resolvers;
 mod stats;
 
 pub use lower::{
@@ -21,6 +22,8 @@ pub struct Plan {
     pub listeners: Vec<ListenerPlan>,
     pub frontends: Vec<FrontendPlan>,
     pub backends: Vec<BackendPlan>,
+    /// `resolvers` sections (DNS service discovery).
+    pub resolvers: Vec<resolvers::ResolversPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -43,6 +46,12 @@ pub struct GlobalPlan {
     /// `node` and `description`, reported by `show info` and the stats page.
     pub node: Option<String>,
     pub description: Option<String>,
+    /// `hard-stop-after`, in milliseconds: the longest a stopping process lingers.
+    pub hard_stop_after: Option<u32>,
+    /// `master-worker` in the global section.
+    pub master_worker: bool,
+    /// `mworker-max-reloads`: reloads an old worker may survive before it is killed.
+    pub mworker_max_reloads: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -160,6 +169,9 @@ pub struct ServerPlan {
     pub maxconn: Option<u32>,
     pub check_params: CheckParams,
     pub options: Vec<String>,
+    /// For the servers of one `server-template` line: the template's prefix (its servers
+    /// are the slots DNS answers fill).
+    pub template: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -369,13 +381,29 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             servers: p
                 .servers
                 .iter()
-                .map(|s| {
+                .flat_map(|s| {
+                    // A template stands for one server per number of its range.
+                    let names: Vec<(String, Option<String>)> = match s.template {
+                        Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(4095)))
+                            .map(|n| {
+                                (
+                                    format!("{}{n}", s.name.value),
+                                    Some(s.name.value.to_string()),
+                                )
+                            })
+                            .collect(),
+                        None => vec![(s.name.value.to_string(), None)],
+                    };
+                    names.into_iter().map(move |name| (s, name))
+                })
+                .map(|(s, (name, template))| {
                     let parsed = s
                         .address
                         .as_ref()
                         .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
                     ServerPlan {
-                        name: s.name.value.to_string(),
+                        name,
+                        template,
                         host: parsed
                             .as_ref()
                             .filter(|a| a.is_hostname())
@@ -428,9 +456,15 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             stats: stats::stats_plan(&g.directives),
             node: lower::last_arg(&g.directives, "node"),
             description: lower::directive_text(&g.directives, "description"),
+            hard_stop_after: lower::last_arg(&g.directives, "hard-stop-after")
+                .and_then(|t| lower::ms(&t)),
+            master_worker: g.master_worker,
+            mworker_max_reloads: lower::last_arg(&g.directives, "mworker-max-reloads")
+                .and_then(|n| n.parse().ok()),
         },
         listeners,
         frontends,
         backends,
+        resolvers: resolvers::lower(config),
     }
 }

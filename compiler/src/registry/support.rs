@@ -21,6 +21,7 @@ pub const GLOBAL: &[&str] = &[
     "quiet",
     "zero-warning",
     "hard-stop-after",
+    "mworker-max-reloads",
     "ulimit-n",
     "user",
     "group",
@@ -34,6 +35,15 @@ pub const GLOBAL: &[&str] = &[
 
 /// `stats <what>` forms of the global section the runtime honours (the Runtime API).
 pub const STATS_GLOBAL: &[&str] = &["socket", "timeout", "maxconn"];
+/// Keywords of `resolvers` sections the runtime honours (DNS service discovery).
+pub const RESOLVERS: &[&str] = &[
+    "nameserver",
+    "parse-resolv-conf",
+    "hold",
+    "resolve_retries",
+    "timeout",
+    "accepted_payload_size",
+];
 
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
@@ -41,6 +51,7 @@ pub const PROXY: &[&str] = &[
     "bind",
     "server",
     "default-server",
+    "server-template",
     "timeout",
     "option",
     "balance",
@@ -108,10 +119,22 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "disabled",
     "enabled",
     "id",
+    "send-proxy",
+    "send-proxy-v2",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
+    "no-send-proxy",
+    "no-send-proxy-v2",
+    "no-send-proxy-v2-ssl",
+    "no-send-proxy-v2-ssl-cn",
+    "proxy-v2-options",
+    "resolvers",
+    "resolve-prefer",
+    "init-addr",
 ];
 
 /// Bind-line options the runtime honours.
-pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog"];
+pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog", "accept-proxy"];
 
 /// Which line an option list belongs to, for the number of value words each option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +195,7 @@ pub const ACTIONS: &[&str] = &[
     "set-var",
     "unset-var",
     "use-service",
+    "expect-proxy",
 ];
 
 /// Whether the action word of a rule is implemented.
@@ -238,6 +262,9 @@ pub const FETCHES: &[&str] = &[
     "req.ssl_ver",
     "req_ssl_ver",
     "wait_end",
+    "fc_pp_authority",
+    "fc_pp_unique_id",
+    "fc_rcvd_proxy",
 ];
 
 /// Converters the runtime implements.

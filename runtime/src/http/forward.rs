@@ -233,6 +233,11 @@ pub async fn forward(
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
         let Some(addr) = server.addr() else {
+            // DNS took the address away since the pick: pick again, avoiding it.
+            if tries.count < be.retries.max(1) {
+                tries.failed(si, true);
+                continue;
+            }
             return reply::error(503, &files);
         };
         // Queue for a connection slot when the server is at its maxconn. Waiting (like
@@ -255,7 +260,8 @@ pub async fn forward(
             None => None,
         };
         let pool_key = (be_index, si);
-        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on);
+        // A connection that told the server who its client is serves that client only.
+        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none();
         let idle = if upgrade {
             None
         } else {
@@ -267,7 +273,10 @@ pub async fn forward(
         txn.timings.queue = (connect_start - started).as_millis() as i64;
         let conn = match idle {
             Some(c) => Some(c),
-            None => Box::pin(ServerConn::connect(addr, be.timeouts.connect)).await,
+            None => {
+                let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
+                Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface)).await
+            }
         };
         let Some(conn) = conn else {
             drop(slot);
@@ -333,7 +342,8 @@ pub async fn forward(
                 let home = (!close_server && !upgrade).then(|| upstream::IdleHome {
                     session: ctx.conns.clone(),
                     server: pool_key,
-                    shared: be.reuse != crate::upstream::reuse::ReuseMode::Never,
+                    shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
+                        && server.send_proxy.is_none(),
                 });
                 return respond(ctx, txn, be_index, resp, guard, home, client_upgrade);
             }

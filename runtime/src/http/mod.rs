@@ -44,6 +44,9 @@ pub struct ConnCtx {
     pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
     pub(crate) idle: idle::Limit,
+    /// The PROXY protocol header the connection started with (`client` and `local` are
+    /// already those it carried).
+    pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
 }
 
 impl ConnCtx {
@@ -64,6 +67,7 @@ impl ConnCtx {
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
+            proxy: None,
         }
     }
 
@@ -132,6 +136,7 @@ pub(crate) fn handle(
         fe.name.clone(),
     ));
     txn.accept_date = ctx.accept_date;
+    txn.proxy = ctx.proxy.clone();
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
@@ -178,7 +183,9 @@ pub(crate) fn handle(
             }
         };
         after_response(&ctx, txn, &mut resp);
-        if fe.conn_mode == Some(HttpConnMode::Close) {
+        // A stopping process ends each keep-alive connection by its next response.
+        if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
+        {
             resp.headers_mut().insert(
                 hyper::header::CONNECTION,
                 hyper::header::HeaderValue::from_static("close"),

@@ -10,6 +10,7 @@
 mod body;
 pub mod pool;
 pub mod reuse;
+pub mod send_proxy;
 #[cfg(test)]
 mod tests;
 mod upload;
@@ -79,8 +80,18 @@ impl ServerConn {
         self.0.stream
     }
 
-    pub async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<ServerConn> {
-        let stream = crate::tcp::connect_within(addr, timeout).await?;
+    /// Connects, and sends `preface` (a PROXY protocol header) before anything else.
+    pub async fn connect(
+        addr: SocketAddr,
+        timeout: Option<Duration>,
+        preface: Option<Vec<u8>>,
+    ) -> Option<ServerConn> {
+        let mut stream = crate::tcp::connect_within(addr, timeout).await?;
+        if let Some(p) = preface {
+            tokio::io::AsyncWriteExt::write_all(&mut stream, &p)
+                .await
+                .ok()?;
+        }
         let _ = stream.set_nodelay(true);
         Some(ServerConn(Box::new(Link {
             stream,

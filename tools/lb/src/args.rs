@@ -76,6 +76,8 @@ Usage:
   hapee-lb check [options] [-f] FILE|DIR...   check a configuration (like haproxy -c)
   hapee-lb -c -f FILE|DIR...                   the same, HAProxy style
   hapee-lb run [-D] [-p PIDFILE] -f FILE|DIR... run the proxy (also: hapee-lb -f FILE)
+      [-W|-Ws] [-S SOCKET]                     master-worker mode (SIGUSR2 reloads), master CLI
+      [-sf PID...|-st PID...]                  stop these processes once serving (reload)
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
@@ -170,6 +172,10 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
     let mut saw_c = !haproxy_style;
     let mut daemon = false;
     let mut pidfile = None;
+    let mut systemd = false;
+    let mut master_cli = None;
+    let mut stop_pids = Vec::new();
+    let mut stop_gracefully = true;
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, String> {
         *i += 1;
@@ -187,7 +193,19 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-dD" => opts.show_diag = true,
             "--no-env" => opts.no_env = true,
             "-dr" => opts.resolve_dontfail = true,
-            "-W" | "-Ws" => opts.master_worker = true,
+            "-W" | "-Ws" => {
+                opts.master_worker = true;
+                systemd |= a == "-Ws";
+            }
+            "-S" => master_cli = Some(value(&mut i, a)?),
+            // `-sf PID…` / `-st PID…`: the pids follow until the next flag.
+            "-sf" | "-st" => {
+                stop_gracefully = a == "-sf";
+                while let Some(pid) = args.get(i + 1).and_then(|p| p.parse::<i32>().ok()) {
+                    stop_pids.push(pid);
+                    i += 1;
+                }
+            }
             "--color" => opts.color = true,
             "--dump-plan" => opts.dump_plan = true,
             "--allow" | "--warn" | "--deny" => {
@@ -214,7 +232,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             // Accepted for compatibility with HAProxy command lines; no effect on a check.
             "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
             "-D" => daemon = true,
-            "-L" | "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
+            "-L" | "-x" | "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
             "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
@@ -236,6 +254,11 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             daemon,
             pidfile,
             resolve_dontfail: opts.resolve_dontfail,
+            master_worker: opts.master_worker,
+            systemd,
+            master_cli: master_cli.map(PathBuf::from),
+            stop_pids,
+            stop_gracefully,
         }));
     }
     Ok(Command::Check(opts))

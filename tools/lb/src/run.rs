@@ -4,9 +4,11 @@
 use hapee_compiler::check::compile;
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::plan::Plan;
 use hapee_compiler::render;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::ProcessEnv;
+use hapee_runtime::lifecycle;
 use std::path::PathBuf;
 
 pub struct RunArgs {
@@ -15,35 +17,50 @@ pub struct RunArgs {
     pub pidfile: Option<PathBuf>,
     /// `-dr`: unresolvable server names disable their server instead of stopping the start.
     pub resolve_dontfail: bool,
+    /// `-W`/`-Ws`: master-worker mode (also `master-worker` in the global section).
+    pub master_worker: bool,
+    /// `-Ws`: readiness and reloads are told to systemd.
+    pub systemd: bool,
+    /// `-S`: the master CLI socket.
+    pub master_cli: Option<PathBuf>,
+    /// `-sf`/`-st`: processes to stop once this one serves.
+    pub stop_pids: Vec<i32>,
+    pub stop_gracefully: bool,
 }
 
-pub fn run(args: &RunArgs) -> u8 {
+/// Reads and compiles the configuration into a plan. Warnings are printed on the way;
+/// `Err` holds the report of why it cannot run (errors, what the runtime lacks).
+fn load_plan(files: &[PathBuf], resolve_dontfail: bool) -> Result<Plan, Vec<String>> {
     let mut db = SourceDb::new();
-    for path in &args.files {
+    for path in files {
         if let Err(e) = db.load_path(path) {
-            eprintln!("[ALERT]    ({}) : config : {e}", std::process::id());
-            return 1;
+            return Err(vec![format!(
+                "[ALERT]    ({}) : config : {e}",
+                std::process::id()
+            )]);
         }
     }
     let options = CheckOptions {
         no_env: false,
         master_worker: false,
         lints: false,
-        resolve_dontfail: args.resolve_dontfail,
+        resolve_dontfail,
     };
     let compilation = compile(db, &ProcessEnv, &options);
-    let errors: Vec<_> = compilation
+    let reported: Vec<_> = compilation
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error || d.severity == Severity::Warning)
         .cloned()
         .collect();
-    if !errors.is_empty() {
-        eprint!("{}", render::human(&compilation.db, &errors, false));
-    }
     if compilation.has_errors() {
-        eprintln!("hapee-lb: the configuration has errors; not starting");
-        return 1;
+        return Err(vec![
+            render::human(&compilation.db, &reported, false),
+            "hapee-lb: the configuration has errors; not starting".to_string(),
+        ]);
+    }
+    if !reported.is_empty() {
+        eprint!("{}", render::human(&compilation.db, &reported, false));
     }
     let missing: Vec<Diagnostic> = crate::unsupported::diagnostics(&compilation)
         .into_iter()
@@ -53,25 +70,13 @@ pub fn run(args: &RunArgs) -> u8 {
         })
         .collect();
     if !missing.is_empty() {
-        eprint!("{}", render::human(&compilation.db, &missing, false));
-        eprintln!(
-            "hapee-lb: {} use(s) of what the runtime does not implement yet; not starting",
-            missing.len()
-        );
-        return 1;
-    }
-    if args.daemon {
-        return daemonize(args);
-    }
-    if let Some(p) = &args.pidfile {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
-            eprintln!(
-                "[ALERT]    ({}) : cannot create pidfile {} : {e}",
-                std::process::id(),
-                p.display()
-            );
-            return 1;
-        }
+        return Err(vec![
+            render::human(&compilation.db, &missing, false),
+            format!(
+                "hapee-lb: {} use(s) of what the runtime does not implement yet; not starting",
+                missing.len()
+            ),
+        ]);
     }
     let nbthread = compilation
         .config
@@ -79,9 +84,51 @@ pub fn run(args: &RunArgs) -> u8 {
         .nbthread
         .as_ref()
         .map_or_else(hapee_compiler::ir::default_nbthread, |v| v.value);
-    let plan = hapee_compiler::plan::build(&compilation.config, nbthread);
-    drop(compilation);
-    match hapee_runtime::run(&plan) {
+    Ok(hapee_compiler::plan::build(&compilation.config, nbthread))
+}
+
+fn write_pidfile(args: &RunArgs) -> Result<(), u8> {
+    if let Some(p) = &args.pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            eprintln!(
+                "[ALERT]    ({}) : cannot create pidfile {} : {e}",
+                std::process::id(),
+                p.display()
+            );
+            return Err(1);
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: &RunArgs) -> u8 {
+    let plan = match load_plan(&args.files, args.resolve_dontfail) {
+        Ok(plan) => plan,
+        Err(report) => {
+            for line in report {
+                eprintln!("{}", line.trim_end());
+            }
+            return 1;
+        }
+    };
+    // A worker started by a master runs its plan, whatever the flags and the configuration say.
+    let is_worker = std::env::var_os(lifecycle::env::MASTER_FD).is_some();
+    if args.daemon && !is_worker {
+        return daemonize(args);
+    }
+    if !is_worker && (args.master_worker || plan.global.master_worker) {
+        return master(args, plan);
+    }
+    if !is_worker {
+        if let Err(code) = write_pidfile(args) {
+            return code;
+        }
+    }
+    let options = hapee_runtime::RunOptions {
+        stop_after_start: args.stop_pids.clone(),
+        stop_gracefully: args.stop_gracefully,
+    };
+    match hapee_runtime::run_with(&plan, &options) {
         Ok(_) => 0,
         Err(errors) => {
             for e in errors {
@@ -92,6 +139,37 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
+/// `-W` or `master-worker`: this process becomes the master and runs workers.
+fn master(args: &RunArgs, plan: Plan) -> u8 {
+    if let Err(code) = write_pidfile(args) {
+        return code;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return 1;
+    };
+    let files = args.files.clone();
+    let dontfail = args.resolve_dontfail;
+    let worker_files = files.clone();
+    let options = lifecycle::master::Options {
+        load: Box::new(move || load_plan(&files, dontfail)),
+        worker_command: Box::new(move || {
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg("run");
+            for f in &worker_files {
+                cmd.arg("-f").arg(f);
+            }
+            if dontfail {
+                cmd.arg("-dr");
+            }
+            cmd
+        }),
+        cli: args.master_cli.clone(),
+        systemd: args.systemd,
+    };
+    let code = lifecycle::master::run(options, plan);
+    u8::try_from(code).unwrap_or(1)
+}
+
 /// `-D`: starts a detached copy of this command (without `-D`) and returns.
 fn daemonize(args: &RunArgs) -> u8 {
     use std::os::unix::process::CommandExt;
@@ -99,10 +177,8 @@ fn daemonize(args: &RunArgs) -> u8 {
         return 1;
     };
     let mut cmd = std::process::Command::new(exe);
-    cmd.arg("run");
-    for f in &args.files {
-        cmd.arg("-f").arg(f);
-    }
+    // The same command line without `-D`: the copy runs in the foreground of its own group.
+    cmd.args(std::env::args().skip(1).filter(|a| a != "-D"));
     cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -25,10 +25,10 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
 
 /// What is wrong with one statement (keyword and arguments), if anything.
 fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
-    let allowed = if section == "global" {
-        support::GLOBAL
-    } else {
-        support::PROXY
+    let allowed = match section {
+        "global" => support::GLOBAL,
+        "resolvers" => support::RESOLVERS,
+        _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
         return vec![format!("'{kw}' in a {section} section")];
@@ -44,8 +44,12 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
             out.push(format!("'option {}'", args[0]))
         }
-        "server" | "default-server" => {
-            let skip = if kw == "server" { 2 } else { 0 };
+        "server" | "default-server" | "server-template" => {
+            let skip = match kw {
+                "server" => 2,
+                "server-template" => 3,
+                _ => 0,
+            };
             for o in support::unsupported_option(
                 args.get(skip..).unwrap_or(&[]),
                 support::SERVER_OPTIONS,
@@ -97,6 +101,7 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Frontend
                 | SectionKind::Backend
                 | SectionKind::Listen
+                | SectionKind::Resolvers
         );
         if !handled {
             let header = c.tree.header(section);

@@ -5,6 +5,8 @@
 mod api;
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/discovery.rs"]
+mod discovery;
 #[path = "runtime/hardening.rs"]
 mod hardening;
 #[path = "runtime/harness.rs"]
@@ -19,5 +21,9 @@ mod http_rules;
 mod inspect;
 #[path = "runtime/logasap.rs"]
 mod logasap;
+#[path = "runtime/proxy_protocol.rs"]
+mod proxy_protocol;
+#[path = "runtime/reload.rs"]
+mod reload;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;

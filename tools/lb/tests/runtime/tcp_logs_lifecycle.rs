@@ -494,7 +494,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    compression algo gzip\n    default_backend b\nbackend b\n    cookie SRV insert\n    server s 127.0.0.1:2 send-proxy\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    compression algo gzip\n    default_backend b\nbackend b\n    cookie SRV insert\n    server s 127.0.0.1:2 non-stick\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -514,7 +514,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
         "{err}"
     );
     assert!(
-        err.contains("u.cfg:12:5") && err.contains("server option 'send-proxy'"),
+        err.contains("u.cfg:12:5") && err.contains("server option 'non-stick'"),
         "{err}"
     );
     // `check` reports the same uses as warnings and still accepts the configuration.
