@@ -39,6 +39,9 @@ pub const RESOLVERS: &[&str] = &[
     "accepted_payload_size",
 ];
 
+/// Keywords of `program` sections the master honours.
+pub const PROGRAM: &[&str] = &["command", "option"];
+
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
     "mode",
@@ -93,6 +96,8 @@ pub const OPTIONS: &[&str] = &[
     "srvtcpka",
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
+    // `program` sections: a reload starts a new instance of the program.
+    "start-on-reload",
 ];
 
 /// Server-line options the runtime honours.

@@ -49,6 +49,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
     let allowed = match section {
         "global" => support::GLOBAL,
         "resolvers" => support::RESOLVERS,
+        "program" => support::PROGRAM,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -113,6 +114,7 @@ pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
                 | SectionKind::Backend
                 | SectionKind::Listen
                 | SectionKind::Resolvers
+                | SectionKind::Program
         );
         if !handled {
             let header = c.tree.header(section);
@@ -137,7 +139,11 @@ pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
 
 /// Reads and compiles the configuration into a plan. Warnings are printed on the way;
 /// `Err` holds the report of why it cannot run (errors, what the runtime lacks).
-fn load_plan(files: &[PathBuf], resolve_dontfail: bool) -> Result<Plan, Vec<String>> {
+fn load_plan(
+    files: &[PathBuf],
+    resolve_dontfail: bool,
+    master_worker: bool,
+) -> Result<Plan, Vec<String>> {
     let mut db = SourceDb::new();
     for path in files {
         if let Err(e) = db.load_path(path) {
@@ -149,7 +155,8 @@ fn load_plan(files: &[PathBuf], resolve_dontfail: bool) -> Result<Plan, Vec<Stri
     }
     let options = CheckOptions {
         no_env: false,
-        master_worker: false,
+        // A worker runs under a master even without `-W` on its own command line.
+        master_worker: master_worker || std::env::var_os(lifecycle::env::MASTER_FD).is_some(),
         lints: false,
         resolve_dontfail,
     };
@@ -209,7 +216,7 @@ fn write_pidfile(args: &RunArgs) -> Result<(), u8> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let plan = match load_plan(&args.files, args.resolve_dontfail) {
+    let plan = match load_plan(&args.files, args.resolve_dontfail, args.master_worker) {
         Ok(plan) => plan,
         Err(report) => {
             for line in report {
@@ -258,7 +265,7 @@ fn master(args: &RunArgs, plan: Plan) -> u8 {
     let dontfail = args.resolve_dontfail;
     let worker_files = files.clone();
     let options = lifecycle::master::Options {
-        load: Box::new(move || load_plan(&files, dontfail)),
+        load: Box::new(move || load_plan(&files, dontfail, true)),
         worker_command: Box::new(move || {
             let mut cmd = std::process::Command::new(&exe);
             cmd.arg("run");
