@@ -362,9 +362,12 @@ pub(crate) fn build_with(
                 for line in tree.body(section) {
                     let stmt = Stmt { line };
                     global::other_section_statement(&mut b, &mut named, &stmt);
-                    // The plan lowers resolvers sections from their statements.
-                    if kind == SectionKind::Resolvers && !line.words.is_empty() {
-                        named.lines.push(stmt.as_directive(0));
+                    // The plan lowers resolvers and program sections from their statements.
+                    if matches!(kind, SectionKind::Resolvers | SectionKind::Program) {
+                        let at = usize::from(matches!(stmt.word(0), "no" | "default"));
+                        if !stmt.word(at).is_empty() {
+                            named.lines.push(stmt.as_directive(at));
+                        }
                     }
                 }
                 b.config.sections.push(named);

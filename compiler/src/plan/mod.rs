@@ -2,6 +2,7 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+pub mod programs;
 pub mod resolvers;
 mod stats;
 
@@ -24,6 +25,8 @@ pub struct Plan {
     pub backends: Vec<BackendPlan>,
     /// `resolvers` sections (DNS service discovery).
     pub resolvers: Vec<resolvers::ResolversPlan>,
+    /// `program` sections (run by the master in master-worker mode).
+    pub programs: Vec<programs::ProgramPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -466,5 +469,6 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         frontends,
         backends,
         resolvers: resolvers::lower(config),
+        programs: programs::lower(config),
     }
 }

@@ -45,6 +45,9 @@ pub const RESOLVERS: &[&str] = &[
     "accepted_payload_size",
 ];
 
+/// Keywords of `program` sections the master honours.
+pub const PROGRAM: &[&str] = &["command", "option"];
+
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
     "mode",
@@ -101,6 +104,8 @@ pub const OPTIONS: &[&str] = &[
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
     "logasap",
+    // `program` sections: a reload starts a new instance of the program.
+    "start-on-reload",
 ];
 
 /// Server-line options the runtime honours.

@@ -5,6 +5,7 @@
 //! and the running worker keeps serving.
 
 use super::{cli, env, sockets};
+use hapee_compiler::plan::programs::ProgramPlan;
 use hapee_compiler::plan::Plan;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -39,8 +40,21 @@ struct Worker {
     _lifeline: OwnedFd,
 }
 
+/// A running `program` section.
+struct Program {
+    plan: ProgramPlan,
+    pid: i32,
+    reloads: u32,
+    started: Instant,
+}
+
 struct Master {
     options: Options,
+    programs: Vec<Program>,
+    /// Programs to start again (a crashed one, after a pause).
+    restarts: mpsc::UnboundedSender<String>,
+    /// The program sections of the configuration in force.
+    program_plans: Vec<ProgramPlan>,
     sockets: HashMap<String, TcpListener>,
     workers: Vec<Worker>,
     reloads: u32,
@@ -71,8 +85,12 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         return 1;
     };
     let (exits, exited) = mpsc::unbounded_channel();
+    let (restarts, to_restart) = mpsc::unbounded_channel();
     let master = Master {
         options,
+        programs: Vec::new(),
+        restarts,
+        program_plans: plan.programs.clone(),
         sockets: HashMap::new(),
         workers: Vec::new(),
         reloads: 0,
@@ -82,7 +100,7 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         exits,
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, master.serve(plan, exited))
+    local.block_on(&rt, master.serve(plan, exited, to_restart))
 }
 
 impl Master {
@@ -90,6 +108,7 @@ impl Master {
         mut self,
         plan: Plan,
         mut exited: mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
+        mut to_restart: mpsc::UnboundedReceiver<String>,
     ) -> i32 {
         if let Err(errors) = self.bind(&plan) {
             for e in errors {
@@ -100,6 +119,9 @@ impl Master {
         if let Err(e) = self.start_worker(&plan).await {
             alert(&e);
             return 1;
+        }
+        for p in plan.programs.clone() {
+            self.start_program(p);
         }
         self.notify_systemd("READY=1");
         let (cli_tx, mut cli_rx) = mpsc::unbounded_channel::<cli::Request>();
@@ -132,8 +154,16 @@ impl Master {
                     }
                 }
                 Some((pid, status)) = exited.recv() => {
+                    if self.program_exited(pid, status) {
+                        continue;
+                    }
                     if let Some(code) = self.worker_exited(pid, status) {
                         return code;
+                    }
+                }
+                Some(name) = to_restart.recv() => {
+                    if let Some(p) = self.program_plans.iter().find(|p| p.name == name).cloned() {
+                        self.start_program(p);
                     }
                 }
                 _ = usr1.recv() => return self.stop_all(Signal::SIGUSR1, &mut exited).await,
@@ -274,6 +304,7 @@ impl Master {
                     .map(|(a, t)| sockets::key(a, t))
                     .collect();
                 self.sockets.retain(|k, _| keys.contains(k));
+                self.reload_programs(plan.programs.clone());
             }
             Err(e) => {
                 self.failed_reloads += 1;
@@ -323,11 +354,16 @@ impl Master {
         exited: &mut mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
     ) -> i32 {
         self.signal_workers(sig, false);
-        while !self.workers.is_empty() {
+        self.program_plans.clear();
+        for p in &self.programs {
+            let _ = kill(Pid::from_raw(p.pid), Signal::SIGTERM);
+        }
+        while !self.workers.is_empty() || !self.programs.is_empty() {
             let Some((pid, _)) = exited.recv().await else {
                 break;
             };
             self.workers.retain(|w| w.pid != pid);
+            self.programs.retain(|p| p.pid != pid);
         }
         if let Some(path) = &self.options.cli {
             let _ = std::fs::remove_file(path);
@@ -374,8 +410,99 @@ impl Master {
                 ));
             }
         }
-        out.push_str("# programs\n\n");
+        out.push_str("# programs\n");
+        for p in &self.programs {
+            out.push_str(&format!(
+                "{:<15} {:<15} {:<15} {:<15} -\n",
+                p.pid,
+                p.plan.name,
+                p.reloads,
+                uptime(p.started.elapsed())
+            ));
+        }
+        out.push('\n');
         out
+    }
+
+    /// Starts one program; a failure to start is reported and retried like a crash.
+    fn start_program(&mut self, plan: ProgramPlan) {
+        let mut cmd = tokio::process::Command::new(&plan.command[0]);
+        cmd.args(&plan.command[1..]);
+        match cmd.spawn() {
+            Ok(mut child) => {
+                let pid = child.id().map_or(0, |p| p as i32);
+                let exits = self.exits.clone();
+                tokio::task::spawn_local(async move {
+                    if let Ok(status) = child.wait().await {
+                        let _ = exits.send((pid, status));
+                    }
+                });
+                self.programs.push(Program {
+                    plan,
+                    pid,
+                    reloads: 0,
+                    started: Instant::now(),
+                });
+            }
+            Err(e) => {
+                alert(&format!("cannot start program '{}': {e}", plan.name));
+                self.restart_later(plan.name);
+            }
+        }
+    }
+
+    /// Asks for a program to start again after a pause, so that one that cannot run does
+    /// not spin.
+    fn restart_later(&self, name: String) {
+        let restarts = self.restarts.clone();
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let _ = restarts.send(name);
+        });
+    }
+
+    /// Handles the exit of a program (`false`: not a program's pid). A program of the
+    /// configuration in force is started again.
+    fn program_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> bool {
+        let Some(i) = self.programs.iter().position(|p| p.pid == pid) else {
+            return false;
+        };
+        let p = self.programs.remove(i);
+        let code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        alert(&format!(
+            "Current program '{}' ({pid}) exited with code {code}",
+            p.plan.name
+        ));
+        if self.program_plans.iter().any(|q| q.name == p.plan.name) {
+            self.restart_later(p.plan.name);
+        }
+        true
+    }
+
+    /// After a reload: programs with `start-on-reload` start anew (the old instance is
+    /// terminated), the others keep running; removed ones stop, new ones start.
+    fn reload_programs(&mut self, plans: Vec<ProgramPlan>) {
+        let mut keep = Vec::new();
+        for mut p in std::mem::take(&mut self.programs) {
+            let same = plans
+                .iter()
+                .find(|q| q.name == p.plan.name && q.command == p.plan.command);
+            if same.is_some_and(|q| !q.start_on_reload) {
+                p.reloads += 1;
+                keep.push(p);
+            } else {
+                let _ = kill(Pid::from_raw(p.pid), Signal::SIGTERM);
+            }
+        }
+        self.programs = keep;
+        self.program_plans = plans.clone();
+        for q in plans {
+            if !self.programs.iter().any(|p| p.plan.name == q.name) {
+                self.start_program(q);
+            }
+        }
     }
 
     fn notify_systemd(&self, state: &str) {

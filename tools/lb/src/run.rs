@@ -30,7 +30,11 @@ pub struct RunArgs {
 
 /// Reads and compiles the configuration into a plan. Warnings are printed on the way;
 /// `Err` holds the report of why it cannot run (errors, what the runtime lacks).
-fn load_plan(files: &[PathBuf], resolve_dontfail: bool) -> Result<Plan, Vec<String>> {
+fn load_plan(
+    files: &[PathBuf],
+    resolve_dontfail: bool,
+    master_worker: bool,
+) -> Result<Plan, Vec<String>> {
     let mut db = SourceDb::new();
     for path in files {
         if let Err(e) = db.load_path(path) {
@@ -42,7 +46,8 @@ fn load_plan(files: &[PathBuf], resolve_dontfail: bool) -> Result<Plan, Vec<Stri
     }
     let options = CheckOptions {
         no_env: false,
-        master_worker: false,
+        // A worker runs under a master even without `-W` on its own command line.
+        master_worker: master_worker || std::env::var_os(lifecycle::env::MASTER_FD).is_some(),
         lints: false,
         resolve_dontfail,
     };
@@ -102,7 +107,7 @@ fn write_pidfile(args: &RunArgs) -> Result<(), u8> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let plan = match load_plan(&args.files, args.resolve_dontfail) {
+    let plan = match load_plan(&args.files, args.resolve_dontfail, args.master_worker) {
         Ok(plan) => plan,
         Err(report) => {
             for line in report {
@@ -151,7 +156,7 @@ fn master(args: &RunArgs, plan: Plan) -> u8 {
     let dontfail = args.resolve_dontfail;
     let worker_files = files.clone();
     let options = lifecycle::master::Options {
-        load: Box::new(move || load_plan(&files, dontfail)),
+        load: Box::new(move || load_plan(&files, dontfail, true)),
         worker_command: Box::new(move || {
             let mut cmd = std::process::Command::new(&exe);
             cmd.arg("run");

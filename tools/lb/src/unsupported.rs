@@ -28,6 +28,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
     let allowed = match section {
         "global" => support::GLOBAL,
         "resolvers" => support::RESOLVERS,
+        "program" => support::PROGRAM,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -102,6 +103,7 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Backend
                 | SectionKind::Listen
                 | SectionKind::Resolvers
+                | SectionKind::Program
         );
         if !handled {
             let header = c.tree.header(section);

@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 /// dnsmasq answering `_http._tcp.svc.hapee.test` with one SRV record per `(port, weight)`,
 /// all on `web.hapee.test` (127.0.0.1).
 fn dnsmasq(port: u16, services: &[(u16, u16)]) -> Child {
+    dnsmasq_with(port, services, &[])
+}
+
+/// [`dnsmasq`], with more options (`--host-record=…`).
+fn dnsmasq_with(port: u16, services: &[(u16, u16)], extra: &[String]) -> Child {
     let mut cmd = Command::new("dnsmasq");
     cmd.args([
         "--keep-in-foreground",
@@ -24,7 +29,8 @@ fn dnsmasq(port: u16, services: &[(u16, u16)]) -> Child {
         "--user=root",
         "--host-record=web.hapee.test,127.0.0.1",
     ])
-    .arg(format!("--port={port}"));
+    .arg(format!("--port={port}"))
+    .args(extra);
     for (p, w) in services {
         cmd.arg(format!(
             "--srv-host=_http._tcp.svc.hapee.test,web.hapee.test,{p},0,{w}"
@@ -58,7 +64,20 @@ struct Traffic {
 }
 
 impl Traffic {
+    /// Starts once the proxy has served a first request: until the first DNS answer, its
+    /// servers have no address and it answers 503, as HAProxy does.
     fn start(port: u16) -> Traffic {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !raw(
+            port,
+            b"GET /d HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n",
+            Duration::from_secs(10),
+        )
+        .starts_with("HTTP/1.1 200")
+        {
+            assert!(Instant::now() < deadline, "no server got an address");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let failures = Arc::new(Mutex::new(Vec::new()));
@@ -197,4 +216,83 @@ backend b
         proxy.stderr()
     );
     assert!(proxy.stderr().contains("b/srv"), "{}", proxy.stderr());
+}
+
+/// An HTTP/1.1 server on `ip:port` that answers every request with `name=<name>`.
+fn named_server(ip: &str, port: u16, name: &'static str) {
+    let l = std::net::TcpListener::bind((ip, port)).unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Write};
+                let mut r = BufReader::new(s);
+                loop {
+                    let mut line = String::new();
+                    match r.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if line == "\r\n" => {
+                            let body = format!("name={name}\n");
+                            let resp = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            if r.get_mut().write_all(resp.as_bytes()).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn a_server_follows_its_a_record_when_it_changes() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    // Two servers on one port of two loopback addresses; the name points at one, then the other.
+    let server_port = free_port();
+    named_server("127.0.0.2", server_port, "two");
+    named_server("127.0.0.3", server_port, "three");
+    let dns_port = free_port();
+    let record = |ip: &str| vec![format!("--host-record=app.hapee.test,{ip}")];
+    let mut dns = dnsmasq_with(dns_port, &[], &record("127.0.0.2"));
+    let port = free_port();
+    let proxy = Proxy::start(
+        &format!(
+            "resolvers dns
+    nameserver ns1 udp@127.0.0.1:{dns_port}
+    timeout resolve 300ms
+    timeout retry 300ms
+    hold valid 300ms
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    server app app.hapee.test:{server_port} resolvers dns resolve-prefer ipv4 init-addr last,none
+"
+        ),
+        port,
+    );
+    let traffic = Traffic::start(port);
+    traffic.until(10, "the first address serves", |n| count(n, "two") == 10);
+    let _ = dns.kill();
+    let _ = dns.wait();
+    dns = dnsmasq_with(dns_port, &[], &record("127.0.0.3"));
+    traffic.until(10, "the new address serves", |n| count(n, "three") == 10);
+    let failures = traffic.finish();
+    let _ = dns.kill();
+    let _ = dns.wait();
+    assert!(failures.is_empty(), "failed requests: {failures:?}");
+    assert!(
+        proxy
+            .stderr()
+            .contains("b/app changed its IP from 127.0.0.2"),
+        "{}",
+        proxy.stderr()
+    );
 }

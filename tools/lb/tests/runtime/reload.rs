@@ -487,3 +487,88 @@ fn daemon_master_writes_its_pid_and_stops_with_its_workers() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The pids `show proc` lists under `# programs`.
+fn programs(show_proc: &str) -> Vec<u32> {
+    show_proc
+        .split("# programs\n")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn the_master_runs_program_sections_and_restarts_a_crashed_one() {
+    let origin = Origin::start("o");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-prog-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marks = dir.join("starts.txt");
+    let _ = std::fs::remove_file(&marks);
+    let cfg = format!(
+        "{}program ticker
+    command sh -c \"echo started >> {} && exec sleep 600\"
+",
+        config(port, &origin),
+        marks.display()
+    );
+    let (proxy, cli) = start_master(&cfg, port);
+    let wait_for = |what: &str, ok: &dyn Fn(&[u32]) -> bool| -> Vec<u32> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let list = programs(&master_cli(&cli, "show proc"));
+            if ok(&list) {
+                return list;
+            }
+            assert!(Instant::now() < deadline, "{what}: {}", proxy.stderr());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let first = wait_for("the program runs", &|l| l.len() == 1)[0];
+    let lines = || {
+        std::fs::read_to_string(&marks)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lines() < 1 {
+        assert!(Instant::now() < deadline, "the program did not run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // It crashes: the master starts it again.
+    std::process::Command::new("kill")
+        .args(["-KILL", &first.to_string()])
+        .status()
+        .unwrap();
+    let second = wait_for("the program is started again", &|l| {
+        l.len() == 1 && l[0] != first
+    })[0];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lines() < 2 {
+        assert!(Instant::now() < deadline, "the program ran once only");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(proxy.stderr().contains("Current program 'ticker'"));
+    // A reload starts a new instance (start-on-reload is the default).
+    proxy.signal("USR2");
+    wait_for("a new instance after the reload", &|l| {
+        l.len() == 1 && l[0] != second
+    });
+    // Stopping the master stops its program.
+    proxy.signal("TERM");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::path::Path::new(&format!("/proc/{second}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{second}/stat"))
+            .unwrap_or_default()
+            .contains(") Z")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the old program instance lingers"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
