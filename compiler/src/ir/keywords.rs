@@ -245,14 +245,16 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             }
         }
         None => {
-            let msg = match registry::suggest_option(name) {
+            let best = registry::suggest_option(name);
+            let msg = match best {
                 Some(best) => format!("unknown option '{name}'; did you mean '{best}' maybe ?"),
                 None => format!("unknown option '{name}'."),
             };
             b.push(
                 Diagnostic::new("E107", msg)
                     .at(stmt.span(at + 1))
-                    .label("unknown option"),
+                    .label("unknown option")
+                    .replace_with(stmt.span(at + 1), best),
             );
         }
     }

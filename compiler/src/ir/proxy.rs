@@ -580,7 +580,8 @@ fn legacy_timeout(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
     };
     b.push(
         Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
-            .at(stmt.span(at)),
+            .at(stmt.span(at))
+            .replace_with(stmt.span(at), Some(&format!("timeout {new}"))),
     );
     true
 }
@@ -599,7 +600,11 @@ fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
                 ),
             )
             .at(stmt.span(1))
-            .label("unknown timeout"),
+            .label("unknown timeout")
+            .replace_with(
+                stmt.span(1),
+                crate::registry::best_match(name, TIMEOUTS.iter().copied()),
+            ),
         );
         return;
     }

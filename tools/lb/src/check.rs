@@ -84,21 +84,10 @@ pub fn run(args: &CheckArgs) -> u8 {
 
 /// Lint levels: `.hapee.toml` (current directory, else beside the first file), then flags.
 fn lint_config(args: &CheckArgs) -> Result<LintConfig, String> {
-    let beside = args
-        .files
-        .first()
-        .and_then(|f| f.parent())
-        .map(|d| d.join(".hapee.toml"));
-    let file = [Some(std::path::PathBuf::from(".hapee.toml")), beside]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file());
-    let mut cfg = match file {
-        Some(p) => LintConfig::from_toml(
-            &std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
-        )?,
-        None => LintConfig::default(),
-    };
+    let mut cfg = LintConfig::discover(
+        std::path::Path::new("."),
+        args.files.first().map(|p| p.as_path()),
+    )?;
     for (code, level) in &args.lint_levels {
         cfg.set(code, *level)?;
     }
