@@ -9,6 +9,8 @@ use std::path::PathBuf;
 pub enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
     Haproxy,
 }
 
@@ -26,6 +28,8 @@ pub struct CheckArgs {
     pub color: bool,
     /// Print the execution plan as JSON on stdout when the configuration is valid.
     pub dump_plan: bool,
+    /// `--all`: the human output shows every diagnostic instead of grouping repeated codes.
+    pub all: bool,
     /// `--allow/--warn/--deny CODE`, in command-line order.
     pub lint_levels: Vec<(String, hapee_compiler::lint::Level)>,
 }
@@ -43,6 +47,7 @@ impl Default for CheckArgs {
             show_diag: false,
             color: false,
             dump_plan: false,
+            all: false,
             lint_levels: Vec::new(),
         }
     }
@@ -84,7 +89,10 @@ Usage:
 
 Check options:
   -f FILE|DIR        configuration file or directory of *.cfg files (repeatable)
-  --format FMT       human (default), json, or haproxy (HAProxy's exact messages and exit codes)
+  --format FMT       human (default), json, sarif (SARIF 2.1.0 for code scanning), or haproxy
+                     (HAProxy's exact messages and exit codes)
+  --all              human output: show every diagnostic (by default a code seen many times
+                     shows its first few, then how many more)
   -q, --quiet        print nothing on success
   -dW, --deny-warnings
                      treat warnings as errors (HAProxy's zero-warning mode)
@@ -190,6 +198,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-W" | "-Ws" => opts.master_worker = true,
             "--color" => opts.color = true,
             "--dump-plan" => opts.dump_plan = true,
+            "--all" => opts.all = true,
             "--allow" | "--warn" | "--deny" => {
                 use hapee_compiler::lint::Level;
                 let level = match a {
@@ -203,10 +212,11 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
                 opts.format = match value(&mut i, a)?.as_str() {
                     "human" => Format::Human,
                     "json" => Format::Json,
+                    "sarif" => Format::Sarif,
                     "haproxy" => Format::Haproxy,
                     other => {
                         return Err(format!(
-                            "unknown format '{other}' (expected human, json or haproxy)"
+                            "unknown format '{other}' (expected human, json, sarif or haproxy)"
                         ))
                     }
                 }
