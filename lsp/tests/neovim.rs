@@ -32,7 +32,11 @@ fn drive(cfg: &Path, settings: &[(&str, &str)]) -> Vec<Value> {
         .env("HAPEE_LSP", env!("CARGO_BIN_EXE_hapee-lsp"))
         .env("HAPEE_NVIM_CFG", cfg)
         .env("HAPEE_NVIM_OUT", &out)
-        .envs(settings.iter().map(|(k, v)| (format!("HAPEE_NVIM_{k}"), *v)))
+        .envs(
+            settings
+                .iter()
+                .map(|(k, v)| (format!("HAPEE_NVIM_{k}"), *v)),
+        )
         .current_dir(cfg.parent().unwrap())
         .status()
         .expect("run nvim");
@@ -86,7 +90,10 @@ fn neovim_shows_diagnostics_hover_and_follows_edits() {
     // Neovim sends the edit incrementally; the server's diagnostics follow it both ways.
     assert_eq!(events[2]["event"], "edit");
     let after_edit = codes(&events[2]);
-    assert!(after_edit.contains(&"E241"), "unknown backend: {after_edit:?}");
+    assert!(
+        after_edit.contains(&"E241"),
+        "unknown backend: {after_edit:?}"
+    );
     assert_eq!(codes(&events[3]), ["L002"]);
     let _ = std::fs::remove_dir_all(&dir);
 }

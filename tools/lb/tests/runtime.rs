@@ -3,6 +3,8 @@
 
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/example.rs"]
+mod example;
 #[path = "runtime/harness.rs"]
 mod harness;
 #[path = "runtime/http_protocol.rs"]
