@@ -16,6 +16,7 @@ pub mod balance;
 pub mod checks;
 pub mod clock;
 pub mod decide;
+pub mod explain;
 pub mod http;
 pub mod listener;
 pub mod log;

@@ -68,7 +68,7 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
 }
 
 /// The load-balancing key of hash algorithms.
-fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
+pub(crate) fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     use crate::balance::Algorithm as A;
     let req = txn.request.as_ref()?;
     match &be.algorithm {
@@ -89,7 +89,7 @@ fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     }
 }
 
-fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
+pub(crate) fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
     let ip = txn.client.ip();
     if let Some(except) = ff.except.as_deref().and_then(crate::acl::Cidr::parse) {
         if except.contains(ip) {

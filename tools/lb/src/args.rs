@@ -61,6 +61,8 @@ pub enum Command {
     EvalCondition(String),
     /// `fmt [--check] [--diff] [--stdout] FILE…`.
     Fmt(crate::fmt::FmtArgs),
+    /// `route -f CFG 'METHOD /path' …`: replay one request offline.
+    Route(crate::route::RouteArgs),
     /// `explain CODE` / `explain --list`.
     Explain(Option<String>),
     /// `docs [--write DIR]`: print or write the generated reference docs.
@@ -83,6 +85,8 @@ Usage:
   hapee-lb run [-D] [-p PIDFILE] -f FILE|DIR... run the proxy (also: hapee-lb -f FILE)
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
+  hapee-lb route -f FILE [--src ADDR] [--tls] [--frontend NAME] [--format json] 'METHOD /path'
+                 [-H 'Name: value']...           replay one request offline: rules, backend, server
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
   hapee-lb docs [--write DIR]                  print or write docs/diagnostics.md and docs/keywords.md
   hapee-lb -cc 'CONDITION'                     evaluate a .if condition: exit 0 true, 1 false, 2 error
@@ -118,6 +122,7 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
             _ => Err("'run' does not take '-c' (use 'hapee-lb check')".into()),
         }),
         Some("fmt") => crate::fmt::parse_args(&rest[1..]).map(Command::Fmt),
+        Some("route") => crate::route::parse_args(&rest[1..]).map(Command::Route),
         Some("explain") => match rest.get(1).map(String::as_str) {
             Some("--list") | None => Ok(Command::Explain(None)),
             Some(code) => Ok(Command::Explain(Some(code.to_string()))),

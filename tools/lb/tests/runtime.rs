@@ -11,5 +11,7 @@ mod harness;
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
+#[path = "runtime/route.rs"]
+mod route;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
