@@ -179,6 +179,15 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
         "socket" => {
             b.config.global.stats_sockets.push(stmt.spanned(2));
             let words = stmt.words();
+            let accounts: Vec<_> = (3..words.len().saturating_sub(1))
+                .filter_map(|i| match words[i].value.as_str() {
+                    w @ ("user" | "group") => Some((w == "group", stmt.spanned(i + 1))),
+                    _ => None,
+                })
+                .collect();
+            if !accounts.is_empty() {
+                b.config.global.socket_accounts.push(accounts);
+            }
             if let Some(i) = words
                 .iter()
                 .skip(3)
@@ -295,9 +304,24 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         (SectionKind::HttpErrors, "errorfile") if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2));
         }
-        (SectionKind::Mailers, "mailer") | (SectionKind::Resolvers, "nameserver") => {
-            section.members.push(stmt.spanned(1))
+        (SectionKind::Resolvers, "nameserver") if stmt.word(2).is_empty() => {
+            b.push(
+                Diagnostic::new(
+                    "E260",
+                    "'nameserver' expects <name> and <addr>[:<port>] as arguments.",
+                )
+                .at(stmt.whole())
+                .label("name and address expected"),
+            );
+            return;
         }
+        (SectionKind::Resolvers, "nameserver") => {
+            section.members.push(stmt.spanned(1));
+            b.config
+                .nameservers
+                .push((stmt.spanned(1), stmt.spanned(2)));
+        }
+        (SectionKind::Mailers, "mailer") => section.members.push(stmt.spanned(1)),
         _ => {}
     }
     keywords::check_statement(b, section.kind, stmt, at, None);
