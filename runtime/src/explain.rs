@@ -2,7 +2,7 @@
 //! `hapee-lb route`: each rule with its condition's outcome and the headers it changed, each
 //! `use_backend` condition, the backend, the server and how the balancing chose it, or the
 //! final deny, redirect or return. Everything runs through the live path's own functions
-//! (`rules::run`, `route::choose_backend`, `hash_key`, `BackendRt::pick`).
+//! (`rules::run`, `route::choose_backend`, `server_choice`, `BackendRt::pick`).
 
 use crate::rules::{self, Action, CompiledRule, Verdict};
 use crate::state::{BackendRt, FrontendRt, Shared};
@@ -159,15 +159,8 @@ fn trace_rules(
     "continue".into()
 }
 
-fn balance(be: &BackendRt, txn: &mut Txn) -> Balance {
-    let key = crate::http::forward::hash_key(be, txn);
-    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
-    let forced = be
-        .use_servers
-        .iter()
-        .find(|(_, c)| c.holds(txn))
-        .map(|(i, _)| *i);
-    txn.fetch_at(before);
+fn balance(be: &BackendRt, txn: &Txn) -> Balance {
+    let (forced, key) = crate::http::forward::server_choice(be, txn);
     let chosen = forced
         .filter(|&i| be.servers[i].is_usable())
         .or_else(|| be.pick(key, None));
@@ -220,7 +213,7 @@ pub fn trace(
                 if let Some(ff) = be.forwardfor.as_ref().or(frontend.forwardfor.as_ref()) {
                     crate::http::forward::add_forwardfor(ff, &mut txn);
                 }
-                let b = balance(be, &mut txn);
+                let b = balance(be, &txn);
                 txn.server = b.server.as_deref().map(Arc::from);
                 chosen_balance = Some(b);
                 verdict = "continue".into();

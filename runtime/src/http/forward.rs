@@ -68,7 +68,21 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
 }
 
 /// The load-balancing key of hash algorithms.
-pub(crate) fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
+/// What decides the server before the balancing: the server a `use-server` rule forces, and
+/// the hash key of hash-based algorithms.
+pub(crate) fn server_choice(be: &BackendRt, txn: &Txn) -> (Option<usize>, Option<u64>) {
+    let key = hash_key(be, txn);
+    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
+    let forced = be
+        .use_servers
+        .iter()
+        .find(|(_, c)| c.holds(txn))
+        .map(|(i, _)| *i);
+    txn.fetch_at(before);
+    (forced, key)
+}
+
+fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     use crate::balance::Algorithm as A;
     let req = txn.request.as_ref()?;
     match &be.algorithm {
@@ -210,14 +224,7 @@ pub async fn forward(
         .or(fe.conn_mode)
         .unwrap_or(HttpConnMode::KeepAlive);
     let close_server = conn_mode != HttpConnMode::KeepAlive;
-    let key = hash_key(be, txn);
-    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
-    let forced = be
-        .use_servers
-        .iter()
-        .find(|(_, c)| c.holds(txn))
-        .map(|(i, _)| *i);
-    txn.fetch_at(before);
+    let (forced, key) = server_choice(be, txn);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
     let started = crate::clock::now();
