@@ -3,6 +3,7 @@
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
 //! directory. Server host names must resolve ([`names`]).
 
+mod lua;
 mod names;
 
 use crate::diagnostic::Diagnostic;
@@ -203,6 +204,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
         }
     }
     out.extend(names::read_time_names(config));
+    out.extend(lua::registrations(config));
     out.extend(accounts(config));
     out
 }
