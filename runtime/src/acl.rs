@@ -23,6 +23,8 @@ pub enum Method {
     Ip,
     Bool,
     Found,
+    /// `-m bin`: the sample's bytes equal the pattern's hexadecimal bytes.
+    Bin,
 }
 
 impl Method {
@@ -40,6 +42,7 @@ impl Method {
             "ip" => Method::Ip,
             "bool" => Method::Bool,
             "found" => Method::Found,
+            "bin" => Method::Bin,
             _ => return None,
         })
     }
@@ -131,6 +134,7 @@ enum Pattern {
     Regex(regex::Regex),
     IntRange(i64, i64),
     Net(Cidr),
+    Bytes(Vec<u8>),
 }
 
 /// One `acl` line (or an anonymous ACL).
@@ -178,8 +182,12 @@ fn default_method(fetch: &str) -> Method {
     match fetch {
         "src" | "dst" | "hdr_ip" | "req.hdr_ip" => Method::Ip,
         "src_port" | "dst_port" | "status" | "hdr_cnt" | "req.hdr_cnt" | "nbsrv" | "int"
-        | "req.len" => Method::Int,
-        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" => Method::Bool,
+        | "req.len" | "req_len" | "req.ssl_hello_type" | "req_ssl_hello_type" | "req.ssl_ver"
+        | "req_ssl_ver" => Method::Int,
+        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" | "wait_end" => {
+            Method::Bool
+        }
+        "req.payload" | "req.payload_lv" => Method::Bin,
         _ => Method::Str,
     }
 }
@@ -233,6 +241,18 @@ impl AclLine {
         })
     }
 
+    /// A match passes; a miss whose fetch may still change waits; anything else fails.
+    fn outcome(&self, txn: &Txn) -> Outcome {
+        txn.may_change.set(false);
+        if self.matches(txn) {
+            Outcome::Pass
+        } else if txn.may_change.get() {
+            Outcome::Miss
+        } else {
+            Outcome::Fail
+        }
+    }
+
     pub fn matches(&self, txn: &Txn) -> bool {
         let values = self.expr.eval_all(txn);
         match self.method {
@@ -253,6 +273,7 @@ impl AclLine {
             }
             (Pattern::IntRange(lo, hi), _) => v.as_int().is_some_and(|i| *lo <= i && i <= *hi),
             (Pattern::Regex(r), _) => r.is_match(&v.as_text()),
+            (Pattern::Bytes(b), _) => v.as_bytes().as_ref() == b.as_slice(),
             (Pattern::Text(t), m) => {
                 let s = v.as_text();
                 let (s, t) = if self.nocase {
@@ -303,6 +324,7 @@ fn pattern(method: Method, p: &str, nocase: bool) -> Result<Pattern, Unsupported
             Pattern::IntRange(lo, hi)
         }
         Method::Ip => Pattern::Net(Cidr::parse(p).ok_or_else(bad)?),
+        Method::Bin => Pattern::Bytes(hex_bytes(p).ok_or_else(bad)?),
         Method::Reg => Pattern::Regex(
             regex::RegexBuilder::new(p)
                 .case_insensitive(nocase)
@@ -311,6 +333,17 @@ fn pattern(method: Method, p: &str, nocase: bool) -> Result<Pattern, Unsupported
         ),
         _ => Pattern::Text(p.to_string()),
     })
+}
+
+/// The bytes a `-m bin` pattern spells in hexadecimal.
+fn hex_bytes(p: &str) -> Option<Vec<u8>> {
+    if !p.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..p.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(p.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Operators like `ge 5` become ranges; they precede the value in HAProxy's syntax.
@@ -349,7 +382,34 @@ pub struct Acl {
 
 impl Acl {
     pub fn matches(&self, txn: &Txn) -> bool {
-        self.lines.iter().any(|l| l.matches(txn))
+        self.outcome(txn) == Outcome::Pass
+    }
+
+    fn outcome(&self, txn: &Txn) -> Outcome {
+        self.lines
+            .iter()
+            .map(|l| l.outcome(txn))
+            .max()
+            .unwrap_or(Outcome::Fail)
+    }
+}
+
+/// A condition's outcome while data may still arrive: HAProxy's PASS, MISS (cannot tell yet)
+/// and FAIL. AND takes the lowest, OR the highest, and negation leaves MISS as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Fail,
+    Miss,
+    Pass,
+}
+
+impl Outcome {
+    fn negated(self, negate: bool) -> Outcome {
+        match (self, negate) {
+            (Outcome::Pass, true) => Outcome::Fail,
+            (Outcome::Fail, true) => Outcome::Pass,
+            (o, _) => o,
+        }
     }
 }
 
@@ -375,7 +435,7 @@ fn predefined(name: &str) -> Option<Vec<String>> {
         "METH_PUT" => &["method", "PUT"],
         "METH_TRACE" => &["method", "TRACE"],
         "REQ_CONTENT" => &["req.len", "gt", "0"],
-        "WAIT_END" => &["always_false"],
+        "WAIT_END" => &["wait_end"],
         _ => return None,
     };
     Some(words.iter().map(|w| w.to_string()).collect())
@@ -459,16 +519,29 @@ impl Condition {
     }
 
     pub fn holds(&self, txn: &Txn) -> bool {
+        self.outcome(txn) == Outcome::Pass
+    }
+
+    /// Whether the condition holds, fails, or waits on data that may still come.
+    pub fn outcome(&self, txn: &Txn) -> Outcome {
         if self.alternatives.is_empty() {
-            return true;
+            return Outcome::Pass;
         }
-        let any = self.alternatives.iter().any(|alt| {
-            alt.iter().all(|t| match t {
-                Term::Acl(a, neg) => a.matches(txn) != *neg,
-                Term::Inline(l, neg) => l.matches(txn) != *neg,
+        let any = self
+            .alternatives
+            .iter()
+            .map(|alt| {
+                alt.iter()
+                    .map(|t| match t {
+                        Term::Acl(a, neg) => a.outcome(txn).negated(*neg),
+                        Term::Inline(l, neg) => l.outcome(txn).negated(*neg),
+                    })
+                    .min()
+                    .unwrap_or(Outcome::Pass)
             })
-        });
-        any != self.unless
+            .max()
+            .unwrap_or(Outcome::Fail);
+        any.negated(self.unless)
     }
 }
 

@@ -117,6 +117,7 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Reject => "reject".into(),
         Verdict::Reply(r) => format!("return {}", r.status),
         Verdict::Redirect(r) => format!("redirect {} {}", r.code, rules::redirect_location(r, txn)),
+        Verdict::Service(s) => format!("service {s:?}"),
     }
 }
 
@@ -168,7 +169,7 @@ fn balance(be: &BackendRt, txn: &Txn) -> Balance {
         hash_key: key,
         forced: forced.is_some(),
         server: chosen.map(|i| be.servers[i].name.to_string()),
-        address: chosen.and_then(|i| be.servers[i].addr.map(|a| a.to_string())),
+        address: chosen.and_then(|i| be.servers[i].addr().map(|a| a.to_string())),
     }
 }
 

@@ -12,12 +12,14 @@
 //! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
 pub mod acl;
+pub mod api;
 pub mod balance;
 pub mod checks;
 pub mod clock;
 pub mod decide;
 pub mod explain;
 pub mod http;
+pub mod inspect;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
@@ -54,6 +56,10 @@ pub enum Stop {
 pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
     let threads = plan.global.nbthread.max(1) as usize;
+    // The Runtime API comes up first, so that it answers while the rest starts.
+    let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
+    api::socket::serve(shared.clone(), cli_sockets)
+        .map_err(|e| vec![format!("cannot start the Runtime API thread: {e}")])?;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
     let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
         (0..threads).map(|_| Vec::new()).collect();
@@ -100,6 +106,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .name(format!("hapee-worker-{}", t + 1))
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
+                api::counters::enter_thread(t + 1);
                 worker(shared, listeners, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
@@ -230,9 +237,14 @@ async fn accept_loop(
             continue;
         };
         let frontend = &shared.frontends[fe];
+        // `disable frontend`: hold the connection until the frontend is enabled again.
+        while frontend.paused.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let _ = stream.set_nodelay(true);
         shared.active.fetch_add(1, Ordering::Relaxed);
         frontend.active.fetch_add(1, Ordering::Relaxed);
+        api::count_accept(&shared, fe);
         let shared = shared.clone();
         let pool = pool.clone();
         let stopping = stopping.clone();

@@ -1,6 +1,7 @@
 //! Rule programs (sans-I/O): `http-request`, `http-response` and `tcp-request` actions compiled
 //! from the plan, and their effect on a transaction.
 
+use crate::acl::Outcome;
 use crate::acl::{AclSet, Condition};
 use crate::logfmt::Format;
 use crate::sample::{Expr, Unsupported};
@@ -37,6 +38,14 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `http-request use-service <name>`: a built-in service answers.
+    UseService(Service),
+}
+
+/// The built-in services of `use-service`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    PrometheusExporter,
 }
 
 /// A reply built by `return` (and `deny` with a body).
@@ -91,6 +100,7 @@ pub enum Verdict<'a> {
     Reply(&'a Reply),
     Redirect(&'a Redirect),
     Reject,
+    Service(Service),
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -151,7 +161,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
     let a = &rule.args;
     let arg = |i: usize| a.get(i).map_or("", String::as_str);
     let name = rule.action.as_str();
-    let response = rule.set == RuleSet::HttpResponse;
+    let response = matches!(rule.set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
     Ok(match name {
         "allow" => Action::Allow,
         "accept" => Action::Accept,
@@ -168,6 +178,10 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             status: status_after(a, "deny_status", 500),
         },
         "return" => Action::Return(reply(a, 200)?),
+        "use-service" => match arg(0) {
+            "prometheus-exporter" => Action::UseService(Service::PrometheusExporter),
+            other => return Err(Unsupported(format!("service '{other}'"))),
+        },
         "redirect" => {
             let kind = match arg(0) {
                 "location" => RedirectKind::Location,
@@ -248,8 +262,52 @@ fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, 
 /// Runs the rules of `set` in order until a final action; header and URI changes apply to the
 /// transaction's request (or response, for `http-response`).
 pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
+    let before = txn.fetch_at(places(set));
+    let verdict = run_set(rules, set, txn);
+    txn.fetch_at(before);
+    verdict
+}
+
+/// Whether content rules must wait for more data before they can decide: a rule reached in
+/// order whose condition can neither pass nor fail yet (HAProxy's `ACL_TEST_MISS`). Nothing
+/// runs here; the rules run once, on what has arrived, when this answers false.
+pub fn awaits_data(rules: &[CompiledRule], set: RuleSet, txn: &Txn) -> bool {
+    let before = txn.fetch_at(places(set));
+    let mut waits = false;
+    for rule in rules.iter().filter(|r| r.set == set) {
+        match rule.condition.outcome(txn) {
+            Outcome::Miss => {
+                waits = true;
+                break;
+            }
+            Outcome::Pass if rule.action.ends_rules() => break,
+            Outcome::Pass | Outcome::Fail => {}
+        }
+    }
+    txn.fetch_at(before);
+    waits
+}
+
+impl Action {
+    /// Whether the action ends its rule set.
+    fn ends_rules(&self) -> bool {
+        matches!(
+            self,
+            Action::Allow
+                | Action::Accept
+                | Action::Reject
+                | Action::Deny { .. }
+                | Action::Tarpit { .. }
+                | Action::Return(_)
+                | Action::Redirect(_)
+        )
+    }
+}
+
+/// HAProxy's check point bits of a rule set: where its samples are fetched.
+fn places(set: RuleSet) -> u32 {
     use hapee_compiler::registry::capabilities::at;
-    let places = match set {
+    match set {
         RuleSet::TcpRequestConnection => at::FE_CON_ACC,
         RuleSet::TcpRequestSession => at::FE_SES_ACC,
         RuleSet::TcpRequestContent => at::FE_REQ_CNT | at::BE_REQ_CNT,
@@ -257,11 +315,7 @@ pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
         RuleSet::HttpResponse | RuleSet::HttpAfterResponse => at::FE_HRS_HDR | at::BE_HRS_HDR,
         RuleSet::TcpResponseContent => at::FE_RES_CNT | at::BE_RES_CNT,
         RuleSet::HttpCheck | RuleSet::TcpCheck => at::BE_CHK_RUL,
-    };
-    let before = txn.fetch_at(places);
-    let verdict = run_set(rules, set, txn);
-    txn.fetch_at(before);
-    verdict
+    }
 }
 
 fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
@@ -269,7 +323,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
         if !rule.condition.holds(txn) {
             continue;
         }
-        let response = set == RuleSet::HttpResponse;
+        let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
         match &rule.action {
             Action::Allow | Action::Accept => return Verdict::Continue,
             Action::Reject => return Verdict::Reject,
@@ -277,6 +331,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Tarpit { status } => return Verdict::Tarpit(*status),
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
+            Action::UseService(s) => return Verdict::Service(*s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {

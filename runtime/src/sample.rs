@@ -13,6 +13,8 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Ip(IpAddr),
+    /// Bytes that need not be text (`req.payload`).
+    Bin(bytes::Bytes),
 }
 
 impl Value {
@@ -22,6 +24,16 @@ impl Value {
             Value::Int(i) => i.to_string().into(),
             Value::Bool(b) => if *b { "1" } else { "0" }.into(),
             Value::Ip(ip) => ip.to_string().into(),
+            Value::Bin(b) => String::from_utf8_lossy(b),
+        }
+    }
+
+    /// The sample's bytes: binary samples as they are, the others as their text.
+    pub fn as_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Value::Bin(b) => b.as_ref().into(),
+            Value::Str(s) => s.as_bytes().into(),
+            other => other.as_text().into_owned().into_bytes().into(),
         }
     }
 
@@ -30,7 +42,7 @@ impl Value {
             Value::Int(i) => Some(*i),
             Value::Bool(b) => Some(i64::from(*b)),
             Value::Str(s) => s.trim().parse().ok(),
-            Value::Ip(_) => None,
+            Value::Ip(_) | Value::Bin(_) => None,
         }
     }
 
@@ -76,6 +88,7 @@ pub enum Converter {
     Base64,
     B64Dec,
     Hex,
+    Hex2i,
     Json,
     UrlDec,
     Ipmask(IpAddr, u8),
@@ -199,6 +212,7 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
         "base64" => Converter::Base64,
         "b64dec" => Converter::B64Dec,
         "hex" => Converter::Hex,
+        "hex2i" => Converter::Hex2i,
         "json" => Converter::Json,
         "url_dec" => Converter::UrlDec,
         "not" => Converter::Not,
@@ -294,7 +308,8 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
         Converter::B64Dec => {
             Value::Str(String::from_utf8_lossy(&base64_decode(&v.as_text())?).into_owned())
         }
-        Converter::Hex => Value::Str(v.as_text().bytes().map(|b| format!("{b:02X}")).collect()),
+        Converter::Hex => Value::Str(v.as_bytes().iter().map(|b| format!("{b:02X}")).collect()),
+        Converter::Hex2i => Value::Int(hex2i(&v.as_text())?),
         Converter::Json => Value::Str(json_escape(&v.as_text())),
         Converter::UrlDec => Value::Str(url_decode(&v.as_text())),
         Converter::Not => Value::Bool(v.as_int()? == 0),
@@ -321,6 +336,20 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
             }
         }
     })
+}
+
+/// `hex2i`: a hexadecimal text as a signed 64-bit integer (HAProxy reads at most 16 digits
+/// and stops at the first non-hex character; none at all gives no sample).
+fn hex2i(text: &str) -> Option<i64> {
+    let digits: String = text
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .take(16)
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    u64::from_str_radix(&digits, 16).ok().map(|v| v as i64)
 }
 
 /// The 2.7 `host_only` converter: the host part of a `Host` value, without the port.
@@ -482,11 +511,12 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "fc_err" | "ssl_fc_err" | "ssl_c_err" | "ssl_c_ca_err" => one(Some(Value::Int(0))),
         "ssl_fc_sni" => Vec::new(),
         "var" => one(txn.vars.get(a0).cloned()),
+        name if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
         "req.body" => one(txn
             .request_body
             .as_ref()
             .map(|b| Value::Str(String::from_utf8_lossy(b).into_owned()))),
-        "req.body_len" | "req.len" => one(Some(Value::Int(
+        "req.body_len" => one(Some(Value::Int(
             txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
         ))),
         "nbsrv" => one(Some(Value::Int(txn.nbsrv(a0)))),

@@ -2,9 +2,10 @@
 //! with idle timeouts; one `tcplog` line at the end.
 
 use crate::rules::{self, Verdict};
-use crate::state::Shared;
+use crate::state::{FrontendRt, Shared};
 use crate::txn::Txn;
 use crate::upstream::reuse::{should_retry, Attempts, Failure};
+use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -115,8 +116,41 @@ where
     (up.load(Ordering::Relaxed), down.load(Ordering::Relaxed))
 }
 
+/// Holds the client's first bytes while the frontend's `tcp-request content` rules wait for
+/// them: until the rules can decide, the buffer is full, the client closes, or `tcp-request
+/// inspect-delay` passes. Without a delay the rules decide at once on nothing, as in HAProxy.
+/// Answers the bytes held, which go to the server first.
+async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &mut Txn) -> Bytes {
+    let mut buf = BytesMut::new();
+    txn.payload = Some(Bytes::new());
+    txn.payload_final = true;
+    let has_rules = fe.rules.iter().any(|r| r.set == RuleSet::TcpRequestContent);
+    let Some(delay) = fe.inspect_delay.filter(|_| has_rules) else {
+        return Bytes::new();
+    };
+    let deadline = tokio::time::Instant::now() + delay;
+    let mut closed = false;
+    loop {
+        txn.payload = Some(Bytes::copy_from_slice(&buf));
+        txn.payload_final = closed || buf.len() >= bufsize;
+        if txn.payload_final || !rules::awaits_data(&fe.rules, RuleSet::TcpRequestContent, txn) {
+            break;
+        }
+        buf.reserve(bufsize - buf.len());
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Err(_) => {
+                txn.payload_final = true;
+                break;
+            }
+            Ok(Ok(0) | Err(_)) => closed = true,
+            Ok(Ok(_)) => {}
+        }
+    }
+    buf.freeze()
+}
+
 /// Serves one TCP-mode connection.
-pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
+pub async fn serve(mut stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     let fe = &shared.frontends[fe_index];
     let (Ok(client), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
@@ -124,7 +158,11 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
     txn.counters[0] = shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
+    let mut held = Bytes::new();
     for set in [RuleSet::TcpRequestConnection, RuleSet::TcpRequestContent] {
+        if set == RuleSet::TcpRequestContent {
+            held = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
+        }
         if matches!(
             rules::run(&fe.rules, set, &mut txn),
             Verdict::Reject | Verdict::Deny(_)
@@ -152,7 +190,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
         };
         let server = &be.servers[si];
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        let Some(addr) = server.addr() else {
             finish(&txn);
             return;
         };
@@ -179,7 +217,13 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
             }
         }
     };
-    let (sstream, server) = server_stream;
+    let (mut sstream, server) = server_stream;
+    if !held.is_empty() && sstream.write_all(&held).await.is_err() {
+        server.active.fetch_sub(1, Ordering::Relaxed);
+        txn.term = *b"SD";
+        finish(&txn);
+        return;
+    }
     txn.timings.queue = 0;
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
     let _ = sstream.set_nodelay(true);
@@ -189,11 +233,18 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
         a_fin: fe.timeouts.client_fin,
         b_fin: be.timeouts.server_fin,
     };
+    if fe.logasap {
+        // Logged once the server is connected, with the totals marked as unfinished.
+        txn.logged_early = true;
+        finish(&txn);
+    }
     let (up, down) = pipe_both(stream, sstream, limits).await;
     server.active.fetch_sub(1, Ordering::Relaxed);
-    txn.bytes_in = up;
-    txn.bytes_out = down;
-    finish(&txn);
+    if !fe.logasap {
+        txn.bytes_in = up + held.len() as u64;
+        txn.bytes_out = down;
+        finish(&txn);
+    }
 }
 
 fn finish(txn: &Txn) {

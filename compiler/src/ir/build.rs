@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 13] = [
+        const LOWERED: [&str; 17] = [
             "log",
             "log-format",
             "log-tag",
@@ -132,8 +132,13 @@ impl<'a> Stmt<'a> {
             "balance",
             "use-server",
             "tune.bufsize",
+            "stats",
+            "node",
+            "description",
+            "id",
         ];
-        if !LOWERED.contains(&self.word(at)) {
+        let inspect_delay = self.word(at) == "tcp-request" && self.word(at + 1) == "inspect-delay";
+        if !LOWERED.contains(&self.word(at)) && !inspect_delay {
             return None;
         }
         Some(super::model::DirectiveLine {

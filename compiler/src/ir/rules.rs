@@ -162,9 +162,9 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             .first()
             .cloned()
             .unwrap_or_else(|| Spanned::new(Text::default(), action.span));
-        // Services come from Lua (`lua.<name>`) in hapee; HAProxy's reference build has no
-        // built-in ones (the Prometheus exporter is an optional build module).
-        if !service.value.starts_with("lua.") {
+        // Services come from Lua (`lua.<name>`), and the Prometheus exporter is built in (in
+        // HAProxy it is an optional build module, which Debian's package includes).
+        if !service.value.starts_with("lua.") && service.value != "prometheus-exporter" {
             let err = if service.value.is_empty() {
                 "expects a service name.".to_string()
             } else {

@@ -2,11 +2,14 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+mod stats;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
     LogHeader, LogTarget, LEVELS,
 };
+
+pub use stats::{CliLevel, StatsPlan, StatsSocket};
 
 use crate::address::{self, Address};
 use crate::ir::{self, Config, Mode, ProxyKind, RuleSet};
@@ -35,6 +38,11 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `stats socket`, `stats timeout`, `stats maxconn`: the Runtime API.
+    pub stats: StatsPlan,
+    /// `node` and `description`, reported by `show info` and the stats page.
+    pub node: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -114,6 +122,8 @@ impl Timeouts {
 #[derive(Clone, Debug, Serialize)]
 pub struct FrontendPlan {
     pub name: String,
+    /// The proxy's numeric id (`id`, else numbered in declaration order): `iid` in stats.
+    pub uuid: u32,
     pub mode: Mode,
     pub acls: Vec<Acl>,
     /// Rules in evaluation order, those inherited from a named defaults section first.
@@ -133,6 +143,8 @@ pub struct FrontendPlan {
     pub errorfiles: Vec<(u16, String)>,
     pub http_errors: Vec<HttpError>,
     pub maxconn: Option<u32>,
+    /// `tcp-request inspect-delay`, in milliseconds: how long content rules may wait for data.
+    pub inspect_delay: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -153,6 +165,7 @@ pub struct ServerPlan {
 #[derive(Clone, Debug, Serialize)]
 pub struct BackendPlan {
     pub name: String,
+    pub uuid: u32,
     pub mode: Mode,
     /// Algorithm and its arguments (`url_param userid`, `hdr(host)`, …).
     pub balance: String,
@@ -210,6 +223,42 @@ fn options_of(p: &ir::Proxy) -> Vec<(String, bool)> {
     out
 }
 
+/// Each proxy's numeric id, by position in `config.proxies` (0 for defaults): its `id` line,
+/// else the lowest number not taken, in declaration order. HAProxy's CLI proxy takes id 1
+/// when a `stats socket` exists.
+fn proxy_uuids(config: &Config, cli: bool) -> Vec<u32> {
+    let explicit =
+        |p: &ir::Proxy| lower::last_arg(&p.directives, "id").and_then(|v| v.parse::<u32>().ok());
+    let mut taken: std::collections::HashSet<u32> =
+        config.proxies.iter().filter_map(explicit).collect();
+    if cli {
+        taken.insert(1);
+    }
+    let mut next = 1;
+    config
+        .proxies
+        .iter()
+        .map(|p| {
+            if p.kind == ProxyKind::Defaults {
+                return 0;
+            }
+            explicit(p).unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            })
+        })
+        .collect()
+}
+
+/// The log targets one `log` line names (none for `log global` or `no log`), so that a check
+/// can report a target at its own line.
+pub fn log_line_targets(line: &ir::DirectiveLine) -> Vec<LogTarget> {
+    lower::proxy_logs(std::slice::from_ref(line), &[])
+}
+
 /// Builds the plan of a configuration that passed the checks.
 pub fn build(config: &Config, nbthread: u32) -> Plan {
     let g = &config.global;
@@ -227,6 +276,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
+    let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
+    let uuid_of = |p: &ir::Proxy| {
+        let at = config.proxies.iter().position(|q| std::ptr::eq(q, p));
+        at.and_then(|i| uuids.get(i).copied()).unwrap_or(0)
+    };
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -255,6 +309,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             }
         }
         frontends.push(FrontendPlan {
+            uuid: uuid_of(p),
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
             acls: acls_of(p),
@@ -292,6 +347,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             errorfiles: lower::errorfiles(&p.directives),
             http_errors: lower::http_errors(&p.directives),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
+            inspect_delay: lower::inspect_delay(&p.directives),
         });
     }
     let backends = config
@@ -300,6 +356,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(live)
         .filter(|p| p.kind.has_backend())
         .map(|p| BackendPlan {
+            uuid: uuid_of(p),
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
             balance: lower::directive_text(&p.directives, "balance")
@@ -368,6 +425,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            stats: stats::stats_plan(&g.directives),
+            node: lower::last_arg(&g.directives, "node"),
+            description: lower::directive_text(&g.directives, "description"),
         },
         listeners,
         frontends,

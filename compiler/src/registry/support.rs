@@ -26,7 +26,14 @@ pub const GLOBAL: &[&str] = &[
     "group",
     "uid",
     "gid",
+    // Idle server connections are kept per thread, never shared between threads: what `off`
+    // asks for, and what `on` (sharing, to save connections) only tunes.
+    "tune.idle-pool.shared",
+    "stats",
 ];
+
+/// `stats <what>` forms of the global section the runtime honours (the Runtime API).
+pub const STATS_GLOBAL: &[&str] = &["socket", "timeout", "maxconn"];
 
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
@@ -41,6 +48,7 @@ pub const PROXY: &[&str] = &[
     "acl",
     "http-request",
     "http-response",
+    "http-after-response",
     "tcp-request",
     "use_backend",
     "default_backend",
@@ -81,6 +89,7 @@ pub const OPTIONS: &[&str] = &[
     "srvtcpka",
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
+    "logasap",
 ];
 
 /// Server-line options the runtime honours.
@@ -104,25 +113,30 @@ pub const SERVER_OPTIONS: &[&str] = &[
 /// Bind-line options the runtime honours.
 pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog"];
 
-/// Options taking a value, so the value is not mistaken for an option.
-pub const VALUED: &[&str] = &[
-    "inter",
-    "fastinter",
-    "downinter",
-    "rise",
-    "fall",
-    "port",
-    "addr",
-    "weight",
-    "maxconn",
-    "id",
-    "thread",
-    "name",
-    "backlog",
-];
+/// Which line an option list belongs to, for the number of value words each option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionLine {
+    Bind,
+    Server,
+}
 
-/// The first unsupported option of a `server`/`bind` word list (after the address).
-pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a str> {
+/// How many value words follow `option` on a line of this kind, from the registry (so that a
+/// value such as `none` in `verify none` is never taken for an option of its own).
+fn value_words(line: OptionLine, option: &str) -> usize {
+    let values = match line {
+        OptionLine::Bind => super::lookup::bind_option(option).map(|o| o.values),
+        OptionLine::Server => super::lookup::server_option(option).map(|o| o.values),
+    };
+    usize::from(values.unwrap_or(0))
+}
+
+/// The options of a `server`/`bind` word list (after the address) that the runtime does not
+/// implement, each named by its keyword.
+pub fn unsupported_option<'a>(
+    words: &[&'a str],
+    supported: &[&str],
+    line: OptionLine,
+) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -130,7 +144,7 @@ pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a 
         if !supported.contains(&w) {
             out.push(w);
         }
-        i += if VALUED.contains(&w) { 2 } else { 1 };
+        i += 1 + value_words(line, w);
     }
     out
 }
@@ -157,6 +171,7 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "set-var",
     "unset-var",
+    "use-service",
 ];
 
 /// Whether the action word of a rule is implemented.
@@ -212,6 +227,17 @@ pub const FETCHES: &[&str] = &[
     "ssl_fc_sni",
     "req.body",
     "req.body_len",
+    // Content inspection (`tcp-request inspect-delay`).
+    "req_len",
+    "req.payload",
+    "req.payload_lv",
+    "req.ssl_hello_type",
+    "req_ssl_hello_type",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "req.ssl_ver",
+    "req_ssl_ver",
+    "wait_end",
 ];
 
 /// Converters the runtime implements.
@@ -224,6 +250,7 @@ pub const CONVERTERS: &[&str] = &[
     "base64",
     "b64dec",
     "hex",
+    "hex2i",
     "json",
     "url_dec",
     "ipmask",

@@ -70,7 +70,7 @@ fn key_of(common: &Common) -> u64 {
         .clone()
         .or_else(|| std::env::var("HAPEE_ANON_KEY").ok());
     match text {
-        Some(k) => xxhash_rust::xxh64::xxh64(k.as_bytes(), 0),
+        Some(k) => hapee_anon::keyed::key_from_text(&k),
         None => {
             let seed = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -83,7 +83,7 @@ fn key_of(common: &Common) -> u64 {
             eprintln!(
                 "hapee-anon: no key given, using random key {key} (pass --key {key} to reproduce)"
             );
-            xxhash_rust::xxh64::xxh64(key.as_bytes(), 0)
+            hapee_anon::keyed::key_from_text(&key)
         }
     }
 }

@@ -44,7 +44,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     let mut compilation = compile(db, &ProcessEnv, &options);
     // What `run` would refuse is a warning here (HAProxy's own format stays HAProxy's).
     if args.format != Format::Haproxy && !compilation.has_errors() {
-        let missing = crate::run::unsupported_diagnostics(&compilation);
+        let missing = crate::unsupported::diagnostics(&compilation);
         compilation.diagnostics.extend(missing);
     }
     compilation.diagnostics = lint_config.apply(

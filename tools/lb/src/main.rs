@@ -29,6 +29,7 @@ mod check;
 mod fmt;
 mod route;
 mod run;
+mod unsupported;
 
 use std::process::ExitCode;
 

@@ -2,13 +2,11 @@
 //! runtime does not implement yet, then hand the plan to the runtime.
 
 use hapee_compiler::check::compile;
-use hapee_compiler::check::Compilation;
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::render;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::ProcessEnv;
-use hapee_runtime::support;
 use std::path::PathBuf;
 
 pub struct RunArgs {
@@ -17,107 +15,6 @@ pub struct RunArgs {
     pub pidfile: Option<PathBuf>,
     /// `-dr`: unresolvable server names disable their server instead of stopping the start.
     pub resolve_dontfail: bool,
-}
-
-/// Every use of something the runtime lacks, as `U001` diagnostics.
-pub fn unsupported_diagnostics(c: &Compilation) -> Vec<Diagnostic> {
-    unsupported(c)
-        .into_iter()
-        .map(|(span, what)| {
-            Diagnostic::new(
-                "U001",
-                format!("not supported by the hapee runtime yet: {what}"),
-            )
-            .at(span)
-            .label("'hapee-lb run' refuses to start with this")
-        })
-        .collect()
-}
-
-/// What is wrong with one statement (keyword and arguments), if anything.
-fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
-    let allowed = if section == "global" {
-        support::GLOBAL
-    } else {
-        support::PROXY
-    };
-    if !allowed.contains(&kw) {
-        return vec![format!("'{kw}' in a {section} section")];
-    }
-    let mut out = Vec::new();
-    match kw {
-        "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
-            out.push(format!("'option {}'", args[0]))
-        }
-        "server" | "default-server" => {
-            let skip = if kw == "server" { 2 } else { 0 };
-            for o in support::unsupported_option(
-                args.get(skip..).unwrap_or(&[]),
-                support::SERVER_OPTIONS,
-            ) {
-                out.push(format!("server option '{o}'"));
-            }
-        }
-        "http-request" | "http-response" | "tcp-request" => {
-            let action = match (kw, args.first().copied()) {
-                ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
-                ("tcp-request", _) => None,
-                _ => args.first(),
-            };
-            match action {
-                Some(a) if support::action_supported(a) => {}
-                Some(a) => out.push(format!("action '{kw} {a}'")),
-                None => out.push(format!("'{kw} {}'", args.join(" "))),
-            }
-        }
-        "bind" => {
-            for o in
-                support::unsupported_option(args.get(1..).unwrap_or(&[]), support::BIND_OPTIONS)
-            {
-                out.push(format!("bind option '{o}'"));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Every use of something the runtime lacks, as `(span, what)`, from the active lines of the
-/// configuration (a defaults section's lines are reported there, once).
-pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
-    use hapee_compiler::registry::SectionKind;
-    let mut out = Vec::new();
-    // One word list for every line (large configurations have hundreds of thousands).
-    let mut words: Vec<&str> = Vec::new();
-    for section in &c.tree.sections {
-        let name = section.kind.keyword();
-        let handled = matches!(
-            section.kind,
-            SectionKind::Global
-                | SectionKind::Defaults
-                | SectionKind::Frontend
-                | SectionKind::Backend
-                | SectionKind::Listen
-        );
-        if !handled {
-            let header = c.tree.header(section);
-            out.push((header.span, format!("'{name}' sections")));
-            continue;
-        }
-        for line in c.tree.body(section) {
-            words.clear();
-            words.extend(line.words.iter().map(|w| w.value.as_str()));
-            let at = usize::from(matches!(words.first(), Some(&"no" | &"default")));
-            let Some(kw) = words.get(at) else { continue };
-            let span = line.words[at]
-                .span
-                .cover(line.words.last().map_or(line.words[at].span, |w| w.span));
-            for what in unsupported_statement(kw, &words[at + 1..], name) {
-                out.push((span, what));
-            }
-        }
-    }
-    out
 }
 
 pub fn run(args: &RunArgs) -> u8 {
@@ -148,7 +45,7 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("hapee-lb: the configuration has errors; not starting");
         return 1;
     }
-    let missing: Vec<Diagnostic> = unsupported_diagnostics(&compilation)
+    let missing: Vec<Diagnostic> = crate::unsupported::diagnostics(&compilation)
         .into_iter()
         .map(|mut d| {
             d.severity = Severity::Error;

@@ -309,3 +309,74 @@ pub fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std:
     });
     addr
 }
+
+/// Debian's haproxy on the same configuration, logging to its standard output.
+pub struct Haproxy {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Haproxy {
+    pub fn installed() -> bool {
+        if Command::new("haproxy").arg("-v").output().is_ok() {
+            return true;
+        }
+        // .ci/run installs Debian's haproxy; a developer machine without it still runs the
+        // checks of hapee's own behaviour.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "haproxy is not installed, and CI=true requires it (see .ci/run)"
+        );
+        eprintln!("haproxy not installed: skipping the side-by-side comparison");
+        false
+    }
+
+    pub fn start(cfg: &str, port: u16) -> Haproxy {
+        let dir = std::env::temp_dir().join(format!("hapee-haproxy-{port}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("h.cfg"), cfg).unwrap();
+        let log = dir.join("out.log");
+        let child = Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(dir.join("h.cfg"))
+            .stdout(std::process::Stdio::from(
+                std::fs::File::create(&log).unwrap(),
+            ))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Let it see the probe's close, so that the probe is not counted with what follows.
+        std::thread::sleep(Duration::from_millis(200));
+        Haproxy { child, log }
+    }
+
+    /// Stops it and answers what it logged.
+    pub fn stop(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Debian's haproxy on `cfg(port)` while `drive(port)` runs: what `drive` answered and what
+/// haproxy logged; `None` when haproxy is not installed.
+pub fn with_haproxy<T>(
+    cfg: impl Fn(u16) -> String,
+    drive: impl FnOnce(u16) -> T,
+) -> Option<(T, String)> {
+    if !Haproxy::installed() {
+        return None;
+    }
+    let port = free_port();
+    let mut h = Haproxy::start(&cfg(port), port);
+    let out = drive(port);
+    Some((out, h.stop()))
+}
