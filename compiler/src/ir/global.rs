@@ -179,12 +179,16 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
         "socket" => {
             b.config.global.stats_sockets.push(stmt.spanned(2));
             let words = stmt.words();
-            let accounts: Vec<_> = (3..words.len().saturating_sub(1))
-                .filter_map(|i| match words[i].value.as_str() {
-                    w @ ("user" | "group") => Some((w == "group", stmt.spanned(i + 1))),
-                    _ => None,
-                })
-                .collect();
+            // Options in order, each with its value words (`level user` is not a user).
+            let mut accounts = Vec::new();
+            let mut i = 3;
+            while i < words.len() {
+                let option = words[i].value.as_str();
+                if matches!(option, "user" | "group") && i + 1 < words.len() {
+                    accounts.push((option == "group", stmt.spanned(i + 1)));
+                }
+                i += 1 + crate::registry::bind_option(option).map_or(0, |o| o.values as usize);
+            }
             if !accounts.is_empty() {
                 b.config.global.socket_accounts.push(accounts);
             }
