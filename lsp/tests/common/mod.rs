@@ -120,7 +120,7 @@ impl Client {
         loop {
             let m = self
                 .messages
-                .recv_timeout(Duration::from_secs(20))
+                .recv_timeout(Duration::from_secs(120))
                 .expect("response in time");
             if m["id"] == json!(id) {
                 return m;
@@ -133,7 +133,7 @@ impl Client {
         loop {
             let m = self
                 .messages
-                .recv_timeout(Duration::from_secs(20))
+                .recv_timeout(Duration::from_secs(120))
                 .expect("diagnostics in time");
             if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
                 return m["params"]["diagnostics"]
