@@ -19,6 +19,7 @@ pub mod checks;
 pub mod clock;
 pub mod decide;
 pub mod discovery;
+pub mod explain;
 pub mod http;
 pub mod inspect;
 pub mod lifecycle;

@@ -245,14 +245,16 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             }
         }
         None => {
-            let msg = match registry::suggest_option(name) {
+            let best = registry::suggest_option(name);
+            let msg = match best {
                 Some(best) => format!("unknown option '{name}'; did you mean '{best}' maybe ?"),
                 None => format!("unknown option '{name}'."),
             };
             b.push(
                 Diagnostic::new("E107", msg)
                     .at(stmt.span(at + 1))
-                    .label("unknown option"),
+                    .label("unknown option")
+                    .replace_with(stmt.span(at + 1), best),
             );
         }
     }
@@ -264,10 +266,24 @@ pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize
     if name.starts_with("lua.") || registry::action(set, name).is_some() {
         return;
     }
-    let list: Vec<String> = registry::actions_of(set)
-        .map(|a| format!("'{}'", a.name))
-        .collect();
-    let best = registry::best_match(name, registry::actions_of(set).map(|a| a.name));
+    b.push(unknown_action(set, name, stmt.span(at), &[]));
+}
+
+/// HAProxy's error for an action word its parser for `set` does not know; `scripted` are the
+/// `lua.*` actions loaded scripts registered (HAProxy lists them last).
+pub(crate) fn unknown_action(
+    set: RuleSet,
+    name: &str,
+    span: crate::source::Span,
+    scripted: &[String],
+) -> Diagnostic {
+    let names = || {
+        registry::actions_of(set)
+            .map(|a| a.name)
+            .chain(scripted.iter().map(String::as_str))
+    };
+    let list: Vec<String> = names().map(|a| format!("'{a}'")).collect();
+    let best = registry::best_match(name, names());
     let missing = if name.is_empty() {
         " (missing argument)"
     } else {
@@ -279,20 +295,11 @@ pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize
         set.keyword(),
         list.join(", ")
     );
-    let mut d = Diagnostic::new("E108", msg)
-        .at(stmt.span(at))
+    Diagnostic::new("E108", msg)
+        .at(span)
         .label("unknown action")
-        .form(HaproxyForm::ParsingTight);
-    if let Some(best) = best {
-        d = d.fix(
-            format!("replace with '{best}'"),
-            vec![Edit {
-                span: stmt.span(at),
-                replacement: best.to_string(),
-            }],
-        );
-    }
-    b.push(d);
+        .form(HaproxyForm::ParsingTight)
+        .replace_with(span, best)
 }
 
 /// How many value words a bind option takes, or `None` when the option is unknown.

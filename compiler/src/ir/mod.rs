@@ -13,11 +13,13 @@ mod directives;
 mod exprs;
 mod global;
 mod keywords;
+pub(crate) use keywords::unknown_action;
 mod model;
 mod order;
 mod places;
 mod proxy;
 mod rules;
+pub(crate) use rules::unknown_service;
 mod threads;
 pub mod values;
 

@@ -170,11 +170,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             } else {
                 format!("'{}' unknown service name.", service.value)
             };
-            b.push(
-                Diagnostic::new("E232", format!("error detected in {kind} '{name}' while parsing '{keyword} use-service' rule : {err}."))
-                    .at(service.span)
-                    .label("unknown service"),
-            );
+            b.push(unknown_service(kind, &name, keyword, &err, service.span));
             return;
         }
         b.config.proxies[index].services.push(service);
@@ -281,4 +277,20 @@ fn rule_expressions(
             super::exprs::log_format(b, index, value, context, &prefix);
         }
     }
+}
+
+/// HAProxy's error for a `use-service` naming no service it knows; `err` says why.
+pub(crate) fn unknown_service(
+    kind: &str,
+    proxy: &str,
+    keyword: &str,
+    err: &str,
+    span: crate::source::Span,
+) -> Diagnostic {
+    Diagnostic::new(
+        "E232",
+        format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : {err}."),
+    )
+    .at(span)
+    .label("unknown service")
 }

@@ -54,6 +54,20 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
 }
 
 /// The load-balancing key of hash algorithms.
+/// What decides the server before the balancing: the server a `use-server` rule forces, and
+/// the hash key of hash-based algorithms.
+pub(crate) fn server_choice(be: &BackendRt, txn: &Txn) -> (Option<usize>, Option<u64>) {
+    let key = hash_key(be, txn);
+    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
+    let forced = be
+        .use_servers
+        .iter()
+        .find(|(_, c)| c.holds(txn))
+        .map(|(i, _)| *i);
+    txn.fetch_at(before);
+    (forced, key)
+}
+
 fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     use crate::balance::Algorithm as A;
     let req = txn.request.as_ref()?;
@@ -75,7 +89,7 @@ fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     }
 }
 
-fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
+pub(crate) fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
     let ip = txn.client.ip();
     if let Some(except) = ff.except.as_deref().and_then(crate::acl::Cidr::parse) {
         if except.contains(ip) {
@@ -211,14 +225,7 @@ pub async fn forward(
         .as_ref()
         .is_some_and(|r| r.version == hyper::Version::HTTP_10);
     let close_server = conn_mode != HttpConnMode::KeepAlive || http10;
-    let key = hash_key(be, txn);
-    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
-    let forced = be
-        .use_servers
-        .iter()
-        .find(|(_, c)| c.holds(txn))
-        .map(|(i, _)| *i);
-    txn.fetch_at(before);
+    let (forced, key) = server_choice(be, txn);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
     let started = crate::clock::now();

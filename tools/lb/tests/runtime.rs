@@ -7,6 +7,8 @@ mod api;
 mod backends;
 #[path = "runtime/discovery.rs"]
 mod discovery;
+#[path = "runtime/example.rs"]
+mod example;
 #[path = "runtime/hardening.rs"]
 mod hardening;
 #[path = "runtime/harness.rs"]
@@ -25,5 +27,7 @@ mod logasap;
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
 mod reload;
+#[path = "runtime/route.rs"]
+mod route;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
