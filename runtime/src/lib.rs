@@ -21,6 +21,7 @@ pub mod http;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
+pub mod patref;
 pub mod proto;
 pub mod route;
 pub mod rules;

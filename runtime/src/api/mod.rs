@@ -9,6 +9,7 @@ pub mod counters;
 pub mod fields;
 pub mod health;
 pub mod info;
+pub mod maps;
 pub mod prometheus;
 mod promex_fields;
 pub mod servers;

@@ -731,3 +731,91 @@ fn prometheus_exporter_speaks_haproxys_metrics() {
         );
     }
 }
+
+#[test]
+fn maps_and_acls_change_at_once_on_every_thread() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-maps-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = dir.join("hosts.map");
+    let acl = dir.join("blocked.acl");
+    std::fs::write(&map, "/a alpha\n/b beta\n").unwrap();
+    std::fs::write(&acl, "# nobody yet\n10.99.0.0/16\n").unwrap();
+    let sock = dir.join("admin.sock");
+    let config = format!(
+        "global
+    nbthread 2
+    stats socket {} level admin
+{DEFAULTS}
+frontend web
+    bind 127.0.0.1:{port}
+    http-request deny if {{ src -f {} }}
+    http-request return status 200 content-type text/plain lf-string \"%[path,map({},none)]\"
+",
+        sock.display(),
+        acl.display(),
+        map.display()
+    );
+    let _proxy = Proxy::start(&config, port);
+    let get = |path: &str| curl(&[&format!("http://127.0.0.1:{port}{path}")]);
+    assert_eq!(get("/a"), (200, "alpha".into()));
+    assert_eq!(get("/c"), (200, "none".into()));
+    let m = map.display().to_string();
+    let listing = ask(&sock, "show map\n");
+    assert!(
+        listing.starts_with("# id (file) description\n"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&format!("({m}) pattern loaded from file '{m}'")),
+        "{listing}"
+    );
+    assert!(listing.contains("entry_cnt=2"), "{listing}");
+    assert_eq!(ask(&sock, &format!("add map {m} /c gamma\n")), "\n");
+    assert_eq!(ask(&sock, &format!("set map {m} /a ALPHA\n")), "\n");
+    assert_eq!(ask(&sock, &format!("del map {m} /b\n")), "\n");
+    assert_eq!(
+        ask(&sock, &format!("del map {m} /b\n")),
+        "Key not found.\n\n"
+    );
+    assert_eq!(
+        ask(&sock, &format!("set map {m} /zz x\n")),
+        "entry not found.\n\n"
+    );
+    assert_eq!(
+        ask(&sock, "add map /no/such.map k v\n"),
+        "Unknown map identifier. Please use #<id> or <file>.\n\n"
+    );
+    // Every request, on whichever thread, sees the new contents.
+    for _ in 0..6 {
+        assert_eq!(get("/a"), (200, "ALPHA".into()));
+        assert_eq!(get("/b"), (200, "none".into()));
+        assert_eq!(get("/c"), (200, "gamma".into()));
+    }
+    let entries = ask(&sock, &format!("show map {m}\n"));
+    let lines: Vec<&str> = entries.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "{entries}");
+    assert!(
+        lines[0].starts_with("0x") && lines[0].ends_with(" /a ALPHA"),
+        "{entries}"
+    );
+    // Delete by the id `show map` printed.
+    let id = lines[1].split(' ').next().unwrap();
+    assert_eq!(ask(&sock, &format!("del map {m} #{id}\n")), "\n");
+    assert_eq!(get("/c"), (200, "none".into()));
+    // ACL patterns: block 127.0.0.1, then unblock it.
+    let a = acl.display().to_string();
+    assert_eq!(
+        ask(&sock, &format!("add acl {a} nonsense\n")),
+        "'nonsense' is not a valid IPv4 or IPv6 address.\n\n"
+    );
+    assert_eq!(ask(&sock, &format!("add acl {a} 127.0.0.0/8\n")), "\n");
+    for _ in 0..4 {
+        assert_eq!(get("/a").0, 403);
+    }
+    assert!(ask(&sock, &format!("show acl {a}\n")).contains(" 127.0.0.0/8\n"));
+    assert_eq!(ask(&sock, &format!("del acl {a} 127.0.0.0/8\n")), "\n");
+    assert_eq!(get("/a").0, 200);
+    assert_eq!(ask(&sock, &format!("clear map {m}\n")), "\n");
+    assert_eq!(get("/a"), (200, "none".into()));
+}
