@@ -106,7 +106,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
                 api::counters::enter_thread(t + 1);
-                worker(shared, listeners, my_checks, stop)
+                worker(t, shared, listeners, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
@@ -167,6 +167,7 @@ fn wait_for_signal() -> Stop {
 }
 
 fn worker(
+    thread: usize,
     shared: Arc<Shared>,
     listeners: Vec<(usize, std::net::TcpListener)>,
     checks: Vec<(usize, usize)>,
@@ -178,10 +179,14 @@ fn worker(
     else {
         return;
     };
+    api::sessions::enter_thread(thread);
     let local = tokio::task::LocalSet::new();
     let run = local.run_until(async move {
         let pool = upstream::pool::Pool::default();
         let stopping = stop::Stopping::default();
+        let (asker, queries) = tokio::sync::mpsc::unbounded_channel();
+        shared.process.add_session_asker(asker);
+        tokio::task::spawn_local(api::sessions::answer(thread, queries));
         tokio::task::spawn_local(stopping.clone().relay(stop));
         for (b, s) in checks {
             let be = &shared.backends[b];
@@ -248,13 +253,17 @@ async fn accept_loop(
         let pool = pool.clone();
         let stopping = stopping.clone();
         tokio::task::spawn_local(async move {
+            let local = stream.local_addr().unwrap_or(client);
+            let session = api::sessions::open(fe, client, local);
             let fe_rt = &shared.frontends[fe];
             if fe_rt.mode == Mode::Http {
-                let local = stream.local_addr().unwrap_or(client);
-                let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
+                let mut ctx = http::ConnCtx::new(shared.clone(), fe, client, local, pool);
+                ctx.session = Some(session);
+                let ctx = Rc::new(ctx);
                 proto::h1::serve(stream, ctx, stopping).await;
             } else {
                 tcp::serve(stream, shared.clone(), fe).await;
+                drop(session);
             }
             fe_rt.active.fetch_sub(1, Ordering::Relaxed);
             shared.active.fetch_sub(1, Ordering::Relaxed);

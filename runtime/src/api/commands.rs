@@ -3,7 +3,7 @@
 //! themselves (HAProxy answers `Permission denied` from inside some commands).
 
 use super::cli::Session;
-use super::{anon, info, maps, servers, stat};
+use super::{anon, info, maps, servers, sessions, stat};
 use crate::state::Shared;
 use hapee_compiler::plan::CliLevel;
 
@@ -240,6 +240,7 @@ pub static COMMANDS: &[Command] = &[
         User,
         anon::show_anon,
     ),
+    cmd(&["show", "sess"], "show sess [id]", "the current sessions, or one of them in detail", Operator, sessions::show),
     cmd(&["show", "map"], "show map [@ver] [map]", "the maps, or one map's entries", User, maps::show),
     cmd(&["show", "acl"], "show acl [@<ver>] <acl>]", "the ACL pattern files, or one file's patterns", User, maps::show),
     cmd(&["add", "map"], "add map [@<ver>] <map> <key> <val>", "add an entry to a map", User, maps::add),

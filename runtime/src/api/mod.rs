@@ -14,6 +14,7 @@ pub mod prometheus;
 mod promex_fields;
 pub mod servers;
 pub mod service;
+pub mod sessions;
 pub mod socket;
 pub mod stat;
 
@@ -44,6 +45,8 @@ pub struct Process {
     rates: Vec<(AtomicU64, AtomicU64, AtomicU64)>,
     /// The process-wide connection rate and its peak.
     conn_rate: (AtomicU64, AtomicU64, AtomicU64),
+    /// How to ask each worker for its sessions (`show sess`); filled as workers start.
+    session_askers: std::sync::Mutex<Vec<sessions::Asker>>,
 }
 
 /// What `set maxconn global` starts from when the configuration sets none.
@@ -71,7 +74,24 @@ impl Process {
             anon_global_key: AtomicU32::new(0),
             rates: plan.frontends.iter().map(|_| Default::default()).collect(),
             conn_rate: Default::default(),
+            session_askers: Default::default(),
         }
+    }
+
+    /// Registers a worker's `show sess` channel (once per worker, at its start).
+    pub fn add_session_asker(&self, asker: sessions::Asker) {
+        self.session_askers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(asker);
+    }
+
+    /// The workers' `show sess` channels (the Runtime API only).
+    pub fn session_askers(&self) -> Vec<sessions::Asker> {
+        self.session_askers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The session rate of frontend `i` over the last second, and its peak.

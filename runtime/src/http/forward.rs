@@ -231,6 +231,9 @@ pub async fn forward(
         };
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
+        if let Some(s) = &ctx.session {
+            s.server(server.name.clone());
+        }
         let Some(addr) = server.addr() else {
             return reply::error(503, &files);
         };

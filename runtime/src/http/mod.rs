@@ -41,6 +41,8 @@ pub struct ConnCtx {
     pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
     pub(crate) idle: idle::Limit,
+    /// Its entry in `show sess`.
+    pub session: Option<crate::api::sessions::Handle>,
 }
 
 impl ConnCtx {
@@ -61,6 +63,7 @@ impl ConnCtx {
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
+            session: None,
         }
     }
 
@@ -290,6 +293,9 @@ fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
     };
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
+    if let Some(s) = &ctx.session {
+        s.route(be_index);
+    }
     let files = [&be.errorfiles, &fe.errorfiles];
     if !crate::route::is_own_backend(shared, fe, be_index) {
         if let Some(ending) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit) {

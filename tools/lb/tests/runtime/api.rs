@@ -819,3 +819,45 @@ frontend web
     assert_eq!(ask(&sock, &format!("clear map {m}\n")), "\n");
     assert_eq!(get("/a"), (200, "none".into()));
 }
+
+#[test]
+fn show_sess_lists_live_sessions_and_anonymizes_them() {
+    let f = Fixture::start("");
+    assert_eq!(ask(&f.sock("user"), "show sess\n"), "Permission denied\n\n");
+    // A client that holds its connection open after one request.
+    let mut held = std::net::TcpStream::connect(("127.0.0.1", f.port)).unwrap();
+    held.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = held.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let me = held.local_addr().unwrap();
+    let list = f.admin("show sess\n");
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!("src={me}")))
+        .unwrap_or_else(|| panic!("no session from {me} in:\n{list}"));
+    assert!(line.starts_with("0x"), "{line}");
+    assert!(
+        line.contains(" proto=tcpv4 ") && line.contains(" fe=web be=app srv=s"),
+        "{line}"
+    );
+    let id = line.split(':').next().unwrap().trim_start_matches("0x");
+    let one = f.admin(&format!("show sess {id}\n"));
+    assert!(one.contains("fe=web"), "{one}");
+    assert_eq!(f.admin("show sess ffffffff\n"), "Session not found.\n\n");
+    // Anonymized: no address, frontend, backend or server name; hapee-anon's tokens.
+    let anon = f.admin("set anon on 42; show sess\n");
+    for secret in ["127.0.0.1", "web", "app", "=s1", "=s2"] {
+        assert!(!anon.contains(secret), "{secret} in {anon}");
+    }
+    let mut a = hapee_anon::keyed::Anonymizer::new(hapee_anon::keyed::key_from_text("42"));
+    assert!(anon.contains(&format!("fe={}", a.name("web"))), "{anon}");
+    assert!(
+        anon.contains(&format!("src={}:{}", a.ip(me.ip()), me.port())),
+        "{anon}"
+    );
+    drop(held);
+}
