@@ -9,7 +9,7 @@ pub use lower::{
     LogHeader, LogTarget, LEVELS,
 };
 
-pub use stats::{CliLevel, StatsPlan, StatsSocket};
+pub use stats::{CliLevel, StatsPage, StatsPlan, StatsSocket};
 
 use crate::address::{self, Address};
 use crate::ir::{self, Config, Mode, ProxyKind, RuleSet};
@@ -182,6 +182,8 @@ pub struct BackendPlan {
     pub retries: u32,
     pub retry_on: Vec<String>,
     pub http_reuse: String,
+    /// The statistics page this backend serves (`stats enable`, `stats uri`, …).
+    pub stats_page: Option<StatsPage>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -396,6 +398,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .http_reuse
                 .as_ref()
                 .map_or("safe".to_string(), |r| r.value.to_string()),
+            stats_page: stats::stats_page(&p.directives),
         })
         .collect();
     Plan {

@@ -32,6 +32,21 @@ pub const GLOBAL: &[&str] = &[
 /// `stats <what>` forms of the global section the runtime honours (the Runtime API).
 pub const STATS_GLOBAL: &[&str] = &["socket", "timeout", "maxconn"];
 
+/// `stats <what>` forms of proxy sections the runtime honours (the statistics page).
+pub const STATS_PROXY: &[&str] = &[
+    "enable",
+    "uri",
+    "realm",
+    "auth",
+    "refresh",
+    "admin",
+    "hide-version",
+    "show-legends",
+    "show-node",
+    "show-desc",
+    "scope",
+];
+
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
     "mode",
@@ -63,6 +78,7 @@ pub const PROXY: &[&str] = &[
     "disabled",
     "enabled",
     "id",
+    "stats",
 ];
 
 /// `option` names the runtime honours.

@@ -10,6 +10,7 @@ pub mod fields;
 pub mod health;
 pub mod info;
 pub mod maps;
+pub mod page;
 pub mod prometheus;
 mod promex_fields;
 pub mod servers;

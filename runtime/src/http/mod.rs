@@ -167,6 +167,10 @@ pub(crate) fn handle(
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => resp,
             Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
+            Ok((body, Route::Stats(be))) => {
+                txn.term = *b"LR";
+                crate::api::page::serve(&ctx.shared, be, txn, body).await
+            }
             Ok((body, Route::Forward(be))) => {
                 forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
@@ -278,6 +282,8 @@ enum Route {
     Rule(RuleEnding),
     /// To this backend.
     Forward(usize),
+    /// The statistics page of this backend.
+    Stats(usize),
 }
 
 /// Runs the frontend's `http-request` rules, picks the backend and runs its rules.
@@ -301,6 +307,9 @@ fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
         if let Some(ending) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit) {
             return Route::Rule(ending);
         }
+    }
+    if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+        return Route::Stats(be_index);
     }
     Route::Forward(be_index)
 }

@@ -861,3 +861,101 @@ fn show_sess_lists_live_sessions_and_anonymizes_them() {
     );
     drop(held);
 }
+
+#[test]
+fn stats_page_exports_and_admin_form() {
+    let origins = [Origin::start("a"), Origin::start("b")];
+    let port = free_port();
+    let page_port = free_port();
+    let config = format!(
+        "{DEFAULTS}
+frontend web
+    bind 127.0.0.1:{port}
+    default_backend app
+
+backend app
+    server s1 {}
+    server s2 {}
+
+listen stats
+    bind 127.0.0.1:{page_port}
+    stats enable
+    stats uri /admin/stats
+    stats realm Ops
+    stats auth ops:s3cret
+    stats refresh 7s
+    stats admin if TRUE
+    stats hide-version
+    stats show-node edge-1
+    stats scope app
+    stats scope web
+",
+        origins[0].addr, origins[1].addr
+    );
+    let _proxy = Proxy::start(&config, page_port);
+    let page = |extra: &str| format!("http://127.0.0.1:{page_port}/admin/stats{extra}");
+    // Authentication.
+    let out = Command::new("curl")
+        .args(["-s", "-i", &page("")])
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(
+        head.contains("www-authenticate: Basic realm=\"Ops\""),
+        "{head}"
+    );
+    assert_eq!(curl(&["-u", "ops:wrong", &page("")]).0, 401);
+    // The HTML page: both proxies in scope, not the stats one; no version; the node name.
+    let out = Command::new("curl")
+        .args(["-s", "-i", "-u", "ops:s3cret", &page("")])
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(html.starts_with("HTTP/1.1 200"), "{html}");
+    assert!(html.contains("\nrefresh: 7\r\n"), "{html}");
+    assert!(html.contains("<title>Statistics Report for HAProxy on edge-1</title>"));
+    assert!(html.contains("<a name=\"web\">web</a>") && html.contains("<a name=\"app\">app</a>"));
+    assert!(
+        !html.contains("<a name=\"stats\">"),
+        "stats scope lets only app and web through"
+    );
+    assert!(!html.contains("version 2.7.0"), "hide-version");
+    assert!(html.contains("<th>Status</th><th>LastChk</th>"));
+    assert!(html.contains("<input type=\"checkbox\" name=\"s\" value=\"s1\">"));
+    // Exports.
+    let (code, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
+    assert_eq!(code, 200);
+    assert!(csv.starts_with("# pxname,svname,"), "{csv}");
+    assert!(csv.contains("\napp,s2,"));
+    let (_, json) = curl(&["-u", "ops:s3cret", &page(";json")]);
+    let parsed: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert!(parsed.as_array().unwrap().len() >= 4);
+    // The admin form: s1 into maintenance, then traffic skips it.
+    let be_id = stat_row(&csv, "app", "BACKEND")["iid"].clone();
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-i",
+            "-u",
+            "ops:s3cret",
+            "--data",
+            &format!("b=%23{be_id}&s=s1&action=maint"),
+            &page(""),
+        ])
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert!(
+        answer.contains("location: /admin/stats;st=DONE"),
+        "{answer}"
+    );
+    for _ in 0..4 {
+        let (code, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
+        assert_eq!(code, 200);
+        assert!(body.contains("name=b"), "{body}");
+    }
+    let (_, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
+    assert_eq!(stat_row(&csv, "app", "s1")["status"], "MAINT");
+}
