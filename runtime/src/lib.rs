@@ -231,6 +231,14 @@ async fn accept_loop(
 ) {
     let mut stopped = std::pin::pin!(stopping.wait());
     loop {
+        // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the backlog.
+        while !api::may_accept(&shared, fe) {
+            tokio::select! {
+                biased;
+                _ = &mut stopped => return,
+                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
         let accepted = tokio::select! {
             biased;
             _ = &mut stopped => return,
@@ -241,10 +249,6 @@ async fn accept_loop(
             continue;
         };
         let frontend = &shared.frontends[fe];
-        // `disable frontend`: hold the connection until the frontend is enabled again.
-        while frontend.paused.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         let _ = stream.set_nodelay(true);
         shared.active.fetch_add(1, Ordering::Relaxed);
         frontend.active.fetch_add(1, Ordering::Relaxed);

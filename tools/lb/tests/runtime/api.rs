@@ -959,3 +959,22 @@ listen stats
     let (_, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
     assert_eq!(stat_row(&csv, "app", "s1")["status"], "MAINT");
 }
+
+#[test]
+fn maxconn_set_at_run_time_holds_new_connections() {
+    let f = Fixture::start("");
+    assert_eq!(f.admin("set maxconn frontend web 1\n"), "\n");
+    let mut held = std::net::TcpStream::connect(("127.0.0.1", f.port)).unwrap();
+    held.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    assert!(held.read(&mut buf).unwrap() > 0);
+    // The one slot is taken: a second client is not served while it is.
+    let (code, _) = curl(&["--max-time", "2", &format!("http://127.0.0.1:{}/", f.port)]);
+    assert_eq!(code, 0, "a second connection was served past maxconn 1");
+    drop(held);
+    assert_eq!(f.admin("set maxconn frontend web 100\n"), "\n");
+    assert_eq!(f.get("/").0, 200);
+}
