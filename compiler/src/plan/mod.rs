@@ -271,9 +271,13 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
     let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
+    // Proxies reach here by reference into `config.proxies`: their index is their offset
+    // (a position search per proxy would be quadratic on configurations of 100,000 backends).
+    let base = config.proxies.as_ptr() as usize;
     let uuid_of = |p: &ir::Proxy| {
-        let at = config.proxies.iter().position(|q| std::ptr::eq(q, p));
-        at.and_then(|i| uuids.get(i).copied()).unwrap_or(0)
+        let offset = (p as *const ir::Proxy as usize).wrapping_sub(base);
+        let at = offset / std::mem::size_of::<ir::Proxy>().max(1);
+        uuids.get(at).copied().unwrap_or(0)
     };
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
