@@ -1,6 +1,7 @@
 //! ACLs and `if`/`unless` conditions (sans-I/O): compiled once from the plan's words, matched
 //! against a transaction.
 
+use crate::patref::PatRef;
 use crate::sample::{Expr, Fetch, Unsupported, Value};
 use crate::txn::Txn;
 use hapee_compiler::expr::condition::{self, CondTerm};
@@ -144,18 +145,47 @@ pub struct AclLine {
     method: Method,
     nocase: bool,
     patterns: Vec<Pattern>,
+    /// `-f` files: shared references the Runtime API may change.
+    files: Vec<Arc<PatRef>>,
+    /// The files' patterns, compiled at the files' versions; rebuilt by the first lookup
+    /// that sees a newer version.
+    from_files: arc_swap::ArcSwap<FilePatterns>,
 }
 
-/// Patterns from `-f` files: one per line, `#` comments and blank lines skipped.
-fn file_patterns(path: &str) -> Result<Vec<String>, Unsupported> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Unsupported(format!("ACL pattern file '{path}': {e}")))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect())
+#[derive(Debug, Default)]
+struct FilePatterns {
+    versions: Vec<u64>,
+    patterns: Vec<Pattern>,
+}
+
+/// Patterns of the `-f` files at their current versions; a pattern the method cannot read
+/// (added through the Runtime API, which checks them) is skipped.
+fn compile_files(files: &[Arc<PatRef>], method: Method, nocase: bool) -> FilePatterns {
+    FilePatterns {
+        versions: files.iter().map(|f| f.version()).collect(),
+        patterns: files
+            .iter()
+            .flat_map(|f| {
+                f.entries()
+                    .iter()
+                    .map(|e| e.key.clone())
+                    .collect::<Vec<_>>()
+            })
+            .filter_map(|p| pattern(method, &p, nocase).ok())
+            .collect(),
+    }
+}
+
+/// Why `p` is not a valid pattern for ACLs of `method`, in HAProxy's words where it has them
+/// (the Runtime API's `add acl` check).
+fn pattern_error(method: Method, p: &str) -> Option<String> {
+    pattern(method, p, false).err()?;
+    Some(match method {
+        Method::Ip => format!("'{p}' is not a valid IPv4 or IPv6 address."),
+        Method::Int | Method::Len => format!("'{p}' is not a number."),
+        Method::Reg => format!("'{p}' is not a valid regular expression."),
+        _ => format!("'{p}' is not a valid pattern."),
+    })
 }
 
 /// Splits `path_beg`, `hdr_dom(host)` and friends into the fetch and the implied method.
@@ -203,13 +233,17 @@ impl AclLine {
         let expr = Expr::parse(&expr_text)?;
         let mut nocase = false;
         let mut raw = Vec::new();
+        let mut files = Vec::new();
         let mut i = 1;
         while let Some(w) = words.get(i) {
             match w.as_str() {
                 "-i" => nocase = true,
                 "-n" => {}
                 "-f" => {
-                    raw.extend(file_patterns(words.get(i + 1).map_or("", String::as_str))?);
+                    let path = words.get(i + 1).map_or("", String::as_str);
+                    let r = crate::patref::load(path, crate::patref::Kind::Acl)
+                        .map_err(|e| Unsupported(format!("ACL pattern file '{path}': {e}")))?;
+                    files.push(r);
                     i += 1;
                 }
                 "-m" => {
@@ -233,11 +267,17 @@ impl AclLine {
             .iter()
             .map(|p| pattern(method, p, nocase))
             .collect::<Result<_, _>>()?;
+        for f in &files {
+            f.add_check(Box::new(move |p: &str| pattern_error(method, p)));
+        }
+        let from_files = arc_swap::ArcSwap::from_pointee(compile_files(&files, method, nocase));
         Ok(AclLine {
             expr,
             method,
             nocase,
             patterns,
+            files,
+            from_files,
         })
     }
 
@@ -253,14 +293,42 @@ impl AclLine {
         }
     }
 
+    /// The `-f` files' patterns as they are now.
+    fn file_patterns(&self) -> arc_swap::Guard<Arc<FilePatterns>> {
+        let cached = self.from_files.load();
+        let current = self
+            .files
+            .iter()
+            .zip(&cached.versions)
+            .all(|(f, v)| f.version() == *v);
+        if current {
+            return cached;
+        }
+        self.from_files.store(Arc::new(compile_files(
+            &self.files,
+            self.method,
+            self.nocase,
+        )));
+        self.from_files.load()
+    }
+
     pub fn matches(&self, txn: &Txn) -> bool {
         let values = self.expr.eval_all(txn);
         match self.method {
             Method::Found => !values.is_empty(),
             Method::Bool => values.iter().any(|v| v.as_int().is_some_and(|i| i != 0)),
-            _ => values
+            _ if self.files.is_empty() => values
                 .iter()
                 .any(|v| self.patterns.iter().any(|p| self.test(p, v))),
+            _ => {
+                let from_files = self.file_patterns();
+                values.iter().any(|v| {
+                    self.patterns
+                        .iter()
+                        .chain(&from_files.patterns)
+                        .any(|p| self.test(p, v))
+                })
+            }
         }
     }
 

@@ -26,6 +26,7 @@ pub mod lifecycle;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
+pub mod patref;
 pub mod proto;
 pub mod route;
 pub mod rules;
@@ -127,7 +128,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
                 api::counters::enter_thread(t + 1);
-                worker(shared, listeners, my_checks, stop)
+                worker(t, shared, listeners, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
@@ -192,6 +193,7 @@ fn wait_for_signal() -> Stop {
 }
 
 fn worker(
+    thread: usize,
     shared: Arc<Shared>,
     listeners: Vec<listener::Bound>,
     checks: Vec<(usize, usize)>,
@@ -203,10 +205,14 @@ fn worker(
     else {
         return;
     };
+    api::sessions::enter_thread(thread);
     let local = tokio::task::LocalSet::new();
     let run = local.run_until(async move {
         let pool = upstream::pool::Pool::default();
         let stopping = stop::Stopping::default();
+        let (asker, queries) = tokio::sync::mpsc::unbounded_channel();
+        shared.process.add_session_asker(asker);
+        tokio::task::spawn_local(api::sessions::answer(thread, queries));
         tokio::task::spawn_local(stopping.clone().relay(stop));
         for (b, s) in checks {
             let be = &shared.backends[b];
@@ -265,6 +271,14 @@ async fn accept_loop(
         ));
     };
     loop {
+        // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the backlog.
+        while !api::may_accept(&shared, fe) {
+            tokio::select! {
+                biased;
+                _ = &mut stopped => return,
+                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
         let accepted = tokio::select! {
             biased;
             _ = &mut stopped => break,
@@ -311,9 +325,13 @@ async fn serve_connection(
         accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
             let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
             ctx.proxy = txn.proxy;
+            ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
             proto::h1::serve(stream, Rc::new(ctx), stopping).await;
         }
-        accept::Opened::Ready(txn) => tcp::serve(stream, fe, txn).await,
+        accept::Opened::Ready(txn) => {
+            let _session = api::sessions::open(fe, txn.client, txn.local);
+            tcp::serve(stream, fe, txn).await
+        }
         accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
         _ => {}
     }

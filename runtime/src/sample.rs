@@ -55,28 +55,6 @@ impl Value {
     }
 }
 
-/// A map file loaded once: `key value` lines, `#` comments.
-#[derive(Debug, Default)]
-pub struct MapFile {
-    pub entries: Vec<(String, String)>,
-}
-
-impl MapFile {
-    pub fn load(path: &str) -> std::io::Result<MapFile> {
-        let text = std::fs::read_to_string(path)?;
-        let entries = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| match l.split_once(char::is_whitespace) {
-                Some((k, v)) => (k.to_string(), v.trim().to_string()),
-                None => (l.to_string(), String::new()),
-            })
-            .collect();
-        Ok(MapFile { entries })
-    }
-}
-
 /// One converter with its arguments prepared (regexes compiled, maps loaded).
 #[derive(Debug)]
 pub enum Converter {
@@ -96,7 +74,7 @@ pub enum Converter {
     Word(i64, String),
     Regsub(regex::Regex, String, bool),
     Map {
-        file: Arc<MapFile>,
+        file: Arc<crate::patref::PatRef>,
         how: MapMatch,
         default: Option<String>,
     },
@@ -250,10 +228,10 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
                 "map_int" => MapMatch::Int,
                 _ => return Err(Unsupported(format!("converter '{name}'"))),
             };
-            let file = MapFile::load(arg(c, 0))
+            let file = crate::patref::load(arg(c, 0), crate::patref::Kind::Map)
                 .map_err(|e| Unsupported(format!("map file '{}': {e}", arg(c, 0))))?;
             Converter::Map {
-                file: Arc::new(file),
+                file,
                 how,
                 default: c.args.get(1).cloned(),
             }
@@ -279,14 +257,15 @@ pub fn hap_subst(s: &str) -> String {
     out
 }
 
-fn map_lookup(file: &MapFile, how: MapMatch, key: &str) -> Option<String> {
-    file.entries
+fn map_lookup(file: &crate::patref::PatRef, how: MapMatch, key: &str) -> Option<String> {
+    file.entries()
         .iter()
-        .find(|(k, _)| match how {
+        .map(|e| (e.key.as_str(), &e.value))
+        .find(|&(k, _)| match how {
             MapMatch::Str | MapMatch::Int => k == key,
-            MapMatch::Beg => key.starts_with(k.as_str()),
-            MapMatch::End => key.ends_with(k.as_str()),
-            MapMatch::Sub => key.contains(k.as_str()),
+            MapMatch::Beg => key.starts_with(k),
+            MapMatch::End => key.ends_with(k),
+            MapMatch::Sub => key.contains(k),
             MapMatch::Dom => crate::acl::dom_match(key, k, false),
             MapMatch::Reg => regex::Regex::new(k).is_ok_and(|r| r.is_match(key)),
             MapMatch::Ip => match (key.parse::<IpAddr>(), crate::acl::Cidr::parse(k)) {

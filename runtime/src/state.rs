@@ -212,6 +212,8 @@ pub struct BackendRt {
     pub id: u32,
     pub counters: Counters,
     pub peak_active: Peak,
+    /// The statistics page this backend serves, if any.
+    pub stats_page: Option<crate::api::page::Page>,
 }
 
 impl BackendRt {
@@ -445,6 +447,13 @@ impl Shared {
                 id: b.uuid,
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
+                stats_page: b.stats_page.as_ref().and_then(|p| {
+                    crate::api::page::Page::compile(p, &acls)
+                        .map_err(|e| {
+                            problems.push(format!("backend '{}' stats admin: {e}", b.name))
+                        })
+                        .ok()
+                }),
             });
         }
         let mut frontends = Vec::new();

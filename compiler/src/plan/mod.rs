@@ -11,7 +11,7 @@ pub use lower::{
     LogHeader, LogTarget, LEVELS,
 };
 
-pub use stats::{CliLevel, StatsPlan, StatsSocket};
+pub use stats::{CliLevel, StatsPage, StatsPlan, StatsSocket};
 
 use crate::address::{self, Address};
 use crate::ir::{self, Config, Mode, ProxyKind, RuleSet};
@@ -199,6 +199,8 @@ pub struct BackendPlan {
     pub retries: u32,
     pub retry_on: Vec<String>,
     pub http_reuse: String,
+    /// The statistics page this backend serves (`stats enable`, `stats uri`, …).
+    pub stats_page: Option<StatsPage>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -292,9 +294,13 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
     let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
+    // Proxies reach here by reference into `config.proxies`: their index is their offset
+    // (a position search per proxy would be quadratic on configurations of 100,000 backends).
+    let base = config.proxies.as_ptr() as usize;
     let uuid_of = |p: &ir::Proxy| {
-        let at = config.proxies.iter().position(|q| std::ptr::eq(q, p));
-        at.and_then(|i| uuids.get(i).copied()).unwrap_or(0)
+        let offset = (p as *const ir::Proxy as usize).wrapping_sub(base);
+        let at = offset / std::mem::size_of::<ir::Proxy>().max(1);
+        uuids.get(at).copied().unwrap_or(0)
     };
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
@@ -436,6 +442,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .http_reuse
                 .as_ref()
                 .map_or("safe".to_string(), |r| r.value.to_string()),
+            stats_page: stats::stats_page(&p.directives),
         })
         .collect();
     Plan {

@@ -173,3 +173,73 @@ mod tests {
         assert_eq!(plan.maxconn, 3);
     }
 }
+
+/// The statistics page of a backend or listen section (`stats enable`, `stats uri`, …).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StatsPage {
+    /// The URI prefix that asks for the page (`stats uri`, default `/haproxy?stats`).
+    pub uri: String,
+    pub realm: Option<String>,
+    /// `stats auth user:password` pairs; empty: no authentication.
+    pub auth: Vec<(String, String)>,
+    /// `stats refresh`, in seconds.
+    pub refresh: Option<u32>,
+    /// `stats admin if|unless …`: the condition words (empty: no admin form).
+    pub admin: Vec<String>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    /// `stats show-node [name]`: `Some("")` for the process's node name.
+    pub show_node: Option<String>,
+    pub show_desc: Option<String>,
+    /// `stats scope`: the proxies shown (empty: all).
+    pub scopes: Vec<String>,
+}
+
+/// The page a section's `stats` lines ask for, if any (`stats enable` or any setting of it).
+pub fn stats_page(lines: &[DirectiveLine]) -> Option<StatsPage> {
+    let mut page = StatsPage {
+        uri: "/haproxy?stats".into(),
+        realm: None,
+        auth: Vec::new(),
+        refresh: None,
+        admin: Vec::new(),
+        hide_version: false,
+        show_legends: false,
+        show_node: None,
+        show_desc: None,
+        scopes: Vec::new(),
+    };
+    let mut enabled = false;
+    for d in lines
+        .iter()
+        .filter(|d| d.keyword == "stats" && d.prefix.is_none())
+    {
+        let args: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+        let value = args.get(1).map(|v| v.to_string());
+        match args.first().copied() {
+            Some("enable") => {}
+            Some("uri") => page.uri = value.unwrap_or(page.uri),
+            Some("realm") => page.realm = Some(args[1..].join(" ")),
+            Some("auth") => {
+                if let Some((u, p)) = value.as_deref().and_then(|v| v.split_once(':')) {
+                    page.auth.push((u.to_string(), p.to_string()));
+                }
+            }
+            Some("refresh") => {
+                page.refresh = value
+                    .and_then(|v| parse_time(&v, TimeUnit::S).ok())
+                    .map(|t| t.value)
+            }
+            Some("admin") => page.admin = args[1..].iter().map(|a| a.to_string()).collect(),
+            Some("hide-version") => page.hide_version = true,
+            Some("show-legends") => page.show_legends = true,
+            Some("show-node") => page.show_node = Some(value.unwrap_or_default()),
+            Some("show-desc") => page.show_desc = Some(args[1..].join(" ")),
+            Some("scope") => page.scopes.extend(value),
+            // Global-only forms (`socket`, `timeout`, …) and anything else enable nothing.
+            _ => continue,
+        }
+        enabled = true;
+    }
+    enabled.then_some(page)
+}

@@ -48,6 +48,21 @@ pub const RESOLVERS: &[&str] = &[
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];
 
+/// `stats <what>` forms of proxy sections the runtime honours (the statistics page).
+pub const STATS_PROXY: &[&str] = &[
+    "enable",
+    "uri",
+    "realm",
+    "auth",
+    "refresh",
+    "admin",
+    "hide-version",
+    "show-legends",
+    "show-node",
+    "show-desc",
+    "scope",
+];
+
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
     "mode",
@@ -81,6 +96,7 @@ pub const PROXY: &[&str] = &[
     "disabled",
     "enabled",
     "id",
+    "stats",
 ];
 
 /// `option` names the runtime honours.

@@ -3,7 +3,7 @@
 //! themselves (HAProxy answers `Permission denied` from inside some commands).
 
 use super::cli::Session;
-use super::{anon, info, servers, stat};
+use super::{anon, info, maps, servers, sessions, stat};
 use crate::state::Shared;
 use hapee_compiler::plan::CliLevel;
 
@@ -35,6 +35,7 @@ const fn cmd(
 
 use CliLevel::{Admin, Operator, User};
 
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
     cmd(
         &["show", "info"],
@@ -239,6 +240,17 @@ pub static COMMANDS: &[Command] = &[
         User,
         anon::show_anon,
     ),
+    cmd(&["show", "sess"], "show sess [id]", "the current sessions, or one of them in detail", Operator, sessions::show),
+    cmd(&["show", "map"], "show map [@ver] [map]", "the maps, or one map's entries", User, maps::show),
+    cmd(&["show", "acl"], "show acl [@<ver>] <acl>]", "the ACL pattern files, or one file's patterns", User, maps::show),
+    cmd(&["add", "map"], "add map [@<ver>] <map> <key> <val>", "add an entry to a map", User, maps::add),
+    cmd(&["add", "acl"], "add acl [@<ver>] <acl> <pattern>", "add a pattern to an ACL file", User, maps::add),
+    cmd(&["del", "map"], "del map <map> [<key>|#<ref>]", "remove a map's entries with this key", User, maps::del),
+    cmd(&["del", "acl"], "del acl <acl> [<key>|#<ref>]", "remove an ACL file's matching patterns", User, maps::del),
+    cmd(&["set", "map"], "set map <map> [<key>|#<ref>] <value>", "change the value of a map entry", User, maps::set),
+    cmd(&["clear", "map"], "clear map [@<ver>] <map>", "remove every entry of a map", User, maps::clear),
+    cmd(&["clear", "acl"], "clear acl [@<ver>] <acl>", "remove every pattern of an ACL file", User, maps::clear),
+    cmd(&["set", "timeout"], "set timeout [cli] <delay>", "change this session's idle timeout", User, info::set_timeout),
     cmd(
         &["clear", "counters"],
         "clear counters [all]",

@@ -249,6 +249,7 @@ pub fn set_maxconn_global(
         return Err("Expects an integer value.\n".into());
     };
     shared.process.maxconn.store(n, Ordering::Relaxed);
+    shared.process.maxconn_limit.store(n, Ordering::Relaxed);
     Ok(String::new())
 }
 

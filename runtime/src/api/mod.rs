@@ -9,10 +9,13 @@ pub mod counters;
 pub mod fields;
 pub mod health;
 pub mod info;
+pub mod maps;
+pub mod page;
 pub mod prometheus;
 mod promex_fields;
 pub mod servers;
 pub mod service;
+pub mod sessions;
 pub mod socket;
 pub mod stat;
 
@@ -26,8 +29,10 @@ pub struct Process {
     pub started: SystemTime,
     pub started_at: Instant,
     pub nbthread: u32,
-    /// `maxconn` in force (`set maxconn global`).
+    /// `maxconn` reported (`show info`): the configured one, else HAProxy's usual default.
     pub maxconn: AtomicU64,
+    /// `maxconn` enforced: set in the configuration or by `set maxconn global`; 0 is none.
+    pub maxconn_limit: AtomicU64,
     /// `set rate-limit connections|sessions global`: 0 is none.
     pub conn_rate_limit: AtomicU64,
     pub sess_rate_limit: AtomicU64,
@@ -43,6 +48,8 @@ pub struct Process {
     rates: Vec<(AtomicU64, AtomicU64, AtomicU64)>,
     /// The process-wide connection rate and its peak.
     conn_rate: (AtomicU64, AtomicU64, AtomicU64),
+    /// How to ask each worker for its sessions (`show sess`); filled as workers start.
+    session_askers: std::sync::Mutex<Vec<sessions::Asker>>,
 }
 
 /// What `set maxconn global` starts from when the configuration sets none.
@@ -60,6 +67,7 @@ impl Process {
             started_at: Instant::now(),
             nbthread: plan.global.nbthread.max(1),
             maxconn: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(DEFAULT_MAXCONN))),
+            maxconn_limit: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(0))),
             conn_rate_limit: AtomicU64::new(0),
             sess_rate_limit: AtomicU64::new(0),
             node: plan.global.node.clone().unwrap_or(host),
@@ -70,7 +78,24 @@ impl Process {
             anon_global_key: AtomicU32::new(0),
             rates: plan.frontends.iter().map(|_| Default::default()).collect(),
             conn_rate: Default::default(),
+            session_askers: Default::default(),
         }
+    }
+
+    /// Registers a worker's `show sess` channel (once per worker, at its start).
+    pub fn add_session_asker(&self, asker: sessions::Asker) {
+        self.session_askers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(asker);
+    }
+
+    /// The workers' `show sess` channels (the Runtime API only).
+    pub fn session_askers(&self) -> Vec<sessions::Asker> {
+        self.session_askers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The session rate of frontend `i` over the last second, and its peak.
@@ -104,6 +129,26 @@ impl Process {
     pub fn uptime_secs(&self) -> u64 {
         self.started_at.elapsed().as_secs()
     }
+}
+
+/// Whether frontend `fe` may accept a connection now: below the process's and the
+/// frontend's `maxconn` and under `set rate-limit connections global`. A listener that may
+/// not leaves connections in the kernel's backlog, as HAProxy does. Atomics only.
+#[inline]
+pub fn may_accept(shared: &crate::state::Shared, fe: usize) -> bool {
+    let p = &shared.process;
+    let below = |limit: u64, now: u64| limit == 0 || now < limit;
+    let f = &shared.frontends[fe];
+    below(
+        p.maxconn_limit.load(Ordering::Relaxed),
+        shared.active.load(Ordering::Relaxed),
+    ) && below(
+        f.maxconn.load(Ordering::Relaxed),
+        f.active.load(Ordering::Relaxed),
+    ) && below(
+        p.conn_rate_limit.load(Ordering::Relaxed),
+        p.conn_rate.1.load(Ordering::Relaxed),
+    ) && !f.paused.load(Ordering::Relaxed)
 }
 
 /// Counts one accepted connection of frontend `fe` (on the worker that accepted it).

@@ -238,6 +238,8 @@ fn proxies(
     shared: &Shared,
 ) {
     let mut hrsp_family: Option<String> = None;
+    let backend_of: std::collections::HashMap<u32, &crate::state::BackendRt> =
+        shared.backends.iter().map(|b| (b.id, b)).collect();
     for &(col, name, kind, objects, help) in metrics.iter().filter(|m| m.3.contains(letter)) {
         let mut f = Family {
             out,
@@ -259,7 +261,7 @@ fn proxies(
             match col {
                 17 => {
                     let up = if letter == 'B' {
-                        let be = shared.backends.iter().find(|b| b.id == row.proxy_id);
+                        let be = backend_of.get(&row.proxy_id);
                         be.is_none_or(|b| {
                             b.servers.is_empty()
                                 || b.servers
@@ -277,7 +279,7 @@ fn proxies(
                     }
                 }
                 100 => {
-                    let Some(be) = shared.backends.iter().find(|b| b.id == row.proxy_id) else {
+                    let Some(be) = backend_of.get(&row.proxy_id) else {
                         continue;
                     };
                     if be.servers.is_empty() {

@@ -396,8 +396,10 @@ impl Filter {
 pub fn rows(shared: &Shared, filter: &Filter) -> Vec<Row> {
     let rates = |i: usize| shared.process.frontend_rates(i);
     let mut objects: Vec<(u32, Vec<Row>)> = Vec::new();
+    let mut by_id = std::collections::HashMap::new();
     for (i, fe) in shared.frontends.iter().enumerate() {
         let maxconn = shared.process.maxconn.load(Ordering::Relaxed);
+        by_id.insert(fe.id, objects.len());
         objects.push((fe.id, vec![frontend_row(fe, rates(i), maxconn)]));
     }
     for be in &shared.backends {
@@ -413,9 +415,13 @@ pub fn rows(shared: &Shared, filter: &Filter) -> Vec<Row> {
             .map(|s| server_row(be, s))
             .collect();
         rows.push(backend_row(be));
-        match objects.iter_mut().find(|o| o.0 == be.id) {
-            Some(o) => o.1.extend(rows),
-            None => objects.push((be.id, rows)),
+        // A listen section's frontend and backend share an id: one table.
+        match by_id.get(&be.id) {
+            Some(&at) => objects[at].1.extend(rows),
+            None => {
+                by_id.insert(be.id, objects.len());
+                objects.push((be.id, rows));
+            }
         }
     }
     objects.sort_by_key(|o| o.0);

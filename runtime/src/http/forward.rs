@@ -239,6 +239,9 @@ pub async fn forward(
         };
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
+        if let Some(s) = &ctx.session {
+            s.server(server.name.clone());
+        }
         let Some(addr) = server.addr() else {
             // DNS took the address away since the pick: pick again, avoiding it.
             if tries.count < be.retries.max(1) {

@@ -47,6 +47,8 @@ pub struct ConnCtx {
     /// The PROXY protocol header the connection started with (`client` and `local` are
     /// already those it carried).
     pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
+    /// Its entry in `show sess`.
+    pub session: Option<crate::api::sessions::Handle>,
 }
 
 impl ConnCtx {
@@ -68,6 +70,7 @@ impl ConnCtx {
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
             proxy: None,
+            session: None,
         }
     }
 
@@ -178,6 +181,10 @@ pub(crate) fn handle(
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => resp,
             Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
+            Ok((body, Route::Stats(be))) => {
+                txn.term = *b"LR";
+                crate::api::page::serve(&ctx.shared, be, txn, body).await
+            }
             Ok((body, Route::Forward(be))) => {
                 forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
@@ -384,6 +391,8 @@ enum Route {
     Rule(RuleEnding),
     /// To this backend.
     Forward(usize),
+    /// The statistics page of this backend.
+    Stats(usize),
 }
 
 /// Runs the frontend's `http-request` rules, picks the backend and runs its rules.
@@ -399,11 +408,17 @@ fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
     };
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
+    if let Some(s) = &ctx.session {
+        s.route(be_index);
+    }
     let files = [&be.errorfiles, &fe.errorfiles];
     if !crate::route::is_own_backend(shared, fe, be_index) {
         if let Some(ending) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit) {
             return Route::Rule(ending);
         }
+    }
+    if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+        return Route::Stats(be_index);
     }
     Route::Forward(be_index)
 }

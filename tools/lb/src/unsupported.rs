@@ -36,11 +36,16 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
     }
     let mut out = Vec::new();
     match kw {
-        "stats"
-            if section == "global"
-                && !support::STATS_GLOBAL.contains(&args.first().copied().unwrap_or("")) =>
-        {
-            out.push(format!("'stats {}'", args.first().copied().unwrap_or("")))
+        "stats" => {
+            let what = args.first().copied().unwrap_or("");
+            let known = if section == "global" {
+                support::STATS_GLOBAL
+            } else {
+                support::STATS_PROXY
+            };
+            if !known.contains(&what) {
+                out.push(format!("'stats {what}'"));
+            }
         }
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
             out.push(format!("'option {}'", args[0]))

@@ -731,3 +731,250 @@ fn prometheus_exporter_speaks_haproxys_metrics() {
         );
     }
 }
+
+#[test]
+fn maps_and_acls_change_at_once_on_every_thread() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-maps-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = dir.join("hosts.map");
+    let acl = dir.join("blocked.acl");
+    std::fs::write(&map, "/a alpha\n/b beta\n").unwrap();
+    std::fs::write(&acl, "# nobody yet\n10.99.0.0/16\n").unwrap();
+    let sock = dir.join("admin.sock");
+    let config = format!(
+        "global
+    nbthread 2
+    stats socket {} level admin
+{DEFAULTS}
+frontend web
+    bind 127.0.0.1:{port}
+    http-request deny if {{ src -f {} }}
+    http-request return status 200 content-type text/plain lf-string \"%[path,map({},none)]\"
+",
+        sock.display(),
+        acl.display(),
+        map.display()
+    );
+    let _proxy = Proxy::start(&config, port);
+    let get = |path: &str| curl(&[&format!("http://127.0.0.1:{port}{path}")]);
+    assert_eq!(get("/a"), (200, "alpha".into()));
+    assert_eq!(get("/c"), (200, "none".into()));
+    let m = map.display().to_string();
+    let listing = ask(&sock, "show map\n");
+    assert!(
+        listing.starts_with("# id (file) description\n"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&format!("({m}) pattern loaded from file '{m}'")),
+        "{listing}"
+    );
+    assert!(listing.contains("entry_cnt=2"), "{listing}");
+    assert_eq!(ask(&sock, &format!("add map {m} /c gamma\n")), "\n");
+    assert_eq!(ask(&sock, &format!("set map {m} /a ALPHA\n")), "\n");
+    assert_eq!(ask(&sock, &format!("del map {m} /b\n")), "\n");
+    assert_eq!(
+        ask(&sock, &format!("del map {m} /b\n")),
+        "Key not found.\n\n"
+    );
+    assert_eq!(
+        ask(&sock, &format!("set map {m} /zz x\n")),
+        "entry not found.\n\n"
+    );
+    assert_eq!(
+        ask(&sock, "add map /no/such.map k v\n"),
+        "Unknown map identifier. Please use #<id> or <file>.\n\n"
+    );
+    // Every request, on whichever thread, sees the new contents.
+    for _ in 0..6 {
+        assert_eq!(get("/a"), (200, "ALPHA".into()));
+        assert_eq!(get("/b"), (200, "none".into()));
+        assert_eq!(get("/c"), (200, "gamma".into()));
+    }
+    let entries = ask(&sock, &format!("show map {m}\n"));
+    let lines: Vec<&str> = entries.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "{entries}");
+    assert!(
+        lines[0].starts_with("0x") && lines[0].ends_with(" /a ALPHA"),
+        "{entries}"
+    );
+    // Delete by the id `show map` printed.
+    let id = lines[1].split(' ').next().unwrap();
+    assert_eq!(ask(&sock, &format!("del map {m} #{id}\n")), "\n");
+    assert_eq!(get("/c"), (200, "none".into()));
+    // ACL patterns: block 127.0.0.1, then unblock it.
+    let a = acl.display().to_string();
+    assert_eq!(
+        ask(&sock, &format!("add acl {a} nonsense\n")),
+        "'nonsense' is not a valid IPv4 or IPv6 address.\n\n"
+    );
+    assert_eq!(ask(&sock, &format!("add acl {a} 127.0.0.0/8\n")), "\n");
+    for _ in 0..4 {
+        assert_eq!(get("/a").0, 403);
+    }
+    assert!(ask(&sock, &format!("show acl {a}\n")).contains(" 127.0.0.0/8\n"));
+    assert_eq!(ask(&sock, &format!("del acl {a} 127.0.0.0/8\n")), "\n");
+    assert_eq!(get("/a").0, 200);
+    assert_eq!(ask(&sock, &format!("clear map {m}\n")), "\n");
+    assert_eq!(get("/a"), (200, "none".into()));
+}
+
+#[test]
+fn show_sess_lists_live_sessions_and_anonymizes_them() {
+    let f = Fixture::start("");
+    assert_eq!(ask(&f.sock("user"), "show sess\n"), "Permission denied\n\n");
+    // A client that holds its connection open after one request.
+    let mut held = std::net::TcpStream::connect(("127.0.0.1", f.port)).unwrap();
+    held.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = held.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let me = held.local_addr().unwrap();
+    let list = f.admin("show sess\n");
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!("src={me}")))
+        .unwrap_or_else(|| panic!("no session from {me} in:\n{list}"));
+    assert!(line.starts_with("0x"), "{line}");
+    assert!(
+        line.contains(" proto=tcpv4 ") && line.contains(" fe=web be=app srv=s"),
+        "{line}"
+    );
+    let id = line.split(':').next().unwrap().trim_start_matches("0x");
+    let one = f.admin(&format!("show sess {id}\n"));
+    assert!(one.contains("fe=web"), "{one}");
+    assert_eq!(f.admin("show sess ffffffff\n"), "Session not found.\n\n");
+    // Anonymized: no address, frontend, backend or server name; hapee-anon's tokens.
+    let anon = f.admin("set anon on 42; show sess\n");
+    for secret in ["127.0.0.1", "web", "app", "=s1", "=s2"] {
+        assert!(!anon.contains(secret), "{secret} in {anon}");
+    }
+    let mut a = hapee_anon::keyed::Anonymizer::new(hapee_anon::keyed::key_from_text("42"));
+    assert!(anon.contains(&format!("fe={}", a.name("web"))), "{anon}");
+    assert!(
+        anon.contains(&format!("src={}:{}", a.ip(me.ip()), me.port())),
+        "{anon}"
+    );
+    drop(held);
+}
+
+#[test]
+fn stats_page_exports_and_admin_form() {
+    let origins = [Origin::start("a"), Origin::start("b")];
+    let port = free_port();
+    let page_port = free_port();
+    let config = format!(
+        "{DEFAULTS}
+frontend web
+    bind 127.0.0.1:{port}
+    default_backend app
+
+backend app
+    server s1 {}
+    server s2 {}
+
+listen stats
+    bind 127.0.0.1:{page_port}
+    stats enable
+    stats uri /admin/stats
+    stats realm Ops
+    stats auth ops:s3cret
+    stats refresh 7s
+    stats admin if TRUE
+    stats hide-version
+    stats show-node edge-1
+    stats scope app
+    stats scope web
+",
+        origins[0].addr, origins[1].addr
+    );
+    let _proxy = Proxy::start(&config, page_port);
+    let page = |extra: &str| format!("http://127.0.0.1:{page_port}/admin/stats{extra}");
+    // Authentication.
+    let out = Command::new("curl")
+        .args(["-s", "-i", &page("")])
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(
+        head.contains("www-authenticate: Basic realm=\"Ops\""),
+        "{head}"
+    );
+    assert_eq!(curl(&["-u", "ops:wrong", &page("")]).0, 401);
+    // The HTML page: both proxies in scope, not the stats one; no version; the node name.
+    let out = Command::new("curl")
+        .args(["-s", "-i", "-u", "ops:s3cret", &page("")])
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(html.starts_with("HTTP/1.1 200"), "{html}");
+    assert!(html.contains("\nrefresh: 7\r\n"), "{html}");
+    assert!(html.contains("<title>Statistics Report for HAProxy on edge-1</title>"));
+    assert!(html.contains("<a name=\"web\">web</a>") && html.contains("<a name=\"app\">app</a>"));
+    assert!(
+        !html.contains("<a name=\"stats\">"),
+        "stats scope lets only app and web through"
+    );
+    assert!(!html.contains("version 2.7.0"), "hide-version");
+    assert!(html.contains("<th>Status</th><th>LastChk</th>"));
+    assert!(html.contains("<input type=\"checkbox\" name=\"s\" value=\"s1\">"));
+    // Exports.
+    let (code, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
+    assert_eq!(code, 200);
+    assert!(csv.starts_with("# pxname,svname,"), "{csv}");
+    assert!(csv.contains("\napp,s2,"));
+    let (_, json) = curl(&["-u", "ops:s3cret", &page(";json")]);
+    let parsed: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert!(parsed.as_array().unwrap().len() >= 4);
+    // The admin form: s1 into maintenance, then traffic skips it.
+    let be_id = stat_row(&csv, "app", "BACKEND")["iid"].clone();
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-i",
+            "-u",
+            "ops:s3cret",
+            "--data",
+            &format!("b=%23{be_id}&s=s1&action=maint"),
+            &page(""),
+        ])
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert!(
+        answer.contains("location: /admin/stats;st=DONE"),
+        "{answer}"
+    );
+    for _ in 0..4 {
+        let (code, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
+        assert_eq!(code, 200);
+        assert!(body.contains("name=b"), "{body}");
+    }
+    let (_, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
+    assert_eq!(stat_row(&csv, "app", "s1")["status"], "MAINT");
+}
+
+#[test]
+fn maxconn_set_at_run_time_holds_new_connections() {
+    let f = Fixture::start("");
+    assert_eq!(f.admin("set maxconn frontend web 1\n"), "\n");
+    let mut held = std::net::TcpStream::connect(("127.0.0.1", f.port)).unwrap();
+    held.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    assert!(held.read(&mut buf).unwrap() > 0);
+    // The one slot is taken: a second client is not served while it is.
+    let (code, _) = curl(&["--max-time", "2", &format!("http://127.0.0.1:{}/", f.port)]);
+    assert_eq!(code, 0, "a second connection was served past maxconn 1");
+    drop(held);
+    assert_eq!(f.admin("set maxconn frontend web 100\n"), "\n");
+    assert_eq!(f.get("/").0, 200);
+}
