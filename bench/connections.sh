@@ -18,7 +18,7 @@ config() {
     cat <<CFG
 global
     nbthread 1
-    maxconn $((n + 1000))
+    maxconn $((n + 100))
 defaults
     mode http
     timeout connect 5s
