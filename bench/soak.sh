@@ -26,6 +26,7 @@ o1=$base o2=$((base + 1)) hapee_port=$((base + 2)) haproxy_port=$((base + 3))
 origin() { # name port
     cat >"$work/$1.conf" <<NGINX
 worker_processes 1;
+master_process off;
 daemon off;
 pid $work/$1.pid;
 error_log $work/$1.err;
