@@ -109,12 +109,18 @@ fn refused_framing_is_answered_and_logged_as_haproxy_does() {
         ]
     );
     assert_eq!(o.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
-    std::thread::sleep(Duration::from_millis(300));
-    let log = p.stdout();
     let re = regex::Regex::new(
         r#" fe fe/<NOSRV> -1/-1/-1/-1/\d+ (422|400) \d+ - - PR-- \d+/\d+/0/0/0 0/0 "<BADREQ>"$"#,
     )
     .unwrap();
+    // The lines are written as each connection ends: wait for them, generously under load.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut log = p.stdout();
+    while log.lines().filter(|l| re.is_match(l)).count() < 3 && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        log = p.stdout();
+    }
     let refused: Vec<&str> = log.lines().filter(|l| re.is_match(l)).collect();
     assert_eq!(refused.len(), 3, "{log}");
     // Debian's haproxy answers and logs the 422 the same way (its 2.6 forwards doubled
