@@ -21,6 +21,7 @@ pub mod listener;
 pub mod log;
 pub mod logfmt;
 pub mod proto;
+pub mod quic;
 pub mod route;
 pub mod rules;
 pub mod sample;
@@ -56,9 +57,20 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     // Bind everything first so that a busy port fails the start, as in HAProxy.
     let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
         (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread_quic: Vec<Vec<quic::Bound>> = (0..threads).map(|_| Vec::new()).collect();
+    let quic_keys = quic::config::Keys::new(plan.global.quic.cluster_secret.as_deref());
     let mut errors = Vec::new();
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
+        if l.address.transport == hapee_compiler::address::Transport::Quic {
+            match quic::bind_listener(plan, l, &quic_keys, threads) {
+                Ok(bound) => bound
+                    .into_iter()
+                    .for_each(|(t, b)| per_thread_quic[t].push(b)),
+                Err(e) => errors.push(format!("Starting frontend {fe_name}: {e}")),
+            }
+            continue;
+        }
         let addrs = match listener::addresses(l) {
             Ok(a) => a,
             Err(e) => {
@@ -86,7 +98,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
-    for (t, listeners) in per_thread.into_iter().enumerate() {
+    for (t, (listeners, quic)) in per_thread.into_iter().zip(per_thread_quic).enumerate() {
         let cpus = plan.global.thread_cpus.get(t).cloned().unwrap_or_default();
         let shared = shared.clone();
         let stop = stop_rx.clone();
@@ -99,7 +111,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .name(format!("hapee-worker-{}", t + 1))
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
-                worker(shared, listeners, my_checks, stop)
+                worker(shared, listeners, quic, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
@@ -162,6 +174,7 @@ fn wait_for_signal() -> Stop {
 fn worker(
     shared: Arc<Shared>,
     listeners: Vec<(usize, std::net::TcpListener)>,
+    quic: Vec<quic::Bound>,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
 ) {
@@ -193,6 +206,14 @@ fn worker(
             accepting.push(tokio::task::spawn_local(accept_loop(
                 l,
                 fe,
+                shared.clone(),
+                pool.clone(),
+                stopping.clone(),
+            )));
+        }
+        for bound in quic {
+            accepting.push(tokio::task::spawn_local(quic::serve(
+                bound,
                 shared.clone(),
                 pool.clone(),
                 stopping.clone(),

@@ -14,6 +14,11 @@ pub fn addresses(l: &ListenerPlan) -> Result<Vec<SocketAddr>, String> {
             l.address.prefix, l.address.host
         ));
     }
+    socket_addresses(l)
+}
+
+/// The socket addresses of a listener, whatever its transport.
+pub fn socket_addresses(l: &ListenerPlan) -> Result<Vec<SocketAddr>, String> {
     let ip = match l.address.ip {
         Some(ip) => ip,
         None if l.address.host.is_empty() || l.address.host == "*" => {

@@ -285,6 +285,7 @@ fn version(v: hyper::Version) -> &'static str {
     match v {
         hyper::Version::HTTP_10 => "HTTP/1.0",
         hyper::Version::HTTP_2 => "HTTP/2.0",
+        hyper::Version::HTTP_3 => "HTTP/3.0",
         _ => "HTTP/1.1",
     }
 }

@@ -2,6 +2,7 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+pub mod quic;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
@@ -35,6 +36,8 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `tune.quic.*` and `cluster-secret`.
+    pub quic: quic::QuicTunes,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -368,6 +371,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            quic: quic::tunes(&g.directives),
         },
         listeners,
         frontends,

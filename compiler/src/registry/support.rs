@@ -26,6 +26,14 @@ pub const GLOBAL: &[&str] = &[
     "group",
     "uid",
     "gid",
+    // QUIC (HTTP/3 listeners).
+    "tune.quic.frontend.max-idle-timeout",
+    "tune.quic.frontend.max-streams-bidi",
+    "tune.quic.frontend.conn-tx-buffers.limit",
+    "tune.quic.max-frame-loss",
+    "tune.quic.retry-threshold",
+    "tune.quic.socket-owner",
+    "cluster-secret",
 ];
 
 /// Proxy-section keywords the runtime honours.
@@ -102,7 +110,19 @@ pub const SERVER_OPTIONS: &[&str] = &[
 ];
 
 /// Bind-line options the runtime honours.
-pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog"];
+pub const BIND_OPTIONS: &[&str] = &[
+    "thread",
+    "name",
+    "id",
+    "backlog",
+    // QUIC listeners (TLS on TCP listeners comes with the certificate store).
+    "ssl",
+    "crt",
+    "alpn",
+    "allow-0rtt",
+    "quic-cc-algo",
+    "quic-force-retry",
+];
 
 /// Options taking a value, so the value is not mistaken for an option.
 pub const VALUED: &[&str] = &[
@@ -119,6 +139,9 @@ pub const VALUED: &[&str] = &[
     "thread",
     "name",
     "backlog",
+    "crt",
+    "alpn",
+    "quic-cc-algo",
 ];
 
 /// The first unsupported option of a `server`/`bind` word list (after the address).

@@ -3,6 +3,7 @@
 //! connection drivers in `crate::proto` hand it requests.
 
 mod body;
+mod client_body;
 pub(crate) mod forward;
 pub mod idle;
 pub mod reply;
@@ -13,8 +14,8 @@ use crate::txn::{RequestView, Txn};
 use crate::upstream::{self, pool};
 use body::Tracked;
 use bytes::Bytes;
+pub use client_body::ClientBody;
 use hapee_compiler::registry::RuleSet;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::cell::Cell;
 use std::convert::Infallible;
@@ -24,7 +25,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-pub type ReqBody = http_body_util::Either<Incoming, http_body_util::Full<Bytes>>;
+pub type ReqBody = http_body_util::Either<ClientBody, http_body_util::Full<Bytes>>;
 /// A response body: made by the proxy, or read from a server as it is forwarded.
 pub type ResBody = http_body_util::Either<http_body_util::Full<Bytes>, upstream::ServerBody>;
 
@@ -75,6 +76,17 @@ impl Drop for ConnCtx {
     }
 }
 
+/// Whether the `tcp-request connection` rules let a new client connection in; they run before
+/// any byte of it is read, in HTTP mode too.
+pub(crate) fn connection_allowed(ctx: &ConnCtx) -> bool {
+    let fe = ctx.frontend();
+    let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
+    !matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut txn),
+        Verdict::Reject | Verdict::Deny(_)
+    )
+}
+
 /// Whether a request asks to switch protocols: an `Upgrade` header, and `upgrade` among the
 /// `Connection` tokens.
 fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
@@ -119,7 +131,7 @@ fn head_len(r: &Response<ResBody>) -> u64 {
 /// the future (moved into hyper's dispatcher for each request) does not carry it.
 pub(crate) fn handle(
     ctx: Rc<ConnCtx>,
-    mut req: Request<Incoming>,
+    mut req: Request<ClientBody>,
 ) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
     let fe = ctx.frontend();
     let mut txn = Box::new(Txn::new(
@@ -251,7 +263,7 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 async fn buffer_request(
     ctx: &ConnCtx,
     txn: &mut Txn,
-    body: Incoming,
+    body: ClientBody,
 ) -> Result<ReqBody, Response<ResBody>> {
     let fe = ctx.frontend();
     match forward::buffered_body(body, ctx.shared.bufsize.max(8192)).await {

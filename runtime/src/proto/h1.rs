@@ -3,11 +3,9 @@
 //! request to the request path in `crate::http`.
 
 use crate::http::idle;
-use crate::http::{handle, log_txn, ConnCtx};
-use crate::rules::{self, Verdict};
+use crate::http::{handle, log_txn, ClientBody, ConnCtx};
 use crate::state::HttpConnMode;
 use crate::txn::Txn;
-use hapee_compiler::registry::RuleSet;
 use hyper_util::rt::TokioIo;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -19,15 +17,9 @@ pub async fn serve(
     stopping: crate::stop::Stopping,
 ) {
     let fe = ctx.frontend();
-    // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
-    let mut conn_txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    if matches!(
-        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut conn_txn),
-        Verdict::Reject | Verdict::Deny(_)
-    ) {
+    if !crate::http::connection_allowed(&ctx) {
         return;
     }
-    drop(conn_txn);
     let mut builder = hyper::server::conn::http1::Builder::new();
     // The time limits are the connection's own (`idle`), not hyper's timers: hyper arms and
     // clears a timer for every request head, a measurable share of a small request's cost.
@@ -47,7 +39,9 @@ pub async fn serve(
         fe.bad_request_page.clone(),
     );
     let svc_ctx = ctx.clone();
-    let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        handle(svc_ctx.clone(), req.map(ClientBody::Hyper))
+    });
     let conn = builder
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();

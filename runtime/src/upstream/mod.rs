@@ -15,11 +15,12 @@ mod tests;
 mod upload;
 
 use crate::http::idle::Watchdog;
+use crate::http::ClientBody;
 use crate::http::ReqBody;
 pub use body::{is_server_timeout, IdleHome, ServerBody};
 use body::{Chunk, State};
 use bytes::{Buf, BytesMut};
-use hyper::body::{Body, Incoming};
+use hyper::body::Body;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
 use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
@@ -336,7 +337,7 @@ pub struct Outgoing {
     /// The head, and all of the body when it is in memory.
     wire: Vec<u8>,
     /// The client's body still to stream after `wire`, with its framing.
-    streamed: Option<(Incoming, Sending)>,
+    streamed: Option<(ClientBody, Sending)>,
     /// The request's method, which decides how the response is framed.
     method: Method,
 }

@@ -3,6 +3,8 @@
 
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/h3.rs"]
+mod h3;
 #[path = "runtime/harness.rs"]
 mod harness;
 #[path = "runtime/http_protocol.rs"]
