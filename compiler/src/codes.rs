@@ -198,6 +198,14 @@ rules! {
         "Declare the cache with a 'cache <name>' section (with its 'total-max-size'), or fix the name.";
     "W250" "frontend-without-bind" Warning Haproxy "A frontend has no 'bind' line and will never receive traffic."
         "Add a 'bind' line, or declare the section as a backend if it is only a target.";
+    "E260" "quic-retry-without-secret" Error Haproxy "A QUIC bind line forces Retry, but no 'cluster-secret' keys the Retry tokens."
+        "Retry tokens are encrypted with a key derived from the global 'cluster-secret'; without one, HAProxy 2.7 refuses 'quic-force-retry'. Set 'cluster-secret' in the global section (the same value on every node that may see the client's retried Initial).";
+    "E261" "quic-needs-http" Error Haproxy "A QUIC bind line sits in a proxy that is not in 'mode http'."
+        "QUIC listeners carry HTTP/3 only: HAProxy 2.7 has no QUIC multiplexer for TCP mode. Put the QUIC bind in an HTTP frontend, or set 'mode http'.";
+    "E262" "quic-cc-algo" Error Haproxy "'quic-cc-algo' names no congestion control algorithm HAProxy knows."
+        "HAProxy 2.7 offers 'cubic' (the default) and 'newreno'. hapee's runtime also runs 'bbr', which HAProxy rejects, so a configuration meant for both should stay with the two.";
+    "E263" "quic-tune-value" Error Haproxy "A 'tune.quic.*' setting has a value HAProxy rejects."
+        "The idle timeouts take a time ('30s', '500ms'); the buffer, stream, loss and retry limits take an integer of at least 1; 'tune.quic.socket-owner' takes 'listener' or 'connection'.";
     "W251" "missing-timeouts" Warning Haproxy "A proxy lacks client, connect or server timeouts."
         "Without timeouts, stalled connections are kept forever and can exhaust resources. Set 'timeout client', 'timeout connect' and 'timeout server', usually once in the defaults section.";
     "W252" "rule-order" Warning Haproxy "A rule is written after a rule that HAProxy evaluates later."
@@ -206,6 +214,8 @@ rules! {
         "'allow', 'deny', 'tarpit', 'auth', 'return' and 'redirect' end the rule set; without a condition the rules after them are dead. Add a condition to the final rule or remove the rules after it.";
     "W254" "acl-never-matches" Warning Haproxy "A condition uses a fetch that does not exist where its rule runs."
         "Request samples such as 'path' or 'req.hdr' are gone by the time response rules run, and response samples do not exist yet in request rules; HAProxy evaluates such an ACL as never matching. Keep what is needed in a variable ('http-request set-var(txn.path) path') and test the variable instead.";
+    "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
+        "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
 
     // ---- E3xx / W3xx: threads and 2.7 removals ----
     "E301" "bind-process-removed" Error Haproxy "'bind-process' (or 'stats bind-process') was removed in HAProxy 2.7."
@@ -306,6 +316,10 @@ rules! {
         "HAProxy resolves ring names only when it starts, after the checks that '-c' runs: 'haproxy -c' calls such a configuration valid, and then HAProxy refuses to start. Declare the ring with a 'ring <name>' section, or use the built-in 'buf0'; 'stdout' and 'stderr' are not rings (write 'log stdout' instead).";
     "L018" "duplicate-rule" Warning Lint "A rule repeats an earlier identical rule of the same list."
         "The second copy either never runs or does the same work twice; remove it.";
+    "L020" "quic-alpn-without-h3" Warning Lint "A QUIC bind line's ALPN list lacks 'h3', so HTTP/3 clients fail the handshake."
+        "Clients offer 'h3' during the QUIC handshake and give up when the server selects nothing. Write 'alpn h3' on QUIC bind lines (or leave 'alpn' out).";
+    "L021" "quic-random-secret" Warning Lint "QUIC listeners without 'cluster-secret' key their Retry tokens and stateless resets at random at each start."
+        "After a reload or on another node of the cluster, tokens and resets made with the old key are not recognised: clients that were sent a Retry fail their handshake, and stateless resets are ignored. Set the same 'cluster-secret' everywhere.";
 
     // ---- U: runtime support ----
     "U001" "runtime-unsupported" Warning Runtime "The configuration uses something hapee's runtime does not implement yet."

@@ -133,7 +133,10 @@ impl<'a> Stmt<'a> {
             "use-server",
             "tune.bufsize",
         ];
-        if !LOWERED.contains(&self.word(at)) {
+        let word = self.word(at);
+        // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
+        let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
+        if !LOWERED.contains(&word) && !quic {
             return None;
         }
         Some(super::model::DirectiveLine {

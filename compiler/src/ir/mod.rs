@@ -17,6 +17,7 @@ mod model;
 mod order;
 mod places;
 mod proxy;
+pub mod quic;
 mod rules;
 mod threads;
 pub mod values;
