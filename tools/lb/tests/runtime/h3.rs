@@ -435,3 +435,136 @@ fn ngtcp2_client_gets_over_h3() {
     let lines = wait_lines(|| s.proxy.stdout(), "/ngtcp2 HTTP/3.0", 1);
     assert_eq!(lines.len(), 1, "{}", s.proxy.stdout());
 }
+
+/// Relays datagrams between one client and `to`, dropping about one in `one_in` each way
+/// (a fixed pseudo-random sequence); returns the address clients send to.
+async fn lossy_relay(to: SocketAddr, one_in: u32) -> SocketAddr {
+    let front = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let back = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = front.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut seed: u32 = 0x2545_f491;
+        let mut drop_now = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed % one_in == 0
+        };
+        let mut client = None;
+        let (mut a, mut b) = (vec![0u8; 65536], vec![0u8; 65536]);
+        loop {
+            tokio::select! {
+                r = front.recv_from(&mut a) => {
+                    let Ok((n, from)) = r else { return };
+                    client = Some(from);
+                    if !drop_now() {
+                        let _ = back.send_to(&a[..n], to).await;
+                    }
+                }
+                r = back.recv_from(&mut b) => {
+                    let Ok((n, _)) = r else { return };
+                    if let (Some(c), false) = (client, drop_now()) {
+                        let _ = front.send_to(&b[..n], c).await;
+                    }
+                }
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn h3_transfers_complete_with_5_percent_of_datagrams_lost() {
+    let origin = Origin::start("o1");
+    let s = start(&origin, "", "");
+    let port = s.port;
+    runtime().block_on(async {
+        let relay = lossy_relay(addr(port), 20).await;
+        let conn = client_endpoint(&s.cert)
+            .connect(relay, "localhost")
+            .unwrap()
+            .await
+            .expect("a handshake through the lossy relay");
+        let mut sender = h3_over(conn).await;
+        let body: Bytes = (0..2 * 1024 * 1024)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect::<Vec<u8>>()
+            .into();
+        let uri = format!("https://localhost:{port}/lossy");
+        let (status, _, echoed) = fetch(&mut sender, "POST", &uri, body.clone()).await;
+        assert_eq!(status, 200);
+        let echoed = String::from_utf8_lossy(&echoed);
+        let got = echoed.split("body=").nth(1).unwrap().trim_end_matches('\n');
+        assert!(got.as_bytes() == &body[..], "2 MB each way, unchanged");
+    });
+}
+
+/// The same transfer with the kernel dropping 5 % of packets (`tc netem`), in a network
+/// namespace of its own: the proxy, an origin and aioquic's client all run inside it.
+#[test]
+fn h3_transfer_completes_under_netem_loss_in_a_namespace() {
+    let probe = Command::new("unshare")
+        .args(["-rn", "sh", "-c"])
+        .arg("ip link set lo up && tc qdisc add dev lo root netem loss 5%")
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            eprintln!(
+                "SKIP: no network namespace with netem here ({})",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return;
+        }
+        Err(e) => {
+            eprintln!("SKIP: unshare is not available ({e})");
+            return;
+        }
+    }
+    let has_aioquic = Command::new("python3")
+        .args(["-c", "import aioquic"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_aioquic {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "aioquic is missing; .ci/run installs it"
+        );
+        eprintln!("SKIP: aioquic is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("hapee-h3-netem-{}", std::process::id()));
+    let (pem, _) = certificate(&dir);
+    let config = format!(
+        "global\n    nbthread 2\n{DEFAULTS}\nfrontend fe\n    bind 127.0.0.1:8080\n    bind quic4@127.0.0.1:8443 ssl crt {}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:8081\n",
+        pem.display()
+    );
+    std::fs::write(dir.join("haproxy.cfg"), config).unwrap();
+    let script = format!(
+        "set -e
+ip link set lo up
+tc qdisc add dev lo root netem loss 5%
+python3 {origin} 8081 & origin=$!
+{lb} run -f haproxy.cfg > lb.log 2>&1 & lb=$!
+sleep 2
+python3 {client} --ca {pem} --port 8443 --post-size 1048576 --streams 10
+kill $origin $lb || true",
+        origin = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/h3/echo_origin.py")
+            .display(),
+        lb = env!("CARGO_BIN_EXE_hapee-lb"),
+        client = aioquic_script().display(),
+        pem = pem.display(),
+    );
+    let out = Command::new("unshare")
+        .args(["-rn", "sh", "-c", &script])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("POST 200 body=1048576") && stdout.contains("STREAMS 10/10"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
