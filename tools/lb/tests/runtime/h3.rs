@@ -448,7 +448,7 @@ async fn lossy_relay(to: SocketAddr, one_in: u32) -> SocketAddr {
             seed ^= seed << 13;
             seed ^= seed >> 17;
             seed ^= seed << 5;
-            seed % one_in == 0
+            seed.is_multiple_of(one_in)
         };
         let mut client = None;
         let (mut a, mut b) = (vec![0u8; 65536], vec![0u8; 65536]);
