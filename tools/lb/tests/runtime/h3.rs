@@ -568,3 +568,31 @@ kill $origin $lb || true",
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A client whose address changes (NAT rebinding) keeps its connection: the kernel's 4-tuple
+/// hash would send its new datagrams to either thread's socket, the connection-ID steering
+/// sends them to the thread that owns the connection.
+#[test]
+fn h3_connection_survives_client_address_changes_across_threads() {
+    let origin = Origin::start("o1");
+    let s = start(&origin, "", "");
+    let port = s.port;
+    runtime().block_on(async {
+        let endpoint = client_endpoint(&s.cert);
+        let conn = endpoint
+            .connect(addr(port), "localhost")
+            .unwrap()
+            .await
+            .unwrap();
+        let mut sender = h3_over(conn.clone()).await;
+        for i in 0..12 {
+            let uri = format!("https://localhost:{port}/moved/{i}");
+            let (status, _, body) = fetch(&mut sender, "GET", &uri, Bytes::new()).await;
+            assert_eq!(status, 200, "request {i}");
+            assert!(String::from_utf8_lossy(&body).contains(&format!("path=/moved/{i}\n")));
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            endpoint.rebind(socket).unwrap();
+        }
+        assert!(conn.close_reason().is_none(), "{:?}", conn.close_reason());
+    });
+}
