@@ -596,3 +596,35 @@ fn h3_connection_survives_client_address_changes_across_threads() {
         assert!(conn.close_reason().is_none(), "{:?}", conn.close_reason());
     });
 }
+
+/// Past `tune.quic.retry-threshold` half-open connections, new clients are sent a Retry first;
+/// all of them still get through.
+#[test]
+fn h3_handshakes_past_the_retry_threshold_all_complete() {
+    let origin = Origin::start("o1");
+    let s = start(
+        &origin,
+        "",
+        "    cluster-secret c0ffee\n    tune.quic.retry-threshold 1",
+    );
+    let port = s.port;
+    runtime().block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let endpoint = client_endpoint(&s.cert);
+            tasks.push(tokio::spawn(async move {
+                let conn = endpoint
+                    .connect(addr(port), "localhost")
+                    .unwrap()
+                    .await
+                    .expect("a handshake, with or without a Retry");
+                let mut sender = h3_over(conn).await;
+                let uri = format!("https://localhost:{port}/r/{i}");
+                fetch(&mut sender, "GET", &uri, Bytes::new()).await.0
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 200);
+        }
+    });
+}
