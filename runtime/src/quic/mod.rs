@@ -43,6 +43,14 @@ pub fn bind_listener(
     let bind = Arc::new(BindQuic::from_options(&l.options)?);
     let tls = certs::server_config(&bind.certificates)?;
     let tunes = &plan.global.quic;
+    if tunes.socket_owner == "connection" {
+        // quinn multiplexes every connection over the listener's socket; the per-thread
+        // sockets and the steering give the spread that per-connection sockets give HAProxy.
+        eprintln!(
+            "[NOTICE] tune.quic.socket-owner connection: QUIC connections share their thread's \
+             listener socket in hapee."
+        );
+    }
     let transport = || config::transport(tunes, &bind, plan.global.bufsize);
     let admission = Arc::new(Admission {
         half_open: AtomicUsize::new(0),
