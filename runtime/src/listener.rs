@@ -43,12 +43,20 @@ pub fn socket_addresses(l: &ListenerPlan) -> Result<Vec<SocketAddr>, String> {
 
 /// A non-blocking listening socket with SO_REUSEADDR and SO_REUSEPORT.
 pub fn bind(addr: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListener> {
+    let s = reuseport_socket(addr, Type::STREAM, Protocol::TCP)?;
+    s.listen(backlog)?;
+    Ok(s.into())
+}
+
+/// A non-blocking socket bound to `addr` with SO_REUSEADDR and SO_REUSEPORT (IPv6 only for
+/// an IPv6 address), so that each serving thread binds its own.
+pub fn reuseport_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> std::io::Result<Socket> {
     let domain = if addr.is_ipv4() {
         Domain::IPV4
     } else {
         Domain::IPV6
     };
-    let s = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    let s = Socket::new(domain, ty, Some(proto))?;
     s.set_reuse_address(true)?;
     s.set_reuse_port(true)?;
     if addr.is_ipv6() {
@@ -56,8 +64,7 @@ pub fn bind(addr: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpList
     }
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
-    s.listen(backlog)?;
-    Ok(s.into())
+    Ok(s)
 }
 
 /// Whether thread `t` (0-based, global) serves listener `l`.

@@ -41,13 +41,8 @@ impl Default for QuicTunes {
     }
 }
 
-fn last<'a>(lines: &'a [DirectiveLine], keyword: &str) -> Option<&'a str> {
-    lines
-        .iter()
-        .rev()
-        .find(|d| d.keyword == keyword && d.prefix.is_none())
-        .and_then(|d| d.args.first())
-        .map(|a| a.as_str())
+fn last(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
+    super::lower::last_arg(lines, keyword)
 }
 
 fn positive(lines: &[DirectiveLine], keyword: &str, default: u32) -> u32 {
@@ -62,7 +57,7 @@ pub fn tunes(lines: &[DirectiveLine]) -> QuicTunes {
     let d = QuicTunes::default();
     QuicTunes {
         max_idle_timeout_ms: last(lines, "tune.quic.frontend.max-idle-timeout")
-            .and_then(|v| parse_time(v, TimeUnit::Ms).ok())
+            .and_then(|v| parse_time(&v, TimeUnit::Ms).ok())
             .map_or(d.max_idle_timeout_ms, |t| t.value),
         max_streams_bidi: positive(
             lines,
@@ -77,9 +72,8 @@ pub fn tunes(lines: &[DirectiveLine]) -> QuicTunes {
         max_frame_loss: positive(lines, "tune.quic.max-frame-loss", d.max_frame_loss),
         retry_threshold: positive(lines, "tune.quic.retry-threshold", d.retry_threshold),
         socket_owner: last(lines, "tune.quic.socket-owner")
-            .filter(|v| matches!(*v, "listener" | "connection"))
-            .unwrap_or("listener")
-            .to_string(),
-        cluster_secret: last(lines, "cluster-secret").map(str::to_string),
+            .filter(|v| matches!(v.as_str(), "listener" | "connection"))
+            .unwrap_or_else(|| "listener".into()),
+        cluster_secret: last(lines, "cluster-secret"),
     }
 }

@@ -17,7 +17,7 @@
 //! kernel's 4-tuple hash still keeps each client on one socket while its address stays put.
 
 use quinn::{ConnectionId, ConnectionIdGenerator};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Protocol, Type};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -49,20 +49,7 @@ impl ConnectionIdGenerator for ThreadCids {
 
 /// A non-blocking UDP socket with SO_REUSEADDR and SO_REUSEPORT.
 pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
-    let domain = if addr.is_ipv4() {
-        Domain::IPV4
-    } else {
-        Domain::IPV6
-    };
-    let s = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
-    s.set_reuse_address(true)?;
-    s.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        s.set_only_v6(true)?;
-    }
-    s.set_nonblocking(true)?;
-    s.bind(&addr.into())?;
-    Ok(s.into())
+    crate::listener::reuseport_socket(addr, Type::DGRAM, Protocol::UDP).map(Into::into)
 }
 
 /// The steering program for a group of `sockets` sockets (see the module's comment).

@@ -93,6 +93,12 @@ pub async fn serve(
                 graceful = true;
                 break;
             }
+            // Before new streams: a request that comes with the client's Finished is no
+            // early data.
+            _ = async { confirmed.as_mut().expect("guarded").await }, if confirmed.is_some() => {
+                confirmed = None;
+                drop(half_open.take());
+            }
             accepted = h3conn.accept() => match accepted {
                 Ok(Some(resolver)) => {
                     let early = confirmed.is_some();
@@ -102,10 +108,6 @@ pub async fn serve(
                 Ok(None) | Err(_) => break,
             },
             Some(_) = requests.join_next(), if !requests.is_empty() => {}
-            _ = async { confirmed.as_mut().expect("guarded").await }, if confirmed.is_some() => {
-                confirmed = None;
-                drop(half_open.take());
-            }
         }
     }
     while requests.join_next().await.is_some() {}

@@ -90,6 +90,17 @@ pub async fn h3_over(conn: quinn::Connection) -> Sender {
     sender
 }
 
+/// A connection from `endpoint` to `to`, and its h3 sender.
+pub async fn open(endpoint: &quinn::Endpoint, to: SocketAddr) -> (quinn::Connection, Sender) {
+    let conn = endpoint
+        .connect(to, "localhost")
+        .unwrap()
+        .await
+        .expect("a QUIC handshake with the proxy");
+    let sender = h3_over(conn.clone()).await;
+    (conn, sender)
+}
+
 /// Sends one request and reads the whole response: (status, headers, body).
 pub async fn fetch(
     sender: &mut Sender,
@@ -155,12 +166,7 @@ fn h3_get_post_and_concurrent_streams_go_through_the_request_path() {
     let port = s.port;
     runtime().block_on(async {
         let endpoint = client_endpoint(&s.cert);
-        let conn = endpoint
-            .connect(addr(port), "localhost")
-            .unwrap()
-            .await
-            .expect("QUIC handshake with the proxy");
-        let mut sender = h3_over(conn).await;
+        let (_conn, mut sender) = open(&endpoint, addr(port)).await;
         let uri = format!("https://localhost:{port}/info?x=1");
         let (status, headers, body) = fetch(&mut sender, "GET", &uri, Bytes::new()).await;
         let body = String::from_utf8_lossy(&body).to_string();
@@ -238,12 +244,7 @@ fn h3_requests_log_the_same_fields_as_tcp_ones() {
     let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/same?q=1")]);
     assert_eq!(status, 200);
     runtime().block_on(async {
-        let conn = client_endpoint(&s.cert)
-            .connect(addr(port), "localhost")
-            .unwrap()
-            .await
-            .unwrap();
-        let mut sender = h3_over(conn).await;
+        let (_conn, mut sender) = open(&client_endpoint(&s.cert), addr(port)).await;
         let uri = format!("https://localhost:{port}/same?q=1");
         assert_eq!(fetch(&mut sender, "GET", &uri, Bytes::new()).await.0, 200);
     });
@@ -287,12 +288,7 @@ fn h3_resumed_session_sends_its_request_in_0rtt_and_the_server_is_told() {
     rt.block_on(async {
         let endpoint = client_endpoint(&s.cert);
         let uri = format!("https://localhost:{port}/first");
-        let conn = endpoint
-            .connect(addr(port), "localhost")
-            .unwrap()
-            .await
-            .unwrap();
-        let mut sender = h3_over(conn.clone()).await;
+        let (conn, mut sender) = open(&endpoint, addr(port)).await;
         let (_, _, body) = fetch(&mut sender, "GET", &uri, Bytes::new()).await;
         assert!(!String::from_utf8_lossy(&body).contains("hdr:early-data"));
         // Let the session ticket arrive, then leave.
@@ -324,12 +320,7 @@ fn h3_forced_retry_and_graceful_stop_with_goaway_and_close() {
     let port = s.port;
     runtime().block_on(async {
         let endpoint = client_endpoint(&s.cert);
-        let conn = endpoint
-            .connect(addr(port), "localhost")
-            .unwrap()
-            .await
-            .expect("a handshake through a Retry");
-        let mut sender = h3_over(conn.clone()).await;
+        let (conn, mut sender) = open(&endpoint, addr(port)).await;
         let uri = format!("https://localhost:{port}/slow/1500");
         let slow = {
             let mut sender = sender.clone();
@@ -480,12 +471,7 @@ fn h3_transfers_complete_with_5_percent_of_datagrams_lost() {
     let port = s.port;
     runtime().block_on(async {
         let relay = lossy_relay(addr(port), 20).await;
-        let conn = client_endpoint(&s.cert)
-            .connect(relay, "localhost")
-            .unwrap()
-            .await
-            .expect("a handshake through the lossy relay");
-        let mut sender = h3_over(conn).await;
+        let (_conn, mut sender) = open(&client_endpoint(&s.cert), relay).await;
         let body: Bytes = (0..2 * 1024 * 1024)
             .map(|i| b'a' + (i % 26) as u8)
             .collect::<Vec<u8>>()
@@ -579,12 +565,7 @@ fn h3_connection_survives_client_address_changes_across_threads() {
     let port = s.port;
     runtime().block_on(async {
         let endpoint = client_endpoint(&s.cert);
-        let conn = endpoint
-            .connect(addr(port), "localhost")
-            .unwrap()
-            .await
-            .unwrap();
-        let mut sender = h3_over(conn.clone()).await;
+        let (conn, mut sender) = open(&endpoint, addr(port)).await;
         for i in 0..12 {
             let uri = format!("https://localhost:{port}/moved/{i}");
             let (status, _, body) = fetch(&mut sender, "GET", &uri, Bytes::new()).await;
