@@ -41,6 +41,8 @@ pub struct ConnCtx {
     pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
     pub(crate) idle: idle::Limit,
+    /// What its TLS handshake settled, when it came over TLS.
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
 }
 
 impl ConnCtx {
@@ -61,6 +63,7 @@ impl ConnCtx {
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
+            tls: None,
         }
     }
 
@@ -129,6 +132,7 @@ pub(crate) fn handle(
         fe.name.clone(),
     ));
     txn.accept_date = ctx.accept_date;
+    txn.tls = ctx.tls.clone();
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {

@@ -4,30 +4,23 @@
 
 use crate::http::idle;
 use crate::http::{handle, log_txn, ConnCtx};
-use crate::rules::{self, Verdict};
 use crate::state::HttpConnMode;
 use crate::txn::Txn;
-use hapee_compiler::registry::RuleSet;
 use hyper_util::rt::TokioIo;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 /// Serves one client connection until it closes or the proxy stops.
-pub async fn serve(
-    stream: tokio::net::TcpStream,
+pub async fn serve<S: idle::ClientStream + Send + 'static>(
+    stream: S,
     ctx: Rc<ConnCtx>,
     stopping: crate::stop::Stopping,
 ) {
     let fe = ctx.frontend();
     // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
-    let mut conn_txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    if matches!(
-        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut conn_txn),
-        Verdict::Reject | Verdict::Deny(_)
-    ) {
+    if !super::connection_allowed(&ctx) {
         return;
     }
-    drop(conn_txn);
     let mut builder = hyper::server::conn::http1::Builder::new();
     // The time limits are the connection's own (`idle`), not hyper's timers: hyper arms and
     // clears a timer for every request head, a measurable share of a small request's cost.
@@ -81,6 +74,7 @@ fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle
     let timeout = timeout.is_some();
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
+    txn.tls = ctx.tls.clone();
     txn.request_date = ctx.accept_date;
     // The wait counts from the accept, or from the end of the previous response.
     txn.start = ctx.last_end.get();
