@@ -178,8 +178,12 @@ fn default_method(fetch: &str) -> Method {
     match fetch {
         "src" | "dst" | "hdr_ip" | "req.hdr_ip" => Method::Ip,
         "src_port" | "dst_port" | "status" | "hdr_cnt" | "req.hdr_cnt" | "nbsrv" | "int"
-        | "req.len" => Method::Int,
-        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" => Method::Bool,
+        | "req.len" | "ssl_c_verify" | "ssl_c_err" | "ssl_c_ca_err" | "ssl_fc_err"
+        | "ssl_fc_use_keysize" | "ssl_fc_alg_keysize" | "ssl_c_version" | "ssl_f_version" => {
+            Method::Int
+        }
+        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up"
+        | "ssl_fc_is_resumed" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "ssl_c_used" => Method::Bool,
         _ => Method::Str,
     }
 }

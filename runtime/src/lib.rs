@@ -29,6 +29,7 @@ pub mod state;
 pub mod stop;
 pub mod support;
 pub mod tcp;
+pub mod tls;
 pub mod txn;
 pub mod upstream;
 
@@ -55,7 +56,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
     let threads = plan.global.nbthread.max(1) as usize;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
-    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
+    let mut per_thread: Vec<Vec<(Arc<listener::Serving>, std::net::TcpListener)>> =
         (0..threads).map(|_| Vec::new()).collect();
     let mut per_thread_quic: Vec<Vec<quic::Bound>> = (0..threads).map(|_| Vec::new()).collect();
     let quic_keys = quic::config::Keys::new(plan.global.quic.cluster_secret.as_deref());
@@ -71,6 +72,13 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             }
             continue;
         }
+        let serving = match listener::Serving::of(l) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                errors.push(format!("Starting frontend {fe_name}: {e}"));
+                continue;
+            }
+        };
         let addrs = match listener::addresses(l) {
             Ok(a) => a,
             Err(e) => {
@@ -84,7 +92,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
                     continue;
                 }
                 match listener::bind(addr, 1024) {
-                    Ok(sock) => list.push((l.frontend, sock)),
+                    Ok(sock) => list.push((serving.clone(), sock)),
                     Err(e) => errors.push(format!(
                         "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
                     )),
@@ -173,7 +181,7 @@ fn wait_for_signal() -> Stop {
 
 fn worker(
     shared: Arc<Shared>,
-    listeners: Vec<(usize, std::net::TcpListener)>,
+    listeners: Vec<(Arc<listener::Serving>, std::net::TcpListener)>,
     quic: Vec<quic::Bound>,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
@@ -199,13 +207,13 @@ fn worker(
             ));
         }
         let mut accepting = Vec::new();
-        for (fe, std_listener) in listeners {
+        for (serving, std_listener) in listeners {
             let Ok(l) = tokio::net::TcpListener::from_std(std_listener) else {
                 continue;
             };
             accepting.push(tokio::task::spawn_local(accept_loop(
                 l,
-                fe,
+                serving,
                 shared.clone(),
                 pool.clone(),
                 stopping.clone(),
@@ -233,11 +241,12 @@ fn worker(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    fe: usize,
+    serving: Arc<listener::Serving>,
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
+    let fe = serving.frontend;
     let mut stopped = std::pin::pin!(stopping.wait());
     loop {
         let accepted = tokio::select! {
@@ -256,17 +265,54 @@ async fn accept_loop(
         let shared = shared.clone();
         let pool = pool.clone();
         let stopping = stopping.clone();
+        let serving = serving.clone();
         tokio::task::spawn_local(async move {
             let fe_rt = &shared.frontends[fe];
             if fe_rt.mode == Mode::Http {
-                let local = stream.local_addr().unwrap_or(client);
-                let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
-                proto::h1::serve(stream, ctx, stopping).await;
+                serve_http(stream, client, &serving, &shared, pool, stopping).await;
             } else {
                 tcp::serve(stream, shared.clone(), fe).await;
             }
             fe_rt.active.fetch_sub(1, Ordering::Relaxed);
             shared.active.fetch_sub(1, Ordering::Relaxed);
         });
+    }
+}
+
+/// One HTTP client connection: its TLS handshake when the listener has TLS, then HTTP/2 when
+/// ALPN or the listener's `proto h2` says so, else HTTP/1.
+async fn serve_http(
+    stream: tokio::net::TcpStream,
+    client: std::net::SocketAddr,
+    serving: &listener::Serving,
+    shared: &Arc<Shared>,
+    pool: upstream::pool::Pool,
+    stopping: stop::Stopping,
+) {
+    let fe = serving.frontend;
+    let local = stream.local_addr().unwrap_or(client);
+    let mut ctx = http::ConnCtx::new(shared.clone(), fe, client, local, pool);
+    let Some(tls) = &serving.tls else {
+        let ctx = Rc::new(ctx);
+        if serving.h2 {
+            proto::h2::serve(stream, ctx, stopping).await;
+        } else {
+            proto::h1::serve(stream, ctx, stopping).await;
+        }
+        return;
+    };
+    let limit = shared.frontends[fe]
+        .head_timeout()
+        .unwrap_or(Duration::from_secs(10));
+    let Some((stream, info)) = tls::accept(tls, stream, limit).await else {
+        return;
+    };
+    let h2 = info.alpn.as_deref() == Some("h2") || serving.h2;
+    ctx.tls = Some(Arc::new(info));
+    let ctx = Rc::new(ctx);
+    if h2 {
+        proto::h2::serve(stream, ctx, stopping).await;
+    } else {
+        proto::h1::serve(stream, ctx, stopping).await;
     }
 }

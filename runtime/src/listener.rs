@@ -1,14 +1,52 @@
 //! Listening sockets: one per (listener, thread), bound with SO_REUSEPORT so the kernel spreads
 //! connections over the threads of the `bind … thread` set without a lock on accept.
 
+use crate::tls::config::BindTlsConfig;
 use hapee_compiler::address::{Port, Transport};
 use hapee_compiler::plan::ListenerPlan;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+/// How a listener's connections are served, the same on every thread.
+pub struct Serving {
+    pub frontend: usize,
+    /// The listener's TLS, on `bind … ssl`.
+    pub tls: Option<Arc<BindTlsConfig>>,
+    /// `proto h2`: HTTP/2 without ALPN (prior knowledge on a clear listener).
+    pub h2: bool,
+}
+
+impl Serving {
+    pub fn of(l: &ListenerPlan) -> Result<Serving, String> {
+        let tls = match &l.tls_settings {
+            Some(t) => {
+                let mut warnings = Vec::new();
+                let built = BindTlsConfig::build(t, &mut warnings)
+                    .map_err(|e| format!("bind '{}{}': {e}", l.address.prefix, l.address.host))?;
+                for w in warnings {
+                    eprintln!(
+                        "[WARNING]  ({}) : bind '{}{}': {w}",
+                        std::process::id(),
+                        l.address.prefix,
+                        l.address.host
+                    );
+                }
+                Some(Arc::new(built))
+            }
+            None => None,
+        };
+        Ok(Serving {
+            frontend: l.frontend,
+            tls,
+            h2: l.proto.as_deref() == Some("h2"),
+        })
+    }
+}
 
 /// The socket addresses a listener binds (a port range gives several).
 pub fn addresses(l: &ListenerPlan) -> Result<Vec<SocketAddr>, String> {
-    if l.address.transport != Transport::Stream || l.tls {
+    if l.address.transport != Transport::Stream {
         return Err(format!(
             "bind '{}{}': only plain TCP listeners are supported by this runtime yet",
             l.address.prefix, l.address.host

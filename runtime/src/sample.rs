@@ -13,6 +13,8 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Ip(IpAddr),
+    /// Binary data (a certificate, a serial number); shown in hexadecimal as text.
+    Bin(Vec<u8>),
 }
 
 impl Value {
@@ -22,6 +24,11 @@ impl Value {
             Value::Int(i) => i.to_string().into(),
             Value::Bool(b) => if *b { "1" } else { "0" }.into(),
             Value::Ip(ip) => ip.to_string().into(),
+            Value::Bin(b) => b
+                .iter()
+                .map(|x| format!("{x:02X}"))
+                .collect::<String>()
+                .into(),
         }
     }
 
@@ -30,7 +37,7 @@ impl Value {
             Value::Int(i) => Some(*i),
             Value::Bool(b) => Some(i64::from(*b)),
             Value::Str(s) => s.trim().parse().ok(),
-            Value::Ip(_) => None,
+            Value::Ip(_) | Value::Bin(_) => None,
         }
     }
 
@@ -69,6 +76,8 @@ impl MapFile {
 #[derive(Debug)]
 pub enum Converter {
     Lower,
+    /// `x509_v_err_str`: an OpenSSL verification code's name.
+    X509VErrStr,
     Upper,
     HostOnly,
     PortOnly,
@@ -192,6 +201,7 @@ fn int_arg(c: &Call, i: usize) -> Result<i64, Unsupported> {
 fn converter(c: &Call) -> Result<Converter, Unsupported> {
     Ok(match c.name.as_str() {
         "lower" => Converter::Lower,
+        "x509_v_err_str" => Converter::X509VErrStr,
         "upper" => Converter::Upper,
         "host_only" => Converter::HostOnly,
         "port_only" => Converter::PortOnly,
@@ -294,7 +304,16 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
         Converter::B64Dec => {
             Value::Str(String::from_utf8_lossy(&base64_decode(&v.as_text())?).into_owned())
         }
-        Converter::Hex => Value::Str(v.as_text().bytes().map(|b| format!("{b:02X}")).collect()),
+        Converter::Hex => Value::Str(match &v {
+            Value::Bin(_) => v.as_text().into_owned(),
+            // An integer is hexed as HAProxy casts it to binary: 8 bytes, big-endian.
+            Value::Int(i) => format!("{:016X}", *i as u64),
+            _ => v.as_text().bytes().map(|b| format!("{b:02X}")).collect(),
+        }),
+        Converter::X509VErrStr => Value::Str(
+            hapee_compiler::registry::x509_error_name(i32::try_from(v.as_int()?).ok()?)?
+                .to_string(),
+        ),
         Converter::Json => Value::Str(json_escape(&v.as_text())),
         Converter::UrlDec => Value::Str(url_decode(&v.as_text())),
         Converter::Not => Value::Bool(v.as_int()? == 0),
@@ -478,9 +497,10 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "always_false" => one(Some(Value::Bool(false))),
         "int" => one(a0.parse().ok().map(Value::Int)),
         "str" => one(Some(Value::Str(a0.to_string()))),
-        "ssl_fc" | "ssl_fc_is_resumed" => one(Some(Value::Bool(false))),
-        "fc_err" | "ssl_fc_err" | "ssl_c_err" | "ssl_c_ca_err" => one(Some(Value::Int(0))),
-        "ssl_fc_sni" => Vec::new(),
+        "fc_err" => one(Some(Value::Int(0))),
+        name if name.starts_with("ssl_") => {
+            crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
+        }
         "var" => one(txn.vars.get(a0).cloned()),
         "req.body" => one(txn
             .request_body

@@ -79,7 +79,8 @@ pub struct Txn {
     pub log_level: Option<u8>,
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
-    pub tls: bool,
+    /// The client connection's TLS, when it came over TLS.
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
     /// Where in the transaction samples are being fetched (HAProxy's check point bits): a
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
@@ -124,7 +125,7 @@ impl Txn {
             captured_response: Vec::new(),
             log_level: None,
             counters: [0; 5],
-            tls: false,
+            tls: None,
             places: std::cell::Cell::new(u32::MAX),
         }
     }

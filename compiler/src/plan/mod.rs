@@ -3,6 +3,7 @@
 
 mod lower;
 pub mod quic;
+pub mod tls;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
@@ -38,6 +39,8 @@ pub struct GlobalPlan {
     pub bufsize: u32,
     /// `tune.quic.*` and `cluster-secret`.
     pub quic: quic::QuicTunes,
+    /// `tune.h2.*`: the HTTP/2 settings announced to clients.
+    pub h2: tls::H2Tune,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -52,6 +55,10 @@ pub struct ListenerPlan {
     pub frontend: usize,
     pub address: Address,
     pub tls: bool,
+    /// The TLS settings, on a `bind … ssl` line.
+    pub tls_settings: Option<tls::BindTls>,
+    /// `proto` (`h2` for prior-knowledge HTTP/2 on a clear listener).
+    pub proto: Option<String>,
     /// Thread group and thread mask (relative to the group) serving this listener.
     pub thread_group: u32,
     pub thread_mask: u64,
@@ -230,6 +237,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
+    let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -244,15 +252,26 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             let (thread_group, thread_mask) =
                 ir::resolve_bind(bind.thread.as_ref(), groups, &thread_group_of)
                     .unwrap_or((1, u64::MAX));
+            let options: Vec<&str> = bind.options.iter().map(|o| o.value.as_str()).collect();
+            // QUIC is TLS whether or not the line says `ssl` (HAProxy turns it on, W260).
+            let quic = bind.address.value.split(',').any(|a| a.starts_with("quic"));
+            let tls_settings = (bind.ssl || quic).then(|| tls_globals.bind(&options));
+            let proto = options
+                .iter()
+                .position(|o| *o == "proto")
+                .and_then(|i| options.get(i + 1))
+                .map(|p| p.to_string());
             for part in bind.address.value.split(',') {
                 if let Ok(address) = address::parse(part, address::Rules::BIND) {
                     listeners.push(ListenerPlan {
                         frontend: index,
                         address,
                         tls: bind.ssl,
+                        tls_settings: tls_settings.clone(),
+                        proto: proto.clone(),
                         thread_group,
                         thread_mask,
-                        options: bind.options.iter().map(|o| o.value.to_string()).collect(),
+                        options: options.iter().map(|o| o.to_string()).collect(),
                     });
                 }
             }
@@ -372,6 +391,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
             quic: quic::tunes(&g.directives),
+            h2: tls::H2Tune::of(&g.directives),
         },
         listeners,
         frontends,

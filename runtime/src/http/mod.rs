@@ -42,6 +42,8 @@ pub struct ConnCtx {
     pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
     pub(crate) idle: idle::Limit,
+    /// What its TLS handshake settled, when it came over TLS.
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
 }
 
 impl ConnCtx {
@@ -62,6 +64,7 @@ impl ConnCtx {
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
+            tls: None,
         }
     }
 
@@ -74,17 +77,6 @@ impl Drop for ConnCtx {
     fn drop(&mut self) {
         self.conns.end();
     }
-}
-
-/// Whether the `tcp-request connection` rules let a new client connection in; they run before
-/// any byte of it is read, in HTTP mode too.
-pub(crate) fn connection_allowed(ctx: &ConnCtx) -> bool {
-    let fe = ctx.frontend();
-    let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    !matches!(
-        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut txn),
-        Verdict::Reject | Verdict::Deny(_)
-    )
 }
 
 /// Whether a request asks to switch protocols: an `Upgrade` header, and `upgrade` among the
@@ -141,6 +133,7 @@ pub(crate) fn handle(
         fe.name.clone(),
     ));
     txn.accept_date = ctx.accept_date;
+    txn.tls = ctx.tls.clone();
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {

@@ -11,13 +11,14 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 /// Serves one client connection until it closes or the proxy stops.
-pub async fn serve(
-    stream: tokio::net::TcpStream,
+pub async fn serve<S: idle::ClientStream + Send + 'static>(
+    stream: S,
     ctx: Rc<ConnCtx>,
     stopping: crate::stop::Stopping,
 ) {
     let fe = ctx.frontend();
-    if !crate::http::connection_allowed(&ctx) {
+    // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
+    if !super::connection_allowed(&ctx) {
         return;
     }
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -75,6 +76,7 @@ fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle
     let timeout = timeout.is_some();
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
+    txn.tls = ctx.tls.clone();
     txn.request_date = ctx.accept_date;
     // The wait counts from the accept, or from the end of the previous response.
     txn.start = ctx.last_end.get();

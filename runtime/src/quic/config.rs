@@ -19,8 +19,6 @@ pub enum CongestionControl {
 /// What a QUIC `bind` line asks for beyond its address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BindQuic {
-    /// `crt` files or directories, in order.
-    pub certificates: Vec<String>,
     /// `alpn` protocols, in order.
     pub alpn: Vec<Vec<u8>>,
     pub congestion: CongestionControl,
@@ -34,7 +32,6 @@ impl BindQuic {
     /// Reads the options of a `bind` line (the words after the address).
     pub fn from_options(options: &[String]) -> Result<BindQuic, String> {
         let mut out = BindQuic {
-            certificates: Vec::new(),
             alpn: Vec::new(),
             congestion: CongestionControl::Cubic,
             force_retry: false,
@@ -43,7 +40,12 @@ impl BindQuic {
         let mut words = options.iter();
         while let Some(w) = words.next() {
             match w.as_str() {
-                "crt" => out.certificates.extend(words.next().cloned()),
+                // Options with a value that are read by the TLS settings.
+                "crt" | "crt-list" | "ca-file" | "crl-file" | "verify" | "ciphers"
+                | "ciphersuites" | "curves" | "ssl-min-ver" | "ssl-max-ver" | "ca-ignore-err"
+                | "crt-ignore-err" => {
+                    words.next();
+                }
                 "alpn" => {
                     out.alpn = words
                         .next()
@@ -144,6 +146,25 @@ impl Keys {
     }
 }
 
+/// A ticketer that issues no tickets: resumption goes through the session cache.
+#[derive(Debug)]
+struct NoTickets;
+
+impl rustls::server::ProducesTickets for NoTickets {
+    fn enabled(&self) -> bool {
+        false
+    }
+    fn lifetime(&self) -> u32 {
+        0
+    }
+    fn encrypt(&self, _plain: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+    fn decrypt(&self, _cipher: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}
+
 /// The server configuration of a listener: its TLS configuration (TLS 1.3, ALPN of the bind
 /// line, early data as `allow-0rtt` says) and its transport limits.
 pub fn server(
@@ -156,6 +177,11 @@ pub fn server(
     tls.alpn_protocols = bind.alpn.clone();
     // QUIC allows only "no early data" or "any amount" (RFC 9001 §4.6.1).
     tls.max_early_data_size = if bind.allow_0rtt { u32::MAX } else { 0 };
+    if bind.allow_0rtt {
+        // rustls grants early data only to sessions resumed from its server-side cache (a
+        // stateless ticket could be replayed at will), so 0-RTT listeners resume that way.
+        tls.ticketer = Arc::new(NoTickets);
+    }
     let crypto = QuicServerConfig::try_from(Arc::new(tls))
         .map_err(|e| format!("the TLS configuration cannot serve QUIC ({e})"))?;
     let mut c = ServerConfig::new(Arc::new(crypto), keys.token.clone());
@@ -177,7 +203,6 @@ mod tests {
             "ssl crt /a.pem alpn h3,h3-29 quic-cc-algo newreno quic-force-retry allow-0rtt",
         ))
         .unwrap();
-        assert_eq!(b.certificates, vec!["/a.pem"]);
         assert_eq!(b.alpn, vec![b"h3".to_vec(), b"h3-29".to_vec()]);
         assert_eq!(b.congestion, CongestionControl::NewReno);
         assert!(b.force_retry && b.allow_0rtt);

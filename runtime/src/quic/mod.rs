@@ -3,7 +3,6 @@
 //! admitted here (Retry when forced or past `tune.quic.retry-threshold`) and handed to the
 //! HTTP/3 driver in `crate::proto::h3`.
 
-mod certs;
 pub mod config;
 pub mod steer;
 
@@ -41,7 +40,10 @@ pub fn bind_listener(
     threads: usize,
 ) -> Result<Vec<(usize, Bound)>, String> {
     let bind = Arc::new(BindQuic::from_options(&l.options)?);
-    let tls = certs::server_config(&bind.certificates)?;
+    // The listener's certificate store, SNI selection and TLS settings, as for TCP listeners.
+    let tls = crate::listener::Serving::of(l)?
+        .tls
+        .ok_or("a QUIC bind line needs a certificate ('ssl crt …')")?;
     let tunes = &plan.global.quic;
     if tunes.socket_owner == "connection" {
         // quinn multiplexes every connection over the listener's socket; the per-thread
@@ -65,7 +67,7 @@ pub fn bind_listener(
         for (index, &t) in serving.iter().enumerate() {
             let socket =
                 steer::bind(addr).map_err(|e| format!("cannot bind socket ({e}) [{addr}]"))?;
-            let server = config::server(&tls, &bind, transport(), keys)?;
+            let server = config::server(&tls.config, &bind, transport(), keys)?;
             group.push((
                 t,
                 Bound {

@@ -28,6 +28,7 @@ mod args;
 mod check;
 mod fmt;
 mod run;
+mod tls_names;
 
 use std::process::ExitCode;
 

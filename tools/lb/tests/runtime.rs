@@ -13,3 +13,5 @@ mod http_protocol;
 mod http_rules;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
+#[path = "runtime/tls.rs"]
+mod tls;

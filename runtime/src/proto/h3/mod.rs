@@ -13,7 +13,7 @@ use crate::upstream::pool::Pool;
 use bytes::Bytes;
 use h3::error::Code;
 use http_body_util::BodyExt;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response};
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -50,8 +50,8 @@ pub async fn serve(
         handshake,
     } = accepted;
     let client = incoming.remote_address();
-    let ctx = Rc::new(ConnCtx::new(shared.clone(), frontend, client, local, pool));
-    if !crate::http::connection_allowed(&ctx) {
+    let mut ctx = ConnCtx::new(shared.clone(), frontend, client, local, pool);
+    if !super::connection_allowed(&ctx) {
         incoming.refuse();
         return;
     }
@@ -73,6 +73,8 @@ pub async fn serve(
         }
     };
     let mut half_open = confirmed.is_some().then_some(handshake);
+    ctx.tls = Some(Arc::new(tls_info(&conn)));
+    let ctx = Rc::new(ctx);
     let max_head = shared.bufsize.max(8192) as u64;
     let h3conn = h3::server::builder()
         .max_field_section_size(max_head)
@@ -124,6 +126,33 @@ pub async fn serve(
     drop(h3conn);
 }
 
+/// What the QUIC handshake settled, for the `ssl_fc_*`/`ssl_c_*` fetches and the log (`%ft`
+/// ends with `~` on a TLS listener, QUIC ones included, as in HAProxy). QUIC is always TLS 1.3;
+/// quinn does not say which suite was negotiated.
+fn tls_info(conn: &quinn::Connection) -> crate::tls::TlsInfo {
+    let handshake = conn
+        .handshake_data()
+        .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok());
+    let client_chain = conn
+        .peer_identity()
+        .and_then(|p| {
+            p.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
+                .ok()
+        })
+        .map(|chain| *chain)
+        .unwrap_or_default();
+    crate::tls::TlsInfo {
+        sni: handshake.as_ref().and_then(|h| h.server_name.clone()),
+        version: "TLSv1.3",
+        alpn: handshake
+            .as_ref()
+            .and_then(|h| h.protocol.as_ref())
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        client_chain,
+        ..Default::default()
+    }
+}
+
 type Resolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
 
 /// Serves one request stream.
@@ -132,8 +161,10 @@ async fn request(resolver: Resolver, ctx: Rc<ConnCtx>, early: bool) {
         return;
     };
     let (mut send, recv) = stream.split();
-    let (mut parts, ()) = req.into_parts();
-    prepare_head(&mut parts.headers, &parts.uri, early);
+    let (mut parts, ()) = super::with_host(req).into_parts();
+    if early {
+        mark_early(&mut parts.headers);
+    }
     let body = ClientBody::Other(http_body_util::combinators::UnsyncBoxBody::new(
         RecvBody::peek(recv),
     ));
@@ -172,24 +203,13 @@ async fn request(resolver: Resolver, ctx: Rc<ConnCtx>, early: bool) {
     let _ = send.finish().await;
 }
 
-/// Makes an HTTP/3 request head ready for the request path: HTTP/1 servers need a `Host`,
-/// which HTTP/3 carries as `:authority` (RFC 9114 §4.3.1); a request that came in early data
-/// says so to the server with `Early-Data: 1` (RFC 8470 §5.1), as HAProxy does.
-fn prepare_head(headers: &mut HeaderMap, uri: &hyper::Uri, early: bool) {
-    if !headers.contains_key(HOST) {
-        if let Some(value) = uri
-            .authority()
-            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-        {
-            headers.insert(HOST, value);
-        }
-    }
-    if early {
-        headers.insert(
-            HeaderName::from_static("early-data"),
-            HeaderValue::from_static("1"),
-        );
-    }
+/// A request that came in early data says so to the server with `Early-Data: 1` (RFC 8470
+/// §5.1), as HAProxy does, so that a server may answer 425 rather than risk a replay.
+fn mark_early(headers: &mut HeaderMap) {
+    headers.insert(
+        HeaderName::from_static("early-data"),
+        HeaderValue::from_static("1"),
+    );
 }
 
 /// Removes the headers HTTP/3 forbids in a response (RFC 9114 §4.2): those that describe an
@@ -211,17 +231,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_authority_becomes_the_host_and_early_data_is_flagged() {
-        let uri: hyper::Uri = "https://a.example:8443/x?y".parse().unwrap();
-        let mut h = HeaderMap::new();
-        prepare_head(&mut h, &uri, true);
-        assert_eq!(h["host"], "a.example:8443");
-        assert_eq!(h["early-data"], "1");
-        let mut h = HeaderMap::new();
-        h.insert(HOST, HeaderValue::from_static("b.example"));
-        prepare_head(&mut h, &uri, false);
-        assert_eq!(h["host"], "b.example");
-        assert!(!h.contains_key("early-data"));
+    fn the_authority_becomes_the_host() {
+        let req = Request::get("https://a.example:8443/x?y").body(()).unwrap();
+        assert_eq!(
+            super::super::with_host(req).headers()["host"],
+            "a.example:8443"
+        );
+        let req = Request::get("https://a.example:8443/x")
+            .header("host", "b.example")
+            .body(())
+            .unwrap();
+        assert_eq!(super::super::with_host(req).headers()["host"], "b.example");
     }
 
     #[test]

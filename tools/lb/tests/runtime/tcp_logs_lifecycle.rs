@@ -143,7 +143,7 @@ fn httplog_to_udp_syslog() {
 }
 
 /// The fields of an httplog line that do not depend on timing or ports.
-fn stable_fields(line: &str) -> Vec<String> {
+pub(crate) fn stable_fields(line: &str) -> Vec<String> {
     let fields: Vec<&str> = line.split(' ').collect();
     // ci:cp [date] ft b/s timers status bytes CC CS tsc counters queues {captures} "request";
     // the timers are compared by which of them were reached (-1 or not).
@@ -217,7 +217,7 @@ impl Haproxy {
 
 /// Debian's haproxy on `cfg(port)` while `drive(port)` runs: what `drive` answered and what
 /// haproxy logged; `None` when haproxy is not installed.
-fn with_haproxy<T>(
+pub(crate) fn with_haproxy<T>(
     cfg: impl Fn(u16) -> String,
     drive: impl FnOnce(u16) -> T,
 ) -> Option<(T, String)> {
