@@ -215,7 +215,7 @@ fn h3_get_post_and_concurrent_streams_go_through_the_request_path() {
     let lines = wait_lines(|| s.proxy.stdout(), "HTTP/3.0", 102);
     assert_eq!(lines.len(), 102, "{}", s.proxy.stdout());
     assert!(
-        lines[0].contains("fe be/s1 ")
+        lines[0].contains("fe~ be/s1 ")
             && lines[0].contains(&format!(
                 "\"GET https://localhost:{port}/info?x=1 HTTP/3.0\""
             )),
