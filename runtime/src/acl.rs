@@ -213,10 +213,12 @@ fn default_method(fetch: &str) -> Method {
         "src" | "dst" | "hdr_ip" | "req.hdr_ip" => Method::Ip,
         "src_port" | "dst_port" | "status" | "hdr_cnt" | "req.hdr_cnt" | "nbsrv" | "int"
         | "req.len" | "req_len" | "req.ssl_hello_type" | "req_ssl_hello_type" | "req.ssl_ver"
-        | "req_ssl_ver" => Method::Int,
-        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" | "wait_end" => {
-            Method::Bool
+        | "req_ssl_ver" | "ssl_c_verify" | "ssl_c_err" | "ssl_c_ca_err" | "ssl_fc_err"
+        | "ssl_fc_use_keysize" | "ssl_fc_alg_keysize" | "ssl_c_version" | "ssl_f_version" => {
+            Method::Int
         }
+        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" | "wait_end"
+        | "ssl_fc_is_resumed" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "ssl_c_used" => Method::Bool,
         "req.payload" | "req.payload_lv" => Method::Bin,
         _ => Method::Str,
     }
@@ -342,6 +344,16 @@ impl AclLine {
             (Pattern::IntRange(lo, hi), _) => v.as_int().is_some_and(|i| *lo <= i && i <= *hi),
             (Pattern::Regex(r), _) => r.is_match(&v.as_text()),
             (Pattern::Bytes(b), _) => v.as_bytes().as_ref() == b.as_slice(),
+            // Binary samples (`req.payload`) compare their bytes, not their hex text.
+            (Pattern::Text(t), m) if matches!(v, Value::Bin(_)) => {
+                let (b, t) = (v.as_bytes(), t.as_bytes());
+                match m {
+                    Method::Beg => b.starts_with(t),
+                    Method::End => b.ends_with(t),
+                    Method::Sub => t.is_empty() || b.windows(t.len()).any(|w| w == t),
+                    _ => b.as_ref() == t,
+                }
+            }
             (Pattern::Text(t), m) => {
                 let s = v.as_text();
                 let (s, t) = if self.nocase {

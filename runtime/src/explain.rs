@@ -186,7 +186,8 @@ pub fn trace(
     let view = crate::decide::parse_head(head)?;
     let frontend: &FrontendRt = shared.frontends.get(fe)?;
     let mut txn = Txn::new(shared.clone(), client, local, frontend.name.clone());
-    txn.tls = tls;
+    // `--tls`: a TLS connection whose handshake settled nothing in particular (`ssl_fc`).
+    txn.tls = tls.then(|| Arc::new(crate::tls::TlsInfo::default()));
     txn.request = Some(view);
     let mut steps = Vec::new();
     let mut verdict = trace_rules(&frontend.name, &frontend.rules, &mut txn, &mut steps);

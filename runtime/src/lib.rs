@@ -28,6 +28,7 @@ pub mod log;
 pub mod logfmt;
 pub mod patref;
 pub mod proto;
+pub mod quic;
 pub mod route;
 pub mod rules;
 pub mod sample;
@@ -35,6 +36,7 @@ pub mod state;
 pub mod stop;
 pub mod support;
 pub mod tcp;
+pub mod tls;
 pub mod txn;
 pub mod upstream;
 
@@ -80,9 +82,27 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         .map_err(|e| vec![format!("cannot start the Runtime API thread: {e}")])?;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
     let mut per_thread: Vec<Vec<listener::Bound>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread_quic: Vec<Vec<quic::Bound>> = (0..threads).map(|_| Vec::new()).collect();
+    let quic_keys = quic::config::Keys::new(plan.global.quic.cluster_secret.as_deref());
     let mut errors = Vec::new();
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
+        if l.address.transport == hapee_compiler::address::Transport::Quic {
+            match quic::bind_listener(plan, l, &quic_keys, threads) {
+                Ok(bound) => bound
+                    .into_iter()
+                    .for_each(|(t, b)| per_thread_quic[t].push(b)),
+                Err(e) => errors.push(format!("Starting frontend {fe_name}: {e}")),
+            }
+            continue;
+        }
+        let serving = match listener::Serving::of(l) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                errors.push(format!("Starting frontend {fe_name}: {e}"));
+                continue;
+            }
+        };
         let addrs = match listener::addresses(l) {
             Ok(a) => a,
             Err(e) => {
@@ -97,8 +117,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                 }
                 match lifecycle::sockets::listen(addr, t) {
                     Ok(socket) => list.push(listener::Bound {
-                        frontend: l.frontend,
-                        accept_proxy: l.options.iter().any(|o| o == "accept-proxy"),
+                        serving: serving.clone(),
                         socket,
                     }),
                     Err(e) => errors.push(format!(
@@ -114,7 +133,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     let (stop_tx, stop_rx) = watch::channel(false);
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
-    for (t, listeners) in per_thread.into_iter().enumerate() {
+    for (t, (listeners, quic)) in per_thread.into_iter().zip(per_thread_quic).enumerate() {
         let cpus = plan.global.thread_cpus.get(t).cloned().unwrap_or_default();
         let shared = shared.clone();
         let stop = stop_rx.clone();
@@ -128,7 +147,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
                 api::counters::enter_thread(t + 1);
-                worker(t, shared, listeners, my_checks, stop)
+                worker(t, shared, listeners, quic, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
@@ -196,6 +215,7 @@ fn worker(
     thread: usize,
     shared: Arc<Shared>,
     listeners: Vec<listener::Bound>,
+    quic: Vec<quic::Bound>,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
 ) {
@@ -230,7 +250,15 @@ fn worker(
             };
             accepting.push(tokio::task::spawn_local(accept_loop(
                 l,
-                (bound.frontend, bound.accept_proxy),
+                bound.serving,
+                shared.clone(),
+                pool.clone(),
+                stopping.clone(),
+            )));
+        }
+        for bound in quic {
+            accepting.push(tokio::task::spawn_local(quic::serve(
+                bound,
                 shared.clone(),
                 pool.clone(),
                 stopping.clone(),
@@ -250,11 +278,12 @@ fn worker(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    (fe, accept_proxy): (usize, bool),
+    serving: Arc<listener::Serving>,
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
+    let fe = serving.frontend;
     let mut stopped = std::pin::pin!(stopping.wait());
     let spawn = |stream: tokio::net::TcpStream, client| {
         // Counted before the task runs, so that a stopping worker waits for it.
@@ -264,7 +293,7 @@ async fn accept_loop(
         tokio::task::spawn_local(serve_connection(
             stream,
             client,
-            (fe, accept_proxy),
+            serving.clone(),
             shared.clone(),
             pool.clone(),
             stopping.clone(),
@@ -309,11 +338,12 @@ async fn accept_loop(
 async fn serve_connection(
     mut stream: tokio::net::TcpStream,
     client: std::net::SocketAddr,
-    (fe, accept_proxy): (usize, bool),
+    serving: Arc<listener::Serving>,
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
+    let fe = serving.frontend;
     let fe_rt = &shared.frontends[fe];
     // `disable frontend`: hold the connection until the frontend is enabled again.
     while fe_rt.paused.load(Ordering::Relaxed) {
@@ -321,12 +351,21 @@ async fn serve_connection(
     }
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().unwrap_or(client);
-    match accept::open(&mut stream, &shared, fe, accept_proxy, client, local).await {
+    match accept::open(
+        &mut stream,
+        &shared,
+        fe,
+        serving.accept_proxy,
+        client,
+        local,
+    )
+    .await
+    {
         accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
             let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
             ctx.proxy = txn.proxy;
             ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
-            proto::h1::serve(stream, Rc::new(ctx), stopping).await;
+            serve_http(stream, ctx, &serving, &shared, stopping).await;
         }
         accept::Opened::Ready(txn) => {
             let _session = api::sessions::open(fe, txn.client, txn.local);
@@ -337,4 +376,39 @@ async fn serve_connection(
     }
     fe_rt.active.fetch_sub(1, Ordering::Relaxed);
     shared.active.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// One HTTP client connection: its TLS handshake when the listener has TLS, then HTTP/2 when
+/// ALPN or the listener's `proto h2` says so, else HTTP/1.
+async fn serve_http(
+    stream: tokio::net::TcpStream,
+    mut ctx: http::ConnCtx,
+    serving: &listener::Serving,
+    shared: &Arc<Shared>,
+    stopping: stop::Stopping,
+) {
+    let fe = serving.frontend;
+    let Some(tls) = &serving.tls else {
+        let ctx = Rc::new(ctx);
+        if serving.h2 {
+            proto::h2::serve(stream, ctx, stopping).await;
+        } else {
+            proto::h1::serve(stream, ctx, stopping).await;
+        }
+        return;
+    };
+    let limit = shared.frontends[fe]
+        .head_timeout()
+        .unwrap_or(Duration::from_secs(10));
+    let Some((stream, info)) = tls::accept(tls, stream, limit).await else {
+        return;
+    };
+    let h2 = info.alpn.as_deref() == Some("h2") || serving.h2;
+    ctx.tls = Some(Arc::new(info));
+    let ctx = Rc::new(ctx);
+    if h2 {
+        proto::h2::serve(stream, ctx, stopping).await;
+    } else {
+        proto::h1::serve(stream, ctx, stopping).await;
+    }
 }

@@ -28,6 +28,9 @@ enum Piece {
 #[derive(Debug, Default)]
 pub struct Format {
     pieces: Vec<Piece>,
+    /// A log line's format: a sample that does not exist is written `-`; elsewhere (headers,
+    /// `lf-string` bodies) it is written as nothing, as in HAProxy.
+    log: bool,
 }
 
 fn quote_flag(flags: &Option<String>) -> Option<bool> {
@@ -70,7 +73,12 @@ impl Format {
                 }),
             }
         }
-        Ok(Format { pieces })
+        Ok(Format { pieces, log: false })
+    }
+
+    /// Parses a log line's format (`log-format`, `option httplog`…).
+    pub fn parse_log(text: &str) -> Result<Format, Unsupported> {
+        Format::parse(text).map(|f| Format { log: true, ..f })
     }
 
     /// A format holding only literal text renders without a transaction lookup.
@@ -105,7 +113,8 @@ impl Format {
                             let _ = write!(out, "\"{}\"", v.as_text());
                         }
                         Some(v) => out.push_str(&v.as_text()),
-                        None => out.push('-'),
+                        None if self.log => out.push('-'),
+                        None => {}
                     }
                     last_was_space = false;
                 }
@@ -199,7 +208,11 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "ft" => {
             text(
                 out,
-                &format!("{}{}", txn.frontend, if txn.tls { "~" } else { "" }),
+                &format!(
+                    "{}{}",
+                    txn.frontend,
+                    if txn.tls.is_some() { "~" } else { "" }
+                ),
                 quote,
             );
             Ok(())
@@ -277,6 +290,14 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         ),
         "HV" => write!(out, "{}", req.map_or("-", |r| version(r.version))),
         "H" => write!(out, "{}", crate::log::hostname()),
+        "sslc" | "sslv" => {
+            let value = txn
+                .tls
+                .as_ref()
+                .map(|t| if name == "sslc" { t.cipher } else { t.version });
+            text(out, value.filter(|v| !v.is_empty()).unwrap_or("-"), quote);
+            Ok(())
+        }
         _ => write!(out, "-"),
     };
 }
@@ -294,6 +315,7 @@ fn version(v: hyper::Version) -> &'static str {
     match v {
         hyper::Version::HTTP_10 => "HTTP/1.0",
         hyper::Version::HTTP_2 => "HTTP/2.0",
+        hyper::Version::HTTP_3 => "HTTP/3.0",
         _ => "HTTP/1.1",
     }
 }

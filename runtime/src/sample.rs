@@ -13,7 +13,8 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Ip(IpAddr),
-    /// Bytes that need not be text (`req.payload`).
+    /// Bytes that need not be text (`req.payload`, a certificate, a serial number); shown
+    /// in hexadecimal as text, compared as bytes by ACLs.
     Bin(bytes::Bytes),
 }
 
@@ -24,7 +25,11 @@ impl Value {
             Value::Int(i) => i.to_string().into(),
             Value::Bool(b) => if *b { "1" } else { "0" }.into(),
             Value::Ip(ip) => ip.to_string().into(),
-            Value::Bin(b) => String::from_utf8_lossy(b),
+            Value::Bin(b) => b
+                .iter()
+                .map(|x| format!("{x:02X}"))
+                .collect::<String>()
+                .into(),
         }
     }
 
@@ -59,6 +64,8 @@ impl Value {
 #[derive(Debug)]
 pub enum Converter {
     Lower,
+    /// `x509_v_err_str`: an OpenSSL verification code's name.
+    X509VErrStr,
     Upper,
     HostOnly,
     PortOnly,
@@ -183,6 +190,7 @@ fn int_arg(c: &Call, i: usize) -> Result<i64, Unsupported> {
 fn converter(c: &Call) -> Result<Converter, Unsupported> {
     Ok(match c.name.as_str() {
         "lower" => Converter::Lower,
+        "x509_v_err_str" => Converter::X509VErrStr,
         "upper" => Converter::Upper,
         "host_only" => Converter::HostOnly,
         "port_only" => Converter::PortOnly,
@@ -287,7 +295,16 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
         Converter::B64Dec => {
             Value::Str(String::from_utf8_lossy(&base64_decode(&v.as_text())?).into_owned())
         }
-        Converter::Hex => Value::Str(v.as_bytes().iter().map(|b| format!("{b:02X}")).collect()),
+        Converter::Hex => Value::Str(match &v {
+            Value::Bin(_) => v.as_text().into_owned(),
+            // An integer is hexed as HAProxy casts it to binary: 8 bytes, big-endian.
+            Value::Int(i) => format!("{:016X}", *i as u64),
+            _ => v.as_text().bytes().map(|b| format!("{b:02X}")).collect(),
+        }),
+        Converter::X509VErrStr => Value::Str(
+            hapee_compiler::registry::x509_error_name(i32::try_from(v.as_int()?).ok()?)?
+                .to_string(),
+        ),
         Converter::Hex2i => Value::Int(hex2i(&v.as_text())?),
         Converter::Json => Value::Str(json_escape(&v.as_text())),
         Converter::UrlDec => Value::Str(url_decode(&v.as_text())),
@@ -497,9 +514,10 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "always_false" => one(Some(Value::Bool(false))),
         "int" => one(a0.parse().ok().map(Value::Int)),
         "str" => one(Some(Value::Str(a0.to_string()))),
-        "ssl_fc" | "ssl_fc_is_resumed" => one(Some(Value::Bool(false))),
-        "fc_err" | "ssl_fc_err" | "ssl_c_err" | "ssl_c_ca_err" => one(Some(Value::Int(0))),
-        "ssl_fc_sni" => Vec::new(),
+        "fc_err" => one(Some(Value::Int(0))),
+        name if name.starts_with("ssl_") => {
+            crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
+        }
         "var" => one(txn.vars.get(a0).cloned()),
         name if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
         "req.body" => one(txn

@@ -312,6 +312,8 @@ pub struct Shared {
     pub backends: Vec<BackendRt>,
     pub backend_index: HashMap<String, usize>,
     pub bufsize: usize,
+    /// `tune.h2.*`.
+    pub h2: hapee_compiler::plan::tls::H2Tune,
     pub active: AtomicU64,
     /// Set by a graceful stop: listeners close, in-flight work finishes.
     pub stopping: AtomicBool,
@@ -484,7 +486,7 @@ impl Shared {
                     }
                 }
             }
-            let log_format = f.log_format.as_deref().map(Format::parse).transpose();
+            let log_format = f.log_format.as_deref().map(Format::parse_log).transpose();
             let log_format = log_format.unwrap_or_else(|e| {
                 problems.push(format!("frontend '{}' log-format: {}", f.name, e.0));
                 None
@@ -535,6 +537,7 @@ impl Shared {
             backends,
             backend_index,
             bufsize: plan.global.bufsize as usize,
+            h2: plan.global.h2.clone(),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             process: crate::api::Process::new(plan),

@@ -79,7 +79,8 @@ pub struct Txn {
     pub log_level: Option<u8>,
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
-    pub tls: bool,
+    /// The client connection's TLS, when it came over TLS.
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
     /// `option logasap`: logged before the end, so the total time and the byte count are
     /// printed with a `+` (lower bounds).
     pub logged_early: bool,
@@ -139,7 +140,7 @@ impl Txn {
             captured_response: Vec::new(),
             log_level: None,
             counters: [0; 5],
-            tls: false,
+            tls: None,
             logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
             payload: None,

@@ -139,8 +139,11 @@ impl<'a> Stmt<'a> {
             "hard-stop-after",
             "mworker-max-reloads",
         ];
-        let inspect_delay = self.word(at) == "tcp-request" && self.word(at + 1) == "inspect-delay";
-        if !LOWERED.contains(&self.word(at)) && !inspect_delay {
+        let word = self.word(at);
+        let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
+        // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
+        let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
+        if !LOWERED.contains(&word) && !inspect_delay && !quic {
             return None;
         }
         Some(self.as_directive(at))

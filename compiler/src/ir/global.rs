@@ -311,7 +311,7 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         (SectionKind::Resolvers, "nameserver") if stmt.word(2).is_empty() => {
             b.push(
                 Diagnostic::new(
-                    "E260",
+                    "E264",
                     "'nameserver' expects <name> and <addr>[:<port>] as arguments.",
                 )
                 .at(stmt.whole())

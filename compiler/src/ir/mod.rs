@@ -6,6 +6,7 @@
 //! known (name resolution, inheritance rules, thread mapping, mode compatibility).
 
 mod bind;
+pub(crate) use bind::check_ignore_err;
 mod build;
 mod checks;
 mod cpumap;
@@ -18,6 +19,7 @@ mod model;
 mod order;
 mod places;
 mod proxy;
+pub mod quic;
 mod rules;
 pub(crate) use rules::unknown_service;
 mod threads;

@@ -3,8 +3,10 @@
 
 mod lower;
 pub mod programs;
+pub mod quic;
 pub mod resolvers;
 mod stats;
+pub mod tls;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
@@ -55,6 +57,10 @@ pub struct GlobalPlan {
     pub master_worker: bool,
     /// `mworker-max-reloads`: reloads an old worker may survive before it is killed.
     pub mworker_max_reloads: Option<u32>,
+    /// `tune.quic.*` and `cluster-secret`.
+    pub quic: quic::QuicTunes,
+    /// `tune.h2.*`: the HTTP/2 settings announced to clients.
+    pub h2: tls::H2Tune,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -69,6 +75,10 @@ pub struct ListenerPlan {
     pub frontend: usize,
     pub address: Address,
     pub tls: bool,
+    /// The TLS settings, on a `bind … ssl` line.
+    pub tls_settings: Option<tls::BindTls>,
+    /// `proto` (`h2` for prior-knowledge HTTP/2 on a clear listener).
+    pub proto: Option<String>,
     /// Thread group and thread mask (relative to the group) serving this listener.
     pub thread_group: u32,
     pub thread_mask: u64,
@@ -302,6 +312,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         let at = offset / std::mem::size_of::<ir::Proxy>().max(1);
         uuids.get(at).copied().unwrap_or(0)
     };
+    let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -316,15 +327,26 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             let (thread_group, thread_mask) =
                 ir::resolve_bind(bind.thread.as_ref(), groups, &thread_group_of)
                     .unwrap_or((1, u64::MAX));
+            let options: Vec<&str> = bind.options.iter().map(|o| o.value.as_str()).collect();
+            // QUIC is TLS whether or not the line says `ssl` (HAProxy turns it on, W260).
+            let quic = bind.address.value.split(',').any(|a| a.starts_with("quic"));
+            let tls_settings = (bind.ssl || quic).then(|| tls_globals.bind(&options));
+            let proto = options
+                .iter()
+                .position(|o| *o == "proto")
+                .and_then(|i| options.get(i + 1))
+                .map(|p| p.to_string());
             for part in bind.address.value.split(',') {
                 if let Ok(address) = address::parse(part, address::Rules::BIND) {
                     listeners.push(ListenerPlan {
                         frontend: index,
                         address,
                         tls: bind.ssl,
+                        tls_settings: tls_settings.clone(),
+                        proto: proto.clone(),
                         thread_group,
                         thread_mask,
-                        options: bind.options.iter().map(|o| o.value.to_string()).collect(),
+                        options: options.iter().map(|o| o.to_string()).collect(),
                     });
                 }
             }
@@ -471,6 +493,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             master_worker: g.master_worker,
             mworker_max_reloads: lower::last_arg(&g.directives, "mworker-max-reloads")
                 .and_then(|n| n.parse().ok()),
+            quic: quic::tunes(&g.directives),
+            h2: tls::H2Tune::of(&g.directives),
         },
         listeners,
         frontends,

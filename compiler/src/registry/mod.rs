@@ -9,6 +9,7 @@ use serde::Serialize;
 mod actions;
 mod binds;
 pub mod capabilities;
+pub mod ciphers;
 mod directives;
 mod lookup;
 mod options;

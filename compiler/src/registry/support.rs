@@ -31,6 +31,30 @@ pub const GLOBAL: &[&str] = &[
     // asks for, and what `on` (sharing, to save connections) only tunes.
     "tune.idle-pool.shared",
     "stats",
+    // QUIC (HTTP/3 listeners).
+    "tune.quic.frontend.max-idle-timeout",
+    "tune.quic.frontend.max-streams-bidi",
+    "tune.quic.frontend.conn-tx-buffers.limit",
+    "tune.quic.max-frame-loss",
+    "tune.quic.retry-threshold",
+    "tune.quic.socket-owner",
+    "cluster-secret",
+    // TLS and HTTP/2 (runtime/src/tls, runtime/src/proto/h2.rs).
+    "ssl-default-bind-options",
+    "ssl-default-bind-ciphers",
+    "ssl-default-bind-ciphersuites",
+    "ssl-default-bind-curves",
+    "ssl-load-extra-del-ext",
+    "crt-base",
+    "ca-base",
+    "tune.ssl.cachesize",
+    "tune.ssl.lifetime",
+    // rustls has no finite-field Diffie-Hellman: the setting has nothing to act on.
+    "tune.ssl.default-dh-param",
+    "tune.h2.header-table-size",
+    "tune.h2.initial-window-size",
+    "tune.h2.max-concurrent-streams",
+    "tune.h2.max-frame-size",
 ];
 
 /// `stats <what>` forms of the global section the runtime honours (the Runtime API).
@@ -117,6 +141,7 @@ pub const OPTIONS: &[&str] = &[
     "tcpka",
     "clitcpka",
     "srvtcpka",
+    "httpslog",
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
     "logasap",
@@ -155,7 +180,42 @@ pub const SERVER_OPTIONS: &[&str] = &[
 ];
 
 /// Bind-line options the runtime honours.
-pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog", "accept-proxy"];
+pub const BIND_OPTIONS: &[&str] = &[
+    "thread",
+    "name",
+    "id",
+    "backlog",
+    "accept-proxy",
+    // QUIC listeners.
+    "allow-0rtt",
+    "quic-cc-algo",
+    "quic-force-retry",
+    "ssl",
+    "crt",
+    "alpn",
+    "crt-list",
+    "ca-file",
+    "crl-file",
+    "verify",
+    "ca-ignore-err",
+    "crt-ignore-err",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-tlsv12",
+    "force-tlsv13",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "strict-sni",
+    "no-tls-tickets",
+    "tls-tickets",
+    "proto",
+];
 
 /// Which line an option list belongs to, for the number of value words each option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,6 +330,33 @@ pub const FETCHES: &[&str] = &[
     "ssl_c_ca_err",
     "ssl_fc_is_resumed",
     "ssl_fc_sni",
+    "ssl_fc_has_sni",
+    "ssl_fc_protocol",
+    "ssl_fc_cipher",
+    "ssl_fc_alpn",
+    "ssl_fc_use_keysize",
+    "ssl_fc_alg_keysize",
+    "ssl_fc_has_crt",
+    "ssl_c_used",
+    "ssl_c_verify",
+    "ssl_c_s_dn",
+    "ssl_c_i_dn",
+    "ssl_c_serial",
+    "ssl_c_der",
+    "ssl_c_notbefore",
+    "ssl_c_notafter",
+    "ssl_c_version",
+    "ssl_c_sig_alg",
+    "ssl_c_key_alg",
+    "ssl_f_s_dn",
+    "ssl_f_i_dn",
+    "ssl_f_serial",
+    "ssl_f_der",
+    "ssl_f_notbefore",
+    "ssl_f_notafter",
+    "ssl_f_version",
+    "ssl_f_sig_alg",
+    "ssl_f_key_alg",
     "req.body",
     "req.body_len",
     // Content inspection (`tcp-request inspect-delay`).
@@ -320,4 +407,5 @@ pub const CONVERTERS: &[&str] = &[
     "div",
     "not",
     "bool",
+    "x509_v_err_str",
 ];

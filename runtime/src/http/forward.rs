@@ -2,6 +2,7 @@
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
 use super::prefetch::{Arrived, ClientBody};
+use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
@@ -11,7 +12,6 @@ use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use bytes::Bytes;
 use hapee_compiler::registry::RuleSet;
 use http_body_util::{BodyExt, Either, Full};
-use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -124,7 +124,7 @@ impl Drop for ServerGuard {
 
 /// The request body as it is forwarded: an empty one is made replayable (`Full`) at once,
 /// any other streams from the client.
-pub(super) fn streamed_body(body: Incoming) -> ReqBody {
+pub(super) fn streamed_body(body: IncomingBody) -> ReqBody {
     use hyper::body::Body;
     if body.is_end_stream() {
         Either::Right(Full::new(Bytes::new()))
@@ -135,7 +135,7 @@ pub(super) fn streamed_body(body: Incoming) -> ReqBody {
 
 /// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
 /// one is refused with 413.
-pub(super) async fn buffered_body(body: Incoming, limit: usize) -> Result<Bytes, u16> {
+pub(super) async fn buffered_body(body: IncomingBody, limit: usize) -> Result<Bytes, u16> {
     http_body_util::Limited::new(body, limit)
         .collect()
         .await

@@ -3,6 +3,7 @@
 //! connection drivers in `crate::proto` hand it requests.
 
 mod body;
+mod client_body;
 pub(crate) mod forward;
 pub mod idle;
 pub mod prefetch;
@@ -15,8 +16,8 @@ use crate::txn::{RequestView, ResponseView, Txn};
 use crate::upstream::{self, pool};
 use body::Tracked;
 use bytes::Bytes;
+pub use client_body::IncomingBody;
 use hapee_compiler::registry::RuleSet;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::cell::Cell;
 use std::convert::Infallible;
@@ -49,6 +50,8 @@ pub struct ConnCtx {
     pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
     /// Its entry in `show sess`.
     pub session: Option<crate::api::sessions::Handle>,
+    /// What its TLS handshake settled, when it came over TLS.
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
 }
 
 impl ConnCtx {
@@ -71,6 +74,7 @@ impl ConnCtx {
             idle: idle::Limit::default(),
             proxy: None,
             session: None,
+            tls: None,
         }
     }
 
@@ -129,7 +133,7 @@ fn head_len(r: &Response<ResBody>) -> u64 {
 /// the future (moved into hyper's dispatcher for each request) does not carry it.
 pub(crate) fn handle(
     ctx: Rc<ConnCtx>,
-    mut req: Request<Incoming>,
+    mut req: Request<IncomingBody>,
 ) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
     let fe = ctx.frontend();
     let mut txn = Box::new(Txn::new(
@@ -140,6 +144,7 @@ pub(crate) fn handle(
     ));
     txn.accept_date = ctx.accept_date;
     txn.proxy = ctx.proxy.clone();
+    txn.tls = ctx.tls.clone();
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
@@ -367,7 +372,7 @@ fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Re
 async fn buffer_request(
     ctx: &ConnCtx,
     txn: &mut Txn,
-    body: Incoming,
+    body: IncomingBody,
 ) -> Result<ReqBody, Response<ResBody>> {
     let fe = ctx.frontend();
     match forward::buffered_body(body, ctx.shared.bufsize.max(8192)).await {

@@ -7,8 +7,10 @@
 //! refuses it while reading the head's packet; and a small body that has fully arrived becomes
 //! one the proxy holds whole, which a retry can send again.
 
+use super::IncomingBody;
+use crate::upstream::BoxError;
 use bytes::{Bytes, BytesMut};
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::{Body, Frame, SizeHint};
 use hyper::HeaderMap;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -17,7 +19,7 @@ use std::task::{Context, Poll};
 pub struct ClientBody {
     read: Option<Bytes>,
     trailers: Option<HeaderMap>,
-    rest: Option<Incoming>,
+    rest: Option<IncomingBody>,
 }
 
 /// A body whose framing is broken.
@@ -33,7 +35,7 @@ pub enum Arrived {
 }
 
 impl ClientBody {
-    pub fn streaming(incoming: Incoming) -> ClientBody {
+    pub fn streaming(incoming: IncomingBody) -> ClientBody {
         ClientBody {
             read: None,
             trailers: None,
@@ -95,12 +97,12 @@ impl ClientBody {
 
 impl Body for ClientBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BoxError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         if let Some(read) = self.read.take() {
             return Poll::Ready(Some(Ok(Frame::data(read))));
         }

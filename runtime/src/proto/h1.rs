@@ -3,7 +3,7 @@
 //! request to the request path in `crate::http`.
 
 use crate::http::idle;
-use crate::http::{handle, log_txn, ConnCtx};
+use crate::http::{handle, log_txn, ConnCtx, IncomingBody};
 use crate::state::HttpConnMode;
 use crate::txn::Txn;
 use hyper_util::rt::TokioIo;
@@ -11,8 +11,8 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 /// Serves one client connection until it closes or the proxy stops.
-pub async fn serve(
-    stream: tokio::net::TcpStream,
+pub async fn serve<S: idle::ClientStream + Send + 'static>(
+    stream: S,
     ctx: Rc<ConnCtx>,
     stopping: crate::stop::Stopping,
 ) {
@@ -37,7 +37,9 @@ pub async fn serve(
         fe.bad_request_page.clone(),
     );
     let svc_ctx = ctx.clone();
-    let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        handle(svc_ctx.clone(), req.map(IncomingBody::Hyper))
+    });
     let conn = builder
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
@@ -78,6 +80,7 @@ fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle
     let timeout = timeout.is_some();
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
+    txn.tls = ctx.tls.clone();
     txn.request_date = ctx.accept_date;
     // The wait counts from the accept, or from the end of the previous response.
     txn.start = ctx.last_end.get();

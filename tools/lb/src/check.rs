@@ -46,6 +46,8 @@ pub fn run(args: &CheckArgs) -> u8 {
     if args.format != Format::Haproxy && !compilation.has_errors() {
         let missing = crate::unsupported::diagnostics(&compilation);
         compilation.diagnostics.extend(missing);
+        let tls = crate::tls_names::diagnostics(&compilation);
+        compilation.diagnostics.extend(tls);
     }
     compilation.diagnostics = lint_config.apply(
         &compilation.db,

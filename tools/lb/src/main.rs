@@ -29,6 +29,7 @@ mod check;
 mod fmt;
 mod route;
 mod run;
+mod tls_names;
 mod unsupported;
 
 use std::process::ExitCode;

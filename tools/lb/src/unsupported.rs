@@ -248,16 +248,13 @@ mod tests {
     #[test]
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(
-            "frontend f\n    mode http\n    bind :8443 ssl crt ./common.pem alpn h2\n    default_backend b\n\
-             backend b\n    mode http\n    server s 127.0.0.1:80 ssl verify none sni str(x) check\n",
+            "frontend f\n    mode http\n    bind :8443 mss 1400 interface lo\n    default_backend b\n\
+             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 agent-port 5555 check\n",
         );
-        for name in ["'ssl'", "'crt'", "'alpn'", "'verify'", "'sni'"] {
-            assert!(
-                what.iter().any(|w| w.contains(name)),
-                "{name} not in {what:?}"
-            );
+        for name in ["'mss'", "'interface'", "'observe'", "'agent-port'"] {
+            assert!(what.iter().any(|w| w.contains(name)), "{name} not in {what:?}");
         }
-        for value in ["none", "./common.pem", "h2", "str(x)"] {
+        for value in ["1400", "lo", "layer7", "5555"] {
             assert!(
                 !what.iter().any(|w| w.contains(&format!("'{value}'"))),
                 "value {value} reported as an option: {what:?}"

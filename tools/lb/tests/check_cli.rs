@@ -91,7 +91,7 @@ fn human_format_points_at_the_column() {
             "    bind 127.0.0.1:8080 process 2\n",
         ),
     );
-    let out = run(&["check", "-f", cfg.to_str().unwrap()]);
+    let out = run(&["check", "--no-env", "-f", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("error[E302]"), "{stderr}");
@@ -281,4 +281,39 @@ fn lint_levels_from_flags_toml_and_inline_comments() {
         String::from_utf8_lossy(&compat.stdout),
         "Configuration file is valid\n"
     );
+}
+
+#[test]
+fn tls_names_rustls_lacks_are_named_and_dh_param_gets_a_note() {
+    let cfg = write_cfg(
+        "tls-names.cfg",
+        "global
+    tune.ssl.default-dh-param 2048
+    ssl-default-bind-curves X25519:brainpoolP256r1
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:8443 ssl crt /nonexistent.pem ciphers ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA ciphersuites TLS_AES_128_CCM_SHA256
+    default_backend be
+backend be
+    server s1 127.0.0.1:9000
+",
+    );
+    let out = run(&["check", "--no-env", "-f", cfg.to_str().unwrap()]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("U002") && text.contains("the cipher 'AES128-SHA'"),
+        "{text}"
+    );
+    assert!(!text.contains("'ECDHE-RSA-AES128-GCM-SHA256'"), "{text}");
+    assert!(
+        text.contains("the TLS 1.3 suite 'TLS_AES_128_CCM_SHA256'"),
+        "{text}"
+    );
+    assert!(text.contains("the curve 'brainpoolP256r1'"), "{text}");
+    assert!(text.contains("U003"), "{text}");
 }

@@ -9,6 +9,8 @@ mod backends;
 mod discovery;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/h3.rs"]
+mod h3;
 #[path = "runtime/hardening.rs"]
 mod hardening;
 #[path = "runtime/harness.rs"]
@@ -31,3 +33,5 @@ mod reload;
 mod route;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
+#[path = "runtime/tls.rs"]
+mod tls;
