@@ -272,6 +272,26 @@ mod tests {
     }
 
     #[test]
+    fn global_settings_reach_the_plan() {
+        let c = crate::testkit::compile_text(
+            "t.cfg",
+            "global\n    crt-base /certs\n    ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets\n    ssl-default-bind-ciphers ECDHE+AESGCM\n    tune.ssl.cachesize 7\n    tune.h2.max-concurrent-streams 9\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind :8443 ssl crt site.pem\n",
+            false,
+        );
+        let plan = crate::plan::build(&c.config, 1);
+        let t = plan.listeners[0]
+            .tls_settings
+            .as_ref()
+            .expect("a TLS listener");
+        assert_eq!(t.crts, ["/certs/site.pem"]);
+        assert_eq!(t.versions, ["TLSv1.3"]);
+        assert!(!t.tickets);
+        assert_eq!(t.ciphers.as_deref(), Some("ECDHE+AESGCM"));
+        assert_eq!(t.cache_size, 7);
+        assert_eq!(plan.global.h2.max_concurrent_streams, 9);
+    }
+
+    #[test]
     fn bases_apply_to_relative_paths() {
         let mut g = globals();
         g.crt_base = Some("/etc/certs/".into());

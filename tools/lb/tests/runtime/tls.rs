@@ -4,6 +4,7 @@
 
 use crate::harness::*;
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -334,7 +335,10 @@ fn prior_knowledge_h2c_and_redirect_to_https() {
     let o = Origin::start("o");
     let (h2c, clear) = (free_port(), free_port());
     let cfg = format!(
-        "{DEFAULTS}frontend fe
+        "global
+    tune.h2.max-concurrent-streams 7
+    tune.h2.initial-window-size 32768
+{DEFAULTS}frontend fe
     bind 127.0.0.1:{h2c} proto h2
     default_backend app
 frontend clear
@@ -346,7 +350,7 @@ backend app
 ",
         o.addr
     );
-    let _p = Proxy::start(&cfg, h2c);
+    let p = Proxy::start(&cfg, h2c);
     let (out, err) = curl_tls(&[
         "--http2-prior-knowledge",
         &format!("http://127.0.0.1:{h2c}/x"),
@@ -365,6 +369,20 @@ backend app
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(text.matches(" 200 ").count(), 5, "{text}");
+        // The tune.h2 settings are what the proxy announces.
+        let out = Command::new("nghttp")
+            .args(["-nv", &format!("http://127.0.0.1:{h2c}/")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("SETTINGS_INITIAL_WINDOW_SIZE(0x04):32768"),
+            "{text}"
+        );
     }
     let (out, _) = curl_tls(&["-i", &format!("http://127.0.0.1:{clear}/secure/page")]);
     assert!(
@@ -372,6 +390,26 @@ backend app
         "{out}"
     );
     assert!(out.ends_with("302 1.1"), "{out}");
+    // A graceful stop sends GOAWAY to an open HTTP/2 connection, then closes it.
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", h2c)).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.signal("USR1");
+    let mut got = Vec::new();
+    let _ = conn.read_to_end(&mut got);
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at + 9 <= got.len() {
+        let len = (usize::from(got[at]) << 16)
+            | (usize::from(got[at + 1]) << 8)
+            | usize::from(got[at + 2]);
+        frames.push(got[at + 3]);
+        at += 9 + len;
+    }
+    assert!(frames.contains(&0x7), "frame types {frames:?}");
 }
 
 #[test]
