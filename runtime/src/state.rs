@@ -27,6 +27,8 @@ pub struct ServerRt {
     pub maxconn: Option<u32>,
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// `server … ssl`.
+    pub tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
     pub plan: plan::ServerPlan,
 }
 
@@ -268,6 +270,7 @@ impl Shared {
     /// Builds the runtime state, collecting everything the runtime cannot run.
     pub fn build(plan: &Plan) -> Result<Shared, Vec<String>> {
         let mut problems = Vec::new();
+        let mut tls_errors = Vec::new();
         let sinks_of = |targets: &[plan::LogTarget], problems: &mut Vec<String>| {
             targets
                 .iter()
@@ -307,7 +310,26 @@ impl Shared {
                 .iter()
                 .map(|s| {
                     let addr = resolve(s);
+                    let tls = s.tls.as_ref().and_then(|t| {
+                        let mut warnings = Vec::new();
+                        let built = crate::tls::client::ServerTlsConfig::build(t, &mut warnings);
+                        for w in warnings {
+                            eprintln!(
+                                "[WARNING]  ({}) : server '{}/{}': {w}",
+                                std::process::id(),
+                                b.name,
+                                s.name
+                            );
+                        }
+                        built
+                            .map_err(|e| {
+                                tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name))
+                            })
+                            .ok()
+                            .map(Arc::new)
+                    });
                     Arc::new(ServerRt {
+                        tls,
                         name: s.name.as_str().into(),
                         addr,
                         weight: s.weight,
@@ -430,6 +452,7 @@ impl Shared {
                 errorfiles,
             });
         }
+        problems.extend(tls_errors);
         if !problems.is_empty() {
             return Err(problems);
         }

@@ -326,3 +326,61 @@ impl H2Tune {
         }
     }
 }
+
+/// The TLS side of a `server … ssl` line (its `default-server` options first).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ServerTls {
+    /// `verify none`; otherwise the server's chain is checked against `ca_file`.
+    pub verify_none: bool,
+    pub ca_file: Option<String>,
+    /// A client certificate (and key) to present.
+    pub crt: Option<String>,
+    /// `sni <expr>`: the name sent, evaluated per request.
+    pub sni: Option<String>,
+    /// `verifyhost`: the name the certificate must carry.
+    pub verifyhost: Option<String>,
+    pub alpn: Vec<String>,
+    /// Session resumption on reconnection (`no-ssl-reuse` turns it off).
+    pub reuse: bool,
+    pub versions: Vec<String>,
+}
+
+impl TlsGlobals {
+    /// Lowers a server's option words; `None` when the server does not speak TLS.
+    pub fn server(&self, options: &[&str]) -> Option<ServerTls> {
+        let mut enabled = false;
+        let mut tls = ServerTls {
+            reuse: true,
+            ..ServerTls::default()
+        };
+        let (mut min, mut max) = (3usize, 4usize);
+        let mut i = 0;
+        while i < options.len() {
+            let value = options.get(i + 1).copied().unwrap_or("");
+            let mut takes_value = true;
+            match options[i] {
+                "verify" => tls.verify_none = value == "none",
+                "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "crt" => tls.crt = Some(with_base(&self.crt_base, value)),
+                "sni" => tls.sni = Some(value.to_string()),
+                "verifyhost" => tls.verifyhost = Some(value.to_string()),
+                "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
+                "ssl-min-ver" => min = VERSIONS.iter().position(|v| *v == value).unwrap_or(min),
+                "ssl-max-ver" => max = VERSIONS.iter().position(|v| *v == value).unwrap_or(max),
+                word => {
+                    takes_value = false;
+                    match word {
+                        "ssl" => enabled = true,
+                        "no-ssl" => enabled = false,
+                        "no-ssl-reuse" => tls.reuse = false,
+                        "ssl-reuse" => tls.reuse = true,
+                        _ => {}
+                    }
+                }
+            }
+            i += if takes_value { 2 } else { 1 };
+        }
+        tls.versions = (min..=max).map(|v| VERSIONS[v].to_string()).collect();
+        enabled.then_some(tls)
+    }
+}

@@ -116,6 +116,18 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "disabled",
     "enabled",
     "id",
+    "ssl",
+    "no-ssl",
+    "verify",
+    "ca-file",
+    "crt",
+    "sni",
+    "verifyhost",
+    "alpn",
+    "ssl-reuse",
+    "no-ssl-reuse",
+    "ssl-min-ver",
+    "ssl-max-ver",
 ];
 
 /// Bind-line options the runtime honours.
@@ -180,6 +192,8 @@ pub const VALUED: &[&str] = &[
     "ciphersuites",
     "curves",
     "proto",
+    "sni",
+    "verifyhost",
 ];
 
 /// The first unsupported option of a `server`/`bind` word list (after the address).

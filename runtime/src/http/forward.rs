@@ -266,7 +266,11 @@ pub async fn forward(
         txn.timings.queue = (connect_start - started).as_millis() as i64;
         let conn = match idle {
             Some(c) => Some(c),
-            None => Box::pin(ServerConn::connect(addr, be.timeouts.connect)).await,
+            None => {
+                let server = &be.servers[si];
+                let tls = server.tls.as_deref().map(|t| (t, t.server_name(txn, addr)));
+                Box::pin(ServerConn::connect(addr, be.timeouts.connect, tls)).await
+            }
         };
         let Some(conn) = conn else {
             drop(slot);
