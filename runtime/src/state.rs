@@ -29,6 +29,8 @@ pub struct ServerRt {
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
     /// `server … ssl`.
     pub tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+    /// The TLS of its health checks.
+    pub check_tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
     pub plan: plan::ServerPlan,
 }
 
@@ -263,6 +265,19 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// No proxies: what a transaction outside any proxy (a health check's) refers to.
+    pub fn empty() -> Shared {
+        Shared {
+            frontends: Vec::new(),
+            backends: Vec::new(),
+            backend_index: HashMap::new(),
+            bufsize: 16384,
+            h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
+            active: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
     pub fn backend_by_name(&self, name: &str) -> Option<&BackendRt> {
         self.backend_index.get(name).map(|&i| &self.backends[i])
     }
@@ -310,9 +325,10 @@ impl Shared {
                 .iter()
                 .map(|s| {
                     let addr = resolve(s);
-                    let tls = s.tls.as_ref().and_then(|t| {
+                    let mut tls_of = |t: &Option<plan::tls::ServerTls>| {
                         let mut warnings = Vec::new();
-                        let built = crate::tls::client::ServerTlsConfig::build(t, &mut warnings);
+                        let built =
+                            crate::tls::client::ServerTlsConfig::build(t.as_ref()?, &mut warnings);
                         for w in warnings {
                             eprintln!(
                                 "[WARNING]  ({}) : server '{}/{}': {w}",
@@ -327,9 +343,12 @@ impl Shared {
                             })
                             .ok()
                             .map(Arc::new)
-                    });
+                    };
+                    let tls = tls_of(&s.tls);
+                    let check_tls = tls_of(&s.check_tls);
                     Arc::new(ServerRt {
                         tls,
+                        check_tls,
                         name: s.name.as_str().into(),
                         addr,
                         weight: s.weight,

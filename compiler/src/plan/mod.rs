@@ -157,6 +157,8 @@ pub struct ServerPlan {
     pub options: Vec<String>,
     /// The server's TLS, on `server … ssl` (or `default-server … ssl`).
     pub tls: Option<tls::ServerTls>,
+    /// The TLS of its health checks (`check-ssl`, `check-sni`).
+    pub check_tls: Option<tls::ServerTls>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -343,6 +345,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             .address
                             .as_ref()
                             .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
+                        let words: Vec<&str> = default_server_words
+                            .iter()
+                            .map(String::as_str)
+                            .chain(s.options.iter().map(|o| o.value.as_str()))
+                            .collect();
                         ServerPlan {
                             name: s.name.value.to_string(),
                             host: parsed
@@ -357,13 +364,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             maxconn: s.maxconn,
                             check_params: lower::check_params(&p.directives, &s.options),
                             options: s.options.iter().map(|o| o.value.to_string()).collect(),
-                            tls: tls_globals.server(
-                                &default_server_words
-                                    .iter()
-                                    .map(String::as_str)
-                                    .chain(s.options.iter().map(|o| o.value.as_str()))
-                                    .collect::<Vec<_>>(),
-                            ),
+                            tls: tls_globals.server(&words),
+                            check_tls: tls_globals.check(&words),
                         }
                     })
                     .collect(),

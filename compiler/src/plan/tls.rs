@@ -383,4 +383,24 @@ impl TlsGlobals {
         tls.versions = (min..=max).map(|v| VERSIONS[v].to_string()).collect();
         enabled.then_some(tls)
     }
+
+    /// The TLS of a server's health checks: `check-ssl`, or implied by `ssl` when the checks
+    /// go to the server's own port; `check-sni` names them.
+    pub fn check(&self, options: &[&str]) -> Option<ServerTls> {
+        let has = |w: &str| options.contains(&w);
+        let value_of = |w: &str| {
+            options
+                .iter()
+                .position(|o| *o == w)
+                .and_then(|i| options.get(i + 1))
+        };
+        let implied = has("ssl") && !has("no-ssl") && !has("port") && !has("addr");
+        if has("no-check-ssl") || !(has("check-ssl") || implied) {
+            return None;
+        }
+        let forced: Vec<&str> = options.iter().copied().chain(["ssl"]).collect();
+        let mut tls = self.server(&forced)?;
+        tls.sni = value_of("check-sni").map(|n| format!("str({n})"));
+        Some(tls)
+    }
 }

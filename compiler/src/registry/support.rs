@@ -128,6 +128,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "no-ssl-reuse",
     "ssl-min-ver",
     "ssl-max-ver",
+    "check-ssl",
+    "no-check-ssl",
+    "check-sni",
 ];
 
 /// Bind-line options the runtime honours.
@@ -194,6 +197,7 @@ pub const VALUED: &[&str] = &[
     "proto",
     "sni",
     "verifyhost",
+    "check-sni",
 ];
 
 /// The first unsupported option of a `server`/`bind` word list (after the address).

@@ -517,6 +517,10 @@ backend wronghost
     server s 127.0.0.1:{origin} ssl verify required ca-file {ca} sni str(a.example) verifyhost b.example
 backend none
     server s 127.0.0.1:{origin} ssl verify none sni req.hdr(x-name) ssl-max-ver TLSv1.2
+backend checked
+    option httpchk GET /health
+    server up 127.0.0.1:{origin} ssl verify required ca-file {ca} check-sni a.example sni str(a.example) check inter 200 fall 1 rise 1
+    server down 127.0.0.1:{origin} ssl verify required ca-file {other} check-sni a.example sni str(a.example) check inter 200 fall 1 rise 1
 ",
         default = pki.path("default.pem"),
         certs = pki.path("certs"),
@@ -525,7 +529,7 @@ backend none
         other = pki.path("other-ca.pem"),
         proxy = pki.path("proxy.pem"),
     );
-    let _p = Proxy::start(&cfg, front);
+    let p = Proxy::start(&cfg, front);
     let get = |path: &str, extra: &[&str]| {
         let url = format!("http://127.0.0.1:{front}{path}");
         let mut args = extra.to_vec();
