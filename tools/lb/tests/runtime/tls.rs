@@ -552,4 +552,21 @@ backend checked
         out.starts_with("sni=x.b.example client= path=/none/w v=TLSv1.2"),
         "{out}"
     );
+    // Health checks over TLS (implied by `ssl` on the server's own port): the server whose
+    // certificate does not verify goes down, the other serves.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !p.stderr().contains("Server checked/down is DOWN")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let log = p.stderr();
+    assert!(
+        log.contains("Server checked/down is DOWN, reason: Layer6"),
+        "{log}"
+    );
+    assert!(!log.contains("Server checked/up is DOWN"), "{log}");
+    for _ in 0..3 {
+        assert!(get("/checked/c", &[]).ends_with("200 1.1"));
+    }
 }
