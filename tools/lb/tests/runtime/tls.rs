@@ -333,13 +333,17 @@ fn prior_knowledge_h2c_and_redirect_to_https() {
         return;
     }
     let o = Origin::start("o");
-    let (h2c, clear) = (free_port(), free_port());
+    let (h2c, clear, quiet) = (free_port(), free_port(), free_port());
     let cfg = format!(
         "global
     tune.h2.max-concurrent-streams 7
     tune.h2.initial-window-size 32768
 {DEFAULTS}frontend fe
     bind 127.0.0.1:{h2c} proto h2
+    default_backend app
+frontend quiet
+    bind 127.0.0.1:{quiet} proto h2
+    timeout client 300ms
     default_backend app
 frontend clear
     bind 127.0.0.1:{clear}
@@ -390,14 +394,24 @@ backend app
         "{out}"
     );
     assert!(out.ends_with("302 1.1"), "{out}");
+    // A connection silent for `timeout client` is sent GOAWAY and closed.
+    let frames = h2_frames_until_closed(quiet, || {});
+    assert!(frames.contains(&0x7), "frame types {frames:?}");
     // A graceful stop sends GOAWAY to an open HTTP/2 connection, then closes it.
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", h2c)).unwrap();
+    let frames = h2_frames_until_closed(h2c, || p.signal("USR1"));
+    assert!(frames.contains(&0x7), "frame types {frames:?}");
+}
+
+/// Opens an HTTP/2 connection (preface and empty SETTINGS), runs `then`, and answers the
+/// types of the frames the proxy sent until it closed the connection.
+fn h2_frames_until_closed(port: u16, then: impl FnOnce()) -> Vec<u8> {
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
     conn.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    p.signal("USR1");
+    then();
     let mut got = Vec::new();
     let _ = conn.read_to_end(&mut got);
     let mut frames = Vec::new();
@@ -409,7 +423,7 @@ backend app
         frames.push(got[at + 3]);
         at += 9 + len;
     }
-    assert!(frames.contains(&0x7), "frame types {frames:?}");
+    frames
 }
 
 #[test]
