@@ -38,11 +38,43 @@ pub fn expect_matches(expect: Option<&Expect>, status: u16, body: &str) -> bool 
     hit != e.negate
 }
 
-async fn probe(check: &HealthCheck, addr: SocketAddr, timeout: Duration) -> Probe {
+async fn probe(
+    check: &HealthCheck,
+    addr: SocketAddr,
+    timeout: Duration,
+    tls: Option<&crate::tls::client::ServerTlsConfig>,
+) -> Probe {
     let run = async {
-        let mut s = tokio::net::TcpStream::connect(addr)
+        let tcp = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|e| format!("Layer4 connection problem, info: \"{e}\""))?;
+        match tls {
+            None => http_check(check, tcp).await,
+            Some(config) => {
+                let txn = crate::txn::Txn::for_checks(addr);
+                let name = config.server_name(&txn, addr);
+                let tls = tokio_rustls::TlsConnector::from(config.config.clone())
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| format!("Layer6 invalid response, info: \"{e}\""))?;
+                http_check(check, tls).await
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(())) => Probe::Ok,
+        Ok(Err(e)) => Probe::Failed(e),
+        Err(_) => Probe::Failed("Layer4 timeout".into()),
+    }
+}
+
+/// The HTTP exchange of an `option httpchk` check over an established connection; nothing
+/// more for a plain connection check.
+async fn http_check<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    check: &HealthCheck,
+    mut s: S,
+) -> Result<(), String> {
+    {
         let HealthCheck::Http {
             method,
             uri,
@@ -80,11 +112,6 @@ async fn probe(check: &HealthCheck, addr: SocketAddr, timeout: Duration) -> Prob
         } else {
             Err(format!("Layer7 wrong status, code: {status}"))
         }
-    };
-    match tokio::time::timeout(timeout, run).await {
-        Ok(Ok(())) => Probe::Ok,
-        Ok(Err(e)) => Probe::Failed(e),
-        Err(_) => Probe::Failed("Layer4 timeout".into()),
     }
 }
 
@@ -125,7 +152,7 @@ pub async fn run(
         }
         let timeout = check_timeout.unwrap_or(Duration::from_millis(u64::from(p.inter)));
         let started = std::time::Instant::now();
-        let outcome = probe(&check, addr, timeout).await;
+        let outcome = probe(&check, addr, timeout, server.check_tls.as_deref()).await;
         let took = started.elapsed().as_millis() as u64;
         match outcome {
             Probe::Ok => {

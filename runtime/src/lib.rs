@@ -314,7 +314,18 @@ async fn accept_loop(
             a = listener.accept() => a,
         };
         match accepted {
-            Ok((stream, client)) => spawn(stream, client),
+            Ok((stream, client)) => {
+                // Another thread may have taken the last slot while this one waited in
+                // accept: the connection then waits, unread, for a slot of its own.
+                while !api::may_accept(&shared, fe) {
+                    tokio::select! {
+                        biased;
+                        _ = &mut stopped => return,
+                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                    }
+                }
+                spawn(stream, client)
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
     }

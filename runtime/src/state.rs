@@ -38,6 +38,10 @@ pub struct ServerRt {
     pub maxconn: Option<u32>,
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// `server … ssl`.
+    pub tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+    /// The TLS of its health checks.
+    pub check_tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
     pub plan: plan::ServerPlan,
     /// The PROXY protocol header its connections start with, if any.
     pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
@@ -322,6 +326,23 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// No proxies: what a transaction outside any proxy (a health check's) refers to.
+    pub fn empty() -> Shared {
+        Shared {
+            frontends: Vec::new(),
+            backends: Vec::new(),
+            backend_index: HashMap::new(),
+            bufsize: 16384,
+            h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
+            active: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+            process: crate::api::Process::new(&hapee_compiler::plan::build(
+                &hapee_compiler::ir::Config::default(),
+                1,
+            )),
+        }
+    }
+
     pub fn backend_by_name(&self, name: &str) -> Option<&BackendRt> {
         self.backend_index.get(name).map(|&i| &self.backends[i])
     }
@@ -330,6 +351,7 @@ impl Shared {
     pub fn build(plan: &Plan) -> Result<Shared, Vec<String>> {
         let mut problems = Vec::new();
         let threads = plan.global.nbthread.max(1) as usize;
+        let mut tls_errors = Vec::new();
         let sinks_of = |targets: &[plan::LogTarget], problems: &mut Vec<String>| {
             targets
                 .iter()
@@ -370,7 +392,30 @@ impl Shared {
                 .zip(server_ids(&b.servers))
                 .map(|(s, id)| {
                     let addr = crate::discovery::initial_address(s);
+                    let mut tls_of = |t: &Option<plan::tls::ServerTls>| {
+                        let mut warnings = Vec::new();
+                        let built =
+                            crate::tls::client::ServerTlsConfig::build(t.as_ref()?, &mut warnings);
+                        for w in warnings {
+                            eprintln!(
+                                "[WARNING]  ({}) : server '{}/{}': {w}",
+                                std::process::id(),
+                                b.name,
+                                s.name
+                            );
+                        }
+                        built
+                            .map_err(|e| {
+                                tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name))
+                            })
+                            .ok()
+                            .map(Arc::new)
+                    };
+                    let tls = tls_of(&s.tls);
+                    let check_tls = tls_of(&s.check_tls);
                     Arc::new(ServerRt {
+                        tls,
+                        check_tls,
                         name: s.name.as_str().into(),
                         addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
                         weight: s.weight,
@@ -523,6 +568,7 @@ impl Shared {
                 paused: AtomicBool::new(false),
             });
         }
+        problems.extend(tls_errors);
         if !problems.is_empty() {
             return Err(problems);
         }

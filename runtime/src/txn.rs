@@ -151,6 +151,14 @@ impl Txn {
         }
     }
 
+    /// The transaction a health check evaluates its expressions in (`check-sni`): no client,
+    /// no request.
+    pub fn for_checks(server: SocketAddr) -> Txn {
+        static EMPTY: std::sync::OnceLock<Arc<Shared>> = std::sync::OnceLock::new();
+        let shared = EMPTY.get_or_init(|| Arc::new(Shared::empty())).clone();
+        Txn::new(shared, server, server, "".into())
+    }
+
     /// Usable servers of backend `name` (`nbsrv`).
     pub fn nbsrv(&self, name: &str) -> i64 {
         let name = if name.is_empty() {

@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 19] = [
+        const LOWERED: [&str; 31] = [
             "log",
             "log-format",
             "log-tag",
@@ -138,6 +138,19 @@ impl<'a> Stmt<'a> {
             "id",
             "hard-stop-after",
             "mworker-max-reloads",
+            // TLS and HTTP/2 settings (plan::tls).
+            "ssl-default-bind-options",
+            "ssl-default-bind-ciphers",
+            "ssl-default-bind-ciphersuites",
+            "ssl-default-bind-curves",
+            "crt-base",
+            "ca-base",
+            "tune.ssl.cachesize",
+            "tune.ssl.lifetime",
+            "tune.h2.header-table-size",
+            "tune.h2.initial-window-size",
+            "tune.h2.max-concurrent-streams",
+            "tune.h2.max-frame-size",
         ];
         let word = self.word(at);
         let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";

@@ -185,6 +185,10 @@ pub struct ServerPlan {
     /// For the servers of one `server-template` line: the template's prefix (its servers
     /// are the slots DNS answers fill).
     pub template: Option<String>,
+    /// The server's TLS, on `server … ssl` (or `default-server … ssl`).
+    pub tls: Option<tls::ServerTls>,
+    /// The TLS of its health checks (`check-ssl`, `check-sni`).
+    pub check_tls: Option<tls::ServerTls>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -398,73 +402,88 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .iter()
         .filter(live)
         .filter(|p| p.kind.has_backend())
-        .map(|p| BackendPlan {
-            uuid: uuid_of(p),
-            name: p.name_str().to_string(),
-            mode: p.effective_mode(),
-            balance: lower::directive_text(&p.directives, "balance")
-                .unwrap_or_else(|| "roundrobin".to_string()),
-            hash_type: lower::hash_type(&p.directives),
-            health_check: lower::health_check(&p.directives),
-            forwardfor: lower::forwardfor(&p.directives),
-            errorfiles: lower::errorfiles(&p.directives),
-            http_errors: lower::http_errors(&p.directives),
-            servers: p
-                .servers
+        .map(|p| {
+            let default_server_words: Vec<String> = p
+                .directives
                 .iter()
-                .flat_map(|s| {
-                    // A template stands for one server per number of its range.
-                    let names: Vec<(String, Option<String>)> = match s.template {
-                        Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(4095)))
-                            .map(|n| {
-                                (
-                                    format!("{}{n}", s.name.value),
-                                    Some(s.name.value.to_string()),
-                                )
-                            })
-                            .collect(),
-                        None => vec![(s.name.value.to_string(), None)],
-                    };
-                    names.into_iter().map(move |name| (s, name))
-                })
-                .map(|(s, (name, template))| {
-                    let parsed = s
-                        .address
-                        .as_ref()
-                        .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
-                    ServerPlan {
-                        name,
-                        template,
-                        host: parsed
+                .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
+                .flat_map(|d| d.args.iter().map(|a| a.to_string()))
+                .collect();
+            BackendPlan {
+                uuid: uuid_of(p),
+                name: p.name_str().to_string(),
+                mode: p.effective_mode(),
+                balance: lower::directive_text(&p.directives, "balance")
+                    .unwrap_or_else(|| "roundrobin".to_string()),
+                hash_type: lower::hash_type(&p.directives),
+                health_check: lower::health_check(&p.directives),
+                forwardfor: lower::forwardfor(&p.directives),
+                errorfiles: lower::errorfiles(&p.directives),
+                http_errors: lower::http_errors(&p.directives),
+                servers: p
+                    .servers
+                    .iter()
+                    .flat_map(|s| {
+                        // A template stands for one server per number of its range.
+                        let names: Vec<(String, Option<String>)> = match s.template {
+                            Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(4095)))
+                                .map(|n| {
+                                    (
+                                        format!("{}{n}", s.name.value),
+                                        Some(s.name.value.to_string()),
+                                    )
+                                })
+                                .collect(),
+                            None => vec![(s.name.value.to_string(), None)],
+                        };
+                        names.into_iter().map(move |name| (s, name))
+                    })
+                    .map(|(s, (name, template))| {
+                        let parsed = s
+                            .address
                             .as_ref()
-                            .filter(|a| a.is_hostname())
-                            .map(|a| a.host.to_string()),
-                        address: parsed,
-                        weight: s.weight.unwrap_or(1),
-                        backup: s.backup,
-                        disabled: s.disabled,
-                        check: s.check,
-                        maxconn: s.maxconn,
-                        check_params: lower::check_params(&p.directives, &s.options),
-                        options: s.options.iter().map(|o| o.value.to_string()).collect(),
-                    }
-                })
-                .collect(),
-            use_servers: lower::use_servers(&p.directives),
-            acls: acls_of(p),
-            rules: rules_of(config, p),
-            options: options_of(p),
-            timeouts: Timeouts::of(p),
-            retries: p.retries.as_ref().map_or(3, |r| r.value),
-            retry_on: p.retry_on.as_ref().map_or_else(
-                || vec!["conn-failure".to_string()],
-                |r| r.value.split(' ').map(String::from).collect(),
-            ),
-            http_reuse: p
-                .http_reuse
-                .as_ref()
-                .map_or("safe".to_string(), |r| r.value.to_string()),
-            stats_page: stats::stats_page(&p.directives),
+                            .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
+                        let words: Vec<&str> = default_server_words
+                            .iter()
+                            .map(String::as_str)
+                            .chain(s.options.iter().map(|o| o.value.as_str()))
+                            .collect();
+                        ServerPlan {
+                            name,
+                            template,
+                            host: parsed
+                                .as_ref()
+                                .filter(|a| a.is_hostname())
+                                .map(|a| a.host.to_string()),
+                            address: parsed,
+                            weight: s.weight.unwrap_or(1),
+                            backup: s.backup,
+                            disabled: s.disabled,
+                            check: s.check,
+                            maxconn: s.maxconn,
+                            check_params: lower::check_params(&p.directives, &s.options),
+                            options: s.options.iter().map(|o| o.value.to_string()).collect(),
+                            tls: tls_globals.server(&words),
+                            check_tls: tls_globals.check(&words),
+                        }
+                    })
+                    .collect(),
+                use_servers: lower::use_servers(&p.directives),
+                acls: acls_of(p),
+                rules: rules_of(config, p),
+                options: options_of(p),
+                timeouts: Timeouts::of(p),
+                retries: p.retries.as_ref().map_or(3, |r| r.value),
+                retry_on: p.retry_on.as_ref().map_or_else(
+                    || vec!["conn-failure".to_string()],
+                    |r| r.value.split(' ').map(String::from).collect(),
+                ),
+                http_reuse: p
+                    .http_reuse
+                    .as_ref()
+                    .map_or("safe".to_string(), |r| r.value.to_string()),
+                stats_page: stats::stats_page(&p.directives),
+            }
         })
         .collect();
     Plan {

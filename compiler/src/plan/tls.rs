@@ -272,6 +272,26 @@ mod tests {
     }
 
     #[test]
+    fn global_settings_reach_the_plan() {
+        let c = crate::testkit::compile_text(
+            "t.cfg",
+            "global\n    crt-base /certs\n    ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets\n    ssl-default-bind-ciphers ECDHE+AESGCM\n    tune.ssl.cachesize 7\n    tune.h2.max-concurrent-streams 9\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind :8443 ssl crt site.pem\n",
+            false,
+        );
+        let plan = crate::plan::build(&c.config, 1);
+        let t = plan.listeners[0]
+            .tls_settings
+            .as_ref()
+            .expect("a TLS listener");
+        assert_eq!(t.crts, ["/certs/site.pem"]);
+        assert_eq!(t.versions, ["TLSv1.3"]);
+        assert!(!t.tickets);
+        assert_eq!(t.ciphers.as_deref(), Some("ECDHE+AESGCM"));
+        assert_eq!(t.cache_size, 7);
+        assert_eq!(plan.global.h2.max_concurrent_streams, 9);
+    }
+
+    #[test]
     fn bases_apply_to_relative_paths() {
         let mut g = globals();
         g.crt_base = Some("/etc/certs/".into());
@@ -304,5 +324,83 @@ impl H2Tune {
             max_concurrent_streams: number("tune.h2.max-concurrent-streams", 100),
             max_frame_size: number("tune.h2.max-frame-size", 16384),
         }
+    }
+}
+
+/// The TLS side of a `server … ssl` line (its `default-server` options first).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ServerTls {
+    /// `verify none`; otherwise the server's chain is checked against `ca_file`.
+    pub verify_none: bool,
+    pub ca_file: Option<String>,
+    /// A client certificate (and key) to present.
+    pub crt: Option<String>,
+    /// `sni <expr>`: the name sent, evaluated per request.
+    pub sni: Option<String>,
+    /// `verifyhost`: the name the certificate must carry.
+    pub verifyhost: Option<String>,
+    pub alpn: Vec<String>,
+    /// Session resumption on reconnection (`no-ssl-reuse` turns it off).
+    pub reuse: bool,
+    pub versions: Vec<String>,
+}
+
+impl TlsGlobals {
+    /// Lowers a server's option words; `None` when the server does not speak TLS.
+    pub fn server(&self, options: &[&str]) -> Option<ServerTls> {
+        let mut enabled = false;
+        let mut tls = ServerTls {
+            reuse: true,
+            ..ServerTls::default()
+        };
+        let (mut min, mut max) = (3usize, 4usize);
+        let mut i = 0;
+        while i < options.len() {
+            let value = options.get(i + 1).copied().unwrap_or("");
+            let mut takes_value = true;
+            match options[i] {
+                "verify" => tls.verify_none = value == "none",
+                "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "crt" => tls.crt = Some(with_base(&self.crt_base, value)),
+                "sni" => tls.sni = Some(value.to_string()),
+                "verifyhost" => tls.verifyhost = Some(value.to_string()),
+                "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
+                "ssl-min-ver" => min = VERSIONS.iter().position(|v| *v == value).unwrap_or(min),
+                "ssl-max-ver" => max = VERSIONS.iter().position(|v| *v == value).unwrap_or(max),
+                word => {
+                    takes_value = false;
+                    match word {
+                        "ssl" => enabled = true,
+                        "no-ssl" => enabled = false,
+                        "no-ssl-reuse" => tls.reuse = false,
+                        "ssl-reuse" => tls.reuse = true,
+                        _ => {}
+                    }
+                }
+            }
+            i += if takes_value { 2 } else { 1 };
+        }
+        tls.versions = (min..=max).map(|v| VERSIONS[v].to_string()).collect();
+        enabled.then_some(tls)
+    }
+
+    /// The TLS of a server's health checks: `check-ssl`, or implied by `ssl` when the checks
+    /// go to the server's own port; `check-sni` names them.
+    pub fn check(&self, options: &[&str]) -> Option<ServerTls> {
+        let has = |w: &str| options.contains(&w);
+        let value_of = |w: &str| {
+            options
+                .iter()
+                .position(|o| *o == w)
+                .and_then(|i| options.get(i + 1))
+        };
+        let implied = has("ssl") && !has("no-ssl") && !has("port") && !has("addr");
+        if has("no-check-ssl") || !(has("check-ssl") || implied) {
+            return None;
+        }
+        let forced: Vec<&str> = options.iter().copied().chain(["ssl"]).collect();
+        let mut tls = self.server(&forced)?;
+        tls.sni = value_of("check-sni").map(|n| format!("str({n})"));
+        Some(tls)
     }
 }

@@ -177,6 +177,21 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "resolvers",
     "resolve-prefer",
     "init-addr",
+    "ssl",
+    "no-ssl",
+    "verify",
+    "ca-file",
+    "crt",
+    "sni",
+    "verifyhost",
+    "alpn",
+    "ssl-reuse",
+    "no-ssl-reuse",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "check-ssl",
+    "no-check-ssl",
+    "check-sni",
 ];
 
 /// Bind-line options the runtime honours.

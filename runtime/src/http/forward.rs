@@ -285,7 +285,8 @@ pub async fn forward(
             Some(c) => Some(c),
             None => {
                 let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
-                Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface)).await
+                let tls = server.tls.as_deref().map(|t| (t, t.server_name(txn, addr)));
+                Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await
             }
         };
         let Some(conn) = conn else {

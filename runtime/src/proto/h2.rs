@@ -6,9 +6,56 @@
 
 use crate::http::{handle, ConnCtx, IncomingBody};
 use hyper_util::rt::TokioIo;
+use std::cell::Cell;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
-use tokio::io::{AsyncRead, AsyncWrite};
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// A client transport that notes when bytes last moved, for the connection's inactivity
+/// limit.
+struct Activity<S> {
+    stream: S,
+    last: Rc<Cell<Instant>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Activity<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let r = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if r.is_ready() {
+            self.last.set(crate::clock::now());
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Activity<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.stream).poll_write(cx, data);
+        if r.is_ready() {
+            self.last.set(crate::clock::now());
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
 
 /// Runs hyper's per-stream tasks on the worker thread's `LocalSet`.
 #[derive(Clone, Copy)]
@@ -52,18 +99,37 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             super::with_host(req).map(IncomingBody::Hyper),
         )
     });
+    let last = Rc::new(Cell::new(crate::clock::now()));
+    let stream = Activity {
+        stream,
+        last: last.clone(),
+    };
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let idle = ctx.frontend().timeouts.client;
+    // `timeout client` of silence both ways ends the connection with GOAWAY; the streams
+    // still open finish first.
+    let quiet = async {
+        let Some(limit) = idle else {
+            return std::future::pending().await;
+        };
+        loop {
+            let deadline = last.get() + limit;
+            tokio::time::sleep_until(deadline.into()).await;
+            if last.get() + limit <= crate::clock::now() {
+                return;
+            }
+        }
+    };
     tokio::select! {
         biased;
-        _ = conn.as_mut() => {}
-        _ = stopping.wait() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = match idle {
-                Some(limit) => tokio::time::timeout(limit, conn).await.ok(),
-                None => Some(conn.await),
-            };
-        }
+        _ = conn.as_mut() => return,
+        _ = stopping.wait() => {}
+        _ = quiet => {}
     }
+    conn.as_mut().graceful_shutdown();
+    let _ = match idle {
+        Some(limit) => tokio::time::timeout(limit, conn).await.ok(),
+        None => Some(conn.await),
+    };
 }

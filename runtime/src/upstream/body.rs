@@ -143,7 +143,7 @@ impl ServerBody {
             return None;
         }
         let conn = self.conn.take()?;
-        Some((conn.into_stream(), std::mem::take(&mut self.buf).freeze()))
+        Some((conn.into_stream()?, std::mem::take(&mut self.buf).freeze()))
     }
 
     fn complete(&mut self) {

@@ -46,9 +46,24 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// pool to an exchange, to the response body and back, and each request's futures hold it.
 pub struct ServerConn(Box<Link>);
 
+/// A server connection's transport: TCP, or TLS over it (`server … ssl`).
+pub enum ServerStream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl ServerStream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            ServerStream::Tcp(s) => s,
+            ServerStream::Tls(s) => s.get_ref().0,
+        }
+    }
+}
+
 /// The state of a server connection.
 pub struct Link {
-    stream: TcpStream,
+    stream: ServerStream,
     /// The last read returned less than it was offered: the socket had nothing more then.
     drained: bool,
     /// `timeout server` of the exchange under way: the longest the server may stay silent
@@ -75,24 +90,46 @@ impl std::ops::DerefMut for ServerConn {
 }
 
 impl ServerConn {
-    /// The socket, for a connection that now carries another protocol.
-    pub(super) fn into_stream(self) -> TcpStream {
-        self.0.stream
+    /// The socket, for a connection that now carries another protocol (TCP only: a tunnel
+    /// through a TLS server connection is not supported yet).
+    pub(super) fn into_stream(self) -> Option<TcpStream> {
+        match self.0.stream {
+            ServerStream::Tcp(s) => Some(s),
+            ServerStream::Tls(_) => None,
+        }
     }
 
-    /// Connects, and sends `preface` (a PROXY protocol header) before anything else.
+    /// Connects within `timeout`, sends `preface` (a PROXY protocol header) before anything
+    /// else, then makes the TLS handshake when `tls` is given.
     pub async fn connect(
         addr: SocketAddr,
         timeout: Option<Duration>,
         preface: Option<Vec<u8>>,
+        tls: Option<(
+            &crate::tls::client::ServerTlsConfig,
+            rustls_pki_types::ServerName<'static>,
+        )>,
     ) -> Option<ServerConn> {
-        let mut stream = crate::tcp::connect_within(addr, timeout).await?;
+        let started = crate::clock::now();
+        let mut tcp = crate::tcp::connect_within(addr, timeout).await?;
         if let Some(p) = preface {
-            tokio::io::AsyncWriteExt::write_all(&mut stream, &p)
+            tokio::io::AsyncWriteExt::write_all(&mut tcp, &p)
                 .await
                 .ok()?;
         }
-        let _ = stream.set_nodelay(true);
+        let _ = tcp.set_nodelay(true);
+        let stream = match tls {
+            None => ServerStream::Tcp(tcp),
+            Some((config, name)) => {
+                let connector = tokio_rustls::TlsConnector::from(config.config.clone());
+                let handshake = connector.connect(name, tcp);
+                let left = timeout
+                    .unwrap_or(Duration::from_secs(10))
+                    .saturating_sub(crate::clock::now() - started);
+                let tls = tokio::time::timeout(left, handshake).await.ok()?.ok()?;
+                ServerStream::Tls(Box::new(tls))
+            }
+        };
         Some(ServerConn(Box::new(Link {
             stream,
             drained: false,
@@ -108,12 +145,16 @@ impl Link {
     /// sent anything unasked. Costs no system call unless the socket has signalled an event.
     pub fn is_usable(&self) -> bool {
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        match self.stream.poll_read_ready(&mut cx) {
+        let tcp = self.stream.tcp();
+        match tcp.poll_read_ready(&mut cx) {
             Poll::Pending => true,
             Poll::Ready(Err(_)) => false,
+            // Bytes under TLS cannot be peeked without breaking the record stream: a TLS
+            // connection with anything pending is not reused.
+            Poll::Ready(Ok(())) if matches!(self.stream, ServerStream::Tls(_)) => false,
             Poll::Ready(Ok(())) => {
                 let mut probe = [0u8; 1];
-                matches!(self.stream.try_read(&mut probe),
+                matches!(tcp.try_read(&mut probe),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock)
             }
         }
@@ -124,8 +165,8 @@ impl Link {
     /// Sound with the edge-triggered poller: bytes arriving later raise a new event, and tokio
     /// clears only the readiness it had seen before this call.
     fn settle(&self) {
-        if self.drained {
-            let _ = self.stream.try_io(Interest::READABLE, || {
+        if let (true, ServerStream::Tcp(tcp)) = (self.drained, &self.stream) {
+            let _ = tcp.try_io(Interest::READABLE, || {
                 Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
             });
         }
@@ -134,15 +175,25 @@ impl Link {
     /// Reads what the socket has into `buf`; `Ok(0)` is the server's close, `TimedOut` a
     /// wait past `timeout server`.
     fn poll_fill(&mut self, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if let ServerStream::Tls(tls) = &mut self.stream {
+            return match poll_fill_tls(tls, buf, cx) {
+                Poll::Ready(Ok(n)) => {
+                    self.watchdog.active();
+                    Poll::Ready(Ok(n))
+                }
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => self.waiting(cx),
+            };
+        }
         loop {
-            if self.stream.poll_read_ready(cx)?.is_pending() {
+            if self.stream.tcp().poll_read_ready(cx)?.is_pending() {
                 return self.waiting(cx);
             }
             if buf.capacity() - buf.len() < READ_SIZE / 4 {
                 buf.reserve(READ_SIZE);
             }
             let offered = buf.capacity() - buf.len();
-            match self.stream.try_read_buf(buf) {
+            match self.stream.tcp().try_read_buf(buf) {
                 Ok(n) => {
                     self.drained = n < offered;
                     self.watchdog.active();
@@ -158,7 +209,19 @@ impl Link {
     /// longer than `timeout server`.
     fn poll_write_some(&mut self, data: &[u8], cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         use tokio::io::AsyncWrite;
-        match std::pin::Pin::new(&mut self.stream).poll_write(cx, data) {
+        let written = match &mut self.stream {
+            ServerStream::Tcp(tcp) => std::pin::Pin::new(tcp).poll_write(cx, data),
+            ServerStream::Tls(tls) => {
+                // Records rustls still holds go out first, so that a request is never left
+                // half-sent while its response is awaited.
+                match std::pin::Pin::new(&mut **tls).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => std::pin::Pin::new(&mut **tls).poll_write(cx, data),
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        };
+        match written {
             Poll::Ready(Ok(0)) if !data.is_empty() => {
                 Poll::Ready(Err(io::ErrorKind::WriteZero.into()))
             }
@@ -191,6 +254,30 @@ impl Link {
         } else {
             Poll::Pending
         }
+    }
+}
+
+/// Reads what a TLS server connection has into `buf`, after sending the records rustls
+/// still holds. A close without `close_notify` is a close (`Ok(0)`), as on TCP.
+fn poll_fill_tls(
+    tls: &mut tokio_rustls::client::TlsStream<TcpStream>,
+    buf: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    use tokio::io::{AsyncRead, AsyncWrite};
+    if let Poll::Ready(Err(e)) = std::pin::Pin::new(&mut *tls).poll_flush(cx) {
+        return Poll::Ready(Err(e));
+    }
+    let mut chunk = [0u8; READ_SIZE];
+    let mut read = tokio::io::ReadBuf::new(&mut chunk);
+    match std::pin::Pin::new(&mut *tls).poll_read(cx, &mut read) {
+        Poll::Ready(Ok(())) => {
+            buf.extend_from_slice(read.filled());
+            Poll::Ready(Ok(read.filled().len()))
+        }
+        Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => Poll::Ready(Ok(0)),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
     }
 }
 

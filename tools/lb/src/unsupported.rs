@@ -172,6 +172,41 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
             }
         }
     }
+    // Server TLS settings the runtime's TLS library cannot load (certificates, CAs). The plan
+    // is built only for configurations with server TLS: `check` stays fast on large ones.
+    let server_tls = c.config.proxies.iter().any(|p| {
+        p.servers
+            .iter()
+            .flat_map(|s| s.options.iter())
+            .any(|o| matches!(o.value.as_str(), "ssl" | "check-ssl"))
+            || p.directives.iter().any(|d| d.keyword == "default-server")
+    });
+    let backends = if server_tls {
+        plan::build(&c.config, 1).backends
+    } else {
+        Vec::new()
+    };
+    for backend in &backends {
+        for server in &backend.servers {
+            for t in [&server.tls, &server.check_tls].into_iter().flatten() {
+                let Err(e) = hapee_runtime::tls::client::ServerTlsConfig::build(t, &mut Vec::new())
+                else {
+                    continue;
+                };
+                let span = c
+                    .config
+                    .proxies
+                    .iter()
+                    .filter(|p| p.name_str() == backend.name)
+                    .flat_map(|p| p.servers.iter())
+                    .find(|s| s.name.value == server.name)
+                    .map(|s| s.span);
+                if let Some(span) = span {
+                    out.push((span, format!("server TLS: {e}")));
+                }
+            }
+        }
+    }
     // Lines inherited from a defaults section are seen once per proxy that inherits them.
     out.sort_by_key(|(span, what)| (span.file, span.start, what.clone()));
     out.dedup();
@@ -252,7 +287,10 @@ mod tests {
              backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 agent-port 5555 check\n",
         );
         for name in ["'mss'", "'interface'", "'observe'", "'agent-port'"] {
-            assert!(what.iter().any(|w| w.contains(name)), "{name} not in {what:?}");
+            assert!(
+                what.iter().any(|w| w.contains(name)),
+                "{name} not in {what:?}"
+            );
         }
         for value in ["1400", "lo", "layer7", "5555"] {
             assert!(

@@ -11,7 +11,7 @@ use hapee_compiler::syntax::MapEnv;
 use std::collections::BTreeMap;
 
 /// The share measured when this floor was last raised; a change that lowers it fails here.
-const STARTS_AT_LEAST: usize = 23;
+const STARTS_AT_LEAST: usize = 42;
 
 /// The keyword part of a U001 reason (`'stats' in a global section` → `stats`), so that the
 /// table ranks keywords, not lines.
@@ -62,11 +62,12 @@ fn valid_corpus_configurations_start_and_check_agrees_with_run() {
             *blockers.entry("(check error)".into()).or_default() += 1;
             continue;
         }
-        let refused = unsupported(&c);
         let plan = hapee_compiler::plan::build(&c.config, 2);
-        // Relative paths in the configurations (maps, error files) are relative to their folder.
+        // Relative paths in the configurations (maps, error files, certificates) are relative
+        // to their folder.
         let cwd = std::env::current_dir().unwrap();
         std::env::set_current_dir(path.parent().unwrap()).unwrap();
+        let refused = unsupported(&c);
         let built = hapee_runtime::state::Shared::build(&plan);
         std::env::set_current_dir(cwd).unwrap();
         match (refused.is_empty(), built) {

@@ -4,6 +4,7 @@
 
 use crate::harness::*;
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -332,10 +333,17 @@ fn prior_knowledge_h2c_and_redirect_to_https() {
         return;
     }
     let o = Origin::start("o");
-    let (h2c, clear) = (free_port(), free_port());
+    let (h2c, clear, quiet) = (free_port(), free_port(), free_port());
     let cfg = format!(
-        "{DEFAULTS}frontend fe
+        "global
+    tune.h2.max-concurrent-streams 7
+    tune.h2.initial-window-size 32768
+{DEFAULTS}frontend fe
     bind 127.0.0.1:{h2c} proto h2
+    default_backend app
+frontend quiet
+    bind 127.0.0.1:{quiet} proto h2
+    timeout client 300ms
     default_backend app
 frontend clear
     bind 127.0.0.1:{clear}
@@ -346,7 +354,7 @@ backend app
 ",
         o.addr
     );
-    let _p = Proxy::start(&cfg, h2c);
+    let p = Proxy::start(&cfg, h2c);
     let (out, err) = curl_tls(&[
         "--http2-prior-knowledge",
         &format!("http://127.0.0.1:{h2c}/x"),
@@ -365,6 +373,20 @@ backend app
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(text.matches(" 200 ").count(), 5, "{text}");
+        // The tune.h2 settings are what the proxy announces.
+        let out = Command::new("nghttp")
+            .args(["-nv", &format!("http://127.0.0.1:{h2c}/")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("SETTINGS_INITIAL_WINDOW_SIZE(0x04):32768"),
+            "{text}"
+        );
     }
     let (out, _) = curl_tls(&["-i", &format!("http://127.0.0.1:{clear}/secure/page")]);
     assert!(
@@ -372,6 +394,36 @@ backend app
         "{out}"
     );
     assert!(out.ends_with("302 1.1"), "{out}");
+    // A connection silent for `timeout client` is sent GOAWAY and closed.
+    let frames = h2_frames_until_closed(quiet, || {});
+    assert!(frames.contains(&0x7), "frame types {frames:?}");
+    // A graceful stop sends GOAWAY to an open HTTP/2 connection, then closes it.
+    let frames = h2_frames_until_closed(h2c, || p.signal("USR1"));
+    assert!(frames.contains(&0x7), "frame types {frames:?}");
+}
+
+/// Opens an HTTP/2 connection (preface and empty SETTINGS), runs `then`, and answers the
+/// types of the frames the proxy sent until it closed the connection.
+fn h2_frames_until_closed(port: u16, then: impl FnOnce()) -> Vec<u8> {
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    then();
+    let mut got = Vec::new();
+    let _ = conn.read_to_end(&mut got);
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at + 9 <= got.len() {
+        let len = (usize::from(got[at]) << 16)
+            | (usize::from(got[at + 1]) << 8)
+            | usize::from(got[at + 2]);
+        frames.push(got[at + 3]);
+        at += 9 + len;
+    }
+    frames
 }
 
 #[test]
@@ -444,4 +496,91 @@ fn same_statuses_logs_and_client_certificate_fields_as_haproxy() {
             .collect()
     };
     assert_eq!(lines(&our_log), lines(&their_log), "{our_log}\n{their_log}");
+}
+
+#[test]
+fn servers_over_tls_verify_their_certificate_and_get_the_sni() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let pki = Pki::new("srv");
+    let ca = Ca::new("Hapee Test CA");
+    server_pki(&pki, &ca);
+    let other_ca = Ca::new("Other CA");
+    pki.write("other-ca.pem", &other_ca.cert.pem());
+    let client_ca = Ca::new("Client CA");
+    pki.write("client-ca.pem", &client_ca.cert.pem());
+    let (c, k) = client_ca.issue(&["proxy"], true, false);
+    pki.write("proxy.pem", &(c + &k));
+    let (front, origin) = (free_port(), free_port());
+    let cfg = format!(
+        "{DEFAULTS}frontend origin
+    bind 127.0.0.1:{origin} ssl crt {default} crt {certs} ca-file {client_ca} verify optional
+    http-request return status 200 content-type text/plain lf-string \"sni=%[ssl_fc_sni] client=%[ssl_c_s_dn(CN)] path=%[path] v=%[ssl_fc_protocol]\"
+frontend fe
+    bind 127.0.0.1:{front}
+    use_backend %[path,field(2,/)]
+backend good
+    server s 127.0.0.1:{origin} ssl verify required ca-file {ca} sni str(a.example) crt {proxy}
+backend nosni
+    default-server ssl verify required ca-file {ca}
+    server s 127.0.0.1:{origin}
+backend wrongca
+    server s 127.0.0.1:{origin} ssl verify required ca-file {other} sni str(a.example)
+backend wronghost
+    server s 127.0.0.1:{origin} ssl verify required ca-file {ca} sni str(a.example) verifyhost b.example
+backend none
+    server s 127.0.0.1:{origin} ssl verify none sni req.hdr(x-name) ssl-max-ver TLSv1.2
+backend checked
+    option httpchk GET /health
+    server up 127.0.0.1:{origin} ssl verify required ca-file {ca} check-sni a.example sni str(a.example) check inter 200 fall 1 rise 1
+    server down 127.0.0.1:{origin} ssl verify required ca-file {other} check-sni a.example sni str(a.example) check inter 200 fall 1 rise 1
+",
+        default = pki.path("default.pem"),
+        certs = pki.path("certs"),
+        client_ca = pki.path("client-ca.pem"),
+        ca = pki.path("ca.pem"),
+        other = pki.path("other-ca.pem"),
+        proxy = pki.path("proxy.pem"),
+    );
+    let p = Proxy::start(&cfg, front);
+    let get = |path: &str, extra: &[&str]| {
+        let url = format!("http://127.0.0.1:{front}{path}");
+        let mut args = extra.to_vec();
+        args.push(&url);
+        curl_tls(&args).0
+    };
+    let out = get("/good/x", &[]);
+    assert!(
+        out.starts_with("sni=a.example client=proxy path=/good/x v=TLSv1.3"),
+        "{out}"
+    );
+    assert!(out.ends_with("200 1.1"), "{out}");
+    // Without an SNI only the chain is checked (the default certificate comes back).
+    let out = get("/nosni/y", &[]);
+    assert!(out.starts_with("sni= client= path=/nosni/y"), "{out}");
+    assert!(get("/wrongca/z", &[]).ends_with("503 1.1"));
+    assert!(get("/wronghost/z", &[]).ends_with("503 1.1"));
+    let out = get("/none/w", &["-H", "x-name: x.b.example"]);
+    assert!(
+        out.starts_with("sni=x.b.example client= path=/none/w v=TLSv1.2"),
+        "{out}"
+    );
+    // Health checks over TLS (implied by `ssl` on the server's own port): the server whose
+    // certificate does not verify goes down, the other serves.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !p.stderr().contains("Server checked/down is DOWN")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let log = p.stderr();
+    assert!(
+        log.contains("Server checked/down is DOWN, reason: Layer6"),
+        "{log}"
+    );
+    assert!(!log.contains("Server checked/up is DOWN"), "{log}");
+    for _ in 0..3 {
+        assert!(get("/checked/c", &[]).ends_with("200 1.1"));
+    }
 }
