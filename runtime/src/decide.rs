@@ -68,6 +68,8 @@ pub fn decide(
         Verdict::Redirect(r) => {
             format!("redirect {} {}", r.code, rules::redirect_location(r, &txn))
         }
+        Verdict::Script(call, _) => format!("lua.{}", call.name),
+        Verdict::Service(name) => format!("use-service lua.{name}"),
     };
     let mut backend = None;
     let mut server = None;

@@ -24,6 +24,7 @@ pub mod proto;
 pub mod route;
 pub mod rules;
 pub mod sample;
+pub mod script;
 pub mod state;
 pub mod stop;
 pub mod support;
@@ -51,7 +52,15 @@ pub enum Stop {
 
 /// Runs the plan until a signal stops it. Errors are start-up failures, one per line.
 pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
+    run_with(plan, None)
+}
+
+/// Runs the plan with the scripts of `engine` (`lua-load`) until a signal stops it.
+pub fn run_with(plan: &Plan, engine: Option<Arc<dyn script::Engine>>) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
+    if let Some(engine) = &engine {
+        engine.start(&shared)?;
+    }
     let threads = plan.global.nbthread.max(1) as usize;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
     let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
@@ -90,6 +99,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
         let cpus = plan.global.thread_cpus.get(t).cloned().unwrap_or_default();
         let shared = shared.clone();
         let stop = stop_rx.clone();
+        let engine = engine.clone();
         let my_checks: Vec<(usize, usize)> = checks
             .iter()
             .filter(|c| c.0 == t)
@@ -99,6 +109,9 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .name(format!("hapee-worker-{}", t + 1))
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
+                if let Some(engine) = engine {
+                    script::enter_thread(engine.for_thread(t));
+                }
                 worker(shared, listeners, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
@@ -176,6 +189,9 @@ fn worker(
         let pool = upstream::pool::Pool::default();
         let stopping = stop::Stopping::default();
         tokio::task::spawn_local(stopping.clone().relay(stop));
+        for task in script::hooks().map(|h| h.tasks()).unwrap_or_default() {
+            tokio::task::spawn_local(task);
+        }
         for (b, s) in checks {
             let be = &shared.backends[b];
             tokio::task::spawn_local(checks::run(

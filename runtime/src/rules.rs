@@ -37,6 +37,10 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `lua.<name> [args]`: a script action.
+    Script(crate::script::ScriptCall),
+    /// `use-service lua.<name>`: a script answers the request.
+    Service(String),
 }
 
 /// A reply built by `return` (and `deny` with a body).
@@ -91,6 +95,10 @@ pub enum Verdict<'a> {
     Reply(&'a Reply),
     Redirect(&'a Redirect),
     Reject,
+    /// A script action runs; then the rules go on from the index given (`run_from`).
+    Script(&'a crate::script::ScriptCall, usize),
+    /// A script service answers.
+    Service(&'a str),
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -211,6 +219,13 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             Action::SetVar(var_name(n).unwrap_or_default(), Expr::parse(&a.join(" "))?)
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(var_name(n).unwrap_or_default()),
+        n if n.starts_with("lua.") => Action::Script(crate::script::ScriptCall {
+            name: n["lua.".len()..].to_string(),
+            args: a.clone(),
+        }),
+        "use-service" if arg(0).starts_with("lua.") => {
+            Action::Service(arg(0)["lua.".len()..].to_string())
+        }
         other => {
             return Err(Unsupported(format!(
                 "action '{} {other}'",
@@ -248,6 +263,16 @@ fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, 
 /// Runs the rules of `set` in order until a final action; header and URI changes apply to the
 /// transaction's request (or response, for `http-response`).
 pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
+    run_from(rules, set, txn, 0)
+}
+
+/// Runs the rules of `set` from index `from` of `rules` (where a script action left off).
+pub fn run_from<'a>(
+    rules: &'a [CompiledRule],
+    set: RuleSet,
+    txn: &mut Txn,
+    from: usize,
+) -> Verdict<'a> {
     use hapee_compiler::registry::capabilities::at;
     let places = match set {
         RuleSet::TcpRequestConnection => at::FE_CON_ACC,
@@ -259,13 +284,16 @@ pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
         RuleSet::HttpCheck | RuleSet::TcpCheck => at::BE_CHK_RUL,
     };
     let before = txn.fetch_at(places);
-    let verdict = run_set(rules, set, txn);
+    let verdict = run_set(rules, set, txn, from);
     txn.fetch_at(before);
     verdict
 }
 
-fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
-    for rule in rules.iter().filter(|r| r.set == set) {
+fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usize) -> Verdict<'a> {
+    for (index, rule) in rules.iter().enumerate().skip(from) {
+        if rule.set != set {
+            continue;
+        }
         if !rule.condition.holds(txn) {
             continue;
         }
@@ -277,6 +305,8 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Tarpit { status } => return Verdict::Tarpit(*status),
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
+            Action::Script(call) => return Verdict::Script(call, index + 1),
+            Action::Service(name) => return Verdict::Service(name),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {

@@ -84,6 +84,8 @@ pub struct Txn {
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
+    /// What a script keeps with the transaction (`txn:set_priv`), for its later actions.
+    pub script_data: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Txn {
@@ -126,6 +128,7 @@ impl Txn {
             counters: [0; 5],
             tls: false,
             places: std::cell::Cell::new(u32::MAX),
+            script_data: None,
         }
     }
 

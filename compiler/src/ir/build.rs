@@ -133,7 +133,10 @@ impl<'a> Stmt<'a> {
             "use-server",
             "tune.bufsize",
         ];
-        if !LOWERED.contains(&self.word(at)) {
+        // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
+        let word = self.word(at);
+        let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
+        if !LOWERED.contains(&word) && !lua {
             return None;
         }
         Some(super::model::DirectiveLine {

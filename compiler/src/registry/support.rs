@@ -26,6 +26,14 @@ pub const GLOBAL: &[&str] = &[
     "group",
     "uid",
     "gid",
+    "lua-load",
+    "lua-load-per-thread",
+    "lua-prepend-path",
+    "tune.lua.forced-yield",
+    "tune.lua.maxmem",
+    "tune.lua.session-timeout",
+    "tune.lua.task-timeout",
+    "tune.lua.service-timeout",
 ];
 
 /// Proxy-section keywords the runtime honours.
@@ -157,12 +165,14 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "set-var",
     "unset-var",
+    // Script services: `use-service lua.<name>`.
+    "use-service",
 ];
 
 /// Whether the action word of a rule is implemented.
 pub fn action_supported(action: &str) -> bool {
     let name = action.split('(').next().unwrap_or(action);
-    ACTIONS.contains(&name)
+    ACTIONS.contains(&name) || name.starts_with("lua.")
 }
 
 /// Fetches the runtime implements.

@@ -135,7 +135,11 @@ pub(super) fn streamed_body(body: Incoming) -> ReqBody {
 
 /// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
 /// one is refused with 413.
-pub(super) async fn buffered_body(body: Incoming, limit: usize) -> Result<Bytes, u16> {
+pub(super) async fn buffered_body<B>(body: B, limit: usize) -> Result<Bytes, u16>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     http_body_util::Limited::new(body, limit)
         .collect()
         .await
@@ -334,7 +338,16 @@ pub async fn forward(
                     server: pool_key,
                     shared: be.reuse != crate::upstream::reuse::ReuseMode::Never,
                 });
-                return respond(ctx, txn, be_index, resp, guard, home, client_upgrade);
+                return Box::pin(respond(
+                    ctx,
+                    txn,
+                    be_index,
+                    resp,
+                    guard,
+                    home,
+                    client_upgrade,
+                ))
+                .await;
             }
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CH";
@@ -356,7 +369,7 @@ pub async fn forward(
     }
 }
 
-fn respond(
+async fn respond(
     ctx: &ConnCtx,
     txn: &mut Txn,
     be_index: usize,
@@ -382,12 +395,23 @@ fn respond(
     }
     ruleset.push(&fe.rules);
     for rules in ruleset {
-        match rules::run(rules, RuleSet::HttpResponse, txn) {
-            Verdict::Continue => {}
-            Verdict::Reply(r) => return reply::reply(r, txn, &files),
-            _ => {
-                txn.term = *b"PH";
-                return reply::error(502, &files);
+        let mut from = 0;
+        loop {
+            match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {
+                Verdict::Continue => break,
+                Verdict::Reply(r) => return reply::reply(r, txn, &files),
+                Verdict::Script(call, next) => {
+                    use crate::script::{run_action, ActionEnd, Phase};
+                    match run_action(call, Phase::HttpResponse, txn).await {
+                        ActionEnd::Continue => from = next,
+                        ActionEnd::Done(r) => return super::script::done(txn, r, *b"LH"),
+                        ActionEnd::Failed => return super::script::failed(ctx, txn, *b"IH"),
+                    }
+                }
+                _ => {
+                    txn.term = *b"PH";
+                    return reply::error(502, &files);
+                }
             }
         }
     }

@@ -27,6 +27,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod args;
 mod check;
 mod fmt;
+mod lua;
 mod run;
 
 use std::process::ExitCode;

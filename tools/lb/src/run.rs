@@ -59,12 +59,19 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             }
         }
         "http-request" | "http-response" | "tcp-request" => {
+            let at = usize::from(kw == "tcp-request");
             let action = match (kw, args.first().copied()) {
                 ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
                 ("tcp-request", _) => None,
                 _ => args.first(),
             };
             match action {
+                // Only script services exist in hapee.
+                Some(&"use-service")
+                    if !args.get(at + 1).is_some_and(|s| s.starts_with("lua.")) =>
+                {
+                    out.push(format!("'{kw} {}'", args.join(" ")))
+                }
                 Some(a) if support::action_supported(a) => {}
                 Some(a) => out.push(format!("action '{kw} {a}'")),
                 None => out.push(format!("'{kw} {}'", args.join(" "))),
@@ -184,7 +191,16 @@ pub fn run(args: &RunArgs) -> u8 {
         .map_or_else(hapee_compiler::ir::default_nbthread, |v| v.value);
     let plan = hapee_compiler::plan::build(&compilation.config, nbthread);
     drop(compilation);
-    match hapee_runtime::run(&plan) {
+    let engine = match crate::lua::engine(&plan) {
+        Ok(engine) => engine,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            }
+            return 1;
+        }
+    };
+    match hapee_runtime::run_with(&plan, engine) {
         Ok(_) => 0,
         Err(errors) => {
             for e in errors {
