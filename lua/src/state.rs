@@ -314,7 +314,7 @@ fn stderr_line(level: u8, message: &str) -> String {
 /// The message HAProxy gives a failed execution (after `<what> '<name>': `).
 pub fn describe(state_id: usize, e: &mlua::Error) -> String {
     match e {
-        mlua::Error::MemoryError(_) => format!("[state-id {state_id}] out of memory error"),
+        mlua::Error::MemoryError(_) => "out of memory error".to_string(),
         other => format!("[state-id {state_id}] runtime error: {}", bare(other)),
     }
 }

@@ -2,13 +2,11 @@
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
 use super::{reply, ConnCtx, ReqBody, ResBody};
-use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use bytes::Bytes;
-use hapee_compiler::registry::RuleSet;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
@@ -381,7 +379,6 @@ async fn respond(
     let shared = ctx.shared.clone();
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
-    let files = [&be.errorfiles, &fe.errorfiles];
     let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS;
     let (mut parts, mut body) = resp.into_parts();
     txn.captured_response = super::capture(&parts.headers, &fe.capture_response);
@@ -389,31 +386,8 @@ async fn respond(
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
     });
-    let mut ruleset: Vec<&[rules::CompiledRule]> = Vec::new();
-    if !crate::route::is_own_backend(&shared, fe, be_index) {
-        ruleset.push(&be.rules);
-    }
-    ruleset.push(&fe.rules);
-    for rules in ruleset {
-        let mut from = 0;
-        loop {
-            match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {
-                Verdict::Continue => break,
-                Verdict::Reply(r) => return reply::reply(r, txn, &files),
-                Verdict::Script(call, next) => {
-                    use crate::script::{run_action, ActionEnd, Phase};
-                    match run_action(call, Phase::HttpResponse, txn).await {
-                        ActionEnd::Continue => from = next,
-                        ActionEnd::Done(r) => return super::script::done(txn, r, *b"LH"),
-                        ActionEnd::Failed => return super::script::failed(ctx, txn, *b"IH"),
-                    }
-                }
-                _ => {
-                    txn.term = *b"PH";
-                    return reply::error(502, &files);
-                }
-            }
-        }
+    if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
+        return own;
     }
     let view = txn.response.take().expect("response view set above");
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);

@@ -51,6 +51,11 @@ pub(super) async fn settle(
                     None => reply::error(500, &[&ctx.frontend().errorfiles]),
                 };
                 let resp = super::local(txn, resp, b"LR");
+                let backend = txn
+                    .backend
+                    .as_deref()
+                    .and_then(|b| ctx.shared.backend_index.get(b).copied());
+                let resp = Box::pin(through_response_rules(ctx, txn, backend, resp)).await;
                 return (empty(), Route::Reply(resp));
             }
             decided => return (body, decided),
@@ -106,4 +111,73 @@ pub(super) fn to_response(r: ScriptReply) -> Response<ResBody> {
         resp.extensions_mut().insert(reason);
     }
     resp
+}
+
+/// A response the proxy made (a service's) goes through the `http-response` rules as a
+/// server's would.
+async fn through_response_rules(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    backend: Option<usize>,
+    resp: Response<ResBody>,
+) -> Response<ResBody> {
+    let (mut parts, body) = resp.into_parts();
+    txn.response = Some(crate::txn::ResponseView {
+        status: parts.status.as_u16(),
+        headers: std::mem::take(&mut parts.headers),
+    });
+    if let Some(own) = response_rules(ctx, txn, backend).await {
+        return own;
+    }
+    if let Some(view) = txn.response.as_mut() {
+        parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
+        parts.headers = std::mem::take(&mut view.headers);
+    }
+    Response::from_parts(parts, body)
+}
+
+/// Runs the `http-response` rules of backend `backend` (unless it is the frontend's own) and
+/// of the frontend on `txn.response`, script actions included; the response that ends the
+/// transaction instead, if a rule makes one.
+pub(crate) async fn response_rules(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    backend: Option<usize>,
+) -> Option<Response<ResBody>> {
+    use crate::rules::{self, Verdict};
+    use hapee_compiler::registry::RuleSet;
+    let shared = ctx.shared.clone();
+    let fe = ctx.frontend();
+    let be = backend.map(|b| (b, &shared.backends[b]));
+    let mut files = Vec::new();
+    let mut ruleset: Vec<&[rules::CompiledRule]> = Vec::new();
+    if let Some((b, be)) = be {
+        files.push(&be.errorfiles);
+        if !crate::route::is_own_backend(&shared, fe, b) {
+            ruleset.push(&be.rules);
+        }
+    }
+    files.push(&fe.errorfiles);
+    ruleset.push(&fe.rules);
+    for rules in ruleset {
+        let mut from = 0;
+        loop {
+            match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {
+                Verdict::Continue => break,
+                Verdict::Reply(r) => return Some(reply::reply(r, txn, &files)),
+                Verdict::Script(call, next) => {
+                    match script::run_action(call, Phase::HttpResponse, txn).await {
+                        ActionEnd::Continue => from = next,
+                        ActionEnd::Done(r) => return Some(done(txn, r, *b"LH")),
+                        ActionEnd::Failed => return Some(failed(ctx, txn, *b"IH")),
+                    }
+                }
+                _ => {
+                    txn.term = *b"PH";
+                    return Some(reply::error(502, &files));
+                }
+            }
+        }
+    }
+    None
 }

@@ -217,7 +217,7 @@ impl Haproxy {
 
 /// Debian's haproxy on `cfg(port)` while `drive(port)` runs: what `drive` answered and what
 /// haproxy logged; `None` when haproxy is not installed.
-fn with_haproxy<T>(
+pub fn with_haproxy<T>(
     cfg: impl Fn(u16) -> String,
     drive: impl FnOnce(u16) -> T,
 ) -> Option<(T, String)> {
