@@ -130,7 +130,7 @@ fn a_script_error_is_logged_as_haproxy_logs_it_and_the_rules_go_on() {
         .filter(|l| l.starts_with("Lua function"))
         .map(String::from)
         .collect();
-    assert_eq!(ours, [expected.clone()]);
+    assert_eq!(ours, std::slice::from_ref(&expected));
     let Some(((code, _), log)) = with_haproxy(cfg, |port| curl(&[&url(port, "/")])) else {
         return;
     };
