@@ -3,7 +3,7 @@
 
 use crate::state::{Action, State};
 use hapee_runtime::script::Phase;
-use mlua::{Function, Lua, MultiValue, Table, UserData, Value};
+use mlua::{Function, Lua, MultiValue, Table, UserData};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,7 +58,11 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                     phases,
                     nargs: nargs.unwrap_or(0),
                 };
-                lock(&reg)?.actions.insert(name, Arc::new(action));
+                let mut reg = lock(&reg)?;
+                if !reg.actions.contains_key(&name) {
+                    reg.action_order.push(name.clone());
+                }
+                reg.actions.insert(name, Arc::new(action));
                 Ok(())
             },
         )?,
@@ -318,6 +322,5 @@ pub fn publish_proxies(state: &State) -> mlua::Result<()> {
         proxies.set(&*be.name, p.clone())?;
         backends.set(&*be.name, p)?;
     }
-    let _ = Value::Nil;
     Ok(())
 }

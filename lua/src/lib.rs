@@ -429,3 +429,47 @@ impl Hooks for ThreadHooks {
         out
     }
 }
+
+/// Loads scripts for `hapee-lb check` as HAProxy does while it parses `lua-load`: into one
+/// state, in order, their top level run; tells what they registered.
+#[derive(Default)]
+pub struct Checker {
+    state: Mutex<Option<State>>,
+}
+
+impl hapee_compiler::lua::ScriptLoader for Checker {
+    fn load(
+        &self,
+        file: &std::path::Path,
+        args: &[String],
+    ) -> Result<hapee_compiler::lua::LuaNames, String> {
+        let mut slot = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            let plan = LuaPlan::default();
+            let lua = Lua::new();
+            let caller = state::make_caller(&lua).map_err(|e| format!("Lua runtime error: {e}"))?;
+            let s = State {
+                lua,
+                caller,
+                id: 0,
+                registered: Default::default(),
+                limits: Arc::new(limits(&plan)),
+                shared: Arc::default(),
+                loggers: Arc::default(),
+            };
+            prepare(&s, &plan).map_err(|e| format!("Lua runtime error: {e}"))?;
+            *slot = Some(s);
+        }
+        let Some(s) = slot.as_ref() else {
+            return Err("Lua runtime error: no state".into());
+        };
+        state::load_file(s, &file.display().to_string(), args)?;
+        let r = s.registered.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(hapee_compiler::lua::LuaNames {
+            actions: r.action_order.clone(),
+            fetches: r.fetches.keys().cloned().collect(),
+            converters: r.converters.keys().cloned().collect(),
+            services: r.services.keys().cloned().collect(),
+        })
+    }
+}

@@ -37,6 +37,8 @@ pub struct Action {
 #[derive(Default)]
 pub struct Registered {
     pub actions: HashMap<String, Arc<Action>>,
+    /// Action names in registration order (HAProxy lists them so).
+    pub action_order: Vec<String>,
     pub fetches: HashMap<String, Function>,
     pub converters: HashMap<String, Function>,
     /// Services, and whether each is an HTTP one (else TCP).
@@ -345,9 +347,10 @@ pub fn load_file(state: &State, file: &str, args: &[String]) -> Result<(), Strin
         .map(|a| state.lua.create_string(a).map(mlua::Value::String))
         .collect::<mlua::Result<_>>()
         .map_err(|e| format!("Lua runtime error: {e}"))?;
-    state
-        .run_now(&chunk, args, None)
-        .map(|_| ())
+    // Called directly, not through the traceback handler: `haproxy -c` shows the bare error.
+    state.lua.set_hook(state.triggers(), hook);
+    chunk
+        .call::<()>(args)
         .map_err(|e| format!("Lua runtime error: {}", runtime_message(&e)))
 }
 
@@ -355,7 +358,8 @@ pub fn load_file(state: &State, file: &str, args: &[String]) -> Result<(), Strin
 fn runtime_message(e: &mlua::Error) -> String {
     match e {
         mlua::Error::CallbackError { cause, .. } => runtime_message(cause),
-        mlua::Error::RuntimeError(m) => m.clone(),
+        // mlua appends Lua's own traceback, which HAProxy does not show.
+        mlua::Error::RuntimeError(m) => m.split("\nstack traceback:").next().unwrap_or(m).into(),
         mlua::Error::MemoryError(m) => m.clone(),
         other => other.to_string(),
     }

@@ -5,6 +5,7 @@ use super::build::{Builder, Stmt};
 use super::model::ProxyKind;
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::{self, DirectiveLookup, RuleSet, SectionKind, Status};
+use crate::source::Span;
 
 /// The section name HAProxy prints in "unknown keyword" messages.
 fn section_word(section: SectionKind) -> &'static str {
@@ -258,16 +259,29 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
     }
 }
 
-/// Checks a rule's action against the registry.
+/// Checks a rule's action against the registry (`lua.<name>` ones against the scripts, once
+/// they are loaded: [`crate::envcheck`]).
 pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize) {
     let name = stmt.word(at);
     if name.starts_with("lua.") || registry::action(set, name).is_some() {
         return;
     }
+    b.push(unknown_action(set, name, stmt.span(at), &[]));
+}
+
+/// HAProxy's error for an action its rule set does not have, listing those it has (the
+/// scripts' `lua.<name>` ones given in `lua` last, as HAProxy registers them).
+pub fn unknown_action(set: RuleSet, name: &str, span: Span, lua: &[String]) -> Diagnostic {
     let list: Vec<String> = registry::actions_of(set)
         .map(|a| format!("'{}'", a.name))
+        .chain(lua.iter().map(|l| format!("'{l}'")))
         .collect();
-    let best = registry::best_match(name, registry::actions_of(set).map(|a| a.name));
+    let best = registry::best_match(
+        name,
+        registry::actions_of(set)
+            .map(|a| a.name)
+            .chain(lua.iter().map(String::as_str)),
+    );
     let missing = if name.is_empty() {
         " (missing argument)"
     } else {
@@ -280,19 +294,19 @@ pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize
         list.join(", ")
     );
     let mut d = Diagnostic::new("E108", msg)
-        .at(stmt.span(at))
+        .at(span)
         .label("unknown action")
         .form(HaproxyForm::ParsingTight);
     if let Some(best) = best {
         d = d.fix(
             format!("replace with '{best}'"),
             vec![Edit {
-                span: stmt.span(at),
+                span,
                 replacement: best.to_string(),
             }],
         );
     }
-    b.push(d);
+    d
 }
 
 /// How many value words a bind option takes, or `None` when the option is unknown.

@@ -24,6 +24,7 @@ pub mod values;
 pub use build::build;
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;
+pub use keywords::unknown_action;
 pub use model::*;
 pub use threads::{map_threads, resolve_bind};
 
