@@ -328,7 +328,7 @@ fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
             String::from_utf8_lossy(&out.stderr)
         );
         let expected = expected.replace("CFG", cfg.to_str().unwrap());
-        assert_eq!(alerts(&out), [expected.clone()]);
+        assert_eq!(alerts(&out), std::slice::from_ref(&expected));
         // Debian's haproxy (Lua 5.3) says the same where both know the case; its 2.6 has no
         // `lua-load` arguments, so the third case differs there.
         if i < 2 && Command::new("haproxy").arg("-v").output().is_ok() {
