@@ -252,51 +252,24 @@ impl UserData for Concat {
     }
 }
 
-/// An address with its mask (`core.parse_addr`).
+/// An address with its mask (`core.parse_addr`), parsed as ACL patterns are.
 #[derive(Clone, Copy)]
-struct Network {
-    addr: std::net::IpAddr,
-    bits: u8,
-}
+struct Network(hapee_runtime::acl::Cidr);
 
 impl Network {
     fn parse(text: &str) -> Option<Network> {
-        let (ip, bits) = match text.split_once('/') {
-            Some((ip, bits)) => (ip, Some(bits)),
-            None => (text, None),
-        };
-        let addr: std::net::IpAddr = ip.parse().ok()?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let bits = match bits {
-            None => max,
-            Some(b) => match b.parse::<u8>() {
-                Ok(n) if n <= max => n,
-                _ => u32::from(b.parse::<std::net::Ipv4Addr>().ok()?).count_ones() as u8,
-            },
-        };
-        Some(Network { addr, bits })
+        hapee_runtime::acl::Cidr::parse(text).map(Network)
     }
 
-    fn masked(ip: std::net::IpAddr, bits: u8) -> u128 {
-        let (v, width) = match ip {
-            std::net::IpAddr::V4(a) => (u128::from(u32::from(a)), 32u32),
-            std::net::IpAddr::V6(a) => (u128::from(a), 128),
-        };
-        let keep = u32::from(bits).min(width);
-        if keep == 0 {
-            0
-        } else {
-            v >> (width - keep)
-        }
-    }
-
-    /// Whether the two networks overlap, with the shorter mask of the two.
+    /// Whether the two networks overlap: the one with the shorter mask holds the other's
+    /// address.
     fn matches(&self, other: &Network) -> bool {
-        if self.addr.is_ipv4() != other.addr.is_ipv4() {
-            return false;
-        }
-        let bits = self.bits.min(other.bits);
-        Self::masked(self.addr, bits) == Self::masked(other.addr, bits)
+        let (wide, narrow) = if self.0.bits <= other.0.bits {
+            (&self.0, &other.0)
+        } else {
+            (&other.0, &self.0)
+        };
+        wide.addr.is_ipv4() == narrow.addr.is_ipv4() && wide.contains(narrow.addr)
     }
 }
 

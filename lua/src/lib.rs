@@ -473,3 +473,49 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hapee_compiler::lua::ScriptLoader;
+
+    /// `core`'s helpers, checked by a script that fails to load when one is wrong.
+    #[test]
+    fn core_helpers_behave_as_in_haproxy() {
+        let dir = std::env::temp_dir().join(format!("hapee-lua-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("helpers.lua");
+        std::fs::write(
+            &file,
+            r#"
+local args = table.pack(...)
+assert(args.n == 2 and args[1] == "x" and args[2] == "y", "arguments")
+local t = core.tokenize("a,b,,c", ",", true)
+assert(#t == 3 and t[3] == "c", "tokenize noblank")
+assert(#core.tokenize("a,b,,c", ",") == 4, "tokenize")
+local c = core.concat()
+c:add("ab") c:add("cd")
+assert(c:dump() == "abcd", "concat")
+assert(core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("10.1.2.3")), "match")
+assert(not core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("11.1.2.3")), "no match")
+assert(core.parse_addr("nonsense") == nil, "parse_addr")
+local re = Regex.new("^a(b+)$", true)
+local ok, caps = re:match("ABBB")
+assert(ok and caps[2] == "BBB", "regex")
+assert(core.info == 6 and core.debug == 7, "levels")
+core.register_fetches("f", function() return 1 end)
+core.register_converters("c", function(v) return v end)
+core.register_service("s", "http", function() end)
+"#,
+        )
+        .unwrap();
+        let names = super::Checker::default()
+            .load(&file, &["x".into(), "y".into()])
+            .unwrap();
+        assert_eq!(names.fetches, ["f"]);
+        assert_eq!(names.converters, ["c"]);
+        assert_eq!(names.services, ["s"]);
+        let err = super::Checker::default().load(&file, &[]).unwrap_err();
+        assert!(err.starts_with("Lua runtime error: "), "{err}");
+        assert!(err.ends_with("helpers.lua:3: arguments"), "{err}");
+    }
+}
