@@ -111,3 +111,107 @@ impl UserData for AppletHttp {
         });
     }
 }
+
+/// The client connection of a TCP service, with what has been read but not yet consumed.
+pub struct TcpIo {
+    stream: tokio::net::TcpStream,
+    buffered: Vec<u8>,
+    eof: bool,
+    pub received: u64,
+    pub sent: u64,
+}
+
+impl TcpIo {
+    pub fn new(stream: tokio::net::TcpStream) -> TcpIo {
+        TcpIo {
+            stream,
+            buffered: Vec::new(),
+            eof: false,
+            received: 0,
+            sent: 0,
+        }
+    }
+
+    /// Reads more from the client; false at the end of its data.
+    async fn fill(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        if self.eof {
+            return false;
+        }
+        let mut chunk = [0u8; 16384];
+        match self.stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => {
+                self.eof = true;
+                false
+            }
+            Ok(n) => {
+                self.received += n as u64;
+                self.buffered.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+
+    /// Takes the first `n` buffered bytes (all of them when fewer).
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        let n = n.min(self.buffered.len());
+        self.buffered.drain(..n).collect()
+    }
+
+    pub async fn close(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        let _ = self.stream.shutdown().await;
+    }
+}
+
+/// HAProxy's `AppletTCP`: a script service speaking to the client connection itself.
+pub struct AppletTcp {
+    pub cell: TxnCell,
+    pub io: Arc<tokio::sync::Mutex<TcpIo>>,
+}
+
+/// Bytes for Lua: `nil` once the client has nothing more to give.
+fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
+    if data.is_empty() {
+        Ok(Value::Nil)
+    } else {
+        Ok(Value::String(lua.create_string(&data)?))
+    }
+}
+
+impl UserData for AppletTcp {
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        vars_methods(m, |a: &AppletTcp| &a.cell);
+        m.add_async_method("receive", |lua, this, size: Option<usize>| async move {
+            let mut io = this.io.lock().await;
+            match size {
+                Some(n) => while io.buffered.len() < n && io.fill().await {},
+                None => while io.fill().await {},
+            }
+            let data = io.take(size.unwrap_or(usize::MAX));
+            chunk(&lua, data)
+        });
+        m.add_async_method("getline", |lua, this, ()| async move {
+            let mut io = this.io.lock().await;
+            loop {
+                if let Some(i) = io.buffered.iter().position(|b| *b == b'\n') {
+                    let line = io.take(i + 1);
+                    return chunk(&lua, line);
+                }
+                if !io.fill().await {
+                    let rest = io.take(usize::MAX);
+                    return chunk(&lua, rest);
+                }
+            }
+        });
+        m.add_async_method("send", |_, this, data: mlua::String| async move {
+            use tokio::io::AsyncWriteExt;
+            let bytes = data.as_bytes().to_vec();
+            let mut io = this.io.lock().await;
+            if io.stream.write_all(&bytes).await.is_ok() {
+                io.sent += bytes.len() as u64;
+            }
+            Ok(())
+        });
+    }
+}

@@ -363,6 +363,40 @@ impl Hooks for ThreadHooks {
         })
     }
 
+    fn tcp_service(&self, name: &str, stream: tokio::net::TcpStream, txn: Txn) -> LocalFuture<Txn> {
+        let name = name.to_string();
+        let Some((state, (func, false))) = self.find(|s| s.service(&name)) else {
+            return Box::pin(async move { txn });
+        };
+        Box::pin(async move {
+            let frontend = txn.frontend.to_string();
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream)));
+            let applet = applet::AppletTcp {
+                cell: cell.clone(),
+                io: io.clone(),
+            };
+            let result = async {
+                let ud = state.lua.create_userdata(applet)?;
+                let args = MultiValue::from_iter([Value::UserData(ud)]);
+                state.run(func, args, state.limits.service).await
+            }
+            .await;
+            if let Err(e) = result {
+                if !is_done(&e) {
+                    let what = format!("Lua applet tcp '<lua.{name}>'");
+                    report(&state, &what, &e, Some(&frontend));
+                }
+            }
+            let mut txn = take_back(&cell);
+            let mut io = io.lock().await;
+            io.close().await;
+            txn.bytes_in = io.received;
+            txn.bytes_out = io.sent;
+            txn
+        })
+    }
+
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Sample> {
         let (state, func) = self.find(|s| s.fetch(name))?;
         let cell: txn::TxnCell = Arc::new(Mutex::new(Some(snapshot(txn))));

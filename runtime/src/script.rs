@@ -72,6 +72,9 @@ pub trait Hooks {
     /// failed (already reported).
     fn service(&self, name: &str, txn: Txn, body: Bytes)
         -> LocalFuture<(Txn, Option<ScriptReply>)>;
+    /// Runs TCP service `name` on the client connection; gives the transaction back (with
+    /// the bytes counted) once the service has returned.
+    fn tcp_service(&self, name: &str, stream: tokio::net::TcpStream, txn: Txn) -> LocalFuture<Txn>;
     /// Sample fetch `lua.<name>(args)`.
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Value>;
     /// Converter `lua.<name>(args)`.
@@ -113,6 +116,14 @@ pub async fn run_service(name: &str, txn: &mut Txn, body: Bytes) -> Option<Scrip
     let (back, reply) = hooks.service(name, lent, body).await;
     *txn = back;
     reply
+}
+
+/// Runs TCP service `name` on `stream`; the connection closes when it returns.
+pub async fn run_tcp_service(name: &str, stream: tokio::net::TcpStream, txn: Txn) -> Txn {
+    match hooks() {
+        Some(hooks) => hooks.tcp_service(name, stream, txn).await,
+        None => txn,
+    }
 }
 
 /// What stays in place of a transaction lent to a script: if the client leaves meanwhile, it

@@ -125,13 +125,36 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     txn.counters[0] = shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     for set in [RuleSet::TcpRequestConnection, RuleSet::TcpRequestContent] {
-        if matches!(
-            rules::run(&fe.rules, set, &mut txn),
-            Verdict::Reject | Verdict::Deny(_)
-        ) {
-            txn.term = *b"PR";
-            finish(&txn);
-            return;
+        let mut from = 0;
+        loop {
+            match rules::run_from(&fe.rules, set, &mut txn, from) {
+                Verdict::Reject | Verdict::Deny(_) => {
+                    txn.term = *b"PR";
+                    finish(&txn);
+                    return;
+                }
+                Verdict::Script(call, next) => {
+                    use crate::script::{run_action, ActionEnd, Phase};
+                    match Box::pin(run_action(call, Phase::TcpRequest, &mut txn)).await {
+                        ActionEnd::Continue => from = next,
+                        // `txn:done()` (or an action that could not run) closes the connection.
+                        ActionEnd::Done(_) | ActionEnd::Failed => {
+                            txn.term = *b"LR";
+                            finish(&txn);
+                            return;
+                        }
+                    }
+                }
+                Verdict::Service(name) => {
+                    // HAProxy logs the service in place of the server.
+                    txn.server = Some(format!("<lua.{name}>").into());
+                    let name = name.to_string();
+                    let txn = Box::pin(crate::script::run_tcp_service(&name, stream, txn)).await;
+                    finish(&txn);
+                    return;
+                }
+                _ => break,
+            }
         }
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {

@@ -70,3 +70,8 @@ end)
 core.register_task(function()
   core.Info("task started in state " .. core.thread)
 end)
+
+core.register_service("shout", "tcp", function(applet)
+  local line = applet:getline()
+  applet:send(string.upper(line))
+end)

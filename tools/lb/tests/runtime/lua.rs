@@ -370,3 +370,31 @@ fn haproxy_regtest_sleeping_service_runs_unchanged() {
         p.stderr()
     );
 }
+
+/// TCP services: HAProxy's reg-test `foo.tcp` (which writes an HTTP response itself) and
+/// `basics.lua`'s `shout`, which reads a line and sends it back in capitals.
+#[test]
+fn tcp_services_speak_to_the_client_connection() {
+    let port = free_port();
+    let mut load = format!("lua-load {}", script("basics.lua"));
+    let corpus = corpus_script("bad_http_clt_req_duration.lua");
+    if let Some(file) = &corpus {
+        load.push_str(&format!("\n    lua-load {file}"));
+    }
+    let shout = free_port();
+    let cfg = format!(
+        "global\n    {load}\n{DEFAULTS}frontend f2\n    mode tcp\n    bind 127.0.0.1:{port}\n    tcp-request content use-service lua.{}\nfrontend f3\n    mode tcp\n    bind 127.0.0.1:{shout}\n    tcp-request content use-service lua.shout\n",
+        if corpus.is_some() { "foo.tcp" } else { "shout" }
+    );
+    let p = Proxy::start(&cfg, port);
+    let answer = super::harness::raw(shout, b"hello tcp\n", Duration::from_secs(5));
+    assert_eq!(answer, "HELLO TCP\n", "{}", p.stderr());
+    if corpus.is_some() {
+        assert_eq!(
+            curl(&[&url(port, "/")]),
+            (200, String::new()),
+            "{}",
+            p.stderr()
+        );
+    }
+}
