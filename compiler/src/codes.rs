@@ -196,6 +196,8 @@ rules! {
         "Declare the section with 'http-errors <name>' and its 'errorfile' lines, or fix the name.";
     "E248" "cache-not-found" Error Haproxy "A cache filter, 'cache-use' or 'cache-store' names a cache section that does not exist."
         "Declare the cache with a 'cache <name>' section (with its 'total-max-size'), or fix the name.";
+    "E249" "httpchk-headers-in-version" Error Haproxy "'option httpchk' hides request headers or a body after the HTTP version."
+        "HAProxy 2.7 no longer accepts '\\r\\n' followed by headers in the version word of 'option httpchk'. Keep 'option httpchk <method> <uri> <version>' and add the headers with 'http-check send hdr <name> <value>' (and a body with 'body <text>').";
     "W250" "frontend-without-bind" Warning Haproxy "A frontend has no 'bind' line and will never receive traffic."
         "Add a 'bind' line, or declare the section as a backend if it is only a target.";
     "W251" "missing-timeouts" Warning Haproxy "A proxy lacks client, connect or server timeouts."
@@ -239,6 +241,9 @@ rules! {
     "E322" "invalid-trace" Error Haproxy "A 'trace' line names an unknown source, level, lock criterion or command."
         "Sources in 2.7 are check, fcgi, h1, h2, h3, peers, pt, qmux, quic and stream; commands are event, level, lock, pause, sink, start, stop and verbosity.";
 
+    "E260" "nameserver-arguments-missing" Error Haproxy "A 'nameserver' line of a resolvers section lacks its name or address."
+        "Write 'nameserver <name> <address>[:<port>]'; the address is an IP address (or a name the system resolves when HAProxy starts), the port defaults to 53.";
+
     // ---- E4xx / W4xx: environment ----
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
@@ -248,9 +253,9 @@ rules! {
         "HAProxy resolves server names with the system resolver when it starts, and '-c' does too. Fix the name, make it resolvable on this machine, or let the server start without an address: 'init-addr last,libc,none' (it starts in maintenance) or 'resolvers <section>' for run-time DNS.";
     "W404" "server-address-fallback" Warning Haproxy "A server's host name does not resolve; it starts disabled or on its fallback address."
         "The 'init-addr' list ends in 'none' (or the server has 'resolvers'), so HAProxy starts with the server in maintenance, or with the fixed address given in 'init-addr'. Check that the name is right on the production machine.";
-    "E405" "unresolvable-address" Error Haproxy "A 'log' target or a 'bind' address is a host name that does not resolve."
+    "E405" "unresolvable-address" Error Haproxy "A 'log' target, a 'bind' address or a resolvers 'nameserver' is a host name that does not resolve."
         "HAProxy resolves these names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
-    "E406" "unknown-account" Error Haproxy "The global 'user' or 'group' names an account this machine does not have."
+    "E406" "unknown-account" Error Haproxy "The global 'user' or 'group', or a 'stats socket' 'user'/'group', names an account this machine does not have."
         "HAProxy looks the names up (getpwnam/getgrnam) while it reads the line and drops privileges to them at start-up. Create the account, fix the name, or use 'uid'/'gid' with numbers.";
 
     // ---- E5xx / W5xx: expressions ----

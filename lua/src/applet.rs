@@ -122,12 +122,13 @@ pub struct TcpIo {
 }
 
 impl TcpIo {
-    pub fn new(stream: tokio::net::TcpStream) -> TcpIo {
+    /// The client's connection, `held` being what was already read from it.
+    pub fn new(stream: tokio::net::TcpStream, held: &[u8]) -> TcpIo {
         TcpIo {
             stream,
-            buffered: Vec::new(),
+            buffered: held.to_vec(),
             eof: false,
-            received: 0,
+            received: held.len() as u64,
             sent: 0,
         }
     }

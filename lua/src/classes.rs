@@ -2,7 +2,8 @@
 //! `Server` objects of `core.proxies`/`core.backends`.
 
 use crate::state::State;
-use hapee_runtime::sample::{MapFile, MapMatch};
+use hapee_runtime::patref::{self, PatRef};
+use hapee_runtime::sample::MapMatch;
 use hapee_runtime::state::{ServerRt, Shared};
 use mlua::{Lua, UserData, UserDataMethods};
 use std::sync::atomic::Ordering;
@@ -36,12 +37,9 @@ pub fn install(state: &State) -> mlua::Result<()> {
             .get(method.unwrap_or(0))
             .copied()
             .unwrap_or(MapMatch::Str);
-            let file = MapFile::load(&file)
+            let file = patref::load(&file, patref::Kind::Map)
                 .map_err(|e| mlua::Error::runtime(format!("map file '{file}': {e}")))?;
-            Ok(Map {
-                file: Arc::new(file),
-                how,
-            })
+            Ok(Map { file, how })
         })?,
     )?;
     lua.globals().set("Map", map)?;
@@ -63,7 +61,7 @@ pub fn install(state: &State) -> mlua::Result<()> {
 }
 
 struct Map {
-    file: Arc<MapFile>,
+    file: Arc<PatRef>,
     how: MapMatch,
 }
 
@@ -133,7 +131,7 @@ impl UserData for Server {
         m.add_method("get_name", |_, this, ()| Ok(this.0.name.to_string()));
         m.add_method("get_weight", |_, this, ()| Ok(this.0.weight));
         m.add_method("get_addr", |_, this, ()| {
-            Ok(this.0.addr.map(|a| a.to_string()))
+            Ok(this.0.addr().map(|a| a.to_string()))
         });
         m.add_method("is_draining", |_, _, ()| Ok(false));
         m.add_method("get_stats", |lua, this, ()| {

@@ -370,8 +370,10 @@ impl Hooks for ThreadHooks {
         };
         Box::pin(async move {
             let frontend = txn.frontend.to_string();
+            // What the content rules held is the service's to read first.
+            let held = txn.payload.clone().unwrap_or_default();
             let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
-            let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream)));
+            let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream, &held)));
             let applet = applet::AppletTcp {
                 cell: cell.clone(),
                 io: io.clone(),

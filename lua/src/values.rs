@@ -10,6 +10,8 @@ pub fn to_lua(lua: &Lua, v: &Sample) -> mlua::Result<Value> {
         Sample::Int(i) => Value::Integer(*i),
         Sample::Bool(b) => Value::Boolean(*b),
         Sample::Ip(ip) => Value::String(lua.create_string(ip.to_string())?),
+        // Lua strings hold any bytes.
+        Sample::Bin(b) => Value::String(lua.create_string(b)?),
     })
 }
 

@@ -11,15 +11,22 @@
 //! - `acl`, `sample`, `rules`, `route`, `decide` (the request path without sockets);
 //! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
+pub mod accept;
 pub mod acl;
+pub mod api;
 pub mod balance;
 pub mod checks;
 pub mod clock;
 pub mod decide;
+pub mod discovery;
+pub mod explain;
 pub mod http;
+pub mod inspect;
+pub mod lifecycle;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
+pub mod patref;
 pub mod proto;
 pub mod route;
 pub mod rules;
@@ -50,21 +57,46 @@ pub enum Stop {
     Hard,
 }
 
-/// Runs the plan until a signal stops it. Errors are start-up failures, one per line.
-pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
-    run_with(plan, None)
+/// How this process starts, beyond its plan.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// `-sf`/`-st`: processes to stop (gracefully with `-sf`) once this one serves.
+    pub stop_after_start: Vec<i32>,
+    pub stop_gracefully: bool,
+    /// The scripts' engine (`lua-load`), when the configuration loads any.
+    pub engine: Option<Arc<dyn script::Engine>>,
 }
 
-/// Runs the plan with the scripts of `engine` (`lua-load`) until a signal stops it.
-pub fn run_with(plan: &Plan, engine: Option<Arc<dyn script::Engine>>) -> Result<Stop, Vec<String>> {
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("stop_after_start", &self.stop_after_start)
+            .field("stop_gracefully", &self.stop_gracefully)
+            .field("engine", &self.engine.is_some())
+            .finish()
+    }
+}
+
+/// Runs the plan until a signal stops it. Errors are start-up failures, one per line.
+pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
+    run_with(plan, &RunOptions::default())
+}
+
+/// [`run`], with the start-up options of a reload and the scripts' engine.
+pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
+    discovery::start(&shared, plan)?;
+    let engine = options.engine.clone();
     if let Some(engine) = &engine {
         engine.start(&shared)?;
     }
     let threads = plan.global.nbthread.max(1) as usize;
+    // The Runtime API comes up first, so that it answers while the rest starts.
+    let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
+    api::socket::serve(shared.clone(), cli_sockets)
+        .map_err(|e| vec![format!("cannot start the Runtime API thread: {e}")])?;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
-    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
-        (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread: Vec<Vec<listener::Bound>> = (0..threads).map(|_| Vec::new()).collect();
     let mut errors = Vec::new();
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
@@ -80,8 +112,12 @@ pub fn run_with(plan: &Plan, engine: Option<Arc<dyn script::Engine>>) -> Result<
                 if !listener::served_by(l, t, &plan.global.thread_group_of) {
                     continue;
                 }
-                match listener::bind(addr, 1024) {
-                    Ok(sock) => list.push((l.frontend, sock)),
+                match lifecycle::sockets::listen(addr, t) {
+                    Ok(socket) => list.push(listener::Bound {
+                        frontend: l.frontend,
+                        accept_proxy: l.options.iter().any(|o| o == "accept-proxy"),
+                        socket,
+                    }),
                     Err(e) => errors.push(format!(
                         "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
                     )),
@@ -109,19 +145,23 @@ pub fn run_with(plan: &Plan, engine: Option<Arc<dyn script::Engine>>) -> Result<
             .name(format!("hapee-worker-{}", t + 1))
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
+                api::counters::enter_thread(t + 1);
                 if let Some(engine) = engine {
                     script::enter_thread(engine.for_thread(t));
                 }
-                worker(shared, listeners, my_checks, stop)
+                worker(t, shared, listeners, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
     }
+    lifecycle::worker::announce_ready();
+    lifecycle::worker::stop_old(&options.stop_after_start, options.stop_gracefully);
     let how = wait_for_signal();
     if how == Stop::Hard {
         return Ok(Stop::Hard);
     }
     shared.stopping.store(true, Ordering::Relaxed);
+    lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
     let _ = stop_tx.send(true);
     for h in handles {
         let _ = h.join();
@@ -166,6 +206,7 @@ fn wait_for_signal() -> Stop {
         };
         tokio::select! {
             _ = usr1.recv() => Stop::Graceful,
+            _ = lifecycle::worker::master_gone() => Stop::Graceful,
             _ = term.recv() => Stop::Hard,
             _ = int.recv() => Stop::Hard,
         }
@@ -173,8 +214,9 @@ fn wait_for_signal() -> Stop {
 }
 
 fn worker(
+    thread: usize,
     shared: Arc<Shared>,
-    listeners: Vec<(usize, std::net::TcpListener)>,
+    listeners: Vec<listener::Bound>,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
 ) {
@@ -184,10 +226,14 @@ fn worker(
     else {
         return;
     };
+    api::sessions::enter_thread(thread);
     let local = tokio::task::LocalSet::new();
     let run = local.run_until(async move {
         let pool = upstream::pool::Pool::default();
         let stopping = stop::Stopping::default();
+        let (asker, queries) = tokio::sync::mpsc::unbounded_channel();
+        shared.process.add_session_asker(asker);
+        tokio::task::spawn_local(api::sessions::answer(thread, queries));
         tokio::task::spawn_local(stopping.clone().relay(stop));
         for task in script::hooks().map(|h| h.tasks()).unwrap_or_default() {
             tokio::task::spawn_local(task);
@@ -202,13 +248,13 @@ fn worker(
             ));
         }
         let mut accepting = Vec::new();
-        for (fe, std_listener) in listeners {
-            let Ok(l) = tokio::net::TcpListener::from_std(std_listener) else {
+        for bound in listeners {
+            let Ok(l) = tokio::net::TcpListener::from_std(bound.socket) else {
                 continue;
             };
             accepting.push(tokio::task::spawn_local(accept_loop(
                 l,
-                fe,
+                (bound.frontend, bound.accept_proxy),
                 shared.clone(),
                 pool.clone(),
                 stopping.clone(),
@@ -228,40 +274,91 @@ fn worker(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    fe: usize,
+    (fe, accept_proxy): (usize, bool),
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
     let mut stopped = std::pin::pin!(stopping.wait());
+    let spawn = |stream: tokio::net::TcpStream, client| {
+        // Counted before the task runs, so that a stopping worker waits for it.
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
+        api::count_accept(&shared, fe);
+        tokio::task::spawn_local(serve_connection(
+            stream,
+            client,
+            (fe, accept_proxy),
+            shared.clone(),
+            pool.clone(),
+            stopping.clone(),
+        ));
+    };
     loop {
+        // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the backlog.
+        while !api::may_accept(&shared, fe) {
+            tokio::select! {
+                biased;
+                _ = &mut stopped => return,
+                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
         let accepted = tokio::select! {
             biased;
-            _ = &mut stopped => return,
+            _ = &mut stopped => break,
             a = listener.accept() => a,
         };
-        let Ok((stream, client)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let frontend = &shared.frontends[fe];
-        let _ = stream.set_nodelay(true);
-        shared.active.fetch_add(1, Ordering::Relaxed);
-        frontend.active.fetch_add(1, Ordering::Relaxed);
-        let shared = shared.clone();
-        let pool = pool.clone();
-        let stopping = stopping.clone();
-        tokio::task::spawn_local(async move {
-            let fe_rt = &shared.frontends[fe];
-            if fe_rt.mode == Mode::Http {
-                let local = stream.local_addr().unwrap_or(client);
-                let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
-                proto::h1::serve(stream, ctx, stopping).await;
-            } else {
-                tcp::serve(stream, shared.clone(), fe).await;
-            }
-            fe_rt.active.fetch_sub(1, Ordering::Relaxed);
-            shared.active.fetch_sub(1, Ordering::Relaxed);
-        });
+        match accepted {
+            Ok((stream, client)) => spawn(stream, client),
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
     }
+    // Before the socket closes, take the connections the kernel has already queued on it:
+    // when the socket is this process's own (`-sf`), closing it would reset them.
+    let Ok(socket) = listener.into_std() else {
+        return;
+    };
+    while let Ok((stream, client)) = socket.accept() {
+        if let Ok(stream) = stream
+            .set_nonblocking(true)
+            .and_then(|_| tokio::net::TcpStream::from_std(stream))
+        {
+            spawn(stream, client);
+        }
+    }
+}
+
+/// One accepted connection (already counted as active), from its opening (`accept`) to
+/// its end.
+async fn serve_connection(
+    mut stream: tokio::net::TcpStream,
+    client: std::net::SocketAddr,
+    (fe, accept_proxy): (usize, bool),
+    shared: Arc<Shared>,
+    pool: upstream::pool::Pool,
+    stopping: stop::Stopping,
+) {
+    let fe_rt = &shared.frontends[fe];
+    // `disable frontend`: hold the connection until the frontend is enabled again.
+    while fe_rt.paused.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().unwrap_or(client);
+    match accept::open(&mut stream, &shared, fe, accept_proxy, client, local).await {
+        accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
+            let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+            ctx.proxy = txn.proxy;
+            ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
+            proto::h1::serve(stream, Rc::new(ctx), stopping).await;
+        }
+        accept::Opened::Ready(txn) => {
+            let _session = api::sessions::open(fe, txn.client, txn.local);
+            tcp::serve(stream, fe, txn).await
+        }
+        accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
+        _ => {}
+    }
+    fe_rt.active.fetch_sub(1, Ordering::Relaxed);
+    shared.active.fetch_sub(1, Ordering::Relaxed);
 }

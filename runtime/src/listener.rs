@@ -6,6 +6,14 @@ use hapee_compiler::plan::ListenerPlan;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+/// A listening socket of one thread, and what its connections start with.
+pub struct Bound {
+    pub frontend: usize,
+    /// `accept-proxy`: every connection starts with a PROXY protocol header.
+    pub accept_proxy: bool,
+    pub socket: std::net::TcpListener,
+}
+
 /// The socket addresses a listener binds (a port range gives several).
 pub fn addresses(l: &ListenerPlan) -> Result<Vec<SocketAddr>, String> {
     if l.address.transport != Transport::Stream || l.tls {

@@ -223,15 +223,15 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "Tr" => write!(out, "{}", t.response),
         "Th" => write!(out, "0"),
         "Tq" => write!(out, "{}", t.idle + t.request),
-        "Ta" => write!(out, "{}", total - t.idle),
-        "Tt" => write!(out, "{total}"),
+        "Ta" => write!(out, "{}{}", early(txn), total - t.idle),
+        "Tt" => write!(out, "{}{total}", early(txn)),
         "Td" => write!(
             out,
             "{}",
             (total - t.request - t.queue.max(0) - t.connect.max(0) - t.response.max(0)).max(0)
         ),
         "ST" => write!(out, "{}", txn.status.map_or(-1, i64::from)),
-        "B" => write!(out, "{}", txn.bytes_out),
+        "B" => write!(out, "{}{}", early(txn), txn.bytes_out),
         "U" => write!(out, "{}", txn.bytes_in),
         "CC" | "CS" => {
             text(out, "-", quote);
@@ -279,6 +279,15 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "H" => write!(out, "{}", crate::log::hostname()),
         _ => write!(out, "-"),
     };
+}
+
+/// The `+` HAProxy puts before totals that were not final when the line was logged.
+fn early(txn: &Txn) -> &'static str {
+    if txn.logged_early {
+        "+"
+    } else {
+        ""
+    }
 }
 
 fn version(v: hyper::Version) -> &'static str {

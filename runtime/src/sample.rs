@@ -13,6 +13,8 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Ip(IpAddr),
+    /// Bytes that need not be text (`req.payload`).
+    Bin(bytes::Bytes),
 }
 
 impl Value {
@@ -22,6 +24,16 @@ impl Value {
             Value::Int(i) => i.to_string().into(),
             Value::Bool(b) => if *b { "1" } else { "0" }.into(),
             Value::Ip(ip) => ip.to_string().into(),
+            Value::Bin(b) => String::from_utf8_lossy(b),
+        }
+    }
+
+    /// The sample's bytes: binary samples as they are, the others as their text.
+    pub fn as_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Value::Bin(b) => b.as_ref().into(),
+            Value::Str(s) => s.as_bytes().into(),
+            other => other.as_text().into_owned().into_bytes().into(),
         }
     }
 
@@ -30,7 +42,7 @@ impl Value {
             Value::Int(i) => Some(*i),
             Value::Bool(b) => Some(i64::from(*b)),
             Value::Str(s) => s.trim().parse().ok(),
-            Value::Ip(_) => None,
+            Value::Ip(_) | Value::Bin(_) => None,
         }
     }
 
@@ -40,28 +52,6 @@ impl Value {
             Value::Str(s) => s.parse().ok(),
             _ => None,
         }
-    }
-}
-
-/// A map file loaded once: `key value` lines, `#` comments.
-#[derive(Debug, Default)]
-pub struct MapFile {
-    pub entries: Vec<(String, String)>,
-}
-
-impl MapFile {
-    pub fn load(path: &str) -> std::io::Result<MapFile> {
-        let text = std::fs::read_to_string(path)?;
-        let entries = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| match l.split_once(char::is_whitespace) {
-                Some((k, v)) => (k.to_string(), v.trim().to_string()),
-                None => (l.to_string(), String::new()),
-            })
-            .collect();
-        Ok(MapFile { entries })
     }
 }
 
@@ -76,6 +66,7 @@ pub enum Converter {
     Base64,
     B64Dec,
     Hex,
+    Hex2i,
     Json,
     UrlDec,
     Ipmask(IpAddr, u8),
@@ -83,7 +74,7 @@ pub enum Converter {
     Word(i64, String),
     Regsub(regex::Regex, String, bool),
     Map {
-        file: Arc<MapFile>,
+        file: Arc<crate::patref::PatRef>,
         how: MapMatch,
         default: Option<String>,
     },
@@ -206,6 +197,7 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
         "base64" => Converter::Base64,
         "b64dec" => Converter::B64Dec,
         "hex" => Converter::Hex,
+        "hex2i" => Converter::Hex2i,
         "json" => Converter::Json,
         "url_dec" => Converter::UrlDec,
         "not" => Converter::Not,
@@ -243,10 +235,10 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
                 "map_int" => MapMatch::Int,
                 _ => return Err(Unsupported(format!("converter '{name}'"))),
             };
-            let file = MapFile::load(arg(c, 0))
+            let file = crate::patref::load(arg(c, 0), crate::patref::Kind::Map)
                 .map_err(|e| Unsupported(format!("map file '{}': {e}", arg(c, 0))))?;
             Converter::Map {
-                file: Arc::new(file),
+                file,
                 how,
                 default: c.args.get(1).cloned(),
             }
@@ -290,14 +282,15 @@ pub fn hap_subst(s: &str) -> String {
     out
 }
 
-pub fn map_lookup(file: &MapFile, how: MapMatch, key: &str) -> Option<String> {
-    file.entries
+pub fn map_lookup(file: &crate::patref::PatRef, how: MapMatch, key: &str) -> Option<String> {
+    file.entries()
         .iter()
-        .find(|(k, _)| match how {
+        .map(|e| (e.key.as_str(), &e.value))
+        .find(|&(k, _)| match how {
             MapMatch::Str | MapMatch::Int => k == key,
-            MapMatch::Beg => key.starts_with(k.as_str()),
-            MapMatch::End => key.ends_with(k.as_str()),
-            MapMatch::Sub => key.contains(k.as_str()),
+            MapMatch::Beg => key.starts_with(k),
+            MapMatch::End => key.ends_with(k),
+            MapMatch::Sub => key.contains(k),
             MapMatch::Dom => crate::acl::dom_match(key, k, false),
             MapMatch::Reg => regex::Regex::new(k).is_ok_and(|r| r.is_match(key)),
             MapMatch::Ip => match (key.parse::<IpAddr>(), crate::acl::Cidr::parse(k)) {
@@ -319,7 +312,8 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
         Converter::B64Dec => {
             Value::Str(String::from_utf8_lossy(&base64_decode(&v.as_text())?).into_owned())
         }
-        Converter::Hex => Value::Str(v.as_text().bytes().map(|b| format!("{b:02X}")).collect()),
+        Converter::Hex => Value::Str(v.as_bytes().iter().map(|b| format!("{b:02X}")).collect()),
+        Converter::Hex2i => Value::Int(hex2i(&v.as_text())?),
         Converter::Json => Value::Str(json_escape(&v.as_text())),
         Converter::UrlDec => Value::Str(url_decode(&v.as_text())),
         Converter::Not => Value::Bool(v.as_int()? == 0),
@@ -347,6 +341,20 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
             }
         }
     })
+}
+
+/// `hex2i`: a hexadecimal text as a signed 64-bit integer (HAProxy reads at most 16 digits
+/// and stops at the first non-hex character; none at all gives no sample).
+fn hex2i(text: &str) -> Option<i64> {
+    let digits: String = text
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .take(16)
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    u64::from_str_radix(&digits, 16).ok().map(|v| v as i64)
 }
 
 /// The 2.7 `host_only` converter: the host part of a `Host` value, without the port.
@@ -499,6 +507,17 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "dst" => one(Some(Value::Ip(txn.local.ip()))),
         "dst_port" => one(Some(Value::Int(i64::from(txn.local.port())))),
         "fe_name" => one(Some(Value::Str(txn.frontend.to_string()))),
+        "fc_rcvd_proxy" => one(Some(Value::Bool(txn.proxy.is_some()))),
+        "fc_pp_authority" | "fc_pp_unique_id" => {
+            use crate::proto::proxy_protocol::tlv;
+            let kind = if f.name == "fc_pp_authority" {
+                tlv::AUTHORITY
+            } else {
+                tlv::UNIQUE_ID
+            };
+            let value = txn.proxy.as_ref().and_then(|h| h.tlv(kind));
+            one(value.map(|v| Value::Str(String::from_utf8_lossy(v).into_owned())))
+        }
         "be_name" => one(txn.backend.as_ref().map(|b| Value::Str(b.to_string()))),
         "always_true" => one(Some(Value::Bool(true))),
         "always_false" => one(Some(Value::Bool(false))),
@@ -508,6 +527,7 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "fc_err" | "ssl_fc_err" | "ssl_c_err" | "ssl_c_ca_err" => one(Some(Value::Int(0))),
         "ssl_fc_sni" => Vec::new(),
         "var" => one(txn.vars.get(a0).cloned()),
+        name if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
         name if name.starts_with("lua.") => {
             one(crate::script::hooks().and_then(|h| h.fetch(&name["lua.".len()..], &f.args, txn)))
         }
@@ -515,7 +535,7 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
             .request_body
             .as_ref()
             .map(|b| Value::Str(String::from_utf8_lossy(b).into_owned()))),
-        "req.body_len" | "req.len" => one(Some(Value::Int(
+        "req.body_len" => one(Some(Value::Int(
             txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
         ))),
         "nbsrv" => one(Some(Value::Int(txn.nbsrv(a0)))),

@@ -80,12 +80,27 @@ pub struct Txn {
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
     pub tls: bool,
+    /// `option logasap`: logged before the end, so the total time and the byte count are
+    /// printed with a `+` (lower bounds).
+    pub logged_early: bool,
     /// Where in the transaction samples are being fetched (HAProxy's check point bits): a
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
     /// What a script keeps with the transaction (`txn:set_priv`), for its later actions.
     pub script_data: Option<Box<dyn std::any::Any + Send>>,
+    /// The client's first bytes held for `tcp-request content` rules (TCP mode).
+    pub payload: Option<bytes::Bytes>,
+    /// No more payload will come before the rules decide: the client closed, the buffer is
+    /// full, or `tcp-request inspect-delay` passed.
+    pub payload_final: bool,
+    /// Set by a fetch whose answer could still change with more data (HAProxy's
+    /// `SMP_F_MAY_CHANGE`), so that a condition can wait instead of failing.
+    pub may_change: std::cell::Cell<bool>,
+    /// The PROXY protocol header the connection started with (`client`/`local` come from it).
+    pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
+    /// Set by `tcp-request connection expect-proxy layer4`.
+    pub expect_proxy: bool,
 }
 
 impl Txn {
@@ -127,8 +142,14 @@ impl Txn {
             log_level: None,
             counters: [0; 5],
             tls: false,
+            logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
             script_data: None,
+            payload: None,
+            payload_final: true,
+            may_change: std::cell::Cell::new(false),
+            proxy: None,
+            expect_proxy: false,
         }
     }
 

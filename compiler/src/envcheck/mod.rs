@@ -3,10 +3,11 @@
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
 //! directory. Server host names must resolve ([`names`]).
 
+mod lua;
 mod names;
 
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Config, FileKind, FileRef};
+use crate::ir::{Config, FileKind, FileRef, Spanned, Text};
 use std::path::{Path, PathBuf};
 
 /// A Lua script must exist and load as HAProxy loads it while parsing (compiled, its top level
@@ -174,6 +175,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             FileKind::CaFile => pem_file(&path, "CA", "-----BEGIN"),
             FileKind::CrlFile => pem_file(&path, "CRL", "-----BEGIN"),
             FileKind::ErrorFile => error_file(&path),
+            FileKind::ReplyFile => exists(&path, |p| format!("error opening file '{p}'.")),
             FileKind::LuaScript => {
                 let args = config
                     .global
@@ -209,8 +211,11 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
-    if let Some(names) = &lua_names {
-        out.extend(lua_references(config, names));
+    // With a loader the scripts ran and said what they registered; without one (the compiler
+    // alone) their source is scanned for the registrations.
+    match &lua_names {
+        Some(names) => out.extend(lua_references(config, names)),
+        None => out.extend(lua::registrations(config)),
     }
     out.extend(names::read_time_names(config));
     out.extend(accounts(config));
@@ -265,13 +270,46 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
 fn accounts(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (is_group, name) in &config.global.accounts {
-        let found = if *is_group {
+        if let Some(d) = unknown_account(*is_group, name) {
+            out.push(d);
+        }
+    }
+    out.extend(socket_accounts(config));
+    out
+}
+
+/// `stats socket <addr> … user <name> group <name>`: HAProxy looks both up while it reads the
+/// line, and words its error inside the bind option's.
+fn socket_accounts(config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    // HAProxy stops at the line's first bad option.
+    for line in &config.global.socket_accounts {
+        let first = line
+            .iter()
+            .find_map(|(g, n)| unknown_account(*g, n).map(|d| (*g, n, d)));
+        if let Some((is_group, name, mut d)) = first {
+            let what = if is_group { "group" } else { "user" };
+            d.message = format!(
+                "'stats socket' : ''{what}' : unknown {what} name '{}''",
+                name.value
+            )
+            .into();
+            out.push(d.form(crate::diagnostic::HaproxyForm::Parsing));
+        }
+    }
+    out
+}
+
+/// The E406 for an account this machine lacks, if it does.
+fn unknown_account(is_group: bool, name: &Spanned<Text>) -> Option<Diagnostic> {
+    {
+        let found = if is_group {
             nix::unistd::Group::from_name(&name.value).map(|g| g.is_some())
         } else {
             nix::unistd::User::from_name(&name.value).map(|u| u.is_some())
         };
         let errno = match found {
-            Ok(true) => continue,
+            Ok(true) => return None,
             Ok(false) => nix::errno::Errno::UnknownErrno,
             Err(e) => e,
         };
@@ -279,8 +317,8 @@ fn accounts(config: &Config) -> Vec<Diagnostic> {
             nix::errno::Errno::UnknownErrno => (0, "Success"),
             e => (e as i32, e.desc()),
         };
-        let what = if *is_group { "group" } else { "user" };
-        out.push(
+        let what = if is_group { "group" } else { "user" };
+        Some(
             Diagnostic::new(
                 "E406",
                 format!("cannot find {what} id for '{}' ({code}:{text})", name.value),
@@ -288,9 +326,8 @@ fn accounts(config: &Config) -> Vec<Diagnostic> {
             .at(name.span)
             .label(format!("no such {what} on this machine"))
             .note("looked up on this machine at check time, as HAProxy does; use --no-env to skip"),
-        );
+        )
     }
-    out
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.

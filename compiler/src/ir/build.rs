@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 13] = [
+        const LOWERED: [&str; 19] = [
             "log",
             "log-format",
             "log-tag",
@@ -132,14 +132,26 @@ impl<'a> Stmt<'a> {
             "balance",
             "use-server",
             "tune.bufsize",
+            "stats",
+            "node",
+            "description",
+            "id",
+            "hard-stop-after",
+            "mworker-max-reloads",
         ];
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
         let word = self.word(at);
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
-        if !LOWERED.contains(&word) && !lua {
+        let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
+        if !LOWERED.contains(&word) && !lua && !inspect_delay {
             return None;
         }
-        Some(super::model::DirectiveLine {
+        Some(self.as_directive(at))
+    }
+
+    /// The statement as a [`DirectiveLine`], whatever its keyword.
+    pub fn as_directive(&self, at: usize) -> super::model::DirectiveLine {
+        super::model::DirectiveLine {
             prefix: (at > 0).then(|| self.word(0).into()),
             keyword: self.word(at).into(),
             args: self
@@ -150,7 +162,7 @@ impl<'a> Stmt<'a> {
                 .map(|w| w.value.clone())
                 .collect(),
             span: self.span_from(at),
-        })
+        }
     }
 
     pub fn whole(&self) -> Span {
@@ -348,9 +360,18 @@ pub(crate) fn build_with(
                     header: head.whole(),
                     members: Vec::new(),
                     has_bind: false,
+                    lines: Vec::new(),
                 };
                 for line in tree.body(section) {
-                    global::other_section_statement(&mut b, &mut named, &Stmt { line });
+                    let stmt = Stmt { line };
+                    global::other_section_statement(&mut b, &mut named, &stmt);
+                    // The plan lowers resolvers and program sections from their statements.
+                    if matches!(kind, SectionKind::Resolvers | SectionKind::Program) {
+                        let at = usize::from(matches!(stmt.word(0), "no" | "default"));
+                        if !stmt.word(at).is_empty() {
+                            named.lines.push(stmt.as_directive(at));
+                        }
+                    }
                 }
                 b.config.sections.push(named);
             }

@@ -246,14 +246,16 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             }
         }
         None => {
-            let msg = match registry::suggest_option(name) {
+            let best = registry::suggest_option(name);
+            let msg = match best {
                 Some(best) => format!("unknown option '{name}'; did you mean '{best}' maybe ?"),
                 None => format!("unknown option '{name}'."),
             };
             b.push(
                 Diagnostic::new("E107", msg)
                     .at(stmt.span(at + 1))
-                    .label("unknown option"),
+                    .label("unknown option")
+                    .replace_with(stmt.span(at + 1), best),
             );
         }
     }
@@ -269,19 +271,16 @@ pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize
     b.push(unknown_action(set, name, stmt.span(at), &[]));
 }
 
-/// HAProxy's error for an action its rule set does not have, listing those it has (the
-/// scripts' `lua.<name>` ones given in `lua` last, as HAProxy registers them).
-pub fn unknown_action(set: RuleSet, name: &str, span: Span, lua: &[String]) -> Diagnostic {
-    let list: Vec<String> = registry::actions_of(set)
-        .map(|a| format!("'{}'", a.name))
-        .chain(lua.iter().map(|l| format!("'{l}'")))
-        .collect();
-    let best = registry::best_match(
-        name,
+/// HAProxy's error for an action word its parser for `set` does not know; `scripted` are the
+/// `lua.*` actions loaded scripts registered (HAProxy lists them last).
+pub fn unknown_action(set: RuleSet, name: &str, span: Span, scripted: &[String]) -> Diagnostic {
+    let names = || {
         registry::actions_of(set)
             .map(|a| a.name)
-            .chain(lua.iter().map(String::as_str)),
-    );
+            .chain(scripted.iter().map(String::as_str))
+    };
+    let list: Vec<String> = names().map(|a| format!("'{a}'")).collect();
+    let best = registry::best_match(name, names());
     let missing = if name.is_empty() {
         " (missing argument)"
     } else {
@@ -293,20 +292,11 @@ pub fn unknown_action(set: RuleSet, name: &str, span: Span, lua: &[String]) -> D
         set.keyword(),
         list.join(", ")
     );
-    let mut d = Diagnostic::new("E108", msg)
+    Diagnostic::new("E108", msg)
         .at(span)
         .label("unknown action")
-        .form(HaproxyForm::ParsingTight);
-    if let Some(best) = best {
-        d = d.fix(
-            format!("replace with '{best}'"),
-            vec![Edit {
-                span,
-                replacement: best.to_string(),
-            }],
-        );
-    }
-    d
+        .form(HaproxyForm::ParsingTight)
+        .replace_with(span, best)
 }
 
 /// How many value words a bind option takes, or `None` when the option is unknown.

@@ -18,6 +18,7 @@ mod order;
 mod places;
 mod proxy;
 mod rules;
+pub(crate) use rules::unknown_service;
 mod threads;
 pub mod values;
 

@@ -3,11 +3,16 @@
 
 mod lower;
 pub mod lua;
+pub mod programs;
+pub mod resolvers;
+mod stats;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
     LogHeader, LogTarget, LEVELS,
 };
+
+pub use stats::{CliLevel, StatsPage, StatsPlan, StatsSocket};
 
 use crate::address::{self, Address};
 use crate::ir::{self, Config, Mode, ProxyKind, RuleSet};
@@ -19,6 +24,10 @@ pub struct Plan {
     pub listeners: Vec<ListenerPlan>,
     pub frontends: Vec<FrontendPlan>,
     pub backends: Vec<BackendPlan>,
+    /// `resolvers` sections (DNS service discovery).
+    pub resolvers: Vec<resolvers::ResolversPlan>,
+    /// `program` sections (run by the master in master-worker mode).
+    pub programs: Vec<programs::ProgramPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -36,6 +45,17 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `stats socket`, `stats timeout`, `stats maxconn`: the Runtime API.
+    pub stats: StatsPlan,
+    /// `node` and `description`, reported by `show info` and the stats page.
+    pub node: Option<String>,
+    pub description: Option<String>,
+    /// `hard-stop-after`, in milliseconds: the longest a stopping process lingers.
+    pub hard_stop_after: Option<u32>,
+    /// `master-worker` in the global section.
+    pub master_worker: bool,
+    /// `mworker-max-reloads`: reloads an old worker may survive before it is killed.
+    pub mworker_max_reloads: Option<u32>,
 }
 
 pub use lua::LuaLoad;
@@ -111,6 +131,8 @@ impl Timeouts {
 #[derive(Clone, Debug, Serialize)]
 pub struct FrontendPlan {
     pub name: String,
+    /// The proxy's numeric id (`id`, else numbered in declaration order): `iid` in stats.
+    pub uuid: u32,
     pub mode: Mode,
     pub acls: Vec<Acl>,
     /// Rules in evaluation order, those inherited from a named defaults section first.
@@ -130,6 +152,8 @@ pub struct FrontendPlan {
     pub errorfiles: Vec<(u16, String)>,
     pub http_errors: Vec<HttpError>,
     pub maxconn: Option<u32>,
+    /// `tcp-request inspect-delay`, in milliseconds: how long content rules may wait for data.
+    pub inspect_delay: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -145,11 +169,15 @@ pub struct ServerPlan {
     pub maxconn: Option<u32>,
     pub check_params: CheckParams,
     pub options: Vec<String>,
+    /// For the servers of one `server-template` line: the template's prefix (its servers
+    /// are the slots DNS answers fill).
+    pub template: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BackendPlan {
     pub name: String,
+    pub uuid: u32,
     pub mode: Mode,
     /// Algorithm and its arguments (`url_param userid`, `hdr(host)`, …).
     pub balance: String,
@@ -168,6 +196,8 @@ pub struct BackendPlan {
     pub retries: u32,
     pub retry_on: Vec<String>,
     pub http_reuse: String,
+    /// The statistics page this backend serves (`stats enable`, `stats uri`, …).
+    pub stats_page: Option<StatsPage>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -207,6 +237,42 @@ fn options_of(p: &ir::Proxy) -> Vec<(String, bool)> {
     out
 }
 
+/// Each proxy's numeric id, by position in `config.proxies` (0 for defaults): its `id` line,
+/// else the lowest number not taken, in declaration order. HAProxy's CLI proxy takes id 1
+/// when a `stats socket` exists.
+fn proxy_uuids(config: &Config, cli: bool) -> Vec<u32> {
+    let explicit =
+        |p: &ir::Proxy| lower::last_arg(&p.directives, "id").and_then(|v| v.parse::<u32>().ok());
+    let mut taken: std::collections::HashSet<u32> =
+        config.proxies.iter().filter_map(explicit).collect();
+    if cli {
+        taken.insert(1);
+    }
+    let mut next = 1;
+    config
+        .proxies
+        .iter()
+        .map(|p| {
+            if p.kind == ProxyKind::Defaults {
+                return 0;
+            }
+            explicit(p).unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            })
+        })
+        .collect()
+}
+
+/// The log targets one `log` line names (none for `log global` or `no log`), so that a check
+/// can report a target at its own line.
+pub fn log_line_targets(line: &ir::DirectiveLine) -> Vec<LogTarget> {
+    lower::proxy_logs(std::slice::from_ref(line), &[])
+}
+
 /// Builds the plan of a configuration that passed the checks.
 pub fn build(config: &Config, nbthread: u32) -> Plan {
     let g = &config.global;
@@ -224,6 +290,15 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
+    let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
+    // Proxies reach here by reference into `config.proxies`: their index is their offset
+    // (a position search per proxy would be quadratic on configurations of 100,000 backends).
+    let base = config.proxies.as_ptr() as usize;
+    let uuid_of = |p: &ir::Proxy| {
+        let offset = (p as *const ir::Proxy as usize).wrapping_sub(base);
+        let at = offset / std::mem::size_of::<ir::Proxy>().max(1);
+        uuids.get(at).copied().unwrap_or(0)
+    };
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -252,6 +327,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             }
         }
         frontends.push(FrontendPlan {
+            uuid: uuid_of(p),
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
             acls: acls_of(p),
@@ -289,6 +365,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             errorfiles: lower::errorfiles(&p.directives),
             http_errors: lower::http_errors(&p.directives),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
+            inspect_delay: lower::inspect_delay(&p.directives),
         });
     }
     let backends = config
@@ -297,6 +374,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(live)
         .filter(|p| p.kind.has_backend())
         .map(|p| BackendPlan {
+            uuid: uuid_of(p),
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
             balance: lower::directive_text(&p.directives, "balance")
@@ -309,13 +387,29 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             servers: p
                 .servers
                 .iter()
-                .map(|s| {
+                .flat_map(|s| {
+                    // A template stands for one server per number of its range.
+                    let names: Vec<(String, Option<String>)> = match s.template {
+                        Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(4095)))
+                            .map(|n| {
+                                (
+                                    format!("{}{n}", s.name.value),
+                                    Some(s.name.value.to_string()),
+                                )
+                            })
+                            .collect(),
+                        None => vec![(s.name.value.to_string(), None)],
+                    };
+                    names.into_iter().map(move |name| (s, name))
+                })
+                .map(|(s, (name, template))| {
                     let parsed = s
                         .address
                         .as_ref()
                         .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
                     ServerPlan {
-                        name: s.name.value.to_string(),
+                        name,
+                        template,
                         host: parsed
                             .as_ref()
                             .filter(|a| a.is_hostname())
@@ -345,6 +439,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .http_reuse
                 .as_ref()
                 .map_or("safe".to_string(), |r| r.value.to_string()),
+            stats_page: stats::stats_page(&p.directives),
         })
         .collect();
     Plan {
@@ -358,9 +453,19 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            stats: stats::stats_plan(&g.directives),
+            node: lower::last_arg(&g.directives, "node"),
+            description: lower::directive_text(&g.directives, "description"),
+            hard_stop_after: lower::last_arg(&g.directives, "hard-stop-after")
+                .and_then(|t| lower::ms(&t)),
+            master_worker: g.master_worker,
+            mworker_max_reloads: lower::last_arg(&g.directives, "mworker-max-reloads")
+                .and_then(|n| n.parse().ok()),
         },
         listeners,
         frontends,
         backends,
+        resolvers: resolvers::lower(config),
+        programs: programs::lower(config),
     }
 }

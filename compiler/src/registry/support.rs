@@ -21,6 +21,7 @@ pub const GLOBAL: &[&str] = &[
     "quiet",
     "zero-warning",
     "hard-stop-after",
+    "mworker-max-reloads",
     "ulimit-n",
     "user",
     "group",
@@ -34,6 +35,40 @@ pub const GLOBAL: &[&str] = &[
     "tune.lua.session-timeout",
     "tune.lua.task-timeout",
     "tune.lua.service-timeout",
+    // Idle server connections are kept per thread, never shared between threads: what `off`
+    // asks for, and what `on` (sharing, to save connections) only tunes.
+    "tune.idle-pool.shared",
+    "stats",
+];
+
+/// `stats <what>` forms of the global section the runtime honours (the Runtime API).
+pub const STATS_GLOBAL: &[&str] = &["socket", "timeout", "maxconn"];
+/// Keywords of `resolvers` sections the runtime honours (DNS service discovery).
+pub const RESOLVERS: &[&str] = &[
+    "nameserver",
+    "parse-resolv-conf",
+    "hold",
+    "resolve_retries",
+    "timeout",
+    "accepted_payload_size",
+];
+
+/// Keywords of `program` sections the master honours.
+pub const PROGRAM: &[&str] = &["command", "option"];
+
+/// `stats <what>` forms of proxy sections the runtime honours (the statistics page).
+pub const STATS_PROXY: &[&str] = &[
+    "enable",
+    "uri",
+    "realm",
+    "auth",
+    "refresh",
+    "admin",
+    "hide-version",
+    "show-legends",
+    "show-node",
+    "show-desc",
+    "scope",
 ];
 
 /// Proxy-section keywords the runtime honours.
@@ -42,6 +77,7 @@ pub const PROXY: &[&str] = &[
     "bind",
     "server",
     "default-server",
+    "server-template",
     "timeout",
     "option",
     "balance",
@@ -49,6 +85,7 @@ pub const PROXY: &[&str] = &[
     "acl",
     "http-request",
     "http-response",
+    "http-after-response",
     "tcp-request",
     "use_backend",
     "default_backend",
@@ -67,6 +104,7 @@ pub const PROXY: &[&str] = &[
     "disabled",
     "enabled",
     "id",
+    "stats",
 ];
 
 /// `option` names the runtime honours.
@@ -89,6 +127,9 @@ pub const OPTIONS: &[&str] = &[
     "srvtcpka",
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
+    "logasap",
+    // `program` sections: a reload starts a new instance of the program.
+    "start-on-reload",
 ];
 
 /// Server-line options the runtime honours.
@@ -107,30 +148,47 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "disabled",
     "enabled",
     "id",
+    "send-proxy",
+    "send-proxy-v2",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
+    "no-send-proxy",
+    "no-send-proxy-v2",
+    "no-send-proxy-v2-ssl",
+    "no-send-proxy-v2-ssl-cn",
+    "proxy-v2-options",
+    "resolvers",
+    "resolve-prefer",
+    "init-addr",
 ];
 
 /// Bind-line options the runtime honours.
-pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog"];
+pub const BIND_OPTIONS: &[&str] = &["thread", "name", "id", "backlog", "accept-proxy"];
 
-/// Options taking a value, so the value is not mistaken for an option.
-pub const VALUED: &[&str] = &[
-    "inter",
-    "fastinter",
-    "downinter",
-    "rise",
-    "fall",
-    "port",
-    "addr",
-    "weight",
-    "maxconn",
-    "id",
-    "thread",
-    "name",
-    "backlog",
-];
+/// Which line an option list belongs to, for the number of value words each option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionLine {
+    Bind,
+    Server,
+}
 
-/// The first unsupported option of a `server`/`bind` word list (after the address).
-pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a str> {
+/// How many value words follow `option` on a line of this kind, from the registry (so that a
+/// value such as `none` in `verify none` is never taken for an option of its own).
+fn value_words(line: OptionLine, option: &str) -> usize {
+    let values = match line {
+        OptionLine::Bind => super::lookup::bind_option(option).map(|o| o.values),
+        OptionLine::Server => super::lookup::server_option(option).map(|o| o.values),
+    };
+    usize::from(values.unwrap_or(0))
+}
+
+/// The options of a `server`/`bind` word list (after the address) that the runtime does not
+/// implement, each named by its keyword.
+pub fn unsupported_option<'a>(
+    words: &[&'a str],
+    supported: &[&str],
+    line: OptionLine,
+) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -138,7 +196,7 @@ pub fn unsupported_option<'a>(words: &[&'a str], supported: &[&str]) -> Vec<&'a 
         if !supported.contains(&w) {
             out.push(w);
         }
-        i += if VALUED.contains(&w) { 2 } else { 1 };
+        i += 1 + value_words(line, w);
     }
     out
 }
@@ -165,8 +223,9 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "set-var",
     "unset-var",
-    // Script services: `use-service lua.<name>`.
+    // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
+    "expect-proxy",
 ];
 
 /// Whether the action word of a rule is implemented.
@@ -222,6 +281,20 @@ pub const FETCHES: &[&str] = &[
     "ssl_fc_sni",
     "req.body",
     "req.body_len",
+    // Content inspection (`tcp-request inspect-delay`).
+    "req_len",
+    "req.payload",
+    "req.payload_lv",
+    "req.ssl_hello_type",
+    "req_ssl_hello_type",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "req.ssl_ver",
+    "req_ssl_ver",
+    "wait_end",
+    "fc_pp_authority",
+    "fc_pp_unique_id",
+    "fc_rcvd_proxy",
 ];
 
 /// Converters the runtime implements.
@@ -234,6 +307,7 @@ pub const CONVERTERS: &[&str] = &[
     "base64",
     "b64dec",
     "hex",
+    "hex2i",
     "json",
     "url_dec",
     "ipmask",

@@ -5,12 +5,14 @@
 mod body;
 pub(crate) mod forward;
 pub mod idle;
+pub mod prefetch;
 pub mod reply;
 mod script;
+pub mod vet;
 
-use crate::rules::{self, Verdict};
+use crate::rules::{self, Service, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
-use crate::txn::{RequestView, Txn};
+use crate::txn::{RequestView, ResponseView, Txn};
 use crate::upstream::{self, pool};
 use body::Tracked;
 use bytes::Bytes;
@@ -25,7 +27,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-pub type ReqBody = http_body_util::Either<Incoming, http_body_util::Full<Bytes>>;
+/// A request body: the client's, or one the proxy holds whole (buffered, or empty).
+pub type ReqBody = http_body_util::Either<prefetch::ClientBody, http_body_util::Full<Bytes>>;
 /// A response body: made by the proxy, or read from a server as it is forwarded.
 pub type ResBody = http_body_util::Either<http_body_util::Full<Bytes>, upstream::ServerBody>;
 
@@ -42,6 +45,11 @@ pub struct ConnCtx {
     pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
     pub(crate) idle: idle::Limit,
+    /// The PROXY protocol header the connection started with (`client` and `local` are
+    /// already those it carried).
+    pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
+    /// Its entry in `show sess`.
+    pub session: Option<crate::api::sessions::Handle>,
 }
 
 impl ConnCtx {
@@ -62,6 +70,8 @@ impl ConnCtx {
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
+            proxy: None,
+            session: None,
         }
     }
 
@@ -130,6 +140,7 @@ pub(crate) fn handle(
         fe.name.clone(),
     ));
     txn.accept_date = ctx.accept_date;
+    txn.proxy = ctx.proxy.clone();
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
@@ -137,15 +148,19 @@ pub(crate) fn handle(
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
-    let client_upgrade = is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
-    let (parts, body) = req.into_parts();
+    let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
+    let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
+    let (mut parts, body) = req.into_parts();
+    let refused = vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err();
     txn.captured_request = capture(&parts.headers, &fe.capture_request);
-    txn.request = Some(RequestView {
-        method: parts.method,
-        uri: parts.uri,
-        version: parts.version,
-        headers: parts.headers,
-    });
+    if refused.is_none() {
+        txn.request = Some(RequestView {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+        });
+    }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
@@ -156,7 +171,9 @@ pub(crate) fn handle(
         let fe = ctx.frontend();
         // With `option http-buffer-request` the body is read before the rules, which may then
         // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
-        let body = if fe.http_buffer_request {
+        let body = if let Some(refusal) = refused {
+            Err(refuse(txn, refusal.status(), &[&fe.errorfiles]))
+        } else if fe.http_buffer_request {
             Box::pin(buffer_request(&ctx, txn, body)).await
         } else {
             Ok(forward::streamed_body(body))
@@ -164,7 +181,7 @@ pub(crate) fn handle(
         let routed = match body {
             Err(resp) => Err(resp),
             Ok(body) => match route(&ctx, txn, Resume::default()) {
-                paused @ (Route::Script(..) | Route::Service(_)) => {
+                paused @ Route::Script(..) => {
                     Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
                 }
                 decided => Ok((body, decided)),
@@ -174,20 +191,35 @@ pub(crate) fn handle(
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => resp,
             Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
+            Ok((body, Route::Stats(be))) => {
+                txn.term = *b"LR";
+                crate::api::page::serve(&ctx.shared, be, txn, body).await
+            }
             Ok((body, Route::Forward(be))) => {
                 forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
+            Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.
-            Ok((_, Route::Script(..) | Route::Service(_))) => script::failed(&ctx, txn, *b"IR"),
+            Ok((_, Route::Script(..))) => script::failed(&ctx, txn, *b"IR"),
         };
-        if fe.conn_mode == Some(HttpConnMode::Close) {
+        after_response(&ctx, txn, &mut resp);
+        // A stopping process ends each keep-alive connection by its next response.
+        if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
+        {
             resp.headers_mut().insert(
                 hyper::header::CONNECTION,
                 hyper::header::HeaderValue::from_static("close"),
             );
         }
         txn.status = Some(resp.status().as_u16());
-        txn.bytes_out = head_len(&resp);
+        txn.bytes_out = if refused.is_none() {
+            head_len(&resp)
+        } else {
+            0
+        };
+        if fe.logasap {
+            log_early(&ctx, txn, &resp);
+        }
         ctx.last_end.set(crate::clock::now());
         let between_requests = fe
             .timeouts
@@ -201,7 +233,10 @@ pub(crate) fn handle(
         };
         ctx.idle.owe_head();
         let txn = unanswered.answered();
-        Ok(resp.map(|b| Tracked::new(b, txn, after)))
+        // HAProxy counts no bytes for a request its parser refused: the page is the
+        // connection's, not a transaction's.
+        let counted = refused.is_none();
+        Ok(resp.map(|b| Tracked::new(b, txn, after, counted)))
     }
 }
 
@@ -252,9 +287,91 @@ impl Drop for Unanswered {
     }
 }
 
+/// Runs the `http-after-response` rules, which see every response, the proxy's own included
+/// (errors, redirects, `return`), after the `http-response` rules: the backend's first, then
+/// the frontend's. They may change headers and the status; an `allow` ends a rule set.
+fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
+    let shared = &ctx.shared;
+    let fe = ctx.frontend();
+    let be = txn
+        .backend
+        .as_deref()
+        .and_then(|b| shared.backend_index.get(b).copied())
+        .filter(|&i| !crate::route::is_own_backend(shared, fe, i))
+        .map(|i| &shared.backends[i]);
+    let sets: Vec<&[rules::CompiledRule]> = be
+        .map(|b| &b.rules[..])
+        .into_iter()
+        .chain(std::iter::once(&fe.rules[..]))
+        .filter(|r| r.iter().any(|r| r.set == RuleSet::HttpAfterResponse))
+        .collect();
+    if sets.is_empty() {
+        return;
+    }
+    let logged = txn.response.take();
+    txn.response = Some(ResponseView {
+        status: resp.status().as_u16(),
+        headers: std::mem::take(resp.headers_mut()),
+    });
+    for rules in sets {
+        // Only header, status, variable and log actions are allowed here; none ends the response.
+        let _ = rules::run(rules, RuleSet::HttpAfterResponse, txn);
+    }
+    let view = txn.response.take().expect("response view set above");
+    if let Ok(status) = hyper::StatusCode::from_u16(view.status) {
+        *resp.status_mut() = status;
+    }
+    *resp.headers_mut() = view.headers;
+    txn.response = logged.map(|l| ResponseView {
+        status: view.status,
+        headers: l.headers,
+    });
+}
+
+/// `option logasap`: a server's response is logged as soon as its head is there, counting
+/// what has arrived so far and the connections this request still holds, as HAProxy does;
+/// the proxy's own responses are logged at their end as usual.
+fn log_early(ctx: &ConnCtx, txn: &mut Txn, resp: &Response<ResBody>) {
+    let http_body_util::Either::Right(body) = resp.body() else {
+        return;
+    };
+    txn.bytes_out += body.buffered();
+    txn.logged_early = true;
+    let shared = &ctx.shared;
+    if let Some(be) = txn
+        .backend
+        .as_deref()
+        .and_then(|b| shared.backend_by_name(b))
+    {
+        // The backend's streams that hold a server (queued ones are not counted here).
+        txn.counters[2] = be
+            .servers
+            .iter()
+            .map(|s| s.active.load(Ordering::Relaxed))
+            .sum();
+        if let Some(s) = txn.server.as_deref() {
+            if let Some(server) = be.servers.iter().find(|srv| &*srv.name == s) {
+                txn.counters[3] = server.active.load(Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// A response made by the proxy, ending the transaction with termination state `term`.
 fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<ResBody> {
     txn.term = *term;
+    resp
+}
+
+/// A request refused before the rules saw it, logged as HAProxy logs a request its parser
+/// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
+fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
+    txn.timings.request = -1;
+    let mut resp = local(txn, reply::error(status, files), b"PR");
+    resp.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
     resp
 }
 
@@ -289,8 +406,10 @@ enum Route {
     Forward(usize),
     /// A script action runs; routing then resumes where it says.
     Script(crate::script::ScriptCall, Resume),
-    /// A script service answers.
-    Service(String),
+    /// A service answers (`use-service`).
+    Service(Service),
+    /// The statistics page of this backend.
+    Stats(usize),
 }
 
 /// Where routing starts: the frontend's rules, or (once a backend is chosen) the backend's,
@@ -338,6 +457,10 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
         }
     };
     let be = &shared.backends[be_index];
+    txn.backend = Some(be.name.clone());
+    if let Some(s) = &ctx.session {
+        s.route(be_index);
+    }
     let files = [&be.errorfiles, &fe.errorfiles];
     if !crate::route::is_own_backend(shared, fe, be_index) {
         let from = if resume.backend.is_some() {
@@ -357,6 +480,9 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
             }
             RulesRan::Service(name) => return Route::Service(name),
         }
+    }
+    if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+        return Route::Stats(be_index);
     }
     Route::Forward(be_index)
 }
@@ -379,7 +505,7 @@ enum RulesRan {
     Ended(RuleEnding),
     /// Stopped at a script action; the rules go on from the index given.
     Script(crate::script::ScriptCall, usize),
-    Service(String),
+    Service(Service),
 }
 
 /// Runs `http-request` rules from index `from`; a final action's response ends the
@@ -395,7 +521,7 @@ fn apply_request_rules(
     let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
-        Verdict::Service(name) => return RulesRan::Service(name.to_string()),
+        Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error(status, files), *b"PR"),
         Verdict::Reject => (reply::error(403, files), *b"PR"),
         Verdict::Tarpit(status) => {
@@ -418,6 +544,17 @@ fn apply_request_rules(
     })
 }
 
+/// `use-service`: the built-in exporter or a script's service answers the request.
+async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) -> Response<ResBody> {
+    match service {
+        Service::PrometheusExporter => {
+            let resp = crate::api::service::prometheus_exporter(txn);
+            local(txn, resp, b"LR")
+        }
+        Service::Script(name) => Box::pin(script::service(ctx, txn, &name, body)).await,
+    }
+}
+
 /// Ends the transaction with the rules' response, once its tarpit delay has passed. HAProxy
 /// logs a tarpit's wait as queue time (`%Tw`), with no request time (`%TR` -1).
 async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
@@ -432,6 +569,7 @@ async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
 
 /// Writes the transaction's log line to the frontend's targets.
 pub fn log_txn(txn: &Txn) {
+    crate::api::count_txn(txn);
     let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
         return;
     };

@@ -5,13 +5,11 @@
 use super::{reply, route, ReqBody, ResBody, Route};
 use crate::script::{self, ActionEnd, Phase, ScriptReply};
 use crate::txn::Txn;
-use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Response;
 
-/// Runs the script actions and the service routing stopped at, until it reaches a decision
-/// that needs no script: a response, a rule's ending, or a backend to forward to (with the
-/// request body, unless a service read it).
+/// Runs the script actions routing stopped at, until it reaches a decision that needs no
+/// script action: a response, a rule's ending, a service, or a backend to forward to.
 pub(super) async fn settle(
     ctx: &super::ConnCtx,
     txn: &mut Txn,
@@ -28,43 +26,46 @@ pub(super) async fn settle(
                     ActionEnd::Failed => Route::Reply(failed(ctx, txn, *b"IR")),
                 }
             }
-            Route::Service(name) => {
-                let limit = ctx.shared.bufsize.max(8192);
-                let data = match super::forward::buffered_body(body, limit).await {
-                    Ok(data) => data,
-                    Err(status) => {
-                        let resp = reply::error(status, &[&ctx.frontend().errorfiles]);
-                        return (empty(), Route::Reply(super::local(txn, resp, b"PR")));
-                    }
-                };
-                if !data.is_empty() {
-                    txn.request_body = Some(data.clone());
-                }
-                // HAProxy logs the service in place of the server: `<lua.name>`.
-                txn.server = Some(format!("<lua.{name}>").into());
-                // No queue, connection or server wait for a service, as HAProxy logs it.
-                txn.timings.queue = 0;
-                txn.timings.connect = 0;
-                txn.timings.response = 0;
-                let resp = match script::run_service(&name, txn, data).await {
-                    Some(r) => to_response(r),
-                    None => reply::error(500, &[&ctx.frontend().errorfiles]),
-                };
-                let resp = super::local(txn, resp, b"LR");
-                let backend = txn
-                    .backend
-                    .as_deref()
-                    .and_then(|b| ctx.shared.backend_index.get(b).copied());
-                let resp = Box::pin(through_response_rules(ctx, txn, backend, resp)).await;
-                return (empty(), Route::Reply(resp));
-            }
             decided => return (body, decided),
         };
     }
 }
 
-fn empty() -> ReqBody {
-    http_body_util::Either::Right(http_body_util::Full::new(Bytes::new()))
+/// `use-service lua.<name>`: the script's service answers the request (read whole first), and
+/// its response goes through the `http-response` rules as a server's would.
+pub(super) async fn service(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    name: &str,
+    body: ReqBody,
+) -> Response<ResBody> {
+    let limit = ctx.shared.bufsize.max(8192);
+    let data = match super::forward::buffered_body(body, limit).await {
+        Ok(data) => data,
+        Err(status) => {
+            let resp = reply::error(status, &[&ctx.frontend().errorfiles]);
+            return super::local(txn, resp, b"PR");
+        }
+    };
+    if !data.is_empty() {
+        txn.request_body = Some(data.clone());
+    }
+    // HAProxy logs the service in place of the server: `<lua.name>`.
+    txn.server = Some(format!("<lua.{name}>").into());
+    // No queue, connection or server wait for a service, as HAProxy logs it.
+    txn.timings.queue = 0;
+    txn.timings.connect = 0;
+    txn.timings.response = 0;
+    let resp = match script::run_service(name, txn, data).await {
+        Some(r) => to_response(r),
+        None => reply::error(500, &[&ctx.frontend().errorfiles]),
+    };
+    let resp = super::local(txn, resp, b"LR");
+    let backend = txn
+        .backend
+        .as_deref()
+        .and_then(|b| ctx.shared.backend_index.get(b).copied());
+    Box::pin(through_response_rules(ctx, txn, backend, resp)).await
 }
 
 /// `txn:done()`: the script's reply, or an empty response when it gave none.

@@ -4,10 +4,8 @@
 
 use crate::http::idle;
 use crate::http::{handle, log_txn, ConnCtx};
-use crate::rules::{self, Verdict};
 use crate::state::HttpConnMode;
 use crate::txn::Txn;
-use hapee_compiler::registry::RuleSet;
 use hyper_util::rt::TokioIo;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -18,16 +16,8 @@ pub async fn serve(
     ctx: Rc<ConnCtx>,
     stopping: crate::stop::Stopping,
 ) {
+    // The `tcp-request connection` rules and the PROXY header are behind (`crate::accept`).
     let fe = ctx.frontend();
-    // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
-    let mut conn_txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    if matches!(
-        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut conn_txn),
-        Verdict::Reject | Verdict::Deny(_)
-    ) {
-        return;
-    }
-    drop(conn_txn);
     let mut builder = hyper::server::conn::http1::Builder::new();
     // The time limits are the connection's own (`idle`), not hyper's timers: hyper arms and
     // clears a timer for every request head, a measurable share of a small request's cost.
@@ -56,7 +46,14 @@ pub async fn serve(
         biased;
         r = conn.as_mut() => r,
         _ = stopping.wait() => {
-            conn.as_mut().graceful_shutdown();
+            // A stopping process (the old one of a reload) does not close a connection under
+            // a client that may be sending its next request: that request is served and
+            // answered with `Connection: close` (see `crate::http::handle`), and an idle
+            // connection ends at its keep-alive limit (or `hard-stop-after`). Only without
+            // any limit to end the wait is an idle connection closed now.
+            if fe.timeouts.http_keep_alive.or(fe.timeouts.http_request).or(fe.timeouts.client).is_none() {
+                conn.as_mut().graceful_shutdown();
+            }
             conn.await
         }
     };

@@ -2,3 +2,4 @@
 //! one request path in `crate::http`.
 
 pub mod h1;
+pub mod proxy_protocol;

@@ -10,16 +10,18 @@
 mod body;
 pub mod pool;
 pub mod reuse;
+pub mod send_proxy;
 #[cfg(test)]
 mod tests;
 mod upload;
 
 use crate::http::idle::Watchdog;
+use crate::http::prefetch::ClientBody;
 use crate::http::ReqBody;
 pub use body::{is_server_timeout, IdleHome, ServerBody};
 use body::{Chunk, State};
 use bytes::{Buf, BytesMut};
-use hyper::body::{Body, Incoming};
+use hyper::body::Body;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
 use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
@@ -78,8 +80,18 @@ impl ServerConn {
         self.0.stream
     }
 
-    pub async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<ServerConn> {
-        let stream = crate::tcp::connect_within(addr, timeout).await?;
+    /// Connects, and sends `preface` (a PROXY protocol header) before anything else.
+    pub async fn connect(
+        addr: SocketAddr,
+        timeout: Option<Duration>,
+        preface: Option<Vec<u8>>,
+    ) -> Option<ServerConn> {
+        let mut stream = crate::tcp::connect_within(addr, timeout).await?;
+        if let Some(p) = preface {
+            tokio::io::AsyncWriteExt::write_all(&mut stream, &p)
+                .await
+                .ok()?;
+        }
         let _ = stream.set_nodelay(true);
         Some(ServerConn(Box::new(Link {
             stream,
@@ -201,7 +213,7 @@ enum Sending {
 }
 
 /// Sets the framing headers of the request for its body, as hyper's client does: an empty body
-/// sends nothing; a `Transfer-Encoding` is chunked; a valid `Content-Length` is kept; a body
+/// sends nothing (only the last chunk when the client sent it chunked); a `Transfer-Encoding` is chunked; a valid `Content-Length` is kept; a body
 /// of unknown length gets chunked, except on methods that never carry one.
 fn request_framing(req: &mut Request<ReqBody>) -> Sending {
     let empty = req.body().is_end_stream();
@@ -209,6 +221,9 @@ fn request_framing(req: &mut Request<ReqBody>) -> Sending {
     let method_without_body = matches!(*req.method(), Method::GET | Method::HEAD | Method::CONNECT);
     let headers = req.headers_mut();
     if empty {
+        if is_chunked(headers) {
+            return Sending::Chunked;
+        }
         headers.remove(TRANSFER_ENCODING);
         return Sending::Nothing;
     }
@@ -288,7 +303,11 @@ fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
     out.extend_from_slice(req.method().as_str().as_bytes());
     out.push(b' ');
     let _ = write!(out, "{}", req.uri());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    out.extend_from_slice(if req.version() == Version::HTTP_10 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
     encode_fields(req.headers(), out);
 }
 
@@ -336,7 +355,7 @@ pub struct Outgoing {
     /// The head, and all of the body when it is in memory.
     wire: Vec<u8>,
     /// The client's body still to stream after `wire`, with its framing.
-    streamed: Option<(Incoming, Sending)>,
+    streamed: Option<(ClientBody, Sending)>,
     /// The request's method, which decides how the response is framed.
     method: Method,
 }

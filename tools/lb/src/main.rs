@@ -28,7 +28,9 @@ mod args;
 mod check;
 mod fmt;
 mod lua;
+mod route;
 mod run;
+mod unsupported;
 
 use std::process::ExitCode;
 
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         }
         Ok(args::Command::Dump { options, files }) => ExitCode::from(dump(&options, &files)),
         Ok(args::Command::Fmt(a)) => ExitCode::from(fmt::run(&a)),
+        Ok(args::Command::Route(a)) => ExitCode::from(route::run(&a)),
         Ok(args::Command::Explain(code)) => ExitCode::from(explain(code.as_deref())),
         Ok(args::Command::Docs(dir)) => ExitCode::from(docs(dir.as_deref())),
         Ok(args::Command::Help(text)) => {

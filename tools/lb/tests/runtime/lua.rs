@@ -2,8 +2,7 @@
 //! (`testdata/lua/basics.lua`) and HAProxy's reg-test scripts, through real sockets, side by
 //! side with Debian's haproxy (Lua 5.3) where it runs them too.
 
-use super::harness::{curl, free_port, Proxy, DEFAULTS};
-use super::tcp_logs_lifecycle::with_haproxy;
+use super::harness::{curl, free_port, with_haproxy, Proxy, DEFAULTS};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
