@@ -117,7 +117,8 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Reject => "reject".into(),
         Verdict::Reply(r) => format!("return {}", r.status),
         Verdict::Redirect(r) => format!("redirect {} {}", r.code, rules::redirect_location(r, txn)),
-        Verdict::Service(s) => format!("service {s:?}"),
+        Verdict::Service(s) => format!("use-service {s}"),
+        Verdict::Script(call, _) => format!("lua.{}", call.name),
     }
 }
 

@@ -32,6 +32,7 @@ pub mod quic;
 pub mod route;
 pub mod rules;
 pub mod sample;
+pub mod script;
 pub mod state;
 pub mod stop;
 pub mod support;
@@ -59,11 +60,23 @@ pub enum Stop {
 }
 
 /// How this process starts, beyond its plan.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// `-sf`/`-st`: processes to stop (gracefully with `-sf`) once this one serves.
     pub stop_after_start: Vec<i32>,
     pub stop_gracefully: bool,
+    /// The scripts' engine (`lua-load`), when the configuration loads any.
+    pub engine: Option<Arc<dyn script::Engine>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("stop_after_start", &self.stop_after_start)
+            .field("stop_gracefully", &self.stop_gracefully)
+            .field("engine", &self.engine.is_some())
+            .finish()
+    }
 }
 
 /// Runs the plan until a signal stops it. Errors are start-up failures, one per line.
@@ -71,10 +84,14 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     run_with(plan, &RunOptions::default())
 }
 
-/// [`run`], with the start-up options of a reload.
+/// [`run`], with the start-up options of a reload and the scripts' engine.
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
     discovery::start(&shared, plan)?;
+    let engine = options.engine.clone();
+    if let Some(engine) = &engine {
+        engine.start(&shared)?;
+    }
     let threads = plan.global.nbthread.max(1) as usize;
     // The Runtime API comes up first, so that it answers while the rest starts.
     let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
@@ -137,6 +154,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         let cpus = plan.global.thread_cpus.get(t).cloned().unwrap_or_default();
         let shared = shared.clone();
         let stop = stop_rx.clone();
+        let engine = engine.clone();
         let my_checks: Vec<(usize, usize)> = checks
             .iter()
             .filter(|c| c.0 == t)
@@ -147,6 +165,9 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
                 api::counters::enter_thread(t + 1);
+                if let Some(engine) = engine {
+                    script::enter_thread(engine.for_thread(t));
+                }
                 worker(t, shared, listeners, quic, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
@@ -234,6 +255,9 @@ fn worker(
         shared.process.add_session_asker(asker);
         tokio::task::spawn_local(api::sessions::answer(thread, queries));
         tokio::task::spawn_local(stopping.clone().relay(stop));
+        for task in script::hooks().map(|h| h.tasks()).unwrap_or_default() {
+            tokio::task::spawn_local(task);
+        }
         for (b, s) in checks {
             let be = &shared.backends[b];
             tokio::task::spawn_local(checks::run(

@@ -38,16 +38,32 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
-    /// `http-request use-service <name>`: a built-in service answers.
+    /// `lua.<name> [args]`: a script action.
+    Script(crate::script::ScriptCall),
+    /// `use-service <name>`: a service answers the request (or takes the TCP connection).
     UseService(Service),
     /// `tcp-request connection expect-proxy layer4`: a PROXY header comes first.
     ExpectProxy,
 }
 
-/// The built-in services of `use-service`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The services of `use-service`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Service {
+    /// The built-in `prometheus-exporter`.
     PrometheusExporter,
+    /// `lua.<name>`: what a script registered with `core.register_service` (the name without
+    /// `lua.`).
+    Script(String),
+}
+
+impl std::fmt::Display for Service {
+    /// The service as `use-service` names it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Service::PrometheusExporter => f.write_str("prometheus-exporter"),
+            Service::Script(name) => write!(f, "lua.{name}"),
+        }
+    }
 }
 
 /// A reply built by `return` (and `deny` with a body).
@@ -102,7 +118,10 @@ pub enum Verdict<'a> {
     Reply(&'a Reply),
     Redirect(&'a Redirect),
     Reject,
-    Service(Service),
+    /// A script action runs; then the rules go on from the index given (`run_from`).
+    Script(&'a crate::script::ScriptCall, usize),
+    /// A service answers (`use-service`).
+    Service(&'a Service),
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -183,6 +202,9 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "return" => Action::Return(reply(a, 200)?),
         "use-service" => match arg(0) {
             "prometheus-exporter" => Action::UseService(Service::PrometheusExporter),
+            lua if lua.starts_with("lua.") => {
+                Action::UseService(Service::Script(lua["lua.".len()..].to_string()))
+            }
             other => return Err(Unsupported(format!("service '{other}'"))),
         },
         "redirect" => {
@@ -228,6 +250,10 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             Action::SetVar(var_name(n).unwrap_or_default(), Expr::parse(&a.join(" "))?)
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(var_name(n).unwrap_or_default()),
+        n if n.starts_with("lua.") => Action::Script(crate::script::ScriptCall {
+            name: n["lua.".len()..].to_string(),
+            args: a.clone(),
+        }),
         other => {
             return Err(Unsupported(format!(
                 "action '{} {other}'",
@@ -265,8 +291,18 @@ fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, 
 /// Runs the rules of `set` in order until a final action; header and URI changes apply to the
 /// transaction's request (or response, for `http-response`).
 pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
+    run_from(rules, set, txn, 0)
+}
+
+/// Runs the rules of `set` from index `from` of `rules` (where a script action left off).
+pub fn run_from<'a>(
+    rules: &'a [CompiledRule],
+    set: RuleSet,
+    txn: &mut Txn,
+    from: usize,
+) -> Verdict<'a> {
     let before = txn.fetch_at(places(set));
-    let verdict = run_set(rules, set, txn);
+    let verdict = run_set(rules, set, txn, from);
     txn.fetch_at(before);
     verdict
 }
@@ -303,6 +339,7 @@ impl Action {
                 | Action::Tarpit { .. }
                 | Action::Return(_)
                 | Action::Redirect(_)
+                | Action::UseService(_)
         )
     }
 }
@@ -321,8 +358,11 @@ fn places(set: RuleSet) -> u32 {
     }
 }
 
-fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
-    for rule in rules.iter().filter(|r| r.set == set) {
+fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usize) -> Verdict<'a> {
+    for (index, rule) in rules.iter().enumerate().skip(from) {
+        if rule.set != set {
+            continue;
+        }
         if !rule.condition.holds(txn) {
             continue;
         }
@@ -334,7 +374,8 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Tarpit { status } => return Verdict::Tarpit(*status),
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
-            Action::UseService(s) => return Verdict::Service(*s),
+            Action::Script(call) => return Verdict::Script(call, index + 1),
+            Action::UseService(s) => return Verdict::Service(s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::ExpectProxy => txn.expect_proxy = true,
             Action::SetVar(name, expr) => {

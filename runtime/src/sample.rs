@@ -91,6 +91,8 @@ pub enum Converter {
     Div(i64),
     Not,
     Bool,
+    /// `lua.<name>(args)`: a converter a script registered.
+    Script(String, Vec<String>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +131,7 @@ pub use hapee_compiler::registry::support::{CONVERTERS, FETCHES};
 
 impl Expr {
     pub fn compile(e: &SampleExpr) -> Result<Expr, Unsupported> {
-        if !FETCHES.contains(&e.fetch.name.as_str()) {
+        if !FETCHES.contains(&e.fetch.name.as_str()) && !e.fetch.name.starts_with("lua.") {
             return Err(Unsupported(format!("sample fetch '{}'", e.fetch.name)));
         }
         let converters = e
@@ -169,9 +171,14 @@ impl Expr {
             .collect()
     }
 
-    fn convert(&self, mut v: Value, _txn: &Txn) -> Option<Value> {
+    fn convert(&self, mut v: Value, txn: &Txn) -> Option<Value> {
         for c in &self.converters {
-            v = apply(c, v)?;
+            v = match c {
+                Converter::Script(name, args) => {
+                    crate::script::hooks()?.convert(name, args, v, txn)?
+                }
+                _ => apply(c, v)?,
+            };
         }
         Some(v)
     }
@@ -244,8 +251,26 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
                 default: c.args.get(1).cloned(),
             }
         }
+        name if name.starts_with("lua.") => {
+            Converter::Script(name["lua.".len()..].to_string(), c.args.clone())
+        }
         other => return Err(Unsupported(format!("converter '{other}'"))),
     })
+}
+
+/// Applies converter `name` with `args` to `v` (scripts call converters by name).
+pub fn convert_by_name(
+    name: &str,
+    args: &[String],
+    v: Value,
+) -> Result<Option<Value>, Unsupported> {
+    let call = Call {
+        name: name.to_string(),
+        args: args.to_vec(),
+        start: 0,
+        end: 0,
+    };
+    Ok(apply(&converter(&call)?, v))
 }
 
 /// HAProxy's `\1` back-references become the regex crate's `${1}`.
@@ -265,7 +290,7 @@ pub fn hap_subst(s: &str) -> String {
     out
 }
 
-fn map_lookup(file: &crate::patref::PatRef, how: MapMatch, key: &str) -> Option<String> {
+pub fn map_lookup(file: &crate::patref::PatRef, how: MapMatch, key: &str) -> Option<String> {
     file.entries()
         .iter()
         .map(|e| (e.key.as_str(), &e.value))
@@ -310,6 +335,7 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
         Converter::UrlDec => Value::Str(url_decode(&v.as_text())),
         Converter::Not => Value::Bool(v.as_int()? == 0),
         Converter::Bool => Value::Bool(v.as_int()? != 0),
+        Converter::Script(..) => return None,
         Converter::Add(n) => Value::Int(v.as_int()?.wrapping_add(*n)),
         Converter::Sub(n) => Value::Int(v.as_int()?.wrapping_sub(*n)),
         Converter::Mul(n) => Value::Int(v.as_int()?.wrapping_mul(*n)),
@@ -520,6 +546,9 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         }
         "var" => one(txn.vars.get(a0).cloned()),
         name if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
+        name if name.starts_with("lua.") => {
+            one(crate::script::hooks().and_then(|h| h.fetch(&name["lua.".len()..], &f.args, txn)))
+        }
         "req.body" => one(txn
             .request_body
             .as_ref()

@@ -148,19 +148,57 @@ async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &
     buf.freeze()
 }
 
+/// `tcp-request content use-service`: the service takes the connection (the bytes the rules
+/// held stay in `txn.payload`, for it to read first).
+async fn serve_service(service: &rules::Service, stream: TcpStream, mut txn: Txn) {
+    match service {
+        rules::Service::Script(name) => {
+            // HAProxy logs the service in place of the server.
+            txn.server = Some(format!("<lua.{name}>").into());
+            let txn = Box::pin(crate::script::run_tcp_service(name, stream, txn)).await;
+            finish(&txn);
+        }
+        // An HTTP service on a raw connection: HAProxy refuses it in TCP mode at load time.
+        rules::Service::PrometheusExporter => {
+            txn.term = *b"PR";
+            finish(&txn);
+        }
+    }
+}
+
 /// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
 pub async fn serve(mut stream: TcpStream, fe_index: usize, mut txn: Txn) {
     let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
     let held = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
-    if matches!(
-        rules::run(&fe.rules, RuleSet::TcpRequestContent, &mut txn),
-        Verdict::Reject | Verdict::Deny(_)
-    ) {
-        txn.term = *b"PR";
-        finish(&txn);
-        return;
+    // The content rules, paused at each script action while it runs.
+    let mut from = 0;
+    loop {
+        match rules::run_from(&fe.rules, RuleSet::TcpRequestContent, &mut txn, from) {
+            Verdict::Reject | Verdict::Deny(_) => {
+                txn.term = *b"PR";
+                finish(&txn);
+                return;
+            }
+            Verdict::Script(call, next) => {
+                use crate::script::{run_action, ActionEnd, Phase};
+                match Box::pin(run_action(call, Phase::TcpRequest, &mut txn)).await {
+                    ActionEnd::Continue => from = next,
+                    // `txn:done()` (or an action that could not run) closes the connection.
+                    ActionEnd::Done(_) | ActionEnd::Failed => {
+                        txn.term = *b"LR";
+                        finish(&txn);
+                        return;
+                    }
+                }
+            }
+            Verdict::Service(service) => {
+                serve_service(service, stream, txn).await;
+                return;
+            }
+            _ => break,
+        }
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
         txn.term = *b"SC";

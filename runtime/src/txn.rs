@@ -88,6 +88,8 @@ pub struct Txn {
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
+    /// What a script keeps with the transaction (`txn:set_priv`), for its later actions.
+    pub script_data: Option<Box<dyn std::any::Any + Send>>,
     /// The client's first bytes held for `tcp-request content` rules (TCP mode).
     pub payload: Option<bytes::Bytes>,
     /// No more payload will come before the rules decide: the client closed, the buffer is
@@ -143,6 +145,7 @@ impl Txn {
             tls: None,
             logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
+            script_data: None,
             payload: None,
             payload_final: true,
             may_change: std::cell::Cell::new(false),

@@ -10,25 +10,23 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{Config, FileKind, FileRef, Spanned, Text};
 use std::path::{Path, PathBuf};
 
-/// A Lua script must exist and compile, as HAProxy's `luaL_loadfile` requires; running it
-/// (which needs HAProxy's `core` API) is the runtime's business.
-fn lua_script(path: &std::path::Path) -> Result<(), String> {
-    let p = path.display().to_string();
-    let source = std::fs::read(path).map_err(|_| {
-        format!("error in Lua file '{p}': cannot open {p}: No such file or directory")
-    })?;
-    let lua = mlua::Lua::new();
-    lua.load(&source[..])
-        .set_name(format!("@{p}"))
-        .into_function()
-        .map(|_| ())
-        .map_err(|e| {
-            let message = match e {
-                mlua::Error::SyntaxError { message, .. } => message,
-                other => other.to_string(),
-            };
-            format!("error in Lua file '{p}': {message}")
-        })
+/// A Lua script must exist and load as HAProxy loads it while parsing (compiled, its top level
+/// run), when a loader is installed ([`crate::lua`]); its registered names are added to
+/// `names`.
+fn lua_script(
+    path: &Path,
+    args: &[String],
+    names: &mut Option<crate::lua::LuaNames>,
+) -> Result<(), String> {
+    let Some(loader) = crate::lua::loader() else {
+        let p = path.display().to_string();
+        return exists(path, |_| {
+            format!("error in Lua file '{p}': cannot open {p}: No such file or directory")
+        });
+    };
+    let loaded = loader.load(path, args)?;
+    names.get_or_insert_with(Default::default).extend(loaded);
+    Ok(())
 }
 
 /// Largest file read for validation; certificate bundles and error pages are far smaller.
@@ -159,6 +157,8 @@ fn exists(path: &Path, message: impl FnOnce(&str) -> String) -> Result<(), Strin
 /// Checks every file the configuration names.
 pub fn check(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // What the Lua scripts registered, once a loader has loaded them.
+    let mut lua_names = None;
     for r in &config.files {
         if r.path.value.is_empty() || r.path.value.contains('$') {
             continue;
@@ -176,7 +176,15 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             FileKind::CrlFile => pem_file(&path, "CRL", "-----BEGIN"),
             FileKind::ErrorFile => error_file(&path),
             FileKind::ReplyFile => exists(&path, |p| format!("error opening file '{p}'.")),
-            FileKind::LuaScript => lua_script(&path),
+            FileKind::LuaScript => {
+                let args = config
+                    .global
+                    .lua_loads
+                    .iter()
+                    .find(|(f, _)| f.span == r.path.span)
+                    .map_or(&[][..], |(_, a)| a.as_slice());
+                lua_script(&path, args, &mut lua_names)
+            }
             FileKind::PatternFile => {
                 exists(&path, |p| format!("failed to open pattern file <{p}>"))
             }
@@ -203,9 +211,57 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
+    // With a loader the scripts ran and said what they registered; without one (the compiler
+    // alone) their source is scanned for the registrations.
+    match &lua_names {
+        Some(names) => out.extend(lua_references(config, names)),
+        None => out.extend(lua::registrations(config)),
+    }
     out.extend(names::read_time_names(config));
-    out.extend(lua::registrations(config));
     out.extend(accounts(config));
+    out
+}
+
+/// `lua.<name>` actions and services must name something the scripts registered, as HAProxy
+/// finds while it parses the rule.
+fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in &config.proxies {
+        for rule in &p.rules {
+            let Some(name) = rule.action.value.strip_prefix("lua.") else {
+                continue;
+            };
+            if !names.actions.iter().any(|a| a == name) {
+                let lua: Vec<String> = names.actions.iter().map(|a| format!("lua.{a}")).collect();
+                out.push(crate::ir::unknown_action(
+                    rule.set,
+                    &rule.action.value,
+                    rule.action.span,
+                    &lua,
+                ));
+            }
+        }
+        for service in &p.services {
+            let Some(name) = service.value.strip_prefix("lua.") else {
+                continue;
+            };
+            if !names.services.iter().any(|s| s == name) {
+                out.push(
+                    Diagnostic::new(
+                        "E232",
+                        format!(
+                            "error detected in {} '{}' while parsing 'use-service' rule : '{}' unknown service name.",
+                            p.kind.type_str(),
+                            p.name.as_ref().map_or("", |n| n.value.as_str()),
+                            service.value
+                        ),
+                    )
+                    .at(service.span)
+                    .label("no script registered this service"),
+                );
+            }
+        }
+    }
     out
 }
 
@@ -278,33 +334,4 @@ fn unknown_account(is_group: bool, name: &Spanned<Text>) -> Option<Diagnostic> {
 /// With `dontfail` (HAProxy's `-dr`) an unresolvable name only disables its server.
 pub fn server_names(config: &Config, dontfail: bool) -> Vec<Diagnostic> {
     names::check(config, dontfail)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lua_script;
-
-    #[test]
-    fn lua_scripts_must_compile_but_are_not_run() {
-        let dir = std::env::temp_dir().join(format!("hapee-lua-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let good = dir.join("good.lua");
-        // Uses HAProxy's `core`, which only exists at run time: compiling is enough.
-        std::fs::write(
-            &good,
-            "core.register_service('s', 'http', function(a) a:send('x') end)\n",
-        )
-        .unwrap();
-        assert_eq!(lua_script(&good), Ok(()));
-        let bad = dir.join("bad.lua");
-        std::fs::write(&bad, "local x = \nif then end\n").unwrap();
-        let err = lua_script(&bad).unwrap_err();
-        assert!(
-            err.contains("bad.lua:2:") && err.starts_with("error in Lua file"),
-            "{err}"
-        );
-        assert!(lua_script(&dir.join("missing.lua"))
-            .unwrap_err()
-            .contains("cannot open"));
-    }
 }

@@ -156,7 +156,9 @@ impl<'a> Stmt<'a> {
         let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
         // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
-        if !LOWERED.contains(&word) && !inspect_delay && !quic {
+        // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
+        let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
+        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua {
             return None;
         }
         Some(self.as_directive(at))

@@ -5,6 +5,7 @@ use super::build::{Builder, Stmt};
 use super::model::ProxyKind;
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::{self, DirectiveLookup, RuleSet, SectionKind, Status};
+use crate::source::Span;
 
 /// The section name HAProxy prints in "unknown keyword" messages.
 fn section_word(section: SectionKind) -> &'static str {
@@ -260,7 +261,8 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
     }
 }
 
-/// Checks a rule's action against the registry.
+/// Checks a rule's action against the registry (`lua.<name>` ones against the scripts, once
+/// they are loaded: [`crate::envcheck`]).
 pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize) {
     let name = stmt.word(at);
     if name.starts_with("lua.") || registry::action(set, name).is_some() {
@@ -271,12 +273,7 @@ pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize
 
 /// HAProxy's error for an action word its parser for `set` does not know; `scripted` are the
 /// `lua.*` actions loaded scripts registered (HAProxy lists them last).
-pub(crate) fn unknown_action(
-    set: RuleSet,
-    name: &str,
-    span: crate::source::Span,
-    scripted: &[String],
-) -> Diagnostic {
+pub fn unknown_action(set: RuleSet, name: &str, span: Span, scripted: &[String]) -> Diagnostic {
     let names = || {
         registry::actions_of(set)
             .map(|a| a.name)

@@ -14,7 +14,6 @@ mod directives;
 mod exprs;
 mod global;
 mod keywords;
-pub(crate) use keywords::unknown_action;
 mod model;
 mod order;
 mod places;
@@ -28,6 +27,7 @@ pub mod values;
 pub use build::build;
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;
+pub use keywords::unknown_action;
 pub use model::*;
 pub use threads::{map_threads, resolve_bind};
 

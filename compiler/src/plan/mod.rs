@@ -2,6 +2,7 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+pub mod lua;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
@@ -40,7 +41,7 @@ pub struct GlobalPlan {
     /// The CPUs each thread is bound to (`cpu-map`), in thread order; empty: not bound.
     pub thread_cpus: Vec<Vec<u32>>,
     pub maxconn: Option<u32>,
-    pub lua_loads: Vec<LuaLoad>,
+    pub lua: lua::LuaPlan,
     pub logs: Vec<LogTarget>,
     /// `log-tag`, the program name in syslog headers.
     pub log_tag: String,
@@ -63,11 +64,7 @@ pub struct GlobalPlan {
     pub h2: tls::H2Tune,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct LuaLoad {
-    pub file: String,
-    pub args: Vec<String>,
-}
+pub use lua::LuaLoad;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ListenerPlan {
@@ -493,14 +490,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             thread_cpus: ir::thread_cpus(g, &thread_group_of),
             thread_group_of,
             maxconn: g.maxconn.as_ref().map(|m| m.value),
-            lua_loads: g
-                .lua_loads
-                .iter()
-                .map(|(f, a)| LuaLoad {
-                    file: f.value.to_string(),
-                    args: a.clone(),
-                })
-                .collect(),
+            lua: lua::plan(&g.directives),
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),

@@ -27,6 +27,14 @@ pub const GLOBAL: &[&str] = &[
     "group",
     "uid",
     "gid",
+    "lua-load",
+    "lua-load-per-thread",
+    "lua-prepend-path",
+    "tune.lua.forced-yield",
+    "tune.lua.maxmem",
+    "tune.lua.session-timeout",
+    "tune.lua.task-timeout",
+    "tune.lua.service-timeout",
     // Idle server connections are kept per thread, never shared between threads: what `off`
     // asks for, and what `on` (sharing, to save connections) only tunes.
     "tune.idle-pool.shared",
@@ -290,6 +298,7 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "set-var",
     "unset-var",
+    // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
 ];
@@ -297,7 +306,7 @@ pub const ACTIONS: &[&str] = &[
 /// Whether the action word of a rule is implemented.
 pub fn action_supported(action: &str) -> bool {
     let name = action.split('(').next().unwrap_or(action);
-    ACTIONS.contains(&name)
+    ACTIONS.contains(&name) || name.starts_with("lua.")
 }
 
 /// Fetches the runtime implements.

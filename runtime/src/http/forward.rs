@@ -4,13 +4,11 @@
 use super::prefetch::{Arrived, ClientBody};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
-use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use bytes::Bytes;
-use hapee_compiler::registry::RuleSet;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
 use hyper::{Request, Response};
@@ -135,7 +133,11 @@ pub(super) fn streamed_body(body: IncomingBody) -> ReqBody {
 
 /// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
 /// one is refused with 413.
-pub(super) async fn buffered_body(body: IncomingBody, limit: usize) -> Result<Bytes, u16> {
+pub(super) async fn buffered_body<B>(body: B, limit: usize) -> Result<Bytes, u16>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     http_body_util::Limited::new(body, limit)
         .collect()
         .await
@@ -356,7 +358,16 @@ pub async fn forward(
                     shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
                         && server.send_proxy.is_none(),
                 });
-                return respond(ctx, txn, be_index, resp, guard, home, client_upgrade);
+                return Box::pin(respond(
+                    ctx,
+                    txn,
+                    be_index,
+                    resp,
+                    guard,
+                    home,
+                    client_upgrade,
+                ))
+                .await;
             }
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CH";
@@ -378,7 +389,7 @@ pub async fn forward(
     }
 }
 
-fn respond(
+async fn respond(
     ctx: &ConnCtx,
     txn: &mut Txn,
     be_index: usize,
@@ -390,7 +401,6 @@ fn respond(
     let shared = ctx.shared.clone();
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
-    let files = [&be.errorfiles, &fe.errorfiles];
     // A 2xx to CONNECT opens a tunnel as a 101 does (RFC 9110 §9.3.6).
     let connect = txn
         .request
@@ -404,20 +414,8 @@ fn respond(
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
     });
-    let mut ruleset: Vec<&[rules::CompiledRule]> = Vec::new();
-    if !crate::route::is_own_backend(&shared, fe, be_index) {
-        ruleset.push(&be.rules);
-    }
-    ruleset.push(&fe.rules);
-    for rules in ruleset {
-        match rules::run(rules, RuleSet::HttpResponse, txn) {
-            Verdict::Continue => {}
-            Verdict::Reply(r) => return reply::reply(r, txn, &files),
-            _ => {
-                txn.term = *b"PH";
-                return reply::error(502, &files);
-            }
-        }
+    if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
+        return own;
     }
     let view = txn.response.take().expect("response view set above");
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);

@@ -8,9 +8,10 @@ pub(crate) mod forward;
 pub mod idle;
 pub mod prefetch;
 pub mod reply;
+mod script;
 pub mod vet;
 
-use crate::rules::{self, Verdict};
+use crate::rules::{self, Service, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, ResponseView, Txn};
 use crate::upstream::{self, pool};
@@ -182,7 +183,16 @@ pub(crate) fn handle(
         } else {
             Ok(forward::streamed_body(body))
         };
-        let mut resp = match body.map(|body| (body, route(&ctx, txn))) {
+        let routed = match body {
+            Err(resp) => Err(resp),
+            Ok(body) => match route(&ctx, txn, Resume::default()) {
+                paused @ Route::Script(..) => {
+                    Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
+                }
+                decided => Ok((body, decided)),
+            },
+        };
+        let mut resp = match routed {
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => resp,
             Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
@@ -193,6 +203,9 @@ pub(crate) fn handle(
             Ok((body, Route::Forward(be))) => {
                 forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
+            Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
+            // `settle` leaves no script pending.
+            Ok((_, Route::Script(..))) => script::failed(&ctx, txn, *b"IR"),
         };
         after_response(&ctx, txn, &mut resp);
         // A stopping process ends each keep-alive connection by its next response.
@@ -396,20 +409,57 @@ enum Route {
     Rule(RuleEnding),
     /// To this backend.
     Forward(usize),
+    /// A script action runs; routing then resumes where it says.
+    Script(crate::script::ScriptCall, Resume),
+    /// A service answers (`use-service`).
+    Service(Service),
     /// The statistics page of this backend.
     Stats(usize),
 }
 
-/// Runs the frontend's `http-request` rules, picks the backend and runs its rules.
-fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
+/// Where routing starts: the frontend's rules, or (once a backend is chosen) the backend's,
+/// from rule index `from`.
+#[derive(Clone, Copy, Default)]
+struct Resume {
+    backend: Option<usize>,
+    from: usize,
+}
+
+/// Runs the frontend's `http-request` rules, picks the backend and runs its rules, from where
+/// `resume` says.
+fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     let shared = &ctx.shared;
     let fe = ctx.frontend();
-    if let Some(ending) = apply_request_rules(&fe.rules, txn, &[&fe.errorfiles], fe.timeouts.tarpit)
-    {
-        return Route::Rule(ending);
-    }
-    let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
-        return Route::Reply(local(txn, reply::error(503, &[&fe.errorfiles]), b"SC"));
+    let be_index = match resume.backend {
+        Some(b) => b,
+        None => {
+            let ran = apply_request_rules(
+                &fe.rules,
+                resume.from,
+                txn,
+                &[&fe.errorfiles],
+                fe.timeouts.tarpit,
+            );
+            match ran {
+                RulesRan::Through => {}
+                RulesRan::Ended(ending) => return Route::Rule(ending),
+                RulesRan::Script(call, from) => {
+                    return Route::Script(
+                        call,
+                        Resume {
+                            backend: None,
+                            from,
+                        },
+                    )
+                }
+                RulesRan::Service(name) => return Route::Service(name),
+            }
+            let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
+                return Route::Reply(local(txn, reply::error(503, &[&fe.errorfiles]), b"SC"));
+            };
+            txn.backend = Some(shared.backends[be_index].name.clone());
+            be_index
+        }
     };
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
@@ -418,8 +468,22 @@ fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
     }
     let files = [&be.errorfiles, &fe.errorfiles];
     if !crate::route::is_own_backend(shared, fe, be_index) {
-        if let Some(ending) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit) {
-            return Route::Rule(ending);
+        let from = if resume.backend.is_some() {
+            resume.from
+        } else {
+            0
+        };
+        match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit) {
+            RulesRan::Through => {}
+            RulesRan::Ended(ending) => return Route::Rule(ending),
+            RulesRan::Script(call, from) => {
+                let resume = Resume {
+                    backend: Some(be_index),
+                    from,
+                };
+                return Route::Script(call, resume);
+            }
+            RulesRan::Service(name) => return Route::Service(name),
         }
     }
     if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
@@ -437,16 +501,32 @@ struct RuleEnding {
     term: [u8; 2],
 }
 
-/// Runs `http-request` rules; a final action's response ends the transaction.
+/// How a list of `http-request` rules ended. Returned at once, never stored: the size of
+/// `Ended` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+enum RulesRan {
+    /// No final action.
+    Through,
+    Ended(RuleEnding),
+    /// Stopped at a script action; the rules go on from the index given.
+    Script(crate::script::ScriptCall, usize),
+    Service(Service),
+}
+
+/// Runs `http-request` rules from index `from`; a final action's response ends the
+/// transaction.
 fn apply_request_rules(
     rules: &[rules::CompiledRule],
+    from: usize,
     txn: &mut Txn,
     files: &[&crate::state::ErrorFiles],
     tarpit: Option<Duration>,
-) -> Option<RuleEnding> {
+) -> RulesRan {
     let mut delay = None;
-    let (response, term) = match rules::run(rules, RuleSet::HttpRequest, txn) {
-        Verdict::Continue => return None,
+    let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
+        Verdict::Continue => return RulesRan::Through,
+        Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
+        Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error(status, files), *b"PR"),
         Verdict::Reject => (reply::error(403, files), *b"PR"),
         Verdict::Tarpit(status) => {
@@ -461,13 +541,23 @@ fn apply_request_rules(
             reply::redirect(r.code, &rules::redirect_location(r, txn)),
             *b"LR",
         ),
-        Verdict::Service(service) => (crate::api::service::answer(service, txn), *b"LR"),
     };
-    Some(RuleEnding {
+    RulesRan::Ended(RuleEnding {
         response,
         delay,
         term,
     })
+}
+
+/// `use-service`: the built-in exporter or a script's service answers the request.
+async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) -> Response<ResBody> {
+    match service {
+        Service::PrometheusExporter => {
+            let resp = crate::api::service::prometheus_exporter(txn);
+            local(txn, resp, b"LR")
+        }
+        Service::Script(name) => Box::pin(script::service(ctx, txn, &name, body)).await,
+    }
 }
 
 /// Ends the transaction with the rules' response, once its tarpit delay has passed. HAProxy

@@ -27,6 +27,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod args;
 mod check;
 mod fmt;
+mod lua;
 mod route;
 mod run;
 mod tls_names;
@@ -37,7 +38,12 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
-        Ok(args::Command::Check(opts)) => ExitCode::from(check::run(&opts)),
+        Ok(args::Command::Check(opts)) => {
+            // `check` loads the scripts as HAProxy's `-c` does; `run` loads them once, in the
+            // engine that serves.
+            hapee_compiler::lua::set_loader(Box::<hapee_lua::Checker>::default());
+            ExitCode::from(check::run(&opts))
+        }
         Ok(args::Command::Run(opts)) => ExitCode::from(run::run(&opts)),
         Ok(args::Command::EvalCondition(expr)) => {
             let build = hapee_compiler::cond::BuildInfo::default();

@@ -124,6 +124,16 @@ pub fn run(args: &RunArgs) -> u8 {
     if !is_worker && (args.master_worker || plan.global.master_worker) {
         return master(args, plan);
     }
+    // The scripts run in the process that serves (a master only supervises).
+    let engine = match crate::lua::engine(&plan) {
+        Ok(engine) => engine,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            }
+            return 1;
+        }
+    };
     if !is_worker {
         if let Err(code) = write_pidfile(args) {
             return code;
@@ -132,6 +142,7 @@ pub fn run(args: &RunArgs) -> u8 {
     let options = hapee_runtime::RunOptions {
         stop_after_start: args.stop_pids.clone(),
         stop_gracefully: args.stop_gracefully,
+        engine,
     };
     match hapee_runtime::run_with(&plan, &options) {
         Ok(_) => 0,

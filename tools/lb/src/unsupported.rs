@@ -65,6 +65,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             }
         }
         "http-request" | "http-response" | "http-after-response" | "tcp-request" => {
+            let at = usize::from(kw == "tcp-request");
             let action = match (kw, args.first().copied()) {
                 ("tcp-request", Some("inspect-delay")) => return out,
                 ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
@@ -72,6 +73,14 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 _ => args.first(),
             };
             match action {
+                // The services hapee has: the exporter and the scripts' ones.
+                Some(&"use-service")
+                    if !args
+                        .get(at + 1)
+                        .is_some_and(|s| *s == "prometheus-exporter" || s.starts_with("lua.")) =>
+                {
+                    out.push(format!("'{kw} {}'", args.join(" ")))
+                }
                 Some(a) if support::action_supported(a) => {}
                 Some(a) => out.push(format!("action '{kw} {a}'")),
                 None => out.push(format!("'{kw} {}'", args.join(" "))),

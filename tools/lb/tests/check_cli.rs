@@ -317,3 +317,85 @@ backend be
     assert!(text.contains("the curve 'brainpoolP256r1'"), "{text}");
     assert!(text.contains("U003"), "{text}");
 }
+
+/// The `[ALERT]` lines of a `-c` run, without the process id.
+fn alerts(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split_once(") : ").map(|(_, rest)| rest.to_string()))
+        .filter(|l| l.starts_with("config : parsing"))
+        .collect()
+}
+
+#[test]
+fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
+    let lua = |name: &str, text: &str| write_cfg(name, text).display().to_string();
+    let good = lua(
+        "ok.lua",
+        "local args = table.pack(...)\nassert(args[1] == 'a1')\ncore.register_action('hello', {'http-req'}, function(txn) end)\n",
+    );
+    let syntax = lua(
+        "syntax.lua",
+        "core.register_action('x', {'http-req'}, function(t)\n  local = 1\nend)\n",
+    );
+    let failing = lua("failing.lua", "error('at load')\n");
+    let cases = [
+        (
+            format!("global\n    lua-load {syntax}\n"),
+            format!("config : parsing [CFG:2] : error in Lua file '{syntax}': {syntax}:2: <name> expected near '='"),
+        ),
+        (
+            format!("global\n    lua-load {failing}\n"),
+            format!("config : parsing [CFG:2] : Lua runtime error: {failing}:1: at load"),
+        ),
+        (
+            format!("global\n    lua-load {good} a1\n{}    http-request use-service lua.nosvc\n", VALID.replace("    default_backend be\n", "")),
+            "config : parsing [CFG:14] : error detected in backend 'be' while parsing 'use-service' rule : 'lua.nosvc' unknown service name.".to_string(),
+        ),
+    ];
+    for (i, (text, expected)) in cases.iter().enumerate() {
+        let cfg = write_cfg(&format!("lua{i}.cfg"), text);
+        let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = expected.replace("CFG", cfg.to_str().unwrap());
+        assert_eq!(alerts(&out), std::slice::from_ref(&expected));
+        // Debian's haproxy (Lua 5.3) says the same where both know the case; its 2.6 has no
+        // `lua-load` arguments, so the third case differs there.
+        if i < 2 && Command::new("haproxy").arg("-v").output().is_ok() {
+            let theirs = Command::new("haproxy")
+                .args(["-c", "-f", cfg.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert_eq!(alerts(&theirs), [expected]);
+        }
+    }
+    // A `lua.<name>` action the scripts did not register.
+    let text = format!("global\n    lua-load {good} a1\n{VALID}");
+    let text = text.replace(
+        "    default_backend be\n",
+        "    http-request lua.helo\n    default_backend be\n",
+    );
+    let cfg = write_cfg("lua-action.cfg", &text);
+    let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = alerts(&out);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].ends_with("'lua.hello', but got 'lua.helo'. Did you mean 'lua.hello' maybe ?"),
+        "{found:?}"
+    );
+    // Registered names pass.
+    let cfg = write_cfg("lua-ok.cfg", &text.replace("lua.helo", "lua.hello"));
+    let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

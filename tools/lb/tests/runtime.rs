@@ -25,6 +25,8 @@ mod http_rules;
 mod inspect;
 #[path = "runtime/logasap.rs"]
 mod logasap;
+#[path = "runtime/lua.rs"]
+mod lua;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
