@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 use hapee_runtime::http::prefetch::{Arrived, ClientBody};
+use hapee_runtime::http::IncomingBody;
 use hapee_runtime::http::vet::vet;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
@@ -26,6 +27,7 @@ async fn serve(req: Request<Incoming>) -> Result<Response<Empty<Bytes>>, Infalli
         if let Some(te) = codings.first() {
             assert!(te.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked"));
         }
+        let body = IncomingBody::Hyper(body);
         if let Ok(Arrived::Partial(rest)) = ClientBody::streaming(body).read_arrived(16384).await {
             let _ = rest.collect().await;
         }

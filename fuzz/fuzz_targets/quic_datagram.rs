@@ -66,7 +66,7 @@ fn setup() -> &'static Setup {
             .connect(now, client_config, server_addr(), "localhost")
             .unwrap();
         let mut first_flight = Vec::new();
-        conn.poll_transmit(now, 1, &mut first_flight);
+        let _ = conn.poll_transmit(now, 1, &mut first_flight);
         Setup {
             server: Arc::new(server),
             endpoint: Arc::new(keys.endpoint(3)),
