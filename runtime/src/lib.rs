@@ -9,6 +9,7 @@
 //! - `upstream/`: server connections, the idle pools and the retry/reuse policy; `balance`;
 //!   `checks`;
 //! - `acl`, `sample`, `rules`, `route`, `decide` (the request path without sockets);
+//! - `tables/`: stick tables and tracking; `peers/`: sharing them with other processes;
 //! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
 pub mod acl;
@@ -20,6 +21,7 @@ pub mod http;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
+pub mod peers;
 pub mod proto;
 pub mod route;
 pub mod rules;
@@ -27,6 +29,7 @@ pub mod sample;
 pub mod state;
 pub mod stop;
 pub mod support;
+pub mod tables;
 pub mod tcp;
 pub mod txn;
 pub mod upstream;
@@ -83,6 +86,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    let tables_thread = peers::start(plan, shared.clone()).map_err(|e| vec![e])?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
@@ -110,7 +114,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     }
     shared.stopping.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
-    for h in handles {
+    for h in handles.into_iter().chain(tables_thread) {
         let _ = h.join();
     }
     Ok(Stop::Graceful)

@@ -37,6 +37,8 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `track-sc*`, `sc-inc-gpc*`, `sc-set-gpt*`, `sc-add-gpc`.
+    Table(crate::tables::action::TableAction),
 }
 
 /// A reply built by `return` (and `deny` with a body).
@@ -211,6 +213,17 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             Action::SetVar(var_name(n).unwrap_or_default(), Expr::parse(&a.join(" "))?)
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(var_name(n).unwrap_or_default()),
+        other if crate::support::action_supported(other) => {
+            match crate::tables::action::TableAction::compile(other, a)? {
+                Some(t) => Action::Table(t),
+                None => {
+                    return Err(Unsupported(format!(
+                        "action '{} {other}'",
+                        rule.set.keyword()
+                    )))
+                }
+            }
+        }
         other => {
             return Err(Unsupported(format!(
                 "action '{} {other}'",
@@ -278,6 +291,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
+            Action::Table(t) => t.run(txn, set),
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {
                     txn.vars.insert(name.clone(), v);

@@ -93,6 +93,8 @@ pub enum Converter {
     Div(i64),
     Not,
     Bool,
+    /// A `table_*` converter or `in_table`.
+    Table(Box<crate::tables::fetch::TableRead>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +123,8 @@ pub struct Fetch {
     pub args: Vec<String>,
     /// Where in a transaction it has something to fetch (HAProxy's check point bits).
     pub places: u32,
+    /// A stick table fetch (`sc_*`, `src_*`, `table_cnt`…), read from the tables.
+    pub table: Option<Box<crate::tables::fetch::TableRead>>,
 }
 
 /// Why an expression cannot run.
@@ -131,6 +135,7 @@ pub use hapee_compiler::registry::support::{CONVERTERS, FETCHES};
 
 impl Expr {
     pub fn compile(e: &SampleExpr) -> Result<Expr, Unsupported> {
+        let table = crate::tables::fetch::TableRead::fetch(&e.fetch.name, &e.fetch.args);
         if !FETCHES.contains(&e.fetch.name.as_str()) {
             return Err(Unsupported(format!("sample fetch '{}'", e.fetch.name)));
         }
@@ -145,6 +150,7 @@ impl Expr {
                     .unwrap_or(u32::MAX),
                 name: e.fetch.name.clone(),
                 args: e.fetch.args.clone(),
+                table: table.map(Box::new),
             },
             converters,
         })
@@ -171,9 +177,12 @@ impl Expr {
             .collect()
     }
 
-    fn convert(&self, mut v: Value, _txn: &Txn) -> Option<Value> {
+    fn convert(&self, mut v: Value, txn: &Txn) -> Option<Value> {
         for c in &self.converters {
-            v = apply(c, v)?;
+            v = match c {
+                Converter::Table(t) => t.convert_value(&v, txn)?,
+                c => apply(c, v)?,
+            };
         }
         Some(v)
     }
@@ -244,7 +253,10 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
                 default: c.args.get(1).cloned(),
             }
         }
-        other => return Err(Unsupported(format!("converter '{other}'"))),
+        other => match crate::tables::fetch::TableRead::converter(other, &c.args) {
+            Some(t) if CONVERTERS.contains(&other) => Converter::Table(Box::new(t)),
+            _ => return Err(Unsupported(format!("converter '{other}'"))),
+        },
     })
 }
 
@@ -314,6 +326,7 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
                 re.replace(&text, subst.as_str()).into_owned()
             })
         }
+        Converter::Table(_) => return None,
         Converter::Map { file, how, default } => {
             match map_lookup(file, *how, &v.as_text()).or_else(|| default.clone()) {
                 Some(s) => Value::Str(s),
@@ -464,6 +477,9 @@ pub fn url_decode(s: &str) -> String {
 pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
     if f.places & txn.places.get() == 0 {
         return Vec::new();
+    }
+    if let Some(t) = &f.table {
+        return t.fetch_value(txn).into_iter().collect();
     }
     let a0 = f.args.first().map_or("", String::as_str);
     let one = |v: Option<Value>| v.into_iter().collect::<Vec<_>>();

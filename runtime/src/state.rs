@@ -6,6 +6,7 @@ use crate::balance::{self, Algorithm, Candidate, Hashing, Ring};
 use crate::log::Sink;
 use crate::logfmt::Format;
 use crate::rules::{self, CompiledRule};
+use crate::tables::fetch::with_default_table;
 use crate::upstream::reuse::{RetryOn, ReuseMode};
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::{self, Plan};
@@ -256,6 +257,7 @@ pub struct Shared {
     pub active: AtomicU64,
     /// Set by a graceful stop: listeners close, in-flight work finishes.
     pub stopping: AtomicBool,
+    pub tables: crate::tables::Tables,
 }
 
 impl Shared {
@@ -266,6 +268,12 @@ impl Shared {
     /// Builds the runtime state, collecting everything the runtime cannot run.
     pub fn build(plan: &Plan) -> Result<Shared, Vec<String>> {
         let mut problems = Vec::new();
+        let tables = crate::tables::Tables::build(&plan.tables).unwrap_or_else(|e| {
+            problems.extend(e);
+            Default::default()
+        });
+        // Expressions that name no table use their proxy's own, when it has one.
+        let own_table = |name: &str| tables.get(name).map(|t| t.name.clone());
         let sinks_of = |targets: &[plan::LogTarget], problems: &mut Vec<String>| {
             targets
                 .iter()
@@ -280,7 +288,8 @@ impl Shared {
         };
         let mut backends = Vec::new();
         for b in &plan.backends {
-            let acls = AclSet::compile(&b.acls);
+            let acls =
+                with_default_table(own_table(&b.name).as_deref(), || AclSet::compile(&b.acls));
             let acls = match acls {
                 Ok(a) => a,
                 Err(e) => {
@@ -288,7 +297,9 @@ impl Shared {
                     AclSet::default()
                 }
             };
-            let compiled = rules::compile(&b.rules, &acls);
+            let compiled = with_default_table(own_table(&b.name).as_deref(), || {
+                rules::compile(&b.rules, &acls)
+            });
             let rules = match compiled {
                 Ok(r) => r,
                 Err(e) => {
@@ -374,14 +385,19 @@ impl Shared {
         }
         let mut frontends = Vec::new();
         for f in &plan.frontends {
-            let acls = match AclSet::compile(&f.acls) {
+            let acls = match with_default_table(own_table(&f.name).as_deref(), || {
+                AclSet::compile(&f.acls)
+            }) {
                 Ok(a) => a,
                 Err(e) => {
                     problems.push(format!("frontend '{}': {}", f.name, e.0));
                     AclSet::default()
                 }
             };
-            let rules = rules::compile(&f.rules, &acls).unwrap_or_else(|e| {
+            let rules = with_default_table(own_table(&f.name).as_deref(), || {
+                rules::compile(&f.rules, &acls)
+            });
+            let rules = rules.unwrap_or_else(|e| {
                 problems.push(format!("frontend '{}': {}", f.name, e.0));
                 Vec::new()
             });
@@ -444,6 +460,7 @@ impl Shared {
             bufsize: plan.global.bufsize as usize,
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            tables,
         })
     }
 }

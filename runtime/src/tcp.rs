@@ -124,7 +124,11 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
     let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
     txn.counters[0] = shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
-    for set in [RuleSet::TcpRequestConnection, RuleSet::TcpRequestContent] {
+    for set in [
+        RuleSet::TcpRequestConnection,
+        RuleSet::TcpRequestSession,
+        RuleSet::TcpRequestContent,
+    ] {
         if matches!(
             rules::run(&fe.rules, set, &mut txn),
             Verdict::Reject | Verdict::Deny(_)
@@ -132,6 +136,9 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
             txn.term = *b"PR";
             finish(&txn);
             return;
+        }
+        if set == RuleSet::TcpRequestSession {
+            txn.stick.count_session();
         }
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {

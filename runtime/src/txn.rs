@@ -84,6 +84,8 @@ pub struct Txn {
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
+    /// The stick counters tracked by the stream and by its session.
+    pub stick: crate::tables::track::Trackers,
 }
 
 impl Txn {
@@ -126,6 +128,7 @@ impl Txn {
             counters: [0; 5],
             tls: false,
             places: std::cell::Cell::new(u32::MAX),
+            stick: Default::default(),
         }
     }
 
@@ -144,5 +147,12 @@ impl Txn {
     /// Milliseconds since the transaction started.
     pub fn elapsed_ms(&self) -> i64 {
         (crate::clock::now() - self.start).as_millis() as i64
+    }
+}
+
+impl Drop for Txn {
+    /// The stream's bytes count on what it tracks; its own trackers end with it.
+    fn drop(&mut self) {
+        self.stick.count_bytes(self.bytes_in, self.bytes_out);
     }
 }

@@ -114,11 +114,27 @@ impl<'a> Stmt<'a> {
             .collect()
     }
 
+    /// The whole statement as a [`DirectiveLine`], whatever its keyword.
+    pub fn whole_line(&self, at: usize) -> super::model::DirectiveLine {
+        super::model::DirectiveLine {
+            prefix: (at > 0).then(|| self.word(0).into()),
+            keyword: self.word(at).into(),
+            args: self
+                .line
+                .words
+                .iter()
+                .skip(at + 1)
+                .map(|w| w.value.clone())
+                .collect(),
+            span: self.span_from(at),
+        }
+    }
+
     /// The statement as a [`DirectiveLine`] when the plan lowers its keyword (`at` is the
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 13] = [
+        const LOWERED: [&str; 18] = [
             "log",
             "log-format",
             "log-tag",
@@ -132,22 +148,16 @@ impl<'a> Stmt<'a> {
             "balance",
             "use-server",
             "tune.bufsize",
+            "stick-table",
+            "stick",
+            "localpeer",
+            "tune.stick-counters",
+            "tune.peers.max-updates-at-once",
         ];
         if !LOWERED.contains(&self.word(at)) {
             return None;
         }
-        Some(super::model::DirectiveLine {
-            prefix: (at > 0).then(|| self.word(0).into()),
-            keyword: self.word(at).into(),
-            args: self
-                .line
-                .words
-                .iter()
-                .skip(at + 1)
-                .map(|w| w.value.clone())
-                .collect(),
-            span: self.span_from(at),
-        })
+        Some(self.whole_line(at))
     }
 
     pub fn whole(&self) -> Span {
@@ -345,6 +355,7 @@ pub(crate) fn build_with(
                     header: head.whole(),
                     members: Vec::new(),
                     has_bind: false,
+                    lines: Vec::new(),
                 };
                 for line in tree.body(section) {
                     global::other_section_statement(&mut b, &mut named, &Stmt { line });

@@ -431,6 +431,8 @@ pub struct NamedSection {
     pub members: Vec<Spanned<Text>>,
     /// Peers sections may carry `bind` lines and their own `table` lines.
     pub has_bind: bool,
+    /// Every statement of a peers section, for the plan (other sections keep none).
+    pub lines: Vec<DirectiveLine>,
 }
 
 /// What a file named in the configuration must contain.

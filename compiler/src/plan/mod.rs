@@ -2,6 +2,7 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+pub mod tables;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
@@ -18,6 +19,9 @@ pub struct Plan {
     pub listeners: Vec<ListenerPlan>,
     pub frontends: Vec<FrontendPlan>,
     pub backends: Vec<BackendPlan>,
+    /// Stick tables of proxies and of peers sections.
+    pub tables: Vec<tables::StickTablePlan>,
+    pub peers: Vec<tables::PeersPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -35,6 +39,12 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `localpeer`: this process's name in peers sections (`-L` overrides it).
+    pub localpeer: Option<String>,
+    /// `tune.stick-counters`: how many `sc` slots a session has (3 by default).
+    pub stick_counters: u32,
+    /// `tune.peers.max-updates-at-once`.
+    pub peers_max_updates: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -171,6 +181,7 @@ pub struct BackendPlan {
     pub retries: u32,
     pub retry_on: Vec<String>,
     pub http_reuse: String,
+    pub stick_rules: Vec<tables::StickRulePlan>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -348,8 +359,25 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .http_reuse
                 .as_ref()
                 .map_or("safe".to_string(), |r| r.value.to_string()),
+            stick_rules: tables::stick_rules(&p.directives),
         })
         .collect();
+    let mut stick_tables: Vec<tables::StickTablePlan> = config
+        .proxies
+        .iter()
+        .filter(live)
+        .filter_map(|p| tables::proxy_table(p.name_str(), &p.directives))
+        .collect();
+    let mut peers = Vec::new();
+    for s in config
+        .sections
+        .iter()
+        .filter(|s| s.kind == crate::registry::SectionKind::Peers)
+    {
+        let (section, section_tables) = tables::peers_section(s);
+        peers.push(section);
+        stick_tables.extend(section_tables);
+    }
     Plan {
         global: GlobalPlan {
             nbthread,
@@ -368,9 +396,16 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            localpeer: lower::last_arg(&g.directives, "localpeer"),
+            stick_counters: lower::last_arg(&g.directives, "tune.stick-counters")
+                .map_or(3, |v| v.parse().unwrap_or(3)),
+            peers_max_updates: lower::last_arg(&g.directives, "tune.peers.max-updates-at-once")
+                .map_or(200, |v| v.parse().unwrap_or(200)),
         },
         listeners,
         frontends,
         backends,
+        tables: stick_tables,
+        peers,
     }
 }

@@ -41,6 +41,9 @@ pub struct ConnCtx {
     pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
     pub(crate) idle: idle::Limit,
+    /// What the session tracks (`tcp-request connection|session track-sc*`), for all its
+    /// requests; released with the connection.
+    pub(crate) session_counters: Rc<std::cell::RefCell<crate::tables::track::Slots>>,
 }
 
 impl ConnCtx {
@@ -61,6 +64,7 @@ impl ConnCtx {
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
+            session_counters: Default::default(),
         }
     }
 
@@ -129,6 +133,8 @@ pub(crate) fn handle(
         fe.name.clone(),
     ));
     txn.accept_date = ctx.accept_date;
+    txn.stick.session = Some(ctx.session_counters.clone());
+    txn.stick.count_session_request();
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
@@ -175,6 +181,7 @@ pub(crate) fn handle(
             );
         }
         txn.status = Some(resp.status().as_u16());
+        txn.stick.count_status(resp.status().as_u16());
         txn.bytes_out = head_len(&resp);
         ctx.last_end.set(crate::clock::now());
         let between_requests = fe

@@ -21,12 +21,16 @@ pub async fn serve(
     let fe = ctx.frontend();
     // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
     let mut conn_txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    if matches!(
-        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut conn_txn),
-        Verdict::Reject | Verdict::Deny(_)
-    ) {
-        return;
+    conn_txn.stick.session = Some(ctx.session_counters.clone());
+    for set in [RuleSet::TcpRequestConnection, RuleSet::TcpRequestSession] {
+        if matches!(
+            rules::run(&fe.rules, set, &mut conn_txn),
+            Verdict::Reject | Verdict::Deny(_)
+        ) {
+            return;
+        }
     }
+    conn_txn.stick.count_session();
     drop(conn_txn);
     let mut builder = hyper::server::conn::http1::Builder::new();
     // The time limits are the connection's own (`idle`), not hyper's timers: hyper arms and

@@ -170,6 +170,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
     let mut saw_c = !haproxy_style;
     let mut daemon = false;
     let mut pidfile = None;
+    let mut localpeer = None;
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, String> {
         *i += 1;
@@ -214,7 +215,8 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             // Accepted for compatibility with HAProxy command lines; no effect on a check.
             "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
             "-D" => daemon = true,
-            "-L" | "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
+            "-L" => localpeer = Some(value(&mut i, a)?),
+            "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
             "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
@@ -236,6 +238,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             daemon,
             pidfile,
             resolve_dontfail: opts.resolve_dontfail,
+            localpeer,
         }));
     }
     Ok(Command::Check(opts))

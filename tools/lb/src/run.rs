@@ -17,6 +17,8 @@ pub struct RunArgs {
     pub pidfile: Option<PathBuf>,
     /// `-dr`: unresolvable server names disable their server instead of stopping the start.
     pub resolve_dontfail: bool,
+    /// `-L`: this process's name in peers sections (over the `localpeer` setting).
+    pub localpeer: Option<String>,
 }
 
 /// Every use of something the runtime lacks, as `U001` diagnostics.
@@ -36,10 +38,10 @@ pub fn unsupported_diagnostics(c: &Compilation) -> Vec<Diagnostic> {
 
 /// What is wrong with one statement (keyword and arguments), if anything.
 fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
-    let allowed = if section == "global" {
-        support::GLOBAL
-    } else {
-        support::PROXY
+    let allowed = match section {
+        "global" => support::GLOBAL,
+        "peers" => support::PEERS,
+        _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
         return vec![format!("'{kw}' in a {section} section")];
@@ -98,6 +100,7 @@ pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
                 | SectionKind::Frontend
                 | SectionKind::Backend
                 | SectionKind::Listen
+                | SectionKind::Peers
         );
         if !handled {
             let header = c.tree.header(section);
@@ -182,7 +185,10 @@ pub fn run(args: &RunArgs) -> u8 {
         .nbthread
         .as_ref()
         .map_or_else(hapee_compiler::ir::default_nbthread, |v| v.value);
-    let plan = hapee_compiler::plan::build(&compilation.config, nbthread);
+    let mut plan = hapee_compiler::plan::build(&compilation.config, nbthread);
+    if let Some(name) = &args.localpeer {
+        plan.global.localpeer = Some(name.clone());
+    }
     drop(compilation);
     match hapee_runtime::run(&plan) {
         Ok(_) => 0,

@@ -1,0 +1,315 @@
+//! Tracking from rules: `track-sc<n>` holds a table entry for a session (`tcp-request
+//! connection|session`) or for one stream (`tcp-request content`, `http-request`,
+//! `http-response`), counts what happens on it (connections, sessions, requests, errors,
+//! bytes), and the `sc-inc-gpc*`, `sc-set-gpt*` and `sc-add-gpc` actions change it.
+
+use super::data::{DataType, Slot};
+use super::{key, now_ms, tick, Entry, Table};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A tracked entry. Dropping it ends the tracking: `conn_cur` goes down and the entry may
+/// expire again.
+#[derive(Debug)]
+pub struct Tracked {
+    pub table: Arc<Table>,
+    pub entry: Arc<Entry>,
+}
+
+impl Tracked {
+    /// Starts tracking: the entry is held, and counts one more current and total connection
+    /// and a connection event (HAProxy's `stream_start_counters`).
+    pub fn start(table: Arc<Table>, entry: Arc<Entry>, now: u64) -> Tracked {
+        entry.hold();
+        add(
+            &table,
+            &entry,
+            now,
+            &[DataType::ConnCur, DataType::ConnCnt],
+            &[DataType::ConnRate],
+            1,
+        );
+        Tracked { table, entry }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Some(i) = self.table.layout.slot(DataType::ConnCur, 0) {
+            if let Slot::Uint(v) = &mut self.entry.write()[i] {
+                *v = v.saturating_sub(1);
+            }
+        }
+        self.table.touch(&self.entry, now_ms(), true);
+        self.entry.release();
+    }
+}
+
+/// Adds `n` to counters `counts` and events to rates `rates` of an entry (those the table
+/// stores), then touches it.
+pub fn add(t: &Table, e: &Entry, now: u64, counts: &[DataType], rates: &[DataType], n: u64) {
+    let stored = counts
+        .iter()
+        .chain(rates)
+        .any(|d| t.layout.column(*d).is_some());
+    if !stored {
+        t.touch(e, now, true);
+        return;
+    }
+    {
+        let mut d = e.write();
+        for c in counts {
+            if let Some(i) = t.layout.slot(*c, 0) {
+                bump(&mut d[i], n);
+            }
+        }
+        for r in rates {
+            if let (Some(i), period) = (t.layout.slot(*r, 0), t.layout.period(*r)) {
+                if let Slot::Freq(f) = &mut d[i] {
+                    f.update(period, n as u32, tick(now));
+                }
+            }
+        }
+    }
+    t.touch(e, now, true);
+}
+
+fn bump(s: &mut Slot, n: u64) {
+    match s {
+        Slot::Uint(v) => *v = v.wrapping_add(n as u32),
+        Slot::Ull(v) => *v = v.wrapping_add(n),
+        Slot::Sint(v) => *v = v.wrapping_add(n as i32),
+        _ => {}
+    }
+}
+
+/// The tracked counters of a session or of a stream, by `sc` number.
+pub type Slots = Vec<Option<Tracked>>;
+
+/// What a transaction tracks: its stream's own counters, and its session's (shared by the
+/// requests of one connection).
+#[derive(Debug, Default)]
+pub struct Trackers {
+    pub stream: Slots,
+    pub session: Option<Rc<RefCell<Slots>>>,
+}
+
+impl Trackers {
+    /// The entry tracked as `sc<n>`: the stream's, else the session's.
+    pub fn get(&self, n: usize) -> Option<(Arc<Table>, Arc<Entry>)> {
+        if let Some(Some(t)) = self.stream.get(n) {
+            return Some((t.table.clone(), t.entry.clone()));
+        }
+        let session = self.session.as_ref()?.borrow();
+        session
+            .get(n)?
+            .as_ref()
+            .map(|t| (t.table.clone(), t.entry.clone()))
+    }
+
+    /// Whether `sc<n>` is taken already (a second `track-sc<n>` does nothing).
+    pub fn is_tracked(&self, n: usize) -> bool {
+        self.get(n).is_some()
+    }
+
+    /// Every tracked entry, stream first then session ones not also tracked by the stream.
+    pub fn each(&self, mut f: impl FnMut(&Table, &Entry)) {
+        for t in self.stream.iter().flatten() {
+            f(&t.table, &t.entry);
+        }
+        if let Some(s) = &self.session {
+            for (i, t) in s.borrow().iter().enumerate() {
+                let shadowed = matches!(self.stream.get(i), Some(Some(_)));
+                if let (Some(t), false) = (t, shadowed) {
+                    f(&t.table, &t.entry);
+                }
+            }
+        }
+    }
+
+    /// Tracks `entry` as `sc<n>` of the session (`session`) or of the stream.
+    pub fn track(&mut self, n: usize, table: Arc<Table>, entry: Arc<Entry>, session: bool) {
+        let tracked = Tracked::start(table, entry, now_ms());
+        let put = |slots: &mut Slots| {
+            if slots.len() <= n {
+                slots.resize_with(n + 1, || None);
+            }
+            slots[n] = Some(tracked);
+        };
+        if session {
+            let s = self.session.get_or_insert_with(Default::default);
+            put(&mut s.borrow_mut());
+        } else {
+            put(&mut self.stream);
+        }
+    }
+
+    /// A new HTTP request on the session's counters (the stream's count theirs when they
+    /// start tracking).
+    pub fn count_session_request(&self) {
+        let Some(s) = &self.session else { return };
+        let now = now_ms();
+        for t in s.borrow().iter().flatten() {
+            add(
+                &t.table,
+                &t.entry,
+                now,
+                &[DataType::HttpReqCnt],
+                &[DataType::HttpReqRate],
+                1,
+            );
+        }
+    }
+
+    /// The session was accepted: `sess_cnt` and `sess_rate` of the session's counters.
+    pub fn count_session(&self) {
+        let Some(s) = &self.session else { return };
+        let now = now_ms();
+        for t in s.borrow().iter().flatten() {
+            add(
+                &t.table,
+                &t.entry,
+                now,
+                &[DataType::SessCnt],
+                &[DataType::SessRate],
+                1,
+            );
+        }
+    }
+
+    /// The response status: 4xx count as request errors, 5xx (but 501 and 505) as failures.
+    pub fn count_status(&self, status: u16) {
+        let now = now_ms();
+        let (cnt, rate) = match status {
+            400..=499 => (DataType::HttpErrCnt, DataType::HttpErrRate),
+            501 | 505 => return,
+            500..=599 => (DataType::HttpFailCnt, DataType::HttpFailRate),
+            _ => return,
+        };
+        self.each(|t, e| add(t, e, now, &[cnt], &[rate], 1));
+    }
+
+    /// Bytes received from the client and sent to it, at the end of a stream.
+    pub fn count_bytes(&self, bytes_in: u64, bytes_out: u64) {
+        let now = now_ms();
+        self.each(|t, e| {
+            if bytes_in > 0 {
+                add(
+                    t,
+                    e,
+                    now,
+                    &[DataType::BytesInCnt],
+                    &[DataType::BytesInRate],
+                    bytes_in,
+                );
+            }
+            if bytes_out > 0 {
+                add(
+                    t,
+                    e,
+                    now,
+                    &[DataType::BytesOutCnt],
+                    &[DataType::BytesOutRate],
+                    bytes_out,
+                );
+            }
+        });
+    }
+}
+
+/// Counts the first HTTP request of a stream that starts tracking in HTTP rules (with
+/// errors when the tracking happens on a response), as HAProxy's `http-request track-sc`.
+pub fn count_tracked_request(t: &Table, e: &Entry, status: Option<u16>) {
+    let now = now_ms();
+    let mut counts = vec![DataType::HttpReqCnt];
+    let mut rates = vec![DataType::HttpReqRate];
+    match status {
+        Some(400..=499) => {
+            counts.push(DataType::HttpErrCnt);
+            rates.push(DataType::HttpErrRate);
+        }
+        Some(501 | 505) | None => {}
+        Some(500..=599) => {
+            counts.push(DataType::HttpFailCnt);
+            rates.push(DataType::HttpFailRate);
+        }
+        _ => {}
+    }
+    add(t, e, now, &counts, &rates, 1);
+}
+
+/// The slots of general purpose counter `idx`: `legacy` names (`gpc0`, `gpc1`) use their own
+/// types and fall back on the array; array names (`gpc(idx)`) use the array only.
+pub fn gpc_slots(t: &Table, idx: usize, legacy: bool) -> (Option<usize>, Option<usize>) {
+    let l = &t.layout;
+    if legacy {
+        let (cnt, rate) = match idx {
+            0 => (DataType::Gpc0, DataType::Gpc0Rate),
+            _ => (DataType::Gpc1, DataType::Gpc1Rate),
+        };
+        (
+            l.slot(cnt, 0).or_else(|| l.slot(DataType::Gpc, idx)),
+            l.slot(rate, 0).or_else(|| l.slot(DataType::GpcRate, idx)),
+        )
+    } else {
+        (l.slot(DataType::Gpc, idx), l.slot(DataType::GpcRate, idx))
+    }
+}
+
+/// The period of the rate at `slot` (a `gpc0_rate`/`gpc1_rate` or a `gpc_rate` element).
+pub fn period_of_slot(t: &Table, slot: usize) -> u32 {
+    t.layout
+        .columns
+        .iter()
+        .find(|c| (c.offset..c.offset + c.elements).contains(&slot))
+        .map_or(0, |c| c.period)
+}
+
+/// The slot of general purpose tag `idx` (`gpt0` falls back on the array).
+pub fn gpt_slot(t: &Table, idx: usize, legacy: bool) -> Option<usize> {
+    let l = &t.layout;
+    if legacy {
+        l.slot(DataType::Gpt0, 0)
+            .or_else(|| l.slot(DataType::Gpt, idx))
+    } else {
+        l.slot(DataType::Gpt, idx)
+    }
+}
+
+/// Adds `n` to general purpose counter `idx` and `n` events to its rate; answers the
+/// counter's new value (0 when only the rate is stored).
+pub fn add_gpc(t: &Table, e: &Entry, idx: usize, legacy: bool, n: u64, now: u64) -> u64 {
+    let (cnt, rate) = gpc_slots(t, idx, legacy);
+    let mut value = 0;
+    {
+        let mut d = e.write();
+        if let Some(r) = rate {
+            let period = period_of_slot(t, r);
+            if let Slot::Freq(f) = &mut d[r] {
+                f.update(period, n as u32, tick(now));
+            }
+        }
+        if let Some(c) = cnt {
+            bump(&mut d[c], n);
+            if let Slot::Uint(v) = d[c] {
+                value = u64::from(v);
+            }
+        }
+    }
+    t.touch(e, now, true);
+    value
+}
+
+/// Sets general purpose tag `idx`.
+pub fn set_gpt(t: &Table, e: &Entry, idx: usize, legacy: bool, value: u32, now: u64) {
+    if let Some(s) = gpt_slot(t, idx, legacy) {
+        e.write()[s] = Slot::Uint(value);
+        t.touch(e, now, true);
+    }
+}
+
+/// The key of a client address in table `t`.
+pub fn src_key(t: &Table, client: std::net::IpAddr) -> Option<key::Key> {
+    key::from_value(&crate::sample::Value::Ip(client), t.key_type, t.key_size)
+}

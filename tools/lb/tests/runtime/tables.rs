@@ -1,0 +1,76 @@
+//! Stick tables with real clients: rate limiting on every thread, tracking by header into a
+//! named table, counters, `table_*` converters and stickiness.
+
+use crate::harness::*;
+
+fn rate_limit_config(port: u16, origin: &Origin) -> String {
+    format!(
+        "global
+    nbthread 2
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),http_req_cnt,conn_cur
+    http-request track-sc0 src
+    http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt 10 }}
+    default_backend app
+backend app
+    server s1 {}
+",
+        origin.addr
+    )
+}
+
+#[test]
+fn the_first_request_over_the_rate_is_refused_429_on_every_thread() {
+    let origin = Origin::start("app");
+    let port = free_port();
+    let _p = Proxy::start(&rate_limit_config(port, &origin), port);
+    let url = format!("http://127.0.0.1:{port}/");
+    // One connection per request: the kernel spreads them over both threads.
+    for i in 1..=10 {
+        let (code, _) = curl(&[&url]);
+        assert_eq!(code, 200, "request {i} is within the limit");
+    }
+    for i in 11..=30 {
+        let (code, _) = curl(&[&url]);
+        assert_eq!(code, 429, "request {i} is over the limit");
+    }
+    assert_eq!(origin.hits.load(std::sync::atomic::Ordering::Relaxed), 10);
+}
+
+#[test]
+fn counters_by_header_in_a_named_table_and_table_converters() {
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request track-sc1 req.hdr(x-user) table users
+    http-request sc-inc-gpc0(1)
+    http-request sc-inc-gpc(1,1)
+    http-request sc-inc-gpc(1,1)
+    http-request sc-set-gpt0(1) 7
+    http-request return status 200 content-type text/plain lf-string \"gpc0=%[sc_get_gpc0(1)] gpc1=%[sc_get_gpc(1,1)] gpt0=%[sc1_get_gpt0] req=%[sc1_http_req_cnt] conn=%[sc1_conn_cur] tracked=%[sc_tracked(1)]/%[sc_tracked(0)] exp=%[req.hdr(x-user),table_expire(users)] idle=%[req.hdr(x-user),table_idle(users)] other=%[str(nobody),table_expire(users,-1)] cnt=%[table_cnt(users)]\"
+backend users
+    stick-table type string len 16 size 1k expire 60s store gpc(2),gpt0,http_req_cnt,conn_cur
+"
+    );
+    let _p = Proxy::start(&cfg, port);
+    let url = format!("http://127.0.0.1:{port}/");
+    let ask = |user: &str| curl(&[&url, "-H", &format!("x-user: {user}")]).1;
+    ask("alice");
+    let body = ask("alice");
+    let re = regex::Regex::new(
+        r"^gpc0=2 gpc1=4 gpt0=7 req=2 conn=1 tracked=1/0 exp=(\d+) idle=(\d+) other=-1 cnt=1$",
+    )
+    .unwrap();
+    let c = re.captures(&body).unwrap_or_else(|| panic!("{body}"));
+    let (exp, idle): (u64, u64) = (c[1].parse().unwrap(), c[2].parse().unwrap());
+    // `sc-inc-gpc0` uses the `gpc` array's first element when the table has no `gpc0`.
+    // The entry was touched while the request ran: it has (nearly) the whole minute left.
+    assert!(exp <= 60_000 && exp + idle == 60_000, "{body}");
+    let body = ask("bob");
+    assert!(body.starts_with("gpc0=1 gpc1=2 gpt0=7 req=1 "), "{body}");
+    assert!(body.ends_with(" cnt=2"), "{body}");
+}
