@@ -167,6 +167,8 @@ pub struct BackendRt {
     pub health_check: plan::HealthCheck,
     pub active: AtomicU64,
     pub use_servers: Vec<(usize, Condition)>,
+    /// `stick on|match|store-request|store-response` rules.
+    pub stickiness: crate::tables::stick::Stickiness,
 }
 
 impl BackendRt {
@@ -360,6 +362,27 @@ impl Shared {
                     None => problems.push(format!("backend '{}': unknown server '{name}'", b.name)),
                 }
             }
+            let ids_names: Vec<(u32, String, String)> = server_ids(&b.servers)
+                .into_iter()
+                .zip(&servers)
+                .map(|(id, s)| {
+                    let addr = s.addr.map(|a| a.to_string()).unwrap_or_default();
+                    (id, s.name.to_string(), addr)
+                })
+                .collect();
+            let stickiness = with_default_table(own_table(&b.name).as_deref(), || {
+                crate::tables::stick::Stickiness::compile(
+                    &b.stick_rules,
+                    &acls,
+                    own_table(&b.name).as_deref(),
+                    &tables,
+                    &ids_names,
+                )
+            })
+            .unwrap_or_else(|e| {
+                problems.push(format!("backend '{}': {}", b.name, e.0));
+                Default::default()
+            });
             backends.push(BackendRt {
                 name: b.name.as_str().into(),
                 mode: b.mode,
@@ -381,6 +404,7 @@ impl Shared {
                 health_check: b.health_check.clone(),
                 active: AtomicU64::new(0),
                 use_servers,
+                stickiness,
             });
         }
         let mut frontends = Vec::new();

@@ -217,6 +217,14 @@ pub async fn forward(
         .iter()
         .find(|(_, c)| c.holds(txn))
         .map(|(i, _)| *i);
+    // `use-server` first, then stickiness; a stuck server that cannot take it is passed over.
+    let (stuck, to_store) = if be.stickiness.is_empty() {
+        (None, Vec::new())
+    } else {
+        be.stickiness
+            .on_request(txn, |i| be.servers.get(i).is_some_and(|s| s.is_usable()))
+    };
+    let forced = forced.or(stuck);
     txn.fetch_at(before);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
@@ -287,6 +295,9 @@ pub async fn forward(
         };
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
+        if !to_store.is_empty() {
+            be.stickiness.store(&to_store, si);
+        }
         let this_body = match (&replay, stream.take()) {
             (Some(full), _) => Either::Right(full.clone()),
             (None, Some(incoming)) => Either::Left(incoming),
@@ -389,6 +400,15 @@ fn respond(
                 txn.term = *b"PH";
                 return reply::error(502, &files);
             }
+        }
+    }
+    if !be.stickiness.is_empty() {
+        if let Some(si) = be
+            .servers
+            .iter()
+            .position(|s| Some(&s.name) == txn.server.as_ref())
+        {
+            be.stickiness.store(&be.stickiness.on_response(txn), si);
         }
     }
     let view = txn.response.take().expect("response view set above");

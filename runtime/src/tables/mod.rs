@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod freq;
 pub mod key;
 pub mod show;
+pub mod stick;
 pub mod table;
 pub mod track;
 pub mod updates;

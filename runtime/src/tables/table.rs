@@ -82,6 +82,8 @@ pub struct Table {
     pub expire: u32,
     pub nopurge: bool,
     pub peers: Option<String>,
+    /// `srvkey addr`: stickiness keeps the server's address rather than its name.
+    pub srvkey_addr: bool,
     pub layout: Layout,
     shards: Box<[RwLock<Shard>]>,
     current: AtomicU64,
@@ -113,6 +115,7 @@ impl Table {
             expire: plan.expire.unwrap_or(0),
             nopurge: plan.nopurge,
             peers: plan.peers.clone(),
+            srvkey_addr: plan.srvkey_addr,
             layout,
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             current: AtomicU64::new(0),

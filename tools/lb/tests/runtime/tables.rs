@@ -74,3 +74,37 @@ backend users
     assert!(body.starts_with("gpc0=1 gpc1=2 gpt0=7 req=1 "), "{body}");
     assert!(body.ends_with(" cnt=2"), "{body}");
 }
+
+#[test]
+fn stick_on_keeps_each_user_on_the_server_it_first_got() {
+    let (a, b) = (Origin::start("a"), Origin::start("b"));
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    balance roundrobin
+    stick-table type string len 32 size 1k expire 1m store server_id,server_key
+    stick on req.hdr(x-user)
+    server s1 {}
+    server s2 {}
+",
+        a.addr, b.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let url = format!("http://127.0.0.1:{port}/");
+    let served_by = |user: &str| {
+        let (_, body) = curl(&[&url, "-H", &format!("x-user: {user}")]);
+        body.lines().next().unwrap_or("").to_string()
+    };
+    let first: Vec<String> = (0..4).map(|u| served_by(&format!("user{u}"))).collect();
+    // Round robin for new keys: both servers took users.
+    assert!(first.contains(&"name=a".to_string()) && first.contains(&"name=b".to_string()));
+    for _ in 0..3 {
+        for (u, server) in first.iter().enumerate() {
+            assert_eq!(&served_by(&format!("user{u}")), server, "user{u} moved");
+        }
+    }
+}
