@@ -95,15 +95,15 @@ impl Stickiness {
         let mut pending: Pending = Vec::new();
         let now = now_ms();
         for r in &self.rules {
-            let matches = matches!(r.kind, StickKind::On | StickKind::Match);
+            let matches = chosen.is_none() && matches!(r.kind, StickKind::On | StickKind::Match);
             let stores = matches!(r.kind, StickKind::On | StickKind::StoreRequest);
-            if !(matches && chosen.is_none()) && !stores {
+            if !matches && !stores {
                 continue;
             }
             let Some(k) = Self::key_of(r, txn) else {
                 continue;
             };
-            if matches && chosen.is_none() {
+            if matches {
                 chosen = self.lookup(&r.table, &k, now).filter(|&i| usable(i));
             }
             if stores && !pending.iter().any(|(t, _)| Arc::ptr_eq(t, &r.table)) {
