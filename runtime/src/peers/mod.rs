@@ -2,6 +2,10 @@
 //! wire format (sans-I/O), `session` the state of one link, `driver` the sockets. One thread
 //! ("hapee-tables") runs the links and the tables' expiry.
 
+pub mod codec;
+pub mod entries;
+pub mod link;
+
 use crate::state::Shared;
 use hapee_compiler::plan::Plan;
 use std::sync::atomic::Ordering;
