@@ -9,6 +9,8 @@ mod harness;
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
+#[path = "runtime/peers.rs"]
+mod peers;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]

@@ -196,12 +196,18 @@ pub struct Proxy {
 impl Proxy {
     /// Writes `config` and starts the proxy; waits until `port` accepts connections.
     pub fn start(config: &str, port: u16) -> Proxy {
+        Proxy::start_with(config, port, &[])
+    }
+
+    /// `start` with more command-line arguments (`-L name`).
+    pub fn start_with(config: &str, port: u16, args: &[&str]) -> Proxy {
         let dir = std::env::temp_dir().join(format!("hapee-rt-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("haproxy.cfg");
         std::fs::write(&cfg, config).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
             .arg("run")
+            .args(args)
             .arg("-f")
             .arg(&cfg)
             .current_dir(&dir)
