@@ -4,6 +4,7 @@
 //! `table_*` converters), and `show table` as HAProxy prints it.
 
 pub mod action;
+pub mod cli;
 pub mod data;
 pub mod fetch;
 pub mod freq;
