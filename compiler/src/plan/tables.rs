@@ -353,3 +353,46 @@ mod tests {
         assert_eq!((b.key, b.key_size, b.expire), (KeyType::Binary, 32, None));
     }
 }
+
+#[cfg(test)]
+mod peers_tests {
+    use super::*;
+    use crate::ir::Spanned;
+
+    #[test]
+    fn peers_sections_name_their_tables_as_haproxy_does() {
+        let line = |kw: &str, args: &[&str]| DirectiveLine {
+            prefix: None,
+            keyword: kw.into(),
+            args: args.iter().map(|a| (*a).into()).collect(),
+            span: crate::Span::default(),
+        };
+        let section = NamedSection {
+            kind: crate::registry::SectionKind::Peers,
+            name: Some(Spanned::new("mesh".into(), crate::Span::default())),
+            header: crate::Span::default(),
+            members: Vec::new(),
+            has_bind: false,
+            lines: vec![
+                line("peer", &["a", "127.0.0.1:10000"]),
+                line("peer", &["b", "127.0.0.1:10001"]),
+                line("shards", &["2"]),
+                line(
+                    "table",
+                    &["t", "type", "integer", "size", "100", "store", "gpc0"],
+                ),
+            ],
+        };
+        let (plan, tables) = peers_section(&section);
+        assert_eq!(plan.peers.len(), 2);
+        assert_eq!(plan.peers[1].address.as_deref(), Some("127.0.0.1:10001"));
+        assert_eq!(plan.shards, 2);
+        let t = &tables[0];
+        // HAProxy names it "<peers>/<table>" and sends "/<table>" to its peers.
+        assert_eq!((t.name.as_str(), t.network_name.as_str()), ("mesh/t", "/t"));
+        assert_eq!(
+            (t.key, t.size, t.peers.as_deref()),
+            (KeyType::Integer, 100, Some("mesh"))
+        );
+    }
+}

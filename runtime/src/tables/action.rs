@@ -156,12 +156,10 @@ impl TableAction {
                     RuleSet::TcpRequestConnection | RuleSet::TcpRequestSession
                 );
                 txn.stick.track(*counter, t.clone(), e.clone(), session);
-                match set {
-                    RuleSet::HttpRequest => count_tracked_request(&t, &e, None),
-                    RuleSet::HttpResponse => {
-                        count_tracked_request(&t, &e, txn.response.as_ref().map(|r| r.status))
-                    }
-                    _ => {}
+                // The request counts when tracking starts in HTTP rules; a response's error
+                // status counts on every tracked entry once the response is sent.
+                if matches!(set, RuleSet::HttpRequest | RuleSet::HttpResponse) {
+                    count_tracked_request(&t, &e);
                 }
             }
             TableAction::AddGpc {

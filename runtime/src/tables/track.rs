@@ -218,25 +218,17 @@ impl Trackers {
     }
 }
 
-/// Counts the first HTTP request of a stream that starts tracking in HTTP rules (with
-/// errors when the tracking happens on a response), as HAProxy's `http-request track-sc`.
-pub fn count_tracked_request(t: &Table, e: &Entry, status: Option<u16>) {
-    let now = now_ms();
-    let mut counts = vec![DataType::HttpReqCnt];
-    let mut rates = vec![DataType::HttpReqRate];
-    match status {
-        Some(400..=499) => {
-            counts.push(DataType::HttpErrCnt);
-            rates.push(DataType::HttpErrRate);
-        }
-        Some(501 | 505) | None => {}
-        Some(500..=599) => {
-            counts.push(DataType::HttpFailCnt);
-            rates.push(DataType::HttpFailRate);
-        }
-        _ => {}
-    }
-    add(t, e, now, &counts, &rates, 1);
+/// Counts the HTTP request of a stream that starts tracking in HTTP rules, as HAProxy's
+/// `http-request track-sc` does.
+pub fn count_tracked_request(t: &Table, e: &Entry) {
+    add(
+        t,
+        e,
+        now_ms(),
+        &[DataType::HttpReqCnt],
+        &[DataType::HttpReqRate],
+        1,
+    );
 }
 
 /// The slots of general purpose counter `idx`: `legacy` names (`gpc0`, `gpc1`) use their own
@@ -312,4 +304,106 @@ pub fn set_gpt(t: &Table, e: &Entry, idx: usize, legacy: bool, value: u32, now: 
 /// The key of a client address in table `t`.
 pub fn src_key(t: &Table, client: std::net::IpAddr) -> Option<key::Key> {
     key::from_value(&crate::sample::Value::Ip(client), t.key_type, t.key_size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::data::ALL;
+    use hapee_compiler::plan::tables::{KeyType, StickTablePlan, StorePlan};
+
+    /// A table storing every 2.7 type (`gpc`/`gpt` arrays next to the legacy ones, which
+    /// HAProxy's parser would refuse together, to read both here).
+    fn everything() -> Arc<Table> {
+        let stores = ALL
+            .iter()
+            .map(|t| StorePlan {
+                name: t.name().into(),
+                elements: if t.is_array() { 2 } else { 1 },
+                period: if t.std_type() == crate::tables::data::StdType::Freq {
+                    10_000
+                } else {
+                    0
+                },
+            })
+            .collect();
+        Arc::new(
+            Table::new(&StickTablePlan {
+                name: "all".into(),
+                network_name: "all".into(),
+                key: KeyType::Ip,
+                key_size: 4,
+                size: 10,
+                expire: Some(60_000),
+                nopurge: false,
+                peers: None,
+                srvkey_addr: false,
+                write_to: None,
+                stores,
+            })
+            .unwrap(),
+        )
+    }
+
+    fn value(t: &Table, e: &Entry, d: DataType, idx: usize) -> u64 {
+        let now = tick(now_ms());
+        match &e.read()[t.layout.slot(d, idx).unwrap()] {
+            Slot::Uint(v) => u64::from(*v),
+            Slot::Ull(v) => *v,
+            Slot::Sint(v) => *v as u64,
+            Slot::Freq(f) => u64::from(f.read(t.layout.period(d), now)),
+            Slot::Dict(_) => 0,
+        }
+    }
+
+    #[test]
+    fn every_counter_counts_what_haproxy_counts() {
+        use DataType::*;
+        let t = everything();
+        let e = t.get_or_create(&[10, 0, 0, 9], now_ms()).unwrap();
+        let mut trackers = Trackers::default();
+        trackers.track(1, t.clone(), e.clone(), true);
+        trackers.count_session();
+        trackers.count_session_request();
+        trackers.count_session_request();
+        trackers.count_status(404);
+        trackers.count_status(503);
+        trackers.count_status(501);
+        trackers.count_bytes(2048, 5000);
+        let expect = [
+            (ConnCur, 1),
+            (ConnCnt, 1),
+            (ConnRate, 1),
+            (SessCnt, 1),
+            (SessRate, 1),
+            (HttpReqCnt, 2),
+            (HttpReqRate, 2),
+            (HttpErrCnt, 1),
+            (HttpErrRate, 1),
+            (HttpFailCnt, 1),
+            (HttpFailRate, 1),
+            (BytesInCnt, 2048),
+            (BytesInRate, 2048),
+            (BytesOutCnt, 5000),
+            (BytesOutRate, 5000),
+        ];
+        for (d, v) in expect {
+            assert_eq!(value(&t, &e, d, 0), v, "{}", d.name());
+        }
+        assert_eq!(e.refs(), 1);
+        // General purpose counters and tags: legacy names first, the arrays by index.
+        assert_eq!(add_gpc(&t, &e, 0, true, 1, now_ms()), 1);
+        assert_eq!(add_gpc(&t, &e, 1, false, 3, now_ms()), 3);
+        set_gpt(&t, &e, 0, true, 9, now_ms());
+        set_gpt(&t, &e, 1, false, 4, now_ms());
+        assert_eq!(value(&t, &e, Gpc0, 0), 1);
+        assert_eq!(value(&t, &e, Gpc0Rate, 0), 1);
+        assert_eq!(value(&t, &e, Gpc, 1), 3);
+        assert_eq!(value(&t, &e, GpcRate, 1), 3);
+        assert_eq!(value(&t, &e, Gpc, 0), 0);
+        assert_eq!((value(&t, &e, Gpt0, 0), value(&t, &e, Gpt, 1)), (9, 4));
+        // The session ends: the entry is released, `conn_cur` goes back down.
+        drop(trackers);
+        assert_eq!((value(&t, &e, ConnCur, 0), e.refs()), (0, 0));
+    }
 }

@@ -27,6 +27,8 @@ fn node(peers: &[(&str, u16)], port: u16, limit: Option<u32>) -> String {
     for (name, p) in peers {
         cfg.push_str(&format!("    peer {name} 127.0.0.1:{p}\n"));
     }
+    // A table of the peers section too: HAProxy names it `mesh/visits`.
+    cfg.push_str("    table visits type ip size 1k expire 60s store gpc0\n");
     let deny = limit.map_or(String::new(), |l| {
         format!("    http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt {l} }}\n")
     });
@@ -37,7 +39,9 @@ frontend fe
     stick-table type ip size 1k expire 60s peers mesh store http_req_cnt,gpc0,http_req_rate(10s),conn_cur
     http-request track-sc0 src if {{ path /hit }}
     http-request sc-inc-gpc0(0) if {{ path /hit }}
-{deny}    http-request return status 200 content-type text/plain lf-string \"cnt=%[src_http_req_cnt] gpc=%[src_get_gpc0]\"
+    http-request track-sc1 src table mesh/visits if {{ path /hit }}
+    http-request sc-inc-gpc0(1) if {{ path /hit }}
+{deny}    http-request return status 200 content-type text/plain lf-string \"cnt=%[src_http_req_cnt] gpc=%[src_get_gpc0] visits=%[src_get_gpc0(mesh/visits)]\"
 "
     ));
     cfg
@@ -99,21 +103,33 @@ fn hapee_and_haproxy_share_a_table_both_ways() {
         curl(&[&format!("{h}/hit")]);
     }
     assert_eq!(
-        eventually(&format!("{e}/peek"), "cnt=3 gpc=3", Duration::from_secs(8)),
-        "cnt=3 gpc=3"
+        eventually(
+            &format!("{e}/peek"),
+            "cnt=3 gpc=3 visits=3",
+            Duration::from_secs(8)
+        ),
+        "cnt=3 gpc=3 visits=3"
     );
     // Now the link is up: updates arrive within a second, both ways.
     for _ in 0..2 {
         curl(&[&format!("{e}/hit")]);
     }
     assert_eq!(
-        eventually(&format!("{h}/peek"), "cnt=5 gpc=5", Duration::from_secs(1)),
-        "cnt=5 gpc=5"
+        eventually(
+            &format!("{h}/peek"),
+            "cnt=5 gpc=5 visits=5",
+            Duration::from_secs(1)
+        ),
+        "cnt=5 gpc=5 visits=5"
     );
     curl(&[&format!("{h}/hit")]);
     assert_eq!(
-        eventually(&format!("{e}/peek"), "cnt=6 gpc=6", Duration::from_secs(1)),
-        "cnt=6 gpc=6"
+        eventually(
+            &format!("{e}/peek"),
+            "cnt=6 gpc=6 visits=6",
+            Duration::from_secs(1)
+        ),
+        "cnt=6 gpc=6 visits=6"
     );
 }
 
@@ -137,20 +153,32 @@ fn a_rate_limit_holds_on_a_second_node_and_a_restarted_node_learns_the_table() {
         assert_eq!(curl(&[&url(0, "/hit")]).0, 200, "hit {n} on a");
     }
     assert_eq!(
-        eventually(&url(1, "/peek"), "cnt=10 gpc=10", Duration::from_secs(8)),
-        "cnt=10 gpc=10"
+        eventually(
+            &url(1, "/peek"),
+            "cnt=10 gpc=10 visits=10",
+            Duration::from_secs(8)
+        ),
+        "cnt=10 gpc=10 visits=10"
     );
     // b counts a's ten requests: its own first one is over the limit.
     assert_eq!(curl(&[&url(1, "/hit")]).0, 429);
     assert_eq!(
-        eventually(&url(2, "/peek"), "cnt=11 gpc=11", Duration::from_secs(8)),
-        "cnt=11 gpc=11"
+        eventually(
+            &url(2, "/peek"),
+            "cnt=11 gpc=11 visits=11",
+            Duration::from_secs(8)
+        ),
+        "cnt=11 gpc=11 visits=11"
     );
     // c restarts empty and learns the table back from a peer.
     drop(c);
     let _c = start(2);
     assert_eq!(
-        eventually(&url(2, "/peek"), "cnt=11 gpc=11", Duration::from_secs(15)),
-        "cnt=11 gpc=11"
+        eventually(
+            &url(2, "/peek"),
+            "cnt=11 gpc=11 visits=11",
+            Duration::from_secs(15)
+        ),
+        "cnt=11 gpc=11 visits=11"
     );
 }
