@@ -235,32 +235,6 @@ impl Layout {
             .fold(0, |acc, c| acc | 1 << (c.data_type as u8))
     }
 
-    /// The general purpose counter `idx` (`gpc(n)` first, else `gpc0`/`gpc1`) and its rate.
-    pub fn gpc(&self, idx: usize) -> (Option<usize>, Option<(usize, u32)>) {
-        let (cnt, rate) = match idx {
-            _ if self.column(Gpc).is_some() || self.column(GpcRate).is_some() => (
-                self.slot(Gpc, idx),
-                self.slot(GpcRate, idx).map(|s| (s, self.period(GpcRate))),
-            ),
-            0 => (
-                self.slot(Gpc0, 0),
-                self.slot(Gpc0Rate, 0).map(|s| (s, self.period(Gpc0Rate))),
-            ),
-            1 => (
-                self.slot(Gpc1, 0),
-                self.slot(Gpc1Rate, 0).map(|s| (s, self.period(Gpc1Rate))),
-            ),
-            _ => (None, None),
-        };
-        (cnt, rate)
-    }
-
-    /// The general purpose tag `idx` (`gpt(n)` first, else `gpt0`).
-    pub fn gpt(&self, idx: usize) -> Option<usize> {
-        self.slot(Gpt, idx)
-            .or_else(|| (idx == 0).then(|| self.slot(Gpt0, 0)).flatten())
-    }
-
     pub fn period(&self, t: DataType) -> u32 {
         self.column(t).map_or(0, |c| c.period)
     }
@@ -291,7 +265,6 @@ mod tests {
         assert_eq!(l.type_bits(), 1 | 1 << 10 | 1 << 23);
         assert_eq!(l.slot(Gpc, 2), Some(4));
         assert_eq!(l.slot(Gpc, 3), None);
-        assert_eq!(l.gpc(1).0, Some(3));
         assert_eq!(l.zeroed().len(), 5);
         assert!(Layout::new(&[store("nope", 1, 0)]).is_err());
         assert_eq!(DataType::from_id(24), Some(GpcRate));

@@ -188,7 +188,7 @@ impl TableRead {
                 default: None,
             });
         }
-        if let ("table_avl" | "table_cnt", _) = (name, ()) {
+        if matches!(name, "table_avl" | "table_cnt") {
             return Some(TableRead {
                 source: Source::Whole,
                 metric: if name == "table_avl" {

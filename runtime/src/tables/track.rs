@@ -145,37 +145,24 @@ impl Trackers {
         }
     }
 
-    /// A new HTTP request on the session's counters (the stream's count theirs when they
-    /// start tracking).
-    pub fn count_session_request(&self) {
+    /// One event on the session's counters: `count` and its `rate`.
+    fn count_on_session(&self, count: DataType, rate: DataType) {
         let Some(s) = &self.session else { return };
         let now = now_ms();
         for t in s.borrow().iter().flatten() {
-            add(
-                &t.table,
-                &t.entry,
-                now,
-                &[DataType::HttpReqCnt],
-                &[DataType::HttpReqRate],
-                1,
-            );
+            add(&t.table, &t.entry, now, &[count], &[rate], 1);
         }
+    }
+
+    /// A new HTTP request on the session's counters (the stream's count theirs when they
+    /// start tracking).
+    pub fn count_session_request(&self) {
+        self.count_on_session(DataType::HttpReqCnt, DataType::HttpReqRate);
     }
 
     /// The session was accepted: `sess_cnt` and `sess_rate` of the session's counters.
     pub fn count_session(&self) {
-        let Some(s) = &self.session else { return };
-        let now = now_ms();
-        for t in s.borrow().iter().flatten() {
-            add(
-                &t.table,
-                &t.entry,
-                now,
-                &[DataType::SessCnt],
-                &[DataType::SessRate],
-                1,
-            );
-        }
+        self.count_on_session(DataType::SessCnt, DataType::SessRate);
     }
 
     /// The response status: 4xx count as request errors, 5xx (but 501 and 505) as failures.
