@@ -108,3 +108,39 @@ backend app
         }
     }
 }
+
+#[test]
+fn tcp_request_connection_tracking_limits_connections() {
+    let origin = Origin::start("app");
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1k expire 30s store conn_cnt,conn_cur,sess_cnt,conn_rate(10s)
+    tcp-request connection track-sc0 src
+    tcp-request connection reject if {{ sc0_conn_cnt gt 3 }}
+    default_backend app
+backend app
+    mode tcp
+    server s1 {}
+",
+        origin.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let url = format!("http://127.0.0.1:{port}/");
+    // The proxy's start-up probe was the first connection.
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        codes.push(curl(&[&url]).0);
+    }
+    assert_eq!(
+        codes,
+        [200, 200, 0, 0],
+        "the 4th connection from this address on is refused"
+    );
+}
