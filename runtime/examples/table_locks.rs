@@ -28,6 +28,7 @@ fn plan() -> StickTablePlan {
         peers: None,
         srvkey_addr: false,
         write_to: None,
+        shards: 0,
         stores: vec![StorePlan {
             name: "http_req_rate".into(),
             elements: 1,

@@ -375,6 +375,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(|s| s.kind == crate::registry::SectionKind::Peers)
     {
         let (section, section_tables) = tables::peers_section(s);
+        for t in stick_tables
+            .iter_mut()
+            .filter(|t| t.peers.as_deref() == Some(section.name.as_str()))
+        {
+            t.shards = section.shards;
+        }
         peers.push(section);
         stick_tables.extend(section_tables);
     }

@@ -62,6 +62,8 @@ pub struct StickTablePlan {
     /// `write-to <table>`: updates are copied to another table (a later HAProxy addition).
     pub write_to: Option<String>,
     pub stores: Vec<StorePlan>,
+    /// `shards` of the peers section it is shared through (0: not sharded).
+    pub shards: u32,
 }
 
 /// The data types that take an array size as their first store argument.
@@ -133,6 +135,7 @@ pub fn stick_table(
         srvkey_addr: false,
         write_to: None,
         stores: Vec::new(),
+        shards: 0,
     };
     let mut i = 0;
     while i < args.len() {
@@ -258,6 +261,8 @@ pub struct PeerPlan {
     pub name: String,
     /// `host:port`; `None` for a `server` line without address (the local peer).
     pub address: Option<String>,
+    /// `shard <n>`: the peer is sent only the entries of that shard (0: all).
+    pub shard: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -287,6 +292,11 @@ pub fn peers_section(section: &NamedSection) -> (PeersPlan, Vec<StickTablePlan>)
             ("peer" | "server", [peer, rest @ ..]) => plan.peers.push(PeerPlan {
                 name: peer.to_string(),
                 address: rest.first().map(|a| a.to_string()),
+                shard: rest
+                    .iter()
+                    .position(|w| *w == "shard")
+                    .and_then(|i| rest.get(i + 1))
+                    .map_or(0, |n| atol(n).max(0) as u32),
             }),
             ("bind", [addr, ..]) => plan.bind = Some(addr.to_string()),
             ("shards", [n, ..]) => plan.shards = atol(n).max(0) as u32,
@@ -302,6 +312,9 @@ pub fn peers_section(section: &NamedSection) -> (PeersPlan, Vec<StickTablePlan>)
             }
             _ => {}
         }
+    }
+    for t in &mut tables {
+        t.shards = plan.shards;
     }
     (plan, tables)
 }

@@ -29,8 +29,8 @@ pub struct Section {
     pub name: String,
     pub local: String,
     pub listen: Option<SocketAddr>,
-    /// The other peers: name and address.
-    pub remotes: Vec<(String, String)>,
+    /// The other peers: name, address and shard.
+    pub remotes: Vec<(String, String, u32)>,
     pub tables: Vec<Arc<Table>>,
     pub max_updates: usize,
 }
@@ -149,7 +149,7 @@ async fn accept(run: Rc<Running>, mut stream: TcpStream) {
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let remotes = &run.section.remotes;
     let (status, peer) = codec::check_hello(&lines, &run.section.local, |p| {
-        remotes.iter().any(|(n, _)| n == p)
+        remotes.iter().any(|(n, ..)| n == p)
     });
     if stream
         .write_all(format!("{status}\n").as_bytes())
@@ -158,7 +158,7 @@ async fn accept(run: Rc<Running>, mut stream: TcpStream) {
     {
         return;
     }
-    let Some(i) = peer.and_then(|p| remotes.iter().position(|(n, _)| *n == p)) else {
+    let Some(i) = peer.and_then(|p| remotes.iter().position(|(n, ..)| *n == p)) else {
         return;
     };
     session(run, i, stream, rest).await;
@@ -173,7 +173,7 @@ fn jitter() -> Duration {
 }
 
 async fn dial(run: Rc<Running>, i: usize) {
-    let (name, addr) = run.section.remotes[i].clone();
+    let (name, addr, _) = run.section.remotes[i].clone();
     loop {
         let state = &run.peers[i];
         let due = state.next_connect.get().is_none_or(|t| Instant::now() >= t);
@@ -218,7 +218,7 @@ async fn session(run: Rc<Running>, i: usize, stream: TcpStream, mut buf: Vec<u8>
         .cloned()
         .zip(state.acked.borrow().iter().copied())
         .collect();
-    let mut link = Link::new(tables, run.section.max_updates);
+    let mut link = Link::new(tables, run.section.max_updates, run.section.remotes[i].2);
     let (mut rd, mut wr) = stream.into_split();
     let mut chunk = vec![0u8; 16384];
     let (mut last_rx, mut last_tx) = (Instant::now(), Instant::now());

@@ -275,6 +275,7 @@ mod tests {
             peers: Some("p".into()),
             srvkey_addr: false,
             write_to: None,
+            shards: 0,
             stores: vec![
                 store("server_id", 1, 0),
                 store("conn_cur", 1, 0),

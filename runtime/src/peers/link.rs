@@ -56,12 +56,14 @@ pub struct Link {
     confirms: u32,
     dict: Vec<Option<Arc<str>>>,
     max_updates: usize,
+    /// The peer's `shard`: only entries of that shard are sent to it (0: all).
+    peer_shard: u32,
 }
 
 impl Link {
     /// A new session over `tables`, each with the last update the peer acknowledged on an
     /// earlier session.
-    pub fn new(tables: Vec<(Arc<Table>, u32)>, max_updates: usize) -> Link {
+    pub fn new(tables: Vec<(Arc<Table>, u32)>, max_updates: usize, peer_shard: u32) -> Link {
         Link {
             tables: tables
                 .into_iter()
@@ -84,6 +86,7 @@ impl Link {
             confirms: 0,
             dict: vec![None; 128],
             max_updates: max_updates.max(1),
+            peer_shard,
         }
     }
 
@@ -267,8 +270,17 @@ impl Link {
         true
     }
 
+    /// Whether an entry goes to this peer (a sharded peer gets its shard's only).
+    fn for_peer(&self, i: usize, key: &[u8]) -> bool {
+        self.peer_shard == 0 || self.tables[i].table.peer_shard(key) == self.peer_shard
+    }
+
     /// An incremental update: without its id when it follows the previous one.
     fn send_update(&mut self, out: &mut Vec<u8>, i: usize, key: &[u8], id: u32, now: u64) {
+        if !self.for_peer(i, key) {
+            self.tables[i].last_pushed = id;
+            return;
+        }
         let defined = self.define_if_needed(out, i);
         let t = &mut self.tables[i];
         let Some(e) = t.table.lookup(key, now) else {
@@ -297,6 +309,9 @@ impl Link {
 
     /// An entry of a lesson, with its remaining life.
     fn send_entry(&mut self, out: &mut Vec<u8>, i: usize, key: &[u8], now: u64) {
+        if !self.for_peer(i, key) {
+            return;
+        }
         self.define_if_needed(out, i);
         let t = &self.tables[i];
         let Some(e) = t.table.lookup(key, now) else {
@@ -345,6 +360,7 @@ mod tests {
                 peers: Some("p".into()),
                 srvkey_addr: false,
                 write_to: None,
+                shards: 0,
                 stores: vec![StorePlan {
                     name: "gpc0".into(),
                     elements: 1,
@@ -374,8 +390,8 @@ mod tests {
     fn two_links_share_updates_acks_and_lessons() {
         let now = 9_000_000;
         let (a, b) = (shared_table(), shared_table());
-        let mut a_to_b = Link::new(vec![(a.clone(), 0)], 200);
-        let mut b_from_a = Link::new(vec![(b.clone(), 0)], 200);
+        let mut a_to_b = Link::new(vec![(a.clone(), 0)], 200, 0);
+        let mut b_from_a = Link::new(vec![(b.clone(), 0)], 200, 0);
         set_gpc0(&a, [10, 0, 0, 1], 5, now);
         set_gpc0(&a, [10, 0, 0, 2], 6, now);
         let mut wire = Vec::new();
@@ -434,5 +450,38 @@ mod tests {
         let mut confirm = Vec::new();
         b_from_a.send(&mut confirm, now, true);
         assert!(kinds(confirm).contains(&(0, CTRL_RESYNC_CONFIRM)));
+    }
+
+    #[test]
+    fn a_sharded_peer_is_sent_its_shard_only() {
+        let now = 9_000_000;
+        let t = {
+            let mut p = hapee_compiler::plan::tables::stick_table(
+                "t",
+                "t",
+                &["type", "ip", "size", "100", "store", "gpc0"],
+                Some("p"),
+            );
+            p.shards = 3;
+            Arc::new(Table::new(&p).unwrap())
+        };
+        let keys: Vec<[u8; 4]> = (1..=30).map(|n| [10, 0, 0, n]).collect();
+        for k in &keys {
+            set_gpc0(&t, *k, 1, now);
+        }
+        let shards: Vec<u32> = keys.iter().map(|k| t.peer_shard(k)).collect();
+        assert!(shards.iter().all(|s| (1..=3).contains(s)));
+        assert!(
+            (1..=3).all(|s| shards.contains(&s)),
+            "30 keys fall in every shard"
+        );
+        let mut link = Link::new(vec![(t.clone(), 0)], 200, 2);
+        let mut out = Vec::new();
+        link.send(&mut out, now, true);
+        let updates = kinds(out)
+            .iter()
+            .filter(|k| matches!(k.1, TABLE_UPDATE | TABLE_INCREMENTAL_UPDATE))
+            .count();
+        assert_eq!(updates, shards.iter().filter(|s| **s == 2).count());
     }
 }

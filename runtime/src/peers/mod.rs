@@ -61,7 +61,7 @@ pub fn sections(plan: &Plan, shared: &Shared) -> Vec<driver::Section> {
                 .peers
                 .iter()
                 .filter(|m| m.name != local)
-                .filter_map(|m| Some((m.name.clone(), m.address.clone()?)))
+                .filter_map(|m| Some((m.name.clone(), m.address.clone()?, m.shard)))
                 .collect(),
             tables,
             max_updates: plan.global.peers_max_updates as usize,

@@ -188,6 +188,7 @@ mod tests {
             peers: None,
             srvkey_addr: false,
             write_to: None,
+            shards: 0,
             stores: vec![store("gpc0", 0), store("http_req_rate", 10_000)],
         }])
         .unwrap()

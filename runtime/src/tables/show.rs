@@ -35,7 +35,12 @@ pub fn entry_line(t: &Table, e: &Entry, now: u64, out: &mut String) {
     } else {
         e.expire().saturating_sub(now)
     };
-    let _ = write!(out, " use={} exp={remain} shard=0", e.refs());
+    let _ = write!(
+        out,
+        " use={} exp={remain} shard={}",
+        e.refs(),
+        t.peer_shard(&e.key)
+    );
     let slots = e.read();
     let tick = tick(now);
     for c in &t.layout.columns {
@@ -119,6 +124,7 @@ mod tests {
             peers: None,
             srvkey_addr: false,
             write_to: None,
+            shards: 0,
             stores: vec![
                 store("gpc", 2, 0),
                 store("http_req_rate", 1, 10_000),

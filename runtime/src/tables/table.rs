@@ -84,6 +84,9 @@ pub struct Table {
     pub peers: Option<String>,
     /// `srvkey addr`: stickiness keeps the server's address rather than its name.
     pub srvkey_addr: bool,
+    /// `shards` of its peers section (0: none), and the seed of the keys' shard hash.
+    pub peer_shards: u32,
+    hash_seed: u64,
     pub layout: Layout,
     shards: Box<[RwLock<Shard>]>,
     current: AtomicU64,
@@ -116,11 +119,31 @@ impl Table {
             nopurge: plan.nopurge,
             peers: plan.peers.clone(),
             srvkey_addr: plan.srvkey_addr,
+            peer_shards: plan.shards,
+            hash_seed: xxhash_rust::xxh64::xxh64(plan.name.as_bytes(), 0),
             layout,
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             current: AtomicU64::new(0),
             updates: plan.peers.as_ref().map(|_| Mutex::new(Updates::default())),
         })
+    }
+
+    /// The peers shard of a key (1 to `shards`, 0 when unsharded), as HAProxy computes it:
+    /// XXH64 of the key as HAProxy stores it (integers in the machine's byte order, strings
+    /// without their end) seeded with the XXH64 of the table's name.
+    pub fn peer_shard(&self, key: &[u8]) -> u32 {
+        if self.peer_shards == 0 {
+            return 0;
+        }
+        let native;
+        let bytes = match self.key_type {
+            KeyType::Integer if key.len() == 4 => {
+                native = u32::from_be_bytes([key[0], key[1], key[2], key[3]]).to_ne_bytes();
+                &native[..]
+            }
+            _ => key,
+        };
+        (xxhash_rust::xxh64::xxh64(bytes, self.hash_seed) % u64::from(self.peer_shards)) as u32 + 1
     }
 
     fn shard(&self, key: &[u8]) -> &RwLock<Shard> {
@@ -333,6 +356,7 @@ mod tests {
             peers: None,
             srvkey_addr: false,
             write_to: None,
+            shards: 0,
             stores: vec![StorePlan {
                 name: "gpc0".into(),
                 elements: 1,

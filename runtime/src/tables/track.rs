@@ -326,6 +326,7 @@ mod tests {
                 peers: None,
                 srvkey_addr: false,
                 write_to: None,
+                shards: 0,
                 stores,
             })
             .unwrap(),
