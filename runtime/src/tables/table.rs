@@ -256,6 +256,7 @@ impl Table {
                 } else if e.refs() == 0 {
                     shard.exps.remove(&queued);
                     shard.map.remove(&key);
+                    self.forget(&key);
                     dropped += 1;
                     self.current.fetch_sub(1, Ordering::Relaxed);
                 }
@@ -265,28 +266,30 @@ impl Table {
     }
 
     /// Visits the head of a shard's queue when it is due at `now`: requeues it when its
-    /// entry's date moved or it is tracked, removes it otherwise. Answers whether an entry
-    /// was removed.
-    fn pop_due(shard: &mut Shard, now: u64) -> bool {
-        let Some((&(queued, seq), _)) = shard.exps.iter().next() else {
-            return false;
-        };
+    /// entry's date moved or it is tracked, removes it otherwise. Answers the removed key.
+    fn pop_due(shard: &mut Shard, now: u64) -> Option<Key> {
+        let (&(queued, seq), _) = shard.exps.iter().next()?;
         if queued > now {
-            return false;
+            return None;
         }
         let key = shard.exps.remove(&(queued, seq)).unwrap_or_default();
-        let Some(e) = shard.map.get(&key).cloned() else {
-            return false;
-        };
+        let e = shard.map.get(&key).cloned()?;
         let expire = e.expire();
         if expire > now || e.refs() > 0 {
             // Touched since, or tracked: back in the queue at its date, or (tracked and due)
             // just after now, so that the walk goes on.
             shard.queue(expire.max(now + 1), key);
-            return false;
+            return None;
         }
         shard.map.remove(&key);
-        true
+        Some(key)
+    }
+
+    /// A removed entry has no change left to send to peers.
+    fn forget(&self, key: &[u8]) {
+        if let Some(u) = &self.updates {
+            u.lock().unwrap_or_else(|e| e.into_inner()).forget(key);
+        }
     }
 
     /// Removes the entries expired at `now` that nobody tracks; answers how many.
@@ -306,7 +309,8 @@ impl Table {
             let mut shard = s.write().unwrap_or_else(|e| e.into_inner());
             // Each visit removes a due item from the queue or requeues it after `now`.
             while shard.exps.keys().next().is_some_and(|k| k.0 <= now) {
-                if Self::pop_due(&mut shard, now) {
+                if let Some(key) = Self::pop_due(&mut shard, now) {
+                    self.forget(&key);
                     dropped += 1;
                 }
             }
@@ -321,6 +325,7 @@ impl Table {
         match shard.map.get(key) {
             Some(e) if e.refs() == 0 => {
                 shard.map.remove(key);
+                self.forget(key);
                 self.current.fetch_sub(1, Ordering::Relaxed);
                 true
             }

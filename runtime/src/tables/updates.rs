@@ -23,6 +23,13 @@ impl Updates {
         self.by_id.insert(self.last, key);
     }
 
+    /// Drops the pending change of a key removed from its table.
+    pub fn forget(&mut self, key: &[u8]) {
+        if let Some(id) = self.id_of.remove(key) {
+            self.by_id.remove(&id);
+        }
+    }
+
     /// The id of the latest change.
     pub fn last(&self) -> u32 {
         self.last
@@ -56,5 +63,7 @@ mod tests {
         assert_eq!(ids, [(2, b"b".to_vec()), (3, b"a".to_vec())]);
         assert_eq!(u.after(2, 10).len(), 1);
         assert_eq!(u.last(), 3);
+        u.forget(b"b");
+        assert_eq!(u.after(0, 10).len(), 1);
     }
 }
