@@ -61,13 +61,13 @@ backend users
     let ask = |user: &str| curl(&[&url, "-H", &format!("x-user: {user}")]).1;
     ask("alice");
     let body = ask("alice");
+    // `sc-inc-gpc0` uses the `gpc` array's first element when the table has no `gpc0`.
     let re = regex::Regex::new(
         r"^gpc0=2 gpc1=4 gpt0=7 req=2 conn=1 tracked=1/0 exp=(\d+) idle=(\d+) other=-1 cnt=1$",
     )
     .unwrap();
     let c = re.captures(&body).unwrap_or_else(|| panic!("{body}"));
     let (exp, idle): (u64, u64) = (c[1].parse().unwrap(), c[2].parse().unwrap());
-    // `sc-inc-gpc0` uses the `gpc` array's first element when the table has no `gpc0`.
     // The entry was touched while the request ran: it has (nearly) the whole minute left.
     assert!(exp <= 60_000 && exp + idle == 60_000, "{body}");
     let body = ask("bob");
