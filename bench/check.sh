@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Speed and peak memory of `hapee-lb check --no-env` against `haproxy -c` on generated configs of
-# about 22k, 110k and 550k lines, run side by side. Prints a table with the ratios.
+# Speed and peak memory of `hapee-lb check --no-env` against `haproxy -c` on generated configs
+# (bench/gen-config.py) run side by side: the `host` shape at about 22k, 110k and 550k lines and
+# the `acl` shape (2,500 backends, each routed by its own ACL, `option httpchk`, two servers) at
+# 20k lines. Prints a table with the ratios. SHAPES="host:22000 acl:20000" picks the runs.
 # Needs: Debian's haproxy package (installed here if missing), python3, GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +35,11 @@ min() { awk "BEGIN{print ($1 < $2) ? $1 : $2}"; }
 # programs' times.
 rounds=${ROUNDS:-10}
 warmup=${WARMUP:-3}
-printf '%-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-8s\n' lines "haproxy s" "hapee s" speedup "haproxy MiB" "hapee MiB" "mem ratio"
-for size in 22000 110000 550000; do
-    cfg="$work/gen-$size.cfg"
-    python3 bench/gen-config.py "$size" "$cfg"
+printf '%-5s | %-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-8s\n' shape lines "haproxy s" "hapee s" speedup "haproxy MiB" "hapee MiB" "mem ratio"
+for run in ${SHAPES:-host:22000 host:110000 host:550000 acl:20000}; do
+    shape=${run%%:*} size=${run#*:}
+    cfg="$work/gen-$shape-$size.cfg"
+    python3 bench/gen-config.py "$size" "$cfg" "$shape"
     lines=$(wc -l <"$cfg")
     ht=999999 pt=999999
     for _ in $(seq "$warmup"); do wall haproxy -c -q -f "$cfg" >/dev/null; done
@@ -49,7 +52,7 @@ for size in 22000 110000 550000; do
     done
     hm=$(peak haproxy -c -q -f "$cfg")
     pm=$(peak "$hapee" check --no-env -q -f "$cfg")
-    printf '%-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-8s\n' "$lines" "$ht" "$pt" \
+    printf '%-5s | %-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-8s\n' "$shape" "$lines" "$ht" "$pt" \
         "$(awk "BEGIN{printf \"%.1fx\", $ht / ($pt > 0 ? $pt : 0.001)}")" \
         "$(awk "BEGIN{printf \"%.1f\", $hm/1024}")" "$(awk "BEGIN{printf \"%.1f\", $pm/1024}")" \
         "$(awk "BEGIN{printf \"%.2f\", $pm / $hm}")"

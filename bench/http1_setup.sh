@@ -10,8 +10,11 @@ done
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
-cargo build --release -p hapee-lb >/dev/null 2>&1
-hapee=$PWD/target/release/hapee-lb
+# HAPEE=path/to/hapee-lb: run that binary instead of a fresh release build.
+if [ -z "${HAPEE:-}" ]; then
+    cargo build --release -p hapee-lb >/dev/null 2>&1
+fi
+hapee=${HAPEE:-$PWD/target/release/hapee-lb}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }

@@ -196,8 +196,18 @@ rules! {
         "Declare the section with 'http-errors <name>' and its 'errorfile' lines, or fix the name.";
     "E248" "cache-not-found" Error Haproxy "A cache filter, 'cache-use' or 'cache-store' names a cache section that does not exist."
         "Declare the cache with a 'cache <name>' section (with its 'total-max-size'), or fix the name.";
+    "E249" "httpchk-headers-in-version" Error Haproxy "'option httpchk' hides request headers or a body after the HTTP version."
+        "HAProxy 2.7 no longer accepts '\\r\\n' followed by headers in the version word of 'option httpchk'. Keep 'option httpchk <method> <uri> <version>' and add the headers with 'http-check send hdr <name> <value>' (and a body with 'body <text>').";
     "W250" "frontend-without-bind" Warning Haproxy "A frontend has no 'bind' line and will never receive traffic."
         "Add a 'bind' line, or declare the section as a backend if it is only a target.";
+    "E260" "quic-retry-without-secret" Error Haproxy "A QUIC bind line forces Retry, but no 'cluster-secret' keys the Retry tokens."
+        "Retry tokens are encrypted with a key derived from the global 'cluster-secret'; without one, HAProxy 2.7 refuses 'quic-force-retry'. Set 'cluster-secret' in the global section (the same value on every node that may see the client's retried Initial).";
+    "E261" "quic-needs-http" Error Haproxy "A QUIC bind line sits in a proxy that is not in 'mode http'."
+        "QUIC listeners carry HTTP/3 only: HAProxy 2.7 has no QUIC multiplexer for TCP mode. Put the QUIC bind in an HTTP frontend, or set 'mode http'.";
+    "E262" "quic-cc-algo" Error Haproxy "'quic-cc-algo' names no congestion control algorithm HAProxy knows."
+        "HAProxy 2.7 offers 'cubic' (the default) and 'newreno'. hapee's runtime also runs 'bbr', which HAProxy rejects, so a configuration meant for both should stay with the two.";
+    "E263" "quic-tune-value" Error Haproxy "A 'tune.quic.*' setting has a value HAProxy rejects."
+        "The idle timeouts take a time ('30s', '500ms'); the buffer, stream, loss and retry limits take an integer of at least 1; 'tune.quic.socket-owner' takes 'listener' or 'connection'.";
     "W251" "missing-timeouts" Warning Haproxy "A proxy lacks client, connect or server timeouts."
         "Without timeouts, stalled connections are kept forever and can exhaust resources. Set 'timeout client', 'timeout connect' and 'timeout server', usually once in the defaults section.";
     "W252" "rule-order" Warning Haproxy "A rule is written after a rule that HAProxy evaluates later."
@@ -206,6 +216,8 @@ rules! {
         "'allow', 'deny', 'tarpit', 'auth', 'return' and 'redirect' end the rule set; without a condition the rules after them are dead. Add a condition to the final rule or remove the rules after it.";
     "W254" "acl-never-matches" Warning Haproxy "A condition uses a fetch that does not exist where its rule runs."
         "Request samples such as 'path' or 'req.hdr' are gone by the time response rules run, and response samples do not exist yet in request rules; HAProxy evaluates such an ACL as never matching. Keep what is needed in a variable ('http-request set-var(txn.path) path') and test the variable instead.";
+    "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
+        "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
 
     // ---- E3xx / W3xx: threads and 2.7 removals ----
     "E301" "bind-process-removed" Error Haproxy "'bind-process' (or 'stats bind-process') was removed in HAProxy 2.7."
@@ -239,6 +251,9 @@ rules! {
     "E322" "invalid-trace" Error Haproxy "A 'trace' line names an unknown source, level, lock criterion or command."
         "Sources in 2.7 are check, fcgi, h1, h2, h3, peers, pt, qmux, quic and stream; commands are event, level, lock, pause, sink, start, stop and verbosity.";
 
+    "E264" "nameserver-arguments-missing" Error Haproxy "A 'nameserver' line of a resolvers section lacks its name or address."
+        "Write 'nameserver <name> <address>[:<port>]'; the address is an IP address (or a name the system resolves when HAProxy starts), the port defaults to 53.";
+
     // ---- E4xx / W4xx: environment ----
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
@@ -248,9 +263,9 @@ rules! {
         "HAProxy resolves server names with the system resolver when it starts, and '-c' does too. Fix the name, make it resolvable on this machine, or let the server start without an address: 'init-addr last,libc,none' (it starts in maintenance) or 'resolvers <section>' for run-time DNS.";
     "W404" "server-address-fallback" Warning Haproxy "A server's host name does not resolve; it starts disabled or on its fallback address."
         "The 'init-addr' list ends in 'none' (or the server has 'resolvers'), so HAProxy starts with the server in maintenance, or with the fixed address given in 'init-addr'. Check that the name is right on the production machine.";
-    "E405" "unresolvable-address" Error Haproxy "A 'log' target or a 'bind' address is a host name that does not resolve."
+    "E405" "unresolvable-address" Error Haproxy "A 'log' target, a 'bind' address or a resolvers 'nameserver' is a host name that does not resolve."
         "HAProxy resolves these names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
-    "E406" "unknown-account" Error Haproxy "The global 'user' or 'group' names an account this machine does not have."
+    "E406" "unknown-account" Error Haproxy "The global 'user' or 'group', or a 'stats socket' 'user'/'group', names an account this machine does not have."
         "HAProxy looks the names up (getpwnam/getgrnam) while it reads the line and drops privileges to them at start-up. Create the account, fix the name, or use 'uid'/'gid' with numbers.";
 
     // ---- E5xx / W5xx: expressions ----
@@ -306,10 +321,18 @@ rules! {
         "HAProxy resolves ring names only when it starts, after the checks that '-c' runs: 'haproxy -c' calls such a configuration valid, and then HAProxy refuses to start. Declare the ring with a 'ring <name>' section, or use the built-in 'buf0'; 'stdout' and 'stderr' are not rings (write 'log stdout' instead).";
     "L018" "duplicate-rule" Warning Lint "A rule repeats an earlier identical rule of the same list."
         "The second copy either never runs or does the same work twice; remove it.";
+    "L020" "quic-alpn-without-h3" Warning Lint "A QUIC bind line's ALPN list lacks 'h3', so HTTP/3 clients fail the handshake."
+        "Clients offer 'h3' during the QUIC handshake and give up when the server selects nothing. Write 'alpn h3' on QUIC bind lines (or leave 'alpn' out).";
+    "L021" "quic-random-secret" Warning Lint "QUIC listeners without 'cluster-secret' key their Retry tokens and stateless resets at random at each start."
+        "After a reload or on another node of the cluster, tokens and resets made with the old key are not recognised: clients that were sent a Retry fail their handshake, and stateless resets are ignored. Set the same 'cluster-secret' everywhere.";
 
     // ---- U: runtime support ----
     "U001" "runtime-unsupported" Warning Runtime "The configuration uses something hapee's runtime does not implement yet."
         "The configuration is valid HAProxy, and 'hapee-lb check' accepts it, but 'hapee-lb run' refuses to start rather than silently ignore a directive, option, action, fetch or converter it cannot honour. Each use is listed with its location. Remove or replace it, or run this configuration with HAProxy until the runtime supports it.";
+    "U002" "tls-name-unavailable" Warning Runtime "A cipher, TLS 1.3 suite or curve name is one that rustls does not offer."
+        "hapee's TLS is rustls, which offers only modern AEAD suites (AES-GCM and ChaCha20-Poly1305 with ECDHE) and the X25519, P-256, P-384 and X25519MLKEM768 groups. A name outside those (CBC or RSA key-exchange suites, DHE, CCM, other curves) is left out of the list when 'hapee-lb run' builds the listener, and named here so that the change is visible. Remove it from the list to silence this.";
+    "U003" "tls-setting-without-effect" Notice Runtime "A TLS setting has nothing to act on in rustls."
+        "rustls has no finite-field Diffie-Hellman key exchange, so 'tune.ssl.default-dh-param' has no effect under 'hapee-lb run'; the setting is accepted and ignored.";
 }
 
 /// Looks a rule up by code (`E101`) or name (`unknown-keyword`).

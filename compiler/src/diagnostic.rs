@@ -151,6 +151,20 @@ impl Diagnostic {
         self
     }
 
+    /// A "did you mean" fix replacing the text at `span` with `suggestion`, when there is one.
+    pub fn replace_with(self, span: Span, suggestion: Option<&str>) -> Self {
+        match suggestion {
+            Some(best) => self.fix(
+                format!("replace with '{best}'"),
+                vec![Edit {
+                    span,
+                    replacement: best.to_string(),
+                }],
+            ),
+            None => self,
+        }
+    }
+
     pub fn form(mut self, form: HaproxyForm) -> Self {
         self.haproxy_form = form;
         self

@@ -17,6 +17,7 @@ pub mod fmt;
 pub mod ir;
 pub mod lexer;
 pub mod lint;
+pub mod lua;
 pub mod plan;
 mod prelex;
 pub mod registry;

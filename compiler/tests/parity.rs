@@ -19,6 +19,11 @@ struct Row {
     first_alert: String,
 }
 
+/// Rows whose verdict depends on an optional module of HAProxy's build: the reference build
+/// lacks the Prometheus exporter (USE_PROMEX), hapee has it, as Debian's package does. These
+/// rows follow Debian's verdict (the `haproxy26_exit` column) instead.
+const BUILD_OPTIONAL: &[&str] = &["contrib/prometheus.1.cfg"];
+
 fn rows() -> Vec<Row> {
     let index =
         std::fs::read_to_string(corpus_dir().join("regtests-2.7/index.tsv")).expect("corpus index");
@@ -27,9 +32,10 @@ fn rows() -> Vec<Row> {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
+            let optional = BUILD_OPTIONAL.contains(&f[0]);
             Row {
                 cfg: f[0].to_string(),
-                exit: f[6].to_string(),
+                exit: f[if optional { 8 } else { 6 }].to_string(),
                 first_alert: f.get(7).unwrap_or(&"").to_string(),
             }
         })
@@ -104,7 +110,7 @@ fn regtests_verdicts_match_haproxy_2_7() {
         }
     }
     assert!(
-        valid >= 200 && invalid >= 19,
+        valid >= 200 && invalid >= 18,
         "corpus too small: {valid} valid, {invalid} invalid"
     );
     assert!(

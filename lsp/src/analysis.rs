@@ -4,22 +4,11 @@ use crate::position::{offset, range};
 use hapee_compiler::check::{compile, Compilation};
 use hapee_compiler::diagnostic::Severity;
 use hapee_compiler::ir::CheckOptions;
-use hapee_compiler::registry::{self, SectionKind};
+use hapee_compiler::lint::LintConfig;
+use hapee_compiler::registry::SectionKind;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::{LineKind, ProcessEnv};
 use lsp_types as lsp;
-
-/// A keyword's status as hover text.
-fn status(s: &registry::Status) -> String {
-    match s {
-        registry::Status::Stable => "stable".into(),
-        registry::Status::Experimental => {
-            "experimental: needs expose-experimental-directives".into()
-        }
-        registry::Status::Deprecated { replacement } => format!("deprecated: use {replacement}"),
-        other => format!("removed: {other:?}"),
-    }
-}
 
 /// A compiled document.
 /// A compilation of one document, alone or with the other files of its workspace (`-f`
@@ -35,13 +24,9 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub fn new(uri: lsp::Url, text: &str) -> Analysis {
-        Analysis::workspace(&[(uri, text.to_string())], 0)
-    }
-
     /// Compiles `sources` together, in order, as HAProxy's `-f` list; `focus` is the index of
-    /// the document the answers are about.
-    pub fn workspace(sources: &[(lsp::Url, String)], focus: usize) -> Analysis {
+    /// the document the answers are about. `lints` are the levels `hapee-lb check` would use.
+    pub fn workspace(sources: &[(lsp::Url, String)], focus: usize, lints: &LintConfig) -> Analysis {
         let mut db = SourceDb::new();
         for (uri, text) in sources {
             let name = uri
@@ -58,16 +43,23 @@ impl Analysis {
             db.add(name, text.as_str());
         }
         // The editor's file may not be on this machine as-is: skip file checks, keep lints.
-        let c = compile(
-            db,
-            &ProcessEnv,
-            &CheckOptions {
-                no_env: true,
-                master_worker: false,
-                lints: true,
-                resolve_dontfail: false,
-            },
-        );
+        let options = CheckOptions {
+            no_env: true,
+            master_worker: false,
+            lints: true,
+            resolve_dontfail: false,
+        };
+        let mut c = compile(db, &ProcessEnv, &options);
+        // An editor shows lints while the file still has errors (the compiler alone stops at
+        // errors, as `check` reports them first); a lint that trips on the half-built model
+        // only loses its own findings.
+        if c.has_errors() {
+            let more = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                hapee_compiler::lint::run(&c, &options)
+            }));
+            c.diagnostics.extend(more.unwrap_or_default());
+        }
+        c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
         Analysis {
             c,
             uri: sources[focus].0.clone(),
@@ -102,11 +94,14 @@ impl Analysis {
         self.c.db.file(self.focus)
     }
 
+    /// The focused file's diagnostics, errors first.
     pub fn diagnostics(&self) -> Vec<lsp::Diagnostic> {
         let focus = self.focus;
-        self.c
-            .diagnostics
-            .iter()
+        let mut ordered: Vec<&hapee_compiler::diagnostic::Diagnostic> =
+            self.c.diagnostics.iter().collect();
+        ordered.sort_by_key(|d| d.severity != Severity::Error);
+        ordered
+            .into_iter()
             .filter(|d| d.severity != Severity::Hint)
             // Each file gets its own diagnostics; those without a place go with the first file.
             .filter(|d| d.span.map_or(focus.0 == 0, |s| s.file == focus))
@@ -151,7 +146,10 @@ impl Analysis {
     }
 
     /// The word under the cursor and its index in its line.
-    fn word_at(&self, pos: lsp::Position) -> Option<(&hapee_compiler::syntax::Line, usize)> {
+    pub(crate) fn word_at(
+        &self,
+        pos: lsp::Position,
+    ) -> Option<(&hapee_compiler::syntax::Line, usize)> {
         let at = offset(self.file(), pos) as u32;
         let line = self.syntax().lines.get(pos.line as usize)?;
         let i = line
@@ -159,65 +157,6 @@ impl Analysis {
             .iter()
             .position(|w| w.span.start <= at && at <= w.span.end)?;
         Some((line, i))
-    }
-
-    pub fn hover(&self, pos: lsp::Position) -> Option<lsp::Hover> {
-        let (line, i) = self.word_at(pos)?;
-        let word = line.words[i].value.as_str();
-        let text = if i == 0 {
-            registry::DIRECTIVES
-                .iter()
-                .find(|d| d.name == word || d.name.starts_with(&format!("{word} ")))
-                .map(|d| format!("**{}** ({}) — {}", d.name, status(&d.status), d.doc))
-        } else if line.words[0].value == "option" && i == 1 {
-            registry::option(word)
-                .map(|o| format!("**option {}** ({}) — {}", o.name, status(&o.status), o.doc))
-        } else {
-            self.name_summary(pos)
-                .or_else(|| self.definition_summary(word))
-                .or_else(|| {
-                    registry::fetch(word.split(['(', ',']).next().unwrap_or(word))
-                        .map(|f| format!("**{}** (fetch) — {}", f.name, f.doc))
-                })
-        }?;
-        Some(lsp::Hover {
-            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-                kind: lsp::MarkupKind::Markdown,
-                value: text,
-            }),
-            range: Some(range(self.file(), line.words[i].span)),
-        })
-    }
-
-    /// For an ACL or server name under the cursor: its definition line.
-    fn name_summary(&self, pos: lsp::Position) -> Option<String> {
-        use crate::symbols::Kind;
-        let at = offset(self.file(), pos) as u32;
-        let o = crate::symbols::at(self.index(), self.focus, at)?;
-        if !matches!(o.kind, Kind::Acl | Kind::Server) {
-            return None;
-        }
-        let def = crate::symbols::same(self.index(), o).find(|x| x.definition)?;
-        let file = self.c.db.file(def.span.file);
-        let line = file.line_index(def.span.start as usize);
-        let text = file.text[file.line_range(line)].trim();
-        let what = if o.kind == Kind::Acl { "ACL" } else { "server" };
-        Some(format!("**{what} {}** — `{text}`", o.name))
-    }
-
-    fn definition_summary(&self, name: &str) -> Option<String> {
-        let (_, p) = self.c.config.backend(name)?;
-        let servers: Vec<&str> = p.servers.iter().map(|s| s.name.value.as_str()).collect();
-        Some(format!(
-            "**{} {}** — mode {}, balance {}, servers: {}",
-            p.kind.section_keyword(),
-            p.name_str(),
-            p.effective_mode().as_str(),
-            p.balance
-                .as_ref()
-                .map_or("roundrobin", |b| b.value.as_str()),
-            servers.join(", ")
-        ))
     }
 
     /// Where the name under the cursor is defined (backends, ACLs, servers).
@@ -341,62 +280,4 @@ impl Analysis {
                     .and(None)
             })
     }
-
-    /// Quick fixes: the diagnostic's own fix, and "allow this lint here" for lints.
-    pub fn code_actions(&self, range_req: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
-        let f = self.file();
-        let mut out = Vec::new();
-        for d in &self.c.diagnostics {
-            let Some(span) = d.span.filter(|s| s.file == self.focus) else {
-                continue;
-            };
-            let r = range(f, span);
-            if r.start.line > range_req.end.line || r.end.line < range_req.start.line {
-                continue;
-            }
-            if let Some(fix) = &d.fix {
-                let edits = fix
-                    .edits
-                    .iter()
-                    .map(|e| lsp::TextEdit {
-                        range: range(f, e.span),
-                        new_text: e.replacement.clone(),
-                    })
-                    .collect();
-                out.push(action(
-                    &self.uri,
-                    format!("{} ({})", fix.title, d.code),
-                    edits,
-                ));
-            }
-            if d.code.starts_with('L') {
-                let line = f.line_index(span.start as usize);
-                let end = crate::position::position(f, f.line_range(line).end);
-                let edit = lsp::TextEdit {
-                    range: lsp::Range { start: end, end },
-                    new_text: format!(" # hapee: allow({})", d.code),
-                };
-                out.push(action(
-                    &self.uri,
-                    format!("allow {} on this line", d.code),
-                    vec![edit],
-                ));
-            }
-        }
-        out
-    }
-}
-
-fn action(uri: &lsp::Url, title: String, edits: Vec<lsp::TextEdit>) -> lsp::CodeActionOrCommand {
-    let mut changes = std::collections::HashMap::new();
-    changes.insert(uri.clone(), edits);
-    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-        title,
-        kind: Some(lsp::CodeActionKind::QUICKFIX),
-        edit: Some(lsp::WorkspaceEdit {
-            changes: Some(changes),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
 }

@@ -31,10 +31,28 @@ fn output_type(text: &str) -> Option<SampleType> {
     sample::parse(text, true).ok().map(|(e, _)| e.output)
 }
 
+/// An item whose detail is a signature and whose documentation is the doc line.
+fn signed(label: &str, signature: String, doc: &str, kind: K) -> lsp::CompletionItem {
+    lsp::CompletionItem {
+        label: label.to_string(),
+        kind: Some(kind),
+        detail: Some(signature),
+        documentation: Some(lsp::Documentation::String(doc.to_string())),
+        ..Default::default()
+    }
+}
+
 fn fetches() -> Vec<lsp::CompletionItem> {
     registry::FETCHES
         .iter()
-        .map(|f| item(f.name, f.doc, K::FUNCTION))
+        .map(|f| {
+            signed(
+                f.name,
+                crate::hover::fetch_signature(f),
+                &format!("{}{}", f.doc, status_note(&f.status)),
+                K::FUNCTION,
+            )
+        })
         .chain(
             registry::ACL_KEYWORDS
                 .iter()
@@ -56,8 +74,9 @@ fn converters(input: Option<SampleType>) -> Vec<lsp::CompletionItem> {
         .iter()
         .filter(|c| input.is_none_or(|t| t.casts_to(c.input)))
         .map(|c| {
-            item(
+            signed(
                 c.name,
+                crate::hover::converter_signature(c),
                 &format!("{}{}", c.doc, status_note(&c.status)),
                 K::METHOD,
             )
@@ -85,6 +104,12 @@ impl Analysis {
             words.last().copied().unwrap_or("")
         };
         let first = words.first().copied().unwrap_or("");
+        // `no option x` / `default option x` complete as `option x`, with only the options
+        // that take the prefix.
+        let (index, first, negated) = match (first, words.get(1).copied()) {
+            ("no" | "default", Some("option")) if index >= 1 => (index - 1, "option", true),
+            _ => (index, first, false),
+        };
         let section = self.section_at(pos.line as usize);
         // Inside a sample expression: after a comma come converters of the right input type.
         if let Some(comma) = current.rfind(',') {
@@ -109,30 +134,41 @@ impl Analysis {
                     .map(|k| item(k.keyword(), "section", K::MODULE))
                     .collect();
                 if let Some(s) = section {
-                    items.extend(
-                        registry::directives_in(s)
-                            .filter(|d| !d.name.contains(' '))
-                            .map(|d| {
-                                item(
-                                    d.name,
-                                    &format!("{}{}", d.doc, status_note(&d.status)),
-                                    K::KEYWORD,
-                                )
-                            }),
-                    );
+                    items.extend(directives(s, false));
                 }
                 items
             }
-            (1, "option" | "no") => registry::OPTIONS
+            (1, "no") => {
+                let mut items = vec![item("option", "disable an option", K::KEYWORD)];
+                items.extend(section.map(|s| directives(s, true)).unwrap_or_default());
+                items
+            }
+            (1, "option") => registry::OPTIONS
                 .iter()
                 .filter(|o| section.is_none_or(|s| o.sections.contains(s)))
+                .filter(|o| !negated || o.negatable)
                 .map(|o| {
-                    item(
-                        o.name,
-                        &format!("{}{}", o.doc, status_note(&o.status)),
-                        K::PROPERTY,
-                    )
+                    let doc = format!("{}{}", o.doc, status_note(&o.status));
+                    let mut i = item(o.name, &doc, K::PROPERTY);
+                    if o.negatable && !negated {
+                        i.label_details = Some(lsp::CompletionItemLabelDetails {
+                            detail: Some(" (also: no option)".into()),
+                            description: None,
+                        });
+                    }
+                    i
                 })
+                .collect(),
+            (1, "timeout") => registry::DIRECTIVES
+                .iter()
+                .filter(|d| section.is_none_or(|s| d.sections.contains(s)))
+                .filter_map(|d| Some((d.name.strip_prefix("timeout ")?, d)))
+                .map(|(name, d)| item(name, d.doc, K::PROPERTY))
+                .collect(),
+            (1, keyword) if registry::values_of(keyword).is_some() => registry::values_of(keyword)
+                .unwrap_or_default()
+                .iter()
+                .map(|v| item(v.name, v.doc, K::ENUM_MEMBER))
                 .collect(),
             (1, "use_backend" | "default_backend") => self.backend_names(),
             (1, "use-server") => self.server_names(pos.line as usize),
@@ -238,6 +274,35 @@ impl Analysis {
         }
         items
     }
+}
+
+/// The directives that have an effect in `section` (a frontend is not offered `server`, a
+/// backend not `bind`), one item per first word; with `negatable`, only those taking `no`.
+fn directives(section: SectionKind, negatable: bool) -> Vec<lsp::CompletionItem> {
+    let side = |name: &str| {
+        registry::SIDE_OF
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, front)| front)
+    };
+    let fits = |name: &str| match (section, side(name)) {
+        (SectionKind::Frontend, Some(front)) | (SectionKind::Backend, Some(front)) => {
+            front == (section == SectionKind::Frontend)
+        }
+        _ => true,
+    };
+    registry::directives_in(section)
+        .filter(|d| d.sections.contains(section) && !d.name.contains(' '))
+        .filter(|d| !negatable || d.negatable)
+        .filter(|d| fits(d.name))
+        .map(|d| {
+            item(
+                d.name,
+                &format!("{}{}", d.doc, status_note(&d.status)),
+                K::KEYWORD,
+            )
+        })
+        .collect()
 }
 
 fn actions(set: RuleSet) -> Vec<lsp::CompletionItem> {

@@ -5,8 +5,10 @@
 //! order; every request is answered from the current analysis of its document, and a panic while
 //! answering one request becomes an error response instead of ending the server.
 
+mod actions;
 mod analysis;
 mod completion;
+mod hover;
 mod navigation;
 mod position;
 pub mod server;

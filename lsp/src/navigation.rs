@@ -62,6 +62,19 @@ impl Analysis {
         let Some(o) = self.occurrence(pos) else {
             return Ok(None);
         };
+        // Two objects of one namespace cannot share a name: HAProxy would reject the result.
+        let taken = self
+            .index()
+            .iter()
+            .find(|x| x.definition && x.kind == o.kind && x.scope == o.scope && x.name == new_name);
+        if let Some(x) = taken.filter(|_| new_name != o.name) {
+            let f = self.c.db.file(x.span.file);
+            return Err(format!(
+                "'{new_name}' already exists here ({}:{})",
+                f.name,
+                f.line_index(x.span.start as usize) + 1
+            ));
+        }
         let mut changes: HashMap<lsp::Url, Vec<lsp::TextEdit>> = HashMap::new();
         for x in symbols::same(self.index(), o) {
             changes

@@ -39,3 +39,23 @@ pub fn offset(file: &SourceFile, pos: Position) -> usize {
     }
     range.end
 }
+
+/// The byte offset of an LSP position in a plain text (for edits applied before compiling).
+pub fn text_offset(text: &str, pos: Position) -> usize {
+    let mut start = 0;
+    for _ in 0..pos.line {
+        match text[start..].find('\n') {
+            Some(n) => start += n + 1,
+            None => return text.len(),
+        }
+    }
+    let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+    let mut units = 0u32;
+    for (i, c) in text[start..line_end].char_indices() {
+        if units >= pos.character {
+            return start + i;
+        }
+        units += c.len_utf16() as u32;
+    }
+    line_end
+}

@@ -12,8 +12,13 @@ const DEBOUNCE: Duration = Duration::from_millis(2);
 
 fn capabilities() -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
-        text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
-            lsp::TextDocumentSyncKind::FULL,
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+            lsp::TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+                save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
         )),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         definition_provider: Some(lsp::OneOf::Left(true)),
@@ -46,9 +51,17 @@ fn capabilities() -> lsp::ServerCapabilities {
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (connection, raw, io_threads) = crate::transport::stdio();
-    let caps = serde_json::to_value(capabilities())?;
-    let init = connection.initialize(caps)?;
+    let (id, init) = connection.initialize_start()?;
+    let result = lsp::InitializeResult {
+        capabilities: capabilities(),
+        server_info: Some(lsp::ServerInfo {
+            name: "hapee-lsp".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    };
+    connection.initialize_finish(id, serde_json::to_value(result)?)?;
     let mut docs = Documents::default();
+    docs.set_root(root_dir(&init));
     if let Some(files) = init
         .get("initializationOptions")
         .and_then(crate::workspace::files_setting)
@@ -63,6 +76,22 @@ pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     Ok(())
 }
 
+/// The workspace root of `initialize`'s parameters: the first workspace folder, else
+/// `rootUri`, else `rootPath`.
+fn root_dir(init: &serde_json::Value) -> Option<std::path::PathBuf> {
+    let uri = init
+        .pointer("/workspaceFolders/0/uri")
+        .or_else(|| init.get("rootUri"))
+        .and_then(|u| u.as_str())
+        .and_then(|u| lsp::Url::parse(u).ok())
+        .and_then(|u| u.to_file_path().ok());
+    uri.or_else(|| {
+        init.get("rootPath")
+            .and_then(|p| p.as_str())
+            .map(std::path::PathBuf::from)
+    })
+}
+
 type Raw = crossbeam_channel::Sender<Vec<u8>>;
 
 fn main_loop(
@@ -70,6 +99,7 @@ fn main_loop(
     raw: &Raw,
     mut docs: Documents,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut shut_down = false;
     loop {
         let msg = match conn.receiver.recv_timeout(DEBOUNCE) {
             Ok(m) => m,
@@ -80,10 +110,29 @@ fn main_loop(
             Err(_) => return Ok(()),
         };
         match msg {
+            // After `shutdown` the protocol allows only `exit`; any other request, a second
+            // `shutdown` included, gets an InvalidRequest error.
+            Message::Request(req) if shut_down => {
+                conn.sender.send(Message::Response(error(
+                    req.id,
+                    ErrorCode::InvalidRequest,
+                    "the server is shut down; only 'exit' is expected",
+                )))?;
+            }
+            Message::Request(req) if req.method == "shutdown" => {
+                shut_down = true;
+                conn.sender
+                    .send(Message::Response(Response::new_ok(req.id, ())))?;
+            }
+            // `exit` ends the server: with success after `shutdown`, else with exit code 1.
+            Message::Notification(n) if n.method == "exit" => {
+                return if shut_down {
+                    Ok(())
+                } else {
+                    Err("'exit' without 'shutdown' first".into())
+                };
+            }
             Message::Request(req) => {
-                if conn.handle_shutdown(&req)? {
-                    return Ok(());
-                }
                 publish_dirty(raw, &mut docs)?;
                 match answer(&mut docs, req) {
                     Ok(body) => raw.send(body)?,
@@ -142,10 +191,7 @@ fn notification(docs: &mut Documents, n: Notification) {
         }
         DidChangeTextDocument::METHOD => {
             if let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params) {
-                // Full sync: the last change holds the whole text.
-                if let Some(change) = p.content_changes.into_iter().last() {
-                    docs.changed(p.text_document.uri, change.text);
-                }
+                docs.changed(p.text_document.uri, p.content_changes);
             }
         }
         DidSaveTextDocument::METHOD => {

@@ -7,6 +7,8 @@
 //! alone.
 
 use crate::analysis::Analysis;
+use crate::position::text_offset;
+use hapee_compiler::lint::LintConfig;
 use lsp_types as lsp;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,9 @@ pub struct Documents {
     pub dirty: HashSet<lsp::Url>,
     /// The configured `-f` list.
     files: Vec<PathBuf>,
+    /// The workspace root: where `.hapee.toml` is looked for first, as `check` looks in its
+    /// working directory.
+    root: Option<PathBuf>,
 }
 
 /// Reads `hapee.files` (or `files`) from settings or initialization options.
@@ -60,6 +65,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 impl Documents {
+    pub fn set_root(&mut self, root: Option<PathBuf>) {
+        self.root = root;
+    }
+
     pub fn set_files(&mut self, files: Vec<PathBuf>) {
         self.files = files;
         self.touch_all();
@@ -78,8 +87,11 @@ impl Documents {
         self.touch_all();
     }
 
+    /// A save may also follow an edit of `.hapee.toml`: every open document is checked again.
     pub fn saved(&mut self, uri: lsp::Url) {
         self.dirty.insert(uri);
+        let open: Vec<lsp::Url> = self.text.keys().cloned().collect();
+        self.dirty.extend(open);
     }
 
     /// An edit of one file can change the diagnostics of every file compiled with it.
@@ -91,10 +103,38 @@ impl Documents {
         self.dirty.extend(open);
     }
 
-    pub fn changed(&mut self, uri: lsp::Url, text: String) {
-        self.text.insert(uri.clone(), text);
+    /// Applies a `didChange`'s edits in order: a change with a range replaces that range
+    /// (incremental sync), one without replaces the whole text.
+    pub fn changed(&mut self, uri: lsp::Url, changes: Vec<lsp::TextDocumentContentChangeEvent>) {
+        let Some(text) = self.text.get_mut(&uri) else {
+            return;
+        };
+        for change in changes {
+            match change.range {
+                Some(r) => {
+                    let start = text_offset(text, r.start);
+                    let end = text_offset(text, r.end).max(start);
+                    text.replace_range(start..end, &change.text);
+                }
+                None => *text = change.text,
+            }
+        }
         self.dirty.insert(uri);
         self.touch_all();
+    }
+
+    /// The lint levels for a compilation whose first file is `first`, as `check` reads them.
+    fn lint_config(&self, first: Option<&Path>) -> LintConfig {
+        let cwd = self
+            .root
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        LintConfig::discover(&cwd, first).unwrap_or_else(|e| {
+            // The editor shows the server's stderr in its log.
+            eprintln!("hapee-lsp: {e}; using the default lint levels");
+            LintConfig::default()
+        })
     }
 
     /// The workspace sources and the index of `uri` among them, when `uri` is a workspace file.
@@ -130,10 +170,12 @@ impl Documents {
             // double the peak memory.
             self.analysis.remove(uri);
             let text = self.text.get(uri)?;
-            let a = match self.sources(uri) {
-                Some((sources, focus)) => Analysis::workspace(&sources, focus),
-                None => Analysis::new(uri.clone(), text),
-            };
+            let (sources, focus) = self
+                .sources(uri)
+                .unwrap_or_else(|| (vec![(uri.clone(), text.clone())], 0));
+            let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
+            let lints = self.lint_config(first.as_deref());
+            let a = Analysis::workspace(&sources, focus, &lints);
             self.analysis.insert(uri.clone(), a);
         }
         self.analysis.get(uri)

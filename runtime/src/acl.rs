@@ -1,6 +1,7 @@
 //! ACLs and `if`/`unless` conditions (sans-I/O): compiled once from the plan's words, matched
 //! against a transaction.
 
+use crate::patref::PatRef;
 use crate::sample::{Expr, Fetch, Unsupported, Value};
 use crate::txn::Txn;
 use hapee_compiler::expr::condition::{self, CondTerm};
@@ -23,6 +24,8 @@ pub enum Method {
     Ip,
     Bool,
     Found,
+    /// `-m bin`: the sample's bytes equal the pattern's hexadecimal bytes.
+    Bin,
 }
 
 impl Method {
@@ -40,6 +43,7 @@ impl Method {
             "ip" => Method::Ip,
             "bool" => Method::Bool,
             "found" => Method::Found,
+            "bin" => Method::Bin,
             _ => return None,
         })
     }
@@ -131,6 +135,7 @@ enum Pattern {
     Regex(regex::Regex),
     IntRange(i64, i64),
     Net(Cidr),
+    Bytes(Vec<u8>),
 }
 
 /// One `acl` line (or an anonymous ACL).
@@ -140,18 +145,47 @@ pub struct AclLine {
     method: Method,
     nocase: bool,
     patterns: Vec<Pattern>,
+    /// `-f` files: shared references the Runtime API may change.
+    files: Vec<Arc<PatRef>>,
+    /// The files' patterns, compiled at the files' versions; rebuilt by the first lookup
+    /// that sees a newer version.
+    from_files: arc_swap::ArcSwap<FilePatterns>,
 }
 
-/// Patterns from `-f` files: one per line, `#` comments and blank lines skipped.
-fn file_patterns(path: &str) -> Result<Vec<String>, Unsupported> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Unsupported(format!("ACL pattern file '{path}': {e}")))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect())
+#[derive(Debug, Default)]
+struct FilePatterns {
+    versions: Vec<u64>,
+    patterns: Vec<Pattern>,
+}
+
+/// Patterns of the `-f` files at their current versions; a pattern the method cannot read
+/// (added through the Runtime API, which checks them) is skipped.
+fn compile_files(files: &[Arc<PatRef>], method: Method, nocase: bool) -> FilePatterns {
+    FilePatterns {
+        versions: files.iter().map(|f| f.version()).collect(),
+        patterns: files
+            .iter()
+            .flat_map(|f| {
+                f.entries()
+                    .iter()
+                    .map(|e| e.key.clone())
+                    .collect::<Vec<_>>()
+            })
+            .filter_map(|p| pattern(method, &p, nocase).ok())
+            .collect(),
+    }
+}
+
+/// Why `p` is not a valid pattern for ACLs of `method`, in HAProxy's words where it has them
+/// (the Runtime API's `add acl` check).
+fn pattern_error(method: Method, p: &str) -> Option<String> {
+    pattern(method, p, false).err()?;
+    Some(match method {
+        Method::Ip => format!("'{p}' is not a valid IPv4 or IPv6 address."),
+        Method::Int | Method::Len => format!("'{p}' is not a number."),
+        Method::Reg => format!("'{p}' is not a valid regular expression."),
+        _ => format!("'{p}' is not a valid pattern."),
+    })
 }
 
 /// Splits `path_beg`, `hdr_dom(host)` and friends into the fetch and the implied method.
@@ -178,8 +212,14 @@ fn default_method(fetch: &str) -> Method {
     match fetch {
         "src" | "dst" | "hdr_ip" | "req.hdr_ip" => Method::Ip,
         "src_port" | "dst_port" | "status" | "hdr_cnt" | "req.hdr_cnt" | "nbsrv" | "int"
-        | "req.len" => Method::Int,
-        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" => Method::Bool,
+        | "req.len" | "req_len" | "req.ssl_hello_type" | "req_ssl_hello_type" | "req.ssl_ver"
+        | "req_ssl_ver" | "ssl_c_verify" | "ssl_c_err" | "ssl_c_ca_err" | "ssl_fc_err"
+        | "ssl_fc_use_keysize" | "ssl_fc_alg_keysize" | "ssl_c_version" | "ssl_f_version" => {
+            Method::Int
+        }
+        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" | "wait_end"
+        | "ssl_fc_is_resumed" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "ssl_c_used" => Method::Bool,
+        "req.payload" | "req.payload_lv" => Method::Bin,
         _ => Method::Str,
     }
 }
@@ -195,13 +235,17 @@ impl AclLine {
         let expr = Expr::parse(&expr_text)?;
         let mut nocase = false;
         let mut raw = Vec::new();
+        let mut files = Vec::new();
         let mut i = 1;
         while let Some(w) = words.get(i) {
             match w.as_str() {
                 "-i" => nocase = true,
                 "-n" => {}
                 "-f" => {
-                    raw.extend(file_patterns(words.get(i + 1).map_or("", String::as_str))?);
+                    let path = words.get(i + 1).map_or("", String::as_str);
+                    let r = crate::patref::load(path, crate::patref::Kind::Acl)
+                        .map_err(|e| Unsupported(format!("ACL pattern file '{path}': {e}")))?;
+                    files.push(r);
                     i += 1;
                 }
                 "-m" => {
@@ -235,12 +279,49 @@ impl AclLine {
             .iter()
             .map(|p| pattern(method, p, nocase))
             .collect::<Result<_, _>>()?;
+        for f in &files {
+            f.add_check(Box::new(move |p: &str| pattern_error(method, p)));
+        }
+        let from_files = arc_swap::ArcSwap::from_pointee(compile_files(&files, method, nocase));
         Ok(AclLine {
             expr,
             method,
             nocase,
             patterns,
+            files,
+            from_files,
         })
+    }
+
+    /// A match passes; a miss whose fetch may still change waits; anything else fails.
+    fn outcome(&self, txn: &Txn) -> Outcome {
+        txn.may_change.set(false);
+        if self.matches(txn) {
+            Outcome::Pass
+        } else if txn.may_change.get() {
+            Outcome::Miss
+        } else {
+            Outcome::Fail
+        }
+    }
+
+    /// The `-f` files' patterns as they are now.
+    fn file_patterns(&self) -> arc_swap::Guard<Arc<FilePatterns>> {
+        let cached = self.from_files.load();
+        let current = self
+            .files
+            .iter()
+            .zip(&cached.versions)
+            .all(|(f, v)| f.version() == *v);
+        if current {
+            return cached;
+        }
+        self.from_files.store(Arc::new(compile_files(
+            &self.files,
+            self.method,
+            self.nocase,
+        )));
+        self.from_files.load()
     }
 
     pub fn matches(&self, txn: &Txn) -> bool {
@@ -248,9 +329,18 @@ impl AclLine {
         match self.method {
             Method::Found => !values.is_empty(),
             Method::Bool => values.iter().any(|v| v.as_int().is_some_and(|i| i != 0)),
-            _ => values
+            _ if self.files.is_empty() => values
                 .iter()
                 .any(|v| self.patterns.iter().any(|p| self.test(p, v))),
+            _ => {
+                let from_files = self.file_patterns();
+                values.iter().any(|v| {
+                    self.patterns
+                        .iter()
+                        .chain(&from_files.patterns)
+                        .any(|p| self.test(p, v))
+                })
+            }
         }
     }
 
@@ -263,6 +353,17 @@ impl AclLine {
             }
             (Pattern::IntRange(lo, hi), _) => v.as_int().is_some_and(|i| *lo <= i && i <= *hi),
             (Pattern::Regex(r), _) => r.is_match(&v.as_text()),
+            (Pattern::Bytes(b), _) => v.as_bytes().as_ref() == b.as_slice(),
+            // Binary samples (`req.payload`) compare their bytes, not their hex text.
+            (Pattern::Text(t), m) if matches!(v, Value::Bin(_)) => {
+                let (b, t) = (v.as_bytes(), t.as_bytes());
+                match m {
+                    Method::Beg => b.starts_with(t),
+                    Method::End => b.ends_with(t),
+                    Method::Sub => t.is_empty() || b.windows(t.len()).any(|w| w == t),
+                    _ => b.as_ref() == t,
+                }
+            }
             (Pattern::Text(t), m) => {
                 let s = v.as_text();
                 let (s, t) = if self.nocase {
@@ -313,6 +414,7 @@ fn pattern(method: Method, p: &str, nocase: bool) -> Result<Pattern, Unsupported
             Pattern::IntRange(lo, hi)
         }
         Method::Ip => Pattern::Net(Cidr::parse(p).ok_or_else(bad)?),
+        Method::Bin => Pattern::Bytes(hex_bytes(p).ok_or_else(bad)?),
         Method::Reg => Pattern::Regex(
             regex::RegexBuilder::new(p)
                 .case_insensitive(nocase)
@@ -321,6 +423,17 @@ fn pattern(method: Method, p: &str, nocase: bool) -> Result<Pattern, Unsupported
         ),
         _ => Pattern::Text(p.to_string()),
     })
+}
+
+/// The bytes a `-m bin` pattern spells in hexadecimal.
+fn hex_bytes(p: &str) -> Option<Vec<u8>> {
+    if !p.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..p.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(p.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Operators like `ge 5` become ranges; they precede the value in HAProxy's syntax.
@@ -359,7 +472,34 @@ pub struct Acl {
 
 impl Acl {
     pub fn matches(&self, txn: &Txn) -> bool {
-        self.lines.iter().any(|l| l.matches(txn))
+        self.outcome(txn) == Outcome::Pass
+    }
+
+    fn outcome(&self, txn: &Txn) -> Outcome {
+        self.lines
+            .iter()
+            .map(|l| l.outcome(txn))
+            .max()
+            .unwrap_or(Outcome::Fail)
+    }
+}
+
+/// A condition's outcome while data may still arrive: HAProxy's PASS, MISS (cannot tell yet)
+/// and FAIL. AND takes the lowest, OR the highest, and negation leaves MISS as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    Fail,
+    Miss,
+    Pass,
+}
+
+impl Outcome {
+    fn negated(self, negate: bool) -> Outcome {
+        match (self, negate) {
+            (Outcome::Pass, true) => Outcome::Fail,
+            (Outcome::Fail, true) => Outcome::Pass,
+            (o, _) => o,
+        }
     }
 }
 
@@ -385,7 +525,7 @@ fn predefined(name: &str) -> Option<Vec<String>> {
         "METH_PUT" => &["method", "PUT"],
         "METH_TRACE" => &["method", "TRACE"],
         "REQ_CONTENT" => &["req.len", "gt", "0"],
-        "WAIT_END" => &["always_false"],
+        "WAIT_END" => &["wait_end"],
         _ => return None,
     };
     Some(words.iter().map(|w| w.to_string()).collect())
@@ -469,16 +609,29 @@ impl Condition {
     }
 
     pub fn holds(&self, txn: &Txn) -> bool {
+        self.outcome(txn) == Outcome::Pass
+    }
+
+    /// Whether the condition holds, fails, or waits on data that may still come.
+    pub fn outcome(&self, txn: &Txn) -> Outcome {
         if self.alternatives.is_empty() {
-            return true;
+            return Outcome::Pass;
         }
-        let any = self.alternatives.iter().any(|alt| {
-            alt.iter().all(|t| match t {
-                Term::Acl(a, neg) => a.matches(txn) != *neg,
-                Term::Inline(l, neg) => l.matches(txn) != *neg,
+        let any = self
+            .alternatives
+            .iter()
+            .map(|alt| {
+                alt.iter()
+                    .map(|t| match t {
+                        Term::Acl(a, neg) => a.outcome(txn).negated(*neg),
+                        Term::Inline(l, neg) => l.outcome(txn).negated(*neg),
+                    })
+                    .min()
+                    .unwrap_or(Outcome::Pass)
             })
-        });
-        any != self.unless
+            .max()
+            .unwrap_or(Outcome::Fail);
+        any.negated(self.unless)
     }
 }
 

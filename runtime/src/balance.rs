@@ -37,6 +37,21 @@ impl Algorithm {
         })
     }
 
+    /// The name `show stat` reports (`algo`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::RoundRobin => "roundrobin",
+            Algorithm::StaticRr => "static-rr",
+            Algorithm::LeastConn => "leastconn",
+            Algorithm::First => "first",
+            Algorithm::Source => "source",
+            Algorithm::Uri => "uri",
+            Algorithm::UrlParam(_) => "url_param",
+            Algorithm::Hdr(_) => "hdr",
+            Algorithm::Random => "random",
+        }
+    }
+
     pub fn is_hash(&self) -> bool {
         matches!(
             self,

@@ -1,6 +1,7 @@
 //! Health checks. Each server's check runs on exactly one worker thread; its verdict is an
 //! atomic flag every thread reads, so a state change is seen everywhere at once.
 
+use crate::api::health::{unix_now, CheckStatus};
 use crate::state::{BackendRt, ServerRt};
 use hapee_compiler::plan::{Expect, HealthCheck};
 use std::net::SocketAddr;
@@ -37,11 +38,43 @@ pub fn expect_matches(expect: Option<&Expect>, status: u16, body: &str) -> bool 
     hit != e.negate
 }
 
-async fn probe(check: &HealthCheck, addr: SocketAddr, timeout: Duration) -> Probe {
+async fn probe(
+    check: &HealthCheck,
+    addr: SocketAddr,
+    timeout: Duration,
+    tls: Option<&crate::tls::client::ServerTlsConfig>,
+) -> Probe {
     let run = async {
-        let mut s = tokio::net::TcpStream::connect(addr)
+        let tcp = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|e| format!("Layer4 connection problem, info: \"{e}\""))?;
+        match tls {
+            None => http_check(check, tcp).await,
+            Some(config) => {
+                let txn = crate::txn::Txn::for_checks(addr);
+                let name = config.server_name(&txn, addr);
+                let tls = tokio_rustls::TlsConnector::from(config.config.clone())
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| format!("Layer6 invalid response, info: \"{e}\""))?;
+                http_check(check, tls).await
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(())) => Probe::Ok,
+        Ok(Err(e)) => Probe::Failed(e),
+        Err(_) => Probe::Failed("Layer4 timeout".into()),
+    }
+}
+
+/// The HTTP exchange of an `option httpchk` check over an established connection; nothing
+/// more for a plain connection check.
+async fn http_check<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    check: &HealthCheck,
+    mut s: S,
+) -> Result<(), String> {
+    {
         let HealthCheck::Http {
             method,
             uri,
@@ -79,11 +112,6 @@ async fn probe(check: &HealthCheck, addr: SocketAddr, timeout: Duration) -> Prob
         } else {
             Err(format!("Layer7 wrong status, code: {status}"))
         }
-    };
-    match tokio::time::timeout(timeout, run).await {
-        Ok(Ok(())) => Probe::Ok,
-        Ok(Err(e)) => Probe::Failed(e),
-        Err(_) => Probe::Failed("Layer4 timeout".into()),
     }
 }
 
@@ -95,17 +123,9 @@ pub async fn run(
     server: Arc<ServerRt>,
 ) {
     let p = server.plan.check_params.clone();
-    let Some(mut addr) = server.addr else {
-        return;
-    };
-    if let Some(a) = p.addr.as_deref().and_then(|a| a.parse().ok()) {
-        addr.set_ip(a);
-    }
-    if let Some(port) = p.port {
-        addr.set_port(port);
-    }
-    let mut health = p.rise + p.fall - 1;
+    let state = &server.check;
     let max = p.rise + p.fall - 1;
+    let mut health = max;
     loop {
         let up = server.up.load(Ordering::Relaxed);
         let transitioning = health != max && health != 0;
@@ -115,29 +135,78 @@ pub async fn run(
             _ => p.inter,
         };
         tokio::time::sleep(Duration::from_millis(u64::from(inter))).await;
+        // `disable health` and maintenance pause the probes; the address may have changed
+        // (the Runtime API, or DNS answers).
+        let paused = server.admin.load(Ordering::Relaxed) & crate::state::ADMIN_MAINT != 0;
+        if !state.enabled.load(Ordering::Relaxed) || paused {
+            continue;
+        }
+        let Some(mut addr) = server.addr() else {
+            continue;
+        };
+        if let Some(a) = p.addr.as_deref().and_then(|a| a.parse().ok()) {
+            addr.set_ip(a);
+        }
+        if let Some(port) = p.port {
+            addr.set_port(port);
+        }
         let timeout = check_timeout.unwrap_or(Duration::from_millis(u64::from(p.inter)));
-        match probe(&check, addr, timeout).await {
+        let started = std::time::Instant::now();
+        let outcome = probe(&check, addr, timeout, server.check_tls.as_deref()).await;
+        let took = started.elapsed().as_millis() as u64;
+        match outcome {
             Probe::Ok => {
                 health = (health + 1).min(max);
                 if !up && health >= p.fall {
                     server.up.store(true, Ordering::Relaxed);
+                    state.last_change.store(unix_now(), Ordering::Relaxed);
                     eprintln!("[WARNING]  ({}) : Server {backend}/{} is UP, reason: Layer4 check passed, check duration: 0ms.", std::process::id(), server.name);
                 }
+                let status = if matches!(check, HealthCheck::Http { .. }) {
+                    CheckStatus::L7Ok
+                } else {
+                    CheckStatus::L4Ok
+                };
+                state.record(status, 0, took, health);
             }
             Probe::Failed(reason) => {
                 health = health.saturating_sub(1);
                 if up && health < p.fall {
                     health = 0;
                     server.up.store(false, Ordering::Relaxed);
+                    state.downs.fetch_add(1, Ordering::Relaxed);
+                    state.last_change.store(unix_now(), Ordering::Relaxed);
                     eprintln!(
                         "[WARNING]  ({}) : Server {backend}/{} is DOWN, reason: {reason}.",
                         std::process::id(),
                         server.name
                     );
                 }
+                state.record(failure_status(&reason), failure_code(&reason), took, health);
             }
         }
     }
+}
+
+/// The check status of a failed probe, from its reason.
+fn failure_status(reason: &str) -> CheckStatus {
+    if reason.starts_with("Layer4 timeout") {
+        CheckStatus::L4Timeout
+    } else if reason.starts_with("Layer4") {
+        CheckStatus::L4Conn
+    } else if reason.starts_with("Layer7 wrong status") {
+        CheckStatus::L7Status
+    } else {
+        CheckStatus::L7Response
+    }
+}
+
+fn failure_code(reason: &str) -> u32 {
+    reason
+        .rsplit("code: ")
+        .next()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Every checked server with the index of the thread that owns its check.

@@ -64,10 +64,12 @@ pub fn decide(
         Verdict::Deny(s) => format!("deny {s}"),
         Verdict::Tarpit(s) => format!("tarpit {s}"),
         Verdict::Reject => "reject".to_string(),
+        Verdict::Service(s) => format!("use-service {s}"),
         Verdict::Reply(r) => format!("reply {}", r.status),
         Verdict::Redirect(r) => {
             format!("redirect {} {}", r.code, rules::redirect_location(r, &txn))
         }
+        Verdict::Script(call, _) => format!("lua.{}", call.name),
     };
     let mut backend = None;
     let mut server = None;

@@ -12,25 +12,35 @@
 //! - `tables/`: stick tables and tracking; `peers/`: sharing them with other processes;
 //! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
+pub mod accept;
 pub mod acl;
+pub mod api;
 pub mod balance;
 pub mod checks;
 pub mod clock;
 pub mod decide;
+pub mod discovery;
+pub mod explain;
 pub mod http;
+pub mod inspect;
+pub mod lifecycle;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
+pub mod patref;
 pub mod peers;
 pub mod proto;
+pub mod quic;
 pub mod route;
 pub mod rules;
 pub mod sample;
+pub mod script;
 pub mod state;
 pub mod stop;
 pub mod support;
 pub mod tables;
 pub mod tcp;
+pub mod tls;
 pub mod txn;
 pub mod upstream;
 
@@ -52,16 +62,67 @@ pub enum Stop {
     Hard,
 }
 
+/// How this process starts, beyond its plan.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// `-sf`/`-st`: processes to stop (gracefully with `-sf`) once this one serves.
+    pub stop_after_start: Vec<i32>,
+    pub stop_gracefully: bool,
+    /// The scripts' engine (`lua-load`), when the configuration loads any.
+    pub engine: Option<Arc<dyn script::Engine>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("stop_after_start", &self.stop_after_start)
+            .field("stop_gracefully", &self.stop_gracefully)
+            .field("engine", &self.engine.is_some())
+            .finish()
+    }
+}
+
 /// Runs the plan until a signal stops it. Errors are start-up failures, one per line.
 pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
+    run_with(plan, &RunOptions::default())
+}
+
+/// [`run`], with the start-up options of a reload and the scripts' engine.
+pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     let shared = Arc::new(Shared::build(plan)?);
+    discovery::start(&shared, plan)?;
+    let engine = options.engine.clone();
+    if let Some(engine) = &engine {
+        engine.start(&shared)?;
+    }
     let threads = plan.global.nbthread.max(1) as usize;
+    // The Runtime API comes up first, so that it answers while the rest starts.
+    let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
+    api::socket::serve(shared.clone(), cli_sockets)
+        .map_err(|e| vec![format!("cannot start the Runtime API thread: {e}")])?;
     // Bind everything first so that a busy port fails the start, as in HAProxy.
-    let mut per_thread: Vec<Vec<(usize, std::net::TcpListener)>> =
-        (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread: Vec<Vec<listener::Bound>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut per_thread_quic: Vec<Vec<quic::Bound>> = (0..threads).map(|_| Vec::new()).collect();
+    let quic_keys = quic::config::Keys::new(plan.global.quic.cluster_secret.as_deref());
     let mut errors = Vec::new();
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
+        if l.address.transport == hapee_compiler::address::Transport::Quic {
+            match quic::bind_listener(plan, l, &quic_keys, threads) {
+                Ok(bound) => bound
+                    .into_iter()
+                    .for_each(|(t, b)| per_thread_quic[t].push(b)),
+                Err(e) => errors.push(format!("Starting frontend {fe_name}: {e}")),
+            }
+            continue;
+        }
+        let serving = match listener::Serving::of(l) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                errors.push(format!("Starting frontend {fe_name}: {e}"));
+                continue;
+            }
+        };
         let addrs = match listener::addresses(l) {
             Ok(a) => a,
             Err(e) => {
@@ -74,8 +135,11 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
                 if !listener::served_by(l, t, &plan.global.thread_group_of) {
                     continue;
                 }
-                match listener::bind(addr, 1024) {
-                    Ok(sock) => list.push((l.frontend, sock)),
+                match lifecycle::sockets::listen(addr, t) {
+                    Ok(socket) => list.push(listener::Bound {
+                        serving: serving.clone(),
+                        socket,
+                    }),
                     Err(e) => errors.push(format!(
                         "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
                     )),
@@ -90,10 +154,11 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
-    for (t, listeners) in per_thread.into_iter().enumerate() {
+    for (t, (listeners, quic)) in per_thread.into_iter().zip(per_thread_quic).enumerate() {
         let cpus = plan.global.thread_cpus.get(t).cloned().unwrap_or_default();
         let shared = shared.clone();
         let stop = stop_rx.clone();
+        let engine = engine.clone();
         let my_checks: Vec<(usize, usize)> = checks
             .iter()
             .filter(|c| c.0 == t)
@@ -103,16 +168,23 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
             .name(format!("hapee-worker-{}", t + 1))
             .spawn(move || {
                 bind_to_cpus(t, &cpus);
-                worker(shared, listeners, my_checks, stop)
+                api::counters::enter_thread(t + 1);
+                if let Some(engine) = engine {
+                    script::enter_thread(engine.for_thread(t));
+                }
+                worker(t, shared, listeners, quic, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
     }
+    lifecycle::worker::announce_ready();
+    lifecycle::worker::stop_old(&options.stop_after_start, options.stop_gracefully);
     let how = wait_for_signal();
     if how == Stop::Hard {
         return Ok(Stop::Hard);
     }
     shared.stopping.store(true, Ordering::Relaxed);
+    lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
     let _ = stop_tx.send(true);
     for h in handles.into_iter().chain(tables_thread) {
         let _ = h.join();
@@ -157,6 +229,7 @@ fn wait_for_signal() -> Stop {
         };
         tokio::select! {
             _ = usr1.recv() => Stop::Graceful,
+            _ = lifecycle::worker::master_gone() => Stop::Graceful,
             _ = term.recv() => Stop::Hard,
             _ = int.recv() => Stop::Hard,
         }
@@ -164,8 +237,10 @@ fn wait_for_signal() -> Stop {
 }
 
 fn worker(
+    thread: usize,
     shared: Arc<Shared>,
-    listeners: Vec<(usize, std::net::TcpListener)>,
+    listeners: Vec<listener::Bound>,
+    quic: Vec<quic::Bound>,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
 ) {
@@ -175,11 +250,18 @@ fn worker(
     else {
         return;
     };
+    api::sessions::enter_thread(thread);
     let local = tokio::task::LocalSet::new();
     let run = local.run_until(async move {
         let pool = upstream::pool::Pool::default();
         let stopping = stop::Stopping::default();
+        let (asker, queries) = tokio::sync::mpsc::unbounded_channel();
+        shared.process.add_session_asker(asker);
+        tokio::task::spawn_local(api::sessions::answer(thread, queries));
         tokio::task::spawn_local(stopping.clone().relay(stop));
+        for task in script::hooks().map(|h| h.tasks()).unwrap_or_default() {
+            tokio::task::spawn_local(task);
+        }
         for (b, s) in checks {
             let be = &shared.backends[b];
             tokio::task::spawn_local(checks::run(
@@ -190,13 +272,21 @@ fn worker(
             ));
         }
         let mut accepting = Vec::new();
-        for (fe, std_listener) in listeners {
-            let Ok(l) = tokio::net::TcpListener::from_std(std_listener) else {
+        for bound in listeners {
+            let Ok(l) = tokio::net::TcpListener::from_std(bound.socket) else {
                 continue;
             };
             accepting.push(tokio::task::spawn_local(accept_loop(
                 l,
-                fe,
+                bound.serving,
+                shared.clone(),
+                pool.clone(),
+                stopping.clone(),
+            )));
+        }
+        for bound in quic {
+            accepting.push(tokio::task::spawn_local(quic::serve(
+                bound,
                 shared.clone(),
                 pool.clone(),
                 stopping.clone(),
@@ -216,40 +306,152 @@ fn worker(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    fe: usize,
+    serving: Arc<listener::Serving>,
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
+    let fe = serving.frontend;
     let mut stopped = std::pin::pin!(stopping.wait());
+    let spawn = |stream: tokio::net::TcpStream, client| {
+        // Counted before the task runs, so that a stopping worker waits for it.
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
+        api::count_accept(&shared, fe);
+        tokio::task::spawn_local(serve_connection(
+            stream,
+            client,
+            serving.clone(),
+            shared.clone(),
+            pool.clone(),
+            stopping.clone(),
+        ));
+    };
     loop {
+        // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the backlog.
+        while !api::may_accept(&shared, fe) {
+            tokio::select! {
+                biased;
+                _ = &mut stopped => return,
+                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
         let accepted = tokio::select! {
             biased;
-            _ = &mut stopped => return,
+            _ = &mut stopped => break,
             a = listener.accept() => a,
         };
-        let Ok((stream, client)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let frontend = &shared.frontends[fe];
-        let _ = stream.set_nodelay(true);
-        shared.active.fetch_add(1, Ordering::Relaxed);
-        frontend.active.fetch_add(1, Ordering::Relaxed);
-        let shared = shared.clone();
-        let pool = pool.clone();
-        let stopping = stopping.clone();
-        tokio::task::spawn_local(async move {
-            let fe_rt = &shared.frontends[fe];
-            if fe_rt.mode == Mode::Http {
-                let local = stream.local_addr().unwrap_or(client);
-                let ctx = Rc::new(http::ConnCtx::new(shared.clone(), fe, client, local, pool));
-                proto::h1::serve(stream, ctx, stopping).await;
-            } else {
-                tcp::serve(stream, shared.clone(), fe).await;
+        match accepted {
+            Ok((stream, client)) => {
+                // Another thread may have taken the last slot while this one waited in
+                // accept: the connection then waits, unread, for a slot of its own.
+                while !api::may_accept(&shared, fe) {
+                    tokio::select! {
+                        biased;
+                        _ = &mut stopped => return,
+                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                    }
+                }
+                spawn(stream, client)
             }
-            fe_rt.active.fetch_sub(1, Ordering::Relaxed);
-            shared.active.fetch_sub(1, Ordering::Relaxed);
-        });
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    // Before the socket closes, take the connections the kernel has already queued on it:
+    // when the socket is this process's own (`-sf`), closing it would reset them.
+    let Ok(socket) = listener.into_std() else {
+        return;
+    };
+    while let Ok((stream, client)) = socket.accept() {
+        if let Ok(stream) = stream
+            .set_nonblocking(true)
+            .and_then(|_| tokio::net::TcpStream::from_std(stream))
+        {
+            spawn(stream, client);
+        }
+    }
+}
+
+/// One accepted connection (already counted as active), from its opening (`accept`) to
+/// its end.
+async fn serve_connection(
+    mut stream: tokio::net::TcpStream,
+    client: std::net::SocketAddr,
+    serving: Arc<listener::Serving>,
+    shared: Arc<Shared>,
+    pool: upstream::pool::Pool,
+    stopping: stop::Stopping,
+) {
+    let fe = serving.frontend;
+    let fe_rt = &shared.frontends[fe];
+    // `disable frontend`: hold the connection until the frontend is enabled again.
+    while fe_rt.paused.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stream.set_nodelay(true);
+    let local = stream.local_addr().unwrap_or(client);
+    match accept::open(
+        &mut stream,
+        &shared,
+        fe,
+        serving.accept_proxy,
+        client,
+        local,
+    )
+    .await
+    {
+        accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
+            let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+            ctx.proxy = txn.proxy.clone();
+            // What `tcp-request connection|session` rules track holds for every request.
+            if let Some(session) = &txn.stick.session {
+                ctx.session_counters = session.clone();
+            }
+            ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
+            serve_http(stream, ctx, &serving, &shared, stopping).await;
+        }
+        accept::Opened::Ready(txn) => {
+            let _session = api::sessions::open(fe, txn.client, txn.local);
+            tcp::serve(stream, fe, txn).await
+        }
+        accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
+        _ => {}
+    }
+    fe_rt.active.fetch_sub(1, Ordering::Relaxed);
+    shared.active.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// One HTTP client connection: its TLS handshake when the listener has TLS, then HTTP/2 when
+/// ALPN or the listener's `proto h2` says so, else HTTP/1.
+async fn serve_http(
+    stream: tokio::net::TcpStream,
+    mut ctx: http::ConnCtx,
+    serving: &listener::Serving,
+    shared: &Arc<Shared>,
+    stopping: stop::Stopping,
+) {
+    let fe = serving.frontend;
+    let Some(tls) = &serving.tls else {
+        let ctx = Rc::new(ctx);
+        if serving.h2 {
+            proto::h2::serve(stream, ctx, stopping).await;
+        } else {
+            proto::h1::serve(stream, ctx, stopping).await;
+        }
+        return;
+    };
+    let limit = shared.frontends[fe]
+        .head_timeout()
+        .unwrap_or(Duration::from_secs(10));
+    let Some((stream, info)) = tls::accept(tls, stream, limit).await else {
+        return;
+    };
+    let h2 = info.alpn.as_deref() == Some("h2") || serving.h2;
+    ctx.tls = Some(Arc::new(info));
+    let ctx = Rc::new(ctx);
+    if h2 {
+        proto::h2::serve(stream, ctx, stopping).await;
+    } else {
+        proto::h1::serve(stream, ctx, stopping).await;
     }
 }

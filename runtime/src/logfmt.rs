@@ -28,6 +28,9 @@ enum Piece {
 #[derive(Debug, Default)]
 pub struct Format {
     pieces: Vec<Piece>,
+    /// A log line's format: a sample that does not exist is written `-`; elsewhere (headers,
+    /// `lf-string` bodies) it is written as nothing, as in HAProxy.
+    log: bool,
 }
 
 fn quote_flag(flags: &Option<String>) -> Option<bool> {
@@ -70,7 +73,12 @@ impl Format {
                 }),
             }
         }
-        Ok(Format { pieces })
+        Ok(Format { pieces, log: false })
+    }
+
+    /// Parses a log line's format (`log-format`, `option httplog`…).
+    pub fn parse_log(text: &str) -> Result<Format, Unsupported> {
+        Format::parse(text).map(|f| Format { log: true, ..f })
     }
 
     /// A format holding only literal text renders without a transaction lookup.
@@ -105,7 +113,8 @@ impl Format {
                             let _ = write!(out, "\"{}\"", v.as_text());
                         }
                         Some(v) => out.push_str(&v.as_text()),
-                        None => out.push('-'),
+                        None if self.log => out.push('-'),
+                        None => {}
                     }
                     last_was_space = false;
                 }
@@ -199,7 +208,11 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "ft" => {
             text(
                 out,
-                &format!("{}{}", txn.frontend, if txn.tls { "~" } else { "" }),
+                &format!(
+                    "{}{}",
+                    txn.frontend,
+                    if txn.tls.is_some() { "~" } else { "" }
+                ),
                 quote,
             );
             Ok(())
@@ -223,15 +236,15 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "Tr" => write!(out, "{}", t.response),
         "Th" => write!(out, "0"),
         "Tq" => write!(out, "{}", t.idle + t.request),
-        "Ta" => write!(out, "{}", total - t.idle),
-        "Tt" => write!(out, "{total}"),
+        "Ta" => write!(out, "{}{}", early(txn), total - t.idle),
+        "Tt" => write!(out, "{}{total}", early(txn)),
         "Td" => write!(
             out,
             "{}",
             (total - t.request - t.queue.max(0) - t.connect.max(0) - t.response.max(0)).max(0)
         ),
         "ST" => write!(out, "{}", txn.status.map_or(-1, i64::from)),
-        "B" => write!(out, "{}", txn.bytes_out),
+        "B" => write!(out, "{}{}", early(txn), txn.bytes_out),
         "U" => write!(out, "{}", txn.bytes_in),
         "CC" | "CS" => {
             text(out, "-", quote);
@@ -277,14 +290,32 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         ),
         "HV" => write!(out, "{}", req.map_or("-", |r| version(r.version))),
         "H" => write!(out, "{}", crate::log::hostname()),
+        "sslc" | "sslv" => {
+            let value = txn
+                .tls
+                .as_ref()
+                .map(|t| if name == "sslc" { t.cipher } else { t.version });
+            text(out, value.filter(|v| !v.is_empty()).unwrap_or("-"), quote);
+            Ok(())
+        }
         _ => write!(out, "-"),
     };
+}
+
+/// The `+` HAProxy puts before totals that were not final when the line was logged.
+fn early(txn: &Txn) -> &'static str {
+    if txn.logged_early {
+        "+"
+    } else {
+        ""
+    }
 }
 
 fn version(v: hyper::Version) -> &'static str {
     match v {
         hyper::Version::HTTP_10 => "HTTP/1.0",
         hyper::Version::HTTP_2 => "HTTP/2.0",
+        hyper::Version::HTTP_3 => "HTTP/3.0",
         _ => "HTTP/1.1",
     }
 }

@@ -1,6 +1,7 @@
 //! Rule programs (sans-I/O): `http-request`, `http-response` and `tcp-request` actions compiled
 //! from the plan, and their effect on a transaction.
 
+use crate::acl::Outcome;
 use crate::acl::{AclSet, Condition};
 use crate::logfmt::Format;
 use crate::sample::{Expr, Unsupported};
@@ -39,6 +40,32 @@ pub enum Action {
     Reject,
     /// `track-sc*`, `sc-inc-gpc*`, `sc-set-gpt*`, `sc-add-gpc`.
     Table(crate::tables::action::TableAction),
+    /// `lua.<name> [args]`: a script action.
+    Script(crate::script::ScriptCall),
+    /// `use-service <name>`: a service answers the request (or takes the TCP connection).
+    UseService(Service),
+    /// `tcp-request connection expect-proxy layer4`: a PROXY header comes first.
+    ExpectProxy,
+}
+
+/// The services of `use-service`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Service {
+    /// The built-in `prometheus-exporter`.
+    PrometheusExporter,
+    /// `lua.<name>`: what a script registered with `core.register_service` (the name without
+    /// `lua.`).
+    Script(String),
+}
+
+impl std::fmt::Display for Service {
+    /// The service as `use-service` names it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Service::PrometheusExporter => f.write_str("prometheus-exporter"),
+            Service::Script(name) => write!(f, "lua.{name}"),
+        }
+    }
 }
 
 /// A reply built by `return` (and `deny` with a body).
@@ -93,6 +120,10 @@ pub enum Verdict<'a> {
     Reply(&'a Reply),
     Redirect(&'a Redirect),
     Reject,
+    /// A script action runs; then the rules go on from the index given (`run_from`).
+    Script(&'a crate::script::ScriptCall, usize),
+    /// A service answers (`use-service`).
+    Service(&'a Service),
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -153,11 +184,12 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
     let a = &rule.args;
     let arg = |i: usize| a.get(i).map_or("", String::as_str);
     let name = rule.action.as_str();
-    let response = rule.set == RuleSet::HttpResponse;
+    let response = matches!(rule.set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
     Ok(match name {
         "allow" => Action::Allow,
         "accept" => Action::Accept,
         "reject" => Action::Reject,
+        "expect-proxy" if arg(0) == "layer4" => Action::ExpectProxy,
         "deny" => {
             let r = reply(a, if response { 502 } else { 403 })?;
             if matches!(r.body, ReplyBody::None) && r.headers.is_empty() {
@@ -170,6 +202,13 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             status: status_after(a, "deny_status", 500),
         },
         "return" => Action::Return(reply(a, 200)?),
+        "use-service" => match arg(0) {
+            "prometheus-exporter" => Action::UseService(Service::PrometheusExporter),
+            lua if lua.starts_with("lua.") => {
+                Action::UseService(Service::Script(lua["lua.".len()..].to_string()))
+            }
+            other => return Err(Unsupported(format!("service '{other}'"))),
+        },
         "redirect" => {
             let kind = match arg(0) {
                 "location" => RedirectKind::Location,
@@ -213,6 +252,10 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             Action::SetVar(var_name(n).unwrap_or_default(), Expr::parse(&a.join(" "))?)
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(var_name(n).unwrap_or_default()),
+        n if n.starts_with("lua.") => Action::Script(crate::script::ScriptCall {
+            name: n["lua.".len()..].to_string(),
+            args: a.clone(),
+        }),
         other if crate::support::action_supported(other) => {
             match crate::tables::action::TableAction::compile(other, a)? {
                 Some(t) => Action::Table(t),
@@ -261,8 +304,63 @@ fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, 
 /// Runs the rules of `set` in order until a final action; header and URI changes apply to the
 /// transaction's request (or response, for `http-response`).
 pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
+    run_from(rules, set, txn, 0)
+}
+
+/// Runs the rules of `set` from index `from` of `rules` (where a script action left off).
+pub fn run_from<'a>(
+    rules: &'a [CompiledRule],
+    set: RuleSet,
+    txn: &mut Txn,
+    from: usize,
+) -> Verdict<'a> {
+    let before = txn.fetch_at(places(set));
+    let verdict = run_set(rules, set, txn, from);
+    txn.fetch_at(before);
+    verdict
+}
+
+/// Whether content rules must wait for more data before they can decide: a rule reached in
+/// order whose condition can neither pass nor fail yet (HAProxy's `ACL_TEST_MISS`). Nothing
+/// runs here; the rules run once, on what has arrived, when this answers false.
+pub fn awaits_data(rules: &[CompiledRule], set: RuleSet, txn: &Txn) -> bool {
+    let before = txn.fetch_at(places(set));
+    let mut waits = false;
+    for rule in rules.iter().filter(|r| r.set == set) {
+        match rule.condition.outcome(txn) {
+            Outcome::Miss => {
+                waits = true;
+                break;
+            }
+            Outcome::Pass if rule.action.ends_rules() => break,
+            Outcome::Pass | Outcome::Fail => {}
+        }
+    }
+    txn.fetch_at(before);
+    waits
+}
+
+impl Action {
+    /// Whether the action ends its rule set.
+    fn ends_rules(&self) -> bool {
+        matches!(
+            self,
+            Action::Allow
+                | Action::Accept
+                | Action::Reject
+                | Action::Deny { .. }
+                | Action::Tarpit { .. }
+                | Action::Return(_)
+                | Action::Redirect(_)
+                | Action::UseService(_)
+        )
+    }
+}
+
+/// HAProxy's check point bits of a rule set: where its samples are fetched.
+fn places(set: RuleSet) -> u32 {
     use hapee_compiler::registry::capabilities::at;
-    let places = match set {
+    match set {
         RuleSet::TcpRequestConnection => at::FE_CON_ACC,
         RuleSet::TcpRequestSession => at::FE_SES_ACC,
         RuleSet::TcpRequestContent => at::FE_REQ_CNT | at::BE_REQ_CNT,
@@ -270,19 +368,18 @@ pub fn run<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
         RuleSet::HttpResponse | RuleSet::HttpAfterResponse => at::FE_HRS_HDR | at::BE_HRS_HDR,
         RuleSet::TcpResponseContent => at::FE_RES_CNT | at::BE_RES_CNT,
         RuleSet::HttpCheck | RuleSet::TcpCheck => at::BE_CHK_RUL,
-    };
-    let before = txn.fetch_at(places);
-    let verdict = run_set(rules, set, txn);
-    txn.fetch_at(before);
-    verdict
+    }
 }
 
-fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdict<'a> {
-    for rule in rules.iter().filter(|r| r.set == set) {
+fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usize) -> Verdict<'a> {
+    for (index, rule) in rules.iter().enumerate().skip(from) {
+        if rule.set != set {
+            continue;
+        }
         if !rule.condition.holds(txn) {
             continue;
         }
-        let response = set == RuleSet::HttpResponse;
+        let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
         match &rule.action {
             Action::Allow | Action::Accept => return Verdict::Continue,
             Action::Reject => return Verdict::Reject,
@@ -290,8 +387,11 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn) -> Verdic
             Action::Tarpit { status } => return Verdict::Tarpit(*status),
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
+            Action::Script(call) => return Verdict::Script(call, index + 1),
+            Action::UseService(s) => return Verdict::Service(s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),
+            Action::ExpectProxy => txn.expect_proxy = true,
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {
                     txn.vars.insert(name.clone(), v);

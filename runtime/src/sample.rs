@@ -13,6 +13,9 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Ip(IpAddr),
+    /// Bytes that need not be text (`req.payload`, a certificate, a serial number); shown
+    /// in hexadecimal as text, compared as bytes by ACLs.
+    Bin(bytes::Bytes),
 }
 
 impl Value {
@@ -22,6 +25,20 @@ impl Value {
             Value::Int(i) => i.to_string().into(),
             Value::Bool(b) => if *b { "1" } else { "0" }.into(),
             Value::Ip(ip) => ip.to_string().into(),
+            Value::Bin(b) => b
+                .iter()
+                .map(|x| format!("{x:02X}"))
+                .collect::<String>()
+                .into(),
+        }
+    }
+
+    /// The sample's bytes: binary samples as they are, the others as their text.
+    pub fn as_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Value::Bin(b) => b.as_ref().into(),
+            Value::Str(s) => s.as_bytes().into(),
+            other => other.as_text().into_owned().into_bytes().into(),
         }
     }
 
@@ -30,7 +47,7 @@ impl Value {
             Value::Int(i) => Some(*i),
             Value::Bool(b) => Some(i64::from(*b)),
             Value::Str(s) => s.trim().parse().ok(),
-            Value::Ip(_) => None,
+            Value::Ip(_) | Value::Bin(_) => None,
         }
     }
 
@@ -43,32 +60,12 @@ impl Value {
     }
 }
 
-/// A map file loaded once: `key value` lines, `#` comments.
-#[derive(Debug, Default)]
-pub struct MapFile {
-    pub entries: Vec<(String, String)>,
-}
-
-impl MapFile {
-    pub fn load(path: &str) -> std::io::Result<MapFile> {
-        let text = std::fs::read_to_string(path)?;
-        let entries = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| match l.split_once(char::is_whitespace) {
-                Some((k, v)) => (k.to_string(), v.trim().to_string()),
-                None => (l.to_string(), String::new()),
-            })
-            .collect();
-        Ok(MapFile { entries })
-    }
-}
-
 /// One converter with its arguments prepared (regexes compiled, maps loaded).
 #[derive(Debug)]
 pub enum Converter {
     Lower,
+    /// `x509_v_err_str`: an OpenSSL verification code's name.
+    X509VErrStr,
     Upper,
     HostOnly,
     PortOnly,
@@ -76,6 +73,7 @@ pub enum Converter {
     Base64,
     B64Dec,
     Hex,
+    Hex2i,
     Json,
     UrlDec,
     Ipmask(IpAddr, u8),
@@ -83,7 +81,7 @@ pub enum Converter {
     Word(i64, String),
     Regsub(regex::Regex, String, bool),
     Map {
-        file: Arc<MapFile>,
+        file: Arc<crate::patref::PatRef>,
         how: MapMatch,
         default: Option<String>,
     },
@@ -95,6 +93,8 @@ pub enum Converter {
     Bool,
     /// A `table_*` converter or `in_table`.
     Table(Box<crate::tables::fetch::TableRead>),
+    /// `lua.<name>(args)`: a converter a script registered.
+    Script(String, Vec<String>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,7 +136,7 @@ pub use hapee_compiler::registry::support::{CONVERTERS, FETCHES};
 impl Expr {
     pub fn compile(e: &SampleExpr) -> Result<Expr, Unsupported> {
         let table = crate::tables::fetch::TableRead::fetch(&e.fetch.name, &e.fetch.args);
-        if !FETCHES.contains(&e.fetch.name.as_str()) {
+        if !FETCHES.contains(&e.fetch.name.as_str()) && !e.fetch.name.starts_with("lua.") {
             return Err(Unsupported(format!("sample fetch '{}'", e.fetch.name)));
         }
         let converters = e
@@ -181,7 +181,10 @@ impl Expr {
         for c in &self.converters {
             v = match c {
                 Converter::Table(t) => t.convert_value(&v, txn)?,
-                c => apply(c, v)?,
+                Converter::Script(name, args) => {
+                    crate::script::hooks()?.convert(name, args, v, txn)?
+                }
+                _ => apply(c, v)?,
             };
         }
         Some(v)
@@ -201,6 +204,7 @@ fn int_arg(c: &Call, i: usize) -> Result<i64, Unsupported> {
 fn converter(c: &Call) -> Result<Converter, Unsupported> {
     Ok(match c.name.as_str() {
         "lower" => Converter::Lower,
+        "x509_v_err_str" => Converter::X509VErrStr,
         "upper" => Converter::Upper,
         "host_only" => Converter::HostOnly,
         "port_only" => Converter::PortOnly,
@@ -208,6 +212,7 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
         "base64" => Converter::Base64,
         "b64dec" => Converter::B64Dec,
         "hex" => Converter::Hex,
+        "hex2i" => Converter::Hex2i,
         "json" => Converter::Json,
         "url_dec" => Converter::UrlDec,
         "not" => Converter::Not,
@@ -245,19 +250,37 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
                 "map_int" => MapMatch::Int,
                 _ => return Err(Unsupported(format!("converter '{name}'"))),
             };
-            let file = MapFile::load(arg(c, 0))
+            let file = crate::patref::load(arg(c, 0), crate::patref::Kind::Map)
                 .map_err(|e| Unsupported(format!("map file '{}': {e}", arg(c, 0))))?;
             Converter::Map {
-                file: Arc::new(file),
+                file,
                 how,
                 default: c.args.get(1).cloned(),
             }
+        }
+        name if name.starts_with("lua.") => {
+            Converter::Script(name["lua.".len()..].to_string(), c.args.clone())
         }
         other => match crate::tables::fetch::TableRead::converter(other, &c.args) {
             Some(t) if CONVERTERS.contains(&other) => Converter::Table(Box::new(t)),
             _ => return Err(Unsupported(format!("converter '{other}'"))),
         },
     })
+}
+
+/// Applies converter `name` with `args` to `v` (scripts call converters by name).
+pub fn convert_by_name(
+    name: &str,
+    args: &[String],
+    v: Value,
+) -> Result<Option<Value>, Unsupported> {
+    let call = Call {
+        name: name.to_string(),
+        args: args.to_vec(),
+        start: 0,
+        end: 0,
+    };
+    Ok(apply(&converter(&call)?, v))
 }
 
 /// HAProxy's `\1` back-references become the regex crate's `${1}`.
@@ -277,14 +300,15 @@ pub fn hap_subst(s: &str) -> String {
     out
 }
 
-fn map_lookup(file: &MapFile, how: MapMatch, key: &str) -> Option<String> {
-    file.entries
+pub fn map_lookup(file: &crate::patref::PatRef, how: MapMatch, key: &str) -> Option<String> {
+    file.entries()
         .iter()
-        .find(|(k, _)| match how {
+        .map(|e| (e.key.as_str(), &e.value))
+        .find(|&(k, _)| match how {
             MapMatch::Str | MapMatch::Int => k == key,
-            MapMatch::Beg => key.starts_with(k.as_str()),
-            MapMatch::End => key.ends_with(k.as_str()),
-            MapMatch::Sub => key.contains(k.as_str()),
+            MapMatch::Beg => key.starts_with(k),
+            MapMatch::End => key.ends_with(k),
+            MapMatch::Sub => key.contains(k),
             MapMatch::Dom => crate::acl::dom_match(key, k, false),
             MapMatch::Reg => regex::Regex::new(k).is_ok_and(|r| r.is_match(key)),
             MapMatch::Ip => match (key.parse::<IpAddr>(), crate::acl::Cidr::parse(k)) {
@@ -306,11 +330,22 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
         Converter::B64Dec => {
             Value::Str(String::from_utf8_lossy(&base64_decode(&v.as_text())?).into_owned())
         }
-        Converter::Hex => Value::Str(v.as_text().bytes().map(|b| format!("{b:02X}")).collect()),
+        Converter::Hex => Value::Str(match &v {
+            Value::Bin(_) => v.as_text().into_owned(),
+            // An integer is hexed as HAProxy casts it to binary: 8 bytes, big-endian.
+            Value::Int(i) => format!("{:016X}", *i as u64),
+            _ => v.as_text().bytes().map(|b| format!("{b:02X}")).collect(),
+        }),
+        Converter::X509VErrStr => Value::Str(
+            hapee_compiler::registry::x509_error_name(i32::try_from(v.as_int()?).ok()?)?
+                .to_string(),
+        ),
+        Converter::Hex2i => Value::Int(hex2i(&v.as_text())?),
         Converter::Json => Value::Str(json_escape(&v.as_text())),
         Converter::UrlDec => Value::Str(url_decode(&v.as_text())),
         Converter::Not => Value::Bool(v.as_int()? == 0),
         Converter::Bool => Value::Bool(v.as_int()? != 0),
+        Converter::Script(..) => return None,
         Converter::Add(n) => Value::Int(v.as_int()?.wrapping_add(*n)),
         Converter::Sub(n) => Value::Int(v.as_int()?.wrapping_sub(*n)),
         Converter::Mul(n) => Value::Int(v.as_int()?.wrapping_mul(*n)),
@@ -334,6 +369,20 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
             }
         }
     })
+}
+
+/// `hex2i`: a hexadecimal text as a signed 64-bit integer (HAProxy reads at most 16 digits
+/// and stops at the first non-hex character; none at all gives no sample).
+fn hex2i(text: &str) -> Option<i64> {
+    let digits: String = text
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .take(16)
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    u64::from_str_radix(&digits, 16).ok().map(|v| v as i64)
 }
 
 /// The 2.7 `host_only` converter: the host part of a `Host` value, without the port.
@@ -489,20 +538,36 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "dst" => one(Some(Value::Ip(txn.local.ip()))),
         "dst_port" => one(Some(Value::Int(i64::from(txn.local.port())))),
         "fe_name" => one(Some(Value::Str(txn.frontend.to_string()))),
+        "fc_rcvd_proxy" => one(Some(Value::Bool(txn.proxy.is_some()))),
+        "fc_pp_authority" | "fc_pp_unique_id" => {
+            use crate::proto::proxy_protocol::tlv;
+            let kind = if f.name == "fc_pp_authority" {
+                tlv::AUTHORITY
+            } else {
+                tlv::UNIQUE_ID
+            };
+            let value = txn.proxy.as_ref().and_then(|h| h.tlv(kind));
+            one(value.map(|v| Value::Str(String::from_utf8_lossy(v).into_owned())))
+        }
         "be_name" => one(txn.backend.as_ref().map(|b| Value::Str(b.to_string()))),
         "always_true" => one(Some(Value::Bool(true))),
         "always_false" => one(Some(Value::Bool(false))),
         "int" => one(a0.parse().ok().map(Value::Int)),
         "str" => one(Some(Value::Str(a0.to_string()))),
-        "ssl_fc" | "ssl_fc_is_resumed" => one(Some(Value::Bool(false))),
-        "fc_err" | "ssl_fc_err" | "ssl_c_err" | "ssl_c_ca_err" => one(Some(Value::Int(0))),
-        "ssl_fc_sni" => Vec::new(),
+        "fc_err" => one(Some(Value::Int(0))),
+        name if name.starts_with("ssl_") => {
+            crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
+        }
         "var" => one(txn.vars.get(a0).cloned()),
+        name if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
+        name if name.starts_with("lua.") => {
+            one(crate::script::hooks().and_then(|h| h.fetch(&name["lua.".len()..], &f.args, txn)))
+        }
         "req.body" => one(txn
             .request_body
             .as_ref()
             .map(|b| Value::Str(String::from_utf8_lossy(b).into_owned()))),
-        "req.body_len" | "req.len" => one(Some(Value::Int(
+        "req.body_len" => one(Some(Value::Int(
             txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
         ))),
         "nbsrv" => one(Some(Value::Int(txn.nbsrv(a0)))),

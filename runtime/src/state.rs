@@ -2,6 +2,7 @@
 //! every worker thread (server health and load, counters). Hot-path state is atomics only.
 
 use crate::acl::{AclSet, Condition};
+use crate::api::counters::{Counters, Peak};
 use crate::balance::{self, Algorithm, Candidate, Hashing, Ring};
 use crate::log::Sink;
 use crate::logfmt::Format;
@@ -11,29 +12,75 @@ use crate::upstream::reuse::{RetryOn, ReuseMode};
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::{self, Plan};
 use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct ServerRt {
     pub name: Arc<str>,
-    pub addr: Option<SocketAddr>,
+    /// The address connections go to; the Runtime API may change it (`set server … addr`).
+    addr: arc_swap::ArcSwapOption<SocketAddr>,
+    /// The configured weight; `uweight` is the one in force (`set server … weight`).
     pub weight: u32,
+    pub uweight: AtomicU32,
     pub backup: bool,
     pub disabled: bool,
+    /// Maintenance and drain flags set by the configuration or the Runtime API.
+    pub admin: AtomicU8,
     pub up: AtomicBool,
+    /// Numeric id (`puid`, `sid` in stats).
+    pub id: u32,
+    pub counters: Counters,
+    pub peak_active: Peak,
+    pub check: crate::api::health::CheckState,
     pub active: AtomicU64,
     pub total: AtomicU64,
     pub maxconn: Option<u32>,
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// `server … ssl`.
+    pub tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+    /// The TLS of its health checks.
+    pub check_tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
     pub plan: plan::ServerPlan,
+    /// The PROXY protocol header its connections start with, if any.
+    pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
+    /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
+    pub dynamic: Option<crate::discovery::Dynamic>,
 }
+
+/// `ServerRt::admin` bits.
+pub const ADMIN_MAINT: u8 = 1;
+pub const ADMIN_DRAIN: u8 = 2;
 
 impl ServerRt {
     pub fn is_usable(&self) -> bool {
-        !self.disabled && self.addr.is_some() && self.up.load(Ordering::Relaxed)
+        self.admin.load(Ordering::Relaxed) == 0
+            && self.up.load(Ordering::Relaxed)
+            && self.addr().is_some()
+    }
+
+    /// Where to connect now: what DNS answered last for a server with `resolvers`, else the
+    /// configured address (or the one `set server … addr` gave).
+    pub fn addr(&self) -> Option<SocketAddr> {
+        match &self.dynamic {
+            Some(d) => d.addr(),
+            None => self.addr.load().as_deref().copied(),
+        }
+    }
+
+    pub fn set_addr(&self, addr: SocketAddr) {
+        self.addr.store(Some(Arc::new(addr)));
+    }
+
+    /// The weight the balancer uses now: SRV answers set it for a discovered server, the
+    /// Runtime API (`set server … weight`) for the others.
+    pub fn current_weight(&self) -> u32 {
+        match &self.dynamic {
+            Some(d) => d.weight(),
+            None => self.uweight.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -169,6 +216,11 @@ pub struct BackendRt {
     pub use_servers: Vec<(usize, Condition)>,
     /// `stick on|match|store-request|store-response` rules.
     pub stickiness: crate::tables::stick::Stickiness,
+    pub id: u32,
+    pub counters: Counters,
+    pub peak_active: Peak,
+    /// The statistics page this backend serves, if any.
+    pub stats_page: Option<crate::api::page::Page>,
 }
 
 impl BackendRt {
@@ -198,7 +250,7 @@ impl BackendRt {
             .map(|&i| {
                 let s = &self.servers[i];
                 Candidate {
-                    weight: s.weight,
+                    weight: s.current_weight(),
                     active_conns: s.active.load(Ordering::Relaxed),
                     maxconn: s.maxconn,
                 }
@@ -236,10 +288,21 @@ pub struct FrontendRt {
     pub conn_mode: Option<HttpConnMode>,
     pub active: AtomicU64,
     pub http_buffer_request: bool,
+    /// `option logasap`: log once the response head (TCP: the server connection) is there.
+    pub logasap: bool,
+    /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.
+    pub inspect_delay: Option<std::time::Duration>,
     /// The pages a client connection sends without a request to answer through, ready on the
     /// wire: 408 for a request head that came too late, 400 for one that could not be parsed.
     pub late_head_page: bytes::Bytes,
     pub bad_request_page: bytes::Bytes,
+    pub id: u32,
+    pub counters: Counters,
+    pub peak_active: Peak,
+    /// `maxconn` in force (0: none); the Runtime API may change it.
+    pub maxconn: AtomicU64,
+    /// `disable frontend`: the listeners stop accepting until `enable frontend`.
+    pub paused: AtomicBool,
 }
 
 impl FrontendRt {
@@ -256,13 +319,35 @@ pub struct Shared {
     pub backends: Vec<BackendRt>,
     pub backend_index: HashMap<String, usize>,
     pub bufsize: usize,
+    /// `tune.h2.*`.
+    pub h2: hapee_compiler::plan::tls::H2Tune,
     pub active: AtomicU64,
     /// Set by a graceful stop: listeners close, in-flight work finishes.
     pub stopping: AtomicBool,
     pub tables: crate::tables::Tables,
+    /// What the Runtime API reports and changes process-wide.
+    pub process: crate::api::Process,
 }
 
 impl Shared {
+    /// No proxies: what a transaction outside any proxy (a health check's) refers to.
+    pub fn empty() -> Shared {
+        Shared {
+            frontends: Vec::new(),
+            backends: Vec::new(),
+            backend_index: HashMap::new(),
+            bufsize: 16384,
+            h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
+            active: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+            tables: Default::default(),
+            process: crate::api::Process::new(&hapee_compiler::plan::build(
+                &hapee_compiler::ir::Config::default(),
+                1,
+            )),
+        }
+    }
+
     pub fn backend_by_name(&self, name: &str) -> Option<&BackendRt> {
         self.backend_index.get(name).map(|&i| &self.backends[i])
     }
@@ -276,6 +361,8 @@ impl Shared {
         });
         // Expressions that name no table use their proxy's own, when it has one.
         let own_table = |name: &str| tables.get(name).map(|t| t.name.clone());
+        let threads = plan.global.nbthread.max(1) as usize;
+        let mut tls_errors = Vec::new();
         let sinks_of = |targets: &[plan::LogTarget], problems: &mut Vec<String>| {
             targets
                 .iter()
@@ -316,14 +403,44 @@ impl Shared {
             let servers = b
                 .servers
                 .iter()
-                .map(|s| {
-                    let addr = resolve(s);
+                .zip(server_ids(&b.servers))
+                .map(|(s, id)| {
+                    let addr = crate::discovery::initial_address(s);
+                    let mut tls_of = |t: &Option<plan::tls::ServerTls>| {
+                        let mut warnings = Vec::new();
+                        let built =
+                            crate::tls::client::ServerTlsConfig::build(t.as_ref()?, &mut warnings);
+                        for w in warnings {
+                            eprintln!(
+                                "[WARNING]  ({}) : server '{}/{}': {w}",
+                                std::process::id(),
+                                b.name,
+                                s.name
+                            );
+                        }
+                        built
+                            .map_err(|e| {
+                                tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name))
+                            })
+                            .ok()
+                            .map(Arc::new)
+                    };
+                    let tls = tls_of(&s.tls);
+                    let check_tls = tls_of(&s.check_tls);
                     Arc::new(ServerRt {
+                        tls,
+                        check_tls,
                         name: s.name.as_str().into(),
-                        addr,
+                        addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
                         weight: s.weight,
+                        uweight: AtomicU32::new(s.weight),
                         backup: s.backup,
                         disabled: s.disabled,
+                        admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
+                        id,
+                        counters: Counters::new(threads),
+                        peak_active: Peak::default(),
+                        check: crate::api::health::CheckState::new(s),
                         // Servers start up; a check that fails `fall` times takes them down.
                         up: AtomicBool::new(true),
                         active: AtomicU64::new(0),
@@ -334,6 +451,11 @@ impl Shared {
                             .filter(|m| *m > 0)
                             .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
                         plan: s.clone(),
+                        send_proxy: crate::upstream::send_proxy::SendProxy::from_options(
+                            &s.options,
+                        ),
+                        dynamic: crate::discovery::resolvers_of(s)
+                            .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
                     })
                 })
                 .collect::<Vec<_>>();
@@ -366,7 +488,7 @@ impl Shared {
                 .into_iter()
                 .zip(&servers)
                 .map(|(id, s)| {
-                    let addr = s.addr.map(|a| a.to_string()).unwrap_or_default();
+                    let addr = s.addr().map(|a| a.to_string()).unwrap_or_default();
                     (id, s.name.to_string(), addr)
                 })
                 .collect();
@@ -405,6 +527,16 @@ impl Shared {
                 active: AtomicU64::new(0),
                 use_servers,
                 stickiness,
+                id: b.uuid,
+                counters: Counters::new(threads),
+                peak_active: Peak::default(),
+                stats_page: b.stats_page.as_ref().and_then(|p| {
+                    crate::api::page::Page::compile(p, &acls)
+                        .map_err(|e| {
+                            problems.push(format!("backend '{}' stats admin: {e}", b.name))
+                        })
+                        .ok()
+                }),
             });
         }
         let mut frontends = Vec::new();
@@ -440,7 +572,7 @@ impl Shared {
                     }
                 }
             }
-            let log_format = f.log_format.as_deref().map(Format::parse).transpose();
+            let log_format = f.log_format.as_deref().map(Format::parse_log).transpose();
             let log_format = log_format.unwrap_or_else(|e| {
                 problems.push(format!("frontend '{}' log-format: {}", f.name, e.0));
                 None
@@ -463,11 +595,21 @@ impl Shared {
                 conn_mode: conn_mode(&f.options),
                 active: AtomicU64::new(0),
                 http_buffer_request: has_option(&f.options, "http-buffer-request"),
+                logasap: has_option(&f.options, "logasap"),
+                inspect_delay: f
+                    .inspect_delay
+                    .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
                 late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
                 bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
                 errorfiles,
+                id: f.uuid,
+                counters: Counters::new(threads),
+                peak_active: Peak::default(),
+                maxconn: AtomicU64::new(u64::from(f.maxconn.unwrap_or(0))),
+                paused: AtomicBool::new(false),
             });
         }
+        problems.extend(tls_errors);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -482,23 +624,12 @@ impl Shared {
             backends,
             backend_index,
             bufsize: plan.global.bufsize as usize,
+            h2: plan.global.h2.clone(),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             tables,
+            process: crate::api::Process::new(plan),
         })
-    }
-}
-
-/// The server's socket address; host names are resolved once at start-up.
-fn resolve(s: &plan::ServerPlan) -> Option<SocketAddr> {
-    let a = s.address.as_ref()?;
-    let port = match a.port {
-        hapee_compiler::address::Port::Range { low, .. } => low,
-        _ => 0,
-    };
-    match a.ip {
-        Some(ip) => Some(SocketAddr::new(ip, port)),
-        None => (a.host.as_str(), port).to_socket_addrs().ok()?.next(),
     }
 }
 

@@ -2,12 +2,12 @@
 //! with idle timeouts; one `tcplog` line at the end.
 
 use crate::rules::{self, Verdict};
-use crate::state::Shared;
+use crate::state::FrontendRt;
 use crate::txn::Txn;
 use crate::upstream::reuse::{should_retry, Attempts, Failure};
+use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -115,30 +115,89 @@ where
     (up.load(Ordering::Relaxed), down.load(Ordering::Relaxed))
 }
 
-/// Serves one TCP-mode connection.
-pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
-    let fe = &shared.frontends[fe_index];
-    let (Ok(client), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
-        return;
+/// Holds the client's first bytes while the frontend's `tcp-request content` rules wait for
+/// them: until the rules can decide, the buffer is full, the client closes, or `tcp-request
+/// inspect-delay` passes. Without a delay the rules decide at once on nothing, as in HAProxy.
+/// Answers the bytes held, which go to the server first.
+async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &mut Txn) -> Bytes {
+    let mut buf = BytesMut::new();
+    txn.payload = Some(Bytes::new());
+    txn.payload_final = true;
+    let has_rules = fe.rules.iter().any(|r| r.set == RuleSet::TcpRequestContent);
+    let Some(delay) = fe.inspect_delay.filter(|_| has_rules) else {
+        return Bytes::new();
     };
-    let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
-    txn.counters[0] = shared.active.load(Ordering::Relaxed);
-    txn.counters[1] = fe.active.load(Ordering::Relaxed);
-    for set in [
-        RuleSet::TcpRequestConnection,
-        RuleSet::TcpRequestSession,
-        RuleSet::TcpRequestContent,
-    ] {
-        if matches!(
-            rules::run(&fe.rules, set, &mut txn),
-            Verdict::Reject | Verdict::Deny(_)
-        ) {
+    let deadline = tokio::time::Instant::now() + delay;
+    let mut closed = false;
+    loop {
+        txn.payload = Some(Bytes::copy_from_slice(&buf));
+        txn.payload_final = closed || buf.len() >= bufsize;
+        if txn.payload_final || !rules::awaits_data(&fe.rules, RuleSet::TcpRequestContent, txn) {
+            break;
+        }
+        buf.reserve(bufsize - buf.len());
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Err(_) => {
+                txn.payload_final = true;
+                break;
+            }
+            Ok(Ok(0) | Err(_)) => closed = true,
+            Ok(Ok(_)) => {}
+        }
+    }
+    buf.freeze()
+}
+
+/// `tcp-request content use-service`: the service takes the connection (the bytes the rules
+/// held stay in `txn.payload`, for it to read first).
+async fn serve_service(service: &rules::Service, stream: TcpStream, mut txn: Txn) {
+    match service {
+        rules::Service::Script(name) => {
+            // HAProxy logs the service in place of the server.
+            txn.server = Some(format!("<lua.{name}>").into());
+            let txn = Box::pin(crate::script::run_tcp_service(name, stream, txn)).await;
+            finish(&txn);
+        }
+        // An HTTP service on a raw connection: HAProxy refuses it in TCP mode at load time.
+        rules::Service::PrometheusExporter => {
             txn.term = *b"PR";
             finish(&txn);
-            return;
         }
-        if set == RuleSet::TcpRequestSession {
-            txn.stick.count_session();
+    }
+}
+
+/// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
+pub async fn serve(mut stream: TcpStream, fe_index: usize, mut txn: Txn) {
+    let shared = txn.shared.clone();
+    let fe = &shared.frontends[fe_index];
+    let client = txn.client;
+    let held = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
+    // The content rules, paused at each script action while it runs.
+    let mut from = 0;
+    loop {
+        match rules::run_from(&fe.rules, RuleSet::TcpRequestContent, &mut txn, from) {
+            Verdict::Reject | Verdict::Deny(_) => {
+                txn.term = *b"PR";
+                finish(&txn);
+                return;
+            }
+            Verdict::Script(call, next) => {
+                use crate::script::{run_action, ActionEnd, Phase};
+                match Box::pin(run_action(call, Phase::TcpRequest, &mut txn)).await {
+                    ActionEnd::Continue => from = next,
+                    // `txn:done()` (or an action that could not run) closes the connection.
+                    ActionEnd::Done(_) | ActionEnd::Failed => {
+                        txn.term = *b"LR";
+                        finish(&txn);
+                        return;
+                    }
+                }
+            }
+            Verdict::Service(service) => {
+                serve_service(service, stream, txn).await;
+                return;
+            }
+            _ => break,
         }
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
@@ -159,7 +218,12 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
         };
         let server = &be.servers[si];
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        let Some(addr) = server.addr() else {
+            // DNS took the address away since the pick: pick again, avoiding it.
+            if tries.count < be.retries.max(1) {
+                tries.failed(si, true);
+                continue;
+            }
             finish(&txn);
             return;
         };
@@ -186,7 +250,20 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
             }
         }
     };
-    let (sstream, server) = server_stream;
+    let (mut sstream, server) = server_stream;
+    // The PROXY header first, then what the content rules held, then the tunnel.
+    let header = server.send_proxy.as_ref().map(|p| p.header(&txn));
+    for (bytes, term) in [(header.as_deref(), *b"SC"), (Some(&held[..]), *b"SD")] {
+        let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+            continue;
+        };
+        if sstream.write_all(bytes).await.is_err() {
+            server.active.fetch_sub(1, Ordering::Relaxed);
+            txn.term = term;
+            finish(&txn);
+            return;
+        }
+    }
     txn.timings.queue = 0;
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
     let _ = sstream.set_nodelay(true);
@@ -196,11 +273,18 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, fe_index: usize) {
         a_fin: fe.timeouts.client_fin,
         b_fin: be.timeouts.server_fin,
     };
+    if fe.logasap {
+        // Logged once the server is connected, with the totals marked as unfinished.
+        txn.logged_early = true;
+        finish(&txn);
+    }
     let (up, down) = pipe_both(stream, sstream, limits).await;
     server.active.fetch_sub(1, Ordering::Relaxed);
-    txn.bytes_in = up;
-    txn.bytes_out = down;
-    finish(&txn);
+    if !fe.logasap {
+        txn.bytes_in = up + held.len() as u64;
+        txn.bytes_out = down;
+        finish(&txn);
+    }
 }
 
 fn finish(txn: &Txn) {

@@ -79,13 +79,31 @@ pub struct Txn {
     pub log_level: Option<u8>,
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
-    pub tls: bool,
+    /// The client connection's TLS, when it came over TLS.
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
+    /// `option logasap`: logged before the end, so the total time and the byte count are
+    /// printed with a `+` (lower bounds).
+    pub logged_early: bool,
     /// Where in the transaction samples are being fetched (HAProxy's check point bits): a
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
     /// The stick counters tracked by the stream and by its session.
     pub stick: crate::tables::track::Trackers,
+    /// What a script keeps with the transaction (`txn:set_priv`), for its later actions.
+    pub script_data: Option<Box<dyn std::any::Any + Send>>,
+    /// The client's first bytes held for `tcp-request content` rules (TCP mode).
+    pub payload: Option<bytes::Bytes>,
+    /// No more payload will come before the rules decide: the client closed, the buffer is
+    /// full, or `tcp-request inspect-delay` passed.
+    pub payload_final: bool,
+    /// Set by a fetch whose answer could still change with more data (HAProxy's
+    /// `SMP_F_MAY_CHANGE`), so that a condition can wait instead of failing.
+    pub may_change: std::cell::Cell<bool>,
+    /// The PROXY protocol header the connection started with (`client`/`local` come from it).
+    pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
+    /// Set by `tcp-request connection expect-proxy layer4`.
+    pub expect_proxy: bool,
 }
 
 impl Txn {
@@ -126,10 +144,25 @@ impl Txn {
             captured_response: Vec::new(),
             log_level: None,
             counters: [0; 5],
-            tls: false,
+            tls: None,
+            logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
             stick: Default::default(),
+            script_data: None,
+            payload: None,
+            payload_final: true,
+            may_change: std::cell::Cell::new(false),
+            proxy: None,
+            expect_proxy: false,
         }
+    }
+
+    /// The transaction a health check evaluates its expressions in (`check-sni`): no client,
+    /// no request.
+    pub fn for_checks(server: SocketAddr) -> Txn {
+        static EMPTY: std::sync::OnceLock<Arc<Shared>> = std::sync::OnceLock::new();
+        let shared = EMPTY.get_or_init(|| Arc::new(Shared::empty())).clone();
+        Txn::new(shared, server, server, "".into())
     }
 
     /// Usable servers of backend `name` (`nbsrv`).

@@ -3,31 +3,30 @@
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
 //! directory. Server host names must resolve ([`names`]).
 
+mod lua;
 mod names;
 
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Config, FileKind, FileRef};
+use crate::ir::{Config, FileKind, FileRef, Spanned, Text};
 use std::path::{Path, PathBuf};
 
-/// A Lua script must exist and compile, as HAProxy's `luaL_loadfile` requires; running it
-/// (which needs HAProxy's `core` API) is the runtime's business.
-fn lua_script(path: &std::path::Path) -> Result<(), String> {
-    let p = path.display().to_string();
-    let source = std::fs::read(path).map_err(|_| {
-        format!("error in Lua file '{p}': cannot open {p}: No such file or directory")
-    })?;
-    let lua = mlua::Lua::new();
-    lua.load(&source[..])
-        .set_name(format!("@{p}"))
-        .into_function()
-        .map(|_| ())
-        .map_err(|e| {
-            let message = match e {
-                mlua::Error::SyntaxError { message, .. } => message,
-                other => other.to_string(),
-            };
-            format!("error in Lua file '{p}': {message}")
-        })
+/// A Lua script must exist and load as HAProxy loads it while parsing (compiled, its top level
+/// run), when a loader is installed ([`crate::lua`]); its registered names are added to
+/// `names`.
+fn lua_script(
+    path: &Path,
+    args: &[String],
+    names: &mut Option<crate::lua::LuaNames>,
+) -> Result<(), String> {
+    let Some(loader) = crate::lua::loader() else {
+        let p = path.display().to_string();
+        return exists(path, |_| {
+            format!("error in Lua file '{p}': cannot open {p}: No such file or directory")
+        });
+    };
+    let loaded = loader.load(path, args)?;
+    names.get_or_insert_with(Default::default).extend(loaded);
+    Ok(())
 }
 
 /// Largest file read for validation; certificate bundles and error pages are far smaller.
@@ -158,6 +157,8 @@ fn exists(path: &Path, message: impl FnOnce(&str) -> String) -> Result<(), Strin
 /// Checks every file the configuration names.
 pub fn check(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // What the Lua scripts registered, once a loader has loaded them.
+    let mut lua_names = None;
     for r in &config.files {
         if r.path.value.is_empty() || r.path.value.contains('$') {
             continue;
@@ -174,7 +175,16 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             FileKind::CaFile => pem_file(&path, "CA", "-----BEGIN"),
             FileKind::CrlFile => pem_file(&path, "CRL", "-----BEGIN"),
             FileKind::ErrorFile => error_file(&path),
-            FileKind::LuaScript => lua_script(&path),
+            FileKind::ReplyFile => exists(&path, |p| format!("error opening file '{p}'.")),
+            FileKind::LuaScript => {
+                let args = config
+                    .global
+                    .lua_loads
+                    .iter()
+                    .find(|(f, _)| f.span == r.path.span)
+                    .map_or(&[][..], |(_, a)| a.as_slice());
+                lua_script(&path, args, &mut lua_names)
+            }
             FileKind::PatternFile => {
                 exists(&path, |p| format!("failed to open pattern file <{p}>"))
             }
@@ -201,8 +211,57 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             );
         }
     }
+    // With a loader the scripts ran and said what they registered; without one (the compiler
+    // alone) their source is scanned for the registrations.
+    match &lua_names {
+        Some(names) => out.extend(lua_references(config, names)),
+        None => out.extend(lua::registrations(config)),
+    }
     out.extend(names::read_time_names(config));
     out.extend(accounts(config));
+    out
+}
+
+/// `lua.<name>` actions and services must name something the scripts registered, as HAProxy
+/// finds while it parses the rule.
+fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in &config.proxies {
+        for rule in &p.rules {
+            let Some(name) = rule.action.value.strip_prefix("lua.") else {
+                continue;
+            };
+            if !names.actions.iter().any(|a| a == name) {
+                let lua: Vec<String> = names.actions.iter().map(|a| format!("lua.{a}")).collect();
+                out.push(crate::ir::unknown_action(
+                    rule.set,
+                    &rule.action.value,
+                    rule.action.span,
+                    &lua,
+                ));
+            }
+        }
+        for service in &p.services {
+            let Some(name) = service.value.strip_prefix("lua.") else {
+                continue;
+            };
+            if !names.services.iter().any(|s| s == name) {
+                out.push(
+                    Diagnostic::new(
+                        "E232",
+                        format!(
+                            "error detected in {} '{}' while parsing 'use-service' rule : '{}' unknown service name.",
+                            p.kind.type_str(),
+                            p.name.as_ref().map_or("", |n| n.value.as_str()),
+                            service.value
+                        ),
+                    )
+                    .at(service.span)
+                    .label("no script registered this service"),
+                );
+            }
+        }
+    }
     out
 }
 
@@ -211,13 +270,46 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
 fn accounts(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (is_group, name) in &config.global.accounts {
-        let found = if *is_group {
+        if let Some(d) = unknown_account(*is_group, name) {
+            out.push(d);
+        }
+    }
+    out.extend(socket_accounts(config));
+    out
+}
+
+/// `stats socket <addr> … user <name> group <name>`: HAProxy looks both up while it reads the
+/// line, and words its error inside the bind option's.
+fn socket_accounts(config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    // HAProxy stops at the line's first bad option.
+    for line in &config.global.socket_accounts {
+        let first = line
+            .iter()
+            .find_map(|(g, n)| unknown_account(*g, n).map(|d| (*g, n, d)));
+        if let Some((is_group, name, mut d)) = first {
+            let what = if is_group { "group" } else { "user" };
+            d.message = format!(
+                "'stats socket' : ''{what}' : unknown {what} name '{}''",
+                name.value
+            )
+            .into();
+            out.push(d.form(crate::diagnostic::HaproxyForm::Parsing));
+        }
+    }
+    out
+}
+
+/// The E406 for an account this machine lacks, if it does.
+fn unknown_account(is_group: bool, name: &Spanned<Text>) -> Option<Diagnostic> {
+    {
+        let found = if is_group {
             nix::unistd::Group::from_name(&name.value).map(|g| g.is_some())
         } else {
             nix::unistd::User::from_name(&name.value).map(|u| u.is_some())
         };
         let errno = match found {
-            Ok(true) => continue,
+            Ok(true) => return None,
             Ok(false) => nix::errno::Errno::UnknownErrno,
             Err(e) => e,
         };
@@ -225,8 +317,8 @@ fn accounts(config: &Config) -> Vec<Diagnostic> {
             nix::errno::Errno::UnknownErrno => (0, "Success"),
             e => (e as i32, e.desc()),
         };
-        let what = if *is_group { "group" } else { "user" };
-        out.push(
+        let what = if is_group { "group" } else { "user" };
+        Some(
             Diagnostic::new(
                 "E406",
                 format!("cannot find {what} id for '{}' ({code}:{text})", name.value),
@@ -234,42 +326,12 @@ fn accounts(config: &Config) -> Vec<Diagnostic> {
             .at(name.span)
             .label(format!("no such {what} on this machine"))
             .note("looked up on this machine at check time, as HAProxy does; use --no-env to skip"),
-        );
+        )
     }
-    out
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.
 /// With `dontfail` (HAProxy's `-dr`) an unresolvable name only disables its server.
 pub fn server_names(config: &Config, dontfail: bool) -> Vec<Diagnostic> {
     names::check(config, dontfail)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lua_script;
-
-    #[test]
-    fn lua_scripts_must_compile_but_are_not_run() {
-        let dir = std::env::temp_dir().join(format!("hapee-lua-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let good = dir.join("good.lua");
-        // Uses HAProxy's `core`, which only exists at run time: compiling is enough.
-        std::fs::write(
-            &good,
-            "core.register_service('s', 'http', function(a) a:send('x') end)\n",
-        )
-        .unwrap();
-        assert_eq!(lua_script(&good), Ok(()));
-        let bad = dir.join("bad.lua");
-        std::fs::write(&bad, "local x = \nif then end\n").unwrap();
-        let err = lua_script(&bad).unwrap_err();
-        assert!(
-            err.contains("bad.lua:2:") && err.starts_with("error in Lua file"),
-            "{err}"
-        );
-        assert!(lua_script(&dir.join("missing.lua"))
-            .unwrap_err()
-            .contains("cannot open"));
-    }
 }

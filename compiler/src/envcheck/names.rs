@@ -283,6 +283,20 @@ pub(super) fn read_time_names(config: &Config) -> Vec<Diagnostic> {
     let mut out = log_targets_with(config, &mut system_resolves);
     out.extend(bind_addresses_with(config, &mut system_resolves));
     out.extend(acl_hosts_with(config, &mut system_resolves_v4));
+    out.extend(nameservers_with(config, &mut system_resolves));
+    out
+}
+
+/// `nameserver <name> <host>[:<port>]`: a host name is resolved while the line is read.
+fn nameservers_with(config: &Config, resolve: &mut dyn FnMut(&str) -> bool) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (name, addr) in &config.nameservers {
+        let text = address::env_expand(&addr.value, &crate::syntax::ProcessEnv);
+        if let Some(host) = host_name(&text, Rules::LOG).filter(|h| !resolve(h)) {
+            let keyword = format!("'nameserver {}'", name.value);
+            out.push(invalid_address(&keyword, &host, &text, addr.span));
+        }
+    }
     out
 }
 

@@ -166,14 +166,16 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         let arity = match keywords::bind_option_arity(opt) {
             Some(n) => n,
             None => {
-                let msg = match keywords::suggest_bind_option(opt) {
+                let best = keywords::suggest_bind_option(opt);
+                let msg = match best {
                     Some(best) => format!("'{} {}' in section '{section}': unknown keyword '{opt}'; did you mean '{best}' maybe ?", stmt.word(0), stmt.word(1)),
                     None => format!("'{} {}' in section '{section}': unknown keyword '{opt}'.", stmt.word(0), stmt.word(1)),
                 };
                 b.push(
                     Diagnostic::new("E221", msg)
                         .at(stmt.span(i))
-                        .label("unknown bind option"),
+                        .label("unknown bind option")
+                        .replace_with(stmt.span(i), best),
                 );
                 break;
             }
@@ -309,7 +311,8 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     while i < stmt.len() {
         let opt = stmt.word(i);
         let Some(arity) = keywords::server_option_arity(opt) else {
-            let msg = match keywords::suggest_server_option(opt) {
+            let best = keywords::suggest_server_option(opt);
+            let msg = match best {
                 Some(best) => {
                     format!(
                         "{} : unknown keyword '{opt}'; did you mean '{best}' maybe ?",
@@ -322,6 +325,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 Diagnostic::new("E224", msg)
                     .at(stmt.span(i))
                     .label("unknown server option")
+                    .replace_with(stmt.span(i), best)
                     .form(crate::diagnostic::HaproxyForm::FileLine),
             );
             break;

@@ -114,27 +114,11 @@ impl<'a> Stmt<'a> {
             .collect()
     }
 
-    /// The whole statement as a [`DirectiveLine`], whatever its keyword.
-    pub fn whole_line(&self, at: usize) -> super::model::DirectiveLine {
-        super::model::DirectiveLine {
-            prefix: (at > 0).then(|| self.word(0).into()),
-            keyword: self.word(at).into(),
-            args: self
-                .line
-                .words
-                .iter()
-                .skip(at + 1)
-                .map(|w| w.value.clone())
-                .collect(),
-            span: self.span_from(at),
-        }
-    }
-
     /// The statement as a [`DirectiveLine`] when the plan lowers its keyword (`at` is the
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 18] = [
+        const LOWERED: [&str; 36] = [
             "log",
             "log-format",
             "log-tag",
@@ -153,11 +137,52 @@ impl<'a> Stmt<'a> {
             "localpeer",
             "tune.stick-counters",
             "tune.peers.max-updates-at-once",
+            "stats",
+            "node",
+            "description",
+            "id",
+            "hard-stop-after",
+            "mworker-max-reloads",
+            // TLS and HTTP/2 settings (plan::tls).
+            "ssl-default-bind-options",
+            "ssl-default-bind-ciphers",
+            "ssl-default-bind-ciphersuites",
+            "ssl-default-bind-curves",
+            "crt-base",
+            "ca-base",
+            "tune.ssl.cachesize",
+            "tune.ssl.lifetime",
+            "tune.h2.header-table-size",
+            "tune.h2.initial-window-size",
+            "tune.h2.max-concurrent-streams",
+            "tune.h2.max-frame-size",
         ];
-        if !LOWERED.contains(&self.word(at)) {
+        let word = self.word(at);
+        let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
+        // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
+        let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
+        // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
+        let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
+        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua {
             return None;
         }
-        Some(self.whole_line(at))
+        Some(self.as_directive(at))
+    }
+
+    /// The statement as a [`DirectiveLine`], whatever its keyword.
+    pub fn as_directive(&self, at: usize) -> super::model::DirectiveLine {
+        super::model::DirectiveLine {
+            prefix: (at > 0).then(|| self.word(0).into()),
+            keyword: self.word(at).into(),
+            args: self
+                .line
+                .words
+                .iter()
+                .skip(at + 1)
+                .map(|w| w.value.clone())
+                .collect(),
+            span: self.span_from(at),
+        }
     }
 
     pub fn whole(&self) -> Span {
@@ -358,7 +383,15 @@ pub(crate) fn build_with(
                     lines: Vec::new(),
                 };
                 for line in tree.body(section) {
-                    global::other_section_statement(&mut b, &mut named, &Stmt { line });
+                    let stmt = Stmt { line };
+                    global::other_section_statement(&mut b, &mut named, &stmt);
+                    // The plan lowers resolvers and program sections from their statements.
+                    if matches!(kind, SectionKind::Resolvers | SectionKind::Program) {
+                        let at = usize::from(matches!(stmt.word(0), "no" | "default"));
+                        if !stmt.word(at).is_empty() {
+                            named.lines.push(stmt.as_directive(at));
+                        }
+                    }
                 }
                 b.config.sections.push(named);
             }

@@ -16,6 +16,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
     let mut out = Vec::new();
     program_sections(config, options, &mut out);
     thread_binds(db, config, &mut out);
+    super::quic::check(db, config, &mut out);
     for p in config
         .proxies
         .iter()

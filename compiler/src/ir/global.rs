@@ -179,6 +179,19 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
         "socket" => {
             b.config.global.stats_sockets.push(stmt.spanned(2));
             let words = stmt.words();
+            // Options in order, each with its value words (`level user` is not a user).
+            let mut accounts = Vec::new();
+            let mut i = 3;
+            while i < words.len() {
+                let option = words[i].value.as_str();
+                if matches!(option, "user" | "group") && i + 1 < words.len() {
+                    accounts.push((option == "group", stmt.spanned(i + 1)));
+                }
+                i += 1 + crate::registry::bind_option(option).map_or(0, |o| o.values as usize);
+            }
+            if !accounts.is_empty() {
+                b.config.global.socket_accounts.push(accounts);
+            }
             if let Some(i) = words
                 .iter()
                 .skip(3)
@@ -277,7 +290,7 @@ fn trace(b: &mut Builder, stmt: &Stmt) {
 pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSection, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     if section.kind == SectionKind::Peers {
-        section.lines.push(stmt.whole_line(at));
+        section.lines.push(stmt.as_directive(at));
     }
     match (section.kind, stmt.word(at)) {
         (SectionKind::Userlist, "user" | "group") => section.members.push(stmt.spanned(1)),
@@ -298,9 +311,24 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         (SectionKind::HttpErrors, "errorfile") if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2));
         }
-        (SectionKind::Mailers, "mailer") | (SectionKind::Resolvers, "nameserver") => {
-            section.members.push(stmt.spanned(1))
+        (SectionKind::Resolvers, "nameserver") if stmt.word(2).is_empty() => {
+            b.push(
+                Diagnostic::new(
+                    "E264",
+                    "'nameserver' expects <name> and <addr>[:<port>] as arguments.",
+                )
+                .at(stmt.whole())
+                .label("name and address expected"),
+            );
+            return;
         }
+        (SectionKind::Resolvers, "nameserver") => {
+            section.members.push(stmt.spanned(1));
+            b.config
+                .nameservers
+                .push((stmt.spanned(1), stmt.spanned(2)));
+        }
+        (SectionKind::Mailers, "mailer") => section.members.push(stmt.spanned(1)),
         _ => {}
     }
     keywords::check_statement(b, section.kind, stmt, at, None);

@@ -5,6 +5,7 @@ use super::build::{Builder, Stmt};
 use super::model::ProxyKind;
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::{self, DirectiveLookup, RuleSet, SectionKind, Status};
+use crate::source::Span;
 
 /// The section name HAProxy prints in "unknown keyword" messages.
 fn section_word(section: SectionKind) -> &'static str {
@@ -245,29 +246,41 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             }
         }
         None => {
-            let msg = match registry::suggest_option(name) {
+            let best = registry::suggest_option(name);
+            let msg = match best {
                 Some(best) => format!("unknown option '{name}'; did you mean '{best}' maybe ?"),
                 None => format!("unknown option '{name}'."),
             };
             b.push(
                 Diagnostic::new("E107", msg)
                     .at(stmt.span(at + 1))
-                    .label("unknown option"),
+                    .label("unknown option")
+                    .replace_with(stmt.span(at + 1), best),
             );
         }
     }
 }
 
-/// Checks a rule's action against the registry.
+/// Checks a rule's action against the registry (`lua.<name>` ones against the scripts, once
+/// they are loaded: [`crate::envcheck`]).
 pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize) {
     let name = stmt.word(at);
     if name.starts_with("lua.") || registry::action(set, name).is_some() {
         return;
     }
-    let list: Vec<String> = registry::actions_of(set)
-        .map(|a| format!("'{}'", a.name))
-        .collect();
-    let best = registry::best_match(name, registry::actions_of(set).map(|a| a.name));
+    b.push(unknown_action(set, name, stmt.span(at), &[]));
+}
+
+/// HAProxy's error for an action word its parser for `set` does not know; `scripted` are the
+/// `lua.*` actions loaded scripts registered (HAProxy lists them last).
+pub fn unknown_action(set: RuleSet, name: &str, span: Span, scripted: &[String]) -> Diagnostic {
+    let names = || {
+        registry::actions_of(set)
+            .map(|a| a.name)
+            .chain(scripted.iter().map(String::as_str))
+    };
+    let list: Vec<String> = names().map(|a| format!("'{a}'")).collect();
+    let best = registry::best_match(name, names());
     let missing = if name.is_empty() {
         " (missing argument)"
     } else {
@@ -279,20 +292,11 @@ pub(super) fn check_action(b: &mut Builder, set: RuleSet, stmt: &Stmt, at: usize
         set.keyword(),
         list.join(", ")
     );
-    let mut d = Diagnostic::new("E108", msg)
-        .at(stmt.span(at))
+    Diagnostic::new("E108", msg)
+        .at(span)
         .label("unknown action")
-        .form(HaproxyForm::ParsingTight);
-    if let Some(best) = best {
-        d = d.fix(
-            format!("replace with '{best}'"),
-            vec![Edit {
-                span: stmt.span(at),
-                replacement: best.to_string(),
-            }],
-        );
-    }
-    b.push(d);
+        .form(HaproxyForm::ParsingTight)
+        .replace_with(span, best)
 }
 
 /// How many value words a bind option takes, or `None` when the option is unknown.

@@ -6,6 +6,7 @@
 //! known (name resolution, inheritance rules, thread mapping, mode compatibility).
 
 mod bind;
+pub(crate) use bind::check_ignore_err;
 mod build;
 mod checks;
 mod cpumap;
@@ -17,13 +18,16 @@ mod model;
 mod order;
 mod places;
 mod proxy;
+pub mod quic;
 mod rules;
+pub(crate) use rules::unknown_service;
 mod threads;
 pub mod values;
 
 pub use build::build;
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;
+pub use keywords::unknown_action;
 pub use model::*;
 pub use threads::{map_threads, resolve_bind};
 

@@ -403,6 +403,8 @@ pub struct Global {
     pub bufsize: Option<u32>,
     /// `user <name>` (false) and `group <name>` (true) lines, looked up on the machine.
     pub accounts: Vec<(bool, Spanned<Text>)>,
+    /// `user <name>` (false) and `group <name>` (true) options, per `stats socket` line.
+    pub socket_accounts: Vec<Vec<(bool, Spanned<Text>)>>,
     /// Every statement of the global sections.
     pub directives: Vec<DirectiveLine>,
 }
@@ -431,7 +433,7 @@ pub struct NamedSection {
     pub members: Vec<Spanned<Text>>,
     /// Peers sections may carry `bind` lines and their own `table` lines.
     pub has_bind: bool,
-    /// Every statement of a peers section, for the plan (other sections keep none).
+    /// The statements of a peers, resolvers or program section, for the plan (empty for others).
     pub lines: Vec<DirectiveLine>,
 }
 
@@ -451,6 +453,8 @@ pub enum FileKind {
     PrivateKey,
     /// `errorfile <code> <file>`: a complete raw HTTP response.
     ErrorFile,
+    /// `http-error status <code> errorfile <file>`: read as a reply, must open.
+    ReplyFile,
     /// `lua-load`, `lua-load-per-thread`: a Lua 5.4 script that must compile.
     LuaScript,
     /// ACL `-f <file>` patterns, `map*()` converters files.
@@ -488,6 +492,9 @@ pub struct FileRef {
 pub struct Config {
     /// Files referenced anywhere, in order, for the environment checks.
     pub files: Vec<FileRef>,
+    /// `nameserver <name> <address>` lines of resolvers sections: HAProxy resolves a host
+    /// name there while it reads the line.
+    pub nameservers: Vec<(Spanned<Text>, Spanned<Text>)>,
     /// Host names written as address patterns of ACLs: HAProxy resolves them while it reads
     /// the line (environment checks).
     pub acl_hosts: Vec<AclHost>,

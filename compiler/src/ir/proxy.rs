@@ -334,6 +334,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "option" => {
             let enabled = stmt.word(0) != "no";
+            if enabled && stmt.word(at + 1) == "httpchk" {
+                httpchk_version(b, stmt, at + 4);
+            }
             let name = Text::from(stmt.word(at + 1));
             let span = stmt.whole();
             b.config.proxies[index]
@@ -342,6 +345,17 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "errorfile" if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
+        }
+        // `http-error status <code> … errorfile <file>`: HAProxy opens the file as it reads
+        // the line.
+        "http-error" => {
+            let file = (at + 1..stmt.len()).find(|&i| stmt.word(i) == "errorfile");
+            if let Some(i) = file.map(|i| i + 1).filter(|&i| !stmt.word(i).is_empty()) {
+                b.file_ref(FileKind::ReplyFile, "http-error", stmt.spanned(i));
+                if let Some(r) = b.config.files.last_mut() {
+                    r.wording = Some(("http-error : ".into(), String::new()));
+                }
+            }
         }
         "acl" => exprs::acl_decl(b, index, stmt),
         "http-request"
@@ -572,6 +586,23 @@ const LEGACY_TIMEOUTS: [(&str, &str); 3] = [
     ("contimeout", "connect"),
 ];
 
+/// `option httpchk <method> <uri> <version>`: 2.7 rejects headers or a body hidden after the
+/// version (`HTTP/1.1\r\nHost:\ x`).
+fn httpchk_version(b: &mut Builder, stmt: &Stmt, version: usize) {
+    if !stmt.word(version).contains("\r\n") {
+        return;
+    }
+    b.push(
+        Diagnostic::new(
+            "E249",
+            "'option httpchk' : hiding headers or body at the end of the version string is unsupported.Use 'http-check send' directive instead..",
+        )
+        .at(stmt.span(version))
+        .label("headers after the version")
+        .help("keep the version alone and add each header with 'http-check send hdr <name> <value>'"),
+    );
+}
+
 /// Reports a legacy timeout keyword at word `at`; false when the word is not one.
 fn legacy_timeout(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
     let name = stmt.word(at);
@@ -580,7 +611,8 @@ fn legacy_timeout(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
     };
     b.push(
         Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
-            .at(stmt.span(at)),
+            .at(stmt.span(at))
+            .replace_with(stmt.span(at), Some(&format!("timeout {new}"))),
     );
     true
 }
@@ -599,7 +631,11 @@ fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
                 ),
             )
             .at(stmt.span(1))
-            .label("unknown timeout"),
+            .label("unknown timeout")
+            .replace_with(
+                stmt.span(1),
+                crate::registry::best_match(name, TIMEOUTS.iter().copied()),
+            ),
         );
         return;
     }

@@ -162,19 +162,15 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             .first()
             .cloned()
             .unwrap_or_else(|| Spanned::new(Text::default(), action.span));
-        // Services come from Lua (`lua.<name>`) in hapee; HAProxy's reference build has no
-        // built-in ones (the Prometheus exporter is an optional build module).
-        if !service.value.starts_with("lua.") {
+        // Services come from Lua (`lua.<name>`), and the Prometheus exporter is built in (in
+        // HAProxy it is an optional build module, which Debian's package includes).
+        if !service.value.starts_with("lua.") && service.value != "prometheus-exporter" {
             let err = if service.value.is_empty() {
                 "expects a service name.".to_string()
             } else {
                 format!("'{}' unknown service name.", service.value)
             };
-            b.push(
-                Diagnostic::new("E232", format!("error detected in {kind} '{name}' while parsing '{keyword} use-service' rule : {err}."))
-                    .at(service.span)
-                    .label("unknown service"),
-            );
+            b.push(unknown_service(kind, &name, keyword, &err, service.span));
             return;
         }
         b.config.proxies[index].services.push(service);
@@ -281,4 +277,20 @@ fn rule_expressions(
             super::exprs::log_format(b, index, value, context, &prefix);
         }
     }
+}
+
+/// HAProxy's error for a `use-service` naming no service it knows; `err` says why.
+pub(crate) fn unknown_service(
+    kind: &str,
+    proxy: &str,
+    keyword: &str,
+    err: &str,
+    span: crate::source::Span,
+) -> Diagnostic {
+    Diagnostic::new(
+        "E232",
+        format!("error detected in {kind} '{proxy}' while parsing '{keyword} use-service' rule : {err}."),
+    )
+    .at(span)
+    .label("unknown service")
 }

@@ -4,6 +4,10 @@ use crate::codes::{self, Origin};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceDb;
 use rustc_hash::FxHashMap;
+use std::path::Path;
+
+/// The per-project settings file.
+const CONFIG_FILE: &str = ".hapee.toml";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -60,6 +64,25 @@ impl LintConfig {
             }
         }
         Ok(cfg)
+    }
+
+    /// The levels of `.hapee.toml` as `hapee-lb check` finds it: in `dir` (the working
+    /// directory), else beside the first configuration file; the defaults without one.
+    pub fn discover(dir: &Path, first_file: Option<&Path>) -> Result<LintConfig, String> {
+        let beside = first_file
+            .and_then(Path::parent)
+            .map(|d| d.join(CONFIG_FILE));
+        let found = [Some(dir.join(CONFIG_FILE)), beside]
+            .into_iter()
+            .flatten()
+            .find(|p| p.is_file());
+        match found {
+            Some(p) => LintConfig::from_toml(
+                &std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+            )
+            .map_err(|e| format!("{}: {e}", p.display())),
+            None => Ok(LintConfig::default()),
+        }
     }
 
     /// Applies the levels and inline `# hapee: allow(CODE)` comments; allowed diagnostics go.

@@ -14,7 +14,7 @@ pub use config::{Level, LintConfig};
 type Rule = fn(&Compilation, &CheckOptions, &mut Vec<Diagnostic>);
 
 /// Every lint rule, in the order their findings are reported.
-const RULES: [Rule; 10] = [
+const RULES: [Rule; 11] = [
     |c, _, out| rules::references(&c.config, out),
     |c, _, out| rules::rule_order(&c.config, out),
     |c, _, out| rules::addresses(&c.config, out),
@@ -25,6 +25,7 @@ const RULES: [Rule; 10] = [
     |c, _, out| rules::retries(&c.config, out),
     |c, _, out| rules::rings(&c.config, out),
     rules::global,
+    |c, _, out| crate::ir::quic::lints(&c.config, out),
 ];
 
 /// Above this many proxies the rules run on two threads (below, a thread costs more than the

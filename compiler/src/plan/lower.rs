@@ -360,7 +360,22 @@ impl Default for CheckParams {
     }
 }
 
-fn ms(text: &str) -> Option<u32> {
+/// `tcp-request inspect-delay <time>`: the last one given (a defaults section's come first).
+pub fn inspect_delay(lines: &[DirectiveLine]) -> Option<u32> {
+    lines
+        .iter()
+        .rev()
+        .filter(|d| d.keyword == "tcp-request")
+        .filter(|d| {
+            d.args
+                .first()
+                .is_some_and(|a| a.as_str() == "inspect-delay")
+        })
+        .find_map(|d| d.args.get(1).and_then(|t| ms(t)))
+}
+
+/// A time in milliseconds (HAProxy's units; a bare number is milliseconds).
+pub fn ms(text: &str) -> Option<u32> {
     parse_time(text, TimeUnit::Ms).ok().map(|d| d.value)
 }
 

@@ -2,12 +2,20 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 mod lower;
+pub mod lua;
+pub mod programs;
+pub mod quic;
+pub mod resolvers;
+mod stats;
 pub mod tables;
+pub mod tls;
 
 pub use lower::{
     Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
     LogHeader, LogTarget, LEVELS,
 };
+
+pub use stats::{CliLevel, StatsPage, StatsPlan, StatsSocket};
 
 use crate::address::{self, Address};
 use crate::ir::{self, Config, Mode, ProxyKind, RuleSet};
@@ -22,6 +30,10 @@ pub struct Plan {
     /// Stick tables of proxies and of peers sections.
     pub tables: Vec<tables::StickTablePlan>,
     pub peers: Vec<tables::PeersPlan>,
+    /// `resolvers` sections (DNS service discovery).
+    pub resolvers: Vec<resolvers::ResolversPlan>,
+    /// `program` sections (run by the master in master-worker mode).
+    pub programs: Vec<programs::ProgramPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -33,7 +45,7 @@ pub struct GlobalPlan {
     /// The CPUs each thread is bound to (`cpu-map`), in thread order; empty: not bound.
     pub thread_cpus: Vec<Vec<u32>>,
     pub maxconn: Option<u32>,
-    pub lua_loads: Vec<LuaLoad>,
+    pub lua: lua::LuaPlan,
     pub logs: Vec<LogTarget>,
     /// `log-tag`, the program name in syslog headers.
     pub log_tag: String,
@@ -45,13 +57,24 @@ pub struct GlobalPlan {
     pub stick_counters: u32,
     /// `tune.peers.max-updates-at-once`.
     pub peers_max_updates: u32,
+    /// `stats socket`, `stats timeout`, `stats maxconn`: the Runtime API.
+    pub stats: StatsPlan,
+    /// `node` and `description`, reported by `show info` and the stats page.
+    pub node: Option<String>,
+    pub description: Option<String>,
+    /// `hard-stop-after`, in milliseconds: the longest a stopping process lingers.
+    pub hard_stop_after: Option<u32>,
+    /// `master-worker` in the global section.
+    pub master_worker: bool,
+    /// `mworker-max-reloads`: reloads an old worker may survive before it is killed.
+    pub mworker_max_reloads: Option<u32>,
+    /// `tune.quic.*` and `cluster-secret`.
+    pub quic: quic::QuicTunes,
+    /// `tune.h2.*`: the HTTP/2 settings announced to clients.
+    pub h2: tls::H2Tune,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct LuaLoad {
-    pub file: String,
-    pub args: Vec<String>,
-}
+pub use lua::LuaLoad;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ListenerPlan {
@@ -59,6 +82,10 @@ pub struct ListenerPlan {
     pub frontend: usize,
     pub address: Address,
     pub tls: bool,
+    /// The TLS settings, on a `bind … ssl` line.
+    pub tls_settings: Option<tls::BindTls>,
+    /// `proto` (`h2` for prior-knowledge HTTP/2 on a clear listener).
+    pub proto: Option<String>,
     /// Thread group and thread mask (relative to the group) serving this listener.
     pub thread_group: u32,
     pub thread_mask: u64,
@@ -124,6 +151,8 @@ impl Timeouts {
 #[derive(Clone, Debug, Serialize)]
 pub struct FrontendPlan {
     pub name: String,
+    /// The proxy's numeric id (`id`, else numbered in declaration order): `iid` in stats.
+    pub uuid: u32,
     pub mode: Mode,
     pub acls: Vec<Acl>,
     /// Rules in evaluation order, those inherited from a named defaults section first.
@@ -143,6 +172,8 @@ pub struct FrontendPlan {
     pub errorfiles: Vec<(u16, String)>,
     pub http_errors: Vec<HttpError>,
     pub maxconn: Option<u32>,
+    /// `tcp-request inspect-delay`, in milliseconds: how long content rules may wait for data.
+    pub inspect_delay: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -158,11 +189,19 @@ pub struct ServerPlan {
     pub maxconn: Option<u32>,
     pub check_params: CheckParams,
     pub options: Vec<String>,
+    /// For the servers of one `server-template` line: the template's prefix (its servers
+    /// are the slots DNS answers fill).
+    pub template: Option<String>,
+    /// The server's TLS, on `server … ssl` (or `default-server … ssl`).
+    pub tls: Option<tls::ServerTls>,
+    /// The TLS of its health checks (`check-ssl`, `check-sni`).
+    pub check_tls: Option<tls::ServerTls>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BackendPlan {
     pub name: String,
+    pub uuid: u32,
     pub mode: Mode,
     /// Algorithm and its arguments (`url_param userid`, `hdr(host)`, …).
     pub balance: String,
@@ -182,6 +221,8 @@ pub struct BackendPlan {
     pub retry_on: Vec<String>,
     pub http_reuse: String,
     pub stick_rules: Vec<tables::StickRulePlan>,
+    /// The statistics page this backend serves (`stats enable`, `stats uri`, …).
+    pub stats_page: Option<StatsPage>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -221,6 +262,42 @@ fn options_of(p: &ir::Proxy) -> Vec<(String, bool)> {
     out
 }
 
+/// Each proxy's numeric id, by position in `config.proxies` (0 for defaults): its `id` line,
+/// else the lowest number not taken, in declaration order. HAProxy's CLI proxy takes id 1
+/// when a `stats socket` exists.
+fn proxy_uuids(config: &Config, cli: bool) -> Vec<u32> {
+    let explicit =
+        |p: &ir::Proxy| lower::last_arg(&p.directives, "id").and_then(|v| v.parse::<u32>().ok());
+    let mut taken: std::collections::HashSet<u32> =
+        config.proxies.iter().filter_map(explicit).collect();
+    if cli {
+        taken.insert(1);
+    }
+    let mut next = 1;
+    config
+        .proxies
+        .iter()
+        .map(|p| {
+            if p.kind == ProxyKind::Defaults {
+                return 0;
+            }
+            explicit(p).unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            })
+        })
+        .collect()
+}
+
+/// The log targets one `log` line names (none for `log global` or `no log`), so that a check
+/// can report a target at its own line.
+pub fn log_line_targets(line: &ir::DirectiveLine) -> Vec<LogTarget> {
+    lower::proxy_logs(std::slice::from_ref(line), &[])
+}
+
 /// Builds the plan of a configuration that passed the checks.
 pub fn build(config: &Config, nbthread: u32) -> Plan {
     let g = &config.global;
@@ -238,6 +315,16 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
+    let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
+    // Proxies reach here by reference into `config.proxies`: their index is their offset
+    // (a position search per proxy would be quadratic on configurations of 100,000 backends).
+    let base = config.proxies.as_ptr() as usize;
+    let uuid_of = |p: &ir::Proxy| {
+        let offset = (p as *const ir::Proxy as usize).wrapping_sub(base);
+        let at = offset / std::mem::size_of::<ir::Proxy>().max(1);
+        uuids.get(at).copied().unwrap_or(0)
+    };
+    let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -252,20 +339,32 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             let (thread_group, thread_mask) =
                 ir::resolve_bind(bind.thread.as_ref(), groups, &thread_group_of)
                     .unwrap_or((1, u64::MAX));
+            let options: Vec<&str> = bind.options.iter().map(|o| o.value.as_str()).collect();
+            // QUIC is TLS whether or not the line says `ssl` (HAProxy turns it on, W260).
+            let quic = bind.address.value.split(',').any(|a| a.starts_with("quic"));
+            let tls_settings = (bind.ssl || quic).then(|| tls_globals.bind(&options));
+            let proto = options
+                .iter()
+                .position(|o| *o == "proto")
+                .and_then(|i| options.get(i + 1))
+                .map(|p| p.to_string());
             for part in bind.address.value.split(',') {
                 if let Ok(address) = address::parse(part, address::Rules::BIND) {
                     listeners.push(ListenerPlan {
                         frontend: index,
                         address,
                         tls: bind.ssl,
+                        tls_settings: tls_settings.clone(),
+                        proto: proto.clone(),
                         thread_group,
                         thread_mask,
-                        options: bind.options.iter().map(|o| o.value.to_string()).collect(),
+                        options: options.iter().map(|o| o.to_string()).collect(),
                     });
                 }
             }
         }
         frontends.push(FrontendPlan {
+            uuid: uuid_of(p),
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
             acls: acls_of(p),
@@ -303,6 +402,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             errorfiles: lower::errorfiles(&p.directives),
             http_errors: lower::http_errors(&p.directives),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
+            inspect_delay: lower::inspect_delay(&p.directives),
         });
     }
     let backends = config
@@ -310,56 +410,89 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .iter()
         .filter(live)
         .filter(|p| p.kind.has_backend())
-        .map(|p| BackendPlan {
-            name: p.name_str().to_string(),
-            mode: p.effective_mode(),
-            balance: lower::directive_text(&p.directives, "balance")
-                .unwrap_or_else(|| "roundrobin".to_string()),
-            hash_type: lower::hash_type(&p.directives),
-            health_check: lower::health_check(&p.directives),
-            forwardfor: lower::forwardfor(&p.directives),
-            errorfiles: lower::errorfiles(&p.directives),
-            http_errors: lower::http_errors(&p.directives),
-            servers: p
-                .servers
+        .map(|p| {
+            let default_server_words: Vec<String> = p
+                .directives
                 .iter()
-                .map(|s| {
-                    let parsed = s
-                        .address
-                        .as_ref()
-                        .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
-                    ServerPlan {
-                        name: s.name.value.to_string(),
-                        host: parsed
+                .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
+                .flat_map(|d| d.args.iter().map(|a| a.to_string()))
+                .collect();
+            BackendPlan {
+                uuid: uuid_of(p),
+                name: p.name_str().to_string(),
+                mode: p.effective_mode(),
+                balance: lower::directive_text(&p.directives, "balance")
+                    .unwrap_or_else(|| "roundrobin".to_string()),
+                hash_type: lower::hash_type(&p.directives),
+                health_check: lower::health_check(&p.directives),
+                forwardfor: lower::forwardfor(&p.directives),
+                errorfiles: lower::errorfiles(&p.directives),
+                http_errors: lower::http_errors(&p.directives),
+                servers: p
+                    .servers
+                    .iter()
+                    .flat_map(|s| {
+                        // A template stands for one server per number of its range.
+                        let names: Vec<(String, Option<String>)> = match s.template {
+                            Some((lo, hi)) => (lo..=hi.min(lo.saturating_add(4095)))
+                                .map(|n| {
+                                    (
+                                        format!("{}{n}", s.name.value),
+                                        Some(s.name.value.to_string()),
+                                    )
+                                })
+                                .collect(),
+                            None => vec![(s.name.value.to_string(), None)],
+                        };
+                        names.into_iter().map(move |name| (s, name))
+                    })
+                    .map(|(s, (name, template))| {
+                        let parsed = s
+                            .address
                             .as_ref()
-                            .filter(|a| a.is_hostname())
-                            .map(|a| a.host.to_string()),
-                        address: parsed,
-                        weight: s.weight.unwrap_or(1),
-                        backup: s.backup,
-                        disabled: s.disabled,
-                        check: s.check,
-                        maxconn: s.maxconn,
-                        check_params: lower::check_params(&p.directives, &s.options),
-                        options: s.options.iter().map(|o| o.value.to_string()).collect(),
-                    }
-                })
-                .collect(),
-            use_servers: lower::use_servers(&p.directives),
-            acls: acls_of(p),
-            rules: rules_of(config, p),
-            options: options_of(p),
-            timeouts: Timeouts::of(p),
-            retries: p.retries.as_ref().map_or(3, |r| r.value),
-            retry_on: p.retry_on.as_ref().map_or_else(
-                || vec!["conn-failure".to_string()],
-                |r| r.value.split(' ').map(String::from).collect(),
-            ),
-            http_reuse: p
-                .http_reuse
-                .as_ref()
-                .map_or("safe".to_string(), |r| r.value.to_string()),
-            stick_rules: tables::stick_rules(&p.directives),
+                            .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
+                        let words: Vec<&str> = default_server_words
+                            .iter()
+                            .map(String::as_str)
+                            .chain(s.options.iter().map(|o| o.value.as_str()))
+                            .collect();
+                        ServerPlan {
+                            name,
+                            template,
+                            host: parsed
+                                .as_ref()
+                                .filter(|a| a.is_hostname())
+                                .map(|a| a.host.to_string()),
+                            address: parsed,
+                            weight: s.weight.unwrap_or(1),
+                            backup: s.backup,
+                            disabled: s.disabled,
+                            check: s.check,
+                            maxconn: s.maxconn,
+                            check_params: lower::check_params(&p.directives, &s.options),
+                            options: s.options.iter().map(|o| o.value.to_string()).collect(),
+                            tls: tls_globals.server(&words),
+                            check_tls: tls_globals.check(&words),
+                        }
+                    })
+                    .collect(),
+                use_servers: lower::use_servers(&p.directives),
+                acls: acls_of(p),
+                rules: rules_of(config, p),
+                options: options_of(p),
+                timeouts: Timeouts::of(p),
+                retries: p.retries.as_ref().map_or(3, |r| r.value),
+                retry_on: p.retry_on.as_ref().map_or_else(
+                    || vec!["conn-failure".to_string()],
+                    |r| r.value.split(' ').map(String::from).collect(),
+                ),
+                http_reuse: p
+                    .http_reuse
+                    .as_ref()
+                    .map_or("safe".to_string(), |r| r.value.to_string()),
+                stats_page: stats::stats_page(&p.directives),
+                stick_rules: tables::stick_rules(&p.directives),
+            }
         })
         .collect();
     let mut stick_tables: Vec<tables::StickTablePlan> = config
@@ -391,14 +524,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             thread_cpus: ir::thread_cpus(g, &thread_group_of),
             thread_group_of,
             maxconn: g.maxconn.as_ref().map(|m| m.value),
-            lua_loads: g
-                .lua_loads
-                .iter()
-                .map(|(f, a)| LuaLoad {
-                    file: f.value.to_string(),
-                    args: a.clone(),
-                })
-                .collect(),
+            lua: lua::plan(&g.directives),
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
@@ -407,11 +533,23 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .map_or(3, |v| v.parse().unwrap_or(3)),
             peers_max_updates: lower::last_arg(&g.directives, "tune.peers.max-updates-at-once")
                 .map_or(200, |v| v.parse().unwrap_or(200)),
+            stats: stats::stats_plan(&g.directives),
+            node: lower::last_arg(&g.directives, "node"),
+            description: lower::directive_text(&g.directives, "description"),
+            hard_stop_after: lower::last_arg(&g.directives, "hard-stop-after")
+                .and_then(|t| lower::ms(&t)),
+            master_worker: g.master_worker,
+            mworker_max_reloads: lower::last_arg(&g.directives, "mworker-max-reloads")
+                .and_then(|n| n.parse().ok()),
+            quic: quic::tunes(&g.directives),
+            h2: tls::H2Tune::of(&g.directives),
         },
         listeners,
         frontends,
         backends,
         tables: stick_tables,
         peers,
+        resolvers: resolvers::lower(config),
+        programs: programs::lower(config),
     }
 }

@@ -25,7 +25,7 @@ pub static BIND_OPTIONS: &[BindOptionDef] = &[
         name: "allow-0rtt",
         values: 0,
         status: Status::Stable,
-        doc: "Listener option.",
+        doc: "Accepts requests sent in TLS 1.3 / QUIC early data (0-RTT), which an attacker can replay.",
     },
     BindOptionDef {
         name: "alpn",
@@ -394,13 +394,13 @@ pub static BIND_OPTIONS: &[BindOptionDef] = &[
         name: "quic-force-retry",
         values: 0,
         status: Status::Stable,
-        doc: "Listener option.",
+        doc: "QUIC: every client proves its address with a Retry before its connection is accepted.",
     },
     BindOptionDef {
         name: "quic-cc-algo",
         values: 1,
         status: Status::Stable,
-        doc: "Listener option.",
+        doc: "QUIC: the congestion control algorithm (cubic, newreno; hapee also offers bbr).",
     },
 ];
 

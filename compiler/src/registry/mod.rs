@@ -9,12 +9,14 @@ use serde::Serialize;
 mod actions;
 mod binds;
 pub mod capabilities;
+pub mod ciphers;
 mod directives;
 mod lookup;
 mod options;
 mod samples;
 mod suggest;
 pub mod support;
+mod values;
 mod x509;
 
 pub use actions::ACTIONS;
@@ -24,6 +26,7 @@ pub use lookup::*;
 pub use options::OPTIONS;
 pub use samples::{ACL_KEYWORDS, CONVERTERS, FETCHES};
 pub use suggest::{best_match, fingerprint_distance};
+pub use values::{values_of, ValueDef, BALANCE_ALGORITHMS, MODES};
 pub use x509::{x509_error_code, x509_error_name, X509_ERRORS};
 
 /// Lifecycle status of a keyword in HAProxy 2.7.

@@ -12,6 +12,8 @@ pub struct Client {
     stdin: ChildStdin,
     messages: mpsc::Receiver<Value>,
     next_id: i64,
+    /// The server's answer to `initialize`.
+    pub init: Value,
 }
 
 fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
@@ -41,6 +43,16 @@ impl Client {
 
     /// Starts the server with these `initializationOptions`.
     pub fn start_with(options: Value) -> Client {
+        Client::start_full(options, Value::Null)
+    }
+
+    /// Starts the server for the workspace rooted at `root`.
+    pub fn start_in(root: &std::path::Path) -> Client {
+        let uri = format!("file://{}", root.display());
+        Client::start_full(Value::Null, Value::String(uri))
+    }
+
+    fn start_full(options: Value, root_uri: Value) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hapee-lsp"))
             .env("HAPEE_LSP_CRASH_REQUEST", "1")
             .stdin(Stdio::piped())
@@ -63,10 +75,11 @@ impl Client {
             stdin,
             messages: rx,
             next_id: 1,
+            init: Value::Null,
         };
         let init = c.request(
             "initialize",
-            json!({"capabilities": {}, "processId": null, "rootUri": null, "initializationOptions": options}),
+            json!({"capabilities": {}, "processId": null, "rootUri": root_uri, "initializationOptions": options}),
         );
         assert!(
             init["result"]["capabilities"]["hoverProvider"]
@@ -75,7 +88,19 @@ impl Client {
             "{init}"
         );
         c.notify("initialized", json!({}));
+        c.init = init;
         c
+    }
+
+    /// Sends `exit` after whatever was sent before, and returns the server's exit status.
+    pub fn exit(self) -> std::process::ExitStatus {
+        let mut c = self;
+        c.notify("exit", Value::Null);
+        let Client {
+            mut child, stdin, ..
+        } = c;
+        drop(stdin);
+        child.wait().expect("exit")
     }
 
     pub fn send(&mut self, v: Value) {
@@ -95,7 +120,7 @@ impl Client {
         loop {
             let m = self
                 .messages
-                .recv_timeout(Duration::from_secs(20))
+                .recv_timeout(Duration::from_secs(120))
                 .expect("response in time");
             if m["id"] == json!(id) {
                 return m;
@@ -108,7 +133,7 @@ impl Client {
         loop {
             let m = self
                 .messages
-                .recv_timeout(Duration::from_secs(20))
+                .recv_timeout(Duration::from_secs(120))
                 .expect("diagnostics in time");
             if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
                 return m["params"]["diagnostics"]

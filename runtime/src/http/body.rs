@@ -16,6 +16,8 @@ pub struct Tracked {
     done: bool,
     /// The client connection's limits to apply once this response is over.
     after: Option<NextHead>,
+    /// Whether the body's bytes count in the log's `%B`.
+    counted: bool,
 }
 
 /// The limits of the wait for the next request head, applied when a response is over.
@@ -26,12 +28,18 @@ pub struct NextHead {
 }
 
 impl Tracked {
-    pub fn new(inner: ResBody, txn: Box<Txn>, after: NextHead) -> Tracked {
+    /// Under `option logasap` (`txn.logged_early`) the line is written now, with the head's
+    /// bytes, and not again at the end.
+    pub fn new(inner: ResBody, txn: Box<Txn>, after: NextHead, counted: bool) -> Tracked {
+        if txn.logged_early {
+            super::log_txn(&txn);
+        }
         Tracked {
             inner,
-            txn: Some(txn),
+            txn: (!txn.logged_early).then_some(txn),
             done: false,
             after: Some(after),
+            counted,
         }
     }
 }
@@ -47,7 +55,10 @@ impl Body for Tracked {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(data), Some(txn)) = (frame.data_ref(), self.txn.as_mut()) {
+                let counted = self.counted;
+                if let (Some(data), Some(txn), true) =
+                    (frame.data_ref(), self.txn.as_mut(), counted)
+                {
                     txn.bytes_out += data.len() as u64;
                 }
             }

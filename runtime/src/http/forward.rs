@@ -1,16 +1,15 @@
 //! Forwarding one request to a server: server choice, maxconn queue, connection (idle or
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
+use super::prefetch::{Arrived, ClientBody};
+use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
-use crate::rules::{self, Verdict};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use bytes::Bytes;
-use hapee_compiler::registry::RuleSet;
 use http_body_util::{BodyExt, Either, Full};
-use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -28,8 +27,9 @@ static HOP_BY_HOP: [HeaderName; 6] = [
     UPGRADE,
 ];
 
-/// Removes the hop-by-hop headers, and those the `Connection` header names (RFC 9110 §7.6.1).
-/// An upgrade keeps `Upgrade`, with `Connection: upgrade`.
+/// Removes the hop-by-hop headers. An upgrade keeps `Upgrade`, with `Connection: upgrade`.
+/// The fields a request's `Connection` header names were removed before its rules ran
+/// (`vet`), so that a header the rules add is never lost here.
 fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
     // One pass over the (few) names finds which are present, so that only those are looked
     // up again to be removed.
@@ -40,22 +40,6 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
         }
     }
     if present.iter().any(|&p| p) {
-        let listed: Vec<HeaderName> = h
-            .get_all(CONNECTION)
-            .iter()
-            .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-            .map(|token| token.trim_ascii())
-            .filter(|t| {
-                !t.is_empty()
-                    && !t.eq_ignore_ascii_case(b"close")
-                    && !t.eq_ignore_ascii_case(b"keep-alive")
-                    && !t.eq_ignore_ascii_case(b"upgrade")
-            })
-            .filter_map(|t| HeaderName::from_bytes(t).ok())
-            .collect();
-        for name in listed {
-            h.remove(name);
-        }
         for (hop, here) in HOP_BY_HOP.iter().zip(present) {
             if here && !(keep_upgrade && (hop == UPGRADE || hop == CONNECTION)) {
                 h.remove(hop);
@@ -65,6 +49,31 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
     if keep_upgrade {
         h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
     }
+}
+
+/// What decides the server before the balancing: the server a `use-server` rule forces or
+/// stickiness holds to, the hash key of hash-based algorithms, and the stickiness keys to store
+/// once the server is known.
+pub(crate) fn server_choice(
+    be: &BackendRt,
+    txn: &Txn,
+) -> (Option<usize>, Option<u64>, crate::tables::stick::Pending) {
+    let key = hash_key(be, txn);
+    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
+    let forced = be
+        .use_servers
+        .iter()
+        .find(|(_, c)| c.holds(txn))
+        .map(|(i, _)| *i);
+    // `use-server` first, then stickiness; a stuck server that cannot take it is passed over.
+    let (stuck, to_store) = if be.stickiness.is_empty() {
+        (None, Vec::new())
+    } else {
+        be.stickiness
+            .on_request(txn, |i| be.servers.get(i).is_some_and(|s| s.is_usable()))
+    };
+    txn.fetch_at(before);
+    (forced.or(stuck), key, to_store)
 }
 
 /// The load-balancing key of hash algorithms.
@@ -89,7 +98,7 @@ fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     }
 }
 
-fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
+pub(crate) fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
     let ip = txn.client.ip();
     if let Some(except) = ff.except.as_deref().and_then(crate::acl::Cidr::parse) {
         if except.contains(ip) {
@@ -124,18 +133,22 @@ impl Drop for ServerGuard {
 
 /// The request body as it is forwarded: an empty one is made replayable (`Full`) at once,
 /// any other streams from the client.
-pub(super) fn streamed_body(body: Incoming) -> ReqBody {
+pub(super) fn streamed_body(body: IncomingBody) -> ReqBody {
     use hyper::body::Body;
     if body.is_end_stream() {
         Either::Right(Full::new(Bytes::new()))
     } else {
-        Either::Left(body)
+        Either::Left(ClientBody::streaming(body))
     }
 }
 
 /// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
 /// one is refused with 413.
-pub(super) async fn buffered_body(body: Incoming, limit: usize) -> Result<Bytes, u16> {
+pub(super) async fn buffered_body<B>(body: B, limit: usize) -> Result<Bytes, u16>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     http_body_util::Limited::new(body, limit)
         .collect()
         .await
@@ -158,6 +171,7 @@ fn outgoing(
         .expect("request present while forwarding");
     let mut req = Request::new(body);
     *req.method_mut() = view.method.clone();
+    *req.version_mut() = view.version;
     *req.uri_mut() = match view.uri.path_and_query() {
         Some(pq) if view.uri.scheme().is_some() => hyper::Uri::from(pq.clone()),
         _ => view.uri.clone(),
@@ -167,7 +181,8 @@ fn outgoing(
     } else {
         view.headers.clone()
     };
-    strip_hop_by_hop(req.headers_mut(), upgrade);
+    let connect = view.method == hyper::Method::CONNECT;
+    strip_hop_by_hop(req.headers_mut(), upgrade && !connect);
     if close && !upgrade {
         req.headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
@@ -202,30 +217,28 @@ pub async fn forward(
     }
     let (replay, mut stream) = match body {
         Either::Right(full) => (Some(full), None),
-        Either::Left(incoming) => (None, Some(incoming)),
+        Either::Left(client) => match client.read_arrived(shared.bufsize.max(8192)).await {
+            Ok(Arrived::Whole(data)) => (Some(Full::new(data)), None),
+            Ok(Arrived::Partial(client)) => (None, Some(client)),
+            Err(_) => {
+                txn.timings.request = -1;
+                return super::refuse(txn, 400, &files);
+            }
+        },
     };
     let replayable = replay.is_some();
     let conn_mode = be
         .conn_mode
         .or(fe.conn_mode)
         .unwrap_or(HttpConnMode::KeepAlive);
-    let close_server = conn_mode != HttpConnMode::KeepAlive;
-    let key = hash_key(be, txn);
-    let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
-    let forced = be
-        .use_servers
-        .iter()
-        .find(|(_, c)| c.holds(txn))
-        .map(|(i, _)| *i);
-    // `use-server` first, then stickiness; a stuck server that cannot take it is passed over.
-    let (stuck, to_store) = if be.stickiness.is_empty() {
-        (None, Vec::new())
-    } else {
-        be.stickiness
-            .on_request(txn, |i| be.servers.get(i).is_some_and(|s| s.is_usable()))
-    };
-    let forced = forced.or(stuck);
-    txn.fetch_at(before);
+    // An HTTP/1.0 request goes on as one (RFC 9110 §6.2: a proxy does not claim for its client
+    // a version the client did not speak), and such a connection is not kept.
+    let http10 = txn
+        .request
+        .as_ref()
+        .is_some_and(|r| r.version == hyper::Version::HTTP_10);
+    let close_server = conn_mode != HttpConnMode::KeepAlive || http10;
+    let (forced, key, to_store) = server_choice(be, txn);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
     let started = crate::clock::now();
@@ -239,7 +252,15 @@ pub async fn forward(
         };
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr else {
+        if let Some(s) = &ctx.session {
+            s.server(server.name.clone());
+        }
+        let Some(addr) = server.addr() else {
+            // DNS took the address away since the pick: pick again, avoiding it.
+            if tries.count < be.retries.max(1) {
+                tries.failed(si, true);
+                continue;
+            }
             return reply::error(503, &files);
         };
         // Queue for a connection slot when the server is at its maxconn. Waiting (like
@@ -262,7 +283,8 @@ pub async fn forward(
             None => None,
         };
         let pool_key = (be_index, si);
-        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on);
+        // A connection that told the server who its client is serves that client only.
+        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none();
         let idle = if upgrade {
             None
         } else {
@@ -274,7 +296,11 @@ pub async fn forward(
         txn.timings.queue = (connect_start - started).as_millis() as i64;
         let conn = match idle {
             Some(c) => Some(c),
-            None => Box::pin(ServerConn::connect(addr, be.timeouts.connect)).await,
+            None => {
+                let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
+                let tls = server.tls.as_deref().map(|t| (t, t.server_name(txn, addr)));
+                Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await
+            }
         };
         let Some(conn) = conn else {
             drop(slot);
@@ -300,7 +326,7 @@ pub async fn forward(
         }
         let this_body = match (&replay, stream.take()) {
             (Some(full), _) => Either::Right(full.clone()),
-            (None, Some(incoming)) => Either::Left(incoming),
+            (None, Some(client)) => Either::Left(client),
             (None, None) => Either::Right(Full::new(Bytes::new())),
         };
         // Only failures after the request left (empty or junk response, timeout, a retryable
@@ -343,9 +369,19 @@ pub async fn forward(
                 let home = (!close_server && !upgrade).then(|| upstream::IdleHome {
                     session: ctx.conns.clone(),
                     server: pool_key,
-                    shared: be.reuse != crate::upstream::reuse::ReuseMode::Never,
+                    shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
+                        && server.send_proxy.is_none(),
                 });
-                return respond(ctx, txn, be_index, resp, guard, home, client_upgrade);
+                return Box::pin(respond(
+                    ctx,
+                    txn,
+                    be_index,
+                    resp,
+                    guard,
+                    home,
+                    client_upgrade,
+                ))
+                .await;
             }
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CH";
@@ -367,7 +403,7 @@ pub async fn forward(
     }
 }
 
-fn respond(
+async fn respond(
     ctx: &ConnCtx,
     txn: &mut Txn,
     be_index: usize,
@@ -379,28 +415,21 @@ fn respond(
     let shared = ctx.shared.clone();
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
-    let files = [&be.errorfiles, &fe.errorfiles];
-    let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS;
+    // A 2xx to CONNECT opens a tunnel as a 101 does (RFC 9110 §9.3.6).
+    let connect = txn
+        .request
+        .as_ref()
+        .is_some_and(|r| r.method == hyper::Method::CONNECT);
+    let connect_tunnel = connect && resp.status().is_success();
+    let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS || connect_tunnel;
     let (mut parts, mut body) = resp.into_parts();
     txn.captured_response = super::capture(&parts.headers, &fe.capture_response);
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
     });
-    let mut ruleset: Vec<&[rules::CompiledRule]> = Vec::new();
-    if !crate::route::is_own_backend(&shared, fe, be_index) {
-        ruleset.push(&be.rules);
-    }
-    ruleset.push(&fe.rules);
-    for rules in ruleset {
-        match rules::run(rules, RuleSet::HttpResponse, txn) {
-            Verdict::Continue => {}
-            Verdict::Reply(r) => return reply::reply(r, txn, &files),
-            _ => {
-                txn.term = *b"PH";
-                return reply::error(502, &files);
-            }
-        }
+    if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
+        return own;
     }
     if !be.stickiness.is_empty() {
         if let Some(si) = be
@@ -416,7 +445,13 @@ fn respond(
     // HAProxy answers in HTTP/1.1 whatever the server spoke.
     parts.version = hyper::Version::HTTP_11;
     parts.headers = view.headers;
-    strip_hop_by_hop(&mut parts.headers, switching);
+    super::vet::drop_connection_options(&mut parts.headers);
+    strip_hop_by_hop(&mut parts.headers, switching && !connect_tunnel);
+    if connect_tunnel {
+        // No body follows a 2xx to CONNECT: the bytes after it are the tunnel's.
+        parts.headers.remove(hyper::header::CONTENT_LENGTH);
+        parts.headers.remove(hyper::header::TRANSFER_ENCODING);
+    }
     // The headers now belong to the response on its way out; logs only need the status.
     txn.response = Some(ResponseView {
         status: view.status,
@@ -485,6 +520,7 @@ mod tests {
             ("te", "trailers"),
             ("x-kept", "yes"),
         ]);
+        super::super::vet::drop_connection_options(&mut h);
         strip_hop_by_hop(&mut h, false);
         assert_eq!(names(&h), ["host", "x-kept"]);
         // Nothing to remove: the map is left as it is.
@@ -501,6 +537,7 @@ mod tests {
             ("x-private", "1"),
             ("proxy-connection", "keep-alive"),
         ]);
+        super::super::vet::drop_connection_options(&mut h);
         strip_hop_by_hop(&mut h, true);
         assert_eq!(names(&h), ["connection", "upgrade"]);
         assert_eq!(h[CONNECTION], "upgrade");

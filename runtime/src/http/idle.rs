@@ -178,8 +178,20 @@ impl Watchdog {
     }
 }
 
-pub struct IdleLimited {
-    stream: TcpStream,
+/// A client transport the limits can wrap: TCP, or TLS over it.
+pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
+    /// Writes what the socket takes at once, without waiting (the 408 and 400 pages).
+    fn write_now(&mut self, data: &[u8]) -> io::Result<usize>;
+}
+
+impl ClientStream for TcpStream {
+    fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.try_write(data)
+    }
+}
+
+pub struct IdleLimited<S = TcpStream> {
+    stream: S,
     limit: Limit,
     /// What the client is sent instead of hyper's bare answer to a malformed request: the
     /// 400 page (`errorfile 400`, else HAProxy's), as HAProxy answers.
@@ -196,13 +208,13 @@ pub struct IdleLimited {
     phase_bytes: bool,
 }
 
-impl IdleLimited {
+impl<S: ClientStream> IdleLimited<S> {
     pub fn new(
-        stream: TcpStream,
+        stream: S,
         limit: Limit,
         late_head: bytes::Bytes,
         bad_request: bytes::Bytes,
-    ) -> IdleLimited {
+    ) -> IdleLimited<S> {
         IdleLimited {
             stream,
             bad_request,
@@ -237,7 +249,7 @@ impl IdleLimited {
         // request even when nothing came, later only once the next request has begun (an
         // idle keep-alive connection just closes).
         if self.limit.head().is_some() && (self.first_phase || self.phase_bytes) {
-            let _ = self.stream.try_write(&self.late_head);
+            let _ = self.stream.write_now(&self.late_head);
             let how = if self.phase_bytes {
                 HeadTimeout::Partial
             } else {
@@ -272,7 +284,7 @@ impl IdleLimited {
         }
         // The connection closes after it, and its send buffer is empty this early: the page
         // goes out at once (were it cut short, hyper's bytes must not follow it).
-        match self.stream.try_write(&self.bad_request) {
+        match self.stream.write_now(&self.bad_request) {
             Ok(n) if n > 0 => Some(data.len()),
             _ => None,
         }
@@ -288,7 +300,7 @@ fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "client timeout")
 }
 
-impl AsyncRead for IdleLimited {
+impl<S: ClientStream> AsyncRead for IdleLimited<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -308,7 +320,7 @@ impl AsyncRead for IdleLimited {
     }
 }
 
-impl AsyncWrite for IdleLimited {
+impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

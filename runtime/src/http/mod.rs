@@ -3,18 +3,22 @@
 //! connection drivers in `crate::proto` hand it requests.
 
 mod body;
+mod client_body;
 pub(crate) mod forward;
 pub mod idle;
+pub mod prefetch;
 pub mod reply;
+mod script;
+pub mod vet;
 
-use crate::rules::{self, Verdict};
+use crate::rules::{self, Service, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
-use crate::txn::{RequestView, Txn};
+use crate::txn::{RequestView, ResponseView, Txn};
 use crate::upstream::{self, pool};
 use body::Tracked;
 use bytes::Bytes;
+pub use client_body::IncomingBody;
 use hapee_compiler::registry::RuleSet;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::cell::Cell;
 use std::convert::Infallible;
@@ -24,7 +28,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-pub type ReqBody = http_body_util::Either<Incoming, http_body_util::Full<Bytes>>;
+/// A request body: the client's, or one the proxy holds whole (buffered, or empty).
+pub type ReqBody = http_body_util::Either<prefetch::ClientBody, http_body_util::Full<Bytes>>;
 /// A response body: made by the proxy, or read from a server as it is forwarded.
 pub type ResBody = http_body_util::Either<http_body_util::Full<Bytes>, upstream::ServerBody>;
 
@@ -43,7 +48,14 @@ pub struct ConnCtx {
     pub(crate) idle: idle::Limit,
     /// What the session tracks (`tcp-request connection|session track-sc*`), for all its
     /// requests; released with the connection.
-    pub(crate) session_counters: Rc<std::cell::RefCell<crate::tables::track::Slots>>,
+    pub(crate) session_counters: Arc<std::sync::Mutex<crate::tables::track::Slots>>,
+    /// The PROXY protocol header the connection started with (`client` and `local` are
+    /// already those it carried).
+    pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
+    /// Its entry in `show sess`.
+    pub session: Option<crate::api::sessions::Handle>,
+    /// What its TLS handshake settled, when it came over TLS.
+    pub tls: Option<Arc<crate::tls::TlsInfo>>,
 }
 
 impl ConnCtx {
@@ -65,6 +77,9 @@ impl ConnCtx {
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
             session_counters: Default::default(),
+            proxy: None,
+            session: None,
+            tls: None,
         }
     }
 
@@ -123,7 +138,7 @@ fn head_len(r: &Response<ResBody>) -> u64 {
 /// the future (moved into hyper's dispatcher for each request) does not carry it.
 pub(crate) fn handle(
     ctx: Rc<ConnCtx>,
-    mut req: Request<Incoming>,
+    mut req: Request<IncomingBody>,
 ) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
     let fe = ctx.frontend();
     let mut txn = Box::new(Txn::new(
@@ -135,6 +150,8 @@ pub(crate) fn handle(
     txn.accept_date = ctx.accept_date;
     txn.stick.session = Some(ctx.session_counters.clone());
     txn.stick.count_session_request();
+    txn.proxy = ctx.proxy.clone();
+    txn.tls = ctx.tls.clone();
     let first = ctx.requests.get() == 0;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
@@ -142,15 +159,19 @@ pub(crate) fn handle(
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
-    let client_upgrade = is_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
-    let (parts, body) = req.into_parts();
+    let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
+    let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
+    let (mut parts, body) = req.into_parts();
+    let refused = vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err();
     txn.captured_request = capture(&parts.headers, &fe.capture_request);
-    txn.request = Some(RequestView {
-        method: parts.method,
-        uri: parts.uri,
-        version: parts.version,
-        headers: parts.headers,
-    });
+    if refused.is_none() {
+        txn.request = Some(RequestView {
+            method: parts.method,
+            uri: parts.uri,
+            version: parts.version,
+            headers: parts.headers,
+        });
+    }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
@@ -161,20 +182,41 @@ pub(crate) fn handle(
         let fe = ctx.frontend();
         // With `option http-buffer-request` the body is read before the rules, which may then
         // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
-        let body = if fe.http_buffer_request {
+        let body = if let Some(refusal) = refused {
+            Err(refuse(txn, refusal.status(), &[&fe.errorfiles]))
+        } else if fe.http_buffer_request {
             Box::pin(buffer_request(&ctx, txn, body)).await
         } else {
             Ok(forward::streamed_body(body))
         };
-        let mut resp = match body.map(|body| (body, route(&ctx, txn))) {
+        let routed = match body {
+            Err(resp) => Err(resp),
+            Ok(body) => match route(&ctx, txn, Resume::default()) {
+                paused @ Route::Script(..) => {
+                    Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
+                }
+                decided => Ok((body, decided)),
+            },
+        };
+        let mut resp = match routed {
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => resp,
             Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
+            Ok((body, Route::Stats(be))) => {
+                txn.term = *b"LR";
+                crate::api::page::serve(&ctx.shared, be, txn, body).await
+            }
             Ok((body, Route::Forward(be))) => {
                 forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
+            Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
+            // `settle` leaves no script pending.
+            Ok((_, Route::Script(..))) => script::failed(&ctx, txn, *b"IR"),
         };
-        if fe.conn_mode == Some(HttpConnMode::Close) {
+        after_response(&ctx, txn, &mut resp);
+        // A stopping process ends each keep-alive connection by its next response.
+        if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
+        {
             resp.headers_mut().insert(
                 hyper::header::CONNECTION,
                 hyper::header::HeaderValue::from_static("close"),
@@ -182,7 +224,14 @@ pub(crate) fn handle(
         }
         txn.status = Some(resp.status().as_u16());
         txn.stick.count_status(resp.status().as_u16());
-        txn.bytes_out = head_len(&resp);
+        txn.bytes_out = if refused.is_none() {
+            head_len(&resp)
+        } else {
+            0
+        };
+        if fe.logasap {
+            log_early(&ctx, txn, &resp);
+        }
         ctx.last_end.set(crate::clock::now());
         let between_requests = fe
             .timeouts
@@ -196,7 +245,10 @@ pub(crate) fn handle(
         };
         ctx.idle.owe_head();
         let txn = unanswered.answered();
-        Ok(resp.map(|b| Tracked::new(b, txn, after)))
+        // HAProxy counts no bytes for a request its parser refused: the page is the
+        // connection's, not a transaction's.
+        let counted = refused.is_none();
+        Ok(resp.map(|b| Tracked::new(b, txn, after, counted)))
     }
 }
 
@@ -247,9 +299,91 @@ impl Drop for Unanswered {
     }
 }
 
+/// Runs the `http-after-response` rules, which see every response, the proxy's own included
+/// (errors, redirects, `return`), after the `http-response` rules: the backend's first, then
+/// the frontend's. They may change headers and the status; an `allow` ends a rule set.
+fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
+    let shared = &ctx.shared;
+    let fe = ctx.frontend();
+    let be = txn
+        .backend
+        .as_deref()
+        .and_then(|b| shared.backend_index.get(b).copied())
+        .filter(|&i| !crate::route::is_own_backend(shared, fe, i))
+        .map(|i| &shared.backends[i]);
+    let sets: Vec<&[rules::CompiledRule]> = be
+        .map(|b| &b.rules[..])
+        .into_iter()
+        .chain(std::iter::once(&fe.rules[..]))
+        .filter(|r| r.iter().any(|r| r.set == RuleSet::HttpAfterResponse))
+        .collect();
+    if sets.is_empty() {
+        return;
+    }
+    let logged = txn.response.take();
+    txn.response = Some(ResponseView {
+        status: resp.status().as_u16(),
+        headers: std::mem::take(resp.headers_mut()),
+    });
+    for rules in sets {
+        // Only header, status, variable and log actions are allowed here; none ends the response.
+        let _ = rules::run(rules, RuleSet::HttpAfterResponse, txn);
+    }
+    let view = txn.response.take().expect("response view set above");
+    if let Ok(status) = hyper::StatusCode::from_u16(view.status) {
+        *resp.status_mut() = status;
+    }
+    *resp.headers_mut() = view.headers;
+    txn.response = logged.map(|l| ResponseView {
+        status: view.status,
+        headers: l.headers,
+    });
+}
+
+/// `option logasap`: a server's response is logged as soon as its head is there, counting
+/// what has arrived so far and the connections this request still holds, as HAProxy does;
+/// the proxy's own responses are logged at their end as usual.
+fn log_early(ctx: &ConnCtx, txn: &mut Txn, resp: &Response<ResBody>) {
+    let http_body_util::Either::Right(body) = resp.body() else {
+        return;
+    };
+    txn.bytes_out += body.buffered();
+    txn.logged_early = true;
+    let shared = &ctx.shared;
+    if let Some(be) = txn
+        .backend
+        .as_deref()
+        .and_then(|b| shared.backend_by_name(b))
+    {
+        // The backend's streams that hold a server (queued ones are not counted here).
+        txn.counters[2] = be
+            .servers
+            .iter()
+            .map(|s| s.active.load(Ordering::Relaxed))
+            .sum();
+        if let Some(s) = txn.server.as_deref() {
+            if let Some(server) = be.servers.iter().find(|srv| &*srv.name == s) {
+                txn.counters[3] = server.active.load(Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// A response made by the proxy, ending the transaction with termination state `term`.
 fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<ResBody> {
     txn.term = *term;
+    resp
+}
+
+/// A request refused before the rules saw it, logged as HAProxy logs a request its parser
+/// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
+fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
+    txn.timings.request = -1;
+    let mut resp = local(txn, reply::error(status, files), b"PR");
+    resp.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
     resp
 }
 
@@ -258,7 +392,7 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 async fn buffer_request(
     ctx: &ConnCtx,
     txn: &mut Txn,
-    body: Incoming,
+    body: IncomingBody,
 ) -> Result<ReqBody, Response<ResBody>> {
     let fe = ctx.frontend();
     match forward::buffered_body(body, ctx.shared.bufsize.max(8192)).await {
@@ -282,26 +416,85 @@ enum Route {
     Rule(RuleEnding),
     /// To this backend.
     Forward(usize),
+    /// A script action runs; routing then resumes where it says.
+    Script(crate::script::ScriptCall, Resume),
+    /// A service answers (`use-service`).
+    Service(Service),
+    /// The statistics page of this backend.
+    Stats(usize),
 }
 
-/// Runs the frontend's `http-request` rules, picks the backend and runs its rules.
-fn route(ctx: &ConnCtx, txn: &mut Txn) -> Route {
+/// Where routing starts: the frontend's rules, or (once a backend is chosen) the backend's,
+/// from rule index `from`.
+#[derive(Clone, Copy, Default)]
+struct Resume {
+    backend: Option<usize>,
+    from: usize,
+}
+
+/// Runs the frontend's `http-request` rules, picks the backend and runs its rules, from where
+/// `resume` says.
+fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     let shared = &ctx.shared;
     let fe = ctx.frontend();
-    if let Some(ending) = apply_request_rules(&fe.rules, txn, &[&fe.errorfiles], fe.timeouts.tarpit)
-    {
-        return Route::Rule(ending);
-    }
-    let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
-        return Route::Reply(local(txn, reply::error(503, &[&fe.errorfiles]), b"SC"));
+    let be_index = match resume.backend {
+        Some(b) => b,
+        None => {
+            let ran = apply_request_rules(
+                &fe.rules,
+                resume.from,
+                txn,
+                &[&fe.errorfiles],
+                fe.timeouts.tarpit,
+            );
+            match ran {
+                RulesRan::Through => {}
+                RulesRan::Ended(ending) => return Route::Rule(ending),
+                RulesRan::Script(call, from) => {
+                    return Route::Script(
+                        call,
+                        Resume {
+                            backend: None,
+                            from,
+                        },
+                    )
+                }
+                RulesRan::Service(name) => return Route::Service(name),
+            }
+            let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
+                return Route::Reply(local(txn, reply::error(503, &[&fe.errorfiles]), b"SC"));
+            };
+            txn.backend = Some(shared.backends[be_index].name.clone());
+            be_index
+        }
     };
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
+    if let Some(s) = &ctx.session {
+        s.route(be_index);
+    }
     let files = [&be.errorfiles, &fe.errorfiles];
     if !crate::route::is_own_backend(shared, fe, be_index) {
-        if let Some(ending) = apply_request_rules(&be.rules, txn, &files, be.timeouts.tarpit) {
-            return Route::Rule(ending);
+        let from = if resume.backend.is_some() {
+            resume.from
+        } else {
+            0
+        };
+        match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit) {
+            RulesRan::Through => {}
+            RulesRan::Ended(ending) => return Route::Rule(ending),
+            RulesRan::Script(call, from) => {
+                let resume = Resume {
+                    backend: Some(be_index),
+                    from,
+                };
+                return Route::Script(call, resume);
+            }
+            RulesRan::Service(name) => return Route::Service(name),
         }
+    }
+    if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+        return Route::Stats(be_index);
     }
     Route::Forward(be_index)
 }
@@ -315,16 +508,32 @@ struct RuleEnding {
     term: [u8; 2],
 }
 
-/// Runs `http-request` rules; a final action's response ends the transaction.
+/// How a list of `http-request` rules ended. Returned at once, never stored: the size of
+/// `Ended` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+enum RulesRan {
+    /// No final action.
+    Through,
+    Ended(RuleEnding),
+    /// Stopped at a script action; the rules go on from the index given.
+    Script(crate::script::ScriptCall, usize),
+    Service(Service),
+}
+
+/// Runs `http-request` rules from index `from`; a final action's response ends the
+/// transaction.
 fn apply_request_rules(
     rules: &[rules::CompiledRule],
+    from: usize,
     txn: &mut Txn,
     files: &[&crate::state::ErrorFiles],
     tarpit: Option<Duration>,
-) -> Option<RuleEnding> {
+) -> RulesRan {
     let mut delay = None;
-    let (response, term) = match rules::run(rules, RuleSet::HttpRequest, txn) {
-        Verdict::Continue => return None,
+    let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
+        Verdict::Continue => return RulesRan::Through,
+        Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
+        Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error(status, files), *b"PR"),
         Verdict::Reject => (reply::error(403, files), *b"PR"),
         Verdict::Tarpit(status) => {
@@ -340,11 +549,22 @@ fn apply_request_rules(
             *b"LR",
         ),
     };
-    Some(RuleEnding {
+    RulesRan::Ended(RuleEnding {
         response,
         delay,
         term,
     })
+}
+
+/// `use-service`: the built-in exporter or a script's service answers the request.
+async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) -> Response<ResBody> {
+    match service {
+        Service::PrometheusExporter => {
+            let resp = crate::api::service::prometheus_exporter(txn);
+            local(txn, resp, b"LR")
+        }
+        Service::Script(name) => Box::pin(script::service(ctx, txn, &name, body)).await,
+    }
 }
 
 /// Ends the transaction with the rules' response, once its tarpit delay has passed. HAProxy
@@ -361,6 +581,7 @@ async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
 
 /// Writes the transaction's log line to the frontend's targets.
 pub fn log_txn(txn: &Txn) {
+    crate::api::count_txn(txn);
     let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
         return;
     };

@@ -3,35 +3,21 @@
 //! request to the request path in `crate::http`.
 
 use crate::http::idle;
-use crate::http::{handle, log_txn, ConnCtx};
-use crate::rules::{self, Verdict};
+use crate::http::{handle, log_txn, ConnCtx, IncomingBody};
 use crate::state::HttpConnMode;
 use crate::txn::Txn;
-use hapee_compiler::registry::RuleSet;
 use hyper_util::rt::TokioIo;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 /// Serves one client connection until it closes or the proxy stops.
-pub async fn serve(
-    stream: tokio::net::TcpStream,
+pub async fn serve<S: idle::ClientStream + Send + 'static>(
+    stream: S,
     ctx: Rc<ConnCtx>,
     stopping: crate::stop::Stopping,
 ) {
+    // The `tcp-request connection` rules and the PROXY header are behind (`crate::accept`).
     let fe = ctx.frontend();
-    // `tcp-request connection` rules run before any byte is read, in HTTP mode too.
-    let mut conn_txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
-    conn_txn.stick.session = Some(ctx.session_counters.clone());
-    for set in [RuleSet::TcpRequestConnection, RuleSet::TcpRequestSession] {
-        if matches!(
-            rules::run(&fe.rules, set, &mut conn_txn),
-            Verdict::Reject | Verdict::Deny(_)
-        ) {
-            return;
-        }
-    }
-    conn_txn.stick.count_session();
-    drop(conn_txn);
     let mut builder = hyper::server::conn::http1::Builder::new();
     // The time limits are the connection's own (`idle`), not hyper's timers: hyper arms and
     // clears a timer for every request head, a measurable share of a small request's cost.
@@ -51,7 +37,9 @@ pub async fn serve(
         fe.bad_request_page.clone(),
     );
     let svc_ctx = ctx.clone();
-    let service = hyper::service::service_fn(move |req| handle(svc_ctx.clone(), req));
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        handle(svc_ctx.clone(), req.map(IncomingBody::Hyper))
+    });
     let conn = builder
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
@@ -60,7 +48,14 @@ pub async fn serve(
         biased;
         r = conn.as_mut() => r,
         _ = stopping.wait() => {
-            conn.as_mut().graceful_shutdown();
+            // A stopping process (the old one of a reload) does not close a connection under
+            // a client that may be sending its next request: that request is served and
+            // answered with `Connection: close` (see `crate::http::handle`), and an idle
+            // connection ends at its keep-alive limit (or `hard-stop-after`). Only without
+            // any limit to end the wait is an idle connection closed now.
+            if fe.timeouts.http_keep_alive.or(fe.timeouts.http_request).or(fe.timeouts.client).is_none() {
+                conn.as_mut().graceful_shutdown();
+            }
             conn.await
         }
     };
@@ -85,6 +80,7 @@ fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle
     let timeout = timeout.is_some();
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
+    txn.tls = ctx.tls.clone();
     txn.request_date = ctx.accept_date;
     // The wait counts from the accept, or from the end of the previous response.
     txn.start = ctx.last_end.get();

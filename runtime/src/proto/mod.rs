@@ -2,3 +2,41 @@
 //! one request path in `crate::http`.
 
 pub mod h1;
+pub mod h2;
+pub mod h3;
+pub mod proxy_protocol;
+
+use crate::http::ConnCtx;
+use crate::rules::{self, Verdict};
+use crate::txn::Txn;
+use hapee_compiler::registry::RuleSet;
+use hyper::header::{HeaderValue, HOST};
+use hyper::Request;
+
+/// HTTP/2 and HTTP/3 carry the authority in the request target; the request path and HTTP/1
+/// servers expect it in `Host`, as HAProxy puts it there.
+pub(crate) fn with_host<B>(mut req: Request<B>) -> Request<B> {
+    if !req.headers().contains_key(HOST) {
+        if let Some(value) = req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            req.headers_mut().insert(HOST, value);
+        }
+    }
+    req
+}
+
+/// Runs the frontend's `tcp-request connection` rules, before any request is read: whether
+/// the connection may go on. TCP connections have theirs run at accept (`crate::accept`);
+/// QUIC connections, which have no accept of their own, run them here.
+pub(crate) fn connection_allowed(ctx: &ConnCtx) -> bool {
+    let fe = ctx.frontend();
+    let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
+    txn.tls = ctx.tls.clone();
+    !matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut txn),
+        Verdict::Reject | Verdict::Deny(_)
+    )
+}

@@ -5,9 +5,8 @@
 
 use super::data::{DataType, Slot};
 use super::{key, now_ms, tick, Entry, Table};
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// A tracked entry. Dropping it ends the tracking: `conn_cur` goes down and the entry may
 /// expire again.
@@ -92,7 +91,7 @@ pub type Slots = Vec<Option<Tracked>>;
 #[derive(Debug, Default)]
 pub struct Trackers {
     pub stream: Slots,
-    pub session: Option<Rc<RefCell<Slots>>>,
+    pub session: Option<Arc<Mutex<Slots>>>,
 }
 
 impl Trackers {
@@ -101,7 +100,11 @@ impl Trackers {
         if let Some(Some(t)) = self.stream.get(n) {
             return Some((t.table.clone(), t.entry.clone()));
         }
-        let session = self.session.as_ref()?.borrow();
+        let session = self
+            .session
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         session
             .get(n)?
             .as_ref()
@@ -119,7 +122,12 @@ impl Trackers {
             f(&t.table, &t.entry);
         }
         if let Some(s) = &self.session {
-            for (i, t) in s.borrow().iter().enumerate() {
+            for (i, t) in s
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .enumerate()
+            {
                 let shadowed = matches!(self.stream.get(i), Some(Some(_)));
                 if let (Some(t), false) = (t, shadowed) {
                     f(&t.table, &t.entry);
@@ -139,7 +147,7 @@ impl Trackers {
         };
         if session {
             let s = self.session.get_or_insert_with(Default::default);
-            put(&mut s.borrow_mut());
+            put(&mut s.lock().unwrap_or_else(|e| e.into_inner()));
         } else {
             put(&mut self.stream);
         }
@@ -149,7 +157,7 @@ impl Trackers {
     fn count_on_session(&self, count: DataType, rate: DataType) {
         let Some(s) = &self.session else { return };
         let now = now_ms();
-        for t in s.borrow().iter().flatten() {
+        for t in s.lock().unwrap_or_else(|e| e.into_inner()).iter().flatten() {
             add(&t.table, &t.entry, now, &[count], &[rate], 1);
         }
     }

@@ -98,6 +98,16 @@ impl ServerBody {
         }
     }
 
+    /// Body bytes already read with the head and not yet handed on (chunked framing counts
+    /// as read): what HAProxy counts as sent when it logs at the head (`option logasap`).
+    pub fn buffered(&self) -> u64 {
+        match self.state {
+            State::Length(left) => (self.buf.len() as u64).min(left),
+            State::Chunk(_) | State::UntilClose => self.buf.len() as u64,
+            _ => 0,
+        }
+    }
+
     /// Carries on `upload` (an unfinished request body) while the response is read.
     pub(super) fn with_upload(mut self, upload: Option<Box<Upload>>) -> ServerBody {
         self.upload = upload;
@@ -133,7 +143,7 @@ impl ServerBody {
             return None;
         }
         let conn = self.conn.take()?;
-        Some((conn.into_stream(), std::mem::take(&mut self.buf).freeze()))
+        Some((conn.into_stream()?, std::mem::take(&mut self.buf).freeze()))
     }
 
     fn complete(&mut self) {

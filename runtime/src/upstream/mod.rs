@@ -10,16 +10,18 @@
 mod body;
 pub mod pool;
 pub mod reuse;
+pub mod send_proxy;
 #[cfg(test)]
 mod tests;
 mod upload;
 
 use crate::http::idle::Watchdog;
+use crate::http::prefetch::ClientBody;
 use crate::http::ReqBody;
 pub use body::{is_server_timeout, IdleHome, ServerBody};
 use body::{Chunk, State};
 use bytes::{Buf, BytesMut};
-use hyper::body::{Body, Incoming};
+use hyper::body::Body;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION};
 use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
@@ -44,9 +46,24 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// pool to an exchange, to the response body and back, and each request's futures hold it.
 pub struct ServerConn(Box<Link>);
 
+/// A server connection's transport: TCP, or TLS over it (`server … ssl`).
+pub enum ServerStream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl ServerStream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            ServerStream::Tcp(s) => s,
+            ServerStream::Tls(s) => s.get_ref().0,
+        }
+    }
+}
+
 /// The state of a server connection.
 pub struct Link {
-    stream: TcpStream,
+    stream: ServerStream,
     /// The last read returned less than it was offered: the socket had nothing more then.
     drained: bool,
     /// `timeout server` of the exchange under way: the longest the server may stay silent
@@ -73,14 +90,46 @@ impl std::ops::DerefMut for ServerConn {
 }
 
 impl ServerConn {
-    /// The socket, for a connection that now carries another protocol.
-    pub(super) fn into_stream(self) -> TcpStream {
-        self.0.stream
+    /// The socket, for a connection that now carries another protocol (TCP only: a tunnel
+    /// through a TLS server connection is not supported yet).
+    pub(super) fn into_stream(self) -> Option<TcpStream> {
+        match self.0.stream {
+            ServerStream::Tcp(s) => Some(s),
+            ServerStream::Tls(_) => None,
+        }
     }
 
-    pub async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> Option<ServerConn> {
-        let stream = crate::tcp::connect_within(addr, timeout).await?;
-        let _ = stream.set_nodelay(true);
+    /// Connects within `timeout`, sends `preface` (a PROXY protocol header) before anything
+    /// else, then makes the TLS handshake when `tls` is given.
+    pub async fn connect(
+        addr: SocketAddr,
+        timeout: Option<Duration>,
+        preface: Option<Vec<u8>>,
+        tls: Option<(
+            &crate::tls::client::ServerTlsConfig,
+            rustls_pki_types::ServerName<'static>,
+        )>,
+    ) -> Option<ServerConn> {
+        let started = crate::clock::now();
+        let mut tcp = crate::tcp::connect_within(addr, timeout).await?;
+        if let Some(p) = preface {
+            tokio::io::AsyncWriteExt::write_all(&mut tcp, &p)
+                .await
+                .ok()?;
+        }
+        let _ = tcp.set_nodelay(true);
+        let stream = match tls {
+            None => ServerStream::Tcp(tcp),
+            Some((config, name)) => {
+                let connector = tokio_rustls::TlsConnector::from(config.config.clone());
+                let handshake = connector.connect(name, tcp);
+                let left = timeout
+                    .unwrap_or(Duration::from_secs(10))
+                    .saturating_sub(crate::clock::now() - started);
+                let tls = tokio::time::timeout(left, handshake).await.ok()?.ok()?;
+                ServerStream::Tls(Box::new(tls))
+            }
+        };
         Some(ServerConn(Box::new(Link {
             stream,
             drained: false,
@@ -96,12 +145,16 @@ impl Link {
     /// sent anything unasked. Costs no system call unless the socket has signalled an event.
     pub fn is_usable(&self) -> bool {
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        match self.stream.poll_read_ready(&mut cx) {
+        let tcp = self.stream.tcp();
+        match tcp.poll_read_ready(&mut cx) {
             Poll::Pending => true,
             Poll::Ready(Err(_)) => false,
+            // Bytes under TLS cannot be peeked without breaking the record stream: a TLS
+            // connection with anything pending is not reused.
+            Poll::Ready(Ok(())) if matches!(self.stream, ServerStream::Tls(_)) => false,
             Poll::Ready(Ok(())) => {
                 let mut probe = [0u8; 1];
-                matches!(self.stream.try_read(&mut probe),
+                matches!(tcp.try_read(&mut probe),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock)
             }
         }
@@ -112,8 +165,8 @@ impl Link {
     /// Sound with the edge-triggered poller: bytes arriving later raise a new event, and tokio
     /// clears only the readiness it had seen before this call.
     fn settle(&self) {
-        if self.drained {
-            let _ = self.stream.try_io(Interest::READABLE, || {
+        if let (true, ServerStream::Tcp(tcp)) = (self.drained, &self.stream) {
+            let _ = tcp.try_io(Interest::READABLE, || {
                 Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
             });
         }
@@ -122,15 +175,25 @@ impl Link {
     /// Reads what the socket has into `buf`; `Ok(0)` is the server's close, `TimedOut` a
     /// wait past `timeout server`.
     fn poll_fill(&mut self, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if let ServerStream::Tls(tls) = &mut self.stream {
+            return match poll_fill_tls(tls, buf, cx) {
+                Poll::Ready(Ok(n)) => {
+                    self.watchdog.active();
+                    Poll::Ready(Ok(n))
+                }
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => self.waiting(cx),
+            };
+        }
         loop {
-            if self.stream.poll_read_ready(cx)?.is_pending() {
+            if self.stream.tcp().poll_read_ready(cx)?.is_pending() {
                 return self.waiting(cx);
             }
             if buf.capacity() - buf.len() < READ_SIZE / 4 {
                 buf.reserve(READ_SIZE);
             }
             let offered = buf.capacity() - buf.len();
-            match self.stream.try_read_buf(buf) {
+            match self.stream.tcp().try_read_buf(buf) {
                 Ok(n) => {
                     self.drained = n < offered;
                     self.watchdog.active();
@@ -146,7 +209,19 @@ impl Link {
     /// longer than `timeout server`.
     fn poll_write_some(&mut self, data: &[u8], cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         use tokio::io::AsyncWrite;
-        match std::pin::Pin::new(&mut self.stream).poll_write(cx, data) {
+        let written = match &mut self.stream {
+            ServerStream::Tcp(tcp) => std::pin::Pin::new(tcp).poll_write(cx, data),
+            ServerStream::Tls(tls) => {
+                // Records rustls still holds go out first, so that a request is never left
+                // half-sent while its response is awaited.
+                match std::pin::Pin::new(&mut **tls).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => std::pin::Pin::new(&mut **tls).poll_write(cx, data),
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        };
+        match written {
             Poll::Ready(Ok(0)) if !data.is_empty() => {
                 Poll::Ready(Err(io::ErrorKind::WriteZero.into()))
             }
@@ -182,6 +257,30 @@ impl Link {
     }
 }
 
+/// Reads what a TLS server connection has into `buf`, after sending the records rustls
+/// still holds. A close without `close_notify` is a close (`Ok(0)`), as on TCP.
+fn poll_fill_tls(
+    tls: &mut tokio_rustls::client::TlsStream<TcpStream>,
+    buf: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    use tokio::io::{AsyncRead, AsyncWrite};
+    if let Poll::Ready(Err(e)) = std::pin::Pin::new(&mut *tls).poll_flush(cx) {
+        return Poll::Ready(Err(e));
+    }
+    let mut chunk = [0u8; READ_SIZE];
+    let mut read = tokio::io::ReadBuf::new(&mut chunk);
+    match std::pin::Pin::new(&mut *tls).poll_read(cx, &mut read) {
+        Poll::Ready(Ok(())) => {
+            buf.extend_from_slice(read.filled());
+            Poll::Ready(Ok(read.filled().len()))
+        }
+        Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => Poll::Ready(Ok(0)),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
 /// What bounds an exchange.
 pub struct Limits {
     /// The connection closes after this exchange (`Connection: close` was sent).
@@ -201,7 +300,7 @@ enum Sending {
 }
 
 /// Sets the framing headers of the request for its body, as hyper's client does: an empty body
-/// sends nothing; a `Transfer-Encoding` is chunked; a valid `Content-Length` is kept; a body
+/// sends nothing (only the last chunk when the client sent it chunked); a `Transfer-Encoding` is chunked; a valid `Content-Length` is kept; a body
 /// of unknown length gets chunked, except on methods that never carry one.
 fn request_framing(req: &mut Request<ReqBody>) -> Sending {
     let empty = req.body().is_end_stream();
@@ -209,6 +308,9 @@ fn request_framing(req: &mut Request<ReqBody>) -> Sending {
     let method_without_body = matches!(*req.method(), Method::GET | Method::HEAD | Method::CONNECT);
     let headers = req.headers_mut();
     if empty {
+        if is_chunked(headers) {
+            return Sending::Chunked;
+        }
         headers.remove(TRANSFER_ENCODING);
         return Sending::Nothing;
     }
@@ -288,7 +390,11 @@ fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
     out.extend_from_slice(req.method().as_str().as_bytes());
     out.push(b' ');
     let _ = write!(out, "{}", req.uri());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    out.extend_from_slice(if req.version() == Version::HTTP_10 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
     encode_fields(req.headers(), out);
 }
 
@@ -336,7 +442,7 @@ pub struct Outgoing {
     /// The head, and all of the body when it is in memory.
     wire: Vec<u8>,
     /// The client's body still to stream after `wire`, with its framing.
-    streamed: Option<(Incoming, Sending)>,
+    streamed: Option<(ClientBody, Sending)>,
     /// The request's method, which decides how the response is framed.
     method: Method,
 }

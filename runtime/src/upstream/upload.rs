@@ -4,7 +4,8 @@
 //! both directions at the same time too).
 
 use super::{encode_chunk, encode_last_chunk, Link, Sending, WriteError};
-use hyper::body::{Body, Incoming};
+use crate::http::prefetch::ClientBody;
+use hyper::body::Body;
 use hyper::HeaderMap;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,7 +20,7 @@ enum Phase {
 }
 
 pub struct Upload {
-    incoming: Incoming,
+    incoming: ClientBody,
     sending: Sending,
     /// Bytes to write, from `written` on.
     out: Vec<u8>,
@@ -30,7 +31,7 @@ pub struct Upload {
 
 impl Upload {
     /// An upload that first writes `head` (the request head), then the client's body.
-    pub(super) fn new(head: Vec<u8>, incoming: Incoming, sending: Sending) -> Upload {
+    pub(super) fn new(head: Vec<u8>, incoming: ClientBody, sending: Sending) -> Upload {
         Upload {
             incoming,
             sending,

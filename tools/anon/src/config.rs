@@ -11,7 +11,7 @@ use rustc_hash::FxHashSet;
 
 /// Names the configuration defines: every occurrence of one of them in a name position or an
 /// expression argument is replaced by the same token.
-fn defined_names(c: &Compilation) -> FxHashSet<String> {
+pub(crate) fn defined_names(c: &Compilation) -> FxHashSet<String> {
     let mut names = FxHashSet::default();
     for p in &c.config.proxies {
         if let Some(n) = &p.name {

@@ -54,6 +54,11 @@ fn push_ipv4(out: &mut String, ip: Ipv4Addr) {
     }
 }
 
+/// The key of a key given as text (`hapee-anon --key`, the Runtime API's `set anon on <n>`).
+pub fn key_from_text(text: &str) -> u64 {
+    xxh64(text.as_bytes(), 0)
+}
+
 impl Anonymizer {
     pub fn new(key: u64) -> Self {
         let seeds = KINDS.map(|k| (key as u32) ^ xxh32(k.as_bytes(), (key >> 32) as u32));

@@ -10,5 +10,6 @@ pub mod hash;
 pub mod keyed;
 pub mod leaks;
 pub mod log;
+pub mod logformat;
 
 pub use hash::{hash_anon, hash_ipanon, hash_token, Key};

@@ -4,6 +4,7 @@
 //! generic scrub (addresses, emails, host names, long tokens). Lines are never dropped or merged.
 
 use crate::keyed::{looks_like_hostname, Anonymizer};
+use crate::logformat::LogFormats;
 use std::io::{self, BufRead, Write};
 use std::net::IpAddr;
 
@@ -39,6 +40,16 @@ fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize> 
 
 pub fn anonymize_stream(
     anon: &mut Anonymizer,
+    input: impl BufRead,
+    output: impl Write,
+) -> io::Result<u64> {
+    anonymize_stream_with(anon, None, input, output)
+}
+
+/// As [`anonymize_stream`], reading lines by the log formats of a configuration when given.
+pub fn anonymize_stream_with(
+    anon: &mut Anonymizer,
+    formats: Option<&LogFormats>,
     mut input: impl BufRead,
     mut output: impl Write,
 ) -> io::Result<u64> {
@@ -62,7 +73,7 @@ pub fn anonymize_stream(
             Err(_) => String::from_utf8_lossy(body),
         };
         out.clear();
-        anonymize_line(anon, &text, &mut out);
+        anonymize_line_with(anon, formats, &text, &mut out);
         output.write_all(out.as_bytes())?;
         if newline {
             output.write_all(b"\n")?;
@@ -75,10 +86,26 @@ pub fn anonymize_stream(
 
 /// Anonymizes one line (without its line feed) into `out`.
 pub fn anonymize_line(anon: &mut Anonymizer, line: &str, out: &mut String) {
-    let (header, message) = split_syslog(anon, line, out);
-    let _ = header;
-    if !haproxy_message(anon, message, out) {
-        generic(anon, message, out);
+    anonymize_line_with(anon, None, line, out);
+}
+
+/// Anonymizes one line: by the formats of a configuration when given, else by HAProxy's
+/// standard formats, else with the generic scrub.
+pub fn anonymize_line_with(
+    anon: &mut Anonymizer,
+    formats: Option<&LogFormats>,
+    line: &str,
+    out: &mut String,
+) {
+    let (_, message) = split_syslog(anon, line, out);
+    if formats.is_some_and(|f| f.anonymize(anon, message, out))
+        || haproxy_message(anon, message, out)
+    {
+        return;
+    }
+    match formats {
+        Some(f) => f.scrub(anon, message, out),
+        None => generic(anon, message, out),
     }
 }
 
@@ -176,7 +203,7 @@ fn client(anon: &mut Anonymizer, s: &str) -> Option<String> {
     client_into(anon, s, &mut out).then_some(out)
 }
 
-fn name_or_special_into(anon: &mut Anonymizer, s: &str, out: &mut String) {
+pub(crate) fn name_or_special_into(anon: &mut Anonymizer, s: &str, out: &mut String) {
     if s.starts_with('<') || s == "-" || s.is_empty() {
         out.push_str(s);
     } else {
@@ -235,12 +262,7 @@ fn http_tail(anon: &mut Anonymizer, tail: &str, out: &mut String) {
         if let Some(inner) = rest.strip_prefix('{') {
             let end = memchr::memchr(b'}', inner.as_bytes()).unwrap_or(inner.len());
             out.push('{');
-            for (i, v) in inner[..end].split('|').enumerate() {
-                if i > 0 {
-                    out.push('|');
-                }
-                header_value_into(anon, v, out);
-            }
+            captures_into(anon, &inner[..end], out);
             out.push('}');
             rest = inner.get(end + 1..).unwrap_or("");
         } else if let Some(inner) = rest.strip_prefix('"') {
@@ -267,6 +289,16 @@ fn http_tail(anon: &mut Anonymizer, tail: &str, out: &mut String) {
     }
 }
 
+/// Captured header values, `|`-separated (inside the braces).
+pub(crate) fn captures_into(anon: &mut Anonymizer, inner: &str, out: &mut String) {
+    for (i, v) in inner.split('|').enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        header_value_into(anon, v, out);
+    }
+}
+
 /// Counters and flags stay; anything that carries identity (addresses, names, SNI…) does not.
 fn plain_word_into(anon: &mut Anonymizer, w: &str, out: &mut String) {
     let numeric = w
@@ -285,7 +317,7 @@ fn plain_word_into(anon: &mut Anonymizer, w: &str, out: &mut String) {
     }
 }
 
-fn header_value_into(anon: &mut Anonymizer, v: &str, out: &mut String) {
+pub(crate) fn header_value_into(anon: &mut Anonymizer, v: &str, out: &mut String) {
     if v.is_empty() || v == "-" {
         out.push_str(v);
     } else if let Some((host, port)) = v
@@ -312,7 +344,7 @@ fn header_value(anon: &mut Anonymizer, v: &str) -> String {
 
 /// `METHOD URI VERSION`: method and version kept; path segments and query values replaced,
 /// query keys kept so the shape of the request stays readable.
-fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
+pub(crate) fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
     let mut parts = req.splitn(3, ' ');
     let method = parts.next().unwrap_or("");
     let uri = parts.next();
@@ -320,6 +352,16 @@ fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
     out.push_str(method);
     let Some(uri) = uri else { return };
     out.push(' ');
+    uri_into(anon, uri, out);
+    if let Some(v) = version {
+        out.push(' ');
+        out.push_str(v);
+    }
+}
+
+/// A URI (absolute or origin form, or a query string alone from `?`): path segments and query
+/// values replaced, query keys kept.
+pub(crate) fn uri_into(anon: &mut Anonymizer, uri: &str, out: &mut String) {
     let scheme_end = uri.find(':').filter(|&i| uri[i..].starts_with("://"));
     let (authority, path_query) = match scheme_end.map(|i| (&uri[..i], &uri[i + 3..])) {
         Some((scheme, rest)) => {
@@ -358,10 +400,6 @@ fn request_line(anon: &mut Anonymizer, req: &str, out: &mut String) {
                 None => anon.string_into(out, pair),
             }
         }
-    }
-    if let Some(v) = version {
-        out.push(' ');
-        out.push_str(v);
     }
 }
 
@@ -410,7 +448,7 @@ fn clf(anon: &mut Anonymizer, ip: &str, rest: &str, out: &mut String) -> bool {
 }
 
 /// A token of unknown meaning: addresses, emails, host names and long secrets are replaced.
-fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
+pub(crate) fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
     if t.is_empty() {
         return String::new();
     }
@@ -440,6 +478,18 @@ fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
 
 /// Generic scrub for lines that are not HAProxy traffic logs.
 fn generic(anon: &mut Anonymizer, msg: &str, out: &mut String) {
+    generic_with(anon, msg, out, &|_| false);
+}
+
+/// Generic scrub: every token that is an address, an email, a host name or a long secret is
+/// replaced, and so is every token `is_name` knows (the names of a configuration). Tokens are
+/// cut at separators, `/` included, so that `backend/server.name` loses its server name too.
+pub(crate) fn generic_with(
+    anon: &mut Anonymizer,
+    msg: &str,
+    out: &mut String,
+    is_name: &dyn Fn(&str) -> bool,
+) {
     let mut start = 0;
     let bytes = msg.as_bytes();
     let is_sep = |b: u8| {
@@ -457,13 +507,20 @@ fn generic(anon: &mut Anonymizer, msg: &str, out: &mut String) {
             || b == b'{'
             || b == b'}'
             || b == b'|'
+            || b == b'/'
+            || b == b'['
+            || b == b']'
     };
     let mut i = 0;
     while i <= bytes.len() {
         if i == bytes.len() || is_sep(bytes[i]) {
             let token = &msg[start..i];
             let trimmed = token.trim_end_matches(['.', ':']);
-            out.push_str(&scrub_token(anon, trimmed));
+            if !trimmed.is_empty() && is_name(trimmed) {
+                anon.name_into(out, trimmed);
+            } else {
+                out.push_str(&scrub_token(anon, trimmed));
+            }
             out.push_str(&token[trimmed.len()..]);
             if i < bytes.len() {
                 out.push(bytes[i] as char);

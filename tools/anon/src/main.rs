@@ -4,7 +4,8 @@ use clap::{Parser, Subcommand};
 use hapee_anon::config;
 use hapee_anon::keyed::{Anonymizer, Report};
 use hapee_anon::leaks;
-use hapee_compiler::check::compile;
+use hapee_anon::logformat::LogFormats;
+use hapee_compiler::check::{compile, Compilation};
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::ProcessEnv;
@@ -55,6 +56,10 @@ enum Command {
     Log {
         #[command(flatten)]
         common: Common,
+        /// The configuration that wrote the logs: each line is read by the log format its
+        /// frontend declares (repeat for a configuration in several files).
+        #[arg(long = "config", value_name = "FILE")]
+        config: Vec<PathBuf>,
         files: Vec<PathBuf>,
     },
 }
@@ -65,7 +70,7 @@ fn key_of(common: &Common) -> u64 {
         .clone()
         .or_else(|| std::env::var("HAPEE_ANON_KEY").ok());
     match text {
-        Some(k) => xxhash_rust::xxh64::xxh64(k.as_bytes(), 0),
+        Some(k) => hapee_anon::keyed::key_from_text(&k),
         None => {
             let seed = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -78,7 +83,7 @@ fn key_of(common: &Common) -> u64 {
             eprintln!(
                 "hapee-anon: no key given, using random key {key} (pass --key {key} to reproduce)"
             );
-            xxhash_rust::xxh64::xxh64(key.as_bytes(), 0)
+            hapee_anon::keyed::key_from_text(&key)
         }
     }
 }
@@ -105,29 +110,37 @@ fn emit(original: &str, anonymized: &str, name: &str, diff: bool) {
     }
 }
 
+/// Loads and compiles a configuration (no machine checks: it may come from elsewhere).
+fn load(files: &[PathBuf]) -> Result<Compilation, ExitCode> {
+    let mut db = SourceDb::new();
+    for f in files {
+        if let Err(e) = db.load_path(f) {
+            eprintln!("hapee-anon: {e}");
+            return Err(ExitCode::from(2));
+        }
+    }
+    Ok(compile(
+        db,
+        &ProcessEnv,
+        &CheckOptions {
+            no_env: true,
+            master_worker: false,
+            lints: false,
+            resolve_dontfail: false,
+        },
+    ))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Config { common, files } => {
             let mut anon =
                 Anonymizer::new(key_of(&common)).prefix_preserving(common.prefix_preserving);
-            let mut db = SourceDb::new();
-            for f in &files {
-                if let Err(e) = db.load_path(f) {
-                    eprintln!("hapee-anon: {e}");
-                    return ExitCode::from(2);
-                }
-            }
-            let c = compile(
-                db,
-                &ProcessEnv,
-                &CheckOptions {
-                    no_env: true,
-                    master_worker: false,
-                    lints: false,
-                    resolve_dontfail: false,
-                },
-            );
+            let c = match load(&files) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
             let outputs = config::anonymize(&c, &mut anon);
             let mut leaked = Vec::new();
             for ((name, text), (_, source)) in outputs.iter().zip(c.db.files()) {
@@ -145,9 +158,22 @@ fn main() -> ExitCode {
             }
             leaks::verdict(leaked)
         }
-        Command::Log { common, files } => {
+        Command::Log {
+            common,
+            config,
+            files,
+        } => {
             let mut anon =
                 Anonymizer::new(key_of(&common)).prefix_preserving(common.prefix_preserving);
+            let formats = if config.is_empty() {
+                None
+            } else {
+                match load(&config) {
+                    Ok(c) => Some(LogFormats::of(&c)),
+                    Err(code) => return code,
+                }
+            };
+            let formats = formats.as_ref();
             let inputs: Vec<Box<dyn std::io::BufRead>> = if files.is_empty() {
                 vec![Box::new(BufReader::new(std::io::stdin()))]
             } else {
@@ -184,7 +210,12 @@ fn main() -> ExitCode {
                         }
                         let body = line.trim_end_matches('\n');
                         anonymized.clear();
-                        hapee_anon::log::anonymize_line(&mut anon, body, &mut anonymized);
+                        hapee_anon::log::anonymize_line_with(
+                            &mut anon,
+                            formats,
+                            body,
+                            &mut anonymized,
+                        );
                         if common.diff && body != anonymized {
                             let _ = writeln!(out, "-{body}\n+{anonymized}");
                         } else if !common.diff {
@@ -198,7 +229,8 @@ fn main() -> ExitCode {
                             );
                         }
                     }
-                } else if let Err(e) = hapee_anon::log::anonymize_stream(&mut anon, input, &mut out)
+                } else if let Err(e) =
+                    hapee_anon::log::anonymize_stream_with(&mut anon, formats, input, &mut out)
                 {
                     if e.kind() != std::io::ErrorKind::BrokenPipe {
                         eprintln!("hapee-anon: {e}");

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 pub enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
     Haproxy,
 }
 
@@ -26,6 +28,8 @@ pub struct CheckArgs {
     pub color: bool,
     /// Print the execution plan as JSON on stdout when the configuration is valid.
     pub dump_plan: bool,
+    /// `--all`: the human output shows every diagnostic instead of grouping repeated codes.
+    pub all: bool,
     /// `--allow/--warn/--deny CODE`, in command-line order.
     pub lint_levels: Vec<(String, hapee_compiler::lint::Level)>,
 }
@@ -43,6 +47,7 @@ impl Default for CheckArgs {
             show_diag: false,
             color: false,
             dump_plan: false,
+            all: false,
             lint_levels: Vec::new(),
         }
     }
@@ -56,6 +61,8 @@ pub enum Command {
     EvalCondition(String),
     /// `fmt [--check] [--diff] [--stdout] FILE…`.
     Fmt(crate::fmt::FmtArgs),
+    /// `route -f CFG 'METHOD /path' …`: replay one request offline.
+    Route(crate::route::RouteArgs),
     /// `explain CODE` / `explain --list`.
     Explain(Option<String>),
     /// `docs [--write DIR]`: print or write the generated reference docs.
@@ -76,15 +83,22 @@ Usage:
   hapee-lb check [options] [-f] FILE|DIR...   check a configuration (like haproxy -c)
   hapee-lb -c -f FILE|DIR...                   the same, HAProxy style
   hapee-lb run [-D] [-p PIDFILE] -f FILE|DIR... run the proxy (also: hapee-lb -f FILE)
+      [-W|-Ws] [-S SOCKET]                     master-worker mode (SIGUSR2 reloads), master CLI
+      [-sf PID...|-st PID...]                  stop these processes once serving (reload)
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
+  hapee-lb route -f FILE [--src ADDR] [--tls] [--frontend NAME] [--format json] 'METHOD /path'
+                 [-H 'Name: value']...           replay one request offline: rules, backend, server
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
   hapee-lb docs [--write DIR]                  print or write docs/diagnostics.md and docs/keywords.md
   hapee-lb -cc 'CONDITION'                     evaluate a .if condition: exit 0 true, 1 false, 2 error
 
 Check options:
   -f FILE|DIR        configuration file or directory of *.cfg files (repeatable)
-  --format FMT       human (default), json, or haproxy (HAProxy's exact messages and exit codes)
+  --format FMT       human (default), json, sarif (SARIF 2.1.0 for code scanning), or haproxy
+                     (HAProxy's exact messages and exit codes)
+  --all              human output: show every diagnostic (by default a code seen many times
+                     shows its first few, then how many more)
   -q, --quiet        print nothing on success
   -dW, --deny-warnings
                      treat warnings as errors (HAProxy's zero-warning mode)
@@ -110,6 +124,7 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
             _ => Err("'run' does not take '-c' (use 'hapee-lb check')".into()),
         }),
         Some("fmt") => crate::fmt::parse_args(&rest[1..]).map(Command::Fmt),
+        Some("route") => crate::route::parse_args(&rest[1..]).map(Command::Route),
         Some("explain") => match rest.get(1).map(String::as_str) {
             Some("--list") | None => Ok(Command::Explain(None)),
             Some(code) => Ok(Command::Explain(Some(code.to_string()))),
@@ -171,6 +186,10 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
     let mut daemon = false;
     let mut pidfile = None;
     let mut localpeer = None;
+    let mut systemd = false;
+    let mut master_cli = None;
+    let mut stop_pids = Vec::new();
+    let mut stop_gracefully = true;
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, String> {
         *i += 1;
@@ -188,9 +207,22 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-dD" => opts.show_diag = true,
             "--no-env" => opts.no_env = true,
             "-dr" => opts.resolve_dontfail = true,
-            "-W" | "-Ws" => opts.master_worker = true,
+            "-W" | "-Ws" => {
+                opts.master_worker = true;
+                systemd |= a == "-Ws";
+            }
+            "-S" => master_cli = Some(value(&mut i, a)?),
+            // `-sf PID…` / `-st PID…`: the pids follow until the next flag.
+            "-sf" | "-st" => {
+                stop_gracefully = a == "-sf";
+                while let Some(pid) = args.get(i + 1).and_then(|p| p.parse::<i32>().ok()) {
+                    stop_pids.push(pid);
+                    i += 1;
+                }
+            }
             "--color" => opts.color = true,
             "--dump-plan" => opts.dump_plan = true,
+            "--all" => opts.all = true,
             "--allow" | "--warn" | "--deny" => {
                 use hapee_compiler::lint::Level;
                 let level = match a {
@@ -204,10 +236,11 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
                 opts.format = match value(&mut i, a)?.as_str() {
                     "human" => Format::Human,
                     "json" => Format::Json,
+                    "sarif" => Format::Sarif,
                     "haproxy" => Format::Haproxy,
                     other => {
                         return Err(format!(
-                            "unknown format '{other}' (expected human, json or haproxy)"
+                            "unknown format '{other}' (expected human, json, sarif or haproxy)"
                         ))
                     }
                 }
@@ -216,7 +249,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
             "-D" => daemon = true,
             "-L" => localpeer = Some(value(&mut i, a)?),
-            "-sf" | "-st" | "-x" | "-S" | "-C" | "-N" | "-m" | "-n" => {
+            "-x" | "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
             "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
@@ -239,6 +272,11 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             pidfile,
             resolve_dontfail: opts.resolve_dontfail,
             localpeer,
+            master_worker: opts.master_worker,
+            systemd,
+            master_cli: master_cli.map(PathBuf::from),
+            stop_pids,
+            stop_gracefully,
         }));
     }
     Ok(Command::Check(opts))

@@ -44,8 +44,10 @@ pub fn run(args: &CheckArgs) -> u8 {
     let mut compilation = compile(db, &ProcessEnv, &options);
     // What `run` would refuse is a warning here (HAProxy's own format stays HAProxy's).
     if args.format != Format::Haproxy && !compilation.has_errors() {
-        let missing = crate::run::unsupported_diagnostics(&compilation);
+        let missing = crate::unsupported::diagnostics(&compilation);
         compilation.diagnostics.extend(missing);
+        let tls = crate::tls_names::diagnostics(&compilation);
+        compilation.diagnostics.extend(tls);
     }
     compilation.diagnostics = lint_config.apply(
         &compilation.db,
@@ -74,6 +76,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     match args.format {
         Format::Haproxy => print_haproxy(&compilation, shown, verdict, args),
         Format::Json => say!("{}", render::json(&compilation.db, shown)),
+        Format::Sarif => say!("{}", render::sarif(&compilation.db, shown)),
         Format::Human => print_human(&compilation, shown, verdict, args),
     }
     let code = verdict.code();
@@ -84,21 +87,10 @@ pub fn run(args: &CheckArgs) -> u8 {
 
 /// Lint levels: `.hapee.toml` (current directory, else beside the first file), then flags.
 fn lint_config(args: &CheckArgs) -> Result<LintConfig, String> {
-    let beside = args
-        .files
-        .first()
-        .and_then(|f| f.parent())
-        .map(|d| d.join(".hapee.toml"));
-    let file = [Some(std::path::PathBuf::from(".hapee.toml")), beside]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file());
-    let mut cfg = match file {
-        Some(p) => LintConfig::from_toml(
-            &std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?,
-        )?,
-        None => LintConfig::default(),
-    };
+    let mut cfg = LintConfig::discover(
+        std::path::Path::new("."),
+        args.files.first().map(|p| p.as_path()),
+    )?;
     for (code, level) in &args.lint_levels {
         cfg.set(code, *level)?;
     }
@@ -234,8 +226,45 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
     }
 }
 
+/// How many diagnostics of one code the human output shows before summing up the rest.
+const SHOWN_PER_CODE: usize = 5;
+
+/// The diagnostics the human output prints (each code's first few), and per code left out, how
+/// many were.
+fn grouped(shown: &[Diagnostic]) -> (Vec<Diagnostic>, Vec<(&'static str, usize)>) {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut kept = Vec::new();
+    let mut left_out: Vec<(&'static str, usize)> = Vec::new();
+    for d in shown {
+        let n = seen.entry(d.code).or_default();
+        *n += 1;
+        if *n <= SHOWN_PER_CODE {
+            kept.push(d.clone());
+        } else if let Some(entry) = left_out.iter_mut().find(|(c, _)| *c == d.code) {
+            entry.1 += 1;
+        } else {
+            left_out.push((d.code, 1));
+        }
+    }
+    (kept, left_out)
+}
+
 fn print_human(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &CheckArgs) {
-    eprint!("{}", render::human(&c.db, shown, args.color));
+    let (kept, left_out) = match args.all {
+        true => (None, Vec::new()),
+        false => {
+            let (kept, left_out) = grouped(shown);
+            (Some(kept), left_out)
+        }
+    };
+    eprint!(
+        "{}",
+        render::human(&c.db, kept.as_deref().unwrap_or(shown), args.color)
+    );
+    for (code, more) in &left_out {
+        let name = hapee_compiler::codes::rule(code).map_or("", |r| r.name);
+        eprintln!("... and {more} more {code} ({name}); 'hapee-lb check --all' shows every one\n");
+    }
     if args.quiet {
         return;
     }

@@ -27,14 +27,23 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod args;
 mod check;
 mod fmt;
+mod lua;
+mod route;
 mod run;
+mod tls_names;
+mod unsupported;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
-        Ok(args::Command::Check(opts)) => ExitCode::from(check::run(&opts)),
+        Ok(args::Command::Check(opts)) => {
+            // `check` loads the scripts as HAProxy's `-c` does; `run` loads them once, in the
+            // engine that serves.
+            hapee_compiler::lua::set_loader(Box::<hapee_lua::Checker>::default());
+            ExitCode::from(check::run(&opts))
+        }
         Ok(args::Command::Run(opts)) => ExitCode::from(run::run(&opts)),
         Ok(args::Command::EvalCondition(expr)) => {
             let build = hapee_compiler::cond::BuildInfo::default();
@@ -55,6 +64,7 @@ fn main() -> ExitCode {
         }
         Ok(args::Command::Dump { options, files }) => ExitCode::from(dump(&options, &files)),
         Ok(args::Command::Fmt(a)) => ExitCode::from(fmt::run(&a)),
+        Ok(args::Command::Route(a)) => ExitCode::from(route::run(&a)),
         Ok(args::Command::Explain(code)) => ExitCode::from(explain(code.as_deref())),
         Ok(args::Command::Docs(dir)) => ExitCode::from(docs(dir.as_deref())),
         Ok(args::Command::Help(text)) => {

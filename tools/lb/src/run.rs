@@ -2,13 +2,13 @@
 //! runtime does not implement yet, then hand the plan to the runtime.
 
 use hapee_compiler::check::compile;
-use hapee_compiler::check::Compilation;
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::plan::Plan;
 use hapee_compiler::render;
 use hapee_compiler::source::SourceDb;
 use hapee_compiler::syntax::ProcessEnv;
-use hapee_runtime::support;
+use hapee_runtime::lifecycle;
 use std::path::PathBuf;
 
 pub struct RunArgs {
@@ -17,141 +17,59 @@ pub struct RunArgs {
     pub pidfile: Option<PathBuf>,
     /// `-dr`: unresolvable server names disable their server instead of stopping the start.
     pub resolve_dontfail: bool,
+    /// `-W`/`-Ws`: master-worker mode (also `master-worker` in the global section).
+    pub master_worker: bool,
+    /// `-Ws`: readiness and reloads are told to systemd.
+    pub systemd: bool,
+    /// `-S`: the master CLI socket.
+    pub master_cli: Option<PathBuf>,
+    /// `-sf`/`-st`: processes to stop once this one serves.
+    pub stop_pids: Vec<i32>,
+    pub stop_gracefully: bool,
     /// `-L`: this process's name in peers sections (over the `localpeer` setting).
     pub localpeer: Option<String>,
 }
 
-/// Every use of something the runtime lacks, as `U001` diagnostics.
-pub fn unsupported_diagnostics(c: &Compilation) -> Vec<Diagnostic> {
-    unsupported(c)
-        .into_iter()
-        .map(|(span, what)| {
-            Diagnostic::new(
-                "U001",
-                format!("not supported by the hapee runtime yet: {what}"),
-            )
-            .at(span)
-            .label("'hapee-lb run' refuses to start with this")
-        })
-        .collect()
-}
-
-/// What is wrong with one statement (keyword and arguments), if anything.
-fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
-    let allowed = match section {
-        "global" => support::GLOBAL,
-        "peers" => support::PEERS,
-        _ => support::PROXY,
-    };
-    if !allowed.contains(&kw) {
-        return vec![format!("'{kw}' in a {section} section")];
-    }
-    let mut out = Vec::new();
-    match kw {
-        "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
-            out.push(format!("'option {}'", args[0]))
-        }
-        "server" | "default-server" => {
-            let skip = if kw == "server" { 2 } else { 0 };
-            for o in support::unsupported_option(
-                args.get(skip..).unwrap_or(&[]),
-                support::SERVER_OPTIONS,
-            ) {
-                out.push(format!("server option '{o}'"));
-            }
-        }
-        "http-request" | "http-response" | "tcp-request" => {
-            let action = match (kw, args.first().copied()) {
-                ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
-                ("tcp-request", _) => None,
-                _ => args.first(),
-            };
-            match action {
-                Some(a) if support::action_supported(a) => {}
-                Some(a) => out.push(format!("action '{kw} {a}'")),
-                None => out.push(format!("'{kw} {}'", args.join(" "))),
-            }
-        }
-        "bind" => {
-            for o in
-                support::unsupported_option(args.get(1..).unwrap_or(&[]), support::BIND_OPTIONS)
-            {
-                out.push(format!("bind option '{o}'"));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Every use of something the runtime lacks, as `(span, what)`, from the active lines of the
-/// configuration (a defaults section's lines are reported there, once).
-pub fn unsupported(c: &Compilation) -> Vec<(hapee_compiler::Span, String)> {
-    use hapee_compiler::registry::SectionKind;
-    let mut out = Vec::new();
-    // One word list for every line (large configurations have hundreds of thousands).
-    let mut words: Vec<&str> = Vec::new();
-    for section in &c.tree.sections {
-        let name = section.kind.keyword();
-        let handled = matches!(
-            section.kind,
-            SectionKind::Global
-                | SectionKind::Defaults
-                | SectionKind::Frontend
-                | SectionKind::Backend
-                | SectionKind::Listen
-                | SectionKind::Peers
-        );
-        if !handled {
-            let header = c.tree.header(section);
-            out.push((header.span, format!("'{name}' sections")));
-            continue;
-        }
-        for line in c.tree.body(section) {
-            words.clear();
-            words.extend(line.words.iter().map(|w| w.value.as_str()));
-            let at = usize::from(matches!(words.first(), Some(&"no" | &"default")));
-            let Some(kw) = words.get(at) else { continue };
-            let span = line.words[at]
-                .span
-                .cover(line.words.last().map_or(line.words[at].span, |w| w.span));
-            for what in unsupported_statement(kw, &words[at + 1..], name) {
-                out.push((span, what));
-            }
-        }
-    }
-    out
-}
-
-pub fn run(args: &RunArgs) -> u8 {
+/// Reads and compiles the configuration into a plan. Warnings are printed on the way;
+/// `Err` holds the report of why it cannot run (errors, what the runtime lacks).
+fn load_plan(
+    files: &[PathBuf],
+    resolve_dontfail: bool,
+    master_worker: bool,
+) -> Result<Plan, Vec<String>> {
     let mut db = SourceDb::new();
-    for path in &args.files {
+    for path in files {
         if let Err(e) = db.load_path(path) {
-            eprintln!("[ALERT]    ({}) : config : {e}", std::process::id());
-            return 1;
+            return Err(vec![format!(
+                "[ALERT]    ({}) : config : {e}",
+                std::process::id()
+            )]);
         }
     }
     let options = CheckOptions {
         no_env: false,
-        master_worker: false,
+        // A worker runs under a master even without `-W` on its own command line.
+        master_worker: master_worker || std::env::var_os(lifecycle::env::MASTER_FD).is_some(),
         lints: false,
-        resolve_dontfail: args.resolve_dontfail,
+        resolve_dontfail,
     };
     let compilation = compile(db, &ProcessEnv, &options);
-    let errors: Vec<_> = compilation
+    let reported: Vec<_> = compilation
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error || d.severity == Severity::Warning)
         .cloned()
         .collect();
-    if !errors.is_empty() {
-        eprint!("{}", render::human(&compilation.db, &errors, false));
-    }
     if compilation.has_errors() {
-        eprintln!("hapee-lb: the configuration has errors; not starting");
-        return 1;
+        return Err(vec![
+            render::human(&compilation.db, &reported, false),
+            "hapee-lb: the configuration has errors; not starting".to_string(),
+        ]);
     }
-    let missing: Vec<Diagnostic> = unsupported_diagnostics(&compilation)
+    if !reported.is_empty() {
+        eprint!("{}", render::human(&compilation.db, &reported, false));
+    }
+    let missing: Vec<Diagnostic> = crate::unsupported::diagnostics(&compilation)
         .into_iter()
         .map(|mut d| {
             d.severity = Severity::Error;
@@ -159,25 +77,13 @@ pub fn run(args: &RunArgs) -> u8 {
         })
         .collect();
     if !missing.is_empty() {
-        eprint!("{}", render::human(&compilation.db, &missing, false));
-        eprintln!(
-            "hapee-lb: {} use(s) of what the runtime does not implement yet; not starting",
-            missing.len()
-        );
-        return 1;
-    }
-    if args.daemon {
-        return daemonize(args);
-    }
-    if let Some(p) = &args.pidfile {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
-            eprintln!(
-                "[ALERT]    ({}) : cannot create pidfile {} : {e}",
-                std::process::id(),
-                p.display()
-            );
-            return 1;
-        }
+        return Err(vec![
+            render::human(&compilation.db, &missing, false),
+            format!(
+                "hapee-lb: {} use(s) of what the runtime does not implement yet; not starting",
+                missing.len()
+            ),
+        ]);
     }
     let nbthread = compilation
         .config
@@ -185,12 +91,65 @@ pub fn run(args: &RunArgs) -> u8 {
         .nbthread
         .as_ref()
         .map_or_else(hapee_compiler::ir::default_nbthread, |v| v.value);
-    let mut plan = hapee_compiler::plan::build(&compilation.config, nbthread);
+    Ok(hapee_compiler::plan::build(&compilation.config, nbthread))
+}
+
+fn write_pidfile(args: &RunArgs) -> Result<(), u8> {
+    if let Some(p) = &args.pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            eprintln!(
+                "[ALERT]    ({}) : cannot create pidfile {} : {e}",
+                std::process::id(),
+                p.display()
+            );
+            return Err(1);
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: &RunArgs) -> u8 {
+    let mut plan = match load_plan(&args.files, args.resolve_dontfail, args.master_worker) {
+        Ok(plan) => plan,
+        Err(report) => {
+            for line in report {
+                eprintln!("{}", line.trim_end());
+            }
+            return 1;
+        }
+    };
     if let Some(name) = &args.localpeer {
         plan.global.localpeer = Some(name.clone());
     }
-    drop(compilation);
-    match hapee_runtime::run(&plan) {
+    // A worker started by a master runs its plan, whatever the flags and the configuration say.
+    let is_worker = std::env::var_os(lifecycle::env::MASTER_FD).is_some();
+    if args.daemon && !is_worker {
+        return daemonize(args);
+    }
+    if !is_worker && (args.master_worker || plan.global.master_worker) {
+        return master(args, plan);
+    }
+    // The scripts run in the process that serves (a master only supervises).
+    let engine = match crate::lua::engine(&plan) {
+        Ok(engine) => engine,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            }
+            return 1;
+        }
+    };
+    if !is_worker {
+        if let Err(code) = write_pidfile(args) {
+            return code;
+        }
+    }
+    let options = hapee_runtime::RunOptions {
+        stop_after_start: args.stop_pids.clone(),
+        stop_gracefully: args.stop_gracefully,
+        engine,
+    };
+    match hapee_runtime::run_with(&plan, &options) {
         Ok(_) => 0,
         Err(errors) => {
             for e in errors {
@@ -201,6 +160,41 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
+/// `-W` or `master-worker`: this process becomes the master and runs workers.
+fn master(args: &RunArgs, plan: Plan) -> u8 {
+    if let Err(code) = write_pidfile(args) {
+        return code;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return 1;
+    };
+    let files = args.files.clone();
+    let dontfail = args.resolve_dontfail;
+    let worker_files = files.clone();
+    let localpeer = args.localpeer.clone();
+    let options = lifecycle::master::Options {
+        load: Box::new(move || load_plan(&files, dontfail, true)),
+        worker_command: Box::new(move || {
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg("run");
+            for f in &worker_files {
+                cmd.arg("-f").arg(f);
+            }
+            if dontfail {
+                cmd.arg("-dr");
+            }
+            if let Some(name) = &localpeer {
+                cmd.arg("-L").arg(name);
+            }
+            cmd
+        }),
+        cli: args.master_cli.clone(),
+        systemd: args.systemd,
+    };
+    let code = lifecycle::master::run(options, plan);
+    u8::try_from(code).unwrap_or(1)
+}
+
 /// `-D`: starts a detached copy of this command (without `-D`) and returns.
 fn daemonize(args: &RunArgs) -> u8 {
     use std::os::unix::process::CommandExt;
@@ -208,10 +202,8 @@ fn daemonize(args: &RunArgs) -> u8 {
         return 1;
     };
     let mut cmd = std::process::Command::new(exe);
-    cmd.arg("run");
-    for f in &args.files {
-        cmd.arg("-f").arg(f);
-    }
+    // The same command line without `-D`: the copy runs in the foreground of its own group.
+    cmd.args(std::env::args().skip(1).filter(|a| a != "-D"));
     cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

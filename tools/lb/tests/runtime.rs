@@ -1,17 +1,43 @@
 //! Integration tests of `hapee-lb run`: real sockets, a real proxy process, real clients
 //! (curl and raw TCP), real origin servers.
 
+#[path = "runtime/api.rs"]
+mod api;
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/discovery.rs"]
+mod discovery;
+#[path = "runtime/example.rs"]
+mod example;
+#[path = "runtime/h3.rs"]
+mod h3;
+#[path = "runtime/hardening.rs"]
+mod hardening;
 #[path = "runtime/harness.rs"]
 mod harness;
+#[path = "runtime/hostile.rs"]
+mod hostile;
 #[path = "runtime/http_protocol.rs"]
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
+#[path = "runtime/inspect.rs"]
+mod inspect;
+#[path = "runtime/logasap.rs"]
+mod logasap;
+#[path = "runtime/lua.rs"]
+mod lua;
 #[path = "runtime/peers.rs"]
 mod peers;
+#[path = "runtime/proxy_protocol.rs"]
+mod proxy_protocol;
+#[path = "runtime/reload.rs"]
+mod reload;
+#[path = "runtime/route.rs"]
+mod route;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
+#[path = "runtime/tls.rs"]
+mod tls;

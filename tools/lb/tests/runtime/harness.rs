@@ -199,7 +199,7 @@ impl Proxy {
         Proxy::start_with(config, port, &[])
     }
 
-    /// `start` with more command-line arguments (`-L name`).
+    /// [`Proxy::start`] with more command-line arguments (`-W`, `-S …`, `-sf …`, `-L name`).
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Proxy {
         let dir = std::env::temp_dir().join(format!("hapee-rt-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -314,4 +314,110 @@ pub fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std:
         }
     });
     addr
+}
+
+/// Whether the external `tool` can be run. A missing tool skips the test with a message,
+/// except under `CI=true`, where `.ci/run` installs it and its absence is a failure.
+pub fn have_tool(tool: &str, version_flag: &str) -> bool {
+    if Command::new(tool)
+        .arg(version_flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{tool} is not installed, and CI=true requires it (see .ci/run)"
+    );
+    eprintln!("{tool} is not installed: skipping this test");
+    false
+}
+
+/// Debian's haproxy run on a configuration written to a file of its own, its standard
+/// output and error kept in files; killed when dropped.
+pub struct Haproxy {
+    pub child: Child,
+    pub dir: std::path::PathBuf,
+}
+
+impl Haproxy {
+    /// Whether haproxy is installed (required under `CI=true`).
+    pub fn installed() -> bool {
+        have_tool("haproxy", "-v")
+    }
+
+    /// `haproxy -db` on `cfg`, logging to its standard output (what `stop` answers).
+    pub fn start(cfg: &str, port: u16) -> Haproxy {
+        let h = Haproxy::start_with(cfg, port, &["-db"]);
+        // Let it see the probe's close, so that the probe is not counted with what follows.
+        std::thread::sleep(Duration::from_millis(200));
+        h
+    }
+
+    /// Starts it with `args` before `-f CONFIG`, and waits until `port` accepts.
+    pub fn start_with(config: &str, port: u16, args: &[&str]) -> Haproxy {
+        let dir = std::env::temp_dir().join(format!("hapee-ha-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("h.cfg"), config).unwrap();
+        let child = Command::new("haproxy")
+            .args(args)
+            .arg("-f")
+            .arg(dir.join("h.cfg"))
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.join("out.log")).unwrap(),
+            ))
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.join("err.log")).unwrap(),
+            ))
+            .spawn()
+            .expect("start haproxy");
+        let h = Haproxy { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "haproxy did not start: {}",
+                h.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        h
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("err.log")).unwrap_or_default()
+    }
+
+    /// Stops it and answers what it logged.
+    pub fn stop(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(self.dir.join("out.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Debian's haproxy on `cfg(port)` while `drive(port)` runs: what `drive` answered and what
+/// haproxy logged; `None` when haproxy is not installed.
+pub fn with_haproxy<T>(
+    cfg: impl Fn(u16) -> String,
+    drive: impl FnOnce(u16) -> T,
+) -> Option<(T, String)> {
+    if !Haproxy::installed() {
+        return None;
+    }
+    let port = free_port();
+    let mut h = Haproxy::start(&cfg(port), port);
+    let out = drive(port);
+    Some((out, h.stop()))
 }

@@ -175,3 +175,53 @@ backend app
     // The origin echoes request headers it got as hdr:<name>; the request rule never matched.
     assert!(!head.contains("x-too-early"), "{out}");
 }
+
+/// `http-after-response` rules see every response: the server's (after `http-response`), and
+/// the proxy's own denials and returns; backend rules run before the frontend's.
+#[test]
+fn after_response_rules_see_server_and_proxy_responses() {
+    let app = Origin::start("app");
+    let port = free_port();
+    let config = format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request deny if {{ path /denied }}
+    http-request set-var(txn.ping) str(yes) if {{ path /ping }}
+    http-request return status 200 content-type text/plain string pong if {{ path /ping }}
+    http-response set-header X-Order response
+    http-after-response set-header X-After fe
+    http-after-response add-header X-Order fe-after
+    http-after-response set-status 299 if {{ status 200 }} {{ var(txn.ping) -m found }}
+    default_backend app
+backend app
+    http-after-response set-header X-Backend-After app
+    server s1 {app}
+",
+        app = app.addr,
+    );
+    let _p = Proxy::start(&config, port);
+    let head = |path: &str| {
+        raw(
+            port,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            std::time::Duration::from_secs(5),
+        )
+        .to_ascii_lowercase()
+    };
+    let served = head("/");
+    assert!(served.starts_with("http/1.1 200"), "{served}");
+    assert!(served.contains("x-after: fe\r\n"), "{served}");
+    assert!(served.contains("x-backend-after: app\r\n"), "{served}");
+    let order = served.find("x-order: response").expect(&served);
+    assert!(served[order..].contains("x-order: fe-after"), "{served}");
+
+    let denied = head("/denied");
+    assert!(denied.starts_with("http/1.1 403"), "{denied}");
+    assert!(denied.contains("x-after: fe\r\n"), "{denied}");
+    assert!(!denied.contains("x-backend-after"), "{denied}");
+
+    let ping = head("/ping");
+    assert!(ping.starts_with("http/1.1 299"), "{ping}");
+    assert!(ping.contains("x-after: fe\r\n"), "{ping}");
+}

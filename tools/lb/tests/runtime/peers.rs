@@ -3,22 +3,7 @@
 //! learns the table back.
 
 use crate::harness::*;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Whether Debian's haproxy can be run; without it the test is skipped, except under CI
-/// (`CI=true`), where `.ci/run` installs it and its absence is a failure.
-fn haproxy_available() -> bool {
-    if Command::new("haproxy").arg("-v").output().is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "haproxy is missing under CI (see .ci/run)"
-    );
-    eprintln!("haproxy not installed: skipping the peers interop test");
-    false
-}
 
 /// A node's configuration: a shared table on frontend `fe`, hits tracked on `/hit`, anything
 /// else answered with what the table holds for the client.
@@ -59,40 +44,15 @@ fn eventually(url: &str, want: &str, limit: Duration) -> String {
     }
 }
 
-struct Haproxy(std::process::Child);
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn hapee_and_haproxy_share_a_table_both_ways() {
-    if !haproxy_available() {
+    if !Haproxy::installed() {
         return;
     }
     let (peer_h, peer_e, fe_h, fe_e) = (free_port(), free_port(), free_port(), free_port());
     let peers = [("hap", peer_h), ("hapee", peer_e)];
-    let dir = std::env::temp_dir().join(format!("hapee-peers-{fe_h}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let hcfg = dir.join("haproxy.cfg");
-    std::fs::write(&hcfg, node(&peers, fe_h, None)).unwrap();
-    let _h = Haproxy(
-        Command::new("haproxy")
-            .args(["-db", "-L", "hap", "-f"])
-            .arg(&hcfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _h = Haproxy::start_with(&node(&peers, fe_h, None), fe_h, &["-db", "-L", "hap"]);
     let _e = Proxy::start_with(&node(&peers, fe_e, None), fe_e, &["-L", "hapee"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", fe_h)).is_err() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let (h, e) = (
         format!("http://127.0.0.1:{fe_h}"),
         format!("http://127.0.0.1:{fe_e}"),

@@ -1,5 +1,5 @@
 //! Stick tables with real clients: rate limiting on every thread, tracking by header into a
-//! named table, counters, `table_*` converters and stickiness.
+//! named table, counters, `table_*` converters, stickiness, and the Runtime API's table commands.
 
 use crate::harness::*;
 
@@ -143,4 +143,50 @@ backend app
         [200, 200, 0, 0],
         "the 4th connection from this address on is refused"
     );
+}
+
+#[test]
+fn runtime_api_shows_sets_and_clears_table_entries_by_level() {
+    use crate::api::ask;
+    let origin = Origin::start("app");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-tables-api-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    let cfg = format!(
+        "global
+    stats socket {d}/oper.sock level operator
+    stats socket {d}/user.sock level user
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1k expire 60s store http_req_cnt,gpc0
+    http-request track-sc0 src
+    default_backend app
+backend app
+    server s1 {}
+",
+        origin.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let (oper, user) = (dir.join("oper.sock"), dir.join("user.sock"));
+    assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
+    let all = ask(&user, "show table fe\n");
+    assert!(all.contains("# table: fe, type: ip"), "{all}");
+    assert!(all.contains("key=127.0.0.1"), "the tracked client: {all}");
+    assert_eq!(
+        ask(&oper, "set table fe key 10.0.0.9 data.gpc0 7\n").trim(),
+        ""
+    );
+    let one = ask(&user, "show table fe key 10.0.0.9\n");
+    assert!(
+        one.contains("key=10.0.0.9") && one.contains("gpc0=7"),
+        "{one}"
+    );
+    let denied = ask(&user, "clear table fe key 10.0.0.9\n");
+    assert!(denied.contains("Permission denied"), "{denied}");
+    assert!(ask(&user, "show table fe key 10.0.0.9\n").contains("gpc0=7"));
+    assert_eq!(ask(&oper, "clear table fe key 10.0.0.9\n").trim(), "");
+    let gone = ask(&user, "show table fe key 10.0.0.9\n");
+    assert!(!gone.contains("key=10.0.0.9"), "{gone}");
 }

@@ -77,7 +77,7 @@ backend echo
     assert!(re.is_match(&log), "tcplog line: {log}");
 }
 
-fn http_config(port: u16, origin: &Origin, log: &str) -> String {
+pub(crate) fn http_config(port: u16, origin: &Origin, log: &str) -> String {
     format!(
         "global
     {log}
@@ -143,7 +143,7 @@ fn httplog_to_udp_syslog() {
 }
 
 /// The fields of an httplog line that do not depend on timing or ports.
-fn stable_fields(line: &str) -> Vec<String> {
+pub(crate) fn stable_fields(line: &str) -> Vec<String> {
     let fields: Vec<&str> = line.split(' ').collect();
     // ci:cp [date] ft b/s timers status bytes CC CS tsc counters queues {captures} "request";
     // the timers are compared by which of them were reached (-1 or not).
@@ -161,73 +161,6 @@ fn stable_fields(line: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Debian's haproxy on the same configuration, logging to its standard output.
-struct Haproxy {
-    child: std::process::Child,
-    log: std::path::PathBuf,
-}
-
-impl Haproxy {
-    fn installed() -> bool {
-        if Command::new("haproxy").arg("-v").output().is_ok() {
-            return true;
-        }
-        // .ci/run installs Debian's haproxy; a developer machine without it still runs the
-        // checks of hapee's own lines.
-        eprintln!("haproxy not installed: skipping the side-by-side comparison");
-        false
-    }
-
-    fn start(cfg: &str, port: u16) -> Haproxy {
-        let dir = std::env::temp_dir().join(format!("hapee-haproxy-{port}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("h.cfg"), cfg).unwrap();
-        let log = dir.join("out.log");
-        let child = Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(dir.join("h.cfg"))
-            .stdout(std::process::Stdio::from(
-                std::fs::File::create(&log).unwrap(),
-            ))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err()
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Let it see the probe's close, so that the probe is not counted with what follows.
-        std::thread::sleep(Duration::from_millis(200));
-        Haproxy { child, log }
-    }
-
-    /// Stops it and answers what it logged.
-    fn stop(&mut self) -> String {
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-/// Debian's haproxy on `cfg(port)` while `drive(port)` runs: what `drive` answered and what
-/// haproxy logged; `None` when haproxy is not installed.
-fn with_haproxy<T>(
-    cfg: impl Fn(u16) -> String,
-    drive: impl FnOnce(u16) -> T,
-) -> Option<(T, String)> {
-    if !Haproxy::installed() {
-        return None;
-    }
-    let port = free_port();
-    let mut h = Haproxy::start(&cfg(port), port);
-    let out = drive(port);
-    Some((out, h.stop()))
 }
 
 /// Sends the start of a request head and nothing more; answers what the proxy sent back.
@@ -561,7 +494,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    compression algo gzip\n    default_backend b\nbackend b\n    cookie SRV insert\n    server s 127.0.0.1:2 send-proxy\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    compression algo gzip\n    default_backend b\nbackend b\n    cookie SRV insert\n    server s 127.0.0.1:2 non-stick\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -581,7 +514,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
         "{err}"
     );
     assert!(
-        err.contains("u.cfg:12:5") && err.contains("server option 'send-proxy'"),
+        err.contains("u.cfg:12:5") && err.contains("server option 'non-stick'"),
         "{err}"
     );
     // `check` reports the same uses as warnings and still accepts the configuration.

@@ -2,6 +2,9 @@
 //!
 //! The language server has its own conversion in the `lsp` crate; everything else prints through here.
 
+mod sarif;
+pub use sarif::sarif;
+
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::source::{FileId, SourceDb};
 use codespan_reporting::diagnostic as cs;

@@ -1,0 +1,80 @@
+#!/bin/bash
+# Memory per client connection, hapee next to Debian's haproxy: each proxy runs on one thread
+# and answers by itself (`http-request return`), N clients (default 10000) each send one
+# request and then hold their keep-alive connection open; the proxy's resident memory with all
+# of them open, less its memory before, divided by N. Usage: bench/connections.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-10000}
+command -v haproxy >/dev/null || { echo "connections.sh needs Debian's haproxy" >&2; exit 1; }
+ulimit -n "$(ulimit -Hn)"  # each side holds N sockets
+cargo build --release -p hapee-lb >/dev/null 2>&1
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+config() {
+    cat <<CFG
+global
+    nbthread 1
+    maxconn $((n + 100))
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout http-keep-alive 120s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:$1
+    http-request return status 200 content-type text/plain string ok
+CFG
+}
+
+# Opens N connections, one request each, holds them; prints the proxy's RSS growth per
+# connection in bytes (VmRSS from /proc, sampled once all are open and answered).
+measure() {
+    python3 - "$1" "$2" "$n" <<'PY'
+import socket, sys, time, selectors
+port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def rss():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+time.sleep(0.5)
+before = rss()
+conns = []
+req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(req)
+    conns.append(s)
+    if i % 500 == 499:
+        time.sleep(0.05)
+answered = 0
+for s in conns:
+    s.settimeout(30)
+    if s.recv(4096).startswith(b"HTTP/1.1 200"):
+        answered += 1
+time.sleep(1)
+after = rss()
+print(f"{answered}/{n} answered, RSS {before/1e6:.1f} MB -> {after/1e6:.1f} MB, "
+      f"{(after - before) / n:.0f} bytes per connection")
+PY
+}
+
+port=$((30000 + RANDOM % 2000))
+config $port >"$work/hapee.cfg"
+target/release/hapee-lb run -f "$work/hapee.cfg" >/dev/null 2>&1 &
+pids+=($!)
+sleep 1
+echo -n "hapee:   "
+measure $port "${pids[-1]}"
+
+port=$((port + 1))
+config $port >"$work/haproxy.cfg"
+haproxy -db -f "$work/haproxy.cfg" >/dev/null 2>&1 &
+pids+=($!)
+sleep 1
+echo -n "haproxy: "
+measure $port "${pids[-1]}"

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Lua in the request path: Debian's haproxy (Lua 5.3) and `hapee-lb run` (Lua 5.4) on the same
+# configuration, one after the other, with wrk as the client, nbthread 1:
+#  - action:  an `http-request lua.<action>` reading a header and setting a variable, then
+#             forwarding to nginx (nginx-light) as the origin;
+#  - service: an `http-request use-service lua.<service>` answering directly.
+# Prints req/s of each and the ratio hapee/haproxy.
+# Usage: bench/lua.sh [seconds per run, default 10] [connections, default 50]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-50}
+origin=18610
+proxy=18611
+tools=""
+# shellcheck source=bench/http1_setup.sh
+. bench/http1_setup.sh
+
+cat >"$work/bench.lua" <<'LUA'
+core.register_action("tag", { "http-req" }, function(txn)
+  txn:set_var("txn.agent", txn.sf:req_hdr("user-agent"))
+end)
+core.register_service("hello", "http", function(applet)
+  local body = "hello from lua\n"
+  applet:set_status(200)
+  applet:add_header("content-length", string.len(body))
+  applet:add_header("content-type", "text/plain")
+  applet:start_response()
+  applet:send(body)
+end)
+LUA
+
+lua_config() {
+    local rules=$1
+    cat <<CFG
+global
+    nbthread 1
+    lua-load $work/bench.lua
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:$proxy
+$rules
+    default_backend be
+backend be
+    server s1 127.0.0.1:$origin
+CFG
+}
+
+# rps NAME CONFIG -> requests per second of one run
+rps() {
+    local name=$1 cfg=$2 pid
+    if [ "$name" = haproxy ]; then
+        haproxy -db -f "$cfg" >/dev/null 2>&1 &
+    else
+        "$hapee" run -f "$cfg" >/dev/null 2>&1 &
+    fi
+    pid=$!
+    pids+=($pid)
+    wait_port $proxy
+    wrk -t1 -c"$conns" -d2s -H "User-Agent: bench" "http://127.0.0.1:$proxy/" >/dev/null 2>&1 || true
+    wrk -t1 -c"$conns" -d"${secs}s" -H "User-Agent: bench" "http://127.0.0.1:$proxy/" >"$work/wrk.txt" 2>&1
+    kill $pid
+    wait $pid 2>/dev/null || true
+    awk '/Requests\/sec/ {print $2}' "$work/wrk.txt"
+}
+
+wait_port $origin
+lua_config "    http-request lua.tag" >"$work/action.cfg"
+lua_config "    http-request use-service lua.hello" >"$work/service.cfg"
+printf '%-8s | %-12s | %-12s | %-6s\n' case "haproxy r/s" "hapee r/s" ratio
+for case in action service; do
+    h=$(rps haproxy "$work/$case.cfg")
+    o=$(rps hapee "$work/$case.cfg")
+    printf '%-8s | %-12s | %-12s | %-6s\n' "$case" "$h" "$o" "$(awk "BEGIN{printf \"%.2f\", $o/$h}")"
+done

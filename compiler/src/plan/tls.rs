@@ -1,0 +1,406 @@
+//! TLS settings of a `bind … ssl` line, lowered from its options, the global
+//! `ssl-default-bind-*` lines and `crt-base`/`ca-base`: what the runtime's certificate store
+//! and rustls configuration are built from.
+
+use crate::ir::DirectiveLine;
+use crate::registry::x509_error_code;
+use serde::Serialize;
+
+/// How a listener asks for client certificates (`verify`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum Verify {
+    #[default]
+    None,
+    Optional,
+    Required,
+}
+
+/// Certificate verification errors to let through (`ca-ignore-err`, `crt-ignore-err`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum IgnoredErrors {
+    #[default]
+    Nothing,
+    All,
+    /// OpenSSL's `X509_V_ERR_*` codes.
+    Codes(Vec<i32>),
+}
+
+impl IgnoredErrors {
+    /// Whether the error with this OpenSSL code is let through.
+    pub fn ignores(&self, code: i32) -> bool {
+        match self {
+            IgnoredErrors::Nothing => false,
+            IgnoredErrors::All => true,
+            IgnoredErrors::Codes(c) => c.contains(&code),
+        }
+    }
+
+    /// Parses the list as HAProxy does: `all`, or comma-separated numeric ids (1..94) and
+    /// `X509_V_ERR_*` names. The error text is HAProxy's.
+    pub fn parse(option: &str, list: &str) -> Result<IgnoredErrors, String> {
+        crate::ir::check_ignore_err(option, list)?;
+        if list == "all" {
+            return Ok(IgnoredErrors::All);
+        }
+        let code = |item: &str| {
+            if item.starts_with(|c: char| c.is_ascii_digit()) {
+                crate::ir::values::atol(item) as i32
+            } else {
+                x509_error_code(item).unwrap_or(0)
+            }
+        };
+        Ok(IgnoredErrors::Codes(list.split(',').map(code).collect()))
+    }
+}
+
+/// The TLS side of one `bind … ssl` line.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BindTls {
+    /// `crt` paths (files or directories), `crt-base` applied, in order: the first
+    /// certificate loaded is the default one.
+    pub crts: Vec<String>,
+    /// `crt-list` files.
+    pub crt_lists: Vec<String>,
+    /// `crt-base`, for the relative paths inside `crt-list` files.
+    pub crt_base: Option<String>,
+    /// `alpn` protocols, in preference order.
+    pub alpn: Vec<String>,
+    pub ca_file: Option<String>,
+    pub crl_file: Option<String>,
+    pub verify: Verify,
+    pub ca_ignore_err: IgnoredErrors,
+    pub crt_ignore_err: IgnoredErrors,
+    /// Protocol versions allowed, lowest first, as OpenSSL names them (`TLSv1.2`…), after
+    /// `ssl-min-ver`/`ssl-max-ver`/`no-*`/`force-*`.
+    pub versions: Vec<String>,
+    /// OpenSSL cipher lists (`ciphers` for TLS 1.2, `ciphersuites` for 1.3) and `curves`.
+    pub ciphers: Option<String>,
+    pub ciphersuites: Option<String>,
+    pub curves: Option<String>,
+    pub strict_sni: bool,
+    /// Session tickets (`no-tls-tickets` turns them off).
+    pub tickets: bool,
+    /// `tune.ssl.cachesize` (sessions) and `tune.ssl.lifetime` (seconds).
+    pub cache_size: u32,
+    pub lifetime: u32,
+    /// `ssl-load-extra-del-ext`: the key of `site.crt` is `site.key`, not `site.crt.key`.
+    pub key_del_ext: bool,
+}
+
+/// OpenSSL's protocol names, in order.
+pub const VERSIONS: &[&str] = &["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+const NO_FLAGS: &[&str] = &[
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+];
+const FORCE_FLAGS: &[&str] = &[
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+];
+
+/// The global settings every `bind … ssl` starts from.
+pub struct TlsGlobals {
+    bind_options: Vec<String>,
+    ciphers: Option<String>,
+    ciphersuites: Option<String>,
+    curves: Option<String>,
+    crt_base: Option<String>,
+    ca_base: Option<String>,
+    cache_size: u32,
+    lifetime: u32,
+    key_del_ext: bool,
+}
+
+impl TlsGlobals {
+    pub fn of(lines: &[DirectiveLine], key_del_ext: bool) -> TlsGlobals {
+        let last = |k: &str| super::lower::last_arg(lines, k);
+        TlsGlobals {
+            bind_options: lines
+                .iter()
+                .filter(|d| d.keyword == "ssl-default-bind-options" && d.prefix.is_none())
+                .flat_map(|d| d.args.iter().map(|a| a.to_string()))
+                .collect(),
+            ciphers: last("ssl-default-bind-ciphers"),
+            ciphersuites: last("ssl-default-bind-ciphersuites"),
+            curves: last("ssl-default-bind-curves"),
+            crt_base: last("crt-base"),
+            ca_base: last("ca-base"),
+            cache_size: last("tune.ssl.cachesize")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20000),
+            lifetime: last("tune.ssl.lifetime")
+                .and_then(|v| {
+                    crate::ir::values::parse_time(&v, crate::ir::values::TimeUnit::S).ok()
+                })
+                .map(|d| d.value)
+                .unwrap_or(300),
+            key_del_ext,
+        }
+    }
+
+    /// Lowers one bind line's option words.
+    pub fn bind(&self, options: &[&str]) -> BindTls {
+        let mut tls = BindTls {
+            ciphers: self.ciphers.clone(),
+            ciphersuites: self.ciphersuites.clone(),
+            curves: self.curves.clone(),
+            tickets: true,
+            cache_size: self.cache_size,
+            lifetime: self.lifetime,
+            key_del_ext: self.key_del_ext,
+            crt_base: self.crt_base.clone(),
+            ..BindTls::default()
+        };
+        let (mut min, mut max) = (3usize, 4usize);
+        let mut disabled = [false; 5];
+        let mut forced = None;
+        let words: Vec<&str> = self
+            .bind_options
+            .iter()
+            .map(String::as_str)
+            .chain(options.iter().copied())
+            .collect();
+        let mut i = 0;
+        while i < words.len() {
+            let value = words.get(i + 1).copied().unwrap_or("");
+            let mut takes_value = true;
+            match words[i] {
+                "crt" => tls.crts.push(with_base(&self.crt_base, value)),
+                "crt-list" => tls.crt_lists.push(with_base(&self.crt_base, value)),
+                "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
+                "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "crl-file" => tls.crl_file = Some(with_base(&self.ca_base, value)),
+                "verify" => {
+                    tls.verify = match value {
+                        "required" => Verify::Required,
+                        "optional" => Verify::Optional,
+                        _ => Verify::None,
+                    }
+                }
+                "ca-ignore-err" => {
+                    tls.ca_ignore_err =
+                        IgnoredErrors::parse("ca-ignore-err", value).unwrap_or_default()
+                }
+                "crt-ignore-err" => {
+                    tls.crt_ignore_err =
+                        IgnoredErrors::parse("crt-ignore-err", value).unwrap_or_default()
+                }
+                "ssl-min-ver" => min = VERSIONS.iter().position(|v| *v == value).unwrap_or(min),
+                "ssl-max-ver" => max = VERSIONS.iter().position(|v| *v == value).unwrap_or(max),
+                "ciphers" => tls.ciphers = Some(value.to_string()),
+                "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
+                "curves" => tls.curves = Some(value.to_string()),
+                word => {
+                    takes_value = false;
+                    match word {
+                        "strict-sni" => tls.strict_sni = true,
+                        "no-tls-tickets" => tls.tickets = false,
+                        "tls-tickets" => tls.tickets = true,
+                        w => {
+                            if let Some(v) = NO_FLAGS.iter().position(|f| *f == w) {
+                                disabled[v] = true;
+                            } else if let Some(v) = FORCE_FLAGS.iter().position(|f| *f == w) {
+                                forced = Some(v);
+                            }
+                        }
+                    }
+                }
+            }
+            i += if takes_value { 2 } else { 1 };
+        }
+        if let Some(v) = forced {
+            (min, max) = (v, v);
+        }
+        tls.versions = (min..=max)
+            .filter(|&v| forced.is_some() || !disabled[v])
+            .map(|v| VERSIONS[v].to_string())
+            .collect();
+        tls
+    }
+}
+
+/// A relative path under `crt-base`/`ca-base`, as HAProxy joins them.
+pub fn with_base(base: &Option<String>, path: &str) -> String {
+    match base {
+        Some(b) if !path.starts_with('/') => format!("{}/{path}", b.trim_end_matches('/')),
+        _ => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn globals() -> TlsGlobals {
+        TlsGlobals::of(&[], false)
+    }
+
+    #[test]
+    fn versions_follow_min_max_and_flags() {
+        let t = globals().bind(&["ssl", "crt", "a.pem", "ssl-min-ver", "TLSv1.2"]);
+        assert_eq!(t.versions, ["TLSv1.2", "TLSv1.3"]);
+        let t = globals().bind(&["ssl", "no-tlsv13"]);
+        assert_eq!(t.versions, ["TLSv1.2"]);
+        let t = globals().bind(&["ssl", "force-tlsv13"]);
+        assert_eq!(t.versions, ["TLSv1.3"]);
+        assert_eq!(t.crts, Vec::<String>::new());
+    }
+
+    #[test]
+    fn ignore_lists_take_names_ids_and_all() {
+        assert_eq!(
+            IgnoredErrors::parse("crt-ignore-err", "X509_V_ERR_CERT_HAS_EXPIRED,20"),
+            Ok(IgnoredErrors::Codes(vec![10, 20]))
+        );
+        assert_eq!(
+            IgnoredErrors::parse("ca-ignore-err", "all"),
+            Ok(IgnoredErrors::All)
+        );
+        assert_eq!(
+            IgnoredErrors::parse("ca-ignore-err", "95"),
+            Err("'ca-ignore-err' : ID '95' out of range (1..94) in error IDs list '95'".into())
+        );
+        assert!(IgnoredErrors::parse("ca-ignore-err", "X509_NOPE")
+            .unwrap_err()
+            .contains("unknown"));
+    }
+
+    #[test]
+    fn global_settings_reach_the_plan() {
+        let c = crate::testkit::compile_text(
+            "t.cfg",
+            "global\n    crt-base /certs\n    ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets\n    ssl-default-bind-ciphers ECDHE+AESGCM\n    tune.ssl.cachesize 7\n    tune.h2.max-concurrent-streams 9\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind :8443 ssl crt site.pem\n",
+            false,
+        );
+        let plan = crate::plan::build(&c.config, 1);
+        let t = plan.listeners[0]
+            .tls_settings
+            .as_ref()
+            .expect("a TLS listener");
+        assert_eq!(t.crts, ["/certs/site.pem"]);
+        assert_eq!(t.versions, ["TLSv1.3"]);
+        assert!(!t.tickets);
+        assert_eq!(t.ciphers.as_deref(), Some("ECDHE+AESGCM"));
+        assert_eq!(t.cache_size, 7);
+        assert_eq!(plan.global.h2.max_concurrent_streams, 9);
+    }
+
+    #[test]
+    fn bases_apply_to_relative_paths() {
+        let mut g = globals();
+        g.crt_base = Some("/etc/certs/".into());
+        g.ca_base = Some("/etc/ca".into());
+        let t = g.bind(&["crt", "site.pem", "crt", "/abs.pem", "ca-file", "ca.pem"]);
+        assert_eq!(t.crts, ["/etc/certs/site.pem", "/abs.pem"]);
+        assert_eq!(t.ca_file.as_deref(), Some("/etc/ca/ca.pem"));
+    }
+}
+
+/// `tune.h2.*` settings, HAProxy's defaults where unset.
+#[derive(Clone, Debug, Serialize)]
+pub struct H2Tune {
+    pub header_table_size: u32,
+    pub initial_window_size: u32,
+    pub max_concurrent_streams: u32,
+    pub max_frame_size: u32,
+}
+
+impl H2Tune {
+    pub fn of(lines: &[DirectiveLine]) -> H2Tune {
+        let number = |k: &str, default: u32| {
+            super::lower::last_arg(lines, k)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        H2Tune {
+            header_table_size: number("tune.h2.header-table-size", 4096),
+            initial_window_size: number("tune.h2.initial-window-size", 65535),
+            max_concurrent_streams: number("tune.h2.max-concurrent-streams", 100),
+            max_frame_size: number("tune.h2.max-frame-size", 16384),
+        }
+    }
+}
+
+/// The TLS side of a `server … ssl` line (its `default-server` options first).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ServerTls {
+    /// `verify none`; otherwise the server's chain is checked against `ca_file`.
+    pub verify_none: bool,
+    pub ca_file: Option<String>,
+    /// A client certificate (and key) to present.
+    pub crt: Option<String>,
+    /// `sni <expr>`: the name sent, evaluated per request.
+    pub sni: Option<String>,
+    /// `verifyhost`: the name the certificate must carry.
+    pub verifyhost: Option<String>,
+    pub alpn: Vec<String>,
+    /// Session resumption on reconnection (`no-ssl-reuse` turns it off).
+    pub reuse: bool,
+    pub versions: Vec<String>,
+}
+
+impl TlsGlobals {
+    /// Lowers a server's option words; `None` when the server does not speak TLS.
+    pub fn server(&self, options: &[&str]) -> Option<ServerTls> {
+        let mut enabled = false;
+        let mut tls = ServerTls {
+            reuse: true,
+            ..ServerTls::default()
+        };
+        let (mut min, mut max) = (3usize, 4usize);
+        let mut i = 0;
+        while i < options.len() {
+            let value = options.get(i + 1).copied().unwrap_or("");
+            let mut takes_value = true;
+            match options[i] {
+                "verify" => tls.verify_none = value == "none",
+                "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "crt" => tls.crt = Some(with_base(&self.crt_base, value)),
+                "sni" => tls.sni = Some(value.to_string()),
+                "verifyhost" => tls.verifyhost = Some(value.to_string()),
+                "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
+                "ssl-min-ver" => min = VERSIONS.iter().position(|v| *v == value).unwrap_or(min),
+                "ssl-max-ver" => max = VERSIONS.iter().position(|v| *v == value).unwrap_or(max),
+                word => {
+                    takes_value = false;
+                    match word {
+                        "ssl" => enabled = true,
+                        "no-ssl" => enabled = false,
+                        "no-ssl-reuse" => tls.reuse = false,
+                        "ssl-reuse" => tls.reuse = true,
+                        _ => {}
+                    }
+                }
+            }
+            i += if takes_value { 2 } else { 1 };
+        }
+        tls.versions = (min..=max).map(|v| VERSIONS[v].to_string()).collect();
+        enabled.then_some(tls)
+    }
+
+    /// The TLS of a server's health checks: `check-ssl`, or implied by `ssl` when the checks
+    /// go to the server's own port; `check-sni` names them.
+    pub fn check(&self, options: &[&str]) -> Option<ServerTls> {
+        let has = |w: &str| options.contains(&w);
+        let value_of = |w: &str| {
+            options
+                .iter()
+                .position(|o| *o == w)
+                .and_then(|i| options.get(i + 1))
+        };
+        let implied = has("ssl") && !has("no-ssl") && !has("port") && !has("addr");
+        if has("no-check-ssl") || !(has("check-ssl") || implied) {
+            return None;
+        }
+        let forced: Vec<&str> = options.iter().copied().chain(["ssl"]).collect();
+        let mut tls = self.server(&forced)?;
+        tls.sni = value_of("check-sni").map(|n| format!("str({n})"));
+        Some(tls)
+    }
+}

@@ -1,0 +1,121 @@
+//! Quick fixes: each diagnostic's own fix, and "allow this lint on this line" for lints.
+
+use crate::analysis::Analysis;
+use crate::position::{position, range};
+use hapee_compiler::source::SourceFile;
+use hapee_compiler::Span;
+use lsp_types as lsp;
+
+/// The marker `hapee-lb check` reads in a line's comment.
+const ALLOW: &str = "# hapee: allow(";
+
+/// An edit as the editor applies it. An edit that deletes everything a line holds deletes the
+/// line itself, so that no blank line is left behind.
+fn text_edit(f: &SourceFile, span: Span, replacement: &str) -> lsp::TextEdit {
+    let line = f.line_index(span.start as usize);
+    let bounds = f.line_range(line);
+    let whole_line = replacement.trim().is_empty()
+        && f.line_index(span.end.saturating_sub(1).max(span.start) as usize) == line
+        && f.text[bounds.start..span.start as usize].trim().is_empty()
+        && f.text[span.end as usize..bounds.end].trim().is_empty();
+    if whole_line {
+        // Up to the start of the next line (the line's end at the end of the file).
+        let next = f
+            .line_starts()
+            .get(line + 1)
+            .map_or(f.text.len(), |&s| s as usize);
+        return lsp::TextEdit {
+            range: lsp::Range {
+                start: position(f, bounds.start),
+                end: position(f, next),
+            },
+            new_text: String::new(),
+        };
+    }
+    lsp::TextEdit {
+        range: range(f, span),
+        new_text: replacement.to_string(),
+    }
+}
+
+/// The edit that allows `code` on the line holding `at`: the code joins an existing
+/// `# hapee: allow(…)` list, or a new comment ends the line.
+fn allow_edit(f: &SourceFile, at: usize, code: &str) -> lsp::TextEdit {
+    let bounds = f.line_range(f.line_index(at));
+    let text = &f.text[bounds.clone()];
+    if let Some(close) = text
+        .find(ALLOW)
+        .and_then(|p| text[p..].find(')').map(|c| p + c))
+    {
+        let at = position(f, bounds.start + close);
+        return lsp::TextEdit {
+            range: lsp::Range { start: at, end: at },
+            new_text: format!(", {code}"),
+        };
+    }
+    let end = position(f, bounds.start + text.trim_end().len());
+    lsp::TextEdit {
+        range: lsp::Range { start: end, end },
+        new_text: format!(" {ALLOW}{code})"),
+    }
+}
+
+impl Analysis {
+    /// Quick fixes for the diagnostics that touch `range_req`.
+    pub fn code_actions(&self, range_req: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
+        let f = self.file();
+        let mut out = Vec::new();
+        for d in &self.c.diagnostics {
+            let Some(span) = d.span.filter(|s| s.file == self.focus) else {
+                continue;
+            };
+            let r = range(f, span);
+            if r.start.line > range_req.end.line || r.end.line < range_req.start.line {
+                continue;
+            }
+            if let Some(fix) = &d.fix {
+                let edits = fix
+                    .edits
+                    .iter()
+                    .filter(|e| e.span.file == self.focus)
+                    .map(|e| text_edit(f, e.span, &e.replacement))
+                    .collect();
+                out.push(action(
+                    &self.uri,
+                    format!("{} ({})", fix.title, d.code),
+                    edits,
+                    true,
+                ));
+            }
+            if d.code.starts_with('L') {
+                out.push(action(
+                    &self.uri,
+                    format!("allow {} on this line", d.code),
+                    vec![allow_edit(f, span.start as usize, d.code)],
+                    false,
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn action(
+    uri: &lsp::Url,
+    title: String,
+    edits: Vec<lsp::TextEdit>,
+    preferred: bool,
+) -> lsp::CodeActionOrCommand {
+    let mut changes = std::collections::HashMap::new();
+    changes.insert(uri.clone(), edits);
+    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title,
+        kind: Some(lsp::CodeActionKind::QUICKFIX),
+        edit: Some(lsp::WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }),
+        is_preferred: preferred.then_some(true),
+        ..Default::default()
+    })
+}

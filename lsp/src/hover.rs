@@ -1,0 +1,292 @@
+//! Hover: the registry's doc for the keyword, option, timeout, action, fetch or converter under
+//! the cursor, or the definition of the name under it.
+
+use crate::analysis::Analysis;
+use crate::position::{offset, range};
+use hapee_compiler::registry::{self, ArgSpec, RuleSet, Status};
+use hapee_compiler::syntax::Line;
+use lsp_types as lsp;
+
+/// A keyword's status as hover text.
+fn status(s: &Status) -> String {
+    match s {
+        Status::Stable => "stable".into(),
+        Status::Experimental => "experimental: needs expose-experimental-directives".into(),
+        Status::Deprecated { replacement } => format!("deprecated: use {replacement}"),
+        Status::Removed { since, replacement } => {
+            format!("removed in {since}: use {replacement}")
+        }
+    }
+}
+
+/// `(str,sint[,str])`: the argument types, the optional ones in brackets.
+fn arguments(args: &ArgSpec) -> String {
+    if args.types.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("(");
+    for (i, t) in args.types.iter().enumerate() {
+        let name = format!("{t:?}").to_lowercase();
+        let optional = i >= args.mandatory as usize;
+        match (i, optional) {
+            (0, false) => out.push_str(&name),
+            (0, true) => out.push_str(&format!("[{name}")),
+            (_, false) => out.push_str(&format!(",{name}")),
+            (_, true) => out.push_str(&format!("[,{name}")),
+        }
+    }
+    let optional = args.types.len() - (args.mandatory as usize).min(args.types.len());
+    out.push_str(&"]".repeat(optional));
+    out.push(')');
+    out
+}
+
+/// A fetch's signature: `req.hdr([str[,sint]]) → str`.
+pub(crate) fn fetch_signature(f: &registry::FetchDef) -> String {
+    format!(
+        "{}{} → {}",
+        f.name,
+        arguments(&f.args),
+        format!("{:?}", f.output).to_lowercase()
+    )
+}
+
+/// A converter's signature: `str → lower → str`.
+pub(crate) fn converter_signature(c: &registry::ConverterDef) -> String {
+    format!(
+        "{} → {}{} → {}",
+        format!("{:?}", c.input).to_lowercase(),
+        c.name,
+        arguments(&c.args),
+        format!("{:?}", c.output).to_lowercase()
+    )
+}
+
+/// The rule set a rule line's action word belongs to, and that word's index.
+fn rule_set(line: &Line) -> Option<(RuleSet, usize)> {
+    let w = |i: usize| line.words.get(i).map_or("", |w| w.value.as_str());
+    Some(match (w(0), w(1)) {
+        ("http-request", _) => (RuleSet::HttpRequest, 1),
+        ("http-response", _) => (RuleSet::HttpResponse, 1),
+        ("http-after-response", _) => (RuleSet::HttpAfterResponse, 1),
+        ("tcp-request", "connection") => (RuleSet::TcpRequestConnection, 2),
+        ("tcp-request", "session") => (RuleSet::TcpRequestSession, 2),
+        ("tcp-request", "content") => (RuleSet::TcpRequestContent, 2),
+        ("tcp-response", "content") => (RuleSet::TcpResponseContent, 2),
+        ("http-check", _) => (RuleSet::HttpCheck, 1),
+        ("tcp-check", _) => (RuleSet::TcpCheck, 1),
+        _ => return None,
+    })
+}
+
+/// The name of a fetch or converter under the cursor inside a sample expression, and whether it
+/// is a converter (it follows a comma).
+fn sample_name(raw: &str, at: usize) -> Option<(&str, bool)> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    let at = at.min(raw.len());
+    let start = raw[..at]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| ident(c))
+        .last()
+        .map_or(at, |(i, _)| i);
+    let end = raw[at..]
+        .find(|c: char| !ident(c))
+        .map_or(raw.len(), |n| at + n);
+    let name = &raw[start..end];
+    if name.is_empty() || name.starts_with('-') {
+        return None;
+    }
+    Some((name, raw[..start].ends_with(',')))
+}
+
+impl Analysis {
+    pub fn hover(&self, pos: lsp::Position) -> Option<lsp::Hover> {
+        let (line, i) = self.word_at(pos)?;
+        let at = offset(self.file(), pos) as u32;
+        let text = self
+            .keyword_doc(line, i)
+            .or_else(|| self.name_summary(pos))
+            .or_else(|| self.definition_summary(&line.words[i].value))
+            .or_else(|| {
+                let w = &line.words[i];
+                let raw = self.c.db.text(w.span);
+                sample_doc(raw, (at - w.span.start) as usize)
+            })?;
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: text,
+            }),
+            range: Some(range(self.file(), line.words[i].span)),
+        })
+    }
+
+    /// The doc of the keyword (or keyword value) that word `i` of `line` is.
+    fn keyword_doc(&self, line: &Line, i: usize) -> Option<String> {
+        let w = |k: usize| line.words.get(k).map_or("", |w| w.value.as_str());
+        let directive = |name: &str| {
+            registry::DIRECTIVES
+                .iter()
+                .find(|d| d.name == name)
+                .map(|d| format!("**{}** ({}) — {}", d.name, status(&d.status), d.doc))
+        };
+        // `no option x` and `default option x` are documented as `option x`.
+        let skip = usize::from(matches!(w(0), "no" | "default") && line.words.len() > 1);
+        let (first, second) = (w(skip), w(skip + 1));
+        if i < skip {
+            return None;
+        }
+        let k = i - skip;
+        if k <= 1 && first == "option" && !second.is_empty() {
+            return registry::option(second)
+                .map(|o| format!("**option {}** ({}) — {}", o.name, status(&o.status), o.doc));
+        }
+        if k <= 1 {
+            // Two-word keywords first (`timeout connect`), then the first word alone.
+            if let Some(doc) = directive(&format!("{first} {second}")) {
+                return Some(doc);
+            }
+            if k == 0 {
+                return directive(first);
+            }
+        }
+        if let Some(values) = registry::values_of(first).filter(|_| k == 1) {
+            let name = second.split('(').next().unwrap_or(second);
+            return values
+                .iter()
+                .find(|v| v.name == name)
+                .map(|v| format!("**{first} {}** — {}", v.name, v.doc));
+        }
+        let word = w(i);
+        match first {
+            "bind" if k >= 2 => {
+                return registry::bind_option(word)
+                    .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
+            }
+            // After the name and address (`server-template`: name, count, address).
+            "server" | "default-server" | "server-template"
+                if k >= match first {
+                    "server" => 3,
+                    "server-template" => 4,
+                    _ => 1,
+                } =>
+            {
+                if let Some(o) = registry::server_option(word) {
+                    return Some(format!("**{}** (server option) — {}", o.name, o.doc));
+                }
+            }
+            _ => {}
+        }
+        let (set, action_at) = rule_set(line)?;
+        if i != action_at {
+            return None;
+        }
+        registry::action(set, word).map(|a| {
+            format!(
+                "**{} {}** ({}{}) — {}",
+                set.keyword(),
+                a.name,
+                status(&a.status),
+                if a.is_final { ", final" } else { "" },
+                a.doc
+            )
+        })
+    }
+
+    /// For an ACL or server name under the cursor: its definition line.
+    fn name_summary(&self, pos: lsp::Position) -> Option<String> {
+        use crate::symbols::Kind;
+        let at = offset(self.file(), pos) as u32;
+        let o = crate::symbols::at(self.index(), self.focus, at)?;
+        if !matches!(o.kind, Kind::Acl | Kind::Server) {
+            return None;
+        }
+        let def = crate::symbols::same(self.index(), o).find(|x| x.definition)?;
+        let file = self.c.db.file(def.span.file);
+        let line = file.line_index(def.span.start as usize);
+        let text = file.text[file.line_range(line)].trim();
+        let what = if o.kind == Kind::Acl { "ACL" } else { "server" };
+        Some(format!("**{what} {}** — `{text}`", o.name))
+    }
+
+    fn definition_summary(&self, name: &str) -> Option<String> {
+        let (_, p) = self.c.config.backend(name)?;
+        let servers: Vec<&str> = p.servers.iter().map(|s| s.name.value.as_str()).collect();
+        Some(format!(
+            "**{} {}** — mode {}, balance {}, servers: {}",
+            p.kind.section_keyword(),
+            p.name_str(),
+            p.effective_mode().as_str(),
+            p.balance
+                .as_ref()
+                .map_or("roundrobin", |b| b.value.as_str()),
+            servers.join(", ")
+        ))
+    }
+}
+
+/// The doc of the fetch, converter or ACL keyword at byte `at` of a word's raw text.
+fn sample_doc(raw: &str, at: usize) -> Option<String> {
+    let (name, after_comma) = sample_name(raw, at)?;
+    let converter = || {
+        registry::converter(name).map(|c| {
+            format!(
+                "**{}** (converter) — {}\n\n`{}`",
+                c.name,
+                c.doc,
+                converter_signature(c)
+            )
+        })
+    };
+    let fetch = || {
+        registry::fetch(name).map(|f| {
+            format!(
+                "**{}** (fetch) — {}\n\n`{}`",
+                f.name,
+                f.doc,
+                fetch_signature(f)
+            )
+        })
+    };
+    let acl = || {
+        registry::acl_keyword(name).map(|k| {
+            format!(
+                "**{}** (ACL keyword) — `{}` matched with `-m {}`",
+                k.name, k.fetch, k.method
+            )
+        })
+    };
+    if after_comma {
+        converter().or_else(fetch)
+    } else {
+        fetch().or_else(acl).or_else(converter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_inside_expressions() {
+        assert_eq!(sample_name("hdr(host),lower", 1), Some(("hdr", false)));
+        assert_eq!(sample_name("hdr(host),lower", 12), Some(("lower", true)));
+        assert_eq!(sample_name("%[req.hdr(x)]", 4), Some(("req.hdr", false)));
+        assert_eq!(sample_name("-i", 1), None);
+    }
+
+    #[test]
+    fn argument_lists() {
+        let spec = ArgSpec {
+            types: &[registry::ArgType::Str, registry::ArgType::Sint],
+            mandatory: 0,
+        };
+        assert_eq!(arguments(&spec), "([str[,sint]])");
+        let spec = ArgSpec {
+            types: &[registry::ArgType::Str, registry::ArgType::Sint],
+            mandatory: 1,
+        };
+        assert_eq!(arguments(&spec), "(str[,sint])");
+    }
+}

@@ -1,0 +1,394 @@
+//! What a user meets in an editor: hover on every kind of keyword, lint settings honoured as by
+//! `hapee-lb check`, section-aware completion of keywords and values, quick fixes, rename
+//! guards, incremental edits and the protocol's lifecycle. Each test drives the real binary.
+
+mod common;
+
+use common::Client;
+use serde_json::{json, Value};
+
+const CFG: &str = "\
+global
+    maxconn 100
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:8080 ssl crt /x.pem
+    acl is_api path_beg /api
+    http-request set-header X-Host %[req.hdr(host),lower]
+    use_backend api if is_api
+    default_backend app
+backend app
+    balance leastconn
+    server s1 127.0.0.1:9000 check inter 2s
+backend api
+    server a1 127.0.0.1:9001
+";
+
+fn hover(c: &mut Client, uri: &str, line: u32, character: u32) -> String {
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+    );
+    r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn labels(c: &mut Client, uri: &str, line: u32, character: u32) -> Vec<String> {
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+    );
+    r["result"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .filter_map(|i| i["label"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn change(c: &mut Client, uri: &str, version: i64, text: &str) {
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+    );
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hapee-lsp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Applies LSP text edits to an ASCII text, as an editor does.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end.min(out.len()), &new);
+    }
+    out
+}
+
+/// The edits of the code action titled like `title` on `line`.
+fn action_edits(c: &mut Client, uri: &str, line: u32, title: &str) -> Vec<Value> {
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "context": {"diagnostics": []}}),
+    );
+    let actions = r["result"].as_array().cloned().unwrap_or_default();
+    let a = actions
+        .iter()
+        .find(|a| a["title"].as_str().unwrap_or("").contains(title))
+        .unwrap_or_else(|| panic!("no '{title}' action in {actions:?}"));
+    a["edit"]["changes"][uri].as_array().unwrap().clone()
+}
+
+fn codes(d: &[Value]) -> Vec<String> {
+    d.iter()
+        .filter_map(|d| d["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn hover_documents_each_timeout_option_action_fetch_and_converter() {
+    let uri = "file:///tmp/hover.cfg";
+    let mut c = Client::start();
+    c.open(uri, CFG);
+    let _ = c.diagnostics(uri);
+    // On the keyword and on the timeout's name: that timeout's doc, not another one's.
+    let connect = hover(&mut c, uri, 4, 5);
+    assert!(
+        connect.contains("timeout connect") && connect.contains("establish"),
+        "{connect}"
+    );
+    let client = hover(&mut c, uri, 5, 14);
+    assert!(
+        client.contains("timeout client") && client.contains("client side"),
+        "{client}"
+    );
+    assert!(!client.contains("timeout check"), "{client}");
+    assert!(hover(&mut c, uri, 6, 14).contains("timeout server"));
+    // Bind and server options.
+    let crt = hover(&mut c, uri, 8, 29);
+    assert!(
+        crt.contains("**crt**") && crt.contains("bind option"),
+        "{crt}"
+    );
+    let inter = hover(&mut c, uri, 15, 36);
+    assert!(
+        inter.contains("**inter**") && inter.contains("server option"),
+        "{inter}"
+    );
+    let check = hover(&mut c, uri, 15, 31);
+    assert!(check.contains("**check**"), "{check}");
+    // A rule's action, a fetch with its signature, a converter after a comma.
+    let action = hover(&mut c, uri, 10, 20);
+    assert!(action.contains("http-request set-header"), "{action}");
+    let fetch = hover(&mut c, uri, 10, 41);
+    assert!(
+        fetch.contains("**req.hdr** (fetch)") && fetch.contains("→ str"),
+        "{fetch}"
+    );
+    let conv = hover(&mut c, uri, 10, 53);
+    assert!(conv.contains("**lower** (converter)"), "{conv}");
+    // An ACL keyword and a balance algorithm.
+    let acl = hover(&mut c, uri, 9, 16);
+    assert!(acl.contains("path_beg") && acl.contains("-m beg"), "{acl}");
+    let algo = hover(&mut c, uri, 14, 14);
+    assert!(algo.contains("balance leastconn"), "{algo}");
+    c.stop();
+}
+
+#[test]
+fn lint_settings_are_honoured_as_by_check() {
+    let dir = scratch("lints");
+    // An unused ACL (L002) and an unused backend (L001).
+    let text = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\nbackend old\n    server s2 127.0.0.1:9001\n";
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, text).unwrap();
+    std::fs::write(dir.join(".hapee.toml"), "[lints]\nallow = [\"L001\"]\n").unwrap();
+    let uri = format!("file://{}", path.display());
+    let mut c = Client::start_in(&dir);
+    c.open(&uri, text);
+    let d = codes(&c.diagnostics(&uri));
+    assert!(d.contains(&"L002".to_string()), "{d:?}");
+    assert!(
+        !d.contains(&"L001".to_string()),
+        ".hapee.toml allows L001: {d:?}"
+    );
+    // The server's own "allow on this line" fix silences the lint once applied.
+    let edits = action_edits(&mut c, &uri, 9, "allow L002 on this line");
+    let allowed = apply(text, &edits);
+    assert!(
+        allowed.contains("acl unused path /x # hapee: allow(L002)"),
+        "{allowed}"
+    );
+    change(&mut c, &uri, 2, &allowed);
+    let d = codes(&c.diagnostics(&uri));
+    assert!(!d.contains(&"L002".to_string()), "{d:?}");
+    c.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn lints_are_shown_while_the_file_has_errors_errors_first() {
+    let uri = "file:///tmp/errors.cfg";
+    let text = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000 chekc\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let d = c.diagnostics(uri);
+    let codes = codes(&d);
+    assert!(codes.contains(&"E224".to_string()), "{codes:?}");
+    assert!(codes.contains(&"L002".to_string()), "{codes:?}");
+    let first_lint = d.iter().position(|d| d["severity"] != 1).unwrap();
+    assert!(
+        d[first_lint..].iter().all(|d| d["severity"] != 1),
+        "errors first: {d:?}"
+    );
+    c.stop();
+}
+
+#[test]
+fn completion_knows_the_section_and_the_values() {
+    let uri = "file:///tmp/complete.cfg";
+    let text = "defaults\n    mode http\n    \nfrontend fe\n    bind :8080\n    \n    timeout \n    no option \nbackend app\n    \n    balance \n    mode \n    option \n    http-request \n    http-request set-var(txn.x) req.hdr(host),\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    let front = labels(&mut c, uri, 5, 4);
+    assert!(front.contains(&"bind".into()) && front.contains(&"use_backend".into()));
+    assert!(
+        !front.contains(&"server".into()) && !front.contains(&"balance".into()),
+        "{front:?}"
+    );
+    let back = labels(&mut c, uri, 9, 4);
+    assert!(back.contains(&"server".into()) && back.contains(&"balance".into()));
+    assert!(
+        !back.contains(&"bind".into()) && !back.contains(&"use_backend".into()),
+        "{back:?}"
+    );
+    // A frontend's timeouts: client-side ones, no `timeout server`.
+    let timeouts = labels(&mut c, uri, 6, 12);
+    assert!(timeouts.contains(&"client".into()) && timeouts.contains(&"http-request".into()));
+    assert!(!timeouts.contains(&"server".into()), "{timeouts:?}");
+    let no_options = labels(&mut c, uri, 7, 14);
+    assert!(
+        no_options.contains(&"http-keep-alive".into()),
+        "{no_options:?}"
+    );
+    let algos = labels(&mut c, uri, 10, 12);
+    assert!(algos.contains(&"leastconn".into()) && algos.contains(&"roundrobin".into()));
+    let modes = labels(&mut c, uri, 11, 9);
+    assert_eq!(modes, vec!["http", "tcp"]);
+    let options = labels(&mut c, uri, 12, 11);
+    assert!(options.contains(&"httpchk".into()), "{options:?}");
+    let actions = labels(&mut c, uri, 13, 17);
+    assert!(actions.contains(&"set-header".into()) && actions.contains(&"deny".into()));
+    // Converters after a comma come with their signature.
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 14, "character": 46}}),
+    );
+    let lower = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "lower")
+        .cloned()
+        .expect("lower offered");
+    assert!(
+        lower["detail"].as_str().unwrap().contains("→ str"),
+        "{lower}"
+    );
+    c.stop();
+}
+
+#[test]
+fn quick_fixes_remove_whole_lines_and_correct_misspellings() {
+    let uri = "file:///tmp/fixes.cfg";
+    let text = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout cliet 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000 chekc\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    let fixed = apply(text, &action_edits(&mut c, uri, 5, "replace with 'client'"));
+    assert!(fixed.contains("    timeout client 5s\n"), "{fixed}");
+    let fixed = apply(
+        &fixed,
+        &action_edits(&mut c, uri, 12, "replace with 'check'"),
+    );
+    assert!(fixed.ends_with("127.0.0.1:9000 check\n"), "{fixed}");
+    change(&mut c, uri, 2, &fixed);
+    let d = codes(&c.diagnostics(uri));
+    assert!(!d.iter().any(|c| c.starts_with('E')), "{d:?}");
+    // Removing the unused ACL leaves no blank line behind.
+    let removed = apply(&fixed, &action_edits(&mut c, uri, 9, "remove the ACL"));
+    assert!(
+        removed.contains("    bind 127.0.0.1:8080\n    default_backend app\n"),
+        "{removed:?}"
+    );
+    c.stop();
+}
+
+#[test]
+fn rename_refuses_a_name_that_exists() {
+    let uri = "file:///tmp/rename.cfg";
+    let mut c = Client::start();
+    c.open(uri, CFG);
+    let _ = c.diagnostics(uri);
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 12, "character": 22}, "newName": "api"}),
+    );
+    let message = r["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("'api' already exists"), "{r}");
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 12, "character": 22}, "newName": "web"}),
+    );
+    assert!(
+        r["result"]["changes"][uri].as_array().unwrap().len() >= 2,
+        "{r}"
+    );
+    c.stop();
+}
+
+#[test]
+fn incremental_edits_are_applied_in_order() {
+    let uri = "file:///tmp/incremental.cfg";
+    let mut c = Client::start();
+    let sync = &c.init["result"]["capabilities"]["textDocumentSync"];
+    assert_eq!(sync["change"], 2, "incremental sync: {sync}");
+    c.open(uri, CFG);
+    let _ = c.diagnostics(uri);
+    // Two ranged edits in one notification: rename the backend's definition, then its use.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 13, "character": 8}, "end": {"line": 13, "character": 11}}, "text": "web"},
+            {"range": {"start": {"line": 12, "character": 20}, "end": {"line": 12, "character": 23}}, "text": "missing"},
+        ]}),
+    );
+    let d = c.diagnostics(uri);
+    let e = d
+        .iter()
+        .find(|d| d["message"].as_str().unwrap_or("").contains("'missing'"))
+        .unwrap_or_else(|| panic!("unknown backend reported: {d:?}"));
+    assert_eq!(e["range"]["start"]["line"], 12);
+    let fixed = json!([{"range": {"start": {"line": 12, "character": 20}, "end": {"line": 12, "character": 27}}, "text": "web"}]);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": fixed}),
+    );
+    let d = c.diagnostics(uri);
+    assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
+    c.stop();
+}
+
+#[test]
+fn lifecycle_server_info_and_second_shutdown() {
+    let mut c = Client::start();
+    let info = &c.init["result"]["serverInfo"];
+    assert_eq!(info["name"], "hapee-lsp");
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    let first = c.request("shutdown", Value::Null);
+    assert!(first.get("error").is_none(), "{first}");
+    let second = c.request("shutdown", Value::Null);
+    assert_eq!(second["error"]["code"], -32600, "{second}");
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///x.cfg"}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(hover["error"]["code"], -32600, "{hover}");
+    assert!(c.exit().success());
+    // `exit` without `shutdown` ends with 1, as the protocol says.
+    let c = Client::start();
+    assert_eq!(c.exit().code(), Some(1));
+}
+
+#[test]
+fn help_and_version() {
+    let run = |arg: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hapee-lsp"))
+            .arg(arg)
+            .output()
+            .expect("run hapee-lsp")
+    };
+    let help = run("--help");
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Usage: hapee-lsp") && text.contains("--version"),
+        "{text}"
+    );
+    let version = run("--version");
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("hapee-lsp {}", env!("CARGO_PKG_VERSION"))
+    );
+    let bad = run("--bogus");
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -1,0 +1,99 @@
+//! hapee-lsp inside a real editor: Neovim (Debian's 0.7, whose LSP client API `start_client` is
+//! also what docs/editors.md gives for 0.7) opens a file, attaches the server, hovers and edits,
+//! through `tests/nvim/drive.lua`.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether Neovim is here; without it the test is skipped, except in CI where it fails.
+fn have_nvim() -> bool {
+    let found = Command::new("nvim")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "nvim is missing (CI installs Debian's neovim package)"
+        );
+        eprintln!("skipped: nvim is not installed (apt-get install neovim)");
+    }
+    found
+}
+
+/// Runs the driver on `cfg` with extra `HAPEE_NVIM_*` settings; the events it recorded.
+fn drive(cfg: &Path, settings: &[(&str, &str)]) -> Vec<Value> {
+    let out = cfg.with_extension("events");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/nvim/drive.lua");
+    let status = Command::new("nvim")
+        .args(["--headless", "--clean", "-u", "NONE", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .env("HAPEE_LSP", env!("CARGO_BIN_EXE_hapee-lsp"))
+        .env("HAPEE_NVIM_CFG", cfg)
+        .env("HAPEE_NVIM_OUT", &out)
+        .envs(
+            settings
+                .iter()
+                .map(|(k, v)| (format!("HAPEE_NVIM_{k}"), *v)),
+        )
+        .current_dir(cfg.parent().unwrap())
+        .status()
+        .expect("run nvim");
+    assert!(status.success());
+    std::fs::read_to_string(&out)
+        .expect("the driver's events")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
+        .collect()
+}
+
+fn codes(e: &Value) -> Vec<&str> {
+    e["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+#[test]
+fn neovim_shows_diagnostics_hover_and_follows_edits() {
+    if !have_nvim() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("hapee-nvim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\n",
+    )
+    .unwrap();
+    // The editor's root holds a .hapee.toml: the server reads it as `check` does.
+    std::fs::write(dir.join(".hapee.toml"), "[lints]\nallow = [\"L015\"]\n").unwrap();
+    let events = drive(
+        &cfg,
+        &[
+            ("HOVER_LINE", "3"),
+            ("HOVER_COL", "14"),
+            ("EDIT_LINE", "8"),
+            ("EDIT_TEXT", "    default_backend nope"),
+            ("EDITS", "2"),
+        ],
+    );
+    assert_eq!(events[0]["event"], "diagnostics", "{events:?}");
+    assert_eq!(codes(&events[0]), ["L002"]);
+    assert_eq!(events[1]["event"], "hover");
+    let hover = events[1]["text"].as_str().unwrap();
+    assert!(hover.contains("**timeout client**"), "{hover}");
+    // Neovim sends the edit incrementally; the server's diagnostics follow it both ways.
+    assert_eq!(events[2]["event"], "edit");
+    let after_edit = codes(&events[2]);
+    assert!(
+        after_edit.contains(&"E241"),
+        "unknown backend: {after_edit:?}"
+    );
+    assert_eq!(codes(&events[3]), ["L002"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,69 @@
+-- Drives hapee-lsp from inside Neovim (0.7 API, also valid on 0.10+): opens a file, attaches the
+-- server, and writes what the editor received as JSON lines to $HAPEE_NVIM_OUT:
+--   {"event":"diagnostics","codes":[...]}        after opening
+--   {"event":"hover","text":...}                  hover on $HAPEE_NVIM_HOVER_LINE/COL (0-based)
+--   {"event":"edit","ms":...,"codes":[...]}        after replacing line $HAPEE_NVIM_EDIT_LINE
+--                                                 with $HAPEE_NVIM_EDIT_TEXT (repeated
+--                                                 $HAPEE_NVIM_EDITS times, alternating)
+local env = os.getenv
+local out = assert(io.open(env("HAPEE_NVIM_OUT"), "w"))
+local function emit(t)
+  out:write(vim.fn.json_encode(t) .. "\n")
+  out:flush()
+end
+local function codes(buf)
+  local list = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    table.insert(list, d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code) or "")
+  end
+  table.sort(list)
+  return list
+end
+
+vim.cmd("edit " .. vim.fn.fnameescape(env("HAPEE_NVIM_CFG")))
+local buf = vim.api.nvim_get_current_buf()
+local changes = 0
+vim.api.nvim_create_autocmd("DiagnosticChanged", {
+  buffer = buf,
+  callback = function() changes = changes + 1 end,
+})
+local id = vim.lsp.start_client({
+  name = "hapee-lsp",
+  cmd = { env("HAPEE_LSP") },
+  root_dir = vim.fn.fnamemodify(env("HAPEE_NVIM_CFG"), ":h"),
+  -- Neovim waits 150 ms after a keystroke before sending it; the time measured here is the
+  -- server's and the client's, without that wait.
+  flags = { debounce_text_changes = 0 },
+})
+vim.lsp.buf_attach_client(buf, id)
+local timeout = 30000
+if not vim.wait(timeout, function() return changes > 0 end, 1) then
+  emit({ event = "timeout" })
+  vim.cmd("qa!")
+end
+emit({ event = "diagnostics", codes = codes(buf) })
+
+local client = vim.lsp.get_client_by_id(id)
+local line, col = tonumber(env("HAPEE_NVIM_HOVER_LINE")), tonumber(env("HAPEE_NVIM_HOVER_COL"))
+if line then
+  local r = client.request_sync("textDocument/hover", {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = { line = line, character = col },
+  }, timeout, buf)
+  local text = r and r.result and r.result.contents and r.result.contents.value or ""
+  emit({ event = "hover", text = text })
+end
+
+local edit_line = tonumber(env("HAPEE_NVIM_EDIT_LINE"))
+if edit_line then
+  local texts = { env("HAPEE_NVIM_EDIT_TEXT"), vim.api.nvim_buf_get_lines(buf, edit_line, edit_line + 1, false)[1] }
+  for i = 1, tonumber(env("HAPEE_NVIM_EDITS") or "1") do
+    local before = changes
+    local t0 = vim.loop.hrtime()
+    vim.api.nvim_buf_set_lines(buf, edit_line, edit_line + 1, false, { texts[(i - 1) % 2 + 1] })
+    vim.wait(timeout, function() return changes > before end, 0)
+    emit({ event = "edit", ms = (vim.loop.hrtime() - t0) / 1e6, codes = codes(buf) })
+  end
+end
+vim.lsp.stop_client(id)
+vim.cmd("qa!")

@@ -1,0 +1,218 @@
+//! HAProxy's `AppletHTTP`: a script service answering a request itself. The request body has
+//! been read before the service starts; the response is gathered and sent when it returns.
+
+use crate::txn::{headers_table, vars_methods, TxnCell};
+use bytes::Bytes;
+use mlua::{UserData, UserDataMethods, Value};
+use std::sync::{Arc, Mutex};
+
+/// What the service has said so far.
+#[derive(Default)]
+pub struct Response {
+    pub status: u16,
+    pub reason: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub started: bool,
+}
+
+pub struct AppletHttp {
+    pub cell: TxnCell,
+    pub body: Bytes,
+    /// How much of the body `receive`/`getline` have consumed.
+    pub read: usize,
+    pub response: Arc<Mutex<Response>>,
+}
+
+impl AppletHttp {
+    fn respond<R>(&self, f: impl FnOnce(&mut Response) -> R) -> mlua::Result<R> {
+        self.response
+            .lock()
+            .map(|mut r| f(&mut r))
+            .map_err(|_| mlua::Error::runtime("applet poisoned"))
+    }
+
+    fn request<R>(
+        &self,
+        f: impl FnOnce(&hapee_runtime::txn::RequestView) -> R,
+    ) -> mlua::Result<Option<R>> {
+        crate::txn::with_txn(&self.cell, |t| t.request.as_ref().map(f))
+    }
+}
+
+impl UserData for AppletHttp {
+    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
+        f.add_field_method_get("method", |_, this| {
+            this.request(|r| r.method.as_str().to_string())
+        });
+        f.add_field_method_get("path", |_, this| this.request(|r| r.uri.path().to_string()));
+        f.add_field_method_get("qs", |_, this| {
+            this.request(|r| r.uri.query().unwrap_or("").to_string())
+        });
+        f.add_field_method_get("version", |_, this| {
+            this.request(|r| match r.version {
+                hyper::Version::HTTP_10 => "1.0",
+                hyper::Version::HTTP_2 => "2.0",
+                _ => "1.1",
+            })
+        });
+        f.add_field_method_get("length", |_, this| Ok(this.body.len()));
+        f.add_field_method_get("headers", |lua, this| {
+            let h = this.request(|r| r.headers.clone())?.unwrap_or_default();
+            headers_table(lua, &h)
+        });
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        vars_methods(m, |a: &AppletHttp| &a.cell);
+        m.add_method(
+            "set_status",
+            |_, this, (status, reason): (u16, Option<String>)| {
+                this.respond(|r| {
+                    r.status = status;
+                    r.reason = reason;
+                })
+            },
+        );
+        m.add_method("add_header", |_, this, (name, value): (String, Value)| {
+            let value = match value {
+                Value::String(s) => s.to_string_lossy(),
+                Value::Integer(i) => i.to_string(),
+                Value::Number(n) => n.to_string(),
+                other => other.to_string()?,
+            };
+            this.respond(|r| r.headers.push((name, value)))
+        });
+        m.add_method("start_response", |_, this, ()| {
+            this.respond(|r| r.started = true)
+        });
+        m.add_method("send", |_, this, data: mlua::String| {
+            this.respond(|r| {
+                r.started = true;
+                r.body.extend_from_slice(&data.as_bytes());
+            })
+        });
+        m.add_method_mut("receive", |lua, this, size: Option<usize>| {
+            let rest = &this.body[this.read..];
+            let n = size.unwrap_or(rest.len()).min(rest.len());
+            let out = lua.create_string(&rest[..n])?;
+            this.read += n;
+            Ok(out)
+        });
+        m.add_method_mut("getline", |lua, this, ()| {
+            let rest = &this.body[this.read..];
+            let n = rest
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(rest.len(), |i| i + 1);
+            let out = lua.create_string(&rest[..n])?;
+            this.read += n;
+            Ok(out)
+        });
+    }
+}
+
+/// The client connection of a TCP service, with what has been read but not yet consumed.
+pub struct TcpIo {
+    stream: tokio::net::TcpStream,
+    buffered: Vec<u8>,
+    eof: bool,
+    pub received: u64,
+    pub sent: u64,
+}
+
+impl TcpIo {
+    /// The client's connection, `held` being what was already read from it.
+    pub fn new(stream: tokio::net::TcpStream, held: &[u8]) -> TcpIo {
+        TcpIo {
+            stream,
+            buffered: held.to_vec(),
+            eof: false,
+            received: held.len() as u64,
+            sent: 0,
+        }
+    }
+
+    /// Reads more from the client; false at the end of its data.
+    async fn fill(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        if self.eof {
+            return false;
+        }
+        let mut chunk = [0u8; 16384];
+        match self.stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => {
+                self.eof = true;
+                false
+            }
+            Ok(n) => {
+                self.received += n as u64;
+                self.buffered.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+
+    /// Takes the first `n` buffered bytes (all of them when fewer).
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        let n = n.min(self.buffered.len());
+        self.buffered.drain(..n).collect()
+    }
+
+    pub async fn close(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        let _ = self.stream.shutdown().await;
+    }
+}
+
+/// HAProxy's `AppletTCP`: a script service speaking to the client connection itself.
+pub struct AppletTcp {
+    pub cell: TxnCell,
+    pub io: Arc<tokio::sync::Mutex<TcpIo>>,
+}
+
+/// Bytes for Lua: `nil` once the client has nothing more to give.
+fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
+    if data.is_empty() {
+        Ok(Value::Nil)
+    } else {
+        Ok(Value::String(lua.create_string(&data)?))
+    }
+}
+
+impl UserData for AppletTcp {
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        vars_methods(m, |a: &AppletTcp| &a.cell);
+        m.add_async_method("receive", |lua, this, size: Option<usize>| async move {
+            let mut io = this.io.lock().await;
+            match size {
+                Some(n) => while io.buffered.len() < n && io.fill().await {},
+                None => while io.fill().await {},
+            }
+            let data = io.take(size.unwrap_or(usize::MAX));
+            chunk(&lua, data)
+        });
+        m.add_async_method("getline", |lua, this, ()| async move {
+            let mut io = this.io.lock().await;
+            loop {
+                if let Some(i) = io.buffered.iter().position(|b| *b == b'\n') {
+                    let line = io.take(i + 1);
+                    return chunk(&lua, line);
+                }
+                if !io.fill().await {
+                    let rest = io.take(usize::MAX);
+                    return chunk(&lua, rest);
+                }
+            }
+        });
+        m.add_async_method("send", |_, this, data: mlua::String| async move {
+            use tokio::io::AsyncWriteExt;
+            let bytes = data.as_bytes().to_vec();
+            let mut io = this.io.lock().await;
+            if io.stream.write_all(&bytes).await.is_ok() {
+                io.sent += bytes.len() as u64;
+            }
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,299 @@
+//! The `core` table scripts see: registration (`core.register_*`), logs, time and waits, the
+//! proxies, and HAProxy's helpers (`concat`, `tokenize`, `parse_addr`, `match_addr`).
+
+use crate::state::{Action, State};
+use hapee_runtime::script::Phase;
+use mlua::{Function, Lua, MultiValue, Table, UserData};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Syslog levels by the names scripts use (`core.info`…).
+const LEVEL_NAMES: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+/// Installs `core` (and HAProxy's global classes) in the state.
+pub fn install(state: &State) -> mlua::Result<()> {
+    let lua = &state.lua;
+    let core = lua.create_table()?;
+    for (i, name) in LEVEL_NAMES.iter().enumerate() {
+        core.set(*name, i)?;
+    }
+    core.set("thread", state.id)?;
+    core.set("proxies", lua.create_table()?)?;
+    core.set("frontends", lua.create_table()?)?;
+    core.set("backends", lua.create_table()?)?;
+    register_functions(state, &core)?;
+    log_functions(state, &core)?;
+    time_functions(lua, &core)?;
+    helpers(lua, &core)?;
+    lua.globals().set("core", core)?;
+    crate::classes::install(state)?;
+    Ok(())
+}
+
+fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
+    let lua = &state.lua;
+    let reg = state.registered.clone();
+    core.set(
+        "register_action",
+        lua.create_function(
+            move |_, (name, kinds, func, nargs): (String, Table, Function, Option<usize>)| {
+                let mut phases = Vec::new();
+                for kind in kinds.sequence_values::<String>() {
+                    phases.push(match kind?.as_str() {
+                        "http-req" => Phase::HttpRequest,
+                        "http-res" => Phase::HttpResponse,
+                        "tcp-req" => Phase::TcpRequest,
+                        "tcp-res" => Phase::TcpResponse,
+                        other => {
+                            return Err(mlua::Error::runtime(format!(
+                                "Lua action '{name}': unknown action type '{other}'"
+                            )))
+                        }
+                    });
+                }
+                let action = Action {
+                    func,
+                    phases,
+                    nargs: nargs.unwrap_or(0),
+                };
+                let mut reg = lock(&reg)?;
+                if !reg.actions.contains_key(&name) {
+                    reg.action_order.push(name.clone());
+                }
+                reg.actions.insert(name, Arc::new(action));
+                Ok(())
+            },
+        )?,
+    )?;
+    let reg = state.registered.clone();
+    core.set(
+        "register_fetches",
+        lua.create_function(move |_, (name, func): (String, Function)| {
+            lock(&reg)?.fetches.insert(name, func);
+            Ok(())
+        })?,
+    )?;
+    let reg = state.registered.clone();
+    core.set(
+        "register_converters",
+        lua.create_function(move |_, (name, func): (String, Function)| {
+            lock(&reg)?.converters.insert(name, func);
+            Ok(())
+        })?,
+    )?;
+    let reg = state.registered.clone();
+    core.set(
+        "register_service",
+        lua.create_function(move |_, (name, mode, func): (String, String, Function)| {
+            let http = match mode.as_str() {
+                "http" => true,
+                "tcp" => false,
+                other => {
+                    return Err(mlua::Error::runtime(format!(
+                    "Lua service '{name}': unknown service mode '{other}', expects 'tcp' or 'http'"
+                )))
+                }
+            };
+            lock(&reg)?.services.insert(name, (func, http));
+            Ok(())
+        })?,
+    )?;
+    let reg = state.registered.clone();
+    core.set(
+        "register_task",
+        lua.create_function(move |_, func: Function| {
+            lock(&reg)?.tasks.push(func);
+            Ok(())
+        })?,
+    )?;
+    let reg = state.registered.clone();
+    core.set(
+        "register_init",
+        lua.create_function(move |_, func: Function| {
+            lock(&reg)?.inits.push(func);
+            Ok(())
+        })?,
+    )?;
+    // The CLI is not served by hapee yet: commands are accepted and never called.
+    core.set(
+        "register_cli",
+        lua.create_function(|_, _: MultiValue| Ok(()))?,
+    )?;
+    Ok(())
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> mlua::Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| mlua::Error::runtime("registration poisoned"))
+}
+
+fn log_functions(state: &State, core: &Table) -> mlua::Result<()> {
+    let lua = &state.lua;
+    for (name, level) in [("Debug", 7u8), ("Info", 6), ("Warning", 4), ("Alert", 1)] {
+        let s = state.clone();
+        core.set(
+            name,
+            lua.create_function(move |_, msg: mlua::String| {
+                s.log(level, &msg.to_string_lossy(), None);
+                Ok(())
+            })?,
+        )?;
+    }
+    let s = state.clone();
+    core.set(
+        "log",
+        lua.create_function(move |_, (level, msg): (u8, mlua::String)| {
+            s.log(level.min(7), &msg.to_string_lossy(), None);
+            Ok(())
+        })?,
+    )?;
+    Ok(())
+}
+
+fn time_functions(lua: &Lua, core: &Table) -> mlua::Result<()> {
+    core.set(
+        "now",
+        lua.create_function(|lua, ()| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let t = lua.create_table()?;
+            t.set("sec", now.as_secs())?;
+            t.set("usec", now.subsec_micros())?;
+            Ok(t)
+        })?,
+    )?;
+    core.set(
+        "sleep",
+        lua.create_async_function(|_, secs: u64| async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            Ok(())
+        })?,
+    )?;
+    core.set(
+        "msleep",
+        lua.create_async_function(|_, ms: u64| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(())
+        })?,
+    )?;
+    core.set(
+        "yield",
+        lua.create_async_function(|_, ()| async move {
+            tokio::task::yield_now().await;
+            Ok(())
+        })?,
+    )?;
+    // `core.done()` ends the running function as if it returned.
+    core.set(
+        "done",
+        lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
+            Err(mlua::Error::runtime(crate::DONE))
+        })?,
+    )?;
+    Ok(())
+}
+
+fn helpers(lua: &Lua, core: &Table) -> mlua::Result<()> {
+    core.set(
+        "concat",
+        lua.create_function(|_, ()| Ok(Concat(Vec::new())))?,
+    )?;
+    core.set(
+        "tokenize",
+        lua.create_function(
+            |lua, (text, separators, noblank): (mlua::String, mlua::String, Option<bool>)| {
+                let seps = separators.as_bytes().to_vec();
+                let text = text.as_bytes().to_vec();
+                let parts = text
+                    .split(|b| seps.contains(b))
+                    .filter(|p| !(noblank.unwrap_or(false) && p.is_empty()))
+                    .map(|p| lua.create_string(p))
+                    .collect::<mlua::Result<Vec<_>>>()?;
+                lua.create_sequence_from(parts)
+            },
+        )?,
+    )?;
+    core.set(
+        "parse_addr",
+        lua.create_function(|_, text: String| Ok(Network::parse(&text)))?,
+    )?;
+    core.set(
+        "match_addr",
+        lua.create_function(
+            |_, (a, b): (mlua::UserDataRef<Network>, mlua::UserDataRef<Network>)| Ok(a.matches(&b)),
+        )?,
+    )?;
+    core.set(
+        "get_info",
+        lua.create_function(|lua, ()| {
+            let t = lua.create_table()?;
+            t.set("Name", "hapee")?;
+            t.set("Version", env!("CARGO_PKG_VERSION"))?;
+            t.set("Pid", std::process::id())?;
+            Ok(t)
+        })?,
+    )?;
+    Ok(())
+}
+
+/// `core.concat()`: a string builder.
+struct Concat(Vec<u8>);
+
+impl UserData for Concat {
+    fn add_methods<M: mlua::UserDataMethods<Self>>(m: &mut M) {
+        m.add_method_mut("add", |_, this, s: mlua::String| {
+            this.0.extend_from_slice(&s.as_bytes());
+            Ok(())
+        });
+        m.add_method("dump", |lua, this, ()| lua.create_string(&this.0));
+    }
+}
+
+/// An address with its mask (`core.parse_addr`), parsed as ACL patterns are.
+#[derive(Clone, Copy)]
+struct Network(hapee_runtime::acl::Cidr);
+
+impl Network {
+    fn parse(text: &str) -> Option<Network> {
+        hapee_runtime::acl::Cidr::parse(text).map(Network)
+    }
+
+    /// Whether the two networks overlap: the one with the shorter mask holds the other's
+    /// address.
+    fn matches(&self, other: &Network) -> bool {
+        let (wide, narrow) = if self.0.bits <= other.0.bits {
+            (&self.0, &other.0)
+        } else {
+            (&other.0, &self.0)
+        };
+        wide.addr.is_ipv4() == narrow.addr.is_ipv4() && wide.contains(narrow.addr)
+    }
+}
+
+impl UserData for Network {}
+
+/// Fills `core.proxies`, `core.frontends` and `core.backends` once the proxy runs.
+pub fn publish_proxies(state: &State) -> mlua::Result<()> {
+    let Some(shared) = state.shared.get() else {
+        return Ok(());
+    };
+    let lua = &state.lua;
+    let core: Table = lua.globals().get("core")?;
+    let proxies: Table = core.get("proxies")?;
+    let frontends: Table = core.get("frontends")?;
+    let backends: Table = core.get("backends")?;
+    for fe in &shared.frontends {
+        let p = crate::classes::proxy(lua, shared, &fe.name, None)?;
+        proxies.set(&*fe.name, p.clone())?;
+        frontends.set(&*fe.name, p)?;
+    }
+    for (i, be) in shared.backends.iter().enumerate() {
+        let p = crate::classes::proxy(lua, shared, &be.name, Some(i))?;
+        proxies.set(&*be.name, p.clone())?;
+        backends.set(&*be.name, p)?;
+    }
+    Ok(())
+}

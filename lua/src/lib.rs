@@ -1,0 +1,557 @@
+//! Lua 5.4 scripts (mlua, vendored) behind the runtime's script hooks: `lua-load` files run in
+//! one state shared by every worker thread (mlua's `send` mode locks it while Lua runs, as
+//! HAProxy's global Lua lock does, and releases it while a script waits), `lua-load-per-thread`
+//! files in one state per thread. Scripts see HAProxy's API: `core`, `TXN`, `HTTP`,
+//! `AppletHTTP`, `Fetches`/`Converters`, `Map`, `Regex`, proxies and servers.
+
+mod applet;
+mod classes;
+mod core;
+mod state;
+mod txn;
+mod values;
+
+use hapee_compiler::plan::lua::LuaPlan;
+use hapee_runtime::sample::Value as Sample;
+use hapee_runtime::script::{ActionEnd, Hooks, LocalFuture, Phase, ScriptCall, ScriptReply};
+use hapee_runtime::state::Shared;
+use hapee_runtime::txn::Txn;
+use mlua::{Lua, MultiValue, Value};
+use state::{Limits, State};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// The error message that ends a script early without failing it (`core.done`, `txn:done`).
+pub(crate) const DONE: &str = "hapee: the script ended the transaction";
+
+/// The scripts of a configuration, loaded.
+pub struct LuaEngine {
+    shared_state: Option<State>,
+    /// One per worker thread when `lua-load-per-thread` is used.
+    per_thread: Vec<State>,
+    runtime: Arc<OnceLock<Arc<Shared>>>,
+}
+
+fn limits(plan: &LuaPlan) -> Limits {
+    let ms = |v: Option<u32>| v.map(|v| Duration::from_millis(u64::from(v)));
+    Limits {
+        forced_yield: plan.forced_yield.max(1),
+        maxmem: plan.maxmem as usize,
+        session: ms(plan.session_timeout),
+        task: ms(plan.task_timeout),
+        service: ms(plan.service_timeout),
+        // HAProxy 2.7 always copies script logs to stderr (unless started quiet).
+        log_stderr: plan.log_stderr != "off",
+        log_loggers: plan.log_loggers,
+    }
+}
+
+impl LuaEngine {
+    /// Loads every script of `plan` (running their top-level code, which registers their
+    /// functions): the shared ones once, the per-thread ones once per thread. Errors are
+    /// HAProxy's start-up messages.
+    pub fn load(
+        plan: &LuaPlan,
+        threads: usize,
+        loggers: Vec<Arc<hapee_runtime::log::Sink>>,
+    ) -> Result<LuaEngine, Vec<String>> {
+        let limits = Arc::new(limits(plan));
+        let loggers = Arc::new(loggers);
+        let runtime = Arc::new(OnceLock::new());
+        let new_state = |id: usize| -> Result<State, Vec<String>> {
+            let lua = Lua::new();
+            let caller =
+                state::make_caller(&lua).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
+            let state = State {
+                lua,
+                caller,
+                id,
+                registered: Default::default(),
+                limits: limits.clone(),
+                shared: runtime.clone(),
+                loggers: loggers.clone(),
+            };
+            prepare(&state, plan).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
+            Ok(state)
+        };
+        let mut errors = Vec::new();
+        let shared_state = if plan.loads.iter().any(|l| !l.per_thread) {
+            let s = new_state(0)?;
+            for l in plan.loads.iter().filter(|l| !l.per_thread) {
+                if let Err(e) = state::load_file(&s, &l.file, &l.args) {
+                    errors.push(e);
+                }
+            }
+            Some(s)
+        } else {
+            None
+        };
+        let mut per_thread = Vec::new();
+        if plan.loads.iter().any(|l| l.per_thread) {
+            for t in 0..threads.max(1) {
+                let s = new_state(t + 1)?;
+                for l in plan.loads.iter().filter(|l| l.per_thread) {
+                    if let Err(e) = state::load_file(&s, &l.file, &l.args) {
+                        // Every thread would say the same.
+                        if t == 0 {
+                            errors.push(e);
+                        }
+                    }
+                }
+                per_thread.push(s);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(LuaEngine {
+            shared_state,
+            per_thread,
+            runtime,
+        })
+    }
+
+    fn states(&self) -> impl Iterator<Item = &State> {
+        self.shared_state.iter().chain(self.per_thread.iter())
+    }
+
+    /// The names the scripts registered, by kind: actions, fetches, converters, services.
+    pub fn names(&self) -> [Vec<String>; 4] {
+        let mut out: [Vec<String>; 4] = Default::default();
+        for s in self.states() {
+            if let Ok(r) = s.registered.lock() {
+                out[0].extend(r.actions.keys().cloned());
+                out[1].extend(r.fetches.keys().cloned());
+                out[2].extend(r.converters.keys().cloned());
+                out[3].extend(r.services.keys().cloned());
+            }
+        }
+        for list in &mut out {
+            list.sort();
+            list.dedup();
+        }
+        out
+    }
+}
+
+/// Sets up a new state: memory cap, module paths, HAProxy's API.
+fn prepare(state: &State, plan: &LuaPlan) -> mlua::Result<()> {
+    let lua = &state.lua;
+    if state.limits.maxmem > 0 {
+        lua.set_memory_limit(state.limits.maxmem)?;
+    }
+    let package: mlua::Table = lua.globals().get("package")?;
+    for (path, cpath) in &plan.prepend_path {
+        let key = if *cpath { "cpath" } else { "path" };
+        let current: String = package.get(key)?;
+        package.set(key, format!("{path};{current}"))?;
+    }
+    core::install(state)
+}
+
+impl hapee_runtime::script::Engine for LuaEngine {
+    fn start(&self, shared: &Arc<Shared>) -> Result<(), Vec<String>> {
+        let _ = self.runtime.set(shared.clone());
+        let mut errors = Vec::new();
+        for s in self.states() {
+            if let Err(e) = core::publish_proxies(s) {
+                errors.push(format!("Lua runtime error: {e}"));
+            }
+            let inits = s
+                .registered
+                .lock()
+                .map(|r| r.inits.clone())
+                .unwrap_or_default();
+            for f in inits {
+                if let Err(e) = s.run_now(&f, MultiValue::new(), None) {
+                    errors.push(format!("Lua init: {}", state::describe(s.id, &e)));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn for_thread(&self, thread: usize) -> Rc<dyn Hooks> {
+        Rc::new(ThreadHooks {
+            own: self.per_thread.get(thread).cloned(),
+            shared: self.shared_state.clone(),
+            first: thread == 0,
+        })
+    }
+}
+
+/// One worker thread's view of the scripts: its own state first, then the shared one.
+struct ThreadHooks {
+    own: Option<State>,
+    shared: Option<State>,
+    /// The shared state's tasks run on the first thread.
+    first: bool,
+}
+
+impl ThreadHooks {
+    fn find<T>(&self, get: impl Fn(&State) -> Option<T>) -> Option<(State, T)> {
+        self.own
+            .iter()
+            .chain(self.shared.iter())
+            .find_map(|s| get(s).map(|v| (s.clone(), v)))
+    }
+}
+
+/// Reports a failed execution as HAProxy does: an alert on stderr and an error to the
+/// frontend's loggers, `<what> '<name>': <message>.`
+fn report(state: &State, what: &str, e: &mlua::Error, frontend: Option<&str>) {
+    let line = format!("{what}: {}.", state::describe(state.id, e));
+    eprintln!("[ALERT]    ({}) : {line}", std::process::id());
+    if let Some(fe) = frontend.and_then(|name| {
+        let shared = state.shared.get()?;
+        shared.frontends.iter().find(|f| &*f.name == name)
+    }) {
+        for sink in &fe.logs {
+            sink.send(3, &line);
+        }
+    }
+}
+
+fn is_done(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => is_done(cause),
+        mlua::Error::RuntimeError(m) => m.contains(DONE),
+        _ => false,
+    }
+}
+
+fn strings(lua: &Lua, args: &[String]) -> mlua::Result<Vec<Value>> {
+    args.iter()
+        .map(|a| lua.create_string(a).map(Value::String))
+        .collect()
+}
+
+/// Gives the transaction back from a script.
+fn take_back(cell: &txn::TxnCell) -> Txn {
+    cell.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .expect("only the hook takes the transaction back")
+}
+
+/// A copy of what a fetch reads of a transaction, for a script fetch (which gets a `TXN`).
+fn snapshot(t: &Txn) -> Txn {
+    let mut c = Txn::new(t.shared.clone(), t.client, t.local, t.frontend.clone());
+    c.backend = t.backend.clone();
+    c.server = t.server.clone();
+    c.request = t.request.clone();
+    c.request_body = t.request_body.clone();
+    c.response = t.response.clone();
+    c.vars = t.vars.clone();
+    c
+}
+
+impl Hooks for ThreadHooks {
+    fn action(&self, call: &ScriptCall, phase: Phase, txn: Txn) -> LocalFuture<(Txn, ActionEnd)> {
+        let name = call.name.clone();
+        let args = call.args.clone();
+        let Some((state, action)) = self.find(|s| s.action(&name)) else {
+            return Box::pin(async move { (txn, ActionEnd::Failed) });
+        };
+        Box::pin(async move {
+            let frontend = txn.frontend.to_string();
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let done: txn::DoneSlot = Arc::default();
+            let obj = txn::LuaTxn {
+                cell: cell.clone(),
+                done: done.clone(),
+                state: state.clone(),
+            };
+            let result = async {
+                if !action.phases.contains(&phase) {
+                    return Err(mlua::Error::runtime(format!(
+                        "the action is not registered for {phase:?}"
+                    )));
+                }
+                if args.len() < action.nargs {
+                    return Err(mlua::Error::runtime(format!(
+                        "expects {} argument(s), {} given",
+                        action.nargs,
+                        args.len()
+                    )));
+                }
+                let mut all = vec![Value::UserData(state.lua.create_userdata(obj)?)];
+                all.extend(strings(&state.lua, &args)?);
+                let func = action.func.clone();
+                state
+                    .run(func, MultiValue::from_iter(all), state.limits.session)
+                    .await
+            }
+            .await;
+            let end = match result {
+                Ok(_) => ActionEnd::Continue,
+                Err(e) => match done.lock().ok().and_then(|mut d| d.take()) {
+                    Some(reply) => ActionEnd::Done(reply),
+                    None if is_done(&e) => ActionEnd::Continue,
+                    // HAProxy reports the failure and goes on with the next rule.
+                    None => {
+                        let what = format!("Lua function '{name}'");
+                        report(&state, &what, &e, Some(&frontend));
+                        ActionEnd::Continue
+                    }
+                },
+            };
+            (take_back(&cell), end)
+        })
+    }
+
+    fn service(
+        &self,
+        name: &str,
+        txn: Txn,
+        body: bytes::Bytes,
+    ) -> LocalFuture<(Txn, Option<ScriptReply>)> {
+        let name = name.to_string();
+        let Some((state, (func, true))) = self.find(|s| s.service(&name)) else {
+            return Box::pin(async move { (txn, None) });
+        };
+        Box::pin(async move {
+            let frontend = txn.frontend.to_string();
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let response: Arc<Mutex<applet::Response>> = Arc::default();
+            let applet = applet::AppletHttp {
+                cell: cell.clone(),
+                body,
+                read: 0,
+                response: response.clone(),
+            };
+            let result = async {
+                let ud = state.lua.create_userdata(applet)?;
+                state
+                    .run(
+                        func,
+                        MultiValue::from_iter([Value::UserData(ud)]),
+                        state.limits.service,
+                    )
+                    .await
+            }
+            .await;
+            let what = format!("Lua applet http '<lua.{name}>'");
+            let reply = match result {
+                Err(e) if !is_done(&e) => {
+                    report(&state, &what, &e, Some(&frontend));
+                    None
+                }
+                _ => {
+                    let r =
+                        std::mem::take(&mut *response.lock().unwrap_or_else(|e| e.into_inner()));
+                    if r.started {
+                        Some(ScriptReply {
+                            status: if r.status == 0 { 200 } else { r.status },
+                            reason: r.reason,
+                            headers: r.headers,
+                            body: bytes::Bytes::from(r.body),
+                        })
+                    } else {
+                        let e = mlua::Error::runtime("the service sent no response");
+                        report(&state, &what, &e, Some(&frontend));
+                        None
+                    }
+                }
+            };
+            (take_back(&cell), reply)
+        })
+    }
+
+    fn tcp_service(&self, name: &str, stream: tokio::net::TcpStream, txn: Txn) -> LocalFuture<Txn> {
+        let name = name.to_string();
+        let Some((state, (func, false))) = self.find(|s| s.service(&name)) else {
+            return Box::pin(async move { txn });
+        };
+        Box::pin(async move {
+            let frontend = txn.frontend.to_string();
+            // What the content rules held is the service's to read first.
+            let held = txn.payload.clone().unwrap_or_default();
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream, &held)));
+            let applet = applet::AppletTcp {
+                cell: cell.clone(),
+                io: io.clone(),
+            };
+            let result = async {
+                let ud = state.lua.create_userdata(applet)?;
+                let args = MultiValue::from_iter([Value::UserData(ud)]);
+                state.run(func, args, state.limits.service).await
+            }
+            .await;
+            if let Err(e) = result {
+                if !is_done(&e) {
+                    let what = format!("Lua applet tcp '<lua.{name}>'");
+                    report(&state, &what, &e, Some(&frontend));
+                }
+            }
+            let mut txn = take_back(&cell);
+            let mut io = io.lock().await;
+            io.close().await;
+            txn.bytes_in = io.received;
+            txn.bytes_out = io.sent;
+            txn
+        })
+    }
+
+    fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Sample> {
+        let (state, func) = self.find(|s| s.fetch(name))?;
+        let cell: txn::TxnCell = Arc::new(Mutex::new(Some(snapshot(txn))));
+        let obj = txn::LuaTxn {
+            cell,
+            done: Arc::default(),
+            state: state.clone(),
+        };
+        let result = (|| {
+            let mut all = vec![Value::UserData(state.lua.create_userdata(obj)?)];
+            all.extend(strings(&state.lua, args)?);
+            state.run_now(&func, MultiValue::from_iter(all), state.limits.session)
+        })();
+        match result {
+            Ok(values) => values.front().and_then(values::from_lua),
+            Err(e) => {
+                let what = format!("Lua sample-fetch '{name}'");
+                report(&state, &what, &e, Some(&txn.frontend));
+                None
+            }
+        }
+    }
+
+    fn convert(&self, name: &str, args: &[String], value: Sample, txn: &Txn) -> Option<Sample> {
+        let (state, func) = self.find(|s| s.converter(name))?;
+        let result = (|| {
+            let mut all = vec![values::to_lua(&state.lua, &value)?];
+            all.extend(strings(&state.lua, args)?);
+            state.run_now(&func, MultiValue::from_iter(all), state.limits.session)
+        })();
+        match result {
+            Ok(values) => values.front().and_then(values::from_lua),
+            Err(e) => {
+                let what = format!("Lua converter '{name}'");
+                report(&state, &what, &e, Some(&txn.frontend));
+                None
+            }
+        }
+    }
+
+    fn tasks(&self) -> Vec<LocalFuture<()>> {
+        let mut states: Vec<State> = self.own.iter().cloned().collect();
+        if self.first {
+            states.extend(self.shared.iter().cloned());
+        }
+        let mut out: Vec<LocalFuture<()>> = Vec::new();
+        for state in states {
+            let tasks = state
+                .registered
+                .lock()
+                .map(|r| r.tasks.clone())
+                .unwrap_or_default();
+            for func in tasks {
+                let state = state.clone();
+                out.push(Box::pin(async move {
+                    if let Err(e) = state.run(func, MultiValue::new(), state.limits.task).await {
+                        if !is_done(&e) {
+                            report(&state, "Lua task", &e, None);
+                        }
+                    }
+                }));
+            }
+        }
+        out
+    }
+}
+
+/// Loads scripts for `hapee-lb check` as HAProxy does while it parses `lua-load`: into one
+/// state, in order, their top level run; tells what they registered.
+#[derive(Default)]
+pub struct Checker {
+    state: Mutex<Option<State>>,
+}
+
+impl hapee_compiler::lua::ScriptLoader for Checker {
+    fn load(
+        &self,
+        file: &std::path::Path,
+        args: &[String],
+    ) -> Result<hapee_compiler::lua::LuaNames, String> {
+        let mut slot = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            let plan = LuaPlan::default();
+            let lua = Lua::new();
+            let caller = state::make_caller(&lua).map_err(|e| format!("Lua runtime error: {e}"))?;
+            let s = State {
+                lua,
+                caller,
+                id: 0,
+                registered: Default::default(),
+                limits: Arc::new(limits(&plan)),
+                shared: Arc::default(),
+                loggers: Arc::default(),
+            };
+            prepare(&s, &plan).map_err(|e| format!("Lua runtime error: {e}"))?;
+            *slot = Some(s);
+        }
+        let Some(s) = slot.as_ref() else {
+            return Err("Lua runtime error: no state".into());
+        };
+        state::load_file(s, &file.display().to_string(), args)?;
+        let r = s.registered.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(hapee_compiler::lua::LuaNames {
+            actions: r.action_order.clone(),
+            fetches: r.fetches.keys().cloned().collect(),
+            converters: r.converters.keys().cloned().collect(),
+            services: r.services.keys().cloned().collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hapee_compiler::lua::ScriptLoader;
+
+    /// `core`'s helpers, checked by a script that fails to load when one is wrong.
+    #[test]
+    fn core_helpers_behave_as_in_haproxy() {
+        let dir = std::env::temp_dir().join(format!("hapee-lua-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("helpers.lua");
+        std::fs::write(
+            &file,
+            r#"
+local args = table.pack(...)
+assert(args.n == 2 and args[1] == "x" and args[2] == "y", "arguments")
+local t = core.tokenize("a,b,,c", ",", true)
+assert(#t == 3 and t[3] == "c", "tokenize noblank")
+assert(#core.tokenize("a,b,,c", ",") == 4, "tokenize")
+local c = core.concat()
+c:add("ab") c:add("cd")
+assert(c:dump() == "abcd", "concat")
+assert(core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("10.1.2.3")), "match")
+assert(not core.match_addr(core.parse_addr("10.0.0.0/8"), core.parse_addr("11.1.2.3")), "no match")
+assert(core.parse_addr("nonsense") == nil, "parse_addr")
+local re = Regex.new("^a(b+)$", true)
+local ok, caps = re:match("ABBB")
+assert(ok and caps[2] == "BBB", "regex")
+assert(core.info == 6 and core.debug == 7, "levels")
+core.register_fetches("f", function() return 1 end)
+core.register_converters("c", function(v) return v end)
+core.register_service("s", "http", function() end)
+"#,
+        )
+        .unwrap();
+        let names = super::Checker::default()
+            .load(&file, &["x".into(), "y".into()])
+            .unwrap();
+        assert_eq!(names.fetches, ["f"]);
+        assert_eq!(names.converters, ["c"]);
+        assert_eq!(names.services, ["s"]);
+        let err = super::Checker::default().load(&file, &[]).unwrap_err();
+        assert!(err.starts_with("Lua runtime error: "), "{err}");
+        assert!(err.ends_with("helpers.lua:3: arguments"), "{err}");
+    }
+}

@@ -1,0 +1,517 @@
+//! The transaction as scripts see it: HAProxy's `TXN` class (variables, log level, private
+//! data, `done`, `reply`), with its `HTTP` (`txn.http`), `Fetches` (`txn.f`, `txn.sf`) and
+//! `Converters` (`txn.c`, `txn.sc`) objects.
+
+use crate::values::{from_lua, to_lua};
+use hapee_runtime::sample::Value as Sample;
+use hapee_runtime::script::ScriptReply;
+use hapee_runtime::txn::Txn;
+use hyper::header::{HeaderName, HeaderValue};
+use mlua::{Lua, MultiValue, UserData, UserDataMethods, Value};
+use std::sync::{Arc, Mutex};
+
+/// A transaction lent to a script; empty once given back.
+pub type TxnCell = Arc<Mutex<Option<Txn>>>;
+
+/// Runs `f` on the lent transaction; a script holding on to a transaction that has ended gets
+/// an error.
+pub fn with_txn<R>(cell: &TxnCell, f: impl FnOnce(&mut Txn) -> R) -> mlua::Result<R> {
+    let mut guard = cell
+        .lock()
+        .map_err(|_| mlua::Error::runtime("transaction poisoned"))?;
+    match guard.as_mut() {
+        Some(txn) => Ok(f(txn)),
+        None => Err(mlua::Error::runtime("the transaction is over")),
+    }
+}
+
+/// How `txn:done()` ended the transaction: with the reply given, if any.
+pub type DoneSlot = Arc<Mutex<Option<Option<ScriptReply>>>>;
+
+/// The `TXN` object.
+pub struct LuaTxn {
+    pub cell: TxnCell,
+    pub done: DoneSlot,
+    pub state: crate::state::State,
+}
+
+impl LuaTxn {
+    fn frontend(&self) -> Option<String> {
+        with_txn(&self.cell, |t| t.frontend.to_string()).ok()
+    }
+}
+
+/// Private data a script keeps in the transaction (`set_priv`), with the state that owns it.
+struct Private {
+    state: usize,
+    value: Value,
+}
+
+impl UserData for LuaTxn {
+    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
+        f.add_field_method_get("f", |_, this| Ok(Fetches::new(this, false)));
+        f.add_field_method_get("sf", |_, this| Ok(Fetches::new(this, true)));
+        f.add_field_method_get("c", |_, _| Ok(Converters { strings: false }));
+        f.add_field_method_get("sc", |_, _| Ok(Converters { strings: true }));
+        f.add_field_method_get("http", |_, this| {
+            Ok(Http {
+                cell: this.cell.clone(),
+            })
+        });
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        vars_methods(m, |t: &LuaTxn| &t.cell);
+        m.add_method("set_loglevel", |_, this, level: u8| {
+            with_txn(&this.cell, |t| t.log_level = Some(level.min(7)))
+        });
+        m.add_method("set_priv", |_, this, value: Value| {
+            let state = this.state.id;
+            with_txn(&this.cell, |t| {
+                t.script_data = Some(Box::new(Private { state, value }))
+            })
+        });
+        m.add_method("get_priv", |_, this, ()| {
+            with_txn(&this.cell, |t| {
+                t.script_data
+                    .as_ref()
+                    .and_then(|d| d.downcast_ref::<Private>())
+                    .filter(|p| p.state == this.state.id)
+                    .map_or(Value::Nil, |p| p.value.clone())
+            })
+        });
+        // Packet marks and TOS need socket options hapee does not set on client sockets.
+        m.add_method("set_tos", |_, _, _: MultiValue| Ok(()));
+        m.add_method("set_mark", |_, _, _: MultiValue| Ok(()));
+        m.add_method("reply", |_, _, init: Option<mlua::Table>| {
+            Reply::from_table(init)
+        });
+        m.add_method("done", |_, this, reply: Option<Value>| {
+            let reply = match reply {
+                Some(Value::UserData(ud)) => Some(ud.borrow::<Reply>()?.to_reply()),
+                Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?.to_reply()),
+                _ => None,
+            };
+            if let Ok(mut slot) = this.done.lock() {
+                *slot = Some(reply);
+            }
+            Err::<(), _>(mlua::Error::runtime(crate::DONE))
+        });
+        for (name, level) in [
+            ("Debug", 7u8),
+            ("Info", 6),
+            ("Warning", 4),
+            ("Alert", 1),
+            ("deflog", 6),
+        ] {
+            m.add_method(name, move |_, this, msg: mlua::String| {
+                this.state
+                    .log(level, &msg.to_string_lossy(), this.frontend().as_deref());
+                Ok(())
+            });
+        }
+        m.add_method("log", |_, this, (level, msg): (u8, mlua::String)| {
+            this.state.log(
+                level.min(7),
+                &msg.to_string_lossy(),
+                this.frontend().as_deref(),
+            );
+            Ok(())
+        });
+        m.add_method("get_fe_name", |_, this, ()| {
+            with_txn(&this.cell, |t| t.frontend.to_string())
+        });
+        m.add_method("get_be_name", |_, this, ()| {
+            with_txn(&this.cell, |t| t.backend.as_deref().map(String::from))
+        });
+    }
+}
+
+/// `get_var`, `set_var` and `unset_var`, shared by `TXN` and the applets.
+pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T) -> &TxnCell) {
+    m.add_method(
+        "set_var",
+        move |_, this, (name, value, ifexist): (String, Value, Option<bool>)| {
+            let Some(sample) = from_lua(&value) else {
+                return Ok(false);
+            };
+            with_txn(cell_of(this), |t| {
+                if ifexist.unwrap_or(false) && !t.vars.contains_key(&name) {
+                    return false;
+                }
+                t.vars.insert(name, sample);
+                true
+            })
+        },
+    );
+    m.add_method("get_var", move |lua, this, name: String| {
+        let v = with_txn(cell_of(this), |t| t.vars.get(&name).cloned())?;
+        v.map_or(Ok(Value::Nil), |v| to_lua(lua, &v))
+    });
+    m.add_method("unset_var", move |_, this, name: String| {
+        with_txn(cell_of(this), |t| t.vars.remove(&name).is_some())
+    });
+}
+
+/// `txn.f` and `txn.sf`: HAProxy's sample fetches, named with `_` for `.` (`req_hdr`).
+pub struct Fetches {
+    cell: TxnCell,
+    /// `sf`: results as strings, `""` when there is none.
+    strings: bool,
+}
+
+impl Fetches {
+    fn new(txn: &LuaTxn, strings: bool) -> Fetches {
+        Fetches {
+            cell: txn.cell.clone(),
+            strings,
+        }
+    }
+}
+
+/// The fetch a script name stands for: `req_hdr` is `req.hdr`.
+pub fn fetch_name(lua_name: &str) -> String {
+    hapee_runtime::sample::FETCHES
+        .iter()
+        .find(|f| f.len() == lua_name.len() && f.replace('.', "_") == lua_name)
+        .map_or_else(|| lua_name.to_string(), |f| f.to_string())
+}
+
+fn string_args(args: MultiValue) -> Vec<String> {
+    args.iter()
+        .map(|v| match v {
+            Value::String(s) => s.to_string_lossy(),
+            Value::Integer(i) => i.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+/// The value given back to a script: `nil` (or `""` for string objects) without a sample.
+fn result(lua: &Lua, v: Option<Sample>, strings: bool) -> mlua::Result<Value> {
+    match (v, strings) {
+        (Some(v), true) => Ok(Value::String(lua.create_string(v.as_text().as_bytes())?)),
+        (Some(v), false) => to_lua(lua, &v),
+        (None, true) => Ok(Value::String(lua.create_string("")?)),
+        (None, false) => Ok(Value::Nil),
+    }
+}
+
+impl UserData for Fetches {
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        m.add_meta_method("__index", |lua, this, name: String| {
+            let cell = this.cell.clone();
+            let strings = this.strings;
+            let fetch = hapee_runtime::sample::Fetch {
+                name: fetch_name(&name),
+                args: Vec::new(),
+                places: u32::MAX,
+                table: None,
+            };
+            lua.create_function(move |lua, (_, args): (Value, MultiValue)| {
+                let args = string_args(args);
+                // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
+                let table = hapee_runtime::tables::fetch::TableRead::fetch(&fetch.name, &args);
+                let fetch = hapee_runtime::sample::Fetch {
+                    args,
+                    table: table.map(Box::new),
+                    ..fetch.clone()
+                };
+                let v = with_txn(&cell, |t| hapee_runtime::sample::fetch(&fetch, t).pop())?;
+                result(lua, v, strings)
+            })
+        });
+    }
+}
+
+/// `txn.c` and `txn.sc`: HAProxy's converters, called with the value first.
+pub struct Converters {
+    pub strings: bool,
+}
+
+impl UserData for Converters {
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        m.add_meta_method("__index", |lua, this, name: String| {
+            let strings = this.strings;
+            lua.create_function(move |lua, (_, value, args): (Value, Value, MultiValue)| {
+                let Some(input) = from_lua(&value) else {
+                    return result(lua, None, strings);
+                };
+                let out = hapee_runtime::sample::convert_by_name(&name, &string_args(args), input)
+                    .map_err(|e| mlua::Error::runtime(format!("converter '{name}': {}", e.0)))?;
+                result(lua, out, strings)
+            })
+        });
+    }
+}
+
+/// `txn.http`: the request and response heads.
+pub struct Http {
+    pub cell: TxnCell,
+}
+
+/// The headers as HAProxy gives them to scripts: lower-case names, each with its values
+/// indexed from 0.
+pub fn headers_table(lua: &Lua, headers: &hyper::HeaderMap) -> mlua::Result<mlua::Table> {
+    let t = lua.create_table()?;
+    for name in headers.keys() {
+        let values = lua.create_table()?;
+        for (i, v) in headers.get_all(name).iter().enumerate() {
+            values.raw_set(i, lua.create_string(v.as_bytes())?)?;
+        }
+        t.raw_set(name.as_str(), values)?;
+    }
+    Ok(t)
+}
+
+fn header_pair(name: &str, value: &str) -> mlua::Result<(HeaderName, HeaderValue)> {
+    let n = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| mlua::Error::runtime(format!("invalid header name '{name}'")))?;
+    let v = HeaderValue::from_str(value)
+        .map_err(|_| mlua::Error::runtime(format!("invalid header value for '{name}'")))?;
+    Ok((n, v))
+}
+
+fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
+    if response {
+        t.response.as_mut().map(|r| &mut r.headers)
+    } else {
+        t.request.as_mut().map(|r| &mut r.headers)
+    }
+}
+
+/// `rep_header`/`rep_value`: each value of `name` rewritten by `regex` into `replace`
+/// (HAProxy's `\1` references); `rep_value` works on each comma-separated part.
+fn replace_values(
+    h: &mut hyper::HeaderMap,
+    name: &HeaderName,
+    re: &regex::Regex,
+    replace: &str,
+    per_value: bool,
+) {
+    let subst = hapee_runtime::sample::hap_subst(replace);
+    let new: Vec<String> = h
+        .get_all(name)
+        .iter()
+        .map(|v| {
+            let text = String::from_utf8_lossy(v.as_bytes());
+            if per_value {
+                text.split(',')
+                    .map(|part| re.replace(part.trim(), subst.as_str()).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                re.replace(&text, subst.as_str()).into_owned()
+            }
+        })
+        .collect();
+    h.remove(name);
+    for v in new {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.append(name.clone(), v);
+        }
+    }
+}
+
+fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
+    let Some(req) = t.request.as_mut() else {
+        return false;
+    };
+    match f(&req.uri).parse() {
+        Ok(uri) => {
+            req.uri = uri;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+impl UserData for Http {
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        for (prefix, response) in [("req", false), ("res", true)] {
+            m.add_method(format!("{prefix}_get_headers"), move |lua, this, ()| {
+                let h = with_txn(&this.cell, |t| {
+                    heads(t, response).map(|h| h.clone()).unwrap_or_default()
+                })?;
+                headers_table(lua, &h)
+            });
+            for (op, replace) in [("set", true), ("add", false)] {
+                m.add_method(
+                    format!("{prefix}_{op}_header"),
+                    move |_, this, (name, value): (String, String)| {
+                        let (n, v) = header_pair(&name, &value)?;
+                        with_txn(&this.cell, |t| {
+                            if let Some(h) = heads(t, response) {
+                                if replace {
+                                    h.insert(n, v);
+                                } else {
+                                    h.append(n, v);
+                                }
+                            }
+                        })
+                    },
+                );
+            }
+            m.add_method(
+                format!("{prefix}_del_header"),
+                move |_, this, name: String| {
+                    let (n, _) = header_pair(&name, "")?;
+                    with_txn(&this.cell, |t| {
+                        if let Some(h) = heads(t, response) {
+                            h.remove(n);
+                        }
+                    })
+                },
+            );
+            for (op, per_value) in [("header", false), ("value", true)] {
+                m.add_method(
+                    format!("{prefix}_rep_{op}"),
+                    move |_, this, (name, regex, replace): (String, String, String)| {
+                        let (n, _) = header_pair(&name, "")?;
+                        let re = regex::Regex::new(&regex)
+                            .map_err(|e| mlua::Error::runtime(e.to_string()))?;
+                        with_txn(&this.cell, |t| {
+                            if let Some(h) = heads(t, response) {
+                                replace_values(h, &n, &re, &replace, per_value);
+                            }
+                        })
+                    },
+                );
+            }
+        }
+        m.add_method("req_set_method", |_, this, method: String| {
+            with_txn(&this.cell, |t| {
+                match (
+                    t.request.as_mut(),
+                    hyper::Method::from_bytes(method.as_bytes()),
+                ) {
+                    (Some(req), Ok(m)) => {
+                        req.method = m;
+                        true
+                    }
+                    _ => false,
+                }
+            })
+        });
+        m.add_method("req_set_path", |_, this, path: String| {
+            with_txn(&this.cell, |t| {
+                rewrite_uri(t, |u| match u.query() {
+                    Some(q) => format!("{path}?{q}"),
+                    None => path.clone(),
+                })
+            })
+        });
+        m.add_method("req_set_query", |_, this, query: String| {
+            with_txn(&this.cell, |t| {
+                rewrite_uri(t, |u| {
+                    let q = query.trim_start_matches('?');
+                    if q.is_empty() {
+                        u.path().to_string()
+                    } else {
+                        format!("{}?{q}", u.path())
+                    }
+                })
+            })
+        });
+        m.add_method("req_set_uri", |_, this, uri: String| {
+            with_txn(&this.cell, |t| rewrite_uri(t, |_| uri.clone()))
+        });
+        m.add_method(
+            "res_set_status",
+            |_, this, (status, _reason): (u16, Option<String>)| {
+                with_txn(&this.cell, |t| {
+                    if let Some(r) = t.response.as_mut() {
+                        r.status = status;
+                    }
+                })
+            },
+        );
+    }
+}
+
+/// A reply a script builds (`txn:reply()`) to end the transaction with (`txn:done(reply)`).
+#[derive(Clone, Default)]
+pub struct Reply {
+    status: u16,
+    reason: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    /// A reply from HAProxy's table form `{status=, reason=, headers={name={values}}, body=}`.
+    fn from_table(t: Option<mlua::Table>) -> mlua::Result<Reply> {
+        let mut r = Reply {
+            status: 200,
+            ..Default::default()
+        };
+        let Some(t) = t else {
+            return Ok(r);
+        };
+        if let Some(s) = t.get::<Option<u16>>("status")? {
+            r.status = s;
+        }
+        r.reason = t.get("reason")?;
+        if let Some(b) = t.get::<Option<mlua::String>>("body")? {
+            r.body = b.as_bytes().to_vec();
+        }
+        if let Some(h) = t.get::<Option<mlua::Table>>("headers")? {
+            for pair in h.pairs::<String, Value>() {
+                let (name, values) = pair?;
+                match values {
+                    Value::Table(vs) => {
+                        for v in vs.sequence_values::<String>() {
+                            r.headers.push((name.clone(), v?));
+                        }
+                    }
+                    Value::String(s) => r.headers.push((name, s.to_string_lossy())),
+                    _ => {}
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    pub fn to_reply(&self) -> ScriptReply {
+        let mut headers = self.headers.clone();
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        {
+            headers.push(("content-length".into(), self.body.len().to_string()));
+        }
+        ScriptReply {
+            status: self.status,
+            reason: self.reason.clone(),
+            headers,
+            body: bytes::Bytes::from(self.body.clone()),
+        }
+    }
+}
+
+impl UserData for Reply {
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        m.add_method_mut(
+            "set_status",
+            |_, this, (status, reason): (u16, Option<String>)| {
+                this.status = status;
+                this.reason = reason;
+                Ok(())
+            },
+        );
+        m.add_method_mut("add_header", |_, this, (name, value): (String, String)| {
+            this.headers.push((name, value));
+            Ok(())
+        });
+        m.add_method_mut("del_header", |_, this, name: String| {
+            this.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+            Ok(())
+        });
+        m.add_method_mut("set_body", |_, this, body: mlua::String| {
+            this.body = body.as_bytes().to_vec();
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,106 @@
+//! What happens to an accepted connection before its protocol starts: the `tcp-request
+//! connection` rules (against the peer as connected), then the PROXY protocol header when the
+//! bind has `accept-proxy` or a rule said `expect-proxy layer4`. From then on the transaction
+//! sees the original client and destination that the header carried. Last, the `tcp-request
+//! session` rules, and the session counts on what the rules track (`track-sc*`).
+
+use crate::proto::proxy_protocol::{self, Parsed, ProxyHeader};
+use crate::rules::{self, Verdict};
+use crate::state::Shared;
+use crate::txn::Txn;
+use hapee_compiler::registry::RuleSet;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+/// The outcome of a connection's opening.
+pub enum Opened {
+    /// Go on with this transaction (its addresses are the original ones).
+    Ready(Txn),
+    /// A `tcp-request connection` rule refused it.
+    Rejected(Txn),
+    /// The PROXY header was missing, broken or late: the connection is closed unlogged.
+    Failed,
+}
+
+/// Runs the opening of one accepted connection.
+pub async fn open(
+    stream: &mut TcpStream,
+    shared: &Arc<Shared>,
+    fe_index: usize,
+    accept_proxy: bool,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Opened {
+    let fe = &shared.frontends[fe_index];
+    let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
+    txn.counters[0] = shared.active.load(Ordering::Relaxed);
+    txn.counters[1] = fe.active.load(Ordering::Relaxed);
+    if matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut txn),
+        Verdict::Reject | Verdict::Deny(_)
+    ) {
+        txn.term = *b"PR";
+        return Opened::Rejected(txn);
+    }
+    if accept_proxy || txn.expect_proxy {
+        // The header is part of the connection's handshake, bounded like it by `timeout client`.
+        let limit = fe.timeouts.client.unwrap_or(Duration::from_secs(30));
+        let header = match tokio::time::timeout(limit, read_header(stream)).await {
+            Ok(Ok(h)) => h,
+            _ => return Opened::Failed,
+        };
+        if let (Some(src), Some(dst)) = (header.source, header.destination) {
+            txn.client = src;
+            txn.local = dst;
+        }
+        txn.proxy = Some(Arc::new(header));
+    }
+    if matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestSession, &mut txn),
+        Verdict::Reject | Verdict::Deny(_)
+    ) {
+        txn.term = *b"PR";
+        return Opened::Rejected(txn);
+    }
+    txn.stick.count_session();
+    Opened::Ready(txn)
+}
+
+/// Reads a PROXY protocol header and nothing after it: bytes are peeked first, and only
+/// those that belong to the header are taken from the socket.
+pub async fn read_header(stream: &mut TcpStream) -> Result<ProxyHeader, String> {
+    let mut taken: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        let n = stream.peek(&mut buf).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the connection closed before its PROXY header ended".into());
+        }
+        let mut view = taken.clone();
+        view.extend_from_slice(&buf[..n]);
+        match proxy_protocol::parse(&view) {
+            Parsed::Done { header, len } => {
+                let mut rest = vec![0u8; len - taken.len()];
+                stream
+                    .read_exact(&mut rest)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                return Ok(header);
+            }
+            // Everything seen so far is header: take it and wait for more.
+            Parsed::Incomplete => {
+                let mut part = vec![0u8; n];
+                stream
+                    .read_exact(&mut part)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                taken.extend_from_slice(&part);
+            }
+            Parsed::Invalid(why) => return Err(why.to_string()),
+        }
+    }
+}

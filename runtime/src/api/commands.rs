@@ -1,0 +1,340 @@
+//! The table of Runtime API commands: the words that select each, its usage line for `help`,
+//! the lowest level allowed to run it at all, and its handler. Handlers check finer levels
+//! themselves (HAProxy answers `Permission denied` from inside some commands).
+
+use super::cli::Session;
+use super::{anon, info, maps, servers, sessions, stat};
+use crate::state::Shared;
+use hapee_compiler::plan::CliLevel;
+
+pub type Handler = fn(&Shared, &mut Session, &[String]) -> Result<String, String>;
+
+pub struct Command {
+    pub words: &'static [&'static str],
+    pub usage: &'static str,
+    pub help: &'static str,
+    pub level: CliLevel,
+    pub run: Handler,
+}
+
+const fn cmd(
+    words: &'static [&'static str],
+    usage: &'static str,
+    help: &'static str,
+    level: CliLevel,
+    run: Handler,
+) -> Command {
+    Command {
+        words,
+        usage,
+        help,
+        level,
+        run,
+    }
+}
+
+use CliLevel::{Admin, Operator, User};
+
+#[rustfmt::skip]
+pub static COMMANDS: &[Command] = &[
+    cmd(
+        &["show", "info"],
+        "show info [desc|json|typed|float]*",
+        "process-wide figures and settings",
+        User,
+        info::show_info,
+    ),
+    cmd(
+        &["show", "stat"],
+        "show stat [desc|json|no-maint|typed|up]*",
+        "counters of every proxy and server",
+        User,
+        show_stat,
+    ),
+    cmd(
+        &["show", "version"],
+        "show version",
+        "the version this process answers as",
+        User,
+        info::show_version,
+    ),
+    cmd(
+        &["show", "env"],
+        "show env [var]",
+        "the process environment, or one variable of it",
+        Operator,
+        info::show_env,
+    ),
+    cmd(
+        &["show", "activity"],
+        "show activity",
+        "per-thread activity figures",
+        User,
+        info::show_activity,
+    ),
+    cmd(
+        &["show", "errors"],
+        "show errors [<px>] [request|response]",
+        "captured invalid requests and responses",
+        Operator,
+        info::show_errors,
+    ),
+    cmd(
+        &["show", "cli", "level"],
+        "show cli level",
+        "this session's access level",
+        User,
+        info::show_cli_level,
+    ),
+    cmd(
+        &["user"],
+        "user",
+        "lower this session's level to user",
+        User,
+        info::lower_level,
+    ),
+    cmd(
+        &["operator"],
+        "operator",
+        "lower this session's level to operator",
+        User,
+        info::lower_level,
+    ),
+    cmd(
+        &["show", "backend"],
+        "show backend",
+        "the backends of the running configuration",
+        User,
+        servers::show_backend,
+    ),
+    cmd(
+        &["show", "servers", "state"],
+        "show servers state [<backend>]",
+        "servers' volatile state (all, or one backend's)",
+        User,
+        servers::show_servers_state,
+    ),
+    cmd(
+        &["show", "servers", "conn"],
+        "show servers conn [<backend>]",
+        "servers' connection figures (all, or one backend's)",
+        User,
+        servers::show_servers_conn,
+    ),
+    cmd(
+        &["set", "server"],
+        "set server <bk>/<srv> [opts]",
+        "change a server's state, weight, address or health",
+        User,
+        servers::set_server,
+    ),
+    cmd(
+        &["get", "weight"],
+        "get weight <bk>/<srv>",
+        "a server's weight in force and its configured one",
+        User,
+        servers::get_weight,
+    ),
+    cmd(
+        &["set", "weight"],
+        "set weight <bk>/<srv>  (DEPRECATED)",
+        "change a server's weight (prefer 'set server')",
+        User,
+        servers::set_weight,
+    ),
+    cmd(
+        &["enable", "server"],
+        "enable server  (DEPRECATED)",
+        "take a server out of maintenance (prefer 'set server')",
+        User,
+        servers::toggle_server,
+    ),
+    cmd(
+        &["disable", "server"],
+        "disable server (DEPRECATED)",
+        "put a server into maintenance (prefer 'set server')",
+        User,
+        servers::toggle_server,
+    ),
+    cmd(
+        &["enable", "health"],
+        "enable health",
+        "resume a server's health checks",
+        User,
+        servers::toggle_server,
+    ),
+    cmd(
+        &["disable", "health"],
+        "disable health",
+        "pause a server's health checks",
+        User,
+        servers::toggle_server,
+    ),
+    cmd(
+        &["enable", "agent"],
+        "enable agent",
+        "resume a server's agent checks",
+        User,
+        servers::toggle_server,
+    ),
+    cmd(
+        &["disable", "agent"],
+        "disable agent",
+        "pause a server's agent checks",
+        User,
+        servers::toggle_server,
+    ),
+    cmd(
+        &["enable", "frontend"],
+        "enable frontend <frontend>",
+        "accept connections on a frontend again",
+        User,
+        servers::toggle_frontend,
+    ),
+    cmd(
+        &["disable", "frontend"],
+        "disable frontend <frontend>",
+        "stop accepting connections on a frontend for now",
+        User,
+        servers::toggle_frontend,
+    ),
+    cmd(
+        &["set", "maxconn", "frontend"],
+        "set maxconn frontend <frontend> <value>",
+        "change a frontend's maxconn",
+        User,
+        servers::set_maxconn,
+    ),
+    cmd(
+        &["set", "maxconn", "server"],
+        "set maxconn server <bk>/<srv>",
+        "change a server's maxconn",
+        User,
+        servers::set_maxconn,
+    ),
+    cmd(
+        &["set", "maxconn", "global"],
+        "set maxconn global <value>",
+        "change the process's maxconn",
+        Admin,
+        info::set_maxconn_global,
+    ),
+    cmd(
+        &["set", "rate-limit"],
+        "set rate-limit <setting> <value>",
+        "change a process-wide rate limit",
+        Admin,
+        info::set_rate_limit,
+    ),
+    cmd(
+        &["set", "anon"],
+        "set anon [on|off] [key]",
+        "anonymize this session's output, or stop",
+        User,
+        anon::set_anon,
+    ),
+    cmd(
+        &["show", "anon"],
+        "show anon",
+        "whether this session's output is anonymized",
+        User,
+        anon::show_anon,
+    ),
+    cmd(&["show", "sess"], "show sess [id]", "the current sessions, or one of them in detail", Operator, sessions::show),
+    cmd(&["show", "map"], "show map [@ver] [map]", "the maps, or one map's entries", User, maps::show),
+    cmd(&["show", "acl"], "show acl [@<ver>] <acl>]", "the ACL pattern files, or one file's patterns", User, maps::show),
+    cmd(&["add", "map"], "add map [@<ver>] <map> <key> <val>", "add an entry to a map", User, maps::add),
+    cmd(&["add", "acl"], "add acl [@<ver>] <acl> <pattern>", "add a pattern to an ACL file", User, maps::add),
+    cmd(&["del", "map"], "del map <map> [<key>|#<ref>]", "remove a map's entries with this key", User, maps::del),
+    cmd(&["del", "acl"], "del acl <acl> [<key>|#<ref>]", "remove an ACL file's matching patterns", User, maps::del),
+    cmd(&["set", "map"], "set map <map> [<key>|#<ref>] <value>", "change the value of a map entry", User, maps::set),
+    cmd(&["clear", "map"], "clear map [@<ver>] <map>", "remove every entry of a map", User, maps::clear),
+    cmd(&["clear", "acl"], "clear acl [@<ver>] <acl>", "remove every pattern of an ACL file", User, maps::clear),
+    cmd(&["set", "timeout"], "set timeout [cli] <delay>", "change this session's idle timeout", User, info::set_timeout),
+    cmd(&["show", "table"], "show table [<table> [data.<type> <op> <value>|key <key>]]", "the stick tables, or one table's entries", User, table_command),
+    cmd(&["clear", "table"], "clear table <table> [data.<type> <op> <value>|key <key>]", "remove a stick table's entries", Operator, table_command),
+    cmd(&["set", "table"], "set table <table> key <key> [data.<type> <value>]*", "change a stick table entry", Operator, table_command),
+    cmd(
+        &["clear", "counters"],
+        "clear counters [all]",
+        "reset the peak figures (or every counter)",
+        Operator,
+        clear_counters,
+    ),
+];
+
+/// `show|clear|set table …`: the stick tables (`crate::tables::cli`).
+fn table_command(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::tables::cli::command(&shared.tables, &words, crate::tables::now_ms())
+        .unwrap_or_else(|| Err("Unknown command.\n".into()))
+}
+
+/// `show stat [json|typed|up|no-maint] [<iid> <type> <sid>]`.
+fn show_stat(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String, String> {
+    let mut form = stat::Form::Csv;
+    let mut filter = stat::Filter::default();
+    let mut numbers = Vec::new();
+    for a in &args[2..] {
+        match a.as_str() {
+            "typed" => form = stat::Form::Typed,
+            "json" => form = stat::Form::Json,
+            "up" => filter.up_only = true,
+            "no-maint" => filter.no_maint = true,
+            "desc" => {}
+            n => match n.parse::<i64>() {
+                Ok(v) => numbers.push(v),
+                Err(_) => {
+                    let id = shared
+                        .frontends
+                        .iter()
+                        .find(|f| &*f.name == n)
+                        .map(|f| f.id)
+                        .or_else(|| shared.backend_by_name(n).map(|b| b.id));
+                    match id {
+                        Some(id) => numbers.push(i64::from(id)),
+                        None => return Err("No such proxy.\n".into()),
+                    }
+                }
+            },
+        }
+    }
+    match numbers.as_slice() {
+        [] => {}
+        [iid, types, sid] => {
+            filter.proxy_id = *iid;
+            filter.types = *types;
+            filter.server_id = *sid;
+        }
+        _ => return Err("Require a proxy id, a type and a server id.\n".into()),
+    }
+    Ok(stat::render(&stat::rows(shared, &filter), form))
+}
+
+/// `clear counters [all]`: peaks only, or every counter (`all`, admin).
+fn clear_counters(shared: &Shared, s: &mut Session, args: &[String]) -> Result<String, String> {
+    let all = args.get(2).is_some_and(|a| a == "all");
+    if all {
+        s.need(Admin)?;
+    }
+    for fe in &shared.frontends {
+        fe.peak_active.reset();
+        if all {
+            fe.counters.clear();
+        }
+    }
+    for be in &shared.backends {
+        be.peak_active.reset();
+        if all {
+            be.counters.clear();
+        }
+        for srv in &be.servers {
+            srv.peak_active.reset();
+            if all {
+                srv.counters.clear();
+            }
+        }
+    }
+    shared.process.peak_conns.reset();
+    Ok(String::new())
+}

@@ -1,0 +1,171 @@
+//! Statistics counters kept per worker thread and summed on read. Each thread adds to its own
+//! cache-line-aligned slot, so the request path never shares a written cache line with another
+//! thread and takes no lock; the Runtime API, the stats page and the exporter add the slots up.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What is counted, for frontends, backends and servers alike (HAProxy's `show stat` fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// Sessions: accepted connections (frontend), connections to servers (backend, server).
+    Sessions,
+    BytesIn,
+    BytesOut,
+    /// HTTP requests.
+    Requests,
+    Hrsp1xx,
+    Hrsp2xx,
+    Hrsp3xx,
+    Hrsp4xx,
+    Hrsp5xx,
+    HrspOther,
+    DeniedReq,
+    DeniedResp,
+    ErrorsReq,
+    ErrorsConn,
+    ErrorsResp,
+    Retries,
+    Redispatches,
+    ClientAborts,
+    ServerAborts,
+    /// Requests answered by the proxy itself (rules, services): `intercepted`.
+    Intercepted,
+    /// Times the balancer picked this server: `lbtot`.
+    LbTotal,
+    /// Connections accepted by a frontend (`conn_tot`).
+    Connections,
+}
+
+const COUNTERS: usize = Counter::Connections as usize + 1;
+
+/// One thread's counters, alone on its cache lines.
+#[repr(align(64))]
+#[derive(Default)]
+struct Slot([AtomicU64; COUNTERS]);
+
+thread_local! {
+    static THREAD_SLOT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Makes the calling thread count into slot `slot` (worker thread `n` takes `n + 1`; slot 0
+/// is for every other thread).
+pub fn enter_thread(slot: usize) {
+    THREAD_SLOT.with(|s| s.set(slot));
+}
+
+/// A set of counters with one slot per thread.
+pub struct Counters {
+    slots: Box<[Slot]>,
+}
+
+impl Counters {
+    /// Counters for `threads` worker threads (and one slot for the others).
+    pub fn new(threads: usize) -> Counters {
+        Counters {
+            slots: (0..=threads).map(|_| Slot::default()).collect(),
+        }
+    }
+
+    #[inline]
+    pub fn add(&self, what: Counter, n: u64) {
+        let at = THREAD_SLOT.with(Cell::get);
+        // Only this thread writes its slot: a relaxed add is uncontended.
+        if let Some(slot) = self.slots.get(at) {
+            slot.0[what as usize].fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// The sum over every thread.
+    pub fn get(&self, what: Counter) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| s.0[what as usize].load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Sets every counter back to zero (`clear counters all`).
+    pub fn clear(&self) {
+        for s in self.slots.iter() {
+            for c in &s.0 {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The highest value a gauge reached. Written only when a new maximum is seen, so the
+/// common case is one read of a line that stays shared.
+#[derive(Default)]
+pub struct Peak(AtomicU64);
+
+impl Peak {
+    #[inline]
+    pub fn see(&self, v: u64) {
+        if v > self.0.load(Ordering::Relaxed) {
+            self.0.fetch_max(v, Ordering::Relaxed);
+        }
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The counter of the class of an HTTP status.
+pub fn status_class(status: u16) -> Counter {
+    match status {
+        100..=199 => Counter::Hrsp1xx,
+        200..=299 => Counter::Hrsp2xx,
+        300..=399 => Counter::Hrsp3xx,
+        400..=499 => Counter::Hrsp4xx,
+        500..=599 => Counter::Hrsp5xx,
+        _ => Counter::HrspOther,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn threads_count_apart_and_sum_on_read() {
+        let c = Arc::new(Counters::new(4));
+        let workers: Vec<_> = (0..4)
+            .map(|t| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    enter_thread(t + 1);
+                    for _ in 0..1000 {
+                        c.add(Counter::Requests, 1);
+                    }
+                    c.add(Counter::BytesIn, 10);
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        c.add(Counter::Requests, 5);
+        assert_eq!(c.get(Counter::Requests), 4005);
+        assert_eq!(c.get(Counter::BytesIn), 40);
+        c.clear();
+        assert_eq!(c.get(Counter::Requests), 0);
+    }
+
+    #[test]
+    fn peaks_and_classes() {
+        let p = Peak::default();
+        p.see(3);
+        p.see(2);
+        assert_eq!(p.get(), 3);
+        assert_eq!(status_class(204), Counter::Hrsp2xx);
+        assert_eq!(status_class(503), Counter::Hrsp5xx);
+        assert_eq!(status_class(42), Counter::HrspOther);
+    }
+}

@@ -1,0 +1,248 @@
+//! The Runtime API (HAProxy's stats socket): a sans-I/O interpreter (`cli`) with its command
+//! table (`commands`) and one file per command group (`info`, `stat`, `servers`, `anon`), the
+//! socket listeners (`socket`), and the counters everything reports (`counters`, `health`).
+
+pub mod anon;
+pub mod cli;
+pub mod commands;
+pub mod counters;
+pub mod fields;
+pub mod health;
+pub mod info;
+pub mod maps;
+pub mod page;
+pub mod prometheus;
+mod promex_fields;
+pub mod servers;
+pub mod service;
+pub mod sessions;
+pub mod socket;
+pub mod stat;
+
+use counters::{Counter, Counters, Peak};
+use hapee_compiler::plan::{Plan, StatsPlan};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Instant, SystemTime};
+
+/// Process-wide figures and settings the Runtime API reports and changes.
+pub struct Process {
+    pub started: SystemTime,
+    pub started_at: Instant,
+    pub nbthread: u32,
+    /// `maxconn` reported (`show info`): the configured one, else HAProxy's usual default.
+    pub maxconn: AtomicU64,
+    /// `maxconn` enforced: set in the configuration or by `set maxconn global`; 0 is none.
+    pub maxconn_limit: AtomicU64,
+    /// `set rate-limit connections|sessions global`: 0 is none.
+    pub conn_rate_limit: AtomicU64,
+    pub sess_rate_limit: AtomicU64,
+    pub node: String,
+    pub description: Option<String>,
+    pub stats: StatsPlan,
+    /// Connections and requests of the whole process (`CumConns`, `CumReq`).
+    pub counters: Counters,
+    pub peak_conns: Peak,
+    /// `anonkey` / `set anon global-key`: the key `set anon on` uses when given none.
+    pub anon_global_key: AtomicU32,
+    /// Per-frontend session rate over the last second and its peak, sampled by the API thread.
+    rates: Vec<(AtomicU64, AtomicU64, AtomicU64)>,
+    /// The process-wide connection rate and its peak.
+    conn_rate: (AtomicU64, AtomicU64, AtomicU64),
+    /// How to ask each worker for its sessions (`show sess`); filled as workers start.
+    session_askers: std::sync::Mutex<Vec<sessions::Asker>>,
+}
+
+/// What `set maxconn global` starts from when the configuration sets none.
+pub const DEFAULT_MAXCONN: u32 = 4096;
+
+impl Process {
+    pub fn new(plan: &Plan) -> Process {
+        let threads = plan.global.nbthread.max(1) as usize;
+        let host = nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default();
+        Process {
+            started: SystemTime::now(),
+            started_at: Instant::now(),
+            nbthread: plan.global.nbthread.max(1),
+            maxconn: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(DEFAULT_MAXCONN))),
+            maxconn_limit: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(0))),
+            conn_rate_limit: AtomicU64::new(0),
+            sess_rate_limit: AtomicU64::new(0),
+            node: plan.global.node.clone().unwrap_or(host),
+            description: plan.global.description.clone(),
+            stats: plan.global.stats.clone(),
+            counters: Counters::new(threads),
+            peak_conns: Peak::default(),
+            anon_global_key: AtomicU32::new(0),
+            rates: plan.frontends.iter().map(|_| Default::default()).collect(),
+            conn_rate: Default::default(),
+            session_askers: Default::default(),
+        }
+    }
+
+    /// Registers a worker's `show sess` channel (once per worker, at its start).
+    pub fn add_session_asker(&self, asker: sessions::Asker) {
+        self.session_askers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(asker);
+    }
+
+    /// The workers' `show sess` channels (the Runtime API only).
+    pub fn session_askers(&self) -> Vec<sessions::Asker> {
+        self.session_askers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The session rate of frontend `i` over the last second, and its peak.
+    pub fn frontend_rates(&self, i: usize) -> (u64, u64) {
+        self.rates.get(i).map_or((0, 0), |r| {
+            (r.1.load(Ordering::Relaxed), r.2.load(Ordering::Relaxed))
+        })
+    }
+
+    pub fn conn_rates(&self) -> (u64, u64) {
+        (
+            self.conn_rate.1.load(Ordering::Relaxed),
+            self.conn_rate.2.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Called once a second: turns the counters' growth into rates.
+    pub fn sample_rates(&self, shared: &crate::state::Shared) {
+        let step = |slot: &(AtomicU64, AtomicU64, AtomicU64), total: u64| {
+            let before = slot.0.swap(total, Ordering::Relaxed);
+            let rate = total.saturating_sub(before);
+            slot.1.store(rate, Ordering::Relaxed);
+            slot.2.fetch_max(rate, Ordering::Relaxed);
+        };
+        for (fe, slot) in shared.frontends.iter().zip(&self.rates) {
+            step(slot, fe.counters.get(Counter::Sessions));
+        }
+        step(&self.conn_rate, self.counters.get(Counter::Connections));
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started_at.elapsed().as_secs()
+    }
+}
+
+/// Whether frontend `fe` may accept a connection now: below the process's and the
+/// frontend's `maxconn` and under `set rate-limit connections global`. A listener that may
+/// not leaves connections in the kernel's backlog, as HAProxy does. Atomics only.
+#[inline]
+pub fn may_accept(shared: &crate::state::Shared, fe: usize) -> bool {
+    let p = &shared.process;
+    let below = |limit: u64, now: u64| limit == 0 || now < limit;
+    let f = &shared.frontends[fe];
+    below(
+        p.maxconn_limit.load(Ordering::Relaxed),
+        shared.active.load(Ordering::Relaxed),
+    ) && below(
+        f.maxconn.load(Ordering::Relaxed),
+        f.active.load(Ordering::Relaxed),
+    ) && below(
+        p.conn_rate_limit.load(Ordering::Relaxed),
+        p.conn_rate.1.load(Ordering::Relaxed),
+    ) && !f.paused.load(Ordering::Relaxed)
+}
+
+/// Counts one accepted connection of frontend `fe` (on the worker that accepted it).
+#[inline]
+pub fn count_accept(shared: &crate::state::Shared, fe: usize) {
+    let f = &shared.frontends[fe];
+    f.counters.add(Counter::Sessions, 1);
+    f.counters.add(Counter::Connections, 1);
+    f.peak_active.see(f.active.load(Ordering::Relaxed));
+    shared.process.counters.add(Counter::Connections, 1);
+    shared
+        .process
+        .peak_conns
+        .see(shared.active.load(Ordering::Relaxed));
+}
+
+/// Counts a finished transaction into its frontend, backend and server.
+pub fn count_txn(txn: &crate::txn::Txn) {
+    use counters::status_class;
+    let shared = &txn.shared;
+    let Some(fe) = shared
+        .frontends
+        .iter()
+        .find(|f| std::sync::Arc::ptr_eq(&f.name, &txn.frontend))
+    else {
+        return;
+    };
+    let http = fe.mode == hapee_compiler::ir::Mode::Http && txn.request.is_some();
+    let be = txn
+        .backend
+        .as_deref()
+        .and_then(|name| shared.backend_index.get(name))
+        .map(|&i| &shared.backends[i]);
+    let server = be.and_then(|be| {
+        let name = txn.server.as_ref()?;
+        be.servers
+            .iter()
+            .find(|s| std::sync::Arc::ptr_eq(&s.name, name))
+    });
+    let targets: [Option<&Counters>; 3] = [
+        Some(&fe.counters),
+        be.map(|b| &b.counters),
+        server.map(|s| &s.counters),
+    ];
+    if http {
+        shared.process.counters.add(Counter::Requests, 1);
+    }
+    for c in targets.into_iter().flatten() {
+        c.add(Counter::BytesIn, txn.bytes_in);
+        c.add(Counter::BytesOut, txn.bytes_out);
+        if http {
+            c.add(Counter::Requests, 1);
+            if let Some(status) = txn.status {
+                c.add(status_class(status), 1);
+            }
+        }
+        match &txn.term {
+            [b'C', _] => c.add(Counter::ClientAborts, 1),
+            [b'S', _] => c.add(Counter::ServerAborts, 1),
+            _ => {}
+        }
+    }
+    if let Some(be) = be {
+        be.counters.add(Counter::Sessions, 1);
+        be.peak_active.see(be.active.load(Ordering::Relaxed));
+    }
+    if let Some(s) = server {
+        s.peak_active.see(s.active.load(Ordering::Relaxed));
+    }
+    let denied = txn.term == *b"PR" && matches!(txn.status, Some(403));
+    if denied {
+        fe.counters.add(Counter::DeniedReq, 1);
+    }
+    if txn.term[0] == b'P' && txn.server.is_none() && !denied {
+        fe.counters.add(Counter::Intercepted, 1);
+    }
+    if txn.term == *b"SC" {
+        for c in [be.map(|b| &b.counters), server.map(|s| &s.counters)]
+            .into_iter()
+            .flatten()
+        {
+            c.add(Counter::ErrorsConn, 1);
+        }
+    }
+    if txn.retries > 0 {
+        for c in [be.map(|b| &b.counters), server.map(|s| &s.counters)]
+            .into_iter()
+            .flatten()
+        {
+            c.add(Counter::Retries, u64::from(txn.retries));
+        }
+    }
+    // A request the proxy could not read: malformed (400) or late (408).
+    if txn.server.is_none() && matches!(txn.status, Some(400 | 408)) && txn.term[0] != b'P' {
+        fe.counters.add(Counter::ErrorsReq, 1);
+    }
+}

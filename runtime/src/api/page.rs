@@ -1,0 +1,398 @@
+//! The statistics page (`stats enable`, `stats uri`, …): HTML with HAProxy's sections and
+//! columns, `;csv` and `;json` exports, Basic authentication, `stats refresh`, and the admin
+//! form (`stats admin if …`) that sets servers ready, drained or in maintenance.
+
+use super::fields::Val;
+use super::stat::{self, Kind, Row};
+use crate::acl::{AclSet, Condition};
+use crate::http::reply::full;
+use crate::http::{ReqBody, ResBody};
+use crate::sample::{base64_decode, url_decode};
+use crate::state::{Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use crate::txn::Txn;
+use hapee_compiler::plan::StatsPage;
+use http_body_util::BodyExt;
+use hyper::Response;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+/// A backend's page settings, its admin condition compiled.
+pub struct Page {
+    pub plan: StatsPage,
+    pub admin: Option<Condition>,
+}
+
+impl Page {
+    pub fn compile(plan: &StatsPage, acls: &AclSet) -> Result<Page, String> {
+        let admin = if plan.admin.is_empty() {
+            None
+        } else {
+            Some(Condition::compile(&plan.admin, acls).map_err(|e| e.0)?)
+        };
+        Ok(Page {
+            plan: plan.clone(),
+            admin,
+        })
+    }
+
+    /// Whether the request asks for the page: its URI starts with `stats uri`.
+    pub fn wanted(&self, txn: &Txn) -> bool {
+        txn.request.as_ref().is_some_and(|r| {
+            r.uri
+                .path_and_query()
+                .is_some_and(|pq| pq.as_str().starts_with(&self.plan.uri))
+        })
+    }
+}
+
+fn text(status: u16, content_type: &str, body: String) -> Response<ResBody> {
+    let mut r = Response::new(full(body));
+    *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
+    let h = r.headers_mut();
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        h.insert(hyper::header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-cache"),
+    );
+    r
+}
+
+/// Whether the request carries one of `stats auth`'s user:password pairs.
+fn authorized(page: &StatsPage, txn: &Txn) -> bool {
+    if page.auth.is_empty() {
+        return true;
+    }
+    let Some(header) = txn
+        .request
+        .as_ref()
+        .and_then(|r| r.headers.get(hyper::header::AUTHORIZATION))
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some(encoded) = header.strip_prefix("Basic ") else {
+        return false;
+    };
+    let Some(decoded) = base64_decode(encoded.trim()).and_then(|b| String::from_utf8(b).ok())
+    else {
+        return false;
+    };
+    page.auth
+        .iter()
+        .any(|(u, p)| decoded.split_once(':') == Some((u.as_str(), p.as_str())))
+}
+
+/// Applies an admin form (`b=#<backend id>&s=<server>…&action=<ready|drain|maint|…>`);
+/// answers HAProxy's status word for the redirect (`st=DONE`, `PART`, `NONE`, `ERRP`).
+fn apply_admin(shared: &Shared, form: &str) -> &'static str {
+    let mut backend = None;
+    let mut servers = Vec::new();
+    let mut action = None;
+    for pair in form.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = url_decode(v);
+        match k {
+            "b" => backend = Some(v),
+            "s" => servers.push(v),
+            "action" => action = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(b), Some(action)) = (backend, action) else {
+        return "ERRP";
+    };
+    let be = match b.strip_prefix('#') {
+        Some(id) => shared.backends.iter().find(|x| id.parse() == Ok(x.id)),
+        None => shared.backend_by_name(&b),
+    };
+    let Some(be) = be else {
+        return "ERRP";
+    };
+    let mut done = 0;
+    for name in &servers {
+        let Some(s) = be.servers.iter().find(|x| *x.name == **name) else {
+            continue;
+        };
+        let bits = match action.as_str() {
+            "ready" => 0,
+            "drain" => ADMIN_DRAIN,
+            "maint" => ADMIN_MAINT,
+            "dhlth" | "ehlth" => {
+                if s.check.configured {
+                    s.check.enabled.store(action == "ehlth", Ordering::Relaxed);
+                    done += 1;
+                }
+                continue;
+            }
+            _ => return "ERRP",
+        };
+        s.admin.store(bits, Ordering::Relaxed);
+        s.check
+            .last_change
+            .store(super::health::unix_now(), Ordering::Relaxed);
+        done += 1;
+    }
+    match (done, servers.len()) {
+        (0, _) => "NONE",
+        (d, n) if d < n => "PART",
+        _ => "DONE",
+    }
+}
+
+/// Answers a request for the page of backend `be`.
+pub async fn serve(shared: &Shared, be: usize, txn: &mut Txn, body: ReqBody) -> Response<ResBody> {
+    let Some(page) = shared.backends[be].stats_page.as_ref() else {
+        return text(503, "text/plain", String::new());
+    };
+    if !authorized(&page.plan, txn) {
+        let realm = page.plan.realm.as_deref().unwrap_or("HAProxy Statistics");
+        let mut r = crate::http::reply::error(401, &[]);
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+            r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, v);
+        }
+        return r;
+    }
+    let admin = page.admin.as_ref().is_some_and(|c| c.holds(txn));
+    let (method, target) = match &txn.request {
+        Some(r) => (
+            r.method.clone(),
+            r.uri
+                .path_and_query()
+                .map_or("", |p| p.as_str())
+                .to_string(),
+        ),
+        None => return text(400, "text/plain", String::new()),
+    };
+    let options = &target[page.plan.uri.len().min(target.len())..];
+    if method == hyper::Method::POST {
+        let status = if admin {
+            match body.collect().await {
+                Ok(c) => apply_admin(shared, &String::from_utf8_lossy(&c.to_bytes())),
+                Err(_) => "ERRP",
+            }
+        } else {
+            "DENY"
+        };
+        let mut r = text(303, "text/plain", String::new());
+        let location = format!("{};st={status}", page.plan.uri);
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&location) {
+            r.headers_mut().insert(hyper::header::LOCATION, v);
+        }
+        return r;
+    }
+    let up_only = options.contains(";up");
+    let filter = stat::Filter {
+        up_only,
+        ..Default::default()
+    };
+    let rows: Vec<Row> = stat::rows(shared, &filter)
+        .into_iter()
+        .filter(|r| in_scope(&page.plan, r))
+        .collect();
+    if options.contains(";csv") {
+        return text(200, "text/plain", stat::render(&rows, stat::Form::Csv));
+    }
+    if options.contains(";json") {
+        return text(
+            200,
+            "application/json",
+            stat::render(&rows, stat::Form::Json),
+        );
+    }
+    let refresh = page
+        .plan
+        .refresh
+        .filter(|_| !options.contains(";norefresh"));
+    let mut r = text(200, "text/html", html(shared, &page.plan, &rows, admin));
+    if let Some(secs) = refresh {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert("refresh", v);
+        }
+    }
+    r
+}
+
+fn in_scope(page: &StatsPage, row: &Row) -> bool {
+    page.scopes.is_empty() || page.scopes.iter().any(|s| *s == row.values[0].text())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn cell(v: &Val) -> String {
+    esc(&v.text())
+}
+
+/// The HTML page: process information, then one table per proxy with HAProxy's column groups.
+fn html(shared: &Shared, page: &StatsPage, rows: &[Row], admin: bool) -> String {
+    let p = &shared.process;
+    let mut out = String::new();
+    let node = match page.show_node.as_deref() {
+        Some("") | None => p.node.clone(),
+        Some(n) => n.to_string(),
+    };
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html><head><title>Statistics Report for HAProxy{}</title>\n\
+<meta http-equiv=\"content-type\" content=\"text/html; charset=iso-8859-1\">\n\
+<style>body{{font-family:arial,helvetica,sans-serif;font-size:12px;}}\
+table.tbl{{border-collapse:collapse;border:1px solid #999;margin-bottom:12px;}}\
+table.tbl td,table.tbl th{{border:1px solid #999;padding:1px 4px;text-align:right;}}\
+th.pxname{{background:#b00040;color:#ffff40;text-align:left;}}\
+tr.titre th{{background:#20a0ff;}} tr.frontend td{{background:#e8e8d0;}}\
+tr.backend td{{background:#e8e8d0;}} tr.active_up td{{background:#c0ffc0;}}\
+tr.active_down td{{background:#ff9090;}} tr.maintain td{{background:#c07820;}}\
+tr.active_draining td{{background:#20a0ff;}} td.ac{{text-align:center;}}</style></head>\n<body>\n",
+        if page.show_node.is_some() {
+            format!(" on {}", esc(&node))
+        } else {
+            String::new()
+        }
+    );
+    out.push_str("<h1>HAProxy</h1>\n");
+    if page.hide_version {
+        let _ = writeln!(
+            out,
+            "<h2>Statistics Report for pid {}</h2>",
+            std::process::id()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "<h2>Statistics Report for pid {}</h2>\n<p>version {} (hapee {}), released {}</p>",
+            std::process::id(),
+            super::info::HAPROXY_VERSION,
+            super::info::VERSION,
+            super::info::RELEASE_DATE
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<h3>&gt; General process information</h3>\n<p>pid = {} (process #1, nbproc = 1, nbthread = {})<br>\nuptime = {}s<br>\nmaxconn = {}; current conns = {}; current pipes = 0/0; conn rate = {}/sec<br>\nRunning tasks: {}</p>",
+        std::process::id(),
+        p.nbthread,
+        p.uptime_secs(),
+        p.maxconn.load(Ordering::Relaxed),
+        shared.active.load(Ordering::Relaxed),
+        p.conn_rates().0,
+        shared.active.load(Ordering::Relaxed),
+    );
+    if page.show_node.is_some() {
+        let _ = writeln!(out, "<p>Node: {}</p>", esc(&node));
+    }
+    if let Some(desc) = &page.show_desc {
+        let _ = writeln!(out, "<p>Description: {}</p>", esc(desc));
+    }
+    if page.show_legends {
+        out.push_str("<p class=\"legends\">active UP, active UP going down, active DOWN going up, active or backup DOWN, active or backup DOWN for maintenance (MAINT), active or backup SOFT STOPPED for maintenance. Note: \"NOLB\"/\"DRAIN\" = UP with load-balancing disabled.</p>\n");
+    }
+    out.push_str(&format!(
+        "<p>Display option: <a href=\"{uri};csv\">CSV export</a> <a href=\"{uri};json\">JSON export</a></p>\n",
+        uri = esc(&page.uri)
+    ));
+    // Group rows by proxy, in order.
+    let mut i = 0;
+    while i < rows.len() {
+        let name = rows[i].values[0].text();
+        let start = i;
+        while i < rows.len() && rows[i].values[0].text() == name {
+            i += 1;
+        }
+        proxy_table(&mut out, &rows[start..i], admin);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn proxy_table(out: &mut String, rows: &[Row], admin: bool) {
+    let name = rows[0].values[0].text();
+    let be_id = rows
+        .iter()
+        .find(|r| r.kind != Kind::Frontend)
+        .map(|r| r.proxy_id);
+    let with_form = admin && be_id.is_some() && rows.iter().any(|r| r.kind == Kind::Server);
+    if with_form {
+        let _ = writeln!(out, "<form method=\"post\">");
+    }
+    let _ = writeln!(
+        out,
+        "<table class=\"tbl\"><tr class=\"titre\"><th class=\"pxname\" colspan=\"30\"><a name=\"{n}\">{n}</a></th></tr>",
+        n = esc(&name)
+    );
+    out.push_str(
+        "<tr class=\"titre\"><th rowspan=\"2\"></th><th colspan=\"3\">Queue</th><th colspan=\"3\">Session rate</th>\
+<th colspan=\"6\">Sessions</th><th colspan=\"2\">Bytes</th><th colspan=\"2\">Denied</th><th colspan=\"3\">Errors</th>\
+<th colspan=\"2\">Warnings</th><th colspan=\"9\">Server</th></tr>\n<tr class=\"titre\"><th>Cur</th><th>Max</th><th>Limit</th>\
+<th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>LbTot</th><th>Last</th>\
+<th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th>\
+<th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th></tr>\n",
+    );
+    for r in rows {
+        let v = &r.values;
+        let class = match r.kind {
+            Kind::Frontend => "frontend",
+            Kind::Backend => "backend",
+            Kind::Server => match v[17].text().as_str() {
+                "MAINT" => "maintain",
+                "DRAIN" => "active_draining",
+                s if s.starts_with("DOWN") => "active_down",
+                _ => "active_up",
+            },
+        };
+        let label = match r.kind {
+            Kind::Server if with_form => format!(
+                "<input type=\"checkbox\" name=\"s\" value=\"{n}\">{n}",
+                n = cell(&v[1])
+            ),
+            Kind::Frontend => "Frontend".into(),
+            Kind::Backend => "Backend".into(),
+            Kind::Server => cell(&v[1]),
+        };
+        let last_chk = if v[36] == Val::Empty {
+            String::new()
+        } else {
+            format!("{} in {}ms", cell(&v[36]), cell(&v[38]))
+        };
+        let cols: Vec<String> = [
+            2, 3, 25, 33, 35, 34, 4, 5, 6, 7, 30, 55, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+        ]
+        .iter()
+        .map(|&c| cell(&v[c]))
+        .chain([
+            cell(&v[17]),
+            last_chk,
+            cell(&v[18]),
+            cell(&v[19]),
+            cell(&v[20]),
+            cell(&v[21]),
+            cell(&v[22]),
+            cell(&v[24]),
+            cell(&v[29]),
+        ])
+        .collect();
+        let _ = write!(out, "<tr class=\"{class}\"><td class=\"ac\">{label}</td>");
+        for c in cols {
+            let _ = write!(out, "<td>{c}</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    if with_form {
+        let _ = writeln!(
+            out,
+            "<input type=\"hidden\" name=\"b\" value=\"#{}\">\
+Choose the action to perform on the checked servers : <select name=\"action\">\
+<option value=\"\"></option><option value=\"ready\">Set state to READY</option>\
+<option value=\"drain\">Set state to DRAIN</option><option value=\"maint\">Set state to MAINT</option>\
+<option value=\"dhlth\">Health: disable checks</option><option value=\"ehlth\">Health: enable checks</option>\
+</select><input type=\"submit\" value=\"Apply\"></form>",
+            be_id.unwrap_or(0)
+        );
+    }
+}

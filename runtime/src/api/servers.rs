@@ -1,0 +1,338 @@
+//! Server and proxy commands: `show servers state|conn`, `show backend`, `set server`,
+//! `get/set weight`, `enable/disable server|health|agent|frontend`, `set maxconn
+//! frontend|server`. Every change is an atomic store the workers read on their next decision.
+
+use super::anon::Masker;
+use super::cli::Session;
+use crate::state::{BackendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use hapee_compiler::plan::CliLevel;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+type Answer = Result<String, String>;
+
+/// `<backend>/<server>`, or HAProxy's error.
+fn find_server<'a>(
+    shared: &'a Shared,
+    arg: Option<&String>,
+) -> Result<(&'a BackendRt, &'a Arc<ServerRt>), String> {
+    let Some((b, s)) = arg.and_then(|a| a.split_once('/')) else {
+        return Err("Require 'backend/server'.\n".into());
+    };
+    let be = shared
+        .backend_by_name(b)
+        .ok_or_else(|| "No such backend.\n".to_string())?;
+    let srv = be
+        .servers
+        .iter()
+        .find(|x| &*x.name == s)
+        .ok_or_else(|| "No such server.\n".to_string())?;
+    Ok((be, srv))
+}
+
+fn changed(s: &ServerRt) {
+    s.check
+        .last_change
+        .store(super::health::unix_now(), Ordering::Relaxed);
+}
+
+fn set_admin(s: &ServerRt, bit: u8, on: bool) {
+    let before = if on {
+        s.admin.fetch_or(bit, Ordering::Relaxed)
+    } else {
+        s.admin.fetch_and(!bit, Ordering::Relaxed)
+    };
+    if (before & bit != 0) != on {
+        changed(s);
+    }
+}
+
+/// Parses a weight: `<n>` or `<n>%` of the configured weight, 0 … 256.
+fn parse_weight(s: &ServerRt, text: &str) -> Result<u32, String> {
+    let (n, relative) = match text.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (text, false),
+    };
+    let n: u32 = n
+        .parse()
+        .map_err(|_| "Require <weight> or <weight%>.\n".to_string())?;
+    let w = if relative { s.weight * n / 100 } else { n };
+    if w > 256 {
+        return Err("Absolute weight can only be between 0 and 256 inclusive.\n".into());
+    }
+    Ok(w)
+}
+
+/// `set server <b>/<s> state|weight|addr|health|agent …`.
+pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
+    s.need(CliLevel::Admin)?;
+    let (_, srv) = find_server(shared, args.get(2))?;
+    let word = |i: usize| args.get(i).map(String::as_str);
+    match word(3) {
+        Some("state") => match word(4) {
+            Some("ready") => {
+                set_admin(srv, ADMIN_MAINT | ADMIN_DRAIN, false);
+                Ok(String::new())
+            }
+            Some("drain") => {
+                set_admin(srv, ADMIN_MAINT, false);
+                set_admin(srv, ADMIN_DRAIN, true);
+                Ok(String::new())
+            }
+            Some("maint") => {
+                set_admin(srv, ADMIN_DRAIN, false);
+                set_admin(srv, ADMIN_MAINT, true);
+                Ok(String::new())
+            }
+            _ => Err("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into()),
+        },
+        Some("weight") => {
+            let w = parse_weight(srv, word(4).unwrap_or(""))?;
+            srv.uweight.store(w, Ordering::Relaxed);
+            Ok(String::new())
+        }
+        Some("addr") => {
+            let Some(ip) = word(4).and_then(|a| a.parse::<std::net::IpAddr>().ok()) else {
+                return Err("set server <b>/<s> addr requires an address and optionally a port.\n".into());
+            };
+            let port = match (word(5), word(6)) {
+                (Some("port"), Some(p)) => p
+                    .parse::<u16>()
+                    .map_err(|_| "Invalid port.\n".to_string())?,
+                _ => srv.addr().map_or(0, |a| a.port()),
+            };
+            let old = srv.addr();
+            srv.set_addr(SocketAddr::new(ip, port));
+            changed(srv);
+            let old_text = old.map_or("(none)".into(), |a| a.ip().to_string());
+            let old_port = old.map_or(0, |a| a.port());
+            let mut msg = format!("IP changed from '{old_text}' to '{ip}'");
+            if old_port != port {
+                let _ = write!(msg, ", port changed from '{old_port}' to '{port}'");
+            }
+            msg.push_str(" by 'stats socket command'\n");
+            Ok(msg)
+        }
+        Some("health") => {
+            if !srv.check.configured {
+                return Err("health checks are not enabled on this server.\n".into());
+            }
+            let up = match word(4) {
+                Some("up") => true,
+                Some("stopping") | Some("down") => false,
+                _ => {
+                    return Err(
+                        "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n".into(),
+                    )
+                }
+            };
+            srv.up.store(up, Ordering::Relaxed);
+            let max = srv.check.rise + srv.check.fall - 1;
+            srv.check
+                .health
+                .store(if up { max } else { 0 }, Ordering::Relaxed);
+            changed(srv);
+            Ok(String::new())
+        }
+        Some("agent") => Err("agent checks are not enabled on this server.\n".into()),
+        _ => Err("usage: set server <backend>/<server> addr|agent|agent-addr|agent-port|agent-send|check-addr|check-port|fqdn|health|ssl|state|weight\n".into()),
+    }
+}
+
+/// `get weight <b>/<s>`.
+pub fn get_weight(shared: &Shared, _: &mut Session, args: &[String]) -> Answer {
+    let (_, srv) = find_server(shared, args.get(2))?;
+    Ok(format!(
+        "{} (initial {})\n",
+        srv.current_weight(),
+        srv.weight
+    ))
+}
+
+/// `set weight <b>/<s> <w>` (the older form of `set server … weight`).
+pub fn set_weight(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
+    s.need(CliLevel::Admin)?;
+    let (_, srv) = find_server(shared, args.get(2))?;
+    let w = parse_weight(srv, args.get(3).map_or("", String::as_str))?;
+    srv.uweight.store(w, Ordering::Relaxed);
+    Ok(String::new())
+}
+
+/// `enable|disable server|health|agent <b>/<s>`.
+pub fn toggle_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
+    s.need(CliLevel::Admin)?;
+    let (_, srv) = find_server(shared, args.get(2))?;
+    let on = args[0] == "enable";
+    match args[1].as_str() {
+        "server" => set_admin(srv, ADMIN_MAINT, !on),
+        "health" => {
+            if !srv.check.configured {
+                return Err(
+                    "Health checks are not configured on this server, cannot enable.\n".into(),
+                );
+            }
+            srv.check.enabled.store(on, Ordering::Relaxed)
+        }
+        _ => return Err("Agent was not configured on this server, cannot enable.\n".into()),
+    }
+    Ok(String::new())
+}
+
+/// `enable|disable frontend <name>`.
+pub fn toggle_frontend(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
+    s.need(CliLevel::Admin)?;
+    let Some(name) = args.get(2) else {
+        return Err("A frontend name is expected.\n".into());
+    };
+    let Some(fe) = shared.frontends.iter().find(|f| &*f.name == name.as_str()) else {
+        return Err("No such frontend.\n".into());
+    };
+    let pause = args[0] == "disable";
+    if fe.paused.swap(pause, Ordering::Relaxed) == pause {
+        return Ok(if pause {
+            "Frontend is already disabled.\n"
+        } else {
+            "Frontend is already enabled.\n"
+        }
+        .into());
+    }
+    Ok(String::new())
+}
+
+/// `set maxconn frontend <name> <n>` and `set maxconn server <b>/<s> <n>`.
+pub fn set_maxconn(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
+    s.need(CliLevel::Admin)?;
+    let Some(n) = args.get(4).and_then(|v| v.parse::<u64>().ok()) else {
+        return Err("Integer value expected.\n".into());
+    };
+    if args[2] == "frontend" {
+        let Some(fe) = shared.frontends.iter().find(|f| *f.name == args[3]) else {
+            return Err("No such frontend.\n".into());
+        };
+        fe.maxconn.store(n, Ordering::Relaxed);
+        return Ok(String::new());
+    }
+    let (_, srv) = find_server(shared, args.get(3))?;
+    let Some(slots) = &srv.slots else {
+        return Err("This server has no maxconn set; hapee cannot add one at run time.\n".into());
+    };
+    let now = srv.maxconn.unwrap_or(0) as usize;
+    let wanted = n as usize;
+    if wanted > now {
+        slots.add_permits(wanted - now);
+    } else {
+        slots.forget_permits(now - wanted);
+    }
+    Ok(String::new())
+}
+
+/// `show backend`.
+pub fn show_backend(shared: &Shared, s: &mut Session, _: &[String]) -> Answer {
+    let mut m = Masker::new(s);
+    let mut out = String::from("# name\n");
+    for be in &shared.backends {
+        out.push_str(&m.name(&be.name));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// HAProxy's `SRV_ADMF_*` bits of a server.
+fn admin_bits(srv: &ServerRt) -> u32 {
+    let admin = srv.admin.load(Ordering::Relaxed);
+    let mut bits = 0;
+    if admin & ADMIN_MAINT != 0 {
+        bits |= if srv.disabled { 0x04 } else { 0x01 };
+    }
+    if admin & ADMIN_DRAIN != 0 {
+        bits |= 0x08;
+    }
+    bits
+}
+
+fn backends<'a>(shared: &'a Shared, only: Option<&String>) -> Result<Vec<&'a BackendRt>, String> {
+    match only {
+        Some(name) => shared
+            .backend_by_name(name)
+            .map(|b| vec![b])
+            .ok_or_else(|| format!("Can't find backend '{name}'.\n")),
+        None => Ok(shared.backends.iter().collect()),
+    }
+}
+
+/// `show servers state [<backend>]`, format version 1.
+pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
+    let list = backends(shared, args.get(3))?;
+    let mut m = Masker::new(s);
+    let mut out = String::from("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
+    let now = super::health::unix_now();
+    for be in list {
+        for srv in &be.servers {
+            let check = &srv.check;
+            let up = srv.up.load(Ordering::Relaxed);
+            let op_state = if up { 2 } else { 0 };
+            let status = check.status();
+            let result = match (check.configured, status) {
+                (false, _) => 0,
+                (_, super::health::CheckStatus::Init) => 0,
+                (_, st) if st.passed() => 3,
+                _ => 2,
+            };
+            let addr = srv.addr();
+            let fqdn = srv
+                .plan
+                .host
+                .as_deref()
+                .map_or("-".to_string(), |h| m.host(h));
+            let _ = writeln!(
+                out,
+                "{} {} {} {} {} {op_state} {} {} {} {} {} {result} {} {} 0 0 0 {fqdn} {} - 0 {} - - 0",
+                be.id,
+                m.name(&be.name),
+                srv.id,
+                m.name(&srv.name),
+                addr.map_or("-".into(), |a| m.ip(a.ip())),
+                admin_bits(srv),
+                srv.current_weight(),
+                srv.weight,
+                now.saturating_sub(check.last_change.load(Ordering::Relaxed)),
+                status as u8,
+                check.health.load(Ordering::Relaxed),
+                check.state_bits(),
+                addr.map_or(0, |a| a.port()),
+                srv.plan.check_params.port.unwrap_or(0),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// `show servers conn [<backend>]`: connections per server (hapee's idle pools are per
+/// thread and not counted here: the idle columns are 0).
+pub fn show_servers_conn(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
+    let list = backends(shared, args.get(3))?;
+    let threads = shared.process.nbthread as usize;
+    let mut m = Masker::new(s);
+    let mut out = format!("# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[{threads}]\n");
+    for be in list {
+        for srv in &be.servers {
+            let addr = srv.addr();
+            let used = srv.active.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "{}/{} {}/{} {} {} - 5000 {used} {} {used} 0 0 -1 0{}",
+                m.name(&be.name),
+                m.name(&srv.name),
+                be.id,
+                srv.id,
+                addr.map_or("-".into(), |a| m.ip(a.ip())),
+                addr.map_or(0, |a| a.port()),
+                srv.peak_active.get(),
+                " 0".repeat(threads),
+            );
+        }
+    }
+    Ok(out)
+}

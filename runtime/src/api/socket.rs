@@ -1,0 +1,288 @@
+//! The `stats socket` listeners: unix sockets (with `mode`, `user`, `group`) and TCP
+//! (`ipv4@`, `ipv6@`, `host:port`). They are bound before the workers start, and served by one
+//! thread of their own, so an operator can reach a process whose workers are busy.
+
+use super::cli::{self, Session};
+use crate::state::Shared;
+use hapee_compiler::plan::{CliLevel, StatsSocket};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// A bound socket, not yet served.
+pub enum Bound {
+    Unix(std::os::unix::net::UnixListener, CliLevel),
+    Tcp(std::net::TcpListener, CliLevel),
+}
+
+/// Where a `stats socket` address points.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Target {
+    Unix(String),
+    Tcp(String),
+}
+
+/// Reads HAProxy's address forms for a stats socket.
+pub fn target(address: &str) -> Result<Target, String> {
+    if let Some(rest) = address.strip_prefix("unix@") {
+        return Ok(Target::Unix(rest.to_string()));
+    }
+    for prefix in ["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"] {
+        if let Some(rest) = address.strip_prefix(prefix) {
+            return Ok(Target::Tcp(rest.to_string()));
+        }
+    }
+    if address.starts_with('/') || address.starts_with('.') {
+        return Ok(Target::Unix(address.to_string()));
+    }
+    if address.contains('@') {
+        return Err(format!("unsupported address family in '{address}'"));
+    }
+    if address.contains(':') {
+        return Ok(Target::Tcp(address.to_string()));
+    }
+    Ok(Target::Unix(address.to_string()))
+}
+
+fn tcp_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("missing port in '{text}'"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = if host.is_empty() || host == "*" {
+        "0.0.0.0"
+    } else {
+        host
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("invalid port in '{text}'"))?;
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| format!("invalid address '{host}'"))?;
+    Ok(std::net::SocketAddr::new(ip, port))
+}
+
+fn bind_unix(path: &str, s: &StatsSocket) -> Result<std::os::unix::net::UnixListener, String> {
+    use std::os::unix::fs::PermissionsExt;
+    // A socket left by an earlier process is replaced, as HAProxy does.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_socket() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    let l = std::os::unix::net::UnixListener::bind(path).map_err(|e| e.to_string())?;
+    if let Some(mode) = s.mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot change mode: {e}"))?;
+    }
+    let uid = match &s.user {
+        Some(u) => Some(lookup_user(u)?),
+        None => None,
+    };
+    let gid = match &s.group {
+        Some(g) => Some(lookup_group(g)?),
+        None => None,
+    };
+    if uid.is_some() || gid.is_some() {
+        nix::unistd::chown(path, uid, gid).map_err(|e| format!("cannot change owner: {e}"))?;
+    }
+    Ok(l)
+}
+
+fn lookup_user(u: &str) -> Result<nix::unistd::Uid, String> {
+    if let Ok(n) = u.parse() {
+        return Ok(nix::unistd::Uid::from_raw(n));
+    }
+    match nix::unistd::User::from_name(u) {
+        Ok(Some(user)) => Ok(user.uid),
+        _ => Err(format!("unknown user '{u}'")),
+    }
+}
+
+fn lookup_group(g: &str) -> Result<nix::unistd::Gid, String> {
+    if let Ok(n) = g.parse() {
+        return Ok(nix::unistd::Gid::from_raw(n));
+    }
+    match nix::unistd::Group::from_name(g) {
+        Ok(Some(group)) => Ok(group.gid),
+        _ => Err(format!("unknown group '{g}'")),
+    }
+}
+
+/// Binds every `stats socket`; errors name the socket, as HAProxy's start-up alerts do.
+pub fn bind_all(sockets: &[StatsSocket]) -> Result<Vec<Bound>, Vec<String>> {
+    let mut bound = Vec::new();
+    let mut errors = Vec::new();
+    for s in sockets {
+        let result = target(&s.address).and_then(|t| match t {
+            Target::Unix(path) => bind_unix(&path, s).map(|l| Bound::Unix(l, s.level)),
+            Target::Tcp(text) => {
+                let addr = tcp_addr(&text)?;
+                crate::listener::bind(addr, 128)
+                    .map(|l| Bound::Tcp(l, s.level))
+                    .map_err(|e| format!("cannot bind socket ({e}) [{addr}]"))
+            }
+        });
+        match result {
+            Ok(b) => bound.push(b),
+            Err(e) => errors.push(format!(
+                "Starting proxy GLOBAL: stats socket '{}': {e}",
+                s.address
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(bound)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Serves the bound sockets on a thread of their own, and samples the rates once a second.
+pub fn serve(shared: Arc<Shared>, bound: Vec<Bound>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("hapee-cli".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async move {
+                let maxconn = shared.process.stats.maxconn.max(1) as usize;
+                for b in bound {
+                    let shared = shared.clone();
+                    let slots = Arc::new(tokio::sync::Semaphore::new(maxconn));
+                    match b {
+                        Bound::Unix(l, level) => {
+                            let _ = l.set_nonblocking(true);
+                            let Ok(l) = tokio::net::UnixListener::from_std(l) else {
+                                continue;
+                            };
+                            tokio::task::spawn_local(async move {
+                                loop {
+                                    let Ok(permit) = slots.clone().acquire_owned().await else {
+                                        return;
+                                    };
+                                    if let Ok((stream, _)) = l.accept().await {
+                                        let shared = shared.clone();
+                                        tokio::task::spawn_local(async move {
+                                            serve_client(stream, &shared, level).await;
+                                            drop(permit);
+                                        });
+                                    }
+                                }
+                            });
+                        }
+                        Bound::Tcp(l, level) => {
+                            let Ok(l) = tokio::net::TcpListener::from_std(l) else {
+                                continue;
+                            };
+                            tokio::task::spawn_local(async move {
+                                loop {
+                                    let Ok(permit) = slots.clone().acquire_owned().await else {
+                                        return;
+                                    };
+                                    if let Ok((stream, _)) = l.accept().await {
+                                        let shared = shared.clone();
+                                        tokio::task::spawn_local(async move {
+                                            serve_client(stream, &shared, level).await;
+                                            drop(permit);
+                                        });
+                                    }
+                                }
+                            });
+                        }
+                    }
+                }
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    shared.process.sample_rates(&shared);
+                }
+            });
+        })
+        .map(|_| ())
+}
+
+/// One client: commands in, answers out, until `quit`, the end of a non-interactive client's
+/// input, or `stats timeout` without a command.
+pub async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    shared: &Shared,
+    level: CliLevel,
+) {
+    let timeout = Duration::from_millis(u64::from(shared.process.stats.timeout_ms.max(1)));
+    let mut session = Session::new(level);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let idle = session.timeout.unwrap_or(timeout);
+        let n = match tokio::time::timeout(idle, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&pending).into_owned();
+        let mut used = 0;
+        let mut out = String::new();
+        while let Some((command, len)) = cli::next_command(&text[used..]) {
+            used += len;
+            out.push_str(&cli::execute(shared, &mut session, command));
+            if session.quit {
+                break;
+            }
+            out.push_str(cli::answer_separator(&session));
+        }
+        // The bytes consumed, measured on the lossy text: equal to the input's unless the input
+        // held invalid UTF-8, in which case the rest is dropped.
+        let consumed = if text.len() == pending.len() {
+            used
+        } else {
+            pending.len()
+        };
+        pending.drain(..consumed.min(pending.len()));
+        if stream.write_all(out.as_bytes()).await.is_err() {
+            return;
+        }
+        // A non-interactive client is answered what it sent in one go, then let go.
+        if session.quit || (!session.prompt && used > 0 && pending.is_empty()) {
+            let _ = stream.shutdown().await;
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_forms() {
+        assert_eq!(
+            target("/run/h.sock"),
+            Ok(Target::Unix("/run/h.sock".into()))
+        );
+        assert_eq!(
+            target("unix@/run/h.sock"),
+            Ok(Target::Unix("/run/h.sock".into()))
+        );
+        assert_eq!(
+            target("ipv4@127.0.0.1:9999"),
+            Ok(Target::Tcp("127.0.0.1:9999".into()))
+        );
+        assert_eq!(
+            target("127.0.0.1:9999"),
+            Ok(Target::Tcp("127.0.0.1:9999".into()))
+        );
+        assert!(target("abns@x").is_err());
+        assert_eq!(
+            tcp_addr("[::1]:9999").unwrap(),
+            "[::1]:9999".parse().unwrap()
+        );
+    }
+}

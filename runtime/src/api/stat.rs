@@ -1,0 +1,500 @@
+//! `show stat`: one row per frontend, server and backend with HAProxy 2.7.0's 101 static
+//! columns in order (2.7.0, not Debian's 2.6.12 with its two later backported columns: tools
+//! written for 2.7 read column 100 as `agg_server_check_status`). Then the `-` column that
+//! separates the build's module counters; hapee registers no such module.
+
+use super::counters::{Counter, Counters};
+use super::fields::{csv_value, json_field, typed_line, Spec, Val};
+use crate::state::{BackendRt, FrontendRt, ServerRt, Shared, ADMIN_DRAIN, ADMIN_MAINT};
+use hapee_compiler::ir::Mode;
+use std::sync::atomic::Ordering;
+
+macro_rules! specs {
+    ($($name:literal $tags:literal),* $(,)?) => { &[$(Spec { name: $name, tags: $tags }),*] };
+}
+
+/// The 101 static columns of HAProxy 2.7.0, with their tags.
+pub const COLUMNS: &[Spec] = specs![
+    "pxname" "KNS", "svname" "KNS", "qcur" "MGP", "qmax" "MMP", "scur" "MGP", "smax" "MMP",
+    "slim" "CLP", "stot" "MCP", "bin" "MCP", "bout" "MCP", "dreq" "MCP", "dresp" "MCP",
+    "ereq" "MCP", "econ" "MCP", "eresp" "MCP", "wretr" "MCP", "wredis" "MCP", "status" "SGP",
+    "weight" "MaP", "act" "MGP", "bck" "MGP", "chkfail" "MCP", "chkdown" "MCP",
+    "lastchg" "MAP", "downtime" "MCP", "qlimit" "CLP", "pid" "KGP", "iid" "KGS", "sid" "KGS",
+    "throttle" "MGP", "lbtot" "MCP", "tracked" "CGP", "type" "CGS", "rate" "MRP",
+    "rate_lim" "CLP", "rate_max" "MMP", "check_status" "MOP", "check_code" "MOP",
+    "check_duration" "MDP", "hrsp_1xx" "MCP", "hrsp_2xx" "MCP", "hrsp_3xx" "MCP",
+    "hrsp_4xx" "MCP", "hrsp_5xx" "MCP", "hrsp_other" "MCP", "hanafail" "MCP",
+    "req_rate" "MRP", "req_rate_max" "MMP", "req_tot" "MCP", "cli_abrt" "MCP",
+    "srv_abrt" "MCP", "comp_in" "MCP", "comp_out" "MCP", "comp_byp" "MCP", "comp_rsp" "MCP",
+    "lastsess" "MAP", "last_chk" "MOP", "last_agt" "MOP", "qtime" "MaP", "ctime" "MaP",
+    "rtime" "MaP", "ttime" "MaP", "agent_status" "MOP", "agent_code" "MOP",
+    "agent_duration" "MDP", "check_desc" "MOP", "agent_desc" "MOP", "check_rise" "CGS",
+    "check_fall" "CGS", "check_health" "CGS", "agent_rise" "CGS", "agent_fall" "CGS",
+    "agent_health" "CGS", "addr" "CGS", "cookie" "CGS", "mode" "CGS", "algo" "CGS",
+    "conn_rate" "MRP", "conn_rate_max" "MMP", "conn_tot" "MCP", "intercepted" "MCP",
+    "dcon" "MCP", "dses" "MCP", "wrew" "MCP", "connect" "MCP", "reuse" "MCP",
+    "cache_lookups" "MCP", "cache_hits" "MCP", "srv_icur" "MGP", "src_ilim" "MGP",
+    "qtime_max" "MMP", "ctime_max" "MMP", "rtime_max" "MMP", "ttime_max" "MMP",
+    "eint" "MCP", "idle_conn_cur" "MGP", "safe_conn_cur" "MGP", "used_conn_cur" "MGP",
+    "need_conn_est" "MGP", "uweight" "MaP", "agg_server_check_status" "MGP",
+];
+
+/// The CSV header line.
+pub fn header() -> String {
+    let mut h = String::from("# ");
+    for c in COLUMNS {
+        h.push_str(c.name);
+        h.push(',');
+    }
+    h.push_str("-,\n");
+    h
+}
+
+/// Which object a row describes: `type` column values 0, 1, 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Frontend,
+    Backend,
+    Server,
+}
+
+impl Kind {
+    fn letter(self) -> &'static str {
+        match self {
+            Kind::Frontend => "F",
+            Kind::Backend => "B",
+            Kind::Server => "S",
+        }
+    }
+    fn json_name(self) -> &'static str {
+        match self {
+            Kind::Frontend => "Frontend",
+            Kind::Backend => "Backend",
+            Kind::Server => "Server",
+        }
+    }
+    fn bit(self) -> i64 {
+        match self {
+            Kind::Frontend => 1,
+            Kind::Backend => 2,
+            Kind::Server => 4,
+        }
+    }
+}
+
+/// One row: the object's kind, proxy id, server id and its 101 values.
+pub struct Row {
+    pub kind: Kind,
+    pub proxy_id: u32,
+    pub server_id: u32,
+    pub values: Vec<Val>,
+}
+
+/// Columns present in HTTP mode only.
+const HTTP_ONLY: &[usize] = &[
+    39, 40, 41, 42, 43, 44, 46, 47, 48, 51, 52, 53, 54, 83, 86, 87,
+];
+
+fn u32v(v: u64) -> Val {
+    Val::U32(v)
+}
+fn u64v(v: u64) -> Val {
+    Val::U64(v)
+}
+
+/// The values every kind takes from its counters.
+fn counted(values: &mut [Val], c: &Counters) {
+    values[7] = u64v(c.get(Counter::Sessions));
+    values[8] = u64v(c.get(Counter::BytesIn));
+    values[9] = u64v(c.get(Counter::BytesOut));
+    for (i, k) in [
+        Counter::Hrsp1xx,
+        Counter::Hrsp2xx,
+        Counter::Hrsp3xx,
+        Counter::Hrsp4xx,
+        Counter::Hrsp5xx,
+        Counter::HrspOther,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        values[39 + i] = u64v(c.get(k));
+    }
+    values[48] = u64v(c.get(Counter::Requests));
+}
+
+fn mode_name(m: Mode) -> &'static str {
+    if m == Mode::Http {
+        "http"
+    } else {
+        "tcp"
+    }
+}
+
+fn blank_http_only(values: &mut [Val], mode: Mode) {
+    if mode != Mode::Http {
+        for &i in HTTP_ONLY {
+            values[i] = Val::Empty;
+        }
+    }
+}
+
+pub fn frontend_row(fe: &FrontendRt, rates: (u64, u64), process_maxconn: u64) -> Row {
+    let mut v = vec![Val::Empty; COLUMNS.len()];
+    let c = &fe.counters;
+    v[0] = Val::Str(fe.name.to_string());
+    v[1] = Val::Str("FRONTEND".into());
+    v[4] = u32v(fe.active.load(Ordering::Relaxed));
+    v[5] = u32v(fe.peak_active.get());
+    v[6] = u32v(match fe.maxconn.load(Ordering::Relaxed) {
+        0 => process_maxconn,
+        m => m,
+    });
+    counted(&mut v, c);
+    v[10] = u64v(c.get(Counter::DeniedReq));
+    v[11] = u64v(c.get(Counter::DeniedResp));
+    v[12] = u64v(c.get(Counter::ErrorsReq));
+    let paused = fe.paused.load(Ordering::Relaxed);
+    v[17] = Val::Str(if paused { "STOP" } else { "OPEN" }.into());
+    v[26] = u32v(1);
+    v[27] = u32v(u64::from(fe.id));
+    v[28] = u32v(0);
+    v[32] = u32v(0);
+    v[33] = u32v(rates.0);
+    v[34] = u32v(0);
+    v[35] = u32v(rates.1);
+    v[46] = u32v(0);
+    v[47] = u32v(0);
+    v[51..=54].fill(u64v(0));
+    v[75] = Val::Str(mode_name(fe.mode).into());
+    v[77] = u32v(rates.0);
+    v[78] = u32v(rates.1);
+    v[79] = u64v(c.get(Counter::Connections));
+    v[80] = u64v(c.get(Counter::Intercepted));
+    v[81] = u64v(0);
+    v[82] = u64v(0);
+    v[83] = u64v(0);
+    v[86] = u64v(0);
+    v[87] = u64v(0);
+    v[94] = u64v(0);
+    blank_http_only(&mut v, fe.mode);
+    Row {
+        kind: Kind::Frontend,
+        proxy_id: fe.id,
+        server_id: 0,
+        values: v,
+    }
+}
+
+/// HAProxy's server status words.
+pub fn server_status(s: &ServerRt) -> String {
+    let admin = s.admin.load(Ordering::Relaxed);
+    let up = s.up.load(Ordering::Relaxed);
+    if admin & ADMIN_MAINT != 0 {
+        return "MAINT".into();
+    }
+    if admin & ADMIN_DRAIN != 0 {
+        return "DRAIN".into();
+    }
+    if !s.check.configured {
+        return "no check".into();
+    }
+    let health = s.check.health.load(Ordering::Relaxed);
+    match (up, health) {
+        (true, h) if h < s.check.rise + s.check.fall - 1 => {
+            format!("UP {}/{}", h - s.check.fall + 1, s.check.fall)
+        }
+        (true, _) => "UP".into(),
+        (false, 0) => "DOWN".into(),
+        (false, h) => format!("DOWN {h}/{}", s.check.rise),
+    }
+}
+
+fn addr_text(s: &ServerRt) -> Val {
+    s.addr().map_or(Val::Empty, |a| Val::Str(a.to_string()))
+}
+
+pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
+    let mut v = vec![Val::Empty; COLUMNS.len()];
+    let c = &s.counters;
+    let now = super::health::unix_now();
+    v[0] = Val::Str(be.name.to_string());
+    v[1] = Val::Str(s.name.to_string());
+    v[2] = u32v(0);
+    v[3] = u32v(0);
+    v[4] = u32v(s.active.load(Ordering::Relaxed));
+    v[5] = u32v(s.peak_active.get());
+    if let Some(m) = s.maxconn {
+        v[6] = u32v(u64::from(m));
+    }
+    counted(&mut v, c);
+    v[7] = u64v(s.total.load(Ordering::Relaxed));
+    v[11] = u64v(c.get(Counter::DeniedResp));
+    v[13] = u64v(c.get(Counter::ErrorsConn));
+    v[14] = u64v(c.get(Counter::ErrorsResp));
+    v[15] = u64v(c.get(Counter::Retries));
+    v[16] = u64v(c.get(Counter::Redispatches));
+    v[17] = Val::Str(server_status(s));
+    v[18] = u32v(u64::from(s.current_weight()));
+    v[19] = u32v(u64::from(!s.backup));
+    v[20] = u32v(u64::from(s.backup));
+    let check = &s.check;
+    let last_change = check.last_change.load(Ordering::Relaxed);
+    v[23] = u32v(now.saturating_sub(last_change));
+    if check.configured {
+        v[21] = u64v(check.failures.load(Ordering::Relaxed));
+        v[22] = u64v(check.downs.load(Ordering::Relaxed));
+        v[24] = u32v(0);
+        let status = check.status();
+        v[36] = Val::Str(status.name().into());
+        let code = check.code.load(Ordering::Relaxed);
+        if code != 0 {
+            v[37] = u32v(u64::from(code));
+        }
+        v[38] = u64v(check.duration_ms.load(Ordering::Relaxed));
+        v[56] = Val::Str(String::new());
+        v[65] = Val::Str(status.description().into());
+        v[67] = u32v(u64::from(check.rise));
+        v[68] = u32v(u64::from(check.fall));
+        v[69] = u32v(u64::from(check.health.load(Ordering::Relaxed)));
+    }
+    v[26] = u32v(1);
+    v[27] = u32v(u64::from(be.id));
+    v[28] = u32v(u64::from(s.id));
+    v[30] = u64v(s.total.load(Ordering::Relaxed));
+    v[32] = u32v(2);
+    v[33] = u32v(0);
+    v[35] = u32v(0);
+    v[49] = u64v(c.get(Counter::ClientAborts));
+    v[50] = u64v(c.get(Counter::ServerAborts));
+    v[55] = Val::S32(-1);
+    v[58..=61].fill(u32v(0));
+    v[73] = addr_text(s);
+    v[75] = Val::Str(mode_name(be.mode).into());
+    v[83] = u64v(0);
+    v[84] = u64v(s.total.load(Ordering::Relaxed));
+    v[85] = u64v(0);
+    v[88] = u32v(0);
+    v[90..=98].fill(u32v(0));
+    v[94] = u64v(0);
+    v[99] = u32v(u64::from(s.current_weight()));
+    blank_http_only(&mut v, be.mode);
+    Row {
+        kind: Kind::Server,
+        proxy_id: be.id,
+        server_id: s.id,
+        values: v,
+    }
+}
+
+pub fn backend_row(be: &BackendRt) -> Row {
+    let mut v = vec![Val::Empty; COLUMNS.len()];
+    let c = &be.counters;
+    let usable: Vec<&std::sync::Arc<ServerRt>> =
+        be.servers.iter().filter(|s| s.is_usable()).collect();
+    v[0] = Val::Str(be.name.to_string());
+    v[1] = Val::Str("BACKEND".into());
+    v[2] = u32v(0);
+    v[3] = u32v(0);
+    v[4] = u32v(be.active.load(Ordering::Relaxed));
+    v[5] = u32v(be.peak_active.get());
+    v[6] = u32v(0);
+    counted(&mut v, c);
+    v[10] = u64v(c.get(Counter::DeniedReq));
+    v[11] = u64v(c.get(Counter::DeniedResp));
+    v[13] = u64v(c.get(Counter::ErrorsConn));
+    v[14] = u64v(c.get(Counter::ErrorsResp));
+    v[15] = u64v(c.get(Counter::Retries));
+    v[16] = u64v(c.get(Counter::Redispatches));
+    v[17] = Val::Str(if usable.is_empty() { "DOWN" } else { "UP" }.into());
+    let weight: u64 = usable
+        .iter()
+        .filter(|s| !s.backup)
+        .map(|s| u64::from(s.current_weight()))
+        .sum();
+    v[18] = u32v(weight);
+    v[19] = u32v(usable.iter().filter(|s| !s.backup).count() as u64);
+    v[20] = u32v(usable.iter().filter(|s| s.backup).count() as u64);
+    v[22] = u64v(0);
+    v[23] = u32v(0);
+    v[24] = u32v(0);
+    v[26] = u32v(1);
+    v[27] = u32v(u64::from(be.id));
+    v[28] = u32v(0);
+    v[30] = u64v(
+        be.servers
+            .iter()
+            .map(|s| s.total.load(Ordering::Relaxed))
+            .sum(),
+    );
+    v[32] = u32v(1);
+    v[33] = u32v(0);
+    v[35] = u32v(0);
+    v[49] = u64v(c.get(Counter::ClientAborts));
+    v[50] = u64v(c.get(Counter::ServerAborts));
+    v[51..=54].fill(u64v(0));
+    v[55] = Val::S32(-1);
+    v[58..=61].fill(u32v(0));
+    v[75] = Val::Str(mode_name(be.mode).into());
+    v[76] = Val::Str(be.algorithm.name().into());
+    v[83] = u64v(0);
+    v[84] = u64v(c.get(Counter::Sessions));
+    v[85] = u64v(0);
+    v[86] = u64v(0);
+    v[87] = u64v(0);
+    v[90..=93].fill(u32v(0));
+    v[94] = u64v(0);
+    v[99] = u32v(weight);
+    blank_http_only(&mut v, be.mode);
+    Row {
+        kind: Kind::Backend,
+        proxy_id: be.id,
+        server_id: 0,
+        values: v,
+    }
+}
+
+/// `show stat` options: output form and the `<iid> <type> <sid>` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Csv,
+    Typed,
+    Json,
+}
+
+pub struct Filter {
+    pub proxy_id: i64,
+    pub types: i64,
+    pub server_id: i64,
+    pub up_only: bool,
+    pub no_maint: bool,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            proxy_id: -1,
+            types: -1,
+            server_id: -1,
+            up_only: false,
+            no_maint: false,
+        }
+    }
+}
+
+impl Filter {
+    fn keeps(&self, row: &Row) -> bool {
+        (self.proxy_id == -1 || self.proxy_id == i64::from(row.proxy_id))
+            && (self.types == -1 || self.types & row.kind.bit() != 0)
+            && (row.kind != Kind::Server
+                || self.server_id == -1
+                || self.server_id == i64::from(row.server_id))
+    }
+}
+
+/// Every row in HAProxy's order: for each proxy by id, its frontend, servers, backend.
+pub fn rows(shared: &Shared, filter: &Filter) -> Vec<Row> {
+    let rates = |i: usize| shared.process.frontend_rates(i);
+    let mut objects: Vec<(u32, Vec<Row>)> = Vec::new();
+    let mut by_id = std::collections::HashMap::new();
+    for (i, fe) in shared.frontends.iter().enumerate() {
+        let maxconn = shared.process.maxconn.load(Ordering::Relaxed);
+        by_id.insert(fe.id, objects.len());
+        objects.push((fe.id, vec![frontend_row(fe, rates(i), maxconn)]));
+    }
+    for be in &shared.backends {
+        let mut rows: Vec<Row> = be
+            .servers
+            .iter()
+            .filter(|s| {
+                let admin = s.admin.load(Ordering::Relaxed);
+                let hidden_maint = filter.no_maint && admin & ADMIN_MAINT != 0;
+                let hidden_down = filter.up_only && !s.is_usable();
+                !hidden_maint && !hidden_down
+            })
+            .map(|s| server_row(be, s))
+            .collect();
+        rows.push(backend_row(be));
+        // A listen section's frontend and backend share an id: one table.
+        match by_id.get(&be.id) {
+            Some(&at) => objects[at].1.extend(rows),
+            None => {
+                by_id.insert(be.id, objects.len());
+                objects.push((be.id, rows));
+            }
+        }
+    }
+    objects.sort_by_key(|o| o.0);
+    objects
+        .into_iter()
+        .flat_map(|o| o.1)
+        .filter(|r| filter.keeps(r))
+        .collect()
+}
+
+pub fn render(rows: &[Row], form: Form) -> String {
+    let mut out = String::new();
+    match form {
+        Form::Csv => {
+            out.push_str(&header());
+            for r in rows {
+                for v in &r.values {
+                    out.push_str(&csv_value(&v.text()));
+                    out.push(',');
+                }
+                out.push_str("-,\n");
+            }
+        }
+        Form::Typed => {
+            for r in rows {
+                let prefix = format!("{}.{}.{}.", r.kind.letter(), r.proxy_id, r.server_id);
+                for (pos, (spec, v)) in COLUMNS.iter().zip(&r.values).enumerate() {
+                    if *v != Val::Empty {
+                        typed_line(&mut out, &prefix, pos, spec, v);
+                    }
+                }
+            }
+        }
+        Form::Json => {
+            let objects: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    let fields: Vec<String> = COLUMNS
+                        .iter()
+                        .zip(&r.values)
+                        .enumerate()
+                        .filter(|(_, (_, v))| **v != Val::Empty)
+                        .map(|(pos, (spec, v))| {
+                            json_field(
+                                Some((r.kind.json_name(), r.proxy_id, r.server_id)),
+                                pos,
+                                spec,
+                                v,
+                            )
+                        })
+                        .collect();
+                    format!("[{}]", fields.join(","))
+                })
+                .collect();
+            out.push('[');
+            out.push_str(&objects.join(","));
+            out.push_str("]\n");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_has_2_7_0_columns_in_order() {
+        assert_eq!(COLUMNS.len(), 101);
+        let h = header();
+        assert!(h.starts_with("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,"));
+        assert!(h.ends_with(",need_conn_est,uweight,agg_server_check_status,-,\n"));
+        assert_eq!(COLUMNS[73].name, "addr");
+        assert_eq!(COLUMNS[48].name, "req_tot");
+    }
+}

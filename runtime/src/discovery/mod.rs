@@ -1,0 +1,153 @@
+//! DNS service discovery: servers with `resolvers <name>` (and the slots of a
+//! `server-template`) take their addresses, and from SRV records their weights, from DNS
+//! answers, refreshed while the proxy runs. Every thread reads the current address and weight
+//! of such a server from its [`Dynamic`] state; no reload is involved.
+//!
+//! - `dns`: queries and responses on the wire (hickory-proto), sans-I/O;
+//! - `records`: what the answers mean over time (`hold`) and how they fill server slots;
+//! - `resolver`: the queries over UDP with `timeout retry` and `resolve_retries`, one task per
+//!   name on a thread of its own.
+
+pub mod dns;
+pub mod records;
+mod resolver;
+
+use crate::state::{ServerRt, Shared};
+use hapee_compiler::plan::{Plan, ServerPlan};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// The address and weight of a server that DNS answers change.
+pub struct Dynamic {
+    addr: RwLock<Option<SocketAddr>>,
+    weight: AtomicU32,
+}
+
+impl Dynamic {
+    pub fn new(addr: Option<SocketAddr>, weight: u32) -> Dynamic {
+        Dynamic {
+            addr: RwLock::new(addr),
+            weight: AtomicU32::new(weight),
+        }
+    }
+
+    pub fn addr(&self) -> Option<SocketAddr> {
+        *self.addr.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn weight(&self) -> u32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, addr: Option<SocketAddr>, weight: u32) {
+        *self.addr.write().unwrap_or_else(|e| e.into_inner()) = addr;
+        self.weight.store(weight, Ordering::Relaxed);
+    }
+}
+
+/// The value of a server option.
+fn option<'a>(s: &'a ServerPlan, name: &str) -> Option<&'a str> {
+    let i = s.options.iter().position(|o| o == name)?;
+    s.options.get(i + 1).map(String::as_str)
+}
+
+/// The `resolvers` section a server uses, if any.
+pub fn resolvers_of(s: &ServerPlan) -> Option<&str> {
+    option(s, "resolvers")
+}
+
+fn port_of(s: &ServerPlan) -> u16 {
+    match s.address.as_ref().map(|a| &a.port) {
+        Some(hapee_compiler::address::Port::Range { low, .. }) => *low,
+        _ => 0,
+    }
+}
+
+/// Where a server starts: its IP address, else what `init-addr` (default `last,libc`) finds
+/// first: `libc` resolves the name now, an IP is taken as it is, `none` starts without an
+/// address (DNS fills it later). `last` needs a server-state file, not read yet.
+pub fn initial_address(s: &ServerPlan) -> Option<SocketAddr> {
+    let a = s.address.as_ref()?;
+    let port = port_of(s);
+    if let Some(ip) = a.ip {
+        return Some(SocketAddr::new(ip, port));
+    }
+    for method in option(s, "init-addr").unwrap_or("last,libc").split(',') {
+        match method {
+            // A service name (`_http._tcp.…`) has no address for libc to find.
+            "libc" if !a.host.starts_with('_') => {
+                if let Some(found) = (a.host.as_str(), port)
+                    .to_socket_addrs()
+                    .ok()
+                    .and_then(|mut i| i.next())
+                {
+                    return Some(found);
+                }
+            }
+            "none" => return None,
+            ip => {
+                if let Ok(ip) = ip.parse::<IpAddr>() {
+                    return Some(SocketAddr::new(ip, port));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Starts the resolutions the plan needs, on a thread of their own.
+pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    let mut sections = Vec::new();
+    for r in &plan.resolvers {
+        match resolver::Section::from_plan(r) {
+            Ok(s) => sections.push(Arc::new(s)),
+            Err(e) => errors.push(e),
+        }
+    }
+    // One resolution per (section, name, port, family preference), shared by its servers in
+    // declaration order: a template's servers are the slots of one resolution.
+    let mut resolutions: Vec<resolver::Resolution> = Vec::new();
+    for (b, backend) in plan.backends.iter().enumerate() {
+        for (i, s) in backend.servers.iter().enumerate() {
+            let (Some(section), Some(host)) = (resolvers_of(s), s.host.as_ref()) else {
+                continue;
+            };
+            let Some(cfg) = sections.iter().find(|r| r.name == section) else {
+                errors.push(format!(
+                    "server '{}/{}': no resolvers section named '{section}'",
+                    backend.name, s.name
+                ));
+                continue;
+            };
+            let server: Arc<ServerRt> = shared.backends[b].servers[i].clone();
+            let prefer_v4 = option(s, "resolve-prefer") == Some("ipv4");
+            let port = port_of(s);
+            let key = (section, host.as_str(), port, prefer_v4, b);
+            match resolutions.iter_mut().find(|r| r.key() == key) {
+                Some(r) => r.servers.push(server),
+                None => resolutions.push(resolver::Resolution {
+                    section: cfg.clone(),
+                    name: host.clone(),
+                    port,
+                    prefer_v4,
+                    backend: b,
+                    backend_name: backend.name.clone(),
+                    servers: vec![server],
+                }),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if resolutions.is_empty() {
+        return Ok(());
+    }
+    std::thread::Builder::new()
+        .name("hapee-resolvers".into())
+        .spawn(move || resolver::run_all(resolutions))
+        .map(|_| ())
+        .map_err(|e| vec![format!("cannot start the resolvers thread: {e}")])
+}

@@ -1,0 +1,182 @@
+//! What a resolution knows (sans-I/O): the targets of the last good answers, kept or dropped
+//! as `hold` says, and how they fill a template's server slots.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// One server a DNS answer names: an address and port, and the SRV weight if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub weight: Option<u16>,
+}
+
+impl Target {
+    /// HAProxy's server weight for an SRV weight (0-65535 onto 1-256).
+    pub fn server_weight(&self) -> Option<u32> {
+        self.weight.map(|w| u32::from(w) / 256 + 1)
+    }
+}
+
+/// The outcome of one resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Valid(Vec<Target>),
+    NxDomain,
+    Refused,
+    Timeout,
+    Other,
+}
+
+/// `hold` periods, per outcome.
+#[derive(Debug, Clone, Copy)]
+pub struct Hold {
+    pub nx: Duration,
+    pub other: Duration,
+    pub refused: Duration,
+    pub timeout: Duration,
+    pub obsolete: Duration,
+}
+
+/// The targets known, each with when an answer last named it.
+#[derive(Debug, Default)]
+pub struct RecordSet {
+    entries: Vec<(Target, Instant)>,
+    last_valid: Option<Instant>,
+}
+
+impl RecordSet {
+    /// Takes in the outcome of a resolution made at `now`.
+    pub fn update(&mut self, outcome: Outcome, now: Instant, hold: &Hold) {
+        let failed_hold = match outcome {
+            Outcome::Valid(found) => {
+                self.last_valid = Some(now);
+                for t in found {
+                    match self.entries.iter_mut().find(|(e, _)| e.addr == t.addr) {
+                        Some(e) => *e = (t, now),
+                        None => self.entries.push((t, now)),
+                    }
+                }
+                // A record the answers no longer name goes after `hold obsolete`.
+                self.entries
+                    .retain(|(_, seen)| now.duration_since(*seen) <= hold.obsolete);
+                return;
+            }
+            Outcome::NxDomain => hold.nx,
+            Outcome::Refused => hold.refused,
+            Outcome::Timeout => hold.timeout,
+            Outcome::Other => hold.other,
+        };
+        // A failure keeps the last good answer for its `hold` period, then drops it.
+        if self
+            .last_valid
+            .is_none_or(|t| now.duration_since(t) > failed_hold)
+        {
+            self.entries.clear();
+        }
+    }
+
+    pub fn targets(&self) -> Vec<Target> {
+        self.entries.iter().map(|(t, _)| t.clone()).collect()
+    }
+}
+
+/// Fills server slots from `targets`: a slot whose address is still named keeps it (its
+/// connections and its place in the balancing stay), the new targets take the empty slots
+/// in order, and a slot whose target has gone is emptied.
+pub fn assign(targets: &[Target], slots: &[Option<SocketAddr>]) -> Vec<Option<Target>> {
+    let mut out: Vec<Option<Target>> = Vec::with_capacity(slots.len());
+    for slot in slots {
+        // Only the first slot with an address keeps it (template slots may start alike).
+        let kept = slot
+            .filter(|a| !out.iter().flatten().any(|o: &Target| o.addr == *a))
+            .and_then(|a| targets.iter().find(|t| t.addr == a).cloned());
+        out.push(kept);
+    }
+    let taken: Vec<SocketAddr> = out.iter().flatten().map(|t| t.addr).collect();
+    let mut free = targets.iter().filter(|t| !taken.contains(&t.addr));
+    for slot in out.iter_mut().filter(|s| s.is_none()) {
+        match free.next() {
+            Some(t) => *slot = Some(t.clone()),
+            None => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str, w: Option<u16>) -> Target {
+        Target {
+            addr: s.parse().unwrap(),
+            weight: w,
+        }
+    }
+
+    fn hold() -> Hold {
+        let s = Duration::from_secs;
+        Hold {
+            nx: s(30),
+            other: s(30),
+            refused: s(30),
+            timeout: s(5),
+            obsolete: s(0),
+        }
+    }
+
+    #[test]
+    fn slots_keep_their_target_take_new_ones_and_empty_when_gone() {
+        let a = "10.0.0.1:80".parse().ok();
+        let b = "10.0.0.2:80".parse().ok();
+        let now = [t("10.0.0.2:80", None), t("10.0.0.3:80", None)];
+        let got = assign(&now, &[a, b, None]);
+        // 10.0.0.1 has gone: its slot takes the new 10.0.0.3; 10.0.0.2 stays put.
+        let addr = |i: usize| got[i].as_ref().map(|t| t.addr.to_string());
+        assert_eq!(addr(0).as_deref(), Some("10.0.0.3:80"));
+        assert_eq!(addr(1).as_deref(), Some("10.0.0.2:80"));
+        assert_eq!(got[2], None);
+        // Slots that start on the same address: one keeps it, another target fills the next.
+        let same = assign(&now, &[b, b]);
+        assert_ne!(same[0], same[1]);
+        // More targets than slots: the slots are all filled, the rest wait.
+        let many: Vec<Target> = (1..=5)
+            .map(|i| t(&format!("10.0.1.{i}:80"), None))
+            .collect();
+        assert_eq!(assign(&many, &[None, None]).iter().flatten().count(), 2);
+    }
+
+    #[test]
+    fn hold_keeps_answers_through_failures_for_a_while_and_obsolete_records_go() {
+        let start = Instant::now();
+        let mut set = RecordSet::default();
+        let h = hold();
+        set.update(
+            Outcome::Valid(vec![t("10.0.0.1:80", Some(512)), t("10.0.0.2:80", None)]),
+            start,
+            &h,
+        );
+        assert_eq!(set.targets().len(), 2);
+        assert_eq!(set.targets()[0].server_weight(), Some(3));
+        set.update(Outcome::Timeout, start + Duration::from_secs(3), &h);
+        assert_eq!(set.targets().len(), 2, "within hold timeout");
+        set.update(Outcome::Timeout, start + Duration::from_secs(6), &h);
+        assert!(set.targets().is_empty(), "past hold timeout");
+        set.update(
+            Outcome::Valid(vec![t("10.0.0.1:80", None), t("10.0.0.2:80", None)]),
+            start + Duration::from_secs(7),
+            &h,
+        );
+        set.update(
+            Outcome::Valid(vec![t("10.0.0.2:80", None)]),
+            start + Duration::from_secs(8),
+            &h,
+        );
+        assert_eq!(
+            set.targets(),
+            vec![t("10.0.0.2:80", None)],
+            "obsolete at once"
+        );
+    }
+}

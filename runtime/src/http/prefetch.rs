@@ -1,0 +1,137 @@
+//! A request body as it goes to the server: the part that had already arrived when the request
+//! was routed, then the rest as the client sends it.
+//!
+//! Before a server is contacted, whatever of the body the client has already sent is read and
+//! decoded. A body whose framing is broken (a bad chunk size, a premature end) and that is all
+//! there is then gets its 400 without any server seeing a byte of it, as HAProxy's parser
+//! refuses it while reading the head's packet; and a small body that has fully arrived becomes
+//! one the proxy holds whole, which a retry can send again.
+
+use super::IncomingBody;
+use crate::upstream::BoxError;
+use bytes::{Bytes, BytesMut};
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::HeaderMap;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A client's request body: what was read ahead, then the rest of the stream.
+pub struct ClientBody {
+    read: Option<Bytes>,
+    trailers: Option<HeaderMap>,
+    rest: Option<IncomingBody>,
+}
+
+/// A body whose framing is broken.
+#[derive(Debug)]
+pub struct Malformed;
+
+/// What had arrived of a body when it was looked at.
+pub enum Arrived {
+    /// All of it.
+    Whole(Bytes),
+    /// A part, or none: the rest is still to come.
+    Partial(ClientBody),
+}
+
+impl ClientBody {
+    pub fn streaming(incoming: IncomingBody) -> ClientBody {
+        ClientBody {
+            read: None,
+            trailers: None,
+            rest: Some(incoming),
+        }
+    }
+
+    /// Reads what has arrived of the body, up to about `limit` bytes: frames are taken until
+    /// the client's connection has nothing more to give. hyper decodes the body in the
+    /// connection's own task, so the wait lets that task run once more (a yield) before
+    /// concluding that nothing more is there.
+    pub async fn read_arrived(mut self, limit: usize) -> Result<Arrived, Malformed> {
+        let Some(mut rest) = self.rest.take() else {
+            return Ok(self.settled());
+        };
+        let mut read = BytesMut::new();
+        let mut idle_rounds = 0;
+        while read.len() < limit && idle_rounds < 2 {
+            let frame = std::future::poll_fn(|cx| match Pin::new(&mut rest).poll_frame(cx) {
+                Poll::Pending => Poll::Ready(None),
+                Poll::Ready(f) => Poll::Ready(Some(f)),
+            })
+            .await;
+            match frame {
+                None => {
+                    idle_rounds += 1;
+                    tokio::task::yield_now().await;
+                }
+                Some(None) => {
+                    self.read = Some(read.freeze());
+                    return Ok(self.settled());
+                }
+                Some(Some(Err(_))) => return Err(Malformed),
+                Some(Some(Ok(frame))) => {
+                    idle_rounds = 0;
+                    match frame.into_data() {
+                        Ok(data) => read.extend_from_slice(&data),
+                        Err(frame) => self.trailers = frame.into_trailers().ok(),
+                    }
+                }
+            }
+        }
+        self.read = (!read.is_empty()).then(|| read.freeze());
+        // A body with a known length may be complete before its end is signalled.
+        if !rest.is_end_stream() {
+            self.rest = Some(rest);
+        }
+        Ok(self.settled())
+    }
+
+    fn settled(self) -> Arrived {
+        if self.rest.is_none() && self.trailers.is_none() {
+            Arrived::Whole(self.read.unwrap_or_default())
+        } else {
+            Arrived::Partial(self)
+        }
+    }
+}
+
+impl Body for ClientBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(read) = self.read.take() {
+            return Poll::Ready(Some(Ok(Frame::data(read))));
+        }
+        if let Some(rest) = self.rest.as_mut() {
+            match Pin::new(rest).poll_frame(cx) {
+                Poll::Ready(None) => self.rest = None,
+                polled => return polled,
+            }
+        }
+        Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.read.is_none()
+            && self.trailers.is_none()
+            && self.rest.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let read = self.read.as_ref().map_or(0, |r| r.len() as u64);
+        let rest = self
+            .rest
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint);
+        let mut hint = SizeHint::new();
+        if let Some(upper) = rest.upper() {
+            hint.set_upper(upper + read);
+        }
+        hint.set_lower(rest.lower() + read);
+        hint
+    }
+}

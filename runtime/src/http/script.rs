@@ -1,0 +1,184 @@
+//! Script actions and services on the request path: routing pauses where a rule calls a
+//! script (`http-request lua.<name>`), the script runs (and may wait), and routing resumes at
+//! the next rule; `use-service lua.<name>` hands the request to a script that answers it.
+
+use super::{reply, route, ReqBody, ResBody, Route};
+use crate::script::{self, ActionEnd, Phase, ScriptReply};
+use crate::txn::Txn;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::Response;
+
+/// Runs the script actions routing stopped at, until it reaches a decision that needs no
+/// script action: a response, a rule's ending, a service, or a backend to forward to.
+pub(super) async fn settle(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    mut routed: Route,
+    body: ReqBody,
+) -> (ReqBody, Route) {
+    loop {
+        routed = match routed {
+            Route::Script(call, resume) => {
+                let phase = Phase::HttpRequest;
+                match script::run_action(&call, phase, txn).await {
+                    ActionEnd::Continue => route(ctx, txn, resume),
+                    ActionEnd::Done(reply) => Route::Reply(done(txn, reply, *b"LR")),
+                    ActionEnd::Failed => Route::Reply(failed(ctx, txn, *b"IR")),
+                }
+            }
+            decided => return (body, decided),
+        };
+    }
+}
+
+/// `use-service lua.<name>`: the script's service answers the request (read whole first), and
+/// its response goes through the `http-response` rules as a server's would.
+pub(super) async fn service(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    name: &str,
+    body: ReqBody,
+) -> Response<ResBody> {
+    let limit = ctx.shared.bufsize.max(8192);
+    let data = match super::forward::buffered_body(body, limit).await {
+        Ok(data) => data,
+        Err(status) => {
+            let resp = reply::error(status, &[&ctx.frontend().errorfiles]);
+            return super::local(txn, resp, b"PR");
+        }
+    };
+    if !data.is_empty() {
+        txn.request_body = Some(data.clone());
+    }
+    // HAProxy logs the service in place of the server: `<lua.name>`.
+    txn.server = Some(format!("<lua.{name}>").into());
+    // No queue, connection or server wait for a service, as HAProxy logs it.
+    txn.timings.queue = 0;
+    txn.timings.connect = 0;
+    txn.timings.response = 0;
+    let resp = match script::run_service(name, txn, data).await {
+        Some(r) => to_response(r),
+        None => reply::error(500, &[&ctx.frontend().errorfiles]),
+    };
+    let resp = super::local(txn, resp, b"LR");
+    let backend = txn
+        .backend
+        .as_deref()
+        .and_then(|b| ctx.shared.backend_index.get(b).copied());
+    Box::pin(through_response_rules(ctx, txn, backend, resp)).await
+}
+
+/// `txn:done()`: the script's reply, or an empty response when it gave none.
+pub(crate) fn done(txn: &mut Txn, reply: Option<ScriptReply>, term: [u8; 2]) -> Response<ResBody> {
+    let r = reply.unwrap_or(ScriptReply {
+        status: 200,
+        ..Default::default()
+    });
+    super::local(txn, to_response(r), &term)
+}
+
+/// An action that could not run ends the transaction with HAProxy's internal error: 500,
+/// logged with termination state `term`.
+pub(crate) fn failed(ctx: &super::ConnCtx, txn: &mut Txn, term: [u8; 2]) -> Response<ResBody> {
+    let resp = reply::error(500, &[&ctx.frontend().errorfiles]);
+    super::local(txn, resp, &term)
+}
+
+/// The response a script made; headers that are not valid HTTP are left out.
+pub(super) fn to_response(r: ScriptReply) -> Response<ResBody> {
+    let mut resp = Response::new(reply::full(r.body.clone()));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut has_length = false;
+    let mut chunked = false;
+    for (n, v) in &r.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            has_length |= n == hyper::header::CONTENT_LENGTH;
+            chunked |= n == hyper::header::TRANSFER_ENCODING;
+            resp.headers_mut().append(n, v);
+        }
+    }
+    if has_length && chunked {
+        resp.headers_mut().remove(hyper::header::TRANSFER_ENCODING);
+    }
+    if let Some(reason) = r
+        .reason
+        .as_deref()
+        .and_then(|p| hyper::ext::ReasonPhrase::try_from(p.as_bytes()).ok())
+    {
+        resp.extensions_mut().insert(reason);
+    }
+    resp
+}
+
+/// A response the proxy made (a service's) goes through the `http-response` rules as a
+/// server's would.
+async fn through_response_rules(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    backend: Option<usize>,
+    resp: Response<ResBody>,
+) -> Response<ResBody> {
+    let (mut parts, body) = resp.into_parts();
+    txn.response = Some(crate::txn::ResponseView {
+        status: parts.status.as_u16(),
+        headers: std::mem::take(&mut parts.headers),
+    });
+    if let Some(own) = response_rules(ctx, txn, backend).await {
+        return own;
+    }
+    if let Some(view) = txn.response.as_mut() {
+        parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
+        parts.headers = std::mem::take(&mut view.headers);
+    }
+    Response::from_parts(parts, body)
+}
+
+/// Runs the `http-response` rules of backend `backend` (unless it is the frontend's own) and
+/// of the frontend on `txn.response`, script actions included; the response that ends the
+/// transaction instead, if a rule makes one.
+pub(crate) async fn response_rules(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    backend: Option<usize>,
+) -> Option<Response<ResBody>> {
+    use crate::rules::{self, Verdict};
+    use hapee_compiler::registry::RuleSet;
+    let shared = ctx.shared.clone();
+    let fe = ctx.frontend();
+    let be = backend.map(|b| (b, &shared.backends[b]));
+    let mut files = Vec::new();
+    let mut ruleset: Vec<&[rules::CompiledRule]> = Vec::new();
+    if let Some((b, be)) = be {
+        files.push(&be.errorfiles);
+        if !crate::route::is_own_backend(&shared, fe, b) {
+            ruleset.push(&be.rules);
+        }
+    }
+    files.push(&fe.errorfiles);
+    ruleset.push(&fe.rules);
+    for rules in ruleset {
+        let mut from = 0;
+        loop {
+            match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {
+                Verdict::Continue => break,
+                Verdict::Reply(r) => return Some(reply::reply(r, txn, &files)),
+                Verdict::Script(call, next) => {
+                    match script::run_action(call, Phase::HttpResponse, txn).await {
+                        ActionEnd::Continue => from = next,
+                        ActionEnd::Done(r) => return Some(done(txn, r, *b"LH")),
+                        ActionEnd::Failed => return Some(failed(ctx, txn, *b"IH")),
+                    }
+                }
+                _ => {
+                    txn.term = *b"PH";
+                    return Some(reply::error(502, &files));
+                }
+            }
+        }
+    }
+    None
+}

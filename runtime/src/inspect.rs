@@ -1,0 +1,312 @@
+//! Content inspection (sans-I/O): the fetches that read the client's first bytes held for
+//! `tcp-request content` rules (`req.len`, `req.payload`, `req.payload_lv`, the TLS ClientHello
+//! fetches, `wait_end`), and whether the rules must wait for more of them.
+//!
+//! A fetch that could answer differently with more data marks the transaction (`may_change`)
+//! unless the payload is final; a condition that then neither passes nor fails waits, as
+//! HAProxy waits on `ACL_TEST_MISS` until `tcp-request inspect-delay` passes.
+
+use crate::sample::Value;
+use crate::txn::Txn;
+use bytes::Bytes;
+
+/// The fetches this module answers.
+pub const FETCHES: &[&str] = &[
+    "req.len",
+    "req_len",
+    "req.payload",
+    "req.payload_lv",
+    "req.ssl_hello_type",
+    "req_ssl_hello_type",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "req.ssl_ver",
+    "req_ssl_ver",
+    "wait_end",
+];
+
+pub fn provides(name: &str) -> bool {
+    FETCHES.contains(&name)
+}
+
+/// Evaluates one content fetch.
+pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
+    let int_arg = |i: usize| args.get(i).and_then(|a| a.trim().parse::<usize>().ok());
+    let Some(data) = txn.payload.as_ref() else {
+        // HTTP mode: the request buffer is the body read by `option http-buffer-request`.
+        return match name {
+            "req.len" | "req_len" => vec![Value::Int(
+                txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
+            )],
+            // Nothing more will come: the rules run on what is there.
+            "wait_end" => vec![Value::Bool(true)],
+            _ => Vec::new(),
+        };
+    };
+    let waiting = |txn: &Txn| {
+        if !txn.payload_final {
+            txn.may_change.set(true);
+        }
+    };
+    match name {
+        "req.len" | "req_len" => {
+            waiting(txn);
+            vec![Value::Int(data.len() as i64)]
+        }
+        "req.payload" => {
+            let (offset, len) = (int_arg(0).unwrap_or(0), int_arg(1).unwrap_or(0));
+            match slice(data, offset, len) {
+                Some(b) => {
+                    if len == 0 {
+                        waiting(txn);
+                    }
+                    vec![Value::Bin(b)]
+                }
+                None => {
+                    waiting(txn);
+                    Vec::new()
+                }
+            }
+        }
+        "req.payload_lv" => match length_value(data, args) {
+            Some(b) => vec![Value::Bin(b)],
+            None => {
+                waiting(txn);
+                Vec::new()
+            }
+        },
+        "wait_end" => {
+            if txn.payload_final {
+                vec![Value::Bool(true)]
+            } else {
+                txn.may_change.set(true);
+                Vec::new()
+            }
+        }
+        _ => match client_hello(data) {
+            Hello::Complete(h) => match name {
+                "req.ssl_hello_type" | "req_ssl_hello_type" => vec![Value::Int(1)],
+                "req.ssl_ver" | "req_ssl_ver" => vec![Value::Int(i64::from(h.version))],
+                _ => h
+                    .server_name
+                    .map(|s| vec![Value::Str(s)])
+                    .unwrap_or_default(),
+            },
+            Hello::Incomplete => {
+                waiting(txn);
+                Vec::new()
+            }
+            Hello::NotTls => Vec::new(),
+        },
+    }
+}
+
+/// `len` bytes at `offset` (`len` 0: all from `offset`), if that much is there.
+fn slice(data: &Bytes, offset: usize, len: usize) -> Option<Bytes> {
+    if len == 0 {
+        return (offset <= data.len()).then(|| data.slice(offset..));
+    }
+    let end = offset.checked_add(len)?;
+    (end <= data.len()).then(|| data.slice(offset..end))
+}
+
+/// `req.payload_lv(<len offset>,<len size>[,<offset2>])`: a big-endian length field, then
+/// the block it announces (at the field's end, or at `offset2`; `+n` is relative).
+fn length_value(data: &Bytes, args: &[String]) -> Option<Bytes> {
+    let at: usize = args.first()?.trim().parse().ok()?;
+    let size: usize = args.get(1)?.trim().parse().ok()?;
+    if size == 0 || size > 8 {
+        return None;
+    }
+    let field = slice(data, at, size)?;
+    let len = field.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)) as usize;
+    let start = match args.get(2).map(|s| s.trim()) {
+        None | Some("") => at + size,
+        Some(rel) if rel.starts_with('+') || rel.starts_with('-') => {
+            let delta: isize = rel.parse().ok()?;
+            (at + size).checked_add_signed(delta)?
+        }
+        Some(abs) => abs.parse().ok()?,
+    };
+    if len == 0 {
+        return (start <= data.len()).then(|| data.slice(start..start));
+    }
+    slice(data, start, len)
+}
+
+/// What the start of a TLS connection holds.
+enum Hello {
+    Complete(ClientHello),
+    /// Looks like TLS but the ClientHello is not all there yet.
+    Incomplete,
+    NotTls,
+}
+
+struct ClientHello {
+    /// The record layer's version (`0x0301` for TLS 1.0 … as HAProxy's `req.ssl_ver` gives).
+    version: u16,
+    server_name: Option<String>,
+}
+
+/// Reads the ClientHello of the first TLS record (the SNI parse is small enough to write
+/// here rather than pull in a TLS parser for it).
+fn client_hello(data: &[u8]) -> Hello {
+    if data.is_empty() {
+        return Hello::Incomplete;
+    }
+    if data[0] != 22 {
+        return Hello::NotTls;
+    }
+    if data.len() < 5 {
+        return Hello::Incomplete;
+    }
+    let version = u16::from_be_bytes([data[1], data[2]]);
+    let record_len = usize::from(u16::from_be_bytes([data[3], data[4]]));
+    let Some(record) = data.get(5..5 + record_len) else {
+        return Hello::Incomplete;
+    };
+    match parse_hello(record) {
+        Some(server_name) => Hello::Complete(ClientHello {
+            version,
+            server_name,
+        }),
+        None => Hello::NotTls,
+    }
+}
+
+/// The SNI of a ClientHello handshake message (`None` when it is not one).
+fn parse_hello(msg: &[u8]) -> Option<Option<String>> {
+    let mut r = Reader(msg);
+    if r.u8()? != 1 {
+        return None;
+    }
+    let len = r.u24()?;
+    let body = r.take(len)?;
+    let mut r = Reader(body);
+    r.take(2 + 32)?; // client version, random
+    let session = r.u8()?;
+    r.take(usize::from(session))?;
+    r.block16()?; // cipher suites
+    let compression = r.u8()?;
+    r.take(usize::from(compression))?;
+    if r.0.is_empty() {
+        return Some(None);
+    }
+    let mut exts = Reader(r.block16()?);
+    while !exts.0.is_empty() {
+        let kind = exts.u16()?;
+        let mut ext = Reader(exts.block16()?);
+        if kind != 0 {
+            continue;
+        }
+        let mut names = Reader(ext.block16()?);
+        while !names.0.is_empty() {
+            let name_type = names.u8()?;
+            let name = names.block16()?;
+            if name_type == 0 {
+                return Some(std::str::from_utf8(name).ok().map(str::to_string));
+            }
+        }
+    }
+    Some(None)
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    /// A block announced by a 16-bit length.
+    fn block16(&mut self) -> Option<&'a [u8]> {
+        let len = self.u16()?;
+        self.take(usize::from(len))
+    }
+
+    fn u24(&mut self) -> Option<usize> {
+        self.take(3)
+            .map(|b| (usize::from(b[0]) << 16) | (usize::from(b[1]) << 8) | usize::from(b[2]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ClientHello for `name`, as TLS clients send it (one record).
+    fn hello(name: &str) -> Vec<u8> {
+        let mut sni = Vec::new();
+        sni.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+        sni.push(0);
+        sni.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        sni.extend_from_slice(name.as_bytes());
+        let mut exts = vec![0, 0];
+        exts.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+        exts.extend_from_slice(&sni);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.push(0); // no session id
+        body.extend_from_slice(&[0, 2, 0x13, 0x01]); // one suite
+        body.extend_from_slice(&[1, 0]); // null compression
+        body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        body.extend_from_slice(&exts);
+        let mut msg = vec![1];
+        msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&body);
+        let mut rec = vec![22, 3, 1];
+        rec.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+        rec.extend_from_slice(&msg);
+        rec
+    }
+
+    #[test]
+    fn the_sni_is_read_from_a_whole_client_hello_only() {
+        let h = hello("www.example.com");
+        match client_hello(&h) {
+            Hello::Complete(c) => {
+                assert_eq!(c.server_name.as_deref(), Some("www.example.com"));
+                assert_eq!(c.version, 0x0301);
+            }
+            _ => panic!("a whole ClientHello"),
+        }
+        for cut in [0, 3, 10, h.len() - 1] {
+            assert!(
+                matches!(client_hello(&h[..cut]), Hello::Incomplete),
+                "{cut}"
+            );
+        }
+        assert!(matches!(client_hello(b"GET / HTTP/1.1\r\n"), Hello::NotTls));
+        // Junk inside a record never panics.
+        let mut junk = h.clone();
+        for b in junk.iter_mut().skip(9) {
+            *b = 0xff;
+        }
+        assert!(matches!(client_hello(&junk), Hello::NotTls));
+    }
+
+    #[test]
+    fn payload_slices_and_length_prefixed_blocks() {
+        let data = Bytes::from_static(b"\x00\x03abcdef");
+        assert_eq!(slice(&data, 2, 3).as_deref(), Some(&b"abc"[..]));
+        assert_eq!(slice(&data, 2, 0).as_deref(), Some(&b"abcdef"[..]));
+        assert!(slice(&data, 6, 3).is_none());
+        let lv = length_value(&data, &["0".into(), "2".into()]);
+        assert_eq!(lv.as_deref(), Some(&b"abc"[..]));
+        let lv = length_value(&data, &["0".into(), "2".into(), "+1".into()]);
+        assert_eq!(lv.as_deref(), Some(&b"bcd"[..]));
+    }
+}

@@ -1,0 +1,539 @@
+//! The master process (`-W`, `master-worker`): binds the listening sockets once and keeps
+//! them, runs a worker on them, and reloads (SIGUSR2 or `reload` on the master CLI) by
+//! compiling the configuration again, starting a new worker on the same sockets, and only
+//! once it serves, stopping the old one gracefully. A configuration with errors is reported
+//! and the running worker keeps serving.
+
+use super::{cli, env, sockets};
+use hapee_compiler::plan::programs::ProgramPlan;
+use hapee_compiler::plan::Plan;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+
+/// What the master needs from the command that started it.
+pub struct Options {
+    /// Reads and compiles the configuration again; `Err` holds the messages to report.
+    pub load: Box<dyn Fn() -> Result<Plan, Vec<String>>>,
+    /// A worker's command line (the master adds the environment that makes it a worker).
+    pub worker_command: Box<dyn Fn() -> std::process::Command>,
+    /// `-S`: the master CLI socket.
+    pub cli: Option<PathBuf>,
+    /// `-Ws`: tell systemd when the service is ready and when it reloads.
+    pub systemd: bool,
+}
+
+struct Worker {
+    pid: i32,
+    /// Reloads this worker has lived through.
+    reloads: u32,
+    started: Instant,
+    current: bool,
+    /// The master's end of the pipe that tells the worker when the master has gone.
+    _lifeline: OwnedFd,
+}
+
+/// A running `program` section.
+struct Program {
+    plan: ProgramPlan,
+    pid: i32,
+    reloads: u32,
+    started: Instant,
+}
+
+struct Master {
+    options: Options,
+    programs: Vec<Program>,
+    /// Programs to start again (a crashed one, after a pause).
+    restarts: mpsc::UnboundedSender<String>,
+    /// The program sections of the configuration in force.
+    program_plans: Vec<ProgramPlan>,
+    sockets: HashMap<String, TcpListener>,
+    workers: Vec<Worker>,
+    reloads: u32,
+    failed_reloads: u32,
+    started: Instant,
+    max_reloads: Option<u32>,
+    exits: mpsc::UnboundedSender<(i32, std::process::ExitStatus)>,
+}
+
+fn alert(msg: &str) {
+    eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
+}
+
+fn notice(msg: &str) {
+    eprintln!("[NOTICE]   ({}) : {msg}", std::process::id());
+}
+
+fn warning(msg: &str) {
+    eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
+}
+
+/// Runs the master until it is stopped; returns the exit code.
+pub fn run(options: Options, plan: Plan) -> i32 {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return 1;
+    };
+    let (exits, exited) = mpsc::unbounded_channel();
+    let (restarts, to_restart) = mpsc::unbounded_channel();
+    let master = Master {
+        options,
+        programs: Vec::new(),
+        restarts,
+        program_plans: plan.programs.clone(),
+        sockets: HashMap::new(),
+        workers: Vec::new(),
+        reloads: 0,
+        failed_reloads: 0,
+        started: Instant::now(),
+        max_reloads: plan.global.mworker_max_reloads,
+        exits,
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, master.serve(plan, exited, to_restart))
+}
+
+impl Master {
+    async fn serve(
+        mut self,
+        plan: Plan,
+        mut exited: mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
+        mut to_restart: mpsc::UnboundedReceiver<String>,
+    ) -> i32 {
+        if let Err(errors) = self.bind(&plan) {
+            for e in errors {
+                alert(&e);
+            }
+            return 1;
+        }
+        if let Err(e) = self.start_worker(&plan).await {
+            alert(&e);
+            return 1;
+        }
+        for p in plan.programs.clone() {
+            self.start_program(p);
+        }
+        self.notify_systemd("READY=1");
+        let (cli_tx, mut cli_rx) = mpsc::unbounded_channel::<cli::Request>();
+        if let Some(path) = self.options.cli.clone() {
+            tokio::task::spawn_local(async move {
+                if let Err(e) = cli::serve(path.clone(), cli_tx).await {
+                    alert(&format!("master CLI on {}: {e}", path.display()));
+                }
+            });
+        }
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut usr1), Ok(mut usr2), Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::user_defined1()),
+            signal(SignalKind::user_defined2()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            alert("cannot install the master's signal handlers");
+            self.signal_workers(Signal::SIGTERM, false);
+            return 1;
+        };
+        loop {
+            tokio::select! {
+                _ = usr2.recv() => self.reload().await,
+                Some(request) = cli_rx.recv() => {
+                    let reload = request.command == "reload";
+                    let _ = request.answer.send(self.answer(&request.command));
+                    if reload {
+                        self.reload().await;
+                    }
+                }
+                Some((pid, status)) = exited.recv() => {
+                    if self.program_exited(pid, status) {
+                        continue;
+                    }
+                    if let Some(code) = self.worker_exited(pid, status) {
+                        return code;
+                    }
+                }
+                Some(name) = to_restart.recv() => {
+                    if let Some(p) = self.program_plans.iter().find(|p| p.name == name).cloned() {
+                        self.start_program(p);
+                    }
+                }
+                _ = usr1.recv() => return self.stop_all(Signal::SIGUSR1, &mut exited).await,
+                _ = term.recv() => return self.stop_all(Signal::SIGTERM, &mut exited).await,
+                _ = int.recv() => return self.stop_all(Signal::SIGTERM, &mut exited).await,
+            }
+        }
+    }
+
+    /// Binds what `plan` listens on and the master does not hold yet.
+    fn bind(&mut self, plan: &Plan) -> Result<(), Vec<String>> {
+        let mut errors = Vec::new();
+        for (addr, thread) in sockets::wanted(plan)? {
+            let key = sockets::key(addr, thread);
+            if self.sockets.contains_key(&key) {
+                continue;
+            }
+            match crate::listener::bind(addr, 1024) {
+                Ok(s) => {
+                    self.sockets.insert(key, s);
+                }
+                Err(e) => errors.push(format!("Starting proxy: cannot bind socket ({e}) [{addr}]")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Starts a worker on the sockets of `plan` and waits until it serves.
+    async fn start_worker(&mut self, plan: &Plan) -> Result<i32, String> {
+        let keys: Vec<String> = sockets::wanted(plan)
+            .map_err(|e| e.join("; "))?
+            .into_iter()
+            .map(|(a, t)| sockets::key(a, t))
+            .collect();
+        let passed: Vec<(&String, &TcpListener)> = self
+            .sockets
+            .iter()
+            .filter(|(k, _)| keys.contains(k))
+            .collect();
+        let cloexec = nix::fcntl::OFlag::O_CLOEXEC;
+        let (ready_r, ready_w) = nix::unistd::pipe2(cloexec).map_err(|e| e.to_string())?;
+        let (life_r, life_w) = nix::unistd::pipe2(cloexec).map_err(|e| e.to_string())?;
+        let mut inherit: Vec<RawFd> = passed.iter().map(|(_, s)| s.as_raw_fd()).collect();
+        inherit.push(ready_w.as_raw_fd());
+        inherit.push(life_r.as_raw_fd());
+        let mut cmd = (self.options.worker_command)();
+        cmd.env(env::LISTEN_FDS, sockets::export(passed.into_iter()))
+            .env(env::READY_FD, ready_w.as_raw_fd().to_string())
+            .env(env::MASTER_FD, life_r.as_raw_fd().to_string());
+        // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
+        // are allowed: it only calls fcntl(2) on descriptors listed before the fork, and
+        // allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                for &fd in &inherit {
+                    nix::fcntl::fcntl(
+                        fd,
+                        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+                    )?;
+                }
+                Ok(())
+            });
+        }
+        let mut child = tokio::process::Command::from(cmd)
+            .spawn()
+            .map_err(|e| format!("cannot start a worker: {e}"))?;
+        drop(ready_w);
+        drop(life_r);
+        let pid = child.id().map_or(0, |p| p as i32);
+        let exits = self.exits.clone();
+        tokio::task::spawn_local(async move {
+            if let Ok(status) = child.wait().await {
+                let _ = exits.send((pid, status));
+            }
+        });
+        let mut ready =
+            tokio::net::unix::pipe::Receiver::from_owned_fd(ready_r).map_err(|e| e.to_string())?;
+        let mut byte = [0u8; 1];
+        // A worker that exits before it serves closes the pipe: end-of-file, not ready.
+        let outcome = tokio::time::timeout(Duration::from_secs(300), ready.read(&mut byte)).await;
+        if !matches!(outcome, Ok(Ok(1))) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            return Err(format!("the new worker ({pid}) failed to start"));
+        }
+        self.workers.push(Worker {
+            pid,
+            reloads: 0,
+            started: Instant::now(),
+            current: true,
+            _lifeline: life_w,
+        });
+        Ok(pid)
+    }
+
+    async fn reload(&mut self) {
+        self.notify_systemd("RELOADING=1");
+        notice("Reloading HAProxy");
+        self.reloads += 1;
+        let plan = match (self.options.load)() {
+            Ok(plan) => self.bind(&plan).map(|_| plan),
+            Err(errors) => Err(errors),
+        };
+        let outcome = match plan {
+            Ok(plan) => self.start_worker(&plan).await.map(|pid| (pid, plan)),
+            Err(errors) => {
+                for e in errors {
+                    alert(&e);
+                }
+                Err("Loading failure!".to_string())
+            }
+        };
+        match outcome {
+            Ok((new_pid, plan)) => {
+                let max = plan.global.mworker_max_reloads;
+                self.max_reloads = max;
+                for w in self.workers.iter_mut().filter(|w| w.pid != new_pid) {
+                    w.current = false;
+                    w.reloads += 1;
+                    let _ = kill(Pid::from_raw(w.pid), Signal::SIGUSR1);
+                    if max.is_some_and(|m| w.reloads > m) {
+                        warning(&format!(
+                            "Former worker ({}) exceeded the maximum number of reloads ({}), sending SIGTERM",
+                            w.pid,
+                            max.unwrap_or(0)
+                        ));
+                        let _ = kill(Pid::from_raw(w.pid), Signal::SIGTERM);
+                    }
+                }
+                // Sockets the new configuration no longer uses close here; the old worker
+                // still holds its copies until it exits.
+                let keys: Vec<String> = sockets::wanted(&plan)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(a, t)| sockets::key(a, t))
+                    .collect();
+                self.sockets.retain(|k, _| keys.contains(k));
+                self.reload_programs(plan.programs.clone());
+            }
+            Err(e) => {
+                self.failed_reloads += 1;
+                warning(&e);
+                warning("The previous worker keeps serving.");
+            }
+        }
+        self.notify_systemd("READY=1");
+    }
+
+    /// Handles a worker's exit; `Some(code)` when the master must exit too.
+    fn worker_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> Option<i32> {
+        let i = self.workers.iter().position(|w| w.pid == pid)?;
+        let w = self.workers.remove(i);
+        let code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let how = if status.signal().is_some() {
+            "Signal"
+        } else {
+            "Exit"
+        };
+        if w.current {
+            alert(&format!(
+                "Current worker ({pid}) exited with code {code} ({how})"
+            ));
+            alert("exit-on-failure: killing every processes with SIGTERM");
+            self.signal_workers(Signal::SIGTERM, false);
+            return Some(code);
+        }
+        warning(&format!(
+            "Former worker ({pid}) exited with code {code} ({how})"
+        ));
+        None
+    }
+
+    fn signal_workers(&self, sig: Signal, current_only: bool) {
+        for w in self.workers.iter().filter(|w| w.current || !current_only) {
+            let _ = kill(Pid::from_raw(w.pid), sig);
+        }
+    }
+
+    /// Forwards a stop to every worker and exits once they all have.
+    async fn stop_all(
+        &mut self,
+        sig: Signal,
+        exited: &mut mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
+    ) -> i32 {
+        self.signal_workers(sig, false);
+        self.program_plans.clear();
+        for p in &self.programs {
+            let _ = kill(Pid::from_raw(p.pid), Signal::SIGTERM);
+        }
+        while !self.workers.is_empty() || !self.programs.is_empty() {
+            let Some((pid, _)) = exited.recv().await else {
+                break;
+            };
+            self.workers.retain(|w| w.pid != pid);
+            self.programs.retain(|p| p.pid != pid);
+        }
+        if let Some(path) = &self.options.cli {
+            let _ = std::fs::remove_file(path);
+        }
+        0
+    }
+
+    fn answer(&self, command: &str) -> String {
+        match command.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["show", "proc"] => self.show_proc(),
+            ["reload"] => String::new(),
+            ["help"] => cli::HELP.to_string(),
+            [w, ..] if w.starts_with('@') => {
+                "Passing commands to a worker's CLI is not available yet.\n".to_string()
+            }
+            _ => format!("Unknown command: '{command}'\n\n{}", cli::HELP),
+        }
+    }
+
+    /// `show proc`, in HAProxy's layout.
+    fn show_proc(&self) -> String {
+        let version = concat!("2.7-hapee-", env!("CARGO_PKG_VERSION"));
+        let mut out = format!(
+            "{:<15} {:<15} {:<15} {:<15} {}\n",
+            "#<PID>", "<type>", "<reloads>", "<uptime>", "<version>"
+        );
+        out.push_str(&format!(
+            "{:<15} {:<15} {:<15} {:<15} {version}\n",
+            std::process::id(),
+            "master",
+            format!("{} [failed: {}]", self.reloads, self.failed_reloads),
+            uptime(self.started.elapsed()),
+        ));
+        for (title, current) in [("# workers", true), ("# old workers", false)] {
+            out.push_str(title);
+            out.push('\n');
+            for w in self.workers.iter().filter(|w| w.current == current) {
+                out.push_str(&format!(
+                    "{:<15} {:<15} {:<15} {:<15} {version}\n",
+                    w.pid,
+                    "worker",
+                    w.reloads,
+                    uptime(w.started.elapsed())
+                ));
+            }
+        }
+        out.push_str("# programs\n");
+        for p in &self.programs {
+            out.push_str(&format!(
+                "{:<15} {:<15} {:<15} {:<15} -\n",
+                p.pid,
+                p.plan.name,
+                p.reloads,
+                uptime(p.started.elapsed())
+            ));
+        }
+        out.push('\n');
+        out
+    }
+
+    /// Starts one program; a failure to start is reported and retried like a crash.
+    fn start_program(&mut self, plan: ProgramPlan) {
+        let mut cmd = tokio::process::Command::new(&plan.command[0]);
+        cmd.args(&plan.command[1..]);
+        match cmd.spawn() {
+            Ok(mut child) => {
+                let pid = child.id().map_or(0, |p| p as i32);
+                let exits = self.exits.clone();
+                tokio::task::spawn_local(async move {
+                    if let Ok(status) = child.wait().await {
+                        let _ = exits.send((pid, status));
+                    }
+                });
+                self.programs.push(Program {
+                    plan,
+                    pid,
+                    reloads: 0,
+                    started: Instant::now(),
+                });
+            }
+            Err(e) => {
+                alert(&format!("cannot start program '{}': {e}", plan.name));
+                self.restart_later(plan.name);
+            }
+        }
+    }
+
+    /// Asks for a program to start again after a pause, so that one that cannot run does
+    /// not spin.
+    fn restart_later(&self, name: String) {
+        let restarts = self.restarts.clone();
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let _ = restarts.send(name);
+        });
+    }
+
+    /// Handles the exit of a program (`false`: not a program's pid). A program of the
+    /// configuration in force is started again.
+    fn program_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> bool {
+        let Some(i) = self.programs.iter().position(|p| p.pid == pid) else {
+            return false;
+        };
+        let p = self.programs.remove(i);
+        let code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        alert(&format!(
+            "Current program '{}' ({pid}) exited with code {code}",
+            p.plan.name
+        ));
+        if self.program_plans.iter().any(|q| q.name == p.plan.name) {
+            self.restart_later(p.plan.name);
+        }
+        true
+    }
+
+    /// After a reload: programs with `start-on-reload` start anew (the old instance is
+    /// terminated), the others keep running; removed ones stop, new ones start.
+    fn reload_programs(&mut self, plans: Vec<ProgramPlan>) {
+        let mut keep = Vec::new();
+        for mut p in std::mem::take(&mut self.programs) {
+            let same = plans
+                .iter()
+                .find(|q| q.name == p.plan.name && q.command == p.plan.command);
+            if same.is_some_and(|q| !q.start_on_reload) {
+                p.reloads += 1;
+                keep.push(p);
+            } else {
+                let _ = kill(Pid::from_raw(p.pid), Signal::SIGTERM);
+            }
+        }
+        self.programs = keep;
+        self.program_plans = plans.clone();
+        for q in plans {
+            if !self.programs.iter().any(|p| p.plan.name == q.name) {
+                self.start_program(q);
+            }
+        }
+    }
+
+    fn notify_systemd(&self, state: &str) {
+        if !self.options.systemd {
+            return;
+        }
+        let state = match state {
+            "READY=1" => sd_notify::NotifyState::Ready,
+            _ => sd_notify::NotifyState::Reloading,
+        };
+        let _ = sd_notify::notify(false, &[state]);
+    }
+}
+
+/// `0d00h00m05s`.
+fn uptime(d: Duration) -> String {
+    let s = d.as_secs();
+    format!(
+        "{}d{:02}h{:02}m{:02}s",
+        s / 86400,
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uptime_is_days_hours_minutes_seconds() {
+        let d = std::time::Duration::from_secs(86400 + 3600 * 2 + 60 * 3 + 4);
+        assert_eq!(super::uptime(d), "1d02h03m04s");
+    }
+}

@@ -1,0 +1,75 @@
+//! A worker's side of master-worker mode: it says when it serves, stops when its master
+//! has gone, and once stopping never outlives `hard-stop-after`.
+
+use super::env;
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Takes the descriptor named by an environment variable, once.
+fn take_fd(var: &str) -> Option<OwnedFd> {
+    let fd: RawFd = std::env::var(var).ok()?.parse().ok()?;
+    std::env::remove_var(var);
+    // SAFETY: the master left this pipe end open across exec for this process only and
+    // named it once in the environment, which is cleared above: nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Tells the master (if any) that this worker now accepts connections.
+pub fn announce_ready() {
+    if let Some(fd) = take_fd(env::READY_FD) {
+        let _ = std::fs::File::from(fd).write_all(b"R");
+    }
+}
+
+/// Completes when the master has gone (its pipe reads end-of-file); never without a master.
+pub async fn master_gone() {
+    let Some(fd) = take_fd(env::MASTER_FD) else {
+        return std::future::pending().await;
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let watcher = std::thread::Builder::new()
+        .name("hapee-master-watch".into())
+        .spawn(move || {
+            let mut pipe = std::fs::File::from(fd);
+            let mut byte = [0u8; 1];
+            // The master never writes: any return means it has closed its end.
+            let _ = pipe.read(&mut byte);
+            let _ = tx.send(());
+        });
+    if watcher.is_err() {
+        return std::future::pending().await;
+    }
+    if rx.await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// After a soft stop, ends the process at `hard-stop-after` (milliseconds) whatever is still
+/// running.
+pub fn arm_hard_stop(limit_ms: Option<u32>) {
+    let Some(ms) = limit_ms else { return };
+    let _ = std::thread::Builder::new()
+        .name("hapee-hard-stop".into())
+        .spawn(move || {
+            std::thread::sleep(Duration::from_millis(u64::from(ms)));
+            eprintln!(
+                "[WARNING]  ({}) : Proxy stopping: hard-stop-after reached, exiting now.",
+                std::process::id()
+            );
+            std::process::exit(0);
+        });
+}
+
+/// `-sf`/`-st`: once this process serves, the old ones stop (gracefully with `-sf`).
+pub fn stop_old(pids: &[i32], graceful: bool) {
+    use nix::sys::signal::{kill, Signal};
+    let sig = if graceful {
+        Signal::SIGUSR1
+    } else {
+        Signal::SIGTERM
+    };
+    for &pid in pids {
+        let _ = kill(nix::unistd::Pid::from_raw(pid), sig);
+    }
+}

@@ -1,0 +1,135 @@
+//! HTTP/2 connections from clients (ALPN `h2` over TLS, or prior knowledge on a `proto h2`
+//! listener): hyper's HTTP/2 server multiplexes the streams, each handed to the same request
+//! path as an HTTP/1 request. The `tune.h2.*` settings are announced; reset floods
+//! (CVE-2023-44487) and streams the client keeps erroring are cut by h2's limits; a graceful
+//! stop sends GOAWAY and lets the open streams finish.
+
+use crate::http::{handle, ConnCtx, IncomingBody};
+use hyper_util::rt::TokioIo;
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// A client transport that notes when bytes last moved, for the connection's inactivity
+/// limit.
+struct Activity<S> {
+    stream: S,
+    last: Rc<Cell<Instant>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Activity<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let r = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if r.is_ready() {
+            self.last.set(crate::clock::now());
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Activity<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.stream).poll_write(cx, data);
+        if r.is_ready() {
+            self.last.set(crate::clock::now());
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Runs hyper's per-stream tasks on the worker thread's `LocalSet`.
+#[derive(Clone, Copy)]
+struct LocalExec;
+
+impl<F: Future + 'static> hyper::rt::Executor<F> for LocalExec {
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+/// Streams a client may reset before they are served, and stream errors it may cause, before
+/// the connection is closed with GOAWAY.
+const MAX_PENDING_RESETS: usize = 20;
+const MAX_ERROR_RESETS: usize = 256;
+/// The largest header block accepted, decoded (HPACK bombs stop here).
+const MAX_HEADER_LIST: u32 = 64 * 1024;
+
+/// Serves one HTTP/2 client connection until it closes or the proxy stops.
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
+    stream: S,
+    ctx: Rc<ConnCtx>,
+    stopping: crate::stop::Stopping,
+) {
+    // `tcp-request connection` rules ran when the connection was accepted (`crate::accept`).
+    let tune = &ctx.shared.h2;
+    let mut builder = hyper::server::conn::http2::Builder::new(LocalExec);
+    builder
+        .header_table_size(tune.header_table_size)
+        .initial_stream_window_size(tune.initial_window_size)
+        .max_concurrent_streams(tune.max_concurrent_streams)
+        .max_frame_size(tune.max_frame_size.clamp(16384, 16_777_215))
+        .max_header_list_size(MAX_HEADER_LIST)
+        .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
+        .max_local_error_reset_streams(MAX_ERROR_RESETS)
+        .auto_date_header(false);
+    let svc_ctx = ctx.clone();
+    let service = hyper::service::service_fn(move |req| {
+        handle(
+            svc_ctx.clone(),
+            super::with_host(req).map(IncomingBody::Hyper),
+        )
+    });
+    let last = Rc::new(Cell::new(crate::clock::now()));
+    let stream = Activity {
+        stream,
+        last: last.clone(),
+    };
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let idle = ctx.frontend().timeouts.client;
+    // `timeout client` of silence both ways ends the connection with GOAWAY; the streams
+    // still open finish first.
+    let quiet = async {
+        let Some(limit) = idle else {
+            return std::future::pending().await;
+        };
+        loop {
+            let deadline = last.get() + limit;
+            tokio::time::sleep_until(deadline.into()).await;
+            if last.get() + limit <= crate::clock::now() {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = conn.as_mut() => return,
+        _ = stopping.wait() => {}
+        _ = quiet => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = match idle {
+        Some(limit) => tokio::time::timeout(limit, conn).await.ok(),
+        None => Some(conn.await),
+    };
+}

@@ -1,0 +1,181 @@
+//! QUIC listeners (`quic4@`, `quic6@`): one UDP socket and one quinn endpoint per serving
+//! thread, datagrams steered to the thread owning their connection (`steer`), connections
+//! admitted here (Retry when forced or past `tune.quic.retry-threshold`) and handed to the
+//! HTTP/3 driver in `crate::proto::h3`.
+
+pub mod config;
+pub mod steer;
+
+use crate::state::Shared;
+use crate::stop::Stopping;
+use crate::upstream::pool::Pool;
+use config::{BindQuic, Keys};
+use hapee_compiler::plan::{ListenerPlan, Plan};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One thread's share of a QUIC listener.
+pub struct Bound {
+    pub frontend: usize,
+    socket: std::net::UdpSocket,
+    endpoint: quinn::EndpointConfig,
+    server: quinn::ServerConfig,
+    bind: Arc<BindQuic>,
+    admission: Arc<Admission>,
+}
+
+/// When a client must prove its address with a Retry first.
+pub struct Admission {
+    /// Connections between their first datagram and the end of their handshake, all threads.
+    half_open: AtomicUsize,
+    retry_threshold: usize,
+}
+
+/// Binds `l` once per thread that serves it: `(thread, socket)` pairs, in thread order.
+pub fn bind_listener(
+    plan: &Plan,
+    l: &ListenerPlan,
+    keys: &Keys,
+    threads: usize,
+) -> Result<Vec<(usize, Bound)>, String> {
+    let bind = Arc::new(BindQuic::from_options(&l.options)?);
+    // The listener's certificate store, SNI selection and TLS settings, as for TCP listeners.
+    let tls = crate::listener::Serving::of(l)?
+        .tls
+        .ok_or("a QUIC bind line needs a certificate ('ssl crt …')")?;
+    let tunes = &plan.global.quic;
+    if tunes.socket_owner == "connection" {
+        // quinn multiplexes every connection over the listener's socket; the per-thread
+        // sockets and the steering give the spread that per-connection sockets give HAProxy.
+        eprintln!(
+            "[NOTICE] tune.quic.socket-owner connection: QUIC connections share their thread's \
+             listener socket in hapee."
+        );
+    }
+    let transport = || config::transport(tunes, &bind, plan.global.bufsize);
+    let admission = Arc::new(Admission {
+        half_open: AtomicUsize::new(0),
+        retry_threshold: tunes.retry_threshold as usize,
+    });
+    let serving: Vec<usize> = (0..threads)
+        .filter(|&t| crate::listener::served_by(l, t, &plan.global.thread_group_of))
+        .collect();
+    let mut out = Vec::new();
+    for addr in crate::listener::socket_addresses(l)? {
+        let mut group = Vec::new();
+        for (index, &t) in serving.iter().enumerate() {
+            let socket =
+                steer::bind(addr).map_err(|e| format!("cannot bind socket ({e}) [{addr}]"))?;
+            let server = config::server(&tls.config, &bind, transport(), keys)?;
+            group.push((
+                t,
+                Bound {
+                    frontend: l.frontend,
+                    socket,
+                    endpoint: keys.endpoint(index as u8),
+                    server,
+                    bind: bind.clone(),
+                    admission: admission.clone(),
+                },
+            ));
+        }
+        if let Some((_, first)) = group.first() {
+            if let Err(e) = steer::attach_steering(&first.socket, group.len() as u32) {
+                eprintln!(
+                    "[WARNING] QUIC listener [{addr}]: connection-ID steering unavailable ({e}); \
+                     datagrams are spread by address, and a client whose address changes may \
+                     lose its connection."
+                );
+            }
+        }
+        out.extend(group);
+    }
+    Ok(out)
+}
+
+/// Accepts the listener's connections on this thread until the proxy stops, then lets them
+/// finish (`proto::h3` sends GOAWAY) and waits for their CONNECTION_CLOSE to be sent.
+pub async fn serve(bound: Bound, shared: Arc<Shared>, pool: Pool, stopping: Stopping) {
+    let Bound {
+        frontend,
+        socket,
+        endpoint,
+        server,
+        bind,
+        admission,
+    } = bound;
+    let local = socket.local_addr().ok();
+    let endpoint = match quinn::Endpoint::new(
+        endpoint,
+        Some(server),
+        socket,
+        Arc::new(quinn::TokioRuntime),
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("[ALERT] QUIC listener {local:?}: {e}");
+            return;
+        }
+    };
+    let mut stopped = std::pin::pin!(stopping.wait());
+    loop {
+        let incoming = tokio::select! {
+            biased;
+            _ = &mut stopped => break,
+            i = endpoint.accept() => i,
+        };
+        let Some(incoming) = incoming else { break };
+        let half_open = admission.half_open.load(Ordering::Relaxed);
+        if (bind.force_retry || half_open >= admission.retry_threshold)
+            && !incoming.remote_address_validated()
+            && incoming.may_retry()
+        {
+            let _ = incoming.retry();
+            continue;
+        }
+        let Ok(local) = endpoint.local_addr() else {
+            incoming.refuse();
+            continue;
+        };
+        let local = incoming
+            .local_ip()
+            .map_or(local, |ip| std::net::SocketAddr::new(ip, local.port()));
+        admission.half_open.fetch_add(1, Ordering::Relaxed);
+        let handshake = HalfOpen(admission.clone());
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        shared.frontends[frontend]
+            .active
+            .fetch_add(1, Ordering::Relaxed);
+        let conn = crate::proto::h3::Accepted {
+            incoming,
+            local,
+            allow_0rtt: bind.allow_0rtt,
+            handshake,
+        };
+        let (shared, pool, stopping) = (shared.clone(), pool.clone(), stopping.clone());
+        tokio::task::spawn_local(async move {
+            crate::proto::h3::serve(conn, shared.clone(), frontend, pool, stopping).await;
+            shared.frontends[frontend]
+                .active
+                .fetch_sub(1, Ordering::Relaxed);
+            shared.active.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+    // New connections are refused from now on; those open end by themselves.
+    endpoint.set_server_config(None);
+    while shared.active.load(Ordering::Relaxed) > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The CONNECTION_CLOSE frames go out (and are repeated) while the endpoint drains.
+    let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
+}
+
+/// A connection still in its handshake, counted for `tune.quic.retry-threshold`.
+pub struct HalfOpen(Arc<Admission>);
+
+impl Drop for HalfOpen {
+    fn drop(&mut self) {
+        self.0.half_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}

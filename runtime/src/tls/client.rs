@@ -1,0 +1,225 @@
+//! TLS towards servers (`server … ssl`): a rustls `ClientConfig` per server, built once, with
+//! `verify none` or a chain check against `ca-file` (the name checked is `verifyhost`, else
+//! the SNI sent; with neither, only the chain), an optional client certificate (`crt`),
+//! ALPN, and session resumption unless `no-ssl-reuse`.
+
+use hapee_compiler::plan::tls::ServerTls;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{Resumption, WebPkiServerVerifier};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use std::sync::Arc;
+
+/// A server's TLS: the config and how its connections are named.
+#[derive(Debug)]
+pub struct ServerTlsConfig {
+    pub config: Arc<ClientConfig>,
+    /// `sni <expr>`, evaluated per request.
+    pub sni: Option<crate::sample::Expr>,
+}
+
+/// Checks the chain; the name only when one is configured (`verifyhost`, or the SNI).
+#[derive(Debug)]
+struct ChainVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    verifyhost: Option<ServerName<'static>>,
+    check_name: bool,
+}
+
+impl ServerCertVerifier for ChainVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let name = self.verifyhost.as_ref().unwrap_or(server_name);
+        match self
+            .inner
+            .verify_server_cert(end_entity, intermediates, name, ocsp, now)
+        {
+            Err(Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// `verify none`: any certificate; the handshake signatures are still checked.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+impl ServerTlsConfig {
+    /// Builds a server's TLS; `warnings` receives what was left out.
+    pub fn build(t: &ServerTls, warnings: &mut Vec<String>) -> Result<ServerTlsConfig, String> {
+        let provider = super::provider();
+        let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
+            .versions
+            .iter()
+            .filter_map(|v| match v.as_str() {
+                "TLSv1.2" => Some(&rustls::version::TLS12),
+                "TLSv1.3" => Some(&rustls::version::TLS13),
+                _ => None,
+            })
+            .collect();
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&versions)
+            .map_err(|e| format!("TLS versions: {e}"))?;
+        let verifier: Arc<dyn ServerCertVerifier> = if t.verify_none {
+            Arc::new(AnyCertificate(provider.clone()))
+        } else {
+            let Some(ca_file) = &t.ca_file else {
+                return Err("verify is enabled by default but no CA file specified; set 'ca-file', or 'verify none' on a network you trust".into());
+            };
+            let mut roots = RootCertStore::empty();
+            for c in CertificateDer::pem_file_iter(ca_file)
+                .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?
+            {
+                roots
+                    .add(c)
+                    .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
+            }
+            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| format!("server verification: {e}"))?;
+            Arc::new(ChainVerifier {
+                inner,
+                verifyhost: t
+                    .verifyhost
+                    .as_ref()
+                    .and_then(|h| ServerName::try_from(h.clone()).ok()),
+                check_name: t.verifyhost.is_some() || t.sni.is_some(),
+            })
+        };
+        let builder = builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
+        let mut config = match &t.crt {
+            Some(crt) => {
+                let pem = std::fs::read(crt)
+                    .map_err(|e| format!("unable to load SSL certificate file '{crt}' : {e}"))?;
+                let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("unable to load SSL certificate '{crt}' : {e}"))?;
+                let key = PrivateKeyDer::from_pem_slice(&pem)
+                    .or_else(|_| PrivateKeyDer::from_pem_file(format!("{crt}.key")))
+                    .map_err(|e| format!("unable to load SSL private key of '{crt}' : {e}"))?;
+                builder
+                    .with_client_auth_cert(certs, key)
+                    .map_err(|e| format!("client certificate '{crt}' : {e}"))?
+            }
+            None => builder.with_no_client_auth(),
+        };
+        // The server exchange speaks HTTP/1.1 only: an `h2` offer is left out.
+        if t.alpn.iter().any(|p| p == "h2") {
+            warnings.push("alpn 'h2' towards servers is not supported yet; left out".into());
+        }
+        config.alpn_protocols = t
+            .alpn
+            .iter()
+            .filter(|p| *p != "h2")
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
+        if !t.reuse {
+            config.resumption = Resumption::disabled();
+        }
+        let sni = match &t.sni {
+            Some(expr) => Some(
+                crate::sample::Expr::parse(expr).map_err(|e| format!("sni '{expr}': {}", e.0))?,
+            ),
+            None => None,
+        };
+        Ok(ServerTlsConfig {
+            config: Arc::new(config),
+            sni,
+        })
+    }
+
+    /// The name a connection is opened with: the SNI expression's value, else the
+    /// `verifyhost`-free address form (no SNI is sent for an address).
+    pub fn server_name(
+        &self,
+        txn: &crate::txn::Txn,
+        addr: std::net::SocketAddr,
+    ) -> ServerName<'static> {
+        self.sni
+            .as_ref()
+            .and_then(|e| e.eval(txn))
+            .and_then(|v| ServerName::try_from(v.as_text().into_owned()).ok())
+            .unwrap_or_else(|| ServerName::IpAddress(addr.ip().into()))
+    }
+}

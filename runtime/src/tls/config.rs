@@ -1,0 +1,201 @@
+//! A `bind … ssl` line's rustls `ServerConfig`: versions, suites and groups from OpenSSL's
+//! names, the certificate store as SNI resolver, client certificate verification, ALPN and
+//! session resumption.
+
+use super::store::{CertStore, KeyFileNaming};
+use super::verify::IgnoringVerifier;
+use hapee_compiler::plan::tls::{BindTls, Verify};
+use hapee_compiler::registry::ciphers;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache, WebPkiClientVerifier};
+use rustls::{RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
+use std::sync::Arc;
+
+/// What a listener's TLS settings build: the rustls configuration, and the pieces the
+/// connections read back after their handshakes.
+#[derive(Debug)]
+pub struct BindTlsConfig {
+    pub config: Arc<ServerConfig>,
+    pub store: Arc<CertStore>,
+    pub verifier: Option<Arc<IgnoringVerifier>>,
+}
+
+/// Narrows the provider to the suites and groups the lists select; names rustls does not
+/// offer are warned about. An enabled version left without a suite is an error.
+fn narrowed_provider(t: &BindTls, warnings: &mut Vec<String>) -> Result<CryptoProvider, String> {
+    let mut provider = (*super::provider()).clone();
+    let mut report = |what: &str, list: &str, unknown: &[String]| {
+        if !unknown.is_empty() {
+            warnings.push(format!(
+                "{what} '{list}': rustls does not offer {}; left out",
+                unknown.join(", ")
+            ));
+        }
+    };
+    let name_of = |s: &rustls::SupportedCipherSuite| s.suite().as_str().unwrap_or("");
+    if let Some(list) = &t.ciphers {
+        let sel = ciphers::tls12(list);
+        report("ciphers", list, &sel.unknown);
+        if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.2") {
+            return Err(format!(
+                "ciphers '{list}': none of these is a TLSv1.2 suite rustls offers"
+            ));
+        }
+        provider.cipher_suites.retain(|s| {
+            s.version() != &rustls::version::TLS12 || sel.selected.contains(&name_of(s))
+        });
+        provider.cipher_suites.sort_by_key(|s| {
+            sel.selected
+                .iter()
+                .position(|n| *n == name_of(s))
+                .unwrap_or(usize::MAX)
+        });
+    }
+    if let Some(list) = &t.ciphersuites {
+        let sel = ciphers::tls13(list);
+        report("ciphersuites", list, &sel.unknown);
+        if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.3") {
+            return Err(format!(
+                "ciphersuites '{list}': none of these is a TLSv1.3 suite rustls offers"
+            ));
+        }
+        provider.cipher_suites.retain(|s| {
+            s.version() != &rustls::version::TLS13 || sel.selected.contains(&name_of(s))
+        });
+    }
+    if let Some(list) = &t.curves {
+        let sel = ciphers::groups(list);
+        report("curves", list, &sel.unknown);
+        let group_name = |g: &&'static dyn rustls::crypto::SupportedKxGroup| {
+            g.name().as_str().unwrap_or("").to_string()
+        };
+        let mut groups = Vec::new();
+        for name in &sel.selected {
+            if let Some(g) = provider
+                .kx_groups
+                .iter()
+                .find(|g| group_name(g).eq_ignore_ascii_case(name))
+            {
+                groups.push(*g);
+            }
+        }
+        if groups.is_empty() {
+            return Err(format!(
+                "curves '{list}': none of these is a group rustls offers"
+            ));
+        }
+        provider.kx_groups = groups;
+    }
+    Ok(provider)
+}
+
+fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    CertificateDer::pem_file_iter(path)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("unable to load CA file '{path}' : {e}"))
+}
+
+fn client_verifier(
+    t: &BindTls,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Option<Arc<IgnoringVerifier>>, String> {
+    if t.verify == Verify::None {
+        return Ok(None);
+    }
+    let Some(ca_file) = &t.ca_file else {
+        return Err("verify is enabled but no CA file specified (use 'ca-file')".into());
+    };
+    let mut roots = RootCertStore::empty();
+    for c in read_certs(ca_file)? {
+        roots
+            .add(c)
+            .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
+    }
+    let mut builder =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    if let Some(crl_file) = &t.crl_file {
+        let crls: Vec<CertificateRevocationListDer<'static>> =
+            CertificateRevocationListDer::pem_file_iter(crl_file)
+                .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
+        builder = builder.with_crls(crls);
+    }
+    if t.verify == Verify::Optional {
+        builder = builder.allow_unauthenticated();
+    }
+    let inner = builder
+        .build()
+        .map_err(|e| format!("client certificate verification: {e}"))?;
+    Ok(Some(Arc::new(IgnoringVerifier::new(
+        inner,
+        t.ca_ignore_err.clone(),
+        t.crt_ignore_err.clone(),
+    ))))
+}
+
+impl BindTlsConfig {
+    /// Builds a listener's TLS; `warnings` receives what was left out.
+    pub fn build(t: &BindTls, warnings: &mut Vec<String>) -> Result<BindTlsConfig, String> {
+        let naming = if t.key_del_ext {
+            KeyFileNaming::ReplacedExtension
+        } else {
+            KeyFileNaming::Appended
+        };
+        let mut store = CertStore {
+            strict_sni: t.strict_sni,
+            ..CertStore::default()
+        };
+        for crt in &t.crts {
+            store.add_crt(crt, naming)?;
+        }
+        for list in &t.crt_lists {
+            store.add_crt_list(list, &t.crt_base, naming)?;
+        }
+        if store.entries.is_empty() {
+            return Err("no SSL certificate specified (use 'crt' or 'crt-list')".into());
+        }
+        let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
+            .versions
+            .iter()
+            .filter_map(|v| match v.as_str() {
+                "TLSv1.2" => Some(&rustls::version::TLS12),
+                "TLSv1.3" => Some(&rustls::version::TLS13),
+                _ => None,
+            })
+            .collect();
+        if versions.is_empty() {
+            return Err(format!(
+                "the allowed TLS versions ({}) include neither TLSv1.2 nor TLSv1.3, the only ones rustls speaks",
+                t.versions.join(", ")
+            ));
+        }
+        let provider = Arc::new(narrowed_provider(t, warnings)?);
+        let verifier = client_verifier(t, &provider)?;
+        let store = Arc::new(store);
+        let builder = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&versions)
+            .map_err(|e| format!("TLS versions: {e}"))?;
+        let builder = match &verifier {
+            Some(v) => builder.with_client_cert_verifier(v.clone()),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(store.clone());
+        config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        config.session_storage = if t.cache_size > 0 {
+            ServerSessionMemoryCache::new(t.cache_size as usize)
+        } else {
+            Arc::new(NoServerSessionStorage {})
+        };
+        if t.tickets {
+            config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
+                .map_err(|e| format!("session tickets: {e}"))?;
+        }
+        Ok(BindTlsConfig {
+            config: Arc::new(config),
+            store,
+            verifier,
+        })
+    }
+}

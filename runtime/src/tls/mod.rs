@@ -1,0 +1,150 @@
+//! TLS with rustls (aws-lc-rs): the certificate store and SNI selection (`store`), the
+//! rustls configuration of a `bind … ssl` line (`config`), client certificate verification
+//! with HAProxy's ignore lists (`verify`), certificate facts (`x509`), and what a finished
+//! handshake tells the fetches (`TlsInfo`). The configs are plain `rustls::ServerConfig`s so
+//! that QUIC listeners can use them too.
+
+pub mod client;
+pub mod config;
+pub mod fetch;
+pub mod store;
+pub mod verify;
+pub mod x509;
+
+use hapee_compiler::registry::ciphers;
+use rustls::crypto::CryptoProvider;
+use rustls::ServerConnection;
+use rustls_pki_types::CertificateDer;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
+
+/// The one crypto provider: aws-lc-rs.
+pub fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .clone()
+}
+
+/// What a client connection's handshake settled, as the `ssl_fc_*`/`ssl_c_*`/`ssl_s_*`
+/// fetches and the `%sslv`/`%sslc` log fields give it.
+#[derive(Debug, Clone, Default)]
+pub struct TlsInfo {
+    pub sni: Option<String>,
+    /// `TLSv1.3`, as OpenSSL names versions.
+    pub version: &'static str,
+    /// The suite under its OpenSSL name (`TLS_AES_256_GCM_SHA384`, `ECDHE-RSA-AES128-GCM-SHA256`).
+    pub cipher: &'static str,
+    /// The suite's symmetric key size in bits.
+    pub cipher_bits: i64,
+    pub alpn: Option<String>,
+    pub resumed: bool,
+    /// The client's certificate chain, its own first (empty: none sent).
+    pub client_chain: Vec<CertificateDer<'static>>,
+    pub verify: verify::VerifyOutcome,
+    /// The certificate the proxy presented.
+    pub server_cert: Option<CertificateDer<'static>>,
+}
+
+/// OpenSSL's name of a suite rustls negotiated, and its key size.
+fn openssl_suite(suite: rustls::SupportedCipherSuite) -> (&'static str, i64) {
+    let iana = suite.suite().as_str().unwrap_or("");
+    let bits = if iana.contains("128") { 128 } else { 256 };
+    let name = ciphers::TLS13_SUITES
+        .iter()
+        .find(|s| s.1 == iana)
+        .map(|s| s.0)
+        .or_else(|| {
+            ciphers::TLS12_SUITES
+                .iter()
+                .find(|s| s.1 == iana)
+                .map(|s| s.0)
+        })
+        .unwrap_or(iana);
+    (name, bits)
+}
+
+fn version_name(v: Option<rustls::ProtocolVersion>) -> &'static str {
+    match v {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
+        _ => "",
+    }
+}
+
+impl TlsInfo {
+    fn of(conn: &ServerConnection, tls: &config::BindTlsConfig) -> TlsInfo {
+        let (cipher, cipher_bits) = conn
+            .negotiated_cipher_suite()
+            .map_or(("", 0), openssl_suite);
+        let client_chain: Vec<CertificateDer<'static>> = conn
+            .peer_certificates()
+            .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
+            .unwrap_or_default();
+        let verify = match &tls.verifier {
+            Some(v) if !client_chain.is_empty() => v.outcome(&client_chain),
+            _ => verify::VerifyOutcome::default(),
+        };
+        let sni = conn.server_name().map(str::to_string);
+        TlsInfo {
+            server_cert: tls
+                .store
+                .select(sni.as_deref())
+                .and_then(|e| e.key.cert.first().cloned()),
+            sni,
+            version: version_name(conn.protocol_version()),
+            cipher,
+            cipher_bits,
+            alpn: conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+            client_chain,
+            verify,
+        }
+    }
+}
+
+/// Runs a client's handshake, within `limit`. `None`: it failed or timed out.
+pub async fn accept(
+    tls: &config::BindTlsConfig,
+    stream: TcpStream,
+    limit: Duration,
+) -> Option<(TlsStream<TcpStream>, TlsInfo)> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+    let stream = tokio::time::timeout(limit, acceptor.accept(stream))
+        .await
+        .ok()?
+        .ok()?;
+    let info = TlsInfo::of(stream.get_ref().1, tls);
+    Some((stream, info))
+}
+
+/// Hands rustls' pending records to the socket without waiting.
+struct WriteNow<'a>(&'a TcpStream);
+
+impl std::io::Write for WriteNow<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.try_write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl crate::http::idle::ClientStream for TlsStream<TcpStream> {
+    fn write_now(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        use std::io::Write;
+        let (tcp, conn) = self.get_mut();
+        conn.writer().write_all(data)?;
+        while conn.wants_write() {
+            if conn.write_tls(&mut WriteNow(tcp))? == 0 {
+                break;
+            }
+        }
+        Ok(data.len())
+    }
+}

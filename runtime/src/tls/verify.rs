@@ -1,0 +1,247 @@
+//! Client certificate verification with HAProxy's `ca-ignore-err`/`crt-ignore-err`: rustls'
+//! WebPKI verifier decides, its errors are given OpenSSL's `X509_V_ERR_*` codes, and a chain
+//! whose every error is ignored is let through. The codes of a connection's chain are
+//! recomputed once its handshake is done (`outcome`), for `ssl_c_err`, `ssl_c_ca_err` and
+//! `ssl_c_verify`.
+
+use hapee_compiler::plan::tls::IgnoredErrors;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
+use rustls_pki_types::{CertificateDer, UnixTime};
+use std::sync::Arc;
+use std::time::Duration;
+
+// OpenSSL's codes for the errors WebPKI reports.
+const UNSPECIFIED: i32 = 1;
+const UNABLE_TO_GET_CRL: i32 = 3;
+const CERT_SIGNATURE_FAILURE: i32 = 7;
+const CERT_NOT_YET_VALID: i32 = 9;
+const CERT_HAS_EXPIRED: i32 = 10;
+const CRL_HAS_EXPIRED: i32 = 12;
+const DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
+const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
+const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
+const CERT_REVOKED: i32 = 23;
+const INVALID_PURPOSE: i32 = 26;
+const UNHANDLED_CRITICAL_EXTENSION: i32 = 34;
+
+/// A chain's verification results as HAProxy keeps them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyOutcome {
+    /// `ssl_c_verify`: the last error OpenSSL would have reported, 0 when none.
+    pub verify: i32,
+    /// `ssl_c_err`: the first error on the client's own certificate (depth 0).
+    pub crt_err: i32,
+    /// `ssl_c_ca_err`: the first error on a CA certificate of its chain (depth > 0).
+    pub ca_err: i32,
+}
+
+/// One verification error: its OpenSSL code and whether it concerns the client's own
+/// certificate (depth 0) rather than a CA above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChainError {
+    code: i32,
+    leaf: bool,
+}
+
+#[derive(Debug)]
+pub struct IgnoringVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+    ca_ignore: IgnoredErrors,
+    crt_ignore: IgnoredErrors,
+}
+
+impl IgnoringVerifier {
+    pub fn new(
+        inner: Arc<dyn ClientCertVerifier>,
+        ca_ignore: IgnoredErrors,
+        crt_ignore: IgnoredErrors,
+    ) -> IgnoringVerifier {
+        IgnoringVerifier {
+            inner,
+            ca_ignore,
+            crt_ignore,
+        }
+    }
+
+    /// Every error of the chain, in the order OpenSSL meets them (issuer, purpose,
+    /// revocation, then signatures and dates). WebPKI stops at the first error, so a date
+    /// error is looked past by verifying again at a moment inside the certificate's validity.
+    fn errors(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Vec<ChainError> {
+        let mut out: Vec<ChainError> = Vec::new();
+        let mut at = now;
+        for _ in 0..4 {
+            let Err(e) = self.inner.verify_client_cert(end_entity, intermediates, at) else {
+                break;
+            };
+            let (error, retry_at) = classify(&e, end_entity, intermediates, at);
+            if out.contains(&error) {
+                break;
+            }
+            out.push(error);
+            match retry_at {
+                Some(t) => at = t,
+                None => break,
+            }
+        }
+        out.sort_by_key(|e| openssl_rank(e.code));
+        out
+    }
+
+    /// The codes HAProxy shows for a chain the handshake accepted.
+    pub fn outcome(&self, chain: &[CertificateDer<'_>]) -> VerifyOutcome {
+        let Some((leaf, rest)) = chain.split_first() else {
+            return VerifyOutcome::default();
+        };
+        let errors = self.errors(leaf, rest, UnixTime::now());
+        let first = |leaf: bool| errors.iter().find(|e| e.leaf == leaf).map_or(0, |e| e.code);
+        VerifyOutcome {
+            verify: errors.last().map_or(0, |e| e.code),
+            crt_err: first(true),
+            ca_err: first(false),
+        }
+    }
+}
+
+/// OpenSSL's verification order, by error.
+fn openssl_rank(code: i32) -> u8 {
+    match code {
+        DEPTH_ZERO_SELF_SIGNED_CERT
+        | SELF_SIGNED_CERT_IN_CHAIN
+        | UNABLE_TO_GET_ISSUER_CERT_LOCALLY => 0,
+        INVALID_PURPOSE | UNHANDLED_CRITICAL_EXTENSION => 1,
+        UNABLE_TO_GET_CRL | CRL_HAS_EXPIRED | CERT_REVOKED => 2,
+        _ => 3,
+    }
+}
+
+/// The OpenSSL code of a WebPKI error, its depth, and a moment at which to verify again to
+/// find what else is wrong (for date errors).
+fn classify(
+    e: &Error,
+    leaf: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    now: UnixTime,
+) -> (ChainError, Option<UnixTime>) {
+    let leaf_window = super::x509::validity(leaf);
+    let secs = now.as_secs() as i64;
+    let at = |t: i64| {
+        Some(UnixTime::since_unix_epoch(Duration::from_secs(
+            t.max(0) as u64
+        )))
+    };
+    let Error::InvalidCertificate(ce) = e else {
+        return (
+            ChainError {
+                code: UNSPECIFIED,
+                leaf: true,
+            },
+            None,
+        );
+    };
+    let (code, leaf_level, retry) = match ce {
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => match leaf_window {
+            Some((nb, na)) if secs > na => (CERT_HAS_EXPIRED, true, at(na.max(nb))),
+            _ => (CERT_HAS_EXPIRED, false, None),
+        },
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            match leaf_window {
+                Some((nb, na)) if secs < nb => (CERT_NOT_YET_VALID, true, at(nb.min(na))),
+                _ => (CERT_NOT_YET_VALID, false, None),
+            }
+        }
+        CertificateError::UnknownIssuer => match intermediates.last() {
+            None if super::x509::self_issued(leaf) => (DEPTH_ZERO_SELF_SIGNED_CERT, true, None),
+            None => (UNABLE_TO_GET_ISSUER_CERT_LOCALLY, true, None),
+            Some(top) if super::x509::self_issued(top) => (SELF_SIGNED_CERT_IN_CHAIN, false, None),
+            Some(_) => (UNABLE_TO_GET_ISSUER_CERT_LOCALLY, false, None),
+        },
+        CertificateError::Revoked => (CERT_REVOKED, true, None),
+        CertificateError::UnknownRevocationStatus => (UNABLE_TO_GET_CRL, true, None),
+        CertificateError::ExpiredRevocationList
+        | CertificateError::ExpiredRevocationListContext { .. } => (CRL_HAS_EXPIRED, true, None),
+        CertificateError::BadSignature => (CERT_SIGNATURE_FAILURE, true, None),
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            (INVALID_PURPOSE, true, None)
+        }
+        CertificateError::UnhandledCriticalExtension => (UNHANDLED_CRITICAL_EXTENSION, true, None),
+        _ => (UNSPECIFIED, true, None),
+    };
+    (
+        ChainError {
+            code,
+            leaf: leaf_level,
+        },
+        retry,
+    )
+}
+
+impl ClientCertVerifier for IgnoringVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        let first = match self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)
+        {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let errors = self.errors(end_entity, intermediates, now);
+        let ignored = |e: &ChainError| {
+            if e.leaf {
+                self.crt_ignore.ignores(e.code)
+            } else {
+                self.ca_ignore.ignores(e.code)
+            }
+        };
+        if !errors.is_empty() && errors.iter().all(ignored) {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(first)
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}

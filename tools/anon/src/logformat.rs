@@ -1,0 +1,381 @@
+//! Log lines read by the log formats a configuration declares: each frontend's `log-format`
+//! (JSON ones included), `option httplog`/`httplog clf`/`httpslog`/`tcplog`, and its
+//! `error-log-format`. A line is matched against those formats, and each field is anonymized
+//! by what it holds (an address, a name, a request, captured headers…), with the tokens
+//! `hapee-anon config` gives the same names. Lines no format matches get the generic scrub,
+//! which also replaces every name of the configuration.
+
+use crate::keyed::Anonymizer;
+use crate::log::{
+    captures_into, generic_with, header_value_into, name_or_special_into, request_line,
+    scrub_token, uri_into,
+};
+use hapee_compiler::check::Compilation;
+use hapee_compiler::expr::logformat::{self, Item};
+use rustc_hash::FxHashSet;
+use std::net::IpAddr;
+
+/// What a field holds, hence how it is anonymized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Address,
+    Port,
+    /// A frontend name (`%f`, `%ft`): also tells which frontend wrote the line.
+    Frontend,
+    /// Backend and server names.
+    Name,
+    Request,
+    Uri,
+    Path,
+    Query,
+    /// `{a|b}` header captures.
+    Captures,
+    /// Space-separated header captures (`%hrl`, `%hsl`).
+    CaptureList,
+    Host,
+    /// Cookies and unique ids: opaque values.
+    Secret,
+    /// Dates (with a space in some forms): kept.
+    Date {
+        words: usize,
+    },
+    /// Counters, timers, status, flags, versions: kept when they look like one.
+    Counter,
+    /// `%[expression]`: the value's own shape decides.
+    Sample,
+}
+
+fn kind_of(alias: &str) -> Kind {
+    match alias {
+        "ci" | "si" | "fi" | "bi" => Kind::Address,
+        "cp" | "sp" | "fp" | "bp" => Kind::Port,
+        "f" | "ft" => Kind::Frontend,
+        "b" | "s" => Kind::Name,
+        "r" => Kind::Request,
+        "HU" => Kind::Uri,
+        "HP" | "HPO" => Kind::Path,
+        "HQ" => Kind::Query,
+        "hr" | "hs" => Kind::Captures,
+        "hrl" | "hsl" => Kind::CaptureList,
+        "H" => Kind::Host,
+        "CC" | "CS" | "ID" => Kind::Secret,
+        "T" | "Tl" | "trg" | "trl" => Kind::Date { words: 2 },
+        "t" | "tr" | "ms" => Kind::Date { words: 1 },
+        _ => Kind::Counter,
+    }
+}
+
+#[derive(Debug)]
+enum Piece {
+    Text(String),
+    Field { kind: Kind, quoted: bool },
+}
+
+#[derive(Debug)]
+struct Format {
+    pieces: Vec<Piece>,
+    /// The frontends that log with this format.
+    frontends: FxHashSet<String>,
+}
+
+/// The formats of one configuration and the names it defines.
+#[derive(Debug, Default)]
+pub struct LogFormats {
+    formats: Vec<Format>,
+    names: FxHashSet<String>,
+}
+
+/// Whether a flag list (`+Q`, `-Q`, `+json`, `+Q+E`) turns quoting on, off, or leaves it.
+fn quoting(flags: &str) -> Option<bool> {
+    if flags.contains("+Q") || flags.contains("+json") {
+        Some(true)
+    } else if flags.contains("-Q") || flags.contains("-json") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn pieces(format: &str) -> Option<Vec<Piece>> {
+    let parsed = logformat::parse(format).ok()?;
+    let mut quote_all = false;
+    let mut out = Vec::new();
+    for item in parsed.items {
+        match item {
+            Item::Text(t) => match out.last_mut() {
+                Some(Piece::Text(prev)) => prev.push_str(&t),
+                _ => out.push(Piece::Text(t)),
+            },
+            // `%o` sets the flags of every later field.
+            Item::Alias { name, flags } if name == "o" => {
+                if let Some(q) = flags.as_deref().and_then(quoting) {
+                    quote_all = q;
+                }
+            }
+            Item::Alias { name, flags } => out.push(Piece::Field {
+                kind: kind_of(&name),
+                quoted: flags.as_deref().and_then(quoting).unwrap_or(quote_all),
+            }),
+            Item::Expr { flags, .. } => out.push(Piece::Field {
+                kind: Kind::Sample,
+                quoted: flags.as_deref().and_then(quoting).unwrap_or(quote_all),
+            }),
+        }
+    }
+    Some(out)
+}
+
+/// The end of a quoted value starting after its opening quote at `from` (backslash escapes
+/// skipped): the index of the closing quote.
+fn closing_quote(line: &str, from: usize) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Whether a value is plausible for its kind (to tell formats apart).
+fn plausible(kind: Kind, v: &str) -> bool {
+    let counter = |v: &str| {
+        v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-/.:_".contains(&b))
+    };
+    match kind {
+        Kind::Address => v == "-" || v.starts_with("unix") || v.parse::<IpAddr>().is_ok(),
+        Kind::Port => v == "-" || v.bytes().all(|b| b.is_ascii_digit()),
+        Kind::Frontend | Kind::Name => !v.is_empty() && !v.contains(' '),
+        Kind::Counter => counter(v),
+        _ => true,
+    }
+}
+
+/// One matched field: its byte range in the line and its kind.
+struct Value {
+    start: usize,
+    end: usize,
+    kind: Kind,
+}
+
+impl Format {
+    /// The fields of `line` when it has this format.
+    fn parse(&self, line: &str) -> Option<Vec<Value>> {
+        let mut pos = 0;
+        let mut values = Vec::new();
+        // HAProxy writes no separator after a field that wrote nothing (`%hr` without captures).
+        let mut skipped = false;
+        for (i, piece) in self.pieces.iter().enumerate() {
+            match piece {
+                Piece::Text(t) => {
+                    let t = match t.strip_prefix(' ') {
+                        Some(rest) if skipped && !line[pos..].starts_with(' ') => rest,
+                        _ => t.as_str(),
+                    };
+                    if !line[pos..].starts_with(t) {
+                        return None;
+                    }
+                    pos += t.len();
+                    skipped = false;
+                }
+                Piece::Field {
+                    kind: Kind::Captures,
+                    ..
+                } if !line[pos..].starts_with('{') => skipped = true,
+                Piece::Field { kind, quoted } => {
+                    skipped = false;
+                    let (start, end, next) = if *quoted && line[pos..].starts_with('"') {
+                        let close = closing_quote(line, pos + 1)?;
+                        (pos + 1, close, close + 1)
+                    } else {
+                        // Fields with spaces in them (dates, a request line) end after their
+                        // last space, at the text that follows.
+                        let spaces = match kind {
+                            Kind::Date { words } => words - 1,
+                            Kind::Request if !line[pos..].starts_with('<') => 2,
+                            _ => 0,
+                        };
+                        let mut from = pos;
+                        for _ in 0..spaces {
+                            from += line[from..].find(' ').map_or(0, |n| n + 1);
+                        }
+                        let end = match self.pieces.get(i + 1) {
+                            Some(Piece::Text(t)) => from + line[from..].find(t.as_str())?,
+                            Some(Piece::Field { .. }) => {
+                                line[from..].find(' ').map_or(line.len(), |n| from + n)
+                            }
+                            None => line.len(),
+                        };
+                        (pos, end, end)
+                    };
+                    let v = &line[start..end];
+                    if !plausible(*kind, v) {
+                        return None;
+                    }
+                    if *kind == Kind::Frontend && !self.frontends.contains(v.trim_end_matches('~'))
+                    {
+                        return None;
+                    }
+                    values.push(Value {
+                        start,
+                        end,
+                        kind: *kind,
+                    });
+                    pos = next;
+                }
+            }
+        }
+        (pos == line.len()).then_some(values)
+    }
+}
+
+impl LogFormats {
+    /// The formats each frontend of the configuration logs with, and its names.
+    pub fn of(c: &Compilation) -> LogFormats {
+        let plan = hapee_compiler::plan::build(&c.config, 1);
+        let mut by_text: Vec<(String, FxHashSet<String>)> = Vec::new();
+        let mut add =
+            |text: String, frontend: &str| match by_text.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, f)) => {
+                    f.insert(frontend.to_string());
+                }
+                None => by_text.push((text, [frontend.to_string()].into_iter().collect())),
+            };
+        for fe in &plan.frontends {
+            if let Some(f) = &fe.log_format {
+                add(f.clone(), &fe.name);
+            }
+        }
+        for p in c.config.proxies.iter().filter(|p| p.kind.has_frontend()) {
+            let error_format = p
+                .directives
+                .iter()
+                .rev()
+                .find(|d| d.keyword.as_str() == "error-log-format" && d.prefix.is_none());
+            if let Some(arg) = error_format.and_then(|d| d.args.first()) {
+                add(arg.to_string(), p.name_str());
+            }
+        }
+        let mut formats: Vec<Format> = by_text
+            .into_iter()
+            .filter_map(|(text, frontends)| {
+                Some(Format {
+                    pieces: pieces(&text)?,
+                    frontends,
+                })
+            })
+            .collect();
+        // The most specific formats (most literal text) are tried first.
+        let literal = |f: &Format| -> usize {
+            f.pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Text(t) => t.len(),
+                    Piece::Field { .. } => 0,
+                })
+                .sum()
+        };
+        formats.sort_by_key(|f| std::cmp::Reverse(literal(f)));
+        LogFormats {
+            formats,
+            names: crate::config::defined_names(c),
+        }
+    }
+
+    /// Anonymizes a log message (after any syslog header) into `out` when one of the formats
+    /// describes it; false (and nothing written) otherwise.
+    pub fn anonymize(&self, anon: &mut Anonymizer, msg: &str, out: &mut String) -> bool {
+        for format in &self.formats {
+            if let Some(values) = format.parse(msg) {
+                let mut at = 0;
+                for v in values {
+                    out.push_str(&msg[at..v.start]);
+                    self.field(anon, v.kind, &msg[v.start..v.end], out);
+                    at = v.end;
+                }
+                out.push_str(&msg[at..]);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The generic scrub, which also replaces the configuration's names.
+    pub fn scrub(&self, anon: &mut Anonymizer, msg: &str, out: &mut String) {
+        generic_with(anon, msg, out, &|t| self.names.contains(t));
+    }
+
+    fn field(&self, anon: &mut Anonymizer, kind: Kind, v: &str, out: &mut String) {
+        // HAProxy's own placeholders (`<BADREQ>`, `<NOSRV>`, `<CLI>`) say what happened.
+        if v.is_empty() || v == "-" || (v.starts_with('<') && v.ends_with('>')) {
+            out.push_str(v);
+            return;
+        }
+        match kind {
+            Kind::Address => match v.parse::<IpAddr>() {
+                Ok(ip) => anon.ip_into(out, ip),
+                Err(_) => out.push_str(v),
+            },
+            Kind::Port | Kind::Date { .. } => out.push_str(v),
+            Kind::Frontend => {
+                let (name, tilde) = v.strip_suffix('~').map_or((v, ""), |f| (f, "~"));
+                name_or_special_into(anon, name, out);
+                out.push_str(tilde);
+            }
+            Kind::Name => name_or_special_into(anon, v, out),
+            Kind::Request => request_line(anon, v, out),
+            Kind::Uri | Kind::Query => uri_into(anon, v, out),
+            Kind::Path if v == "*" => out.push_str(v),
+            Kind::Path => anon.path_into(out, v),
+            Kind::Captures => match v.strip_prefix('{').and_then(|i| i.strip_suffix('}')) {
+                Some(inner) => {
+                    out.push('{');
+                    captures_into(anon, inner, out);
+                    out.push('}');
+                }
+                None => header_value_into(anon, v, out),
+            },
+            Kind::CaptureList => {
+                for (i, w) in v.split(' ').enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    header_value_into(anon, w.trim_matches('"'), out);
+                }
+            }
+            Kind::Host => header_value_into(anon, v, out),
+            Kind::Secret => anon.string_into(out, v),
+            Kind::Counter => out.push_str(&scrub_token(anon, v)),
+            Kind::Sample => self.sample(anon, v, out),
+        }
+    }
+
+    /// A `%[…]` value: a name of the configuration, a URI, or whatever the generic scrub finds.
+    fn sample(&self, anon: &mut Anonymizer, v: &str, out: &mut String) {
+        if self.names.contains(v) {
+            anon.name_into(out, v);
+        } else if v.starts_with('/') {
+            uri_into(anon, v, out);
+        } else if v.contains(' ') || v.contains('/') {
+            generic_with(anon, v, out, &|t| self.names.contains(t));
+        } else if v
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
+            // Numbers (and addresses, which scrub_token handles below) stay numbers.
+            out.push_str(&scrub_token(anon, v));
+        } else {
+            let scrubbed = scrub_token(anon, v);
+            if scrubbed == v {
+                // An identity the scrub does not recognise (a user, a header value): replaced.
+                anon.string_into(out, v);
+            } else {
+                out.push_str(&scrubbed);
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! `hapee-lb route`: where does this request go? One request is replayed offline through the
+//! compiled configuration with the runtime's own request path (`hapee_runtime::explain`, no
+//! sockets): every `http-request` rule with its condition's outcome and the headers it
+//! changed, every `use_backend` tried, then the backend and the server the balancing picks
+//! (every server counted up: no health check runs offline), or the deny, redirect or return.
+
+use hapee_compiler::check::compile;
+use hapee_compiler::diagnostic::Severity;
+use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::plan::{self, Plan};
+use hapee_compiler::registry::RuleSet;
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::ProcessEnv;
+use hapee_runtime::explain::{self, Trace};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Default)]
+pub struct RouteArgs {
+    pub files: Vec<PathBuf>,
+    /// The client address (`--src`), 192.0.2.1:40000 by default.
+    pub src: Option<String>,
+    pub tls: bool,
+    pub sni: Option<String>,
+    /// The frontend receiving the request (`--frontend`); else the first HTTP one with a bind.
+    pub frontend: Option<String>,
+    pub json: bool,
+    /// `METHOD /path`.
+    pub request: String,
+    pub headers: Vec<String>,
+}
+
+pub const USAGE: &str = "usage: hapee-lb route -f CFG [--src ADDR[:PORT]] [--tls] [--sni NAME] \
+[--frontend NAME] [--format json] 'METHOD /path' [-H 'Name: value']...";
+
+pub fn parse_args(args: &[String]) -> Result<RouteArgs, String> {
+    let mut r = RouteArgs::default();
+    let mut i = 0;
+    let value = |i: &mut usize, flag: &str| -> Result<String, String> {
+        *i += 1;
+        args.get(*i)
+            .cloned()
+            .ok_or_else(|| format!("'{flag}' expects an argument\n{USAGE}"))
+    };
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "-f" => r.files.push(PathBuf::from(value(&mut i, a)?)),
+            "--src" => r.src = Some(value(&mut i, a)?),
+            "--tls" => r.tls = true,
+            "--sni" => r.sni = Some(value(&mut i, a)?),
+            "--frontend" => r.frontend = Some(value(&mut i, a)?),
+            "-H" | "--header" => r.headers.push(value(&mut i, a)?),
+            "--format" => match value(&mut i, a)?.as_str() {
+                "json" => r.json = true,
+                "human" => r.json = false,
+                other => return Err(format!("unknown format '{other}' (human or json)")),
+            },
+            _ if a.starts_with('-') => return Err(format!("unknown option '{a}'\n{USAGE}")),
+            _ if r.request.is_empty() => r.request = a.to_string(),
+            _ => return Err(format!("unexpected argument '{a}'\n{USAGE}")),
+        }
+        i += 1;
+    }
+    if r.files.is_empty() || r.request.is_empty() {
+        return Err(USAGE.into());
+    }
+    Ok(r)
+}
+
+/// The request head the arguments describe.
+fn head(args: &RouteArgs) -> Result<Vec<u8>, String> {
+    let mut words = args.request.split_whitespace();
+    let (Some(method), Some(target), None) = (words.next(), words.next(), words.next()) else {
+        return Err(format!(
+            "the request is 'METHOD /path' (got '{}')",
+            args.request
+        ));
+    };
+    let mut head = format!("{method} {target} HTTP/1.1\r\n");
+    for h in &args.headers {
+        if !h.contains(':') {
+            return Err(format!("a header is 'Name: value' (got '{h}')"));
+        }
+        head.push_str(h);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    Ok(head.into_bytes())
+}
+
+fn client(args: &RouteArgs) -> Result<SocketAddr, String> {
+    let text = args.src.as_deref().unwrap_or("192.0.2.1");
+    text.parse::<SocketAddr>()
+        .or_else(|_| {
+            text.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 40000))
+        })
+        .map_err(|_| format!("--src expects an address, ADDR or ADDR:PORT (got '{text}')"))
+}
+
+/// The frontend index and the local address the request arrives on.
+fn entry(plan: &Plan, args: &RouteArgs) -> Result<(usize, SocketAddr), String> {
+    let fe = match &args.frontend {
+        Some(name) => plan
+            .frontends
+            .iter()
+            .position(|f| &f.name == name)
+            .ok_or_else(|| format!("no frontend '{name}'"))?,
+        None => plan
+            .listeners
+            .iter()
+            .map(|l| l.frontend)
+            .find(|&f| plan.frontends[f].mode == hapee_compiler::ir::Mode::Http)
+            .ok_or("no HTTP frontend with a bind (use --frontend)")?,
+    };
+    let local = plan
+        .listeners
+        .iter()
+        .filter(|l| l.frontend == fe && l.tls == args.tls)
+        .chain(plan.listeners.iter().filter(|l| l.frontend == fe))
+        .map(|l| {
+            let port = match l.address.port {
+                hapee_compiler::address::Port::Range { low, .. } => low,
+                _ => 80,
+            };
+            let ip = l
+                .address
+                .ip
+                .filter(|ip| !ip.is_unspecified())
+                .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+            SocketAddr::new(ip, port)
+        })
+        .next()
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], if args.tls { 443 } else { 80 })));
+    Ok((fe, local))
+}
+
+/// `http-request set-header X-A b if cond`, as written (after variable expansion).
+fn rule_text(r: &plan::Rule) -> String {
+    let mut words = vec![r.set.keyword().to_string(), r.action.clone()];
+    words.extend(r.args.iter().cloned());
+    words.extend(r.condition.iter().cloned());
+    words.join(" ")
+}
+
+/// The plan's rules of a proxy, in the runtime's order (check rules are not request rules).
+fn request_rules(rules: &[plan::Rule]) -> Vec<&plan::Rule> {
+    rules
+        .iter()
+        .filter(|r| !matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck))
+        .collect()
+}
+
+/// The rule text of each step, looked up in the plan.
+fn step_rule_text(plan: &Plan, trace: &Trace, step: &explain::RuleStep) -> String {
+    let rules = if step.proxy == trace.frontend {
+        plan.frontends
+            .iter()
+            .find(|f| f.name == step.proxy)
+            .map(|f| &f.rules)
+    } else {
+        plan.backends
+            .iter()
+            .find(|b| b.name == step.proxy)
+            .map(|b| &b.rules)
+    };
+    rules
+        .and_then(|r| request_rules(r).get(step.index).map(|r| rule_text(r)))
+        .unwrap_or_default()
+}
+
+fn switch_text(plan: &Plan, fe: usize, index: usize) -> String {
+    let s = &plan.frontends[fe].switches[index];
+    let target = s
+        .dynamic
+        .clone()
+        .or_else(|| s.backend.map(|b| plan.backends[b].name.clone()))
+        .unwrap_or_default();
+    let mut words = vec!["use_backend".to_string(), target];
+    words.extend(s.condition.iter().cloned());
+    words.join(" ")
+}
+
+pub fn run(args: &RouteArgs) -> u8 {
+    match route(args) {
+        Ok(text) => {
+            say_raw!("{text}");
+            0
+        }
+        Err(e) => {
+            eprintln!("hapee-lb route: {e}");
+            1
+        }
+    }
+}
+
+fn route(args: &RouteArgs) -> Result<String, String> {
+    let mut db = SourceDb::new();
+    for f in &args.files {
+        db.load_path(f).map_err(|e| e.to_string())?;
+    }
+    let options = CheckOptions {
+        no_env: true,
+        ..Default::default()
+    };
+    let c = compile(db, &ProcessEnv, &options);
+    if let Some(d) = c.diagnostics.iter().find(|d| d.severity == Severity::Error) {
+        let at = d.span.map_or(String::new(), |s| {
+            let f = c.db.file(s.file);
+            let lc = f.line_col(s.start as usize);
+            format!("{}:{}:{}: ", f.name, lc.line, lc.col)
+        });
+        return Err(format!("{at}{} (run 'hapee-lb check')", d.message));
+    }
+    let plan = plan::build(&c.config, 1);
+    let shared = hapee_runtime::state::Shared::build(&plan)
+        .map_err(|e| format!("the runtime does not support: {}", e.join("; ")))?;
+    let shared = std::sync::Arc::new(shared);
+    let (fe, local) = entry(&plan, args)?;
+    let client = client(args)?;
+    let head = head(args)?;
+    let trace = explain::trace(&shared, fe, client, local, args.tls, &head)
+        .ok_or("the request does not parse as HTTP/1.1 (check the method, path and headers)")?;
+    Ok(if args.json {
+        json(&plan, fe, &trace, args)
+    } else {
+        human(&plan, fe, &trace, args, client)
+    })
+}
+
+/// The backend's `balance` line as written (`roundrobin`, `hdr(x-user)`, …).
+fn balance_text(plan: &Plan, backend: &str) -> String {
+    plan.backends
+        .iter()
+        .find(|b| b.name == backend)
+        .map_or_else(String::new, |b| b.balance.clone())
+}
+
+fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr) -> String {
+    let mut out = format!(
+        "{} {} from {client}{} → frontend {}\n",
+        t.method,
+        args.request.split_whitespace().nth(1).unwrap_or(""),
+        if args.tls { " over TLS" } else { "" },
+        t.frontend
+    );
+    if let Some(sni) = &args.sni {
+        out.push_str(&format!(
+            "  note: SNI '{sni}' is not seen by the runtime's fetches yet (ssl_fc_sni gives no sample)\n"
+        ));
+    }
+    let mut proxy = t.frontend.clone();
+    for step in &t.rules {
+        if step.proxy != proxy {
+            out.push_str(&format!("backend {}\n", step.proxy));
+            proxy = step.proxy.clone();
+        }
+        out.push_str(&format!(
+            "  [{}] {}\n",
+            if step.matched { "match" } else { " no  " },
+            step_rule_text(plan, t, step)
+        ));
+        for h in &step.headers {
+            match &h.value {
+                Some(v) => out.push_str(&format!("          header {}: {v}\n", h.name)),
+                None => out.push_str(&format!("          header {} removed\n", h.name)),
+            }
+        }
+        if let Some(s) = &step.stopped {
+            out.push_str(&format!("          → {s}\n"));
+        }
+    }
+    for s in &t.switches {
+        out.push_str(&format!(
+            "  [{}] {}\n",
+            if s.matched { "match" } else { " no  " },
+            switch_text(plan, fe, s.index)
+        ));
+    }
+    if let Some(b) = t
+        .backend
+        .as_ref()
+        .filter(|_| !t.switches.iter().any(|s| s.matched))
+    {
+        out.push_str(&format!("  [default] backend {b}\n"));
+    }
+    match (&t.backend, &t.balance) {
+        (Some(b), Some(bal)) if t.verdict == "continue" => {
+            let algorithm = balance_text(plan, b);
+            let how = if bal.forced {
+                "use-server".to_string()
+            } else {
+                match bal.hash_key {
+                    Some(k) => format!("balance {algorithm} (hash key {k:#x})"),
+                    None => format!("balance {algorithm}"),
+                }
+            };
+            match (&bal.server, &bal.address) {
+                (Some(s), addr) => out.push_str(&format!(
+                    "→ backend {b}, server {s}{} by {how}\n",
+                    addr.as_ref().map_or(String::new(), |a| format!(" ({a})"))
+                )),
+                (None, _) => out.push_str(&format!("→ backend {b}: no usable server (503)\n")),
+            }
+            out.push_str(&format!("request to the server: {} {}\n", t.method, t.uri));
+            for (n, v) in &t.headers {
+                out.push_str(&format!("  {n}: {v}\n"));
+            }
+        }
+        (None, _) if t.verdict == "continue" => {
+            out.push_str("→ no backend (503)\n");
+        }
+        _ => out.push_str(&format!("→ {}\n", t.verdict)),
+    }
+    out
+}
+
+fn json(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs) -> String {
+    use serde_json::json;
+    let rules: Vec<_> = t
+        .rules
+        .iter()
+        .map(|s| {
+            json!({
+                "proxy": s.proxy,
+                "rule": step_rule_text(plan, t, s),
+                "matched": s.matched,
+                "headers": s.headers.iter().map(|h| json!({"name": h.name, "value": h.value})).collect::<Vec<_>>(),
+                "stopped": s.stopped,
+            })
+        })
+        .collect();
+    let switches: Vec<_> = t
+        .switches
+        .iter()
+        .map(|s| json!({"rule": switch_text(plan, fe, s.index), "matched": s.matched}))
+        .collect();
+    let server = t.balance.as_ref().map(|b| {
+        json!({
+            "name": b.server,
+            "address": b.address,
+            "balance": t.backend.as_deref().map(|n| balance_text(plan, n)),
+            "hash_key": b.hash_key,
+            "use_server": b.forced,
+        })
+    });
+    let v = json!({
+        "frontend": t.frontend,
+        "tls": args.tls,
+        "rules": rules,
+        "use_backend": switches,
+        "verdict": t.verdict,
+        "backend": t.backend,
+        "server": server,
+        "request": {
+            "method": t.method,
+            "uri": t.uri,
+            "headers": t.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+        },
+    });
+    format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+}

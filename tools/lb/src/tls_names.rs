@@ -1,0 +1,75 @@
+//! What `check` and `run` say about TLS settings rustls handles differently from OpenSSL: the
+//! cipher, suite and group names it does not offer (U002, left out of the lists at start-up)
+//! and `tune.ssl.default-dh-param`, which has nothing to act on (U003).
+
+use hapee_compiler::check::Compilation;
+use hapee_compiler::diagnostic::Diagnostic;
+use hapee_compiler::registry::{ciphers, SectionKind};
+
+/// Evaluates one OpenSSL list.
+type ListEvaluator = fn(&str) -> ciphers::Selection;
+
+/// What an option or global keyword names (ciphers, suites or groups), and its evaluator.
+fn evaluator(keyword: &str) -> Option<(&'static str, ListEvaluator)> {
+    Some(match keyword {
+        "ciphers" | "ssl-default-bind-ciphers" => ("cipher", ciphers::tls12),
+        "ciphersuites" | "ssl-default-bind-ciphersuites" => ("TLS 1.3 suite", ciphers::tls13),
+        "curves" | "ssl-default-bind-curves" => ("curve", ciphers::groups),
+        _ => return None,
+    })
+}
+
+pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for section in &c.tree.sections {
+        let global = section.kind == SectionKind::Global;
+        let proxy = matches!(
+            section.kind,
+            SectionKind::Frontend | SectionKind::Listen | SectionKind::Defaults
+        );
+        if !global && !proxy {
+            continue;
+        }
+        for line in c.tree.body(section) {
+            let words: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
+            let Some(&kw) = words.first() else { continue };
+            if global && kw == "tune.ssl.default-dh-param" {
+                out.push(
+                    Diagnostic::new(
+                        "U003",
+                        "'tune.ssl.default-dh-param' has no effect: rustls has no DHE key exchange",
+                    )
+                    .at(line.words[0].span),
+                );
+                continue;
+            }
+            // The value positions to look at: after the keyword (global) or after each
+            // option name of a `bind` line.
+            let pairs: Vec<usize> = match (global, kw) {
+                (true, _) if evaluator(kw).is_some() => vec![0],
+                (false, "bind") => (2..words.len())
+                    .filter(|&i| evaluator(words[i]).is_some())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for i in pairs {
+                let (Some((what, eval)), Some(value)) =
+                    (evaluator(words[i]), line.words.get(i + 1))
+                else {
+                    continue;
+                };
+                for name in eval(&value.value).unknown {
+                    out.push(
+                        Diagnostic::new(
+                            "U002",
+                            format!("rustls does not offer the {what} '{name}': 'hapee-lb run' leaves it out"),
+                        )
+                        .at(value.span)
+                        .label("not offered by rustls"),
+                    );
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,325 @@
+//! What `hapee-lb run` refuses, as `U001` diagnostics that `check` shows too: keywords and
+//! options from the registry's support lists, and expressions compiled by the runtime's own
+//! compilers, so that whatever `run` refuses `check` reports at its line, and the other way round.
+
+use hapee_compiler::check::Compilation;
+use hapee_compiler::diagnostic::Diagnostic;
+use hapee_compiler::registry::support::OptionLine;
+use hapee_compiler::Span;
+use hapee_runtime::support;
+
+/// Every use of something the runtime lacks, as `U001` diagnostics.
+pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
+    unsupported(c)
+        .into_iter()
+        .map(|(span, what)| {
+            Diagnostic::new(
+                "U001",
+                format!("not supported by the hapee runtime yet: {what}"),
+            )
+            .at(span)
+            .label("'hapee-lb run' refuses to start with this")
+        })
+        .collect()
+}
+
+/// What is wrong with one statement (keyword and arguments), if anything.
+fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
+    let allowed = match section {
+        "global" => support::GLOBAL,
+        "resolvers" => support::RESOLVERS,
+        "program" => support::PROGRAM,
+        "peers" => support::PEERS,
+        _ => support::PROXY,
+    };
+    if !allowed.contains(&kw) {
+        return vec![format!("'{kw}' in a {section} section")];
+    }
+    let mut out = Vec::new();
+    match kw {
+        "stats" => {
+            let what = args.first().copied().unwrap_or("");
+            let known = if section == "global" {
+                support::STATS_GLOBAL
+            } else {
+                support::STATS_PROXY
+            };
+            if !known.contains(&what) {
+                out.push(format!("'stats {what}'"));
+            }
+        }
+        "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
+            out.push(format!("'option {}'", args[0]))
+        }
+        "server" | "default-server" | "server-template" => {
+            let skip = match kw {
+                "server" => 2,
+                "server-template" => 3,
+                _ => 0,
+            };
+            for o in support::unsupported_option(
+                args.get(skip..).unwrap_or(&[]),
+                support::SERVER_OPTIONS,
+                OptionLine::Server,
+            ) {
+                out.push(format!("server option '{o}'"));
+            }
+        }
+        "http-request" | "http-response" | "http-after-response" | "tcp-request" => {
+            let at = usize::from(kw == "tcp-request");
+            let action = match (kw, args.first().copied()) {
+                ("tcp-request", Some("inspect-delay")) => return out,
+                ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
+                ("tcp-request", _) => None,
+                _ => args.first(),
+            };
+            match action {
+                // The services hapee has: the exporter and the scripts' ones.
+                Some(&"use-service")
+                    if !args
+                        .get(at + 1)
+                        .is_some_and(|s| *s == "prometheus-exporter" || s.starts_with("lua.")) =>
+                {
+                    out.push(format!("'{kw} {}'", args.join(" ")))
+                }
+                Some(a) if support::action_supported(a) => {}
+                Some(a) => out.push(format!("action '{kw} {a}'")),
+                None => out.push(format!("'{kw} {}'", args.join(" "))),
+            }
+        }
+        "bind" => {
+            for o in support::unsupported_option(
+                args.get(1..).unwrap_or(&[]),
+                support::BIND_OPTIONS,
+                OptionLine::Bind,
+            ) {
+                out.push(format!("bind option '{o}'"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Every use of something the runtime lacks, as `(span, what)`, from the active lines of the
+/// configuration (a defaults section's lines are reported there, once).
+pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
+    use hapee_compiler::registry::SectionKind;
+    let mut out = Vec::new();
+    // One word list for every line (large configurations have hundreds of thousands).
+    let mut words: Vec<&str> = Vec::new();
+    for section in &c.tree.sections {
+        let name = section.kind.keyword();
+        let handled = matches!(
+            section.kind,
+            SectionKind::Global
+                | SectionKind::Defaults
+                | SectionKind::Frontend
+                | SectionKind::Backend
+                | SectionKind::Listen
+                | SectionKind::Resolvers
+                | SectionKind::Program
+                | SectionKind::Peers
+        );
+        if !handled {
+            let header = c.tree.header(section);
+            out.push((header.span, format!("'{name}' sections")));
+            continue;
+        }
+        for line in c.tree.body(section) {
+            words.clear();
+            words.extend(line.words.iter().map(|w| w.value.as_str()));
+            let at = usize::from(matches!(words.first(), Some(&"no" | &"default")));
+            let Some(kw) = words.get(at) else { continue };
+            let span = line.words[at]
+                .span
+                .cover(line.words.last().map_or(line.words[at].span, |w| w.span));
+            for what in unsupported_statement(kw, &words[at + 1..], name) {
+                out.push((span, what));
+            }
+        }
+    }
+    expressions(c, &mut out);
+    out
+}
+
+/// The expressions the runtime would refuse at start (fetches, converters, ACL criteria and
+/// patterns, log formats), found by the runtime's own compilers so that `check` and `run`
+/// never disagree. Rules whose action is already reported are not compiled again.
+fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
+    use hapee_compiler::ir::ProxyKind;
+    use hapee_compiler::plan;
+    use hapee_runtime::acl::{AclSet, Condition};
+    let words = |w: &[hapee_compiler::ir::Spanned<hapee_compiler::ir::Text>]| -> Vec<String> {
+        w.iter().map(|w| w.value.to_string()).collect()
+    };
+    // The log targets the runtime opens: those of frontends, `log global` standing for the
+    // global section's lines (reported there).
+    let global_logs: Vec<_> = c
+        .config
+        .global
+        .directives
+        .iter()
+        .filter(|d| d.keyword == "log")
+        .collect();
+    let used_lines = c
+        .config
+        .proxies
+        .iter()
+        .filter(|p| matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen))
+        .flat_map(|p| p.directives.iter())
+        .filter(|d| d.keyword == "log" && d.prefix.is_none())
+        .flat_map(|d| {
+            if d.args.first().is_some_and(|a| a.as_str() == "global") {
+                global_logs.clone()
+            } else {
+                vec![d]
+            }
+        });
+    for line in used_lines {
+        for target in plan::log_line_targets(line) {
+            if let Err(e) = hapee_runtime::log::Sink::open(&target, "") {
+                out.push((line.span, format!("log target {:?}: {e}", target.dest)));
+            }
+        }
+    }
+    // Server TLS settings the runtime's TLS library cannot load (certificates, CAs). The plan
+    // is built only for configurations with server TLS: `check` stays fast on large ones.
+    let server_tls = c.config.proxies.iter().any(|p| {
+        p.servers
+            .iter()
+            .flat_map(|s| s.options.iter())
+            .any(|o| matches!(o.value.as_str(), "ssl" | "check-ssl"))
+            || p.directives.iter().any(|d| d.keyword == "default-server")
+    });
+    let backends = if server_tls {
+        plan::build(&c.config, 1).backends
+    } else {
+        Vec::new()
+    };
+    for backend in &backends {
+        for server in &backend.servers {
+            for t in [&server.tls, &server.check_tls].into_iter().flatten() {
+                let Err(e) = hapee_runtime::tls::client::ServerTlsConfig::build(t, &mut Vec::new())
+                else {
+                    continue;
+                };
+                let span = c
+                    .config
+                    .proxies
+                    .iter()
+                    .filter(|p| p.name_str() == backend.name)
+                    .flat_map(|p| p.servers.iter())
+                    .find(|s| s.name.value == server.name)
+                    .map(|s| s.span);
+                if let Some(span) = span {
+                    out.push((span, format!("server TLS: {e}")));
+                }
+            }
+        }
+    }
+    // Lines inherited from a defaults section are seen once per proxy that inherits them.
+    out.sort_by_key(|(span, what)| (span.file, span.start, what.clone()));
+    out.dedup();
+    for proxy in &c.config.proxies {
+        let mut acls = Vec::new();
+        for a in &proxy.acls {
+            let acl = plan::Acl {
+                name: a.name.value.to_string(),
+                criterion: words(&a.words),
+            };
+            match AclSet::compile(std::slice::from_ref(&acl)) {
+                Ok(_) => acls.push(acl),
+                Err(e) => out.push((a.span, e.0)),
+            }
+        }
+        let acls = AclSet::compile(&acls).unwrap_or_default();
+        for r in &proxy.rules {
+            if !support::action_supported(&r.action.value) {
+                continue;
+            }
+            let rule = plan::Rule {
+                set: r.set,
+                action: r.action.value.to_string(),
+                args: words(&r.args),
+                condition: words(&r.condition),
+            };
+            if let Err(e) = hapee_runtime::rules::compile(std::slice::from_ref(&rule), &acls) {
+                out.push((r.span, e.0));
+            }
+        }
+        for u in &proxy.use_backends {
+            if let Err(e) = Condition::compile(&words(&u.condition), &acls) {
+                out.push((u.span, e.0));
+            }
+            if u.dynamic {
+                if let Err(e) = hapee_runtime::logfmt::Format::parse(&u.target.value) {
+                    out.push((u.target.span, e.0));
+                }
+            }
+        }
+        if let Some(f) = &proxy.log_format {
+            if let Err(e) = hapee_runtime::logfmt::Format::parse(&f.value) {
+                out.push((f.span, e.0));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod coverage;
+
+#[cfg(test)]
+mod tests {
+    use super::unsupported;
+    use hapee_compiler::check::compile;
+    use hapee_compiler::ir::CheckOptions;
+    use hapee_compiler::source::SourceDb;
+    use hapee_compiler::syntax::MapEnv;
+
+    fn refused(config: &str) -> Vec<String> {
+        let mut db = SourceDb::new();
+        db.add("t.cfg".to_string(), config.to_string());
+        let options = CheckOptions {
+            no_env: true,
+            master_worker: false,
+            lints: false,
+            resolve_dontfail: false,
+        };
+        let c = compile(db, &MapEnv::default(), &options);
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        unsupported(&c).into_iter().map(|(_, what)| what).collect()
+    }
+
+    #[test]
+    fn refused_options_are_named_by_their_keyword_never_by_a_value() {
+        let what = refused(
+            "frontend f\n    mode http\n    bind :8443 mss 1400 interface lo\n    default_backend b\n\
+             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 agent-port 5555 check\n",
+        );
+        for name in ["'mss'", "'interface'", "'observe'", "'agent-port'"] {
+            assert!(
+                what.iter().any(|w| w.contains(name)),
+                "{name} not in {what:?}"
+            );
+        }
+        for value in ["1400", "lo", "layer7", "5555"] {
+            assert!(
+                !what.iter().any(|w| w.contains(&format!("'{value}'"))),
+                "value {value} reported as an option: {what:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_expression_the_runtime_cannot_run_is_refused_at_its_line() {
+        let what = refused(
+            "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { req.rdp_cookie_cnt gt 0 }\n    default_backend b\n\
+             backend b\n    mode tcp\n    server s 127.0.0.1:80\n",
+        );
+        assert!(
+            what.iter().any(|w| w.contains("req.rdp_cookie_cnt")),
+            "{what:?}"
+        );
+    }
+}

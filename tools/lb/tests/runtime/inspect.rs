@@ -1,0 +1,167 @@
+//! `tcp-request inspect-delay` with content rules in TCP mode: the rules wait for the client's
+//! first bytes (here a TLS ClientHello, as SNI routing without termination uses it), decide
+//! on them, and the held bytes reach the server first and whole.
+
+use crate::harness::*;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A server that records every byte each connection sends it.
+fn recorder() -> (SocketAddr, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let record = record.clone();
+            std::thread::spawn(move || {
+                s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                let mut got = Vec::new();
+                let _ = s.read_to_end(&mut got);
+                record.lock().unwrap().push(got);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// A ClientHello naming `name`, as a TLS client's first record.
+fn client_hello(name: &str) -> Vec<u8> {
+    let mut list = vec![0];
+    list.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    list.extend_from_slice(name.as_bytes());
+    let mut sni = (list.len() as u16).to_be_bytes().to_vec();
+    sni.extend_from_slice(&list);
+    let mut exts = vec![0, 0];
+    exts.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    exts.extend_from_slice(&sni);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[9; 32]);
+    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend_from_slice(&exts);
+    let mut msg = vec![1];
+    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    msg.extend_from_slice(&body);
+    let mut record = vec![22, 3, 1];
+    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    record.extend_from_slice(&msg);
+    record
+}
+
+fn recorded(seen: &Arc<Mutex<Vec<Vec<u8>>>>) -> Vec<Vec<u8>> {
+    std::thread::sleep(Duration::from_millis(300));
+    seen.lock().unwrap().clone()
+}
+
+#[test]
+fn content_rules_wait_for_the_client_hello_and_route_by_sni() {
+    let (a, seen_a) = recorder();
+    let (other, seen_other) = recorder();
+    let port = free_port();
+    let config = format!(
+        "defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    tcp-request inspect-delay 3s
+    tcp-request content accept if {{ req.ssl_hello_type 1 }}
+    tcp-request content reject
+    use_backend a if {{ req.ssl_sni -i a.example }}
+    default_backend other
+backend a
+    server s {a}
+backend other
+    server s {other}
+"
+    );
+    let _p = Proxy::start(&config, port);
+
+    // A ClientHello in two pieces: the rules wait for the whole record, then route by its SNI.
+    let hello = client_hello("A.example");
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(&hello[..20]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(&hello[20..]).unwrap();
+    s.write_all(b"after the hello").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    drop(s);
+    let got = recorded(&seen_a);
+    assert_eq!(got.len(), 1, "routed to `a` once: {got:?}");
+    let mut expected = hello.clone();
+    expected.extend_from_slice(b"after the hello");
+    assert_eq!(
+        got[0], expected,
+        "the held bytes reach the server first and whole"
+    );
+    assert!(recorded(&seen_other).is_empty());
+
+    // Another name goes to the default backend.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(&client_hello("b.example")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    drop(s);
+    assert_eq!(recorded(&seen_other).len(), 1);
+
+    // Plain text is not a ClientHello: rejected once the rules can tell, nothing forwarded.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{rest:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "rejected without waiting for the delay"
+    );
+    assert_eq!(recorded(&seen_a).len(), 1);
+    assert_eq!(recorded(&seen_other).len(), 1);
+}
+
+#[test]
+fn the_delay_bounds_the_wait_and_then_the_rules_decide_on_what_is_there() {
+    let (a, seen_a) = recorder();
+    let port = free_port();
+    let config = format!(
+        "defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    tcp-request inspect-delay 400ms
+    tcp-request content accept if {{ req.len ge 10 }}
+    tcp-request content reject
+    default_backend a
+backend a
+    server s {a}
+"
+    );
+    let _p = Proxy::start(&config, port);
+    // Too short and silent: after the delay the rule sees 4 bytes and rejects.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"tiny").unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(350), "waited {waited:?}");
+    assert!(recorded(&seen_a).is_empty());
+    // Enough bytes: accepted at once (a passing match does not wait, even on a length that
+    // may still grow).
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"long enough payload").unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    drop(s);
+    let got = recorded(&seen_a);
+    assert_eq!(got, vec![b"long enough payload".to_vec()]);
+}

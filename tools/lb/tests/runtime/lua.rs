@@ -1,0 +1,399 @@
+//! Lua scripts (`lua-load`, `lua-load-per-thread`): hapee's own test script
+//! (`testdata/lua/basics.lua`) and HAProxy's reg-test scripts, through real sockets, side by
+//! side with Debian's haproxy (Lua 5.3) where it runs them too.
+
+use super::harness::{curl, free_port, with_haproxy, Proxy, DEFAULTS};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn script(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/lua")
+        .join(name);
+    p.canonicalize().unwrap().display().to_string()
+}
+
+/// HAProxy's reg-test script `name` (in the shared corpus), or `None` (a failure under CI)
+/// when the corpus is not there.
+fn corpus_script(name: &str) -> Option<String> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/regtests-2.7/lua")
+        .join(name);
+    match p.canonicalize() {
+        Ok(p) => Some(p.display().to_string()),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("the reg-test corpus is missing: {}", p.display())
+        }
+        Err(_) => {
+            eprintln!("corpus not found at {}: skipping", p.display());
+            None
+        }
+    }
+}
+
+/// A configuration loading `load` (a whole `lua-load…` line) with `global` lines, and one
+/// frontend on `port` with `rules`, logging to stdout.
+fn config(port: u16, load: &str, global: &str, rules: &str) -> String {
+    format!(
+        "global\n    {load}\n{global}    log stdout format raw local0\n{DEFAULTS}    log global\n    option httplog\nfrontend fe\n    bind 127.0.0.1:{port}\n{rules}"
+    )
+}
+
+fn url(port: u16, path: &str) -> String {
+    format!("http://127.0.0.1:{port}{path}")
+}
+
+#[test]
+fn arguments_reach_the_script_through_table_pack_and_an_action_feeds_a_service() {
+    let port = free_port();
+    let load = format!("lua-load {} hello world", script("basics.lua"));
+    let rules = "    http-request lua.tag -x\n    http-request use-service lua.hello\n";
+    let p = Proxy::start(&config(port, &load, "", rules), port);
+    let (code, body) = curl(&["-H", "x-who: bob", &url(port, "/p")]);
+    assert_eq!(code, 200, "{}", p.stderr());
+    assert_eq!(
+        body,
+        "greeting=hello nargs=2 who=bob-x tagged=yes path=/p count=1\n"
+    );
+    let (_, body) = curl(&[&url(port, "/q")]);
+    assert_eq!(
+        body,
+        "greeting=hello nargs=2 who=nobody-x tagged=yes path=/q count=2\n"
+    );
+    // The service is logged in place of the server, as HAProxy logs it.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        p.stdout().contains(" fe fe/<lua.hello> 0/0/0/0/"),
+        "{}",
+        p.stdout()
+    );
+    // The shared state's task ran once.
+    assert_eq!(p.stderr().matches("task started in state 0").count(), 1);
+}
+
+#[test]
+fn a_sleeping_action_lets_the_thread_serve_other_requests() {
+    let port = free_port();
+    let load = format!("lua-load {}", script("basics.lua"));
+    let rules = "    http-request lua.nap\n    http-request use-service lua.hello\n";
+    let p = Proxy::start(&config(port, &load, "    nbthread 1\n", rules), port);
+    let (tx, rx) = mpsc::channel();
+    let u = url(port, "/slow");
+    let slow = std::thread::spawn(move || {
+        let r = curl(&["-H", "x-nap: 3000", &u]);
+        tx.send(()).unwrap();
+        r
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // One worker thread, and it answers while the first request's script sleeps.
+    let (code, body) = curl(&[&url(port, "/fast")]);
+    assert_eq!(code, 200, "{}", p.stderr());
+    assert!(body.contains("path=/fast"));
+    assert!(
+        rx.try_recv().is_err(),
+        "the sleeping request ended before the other one was served"
+    );
+    let (code, body) = slow.join().unwrap();
+    assert_eq!(code, 200);
+    assert!(body.contains("path=/slow"));
+}
+
+#[test]
+fn a_script_error_is_logged_as_haproxy_logs_it_and_the_rules_go_on() {
+    let cfg = |port: u16| {
+        let load = format!("lua-load {}", script("basics.lua"));
+        let rules = "    http-request lua.boom\n    http-request use-service lua.hello\n";
+        config(port, &load, "", rules)
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let (code, body) = curl(&[&url(port, "/")]);
+    // HAProxy reports the failed action and goes on with the next rule.
+    assert_eq!(code, 200, "{}", p.stderr());
+    assert!(body.starts_with("greeting=none nargs=0"));
+    std::thread::sleep(Duration::from_millis(200));
+    let file = script("basics.lua");
+    let expected = format!(
+        "Lua function 'boom': [state-id 0] runtime error: {file}:20: attempt to index a nil \
+         value (local 't') from {file}:20: in function line 18."
+    );
+    assert!(
+        p.stderr().contains(&format!(") : {expected}")),
+        "{}",
+        p.stderr()
+    );
+    let ours: Vec<String> = p
+        .stdout()
+        .lines()
+        .filter(|l| l.starts_with("Lua function"))
+        .map(String::from)
+        .collect();
+    assert_eq!(ours, std::slice::from_ref(&expected));
+    let Some(((code, _), log)) = with_haproxy(cfg, |port| curl(&[&url(port, "/")])) else {
+        return;
+    };
+    assert_eq!(code, 200);
+    let theirs: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("Lua function"))
+        .collect();
+    assert_eq!(theirs, [expected.as_str()]);
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_the_timeout_while_other_requests_are_served() {
+    let port = free_port();
+    let load = format!("lua-load {}", script("basics.lua"));
+    let global =
+        "    nbthread 1\n    tune.lua.session-timeout 3s\n    tune.lua.forced-yield 1000\n";
+    let rules =
+        "    http-request lua.spin if { path /spin }\n    http-request use-service lua.hello\n";
+    let p = Proxy::start(&config(port, &load, global, rules), port);
+    let (tx, rx) = mpsc::channel();
+    let u = url(port, "/spin");
+    let spinning = std::thread::spawn(move || {
+        let r = curl(&[&u]);
+        tx.send(()).unwrap();
+        r
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _) = curl(&[&url(port, "/other")]);
+    assert_eq!(code, 200);
+    assert!(
+        rx.try_recv().is_err(),
+        "the loop ended before the other request was served"
+    );
+    let (code, body) = spinning.join().unwrap();
+    assert_eq!(code, 200, "{}", p.stderr());
+    assert!(body.contains("path=/spin"));
+    let file = script("basics.lua");
+    assert!(
+        p.stderr().contains(&format!(
+            "Lua function 'spin': [state-id 0] runtime error: execution timeout from {file}:24: in function line 23."
+        )),
+        "{}",
+        p.stderr()
+    );
+}
+
+#[test]
+fn memory_is_capped_by_maxmem_and_the_proxy_goes_on() {
+    let port = free_port();
+    let load = format!("lua-load {}", script("basics.lua"));
+    let global = "    tune.lua.maxmem 16\n";
+    let rules =
+        "    http-request lua.hog if { path /hog }\n    http-request use-service lua.hello\n";
+    let p = Proxy::start(&config(port, &load, global, rules), port);
+    let (code, _) = curl(&[&url(port, "/hog")]);
+    assert_eq!(code, 200, "{}", p.stderr());
+    assert!(
+        p.stderr()
+            .contains("Lua function 'hog': out of memory error."),
+        "{}",
+        p.stderr()
+    );
+    let (code, body) = curl(&[&url(port, "/after")]);
+    assert_eq!(code, 200);
+    assert!(body.contains("path=/after"));
+}
+
+/// `(thread, count)` of the `hello` service's answers.
+fn counts(port: u16, n: usize) -> Vec<(String, u32)> {
+    (0..n)
+        .map(|_| {
+            let (_, body) = curl(&[&url(port, "/")]);
+            let field = |k: &str| {
+                body.split_whitespace()
+                    .find_map(|w| w.strip_prefix(k))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            (field("greeting="), field("count=").parse().unwrap_or(0))
+        })
+        .collect()
+}
+
+#[test]
+fn per_thread_states_count_apart_and_the_shared_state_counts_for_all() {
+    // The greeting (first argument) is the same everywhere; only the counters differ.
+    let port = free_port();
+    let load = format!("lua-load {} g", script("basics.lua"));
+    let rules = "    http-request use-service lua.hello\n";
+    let p = Proxy::start(&config(port, &load, "    nbthread 2\n", rules), port);
+    let seen = counts(port, 12);
+    let shared: Vec<u32> = seen.iter().map(|s| s.1).collect();
+    assert_eq!(shared, (1..=12).collect::<Vec<_>>(), "{}", p.stderr());
+    drop(p);
+
+    let port = free_port();
+    let load = format!("lua-load-per-thread {} g", script("basics.lua"));
+    let p = Proxy::start(&config(port, &load, "    nbthread 2\n", rules), port);
+    let seen = counts(port, 12);
+    // Each state counts its own requests: every count is the number of requests its
+    // thread served so far, so the counts are two interleaved runs 1, 2, 3, …
+    let mut runs: Vec<u32> = Vec::new();
+    for (_, c) in &seen {
+        match runs.iter().position(|last| last + 1 == *c) {
+            Some(i) => runs[i] = *c,
+            None => {
+                assert_eq!(*c, 1, "count {c} follows none of {runs:?}: {seen:?}");
+                runs.push(1);
+            }
+        }
+    }
+    assert!(runs.len() <= 2, "{seen:?}");
+    assert_eq!(runs.iter().sum::<u32>(), 12, "{seen:?}");
+    assert_eq!(p.stderr().matches("task started in state").count(), 2);
+}
+
+#[test]
+fn script_fetches_and_converters_work_in_sample_expressions() {
+    let port = free_port();
+    let load = format!("lua-load {}", script("basics.lua"));
+    let rules =
+        "    http-request return content-type text/plain lf-string \"%[lua.twice(ab),lua.rev]\"\n";
+    let _p = Proxy::start(&config(port, &load, "", rules), port);
+    assert_eq!(curl(&[&url(port, "/")]), (200, "baba".to_string()));
+}
+
+#[test]
+fn a_reply_given_to_txn_done_ends_the_transaction_as_in_haproxy() {
+    let cfg = |port: u16| {
+        let load = format!("lua-load {}", script("basics.lua"));
+        let rules = "    http-request lua.stop\n    http-request use-service lua.hello\n";
+        config(port, &load, "", rules)
+    };
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port), port);
+    let ask = |port: u16| curl(&["-i", &url(port, "/")]);
+    let (code, ours) = ask(port);
+    assert_eq!(code, 403);
+    assert!(ours.starts_with("HTTP/1.1 403 Go Away\r\n"), "{ours}");
+    assert!(ours.contains("x-why: lua\r\n"));
+    assert!(ours.ends_with("\r\n\r\nstopped by lua\n"));
+    let Some(((code, theirs), _)) = with_haproxy(cfg, ask) else {
+        return;
+    };
+    assert_eq!(code, 403);
+    let head = |r: &str| {
+        let mut lines: Vec<String> = r
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.to_ascii_lowercase())
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(head(&ours), head(&theirs));
+}
+
+#[test]
+fn a_service_reads_the_request_body() {
+    let port = free_port();
+    let load = format!("lua-load {}", script("basics.lua"));
+    let rules = "    http-request use-service lua.echo\n";
+    let _p = Proxy::start(&config(port, &load, "", rules), port);
+    assert_eq!(
+        curl(&["--data-binary", "hello body", &url(port, "/")]),
+        (200, "POST hello body".to_string())
+    );
+}
+
+/// HAProxy's reg-test `lua/h_txn_get_priv`: an `http-response` action keeps private data in
+/// the transaction and sets the status from it; a backend's service answers.
+#[test]
+fn haproxy_regtest_h_txn_get_priv_runs_unchanged() {
+    let Some(file) = corpus_script("h_txn_get_priv.lua") else {
+        return;
+    };
+    let cfg = move |port: u16| {
+        format!(
+            "global\n    lua-load {file}\n{DEFAULTS}frontend fe1\n    bind 127.0.0.1:{port}\n    default_backend b1\n    http-response lua.bug\nbackend b1\n    http-request use-service lua.fakeserv\n"
+        )
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let ask = |port: u16| (curl(&[&url(port, "/")]).0, curl(&[&url(port, "/")]).0);
+    let ours = ask(port);
+    assert_eq!(ours, (201, 201), "{}", p.stderr());
+    if let Some((theirs, _)) = with_haproxy(cfg, ask) {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// HAProxy's reg-test `lua/set_var`: a service sets and reads variables (`applet:set_var`).
+#[test]
+fn haproxy_regtest_set_var_runs_unchanged() {
+    let Some(file) = corpus_script("set_var.lua") else {
+        return;
+    };
+    let cfg = move |port: u16| {
+        format!(
+            "global\n    lua-load {file}\n{DEFAULTS}frontend fe1\n    bind 127.0.0.1:{port}\n    http-request use-service lua.set_var\n"
+        )
+    };
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port), port);
+    let ask = |port: u16| {
+        let (code, out) = curl(&["-i", "-H", "var: txn.fe1_foo", &url(port, "/")]);
+        let echo = out
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("echo:"))
+            .map(|l| l.trim().to_string());
+        (code, echo)
+    };
+    let ours = ask(port);
+    assert_eq!(ours, (202, Some("echo: value".to_string())));
+    if let Some((theirs, _)) = with_haproxy(cfg, ask) {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// HAProxy's reg-test `lua/bad_http_clt_req_duration`: a service that sleeps, then answers
+/// an empty response.
+#[test]
+fn haproxy_regtest_sleeping_service_runs_unchanged() {
+    let Some(file) = corpus_script("bad_http_clt_req_duration.lua") else {
+        return;
+    };
+    let port = free_port();
+    let cfg = format!(
+        "global\n    lua-load {file}\n{DEFAULTS}frontend f1\n    bind 127.0.0.1:{port}\n    default_backend b1\nbackend b1\n    http-request use-service lua.foo.http\n"
+    );
+    let p = Proxy::start(&cfg, port);
+    assert_eq!(
+        curl(&[&url(port, "/")]),
+        (200, String::new()),
+        "{}",
+        p.stderr()
+    );
+}
+
+/// TCP services: HAProxy's reg-test `foo.tcp` (which writes an HTTP response itself) and
+/// `basics.lua`'s `shout`, which reads a line and sends it back in capitals.
+#[test]
+fn tcp_services_speak_to_the_client_connection() {
+    let port = free_port();
+    let mut load = format!("lua-load {}", script("basics.lua"));
+    let corpus = corpus_script("bad_http_clt_req_duration.lua");
+    if let Some(file) = &corpus {
+        load.push_str(&format!("\n    lua-load {file}"));
+    }
+    let shout = free_port();
+    let cfg = format!(
+        "global\n    {load}\n{DEFAULTS}frontend f2\n    mode tcp\n    bind 127.0.0.1:{port}\n    tcp-request content use-service lua.{}\nfrontend f3\n    mode tcp\n    bind 127.0.0.1:{shout}\n    tcp-request content use-service lua.shout\n",
+        if corpus.is_some() { "foo.tcp" } else { "shout" }
+    );
+    let p = Proxy::start(&cfg, port);
+    let answer = super::harness::raw(shout, b"hello tcp\n", Duration::from_secs(5));
+    assert_eq!(answer, "HELLO TCP\n", "{}", p.stderr());
+    if corpus.is_some() {
+        assert_eq!(
+            curl(&[&url(port, "/")]),
+            (200, String::new()),
+            "{}",
+            p.stderr()
+        );
+    }
+}

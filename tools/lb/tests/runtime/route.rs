@@ -1,0 +1,198 @@
+//! `hapee-lb route` against `hapee-lb run`: for the same requests, the backend, server and
+//! headers `route` predicts offline are those a test origin sees through the running proxy,
+//! and its deny, redirect and return are what the proxy answers. Covers `use_backend` with a
+//! map, `http-request` rules in the frontend and the backend, and hash balancing.
+
+use super::harness::{curl, free_port, Origin, Proxy};
+use std::process::Command;
+
+fn route(cfg: &std::path::Path, request: &str, headers: &[&str]) -> serde_json::Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hapee-lb"));
+    cmd.args(["route", "--format", "json", "--src", "127.0.0.1", "-f"])
+        .arg(cfg)
+        .arg(request);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    let out = cmd.output().expect("run hapee-lb route");
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).expect("route prints JSON")
+}
+
+/// `name=…` and the `hdr:name=value` lines an origin wrote back.
+fn seen(body: &str) -> (String, Vec<(String, String)>) {
+    let name = body
+        .lines()
+        .find_map(|l| l.strip_prefix("name="))
+        .unwrap_or("")
+        .to_string();
+    let headers = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("hdr:"))
+        .filter_map(|l| l.split_once('='))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    (name, headers)
+}
+
+#[test]
+fn route_predicts_what_run_does() {
+    let origins: Vec<Origin> = ["api", "shop", "dflt", "p1", "p2"]
+        .iter()
+        .map(|n| Origin::start(n))
+        .collect();
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-route-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = dir.join("hosts.map");
+    std::fs::write(&map, "api.example.com be_api\nshop.example.com be_shop\n").unwrap();
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n\
+         \x20   acl is_admin path_beg /admin\n\
+         \x20   http-request deny if is_admin\n\
+         \x20   http-request redirect location /new code 301 if {{ path /old }}\n\
+         \x20   http-request return status 200 content-type text/plain string pong if {{ path /ping }}\n\
+         \x20   http-request set-header X-Route-Test yes\n\
+         \x20   http-request del-header X-Secret\n\
+         \x20   http-request add-header X-Api 1 if {{ hdr(host) -i api.example.com }}\n\
+         \x20   use_backend pool if {{ path_beg /pool }}\n\
+         \x20   use_backend %[req.hdr(host),lower,map({},be_default)]\n\
+         backend be_api\n    server api {}\n\
+         backend be_shop\n    server shop {}\n\
+         backend be_default\n    server dflt {}\n\
+         backend pool\n    balance hdr(x-user)\n    http-request set-header X-Pool yes\n\
+         \x20   server p1 {}\n    server p2 {}\n",
+        map.display(),
+        origins[0].addr,
+        origins[1].addr,
+        origins[2].addr,
+        origins[3].addr,
+        origins[4].addr,
+    );
+    let _proxy = Proxy::start(&config, port);
+    let cfg = _proxy.dir.join("haproxy.cfg");
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let cases: [(&str, &[&str]); 6] = [
+        ("/users/7", &["Host: api.example.com", "X-Secret: s3"]),
+        ("/cart", &["Host: SHOP.example.com"]),
+        ("/", &["Host: other.example.org"]),
+        ("/pool/a", &["Host: x", "X-User: alice"]),
+        ("/pool/b", &["Host: x", "X-User: bob"]),
+        ("/pool/c", &["Host: x", "X-User: carol"]),
+    ];
+    let mut pool_servers = std::collections::BTreeSet::new();
+    for (path, headers) in cases {
+        let predicted = route(&cfg, &format!("GET {path}"), headers);
+        assert_eq!(predicted["verdict"], "continue", "{predicted}");
+        let mut args: Vec<String> = Vec::new();
+        for h in headers {
+            args.push("-H".into());
+            args.push(h.to_string());
+        }
+        args.push(url(path));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, body) = curl(&argv);
+        assert_eq!(status, 200, "{body}");
+        let (server, at_origin) = seen(&body);
+        if path.starts_with("/pool") {
+            pool_servers.insert(server.clone());
+        }
+        assert_eq!(
+            predicted["server"]["name"], server,
+            "server for {path}: {predicted}"
+        );
+        // Every header route says leaves for the server arrives there, with its value.
+        for pair in predicted["request"]["headers"].as_array().unwrap() {
+            let (n, v) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            assert!(
+                at_origin.iter().any(|(an, av)| an == n && av == v),
+                "{n}: {v} predicted for {path}, origin saw {at_origin:?}"
+            );
+        }
+        // And nothing route says was removed.
+        assert!(
+            !at_origin.iter().any(|(n, _)| n == "x-secret"),
+            "{at_origin:?}"
+        );
+    }
+    // The hash spread the users over both servers: the balance decision was compared, not a
+    // lone server.
+    assert_eq!(pool_servers.len(), 2, "{pool_servers:?}");
+    // Final actions: what route announces is what the proxy answers.
+    let deny = route(&cfg, "GET /admin/x", &["Host: x"]);
+    assert_eq!(deny["verdict"], "deny 403");
+    assert!(deny["backend"].is_null());
+    assert_eq!(curl(&[&url("/admin/x")]).0, 403);
+    let redirect = route(&cfg, "GET /old", &["Host: x"]);
+    assert_eq!(redirect["verdict"], "redirect 301 /new");
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+        ])
+        .arg(url("/old"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("301 http://127.0.0.1:{port}/new")
+    );
+    let ret = route(&cfg, "GET /ping", &["Host: x"]);
+    assert_eq!(ret["verdict"], "return 200");
+    assert_eq!(curl(&[&url("/ping")]), (200, "pong".to_string()));
+    // The rules each say whether their condition held.
+    let rules = deny["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["rule"], "http-request deny if is_admin");
+    assert_eq!(rules[0]["matched"], true);
+    assert_eq!(rules[0]["stopped"], "deny 403");
+    let api = route(
+        &cfg,
+        "GET /users/7",
+        &["Host: api.example.com", "X-Secret: s3"],
+    );
+    let del = api["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "http-request del-header X-Secret")
+        .cloned()
+        .unwrap();
+    assert_eq!(del["headers"][0]["name"], "x-secret");
+    assert!(del["headers"][0]["value"].is_null());
+    assert_eq!(api["backend"], "be_api");
+}
+
+#[test]
+fn route_explains_in_words_and_reports_errors_with_their_place() {
+    let dir = std::env::temp_dir().join(format!("hapee-route-words-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:8080\n    acl api path_beg /api\n    use_backend be_api if api\n    default_backend be_web\n\
+         backend be_api\n    server a1 127.0.0.1:9001\nbackend be_web\n    balance source\n    server w1 127.0.0.1:9002\n    server w2 127.0.0.1:9003\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .arg("route")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["-f", cfg.to_str().unwrap(), "GET /index.html"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[ no  ] use_backend be_api if api"), "{text}");
+    assert!(text.contains("[default] backend be_web"), "{text}");
+    assert!(text.contains("by balance source (hash key 0x"), "{text}");
+    std::fs::write(&cfg, "frontend fe\n    bind :80\n    use_backend nowhere\n").unwrap();
+    let out = run(&["-f", cfg.to_str().unwrap(), "GET /"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("haproxy.cfg:3:"), "{err}");
+}
