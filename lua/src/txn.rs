@@ -208,10 +208,15 @@ impl UserData for Fetches {
                 name: fetch_name(&name),
                 args: Vec::new(),
                 places: u32::MAX,
+                table: None,
             };
             lua.create_function(move |lua, (_, args): (Value, MultiValue)| {
+                let args = string_args(args);
+                // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
+                let table = hapee_runtime::tables::fetch::TableRead::fetch(&fetch.name, &args);
                 let fetch = hapee_runtime::sample::Fetch {
-                    args: string_args(args),
+                    args,
+                    table: table.map(Box::new),
                     ..fetch.clone()
                 };
                 let v = with_txn(&cell, |t| hapee_runtime::sample::fetch(&fetch, t).pop())?;

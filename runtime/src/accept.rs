@@ -1,7 +1,8 @@
 //! What happens to an accepted connection before its protocol starts: the `tcp-request
 //! connection` rules (against the peer as connected), then the PROXY protocol header when the
 //! bind has `accept-proxy` or a rule said `expect-proxy layer4`. From then on the transaction
-//! sees the original client and destination that the header carried.
+//! sees the original client and destination that the header carried. Last, the `tcp-request
+//! session` rules, and the session counts on what the rules track (`track-sc*`).
 
 use crate::proto::proxy_protocol::{self, Parsed, ProxyHeader};
 use crate::rules::{self, Verdict};
@@ -45,20 +46,27 @@ pub async fn open(
         txn.term = *b"PR";
         return Opened::Rejected(txn);
     }
-    if !(accept_proxy || txn.expect_proxy) {
-        return Opened::Ready(txn);
+    if accept_proxy || txn.expect_proxy {
+        // The header is part of the connection's handshake, bounded like it by `timeout client`.
+        let limit = fe.timeouts.client.unwrap_or(Duration::from_secs(30));
+        let header = match tokio::time::timeout(limit, read_header(stream)).await {
+            Ok(Ok(h)) => h,
+            _ => return Opened::Failed,
+        };
+        if let (Some(src), Some(dst)) = (header.source, header.destination) {
+            txn.client = src;
+            txn.local = dst;
+        }
+        txn.proxy = Some(Arc::new(header));
     }
-    // The header is part of the connection's handshake, bounded like it by `timeout client`.
-    let limit = fe.timeouts.client.unwrap_or(Duration::from_secs(30));
-    let header = match tokio::time::timeout(limit, read_header(stream)).await {
-        Ok(Ok(h)) => h,
-        _ => return Opened::Failed,
-    };
-    if let (Some(src), Some(dst)) = (header.source, header.destination) {
-        txn.client = src;
-        txn.local = dst;
+    if matches!(
+        rules::run(&fe.rules, RuleSet::TcpRequestSession, &mut txn),
+        Verdict::Reject | Verdict::Deny(_)
+    ) {
+        txn.term = *b"PR";
+        return Opened::Rejected(txn);
     }
-    txn.proxy = Some(Arc::new(header));
+    txn.stick.count_session();
     Opened::Ready(txn)
 }
 

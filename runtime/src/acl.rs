@@ -264,7 +264,17 @@ impl AclLine {
             }
             i += 1;
         }
-        let method = method.unwrap_or_else(|| default_method(&expr.fetch.name));
+        let method = method.unwrap_or_else(|| match (&expr.fetch.table, expr.converters.last()) {
+            // Table fetches and converters give integers (`sc_tracked` a boolean).
+            (_, Some(crate::sample::Converter::Table(t))) | (Some(t), None) => {
+                use crate::tables::fetch::Metric;
+                match t.metric {
+                    Metric::Tracked | Metric::Present => Method::Bool,
+                    _ => Method::Int,
+                }
+            }
+            _ => default_method(&expr.fetch.name),
+        });
         let patterns = raw
             .iter()
             .map(|p| pattern(method, p, nocase))

@@ -162,7 +162,7 @@ fn trace_rules(
 }
 
 fn balance(be: &BackendRt, txn: &Txn) -> Balance {
-    let (forced, key) = crate::http::forward::server_choice(be, txn);
+    let (forced, key, _) = crate::http::forward::server_choice(be, txn);
     let chosen = forced
         .filter(|&i| be.servers[i].is_usable())
         .or_else(|| be.pick(key, None));

@@ -9,6 +9,7 @@
 //! - `upstream/`: server connections, the idle pools and the retry/reuse policy; `balance`;
 //!   `checks`;
 //! - `acl`, `sample`, `rules`, `route`, `decide` (the request path without sockets);
+//! - `tables/`: stick tables and tracking; `peers/`: sharing them with other processes;
 //! - `logfmt`/`log`, `state` (what all threads share), `clock`, `stop`.
 
 pub mod accept;
@@ -27,6 +28,7 @@ pub mod listener;
 pub mod log;
 pub mod logfmt;
 pub mod patref;
+pub mod peers;
 pub mod proto;
 pub mod quic;
 pub mod route;
@@ -36,6 +38,7 @@ pub mod script;
 pub mod state;
 pub mod stop;
 pub mod support;
+pub mod tables;
 pub mod tcp;
 pub mod tls;
 pub mod txn;
@@ -147,6 +150,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     if !errors.is_empty() {
         return Err(errors);
     }
+    let tables_thread = peers::start(plan, shared.clone()).map_err(|e| vec![e])?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
@@ -182,7 +186,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     shared.stopping.store(true, Ordering::Relaxed);
     lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
     let _ = stop_tx.send(true);
-    for h in handles {
+    for h in handles.into_iter().chain(tables_thread) {
         let _ = h.join();
     }
     Ok(Stop::Graceful)
@@ -398,7 +402,11 @@ async fn serve_connection(
     {
         accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
             let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
-            ctx.proxy = txn.proxy;
+            ctx.proxy = txn.proxy.clone();
+            // What `tcp-request connection|session` rules track holds for every request.
+            if let Some(session) = &txn.stick.session {
+                ctx.session_counters = session.clone();
+            }
             ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
             serve_http(stream, ctx, &serving, &shared, stopping).await;
         }

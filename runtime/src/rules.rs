@@ -38,6 +38,8 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `track-sc*`, `sc-inc-gpc*`, `sc-set-gpt*`, `sc-add-gpc`.
+    Table(crate::tables::action::TableAction),
     /// `lua.<name> [args]`: a script action.
     Script(crate::script::ScriptCall),
     /// `use-service <name>`: a service answers the request (or takes the TCP connection).
@@ -254,6 +256,17 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             name: n["lua.".len()..].to_string(),
             args: a.clone(),
         }),
+        other if crate::support::action_supported(other) => {
+            match crate::tables::action::TableAction::compile(other, a)? {
+                Some(t) => Action::Table(t),
+                None => {
+                    return Err(Unsupported(format!(
+                        "action '{} {other}'",
+                        rule.set.keyword()
+                    )))
+                }
+            }
+        }
         other => {
             return Err(Unsupported(format!(
                 "action '{} {other}'",
@@ -377,6 +390,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
             Action::Script(call) => return Verdict::Script(call, index + 1),
             Action::UseService(s) => return Verdict::Service(s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
+            Action::Table(t) => t.run(txn, set),
             Action::ExpectProxy => txn.expect_proxy = true,
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {

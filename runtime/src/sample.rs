@@ -91,6 +91,8 @@ pub enum Converter {
     Div(i64),
     Not,
     Bool,
+    /// A `table_*` converter or `in_table`.
+    Table(Box<crate::tables::fetch::TableRead>),
     /// `lua.<name>(args)`: a converter a script registered.
     Script(String, Vec<String>),
 }
@@ -121,6 +123,8 @@ pub struct Fetch {
     pub args: Vec<String>,
     /// Where in a transaction it has something to fetch (HAProxy's check point bits).
     pub places: u32,
+    /// A stick table fetch (`sc_*`, `src_*`, `table_cnt`…), read from the tables.
+    pub table: Option<Box<crate::tables::fetch::TableRead>>,
 }
 
 /// Why an expression cannot run.
@@ -131,6 +135,7 @@ pub use hapee_compiler::registry::support::{CONVERTERS, FETCHES};
 
 impl Expr {
     pub fn compile(e: &SampleExpr) -> Result<Expr, Unsupported> {
+        let table = crate::tables::fetch::TableRead::fetch(&e.fetch.name, &e.fetch.args);
         if !FETCHES.contains(&e.fetch.name.as_str()) && !e.fetch.name.starts_with("lua.") {
             return Err(Unsupported(format!("sample fetch '{}'", e.fetch.name)));
         }
@@ -145,6 +150,7 @@ impl Expr {
                     .unwrap_or(u32::MAX),
                 name: e.fetch.name.clone(),
                 args: e.fetch.args.clone(),
+                table: table.map(Box::new),
             },
             converters,
         })
@@ -174,6 +180,7 @@ impl Expr {
     fn convert(&self, mut v: Value, txn: &Txn) -> Option<Value> {
         for c in &self.converters {
             v = match c {
+                Converter::Table(t) => t.convert_value(&v, txn)?,
                 Converter::Script(name, args) => {
                     crate::script::hooks()?.convert(name, args, v, txn)?
                 }
@@ -254,7 +261,10 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
         name if name.starts_with("lua.") => {
             Converter::Script(name["lua.".len()..].to_string(), c.args.clone())
         }
-        other => return Err(Unsupported(format!("converter '{other}'"))),
+        other => match crate::tables::fetch::TableRead::converter(other, &c.args) {
+            Some(t) if CONVERTERS.contains(&other) => Converter::Table(Box::new(t)),
+            _ => return Err(Unsupported(format!("converter '{other}'"))),
+        },
     })
 }
 
@@ -351,6 +361,7 @@ fn apply(c: &Converter, v: Value) -> Option<Value> {
                 re.replace(&text, subst.as_str()).into_owned()
             })
         }
+        Converter::Table(_) => return None,
         Converter::Map { file, how, default } => {
             match map_lookup(file, *how, &v.as_text()).or_else(|| default.clone()) {
                 Some(s) => Value::Str(s),
@@ -515,6 +526,9 @@ pub fn url_decode(s: &str) -> String {
 pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
     if f.places & txn.places.get() == 0 {
         return Vec::new();
+    }
+    if let Some(t) = &f.table {
+        return t.fetch_value(txn).into_iter().collect();
     }
     let a0 = f.args.first().map_or("", String::as_str);
     let one = |v: Option<Value>| v.into_iter().collect::<Vec<_>>();

@@ -7,6 +7,7 @@ use crate::balance::{self, Algorithm, Candidate, Hashing, Ring};
 use crate::log::Sink;
 use crate::logfmt::Format;
 use crate::rules::{self, CompiledRule};
+use crate::tables::fetch::with_default_table;
 use crate::upstream::reuse::{RetryOn, ReuseMode};
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::{self, Plan};
@@ -213,6 +214,8 @@ pub struct BackendRt {
     pub health_check: plan::HealthCheck,
     pub active: AtomicU64,
     pub use_servers: Vec<(usize, Condition)>,
+    /// `stick on|match|store-request|store-response` rules.
+    pub stickiness: crate::tables::stick::Stickiness,
     pub id: u32,
     pub counters: Counters,
     pub peak_active: Peak,
@@ -321,6 +324,7 @@ pub struct Shared {
     pub active: AtomicU64,
     /// Set by a graceful stop: listeners close, in-flight work finishes.
     pub stopping: AtomicBool,
+    pub tables: crate::tables::Tables,
     /// What the Runtime API reports and changes process-wide.
     pub process: crate::api::Process,
 }
@@ -336,6 +340,7 @@ impl Shared {
             h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            tables: Default::default(),
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,
@@ -350,6 +355,12 @@ impl Shared {
     /// Builds the runtime state, collecting everything the runtime cannot run.
     pub fn build(plan: &Plan) -> Result<Shared, Vec<String>> {
         let mut problems = Vec::new();
+        let tables = crate::tables::Tables::build(&plan.tables).unwrap_or_else(|e| {
+            problems.extend(e);
+            Default::default()
+        });
+        // Expressions that name no table use their proxy's own, when it has one.
+        let own_table = |name: &str| tables.get(name).map(|t| t.name.clone());
         let threads = plan.global.nbthread.max(1) as usize;
         let mut tls_errors = Vec::new();
         let sinks_of = |targets: &[plan::LogTarget], problems: &mut Vec<String>| {
@@ -366,7 +377,8 @@ impl Shared {
         };
         let mut backends = Vec::new();
         for b in &plan.backends {
-            let acls = AclSet::compile(&b.acls);
+            let acls =
+                with_default_table(own_table(&b.name).as_deref(), || AclSet::compile(&b.acls));
             let acls = match acls {
                 Ok(a) => a,
                 Err(e) => {
@@ -374,7 +386,9 @@ impl Shared {
                     AclSet::default()
                 }
             };
-            let compiled = rules::compile(&b.rules, &acls);
+            let compiled = with_default_table(own_table(&b.name).as_deref(), || {
+                rules::compile(&b.rules, &acls)
+            });
             let rules = match compiled {
                 Ok(r) => r,
                 Err(e) => {
@@ -470,6 +484,27 @@ impl Shared {
                     None => problems.push(format!("backend '{}': unknown server '{name}'", b.name)),
                 }
             }
+            let ids_names: Vec<(u32, String, String)> = server_ids(&b.servers)
+                .into_iter()
+                .zip(&servers)
+                .map(|(id, s)| {
+                    let addr = s.addr().map(|a| a.to_string()).unwrap_or_default();
+                    (id, s.name.to_string(), addr)
+                })
+                .collect();
+            let stickiness = with_default_table(own_table(&b.name).as_deref(), || {
+                crate::tables::stick::Stickiness::compile(
+                    &b.stick_rules,
+                    &acls,
+                    own_table(&b.name).as_deref(),
+                    &tables,
+                    &ids_names,
+                )
+            })
+            .unwrap_or_else(|e| {
+                problems.push(format!("backend '{}': {}", b.name, e.0));
+                Default::default()
+            });
             backends.push(BackendRt {
                 name: b.name.as_str().into(),
                 mode: b.mode,
@@ -491,6 +526,7 @@ impl Shared {
                 health_check: b.health_check.clone(),
                 active: AtomicU64::new(0),
                 use_servers,
+                stickiness,
                 id: b.uuid,
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
@@ -505,14 +541,19 @@ impl Shared {
         }
         let mut frontends = Vec::new();
         for f in &plan.frontends {
-            let acls = match AclSet::compile(&f.acls) {
+            let acls = match with_default_table(own_table(&f.name).as_deref(), || {
+                AclSet::compile(&f.acls)
+            }) {
                 Ok(a) => a,
                 Err(e) => {
                     problems.push(format!("frontend '{}': {}", f.name, e.0));
                     AclSet::default()
                 }
             };
-            let rules = rules::compile(&f.rules, &acls).unwrap_or_else(|e| {
+            let rules = with_default_table(own_table(&f.name).as_deref(), || {
+                rules::compile(&f.rules, &acls)
+            });
+            let rules = rules.unwrap_or_else(|e| {
                 problems.push(format!("frontend '{}': {}", f.name, e.0));
                 Vec::new()
             });
@@ -586,6 +627,7 @@ impl Shared {
             h2: plan.global.h2.clone(),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            tables,
             process: crate::api::Process::new(plan),
         })
     }

@@ -88,6 +88,8 @@ pub struct Txn {
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
     pub places: std::cell::Cell<u32>,
+    /// The stick counters tracked by the stream and by its session.
+    pub stick: crate::tables::track::Trackers,
     /// What a script keeps with the transaction (`txn:set_priv`), for its later actions.
     pub script_data: Option<Box<dyn std::any::Any + Send>>,
     /// The client's first bytes held for `tcp-request content` rules (TCP mode).
@@ -145,6 +147,7 @@ impl Txn {
             tls: None,
             logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
+            stick: Default::default(),
             script_data: None,
             payload: None,
             payload_final: true,
@@ -177,5 +180,12 @@ impl Txn {
     /// Milliseconds since the transaction started.
     pub fn elapsed_ms(&self) -> i64 {
         (crate::clock::now() - self.start).as_millis() as i64
+    }
+}
+
+impl Drop for Txn {
+    /// The stream's bytes count on what it tracks; its own trackers end with it.
+    fn drop(&mut self) {
+        self.stick.count_bytes(self.bytes_in, self.bytes_out);
     }
 }

@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 31] = [
+        const LOWERED: [&str; 36] = [
             "log",
             "log-format",
             "log-tag",
@@ -132,6 +132,11 @@ impl<'a> Stmt<'a> {
             "balance",
             "use-server",
             "tune.bufsize",
+            "stick-table",
+            "stick",
+            "localpeer",
+            "tune.stick-counters",
+            "tune.peers.max-updates-at-once",
             "stats",
             "node",
             "description",

@@ -289,6 +289,9 @@ fn trace(b: &mut Builder, stmt: &Stmt) {
 /// Statements of userlist, peers, resolvers, ring, cache, http-errors, mailers, … sections.
 pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSection, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
+    if section.kind == SectionKind::Peers {
+        section.lines.push(stmt.as_directive(at));
+    }
     match (section.kind, stmt.word(at)) {
         (SectionKind::Userlist, "user" | "group") => section.members.push(stmt.spanned(1)),
         (SectionKind::Peers, "peer" | "server") => section.members.push(stmt.spanned(1)),

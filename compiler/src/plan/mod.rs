@@ -7,6 +7,7 @@ pub mod programs;
 pub mod quic;
 pub mod resolvers;
 mod stats;
+pub mod tables;
 pub mod tls;
 
 pub use lower::{
@@ -26,6 +27,9 @@ pub struct Plan {
     pub listeners: Vec<ListenerPlan>,
     pub frontends: Vec<FrontendPlan>,
     pub backends: Vec<BackendPlan>,
+    /// Stick tables of proxies and of peers sections.
+    pub tables: Vec<tables::StickTablePlan>,
+    pub peers: Vec<tables::PeersPlan>,
     /// `resolvers` sections (DNS service discovery).
     pub resolvers: Vec<resolvers::ResolversPlan>,
     /// `program` sections (run by the master in master-worker mode).
@@ -47,6 +51,12 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `localpeer`: this process's name in peers sections (`-L` overrides it).
+    pub localpeer: Option<String>,
+    /// `tune.stick-counters`: how many `sc` slots a session has (3 by default).
+    pub stick_counters: u32,
+    /// `tune.peers.max-updates-at-once`.
+    pub peers_max_updates: u32,
     /// `stats socket`, `stats timeout`, `stats maxconn`: the Runtime API.
     pub stats: StatsPlan,
     /// `node` and `description`, reported by `show info` and the stats page.
@@ -210,6 +220,7 @@ pub struct BackendPlan {
     pub retries: u32,
     pub retry_on: Vec<String>,
     pub http_reuse: String,
+    pub stick_rules: Vec<tables::StickRulePlan>,
     /// The statistics page this backend serves (`stats enable`, `stats uri`, …).
     pub stats_page: Option<StatsPage>,
 }
@@ -480,9 +491,32 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .as_ref()
                     .map_or("safe".to_string(), |r| r.value.to_string()),
                 stats_page: stats::stats_page(&p.directives),
+                stick_rules: tables::stick_rules(&p.directives),
             }
         })
         .collect();
+    let mut stick_tables: Vec<tables::StickTablePlan> = config
+        .proxies
+        .iter()
+        .filter(live)
+        .filter_map(|p| tables::proxy_table(p.name_str(), &p.directives))
+        .collect();
+    let mut peers = Vec::new();
+    for s in config
+        .sections
+        .iter()
+        .filter(|s| s.kind == crate::registry::SectionKind::Peers)
+    {
+        let (section, section_tables) = tables::peers_section(s);
+        for t in stick_tables
+            .iter_mut()
+            .filter(|t| t.peers.as_deref() == Some(section.name.as_str()))
+        {
+            t.shards = section.shards;
+        }
+        peers.push(section);
+        stick_tables.extend(section_tables);
+    }
     Plan {
         global: GlobalPlan {
             nbthread,
@@ -494,6 +528,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            localpeer: lower::last_arg(&g.directives, "localpeer"),
+            stick_counters: lower::last_arg(&g.directives, "tune.stick-counters")
+                .map_or(3, |v| v.parse().unwrap_or(3)),
+            peers_max_updates: lower::last_arg(&g.directives, "tune.peers.max-updates-at-once")
+                .map_or(200, |v| v.parse().unwrap_or(200)),
             stats: stats::stats_plan(&g.directives),
             node: lower::last_arg(&g.directives, "node"),
             description: lower::directive_text(&g.directives, "description"),
@@ -508,6 +547,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         listeners,
         frontends,
         backends,
+        tables: stick_tables,
+        peers,
         resolvers: resolvers::lower(config),
         programs: programs::lower(config),
     }

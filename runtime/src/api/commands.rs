@@ -251,6 +251,9 @@ pub static COMMANDS: &[Command] = &[
     cmd(&["clear", "map"], "clear map [@<ver>] <map>", "remove every entry of a map", User, maps::clear),
     cmd(&["clear", "acl"], "clear acl [@<ver>] <acl>", "remove every pattern of an ACL file", User, maps::clear),
     cmd(&["set", "timeout"], "set timeout [cli] <delay>", "change this session's idle timeout", User, info::set_timeout),
+    cmd(&["show", "table"], "show table [<table> [data.<type> <op> <value>|key <key>]]", "the stick tables, or one table's entries", User, table_command),
+    cmd(&["clear", "table"], "clear table <table> [data.<type> <op> <value>|key <key>]", "remove a stick table's entries", Operator, table_command),
+    cmd(&["set", "table"], "set table <table> key <key> [data.<type> <value>]*", "change a stick table entry", Operator, table_command),
     cmd(
         &["clear", "counters"],
         "clear counters [all]",
@@ -259,6 +262,13 @@ pub static COMMANDS: &[Command] = &[
         clear_counters,
     ),
 ];
+
+/// `show|clear|set table …`: the stick tables (`crate::tables::cli`).
+fn table_command(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::tables::cli::command(&shared.tables, &words, crate::tables::now_ms())
+        .unwrap_or_else(|| Err("Unknown command.\n".into()))
+}
 
 /// `show stat [json|typed|up|no-maint] [<iid> <type> <sid>]`.
 fn show_stat(shared: &Shared, _: &mut Session, args: &[String]) -> Result<String, String> {

@@ -51,10 +51,13 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
     }
 }
 
-/// The load-balancing key of hash algorithms.
-/// What decides the server before the balancing: the server a `use-server` rule forces, and
-/// the hash key of hash-based algorithms.
-pub(crate) fn server_choice(be: &BackendRt, txn: &Txn) -> (Option<usize>, Option<u64>) {
+/// What decides the server before the balancing: the server a `use-server` rule forces or
+/// stickiness holds to, the hash key of hash-based algorithms, and the stickiness keys to store
+/// once the server is known.
+pub(crate) fn server_choice(
+    be: &BackendRt,
+    txn: &Txn,
+) -> (Option<usize>, Option<u64>, crate::tables::stick::Pending) {
     let key = hash_key(be, txn);
     let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
     let forced = be
@@ -62,10 +65,18 @@ pub(crate) fn server_choice(be: &BackendRt, txn: &Txn) -> (Option<usize>, Option
         .iter()
         .find(|(_, c)| c.holds(txn))
         .map(|(i, _)| *i);
+    // `use-server` first, then stickiness; a stuck server that cannot take it is passed over.
+    let (stuck, to_store) = if be.stickiness.is_empty() {
+        (None, Vec::new())
+    } else {
+        be.stickiness
+            .on_request(txn, |i| be.servers.get(i).is_some_and(|s| s.is_usable()))
+    };
     txn.fetch_at(before);
-    (forced, key)
+    (forced.or(stuck), key, to_store)
 }
 
+/// The load-balancing key of hash algorithms.
 fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
     use crate::balance::Algorithm as A;
     let req = txn.request.as_ref()?;
@@ -227,7 +238,7 @@ pub async fn forward(
         .as_ref()
         .is_some_and(|r| r.version == hyper::Version::HTTP_10);
     let close_server = conn_mode != HttpConnMode::KeepAlive || http10;
-    let (forced, key) = server_choice(be, txn);
+    let (forced, key, to_store) = server_choice(be, txn);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
     let started = crate::clock::now();
@@ -310,6 +321,9 @@ pub async fn forward(
         };
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
+        if !to_store.is_empty() {
+            be.stickiness.store(&to_store, si);
+        }
         let this_body = match (&replay, stream.take()) {
             (Some(full), _) => Either::Right(full.clone()),
             (None, Some(client)) => Either::Left(client),
@@ -416,6 +430,15 @@ async fn respond(
     });
     if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
         return own;
+    }
+    if !be.stickiness.is_empty() {
+        if let Some(si) = be
+            .servers
+            .iter()
+            .position(|s| Some(&s.name) == txn.server.as_ref())
+        {
+            be.stickiness.store(&be.stickiness.on_response(txn), si);
+        }
     }
     let view = txn.response.take().expect("response view set above");
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);

@@ -46,6 +46,9 @@ pub struct ConnCtx {
     pub(crate) last_end: Cell<Instant>,
     /// The client connection's current inactivity limit.
     pub(crate) idle: idle::Limit,
+    /// What the session tracks (`tcp-request connection|session track-sc*`), for all its
+    /// requests; released with the connection.
+    pub(crate) session_counters: Arc<std::sync::Mutex<crate::tables::track::Slots>>,
     /// The PROXY protocol header the connection started with (`client` and `local` are
     /// already those it carried).
     pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
@@ -73,6 +76,7 @@ impl ConnCtx {
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),
             idle: idle::Limit::default(),
+            session_counters: Default::default(),
             proxy: None,
             session: None,
             tls: None,
@@ -144,6 +148,8 @@ pub(crate) fn handle(
         fe.name.clone(),
     ));
     txn.accept_date = ctx.accept_date;
+    txn.stick.session = Some(ctx.session_counters.clone());
+    txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();
     txn.tls = ctx.tls.clone();
     let first = ctx.requests.get() == 0;
@@ -217,6 +223,7 @@ pub(crate) fn handle(
             );
         }
         txn.status = Some(resp.status().as_u16());
+        txn.stick.count_status(resp.status().as_u16());
         txn.bytes_out = if refused.is_none() {
             head_len(&resp)
         } else {

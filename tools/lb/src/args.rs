@@ -185,6 +185,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
     let mut saw_c = !haproxy_style;
     let mut daemon = false;
     let mut pidfile = None;
+    let mut localpeer = None;
     let mut systemd = false;
     let mut master_cli = None;
     let mut stop_pids = Vec::new();
@@ -247,7 +248,8 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             // Accepted for compatibility with HAProxy command lines; no effect on a check.
             "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
             "-D" => daemon = true,
-            "-L" | "-x" | "-C" | "-N" | "-m" | "-n" => {
+            "-L" => localpeer = Some(value(&mut i, a)?),
+            "-x" | "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
             "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
@@ -269,6 +271,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             daemon,
             pidfile,
             resolve_dontfail: opts.resolve_dontfail,
+            localpeer,
             master_worker: opts.master_worker,
             systemd,
             master_cli: master_cli.map(PathBuf::from),

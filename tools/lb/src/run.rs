@@ -26,6 +26,8 @@ pub struct RunArgs {
     /// `-sf`/`-st`: processes to stop once this one serves.
     pub stop_pids: Vec<i32>,
     pub stop_gracefully: bool,
+    /// `-L`: this process's name in peers sections (over the `localpeer` setting).
+    pub localpeer: Option<String>,
 }
 
 /// Reads and compiles the configuration into a plan. Warnings are printed on the way;
@@ -107,7 +109,7 @@ fn write_pidfile(args: &RunArgs) -> Result<(), u8> {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let plan = match load_plan(&args.files, args.resolve_dontfail, args.master_worker) {
+    let mut plan = match load_plan(&args.files, args.resolve_dontfail, args.master_worker) {
         Ok(plan) => plan,
         Err(report) => {
             for line in report {
@@ -116,6 +118,9 @@ pub fn run(args: &RunArgs) -> u8 {
             return 1;
         }
     };
+    if let Some(name) = &args.localpeer {
+        plan.global.localpeer = Some(name.clone());
+    }
     // A worker started by a master runs its plan, whatever the flags and the configuration say.
     let is_worker = std::env::var_os(lifecycle::env::MASTER_FD).is_some();
     if args.daemon && !is_worker {
@@ -166,6 +171,7 @@ fn master(args: &RunArgs, plan: Plan) -> u8 {
     let files = args.files.clone();
     let dontfail = args.resolve_dontfail;
     let worker_files = files.clone();
+    let localpeer = args.localpeer.clone();
     let options = lifecycle::master::Options {
         load: Box::new(move || load_plan(&files, dontfail, true)),
         worker_command: Box::new(move || {
@@ -176,6 +182,9 @@ fn master(args: &RunArgs, plan: Plan) -> u8 {
             }
             if dontfail {
                 cmd.arg("-dr");
+            }
+            if let Some(name) = &localpeer {
+                cmd.arg("-L").arg(name);
             }
             cmd
         }),

@@ -29,6 +29,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "global" => support::GLOBAL,
         "resolvers" => support::RESOLVERS,
         "program" => support::PROGRAM,
+        "peers" => support::PEERS,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -118,6 +119,7 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Listen
                 | SectionKind::Resolvers
                 | SectionKind::Program
+                | SectionKind::Peers
         );
         if !handled {
             let header = c.tree.header(section);

@@ -27,12 +27,16 @@ mod inspect;
 mod logasap;
 #[path = "runtime/lua.rs"]
 mod lua;
+#[path = "runtime/peers.rs"]
+mod peers;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
 mod reload;
 #[path = "runtime/route.rs"]
 mod route;
+#[path = "runtime/tables.rs"]
+mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
 #[path = "runtime/tls.rs"]

@@ -199,7 +199,7 @@ impl Proxy {
         Proxy::start_with(config, port, &[])
     }
 
-    /// [`Proxy::start`] with more command-line arguments (`-W`, `-S …`, `-sf …`).
+    /// [`Proxy::start`] with more command-line arguments (`-W`, `-S …`, `-sf …`, `-L name`).
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Proxy {
         let dir = std::env::temp_dir().join(format!("hapee-rt-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -529,14 +529,14 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     assert_eq!(err.matches("warning[U001]").count(), 3, "{err}");
     std::fs::write(&cfg, "frontend fe\n    bind 127.0.0.1:1 process 1\n").unwrap();
     let tables = dir.join("c.cfg");
-    std::fs::write(&tables, "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten l\n    bind 127.0.0.1:1\n    stick-table type ip size 1k\n    server s 127.0.0.1:2\n").unwrap();
+    std::fs::write(&tables, "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten l\n    bind 127.0.0.1:1\n    cookie SRV insert\n    server s 127.0.0.1:2\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("run")
         .arg("-f")
         .arg(&tables)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("'stick-table'"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'cookie'"));
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("-f")
         .arg(&cfg)

@@ -1,0 +1,284 @@
+//! The sockets of the peers sections: each process listens on its own `peer` address,
+//! connects to every other peer (again 5 s after a session ends or fails, as HAProxy does),
+//! answers hellos, and drives one `Link` per peer. A newer session with a peer replaces the
+//! older, so that two processes dialling each other settle on one. On start each section
+//! asks one peer for a full lesson (resynchronisation) before it teaches its own updates.
+
+use super::codec::{self, decode, encode, CLASS_CONTROL, CTRL_HEARTBEAT};
+use super::link::{Event, Link};
+use crate::tables::{now_ms, Table};
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const HEARTBEAT: Duration = Duration::from_secs(3);
+/// A peer silent this long (no heartbeat) is gone; also the delay before dialling again.
+const RECONNECT: Duration = Duration::from_secs(5);
+const RESYNC_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a session looks for local updates to send.
+const POLL: Duration = Duration::from_millis(50);
+
+/// A peers section as this process runs it.
+pub struct Section {
+    pub name: String,
+    pub local: String,
+    pub listen: Option<SocketAddr>,
+    /// The other peers: name, address and shard.
+    pub remotes: Vec<(String, String, u32)>,
+    pub tables: Vec<Arc<Table>>,
+    pub max_updates: usize,
+}
+
+#[derive(Default)]
+struct PeerState {
+    /// Bumped by each new session; an older session that sees it moved ends.
+    generation: Cell<u64>,
+    active: Cell<bool>,
+    /// The last update the peer acknowledged, per table.
+    acked: RefCell<Vec<u32>>,
+    next_connect: Cell<Option<Instant>>,
+    /// It answered a lesson with "partial": not asked again.
+    not_up_to_date: Cell<bool>,
+}
+
+struct Running {
+    section: Section,
+    peers: Vec<PeerState>,
+    resync_done: Cell<bool>,
+    learning_from: Cell<Option<usize>>,
+    resync_deadline: Cell<Instant>,
+}
+
+impl Running {
+    fn up_to_date(&self) -> bool {
+        if !self.resync_done.get() && Instant::now() >= self.resync_deadline.get() {
+            // Nobody taught us in time: go on with what we have, as HAProxy does.
+            self.resync_done.set(true);
+        }
+        self.resync_done.get()
+    }
+}
+
+/// Runs a section's listener and dialers on the current `LocalSet` until the process stops.
+pub fn spawn(section: Section) {
+    let peers = section
+        .remotes
+        .iter()
+        .map(|_| PeerState {
+            acked: RefCell::new(vec![0; section.tables.len()]),
+            ..Default::default()
+        })
+        .collect();
+    let run = Rc::new(Running {
+        section,
+        peers,
+        resync_done: Cell::new(false),
+        learning_from: Cell::new(None),
+        resync_deadline: Cell::new(Instant::now() + RESYNC_TIMEOUT),
+    });
+    if run.section.remotes.is_empty() {
+        run.resync_done.set(true);
+    }
+    if let Some(addr) = run.section.listen {
+        tokio::task::spawn_local(listen(run.clone(), addr));
+    }
+    for i in 0..run.section.remotes.len() {
+        tokio::task::spawn_local(dial(run.clone(), i));
+    }
+}
+
+async fn listen(run: Rc<Running>, addr: SocketAddr) {
+    let listener = match TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "[ALERT]    ({}) : peers '{}': cannot bind {addr}: {e}",
+                std::process::id(),
+                run.section.name
+            );
+            return;
+        }
+    };
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        tokio::task::spawn_local(accept(run.clone(), stream));
+    }
+}
+
+/// Reads lines until `n` of them came; answers them and the bytes after them.
+async fn read_lines(stream: &mut TcpStream, n: usize) -> Option<(Vec<String>, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let complete = buf.iter().filter(|b| **b == b'\n').count() >= n;
+        if complete {
+            let mut lines = Vec::new();
+            let mut rest = &buf[..];
+            for _ in 0..n {
+                let end = rest.iter().position(|b| *b == b'\n')?;
+                lines.push(String::from_utf8_lossy(&rest[..end]).trim_end().to_string());
+                rest = &rest[end + 1..];
+            }
+            return Some((lines, rest.to_vec()));
+        }
+        if buf.len() > 4096 {
+            return None;
+        }
+        let got = stream.read(&mut chunk).await.ok()?;
+        if got == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..got]);
+    }
+}
+
+async fn accept(run: Rc<Running>, mut stream: TcpStream) {
+    let hello = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_lines(&mut stream, 3)).await;
+    let Ok(Some((lines, rest))) = hello else {
+        return;
+    };
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let remotes = &run.section.remotes;
+    let (status, peer) = codec::check_hello(&lines, &run.section.local, |p| {
+        remotes.iter().any(|(n, ..)| n == p)
+    });
+    if stream
+        .write_all(format!("{status}\n").as_bytes())
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let Some(i) = peer.and_then(|p| remotes.iter().position(|(n, ..)| *n == p)) else {
+        return;
+    };
+    session(run, i, stream, rest).await;
+}
+
+/// A small delay spread so that two processes dialling each other drift apart.
+fn jitter() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(u64::from(nanos % 500))
+}
+
+async fn dial(run: Rc<Running>, i: usize) {
+    let (name, addr, _) = run.section.remotes[i].clone();
+    loop {
+        let state = &run.peers[i];
+        let due = state.next_connect.get().is_none_or(|t| Instant::now() >= t);
+        if !state.active.get() && due {
+            state
+                .next_connect
+                .set(Some(Instant::now() + RECONNECT + jitter()));
+            if let Some((stream, rest)) = connect(&addr, &name, &run.section.local).await {
+                session(run.clone(), i, stream, rest).await;
+                continue;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn connect(addr: &str, remote: &str, local: &str) -> Option<(TcpStream, Vec<u8>)> {
+    let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .ok()?
+        .ok()?;
+    let _ = stream.set_nodelay(true);
+    let hello = codec::hello(remote, local, std::process::id());
+    stream.write_all(hello.as_bytes()).await.ok()?;
+    let (lines, rest) = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_lines(&mut stream, 1))
+        .await
+        .ok()??;
+    (lines[0].trim() == "200").then_some((stream, rest))
+}
+
+/// One established session with peer `i`, until it fails, goes silent or is replaced.
+async fn session(run: Rc<Running>, i: usize, stream: TcpStream, mut buf: Vec<u8>) {
+    let state = &run.peers[i];
+    let generation = state.generation.get() + 1;
+    state.generation.set(generation);
+    state.active.set(true);
+    let _ = stream.set_nodelay(true);
+    let tables = run
+        .section
+        .tables
+        .iter()
+        .cloned()
+        .zip(state.acked.borrow().iter().copied())
+        .collect();
+    let mut link = Link::new(tables, run.section.max_updates, run.section.remotes[i].2);
+    let (mut rd, mut wr) = stream.into_split();
+    let mut chunk = vec![0u8; 16384];
+    let (mut last_rx, mut last_tx) = (Instant::now(), Instant::now());
+    let mut poll = tokio::time::interval(POLL);
+    'session: loop {
+        if !run.up_to_date() && run.learning_from.get().is_none() && !state.not_up_to_date.get() {
+            run.learning_from.set(Some(i));
+            link.learn();
+        }
+        tokio::select! {
+            got = rd.read(&mut chunk) => match got {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    last_rx = Instant::now();
+                }
+            },
+            _ = poll.tick() => {}
+        }
+        if state.generation.get() != generation || last_rx.elapsed() > RECONNECT {
+            break;
+        }
+        loop {
+            let m = match decode(&mut buf) {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(_) => break 'session,
+            };
+            match link.receive(&m, now_ms()) {
+                Ok(Some(Event::LearnFinished)) => {
+                    run.resync_done.set(true);
+                    run.learning_from.set(None);
+                }
+                Ok(Some(Event::LearnPartial)) => {
+                    state.not_up_to_date.set(true);
+                    run.learning_from.set(None);
+                    run.resync_deadline.set(Instant::now() + RESYNC_TIMEOUT);
+                }
+                Ok(None) => {}
+                Err(_) => break 'session,
+            }
+        }
+        let mut out = Vec::new();
+        link.send(&mut out, now_ms(), run.up_to_date());
+        if out.is_empty() && last_tx.elapsed() >= HEARTBEAT {
+            encode(&mut out, CLASS_CONTROL, CTRL_HEARTBEAT, &[]);
+        }
+        if !out.is_empty() {
+            let sent = tokio::time::timeout(RECONNECT, wr.write_all(&out)).await;
+            if !matches!(sent, Ok(Ok(()))) {
+                break;
+            }
+            last_tx = Instant::now();
+        }
+    }
+    if state.generation.get() == generation {
+        state.active.set(false);
+        *state.acked.borrow_mut() = link.acked();
+    }
+    if run.learning_from.get() == Some(i) && link.learning {
+        run.learning_from.set(None);
+    }
+}

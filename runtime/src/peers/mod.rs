@@ -1,0 +1,104 @@
+//! Sharing stick tables with other processes through HAProxy's peers protocol: `codec` is the
+//! wire format (sans-I/O), `session` the state of one link, `driver` the sockets. One thread
+//! ("hapee-tables") runs the links and the tables' expiry.
+
+pub mod codec;
+pub mod driver;
+pub mod entries;
+pub mod link;
+
+use crate::state::Shared;
+use hapee_compiler::plan::Plan;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often expired entries are removed: well below any sensible `expire`.
+const PURGE_EVERY: Duration = Duration::from_millis(100);
+
+/// The name of this process in peers sections: `localpeer` (or `-L`), else the host name.
+fn local_name(plan: &Plan) -> String {
+    plan.global.localpeer.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// An address as written on a `peer` or `bind` line (`ipv4@` and friends allowed).
+fn socket_addr(text: &str) -> Option<SocketAddr> {
+    let bare = text.split_once('@').map_or(text, |(_, a)| a);
+    bare.to_socket_addrs().ok()?.next()
+}
+
+/// The peers sections this process takes part in, with the tables they share.
+pub fn sections(plan: &Plan, shared: &Shared) -> Vec<driver::Section> {
+    let local = local_name(plan);
+    let mut out = Vec::new();
+    for p in plan.peers.iter().filter(|p| !p.disabled) {
+        let Some(me) = p.peers.iter().find(|m| m.name == local) else {
+            continue;
+        };
+        let tables: Vec<_> = shared
+            .tables
+            .iter()
+            .filter(|t| t.peers.as_deref() == Some(p.name.as_str()))
+            .cloned()
+            .collect();
+        if tables.is_empty() {
+            continue;
+        }
+        out.push(driver::Section {
+            name: p.name.clone(),
+            local: local.clone(),
+            listen: me
+                .address
+                .as_deref()
+                .or(p.bind.as_deref())
+                .and_then(socket_addr),
+            remotes: p
+                .peers
+                .iter()
+                .filter(|m| m.name != local)
+                .filter_map(|m| Some((m.name.clone(), m.address.clone()?, m.shard)))
+                .collect(),
+            tables,
+            max_updates: plan.global.peers_max_updates as usize,
+        });
+    }
+    out
+}
+
+/// Starts the tables' thread when there are tables: expiry, and the peers sections.
+pub fn start(
+    plan: &Plan,
+    shared: Arc<Shared>,
+) -> Result<Option<std::thread::JoinHandle<()>>, String> {
+    if shared.tables.is_empty() {
+        return Ok(None);
+    }
+    let sections = sections(plan, &shared);
+    std::thread::Builder::new()
+        .name("hapee-tables".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async move {
+                for s in sections {
+                    driver::spawn(s);
+                }
+                while !shared.stopping.load(Ordering::Relaxed) {
+                    shared.tables.purge_expired(crate::tables::now_ms());
+                    tokio::time::sleep(PURGE_EVERY).await;
+                }
+            });
+        })
+        .map(Some)
+        .map_err(|e| format!("cannot start the tables thread: {e}"))
+}
