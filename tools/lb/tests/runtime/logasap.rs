@@ -2,7 +2,7 @@
 //! the server is connected), with the total time and the byte count marked `+`.
 
 use crate::harness::*;
-use crate::tcp_logs_lifecycle::{http_config, stable_fields};
+use crate::tcp_logs_lifecycle::{assert_same_stable_fields, http_config};
 use std::time::Duration;
 
 fn early_lines(log: &str) -> Vec<String> {
@@ -43,10 +43,7 @@ fn logasap_logs_at_the_response_head_with_plus_totals_as_haproxy_does() {
         return;
     };
     let theirs = early_lines(&log);
-    assert_eq!(
-        theirs.iter().map(|l| stable_fields(l)).collect::<Vec<_>>(),
-        mine.iter().map(|l| stable_fields(l)).collect::<Vec<_>>()
-    );
+    assert_same_stable_fields(&theirs, &mine);
 }
 
 #[test]
