@@ -20,6 +20,8 @@ pub struct BindTlsConfig {
     pub config: Arc<ServerConfig>,
     pub store: Arc<CertStore>,
     pub verifier: Option<Arc<IgnoringVerifier>>,
+    /// Bytes of each ClientHello's cipher list kept for `ssl_fc_cipherlist_*` (0: none).
+    pub capture_size: usize,
 }
 
 /// Narrows the provider to the suites and groups the lists select; names rustls does not
@@ -196,6 +198,7 @@ impl BindTlsConfig {
             config: Arc::new(config),
             store,
             verifier,
+            capture_size: t.capture_size,
         })
     }
 }

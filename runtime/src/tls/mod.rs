@@ -46,6 +46,8 @@ pub struct TlsInfo {
     pub verify: verify::VerifyOutcome,
     /// The certificate the proxy presented.
     pub server_cert: Option<CertificateDer<'static>>,
+    /// What `tune.ssl.capture-buffer-size` kept of the ClientHello (`None`: no capture).
+    pub hello: Option<fetch::CapturedHello>,
 }
 
 /// OpenSSL's name of a suite rustls negotiated, and its key size.
@@ -103,6 +105,7 @@ impl TlsInfo {
             resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
             client_chain,
             verify,
+            hello: None,
         }
     }
 }
@@ -113,12 +116,29 @@ pub async fn accept(
     stream: TcpStream,
     limit: Duration,
 ) -> Option<(TlsStream<TcpStream>, TlsInfo)> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
-    let stream = tokio::time::timeout(limit, acceptor.accept(stream))
-        .await
-        .ok()?
-        .ok()?;
-    let info = TlsInfo::of(stream.get_ref().1, tls);
+    if tls.capture_size == 0 {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+        let stream = tokio::time::timeout(limit, acceptor.accept(stream))
+            .await
+            .ok()?
+            .ok()?;
+        let info = TlsInfo::of(stream.get_ref().1, tls);
+        return Some((stream, info));
+    }
+    // With a capture, the ClientHello is read first so that its cipher list can be kept.
+    let handshake = async {
+        let start =
+            tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream)
+                .await
+                .ok()?;
+        let captured =
+            fetch::CapturedHello::of(start.client_hello().cipher_suites(), tls.capture_size);
+        let stream = start.into_stream(tls.config.clone()).await.ok()?;
+        Some((stream, captured))
+    };
+    let (stream, captured) = tokio::time::timeout(limit, handshake).await.ok()??;
+    let mut info = TlsInfo::of(stream.get_ref().1, tls);
+    info.hello = Some(captured);
     Some((stream, info))
 }
 
