@@ -66,6 +66,9 @@ pub struct BindTls {
     /// `alpn` protocols, in preference order.
     pub alpn: Vec<String>,
     pub ca_file: Option<String>,
+    /// `ca-verify-file`: CAs that verify client certificates without being named to clients
+    /// in the certificate request (typically the roots, when `ca-file` has intermediates).
+    pub ca_verify_file: Option<String>,
     pub crl_file: Option<String>,
     pub verify: Verify,
     pub ca_ignore_err: IgnoredErrors,
@@ -185,6 +188,7 @@ impl TlsGlobals {
                 "crt-list" => tls.crt_lists.push(with_base(&self.crt_base, value)),
                 "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "ca-verify-file" => tls.ca_verify_file = Some(with_base(&self.ca_base, value)),
                 "crl-file" => tls.crl_file = Some(with_base(&self.ca_base, value)),
                 "verify" => {
                     tls.verify = match value {

@@ -239,6 +239,7 @@ pub const BIND_OPTIONS: &[&str] = &[
     "crt-list",
     "ca-file",
     "crl-file",
+    "ca-verify-file",
     "verify",
     "ca-ignore-err",
     "crt-ignore-err",

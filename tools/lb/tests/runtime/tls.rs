@@ -669,3 +669,72 @@ backend app
     };
     assert_eq!(ours, theirs);
 }
+
+/// `ca-verify-file` CAs verify client certificates but are not named to clients in the
+/// certificate request; `ca-file` ones are both. The same answers and names as haproxy.
+#[test]
+fn ca_verify_file_verifies_without_naming_its_cas() {
+    if !have("curl", &["--version"]) || !have("openssl", &["version"]) {
+        return;
+    }
+    let pki = Pki::new("verify-file");
+    let ca = Ca::new("Hapee Test CA");
+    server_pki(&pki, &ca);
+    let named = Ca::new("Named CA");
+    let hidden = Ca::new("Hidden CA");
+    pki.write("named.pem", &named.cert.pem());
+    pki.write("hidden.pem", &hidden.cert.pem());
+    let (c, k) = hidden.issue(&["bob"], true, false);
+    let bob = (pki.write("bob.pem", &c), pki.write("bob.key", &k));
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} ssl crt {default} crt {certs} ca-file {named} ca-verify-file {hidden} verify required
+    http-request return status 200 content-type text/plain lf-string \"cn=%[ssl_c_s_dn(CN)] verify=%[ssl_c_verify]\"
+",
+            default = pki.path("default.pem"),
+            certs = pki.path("certs"),
+            named = pki.path("named.pem"),
+            hidden = pki.path("hidden.pem"),
+        )
+    };
+    let cacert = pki.path("ca.pem");
+    let drive = |port: u16| -> (String, Vec<String>) {
+        let resolve = format!("a.example:{port}:127.0.0.1");
+        let url = format!("https://a.example:{port}/");
+        let answer = curl_tls(&[
+            "--cacert",
+            &cacert,
+            "--resolve",
+            &resolve,
+            "--cert",
+            &bob.0,
+            "--key",
+            &bob.1,
+            &url,
+        ])
+        .0;
+        let out = s_client(port, &["-servername", "a.example"]);
+        // The CA names listed under "Acceptable client certificate CA names".
+        let names = out
+            .split("Acceptable client certificate CA names")
+            .nth(1)
+            .unwrap_or("")
+            .lines()
+            .skip(1)
+            .take_while(|l| l.contains("CN"))
+            .map(str::to_string)
+            .collect();
+        (answer, names)
+    };
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port), port);
+    let ours = drive(port);
+    assert!(ours.0.starts_with("cn=bob verify=0"), "{ours:?}");
+    assert_eq!(ours.1.len(), 1, "{ours:?}");
+    assert!(ours.1[0].contains("Named CA"), "{ours:?}");
+    let Some((theirs, _)) = crate::harness::with_haproxy(cfg, drive) else {
+        return;
+    };
+    assert_eq!(ours, theirs);
+}
