@@ -118,9 +118,10 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 36] = [
+        const LOWERED: [&str; 37] = [
             "log",
             "log-format",
+            "error-log-format",
             "log-tag",
             "capture",
             "errorfile",

@@ -134,6 +134,7 @@ pub const PROXY: &[&str] = &[
     "use-server",
     "log",
     "log-format",
+    "error-log-format",
     "maxconn",
     "retries",
     "retry-on",
@@ -173,6 +174,7 @@ pub const OPTIONS: &[&str] = &[
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
     "logasap",
+    "log-separate-errors",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
 ];
@@ -385,6 +387,7 @@ pub const FETCHES: &[&str] = &[
     "req.hdr_ip",
     "capture.req.hdr",
     "fc_err",
+    "fc_err_str",
     "ssl_fc_err",
     "ssl_c_err",
     "ssl_c_ca_err",
