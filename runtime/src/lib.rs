@@ -45,7 +45,7 @@ pub mod tls;
 pub mod txn;
 pub mod upstream;
 
-pub use client_stream::ClientStream;
+pub use client_stream::{ClientStream, MaybeTls};
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::Plan;
 use state::Shared;
@@ -419,7 +419,7 @@ async fn serve_connection(
                     match tls::accept(tls, stream, limit).await {
                         Ok((stream, info)) => {
                             txn.tls = Some(Arc::new(info));
-                            Some(ClientStream::Tls(Box::new(stream)))
+                            Some(MaybeTls::Tls(Box::new(stream)))
                         }
                         Err(e) => {
                             // The connection is a TLS one that failed (`%ft` gets its `~`).
@@ -430,7 +430,7 @@ async fn serve_connection(
                         }
                     }
                 }
-                None => Some(ClientStream::Plain(stream)),
+                None => Some(MaybeTls::Plain(stream)),
             };
             if let Some(stream) = stream {
                 serve_opened(stream, txn, &serving, &shared, pool, stopping).await;
@@ -469,9 +469,9 @@ async fn serve_opened(
     ctx.tls = txn.tls.clone();
     let ctx = Rc::new(ctx);
     match (stream, h2) {
-        (ClientStream::Plain(s), true) => proto::h2::serve(s, ctx, stopping).await,
-        (ClientStream::Plain(s), false) => proto::h1::serve(s, ctx, stopping).await,
-        (ClientStream::Tls(s), true) => proto::h2::serve(*s, ctx, stopping).await,
-        (ClientStream::Tls(s), false) => proto::h1::serve(*s, ctx, stopping).await,
+        (MaybeTls::Plain(s), true) => proto::h2::serve(s, ctx, stopping).await,
+        (MaybeTls::Plain(s), false) => proto::h1::serve(s, ctx, stopping).await,
+        (MaybeTls::Tls(s), true) => proto::h2::serve(*s, ctx, stopping).await,
+        (MaybeTls::Tls(s), false) => proto::h1::serve(*s, ctx, stopping).await,
     }
 }

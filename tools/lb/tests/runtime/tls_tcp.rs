@@ -87,7 +87,7 @@ fn tls_in_tcp_mode_and_handshake_failures_are_logged_as_haproxy_does() {
     let pem = certificate(&dir);
     let echo = echo_server();
     let cfg = |port: u16| {
-        let (second, third) = (port + 1, port + 2);
+        let (second, third, fourth) = (port + 1, port + 2, port + 3);
         format!(
             "{DEFAULTS}frontend tcpfe
     mode tcp
@@ -106,25 +106,38 @@ frontend errfmt
 backend echo
     mode tcp
     server s {echo}
+frontend clear
+    mode tcp
+    bind 127.0.0.1:{fourth}
+    default_backend over_tls
+backend over_tls
+    mode tcp
+    server own_tls_port 127.0.0.1:{port} ssl verify none
 "
         )
     };
-    let drive = |port: u16| -> String {
+    let drive = |port: u16| -> (String, String) {
         let answer = s_client(port, "hello\n");
+        // In clear to the fourth port, over TLS from there (`server … ssl`) to the first.
+        let mut clear = TcpStream::connect(("127.0.0.1", port + 3)).unwrap();
+        clear.write_all(b"in clear\n").unwrap();
+        let _ = clear.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut relayed = String::new();
+        let _ = clear.read_to_string(&mut relayed);
         // Plain HTTP on a TLS port, and a connection closed before any byte.
         send_and_close(port + 1, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         send_and_close(port + 1, b"");
         send_and_close(port + 2, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        answer
+        (answer, relayed)
     };
-    // Three consecutive free ports for the three listeners.
+    // Four consecutive free ports for the four listeners.
     let port = (0..50)
         .map(|_| free_port())
-        .find(|p| (1..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
-        .expect("three free ports");
+        .find(|p| (1..4).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
+        .expect("four free ports");
     let p = Proxy::start(&cfg(port), port);
     let ours = drive(port);
-    assert_eq!(ours, "echo:hello\n");
+    assert_eq!(ours, ("echo:hello\n".into(), "echo:in clear\n".into()));
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while without_client_and_date(&p.stdout()).len() < 4 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
