@@ -283,6 +283,8 @@ pub struct FrontendRt {
     pub dontlognull: bool,
     /// `option log-separate-errors`: lines of failed transactions go out at level `err`.
     pub log_separate_errors: bool,
+    /// `option dontlog-normal`: only failed transactions are logged.
+    pub dontlog_normal: bool,
     /// `error-log-format`, for connections that fail before carrying a request.
     pub error_log_format: Option<Format>,
     pub capture_request: Vec<plan::Capture>,
@@ -599,6 +601,7 @@ impl Shared {
                 logs: sinks_of(&f.logs, &mut problems),
                 dontlognull: has_option(&f.options, "dontlognull"),
                 log_separate_errors: has_option(&f.options, "log-separate-errors"),
+                dontlog_normal: has_option(&f.options, "dontlog-normal"),
                 error_log_format,
                 capture_request: f.capture_request.clone(),
                 capture_response: f.capture_response.clone(),

@@ -591,6 +591,10 @@ pub fn log_txn(txn: &Txn) {
     if fe.dontlognull && txn.request.is_none() && txn.bytes_out == 0 {
         return;
     }
+    let failed = failed(txn);
+    if fe.dontlog_normal && !failed {
+        return;
+    }
     let line = match &fe.log_format {
         Some(f) => f.render(txn),
         None => format!(
@@ -609,7 +613,7 @@ pub fn log_txn(txn: &Txn) {
     };
     let level = txn
         .log_level
-        .unwrap_or(if fe.log_separate_errors && failed(txn) {
+        .unwrap_or(if fe.log_separate_errors && failed {
             3
         } else {
             6
