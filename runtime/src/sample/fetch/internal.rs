@@ -31,7 +31,8 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             let value = txn.proxy.as_ref().and_then(|h| h.tlv(kind));
             value.map(|v| Value::Str(String::from_utf8_lossy(v).into_owned()))
         }
-        "fc_err" => int(0),
+        "fc_err" => int(txn.conn_error.map_or(0, |e| e.code())),
+        "fc_err_str" => txn.conn_error.map(|e| Value::Str(e.message().to_string())),
         // hapee has no `set-priority-*` action: every stream has the default priority.
         "prio_class" | "prio_offset" => int(0),
         // Until a backend is chosen, the stream's backend is its frontend (a `listen`
