@@ -119,7 +119,7 @@ pub fn dom_match(sample: &str, pattern: &str, nocase: bool) -> bool {
     })
 }
 
-fn dir_match(sample: &str, pattern: &str) -> bool {
+pub fn dir_match(sample: &str, pattern: &str) -> bool {
     let delim = |c: char| c == '/' || c == '?';
     sample.match_indices(pattern).any(|(i, m)| {
         let before = sample[..i].chars().next_back().is_none_or(delim);
@@ -224,6 +224,19 @@ fn default_method(fetch: &str) -> Method {
     }
 }
 
+/// The match method of a sample type, when the type has one.
+fn method_of_type(t: hapee_compiler::registry::SampleType) -> Option<Method> {
+    use hapee_compiler::registry::SampleType as T;
+    Some(match t {
+        T::Sint => Method::Int,
+        T::Bool => Method::Bool,
+        T::Addr | T::Ipv4 | T::Ipv6 => Method::Ip,
+        T::Bin => Method::Bin,
+        T::Str | T::Meth => Method::Str,
+        T::Any => return None,
+    })
+}
+
 impl AclLine {
     /// Compiles `criterion [flags] [patterns]`.
     pub fn compile(words: &[String]) -> Result<AclLine, Unsupported> {
@@ -272,6 +285,10 @@ impl AclLine {
                     Metric::Tracked | Metric::Present => Method::Bool,
                     _ => Method::Int,
                 }
+            }
+            // After converters, the last one's output type decides, as in HAProxy.
+            (_, Some(_)) => {
+                method_of_type(expr.output).unwrap_or_else(|| default_method(&expr.fetch.name))
             }
             _ => default_method(&expr.fetch.name),
         });
@@ -425,8 +442,8 @@ fn pattern(method: Method, p: &str, nocase: bool) -> Result<Pattern, Unsupported
     })
 }
 
-/// The bytes a `-m bin` pattern spells in hexadecimal.
-fn hex_bytes(p: &str) -> Option<Vec<u8>> {
+/// The bytes a `-m bin` pattern (or the `bin()` fetch) spells in hexadecimal.
+pub fn hex_bytes(p: &str) -> Option<Vec<u8>> {
     if !p.len().is_multiple_of(2) {
         return None;
     }

@@ -135,7 +135,8 @@ mod tests {
         assert_eq!(d.backend.as_deref(), Some("api"));
         assert_eq!(
             d.log,
-            "192.0.2.7 api/b Shop.Example \"GET /api/x HTTP/1.1\""
+            // `host_only` lower-cases the host, as HAProxy 2.7 does.
+            "192.0.2.7 api/b shop.example \"GET /api/x HTTP/1.1\""
         );
         let d = decide(&s, 0, c, l, b"GET / HTTP/1.1\r\nX-Bad: 1\r\n\r\n").unwrap();
         assert_eq!((d.verdict.as_str(), d.backend), ("deny 403", None));

@@ -106,6 +106,8 @@ pub struct Txn {
     pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
     /// Set by `tcp-request connection expect-proxy layer4`.
     pub expect_proxy: bool,
+    /// Whether this is the connection's first request (`http_first_req`).
+    pub first_request: bool,
 }
 
 impl Txn {
@@ -157,6 +159,7 @@ impl Txn {
             may_change: std::cell::Cell::new(false),
             proxy: None,
             expect_proxy: false,
+            first_request: true,
         }
     }
 

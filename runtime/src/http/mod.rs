@@ -153,6 +153,7 @@ pub(crate) fn handle(
     txn.proxy = ctx.proxy.clone();
     txn.tls = ctx.tls.clone();
     let first = ctx.requests.get() == 0;
+    txn.first_request = first;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
         0

@@ -35,6 +35,8 @@ mod proxy_protocol;
 mod reload;
 #[path = "runtime/route.rs"]
 mod route;
+#[path = "runtime/samples.rs"]
+mod samples;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]

@@ -1,0 +1,338 @@
+//! HTTP fetches: the request line, headers, cookies, authorization and body of the request,
+//! the status, headers and cookies of the response.
+
+use crate::sample::{leading_int, Value};
+use crate::txn::{RequestView, Txn};
+use hyper::HeaderMap;
+
+/// Evaluates an HTTP fetch (nothing when the message it reads is not there yet).
+pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
+    let a0 = args.first().map_or("", String::as_str);
+    if let Some(v) = response_fetch(name, args, txn) {
+        return v;
+    }
+    match name {
+        // HAProxy keeps the request line only for frontends that log it.
+        "capture.req.method" | "capture.req.uri" if !logs_request(txn) => Vec::new(),
+        "capture.req.method" => one(txn
+            .request
+            .as_ref()
+            .map(|r| Value::Str(r.method.to_string()))),
+        "capture.req.uri" => one(txn.request.as_ref().map(|r| {
+            Value::Str(
+                r.uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_string(),
+            )
+        })),
+        "capture.req.ver" => one(txn
+            .request
+            .as_ref()
+            .map(|r| Value::Str(format!("HTTP/{}", version(r.version))))),
+        "http_first_req" => vec![Value::Bool(txn.first_request)],
+        "req.body" => one(txn
+            .request_body
+            .as_ref()
+            .map(|b| Value::Str(String::from_utf8_lossy(b).into_owned()))),
+        "req.body_len" | "req.body_size" => one(Some(Value::Int(
+            txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
+        ))),
+        "req.body_param" => match &txn.request_body {
+            Some(b) => params(&String::from_utf8_lossy(b), a0, '&'),
+            None => Vec::new(),
+        },
+        _ => match &txn.request {
+            Some(req) => request_fetch(name, args, req),
+            None => Vec::new(),
+        },
+    }
+}
+
+/// Whether the transaction's frontend logs (so that the request line is kept).
+fn logs_request(txn: &Txn) -> bool {
+    txn.shared
+        .frontends
+        .iter()
+        .find(|f| f.name == txn.frontend)
+        .is_some_and(|f| !f.logs.is_empty())
+}
+
+fn one(v: Option<Value>) -> Vec<Value> {
+    v.into_iter().collect()
+}
+
+fn text(s: &str) -> Vec<Value> {
+    vec![Value::Str(s.to_string())]
+}
+
+/// Fetches of the response (`None`: not one).
+fn response_fetch(name: &str, args: &[String], txn: &Txn) -> Option<Vec<Value>> {
+    let a0 = args.first().map_or("", String::as_str);
+    let res = txn.response.as_ref();
+    let headers = || res.map(|r| &r.headers);
+    Some(match name {
+        "status" => one(res.map(|r| Value::Int(i64::from(r.status)))),
+        "res.ver" | "resp_ver" => one(res.map(|_| Value::Str("1.1".into()))),
+        "capture.res.ver" => one(res.map(|_| Value::Str("HTTP/1.1".into()))),
+        "res.hdr" | "shdr" => {
+            headers().map_or_else(Vec::new, |h| header_values(h, a0, args.get(1)))
+        }
+        "res.fhdr" => headers().map_or_else(Vec::new, |h| full_values(h, a0, args.get(1))),
+        "res.hdr_cnt" | "shdr_cnt" => count(headers(), |h| header_values(h, a0, None).len()),
+        "res.fhdr_cnt" => count(headers(), |h| full_values(h, a0, None).len()),
+        "res.hdr_ip" | "shdr_ip" => headers().map_or_else(Vec::new, |h| ips(h, a0, args.get(1))),
+        "res.hdr_val" | "shdr_val" => {
+            headers().map_or_else(Vec::new, |h| ints(header_values(h, a0, args.get(1))))
+        }
+        "res.hdr_names" => one(headers().map(|h| names(h, args))),
+        "res.hdrs" => one(headers().map(|h| Value::Str(head_block(h)))),
+        "res.cook" | "scook" => headers().map_or_else(Vec::new, |h| set_cookies(h, a0)),
+        "res.cook_cnt" | "scook_cnt" => count(headers(), |h| set_cookies(h, a0).len()),
+        "res.cook_val" | "scook_val" => {
+            headers().map_or_else(Vec::new, |h| ints(set_cookies(h, a0)))
+        }
+        _ => return None,
+    })
+}
+
+fn count(h: Option<&HeaderMap>, n: impl Fn(&HeaderMap) -> usize) -> Vec<Value> {
+    one(h.map(|h| Value::Int(n(h) as i64)))
+}
+
+fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
+    let a0 = args.first().map_or("", String::as_str);
+    let h = &req.headers;
+    let host = || h.get("host").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let path_and_query = || {
+        req.uri
+            .path_and_query()
+            .map_or_else(|| req.uri.path().to_string(), |p| p.as_str().to_string())
+    };
+    match name {
+        "method" => text(req.method.as_str()),
+        "path" => text(req.uri.path()),
+        "pathq" => text(&path_and_query()),
+        "url" => text(&req.uri.to_string()),
+
+        "query" => req.uri.query().map(text).unwrap_or_default(),
+        "base" => text(&format!("{}{}", host(), req.uri.path())),
+        "baseq" => text(&format!("{}{}", host(), path_and_query())),
+        "url_ip" => one(req.uri.host().and_then(|h| h.parse().ok()).map(Value::Ip)),
+        // Only an absolute URL has a port (80 unless it says otherwise).
+        "url_port" => one(req
+            .uri
+            .host()
+            .map(|_| Value::Int(i64::from(req.uri.port_u16().unwrap_or(80))))),
+        "req.ver" | "req_ver" => text(version(req.version)),
+
+        "req.proto_http" | "req_proto_http" => vec![Value::Bool(true)],
+        "fc_http_major" => vec![Value::Int(match req.version {
+            hyper::Version::HTTP_2 => 2,
+            hyper::Version::HTTP_3 => 3,
+            _ => 1,
+        })],
+        "url_param" | "urlp" => params(req.uri.query().unwrap_or(""), a0, '&'),
+        "urlp_val" => ints(params(req.uri.query().unwrap_or(""), a0, '&')),
+        "hdr" | "req.hdr" => header_values(h, a0, args.get(1)),
+        "hdr_ip" | "req.hdr_ip" => ips(h, a0, args.get(1)),
+        "hdr_val" | "req.hdr_val" => ints(header_values(h, a0, args.get(1))),
+        "req.fhdr" | "capture.req.hdr" => full_values(h, a0, args.get(1)),
+        "hdr_cnt" | "req.hdr_cnt" => vec![Value::Int(header_values(h, a0, None).len() as i64)],
+        "req.fhdr_cnt" => vec![Value::Int(full_values(h, a0, None).len() as i64)],
+        "req.hdr_names" => vec![names(h, args)],
+        "req.hdrs" => vec![Value::Str(head_block(h))],
+        "cookie" | "req.cook" | "cook" => cookies(h, a0),
+        "req.cook_cnt" | "cook_cnt" => vec![Value::Int(cookies(h, a0).len() as i64)],
+        "req.cook_val" | "cook_val" => ints(cookies(h, a0)),
+        "http_auth" => vec![Value::Bool(false)],
+        "http_auth_type" => one(authorization(h).map(|(scheme, _)| Value::Str(scheme))),
+        "http_auth_user" | "http_auth_pass" => {
+            let credentials = basic_credentials(h);
+            one(credentials
+                .map(|(user, pass)| Value::Str(if name == "http_auth_user" { user } else { pass })))
+        }
+        "http_auth_bearer" => {
+            let field = if a0.is_empty() { "authorization" } else { a0 };
+            let value = h.get(field).and_then(|v| v.to_str().ok()).unwrap_or("");
+            one(value
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| Value::Str(token.trim().to_string())))
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn version(v: hyper::Version) -> &'static str {
+    match v {
+        hyper::Version::HTTP_10 => "1.0",
+        hyper::Version::HTTP_2 => "2.0",
+        hyper::Version::HTTP_3 => "3.0",
+        _ => "1.1",
+    }
+}
+
+/// The values of `name=value` pairs separated by `sep` whose name is `name` (all values
+/// when `name` is empty).
+fn params(s: &str, name: &str, sep: char) -> Vec<Value> {
+    s.split(sep)
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+        .filter(|(k, _)| name.is_empty() || *k == name)
+        .map(|(_, v)| Value::Str(v.to_string()))
+        .collect()
+}
+
+/// Each sample's leading integer.
+fn ints(values: Vec<Value>) -> Vec<Value> {
+    values
+        .into_iter()
+        .filter_map(|v| leading_int(v.as_text().as_bytes()).map(Value::Int))
+        .collect()
+}
+
+/// The occurrence `occ` (1 the first, -1 the last) of `all`, or all of them.
+fn occurrence(mut all: Vec<Value>, occ: Option<&String>) -> Vec<Value> {
+    if let Some(occ) = occ.and_then(|o| o.trim().parse::<i64>().ok()) {
+        let i = if occ > 0 {
+            occ as usize - 1
+        } else {
+            all.len().saturating_sub(occ.unsigned_abs() as usize)
+        };
+        all = all.get(i).cloned().into_iter().collect();
+    }
+    all
+}
+
+/// A header's values, each comma-separated element on its own.
+fn header_values(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> {
+    let all = h
+        .get_all(name)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|part| bytes_value(part.trim_ascii()))
+        .collect();
+    occurrence(all, occ)
+}
+
+/// A header's full values, commas and all.
+fn full_values(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> {
+    let all = h
+        .get_all(name)
+        .iter()
+        .map(|v| bytes_value(v.as_bytes()))
+        .collect();
+    occurrence(all, occ)
+}
+
+/// Header bytes as a string sample, or as binary when they are not UTF-8 (so that
+/// converters see the bytes the client sent).
+fn bytes_value(b: &[u8]) -> Value {
+    match std::str::from_utf8(b) {
+        Ok(s) => Value::Str(s.to_string()),
+        Err(_) => Value::Bin(bytes::Bytes::copy_from_slice(b)),
+    }
+}
+
+fn ips(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> {
+    header_values(h, name, occ)
+        .into_iter()
+        .filter_map(|v| v.as_ip().map(Value::Ip))
+        .collect()
+}
+
+/// `hdr_names([delimiter])`: the header names in order, joined by the delimiter (`,`).
+fn names(h: &HeaderMap, args: &[String]) -> Value {
+    let delim = args
+        .first()
+        .filter(|d| !d.is_empty())
+        .map_or(",", String::as_str);
+    let list: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+    Value::Str(list.join(delim))
+}
+
+/// The header block as it is sent: `name: value` lines and the empty line that ends them.
+fn head_block(h: &HeaderMap) -> String {
+    let mut out = String::new();
+    for (n, v) in h {
+        out.push_str(n.as_str());
+        out.push_str(": ");
+        out.push_str(&String::from_utf8_lossy(v.as_bytes()));
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out
+}
+
+/// The request cookies named `name` (every cookie when empty), in order.
+fn cookies(h: &HeaderMap, name: &str) -> Vec<Value> {
+    h.get_all("cookie")
+        .iter()
+        .flat_map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .split(';')
+                .filter_map(|c| c.trim().split_once('='))
+                .filter(|(k, _)| name.is_empty() || k.trim() == name)
+                .map(|(_, v)| Value::Str(v.trim().to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The response cookies named `name` (each `Set-Cookie` sets one).
+fn set_cookies(h: &HeaderMap, name: &str) -> Vec<Value> {
+    h.get_all("set-cookie")
+        .iter()
+        .filter_map(|v| {
+            let s = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            let first = s.split(';').next()?.to_string();
+            let (k, v) = first.split_once('=')?;
+            (name.is_empty() || k.trim() == name).then(|| Value::Str(v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The scheme and the credentials of the `Authorization` header.
+fn authorization(h: &HeaderMap) -> Option<(String, String)> {
+    let v = h.get("authorization")?.to_str().ok()?.trim();
+    let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
+    Some((scheme.to_string(), rest.trim().to_string()))
+}
+
+/// The user and password of a `Basic` authorization.
+fn basic_credentials(h: &HeaderMap) -> Option<(String, String)> {
+    let (scheme, encoded) = authorization(h)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = crate::sample::base64_decode(&encoded)?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_string(), pass.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_credentials() {
+        let mut h = HeaderMap::new();
+        h.append("cookie", "a=1; b=2".parse().unwrap());
+        h.append("cookie", "a=3".parse().unwrap());
+        h.append("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());
+        h.append("set-cookie", "s=9; Path=/".parse().unwrap());
+        assert_eq!(cookies(&h, "a").len(), 2);
+        assert_eq!(cookies(&h, "").len(), 3);
+        assert_eq!(ints(cookies(&h, "b")), vec![Value::Int(2)]);
+        assert_eq!(
+            basic_credentials(&h),
+            Some(("user".to_string(), "pass".to_string()))
+        );
+        assert_eq!(set_cookies(&h, "s"), vec![Value::Str("9".into())]);
+        assert_eq!(
+            names(&h, &[]),
+            Value::Str("cookie,cookie,authorization,set-cookie".into())
+        );
+    }
+}

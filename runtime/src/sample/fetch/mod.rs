@@ -1,0 +1,33 @@
+//! Sample fetches: the connection, the proxies and servers, constants and the process
+//! (`internal`), and the HTTP request and response (`http`).
+
+mod http;
+mod internal;
+
+use super::{Fetch, Value};
+use crate::txn::Txn;
+
+/// Evaluates one fetch; multi-valued fetches (headers) give every occurrence in order.
+pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
+    if f.places & txn.places.get() == 0 {
+        return Vec::new();
+    }
+    if let Some(t) = &f.table {
+        return t.fetch_value(txn).into_iter().collect();
+    }
+    let name = f.name.as_str();
+    if let Some(v) = internal::fetch(name, &f.args, txn) {
+        return v.into_iter().collect();
+    }
+    match name {
+        _ if name.starts_with("ssl_") => {
+            crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
+        }
+        _ if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
+        _ if name.starts_with("lua.") => crate::script::hooks()
+            .and_then(|h| h.fetch(&name["lua.".len()..], &f.args, txn))
+            .into_iter()
+            .collect(),
+        _ => http::fetch(name, &f.args, txn),
+    }
+}
