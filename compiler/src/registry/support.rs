@@ -147,6 +147,7 @@ pub const PROXY: &[&str] = &[
     "stick-table",
     "stick",
     "stats",
+    "tcp-check",
 ];
 
 /// `option` names the runtime honours.
@@ -171,6 +172,15 @@ pub const OPTIONS: &[&str] = &[
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
     "logasap",
+    // Health checks (runtime/src/checks).
+    "tcp-check",
+    "redis-check",
+    "mysql-check",
+    "pgsql-check",
+    "smtpchk",
+    "ldap-check",
+    "ssl-hello-chk",
+    "spop-check",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
 ];
@@ -218,6 +228,12 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "check-ssl",
     "no-check-ssl",
     "check-sni",
+    "agent-check",
+    "no-agent-check",
+    "agent-port",
+    "agent-addr",
+    "agent-send",
+    "agent-inter",
 ];
 
 /// Bind-line options the runtime honours.

@@ -247,9 +247,8 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
         v[24] = u32v(0);
         let status = check.status();
         v[36] = Val::Str(status.name().into());
-        let code = check.code.load(Ordering::Relaxed);
-        if code != 0 {
-            v[37] = u32v(u64::from(code));
+        if status.has_code() {
+            v[37] = u32v(u64::from(check.code.load(Ordering::Relaxed)));
         }
         v[38] = u64v(check.duration_ms.load(Ordering::Relaxed));
         v[56] = Val::Str(String::new());

@@ -87,6 +87,9 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 None => out.push(format!("'{kw} {}'", args.join(" "))),
             }
         }
+        "tcp-check" | "http-check" => {
+            out.extend(hapee_compiler::plan::checks::unsupported_rule(kw, args));
+        }
         "bind" => {
             for o in support::unsupported_option(
                 args.get(1..).unwrap_or(&[]),
