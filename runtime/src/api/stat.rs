@@ -202,7 +202,12 @@ pub fn server_status(s: &ServerRt) -> String {
     let health = s.check.health.load(Ordering::Relaxed);
     match (up, health) {
         (true, h) if h < s.check.rise + s.check.fall - 1 => {
-            format!("UP {}/{}", h - s.check.fall + 1, s.check.fall)
+            // HAProxy counts from `rise` on (a server starts there, one failure from down).
+            format!(
+                "UP {}/{}",
+                (h + 1).saturating_sub(s.check.rise),
+                s.check.fall
+            )
         }
         (true, _) => "UP".into(),
         (false, 0) => "DOWN".into(),
