@@ -510,7 +510,14 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             weight: s.weight.unwrap_or(1),
                             backup: s.backup,
                             disabled: s.disabled,
-                            check: s.check,
+                            // `default-server check` and `no-check`: the last word
+                            // of the two, the server's own after the defaults.
+                            check: default_server_words
+                                .iter()
+                                .map(String::as_str)
+                                .chain(s.options.iter().map(|o| o.value.as_str()))
+                                .rfind(|w| matches!(*w, "check" | "no-check"))
+                                .map_or(s.check, |w| w == "check"),
                             maxconn: s.maxconn,
                             check_params: lower::check_params(&p.directives, &s.options),
                             options: s.options.iter().map(|o| o.value.to_string()).collect(),

@@ -228,6 +228,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "check-ssl",
     "no-check-ssl",
     "check-sni",
+    "no-check",
     "agent-check",
     "no-agent-check",
     "agent-port",
