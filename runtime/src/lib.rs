@@ -275,13 +275,7 @@ fn worker(
             tokio::task::spawn_local(task);
         }
         for (b, s) in checks {
-            let be = &shared.backends[b];
-            tokio::task::spawn_local(checks::run(
-                be.name.clone(),
-                be.health_check.clone(),
-                be.timeouts.check,
-                be.servers[s].clone(),
-            ));
+            tokio::task::spawn_local(checks::run(shared.clone(), b, s));
         }
         let mut accepting = Vec::new();
         for bound in listeners {

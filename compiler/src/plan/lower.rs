@@ -357,6 +357,12 @@ pub struct CheckParams {
     pub fall: u32,
     pub port: Option<u16>,
     pub addr: Option<String>,
+    /// `agent-check` and its settings (`agent-port`, `agent-addr`, `agent-send`, `agent-inter`).
+    pub agent: bool,
+    pub agent_port: Option<u16>,
+    pub agent_addr: Option<String>,
+    pub agent_send: Option<String>,
+    pub agent_inter: Option<u32>,
 }
 
 impl Default for CheckParams {
@@ -369,6 +375,11 @@ impl Default for CheckParams {
             fall: 3,
             port: None,
             addr: None,
+            agent: false,
+            agent_port: None,
+            agent_addr: None,
+            agent_send: None,
+            agent_inter: None,
         }
     }
 }
@@ -421,6 +432,25 @@ pub fn apply_check_options(params: &mut CheckParams, words: &[&str]) {
                 params.addr = Some(value.to_string());
                 true
             }
+            "agent-check" | "no-agent-check" => {
+                params.agent = words[i] == "agent-check";
+                false
+            }
+            "agent-port" => {
+                params.agent_port = u16::try_from(atol(value)).ok();
+                true
+            }
+            "agent-addr" => {
+                params.agent_addr = Some(value.to_string());
+                true
+            }
+            "agent-send" => {
+                params.agent_send = Some(value.to_string());
+                true
+            }
+            "agent-inter" => ms(value)
+                .map(|v| params.agent_inter = Some(v.max(1)))
+                .is_some(),
             _ => false,
         };
         i += if used { 2 } else { 1 };
@@ -440,110 +470,6 @@ pub fn check_params(
     let words: Vec<&str> = server_options.iter().map(|o| o.value.as_str()).collect();
     apply_check_options(&mut params, &words);
     params
-}
-
-/// What a health check sends and expects.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum HealthCheck {
-    Tcp,
-    Http {
-        method: String,
-        uri: String,
-        version: String,
-        headers: Vec<(String, String)>,
-        body: String,
-        expect: Option<Expect>,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Expect {
-    pub negate: bool,
-    /// `status`, `rstatus`, `string` or `rstring`.
-    pub kind: String,
-    pub pattern: String,
-}
-
-/// The backend's check from `option httpchk` and `http-check send/expect`.
-pub fn health_check(lines: &[DirectiveLine]) -> HealthCheck {
-    let mut http = false;
-    let (mut method, mut uri, mut version) = (
-        "OPTIONS".to_string(),
-        "/".to_string(),
-        "HTTP/1.0".to_string(),
-    );
-    let mut headers = Vec::new();
-    let mut body = String::new();
-    let mut expect = None;
-    for d in lines {
-        let args: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
-        match (d.keyword.as_str(), args.as_slice()) {
-            ("option", ["httpchk", rest @ ..]) => {
-                http = d.prefix.is_none();
-                match rest {
-                    [u] => uri = u.to_string(),
-                    [m, u, v @ ..] => {
-                        method = m.to_string();
-                        uri = u.to_string();
-                        if let Some(v) = v.first() {
-                            version = v.to_string();
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            ("http-check", ["send", rest @ ..]) => {
-                let mut i = 0;
-                while i < rest.len() {
-                    let v = rest.get(i + 1).copied().unwrap_or("");
-                    match rest[i] {
-                        "meth" => method = v.to_string(),
-                        "uri" => uri = v.to_string(),
-                        "ver" => version = v.to_string(),
-                        "hdr" => {
-                            headers.push((
-                                v.to_string(),
-                                rest.get(i + 2).copied().unwrap_or("").to_string(),
-                            ));
-                            i += 1;
-                        }
-                        "body" => body = v.to_string(),
-                        _ => {
-                            i += 1;
-                            continue;
-                        }
-                    }
-                    i += 2;
-                }
-            }
-            ("http-check", ["expect", rest @ ..]) => {
-                let (negate, rest) = match rest {
-                    ["!", r @ ..] => (true, r),
-                    r => (false, r),
-                };
-                if let [kind, pattern, ..] = rest {
-                    expect = Some(Expect {
-                        negate,
-                        kind: kind.to_string(),
-                        pattern: pattern.to_string(),
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    if http {
-        HealthCheck::Http {
-            method,
-            uri,
-            version,
-            headers,
-            body,
-            expect,
-        }
-    } else {
-        HealthCheck::Tcp
-    }
 }
 
 /// `use-server NAME if|unless COND` lines.
@@ -670,22 +596,6 @@ mod tests {
             &["check", "inter", "500ms", "fall", "2", "port", "8080"],
         );
         assert_eq!((p.inter, p.fall, p.rise, p.port), (500, 2, 2, Some(8080)));
-        let hc = health_check(&[
-            line("option httpchk GET /health"),
-            line("http-check expect status 200"),
-        ]);
-        match hc {
-            HealthCheck::Http {
-                method,
-                uri,
-                expect,
-                ..
-            } => {
-                assert_eq!((method.as_str(), uri.as_str()), ("GET", "/health"));
-                assert_eq!(expect.unwrap().pattern, "200");
-            }
-            HealthCheck::Tcp => panic!("expected an HTTP check"),
-        }
         let ff = forwardfor(&[line(
             "option forwardfor except 127.0.0.0/8 header X-Client if-none",
         )])

@@ -1,6 +1,7 @@
 //! The execution plan: a flat, serde-serializable description of what the runtime must run,
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
+pub mod checks;
 mod lower;
 pub mod lua;
 pub mod programs;
@@ -10,9 +11,10 @@ mod stats;
 pub mod tables;
 pub mod tls;
 
+pub use checks::HealthCheck;
 pub use lower::{
-    Capture, CheckParams, Expect, ForwardFor, HealthCheck, HttpError, HttpErrorBody, LogDest,
-    LogHeader, LogTarget, LEVELS,
+    Capture, CheckParams, ForwardFor, HttpError, HttpErrorBody, LogDest, LogHeader, LogTarget,
+    LEVELS,
 };
 
 pub use stats::{CliLevel, StatsPage, StatsPlan, StatsSocket};
@@ -246,6 +248,46 @@ fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
         .collect()
 }
 
+/// The `tcp-check`/`http-check` lines of a proxy; without any of its own, those of its
+/// defaults section.
+fn check_lines(config: &Config, p: &ir::Proxy) -> Vec<checks::CheckLine> {
+    let of = |proxy: &ir::Proxy| -> Vec<checks::CheckLine> {
+        proxy
+            .rules
+            .iter()
+            .filter(|r| matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck))
+            .map(|r| {
+                let words = std::iter::once(&r.action)
+                    .chain(r.args.iter())
+                    .chain(r.condition.iter())
+                    .map(|w| w.value.to_string())
+                    .collect();
+                (r.set == RuleSet::HttpCheck, words)
+            })
+            .collect()
+    };
+    let own = of(p);
+    let defaults = p
+        .defaults
+        .map(|d| of(&config.proxies[d]))
+        .unwrap_or_default();
+    let pick = |http: bool| {
+        let mine: Vec<_> = own.iter().filter(|(h, _)| *h == http).cloned().collect();
+        if mine.is_empty() {
+            defaults
+                .iter()
+                .filter(|(h, _)| *h == http)
+                .cloned()
+                .collect()
+        } else {
+            mine
+        }
+    };
+    let mut out = pick(false);
+    out.extend(pick(true));
+    out
+}
+
 fn acls_of(p: &ir::Proxy) -> Vec<Acl> {
     p.acls
         .iter()
@@ -428,7 +470,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 balance: lower::directive_text(&p.directives, "balance")
                     .unwrap_or_else(|| "roundrobin".to_string()),
                 hash_type: lower::hash_type(&p.directives),
-                health_check: lower::health_check(&p.directives),
+                health_check: checks::health_check(&p.directives, &check_lines(config, p))
+                    .with_logs(lower::proxy_logs(&p.directives, &global_logs)),
                 forwardfor: lower::forwardfor(&p.directives),
                 errorfiles: lower::errorfiles(&p.directives),
                 http_errors: lower::http_errors(&p.directives),
@@ -471,7 +514,14 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             weight: s.weight.unwrap_or(1),
                             backup: s.backup,
                             disabled: s.disabled,
-                            check: s.check,
+                            // `default-server check` and `no-check`: the last word
+                            // of the two, the server's own after the defaults.
+                            check: default_server_words
+                                .iter()
+                                .map(String::as_str)
+                                .chain(s.options.iter().map(|o| o.value.as_str()))
+                                .rfind(|w| matches!(*w, "check" | "no-check"))
+                                .map_or(s.check, |w| w == "check"),
                             maxconn: s.maxconn,
                             check_params: lower::check_params(&p.directives, &s.options),
                             options: s.options.iter().map(|o| o.value.to_string()).collect(),

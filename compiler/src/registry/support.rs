@@ -150,6 +150,7 @@ pub const PROXY: &[&str] = &[
     "stick-table",
     "stick",
     "stats",
+    "tcp-check",
 ];
 
 /// `option` names the runtime honours.
@@ -174,6 +175,15 @@ pub const OPTIONS: &[&str] = &[
     // What the runtime always does: a request whose client leaves is given up (and logged CH).
     "abortonclose",
     "logasap",
+    // Health checks (runtime/src/checks).
+    "tcp-check",
+    "redis-check",
+    "mysql-check",
+    "pgsql-check",
+    "smtpchk",
+    "ldap-check",
+    "ssl-hello-chk",
+    "spop-check",
     "log-separate-errors",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
@@ -222,6 +232,13 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "check-ssl",
     "no-check-ssl",
     "check-sni",
+    "no-check",
+    "agent-check",
+    "no-agent-check",
+    "agent-port",
+    "agent-addr",
+    "agent-send",
+    "agent-inter",
 ];
 
 /// Bind-line options the runtime honours.

@@ -11,12 +11,17 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 pub enum CheckStatus {
     Unknown = 0,
     Init = 1,
+    SockErr = 5,
     L4Ok = 6,
     L4Timeout = 7,
     L4Conn = 8,
+    L6Ok = 9,
+    L6Timeout = 10,
+    L6Response = 11,
     L7Timeout = 12,
     L7Response = 13,
     L7Ok = 15,
+    L7OkCond = 16,
     L7Status = 17,
 }
 
@@ -24,7 +29,8 @@ impl CheckStatus {
     fn from_code(code: u8) -> CheckStatus {
         use CheckStatus::*;
         [
-            Unknown, Init, L4Ok, L4Timeout, L4Conn, L7Timeout, L7Response, L7Ok, L7Status,
+            Unknown, Init, SockErr, L4Ok, L4Timeout, L4Conn, L6Ok, L6Timeout, L6Response,
+            L7Timeout, L7Response, L7Ok, L7OkCond, L7Status,
         ]
         .into_iter()
         .find(|s| *s as u8 == code)
@@ -39,6 +45,11 @@ impl CheckStatus {
             CheckStatus::L4Ok => "L4OK",
             CheckStatus::L4Timeout => "L4TOUT",
             CheckStatus::L4Conn => "L4CON",
+            CheckStatus::SockErr => "SOCKERR",
+            CheckStatus::L6Ok => "L6OK",
+            CheckStatus::L6Timeout => "L6TOUT",
+            CheckStatus::L6Response => "L6RSP",
+            CheckStatus::L7OkCond => "L7OKC",
             CheckStatus::L7Timeout => "L7TOUT",
             CheckStatus::L7Response => "L7RSP",
             CheckStatus::L7Ok => "L7OK",
@@ -54,6 +65,11 @@ impl CheckStatus {
             CheckStatus::L4Ok => "Layer4 check passed",
             CheckStatus::L4Timeout => "Layer4 timeout",
             CheckStatus::L4Conn => "Layer4 connection problem",
+            CheckStatus::SockErr => "Socket error",
+            CheckStatus::L6Ok => "Layer6 check passed",
+            CheckStatus::L6Timeout => "Layer6 timeout",
+            CheckStatus::L6Response => "Layer6 invalid response",
+            CheckStatus::L7OkCond => "Layer7 check conditionally passed",
             CheckStatus::L7Timeout => "Layer7 timeout",
             CheckStatus::L7Response => "Layer7 invalid response",
             CheckStatus::L7Ok => "Layer7 check passed",
@@ -62,7 +78,26 @@ impl CheckStatus {
     }
 
     pub fn passed(self) -> bool {
-        matches!(self, CheckStatus::L4Ok | CheckStatus::L7Ok)
+        matches!(
+            self,
+            CheckStatus::L4Ok | CheckStatus::L6Ok | CheckStatus::L7Ok | CheckStatus::L7OkCond
+        )
+    }
+
+    /// The status named as in configurations (`ok-status L6OK`).
+    pub fn from_name(name: &str) -> Option<CheckStatus> {
+        use CheckStatus::*;
+        [
+            SockErr, L4Ok, L4Timeout, L4Conn, L6Ok, L6Timeout, L6Response, L7Timeout, L7Response,
+            L7Ok, L7OkCond, L7Status,
+        ]
+        .into_iter()
+        .find(|s| s.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Statuses from layer 5 up carry a code in reports (`, code: N`).
+    pub fn has_code(self) -> bool {
+        self as u8 >= 14
     }
 }
 
@@ -72,7 +107,7 @@ pub struct CheckState {
     pub configured: bool,
     /// `enable/disable health`: a disabled check stops probing and leaves the state alone.
     pub enabled: AtomicBool,
-    /// `enable/disable agent`; hapee runs no agent checks, the flag is kept for reports.
+    /// `enable/disable agent`: a disabled agent check stops asking the agent.
     pub agent_enabled: AtomicBool,
     pub rise: u32,
     pub fall: u32,
@@ -87,6 +122,12 @@ pub struct CheckState {
     pub downs: AtomicU64,
     /// When the server last changed state (seconds since the epoch): `lastchg`.
     pub last_change: AtomicU64,
+    /// The last result's info text (`check_desc` of `show stat` is the status's text; this
+    /// is what reports add as `info`).
+    desc: std::sync::Mutex<String>,
+    /// The agent check's last result: status, and the agent's own words.
+    agent_status: AtomicU8,
+    agent_desc: std::sync::Mutex<String>,
 }
 
 pub fn unix_now() -> u64 {
@@ -101,17 +142,52 @@ impl CheckState {
         CheckState {
             configured: s.check,
             enabled: AtomicBool::new(s.check),
-            agent_enabled: AtomicBool::new(false),
+            agent_enabled: AtomicBool::new(p.agent),
             rise: p.rise,
             fall: p.fall,
             status: AtomicU8::new(CheckStatus::Init as u8),
             code: AtomicU32::new(0),
             duration_ms: AtomicU64::new(0),
-            health: AtomicU32::new(p.rise + p.fall - 1),
+            // Up, but the first failure takes it down (as in HAProxy).
+            health: AtomicU32::new(p.rise),
             failures: AtomicU64::new(0),
             downs: AtomicU64::new(0),
             last_change: AtomicU64::new(unix_now()),
+            desc: Default::default(),
+            agent_status: AtomicU8::new(CheckStatus::Init as u8),
+            agent_desc: Default::default(),
         }
+    }
+
+    pub fn set_desc(&self, text: &str) {
+        if let Ok(mut d) = self.desc.lock() {
+            d.clear();
+            d.push_str(text);
+        }
+    }
+
+    pub fn desc(&self) -> String {
+        self.desc.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// Records an agent check's result (it never changes `health` itself).
+    pub fn record_agent(&self, status: CheckStatus, desc: &str) {
+        self.agent_status.store(status as u8, Ordering::Relaxed);
+        if let Ok(mut d) = self.agent_desc.lock() {
+            d.clear();
+            d.push_str(desc);
+        }
+    }
+
+    pub fn agent_status(&self) -> CheckStatus {
+        CheckStatus::from_code(self.agent_status.load(Ordering::Relaxed))
+    }
+
+    pub fn agent_desc(&self) -> String {
+        self.agent_desc
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
     }
 
     pub fn status(&self) -> CheckStatus {

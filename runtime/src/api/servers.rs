@@ -175,7 +175,12 @@ pub fn toggle_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answe
             }
             srv.check.enabled.store(on, Ordering::Relaxed)
         }
-        _ => return Err("Agent was not configured on this server, cannot enable.\n".into()),
+        _ => {
+            if !srv.plan.check_params.agent {
+                return Err("Agent was not configured on this server, cannot enable.\n".into());
+            }
+            srv.check.agent_enabled.store(on, Ordering::Relaxed)
+        }
     }
     Ok(String::new())
 }

@@ -202,7 +202,12 @@ pub fn server_status(s: &ServerRt) -> String {
     let health = s.check.health.load(Ordering::Relaxed);
     match (up, health) {
         (true, h) if h < s.check.rise + s.check.fall - 1 => {
-            format!("UP {}/{}", h - s.check.fall + 1, s.check.fall)
+            // HAProxy counts from `rise` on (a server starts there, one failure from down).
+            format!(
+                "UP {}/{}",
+                (h + 1).saturating_sub(s.check.rise),
+                s.check.fall
+            )
         }
         (true, _) => "UP".into(),
         (false, 0) => "DOWN".into(),
@@ -247,9 +252,8 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
         v[24] = u32v(0);
         let status = check.status();
         v[36] = Val::Str(status.name().into());
-        let code = check.code.load(Ordering::Relaxed);
-        if code != 0 {
-            v[37] = u32v(u64::from(code));
+        if status.has_code() {
+            v[37] = u32v(u64::from(check.code.load(Ordering::Relaxed)));
         }
         v[38] = u64v(check.duration_ms.load(Ordering::Relaxed));
         v[56] = Val::Str(String::new());

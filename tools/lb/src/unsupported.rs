@@ -87,6 +87,9 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 None => out.push(format!("'{kw} {}'", args.join(" "))),
             }
         }
+        "tcp-check" | "http-check" => {
+            out.extend(hapee_compiler::plan::checks::unsupported_rule(kw, args));
+        }
         "bind" => {
             for o in support::unsupported_option(
                 args.get(1..).unwrap_or(&[]),
@@ -295,9 +298,9 @@ mod tests {
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(
             "frontend f\n    mode http\n    bind :8443 mss 1400 interface lo\n    default_backend b\n\
-             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 agent-port 5555 check\n",
+             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 socks4 5555 check\n",
         );
-        for name in ["'mss'", "'interface'", "'observe'", "'agent-port'"] {
+        for name in ["'mss'", "'interface'", "'observe'", "'socks4'"] {
             assert!(
                 what.iter().any(|w| w.contains(name)),
                 "{name} not in {what:?}"

@@ -5,6 +5,8 @@
 mod api;
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/checks.rs"]
+mod checks;
 #[path = "runtime/discovery.rs"]
 mod discovery;
 #[path = "runtime/example.rs"]

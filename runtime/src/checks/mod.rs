@@ -1,0 +1,277 @@
+//! Health checks. Each server's check runs on exactly one worker thread; its verdict is an
+//! atomic flag every thread reads, so a state change is seen everywhere at once.
+//!
+//! `engine` interprets a check's rules without I/O (`expect`, `http`, `spop` and `agent`
+//! parse replies); `driver` does the connecting, sending and reading; this module schedules
+//! checks, applies results to the server's health as HAProxy does, and reports them.
+
+pub mod agent;
+mod driver;
+pub mod engine;
+mod expect;
+mod http;
+mod spop;
+
+use crate::api::health::{unix_now, CheckStatus};
+use crate::log::Sink;
+use crate::state::{BackendRt, ServerRt, Shared};
+use engine::Outcome;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where check reports go: stderr as HAProxy's warnings, and the backend's log targets when
+/// `option log-health-checks` asks for every result change.
+pub struct Reporter {
+    pub backend: Arc<str>,
+    sinks: Vec<Sink>,
+    log_changes: bool,
+}
+
+impl Reporter {
+    pub fn new(backend: &BackendRt, tag: &str) -> Reporter {
+        let check = &backend.health_check;
+        Reporter {
+            backend: backend.name.clone(),
+            sinks: check
+                .logs
+                .iter()
+                .filter_map(|t| Sink::open(t, tag).ok())
+                .collect(),
+            log_changes: check.log_changes,
+        }
+    }
+
+    pub fn logs_changes(&self) -> bool {
+        self.log_changes
+    }
+
+    /// A warning on stderr and a log line at `level` (5: notice, 2: critical…).
+    pub fn emit(&self, level: u8, text: &str) {
+        eprintln!("[WARNING]  ({}) : {text}.", std::process::id());
+        for s in &self.sinks {
+            s.send(level, &format!("{text}."));
+        }
+    }
+}
+
+/// `, reason: …[, code: N][, info: "…"], check duration: Nms`: how HAProxy describes a
+/// check result in its reports.
+pub fn describe(outcome: &Outcome, duration_ms: u64) -> String {
+    let mut out = format!(", reason: {}", outcome.status.description());
+    if outcome.status.has_code() {
+        out.push_str(&format!(", code: {}", outcome.code));
+    }
+    if !outcome.info.is_empty() {
+        out.push_str(&format!(", info: \"{}\"", ascii_encode(&outcome.info)));
+    }
+    out.push_str(&format!(", check duration: {duration_ms}ms"));
+    out
+}
+
+/// Bytes other than printable ASCII, `<`, `>` and quotes as `<XX>`, as HAProxy encodes
+/// info texts.
+fn ascii_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if !(b' '..=b'~').contains(&b) || matches!(b, b'<' | b'>' | b'"') {
+            out.push_str(&format!("<{b:02X}>"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
+}
+
+/// Counts of usable servers for the "N active and M backup servers" part of reports.
+fn servers_left(backend: &BackendRt) -> (usize, usize) {
+    let usable = |backup: bool| {
+        backend
+            .servers
+            .iter()
+            .filter(|s| s.backup == backup && s.is_usable())
+            .count()
+    };
+    (usable(false), usable(true))
+}
+
+/// Applies one result to the server's health counter (HAProxy's `set_server_check_status`):
+/// a failure takes one off, down to 0 once below `rise`; a success adds one, up to
+/// `rise + fall - 1` once `rise` is reached. The server is up from `rise` on.
+pub fn apply(
+    backend: &BackendRt,
+    server: &ServerRt,
+    reporter: &Reporter,
+    outcome: &Outcome,
+    duration_ms: u64,
+    agent: bool,
+) {
+    let state = &server.check;
+    let (rise, fall) = (state.rise, state.fall);
+    let max = rise + fall - 1;
+    let previous = state.status();
+    let mut health = state.health.load(Ordering::Relaxed);
+    let mut report = false;
+    let passed = outcome.status.passed();
+    if passed {
+        if health < max {
+            report = true;
+            health += 1;
+            if health >= rise {
+                health = max;
+            }
+        }
+    } else if health > 0 && (!agent || outcome.status.has_code()) {
+        report = true;
+        health -= 1;
+        if health < rise {
+            health = 0;
+        }
+    }
+    state.record(outcome.status, outcome.code, duration_ms, health);
+    state.set_desc(&outcome.info);
+    let label = if server.backup {
+        "backup server"
+    } else {
+        "server"
+    };
+    if reporter.log_changes && (outcome.status != previous || report) {
+        let verdict = match outcome.status {
+            CheckStatus::L7OkCond => "conditionally succeeded",
+            s if s.passed() => "succeeded",
+            _ => "failed",
+        };
+        let (n, of, word) = if health >= rise {
+            let weight = server.current_weight();
+            (
+                health - rise + 1,
+                fall,
+                if weight > 0 { "UP" } else { "DRAIN" },
+            )
+        } else {
+            (health, rise, "DOWN")
+        };
+        reporter.emit(
+            5,
+            &format!(
+                "{} check for {label} {}/{} {verdict}{}, status: {n}/{of} {word}",
+                if agent { "Agent" } else { "Health" },
+                reporter.backend,
+                server.name,
+                describe(outcome, duration_ms)
+            ),
+        );
+    }
+    let up = server.up.load(Ordering::Relaxed);
+    if up && health < rise {
+        server.up.store(false, Ordering::Relaxed);
+        state.downs.fetch_add(1, Ordering::Relaxed);
+        state.last_change.store(unix_now(), Ordering::Relaxed);
+        let (active, backup) = servers_left(backend);
+        let backup_note = if backup > 0 && active == 0 {
+            " Running on backup."
+        } else {
+            ""
+        };
+        reporter.emit(
+            1,
+            &format!(
+                "Server {}/{} is DOWN{}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
+                reporter.backend,
+                server.name,
+                describe(outcome, duration_ms),
+                server.active.load(Ordering::Relaxed)
+            ),
+        );
+    } else if !up && health >= rise {
+        server.up.store(true, Ordering::Relaxed);
+        state.last_change.store(unix_now(), Ordering::Relaxed);
+        let (active, backup) = servers_left(backend);
+        reporter.emit(
+            5,
+            &format!(
+                "Server {}/{} is UP{}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue",
+                reporter.backend,
+                server.name,
+                describe(outcome, duration_ms)
+            ),
+        );
+    }
+}
+
+/// The check loop of one server (runs forever on its owning thread), with its agent check
+/// beside it when the server has one.
+pub async fn run(shared: Arc<Shared>, backend_index: usize, server_index: usize) {
+    let backend = &shared.backends[backend_index];
+    let server = backend.servers[server_index].clone();
+    let reporter = Reporter::new(backend, "haproxy");
+    let health = async {
+        if server.plan.check {
+            health_loop(backend, &server, &reporter).await;
+        }
+    };
+    let agent = async {
+        if server.plan.check_params.agent {
+            agent::run(backend, &server, &reporter).await;
+        }
+    };
+    tokio::join!(health, agent);
+}
+
+async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Reporter) {
+    let p = server.plan.check_params.clone();
+    let state = &server.check;
+    let max = p.rise + p.fall - 1;
+    loop {
+        let up = server.up.load(Ordering::Relaxed);
+        let health = state.health.load(Ordering::Relaxed);
+        let transitioning = health != max && health != 0;
+        let inter = match (up, transitioning) {
+            (false, false) => p.downinter.unwrap_or(p.inter),
+            (_, true) => p.fastinter.unwrap_or(p.inter),
+            _ => p.inter,
+        };
+        tokio::time::sleep(Duration::from_millis(u64::from(inter))).await;
+        // `disable health` and maintenance pause the probes; the address may have changed
+        // (the Runtime API, or DNS answers).
+        let paused = server.admin.load(Ordering::Relaxed) & crate::state::ADMIN_MAINT != 0;
+        if !state.enabled.load(Ordering::Relaxed) || paused {
+            continue;
+        }
+        let Some(mut addr) = server.addr() else {
+            continue;
+        };
+        if let Some(a) = p.addr.as_deref().and_then(|a| a.parse().ok()) {
+            addr.set_ip(a);
+        }
+        if let Some(port) = p.port {
+            addr.set_port(port);
+        }
+        let timeout = backend
+            .timeouts
+            .check
+            .unwrap_or(Duration::from_millis(u64::from(p.inter)));
+        let started = std::time::Instant::now();
+        let env = driver::CheckEnv::new(backend, server, addr);
+        let outcome = driver::execute(&backend.health_check, &env, timeout).await;
+        let took = started.elapsed().as_millis() as u64;
+        apply(backend, server, reporter, &outcome, took, false);
+    }
+}
+
+/// Every checked server (health or agent check) with the index of the thread that owns its
+/// checks.
+pub fn assignments(backends: &[BackendRt], threads: usize) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (b, be) in backends.iter().enumerate() {
+        for (s, srv) in be.servers.iter().enumerate() {
+            let checked = srv.plan.check || srv.plan.check_params.agent;
+            if checked && !srv.disabled {
+                out.push((next % threads.max(1), b, s));
+                next += 1;
+            }
+        }
+    }
+    out
+}

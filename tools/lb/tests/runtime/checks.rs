@@ -1,0 +1,322 @@
+//! Health checks of every kind against servers speaking each protocol's wire format, with
+//! the reports compared to Debian's haproxy on the same configuration.
+
+use super::harness::{free_port, Haproxy, Origin, Proxy};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+/// One step of a scripted server: what it says, or waiting for the client to say something.
+#[derive(Clone)]
+enum Say {
+    Send(&'static [u8]),
+    Recv,
+}
+
+/// A server that plays `script` on every connection, then closes it.
+fn scripted(script: Vec<Say>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let script = script.clone();
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = [0u8; 4096];
+                for step in script {
+                    let ok = match step {
+                        Say::Send(bytes) => conn.write_all(bytes).is_ok(),
+                        Say::Recv => conn.read(&mut buf).is_ok_and(|n| n > 0),
+                    };
+                    if !ok {
+                        return;
+                    }
+                }
+                // Let the checker read everything before the close.
+                std::thread::sleep(Duration::from_millis(50));
+            });
+        }
+    });
+    addr
+}
+
+fn config(port: u16, backend: &str) -> String {
+    format!(
+        "global
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    option log-health-checks
+{backend}"
+    )
+}
+
+/// The report lines of checks and state changes, without what differs from run to run
+/// (process id, durations).
+fn reports(stderr: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once(") : ").map(|(_, r)| r))
+        .filter(|l| l.contains("check for") || l.starts_with("Server be/"))
+        .map(|l| {
+            re.replace_all(l.trim_end_matches('.'), "check duration: Nms")
+                .into_owned()
+        })
+        .collect()
+}
+
+/// Waits until hapee has reported `count` lines, and answers them.
+fn hapee_reports(backend: &str, count: usize) -> Vec<String> {
+    let port = free_port();
+    let p = Proxy::start(&config(port, backend), port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = reports(&p.stderr());
+        if r.len() >= count || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The same from Debian's haproxy, `None` when it is not installed.
+fn haproxy_reports(backend: &str, count: usize) -> Option<Vec<String>> {
+    if !Haproxy::installed() {
+        return None;
+    }
+    let port = free_port();
+    let h = Haproxy::start_with(&config(port, backend), port, &["-db"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = reports(&h.stderr());
+        if r.len() >= count || Instant::now() > deadline {
+            return Some(r);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs `backend` in both, checks hapee's first report, and that haproxy's is the same.
+fn same_first_report(backend: &str, expected: &str) {
+    let ours = hapee_reports(backend, 1);
+    assert_eq!(ours.first().map(String::as_str), Some(expected), "{ours:?}");
+    if let Some(theirs) = haproxy_reports(backend, 1) {
+        assert_eq!(
+            ours.first(),
+            theirs.first(),
+            "hapee {ours:?} / haproxy {theirs:?}"
+        );
+    }
+}
+
+#[test]
+fn tcp_check_send_expect_and_its_failure_message() {
+    let server = scripted(vec![Say::Recv, Say::Send(b"hello world\n")]);
+    same_first_report(
+        &format!(
+            "    option tcp-check
+    tcp-check send PING\\r\\n
+    tcp-check expect string hello
+    server srv {server} check inter 200ms rise 1 fall 1
+"
+        ),
+        "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"(tcp-check)\", check duration: Nms, status: 1/1 UP",
+    );
+    same_first_report(
+        &format!(
+            "    option tcp-check
+    tcp-check send PING\\r\\n
+    tcp-check expect string +PONG comment pong
+    server srv {server} check inter 200ms rise 1 fall 1
+"
+        ),
+        "Health check for server be/srv failed, reason: Layer7 invalid response, info: \"TCPCHK did not match content '+PONG' at step 2 comment: pong\", check duration: Nms, status: 0/1 DOWN",
+    );
+}
+
+#[test]
+fn tcp_check_connect_ports_in_sequence() {
+    let open = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = open.local_addr().unwrap().port();
+    let closed = free_port();
+    same_first_report(
+        &format!(
+            "    option tcp-check
+    tcp-check connect port {open_port}
+    tcp-check connect port {closed}
+    server srv 127.0.0.1:{open_port} check inter 200ms rise 1 fall 1
+"
+        ),
+        &format!("Health check for server be/srv failed, reason: Layer4 connection problem, info: \"Connection refused at step 2 of tcp-check (connect port {closed})\", check duration: Nms, status: 0/1 DOWN"),
+    );
+}
+
+#[test]
+fn redis_check() {
+    let good = scripted(vec![Say::Recv, Say::Send(b"+PONG\r\n")]);
+    same_first_report(
+        &format!("    option redis-check\n    server srv {good} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"Redis server is ok\", check duration: Nms, status: 1/1 UP",
+    );
+    let bad = scripted(vec![Say::Recv, Say::Send(b"-ERR not ready\r\n")]);
+    same_first_report(
+        &format!("    option redis-check\n    server srv {bad} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv failed, reason: Layer7 wrong status, code: 0, info: \"-ERR not ready\", check duration: Nms, status: 0/1 DOWN",
+    );
+}
+
+#[test]
+fn smtp_check_with_ehlo() {
+    let server = scripted(vec![
+        Say::Send(b"220 mail.example ESMTP\r\n"),
+        Say::Recv,
+        Say::Send(b"250-mail.example\r\n250 SIZE 1000\r\n"),
+        Say::Recv,
+        Say::Send(b"221 2.0.0 Bye\r\n"),
+    ]);
+    same_first_report(
+        &format!("    option smtpchk EHLO domain.tld\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 221, info: \"2.0.0 Bye\", check duration: Nms, status: 1/1 UP",
+    );
+    let refusing = scripted(vec![Say::Send(b"554 no service\r\n")]);
+    same_first_report(
+        &format!("    option smtpchk\n    server srv {refusing} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv failed, reason: Layer7 wrong status, code: 554, info: \"no service\", check duration: Nms, status: 0/1 DOWN",
+    );
+}
+
+#[test]
+fn mysql_check_with_a_user() {
+    // A handshake (protocol 10, version "5.7.0"), then an OK packet.
+    let server = scripted(vec![
+        Say::Send(b"\x0b\x00\x00\x00\x0a5.7.0\x00\x01\x00\x00\x00"),
+        Say::Recv,
+        Say::Send(b"\x07\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00"),
+    ]);
+    same_first_report(
+        &format!("    option mysql-check user haproxy\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"5.7.0\", check duration: Nms, status: 1/1 UP",
+    );
+    let denied = scripted(vec![
+        Say::Send(b"\x0b\x00\x00\x00\x0a5.7.0\x00\x01\x00\x00\x00"),
+        Say::Recv,
+        Say::Send(b"\x0d\x00\x00\x02\xff\x15\x04#28000denied"),
+    ]);
+    same_first_report(
+        &format!("    option mysql-check user haproxy\n    server srv {denied} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv failed, reason: Layer7 wrong status, code: 1045, info: \"#28000denied\", check duration: Nms, status: 0/1 DOWN",
+    );
+}
+
+#[test]
+fn pgsql_check() {
+    // AuthenticationOk.
+    let server = scripted(vec![
+        Say::Recv,
+        Say::Send(b"R\x00\x00\x00\x08\x00\x00\x00\x00"),
+    ]);
+    same_first_report(
+        &format!("    option pgsql-check user postgres\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"PostgreSQL server is ok\", check duration: Nms, status: 1/1 UP",
+    );
+}
+
+#[test]
+fn ldap_check() {
+    // bindResponse, resultCode success.
+    let server = scripted(vec![
+        Say::Recv,
+        Say::Send(b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00"),
+    ]);
+    same_first_report(
+        &format!("    option ldap-check\n    server srv {server} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 0, info: \"Success\", check duration: Nms, status: 1/1 UP",
+    );
+    let refused = scripted(vec![
+        Say::Recv,
+        Say::Send(b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x31\x04\x00\x04\x00"),
+    ]);
+    same_first_report(
+        &format!("    option ldap-check\n    server srv {refused} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv failed, reason: Layer7 wrong status, code: 49, info: \"See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9\", check duration: Nms, status: 0/1 DOWN",
+    );
+}
+
+#[test]
+fn ssl_hello_check() {
+    // A TLS server answers an SSLv3 hello with a handshake or an alert record.
+    let alerting = scripted(vec![Say::Recv, Say::Send(b"\x15\x03\x01\x00\x02\x02\x28")]);
+    same_first_report(
+        &format!("    option ssl-hello-chk\n    server srv {alerting} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv succeeded, reason: Layer6 check passed, check duration: Nms, status: 1/1 UP",
+    );
+    let plain = scripted(vec![Say::Recv, Say::Send(b"HTTP/1.0 400 Bad\r\n\r\n")]);
+    same_first_report(
+        &format!("    option ssl-hello-chk\n    server srv {plain} check inter 200ms rise 1 fall 1\n"),
+        "Health check for server be/srv failed, reason: Layer6 invalid response, check duration: Nms, status: 0/1 DOWN",
+    );
+}
+
+#[test]
+fn http_check_rules() {
+    let origin = Origin::start("o");
+    same_first_report(
+        &format!(
+            "    option httpchk
+    http-check send meth GET uri /health ver HTTP/1.1 hdr Host example
+    http-check expect status 200
+    http-check expect string health
+    server srv {} check inter 200ms rise 1 fall 1
+",
+            origin.addr
+        ),
+        "Health check for server be/srv succeeded, reason: Layer7 check passed, code: 200, check duration: Nms, status: 1/1 UP",
+    );
+    same_first_report(
+        &format!(
+            "    option httpchk GET /nothing-here
+    http-check expect ! rstatus ^5
+    http-check expect string never-there
+    server srv {} check inter 200ms rise 1 fall 1
+",
+            origin.addr
+        ),
+        "Health check for server be/srv failed, reason: Layer7 invalid response, info: \"HTTP content check did not match\", check duration: Nms, status: 0/1 DOWN",
+    );
+}
+
+#[test]
+fn agent_check_takes_a_server_down_with_its_reason() {
+    let agent = scripted(vec![Say::Recv, Say::Send(b"down # maintenance window\n")]);
+    let backend = format!(
+        "    server srv 127.0.0.1:{} agent-check agent-port {} agent-send hello\\n agent-inter 200ms\n",
+        free_port(),
+        agent.port()
+    );
+    let expected = [
+        "Agent check for server be/srv failed, reason: Layer7 wrong status, code: 0, info: \"via agent : down (maintenance window)\", check duration: Nms, status: 0/1 DOWN",
+    ];
+    let ours = hapee_reports(&backend, 2);
+    assert_eq!(
+        ours.first().map(String::as_str),
+        Some(expected[0]),
+        "{ours:?}"
+    );
+    assert_eq!(
+        ours.get(1).map(String::as_str),
+        Some("Server be/srv is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue"),
+    );
+    if let Some(theirs) = haproxy_reports(&backend, 2) {
+        assert_eq!(ours, theirs);
+    }
+}
