@@ -101,8 +101,8 @@ impl UserData for Regex {
     }
 }
 
-/// A proxy object (`core.proxies[name]`): a frontend, a backend, or both for a `listen`
-/// section, with its servers.
+/// A proxy object (`core.proxies[name]`): a frontend, a backend, or both (a `listen`
+/// section, whose capability HAProxy names `proxy`), with its servers.
 #[derive(Clone)]
 pub struct Proxy {
     shared: Arc<Shared>,
@@ -178,7 +178,7 @@ impl UserData for Proxy {
         m.add_method("get_uuid", |_, this, ()| Ok(this.id()));
         m.add_method("get_cap", |_, this, ()| {
             Ok(match (this.frontend, this.backend) {
-                (Some(_), Some(_)) => "frontend,backend",
+                (Some(_), Some(_)) => "proxy",
                 (Some(_), None) => "frontend",
                 _ => "backend",
             })
@@ -251,9 +251,10 @@ impl Server {
                 }
             })
             .collect();
+        // Scripts get the message without the line end the socket adds.
         match handler(&self.shared, &mut session, &args) {
             Ok(text) if text.is_empty() => None,
-            Ok(text) | Err(text) => Some(text),
+            Ok(text) | Err(text) => Some(text.trim_end_matches('\n').to_string()),
         }
     }
 }
@@ -277,8 +278,11 @@ impl UserData for Server {
                 .addr()
                 .map(|a| format!("{}:{}", a.ip(), a.port())))
         });
+        // HAProxy answers 1 or 0.
         m.add_method("is_draining", |_, this, ()| {
-            Ok(this.server.admin.load(Ordering::Relaxed) & ADMIN_DRAIN != 0)
+            Ok(i64::from(
+                this.server.admin.load(Ordering::Relaxed) & ADMIN_DRAIN != 0,
+            ))
         });
         m.add_method("get_stats", |lua, this, ()| {
             let be = &this.shared.backends[this.backend];
@@ -312,6 +316,43 @@ impl UserData for Server {
                 this.command(servers::set_server, &["set", "server", "@", "state", state]);
                 Ok(())
             });
+        }
+        // Health checks: turned on and off, or their verdict forced, as the Runtime API's
+        // `enable|disable health` and `set server … health` do.
+        for (name, words) in [
+            ("check_enable", &["enable", "health", "@"][..]),
+            ("check_disable", &["disable", "health", "@"][..]),
+            (
+                "check_force_up",
+                &["set", "server", "@", "health", "up"][..],
+            ),
+            (
+                "check_force_nolb",
+                &["set", "server", "@", "health", "stopping"][..],
+            ),
+            (
+                "check_force_down",
+                &["set", "server", "@", "health", "down"][..],
+            ),
+        ] {
+            let handler: Handler = if words[0] == "set" {
+                servers::set_server
+            } else {
+                servers::toggle_server
+            };
+            m.add_method(name, move |_, this, ()| {
+                this.command(handler, words);
+                Ok(())
+            });
+        }
+        // hapee runs no agent checks: there is nothing to change.
+        for name in [
+            "agent_enable",
+            "agent_disable",
+            "agent_force_up",
+            "agent_force_down",
+        ] {
+            m.add_method(name, |_, _, ()| Ok(()));
         }
         m.add_method("set_maxconn", |_, this, maxconn: String| {
             Ok(this.command(

@@ -43,7 +43,7 @@ handlers["/srv/addr"] = function(q)
 end
 handlers["/srv/info"] = function()
   local s = server()
-  return s:get_name() .. " " .. s:get_puid() .. " " .. s:get_stats()["svname"]
+  return s.name .. " " .. s.puid .. " " .. s:get_stats()["svname"]
 end
 handlers["/proxy"] = function()
   local fe, be = core.frontends["fe"], core.backends["be"]
