@@ -1,8 +1,10 @@
 //! Lua 5.4 scripts (mlua, vendored) behind the runtime's script hooks: `lua-load` files run in
 //! one state shared by every worker thread (mlua's `send` mode locks it while Lua runs, as
 //! HAProxy's global Lua lock does, and releases it while a script waits), `lua-load-per-thread`
-//! files in one state per thread. Scripts see HAProxy's API: `core`, `TXN`, `HTTP`,
-//! `AppletHTTP`, `Fetches`/`Converters`, `Map`, `Regex`, proxies and servers.
+//! files in one state per thread. Scripts see HAProxy's API: `core` (with `core.tcp()`
+//! cosockets, `core.httpclient()`, ACL and map changes, `core.register_cli`), `TXN`, `HTTP`,
+//! `Channel`, `AppletHTTP`/`AppletTCP`, `Fetches`/`Converters`, `Map`, `Regex`, proxies and
+//! servers.
 
 mod applet;
 mod channel;
