@@ -42,6 +42,7 @@ impl AppletHttp {
 
 impl UserData for AppletHttp {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
+        crate::txn::sample_fields(f, |a: &AppletHttp| &a.cell);
         f.add_field_method_get("method", |_, this| {
             this.request(|r| r.method.as_str().to_string())
         });
@@ -181,6 +182,10 @@ fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
 }
 
 impl UserData for AppletTcp {
+    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
+        crate::txn::sample_fields(f, |a: &AppletTcp| &a.cell);
+    }
+
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletTcp| &a.cell);
         m.add_async_method("receive", |lua, this, size: Option<usize>| async move {

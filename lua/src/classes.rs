@@ -2,9 +2,14 @@
 //! `Server` objects of `core.proxies`/`core.backends`.
 
 use crate::state::State;
+use hapee_compiler::plan::CliLevel;
+use hapee_runtime::api::cli::Session;
+use hapee_runtime::api::commands::Handler;
+use hapee_runtime::api::fields::Val;
+use hapee_runtime::api::{servers, stat};
 use hapee_runtime::patref::{self, PatRef};
 use hapee_runtime::sample::MapMatch;
-use hapee_runtime::state::{ServerRt, Shared};
+use hapee_runtime::state::{ServerRt, Shared, ADMIN_DRAIN};
 use mlua::{Lua, UserData, UserDataMethods};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -96,59 +101,267 @@ impl UserData for Regex {
     }
 }
 
-/// A proxy object: its name and, for a backend, its servers.
-pub fn proxy(
-    lua: &Lua,
-    shared: &Arc<Shared>,
-    name: &str,
+/// A proxy object (`core.proxies[name]`): a frontend, a backend, or both (a `listen`
+/// section, whose capability HAProxy names `proxy`), with its servers.
+#[derive(Clone)]
+pub struct Proxy {
+    shared: Arc<Shared>,
+    name: Arc<str>,
+    frontend: Option<usize>,
     backend: Option<usize>,
-) -> mlua::Result<mlua::Table> {
-    let p = lua.create_table()?;
-    p.set("name", name)?;
-    let servers = lua.create_table()?;
-    if let Some(b) = backend {
-        for s in &shared.backends[b].servers {
-            servers.set(&*s.name, Server(s.clone()))?;
-        }
-    }
-    p.set("servers", servers)?;
-    let n = name.to_string();
-    p.set(
-        "get_name",
-        lua.create_function(move |_, _: mlua::Value| Ok(n.clone()))?,
-    )?;
-    Ok(p)
 }
 
-struct Server(Arc<ServerRt>);
+impl Proxy {
+    pub fn new(
+        shared: &Arc<Shared>,
+        name: &Arc<str>,
+        frontend: Option<usize>,
+        backend: Option<usize>,
+    ) -> Proxy {
+        Proxy {
+            shared: shared.clone(),
+            name: name.clone(),
+            frontend,
+            backend,
+        }
+    }
 
-impl UserData for Server {
+    fn mode(&self) -> hapee_compiler::ir::Mode {
+        match (self.frontend, self.backend) {
+            (Some(f), _) => self.shared.frontends[f].mode,
+            (None, Some(b)) => self.shared.backends[b].mode,
+            (None, None) => hapee_compiler::ir::Mode::Tcp,
+        }
+    }
+
+    fn id(&self) -> u32 {
+        match (self.frontend, self.backend) {
+            (Some(f), _) => self.shared.frontends[f].id,
+            (None, Some(b)) => self.shared.backends[b].id,
+            (None, None) => 0,
+        }
+    }
+}
+
+/// A statistics row as HAProxy gives it to scripts: column name to value, blanks left out.
+fn stats_table(lua: &Lua, row: &stat::Row) -> mlua::Result<mlua::Table> {
+    let t = lua.create_table()?;
+    for (spec, v) in stat::COLUMNS.iter().zip(&row.values) {
+        match v {
+            Val::Empty => {}
+            Val::Str(s) => t.set(spec.name, s.as_str())?,
+            Val::U32(n) | Val::U64(n) => t.set(spec.name, *n)?,
+            Val::S32(n) => t.set(spec.name, *n)?,
+        }
+    }
+    Ok(t)
+}
+
+impl UserData for Proxy {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        f.add_field_method_get("name", |_, this| Ok(this.0.name.to_string()));
+        f.add_field_method_get("name", |_, this| Ok(this.name.to_string()));
+        f.add_field_method_get("uuid", |_, this| Ok(this.id()));
+        f.add_field_method_get("servers", |lua, this| {
+            let servers = lua.create_table()?;
+            if let Some(b) = this.backend {
+                let be = &this.shared.backends[b];
+                for s in &be.servers {
+                    servers.set(&*s.name, Server::new(&this.shared, b, s))?;
+                }
+            }
+            Ok(servers)
+        });
     }
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method("get_name", |_, this, ()| Ok(this.0.name.to_string()));
-        m.add_method("get_weight", |_, this, ()| Ok(this.0.weight));
-        m.add_method("get_addr", |_, this, ()| {
-            Ok(this.0.addr().map(|a| a.to_string()))
+        m.add_method("get_name", |_, this, ()| Ok(this.name.to_string()));
+        m.add_method("get_uuid", |_, this, ()| Ok(this.id()));
+        m.add_method("get_cap", |_, this, ()| {
+            Ok(match (this.frontend, this.backend) {
+                (Some(_), Some(_)) => "proxy",
+                (Some(_), None) => "frontend",
+                _ => "backend",
+            })
         });
-        m.add_method("is_draining", |_, _, ()| Ok(false));
+        m.add_method("get_mode", |_, this, ()| {
+            Ok(match this.mode() {
+                hapee_compiler::ir::Mode::Http => "http",
+                _ => "tcp",
+            })
+        });
+        // Pausing stops the frontend's listeners from accepting, as `disable frontend` does.
+        for (name, pause) in [("pause", true), ("resume", false)] {
+            m.add_method(name, move |_, this, ()| {
+                if let Some(f) = this.frontend {
+                    this.shared.frontends[f]
+                        .paused
+                        .store(pause, Ordering::Relaxed);
+                }
+                Ok(())
+            });
+        }
+        m.add_method("shut_bcksess", |_, _, ()| Ok(()));
         m.add_method("get_stats", |lua, this, ()| {
-            let t = lua.create_table()?;
-            let status = if this.0.disabled {
-                "MAINT"
-            } else if this.0.up.load(Ordering::Relaxed) {
-                "UP"
-            } else {
-                "DOWN"
+            let row = match (this.backend, this.frontend) {
+                (Some(b), _) => stat::backend_row(&this.shared.backends[b]),
+                (None, Some(f)) => {
+                    let rates = this.shared.process.frontend_rates(f);
+                    let maxconn = this.shared.process.maxconn.load(Ordering::Relaxed);
+                    stat::frontend_row(&this.shared.frontends[f], rates, maxconn)
+                }
+                (None, None) => return Ok(None),
             };
-            t.set("status", status)?;
-            t.set("weight", this.0.weight)?;
-            t.set("scur", this.0.active.load(Ordering::Relaxed))?;
-            t.set("stot", this.0.total.load(Ordering::Relaxed))?;
-            t.set("svname", this.0.name.to_string())?;
-            Ok(t)
+            stats_table(lua, &row).map(Some)
         });
+    }
+}
+
+/// A server object: its getters read, and its setters change, the same state the Runtime
+/// API's `set server`/`get weight` commands do (they run those commands' handlers).
+pub struct Server {
+    shared: Arc<Shared>,
+    backend: usize,
+    server: Arc<ServerRt>,
+}
+
+impl Server {
+    fn new(shared: &Arc<Shared>, backend: usize, server: &Arc<ServerRt>) -> Server {
+        Server {
+            shared: shared.clone(),
+            backend,
+            server: server.clone(),
+        }
+    }
+
+    /// Runs Runtime API handler `handler` with `words` (`@` standing for `<backend>/<server>`)
+    /// at admin level: `nil` when it succeeds silently, else what it said.
+    fn command(&self, handler: Handler, words: &[&str]) -> Option<String> {
+        let mut session = Session::new(CliLevel::Admin);
+        let target = format!(
+            "{}/{}",
+            self.shared.backends[self.backend].name, self.server.name
+        );
+        let args: Vec<String> = words
+            .iter()
+            .map(|w| {
+                if *w == "@" {
+                    target.clone()
+                } else {
+                    w.to_string()
+                }
+            })
+            .collect();
+        // Scripts get the message without the line end the socket adds.
+        match handler(&self.shared, &mut session, &args) {
+            Ok(text) if text.is_empty() => None,
+            Ok(text) | Err(text) => Some(text.trim_end_matches('\n').to_string()),
+        }
+    }
+}
+
+impl UserData for Server {
+    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
+        f.add_field_method_get("name", |_, this| Ok(this.server.name.to_string()));
+        f.add_field_method_get("puid", |_, this| Ok(this.server.id));
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+        m.add_method("get_name", |_, this, ()| Ok(this.server.name.to_string()));
+        m.add_method("get_puid", |_, this, ()| Ok(this.server.id));
+        m.add_method("get_weight", |_, this, ()| Ok(this.server.current_weight()));
+        m.add_method("get_maxconn", |_, this, ()| {
+            Ok(this.server.maxconn.unwrap_or(0))
+        });
+        m.add_method("get_addr", |_, this, ()| {
+            Ok(this
+                .server
+                .addr()
+                .map(|a| format!("{}:{}", a.ip(), a.port())))
+        });
+        // HAProxy answers 1 or 0.
+        m.add_method("is_draining", |_, this, ()| {
+            Ok(i64::from(
+                this.server.admin.load(Ordering::Relaxed) & ADMIN_DRAIN != 0,
+            ))
+        });
+        m.add_method("get_stats", |lua, this, ()| {
+            let be = &this.shared.backends[this.backend];
+            stats_table(lua, &stat::server_row(be, &this.server))
+        });
+        m.add_method("set_weight", |_, this, weight: String| {
+            Ok(this.command(
+                servers::set_server,
+                &["set", "server", "@", "weight", &weight],
+            ))
+        });
+        m.add_method(
+            "set_addr",
+            |_, this, (addr, port): (String, Option<String>)| {
+                let mut words = vec!["set", "server", "@", "addr", &addr];
+                if let Some(p) = &port {
+                    words.extend(["port", p.as_str()]);
+                }
+                // HAProxy's answer is nil once the address has changed.
+                Ok(this
+                    .command(servers::set_server, &words)
+                    .filter(|t| !t.starts_with("IP changed")))
+            },
+        );
+        for (name, state) in [
+            ("set_maint", "maint"),
+            ("set_drain", "drain"),
+            ("set_ready", "ready"),
+        ] {
+            m.add_method(name, move |_, this, ()| {
+                this.command(servers::set_server, &["set", "server", "@", "state", state]);
+                Ok(())
+            });
+        }
+        // Health checks: turned on and off, or their verdict forced, as the Runtime API's
+        // `enable|disable health` and `set server … health` do.
+        for (name, words) in [
+            ("check_enable", &["enable", "health", "@"][..]),
+            ("check_disable", &["disable", "health", "@"][..]),
+            (
+                "check_force_up",
+                &["set", "server", "@", "health", "up"][..],
+            ),
+            (
+                "check_force_nolb",
+                &["set", "server", "@", "health", "stopping"][..],
+            ),
+            (
+                "check_force_down",
+                &["set", "server", "@", "health", "down"][..],
+            ),
+        ] {
+            let handler: Handler = if words[0] == "set" {
+                servers::set_server
+            } else {
+                servers::toggle_server
+            };
+            m.add_method(name, move |_, this, ()| {
+                this.command(handler, words);
+                Ok(())
+            });
+        }
+        // hapee runs no agent checks: there is nothing to change.
+        for name in [
+            "agent_enable",
+            "agent_disable",
+            "agent_force_up",
+            "agent_force_down",
+        ] {
+            m.add_method(name, |_, _, ()| Ok(()));
+        }
+        m.add_method("set_maxconn", |_, this, maxconn: String| {
+            Ok(this.command(
+                servers::set_maxconn,
+                &["set", "maxconn", "server", "@", &maxconn],
+            ))
+        });
+        // The sessions of a server end once it is in maintenance; hapee does not cut the
+        // established ones (see the report on issue 17).
+        m.add_method("shut_sess", |_, _, ()| Ok(()));
     }
 }

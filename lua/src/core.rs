@@ -27,6 +27,12 @@ pub fn install(state: &State) -> mlua::Result<()> {
     log_functions(state, &core)?;
     time_functions(lua, &core)?;
     helpers(lua, &core)?;
+    core.set("tcp", lua.create_function(crate::socket::new_socket)?)?;
+    core.set(
+        "httpclient",
+        lua.create_function(crate::httpclient::new_client)?,
+    )?;
+    crate::maps::install(lua, &core)?;
     lua.globals().set("core", core)?;
     crate::classes::install(state)?;
     Ok(())
@@ -62,7 +68,25 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                 if !reg.actions.contains_key(&name) {
                     reg.action_order.push(name.clone());
                 }
-                reg.actions.insert(name, Arc::new(action));
+                // A later registration for a phase replaces the earlier one for that phase.
+                let same = reg.actions.entry(name).or_default();
+                for old in same.iter_mut() {
+                    let left: Vec<Phase> = old
+                        .phases
+                        .iter()
+                        .copied()
+                        .filter(|p| !action.phases.contains(p))
+                        .collect();
+                    if left.len() != old.phases.len() {
+                        *old = Arc::new(Action {
+                            func: old.func.clone(),
+                            phases: left,
+                            nargs: old.nargs,
+                        });
+                    }
+                }
+                same.retain(|a| !a.phases.is_empty());
+                same.push(Arc::new(action));
                 Ok(())
             },
         )?,
@@ -116,10 +140,23 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
             Ok(())
         })?,
     )?;
-    // The CLI is not served by hapee yet: commands are accepted and never called.
+    let reg = state.registered.clone();
     core.set(
         "register_cli",
-        lua.create_function(|_, _: MultiValue| Ok(()))?,
+        lua.create_function(
+            move |_, (path, _usage, func): (Table, mlua::String, Function)| {
+                let words = path
+                    .sequence_values::<String>()
+                    .collect::<mlua::Result<Vec<_>>>()?;
+                if words.is_empty() || words.len() > 5 {
+                    return Err(mlua::Error::runtime(
+                        "'register_cli': the command needs 1 to 5 words",
+                    ));
+                }
+                lock(&reg)?.cli.push(crate::cli::Command { words, func });
+                Ok(())
+            },
+        )?,
     )?;
     Ok(())
 }
@@ -275,8 +312,10 @@ impl Network {
 
 impl UserData for Network {}
 
-/// Fills `core.proxies`, `core.frontends` and `core.backends` once the proxy runs.
+/// Fills `core.proxies`, `core.frontends` and `core.backends` once the proxy runs; a
+/// `listen` section is one proxy, in both lists.
 pub fn publish_proxies(state: &State) -> mlua::Result<()> {
+    use crate::classes::Proxy;
     let Some(shared) = state.shared.get() else {
         return Ok(());
     };
@@ -285,13 +324,20 @@ pub fn publish_proxies(state: &State) -> mlua::Result<()> {
     let proxies: Table = core.get("proxies")?;
     let frontends: Table = core.get("frontends")?;
     let backends: Table = core.get("backends")?;
-    for fe in &shared.frontends {
-        let p = crate::classes::proxy(lua, shared, &fe.name, None)?;
+    let backend_of = |name: &str| shared.backends.iter().position(|b| &*b.name == name);
+    for (f, fe) in shared.frontends.iter().enumerate() {
+        let p = Proxy::new(shared, &fe.name, Some(f), backend_of(&fe.name));
         proxies.set(&*fe.name, p.clone())?;
-        frontends.set(&*fe.name, p)?;
+        frontends.set(&*fe.name, p.clone())?;
+        if backend_of(&fe.name).is_some() {
+            backends.set(&*fe.name, p)?;
+        }
     }
-    for (i, be) in shared.backends.iter().enumerate() {
-        let p = crate::classes::proxy(lua, shared, &be.name, Some(i))?;
+    for (b, be) in shared.backends.iter().enumerate() {
+        if shared.frontends.iter().any(|f| f.name == be.name) {
+            continue;
+        }
+        let p = Proxy::new(shared, &be.name, None, Some(b));
         proxies.set(&*be.name, p.clone())?;
         backends.set(&*be.name, p)?;
     }

@@ -1,15 +1,23 @@
 //! Lua 5.4 scripts (mlua, vendored) behind the runtime's script hooks: `lua-load` files run in
 //! one state shared by every worker thread (mlua's `send` mode locks it while Lua runs, as
 //! HAProxy's global Lua lock does, and releases it while a script waits), `lua-load-per-thread`
-//! files in one state per thread. Scripts see HAProxy's API: `core`, `TXN`, `HTTP`,
-//! `AppletHTTP`, `Fetches`/`Converters`, `Map`, `Regex`, proxies and servers.
+//! files in one state per thread. Scripts see HAProxy's API: `core` (with `core.tcp()`
+//! cosockets, `core.httpclient()`, ACL and map changes, `core.register_cli`), `TXN`, `HTTP`,
+//! `Channel`, `AppletHTTP`/`AppletTCP`, `Fetches`/`Converters`, `Map`, `Regex`, proxies and
+//! servers.
 
 mod applet;
+mod channel;
 mod classes;
+mod cli;
 mod core;
+mod httpclient;
+mod maps;
+mod socket;
 mod state;
 mod txn;
 mod values;
+pub mod vars;
 
 use hapee_compiler::plan::lua::LuaPlan;
 use hapee_runtime::sample::Value as Sample;
@@ -169,6 +177,14 @@ impl hapee_runtime::script::Engine for LuaEngine {
                 }
             }
         }
+        let has_cli = self
+            .states()
+            .any(|s| s.registered.lock().is_ok_and(|r| !r.cli.is_empty()));
+        if has_cli {
+            // The shared state answers, else the first thread's.
+            let states = self.states().take(2).cloned().collect();
+            hapee_runtime::script::set_cli_commands(Arc::new(cli::ScriptCommands { states }));
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -255,7 +271,7 @@ impl Hooks for ThreadHooks {
     fn action(&self, call: &ScriptCall, phase: Phase, txn: Txn) -> LocalFuture<(Txn, ActionEnd)> {
         let name = call.name.clone();
         let args = call.args.clone();
-        let Some((state, action)) = self.find(|s| s.action(&name)) else {
+        let Some((state, action)) = self.find(|s| s.action(&name, phase)) else {
             return Box::pin(async move { (txn, ActionEnd::Failed) });
         };
         Box::pin(async move {
@@ -266,6 +282,7 @@ impl Hooks for ThreadHooks {
                 cell: cell.clone(),
                 done: done.clone(),
                 state: state.clone(),
+                outgoing: Arc::default(),
             };
             let result = async {
                 if !action.phases.contains(&phase) {
@@ -411,6 +428,7 @@ impl Hooks for ThreadHooks {
             cell,
             done: Arc::default(),
             state: state.clone(),
+            outgoing: Arc::default(),
         };
         let result = (|| {
             let mut all = vec![Value::UserData(state.lua.create_userdata(obj)?)];

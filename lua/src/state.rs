@@ -36,7 +36,9 @@ pub struct Action {
 /// What a state's scripts registered with `core.register_*`.
 #[derive(Default)]
 pub struct Registered {
-    pub actions: HashMap<String, Arc<Action>>,
+    /// Actions by name: one name may carry different functions for different phases (a
+    /// script registers `cors` once for `http-req` and once for `http-res`).
+    pub actions: HashMap<String, Vec<Arc<Action>>>,
     /// Action names in registration order (HAProxy lists them so).
     pub action_order: Vec<String>,
     pub fetches: HashMap<String, Function>,
@@ -45,6 +47,8 @@ pub struct Registered {
     pub services: HashMap<String, (Function, bool)>,
     pub tasks: Vec<Function>,
     pub inits: Vec<Function>,
+    /// Runtime API commands (`core.register_cli`).
+    pub cli: Vec<crate::cli::Command>,
 }
 
 /// A Lua state with what belongs to it. Cloning shares it.
@@ -256,9 +260,14 @@ impl State {
         outcome(result?)
     }
 
-    /// The action registered as `name`.
-    pub fn action(&self, name: &str) -> Option<Arc<Action>> {
-        self.registered.lock().ok()?.actions.get(name).cloned()
+    /// The action registered as `name` for `phase`, else any registered as `name`.
+    pub fn action(&self, name: &str, phase: Phase) -> Option<Arc<Action>> {
+        let reg = self.registered.lock().ok()?;
+        let all = reg.actions.get(name)?;
+        all.iter()
+            .find(|a| a.phases.contains(&phase))
+            .or_else(|| all.first())
+            .cloned()
     }
 
     pub fn fetch(&self, name: &str) -> Option<Function> {

@@ -33,6 +33,8 @@ pub struct LuaTxn {
     pub cell: TxnCell,
     pub done: DoneSlot,
     pub state: crate::state::State,
+    /// The request channel's outgoing length (`txn.req:forward`).
+    pub outgoing: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl LuaTxn {
@@ -49,10 +51,21 @@ struct Private {
 
 impl UserData for LuaTxn {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        f.add_field_method_get("f", |_, this| Ok(Fetches::new(this, false)));
-        f.add_field_method_get("sf", |_, this| Ok(Fetches::new(this, true)));
-        f.add_field_method_get("c", |_, _| Ok(Converters { strings: false }));
-        f.add_field_method_get("sc", |_, _| Ok(Converters { strings: true }));
+        sample_fields(f, |t: &LuaTxn| &t.cell);
+        f.add_field_method_get("req", |_, this| {
+            Ok(crate::channel::Channel {
+                cell: this.cell.clone(),
+                response: false,
+                outgoing: this.outgoing.clone(),
+            })
+        });
+        f.add_field_method_get("res", |_, this| {
+            Ok(crate::channel::Channel {
+                cell: this.cell.clone(),
+                response: true,
+                outgoing: Arc::default(),
+            })
+        });
         f.add_field_method_get("http", |_, this| {
             Ok(Http {
                 cell: this.cell.clone(),
@@ -135,10 +148,12 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
             let Some(sample) = from_lua(&value) else {
                 return Ok(false);
             };
+            // With `ifexist`, only a name the configuration (or an earlier set) uses is set.
+            if ifexist.unwrap_or(false) && !crate::vars::is_declared(&name) {
+                return Ok(false);
+            }
+            crate::vars::declare(&name);
             with_txn(cell_of(this), |t| {
-                if ifexist.unwrap_or(false) && !t.vars.contains_key(&name) {
-                    return false;
-                }
                 t.vars.insert(name, sample);
                 true
             })
@@ -161,12 +176,24 @@ pub struct Fetches {
 }
 
 impl Fetches {
-    fn new(txn: &LuaTxn, strings: bool) -> Fetches {
+    /// The fetches of a transaction an applet serves.
+    pub fn of(cell: &TxnCell, strings: bool) -> Fetches {
         Fetches {
-            cell: txn.cell.clone(),
+            cell: cell.clone(),
             strings,
         }
     }
+}
+
+/// `f`, `sf`, `c` and `sc`, shared by `TXN` and the applets.
+pub fn sample_fields<T: 'static, F: mlua::UserDataFields<T>>(
+    f: &mut F,
+    cell_of: fn(&T) -> &TxnCell,
+) {
+    f.add_field_method_get("f", move |_, this| Ok(Fetches::of(cell_of(this), false)));
+    f.add_field_method_get("sf", move |_, this| Ok(Fetches::of(cell_of(this), true)));
+    f.add_field_method_get("c", |_, _| Ok(Converters { strings: false }));
+    f.add_field_method_get("sc", |_, _| Ok(Converters { strings: true }));
 }
 
 /// The fetch a script name stands for: `req_hdr` is `req.hdr`.

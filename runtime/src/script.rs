@@ -140,3 +140,26 @@ fn placeholder(txn: &Txn) -> Txn {
     p.backend = txn.backend.clone();
     p
 }
+
+/// Runtime API commands added by scripts (`core.register_cli`).
+pub trait CliCommands: Send + Sync {
+    /// Runs the command `args` names, if a script registered one: what it printed.
+    fn run(&self, args: &[String]) -> Option<String>;
+}
+
+static CLI_COMMANDS: std::sync::RwLock<Option<std::sync::Arc<dyn CliCommands>>> =
+    std::sync::RwLock::new(None);
+
+/// Makes `commands` the script commands the Runtime API looks in for a command it lacks.
+pub fn set_cli_commands(commands: std::sync::Arc<dyn CliCommands>) {
+    *CLI_COMMANDS.write().unwrap_or_else(|e| e.into_inner()) = Some(commands);
+}
+
+/// The output of script command `args`, when a script registered it.
+pub fn cli_command(args: &[String]) -> Option<String> {
+    let commands = CLI_COMMANDS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()?;
+    commands.run(args)
+}

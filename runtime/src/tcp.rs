@@ -206,6 +206,8 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
             _ => break,
         }
     }
+    // What a script action left in the held bytes (`txn.req:set()` …) is what goes on.
+    let held = txn.payload.clone().unwrap_or(held);
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
         txn.term = *b"SC";
         finish(&txn);

@@ -246,17 +246,24 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
                 continue;
             };
             if !names.services.iter().any(|s| s == name) {
+                // The rule the service was named in gives HAProxy's keyword.
+                let keyword = p
+                    .rules
+                    .iter()
+                    .find(|r| r.args.first().is_some_and(|a| a.span == service.span))
+                    .map_or("http-request", |r| {
+                        r.set.keyword().split(' ').next().unwrap_or("")
+                    });
+                let err = format!("'{}' unknown service name.", service.value);
+                let proxy = p.name.as_ref().map_or("", |n| n.value.as_str());
                 out.push(
-                    Diagnostic::new(
-                        "E232",
-                        format!(
-                            "error detected in {} '{}' while parsing 'use-service' rule : '{}' unknown service name.",
-                            p.kind.type_str(),
-                            p.name.as_ref().map_or("", |n| n.value.as_str()),
-                            service.value
-                        ),
+                    crate::ir::unknown_service(
+                        p.kind.type_str(),
+                        proxy,
+                        keyword,
+                        &err,
+                        service.span,
                     )
-                    .at(service.span)
                     .label("no script registered this service"),
                 );
             }

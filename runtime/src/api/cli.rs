@@ -125,7 +125,7 @@ pub fn execute(shared: &Shared, session: &mut Session, command: &str) -> String 
                 session.quit = true;
                 String::new()
             }
-            _ => usage(session, &args, false),
+            _ => crate::script::cli_command(&args).unwrap_or_else(|| usage(session, &args, false)),
         },
     }
 }

@@ -41,5 +41,10 @@ pub fn engine(plan: &Plan) -> Result<Option<Arc<dyn hapee_runtime::script::Engin
     if !unknown.is_empty() {
         return Err(unknown);
     }
+    // `set_var(…, ifexist)` needs the variable names the configuration uses: they are in the
+    // text of its rules and expressions.
+    if let Ok(text) = serde_json::to_string(plan) {
+        hapee_lua::vars::declare_all_in(&text);
+    }
     Ok(Some(Arc::new(engine)))
 }

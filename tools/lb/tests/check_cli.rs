@@ -350,7 +350,7 @@ fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
         ),
         (
             format!("global\n    lua-load {good} a1\n{}    http-request use-service lua.nosvc\n", VALID.replace("    default_backend be\n", "")),
-            "config : parsing [CFG:14] : error detected in backend 'be' while parsing 'use-service' rule : 'lua.nosvc' unknown service name.".to_string(),
+            "config : parsing [CFG:14] : error detected in backend 'be' while parsing 'http-request use-service' rule : 'lua.nosvc' unknown service name..".to_string(),
         ),
     ];
     for (i, (text, expected)) in cases.iter().enumerate() {

@@ -29,6 +29,10 @@ mod inspect;
 mod logasap;
 #[path = "runtime/lua.rs"]
 mod lua;
+#[path = "runtime/lua_public.rs"]
+mod lua_public;
+#[path = "runtime/lua_runtime_api.rs"]
+mod lua_runtime_api;
 #[path = "runtime/peers.rs"]
 mod peers;
 #[path = "runtime/proxy_protocol.rs"]

@@ -1,0 +1,65 @@
+//! The variable names the process knows: those its configuration uses (`var()`, `set-var`,
+//! `unset-var`) and those set since. HAProxy keeps such a list; `set_var(name, value, true)`
+//! (`ifexist`) sets only a variable whose name is in it.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+static DECLARED: RwLock<Option<HashSet<String>>> = RwLock::new(None);
+
+/// Adds `name` to the known names.
+pub fn declare(name: &str) {
+    if is_declared(name) {
+        return;
+    }
+    let mut names = DECLARED.write().unwrap_or_else(|e| e.into_inner());
+    names
+        .get_or_insert_with(HashSet::new)
+        .insert(name.to_string());
+}
+
+pub fn is_declared(name: &str) -> bool {
+    DECLARED
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .is_some_and(|n| n.contains(name))
+}
+
+/// Declares every scoped variable name (`txn.x`, `req.y` …) written in `text`, the
+/// configuration in any form that keeps its expressions' text.
+pub fn declare_all_in(text: &str) {
+    let bytes = text.as_bytes();
+    for scope in ["proc.", "sess.", "txn.", "req.", "res."] {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(scope) {
+            let start = from + at;
+            from = start + scope.len();
+            // A scope starts a name only after a character that cannot be part of a word.
+            if start > 0
+                && (bytes[start - 1].is_ascii_alphanumeric()
+                    || bytes[start - 1] == b'_'
+                    || bytes[start - 1] == b'.')
+            {
+                continue;
+            }
+            let end = text[from..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .map_or(text.len(), |i| from + i);
+            if end > from {
+                declare(text[start..end].trim_end_matches('.'));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_found_in_expressions() {
+        super::declare_all_in("deny if ! { var(txn.auth_ok) -m bool } set-var(req.company) str(x)");
+        assert!(super::is_declared("txn.auth_ok"));
+        assert!(super::is_declared("req.company"));
+        assert!(!super::is_declared("txn.other"));
+    }
+}
