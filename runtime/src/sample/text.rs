@@ -11,6 +11,13 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
     Ok(Some(match c.name.as_str() {
         "lower" => text(|s| Value::Str(s.to_ascii_lowercase())),
         "upper" => text(|s| Value::Str(s.to_ascii_uppercase())),
+        // An OpenSSL verification code's name (a 2.7 converter).
+        "x509_v_err_str" => pure(|v| {
+            let code = i32::try_from(v.as_int()?).ok()?;
+            Some(Value::Str(
+                hapee_compiler::registry::x509_error_name(code)?.to_string(),
+            ))
+        }),
         "host_only" => text(|s| Value::Str(host_only(s).to_ascii_lowercase())),
         "port_only" => text(|s| Value::Int(port_only(s))),
         "length" => pure(|v| Some(Value::Int(v.as_bytes().len() as i64))),
