@@ -271,13 +271,10 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
         (false, _) => None,
         (true, None) => Some(MaybeTls::Plain(sstream)),
         (true, Some(tls)) => {
-            let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
-            let handshake = connector.connect(tls.server_name(&txn, addr), sstream);
             let limit = be.timeouts.connect.unwrap_or(Duration::from_secs(10));
-            match tokio::time::timeout(limit, handshake).await {
-                Ok(Ok(s)) => Some(MaybeTls::Tls(Box::new(s))),
-                _ => None,
-            }
+            tls.handshake(tls.server_name(&txn, addr), sstream, limit)
+                .await
+                .map(|s| MaybeTls::Tls(Box::new(s)))
         }
     };
     let Some(mut sstream) = sstream else {

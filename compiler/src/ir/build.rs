@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 37] = [
+        const LOWERED: [&str; 31] = [
             "log",
             "log-format",
             "error-log-format",
@@ -144,15 +144,10 @@ impl<'a> Stmt<'a> {
             "id",
             "hard-stop-after",
             "mworker-max-reloads",
-            // TLS and HTTP/2 settings (plan::tls).
-            "ssl-default-bind-options",
-            "ssl-default-bind-ciphers",
-            "ssl-default-bind-ciphersuites",
-            "ssl-default-bind-curves",
+            // TLS bases and HTTP/2 settings (plan::tls; the `tune.ssl.*` and `ssl-default-*`
+            // statements are kept by prefix below).
             "crt-base",
             "ca-base",
-            "tune.ssl.cachesize",
-            "tune.ssl.lifetime",
             "tune.h2.header-table-size",
             "tune.h2.initial-window-size",
             "tune.h2.max-concurrent-streams",

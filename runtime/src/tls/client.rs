@@ -234,6 +234,20 @@ impl ServerTlsConfig {
         })
     }
 
+    /// The handshake on a fresh server connection, given up after `limit`.
+    pub async fn handshake(
+        &self,
+        name: ServerName<'static>,
+        tcp: tokio::net::TcpStream,
+        limit: std::time::Duration,
+    ) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        let connector = tokio_rustls::TlsConnector::from(self.config.clone());
+        tokio::time::timeout(limit, connector.connect(name, tcp))
+            .await
+            .ok()?
+            .ok()
+    }
+
     /// The name a connection is opened with: the SNI expression's value, else the
     /// `verifyhost`-free address form (no SNI is sent for an address).
     pub fn server_name(

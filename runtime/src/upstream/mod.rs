@@ -121,12 +121,10 @@ impl ServerConn {
         let stream = match tls {
             None => ServerStream::Tcp(tcp),
             Some((config, name)) => {
-                let connector = tokio_rustls::TlsConnector::from(config.config.clone());
-                let handshake = connector.connect(name, tcp);
                 let left = timeout
                     .unwrap_or(Duration::from_secs(10))
                     .saturating_sub(crate::clock::now() - started);
-                let tls = tokio::time::timeout(left, handshake).await.ok()?.ok()?;
+                let tls = config.handshake(name, tcp, left).await?;
                 ServerStream::Tls(Box::new(tls))
             }
         };
