@@ -555,6 +555,10 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "int" => one(a0.parse().ok().map(Value::Int)),
         "str" => one(Some(Value::Str(a0.to_string()))),
         "fc_err" => one(Some(Value::Int(0))),
+        name if name.starts_with("ssl_bc") || name.starts_with("ssl_s_") => {
+            crate::tls::backend::fetch(name, &f.args, txn.backend_tls.as_deref())
+                .unwrap_or_default()
+        }
         name if name.starts_with("ssl_") => {
             crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
         }

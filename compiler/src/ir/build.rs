@@ -163,7 +163,9 @@ impl<'a> Stmt<'a> {
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
-        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua {
+        // The global TLS defaults of server lines (`plan::tls`).
+        let server_tls = word.starts_with("ssl-default-server-") || word == "ssl-server-verify";
+        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !server_tls {
             return None;
         }
         Some(self.as_directive(at))

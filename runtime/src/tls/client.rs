@@ -19,6 +19,8 @@ pub struct ServerTlsConfig {
     pub config: Arc<ClientConfig>,
     /// `sni <expr>`, evaluated per request.
     pub sni: Option<crate::sample::Expr>,
+    /// ALPN offers `h2`: the connection may turn out multiplexed.
+    pub offers_h2: bool,
 }
 
 /// Checks the chain; the name only when one is configured (`verifyhost`, or the SNI).
@@ -125,7 +127,13 @@ impl ServerCertVerifier for AnyCertificate {
 impl ServerTlsConfig {
     /// Builds a server's TLS; `warnings` receives what was left out.
     pub fn build(t: &ServerTls, warnings: &mut Vec<String>) -> Result<ServerTlsConfig, String> {
-        let provider = super::provider();
+        let lists = super::config::SuiteLists {
+            ciphers: t.ciphers.as_deref(),
+            ciphersuites: t.ciphersuites.as_deref(),
+            curves: t.curves.as_deref(),
+            versions: &t.versions,
+        };
+        let provider = Arc::new(super::config::narrowed_provider(lists, warnings)?);
         let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
             .versions
             .iter()
@@ -184,16 +192,8 @@ impl ServerTlsConfig {
             }
             None => builder.with_no_client_auth(),
         };
-        // The server exchange speaks HTTP/1.1 only: an `h2` offer is left out.
-        if t.alpn.iter().any(|p| p == "h2") {
-            warnings.push("alpn 'h2' towards servers is not supported yet; left out".into());
-        }
-        config.alpn_protocols = t
-            .alpn
-            .iter()
-            .filter(|p| *p != "h2")
-            .map(|p| p.as_bytes().to_vec())
-            .collect();
+        // `h2` chosen here makes the connection multiplexed (`crate::upstream::h2`).
+        config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
         if !t.reuse {
             config.resumption = Resumption::disabled();
         }
@@ -204,6 +204,7 @@ impl ServerTlsConfig {
             None => None,
         };
         Ok(ServerTlsConfig {
+            offers_h2: t.alpn.iter().any(|p| p == "h2"),
             config: Arc::new(config),
             sni,
         })

@@ -4,6 +4,7 @@
 //! handshake tells the fetches (`TlsInfo`). The configs are plain `rustls::ServerConfig`s so
 //! that QUIC listeners can use them too.
 
+pub mod backend;
 pub mod client;
 pub mod config;
 pub mod fetch;

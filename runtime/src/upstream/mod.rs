@@ -8,6 +8,7 @@
 //! to the close), with the answers hyper's client gives for the edge cases.
 
 mod body;
+pub mod h2;
 pub mod pool;
 pub mod reuse;
 pub mod send_proxy;
@@ -96,6 +97,19 @@ impl ServerConn {
         match self.0.stream {
             ServerStream::Tcp(s) => Some(s),
             ServerStream::Tls(_) => None,
+        }
+    }
+
+    /// The transport, for a connection handed to the HTTP/2 client.
+    pub(super) fn into_transport(self) -> ServerStream {
+        self.0.stream
+    }
+
+    /// What the TLS handshake settled (`ssl_bc_*`, `ssl_s_*`); `None` over clear TCP.
+    pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
+        match &self.0.stream {
+            ServerStream::Tcp(_) => None,
+            ServerStream::Tls(tls) => Some(crate::tls::backend::info(tls.get_ref().1)),
         }
     }
 

@@ -9,6 +9,8 @@ mod backends;
 mod discovery;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/h2_servers.rs"]
+mod h2_servers;
 #[path = "runtime/h3.rs"]
 mod h3;
 #[path = "runtime/hardening.rs"]
