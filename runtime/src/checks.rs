@@ -43,12 +43,14 @@ async fn probe(
     addr: SocketAddr,
     timeout: Duration,
     tls: Option<&crate::tls::client::ServerTlsConfig>,
+    h2: bool,
 ) -> Probe {
     let run = async {
         let tcp = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|e| format!("Layer4 connection problem, info: \"{e}\""))?;
         match tls {
+            None if h2 => h2_check(check, tcp, false).await,
             None => http_check(check, tcp).await,
             Some(config) => {
                 let txn = crate::txn::Txn::for_checks(addr);
@@ -57,7 +59,12 @@ async fn probe(
                     .connect(name, tcp)
                     .await
                     .map_err(|e| format!("Layer6 invalid response, info: \"{e}\""))?;
-                http_check(check, tls).await
+                // HTTP/2 when asked for, or chosen by ALPN (`check-alpn`, else the server's).
+                if h2 || tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                    h2_check(check, tls, true).await
+                } else {
+                    http_check(check, tls).await
+                }
             }
         }
     };
@@ -65,6 +72,63 @@ async fn probe(
         Ok(Ok(())) => Probe::Ok,
         Ok(Err(e)) => Probe::Failed(e),
         Err(_) => Probe::Failed("Layer4 timeout".into()),
+    }
+}
+
+/// The HTTP check over HTTP/2 (`check-proto h2`, a `proto h2` server, or `h2` chosen by
+/// ALPN), with hyper's client: one stream, its status and body against `expect`.
+async fn h2_check<S>(check: &HealthCheck, s: S, tls: bool) -> Result<(), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+{
+    use http_body_util::BodyExt;
+    let HealthCheck::Http {
+        method,
+        uri,
+        headers,
+        body,
+        expect,
+        ..
+    } = check
+    else {
+        return Ok(());
+    };
+    let layer6 = |e: hyper::Error| format!("Layer6 invalid response, info: \"{e}\"");
+    let (mut send, conn) = hyper::client::conn::http2::Builder::new(crate::upstream::h2::LocalExec)
+        .handshake(hyper_util::rt::TokioIo::new(s))
+        .await
+        .map_err(layer6)?;
+    let host = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .map_or("localhost", |(_, v)| v.as_str());
+    let scheme = if tls { "https" } else { "http" };
+    let mut req = hyper::Request::builder()
+        .method(method.as_str())
+        .uri(format!("{scheme}://{host}{uri}"));
+    for (n, v) in headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+    {
+        req = req.header(n.as_str(), v.as_str());
+    }
+    let req = req
+        .body(http_body_util::Full::new(bytes::Bytes::from(body.clone())))
+        .map_err(|e| format!("Layer7 invalid request, info: \"{e}\""))?;
+    let exchange = async {
+        let resp = send.send_request(req).await.map_err(layer6)?;
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.map_err(layer6)?.to_bytes();
+        Ok::<_, String>((status, body))
+    };
+    let (status, body) = tokio::select! {
+        r = exchange => r?,
+        _ = conn => return Err("Layer6 invalid response, info: \"connection closed\"".into()),
+    };
+    if expect_matches(expect.as_ref(), status, &String::from_utf8_lossy(&body)) {
+        Ok(())
+    } else {
+        Err(format!("Layer7 wrong status, code: {status}"))
     }
 }
 
@@ -152,7 +216,14 @@ pub async fn run(
         }
         let timeout = check_timeout.unwrap_or(Duration::from_millis(u64::from(p.inter)));
         let started = std::time::Instant::now();
-        let outcome = probe(&check, addr, timeout, server.check_tls.as_deref()).await;
+        let outcome = probe(
+            &check,
+            addr,
+            timeout,
+            server.check_tls.as_deref(),
+            server.plan.mux.check_h2,
+        )
+        .await;
         let took = started.elapsed().as_millis() as u64;
         match outcome {
             Probe::Ok => {

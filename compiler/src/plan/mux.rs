@@ -11,7 +11,8 @@ pub struct ServerMux {
     pub h2: bool,
     /// `max-reuse N`: how many requests one connection carries at most (`None`: unbounded).
     pub max_reuse: Option<u64>,
-    /// `check-proto h2`: the health checks speak HTTP/2.
+    /// The HTTP health checks speak HTTP/2: `check-proto h2`, or the server's own `proto h2`
+    /// when the checks have no `check-proto` of their own (as in HAProxy).
     pub check_h2: bool,
     /// `check-alpn`: the protocols the checks offer over TLS.
     pub check_alpn: Vec<String>,
@@ -21,12 +22,13 @@ impl ServerMux {
     /// Lowers the words of a server line (its `default-server` words first: the last wins).
     pub fn of(words: &[&str]) -> ServerMux {
         let mut mux = ServerMux::default();
+        let mut check_proto = None;
         let mut i = 0;
         while i < words.len() {
             let value = words.get(i + 1).copied().unwrap_or("");
             match words[i] {
                 "proto" => mux.h2 = value == "h2",
-                "check-proto" => mux.check_h2 = value == "h2",
+                "check-proto" => check_proto = Some(value == "h2"),
                 "check-alpn" => mux.check_alpn = value.split(',').map(String::from).collect(),
                 // HAProxy: a negative value means no limit, 0 no reuse at all.
                 "max-reuse" => {
@@ -42,6 +44,7 @@ impl ServerMux {
             }
             i += 2;
         }
+        mux.check_h2 = check_proto.unwrap_or(mux.h2);
         mux
     }
 }
@@ -53,8 +56,9 @@ mod tests {
     #[test]
     fn server_words_set_the_protocol_and_limits() {
         let m = ServerMux::of(&["proto", "h1", "ssl", "proto", "h2", "max-reuse", "10"]);
-        assert!(m.h2);
+        assert!(m.h2 && m.check_h2);
         assert_eq!(m.max_reuse, Some(10));
+        assert!(!ServerMux::of(&["proto", "h2", "check-proto", "h1"]).check_h2);
         let m = ServerMux::of(&[
             "check-proto",
             "h2",

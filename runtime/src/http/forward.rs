@@ -313,7 +313,10 @@ pub async fn forward(
             Some(c) => Some(c),
             None => {
                 let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
-                let tls = server.tls.as_deref().map(|t| (t, t.server_name(txn, addr)));
+                let tls = server.tls.as_deref().map(|t| {
+                    let config = if upgrade { &t.config_h1 } else { &t.config };
+                    (config, t.server_name(txn, addr))
+                });
                 let fresh =
                     Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await;
                 match fresh {

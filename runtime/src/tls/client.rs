@@ -21,6 +21,9 @@ pub struct ServerTlsConfig {
     pub sni: Option<crate::sample::Expr>,
     /// ALPN offers `h2`: the connection may turn out multiplexed.
     pub offers_h2: bool,
+    /// The same without `h2` in ALPN, for the connections of upgrades (WebSocket), which
+    /// stay HTTP/1.1 as with HAProxy's `ws auto` when the server's ALPN allows it.
+    pub config_h1: Arc<ClientConfig>,
 }
 
 /// Checks the chain; the name only when one is configured (`verifyhost`, or the SNI).
@@ -203,9 +206,19 @@ impl ServerTlsConfig {
             ),
             None => None,
         };
+        let offers_h2 = t.alpn.iter().any(|p| p == "h2");
+        let config = Arc::new(config);
+        let config_h1 = if offers_h2 && t.alpn.len() > 1 {
+            let mut h1 = (*config).clone();
+            h1.alpn_protocols.retain(|p| p != b"h2");
+            Arc::new(h1)
+        } else {
+            config.clone()
+        };
         Ok(ServerTlsConfig {
-            offers_h2: t.alpn.iter().any(|p| p == "h2"),
-            config: Arc::new(config),
+            offers_h2,
+            config,
+            config_h1,
             sni,
         })
     }

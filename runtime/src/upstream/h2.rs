@@ -87,7 +87,7 @@ impl H2Pool {
 
 /// Runs hyper's connection task on the worker thread's `LocalSet`.
 #[derive(Clone, Copy)]
-struct LocalExec;
+pub(crate) struct LocalExec;
 
 impl<F: std::future::Future + 'static> hyper::rt::Executor<F> for LocalExec {
     fn execute(&self, fut: F) {

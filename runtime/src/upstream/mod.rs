@@ -120,7 +120,7 @@ impl ServerConn {
         timeout: Option<Duration>,
         preface: Option<Vec<u8>>,
         tls: Option<(
-            &crate::tls::client::ServerTlsConfig,
+            &std::sync::Arc<rustls::ClientConfig>,
             rustls_pki_types::ServerName<'static>,
         )>,
     ) -> Option<ServerConn> {
@@ -135,7 +135,7 @@ impl ServerConn {
         let stream = match tls {
             None => ServerStream::Tcp(tcp),
             Some((config, name)) => {
-                let connector = tokio_rustls::TlsConnector::from(config.config.clone());
+                let connector = tokio_rustls::TlsConnector::from(config.clone());
                 let handshake = connector.connect(name, tcp);
                 let left = timeout
                     .unwrap_or(Duration::from_secs(10))

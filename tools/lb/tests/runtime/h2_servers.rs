@@ -293,3 +293,33 @@ backend tls
         "{expected}\n{out}"
     );
 }
+
+#[test]
+fn http_checks_speak_h2_with_the_server_proto_or_check_proto() {
+    let origin = H2Origin::start();
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    option httpchk GET /health
+    server inherits {0} proto h2 check inter 100ms rise 1 fall 2
+    server forced {0} check-proto h2 check inter 100ms rise 1 fall 2
+    server plain {0} proto h2 check-proto h1 check inter 100ms rise 1 fall 2
+",
+        origin.addr
+    );
+    let p = Proxy::start(&cfg, port);
+    // An HTTP/1.1 check against a server that speaks only HTTP/2 fails.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !p.stderr().contains("Server app/plain is DOWN") {
+        assert!(std::time::Instant::now() < deadline, "{}", p.stderr());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // By then the HTTP/2 checks (inherited from `proto h2`, or `check-proto h2`) have passed
+    // as many times.
+    let log = p.stderr();
+    assert!(!log.contains("Server app/inherits is DOWN"), "{log}");
+    assert!(!log.contains("Server app/forced is DOWN"), "{log}");
+}
