@@ -24,7 +24,7 @@ pub(crate) fn have(tool: &str, probe: &[&str]) -> bool {
 /// A CA able to sign certificates, and its PEM.
 pub(crate) struct Ca {
     pub(crate) cert: rcgen::Certificate,
-    key: KeyPair,
+    pub(crate) key: KeyPair,
 }
 
 impl Ca {
