@@ -48,11 +48,6 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_bc_use_keysize" | "ssl_bc_alg_keysize" => one(Some(Value::Int(t.cipher_bits))),
         // A connection that carries the request finished its handshake without error.
         "ssl_bc_err" => one(Some(Value::Int(0))),
-        "ssl_s_sha1" => one(t.server_cert.as_ref().map(|c| {
-            let digest =
-                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, c.as_ref());
-            Value::Bin(digest.as_ref().to_vec().into())
-        })),
         _ => {
             let field = name.strip_prefix("ssl_s")?;
             let facts = t

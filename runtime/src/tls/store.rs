@@ -205,7 +205,7 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
         .map_err(|e| format!("unable to load SSL private key of '{path}' : {e}"))?;
     let names = super::x509::server_names(&certs[0]);
     let mut key = CertifiedKey::new(certs, signing);
-    key.keys_match()
+    super::x509::check_key_matches(&key)
         .map_err(|e| format!("inconsistencies between private key and certificate loaded from PEM file '{path}' : {e}"))?;
     // An OCSP response (DER) beside the certificate is stapled to its handshakes.
     key.ocsp = std::fs::read(beside("ocsp")).ok().filter(|r| !r.is_empty());

@@ -45,3 +45,5 @@ mod tcp_logs_lifecycle;
 mod tls;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
+#[path = "runtime/tls_tcp.rs"]
+mod tls_tcp;
