@@ -81,6 +81,8 @@ pub struct Txn {
     pub counters: [u64; 5],
     /// The client connection's TLS, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
+    /// The server connection's TLS, once the request has one (`ssl_bc_*`, `ssl_s_*`).
+    pub backend_tls: Option<Arc<crate::tls::TlsInfo>>,
     /// Why the client connection failed before carrying a request (`fc_err`).
     pub conn_error: Option<crate::http::EmbryonicError>,
     /// `option logasap`: logged before the end, so the total time and the byte count are
@@ -149,6 +151,7 @@ impl Txn {
             log_level: None,
             counters: [0; 5],
             tls: None,
+            backend_tls: None,
             conn_error: None,
             logged_early: false,
             places: std::cell::Cell::new(u32::MAX),

@@ -160,7 +160,9 @@ impl<'a> Stmt<'a> {
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
         // The TLS tunables and defaults, read by `plan::tls`.
-        let tls = word.starts_with("tune.ssl.") || word.starts_with("ssl-default-");
+        let tls = word.starts_with("tune.ssl.")
+            || word.starts_with("ssl-default-")
+            || word == "ssl-server-verify";
         if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !tls {
             return None;
         }

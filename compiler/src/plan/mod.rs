@@ -4,6 +4,7 @@
 pub mod checks;
 mod lower;
 pub mod lua;
+pub mod mux;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
@@ -201,6 +202,8 @@ pub struct ServerPlan {
     pub tls: Option<tls::ServerTls>,
     /// The TLS of its health checks (`check-ssl`, `check-sni`).
     pub check_tls: Option<tls::ServerTls>,
+    /// `proto h2`, `max-reuse`, `check-proto`, `check-alpn`.
+    pub mux: mux::ServerMux,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -527,6 +530,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             options: s.options.iter().map(|o| o.value.to_string()).collect(),
                             tls: tls_globals.server(&words),
                             check_tls: tls_globals.check(&words),
+                            mux: mux::ServerMux::of(&words),
                         }
                     })
                     .collect(),

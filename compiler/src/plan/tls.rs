@@ -113,6 +113,14 @@ const FORCE_FLAGS: &[&str] = &[
 /// The global settings every `bind … ssl` starts from.
 pub struct TlsGlobals {
     bind_options: Vec<String>,
+    /// `ssl-default-server-options|ciphers|ciphersuites|curves`.
+    server_options: Vec<String>,
+    server_ciphers: Option<String>,
+    server_ciphersuites: Option<String>,
+    server_curves: Option<String>,
+    /// `ssl-server-verify none`: servers' certificates are not checked unless a server line
+    /// says `verify required`.
+    server_verify_none: bool,
     ciphers: Option<String>,
     ciphersuites: Option<String>,
     curves: Option<String>,
@@ -133,6 +141,15 @@ impl TlsGlobals {
                 .filter(|d| d.keyword == "ssl-default-bind-options" && d.prefix.is_none())
                 .flat_map(|d| d.args.iter().map(|a| a.to_string()))
                 .collect(),
+            server_options: lines
+                .iter()
+                .filter(|d| d.keyword == "ssl-default-server-options" && d.prefix.is_none())
+                .flat_map(|d| d.args.iter().map(|a| a.to_string()))
+                .collect(),
+            server_ciphers: last("ssl-default-server-ciphers"),
+            server_ciphersuites: last("ssl-default-server-ciphersuites"),
+            server_curves: last("ssl-default-server-curves"),
+            server_verify_none: last("ssl-server-verify").as_deref() == Some("none"),
             ciphers: last("ssl-default-bind-ciphers"),
             ciphersuites: last("ssl-default-bind-ciphersuites"),
             curves: last("ssl-default-bind-curves"),
@@ -173,6 +190,7 @@ impl TlsGlobals {
         let (mut min, mut max) = (3usize, 4usize);
         let mut disabled = [false; 5];
         let mut forced = None;
+        let mut ecdhe = None;
         let words: Vec<&str> = self
             .bind_options
             .iter()
@@ -210,6 +228,7 @@ impl TlsGlobals {
                 "ciphers" => tls.ciphers = Some(value.to_string()),
                 "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
                 "curves" => tls.curves = Some(value.to_string()),
+                "ecdhe" => ecdhe = Some(value.to_string()),
                 word => {
                     takes_value = false;
                     match word {
@@ -228,15 +247,28 @@ impl TlsGlobals {
             }
             i += if takes_value { 2 } else { 1 };
         }
-        if let Some(v) = forced {
-            (min, max) = (v, v);
+        tls.versions = allowed_versions(min, max, &disabled, forced);
+        // `ecdhe` names the one curve when no `curves` list is given.
+        if tls.curves.is_none() {
+            tls.curves = ecdhe;
         }
-        tls.versions = (min..=max)
-            .filter(|&v| forced.is_some() || !disabled[v])
-            .map(|v| VERSIONS[v].to_string())
-            .collect();
         tls
     }
+}
+
+/// The versions left between `min` and `max` once the `no-*` flags are applied; a `force-*`
+/// flag allows its version alone.
+fn allowed_versions(
+    min: usize,
+    max: usize,
+    disabled: &[bool; 5],
+    forced: Option<usize>,
+) -> Vec<String> {
+    let (min, max) = forced.map_or((min, max), |v| (v, v));
+    (min..=max)
+        .filter(|&v| forced.is_some() || !disabled[v])
+        .map(|v| VERSIONS[v].to_string())
+        .collect()
 }
 
 /// A relative path under `crt-base`/`ca-base`, as HAProxy joins them.
@@ -261,8 +293,9 @@ mod tests {
         assert_eq!(t.versions, ["TLSv1.2", "TLSv1.3"]);
         let t = globals().bind(&["ssl", "no-tlsv13"]);
         assert_eq!(t.versions, ["TLSv1.2"]);
-        let t = globals().bind(&["ssl", "force-tlsv13"]);
+        let t = globals().bind(&["ssl", "force-tlsv13", "ecdhe", "prime256v1"]);
         assert_eq!(t.versions, ["TLSv1.3"]);
+        assert_eq!(t.curves.as_deref(), Some("prime256v1"));
         assert_eq!(t.crts, Vec::<String>::new());
     }
 
@@ -304,6 +337,26 @@ mod tests {
         assert_eq!(t.cache_size, 7);
         assert_eq!(t.capture_size, 96);
         assert_eq!(plan.global.h2.max_concurrent_streams, 9);
+    }
+
+    #[test]
+    fn server_lines_start_from_the_global_server_defaults() {
+        let c = crate::testkit::compile_text(
+            "t.cfg",
+            "global\n    ssl-server-verify none\n    ssl-default-server-options no-tlsv12 no-ssl-reuse\n    ssl-default-server-ciphersuites TLS_AES_128_GCM_SHA256\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nbackend be\n    server a 127.0.0.1:1 ssl\n    server b 127.0.0.1:2 ssl verify required ca-file ca.pem force-tlsv12 ciphers ECDHE-RSA-AES128-GCM-SHA256\n",
+            false,
+        );
+        let plan = crate::plan::build(&c.config, 1);
+        let servers = &plan.backends[0].servers;
+        let a = servers[0].tls.as_ref().expect("TLS server");
+        assert!(a.verify_none, "{a:?}");
+        assert!(!a.reuse, "{a:?}");
+        assert_eq!(a.versions, ["TLSv1.3"]);
+        assert_eq!(a.ciphersuites.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+        let b = servers[1].tls.as_ref().expect("TLS server");
+        assert!(!b.verify_none);
+        assert_eq!(b.versions, ["TLSv1.2"]);
+        assert_eq!(b.ciphers.as_deref(), Some("ECDHE-RSA-AES128-GCM-SHA256"));
     }
 
     #[test]
@@ -358,6 +411,10 @@ pub struct ServerTls {
     /// Session resumption on reconnection (`no-ssl-reuse` turns it off).
     pub reuse: bool,
     pub versions: Vec<String>,
+    /// OpenSSL cipher lists (`ciphers` for TLS 1.2, `ciphersuites` for 1.3) and `curves`.
+    pub ciphers: Option<String>,
+    pub ciphersuites: Option<String>,
+    pub curves: Option<String>,
 }
 
 impl TlsGlobals {
@@ -366,14 +423,26 @@ impl TlsGlobals {
         let mut enabled = false;
         let mut tls = ServerTls {
             reuse: true,
+            verify_none: self.server_verify_none,
+            ciphers: self.server_ciphers.clone(),
+            ciphersuites: self.server_ciphersuites.clone(),
+            curves: self.server_curves.clone(),
             ..ServerTls::default()
         };
         let (mut min, mut max) = (3usize, 4usize);
+        let mut disabled = [false; 5];
+        let mut forced = None;
+        let words: Vec<&str> = self
+            .server_options
+            .iter()
+            .map(String::as_str)
+            .chain(options.iter().copied())
+            .collect();
         let mut i = 0;
-        while i < options.len() {
-            let value = options.get(i + 1).copied().unwrap_or("");
+        while i < words.len() {
+            let value = words.get(i + 1).copied().unwrap_or("");
             let mut takes_value = true;
-            match options[i] {
+            match words[i] {
                 "verify" => tls.verify_none = value == "none",
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
                 "crt" => tls.crt = Some(with_base(&self.crt_base, value)),
@@ -382,6 +451,9 @@ impl TlsGlobals {
                 "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
                 "ssl-min-ver" => min = VERSIONS.iter().position(|v| *v == value).unwrap_or(min),
                 "ssl-max-ver" => max = VERSIONS.iter().position(|v| *v == value).unwrap_or(max),
+                "ciphers" => tls.ciphers = Some(value.to_string()),
+                "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
+                "curves" => tls.curves = Some(value.to_string()),
                 word => {
                     takes_value = false;
                     match word {
@@ -389,13 +461,19 @@ impl TlsGlobals {
                         "no-ssl" => enabled = false,
                         "no-ssl-reuse" => tls.reuse = false,
                         "ssl-reuse" => tls.reuse = true,
-                        _ => {}
+                        w => {
+                            if let Some(v) = NO_FLAGS.iter().position(|f| *f == w) {
+                                disabled[v] = true;
+                            } else if let Some(v) = FORCE_FLAGS.iter().position(|f| *f == w) {
+                                forced = Some(v);
+                            }
+                        }
                     }
                 }
             }
             i += if takes_value { 2 } else { 1 };
         }
-        tls.versions = (min..=max).map(|v| VERSIONS[v].to_string()).collect();
+        tls.versions = allowed_versions(min, max, &disabled, forced);
         enabled.then_some(tls)
     }
 
@@ -416,6 +494,10 @@ impl TlsGlobals {
         let forced: Vec<&str> = options.iter().copied().chain(["ssl"]).collect();
         let mut tls = self.server(&forced)?;
         tls.sni = value_of("check-sni").map(|n| format!("str({n})"));
+        // `check-alpn` replaces the server's ALPN for the checks.
+        if let Some(alpn) = value_of("check-alpn") {
+            tls.alpn = alpn.split(',').map(String::from).collect();
+        }
         Some(tls)
     }
 }

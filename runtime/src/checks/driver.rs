@@ -6,7 +6,7 @@ use crate::logfmt::Format;
 use crate::sample::{Expr, Value};
 use crate::state::{BackendRt, ServerRt};
 use crate::txn::{ResponseView, Txn};
-use hapee_compiler::plan::checks::{ConnectRule, HealthCheck};
+use hapee_compiler::plan::checks::{CheckKind, ConnectRule, HealthCheck};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -224,7 +224,14 @@ async fn connect(
     } else {
         None
     };
+    // HTTP checks speak HTTP/2 when the server's `proto`/`check-proto` says so on the
+    // default connection, or when TLS settles on `h2` by ALPN.
+    let http = env.backend.health_check.kind == CheckKind::Http;
+    let forced_h2 = http && rule.default && env.server.plan.mux.check_h2;
     let Some(config) = tls else {
+        if forced_h2 {
+            return Ok(Box::pin(super::h2::bridge(tcp, false).await?));
+        }
         return Ok(Box::pin(tcp));
     };
     s.phase = Phase::TlsHandshake;
@@ -243,5 +250,8 @@ async fn connect(
         .await?;
     s.tls = true;
     s.phase = Phase::Exchanging;
+    if forced_h2 || (http && stream.get_ref().1.alpn_protocol() == Some(b"h2")) {
+        return Ok(Box::pin(super::h2::bridge(stream, true).await?));
+    }
     Ok(Box::pin(stream))
 }

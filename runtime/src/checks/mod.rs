@@ -9,6 +9,7 @@ pub mod agent;
 mod driver;
 pub mod engine;
 mod expect;
+mod h2;
 mod http;
 mod spop;
 

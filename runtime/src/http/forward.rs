@@ -6,6 +6,7 @@ use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
+use crate::upstream::h2::{Connected, StreamError};
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use bytes::Bytes;
@@ -285,10 +286,24 @@ pub async fn forward(
         let pool_key = (be_index, si);
         // A connection that told the server who its client is serves that client only.
         let shared_reuse = may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none();
+        let mux = &server.plan.mux;
+        let may_multiplex =
+            (mux.h2 || server.tls.as_ref().is_some_and(|t| t.offers_h2)) && !upgrade;
+        // A multiplexed connection with room for a stream serves any request of the thread
+        // (HAProxy's "available" connections), unless connections are private or closed.
+        let h2_shared = be.reuse != crate::upstream::reuse::ReuseMode::Never
+            && server.send_proxy.is_none()
+            && !close_server;
         let idle = if upgrade {
             None
+        } else if may_multiplex && h2_shared {
+            ctx.conns
+                .h2()
+                .take(pool_key, mux.max_reuse)
+                .map(Connected::H2)
+                .or_else(|| ctx.conns.take(pool_key, shared_reuse).map(Connected::H1))
         } else {
-            ctx.conns.take(pool_key, shared_reuse)
+            ctx.conns.take(pool_key, shared_reuse).map(Connected::H1)
         };
         let reused = idle.is_some();
         // One clock read per phase boundary: each ends one timing and starts the next.
@@ -298,8 +313,18 @@ pub async fn forward(
             Some(c) => Some(c),
             None => {
                 let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
-                let tls = server.tls.as_deref().map(|t| (t, t.server_name(txn, addr)));
-                Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await
+                let tls = server.tls.as_deref().map(|t| {
+                    let config = if upgrade { &t.config_h1 } else { &t.config };
+                    (config, t.server_name(txn, addr))
+                });
+                let fresh =
+                    Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await;
+                match fresh {
+                    Some(c) if may_multiplex => {
+                        Box::pin(upstream::h2::settle(c, mux.h2, &shared.h2)).await
+                    }
+                    other => other.map(Connected::H1),
+                }
             }
         };
         let Some(conn) = conn else {
@@ -319,6 +344,9 @@ pub async fn forward(
             txn.term = term;
             return reply::error(status, &files);
         };
+        if let (Connected::H2(h2), false, true) = (&conn, reused, h2_shared) {
+            ctx.conns.h2().put(pool_key, h2);
+        }
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
         if !to_store.is_empty() {
@@ -336,6 +364,10 @@ pub async fn forward(
                 || be.retry_on.junk_response
                 || be.retry_on.response_timeout
                 || !be.retry_on.statuses.is_empty());
+        let client_te = txn
+            .request
+            .as_ref()
+            .and_then(|r| r.headers.get(hyper::header::TE).cloned());
         let request = outgoing(txn, this_body, close_server, upgrade, !resend_possible);
         txn.counters[2] = be.active.load(Ordering::Relaxed);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
@@ -346,16 +378,39 @@ pub async fn forward(
             _slot: slot,
         };
         let head_limit = shared.bufsize.max(8192);
-        let result = upstream::exchange(
-            conn,
-            upstream::Outgoing::new(request),
-            upstream::Limits {
-                close: close_server,
-                head_size: head_limit,
-                timeout: be.timeouts.server,
-            },
-        )
-        .await;
+        let multiplexed = matches!(conn, Connected::H2(_));
+        let result = match conn {
+            Connected::H1(conn) => {
+                txn.backend_tls = conn.tls_info().map(Arc::new);
+                upstream::exchange(
+                    conn,
+                    upstream::Outgoing::new(request),
+                    upstream::Limits {
+                        close: close_server,
+                        head_size: head_limit,
+                        timeout: be.timeouts.server,
+                    },
+                )
+                .await
+            }
+            Connected::H2(h2) => {
+                txn.backend_tls = h2.tls.clone();
+                let request =
+                    upstream::h2::h2_request(request, server.tls.is_some(), client_te.as_ref());
+                match Box::pin(upstream::h2::exchange(&h2, request, be.timeouts.server)).await {
+                    Ok(resp) => Ok(resp),
+                    Err(StreamError::Failed(e)) => Err(e),
+                    // The connection went away before it took the request (a GOAWAY, a
+                    // close): nothing reached the server, so it goes again on a new one.
+                    Err(StreamError::Unsent(req)) => {
+                        if let Either::Left(client) = req.into_body() {
+                            stream = Some(client);
+                        }
+                        Err(ExchangeError::Server(Failure::Connect))
+                    }
+                }
+            }
+        };
         let failure = match result {
             Ok(resp) => {
                 let status = resp.status().as_u16();
@@ -366,12 +421,14 @@ pub async fn forward(
                     continue;
                 }
                 txn.timings.response = (crate::clock::now() - response_start).as_millis() as i64;
-                let home = (!close_server && !upgrade).then(|| upstream::IdleHome {
-                    session: ctx.conns.clone(),
-                    server: pool_key,
-                    shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
-                        && server.send_proxy.is_none(),
-                });
+                // A multiplexed connection never left its pool.
+                let home =
+                    (!close_server && !upgrade && !multiplexed).then(|| upstream::IdleHome {
+                        session: ctx.conns.clone(),
+                        server: pool_key,
+                        shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
+                            && server.send_proxy.is_none(),
+                    });
                 return Box::pin(respond(
                     ctx,
                     txn,

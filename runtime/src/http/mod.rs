@@ -639,8 +639,9 @@ pub enum EmbryonicError {
     /// A socket error during the TLS handshake (nothing to log under `dontlognull` either).
     TlsAborted,
     TlsTimeout,
-    /// The handshake failed (not TLS, no common version or suite, a refused certificate).
-    TlsFailure,
+    /// The handshake failed (not TLS, no common version or suite, a refused certificate),
+    /// with OpenSSL's reason when known.
+    TlsFailure(Option<crate::tls::errors::SslReason>),
 }
 
 impl EmbryonicError {
@@ -649,7 +650,16 @@ impl EmbryonicError {
             EmbryonicError::TlsClosed => "Connection closed during SSL handshake",
             EmbryonicError::TlsAborted => "Connection error during SSL handshake",
             EmbryonicError::TlsTimeout => "Timeout during SSL handshake",
-            EmbryonicError::TlsFailure => "SSL handshake failure",
+            EmbryonicError::TlsFailure(_) => "SSL handshake failure",
+        }
+    }
+
+    /// The TLS library's reason (`ssl_fc_err`, `ssl_fc_err_str`).
+    pub fn ssl_reason(self) -> Option<crate::tls::errors::SslReason> {
+        match self {
+            EmbryonicError::TlsFailure(r) => r,
+            EmbryonicError::TlsClosed => Some(crate::tls::errors::SslReason(294)),
+            _ => None,
         }
     }
 
@@ -659,7 +669,7 @@ impl EmbryonicError {
             EmbryonicError::TlsClosed => 24,
             EmbryonicError::TlsAborted => 25,
             EmbryonicError::TlsTimeout => 26,
-            EmbryonicError::TlsFailure => 34,
+            EmbryonicError::TlsFailure(_) => 34,
         }
     }
 }

@@ -19,6 +19,11 @@ pub struct ServerTlsConfig {
     pub config: Arc<ClientConfig>,
     /// `sni <expr>`, evaluated per request.
     pub sni: Option<crate::sample::Expr>,
+    /// ALPN offers `h2`: the connection may turn out multiplexed.
+    pub offers_h2: bool,
+    /// The same without `h2` in ALPN, for the connections of upgrades (WebSocket), which
+    /// stay HTTP/1.1 as with HAProxy's `ws auto` when the server's ALPN allows it.
+    pub config_h1: Arc<ClientConfig>,
 }
 
 /// The one certificate a server line presents (`crt`), whatever the server asks for, as
@@ -145,7 +150,13 @@ impl ServerCertVerifier for AnyCertificate {
 impl ServerTlsConfig {
     /// Builds a server's TLS; `warnings` receives what was left out.
     pub fn build(t: &ServerTls, warnings: &mut Vec<String>) -> Result<ServerTlsConfig, String> {
-        let provider = super::provider();
+        let lists = super::config::SuiteLists {
+            ciphers: t.ciphers.as_deref(),
+            ciphersuites: t.ciphersuites.as_deref(),
+            curves: t.curves.as_deref(),
+            versions: &t.versions,
+        };
+        let provider = Arc::new(super::config::narrowed_provider(lists, warnings)?);
         let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
             .versions
             .iter()
@@ -209,16 +220,8 @@ impl ServerTlsConfig {
             }
             None => builder.with_no_client_auth(),
         };
-        // The server exchange speaks HTTP/1.1 only: an `h2` offer is left out.
-        if t.alpn.iter().any(|p| p == "h2") {
-            warnings.push("alpn 'h2' towards servers is not supported yet; left out".into());
-        }
-        config.alpn_protocols = t
-            .alpn
-            .iter()
-            .filter(|p| *p != "h2")
-            .map(|p| p.as_bytes().to_vec())
-            .collect();
+        // `h2` chosen here makes the connection multiplexed (`crate::upstream::h2`).
+        config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
         if !t.reuse {
             config.resumption = Resumption::disabled();
         }
@@ -228,8 +231,19 @@ impl ServerTlsConfig {
             ),
             None => None,
         };
+        let offers_h2 = t.alpn.iter().any(|p| p == "h2");
+        let config = Arc::new(config);
+        let config_h1 = if offers_h2 && t.alpn.len() > 1 {
+            let mut h1 = (*config).clone();
+            h1.alpn_protocols.retain(|p| p != b"h2");
+            Arc::new(h1)
+        } else {
+            config.clone()
+        };
         Ok(ServerTlsConfig {
-            config: Arc::new(config),
+            offers_h2,
+            config,
+            config_h1,
             sni,
         })
     }
@@ -241,11 +255,7 @@ impl ServerTlsConfig {
         tcp: tokio::net::TcpStream,
         limit: std::time::Duration,
     ) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-        let connector = tokio_rustls::TlsConnector::from(self.config.clone());
-        tokio::time::timeout(limit, connector.connect(name, tcp))
-            .await
-            .ok()?
-            .ok()
+        handshake(&self.config, name, tcp, limit).await
     }
 
     /// The name a connection is opened with: the SNI expression's value, else the
@@ -261,4 +271,19 @@ impl ServerTlsConfig {
             .and_then(|v| ServerName::try_from(v.as_text().into_owned()).ok())
             .unwrap_or_else(|| ServerName::IpAddress(addr.ip().into()))
     }
+}
+
+/// The handshake on a fresh server connection with one of a server's client configurations
+/// (with or without `h2` offered), given up after `limit`.
+pub async fn handshake(
+    config: &Arc<rustls::ClientConfig>,
+    name: ServerName<'static>,
+    tcp: tokio::net::TcpStream,
+    limit: std::time::Duration,
+) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let connector = tokio_rustls::TlsConnector::from(config.clone());
+    tokio::time::timeout(limit, connector.connect(name, tcp))
+        .await
+        .ok()?
+        .ok()
 }

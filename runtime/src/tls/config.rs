@@ -24,9 +24,31 @@ pub struct BindTlsConfig {
     pub capture_size: usize,
 }
 
+/// The OpenSSL-named lists a TLS side is narrowed by, and the versions it enables.
+pub struct SuiteLists<'a> {
+    pub ciphers: Option<&'a str>,
+    pub ciphersuites: Option<&'a str>,
+    pub curves: Option<&'a str>,
+    pub versions: &'a [String],
+}
+
+impl<'a> From<&'a BindTls> for SuiteLists<'a> {
+    fn from(t: &'a BindTls) -> SuiteLists<'a> {
+        SuiteLists {
+            ciphers: t.ciphers.as_deref(),
+            ciphersuites: t.ciphersuites.as_deref(),
+            curves: t.curves.as_deref(),
+            versions: &t.versions,
+        }
+    }
+}
+
 /// Narrows the provider to the suites and groups the lists select; names rustls does not
 /// offer are warned about. An enabled version left without a suite is an error.
-fn narrowed_provider(t: &BindTls, warnings: &mut Vec<String>) -> Result<CryptoProvider, String> {
+pub fn narrowed_provider(
+    t: SuiteLists<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<CryptoProvider, String> {
     let mut provider = (*super::provider()).clone();
     let mut report = |what: &str, list: &str, unknown: &[String]| {
         if !unknown.is_empty() {
@@ -37,7 +59,7 @@ fn narrowed_provider(t: &BindTls, warnings: &mut Vec<String>) -> Result<CryptoPr
         }
     };
     let name_of = |s: &rustls::SupportedCipherSuite| s.suite().as_str().unwrap_or("");
-    if let Some(list) = &t.ciphers {
+    if let Some(list) = t.ciphers {
         let sel = ciphers::tls12(list);
         report("ciphers", list, &sel.unknown);
         if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.2") {
@@ -55,7 +77,7 @@ fn narrowed_provider(t: &BindTls, warnings: &mut Vec<String>) -> Result<CryptoPr
                 .unwrap_or(usize::MAX)
         });
     }
-    if let Some(list) = &t.ciphersuites {
+    if let Some(list) = t.ciphersuites {
         let sel = ciphers::tls13(list);
         report("ciphersuites", list, &sel.unknown);
         if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.3") {
@@ -67,7 +89,7 @@ fn narrowed_provider(t: &BindTls, warnings: &mut Vec<String>) -> Result<CryptoPr
             s.version() != &rustls::version::TLS13 || sel.selected.contains(&name_of(s))
         });
     }
-    if let Some(list) = &t.curves {
+    if let Some(list) = t.curves {
         let sel = ciphers::groups(list);
         report("curves", list, &sel.unknown);
         let group_name = |g: &&'static dyn rustls::crypto::SupportedKxGroup| {
@@ -187,7 +209,7 @@ impl BindTlsConfig {
                 t.versions.join(", ")
             ));
         }
-        let provider = Arc::new(narrowed_provider(t, warnings)?);
+        let provider = Arc::new(narrowed_provider(t.into(), warnings)?);
         let verifier = client_verifier(t, &provider)?;
         let store = Arc::new(store);
         let builder = ServerConfig::builder_with_provider(provider.clone())

@@ -56,7 +56,11 @@ pub fn is_tls_fetch(name: &str) -> bool {
 }
 
 /// `_s_dn`, `_serial`… of a certificate; `None` when no such field exists.
-fn cert_field(field: &str, args: &[String], c: Option<&CertFacts>) -> Option<Option<Value>> {
+pub(super) fn cert_field(
+    field: &str,
+    args: &[String],
+    c: Option<&CertFacts>,
+) -> Option<Option<Value>> {
     let known = [
         "_s_dn",
         "_i_dn",

@@ -4,8 +4,10 @@
 //! handshake tells the fetches (`TlsInfo`). The configs are plain `rustls::ServerConfig`s so
 //! that QUIC listeners can use them too.
 
+pub mod backend;
 pub mod client;
 pub mod config;
+pub mod errors;
 pub mod fetch;
 pub mod store;
 pub mod verify;
@@ -117,12 +119,20 @@ pub async fn accept(
     stream: TcpStream,
     limit: Duration,
 ) -> Result<(TlsStream<TcpStream>, TlsInfo), EmbryonicError> {
+    // The first bytes tell a plain-text HTTP client from other garbage when the handshake
+    // fails (OpenSSL's "http request"); peeking costs no wait the handshake would not make.
+    let mut first = [0u8; 8];
+    let seen = tokio::time::timeout(limit, stream.peek(&mut first))
+        .await
+        .map_err(|_| EmbryonicError::TlsTimeout)?
+        .unwrap_or(0);
+    let first = &first[..seen];
     if tls.capture_size == 0 {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
         let stream = tokio::time::timeout(limit, acceptor.accept(stream))
             .await
             .map_err(|_| EmbryonicError::TlsTimeout)?
-            .map_err(|e| handshake_error(&e))?;
+            .map_err(|e| handshake_error(&e, first))?;
         let info = TlsInfo::of(stream.get_ref().1, tls);
         return Ok((stream, info));
     }
@@ -131,13 +141,13 @@ pub async fn accept(
         let start =
             tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream)
                 .await
-                .map_err(|e| handshake_error(&e))?;
+                .map_err(|e| handshake_error(&e, first))?;
         let captured =
             fetch::CapturedHello::of(start.client_hello().cipher_suites(), tls.capture_size);
         let stream = start
             .into_stream(tls.config.clone())
             .await
-            .map_err(|e| handshake_error(&e))?;
+            .map_err(|e| handshake_error(&e, first))?;
         Ok((stream, captured))
     };
     let (stream, captured) = tokio::time::timeout(limit, handshake)
@@ -150,10 +160,11 @@ pub async fn accept(
 
 /// What a failed handshake's error means: rustls reports protocol failures as invalid data,
 /// the end of the client's stream as an unexpected EOF, and the rest are socket errors.
-fn handshake_error(e: &std::io::Error) -> EmbryonicError {
+/// `first` holds the client's first bytes.
+fn handshake_error(e: &std::io::Error, first: &[u8]) -> EmbryonicError {
     match e.kind() {
         std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
-            EmbryonicError::TlsFailure
+            EmbryonicError::TlsFailure(errors::SslReason::of_io(e).map(|r| r.refine(first)))
         }
         std::io::ErrorKind::UnexpectedEof => EmbryonicError::TlsClosed,
         _ => EmbryonicError::TlsAborted,

@@ -181,16 +181,18 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
             "unable to load SSL certificate from PEM file '{path}' : no certificate in it"
         ));
     }
+    // The files beside it: `site.pem.key`, `site.pem.ocsp` (or `site.key`, `site.ocsp`).
+    let beside = |ext: &str| match naming {
+        KeyFileNaming::Appended => format!("{path}.{ext}"),
+        KeyFileNaming::ReplacedExtension => Path::new(path)
+            .with_extension(ext)
+            .to_string_lossy()
+            .into_owned(),
+    };
     let key = match PrivateKeyDer::from_pem_slice(&pem) {
         Ok(k) => k,
         Err(_) => {
-            let key_path = match naming {
-                KeyFileNaming::Appended => format!("{path}.key"),
-                KeyFileNaming::ReplacedExtension => Path::new(path)
-                    .with_extension("key")
-                    .to_string_lossy()
-                    .into_owned(),
-            };
+            let key_path = beside("key");
             PrivateKeyDer::from_pem_file(&key_path).map_err(|e| {
                 format!("unable to load SSL private key from PEM file '{path}' (nor from '{key_path}') : {e}")
             })?
@@ -202,9 +204,11 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
         .load_private_key(key)
         .map_err(|e| format!("unable to load SSL private key of '{path}' : {e}"))?;
     let names = super::x509::server_names(&certs[0]);
-    let key = CertifiedKey::new(certs, signing);
+    let mut key = CertifiedKey::new(certs, signing);
     super::x509::check_key_matches(&key)
         .map_err(|e| format!("inconsistencies between private key and certificate loaded from PEM file '{path}' : {e}"))?;
+    // An OCSP response (DER) beside the certificate is stapled to its handshakes.
+    key.ocsp = std::fs::read(beside("ocsp")).ok().filter(|r| !r.is_empty());
     Ok(CertEntry {
         key: Arc::new(key),
         names,

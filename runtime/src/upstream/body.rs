@@ -59,6 +59,8 @@ pub struct ServerBody {
     /// The rest of a request body still on its way to the server: it goes on as the response
     /// is read.
     upload: Option<Box<Upload>>,
+    /// The body of a stream on a multiplexed (HTTP/2) connection, read by hyper's client.
+    stream: Option<Box<super::h2::StreamBody>>,
 }
 
 #[derive(Debug)]
@@ -95,7 +97,15 @@ impl ServerBody {
             idle_home: None,
             _guard: None,
             upload: None,
+            stream: None,
         }
+    }
+
+    /// The body of a response that came on a stream of a multiplexed connection.
+    pub(super) fn multiplexed(stream: super::h2::StreamBody) -> ServerBody {
+        let mut body = ServerBody::new(None, BytesMut::new(), State::Done, false);
+        body.stream = Some(Box::new(stream));
+        body
     }
 
     /// Body bytes already read with the head and not yet handed on (chunked framing counts
@@ -211,6 +221,25 @@ impl Body for ServerBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
+        if let Some(stream) = this.stream.as_mut() {
+            return match stream.poll_frame(cx) {
+                Poll::Ready(Some(Err(timeout))) => {
+                    this.stream = None;
+                    let why = if timeout {
+                        "the server stayed silent past timeout server"
+                    } else {
+                        "the server's stream failed mid-body"
+                    };
+                    Poll::Ready(Some(Err(Box::new(BodyError { why, timeout }))))
+                }
+                Poll::Ready(None) => {
+                    this.stream = None;
+                    Poll::Ready(None)
+                }
+                Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
+                Poll::Pending => Poll::Pending,
+            };
+        }
         this.drive_upload(cx);
         let polled = this.poll_body(cx);
         if matches!(polled, Poll::Ready(None)) && this.upload.is_some() {
@@ -224,6 +253,9 @@ impl Body for ServerBody {
     }
 
     fn is_end_stream(&self) -> bool {
+        if let Some(stream) = &self.stream {
+            return stream.is_end_stream();
+        }
         self.upload.is_none()
             && matches!(
                 self.state,
@@ -232,7 +264,10 @@ impl Body for ServerBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.size_hint_now()
+        match &self.stream {
+            Some(stream) => stream.size_hint(),
+            None => self.size_hint_now(),
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! to the close), with the answers hyper's client gives for the edge cases.
 
 mod body;
+pub mod h2;
 pub mod pool;
 pub mod reuse;
 pub mod send_proxy;
@@ -99,6 +100,19 @@ impl ServerConn {
         }
     }
 
+    /// The transport, for a connection handed to the HTTP/2 client.
+    pub(super) fn into_transport(self) -> ServerStream {
+        self.0.stream
+    }
+
+    /// What the TLS handshake settled (`ssl_bc_*`, `ssl_s_*`); `None` over clear TCP.
+    pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
+        match &self.0.stream {
+            ServerStream::Tcp(_) => None,
+            ServerStream::Tls(tls) => Some(crate::tls::backend::info(tls.get_ref().1)),
+        }
+    }
+
     /// Connects within `timeout`, sends `preface` (a PROXY protocol header) before anything
     /// else, then makes the TLS handshake when `tls` is given.
     pub async fn connect(
@@ -106,7 +120,7 @@ impl ServerConn {
         timeout: Option<Duration>,
         preface: Option<Vec<u8>>,
         tls: Option<(
-            &crate::tls::client::ServerTlsConfig,
+            &std::sync::Arc<rustls::ClientConfig>,
             rustls_pki_types::ServerName<'static>,
         )>,
     ) -> Option<ServerConn> {
@@ -124,7 +138,7 @@ impl ServerConn {
                 let left = timeout
                     .unwrap_or(Duration::from_secs(10))
                     .saturating_sub(crate::clock::now() - started);
-                let tls = config.handshake(name, tcp, left).await?;
+                let tls = crate::tls::client::handshake(config, name, tcp, left).await?;
                 ServerStream::Tls(Box::new(tls))
             }
         };

@@ -20,13 +20,17 @@ pub type ServerKey = (usize, usize);
 type IdleMap = HashMap<ServerKey, Vec<ServerConn>>;
 
 #[derive(Clone, Default)]
-pub struct Pool(Rc<RefCell<IdleMap>>);
+pub struct Pool {
+    idle: Rc<RefCell<IdleMap>>,
+    /// The thread's multiplexed (HTTP/2) connections, which stay shared while in use.
+    h2: super::h2::H2Pool,
+}
 
 impl Pool {
     /// An idle connection to the server that can take a request now. The most recently used
     /// comes first; connections the server closed meanwhile are dropped on the way.
     fn take(&self, key: ServerKey) -> Option<ServerConn> {
-        let mut map = self.0.borrow_mut();
+        let mut map = self.idle.borrow_mut();
         let list = map.get_mut(&key)?;
         while let Some(conn) = list.pop() {
             if conn.is_usable() {
@@ -37,7 +41,7 @@ impl Pool {
     }
 
     fn put(&self, key: ServerKey, conn: ServerConn) {
-        let mut map = self.0.borrow_mut();
+        let mut map = self.idle.borrow_mut();
         let list = map.entry(key).or_default();
         if list.len() < MAX_IDLE {
             list.push(conn);
@@ -88,6 +92,11 @@ impl SessionConns {
         } else {
             *self.own.borrow_mut() = Some((key, conn));
         }
+    }
+
+    /// The thread's multiplexed connections.
+    pub fn h2(&self) -> &super::h2::H2Pool {
+        &self.pool.h2
     }
 
     /// The session is over: its private connection closes with it.

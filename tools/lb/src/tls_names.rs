@@ -1,6 +1,6 @@
 //! What `check` and `run` say about TLS settings rustls handles differently from OpenSSL: the
 //! cipher, suite and group names it does not offer (U002, left out of the lists at start-up)
-//! and `tune.ssl.default-dh-param`, which has nothing to act on (U003).
+//! and `tune.ssl.default-dh-param`/`ssl-dh-param-file`, which have nothing to act on (U003).
 
 use hapee_compiler::check::Compilation;
 use hapee_compiler::diagnostic::Diagnostic;
@@ -12,9 +12,15 @@ type ListEvaluator = fn(&str) -> ciphers::Selection;
 /// What an option or global keyword names (ciphers, suites or groups), and its evaluator.
 fn evaluator(keyword: &str) -> Option<(&'static str, ListEvaluator)> {
     Some(match keyword {
-        "ciphers" | "ssl-default-bind-ciphers" => ("cipher", ciphers::tls12),
-        "ciphersuites" | "ssl-default-bind-ciphersuites" => ("TLS 1.3 suite", ciphers::tls13),
-        "curves" | "ssl-default-bind-curves" => ("curve", ciphers::groups),
+        "ciphers" | "ssl-default-bind-ciphers" | "ssl-default-server-ciphers" => {
+            ("cipher", ciphers::tls12)
+        }
+        "ciphersuites" | "ssl-default-bind-ciphersuites" | "ssl-default-server-ciphersuites" => {
+            ("TLS 1.3 suite", ciphers::tls13)
+        }
+        "curves" | "ecdhe" | "ssl-default-bind-curves" | "ssl-default-server-curves" => {
+            ("curve", ciphers::groups)
+        }
         _ => return None,
     })
 }
@@ -25,7 +31,10 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
         let global = section.kind == SectionKind::Global;
         let proxy = matches!(
             section.kind,
-            SectionKind::Frontend | SectionKind::Listen | SectionKind::Defaults
+            SectionKind::Frontend
+                | SectionKind::Listen
+                | SectionKind::Defaults
+                | SectionKind::Backend
         );
         if !global && !proxy {
             continue;
@@ -33,11 +42,11 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
         for line in c.tree.body(section) {
             let words: Vec<&str> = line.words.iter().map(|w| w.value.as_str()).collect();
             let Some(&kw) = words.first() else { continue };
-            if global && kw == "tune.ssl.default-dh-param" {
+            if global && matches!(kw, "tune.ssl.default-dh-param" | "ssl-dh-param-file") {
                 out.push(
                     Diagnostic::new(
                         "U003",
-                        "'tune.ssl.default-dh-param' has no effect: rustls has no DHE key exchange",
+                        format!("'{kw}' has no effect: rustls has no finite-field DHE key exchange (ECDHE is used)"),
                     )
                     .at(line.words[0].span),
                 );
@@ -47,7 +56,7 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
             // option name of a `bind` line.
             let pairs: Vec<usize> = match (global, kw) {
                 (true, _) if evaluator(kw).is_some() => vec![0],
-                (false, "bind") => (2..words.len())
+                (false, "bind" | "server" | "default-server") => (2..words.len())
                     .filter(|&i| evaluator(words[i]).is_some())
                     .collect(),
                 _ => Vec::new(),

@@ -289,7 +289,9 @@ fn tls_names_rustls_lacks_are_named_and_dh_param_gets_a_note() {
         "tls-names.cfg",
         "global
     tune.ssl.default-dh-param 2048
+    ssl-dh-param-file /dev/null
     ssl-default-bind-curves X25519:brainpoolP256r1
+    ssl-default-server-ciphers ECDHE-RSA-AES256-GCM-SHA384:DES-CBC3-SHA
 defaults
     mode http
     timeout connect 5s
@@ -299,7 +301,7 @@ frontend fe
     bind 127.0.0.1:8443 ssl crt /nonexistent.pem ciphers ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA ciphersuites TLS_AES_128_CCM_SHA256
     default_backend be
 backend be
-    server s1 127.0.0.1:9000
+    server s1 127.0.0.1:9000 ssl verify none ciphersuites TLS_AES_256_GCM_SHA384:TLS_AES_128_CCM_8_SHA256
 ",
     );
     let out = run(&["check", "--no-env", "-f", cfg.to_str().unwrap()]);
@@ -316,6 +318,13 @@ backend be
     );
     assert!(text.contains("the curve 'brainpoolP256r1'"), "{text}");
     assert!(text.contains("U003"), "{text}");
+    // The server side: global defaults and server lines.
+    assert!(text.contains("the cipher 'DES-CBC3-SHA'"), "{text}");
+    assert!(
+        text.contains("the TLS 1.3 suite 'TLS_AES_128_CCM_8_SHA256'"),
+        "{text}"
+    );
+    assert!(text.contains("'ssl-dh-param-file' has no effect"), "{text}");
 }
 
 /// The `[ALERT]` lines of a `-c` run, without the process id.

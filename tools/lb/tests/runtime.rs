@@ -11,6 +11,8 @@ mod checks;
 mod discovery;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/h2_servers.rs"]
+mod h2_servers;
 #[path = "runtime/h3.rs"]
 mod h3;
 #[path = "runtime/hardening.rs"]
@@ -49,5 +51,7 @@ mod tables;
 mod tcp_logs_lifecycle;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_ocsp.rs"]
+mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;

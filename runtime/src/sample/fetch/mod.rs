@@ -20,6 +20,21 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         return v.into_iter().collect();
     }
     match name {
+        // A failed handshake leaves no TLS facts, only its reason.
+        "ssl_fc_err" | "ssl_fc_err_str" if txn.conn_error.is_some() => {
+            let reason = txn.conn_error.and_then(|e| e.ssl_reason());
+            let value = match name {
+                "ssl_fc_err" => reason.map(|r| Value::Int(r.code())),
+                _ => reason
+                    .and_then(|r| r.text())
+                    .map(|t| Value::Str(t.to_string())),
+            };
+            value.into_iter().collect()
+        }
+        _ if name.starts_with("ssl_bc") || name.starts_with("ssl_s_") => {
+            crate::tls::backend::fetch(name, &f.args, txn.backend_tls.as_deref())
+                .unwrap_or_default()
+        }
         _ if name.starts_with("ssl_") => {
             crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
         }

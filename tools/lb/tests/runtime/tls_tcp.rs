@@ -100,7 +100,7 @@ fn tls_in_tcp_mode_and_handshake_failures_are_logged_as_haproxy_does() {
 frontend errfmt
     log stdout format raw local0
     option log-separate-errors
-    error-log-format \"ERROR %ft %[fc_err]:%[fc_err_str]\"
+    error-log-format \"ERROR %ft %[fc_err]:%[fc_err_str] %[ssl_fc_err,and(4095)]:%[ssl_fc_err_str]\"
     bind 127.0.0.1:{third} ssl crt {pem}
     http-request return status 200
 backend echo
@@ -148,7 +148,10 @@ backend over_tls
         "{our_lines:?}"
     );
     assert!(
-        our_lines.contains(&"ERROR errfmt~ 34:SSL handshake failure".to_string()),
+        our_lines.contains(
+            &"ERROR errfmt~ 34:SSL handshake failure 156:error:0A00009C:SSL routines::http request"
+                .to_string()
+        ),
         "{our_lines:?}"
     );
     let Some((theirs, their_log)) = crate::harness::with_haproxy(cfg, drive) else {

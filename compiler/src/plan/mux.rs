@@ -1,0 +1,74 @@
+//! How a server's connections are multiplexed: the protocol forced by `proto`, the limits of
+//! stream reuse (`max-reuse`), and what its health checks speak (`check-proto`, `check-alpn`),
+//! lowered from the server's words after its `default-server` ones.
+
+use serde::Serialize;
+
+/// The multiplexing side of one server line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ServerMux {
+    /// `proto h2`: HTTP/2 with prior knowledge, whatever ALPN says (clear or TLS).
+    pub h2: bool,
+    /// `max-reuse N`: how many requests one connection carries at most (`None`: unbounded).
+    pub max_reuse: Option<u64>,
+    /// The HTTP health checks speak HTTP/2: `check-proto h2`, or the server's own `proto h2`
+    /// when the checks have no `check-proto` of their own (as in HAProxy).
+    pub check_h2: bool,
+    /// `check-alpn`: the protocols the checks offer over TLS.
+    pub check_alpn: Vec<String>,
+}
+
+impl ServerMux {
+    /// Lowers the words of a server line (its `default-server` words first: the last wins).
+    pub fn of(words: &[&str]) -> ServerMux {
+        let mut mux = ServerMux::default();
+        let mut check_proto = None;
+        let mut i = 0;
+        while i < words.len() {
+            let value = words.get(i + 1).copied().unwrap_or("");
+            match words[i] {
+                "proto" => mux.h2 = value == "h2",
+                "check-proto" => check_proto = Some(value == "h2"),
+                "check-alpn" => mux.check_alpn = value.split(',').map(String::from).collect(),
+                // HAProxy: a negative value means no limit, 0 no reuse at all.
+                "max-reuse" => {
+                    mux.max_reuse = value
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|n| u64::try_from(n).ok())
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        mux.check_h2 = check_proto.unwrap_or(mux.h2);
+        mux
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_words_set_the_protocol_and_limits() {
+        let m = ServerMux::of(&["proto", "h1", "ssl", "proto", "h2", "max-reuse", "10"]);
+        assert!(m.h2 && m.check_h2);
+        assert_eq!(m.max_reuse, Some(10));
+        assert!(!ServerMux::of(&["proto", "h2", "check-proto", "h1"]).check_h2);
+        let m = ServerMux::of(&[
+            "check-proto",
+            "h2",
+            "check-alpn",
+            "h2,http/1.1",
+            "max-reuse",
+            "-1",
+        ]);
+        assert!(!m.h2 && m.check_h2);
+        assert_eq!(m.check_alpn, ["h2", "http/1.1"]);
+        assert_eq!(m.max_reuse, None);
+    }
+}

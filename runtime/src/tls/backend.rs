@@ -1,0 +1,60 @@
+//! TLS towards servers as the fetches see it: what a server connection's handshake settled
+//! (`ssl_bc_*`) and the certificate the server presented (`ssl_s_*`).
+
+use super::TlsInfo;
+use crate::sample::Value;
+use rustls::ClientConnection;
+
+/// What a finished handshake with a server settled. `server_cert` is the server's own
+/// certificate; `sni` the name sent.
+pub fn info(conn: &ClientConnection) -> TlsInfo {
+    let (cipher, cipher_bits) = conn
+        .negotiated_cipher_suite()
+        .map_or(("", 0), super::openssl_suite);
+    TlsInfo {
+        version: super::version_name(conn.protocol_version()),
+        cipher,
+        cipher_bits,
+        alpn: conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+        server_cert: conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.clone().into_owned()),
+        ..TlsInfo::default()
+    }
+}
+
+/// Evaluates a `ssl_bc*` or `ssl_s_*` fetch over the server connection's TLS (`None` when
+/// the request went over clear TCP, or no server was connected yet). `None` when `name` is
+/// not one of them.
+pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<Value>> {
+    let one = |v: Option<Value>| Some(v.into_iter().collect::<Vec<_>>());
+    let text = |s: &str| (!s.is_empty()).then(|| Value::Str(s.to_string()));
+    match name {
+        "ssl_bc" => return one(Some(Value::Bool(tls.is_some()))),
+        "ssl_bc_is_resumed" => return one(Some(Value::Bool(tls.is_some_and(|t| t.resumed)))),
+        _ => {}
+    }
+    let Some(t) = tls else {
+        return (name.starts_with("ssl_bc_") || name.starts_with("ssl_s_")).then(Vec::new);
+    };
+    match name {
+        "ssl_bc_protocol" => one(text(t.version)),
+        "ssl_bc_cipher" => one(text(t.cipher)),
+        "ssl_bc_alpn" => one(t.alpn.as_deref().and_then(text)),
+        "ssl_bc_use_keysize" | "ssl_bc_alg_keysize" => one(Some(Value::Int(t.cipher_bits))),
+        // A connection that carries the request finished its handshake without error.
+        "ssl_bc_err" => one(Some(Value::Int(0))),
+        _ => {
+            let field = name.strip_prefix("ssl_s")?;
+            let facts = t
+                .server_cert
+                .as_ref()
+                .and_then(|c| super::x509::CertFacts::of(c.as_ref()));
+            super::fetch::cert_field(field, args, facts.as_ref()).map(|v| v.into_iter().collect())
+        }
+    }
+}

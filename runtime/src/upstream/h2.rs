@@ -1,0 +1,319 @@
+//! HTTP/2 towards servers: `server … proto h2` (prior knowledge, clear or over TLS) or `h2`
+//! chosen by ALPN in the TLS handshake (`server … ssl alpn h2,http/1.1`). hyper's HTTP/2
+//! client multiplexes the streams of a connection in a task of its own.
+//!
+//! As HAProxy does with its multiplexed backend connections, a connection that has room for
+//! another stream serves any session of its thread (unless `http-reuse never`, where it stays
+//! with its session), up to `max-reuse` requests; a new one is opened when every connection
+//! is at the server's stream limit.
+
+use super::pool::ServerKey;
+use super::reuse::Failure;
+use super::{ExchangeError, ServerConn, ServerStream};
+use crate::http::ReqBody;
+use crate::tls::TlsInfo;
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::client::conn::http2::SendRequest;
+use hyper::header::{HeaderValue, HOST, TE};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use rustc_hash::FxHashMap as HashMap;
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Streams a connection is given at most before another is opened (the server may allow
+/// fewer: hyper then holds the request until one ends).
+const MAX_STREAMS: u32 = 100;
+/// Connections kept per server and thread.
+const MAX_CONNS: usize = 16;
+
+/// One multiplexed server connection, as a handle to open streams on.
+#[derive(Clone)]
+pub struct H2Conn {
+    send: SendRequest<ReqBody>,
+    /// Streams open now.
+    open: Rc<Cell<u32>>,
+    /// Requests it carried so far (`max-reuse`).
+    carried: Rc<Cell<u64>>,
+    /// What its TLS handshake settled (`ssl_bc_*`, `ssl_s_*`).
+    pub tls: Option<Arc<TlsInfo>>,
+}
+
+impl H2Conn {
+    /// Whether it can take one more request now.
+    fn has_room(&self, max_reuse: Option<u64>) -> bool {
+        !self.send.is_closed()
+            && self.send.is_ready()
+            && self.open.get() < MAX_STREAMS
+            && max_reuse.is_none_or(|m| self.carried.get() < m)
+    }
+
+    /// Whether it may still be handed out later (not closed, `max-reuse` not reached).
+    fn reusable(&self, max_reuse: Option<u64>) -> bool {
+        !self.send.is_closed() && max_reuse.is_none_or(|m| self.carried.get() < m)
+    }
+}
+
+/// The multiplexed connections of one thread, by (backend, server).
+#[derive(Clone, Default)]
+pub struct H2Pool(Rc<RefCell<HashMap<ServerKey, Vec<H2Conn>>>>);
+
+impl H2Pool {
+    /// A connection to `key` with room for a stream; closed and used-up ones are dropped on
+    /// the way.
+    pub fn take(&self, key: ServerKey, max_reuse: Option<u64>) -> Option<H2Conn> {
+        let mut map = self.0.borrow_mut();
+        let list = map.get_mut(&key)?;
+        list.retain(|c| c.reusable(max_reuse));
+        list.iter().find(|c| c.has_room(max_reuse)).cloned()
+    }
+
+    /// Offers a new connection to the thread's other requests.
+    pub fn put(&self, key: ServerKey, conn: &H2Conn) {
+        let mut map = self.0.borrow_mut();
+        let list = map.entry(key).or_default();
+        if list.len() < MAX_CONNS {
+            list.push(conn.clone());
+        }
+    }
+}
+
+/// Runs hyper's connection task on the worker thread's `LocalSet`.
+#[derive(Clone, Copy)]
+pub(crate) struct LocalExec;
+
+impl<F: std::future::Future + 'static> hyper::rt::Executor<F> for LocalExec {
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+impl AsyncRead for ServerStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerStream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            ServerStream::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ServerStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            ServerStream::Tcp(s) => Pin::new(s).poll_write(cx, data),
+            ServerStream::Tls(s) => Pin::new(&mut **s).poll_write(cx, data),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerStream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            ServerStream::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerStream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            ServerStream::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A new server connection, with the protocol it ended up speaking.
+pub enum Connected {
+    H1(ServerConn),
+    H2(H2Conn),
+}
+
+/// Makes a new connection speak HTTP/2 when the server line forces it (`proto h2`) or the
+/// TLS handshake chose it by ALPN; otherwise it stays HTTP/1.1. `None`: the HTTP/2 preface
+/// failed.
+pub async fn settle(
+    conn: ServerConn,
+    forced: bool,
+    tune: &hapee_compiler::plan::tls::H2Tune,
+) -> Option<Connected> {
+    let tls = conn.tls_info().map(Arc::new);
+    if !forced && tls.as_ref().and_then(|t| t.alpn.as_deref()) != Some("h2") {
+        return Some(Connected::H1(conn));
+    }
+    let mut builder = hyper::client::conn::http2::Builder::new(LocalExec);
+    builder
+        .initial_stream_window_size(tune.initial_window_size)
+        .header_table_size(tune.header_table_size)
+        .max_frame_size(tune.max_frame_size.clamp(16384, 16_777_215))
+        .max_header_list_size(64 * 1024);
+    let (send, connection) = builder
+        .handshake(TokioIo::new(conn.into_transport()))
+        .await
+        .ok()?;
+    tokio::task::spawn_local(async move {
+        let _ = connection.await;
+    });
+    Some(Connected::H2(H2Conn {
+        send,
+        open: Rc::default(),
+        carried: Rc::default(),
+        tls,
+    }))
+}
+
+/// Puts a request in HTTP/2's form: the target carries the scheme and the authority (from
+/// `Host`, which is removed), and `TE: trailers` goes on when the client asked for trailers
+/// (gRPC servers require it).
+pub fn h2_request(
+    mut req: Request<ReqBody>,
+    tls: bool,
+    client_te: Option<&HeaderValue>,
+) -> Request<ReqBody> {
+    let authority = req.headers_mut().remove(HOST).and_then(|h| {
+        h.to_str()
+            .ok()
+            .and_then(|s| s.parse::<hyper::http::uri::Authority>().ok())
+    });
+    let mut parts = req.uri().clone().into_parts();
+    parts.scheme = Some(if tls {
+        hyper::http::uri::Scheme::HTTPS
+    } else {
+        hyper::http::uri::Scheme::HTTP
+    });
+    if parts.authority.is_none() {
+        parts.authority = authority;
+    }
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(hyper::http::uri::PathAndQuery::from_static("/"));
+    }
+    if let Ok(uri) = hyper::Uri::from_parts(parts) {
+        *req.uri_mut() = uri;
+    }
+    *req.version_mut() = hyper::Version::HTTP_2;
+    let wants_trailers = client_te.is_some_and(|v| {
+        v.as_bytes().split(|&b| b == b',').any(|t| {
+            t.split(|&b| b == b';')
+                .next()
+                .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"trailers"))
+        })
+    });
+    if wants_trailers {
+        req.headers_mut()
+            .insert(TE, HeaderValue::from_static("trailers"));
+    }
+    req
+}
+
+/// Counts a stream as open until its response body is done with.
+struct StreamSlot(Rc<Cell<u32>>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
+/// Why a stream gave no response: a connection that went away before the request was taken
+/// (`Unsent`, which may be sent again elsewhere), or a failure after.
+pub enum StreamError {
+    Unsent(Box<Request<ReqBody>>),
+    Failed(ExchangeError),
+}
+
+/// Sends `req` as a new stream on `conn` and waits for the response head, for at most
+/// `timeout` (`timeout server`).
+pub async fn exchange(
+    conn: &H2Conn,
+    req: Request<ReqBody>,
+    timeout: Option<Duration>,
+) -> Result<Response<super::ServerBody>, StreamError> {
+    conn.open.set(conn.open.get() + 1);
+    conn.carried.set(conn.carried.get() + 1);
+    let slot = StreamSlot(conn.open.clone());
+    let mut send = conn.send.clone();
+    let sent = send.try_send_request(req);
+    let answered = match timeout {
+        Some(limit) => match tokio::time::timeout(limit, sent).await {
+            Ok(a) => a,
+            Err(_) => {
+                return Err(StreamError::Failed(ExchangeError::Server(
+                    Failure::ResponseTimeout,
+                )))
+            }
+        },
+        None => sent.await,
+    };
+    match answered {
+        Ok(resp) => Ok(resp.map(|incoming| {
+            super::ServerBody::multiplexed(StreamBody {
+                incoming,
+                _slot: slot,
+                timeout,
+                watchdog: crate::http::idle::Watchdog::default(),
+            })
+        })),
+        Err(mut e) => match e.take_message() {
+            Some(req) => Err(StreamError::Unsent(Box::new(req))),
+            None => {
+                let e = e.into_error();
+                let failure = if e.is_parse() || e.is_user() {
+                    Failure::JunkResponse
+                } else {
+                    Failure::EmptyResponse
+                };
+                Err(StreamError::Failed(ExchangeError::Server(failure)))
+            }
+        },
+    }
+}
+
+/// A response body read from a stream of a multiplexed connection; the server's silence
+/// past `timeout server` fails it.
+pub struct StreamBody {
+    incoming: Incoming,
+    _slot: StreamSlot,
+    timeout: Option<Duration>,
+    watchdog: crate::http::idle::Watchdog,
+}
+
+impl StreamBody {
+    /// The next data or trailers frame; `Err(true)` when the server stayed silent too long.
+    pub(super) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
+        match Pin::new(&mut self.incoming).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                self.watchdog.active();
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(_))) => Poll::Ready(Some(Err(false))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending if self.watchdog.expired(self.timeout, None, cx) => {
+                Poll::Ready(Some(Err(true)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    pub(super) fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    pub(super) fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
+}
