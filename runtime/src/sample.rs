@@ -571,6 +571,7 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
             txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
         ))),
         "nbsrv" => one(Some(Value::Int(txn.nbsrv(a0)))),
+        "res.cache_hit" | "res.cache_name" => one(crate::http::cache::fetch(&f.name, txn)),
         "status" => one(txn
             .response
             .as_ref()

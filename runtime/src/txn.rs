@@ -104,6 +104,8 @@ pub struct Txn {
     pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
     /// Set by `tcp-request connection expect-proxy layer4`.
     pub expect_proxy: bool,
+    /// What the HTTP filters (cache, compression) keep of the transaction.
+    pub filters: crate::http::filters::TxnFilters,
 }
 
 impl Txn {
@@ -154,6 +156,7 @@ impl Txn {
             may_change: std::cell::Cell::new(false),
             proxy: None,
             expect_proxy: false,
+            filters: Default::default(),
         }
     }
 

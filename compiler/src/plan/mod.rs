@@ -1,6 +1,7 @@
 //! The execution plan: a flat, serde-serializable description of what the runtime must run,
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
+pub mod filters;
 mod lower;
 pub mod lua;
 pub mod programs;
@@ -34,6 +35,8 @@ pub struct Plan {
     pub resolvers: Vec<resolvers::ResolversPlan>,
     /// `program` sections (run by the master in master-worker mode).
     pub programs: Vec<programs::ProgramPlan>,
+    /// `cache` sections and the proxies' filters (cache, compression, trace, bwlim).
+    pub filters: filters::FiltersPlan,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -551,5 +554,6 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         peers,
         resolvers: resolvers::lower(config),
         programs: programs::lower(config),
+        filters: filters::lower(config),
     }
 }

@@ -93,6 +93,18 @@ pub const RESOLVERS: &[&str] = &[
     "accepted_payload_size",
 ];
 
+/// Keywords of `cache` sections the runtime honours (runtime/src/http/cache).
+pub const CACHE: &[&str] = &[
+    "total-max-size",
+    "max-object-size",
+    "max-age",
+    "process-vary",
+    "max-secondary-entries",
+];
+
+/// Filters (`filter <name>`) the runtime runs (runtime/src/http/filters.rs).
+pub const FILTERS: &[&str] = &["cache", "compression", "trace"];
+
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];
 
@@ -147,6 +159,9 @@ pub const PROXY: &[&str] = &[
     "stick-table",
     "stick",
     "stats",
+    // HTTP compression and the data filters (runtime/src/http/compress, filters.rs).
+    "compression",
+    "filter",
 ];
 
 /// `option` names the runtime honours.
@@ -329,6 +344,9 @@ pub const ACTIONS: &[&str] = &[
     // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
+    // The HTTP cache (runtime/src/http/cache).
+    "cache-use",
+    "cache-store",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any
@@ -574,6 +592,9 @@ pub const FETCHES: &[&str] = &[
     "fc_pp_authority",
     "fc_pp_unique_id",
     "fc_rcvd_proxy",
+    // The HTTP cache.
+    "res.cache_hit",
+    "res.cache_name",
 ];
 
 /// Converters the runtime implements.

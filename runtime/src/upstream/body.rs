@@ -59,6 +59,8 @@ pub struct ServerBody {
     /// The rest of a request body still on its way to the server: it goes on as the response
     /// is read.
     upload: Option<Box<Upload>>,
+    /// The HTTP filters the body goes through (compression, cache), if any.
+    filters: Option<crate::http::filters::Chain>,
 }
 
 #[derive(Debug)]
@@ -95,6 +97,57 @@ impl ServerBody {
             idle_home: None,
             _guard: None,
             upload: None,
+            filters: None,
+        }
+    }
+
+    /// Sends the body through `chain` (its length then changes, so it is no longer told).
+    pub fn filter(&mut self, chain: crate::http::filters::Chain) {
+        if !chain.is_empty() {
+            self.filters = Some(chain);
+        }
+    }
+
+    /// The next frame once through the filters: a chunk they hold back entirely is not sent
+    /// as an empty frame, and what they add at the end comes before the end.
+    fn poll_filtered(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        use crate::http::filters::BodyFilter;
+        loop {
+            let polled = self.poll_unfiltered(cx);
+            let Some(chain) = self.filters.as_mut() else {
+                return polled;
+            };
+            match polled {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        let mut out = chain.data(data);
+                        // The client side may stop polling once it has the length it was
+                        // told: the filters end with the last bytes, not after them.
+                        if matches!(self.state, State::Done | State::Length(0)) {
+                            let tail = chain.end();
+                            self.filters = None;
+                            if !tail.is_empty() {
+                                let mut both = BytesMut::from(&out[..]);
+                                both.extend_from_slice(&tail);
+                                out = both.freeze();
+                            }
+                        }
+                        if !out.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(out))));
+                        }
+                    }
+                    Err(other) => return Poll::Ready(Some(Ok(other))),
+                },
+                Poll::Ready(None) => {
+                    let mut chain = self.filters.take().expect("present above");
+                    let tail = chain.end();
+                    if tail.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(tail))));
+                }
+                other => return other,
+            }
         }
     }
 
@@ -210,10 +263,31 @@ impl Body for ServerBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        this.drive_upload(cx);
-        let polled = this.poll_body(cx);
-        if matches!(polled, Poll::Ready(None)) && this.upload.is_some() {
+        self.get_mut().poll_filtered(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.upload.is_none()
+            && self.filters.is_none()
+            && matches!(
+                self.state,
+                State::Length(0) | State::Done | State::Failed | State::Upgraded
+            )
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.filters.is_some() {
+            return SizeHint::default();
+        }
+        self.size_hint_now()
+    }
+}
+
+impl ServerBody {
+    fn poll_unfiltered(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.drive_upload(cx);
+        let polled = self.poll_body(cx);
+        if matches!(polled, Poll::Ready(None)) && self.upload.is_some() {
             // The response is over while the client is still sending: its body goes on to the
             // server (as long as timeout server allows) before the response ends, so that the
             // client connection is not closed, and reset, under bytes it sent and nobody read.
@@ -223,20 +297,6 @@ impl Body for ServerBody {
         polled
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.upload.is_none()
-            && matches!(
-                self.state,
-                State::Length(0) | State::Done | State::Failed | State::Upgraded
-            )
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.size_hint_now()
-    }
-}
-
-impl ServerBody {
     fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self;
         loop {

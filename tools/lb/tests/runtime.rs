@@ -7,6 +7,8 @@ mod api;
 mod backends;
 #[path = "runtime/discovery.rs"]
 mod discovery;
+#[path = "runtime/filters.rs"]
+mod filters;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/h3.rs"]
