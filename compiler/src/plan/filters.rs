@@ -241,7 +241,9 @@ fn bwlim(kind: &str, args: &[crate::ir::Text]) -> BandwidthLimit {
 
 /// A size with HAProxy's optional `k`, `m` or `g` suffix (powers of 1024).
 fn size(text: &str) -> Option<u64> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let n: u64 = digits.parse().ok()?;
     let scale = match unit.to_ascii_lowercase().as_str() {

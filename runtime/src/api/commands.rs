@@ -273,7 +273,7 @@ fn table_command(shared: &Shared, _: &mut Session, args: &[String]) -> Result<St
 
 /// `show cache`: the HTTP caches and their fresh entries (`crate::http::cache`).
 fn show_cache(shared: &Shared, _: &mut Session, _: &[String]) -> Result<String, String> {
-    Ok(crate::http::cache::show(crate::http::filters::caches(shared)))
+    Ok(crate::http::cache::show(&shared.filters.caches))
 }
 
 /// `show stat [json|typed|up|no-maint] [<iid> <type> <sid>]`.

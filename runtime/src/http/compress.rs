@@ -174,7 +174,8 @@ pub fn applies(settings: &Settings, req: &RequestFacts, status: u16, h: &HeaderM
                 ct.len() >= prefix.len() && ct[..prefix.len()].eq_ignore_ascii_case(prefix)
             };
             !starts(b"multipart")
-                && (settings.types.is_empty() || settings.types.iter().any(|t| starts(t.as_bytes())))
+                && (settings.types.is_empty()
+                    || settings.types.iter().any(|t| starts(t.as_bytes())))
         }
         None => settings.types.is_empty(),
     }
@@ -193,7 +194,10 @@ pub fn rewrite_headers(algo: Algo, h: &mut HeaderMap) {
             }
         }
     }
-    h.append(hyper::header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.append(
+        hyper::header::VARY,
+        HeaderValue::from_static("Accept-Encoding"),
+    );
     if algo != Algo::Identity {
         h.insert(
             hyper::header::CONTENT_ENCODING,
@@ -224,9 +228,7 @@ impl Encoder {
             Algo::Identity => Stream::Identity,
             Algo::Gzip => Stream::Gzip(flate2::write::GzEncoder::new(Vec::new(), level)),
             Algo::Deflate => Stream::Zlib(flate2::write::ZlibEncoder::new(Vec::new(), level)),
-            Algo::RawDeflate => {
-                Stream::Raw(flate2::write::DeflateEncoder::new(Vec::new(), level))
-            }
+            Algo::RawDeflate => Stream::Raw(flate2::write::DeflateEncoder::new(Vec::new(), level)),
         };
         Encoder { stream }
     }
@@ -292,14 +294,14 @@ mod tests {
         assert_eq!(select(&s, &mut r), None);
         let mut r = h(&[("accept-encoding", "*")]);
         assert_eq!(select(&s, &mut r), Some(Algo::Gzip));
-        let mut old = h(&[("accept-encoding", "gzip"), ("user-agent", "Mozilla/4.0 (X11)")]);
+        let mut old = h(&[
+            ("accept-encoding", "gzip"),
+            ("user-agent", "Mozilla/4.0 (X11)"),
+        ]);
         assert_eq!(select(&s, &mut old), None);
         let identity = settings(&["identity"], &[]);
         assert_eq!(select(&identity, &mut h(&[])), Some(Algo::Identity));
-        let offload = Settings {
-            offload: true,
-            ..s
-        };
+        let offload = Settings { offload: true, ..s };
         let mut r = h(&[("accept-encoding", "gzip")]);
         assert_eq!(select(&offload, &mut r), Some(Algo::Gzip));
         assert!(!r.contains_key("accept-encoding"));
@@ -312,7 +314,10 @@ mod tests {
             head: false,
             http11: true,
         };
-        let ok = h(&[("content-type", "text/plain; charset=utf-8"), ("content-length", "9")]);
+        let ok = h(&[
+            ("content-type", "text/plain; charset=utf-8"),
+            ("content-length", "9"),
+        ]);
         assert!(applies(&s, &req, 200, &ok));
         assert!(!applies(&s, &req, 204, &ok));
         assert!(!applies(&s, &req, 304, &ok));
@@ -377,7 +382,9 @@ mod tests {
             let mut plain = String::new();
             match algo {
                 Algo::Gzip => flate2::read::GzDecoder::new(&out[..]).read_to_string(&mut plain),
-                Algo::Deflate => flate2::read::ZlibDecoder::new(&out[..]).read_to_string(&mut plain),
+                Algo::Deflate => {
+                    flate2::read::ZlibDecoder::new(&out[..]).read_to_string(&mut plain)
+                }
                 _ => flate2::read::DeflateDecoder::new(&out[..]).read_to_string(&mut plain),
             }
             .unwrap();

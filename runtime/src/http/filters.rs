@@ -107,9 +107,7 @@ impl Filters {
             .as_deref()
             .filter(|b| *b != &*txn.frontend)
             .and_then(|b| self.by_proxy.get(b));
-        fe.into_iter()
-            .chain(be)
-            .flat_map(|p| p.chain.iter())
+        fe.into_iter().chain(be).flat_map(|p| p.chain.iter())
     }
 
     /// The compression settings that apply: the backend's, else the frontend's.
@@ -140,10 +138,7 @@ pub struct TxnFilters {
 pub fn on_request(txn: &mut Txn) {
     let shared = txn.shared.clone();
     let filters = &shared.filters;
-    if !filters
-        .chain_of(txn)
-        .any(|f| *f == FilterPlan::Compression)
-    {
+    if !filters.chain_of(txn).any(|f| *f == FilterPlan::Compression) {
         return;
     }
     let Some(settings) = filters.compression_of(txn) else {
@@ -204,11 +199,6 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
     chain
 }
 
-/// The caches, for the Runtime API.
-pub fn caches(shared: &crate::state::Shared) -> &Caches {
-    &shared.filters.caches
-}
-
 /// Rule actions of the filters: `cache-use`, `cache-store`.
 #[derive(Debug)]
 pub enum FilterAction {
@@ -259,8 +249,14 @@ mod tests {
 
     #[test]
     fn a_filters_tail_goes_through_the_filters_after_it() {
-        let chain = Chain(vec![Box::new(compress::Encoder::new(Algo::Identity)), Box::new(Upper)]);
-        assert_eq!(chain.whole(Bytes::from_static(b"ab")), Bytes::from_static(b"AB!"));
+        let chain = Chain(vec![
+            Box::new(compress::Encoder::new(Algo::Identity)),
+            Box::new(Upper),
+        ]);
+        assert_eq!(
+            chain.whole(Bytes::from_static(b"ab")),
+            Bytes::from_static(b"AB!")
+        );
         struct Tail;
         impl BodyFilter for Tail {
             fn data(&mut self, chunk: Bytes) -> Bytes {
@@ -271,6 +267,9 @@ mod tests {
             }
         }
         let chain = Chain(vec![Box::new(Tail), Box::new(Upper)]);
-        assert_eq!(chain.whole(Bytes::from_static(b"a")), Bytes::from_static(b"AZ!"));
+        assert_eq!(
+            chain.whole(Bytes::from_static(b"a")),
+            Bytes::from_static(b"AZ!")
+        );
     }
 }

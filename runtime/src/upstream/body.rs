@@ -110,7 +110,10 @@ impl ServerBody {
 
     /// The next frame once through the filters: a chunk they hold back entirely is not sent
     /// as an empty frame, and what they add at the end comes before the end.
-    fn poll_filtered(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_filtered(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         use crate::http::filters::BodyFilter;
         loop {
             let polled = self.poll_unfiltered(cx);
@@ -284,7 +287,10 @@ impl Body for ServerBody {
 }
 
 impl ServerBody {
-    fn poll_unfiltered(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_unfiltered(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         self.drive_upload(cx);
         let polled = self.poll_body(cx);
         if matches!(polled, Poll::Ready(None)) && self.upload.is_some() {

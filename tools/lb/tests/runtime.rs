@@ -7,10 +7,10 @@ mod api;
 mod backends;
 #[path = "runtime/discovery.rs"]
 mod discovery;
-#[path = "runtime/filters.rs"]
-mod filters;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/filters.rs"]
+mod filters;
 #[path = "runtime/h3.rs"]
 mod h3;
 #[path = "runtime/hardening.rs"]

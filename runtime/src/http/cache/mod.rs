@@ -105,10 +105,8 @@ fn primary_key(req: &crate::txn::RequestView) -> Option<Key> {
         let path = req.uri.path_and_query().map_or("/", |p| p.as_str());
         format!("https://{host}{path}")
     };
-    let digest = aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        uri.as_bytes(),
-    );
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, uri.as_bytes());
     digest.as_ref().try_into().ok()
 }
 
@@ -172,10 +170,7 @@ pub fn store_response(txn: &mut Txn, cache: &Arc<Cache>) {
     };
     if req.method != Method::GET {
         // A successful unsafe request changes what is stored for its URL (RFC 9111 §4.4).
-        let unsafe_method = !matches!(
-            req.method,
-            Method::HEAD | Method::OPTIONS | Method::TRACE
-        );
+        let unsafe_method = !matches!(req.method, Method::HEAD | Method::OPTIONS | Method::TRACE);
         if unsafe_method && (200..400).contains(&resp.status) {
             cache.store.invalidate(&key);
         }
@@ -227,7 +222,7 @@ pub fn store_response(txn: &mut Txn, cache: &Arc<Cache>) {
         return;
     };
     let origin_age = match policy::age(headers) {
-        Err(()) => return,
+        Err(policy::BadAge) => return,
         Ok(Some(age)) if age > announced => return,
         Ok(age) => age.unwrap_or(0),
     };
@@ -254,7 +249,10 @@ pub fn store_response(txn: &mut Txn, cache: &Arc<Cache>) {
         signature,
         secondary,
     };
-    txn.filters.cache.pending.retain(|p| !Arc::ptr_eq(&p.cache, cache));
+    txn.filters
+        .cache
+        .pending
+        .retain(|p| !Arc::ptr_eq(&p.cache, cache));
     txn.filters.cache.pending.push(Pending {
         cache: cache.clone(),
         entry,
@@ -263,7 +261,12 @@ pub fn store_response(txn: &mut Txn, cache: &Arc<Cache>) {
 
 /// The response `store_response` accepted for `cache`, taken for its body to be recorded.
 pub fn take_pending(txn: &mut Txn, cache: &str) -> Option<Pending> {
-    let i = txn.filters.cache.pending.iter().position(|p| &*p.cache.name == cache)?;
+    let i = txn
+        .filters
+        .cache
+        .pending
+        .iter()
+        .position(|p| &*p.cache.name == cache)?;
     Some(txn.filters.cache.pending.swap_remove(i))
 }
 
@@ -311,10 +314,7 @@ impl crate::http::filters::BodyFilter for StoreTap {
 pub fn hit_response(hit: &Hit) -> (ResponseView, Bytes) {
     let entry = &hit.entry;
     let mut headers = entry.headers.clone();
-    headers.insert(
-        hyper::header::AGE,
-        HeaderValue::from(entry.age(now())),
-    );
+    headers.insert(hyper::header::AGE, HeaderValue::from(entry.age(now())));
     let status = if hit.not_modified { 304 } else { entry.status };
     let body = if hit.not_modified {
         Bytes::new()
@@ -408,8 +408,7 @@ pub(crate) async fn serve_hit(
         headers: HeaderMap::new(),
     });
     let mut resp = hyper::Response::new(super::reply::full(body));
-    *resp.status_mut() =
-        hyper::StatusCode::from_u16(view.status).unwrap_or(hyper::StatusCode::OK);
+    *resp.status_mut() = hyper::StatusCode::from_u16(view.status).unwrap_or(hyper::StatusCode::OK);
     *resp.headers_mut() = headers;
     Some(resp)
 }

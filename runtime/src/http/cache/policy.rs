@@ -130,9 +130,7 @@ pub fn max_age(headers: &HeaderMap, cache_max_age: u64, now: SystemTime) -> Opti
             v.to_str()
                 .ok()
                 .and_then(|s| httpdate::parse_http_date(s).ok())
-                .map_or(0, |at| {
-                    at.duration_since(now).map_or(0, |d| d.as_secs())
-                })
+                .map_or(0, |at| at.duration_since(now).map_or(0, |d| d.as_secs()))
         })
     } else {
         None
@@ -147,14 +145,19 @@ pub fn max_age(headers: &HeaderMap, cache_max_age: u64, now: SystemTime) -> Opti
     })
 }
 
+/// An `Age` header HAProxy's cache does not accept: not a positive number of seconds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadAge;
+
 /// The response's `Age`: `Ok(None)` without one, `Err` when it cannot be read (not stored).
-pub fn age(headers: &HeaderMap) -> Result<Option<u64>, ()> {
+pub fn age(headers: &HeaderMap) -> Result<Option<u64>, BadAge> {
     match headers.get(hyper::header::AGE) {
         None => Ok(None),
         Some(v) => {
-            let n: i64 = v.to_str().map_err(|_| ())?.trim().parse().map_err(|_| ())?;
+            let text = v.to_str().map_err(|_| BadAge)?;
+            let n: i64 = text.trim().parse().map_err(|_| BadAge)?;
             if n <= 0 {
-                return Err(());
+                return Err(BadAge);
             }
             Ok(Some((n as u64).min(MAX_AGE_CAP)))
         }
@@ -213,7 +216,8 @@ pub fn not_modified(request: &HeaderMap, etag: Option<&str>, last_modified: u64)
     if if_none_match {
         return false;
     }
-    date_header(request, hyper::header::IF_MODIFIED_SINCE).is_some_and(|since| last_modified <= since)
+    date_header(request, hyper::header::IF_MODIFIED_SINCE)
+        .is_some_and(|since| last_modified <= since)
 }
 
 #[cfg(test)]
@@ -231,28 +235,86 @@ mod tests {
     #[test]
     fn lookups_need_a_safe_http11_request_without_authorization() {
         let get = request(&Method::GET, Version::HTTP_11, &h(&[]));
-        assert_eq!(get, RequestPolicy { lookup: true, store: true });
+        assert_eq!(
+            get,
+            RequestPolicy {
+                lookup: true,
+                store: true
+            }
+        );
         assert!(!request(&Method::GET, Version::HTTP_10, &h(&[])).lookup);
         assert!(!request(&Method::POST, Version::HTTP_11, &h(&[])).store);
-        let auth = request(&Method::GET, Version::HTTP_11, &h(&[("authorization", "x")]));
-        assert_eq!(auth, RequestPolicy { lookup: false, store: false });
-        let no_cache = request(&Method::GET, Version::HTTP_11, &h(&[("cache-control", "no-cache")]));
-        assert_eq!(no_cache, RequestPolicy { lookup: false, store: true });
-        let no_store = request(&Method::GET, Version::HTTP_11, &h(&[("cache-control", "no-store")]));
-        assert_eq!(no_store, RequestPolicy { lookup: true, store: false });
-        assert!(!request(&Method::GET, Version::HTTP_11, &h(&[("pragma", "no-cache")])).lookup);
+        let auth = request(
+            &Method::GET,
+            Version::HTTP_11,
+            &h(&[("authorization", "x")]),
+        );
+        assert_eq!(
+            auth,
+            RequestPolicy {
+                lookup: false,
+                store: false
+            }
+        );
+        let no_cache = request(
+            &Method::GET,
+            Version::HTTP_11,
+            &h(&[("cache-control", "no-cache")]),
+        );
+        assert_eq!(
+            no_cache,
+            RequestPolicy {
+                lookup: false,
+                store: true
+            }
+        );
+        let no_store = request(
+            &Method::GET,
+            Version::HTTP_11,
+            &h(&[("cache-control", "no-store")]),
+        );
+        assert_eq!(
+            no_store,
+            RequestPolicy {
+                lookup: true,
+                store: false
+            }
+        );
+        assert!(
+            !request(
+                &Method::GET,
+                Version::HTTP_11,
+                &h(&[("pragma", "no-cache")])
+            )
+            .lookup
+        );
         let both = h(&[("pragma", "no-cache"), ("cache-control", "public")]);
         assert!(request(&Method::GET, Version::HTTP_11, &both).lookup);
     }
 
     #[test]
     fn response_directives_decide_storage() {
-        assert!(response_storable(200, &h(&[("cache-control", "max-age=5")])));
-        assert!(!response_storable(200, &h(&[("cache-control", "no-cache")])));
-        assert!(!response_storable(200, &h(&[("cache-control", "max-age=5, private")])));
+        assert!(response_storable(
+            200,
+            &h(&[("cache-control", "max-age=5")])
+        ));
+        assert!(!response_storable(
+            200,
+            &h(&[("cache-control", "no-cache")])
+        ));
+        assert!(!response_storable(
+            200,
+            &h(&[("cache-control", "max-age=5, private")])
+        ));
         assert!(!response_storable(200, &h(&[("pragma", "no-cache")])));
-        assert!(!response_storable(200, &h(&[("cache-control", "no-cache=\"Set-Cookie\"")])));
-        assert!(response_storable(200, &h(&[("cache-control", "no-store, public")])));
+        assert!(!response_storable(
+            200,
+            &h(&[("cache-control", "no-cache=\"Set-Cookie\"")])
+        ));
+        assert!(response_storable(
+            200,
+            &h(&[("cache-control", "no-store, public")])
+        ));
         assert!(!response_storable(100, &h(&[])));
     }
 
@@ -261,7 +323,10 @@ mod tests {
         let now = SystemTime::now();
         let cc = h(&[("cache-control", "max-age=30, s-maxage=10")]);
         assert_eq!(max_age(&cc, 20, now), Some((10, 10)));
-        assert_eq!(max_age(&h(&[("cache-control", "max-age=30")]), 20, now), Some((20, 30)));
+        assert_eq!(
+            max_age(&h(&[("cache-control", "max-age=30")]), 20, now),
+            Some((20, 30))
+        );
         assert_eq!(max_age(&h(&[]), 20, now), Some((20, 20)));
         let past = h(&[("expires", "Thu, 01 Jan 1970 00:00:00 GMT")]);
         assert_eq!(max_age(&past, 20, now), Some((0, 0)));
@@ -271,13 +336,20 @@ mod tests {
         m.insert("expires", future.parse().unwrap());
         let (eff, announced) = max_age(&m, 1000, now).unwrap();
         assert!((98..=100).contains(&announced) && eff == announced);
-        assert_eq!(max_age(&h(&[("cache-control", "max-age=x")]), 20, now), None);
+        assert_eq!(
+            max_age(&h(&[("cache-control", "max-age=x")]), 20, now),
+            None
+        );
     }
 
     #[test]
     fn conditional_requests_compare_etags_weakly_and_dates() {
         let etag = Some("\"abc\"");
-        assert!(not_modified(&h(&[("if-none-match", "\"x\", W/\"abc\"")]), etag, 0));
+        assert!(not_modified(
+            &h(&[("if-none-match", "\"x\", W/\"abc\"")]),
+            etag,
+            0
+        ));
         assert!(!not_modified(&h(&[("if-none-match", "\"x\"")]), etag, 0));
         assert!(not_modified(&h(&[("if-none-match", "*")]), None, 0));
         // If-None-Match decides alone when present.
@@ -295,7 +367,7 @@ mod tests {
     fn a_bad_age_forbids_storage() {
         assert_eq!(age(&h(&[])), Ok(None));
         assert_eq!(age(&h(&[("age", "12")])), Ok(Some(12)));
-        assert_eq!(age(&h(&[("age", "x")])), Err(()));
-        assert_eq!(age(&h(&[("age", "0")])), Err(()));
+        assert_eq!(age(&h(&[("age", "x")])), Err(BadAge));
+        assert_eq!(age(&h(&[("age", "0")])), Err(BadAge));
     }
 }

@@ -156,7 +156,12 @@ impl Store {
 
     /// The fresh entry for `key` whose variant serves a request with secondary key `request`
     /// (`None` for a request whose headers cannot be keyed), counted as used.
-    pub fn lookup(&self, key: &Key, request: Option<&SecondaryKey>, now: u64) -> Option<Arc<Entry>> {
+    pub fn lookup(
+        &self,
+        key: &Key,
+        request: Option<&SecondaryKey>,
+        now: u64,
+    ) -> Option<Arc<Entry>> {
         let mut inner = self.lock();
         let slots = inner.by_key.get(key)?;
         let found = slots.iter().find(|s| {
@@ -196,9 +201,7 @@ impl Store {
         for id in stale {
             inner.remove(&key, id);
         }
-        if entry.signature != 0
-            && inner.by_key.get(&key).map_or(0, Vec::len) >= self.max_variants
-        {
+        if entry.signature != 0 && inner.by_key.get(&key).map_or(0, Vec::len) >= self.max_variants {
             return Err(Refused::TooManyVariants);
         }
         while inner.bytes + size > self.capacity && inner.evict_oldest() {}

@@ -86,8 +86,8 @@ impl SecondaryKey {
     /// encoding) may answer a request with key `request`: the request accepts every encoding
     /// of the stored response, and the other parts are equal.
     pub fn serves(&self, request: &SecondaryKey) -> bool {
-        let encodings_ok = self.encodings & OTHER == 0
-            && (self.encodings & request.encodings) == self.encodings;
+        let encodings_ok =
+            self.encodings & OTHER == 0 && (self.encodings & request.encodings) == self.encodings;
         encodings_ok && self.referer == request.referer && self.origin == request.origin
     }
 
@@ -194,7 +194,10 @@ mod tests {
             signature(&h(&[("vary", "Accept-Encoding, origin")])),
             Some(ACCEPT_ENCODING | ORIGIN)
         );
-        assert_eq!(signature(&h(&[("vary", "accept-encoding, user-agent")])), None);
+        assert_eq!(
+            signature(&h(&[("vary", "accept-encoding, user-agent")])),
+            None
+        );
     }
 
     #[test]

@@ -96,9 +96,7 @@ impl Scripted {
                         s.lock().unwrap().push(
                             req.headers()
                                 .iter()
-                                .map(|(k, v)| {
-                                    (k.to_string(), v.to_str().unwrap_or("").to_string())
-                                })
+                                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
                                 .collect(),
                         );
                         let g = g.clone();
@@ -124,7 +122,11 @@ impl Scripted {
     }
 }
 
-fn answer(n: usize, req: Request<Incoming>, gate: Arc<tokio::sync::Notify>) -> Response<OriginBody> {
+fn answer(
+    n: usize,
+    req: Request<Incoming>,
+    gate: Arc<tokio::sync::Notify>,
+) -> Response<OriginBody> {
     let pairs = query_pairs(req.uri().query().unwrap_or(""));
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let size: usize = get("size").and_then(|s| s.parse().ok()).unwrap_or(64);
@@ -134,7 +136,8 @@ fn answer(n: usize, req: Request<Incoming>, gate: Arc<tokio::sync::Notify>) -> R
         body.push(filler[body.len() % filler.len()]);
     }
     body.truncate(size.max(10));
-    let mut resp = Response::builder().status(get("status").and_then(|s| s.parse().ok()).unwrap_or(200u16));
+    let mut resp =
+        Response::builder().status(get("status").and_then(|s| s.parse().ok()).unwrap_or(200u16));
     for (_, v) in pairs.iter().filter(|(k, _)| k == "h") {
         if let Some((name, value)) = v.split_once(':') {
             resp = resp.header(name.trim(), value.trim());
@@ -143,7 +146,10 @@ fn answer(n: usize, req: Request<Incoming>, gate: Arc<tokio::sync::Notify>) -> R
     if get("chunked").is_some() {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let half = body.len() / 2;
-        let (first, second) = (Bytes::copy_from_slice(&body[..half]), Bytes::copy_from_slice(&body[half..]));
+        let (first, second) = (
+            Bytes::copy_from_slice(&body[..half]),
+            Bytes::copy_from_slice(&body[half..]),
+        );
         let wait = get("wait").is_some();
         tokio::spawn(async move {
             let _ = tx.send(first).await;
@@ -237,7 +243,11 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
             return out;
         };
         let size = usize::from_str_radix(
-            String::from_utf8_lossy(&b[..eol]).split(';').next().unwrap().trim(),
+            String::from_utf8_lossy(&b[..eol])
+                .split(';')
+                .next()
+                .unwrap()
+                .trim(),
             16,
         )
         .unwrap_or(0);
@@ -300,20 +310,60 @@ fn what_is_cached_follows_haproxys_rules() {
         ("/c?h=cache-control:private", &[], false),
         ("/d?h=cache-control:no-store", &[], false),
         ("/e?h=cache-control:max-age%3D60&status=201", &[], false),
-        ("/f?h=cache-control:max-age%3D60", &["Authorization: Basic eDp5"], false),
-        ("/g?h=cache-control:max-age%3D60&h=vary:accept-encoding", &[], false),
+        (
+            "/f?h=cache-control:max-age%3D60",
+            &["Authorization: Basic eDp5"],
+            false,
+        ),
+        (
+            "/g?h=cache-control:max-age%3D60&h=vary:accept-encoding",
+            &[],
+            false,
+        ),
         ("/h?h=etag:%22v1%22", &[], true),
-        ("/i?h=cache-control:max-age%3D60", &["Cache-Control: no-cache"], false),
-        ("/j?h=cache-control:max-age%3D60&h=pragma:no-cache", &[], false),
+        (
+            "/i?h=cache-control:max-age%3D60",
+            &["Cache-Control: no-cache"],
+            false,
+        ),
+        (
+            "/j?h=cache-control:max-age%3D60&h=pragma:no-cache",
+            &[],
+            false,
+        ),
         ("/k?h=cache-control:max-age%3D60&h=age:100", &[], false),
         ("/l?h=cache-control:max-age%3D60&size=200000", &[], false),
-        ("/m?h=cache-control:max-age%3D60&chunked=1&size=3000", &[], true),
-        ("/n?h=cache-control:max-age%3D60", &["Pragma: no-cache"], false),
-        ("/o?h=expires:Thu,%2001%20Jan%201970%2000:00:00%20GMT", &[], false),
+        (
+            "/m?h=cache-control:max-age%3D60&chunked=1&size=3000",
+            &[],
+            true,
+        ),
+        (
+            "/n?h=cache-control:max-age%3D60",
+            &["Pragma: no-cache"],
+            false,
+        ),
+        (
+            "/o?h=expires:Thu,%2001%20Jan%201970%2000:00:00%20GMT",
+            &[],
+            false,
+        ),
         ("/p", &[], false),
-        ("/q?h=last-modified:Thu,%2001%20Jan%201970%2000:00:00%20GMT", &[], true),
-        ("/r?h=cache-control:max-age%3D60&h=set-cookie:a%3Db", &[], true),
-        ("/s?h=cache-control:max-age%3D60,%20no-cache%3D%22set-cookie%22", &[], false),
+        (
+            "/q?h=last-modified:Thu,%2001%20Jan%201970%2000:00:00%20GMT",
+            &[],
+            true,
+        ),
+        (
+            "/r?h=cache-control:max-age%3D60&h=set-cookie:a%3Db",
+            &[],
+            true,
+        ),
+        (
+            "/s?h=cache-control:max-age%3D60,%20no-cache%3D%22set-cookie%22",
+            &[],
+            false,
+        ),
     ];
     let run = |port: u16, origin: &Scripted| -> Vec<bool> {
         cases
@@ -343,7 +393,10 @@ fn the_cache_fetches_render_as_haproxys() {
         (0..2)
             .map(|_| {
                 let (_, h, _) = exchange(port, "/fetch?h=cache-control:max-age%3D60", &[]);
-                (h.get("x-cache-hit").cloned(), h.get("x-cache-name").cloned())
+                (
+                    h.get("x-cache-hit").cloned(),
+                    h.get("x-cache-name").cloned(),
+                )
             })
             .collect()
     };
@@ -455,7 +508,10 @@ fn show_cache_lists_caches_and_entries() {
     .unwrap();
     let caps = re.captures(entry).unwrap_or_else(|| panic!("{out}"));
     let expire: u32 = caps[1].parse().unwrap();
-    assert!((15..=20).contains(&expire), "max-age 20 caps the entry: {out}");
+    assert!(
+        (15..=20).contains(&expire),
+        "max-age 20 caps the entry: {out}"
+    );
 }
 
 #[test]
@@ -511,7 +567,10 @@ backend be
 }
 
 /// The headers compression changes, and whether the body came compressed.
-fn compression_view(port: u16, path: &str, headers: &[&str]) -> (u16, Vec<(String, String)>, bool) {
+/// A response's status, the headers compression changes, and whether its body is gzip.
+type CompressionView = (u16, Vec<(String, String)>, bool);
+
+fn compression_view(port: u16, path: &str, headers: &[&str]) -> CompressionView {
     let (status, h, body) = exchange(port, path, headers);
     let mut shown: Vec<(String, String)> = ["content-encoding", "vary", "etag", "content-length"]
         .iter()
@@ -531,20 +590,56 @@ fn compression_view(port: u16, path: &str, headers: &[&str]) -> (u16, Vec<(Strin
 fn compression_applies_where_haproxy_compresses_and_rewrites_the_same_headers() {
     let settings = "    compression algo gzip\n    compression type text/plain text/html";
     let cases: &[(&str, &[&str])] = &[
-        ("/1?h=content-type:text/plain&h=etag:%22t1%22&size=5000", &["Accept-Encoding: gzip"]),
-        ("/2?h=content-type:text/plain&chunked=1&size=5000", &["Accept-Encoding: deflate;q=0.5, gzip"]),
-        ("/3?h=content-type:image/png&size=5000", &["Accept-Encoding: gzip"]),
+        (
+            "/1?h=content-type:text/plain&h=etag:%22t1%22&size=5000",
+            &["Accept-Encoding: gzip"],
+        ),
+        (
+            "/2?h=content-type:text/plain&chunked=1&size=5000",
+            &["Accept-Encoding: deflate;q=0.5, gzip"],
+        ),
+        (
+            "/3?h=content-type:image/png&size=5000",
+            &["Accept-Encoding: gzip"],
+        ),
         ("/4?h=content-type:text/plain&size=5000", &[]),
-        ("/5?h=content-type:text/plain&size=5000", &["Accept-Encoding: gzip;q=0"]),
-        ("/6?h=content-type:text/plain&h=cache-control:no-transform&size=5000", &["Accept-Encoding: gzip"]),
-        ("/7?h=content-type:text/plain&h=content-encoding:br&size=5000", &["Accept-Encoding: gzip"]),
-        ("/8?h=content-type:text/plain&status=201&size=5000", &["Accept-Encoding: gzip"]),
-        ("/9?h=content-type:text/plain&status=404&size=5000", &["Accept-Encoding: gzip"]),
-        ("/10?h=content-type:text/plain&h=etag:W/%22w%22&size=5000", &["Accept-Encoding: *"]),
-        ("/11?h=content-type:text/plain&h=etag:bad&size=5000", &["Accept-Encoding: gzip"]),
-        ("/12?h=content-type:text/plain&size=5000", &["Accept-Encoding: gzip", "User-Agent: Mozilla/4.0 (compatible)"]),
+        (
+            "/5?h=content-type:text/plain&size=5000",
+            &["Accept-Encoding: gzip;q=0"],
+        ),
+        (
+            "/6?h=content-type:text/plain&h=cache-control:no-transform&size=5000",
+            &["Accept-Encoding: gzip"],
+        ),
+        (
+            "/7?h=content-type:text/plain&h=content-encoding:br&size=5000",
+            &["Accept-Encoding: gzip"],
+        ),
+        (
+            "/8?h=content-type:text/plain&status=201&size=5000",
+            &["Accept-Encoding: gzip"],
+        ),
+        (
+            "/9?h=content-type:text/plain&status=404&size=5000",
+            &["Accept-Encoding: gzip"],
+        ),
+        (
+            "/10?h=content-type:text/plain&h=etag:W/%22w%22&size=5000",
+            &["Accept-Encoding: *"],
+        ),
+        (
+            "/11?h=content-type:text/plain&h=etag:bad&size=5000",
+            &["Accept-Encoding: gzip"],
+        ),
+        (
+            "/12?h=content-type:text/plain&size=5000",
+            &[
+                "Accept-Encoding: gzip",
+                "User-Agent: Mozilla/4.0 (compatible)",
+            ],
+        ),
     ];
-    let run = |port: u16| -> Vec<(u16, Vec<(String, String)>, bool)> {
+    let run = |port: u16| -> Vec<CompressionView> {
         cases
             .iter()
             .map(|(path, headers)| compression_view(port, path, headers))
@@ -561,8 +656,14 @@ fn compression_applies_where_haproxy_compresses_and_rewrites_the_same_headers() 
         "{ours:#?}"
     );
     let first = &ours[0].1;
-    assert!(first.contains(&("etag".into(), "W/\"t1\"".into())), "{first:?}");
-    assert!(first.contains(&("vary".into(), "Accept-Encoding".into())), "{first:?}");
+    assert!(
+        first.contains(&("etag".into(), "W/\"t1\"".into())),
+        "{first:?}"
+    );
+    assert!(
+        first.contains(&("vary".into(), "Accept-Encoding".into())),
+        "{first:?}"
+    );
     let theirs_origin = Scripted::start();
     if let Some((theirs, _)) = with_haproxy(
         |port| compression_config(port, theirs_origin.addr, settings),
@@ -620,7 +721,9 @@ fn compression_streams_without_waiting_for_the_whole_body() {
     let mut buf = [0u8; 65536];
     // Read until the head and some compressed bytes are in.
     while !got.windows(4).any(|w| w == b"\r\n\r\n") || got.len() < 200 {
-        let n = s.read(&mut buf).expect("the first half arrives before the origin ends");
+        let n = s
+            .read(&mut buf)
+            .expect("the first half arrives before the origin ends");
         assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
         got.extend_from_slice(&buf[..n]);
     }
@@ -648,7 +751,10 @@ fn cache_then_compression_serve_each_client_its_encoding() {
     assert!(!h2.contains_key("content-encoding"));
     assert_eq!(String::from_utf8_lossy(&b2), plain1);
     let (_, h3, b3) = exchange(port, path, &["Accept-Encoding: gzip"]);
-    assert_eq!((h3["x-cache-hit"].as_str(), h3["content-encoding"].as_str()), ("1", "gzip"));
+    assert_eq!(
+        (h3["x-cache-hit"].as_str(), h3["content-encoding"].as_str()),
+        ("1", "gzip")
+    );
     assert_eq!(gunzip(&b3), plain1);
     assert_eq!(origin.hits(), 1);
 }
@@ -674,6 +780,16 @@ backend be
     );
     let _p = Proxy::start(&cfg, port);
     let path = "/f?h=cache-control:max-age%3D60&size=4000";
-    assert!(!second_is_cached(port, &origin, path, &["Accept-Encoding: gzip"]));
-    assert!(second_is_cached(port, &origin, "/g?h=cache-control:max-age%3D60", &[]));
+    assert!(!second_is_cached(
+        port,
+        &origin,
+        path,
+        &["Accept-Encoding: gzip"]
+    ));
+    assert!(second_is_cached(
+        port,
+        &origin,
+        "/g?h=cache-control:max-age%3D60",
+        &[]
+    ));
 }
