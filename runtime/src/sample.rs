@@ -95,6 +95,35 @@ pub enum Converter {
     Table(Box<crate::tables::fetch::TableRead>),
     /// `lua.<name>(args)`: a converter a script registered.
     Script(String, Vec<String>),
+    /// `http_date([offset[,unit]])`: a timestamp (in `unit`s) as an HTTP date.
+    HttpDate(i64, i64),
+}
+
+/// How many of `unit` (`s`, `ms`, `us`) make a second.
+fn per_second(unit: &str) -> Option<i64> {
+    match unit {
+        "" | "s" => Some(1),
+        "ms" => Some(1_000),
+        "us" => Some(1_000_000),
+        _ => None,
+    }
+}
+
+/// `date([offset[,unit]])`: now (plus `offset` seconds) in `unit`s since the epoch.
+fn date_fetch(args: &[String]) -> Option<Value> {
+    let offset: i64 = args.first().map_or(Some(0), |a| {
+        if a.is_empty() {
+            Some(0)
+        } else {
+            a.parse().ok()
+        }
+    })?;
+    let scale = per_second(args.get(1).map_or("", String::as_str))?;
+    let since = crate::clock::date()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let now = since.as_micros() as i64 * scale / 1_000_000;
+    Some(Value::Int(now + offset * scale))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,6 +290,15 @@ fn converter(c: &Call) -> Result<Converter, Unsupported> {
         name if name.starts_with("lua.") => {
             Converter::Script(name["lua.".len()..].to_string(), c.args.clone())
         }
+        "http_date" => Converter::HttpDate(
+            if arg(c, 0).is_empty() {
+                0
+            } else {
+                int_arg(c, 0)?
+            },
+            per_second(arg(c, 1))
+                .ok_or_else(|| Unsupported(format!("converter '{}' unit", c.name)))?,
+        ),
         other => match crate::tables::fetch::TableRead::converter(other, &c.args) {
             Some(t) if CONVERTERS.contains(&other) => Converter::Table(Box::new(t)),
             _ => return Err(Unsupported(format!("converter '{other}'"))),
@@ -321,6 +359,11 @@ pub fn map_lookup(file: &crate::patref::PatRef, how: MapMatch, key: &str) -> Opt
 
 fn apply(c: &Converter, v: Value) -> Option<Value> {
     Some(match c {
+        Converter::HttpDate(offset, scale) => {
+            let secs = (v.as_int()? / scale + offset).max(0) as u64;
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            Value::Str(httpdate::fmt_http_date(at))
+        }
         Converter::Lower => Value::Str(v.as_text().to_ascii_lowercase()),
         Converter::Upper => Value::Str(v.as_text().to_ascii_uppercase()),
         Converter::HostOnly => Value::Str(host_only(&v.as_text()).to_string()),
@@ -571,6 +614,7 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
             txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
         ))),
         "nbsrv" => one(Some(Value::Int(txn.nbsrv(a0)))),
+        "date" => one(date_fetch(&f.args)),
         "res.cache_hit" | "res.cache_name" => one(crate::http::cache::fetch(&f.name, txn)),
         "status" => one(txn
             .response

@@ -595,6 +595,7 @@ pub const FETCHES: &[&str] = &[
     // The HTTP cache.
     "res.cache_hit",
     "res.cache_name",
+    "date",
 ];
 
 /// Converters the runtime implements.
@@ -659,4 +660,5 @@ pub const CONVERTERS: &[&str] = &[
     "table_sess_rate",
     "table_trackers",
     "x509_v_err_str",
+    "http_date",
 ];
