@@ -46,6 +46,8 @@ pub enum Action {
     UseService(Service),
     /// `tcp-request connection expect-proxy layer4`: a PROXY header comes first.
     ExpectProxy,
+    /// `cache-use`, `cache-store`.
+    Filter(crate::http::filters::FilterAction),
 }
 
 /// The services of `use-service`.
@@ -256,6 +258,10 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             name: n["lua.".len()..].to_string(),
             args: a.clone(),
         }),
+        "cache-use" | "cache-store" => Action::Filter(
+            crate::http::filters::FilterAction::compile(name, a)
+                .ok_or_else(|| Unsupported(format!("action '{name}'")))?,
+        ),
         other if crate::support::action_supported(other) => {
             match crate::tables::action::TableAction::compile(other, a)? {
                 Some(t) => Action::Table(t),
@@ -392,6 +398,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),
             Action::ExpectProxy => txn.expect_proxy = true,
+            Action::Filter(f) => f.run(txn),
             Action::SetVar(name, expr) => {
                 if let Some(v) = expr.eval(txn) {
                     txn.vars.insert(name.clone(), v);

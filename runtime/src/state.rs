@@ -333,6 +333,8 @@ pub struct Shared {
     pub tables: crate::tables::Tables,
     /// What the Runtime API reports and changes process-wide.
     pub process: crate::api::Process,
+    /// The caches and the proxies' HTTP filters.
+    pub filters: crate::http::filters::Filters,
 }
 
 impl Shared {
@@ -351,6 +353,7 @@ impl Shared {
                 &hapee_compiler::ir::Config::default(),
                 1,
             )),
+            filters: Default::default(),
         }
     }
 
@@ -643,6 +646,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             tables,
             process: crate::api::Process::new(plan),
+            filters: crate::http::filters::Filters::build(&plan.filters),
         })
     }
 }

@@ -110,6 +110,8 @@ pub struct Txn {
     pub expect_proxy: bool,
     /// Whether this is the connection's first request (`http_first_req`).
     pub first_request: bool,
+    /// What the HTTP filters (cache, compression) keep of the transaction.
+    pub filters: crate::http::filters::TxnFilters,
 }
 
 impl Txn {
@@ -163,6 +165,7 @@ impl Txn {
             proxy: None,
             expect_proxy: false,
             first_request: true,
+            filters: Default::default(),
         }
     }
 

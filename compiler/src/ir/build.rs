@@ -163,7 +163,9 @@ impl<'a> Stmt<'a> {
         let tls = word.starts_with("tune.ssl.")
             || word.starts_with("ssl-default-")
             || word == "ssl-server-verify";
-        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !tls {
+        // And the HTTP filters (`plan::filters`).
+        let filters = matches!(word, "compression" | "filter");
+        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !tls && !filters {
             return None;
         }
         Some(self.as_directive(at))
@@ -385,8 +387,11 @@ pub(crate) fn build_with(
                 for line in tree.body(section) {
                     let stmt = Stmt { line };
                     global::other_section_statement(&mut b, &mut named, &stmt);
-                    // The plan lowers resolvers and program sections from their statements.
-                    if matches!(kind, SectionKind::Resolvers | SectionKind::Program) {
+                    // The plan lowers resolvers, program and cache sections from their statements.
+                    if matches!(
+                        kind,
+                        SectionKind::Resolvers | SectionKind::Program | SectionKind::Cache
+                    ) {
                         let at = usize::from(matches!(stmt.word(0), "no" | "default"));
                         if !stmt.word(at).is_empty() {
                             named.lines.push(stmt.as_directive(at));

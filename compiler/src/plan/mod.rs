@@ -2,6 +2,7 @@
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
 pub mod checks;
+pub mod filters;
 mod lower;
 pub mod lua;
 pub mod mux;
@@ -37,6 +38,8 @@ pub struct Plan {
     pub resolvers: Vec<resolvers::ResolversPlan>,
     /// `program` sections (run by the master in master-worker mode).
     pub programs: Vec<programs::ProgramPlan>,
+    /// `cache` sections and the proxies' filters (cache, compression, trace, bwlim).
+    pub filters: filters::FiltersPlan,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -609,5 +612,6 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         peers,
         resolvers: resolvers::lower(config),
         programs: programs::lower(config),
+        filters: filters::lower(config),
     }
 }

@@ -101,6 +101,18 @@ pub const RESOLVERS: &[&str] = &[
     "accepted_payload_size",
 ];
 
+/// Keywords of `cache` sections the runtime honours (runtime/src/http/cache).
+pub const CACHE: &[&str] = &[
+    "total-max-size",
+    "max-object-size",
+    "max-age",
+    "process-vary",
+    "max-secondary-entries",
+];
+
+/// Filters (`filter <name>`) the runtime runs (runtime/src/http/filters.rs).
+pub const FILTERS: &[&str] = &["cache", "compression", "trace"];
+
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];
 
@@ -157,6 +169,9 @@ pub const PROXY: &[&str] = &[
     "stick",
     "stats",
     "tcp-check",
+    // HTTP compression and the data filters (runtime/src/http/compress, filters.rs).
+    "compression",
+    "filter",
 ];
 
 /// `option` names the runtime honours.
@@ -373,6 +388,9 @@ pub const ACTIONS: &[&str] = &[
     // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
+    // The HTTP cache (runtime/src/http/cache).
+    "cache-use",
+    "cache-store",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any
@@ -731,6 +749,9 @@ pub const FETCHES: &[&str] = &[
     "fc_http_major",
     "prio_class",
     "prio_offset",
+    // The HTTP cache.
+    "res.cache_hit",
+    "res.cache_name",
 ];
 
 /// Converters the runtime implements.

@@ -213,6 +213,10 @@ pub async fn forward(
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
     let files = [&be.errorfiles, &fe.errorfiles];
+    super::filters::on_request(txn);
+    if let Some(hit) = Box::pin(super::cache::serve_hit(ctx, txn, be_index)).await {
+        return hit;
+    }
     if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
         add_forwardfor(ff, txn);
     }
@@ -509,6 +513,8 @@ async fn respond(
         parts.headers.remove(hyper::header::CONTENT_LENGTH);
         parts.headers.remove(hyper::header::TRANSFER_ENCODING);
     }
+    let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
+    body.filter(filters);
     // The headers now belong to the response on its way out; logs only need the status.
     txn.response = Some(ResponseView {
         status: view.status,

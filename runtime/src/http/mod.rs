@@ -3,7 +3,10 @@
 //! connection drivers in `crate::proto` hand it requests.
 
 mod body;
+pub mod cache;
 mod client_body;
+pub mod compress;
+pub mod filters;
 pub(crate) mod forward;
 pub mod idle;
 pub mod prefetch;

@@ -30,6 +30,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "resolvers" => support::RESOLVERS,
         "program" => support::PROGRAM,
         "peers" => support::PEERS,
+        "cache" => support::CACHE,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -90,6 +91,9 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "tcp-check" | "http-check" => {
             out.extend(hapee_compiler::plan::checks::unsupported_rule(kw, args));
         }
+        "filter" if !support::FILTERS.contains(&args.first().copied().unwrap_or("")) => {
+            out.push(format!("'filter {}'", args.first().copied().unwrap_or("")))
+        }
         "bind" => {
             for o in support::unsupported_option(
                 args.get(1..).unwrap_or(&[]),
@@ -123,6 +127,7 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Resolvers
                 | SectionKind::Program
                 | SectionKind::Peers
+                | SectionKind::Cache
         );
         if !handled {
             let header = c.tree.header(section);

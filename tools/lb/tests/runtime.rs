@@ -11,6 +11,8 @@ mod checks;
 mod discovery;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/filters.rs"]
+mod filters;
 #[path = "runtime/h2_servers.rs"]
 mod h2_servers;
 #[path = "runtime/h3.rs"]

@@ -38,6 +38,9 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         _ if name.starts_with("ssl_") => {
             crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
         }
+        "res.cache_hit" | "res.cache_name" => {
+            crate::http::cache::fetch(name, txn).into_iter().collect()
+        }
         _ if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
         _ if name.starts_with("lua.") => crate::script::hooks()
             .and_then(|h| h.fetch(&name["lua.".len()..], &f.args, txn))
