@@ -35,6 +35,7 @@ pub mod route;
 pub mod rules;
 pub mod sample;
 pub mod script;
+pub mod set_addr;
 pub mod state;
 pub mod stop;
 pub mod support;
@@ -43,6 +44,7 @@ pub mod tcp;
 pub mod tls;
 pub mod txn;
 pub mod upstream;
+pub mod vars;
 
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::Plan;

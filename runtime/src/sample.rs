@@ -538,6 +538,11 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "dst" => one(Some(Value::Ip(txn.local.ip()))),
         "dst_port" => one(Some(Value::Int(i64::from(txn.local.port())))),
         "fe_name" => one(Some(Value::Str(txn.frontend.to_string()))),
+        "capture.req.hdr" | "capture.res.hdr" => {
+            one(crate::http::capture::fetch(txn, f.name == "capture.res.hdr", a0).map(Value::Str))
+        }
+        "http_auth" | "http_auth_group" => crate::http::auth::fetch(&f.name, a0, txn),
+        "unique-id" => one(crate::http::unique_id::of(txn).map(|id| Value::Str(id.to_string()))),
         "fc_rcvd_proxy" => one(Some(Value::Bool(txn.proxy.is_some()))),
         "fc_pp_authority" | "fc_pp_unique_id" => {
             use crate::proto::proxy_protocol::tlv;
@@ -637,7 +642,7 @@ fn request_fetch(f: &Fetch, req: &crate::txn::RequestView, a0: &str) -> Vec<Valu
             .into_iter()
             .filter_map(|v| v.as_ip().map(Value::Ip))
             .collect(),
-        "req.fhdr" | "capture.req.hdr" => req
+        "req.fhdr" => req
             .headers
             .get_all(a0)
             .iter()
@@ -655,7 +660,6 @@ fn request_fetch(f: &Fetch, req: &crate::txn::RequestView, a0: &str) -> Vec<Valu
             .filter(|(k, _)| *k == a0)
             .map(|(_, v)| Value::Str(v.to_string()))
             .collect(),
-        "http_auth" => vec![Value::Bool(false)],
         _ => Vec::new(),
     }
 }

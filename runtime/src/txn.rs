@@ -104,6 +104,12 @@ pub struct Txn {
     pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
     /// Set by `tcp-request connection expect-proxy layer4`.
     pub expect_proxy: bool,
+    /// The stream's unique id once made (`crate::http::unique_id`).
+    pub unique_id: std::cell::OnceCell<String>,
+    /// `http-request set-timeout server|tunnel`: this stream's limits instead of the
+    /// backend's.
+    pub timeout_server: Option<std::time::Duration>,
+    pub timeout_tunnel: Option<std::time::Duration>,
 }
 
 impl Txn {
@@ -154,6 +160,9 @@ impl Txn {
             may_change: std::cell::Cell::new(false),
             proxy: None,
             expect_proxy: false,
+            unique_id: Default::default(),
+            timeout_server: None,
+            timeout_tunnel: None,
         }
     }
 

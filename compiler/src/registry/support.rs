@@ -93,6 +93,12 @@ pub const RESOLVERS: &[&str] = &[
     "accepted_payload_size",
 ];
 
+/// Keywords of `userlist` sections the runtime honours.
+pub const USERLIST: &[&str] = &["user", "group"];
+
+/// Keywords of `http-errors` sections the runtime honours.
+pub const HTTP_ERRORS: &[&str] = &["errorfile"];
+
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];
 
@@ -138,6 +144,10 @@ pub const PROXY: &[&str] = &[
     "http-reuse",
     "capture",
     "errorfile",
+    "errorfiles",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
     "http-error",
     "http-check",
     "description",
@@ -147,6 +157,9 @@ pub const PROXY: &[&str] = &[
     "stick-table",
     "stick",
     "stats",
+    "unique-id-format",
+    "unique-id-header",
+    "declare",
 ];
 
 /// `option` names the runtime honours.
@@ -155,6 +168,9 @@ pub const OPTIONS: &[&str] = &[
     "tcplog",
     "dontlognull",
     "forwardfor",
+    "originalto",
+    "http-restrict-req-hdr-names",
+    "http-pretend-keepalive",
     "http-server-close",
     "httpclose",
     "http-keep-alive",
@@ -307,6 +323,10 @@ pub const ACTIONS: &[&str] = &[
     "replace-header",
     "replace-value",
     "set-path",
+    "set-pathq",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
     "set-query",
     "set-uri",
     "set-method",
@@ -315,6 +335,7 @@ pub const ACTIONS: &[&str] = &[
     "accept",
     "reject",
     "set-var",
+    "set-var-fmt",
     "unset-var",
     "track-sc0",
     "track-sc1",
@@ -329,6 +350,13 @@ pub const ACTIONS: &[&str] = &[
     // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
+    "capture",
+    "auth",
+    "set-timeout",
+    "set-src",
+    "set-src-port",
+    "set-dst",
+    "set-dst-port",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any
@@ -574,6 +602,9 @@ pub const FETCHES: &[&str] = &[
     "fc_pp_authority",
     "fc_pp_unique_id",
     "fc_rcvd_proxy",
+    "unique-id",
+    "capture.res.hdr",
+    "http_auth_group",
 ];
 
 /// Converters the runtime implements.

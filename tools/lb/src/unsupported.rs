@@ -30,6 +30,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "resolvers" => support::RESOLVERS,
         "program" => support::PROGRAM,
         "peers" => support::PEERS,
+        "http-errors" => support::HTTP_ERRORS,
+        "userlist" => support::USERLIST,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -120,6 +122,8 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Resolvers
                 | SectionKind::Program
                 | SectionKind::Peers
+                | SectionKind::HttpErrors
+                | SectionKind::Userlist
         );
         if !handled {
             let header = c.tree.header(section);
