@@ -118,9 +118,10 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 36] = [
+        const LOWERED: [&str; 37] = [
             "log",
             "log-format",
+            "error-log-format",
             "log-tag",
             "capture",
             "errorfile",
@@ -180,7 +181,16 @@ impl<'a> Stmt<'a> {
             || (word == "tcp-request"
                 && self.word(at + 1) == "content"
                 && self.word(at + 2) == "capture");
-        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !pages && !capture_rule {
+        // The TLS tunables and defaults, read by `plan::tls`.
+        let tls = word.starts_with("tune.ssl.") || word.starts_with("ssl-default-");
+        if !LOWERED.contains(&word)
+            && !inspect_delay
+            && !quic
+            && !lua
+            && !tls
+            && !pages
+            && !capture_rule
+        {
             return None;
         }
         Some(self.as_directive(at))
