@@ -9,13 +9,13 @@ fn allowed(name: &str) -> bool {
     name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Applies the proxy's setting; `Err` when the request is to be refused (403).
-pub fn restrict(setting: HeaderNames, txn: &mut Txn) -> Result<(), ()> {
+/// Applies the proxy's setting; false when the request is to be refused (403).
+pub fn restrict(setting: HeaderNames, txn: &mut Txn) -> bool {
     if setting == HeaderNames::Preserve {
-        return Ok(());
+        return true;
     }
     let Some(req) = txn.request.as_mut() else {
-        return Ok(());
+        return true;
     };
     let bad: Vec<hyper::header::HeaderName> = req
         .headers
@@ -24,13 +24,13 @@ pub fn restrict(setting: HeaderNames, txn: &mut Txn) -> Result<(), ()> {
         .cloned()
         .collect();
     if bad.is_empty() {
-        return Ok(());
+        return true;
     }
     if setting == HeaderNames::Reject {
-        return Err(());
+        return false;
     }
     for name in bad {
         req.headers.remove(name);
     }
-    Ok(())
+    true
 }

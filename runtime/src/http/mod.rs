@@ -452,7 +452,7 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
             );
             match ran {
                 RulesRan::Through => {
-                    if header_names::restrict(fe.restrict_header_names, txn).is_err() {
+                    if !header_names::restrict(fe.restrict_header_names, txn) {
                         return Route::Rule(refused_header_names(txn, &[&fe.errorfiles]));
                     }
                 }
@@ -490,7 +490,7 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
         };
         match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit) {
             RulesRan::Through => {
-                if header_names::restrict(be.restrict_header_names, txn).is_err() {
+                if !header_names::restrict(be.restrict_header_names, txn) {
                     return Route::Rule(refused_header_names(txn, &files));
                 }
             }
