@@ -267,6 +267,22 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 out.push((f.span, e.0));
             }
         }
+        // `unique-id-format`, as the runtime reads it (a defaults line once).
+        for d in proxy
+            .directives
+            .iter()
+            .filter(|d| d.keyword == "unique-id-format")
+        {
+            let text: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+            if let Err(e) = hapee_runtime::logfmt::Format::parse(&text.join(" ")) {
+                if !out
+                    .iter()
+                    .any(|(span, what)| *span == d.span && *what == e.0)
+                {
+                    out.push((d.span, e.0));
+                }
+            }
+        }
     }
 }
 
