@@ -112,6 +112,12 @@ pub struct Txn {
     pub first_request: bool,
     /// What the HTTP filters (cache, compression) keep of the transaction.
     pub filters: crate::http::filters::TxnFilters,
+    /// The stream's unique id once made (`crate::http::unique_id`).
+    pub unique_id: std::cell::OnceCell<String>,
+    /// `http-request set-timeout server|tunnel`: this stream's limits instead of the
+    /// backend's.
+    pub timeout_server: Option<std::time::Duration>,
+    pub timeout_tunnel: Option<std::time::Duration>,
 }
 
 impl Txn {
@@ -166,6 +172,9 @@ impl Txn {
             expect_proxy: false,
             first_request: true,
             filters: Default::default(),
+            unique_id: Default::default(),
+            timeout_server: None,
+            timeout_tunnel: None,
         }
     }
 

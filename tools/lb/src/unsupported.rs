@@ -31,6 +31,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "program" => support::PROGRAM,
         "peers" => support::PEERS,
         "cache" => support::CACHE,
+        "http-errors" => support::HTTP_ERRORS,
+        "userlist" => support::USERLIST,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -128,6 +130,8 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Program
                 | SectionKind::Peers
                 | SectionKind::Cache
+                | SectionKind::HttpErrors
+                | SectionKind::Userlist
         );
         if !handled {
             let header = c.tree.header(section);
@@ -269,6 +273,22 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
         if let Some(f) = &proxy.log_format {
             if let Err(e) = hapee_runtime::logfmt::Format::parse(&f.value) {
                 out.push((f.span, e.0));
+            }
+        }
+        // `unique-id-format`, as the runtime reads it (a defaults line once).
+        for d in proxy
+            .directives
+            .iter()
+            .filter(|d| d.keyword == "unique-id-format")
+        {
+            let text: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+            if let Err(e) = hapee_runtime::logfmt::Format::parse(&text.join(" ")) {
+                if !out
+                    .iter()
+                    .any(|(span, what)| *span == d.span && *what == e.0)
+                {
+                    out.push((d.span, e.0));
+                }
             }
         }
     }

@@ -43,6 +43,8 @@ mod peers;
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
 mod reload;
+#[path = "runtime/replies.rs"]
+mod replies;
 #[path = "runtime/route.rs"]
 mod route;
 #[path = "runtime/samples.rs"]
