@@ -154,6 +154,17 @@ pub async fn run(
         let started = std::time::Instant::now();
         let outcome = probe(&check, addr, timeout, server.check_tls.as_deref()).await;
         let took = started.elapsed().as_millis() as u64;
+        crate::trace_event!(
+            Check,
+            2,
+            "check_result",
+            "{backend}/{}: {} in {took}ms",
+            server.name,
+            match &outcome {
+                Probe::Ok => "passed".to_string(),
+                Probe::Failed(r) => format!("failed ({r})"),
+            }
+        );
         match outcome {
             Probe::Ok => {
                 health = (health + 1).min(max);

@@ -31,6 +31,7 @@ pub mod patref;
 pub mod peers;
 pub mod proto;
 pub mod quic;
+pub mod rings;
 pub mod route;
 pub mod rules;
 pub mod sample;
@@ -89,6 +90,8 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
 
 /// [`run`], with the start-up options of a reload and the scripts' engine.
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
+    // Rings come first: log targets name them.
+    rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
     discovery::start(&shared, plan)?;
     let engine = options.engine.clone();
@@ -443,7 +446,7 @@ async fn serve_http(
     let limit = shared.frontends[fe]
         .head_timeout()
         .unwrap_or(Duration::from_secs(10));
-    let Some((stream, info)) = tls::accept(tls, stream, limit).await else {
+    let Some((stream, info)) = tls::accept(&tls.current(), stream, limit).await else {
         return;
     };
     let h2 = info.alpn.as_deref() == Some("h2") || serving.h2;

@@ -118,7 +118,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 36] = [
+        const LOWERED: [&str; 37] = [
             "log",
             "log-format",
             "log-tag",
@@ -156,6 +156,8 @@ impl<'a> Stmt<'a> {
             "tune.h2.initial-window-size",
             "tune.h2.max-concurrent-streams",
             "tune.h2.max-frame-size",
+            // Run at start-up by the trace subsystem (plan: `GlobalPlan::traces`).
+            "trace",
         ];
         let word = self.word(at);
         let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
@@ -386,7 +388,13 @@ pub(crate) fn build_with(
                     let stmt = Stmt { line };
                     global::other_section_statement(&mut b, &mut named, &stmt);
                     // The plan lowers resolvers and program sections from their statements.
-                    if matches!(kind, SectionKind::Resolvers | SectionKind::Program) {
+                    if matches!(
+                        kind,
+                        SectionKind::Resolvers
+                            | SectionKind::Program
+                            | SectionKind::Ring
+                            | SectionKind::LogForward
+                    ) {
                         let at = usize::from(matches!(stmt.word(0), "no" | "default"));
                         if !stmt.word(at).is_empty() {
                             named.lines.push(stmt.as_directive(at));

@@ -6,6 +6,7 @@ pub mod lua;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
+pub mod rings;
 mod stats;
 pub mod tables;
 pub mod tls;
@@ -34,6 +35,9 @@ pub struct Plan {
     pub resolvers: Vec<resolvers::ResolversPlan>,
     /// `program` sections (run by the master in master-worker mode).
     pub programs: Vec<programs::ProgramPlan>,
+    /// `ring` and `log-forward` sections.
+    pub rings: Vec<rings::RingPlan>,
+    pub log_forwards: Vec<rings::LogForwardPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -72,6 +76,9 @@ pub struct GlobalPlan {
     pub quic: quic::QuicTunes,
     /// `tune.h2.*`: the HTTP/2 settings announced to clients.
     pub h2: tls::H2Tune,
+    /// `trace` lines (experimental): the words after `trace`, run at start-up as the CLI's
+    /// `trace` command.
+    pub traces: Vec<Vec<String>>,
 }
 
 pub use lua::LuaLoad;
@@ -543,6 +550,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .and_then(|n| n.parse().ok()),
             quic: quic::tunes(&g.directives),
             h2: tls::H2Tune::of(&g.directives),
+            traces: g
+                .directives
+                .iter()
+                .filter(|d| d.keyword == "trace" && g.expose_experimental)
+                .map(|d| d.args.iter().map(|a| a.to_string()).collect())
+                .collect(),
         },
         listeners,
         frontends,
@@ -551,5 +564,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         peers,
         resolvers: resolvers::lower(config),
         programs: programs::lower(config),
+        rings: rings::lower_rings(config),
+        log_forwards: rings::lower_log_forwards(config),
     }
 }

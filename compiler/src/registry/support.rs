@@ -42,6 +42,8 @@ pub const GLOBAL: &[&str] = &[
     // asks for, and what `on` (sharing, to save connections) only tunes.
     "tune.idle-pool.shared",
     "stats",
+    // The trace subsystem (runtime/src/api/trace.rs).
+    "trace",
     // QUIC (HTTP/3 listeners).
     "tune.quic.frontend.max-idle-timeout",
     "tune.quic.frontend.max-streams-bidi",
@@ -92,6 +94,19 @@ pub const RESOLVERS: &[&str] = &[
     "timeout",
     "accepted_payload_size",
 ];
+
+/// Keywords of `ring` sections the runtime honours (runtime/src/rings).
+pub const RING: &[&str] = &[
+    "description",
+    "format",
+    "maxlen",
+    "size",
+    "timeout",
+    "server",
+];
+
+/// Keywords of `log-forward` sections the runtime honours (plain TCP and UDP listeners).
+pub const LOG_FORWARD: &[&str] = &["bind", "dgram-bind", "log", "maxconn", "timeout", "backlog"];
 
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];

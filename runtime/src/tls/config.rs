@@ -92,8 +92,10 @@ fn narrowed_provider(t: &BindTls, warnings: &mut Vec<String>) -> Result<CryptoPr
 }
 
 fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    CertificateDer::pem_file_iter(path)
-        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+    let pem = super::ckch::read(super::ckch::Kind::Ca, path)
+        .map_err(|e| format!("unable to load CA file '{path}' : {e}"))?;
+    CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("unable to load CA file '{path}' : {e}"))
 }
 
@@ -116,9 +118,11 @@ fn client_verifier(
     let mut builder =
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
     if let Some(crl_file) = &t.crl_file {
+        let pem = super::ckch::read(super::ckch::Kind::Crl, crl_file)
+            .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
         let crls: Vec<CertificateRevocationListDer<'static>> =
-            CertificateRevocationListDer::pem_file_iter(crl_file)
-                .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+            CertificateRevocationListDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
         builder = builder.with_crls(crls);
     }

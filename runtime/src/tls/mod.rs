@@ -4,9 +4,11 @@
 //! handshake tells the fetches (`TlsInfo`). The configs are plain `rustls::ServerConfig`s so
 //! that QUIC listeners can use them too.
 
+pub mod ckch;
 pub mod client;
 pub mod config;
 pub mod fetch;
+pub mod live;
 pub mod store;
 pub mod verify;
 pub mod x509;

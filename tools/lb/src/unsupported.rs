@@ -30,6 +30,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "resolvers" => support::RESOLVERS,
         "program" => support::PROGRAM,
         "peers" => support::PEERS,
+        "ring" => support::RING,
+        "log-forward" => support::LOG_FORWARD,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -87,6 +89,13 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 None => out.push(format!("'{kw} {}'", args.join(" "))),
             }
         }
+        // A log-forward listener is plain TCP: no TLS, no other option.
+        "bind" if section == "log-forward" => {
+            let options = args.get(1..).unwrap_or(&[]);
+            for o in support::unsupported_option(options, &[], OptionLine::Bind) {
+                out.push(format!("bind option '{o}' in a log-forward section"));
+            }
+        }
         "bind" => {
             for o in support::unsupported_option(
                 args.get(1..).unwrap_or(&[]),
@@ -120,6 +129,8 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Resolvers
                 | SectionKind::Program
                 | SectionKind::Peers
+                | SectionKind::Ring
+                | SectionKind::LogForward
         );
         if !handled {
             let header = c.tree.header(section);
