@@ -5,6 +5,7 @@ use crate::rules::{self, Verdict};
 use crate::state::FrontendRt;
 use crate::txn::Txn;
 use crate::upstream::reuse::{should_retry, Attempts, Failure};
+use crate::ClientStream;
 use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -119,7 +120,12 @@ where
 /// them: until the rules can decide, the buffer is full, the client closes, or `tcp-request
 /// inspect-delay` passes. Without a delay the rules decide at once on nothing, as in HAProxy.
 /// Answers the bytes held, which go to the server first.
-async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &mut Txn) -> Bytes {
+async fn inspect(
+    stream: &mut ClientStream,
+    fe: &FrontendRt,
+    bufsize: usize,
+    txn: &mut Txn,
+) -> Bytes {
     let mut buf = BytesMut::new();
     txn.payload = Some(Bytes::new());
     txn.payload_final = true;
@@ -150,7 +156,7 @@ async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &
 
 /// `tcp-request content use-service`: the service takes the connection (the bytes the rules
 /// held stay in `txn.payload`, for it to read first).
-async fn serve_service(service: &rules::Service, stream: TcpStream, mut txn: Txn) {
+async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: Txn) {
     match service {
         rules::Service::Script(name) => {
             // HAProxy logs the service in place of the server.
@@ -167,7 +173,7 @@ async fn serve_service(service: &rules::Service, stream: TcpStream, mut txn: Txn
 }
 
 /// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
-pub async fn serve(mut stream: TcpStream, fe_index: usize, mut txn: Txn) {
+pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
     let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
