@@ -125,7 +125,8 @@ pub async fn run(
     let p = server.plan.check_params.clone();
     let state = &server.check;
     let max = p.rise + p.fall - 1;
-    let mut health = max;
+    // Full unless a server-state file gave it back otherwise.
+    let mut health = state.health.load(Ordering::Relaxed).min(max);
     loop {
         let up = server.up.load(Ordering::Relaxed);
         let transitioning = health != max && health != 0;

@@ -163,7 +163,9 @@ impl<'a> Stmt<'a> {
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
-        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua {
+        // The server-state files (`plan::server_state`).
+        let state = word.starts_with("server-state-") || word == "load-server-state-from-file";
+        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !state {
             return None;
         }
         Some(self.as_directive(at))

@@ -6,6 +6,7 @@ pub mod lua;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
+pub mod server_state;
 mod stats;
 pub mod tables;
 pub mod tls;
@@ -223,6 +224,8 @@ pub struct BackendPlan {
     pub stick_rules: Vec<tables::StickRulePlan>,
     /// The statistics page this backend serves (`stats enable`, `stats uri`, …).
     pub stats_page: Option<StatsPage>,
+    /// Where its servers' state is loaded from at start (`load-server-state-from-file`).
+    pub server_state: Option<server_state::StateSource>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -492,6 +495,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .map_or("safe".to_string(), |r| r.value.to_string()),
                 stats_page: stats::stats_page(&p.directives),
                 stick_rules: tables::stick_rules(&p.directives),
+                server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
             }
         })
         .collect();

@@ -66,6 +66,9 @@ pub const GLOBAL: &[&str] = &[
     "tune.h2.initial-window-size",
     "tune.h2.max-concurrent-streams",
     "tune.h2.max-frame-size",
+    // Server states restored at start (runtime/src/lifecycle/server_state.rs).
+    "server-state-file",
+    "server-state-base",
 ];
 
 /// Peers-section keywords the runtime honours.
@@ -147,6 +150,8 @@ pub const PROXY: &[&str] = &[
     "stick-table",
     "stick",
     "stats",
+    "load-server-state-from-file",
+    "server-state-file-name",
 ];
 
 /// `option` names the runtime honours.

@@ -11,6 +11,8 @@ mod discovery;
 mod example;
 #[path = "runtime/h3.rs"]
 mod h3;
+#[path = "runtime/handover.rs"]
+mod handover;
 #[path = "runtime/hardening.rs"]
 mod hardening;
 #[path = "runtime/harness.rs"]
@@ -31,10 +33,14 @@ mod lua;
 mod peers;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
+#[path = "runtime/proxy_v2_ssl.rs"]
+mod proxy_v2_ssl;
 #[path = "runtime/reload.rs"]
 mod reload;
 #[path = "runtime/route.rs"]
 mod route;
+#[path = "runtime/server_state.rs"]
+mod server_state;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]

@@ -22,13 +22,13 @@ fn have(tool: &str, probe: &[&str]) -> bool {
 }
 
 /// A CA able to sign certificates, and its PEM.
-struct Ca {
-    cert: rcgen::Certificate,
+pub(crate) struct Ca {
+    pub(crate) cert: rcgen::Certificate,
     key: KeyPair,
 }
 
 impl Ca {
-    fn new(name: &str) -> Ca {
+    pub(crate) fn new(name: &str) -> Ca {
         let key = KeyPair::generate().unwrap();
         let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
         p.distinguished_name.push(DnType::CommonName, name);
@@ -40,7 +40,7 @@ impl Ca {
     }
 
     /// A leaf certificate for `names` (CN = the first), `(cert PEM, key PEM)`.
-    fn issue(&self, names: &[&str], client: bool, expired: bool) -> (String, String) {
+    pub(crate) fn issue(&self, names: &[&str], client: bool, expired: bool) -> (String, String) {
         let key = KeyPair::generate().unwrap();
         let mut p = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
             .unwrap();
@@ -59,29 +59,29 @@ impl Ca {
 }
 
 /// The files of one test: a CA, server certificates, client certificates.
-struct Pki {
+pub(crate) struct Pki {
     dir: PathBuf,
 }
 
 impl Pki {
-    fn new(tag: &str) -> Pki {
+    pub(crate) fn new(tag: &str) -> Pki {
         let dir = std::env::temp_dir().join(format!("hapee-tls-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("certs")).unwrap();
         Pki { dir }
     }
 
-    fn path(&self, name: &str) -> String {
+    pub(crate) fn path(&self, name: &str) -> String {
         self.dir.join(name).to_string_lossy().into_owned()
     }
 
-    fn write(&self, name: &str, text: &str) -> String {
+    pub(crate) fn write(&self, name: &str, text: &str) -> String {
         std::fs::write(self.dir.join(name), text).unwrap();
         self.path(name)
     }
 }
 
-fn curl_tls(args: &[&str]) -> (String, String) {
+pub(crate) fn curl_tls(args: &[&str]) -> (String, String) {
     let out = Command::new("curl")
         .args([
             "-s",
@@ -112,7 +112,7 @@ fn s_client(port: u16, args: &[&str]) -> String {
 
 /// A server PKI: `default.pem` (cert+key in one file), `certs/wild.pem` with its key in
 /// `certs/wild.pem.key`, and the CA in `ca.pem`.
-fn server_pki(pki: &Pki, ca: &Ca) {
+pub(crate) fn server_pki(pki: &Pki, ca: &Ca) {
     let (c, k) = ca.issue(&["default.example"], false, false);
     pki.write("default.pem", &(c + &k));
     let (c, k) = ca.issue(&["*.b.example", "b.example"], false, false);
