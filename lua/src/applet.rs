@@ -114,7 +114,7 @@ impl UserData for AppletHttp {
 
 /// The client connection of a TCP service, with what has been read but not yet consumed.
 pub struct TcpIo {
-    stream: tokio::net::TcpStream,
+    stream: hapee_runtime::ClientStream,
     buffered: Vec<u8>,
     eof: bool,
     pub received: u64,
@@ -123,7 +123,7 @@ pub struct TcpIo {
 
 impl TcpIo {
     /// The client's connection, `held` being what was already read from it.
-    pub fn new(stream: tokio::net::TcpStream, held: &[u8]) -> TcpIo {
+    pub fn new(stream: hapee_runtime::ClientStream, held: &[u8]) -> TcpIo {
         TcpIo {
             stream,
             buffered: held.to_vec(),

@@ -363,7 +363,12 @@ impl Hooks for ThreadHooks {
         })
     }
 
-    fn tcp_service(&self, name: &str, stream: tokio::net::TcpStream, txn: Txn) -> LocalFuture<Txn> {
+    fn tcp_service(
+        &self,
+        name: &str,
+        stream: hapee_runtime::ClientStream,
+        txn: Txn,
+    ) -> LocalFuture<Txn> {
         let name = name.to_string();
         let Some((state, (func, false))) = self.find(|s| s.service(&name)) else {
             return Box::pin(async move { txn });

@@ -17,6 +17,7 @@ pub mod acl;
 pub mod api;
 pub mod balance;
 pub mod checks;
+pub mod client_stream;
 pub mod clock;
 pub mod decide;
 pub mod discovery;
@@ -44,6 +45,7 @@ pub mod tls;
 pub mod txn;
 pub mod upstream;
 
+pub use client_stream::{ClientStream, MaybeTls};
 use hapee_compiler::ir::Mode;
 use hapee_compiler::plan::Plan;
 use state::Shared;
@@ -119,7 +121,17 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
             continue;
         }
         let serving = match listener::Serving::of(l) {
-            Ok(s) => Arc::new(s),
+            Ok(mut s) => {
+                if s.name.is_empty() {
+                    let rank = plan
+                        .listeners
+                        .iter()
+                        .filter(|o| o.frontend == l.frontend)
+                        .position(|o| std::ptr::eq(o, l));
+                    s.name = rank.map_or(1, |r| r + 1).to_string();
+                }
+                Arc::new(s)
+            }
             Err(e) => {
                 errors.push(format!("Starting frontend {fe_name}: {e}"));
                 continue;
@@ -403,19 +415,29 @@ async fn serve_connection(
     )
     .await
     {
-        accept::Opened::Ready(txn) if fe_rt.mode == Mode::Http => {
-            let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
-            ctx.proxy = txn.proxy.clone();
-            // What `tcp-request connection|session` rules track holds for every request.
-            if let Some(session) = &txn.stick.session {
-                ctx.session_counters = session.clone();
+        accept::Opened::Ready(mut txn) => {
+            let stream = match &serving.tls {
+                Some(tls) => {
+                    let limit = fe_rt.head_timeout().unwrap_or(Duration::from_secs(10));
+                    match tls::accept(tls, stream, limit).await {
+                        Ok((stream, info)) => {
+                            txn.tls = Some(Arc::new(info));
+                            Some(MaybeTls::Tls(Box::new(stream)))
+                        }
+                        Err(e) => {
+                            // The connection is a TLS one that failed (`%ft` gets its `~`).
+                            txn.tls = Some(Arc::new(tls::TlsInfo::default()));
+                            txn.conn_error = Some(e);
+                            http::log_embryonic(&txn, &serving.name, e);
+                            None
+                        }
+                    }
+                }
+                None => Some(MaybeTls::Plain(stream)),
+            };
+            if let Some(stream) = stream {
+                serve_opened(stream, txn, &serving, &shared, pool, stopping).await;
             }
-            ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
-            serve_http(stream, ctx, &serving, &shared, stopping).await;
-        }
-        accept::Opened::Ready(txn) => {
-            let _session = api::sessions::open(fe, txn.client, txn.local);
-            tcp::serve(stream, fe, txn).await
         }
         accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
         _ => {}
@@ -424,37 +446,35 @@ async fn serve_connection(
     shared.active.fetch_sub(1, Ordering::Relaxed);
 }
 
-/// One HTTP client connection: its TLS handshake when the listener has TLS, then HTTP/2 when
-/// ALPN or the listener's `proto h2` says so, else HTTP/1.
-async fn serve_http(
-    stream: tokio::net::TcpStream,
-    mut ctx: http::ConnCtx,
+/// Serves an opened connection (TLS done) in its frontend's mode: TCP, or HTTP/2 when ALPN
+/// or the listener's `proto h2` says so, else HTTP/1.
+async fn serve_opened(
+    stream: ClientStream,
+    txn: txn::Txn,
     serving: &listener::Serving,
     shared: &Arc<Shared>,
+    pool: upstream::pool::Pool,
     stopping: stop::Stopping,
 ) {
     let fe = serving.frontend;
-    let Some(tls) = &serving.tls else {
-        let ctx = Rc::new(ctx);
-        if serving.h2 {
-            proto::h2::serve(stream, ctx, stopping).await;
-        } else {
-            proto::h1::serve(stream, ctx, stopping).await;
-        }
-        return;
-    };
-    let limit = shared.frontends[fe]
-        .head_timeout()
-        .unwrap_or(Duration::from_secs(10));
-    let Some((stream, info)) = tls::accept(tls, stream, limit).await else {
-        return;
-    };
-    let h2 = info.alpn.as_deref() == Some("h2") || serving.h2;
-    ctx.tls = Some(Arc::new(info));
+    if shared.frontends[fe].mode != Mode::Http {
+        let _session = api::sessions::open(fe, txn.client, txn.local);
+        return tcp::serve(stream, fe, txn).await;
+    }
+    let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+    ctx.proxy = txn.proxy.clone();
+    // What `tcp-request connection|session` rules track holds for every request.
+    if let Some(session) = &txn.stick.session {
+        ctx.session_counters = session.clone();
+    }
+    ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
+    let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
+    ctx.tls = txn.tls.clone();
     let ctx = Rc::new(ctx);
-    if h2 {
-        proto::h2::serve(stream, ctx, stopping).await;
-    } else {
-        proto::h1::serve(stream, ctx, stopping).await;
+    match (stream, h2) {
+        (MaybeTls::Plain(s), true) => proto::h2::serve(s, ctx, stopping).await,
+        (MaybeTls::Plain(s), false) => proto::h1::serve(s, ctx, stopping).await,
+        (MaybeTls::Tls(s), true) => proto::h2::serve(*s, ctx, stopping).await,
+        (MaybeTls::Tls(s), false) => proto::h1::serve(*s, ctx, stopping).await,
     }
 }

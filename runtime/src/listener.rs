@@ -17,6 +17,8 @@ pub struct Serving {
     pub h2: bool,
     /// `accept-proxy`: every connection starts with a PROXY protocol header.
     pub accept_proxy: bool,
+    /// How logs name the listener: its `name`, else its rank in its frontend (from 1).
+    pub name: String,
 }
 
 impl Serving {
@@ -43,6 +45,13 @@ impl Serving {
             tls,
             h2: l.proto.as_deref() == Some("h2"),
             accept_proxy: l.options.iter().any(|o| o == "accept-proxy"),
+            name: l
+                .options
+                .iter()
+                .position(|o| o == "name")
+                .and_then(|i| l.options.get(i + 1))
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 }

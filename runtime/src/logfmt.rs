@@ -124,6 +124,13 @@ impl Format {
     }
 }
 
+/// A date as HAProxy's log lines print it: `03/Dec/2026:18:33:36.141`, local time.
+pub fn log_date(t: std::time::SystemTime) -> String {
+    let mut out = String::new();
+    date(&mut out, t, true);
+    out
+}
+
 fn date(out: &mut String, t: std::time::SystemTime, millis: bool) {
     let d: DateTime<Local> = t.into();
     let _ = if millis {

@@ -554,7 +554,8 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         "always_false" => one(Some(Value::Bool(false))),
         "int" => one(a0.parse().ok().map(Value::Int)),
         "str" => one(Some(Value::Str(a0.to_string()))),
-        "fc_err" => one(Some(Value::Int(0))),
+        "fc_err" => one(Some(Value::Int(txn.conn_error.map_or(0, |e| e.code())))),
+        "fc_err_str" => one(txn.conn_error.map(|e| Value::Str(e.message().to_string()))),
         name if name.starts_with("ssl_") => {
             crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
         }

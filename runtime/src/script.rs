@@ -74,7 +74,7 @@ pub trait Hooks {
         -> LocalFuture<(Txn, Option<ScriptReply>)>;
     /// Runs TCP service `name` on the client connection; gives the transaction back (with
     /// the bytes counted) once the service has returned.
-    fn tcp_service(&self, name: &str, stream: tokio::net::TcpStream, txn: Txn) -> LocalFuture<Txn>;
+    fn tcp_service(&self, name: &str, stream: crate::ClientStream, txn: Txn) -> LocalFuture<Txn>;
     /// Sample fetch `lua.<name>(args)`.
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Value>;
     /// Converter `lua.<name>(args)`.
@@ -119,7 +119,7 @@ pub async fn run_service(name: &str, txn: &mut Txn, body: Bytes) -> Option<Scrip
 }
 
 /// Runs TCP service `name` on `stream`; the connection closes when it returns.
-pub async fn run_tcp_service(name: &str, stream: tokio::net::TcpStream, txn: Txn) -> Txn {
+pub async fn run_tcp_service(name: &str, stream: crate::ClientStream, txn: Txn) -> Txn {
     match hooks() {
         Some(hooks) => hooks.tcp_service(name, stream, txn).await,
         None => txn,

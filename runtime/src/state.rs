@@ -281,6 +281,10 @@ pub struct FrontendRt {
     pub log_format: Option<Format>,
     pub logs: Vec<Arc<Sink>>,
     pub dontlognull: bool,
+    /// `option log-separate-errors`: lines of failed transactions go out at level `err`.
+    pub log_separate_errors: bool,
+    /// `error-log-format`, for connections that fail before carrying a request.
+    pub error_log_format: Option<Format>,
     pub capture_request: Vec<plan::Capture>,
     pub capture_response: Vec<plan::Capture>,
     pub forwardfor: Option<plan::ForwardFor>,
@@ -577,6 +581,11 @@ impl Shared {
                 problems.push(format!("frontend '{}' log-format: {}", f.name, e.0));
                 None
             });
+            let error_log_format = f.error_log_format.as_deref().map(Format::parse_log);
+            let error_log_format = error_log_format.transpose().unwrap_or_else(|e| {
+                problems.push(format!("frontend '{}' error-log-format: {}", f.name, e.0));
+                None
+            });
             let errorfiles = load_errorfiles(&f.errorfiles, &f.http_errors);
             frontends.push(FrontendRt {
                 name: f.name.as_str().into(),
@@ -589,6 +598,8 @@ impl Shared {
                 log_format,
                 logs: sinks_of(&f.logs, &mut problems),
                 dontlognull: has_option(&f.options, "dontlognull"),
+                log_separate_errors: has_option(&f.options, "log-separate-errors"),
+                error_log_format,
                 capture_request: f.capture_request.clone(),
                 capture_response: f.capture_response.clone(),
                 forwardfor: f.forwardfor.clone(),

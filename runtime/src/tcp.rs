@@ -5,6 +5,7 @@ use crate::rules::{self, Verdict};
 use crate::state::FrontendRt;
 use crate::txn::Txn;
 use crate::upstream::reuse::{should_retry, Attempts, Failure};
+use crate::{ClientStream, MaybeTls};
 use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -119,7 +120,12 @@ where
 /// them: until the rules can decide, the buffer is full, the client closes, or `tcp-request
 /// inspect-delay` passes. Without a delay the rules decide at once on nothing, as in HAProxy.
 /// Answers the bytes held, which go to the server first.
-async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &mut Txn) -> Bytes {
+async fn inspect(
+    stream: &mut ClientStream,
+    fe: &FrontendRt,
+    bufsize: usize,
+    txn: &mut Txn,
+) -> Bytes {
     let mut buf = BytesMut::new();
     txn.payload = Some(Bytes::new());
     txn.payload_final = true;
@@ -150,7 +156,7 @@ async fn inspect(stream: &mut TcpStream, fe: &FrontendRt, bufsize: usize, txn: &
 
 /// `tcp-request content use-service`: the service takes the connection (the bytes the rules
 /// held stay in `txn.payload`, for it to read first).
-async fn serve_service(service: &rules::Service, stream: TcpStream, mut txn: Txn) {
+async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: Txn) {
     match service {
         rules::Service::Script(name) => {
             // HAProxy logs the service in place of the server.
@@ -167,7 +173,7 @@ async fn serve_service(service: &rules::Service, stream: TcpStream, mut txn: Txn
 }
 
 /// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
-pub async fn serve(mut stream: TcpStream, fe_index: usize, mut txn: Txn) {
+pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
     let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
@@ -230,7 +236,7 @@ pub async fn serve(mut stream: TcpStream, fe_index: usize, mut txn: Txn) {
         match connect_within(addr, be.timeouts.connect).await {
             Some(s) => {
                 server.active.fetch_add(1, Ordering::Relaxed);
-                break (s, server.clone());
+                break (s, server.clone(), addr);
             }
             None if should_retry(
                 &be.retry_on,
@@ -250,23 +256,42 @@ pub async fn serve(mut stream: TcpStream, fe_index: usize, mut txn: Txn) {
             }
         }
     };
-    let (mut sstream, server) = server_stream;
-    // The PROXY header first, then what the content rules held, then the tunnel.
+    let (mut sstream, server, addr) = server_stream;
+    let _ = sstream.set_nodelay(true);
+    // The PROXY header first (in clear), then the TLS handshake on `server … ssl`, then
+    // what the content rules held, then the tunnel.
     let header = server.send_proxy.as_ref().map(|p| p.header(&txn));
-    for (bytes, term) in [(header.as_deref(), *b"SC"), (Some(&held[..]), *b"SD")] {
-        let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
-            continue;
-        };
-        if sstream.write_all(bytes).await.is_err() {
-            server.active.fetch_sub(1, Ordering::Relaxed);
-            txn.term = term;
-            finish(&txn);
-            return;
+    let opened = match header.filter(|h| !h.is_empty()) {
+        Some(h) => sstream.write_all(&h).await.is_ok(),
+        None => true,
+    };
+    let sstream = match (opened, server.tls.as_deref()) {
+        (false, _) => None,
+        (true, None) => Some(MaybeTls::Plain(sstream)),
+        (true, Some(tls)) => {
+            let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
+            let handshake = connector.connect(tls.server_name(&txn, addr), sstream);
+            let limit = be.timeouts.connect.unwrap_or(Duration::from_secs(10));
+            match tokio::time::timeout(limit, handshake).await {
+                Ok(Ok(s)) => Some(MaybeTls::Tls(Box::new(s))),
+                _ => None,
+            }
         }
+    };
+    let Some(mut sstream) = sstream else {
+        server.active.fetch_sub(1, Ordering::Relaxed);
+        txn.term = *b"SC";
+        finish(&txn);
+        return;
+    };
+    if !held.is_empty() && sstream.write_all(&held).await.is_err() {
+        server.active.fetch_sub(1, Ordering::Relaxed);
+        txn.term = *b"SD";
+        finish(&txn);
+        return;
     }
     txn.timings.queue = 0;
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
-    let _ = sstream.set_nodelay(true);
     let limits = Limits {
         a_idle: fe.timeouts.client,
         b_idle: be.timeouts.server,

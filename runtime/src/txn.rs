@@ -81,6 +81,8 @@ pub struct Txn {
     pub counters: [u64; 5],
     /// The client connection's TLS, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
+    /// Why the client connection failed before carrying a request (`fc_err`).
+    pub conn_error: Option<crate::http::EmbryonicError>,
     /// `option logasap`: logged before the end, so the total time and the byte count are
     /// printed with a `+` (lower bounds).
     pub logged_early: bool,
@@ -145,6 +147,7 @@ impl Txn {
             log_level: None,
             counters: [0; 5],
             tls: None,
+            conn_error: None,
             logged_early: false,
             places: std::cell::Cell::new(u32::MAX),
             stick: Default::default(),

@@ -118,9 +118,10 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 36] = [
+        const LOWERED: [&str; 37] = [
             "log",
             "log-format",
+            "error-log-format",
             "log-tag",
             "capture",
             "errorfile",
@@ -165,7 +166,9 @@ impl<'a> Stmt<'a> {
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
         // The server-state files (`plan::server_state`).
         let state = word.starts_with("server-state-") || word == "load-server-state-from-file";
-        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !state {
+        // The TLS tunables and defaults, read by `plan::tls`.
+        let tls = word.starts_with("tune.ssl.") || word.starts_with("ssl-default-");
+        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !tls && !state {
             return None;
         }
         Some(self.as_directive(at))

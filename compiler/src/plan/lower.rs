@@ -53,29 +53,22 @@ pub const LEVELS: [&str; 8] = [
 ];
 
 fn log_target(args: &[String]) -> Option<LogTarget> {
-    let dest = match args.first()?.as_str() {
+    // HAProxy expands `$VAR`/`${VAR}` in addresses even outside quotes (unset ones become
+    // empty), so `log ${LOG_ADDR}:${LOG_PORT} local0` works as written.
+    let first = crate::address::env_expand(args.first()?, &crate::syntax::ProcessEnv);
+    let dest = match first.as_ref() {
         "stdout" | "fd@1" => LogDest::Stdout,
         "stderr" | "fd@2" => LogDest::Stderr,
         a if a.starts_with('/') => LogDest::Path(a.to_string()),
         a if a.starts_with("unix@") => LogDest::Path(a["unix@".len()..].to_string()),
-        a => {
-            let a = a
-                .strip_prefix("udp@")
+        a => LogDest::Udp(udp_log_address(
+            a.strip_prefix("udp@")
                 .or_else(|| a.strip_prefix("ipv4@"))
                 .or_else(|| a.strip_prefix("udp4@"))
-                .unwrap_or(a);
-            let has_port = match a.rfind(']') {
-                Some(close) => a[close..].contains(':'),
-                None => a.matches(':').count() == 1,
-            };
-            LogDest::Udp(if has_port {
-                a.to_string()
-            } else if a.contains(':') && !a.starts_with('[') {
-                format!("[{a}]:514")
-            } else {
-                format!("{a}:514")
-            })
-        }
+                .or_else(|| a.strip_prefix("ipv6@"))
+                .or_else(|| a.strip_prefix("udp6@"))
+                .unwrap_or(a),
+        )),
     };
     let mut header = match dest {
         LogDest::Stdout | LogDest::Stderr => LogHeader::Rfc3164,
@@ -150,6 +143,26 @@ pub fn proxy_logs(lines: &[DirectiveLine], global: &[LogTarget]) -> Vec<LogTarge
 
 fn strings(args: &[crate::ir::Text]) -> Vec<String> {
     args.iter().map(|a| a.to_string()).collect()
+}
+
+/// `host:port` of a UDP syslog server as written on a `log` line: an empty host is the
+/// wildcard address and a missing or zero port is syslog's 514, as HAProxy reads them.
+fn udp_log_address(text: &str) -> String {
+    let (host, port) = match text.rfind(']') {
+        Some(close) => (
+            &text[..=close],
+            text[close + 1..].strip_prefix(':').unwrap_or(""),
+        ),
+        // A bare IPv6 literal has several colons and no port.
+        None if text.matches(':').count() > 1 => return format!("[{text}]:514"),
+        None => text.split_once(':').unwrap_or((text, "")),
+    };
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    let port = match port.parse::<u16>() {
+        Ok(p) if p != 0 => p,
+        _ => 514,
+    };
+    format!("{host}:{port}")
 }
 
 pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
@@ -606,6 +619,16 @@ mod tests {
             line("log stdout format raw local1 info"),
         ]);
         assert_eq!(g[0].dest, LogDest::Udp("127.0.0.1:514".into()));
+        for (written, read) in [
+            ("${HAPEE_TEST_UNSET_A}:${HAPEE_TEST_UNSET_B}", "0.0.0.0:514"),
+            ("10.0.0.1:0", "10.0.0.1:514"),
+            ("ipv6@::1", "[::1]:514"),
+            ("[::1]:1514", "[::1]:1514"),
+            ("udp@host.example:1514", "host.example:1514"),
+        ] {
+            let t = proxy_logs(&[line(&format!("log {written} local0"))], &[]);
+            assert_eq!(t[0].dest, LogDest::Udp(read.into()), "{written}");
+        }
         assert_eq!(g[1].dest, LogDest::Stdout);
         assert_eq!(
             (g[1].header, g[1].facility, g[1].max_level),

@@ -166,6 +166,9 @@ pub struct FrontendPlan {
     pub timeouts: Timeouts,
     /// The effective log format (`None`: HAProxy's legacy connection line).
     pub log_format: Option<String>,
+    /// `error-log-format`: the line of a connection that fails before it carries a
+    /// request (a TLS handshake failure…); `None`: HAProxy's legacy error line.
+    pub error_log_format: Option<String>,
     pub logs: Vec<LogTarget>,
     pub capture_request: Vec<Capture>,
     pub capture_response: Vec<Capture>,
@@ -398,6 +401,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             options: options_of(p),
             timeouts: Timeouts::of(p),
             log_format: lower::log_format(&p.directives, p.effective_mode() == Mode::Http),
+            error_log_format: lower::last_arg(&p.directives, "error-log-format"),
             logs: lower::proxy_logs(&p.directives, &global_logs),
             capture_request: captures.0,
             capture_response: captures.1,

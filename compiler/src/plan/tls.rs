@@ -66,6 +66,9 @@ pub struct BindTls {
     /// `alpn` protocols, in preference order.
     pub alpn: Vec<String>,
     pub ca_file: Option<String>,
+    /// `ca-verify-file`: CAs that verify client certificates without being named to clients
+    /// in the certificate request (typically the roots, when `ca-file` has intermediates).
+    pub ca_verify_file: Option<String>,
     pub crl_file: Option<String>,
     pub verify: Verify,
     pub ca_ignore_err: IgnoredErrors,
@@ -85,6 +88,9 @@ pub struct BindTls {
     pub lifetime: u32,
     /// `ssl-load-extra-del-ext`: the key of `site.crt` is `site.key`, not `site.crt.key`.
     pub key_del_ext: bool,
+    /// `tune.ssl.capture-buffer-size`: how many bytes of each ClientHello's cipher list are
+    /// kept for `ssl_fc_cipherlist_*` (0: none, the default).
+    pub capture_size: usize,
 }
 
 /// OpenSSL's protocol names, in order.
@@ -115,6 +121,7 @@ pub struct TlsGlobals {
     cache_size: u32,
     lifetime: u32,
     key_del_ext: bool,
+    capture_size: usize,
 }
 
 impl TlsGlobals {
@@ -141,6 +148,11 @@ impl TlsGlobals {
                 .map(|d| d.value)
                 .unwrap_or(300),
             key_del_ext,
+            // `tune.ssl.capture-cipherlist-size` is the older name of the same setting.
+            capture_size: last("tune.ssl.capture-buffer-size")
+                .or_else(|| last("tune.ssl.capture-cipherlist-size"))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
         }
     }
 
@@ -154,6 +166,7 @@ impl TlsGlobals {
             cache_size: self.cache_size,
             lifetime: self.lifetime,
             key_del_ext: self.key_del_ext,
+            capture_size: self.capture_size,
             crt_base: self.crt_base.clone(),
             ..BindTls::default()
         };
@@ -175,6 +188,7 @@ impl TlsGlobals {
                 "crt-list" => tls.crt_lists.push(with_base(&self.crt_base, value)),
                 "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "ca-verify-file" => tls.ca_verify_file = Some(with_base(&self.ca_base, value)),
                 "crl-file" => tls.crl_file = Some(with_base(&self.ca_base, value)),
                 "verify" => {
                     tls.verify = match value {
@@ -275,7 +289,7 @@ mod tests {
     fn global_settings_reach_the_plan() {
         let c = crate::testkit::compile_text(
             "t.cfg",
-            "global\n    crt-base /certs\n    ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets\n    ssl-default-bind-ciphers ECDHE+AESGCM\n    tune.ssl.cachesize 7\n    tune.h2.max-concurrent-streams 9\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind :8443 ssl crt site.pem\n",
+            "global\n    crt-base /certs\n    ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets\n    ssl-default-bind-ciphers ECDHE+AESGCM\n    tune.ssl.cachesize 7\n    tune.ssl.capture-buffer-size 96\n    tune.h2.max-concurrent-streams 9\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind :8443 ssl crt site.pem\n",
             false,
         );
         let plan = crate::plan::build(&c.config, 1);
@@ -288,6 +302,7 @@ mod tests {
         assert!(!t.tickets);
         assert_eq!(t.ciphers.as_deref(), Some("ECDHE+AESGCM"));
         assert_eq!(t.cache_size, 7);
+        assert_eq!(t.capture_size, 96);
         assert_eq!(plan.global.h2.max_concurrent_streams, 9);
     }
 

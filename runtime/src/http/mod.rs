@@ -607,7 +607,90 @@ pub fn log_txn(txn: &Txn) {
             }
         ),
     };
-    let level = txn.log_level.unwrap_or(6);
+    let level = txn
+        .log_level
+        .unwrap_or(if fe.log_separate_errors && failed(txn) {
+            3
+        } else {
+            6
+        });
+    for sink in &fe.logs {
+        sink.send(level, &line);
+    }
+}
+
+/// Whether a transaction counts as failed for `option log-separate-errors`, as HAProxy
+/// counts it: it ended on an error other than a local one (the first termination
+/// character), it needed retries, or it got a 5xx.
+fn failed(txn: &Txn) -> bool {
+    !matches!(txn.term[0], b'-' | b'L') || txn.retries > 0 || txn.status.unwrap_or(0) >= 500
+}
+
+/// Why a client connection ended before it carried a request, in HAProxy's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmbryonicError {
+    /// The client closed during the TLS handshake (nothing to log under `dontlognull`).
+    TlsClosed,
+    /// A socket error during the TLS handshake (nothing to log under `dontlognull` either).
+    TlsAborted,
+    TlsTimeout,
+    /// The handshake failed (not TLS, no common version or suite, a refused certificate).
+    TlsFailure,
+}
+
+impl EmbryonicError {
+    pub fn message(self) -> &'static str {
+        match self {
+            EmbryonicError::TlsClosed => "Connection closed during SSL handshake",
+            EmbryonicError::TlsAborted => "Connection error during SSL handshake",
+            EmbryonicError::TlsTimeout => "Timeout during SSL handshake",
+            EmbryonicError::TlsFailure => "SSL handshake failure",
+        }
+    }
+
+    /// `fc_err`: HAProxy's connection error code.
+    pub fn code(self) -> i64 {
+        match self {
+            EmbryonicError::TlsClosed => 24,
+            EmbryonicError::TlsAborted => 25,
+            EmbryonicError::TlsTimeout => 26,
+            EmbryonicError::TlsFailure => 34,
+        }
+    }
+}
+
+/// Logs a connection that failed before it carried a request: with `error-log-format` when
+/// the frontend has one, else as HAProxy's legacy line `client:port [date] frontend/listener:
+/// reason`. At level `info`, `err` under `option log-separate-errors`.
+pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
+    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+        return;
+    };
+    // Like HAProxy, only a frontend with a log format (or an error one) logs these: the
+    // legacy line of a frontend without one is written at accept time.
+    if fe.logs.is_empty()
+        || fe.log_format.is_none() && fe.error_log_format.is_none()
+        || fe.dontlognull
+            && matches!(
+                error,
+                EmbryonicError::TlsClosed | EmbryonicError::TlsAborted
+            )
+    {
+        return;
+    }
+    let line = match &fe.error_log_format {
+        Some(f) => f.render(txn),
+        None => format!(
+            "{}:{} [{}] {}/{}: {}",
+            txn.client.ip(),
+            txn.client.port(),
+            crate::logfmt::log_date(txn.accept_date),
+            txn.frontend,
+            listener,
+            error.message()
+        ),
+    };
+    let level = if fe.log_separate_errors { 3 } else { 6 };
     for sink in &fe.logs {
         sink.send(level, &line);
     }

@@ -21,6 +21,26 @@ pub struct ServerTlsConfig {
     pub sni: Option<crate::sample::Expr>,
 }
 
+/// The one certificate a server line presents (`crt`), whatever the server asks for, as
+/// OpenSSL does. Built from parts so that X.509 v1 certificates load (see
+/// `x509::check_key_matches`).
+#[derive(Debug)]
+struct FixedClientCert(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for FixedClientCert {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
 /// Checks the chain; the name only when one is configured (`verifyhost`, or the SNI).
 #[derive(Debug)]
 struct ChainVerifier {
@@ -178,9 +198,14 @@ impl ServerTlsConfig {
                 let key = PrivateKeyDer::from_pem_slice(&pem)
                     .or_else(|_| PrivateKeyDer::from_pem_file(format!("{crt}.key")))
                     .map_err(|e| format!("unable to load SSL private key of '{crt}' : {e}"))?;
-                builder
-                    .with_client_auth_cert(certs, key)
-                    .map_err(|e| format!("client certificate '{crt}' : {e}"))?
+                let signing = super::provider()
+                    .key_provider
+                    .load_private_key(key)
+                    .map_err(|e| format!("unable to load SSL private key of '{crt}' : {e}"))?;
+                let key = rustls::sign::CertifiedKey::new(certs, signing);
+                super::x509::check_key_matches(&key)
+                    .map_err(|e| format!("client certificate '{crt}' : {e}"))?;
+                builder.with_client_cert_resolver(Arc::new(FixedClientCert(Arc::new(key))))
             }
             None => builder.with_no_client_auth(),
         };

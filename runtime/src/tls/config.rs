@@ -20,6 +20,8 @@ pub struct BindTlsConfig {
     pub config: Arc<ServerConfig>,
     pub store: Arc<CertStore>,
     pub verifier: Option<Arc<IgnoringVerifier>>,
+    /// Bytes of each ClientHello's cipher list kept for `ssl_fc_cipherlist_*` (0: none).
+    pub capture_size: usize,
 }
 
 /// Narrows the provider to the suites and groups the lists select; names rustls does not
@@ -107,14 +109,28 @@ fn client_verifier(
     let Some(ca_file) = &t.ca_file else {
         return Err("verify is enabled but no CA file specified (use 'ca-file')".into());
     };
-    let mut roots = RootCertStore::empty();
-    for c in read_certs(ca_file)? {
-        roots
-            .add(c)
-            .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
+    let load = |roots: &mut RootCertStore, path: &str| -> Result<(), String> {
+        for c in read_certs(path)? {
+            roots
+                .add(c)
+                .map_err(|e| format!("unable to load CA file '{path}' : {e}"))?;
+        }
+        Ok(())
+    };
+    let mut named = RootCertStore::empty();
+    load(&mut named, ca_file)?;
+    let mut roots = named.clone();
+    if let Some(verify_only) = &t.ca_verify_file {
+        load(&mut roots, verify_only)?;
     }
     let mut builder =
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    if t.ca_verify_file.is_some() {
+        // Only `ca-file`'s CAs are named to clients in the certificate request.
+        builder = builder
+            .clear_root_hint_subjects()
+            .add_root_hint_subjects(named.subjects());
+    }
     if let Some(crl_file) = &t.crl_file {
         let crls: Vec<CertificateRevocationListDer<'static>> =
             CertificateRevocationListDer::pem_file_iter(crl_file)
@@ -196,6 +212,7 @@ impl BindTlsConfig {
             config: Arc::new(config),
             store,
             verifier,
+            capture_size: t.capture_size,
         })
     }
 }

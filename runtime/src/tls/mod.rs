@@ -11,6 +11,7 @@ pub mod store;
 pub mod verify;
 pub mod x509;
 
+use crate::http::EmbryonicError;
 use hapee_compiler::registry::ciphers;
 use rustls::crypto::CryptoProvider;
 use rustls::ServerConnection;
@@ -46,6 +47,8 @@ pub struct TlsInfo {
     pub verify: verify::VerifyOutcome,
     /// The certificate the proxy presented.
     pub server_cert: Option<CertificateDer<'static>>,
+    /// What `tune.ssl.capture-buffer-size` kept of the ClientHello (`None`: no capture).
+    pub hello: Option<fetch::CapturedHello>,
 }
 
 /// OpenSSL's name of a suite rustls negotiated, and its key size.
@@ -103,23 +106,58 @@ impl TlsInfo {
             resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
             client_chain,
             verify,
+            hello: None,
         }
     }
 }
 
-/// Runs a client's handshake, within `limit`. `None`: it failed or timed out.
+/// Runs a client's handshake, within `limit`; a failure says why, in HAProxy's terms.
 pub async fn accept(
     tls: &config::BindTlsConfig,
     stream: TcpStream,
     limit: Duration,
-) -> Option<(TlsStream<TcpStream>, TlsInfo)> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
-    let stream = tokio::time::timeout(limit, acceptor.accept(stream))
+) -> Result<(TlsStream<TcpStream>, TlsInfo), EmbryonicError> {
+    if tls.capture_size == 0 {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+        let stream = tokio::time::timeout(limit, acceptor.accept(stream))
+            .await
+            .map_err(|_| EmbryonicError::TlsTimeout)?
+            .map_err(|e| handshake_error(&e))?;
+        let info = TlsInfo::of(stream.get_ref().1, tls);
+        return Ok((stream, info));
+    }
+    // With a capture, the ClientHello is read first so that its cipher list can be kept.
+    let handshake = async {
+        let start =
+            tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream)
+                .await
+                .map_err(|e| handshake_error(&e))?;
+        let captured =
+            fetch::CapturedHello::of(start.client_hello().cipher_suites(), tls.capture_size);
+        let stream = start
+            .into_stream(tls.config.clone())
+            .await
+            .map_err(|e| handshake_error(&e))?;
+        Ok((stream, captured))
+    };
+    let (stream, captured) = tokio::time::timeout(limit, handshake)
         .await
-        .ok()?
-        .ok()?;
-    let info = TlsInfo::of(stream.get_ref().1, tls);
-    Some((stream, info))
+        .map_err(|_| EmbryonicError::TlsTimeout)??;
+    let mut info = TlsInfo::of(stream.get_ref().1, tls);
+    info.hello = Some(captured);
+    Ok((stream, info))
+}
+
+/// What a failed handshake's error means: rustls reports protocol failures as invalid data,
+/// the end of the client's stream as an unexpected EOF, and the rest are socket errors.
+fn handshake_error(e: &std::io::Error) -> EmbryonicError {
+    match e.kind() {
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+            EmbryonicError::TlsFailure
+        }
+        std::io::ErrorKind::UnexpectedEof => EmbryonicError::TlsClosed,
+        _ => EmbryonicError::TlsAborted,
+    }
 }
 
 /// Hands rustls' pending records to the socket without waiting.

@@ -203,7 +203,7 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
         .map_err(|e| format!("unable to load SSL private key of '{path}' : {e}"))?;
     let names = super::x509::server_names(&certs[0]);
     let key = CertifiedKey::new(certs, signing);
-    key.keys_match()
+    super::x509::check_key_matches(&key)
         .map_err(|e| format!("inconsistencies between private key and certificate loaded from PEM file '{path}' : {e}"))?;
     Ok(CertEntry {
         key: Arc::new(key),

@@ -1,8 +1,29 @@
 //! What the proxy reads out of certificates: the names a server certificate answers for, and
 //! the subject, issuer, serial and validity that `ssl_c_*`/`ssl_s_*` fetch, in OpenSSL's forms.
 
+use rustls::sign::CertifiedKey;
 use rustls_pki_types::CertificateDer;
 use x509_parser::prelude::*;
+
+/// Checks that a key pair's private key belongs to its certificate. rustls' own check
+/// (`keys_match`) parses the certificate with WebPKI, which refuses the X.509 v1 certificates
+/// OpenSSL, and so HAProxy, loads; this one compares the public key bits only.
+pub fn check_key_matches(key: &CertifiedKey) -> Result<(), String> {
+    let Some(spki) = key.key.public_key() else {
+        // The key cannot tell its public half: nothing to compare, as rustls does.
+        return Ok(());
+    };
+    let cert = key.cert.first().ok_or("no certificate")?;
+    let (_, cert) = X509Certificate::from_der(cert.as_ref())
+        .map_err(|e| format!("unreadable certificate: {e}"))?;
+    let (_, ours) = SubjectPublicKeyInfo::from_der(spki.as_ref())
+        .map_err(|e| format!("unreadable public key: {e}"))?;
+    if ours.subject_public_key.data == cert.public_key().subject_public_key.data {
+        Ok(())
+    } else {
+        Err("the private key does not match the certificate's public key".into())
+    }
+}
 
 /// CN and SAN DNS names, lower-case, without duplicates.
 pub fn server_names(cert: &CertificateDer<'_>) -> Vec<String> {

@@ -47,3 +47,5 @@ mod tables;
 mod tcp_logs_lifecycle;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_tcp.rs"]
+mod tls_tcp;

@@ -288,6 +288,24 @@ pub fn raw(port: u16, request: &[u8], wait: Duration) -> String {
 }
 
 /// The usual defaults section of the tests.
+/// A file of HAProxy's reg-test corpus (`../shared/corpus/regtests-2.7/<rel>`), absolute, or
+/// `None` (a failure under CI) when the corpus is not there.
+pub fn corpus_path(rel: &str) -> Option<String> {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/regtests-2.7")
+        .join(rel);
+    match p.canonicalize() {
+        Ok(p) => Some(p.display().to_string()),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("the reg-test corpus is missing: {}", p.display())
+        }
+        Err(_) => {
+            eprintln!("corpus not found at {}: skipping", p.display());
+            None
+        }
+    }
+}
+
 pub const DEFAULTS: &str = "defaults
     mode http
     timeout connect 1s

@@ -17,19 +17,7 @@ fn script(name: &str) -> String {
 /// HAProxy's reg-test script `name` (in the shared corpus), or `None` (a failure under CI)
 /// when the corpus is not there.
 fn corpus_script(name: &str) -> Option<String> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/regtests-2.7/lua")
-        .join(name);
-    match p.canonicalize() {
-        Ok(p) => Some(p.display().to_string()),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("the reg-test corpus is missing: {}", p.display())
-        }
-        Err(_) => {
-            eprintln!("corpus not found at {}: skipping", p.display());
-            None
-        }
-    }
+    crate::harness::corpus_path(&format!("lua/{name}"))
 }
 
 /// A configuration loading `load` (a whole `lua-load…` line) with `global` lines, and one

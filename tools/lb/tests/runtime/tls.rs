@@ -584,3 +584,157 @@ backend checked
         assert!(get("/checked/c", &[]).ends_with("200 1.1"));
     }
 }
+
+/// With `tune.ssl.capture-buffer-size`, the ClientHello's cipher list is kept and named as
+/// HAProxy names it; certificate hashes and chains read as in HAProxy; and a server line
+/// presents an X.509 v1 client certificate (rustls' WebPKI refuses those, OpenSSL does not).
+#[test]
+fn client_hello_capture_certificate_hashes_and_v1_client_certificates_as_haproxy() {
+    if !have("curl", &["--version"]) || !crate::harness::Haproxy::installed() {
+        return;
+    }
+    let (Some(common), Some(ca_auth), Some(client1)) = (
+        crate::harness::corpus_path("ssl/common.pem"),
+        crate::harness::corpus_path("ssl/ca-auth.crt"),
+        crate::harness::corpus_path("ssl/client1.pem"),
+    ) else {
+        return;
+    };
+    // The origin is Debian's haproxy, requiring a client certificate signed by `ca-auth.crt`
+    // (`client1.pem` is a version 1 certificate).
+    let origin = free_port();
+    let _origin = crate::harness::Haproxy::start(
+        &format!(
+            "{DEFAULTS}frontend origin
+    bind 127.0.0.1:{origin} ssl crt {common} ca-file {ca_auth} verify required
+    http-request return status 200 content-type text/plain lf-string \"cn=%[ssl_c_s_dn(CN)] v=%[ssl_c_version]\"
+"
+        ),
+        origin,
+    );
+    let pki = Pki::new("capture");
+    let ca = Ca::new("Hapee Test CA");
+    server_pki(&pki, &ca);
+    let client_ca = Ca::new("Client CA");
+    let intermediate = client_ca.issue(&["unused"], false, false).0;
+    let (c, k) = client_ca.issue(&["alice"], true, false);
+    // The client sends its certificate and one more above it, for `ssl_c_chain_der`.
+    let alice = (
+        pki.write("alice.pem", &(c + &intermediate)),
+        pki.write("alice.key", &k),
+    );
+    pki.write("client-ca.pem", &client_ca.cert.pem());
+    let cfg = |port: u16| {
+        format!(
+            "global
+    tune.ssl.capture-buffer-size 128
+{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} ssl crt {default} crt {certs} ca-file {client_ca} verify optional
+    http-request return status 200 content-type text/plain lf-string \"hex=%[ssl_fc_cipherlist_hex] str=%[ssl_fc_cipherlist_str] bin=%[ssl_fc_cipherlist_bin,hex] xxh=%[ssl_fc_cipherlist_xxh] f=%[ssl_f_sha1,hex] c=%[ssl_c_sha1,hex] chain=%[ssl_c_chain_der,hex]\" if {{ path /hello }}
+    default_backend app
+backend app
+    server s 127.0.0.1:{origin} ssl verify none crt {client1}
+",
+            default = pki.path("default.pem"),
+            certs = pki.path("certs"),
+            client_ca = pki.path("client-ca.pem"),
+        )
+    };
+    let cacert = pki.path("ca.pem");
+    let drive = |port: u16| -> Vec<String> {
+        let resolve = format!("a.example:{port}:127.0.0.1");
+        let hello = format!("https://a.example:{port}/hello");
+        let through = format!("https://a.example:{port}/through");
+        let base = ["--cacert", cacert.as_str(), "--resolve", resolve.as_str()];
+        let mut with_cert = base.to_vec();
+        with_cert.extend([
+            "--cert",
+            alice.0.as_str(),
+            "--key",
+            alice.1.as_str(),
+            &hello,
+        ]);
+        let mut plain = base.to_vec();
+        plain.push(&through);
+        vec![curl_tls(&with_cert).0, curl_tls(&plain).0]
+    };
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port), port);
+    let ours = drive(port);
+    assert!(ours[0].contains("str=TLS_AES_"), "{ours:?}");
+    assert!(ours[0].contains(" chain="), "{ours:?}");
+    assert!(ours[1].starts_with("cn=client1 v=1"), "{ours:?}");
+    let Some((theirs, _)) = crate::harness::with_haproxy(cfg, drive) else {
+        return;
+    };
+    assert_eq!(ours, theirs);
+}
+
+/// `ca-verify-file` CAs verify client certificates but are not named to clients in the
+/// certificate request; `ca-file` ones are both. The same answers and names as haproxy.
+#[test]
+fn ca_verify_file_verifies_without_naming_its_cas() {
+    if !have("curl", &["--version"]) || !have("openssl", &["version"]) {
+        return;
+    }
+    let pki = Pki::new("verify-file");
+    let ca = Ca::new("Hapee Test CA");
+    server_pki(&pki, &ca);
+    let named = Ca::new("Named CA");
+    let hidden = Ca::new("Hidden CA");
+    pki.write("named.pem", &named.cert.pem());
+    pki.write("hidden.pem", &hidden.cert.pem());
+    let (c, k) = hidden.issue(&["bob"], true, false);
+    let bob = (pki.write("bob.pem", &c), pki.write("bob.key", &k));
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} ssl crt {default} crt {certs} ca-file {named} ca-verify-file {hidden} verify required
+    http-request return status 200 content-type text/plain lf-string \"cn=%[ssl_c_s_dn(CN)] verify=%[ssl_c_verify]\"
+",
+            default = pki.path("default.pem"),
+            certs = pki.path("certs"),
+            named = pki.path("named.pem"),
+            hidden = pki.path("hidden.pem"),
+        )
+    };
+    let cacert = pki.path("ca.pem");
+    let drive = |port: u16| -> (String, Vec<String>) {
+        let resolve = format!("a.example:{port}:127.0.0.1");
+        let url = format!("https://a.example:{port}/");
+        let answer = curl_tls(&[
+            "--cacert",
+            &cacert,
+            "--resolve",
+            &resolve,
+            "--cert",
+            &bob.0,
+            "--key",
+            &bob.1,
+            &url,
+        ])
+        .0;
+        let out = s_client(port, &["-servername", "a.example"]);
+        // The CA names listed under "Acceptable client certificate CA names".
+        let names = out
+            .split("Acceptable client certificate CA names")
+            .nth(1)
+            .unwrap_or("")
+            .lines()
+            .skip(1)
+            .take_while(|l| l.contains("CN"))
+            .map(str::to_string)
+            .collect();
+        (answer, names)
+    };
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port), port);
+    let ours = drive(port);
+    assert!(ours.0.starts_with("cn=bob verify=0"), "{ours:?}");
+    assert_eq!(ours.1.len(), 1, "{ours:?}");
+    assert!(ours.1[0].contains("Named CA"), "{ours:?}");
+    let Some((theirs, _)) = crate::harness::with_haproxy(cfg, drive) else {
+        return;
+    };
+    assert_eq!(ours, theirs);
+}

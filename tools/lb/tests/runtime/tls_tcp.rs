@@ -1,0 +1,163 @@
+//! TLS terminated in TCP mode (`mode tcp` with `bind … ssl`), and the lines HAProxy writes for
+//! connections that fail their handshake, with and without `error-log-format`, compared with
+//! Debian's haproxy on the same configuration.
+
+use crate::harness::{free_port, Proxy, DEFAULTS};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+/// A self-signed certificate and its key in one PEM, made with rcgen.
+fn certificate(dir: &std::path::Path) -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["a.example".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let path = dir.join("site.pem");
+    std::fs::write(&path, cert.pem() + &key.serialize_pem()).unwrap();
+    path.display().to_string()
+}
+
+/// A server echoing one read back with a prefix, then closing.
+fn echo_server() -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut buf = [0u8; 256];
+            let n = c.read(&mut buf).unwrap_or(0);
+            let _ = c.write_all(&[b"echo:", &buf[..n]].concat());
+        }
+    });
+    addr
+}
+
+/// `openssl s_client` sending `input`; what came back after the handshake.
+fn s_client(port: u16, input: &str) -> String {
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    // Keep stdin open until the answer is in: s_client ends the session on EOF.
+    std::thread::sleep(Duration::from_millis(800));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Sends `bytes` on a plain connection and closes it.
+fn send_and_close(port: u16, bytes: &[u8]) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut sink = Vec::new();
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.read_to_end(&mut sink);
+}
+
+/// The lines of failed handshakes, without the client address and date (which differ from
+/// run to run).
+fn without_client_and_date(log: &str) -> Vec<String> {
+    let re = regex::Regex::new(r"^127\.0\.0\.1:\d+ \[[^\]]+\] ").unwrap();
+    log.lines()
+        .filter(|l| l.contains("SSL handshake"))
+        .map(|l| re.replace(l, "").into_owned())
+        .collect()
+}
+
+#[test]
+fn tls_in_tcp_mode_and_handshake_failures_are_logged_as_haproxy_does() {
+    if !crate::harness::have_tool("openssl", "version") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("hapee-tls-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = certificate(&dir);
+    let echo = echo_server();
+    let cfg = |port: u16| {
+        let (second, third, fourth) = (port + 1, port + 2, port + 3);
+        format!(
+            "{DEFAULTS}frontend tcpfe
+    mode tcp
+    log stdout format raw local0
+    option tcplog
+    bind 127.0.0.1:{port} ssl crt {pem}
+    bind 127.0.0.1:{second} ssl crt {pem} name named
+    tcp-request content reject if !{{ ssl_fc }}
+    default_backend echo
+frontend errfmt
+    log stdout format raw local0
+    option log-separate-errors
+    error-log-format \"ERROR %ft %[fc_err]:%[fc_err_str]\"
+    bind 127.0.0.1:{third} ssl crt {pem}
+    http-request return status 200
+backend echo
+    mode tcp
+    server s {echo}
+frontend clear
+    mode tcp
+    bind 127.0.0.1:{fourth}
+    default_backend over_tls
+backend over_tls
+    mode tcp
+    server own_tls_port 127.0.0.1:{port} ssl verify none
+"
+        )
+    };
+    let drive = |port: u16| -> (String, String) {
+        let answer = s_client(port, "hello\n");
+        // In clear to the fourth port, over TLS from there (`server … ssl`) to the first.
+        let mut clear = TcpStream::connect(("127.0.0.1", port + 3)).unwrap();
+        clear.write_all(b"in clear\n").unwrap();
+        let _ = clear.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut relayed = String::new();
+        let _ = clear.read_to_string(&mut relayed);
+        // Plain HTTP on a TLS port, and a connection closed before any byte.
+        send_and_close(port + 1, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        send_and_close(port + 1, b"");
+        send_and_close(port + 2, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        (answer, relayed)
+    };
+    // Four consecutive free ports for the four listeners.
+    let port = (0..50)
+        .map(|_| free_port())
+        .find(|p| (1..4).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
+        .expect("four free ports");
+    let p = Proxy::start(&cfg(port), port);
+    let ours = drive(port);
+    assert_eq!(ours, ("echo:hello\n".into(), "echo:in clear\n".into()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while without_client_and_date(&p.stdout()).len() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let our_lines = without_client_and_date(&p.stdout());
+    assert!(
+        our_lines.contains(&"tcpfe/named: SSL handshake failure".to_string()),
+        "{our_lines:?}"
+    );
+    assert!(
+        our_lines.contains(&"ERROR errfmt~ 34:SSL handshake failure".to_string()),
+        "{our_lines:?}"
+    );
+    let Some((theirs, their_log)) = crate::harness::with_haproxy(cfg, drive) else {
+        return;
+    };
+    assert_eq!(ours, theirs);
+    let mut mine = our_lines;
+    let mut real = without_client_and_date(&their_log);
+    mine.sort();
+    real.sort();
+    assert_eq!(mine, real);
+}
