@@ -178,6 +178,8 @@ impl<'a> Stmt<'a> {
             || (word == "tcp-request"
                 && self.word(at + 1) == "content"
                 && self.word(at + 2) == "capture");
+        // The server-state files (`plan::server_state`).
+        let state = word.starts_with("server-state-") || word == "load-server-state-from-file";
         // The TLS tunables and defaults, read by `plan::tls`.
         let tls = word.starts_with("tune.ssl.")
             || word.starts_with("ssl-default-")
@@ -192,6 +194,7 @@ impl<'a> Stmt<'a> {
             && !filters
             && !pages
             && !capture_rule
+            && !state
         {
             return None;
         }

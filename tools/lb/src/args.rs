@@ -190,6 +190,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
     let mut master_cli = None;
     let mut stop_pids = Vec::new();
     let mut stop_gracefully = true;
+    let mut sockets_from = None;
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, String> {
         *i += 1;
@@ -249,7 +250,8 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
             "-D" => daemon = true,
             "-L" => localpeer = Some(value(&mut i, a)?),
-            "-x" | "-C" | "-N" | "-m" | "-n" => {
+            "-x" => sockets_from = Some(PathBuf::from(value(&mut i, a)?)),
+            "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
             "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
@@ -277,6 +279,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             master_cli: master_cli.map(PathBuf::from),
             stop_pids,
             stop_gracefully,
+            sockets_from,
         }));
     }
     Ok(Command::Check(opts))
