@@ -329,6 +329,9 @@ pub(crate) fn header_value_into(anon: &mut Anonymizer, v: &str, out: &mut String
         out.push_str(port);
     } else if looks_like_hostname(v) {
         anon.hostname_into(out, v);
+    } else if is_email(v) {
+        // The token an email gets wherever it appears.
+        out.push_str(&anon.email(v));
     } else if let Some(a) = anon.address_text(v) {
         out.push_str(&a);
     } else {
@@ -458,14 +461,17 @@ pub(crate) fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
     if let Some(c) = client(anon, t) {
         return c;
     }
-    if t.contains('@')
-        && t.rsplit_once('@')
-            .is_some_and(|(u, d)| !u.is_empty() && looks_like_hostname(d))
-    {
+    if is_email(t) {
         return anon.email(t);
     }
-    if looks_like_hostname(t) {
+    if host_like(t) {
         return anon.hostname(t);
+    }
+    // `host:port`, as a server or a resolver is often named in messages.
+    if let Some((host, port)) = rsplit_byte(t, b':') {
+        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && host_like(host) {
+            return format!("{}:{port}", anon.hostname(host));
+        }
     }
     if t.len() >= 16
         && t.bytes()
@@ -474,6 +480,17 @@ pub(crate) fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
         return anon.string(t);
     }
     t.to_string()
+}
+
+fn is_email(t: &str) -> bool {
+    t.contains('@')
+        && t.rsplit_once('@')
+            .is_some_and(|(u, d)| !u.is_empty() && looks_like_hostname(d))
+}
+
+/// A host name, with the underscores that names in DNS records and server names carry.
+fn host_like(t: &str) -> bool {
+    looks_like_hostname(t) || (t.contains('_') && looks_like_hostname(&t.replace('_', "-")))
 }
 
 /// Generic scrub for lines that are not HAProxy traffic logs.
@@ -601,5 +618,17 @@ mod tests {
                 && !out.contains("db.internal"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn host_names_with_ports_or_underscores_are_scrubbed() {
+        let out = anon("resolver ns1 answered for db_primary.corp.example and cache.corp.example:6379 after 3 tries");
+        assert!(
+            !out.contains("db_primary")
+                && !out.contains("cache.corp")
+                && !out.contains("corp.example"),
+            "{out}"
+        );
+        assert!(out.contains(":6379 after 3 tries"), "{out}");
     }
 }

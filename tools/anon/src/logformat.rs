@@ -43,6 +43,9 @@ enum Kind {
     Counter,
     /// `%[expression]`: the value's own shape decides.
     Sample,
+    /// Words that describe, not identify (an error string, a TLS version): kept, while host
+    /// names, addresses and emails among them are replaced.
+    Text,
 }
 
 fn kind_of(alias: &str) -> Kind {
@@ -116,13 +119,41 @@ fn pieces(format: &str) -> Option<Vec<Piece>> {
                 kind: kind_of(&name),
                 quoted: flags.as_deref().and_then(quoting).unwrap_or(quote_all),
             }),
-            Item::Expr { flags, .. } => out.push(Piece::Field {
-                kind: Kind::Sample,
+            Item::Expr { expr, flags, .. } => out.push(Piece::Field {
+                kind: sample_kind(&expr),
                 quoted: flags.as_deref().and_then(quoting).unwrap_or(quote_all),
             }),
         }
     }
     Some(out)
+}
+
+/// Fetches whose strings describe the connection rather than identify anyone.
+fn descriptive(fetch: &str) -> bool {
+    fetch.ends_with("_err_str")
+        || matches!(
+            fetch,
+            "ssl_fc_protocol"
+                | "ssl_bc_protocol"
+                | "ssl_fc_cipher"
+                | "ssl_bc_cipher"
+                | "ssl_fc_alpn"
+                | "ssl_bc_alpn"
+                | "req.ver"
+                | "res.ver"
+                | "method"
+        )
+}
+
+/// What a `%[…]` field holds, from its output type and, for strings, its fetch.
+fn sample_kind(expr: &hapee_compiler::expr::sample::SampleExpr) -> Kind {
+    use hapee_compiler::registry::SampleType as T;
+    match expr.output {
+        T::Sint | T::Bool | T::Meth => Kind::Counter,
+        T::Addr | T::Ipv4 | T::Ipv6 => Kind::Address,
+        T::Str if expr.converters.is_empty() && descriptive(&expr.fetch.name) => Kind::Text,
+        _ => Kind::Sample,
+    }
 }
 
 /// The end of a quoted value starting after its opening quote at `from` (backslash escapes
@@ -246,18 +277,8 @@ impl LogFormats {
                 None => by_text.push((text, [frontend.to_string()].into_iter().collect())),
             };
         for fe in &plan.frontends {
-            if let Some(f) = &fe.log_format {
-                add(f.clone(), &fe.name);
-            }
-        }
-        for p in c.config.proxies.iter().filter(|p| p.kind.has_frontend()) {
-            let error_format = p
-                .directives
-                .iter()
-                .rev()
-                .find(|d| d.keyword.as_str() == "error-log-format" && d.prefix.is_none());
-            if let Some(arg) = error_format.and_then(|d| d.args.first()) {
-                add(arg.to_string(), p.name_str());
+            for format in [&fe.log_format, &fe.error_log_format].into_iter().flatten() {
+                add(format.clone(), &fe.name);
             }
         }
         let mut formats: Vec<Format> = by_text
@@ -351,6 +372,7 @@ impl LogFormats {
             Kind::Secret => anon.string_into(out, v),
             Kind::Counter => out.push_str(&scrub_token(anon, v)),
             Kind::Sample => self.sample(anon, v, out),
+            Kind::Text => generic_with(anon, v, out, &|t| self.names.contains(t)),
         }
     }
 
