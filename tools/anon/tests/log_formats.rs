@@ -104,84 +104,50 @@ frontend origin_fe
     http-request return status 200 content-type text/plain string ok
 "#
     );
-    let cfg_path = dir.join("haproxy.cfg");
-    std::fs::write(&cfg_path, &cfg).unwrap();
-    let log_path = dir.join("haproxy.log");
-    let mut haproxy = Command::new("haproxy")
-        .args(["-db", "-f"])
-        .arg(&cfg_path)
-        .stdout(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start haproxy");
-    for port in [json_port, custom_port, origin_port] {
-        wait_for(port);
-    }
-    let url = "/account/profile?user=alice.smith@mail.example&token=s3cr3tvalue";
-    for port in [json_port, custom_port, json_port] {
-        let out = Command::new("curl")
-            .args([
-                "-s",
-                "--max-time",
-                "10",
-                "-H",
-                "Host: shop.customer-one.example",
-            ])
-            .arg(format!("http://127.0.0.1:{port}{url}"))
-            .output()
-            .expect("curl is installed");
-        assert_eq!(out.stdout, b"ok");
-    }
-    // A request haproxy cannot parse: a line of the error-log-format.
-    let mut s = TcpStream::connect(("127.0.0.1", json_port)).unwrap();
-    s.write_all(b"GARBAGE\r\n\r\n").unwrap();
-    let mut sink = Vec::new();
-    let _ = std::io::Read::read_to_end(&mut s, &mut sink);
+    let traffic = || {
+        let url = "/account/profile?user=alice.smith@mail.example&token=s3cr3tvalue";
+        for port in [json_port, custom_port, json_port] {
+            let out = Command::new("curl")
+                .args(["-s", "--max-time", "10"])
+                .args(["-H", "Host: shop.customer-one.example"])
+                .arg(format!("http://127.0.0.1:{port}{url}"))
+                .output()
+                .expect("curl is installed");
+            assert_eq!(out.stdout, b"ok");
+        }
+        // A request haproxy cannot parse: a line of the error-log-format.
+        let mut s = TcpStream::connect(("127.0.0.1", json_port)).unwrap();
+        s.write_all(b"GARBAGE\r\n\r\n").unwrap();
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut sink);
+    };
     // The 3 proxied requests logged by their frontends (the origin logs them too; the
-    // readiness probes above are logged as bad requests or connection errors).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&log_path)
-        .unwrap()
-        .matches("app_pool")
-        .count()
-        < 3
-    {
-        assert!(Instant::now() < deadline, "haproxy logged too little");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = haproxy.kill();
-    let _ = haproxy.wait();
-    let log = std::fs::read_to_string(&log_path).unwrap();
-    let cfg_arg = cfg_path.to_str().unwrap();
-    let out = anon(&[
-        "log",
-        "--key",
-        "k1",
-        "--config",
-        cfg_arg,
-        log_path.to_str().unwrap(),
-    ]);
-    // Every line kept, in order.
+    // readiness probes are logged as bad requests or connection errors).
+    let complete = |log: &str| log.matches("app_pool").count() >= 3;
+    let ports = [json_port, custom_port, origin_port];
+    let log = haproxy_log(&dir, &cfg, &ports, traffic, complete);
+    let out = anonymized(&dir, "k1");
     assert_eq!(out.lines().count(), log.lines().count(), "{out}");
-    for secret in [
-        "127.0.0.1",
-        "json_fe",
-        "custom_fe",
-        "origin_fe",
-        "app_pool",
-        "app.node-1.internal",
-        "app.node-2.internal",
-        "shop.customer-one.example",
-        "alice.smith",
-        "mail.example",
-        "s3cr3tvalue",
-        "account",
-        "profile",
-    ] {
-        assert!(!out.contains(secret), "'{secret}' left in:\n{out}");
-    }
+    assert_gone(
+        &out,
+        &[
+            "127.0.0.1",
+            "json_fe",
+            "custom_fe",
+            "origin_fe",
+            "app_pool",
+            "app.node-1.internal",
+            "app.node-2.internal",
+            "shop.customer-one.example",
+            "alice.smith",
+            "mail.example",
+            "s3cr3tvalue",
+            "account",
+            "profile",
+        ],
+    );
     // The same tokens as the anonymized configuration.
-    let anon_cfg = anon(&["config", "--key", "k1", cfg_arg]);
+    let anon_cfg = anonymized_config(&dir, "k1");
     let backend = token_of(&cfg, &anon_cfg, "backend app_pool");
     let json_fe = token_of(&cfg, &anon_cfg, "frontend json_fe");
     let custom_fe = token_of(&cfg, &anon_cfg, "frontend custom_fe");
@@ -239,14 +205,7 @@ frontend origin_fe
     }
     assert_eq!((json_lines, custom_lines, origin_lines), (2, 1, 3));
     // The output is keyed: another key, other tokens.
-    let other = anon(&[
-        "log",
-        "--key",
-        "k2",
-        "--config",
-        cfg_arg,
-        log_path.to_str().unwrap(),
-    ]);
+    let other = anonymized(&dir, "k2");
     assert!(!other.contains(&backend));
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
@@ -298,6 +257,31 @@ fn lines_no_format_describes_keep_no_host_address_email_or_name() {
             }
         }
         assert!(out.contains(" is DOWN, reason: Layer4 timeout"), "{out}");
+    }
+}
+
+/// `hapee-anon log --config` on the log `haproxy_log` left in `dir`.
+fn anonymized(dir: &Path, key: &str) -> String {
+    let cfg = dir.join("haproxy.cfg");
+    let log = dir.join("haproxy.log");
+    anon(&[
+        "log",
+        "--key",
+        key,
+        "--config",
+        cfg.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ])
+}
+
+fn anonymized_config(dir: &Path, key: &str) -> String {
+    let cfg = dir.join("haproxy.cfg");
+    anon(&["config", "--key", key, cfg.to_str().unwrap()])
+}
+
+fn assert_gone(out: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!out.contains(secret), "'{secret}' left in:\n{out}");
     }
 }
 
@@ -430,41 +414,32 @@ frontend origin_fe
         traffic,
         complete,
     );
-    let cfg_path = dir.join("haproxy.cfg");
-    let cfg_arg = cfg_path.to_str().unwrap();
-    let log_path = dir.join("haproxy.log");
-    let out = anon(&[
-        "log",
-        "--key",
-        "k1",
-        "--config",
-        cfg_arg,
-        log_path.to_str().unwrap(),
-    ]);
+    let out = anonymized(&dir, "k1");
     assert_eq!(out.lines().count(), log.lines().count(), "{out}");
-    for secret in [
-        "127.0.0.1",
-        "corp-lb-01",
-        "inherited_fe",
-        "clf_fe",
-        "sys_fe",
-        "tcp_fe",
-        "origin_fe",
-        "app_pool",
-        "tcp_pool",
-        "app.node-1.internal",
-        "db.primary.corp.example",
-        "shop.customer",
-        "alice",
-        "mail.example",
-        "abcdef0123",
-        "s3cr3tvalue",
-        "bob.jones",
-        "account",
-    ] {
-        assert!(!out.contains(secret), "'{secret}' left in:\n{out}");
-    }
-    let anon_cfg = anon(&["config", "--key", "k1", cfg_arg]);
+    assert_gone(
+        &out,
+        &[
+            "127.0.0.1",
+            "corp-lb-01",
+            "inherited_fe",
+            "clf_fe",
+            "sys_fe",
+            "tcp_fe",
+            "origin_fe",
+            "app_pool",
+            "tcp_pool",
+            "app.node-1.internal",
+            "db.primary.corp.example",
+            "shop.customer",
+            "alice",
+            "mail.example",
+            "abcdef0123",
+            "s3cr3tvalue",
+            "bob.jones",
+            "account",
+        ],
+    );
+    let anon_cfg = anonymized_config(&dir, "k1");
     let token = |line: &str| token_of(&cfg, &anon_cfg, line);
     let (app_pool, tcp_pool) = (token("backend app_pool"), token("backend tcp_pool"));
     let (app_server, db_server) = (token("server app.node-1"), token("server db.primary"));
