@@ -220,14 +220,24 @@ fn route(args: &RouteArgs) -> Result<String, String> {
         ..Default::default()
     };
     let c = compile(db, &ProcessEnv, &options);
-    if let Some(d) = c.diagnostics.iter().find(|d| d.severity == Severity::Error) {
-        let at = d.span.map_or(String::new(), |s| {
+    let place = |span: Option<hapee_compiler::Span>| {
+        span.map_or(String::new(), |s| {
             let f = c.db.file(s.file);
             let lc = f.line_col(s.start as usize);
-            format!("{}:{}:{}: ", f.name, lc.line, lc.col)
-        });
+            format!("{}:{}:{}", f.name, lc.line, lc.col)
+        })
+    };
+    if let Some(d) = c.diagnostics.iter().find(|d| d.severity == Severity::Error) {
+        let at = place(d.span);
+        let at = if at.is_empty() { at } else { at + ": " };
         return Err(format!("{at}{} (run 'hapee-lb check')", d.message));
     }
+    // What the runtime lacks is not replayed: the answer says so, since `run` would refuse
+    // the configuration and HAProxy would act on those lines.
+    let not_replayed: Vec<(String, String)> = crate::unsupported::unsupported(&c)
+        .into_iter()
+        .map(|(span, what)| (place(Some(span)), what))
+        .collect();
     let plan = plan::build(&c.config, 1);
     let shared = hapee_runtime::state::Shared::build(&plan)
         .map_err(|e| format!("the runtime does not support: {}", e.join("; ")))?;
@@ -244,9 +254,15 @@ fn route(args: &RouteArgs) -> Result<String, String> {
     let trace = explain::trace(&shared, fe, &conn, &head)
         .ok_or("the request does not parse as HTTP/1.1 (check the method, path and headers)")?;
     Ok(if args.json {
-        json(&plan, fe, &trace, args)
+        json(&plan, fe, &trace, args, &not_replayed)
     } else {
-        human(&plan, fe, &trace, args, client)
+        let mut out = String::new();
+        for (at, what) in &not_replayed {
+            out.push_str(&format!(
+                "warning: {at}: not replayed, the answer may differ: {what}\n"
+            ));
+        }
+        out + &human(&plan, fe, &trace, args, client)
     })
 }
 
@@ -359,7 +375,13 @@ fn how_chosen(plan: &Plan, backend: &str, bal: &explain::Balance) -> String {
     }
 }
 
-fn json(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs) -> String {
+fn json(
+    plan: &Plan,
+    fe: usize,
+    t: &Trace,
+    args: &RouteArgs,
+    not_replayed: &[(String, String)],
+) -> String {
     use serde_json::json;
     let rules: Vec<_> = t
         .rules
@@ -401,6 +423,10 @@ fn json(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs) -> String {
         "frontend": t.frontend,
         "tls": args.tls,
         "sni": args.sni,
+        "not_replayed": not_replayed
+            .iter()
+            .map(|(at, what)| json!({"at": at, "what": what}))
+            .collect::<Vec<_>>(),
         "rules": rules,
         "use_backend": switches,
         "verdict": t.verdict,
