@@ -498,10 +498,38 @@ fn generic(anon: &mut Anonymizer, msg: &str, out: &mut String) {
     generic_with(anon, msg, out, &|_| false);
 }
 
-/// Generic scrub: every token that is an address, an email, a host name or a long secret is
-/// replaced, and so is every token `is_name` knows (the names of a configuration). Tokens are
-/// cut at separators, `/` included, so that `backend/server.name` loses its server name too.
+/// Generic scrub: a URL or a path with a query is anonymized as a URI (its path segments and
+/// query values replaced); in the rest, every token that is an address, an email, a host name
+/// or a long secret is replaced, and so is every token `is_name` knows (the names of a
+/// configuration).
 pub(crate) fn generic_with(
+    anon: &mut Anonymizer,
+    msg: &str,
+    out: &mut String,
+    is_name: &dyn Fn(&str) -> bool,
+) {
+    for (i, word) in msg.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let inner = word.trim_matches('"');
+        let is_uri = (inner.starts_with('/') && inner.contains('?'))
+            || inner.starts_with("http://")
+            || inner.starts_with("https://");
+        if is_uri {
+            let lead = word.len() - word.trim_start_matches('"').len();
+            out.push_str(&word[..lead]);
+            uri_into(anon, inner, out);
+            out.push_str(&word[lead + inner.len()..]);
+        } else {
+            scrub_tokens(anon, word, out, is_name);
+        }
+    }
+}
+
+/// The tokens of `msg`, cut at separators (`/` included, so that `backend/server.name` loses
+/// its server name too), each scrubbed.
+fn scrub_tokens(
     anon: &mut Anonymizer,
     msg: &str,
     out: &mut String,
@@ -616,6 +644,25 @@ mod tests {
             !out.contains("192.0.2.7")
                 && !out.contains("admin@corp")
                 && !out.contains("db.internal"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn urls_and_queries_in_unknown_lines_lose_their_values() {
+        let out = anon("blocked \"/account/x?user=bob.jones&token=s3cr3t\" from https://portal.corp.example/login?next=/admin");
+        for secret in [
+            "account",
+            "bob.jones",
+            "s3cr3t",
+            "portal.corp",
+            "login",
+            "admin",
+        ] {
+            assert!(!out.contains(secret), "{secret}: {out}");
+        }
+        assert!(
+            out.starts_with("blocked \"/") && out.contains("?user=") && out.contains("&token="),
             "{out}"
         );
     }

@@ -181,6 +181,13 @@ fn plausible(kind: Kind, v: &str) -> bool {
         Kind::Address => v == "-" || v.starts_with("unix") || v.parse::<IpAddr>().is_ok(),
         Kind::Port => v == "-" || v.bytes().all(|b| b.is_ascii_digit()),
         Kind::Frontend | Kind::Name => !v.is_empty() && !v.contains(' '),
+        // `METHOD target version`, or a placeholder (`<BADREQ>`).
+        Kind::Request => {
+            v.starts_with('<')
+                || v.split(' ').next().is_some_and(|m| {
+                    !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase() || b == b'-')
+                })
+        }
         Kind::Counter => counter(v),
         _ => true,
     }
@@ -193,74 +200,123 @@ struct Value {
     kind: Kind,
 }
 
+/// How many steps one line's match may take: values with spaces are tried at each place the
+/// next text could start, and a pathological line must not cost more than this.
+const MATCH_BUDGET: usize = 4096;
+
 impl Format {
     /// The fields of `line` when it has this format.
     fn parse(&self, line: &str) -> Option<Vec<Value>> {
-        let mut pos = 0;
         let mut values = Vec::new();
+        let mut budget = MATCH_BUDGET;
+        self.match_from(line, 0, 0, false, &mut values, &mut budget)
+            .then_some(values)
+    }
+
+    /// Matches the pieces from `i` on against `line[pos..]`, pushing the fields to `values`.
+    /// A value that may hold spaces (a header, a sample) ends at the first place the rest of
+    /// the line matches, not merely at the first occurrence of the text after it.
+    fn match_from(
+        &self,
+        line: &str,
+        i: usize,
+        pos: usize,
         // HAProxy writes no separator after a field that wrote nothing (`%hr` without captures).
-        let mut skipped = false;
-        for (i, piece) in self.pieces.iter().enumerate() {
-            match piece {
-                Piece::Text(t) => {
-                    let t = match t.strip_prefix(' ') {
-                        Some(rest) if skipped && !line[pos..].starts_with(' ') => rest,
-                        _ => t.as_str(),
-                    };
-                    if !line[pos..].starts_with(t) {
-                        return None;
-                    }
-                    pos += t.len();
-                    skipped = false;
-                }
-                Piece::Field {
-                    kind: Kind::Captures,
-                    ..
-                } if !line[pos..].starts_with('{') => skipped = true,
-                Piece::Field { kind, quoted } => {
-                    skipped = false;
-                    let (start, end, next) = if *quoted && line[pos..].starts_with('"') {
-                        let close = closing_quote(line, pos + 1)?;
-                        (pos + 1, close, close + 1)
-                    } else {
-                        // Fields with spaces in them (dates, a request line) end after their
-                        // last space, at the text that follows.
-                        let spaces = match kind {
-                            Kind::Date { words } => words - 1,
-                            Kind::Request if !line[pos..].starts_with('<') => 2,
-                            _ => 0,
-                        };
-                        let mut from = pos;
-                        for _ in 0..spaces {
-                            from += line[from..].find(' ').map_or(0, |n| n + 1);
-                        }
-                        let end = match self.pieces.get(i + 1) {
-                            Some(Piece::Text(t)) => from + line[from..].find(t.as_str())?,
-                            Some(Piece::Field { .. }) => {
-                                line[from..].find(' ').map_or(line.len(), |n| from + n)
-                            }
-                            None => line.len(),
-                        };
-                        (pos, end, end)
-                    };
-                    let v = &line[start..end];
-                    if !plausible(*kind, v) {
-                        return None;
-                    }
-                    if *kind == Kind::Frontend && !self.frontends.contains(v.trim_end_matches('~'))
-                    {
-                        return None;
-                    }
-                    values.push(Value {
-                        start,
-                        end,
-                        kind: *kind,
-                    });
-                    pos = next;
-                }
-            }
+        skipped: bool,
+        values: &mut Vec<Value>,
+        budget: &mut usize,
+    ) -> bool {
+        if *budget == 0 {
+            return false;
         }
-        (pos == line.len()).then_some(values)
+        *budget -= 1;
+        let Some(piece) = self.pieces.get(i) else {
+            return pos == line.len();
+        };
+        let (kind, quoted) = match piece {
+            Piece::Text(t) => {
+                let t = match t.strip_prefix(' ') {
+                    Some(rest) if skipped && !line[pos..].starts_with(' ') => rest,
+                    _ => t.as_str(),
+                };
+                return line[pos..].starts_with(t)
+                    && self.match_from(line, i + 1, pos + t.len(), false, values, budget);
+            }
+            Piece::Field {
+                kind: Kind::Captures,
+                ..
+            } if !line[pos..].starts_with('{') => {
+                return self.match_from(line, i + 1, pos, true, values, budget);
+            }
+            Piece::Field { kind, quoted } => (*kind, *quoted),
+        };
+        if quoted && line[pos..].starts_with('"') {
+            let Some(close) = closing_quote(line, pos + 1) else {
+                return false;
+            };
+            return self.value(line, i, (pos + 1, close, close + 1), kind, values, budget);
+        }
+        // Fields with spaces in them (dates, a request line) end after their last space, at
+        // the text that follows.
+        let spaces = match kind {
+            Kind::Date { words } => words - 1,
+            Kind::Request if !line[pos..].starts_with('<') => 2,
+            _ => 0,
+        };
+        let mut from = pos;
+        for _ in 0..spaces {
+            from += line[from..].find(' ').map_or(0, |n| n + 1);
+        }
+        match self.pieces.get(i + 1) {
+            Some(Piece::Text(t)) if !t.is_empty() => {
+                let mut search = from;
+                while let Some(n) = line[search..].find(t.as_str()) {
+                    let end = search + n;
+                    if self.value(line, i, (pos, end, end), kind, values, budget) {
+                        return true;
+                    }
+                    // Only values that may hold the text look further.
+                    if !matches!(
+                        kind,
+                        Kind::Sample | Kind::Text | Kind::Captures | Kind::CaptureList | Kind::Host
+                    ) {
+                        return false;
+                    }
+                    search = end + line[end..].chars().next().map_or(1, char::len_utf8);
+                }
+                false
+            }
+            Some(Piece::Field { .. }) => {
+                let end = line[from..].find(' ').map_or(line.len(), |n| from + n);
+                self.value(line, i, (pos, end, end), kind, values, budget)
+            }
+            _ => self.value(line, i, (pos, line.len(), line.len()), kind, values, budget),
+        }
+    }
+
+    /// Takes `line[start..end]` as field `i` when plausible, and matches the rest from `next`.
+    fn value(
+        &self,
+        line: &str,
+        i: usize,
+        (start, end, next): (usize, usize, usize),
+        kind: Kind,
+        values: &mut Vec<Value>,
+        budget: &mut usize,
+    ) -> bool {
+        let v = &line[start..end];
+        if !plausible(kind, v) {
+            return false;
+        }
+        if kind == Kind::Frontend && !self.frontends.contains(v.trim_end_matches('~')) {
+            return false;
+        }
+        values.push(Value { start, end, kind });
+        if self.match_from(line, i + 1, next, false, values, budget) {
+            return true;
+        }
+        values.pop();
+        false
     }
 }
 

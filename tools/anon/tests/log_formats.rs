@@ -326,7 +326,7 @@ fn inherited_formats_clf_tcplog_samples_and_syslog_headers_are_anonymized() {
     let [inherited, clf, syslog, tcp, origin] = [0; 5].map(|_| free_port());
     let dir = std::env::temp_dir().join(format!("hapee-anon-inherit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let captures = "    capture request header X-User len 64\n    capture request header Host len 64\n    capture cookie sid len 32\n";
+    let captures = "    capture request header X-User len 64\n    capture request header Host len 64\n    capture request header User-Agent len 128\n    capture cookie sid len 32\n";
     let cfg = format!(
         r#"global
     log stdout format raw local0
@@ -337,7 +337,7 @@ defaults
     timeout connect 5s
     timeout client 5s
     timeout server 5s
-    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc user=%[capture.req.hdr(0)] sid=%{{+Q}}CC tok=%[var(txn.token)] q=%HQ %{{+Q}}r"
+    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc user=%[capture.req.hdr(0)] sid=%{{+Q}}CC tok=%[var(txn.token)] q=%HQ ua=%[capture.req.hdr(2)] %{{+Q}}r"
     error-log-format "%ci:%cp [%t] %ft conn-error %[fc_err_str]"
 frontend inherited_fe
     bind 127.0.0.1:{inherited}
@@ -384,6 +384,11 @@ frontend origin_fe
                     "X-User: alice.smith@mail.example",
                     "-b",
                     "sid=abcdef0123",
+                ])
+                // Spaces in an unquoted field, and the text that follows it (" ") inside it.
+                .args([
+                    "-A",
+                    "Mozilla/5.0 (X11; Linux x86_64) ops@corp.example Firefox/118.0",
                 ])
                 .arg(format!(
                     "http://127.0.0.1:{port}/account/x?user=bob.jones&token=s3cr3tvalue"
@@ -437,6 +442,8 @@ frontend origin_fe
             "s3cr3tvalue",
             "bob.jones",
             "account",
+            "ops@",
+            "corp.example",
         ],
     );
     let anon_cfg = anonymized_config(&dir, "k1");
@@ -456,6 +463,10 @@ frontend origin_fe
         .and_then(|rest| rest.split(' ').next())
         .unwrap();
     assert!(email.contains('@'), "{line}");
+    assert!(
+        line.contains(" ua=Mozilla/5.0 (X11; Linux x86_64) "),
+        "{line}"
+    );
     assert!(
         line.contains(" q=?user=") && line.contains("&token="),
         "{line}"
