@@ -290,7 +290,7 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
     if !have("curl", &["--version"]) {
         return;
     }
-    let origins: Vec<Origin> = ["shop", "gold", "secure", "web"]
+    let origins: Vec<Origin> = ["shop", "gold", "secure", "web", "r1", "r2"]
         .iter()
         .map(|n| Origin::start(n))
         .collect();
@@ -313,12 +313,15 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
          \x20   use_backend %[req.hdr(host),lower,map({map})] if !{{ ssl_fc }}\n\
          \x20   use_backend be_secure if {{ ssl_fc_sni -i secure.example }}\n\
          \x20   use_backend be_gold if {{ var(txn.tier) -m str gold }}\n\
+         \x20   use_backend be_rr if {{ path_beg /rr }}\n\
          \x20   default_backend be_web\n\
          backend be_shop\n    server shop {}\n\
          backend be_gold\n    http-request set-header X-Gold 1\n    server gold {}\n\
          backend be_secure\n    server secure {}\n\
-         backend be_web\n    server web {}\n",
-        origins[0].addr, origins[1].addr, origins[2].addr, origins[3].addr,
+         backend be_web\n    server web {}\n\
+         backend be_rr\n    server r1 {}\n    server r2 {}\n",
+        origins[0].addr, origins[1].addr, origins[2].addr, origins[3].addr, origins[4].addr,
+        origins[5].addr,
     );
     let proxy = Proxy::start(&config, port);
     let cfg = proxy.dir.join("haproxy.cfg");
@@ -384,6 +387,15 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
         assert_eq!(seen.server, server);
         assert_same(&predicted, &seen);
     }
+    // Round robin: the request does not settle the server; route names the first request's
+    // pick, which is run's first, and the rotation's other server takes the next.
+    let rr = route(&cfg, "GET /rr", &["Host: x"]);
+    assert_eq!(rr["server"]["settled"], false, "{rr}");
+    assert_eq!(rr["server"]["candidates"], serde_json::json!(["r1", "r2"]));
+    let first = through_run(&[], &["Host: x"], &format!("{plain}/rr"));
+    assert_same(&rr, &first);
+    let second = through_run(&[], &["Host: x"], &format!("{plain}/rr"));
+    assert_ne!(second.server, first.server);
     // The connection rule refuses a source address before any request.
     let refused = route_with(
         &cfg,
