@@ -180,6 +180,19 @@ fn trace_rules(
     }
 }
 
+/// `option http-restrict-req-hdr-names` after a proxy's rules, as the live path applies it.
+fn restrict_header_names(
+    setting: hapee_compiler::plan::http_options::HeaderNames,
+    txn: &mut Txn,
+    verdict: String,
+) -> String {
+    if crate::http::header_names::restrict(setting, txn) {
+        verdict
+    } else {
+        "deny 403 (option http-restrict-req-hdr-names reject)".into()
+    }
+}
+
 /// Whether the evaluation goes on after a verdict.
 fn goes_on(verdict: &str) -> bool {
     verdict == "continue" || verdict == "allow"
@@ -275,6 +288,9 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
                 &mut steps,
             ),
         };
+        if goes_on(&verdict) {
+            verdict = restrict_header_names(frontend.restrict_header_names, &mut txn, verdict);
+        }
     } else {
         txn.request = Some(view);
     }
@@ -301,6 +317,10 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
                         &mut txn,
                         &mut steps,
                     );
+                    if goes_on(&verdict) {
+                        verdict =
+                            restrict_header_names(be.restrict_header_names, &mut txn, verdict);
+                    }
                 }
                 if goes_on(&verdict) && be.stats_page.as_ref().is_some_and(|p| p.wanted(&txn)) {
                     verdict = "stats page".into();

@@ -181,6 +181,7 @@ fn plausible(kind: Kind, v: &str) -> bool {
         Kind::Address => v == "-" || v.starts_with("unix") || v.parse::<IpAddr>().is_ok(),
         Kind::Port => v == "-" || v.bytes().all(|b| b.is_ascii_digit()),
         Kind::Frontend | Kind::Name => !v.is_empty() && !v.contains(' '),
+        Kind::Captures => v.starts_with('{') && v.ends_with('}'),
         // `METHOD target version`, or a placeholder (`<BADREQ>`).
         Kind::Request => {
             v.starts_with('<')

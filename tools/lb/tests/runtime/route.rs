@@ -318,7 +318,7 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
          backend be_shop\n    server shop {}\n\
          backend be_gold\n    http-request set-header X-Gold 1\n    server gold {}\n\
          backend be_secure\n    server secure {}\n\
-         backend be_web\n    server web {}\n\
+         backend be_web\n    option http-restrict-req-hdr-names delete\n    server web {}\n\
          backend be_rr\n    server r1 {}\n    server r2 {}\n",
         origins[0].addr, origins[1].addr, origins[2].addr, origins[3].addr, origins[4].addr,
         origins[5].addr,
@@ -334,13 +334,25 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
             "gold",
         ),
         ("/cart", &["Host: shop.example"], "shop"),
-        ("/", &["Host: nowhere.example"], "web"),
+        // The backend drops header names with an underscore after its rules.
+        ("/", &["Host: nowhere.example", "X_Bad: 1"], "web"),
     ];
     for (path, headers, server) in cases {
         let predicted = route(&cfg, &format!("GET {path}"), headers);
         let seen = through_run(&[], headers, &format!("{plain}{path}"));
         assert_eq!(seen.server, server);
         assert_same(&predicted, &seen);
+        let names = |list: &[(String, String)]| list.iter().any(|(n, _)| n == "x_bad");
+        let predicted_names: Vec<(String, String)> = predicted["request"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into()))
+            .collect();
+        assert!(
+            !names(&seen.headers) && !names(&predicted_names),
+            "{predicted}"
+        );
     }
     let gold = route(
         &cfg,
