@@ -258,6 +258,7 @@ fn lines_no_format_describes_keep_no_host_address_email_or_name() {
         }
         assert!(out.contains(" is DOWN, reason: Layer4 timeout"), "{out}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `hapee-anon log --config` on the log `haproxy_log` left in `dir`.

@@ -427,5 +427,5 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
         .unwrap();
     assert!(!out.status.success(), "run let 127.0.0.2 through: {out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
-    drop(pki);
+    let _ = std::fs::remove_dir_all(pki.path(""));
 }
