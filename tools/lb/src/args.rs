@@ -87,7 +87,7 @@ Usage:
       [-sf PID...|-st PID...]                  stop these processes once serving (reload)
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
-  hapee-lb route -f FILE [--src ADDR] [--tls] [--frontend NAME] [--format json] 'METHOD /path'
+  hapee-lb route -f FILE [--src ADDR] [--tls] [--sni NAME] [--frontend NAME] [--format json] 'METHOD /path'
                  [-H 'Name: value']...           replay one request offline: rules, backend, server
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
   hapee-lb docs [--write DIR]                  print or write docs/diagnostics.md and docs/keywords.md
