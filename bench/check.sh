@@ -24,10 +24,12 @@ wall() {
     t1=$(date +%s%N)
     awk "BEGIN{printf \"%.4f\", ($t1 - $t0) / 1e9}"
 }
-# Peak RSS in KiB of one run (GNU time's "Maximum resident set size").
+# Peak RSS in KiB and CPU seconds (user + system) of one run, from GNU time's report. CPU time
+# hardly moves with the machine's load, where wall time does: on a busy machine compare those.
 peak() {
     /usr/bin/time -v -o "$work/t" "$@" >/dev/null 2>&1 || true
-    awk -F': ' '/Maximum resident set size/ {print $2}' "$work/t"
+    awk -F': ' '/Maximum resident set size/ {rss = $2} /User time|System time/ {cpu += $2}
+        END {printf "%s %.2f\n", rss, cpu}' "$work/t"
 }
 min() { awk "BEGIN{print ($1 < $2) ? $1 : $2}"; }
 
@@ -38,7 +40,7 @@ min() { awk "BEGIN{print ($1 < $2) ? $1 : $2}"; }
 # programs' times.
 rounds=${ROUNDS:-10}
 warmup=${WARMUP:-3}
-printf '%-7s | %-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-9s | %s\n' shape lines "haproxy s" "hapee s" speedup "haproxy MiB" "hapee MiB" "mem ratio" target
+printf '%-7s | %-8s | %-10s | %-10s | %-8s | %-11s | %-11s | %-9s | %-11s | %-11s | %-9s | %s\n' shape lines "haproxy s" "hapee s" speedup "haproxy cpu" "hapee cpu" "cpu ratio" "haproxy MiB" "hapee MiB" "mem ratio" target
 for run in ${SHAPES:-host:22000 host:110000 host:550000 acl:20000 httpchk:110000}; do
     shape=${run%%:*} size=${run#*:}
     cfg="$work/gen-$shape-$size.cfg"
@@ -53,12 +55,13 @@ for run in ${SHAPES:-host:22000 host:110000 host:550000 acl:20000 httpchk:110000
     for _ in $(seq "$rounds"); do
         pt=$(min "$pt" "$(wall "$hapee" check --no-env -q -f "$cfg")")
     done
-    hm=$(peak haproxy -c -q -f "$cfg")
-    pm=$(peak "$hapee" check --no-env -q -f "$cfg")
+    read -r hm hc < <(peak haproxy -c -q -f "$cfg")
+    read -r pm pc < <(peak "$hapee" check --no-env -q -f "$cfg")
     speedup=$(awk "BEGIN{printf \"%.1f\", $ht / ($pt > 0 ? $pt : 0.001)}")
+    cpu_ratio=$(awk "BEGIN{printf \"%.1f\", $hc / ($pc > 0 ? $pc : 0.01)}")
     ratio=$(awk "BEGIN{printf \"%.2f\", $pm / $hm}")
     met=$(awk "BEGIN{print ($speedup >= 10 && $ratio <= 0.25) ? \"met\" : \"missed\"}")
-    printf '%-7s | %-8s | %-12s | %-12s | %-8s | %-12s | %-12s | %-9s | %s\n' "$shape" "$lines" "$ht" "$pt" \
-        "${speedup}x" "$(awk "BEGIN{printf \"%.1f\", $hm/1024}")" "$(awk "BEGIN{printf \"%.1f\", $pm/1024}")" \
-        "$ratio" "$met"
+    printf '%-7s | %-8s | %-10s | %-10s | %-8s | %-11s | %-11s | %-9s | %-11s | %-11s | %-9s | %s\n' "$shape" "$lines" \
+        "$ht" "$pt" "${speedup}x" "$hc" "$pc" "${cpu_ratio}x" \
+        "$(awk "BEGIN{printf \"%.1f\", $hm/1024}")" "$(awk "BEGIN{printf \"%.1f\", $pm/1024}")" "$ratio" "$met"
 done
