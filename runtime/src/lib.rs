@@ -32,10 +32,12 @@ pub mod patref;
 pub mod peers;
 pub mod proto;
 pub mod quic;
+pub mod rings;
 pub mod route;
 pub mod rules;
 pub mod sample;
 pub mod script;
+pub mod set_addr;
 pub mod state;
 pub mod stop;
 pub mod support;
@@ -44,6 +46,7 @@ pub mod tcp;
 pub mod tls;
 pub mod txn;
 pub mod upstream;
+pub mod vars;
 
 pub use client_stream::{ClientStream, MaybeTls};
 use hapee_compiler::ir::Mode;
@@ -91,6 +94,8 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
 
 /// [`run`], with the start-up options of a reload and the scripts' engine.
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
+    // Rings come first: log targets name them.
+    rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
     discovery::start(&shared, plan)?;
     let engine = options.engine.clone();
@@ -410,7 +415,7 @@ async fn serve_connection(
             let stream = match &serving.tls {
                 Some(tls) => {
                     let limit = fe_rt.head_timeout().unwrap_or(Duration::from_secs(10));
-                    match tls::accept(tls, stream, limit).await {
+                    match tls::accept(&tls.current(), stream, limit).await {
                         Ok((stream, info)) => {
                             txn.tls = Some(Arc::new(info));
                             Some(MaybeTls::Tls(Box::new(stream)))

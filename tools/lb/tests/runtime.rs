@@ -3,6 +3,10 @@
 
 #[path = "runtime/api.rs"]
 mod api;
+#[path = "runtime/api_ssl.rs"]
+mod api_ssl;
+#[path = "runtime/api_trace.rs"]
+mod api_trace;
 #[path = "runtime/backends.rs"]
 mod backends;
 #[path = "runtime/checks.rs"]
@@ -11,6 +15,8 @@ mod checks;
 mod discovery;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/filters.rs"]
+mod filters;
 #[path = "runtime/h2_servers.rs"]
 mod h2_servers;
 #[path = "runtime/h3.rs"]
@@ -41,6 +47,8 @@ mod peers;
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
 mod reload;
+#[path = "runtime/replies.rs"]
+mod replies;
 #[path = "runtime/route.rs"]
 mod route;
 #[path = "runtime/samples.rs"]
