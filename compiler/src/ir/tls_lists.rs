@@ -8,8 +8,14 @@ use crate::diagnostic::{Diagnostic, HaproxyForm};
 use crate::registry::openssl::{accepts_cipher_list, accepts_ciphersuites};
 use crate::source::{SourceDb, Span};
 
+/// A list as written, with where: on the endpoint's line or on a defaults line.
+type Written<'a> = Option<(&'a str, Span)>;
+
+/// An option naming a list, OpenSSL's verdict on such lists, and the list it inherits.
+type ListCheck<'a> = (&'static str, fn(&str) -> bool, Written<'a>);
+
 /// The value of the last global `keyword` line, with where it was written.
-fn global_value<'a>(config: &'a Config, keyword: &str) -> Option<(&'a str, Span)> {
+fn global_value<'a>(config: &'a Config, keyword: &str) -> Written<'a> {
     config
         .global
         .directives
@@ -19,7 +25,7 @@ fn global_value<'a>(config: &'a Config, keyword: &str) -> Option<(&'a str, Span)
 }
 
 /// The value of the last `option value` pair among `words`, with the value's span.
-fn option_value<'a>(words: &'a [Spanned<Text>], option: &str) -> Option<(&'a str, Span)> {
+fn option_value<'a>(words: &'a [Spanned<Text>], option: &str) -> Written<'a> {
     words
         .windows(2)
         .rfind(|w| w[0].value == option)
@@ -36,26 +42,23 @@ struct Rejected<'a> {
 /// The lists of one TLS endpoint OpenSSL rejects: its own options first, else the defaults.
 fn rejected<'a>(
     own: &'a [Spanned<Text>],
-    ciphers: Option<(&'a str, Span)>,
-    suites: Option<(&'a str, Span)>,
+    ciphers: Written<'a>,
+    suites: Written<'a>,
 ) -> Vec<Rejected<'a>> {
+    let lists: [ListCheck<'a>; 2] = [
+        ("ciphers", accepts_cipher_list, ciphers),
+        ("ciphersuites", accepts_ciphersuites, suites),
+    ];
     let mut out = Vec::new();
-    if let Some((list, span)) = option_value(own, "ciphers").or(ciphers) {
-        if !accepts_cipher_list(list) {
-            out.push(Rejected {
-                suites: false,
-                list,
-                span,
-            });
-        }
-    }
-    if let Some((list, span)) = option_value(own, "ciphersuites").or(suites) {
-        if !accepts_ciphersuites(list) {
-            out.push(Rejected {
-                suites: true,
-                list,
-                span,
-            });
+    for (option, accepts, default) in lists {
+        if let Some((list, span)) = option_value(own, option).or(default) {
+            if !accepts(list) {
+                out.push(Rejected {
+                    suites: option == "ciphersuites",
+                    list,
+                    span,
+                });
+            }
         }
     }
     out
@@ -117,8 +120,8 @@ pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
 fn servers(
     db: &SourceDb,
     p: &Proxy,
-    server_ciphers: Option<(&str, Span)>,
-    server_suites: Option<(&str, Span)>,
+    server_ciphers: Written<'_>,
+    server_suites: Written<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     if p.servers.is_empty() {

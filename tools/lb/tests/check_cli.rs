@@ -514,3 +514,24 @@ backend b
         "{text}"
     );
 }
+
+#[test]
+fn chroot_that_is_no_directory_fails_check_but_not_the_haproxy_c() {
+    let text = format!("global\n    chroot /nonexistent/hapee-jail\n{VALID}");
+    let cfg = write_cfg("chroot.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    // `haproxy -c` does not look at the directory; HAProxy only fails when it starts.
+    assert_eq!(run(&["-c", "-f", cfg]).status.code(), Some(0));
+    let out = run(&["check", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[E407]: Cannot chroot(/nonexistent/hapee-jail)."),
+        "{err}"
+    );
+    // A directory passes; --no-env skips the look.
+    let ok = format!("global\n    chroot /\n{VALID}");
+    let ok = write_cfg("chroot-ok.cfg", &ok);
+    assert_eq!(run(&["check", ok.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(run(&["check", "--no-env", cfg]).status.code(), Some(0));
+}
