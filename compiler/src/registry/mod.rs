@@ -12,6 +12,7 @@ pub mod capabilities;
 pub mod ciphers;
 mod directives;
 mod lookup;
+pub mod openssl;
 mod options;
 mod samples;
 mod suggest;
