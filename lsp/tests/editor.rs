@@ -392,3 +392,45 @@ fn help_and_version() {
     let bad = run("--bogus");
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn completion_of_expressions_after_actions_and_check_rules() {
+    let uri = "file:///tmp/complete-values.cfg";
+    let text = "defaults\n    mode http\nfrontend fe\n    bind :8080 \n    http-request set-var(txn.x) \n    http-request track-sc0 \n    tcp-request content \nbackend app\n    http-check \n    http-check expect \n    tcp-check expect \n    stick on \n    balance hash \n    server s1 127.0.0.1:80 \n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    // A proxy's bind line is not offered the options only `stats socket` takes.
+    let bind = labels(&mut c, uri, 3, 15);
+    assert!(bind.contains(&"ssl".into()) && bind.contains(&"alpn".into()));
+    assert!(!bind.contains(&"level".into()), "{bind:?}");
+    // A sample expression follows these actions: fetches are offered.
+    for line in [4, 5] {
+        let len = text.lines().nth(line).unwrap().len() as u32;
+        let fetches = labels(&mut c, uri, line as u32, len);
+        assert!(
+            fetches.contains(&"src".into()) && fetches.contains(&"req.hdr".into()),
+            "line {line}: {fetches:?}"
+        );
+    }
+    let content = labels(&mut c, uri, 6, 24);
+    assert!(
+        content.contains(&"accept".into()) && content.contains(&"reject".into()),
+        "{content:?}"
+    );
+    let checks = labels(&mut c, uri, 8, 15);
+    assert!(checks.contains(&"expect".into()) && checks.contains(&"send".into()));
+    assert!(!checks.contains(&"deny".into()), "{checks:?}");
+    let http_expect = labels(&mut c, uri, 9, 22);
+    assert!(http_expect.contains(&"status".into()) && http_expect.contains(&"rstatus".into()));
+    assert!(!http_expect.contains(&"binary".into()), "{http_expect:?}");
+    let tcp_expect = labels(&mut c, uri, 10, 21);
+    assert!(tcp_expect.contains(&"binary".into()), "{tcp_expect:?}");
+    for (line, len) in [(11, 13), (12, 17)] {
+        let fetches = labels(&mut c, uri, line, len);
+        assert!(fetches.contains(&"src".into()), "line {line}: {fetches:?}");
+    }
+    let server = labels(&mut c, uri, 13, 27);
+    assert!(server.contains(&"check".into()) && server.contains(&"weight".into()));
+    c.stop();
+}
