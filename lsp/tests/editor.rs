@@ -283,12 +283,27 @@ fn quick_fixes_remove_whole_lines_and_correct_misspellings() {
     change(&mut c, uri, 2, &fixed);
     let d = codes(&c.diagnostics(uri));
     assert!(!d.iter().any(|c| c.starts_with('E')), "{d:?}");
-    // Removing the unused ACL leaves no blank line behind.
+    // Removing the unused ACL leaves no blank line behind, nor its comment alone on a line.
     let removed = apply(&fixed, &action_edits(&mut c, uri, 9, "remove the ACL"));
     assert!(
         removed.contains("    bind 127.0.0.1:8080\n    default_backend app\n"),
         "{removed:?}"
     );
+    let commented = fixed.replace("path /x\n", "path /x  # old API\n");
+    change(&mut c, uri, 3, &commented);
+    let _ = c.diagnostics(uri);
+    let removed = apply(&commented, &action_edits(&mut c, uri, 9, "remove the ACL"));
+    assert!(
+        removed.contains("    bind 127.0.0.1:8080\n    default_backend app\n"),
+        "{removed:?}"
+    );
+    // The last line of a file without a final newline goes as well.
+    let last =
+        "global\n    maxconn 100\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x";
+    change(&mut c, uri, 4, last);
+    let _ = c.diagnostics(uri);
+    let removed = apply(last, &action_edits(&mut c, uri, 4, "remove the ACL"));
+    assert!(removed.ends_with("bind 127.0.0.1:8080\n"), "{removed:?}");
     c.stop();
 }
 
