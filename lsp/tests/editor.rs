@@ -327,6 +327,52 @@ fn rename_refuses_a_name_that_exists() {
         r["result"]["changes"][uri].as_array().unwrap().len() >= 2,
         "{r}"
     );
+    // A backend may take a frontend's name; a listen may not (it is a frontend too). ACLs of
+    // one section and servers of one backend are namespaces of their own.
+    let rename = |c: &mut Client, uri: &str, line: u32, character: u32, name: &str| {
+        c.request(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "newName": name}),
+        )
+    };
+    let text = "frontend fe\n    bind :80\n    acl a path /a\n    acl b path /b\n    use_backend app if a b\nfrontend fe2\n    bind :81\n    acl c path /c\n    use_backend web if c\nbackend app\n    server s1 127.0.0.1:80\n    server s2 127.0.0.1:81\nlisten web\n    bind :82\n    server w1 127.0.0.1:83\n";
+    let uri = "file:///tmp/rename-namespaces.cfg";
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    let refused = |r: &Value| {
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already exists")
+    };
+    assert!(
+        refused(&rename(&mut c, uri, 2, 9, "b")),
+        "ACL of the same section"
+    );
+    let r = rename(&mut c, uri, 2, 9, "c");
+    assert_eq!(
+        r["result"]["changes"][uri].as_array().map(Vec::len),
+        Some(2),
+        "{r}"
+    );
+    assert!(
+        refused(&rename(&mut c, uri, 10, 12, "s2")),
+        "server of the same backend"
+    );
+    assert!(
+        !refused(&rename(&mut c, uri, 10, 12, "w1")),
+        "server of another backend"
+    );
+    assert!(
+        !refused(&rename(&mut c, uri, 9, 9, "fe")),
+        "a backend may be named as a frontend"
+    );
+    assert!(
+        refused(&rename(&mut c, uri, 9, 9, "web")),
+        "backends and listens share names"
+    );
+    let r = rename(&mut c, uri, 12, 8, "fe2");
+    assert!(refused(&r), "a listen is a frontend too: {r}");
     c.stop();
 }
 
@@ -447,5 +493,34 @@ fn completion_of_expressions_after_actions_and_check_rules() {
     }
     let server = labels(&mut c, uri, 13, 27);
     assert!(server.contains(&"check".into()) && server.contains(&"weight".into()));
+    c.stop();
+}
+
+#[test]
+fn did_you_mean_fixes_for_keywords_options_and_actions() {
+    let uri = "file:///tmp/did-you-mean.cfg";
+    let text = "defaults\n    mode http\n    timeout conect 5s\nbackend app\n    balanse roundrobin\n    option httpchck\n    server s1 127.0.0.1:80 wieght 3\nfrontend fe\n    bind :80 sll\n    http-request deyn\n    default_backend app\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    let mut fixed = text.to_string();
+    for (line, to) in [
+        (2, "connect"),
+        (4, "balance"),
+        (5, "httpchk"),
+        (6, "weight"),
+        (8, "ssl"),
+        (9, "deny"),
+    ] {
+        let edits = action_edits(&mut c, uri, line, &format!("replace with '{to}'"));
+        fixed = apply(&fixed, &edits);
+    }
+    assert_eq!(
+        fixed,
+        "defaults\n    mode http\n    timeout connect 5s\nbackend app\n    balance roundrobin\n    option httpchk\n    server s1 127.0.0.1:80 weight 3\nfrontend fe\n    bind :80 ssl\n    http-request deny\n    default_backend app\n"
+    );
+    change(&mut c, uri, 2, &fixed);
+    let d = codes(&c.diagnostics(uri));
+    assert!(!d.iter().any(|c| c.starts_with('E')), "{d:?}");
     c.stop();
 }
