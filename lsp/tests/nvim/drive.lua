@@ -23,7 +23,7 @@ end
 
 local id
 if env("HAPEE_NVIM_SETUP") == "0.10" then
-  -- The set-up docs/editors.md gives for Neovim 0.10 and later, as written there.
+  -- The set-up docs/editors.md gives for Neovim 0.10 and later, with no debounce added.
   vim.filetype.add({ pattern = { [".*/haproxy.*%.cfg"] = "haproxy" } })
   vim.api.nvim_create_autocmd("FileType", {
     pattern = "haproxy",
