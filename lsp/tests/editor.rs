@@ -524,3 +524,32 @@ fn did_you_mean_fixes_for_keywords_options_and_actions() {
     assert!(!d.iter().any(|c| c.starts_with('E')), "{d:?}");
     c.stop();
 }
+
+#[test]
+fn lint_settings_followed_when_the_watched_file_changes() {
+    let dir = scratch("watch");
+    let text = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\n";
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, text).unwrap();
+    let uri = format!("file://{}", path.display());
+    let capabilities =
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut c = Client::start_in_with(&dir, capabilities);
+    // The server asks to be told about .hapee.toml.
+    let register = c.server_request("client/registerCapability");
+    let watchers = &register["params"]["registrations"][0]["registerOptions"]["watchers"];
+    assert_eq!(watchers[0]["globPattern"], "**/.hapee.toml", "{register}");
+    c.send(json!({"jsonrpc": "2.0", "id": register["id"], "result": null}));
+    c.open(&uri, text);
+    assert_eq!(codes(&c.diagnostics(&uri)), ["L002"]);
+    // The user allows L002 in .hapee.toml: the editor's diagnostics follow without an edit.
+    let toml = dir.join(".hapee.toml");
+    std::fs::write(&toml, "[lints]\nallow = [\"L002\"]\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": format!("file://{}", toml.display()), "type": 1}]}),
+    );
+    assert_eq!(codes(&c.diagnostics(&uri)), Vec::<String>::new());
+    c.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
