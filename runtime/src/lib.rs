@@ -36,6 +36,7 @@ pub mod route;
 pub mod rules;
 pub mod sample;
 pub mod script;
+pub mod set_addr;
 pub mod state;
 pub mod stop;
 pub mod support;
@@ -44,6 +45,7 @@ pub mod tcp;
 pub mod tls;
 pub mod txn;
 pub mod upstream;
+pub mod vars;
 
 pub use client_stream::{ClientStream, MaybeTls};
 use hapee_compiler::ir::Mode;

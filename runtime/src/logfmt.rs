@@ -266,6 +266,10 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "rc" => write!(out, "{}", txn.retries),
         "sq" | "bq" | "lc" => write!(out, "0"),
         "pid" => write!(out, "{}", std::process::id()),
+        "ID" => {
+            text(out, crate::http::unique_id::of(txn).unwrap_or("-"), quote);
+            Ok(())
+        }
         "hr" | "hrl" => {
             captures(out, &txn.captured_request, name == "hrl", quote);
             Ok(())

@@ -3,8 +3,9 @@
 
 use crate::acl::Outcome;
 use crate::acl::{AclSet, Condition};
+use crate::http::rewrite::{Part, UriRewrite};
 use crate::logfmt::Format;
-use crate::sample::{Expr, Unsupported};
+use crate::sample::Unsupported;
 use crate::txn::Txn;
 use hapee_compiler::plan::Rule;
 use hapee_compiler::registry::RuleSet;
@@ -30,7 +31,8 @@ pub enum Action {
     SetQuery(Format),
     SetUri(Format),
     SetMethod(Format),
-    SetVar(String, Expr),
+    /// `set-var(…)` and `set-var-fmt(…)`.
+    SetVar(crate::vars::SetVar),
     UnsetVar(String),
     SetLogLevel(u8),
     SetStatus(u16, Option<String>),
@@ -46,6 +48,16 @@ pub enum Action {
     UseService(Service),
     /// `tcp-request connection expect-proxy layer4`: a PROXY header comes first.
     ExpectProxy,
+    /// `cache-use`, `cache-store`.
+    Filter(crate::http::filters::FilterAction),
+    /// `set-pathq`, `replace-path`, `replace-pathq`, `replace-uri`.
+    RewriteUri(crate::http::rewrite::UriRewrite),
+    /// `set-timeout server|tunnel …`.
+    SetTimeout(crate::http::set_timeout::SetTimeout),
+    /// `set-src`, `set-src-port`, `set-dst`, `set-dst-port`.
+    SetAddr(crate::set_addr::SetAddr),
+    /// `capture <sample> len|id …`: stores a sample in a capture slot.
+    Capture(crate::http::capture::CaptureRule),
 }
 
 /// The services of `use-service`.
@@ -68,24 +80,7 @@ impl std::fmt::Display for Service {
     }
 }
 
-/// A reply built by `return` (and `deny` with a body).
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: ReplyBody,
-    pub headers: Vec<(String, String)>,
-    /// Made by `deny`: the transaction ends as denied (`PR`), not as processed locally (`LR`).
-    pub denial: bool,
-}
-
-#[derive(Debug, Clone)]
-pub enum ReplyBody {
-    None,
-    Text(String),
-    /// `lf-string`: rendered per transaction.
-    Format(std::sync::Arc<Format>),
-}
+pub use crate::http::replies::{Reply, ReplyBody};
 
 #[derive(Debug)]
 pub struct Redirect {
@@ -130,54 +125,12 @@ fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
     HeaderName::from_bytes(s.as_bytes()).map_err(|_| Unsupported(format!("header name '{s}'")))
 }
 
-fn var_name(action: &str) -> Option<String> {
-    let inner = action.split_once('(')?.1.strip_suffix(')')?;
-    Some(inner.split(',').next().unwrap_or(inner).to_string())
-}
-
 fn status_after(args: &[String], key: &str, default: u16) -> u16 {
     args.iter()
         .position(|a| a == key)
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
-}
-
-fn reply(args: &[String], default_status: u16) -> Result<Reply, Unsupported> {
-    let mut r = Reply {
-        status: default_status,
-        content_type: None,
-        body: ReplyBody::None,
-        headers: Vec::new(),
-        denial: false,
-    };
-    let mut i = 0;
-    while i < args.len() {
-        let v = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "status" | "deny_status" => r.status = v.parse().unwrap_or(default_status),
-            "content-type" => r.content_type = Some(v),
-            "string" => r.body = ReplyBody::Text(v),
-            "lf-string" => r.body = ReplyBody::Format(std::sync::Arc::new(Format::parse(&v)?)),
-            "file" | "lf-file" => {
-                let text = std::fs::read_to_string(&v)
-                    .map_err(|e| Unsupported(format!("return file '{v}': {e}")))?;
-                r.body = ReplyBody::Text(text);
-            }
-            "hdr" => {
-                r.headers
-                    .push((v, args.get(i + 2).cloned().unwrap_or_default()));
-                i += 1;
-            }
-            "default-errorfiles" | "errorfile" | "errorfiles" => {}
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    Ok(r)
 }
 
 fn action(rule: &Rule) -> Result<Action, Unsupported> {
@@ -191,17 +144,18 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "reject" => Action::Reject,
         "expect-proxy" if arg(0) == "layer4" => Action::ExpectProxy,
         "deny" => {
-            let r = reply(a, if response { 502 } else { 403 })?;
-            if matches!(r.body, ReplyBody::None) && r.headers.is_empty() {
+            let r = crate::http::replies::parse_deny(a, if response { 502 } else { 403 })?;
+            if matches!(r.body, ReplyBody::ProxyPage) {
                 Action::Deny { status: r.status }
             } else {
-                Action::Return(Reply { denial: true, ..r })
+                Action::Return(r)
             }
         }
         "tarpit" => Action::Tarpit {
             status: status_after(a, "deny_status", 500),
         },
-        "return" => Action::Return(reply(a, 200)?),
+        "auth" => Action::Return(crate::http::auth::challenge(a)?),
+        "return" => Action::Return(crate::http::replies::parse(a, 200)?),
         "use-service" => match arg(0) {
             "prometheus-exporter" => Action::UseService(Service::PrometheusExporter),
             lua if lua.starts_with("lua.") => {
@@ -224,6 +178,17 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
                 append_slash: a.iter().any(|x| x == "append-slash"),
             })
         }
+        "set-pathq" => Action::RewriteUri(UriRewrite::set(Part::PathQuery, arg(0))?),
+        "replace-path" => Action::RewriteUri(UriRewrite::replace(Part::Path, arg(0), arg(1))?),
+        "replace-pathq" => {
+            Action::RewriteUri(UriRewrite::replace(Part::PathQuery, arg(0), arg(1))?)
+        }
+        "replace-uri" => Action::RewriteUri(UriRewrite::replace(Part::Uri, arg(0), arg(1))?),
+        "set-src" | "set-src-port" | "set-dst" | "set-dst-port" => {
+            Action::SetAddr(crate::set_addr::SetAddr::compile(name, a)?)
+        }
+        "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
+        "capture" => Action::Capture(crate::http::capture::CaptureRule::compile(a, response)?),
         "set-header" => Action::SetHeader(header_name(arg(0))?, Format::parse(arg(1))?),
         "add-header" => Action::AddHeader(header_name(arg(0))?, Format::parse(arg(1))?),
         "del-header" => Action::DelHeader(header_name(arg(0))?),
@@ -248,14 +213,18 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
                 .map_err(|_| Unsupported("set-status code".into()))?,
             (arg(1) == "reason").then(|| arg(2).to_string()),
         ),
-        n if n.starts_with("set-var(") => {
-            Action::SetVar(var_name(n).unwrap_or_default(), Expr::parse(&a.join(" "))?)
+        n if n.starts_with("set-var(") || n.starts_with("set-var-fmt(") => {
+            Action::SetVar(crate::vars::SetVar::compile(n, a)?)
         }
-        n if n.starts_with("unset-var(") => Action::UnsetVar(var_name(n).unwrap_or_default()),
+        n if n.starts_with("unset-var(") => Action::UnsetVar(crate::vars::unset_name(n)?),
         n if n.starts_with("lua.") => Action::Script(crate::script::ScriptCall {
             name: n["lua.".len()..].to_string(),
             args: a.clone(),
         }),
+        "cache-use" | "cache-store" => Action::Filter(
+            crate::http::filters::FilterAction::compile(name, a)
+                .ok_or_else(|| Unsupported(format!("action '{name}'")))?,
+        ),
         other if crate::support::action_supported(other) => {
             match crate::tables::action::TableAction::compile(other, a)? {
                 Some(t) => Action::Table(t),
@@ -392,11 +361,12 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),
             Action::ExpectProxy => txn.expect_proxy = true,
-            Action::SetVar(name, expr) => {
-                if let Some(v) = expr.eval(txn) {
-                    txn.vars.insert(name.clone(), v);
-                }
-            }
+            Action::Filter(f) => f.run(txn),
+            Action::Capture(c) => c.run(txn),
+            Action::RewriteUri(r) => r.run(txn),
+            Action::SetAddr(s) => s.run(txn),
+            Action::SetTimeout(t) => t.run(txn),
+            Action::SetVar(set) => set.run(txn),
             Action::UnsetVar(name) => {
                 txn.vars.remove(name);
             }

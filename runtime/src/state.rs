@@ -109,51 +109,14 @@ fn conn_mode(options: &[(String, bool)]) -> Option<HttpConnMode> {
         .next_back()
 }
 
-/// Error pages from `errorfile`: raw HTTP responses sent as they are.
-pub type ErrorFiles = HashMap<u16, bytes::Bytes>;
+pub use crate::http::replies::ErrorFiles;
 
-/// Error pages from `errorfile` and `http-error` lines, as raw HTTP responses.
-fn load_errorfiles(list: &[(u16, String)], http_errors: &[plan::HttpError]) -> ErrorFiles {
-    let mut pages: ErrorFiles = list
-        .iter()
-        .filter_map(|(code, path)| {
-            std::fs::read(path)
-                .ok()
-                .map(|b| (*code, bytes::Bytes::from(b)))
-        })
-        .collect();
-    for e in http_errors {
-        let body = match &e.body {
-            plan::HttpErrorBody::Default => {
-                pages.remove(&e.status);
-                continue;
-            }
-            plan::HttpErrorBody::Errorfile(path) => {
-                if let Ok(b) = std::fs::read(path) {
-                    pages.insert(e.status, bytes::Bytes::from(b));
-                }
-                continue;
-            }
-            plan::HttpErrorBody::Text(t) => t.clone().into_bytes(),
-            plan::HttpErrorBody::File(path) => std::fs::read(path).unwrap_or_default(),
-        };
-        let reason = hyper::StatusCode::from_u16(e.status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("");
-        let mut raw = format!("HTTP/1.1 {} {reason}\r\n", e.status);
-        if let Some(ct) = &e.content_type {
-            raw.push_str(&format!("content-type: {ct}\r\n"));
-        }
-        for (n, v) in &e.headers {
-            raw.push_str(&format!("{n}: {v}\r\n"));
-        }
-        raw.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
-        let mut bytes = raw.into_bytes();
-        bytes.extend_from_slice(&body);
-        pages.insert(e.status, bytes::Bytes::from(bytes));
-    }
-    pages
+/// A proxy's own pages, each missing file reported.
+fn load_errorfiles(pages: &[plan::errors::ErrorPage], problems: &mut Vec<String>) -> ErrorFiles {
+    crate::http::replies::load_pages(pages).unwrap_or_else(|e| {
+        problems.push(e.0);
+        ErrorFiles::new()
+    })
 }
 
 fn ms(v: Option<u32>) -> Option<Duration> {
@@ -206,10 +169,15 @@ pub struct BackendRt {
     pub retries: u32,
     pub retry_on: RetryOn,
     pub reuse: ReuseMode,
+    /// `option http-pretend-keepalive`.
+    pub pretend_keepalive: bool,
     pub redispatch: bool,
     pub allbackups: bool,
     pub conn_mode: Option<HttpConnMode>,
     pub forwardfor: Option<plan::ForwardFor>,
+    pub originalto: Option<plan::ForwardFor>,
+    /// `option http-restrict-req-hdr-names`.
+    pub restrict_header_names: plan::http_options::HeaderNames,
     pub errorfiles: ErrorFiles,
     pub health_check: plan::HealthCheck,
     pub active: AtomicU64,
@@ -290,7 +258,12 @@ pub struct FrontendRt {
     pub capture_request: Vec<plan::Capture>,
     pub capture_response: Vec<plan::Capture>,
     pub forwardfor: Option<plan::ForwardFor>,
+    pub originalto: Option<plan::ForwardFor>,
+    /// `option http-restrict-req-hdr-names`.
+    pub restrict_header_names: plan::http_options::HeaderNames,
     pub errorfiles: ErrorFiles,
+    /// `unique-id-format` and `unique-id-header`.
+    pub unique_id: Option<crate::http::unique_id::UniqueId>,
     pub conn_mode: Option<HttpConnMode>,
     pub active: AtomicU64,
     pub http_buffer_request: bool,
@@ -333,6 +306,12 @@ pub struct Shared {
     pub tables: crate::tables::Tables,
     /// What the Runtime API reports and changes process-wide.
     pub process: crate::api::Process,
+    /// The caches and the proxies' HTTP filters.
+    pub filters: crate::http::filters::Filters,
+    /// The `http-errors` sections' pages (`errorfiles <name>` in replies).
+    pub error_sections: crate::http::replies::ErrorSections,
+    /// `userlist` sections (`http_auth`).
+    pub userlists: crate::http::auth::Userlists,
 }
 
 impl Shared {
@@ -347,10 +326,13 @@ impl Shared {
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             tables: Default::default(),
+            error_sections: Default::default(),
+            userlists: Default::default(),
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,
             )),
+            filters: Default::default(),
         }
     }
 
@@ -525,10 +507,13 @@ impl Shared {
                 retry_on: RetryOn::parse(&b.retry_on),
                 reuse: ReuseMode::parse(&b.http_reuse),
                 redispatch: has_option(&b.options, "redispatch"),
+                pretend_keepalive: has_option(&b.options, "http-pretend-keepalive"),
                 allbackups: has_option(&b.options, "allbackups"),
                 conn_mode: conn_mode(&b.options),
                 forwardfor: b.forwardfor.clone(),
-                errorfiles: load_errorfiles(&b.errorfiles, &b.http_errors),
+                originalto: b.http_options.originalto.clone(),
+                restrict_header_names: b.http_options.restrict_header_names,
+                errorfiles: load_errorfiles(&b.errors, &mut problems),
                 health_check: b.health_check.clone(),
                 active: AtomicU64::new(0),
                 use_servers,
@@ -588,7 +573,7 @@ impl Shared {
                 problems.push(format!("frontend '{}' error-log-format: {}", f.name, e.0));
                 None
             });
-            let errorfiles = load_errorfiles(&f.errorfiles, &f.http_errors);
+            let errorfiles = load_errorfiles(&f.errors, &mut problems);
             frontends.push(FrontendRt {
                 name: f.name.as_str().into(),
                 mode: f.mode,
@@ -606,6 +591,8 @@ impl Shared {
                 capture_request: f.capture_request.clone(),
                 capture_response: f.capture_response.clone(),
                 forwardfor: f.forwardfor.clone(),
+                originalto: f.http_options.originalto.clone(),
+                restrict_header_names: f.http_options.restrict_header_names,
                 conn_mode: conn_mode(&f.options),
                 active: AtomicU64::new(0),
                 http_buffer_request: has_option(&f.options, "http-buffer-request"),
@@ -616,6 +603,14 @@ impl Shared {
                 late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
                 bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
                 errorfiles,
+                unique_id: crate::http::unique_id::UniqueId::compile(
+                    f.http_options.unique_id_format.as_deref(),
+                    f.http_options.unique_id_header.as_deref(),
+                )
+                .unwrap_or_else(|e| {
+                    problems.push(format!("frontend '{}': {}", f.name, e.0));
+                    None
+                }),
                 id: f.uuid,
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
@@ -624,6 +619,11 @@ impl Shared {
             });
         }
         problems.extend(tls_errors);
+        let error_sections = crate::http::replies::load_sections(&plan.error_sections)
+            .unwrap_or_else(|e| {
+                problems.push(e.0);
+                Default::default()
+            });
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -643,6 +643,9 @@ impl Shared {
             stopping: AtomicBool::new(false),
             tables,
             process: crate::api::Process::new(plan),
+            filters: crate::http::filters::Filters::build(&plan.filters),
+            error_sections,
+            userlists: crate::http::auth::load(&plan.userlists),
         })
     }
 }

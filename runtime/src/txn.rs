@@ -110,6 +110,14 @@ pub struct Txn {
     pub expect_proxy: bool,
     /// Whether this is the connection's first request (`http_first_req`).
     pub first_request: bool,
+    /// What the HTTP filters (cache, compression) keep of the transaction.
+    pub filters: crate::http::filters::TxnFilters,
+    /// The stream's unique id once made (`crate::http::unique_id`).
+    pub unique_id: std::cell::OnceCell<String>,
+    /// `http-request set-timeout server|tunnel`: this stream's limits instead of the
+    /// backend's.
+    pub timeout_server: Option<std::time::Duration>,
+    pub timeout_tunnel: Option<std::time::Duration>,
 }
 
 impl Txn {
@@ -163,6 +171,10 @@ impl Txn {
             proxy: None,
             expect_proxy: false,
             first_request: true,
+            filters: Default::default(),
+            unique_id: Default::default(),
+            timeout_server: None,
+            timeout_tunnel: None,
         }
     }
 

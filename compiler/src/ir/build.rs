@@ -162,11 +162,38 @@ impl<'a> Stmt<'a> {
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
+        // Error pages, unique ids and capture slots (`plan::errors`, `plan::http_options`,
+        // `plan::captures`): capture rules only, as they number the slots with the
+        // `capture`/`declare capture` lines.
+        let pages = matches!(
+            word,
+            "errorfiles"
+                | "errorloc"
+                | "errorloc302"
+                | "errorloc303"
+                | "unique-id-format"
+                | "unique-id-header"
+                | "declare"
+        );
+        let capture_rule = (word == "http-request" && self.word(at + 1) == "capture")
+            || (word == "tcp-request"
+                && self.word(at + 1) == "content"
+                && self.word(at + 2) == "capture");
         // The TLS tunables and defaults, read by `plan::tls`.
         let tls = word.starts_with("tune.ssl.")
             || word.starts_with("ssl-default-")
             || word == "ssl-server-verify";
-        if !LOWERED.contains(&word) && !inspect_delay && !quic && !lua && !tls {
+        // And the HTTP filters (`plan::filters`).
+        let filters = matches!(word, "compression" | "filter");
+        if !LOWERED.contains(&word)
+            && !inspect_delay
+            && !quic
+            && !lua
+            && !tls
+            && !filters
+            && !pages
+            && !capture_rule
+        {
             return None;
         }
         Some(self.as_directive(at))
@@ -388,8 +415,11 @@ pub(crate) fn build_with(
                 for line in tree.body(section) {
                     let stmt = Stmt { line };
                     global::other_section_statement(&mut b, &mut named, &stmt);
-                    // The plan lowers resolvers and program sections from their statements.
-                    if matches!(kind, SectionKind::Resolvers | SectionKind::Program) {
+                    // The plan lowers resolvers, program and cache sections from their statements.
+                    if matches!(
+                        kind,
+                        SectionKind::Resolvers | SectionKind::Program | SectionKind::Cache
+                    ) {
                         let at = usize::from(matches!(stmt.word(0), "no" | "default"));
                         if !stmt.word(at).is_empty() {
                             named.lines.push(stmt.as_directive(at));

@@ -289,7 +289,10 @@ fn trace(b: &mut Builder, stmt: &Stmt) {
 /// Statements of userlist, peers, resolvers, ring, cache, http-errors, mailers, … sections.
 pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSection, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
-    if section.kind == SectionKind::Peers {
+    if matches!(
+        section.kind,
+        SectionKind::Peers | SectionKind::HttpErrors | SectionKind::Userlist
+    ) {
         section.lines.push(stmt.as_directive(at));
     }
     match (section.kind, stmt.word(at)) {

@@ -433,7 +433,8 @@ pub struct NamedSection {
     pub members: Vec<Spanned<Text>>,
     /// Peers sections may carry `bind` lines and their own `table` lines.
     pub has_bind: bool,
-    /// The statements of a peers, resolvers or program section, for the plan (empty for others).
+    /// The statements of a peers, resolvers, program, http-errors or userlist section, for the
+    /// plan (empty for others).
     pub lines: Vec<DirectiveLine>,
 }
 

@@ -1,5 +1,5 @@
 //! Lowers the directives the runtime needs but the typed model keeps as written (`log`,
-//! `capture`, `http-check`, server check settings, `option forwardfor`, `errorfile`, `balance`
+//! `http-check`, server check settings, `option forwardfor`, `balance`
 //! arguments) into runtime-ready plan structures. Inputs already passed the checker, so
 //! anything still malformed here is skipped rather than reported twice.
 
@@ -200,34 +200,6 @@ pub fn log_format(lines: &[DirectiveLine], http: bool) -> Option<String> {
     }
 }
 
-/// `capture request|response header NAME len N`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Capture {
-    pub name: String,
-    pub len: usize,
-}
-
-/// Request and response header captures, in declaration order.
-pub fn captures(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>) {
-    let mut req = Vec::new();
-    let mut res = Vec::new();
-    for d in lines.iter().filter(|d| d.keyword == "capture") {
-        let a: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
-        if let [dir, "header", name, "len", len, ..] = a[..] {
-            let c = Capture {
-                name: name.to_ascii_lowercase(),
-                len: atol(len).max(0) as usize,
-            };
-            match dir {
-                "request" => req.push(c),
-                "response" => res.push(c),
-                _ => {}
-            }
-        }
-    }
-    (req, res)
-}
-
 /// `option forwardfor [except NET] [header NAME] [if-none]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ForwardFor {
@@ -237,9 +209,18 @@ pub struct ForwardFor {
 }
 
 pub fn forwardfor(lines: &[DirectiveLine]) -> Option<ForwardFor> {
+    address_header(lines, "forwardfor", "x-forwarded-for")
+}
+
+/// `option originalto [except NET] [header NAME]`: the destination address, in the same shape.
+pub fn originalto(lines: &[DirectiveLine]) -> Option<ForwardFor> {
+    address_header(lines, "originalto", "x-original-to")
+}
+
+fn address_header(lines: &[DirectiveLine], option: &str, header: &str) -> Option<ForwardFor> {
     let mut out = None;
     for d in lines.iter().filter(|d| d.keyword == "option") {
-        if d.args.first().map(|a| a.as_str()) != Some("forwardfor") {
+        if d.args.first().map(|a| a.as_str()) != Some(option) {
             continue;
         }
         if d.prefix.is_some() {
@@ -247,7 +228,7 @@ pub fn forwardfor(lines: &[DirectiveLine]) -> Option<ForwardFor> {
             continue;
         }
         let mut ff = ForwardFor {
-            header: "x-forwarded-for".into(),
+            header: header.into(),
             except: None,
             if_none: false,
         };
@@ -270,79 +251,6 @@ pub fn forwardfor(lines: &[DirectiveLine]) -> Option<ForwardFor> {
             i += 1;
         }
         out = Some(ff);
-    }
-    out
-}
-
-/// `errorfile STATUS FILE` lines, the last one per status winning.
-pub fn errorfiles(lines: &[DirectiveLine]) -> Vec<(u16, String)> {
-    let mut out: Vec<(u16, String)> = Vec::new();
-    for d in lines.iter().filter(|d| d.keyword == "errorfile") {
-        if let (Some(code), Some(file)) = (d.args.first(), d.args.get(1)) {
-            let code = atol(code) as u16;
-            out.retain(|(c, _)| *c != code);
-            out.push((code, file.to_string()));
-        }
-    }
-    out
-}
-
-/// An `http-error status N …` reply.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct HttpError {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: HttpErrorBody,
-    pub headers: Vec<(String, String)>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum HttpErrorBody {
-    /// HAProxy's built-in page (`default-errorfiles` or nothing given).
-    Default,
-    Text(String),
-    /// A file with the body only (`file`).
-    File(String),
-    /// A file with a whole raw HTTP response (`errorfile`).
-    Errorfile(String),
-}
-
-/// `http-error` lines, the last one per status winning.
-pub fn http_errors(lines: &[DirectiveLine]) -> Vec<HttpError> {
-    let mut out: Vec<HttpError> = Vec::new();
-    for d in lines.iter().filter(|d| d.keyword == "http-error") {
-        let a: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
-        let mut e = HttpError {
-            status: 0,
-            content_type: None,
-            body: HttpErrorBody::Default,
-            headers: Vec::new(),
-        };
-        let mut i = 0;
-        while i < a.len() {
-            let v = a.get(i + 1).copied().unwrap_or("");
-            match a[i] {
-                "status" => e.status = atol(v) as u16,
-                "content-type" => e.content_type = Some(v.to_string()),
-                "string" | "lf-string" => e.body = HttpErrorBody::Text(v.to_string()),
-                "file" | "lf-file" => e.body = HttpErrorBody::File(v.to_string()),
-                "errorfile" => e.body = HttpErrorBody::Errorfile(v.to_string()),
-                "hdr" => {
-                    e.headers.push((
-                        v.to_string(),
-                        a.get(i + 2).copied().unwrap_or("").to_string(),
-                    ));
-                    i += 1;
-                }
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            }
-            i += 2;
-        }
-        out.retain(|x| x.status != e.status);
-        out.push(e);
     }
     out
 }

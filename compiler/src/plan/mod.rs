@@ -1,7 +1,11 @@
 //! The execution plan: a flat, serde-serializable description of what the runtime must run,
 //! derived from the checked model. The runtime sees only this, never syntax or IR.
 
+pub mod captures;
 pub mod checks;
+pub mod errors;
+pub mod filters;
+pub mod http_options;
 mod lower;
 pub mod lua;
 pub mod mux;
@@ -11,12 +15,11 @@ pub mod resolvers;
 mod stats;
 pub mod tables;
 pub mod tls;
+pub mod userlists;
 
+pub use captures::Capture;
 pub use checks::HealthCheck;
-pub use lower::{
-    Capture, CheckParams, ForwardFor, HttpError, HttpErrorBody, LogDest, LogHeader, LogTarget,
-    LEVELS,
-};
+pub use lower::{CheckParams, ForwardFor, LogDest, LogHeader, LogTarget, LEVELS};
 
 pub use stats::{CliLevel, StatsPage, StatsPlan, StatsSocket};
 
@@ -37,6 +40,12 @@ pub struct Plan {
     pub resolvers: Vec<resolvers::ResolversPlan>,
     /// `program` sections (run by the master in master-worker mode).
     pub programs: Vec<programs::ProgramPlan>,
+    /// `cache` sections and the proxies' filters (cache, compression, trace, bwlim).
+    pub filters: filters::FiltersPlan,
+    /// `http-errors` sections (named by `errorfiles` and by rules' replies).
+    pub error_sections: Vec<errors::ErrorSection>,
+    /// `userlist` sections.
+    pub userlists: Vec<userlists::UserlistPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -175,11 +184,13 @@ pub struct FrontendPlan {
     pub capture_request: Vec<Capture>,
     pub capture_response: Vec<Capture>,
     pub forwardfor: Option<ForwardFor>,
-    pub errorfiles: Vec<(u16, String)>,
-    pub http_errors: Vec<HttpError>,
+    /// The pages it answers with itself, one per status (`errorfile`, `http-error`, …).
+    pub errors: Vec<errors::ErrorPage>,
     pub maxconn: Option<u32>,
     /// `tcp-request inspect-delay`, in milliseconds: how long content rules may wait for data.
     pub inspect_delay: Option<u32>,
+    /// `unique-id-format`, `option originalto`, … (what acts on every request).
+    pub http_options: http_options::HttpOptions,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -216,8 +227,8 @@ pub struct BackendPlan {
     pub hash_type: String,
     pub health_check: HealthCheck,
     pub forwardfor: Option<ForwardFor>,
-    pub errorfiles: Vec<(u16, String)>,
-    pub http_errors: Vec<HttpError>,
+    /// The pages it answers with itself, one per status (`errorfile`, `http-error`, …).
+    pub errors: Vec<errors::ErrorPage>,
     pub servers: Vec<ServerPlan>,
     /// `use-server NAME if|unless …`: the server and the condition words.
     pub use_servers: Vec<(String, Vec<String>)>,
@@ -231,6 +242,8 @@ pub struct BackendPlan {
     pub stick_rules: Vec<tables::StickRulePlan>,
     /// The statistics page this backend serves (`stats enable`, `stats uri`, …).
     pub stats_page: Option<StatsPage>,
+    /// `option originalto`, … (what acts on every request).
+    pub http_options: http_options::HttpOptions,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -372,6 +385,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         let at = offset / std::mem::size_of::<ir::Proxy>().max(1);
         uuids.get(at).copied().unwrap_or(0)
     };
+    let error_sections = errors::sections(config);
     let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
@@ -382,7 +396,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(|p| p.kind.has_frontend())
     {
         let index = frontends.len();
-        let captures = lower::captures(&p.directives);
+        let captures = captures::slots(&p.directives);
         for bind in &p.binds {
             let (thread_group, thread_mask) =
                 ir::resolve_bind(bind.thread.as_ref(), groups, &thread_group_of)
@@ -416,10 +430,13 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             name: p.name_str().to_string(),
             mode: p.effective_mode(),
             acls: acls_of(p),
-            rules: rules_of(config, p)
-                .into_iter()
-                .filter(|r| !matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck))
-                .collect(),
+            rules: captures::number_rules(
+                rules_of(config, p)
+                    .into_iter()
+                    .filter(|r| !matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck))
+                    .collect(),
+                &captures.2,
+            ),
             switches: p
                 .use_backends
                 .iter()
@@ -448,10 +465,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             capture_request: captures.0,
             capture_response: captures.1,
             forwardfor: lower::forwardfor(&p.directives),
-            errorfiles: lower::errorfiles(&p.directives),
-            http_errors: lower::http_errors(&p.directives),
+            errors: errors::pages(&p.directives, &error_sections),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
             inspect_delay: lower::inspect_delay(&p.directives),
+            http_options: http_options::HttpOptions::of(&p.directives),
         });
     }
     let backends = config
@@ -476,8 +493,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 health_check: checks::health_check(&p.directives, &check_lines(config, p))
                     .with_logs(lower::proxy_logs(&p.directives, &global_logs)),
                 forwardfor: lower::forwardfor(&p.directives),
-                errorfiles: lower::errorfiles(&p.directives),
-                http_errors: lower::http_errors(&p.directives),
+                http_options: http_options::HttpOptions::of(&p.directives),
+                errors: errors::pages(&p.directives, &error_sections),
                 servers: p
                     .servers
                     .iter()
@@ -609,5 +626,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         peers,
         resolvers: resolvers::lower(config),
         programs: programs::lower(config),
+        filters: filters::lower(config),
+        error_sections,
+        userlists: userlists::lower(config),
     }
 }

@@ -101,6 +101,23 @@ pub const RESOLVERS: &[&str] = &[
     "accepted_payload_size",
 ];
 
+/// Keywords of `cache` sections the runtime honours (runtime/src/http/cache).
+pub const CACHE: &[&str] = &[
+    "total-max-size",
+    "max-object-size",
+    "max-age",
+    "process-vary",
+    "max-secondary-entries",
+];
+
+/// Filters (`filter <name>`) the runtime runs (runtime/src/http/filters.rs).
+pub const FILTERS: &[&str] = &["cache", "compression", "trace"];
+/// Keywords of `userlist` sections the runtime honours.
+pub const USERLIST: &[&str] = &["user", "group"];
+
+/// Keywords of `http-errors` sections the runtime honours.
+pub const HTTP_ERRORS: &[&str] = &["errorfile"];
+
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];
 
@@ -147,6 +164,10 @@ pub const PROXY: &[&str] = &[
     "http-reuse",
     "capture",
     "errorfile",
+    "errorfiles",
+    "errorloc",
+    "errorloc302",
+    "errorloc303",
     "http-error",
     "http-check",
     "description",
@@ -157,6 +178,12 @@ pub const PROXY: &[&str] = &[
     "stick",
     "stats",
     "tcp-check",
+    // HTTP compression and the data filters (runtime/src/http/compress, filters.rs).
+    "compression",
+    "filter",
+    "unique-id-format",
+    "unique-id-header",
+    "declare",
 ];
 
 /// `option` names the runtime honours.
@@ -165,6 +192,9 @@ pub const OPTIONS: &[&str] = &[
     "tcplog",
     "dontlognull",
     "forwardfor",
+    "originalto",
+    "http-restrict-req-hdr-names",
+    "http-pretend-keepalive",
     "http-server-close",
     "httpclose",
     "http-keep-alive",
@@ -351,6 +381,10 @@ pub const ACTIONS: &[&str] = &[
     "replace-header",
     "replace-value",
     "set-path",
+    "set-pathq",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
     "set-query",
     "set-uri",
     "set-method",
@@ -359,6 +393,7 @@ pub const ACTIONS: &[&str] = &[
     "accept",
     "reject",
     "set-var",
+    "set-var-fmt",
     "unset-var",
     "track-sc0",
     "track-sc1",
@@ -373,6 +408,16 @@ pub const ACTIONS: &[&str] = &[
     // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
+    // The HTTP cache (runtime/src/http/cache).
+    "cache-use",
+    "cache-store",
+    "capture",
+    "auth",
+    "set-timeout",
+    "set-src",
+    "set-src-port",
+    "set-dst",
+    "set-dst-port",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any
@@ -731,6 +776,12 @@ pub const FETCHES: &[&str] = &[
     "fc_http_major",
     "prio_class",
     "prio_offset",
+    // The HTTP cache.
+    "res.cache_hit",
+    "res.cache_name",
+    "unique-id",
+    "capture.res.hdr",
+    "http_auth_group",
 ];
 
 /// Converters the runtime implements.

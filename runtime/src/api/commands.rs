@@ -254,6 +254,7 @@ pub static COMMANDS: &[Command] = &[
     cmd(&["show", "table"], "show table [<table> [data.<type> <op> <value>|key <key>]]", "the stick tables, or one table's entries", User, table_command),
     cmd(&["clear", "table"], "clear table <table> [data.<type> <op> <value>|key <key>]", "remove a stick table's entries", Operator, table_command),
     cmd(&["set", "table"], "set table <table> key <key> [data.<type> <value>]*", "change a stick table entry", Operator, table_command),
+    cmd(&["show", "cache"], "show cache", "show cache status", Admin, show_cache),
     cmd(
         &["clear", "counters"],
         "clear counters [all]",
@@ -268,6 +269,11 @@ fn table_command(shared: &Shared, _: &mut Session, args: &[String]) -> Result<St
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     crate::tables::cli::command(&shared.tables, &words, crate::tables::now_ms())
         .unwrap_or_else(|| Err("Unknown command.\n".into()))
+}
+
+/// `show cache`: the HTTP caches and their fresh entries (`crate::http::cache`).
+fn show_cache(shared: &Shared, _: &mut Session, _: &[String]) -> Result<String, String> {
+    Ok(crate::http::cache::show(&shared.filters.caches))
 }
 
 /// `show stat [json|typed|up|no-maint] [<iid> <type> <sid>]`.

@@ -100,7 +100,12 @@ fn hash_key(be: &BackendRt, txn: &Txn) -> Option<u64> {
 }
 
 pub(crate) fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
-    let ip = txn.client.ip();
+    add_address_header(ff, txn.client.ip(), txn);
+}
+
+/// `option forwardfor` and `option originalto`: the header with the address, unless the
+/// address is in the `except` network (or, with `if-none`, the header is there already).
+fn add_address_header(ff: &hapee_compiler::plan::ForwardFor, ip: std::net::IpAddr, txn: &mut Txn) {
     if let Some(except) = ff.except.as_deref().and_then(crate::acl::Cidr::parse) {
         if except.contains(ip) {
             return;
@@ -213,8 +218,16 @@ pub async fn forward(
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
     let files = [&be.errorfiles, &fe.errorfiles];
+    super::unique_id::add_header(txn);
+    super::filters::on_request(txn);
+    if let Some(hit) = Box::pin(super::cache::serve_hit(ctx, txn, be_index)).await {
+        return hit;
+    }
     if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
         add_forwardfor(ff, txn);
+    }
+    if let Some(ot) = be.originalto.as_ref().or(fe.originalto.as_ref()) {
+        add_address_header(ot, txn.local.ip(), txn);
     }
     let (replay, mut stream) = match body {
         Either::Right(full) => (Some(full), None),
@@ -239,6 +252,8 @@ pub async fn forward(
         .as_ref()
         .is_some_and(|r| r.version == hyper::Version::HTTP_10);
     let close_server = conn_mode != HttpConnMode::KeepAlive || http10;
+    // `option http-pretend-keepalive`: the server is not told the connection closes.
+    let announce_close = close_server && !be.pretend_keepalive;
     let (forced, key, to_store) = server_choice(be, txn);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
@@ -249,7 +264,7 @@ pub async fn forward(
             .or_else(|| be.pick(key, tries.avoid))
         else {
             txn.term = *b"SC";
-            return reply::error(503, &files);
+            return reply::error_in(503, &files, txn);
         };
         let server = be.servers[si].clone();
         txn.server = Some(server.name.clone());
@@ -262,7 +277,7 @@ pub async fn forward(
                 tries.failed(si, true);
                 continue;
             }
-            return reply::error(503, &files);
+            return reply::error_in(503, &files, txn);
         };
         // Queue for a connection slot when the server is at its maxconn. Waiting (like
         // connecting below) is boxed, so that the request's future stays small to move.
@@ -277,7 +292,7 @@ pub async fn forward(
                     Ok(Ok(p)) => Some(p),
                     _ => {
                         txn.term = *b"sQ";
-                        return reply::error(503, &files);
+                        return reply::error_in(503, &files, txn);
                     }
                 }
             }
@@ -342,7 +357,7 @@ pub async fn forward(
             }
             let (status, term) = error_for(Failure::Connect);
             txn.term = term;
-            return reply::error(status, &files);
+            return reply::error_in(status, &files, txn);
         };
         if let (Connected::H2(h2), false, true) = (&conn, reused, h2_shared) {
             ctx.conns.h2().put(pool_key, h2);
@@ -368,7 +383,7 @@ pub async fn forward(
             .request
             .as_ref()
             .and_then(|r| r.headers.get(hyper::header::TE).cloned());
-        let request = outgoing(txn, this_body, close_server, upgrade, !resend_possible);
+        let request = outgoing(txn, this_body, announce_close, upgrade, !resend_possible);
         txn.counters[2] = be.active.load(Ordering::Relaxed);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);
@@ -388,7 +403,7 @@ pub async fn forward(
                     upstream::Limits {
                         close: close_server,
                         head_size: head_limit,
-                        timeout: be.timeouts.server,
+                        timeout: txn.timeout_server.or(be.timeouts.server),
                     },
                 )
                 .await
@@ -397,7 +412,13 @@ pub async fn forward(
                 txn.backend_tls = h2.tls.clone();
                 let request =
                     upstream::h2::h2_request(request, server.tls.is_some(), client_te.as_ref());
-                match Box::pin(upstream::h2::exchange(&h2, request, be.timeouts.server)).await {
+                match Box::pin(upstream::h2::exchange(
+                    &h2,
+                    request,
+                    txn.timeout_server.or(be.timeouts.server),
+                ))
+                .await
+                {
                     Ok(resp) => Ok(resp),
                     Err(StreamError::Failed(e)) => Err(e),
                     // The connection went away before it took the request (a GOAWAY, a
@@ -442,7 +463,7 @@ pub async fn forward(
             }
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CH";
-                return reply::error(400, &files);
+                return reply::error_in(400, &files, txn);
             }
             // A reused connection the server had closed fails like an empty response.
             Err(ExchangeError::Server(Failure::JunkResponse)) if reused => Failure::EmptyResponse,
@@ -456,7 +477,7 @@ pub async fn forward(
         }
         let (status, term) = error_for(failure);
         txn.term = term;
-        return reply::error(status, &files);
+        return reply::error_in(status, &files, txn);
     }
 }
 
@@ -480,7 +501,7 @@ async fn respond(
     let connect_tunnel = connect && resp.status().is_success();
     let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS || connect_tunnel;
     let (mut parts, mut body) = resp.into_parts();
-    txn.captured_response = super::capture(&parts.headers, &fe.capture_response);
+    txn.captured_response = super::capture::headers(&parts.headers, &fe.capture_response);
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
@@ -509,6 +530,8 @@ async fn respond(
         parts.headers.remove(hyper::header::CONTENT_LENGTH);
         parts.headers.remove(hyper::header::TRANSFER_ENCODING);
     }
+    let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
+    body.filter(filters);
     // The headers now belong to the response on its way out; logs only need the status.
     txn.response = Some(ResponseView {
         status: view.status,
@@ -516,7 +539,12 @@ async fn respond(
     });
     if let (Some(client), true) = (client_upgrade, switching) {
         if let Some(server) = body.take_upgraded() {
-            tokio::task::spawn_local(tunnel(client, server, be.timeouts.tunnel, guard));
+            tokio::task::spawn_local(tunnel(
+                client,
+                server,
+                txn.timeout_tunnel.or(be.timeouts.tunnel),
+                guard,
+            ));
         }
         return Response::from_parts(parts, super::reply::full(Bytes::new()));
     }

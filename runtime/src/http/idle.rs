@@ -32,6 +32,8 @@ struct LimitState {
     head_timeout: AtomicU8,
     /// Responses the handler has produced whose head hyper has not written yet.
     heads_owed: AtomicU64,
+    /// The response being written must not be: the connection closes without an answer.
+    unanswered: std::sync::atomic::AtomicBool,
 }
 
 /// A wait for a request head that timed out, and what had arrived by then.
@@ -75,6 +77,16 @@ impl Limit {
     /// The handler has produced a response: hyper is about to write its head.
     pub fn owe_head(&self) {
         self.0.heads_owed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The response the handler produced is not to be sent: its first write fails, and
+    /// hyper closes the connection (an empty error page, as HAProxy closes then).
+    pub fn close_unanswered(&self) {
+        self.0.unanswered.store(true, Ordering::Relaxed);
+    }
+
+    fn unanswered(&self) -> bool {
+        self.0.unanswered.load(Ordering::Relaxed)
     }
 
     /// Whether, and how, the connection gave up waiting for a request head.
@@ -327,6 +339,9 @@ impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        if this.limit.unanswered() {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         if let Some(n) = this.substitute(data) {
             return Poll::Ready(Ok(n));
         }
@@ -346,6 +361,9 @@ impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        if this.limit.unanswered() {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         let mut filled = bufs.iter().filter(|b| !b.is_empty());
         match (filled.next(), filled.next()) {
             (Some(only), None) => {

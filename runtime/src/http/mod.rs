@@ -2,13 +2,23 @@
 //! picks the backend and server, forwards with retries and connection reuse, and logs. The
 //! connection drivers in `crate::proto` hand it requests.
 
+pub mod auth;
 mod body;
+pub mod cache;
+pub mod capture;
 mod client_body;
+pub mod compress;
+pub mod filters;
 pub(crate) mod forward;
+mod header_names;
 pub mod idle;
 pub mod prefetch;
+pub mod replies;
 pub mod reply;
+pub mod rewrite;
 mod script;
+pub mod set_timeout;
+pub mod unique_id;
 pub mod vet;
 
 use crate::rules::{self, Service, Verdict};
@@ -100,20 +110,6 @@ fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
     headers.contains_key(hyper::header::UPGRADE) && upstream::connection_has(headers, "upgrade")
 }
 
-fn capture(
-    headers: &hyper::HeaderMap,
-    caps: &[hapee_compiler::plan::Capture],
-) -> Vec<Option<String>> {
-    caps.iter()
-        .map(|c| {
-            headers.get(c.name.as_str()).map(|v| {
-                let s = String::from_utf8_lossy(v.as_bytes());
-                s.chars().take(c.len).collect()
-            })
-        })
-        .collect()
-}
-
 /// The response head as HAProxy counts it in `%B`: its internal (HTX) size, not the wire size.
 /// A start line takes a 20-byte descriptor plus the version, the 3-digit code and the reason;
 /// each header its name and value; the end of headers one byte.
@@ -164,7 +160,7 @@ pub(crate) fn handle(
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     let refused = vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err();
-    txn.captured_request = capture(&parts.headers, &fe.capture_request);
+    txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
     if refused.is_none() {
         txn.request = Some(RequestView {
             method: parts.method,
@@ -215,6 +211,10 @@ pub(crate) fn handle(
             Ok((_, Route::Script(..))) => script::failed(&ctx, txn, *b"IR"),
         };
         after_response(&ctx, txn, &mut resp);
+        let silent = resp.extensions().get::<reply::CloseUnanswered>().is_some();
+        if silent {
+            ctx.idle.close_unanswered();
+        }
         // A stopping process ends each keep-alive connection by its next response.
         if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
         {
@@ -223,9 +223,11 @@ pub(crate) fn handle(
                 hyper::header::HeaderValue::from_static("close"),
             );
         }
-        txn.status = Some(resp.status().as_u16());
-        txn.stick.count_status(resp.status().as_u16());
-        txn.bytes_out = if refused.is_none() {
+        let logged = resp.extensions().get::<reply::LoggedStatus>().map(|s| s.0);
+        txn.status = Some(logged.unwrap_or(resp.status().as_u16()));
+        txn.stick
+            .count_status(logged.unwrap_or(resp.status().as_u16()));
+        txn.bytes_out = if refused.is_none() && !silent {
             head_len(&resp)
         } else {
             0
@@ -380,7 +382,8 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 /// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
 fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
     txn.timings.request = -1;
-    let mut resp = local(txn, reply::error(status, files), b"PR");
+    let page = reply::error_in(status, files, txn);
+    let mut resp = local(txn, page, b"PR");
     resp.headers_mut().insert(
         hyper::header::CONNECTION,
         hyper::header::HeaderValue::from_static("close"),
@@ -405,7 +408,10 @@ async fn buffer_request(
                 data,
             )))
         }
-        Err(status) => Err(local(txn, reply::error(status, &[&fe.errorfiles]), b"PR")),
+        Err(status) => {
+            let page = reply::error_in(status, &[&fe.errorfiles], txn);
+            Err(local(txn, page, b"PR"))
+        }
     }
 }
 
@@ -449,7 +455,11 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 fe.timeouts.tarpit,
             );
             match ran {
-                RulesRan::Through => {}
+                RulesRan::Through => {
+                    if !header_names::restrict(fe.restrict_header_names, txn) {
+                        return Route::Rule(refused_header_names(txn, &[&fe.errorfiles]));
+                    }
+                }
                 RulesRan::Ended(ending) => return Route::Rule(ending),
                 RulesRan::Script(call, from) => {
                     return Route::Script(
@@ -463,7 +473,8 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 RulesRan::Service(name) => return Route::Service(name),
             }
             let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
-                return Route::Reply(local(txn, reply::error(503, &[&fe.errorfiles]), b"SC"));
+                let page = reply::error_in(503, &[&fe.errorfiles], txn);
+                return Route::Reply(local(txn, page, b"SC"));
             };
             txn.backend = Some(shared.backends[be_index].name.clone());
             be_index
@@ -482,7 +493,11 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
             0
         };
         match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit) {
-            RulesRan::Through => {}
+            RulesRan::Through => {
+                if !header_names::restrict(be.restrict_header_names, txn) {
+                    return Route::Rule(refused_header_names(txn, &files));
+                }
+            }
             RulesRan::Ended(ending) => return Route::Rule(ending),
             RulesRan::Script(call, from) => {
                 let resume = Resume {
@@ -535,11 +550,11 @@ fn apply_request_rules(
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
-        Verdict::Deny(status) => (reply::error(status, files), *b"PR"),
-        Verdict::Reject => (reply::error(403, files), *b"PR"),
+        Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
+        Verdict::Reject => (reply::error_in(403, files, txn), *b"PR"),
         Verdict::Tarpit(status) => {
             delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));
-            (reply::error(status, files), *b"PT")
+            (reply::error_in(status, files, txn), *b"PT")
         }
         Verdict::Reply(r) => (
             reply::reply(r, txn, files),
@@ -555,6 +570,15 @@ fn apply_request_rules(
         delay,
         term,
     })
+}
+
+/// A request refused for its header names: denied with a 403, as by a `deny` rule.
+fn refused_header_names(txn: &mut Txn, files: &[&crate::state::ErrorFiles]) -> RuleEnding {
+    RuleEnding {
+        response: reply::error_in(403, files, txn),
+        delay: None,
+        term: *b"PR",
+    }
 }
 
 /// `use-service`: the built-in exporter or a script's service answers the request.

@@ -1,9 +1,9 @@
 //! Responses the proxy makes itself: HAProxy's built-in error pages, `errorfile` contents,
 //! `return`/`deny` replies and redirects.
 
+use super::replies::{ErrorFiles, Page};
 use super::ResBody;
 use crate::rules::{Reply, ReplyBody};
-use crate::state::ErrorFiles;
 use crate::txn::Txn;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -47,7 +47,7 @@ fn known(status: u16) -> u16 {
     }
 }
 
-/// Parses a raw HTTP response (an `errorfile`) into a response.
+/// Parses a raw HTTP response (an `errorfile`) into a response, keeping its reason phrase.
 fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut r = httparse::Response::new(&mut headers);
@@ -58,11 +58,52 @@ fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
     for h in r.headers.iter() {
         b = b.header(h.name, h.value);
     }
-    b.body(full(raw.slice(head..))).ok()
+    let mut resp = b.body(full(raw.slice(head..))).ok()?;
+    keep_reason(&mut resp, r.reason.unwrap_or(""));
+    Some(resp)
+}
+
+/// Makes hyper write `reason` rather than the standard phrase of the status.
+fn keep_reason(resp: &mut Response<ResBody>, reason: &str) {
+    if !reason.is_empty() && resp.status().canonical_reason() != Some(reason) {
+        if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(reason.as_bytes()) {
+            resp.extensions_mut().insert(reason);
+        }
+    }
+}
+
+/// Marks a response that must not be sent: the connection closes without an answer, as
+/// HAProxy does when the page configured for the status is empty (`errorfile 500 /dev/null`).
+#[derive(Clone, Copy, Debug)]
+pub struct CloseUnanswered;
+
+/// The status a proxy page is logged with when its file's status line says another: HAProxy
+/// logs the status the page stands for (a 503 page may well be a `302` redirect).
+#[derive(Clone, Copy, Debug)]
+pub struct LoggedStatus(pub u16);
+
+/// The response of a raw page: the page itself, or (empty) a close without an answer.
+fn message(status: u16, raw: &Bytes) -> Response<ResBody> {
+    let mut resp = page_of(status, raw);
+    if resp.status().as_u16() != status {
+        resp.extensions_mut().insert(LoggedStatus(status));
+    }
+    resp
+}
+
+fn page_of(status: u16, raw: &Bytes) -> Response<ResBody> {
+    if raw.is_empty() {
+        let mut resp = Response::new(full(Bytes::new()));
+        *resp.status_mut() =
+            hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        resp.extensions_mut().insert(CloseUnanswered);
+        return resp;
+    }
+    parse_raw(raw).unwrap_or_else(|| builtin_page(status))
 }
 
 /// One of HAProxy's built-in pages.
-struct Page {
+struct BuiltinPage {
     status: u16,
     reason: &'static str,
     /// The connection closes after it.
@@ -70,12 +111,12 @@ struct Page {
     body: String,
 }
 
-impl Page {
-    fn of(status: u16) -> Page {
+impl BuiltinPage {
+    fn of(status: u16) -> BuiltinPage {
         let status = known(status);
         let (reason, message, close) = builtin(status);
         let body = format!("<html><body><h1>{status} {reason}</h1>\n{message}\n</body></html>\n");
-        Page {
+        BuiltinPage {
             status,
             reason,
             close,
@@ -97,16 +138,29 @@ impl Page {
     }
 }
 
-/// The error page for `status`: the proxy's `errorfile` when it has one, else HAProxy's.
+/// The error page for `status`: the proxy's own when it has one (the backend's before the
+/// frontend's, as `files` lists them), else HAProxy's. Without a transaction, the parts of a
+/// reply rendered per transaction are left empty.
 pub fn error(status: u16, files: &[&ErrorFiles]) -> Response<ResBody> {
-    if let Some(r) = files
-        .iter()
-        .find_map(|f| f.get(&status))
-        .and_then(parse_raw)
-    {
-        return r;
+    proxy_page(status, files, None)
+}
+
+/// [`error`] for a transaction, which `http-error` replies may show (`lf-string`, `hdr`).
+pub fn error_in(status: u16, files: &[&ErrorFiles], txn: &Txn) -> Response<ResBody> {
+    proxy_page(status, files, Some(txn))
+}
+
+fn proxy_page(status: u16, files: &[&ErrorFiles], txn: Option<&Txn>) -> Response<ResBody> {
+    match files.iter().find_map(|f| f.get(&status)) {
+        Some(Page::Message(raw)) => message(status, raw),
+        Some(Page::Reply(r)) => built(r, txn),
+        None => builtin_page(status),
     }
-    let page = Page::of(status);
+}
+
+/// HAProxy's built-in page for `status`.
+fn builtin_page(status: u16) -> Response<ResBody> {
+    let page = BuiltinPage::of(status);
     let mut b = Response::builder().status(page.status);
     for (name, value) in page.fields() {
         b = b.header(name, value);
@@ -116,11 +170,7 @@ pub fn error(status: u16, files: &[&ErrorFiles]) -> Response<ResBody> {
         .unwrap_or_else(|_| Response::new(full(Bytes::new())));
     // HAProxy's reason phrases are not all the standard ones ("Gateway Time-out", "Bad
     // request"); hyper writes the standard one unless told otherwise.
-    if resp.status().canonical_reason() != Some(page.reason) {
-        if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(page.reason.as_bytes()) {
-            resp.extensions_mut().insert(reason);
-        }
-    }
+    keep_reason(&mut resp, page.reason);
     resp
 }
 
@@ -128,10 +178,10 @@ pub fn error(status: u16, files: &[&ErrorFiles]) -> Response<ResBody> {
 /// to answer through (a request head that never completed): the `errorfile` as it is, or
 /// HAProxy's page.
 pub fn error_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
-    if let Some(raw) = files.iter().find_map(|f| f.get(&status)) {
+    if let Some(Page::Message(raw)) = files.iter().find_map(|f| f.get(&status)) {
         return raw.clone();
     }
-    let page = Page::of(status);
+    let page = BuiltinPage::of(status);
     let mut wire = format!("HTTP/1.1 {} {}\r\n", page.status, page.reason);
     for (name, value) in page.fields() {
         wire.push_str(&format!("{name}: {value}\r\n"));
@@ -141,30 +191,73 @@ pub fn error_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
     Bytes::from(wire)
 }
 
-/// A `return` (or `deny` with content) reply.
+/// A `return` (or `deny` with a reply of its own) reply.
 pub fn reply(r: &Reply, txn: &Txn, files: &[&ErrorFiles]) -> Response<ResBody> {
-    let body = match &r.body {
-        ReplyBody::None => return error(r.status, files),
+    match &r.body {
+        ReplyBody::Message(raw) => message(r.status, raw),
+        ReplyBody::ProxyPage => {
+            // Only `http-request auth` gives a page headers (its challenge).
+            let mut page = error_in(r.status, files, txn);
+            for (name, value) in &r.headers {
+                if let (Ok(n), Ok(v)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value.render(txn)),
+                ) {
+                    page.headers_mut().append(n, v);
+                }
+            }
+            page
+        }
+        ReplyBody::Section(name) => {
+            let raw = txn
+                .shared
+                .error_sections
+                .get(name)
+                .and_then(|pages| pages.get(&r.status));
+            match raw {
+                Some(raw) => message(r.status, raw),
+                // The section has no page for the status: an empty reply.
+                None => built(
+                    &Reply {
+                        body: ReplyBody::Empty,
+                        ..r.clone()
+                    },
+                    Some(txn),
+                ),
+            }
+        }
+        _ => built(r, Some(txn)),
+    }
+}
+
+/// A reply made of parts, in HAProxy's order: the status line, the `hdr` headers, the
+/// length, then the content type when there is a payload.
+fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
+    let render = |f: &crate::logfmt::Format| txn.map(|t| f.render(t)).unwrap_or_default();
+    let body: Bytes = match &r.body {
         ReplyBody::Text(t) => t.clone(),
-        ReplyBody::Format(f) => f.render(txn),
+        ReplyBody::Format(f) => Bytes::from(render(f)),
+        _ => Bytes::new(),
     };
     let mut resp = Response::builder().status(r.status);
-    if let Some(ct) = &r.content_type {
-        resp = resp.header("content-type", ct.as_str());
-    }
-    let mut resp = resp
-        .header("content-length", body.len())
-        .body(full(body))
-        .unwrap_or_else(|_| Response::new(full(Bytes::new())));
     for (n, v) in &r.headers {
+        let value = render(v);
+        if value.is_empty() {
+            continue;
+        }
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(n.as_bytes()),
-            HeaderValue::from_str(v),
+            HeaderValue::from_str(&value),
         ) {
-            resp.headers_mut().append(n, v);
+            resp = resp.header(n, v);
         }
     }
-    resp
+    resp = resp.header("content-length", body.len());
+    if let Some(ct) = r.content_type.as_deref().filter(|_| !body.is_empty()) {
+        resp = resp.header("content-type", ct);
+    }
+    resp.body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 /// A redirect: the status with an empty body and the `Location`.

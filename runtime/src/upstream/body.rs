@@ -61,6 +61,8 @@ pub struct ServerBody {
     upload: Option<Box<Upload>>,
     /// The body of a stream on a multiplexed (HTTP/2) connection, read by hyper's client.
     stream: Option<Box<super::h2::StreamBody>>,
+    /// The HTTP filters the body goes through (compression, cache), if any.
+    filters: Option<crate::http::filters::Chain>,
 }
 
 #[derive(Debug)]
@@ -98,6 +100,7 @@ impl ServerBody {
             _guard: None,
             upload: None,
             stream: None,
+            filters: None,
         }
     }
 
@@ -106,6 +109,61 @@ impl ServerBody {
         let mut body = ServerBody::new(None, BytesMut::new(), State::Done, false);
         body.stream = Some(Box::new(stream));
         body
+    }
+
+    /// Sends the body through `chain` (its length then changes, so it is no longer told).
+    pub fn filter(&mut self, chain: crate::http::filters::Chain) {
+        if !chain.is_empty() {
+            self.filters = Some(chain);
+        }
+    }
+
+    /// The next frame once through the filters: a chunk they hold back entirely is not sent
+    /// as an empty frame, and what they add at the end comes before the end.
+    fn poll_filtered(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        use crate::http::filters::BodyFilter;
+        loop {
+            let polled = self.poll_unfiltered(cx);
+            let Some(chain) = self.filters.as_mut() else {
+                return polled;
+            };
+            match polled {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        let mut out = chain.data(data);
+                        // The client side may stop polling once it has the length it was
+                        // told: the filters end with the last bytes, not after them.
+                        if self.stream.is_none()
+                            && matches!(self.state, State::Done | State::Length(0))
+                        {
+                            let tail = chain.end();
+                            self.filters = None;
+                            if !tail.is_empty() {
+                                let mut both = BytesMut::from(&out[..]);
+                                both.extend_from_slice(&tail);
+                                out = both.freeze();
+                            }
+                        }
+                        if !out.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(out))));
+                        }
+                    }
+                    Err(other) => return Poll::Ready(Some(Ok(other))),
+                },
+                Poll::Ready(None) => {
+                    let mut chain = self.filters.take().expect("present above");
+                    let tail = chain.end();
+                    if tail.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(tail))));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Body bytes already read with the head and not yet handed on (chunked framing counts
@@ -220,11 +278,41 @@ impl Body for ServerBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.get_mut();
-        if let Some(stream) = this.stream.as_mut() {
+        self.get_mut().poll_filtered(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        if let Some(stream) = &self.stream {
+            return self.filters.is_none() && stream.is_end_stream();
+        }
+        self.upload.is_none()
+            && self.filters.is_none()
+            && matches!(
+                self.state,
+                State::Length(0) | State::Done | State::Failed | State::Upgraded
+            )
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.filters.is_some() {
+            return SizeHint::default();
+        }
+        match &self.stream {
+            Some(stream) => stream.size_hint(),
+            None => self.size_hint_now(),
+        }
+    }
+}
+
+impl ServerBody {
+    fn poll_unfiltered(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(stream) = self.stream.as_mut() {
             return match stream.poll_frame(cx) {
                 Poll::Ready(Some(Err(timeout))) => {
-                    this.stream = None;
+                    self.stream = None;
                     let why = if timeout {
                         "the server stayed silent past timeout server"
                     } else {
@@ -233,16 +321,16 @@ impl Body for ServerBody {
                     Poll::Ready(Some(Err(Box::new(BodyError { why, timeout }))))
                 }
                 Poll::Ready(None) => {
-                    this.stream = None;
+                    self.stream = None;
                     Poll::Ready(None)
                 }
                 Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
                 Poll::Pending => Poll::Pending,
             };
         }
-        this.drive_upload(cx);
-        let polled = this.poll_body(cx);
-        if matches!(polled, Poll::Ready(None)) && this.upload.is_some() {
+        self.drive_upload(cx);
+        let polled = self.poll_body(cx);
+        if matches!(polled, Poll::Ready(None)) && self.upload.is_some() {
             // The response is over while the client is still sending: its body goes on to the
             // server (as long as timeout server allows) before the response ends, so that the
             // client connection is not closed, and reset, under bytes it sent and nobody read.
@@ -252,26 +340,6 @@ impl Body for ServerBody {
         polled
     }
 
-    fn is_end_stream(&self) -> bool {
-        if let Some(stream) = &self.stream {
-            return stream.is_end_stream();
-        }
-        self.upload.is_none()
-            && matches!(
-                self.state,
-                State::Length(0) | State::Done | State::Failed | State::Upgraded
-            )
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.stream {
-            Some(stream) => stream.size_hint(),
-            None => self.size_hint_now(),
-        }
-    }
-}
-
-impl ServerBody {
     fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self;
         loop {

@@ -66,8 +66,8 @@ impl SendProxy {
         }
         if self.unique_id {
             // Without `unique-id-format` the id is empty; HAProxy sends the TLV all the same.
-            let id = received.and_then(|h| h.tlv(tlv::UNIQUE_ID)).unwrap_or(&[]);
-            tlvs.push((tlv::UNIQUE_ID, id.to_vec()));
+            let id = crate::http::unique_id::of(txn).unwrap_or("");
+            tlvs.push((tlv::UNIQUE_ID, id.as_bytes().to_vec()));
         }
         if self.ssl {
             // Client flags, then the verify result: a plain client connection has neither

@@ -30,6 +30,9 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "resolvers" => support::RESOLVERS,
         "program" => support::PROGRAM,
         "peers" => support::PEERS,
+        "cache" => support::CACHE,
+        "http-errors" => support::HTTP_ERRORS,
+        "userlist" => support::USERLIST,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -90,6 +93,9 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "tcp-check" | "http-check" => {
             out.extend(hapee_compiler::plan::checks::unsupported_rule(kw, args));
         }
+        "filter" if !support::FILTERS.contains(&args.first().copied().unwrap_or("")) => {
+            out.push(format!("'filter {}'", args.first().copied().unwrap_or("")))
+        }
         "bind" => {
             for o in support::unsupported_option(
                 args.get(1..).unwrap_or(&[]),
@@ -123,6 +129,9 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Resolvers
                 | SectionKind::Program
                 | SectionKind::Peers
+                | SectionKind::Cache
+                | SectionKind::HttpErrors
+                | SectionKind::Userlist
         );
         if !handled {
             let header = c.tree.header(section);
@@ -264,6 +273,22 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
         if let Some(f) = &proxy.log_format {
             if let Err(e) = hapee_runtime::logfmt::Format::parse(&f.value) {
                 out.push((f.span, e.0));
+            }
+        }
+        // `unique-id-format`, as the runtime reads it (a defaults line once).
+        for d in proxy
+            .directives
+            .iter()
+            .filter(|d| d.keyword == "unique-id-format")
+        {
+            let text: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+            if let Err(e) = hapee_runtime::logfmt::Format::parse(&text.join(" ")) {
+                if !out
+                    .iter()
+                    .any(|(span, what)| *span == d.span && *what == e.0)
+                {
+                    out.push((d.span, e.0));
+                }
             }
         }
     }

@@ -11,6 +11,8 @@ mod checks;
 mod discovery;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/filters.rs"]
+mod filters;
 #[path = "runtime/h2_servers.rs"]
 mod h2_servers;
 #[path = "runtime/h3.rs"]
@@ -41,6 +43,8 @@ mod peers;
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
 mod reload;
+#[path = "runtime/replies.rs"]
+mod replies;
 #[path = "runtime/route.rs"]
 mod route;
 #[path = "runtime/samples.rs"]

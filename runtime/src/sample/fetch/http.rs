@@ -137,7 +137,7 @@ fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
         "hdr" | "req.hdr" => header_values(h, a0, args.get(1)),
         "hdr_ip" | "req.hdr_ip" => ips(h, a0, args.get(1)),
         "hdr_val" | "req.hdr_val" => ints(header_values(h, a0, args.get(1))),
-        "req.fhdr" | "capture.req.hdr" => full_values(h, a0, args.get(1)),
+        "req.fhdr" => full_values(h, a0, args.get(1)),
         "hdr_cnt" | "req.hdr_cnt" => vec![Value::Int(header_values(h, a0, None).len() as i64)],
         "req.fhdr_cnt" => vec![Value::Int(full_values(h, a0, None).len() as i64)],
         "req.hdr_names" => vec![names(h, args)],
@@ -145,7 +145,6 @@ fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
         "cookie" | "req.cook" | "cook" => cookies(h, a0),
         "req.cook_cnt" | "cook_cnt" => vec![Value::Int(cookies(h, a0).len() as i64)],
         "req.cook_val" | "cook_val" => ints(cookies(h, a0)),
-        "http_auth" => vec![Value::Bool(false)],
         "http_auth_type" => one(authorization(h).map(|(scheme, _)| Value::Str(scheme))),
         "http_auth_user" | "http_auth_pass" => {
             let credentials = basic_credentials(h);

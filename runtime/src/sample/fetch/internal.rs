@@ -53,6 +53,9 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             None => frontend(txn, "").map(|f| Value::Int(i64::from(f.id))),
         },
         "be_conn" => backend(txn, a0).map(|b| Value::Int(b.active.load(Ordering::Relaxed) as i64)),
+        // `http-request set-timeout server` changes this stream's own limit.
+        "cur_server_timeout" if txn.timeout_server.is_some() => ms(txn.timeout_server),
+        "cur_tunnel_timeout" if txn.timeout_tunnel.is_some() => ms(txn.timeout_tunnel),
         "be_server_timeout" | "cur_server_timeout" => match backend(txn, "") {
             Some(b) => ms(b.timeouts.server),
             None => frontend(txn, "").and_then(|f| ms(f.timeouts.server)),

@@ -38,6 +38,23 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
         _ if name.starts_with("ssl_") => {
             crate::tls::fetch::fetch(name, &f.args, txn.tls.as_deref()).unwrap_or_default()
         }
+        "capture.req.hdr" | "capture.res.hdr" => {
+            let a0 = f.args.first().map_or("", String::as_str);
+            crate::http::capture::fetch(txn, name == "capture.res.hdr", a0)
+                .map(Value::Str)
+                .into_iter()
+                .collect()
+        }
+        "http_auth" | "http_auth_group" => {
+            crate::http::auth::fetch(name, f.args.first().map_or("", String::as_str), txn)
+        }
+        "unique-id" => crate::http::unique_id::of(txn)
+            .map(|id| Value::Str(id.to_string()))
+            .into_iter()
+            .collect(),
+        "res.cache_hit" | "res.cache_name" => {
+            crate::http::cache::fetch(name, txn).into_iter().collect()
+        }
         _ if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
         _ if name.starts_with("lua.") => crate::script::hooks()
             .and_then(|h| h.fetch(&name["lua.".len()..], &f.args, txn))

@@ -510,7 +510,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    compression algo gzip\n    default_backend b\nbackend b\n    cookie SRV insert\n    server s 127.0.0.1:2 non-stick\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    monitor-uri /alive\n    default_backend b\nbackend b\n    cookie SRV insert\n    server s 127.0.0.1:2 non-stick\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -522,7 +522,9 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        err.contains("error[U001]: not supported by the hapee runtime yet: 'compression' in a frontend section"),
+        err.contains(
+            "error[U001]: not supported by the hapee runtime yet: 'monitor-uri' in a frontend section"
+        ),
         "{err}"
     );
     assert!(

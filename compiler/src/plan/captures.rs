@@ -1,0 +1,96 @@
+//! A frontend's capture slots, in declaration order: `capture request|response header`,
+//! `declare capture request|response len`, and the slots that `http-request capture` and
+//! `tcp-request content capture` rules with `len` make for themselves. `%hr`/`%hs` print them
+//! in this order, and `capture.req.hdr(n)`/`capture.res.hdr(n)` and the `id` of capture rules
+//! count in it.
+
+use crate::ir::values::atol;
+use crate::ir::DirectiveLine;
+use crate::plan::Rule;
+use serde::Serialize;
+
+/// One capture slot: a header's (named) or one that rules fill (no name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Capture {
+    /// The header captured, lower case; empty for a slot that rules fill.
+    pub name: String,
+    /// The most characters kept.
+    pub len: usize,
+}
+
+/// Whether a rule line's words (after `http-request`/`tcp-request`) are a capture rule that
+/// makes its own slot (`capture <sample> len <n>`); answers the length.
+fn rule_slot(keyword: &str, args: &[&str]) -> Option<usize> {
+    let words = match keyword {
+        "http-request" => args,
+        "tcp-request" if args.first() == Some(&"content") => &args[1..],
+        _ => return None,
+    };
+    if words.first() != Some(&"capture") {
+        return None;
+    }
+    let at = words.iter().position(|w| *w == "len")?;
+    Some(atol(words.get(at + 1)?).max(0) as usize)
+}
+
+/// The request slots, the response slots, and the request slot of each capture rule that
+/// makes its own, in rule order.
+pub fn slots(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>, Vec<usize>) {
+    let mut req = Vec::new();
+    let mut res = Vec::new();
+    let mut rule_slots = Vec::new();
+    for d in lines.iter().filter(|d| d.prefix.is_none()) {
+        let a: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+        let (dir, capture) = match (d.keyword.as_str(), &a[..]) {
+            ("capture", [dir, "header", name, "len", len, ..]) => (
+                *dir,
+                Capture {
+                    name: name.to_ascii_lowercase(),
+                    len: atol(len).max(0) as usize,
+                },
+            ),
+            ("declare", ["capture", dir, "len", len, ..]) => (
+                *dir,
+                Capture {
+                    name: String::new(),
+                    len: atol(len).max(0) as usize,
+                },
+            ),
+            (keyword, args) => match rule_slot(keyword, args) {
+                Some(len) => {
+                    rule_slots.push(req.len());
+                    (
+                        "request",
+                        Capture {
+                            name: String::new(),
+                            len,
+                        },
+                    )
+                }
+                None => continue,
+            },
+        };
+        match dir {
+            "request" => req.push(capture),
+            "response" => res.push(capture),
+            _ => {}
+        }
+    }
+    (req, res, rule_slots)
+}
+
+/// Gives each capture rule that makes its own slot (`len <n>`) the slot `slots` found for it,
+/// as `id <slot>`: the runtime knows capture rules by slot only.
+pub fn number_rules(mut rules: Vec<Rule>, rule_slots: &[usize]) -> Vec<Rule> {
+    let mut next = rule_slots.iter();
+    for rule in rules.iter_mut().filter(|r| r.action == "capture") {
+        let Some(at) = rule.args.iter().position(|a| a == "len") else {
+            continue;
+        };
+        let Some(slot) = next.next() else { break };
+        rule.args.truncate(at);
+        rule.args.push("id".to_string());
+        rule.args.push(slot.to_string());
+    }
+    rules
+}

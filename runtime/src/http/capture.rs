@@ -1,0 +1,101 @@
+//! Capture slots: the headers named by `capture request|response header`, and what
+//! `http-request|http-response capture` and `tcp-request content capture` rules store (the
+//! slots `%hr`/`%hs` print and `capture.req.hdr(n)`/`capture.res.hdr(n)` read).
+
+use crate::sample::{Expr, Unsupported};
+use crate::txn::Txn;
+use hapee_compiler::plan::Capture;
+
+/// A capture rule: the sample it stores, and its slot (the plan numbers the slots of rules
+/// written with `len`; `None` only when checking a line outside a plan).
+#[derive(Debug)]
+pub struct CaptureRule {
+    expr: Expr,
+    slot: Option<usize>,
+    response: bool,
+}
+
+impl CaptureRule {
+    /// `<sample> len <n>` or `<sample> id <slot>`.
+    pub fn compile(args: &[String], response: bool) -> Result<CaptureRule, Unsupported> {
+        let at = args
+            .iter()
+            .position(|a| a == "len" || a == "id")
+            .ok_or_else(|| Unsupported("capture without 'len' or 'id'".into()))?;
+        let slot = match args[at].as_str() {
+            "id" => Some(
+                args.get(at + 1)
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| Unsupported("capture id".into()))?,
+            ),
+            _ => None,
+        };
+        Ok(CaptureRule {
+            expr: Expr::parse(&args[..at].join(" "))?,
+            slot,
+            response,
+        })
+    }
+
+    /// Stores the sample, cut to the slot's length, in the stream's slot (slots are the
+    /// frontend's, whichever proxy's rule runs).
+    pub fn run(&self, txn: &mut Txn) {
+        let Some(slot) = self.slot else { return };
+        let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+            return;
+        };
+        let slots = if self.response {
+            &fe.capture_response
+        } else {
+            &fe.capture_request
+        };
+        let Some(len) = slots.get(slot).map(|c| c.len) else {
+            return;
+        };
+        let Some(value) = self.expr.eval(txn) else {
+            return;
+        };
+        let text = cut(&value.as_bytes(), len);
+        let captured = if self.response {
+            &mut txn.captured_response
+        } else {
+            &mut txn.captured_request
+        };
+        if captured.len() <= slot {
+            captured.resize(slot + 1, None);
+        }
+        captured[slot] = Some(text);
+    }
+}
+
+/// At most `len` bytes of `value`, as text.
+fn cut(value: &[u8], len: usize) -> String {
+    String::from_utf8_lossy(&value[..value.len().min(len)]).into_owned()
+}
+
+/// The header slots filled from a message's headers: the last occurrence of each header,
+/// as HAProxy keeps it; slots that rules fill start empty.
+pub fn headers(headers: &hyper::HeaderMap, caps: &[Capture]) -> Vec<Option<String>> {
+    caps.iter()
+        .map(|c| {
+            if c.name.is_empty() {
+                return None;
+            }
+            headers
+                .get_all(c.name.as_str())
+                .iter()
+                .next_back()
+                .map(|v| cut(v.as_bytes(), c.len))
+        })
+        .collect()
+}
+
+/// `capture.req.hdr(n)` and `capture.res.hdr(n)`: a slot's content.
+pub fn fetch(txn: &Txn, response: bool, slot: &str) -> Option<String> {
+    let captured = if response {
+        &txn.captured_response
+    } else {
+        &txn.captured_request
+    };
+    captured.get(slot.parse::<usize>().ok()?)?.clone()
+}

@@ -1,0 +1,395 @@
+//! HTTP response compression as HAProxy 2.7 does it (`compression algo|type|offload`, `filter
+//! compression`): the algorithm is chosen from the request's Accept-Encoding, the response is
+//! compressed when nothing forbids it, and the body is compressed as it streams (flate2), each
+//! chunk flushed so that nothing waits for the end of the body.
+
+use bytes::Bytes;
+use hapee_compiler::plan::filters::CompressionPlan;
+use hyper::header::{HeaderMap, HeaderValue};
+use std::io::Write;
+
+/// A compression algorithm of `compression algo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algo {
+    Identity,
+    /// zlib format (RFC 1950), announced as `deflate`.
+    Deflate,
+    /// Raw deflate (RFC 1951), also announced as `deflate`.
+    RawDeflate,
+    Gzip,
+}
+
+impl Algo {
+    fn parse(name: &str) -> Option<Algo> {
+        Some(match name {
+            "identity" => Algo::Identity,
+            "deflate" => Algo::Deflate,
+            "raw-deflate" => Algo::RawDeflate,
+            "gzip" => Algo::Gzip,
+            _ => return None,
+        })
+    }
+
+    /// The content-coding token clients name it by.
+    pub fn token(self) -> &'static str {
+        match self {
+            Algo::Identity => "identity",
+            Algo::Deflate | Algo::RawDeflate => "deflate",
+            Algo::Gzip => "gzip",
+        }
+    }
+}
+
+/// A proxy's compression settings.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub algos: Vec<Algo>,
+    /// Content-type prefixes, lowercase; empty: any type but multipart.
+    pub types: Vec<String>,
+    pub offload: bool,
+}
+
+impl Settings {
+    pub fn of(plan: &CompressionPlan) -> Settings {
+        Settings {
+            algos: plan.algos.iter().filter_map(|a| Algo::parse(a)).collect(),
+            types: plan.types.iter().map(|t| t.to_ascii_lowercase()).collect(),
+            offload: plan.offload,
+        }
+    }
+}
+
+/// Old Netscape 4 browsers mishandle compressed responses; Internet Explorer 6 SP2 and later
+/// announce themselves as Mozilla/4 too but cope.
+fn broken_user_agent(ua: &[u8]) -> bool {
+    if ua.len() < 9 || &ua[..9] != b"Mozilla/4" {
+        return false;
+    }
+    if ua.len() < 31 || &ua[25..30] != b"MSIE " || ua[30] < b'6' {
+        return true;
+    }
+    ua[30] == b'6' && (ua.len() < 54 || &ua[51..54] != b"SV1")
+}
+
+/// An Accept-Encoding element's q-value in thousandths (1000 when absent).
+fn qvalue(params: &str) -> u32 {
+    for p in params.split(';').map(str::trim) {
+        if let Some(q) = p.strip_prefix("q=") {
+            let (int, frac) = q.split_once('.').unwrap_or((q, ""));
+            if int.trim() == "1" {
+                return 1000;
+            }
+            if int.trim() != "0" {
+                return 0;
+            }
+            let digits: String = frac.chars().take(3).collect();
+            let scaled = format!("{digits:0<3}");
+            return scaled.parse().unwrap_or(0);
+        }
+    }
+    1000
+}
+
+/// Chooses the algorithm for a request: the configured one the client accepts with the highest
+/// weight (`*` standing for any), else `identity` when configured. With `offload`, the
+/// request's Accept-Encoding is removed so that the server sends its response uncompressed.
+pub fn select(settings: &Settings, request: &mut HeaderMap) -> Option<Algo> {
+    if settings.algos.is_empty() {
+        return None;
+    }
+    if request
+        .get(hyper::header::USER_AGENT)
+        .is_some_and(|ua| broken_user_agent(ua.as_bytes()))
+    {
+        return None;
+    }
+    let mut best: Option<(Algo, u32)> = None;
+    for value in request.get_all(hyper::header::ACCEPT_ENCODING) {
+        let text = value.to_str().unwrap_or("");
+        for element in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (token, params) = element.split_once(';').unwrap_or((element, ""));
+            let token = token.trim();
+            let q = qvalue(params);
+            if q <= best.map_or(0, |(_, q)| q) {
+                continue;
+            }
+            if let Some(algo) = settings
+                .algos
+                .iter()
+                .find(|a| token == "*" || token.eq_ignore_ascii_case(a.token()))
+            {
+                best = Some((*algo, q));
+            }
+        }
+    }
+    if let Some((algo, _)) = best {
+        if settings.offload {
+            request.remove(hyper::header::ACCEPT_ENCODING);
+        }
+        return Some(algo);
+    }
+    settings
+        .algos
+        .iter()
+        .find(|a| **a == Algo::Identity)
+        .copied()
+}
+
+/// What of the request the response decision needs.
+pub struct RequestFacts {
+    pub head: bool,
+    pub http11: bool,
+}
+
+/// Whether a response is compressed: a 200 to 203 to an HTTP/1.1 request other than HEAD, with
+/// a body of known length, not already encoded, without `Cache-Control: no-transform`, with
+/// at most one well-formed ETag, of a configured content type (never multipart).
+pub fn applies(settings: &Settings, req: &RequestFacts, status: u16, h: &HeaderMap) -> bool {
+    if req.head || !req.http11 || !(200..=203).contains(&status) {
+        return false;
+    }
+    let framed = h.contains_key(hyper::header::CONTENT_LENGTH)
+        || h.contains_key(hyper::header::TRANSFER_ENCODING);
+    if !framed || h.contains_key(hyper::header::CONTENT_ENCODING) {
+        return false;
+    }
+    let no_transform = super::cache::policy::elements(h, "cache-control")
+        .any(|d| d.eq_ignore_ascii_case("no-transform"));
+    if no_transform {
+        return false;
+    }
+    let mut etags = h.get_all(hyper::header::ETAG).iter();
+    if let Some(etag) = etags.next() {
+        let e = etag.as_bytes();
+        let weak = e.len() >= 4 && e.starts_with(b"W/\"");
+        let strong = e.len() >= 2 && e[0] == b'"';
+        if !((weak || strong) && e.ends_with(b"\"")) || etags.next().is_some() {
+            return false;
+        }
+    }
+    match h.get(hyper::header::CONTENT_TYPE) {
+        Some(ct) => {
+            let ct = ct.as_bytes();
+            let starts = |prefix: &[u8]| {
+                ct.len() >= prefix.len() && ct[..prefix.len()].eq_ignore_ascii_case(prefix)
+            };
+            !starts(b"multipart")
+                && (settings.types.is_empty()
+                    || settings.types.iter().any(|t| starts(t.as_bytes())))
+        }
+        None => settings.types.is_empty(),
+    }
+}
+
+/// The header changes of a compressed response: no Content-Length (it is sent chunked), a weak
+/// ETag, `Vary: Accept-Encoding`, and the Content-Encoding (none for identity).
+pub fn rewrite_headers(algo: Algo, h: &mut HeaderMap) {
+    h.remove(hyper::header::CONTENT_LENGTH);
+    if let Some(etag) = h.get(hyper::header::ETAG) {
+        if etag.as_bytes().first() == Some(&b'"') {
+            let mut weak = b"W/".to_vec();
+            weak.extend_from_slice(etag.as_bytes());
+            if let Ok(v) = HeaderValue::from_bytes(&weak) {
+                h.insert(hyper::header::ETAG, v);
+            }
+        }
+    }
+    h.append(
+        hyper::header::VARY,
+        HeaderValue::from_static("Accept-Encoding"),
+    );
+    if algo != Algo::Identity {
+        h.insert(
+            hyper::header::CONTENT_ENCODING,
+            HeaderValue::from_static(algo.token()),
+        );
+    }
+}
+
+/// The compression level: HAProxy's default `tune.comp.maxlevel`.
+const LEVEL: u32 = 1;
+
+enum Stream {
+    Identity,
+    Gzip(flate2::write::GzEncoder<Vec<u8>>),
+    Zlib(flate2::write::ZlibEncoder<Vec<u8>>),
+    Raw(flate2::write::DeflateEncoder<Vec<u8>>),
+}
+
+/// A response body being compressed.
+pub struct Encoder {
+    stream: Stream,
+}
+
+impl Encoder {
+    pub fn new(algo: Algo) -> Encoder {
+        let level = flate2::Compression::new(LEVEL);
+        let stream = match algo {
+            Algo::Identity => Stream::Identity,
+            Algo::Gzip => Stream::Gzip(flate2::write::GzEncoder::new(Vec::new(), level)),
+            Algo::Deflate => Stream::Zlib(flate2::write::ZlibEncoder::new(Vec::new(), level)),
+            Algo::RawDeflate => Stream::Raw(flate2::write::DeflateEncoder::new(Vec::new(), level)),
+        };
+        Encoder { stream }
+    }
+}
+
+/// Compresses one chunk and hands out what it compressed to (a sync flush each time).
+fn push<W: Write>(w: &mut W, output: fn(&mut W) -> &mut Vec<u8>, chunk: &[u8]) -> Bytes {
+    // Writing to a Vec cannot fail.
+    let _ = w.write_all(chunk).and_then(|()| w.flush());
+    Bytes::from(std::mem::take(output(w)))
+}
+
+impl super::filters::BodyFilter for Encoder {
+    fn data(&mut self, chunk: Bytes) -> Bytes {
+        match &mut self.stream {
+            Stream::Identity => chunk,
+            Stream::Gzip(e) => push(e, |e| e.get_mut(), &chunk),
+            Stream::Zlib(e) => push(e, |e| e.get_mut(), &chunk),
+            Stream::Raw(e) => push(e, |e| e.get_mut(), &chunk),
+        }
+    }
+
+    fn end(&mut self) -> Bytes {
+        let stream = std::mem::replace(&mut self.stream, Stream::Identity);
+        let done = match stream {
+            Stream::Identity => return Bytes::new(),
+            Stream::Gzip(e) => e.finish(),
+            Stream::Zlib(e) => e.finish(),
+            Stream::Raw(e) => e.finish(),
+        };
+        Bytes::from(done.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::filters::BodyFilter;
+    use super::*;
+    use std::io::Read;
+
+    fn h(list: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (n, v) in list {
+            m.append(*n, HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    fn settings(algos: &[&str], types: &[&str]) -> Settings {
+        Settings::of(&CompressionPlan {
+            algos: algos.iter().map(|s| s.to_string()).collect(),
+            types: types.iter().map(|s| s.to_string()).collect(),
+            offload: false,
+        })
+    }
+
+    #[test]
+    fn the_accepted_algorithm_with_the_highest_weight_wins() {
+        let s = settings(&["gzip", "deflate"], &[]);
+        let mut r = h(&[("accept-encoding", "gzip;q=0.5, deflate;q=0.8")]);
+        assert_eq!(select(&s, &mut r), Some(Algo::Deflate));
+        let mut r = h(&[("accept-encoding", "br, gzip;q=0")]);
+        assert_eq!(select(&s, &mut r), None);
+        let mut r = h(&[("accept-encoding", "*")]);
+        assert_eq!(select(&s, &mut r), Some(Algo::Gzip));
+        let mut old = h(&[
+            ("accept-encoding", "gzip"),
+            ("user-agent", "Mozilla/4.0 (X11)"),
+        ]);
+        assert_eq!(select(&s, &mut old), None);
+        let identity = settings(&["identity"], &[]);
+        assert_eq!(select(&identity, &mut h(&[])), Some(Algo::Identity));
+        let offload = Settings { offload: true, ..s };
+        let mut r = h(&[("accept-encoding", "gzip")]);
+        assert_eq!(select(&offload, &mut r), Some(Algo::Gzip));
+        assert!(!r.contains_key("accept-encoding"));
+    }
+
+    #[test]
+    fn what_is_never_compressed() {
+        let s = settings(&["gzip"], &["text/plain"]);
+        let req = RequestFacts {
+            head: false,
+            http11: true,
+        };
+        let ok = h(&[
+            ("content-type", "text/plain; charset=utf-8"),
+            ("content-length", "9"),
+        ]);
+        assert!(applies(&s, &req, 200, &ok));
+        assert!(!applies(&s, &req, 204, &ok));
+        assert!(!applies(&s, &req, 304, &ok));
+        let head = RequestFacts {
+            head: true,
+            http11: true,
+        };
+        assert!(!applies(&s, &head, 200, &ok));
+        let html = h(&[("content-type", "text/html"), ("content-length", "9")]);
+        assert!(!applies(&s, &req, 200, &html));
+        let encoded = h(&[
+            ("content-type", "text/plain"),
+            ("content-length", "9"),
+            ("content-encoding", "br"),
+        ]);
+        assert!(!applies(&s, &req, 200, &encoded));
+        let no_transform = h(&[
+            ("content-type", "text/plain"),
+            ("transfer-encoding", "chunked"),
+            ("cache-control", "public, no-transform"),
+        ]);
+        assert!(!applies(&s, &req, 200, &no_transform));
+        let bad_etag = h(&[
+            ("content-type", "text/plain"),
+            ("content-length", "9"),
+            ("etag", "abc"),
+        ]);
+        assert!(!applies(&s, &req, 200, &bad_etag));
+        let any = settings(&["gzip"], &[]);
+        let multipart = h(&[("content-type", "multipart/mixed"), ("content-length", "9")]);
+        assert!(!applies(&any, &req, 200, &multipart));
+        assert!(applies(&any, &req, 200, &h(&[("content-length", "9")])));
+    }
+
+    #[test]
+    fn headers_are_rewritten_as_haproxy_does() {
+        let mut r = h(&[("content-length", "9"), ("etag", "\"v1\"")]);
+        rewrite_headers(Algo::Gzip, &mut r);
+        assert!(!r.contains_key("content-length"));
+        assert_eq!(r["etag"], "W/\"v1\"");
+        assert_eq!(r["vary"], "Accept-Encoding");
+        assert_eq!(r["content-encoding"], "gzip");
+        let mut r = h(&[("etag", "W/\"v1\"")]);
+        rewrite_headers(Algo::Identity, &mut r);
+        assert_eq!(r["etag"], "W/\"v1\"");
+        assert!(!r.contains_key("content-encoding"));
+    }
+
+    #[test]
+    fn a_streamed_body_decompresses_to_the_original() {
+        let text = "hello compressed world ".repeat(500);
+        for algo in [Algo::Gzip, Algo::Deflate, Algo::RawDeflate] {
+            let mut e = Encoder::new(algo);
+            let mut out = Vec::new();
+            for chunk in text.as_bytes().chunks(700) {
+                let piece = e.data(Bytes::copy_from_slice(chunk));
+                // Each chunk is flushed: output comes out as input goes in.
+                assert!(!piece.is_empty(), "{algo:?}");
+                out.extend_from_slice(&piece);
+            }
+            out.extend_from_slice(&e.end());
+            let mut plain = String::new();
+            match algo {
+                Algo::Gzip => flate2::read::GzDecoder::new(&out[..]).read_to_string(&mut plain),
+                Algo::Deflate => {
+                    flate2::read::ZlibDecoder::new(&out[..]).read_to_string(&mut plain)
+                }
+                _ => flate2::read::DeflateDecoder::new(&out[..]).read_to_string(&mut plain),
+            }
+            .unwrap();
+            assert_eq!(plain, text, "{algo:?}");
+            assert!(out.len() < text.len() / 4);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The HTTP data filters of each proxy (cache, compression, trace, bandwidth limits) and what
+//! they do to one transaction: the frontend's filters then the backend's, in declaration order,
+//! see the response head and then its body chunk by chunk as it streams to the client.
+
+use super::cache::{self, Caches, StoreTap};
+use super::compress::{self, Algo, Encoder, RequestFacts, Settings};
+use crate::txn::Txn;
+use bytes::{Bytes, BytesMut};
+use hapee_compiler::plan::filters::{FilterPlan, FiltersPlan};
+use hyper::header::HeaderMap;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Something a response body goes through on its way out: it may change each chunk and add
+/// bytes at the end.
+pub trait BodyFilter: Send {
+    fn data(&mut self, chunk: Bytes) -> Bytes;
+    /// The body is over: what is left to send.
+    fn end(&mut self) -> Bytes;
+}
+
+/// Filters one after the other: each sees what the one before it let out.
+#[derive(Default)]
+pub struct Chain(Vec<Box<dyn BodyFilter>>);
+
+impl Chain {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Runs a whole body through at once (a body the proxy already holds).
+    pub fn whole(mut self, body: Bytes) -> Bytes {
+        let mut out = BytesMut::new();
+        out.extend_from_slice(&self.data(body));
+        out.extend_from_slice(&self.end());
+        out.freeze()
+    }
+}
+
+impl BodyFilter for Chain {
+    fn data(&mut self, chunk: Bytes) -> Bytes {
+        self.0.iter_mut().fold(chunk, |c, f| f.data(c))
+    }
+
+    fn end(&mut self) -> Bytes {
+        let mut carry = Bytes::new();
+        for f in &mut self.0 {
+            let passed = if carry.is_empty() {
+                carry
+            } else {
+                f.data(carry)
+            };
+            let tail = f.end();
+            carry = if passed.is_empty() {
+                tail
+            } else if tail.is_empty() {
+                passed
+            } else {
+                let mut both = BytesMut::from(&passed[..]);
+                both.extend_from_slice(&tail);
+                both.freeze()
+            };
+        }
+        carry
+    }
+}
+
+/// One proxy's filters at run time.
+struct ProxyFilters {
+    chain: Vec<FilterPlan>,
+    compression: Option<Settings>,
+}
+
+/// The caches and every proxy's filters.
+#[derive(Default)]
+pub struct Filters {
+    pub caches: Caches,
+    by_proxy: HashMap<String, ProxyFilters>,
+}
+
+impl Filters {
+    pub fn build(plan: &FiltersPlan) -> Filters {
+        Filters {
+            caches: Caches::build(&plan.caches),
+            by_proxy: plan
+                .proxies
+                .iter()
+                .map(|p| {
+                    (
+                        p.proxy.clone(),
+                        ProxyFilters {
+                            chain: p.chain.clone(),
+                            compression: p.compression.as_ref().map(Settings::of),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The filters a transaction goes through: its frontend's, then its backend's (once for a
+    /// listen section).
+    fn chain_of<'a>(&'a self, txn: &Txn) -> impl Iterator<Item = &'a FilterPlan> {
+        let fe = self.by_proxy.get(&*txn.frontend);
+        let be = txn
+            .backend
+            .as_deref()
+            .filter(|b| *b != &*txn.frontend)
+            .and_then(|b| self.by_proxy.get(b));
+        fe.into_iter().chain(be).flat_map(|p| p.chain.iter())
+    }
+
+    /// The compression settings that apply: the backend's, else the frontend's.
+    fn compression_of(&self, txn: &Txn) -> Option<&Settings> {
+        let of = |name: &str| {
+            self.by_proxy
+                .get(name)
+                .and_then(|p| p.compression.as_ref())
+                .filter(|c| !c.algos.is_empty())
+        };
+        txn.backend
+            .as_deref()
+            .and_then(of)
+            .or_else(|| of(&txn.frontend))
+    }
+}
+
+/// What the filters keep of one transaction.
+#[derive(Default)]
+pub struct TxnFilters {
+    pub cache: cache::TxnCache,
+    /// The compression algorithm chosen for the response, if any.
+    compression: Option<Algo>,
+}
+
+/// Before the request is forwarded (or answered from the cache): the compression filter
+/// chooses its algorithm from the request (and, with `offload`, removes Accept-Encoding).
+pub fn on_request(txn: &mut Txn) {
+    let shared = txn.shared.clone();
+    let filters = &shared.filters;
+    if !filters.chain_of(txn).any(|f| *f == FilterPlan::Compression) {
+        return;
+    }
+    let Some(settings) = filters.compression_of(txn) else {
+        return;
+    };
+    if let Some(req) = txn.request.as_mut() {
+        txn.filters.compression = compress::select(settings, &mut req.headers);
+    }
+}
+
+/// When the response head is final (after the response rules): each filter in order may
+/// change the head and joins the chain the body goes through. `from_cache`: the response is a
+/// cache hit (no cache stores it again).
+pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cache: bool) -> Chain {
+    let shared = txn.shared.clone();
+    let filters = &shared.filters;
+    let mut chain = Chain::default();
+    let mut compressing = false;
+    let facts = RequestFacts {
+        head: txn
+            .request
+            .as_ref()
+            .is_some_and(|r| r.method == hyper::Method::HEAD),
+        http11: txn
+            .request
+            .as_ref()
+            .is_some_and(|r| r.version >= hyper::Version::HTTP_11),
+    };
+    let plan: Vec<&FilterPlan> = filters.chain_of(txn).collect();
+    for filter in plan {
+        match filter {
+            FilterPlan::Cache(name) => {
+                let pending = cache::take_pending(txn, name);
+                // A response compressed by an earlier filter is not what this cache keeps.
+                if let (Some(p), false, false) = (pending, compressing, from_cache) {
+                    chain.0.push(Box::new(StoreTap::new(p)));
+                }
+            }
+            FilterPlan::Compression => {
+                let Some(algo) = txn.filters.compression else {
+                    continue;
+                };
+                let Some(settings) = filters.compression_of(txn) else {
+                    continue;
+                };
+                if compressing || !compress::applies(settings, &facts, status, headers) {
+                    continue;
+                }
+                compress::rewrite_headers(algo, headers);
+                chain.0.push(Box::new(Encoder::new(algo)));
+                compressing = true;
+            }
+            FilterPlan::Trace | FilterPlan::BandwidthLimit(_) => {}
+        }
+    }
+    // Responses `cache-store` kept for a cache this transaction has no filter of.
+    txn.filters.cache.pending.clear();
+    chain
+}
+
+/// Rule actions of the filters: `cache-use`, `cache-store`.
+#[derive(Debug)]
+pub enum FilterAction {
+    CacheUse(Arc<str>),
+    CacheStore(Arc<str>),
+}
+
+impl FilterAction {
+    pub fn compile(action: &str, args: &[String]) -> Option<FilterAction> {
+        let name = || Arc::from(args.first().map_or("", String::as_str));
+        Some(match action {
+            "cache-use" => FilterAction::CacheUse(name()),
+            "cache-store" => FilterAction::CacheStore(name()),
+            _ => return None,
+        })
+    }
+
+    pub fn run(&self, txn: &mut Txn) {
+        let shared = txn.shared.clone();
+        match self {
+            FilterAction::CacheUse(name) => {
+                if let Some(c) = shared.filters.caches.get(name) {
+                    cache::use_cache(txn, c);
+                }
+            }
+            FilterAction::CacheStore(name) => {
+                if let Some(c) = shared.filters.caches.get(name) {
+                    cache::store_response(txn, c);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Upper;
+    impl BodyFilter for Upper {
+        fn data(&mut self, chunk: Bytes) -> Bytes {
+            Bytes::from(chunk.to_ascii_uppercase())
+        }
+        fn end(&mut self) -> Bytes {
+            Bytes::from_static(b"!")
+        }
+    }
+
+    #[test]
+    fn a_filters_tail_goes_through_the_filters_after_it() {
+        let chain = Chain(vec![
+            Box::new(compress::Encoder::new(Algo::Identity)),
+            Box::new(Upper),
+        ]);
+        assert_eq!(
+            chain.whole(Bytes::from_static(b"ab")),
+            Bytes::from_static(b"AB!")
+        );
+        struct Tail;
+        impl BodyFilter for Tail {
+            fn data(&mut self, chunk: Bytes) -> Bytes {
+                chunk
+            }
+            fn end(&mut self) -> Bytes {
+                Bytes::from_static(b"z")
+            }
+        }
+        let chain = Chain(vec![Box::new(Tail), Box::new(Upper)]);
+        assert_eq!(
+            chain.whole(Bytes::from_static(b"a")),
+            Bytes::from_static(b"AZ!")
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Request URI rewrites: `set-pathq`, `replace-path`, `replace-pathq` and `replace-uri`. A
+//! `replace-*` rule matches its regex against the part, and when it matches the whole part
+//! becomes the rendered replacement with `\N` standing for the regex's groups (and `\xHH` for a
+//! byte), as HAProxy replaces.
+
+use crate::logfmt::Format;
+use crate::sample::Unsupported;
+use crate::txn::{RequestView, Txn};
+
+/// The part of the request target a rewrite acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The path, without the query string.
+    Path,
+    /// The path with its query string.
+    PathQuery,
+    /// The whole target as written.
+    Uri,
+}
+
+/// A compiled URI rewrite.
+#[derive(Debug)]
+pub struct UriRewrite {
+    part: Part,
+    /// `None`: the part is set to the rendered format.
+    regex: Option<regex::Regex>,
+    format: Format,
+}
+
+impl UriRewrite {
+    /// `set-pathq <fmt>`.
+    pub fn set(part: Part, format: &str) -> Result<UriRewrite, Unsupported> {
+        Ok(UriRewrite {
+            part,
+            regex: None,
+            format: Format::parse(format)?,
+        })
+    }
+
+    /// `replace-path|replace-pathq|replace-uri <regex> <fmt>`.
+    pub fn replace(part: Part, regex: &str, format: &str) -> Result<UriRewrite, Unsupported> {
+        Ok(UriRewrite {
+            part,
+            regex: Some(regex::Regex::new(regex).map_err(|e| Unsupported(e.to_string()))?),
+            format: Format::parse(format)?,
+        })
+    }
+
+    pub fn run(&self, txn: &mut Txn) {
+        let rendered = self.format.render(txn);
+        let Some(req) = txn.request.as_mut() else {
+            return;
+        };
+        let current = part_of(req, self.part);
+        let new = match &self.regex {
+            None => rendered,
+            Some(re) => {
+                if current.is_empty() {
+                    return;
+                }
+                let Some(groups) = re.captures(&current) else {
+                    return;
+                };
+                expand(&rendered, &groups)
+            }
+        };
+        replace_part(req, self.part, &new);
+    }
+}
+
+fn part_of(req: &RequestView, part: Part) -> String {
+    match part {
+        Part::Path => req.uri.path().to_string(),
+        Part::PathQuery => req
+            .uri
+            .path_and_query()
+            .map_or_else(|| req.uri.path().to_string(), |p| p.as_str().to_string()),
+        Part::Uri => req.uri.to_string(),
+    }
+}
+
+/// Puts `value` in place of `part`, keeping the scheme and authority of an absolute target
+/// (and the query string when only the path changes).
+fn replace_part(req: &mut RequestView, part: Part, value: &str) {
+    let target = match part {
+        Part::Uri => value.to_string(),
+        Part::Path | Part::PathQuery => {
+            let mut path_query = value.to_string();
+            if part == Part::Path {
+                if let Some(q) = req.uri.query() {
+                    path_query.push('?');
+                    path_query.push_str(q);
+                }
+            }
+            match (req.uri.scheme_str(), req.uri.authority()) {
+                (Some(scheme), Some(authority)) => format!("{scheme}://{authority}{path_query}"),
+                _ => path_query,
+            }
+        }
+    };
+    if let Ok(uri) = target.parse() {
+        req.uri = uri;
+    }
+}
+
+/// The replacement with its `\N` group references and `\xHH` bytes expanded; any other
+/// escaped character stands for itself.
+fn expand(template: &str, groups: &regex::Captures<'_>) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(template.len());
+    let bytes = template.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' || i + 1 >= bytes.len() {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let c = bytes[i + 1];
+        if c.is_ascii_digit() {
+            if let Some(m) = groups.get(usize::from(c - b'0')) {
+                out.extend_from_slice(m.as_str().as_bytes());
+            }
+            i += 2;
+        } else if c == b'x' && i + 3 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).unwrap_or("");
+            out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+            i += 4;
+        } else {
+            out.push(c);
+            i += 2;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whole_part_becomes_the_expanded_replacement() {
+        let re = regex::Regex::new("/foo/(.*)").unwrap();
+        let groups = re.captures("/a/foo/bar").unwrap();
+        assert_eq!(expand("/\\1", &groups), "/bar");
+        assert_eq!(expand("/x\\x41\\\\\\9", &groups), "/xA\\");
+    }
+}

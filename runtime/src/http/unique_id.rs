@@ -1,0 +1,68 @@
+//! The stream's unique id (`unique-id-format`): made from the frontend's format the first time
+//! something asks for it (the `unique-id` fetch, `%ID` in a log line, the `unique-id-header`
+//! sent to the server, the PROXY v2 `unique-id` TLV), then the same for the whole stream.
+
+use crate::logfmt::Format;
+use crate::sample::Unsupported;
+use crate::state::FrontendRt;
+use crate::txn::Txn;
+
+/// A frontend's `unique-id-format` and `unique-id-header`.
+#[derive(Debug)]
+pub struct UniqueId {
+    format: Format,
+    header: Option<hyper::header::HeaderName>,
+}
+
+impl UniqueId {
+    /// From the plan's words; no format, no id (a header alone names nothing to send).
+    pub fn compile(
+        format: Option<&str>,
+        header: Option<&str>,
+    ) -> Result<Option<UniqueId>, Unsupported> {
+        let Some(format) = format else {
+            return Ok(None);
+        };
+        let header = header
+            .map(|h| {
+                hyper::header::HeaderName::from_bytes(h.as_bytes())
+                    .map_err(|_| Unsupported(format!("unique-id-header '{h}'")))
+            })
+            .transpose()?;
+        Ok(Some(UniqueId {
+            format: Format::parse(format)?,
+            header,
+        }))
+    }
+}
+
+fn frontend(txn: &Txn) -> Option<&FrontendRt> {
+    txn.shared.frontends.iter().find(|f| f.name == txn.frontend)
+}
+
+/// The transaction's unique id, made now if it is the first use; `None` without a
+/// `unique-id-format` in the frontend.
+pub fn of(txn: &Txn) -> Option<&str> {
+    if let Some(id) = txn.unique_id.get() {
+        return Some(id);
+    }
+    let format = &frontend(txn)?.unique_id.as_ref()?.format;
+    let id = format.render(txn);
+    Some(txn.unique_id.get_or_init(|| id))
+}
+
+/// Adds the `unique-id-header` to the request about to be forwarded.
+pub fn add_header(txn: &mut Txn) {
+    let Some(name) = frontend(txn)
+        .and_then(|f| f.unique_id.as_ref())
+        .and_then(|u| u.header.clone())
+    else {
+        return;
+    };
+    let Some(value) = of(txn).and_then(|id| hyper::header::HeaderValue::from_str(id).ok()) else {
+        return;
+    };
+    if let Some(req) = txn.request.as_mut() {
+        req.headers.append(name, value);
+    }
+}
