@@ -553,3 +553,33 @@ fn lint_settings_followed_when_the_watched_file_changes() {
     c.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn hover_documents_less_common_actions_and_options_too() {
+    let uri = "file:///tmp/hover-more.cfg";
+    let text = "frontend fe\n    bind :443 ssl crt /x.pem strict-sni tfo\n    http-request set-src hdr(x-forwarded-for)\n    stick on src\n    default_backend app\nbackend app\n    server s1 127.0.0.1:80 check-sni example.com tfo\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    for (line, character, name) in [
+        (1, 30, "strict-sni"),
+        (1, 41, "tfo"),
+        (2, 20, "set-src"),
+        (3, 6, "stick on"),
+        (6, 30, "check-sni"),
+        (6, 50, "tfo"),
+    ] {
+        let text = hover(&mut c, uri, line, character);
+        assert!(text.contains(name), "{name}: {text}");
+        // Each has its own doc, not a placeholder shared by a whole class of keywords.
+        for placeholder in [
+            "Rule action.",
+            "Server option.",
+            "Listener option.",
+            "Proxy setting.",
+        ] {
+            assert!(!text.contains(placeholder), "{name}: {text}");
+        }
+    }
+    c.stop();
+}
