@@ -32,6 +32,7 @@ pub mod patref;
 pub mod peers;
 pub mod proto;
 pub mod quic;
+pub mod rings;
 pub mod route;
 pub mod rules;
 pub mod sample;
@@ -93,6 +94,8 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
 
 /// [`run`], with the start-up options of a reload and the scripts' engine.
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
+    // Rings come first: log targets name them.
+    rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
     discovery::start(&shared, plan)?;
     let engine = options.engine.clone();
@@ -412,7 +415,7 @@ async fn serve_connection(
             let stream = match &serving.tls {
                 Some(tls) => {
                     let limit = fe_rt.head_timeout().unwrap_or(Duration::from_secs(10));
-                    match tls::accept(tls, stream, limit).await {
+                    match tls::accept(&tls.current(), stream, limit).await {
                         Ok((stream, info)) => {
                             txn.tls = Some(Arc::new(info));
                             Some(MaybeTls::Tls(Box::new(stream)))

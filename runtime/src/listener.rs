@@ -1,7 +1,7 @@
 //! Listening sockets: one per (listener, thread), bound with SO_REUSEPORT so the kernel spreads
 //! connections over the threads of the `bind … thread` set without a lock on accept.
 
-use crate::tls::config::BindTlsConfig;
+use crate::tls::live::LiveBind;
 use hapee_compiler::address::{Port, Transport};
 use hapee_compiler::plan::ListenerPlan;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub struct Serving {
     pub frontend: usize,
     /// The listener's TLS, on `bind … ssl`.
-    pub tls: Option<Arc<BindTlsConfig>>,
+    pub tls: Option<Arc<LiveBind>>,
     /// `proto h2`: HTTP/2 without ALPN (prior knowledge on a clear listener).
     pub h2: bool,
     /// `accept-proxy`: every connection starts with a PROXY protocol header.
@@ -26,7 +26,7 @@ impl Serving {
         let tls = match &l.tls_settings {
             Some(t) => {
                 let mut warnings = Vec::new();
-                let built = BindTlsConfig::build(t, &mut warnings)
+                let built = LiveBind::build(t, &mut warnings)
                     .map_err(|e| format!("bind '{}{}': {e}", l.address.prefix, l.address.host))?;
                 for w in warnings {
                     eprintln!(
@@ -36,7 +36,7 @@ impl Serving {
                         l.address.host
                     );
                 }
-                Some(Arc::new(built))
+                Some(built)
             }
             None => None,
         };

@@ -14,6 +14,8 @@ enum Out {
     Udp(UdpSocket, std::net::SocketAddr),
     Unix(UnixDatagram, String),
     File(Mutex<std::fs::File>),
+    /// `ring@<name>`: written with the ring's own format.
+    Ring(std::sync::Arc<crate::rings::Ring>),
 }
 
 pub struct Sink {
@@ -32,7 +34,14 @@ pub fn hostname() -> String {
 impl Sink {
     pub fn open(target: &LogTarget, tag: &str) -> std::io::Result<Sink> {
         use std::net::ToSocketAddrs;
+        let mut target = target.clone();
         let out = match &target.dest {
+            LogDest::Ring(name) => {
+                let ring = crate::rings::get(name)
+                    .ok_or_else(|| std::io::Error::other(format!("no ring named '{name}'")))?;
+                target.header = ring.format;
+                Out::Ring(ring)
+            }
             LogDest::Stdout => Out::Stdout,
             LogDest::Stderr => Out::Stderr,
             LogDest::Udp(addr) => {
@@ -62,7 +71,7 @@ impl Sink {
             }
         };
         Ok(Sink {
-            target: target.clone(),
+            target,
             out,
             tag: tag.to_string(),
         })
@@ -71,24 +80,34 @@ impl Sink {
     /// Sends one message at `level`; silently drops it when the sink is full or gone, as a
     /// logger must never stall traffic.
     pub fn send(&self, level: u8, message: &str) {
+        let pid = std::process::id().to_string();
+        self.send_as(level, self.target.facility, &self.tag, &pid, message);
+    }
+
+    /// [`Sink::send`] of a message that came from elsewhere (`log-forward`): its own
+    /// facility, program name and process id go in the header.
+    pub fn send_as(&self, level: u8, facility: u8, tag: &str, pid: &str, message: &str) {
         if level > self.target.max_level {
             return;
         }
-        let pri = u32::from(self.target.facility) * 8 + u32::from(level);
-        let pid = std::process::id();
+        let pri = u32::from(facility) * 8 + u32::from(level);
         let mut line = match self.target.header {
             LogHeader::Raw => String::new(),
             LogHeader::Short => format!("<{pri}>"),
             LogHeader::Rfc3164 | LogHeader::Local => format!(
-                "<{pri}>{} {}[{pid}]: ",
+                "<{pri}>{} {tag}{}: ",
                 Local::now().format("%b %e %H:%M:%S"),
-                self.tag
+                // A relayed message without a process id has none printed.
+                if pid == "-" {
+                    String::new()
+                } else {
+                    format!("[{pid}]")
+                }
             ),
             LogHeader::Rfc5424 => format!(
-                "<{pri}>1 {} {} {} {pid} - - ",
+                "<{pri}>1 {} {} {tag} {pid} - - ",
                 Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f%:z"),
                 hostname(),
-                self.tag
             ),
         };
         line.push_str(message);
@@ -114,6 +133,7 @@ impl Sink {
                 line.push('\n');
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }
+            Out::Ring(r) => r.push(&line),
             Out::File(f) => {
                 line.push('\n');
                 if let Ok(mut f) = f.lock() {

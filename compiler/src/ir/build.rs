@@ -121,7 +121,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 31] = [
+        const LOWERED: [&str; 32] = [
             "log",
             "log-format",
             "error-log-format",
@@ -155,6 +155,8 @@ impl<'a> Stmt<'a> {
             "tune.h2.initial-window-size",
             "tune.h2.max-concurrent-streams",
             "tune.h2.max-frame-size",
+            // Run at start-up by the trace subsystem (plan: `GlobalPlan::traces`).
+            "trace",
         ];
         let word = self.word(at);
         let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
@@ -415,10 +417,15 @@ pub(crate) fn build_with(
                 for line in tree.body(section) {
                     let stmt = Stmt { line };
                     global::other_section_statement(&mut b, &mut named, &stmt);
-                    // The plan lowers resolvers, program and cache sections from their statements.
+                    // The plan lowers resolvers, program, cache, ring and log-forward
+                    // sections from their statements.
                     if matches!(
                         kind,
-                        SectionKind::Resolvers | SectionKind::Program | SectionKind::Cache
+                        SectionKind::Resolvers
+                            | SectionKind::Program
+                            | SectionKind::Cache
+                            | SectionKind::Ring
+                            | SectionKind::LogForward
                     ) {
                         let at = usize::from(matches!(stmt.word(0), "no" | "default"));
                         if !stmt.word(at).is_empty() {

@@ -16,6 +16,8 @@ pub enum LogDest {
     Udp(String),
     /// A path: a unix datagram socket, or an existing regular file appended to.
     Path(String),
+    /// `ring@<name>`: a `ring` section (or the built-in `buf0`).
+    Ring(String),
 }
 
 /// The header put in front of each message.
@@ -61,6 +63,7 @@ fn log_target(args: &[String]) -> Option<LogTarget> {
         "stderr" | "fd@2" => LogDest::Stderr,
         a if a.starts_with('/') => LogDest::Path(a.to_string()),
         a if a.starts_with("unix@") => LogDest::Path(a["unix@".len()..].to_string()),
+        a if a.starts_with("ring@") => LogDest::Ring(a["ring@".len()..].to_string()),
         a => LogDest::Udp(udp_log_address(
             a.strip_prefix("udp@")
                 .or_else(|| a.strip_prefix("ipv4@"))

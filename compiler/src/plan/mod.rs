@@ -12,6 +12,7 @@ pub mod mux;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
+pub mod rings;
 mod stats;
 pub mod tables;
 pub mod tls;
@@ -46,6 +47,9 @@ pub struct Plan {
     pub error_sections: Vec<errors::ErrorSection>,
     /// `userlist` sections.
     pub userlists: Vec<userlists::UserlistPlan>,
+    /// `ring` and `log-forward` sections.
+    pub rings: Vec<rings::RingPlan>,
+    pub log_forwards: Vec<rings::LogForwardPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -84,6 +88,9 @@ pub struct GlobalPlan {
     pub quic: quic::QuicTunes,
     /// `tune.h2.*`: the HTTP/2 settings announced to clients.
     pub h2: tls::H2Tune,
+    /// `trace` lines (experimental): the words after `trace`, run at start-up as the CLI's
+    /// `trace` command.
+    pub traces: Vec<Vec<String>>,
 }
 
 pub use lua::LuaLoad;
@@ -618,6 +625,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .and_then(|n| n.parse().ok()),
             quic: quic::tunes(&g.directives),
             h2: tls::H2Tune::of(&g.directives),
+            traces: g
+                .directives
+                .iter()
+                .filter(|d| d.keyword == "trace" && g.expose_experimental)
+                .map(|d| d.args.iter().map(|a| a.to_string()).collect())
+                .collect(),
         },
         listeners,
         frontends,
@@ -629,5 +642,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         filters: filters::lower(config),
         error_sections,
         userlists: userlists::lower(config),
+        rings: rings::lower_rings(config),
+        log_forwards: rings::lower_log_forwards(config),
     }
 }

@@ -42,6 +42,8 @@ pub const GLOBAL: &[&str] = &[
     // asks for, and what `on` (sharing, to save connections) only tunes.
     "tune.idle-pool.shared",
     "stats",
+    // The trace subsystem (runtime/src/api/trace.rs).
+    "trace",
     // QUIC (HTTP/3 listeners).
     "tune.quic.frontend.max-idle-timeout",
     "tune.quic.frontend.max-streams-bidi",
@@ -117,6 +119,18 @@ pub const USERLIST: &[&str] = &["user", "group"];
 
 /// Keywords of `http-errors` sections the runtime honours.
 pub const HTTP_ERRORS: &[&str] = &["errorfile"];
+/// Keywords of `ring` sections the runtime honours (runtime/src/rings).
+pub const RING: &[&str] = &[
+    "description",
+    "format",
+    "maxlen",
+    "size",
+    "timeout",
+    "server",
+];
+
+/// Keywords of `log-forward` sections the runtime honours (plain TCP and UDP listeners).
+pub const LOG_FORWARD: &[&str] = &["bind", "dgram-bind", "log", "maxconn", "timeout", "backlog"];
 
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];

@@ -26,6 +26,11 @@ pub struct Session {
     pub quit: bool,
     /// `set timeout cli`: this session's idle timeout, instead of `stats timeout`.
     pub timeout: Option<std::time::Duration>,
+    /// The payload of the command running (the lines after its ` <<`), for its handler.
+    pub payload: Option<String>,
+    /// `show events <ring> -w`: after the answer, stream the ring's lines from this sequence
+    /// number on until the client sends something.
+    pub follow_events: Option<(String, u64)>,
 }
 
 impl Session {
@@ -36,6 +41,8 @@ impl Session {
             anon_key: None,
             quit: false,
             timeout: None,
+            payload: None,
+            follow_events: None,
         }
     }
 
@@ -61,12 +68,36 @@ pub fn next_command(input: &str) -> Option<(&str, usize)> {
             b';' => return Some((&input[..i], i + 1)),
             b'\n' => {
                 let line = &input[..i];
-                return Some((line.strip_suffix('\r').unwrap_or(line), i + 1));
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if ends_with_payload_mark(line) {
+                    // The payload runs to the first empty line.
+                    let end = input[i..].find("\n\n")? + i;
+                    return Some((&input[..end], end + 2));
+                }
+                return Some((line, i + 1));
             }
             _ => i += 1,
         }
     }
     None
+}
+
+/// Whether a command line ends with HAProxy's payload mark: a last word `<<`.
+fn ends_with_payload_mark(line: &str) -> bool {
+    line.strip_suffix("<<")
+        .is_some_and(|before| before.is_empty() || before.ends_with([' ', '\t']))
+}
+
+/// A command cut off its payload: the command line without its ` <<`, and the payload lines.
+fn split_payload(command: &str) -> (&str, Option<&str>) {
+    let (line, payload) = match command.split_once('\n') {
+        Some((line, payload)) => (line.strip_suffix('\r').unwrap_or(line), payload),
+        None => (command, ""),
+    };
+    match line.strip_suffix("<<") {
+        Some(before) if ends_with_payload_mark(line) => (before, Some(payload)),
+        _ => (command, None),
+    }
 }
 
 /// Splits a command into words on spaces and tabs; a backslash keeps the next character
@@ -105,6 +136,14 @@ pub fn words(command: &str) -> Vec<String> {
 /// Runs one command line and answers its output (without the separator that follows every
 /// answer: see [`answer_separator`]).
 pub fn execute(shared: &Shared, session: &mut Session, command: &str) -> String {
+    let (command, payload) = split_payload(command);
+    session.payload = payload.map(str::to_string);
+    let answer = execute_line(shared, session, command);
+    session.payload = None;
+    answer
+}
+
+fn execute_line(shared: &Shared, session: &mut Session, command: &str) -> String {
     let args = words(command);
     let found = COMMANDS
         .iter()
@@ -271,6 +310,21 @@ mod tests {
             Some(("set map m a\\;b x", 17))
         );
         assert_eq!(next_command("show info"), None);
+    }
+
+    #[test]
+    fn a_payload_runs_to_the_first_empty_line() {
+        let input = "set ssl cert a.pem <<\nline 1\nline 2\n\nshow info\n";
+        let (cmd, used) = next_command(input).unwrap();
+        assert_eq!(cmd, "set ssl cert a.pem <<\nline 1\nline 2");
+        assert_eq!(&input[used..], "show info\n");
+        assert_eq!(
+            split_payload(cmd),
+            ("set ssl cert a.pem ", Some("line 1\nline 2"))
+        );
+        assert_eq!(next_command("set ssl cert a.pem <<\nline 1\n"), None);
+        assert_eq!(split_payload("show info"), ("show info", None));
+        assert_eq!(split_payload("set map m a<<"), ("set map m a<<", None));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! themselves (HAProxy answers `Permission denied` from inside some commands).
 
 use super::cli::Session;
-use super::{anon, info, maps, servers, sessions, stat};
+use super::{anon, info, maps, servers, sessions, ssl, stat, trace};
 use crate::state::Shared;
 use hapee_compiler::plan::CliLevel;
 
@@ -255,6 +255,32 @@ pub static COMMANDS: &[Command] = &[
     cmd(&["clear", "table"], "clear table <table> [data.<type> <op> <value>|key <key>]", "remove a stick table's entries", Operator, table_command),
     cmd(&["set", "table"], "set table <table> key <key> [data.<type> <value>]*", "change a stick table entry", Operator, table_command),
     cmd(&["show", "cache"], "show cache", "show cache status", Admin, show_cache),
+    cmd(&["show", "ssl", "cert"], "show ssl cert [<certfile>]", "the certificate files, or one file's details", Operator, ssl::show),
+    cmd(&["new", "ssl", "cert"], "new ssl cert <certfile>", "an empty certificate file for a crt-list to use", Admin, ssl::new),
+    cmd(&["set", "ssl", "cert"], "set ssl cert <certfile> <payload>", "replace a certificate file (in a transaction)", Admin, ssl::set),
+    cmd(&["commit", "ssl", "cert"], "commit ssl cert <certfile>", "put a certificate file's transaction in force", Admin, ssl::commit),
+    cmd(&["abort", "ssl", "cert"], "abort ssl cert <certfile>", "drop a certificate file's transaction", Admin, ssl::abort),
+    cmd(&["del", "ssl", "cert"], "del ssl cert <certfile>", "remove a certificate file nothing uses", Admin, ssl::del),
+    cmd(&["show", "ssl", "ca-file"], "show ssl ca-file [<cafile>[:<index>]]", "the CA files, or one file's certificates", Operator, ssl::show),
+    cmd(&["new", "ssl", "ca-file"], "new ssl ca-file <cafile>", "an empty CA file", Admin, ssl::new),
+    cmd(&["set", "ssl", "ca-file"], "set ssl ca-file <cafile> <payload>", "replace a CA file (in a transaction)", Admin, ssl::set),
+    cmd(&["add", "ssl", "ca-file"], "add ssl ca-file <cafile> <payload>", "append certificates to a CA file (in a transaction)", Admin, ssl::set),
+    cmd(&["commit", "ssl", "ca-file"], "commit ssl ca-file <cafile>", "put a CA file's transaction in force", Admin, ssl::commit),
+    cmd(&["abort", "ssl", "ca-file"], "abort ssl ca-file <cafile>", "drop a CA file's transaction", Admin, ssl::abort),
+    cmd(&["del", "ssl", "ca-file"], "del ssl ca-file <cafile>", "remove a CA file nothing uses", Admin, ssl::del),
+    cmd(&["show", "ssl", "crl-file"], "show ssl crl-file [<crlfile>[:<index>]]", "the CRL files, or one file's lists", Operator, ssl::show),
+    cmd(&["new", "ssl", "crl-file"], "new ssl crl-file <crlfile>", "an empty CRL file", Admin, ssl::new),
+    cmd(&["set", "ssl", "crl-file"], "set ssl crl-file <crlfile> <payload>", "replace a CRL file (in a transaction)", Admin, ssl::set),
+    cmd(&["commit", "ssl", "crl-file"], "commit ssl crl-file <crlfile>", "put a CRL file's transaction in force", Admin, ssl::commit),
+    cmd(&["abort", "ssl", "crl-file"], "abort ssl crl-file <crlfile>", "drop a CRL file's transaction", Admin, ssl::abort),
+    cmd(&["del", "ssl", "crl-file"], "del ssl crl-file <crlfile>", "remove a CRL file nothing uses", Admin, ssl::del),
+    cmd(&["show", "ssl", "crt-list"], "show ssl crt-list [-n] [<list>]", "the crt-lists, or one list's lines", Operator, ssl::show_crt_list),
+    cmd(&["add", "ssl", "crt-list"], "add ssl crt-list <list> <cert> [opts]*", "add a line to a crt-list (or a payload line)", Admin, ssl::add_crt_list),
+    cmd(&["del", "ssl", "crt-list"], "del ssl crt-list <list> <cert[:line]>", "remove a line from a crt-list", Admin, ssl::del_crt_list),
+    cmd(&["show", "ssl", "ocsp-response"], "show ssl ocsp-response [id]", "the OCSP responses in memory", Operator, ssl::show_ocsp),
+    cmd(&["trace"], "trace [<module> [cmd [args...]]]", "show or change the trace sources", Admin, trace_command),
+    cmd(&["show", "trace"], "show trace", "the trace sources, their states and sinks", User, show_trace),
+    cmd(&["show", "events"], "show events [<sink>] [-w] [-n]", "the event sinks, or a ring's lines", Operator, show_events),
     cmd(
         &["clear", "counters"],
         "clear counters [all]",
@@ -274,6 +300,46 @@ fn table_command(shared: &Shared, _: &mut Session, args: &[String]) -> Result<St
 /// `show cache`: the HTTP caches and their fresh entries (`crate::http::cache`).
 fn show_cache(shared: &Shared, _: &mut Session, _: &[String]) -> Result<String, String> {
     Ok(crate::http::cache::show(&shared.filters.caches))
+}
+
+fn show_trace(_: &Shared, _: &mut Session, _: &[String]) -> Result<String, String> {
+    Ok(trace::show_trace())
+}
+
+/// `trace …`.
+fn trace_command(_: &Shared, _: &mut Session, args: &[String]) -> Result<String, String> {
+    let words: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+    trace::command(&words)
+}
+
+/// `show events [<sink>] [-w] [-n]`: `-n` skips the lines already there, `-w` keeps sending
+/// new ones until the client sends something.
+fn show_events(_: &Shared, s: &mut Session, args: &[String]) -> Result<String, String> {
+    let mut sink = None;
+    let (mut wait, mut only_new) = (false, false);
+    for a in &args[2..] {
+        match a.as_str() {
+            "-w" => wait = true,
+            "-n" => only_new = true,
+            "-wn" | "-nw" => (wait, only_new) = (true, true),
+            name => sink = Some(name),
+        }
+    }
+    let Some(sink) = sink else {
+        return Ok(trace::list_sinks());
+    };
+    if !trace::is_sink(sink) {
+        return Err("No such event sink\n".into());
+    }
+    let Some(ring) = crate::rings::get(sink) else {
+        // The standard streams keep nothing to show.
+        return Ok(String::new());
+    };
+    let (lines, next) = ring.since(if only_new { u64::MAX } else { 0 });
+    if wait {
+        s.follow_events = Some((sink.to_string(), next));
+    }
+    Ok(lines.iter().map(|l| format!("{l}\n")).collect())
 }
 
 /// `show stat [json|typed|up|no-maint] [<iid> <type> <sid>]`.

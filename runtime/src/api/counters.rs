@@ -39,10 +39,33 @@ pub enum Counter {
 
 const COUNTERS: usize = Counter::Connections as usize + 1;
 
+/// The phases whose times are averaged (`qtime`, `ctime`, `rtime`, `ttime`) and whose
+/// maxima are kept (`qtime_max` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Time {
+    Queue,
+    Connect,
+    Response,
+    Total,
+}
+
+const TIMES: usize = 4;
+
+/// HAProxy's averaging window: the last 512 samples (`TIME_STATS_SAMPLES`).
+const TIME_SAMPLES: u64 = 512;
+
 /// One thread's counters, alone on its cache lines.
 #[repr(align(64))]
 #[derive(Default)]
-struct Slot([AtomicU64; COUNTERS]);
+struct Slot {
+    counts: [AtomicU64; COUNTERS],
+    /// Per phase, HAProxy's sliding sum: a plain sum until the window is full, then each
+    /// sample replaces an average one.
+    time_sums: [AtomicU64; TIMES],
+    time_max: [AtomicU64; TIMES],
+    /// Transactions that ended here, timed or not (HAProxy divides by the request count).
+    time_samples: AtomicU64,
+}
 
 thread_local! {
     static THREAD_SLOT: Cell<usize> = const { Cell::new(0) };
@@ -52,6 +75,11 @@ thread_local! {
 /// is for every other thread).
 pub fn enter_thread(slot: usize) {
     THREAD_SLOT.with(|s| s.set(slot));
+}
+
+/// The slot of the calling thread: worker `n` is `n + 1`, any other thread 0.
+pub fn thread_slot() -> usize {
+    THREAD_SLOT.with(Cell::get)
 }
 
 /// A set of counters with one slot per thread.
@@ -72,7 +100,7 @@ impl Counters {
         let at = THREAD_SLOT.with(Cell::get);
         // Only this thread writes its slot: a relaxed add is uncontended.
         if let Some(slot) = self.slots.get(at) {
-            slot.0[what as usize].fetch_add(n, Ordering::Relaxed);
+            slot.counts[what as usize].fetch_add(n, Ordering::Relaxed);
         }
     }
 
@@ -80,17 +108,68 @@ impl Counters {
     pub fn get(&self, what: Counter) -> u64 {
         self.slots
             .iter()
-            .map(|s| s.0[what as usize].load(Ordering::Relaxed))
+            .map(|s| s.counts[what as usize].load(Ordering::Relaxed))
             .sum()
     }
 
     /// Sets every counter back to zero (`clear counters all`).
     pub fn clear(&self) {
         for s in self.slots.iter() {
-            for c in &s.0 {
+            let times = s.time_sums.iter().chain(&s.time_max);
+            for c in s.counts.iter().chain(times) {
                 c.store(0, Ordering::Relaxed);
             }
+            s.time_samples.store(0, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a finished transaction's phase times in ms (`None`: it never reached a
+    /// server's answer, and only counts as a sample).
+    #[inline]
+    pub fn add_times(&self, times: Option<[u64; TIMES]>) {
+        let at = THREAD_SLOT.with(Cell::get);
+        let Some(slot) = self.slots.get(at) else {
+            return;
+        };
+        // Only this thread writes its slot: plain loads and stores are enough.
+        let seen = slot.time_samples.load(Ordering::Relaxed);
+        slot.time_samples.store(seen + 1, Ordering::Relaxed);
+        let Some(times) = times else {
+            return;
+        };
+        let window = if seen > TIME_SAMPLES { TIME_SAMPLES } else { 0 };
+        for (i, v) in times.into_iter().enumerate() {
+            let sum = slot.time_sums[i].load(Ordering::Relaxed);
+            let forget = if window > 0 { sum.div_ceil(window) } else { 0 };
+            slot.time_sums[i].store(sum - forget + v, Ordering::Relaxed);
+            if v > slot.time_max[i].load(Ordering::Relaxed) {
+                slot.time_max[i].store(v, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The average time of a phase over the last 512 transactions, in ms, rounded up. A
+    /// thread's sum stands for its samples (at most a window's), so the threads' averages,
+    /// weighted by their samples, add up to the sums over the samples.
+    pub fn average(&self, what: Time) -> u64 {
+        let (mut sums, mut samples) = (0u64, 0u64);
+        for s in self.slots.iter() {
+            sums += s.time_sums[what as usize].load(Ordering::Relaxed);
+            samples += s.time_samples.load(Ordering::Relaxed).min(TIME_SAMPLES);
+        }
+        if samples == 0 {
+            return 0;
+        }
+        sums.div_ceil(samples)
+    }
+
+    /// The longest time seen of a phase, in ms.
+    pub fn max_time(&self, what: Time) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| s.time_max[what as usize].load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -156,6 +235,27 @@ mod tests {
         assert_eq!(c.get(Counter::BytesIn), 40);
         c.clear();
         assert_eq!(c.get(Counter::Requests), 0);
+    }
+
+    #[test]
+    fn times_average_as_haproxy_does() {
+        let c = Counters::new(1);
+        enter_thread(1);
+        // Below the window: the exact mean, rounded up, over every transaction.
+        c.add_times(Some([0, 1, 10, 20]));
+        c.add_times(Some([0, 2, 20, 41]));
+        c.add_times(None);
+        assert_eq!(c.average(Time::Connect), 1);
+        assert_eq!(c.average(Time::Response), 10);
+        assert_eq!(c.average(Time::Total), 21);
+        assert_eq!(c.max_time(Time::Total), 41);
+        // Past the window, old samples fade: a long run of 100 ms moves the average there.
+        for _ in 0..5000 {
+            c.add_times(Some([0, 0, 100, 100]));
+        }
+        assert!((99..=100).contains(&c.average(Time::Response)));
+        c.clear();
+        assert_eq!(c.average(Time::Response), 0);
     }
 
     #[test]

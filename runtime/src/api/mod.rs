@@ -17,7 +17,10 @@ pub mod servers;
 pub mod service;
 pub mod sessions;
 pub mod socket;
+pub mod ssl;
+mod ssl_show;
 pub mod stat;
+pub mod trace;
 
 use counters::{Counter, Counters, Peak};
 use hapee_compiler::plan::{Plan, StatsPlan};
@@ -46,6 +49,8 @@ pub struct Process {
     pub anon_global_key: AtomicU32,
     /// Per-frontend session rate over the last second and its peak, sampled by the API thread.
     rates: Vec<(AtomicU64, AtomicU64, AtomicU64)>,
+    /// Per-frontend HTTP request rate and its peak (`req_rate`, `req_rate_max`).
+    req_rates: Vec<(AtomicU64, AtomicU64, AtomicU64)>,
     /// The process-wide connection rate and its peak.
     conn_rate: (AtomicU64, AtomicU64, AtomicU64),
     /// How to ask each worker for its sessions (`show sess`); filled as workers start.
@@ -58,6 +63,12 @@ pub const DEFAULT_MAXCONN: u32 = 4096;
 impl Process {
     pub fn new(plan: &Plan) -> Process {
         let threads = plan.global.nbthread.max(1) as usize;
+        // `trace` lines configure the trace sources as the CLI command does (`check` has
+        // reported their errors).
+        for words in &plan.global.traces {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let _ = trace::command(&words);
+        }
         let host = nix::unistd::gethostname()
             .ok()
             .and_then(|h| h.into_string().ok())
@@ -77,6 +88,7 @@ impl Process {
             peak_conns: Peak::default(),
             anon_global_key: AtomicU32::new(0),
             rates: plan.frontends.iter().map(|_| Default::default()).collect(),
+            req_rates: plan.frontends.iter().map(|_| Default::default()).collect(),
             conn_rate: Default::default(),
             session_askers: Default::default(),
         }
@@ -98,11 +110,17 @@ impl Process {
             .clone()
     }
 
-    /// The session rate of frontend `i` over the last second, and its peak.
-    pub fn frontend_rates(&self, i: usize) -> (u64, u64) {
-        self.rates.get(i).map_or((0, 0), |r| {
-            (r.1.load(Ordering::Relaxed), r.2.load(Ordering::Relaxed))
-        })
+    /// The session rate of frontend `i` over the last second and its peak, then its request
+    /// rate and peak.
+    pub fn frontend_rates(&self, i: usize) -> [u64; 4] {
+        let of = |v: &[(AtomicU64, AtomicU64, AtomicU64)]| {
+            v.get(i).map_or((0, 0), |r| {
+                (r.1.load(Ordering::Relaxed), r.2.load(Ordering::Relaxed))
+            })
+        };
+        let (sess, sess_max) = of(&self.rates);
+        let (req, req_max) = of(&self.req_rates);
+        [sess, sess_max, req, req_max]
     }
 
     pub fn conn_rates(&self) -> (u64, u64) {
@@ -120,8 +138,14 @@ impl Process {
             slot.1.store(rate, Ordering::Relaxed);
             slot.2.fetch_max(rate, Ordering::Relaxed);
         };
-        for (fe, slot) in shared.frontends.iter().zip(&self.rates) {
+        for ((fe, slot), req_slot) in shared
+            .frontends
+            .iter()
+            .zip(&self.rates)
+            .zip(&self.req_rates)
+        {
             step(slot, fe.counters.get(Counter::Sessions));
+            step(req_slot, fe.counters.get(Counter::Requests));
         }
         step(&self.conn_rate, self.counters.get(Counter::Connections));
     }
@@ -163,6 +187,24 @@ pub fn count_accept(shared: &crate::state::Shared, fe: usize) {
         .process
         .peak_conns
         .see(shared.active.load(Ordering::Relaxed));
+}
+
+/// A transaction's queue, connect, response and total times in ms, as HAProxy averages them:
+/// none unless a server was connected to and (in HTTP) answered.
+fn txn_times(txn: &crate::txn::Txn) -> Option<[u64; 4]> {
+    let t = &txn.timings;
+    let http = txn.request.is_some();
+    let response = if http { t.response } else { 0 };
+    if t.connect < 0 || response < 0 {
+        return None;
+    }
+    let total = txn.start.elapsed().as_millis() as u64;
+    Some([
+        t.queue.max(0) as u64,
+        t.connect as u64,
+        response as u64,
+        total,
+    ])
 }
 
 /// Counts a finished transaction into its frontend, backend and server.
@@ -210,6 +252,25 @@ pub fn count_txn(txn: &crate::txn::Txn) {
             [b'S', _] => c.add(Counter::ServerAborts, 1),
             _ => {}
         }
+    }
+    crate::trace_event!(
+        Stream,
+        1,
+        "end",
+        "{} -> {}/{} status {} term {} in {}ms",
+        txn.client,
+        txn.backend.as_deref().unwrap_or("-"),
+        txn.server.as_deref().unwrap_or("-"),
+        txn.status.map_or(-1, i32::from),
+        String::from_utf8_lossy(&txn.term),
+        txn.start.elapsed().as_millis()
+    );
+    let timed = txn_times(txn);
+    for c in [be.map(|b| &b.counters), server.map(|s| &s.counters)]
+        .into_iter()
+        .flatten()
+    {
+        c.add_times(timed);
     }
     if let Some(be) = be {
         be.counters.add(Counter::Sessions, 1);

@@ -249,10 +249,39 @@ pub async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
         if stream.write_all(out.as_bytes()).await.is_err() {
             return;
         }
+        if let Some((ring, from)) = session.follow_events.take() {
+            if let Some(ring) = crate::rings::get(&ring) {
+                follow_events(&mut stream, &ring, from).await;
+            }
+            let _ = stream.shutdown().await;
+            return;
+        }
         // A non-interactive client is answered what it sent in one go, then let go.
         if session.quit || (!session.prompt && used > 0 && pending.is_empty()) {
             let _ = stream.shutdown().await;
             return;
+        }
+    }
+}
+
+/// `show events <ring> -w`: sends the ring's new lines until the client sends anything or
+/// goes away.
+async fn follow_events<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    ring: &crate::rings::Ring,
+    mut from: u64,
+) {
+    let mut key = [0u8; 64];
+    loop {
+        let (lines, next) = ring.since(from);
+        from = next;
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        if !text.is_empty() && stream.write_all(text.as_bytes()).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = ring.changed() => {}
+            _ = stream.read(&mut key) => return,
         }
     }
 }

@@ -123,6 +123,18 @@ fn counted(values: &mut [Val], c: &Counters) {
     values[48] = u64v(c.get(Counter::Requests));
 }
 
+/// The average times (`qtime` … `ttime`) and their maxima (`qtime_max` … `ttime_max`).
+fn timed(values: &mut [Val], c: &Counters) {
+    use super::counters::Time;
+    for (i, t) in [Time::Queue, Time::Connect, Time::Response, Time::Total]
+        .into_iter()
+        .enumerate()
+    {
+        values[58 + i] = u32v(c.average(t));
+        values[90 + i] = u32v(c.max_time(t));
+    }
+}
+
 fn mode_name(m: Mode) -> &'static str {
     if m == Mode::Http {
         "http"
@@ -139,7 +151,7 @@ fn blank_http_only(values: &mut [Val], mode: Mode) {
     }
 }
 
-pub fn frontend_row(fe: &FrontendRt, rates: (u64, u64), process_maxconn: u64) -> Row {
+pub fn frontend_row(fe: &FrontendRt, rates: [u64; 4], process_maxconn: u64) -> Row {
     let mut v = vec![Val::Empty; COLUMNS.len()];
     let c = &fe.counters;
     v[0] = Val::Str(fe.name.to_string());
@@ -160,15 +172,15 @@ pub fn frontend_row(fe: &FrontendRt, rates: (u64, u64), process_maxconn: u64) ->
     v[27] = u32v(u64::from(fe.id));
     v[28] = u32v(0);
     v[32] = u32v(0);
-    v[33] = u32v(rates.0);
+    v[33] = u32v(rates[0]);
     v[34] = u32v(0);
-    v[35] = u32v(rates.1);
-    v[46] = u32v(0);
-    v[47] = u32v(0);
+    v[35] = u32v(rates[1]);
+    v[46] = u32v(rates[2]);
+    v[47] = u32v(rates[3]);
     v[51..=54].fill(u64v(0));
     v[75] = Val::Str(mode_name(fe.mode).into());
-    v[77] = u32v(rates.0);
-    v[78] = u32v(rates.1);
+    v[77] = u32v(rates[0]);
+    v[78] = u32v(rates[1]);
     v[79] = u64v(c.get(Counter::Connections));
     v[80] = u64v(c.get(Counter::Intercepted));
     v[81] = u64v(0);
@@ -272,15 +284,15 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     v[49] = u64v(c.get(Counter::ClientAborts));
     v[50] = u64v(c.get(Counter::ServerAborts));
     v[55] = Val::S32(-1);
-    v[58..=61].fill(u32v(0));
     v[73] = addr_text(s);
     v[75] = Val::Str(mode_name(be.mode).into());
     v[83] = u64v(0);
     v[84] = u64v(s.total.load(Ordering::Relaxed));
     v[85] = u64v(0);
     v[88] = u32v(0);
-    v[90..=98].fill(u32v(0));
+    v[94..=98].fill(u32v(0));
     v[94] = u64v(0);
+    timed(&mut v, c);
     v[99] = u32v(u64::from(s.current_weight()));
     blank_http_only(&mut v, be.mode);
     Row {
@@ -338,7 +350,6 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[50] = u64v(c.get(Counter::ServerAborts));
     v[51..=54].fill(u64v(0));
     v[55] = Val::S32(-1);
-    v[58..=61].fill(u32v(0));
     v[75] = Val::Str(mode_name(be.mode).into());
     v[76] = Val::Str(be.algorithm.name().into());
     v[83] = u64v(0);
@@ -346,9 +357,9 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[85] = u64v(0);
     v[86] = u64v(0);
     v[87] = u64v(0);
-    v[90..=93].fill(u32v(0));
     v[94] = u64v(0);
     v[99] = u32v(weight);
+    timed(&mut v, c);
     blank_http_only(&mut v, be.mode);
     Row {
         kind: Kind::Backend,

@@ -256,6 +256,19 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
         let env = driver::CheckEnv::new(backend, server, addr);
         let outcome = driver::execute(&backend.health_check, &env, timeout).await;
         let took = started.elapsed().as_millis() as u64;
+        crate::trace_event!(
+            Check,
+            2,
+            "check_result",
+            "{}/{}: {} in {took}ms",
+            backend.name,
+            server.name,
+            if outcome.status.passed() {
+                "passed".to_string()
+            } else {
+                format!("failed ({})", outcome.info)
+            }
+        );
         apply(backend, server, reporter, &outcome, took, false);
     }
 }

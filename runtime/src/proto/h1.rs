@@ -18,6 +18,14 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
 ) {
     // The `tcp-request connection` rules and the PROXY header are behind (`crate::accept`).
     let fe = ctx.frontend();
+    crate::trace_event!(
+        H1,
+        2,
+        "conn_new",
+        "new H1 connection from {} to frontend {}",
+        ctx.client,
+        fe.name
+    );
     let mut builder = hyper::server::conn::http1::Builder::new();
     // The time limits are the connection's own (`idle`), not hyper's timers: hyper arms and
     // clears a timer for every request head, a measurable share of a small request's cost.
@@ -38,6 +46,15 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
     );
     let svc_ctx = ctx.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        crate::trace_event!(
+            H1,
+            2,
+            "rx_headers",
+            "request headers: {} {} {:?}",
+            req.method(),
+            req.uri(),
+            req.version()
+        );
         handle(svc_ctx.clone(), req.map(IncomingBody::Hyper))
     });
     let conn = builder
@@ -59,6 +76,19 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
             conn.await
         }
     };
+    crate::trace_event!(
+        H1,
+        2,
+        "conn_end",
+        "H1 connection from {} ended after {} request(s){}",
+        ctx.client,
+        ctx.requests.get(),
+        result
+            .as_ref()
+            .err()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default()
+    );
     let head_timeout = ctx.idle.head_timeout();
     if ctx.requests.get() == 0 || head_timeout.is_some() {
         log_unserved(&ctx, result.err(), head_timeout);

@@ -92,8 +92,24 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
         .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
         .auto_date_header(false);
+    crate::trace_event!(
+        H2,
+        2,
+        "conn_new",
+        "new H2 connection from {} to frontend {}",
+        ctx.client,
+        ctx.frontend().name
+    );
     let svc_ctx = ctx.clone();
-    let service = hyper::service::service_fn(move |req| {
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        crate::trace_event!(
+            H2,
+            2,
+            "rx_headers",
+            "stream request headers: {} {}",
+            req.method(),
+            req.uri()
+        );
         handle(
             svc_ctx.clone(),
             super::with_host(req).map(IncomingBody::Hyper),

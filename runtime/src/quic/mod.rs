@@ -43,6 +43,7 @@ pub fn bind_listener(
     // The listener's certificate store, SNI selection and TLS settings, as for TCP listeners.
     let tls = crate::listener::Serving::of(l)?
         .tls
+        .map(|t| t.current())
         .ok_or("a QUIC bind line needs a certificate ('ssl crt …')")?;
     let tunes = &plan.global.quic;
     if tunes.socket_owner == "connection" {

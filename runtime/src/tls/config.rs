@@ -116,8 +116,10 @@ pub fn narrowed_provider(
 }
 
 fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    CertificateDer::pem_file_iter(path)
-        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+    let pem = super::ckch::read(super::ckch::Kind::Ca, path)
+        .map_err(|e| format!("unable to load CA file '{path}' : {e}"))?;
+    CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("unable to load CA file '{path}' : {e}"))
 }
 
@@ -154,9 +156,11 @@ fn client_verifier(
             .add_root_hint_subjects(named.subjects());
     }
     if let Some(crl_file) = &t.crl_file {
+        let pem = super::ckch::read(super::ckch::Kind::Crl, crl_file)
+            .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
         let crls: Vec<CertificateRevocationListDer<'static>> =
-            CertificateRevocationListDer::pem_file_iter(crl_file)
-                .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+            CertificateRevocationListDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
         builder = builder.with_crls(crls);
     }

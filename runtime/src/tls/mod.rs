@@ -5,10 +5,12 @@
 //! that QUIC listeners can use them too.
 
 pub mod backend;
+pub mod ckch;
 pub mod client;
 pub mod config;
 pub mod errors;
 pub mod fetch;
+pub mod live;
 pub mod store;
 pub mod verify;
 pub mod x509;

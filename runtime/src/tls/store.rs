@@ -81,7 +81,8 @@ impl CertStore {
         crt_base: &Option<String>,
         naming: KeyFileNaming,
     ) -> Result<(), String> {
-        let text = std::fs::read_to_string(path)
+        let text = super::ckch::read(super::ckch::Kind::CrtList, path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
             .map_err(|e| format!("unable to open crt-list file '{path}' : {e}"))?;
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
@@ -171,7 +172,7 @@ impl ResolvesServerCert for CertStore {
 
 /// Reads a PEM file holding a certificate, its chain and (or else in the key file) its key.
 pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String> {
-    let pem = std::fs::read(path)
+    let pem = super::ckch::read(super::ckch::Kind::Cert, path)
         .map_err(|e| format!("unable to load SSL certificate file '{path}' : {e}"))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()

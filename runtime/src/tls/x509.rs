@@ -118,6 +118,11 @@ fn utc_time(t: &ASN1Time) -> Option<String> {
 }
 
 impl CertFacts {
+    /// A distinguished name as `(short name, value)` pairs, in order.
+    pub fn of_name(dn: &X509Name<'_>) -> Vec<(String, String)> {
+        dn_pairs(dn)
+    }
+
     pub fn of(der: &[u8]) -> Option<CertFacts> {
         let (_, c) = X509Certificate::from_der(der).ok()?;
         let alg_name = |oid: &x509_parser::der_parser::oid::Oid<'_>| {

@@ -33,6 +33,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "cache" => support::CACHE,
         "http-errors" => support::HTTP_ERRORS,
         "userlist" => support::USERLIST,
+        "ring" => support::RING,
+        "log-forward" => support::LOG_FORWARD,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -96,6 +98,13 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "filter" if !support::FILTERS.contains(&args.first().copied().unwrap_or("")) => {
             out.push(format!("'filter {}'", args.first().copied().unwrap_or("")))
         }
+        // A log-forward listener is plain TCP: no TLS, no other option.
+        "bind" if section == "log-forward" => {
+            let options = args.get(1..).unwrap_or(&[]);
+            for o in support::unsupported_option(options, &[], OptionLine::Bind) {
+                out.push(format!("bind option '{o}' in a log-forward section"));
+            }
+        }
         "bind" => {
             for o in support::unsupported_option(
                 args.get(1..).unwrap_or(&[]),
@@ -132,6 +141,8 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Cache
                 | SectionKind::HttpErrors
                 | SectionKind::Userlist
+                | SectionKind::Ring
+                | SectionKind::LogForward
         );
         if !handled {
             let header = c.tree.header(section);

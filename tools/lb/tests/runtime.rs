@@ -3,6 +3,10 @@
 
 #[path = "runtime/api.rs"]
 mod api;
+#[path = "runtime/api_ssl.rs"]
+mod api_ssl;
+#[path = "runtime/api_trace.rs"]
+mod api_trace;
 #[path = "runtime/backends.rs"]
 mod backends;
 #[path = "runtime/checks.rs"]

@@ -50,6 +50,7 @@ pub async fn serve(
         handshake,
     } = accepted;
     let client = incoming.remote_address();
+    crate::trace_event!(Quic, 2, "conn_new", "new QUIC connection from {client}");
     let mut ctx = ConnCtx::new(shared.clone(), frontend, client, local, pool);
     if !super::connection_allowed(&ctx) {
         incoming.refuse();
@@ -74,6 +75,12 @@ pub async fn serve(
     };
     let mut half_open = confirmed.is_some().then_some(handshake);
     ctx.tls = Some(Arc::new(tls_info(&conn)));
+    crate::trace_event!(
+        H3,
+        2,
+        "conn_new",
+        "new H3 connection from {client}, handshake done"
+    );
     let ctx = Rc::new(ctx);
     let max_head = shared.bufsize.max(8192) as u64;
     let h3conn = h3::server::builder()

@@ -100,7 +100,7 @@ pub(crate) fn curl_tls(args: &[&str]) -> (String, String) {
     )
 }
 
-fn s_client(port: u16, args: &[&str]) -> String {
+pub(crate) fn s_client(port: u16, args: &[&str]) -> String {
     let out = Command::new("openssl")
         .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
         .args(args)

@@ -1,0 +1,314 @@
+//! `log-forward` sections: syslog received over UDP (`dgram-bind`, a message per datagram)
+//! and TCP (`bind`, octet-counted or newline-framed, RFC 6587) is relayed to the section's
+//! `log` targets with its own level, facility, program name and process id.
+
+use crate::log::Sink;
+use hapee_compiler::plan::rings::LogForwardPlan;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+/// A syslog message taken apart.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub facility: u8,
+    pub level: u8,
+    pub tag: &'a str,
+    pub pid: &'a str,
+    pub text: &'a str,
+}
+
+/// Parses an RFC 5424 or RFC 3164 message (`<PRI>…`); anything else is kept whole as the text
+/// of a `user.notice` message, as syslog daemons do.
+pub fn parse(line: &str) -> Message<'_> {
+    let unparsed = Message {
+        facility: 1,
+        level: 5,
+        tag: "-",
+        pid: "-",
+        text: line,
+    };
+    let Some(rest) = line.strip_prefix('<') else {
+        return unparsed;
+    };
+    let Some((pri, rest)) = rest.split_once('>') else {
+        return unparsed;
+    };
+    let Ok(pri) = pri.parse::<u16>() else {
+        return unparsed;
+    };
+    let (facility, level) = (((pri >> 3) & 0x1f) as u8, (pri & 7) as u8);
+    if let Some(v5424) = rest.strip_prefix("1 ") {
+        // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG
+        let mut parts = v5424.splitn(6, ' ');
+        let (_, _, app, procid, _) = (
+            parts.next(),
+            parts.next(),
+            parts.next().unwrap_or("-"),
+            parts.next().unwrap_or("-"),
+            parts.next(),
+        );
+        let sd_and_msg = parts.next().unwrap_or("");
+        let text = if let Some(after) = sd_and_msg.strip_prefix("- ") {
+            after
+        } else if sd_and_msg.starts_with('[') {
+            sd_and_msg.find("] ").map_or("", |i| &sd_and_msg[i + 2..])
+        } else {
+            sd_and_msg.strip_prefix('-').unwrap_or(sd_and_msg)
+        };
+        return Message {
+            facility,
+            level,
+            tag: app,
+            pid: procid,
+            text,
+        };
+    }
+    // `Mmm dd hh:mm:ss [HOST] TAG[PID]: MSG`
+    let after_date = if rest.len() > 16 && rest.as_bytes()[15] == b' ' && rest.as_bytes()[3] == b' '
+    {
+        &rest[16..]
+    } else {
+        rest
+    };
+    let (first, tail) = after_date.split_once(' ').unwrap_or((after_date, ""));
+    let is_tag = |w: &str| w.ends_with(':') || w.ends_with("]:");
+    let (tag_word, text) = if is_tag(first) {
+        (first, tail)
+    } else {
+        match tail.split_once(' ') {
+            Some((second, text)) if is_tag(second) => (second, text),
+            _ => {
+                return Message {
+                    facility,
+                    level,
+                    tag: "-",
+                    pid: "-",
+                    text: rest,
+                }
+            }
+        }
+    };
+    let tag_word = tag_word.trim_end_matches(':');
+    let (tag, pid) = match tag_word.split_once('[') {
+        Some((t, p)) => (t, p.trim_end_matches(']')),
+        None => (tag_word, "-"),
+    };
+    Message {
+        facility,
+        level,
+        tag,
+        pid,
+        text,
+    }
+}
+
+/// Where a section's messages go.
+pub struct Relay {
+    sinks: Vec<Sink>,
+    timeout_client: Option<Duration>,
+    slots: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl Relay {
+    fn relay(&self, line: &str) {
+        let line = line.trim_end_matches(['\n', '\r', '\0']);
+        if line.is_empty() {
+            return;
+        }
+        let m = parse(line);
+        for s in &self.sinks {
+            s.send_as(m.level, m.facility, m.tag, m.pid, m.text);
+        }
+    }
+}
+
+/// One bound socket of a log-forward section.
+pub enum Listener {
+    Udp(std::net::UdpSocket, Arc<Relay>),
+    Tcp(std::net::TcpListener, Arc<Relay>),
+}
+
+fn address(text: &str) -> Result<SocketAddr, String> {
+    let bare = [
+        "udp@", "udp4@", "ipv4@", "tcp@", "tcp4@", "ipv6@", "udp6@", "tcp6@",
+    ]
+    .iter()
+    .find_map(|p| text.strip_prefix(p))
+    .unwrap_or(text);
+    bare.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("cannot parse address '{text}'"))
+}
+
+/// Binds every log-forward listener; errors name the section and address.
+pub fn bind_all(sections: &[LogForwardPlan], tag: &str) -> Result<Vec<Listener>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in sections {
+        let mut sinks = Vec::new();
+        for t in &f.logs {
+            match Sink::open(t, tag) {
+                Ok(s) => sinks.push(s),
+                Err(e) => errors.push(format!("log-forward '{}': log target: {e}", f.name)),
+            }
+        }
+        let relay = Arc::new(Relay {
+            sinks,
+            timeout_client: f
+                .timeout_client
+                .map(|ms| Duration::from_millis(u64::from(ms))),
+            slots: f
+                .maxconn
+                .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1) as usize))),
+        });
+        let fail = |what: &str, a: &str, e: String| {
+            format!("log-forward '{}': cannot bind {what} '{a}': {e}", f.name)
+        };
+        for a in &f.dgram_binds {
+            match address(a).and_then(|addr| {
+                std::net::UdpSocket::bind(addr)
+                    .and_then(|s| s.set_nonblocking(true).map(|_| s))
+                    .map_err(|e| e.to_string())
+            }) {
+                Ok(s) => out.push(Listener::Udp(s, relay.clone())),
+                Err(e) => errors.push(fail("dgram-bind", a, e)),
+            }
+        }
+        for a in &f.binds {
+            match address(a)
+                .and_then(|addr| crate::listener::bind(addr, 1024).map_err(|e| e.to_string()))
+            {
+                Ok(s) => out.push(Listener::Tcp(s, relay.clone())),
+                Err(e) => errors.push(fail("bind", a, e)),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+impl Listener {
+    /// Serves the socket on the current (local) tokio runtime.
+    pub fn spawn(self) {
+        match self {
+            Listener::Udp(socket, relay) => {
+                let Ok(socket) = tokio::net::UdpSocket::from_std(socket) else {
+                    return;
+                };
+                tokio::task::spawn_local(async move {
+                    let mut buf = vec![0u8; 65536];
+                    while let Ok((n, _)) = socket.recv_from(&mut buf).await {
+                        relay.relay(&String::from_utf8_lossy(&buf[..n]));
+                    }
+                });
+            }
+            Listener::Tcp(listener, relay) => {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                tokio::task::spawn_local(async move {
+                    loop {
+                        let permit = match &relay.slots {
+                            Some(s) => s.clone().acquire_owned().await.ok(),
+                            None => None,
+                        };
+                        let Ok((stream, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let relay = relay.clone();
+                        tokio::task::spawn_local(async move {
+                            read_stream(stream, &relay).await;
+                            drop(permit);
+                        });
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Reads framed messages from a TCP client until it closes or stays silent past
+/// `timeout client`.
+async fn read_stream(mut stream: tokio::net::TcpStream, relay: &Relay) {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        let read = stream.read(&mut buf);
+        let n = match relay.timeout_client {
+            Some(limit) => match tokio::time::timeout(limit, read).await {
+                Ok(r) => r,
+                Err(_) => return,
+            },
+            None => read.await,
+        };
+        match n {
+            Ok(n) if n > 0 => pending.extend_from_slice(&buf[..n]),
+            _ => return,
+        }
+        while let Some((message, used)) = next_frame(&pending) {
+            relay.relay(&String::from_utf8_lossy(message));
+            pending.drain(..used);
+        }
+        if pending.len() > 1 << 20 {
+            return;
+        }
+    }
+}
+
+/// The next message of a TCP syslog stream: `<length> <message>` (octet counting) or a line.
+pub fn next_frame(data: &[u8]) -> Option<(&[u8], usize)> {
+    let digits = data.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits > 0 && data.get(digits) == Some(&b' ') {
+        let len: usize = std::str::from_utf8(&data[..digits]).ok()?.parse().ok()?;
+        let start = digits + 1;
+        let end = start.checked_add(len)?;
+        return (data.len() >= end).then(|| (&data[start..end], end));
+    }
+    let nl = data.iter().position(|&b| b == b'\n')?;
+    Some((&data[..nl], nl + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3164_and_rfc5424_messages_are_taken_apart() {
+        let m = parse("<134>Dec  3 18:02:32 haproxy[123]: 127.0.0.1:4242 [03/Dec] fe be/s 0/0 200");
+        assert_eq!(
+            m,
+            Message {
+                facility: 16,
+                level: 6,
+                tag: "haproxy",
+                pid: "123",
+                text: "127.0.0.1:4242 [03/Dec] fe be/s 0/0 200"
+            }
+        );
+        let m = parse("<13>Dec 13 08:00:01 host1 app: hello");
+        assert_eq!((m.tag, m.pid, m.text, m.level), ("app", "-", "hello", 5));
+        let m = parse("<165>1 2026-12-03T18:02:32.1Z host app 42 ID47 [x a=\"b\"] payload here");
+        assert_eq!((m.facility, m.level, m.tag, m.pid), (20, 5, "app", "42"));
+        assert_eq!(m.text, "payload here");
+        let m = parse("<14>1 2026-12-03T18:02:32Z h a - - - text");
+        assert_eq!(m.text, "text");
+        assert_eq!(parse("no header").text, "no header");
+    }
+
+    #[test]
+    fn tcp_frames_are_octet_counted_or_lines() {
+        assert_eq!(next_frame(b"5 hello6 world!"), Some((&b"hello"[..], 7)));
+        assert_eq!(next_frame(b"12 short"), None);
+        assert_eq!(
+            next_frame(b"<13>line one\n<13>two"),
+            Some((&b"<13>line one"[..], 13))
+        );
+        assert_eq!(next_frame(b"<13>unfinished"), None);
+    }
+}
