@@ -132,7 +132,7 @@ impl Analysis {
             (0, _) => {
                 let mut items: Vec<_> = SectionKind::ALL
                     .iter()
-                    .map(|k| item(k.keyword(), "section", K::MODULE))
+                    .map(|k| item(k.keyword(), &format!("section: {}", k.doc()), K::MODULE))
                     .collect();
                 if let Some(s) = section {
                     items.extend(directives(s, false));

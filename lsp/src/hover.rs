@@ -3,7 +3,7 @@
 
 use crate::analysis::Analysis;
 use crate::position::{offset, range};
-use hapee_compiler::registry::{self, ArgSpec, RuleSet, Status};
+use hapee_compiler::registry::{self, ArgSpec, RuleSet, SectionKind, Status};
 use hapee_compiler::syntax::Line;
 use lsp_types as lsp;
 
@@ -148,6 +148,13 @@ impl Analysis {
         if k <= 1 && first == "option" && !second.is_empty() {
             return registry::option(second)
                 .map(|o| format!("**option {}** ({}) — {}", o.name, status(&o.status), o.doc));
+        }
+        if let Some(section) = SectionKind::from_keyword(first).filter(|_| k == 0) {
+            return Some(format!(
+                "**{}** (section) — {}",
+                section.keyword(),
+                section.doc()
+            ));
         }
         if k <= 1 {
             // Two-word keywords first (`timeout connect`), then the first word alone.

@@ -562,6 +562,8 @@ fn hover_documents_less_common_actions_and_options_too() {
     c.open(uri, text);
     let _ = c.diagnostics(uri);
     for (line, character, name) in [
+        (0, 3, "**frontend** (section)"),
+        (5, 3, "**backend** (section)"),
         (1, 30, "strict-sni"),
         (1, 41, "tfo"),
         (2, 20, "set-src"),

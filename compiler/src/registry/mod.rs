@@ -14,6 +14,7 @@ mod directives;
 mod lookup;
 mod options;
 mod samples;
+mod sections;
 mod suggest;
 pub mod support;
 mod values;
