@@ -54,6 +54,9 @@ pub(super) struct ProxyNames {
     /// The first server (not from a template) of each name, by its line span.
     pub servers: rustc_hash::FxHashMap<Text, Span>,
     pub acls: rustc_hash::FxHashSet<Text>,
+    /// Every declaration of each ACL name so far, those in error too, as indices into the
+    /// proxy's `acls`: a condition finds its ACLs without a scan of them all.
+    pub acl_decls: rustc_hash::FxHashMap<Text, Vec<usize>>,
 }
 
 /// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
@@ -463,6 +466,7 @@ fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
     b.in_proxy.acls.clear();
+    b.in_proxy.acl_decls.clear();
     let servers = tree
         .body(body.section)
         .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))

@@ -15,6 +15,7 @@ mod lookup;
 pub mod openssl;
 mod options;
 mod samples;
+mod sections;
 mod suggest;
 pub mod support;
 mod values;
