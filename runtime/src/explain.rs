@@ -162,7 +162,8 @@ fn trace_rules(
 }
 
 fn balance(be: &BackendRt, txn: &Txn) -> Balance {
-    let (forced, key, _) = crate::http::forward::server_choice(be, txn);
+    let (by_rule, stuck, key, _) = crate::http::forward::server_choice(be, txn);
+    let forced = by_rule.or(stuck);
     let chosen = forced
         .filter(|&i| be.servers[i].is_usable())
         .or_else(|| be.pick(key, None));

@@ -58,6 +58,8 @@ pub enum Action {
     SetAddr(crate::set_addr::SetAddr),
     /// `capture <sample> len|id …`: stores a sample in a capture slot.
     Capture(crate::http::capture::CaptureRule),
+    /// `normalize-uri <normalizer>`.
+    NormalizeUri(crate::http::normalize::Normalizer),
 }
 
 /// The services of `use-service`.
@@ -187,6 +189,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "set-src" | "set-src-port" | "set-dst" | "set-dst-port" => {
             Action::SetAddr(crate::set_addr::SetAddr::compile(name, a)?)
         }
+        "normalize-uri" => Action::NormalizeUri(crate::http::normalize::Normalizer::compile(a)?),
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
         "capture" => Action::Capture(crate::http::capture::CaptureRule::compile(a, response)?),
         "set-header" => Action::SetHeader(header_name(arg(0))?, Format::parse(arg(1))?),
@@ -364,6 +367,12 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
             Action::Filter(f) => f.run(txn),
             Action::Capture(c) => c.run(txn),
             Action::RewriteUri(r) => r.run(txn),
+            // A malformed encoding under `strict` makes the request a bad one.
+            Action::NormalizeUri(n) => {
+                if n.run(txn).is_err() {
+                    return Verdict::Deny(400);
+                }
+            }
             Action::SetAddr(s) => s.run(txn),
             Action::SetTimeout(t) => t.run(txn),
             Action::SetVar(set) => set.run(txn),

@@ -12,6 +12,9 @@ pub mod filters;
 pub(crate) mod forward;
 mod header_names;
 pub mod idle;
+pub mod monitor;
+pub mod normalize;
+pub mod persist;
 pub mod prefetch;
 pub mod replies;
 pub mod reply;
@@ -179,8 +182,14 @@ pub(crate) fn handle(
         let fe = ctx.frontend();
         // With `option http-buffer-request` the body is read before the rules, which may then
         // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
+        let monitored = fe
+            .monitor
+            .as_ref()
+            .and_then(|m| m.answer(txn, &[&fe.errorfiles]));
         let body = if let Some(refusal) = refused {
             Err(refuse(txn, refusal.status(), &[&fe.errorfiles]))
+        } else if let Some(answer) = monitored {
+            Err(answer)
         } else if fe.http_buffer_request {
             Box::pin(buffer_request(&ctx, txn, body)).await
         } else {

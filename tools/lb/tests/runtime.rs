@@ -41,8 +41,12 @@ mod lua;
 mod lua_public;
 #[path = "runtime/lua_runtime_api.rs"]
 mod lua_runtime_api;
+#[path = "runtime/normalize_uri.rs"]
+mod normalize_uri;
 #[path = "runtime/peers.rs"]
 mod peers;
+#[path = "runtime/persist.rs"]
+mod persist;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
@@ -53,6 +57,8 @@ mod replies;
 mod route;
 #[path = "runtime/samples.rs"]
 mod samples;
+#[path = "runtime/server_crl.rs"]
+mod server_crl;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
