@@ -119,6 +119,7 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Redirect(r) => format!("redirect {} {}", r.code, rules::redirect_location(r, txn)),
         Verdict::Service(s) => format!("use-service {s}"),
         Verdict::Script(call, _) => format!("lua.{}", call.name),
+        Verdict::WaitBody(..) => "wait-for-body".into(),
     }
 }
 

@@ -60,6 +60,8 @@ pub enum Action {
     Capture(crate::http::capture::CaptureRule),
     /// `normalize-uri <normalizer>`.
     NormalizeUri(crate::http::normalize::Normalizer),
+    /// `http-request wait-for-body`.
+    WaitForBody(crate::http::wait_body::WaitBody),
 }
 
 /// The services of `use-service`.
@@ -121,6 +123,8 @@ pub enum Verdict<'a> {
     Script(&'a crate::script::ScriptCall, usize),
     /// A service answers (`use-service`).
     Service(&'a Service),
+    /// The rules wait for the request body, then go on from the index given.
+    WaitBody(&'a crate::http::wait_body::WaitBody, usize),
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -188,6 +192,9 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "replace-uri" => Action::RewriteUri(UriRewrite::replace(Part::Uri, arg(0), arg(1))?),
         "set-src" | "set-src-port" | "set-dst" | "set-dst-port" => {
             Action::SetAddr(crate::set_addr::SetAddr::compile(name, a)?)
+        }
+        "wait-for-body" if !response => {
+            Action::WaitForBody(crate::http::wait_body::WaitBody::compile(a)?)
         }
         "normalize-uri" => Action::NormalizeUri(crate::http::normalize::Normalizer::compile(a)?),
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
@@ -360,6 +367,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
             Action::Script(call) => return Verdict::Script(call, index + 1),
+            Action::WaitForBody(w) => return Verdict::WaitBody(w, index + 1),
             Action::UseService(s) => return Verdict::Service(s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),

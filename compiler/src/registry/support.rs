@@ -444,6 +444,7 @@ pub const ACTIONS: &[&str] = &[
     "set-dst",
     "set-dst-port",
     "normalize-uri",
+    "wait-for-body",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any

@@ -153,6 +153,11 @@ pub(super) fn streamed_body(body: IncomingBody) -> ReqBody {
     }
 }
 
+/// An empty body, for a request answered without its own.
+pub(super) fn streamed_empty() -> ReqBody {
+    Either::Right(Full::new(Bytes::new()))
+}
+
 /// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
 /// one is refused with 413.
 pub(super) async fn buffered_body<B>(body: B, limit: usize) -> Result<Bytes, u16>

@@ -69,3 +69,5 @@ mod tls;
 mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/wait_body.rs"]
+mod wait_body;
