@@ -38,6 +38,7 @@ frontend fe
     use_backend dyn if {{ path_beg /dyn }}
     use_backend keep if {{ path_beg /keep }}
     use_backend nc if {{ path_beg /nc }}
+    use_backend idle if {{ path_beg /idle }}
     default_backend ins
 backend ins
     balance first
@@ -62,6 +63,9 @@ backend pfx
 backend pfxset
     cookie JSESSIONID prefix
     server a {sets_session} cookie pa
+backend idle
+    cookie SRV insert indirect maxidle 30m maxlife 1d
+    server a {a} cookie ia
 backend nc
     cookie SRV insert nocache
     server a {cacheable} cookie na
@@ -95,6 +99,10 @@ const REQUESTS: &[(&str, &str)] = &[
     ("/pset/1", ""),
     ("/dyn/1", ""),
     ("/nc/1", ""),
+    // Dates from 1970: unused for too long.
+    ("/idle/1", "Cookie: SRV=ia|AAAAB\r\n"),
+    ("/idle/2", "Cookie: SRV=ia|AAAAB|AAAAB\r\n"),
+    ("/idle/3", ""),
     ("/lb-health", ""),
     ("/lb-health", "x-fail: 1\r\n"),
 ];
@@ -115,7 +123,7 @@ fn answer(port: u16, path: &str, extra: &str) -> String {
         })
         .map(|l| {
             let (n, v) = l.split_once(':').unwrap_or((l, ""));
-            format!("{}: {}", n.to_ascii_lowercase(), v.trim())
+            format!("{}: {}", n.to_ascii_lowercase(), mask_dates(v.trim()))
         })
         .collect();
     headers.sort();
@@ -126,6 +134,19 @@ fn answer(port: u16, path: &str, extra: &str) -> String {
             .map(String::from),
     );
     kept.join("\n")
+}
+
+/// Cookie dates (`|` and five base64 characters) as `|DATE`: they follow the clock.
+fn mask_dates(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('|') {
+        out.push_str(&rest[..i]);
+        out.push_str("|DATE");
+        rest = rest.get(i + 6..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
 }
 
 fn answers(port: u16) -> Vec<String> {
@@ -194,6 +215,7 @@ fn persistence_cookies_and_monitor_uri_are_haproxys() {
         "/nc/1",
         "cache-control: private\nset-cookie: SRV=na; path=/",
     );
+    expect("/idle/1", "set-cookie: SRV=ia|DATE|DATE; path=/");
     let health = REQUESTS.len() - 2;
     assert!(
         mine[health].starts_with("HTTP/1.1 200 OK"),
@@ -216,10 +238,12 @@ fn persistence_cookies_and_monitor_uri_are_haproxys() {
         logged,
         "monitor requests are not logged:\n{my_log:?}"
     );
-    assert!(
-        my_log.iter().any(|l| l.contains("ins/b 200 --VN ")),
-        "{my_log:?}"
-    );
+    for what in ["ins/b 200 --VN ", "idle/a 200 --EI ", "idle/a 200 --OI "] {
+        assert!(
+            my_log.iter().any(|l| l.contains(what)),
+            "{what}: {my_log:?}"
+        );
+    }
     let Some((theirs, their_log)) = with_haproxy(|port| config(port, &s), answers) else {
         return;
     };
