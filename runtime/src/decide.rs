@@ -70,6 +70,7 @@ pub fn decide(
             format!("redirect {} {}", r.code, rules::redirect_location(r, &txn))
         }
         Verdict::Script(call, _) => format!("lua.{}", call.name),
+        Verdict::WaitBody(..) => "wait-for-body".to_string(),
     };
     let mut backend = None;
     let mut server = None;

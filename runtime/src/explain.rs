@@ -130,6 +130,7 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Redirect(r) => format!("redirect {} {}", r.code, rules::redirect_location(r, txn)),
         Verdict::Service(s) => format!("use-service {s}"),
         Verdict::Script(call, _) => format!("lua.{} (a script action: not run offline)", call.name),
+        Verdict::WaitBody(..) => "wait-for-body".into(),
     }
 }
 
@@ -199,7 +200,8 @@ fn goes_on(verdict: &str) -> bool {
 }
 
 fn balance(be: &BackendRt, txn: &Txn) -> Balance {
-    let (forced, key, _) = crate::http::forward::server_choice(be, txn);
+    let (by_rule, stuck, key, _) = crate::http::forward::server_choice(be, txn);
+    let forced = by_rule.or(stuck);
     let chosen = forced
         .filter(|&i| be.servers[i].is_usable())
         .or_else(|| be.pick(key, None));

@@ -258,7 +258,12 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
             Ok(())
         }
         "ts" => write!(out, "{}", std::str::from_utf8(&txn.term).unwrap_or("--")),
-        "tsc" => write!(out, "{}--", std::str::from_utf8(&txn.term).unwrap_or("--")),
+        "tsc" => write!(
+            out,
+            "{}{}",
+            std::str::from_utf8(&txn.term).unwrap_or("--"),
+            std::str::from_utf8(&txn.persist.letters()).unwrap_or("--")
+        ),
         "ac" => write!(out, "{}", txn.counters[0]),
         "fc" => write!(out, "{}", txn.counters[1]),
         "bc" => write!(out, "{}", txn.counters[2]),

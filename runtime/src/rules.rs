@@ -58,6 +58,10 @@ pub enum Action {
     SetAddr(crate::set_addr::SetAddr),
     /// `capture <sample> len|id …`: stores a sample in a capture slot.
     Capture(crate::http::capture::CaptureRule),
+    /// `normalize-uri <normalizer>`.
+    NormalizeUri(crate::http::normalize::Normalizer),
+    /// `http-request wait-for-body`.
+    WaitForBody(crate::http::wait_body::WaitBody),
 }
 
 /// The services of `use-service`.
@@ -119,6 +123,8 @@ pub enum Verdict<'a> {
     Script(&'a crate::script::ScriptCall, usize),
     /// A service answers (`use-service`).
     Service(&'a Service),
+    /// The rules wait for the request body, then go on from the index given.
+    WaitBody(&'a crate::http::wait_body::WaitBody, usize),
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -187,6 +193,10 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "set-src" | "set-src-port" | "set-dst" | "set-dst-port" => {
             Action::SetAddr(crate::set_addr::SetAddr::compile(name, a)?)
         }
+        "wait-for-body" if !response => {
+            Action::WaitForBody(crate::http::wait_body::WaitBody::compile(a)?)
+        }
+        "normalize-uri" => Action::NormalizeUri(crate::http::normalize::Normalizer::compile(a)?),
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
         "capture" => Action::Capture(crate::http::capture::CaptureRule::compile(a, response)?),
         "set-header" => Action::SetHeader(header_name(arg(0))?, Format::parse(arg(1))?),
@@ -392,6 +402,7 @@ where
             Action::Return(r) => return Verdict::Reply(r),
             Action::Redirect(r) => return Verdict::Redirect(r),
             Action::Script(call) => return Verdict::Script(call, index + 1),
+            Action::WaitForBody(w) => return Verdict::WaitBody(w, index + 1),
             Action::UseService(s) => return Verdict::Service(s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),
@@ -399,6 +410,12 @@ where
             Action::Filter(f) => f.run(txn),
             Action::Capture(c) => c.run(txn),
             Action::RewriteUri(r) => r.run(txn),
+            // A malformed encoding under `strict` makes the request a bad one.
+            Action::NormalizeUri(n) => {
+                if n.run(txn).is_err() {
+                    return Verdict::Deny(400);
+                }
+            }
             Action::SetAddr(s) => s.run(txn),
             Action::SetTimeout(t) => t.run(txn),
             Action::SetVar(set) => set.run(txn),

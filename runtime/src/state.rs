@@ -55,6 +55,11 @@ pub const ADMIN_MAINT: u8 = 1;
 pub const ADMIN_DRAIN: u8 = 2;
 
 impl ServerRt {
+    /// `non-stick`: stick tables never learn this server.
+    pub fn non_stick(&self) -> bool {
+        self.plan.options.iter().any(|o| o == "non-stick")
+    }
+
     pub fn is_usable(&self) -> bool {
         self.admin.load(Ordering::Relaxed) == 0
             && self.up.load(Ordering::Relaxed)
@@ -189,6 +194,8 @@ pub struct BackendRt {
     pub peak_active: Peak,
     /// The statistics page this backend serves, if any.
     pub stats_page: Option<crate::api::page::Page>,
+    /// Cookie persistence (`cookie`).
+    pub persistence: Option<crate::http::persist::Persistence>,
 }
 
 impl BackendRt {
@@ -282,6 +289,8 @@ pub struct FrontendRt {
     pub maxconn: AtomicU64,
     /// `disable frontend`: the listeners stop accepting until `enable frontend`.
     pub paused: AtomicBool,
+    /// `monitor-uri` and `monitor fail`.
+    pub monitor: Option<crate::http::monitor::Monitor>,
 }
 
 impl FrontendRt {
@@ -518,6 +527,15 @@ impl Shared {
                 active: AtomicU64::new(0),
                 use_servers,
                 stickiness,
+                persistence: crate::http::persist::Persistence::compile(
+                    &b.persistence,
+                    &b.options,
+                    &acls,
+                )
+                .unwrap_or_else(|e| {
+                    problems.push(format!("backend '{}' persistence: {e}", b.name));
+                    None
+                }),
                 id: b.uuid,
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
@@ -616,6 +634,12 @@ impl Shared {
                 peak_active: Peak::default(),
                 maxconn: AtomicU64::new(u64::from(f.maxconn.unwrap_or(0))),
                 paused: AtomicBool::new(false),
+                monitor: crate::http::monitor::Monitor::compile(&f.monitor, &acls).unwrap_or_else(
+                    |e| {
+                        problems.push(format!("frontend '{}' monitor fail: {e}", f.name));
+                        None
+                    },
+                ),
             });
         }
         problems.extend(tls_errors);

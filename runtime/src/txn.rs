@@ -118,6 +118,8 @@ pub struct Txn {
     /// backend's.
     pub timeout_server: Option<std::time::Duration>,
     pub timeout_tunnel: Option<std::time::Duration>,
+    /// Cookie persistence: what the cookies did both ways (`%tsc`).
+    pub persist: crate::http::persist::TxnCookie,
 }
 
 impl Txn {
@@ -175,6 +177,7 @@ impl Txn {
             unique_id: Default::default(),
             timeout_server: None,
             timeout_tunnel: None,
+            persist: Default::default(),
         }
     }
 

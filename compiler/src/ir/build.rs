@@ -189,12 +189,23 @@ impl<'a> Stmt<'a> {
             || word == "ssl-server-verify";
         // And the HTTP filters (`plan::filters`).
         let filters = matches!(word, "compression" | "filter");
+        // Cookie persistence and the monitor URI (`plan::persist`).
+        let persist = matches!(
+            word,
+            "cookie"
+                | "dynamic-cookie-key"
+                | "force-persist"
+                | "ignore-persist"
+                | "monitor-uri"
+                | "monitor"
+        );
         if !LOWERED.contains(&word)
             && !inspect_delay
             && !quic
             && !lua
             && !tls
             && !filters
+            && !persist
             && !pages
             && !capture_rule
             && !state

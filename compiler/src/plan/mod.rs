@@ -9,6 +9,7 @@ pub mod http_options;
 mod lower;
 pub mod lua;
 pub mod mux;
+pub mod persist;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
@@ -199,6 +200,8 @@ pub struct FrontendPlan {
     pub inspect_delay: Option<u32>,
     /// `unique-id-format`, `option originalto`, … (what acts on every request).
     pub http_options: http_options::HttpOptions,
+    /// `monitor-uri` and `monitor fail`.
+    pub monitor: persist::Monitor,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -252,6 +255,8 @@ pub struct BackendPlan {
     pub stats_page: Option<StatsPage>,
     /// `option originalto`, … (what acts on every request).
     pub http_options: http_options::HttpOptions,
+    /// `cookie`, `force-persist`, `ignore-persist`, `dynamic-cookie-key`.
+    pub persistence: persist::Persistence,
     /// Where its servers' state is loaded from at start (`load-server-state-from-file`).
     pub server_state: Option<server_state::StateSource>,
 }
@@ -479,6 +484,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             maxconn: p.maxconn.as_ref().map(|m| m.value),
             inspect_delay: lower::inspect_delay(&p.directives),
             http_options: http_options::HttpOptions::of(&p.directives),
+            monitor: persist::Monitor::of(&p.directives),
         });
     }
     let backends = config
@@ -504,6 +510,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .with_logs(lower::proxy_logs(&p.directives, &global_logs)),
                 forwardfor: lower::forwardfor(&p.directives),
                 http_options: http_options::HttpOptions::of(&p.directives),
+                persistence: persist::Persistence::of(&p.directives),
                 errors: errors::pages(&p.directives, &error_sections),
                 servers: p
                     .servers

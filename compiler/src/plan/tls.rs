@@ -401,6 +401,8 @@ pub struct ServerTls {
     /// `verify none`; otherwise the server's chain is checked against `ca_file`.
     pub verify_none: bool,
     pub ca_file: Option<String>,
+    /// `crl-file`: revocation lists the server's chain is checked against.
+    pub crl_file: Option<String>,
     /// A client certificate (and key) to present.
     pub crt: Option<String>,
     /// `sni <expr>`: the name sent, evaluated per request.
@@ -445,6 +447,7 @@ impl TlsGlobals {
             match words[i] {
                 "verify" => tls.verify_none = value == "none",
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "crl-file" => tls.crl_file = Some(with_base(&self.ca_base, value)),
                 "crt" => tls.crt = Some(with_base(&self.crt_base, value)),
                 "sni" => tls.sni = Some(value.to_string()),
                 "verifyhost" => tls.verifyhost = Some(value.to_string()),

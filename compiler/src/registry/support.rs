@@ -201,6 +201,13 @@ pub const PROXY: &[&str] = &[
     "unique-id-format",
     "unique-id-header",
     "declare",
+    // Cookie persistence and the monitor URI (runtime/src/http/persist.rs, monitor.rs).
+    "cookie",
+    "dynamic-cookie-key",
+    "force-persist",
+    "ignore-persist",
+    "monitor-uri",
+    "monitor",
     "load-server-state-from-file",
     "server-state-file-name",
 ];
@@ -240,6 +247,7 @@ pub const OPTIONS: &[&str] = &[
     "ssl-hello-chk",
     "spop-check",
     "log-separate-errors",
+    "persist",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
 ];
@@ -309,6 +317,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "no-tlsv13",
     "force-tlsv12",
     "force-tlsv13",
+    "cookie",
+    "non-stick",
+    "crl-file",
 ];
 
 /// Bind-line options the runtime honours.
@@ -437,6 +448,8 @@ pub const ACTIONS: &[&str] = &[
     "set-src-port",
     "set-dst",
     "set-dst-port",
+    "normalize-uri",
+    "wait-for-body",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any

@@ -52,13 +52,18 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
     }
 }
 
-/// What decides the server before the balancing: the server a `use-server` rule forces or
-/// stickiness holds to, the hash key of hash-based algorithms, and the stickiness keys to store
-/// once the server is known.
+/// What decides the server before the balancing: the server a `use-server` rule forces, the
+/// server stickiness holds to, the hash key of hash-based algorithms, and the stickiness keys
+/// to store once the server is known.
 pub(crate) fn server_choice(
     be: &BackendRt,
     txn: &Txn,
-) -> (Option<usize>, Option<u64>, crate::tables::stick::Pending) {
+) -> (
+    Option<usize>,
+    Option<usize>,
+    Option<u64>,
+    crate::tables::stick::Pending,
+) {
     let key = hash_key(be, txn);
     let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
     let forced = be
@@ -74,7 +79,7 @@ pub(crate) fn server_choice(
             .on_request(txn, |i| be.servers.get(i).is_some_and(|s| s.is_usable()))
     };
     txn.fetch_at(before);
-    (forced.or(stuck), key, to_store)
+    (forced, stuck, key, to_store)
 }
 
 /// The load-balancing key of hash algorithms.
@@ -146,6 +151,11 @@ pub(super) fn streamed_body(body: IncomingBody) -> ReqBody {
     } else {
         Either::Left(ClientBody::streaming(body))
     }
+}
+
+/// An empty body, for a request answered without its own.
+pub(super) fn streamed_empty() -> ReqBody {
+    Either::Right(Full::new(Bytes::new()))
 }
 
 /// Reads the whole request body (`option http-buffer-request`), up to `limit` bytes; a larger
@@ -254,13 +264,22 @@ pub async fn forward(
     let close_server = conn_mode != HttpConnMode::KeepAlive || http10;
     // `option http-pretend-keepalive`: the server is not told the connection closes.
     let announce_close = close_server && !be.pretend_keepalive;
-    let (forced, key, to_store) = server_choice(be, txn);
+    let (by_rule, stuck, key, to_store) = server_choice(be, txn);
+    // Persistence cookies come after `use-server` and before stickiness, as in HAProxy; the
+    // server a cookie names may be down (`option persist`, `force-persist`).
+    let by_cookie = be
+        .persistence
+        .as_ref()
+        .and_then(|p| p.on_request(be, txn, by_rule.is_some()));
+    let forced = by_rule.or(by_cookie).or(stuck);
     let upgrade = client_upgrade.is_some();
     let mut tries = Attempts::default();
     let started = crate::clock::now();
     loop {
         let Some(si) = forced
-            .filter(|&i| be.servers[i].is_usable())
+            .filter(|&i| {
+                be.servers[i].is_usable() || (Some(i) == by_cookie && tries.avoid != Some(i))
+            })
             .or_else(|| be.pick(key, tries.avoid))
         else {
             txn.term = *b"SC";
@@ -364,7 +383,7 @@ pub async fn forward(
         }
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
-        if !to_store.is_empty() {
+        if !to_store.is_empty() && !server.non_stick() {
             be.stickiness.store(&to_store, si);
         }
         let this_body = match (&replay, stream.take()) {
@@ -509,16 +528,19 @@ async fn respond(
     if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
         return own;
     }
-    if !be.stickiness.is_empty() {
-        if let Some(si) = be
-            .servers
-            .iter()
-            .position(|s| Some(&s.name) == txn.server.as_ref())
-        {
+    let server_index = be
+        .servers
+        .iter()
+        .position(|s| Some(&s.name) == txn.server.as_ref());
+    if let (false, Some(si)) = (be.stickiness.is_empty(), server_index) {
+        if !be.servers[si].non_stick() {
             be.stickiness.store(&be.stickiness.on_response(txn), si);
         }
     }
-    let view = txn.response.take().expect("response view set above");
+    let mut view = txn.response.take().expect("response view set above");
+    if let (Some(p), Some(si)) = (&be.persistence, server_index) {
+        p.on_response(be, txn, si, &mut view.headers, view.status);
+    }
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
     // HAProxy answers in HTTP/1.1 whatever the server spoke.
     parts.version = hyper::Version::HTTP_11;

@@ -12,6 +12,9 @@ pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
 pub mod idle;
+pub mod monitor;
+pub mod normalize;
+pub mod persist;
 pub mod prefetch;
 pub mod replies;
 pub mod reply;
@@ -20,6 +23,7 @@ mod script;
 pub mod set_timeout;
 pub mod unique_id;
 pub mod vet;
+pub mod wait_body;
 
 use crate::rules::{self, Service, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
@@ -179,8 +183,14 @@ pub(crate) fn handle(
         let fe = ctx.frontend();
         // With `option http-buffer-request` the body is read before the rules, which may then
         // look at it (`req.body`); a buffered or empty body can also be replayed on a retry.
+        let monitored = fe
+            .monitor
+            .as_ref()
+            .and_then(|m| m.answer(txn, &[&fe.errorfiles]));
         let body = if let Some(refusal) = refused {
             Err(refuse(txn, refusal.status(), &[&fe.errorfiles]))
+        } else if let Some(answer) = monitored {
+            Err(answer)
         } else if fe.http_buffer_request {
             Box::pin(buffer_request(&ctx, txn, body)).await
         } else {
@@ -189,7 +199,7 @@ pub(crate) fn handle(
         let routed = match body {
             Err(resp) => Err(resp),
             Ok(body) => match route(&ctx, txn, Resume::default()) {
-                paused @ Route::Script(..) => {
+                paused @ (Route::Script(..) | Route::WaitBody(..)) => {
                     Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
                 }
                 decided => Ok((body, decided)),
@@ -208,7 +218,7 @@ pub(crate) fn handle(
             }
             Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.
-            Ok((_, Route::Script(..))) => script::failed(&ctx, txn, *b"IR"),
+            Ok((_, Route::Script(..) | Route::WaitBody(..))) => script::failed(&ctx, txn, *b"IR"),
         };
         after_response(&ctx, txn, &mut resp);
         let silent = resp.extensions().get::<reply::CloseUnanswered>().is_some();
@@ -425,6 +435,8 @@ enum Route {
     Forward(usize),
     /// A script action runs; routing then resumes where it says.
     Script(crate::script::ScriptCall, Resume),
+    /// `wait-for-body`: the body is awaited; routing then resumes where it says.
+    WaitBody(wait_body::WaitBody, Resume),
     /// A service answers (`use-service`).
     Service(Service),
     /// The statistics page of this backend.
@@ -471,6 +483,15 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                     )
                 }
                 RulesRan::Service(name) => return Route::Service(name),
+                RulesRan::WaitBody(w, from) => {
+                    return Route::WaitBody(
+                        w,
+                        Resume {
+                            backend: None,
+                            from,
+                        },
+                    )
+                }
             }
             let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
                 let page = reply::error_in(503, &[&fe.errorfiles], txn);
@@ -507,6 +528,13 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 return Route::Script(call, resume);
             }
             RulesRan::Service(name) => return Route::Service(name),
+            RulesRan::WaitBody(w, from) => {
+                let resume = Resume {
+                    backend: Some(be_index),
+                    from,
+                };
+                return Route::WaitBody(w, resume);
+            }
         }
     }
     if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
@@ -533,6 +561,8 @@ enum RulesRan {
     Ended(RuleEnding),
     /// Stopped at a script action; the rules go on from the index given.
     Script(crate::script::ScriptCall, usize),
+    /// Stopped at `wait-for-body`; the rules go on from the index given.
+    WaitBody(wait_body::WaitBody, usize),
     Service(Service),
 }
 
@@ -549,6 +579,7 @@ fn apply_request_rules(
     let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
+        Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
         Verdict::Reject => (reply::error_in(403, files, txn), *b"PR"),

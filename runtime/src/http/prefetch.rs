@@ -86,6 +86,50 @@ impl ClientBody {
         Ok(self.settled())
     }
 
+    /// Reads the body until all of it, `at_least` bytes (0: all) or `limit` bytes have
+    /// arrived, or `until`; also answers whether `until` passed first.
+    pub async fn wait_for(
+        mut self,
+        until: tokio::time::Instant,
+        at_least: usize,
+        limit: usize,
+    ) -> Result<(Arrived, bool), Malformed> {
+        use http_body_util::BodyExt;
+        let Some(mut rest) = self.rest.take() else {
+            return Ok((self.settled(), false));
+        };
+        let mut read = BytesMut::from(self.read.take().unwrap_or_default().as_ref());
+        let mut timed_out = false;
+        let mut ended = false;
+        while read.len() < limit && (at_least == 0 || read.len() < at_least) {
+            match tokio::time::timeout_at(until, rest.frame()).await {
+                Err(_) => {
+                    timed_out = true;
+                    break;
+                }
+                Ok(None) => {
+                    ended = true;
+                    break;
+                }
+                Ok(Some(Err(_))) => return Err(Malformed),
+                Ok(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => read.extend_from_slice(&data),
+                    Err(frame) => self.trailers = frame.into_trailers().ok(),
+                },
+            }
+        }
+        self.read = (!read.is_empty()).then(|| read.freeze());
+        if !ended && !rest.is_end_stream() {
+            self.rest = Some(rest);
+        }
+        Ok((self.settled(), timed_out))
+    }
+
+    /// What has been read ahead of the stream.
+    pub fn arrived(&self) -> Option<Bytes> {
+        self.read.clone()
+    }
+
     fn settled(self) -> Arrived {
         if self.rest.is_none() && self.trailers.is_none() {
             Arrived::Whole(self.read.unwrap_or_default())

@@ -68,7 +68,7 @@ impl UriRewrite {
     }
 }
 
-fn part_of(req: &RequestView, part: Part) -> String {
+pub(crate) fn part_of(req: &RequestView, part: Part) -> String {
     match part {
         Part::Path => req.uri.path().to_string(),
         Part::PathQuery => req
@@ -81,7 +81,7 @@ fn part_of(req: &RequestView, part: Part) -> String {
 
 /// Puts `value` in place of `part`, keeping the scheme and authority of an absolute target
 /// (and the query string when only the path changes).
-fn replace_part(req: &mut RequestView, part: Part, value: &str) {
+pub(crate) fn replace_part(req: &mut RequestView, part: Part, value: &str) {
     let target = match part {
         Part::Uri => value.to_string(),
         Part::Path | Part::PathQuery => {

@@ -14,10 +14,26 @@ pub(super) async fn settle(
     ctx: &super::ConnCtx,
     txn: &mut Txn,
     mut routed: Route,
-    body: ReqBody,
+    mut body: ReqBody,
 ) -> (ReqBody, Route) {
     loop {
         routed = match routed {
+            Route::WaitBody(wait, resume) => {
+                let shared = ctx.shared.clone();
+                let fe = ctx.frontend();
+                let be = resume.backend.map(|b| &shared.backends[b]);
+                let mut files = Vec::new();
+                files.extend(be.map(|b| &b.errorfiles));
+                files.push(&fe.errorfiles);
+                let limit = shared.bufsize.max(8192);
+                match wait.wait(txn, body, limit, &files).await {
+                    Ok(waited) => {
+                        body = waited;
+                        route(ctx, txn, resume)
+                    }
+                    Err(resp) => return (super::forward::streamed_empty(), Route::Reply(resp)),
+                }
+            }
             Route::Script(call, resume) => {
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {

@@ -184,7 +184,13 @@ impl ServerTlsConfig {
                     .add(c)
                     .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
             }
-            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            let mut verifier =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider);
+            // `crl-file`: a revoked certificate in the server's chain fails the handshake.
+            if let Some(crl_file) = &t.crl_file {
+                verifier = verifier.with_crls(super::config::load_crls(crl_file)?);
+            }
+            let inner = verifier
                 .build()
                 .map_err(|e| format!("server verification: {e}"))?;
             Arc::new(ChainVerifier {

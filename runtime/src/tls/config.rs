@@ -156,13 +156,7 @@ fn client_verifier(
             .add_root_hint_subjects(named.subjects());
     }
     if let Some(crl_file) = &t.crl_file {
-        let pem = super::ckch::read(super::ckch::Kind::Crl, crl_file)
-            .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
-        let crls: Vec<CertificateRevocationListDer<'static>> =
-            CertificateRevocationListDer::pem_slice_iter(&pem)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
-        builder = builder.with_crls(crls);
+        builder = builder.with_crls(load_crls(crl_file)?);
     }
     if t.verify == Verify::Optional {
         builder = builder.allow_unauthenticated();
@@ -175,6 +169,17 @@ fn client_verifier(
         t.ca_ignore_err.clone(),
         t.crt_ignore_err.clone(),
     ))))
+}
+
+/// The revocation lists of a `crl-file` (bind or server lines).
+pub(crate) fn load_crls(
+    crl_file: &str,
+) -> Result<Vec<CertificateRevocationListDer<'static>>, String> {
+    let pem = super::ckch::read(super::ckch::Kind::Crl, crl_file)
+        .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))?;
+    CertificateRevocationListDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("unable to load CRL file '{crl_file}' : {e}"))
 }
 
 impl BindTlsConfig {

@@ -43,8 +43,12 @@ mod lua;
 mod lua_public;
 #[path = "runtime/lua_runtime_api.rs"]
 mod lua_runtime_api;
+#[path = "runtime/normalize_uri.rs"]
+mod normalize_uri;
 #[path = "runtime/peers.rs"]
 mod peers;
+#[path = "runtime/persist.rs"]
+mod persist;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/proxy_v2_ssl.rs"]
@@ -57,6 +61,8 @@ mod replies;
 mod route;
 #[path = "runtime/samples.rs"]
 mod samples;
+#[path = "runtime/server_crl.rs"]
+mod server_crl;
 #[path = "runtime/server_state.rs"]
 mod server_state;
 #[path = "runtime/tables.rs"]
@@ -69,3 +75,5 @@ mod tls;
 mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/wait_body.rs"]
+mod wait_body;

@@ -258,11 +258,11 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
     assert!(text.contains("[default] backend be_web"), "{text}");
     assert!(text.contains("by balance source (hash key 0x"), "{text}");
     // What the runtime lacks is named, with its place, since the answer may then differ.
-    let with_cookie = std::fs::read_to_string(&cfg).unwrap().replace(
+    let with_rdp = std::fs::read_to_string(&cfg).unwrap().replace(
         "balance source\n",
-        "balance source\n    cookie SRV insert\n",
+        "balance source\n    persist rdp-cookie\n",
     );
-    std::fs::write(&cfg, with_cookie).unwrap();
+    std::fs::write(&cfg, with_rdp).unwrap();
     let out = run(&["-f", cfg.to_str().unwrap(), "--format", "json", "GET /"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let missing = v["not_replayed"].as_array().unwrap();
@@ -275,7 +275,7 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
         "{v}"
     );
     assert!(
-        missing[0]["what"].as_str().unwrap().contains("'cookie'"),
+        missing[0]["what"].as_str().unwrap().contains("'persist'"),
         "{v}"
     );
     std::fs::write(&cfg, "frontend fe\n    bind :80\n    use_backend nowhere\n").unwrap();

@@ -510,7 +510,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    monitor-uri /alive\n    default_backend b\nbackend b\n    cookie SRV insert\n    server s 127.0.0.1:2 non-stick\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    http-request strict-mode on\n    default_backend b\nbackend b\n    persist rdp-cookie\n    server s 127.0.0.1:2 tfo\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -523,16 +523,16 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         err.contains(
-            "error[U001]: not supported by the hapee runtime yet: 'monitor-uri' in a frontend section"
+            "error[U001]: not supported by the hapee runtime yet: action 'http-request strict-mode'"
         ),
         "{err}"
     );
     assert!(
-        err.contains("u.cfg:8:5") && err.contains("u.cfg:11:5") && err.contains("'cookie'"),
+        err.contains("u.cfg:8:5") && err.contains("u.cfg:11:5") && err.contains("'persist'"),
         "{err}"
     );
     assert!(
-        err.contains("u.cfg:12:5") && err.contains("server option 'non-stick'"),
+        err.contains("u.cfg:12:5") && err.contains("server option 'tfo'"),
         "{err}"
     );
     // `check` reports the same uses as warnings and still accepts the configuration.
@@ -547,14 +547,14 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     assert_eq!(err.matches("warning[U001]").count(), 3, "{err}");
     std::fs::write(&cfg, "frontend fe\n    bind 127.0.0.1:1 process 1\n").unwrap();
     let tables = dir.join("c.cfg");
-    std::fs::write(&tables, "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten l\n    bind 127.0.0.1:1\n    cookie SRV insert\n    server s 127.0.0.1:2\n").unwrap();
+    std::fs::write(&tables, "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten l\n    bind 127.0.0.1:1\n    persist rdp-cookie\n    server s 127.0.0.1:2\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("run")
         .arg("-f")
         .arg(&tables)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("'cookie'"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'persist'"));
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("-f")
         .arg(&cfg)
