@@ -43,6 +43,7 @@ pub mod stop;
 pub mod support;
 pub mod tables;
 pub mod tcp;
+pub mod tcp_response;
 pub mod tls;
 pub mod txn;
 pub mod upstream;

@@ -40,6 +40,8 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `tcp-response content close`: the server connection is closed.
+    Close,
     /// `track-sc*`, `sc-inc-gpc*`, `sc-set-gpt*`, `sc-add-gpc`.
     Table(crate::tables::action::TableAction),
     /// `lua.<name> [args]`: a script action.
@@ -115,6 +117,8 @@ pub enum Verdict<'a> {
     Reply(&'a Reply),
     Redirect(&'a Redirect),
     Reject,
+    /// `tcp-response content close`.
+    Close,
     /// A script action runs; then the rules go on from the index given (`run_from`).
     Script(&'a crate::script::ScriptCall, usize),
     /// A service answers (`use-service`).
@@ -142,6 +146,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "allow" => Action::Allow,
         "accept" => Action::Accept,
         "reject" => Action::Reject,
+        "close" if rule.set == RuleSet::TcpResponseContent => Action::Close,
         "expect-proxy" if arg(0) == "layer4" => Action::ExpectProxy,
         "deny" => {
             let r = crate::http::replies::parse_deny(a, if response { 502 } else { 403 })?;
@@ -317,6 +322,7 @@ impl Action {
             Action::Allow
                 | Action::Accept
                 | Action::Reject
+                | Action::Close
                 | Action::Deny { .. }
                 | Action::Tarpit { .. }
                 | Action::Return(_)
@@ -352,6 +358,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
         match &rule.action {
             Action::Allow | Action::Accept => return Verdict::Continue,
             Action::Reject => return Verdict::Reject,
+            Action::Close => return Verdict::Close,
             Action::Deny { status } => return Verdict::Deny(*status),
             Action::Tarpit { status } => return Verdict::Tarpit(*status),
             Action::Return(r) => return Verdict::Reply(r),

@@ -165,6 +165,9 @@ pub struct BackendRt {
     pub servers: Vec<Arc<ServerRt>>,
     pub rr: AtomicU64,
     pub rules: Vec<CompiledRule>,
+    /// `tcp-response inspect-delay`: how long response content rules may wait for the
+    /// server's data.
+    pub response_inspect_delay: Option<std::time::Duration>,
     pub timeouts: Timeouts,
     pub retries: u32,
     pub retry_on: RetryOn,
@@ -502,6 +505,9 @@ impl Shared {
                 servers,
                 rr: AtomicU64::new(0),
                 rules,
+                response_inspect_delay: b
+                    .response_inspect_delay
+                    .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
                 timeouts: Timeouts::of(&b.timeouts),
                 retries: b.retries,
                 retry_on: RetryOn::parse(&b.retry_on),

@@ -101,6 +101,10 @@ pub struct Txn {
     /// No more payload will come before the rules decide: the client closed, the buffer is
     /// full, or `tcp-request inspect-delay` passed.
     pub payload_final: bool,
+    /// The server's first bytes held for `tcp-response content` rules (TCP mode).
+    pub res_payload: Option<bytes::Bytes>,
+    /// No more response payload will come before the rules decide.
+    pub res_payload_final: bool,
     /// Set by a fetch whose answer could still change with more data (HAProxy's
     /// `SMP_F_MAY_CHANGE`), so that a condition can wait instead of failing.
     pub may_change: std::cell::Cell<bool>,
@@ -167,6 +171,8 @@ impl Txn {
             script_data: None,
             payload: None,
             payload_final: true,
+            res_payload: None,
+            res_payload_final: true,
             may_change: std::cell::Cell::new(false),
             proxy: None,
             expect_proxy: false,

@@ -156,7 +156,8 @@ impl<'a> Stmt<'a> {
             "trace",
         ];
         let word = self.word(at);
-        let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
+        let inspect_delay =
+            matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
         // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.

@@ -241,6 +241,9 @@ pub struct BackendPlan {
     pub use_servers: Vec<(String, Vec<String>)>,
     pub acls: Vec<Acl>,
     pub rules: Vec<Rule>,
+    /// `tcp-response inspect-delay`, in milliseconds: how long response content rules may
+    /// wait for the server's data.
+    pub response_inspect_delay: Option<u32>,
     pub options: Vec<(String, bool)>,
     pub timeouts: Timeouts,
     pub retries: u32,
@@ -474,7 +477,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             forwardfor: lower::forwardfor(&p.directives),
             errors: errors::pages(&p.directives, &error_sections),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
-            inspect_delay: lower::inspect_delay(&p.directives),
+            inspect_delay: lower::inspect_delay(&p.directives, "tcp-request"),
             http_options: http_options::HttpOptions::of(&p.directives),
         });
     }
@@ -561,6 +564,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 use_servers: lower::use_servers(&p.directives),
                 acls: acls_of(p),
                 rules: rules_of(config, p),
+                response_inspect_delay: lower::inspect_delay(&p.directives, "tcp-response"),
                 options: options_of(p),
                 timeouts: Timeouts::of(p),
                 retries: p.retries.as_ref().map_or(3, |r| r.value),

@@ -166,6 +166,8 @@ pub const PROXY: &[&str] = &[
     "http-response",
     "http-after-response",
     "tcp-request",
+    // TCP mode: the server's first bytes held for the rules (runtime/src/tcp_response.rs).
+    "tcp-response",
     "use_backend",
     "default_backend",
     "use-server",
@@ -235,6 +237,11 @@ pub const OPTIONS: &[&str] = &[
     "ssl-hello-chk",
     "spop-check",
     "log-separate-errors",
+    // Kernel zero-copy forwarding (splice(2)): the bytes, their order and the logs are the
+    // same without it, so hapee honours these by copying through its buffers.
+    "splice-request",
+    "splice-response",
+    "splice-auto",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
 ];
@@ -406,6 +413,8 @@ pub const ACTIONS: &[&str] = &[
     "set-status",
     "accept",
     "reject",
+    // `tcp-response content close`.
+    "close",
     "set-var",
     "set-var-fmt",
     "unset-var",
@@ -695,11 +704,15 @@ pub const FETCHES: &[&str] = &[
     "req_len",
     "req.payload",
     "req.payload_lv",
+    "res.len",
+    "res.payload",
+    "res.payload_lv",
     "req.ssl_hello_type",
     "req_ssl_hello_type",
     "req.ssl_sni",
     "req_ssl_sni",
     "req.ssl_ver",
+    "req.ssl_alpn",
     "req_ssl_ver",
     "wait_end",
     "fc_pp_authority",

@@ -57,6 +57,8 @@ mod samples;
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
+#[path = "runtime/tcp_response.rs"]
+mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
 #[path = "runtime/tls_ocsp.rs"]
