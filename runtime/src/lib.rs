@@ -98,6 +98,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     // Rings come first: log targets name them.
     rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
+    vars::ProcVars::initialize(&shared);
     discovery::start(&shared, plan)?;
     let engine = options.engine.clone();
     if let Some(engine) = &engine {

@@ -351,7 +351,9 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
         if rule.set != set {
             continue;
         }
-        if !rule.condition.holds(txn) {
+        let holds = rule.condition.holds(txn);
+        txn.settle_converter_vars();
+        if !holds {
             continue;
         }
         let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
@@ -375,7 +377,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
             Action::SetTimeout(t) => t.run(txn),
             Action::SetVar(set) => set.run(txn),
             Action::UnsetVar(name) => {
-                txn.vars.remove(name);
+                txn.remove_var(name);
             }
             Action::SetHeader(n, f) | Action::AddHeader(n, f) => {
                 let value = f.render(txn);

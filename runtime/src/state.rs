@@ -315,6 +315,9 @@ pub struct Shared {
     pub error_sections: crate::http::replies::ErrorSections,
     /// `userlist` sections (`http_auth`).
     pub userlists: crate::http::auth::Userlists,
+    /// The process-wide variables (`proc.*`), and the global section's `set-var` lines that
+    /// give them their first values.
+    pub proc_vars: crate::vars::ProcVars,
 }
 
 impl Shared {
@@ -331,6 +334,7 @@ impl Shared {
             tables: Default::default(),
             error_sections: Default::default(),
             userlists: Default::default(),
+            proc_vars: Default::default(),
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,
@@ -639,6 +643,8 @@ impl Shared {
             .enumerate()
             .map(|(i, b)| (b.name.clone(), i))
             .collect();
+        let proc_vars =
+            crate::vars::ProcVars::compile(&plan.global.set_vars).map_err(|e| vec![e.0])?;
         Ok(Shared {
             frontends,
             backends,
@@ -652,6 +658,7 @@ impl Shared {
             filters: crate::http::filters::Filters::build(&plan.filters),
             error_sections,
             userlists: crate::http::auth::load(&plan.userlists),
+            proc_vars,
         })
     }
 }

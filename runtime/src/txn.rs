@@ -63,6 +63,9 @@ pub struct Txn {
     pub request_body: Option<bytes::Bytes>,
     pub response: Option<ResponseView>,
     pub vars: HashMap<String, Value>,
+    /// Variables `set-var` converters stored during the current rule (see
+    /// [`Txn::settle_converter_vars`]).
+    pub converter_vars: std::cell::RefCell<HashMap<String, Value>>,
     /// When the connection was accepted (`%t`) and the request started (`%tr`).
     pub accept_date: SystemTime,
     pub request_date: SystemTime,
@@ -149,6 +152,7 @@ impl Txn {
             request_body: None,
             response: None,
             vars: HashMap::new(),
+            converter_vars: Default::default(),
             accept_date: now,
             request_date: now,
             start: crate::clock::now(),

@@ -160,6 +160,8 @@ impl<'a> Stmt<'a> {
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
         // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
+        // The global section's variables (`plan::GlobalPlan::set_vars`).
+        let set_var = matches!(word, "set-var" | "set-var-fmt");
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
         // Error pages, unique ids and capture slots (`plan::errors`, `plan::http_options`,
@@ -187,6 +189,7 @@ impl<'a> Stmt<'a> {
         let filters = matches!(word, "compression" | "filter");
         if !LOWERED.contains(&word)
             && !inspect_delay
+            && !set_var
             && !quic
             && !lua
             && !tls

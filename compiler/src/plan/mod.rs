@@ -54,6 +54,9 @@ pub struct Plan {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct GlobalPlan {
+    /// The global section's `set-var <name> <expr>` and `set-var-fmt <name> <format>` lines
+    /// (keyword, name, the rest), in order.
+    pub set_vars: Vec<(String, String, String)>,
     pub nbthread: u32,
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
@@ -605,6 +608,17 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     }
     Plan {
         global: GlobalPlan {
+            set_vars: g
+                .directives
+                .iter()
+                .filter(|d| matches!(d.keyword.as_str(), "set-var" | "set-var-fmt"))
+                .map(|d| {
+                    let words: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+                    let name = words.first().copied().unwrap_or("").to_string();
+                    let rest = words.get(1..).unwrap_or(&[]).join(" ");
+                    (d.keyword.to_string(), name, rest)
+                })
+                .collect(),
             nbthread,
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),

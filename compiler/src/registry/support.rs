@@ -28,6 +28,9 @@ pub const GLOBAL: &[&str] = &[
     "uid",
     "gid",
     "localpeer",
+    // Process-wide variables given at start (runtime/src/vars.rs).
+    "set-var",
+    "set-var-fmt",
     "tune.stick-counters",
     "tune.peers.max-updates-at-once",
     "lua-load",
@@ -875,6 +878,8 @@ pub const CONVERTERS: &[&str] = &[
     "x509_v_err_str",
     // Converters of runtime/src/sample (by family).
     "concat",
+    // Stores its input in a variable (runtime/src/vars.rs).
+    "set-var",
     "add_item",
     "strcmp",
     "iif",

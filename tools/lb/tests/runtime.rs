@@ -43,6 +43,8 @@ mod lua_public;
 mod lua_runtime_api;
 #[path = "runtime/peers.rs"]
 mod peers;
+#[path = "runtime/proc_vars.rs"]
+mod proc_vars;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/reload.rs"]
