@@ -2,7 +2,8 @@
 """Drives hapee-lsp over stdio like an editor and measures it.
 
 Usage: lsp.py HAPEE_LSP CONFIG
-Prints: diagnostics-after-edit median/p90 (ms), completion median/p90 (ms), peak RSS (MiB).
+Prints rows of a Markdown table: p50/p95 of edit → publishDiagnostics (ms) for an edit of a
+frontend line and of a backend line, the server's CPU per edit, completion p50/p95, peak RSS.
 """
 import json, os, statistics, subprocess, sys, threading, time, queue
 
@@ -64,29 +65,44 @@ notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "hapr
 wait_diagnostics()
 
 lines = text.split("\n")
-edit_line = next(i for i, l in enumerate(lines) if l.strip().startswith("default_backend"))
+EDITS = int(os.environ.get("EDITS", "50"))
+
 def cpu_ms():
     """The server's user+system CPU time so far, in ms (what an edit costs it, whatever the
     machine's load does to the wall clock)."""
     fields = open("/proc/%d/stat" % proc.pid).read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
-diag = []
-cpu_before = cpu_ms()
-for v in range(20):
-    old_len = len(lines[edit_line])
-    lines[edit_line] = "    default_backend be_%d" % (v % 3)
-    # Incremental sync, as editors send it: only the edited line.
-    change = {"range": {"start": {"line": edit_line, "character": 0}, "end": {"line": edit_line, "character": old_len}},
-              "text": lines[edit_line]}
-    sent = time.perf_counter()
-    notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": v + 2}, "contentChanges": [change]})
-    diag.append((wait_diagnostics() - sent) * 1000)
+version = 1
+def edits(edit_line, variants):
+    """Replaces line `edit_line` EDITS times, as a keystroke's incremental didChange does, and
+    returns each edit's time to its publishDiagnostics (ms) and the server's CPU per edit."""
+    global version
+    took = []
+    cpu_before = cpu_ms()
+    for v in range(EDITS):
+        old_len = len(lines[edit_line])
+        lines[edit_line] = variants[v % len(variants)]
+        change = {"range": {"start": {"line": edit_line, "character": 0}, "end": {"line": edit_line, "character": old_len}},
+                  "text": lines[edit_line]}
+        version += 1
+        sent = time.perf_counter()
+        notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]})
+        took.append((wait_diagnostics() - sent) * 1000)
+    return took, (cpu_ms() - cpu_before) / EDITS
 
-cpu_per_edit = (cpu_ms() - cpu_before) / 20
+# A routing line of the frontend, and a server line of a backend in the middle of the file.
+front_line = next(i for i, l in enumerate(lines) if l.strip().startswith("default_backend"))
+servers = [i for i, l in enumerate(lines) if l.strip().startswith("server ")]
+back_line = servers[len(servers) // 2]
+back_text = lines[back_line]
+results = [
+    ("frontend line", edits(front_line, ["    default_backend be_%d" % k for k in range(3)])),
+    ("backend line", edits(back_line, [back_text + " weight %d" % (k + 1) for k in range(3)])),
+]
 comp = []
 for _ in range(100):
-    took, _ = request("textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": edit_line, "character": 20}})
+    took, _ = request("textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": front_line, "character": 20}})
     comp.append(took * 1000)
 
 rss = 0
@@ -99,9 +115,13 @@ notify("exit", None)
 proc.stdin.close()
 proc.wait(timeout=10)
 
-def p90(xs):
-    return sorted(xs)[int(len(xs) * 0.9) - 1]
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, int(round(len(xs) * p / 100.0)) - 1))]
 
 name = os.environ.get("SHAPE", os.path.basename(cfg))
-print("%s | %d lines | diagnostics after edit: median %.1f ms, p90 %.1f ms, server CPU %.1f ms per edit | completion: median %.2f ms, p90 %.2f ms | peak RSS %.1f MiB"
-      % (name, len(lines), statistics.median(diag), p90(diag), cpu_per_edit, statistics.median(comp), p90(comp), rss))
+for what, (took, cpu) in results:
+    print("| %s | %d | %s | edit → publishDiagnostics | %d | %.1f | %.1f | %.1f |"
+          % (name, len(lines), what, len(took), pct(took, 50), pct(took, 95), cpu))
+print("| %s | %d | | completion | %d | %.2f | %.2f | |" % (name, len(lines), len(comp), pct(comp, 50), pct(comp, 95)))
+print("| %s | %d | | peak RSS: %.1f MiB | | | | |" % (name, len(lines), rss))

@@ -55,6 +55,11 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
                 d
             }),
     );
+    // What HAProxy finds only at start-up is hapee's own view: the HAProxy-compatible `-c`
+    // (no lints) keeps `haproxy -c`'s verdict.
+    if !options.no_env && options.lints {
+        diagnostics.extend(crate::envcheck::start_up(&config));
+    }
     // HAProxy resolves server names after the checks, and only if they found no error.
     if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {
         diagnostics.extend(crate::envcheck::server_names(

@@ -251,6 +251,8 @@ rules! {
     "E322" "invalid-trace" Error Haproxy "A 'trace' line names an unknown source, level, lock criterion or command."
         "Sources in 2.7 are check, fcgi, h1, h2, h3, peers, pt, qmux, quic and stream; commands are event, level, lock, pause, sink, start, stop and verbosity.";
 
+    "E265" "cipher-list-rejected" Error Haproxy "OpenSSL selects no cipher from a TLS listener's or server's 'ciphers' or 'ciphersuites' list."
+        "HAProxy hands each TLS listener's and TLS server's cipher lists (their own 'ciphers'/'ciphersuites', else 'ssl-default-bind-*' or 'ssl-default-server-*') to OpenSSL once the configuration is read, and does not start when OpenSSL rejects one. OpenSSL skips the names it does not know, and rejects a 'ciphers' list that leaves no TLS 1.2-or-below cipher (only unknown names, TLS 1.3 suite names, everything removed with '!'), a 'ciphersuites' list with no known suite, and characters outside its syntax. 'openssl ciphers -v LIST' shows what a list selects.";
     "E264" "nameserver-arguments-missing" Error Haproxy "A 'nameserver' line of a resolvers section lacks its name or address."
         "Write 'nameserver <name> <address>[:<port>]'; the address is an IP address (or a name the system resolves when HAProxy starts), the port defaults to 53.";
 
@@ -267,6 +269,8 @@ rules! {
         "HAProxy resolves these names while it reads the line, with the system resolver. Use an IP address, a name this machine resolves, or a local target such as 'stdout' or a unix socket.";
     "E406" "unknown-account" Error Haproxy "The global 'user' or 'group', or a 'stats socket' 'user'/'group', names an account this machine does not have."
         "HAProxy looks the names up (getpwnam/getgrnam) while it reads the line and drops privileges to them at start-up. Create the account, fix the name, or use 'uid'/'gid' with numbers.";
+    "E407" "chroot-not-a-directory" Error Haproxy "The global 'chroot' names no directory on this machine."
+        "HAProxy changes its root to this directory when it starts and stops with 'Cannot chroot(...)' when it cannot. 'haproxy -c' does not look, so this is reported by 'hapee-lb check' only (not by the HAProxy-compatible '-c'). Create the directory, fix the path, or use --no-env to check the configuration away from its machine.";
 
     // ---- E5xx / W5xx: expressions ----
     "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."

@@ -9,15 +9,17 @@ use lsp_types as lsp;
 /// The marker `hapee-lb check` reads in a line's comment.
 const ALLOW: &str = "# hapee: allow(";
 
-/// An edit as the editor applies it. An edit that deletes everything a line holds deletes the
-/// line itself, so that no blank line is left behind.
+/// An edit as the editor applies it. An edit that deletes everything a line holds (but for a
+/// comment after it, which spoke of what goes) deletes the line itself, so that no blank or
+/// comment-only line is left behind.
 fn text_edit(f: &SourceFile, span: Span, replacement: &str) -> lsp::TextEdit {
     let line = f.line_index(span.start as usize);
     let bounds = f.line_range(line);
+    let rest = f.text[span.end as usize..bounds.end].trim();
     let whole_line = replacement.trim().is_empty()
         && f.line_index(span.end.saturating_sub(1).max(span.start) as usize) == line
         && f.text[bounds.start..span.start as usize].trim().is_empty()
-        && f.text[span.end as usize..bounds.end].trim().is_empty();
+        && (rest.is_empty() || rest.starts_with('#'));
     if whole_line {
         // Up to the start of the next line (the line's end at the end of the file).
         let next = f

@@ -121,7 +121,8 @@ impl Analysis {
                     Some(h) => format!("{}\nhelp: {h}", d.message),
                     None => d.message.to_string(),
                 },
-                related_information: Some(
+                // Left out when empty: thousands of diagnostics are that much less to send.
+                related_information: (!d.secondary.is_empty()).then(|| {
                     d.secondary
                         .iter()
                         .map(|l| lsp::DiagnosticRelatedInformation {
@@ -131,8 +132,8 @@ impl Analysis {
                             },
                             message: l.message.to_string(),
                         })
-                        .collect(),
-                ),
+                        .collect()
+                }),
                 tags: match d.code {
                     "W104" => Some(vec![lsp::DiagnosticTag::DEPRECATED]),
                     "L001" | "L002" | "L003" | "L004" => {

@@ -121,6 +121,7 @@ impl Analysis {
         if current.starts_with("%[") {
             return fetches();
         }
+        let rule = crate::hover::rule_set(first, words.get(1).copied().unwrap_or(""));
         let in_condition = words
             .iter()
             .take(index)
@@ -131,7 +132,7 @@ impl Analysis {
             (0, _) => {
                 let mut items: Vec<_> = SectionKind::ALL
                     .iter()
-                    .map(|k| item(k.keyword(), "section", K::MODULE))
+                    .map(|k| item(k.keyword(), &format!("section: {}", k.doc()), K::MODULE))
                     .collect();
                 if let Some(s) = section {
                     items.extend(directives(s, false));
@@ -172,30 +173,38 @@ impl Analysis {
                 .collect(),
             (1, "use_backend" | "default_backend") => self.backend_names(),
             (1, "use-server") => self.server_names(pos.line as usize),
-            (1, "http-request" | "http-response" | "http-after-response") => {
-                let set = match first {
-                    "http-request" => RuleSet::HttpRequest,
-                    "http-response" => RuleSet::HttpResponse,
-                    _ => RuleSet::HttpAfterResponse,
-                };
-                actions(set)
-            }
             (1, "tcp-request") => ["connection", "session", "content", "inspect-delay"]
                 .iter()
                 .map(|w| item(w, "tcp-request rule set", K::KEYWORD))
                 .collect(),
-            (2, "tcp-request") => match words.get(1).copied() {
-                Some("connection") => actions(RuleSet::TcpRequestConnection),
-                Some("session") => actions(RuleSet::TcpRequestSession),
-                Some("content") => actions(RuleSet::TcpRequestContent),
-                _ => Vec::new(),
-            },
+            (1, "tcp-response") => vec![item("content", "tcp-response rule set", K::KEYWORD)],
+            (2, "http-check") if words[1] == "expect" => matchers(HTTP_EXPECT),
+            (2, "tcp-check") if words[1] == "expect" => matchers(TCP_EXPECT),
+            _ if rule.is_some_and(|(_, at)| index == at) => {
+                rule.map(|(set, _)| actions(set)).unwrap_or_default()
+            }
+            // The sample expression an action takes (`set-var(txn.x) <expr>`).
+            _ if rule.is_some_and(|(_, at)| {
+                index == at + 1 && words.get(at).is_some_and(|a| takes_expression(a))
+            }) =>
+            {
+                fetches()
+            }
+            (2, "stick" | "balance")
+                if matches!(
+                    words.get(1).copied(),
+                    Some("on" | "match" | "store-request" | "store-response" | "hash")
+                ) =>
+            {
+                fetches()
+            }
             (2, "acl") => fetches(),
             _ if in_condition && in_braces => fetches(),
             _ if in_condition => self.acl_names(pos.line as usize),
             _ if words.get(index.wrapping_sub(1)) == Some(&"table") => self.backend_names(),
             (i, "bind") if i >= 2 => registry::BIND_OPTIONS
                 .iter()
+                .filter(|o| !CLI_ONLY_BIND_OPTIONS.contains(&o.name))
                 .map(|o| {
                     item(
                         o.name,
@@ -322,5 +331,80 @@ fn server_options(default_server: bool) -> Vec<lsp::CompletionItem> {
         .iter()
         .filter(|o| !default_server || o.default_server)
         .map(|o| item(o.name, o.doc, K::PROPERTY))
+        .collect()
+}
+
+/// Bind options only a `stats socket` takes: not offered on a proxy's `bind` line.
+const CLI_ONLY_BIND_OPTIONS: &[&str] = &["level", "expose-fd", "severity-output"];
+
+/// Whether a rule action (`set-var(txn.x)`, `track-sc0`) is followed by a sample expression.
+fn takes_expression(action: &str) -> bool {
+    let name = action.split('(').next().unwrap_or(action);
+    matches!(
+        name,
+        "set-var"
+            | "set-src"
+            | "set-dst"
+            | "set-src-port"
+            | "set-dst-port"
+            | "set-priority-class"
+            | "set-priority-offset"
+            | "sc-set-gpt"
+            | "sc-set-gpt0"
+            | "capture"
+            | "track-sc0"
+            | "track-sc1"
+            | "track-sc2"
+            | "do-resolve"
+    )
+}
+
+/// What `http-check expect` matches, with what each compares.
+const HTTP_EXPECT: &[(&str, &str)] = &[
+    (
+        "status",
+        "the response status against a list or range of codes",
+    ),
+    (
+        "rstatus",
+        "the response status against a regular expression",
+    ),
+    ("hdr", "a response header by name and value"),
+    ("fhdr", "a response header's full value, commas included"),
+    ("string", "a string contained in the response body"),
+    (
+        "rstring",
+        "a regular expression matched against the response body",
+    ),
+    (
+        "string-lf",
+        "a log-format string contained in the response body",
+    ),
+    ("!", "negates the match that follows"),
+];
+
+/// What `tcp-check expect` matches.
+const TCP_EXPECT: &[(&str, &str)] = &[
+    ("string", "a string contained in the response"),
+    (
+        "rstring",
+        "a regular expression matched against the response",
+    ),
+    ("binary", "hexadecimal bytes contained in the response"),
+    (
+        "rbinary",
+        "a regular expression matched against the response in hexadecimal",
+    ),
+    ("string-lf", "a log-format string contained in the response"),
+    (
+        "binary-lf",
+        "a log-format expression giving hexadecimal bytes",
+    ),
+    ("!", "negates the match that follows"),
+];
+
+fn matchers(list: &[(&str, &str)]) -> Vec<lsp::CompletionItem> {
+    list.iter()
+        .map(|(name, doc)| item(name, &format!("expect {name}: {doc}"), K::OPERATOR))
         .collect()
 }

@@ -3,7 +3,7 @@
 
 use crate::analysis::Analysis;
 use crate::position::{offset, range};
-use hapee_compiler::registry::{self, ArgSpec, RuleSet, Status};
+use hapee_compiler::registry::{self, ArgSpec, RuleSet, SectionKind, Status};
 use hapee_compiler::syntax::Line;
 use lsp_types as lsp;
 
@@ -62,10 +62,10 @@ pub(crate) fn converter_signature(c: &registry::ConverterDef) -> String {
     )
 }
 
-/// The rule set a rule line's action word belongs to, and that word's index.
-fn rule_set(line: &Line) -> Option<(RuleSet, usize)> {
-    let w = |i: usize| line.words.get(i).map_or("", |w| w.value.as_str());
-    Some(match (w(0), w(1)) {
+/// The rule set of a rule line starting with the words `first` and `second`, and the index of
+/// its action word.
+pub(crate) fn rule_set(first: &str, second: &str) -> Option<(RuleSet, usize)> {
+    Some(match (first, second) {
         ("http-request", _) => (RuleSet::HttpRequest, 1),
         ("http-response", _) => (RuleSet::HttpResponse, 1),
         ("http-after-response", _) => (RuleSet::HttpAfterResponse, 1),
@@ -109,6 +109,13 @@ impl Analysis {
             .or_else(|| self.name_summary(pos))
             .or_else(|| self.definition_summary(&line.words[i].value))
             .or_else(|| {
+                // After `http-check expect`/`tcp-check expect` come matchers (`status`,
+                // `string`), not the fetches of the same names.
+                let expect = line.words.get(1).is_some_and(|w| w.value == "expect")
+                    && line.words[0].value.ends_with("-check");
+                if expect {
+                    return None;
+                }
                 let w = &line.words[i];
                 let raw = self.c.db.text(w.span);
                 sample_doc(raw, (at - w.span.start) as usize)
@@ -141,6 +148,13 @@ impl Analysis {
         if k <= 1 && first == "option" && !second.is_empty() {
             return registry::option(second)
                 .map(|o| format!("**option {}** ({}) — {}", o.name, status(&o.status), o.doc));
+        }
+        if let Some(section) = SectionKind::from_keyword(first).filter(|_| k == 0) {
+            return Some(format!(
+                "**{}** (section) — {}",
+                section.keyword(),
+                section.doc()
+            ));
         }
         if k <= 1 {
             // Two-word keywords first (`timeout connect`), then the first word alone.
@@ -178,7 +192,7 @@ impl Analysis {
             }
             _ => {}
         }
-        let (set, action_at) = rule_set(line)?;
+        let (set, action_at) = rule_set(w(0), w(1))?;
         if i != action_at {
             return None;
         }

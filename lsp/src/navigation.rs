@@ -66,13 +66,15 @@ impl Analysis {
         let taken = self
             .index()
             .iter()
-            .find(|x| x.definition && x.kind == o.kind && x.scope == o.scope && x.name == new_name);
-        if let Some(x) = taken.filter(|_| new_name != o.name) {
-            let f = self.c.db.file(x.span.file);
+            .find(|x| x.definition && x.kind == o.kind && x.scope == o.scope && x.name == new_name)
+            .map(|x| x.span)
+            .or_else(|| self.proxy_name_clash(o, new_name));
+        if let Some(span) = taken.filter(|_| new_name != o.name) {
+            let f = self.c.db.file(span.file);
             return Err(format!(
                 "'{new_name}' already exists here ({}:{})",
                 f.name,
-                f.line_index(x.span.start as usize) + 1
+                f.line_index(span.start as usize) + 1
             ));
         }
         let mut changes: HashMap<lsp::Url, Vec<lsp::TextEdit>> = HashMap::new();
@@ -89,6 +91,30 @@ impl Analysis {
             changes: Some(changes),
             ..Default::default()
         }))
+    }
+
+    /// The frontend that a listen renamed `new_name` would clash with: a listen's name is both
+    /// a frontend's and a backend's (a backend and a frontend may share a name; backends and
+    /// listens are one namespace in the index already).
+    fn proxy_name_clash(
+        &self,
+        o: &symbols::Occurrence,
+        new_name: &str,
+    ) -> Option<hapee_compiler::Span> {
+        use hapee_compiler::ir::ProxyKind;
+        let proxies = &self.c.config.proxies;
+        let is = |p: &&hapee_compiler::ir::Proxy, kind, name: &str| {
+            p.kind == kind && p.name_str() == name
+        };
+        if o.kind != symbols::Kind::Backend
+            || !proxies.iter().any(|p| is(&p, ProxyKind::Listen, &o.name))
+        {
+            return None;
+        }
+        proxies
+            .iter()
+            .find(|p| is(p, ProxyKind::Frontend, new_name))
+            .and_then(|p| p.name.as_ref().map(|n| n.span))
     }
 
     /// One fold per section, and one per `.if … .endif` block.

@@ -5,6 +5,7 @@ use crate::workspace::Documents;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
 use std::time::Duration;
 
 /// How long edits may pile up before diagnostics are recomputed.
@@ -60,6 +61,34 @@ pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }),
     };
     connection.initialize_finish(id, serde_json::to_value(result)?)?;
+    // Lint levels live in `.hapee.toml`: clients that can watch files tell the server when it
+    // changes, so diagnostics follow at once instead of at the next edit.
+    let watch = init
+        .pointer("/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if watch {
+        let params = lsp::RegistrationParams {
+            registrations: vec![lsp::Registration {
+                id: "hapee-lint-settings".into(),
+                method: lsp::notification::DidChangeWatchedFiles::METHOD.into(),
+                register_options: serde_json::to_value(
+                    lsp::DidChangeWatchedFilesRegistrationOptions {
+                        watchers: vec![lsp::FileSystemWatcher {
+                            glob_pattern: lsp::GlobPattern::String("**/.hapee.toml".into()),
+                            kind: None,
+                        }],
+                    },
+                )
+                .ok(),
+            }],
+        };
+        connection.sender.send(Message::Request(Request::new(
+            RequestId::from("hapee-watch".to_string()),
+            lsp::request::RegisterCapability::METHOD.into(),
+            params,
+        )))?;
+    }
     let mut docs = Documents::default();
     docs.set_root(root_dir(&init));
     if let Some(files) = init
@@ -180,8 +209,8 @@ fn publish_dirty(
 
 fn notification(docs: &mut Documents, n: Notification) {
     use lsp::notification::{
-        DidChangeConfiguration, DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
-        DidSaveTextDocument,
+        DidChangeConfiguration, DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument,
+        DidOpenTextDocument, DidSaveTextDocument,
     };
     match n.method.as_str() {
         DidOpenTextDocument::METHOD => {
@@ -204,6 +233,7 @@ fn notification(docs: &mut Documents, n: Notification) {
                 docs.close(&p.text_document.uri);
             }
         }
+        DidChangeWatchedFiles::METHOD => docs.recheck_all(),
         DidChangeConfiguration::METHOD => {
             if let Some(files) = n
                 .params

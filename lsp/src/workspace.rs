@@ -90,6 +90,12 @@ impl Documents {
     /// A save may also follow an edit of `.hapee.toml`: every open document is checked again.
     pub fn saved(&mut self, uri: lsp::Url) {
         self.dirty.insert(uri);
+        self.recheck_all();
+    }
+
+    /// `.hapee.toml` (or a workspace file on disk) changed: every open document is checked
+    /// again.
+    pub fn recheck_all(&mut self) {
         let open: Vec<lsp::Url> = self.text.keys().cloned().collect();
         self.dirty.extend(open);
     }

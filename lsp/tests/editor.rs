@@ -283,12 +283,27 @@ fn quick_fixes_remove_whole_lines_and_correct_misspellings() {
     change(&mut c, uri, 2, &fixed);
     let d = codes(&c.diagnostics(uri));
     assert!(!d.iter().any(|c| c.starts_with('E')), "{d:?}");
-    // Removing the unused ACL leaves no blank line behind.
+    // Removing the unused ACL leaves no blank line behind, nor its comment alone on a line.
     let removed = apply(&fixed, &action_edits(&mut c, uri, 9, "remove the ACL"));
     assert!(
         removed.contains("    bind 127.0.0.1:8080\n    default_backend app\n"),
         "{removed:?}"
     );
+    let commented = fixed.replace("path /x\n", "path /x  # old API\n");
+    change(&mut c, uri, 3, &commented);
+    let _ = c.diagnostics(uri);
+    let removed = apply(&commented, &action_edits(&mut c, uri, 9, "remove the ACL"));
+    assert!(
+        removed.contains("    bind 127.0.0.1:8080\n    default_backend app\n"),
+        "{removed:?}"
+    );
+    // The last line of a file without a final newline goes as well.
+    let last =
+        "global\n    maxconn 100\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x";
+    change(&mut c, uri, 4, last);
+    let _ = c.diagnostics(uri);
+    let removed = apply(last, &action_edits(&mut c, uri, 4, "remove the ACL"));
+    assert!(removed.ends_with("bind 127.0.0.1:8080\n"), "{removed:?}");
     c.stop();
 }
 
@@ -312,6 +327,52 @@ fn rename_refuses_a_name_that_exists() {
         r["result"]["changes"][uri].as_array().unwrap().len() >= 2,
         "{r}"
     );
+    // A backend may take a frontend's name; a listen may not (it is a frontend too). ACLs of
+    // one section and servers of one backend are namespaces of their own.
+    let rename = |c: &mut Client, uri: &str, line: u32, character: u32, name: &str| {
+        c.request(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "newName": name}),
+        )
+    };
+    let text = "frontend fe\n    bind :80\n    acl a path /a\n    acl b path /b\n    use_backend app if a b\nfrontend fe2\n    bind :81\n    acl c path /c\n    use_backend web if c\nbackend app\n    server s1 127.0.0.1:80\n    server s2 127.0.0.1:81\nlisten web\n    bind :82\n    server w1 127.0.0.1:83\n";
+    let uri = "file:///tmp/rename-namespaces.cfg";
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    let refused = |r: &Value| {
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already exists")
+    };
+    assert!(
+        refused(&rename(&mut c, uri, 2, 9, "b")),
+        "ACL of the same section"
+    );
+    let r = rename(&mut c, uri, 2, 9, "c");
+    assert_eq!(
+        r["result"]["changes"][uri].as_array().map(Vec::len),
+        Some(2),
+        "{r}"
+    );
+    assert!(
+        refused(&rename(&mut c, uri, 10, 12, "s2")),
+        "server of the same backend"
+    );
+    assert!(
+        !refused(&rename(&mut c, uri, 10, 12, "w1")),
+        "server of another backend"
+    );
+    assert!(
+        !refused(&rename(&mut c, uri, 9, 9, "fe")),
+        "a backend may be named as a frontend"
+    );
+    assert!(
+        refused(&rename(&mut c, uri, 9, 9, "web")),
+        "backends and listens share names"
+    );
+    let r = rename(&mut c, uri, 12, 8, "fe2");
+    assert!(refused(&r), "a listen is a frontend too: {r}");
     c.stop();
 }
 
@@ -391,4 +452,136 @@ fn help_and_version() {
     );
     let bad = run("--bogus");
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn completion_of_expressions_after_actions_and_check_rules() {
+    let uri = "file:///tmp/complete-values.cfg";
+    let text = "defaults\n    mode http\nfrontend fe\n    bind :8080 \n    http-request set-var(txn.x) \n    http-request track-sc0 \n    tcp-request content \nbackend app\n    http-check \n    http-check expect \n    tcp-check expect \n    stick on \n    balance hash \n    server s1 127.0.0.1:80 \n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    // A proxy's bind line is not offered the options only `stats socket` takes.
+    let bind = labels(&mut c, uri, 3, 15);
+    assert!(bind.contains(&"ssl".into()) && bind.contains(&"alpn".into()));
+    assert!(!bind.contains(&"level".into()), "{bind:?}");
+    // A sample expression follows these actions: fetches are offered.
+    for line in [4, 5] {
+        let len = text.lines().nth(line).unwrap().len() as u32;
+        let fetches = labels(&mut c, uri, line as u32, len);
+        assert!(
+            fetches.contains(&"src".into()) && fetches.contains(&"req.hdr".into()),
+            "line {line}: {fetches:?}"
+        );
+    }
+    let content = labels(&mut c, uri, 6, 24);
+    assert!(
+        content.contains(&"accept".into()) && content.contains(&"reject".into()),
+        "{content:?}"
+    );
+    let checks = labels(&mut c, uri, 8, 15);
+    assert!(checks.contains(&"expect".into()) && checks.contains(&"send".into()));
+    assert!(!checks.contains(&"deny".into()), "{checks:?}");
+    let http_expect = labels(&mut c, uri, 9, 22);
+    assert!(http_expect.contains(&"status".into()) && http_expect.contains(&"rstatus".into()));
+    assert!(!http_expect.contains(&"binary".into()), "{http_expect:?}");
+    let tcp_expect = labels(&mut c, uri, 10, 21);
+    assert!(tcp_expect.contains(&"binary".into()), "{tcp_expect:?}");
+    for (line, len) in [(11, 13), (12, 17)] {
+        let fetches = labels(&mut c, uri, line, len);
+        assert!(fetches.contains(&"src".into()), "line {line}: {fetches:?}");
+    }
+    let server = labels(&mut c, uri, 13, 27);
+    assert!(server.contains(&"check".into()) && server.contains(&"weight".into()));
+    c.stop();
+}
+
+#[test]
+fn did_you_mean_fixes_for_keywords_options_and_actions() {
+    let uri = "file:///tmp/did-you-mean.cfg";
+    let text = "defaults\n    mode http\n    timeout conect 5s\nbackend app\n    balanse roundrobin\n    option httpchck\n    server s1 127.0.0.1:80 wieght 3\nfrontend fe\n    bind :80 sll\n    http-request deyn\n    default_backend app\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    let mut fixed = text.to_string();
+    for (line, to) in [
+        (2, "connect"),
+        (4, "balance"),
+        (5, "httpchk"),
+        (6, "weight"),
+        (8, "ssl"),
+        (9, "deny"),
+    ] {
+        let edits = action_edits(&mut c, uri, line, &format!("replace with '{to}'"));
+        fixed = apply(&fixed, &edits);
+    }
+    assert_eq!(
+        fixed,
+        "defaults\n    mode http\n    timeout connect 5s\nbackend app\n    balance roundrobin\n    option httpchk\n    server s1 127.0.0.1:80 weight 3\nfrontend fe\n    bind :80 ssl\n    http-request deny\n    default_backend app\n"
+    );
+    change(&mut c, uri, 2, &fixed);
+    let d = codes(&c.diagnostics(uri));
+    assert!(!d.iter().any(|c| c.starts_with('E')), "{d:?}");
+    c.stop();
+}
+
+#[test]
+fn lint_settings_followed_when_the_watched_file_changes() {
+    let dir = scratch("watch");
+    let text = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080\n    acl unused path /x\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\n";
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, text).unwrap();
+    let uri = format!("file://{}", path.display());
+    let capabilities =
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut c = Client::start_in_with(&dir, capabilities);
+    // The server asks to be told about .hapee.toml.
+    let register = c.server_request("client/registerCapability");
+    let watchers = &register["params"]["registrations"][0]["registerOptions"]["watchers"];
+    assert_eq!(watchers[0]["globPattern"], "**/.hapee.toml", "{register}");
+    c.send(json!({"jsonrpc": "2.0", "id": register["id"], "result": null}));
+    c.open(&uri, text);
+    assert_eq!(codes(&c.diagnostics(&uri)), ["L002"]);
+    // The user allows L002 in .hapee.toml: the editor's diagnostics follow without an edit.
+    let toml = dir.join(".hapee.toml");
+    std::fs::write(&toml, "[lints]\nallow = [\"L002\"]\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": format!("file://{}", toml.display()), "type": 1}]}),
+    );
+    assert_eq!(codes(&c.diagnostics(&uri)), Vec::<String>::new());
+    c.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn hover_documents_less_common_actions_and_options_too() {
+    let uri = "file:///tmp/hover-more.cfg";
+    let text = "frontend fe\n    bind :443 ssl crt /x.pem strict-sni tfo\n    http-request set-src hdr(x-forwarded-for)\n    stick on src\n    default_backend app\nbackend app\n    server s1 127.0.0.1:80 check-sni example.com tfo\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let _ = c.diagnostics(uri);
+    for (line, character, name) in [
+        (0, 3, "**frontend** (section)"),
+        (5, 3, "**backend** (section)"),
+        (1, 30, "strict-sni"),
+        (1, 41, "tfo"),
+        (2, 20, "set-src"),
+        (3, 6, "stick on"),
+        (6, 30, "check-sni"),
+        (6, 50, "tfo"),
+    ] {
+        let text = hover(&mut c, uri, line, character);
+        assert!(text.contains(name), "{name}: {text}");
+        // Each has its own doc, not a placeholder shared by a whole class of keywords.
+        for placeholder in [
+            "Rule action.",
+            "Server option.",
+            "Listener option.",
+            "Proxy setting.",
+        ] {
+            assert!(!text.contains(placeholder), "{name}: {text}");
+        }
+    }
+    c.stop();
 }

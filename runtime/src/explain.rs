@@ -2,7 +2,8 @@
 //! `hapee-lb route`: each rule with its condition's outcome and the headers it changed, each
 //! `use_backend` condition, the backend, the server and how the balancing chose it, or the
 //! final deny, redirect or return. Everything runs through the live path's own functions
-//! (`rules::run`, `route::choose_backend`, `server_choice`, `BackendRt::pick`).
+//! (`rules::run_observed`, `route::choose_backend_observed`, `vet`, `server_choice`,
+//! `BackendRt::pick`), which report each step as they take it.
 
 use crate::rules::{self, Action, CompiledRule, Verdict};
 use crate::state::{BackendRt, FrontendRt, Shared};
@@ -38,6 +39,10 @@ pub struct RuleStep {
 pub struct SwitchStep {
     pub index: usize,
     pub matched: bool,
+    /// The backend name a dynamic rule rendered.
+    pub rendered: Option<String>,
+    /// Whether it chose the backend (a dynamic name no backend has falls through).
+    pub chose: bool,
 }
 
 /// How the server was chosen.
@@ -49,6 +54,11 @@ pub struct Balance {
     pub forced: bool,
     pub server: Option<String>,
     pub address: Option<String>,
+    /// Whether the request itself decides the server (a hash key, `use-server`, stickiness,
+    /// a lone server); otherwise the server is the next one in turn, the first request's here.
+    pub settled: bool,
+    /// The servers that can take requests (every server offline: no health check runs).
+    pub candidates: Vec<String>,
 }
 
 /// The whole replay.
@@ -57,7 +67,8 @@ pub struct Trace {
     pub frontend: String,
     pub rules: Vec<RuleStep>,
     pub switches: Vec<SwitchStep>,
-    /// `continue`, `deny 403`, `return 200`, `redirect 302 /new`, `tarpit 500`, `reject`.
+    /// `continue`, `allow`, `deny 403`, `return 200`, `redirect 302 /new`, `tarpit 500`, `reject`,
+    /// `stats page`, `error 503 (no backend)`, `error 400 (a malformed request)`.
     pub verdict: String,
     pub backend: Option<String>,
     pub balance: Option<Balance>,
@@ -119,47 +130,73 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Reply(r) => format!("return {}", r.status),
         Verdict::Redirect(r) => format!("redirect {} {}", r.code, rules::redirect_location(r, txn)),
         Verdict::Service(s) => format!("use-service {s}"),
-        Verdict::Script(call, _) => format!("lua.{}", call.name),
+        Verdict::Script(call, _) => format!("lua.{} (a script action: not run offline)", call.name),
     }
 }
 
-/// Runs `list`'s `http-request` rules one at a time, recording each; the final verdict.
+/// Runs `list`'s rules of `set` as the live path does, recording each rule the evaluation
+/// reached; the final verdict (`continue` when none ended it).
 fn trace_rules(
     proxy: &str,
     list: &[CompiledRule],
+    set: RuleSet,
     txn: &mut Txn,
     out: &mut Vec<RuleStep>,
 ) -> String {
-    for (index, rule) in list.iter().enumerate() {
-        if rule.set != RuleSet::HttpRequest {
-            continue;
+    let first = out.len();
+    let mut before: Vec<(String, String)> = Vec::new();
+    let verdict = rules::run_observed(list, set, txn, &mut |txn, step| match step {
+        rules::RuleStep::Tested { index, matched } => {
+            before = headers_of(txn);
+            out.push(RuleStep {
+                proxy: proxy.to_string(),
+                index,
+                matched,
+                headers: Vec::new(),
+                stopped: None,
+            });
         }
-        let before_places = txn.fetch_at(
-            hapee_compiler::registry::capabilities::at::FE_HRQ_HDR
-                | hapee_compiler::registry::capabilities::at::BE_HRQ_HDR,
-        );
-        let matched = rule.condition.holds(txn);
-        txn.fetch_at(before_places);
-        let before = headers_of(txn);
-        // The rule runs through the live path's own evaluation, alone.
-        let verdict = rules::run(std::slice::from_ref(rule), RuleSet::HttpRequest, txn);
-        let stopped = match (&verdict, &rule.action) {
-            (Verdict::Continue, Action::Allow) if matched => Some("allow".to_string()),
-            (Verdict::Continue, _) => None,
-            (v, _) => Some(verdict_text(v, txn)),
-        };
-        out.push(RuleStep {
-            proxy: proxy.to_string(),
-            index,
-            matched,
-            headers: changes(&before, &headers_of(txn)),
-            stopped: stopped.clone(),
-        });
-        if let Some(s) = stopped {
-            return s;
+        rules::RuleStep::Applied { .. } => {
+            if let Some(last) = out.last_mut() {
+                last.headers = changes(&before, &headers_of(txn));
+            }
         }
+    });
+    let text = verdict_text(&verdict, txn);
+    // The step that ended the evaluation: the last one whose condition held.
+    let last = out[first..].last_mut().filter(|s| s.matched);
+    match (verdict, last) {
+        (Verdict::Continue, Some(step))
+            if matches!(list[step.index].action, Action::Allow | Action::Accept) =>
+        {
+            step.stopped = Some("allow".into());
+            "allow".into()
+        }
+        (Verdict::Continue, _) => "continue".into(),
+        (_, Some(step)) => {
+            step.stopped = Some(text.clone());
+            text
+        }
+        (_, None) => text,
     }
-    "continue".into()
+}
+
+/// `option http-restrict-req-hdr-names` after a proxy's rules, as the live path applies it.
+fn restrict_header_names(
+    setting: hapee_compiler::plan::http_options::HeaderNames,
+    txn: &mut Txn,
+    verdict: String,
+) -> String {
+    if crate::http::header_names::restrict(setting, txn) {
+        verdict
+    } else {
+        "deny 403 (option http-restrict-req-hdr-names reject)".into()
+    }
+}
+
+/// Whether the evaluation goes on after a verdict.
+fn goes_on(verdict: &str) -> bool {
+    verdict == "continue" || verdict == "allow"
 }
 
 fn balance(be: &BackendRt, txn: &Txn) -> Balance {
@@ -167,60 +204,140 @@ fn balance(be: &BackendRt, txn: &Txn) -> Balance {
     let chosen = forced
         .filter(|&i| be.servers[i].is_usable())
         .or_else(|| be.pick(key, None));
+    let settled = forced.is_some() || key.is_some() || be.servers.len() == 1;
     Balance {
         hash_key: key,
         forced: forced.is_some(),
         server: chosen.map(|i| be.servers[i].name.to_string()),
         address: chosen.and_then(|i| be.servers[i].addr().map(|a| a.to_string())),
+        settled,
+        candidates: be
+            .servers
+            .iter()
+            .filter(|s| s.is_usable())
+            .map(|s| s.name.to_string())
+            .collect(),
     }
 }
 
-/// Replays `head` (an HTTP/1.x request head) arriving at frontend `fe` from `client`;
-/// `None` when the head does not parse.
-pub fn trace(
-    shared: &Arc<Shared>,
-    fe: usize,
-    client: SocketAddr,
-    local: SocketAddr,
-    tls: bool,
-    head: &[u8],
-) -> Option<Trace> {
-    let view = crate::decide::parse_head(head)?;
+/// The connection the request is replayed on.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub client: SocketAddr,
+    pub local: SocketAddr,
+    /// Whether it is TLS, and the server name the client sent (`ssl_fc_sni`).
+    pub tls: bool,
+    pub sni: Option<String>,
+}
+
+/// Replays `head` (an HTTP/1.x request head) arriving at frontend `fe` on `conn`: the
+/// connection rules, the request's checks, the `http-request` rules, the backend switch, the
+/// backend's rules and the server choice, each as the live path runs it. `None` when the head
+/// does not parse.
+pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) -> Option<Trace> {
+    let mut view = crate::decide::parse_head(head)?;
     let frontend: &FrontendRt = shared.frontends.get(fe)?;
-    let mut txn = Txn::new(shared.clone(), client, local, frontend.name.clone());
-    // `--tls`: a TLS connection whose handshake settled nothing in particular (`ssl_fc`).
-    txn.tls = tls.then(|| Arc::new(crate::tls::TlsInfo::default()));
-    txn.request = Some(view);
+    let mut txn = Txn::new(
+        shared.clone(),
+        conn.client,
+        conn.local,
+        frontend.name.clone(),
+    );
+    // A TLS connection whose handshake settled what rustls settles by default.
+    txn.tls = conn.tls.then(|| {
+        Arc::new(crate::tls::TlsInfo {
+            sni: conn.sni.clone(),
+            version: "TLSv1.3",
+            ..Default::default()
+        })
+    });
     let mut steps = Vec::new();
-    let mut verdict = trace_rules(&frontend.name, &frontend.rules, &mut txn, &mut steps);
     let mut switches = Vec::new();
     let mut backend = None;
     let mut chosen_balance = None;
-    if verdict == "continue" || verdict == "allow" {
-        let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::FE_SET_BCK);
-        for (index, s) in frontend.switches.iter().enumerate() {
-            let matched = s.condition.holds(&txn);
-            switches.push(SwitchStep { index, matched });
-            if matched {
-                break;
-            }
+    let mut verdict = trace_rules(
+        &frontend.name,
+        &frontend.rules,
+        RuleSet::TcpRequestConnection,
+        &mut txn,
+        &mut steps,
+    );
+    if goes_on(&verdict) {
+        verdict = trace_rules(
+            &frontend.name,
+            &frontend.rules,
+            RuleSet::TcpRequestSession,
+            &mut txn,
+            &mut steps,
+        );
+    }
+    // Connection rules end a connection with a reject whatever their action's name.
+    if verdict.starts_with("deny") {
+        verdict = "reject".into();
+    }
+    if goes_on(&verdict) {
+        let refused =
+            crate::http::vet::vet(&view.method, &view.uri, view.version, &mut view.headers).err();
+        txn.request = Some(view);
+        verdict = match refused {
+            Some(r) => format!("error {} (a malformed request)", r.status()),
+            None => trace_rules(
+                &frontend.name,
+                &frontend.rules,
+                RuleSet::HttpRequest,
+                &mut txn,
+                &mut steps,
+            ),
+        };
+        if goes_on(&verdict) {
+            verdict = restrict_header_names(frontend.restrict_header_names, &mut txn, verdict);
         }
-        txn.fetch_at(before);
-        if let Some(b) = crate::route::choose_backend(shared, frontend, &txn) {
-            let be = &shared.backends[b];
-            backend = Some(be.name.to_string());
-            txn.backend = Some(be.name.clone());
-            if !crate::route::is_own_backend(shared, frontend, b) {
-                verdict = trace_rules(&be.name, &be.rules, &mut txn, &mut steps);
-            }
-            if verdict == "continue" || verdict == "allow" {
-                if let Some(ff) = be.forwardfor.as_ref().or(frontend.forwardfor.as_ref()) {
-                    crate::http::forward::add_forwardfor(ff, &mut txn);
+    } else {
+        txn.request = Some(view);
+    }
+    if goes_on(&verdict) {
+        let chosen = crate::route::choose_backend_observed(shared, frontend, &txn, &mut |tried| {
+            switches.push(SwitchStep {
+                index: tried.index,
+                matched: tried.matched,
+                rendered: tried.rendered,
+                chose: tried.chose.is_some(),
+            })
+        });
+        match chosen {
+            None => verdict = "error 503 (no backend)".into(),
+            Some(b) => {
+                let be = &shared.backends[b];
+                backend = Some(be.name.to_string());
+                txn.backend = Some(be.name.clone());
+                if !crate::route::is_own_backend(shared, frontend, b) {
+                    verdict = trace_rules(
+                        &be.name,
+                        &be.rules,
+                        RuleSet::HttpRequest,
+                        &mut txn,
+                        &mut steps,
+                    );
+                    if goes_on(&verdict) {
+                        verdict =
+                            restrict_header_names(be.restrict_header_names, &mut txn, verdict);
+                    }
                 }
-                let b = balance(be, &txn);
-                txn.server = b.server.as_deref().map(Arc::from);
-                chosen_balance = Some(b);
-                verdict = "continue".into();
+                if goes_on(&verdict) && be.stats_page.as_ref().is_some_and(|p| p.wanted(&txn)) {
+                    verdict = "stats page".into();
+                } else if goes_on(&verdict) {
+                    if let Some(ff) = be.forwardfor.as_ref().or(frontend.forwardfor.as_ref()) {
+                        crate::http::forward::add_forwardfor(ff, &mut txn);
+                    }
+                    let b = balance(be, &txn);
+                    txn.server = b.server.as_deref().map(Arc::from);
+                    verdict = if b.server.is_some() {
+                        "continue".into()
+                    } else {
+                        "error 503 (no usable server)".into()
+                    };
+                    chosen_balance = Some(b);
+                }
             }
         }
     }

@@ -99,6 +99,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
     vars::ProcVars::initialize(&shared);
+    lifecycle::server_state::apply(&shared, plan);
     discovery::start(&shared, plan)?;
     let engine = options.engine.clone();
     if let Some(engine) = &engine {
@@ -109,6 +110,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
     api::socket::serve(shared.clone(), cli_sockets)
         .map_err(|e| vec![format!("cannot start the Runtime API thread: {e}")])?;
+    lifecycle::worker::serve_master_cli(shared.clone());
     // Bind everything first so that a busy port fails the start, as in HAProxy.
     let mut per_thread: Vec<Vec<listener::Bound>> = (0..threads).map(|_| Vec::new()).collect();
     let mut per_thread_quic: Vec<Vec<quic::Bound>> = (0..threads).map(|_| Vec::new()).collect();
@@ -199,6 +201,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     lifecycle::worker::announce_ready();
     lifecycle::worker::stop_old(&options.stop_after_start, options.stop_gracefully);
     let how = wait_for_signal();
+    lifecycle::handover::forget_exported();
     if how == Stop::Hard {
         return Ok(Stop::Hard);
     }

@@ -6,25 +6,61 @@ use crate::txn::Txn;
 /// The backend for this transaction: the first `use_backend` whose condition holds (a dynamic
 /// name that matches no backend falls through), else the default.
 pub fn choose_backend(shared: &Shared, fe: &FrontendRt, txn: &Txn) -> Option<usize> {
+    choose_backend_observed(shared, fe, txn, &mut |_| {})
+}
+
+/// One `use_backend` rule tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwitchTried {
+    pub index: usize,
+    pub matched: bool,
+    /// What a dynamic rule's name rendered to (it falls through when no backend has it).
+    pub rendered: Option<String>,
+    /// The backend the rule chose.
+    pub chose: Option<usize>,
+}
+
+/// [`choose_backend`], telling `observe` about each `use_backend` rule it tries.
+pub fn choose_backend_observed(
+    shared: &Shared,
+    fe: &FrontendRt,
+    txn: &Txn,
+    observe: &mut dyn FnMut(SwitchTried),
+) -> Option<usize> {
     let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::FE_SET_BCK);
-    let chosen = switch(shared, fe, txn);
+    let chosen = switch(shared, fe, txn, observe);
     txn.fetch_at(before);
     chosen
 }
 
-fn switch(shared: &Shared, fe: &FrontendRt, txn: &Txn) -> Option<usize> {
-    for s in &fe.switches {
-        if !s.condition.holds(txn) {
-            continue;
-        }
-        match (&s.dynamic, s.backend) {
-            (Some(f), _) => {
-                if let Some(&i) = shared.backend_index.get(&f.render(txn)) {
-                    return Some(i);
+fn switch(
+    shared: &Shared,
+    fe: &FrontendRt,
+    txn: &Txn,
+    observe: &mut dyn FnMut(SwitchTried),
+) -> Option<usize> {
+    for (index, s) in fe.switches.iter().enumerate() {
+        let matched = s.condition.holds(txn);
+        let mut tried = SwitchTried {
+            index,
+            matched,
+            rendered: None,
+            chose: None,
+        };
+        if matched {
+            match (&s.dynamic, s.backend) {
+                (Some(f), _) => {
+                    let name = f.render(txn);
+                    tried.chose = shared.backend_index.get(&name).copied();
+                    tried.rendered = Some(name);
                 }
+                (None, chosen) => tried.chose = chosen,
             }
-            (None, Some(i)) => return Some(i),
-            (None, None) => {}
+        }
+        let chose = tried.chose;
+        observe(tried);
+        if chose.is_some() {
+            return chose;
         }
     }
     fe.default_backend.or(fe.own_backend)

@@ -289,7 +289,31 @@ pub fn run_from<'a>(
     from: usize,
 ) -> Verdict<'a> {
     let before = txn.fetch_at(places(set));
-    let verdict = run_set(rules, set, txn, from);
+    let verdict = run_set(rules, set, txn, from, &mut |_, _| {});
+    txn.fetch_at(before);
+    verdict
+}
+
+/// What the rules tell an observer as they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleStep {
+    /// The condition of rule `index` was evaluated.
+    Tested { index: usize, matched: bool },
+    /// Rule `index`, not a final one, has done its work.
+    Applied { index: usize },
+}
+
+/// [`run`], reporting each rule's condition and effect to `observe` (which sees the
+/// transaction as the rules leave it): `hapee-lb route` explains a request with the very
+/// evaluation the live path runs.
+pub fn run_observed<'a>(
+    rules: &'a [CompiledRule],
+    set: RuleSet,
+    txn: &mut Txn,
+    observe: &mut dyn FnMut(&Txn, RuleStep),
+) -> Verdict<'a> {
+    let before = txn.fetch_at(places(set));
+    let verdict = run_set(rules, set, txn, 0, observe);
     txn.fetch_at(before);
     verdict
 }
@@ -346,14 +370,24 @@ fn places(set: RuleSet) -> u32 {
     }
 }
 
-fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usize) -> Verdict<'a> {
+fn run_set<'a, O>(
+    rules: &'a [CompiledRule],
+    set: RuleSet,
+    txn: &mut Txn,
+    from: usize,
+    observe: &mut O,
+) -> Verdict<'a>
+where
+    O: FnMut(&Txn, RuleStep) + ?Sized,
+{
     for (index, rule) in rules.iter().enumerate().skip(from) {
         if rule.set != set {
             continue;
         }
-        let holds = rule.condition.holds(txn);
+        let matched = rule.condition.holds(txn);
         txn.settle_converter_vars();
-        if !holds {
+        observe(txn, RuleStep::Tested { index, matched });
+        if !matched {
             continue;
         }
         let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
@@ -419,6 +453,7 @@ fn run_set<'a>(rules: &'a [CompiledRule], set: RuleSet, txn: &mut Txn, from: usi
                 }
             }
         }
+        observe(txn, RuleStep::Applied { index });
     }
     Verdict::Continue
 }

@@ -337,6 +337,24 @@ fn unknown_account(is_group: bool, name: &Spanned<Text>) -> Option<Diagnostic> {
     }
 }
 
+/// What HAProxy only finds when it starts, after the checks `haproxy -c` runs: the `chroot`
+/// directory must be one.
+pub fn start_up(config: &Config) -> Vec<Diagnostic> {
+    let Some(dir) = &config.global.chroot else {
+        return Vec::new();
+    };
+    let path = Path::new(dir.value.as_str());
+    let problem = match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Vec::new(),
+        Ok(_) => "not a directory",
+        Err(e) => reason(&e),
+    };
+    vec![Diagnostic::new("E407", format!("Cannot chroot({}).", dir.value))
+        .at(dir.span)
+        .label(problem)
+        .note("HAProxy fails to start with this message; 'haproxy -c' does not look (checked against this machine; use --no-env to skip)")]
+}
+
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.
 /// With `dontfail` (HAProxy's `-dr`) an unresolvable name only disables its server.
 pub fn server_names(config: &Config, dontfail: bool) -> Vec<Diagnostic> {

@@ -54,6 +54,9 @@ pub(super) struct ProxyNames {
     /// The first server (not from a template) of each name, by its line span.
     pub servers: rustc_hash::FxHashMap<Text, Span>,
     pub acls: rustc_hash::FxHashSet<Text>,
+    /// Every declaration of each ACL name so far, those in error too, as indices into the
+    /// proxy's `acls`: a condition finds its ACLs without a scan of them all.
+    pub acl_decls: rustc_hash::FxHashMap<Text, Vec<usize>>,
 }
 
 /// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
@@ -181,6 +184,8 @@ impl<'a> Stmt<'a> {
             || (word == "tcp-request"
                 && self.word(at + 1) == "content"
                 && self.word(at + 2) == "capture");
+        // The server-state files (`plan::server_state`).
+        let state = word.starts_with("server-state-") || word == "load-server-state-from-file";
         // The TLS tunables and defaults, read by `plan::tls`.
         let tls = word.starts_with("tune.ssl.")
             || word.starts_with("ssl-default-")
@@ -196,6 +201,7 @@ impl<'a> Stmt<'a> {
             && !filters
             && !pages
             && !capture_rule
+            && !state
         {
             return None;
         }
@@ -464,6 +470,7 @@ fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
     b.in_proxy.acls.clear();
+    b.in_proxy.acl_decls.clear();
     let servers = tree
         .body(body.section)
         .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))

@@ -17,6 +17,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
     program_sections(config, options, &mut out);
     thread_binds(db, config, &mut out);
     super::quic::check(db, config, &mut out);
+    super::tls_lists::check(db, config, &mut out);
     for p in config
         .proxies
         .iter()

@@ -178,6 +178,12 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
     if !b.diags[errors_before..].iter().any(Diagnostic::is_error) {
         b.in_proxy.acls.insert(decl.name.value.clone());
     }
+    let at = b.config.proxies[index].acls.len();
+    b.in_proxy
+        .acl_decls
+        .entry(decl.name.value.clone())
+        .or_default()
+        .push(at);
     b.config.proxies[index].acls.push(decl);
 }
 

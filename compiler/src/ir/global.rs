@@ -119,6 +119,9 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             let account = (keyword == "group", stmt.spanned(1));
             b.config.global.accounts.push(account);
         }
+        "chroot" if !stmt.word(1).is_empty() && b.config.global.chroot.is_none() => {
+            b.config.global.chroot = Some(stmt.spanned(1))
+        }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
         "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,
         "master-worker" => b.config.global.master_worker = true,

@@ -22,6 +22,7 @@ pub mod quic;
 mod rules;
 pub(crate) use rules::unknown_service;
 mod threads;
+mod tls_lists;
 pub mod values;
 
 pub use build::build;

@@ -403,6 +403,8 @@ pub struct Global {
     pub bufsize: Option<u32>,
     /// `user <name>` (false) and `group <name>` (true) lines, looked up on the machine.
     pub accounts: Vec<(bool, Spanned<Text>)>,
+    /// The first `chroot` directory (HAProxy ignores later ones).
+    pub chroot: Option<Spanned<Text>>,
     /// `user <name>` (false) and `group <name>` (true) options, per `stats socket` line.
     pub socket_accounts: Vec<Vec<(bool, Spanned<Text>)>>,
     /// Every statement of the global sections.

@@ -74,11 +74,16 @@ pub(super) fn check(b: &mut Builder, index: usize, cond: &[Spanned<Text>], place
     for term in parsed.alternatives.iter().flatten() {
         let acl = match term {
             CondTerm::Named(used) => {
-                let exprs: Option<Vec<(&str, u32)>> = proxy
-                    .acls
-                    .iter()
-                    .filter(|a| a.name.value == used.name)
-                    .map(|a| a.words.first().and_then(|w| criterion(&w.value)))
+                let exprs: Option<Vec<(&str, u32)>> = b
+                    .in_proxy
+                    .acl_decls
+                    .get(used.name.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| {
+                        let a = &proxy.acls[i];
+                        a.words.first().and_then(|w| criterion(&w.value))
+                    })
                     .collect();
                 Acl {
                     name: Some(&used.name),

@@ -13,6 +13,7 @@ pub mod programs;
 pub mod quic;
 pub mod resolvers;
 pub mod rings;
+pub mod server_state;
 mod stats;
 pub mod tables;
 pub mod tls;
@@ -257,6 +258,8 @@ pub struct BackendPlan {
     pub stats_page: Option<StatsPage>,
     /// `option originalto`, … (what acts on every request).
     pub http_options: http_options::HttpOptions,
+    /// Where its servers' state is loaded from at start (`load-server-state-from-file`).
+    pub server_state: Option<server_state::StateSource>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -581,6 +584,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .map_or("safe".to_string(), |r| r.value.to_string()),
                 stats_page: stats::stats_page(&p.directives),
                 stick_rules: tables::stick_rules(&p.directives),
+                server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
             }
         })
         .collect();

@@ -9,7 +9,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination address seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -17,7 +17,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination port seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -25,7 +25,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the netfilter mark (SO_MARK) on the client connection's packets.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -33,7 +33,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source address with an expression's value (logs, ACLs, balance source).",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -41,7 +41,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source port with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -49,7 +49,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the TOS or DSCP field of the IP packets sent to the client.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -65,7 +65,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination address seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -73,7 +73,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination port seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -81,7 +81,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the netfilter mark (SO_MARK) on the client connection's packets.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -89,7 +89,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source address with an expression's value (logs, ACLs, balance source).",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -97,7 +97,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source port with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -105,7 +105,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the TOS or DSCP field of the IP packets sent to the client.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -121,7 +121,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source address with an expression's value (logs, ACLs, balance source).",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -129,7 +129,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source port with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -137,7 +137,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination address seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -145,7 +145,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination port seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -153,7 +153,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the netfilter mark (SO_MARK) on the client connection's packets.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -161,7 +161,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the TOS or DSCP field of the IP packets sent to the client.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -177,7 +177,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the netfilter mark (SO_MARK) on the client connection's packets.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -185,7 +185,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the TOS or DSCP field of the IP packets sent to the client.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -201,7 +201,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination address seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -209,7 +209,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the destination port seen for this connection with an expression's value.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -217,7 +217,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the netfilter mark (SO_MARK) on the client connection's packets.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -225,7 +225,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source address with an expression's value (logs, ACLs, balance source).",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -233,7 +233,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the client's source port with an expression's value.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -241,7 +241,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the TOS or DSCP field of the IP packets sent to the client.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -257,7 +257,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the netfilter mark (SO_MARK) on the client connection's packets.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -265,7 +265,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the TOS or DSCP field of the IP packets sent to the client.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -281,7 +281,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Adds a pattern, built from a log-format string, to the ACL file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -321,7 +321,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Removes a pattern, built from a log-format string, from the ACL file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -337,7 +337,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Removes the entry whose key a log-format string builds from the map file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -353,7 +353,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Turns off layer-7 retries (retry-on) for this request.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -401,7 +401,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Rewrites the path with a regular expression and its replacement (query string left out).",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -409,7 +409,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Rewrites the path and query string with a regular expression and its replacement.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -417,7 +417,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Rewrites the whole URI with a regular expression and its replacement.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -449,7 +449,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Adds or updates an entry (key and value from log-format strings) in the map file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -473,7 +473,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Replaces the path and query string with a log-format string.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -537,7 +537,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Adds a pattern, built from a log-format string, to the ACL file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -569,7 +569,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Removes a pattern, built from a log-format string, from the ACL file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -585,7 +585,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Removes the entry whose key a log-format string builds from the map file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -641,7 +641,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Adds or updates an entry (key and value from log-format strings) in the map file named in parentheses.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -769,7 +769,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Applies a bandwidth limitation filter, with an optional limit and period.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -777,7 +777,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Applies a bandwidth limitation filter, with an optional limit and period.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -785,7 +785,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Applies a bandwidth limitation filter, with an optional limit and period.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -793,7 +793,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Applies a bandwidth limitation filter, with an optional limit and period.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -801,7 +801,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter N of the entry tracked by sticky counter M: sc-inc-gpc(N,M).",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -809,7 +809,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 0 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -817,7 +817,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 1 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -825,7 +825,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag N of the entry tracked by sticky counter M to an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -833,7 +833,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag 0 of the entry tracked by the given sticky counter to a value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -841,7 +841,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter N of the entry tracked by sticky counter M: sc-inc-gpc(N,M).",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -849,7 +849,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 0 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -857,7 +857,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 1 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -865,7 +865,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag N of the entry tracked by sticky counter M to an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestSession,
@@ -873,7 +873,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag 0 of the entry tracked by the given sticky counter to a value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -881,7 +881,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter N of the entry tracked by sticky counter M: sc-inc-gpc(N,M).",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -889,7 +889,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 0 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -897,7 +897,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 1 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -905,7 +905,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag N of the entry tracked by sticky counter M to an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -913,7 +913,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag 0 of the entry tracked by the given sticky counter to a value.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -921,7 +921,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter N of the entry tracked by sticky counter M: sc-inc-gpc(N,M).",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -929,7 +929,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 0 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -937,7 +937,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 1 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -945,7 +945,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag N of the entry tracked by sticky counter M to an expression's value.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -953,7 +953,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag 0 of the entry tracked by the given sticky counter to a value.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -961,7 +961,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter N of the entry tracked by sticky counter M: sc-inc-gpc(N,M).",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -969,7 +969,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 0 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -977,7 +977,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 1 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -985,7 +985,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag N of the entry tracked by sticky counter M to an expression's value.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -993,7 +993,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag 0 of the entry tracked by the given sticky counter to a value.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -1001,7 +1001,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter N of the entry tracked by sticky counter M: sc-inc-gpc(N,M).",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -1009,7 +1009,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 0 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -1017,7 +1017,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Increments general purpose counter 1 of the entry tracked by the given sticky counter.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -1025,7 +1025,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag N of the entry tracked by sticky counter M to an expression's value.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -1033,7 +1033,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: true,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets general purpose tag 0 of the entry tracked by the given sticky counter to a value.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -1049,7 +1049,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Changes the stream's scheduling priority (nice value from -1024 to 1024).",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -1081,7 +1081,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Changes the stream's scheduling priority (nice value from -1024 to 1024).",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -1097,7 +1097,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Changes the stream's scheduling priority (nice value from -1024 to 1024).",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -1121,7 +1121,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Changes the stream's scheduling priority (nice value from -1024 to 1024).",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -1129,7 +1129,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the request's queue priority class: lower classes leave the queue first.",
     },
     ActionDef {
         set: RuleSet::TcpRequestContent,
@@ -1137,7 +1137,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the request's queue priority offset within its class, in milliseconds.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -1145,7 +1145,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the request's queue priority class: lower classes leave the queue first.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -1153,7 +1153,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sets the request's queue priority offset within its class, in milliseconds.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -1161,7 +1161,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Waits for the TLS handshake to finish before going on (protects against 0-RTT replay).",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -1185,7 +1185,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends the messages of an SPOE group to its agents.",
     },
     ActionDef {
         set: RuleSet::TcpResponseContent,
@@ -1193,7 +1193,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends the messages of an SPOE group to its agents.",
     },
     ActionDef {
         set: RuleSet::HttpRequest,
@@ -1201,7 +1201,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends the messages of an SPOE group to its agents.",
     },
     ActionDef {
         set: RuleSet::HttpResponse,
@@ -1209,7 +1209,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends the messages of an SPOE group to its agents.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -1425,7 +1425,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Reads a PROXY protocol header at the start of the connection (expect-proxy layer4).",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -1433,7 +1433,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Reads the client's address from a NetScaler Client IP insertion header at the start of the connection.",
     },
     ActionDef {
         set: RuleSet::TcpRequestConnection,
@@ -1521,7 +1521,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: true,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Closes the connection to the server at once.",
     },
     ActionDef {
         set: RuleSet::HttpCheck,
@@ -1529,7 +1529,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Attaches a comment to the check rules that follow, reported when one of them fails.",
     },
     ActionDef {
         set: RuleSet::HttpCheck,
@@ -1537,7 +1537,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Opens the check's connection, with optional port, address, TLS, ALPN and PROXY settings.",
     },
     ActionDef {
         set: RuleSet::HttpCheck,
@@ -1545,7 +1545,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Puts a server in drain mode while its check answers 404, instead of marking it down.",
     },
     ActionDef {
         set: RuleSet::HttpCheck,
@@ -1553,7 +1553,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Waits for the server's response and matches it (status, header, body, string, bytes).",
     },
     ActionDef {
         set: RuleSet::HttpCheck,
@@ -1561,7 +1561,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends an HTTP request for the check (method, URI, version, headers, body).",
     },
     ActionDef {
         set: RuleSet::HttpCheck,
@@ -1569,7 +1569,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Adds an X-Haproxy-Server-State header describing the server to each HTTP check.",
     },
     ActionDef {
         set: RuleSet::HttpCheck,
@@ -1601,7 +1601,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Attaches a comment to the check rules that follow, reported when one of them fails.",
     },
     ActionDef {
         set: RuleSet::TcpCheck,
@@ -1609,7 +1609,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Opens the check's connection, with optional port, address, TLS, ALPN and PROXY settings.",
     },
     ActionDef {
         set: RuleSet::TcpCheck,
@@ -1617,7 +1617,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Waits for the server's response and matches it (status, header, body, string, bytes).",
     },
     ActionDef {
         set: RuleSet::TcpCheck,
@@ -1625,7 +1625,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends an HTTP request for the check (method, URI, version, headers, body).",
     },
     ActionDef {
         set: RuleSet::TcpCheck,
@@ -1633,7 +1633,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends bytes written in hexadecimal on the check's connection.",
     },
     ActionDef {
         set: RuleSet::TcpCheck,
@@ -1641,7 +1641,7 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends the text a log-format string gives on the check's connection.",
     },
     ActionDef {
         set: RuleSet::TcpCheck,
@@ -1649,6 +1649,6 @@ pub static ACTIONS: &[ActionDef] = &[
         prefix: false,
         is_final: false,
         status: Status::Stable,
-        doc: "Rule action.",
+        doc: "Sends the bytes a log-format string gives, in hexadecimal, on the check's connection.",
     },
 ];

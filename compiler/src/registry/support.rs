@@ -79,6 +79,9 @@ pub const GLOBAL: &[&str] = &[
     "tune.h2.initial-window-size",
     "tune.h2.max-concurrent-streams",
     "tune.h2.max-frame-size",
+    // Server states restored at start (runtime/src/lifecycle/server_state.rs).
+    "server-state-file",
+    "server-state-base",
 ];
 
 /// Peers-section keywords the runtime honours.
@@ -203,6 +206,8 @@ pub const PROXY: &[&str] = &[
     "unique-id-format",
     "unique-id-header",
     "declare",
+    "load-server-state-from-file",
+    "server-state-file-name",
 ];
 
 /// `option` names the runtime honours.

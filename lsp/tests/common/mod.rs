@@ -53,6 +53,16 @@ impl Client {
     }
 
     fn start_full(options: Value, root_uri: Value) -> Client {
+        Client::start_with_capabilities(options, root_uri, json!({}))
+    }
+
+    /// Starts the server for the workspace rooted at `root` with these client capabilities.
+    pub fn start_in_with(root: &std::path::Path, capabilities: Value) -> Client {
+        let uri = format!("file://{}", root.display());
+        Client::start_with_capabilities(Value::Null, Value::String(uri), capabilities)
+    }
+
+    fn start_with_capabilities(options: Value, root_uri: Value, capabilities: Value) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hapee-lsp"))
             .env("HAPEE_LSP_CRASH_REQUEST", "1")
             .stdin(Stdio::piped())
@@ -79,7 +89,7 @@ impl Client {
         };
         let init = c.request(
             "initialize",
-            json!({"capabilities": {}, "processId": null, "rootUri": root_uri, "initializationOptions": options}),
+            json!({"capabilities": capabilities, "processId": null, "rootUri": root_uri, "initializationOptions": options}),
         );
         assert!(
             init["result"]["capabilities"]["hoverProvider"]
@@ -123,6 +133,19 @@ impl Client {
                 .recv_timeout(Duration::from_secs(120))
                 .expect("response in time");
             if m["id"] == json!(id) {
+                return m;
+            }
+        }
+    }
+
+    /// The next request the server sends with this method.
+    pub fn server_request(&mut self, method: &str) -> Value {
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(120))
+                .expect("server request in time");
+            if m["method"] == method && m.get("id").is_some() {
                 return m;
             }
         }

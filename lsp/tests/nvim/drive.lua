@@ -1,5 +1,6 @@
--- Drives hapee-lsp from inside Neovim (0.7 API, also valid on 0.10+): opens a file, attaches the
--- server, and writes what the editor received as JSON lines to $HAPEE_NVIM_OUT:
+-- Drives hapee-lsp from inside Neovim: opens a file, attaches the server (with the 0.7 API, or
+-- with the 0.10+ set-up of docs/editors.md when $HAPEE_NVIM_SETUP is "0.10"), hovers and
+-- edits, and writes what the editor received as JSON lines to $HAPEE_NVIM_OUT:
 --   {"event":"diagnostics","codes":[...]}        after opening
 --   {"event":"hover","text":...}                  hover on $HAPEE_NVIM_HOVER_LINE/COL (0-based)
 --   {"event":"edit","ms":...,"codes":[...]}        after replacing line $HAPEE_NVIM_EDIT_LINE
@@ -20,6 +21,23 @@ local function codes(buf)
   return list
 end
 
+local id
+if env("HAPEE_NVIM_SETUP") == "0.10" then
+  -- The set-up docs/editors.md gives for Neovim 0.10 and later, with no debounce added.
+  vim.filetype.add({ pattern = { [".*/haproxy.*%.cfg"] = "haproxy" } })
+  vim.api.nvim_create_autocmd("FileType", {
+    pattern = "haproxy",
+    callback = function(args)
+      vim.lsp.start({
+        name = "hapee-lsp",
+        cmd = { env("HAPEE_LSP") },
+        root_dir = vim.fs.root(args.buf, { ".hapee.toml", ".git" }) or vim.fn.getcwd(),
+        -- As below: the time measured is the server's and the client's.
+        flags = { debounce_text_changes = 0 },
+      })
+    end,
+  })
+end
 vim.cmd("edit " .. vim.fn.fnameescape(env("HAPEE_NVIM_CFG")))
 local buf = vim.api.nvim_get_current_buf()
 local changes = 0
@@ -27,15 +45,25 @@ vim.api.nvim_create_autocmd("DiagnosticChanged", {
   buffer = buf,
   callback = function() changes = changes + 1 end,
 })
-local id = vim.lsp.start_client({
-  name = "hapee-lsp",
-  cmd = { env("HAPEE_LSP") },
-  root_dir = vim.fn.fnamemodify(env("HAPEE_NVIM_CFG"), ":h"),
-  -- Neovim waits 150 ms after a keystroke before sending it; the time measured here is the
-  -- server's and the client's, without that wait.
-  flags = { debounce_text_changes = 0 },
-})
-vim.lsp.buf_attach_client(buf, id)
+if env("HAPEE_NVIM_SETUP") == "0.10" then
+  vim.wait(30000, function() return #vim.lsp.get_clients({ bufnr = buf }) > 0 end, 1)
+  local attached = vim.lsp.get_clients({ bufnr = buf })[1]
+  if not attached then
+    emit({ event = "not attached", filetype = vim.bo[buf].filetype })
+    vim.cmd("qa!")
+  end
+  id = attached.id
+else
+  id = vim.lsp.start_client({
+    name = "hapee-lsp",
+    cmd = { env("HAPEE_LSP") },
+    root_dir = vim.fn.fnamemodify(env("HAPEE_NVIM_CFG"), ":h"),
+    -- Neovim waits 150 ms after a keystroke before sending it; the time measured here is the
+    -- server's and the client's, without that wait.
+    flags = { debounce_text_changes = 0 },
+  })
+  vim.lsp.buf_attach_client(buf, id)
+end
 local timeout = 30000
 if not vim.wait(timeout, function() return changes > 0 end, 1) then
   emit({ event = "timeout" })
@@ -46,10 +74,17 @@ emit({ event = "diagnostics", codes = codes(buf) })
 local client = vim.lsp.get_client_by_id(id)
 local line, col = tonumber(env("HAPEE_NVIM_HOVER_LINE")), tonumber(env("HAPEE_NVIM_HOVER_COL"))
 if line then
-  local r = client.request_sync("textDocument/hover", {
+  local params = {
     textDocument = { uri = vim.uri_from_bufnr(buf) },
     position = { line = line, character = col },
-  }, timeout, buf)
+  }
+  -- Client methods take `self` from 0.11 on.
+  local r
+  if vim.fn.has("nvim-0.11") == 1 then
+    r = client:request_sync("textDocument/hover", params, timeout, buf)
+  else
+    r = client.request_sync("textDocument/hover", params, timeout, buf)
+  end
   local text = r and r.result and r.result.contents and r.result.contents.value or ""
   emit({ event = "hover", text = text })
 end

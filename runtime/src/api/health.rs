@@ -205,6 +205,11 @@ impl CheckState {
         }
     }
 
+    /// Takes back the status a server-state file saved (a `healthcheck_status` code).
+    pub fn restore_status(&self, code: u8) {
+        self.status.store(code, Ordering::Relaxed);
+    }
+
     /// HAProxy's `CHK_ST_*` bits for `show servers state`.
     pub fn state_bits(&self) -> u32 {
         if !self.configured {

@@ -244,12 +244,16 @@ pub fn show_backend(shared: &Shared, s: &mut Session, _: &[String]) -> Answer {
     Ok(out)
 }
 
-/// HAProxy's `SRV_ADMF_*` bits of a server.
+/// HAProxy's `SRV_ADMF_*` bits of a server: forced maintenance (1), disabled in the
+/// configuration (4, whether or not enabled since), forced drain (8).
 fn admin_bits(srv: &ServerRt) -> u32 {
     let admin = srv.admin.load(Ordering::Relaxed);
     let mut bits = 0;
     if admin & ADMIN_MAINT != 0 {
-        bits |= if srv.disabled { 0x04 } else { 0x01 };
+        bits |= 0x01;
+    }
+    if srv.disabled {
+        bits |= 0x04;
     }
     if admin & ADMIN_DRAIN != 0 {
         bits |= 0x08;
@@ -276,7 +280,9 @@ pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> 
     for be in list {
         for srv in &be.servers {
             let check = &srv.check;
-            let up = srv.up.load(Ordering::Relaxed);
+            // A server in maintenance is stopped.
+            let maint = srv.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0;
+            let up = srv.up.load(Ordering::Relaxed) && !maint;
             let op_state = if up { 2 } else { 0 };
             let status = check.status();
             let result = match (check.configured, status) {

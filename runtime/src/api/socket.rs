@@ -11,7 +11,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// A bound socket, not yet served.
 pub enum Bound {
-    Unix(std::os::unix::net::UnixListener, CliLevel),
+    /// With `expose-fd listeners` (the last field): `_getsocks` hands the listening sockets over.
+    Unix(std::os::unix::net::UnixListener, CliLevel, bool),
     Tcp(std::net::TcpListener, CliLevel),
 }
 
@@ -117,7 +118,7 @@ pub fn bind_all(sockets: &[StatsSocket]) -> Result<Vec<Bound>, Vec<String>> {
     let mut errors = Vec::new();
     for s in sockets {
         let result = target(&s.address).and_then(|t| match t {
-            Target::Unix(path) => bind_unix(&path, s).map(|l| Bound::Unix(l, s.level)),
+            Target::Unix(path) => bind_unix(&path, s).map(|l| Bound::Unix(l, s.level, s.expose_fd)),
             Target::Tcp(text) => {
                 let addr = tcp_addr(&text)?;
                 crate::listener::bind(addr, 128)
@@ -158,7 +159,7 @@ pub fn serve(shared: Arc<Shared>, bound: Vec<Bound>) -> std::io::Result<()> {
                     let shared = shared.clone();
                     let slots = Arc::new(tokio::sync::Semaphore::new(maxconn));
                     match b {
-                        Bound::Unix(l, level) => {
+                        Bound::Unix(l, level, expose_fd) => {
                             let _ = l.set_nonblocking(true);
                             let Ok(l) = tokio::net::UnixListener::from_std(l) else {
                                 continue;
@@ -171,7 +172,14 @@ pub fn serve(shared: Arc<Shared>, bound: Vec<Bound>) -> std::io::Result<()> {
                                     if let Ok((stream, _)) = l.accept().await {
                                         let shared = shared.clone();
                                         tokio::task::spawn_local(async move {
-                                            serve_client(stream, &shared, level).await;
+                                            use crate::lifecycle::handover;
+                                            if expose_fd
+                                                && handover::asks_for_sockets(&stream).await
+                                            {
+                                                handover::send_listeners(stream);
+                                            } else {
+                                                serve_client(stream, &shared, level).await;
+                                            }
                                             drop(permit);
                                         });
                                     }

@@ -40,6 +40,11 @@ impl Dynamic {
         self.weight.load(Ordering::Relaxed)
     }
 
+    /// Starts from `addr` until DNS answers (the address a server-state file saved).
+    pub fn seed(&self, addr: SocketAddr) {
+        *self.addr.write().unwrap_or_else(|e| e.into_inner()) = Some(addr);
+    }
+
     fn set(&self, addr: Option<SocketAddr>, weight: u32) {
         *self.addr.write().unwrap_or_else(|e| e.into_inner()) = addr;
         self.weight.store(weight, Ordering::Relaxed);

@@ -10,7 +10,7 @@ mod client_body;
 pub mod compress;
 pub mod filters;
 pub(crate) mod forward;
-mod header_names;
+pub(crate) mod header_names;
 pub mod idle;
 pub mod prefetch;
 pub mod replies;

@@ -38,6 +38,8 @@ struct Worker {
     current: bool,
     /// The master's end of the pipe that tells the worker when the master has gone.
     _lifeline: OwnedFd,
+    /// The master's end of the channel that carries connections to the worker's Runtime API.
+    cli: OwnedFd,
 }
 
 /// A running `program` section.
@@ -64,16 +66,32 @@ struct Master {
     exits: mpsc::UnboundedSender<(i32, std::process::ExitStatus)>,
 }
 
+thread_local! {
+    /// While a reload runs for the master CLI: what the master says, to answer `reload` with.
+    static RELOAD_LOG: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+fn say(level: &str, msg: &str) {
+    let line = format!("{level} ({}) : {msg}", std::process::id());
+    eprintln!("{line}");
+    RELOAD_LOG.with(|log| {
+        if let Some(log) = log.borrow_mut().as_mut() {
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+}
+
 fn alert(msg: &str) {
-    eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
+    say("[ALERT]   ", msg);
 }
 
 fn notice(msg: &str) {
-    eprintln!("[NOTICE]   ({}) : {msg}", std::process::id());
+    say("[NOTICE]  ", msg);
 }
 
 fn warning(msg: &str) {
-    eprintln!("[WARNING]  ({}) : {msg}", std::process::id());
+    say("[WARNING] ", msg);
 }
 
 /// Runs the master until it is stopped; returns the exit code.
@@ -145,14 +163,10 @@ impl Master {
         };
         loop {
             tokio::select! {
-                _ = usr2.recv() => self.reload().await,
-                Some(request) = cli_rx.recv() => {
-                    let reload = request.command == "reload";
-                    let _ = request.answer.send(self.answer(&request.command));
-                    if reload {
-                        self.reload().await;
-                    }
+                _ = usr2.recv() => {
+                    self.reload().await;
                 }
+                Some(request) = cli_rx.recv() => self.cli_request(request).await,
                 Some((pid, status)) = exited.recv() => {
                     if self.program_exited(pid, status) {
                         continue;
@@ -210,13 +224,22 @@ impl Master {
         let cloexec = nix::fcntl::OFlag::O_CLOEXEC;
         let (ready_r, ready_w) = nix::unistd::pipe2(cloexec).map_err(|e| e.to_string())?;
         let (life_r, life_w) = nix::unistd::pipe2(cloexec).map_err(|e| e.to_string())?;
+        let (cli_mine, cli_theirs) = nix::sys::socket::socketpair(
+            nix::sys::socket::AddressFamily::Unix,
+            nix::sys::socket::SockType::SeqPacket,
+            None,
+            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| e.to_string())?;
         let mut inherit: Vec<RawFd> = passed.iter().map(|(_, s)| s.as_raw_fd()).collect();
         inherit.push(ready_w.as_raw_fd());
         inherit.push(life_r.as_raw_fd());
+        inherit.push(cli_theirs.as_raw_fd());
         let mut cmd = (self.options.worker_command)();
         cmd.env(env::LISTEN_FDS, sockets::export(passed.into_iter()))
             .env(env::READY_FD, ready_w.as_raw_fd().to_string())
-            .env(env::MASTER_FD, life_r.as_raw_fd().to_string());
+            .env(env::MASTER_FD, life_r.as_raw_fd().to_string())
+            .env(env::CLI_FD, cli_theirs.as_raw_fd().to_string());
         // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
         // are allowed: it only calls fcntl(2) on descriptors listed before the fork, and
         // allocates nothing.
@@ -236,7 +259,9 @@ impl Master {
             .map_err(|e| format!("cannot start a worker: {e}"))?;
         drop(ready_w);
         drop(life_r);
+        drop(cli_theirs);
         let pid = child.id().map_or(0, |p| p as i32);
+        notice(&format!("New worker ({pid}) forked"));
         let exits = self.exits.clone();
         tokio::task::spawn_local(async move {
             if let Ok(status) = child.wait().await {
@@ -258,11 +283,67 @@ impl Master {
             started: Instant::now(),
             current: true,
             _lifeline: life_w,
+            cli: cli_mine,
         });
         Ok(pid)
     }
 
-    async fn reload(&mut self) {
+    /// One request of a master CLI session.
+    async fn cli_request(&mut self, request: cli::Request) {
+        match request {
+            cli::Request::Command { command, answer } if command == "reload" => {
+                RELOAD_LOG.with(|log| *log.borrow_mut() = Some(String::new()));
+                let loaded = self.reload().await;
+                let log = RELOAD_LOG.with(|log| log.borrow_mut().take().unwrap_or_default());
+                let _ = answer.send(format!("Success={}\n--\n{log}\n", u8::from(loaded)));
+            }
+            cli::Request::Command { command, answer } => {
+                let _ = answer.send(self.answer(&command));
+            }
+            cli::Request::Resolve { prefix, answer } => {
+                let _ = answer.send(self.resolve(&prefix));
+            }
+            cli::Request::Connect { pid, answer } => {
+                let _ = answer.send(self.connect(pid));
+            }
+        }
+    }
+
+    /// The process a master CLI prefix names (HAProxy's rules): `@`, `@0` and `@master` the
+    /// master (0), `@1` the current worker (fewest reloads), `@!<pid>` any worker by pid.
+    fn resolve(&self, prefix: &str) -> Option<i32> {
+        let name = prefix.strip_prefix('@')?;
+        if name.is_empty() || name == "master" {
+            return Some(0);
+        }
+        if let Some(pid) = name.strip_prefix('!') {
+            let pid: i32 = pid.parse().ok()?;
+            return self.workers.iter().find(|w| w.pid == pid).map(|w| w.pid);
+        }
+        match name.parse::<i32>().ok()? {
+            0 => Some(0),
+            1 => self.workers.iter().min_by_key(|w| w.reloads).map(|w| w.pid),
+            _ => None,
+        }
+    }
+
+    /// A new connection to worker `pid`'s Runtime API: one end of a fresh socket pair, the
+    /// other sent to the worker.
+    fn connect(&self, pid: i32) -> Option<std::os::unix::net::UnixStream> {
+        let worker = self.workers.iter().find(|w| w.pid == pid)?;
+        let (mine, theirs) = std::os::unix::net::UnixStream::pair().ok()?;
+        super::fdpass::send(
+            worker.cli.as_raw_fd(),
+            b"c",
+            &[theirs.as_raw_fd()],
+            nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+        )
+        .ok()?;
+        Some(mine)
+    }
+
+    /// Reloads; whether the new configuration now serves.
+    async fn reload(&mut self) -> bool {
         self.notify_systemd("RELOADING=1");
         notice("Reloading HAProxy");
         self.reloads += 1;
@@ -305,14 +386,18 @@ impl Master {
                     .collect();
                 self.sockets.retain(|k, _| keys.contains(k));
                 self.reload_programs(plan.programs.clone());
+                notice("Loading success.");
+                self.notify_systemd("READY=1");
+                true
             }
             Err(e) => {
                 self.failed_reloads += 1;
                 warning(&e);
                 warning("The previous worker keeps serving.");
+                self.notify_systemd("READY=1");
+                false
             }
         }
-        self.notify_systemd("READY=1");
     }
 
     /// Handles a worker's exit; `Some(code)` when the master must exit too.
@@ -376,48 +461,65 @@ impl Master {
             ["show", "proc"] => self.show_proc(),
             ["reload"] => String::new(),
             ["help"] => cli::HELP.to_string(),
-            [w, ..] if w.starts_with('@') => {
-                "Passing commands to a worker's CLI is not available yet.\n".to_string()
-            }
             _ => format!("Unknown command: '{command}'\n\n{}", cli::HELP),
         }
     }
 
-    /// `show proc`, in HAProxy's layout.
+    /// `show proc`, in HAProxy's layout (every column 15 wide, the last one too).
     fn show_proc(&self) -> String {
         let version = concat!("2.7-hapee-", env!("CARGO_PKG_VERSION"));
+        let row =
+            |pid: &dyn std::fmt::Display, kind: &str, reloads: &str, up: Duration, v: &str| {
+                format!(
+                    "{pid:<15} {kind:<15} {reloads:<15} {:<15} {v:<15}\n",
+                    uptime(up)
+                )
+            };
         let mut out = format!(
-            "{:<15} {:<15} {:<15} {:<15} {}\n",
-            "#<PID>", "<type>", "<reloads>", "<uptime>", "<version>"
+            "#{:<14} {:<15} {:<15} {:<15} {:<15}\n",
+            "<PID>", "<type>", "<reloads>", "<uptime>", "<version>"
         );
-        out.push_str(&format!(
-            "{:<15} {:<15} {:<15} {:<15} {version}\n",
-            std::process::id(),
+        out.push_str(&row(
+            &std::process::id(),
             "master",
-            format!("{} [failed: {}]", self.reloads, self.failed_reloads),
-            uptime(self.started.elapsed()),
+            &format!("{} [failed: {}]", self.reloads, self.failed_reloads),
+            self.started.elapsed(),
+            version,
         ));
-        for (title, current) in [("# workers", true), ("# old workers", false)] {
-            out.push_str(title);
-            out.push('\n');
-            for w in self.workers.iter().filter(|w| w.current == current) {
-                out.push_str(&format!(
-                    "{:<15} {:<15} {:<15} {:<15} {version}\n",
-                    w.pid,
+        out.push_str("# workers\n");
+        for w in self.workers.iter().filter(|w| w.current) {
+            let reloads = w.reloads.to_string();
+            out.push_str(&row(
+                &w.pid,
+                "worker",
+                &reloads,
+                w.started.elapsed(),
+                version,
+            ));
+        }
+        // Listed only when there are some.
+        if self.workers.iter().any(|w| !w.current) {
+            out.push_str("# old workers\n");
+            for w in self.workers.iter().filter(|w| !w.current) {
+                let reloads = w.reloads.to_string();
+                out.push_str(&row(
+                    &w.pid,
                     "worker",
-                    w.reloads,
-                    uptime(w.started.elapsed())
+                    &reloads,
+                    w.started.elapsed(),
+                    version,
                 ));
             }
         }
         out.push_str("# programs\n");
         for p in &self.programs {
-            out.push_str(&format!(
-                "{:<15} {:<15} {:<15} {:<15} -\n",
-                p.pid,
-                p.plan.name,
-                p.reloads,
-                uptime(p.started.elapsed())
+            let reloads = p.reloads.to_string();
+            out.push_str(&row(
+                &p.pid,
+                &p.plan.name,
+                &reloads,
+                p.started.elapsed(),
+                "-",
             ));
         }
         out.push('\n');

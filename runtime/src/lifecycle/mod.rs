@@ -5,13 +5,19 @@
 //!   bound on a stopping worker (`hard-stop-after`);
 //! - `master`: the master process, which binds the sockets once, runs a worker on them,
 //!   and on a reload starts a new worker on the same sockets before stopping the old one;
-//! - `cli`: the master CLI (`-S`): `show proc`, `reload`.
+//! - `cli`: the master CLI (`-S`): `show proc`, `reload`, `@<process> <command>`;
+//! - `fdpass`: descriptors sent over Unix sockets (`SCM_RIGHTS`);
+//! - `handover`: listening sockets passed to a replacing process (`-x`, `_getsocks`);
+//! - `server_state`: server states saved before a reload, given back at start.
 //!
 //! A reload never closes a port: the sockets stay open in the master the whole time, and
 //! the new worker accepts on the very sockets the old one stops accepting on.
 
 pub mod cli;
+pub mod fdpass;
+pub mod handover;
 pub mod master;
+pub mod server_state;
 pub mod sockets;
 pub mod worker;
 
@@ -23,4 +29,6 @@ pub mod env {
     pub const READY_FD: &str = "HAPEE_READY_FD";
     /// A pipe that reads end-of-file when the master has gone.
     pub const MASTER_FD: &str = "HAPEE_MASTER_FD";
+    /// The socket on which the master sends connections to the worker's Runtime API.
+    pub const CLI_FD: &str = "HAPEE_CLI_FD";
 }

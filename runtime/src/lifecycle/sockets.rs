@@ -39,8 +39,27 @@ pub fn export<'a>(sockets: impl Iterator<Item = (&'a String, &'a TcpListener)>) 
         .join(";")
 }
 
-/// The socket for `addr` on `thread`: the inherited one, else a new one.
+/// Takes `fd`, a listening socket for `addr` another process handed over (`-x`), as the
+/// socket of `thread`.
+pub fn adopt(addr: SocketAddr, thread: usize, fd: OwnedFd) {
+    use std::os::fd::IntoRawFd;
+    if let Ok(mut m) = inherited().lock() {
+        if let Some(old) = m.insert(key(addr, thread), fd.into_raw_fd()) {
+            // SAFETY: a descriptor in this list is owned by the list alone (see `listen`).
+            drop(unsafe { OwnedFd::from_raw_fd(old) });
+        }
+    }
+}
+
+/// The socket for `addr` on `thread`: the inherited one, else a new one; either way offered
+/// to a process that replaces this one (`_getsocks`).
 pub fn listen(addr: SocketAddr, thread: usize) -> std::io::Result<TcpListener> {
+    let socket = inherited_or_bound(addr, thread)?;
+    super::handover::export(&socket);
+    Ok(socket)
+}
+
+fn inherited_or_bound(addr: SocketAddr, thread: usize) -> std::io::Result<TcpListener> {
     let fd = inherited()
         .lock()
         .ok()

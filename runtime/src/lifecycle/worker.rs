@@ -73,3 +73,70 @@ pub fn stop_old(pids: &[i32], graceful: bool) {
         let _ = kill(nix::unistd::Pid::from_raw(pid), sig);
     }
 }
+
+/// Serves the master CLI's commands for this worker (`@1 …`, `@!<pid> …`): each connection
+/// arrives as a descriptor on the channel the master passed, and gets a Runtime API session
+/// at the admin level, on a thread of its own. Nothing without a master.
+pub fn serve_master_cli(shared: std::sync::Arc<crate::state::Shared>) {
+    let Some(channel) = take_fd(env::CLI_FD) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("hapee-master-cli".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, accept_from_master(channel, shared));
+        });
+}
+
+async fn accept_from_master(channel: OwnedFd, shared: std::sync::Arc<crate::state::Shared>) {
+    use std::os::fd::AsRawFd;
+    // A sequenced-packet socket, driven through tokio's datagram type: only readiness and
+    // raw `recvmsg` calls are used on it.
+    let channel = std::os::unix::net::UnixDatagram::from(channel);
+    if channel.set_nonblocking(true).is_err() {
+        return;
+    }
+    let Ok(channel) = tokio::net::UnixDatagram::from_std(channel) else {
+        return;
+    };
+    loop {
+        if channel.readable().await.is_err() {
+            return;
+        }
+        let mut byte = [0u8; 1];
+        let received = channel.try_io(tokio::io::Interest::READABLE, || {
+            super::fdpass::receive(channel.as_raw_fd(), &mut byte, 1)
+        });
+        let fds = match received {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            // The master has gone (or the channel broke): no more commands.
+            Err(_) | Ok((0, _)) => return,
+            Ok((_, fds)) => fds,
+        };
+        for fd in fds {
+            let stream = std::os::unix::net::UnixStream::from(fd);
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let Ok(stream) = tokio::net::UnixStream::from_std(stream) else {
+                continue;
+            };
+            let shared = shared.clone();
+            tokio::task::spawn_local(async move {
+                crate::api::socket::serve_client(
+                    stream,
+                    &shared,
+                    hapee_compiler::plan::CliLevel::Admin,
+                )
+                .await;
+            });
+        }
+    }
+}

@@ -3,6 +3,10 @@
 //! answers hellos, and drives one `Link` per peer. A newer session with a peer replaces the
 //! older, so that two processes dialling each other settle on one. On start each section
 //! asks one peer for a full lesson (resynchronisation) before it teaches its own updates.
+//!
+//! On a reload the tables carry over through the local peer, as in HAProxy: the stopping
+//! process closes its peers listener, connects to its own `peer` address (now answered by
+//! the process that replaces it) under its own name, and teaches it everything it holds.
 
 use super::codec::{self, decode, encode, CLASS_CONTROL, CTRL_HEARTBEAT};
 use super::link::{Event, Link};
@@ -47,8 +51,21 @@ struct PeerState {
     not_up_to_date: Cell<bool>,
 }
 
+/// Who the other end of a session is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Counterpart {
+    /// Another peer of the section.
+    Remote,
+    /// The process this one replaces, handing its tables over: we learn everything from it.
+    OldSelf,
+    /// The process that replaces this one: we teach it everything, then end.
+    NewSelf,
+}
+
 struct Running {
     section: Section,
+    /// One state per remote peer, then one for the local peer (this process's own name, the
+    /// other end of a reload's hand-over).
     peers: Vec<PeerState>,
     resync_done: Cell<bool>,
     learning_from: Cell<Option<usize>>,
@@ -65,11 +82,15 @@ impl Running {
     }
 }
 
+/// A section running on the current `LocalSet`.
+pub struct Handle {
+    run: Rc<Running>,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
 /// Runs a section's listener and dialers on the current `LocalSet` until the process stops.
-pub fn spawn(section: Section) {
-    let peers = section
-        .remotes
-        .iter()
+pub fn spawn(section: Section) -> Handle {
+    let peers = (0..=section.remotes.len())
         .map(|_| PeerState {
             acked: RefCell::new(vec![0; section.tables.len()]),
             ..Default::default()
@@ -85,16 +106,38 @@ pub fn spawn(section: Section) {
     if run.section.remotes.is_empty() {
         run.resync_done.set(true);
     }
-    if let Some(addr) = run.section.listen {
-        tokio::task::spawn_local(listen(run.clone(), addr));
-    }
+    let listener = run
+        .section
+        .listen
+        .map(|addr| tokio::task::spawn_local(listen(run.clone(), addr)));
     for i in 0..run.section.remotes.len() {
         tokio::task::spawn_local(dial(run.clone(), i));
     }
+    Handle { run, listener }
+}
+
+/// A stopping process hands its tables to its successor: it closes its listener, so that its
+/// own address reaches the new process only, connects there as the local peer, and teaches it
+/// everything (bounded by the resynchronisation timeout). Nothing happens without a successor.
+pub async fn hand_over(handle: Handle) {
+    let (Some(listener), Some(addr)) = (handle.listener, handle.run.section.listen) else {
+        return;
+    };
+    listener.abort();
+    let _ = listener.await;
+    let local = handle.run.section.local.clone();
+    let Some((stream, rest)) = connect(&addr.to_string(), &local, &local).await else {
+        return;
+    };
+    let i = handle.run.section.remotes.len();
+    let teach = session(handle.run, i, stream, rest, Counterpart::NewSelf);
+    let _ = tokio::time::timeout(RESYNC_TIMEOUT, teach).await;
 }
 
 async fn listen(run: Rc<Running>, addr: SocketAddr) {
-    let listener = match TcpListener::bind(addr).await {
+    // Shared with the process a reload starts or stops (SO_REUSEPORT), as frontends are.
+    let bound = crate::listener::bind(addr, 128).and_then(TcpListener::from_std);
+    let listener = match bound {
         Ok(l) => l,
         Err(e) => {
             eprintln!(
@@ -148,8 +191,10 @@ async fn accept(run: Rc<Running>, mut stream: TcpStream) {
     };
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let remotes = &run.section.remotes;
-    let (status, peer) = codec::check_hello(&lines, &run.section.local, |p| {
-        remotes.iter().any(|(n, ..)| n == p)
+    let local = &run.section.local;
+    // Our own name: the process we replace, handing its tables over.
+    let (status, peer) = codec::check_hello(&lines, local, |p| {
+        p == local || remotes.iter().any(|(n, ..)| n == p)
     });
     if stream
         .write_all(format!("{status}\n").as_bytes())
@@ -158,10 +203,14 @@ async fn accept(run: Rc<Running>, mut stream: TcpStream) {
     {
         return;
     }
+    if peer.as_deref() == Some(local.as_str()) {
+        let i = remotes.len();
+        return session(run, i, stream, rest, Counterpart::OldSelf).await;
+    }
     let Some(i) = peer.and_then(|p| remotes.iter().position(|(n, ..)| *n == p)) else {
         return;
     };
-    session(run, i, stream, rest).await;
+    session(run, i, stream, rest, Counterpart::Remote).await;
 }
 
 /// A small delay spread so that two processes dialling each other drift apart.
@@ -182,7 +231,7 @@ async fn dial(run: Rc<Running>, i: usize) {
                 .next_connect
                 .set(Some(Instant::now() + RECONNECT + jitter()));
             if let Some((stream, rest)) = connect(&addr, &name, &run.section.local).await {
-                session(run.clone(), i, stream, rest).await;
+                session(run.clone(), i, stream, rest, Counterpart::Remote).await;
                 continue;
             }
         }
@@ -204,8 +253,15 @@ async fn connect(addr: &str, remote: &str, local: &str) -> Option<(TcpStream, Ve
     (lines[0].trim() == "200").then_some((stream, rest))
 }
 
-/// One established session with peer `i`, until it fails, goes silent or is replaced.
-async fn session(run: Rc<Running>, i: usize, stream: TcpStream, mut buf: Vec<u8>) {
+/// One established session with peer `i`, until it fails, goes silent or is replaced; with
+/// the local peer, until the hand-over is done.
+async fn session(
+    run: Rc<Running>,
+    i: usize,
+    stream: TcpStream,
+    mut buf: Vec<u8>,
+    counterpart: Counterpart,
+) {
     let state = &run.peers[i];
     let generation = state.generation.get() + 1;
     state.generation.set(generation);
@@ -218,13 +274,22 @@ async fn session(run: Rc<Running>, i: usize, stream: TcpStream, mut buf: Vec<u8>
         .cloned()
         .zip(state.acked.borrow().iter().copied())
         .collect();
-    let mut link = Link::new(tables, run.section.max_updates, run.section.remotes[i].2);
+    let shard = run.section.remotes.get(i).map_or(0, |r| r.2);
+    let mut link = Link::new(tables, run.section.max_updates, shard);
+    if counterpart == Counterpart::OldSelf {
+        link.learn();
+    }
     let (mut rd, mut wr) = stream.into_split();
     let mut chunk = vec![0u8; 16384];
     let (mut last_rx, mut last_tx) = (Instant::now(), Instant::now());
     let mut poll = tokio::time::interval(POLL);
     'session: loop {
-        if !run.up_to_date() && run.learning_from.get().is_none() && !state.not_up_to_date.get() {
+        let remote = counterpart == Counterpart::Remote;
+        if remote
+            && !run.up_to_date()
+            && run.learning_from.get().is_none()
+            && !state.not_up_to_date.get()
+        {
             run.learning_from.set(Some(i));
             link.learn();
         }
@@ -250,8 +315,11 @@ async fn session(run: Rc<Running>, i: usize, stream: TcpStream, mut buf: Vec<u8>
             match link.receive(&m, now_ms()) {
                 Ok(Some(Event::LearnFinished)) => {
                     run.resync_done.set(true);
-                    run.learning_from.set(None);
+                    if remote {
+                        run.learning_from.set(None);
+                    }
                 }
+                Ok(Some(Event::LearnPartial)) if !remote => {}
                 Ok(Some(Event::LearnPartial)) => {
                     state.not_up_to_date.set(true);
                     run.learning_from.set(None);
@@ -272,6 +340,10 @@ async fn session(run: Rc<Running>, i: usize, stream: TcpStream, mut buf: Vec<u8>
                 break;
             }
             last_tx = Instant::now();
+        }
+        // The successor confirmed the whole lesson: the hand-over is done.
+        if counterpart == Counterpart::NewSelf && link.lessons_given > 0 {
+            break;
         }
     }
     if state.generation.get() == generation {

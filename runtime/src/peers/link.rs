@@ -52,6 +52,8 @@ pub struct Link {
     teaching: Teaching,
     /// We asked the peer for a full lesson and wait for its end.
     pub learning: bool,
+    /// Full lessons the peer confirmed it received.
+    pub lessons_given: u32,
     resync_request_due: bool,
     confirms: u32,
     dict: Vec<Option<Arc<str>>>,
@@ -82,6 +84,7 @@ impl Link {
             last_defined: None,
             teaching: Teaching::No,
             learning: false,
+            lessons_given: 0,
             resync_request_due: false,
             confirms: 0,
             dict: vec![None; 128],
@@ -127,6 +130,9 @@ impl Link {
             }
             (CLASS_CONTROL, CTRL_RESYNC_CONFIRM) => {
                 // The lesson is over: go on with what changed since.
+                if !matches!(self.teaching, Teaching::No) {
+                    self.lessons_given += 1;
+                }
                 self.teaching = Teaching::No;
             }
             (CLASS_CONTROL, _) => {}

@@ -90,12 +90,14 @@ pub fn start(
             };
             let local = tokio::task::LocalSet::new();
             local.block_on(&rt, async move {
-                for s in sections {
-                    driver::spawn(s);
-                }
+                let running: Vec<_> = sections.into_iter().map(driver::spawn).collect();
                 while !shared.stopping.load(Ordering::Relaxed) {
                     shared.tables.purge_expired(crate::tables::now_ms());
                     tokio::time::sleep(PURGE_EVERY).await;
+                }
+                // A reload: the process that replaces this one learns the tables from it.
+                for section in running {
+                    driver::hand_over(section).await;
                 }
             });
         })

@@ -329,13 +329,14 @@ pub fn encode_v2(
     }
     out.extend_from_slice(&source.port().to_be_bytes());
     out.extend_from_slice(&destination.port().to_be_bytes());
-    for (kind, value) in tlvs {
-        push_tlv(&mut out, *kind, value);
-    }
+    // The checksum comes first, as HAProxy writes it.
     let crc_at = crc.then(|| {
         push_tlv(&mut out, tlv::CRC32C, &[0; 4]);
         out.len() - 4
     });
+    for (kind, value) in tlvs {
+        push_tlv(&mut out, *kind, value);
+    }
     let len = (out.len() - V2_FIXED) as u16;
     out[14..16].copy_from_slice(&len.to_be_bytes());
     if let Some(at) = crc_at {

@@ -329,6 +329,9 @@ pub(crate) fn header_value_into(anon: &mut Anonymizer, v: &str, out: &mut String
         out.push_str(port);
     } else if looks_like_hostname(v) {
         anon.hostname_into(out, v);
+    } else if is_email(v) {
+        // The token an email gets wherever it appears.
+        out.push_str(&anon.email(v));
     } else if let Some(a) = anon.address_text(v) {
         out.push_str(&a);
     } else {
@@ -458,14 +461,17 @@ pub(crate) fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
     if let Some(c) = client(anon, t) {
         return c;
     }
-    if t.contains('@')
-        && t.rsplit_once('@')
-            .is_some_and(|(u, d)| !u.is_empty() && looks_like_hostname(d))
-    {
+    if is_email(t) {
         return anon.email(t);
     }
-    if looks_like_hostname(t) {
+    if host_like(t) {
         return anon.hostname(t);
+    }
+    // `host:port`, as a server or a resolver is often named in messages.
+    if let Some((host, port)) = rsplit_byte(t, b':') {
+        if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && host_like(host) {
+            return format!("{}:{port}", anon.hostname(host));
+        }
     }
     if t.len() >= 16
         && t.bytes()
@@ -476,15 +482,54 @@ pub(crate) fn scrub_token(anon: &mut Anonymizer, t: &str) -> String {
     t.to_string()
 }
 
+fn is_email(t: &str) -> bool {
+    t.contains('@')
+        && t.rsplit_once('@')
+            .is_some_and(|(u, d)| !u.is_empty() && looks_like_hostname(d))
+}
+
+/// A host name, with the underscores that names in DNS records and server names carry.
+fn host_like(t: &str) -> bool {
+    looks_like_hostname(t) || (t.contains('_') && looks_like_hostname(&t.replace('_', "-")))
+}
+
 /// Generic scrub for lines that are not HAProxy traffic logs.
 fn generic(anon: &mut Anonymizer, msg: &str, out: &mut String) {
     generic_with(anon, msg, out, &|_| false);
 }
 
-/// Generic scrub: every token that is an address, an email, a host name or a long secret is
-/// replaced, and so is every token `is_name` knows (the names of a configuration). Tokens are
-/// cut at separators, `/` included, so that `backend/server.name` loses its server name too.
+/// Generic scrub: a URL or a path with a query is anonymized as a URI (its path segments and
+/// query values replaced); in the rest, every token that is an address, an email, a host name
+/// or a long secret is replaced, and so is every token `is_name` knows (the names of a
+/// configuration).
 pub(crate) fn generic_with(
+    anon: &mut Anonymizer,
+    msg: &str,
+    out: &mut String,
+    is_name: &dyn Fn(&str) -> bool,
+) {
+    for (i, word) in msg.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let inner = word.trim_matches('"');
+        let is_uri = (inner.starts_with('/') && inner.contains('?'))
+            || inner.starts_with("http://")
+            || inner.starts_with("https://");
+        if is_uri {
+            let lead = word.len() - word.trim_start_matches('"').len();
+            out.push_str(&word[..lead]);
+            uri_into(anon, inner, out);
+            out.push_str(&word[lead + inner.len()..]);
+        } else {
+            scrub_tokens(anon, word, out, is_name);
+        }
+    }
+}
+
+/// The tokens of `msg`, cut at separators (`/` included, so that `backend/server.name` loses
+/// its server name too), each scrubbed.
+fn scrub_tokens(
     anon: &mut Anonymizer,
     msg: &str,
     out: &mut String,
@@ -601,5 +646,36 @@ mod tests {
                 && !out.contains("db.internal"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn urls_and_queries_in_unknown_lines_lose_their_values() {
+        let out = anon("blocked \"/account/x?user=bob.jones&token=s3cr3t\" from https://portal.corp.example/login?next=/admin");
+        for secret in [
+            "account",
+            "bob.jones",
+            "s3cr3t",
+            "portal.corp",
+            "login",
+            "admin",
+        ] {
+            assert!(!out.contains(secret), "{secret}: {out}");
+        }
+        assert!(
+            out.starts_with("blocked \"/") && out.contains("?user=") && out.contains("&token="),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn host_names_with_ports_or_underscores_are_scrubbed() {
+        let out = anon("resolver ns1 answered for db_primary.corp.example and cache.corp.example:6379 after 3 tries");
+        assert!(
+            !out.contains("db_primary")
+                && !out.contains("cache.corp")
+                && !out.contains("corp.example"),
+            "{out}"
+        );
+        assert!(out.contains(":6379 after 3 tries"), "{out}");
     }
 }

@@ -43,6 +43,9 @@ enum Kind {
     Counter,
     /// `%[expression]`: the value's own shape decides.
     Sample,
+    /// Words that describe, not identify (an error string, a TLS version): kept, while host
+    /// names, addresses and emails among them are replaced.
+    Text,
 }
 
 fn kind_of(alias: &str) -> Kind {
@@ -116,13 +119,41 @@ fn pieces(format: &str) -> Option<Vec<Piece>> {
                 kind: kind_of(&name),
                 quoted: flags.as_deref().and_then(quoting).unwrap_or(quote_all),
             }),
-            Item::Expr { flags, .. } => out.push(Piece::Field {
-                kind: Kind::Sample,
+            Item::Expr { expr, flags, .. } => out.push(Piece::Field {
+                kind: sample_kind(&expr),
                 quoted: flags.as_deref().and_then(quoting).unwrap_or(quote_all),
             }),
         }
     }
     Some(out)
+}
+
+/// Fetches whose strings describe the connection rather than identify anyone.
+fn descriptive(fetch: &str) -> bool {
+    fetch.ends_with("_err_str")
+        || matches!(
+            fetch,
+            "ssl_fc_protocol"
+                | "ssl_bc_protocol"
+                | "ssl_fc_cipher"
+                | "ssl_bc_cipher"
+                | "ssl_fc_alpn"
+                | "ssl_bc_alpn"
+                | "req.ver"
+                | "res.ver"
+                | "method"
+        )
+}
+
+/// What a `%[…]` field holds, from its output type and, for strings, its fetch.
+fn sample_kind(expr: &hapee_compiler::expr::sample::SampleExpr) -> Kind {
+    use hapee_compiler::registry::SampleType as T;
+    match expr.output {
+        T::Sint | T::Bool | T::Meth => Kind::Counter,
+        T::Addr | T::Ipv4 | T::Ipv6 => Kind::Address,
+        T::Str if expr.converters.is_empty() && descriptive(&expr.fetch.name) => Kind::Text,
+        _ => Kind::Sample,
+    }
 }
 
 /// The end of a quoted value starting after its opening quote at `from` (backslash escapes
@@ -150,6 +181,14 @@ fn plausible(kind: Kind, v: &str) -> bool {
         Kind::Address => v == "-" || v.starts_with("unix") || v.parse::<IpAddr>().is_ok(),
         Kind::Port => v == "-" || v.bytes().all(|b| b.is_ascii_digit()),
         Kind::Frontend | Kind::Name => !v.is_empty() && !v.contains(' '),
+        Kind::Captures => v.starts_with('{') && v.ends_with('}'),
+        // `METHOD target version`, or a placeholder (`<BADREQ>`).
+        Kind::Request => {
+            v.starts_with('<')
+                || v.split(' ').next().is_some_and(|m| {
+                    !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase() || b == b'-')
+                })
+        }
         Kind::Counter => counter(v),
         _ => true,
     }
@@ -162,74 +201,133 @@ struct Value {
     kind: Kind,
 }
 
+/// Where `needle` first occurs in `hay`, with a vectorised search (the texts between fields
+/// are short, where `str::find` spends more on setting up than on searching).
+fn find_text(hay: &str, needle: &str) -> Option<usize> {
+    match needle.as_bytes() {
+        [b] => memchr::memchr(*b, hay.as_bytes()),
+        n => memchr::memmem::find(hay.as_bytes(), n),
+    }
+}
+
+/// How many steps one line's match may take: values with spaces are tried at each place the
+/// next text could start, and a pathological line must not cost more than this.
+const MATCH_BUDGET: usize = 4096;
+
 impl Format {
     /// The fields of `line` when it has this format.
     fn parse(&self, line: &str) -> Option<Vec<Value>> {
-        let mut pos = 0;
         let mut values = Vec::new();
+        let mut budget = MATCH_BUDGET;
+        self.match_from(line, 0, 0, false, &mut values, &mut budget)
+            .then_some(values)
+    }
+
+    /// Matches the pieces from `i` on against `line[pos..]`, pushing the fields to `values`.
+    /// A value that may hold spaces (a header, a sample) ends at the first place the rest of
+    /// the line matches, not merely at the first occurrence of the text after it.
+    fn match_from(
+        &self,
+        line: &str,
+        i: usize,
+        pos: usize,
         // HAProxy writes no separator after a field that wrote nothing (`%hr` without captures).
-        let mut skipped = false;
-        for (i, piece) in self.pieces.iter().enumerate() {
-            match piece {
-                Piece::Text(t) => {
-                    let t = match t.strip_prefix(' ') {
-                        Some(rest) if skipped && !line[pos..].starts_with(' ') => rest,
-                        _ => t.as_str(),
-                    };
-                    if !line[pos..].starts_with(t) {
-                        return None;
-                    }
-                    pos += t.len();
-                    skipped = false;
-                }
-                Piece::Field {
-                    kind: Kind::Captures,
-                    ..
-                } if !line[pos..].starts_with('{') => skipped = true,
-                Piece::Field { kind, quoted } => {
-                    skipped = false;
-                    let (start, end, next) = if *quoted && line[pos..].starts_with('"') {
-                        let close = closing_quote(line, pos + 1)?;
-                        (pos + 1, close, close + 1)
-                    } else {
-                        // Fields with spaces in them (dates, a request line) end after their
-                        // last space, at the text that follows.
-                        let spaces = match kind {
-                            Kind::Date { words } => words - 1,
-                            Kind::Request if !line[pos..].starts_with('<') => 2,
-                            _ => 0,
-                        };
-                        let mut from = pos;
-                        for _ in 0..spaces {
-                            from += line[from..].find(' ').map_or(0, |n| n + 1);
-                        }
-                        let end = match self.pieces.get(i + 1) {
-                            Some(Piece::Text(t)) => from + line[from..].find(t.as_str())?,
-                            Some(Piece::Field { .. }) => {
-                                line[from..].find(' ').map_or(line.len(), |n| from + n)
-                            }
-                            None => line.len(),
-                        };
-                        (pos, end, end)
-                    };
-                    let v = &line[start..end];
-                    if !plausible(*kind, v) {
-                        return None;
-                    }
-                    if *kind == Kind::Frontend && !self.frontends.contains(v.trim_end_matches('~'))
-                    {
-                        return None;
-                    }
-                    values.push(Value {
-                        start,
-                        end,
-                        kind: *kind,
-                    });
-                    pos = next;
-                }
-            }
+        skipped: bool,
+        values: &mut Vec<Value>,
+        budget: &mut usize,
+    ) -> bool {
+        if *budget == 0 {
+            return false;
         }
-        (pos == line.len()).then_some(values)
+        *budget -= 1;
+        let Some(piece) = self.pieces.get(i) else {
+            return pos == line.len();
+        };
+        let (kind, quoted) = match piece {
+            Piece::Text(t) => {
+                let t = match t.strip_prefix(' ') {
+                    Some(rest) if skipped && !line[pos..].starts_with(' ') => rest,
+                    _ => t.as_str(),
+                };
+                return line[pos..].starts_with(t)
+                    && self.match_from(line, i + 1, pos + t.len(), false, values, budget);
+            }
+            Piece::Field {
+                kind: Kind::Captures,
+                ..
+            } if !line[pos..].starts_with('{') => {
+                return self.match_from(line, i + 1, pos, true, values, budget);
+            }
+            Piece::Field { kind, quoted } => (*kind, *quoted),
+        };
+        if quoted && line[pos..].starts_with('"') {
+            let Some(close) = closing_quote(line, pos + 1) else {
+                return false;
+            };
+            return self.value(line, i, (pos + 1, close, close + 1), kind, values, budget);
+        }
+        // Fields with spaces in them (dates, a request line) end after their last space, at
+        // the text that follows.
+        let spaces = match kind {
+            Kind::Date { words } => words - 1,
+            Kind::Request if !line[pos..].starts_with('<') => 2,
+            _ => 0,
+        };
+        let mut from = pos;
+        for _ in 0..spaces {
+            from += memchr::memchr(b' ', &line.as_bytes()[from..]).map_or(0, |n| n + 1);
+        }
+        match self.pieces.get(i + 1) {
+            Some(Piece::Text(t)) if !t.is_empty() => {
+                let mut search = from;
+                while let Some(n) = find_text(&line[search..], t) {
+                    let end = search + n;
+                    if self.value(line, i, (pos, end, end), kind, values, budget) {
+                        return true;
+                    }
+                    // Only values that may hold the text look further.
+                    if !matches!(
+                        kind,
+                        Kind::Sample | Kind::Text | Kind::Captures | Kind::CaptureList | Kind::Host
+                    ) {
+                        return false;
+                    }
+                    search = end + line[end..].chars().next().map_or(1, char::len_utf8);
+                }
+                false
+            }
+            Some(Piece::Field { .. }) => {
+                let end =
+                    memchr::memchr(b' ', &line.as_bytes()[from..]).map_or(line.len(), |n| from + n);
+                self.value(line, i, (pos, end, end), kind, values, budget)
+            }
+            _ => self.value(line, i, (pos, line.len(), line.len()), kind, values, budget),
+        }
+    }
+
+    /// Takes `line[start..end]` as field `i` when plausible, and matches the rest from `next`.
+    fn value(
+        &self,
+        line: &str,
+        i: usize,
+        (start, end, next): (usize, usize, usize),
+        kind: Kind,
+        values: &mut Vec<Value>,
+        budget: &mut usize,
+    ) -> bool {
+        let v = &line[start..end];
+        if !plausible(kind, v) {
+            return false;
+        }
+        if kind == Kind::Frontend && !self.frontends.contains(v.trim_end_matches('~')) {
+            return false;
+        }
+        values.push(Value { start, end, kind });
+        if self.match_from(line, i + 1, next, false, values, budget) {
+            return true;
+        }
+        values.pop();
+        false
     }
 }
 
@@ -246,18 +344,8 @@ impl LogFormats {
                 None => by_text.push((text, [frontend.to_string()].into_iter().collect())),
             };
         for fe in &plan.frontends {
-            if let Some(f) = &fe.log_format {
-                add(f.clone(), &fe.name);
-            }
-        }
-        for p in c.config.proxies.iter().filter(|p| p.kind.has_frontend()) {
-            let error_format = p
-                .directives
-                .iter()
-                .rev()
-                .find(|d| d.keyword.as_str() == "error-log-format" && d.prefix.is_none());
-            if let Some(arg) = error_format.and_then(|d| d.args.first()) {
-                add(arg.to_string(), p.name_str());
+            for format in [&fe.log_format, &fe.error_log_format].into_iter().flatten() {
+                add(format.clone(), &fe.name);
             }
         }
         let mut formats: Vec<Format> = by_text
@@ -349,8 +437,17 @@ impl LogFormats {
             }
             Kind::Host => header_value_into(anon, v, out),
             Kind::Secret => anon.string_into(out, v),
+            // Timers, counters and flags (`0/0/1/3/4`, `200`, `----`) are copied as they are:
+            // no dot or colon, so no address hides in them.
+            Kind::Counter
+                if v.bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'-' | b'+')) =>
+            {
+                out.push_str(v)
+            }
             Kind::Counter => out.push_str(&scrub_token(anon, v)),
             Kind::Sample => self.sample(anon, v, out),
+            Kind::Text => generic_with(anon, v, out, &|t| self.names.contains(t)),
         }
     }
 

@@ -104,84 +104,50 @@ frontend origin_fe
     http-request return status 200 content-type text/plain string ok
 "#
     );
-    let cfg_path = dir.join("haproxy.cfg");
-    std::fs::write(&cfg_path, &cfg).unwrap();
-    let log_path = dir.join("haproxy.log");
-    let mut haproxy = Command::new("haproxy")
-        .args(["-db", "-f"])
-        .arg(&cfg_path)
-        .stdout(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start haproxy");
-    for port in [json_port, custom_port, origin_port] {
-        wait_for(port);
-    }
-    let url = "/account/profile?user=alice.smith@mail.example&token=s3cr3tvalue";
-    for port in [json_port, custom_port, json_port] {
-        let out = Command::new("curl")
-            .args([
-                "-s",
-                "--max-time",
-                "10",
-                "-H",
-                "Host: shop.customer-one.example",
-            ])
-            .arg(format!("http://127.0.0.1:{port}{url}"))
-            .output()
-            .expect("curl is installed");
-        assert_eq!(out.stdout, b"ok");
-    }
-    // A request haproxy cannot parse: a line of the error-log-format.
-    let mut s = TcpStream::connect(("127.0.0.1", json_port)).unwrap();
-    s.write_all(b"GARBAGE\r\n\r\n").unwrap();
-    let mut sink = Vec::new();
-    let _ = std::io::Read::read_to_end(&mut s, &mut sink);
+    let traffic = || {
+        let url = "/account/profile?user=alice.smith@mail.example&token=s3cr3tvalue";
+        for port in [json_port, custom_port, json_port] {
+            let out = Command::new("curl")
+                .args(["-s", "--max-time", "10"])
+                .args(["-H", "Host: shop.customer-one.example"])
+                .arg(format!("http://127.0.0.1:{port}{url}"))
+                .output()
+                .expect("curl is installed");
+            assert_eq!(out.stdout, b"ok");
+        }
+        // A request haproxy cannot parse: a line of the error-log-format.
+        let mut s = TcpStream::connect(("127.0.0.1", json_port)).unwrap();
+        s.write_all(b"GARBAGE\r\n\r\n").unwrap();
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut sink);
+    };
     // The 3 proxied requests logged by their frontends (the origin logs them too; the
-    // readiness probes above are logged as bad requests or connection errors).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&log_path)
-        .unwrap()
-        .matches("app_pool")
-        .count()
-        < 3
-    {
-        assert!(Instant::now() < deadline, "haproxy logged too little");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = haproxy.kill();
-    let _ = haproxy.wait();
-    let log = std::fs::read_to_string(&log_path).unwrap();
-    let cfg_arg = cfg_path.to_str().unwrap();
-    let out = anon(&[
-        "log",
-        "--key",
-        "k1",
-        "--config",
-        cfg_arg,
-        log_path.to_str().unwrap(),
-    ]);
-    // Every line kept, in order.
+    // readiness probes are logged as bad requests or connection errors).
+    let complete = |log: &str| log.matches("app_pool").count() >= 3;
+    let ports = [json_port, custom_port, origin_port];
+    let log = haproxy_log(&dir, &cfg, &ports, traffic, complete);
+    let out = anonymized(&dir, "k1");
     assert_eq!(out.lines().count(), log.lines().count(), "{out}");
-    for secret in [
-        "127.0.0.1",
-        "json_fe",
-        "custom_fe",
-        "origin_fe",
-        "app_pool",
-        "app.node-1.internal",
-        "app.node-2.internal",
-        "shop.customer-one.example",
-        "alice.smith",
-        "mail.example",
-        "s3cr3tvalue",
-        "account",
-        "profile",
-    ] {
-        assert!(!out.contains(secret), "'{secret}' left in:\n{out}");
-    }
+    assert_gone(
+        &out,
+        &[
+            "127.0.0.1",
+            "json_fe",
+            "custom_fe",
+            "origin_fe",
+            "app_pool",
+            "app.node-1.internal",
+            "app.node-2.internal",
+            "shop.customer-one.example",
+            "alice.smith",
+            "mail.example",
+            "s3cr3tvalue",
+            "account",
+            "profile",
+        ],
+    );
     // The same tokens as the anonymized configuration.
-    let anon_cfg = anon(&["config", "--key", "k1", cfg_arg]);
+    let anon_cfg = anonymized_config(&dir, "k1");
     let backend = token_of(&cfg, &anon_cfg, "backend app_pool");
     let json_fe = token_of(&cfg, &anon_cfg, "frontend json_fe");
     let custom_fe = token_of(&cfg, &anon_cfg, "frontend custom_fe");
@@ -239,14 +205,7 @@ frontend origin_fe
     }
     assert_eq!((json_lines, custom_lines, origin_lines), (2, 1, 3));
     // The output is keyed: another key, other tokens.
-    let other = anon(&[
-        "log",
-        "--key",
-        "k2",
-        "--config",
-        cfg_arg,
-        log_path.to_str().unwrap(),
-    ]);
+    let other = anonymized(&dir, "k2");
     assert!(!other.contains(&backend));
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
@@ -265,7 +224,8 @@ fn lines_no_format_describes_keep_no_host_address_email_or_name() {
     std::fs::write(
         &log,
         "Server be_app/app.node-1.internal is DOWN, reason: Layer4 timeout, check duration: 2001ms. 0 active servers left.\n\
-         Server be_app/plain is UP (10.0.0.8:80), reported by ops@corp.example.com\n",
+         Server be_app/plain is UP (10.0.0.8:80), reported by ops@corp.example.com\n\
+         backend be_app lost db_replica.corp.example:5432 ([2001:db8::7]:443, 2001:db8::8)\n",
     )
     .unwrap();
     for with_config in [true, false] {
@@ -275,9 +235,13 @@ fn lines_no_format_describes_keep_no_host_address_email_or_name() {
         }
         args.push(log.to_str().unwrap());
         let out = anon(&args);
-        assert_eq!(out.lines().count(), 2);
+        assert_eq!(out.lines().count(), 3);
         for secret in [
             "app.node-1.internal",
+            "db_replica",
+            "corp.example",
+            "2001:db8::7",
+            "2001:db8::8",
             "10.0.0.8",
             "ops@corp",
             "corp.example.com",
@@ -294,4 +258,249 @@ fn lines_no_format_describes_keep_no_host_address_email_or_name() {
         }
         assert!(out.contains(" is DOWN, reason: Layer4 timeout"), "{out}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `hapee-anon log --config` on the log `haproxy_log` left in `dir`.
+fn anonymized(dir: &Path, key: &str) -> String {
+    let cfg = dir.join("haproxy.cfg");
+    let log = dir.join("haproxy.log");
+    anon(&[
+        "log",
+        "--key",
+        key,
+        "--config",
+        cfg.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ])
+}
+
+fn anonymized_config(dir: &Path, key: &str) -> String {
+    let cfg = dir.join("haproxy.cfg");
+    anon(&["config", "--key", key, cfg.to_str().unwrap()])
+}
+
+fn assert_gone(out: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!out.contains(secret), "'{secret}' left in:\n{out}");
+    }
+}
+
+/// Starts Debian's haproxy on `cfg` logging to a file, waits for `ports`, runs `traffic`, waits
+/// until the log is `complete`, stops haproxy and answers the log.
+fn haproxy_log(
+    dir: &Path,
+    cfg: &str,
+    ports: &[u16],
+    traffic: impl FnOnce(),
+    complete: impl Fn(&str) -> bool,
+) -> String {
+    let cfg_path = dir.join("haproxy.cfg");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let log_path = dir.join("haproxy.log");
+    let mut haproxy = Command::new("haproxy")
+        .args(["-db", "-f"])
+        .arg(&cfg_path)
+        .stdout(Stdio::from(std::fs::File::create(&log_path).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start haproxy");
+    for &port in ports {
+        wait_for(port);
+    }
+    traffic();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !complete(&std::fs::read_to_string(&log_path).unwrap()) {
+        assert!(Instant::now() < deadline, "haproxy logged too little");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = haproxy.kill();
+    let _ = haproxy.wait();
+    std::fs::read_to_string(&log_path).unwrap()
+}
+
+#[test]
+fn inherited_formats_clf_tcplog_samples_and_syslog_headers_are_anonymized() {
+    if !have_haproxy() {
+        return;
+    }
+    let [inherited, clf, syslog, tcp, origin] = [0; 5].map(|_| free_port());
+    let dir = std::env::temp_dir().join(format!("hapee-anon-inherit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let captures = "    capture request header X-User len 64\n    capture request header Host len 64\n    capture request header User-Agent len 128\n    capture cookie sid len 32\n";
+    let cfg = format!(
+        r#"global
+    log stdout format raw local0
+    log-send-hostname corp-lb-01.example
+defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc user=%[capture.req.hdr(0)] sid=%{{+Q}}CC tok=%[var(txn.token)] q=%HQ ua=%[capture.req.hdr(2)] %{{+Q}}r"
+    error-log-format "%ci:%cp [%t] %ft conn-error %[fc_err_str]"
+frontend inherited_fe
+    bind 127.0.0.1:{inherited}
+{captures}    http-request set-var(txn.token) url_param(token)
+    default_backend app_pool
+frontend clf_fe
+    bind 127.0.0.1:{clf}
+{captures}    option httplog clf
+    default_backend app_pool
+frontend sys_fe
+    bind 127.0.0.1:{syslog}
+{captures}    no log
+    log stdout format rfc5424 local0
+    log stdout format rfc3164 local1
+    log-format '{{"c":"%ci","h":"%[capture.req.hdr(1)]","u":"%HU","q":"%HQ","s":"%s"}}'
+    default_backend app_pool
+frontend tcp_fe
+    mode tcp
+    bind 127.0.0.1:{tcp}
+    option tcplog
+    default_backend tcp_pool
+backend tcp_pool
+    mode tcp
+    server db.primary.corp.example 127.0.0.1:{origin}
+backend app_pool
+    server app.node-1.internal 127.0.0.1:{origin}
+frontend origin_fe
+    bind 127.0.0.1:{origin}
+    http-request return status 200 content-type text/plain string ok
+"#
+    );
+    let traffic = || {
+        for port in [inherited, clf, syslog, tcp] {
+            let out = Command::new("curl")
+                .args([
+                    "-s",
+                    "--max-time",
+                    "10",
+                    "-H",
+                    "Host: shop.customer.example",
+                ])
+                .args([
+                    "-H",
+                    "X-User: alice.smith@mail.example",
+                    "-b",
+                    "sid=abcdef0123",
+                ])
+                // Spaces in an unquoted field, and the text that follows it (" ") inside it.
+                .args([
+                    "-A",
+                    "Mozilla/5.0 (X11; Linux x86_64) ops@corp.example Firefox/118.0",
+                ])
+                .arg(format!(
+                    "http://127.0.0.1:{port}/account/x?user=bob.jones&token=s3cr3tvalue"
+                ))
+                .output()
+                .expect("curl is installed");
+            assert_eq!(out.stdout, b"ok");
+        }
+        // A connection closed before any request: a line of the inherited error-log-format.
+        drop(TcpStream::connect(("127.0.0.1", inherited)).unwrap());
+    };
+    // A line per frontend (two for the one with two syslog targets), four of the origin, and
+    // error lines for the connections without a request (the readiness probes', the test's;
+    // the probe of the TCP frontend is a TCP session of its own).
+    let complete = |log: &str| {
+        let count = |needle: &str| log.matches(needle).count();
+        count("inherited_fe app_pool/") == 1
+            && count("\"clf_fe\"") == 1
+            && count("{\"c\":") == 2
+            && count("tcp_fe tcp_pool/") == 2
+            && count("origin_fe origin_fe/") == 4
+            && count("inherited_fe conn-error") >= 2
+    };
+    let log = haproxy_log(
+        &dir,
+        &cfg,
+        &[inherited, clf, syslog, tcp, origin],
+        traffic,
+        complete,
+    );
+    let out = anonymized(&dir, "k1");
+    assert_eq!(out.lines().count(), log.lines().count(), "{out}");
+    assert_gone(
+        &out,
+        &[
+            "127.0.0.1",
+            "corp-lb-01",
+            "inherited_fe",
+            "clf_fe",
+            "sys_fe",
+            "tcp_fe",
+            "origin_fe",
+            "app_pool",
+            "tcp_pool",
+            "app.node-1.internal",
+            "db.primary.corp.example",
+            "shop.customer",
+            "alice",
+            "mail.example",
+            "abcdef0123",
+            "s3cr3tvalue",
+            "bob.jones",
+            "account",
+            "ops@",
+            "corp.example",
+        ],
+    );
+    let anon_cfg = anonymized_config(&dir, "k1");
+    let token = |line: &str| token_of(&cfg, &anon_cfg, line);
+    let (app_pool, tcp_pool) = (token("backend app_pool"), token("backend tcp_pool"));
+    let (app_server, db_server) = (token("server app.node-1"), token("server db.primary"));
+    let lines: Vec<&str> = out.lines().collect();
+    let with = |needle: &str| lines.iter().filter(|l| l.contains(needle)).count();
+    // The inherited custom format: names, the user's email, the cookie and the token.
+    let inherited_fe = token("frontend inherited_fe");
+    let custom = format!(" {inherited_fe} {app_pool}/{app_server} ");
+    assert_eq!(with(&custom), 1, "{out}");
+    let line = lines.iter().find(|l| l.contains(&custom)).unwrap();
+    let email = line
+        .split(" user=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap();
+    assert!(email.contains('@'), "{line}");
+    assert!(
+        line.contains(" ua=Mozilla/5.0 (X11; Linux x86_64) "),
+        "{line}"
+    );
+    assert!(
+        line.contains(" q=?user=") && line.contains("&token="),
+        "{line}"
+    );
+    // The inherited error-log-format: the error string describes, it is kept.
+    assert!(
+        with(&format!(" {inherited_fe} conn-error Success")) >= 2,
+        "{out}"
+    );
+    // CLF with its quoted names.
+    let clf_fe = token("frontend clf_fe");
+    assert_eq!(
+        with(&format!("\"{clf_fe}\" \"{app_pool}\" \"{app_server}\"")),
+        1,
+        "{out}"
+    );
+    // The same email, the same token, whichever field carried it.
+    assert_eq!(with(&format!("\"{email}\"")), 1, "{out}");
+    // tcplog.
+    let tcp_fe = token("frontend tcp_fe");
+    assert_eq!(
+        with(&format!(" {tcp_fe} {tcp_pool}/{db_server} ")),
+        2,
+        "{out}"
+    );
+    // The JSON format under both syslog headers: the header's host name is replaced too.
+    let json: Vec<&&str> = lines.iter().filter(|l| l.contains("{\"c\":")).collect();
+    assert_eq!(json.len(), 2, "{out}");
+    for line in json {
+        let body = &line[line.find('{').unwrap()..];
+        let v: serde_json::Value = serde_json::from_str(body).expect(line);
+        assert_eq!(v["s"], app_server.as_str(), "{line}");
+        assert!(v["u"].as_str().unwrap().contains("?user="), "{line}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

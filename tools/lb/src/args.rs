@@ -87,7 +87,7 @@ Usage:
       [-sf PID...|-st PID...]                  stop these processes once serving (reload)
   hapee-lb -dC<key>[,line] -f FILE...          print HAProxy 2.7's anonymized dump
   hapee-lb fmt [--check|--diff|--stdout] FILE  rewrite in the canonical layout
-  hapee-lb route -f FILE [--src ADDR] [--tls] [--frontend NAME] [--format json] 'METHOD /path'
+  hapee-lb route -f FILE [--src ADDR] [--tls] [--sni NAME] [--frontend NAME] [--format json] 'METHOD /path'
                  [-H 'Name: value']...           replay one request offline: rules, backend, server
   hapee-lb explain CODE | --list               explain a diagnostic code, or list them all
   hapee-lb docs [--write DIR]                  print or write docs/diagnostics.md and docs/keywords.md
@@ -190,6 +190,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
     let mut master_cli = None;
     let mut stop_pids = Vec::new();
     let mut stop_gracefully = true;
+    let mut sockets_from = None;
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, String> {
         *i += 1;
@@ -249,7 +250,8 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             "-p" => pidfile = Some(PathBuf::from(value(&mut i, a)?)),
             "-D" => daemon = true,
             "-L" => localpeer = Some(value(&mut i, a)?),
-            "-x" | "-C" | "-N" | "-m" | "-n" => {
+            "-x" => sockets_from = Some(PathBuf::from(value(&mut i, a)?)),
+            "-C" | "-N" | "-m" | "-n" => {
                 i += 1;
             }
             "-V" | "-db" | "-de" | "-dp" | "-dS" | "-dM" | "-dV" | "-dG" | "-dL" | "-Ws " => {}
@@ -277,6 +279,7 @@ fn parse_check(args: &[String], haproxy_style: bool) -> Result<Command, String> 
             master_cli: master_cli.map(PathBuf::from),
             stop_pids,
             stop_gracefully,
+            sockets_from,
         }));
     }
     Ok(Command::Check(opts))

@@ -172,9 +172,10 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
     }
     match verdict {
         Verdict::Errors => {
+            // HAProxy names the files whose reading failed; the checks after reading name none.
             let mut files: Vec<_> = shown
                 .iter()
-                .filter(|d| d.is_error())
+                .filter(|d| d.is_error() && !d.after_parse)
                 .filter_map(|d| d.span)
                 .map(|s| s.file)
                 .collect();

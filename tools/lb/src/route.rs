@@ -48,7 +48,11 @@ pub fn parse_args(args: &[String]) -> Result<RouteArgs, String> {
             "-f" => r.files.push(PathBuf::from(value(&mut i, a)?)),
             "--src" => r.src = Some(value(&mut i, a)?),
             "--tls" => r.tls = true,
-            "--sni" => r.sni = Some(value(&mut i, a)?),
+            // A server name is only sent over TLS.
+            "--sni" => {
+                r.sni = Some(value(&mut i, a)?);
+                r.tls = true;
+            }
             "--frontend" => r.frontend = Some(value(&mut i, a)?),
             "-H" | "--header" => r.headers.push(value(&mut i, a)?),
             "--format" => match value(&mut i, a)?.as_str() {
@@ -68,8 +72,9 @@ pub fn parse_args(args: &[String]) -> Result<RouteArgs, String> {
     Ok(r)
 }
 
-/// The request head the arguments describe.
-fn head(args: &RouteArgs) -> Result<Vec<u8>, String> {
+/// The request head the arguments describe. Without a `Host` header, the one an HTTP/1.1
+/// client such as curl sends: the server name, else the address the request arrives on.
+fn head(args: &RouteArgs, local: SocketAddr) -> Result<Vec<u8>, String> {
     let mut words = args.request.split_whitespace();
     let (Some(method), Some(target), None) = (words.next(), words.next(), words.next()) else {
         return Err(format!(
@@ -78,6 +83,16 @@ fn head(args: &RouteArgs) -> Result<Vec<u8>, String> {
         ));
     };
     let mut head = format!("{method} {target} HTTP/1.1\r\n");
+    let has_host = args.headers.iter().any(|h| {
+        h.split_once(':')
+            .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case("host"))
+    });
+    if !has_host && !target.starts_with("http") {
+        match &args.sni {
+            Some(name) => head.push_str(&format!("Host: {name}\r\n")),
+            None => head.push_str(&format!("Host: {local}\r\n")),
+        }
+    }
     for h in &args.headers {
         if !h.contains(':') {
             return Err(format!("a header is 'Name: value' (got '{h}')"));
@@ -205,27 +220,49 @@ fn route(args: &RouteArgs) -> Result<String, String> {
         ..Default::default()
     };
     let c = compile(db, &ProcessEnv, &options);
-    if let Some(d) = c.diagnostics.iter().find(|d| d.severity == Severity::Error) {
-        let at = d.span.map_or(String::new(), |s| {
+    let place = |span: Option<hapee_compiler::Span>| {
+        span.map_or(String::new(), |s| {
             let f = c.db.file(s.file);
             let lc = f.line_col(s.start as usize);
-            format!("{}:{}:{}: ", f.name, lc.line, lc.col)
-        });
+            format!("{}:{}:{}", f.name, lc.line, lc.col)
+        })
+    };
+    if let Some(d) = c.diagnostics.iter().find(|d| d.severity == Severity::Error) {
+        let at = place(d.span);
+        let at = if at.is_empty() { at } else { at + ": " };
         return Err(format!("{at}{} (run 'hapee-lb check')", d.message));
     }
+    // What the runtime lacks is not replayed: the answer says so, since `run` would refuse
+    // the configuration and HAProxy would act on those lines.
+    let not_replayed: Vec<(String, String)> = crate::unsupported::unsupported(&c)
+        .into_iter()
+        .map(|(span, what)| (place(Some(span)), what))
+        .collect();
     let plan = plan::build(&c.config, 1);
     let shared = hapee_runtime::state::Shared::build(&plan)
         .map_err(|e| format!("the runtime does not support: {}", e.join("; ")))?;
     let shared = std::sync::Arc::new(shared);
     let (fe, local) = entry(&plan, args)?;
     let client = client(args)?;
-    let head = head(args)?;
-    let trace = explain::trace(&shared, fe, client, local, args.tls, &head)
+    let head = head(args, local)?;
+    let conn = explain::Connection {
+        client,
+        local,
+        tls: args.tls,
+        sni: args.sni.clone(),
+    };
+    let trace = explain::trace(&shared, fe, &conn, &head)
         .ok_or("the request does not parse as HTTP/1.1 (check the method, path and headers)")?;
     Ok(if args.json {
-        json(&plan, fe, &trace, args)
+        json(&plan, fe, &trace, args, &not_replayed)
     } else {
-        human(&plan, fe, &trace, args, client)
+        let mut out = String::new();
+        for (at, what) in &not_replayed {
+            out.push_str(&format!(
+                "warning: {at}: not replayed, the answer may differ: {what}\n"
+            ));
+        }
+        out + &human(&plan, fe, &trace, args, client)
     })
 }
 
@@ -246,30 +283,13 @@ fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr
         t.frontend
     );
     if let Some(sni) = &args.sni {
-        out.push_str(&format!(
-            "  note: SNI '{sni}' is not seen by the runtime's fetches yet (ssl_fc_sni gives no sample)\n"
-        ));
+        out.push_str(&format!("  TLS server name (SNI): {sni}\n"));
     }
-    let mut proxy = t.frontend.clone();
-    for step in &t.rules {
-        if step.proxy != proxy {
-            out.push_str(&format!("backend {}\n", step.proxy));
-            proxy = step.proxy.clone();
-        }
-        out.push_str(&format!(
-            "  [{}] {}\n",
-            if step.matched { "match" } else { " no  " },
-            step_rule_text(plan, t, step)
-        ));
-        for h in &step.headers {
-            match &h.value {
-                Some(v) => out.push_str(&format!("          header {}: {v}\n", h.name)),
-                None => out.push_str(&format!("          header {} removed\n", h.name)),
-            }
-        }
-        if let Some(s) = &step.stopped {
-            out.push_str(&format!("          → {s}\n"));
-        }
+    // The frontend's rules, its backend switch, then the backend's rules: the order they run.
+    let (frontend_steps, backend_steps): (Vec<_>, Vec<_>) =
+        t.rules.iter().partition(|s| s.proxy == t.frontend);
+    for step in frontend_steps {
+        step_lines(plan, t, step, &mut out);
     }
     for s in &t.switches {
         out.push_str(&format!(
@@ -277,46 +297,91 @@ fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr
             if s.matched { "match" } else { " no  " },
             switch_text(plan, fe, s.index)
         ));
+        if let Some(name) = &s.rendered {
+            let outcome = if s.chose {
+                "chosen"
+            } else {
+                "no such backend: the next rule is tried"
+            };
+            out.push_str(&format!("          name '{name}': {outcome}\n"));
+        }
     }
     if let Some(b) = t
         .backend
         .as_ref()
-        .filter(|_| !t.switches.iter().any(|s| s.matched))
+        .filter(|_| !t.switches.iter().any(|s| s.chose))
     {
         out.push_str(&format!("  [default] backend {b}\n"));
     }
+    if let Some(b) = backend_steps.first() {
+        out.push_str(&format!("backend {}\n", b.proxy));
+    }
+    for step in backend_steps {
+        step_lines(plan, t, step, &mut out);
+    }
     match (&t.backend, &t.balance) {
         (Some(b), Some(bal)) if t.verdict == "continue" => {
-            let algorithm = balance_text(plan, b);
-            let how = if bal.forced {
-                "use-server".to_string()
-            } else {
-                match bal.hash_key {
-                    Some(k) => format!("balance {algorithm} (hash key {k:#x})"),
-                    None => format!("balance {algorithm}"),
-                }
-            };
-            match (&bal.server, &bal.address) {
-                (Some(s), addr) => out.push_str(&format!(
-                    "→ backend {b}, server {s}{} by {how}\n",
-                    addr.as_ref().map_or(String::new(), |a| format!(" ({a})"))
-                )),
-                (None, _) => out.push_str(&format!("→ backend {b}: no usable server (503)\n")),
+            if let Some(s) = &bal.server {
+                out.push_str(&format!(
+                    "→ backend {b}, server {s}{} by {}\n",
+                    bal.address
+                        .as_ref()
+                        .map_or(String::new(), |a| format!(" ({a})")),
+                    how_chosen(plan, b, bal)
+                ));
             }
             out.push_str(&format!("request to the server: {} {}\n", t.method, t.uri));
             for (n, v) in &t.headers {
                 out.push_str(&format!("  {n}: {v}\n"));
             }
         }
-        (None, _) if t.verdict == "continue" => {
-            out.push_str("→ no backend (503)\n");
-        }
         _ => out.push_str(&format!("→ {}\n", t.verdict)),
     }
     out
 }
 
-fn json(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs) -> String {
+/// One evaluated rule: its outcome, the headers it changed, the verdict it gave.
+fn step_lines(plan: &Plan, t: &Trace, step: &explain::RuleStep, out: &mut String) {
+    out.push_str(&format!(
+        "  [{}] {}\n",
+        if step.matched { "match" } else { " no  " },
+        step_rule_text(plan, t, step)
+    ));
+    for h in &step.headers {
+        match &h.value {
+            Some(v) => out.push_str(&format!("          header {}: {v}\n", h.name)),
+            None => out.push_str(&format!("          header {} removed\n", h.name)),
+        }
+    }
+    if let Some(s) = &step.stopped {
+        out.push_str(&format!("          → {s}\n"));
+    }
+}
+
+/// How the balancing chose the server, in words.
+fn how_chosen(plan: &Plan, backend: &str, bal: &explain::Balance) -> String {
+    let algorithm = balance_text(plan, backend);
+    if bal.forced {
+        "use-server (or a stickiness entry)".to_string()
+    } else if let Some(k) = bal.hash_key {
+        format!("balance {algorithm} (hash key {k:#x})")
+    } else if bal.settled {
+        format!("balance {algorithm} (the only server)")
+    } else {
+        format!(
+            "balance {algorithm}: the first request's pick; later ones go in turn among {}",
+            bal.candidates.join(", ")
+        )
+    }
+}
+
+fn json(
+    plan: &Plan,
+    fe: usize,
+    t: &Trace,
+    args: &RouteArgs,
+    not_replayed: &[(String, String)],
+) -> String {
     use serde_json::json;
     let rules: Vec<_> = t
         .rules
@@ -334,7 +399,14 @@ fn json(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs) -> String {
     let switches: Vec<_> = t
         .switches
         .iter()
-        .map(|s| json!({"rule": switch_text(plan, fe, s.index), "matched": s.matched}))
+        .map(|s| {
+            json!({
+                "rule": switch_text(plan, fe, s.index),
+                "matched": s.matched,
+                "name": s.rendered,
+                "chosen": s.chose,
+            })
+        })
         .collect();
     let server = t.balance.as_ref().map(|b| {
         json!({
@@ -343,11 +415,18 @@ fn json(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs) -> String {
             "balance": t.backend.as_deref().map(|n| balance_text(plan, n)),
             "hash_key": b.hash_key,
             "use_server": b.forced,
+            "settled": b.settled,
+            "candidates": b.candidates,
         })
     });
     let v = json!({
         "frontend": t.frontend,
         "tls": args.tls,
+        "sni": args.sni,
+        "not_replayed": not_replayed
+            .iter()
+            .map(|(at, what)| json!({"at": at, "what": what}))
+            .collect::<Vec<_>>(),
         "rules": rules,
         "use_backend": switches,
         "verdict": t.verdict,

@@ -26,6 +26,8 @@ pub struct RunArgs {
     /// `-sf`/`-st`: processes to stop once this one serves.
     pub stop_pids: Vec<i32>,
     pub stop_gracefully: bool,
+    /// `-x`: the stats socket of the process to take the listening sockets from.
+    pub sockets_from: Option<PathBuf>,
     /// `-L`: this process's name in peers sections (over the `localpeer` setting).
     pub localpeer: Option<String>,
 }
@@ -142,6 +144,19 @@ pub fn run(args: &RunArgs) -> u8 {
     if !is_worker {
         if let Err(code) = write_pidfile(args) {
             return code;
+        }
+        if let Some(path) = &args.sockets_from {
+            // `/dev/null` is how a service file says "no previous process".
+            if path != std::path::Path::new("/dev/null") {
+                if let Err(e) = lifecycle::handover::fetch(path) {
+                    eprintln!("[WARNING]  ({}) : {e}", std::process::id());
+                    eprintln!(
+                        "[ALERT]    ({}) : Failed to get the sockets from the old process!",
+                        std::process::id()
+                    );
+                    return 1;
+                }
+            }
         }
     }
     let options = hapee_runtime::RunOptions {

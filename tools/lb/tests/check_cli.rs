@@ -408,3 +408,130 @@ fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every `[ALERT]` line of a `-c` run (and the bare lines HAProxy continues one with), without
+/// the process id.
+fn alert_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("[NOTICE]") && !l.starts_with("[WARNING]"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, rest)| rest).to_string())
+        .collect()
+}
+
+#[test]
+fn cipher_lists_openssl_rejects_fail_as_haproxy_c_says() {
+    let dir = write_cfg("ciphers-cert.pem", "")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let (key, crt) = (dir.join("ciphers-key.pem"), dir.join("ciphers-crt.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output();
+    let Ok(made) = made else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "openssl is not installed, and CI=true requires it (see .ci/run)"
+        );
+        eprintln!("skipped: openssl is not installed");
+        return;
+    };
+    assert!(made.status.success());
+    let pem = std::fs::read_to_string(&crt).unwrap() + &std::fs::read_to_string(&key).unwrap();
+    let cert = write_cfg("ciphers-cert.pem", &pem);
+    let cert = cert.display();
+    let cfg = write_cfg(
+        "ciphers.cfg",
+        &format!(
+            "global
+    ssl-default-bind-ciphers NOPE:ALSO-NOPE
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend f
+    bind 127.0.0.1:18999 ssl crt {cert}
+    bind 127.0.0.1:18998 ssl crt {cert} ciphers ECDHE-RSA-AES128-GCM-SHA256 ciphersuites BOGUS
+    bind 127.0.0.1:18997 ssl crt {cert} ciphers FOO:+BAR:!ALL:HIGH
+    bind 127.0.0.1:18996 ssl crt {cert} ciphers kEECDH+aRSA:!aNULL ciphersuites BOGUS:TLS_AES_128_GCM_SHA256
+    default_backend b
+backend b
+    server s1 127.0.0.1:443 ssl verify none ciphers WRONG
+    server s2 127.0.0.1:443 ssl verify none ciphersuites TLS_AES_128_GCM_SHA256:X
+    server s3 127.0.0.1:443 ciphers WRONG
+"
+        ),
+    );
+    let cfg = cfg.to_str().unwrap();
+    let out = run(&["-c", "-f", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let ours = alert_lines(&out);
+    let bind = |list: &str, what: &str, port: u16, line: u16| {
+        format!("Proxy 'f': unable to set {what} to '{list}' for bind '127.0.0.1:{port}' at [{cfg}:{line}].")
+    };
+    let expected = [
+        format!("config : [{cfg}:15] : 'server b/s1' : unable to set SSL cipher list to 'WRONG'."),
+        format!(
+            "config : {}",
+            bind("NOPE:ALSO-NOPE", "SSL cipher list", 18999, 9)
+        ),
+        bind("NOPE:ALSO-NOPE", "SSL cipher list", 18999, 9),
+        format!(
+            "config : {}",
+            bind("BOGUS", "TLS 1.3 cipher suites", 18998, 10)
+        ),
+        bind("BOGUS", "TLS 1.3 cipher suites", 18998, 10),
+        format!(
+            "config : {}",
+            bind("FOO:+BAR:!ALL:HIGH", "SSL cipher list", 18997, 11)
+        ),
+        bind("FOO:+BAR:!ALL:HIGH", "SSL cipher list", 18997, 11),
+        "config : Fatal errors found in configuration.".to_string(),
+    ];
+    assert_eq!(ours, expected);
+    // Debian's haproxy 2.6 prepares TLS contexts as 2.7 does, with the same messages.
+    if Command::new("haproxy").arg("-v").output().is_ok() {
+        let theirs = Command::new("haproxy")
+            .args(["-c", "-f", cfg])
+            .output()
+            .unwrap();
+        assert_eq!(alert_lines(&theirs), expected);
+    }
+    // `check` points at the list.
+    let out = run(&["check", cfg]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("error[E265]"), "{text}");
+    assert!(
+        text.contains("OpenSSL selects no cipher from this list"),
+        "{text}"
+    );
+}
+
+#[test]
+fn chroot_that_is_no_directory_fails_check_but_not_the_haproxy_c() {
+    let text = format!("global\n    chroot /nonexistent/hapee-jail\n{VALID}");
+    let cfg = write_cfg("chroot.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    // `haproxy -c` does not look at the directory; HAProxy only fails when it starts.
+    assert_eq!(run(&["-c", "-f", cfg]).status.code(), Some(0));
+    let out = run(&["check", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[E407]: Cannot chroot(/nonexistent/hapee-jail)."),
+        "{err}"
+    );
+    // A directory passes; --no-env skips the look.
+    let ok = format!("global\n    chroot /\n{VALID}");
+    let ok = write_cfg("chroot-ok.cfg", &ok);
+    assert_eq!(run(&["check", ok.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(run(&["check", "--no-env", cfg]).status.code(), Some(0));
+}

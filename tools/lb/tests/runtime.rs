@@ -21,6 +21,8 @@ mod filters;
 mod h2_servers;
 #[path = "runtime/h3.rs"]
 mod h3;
+#[path = "runtime/handover.rs"]
+mod handover;
 #[path = "runtime/hardening.rs"]
 mod hardening;
 #[path = "runtime/harness.rs"]
@@ -47,6 +49,8 @@ mod peers;
 mod proc_vars;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
+#[path = "runtime/proxy_v2_ssl.rs"]
+mod proxy_v2_ssl;
 #[path = "runtime/reload.rs"]
 mod reload;
 #[path = "runtime/replies.rs"]
@@ -55,6 +59,8 @@ mod replies;
 mod route;
 #[path = "runtime/samples.rs"]
 mod samples;
+#[path = "runtime/server_state.rs"]
+mod server_state;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]

@@ -88,7 +88,7 @@ impl Client {
 
 /// Clients requesting without pause until stopped: keep-alive ones and one that opens a
 /// connection per request.
-struct Load {
+pub(crate) struct Load {
     stop: Arc<AtomicBool>,
     answered: Arc<AtomicUsize>,
     closed_by_proxy: Arc<AtomicUsize>,
@@ -97,7 +97,7 @@ struct Load {
 }
 
 impl Load {
-    fn start(port: u16, keep_alive: usize) -> Load {
+    pub(crate) fn start(port: u16, keep_alive: usize) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let answered = Arc::new(AtomicUsize::new(0));
         let closed_by_proxy = Arc::new(AtomicUsize::new(0));
@@ -136,7 +136,7 @@ impl Load {
         }
     }
 
-    fn finish(self) -> (usize, usize, Vec<String>) {
+    pub(crate) fn finish(self) -> (usize, usize, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.threads {
             t.join().unwrap();
@@ -151,7 +151,7 @@ impl Load {
 }
 
 /// One command on the master CLI; its whole answer.
-fn master_cli(path: &std::path::Path, command: &str) -> String {
+pub(crate) fn master_cli(path: &std::path::Path, command: &str) -> String {
     let mut s = UnixStream::connect(path).expect("master CLI");
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     s.write_all(format!("{command}\n").as_bytes()).unwrap();
@@ -161,7 +161,7 @@ fn master_cli(path: &std::path::Path, command: &str) -> String {
 }
 
 /// The worker pids `show proc` lists under `# workers` and `# old workers`.
-fn workers(show_proc: &str) -> (Vec<u32>, Vec<u32>) {
+pub(crate) fn workers(show_proc: &str) -> (Vec<u32>, Vec<u32>) {
     let (mut current, mut old) = (Vec::new(), Vec::new());
     let mut section = 0;
     for line in show_proc.lines() {
@@ -183,7 +183,7 @@ fn workers(show_proc: &str) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// Waits until the master lists a current worker other than `before`; answers it.
-fn wait_new_worker(cli: &std::path::Path, before: u32) -> u32 {
+pub(crate) fn wait_new_worker(cli: &std::path::Path, before: u32) -> u32 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (current, _) = workers(&master_cli(cli, "show proc"));
@@ -350,7 +350,7 @@ fn ws_tells_systemd_when_ready_and_when_reloading() {
 }
 
 /// Starts `hapee-lb -W -S` on `config`; answers the proxy and its master CLI path.
-fn start_master(config: &str, port: u16) -> (Proxy, std::path::PathBuf) {
+pub(crate) fn start_master(config: &str, port: u16) -> (Proxy, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("hapee-mcli-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cli = dir.join("master.sock");

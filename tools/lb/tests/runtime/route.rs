@@ -1,14 +1,28 @@
 //! `hapee-lb route` against `hapee-lb run`: for the same requests, the backend, server and
 //! headers `route` predicts offline are those a test origin sees through the running proxy,
 //! and its deny, redirect and return are what the proxy answers. Covers `use_backend` with a
-//! map, `http-request` rules in the frontend and the backend, and hash balancing.
+//! map (a name no backend has falls through), `http-request` rules in the frontend and the
+//! backend (headers, variables, paths), `tcp-request connection` rules on the source address,
+//! TLS with the server name (SNI), and hash balancing.
 
 use super::harness::{curl, free_port, Origin, Proxy};
+use super::tls::{have, Ca, Pki};
 use std::process::Command;
 
 fn route(cfg: &std::path::Path, request: &str, headers: &[&str]) -> serde_json::Value {
+    route_with(cfg, &["--src", "127.0.0.1"], request, headers)
+}
+
+fn route_with(
+    cfg: &std::path::Path,
+    options: &[&str],
+    request: &str,
+    headers: &[&str],
+) -> serde_json::Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hapee-lb"));
-    cmd.args(["route", "--format", "json", "--src", "127.0.0.1", "-f"])
+    cmd.args(["route", "--format", "json"])
+        .args(options)
+        .arg("-f")
         .arg(cfg)
         .arg(request);
     for h in headers {
@@ -17,6 +31,59 @@ fn route(cfg: &std::path::Path, request: &str, headers: &[&str]) -> serde_json::
     let out = cmd.output().expect("run hapee-lb route");
     assert!(out.status.success(), "{out:?}");
     serde_json::from_slice(&out.stdout).expect("route prints JSON")
+}
+
+/// What an origin saw: its name, the path and the headers.
+struct AtOrigin {
+    server: String,
+    path: String,
+    headers: Vec<(String, String)>,
+}
+
+/// Sends the request with curl (`curl_args` before the URL) and reads what the origin saw.
+fn through_run(curl_args: &[&str], headers: &[&str], url: &str) -> AtOrigin {
+    let mut args: Vec<&str> = curl_args.to_vec();
+    for h in headers {
+        args.extend(["-H", h]);
+    }
+    args.push(url);
+    let (status, body) = curl(&args);
+    assert_eq!(status, 200, "{url}: {body}");
+    let (server, headers) = seen(&body);
+    let path = body
+        .lines()
+        .find_map(|l| l.strip_prefix("path="))
+        .unwrap_or("")
+        .to_string();
+    AtOrigin {
+        server,
+        path,
+        headers,
+    }
+}
+
+/// The server, path and headers `route` predicted are those the origin saw.
+fn assert_same(predicted: &serde_json::Value, seen: &AtOrigin) {
+    assert_eq!(predicted["verdict"], "continue", "{predicted}");
+    assert_eq!(
+        predicted["server"]["name"],
+        seen.server.as_str(),
+        "{predicted}"
+    );
+    let uri = predicted["request"]["uri"].as_str().unwrap();
+    assert_eq!(
+        uri.split('?').next(),
+        Some(seen.path.as_str()),
+        "{predicted}"
+    );
+    for pair in predicted["request"]["headers"].as_array().unwrap() {
+        let (n, v) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+        assert!(
+            seen.headers.iter().any(|(an, av)| an == n && av == v),
+            "{n}: {v} predicted, origin saw {:?}",
+            seen.headers
+        );
+    }
 }
 
 /// `name=…` and the `hdr:name=value` lines an origin wrote back.
@@ -190,9 +257,175 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
     assert!(text.contains("[ no  ] use_backend be_api if api"), "{text}");
     assert!(text.contains("[default] backend be_web"), "{text}");
     assert!(text.contains("by balance source (hash key 0x"), "{text}");
+    // What the runtime lacks is named, with its place, since the answer may then differ.
+    let with_cookie = std::fs::read_to_string(&cfg).unwrap().replace(
+        "balance source\n",
+        "balance source\n    cookie SRV insert\n",
+    );
+    std::fs::write(&cfg, with_cookie).unwrap();
+    let out = run(&["-f", cfg.to_str().unwrap(), "--format", "json", "GET /"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let missing = v["not_replayed"].as_array().unwrap();
+    assert_eq!(missing.len(), 1, "{v}");
+    assert!(
+        missing[0]["at"]
+            .as_str()
+            .unwrap()
+            .ends_with("haproxy.cfg:15:5"),
+        "{v}"
+    );
+    assert!(
+        missing[0]["what"].as_str().unwrap().contains("'cookie'"),
+        "{v}"
+    );
     std::fs::write(&cfg, "frontend fe\n    bind :80\n    use_backend nowhere\n").unwrap();
     let out = run(&["-f", cfg.to_str().unwrap(), "GET /"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("haproxy.cfg:3:"), "{err}");
+}
+
+#[test]
+fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let origins: Vec<Origin> = ["shop", "gold", "secure", "web", "r1", "r2"]
+        .iter()
+        .map(|n| Origin::start(n))
+        .collect();
+    let (port, tls_port) = (free_port(), free_port());
+    let pki = Pki::new("route");
+    let ca = Ca::new("Hapee Route CA");
+    let (c, k) = ca.issue(&["secure.example", "other.example"], false, false);
+    let pem = pki.write("site.pem", &(c + &k));
+    let map = pki.write(
+        "hosts.map",
+        "shop.example be_shop\nghost.example be_ghost\n",
+    );
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    bind 127.0.0.1:{tls_port} ssl crt {pem}\n\
+         \x20   tcp-request connection reject if {{ src 127.0.0.2 }}\n\
+         \x20   http-request set-var(txn.tier) req.hdr(x-tier),lower\n\
+         \x20   http-request set-header X-Tier %[var(txn.tier)] if {{ var(txn.tier) -m found }}\n\
+         \x20   http-request set-path /api%[path] if {{ path_beg /v1/ }}\n\
+         \x20   use_backend %[req.hdr(host),lower,map({map})] if !{{ ssl_fc }}\n\
+         \x20   use_backend be_secure if {{ ssl_fc_sni -i secure.example }}\n\
+         \x20   use_backend be_gold if {{ var(txn.tier) -m str gold }}\n\
+         \x20   use_backend be_rr if {{ path_beg /rr }}\n\
+         \x20   default_backend be_web\n\
+         backend be_shop\n    server shop {}\n\
+         backend be_gold\n    http-request set-header X-Gold 1\n    server gold {}\n\
+         backend be_secure\n    server secure {}\n\
+         backend be_web\n    option http-restrict-req-hdr-names delete\n    server web {}\n\
+         backend be_rr\n    server r1 {}\n    server r2 {}\n",
+        origins[0].addr, origins[1].addr, origins[2].addr, origins[3].addr, origins[4].addr,
+        origins[5].addr,
+    );
+    let proxy = Proxy::start(&config, port);
+    let cfg = proxy.dir.join("haproxy.cfg");
+    let plain = format!("http://127.0.0.1:{port}");
+    let cases: [(&str, &[&str], &str); 3] = [
+        // The map names a backend that does not exist: the next rules decide.
+        (
+            "/v1/items",
+            &["Host: ghost.example", "X-Tier: GOLD"],
+            "gold",
+        ),
+        ("/cart", &["Host: shop.example"], "shop"),
+        // The backend drops header names with an underscore after its rules.
+        ("/", &["Host: nowhere.example", "X_Bad: 1"], "web"),
+    ];
+    for (path, headers, server) in cases {
+        let predicted = route(&cfg, &format!("GET {path}"), headers);
+        let seen = through_run(&[], headers, &format!("{plain}{path}"));
+        assert_eq!(seen.server, server);
+        assert_same(&predicted, &seen);
+        let names = |list: &[(String, String)]| list.iter().any(|(n, _)| n == "x_bad");
+        let predicted_names: Vec<(String, String)> = predicted["request"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into()))
+            .collect();
+        assert!(
+            !names(&seen.headers) && !names(&predicted_names),
+            "{predicted}"
+        );
+    }
+    let gold = route(
+        &cfg,
+        "GET /v1/items",
+        &["Host: ghost.example", "X-Tier: GOLD"],
+    );
+    let tried = gold["use_backend"].as_array().unwrap();
+    assert_eq!(tried[0]["name"], "be_ghost", "{gold}");
+    assert_eq!(tried[0]["chosen"], false);
+    assert_eq!(tried[2]["chosen"], true);
+    assert_eq!(gold["request"]["uri"], "/api/v1/items");
+    // In words, in the order things run: the frontend's rules, its switch, the backend's rules.
+    let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .args(["route", "-f"])
+        .arg(&cfg)
+        .args([
+            "GET /v1/items",
+            "-H",
+            "Host: ghost.example",
+            "-H",
+            "X-Tier: GOLD",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("no '{needle}' in:\n{text}"))
+    };
+    assert!(at("header x-tier: gold") < at("name 'be_ghost': no such backend"));
+    assert!(at("[match] use_backend be_gold") < at("backend be_gold\n"));
+    assert!(at("backend be_gold\n") < at("header x-gold: 1"));
+    assert!(text.contains("→ backend be_gold, server gold"), "{text}");
+    // TLS: the server name decides, as it does for curl's handshake.
+    for (sni, server) in [("secure.example", "secure"), ("other.example", "web")] {
+        let host = format!("Host: {sni}");
+        let predicted = route_with(&cfg, &["--sni", sni], "GET /x", &[&host]);
+        let resolve = format!("{sni}:{tls_port}:127.0.0.1");
+        let seen = through_run(
+            &["-k", "--resolve", &resolve],
+            &[&host],
+            &format!("https://{sni}:{tls_port}/x"),
+        );
+        assert_eq!(seen.server, server);
+        assert_same(&predicted, &seen);
+    }
+    // Round robin: the request does not settle the server; route names the first request's
+    // pick, which is run's first, and the rotation's other server takes the next.
+    let rr = route(&cfg, "GET /rr", &["Host: x"]);
+    assert_eq!(rr["server"]["settled"], false, "{rr}");
+    assert_eq!(rr["server"]["candidates"], serde_json::json!(["r1", "r2"]));
+    let first = through_run(&[], &["Host: x"], &format!("{plain}/rr"));
+    assert_same(&rr, &first);
+    let second = through_run(&[], &["Host: x"], &format!("{plain}/rr"));
+    assert_ne!(second.server, first.server);
+    // The connection rule refuses a source address before any request.
+    let refused = route_with(
+        &cfg,
+        &["--src", "127.0.0.2"],
+        "GET /",
+        &["Host: shop.example"],
+    );
+    assert_eq!(refused["verdict"], "reject", "{refused}");
+    assert_eq!(
+        refused["rules"][0]["rule"],
+        "tcp-request connection reject if { src 127.0.0.2 }"
+    );
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "10", "--interface", "127.0.0.2"])
+        .arg(format!("{plain}/"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "run let 127.0.0.2 through: {out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let _ = std::fs::remove_dir_all(pki.path(""));
 }

@@ -112,7 +112,7 @@ pub(crate) fn s_client(port: u16, args: &[&str]) -> String {
 
 /// A server PKI: `default.pem` (cert+key in one file), `certs/wild.pem` with its key in
 /// `certs/wild.pem.key`, and the CA in `ca.pem`.
-fn server_pki(pki: &Pki, ca: &Ca) {
+pub(crate) fn server_pki(pki: &Pki, ca: &Ca) {
     let (c, k) = ca.issue(&["default.example"], false, false);
     pki.write("default.pem", &(c + &k));
     let (c, k) = ca.issue(&["*.b.example", "b.example"], false, false);

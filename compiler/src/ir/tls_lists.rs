@@ -1,0 +1,170 @@
+//! Cipher lists OpenSSL rejects: HAProxy hands each TLS listener's and each TLS server's
+//! `ciphers` and `ciphersuites` (their own, else the `ssl-default-*` ones) to OpenSSL once the
+//! configuration is read, and refuses to start when OpenSSL finds no cipher in one.
+
+use super::build::location;
+use super::model::*;
+use crate::diagnostic::{Diagnostic, HaproxyForm};
+use crate::registry::openssl::{accepts_cipher_list, accepts_ciphersuites};
+use crate::source::{SourceDb, Span};
+
+/// A list as written, with where: on the endpoint's line or on a defaults line.
+type Written<'a> = Option<(&'a str, Span)>;
+
+/// An option naming a list, OpenSSL's verdict on such lists, and the list it inherits.
+type ListCheck<'a> = (&'static str, fn(&str) -> bool, Written<'a>);
+
+/// The value of the last global `keyword` line, with where it was written.
+fn global_value<'a>(config: &'a Config, keyword: &str) -> Written<'a> {
+    config
+        .global
+        .directives
+        .iter()
+        .rfind(|d| d.keyword == keyword && d.prefix.is_none())
+        .and_then(|d| d.args.first().map(|a| (a.as_str(), d.span)))
+}
+
+/// The value of the last `option value` pair among `words`, with the value's span.
+fn option_value<'a>(words: &'a [Spanned<Text>], option: &str) -> Written<'a> {
+    words
+        .windows(2)
+        .rfind(|w| w[0].value == option)
+        .map(|w| (w[1].value.as_str(), w[1].span))
+}
+
+/// One rejected list: which kind, the list, and where it was written.
+struct Rejected<'a> {
+    suites: bool,
+    list: &'a str,
+    span: Span,
+}
+
+/// The lists of one TLS endpoint OpenSSL rejects: its own options first, else the defaults.
+fn rejected<'a>(
+    own: &'a [Spanned<Text>],
+    ciphers: Written<'a>,
+    suites: Written<'a>,
+) -> Vec<Rejected<'a>> {
+    let lists: [ListCheck<'a>; 2] = [
+        ("ciphers", accepts_cipher_list, ciphers),
+        ("ciphersuites", accepts_ciphersuites, suites),
+    ];
+    let mut out = Vec::new();
+    for (option, accepts, default) in lists {
+        if let Some((list, span)) = option_value(own, option).or(default) {
+            if !accepts(list) {
+                out.push(Rejected {
+                    suites: option == "ciphersuites",
+                    list,
+                    span,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn what(r: &Rejected) -> &'static str {
+    if r.suites {
+        "TLS 1.3 cipher suites"
+    } else {
+        "SSL cipher list"
+    }
+}
+
+fn diagnostic(message: String, r: &Rejected, line: Span) -> Diagnostic {
+    let mut d = Diagnostic::new("E265", message)
+        .at(r.span)
+        .label("OpenSSL selects no cipher from this list")
+        .help("use OpenSSL's cipher names or class words ('openssl ciphers -v LIST' lists what a list selects)");
+    let inside = r.span.file == line.file && r.span.start >= line.start && r.span.end <= line.end;
+    if !inside {
+        d = d.with_secondary(line, "the TLS endpoint it applies to");
+    }
+    d
+}
+
+pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
+    // HAProxy prepares every server's TLS context while it checks the proxies, and the
+    // listeners' contexts after that.
+    let server_ciphers = global_value(config, "ssl-default-server-ciphers");
+    let server_suites = global_value(config, "ssl-default-server-ciphersuites");
+    for p in &config.proxies {
+        servers(db, p, server_ciphers, server_suites, out);
+    }
+    let bind_ciphers = global_value(config, "ssl-default-bind-ciphers");
+    let bind_suites = global_value(config, "ssl-default-bind-ciphersuites");
+    for p in &config.proxies {
+        for b in p.binds.iter().filter(|b| b.ssl) {
+            for r in rejected(&b.options, bind_ciphers, bind_suites) {
+                let message = format!(
+                    "Proxy '{}': unable to set {} to '{}' for bind '{}' at [{}].",
+                    p.name_str(),
+                    what(&r),
+                    r.list,
+                    b.address.value,
+                    location(db, b.span)
+                );
+                // HAProxy prepares a listener's initial and default contexts, and says it twice.
+                out.push(
+                    diagnostic(message.clone(), &r, b.span)
+                        .form(HaproxyForm::Bare)
+                        .continuation(message),
+                );
+            }
+        }
+    }
+}
+
+/// The TLS servers of one proxy.
+fn servers(
+    db: &SourceDb,
+    p: &Proxy,
+    server_ciphers: Written<'_>,
+    server_suites: Written<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if p.servers.is_empty() {
+        return;
+    }
+    // `default-server` options come before each server's own.
+    let defaults: Vec<&DirectiveLine> = p
+        .directives
+        .iter()
+        .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
+        .collect();
+    // A list given on `default-server` counts as the server's own.
+    let default_list = |option: &str| {
+        defaults.iter().rev().find_map(|d| {
+            d.args
+                .windows(2)
+                .rfind(|w| w[0] == option)
+                .map(|w| (w[1].as_str(), d.span))
+        })
+    };
+    let ciphers = default_list("ciphers").or(server_ciphers);
+    let suites = default_list("ciphersuites").or(server_suites);
+    // HAProxy prepares a server's TLS context when the server, its checks (`check-ssl`) or its
+    // `default-server` line (even if the server then says `no-ssl`) asks for TLS.
+    let tls_word = |w: &str| w == "ssl" || w == "check-ssl";
+    let tls_by_default = defaults
+        .iter()
+        .flat_map(|d| d.args.iter())
+        .any(|a| tls_word(a));
+    for s in p.servers.iter() {
+        if !tls_by_default && !s.options.iter().any(|o| tls_word(&o.value)) {
+            continue;
+        }
+        for r in rejected(&s.options, ciphers, suites) {
+            let message = format!(
+                "[{}] : 'server {}/{}' : unable to set {} to '{}'.",
+                location(db, s.span),
+                p.name_str(),
+                s.name.value,
+                what(&r),
+                r.list
+            );
+            out.push(diagnostic(message, &r, s.span).form(HaproxyForm::Bare));
+        }
+    }
+}
