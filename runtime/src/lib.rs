@@ -38,6 +38,7 @@ pub mod rules;
 pub mod sample;
 pub mod script;
 pub mod set_addr;
+mod side_thread;
 pub mod state;
 pub mod stop;
 pub mod support;

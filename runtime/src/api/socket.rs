@@ -143,78 +143,65 @@ pub fn bind_all(sockets: &[StatsSocket]) -> Result<Vec<Bound>, Vec<String>> {
 
 /// Serves the bound sockets on a thread of their own, and samples the rates once a second.
 pub fn serve(shared: Arc<Shared>, bound: Vec<Bound>) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("hapee-cli".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, async move {
-                let maxconn = shared.process.stats.maxconn.max(1) as usize;
-                for b in bound {
-                    let shared = shared.clone();
-                    let slots = Arc::new(tokio::sync::Semaphore::new(maxconn));
-                    match b {
-                        Bound::Unix(l, level, expose_fd) => {
-                            let _ = l.set_nonblocking(true);
-                            let Ok(l) = tokio::net::UnixListener::from_std(l) else {
-                                continue;
+    crate::side_thread::spawn("hapee-cli", move || async move {
+        let maxconn = shared.process.stats.maxconn.max(1) as usize;
+        for b in bound {
+            let shared = shared.clone();
+            let slots = Arc::new(tokio::sync::Semaphore::new(maxconn));
+            match b {
+                Bound::Unix(l, level, expose_fd) => {
+                    let _ = l.set_nonblocking(true);
+                    let Ok(l) = tokio::net::UnixListener::from_std(l) else {
+                        continue;
+                    };
+                    tokio::task::spawn_local(async move {
+                        loop {
+                            let Ok(permit) = slots.clone().acquire_owned().await else {
+                                return;
                             };
-                            tokio::task::spawn_local(async move {
-                                loop {
-                                    let Ok(permit) = slots.clone().acquire_owned().await else {
-                                        return;
-                                    };
-                                    if let Ok((stream, _)) = l.accept().await {
-                                        let shared = shared.clone();
-                                        tokio::task::spawn_local(async move {
-                                            use crate::lifecycle::handover;
-                                            if expose_fd
-                                                && handover::asks_for_sockets(&stream).await
-                                            {
-                                                handover::send_listeners(stream);
-                                            } else {
-                                                serve_client(stream, &shared, level).await;
-                                            }
-                                            drop(permit);
-                                        });
+                            if let Ok((stream, _)) = l.accept().await {
+                                let shared = shared.clone();
+                                tokio::task::spawn_local(async move {
+                                    use crate::lifecycle::handover;
+                                    if expose_fd && handover::asks_for_sockets(&stream).await {
+                                        handover::send_listeners(stream);
+                                    } else {
+                                        serve_client(stream, &shared, level).await;
                                     }
-                                }
-                            });
+                                    drop(permit);
+                                });
+                            }
                         }
-                        Bound::Tcp(l, level) => {
-                            let Ok(l) = tokio::net::TcpListener::from_std(l) else {
-                                continue;
+                    });
+                }
+                Bound::Tcp(l, level) => {
+                    let Ok(l) = tokio::net::TcpListener::from_std(l) else {
+                        continue;
+                    };
+                    tokio::task::spawn_local(async move {
+                        loop {
+                            let Ok(permit) = slots.clone().acquire_owned().await else {
+                                return;
                             };
-                            tokio::task::spawn_local(async move {
-                                loop {
-                                    let Ok(permit) = slots.clone().acquire_owned().await else {
-                                        return;
-                                    };
-                                    if let Ok((stream, _)) = l.accept().await {
-                                        let shared = shared.clone();
-                                        tokio::task::spawn_local(async move {
-                                            serve_client(stream, &shared, level).await;
-                                            drop(permit);
-                                        });
-                                    }
-                                }
-                            });
+                            if let Ok((stream, _)) = l.accept().await {
+                                let shared = shared.clone();
+                                tokio::task::spawn_local(async move {
+                                    serve_client(stream, &shared, level).await;
+                                    drop(permit);
+                                });
+                            }
                         }
-                    }
+                    });
                 }
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                loop {
-                    tick.tick().await;
-                    shared.process.sample_rates(&shared);
-                }
-            });
-        })
-        .map(|_| ())
+            }
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            shared.process.sample_rates(&shared);
+        }
+    })
+    .map(|_| ())
 }
 
 /// One client: commands in, answers out, until `quit`, the end of a non-interactive client's

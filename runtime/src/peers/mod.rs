@@ -79,28 +79,17 @@ pub fn start(
         return Ok(None);
     }
     let sections = sections(plan, &shared);
-    std::thread::Builder::new()
-        .name("hapee-tables".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, async move {
-                let running: Vec<_> = sections.into_iter().map(driver::spawn).collect();
-                while !shared.stopping.load(Ordering::Relaxed) {
-                    shared.tables.purge_expired(crate::tables::now_ms());
-                    tokio::time::sleep(PURGE_EVERY).await;
-                }
-                // A reload: the process that replaces this one learns the tables from it.
-                for section in running {
-                    driver::hand_over(section).await;
-                }
-            });
-        })
-        .map(Some)
-        .map_err(|e| format!("cannot start the tables thread: {e}"))
+    crate::side_thread::spawn("hapee-tables", move || async move {
+        let running: Vec<_> = sections.into_iter().map(driver::spawn).collect();
+        while !shared.stopping.load(Ordering::Relaxed) {
+            shared.tables.purge_expired(crate::tables::now_ms());
+            tokio::time::sleep(PURGE_EVERY).await;
+        }
+        // A reload: the process that replaces this one learns the tables from it.
+        for section in running {
+            driver::hand_over(section).await;
+        }
+    })
+    .map(Some)
+    .map_err(|e| format!("cannot start the tables thread: {e}"))
 }

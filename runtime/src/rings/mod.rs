@@ -173,28 +173,17 @@ pub fn start(plan: &Plan) -> Result<(), Vec<String>> {
     if listeners.is_empty() && forwarders.is_empty() {
         return Ok(());
     }
-    std::thread::Builder::new()
-        .name("hapee-rings".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, async move {
-                for (ring, addr, connect) in forwarders {
-                    tokio::task::spawn_local(send_to_server(ring, addr, connect));
-                }
-                for l in listeners {
-                    l.spawn();
-                }
-                std::future::pending::<()>().await;
-            });
-        })
-        .map(|_| ())
-        .map_err(|e| vec![format!("cannot start the ring forwarding thread: {e}")])
+    crate::side_thread::spawn("hapee-rings", move || async move {
+        for (ring, addr, connect) in forwarders {
+            tokio::task::spawn_local(send_to_server(ring, addr, connect));
+        }
+        for l in listeners {
+            l.spawn();
+        }
+        std::future::pending::<()>().await;
+    })
+    .map(|_| ())
+    .map_err(|e| vec![format!("cannot start the ring forwarding thread: {e}")])
 }
 
 /// Sends a ring's messages to a TCP syslog server, each as `<length> <message>`, from the

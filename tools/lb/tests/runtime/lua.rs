@@ -137,7 +137,10 @@ fn an_endless_loop_is_stopped_by_the_timeout_while_other_requests_are_served() {
         "    nbthread 1\n    tune.lua.session-timeout 3s\n    tune.lua.forced-yield 1000\n";
     let rules =
         "    http-request lua.spin if { path /spin }\n    http-request use-service lua.hello\n";
-    let p = Proxy::start(&config(port, &load, global, rules), port);
+    // Under load the loop's 3 s of run time take longer on the clock: the client's own
+    // timeout is kept out of the way.
+    let cfg = config(port, &load, global, rules).replace("timeout client 5s", "timeout client 30s");
+    let p = Proxy::start(&cfg, port);
     let (tx, rx) = mpsc::channel();
     let u = url(port, "/spin");
     let spinning = std::thread::spawn(move || {
