@@ -19,12 +19,22 @@ pub struct Channel {
     pub outgoing: Arc<AtomicUsize>,
 }
 
-/// The held bytes of `t`'s channel; the response side holds none before the server answers.
+/// The held bytes of `t`'s channel (the response side's while `tcp-response content` rules
+/// hold the server's first bytes).
 fn held(t: &Txn, response: bool) -> Option<Bytes> {
     if response {
-        None
+        t.res_payload.clone()
     } else {
         t.payload.clone()
+    }
+}
+
+/// Whether no more bytes will come to `t`'s channel before its rules decide.
+fn held_final(t: &Txn, response: bool) -> bool {
+    if response {
+        t.res_payload_final
+    } else {
+        t.payload_final
     }
 }
 
@@ -67,7 +77,12 @@ impl Channel {
             if changed {
                 let mut all = data[..out].to_vec();
                 all.extend_from_slice(&incoming);
-                t.payload = Some(Bytes::from(all));
+                let all = Some(Bytes::from(all));
+                if response {
+                    t.res_payload = all;
+                } else {
+                    t.payload = all;
+                }
                 outgoing.store(out, Ordering::Relaxed);
             }
             Ok(Some(r))
@@ -119,13 +134,11 @@ impl UserData for Channel {
         m.add_method("is_resp", |_, this, ()| Ok(this.response));
         m.add_method("is_full", |_, this, ()| {
             with_txn(&this.cell, |t| {
-                t.payload
-                    .as_ref()
-                    .is_some_and(|p| p.len() >= t.shared.bufsize.max(1024))
+                held(t, this.response).is_some_and(|p| p.len() >= t.shared.bufsize.max(1024))
             })
         });
         m.add_method("may_recv", |_, this, ()| {
-            with_txn(&this.cell, |t| !t.payload_final)
+            with_txn(&this.cell, |t| !held_final(t, this.response))
         });
         m.add_method(
             "data",

@@ -154,17 +154,17 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
             }
             crate::vars::declare(&name);
             with_txn(cell_of(this), |t| {
-                t.vars.insert(name, sample);
+                t.store_var(&name, sample);
                 true
             })
         },
     );
     m.add_method("get_var", move |lua, this, name: String| {
-        let v = with_txn(cell_of(this), |t| t.vars.get(&name).cloned())?;
+        let v = with_txn(cell_of(this), |t| t.var(&name))?;
         v.map_or(Ok(Value::Nil), |v| to_lua(lua, &v))
     });
     m.add_method("unset_var", move |_, this, name: String| {
-        with_txn(cell_of(this), |t| t.vars.remove(&name).is_some())
+        with_txn(cell_of(this), |t| t.remove_var(&name))
     });
 }
 

@@ -64,6 +64,7 @@ pub fn decide(
         Verdict::Deny(s) => format!("deny {s}"),
         Verdict::Tarpit(s) => format!("tarpit {s}"),
         Verdict::Reject => "reject".to_string(),
+        Verdict::Close => "close".to_string(),
         Verdict::Service(s) => format!("use-service {s}"),
         Verdict::Reply(r) => format!("reply {}", r.status),
         Verdict::Redirect(r) => {

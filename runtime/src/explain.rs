@@ -126,6 +126,7 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Deny(s) => format!("deny {s}"),
         Verdict::Tarpit(s) => format!("tarpit {s}"),
         Verdict::Reject => "reject".into(),
+        Verdict::Close => "close".into(),
         Verdict::Reply(r) => format!("return {}", r.status),
         Verdict::Redirect(r) => format!("redirect {} {}", r.code, rules::redirect_location(r, txn)),
         Verdict::Service(s) => format!("use-service {s}"),

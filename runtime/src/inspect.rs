@@ -23,16 +23,34 @@ pub const FETCHES: &[&str] = &[
     "req.ssl_ver",
     "req_ssl_ver",
     "wait_end",
+    "res.len",
+    "res.payload",
+    "res.payload_lv",
+    "req.ssl_alpn",
 ];
 
 pub fn provides(name: &str) -> bool {
     FETCHES.contains(&name)
 }
 
-/// Evaluates one content fetch.
+/// Whether samples are being fetched for `tcp-response content` rules.
+fn inspecting_response(txn: &Txn) -> bool {
+    use hapee_compiler::registry::capabilities::at;
+    txn.places.get() & (at::FE_RES_CNT | at::BE_RES_CNT) != 0
+        && txn.places.get() & (at::FE_REQ_CNT | at::BE_REQ_CNT) == 0
+}
+
+/// Evaluates one content fetch, on the client's held bytes (`req.*`) or the server's
+/// (`res.*`; `wait_end` follows the rules that run).
 pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
     let int_arg = |i: usize| args.get(i).and_then(|a| a.trim().parse::<usize>().ok());
-    let Some(data) = txn.payload.as_ref() else {
+    let response = name.starts_with("res.") || (name == "wait_end" && inspecting_response(txn));
+    let (held, complete) = if response {
+        (txn.res_payload.as_ref(), txn.res_payload_final)
+    } else {
+        (txn.payload.as_ref(), txn.payload_final)
+    };
+    let Some(data) = held else {
         // HTTP mode: the request buffer is the body read by `option http-buffer-request`.
         return match name {
             "req.len" | "req_len" => vec![Value::Int(
@@ -44,16 +62,16 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         };
     };
     let waiting = |txn: &Txn| {
-        if !txn.payload_final {
+        if !complete {
             txn.may_change.set(true);
         }
     };
     match name {
-        "req.len" | "req_len" => {
+        "req.len" | "req_len" | "res.len" => {
             waiting(txn);
             vec![Value::Int(data.len() as i64)]
         }
-        "req.payload" => {
+        "req.payload" | "res.payload" => {
             let (offset, len) = (int_arg(0).unwrap_or(0), int_arg(1).unwrap_or(0));
             match slice(data, offset, len) {
                 Some(b) => {
@@ -68,7 +86,7 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
                 }
             }
         }
-        "req.payload_lv" => match length_value(data, args) {
+        "req.payload_lv" | "res.payload_lv" => match length_value(data, args) {
             Some(b) => vec![Value::Bin(b)],
             None => {
                 waiting(txn);
@@ -76,7 +94,7 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             }
         },
         "wait_end" => {
-            if txn.payload_final {
+            if complete {
                 vec![Value::Bool(true)]
             } else {
                 txn.may_change.set(true);
@@ -87,6 +105,7 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             Hello::Complete(h) => match name {
                 "req.ssl_hello_type" | "req_ssl_hello_type" => vec![Value::Int(1)],
                 "req.ssl_ver" | "req_ssl_ver" => vec![Value::Int(i64::from(h.version))],
+                "req.ssl_alpn" => h.alpn.map(|s| vec![Value::Str(s)]).unwrap_or_default(),
                 _ => h
                     .server_name
                     .map(|s| vec![Value::Str(s)])
@@ -146,6 +165,8 @@ struct ClientHello {
     /// The record layer's version (`0x0301` for TLS 1.0 … as HAProxy's `req.ssl_ver` gives).
     version: u16,
     server_name: Option<String>,
+    /// The first protocol of the ALPN extension (`req.ssl_alpn`).
+    alpn: Option<String>,
 }
 
 /// Reads the ClientHello of the first TLS record (the SNI parse is small enough to write
@@ -166,16 +187,18 @@ fn client_hello(data: &[u8]) -> Hello {
         return Hello::Incomplete;
     };
     match parse_hello(record) {
-        Some(server_name) => Hello::Complete(ClientHello {
+        Some((server_name, alpn)) => Hello::Complete(ClientHello {
             version,
             server_name,
+            alpn,
         }),
         None => Hello::NotTls,
     }
 }
 
-/// The SNI of a ClientHello handshake message (`None` when it is not one).
-fn parse_hello(msg: &[u8]) -> Option<Option<String>> {
+/// The SNI and the first ALPN protocol of a ClientHello handshake message (`None` when it
+/// is not one).
+fn parse_hello(msg: &[u8]) -> Option<(Option<String>, Option<String>)> {
     let mut r = Reader(msg);
     if r.u8()? != 1 {
         return None;
@@ -189,26 +212,35 @@ fn parse_hello(msg: &[u8]) -> Option<Option<String>> {
     r.block16()?; // cipher suites
     let compression = r.u8()?;
     r.take(usize::from(compression))?;
+    let (mut server_name, mut alpn) = (None, None);
     if r.0.is_empty() {
-        return Some(None);
+        return Some((server_name, alpn));
     }
+    let text = |b: &[u8]| std::str::from_utf8(b).ok().map(str::to_string);
     let mut exts = Reader(r.block16()?);
     while !exts.0.is_empty() {
         let kind = exts.u16()?;
         let mut ext = Reader(exts.block16()?);
-        if kind != 0 {
-            continue;
-        }
-        let mut names = Reader(ext.block16()?);
-        while !names.0.is_empty() {
-            let name_type = names.u8()?;
-            let name = names.block16()?;
-            if name_type == 0 {
-                return Some(std::str::from_utf8(name).ok().map(str::to_string));
+        match kind {
+            0 => {
+                let mut names = Reader(ext.block16()?);
+                while !names.0.is_empty() {
+                    let name_type = names.u8()?;
+                    let name = names.block16()?;
+                    if name_type == 0 && server_name.is_none() {
+                        server_name = text(name);
+                    }
+                }
             }
+            16 => {
+                let mut protocols = Reader(ext.block16()?);
+                let len = protocols.u8()?;
+                alpn = text(protocols.take(usize::from(len))?);
+            }
+            _ => {}
         }
     }
-    Some(None)
+    Some((server_name, alpn))
 }
 
 struct Reader<'a>(&'a [u8]);

@@ -44,6 +44,7 @@ pub mod stop;
 pub mod support;
 pub mod tables;
 pub mod tcp;
+pub mod tcp_response;
 pub mod tls;
 pub mod txn;
 pub mod upstream;
@@ -98,6 +99,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     // Rings come first: log targets name them.
     rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
+    vars::ProcVars::initialize(&shared);
     lifecycle::server_state::apply(&shared, plan);
     discovery::start(&shared, plan)?;
     let engine = options.engine.clone();

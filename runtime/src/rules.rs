@@ -40,6 +40,8 @@ pub enum Action {
     Accept,
     /// `tcp-request … reject`.
     Reject,
+    /// `tcp-response content close`: the server connection is closed.
+    Close,
     /// `track-sc*`, `sc-inc-gpc*`, `sc-set-gpt*`, `sc-add-gpc`.
     Table(crate::tables::action::TableAction),
     /// `lua.<name> [args]`: a script action.
@@ -119,6 +121,8 @@ pub enum Verdict<'a> {
     Reply(&'a Reply),
     Redirect(&'a Redirect),
     Reject,
+    /// `tcp-response content close`.
+    Close,
     /// A script action runs; then the rules go on from the index given (`run_from`).
     Script(&'a crate::script::ScriptCall, usize),
     /// A service answers (`use-service`).
@@ -148,6 +152,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "allow" => Action::Allow,
         "accept" => Action::Accept,
         "reject" => Action::Reject,
+        "close" if rule.set == RuleSet::TcpResponseContent => Action::Close,
         "expect-proxy" if arg(0) == "layer4" => Action::ExpectProxy,
         "deny" => {
             let r = crate::http::replies::parse_deny(a, if response { 502 } else { 403 })?;
@@ -351,6 +356,7 @@ impl Action {
             Action::Allow
                 | Action::Accept
                 | Action::Reject
+                | Action::Close
                 | Action::Deny { .. }
                 | Action::Tarpit { .. }
                 | Action::Return(_)
@@ -389,6 +395,7 @@ where
             continue;
         }
         let matched = rule.condition.holds(txn);
+        txn.settle_converter_vars();
         observe(txn, RuleStep::Tested { index, matched });
         if !matched {
             continue;
@@ -397,6 +404,7 @@ where
         match &rule.action {
             Action::Allow | Action::Accept => return Verdict::Continue,
             Action::Reject => return Verdict::Reject,
+            Action::Close => return Verdict::Close,
             Action::Deny { status } => return Verdict::Deny(*status),
             Action::Tarpit { status } => return Verdict::Tarpit(*status),
             Action::Return(r) => return Verdict::Reply(r),
@@ -420,7 +428,7 @@ where
             Action::SetTimeout(t) => t.run(txn),
             Action::SetVar(set) => set.run(txn),
             Action::UnsetVar(name) => {
-                txn.vars.remove(name);
+                txn.remove_var(name);
             }
             Action::SetHeader(n, f) | Action::AddHeader(n, f) => {
                 let value = f.render(txn);

@@ -170,6 +170,9 @@ pub struct BackendRt {
     pub servers: Vec<Arc<ServerRt>>,
     pub rr: AtomicU64,
     pub rules: Vec<CompiledRule>,
+    /// `tcp-response inspect-delay`: how long response content rules may wait for the
+    /// server's data.
+    pub response_inspect_delay: Option<std::time::Duration>,
     pub timeouts: Timeouts,
     pub retries: u32,
     pub retry_on: RetryOn,
@@ -321,6 +324,9 @@ pub struct Shared {
     pub error_sections: crate::http::replies::ErrorSections,
     /// `userlist` sections (`http_auth`).
     pub userlists: crate::http::auth::Userlists,
+    /// The process-wide variables (`proc.*`), and the global section's `set-var` lines that
+    /// give them their first values.
+    pub proc_vars: crate::vars::ProcVars,
 }
 
 impl Shared {
@@ -337,6 +343,7 @@ impl Shared {
             tables: Default::default(),
             error_sections: Default::default(),
             userlists: Default::default(),
+            proc_vars: Default::default(),
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,
@@ -511,6 +518,9 @@ impl Shared {
                 servers,
                 rr: AtomicU64::new(0),
                 rules,
+                response_inspect_delay: b
+                    .response_inspect_delay
+                    .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
                 timeouts: Timeouts::of(&b.timeouts),
                 retries: b.retries,
                 retry_on: RetryOn::parse(&b.retry_on),
@@ -657,6 +667,8 @@ impl Shared {
             .enumerate()
             .map(|(i, b)| (b.name.clone(), i))
             .collect();
+        let proc_vars =
+            crate::vars::ProcVars::compile(&plan.global.set_vars).map_err(|e| vec![e.0])?;
         Ok(Shared {
             frontends,
             backends,
@@ -670,6 +682,7 @@ impl Shared {
             filters: crate::http::filters::Filters::build(&plan.filters),
             error_sections,
             userlists: crate::http::auth::load(&plan.userlists),
+            proc_vars,
         })
     }
 }

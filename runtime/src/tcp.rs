@@ -90,15 +90,37 @@ where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
 {
-    let (ar, aw) = tokio::io::split(a);
-    let (br, bw) = tokio::io::split(b);
+    let (up, down, _) = pipe_both_inspected(a, b, limits, None).await;
+    (up, down)
+}
+
+/// Bytes both ways between a client (`a`) and a server (`b`); with a gate, what the server
+/// sends first is held for the backend's `tcp-response content` rules while the client's
+/// bytes keep flowing. Answers the byte counts both ways, and what the rules decided instead
+/// of forwarding when they refused (both connections are then closed).
+pub async fn pipe_both_inspected<A, B>(
+    a: A,
+    b: B,
+    limits: Limits,
+    gate: Option<crate::tcp_response::Gate<'_>>,
+) -> (u64, u64, Option<crate::tcp_response::Refusal>)
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
+    let (ar, mut aw) = tokio::io::split(a);
+    let (mut br, bw) = tokio::io::split(b);
     let up = AtomicU64::new(0);
     let down = AtomicU64::new(0);
     let a_limit = Limit::new(ms(limits.a_idle));
     let b_limit = Limit::new(ms(limits.b_idle));
     let (a_changed, b_changed) = (tokio::sync::Notify::new(), tokio::sync::Notify::new());
+    let refused = tokio::sync::Notify::new();
     let a_to_b = async {
-        pipe(ar, bw, &a_limit, &a_changed, &up).await;
+        tokio::select! {
+            _ = pipe(ar, bw, &a_limit, &a_changed, &up) => {}
+            _ = refused.notified() => return,
+        }
         // B's write side is now shut: B has `b_fin` (when set) to finish.
         if limits.b_fin.is_some() {
             b_limit.store(ms(limits.b_fin), Ordering::Relaxed);
@@ -106,14 +128,37 @@ where
         }
     };
     let b_to_a = async {
+        if let Some(gate) = gate {
+            match crate::tcp_response::inspect(&mut br, gate).await {
+                Ok(forward) => {
+                    let sent = aw.write_all(&forward.held).await.is_ok();
+                    down.fetch_add(forward.held.len() as u64, Ordering::Relaxed);
+                    if !sent || !forward.more {
+                        // `close` (or a client gone): the server connection ends here.
+                        let _ = aw.shutdown().await;
+                        refused.notify_one();
+                        return Ok(());
+                    }
+                }
+                Err(refusal) => {
+                    refused.notify_one();
+                    return Err(refusal);
+                }
+            }
+        }
         pipe(br, aw, &b_limit, &b_changed, &down).await;
         if limits.a_fin.is_some() {
             a_limit.store(ms(limits.a_fin), Ordering::Relaxed);
             a_changed.notify_one();
         }
+        Ok(())
     };
-    tokio::join!(a_to_b, b_to_a);
-    (up.load(Ordering::Relaxed), down.load(Ordering::Relaxed))
+    let ((), inspected) = tokio::join!(a_to_b, b_to_a);
+    (
+        up.load(Ordering::Relaxed),
+        down.load(Ordering::Relaxed),
+        inspected.err(),
+    )
 }
 
 /// Holds the client's first bytes while the frontend's `tcp-request content` rules wait for
@@ -302,8 +347,17 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
         txn.logged_early = true;
         finish(&txn);
     }
-    let (up, down) = pipe_both(stream, sstream, limits).await;
+    let inspects = crate::tcp_response::wanted(be);
+    let gate = inspects.then(|| crate::tcp_response::Gate {
+        backend: be,
+        bufsize: shared.bufsize.max(1024),
+        txn: &mut txn,
+    });
+    let (up, down, refused) = pipe_both_inspected(stream, sstream, limits, gate).await;
     server.active.fetch_sub(1, Ordering::Relaxed);
+    if let Some(refusal) = refused {
+        txn.term = refusal.term();
+    }
     if !fe.logasap {
         txn.bytes_in = up + held.len() as u64;
         txn.bytes_out = down;

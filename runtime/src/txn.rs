@@ -63,6 +63,9 @@ pub struct Txn {
     pub request_body: Option<bytes::Bytes>,
     pub response: Option<ResponseView>,
     pub vars: HashMap<String, Value>,
+    /// Variables `set-var` converters stored during the current rule (see
+    /// [`Txn::settle_converter_vars`]).
+    pub converter_vars: std::cell::RefCell<HashMap<String, Value>>,
     /// When the connection was accepted (`%t`) and the request started (`%tr`).
     pub accept_date: SystemTime,
     pub request_date: SystemTime,
@@ -101,6 +104,10 @@ pub struct Txn {
     /// No more payload will come before the rules decide: the client closed, the buffer is
     /// full, or `tcp-request inspect-delay` passed.
     pub payload_final: bool,
+    /// The server's first bytes held for `tcp-response content` rules (TCP mode).
+    pub res_payload: Option<bytes::Bytes>,
+    /// No more response payload will come before the rules decide.
+    pub res_payload_final: bool,
     /// Set by a fetch whose answer could still change with more data (HAProxy's
     /// `SMP_F_MAY_CHANGE`), so that a condition can wait instead of failing.
     pub may_change: std::cell::Cell<bool>,
@@ -147,6 +154,7 @@ impl Txn {
             request_body: None,
             response: None,
             vars: HashMap::new(),
+            converter_vars: Default::default(),
             accept_date: now,
             request_date: now,
             start: crate::clock::now(),
@@ -169,6 +177,8 @@ impl Txn {
             script_data: None,
             payload: None,
             payload_final: true,
+            res_payload: None,
+            res_payload_final: true,
             may_change: std::cell::Cell::new(false),
             proxy: None,
             expect_proxy: false,

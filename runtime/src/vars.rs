@@ -1,9 +1,138 @@
-//! Variables: `set-var`, `set-var-fmt` (with their conditions) and `unset-var`, as HAProxy
-//! sets them. A variable is kept with its transaction under its full name (`txn.x`).
+//! Variables: `set-var`, `set-var-fmt` (with their conditions), `unset-var` and the
+//! `set-var` converter, as HAProxy sets them. A variable is kept with its transaction under
+//! its full name (`txn.x`), except the process-wide ones (`proc.x`), which every stream shares
+//! and which the global section's `set-var`/`set-var-fmt` lines set at start.
 
 use crate::logfmt::Format;
 use crate::sample::{Expr, Unsupported, Value};
 use crate::txn::Txn;
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+/// The process-wide variables (`proc.*`), and the global section's lines that set them first.
+#[derive(Default)]
+pub struct ProcVars {
+    values: RwLock<HashMap<String, Value>>,
+    initial: Vec<SetVar>,
+}
+
+impl std::fmt::Debug for ProcVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcVars")
+            .field("initial", &self.initial)
+            .finish()
+    }
+}
+
+impl ProcVars {
+    /// From the global section's `(keyword, name, rest)` lines.
+    pub fn compile(lines: &[(String, String, String)]) -> Result<ProcVars, Unsupported> {
+        let initial = lines
+            .iter()
+            .map(|(keyword, name, rest)| {
+                let action = format!("{keyword}({name})");
+                SetVar::compile(&action, std::slice::from_ref(rest))
+                    .map_err(|e| Unsupported(format!("global '{keyword} {name} {rest}': {}", e.0)))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ProcVars {
+            values: RwLock::default(),
+            initial,
+        })
+    }
+
+    /// Runs the global section's lines once, in order, outside any stream.
+    pub fn initialize(shared: &std::sync::Arc<crate::state::Shared>) {
+        let local = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        let mut txn = Txn::new(shared.clone(), local, local, "".into());
+        for line in &shared.proc_vars.initial {
+            line.run(&mut txn);
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<Value> {
+        self.values.read().ok()?.get(name).cloned()
+    }
+
+    fn set(&self, name: &str, value: Value) {
+        if let Ok(mut v) = self.values.write() {
+            v.insert(name.to_string(), value);
+        }
+    }
+
+    fn remove(&self, name: &str) -> bool {
+        self.values
+            .write()
+            .is_ok_and(|mut v| v.remove(name).is_some())
+    }
+}
+
+fn process_wide(name: &str) -> bool {
+    name.starts_with("proc.")
+}
+
+impl Txn {
+    /// The value of variable `name` as this stream sees it.
+    pub fn var(&self, name: &str) -> Option<Value> {
+        if process_wide(name) {
+            return self.shared.proc_vars.get(name);
+        }
+        if let Some(v) = self.converter_vars.borrow().get(name) {
+            return Some(v.clone());
+        }
+        self.vars.get(name).cloned()
+    }
+
+    /// Stores variable `name`.
+    pub fn store_var(&mut self, name: &str, value: Value) {
+        if process_wide(name) {
+            self.shared.proc_vars.set(name, value);
+        } else {
+            self.converter_vars.get_mut().remove(name);
+            self.vars.insert(name.to_string(), value);
+        }
+    }
+
+    /// Removes variable `name`; whether it existed.
+    pub fn remove_var(&mut self, name: &str) -> bool {
+        if process_wide(name) {
+            return self.shared.proc_vars.remove(name);
+        }
+        let pending = self.converter_vars.get_mut().remove(name).is_some();
+        self.vars.remove(name).is_some() || pending
+    }
+
+    /// What `set-var` converters stored while an expression ran (they see the stream only
+    /// for reading) becomes ordinary variables.
+    pub fn settle_converter_vars(&mut self) {
+        let pending = std::mem::take(self.converter_vars.get_mut());
+        self.vars.extend(pending);
+    }
+}
+
+/// The `set-var(<name>[,<cond>…])` converter: stores its input in a variable when the
+/// conditions allow it, and passes it on unchanged.
+pub fn converter(args: &[String]) -> Result<crate::sample::convert::Run, Unsupported> {
+    let name = args
+        .first()
+        .map(|a| a.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Unsupported("converter 'set-var' needs a variable name".into()))?;
+    let words: Vec<&str> = args[1..].iter().map(|a| a.trim()).collect();
+    let conditions = Conditions::parse(&words)?;
+    Ok(crate::sample::convert::with_txn(move |v, txn| {
+        if conditions.allow(txn.var(&name).as_ref(), &v) {
+            if process_wide(&name) {
+                txn.shared.proc_vars.set(&name, v.clone());
+            } else {
+                txn.converter_vars
+                    .borrow_mut()
+                    .insert(name.clone(), v.clone());
+            }
+        }
+        Some(v)
+    }))
+}
 
 /// The conditions of `set-var(<name>,<cond>…)`: the value is stored only when they all hold.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +244,8 @@ impl SetVar {
             Source::Format(f) => Some(Value::Str(f.render(txn))),
         };
         let Some(value) = value else { return };
-        if self.conditions.allow(txn.vars.get(&self.name), &value) {
-            txn.vars.insert(self.name.clone(), value);
+        if self.conditions.allow(txn.var(&self.name).as_ref(), &value) {
+            txn.store_var(&self.name, value);
         }
     }
 }

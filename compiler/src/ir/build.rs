@@ -159,9 +159,12 @@ impl<'a> Stmt<'a> {
             "trace",
         ];
         let word = self.word(at);
-        let inspect_delay = word == "tcp-request" && self.word(at + 1) == "inspect-delay";
+        let inspect_delay =
+            matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
         // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
+        // The global section's variables (`plan::GlobalPlan::set_vars`).
+        let set_var = matches!(word, "set-var" | "set-var-fmt");
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
         let lua = word.starts_with("lua-") || word.starts_with("tune.lua.");
         // Error pages, unique ids and capture slots (`plan::errors`, `plan::http_options`,
@@ -201,6 +204,7 @@ impl<'a> Stmt<'a> {
         );
         if !LOWERED.contains(&word)
             && !inspect_delay
+            && !set_var
             && !quic
             && !lua
             && !tls

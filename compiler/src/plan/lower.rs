@@ -295,12 +295,13 @@ impl Default for CheckParams {
     }
 }
 
-/// `tcp-request inspect-delay <time>`: the last one given (a defaults section's come first).
-pub fn inspect_delay(lines: &[DirectiveLine]) -> Option<u32> {
+/// `tcp-request|tcp-response inspect-delay <time>` (`keyword` says which): the last one given
+/// (a defaults section's come first).
+pub fn inspect_delay(lines: &[DirectiveLine], keyword: &str) -> Option<u32> {
     lines
         .iter()
         .rev()
-        .filter(|d| d.keyword == "tcp-request")
+        .filter(|d| d.keyword == keyword)
         .filter(|d| {
             d.args
                 .first()

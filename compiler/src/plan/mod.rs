@@ -56,6 +56,9 @@ pub struct Plan {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct GlobalPlan {
+    /// The global section's `set-var <name> <expr>` and `set-var-fmt <name> <format>` lines
+    /// (keyword, name, the rest), in order.
+    pub set_vars: Vec<(String, String, String)>,
     pub nbthread: u32,
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
@@ -245,6 +248,9 @@ pub struct BackendPlan {
     pub use_servers: Vec<(String, Vec<String>)>,
     pub acls: Vec<Acl>,
     pub rules: Vec<Rule>,
+    /// `tcp-response inspect-delay`, in milliseconds: how long response content rules may
+    /// wait for the server's data.
+    pub response_inspect_delay: Option<u32>,
     pub options: Vec<(String, bool)>,
     pub timeouts: Timeouts,
     pub retries: u32,
@@ -482,7 +488,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             forwardfor: lower::forwardfor(&p.directives),
             errors: errors::pages(&p.directives, &error_sections),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
-            inspect_delay: lower::inspect_delay(&p.directives),
+            inspect_delay: lower::inspect_delay(&p.directives, "tcp-request"),
             http_options: http_options::HttpOptions::of(&p.directives),
             monitor: persist::Monitor::of(&p.directives),
         });
@@ -571,6 +577,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 use_servers: lower::use_servers(&p.directives),
                 acls: acls_of(p),
                 rules: rules_of(config, p),
+                response_inspect_delay: lower::inspect_delay(&p.directives, "tcp-response"),
                 options: options_of(p),
                 timeouts: Timeouts::of(p),
                 retries: p.retries.as_ref().map_or(3, |r| r.value),
@@ -612,6 +619,17 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     }
     Plan {
         global: GlobalPlan {
+            set_vars: g
+                .directives
+                .iter()
+                .filter(|d| matches!(d.keyword.as_str(), "set-var" | "set-var-fmt"))
+                .map(|d| {
+                    let words: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+                    let name = words.first().copied().unwrap_or("").to_string();
+                    let rest = words.get(1..).unwrap_or(&[]).join(" ");
+                    (d.keyword.to_string(), name, rest)
+                })
+                .collect(),
             nbthread,
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),

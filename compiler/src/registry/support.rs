@@ -28,6 +28,9 @@ pub const GLOBAL: &[&str] = &[
     "uid",
     "gid",
     "localpeer",
+    // Process-wide variables given at start (runtime/src/vars.rs).
+    "set-var",
+    "set-var-fmt",
     "tune.stick-counters",
     "tune.peers.max-updates-at-once",
     "lua-load",
@@ -169,6 +172,8 @@ pub const PROXY: &[&str] = &[
     "http-response",
     "http-after-response",
     "tcp-request",
+    // TCP mode: the server's first bytes held for the rules (runtime/src/tcp_response.rs).
+    "tcp-response",
     "use_backend",
     "default_backend",
     "use-server",
@@ -248,6 +253,11 @@ pub const OPTIONS: &[&str] = &[
     "spop-check",
     "log-separate-errors",
     "persist",
+    // Kernel zero-copy forwarding (splice(2)): the bytes, their order and the logs are the
+    // same without it, so hapee honours these by copying through its buffers.
+    "splice-request",
+    "splice-response",
+    "splice-auto",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
 ];
@@ -422,6 +432,8 @@ pub const ACTIONS: &[&str] = &[
     "set-status",
     "accept",
     "reject",
+    // `tcp-response content close`.
+    "close",
     "set-var",
     "set-var-fmt",
     "unset-var",
@@ -713,11 +725,15 @@ pub const FETCHES: &[&str] = &[
     "req_len",
     "req.payload",
     "req.payload_lv",
+    "res.len",
+    "res.payload",
+    "res.payload_lv",
     "req.ssl_hello_type",
     "req_ssl_hello_type",
     "req.ssl_sni",
     "req_ssl_sni",
     "req.ssl_ver",
+    "req.ssl_alpn",
     "req_ssl_ver",
     "wait_end",
     "fc_pp_authority",
@@ -880,6 +896,8 @@ pub const CONVERTERS: &[&str] = &[
     "x509_v_err_str",
     // Converters of runtime/src/sample (by family).
     "concat",
+    // Stores its input in a variable (runtime/src/vars.rs).
+    "set-var",
     "add_item",
     "strcmp",
     "iif",

@@ -525,6 +525,18 @@ async fn respond(
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
     });
+    // `close` changes nothing here: the server's connection is not kept after a response
+    // whose rules asked for it to be closed.
+    let keep_server = match crate::tcp_response::run_rules(be, txn).await {
+        Ok(keep) => keep,
+        Err(refusal) => {
+            // The stream is aborted: the client's connection closes unanswered.
+            txn.term = refusal.term();
+            txn.timings.response = -1;
+            return reply::aborted();
+        }
+    };
+    let idle_home = idle_home.filter(|_| keep_server);
     if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
         return own;
     }

@@ -234,9 +234,11 @@ pub(crate) fn handle(
             );
         }
         let logged = resp.extensions().get::<reply::LoggedStatus>().map(|s| s.0);
-        txn.status = Some(logged.unwrap_or(resp.status().as_u16()));
-        txn.stick
-            .count_status(logged.unwrap_or(resp.status().as_u16()));
+        if resp.extensions().get::<reply::NoStatus>().is_none() {
+            txn.status = Some(logged.unwrap_or(resp.status().as_u16()));
+            txn.stick
+                .count_status(logged.unwrap_or(resp.status().as_u16()));
+        }
         txn.bytes_out = if refused.is_none() && !silent {
             head_len(&resp)
         } else {
@@ -582,7 +584,7 @@ fn apply_request_rules(
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
-        Verdict::Reject => (reply::error_in(403, files, txn), *b"PR"),
+        Verdict::Reject | Verdict::Close => (reply::error_in(403, files, txn), *b"PR"),
         Verdict::Tarpit(status) => {
             delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));
             (reply::error_in(status, files, txn), *b"PT")
@@ -644,7 +646,14 @@ pub fn log_txn(txn: &Txn) {
     if fe.logs.is_empty() {
         return;
     }
-    if fe.dontlognull && txn.request.is_none() && txn.bytes_out == 0 {
+    // In TCP mode a connection is null when the client sent nothing (HAProxy counts the
+    // request channel's bytes), whatever the server answered.
+    let null = if fe.mode == hapee_compiler::ir::Mode::Tcp {
+        txn.bytes_in == 0
+    } else {
+        txn.request.is_none() && txn.bytes_out == 0
+    };
+    if fe.dontlognull && null {
         return;
     }
     let failed = failed(txn);

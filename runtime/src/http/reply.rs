@@ -77,6 +77,19 @@ fn keep_reason(resp: &mut Response<ResBody>, reason: &str) {
 #[derive(Clone, Copy, Debug)]
 pub struct CloseUnanswered;
 
+/// Marks an unanswered close that logs no status (`-1`): a rule aborted the stream before
+/// any response (`tcp-response content reject`).
+#[derive(Clone, Copy, Debug)]
+pub struct NoStatus;
+
+/// A close without an answer and without a status to log.
+pub fn aborted() -> Response<ResBody> {
+    let mut resp = Response::new(full(Bytes::new()));
+    resp.extensions_mut().insert(CloseUnanswered);
+    resp.extensions_mut().insert(NoStatus);
+    resp
+}
+
 /// The status a proxy page is logged with when its file's status line says another: HAProxy
 /// logs the status the page stands for (a 503 page may well be a `302` redirect).
 #[derive(Clone, Copy, Debug)]

@@ -76,6 +76,12 @@ pub fn compile(c: &Call) -> Result<Converter, Unsupported> {
     if let Some(script) = name.strip_prefix("lua.") {
         return Ok(Converter::Script(script.to_string(), c.args.clone()));
     }
+    if name == "set-var" {
+        return Ok(Converter::Run {
+            name: name.to_string(),
+            run: crate::vars::converter(&c.args)?,
+        });
+    }
     let families = [
         text::compile,
         encode::compile,

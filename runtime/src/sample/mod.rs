@@ -7,7 +7,7 @@
 //! `proto` (FIX) and `mqtt`.
 
 mod arith;
-mod convert;
+pub(crate) mod convert;
 mod encode;
 mod fetch;
 mod hash;
@@ -200,7 +200,7 @@ impl Expr {
 
 /// The value of variable `name` (`txn.x`, `sess.y`…) as the transaction sees it.
 pub fn var(txn: &Txn, name: &str) -> Option<Value> {
-    txn.vars.get(name).cloned()
+    txn.var(name)
 }
 
 /// Whether a converter argument names a variable rather than giving a value (HAProxy reads

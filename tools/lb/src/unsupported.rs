@@ -70,12 +70,18 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 out.push(format!("server option '{o}'"));
             }
         }
-        "http-request" | "http-response" | "http-after-response" | "tcp-request" => {
-            let at = usize::from(kw == "tcp-request");
+        "http-request"
+        | "http-response"
+        | "http-after-response"
+        | "tcp-request"
+        | "tcp-response" => {
+            let tcp = kw.starts_with("tcp-");
+            let at = usize::from(tcp);
             let action = match (kw, args.first().copied()) {
-                ("tcp-request", Some("inspect-delay")) => return out,
+                (_, Some("inspect-delay")) if tcp => return out,
                 ("tcp-request", Some("connection" | "content" | "session")) => args.get(1),
-                ("tcp-request", _) => None,
+                ("tcp-response", Some("content")) => args.get(1),
+                _ if tcp => None,
                 _ => args.first(),
             };
             match action {
@@ -261,9 +267,26 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
             }
         }
         let acls = AclSet::compile(&acls).unwrap_or_default();
+        let http = proxy.effective_mode() == hapee_compiler::ir::Mode::Http;
         for r in &proxy.rules {
             if !support::action_supported(&r.action.value) {
                 continue;
+            }
+            // In HTTP mode the response's raw bytes are not held: HAProxy measures its
+            // internal message there, which hapee does not have.
+            if http && r.set == hapee_compiler::registry::RuleSet::TcpResponseContent {
+                let raw = r.args.iter().chain(r.condition.iter()).find(|w| {
+                    ["res.len", "res.payload"]
+                        .iter()
+                        .any(|f| w.value.as_str().contains(f))
+                });
+                if let Some(w) = raw {
+                    out.push((
+                        w.span,
+                        format!("'{}' in an HTTP-mode tcp-response rule", w.value.as_str()),
+                    ));
+                    continue;
+                }
             }
             let rule = plan::Rule {
                 set: r.set,

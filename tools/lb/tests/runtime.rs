@@ -49,6 +49,8 @@ mod normalize_uri;
 mod peers;
 #[path = "runtime/persist.rs"]
 mod persist;
+#[path = "runtime/proc_vars.rs"]
+mod proc_vars;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/proxy_v2_ssl.rs"]
@@ -69,6 +71,8 @@ mod server_state;
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
+#[path = "runtime/tcp_response.rs"]
+mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
 #[path = "runtime/tls_ocsp.rs"]

@@ -165,3 +165,70 @@ backend a
     let got = recorded(&seen_a);
     assert_eq!(got, vec![b"long enough payload".to_vec()]);
 }
+
+fn alpn_config(port: u16, server: SocketAddr) -> String {
+    format!(
+        "global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"A alpn=%[var(sess.alpn)] sni=%[var(sess.sni)]\"
+    tcp-request inspect-delay 3s
+    tcp-request content set-var(sess.alpn) req.ssl_alpn
+    tcp-request content set-var(sess.sni) req.ssl_sni
+    tcp-request content accept if {{ req.ssl_hello_type 1 }}
+    default_backend be
+backend be
+    server s {server}
+"
+    )
+}
+
+/// A real TLS client's hello, with and without ALPN protocols offered.
+fn alpn_clients(port: u16) {
+    for extra in [&["-alpn", "h2,http/1.1"][..], &[][..]] {
+        let _ = std::process::Command::new("timeout")
+            .args(["10", "openssl", "s_client", "-connect"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-servername", "alpn.example"])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn req_ssl_alpn_reads_the_first_protocol_the_client_hello_offers() {
+    if !have_tool("openssl", "version") {
+        return;
+    }
+    let (server, _) = recorder();
+    let port = free_port();
+    let p = Proxy::start(&alpn_config(port, server), port);
+    alpn_clients(port);
+    std::thread::sleep(Duration::from_millis(300));
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            // The start-up probe's empty connection has no hello.
+            .filter(|l| l.starts_with("A ") && l.ends_with("sni=alpn.example"))
+            .map(str::to_string)
+            .collect()
+    };
+    let mine = lines(&p.stdout());
+    assert_eq!(
+        mine,
+        ["A alpn=h2 sni=alpn.example", "A alpn=- sni=alpn.example"]
+    );
+    let Some(((), log)) = with_haproxy(|port| alpn_config(port, server), alpn_clients) else {
+        return;
+    };
+    assert_eq!(lines(&log), mine);
+}

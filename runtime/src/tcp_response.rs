@@ -1,0 +1,115 @@
+//! `tcp-response content` rules in TCP mode: the server's first bytes are held while the
+//! backend's rules wait for them (until the rules can decide, the buffer is full, the server
+//! closes, or `tcp-response inspect-delay` passes), then the rules run once on what arrived:
+//! they forward it, reject the stream, or forward it and close the server connection. Without a delay the
+//! rules decide at once on nothing, as the request side does (`crate::tcp::inspect`).
+
+use crate::rules::{self, Verdict};
+use crate::state::BackendRt;
+use crate::txn::Txn;
+use bytes::{Bytes, BytesMut};
+use hapee_compiler::registry::RuleSet;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// What the response rules need: the backend, the buffer size and the stream.
+pub struct Gate<'a> {
+    pub backend: &'a BackendRt,
+    pub bufsize: usize,
+    pub txn: &'a mut Txn,
+}
+
+/// Why the server's bytes were not forwarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `reject`: both connections are closed (logged `PD`).
+    Reject,
+    /// A script action ended the stream (`txn:done()`, or it could not run).
+    Script,
+}
+
+impl Refusal {
+    /// The termination state the log line shows.
+    pub fn term(self) -> [u8; 2] {
+        match self {
+            Refusal::Reject => *b"PD",
+            Refusal::Script => *b"LD",
+        }
+    }
+}
+
+/// What the rules let through: the held bytes, and whether the server connection goes on
+/// (`close` forwards what was held, then closes it, as HAProxy does).
+#[derive(Debug)]
+pub struct Forward {
+    pub held: Bytes,
+    pub more: bool,
+}
+
+/// Whether the backend has response content rules to hold the server's bytes for.
+pub fn wanted(backend: &BackendRt) -> bool {
+    backend
+        .rules
+        .iter()
+        .any(|r| r.set == RuleSet::TcpResponseContent)
+}
+
+/// Holds the server's first bytes until the rules can decide, runs them, and answers the
+/// bytes to forward to the client first (what a script left there), or the refusal.
+pub async fn inspect<R: AsyncRead + Unpin>(
+    server: &mut R,
+    gate: Gate<'_>,
+) -> Result<Forward, Refusal> {
+    let Gate {
+        backend,
+        bufsize,
+        txn,
+    } = gate;
+    let mut buf = BytesMut::new();
+    let deadline = backend
+        .response_inspect_delay
+        .map(|d| tokio::time::Instant::now() + d);
+    let mut closed = false;
+    loop {
+        txn.res_payload = Some(Bytes::copy_from_slice(&buf));
+        txn.res_payload_final = closed || buf.len() >= bufsize || deadline.is_none();
+        if txn.res_payload_final
+            || !rules::awaits_data(&backend.rules, RuleSet::TcpResponseContent, txn)
+        {
+            break;
+        }
+        buf.reserve(bufsize - buf.len());
+        let Some(deadline) = deadline else { break };
+        match tokio::time::timeout_at(deadline, server.read_buf(&mut buf)).await {
+            Err(_) => {
+                txn.res_payload_final = true;
+                break;
+            }
+            Ok(Ok(0) | Err(_)) => closed = true,
+            Ok(Ok(_)) => {}
+        }
+    }
+    let more = run_rules(backend, txn).await?;
+    let held = txn.res_payload.take().unwrap_or_else(|| buf.freeze());
+    Ok(Forward { held, more })
+}
+
+/// Runs the backend's response content rules on what is held (in HTTP mode, on the response
+/// whose headers arrived: nothing more is awaited, as in HAProxy, where they pass at once),
+/// script actions included. Answers whether the server connection goes on (`close` ends it).
+pub async fn run_rules(backend: &BackendRt, txn: &mut Txn) -> Result<bool, Refusal> {
+    let mut from = 0;
+    loop {
+        match rules::run_from(&backend.rules, RuleSet::TcpResponseContent, txn, from) {
+            Verdict::Reject | Verdict::Deny(_) => return Err(Refusal::Reject),
+            Verdict::Close => return Ok(false),
+            Verdict::Script(call, next) => {
+                use crate::script::{run_action, ActionEnd, Phase};
+                match Box::pin(run_action(call, Phase::TcpResponse, txn)).await {
+                    ActionEnd::Continue => from = next,
+                    ActionEnd::Done(_) | ActionEnd::Failed => return Err(Refusal::Script),
+                }
+            }
+            _ => return Ok(true),
+        }
+    }
+}
