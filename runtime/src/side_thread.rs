@@ -1,5 +1,5 @@
-//! Threads beside the workers (the Runtime API, stick-table synchronisation, ring
-//! forwarding): each runs its own single-threaded tokio runtime with a `LocalSet`, as the
+//! Threads beside the workers (the Runtime API, the master CLI channel, stick-table
+//! synchronisation, ring forwarding, DNS resolution): each runs its own single-threaded tokio runtime with a `LocalSet`, as the
 //! workers do, so their tasks may hold `Rc` state and spawn local tasks.
 
 /// Starts the thread `name`, running the future `task` makes until it ends.

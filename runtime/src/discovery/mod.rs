@@ -150,9 +150,7 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
     if resolutions.is_empty() {
         return Ok(());
     }
-    std::thread::Builder::new()
-        .name("hapee-resolvers".into())
-        .spawn(move || resolver::run_all(resolutions))
+    crate::side_thread::spawn("hapee-resolvers", move || resolver::run_all(resolutions))
         .map(|_| ())
         .map_err(|e| vec![format!("cannot start the resolvers thread: {e}")])
 }

@@ -104,24 +104,15 @@ impl Resolution {
     }
 }
 
-/// Runs every resolution until the process ends.
-pub fn run_all(resolutions: Vec<Resolution>) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async move {
-        let tasks: Vec<_> = resolutions
-            .into_iter()
-            .map(|r| tokio::task::spawn_local(run(r)))
-            .collect();
-        for t in tasks {
-            let _ = t.await;
-        }
-    });
+/// Runs every resolution until the process ends (on the thread `side_thread` sets up).
+pub async fn run_all(resolutions: Vec<Resolution>) {
+    let tasks: Vec<_> = resolutions
+        .into_iter()
+        .map(|r| tokio::task::spawn_local(run(r)))
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
 }
 
 async fn run(res: Resolution) {

@@ -81,18 +81,9 @@ pub fn serve_master_cli(shared: std::sync::Arc<crate::state::Shared>) {
     let Some(channel) = take_fd(env::CLI_FD) else {
         return;
     };
-    let _ = std::thread::Builder::new()
-        .name("hapee-master-cli".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, accept_from_master(channel, shared));
-        });
+    let _ = crate::side_thread::spawn("hapee-master-cli", move || {
+        accept_from_master(channel, shared)
+    });
 }
 
 async fn accept_from_master(channel: OwnedFd, shared: std::sync::Arc<crate::state::Shared>) {

@@ -8,22 +8,12 @@ use rustls::ClientConnection;
 /// What a finished handshake with a server settled. `server_cert` is the server's own
 /// certificate; `sni` the name sent.
 pub fn info(conn: &ClientConnection) -> TlsInfo {
-    let (cipher, cipher_bits) = conn
-        .negotiated_cipher_suite()
-        .map_or(("", 0), super::openssl_suite);
     TlsInfo {
-        version: super::version_name(conn.protocol_version()),
-        cipher,
-        cipher_bits,
-        alpn: conn
-            .alpn_protocol()
-            .map(|p| String::from_utf8_lossy(p).into_owned()),
-        resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
         server_cert: conn
             .peer_certificates()
             .and_then(|c| c.first())
             .map(|c| c.clone().into_owned()),
-        ..TlsInfo::default()
+        ..TlsInfo::negotiated(conn)
     }
 }
 

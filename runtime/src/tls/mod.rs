@@ -82,10 +82,25 @@ fn version_name(v: Option<rustls::ProtocolVersion>) -> &'static str {
 }
 
 impl TlsInfo {
-    fn of(conn: &ServerConnection, tls: &config::BindTlsConfig) -> TlsInfo {
+    /// What every finished handshake settles, client side or server side: version, suite,
+    /// ALPN and whether the session was resumed.
+    fn negotiated(conn: &rustls::CommonState) -> TlsInfo {
         let (cipher, cipher_bits) = conn
             .negotiated_cipher_suite()
             .map_or(("", 0), openssl_suite);
+        TlsInfo {
+            version: version_name(conn.protocol_version()),
+            cipher,
+            cipher_bits,
+            alpn: conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+            ..TlsInfo::default()
+        }
+    }
+
+    fn of(conn: &ServerConnection, tls: &config::BindTlsConfig) -> TlsInfo {
         let client_chain: Vec<CertificateDer<'static>> = conn
             .peer_certificates()
             .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
@@ -101,16 +116,10 @@ impl TlsInfo {
                 .select(sni.as_deref())
                 .and_then(|e| e.key.cert.first().cloned()),
             sni,
-            version: version_name(conn.protocol_version()),
-            cipher,
-            cipher_bits,
-            alpn: conn
-                .alpn_protocol()
-                .map(|p| String::from_utf8_lossy(p).into_owned()),
-            resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
             client_chain,
             verify,
             hello: None,
+            ..TlsInfo::negotiated(conn)
         }
     }
 }

@@ -48,15 +48,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct ServerConn(Box<Link>);
 
 /// A server connection's transport: TCP, or TLS over it (`server … ssl`).
-pub enum ServerStream {
-    Tcp(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
+pub type ServerStream = crate::MaybeTls<tokio_rustls::client::TlsStream<TcpStream>>;
 
 impl ServerStream {
     fn tcp(&self) -> &TcpStream {
         match self {
-            ServerStream::Tcp(s) => s,
+            ServerStream::Plain(s) => s,
             ServerStream::Tls(s) => s.get_ref().0,
         }
     }
@@ -95,7 +92,7 @@ impl ServerConn {
     /// through a TLS server connection is not supported yet).
     pub(super) fn into_stream(self) -> Option<TcpStream> {
         match self.0.stream {
-            ServerStream::Tcp(s) => Some(s),
+            ServerStream::Plain(s) => Some(s),
             ServerStream::Tls(_) => None,
         }
     }
@@ -108,7 +105,7 @@ impl ServerConn {
     /// What the TLS handshake settled (`ssl_bc_*`, `ssl_s_*`); `None` over clear TCP.
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
         match &self.0.stream {
-            ServerStream::Tcp(_) => None,
+            ServerStream::Plain(_) => None,
             ServerStream::Tls(tls) => Some(crate::tls::backend::info(tls.get_ref().1)),
         }
     }
@@ -133,7 +130,7 @@ impl ServerConn {
         }
         let _ = tcp.set_nodelay(true);
         let stream = match tls {
-            None => ServerStream::Tcp(tcp),
+            None => ServerStream::Plain(tcp),
             Some((config, name)) => {
                 let left = timeout
                     .unwrap_or(Duration::from_secs(10))
@@ -177,7 +174,7 @@ impl Link {
     /// Sound with the edge-triggered poller: bytes arriving later raise a new event, and tokio
     /// clears only the readiness it had seen before this call.
     fn settle(&self) {
-        if let (true, ServerStream::Tcp(tcp)) = (self.drained, &self.stream) {
+        if let (true, ServerStream::Plain(tcp)) = (self.drained, &self.stream) {
             let _ = tcp.try_io(Interest::READABLE, || {
                 Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
             });
@@ -222,7 +219,7 @@ impl Link {
     fn poll_write_some(&mut self, data: &[u8], cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         use tokio::io::AsyncWrite;
         let written = match &mut self.stream {
-            ServerStream::Tcp(tcp) => std::pin::Pin::new(tcp).poll_write(cx, data),
+            ServerStream::Plain(tcp) => std::pin::Pin::new(tcp).poll_write(cx, data),
             ServerStream::Tls(tls) => {
                 // Records rustls still holds go out first, so that a request is never left
                 // half-sent while its response is awaited.
