@@ -40,9 +40,9 @@ pub struct ServerRt {
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
     /// `server … ssl`.
-    pub tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+    pub tls: Option<Arc<crate::tls::live::LiveServer>>,
     /// The TLS of its health checks.
-    pub check_tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+    pub check_tls: Option<Arc<crate::tls::live::LiveServer>>,
     pub plan: plan::ServerPlan,
     /// The PROXY protocol header its connections start with, if any.
     pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
@@ -412,8 +412,7 @@ impl Shared {
                     let addr = crate::discovery::initial_address(s);
                     let mut tls_of = |t: &Option<plan::tls::ServerTls>| {
                         let mut warnings = Vec::new();
-                        let built =
-                            crate::tls::client::ServerTlsConfig::build(t.as_ref()?, &mut warnings);
+                        let built = crate::tls::live::LiveServer::build(t.as_ref()?, &mut warnings);
                         for w in warnings {
                             eprintln!(
                                 "[WARNING]  ({}) : server '{}/{}': {w}",
@@ -427,7 +426,6 @@ impl Shared {
                                 tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name))
                             })
                             .ok()
-                            .map(Arc::new)
                     };
                     let tls = tls_of(&s.tls);
                     let check_tls = tls_of(&s.check_tls);

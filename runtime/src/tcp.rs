@@ -312,7 +312,8 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
         Some(h) => sstream.write_all(&h).await.is_ok(),
         None => true,
     };
-    let sstream = match (opened, server.tls.as_deref()) {
+    let tls_now = server.tls.as_ref().map(|t| t.current());
+    let sstream = match (opened, tls_now.as_deref()) {
         (false, _) => None,
         (true, None) => Some(MaybeTls::Plain(sstream)),
         (true, Some(tls)) => {

@@ -228,7 +228,7 @@ async fn connect(
     // default connection, or when TLS settles on `h2` by ALPN.
     let http = env.backend.health_check.kind == CheckKind::Http;
     let forced_h2 = http && rule.default && env.server.plan.mux.check_h2;
-    let Some(config) = tls else {
+    let Some(config) = tls.map(|t| t.current()) else {
         if forced_h2 {
             return Ok(Box::pin(super::h2::bridge(tcp, false).await?));
         }

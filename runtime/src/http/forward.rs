@@ -322,7 +322,7 @@ pub async fn forward(
         let shared_reuse = may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none();
         let mux = &server.plan.mux;
         let may_multiplex =
-            (mux.h2 || server.tls.as_ref().is_some_and(|t| t.offers_h2)) && !upgrade;
+            (mux.h2 || server.tls.as_ref().is_some_and(|t| t.current().offers_h2)) && !upgrade;
         // A multiplexed connection with room for a stream serves any request of the thread
         // (HAProxy's "available" connections), unless connections are private or closed.
         let h2_shared = be.reuse != crate::upstream::reuse::ReuseMode::Never
@@ -347,7 +347,8 @@ pub async fn forward(
             Some(c) => Some(c),
             None => {
                 let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
-                let tls = server.tls.as_deref().map(|t| {
+                let tls_now = server.tls.as_ref().map(|t| t.current());
+                let tls = tls_now.as_deref().map(|t| {
                     let config = if upgrade { &t.config_h1 } else { &t.config };
                     (config, t.server_name(txn, addr))
                 });

@@ -176,10 +176,8 @@ impl ServerTlsConfig {
                 return Err("verify is enabled by default but no CA file specified; set 'ca-file', or 'verify none' on a network you trust".into());
             };
             let mut roots = RootCertStore::empty();
-            for c in CertificateDer::pem_file_iter(ca_file)
-                .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?
-            {
+            // Read through the store, so `commit ssl ca-file` rebuilds this server's TLS.
+            for c in super::config::read_certs(ca_file)? {
                 roots
                     .add(c)
                     .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
@@ -207,7 +205,7 @@ impl ServerTlsConfig {
             .with_custom_certificate_verifier(verifier);
         let mut config = match &t.crt {
             Some(crt) => {
-                let pem = std::fs::read(crt)
+                let pem = super::ckch::read(super::ckch::Kind::Cert, crt)
                     .map_err(|e| format!("unable to load SSL certificate file '{crt}' : {e}"))?;
                 let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
                     .collect::<Result<_, _>>()

@@ -115,7 +115,7 @@ pub fn narrowed_provider(
     Ok(provider)
 }
 
-fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(super) fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem = super::ckch::read(super::ckch::Kind::Ca, path)
         .map_err(|e| format!("unable to load CA file '{path}' : {e}"))?;
     CertificateDer::pem_slice_iter(&pem)

@@ -1,33 +1,58 @@
-//! A listener's TLS as it is in force now: rustls configurations cannot change, so a
-//! committed certificate, CA, CRL or crt-list change builds a new one from the store and swaps
-//! it in; handshakes that start after the swap, on every thread, use the new one.
+//! TLS as it is in force now, on a listener or towards a server: rustls configurations cannot
+//! change, so a committed certificate, CA, CRL or crt-list change builds a new one from the
+//! store and swaps it in; handshakes that start after the swap, on every thread, use the new
+//! one.
 
 use super::ckch::{self, Kind};
-use super::config::BindTlsConfig;
 use arc_swap::ArcSwap;
-use hapee_compiler::plan::tls::BindTls;
 use std::sync::{Arc, Mutex};
 
-pub struct LiveBind {
-    settings: BindTls,
-    current: ArcSwap<BindTlsConfig>,
+/// A TLS configuration built from settings of the plan and files of the store.
+pub trait Build: Sized + Send + Sync + 'static {
+    type Settings: Clone + Send + Sync + 'static;
+    /// Builds it; `warnings` receives what was left out.
+    fn build(settings: &Self::Settings, warnings: &mut Vec<String>) -> Result<Self, String>;
+}
+
+impl Build for super::config::BindTlsConfig {
+    type Settings = hapee_compiler::plan::tls::BindTls;
+    fn build(settings: &Self::Settings, warnings: &mut Vec<String>) -> Result<Self, String> {
+        Self::build(settings, warnings)
+    }
+}
+
+impl Build for super::client::ServerTlsConfig {
+    type Settings = hapee_compiler::plan::tls::ServerTls;
+    fn build(settings: &Self::Settings, warnings: &mut Vec<String>) -> Result<Self, String> {
+        Self::build(settings, warnings)
+    }
+}
+
+/// A configuration in force, rebuilt when a file it read is committed.
+pub struct Live<C: Build> {
+    settings: C::Settings,
+    current: ArcSwap<C>,
     /// The store files the configuration in force was built from.
     reads: Mutex<Vec<(Kind, String)>>,
 }
 
-impl std::fmt::Debug for LiveBind {
+/// A listener's TLS (`bind … ssl`).
+pub type LiveBind = Live<super::config::BindTlsConfig>;
+/// The TLS towards a server (`server … ssl`) or of its checks.
+pub type LiveServer = Live<super::client::ServerTlsConfig>;
+
+impl<C: Build> std::fmt::Debug for Live<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiveBind")
-            .field("reads", &self.reads)
-            .finish()
+        f.debug_struct("Live").field("reads", &self.reads).finish()
     }
 }
 
-impl LiveBind {
-    /// Builds a listener's TLS and lets commits rebuild it; `warnings` receives what was left out.
-    pub fn build(settings: &BindTls, warnings: &mut Vec<String>) -> Result<Arc<LiveBind>, String> {
-        let (built, reads) = ckch::recording(|| BindTlsConfig::build(settings, warnings));
-        let live = Arc::new(LiveBind {
+impl<C: Build> Live<C> {
+    /// Builds the configuration and lets commits rebuild it; `warnings` receives what was left
+    /// out.
+    pub fn build(settings: &C::Settings, warnings: &mut Vec<String>) -> Result<Arc<Self>, String> {
+        let (built, reads) = ckch::recording(|| C::build(settings, warnings));
+        let live = Arc::new(Live {
             settings: settings.clone(),
             current: ArcSwap::from_pointee(built?),
             reads: Mutex::new(reads),
@@ -38,12 +63,12 @@ impl LiveBind {
     }
 
     /// The configuration for a handshake starting now.
-    pub fn current(&self) -> Arc<BindTlsConfig> {
+    pub fn current(&self) -> Arc<C> {
         self.current.load_full()
     }
 }
 
-impl ckch::User for LiveBind {
+impl<C: Build> ckch::User for Live<C> {
     fn uses(&self, kind: Kind, path: &str) -> bool {
         self.reads
             .lock()
@@ -54,8 +79,7 @@ impl ckch::User for LiveBind {
 
     fn rebuild(&self) -> Result<Box<dyn FnOnce() + '_>, String> {
         let mut warnings = Vec::new();
-        let (built, reads) =
-            ckch::recording(|| BindTlsConfig::build(&self.settings, &mut warnings));
+        let (built, reads) = ckch::recording(|| C::build(&self.settings, &mut warnings));
         let built = Arc::new(built?);
         Ok(Box::new(move || {
             self.current.store(built);

@@ -4,7 +4,7 @@
 //! haproxy 2.6 has are compared with its own, byte for byte.
 
 use crate::api::ask;
-use crate::harness::{free_port, Haproxy, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, Haproxy, Proxy, DEFAULTS};
 use crate::tls::{curl_tls, have, s_client, Ca, Pki};
 use std::path::Path;
 
@@ -322,5 +322,75 @@ fn ssl_command_answers_equal_haproxys() {
         let theirs = ask(&theirs_sock, &input);
         let first_line = command.lines().next().unwrap_or("");
         assert_eq!(ours, theirs, "answers differ for `{first_line}`");
+    }
+}
+
+/// A server's CA file changed at run time: a server whose certificate the old CA file cannot
+/// verify gets traffic once the new content is committed, on hapee as on haproxy. HAProxy
+/// links a server to its CA file only when the server has a client certificate (`crt`: its
+/// certificate instance carries the link), so the comparison gives the server one; hapee
+/// rebuilds a server's TLS whenever it read the file, with or without `crt`.
+#[test]
+fn a_committed_ca_file_is_used_by_servers_verifying_with_it() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let s = Setup::new("api-server-ca");
+    // The servers' CA file starts with the other CA only: site2.pem cannot be verified.
+    let servers_ca = s.pki.write("servers-ca.pem", &s.other_ca.cert.pem());
+    let (c, k) = s.ca.issue(&["proxy-client"], true, false);
+    let client = s.pki.write("proxy-client.pem", &(c + &k));
+    let config = |sock: &Path, origin: u16, front: u16, crt: bool| {
+        let crt = if crt {
+            format!(" crt {client}")
+        } else {
+            String::new()
+        };
+        format!(
+            "global
+    stats socket {} level admin
+{DEFAULTS}
+frontend origin
+    bind 127.0.0.1:{origin} ssl crt {}
+    http-request return status 200 content-type text/plain string verified-origin
+frontend front
+    bind 127.0.0.1:{front}
+    default_backend tls_servers
+backend tls_servers
+    server s1 127.0.0.1:{origin} ssl verify required ca-file {servers_ca} sni str(verify.example){crt}
+",
+            sock.display(),
+            s.path("site2.pem"),
+        )
+    };
+    let run = |sock: &Path, front: u16| -> Vec<u16> {
+        let get = || curl(&[&format!("http://127.0.0.1:{front}/")]).0;
+        let before = get();
+        let both = format!("{}{}", s.other_ca.cert.pem(), s.ca.cert.pem());
+        let answer = ask(
+            sock,
+            &format!(
+                "set ssl ca-file {servers_ca} <<\n{both}\n\ncommit ssl ca-file {servers_ca}\n"
+            ),
+        );
+        assert!(answer.contains("Success!"), "{answer}");
+        vec![before, get(), get()]
+    };
+    let reset = || s.pki.write("servers-ca.pem", &s.other_ca.cert.pem());
+    let mut ours = Vec::new();
+    for crt in [false, true] {
+        reset();
+        let (origin, front) = (free_port(), free_port());
+        let sock = Path::new(&s.path(&format!("hapee-{crt}.sock"))).to_path_buf();
+        let proxy = Proxy::start(&config(&sock, origin, front, crt), front);
+        ours = run(&sock, front);
+        assert_eq!(ours, [503, 200, 200], "crt {crt}: {}", proxy.stderr());
+    }
+    if Haproxy::installed() {
+        reset();
+        let (origin, front) = (free_port(), free_port());
+        let sock = Path::new(&s.path("haproxy.sock")).to_path_buf();
+        let _haproxy = Haproxy::start_with(&config(&sock, origin, front, true), front, &["-db"]);
+        assert_eq!(run(&sock, front), ours, "haproxy answered otherwise");
     }
 }
