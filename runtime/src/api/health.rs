@@ -125,10 +125,19 @@ pub struct CheckState {
     /// The last result's info text (`check_desc` of `show stat` is the status's text; this
     /// is what reports add as `info`).
     desc: std::sync::Mutex<String>,
+    /// `agent-check` is on the server line.
+    pub agent_configured: bool,
     /// The agent check's last result: status, and the agent's own words.
     agent_status: AtomicU8,
     agent_desc: std::sync::Mutex<String>,
+    pub agent_duration_ms: AtomicU64,
+    /// The agent's verdict on HAProxy's scale of one (rise 1, fall 1): 1 until it says
+    /// `down`, `fail` or `stopped`, 1 again when it says `up`.
+    pub agent_health: AtomicU32,
 }
+
+/// An agent check's rise and fall: its verdict counts at once.
+pub const AGENT_RISE_FALL: u32 = 1;
 
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -154,8 +163,11 @@ impl CheckState {
             downs: AtomicU64::new(0),
             last_change: AtomicU64::new(unix_now()),
             desc: Default::default(),
+            agent_configured: p.agent,
             agent_status: AtomicU8::new(CheckStatus::Init as u8),
             agent_desc: Default::default(),
+            agent_duration_ms: AtomicU64::new(0),
+            agent_health: AtomicU32::new(AGENT_RISE_FALL),
         }
     }
 
@@ -171,8 +183,9 @@ impl CheckState {
     }
 
     /// Records an agent check's result (it never changes `health` itself).
-    pub fn record_agent(&self, status: CheckStatus, desc: &str) {
+    pub fn record_agent(&self, status: CheckStatus, desc: &str, took_ms: u64) {
         self.agent_status.store(status as u8, Ordering::Relaxed);
+        self.agent_duration_ms.store(took_ms, Ordering::Relaxed);
         if let Ok(mut d) = self.agent_desc.lock() {
             d.clear();
             d.push_str(desc);

@@ -198,32 +198,35 @@ pub fn frontend_row(fe: &FrontendRt, rates: [u64; 4], process_maxconn: u64) -> R
     }
 }
 
-/// HAProxy's server status words.
+/// HAProxy's server status words: `UP`, `UP 1/3` while failing checks take it down, `DOWN`,
+/// `DOWN 1/2` while passing checks bring it up, `DOWN (agent)` when its agent said so,
+/// `DRAIN`, `DRAIN 1/3`, `DRAIN (agent)`, `MAINT`, and `no check` for a server up unchecked.
 pub fn server_status(s: &ServerRt) -> String {
     let admin = s.admin.load(Ordering::Relaxed);
-    let up = s.up.load(Ordering::Relaxed);
     if admin & ADMIN_MAINT != 0 {
         return "MAINT".into();
     }
-    if admin & ADMIN_DRAIN != 0 {
-        return "DRAIN".into();
+    let check = &s.check;
+    let health = check.health.load(Ordering::Relaxed);
+    let (rise, fall) = (check.rise, check.fall);
+    if s.up.load(Ordering::Relaxed) {
+        let going_down = check.configured && health < rise + fall - 1;
+        let counts = || format!("{}/{fall}", (health + 1).saturating_sub(rise));
+        return match (admin & ADMIN_DRAIN != 0, going_down) {
+            (true, _) if check.agent_configured => "DRAIN (agent)".into(),
+            (true, true) => format!("DRAIN {}", counts()),
+            (true, false) => "DRAIN".into(),
+            (false, true) => format!("UP {}", counts()),
+            (false, false) if !check.configured => "no check".into(),
+            (false, false) => "UP".into(),
+        };
     }
-    if !s.check.configured {
-        return "no check".into();
-    }
-    let health = s.check.health.load(Ordering::Relaxed);
-    match (up, health) {
-        (true, h) if h < s.check.rise + s.check.fall - 1 => {
-            // HAProxy counts from `rise` on (a server starts there, one failure from down).
-            format!(
-                "UP {}/{}",
-                (h + 1).saturating_sub(s.check.rise),
-                s.check.fall
-            )
-        }
-        (true, _) => "UP".into(),
-        (false, 0) => "DOWN".into(),
-        (false, h) => format!("DOWN {h}/{}", s.check.rise),
+    if check.agent_configured && check.agent_health.load(Ordering::Relaxed) == 0 {
+        "DOWN (agent)".into()
+    } else if (!check.configured && !check.agent_configured) || (check.configured && health == 0) {
+        "DOWN".into()
+    } else {
+        format!("DOWN {health}/{rise}")
     }
 }
 
@@ -273,6 +276,20 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
         v[67] = u32v(u64::from(check.rise));
         v[68] = u32v(u64::from(check.fall));
         v[69] = u32v(u64::from(check.health.load(Ordering::Relaxed)));
+    }
+    // Shown while the agent check runs (not after `disable agent`), as HAProxy does.
+    if check.agent_configured && check.agent_enabled.load(Ordering::Relaxed) {
+        let status = check.agent_status();
+        v[62] = Val::Str(status.name().into());
+        if status.has_code() {
+            v[63] = u32v(0);
+        }
+        v[64] = u64v(check.agent_duration_ms.load(Ordering::Relaxed));
+        v[66] = Val::Str(status.description().into());
+        v[57] = Val::Str(check.agent_desc());
+        v[70] = u32v(u64::from(super::health::AGENT_RISE_FALL));
+        v[71] = u32v(u64::from(super::health::AGENT_RISE_FALL));
+        v[72] = u32v(u64::from(check.agent_health.load(Ordering::Relaxed)));
     }
     v[26] = u32v(1);
     v[27] = u32v(u64::from(be.id));

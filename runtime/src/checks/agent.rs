@@ -3,7 +3,7 @@
 
 use super::engine::Outcome;
 use super::{describe, Reporter};
-use crate::api::health::CheckStatus;
+use crate::api::health::{CheckStatus, AGENT_RISE_FALL};
 use crate::state::{BackendRt, ServerRt, ADMIN_DRAIN, ADMIN_MAINT};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -123,7 +123,9 @@ pub async fn run(backend: &BackendRt, server: &ServerRt, reporter: &Reporter) {
                 ),
             },
         };
-        server.check.record_agent(outcome.status, &outcome.info);
+        server
+            .check
+            .record_agent(outcome.status, &outcome.info, took);
     }
 }
 
@@ -187,6 +189,9 @@ fn apply_reply(
         info,
     };
     let state = &server.check;
+    state
+        .agent_health
+        .store(if up { AGENT_RISE_FALL } else { 0 }, Ordering::Relaxed);
     let was_up = server.up.load(Ordering::Relaxed);
     let previous = state.agent_status();
     if reporter_logs(reporter) && (status != previous || up != was_up) {

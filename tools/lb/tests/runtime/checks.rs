@@ -320,3 +320,89 @@ fn agent_check_takes_a_server_down_with_its_reason() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// The agent columns of `show stat` (agent_status … agent_health, last_agt) after an agent
+/// said `down`, beside haproxy's; the duration is a number on both, its value left out.
+#[test]
+fn agent_check_columns_in_show_stat() {
+    let agent = scripted(vec![Say::Recv, Say::Send(b"down # maintenance window\n")]);
+    let dir = std::env::temp_dir().join(format!("hapee-agent-stat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let columns = [
+        "agent_status",
+        "agent_code",
+        "agent_desc",
+        "last_agt",
+        "agent_rise",
+        "agent_fall",
+        "agent_health",
+        "status",
+    ];
+    let run = |start: &dyn Fn(&str, u16) -> Box<dyn std::any::Any>, name: &str| {
+        let sock = dir.join(format!("{name}.sock"));
+        let backend = format!(
+            "    server srv 127.0.0.1:{} agent-check agent-port {} agent-send hello\\n agent-inter 200ms\n",
+            free_port(),
+            agent.port()
+        );
+        let port = free_port();
+        let cfg = config(port, &backend).replacen(
+            "global\n",
+            &format!("global\n    stats socket {} level admin\n", sock.display()),
+            1,
+        );
+        let _running = start(&cfg, port);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let csv = super::api::ask(&sock, "show stat\n");
+            let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+            let row = csv
+                .lines()
+                .find(|l| l.starts_with("be,srv,"))
+                .unwrap_or("")
+                .to_string();
+            let fields: Vec<&str> = row.split(',').collect();
+            let field = |c: &str| {
+                let i = header.iter().position(|h| h.trim_start_matches("# ") == c);
+                i.and_then(|i| fields.get(i))
+                    .map_or(String::new(), |v| v.to_string())
+            };
+            if field("agent_health") == "0" || Instant::now() > deadline {
+                assert!(
+                    field("agent_duration").parse::<u64>().is_ok(),
+                    "{name}: agent_duration {:?}",
+                    field("agent_duration")
+                );
+                return columns.map(|c| format!("{c}={}", field(c)));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let ours = run(
+        &|cfg, port| Box::new(Proxy::start(cfg, port)) as Box<dyn std::any::Any>,
+        "hapee",
+    );
+    assert_eq!(
+        ours,
+        [
+            "agent_status=L7STS",
+            "agent_code=0",
+            "agent_desc=Layer7 wrong status",
+            "last_agt=via agent : down (maintenance window)",
+            "agent_rise=1",
+            "agent_fall=1",
+            "agent_health=0",
+            "status=DOWN (agent)",
+        ]
+    );
+    if Haproxy::installed() {
+        let theirs = run(
+            &|cfg, port| {
+                Box::new(Haproxy::start_with(cfg, port, &["-db"])) as Box<dyn std::any::Any>
+            },
+            "haproxy",
+        );
+        assert_eq!(ours, theirs);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
