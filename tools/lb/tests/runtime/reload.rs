@@ -121,7 +121,14 @@ impl Load {
                                     closed.fetch_add(1, Ordering::Relaxed);
                                 }
                             }
-                            Outcome::Failed(e) => failures.lock().unwrap().push(e),
+                            Outcome::Failed(e) => failures.lock().unwrap().push(format!(
+                                "{e} ({})",
+                                if new_conn_each_time {
+                                    "a new connection"
+                                } else {
+                                    "a keep-alive connection"
+                                }
+                            )),
                         }
                     }
                 })
