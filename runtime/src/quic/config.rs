@@ -106,6 +106,7 @@ pub fn transport(tunes: &QuicTunes, bind: &BindQuic, bufsize: u32) -> TransportC
 
 /// The keys of the Retry tokens and of the stateless resets: derived from `cluster-secret`
 /// when there is one, so that every process of the cluster accepts them; random otherwise.
+#[derive(Clone)]
 pub struct Keys {
     token: Arc<aws_lc_rs::hkdf::Prk>,
     reset: Arc<aws_lc_rs::hmac::Key>,

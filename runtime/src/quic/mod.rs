@@ -23,6 +23,21 @@ pub struct Bound {
     server: quinn::ServerConfig,
     bind: Arc<BindQuic>,
     admission: Arc<Admission>,
+    tls: Arc<ServerConfigSource>,
+}
+
+/// Where a listener's QUIC server configuration comes from: the listener's TLS in force
+/// (which `commit ssl …` replaces) and the QUIC settings layered on it.
+pub struct ServerConfigSource {
+    live: Arc<crate::tls::live::LiveBind>,
+    make: Box<dyn Fn(&rustls::ServerConfig) -> Result<quinn::ServerConfig, String> + Send + Sync>,
+}
+
+impl ServerConfigSource {
+    /// The configuration for the TLS in force now.
+    fn current(&self) -> Result<quinn::ServerConfig, String> {
+        (self.make)(&self.live.current().config)
+    }
 }
 
 /// When a client must prove its address with a Retry first.
@@ -41,9 +56,8 @@ pub fn bind_listener(
 ) -> Result<Vec<(usize, Bound)>, String> {
     let bind = Arc::new(BindQuic::from_options(&l.options)?);
     // The listener's certificate store, SNI selection and TLS settings, as for TCP listeners.
-    let tls = crate::listener::Serving::of(l)?
+    let live = crate::listener::Serving::of(l)?
         .tls
-        .map(|t| t.current())
         .ok_or("a QUIC bind line needs a certificate ('ssl crt …')")?;
     let tunes = &plan.global.quic;
     if tunes.socket_owner == "connection" {
@@ -54,7 +68,16 @@ pub fn bind_listener(
              listener socket in hapee."
         );
     }
-    let transport = || config::transport(tunes, &bind, plan.global.bufsize);
+    let source = {
+        let (tunes, bind, keys) = (tunes.clone(), bind.clone(), keys.clone());
+        let bufsize = plan.global.bufsize;
+        Arc::new(ServerConfigSource {
+            live,
+            make: Box::new(move |tls| {
+                config::server(tls, &bind, config::transport(&tunes, &bind, bufsize), &keys)
+            }),
+        })
+    };
     let admission = Arc::new(Admission {
         half_open: AtomicUsize::new(0),
         retry_threshold: tunes.retry_threshold as usize,
@@ -68,7 +91,7 @@ pub fn bind_listener(
         for (index, &t) in serving.iter().enumerate() {
             let socket =
                 steer::bind(addr).map_err(|e| format!("cannot bind socket ({e}) [{addr}]"))?;
-            let server = config::server(&tls.config, &bind, transport(), keys)?;
+            let server = source.current()?;
             group.push((
                 t,
                 Bound {
@@ -78,6 +101,7 @@ pub fn bind_listener(
                     server,
                     bind: bind.clone(),
                     admission: admission.clone(),
+                    tls: source.clone(),
                 },
             ));
         }
@@ -105,6 +129,7 @@ pub async fn serve(bound: Bound, shared: Arc<Shared>, pool: Pool, stopping: Stop
         server,
         bind,
         admission,
+        tls,
     } = bound;
     let local = socket.local_addr().ok();
     let endpoint = match quinn::Endpoint::new(
@@ -120,10 +145,19 @@ pub async fn serve(bound: Bound, shared: Arc<Shared>, pool: Pool, stopping: Stop
         }
     };
     let mut stopped = std::pin::pin!(stopping.wait());
+    let mut swaps = tls.live.swaps();
     loop {
         let incoming = tokio::select! {
             biased;
             _ = &mut stopped => break,
+            Ok(()) = swaps.changed() => {
+                // A committed certificate or CA: new connections handshake with it.
+                match tls.current() {
+                    Ok(server) => endpoint.set_server_config(Some(server)),
+                    Err(e) => eprintln!("[WARNING] QUIC listener {local:?}: {e}"),
+                }
+                continue;
+            }
             i = endpoint.accept() => i,
         };
         let Some(incoming) = incoming else { break };

@@ -34,6 +34,9 @@ pub struct Live<C: Build> {
     current: ArcSwap<C>,
     /// The store files the configuration in force was built from.
     reads: Mutex<Vec<(Kind, String)>>,
+    /// Counts the swaps, for holders of a derived configuration (QUIC endpoints) to rebuild
+    /// theirs.
+    swaps: tokio::sync::watch::Sender<u64>,
 }
 
 /// A listener's TLS (`bind … ssl`).
@@ -56,6 +59,7 @@ impl<C: Build> Live<C> {
             settings: settings.clone(),
             current: ArcSwap::from_pointee(built?),
             reads: Mutex::new(reads),
+            swaps: tokio::sync::watch::Sender::new(0),
         });
         let weak: std::sync::Weak<dyn ckch::User> = Arc::downgrade(&live) as _;
         ckch::register(weak);
@@ -65,6 +69,11 @@ impl<C: Build> Live<C> {
     /// The configuration for a handshake starting now.
     pub fn current(&self) -> Arc<C> {
         self.current.load_full()
+    }
+
+    /// Changes each time a commit puts a new configuration in force.
+    pub fn swaps(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.swaps.subscribe()
     }
 }
 
@@ -84,6 +93,7 @@ impl<C: Build> ckch::User for Live<C> {
         Ok(Box::new(move || {
             self.current.store(built);
             *self.reads.lock().unwrap_or_else(|e| e.into_inner()) = reads;
+            self.swaps.send_modify(|n| *n += 1);
         }))
     }
 }

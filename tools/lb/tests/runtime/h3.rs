@@ -608,3 +608,59 @@ fn h3_handshakes_past_the_retry_threshold_all_complete() {
         }
     });
 }
+
+/// `set ssl cert` + `commit ssl cert` on the Runtime API reach the QUIC listener too: new
+/// QUIC handshakes get the committed certificate (a client trusting only the new one gets
+/// in, one trusting only the old one no longer does).
+#[test]
+fn h3_listeners_serve_a_certificate_committed_at_run_time() {
+    let origin = Origin::start("o1");
+    let dir = std::env::temp_dir().join(format!("hapee-h3-commit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("admin.sock");
+    let s = start(
+        &origin,
+        "",
+        &format!("    stats socket {} level admin", sock.display()),
+    );
+    let port = s.port;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let renewed = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let handshake = |trusted: &rustls::pki_types::CertificateDer<'static>| {
+        let trusted = trusted.clone();
+        runtime().block_on(async move {
+            let endpoint = client_endpoint(&trusted);
+            let conn = endpoint.connect(addr(port), "localhost").unwrap();
+            match tokio::time::timeout(Duration::from_secs(10), conn).await {
+                Ok(Ok(conn)) => {
+                    let mut sender = h3_over(conn).await;
+                    let uri = format!("https://localhost:{port}/");
+                    fetch(&mut sender, "GET", &uri, Bytes::new()).await.0
+                }
+                _ => 0,
+            }
+        })
+    };
+    assert_eq!(handshake(&s.cert), 200);
+    assert_eq!(
+        handshake(renewed.der()),
+        0,
+        "the new certificate is not served yet"
+    );
+    let pem = s.pem.display();
+    let answer = crate::api::ask(
+        &sock,
+        &format!(
+            "set ssl cert {pem} <<\n{}{}\ncommit ssl cert {pem}\n",
+            renewed.pem(),
+            key.serialize_pem()
+        ),
+    );
+    assert!(answer.contains("Success!"), "{answer}");
+    assert_eq!(handshake(renewed.der()), 200, "{}", s.proxy.stderr());
+    assert_eq!(handshake(&s.cert), 0, "the old certificate is still served");
+    let _ = std::fs::remove_dir_all(&dir);
+}
