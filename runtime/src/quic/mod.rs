@@ -30,8 +30,12 @@ pub struct Bound {
 /// (which `commit ssl …` replaces) and the QUIC settings layered on it.
 pub struct ServerConfigSource {
     live: Arc<crate::tls::live::LiveBind>,
-    make: Box<dyn Fn(&rustls::ServerConfig) -> Result<quinn::ServerConfig, String> + Send + Sync>,
+    make: Box<MakeServerConfig>,
 }
+
+/// Layers the QUIC settings of a listener on a TLS configuration.
+type MakeServerConfig =
+    dyn Fn(&rustls::ServerConfig) -> Result<quinn::ServerConfig, String> + Send + Sync;
 
 impl ServerConfigSource {
     /// The configuration for the TLS in force now.
