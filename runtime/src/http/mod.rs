@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod normalize;
 pub mod persist;
 pub mod prefetch;
+pub mod redirect;
 pub mod replies;
 pub mod reply;
 pub mod rewrite;
@@ -593,10 +594,7 @@ fn apply_request_rules(
             reply::reply(r, txn, files),
             if r.denial { *b"PR" } else { *b"LR" },
         ),
-        Verdict::Redirect(r) => (
-            reply::redirect(r.code, &rules::redirect_location(r, txn)),
-            *b"LR",
-        ),
+        Verdict::Redirect(r) => (r.response(txn), *b"LR"),
     };
     RulesRan::Ended(RuleEnding {
         response,

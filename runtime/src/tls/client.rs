@@ -261,7 +261,7 @@ impl ServerTlsConfig {
         tcp: tokio::net::TcpStream,
         limit: std::time::Duration,
     ) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-        handshake(&self.config, name, tcp, limit).await
+        handshake(&self.config, name, tcp, limit).await.ok()
     }
 
     /// The name a connection is opened with: the SNI expression's value, else the
@@ -286,10 +286,11 @@ pub async fn handshake(
     name: ServerName<'static>,
     tcp: tokio::net::TcpStream,
     limit: std::time::Duration,
-) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, super::errors::ServerTlsError> {
     let connector = tokio_rustls::TlsConnector::from(config.clone());
-    tokio::time::timeout(limit, connector.connect(name, tcp))
-        .await
-        .ok()?
-        .ok()
+    match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
+        Ok(Ok(tls)) => Ok(tls),
+        Ok(Err(e)) => Err(super::errors::ServerTlsError::of_io(&e)),
+        Err(_) => Err(super::errors::ServerTlsError::timeout()),
+    }
 }

@@ -59,9 +59,13 @@ pub fn narrowed_provider(
         }
     };
     let name_of = |s: &rustls::SupportedCipherSuite| s.suite().as_str().unwrap_or("");
+    let mut stand_in = None;
     if let Some(list) = t.ciphers {
         let sel = ciphers::tls12(list);
         report("ciphers", list, &sel.unknown);
+        if !sel.stand_ins.is_empty() {
+            stand_in = Some(format!("ciphers '{list}': {}", ciphers::KRSA_STAND_IN));
+        }
         if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.2") {
             return Err(format!(
                 "ciphers '{list}': none of these is a TLSv1.2 suite rustls offers"
@@ -112,6 +116,7 @@ pub fn narrowed_provider(
         }
         provider.kx_groups = groups;
     }
+    warnings.extend(stand_in);
     Ok(provider)
 }
 

@@ -108,10 +108,14 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "filter" if !support::FILTERS.contains(&args.first().copied().unwrap_or("")) => {
             out.push(format!("'filter {}'", args.first().copied().unwrap_or("")))
         }
-        // A log-forward listener is plain TCP: no TLS, no other option.
+        // A log-forward listener is TCP, with TLS options only.
         "bind" if section == "log-forward" => {
             let options = args.get(1..).unwrap_or(&[]);
-            for o in support::unsupported_option(options, &[], OptionLine::Bind) {
+            for o in support::unsupported_option(
+                options,
+                support::LOG_FORWARD_BIND_OPTIONS,
+                OptionLine::Bind,
+            ) {
                 out.push(format!("bind option '{o}' in a log-forward section"));
             }
         }
@@ -293,6 +297,8 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 action: r.action.value.to_string(),
                 args: words(&r.args),
                 condition: words(&r.condition),
+                span: r.span,
+                origin: None,
             };
             if let Err(e) = hapee_runtime::rules::compile(std::slice::from_ref(&rule), &acls) {
                 out.push((r.span, e.0));
