@@ -51,7 +51,6 @@ impl rustls::client::ResolvesClientCert for FixedClientCert {
 struct ChainVerifier {
     inner: Arc<WebPkiServerVerifier>,
     verifyhost: Option<ServerName<'static>>,
-    check_name: bool,
 }
 
 impl ServerCertVerifier for ChainVerifier {
@@ -63,14 +62,21 @@ impl ServerCertVerifier for ChainVerifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let name = self.verifyhost.as_ref().unwrap_or(server_name);
-        match self
-            .inner
-            .verify_server_cert(end_entity, intermediates, name, ocsp, now)
-        {
+        // As HAProxy checks it: the SNI sent if any, else `verifyhost`, else no name at all.
+        let name = match server_name {
+            ServerName::DnsName(_) => Some(server_name),
+            _ => self.verifyhost.as_ref(),
+        };
+        match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            name.unwrap_or(server_name),
+            ocsp,
+            now,
+        ) {
             Err(Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            )) if name.is_none() => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -199,7 +205,6 @@ impl ServerTlsConfig {
                     .verifyhost
                     .as_ref()
                     .and_then(|h| ServerName::try_from(h.clone()).ok()),
-                check_name: t.verifyhost.is_some() || t.sni.is_some(),
             })
         };
         let builder = builder
@@ -288,9 +293,10 @@ pub async fn handshake(
     limit: std::time::Duration,
 ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, super::errors::ServerTlsError> {
     let connector = tokio_rustls::TlsConnector::from(config.clone());
+    let sni = matches!(name, ServerName::DnsName(_));
     match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
         Ok(Ok(tls)) => Ok(tls),
-        Ok(Err(e)) => Err(super::errors::ServerTlsError::of_io(&e)),
+        Ok(Err(e)) => Err(super::errors::ServerTlsError::of_io(&e, sni)),
         Err(_) => Err(super::errors::ServerTlsError::timeout()),
     }
 }

@@ -143,6 +143,8 @@ pub struct ServerTlsError {
     pub reason: Option<SslReason>,
     /// The certificate is not valid for the name checked (`verifyhost`, the SNI).
     pub name_mismatch: bool,
+    /// The name checked was the SNI sent (else `verifyhost`'s).
+    pub sni: bool,
     pub timeout: bool,
 }
 
@@ -151,11 +153,12 @@ impl ServerTlsError {
         ServerTlsError {
             reason: None,
             name_mismatch: false,
+            sni: false,
             timeout: true,
         }
     }
 
-    pub fn of_io(e: &std::io::Error) -> ServerTlsError {
+    pub fn of_io(e: &std::io::Error, sni: bool) -> ServerTlsError {
         use rustls::{CertificateError, Error};
         let name_mismatch = e
             .get_ref()
@@ -172,15 +175,17 @@ impl ServerTlsError {
         ServerTlsError {
             reason: SslReason::of_io(e),
             name_mismatch,
+            sni,
             timeout: false,
         }
     }
 
     /// HAProxy's connection error code (`bc_err`).
     pub fn code(self) -> i64 {
-        match (self.timeout, self.name_mismatch) {
-            (true, _) => 26,
-            (_, true) => 33,
+        match (self.timeout, self.name_mismatch, self.sni) {
+            (true, _, _) => 26,
+            (_, true, true) => 33,
+            (_, true, false) => 32,
             _ => 34,
         }
     }
@@ -189,6 +194,7 @@ impl ServerTlsError {
     pub fn message(self) -> &'static str {
         match self.code() {
             26 => "Timeout during SSL handshake",
+            32 => "Server presented an SSL certificate different from the configured one",
             33 => "Server presented an SSL certificate different from the expected one",
             _ => "SSL handshake failure",
         }
@@ -239,9 +245,12 @@ mod tests {
             (mismatch.code(), mismatch.reason),
             (33, Some(SslReason(134)))
         );
-        let alert = ServerTlsError::of_io(&wrap(rustls::Error::AlertReceived(
-            rustls::AlertDescription::HandshakeFailure,
-        )));
+        let alert = ServerTlsError::of_io(
+            &wrap(rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure,
+            )),
+            true,
+        );
         assert_eq!(
             (alert.code(), alert.message()),
             (34, "SSL handshake failure")

@@ -88,7 +88,12 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "srv_name" => txn.server.as_ref().map(|s| Value::Str(s.to_string())),
         "srv_conn" => server(txn, a0).map(|s| Value::Int(s.active.load(Ordering::Relaxed) as i64)),
         "srv_sess_rate" => server(txn, a0).map(|s| Value::Int(i64::from(s.session_rate()))),
-        "srv_is_up" => server(txn, a0).map(|s| Value::Bool(s.is_usable())),
+        // As HAProxy answers: a server without a health check of its own is up unless in
+        // maintenance (even when a tracked server is down).
+        "srv_is_up" => server(txn, a0).map(|s| {
+            let maint = s.admin.load(Ordering::Relaxed) & crate::state::ADMIN_MAINT != 0;
+            Value::Bool(!maint && (!s.plan.check || s.up.load(Ordering::Relaxed)))
+        }),
         "srv_weight" | "srv_uweight" => {
             server(txn, a0).map(|s| Value::Int(i64::from(s.current_weight())))
         }
