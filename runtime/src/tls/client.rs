@@ -51,6 +51,8 @@ impl rustls::client::ResolvesClientCert for FixedClientCert {
 struct ChainVerifier {
     inner: Arc<WebPkiServerVerifier>,
     verifyhost: Option<ServerName<'static>>,
+    /// Version 1 revocation lists, which WebPKI does not read.
+    crls: Option<super::crl::Crls>,
 }
 
 impl ServerCertVerifier for ChainVerifier {
@@ -67,7 +69,7 @@ impl ServerCertVerifier for ChainVerifier {
             ServerName::DnsName(_) => Some(server_name),
             _ => self.verifyhost.as_ref(),
         };
-        match self.inner.verify_server_cert(
+        let verified = match self.inner.verify_server_cert(
             end_entity,
             intermediates,
             name.unwrap_or(server_name),
@@ -78,7 +80,12 @@ impl ServerCertVerifier for ChainVerifier {
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) if name.is_none() => Ok(ServerCertVerified::assertion()),
             other => other,
+        }?;
+        if let Some(crls) = &self.crls {
+            crls.check(end_entity, intermediates, now)
+                .map_err(Error::InvalidCertificate)?;
         }
+        Ok(verified)
     }
 
     fn verify_tls12_signature(
@@ -182,10 +189,10 @@ impl ServerTlsConfig {
                 return Err("verify is enabled by default but no CA file specified; set 'ca-file', or 'verify none' on a network you trust".into());
             };
             let mut roots = RootCertStore::empty();
-            for c in CertificateDer::pem_file_iter(ca_file)
+            let cas = CertificateDer::pem_file_iter(ca_file)
                 .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?
-            {
+                .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
+            for c in cas.iter().cloned() {
                 roots
                     .add(c)
                     .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
@@ -193,8 +200,15 @@ impl ServerTlsConfig {
             let mut verifier =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider);
             // `crl-file`: a revoked certificate in the server's chain fails the handshake.
+            // Version 1 lists (WebPKI reads version 2 only) are checked by `crl::Crls`.
+            let mut crls = None;
             if let Some(crl_file) = &t.crl_file {
-                verifier = verifier.with_crls(super::config::load_crls(crl_file)?);
+                let lists = super::config::load_crls(crl_file)?;
+                if super::crl::has_v1(&lists) {
+                    crls = Some(super::crl::Crls::new(&lists, &cas, crl_file)?);
+                } else {
+                    verifier = verifier.with_crls(lists);
+                }
             }
             let inner = verifier
                 .build()
@@ -205,6 +219,7 @@ impl ServerTlsConfig {
                     .verifyhost
                     .as_ref()
                     .and_then(|h| ServerName::try_from(h.clone()).ok()),
+                crls,
             })
         };
         let builder = builder

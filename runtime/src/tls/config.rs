@@ -160,15 +160,29 @@ fn client_verifier(
             .clear_root_hint_subjects()
             .add_root_hint_subjects(named.subjects());
     }
+    // Version 1 lists (WebPKI reads version 2 only) are checked by `crl::Crls`.
+    let mut own_crls = None;
     if let Some(crl_file) = &t.crl_file {
-        builder = builder.with_crls(load_crls(crl_file)?);
+        let lists = load_crls(crl_file)?;
+        if super::crl::has_v1(&lists) {
+            let mut cas = read_certs(ca_file)?;
+            if let Some(v) = &t.ca_verify_file {
+                cas.extend(read_certs(v)?);
+            }
+            own_crls = Some(super::crl::Crls::new(&lists, &cas, crl_file)?);
+        } else {
+            builder = builder.with_crls(lists);
+        }
     }
     if t.verify == Verify::Optional {
         builder = builder.allow_unauthenticated();
     }
-    let inner = builder
+    let mut inner: Arc<dyn rustls::server::danger::ClientCertVerifier> = builder
         .build()
         .map_err(|e| format!("client certificate verification: {e}"))?;
+    if let Some(crls) = own_crls {
+        inner = Arc::new(super::crl::CrlClientVerifier { inner, crls });
+    }
     Ok(Some(Arc::new(IgnoringVerifier::new(
         inner,
         t.ca_ignore_err.clone(),

@@ -238,13 +238,17 @@ mod tests {
     #[test]
     fn server_handshake_errors_take_haproxy_codes() {
         let wrap = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-        let mismatch = ServerTlsError::of_io(&wrap(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::NotValidForName,
-        )));
+        let name = || {
+            wrap(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName,
+            ))
+        };
+        let mismatch = ServerTlsError::of_io(&name(), true);
         assert_eq!(
             (mismatch.code(), mismatch.reason),
             (33, Some(SslReason(134)))
         );
+        assert_eq!(ServerTlsError::of_io(&name(), false).code(), 32);
         let alert = ServerTlsError::of_io(
             &wrap(rustls::Error::AlertReceived(
                 rustls::AlertDescription::HandshakeFailure,

@@ -436,3 +436,37 @@ fn a_ring_sends_syslog_over_tls_to_a_log_forward_tls_listener() {
         assert_eq!(mine.split('>').next(), theirs.split('>').next());
     }
 }
+
+fn crl_config(port: u16, tls_port: u16, dir: &str, bind_crl: &str) -> String {
+    format!(
+        "{DEFAULTS}
+listen clear-lst
+    bind 127.0.0.1:{port}
+    retries 0
+    server s1 127.0.0.1:{tls_port} ssl crt {dir}/set_cafile_client.pem ca-file {dir}/set_cafile_interCA2.crt crl-file {dir}/interCA2_crl_empty.pem verify required
+listen ssl-lst
+    bind 127.0.0.1:{tls_port} ssl crt {dir}/set_cafile_server.pem ca-file {dir}/set_cafile_interCA1.crt ca-verify-file {dir}/set_cafile_rootCA.crt crl-file {dir}/{bind_crl} verify required crt-ignore-err all
+    http-request return status 200 content-type text/plain hdr x-ssl-client-verify %[ssl_c_verify] string ok
+"
+    )
+}
+
+#[test]
+fn version_1_crl_files_are_read_on_both_sides() {
+    let Some(common) = corpus_path("ssl/common.pem") else {
+        return;
+    };
+    let dir = std::path::Path::new(&common).parent().unwrap().display().to_string();
+    for (crl, status) in [("interCA1_crl_empty.pem", " 200 "), ("interCA1_crl.pem", " 503 ")] {
+        let (port, tls_port) = (free_port(), free_port());
+        let _p = Proxy::start(&crl_config(port, tls_port, &dir, crl), port);
+        let mine = head(port, "/", "");
+        assert!(mine.0.contains(status), "{crl}: {mine:?}");
+        let tls_port2 = free_port();
+        if let Some((theirs, _)) =
+            with_haproxy(|p| crl_config(p, tls_port2, &dir, crl), |p| head(p, "/", ""))
+        {
+            assert_eq!(mine, theirs, "{crl}");
+        }
+    }
+}
