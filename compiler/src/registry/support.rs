@@ -334,6 +334,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "crl-file",
     // A server following another's health state (runtime/src/state.rs).
     "track",
+    // WebSocket requests always go over HTTP/1.1 (`ws h1`, and `ws auto` offering
+    // `http/1.1` only); `ws h2` (RFC 8441 extended CONNECT) is refused where it is written.
+    "ws",
 ];
 
 /// Bind-line options the runtime honours.

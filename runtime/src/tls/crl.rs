@@ -43,17 +43,18 @@ fn signed_by(crl: &CertificateRevocationList<'_>, key: &SubjectPublicKeyInfo<'_>
         .map(|o| o.to_id_string())
         .unwrap_or_default();
     let p384 = curve == "1.3.132.0.34";
-    let alg: &dyn s::VerificationAlgorithm = match crl.signature_algorithm.algorithm.to_id_string().as_str() {
-        "1.2.840.113549.1.1.5" => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-        "1.2.840.113549.1.1.11" => &s::RSA_PKCS1_2048_8192_SHA256,
-        "1.2.840.113549.1.1.12" => &s::RSA_PKCS1_2048_8192_SHA384,
-        "1.2.840.113549.1.1.13" => &s::RSA_PKCS1_2048_8192_SHA512,
-        "1.2.840.10045.4.3.2" if p384 => &s::ECDSA_P384_SHA256_ASN1,
-        "1.2.840.10045.4.3.2" => &s::ECDSA_P256_SHA256_ASN1,
-        "1.2.840.10045.4.3.3" if p384 => &s::ECDSA_P384_SHA384_ASN1,
-        "1.2.840.10045.4.3.3" => &s::ECDSA_P256_SHA384_ASN1,
-        _ => return false,
-    };
+    let alg: &dyn s::VerificationAlgorithm =
+        match crl.signature_algorithm.algorithm.to_id_string().as_str() {
+            "1.2.840.113549.1.1.5" => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            "1.2.840.113549.1.1.11" => &s::RSA_PKCS1_2048_8192_SHA256,
+            "1.2.840.113549.1.1.12" => &s::RSA_PKCS1_2048_8192_SHA384,
+            "1.2.840.113549.1.1.13" => &s::RSA_PKCS1_2048_8192_SHA512,
+            "1.2.840.10045.4.3.2" if p384 => &s::ECDSA_P384_SHA256_ASN1,
+            "1.2.840.10045.4.3.2" => &s::ECDSA_P256_SHA256_ASN1,
+            "1.2.840.10045.4.3.3" if p384 => &s::ECDSA_P384_SHA384_ASN1,
+            "1.2.840.10045.4.3.3" => &s::ECDSA_P256_SHA384_ASN1,
+            _ => return false,
+        };
     s::UnparsedPublicKey::new(alg, &key.subject_public_key.data)
         .verify(crl.tbs_cert_list.as_ref(), &crl.signature_value.data)
         .is_ok()
@@ -194,7 +195,9 @@ mod tests {
     use rustls_pki_types::pem::PemObject;
 
     fn corpus(name: &str) -> Option<Vec<u8>> {
-        let p = hapee_compiler::testkit::corpus_dir().join("regtests-2.7/ssl").join(name);
+        let p = hapee_compiler::testkit::corpus_dir()
+            .join("regtests-2.7/ssl")
+            .join(name);
         std::fs::read(p).ok()
     }
 
@@ -216,7 +219,10 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         let crls = Crls::new(&lists, &cas, "x").unwrap();
-        let leaf = CertificateDer::pem_slice_iter(&client).next().unwrap().unwrap();
+        let leaf = CertificateDer::pem_slice_iter(&client)
+            .next()
+            .unwrap()
+            .unwrap();
         // interCA1_crl.pem revokes the client certificate of that test directory.
         let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_800_000_000));
         assert_eq!(crls.check(&leaf, &[], now), Err(CertificateError::Revoked));

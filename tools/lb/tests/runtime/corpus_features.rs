@@ -456,17 +456,69 @@ fn version_1_crl_files_are_read_on_both_sides() {
     let Some(common) = corpus_path("ssl/common.pem") else {
         return;
     };
-    let dir = std::path::Path::new(&common).parent().unwrap().display().to_string();
-    for (crl, status) in [("interCA1_crl_empty.pem", " 200 "), ("interCA1_crl.pem", " 503 ")] {
+    let dir = std::path::Path::new(&common)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    for (crl, status) in [
+        ("interCA1_crl_empty.pem", " 200 "),
+        ("interCA1_crl.pem", " 503 "),
+    ] {
         let (port, tls_port) = (free_port(), free_port());
         let _p = Proxy::start(&crl_config(port, tls_port, &dir, crl), port);
         let mine = head(port, "/", "");
         assert!(mine.0.contains(status), "{crl}: {mine:?}");
         let tls_port2 = free_port();
-        if let Some((theirs, _)) =
-            with_haproxy(|p| crl_config(p, tls_port2, &dir, crl), |p| head(p, "/", ""))
-        {
+        if let Some((theirs, _)) = with_haproxy(
+            |p| crl_config(p, tls_port2, &dir, crl),
+            |p| head(p, "/", ""),
+        ) {
             assert_eq!(mine, theirs, "{crl}");
         }
+    }
+}
+
+fn ws_config(port: u16, origin: std::net::SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}
+listen li
+    bind 127.0.0.1:{port}
+    server s {origin} proto h2 ws h1
+"
+    )
+}
+
+/// An upgrade through the proxy, then bytes both ways: the status line and the echo.
+fn ws_exchange(port: u16) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+    s.write_all(b"hello").unwrap();
+    let n = s.read(&mut buf).unwrap_or(0);
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        String::from_utf8_lossy(&buf[..n]).into_owned(),
+    )
+}
+
+#[test]
+fn ws_h1_sends_websocket_requests_over_http1_to_an_h2_server_line() {
+    let origin = Origin::start("o");
+    let port = free_port();
+    let _p = Proxy::start(&ws_config(port, origin.addr), port);
+    let mine = ws_exchange(port);
+    assert!(mine.0.contains(" 101 "), "{mine:?}");
+    assert_eq!(mine.1, "HELLO");
+    if let Some((theirs, _)) = with_haproxy(|p| ws_config(p, origin.addr), ws_exchange) {
+        assert_eq!(mine, theirs);
     }
 }
