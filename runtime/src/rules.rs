@@ -88,27 +88,15 @@ impl std::fmt::Display for Service {
 
 pub use crate::http::replies::{Reply, ReplyBody};
 
-#[derive(Debug)]
-pub struct Redirect {
-    pub kind: RedirectKind,
-    pub target: Format,
-    pub code: u16,
-    pub drop_query: bool,
-    pub append_slash: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RedirectKind {
-    Location,
-    Prefix,
-    Scheme,
-}
+pub use crate::http::redirect::{Redirect, RedirectKind};
 
 #[derive(Debug)]
 pub struct CompiledRule {
     pub set: RuleSet,
     pub action: Action,
     pub condition: Condition,
+    /// Its file name and line (`last_rule_file`, `last_rule_line`).
+    pub origin: Option<(std::sync::Arc<str>, u32)>,
 }
 
 /// The outcome of running a rule list.
@@ -174,21 +162,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             }
             other => return Err(Unsupported(format!("service '{other}'"))),
         },
-        "redirect" => {
-            let kind = match arg(0) {
-                "location" => RedirectKind::Location,
-                "prefix" => RedirectKind::Prefix,
-                "scheme" => RedirectKind::Scheme,
-                other => return Err(Unsupported(format!("redirect type '{other}'"))),
-            };
-            Action::Redirect(Redirect {
-                kind,
-                target: Format::parse(arg(1))?,
-                code: status_after(a, "code", 302),
-                drop_query: a.iter().any(|x| x == "drop-query"),
-                append_slash: a.iter().any(|x| x == "append-slash"),
-            })
-        }
+        "redirect" => Action::Redirect(Redirect::compile(a)?),
         "set-pathq" => Action::RewriteUri(UriRewrite::set(Part::PathQuery, arg(0))?),
         "replace-path" => Action::RewriteUri(UriRewrite::replace(Part::Path, arg(0), arg(1))?),
         "replace-pathq" => {
@@ -270,6 +244,7 @@ pub fn compile(rules: &[Rule], acls: &AclSet) -> Result<Vec<CompiledRule>, Unsup
                 set: r.set,
                 action: action(r)?,
                 condition: Condition::compile(&r.condition, acls)?,
+                origin: r.origin.as_ref().map(|(f, l)| (f.as_str().into(), *l)),
             })
         })
         .collect()
@@ -400,6 +375,18 @@ where
         if !matched {
             continue;
         }
+        if matches!(&rule.action, Action::Redirect(r) if r.skipped(txn)) {
+            continue;
+        }
+        // The last final rule of the stream (not of the connection or session rule sets).
+        if rule.action.ends_rules()
+            && !matches!(
+                set,
+                RuleSet::TcpRequestConnection | RuleSet::TcpRequestSession
+            )
+        {
+            txn.last_rule.clone_from(&rule.origin);
+        }
         let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
         match &rule.action {
             Action::Allow | Action::Accept => return Verdict::Continue,
@@ -512,36 +499,5 @@ fn rewrite_request(req: &mut crate::txn::RequestView, action: &Action, value: &s
 
 /// The `Location` of a redirect for this request.
 pub fn redirect_location(r: &Redirect, txn: &Txn) -> String {
-    let target = r.target.render(txn);
-    let Some(req) = txn.request.as_ref() else {
-        return target;
-    };
-    let path_query = |drop_query: bool| {
-        let mut p = req.uri.path().to_string();
-        if r.append_slash && !p.ends_with('/') {
-            p.push('/');
-        }
-        match req.uri.query() {
-            Some(q) if !drop_query => format!("{p}?{q}"),
-            _ => p,
-        }
-    };
-    match r.kind {
-        RedirectKind::Location => target,
-        RedirectKind::Prefix => {
-            format!(
-                "{}{}",
-                target.trim_end_matches('/'),
-                path_query(r.drop_query)
-            )
-        }
-        RedirectKind::Scheme => {
-            let host = req
-                .headers
-                .get("host")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("");
-            format!("{target}://{host}{}", path_query(r.drop_query))
-        }
-    }
+    r.location(txn)
 }

@@ -48,6 +48,10 @@ pub struct ServerRt {
     pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
     /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
     pub dynamic: Option<crate::discovery::Dynamic>,
+    /// Sessions per second (`srv_sess_rate`).
+    pub sess_rate: std::sync::Mutex<crate::tables::freq::FreqCtr>,
+    /// The servers whose `track` names this one: they take each of its state changes.
+    pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
 }
 
 /// `ServerRt::admin` bits.
@@ -55,6 +59,39 @@ pub const ADMIN_MAINT: u8 = 1;
 pub const ADMIN_DRAIN: u8 = 2;
 
 impl ServerRt {
+    /// Counts a new session on this server (the total and the rate).
+    pub fn count_session(&self) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let now = crate::tables::tick(crate::tables::now_ms());
+        if let Ok(mut r) = self.sess_rate.lock() {
+            r.update(1000, 1, now);
+        }
+    }
+
+    /// Sessions over the last second (`srv_sess_rate`).
+    pub fn session_rate(&self) -> u32 {
+        let now = crate::tables::tick(crate::tables::now_ms());
+        self.sess_rate.lock().map_or(0, |r| r.read(1000, now))
+    }
+
+    /// Sets the health state, and that of the servers tracking this one (`track`).
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::Relaxed);
+        for t in self.trackers.get().into_iter().flatten() {
+            t.set_up(up);
+        }
+    }
+
+    /// `track [<backend>/]<server>`: the server this one follows, as written.
+    fn tracked(&self) -> Option<(Option<&str>, &str)> {
+        let o = &self.plan.options;
+        let name = o.get(o.iter().position(|w| w == "track")? + 1)?;
+        Some(match name.split_once('/') {
+            Some((b, s)) => (Some(b), s),
+            None => (None, name.as_str()),
+        })
+    }
+
     /// `non-stick`: stick tables never learn this server.
     pub fn non_stick(&self) -> bool {
         self.plan.options.iter().any(|o| o == "non-stick")
@@ -85,6 +122,34 @@ impl ServerRt {
         match &self.dynamic {
             Some(d) => d.weight(),
             None => self.uweight.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Gives each tracked server the list of servers that follow it (`track`).
+fn link_trackers(backends: &[BackendRt], problems: &mut Vec<String>) {
+    let mut lists: HashMap<*const ServerRt, Vec<Arc<ServerRt>>> = HashMap::new();
+    for b in backends {
+        for s in &b.servers {
+            let Some((bname, sname)) = s.tracked() else {
+                continue;
+            };
+            let owner = match bname {
+                Some(n) => backends.iter().find(|x| &*x.name == n),
+                None => Some(b),
+            };
+            match owner.and_then(|o| o.servers.iter().find(|x| &*x.name == sname)) {
+                Some(t) => lists.entry(Arc::as_ptr(t)).or_default().push(s.clone()),
+                None => problems.push(format!(
+                    "server '{}/{}': unable to find the tracked server",
+                    b.name, s.name
+                )),
+            }
+        }
+    }
+    for s in backends.iter().flat_map(|b| b.servers.iter()) {
+        if let Some(list) = lists.remove(&Arc::as_ptr(s)) {
+            let _ = s.trackers.set(list);
         }
     }
 }
@@ -294,9 +359,25 @@ pub struct FrontendRt {
     pub paused: AtomicBool,
     /// `monitor-uri` and `monitor fail`.
     pub monitor: Option<crate::http::monitor::Monitor>,
+    /// Its `bind … name` lines: address, port range and name (`so_name`).
+    pub bind_names: Vec<(Option<std::net::IpAddr>, (u16, u16), String)>,
 }
 
 impl FrontendRt {
+    /// The `name` of the bind line a connection to `local` came in by: the one whose address
+    /// and port match, else the only named line of a frontend with one.
+    pub fn bind_name(&self, local: SocketAddr) -> Option<String> {
+        let matches = |(ip, (low, high), _): &&(Option<std::net::IpAddr>, (u16, u16), String)| {
+            ip.is_none_or(|ip| ip.is_unspecified() || ip == local.ip())
+                && (*low..=*high).contains(&local.port())
+        };
+        match self.bind_names.iter().find(matches) {
+            Some(b) => Some(b.2.clone()),
+            None if self.bind_names.len() == 1 => Some(self.bind_names[0].2.clone()),
+            None => None,
+        }
+    }
+
     /// The longest a whole request head may take to arrive: `timeout http-request`, else
     /// `timeout client`.
     pub fn head_timeout(&self) -> Option<std::time::Duration> {
@@ -458,6 +539,8 @@ impl Shared {
                         ),
                         dynamic: crate::discovery::resolvers_of(s)
                             .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
+                        sess_rate: Default::default(),
+                        trackers: Default::default(),
                     })
                 })
                 .collect::<Vec<_>>();
@@ -556,8 +639,9 @@ impl Shared {
                 }),
             });
         }
+        link_trackers(&backends, &mut problems);
         let mut frontends = Vec::new();
-        for f in &plan.frontends {
+        for (fi, f) in plan.frontends.iter().enumerate() {
             let acls = match with_default_table(own_table(&f.name).as_deref(), || {
                 AclSet::compile(&f.acls)
             }) {
@@ -642,6 +726,19 @@ impl Shared {
                 peak_active: Peak::default(),
                 maxconn: AtomicU64::new(u64::from(f.maxconn.unwrap_or(0))),
                 paused: AtomicBool::new(false),
+                bind_names: plan
+                    .listeners
+                    .iter()
+                    .filter(|l| l.frontend == fi)
+                    .filter_map(|l| {
+                        let at = l.options.iter().position(|o| o == "name")?;
+                        let ports = match l.address.port {
+                            hapee_compiler::address::Port::Range { low, high } => (low, high),
+                            _ => (0, u16::MAX),
+                        };
+                        Some((l.address.ip, ports, l.options.get(at + 1)?.clone()))
+                    })
+                    .collect(),
                 monitor: crate::http::monitor::Monitor::compile(&f.monitor, &acls).unwrap_or_else(
                     |e| {
                         problems.push(format!("frontend '{}' monitor fail: {e}", f.name));

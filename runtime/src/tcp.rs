@@ -283,6 +283,7 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
         match connect_within(addr, be.timeouts.connect).await {
             Some(s) => {
                 server.active.fetch_add(1, Ordering::Relaxed);
+                server.count_session();
                 break (s, server.clone(), addr);
             }
             None if should_retry(

@@ -127,6 +127,10 @@ pub struct Txn {
     pub timeout_tunnel: Option<std::time::Duration>,
     /// Cookie persistence: what the cookies did both ways (`%tsc`).
     pub persist: crate::http::persist::TxnCookie,
+    /// The file and line of the last final rule that ran (`last_rule_file`, `last_rule_line`).
+    pub last_rule: Option<(Arc<str>, u32)>,
+    /// Why the last server handshake failed (`bc_err`, `ssl_bc_err`).
+    pub backend_error: Option<crate::tls::errors::ServerTlsError>,
 }
 
 impl Txn {
@@ -188,6 +192,8 @@ impl Txn {
             timeout_server: None,
             timeout_tunnel: None,
             persist: Default::default(),
+            last_rule: None,
+            backend_error: None,
         }
     }
 

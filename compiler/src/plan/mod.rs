@@ -123,6 +123,28 @@ pub struct Rule {
     pub args: Vec<String>,
     /// `if`/`unless` and the condition words, empty when unconditional.
     pub condition: Vec<String>,
+    /// The rule's line, for [`locate_rules`].
+    #[serde(skip)]
+    pub span: crate::Span,
+    /// The file name and line it was written at (`last_rule_file`, `last_rule_line`), once
+    /// [`locate_rules`] has read them from the sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<(String, u32)>,
+}
+
+/// Fills each rule's `origin` (file name as given and line number) from the sources.
+pub fn locate_rules(plan: &mut Plan, db: &crate::SourceDb) {
+    let rules = plan
+        .frontends
+        .iter_mut()
+        .flat_map(|f| f.rules.iter_mut())
+        .chain(plan.backends.iter_mut().flat_map(|b| b.rules.iter_mut()));
+    for r in rules {
+        if (r.span.file.0 as usize) < db.len() {
+            let name = db.file(r.span.file).name.clone();
+            r.origin = Some((name, db.line_col(r.span).line));
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -281,6 +303,8 @@ fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
             action: r.action.value.to_string(),
             args: r.args.iter().map(|a| a.value.to_string()).collect(),
             condition: r.condition.iter().map(|a| a.value.to_string()).collect(),
+            span: r.span,
+            origin: None,
         })
         .collect()
 }

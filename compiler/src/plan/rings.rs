@@ -21,8 +21,9 @@ pub struct RingPlan {
     /// `timeout connect` and `timeout server`, in milliseconds.
     pub timeout_connect: u32,
     pub timeout_server: u32,
-    /// `server <name> <address>`: TCP syslog servers the ring's messages are sent to.
-    pub servers: Vec<(String, String)>,
+    /// `server <name> <address> [ssl …]`: TCP syslog servers the ring's messages are sent to,
+    /// over TLS with `ssl`.
+    pub servers: Vec<(String, String, Option<super::tls::ServerTls>)>,
 }
 
 /// One `log-forward` section.
@@ -37,8 +38,9 @@ pub struct LogForwardPlan {
     pub maxconn: Option<u32>,
     /// `timeout client`, in milliseconds.
     pub timeout_client: Option<u32>,
-    /// Options of `bind` lines the runtime does not honour (reported when starting).
-    pub unsupported: Vec<String>,
+    /// The TLS settings of each `bind` line (same order as `binds`), for `bind … ssl crt …`
+    /// (syslog over TLS).
+    pub bind_tls: Vec<Option<super::tls::BindTls>>,
 }
 
 fn name_of(s: &crate::ir::NamedSection) -> String {
@@ -47,8 +49,14 @@ fn name_of(s: &crate::ir::NamedSection) -> String {
         .map_or(String::new(), |n| n.value.to_string())
 }
 
+fn tls_globals(config: &Config) -> super::tls::TlsGlobals {
+    let g = &config.global;
+    super::tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext)
+}
+
 /// The `ring` sections of a configuration.
 pub fn lower_rings(config: &Config) -> Vec<RingPlan> {
+    let tls = tls_globals(config);
     config
         .sections
         .iter()
@@ -94,7 +102,15 @@ pub fn lower_rings(config: &Config) -> Vec<RingPlan> {
                             _ => {}
                         }
                     }
-                    "server" => r.servers.push((arg(0).to_string(), arg(1).to_string())),
+                    "server" => {
+                        let options: Vec<&str> =
+                            d.args.iter().skip(2).map(|a| a.as_str()).collect();
+                        r.servers.push((
+                            arg(0).to_string(),
+                            arg(1).to_string(),
+                            tls.server(&options),
+                        ))
+                    }
                     _ => {}
                 }
             }
@@ -105,6 +121,7 @@ pub fn lower_rings(config: &Config) -> Vec<RingPlan> {
 
 /// The `log-forward` sections of a configuration.
 pub fn lower_log_forwards(config: &Config) -> Vec<LogForwardPlan> {
+    let tls = tls_globals(config);
     config
         .sections
         .iter()
@@ -117,15 +134,17 @@ pub fn lower_log_forwards(config: &Config) -> Vec<LogForwardPlan> {
                 logs: global_logs(&s.lines),
                 maxconn: None,
                 timeout_client: None,
-                unsupported: Vec::new(),
+                bind_tls: Vec::new(),
             };
             for d in &s.lines {
                 let arg = |i: usize| d.args.get(i).map_or("", |a| a.as_str());
                 match d.keyword.as_str() {
                     "bind" => {
                         f.binds.push(arg(0).to_string());
-                        f.unsupported
-                            .extend(d.args.iter().skip(1).map(|a| a.to_string()));
+                        let options: Vec<&str> =
+                            d.args.iter().skip(1).map(|a| a.as_str()).collect();
+                        f.bind_tls
+                            .push(options.contains(&"ssl").then(|| tls.bind(&options)));
                     }
                     "dgram-bind" => f.dgram_binds.push(arg(0).to_string()),
                     "maxconn" => f.maxconn = arg(0).parse().ok(),

@@ -94,7 +94,15 @@ pub static GROUPS: &[(&str, &str)] = &[
 pub struct Selection {
     pub selected: Vec<&'static str>,
     pub unknown: Vec<String>,
+    /// Class words rustls has no suite for that stand for the nearest ones it has: `kRSA`
+    /// (RSA key exchange, which rustls does not do) selects the ECDHE suites that use the same
+    /// RSA certificates.
+    pub stand_ins: Vec<String>,
 }
+
+/// What a stand-in class word means to rustls, and the words that say so to the user.
+pub const KRSA_STAND_IN: &str = "rustls has no RSA key exchange: 'kRSA' stands for the \
+     ECDHE suites with RSA certificates (aRSA)";
 
 fn items(list: &str) -> impl Iterator<Item = &str> {
     list.split([':', ',', ' ']).filter(|s| !s.is_empty())
@@ -123,7 +131,16 @@ pub fn tls12(list: &str) -> Selection {
                 continue;
             }
             None => {
-                let classes: Vec<&str> = word.split('+').collect();
+                let mut classes: Vec<&str> = word.split('+').collect();
+                // Only a word that adds suites stands in: `!kRSA` removes nothing rustls has.
+                if !remove && classes.contains(&"kRSA") {
+                    for c in classes.iter_mut().filter(|c| **c == "kRSA") {
+                        *c = "aRSA";
+                    }
+                    if !out.stand_ins.iter().any(|w| w == "kRSA") {
+                        out.stand_ins.push("kRSA".to_string());
+                    }
+                }
                 TLS12_SUITES
                     .iter()
                     .filter(|s| {
@@ -197,6 +214,19 @@ mod tests {
         let s = tls12("HIGH:!aNULL:!MD5");
         assert_eq!(s.selected.len(), TLS12_SUITES.len());
         assert!(s.unknown.is_empty());
+    }
+
+    #[test]
+    fn krsa_stands_for_the_rsa_certificate_suites_and_removing_it_removes_nothing() {
+        let s = tls12("kRSA");
+        assert_eq!(s.stand_ins, ["kRSA"]);
+        assert_eq!(s.selected.len(), 3);
+        assert!(s.selected.iter().all(|n| n.contains("_RSA_")));
+        let s = tls12("kRSA:aECDSA");
+        assert_eq!(s.selected.len(), 6);
+        let s = tls12("ECDHE+AESGCM:!kRSA");
+        assert!(s.stand_ins.is_empty());
+        assert_eq!(s.selected.len(), 4);
     }
 
     #[test]

@@ -82,6 +82,8 @@ pub const GLOBAL: &[&str] = &[
     // Server states restored at start (runtime/src/lifecycle/server_state.rs).
     "server-state-file",
     "server-state-base",
+    // Workers never fork (external checks are not supported): nothing for it to allow.
+    "insecure-fork-wanted",
 ];
 
 /// Peers-section keywords the runtime honours.
@@ -330,6 +332,11 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "cookie",
     "non-stick",
     "crl-file",
+    // A server following another's health state (runtime/src/state.rs).
+    "track",
+    // WebSocket requests always go over HTTP/1.1 (`ws h1`, and `ws auto` offering
+    // `http/1.1` only); `ws h2` (RFC 8441 extended CONNECT) is refused where it is written.
+    "ws",
 ];
 
 /// Bind-line options the runtime honours.
@@ -370,6 +377,36 @@ pub const BIND_OPTIONS: &[&str] = &[
     "no-tls-tickets",
     "tls-tickets",
     "proto",
+];
+
+/// Options of a `log-forward` section's `bind` lines: TLS (syslog over TLS).
+pub const LOG_FORWARD_BIND_OPTIONS: &[&str] = &[
+    "ssl",
+    "crt",
+    "crt-list",
+    "ca-file",
+    "crl-file",
+    "ca-verify-file",
+    "verify",
+    "ca-ignore-err",
+    "crt-ignore-err",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-tlsv12",
+    "force-tlsv13",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "ecdhe",
+    "strict-sni",
+    "no-tls-tickets",
+    "tls-tickets",
+    "alpn",
 ];
 
 /// Which line an option list belongs to, for the number of value words each option takes.
@@ -558,6 +595,13 @@ pub const FETCHES: &[&str] = &[
     "ssl_bc_use_keysize",
     "ssl_bc_alg_keysize",
     "ssl_bc_err",
+    "ssl_bc_err_str",
+    "bc_err",
+    "bc_err_str",
+    "last_rule_file",
+    "last_rule_line",
+    "so_name",
+    "srv_sess_rate",
     "ssl_s_s_dn",
     "ssl_s_i_dn",
     "ssl_s_serial",

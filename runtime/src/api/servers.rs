@@ -128,7 +128,7 @@ pub fn set_server(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
                     )
                 }
             };
-            srv.up.store(up, Ordering::Relaxed);
+            srv.set_up(up);
             let max = srv.check.rise + srv.check.fall - 1;
             srv.check
                 .health

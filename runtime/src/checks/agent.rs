@@ -216,7 +216,7 @@ fn apply_reply(
     // The health check, when there is one, must agree before an agent's `up` counts.
     let health_ok = !server.plan.check || state.health.load(Ordering::Relaxed) >= state.rise;
     if was_up && !up {
-        server.up.store(false, Ordering::Relaxed);
+        server.set_up(false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state
             .last_change
@@ -232,7 +232,7 @@ fn apply_reply(
             ),
         );
     } else if !was_up && up && health_ok {
-        server.up.store(true, Ordering::Relaxed);
+        server.set_up(true);
         state
             .last_change
             .store(crate::api::health::unix_now(), Ordering::Relaxed);

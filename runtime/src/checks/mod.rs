@@ -165,7 +165,7 @@ pub fn apply(
     }
     let up = server.up.load(Ordering::Relaxed);
     if up && health < rise {
-        server.up.store(false, Ordering::Relaxed);
+        server.set_up(false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state.last_change.store(unix_now(), Ordering::Relaxed);
         let (active, backup) = servers_left(backend);
@@ -185,7 +185,7 @@ pub fn apply(
             ),
         );
     } else if !up && health >= rise {
-        server.up.store(true, Ordering::Relaxed);
+        server.set_up(true);
         state.last_change.store(unix_now(), Ordering::Relaxed);
         let (active, backup) = servers_left(backend);
         reporter.emit(

@@ -354,6 +354,16 @@ pub async fn forward(
                 });
                 let fresh =
                     Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await;
+                let fresh = match fresh {
+                    Ok(c) => {
+                        txn.backend_error = None;
+                        Some(c)
+                    }
+                    Err(e) => {
+                        txn.backend_error = e;
+                        None
+                    }
+                };
                 match fresh {
                     Some(c) if may_multiplex => {
                         Box::pin(upstream::h2::settle(c, mux.h2, &shared.h2)).await
@@ -407,7 +417,7 @@ pub async fn forward(
         txn.counters[2] = be.active.load(Ordering::Relaxed);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);
-        server.total.fetch_add(1, Ordering::Relaxed);
+        server.count_session();
         let guard = ServerGuard {
             server: server.clone(),
             _slot: slot,

@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod normalize;
 pub mod persist;
 pub mod prefetch;
+pub mod redirect;
 pub mod replies;
 pub mod reply;
 pub mod rewrite;
@@ -578,6 +579,20 @@ fn apply_request_rules(
     tarpit: Option<Duration>,
 ) -> RulesRan {
     let mut delay = None;
+    // In HTTP mode the `tcp-request content` rules run on each request, before the
+    // `http-request` ones; the request is whole by then, so none of them waits.
+    if from == 0
+        && matches!(
+            rules::run(rules, RuleSet::TcpRequestContent, txn),
+            Verdict::Reject | Verdict::Close
+        )
+    {
+        return RulesRan::Ended(RuleEnding {
+            response: reply::error_in(403, files, txn),
+            delay,
+            term: *b"PR",
+        });
+    }
     let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
@@ -593,10 +608,7 @@ fn apply_request_rules(
             reply::reply(r, txn, files),
             if r.denial { *b"PR" } else { *b"LR" },
         ),
-        Verdict::Redirect(r) => (
-            reply::redirect(r.code, &rules::redirect_location(r, txn)),
-            *b"LR",
-        ),
+        Verdict::Redirect(r) => (r.response(txn), *b"LR"),
     };
     RulesRan::Ended(RuleEnding {
         response,

@@ -273,17 +273,6 @@ fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
         .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
-/// A redirect: the status with an empty body and the `Location`.
-pub fn redirect(code: u16, location: &str) -> Response<ResBody> {
-    Response::builder()
-        .status(code)
-        .header("content-length", "0")
-        .header("location", location)
-        .header("cache-control", "no-cache")
-        .body(full(Bytes::new()))
-        .unwrap_or_else(|_| error(500, &[]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,6 +182,10 @@ pub(crate) async fn response_rules(
             match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {
                 Verdict::Continue => break,
                 Verdict::Reply(r) => return Some(reply::reply(r, txn, &files)),
+                Verdict::Redirect(r) => {
+                    txn.term = *b"LH";
+                    return Some(r.response(txn));
+                }
                 Verdict::Script(call, next) => {
                     match script::run_action(call, Phase::HttpResponse, txn).await {
                         ActionEnd::Continue => from = next,

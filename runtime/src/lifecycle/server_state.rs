@@ -438,7 +438,7 @@ fn restore_operational(srv: &ServerRt, op_state: i64, saved_health: i64) {
         ),
         _ => (true, max),
     };
-    srv.up.store(up, Ordering::Relaxed);
+    srv.set_up(up);
     check.health.store(health, Ordering::Relaxed);
 }
 

@@ -124,10 +124,14 @@ impl Relay {
     }
 }
 
-/// One bound socket of a log-forward section.
+/// One bound socket of a log-forward section; a TCP one with `ssl` speaks syslog over TLS.
 pub enum Listener {
     Udp(std::net::UdpSocket, Arc<Relay>),
-    Tcp(std::net::TcpListener, Arc<Relay>),
+    Tcp(
+        std::net::TcpListener,
+        Arc<Relay>,
+        Option<Arc<crate::tls::config::BindTlsConfig>>,
+    ),
 }
 
 fn address(text: &str) -> Result<SocketAddr, String> {
@@ -177,11 +181,32 @@ pub fn bind_all(sections: &[LogForwardPlan], tag: &str) -> Result<Vec<Listener>,
                 Err(e) => errors.push(fail("dgram-bind", a, e)),
             }
         }
-        for a in &f.binds {
+        for (i, a) in f.binds.iter().enumerate() {
+            let tls = match f.bind_tls.get(i).and_then(Option::as_ref) {
+                Some(t) => {
+                    let mut warnings = Vec::new();
+                    let built = crate::tls::config::BindTlsConfig::build(t, &mut warnings);
+                    for w in warnings {
+                        eprintln!(
+                            "[WARNING]  ({}) : log-forward '{}' bind '{a}': {w}",
+                            std::process::id(),
+                            f.name
+                        );
+                    }
+                    match built {
+                        Ok(c) => Some(Arc::new(c)),
+                        Err(e) => {
+                            errors.push(format!("log-forward '{}' bind '{a}': {e}", f.name));
+                            continue;
+                        }
+                    }
+                }
+                None => None,
+            };
             match address(a)
                 .and_then(|addr| crate::listener::bind(addr, 1024).map_err(|e| e.to_string()))
             {
-                Ok(s) => out.push(Listener::Tcp(s, relay.clone())),
+                Ok(s) => out.push(Listener::Tcp(s, relay.clone(), tls)),
                 Err(e) => errors.push(fail("bind", a, e)),
             }
         }
@@ -208,7 +233,7 @@ impl Listener {
                     }
                 });
             }
-            Listener::Tcp(listener, relay) => {
+            Listener::Tcp(listener, relay, tls) => {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
@@ -222,8 +247,20 @@ impl Listener {
                             continue;
                         };
                         let relay = relay.clone();
+                        let tls = tls.clone();
                         tokio::task::spawn_local(async move {
-                            read_stream(stream, &relay).await;
+                            match tls {
+                                None => read_stream(stream, &relay).await,
+                                Some(tls) => {
+                                    let limit =
+                                        relay.timeout_client.unwrap_or(Duration::from_secs(10));
+                                    if let Ok((stream, _)) =
+                                        crate::tls::accept(&tls, stream, limit).await
+                                    {
+                                        read_stream(stream, &relay).await;
+                                    }
+                                }
+                            }
                             drop(permit);
                         });
                     }
@@ -235,7 +272,7 @@ impl Listener {
 
 /// Reads framed messages from a TCP client until it closes or stays silent past
 /// `timeout client`.
-async fn read_stream(mut stream: tokio::net::TcpStream, relay: &Relay) {
+async fn read_stream(mut stream: impl tokio::io::AsyncRead + Unpin, relay: &Relay) {
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = [0u8; 16384];
     loop {

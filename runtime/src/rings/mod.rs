@@ -156,26 +156,49 @@ pub fn configure(rings: &[RingPlan]) {
 pub fn start(plan: &Plan) -> Result<(), Vec<String>> {
     configure(&plan.rings);
     let listeners = forward::bind_all(&plan.log_forwards, &plan.global.log_tag)?;
-    let forwarders: Vec<(Arc<Ring>, String, Duration)> = plan
-        .rings
-        .iter()
-        .flat_map(|r| {
-            let ring = get(&r.name);
-            r.servers.iter().filter_map(move |(_, addr)| {
-                Some((
-                    ring.clone()?,
-                    addr.strip_prefix("tcp@").unwrap_or(addr).to_string(),
-                    Duration::from_millis(u64::from(r.timeout_connect.max(1))),
-                ))
-            })
-        })
-        .collect();
+    let mut errors = Vec::new();
+    let mut forwarders = Vec::new();
+    for r in &plan.rings {
+        let Some(ring) = get(&r.name) else { continue };
+        for (name, addr, tls) in &r.servers {
+            let tls = match tls {
+                Some(t) => {
+                    let mut warnings = Vec::new();
+                    let built = crate::tls::client::ServerTlsConfig::build(t, &mut warnings);
+                    for w in warnings {
+                        eprintln!(
+                            "[WARNING]  ({}) : ring '{}' server '{name}': {w}",
+                            std::process::id(),
+                            r.name
+                        );
+                    }
+                    match built {
+                        Ok(c) => Some(Arc::new(c)),
+                        Err(e) => {
+                            errors.push(format!("ring '{}' server '{name}': {e}", r.name));
+                            continue;
+                        }
+                    }
+                }
+                None => None,
+            };
+            forwarders.push(Forwarder {
+                ring: ring.clone(),
+                addr: addr.strip_prefix("tcp@").unwrap_or(addr).to_string(),
+                connect: Duration::from_millis(u64::from(r.timeout_connect.max(1))),
+                tls,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     if listeners.is_empty() && forwarders.is_empty() {
         return Ok(());
     }
     crate::side_thread::spawn("hapee-rings", move || async move {
-        for (ring, addr, connect) in forwarders {
-            tokio::task::spawn_local(send_to_server(ring, addr, connect));
+        for f in forwarders {
+            tokio::task::spawn_local(send_to_server(f));
         }
         for l in listeners {
             l.spawn();
@@ -186,13 +209,39 @@ pub fn start(plan: &Plan) -> Result<(), Vec<String>> {
     .map_err(|e| vec![format!("cannot start the ring forwarding thread: {e}")])
 }
 
+/// One ring `server` line: where its messages go, and how.
+struct Forwarder {
+    ring: Arc<Ring>,
+    addr: String,
+    connect: Duration,
+    /// `ssl`: syslog over TLS.
+    tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+}
+
+/// Connects to a ring's server, over TLS when it has `ssl`.
+async fn open(f: &Forwarder) -> Option<Box<dyn tokio::io::AsyncWrite + Unpin>> {
+    let tcp = tokio::time::timeout(f.connect, tokio::net::TcpStream::connect(&f.addr))
+        .await
+        .ok()?
+        .ok()?;
+    let Some(tls) = &f.tls else {
+        return Some(Box::new(tcp));
+    };
+    let peer = tcp.peer_addr().ok()?;
+    let host = f.addr.rsplit_once(':').map_or(f.addr.as_str(), |(h, _)| h);
+    let name = rustls_pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+        .unwrap_or_else(|_| rustls_pki_types::ServerName::IpAddress(peer.ip().into()));
+    let stream = tls.handshake(name, tcp, f.connect).await?;
+    Some(Box::new(stream))
+}
+
 /// Sends a ring's messages to a TCP syslog server, each as `<length> <message>`, from the
 /// oldest one still in the ring; reconnects after a failure.
-async fn send_to_server(ring: Arc<Ring>, addr: String, connect: Duration) {
+async fn send_to_server(f: Forwarder) {
+    let ring = &f.ring;
     let mut from = 0;
     loop {
-        let stream = tokio::time::timeout(connect, tokio::net::TcpStream::connect(&addr)).await;
-        let Ok(Ok(mut stream)) = stream else {
+        let Some(mut stream) = open(&f).await else {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
@@ -202,7 +251,9 @@ async fn send_to_server(ring: Arc<Ring>, addr: String, connect: Duration) {
             for l in &lines {
                 frames.extend_from_slice(format!("{} {l}", l.len()).as_bytes());
             }
-            if !frames.is_empty() && stream.write_all(&frames).await.is_err() {
+            if !frames.is_empty()
+                && (stream.write_all(&frames).await.is_err() || stream.flush().await.is_err())
+            {
                 break;
             }
             from = next;

@@ -51,7 +51,8 @@ impl rustls::client::ResolvesClientCert for FixedClientCert {
 struct ChainVerifier {
     inner: Arc<WebPkiServerVerifier>,
     verifyhost: Option<ServerName<'static>>,
-    check_name: bool,
+    /// Version 1 revocation lists, which WebPKI does not read.
+    crls: Option<super::crl::Crls>,
 }
 
 impl ServerCertVerifier for ChainVerifier {
@@ -63,16 +64,28 @@ impl ServerCertVerifier for ChainVerifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let name = self.verifyhost.as_ref().unwrap_or(server_name);
-        match self
-            .inner
-            .verify_server_cert(end_entity, intermediates, name, ocsp, now)
-        {
+        // As HAProxy checks it: the SNI sent if any, else `verifyhost`, else no name at all.
+        let name = match server_name {
+            ServerName::DnsName(_) => Some(server_name),
+            _ => self.verifyhost.as_ref(),
+        };
+        let verified = match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            name.unwrap_or(server_name),
+            ocsp,
+            now,
+        ) {
             Err(Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            )) if name.is_none() => Ok(ServerCertVerified::assertion()),
             other => other,
+        }?;
+        if let Some(crls) = &self.crls {
+            crls.check(end_entity, intermediates, now)
+                .map_err(Error::InvalidCertificate)?;
         }
+        Ok(verified)
     }
 
     fn verify_tls12_signature(
@@ -177,7 +190,8 @@ impl ServerTlsConfig {
             };
             let mut roots = RootCertStore::empty();
             // Read through the store, so `commit ssl ca-file` rebuilds this server's TLS.
-            for c in super::config::read_certs(ca_file)? {
+            let cas = super::config::read_certs(ca_file)?;
+            for c in cas.iter().cloned() {
                 roots
                     .add(c)
                     .map_err(|e| format!("unable to load CA file '{ca_file}' : {e}"))?;
@@ -185,8 +199,15 @@ impl ServerTlsConfig {
             let mut verifier =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider);
             // `crl-file`: a revoked certificate in the server's chain fails the handshake.
+            // Version 1 lists (WebPKI reads version 2 only) are checked by `crl::Crls`.
+            let mut crls = None;
             if let Some(crl_file) = &t.crl_file {
-                verifier = verifier.with_crls(super::config::load_crls(crl_file)?);
+                let lists = super::config::load_crls(crl_file)?;
+                if super::crl::has_v1(&lists) {
+                    crls = Some(super::crl::Crls::new(&lists, &cas, crl_file)?);
+                } else {
+                    verifier = verifier.with_crls(lists);
+                }
             }
             let inner = verifier
                 .build()
@@ -197,7 +218,7 @@ impl ServerTlsConfig {
                     .verifyhost
                     .as_ref()
                     .and_then(|h| ServerName::try_from(h.clone()).ok()),
-                check_name: t.verifyhost.is_some() || t.sni.is_some(),
+                crls,
             })
         };
         let builder = builder
@@ -259,7 +280,7 @@ impl ServerTlsConfig {
         tcp: tokio::net::TcpStream,
         limit: std::time::Duration,
     ) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-        handshake(&self.config, name, tcp, limit).await
+        handshake(&self.config, name, tcp, limit).await.ok()
     }
 
     /// The name a connection is opened with: the SNI expression's value, else the
@@ -284,10 +305,12 @@ pub async fn handshake(
     name: ServerName<'static>,
     tcp: tokio::net::TcpStream,
     limit: std::time::Duration,
-) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, super::errors::ServerTlsError> {
     let connector = tokio_rustls::TlsConnector::from(config.clone());
-    tokio::time::timeout(limit, connector.connect(name, tcp))
-        .await
-        .ok()?
-        .ok()
+    let sni = matches!(name, ServerName::DnsName(_));
+    match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
+        Ok(Ok(tls)) => Ok(tls),
+        Ok(Err(e)) => Err(super::errors::ServerTlsError::of_io(&e, sni)),
+        Err(_) => Err(super::errors::ServerTlsError::timeout()),
+    }
 }

@@ -59,9 +59,13 @@ pub fn narrowed_provider(
         }
     };
     let name_of = |s: &rustls::SupportedCipherSuite| s.suite().as_str().unwrap_or("");
+    let mut stand_in = None;
     if let Some(list) = t.ciphers {
         let sel = ciphers::tls12(list);
         report("ciphers", list, &sel.unknown);
+        if !sel.stand_ins.is_empty() {
+            stand_in = Some(format!("ciphers '{list}': {}", ciphers::KRSA_STAND_IN));
+        }
         if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.2") {
             return Err(format!(
                 "ciphers '{list}': none of these is a TLSv1.2 suite rustls offers"
@@ -112,6 +116,7 @@ pub fn narrowed_provider(
         }
         provider.kx_groups = groups;
     }
+    warnings.extend(stand_in);
     Ok(provider)
 }
 
@@ -155,15 +160,29 @@ fn client_verifier(
             .clear_root_hint_subjects()
             .add_root_hint_subjects(named.subjects());
     }
+    // Version 1 lists (WebPKI reads version 2 only) are checked by `crl::Crls`.
+    let mut own_crls = None;
     if let Some(crl_file) = &t.crl_file {
-        builder = builder.with_crls(load_crls(crl_file)?);
+        let lists = load_crls(crl_file)?;
+        if super::crl::has_v1(&lists) {
+            let mut cas = read_certs(ca_file)?;
+            if let Some(v) = &t.ca_verify_file {
+                cas.extend(read_certs(v)?);
+            }
+            own_crls = Some(super::crl::Crls::new(&lists, &cas, crl_file)?);
+        } else {
+            builder = builder.with_crls(lists);
+        }
     }
     if t.verify == Verify::Optional {
         builder = builder.allow_unauthenticated();
     }
-    let inner = builder
+    let mut inner: Arc<dyn rustls::server::danger::ClientCertVerifier> = builder
         .build()
         .map_err(|e| format!("client certificate verification: {e}"))?;
+    if let Some(crls) = own_crls {
+        inner = Arc::new(super::crl::CrlClientVerifier { inner, crls });
+    }
     Ok(Some(Arc::new(IgnoringVerifier::new(
         inner,
         t.ca_ignore_err.clone(),

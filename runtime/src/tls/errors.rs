@@ -135,6 +135,72 @@ impl SslReason {
     }
 }
 
+/// Why a handshake with a server failed (`bc_err`, `bc_err_str`, `ssl_bc_err`,
+/// `ssl_bc_err_str`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerTlsError {
+    /// OpenSSL's reason, when rustls said why.
+    pub reason: Option<SslReason>,
+    /// The certificate is not valid for the name checked (`verifyhost`, the SNI).
+    pub name_mismatch: bool,
+    /// The name checked was the SNI sent (else `verifyhost`'s).
+    pub sni: bool,
+    pub timeout: bool,
+}
+
+impl ServerTlsError {
+    pub fn timeout() -> ServerTlsError {
+        ServerTlsError {
+            reason: None,
+            name_mismatch: false,
+            sni: false,
+            timeout: true,
+        }
+    }
+
+    pub fn of_io(e: &std::io::Error, sni: bool) -> ServerTlsError {
+        use rustls::{CertificateError, Error};
+        let name_mismatch = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<Error>())
+            .is_some_and(|e| {
+                matches!(
+                    e,
+                    Error::InvalidCertificate(
+                        CertificateError::NotValidForName
+                            | CertificateError::NotValidForNameContext { .. }
+                    )
+                )
+            });
+        ServerTlsError {
+            reason: SslReason::of_io(e),
+            name_mismatch,
+            sni,
+            timeout: false,
+        }
+    }
+
+    /// HAProxy's connection error code (`bc_err`).
+    pub fn code(self) -> i64 {
+        match (self.timeout, self.name_mismatch, self.sni) {
+            (true, _, _) => 26,
+            (_, true, true) => 33,
+            (_, true, false) => 32,
+            _ => 34,
+        }
+    }
+
+    /// HAProxy's text for the code (`bc_err_str`).
+    pub fn message(self) -> &'static str {
+        match self.code() {
+            26 => "Timeout during SSL handshake",
+            32 => "Server presented an SSL certificate different from the configured one",
+            33 => "Server presented an SSL certificate different from the expected one",
+            _ => "SSL handshake failure",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +233,33 @@ mod tests {
             SslReason::of_io(&eof).and_then(SslReason::reason),
             Some("unexpected eof while reading")
         );
+    }
+
+    #[test]
+    fn server_handshake_errors_take_haproxy_codes() {
+        let wrap = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        let name = || {
+            wrap(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName,
+            ))
+        };
+        let mismatch = ServerTlsError::of_io(&name(), true);
+        assert_eq!(
+            (mismatch.code(), mismatch.reason),
+            (33, Some(SslReason(134)))
+        );
+        assert_eq!(ServerTlsError::of_io(&name(), false).code(), 32);
+        let alert = ServerTlsError::of_io(
+            &wrap(rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure,
+            )),
+            true,
+        );
+        assert_eq!(
+            (alert.code(), alert.message()),
+            (34, "SSL handshake failure")
+        );
+        assert_eq!(alert.reason.map(|r| r.code() & 0xfff), Some(1040));
+        assert_eq!(ServerTlsError::timeout().code(), 26);
     }
 }

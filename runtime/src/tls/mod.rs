@@ -8,6 +8,7 @@ pub mod backend;
 pub mod ckch;
 pub mod client;
 pub mod config;
+pub mod crl;
 pub mod errors;
 pub mod fetch;
 pub mod live;

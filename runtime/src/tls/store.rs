@@ -164,9 +164,83 @@ fn matches(pattern: &str, name: &str) -> bool {
     }
 }
 
+impl CertStore {
+    /// The certificate for a client's server name and the key types it can use, HAProxy's
+    /// way: among the entries naming it exactly or by wildcard (exact ones first), an ECDSA one
+    /// when the client can use one, else an RSA one, else any of them; with none, the default
+    /// one unless `strict-sni`.
+    pub fn select_for(&self, sni: Option<&str>, ecdsa: bool, rsa: bool) -> Option<&CertEntry> {
+        use rustls::SignatureAlgorithm;
+        if let Some(name) = sni {
+            let name = name.to_ascii_lowercase();
+            let allowed = |e: &&CertEntry| !e.excluded.iter().any(|x| matches(x, &name));
+            let exact = self
+                .entries
+                .iter()
+                .filter(allowed)
+                .filter(|e| e.names.contains(&name));
+            let wild = self.entries.iter().filter(allowed).filter(|e| {
+                e.names
+                    .iter()
+                    .any(|n| n.starts_with("*.") && matches(n, &name))
+            });
+            let (mut ec, mut rs, mut other) = (None, None, None);
+            for e in exact.chain(wild) {
+                let slot = match e.key.key.algorithm() {
+                    SignatureAlgorithm::ECDSA => &mut ec,
+                    SignatureAlgorithm::RSA => &mut rs,
+                    _ => &mut other,
+                };
+                slot.get_or_insert(e);
+            }
+            let found = match (ec, rs) {
+                (Some(e), _) if ecdsa => Some(e),
+                (_, Some(r)) if rsa => Some(r),
+                _ => other.or(ec).or(rs),
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        if self.strict_sni {
+            return None;
+        }
+        self.entries.first()
+    }
+}
+
 impl ResolvesServerCert for CertStore {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.select(hello.server_name()).map(|e| e.key.clone())
+        use rustls::SignatureScheme as S;
+        let schemes = hello.signature_schemes();
+        let rsa = schemes.is_empty()
+            || schemes.iter().any(|s| {
+                matches!(
+                    s,
+                    S::RSA_PKCS1_SHA1
+                        | S::RSA_PKCS1_SHA256
+                        | S::RSA_PKCS1_SHA384
+                        | S::RSA_PKCS1_SHA512
+                        | S::RSA_PSS_SHA256
+                        | S::RSA_PSS_SHA384
+                        | S::RSA_PSS_SHA512
+                )
+            });
+        // As HAProxy does: an ECDSA signature scheme, and a suite an ECDSA key can serve.
+        let ecdsa = schemes.iter().any(|s| {
+            matches!(
+                s,
+                S::ECDSA_NISTP256_SHA256
+                    | S::ECDSA_NISTP384_SHA384
+                    | S::ECDSA_NISTP521_SHA512
+                    | S::ECDSA_SHA1_Legacy
+            )
+        }) && hello.cipher_suites().iter().any(|c| {
+            let n = c.as_str().unwrap_or("");
+            n.contains("_ECDSA_") || n.starts_with("TLS13_")
+        });
+        self.select_for(hello.server_name(), ecdsa, rsa)
+            .map(|e| e.key.clone())
     }
 }
 

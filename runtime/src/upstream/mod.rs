@@ -111,7 +111,7 @@ impl ServerConn {
     }
 
     /// Connects within `timeout`, sends `preface` (a PROXY protocol header) before anything
-    /// else, then makes the TLS handshake when `tls` is given.
+    /// else, then makes the TLS handshake when `tls` is given. A failed handshake says why.
     pub async fn connect(
         addr: SocketAddr,
         timeout: Option<Duration>,
@@ -120,13 +120,15 @@ impl ServerConn {
             &std::sync::Arc<rustls::ClientConfig>,
             rustls_pki_types::ServerName<'static>,
         )>,
-    ) -> Option<ServerConn> {
+    ) -> Result<ServerConn, Option<crate::tls::errors::ServerTlsError>> {
         let started = crate::clock::now();
-        let mut tcp = crate::tcp::connect_within(addr, timeout).await?;
+        let mut tcp = crate::tcp::connect_within(addr, timeout)
+            .await
+            .ok_or(None)?;
         if let Some(p) = preface {
             tokio::io::AsyncWriteExt::write_all(&mut tcp, &p)
                 .await
-                .ok()?;
+                .map_err(|_| None)?;
         }
         let _ = tcp.set_nodelay(true);
         let stream = match tls {
@@ -135,11 +137,13 @@ impl ServerConn {
                 let left = timeout
                     .unwrap_or(Duration::from_secs(10))
                     .saturating_sub(crate::clock::now() - started);
-                let tls = crate::tls::client::handshake(config, name, tcp, left).await?;
+                let tls = crate::tls::client::handshake(config, name, tcp, left)
+                    .await
+                    .map_err(Some)?;
                 ServerStream::Tls(Box::new(tls))
             }
         };
-        Some(ServerConn(Box::new(Link {
+        Ok(ServerConn(Box::new(Link {
             stream,
             drained: false,
             timeout: None,

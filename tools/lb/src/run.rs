@@ -93,7 +93,9 @@ fn load_plan(
         .nbthread
         .as_ref()
         .map_or_else(hapee_compiler::ir::default_nbthread, |v| v.value);
-    Ok(hapee_compiler::plan::build(&compilation.config, nbthread))
+    let mut plan = hapee_compiler::plan::build(&compilation.config, nbthread);
+    hapee_compiler::plan::locate_rules(&mut plan, &compilation.db);
+    Ok(plan)
 }
 
 fn write_pidfile(args: &RunArgs) -> Result<(), u8> {

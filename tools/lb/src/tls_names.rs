@@ -67,7 +67,15 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
                 else {
                     continue;
                 };
-                for name in eval(&value.value).unknown {
+                let selection = eval(&value.value);
+                if !selection.stand_ins.is_empty() {
+                    out.push(
+                        Diagnostic::new("U002", ciphers::KRSA_STAND_IN.to_string())
+                            .at(value.span)
+                            .label("no RSA key exchange in rustls"),
+                    );
+                }
+                for name in selection.unknown {
                     out.push(
                         Diagnostic::new(
                             "U002",

@@ -62,12 +62,17 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 "server-template" => 3,
                 _ => 0,
             };
-            for o in support::unsupported_option(
-                args.get(skip..).unwrap_or(&[]),
-                support::SERVER_OPTIONS,
-                OptionLine::Server,
-            ) {
+            let options = args.get(skip..).unwrap_or(&[]);
+            for o in
+                support::unsupported_option(options, support::SERVER_OPTIONS, OptionLine::Server)
+            {
                 out.push(format!("server option '{o}'"));
+            }
+            if options.windows(2).any(|w| w == ["ws", "h2"]) {
+                out.push(
+                    "server option 'ws' set to HTTP/2 (WebSocket over HTTP/2 towards servers)"
+                        .to_string(),
+                );
             }
         }
         "http-request"
@@ -108,10 +113,14 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "filter" if !support::FILTERS.contains(&args.first().copied().unwrap_or("")) => {
             out.push(format!("'filter {}'", args.first().copied().unwrap_or("")))
         }
-        // A log-forward listener is plain TCP: no TLS, no other option.
+        // A log-forward listener is TCP, with TLS options only.
         "bind" if section == "log-forward" => {
             let options = args.get(1..).unwrap_or(&[]);
-            for o in support::unsupported_option(options, &[], OptionLine::Bind) {
+            for o in support::unsupported_option(
+                options,
+                support::LOG_FORWARD_BIND_OPTIONS,
+                OptionLine::Bind,
+            ) {
                 out.push(format!("bind option '{o}' in a log-forward section"));
             }
         }
@@ -293,6 +302,8 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 action: r.action.value.to_string(),
                 args: words(&r.args),
                 condition: words(&r.condition),
+                span: r.span,
+                origin: None,
             };
             if let Err(e) = hapee_runtime::rules::compile(std::slice::from_ref(&rule), &acls) {
                 out.push((r.span, e.0));
@@ -361,7 +372,8 @@ mod tests {
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(
             "frontend f\n    mode http\n    bind :8443 mss 1400 interface lo\n    default_backend b\n\
-             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 socks4 5555 check\n",
+             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 socks4 5555 check\n\
+             server t 127.0.0.1:81 ws h1\n    server u 127.0.0.1:82 ws h2\n",
         );
         for name in ["'mss'", "'interface'", "'observe'", "'socks4'"] {
             assert!(
@@ -369,7 +381,13 @@ mod tests {
                 "{name} not in {what:?}"
             );
         }
-        for value in ["1400", "lo", "layer7", "5555"] {
+        // `ws h1` runs; `ws h2` is refused by its keyword.
+        assert_eq!(
+            what.iter().filter(|w| w.contains("'ws'")).count(),
+            1,
+            "{what:?}"
+        );
+        for value in ["1400", "lo", "layer7", "5555", "h1", "h2"] {
             assert!(
                 !what.iter().any(|w| w.contains(&format!("'{value}'"))),
                 "value {value} reported as an option: {what:?}"

@@ -31,6 +31,26 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             let value = txn.proxy.as_ref().and_then(|h| h.tlv(kind));
             value.map(|v| Value::Str(String::from_utf8_lossy(v).into_owned()))
         }
+        "last_rule_file" => txn
+            .last_rule
+            .as_ref()
+            .map(|(f, _)| Value::Str(f.to_string())),
+        "last_rule_line" => txn
+            .last_rule
+            .as_ref()
+            .map(|(_, l)| Value::Int(i64::from(*l))),
+        "so_name" => frontend(txn, "")
+            .and_then(|f| f.bind_name(txn.local))
+            .map(Value::Str),
+        // A server connection was tried once a server is chosen.
+        "bc_err" => match txn.backend_error {
+            Some(e) => int(e.code()),
+            None => txn.server.as_ref().and_then(|_| int(0)),
+        },
+        "bc_err_str" => match txn.backend_error {
+            Some(e) => Some(Value::Str(e.message().to_string())),
+            None => txn.server.as_ref().map(|_| Value::Str("Success".into())),
+        },
         "fc_err" => int(txn.conn_error.map_or(0, |e| e.code())),
         "fc_err_str" => txn.conn_error.map(|e| Value::Str(e.message().to_string())),
         // hapee has no `set-priority-*` action: every stream has the default priority.
@@ -67,7 +87,13 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "srv_id" => current_server(txn).map(|s| Value::Int(i64::from(s.id))),
         "srv_name" => txn.server.as_ref().map(|s| Value::Str(s.to_string())),
         "srv_conn" => server(txn, a0).map(|s| Value::Int(s.active.load(Ordering::Relaxed) as i64)),
-        "srv_is_up" => server(txn, a0).map(|s| Value::Bool(s.is_usable())),
+        "srv_sess_rate" => server(txn, a0).map(|s| Value::Int(i64::from(s.session_rate()))),
+        // As HAProxy answers: a server without a health check of its own is up unless in
+        // maintenance (even when a tracked server is down).
+        "srv_is_up" => server(txn, a0).map(|s| {
+            let maint = s.admin.load(Ordering::Relaxed) & crate::state::ADMIN_MAINT != 0;
+            Value::Bool(!maint && (!s.plan.check || s.up.load(Ordering::Relaxed)))
+        }),
         "srv_weight" | "srv_uweight" => {
             server(txn, a0).map(|s| Value::Int(i64::from(s.current_weight())))
         }

@@ -31,6 +31,16 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
             };
             value.into_iter().collect()
         }
+        "ssl_bc_err" | "ssl_bc_err_str" if txn.backend_error.is_some() => {
+            let reason = txn.backend_error.and_then(|e| e.reason);
+            let value = match name {
+                "ssl_bc_err" => reason.map(|r| Value::Int(r.code())),
+                _ => reason
+                    .and_then(|r| r.text())
+                    .map(|t| Value::Str(t.to_string())),
+            };
+            value.into_iter().collect()
+        }
         _ if name.starts_with("ssl_bc") || name.starts_with("ssl_s_") => {
             crate::tls::backend::fetch(name, &f.args, txn.backend_tls.as_deref())
                 .unwrap_or_default()

@@ -528,6 +528,8 @@ backend nosni
 backend wrongca
     server s 127.0.0.1:{origin} ssl verify required ca-file {other} sni str(a.example)
 backend wronghost
+    server s 127.0.0.1:{origin} ssl verify required ca-file {ca} verifyhost b.example
+backend snifirst
     server s 127.0.0.1:{origin} ssl verify required ca-file {ca} sni str(a.example) verifyhost b.example
 backend none
     server s 127.0.0.1:{origin} ssl verify none sni req.hdr(x-name) ssl-max-ver TLSv1.2
@@ -561,6 +563,8 @@ backend checked
     assert!(out.starts_with("sni= client= path=/nosni/y"), "{out}");
     assert!(get("/wrongca/z", &[]).ends_with("503 1.1"));
     assert!(get("/wronghost/z", &[]).ends_with("503 1.1"));
+    // As HAProxy checks it: the SNI sent is the name checked, `verifyhost` only without one.
+    assert!(get("/snifirst/z", &[]).ends_with("200 1.1"));
     let out = get("/none/w", &["-H", "x-name: x.b.example"]);
     assert!(
         out.starts_with("sni=x.b.example client= path=/none/w v=TLSv1.2"),

@@ -1,0 +1,183 @@
+//! `http-request redirect` and `http-response redirect`: the rule's options in any order, as
+//! HAProxy reads them (`code 301 location …`, `prefix … code 301`), the location it builds and
+//! the 30x answer (with `set-cookie`/`clear-cookie`).
+
+use super::reply::full;
+use super::ResBody;
+use crate::logfmt::Format;
+use crate::sample::Unsupported;
+use crate::txn::Txn;
+use bytes::Bytes;
+use hyper::Response;
+
+#[derive(Debug)]
+pub struct Redirect {
+    pub kind: RedirectKind,
+    /// `None` for `prefix /`: nothing is put before the path (a redirection to the same
+    /// site, HAProxy's special case).
+    pub target: Option<Format>,
+    pub code: u16,
+    pub drop_query: bool,
+    pub append_slash: bool,
+    /// `ignore-empty`: a `location` that renders empty skips the rule.
+    pub ignore_empty: bool,
+    /// The `Set-Cookie` value of `set-cookie`/`clear-cookie`.
+    pub cookie: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectKind {
+    Location,
+    Prefix,
+    Scheme,
+}
+
+impl Redirect {
+    /// Reads the rule's words (after `redirect`) up to its condition.
+    pub fn compile(args: &[String]) -> Result<Redirect, Unsupported> {
+        let mut kind = None;
+        let mut target = "";
+        let mut code = 302;
+        let mut r = Redirect {
+            kind: RedirectKind::Location,
+            target: None,
+            code,
+            drop_query: false,
+            append_slash: false,
+            ignore_empty: false,
+            cookie: None,
+        };
+        let mut words = args.iter().map(String::as_str);
+        while let Some(w) = words.next() {
+            let mut value = || {
+                words
+                    .next()
+                    .ok_or_else(|| Unsupported(format!("redirect: missing argument for '{w}'")))
+            };
+            match w {
+                "location" | "prefix" | "scheme" => {
+                    kind = Some(match w {
+                        "location" => RedirectKind::Location,
+                        "prefix" => RedirectKind::Prefix,
+                        _ => RedirectKind::Scheme,
+                    });
+                    target = value()?;
+                }
+                "code" => {
+                    let v = value()?;
+                    code = v
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|c| matches!(c, 301..=303 | 307 | 308))
+                        .ok_or_else(|| Unsupported(format!("redirect code '{v}'")))?;
+                }
+                "set-cookie" => r.cookie = Some(format!("{}; path=/;", value()?)),
+                "clear-cookie" => r.cookie = Some(format!("{}; path=/; Max-Age=0;", value()?)),
+                "drop-query" => r.drop_query = true,
+                "append-slash" => r.append_slash = true,
+                "ignore-empty" => r.ignore_empty = true,
+                "if" | "unless" => break,
+                other => return Err(Unsupported(format!("redirect option '{other}'"))),
+            }
+        }
+        r.kind = kind.ok_or_else(|| Unsupported("redirect without a type".into()))?;
+        r.code = code;
+        if !(r.kind == RedirectKind::Prefix && target == "/") {
+            r.target = Some(Format::parse(target)?);
+        }
+        Ok(r)
+    }
+
+    /// Whether the rule is skipped for this transaction (`ignore-empty` on a `location`
+    /// that renders empty).
+    pub fn skipped(&self, txn: &Txn) -> bool {
+        self.ignore_empty
+            && self.kind == RedirectKind::Location
+            && self
+                .target
+                .as_ref()
+                .is_none_or(|f| f.render(txn).is_empty())
+    }
+
+    /// The `Location` value for this transaction.
+    pub fn location(&self, txn: &Txn) -> String {
+        let mut out = self
+            .target
+            .as_ref()
+            .map_or_else(String::new, |f| f.render(txn));
+        if self.kind == RedirectKind::Location {
+            return out;
+        }
+        // The request's path with its query string (unless dropped), "/" when there is none.
+        let path = txn.request.as_ref().map_or_else(
+            || "/".to_string(),
+            |req| match (req.uri.path(), req.uri.query()) {
+                ("", _) => "/".to_string(),
+                (p, Some(q)) if !self.drop_query => format!("{p}?{q}"),
+                (p, _) => p.to_string(),
+            },
+        );
+        if self.kind == RedirectKind::Scheme {
+            let host = txn
+                .request
+                .as_ref()
+                .and_then(|r| r.headers.get("host"))
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
+            out.push_str("://");
+            out.push_str(host);
+        }
+        out.push_str(&path);
+        if self.append_slash && !out.is_empty() && !out.ends_with('/') {
+            out.push('/');
+        }
+        out
+    }
+
+    /// The 30x answer: no body, `Cache-Control: no-cache` on the temporary codes only.
+    pub fn response(&self, txn: &Txn) -> Response<ResBody> {
+        let location = self.location(txn);
+        let mut b = Response::builder()
+            .status(self.code)
+            .header("content-length", "0")
+            .header("location", location);
+        if matches!(self.code, 302 | 303 | 307) {
+            b = b.header("cache-control", "no-cache");
+        }
+        if let Some(c) = &self.cookie {
+            b = b.header("set-cookie", c.as_str());
+        }
+        b.body(full(Bytes::new()))
+            .unwrap_or_else(|_| super::reply::error(500, &[]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn options_come_in_any_order() {
+        let r = Redirect::compile(&words("code 301 location /x ignore-empty")).unwrap();
+        assert_eq!(
+            (r.kind, r.code, r.ignore_empty),
+            (RedirectKind::Location, 301, true)
+        );
+        let r = Redirect::compile(&words("prefix http://a code 308 drop-query if x")).unwrap();
+        assert_eq!(
+            (r.kind, r.code, r.drop_query),
+            (RedirectKind::Prefix, 308, true)
+        );
+        let r = Redirect::compile(&words("prefix / set-cookie A=1")).unwrap();
+        assert!(r.target.is_none());
+        assert_eq!(r.cookie.as_deref(), Some("A=1; path=/;"));
+        assert!(Redirect::compile(&words("location /x code 304")).is_err());
+        assert!(Redirect::compile(&words("code 301")).is_err());
+        assert!(Redirect::compile(&words("location")).is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! Revocation lists WebPKI cannot read: version 1 CRLs (no extensions), which OpenSSL, and so
+//! HAProxy, loads. A `crl-file` holding one is checked here instead: each certificate of the
+//! chain below its trust anchor needs a list from its issuer that does not name its serial
+//! and is not past its next update, as OpenSSL checks with `crl-file` (the whole chain). A
+//! list whose issuer is among the CA files must carry that CA's valid signature.
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
+use x509_parser::prelude::*;
+
+/// One revocation list, read.
+#[derive(Debug)]
+struct Crl {
+    issuer: Vec<u8>,
+    revoked: Vec<Vec<u8>>,
+    next_update: Option<i64>,
+}
+
+/// The lists of one `crl-file`, and the subjects of the trust anchors (not checked).
+#[derive(Debug, Default)]
+pub struct Crls {
+    lists: Vec<Crl>,
+    anchors: Vec<Vec<u8>>,
+}
+
+/// Whether a file's lists need this checker (a version 1 list is among them).
+pub fn has_v1(lists: &[CertificateRevocationListDer<'_>]) -> bool {
+    lists.iter().any(|l| {
+        parse_x509_crl(l.as_ref()).is_ok_and(|(_, c)| c.version().is_none_or(|v| v.0 == 0))
+    })
+}
+
+/// Checks a list's signature with its issuer's public key.
+fn signed_by(crl: &CertificateRevocationList<'_>, key: &SubjectPublicKeyInfo<'_>) -> bool {
+    use aws_lc_rs::signature as s;
+    let curve = key
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string())
+        .unwrap_or_default();
+    let p384 = curve == "1.3.132.0.34";
+    let alg: &dyn s::VerificationAlgorithm =
+        match crl.signature_algorithm.algorithm.to_id_string().as_str() {
+            "1.2.840.113549.1.1.5" => &s::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            "1.2.840.113549.1.1.11" => &s::RSA_PKCS1_2048_8192_SHA256,
+            "1.2.840.113549.1.1.12" => &s::RSA_PKCS1_2048_8192_SHA384,
+            "1.2.840.113549.1.1.13" => &s::RSA_PKCS1_2048_8192_SHA512,
+            "1.2.840.10045.4.3.2" if p384 => &s::ECDSA_P384_SHA256_ASN1,
+            "1.2.840.10045.4.3.2" => &s::ECDSA_P256_SHA256_ASN1,
+            "1.2.840.10045.4.3.3" if p384 => &s::ECDSA_P384_SHA384_ASN1,
+            "1.2.840.10045.4.3.3" => &s::ECDSA_P256_SHA384_ASN1,
+            _ => return false,
+        };
+    s::UnparsedPublicKey::new(alg, &key.subject_public_key.data)
+        .verify(crl.tbs_cert_list.as_ref(), &crl.signature_value.data)
+        .is_ok()
+}
+
+impl Crls {
+    /// Reads the lists; `cas` are the certificates of the CA files (trust anchors).
+    pub fn new(
+        lists: &[CertificateRevocationListDer<'_>],
+        cas: &[CertificateDer<'_>],
+        path: &str,
+    ) -> Result<Crls, String> {
+        let cas: Vec<X509Certificate<'_>> = cas
+            .iter()
+            .filter_map(|c| X509Certificate::from_der(c.as_ref()).ok().map(|(_, c)| c))
+            .collect();
+        let mut out = Crls {
+            anchors: cas.iter().map(|c| c.subject().as_raw().to_vec()).collect(),
+            ..Crls::default()
+        };
+        for l in lists {
+            let (_, crl) = parse_x509_crl(l.as_ref())
+                .map_err(|e| format!("unable to load CRL file '{path}' : {e}"))?;
+            let issuer = crl.issuer().as_raw();
+            if let Some(ca) = cas.iter().find(|c| c.subject().as_raw() == issuer) {
+                if !signed_by(&crl, ca.public_key()) {
+                    return Err(format!(
+                        "unable to load CRL file '{path}' : CRL signature failure"
+                    ));
+                }
+            }
+            out.lists.push(Crl {
+                issuer: issuer.to_vec(),
+                revoked: crl
+                    .iter_revoked_certificates()
+                    .map(|r| r.raw_serial().to_vec())
+                    .collect(),
+                next_update: crl.next_update().map(|t| t.timestamp()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Checks the chain (leaf first) below its trust anchor.
+    pub fn check(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), CertificateError> {
+        for (i, der) in std::iter::once(leaf).chain(intermediates).enumerate() {
+            let Ok((_, cert)) = X509Certificate::from_der(der.as_ref()) else {
+                continue;
+            };
+            let (subject, issuer) = (cert.subject().as_raw(), cert.issuer().as_raw());
+            // The anchor and self-issued certificates have no list to be in.
+            if i > 0 && (subject == issuer || self.anchors.iter().any(|a| a == subject)) {
+                continue;
+            }
+            let mut lists = self.lists.iter().filter(|l| l.issuer == issuer).peekable();
+            if lists.peek().is_none() {
+                return Err(CertificateError::UnknownRevocationStatus);
+            }
+            for l in lists {
+                if l.revoked.iter().any(|s| s == cert.raw_serial()) {
+                    return Err(CertificateError::Revoked);
+                }
+                if l.next_update.is_some_and(|t| t < now.as_secs() as i64) {
+                    return Err(CertificateError::ExpiredRevocationList);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A client verifier that checks the chain against version 1 lists once WebPKI accepted it.
+#[derive(Debug)]
+pub struct CrlClientVerifier {
+    pub inner: std::sync::Arc<dyn ClientCertVerifier>,
+    pub crls: Crls,
+}
+
+impl ClientCertVerifier for CrlClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)?;
+        self.crls
+            .check(end_entity, intermediates, now)
+            .map_err(Error::InvalidCertificate)?;
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::pem::PemObject;
+
+    fn corpus(name: &str) -> Option<Vec<u8>> {
+        let p = hapee_compiler::testkit::corpus_dir()
+            .join("regtests-2.7/ssl")
+            .join(name);
+        std::fs::read(p).ok()
+    }
+
+    #[test]
+    fn version_1_lists_are_read_checked_and_applied() {
+        let (Some(crl), Some(ca), Some(client)) = (
+            corpus("interCA1_crl.pem"),
+            corpus("set_cafile_interCA1.crt"),
+            corpus("set_cafile_client.pem"),
+        ) else {
+            eprintln!("corpus not found: skipping");
+            return;
+        };
+        let lists: Vec<_> = CertificateRevocationListDer::pem_slice_iter(&crl)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(has_v1(&lists));
+        let cas: Vec<_> = CertificateDer::pem_slice_iter(&ca)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let crls = Crls::new(&lists, &cas, "x").unwrap();
+        let leaf = CertificateDer::pem_slice_iter(&client)
+            .next()
+            .unwrap()
+            .unwrap();
+        // interCA1_crl.pem revokes the client certificate of that test directory.
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_800_000_000));
+        assert_eq!(crls.check(&leaf, &[], now), Err(CertificateError::Revoked));
+        let empty = corpus("interCA1_crl_empty.pem").unwrap();
+        let lists: Vec<_> = CertificateRevocationListDer::pem_slice_iter(&empty)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let crls = Crls::new(&lists, &cas, "x").unwrap();
+        assert_eq!(crls.check(&leaf, &[], now), Ok(()));
+        // A list from another issuer says nothing of this certificate.
+        let other = Crls {
+            lists: Vec::new(),
+            anchors: Vec::new(),
+        };
+        assert_eq!(
+            other.check(&leaf, &[], now),
+            Err(CertificateError::UnknownRevocationStatus)
+        );
+    }
+}
