@@ -91,6 +91,20 @@ pub struct BindTls {
     /// `tune.ssl.capture-buffer-size`: how many bytes of each ClientHello's cipher list are
     /// kept for `ssl_fc_cipherlist_*` (0: none, the default).
     pub capture_size: usize,
+    /// `generate-certificates`: certificates made on the fly for names no certificate covers.
+    pub generate: Option<GenerateCerts>,
+}
+
+/// How a listener makes certificates on the fly (`generate-certificates`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GenerateCerts {
+    /// `ca-sign-file` (`ca-base` applied): the CA certificate, its chain and its key; `None`
+    /// when the line forgot it, which the runtime refuses as HAProxy does.
+    pub ca_sign_file: Option<String>,
+    /// `ca-sign-pass`: kept, though HAProxy 2.7 reads the key without it.
+    pub ca_sign_pass: Option<String>,
+    /// `tune.ssl.ssl-ctx-cache-size`: how many made certificates are kept (0: none).
+    pub cache_size: usize,
 }
 
 /// OpenSSL's protocol names, in order.
@@ -130,6 +144,7 @@ pub struct TlsGlobals {
     lifetime: u32,
     key_del_ext: bool,
     capture_size: usize,
+    ctx_cache_size: usize,
 }
 
 impl TlsGlobals {
@@ -170,6 +185,9 @@ impl TlsGlobals {
                 .or_else(|| last("tune.ssl.capture-cipherlist-size"))
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
+            ctx_cache_size: last("tune.ssl.ssl-ctx-cache-size")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000),
         }
     }
 
@@ -191,6 +209,7 @@ impl TlsGlobals {
         let mut disabled = [false; 5];
         let mut forced = None;
         let mut ecdhe = None;
+        let (mut generate, mut ca_sign_file, mut ca_sign_pass) = (false, None, None);
         let words: Vec<&str> = self
             .bind_options
             .iter()
@@ -229,10 +248,13 @@ impl TlsGlobals {
                 "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
                 "curves" => tls.curves = Some(value.to_string()),
                 "ecdhe" => ecdhe = Some(value.to_string()),
+                "ca-sign-file" => ca_sign_file = Some(with_base(&self.ca_base, value)),
+                "ca-sign-pass" => ca_sign_pass = Some(value.to_string()),
                 word => {
                     takes_value = false;
                     match word {
                         "strict-sni" => tls.strict_sni = true,
+                        "generate-certificates" => generate = true,
                         "no-tls-tickets" => tls.tickets = false,
                         "tls-tickets" => tls.tickets = true,
                         w => {
@@ -252,6 +274,11 @@ impl TlsGlobals {
         if tls.curves.is_none() {
             tls.curves = ecdhe;
         }
+        tls.generate = generate.then(|| GenerateCerts {
+            ca_sign_file,
+            ca_sign_pass,
+            cache_size: self.ctx_cache_size,
+        });
         tls
     }
 }
@@ -297,6 +324,18 @@ mod tests {
         assert_eq!(t.versions, ["TLSv1.3"]);
         assert_eq!(t.curves.as_deref(), Some("prime256v1"));
         assert_eq!(t.crts, Vec::<String>::new());
+        assert!(t.generate.is_none());
+    }
+
+    #[test]
+    fn generated_certificates_take_their_ca_under_ca_base() {
+        let mut g = globals();
+        g.ca_base = Some("/etc/ca".into());
+        let t = g.bind(&["crt", "a.pem", "generate-certificates", "ca-sign-file", "ca.pem", "ca-sign-pass", "x"]);
+        let gen = t.generate.expect("generation enabled");
+        assert_eq!(gen.ca_sign_file.as_deref(), Some("/etc/ca/ca.pem"));
+        assert_eq!(gen.ca_sign_pass.as_deref(), Some("x"));
+        assert_eq!(gen.cache_size, 1000);
     }
 
     #[test]

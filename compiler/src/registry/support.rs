@@ -67,6 +67,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.ssl.capture-buffer-size",
     "tune.ssl.capture-cipherlist-size",
     "tune.ssl.lifetime",
+    // Certificates made on the fly (runtime/src/tls/gencert.rs).
+    "tune.ssl.ssl-ctx-cache-size",
     // rustls has no finite-field Diffie-Hellman: the setting has nothing to act on.
     "tune.ssl.default-dh-param",
     "ssl-dh-param-file",
@@ -367,6 +369,9 @@ pub const BIND_OPTIONS: &[&str] = &[
     "curves",
     "ecdhe",
     "strict-sni",
+    "generate-certificates",
+    "ca-sign-file",
+    "ca-sign-pass",
     "no-tls-tickets",
     "tls-tickets",
     "proto",

@@ -203,6 +203,19 @@ impl BindTlsConfig {
         if store.entries.is_empty() {
             return Err("no SSL certificate specified (use 'crt' or 'crt-list')".into());
         }
+        if let Some(g) = &t.generate {
+            let Some(file) = &g.ca_sign_file else {
+                return Err(
+                    "cannot enable certificate generation, no CA certificate File configured"
+                        .into(),
+                );
+            };
+            store.generator = Some(super::gencert::CertGenerator::new(
+                file,
+                &store.entries[0].key,
+                g.cache_size,
+            )?);
+        }
         let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
             .versions
             .iter()

@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod errors;
 pub mod fetch;
+pub mod gencert;
 pub mod live;
 pub mod store;
 pub mod verify;
@@ -98,8 +99,8 @@ impl TlsInfo {
         TlsInfo {
             server_cert: tls
                 .store
-                .select(sni.as_deref())
-                .and_then(|e| e.key.cert.first().cloned()),
+                .served(sni.as_deref())
+                .and_then(|k| k.cert.first().cloned()),
             sni,
             version: version_name(conn.protocol_version()),
             cipher,

@@ -29,6 +29,8 @@ pub struct CertStore {
     pub entries: Vec<CertEntry>,
     /// `strict-sni`: no default certificate; a client whose name matches none is refused.
     pub strict_sni: bool,
+    /// `generate-certificates`: a name no certificate covers gets one made for it.
+    pub generator: Option<super::gencert::CertGenerator>,
 }
 
 /// How a certificate's key file is named when it is not in the certificate's own file.
@@ -128,29 +130,59 @@ impl CertStore {
     /// The certificate for a client's server name: an exact name first, then a wildcard
     /// (one label), else the default one unless `strict-sni`.
     pub fn select(&self, sni: Option<&str>) -> Option<&CertEntry> {
-        if let Some(name) = sni {
-            let name = name.to_ascii_lowercase();
-            let allowed = |e: &&CertEntry| !e.excluded.iter().any(|x| matches(x, &name));
-            let exact = self
-                .entries
-                .iter()
-                .filter(allowed)
-                .find(|e| e.names.contains(&name));
-            let found = exact.or_else(|| {
-                self.entries.iter().filter(allowed).find(|e| {
-                    e.names
-                        .iter()
-                        .any(|n| n.starts_with("*.") && matches(n, &name))
-                })
-            });
-            if found.is_some() {
-                return found;
-            }
+        if let Some(found) = sni.and_then(|name| self.named(&name.to_ascii_lowercase())) {
+            return Some(found);
         }
         if self.strict_sni {
             return None;
         }
         self.entries.first()
+    }
+
+    /// The certificate whose names cover `name` (lower-case): an exact name first, then a
+    /// wildcard.
+    fn named(&self, name: &str) -> Option<&CertEntry> {
+        let allowed = |e: &&CertEntry| !e.excluded.iter().any(|x| matches(x, name));
+        let exact = self
+            .entries
+            .iter()
+            .filter(allowed)
+            .find(|e| e.names.iter().any(|n| n == name));
+        exact.or_else(|| {
+            self.entries.iter().filter(allowed).find(|e| {
+                e.names
+                    .iter()
+                    .any(|n| n.starts_with("*.") && matches(n, name))
+            })
+        })
+    }
+
+    /// The key and chain for a handshake: [`select`](Self::select)'s choice, or one made for
+    /// a name no certificate covers when the listener generates certificates (the default
+    /// one when that fails).
+    pub fn choose(&self, sni: Option<&str>) -> Option<Arc<CertifiedKey>> {
+        if let (Some(generator), Some(name)) = (&self.generator, sni) {
+            let name = name.to_ascii_lowercase();
+            if self.named(&name).is_none() {
+                if let Some(made) = generator.get(&name) {
+                    return Some(made);
+                }
+            }
+        }
+        self.select(sni).map(|e| e.key.clone())
+    }
+
+    /// The certificate a finished handshake presented, as far as the store still knows it.
+    pub fn served(&self, sni: Option<&str>) -> Option<Arc<CertifiedKey>> {
+        if let (Some(generator), Some(name)) = (&self.generator, sni) {
+            let name = name.to_ascii_lowercase();
+            if self.named(&name).is_none() {
+                if let Some(made) = generator.cached(&name) {
+                    return Some(made);
+                }
+            }
+        }
+        self.select(sni).map(|e| e.key.clone())
     }
 }
 
@@ -166,7 +198,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 
 impl ResolvesServerCert for CertStore {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.select(hello.server_name()).map(|e| e.key.clone())
+        self.choose(hello.server_name())
     }
 }
 

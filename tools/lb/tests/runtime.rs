@@ -75,6 +75,8 @@ mod tcp_logs_lifecycle;
 mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_gencert.rs"]
+mod tls_gencert;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
