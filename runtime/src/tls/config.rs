@@ -50,7 +50,7 @@ pub fn narrowed_provider(
     warnings: &mut Vec<String>,
 ) -> Result<CryptoProvider, String> {
     let mut provider = (*super::provider()).clone();
-    let mut report = |what: &str, list: &str, unknown: &[String]| {
+    let report = |warnings: &mut Vec<String>, what: &str, list: &str, unknown: &[String]| {
         if !unknown.is_empty() {
             warnings.push(format!(
                 "{what} '{list}': rustls does not offer {}; left out",
@@ -60,8 +60,21 @@ pub fn narrowed_provider(
     };
     let name_of = |s: &rustls::SupportedCipherSuite| s.suite().as_str().unwrap_or("");
     if let Some(list) = t.ciphers {
-        let sel = ciphers::tls12(list);
-        report("ciphers", list, &sel.unknown);
+        let mut sel = ciphers::tls12(list);
+        if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.2") {
+            // A DHE-only list: rustls has no finite-field DHE, its ECDHE twins stand in.
+            sel.unknown.retain(|name| match ciphers::dhe_stand_in(name) {
+                Some((ecdhe, iana)) => {
+                    warnings.push(format!(
+                        "ciphers '{list}': rustls has no DHE key exchange; {ecdhe} stands in for {name}"
+                    ));
+                    sel.selected.push(iana);
+                    false
+                }
+                None => true,
+            });
+        }
+        report(warnings, "ciphers", list, &sel.unknown);
         if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.2") {
             return Err(format!(
                 "ciphers '{list}': none of these is a TLSv1.2 suite rustls offers"
@@ -79,7 +92,7 @@ pub fn narrowed_provider(
     }
     if let Some(list) = t.ciphersuites {
         let sel = ciphers::tls13(list);
-        report("ciphersuites", list, &sel.unknown);
+        report(warnings, "ciphersuites", list, &sel.unknown);
         if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.3") {
             return Err(format!(
                 "ciphersuites '{list}': none of these is a TLSv1.3 suite rustls offers"
@@ -91,7 +104,7 @@ pub fn narrowed_provider(
     }
     if let Some(list) = t.curves {
         let sel = ciphers::groups(list);
-        report("curves", list, &sel.unknown);
+        report(warnings, "curves", list, &sel.unknown);
         let group_name = |g: &&'static dyn rustls::crypto::SupportedKxGroup| {
             g.name().as_str().unwrap_or("").to_string()
         };
