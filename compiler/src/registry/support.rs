@@ -332,6 +332,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "cookie",
     "non-stick",
     "crl-file",
+    // Servers behind a SOCKS4 proxy (runtime/src/upstream/socks4.rs).
+    "socks4",
+    "check-via-socks4",
 ];
 
 /// Bind-line options the runtime honours.

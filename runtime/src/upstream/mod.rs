@@ -12,6 +12,7 @@ pub mod h2;
 pub mod pool;
 pub mod reuse;
 pub mod send_proxy;
+pub mod socks4;
 #[cfg(test)]
 mod tests;
 mod upload;
@@ -113,10 +114,12 @@ impl ServerConn {
         }
     }
 
-    /// Connects within `timeout`, sends `preface` (a PROXY protocol header) before anything
-    /// else, then makes the TLS handshake when `tls` is given.
+    /// Connects within `timeout` (through the SOCKS4 proxy `via`, if any), sends `preface`
+    /// (a PROXY protocol header) before anything else, then makes the TLS handshake when
+    /// `tls` is given.
     pub async fn connect(
         addr: SocketAddr,
+        via: Option<SocketAddr>,
         timeout: Option<Duration>,
         preface: Option<Vec<u8>>,
         tls: Option<(
@@ -125,7 +128,7 @@ impl ServerConn {
         )>,
     ) -> Option<ServerConn> {
         let started = crate::clock::now();
-        let mut tcp = crate::tcp::connect_within(addr, timeout).await?;
+        let mut tcp = socks4::connect(addr, via, timeout).await.ok()?;
         if let Some(p) = preface {
             tokio::io::AsyncWriteExt::write_all(&mut tcp, &p)
                 .await

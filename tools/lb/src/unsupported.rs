@@ -361,9 +361,9 @@ mod tests {
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(
             "frontend f\n    mode http\n    bind :8443 mss 1400 interface lo\n    default_backend b\n\
-             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 socks4 5555 check\n",
+             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 pool-max-conn 5555 check\n",
         );
-        for name in ["'mss'", "'interface'", "'observe'", "'socks4'"] {
+        for name in ["'mss'", "'interface'", "'observe'", "'pool-max-conn'"] {
             assert!(
                 what.iter().any(|w| w.contains(name)),
                 "{name} not in {what:?}"

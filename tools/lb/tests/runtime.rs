@@ -67,6 +67,8 @@ mod samples;
 mod server_crl;
 #[path = "runtime/server_state.rs"]
 mod server_state;
+#[path = "runtime/socks4.rs"]
+mod socks4;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
