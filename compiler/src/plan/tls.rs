@@ -93,6 +93,70 @@ pub struct BindTls {
     pub capture_size: usize,
     /// `generate-certificates`: certificates made on the fly for names no certificate covers.
     pub generate: Option<GenerateCerts>,
+    /// `ca-base`, for the CA files a `crt-list` line names.
+    pub ca_base: Option<String>,
+    /// What `versions` was computed from, so that a `crt-list` line's `ssl-min-ver` and
+    /// `ssl-max-ver` can move the bounds: the bounds (indexes in [`VERSIONS`]), the versions
+    /// `no-*` disabled and the one `force-*` forced.
+    pub version_bounds: (usize, usize),
+    pub version_disabled: [bool; 5],
+    pub version_forced: Option<usize>,
+}
+
+impl BindTls {
+    /// The settings of a `crt-list` line's certificate: the bind line's, with the options
+    /// between the line's brackets over them. HAProxy 2.7 takes these there: `allow-0rtt`,
+    /// `alpn`, `ca-file`, `ca-verify-file`, `ciphers`, `ciphersuites`, `crl-file`, `curves`,
+    /// `ecdhe`, `no-ca-names`, `npn`, `ssl-min-ver`, `ssl-max-ver` and `verify`; anything else
+    /// is an error, in HAProxy's words.
+    pub fn with_line(&self, words: &[&str]) -> Result<BindTls, String> {
+        let mut tls = self.clone();
+        let (mut min, mut max) = self.version_bounds;
+        let mut i = 0;
+        while i < words.len() {
+            let word = words[i];
+            let takes_value = !matches!(word, "allow-0rtt" | "no-ca-names");
+            let value = match words.get(i + 1) {
+                Some(v) => *v,
+                None if takes_value => return Err(format!("ssl args out of '[]' for {word}")),
+                None => "",
+            };
+            let version = |v: &str| {
+                VERSIONS.iter().position(|n| *n == v).ok_or_else(|| {
+                    format!("'{word}' : unknown value '{v}', use SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3")
+                })
+            };
+            match word {
+                "allow-0rtt" | "no-ca-names" | "npn" => {}
+                "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
+                "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "ca-verify-file" => tls.ca_verify_file = Some(with_base(&self.ca_base, value)),
+                "crl-file" => tls.crl_file = Some(with_base(&self.ca_base, value)),
+                "ciphers" => tls.ciphers = Some(value.to_string()),
+                "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
+                "curves" | "ecdhe" => tls.curves = Some(value.to_string()),
+                "ssl-min-ver" => min = version(value)?,
+                "ssl-max-ver" => max = version(value)?,
+                "verify" => {
+                    tls.verify = match value {
+                        "none" => Verify::None,
+                        "optional" => Verify::Optional,
+                        "required" => Verify::Required,
+                        _ => {
+                            return Err(format!(
+                                "'verify' : unknown verify method '{value}', only 'none', 'optional', and 'required' are supported"
+                            ))
+                        }
+                    }
+                }
+                _ => return Err(format!("unknown ssl keyword {word}")),
+            }
+            i += if takes_value { 2 } else { 1 };
+        }
+        tls.version_bounds = (min, max);
+        tls.versions = allowed_versions(min, max, &self.version_disabled, self.version_forced);
+        Ok(tls)
+    }
 }
 
 /// How a listener makes certificates on the fly (`generate-certificates`).
@@ -203,6 +267,7 @@ impl TlsGlobals {
             key_del_ext: self.key_del_ext,
             capture_size: self.capture_size,
             crt_base: self.crt_base.clone(),
+            ca_base: self.ca_base.clone(),
             ..BindTls::default()
         };
         let (mut min, mut max) = (3usize, 4usize);
@@ -270,6 +335,9 @@ impl TlsGlobals {
             i += if takes_value { 2 } else { 1 };
         }
         tls.versions = allowed_versions(min, max, &disabled, forced);
+        tls.version_bounds = (min, max);
+        tls.version_disabled = disabled;
+        tls.version_forced = forced;
         // `ecdhe` names the one curve when no `curves` list is given.
         if tls.curves.is_none() {
             tls.curves = ecdhe;
@@ -325,6 +393,27 @@ mod tests {
         assert_eq!(t.curves.as_deref(), Some("prime256v1"));
         assert_eq!(t.crts, Vec::<String>::new());
         assert!(t.generate.is_none());
+    }
+
+    #[test]
+    fn crt_list_line_options_override_the_bind_line() {
+        let mut g = globals();
+        g.ca_base = Some("/ca".into());
+        let t = g.bind(&["ssl", "alpn", "h2", "no-tlsv13", "verify", "none"]);
+        let l = t
+            .with_line(&["alpn", "http/1.1", "verify", "required", "ca-file", "c.pem", "ssl-min-ver", "TLSv1.2", "ssl-max-ver", "TLSv1.3"])
+            .unwrap();
+        assert_eq!(l.alpn, ["http/1.1"]);
+        assert_eq!(l.verify, Verify::Required);
+        assert_eq!(l.ca_file.as_deref(), Some("/ca/c.pem"));
+        // `no-tlsv13` on the bind line still holds.
+        assert_eq!(l.versions, ["TLSv1.2"]);
+        let t = g.bind(&["ssl"]);
+        let l = t.with_line(&["ssl-min-ver", "TLSv1.3"]).unwrap();
+        assert_eq!(l.versions, ["TLSv1.3"]);
+        assert_eq!(t.with_line(&["no-tlsv13"]).unwrap_err(), "unknown ssl keyword no-tlsv13");
+        assert!(t.with_line(&["alpn"]).unwrap_err().contains("out of '[]'"));
+        assert!(t.with_line(&["verify", "maybe"]).is_err());
     }
 
     #[test]
