@@ -115,6 +115,14 @@ impl BindTls {
         let mut i = 0;
         while i < words.len() {
             let word = words[i];
+            const KNOWN: &[&str] = &[
+                "allow-0rtt", "alpn", "ca-file", "ca-verify-file", "ciphers", "ciphersuites",
+                "crl-file", "curves", "ecdhe", "no-ca-names", "npn", "ssl-min-ver", "ssl-max-ver",
+                "verify",
+            ];
+            if !KNOWN.contains(&word) {
+                return Err(format!("unknown ssl keyword {word}"));
+            }
             let takes_value = !matches!(word, "allow-0rtt" | "no-ca-names");
             let value = match words.get(i + 1) {
                 Some(v) => *v,

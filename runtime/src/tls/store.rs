@@ -20,8 +20,10 @@ pub struct CertEntry {
     pub names: Vec<String>,
     /// Names a `crt-list` line's `!filter`s keep its wildcards from serving.
     pub excluded: Vec<String>,
-    /// The options between the brackets of its `crt-list` line.
+    /// The options between the brackets of its `crt-list` line, and where that line is
+    /// (`list:number`).
     pub options: Vec<String>,
+    pub line: Option<String>,
     /// The file it came from, for messages.
     pub path: String,
 }
@@ -115,6 +117,7 @@ impl CertStore {
                 .map(str::to_ascii_lowercase)
                 .collect();
             entry.options = options;
+            entry.line = Some(format!("{path}:{}", n + 1));
             self.entries.push(entry);
         }
         Ok(())
@@ -341,6 +344,7 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
         names,
         excluded: Vec::new(),
         options: Vec::new(),
+        line: None,
         path: path.to_string(),
     })
 }

@@ -77,6 +77,8 @@ mod tcp_logs_lifecycle;
 mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_crt_list.rs"]
+mod tls_crt_list;
 #[path = "runtime/tls_gencert.rs"]
 mod tls_gencert;
 #[path = "runtime/tls_ocsp.rs"]
