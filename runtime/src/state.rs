@@ -435,7 +435,9 @@ impl Shared {
                     let check_tls = tls_of(&s.check_tls);
                     let socks4 = s.socks4.as_deref().and_then(|a| {
                         crate::upstream::socks4::parse_addr(a)
-                            .map_err(|e| tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name)))
+                            .map_err(|e| {
+                                tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name))
+                            })
                             .ok()
                     });
                     Arc::new(ServerRt {

@@ -116,8 +116,19 @@ impl BindTls {
         while i < words.len() {
             let word = words[i];
             const KNOWN: &[&str] = &[
-                "allow-0rtt", "alpn", "ca-file", "ca-verify-file", "ciphers", "ciphersuites",
-                "crl-file", "curves", "ecdhe", "no-ca-names", "npn", "ssl-min-ver", "ssl-max-ver",
+                "allow-0rtt",
+                "alpn",
+                "ca-file",
+                "ca-verify-file",
+                "ciphers",
+                "ciphersuites",
+                "crl-file",
+                "curves",
+                "ecdhe",
+                "no-ca-names",
+                "npn",
+                "ssl-min-ver",
+                "ssl-max-ver",
                 "verify",
             ];
             if !KNOWN.contains(&word) {
@@ -409,7 +420,18 @@ mod tests {
         g.ca_base = Some("/ca".into());
         let t = g.bind(&["ssl", "alpn", "h2", "no-tlsv13", "verify", "none"]);
         let l = t
-            .with_line(&["alpn", "http/1.1", "verify", "required", "ca-file", "c.pem", "ssl-min-ver", "TLSv1.2", "ssl-max-ver", "TLSv1.3"])
+            .with_line(&[
+                "alpn",
+                "http/1.1",
+                "verify",
+                "required",
+                "ca-file",
+                "c.pem",
+                "ssl-min-ver",
+                "TLSv1.2",
+                "ssl-max-ver",
+                "TLSv1.3",
+            ])
             .unwrap();
         assert_eq!(l.alpn, ["http/1.1"]);
         assert_eq!(l.verify, Verify::Required);
@@ -419,7 +441,10 @@ mod tests {
         let t = g.bind(&["ssl"]);
         let l = t.with_line(&["ssl-min-ver", "TLSv1.3"]).unwrap();
         assert_eq!(l.versions, ["TLSv1.3"]);
-        assert_eq!(t.with_line(&["no-tlsv13"]).unwrap_err(), "unknown ssl keyword no-tlsv13");
+        assert_eq!(
+            t.with_line(&["no-tlsv13"]).unwrap_err(),
+            "unknown ssl keyword no-tlsv13"
+        );
         assert!(t.with_line(&["alpn"]).unwrap_err().contains("out of '[]'"));
         assert!(t.with_line(&["verify", "maybe"]).is_err());
     }
@@ -428,7 +453,15 @@ mod tests {
     fn generated_certificates_take_their_ca_under_ca_base() {
         let mut g = globals();
         g.ca_base = Some("/etc/ca".into());
-        let t = g.bind(&["crt", "a.pem", "generate-certificates", "ca-sign-file", "ca.pem", "ca-sign-pass", "x"]);
+        let t = g.bind(&[
+            "crt",
+            "a.pem",
+            "generate-certificates",
+            "ca-sign-file",
+            "ca.pem",
+            "ca-sign-pass",
+            "x",
+        ]);
         let gen = t.generate.expect("generation enabled");
         assert_eq!(gen.ca_sign_file.as_deref(), Some("/etc/ca/ca.pem"));
         assert_eq!(gen.ca_sign_pass.as_deref(), Some("x"));

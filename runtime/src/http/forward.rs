@@ -351,15 +351,14 @@ pub async fn forward(
                     let config = if upgrade { &t.config_h1 } else { &t.config };
                     (config, t.server_name(txn, addr))
                 });
-                let fresh =
-                    Box::pin(ServerConn::connect(
-                        addr,
-                        server.socks4,
-                        be.timeouts.connect,
-                        preface,
-                        tls,
-                    ))
-                    .await;
+                let fresh = Box::pin(ServerConn::connect(
+                    addr,
+                    server.socks4,
+                    be.timeouts.connect,
+                    preface,
+                    tls,
+                ))
+                .await;
                 match fresh {
                     Some(c) if may_multiplex => {
                         Box::pin(upstream::h2::settle(c, mux.h2, &shared.h2)).await

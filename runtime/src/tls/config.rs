@@ -251,12 +251,10 @@ impl BindTlsConfig {
                     return Ok(None);
                 }
                 let words: Vec<&str> = e.options.iter().map(String::as_str).collect();
-                t.with_line(&words)
-                    .map(Some)
-                    .map_err(|err| {
-                        let at = e.line.as_deref().unwrap_or(&e.path);
-                        format!("'crt-list' : parsing [{at}]: {err}")
-                    })
+                t.with_line(&words).map(Some).map_err(|err| {
+                    let at = e.line.as_deref().unwrap_or(&e.path);
+                    format!("'crt-list' : parsing [{at}]: {err}")
+                })
             })
             .collect::<Result<_, String>>()?;
         let store = Arc::new(store);

@@ -57,8 +57,10 @@ impl CertGenerator {
         default: &CertifiedKey,
         cache_size: usize,
     ) -> Result<CertGenerator, String> {
-        let failed = |why: &str| format!("Failed to read CA certificate file '{ca_sign_file}'. {why}");
-        let pem = std::fs::read(ca_sign_file).map_err(|e| failed(&format!("Chain loading failed: {e}")))?;
+        let failed =
+            |why: &str| format!("Failed to read CA certificate file '{ca_sign_file}'. {why}");
+        let pem = std::fs::read(ca_sign_file)
+            .map_err(|e| failed(&format!("Chain loading failed: {e}")))?;
         let ca_chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<_, _>>()
             .map_err(|e| failed(&format!("Chain loading failed: {e}")))?;
@@ -77,10 +79,12 @@ impl CertGenerator {
             .map_err(|e| failed(&format!("Unusable private key: {e}")))?;
         let (_, cert) = X509Certificate::from_der(ca.as_ref())
             .map_err(|e| failed(&format!("Unreadable certificate: {e}")))?;
-        let ca_key_id = cert.iter_extensions().find_map(|e| match e.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-            _ => None,
-        });
+        let ca_key_id = cert
+            .iter_extensions()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+                _ => None,
+            });
         let leaf = default
             .cert
             .first()
@@ -193,7 +197,10 @@ impl CertGenerator {
         authority.extend(tlv(0x82, &self.ca_serial));
         Ok(seq(&[
             &ext(&OID_BASIC_CONSTRAINTS, &seq(&[])),
-            &ext(&OID_NS_COMMENT, &tlv(0x16, b"\"OpenSSL Generated Certificate\"")),
+            &ext(
+                &OID_NS_COMMENT,
+                &tlv(0x16, b"\"OpenSSL Generated Certificate\""),
+            ),
             &ext(&OID_SKI, &tlv(0x04, key_id.as_ref())),
             &ext(&OID_AKI, &tlv(0x30, &authority)),
             // digitalSignature, nonRepudiation, keyEncipherment.
@@ -218,7 +225,9 @@ fn algorithm_identifier(scheme: SignatureScheme) -> Option<Vec<u8>> {
     let ecdsa = |last: u8| seq(&[&[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, last]]);
     Some(match scheme {
         SignatureScheme::RSA_PKCS1_SHA256 => seq(&[
-            &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b],
+            &[
+                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+            ],
             &[0x05, 0x00],
         ]),
         SignatureScheme::ECDSA_NISTP256_SHA256 => ecdsa(0x02),
@@ -254,7 +263,11 @@ fn seq(parts: &[&[u8]]) -> Vec<u8> {
 
 /// A non-negative INTEGER.
 fn integer(n: u32) -> Vec<u8> {
-    let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+    let mut bytes: Vec<u8> = n
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
     if bytes.first().is_none_or(|b| b & 0x80 != 0) {
         bytes.insert(0, 0);
     }
@@ -270,7 +283,10 @@ fn content(der: &[u8]) -> Result<&[u8], String> {
     } else {
         let n = (first & 0x7f) as usize;
         let bytes = der.get(2..2 + n).ok_or_else(bad)?;
-        (bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize), 2 + n)
+        (
+            bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize),
+            2 + n,
+        )
     };
     der.get(start..start + len).ok_or_else(bad)
 }

@@ -233,9 +233,7 @@ impl CertStore {
     /// different key types.
     pub fn mixes_key_types(&self) -> bool {
         let mut types = self.entries.iter().map(|e| e.key.key.algorithm());
-        types
-            .next()
-            .is_some_and(|first| types.any(|t| t != first))
+        types.next().is_some_and(|first| types.any(|t| t != first))
     }
 }
 
@@ -258,10 +256,7 @@ pub fn parse_crt_list_line(
     let rest: Vec<&str> = words.collect();
     let (options, filters) = match rest.iter().position(|w| *w == "[") {
         Some(open) => {
-            let close = rest
-                .iter()
-                .position(|w| *w == "]")
-                .ok_or("missing ']'")?;
+            let close = rest.iter().position(|w| *w == "]").ok_or("missing ']'")?;
             if close < open {
                 return Err("missing '['".into());
             }
@@ -367,7 +362,11 @@ mod tests {
         );
         assert_eq!(
             line("a.pem [ssl-min-ver TLSv1.2]"),
-            Some(("a.pem".into(), vec!["ssl-min-ver".into(), "TLSv1.2".into()], vec![]))
+            Some((
+                "a.pem".into(),
+                vec!["ssl-min-ver".into(), "TLSv1.2".into()],
+                vec![]
+            ))
         );
         assert_eq!(line("a.pem []"), Some(("a.pem".into(), vec![], vec![])));
         assert!(parse_crt_list_line("a.pem [alpn h2").is_err());

@@ -84,7 +84,10 @@ mod tests {
             r,
             [4, 1, 0x4e, 0x21, 127, 0, 0, 1, b'H', b'A', b'P', b'r', b'o', b'x', b'y', 0]
         );
-        assert_eq!(parse_addr("127.0.0.1:1080"), Ok("127.0.0.1:1080".parse().unwrap()));
+        assert_eq!(
+            parse_addr("127.0.0.1:1080"),
+            Ok("127.0.0.1:1080".parse().unwrap())
+        );
         assert!(parse_addr("127.0.0.1").is_err());
     }
 }

@@ -74,8 +74,8 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
                     };
                     out.push(
                         Diagnostic::new("U002", message)
-                        .at(value.span)
-                        .label("not offered by rustls"),
+                            .at(value.span)
+                            .label("not offered by rustls"),
                     );
                 }
             }

@@ -102,7 +102,10 @@ fn drive(port: u16, relay: &Relay) -> (u16, String, u16) {
     // The checks go through the relay (before any request).
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while relay.requests().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no check came through the relay");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no check came through the relay"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let (code, body) = curl(&[&format!("http://127.0.0.1:{port}/through")]);
@@ -133,7 +136,10 @@ fn servers_and_checks_go_through_a_socks4_relay_like_haproxy() {
     assert!(asked.iter().all(|r| *r == expected), "{asked:?}");
     // Refused connections are retried (`retries` 3 by default), each asked the same way.
     let refusals = refusing.requests();
-    assert!(!refusals.is_empty() && refusals.iter().all(|r| *r == expected), "{refusals:?}");
+    assert!(
+        !refusals.is_empty() && refusals.iter().all(|r| *r == expected),
+        "{refusals:?}"
+    );
     // Debian's haproxy, same configuration, fresh relays: same answers, same requests.
     let relay2 = Relay::start(true);
     let refusing2 = Relay::start(false);

@@ -11,7 +11,9 @@ use std::process::Command;
 fn rsa_cert(pki: &Pki, file: &str, name: &str) -> String {
     let (crt, key) = (pki.path("rsa.crt"), pki.path("rsa.key"));
     let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+        ])
         .args(["-subj", &format!("/CN={name}")])
         .args(["-addext", &format!("subjectAltName=DNS:{name}")])
         .args(["-keyout", &key, "-out", &crt])
@@ -28,7 +30,13 @@ fn summary(port: u16, args: &[&str]) -> String {
     let cn = out
         .lines()
         .find_map(|l| l.strip_prefix("subject="))
-        .map(|s| s.rsplit("CN").next().unwrap_or("").trim_start_matches([' ', '=']).to_string())
+        .map(|s| {
+            s.rsplit("CN")
+                .next()
+                .unwrap_or("")
+                .trim_start_matches([' ', '='])
+                .to_string()
+        })
         .unwrap_or_default();
     let version = out
         .lines()
@@ -42,29 +50,62 @@ fn summary(port: u16, args: &[&str]) -> String {
         .unwrap_or("-")
         .to_string();
     // A TLS 1.2 client has its session printed even when the server's alert ends it.
-    let refused = if out.contains(" alert ") { " refused" } else { "" };
+    let refused = if out.contains(" alert ") {
+        " refused"
+    } else {
+        ""
+    };
     let alpn = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("ALPN protocol: "))
         .unwrap_or("-")
         .to_string();
-    format!("{} -> cn={cn} key={bits} v={version}{refused} alpn={alpn}", args.join(" "))
+    format!(
+        "{} -> cn={cn} key={bits} v={version}{refused} alpn={alpn}",
+        args.join(" ")
+    )
 }
 
 fn drive(port: u16, pki: &Pki) -> Vec<String> {
-    let client = ["-cert", &pki.path("client.pem"), "-key", &pki.path("client.key")];
+    let client = [
+        "-cert",
+        &pki.path("client.pem"),
+        "-key",
+        &pki.path("client.key"),
+    ];
     let cases: Vec<Vec<&str>> = vec![
         vec!["-servername", "a.example", "-alpn", "h2,http/1.1"],
-        vec!["-servername", "a.example", "-alpn", "h2,http/1.1", "-tls1_2"],
+        vec![
+            "-servername",
+            "a.example",
+            "-alpn",
+            "h2,http/1.1",
+            "-tls1_2",
+        ],
         vec!["-servername", "b.example", "-alpn", "h2,http/1.1"],
-        [&["-servername", "b.example", "-alpn", "h2,http/1.1"][..], &client[..]].concat(),
+        [
+            &["-servername", "b.example", "-alpn", "h2,http/1.1"][..],
+            &client[..],
+        ]
+        .concat(),
         vec!["-servername", "y.w.example"],
         vec!["-servername", "x.w.example"],
         vec!["-servername", "only-default.example"],
         vec!["-servername", "dual.example"],
         // (OpenSSL also wants the certificate's own signature among them.)
-        vec!["-servername", "dual.example", "-sigalgs", "rsa_pss_rsae_sha256:rsa_pkcs1_sha256"],
-        vec!["-servername", "dual.example", "-tls1_2", "-sigalgs", "RSA+SHA256"],
+        vec![
+            "-servername",
+            "dual.example",
+            "-sigalgs",
+            "rsa_pss_rsae_sha256:rsa_pkcs1_sha256",
+        ],
+        vec![
+            "-servername",
+            "dual.example",
+            "-tls1_2",
+            "-sigalgs",
+            "RSA+SHA256",
+        ],
         vec!["-noservername", "-alpn", "h2,http/1.1"],
     ];
     cases.iter().map(|c| summary(port, c)).collect()
@@ -149,7 +190,10 @@ fn an_option_crt_list_lines_do_not_take_is_refused() {
     let ca = Ca::new("Hapee Test CA");
     let (c, k) = ca.issue(&["a.example"], false, false);
     pki.write("a.pem", &(c + &k));
-    let list = pki.write("list.txt", &format!("{} [no-tlsv13] a.example\n", pki.path("a.pem")));
+    let list = pki.write(
+        "list.txt",
+        &format!("{} [no-tlsv13] a.example\n", pki.path("a.pem")),
+    );
     let cfg = pki.write(
         "h.cfg",
         &format!(
@@ -164,11 +208,16 @@ fn an_option_crt_list_lines_do_not_take_is_refused() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("parsing [{list}:1]: unknown ssl keyword no-tlsv13")),
+        err.contains(&format!(
+            "parsing [{list}:1]: unknown ssl keyword no-tlsv13"
+        )),
         "{err}"
     );
     if Haproxy::installed() {
-        let theirs = Command::new("haproxy").args(["-c", "-f", &cfg]).output().unwrap();
+        let theirs = Command::new("haproxy")
+            .args(["-c", "-f", &cfg])
+            .output()
+            .unwrap();
         assert!(!theirs.status.success());
         assert!(
             String::from_utf8_lossy(&theirs.stderr).contains("unknown ssl keyword no-tlsv13"),

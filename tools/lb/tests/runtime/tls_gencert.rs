@@ -61,10 +61,16 @@ fn drive(port: u16, pki: &Pki, who: &str) -> String {
     assert_eq!(chain.len(), 2, "{who}: {first}");
     assert_eq!(
         x509(&chain[1], &["-noout", "-fingerprint"]),
-        x509(&std::fs::read_to_string(&cacert).unwrap(), &["-noout", "-fingerprint"]),
+        x509(
+            &std::fs::read_to_string(&cacert).unwrap(),
+            &["-noout", "-fingerprint"]
+        ),
         "{who}: the CA follows the made certificate"
     );
-    let again = served_chain(&s_client(port, &["-servername", "other.example", "-showcerts"]));
+    let again = served_chain(&s_client(
+        port,
+        &["-servername", "other.example", "-showcerts"],
+    ));
     assert_eq!(again.first(), chain.first(), "{who}: cached");
     // curl checks the name against the SAN and the chain against the signing CA. (Debian's
     // haproxy 2.6 drops curl's first connection for a name it has just made a certificate
@@ -96,7 +102,11 @@ fn drive(port: u16, pki: &Pki, who: &str) -> String {
         &std::fs::read_to_string(pki.path("default.pem")).unwrap(),
         &["-noout", "-pubkey"],
     );
-    assert_eq!(x509(&chain[0], &["-noout", "-pubkey"]), default_key, "{who}");
+    assert_eq!(
+        x509(&chain[0], &["-noout", "-pubkey"]),
+        default_key,
+        "{who}"
+    );
     x509(
         &chain[0],
         &[
