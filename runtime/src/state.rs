@@ -46,6 +46,8 @@ pub struct ServerRt {
     pub plan: plan::ServerPlan,
     /// The PROXY protocol header its connections start with, if any.
     pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
+    /// `socks4`: the SOCKS4 proxy its connections go through.
+    pub socks4: Option<SocketAddr>,
     /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
     pub dynamic: Option<crate::discovery::Dynamic>,
     /// Sessions per second (`srv_sess_rate`).
@@ -510,6 +512,13 @@ impl Shared {
                     };
                     let tls = tls_of(&s.tls);
                     let check_tls = tls_of(&s.check_tls);
+                    let socks4 = s.socks4.as_deref().and_then(|a| {
+                        crate::upstream::socks4::parse_addr(a)
+                            .map_err(|e| {
+                                tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name))
+                            })
+                            .ok()
+                    });
                     Arc::new(ServerRt {
                         tls,
                         check_tls,
@@ -537,6 +546,7 @@ impl Shared {
                         send_proxy: crate::upstream::send_proxy::SendProxy::from_options(
                             &s.options,
                         ),
+                        socks4,
                         dynamic: crate::discovery::resolvers_of(s)
                             .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
                         sess_rate: Default::default(),

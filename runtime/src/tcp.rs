@@ -280,7 +280,10 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
             finish(&txn);
             return;
         };
-        match connect_within(addr, be.timeouts.connect).await {
+        match crate::upstream::socks4::connect(addr, server.socks4, be.timeouts.connect)
+            .await
+            .ok()
+        {
             Some(s) => {
                 server.active.fetch_add(1, Ordering::Relaxed);
                 server.count_session();

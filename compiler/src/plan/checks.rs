@@ -574,9 +574,6 @@ pub fn unsupported_rule(keyword: &str, words: &[&str]) -> Option<String> {
     if parse_rule(words).is_none() {
         return Some(format!("'{keyword} {first}'"));
     }
-    if first == "connect" && words.contains(&"via-socks4") {
-        return Some(format!("'{keyword} connect via-socks4'"));
-    }
     None
 }
 

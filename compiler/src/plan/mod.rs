@@ -251,6 +251,10 @@ pub struct ServerPlan {
     pub check_tls: Option<tls::ServerTls>,
     /// `proto h2`, `max-reuse`, `check-proto`, `check-alpn`.
     pub mux: mux::ServerMux,
+    /// `socks4 <addr:port>`: connections reach the server through this SOCKS4 proxy.
+    pub socks4: Option<String>,
+    /// `check-via-socks4`: health checks go through the SOCKS4 proxy too.
+    pub check_via_socks4: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -595,6 +599,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             tls: tls_globals.server(&words),
                             check_tls: tls_globals.check(&words),
                             mux: mux::ServerMux::of(&words),
+                            socks4: words
+                                .iter()
+                                .rposition(|w| *w == "socks4")
+                                .and_then(|i| words.get(i + 1))
+                                .map(|a| a.to_string()),
+                            check_via_socks4: words.contains(&"check-via-socks4"),
                         }
                     })
                     .collect(),

@@ -91,6 +91,103 @@ pub struct BindTls {
     /// `tune.ssl.capture-buffer-size`: how many bytes of each ClientHello's cipher list are
     /// kept for `ssl_fc_cipherlist_*` (0: none, the default).
     pub capture_size: usize,
+    /// `generate-certificates`: certificates made on the fly for names no certificate covers.
+    pub generate: Option<GenerateCerts>,
+    /// `ca-base`, for the CA files a `crt-list` line names.
+    pub ca_base: Option<String>,
+    /// What `versions` was computed from, so that a `crt-list` line's `ssl-min-ver` and
+    /// `ssl-max-ver` can move the bounds: the bounds (indexes in [`VERSIONS`]), the versions
+    /// `no-*` disabled and the one `force-*` forced.
+    pub version_bounds: (usize, usize),
+    pub version_disabled: [bool; 5],
+    pub version_forced: Option<usize>,
+}
+
+impl BindTls {
+    /// The settings of a `crt-list` line's certificate: the bind line's, with the options
+    /// between the line's brackets over them. HAProxy 2.7 takes these there: `allow-0rtt`,
+    /// `alpn`, `ca-file`, `ca-verify-file`, `ciphers`, `ciphersuites`, `crl-file`, `curves`,
+    /// `ecdhe`, `no-ca-names`, `npn`, `ssl-min-ver`, `ssl-max-ver` and `verify`; anything else
+    /// is an error, in HAProxy's words.
+    pub fn with_line(&self, words: &[&str]) -> Result<BindTls, String> {
+        let mut tls = self.clone();
+        let (mut min, mut max) = self.version_bounds;
+        let mut i = 0;
+        while i < words.len() {
+            let word = words[i];
+            const KNOWN: &[&str] = &[
+                "allow-0rtt",
+                "alpn",
+                "ca-file",
+                "ca-verify-file",
+                "ciphers",
+                "ciphersuites",
+                "crl-file",
+                "curves",
+                "ecdhe",
+                "no-ca-names",
+                "npn",
+                "ssl-min-ver",
+                "ssl-max-ver",
+                "verify",
+            ];
+            if !KNOWN.contains(&word) {
+                return Err(format!("unknown ssl keyword {word}"));
+            }
+            let takes_value = !matches!(word, "allow-0rtt" | "no-ca-names");
+            let value = match words.get(i + 1) {
+                Some(v) => *v,
+                None if takes_value => return Err(format!("ssl args out of '[]' for {word}")),
+                None => "",
+            };
+            let version = |v: &str| {
+                VERSIONS.iter().position(|n| *n == v).ok_or_else(|| {
+                    format!("'{word}' : unknown value '{v}', use SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3")
+                })
+            };
+            match word {
+                "allow-0rtt" | "no-ca-names" | "npn" => {}
+                "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
+                "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
+                "ca-verify-file" => tls.ca_verify_file = Some(with_base(&self.ca_base, value)),
+                "crl-file" => tls.crl_file = Some(with_base(&self.ca_base, value)),
+                "ciphers" => tls.ciphers = Some(value.to_string()),
+                "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
+                "curves" | "ecdhe" => tls.curves = Some(value.to_string()),
+                "ssl-min-ver" => min = version(value)?,
+                "ssl-max-ver" => max = version(value)?,
+                "verify" => {
+                    tls.verify = match value {
+                        "none" => Verify::None,
+                        "optional" => Verify::Optional,
+                        "required" => Verify::Required,
+                        _ => {
+                            return Err(format!(
+                                "'verify' : unknown verify method '{value}', only 'none', 'optional', and 'required' are supported"
+                            ))
+                        }
+                    }
+                }
+                _ => return Err(format!("unknown ssl keyword {word}")),
+            }
+            i += if takes_value { 2 } else { 1 };
+        }
+        tls.version_bounds = (min, max);
+        tls.versions = allowed_versions(min, max, &self.version_disabled, self.version_forced);
+        Ok(tls)
+    }
+}
+
+/// How a listener makes certificates on the fly (`generate-certificates`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GenerateCerts {
+    /// `ca-sign-file` (`ca-base` applied): the CA certificate, its chain and its key; `None`
+    /// when the line forgot it, which the runtime refuses as HAProxy does.
+    pub ca_sign_file: Option<String>,
+    /// `ca-sign-pass`: kept, though HAProxy 2.7 reads the key without it.
+    pub ca_sign_pass: Option<String>,
+    /// `tune.ssl.ssl-ctx-cache-size`: how many made certificates are kept (0: none).
+    pub cache_size: usize,
 }
 
 /// OpenSSL's protocol names, in order.
@@ -130,6 +227,7 @@ pub struct TlsGlobals {
     lifetime: u32,
     key_del_ext: bool,
     capture_size: usize,
+    ctx_cache_size: usize,
 }
 
 impl TlsGlobals {
@@ -170,6 +268,9 @@ impl TlsGlobals {
                 .or_else(|| last("tune.ssl.capture-cipherlist-size"))
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
+            ctx_cache_size: last("tune.ssl.ssl-ctx-cache-size")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000),
         }
     }
 
@@ -185,12 +286,14 @@ impl TlsGlobals {
             key_del_ext: self.key_del_ext,
             capture_size: self.capture_size,
             crt_base: self.crt_base.clone(),
+            ca_base: self.ca_base.clone(),
             ..BindTls::default()
         };
         let (mut min, mut max) = (3usize, 4usize);
         let mut disabled = [false; 5];
         let mut forced = None;
         let mut ecdhe = None;
+        let (mut generate, mut ca_sign_file, mut ca_sign_pass) = (false, None, None);
         let words: Vec<&str> = self
             .bind_options
             .iter()
@@ -229,10 +332,13 @@ impl TlsGlobals {
                 "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
                 "curves" => tls.curves = Some(value.to_string()),
                 "ecdhe" => ecdhe = Some(value.to_string()),
+                "ca-sign-file" => ca_sign_file = Some(with_base(&self.ca_base, value)),
+                "ca-sign-pass" => ca_sign_pass = Some(value.to_string()),
                 word => {
                     takes_value = false;
                     match word {
                         "strict-sni" => tls.strict_sni = true,
+                        "generate-certificates" => generate = true,
                         "no-tls-tickets" => tls.tickets = false,
                         "tls-tickets" => tls.tickets = true,
                         w => {
@@ -248,10 +354,18 @@ impl TlsGlobals {
             i += if takes_value { 2 } else { 1 };
         }
         tls.versions = allowed_versions(min, max, &disabled, forced);
+        tls.version_bounds = (min, max);
+        tls.version_disabled = disabled;
+        tls.version_forced = forced;
         // `ecdhe` names the one curve when no `curves` list is given.
         if tls.curves.is_none() {
             tls.curves = ecdhe;
         }
+        tls.generate = generate.then(|| GenerateCerts {
+            ca_sign_file,
+            ca_sign_pass,
+            cache_size: self.ctx_cache_size,
+        });
         tls
     }
 }
@@ -297,6 +411,61 @@ mod tests {
         assert_eq!(t.versions, ["TLSv1.3"]);
         assert_eq!(t.curves.as_deref(), Some("prime256v1"));
         assert_eq!(t.crts, Vec::<String>::new());
+        assert!(t.generate.is_none());
+    }
+
+    #[test]
+    fn crt_list_line_options_override_the_bind_line() {
+        let mut g = globals();
+        g.ca_base = Some("/ca".into());
+        let t = g.bind(&["ssl", "alpn", "h2", "no-tlsv13", "verify", "none"]);
+        let l = t
+            .with_line(&[
+                "alpn",
+                "http/1.1",
+                "verify",
+                "required",
+                "ca-file",
+                "c.pem",
+                "ssl-min-ver",
+                "TLSv1.2",
+                "ssl-max-ver",
+                "TLSv1.3",
+            ])
+            .unwrap();
+        assert_eq!(l.alpn, ["http/1.1"]);
+        assert_eq!(l.verify, Verify::Required);
+        assert_eq!(l.ca_file.as_deref(), Some("/ca/c.pem"));
+        // `no-tlsv13` on the bind line still holds.
+        assert_eq!(l.versions, ["TLSv1.2"]);
+        let t = g.bind(&["ssl"]);
+        let l = t.with_line(&["ssl-min-ver", "TLSv1.3"]).unwrap();
+        assert_eq!(l.versions, ["TLSv1.3"]);
+        assert_eq!(
+            t.with_line(&["no-tlsv13"]).unwrap_err(),
+            "unknown ssl keyword no-tlsv13"
+        );
+        assert!(t.with_line(&["alpn"]).unwrap_err().contains("out of '[]'"));
+        assert!(t.with_line(&["verify", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn generated_certificates_take_their_ca_under_ca_base() {
+        let mut g = globals();
+        g.ca_base = Some("/etc/ca".into());
+        let t = g.bind(&[
+            "crt",
+            "a.pem",
+            "generate-certificates",
+            "ca-sign-file",
+            "ca.pem",
+            "ca-sign-pass",
+            "x",
+        ]);
+        let gen = t.generate.expect("generation enabled");
+        assert_eq!(gen.ca_sign_file.as_deref(), Some("/etc/ca/ca.pem"));
+        assert_eq!(gen.ca_sign_pass.as_deref(), Some("x"));
+        assert_eq!(gen.cache_size, 1000);
     }
 
     #[test]

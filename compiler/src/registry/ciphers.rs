@@ -168,6 +168,17 @@ pub fn tls12(list: &str) -> Selection {
     out
 }
 
+/// The ECDHE suite (OpenSSL name, IANA name) standing in for a finite-field DHE one rustls
+/// lacks (`DHE-RSA-AES256-GCM-SHA384` → `ECDHE-RSA-AES256-GCM-SHA384`): same authentication
+/// and bulk cipher, elliptic-curve key exchange. Used only when a list selects nothing else.
+pub fn dhe_stand_in(name: &str) -> Option<(&'static str, &'static str)> {
+    let rest = name.strip_prefix("DHE-")?;
+    TLS12_SUITES
+        .iter()
+        .find(|s| s.0.strip_prefix("ECDHE-") == Some(rest))
+        .map(|s| (s.0, s.1))
+}
+
 /// Evaluates a `ciphersuites` list (TLS 1.3); answers rustls' suite names.
 pub fn tls13(list: &str) -> Selection {
     let mut out = Selection::default();
@@ -200,6 +211,14 @@ mod tests {
 
     #[test]
     fn openssl_cipher_strings_select_rustls_suites() {
+        assert_eq!(
+            dhe_stand_in("DHE-RSA-AES256-GCM-SHA384"),
+            Some((
+                "ECDHE-RSA-AES256-GCM-SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+            ))
+        );
+        assert_eq!(dhe_stand_in("DHE-RSA-AES256-SHA"), None);
         let s = tls12("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA");
         assert_eq!(s.selected, ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]);
         assert_eq!(s.unknown, ["ECDHE-RSA-AES256-SHA"]);

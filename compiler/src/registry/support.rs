@@ -67,6 +67,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.ssl.capture-buffer-size",
     "tune.ssl.capture-cipherlist-size",
     "tune.ssl.lifetime",
+    // Certificates made on the fly (runtime/src/tls/gencert.rs).
+    "tune.ssl.ssl-ctx-cache-size",
     // rustls has no finite-field Diffie-Hellman: the setting has nothing to act on.
     "tune.ssl.default-dh-param",
     "ssl-dh-param-file",
@@ -337,6 +339,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // WebSocket requests always go over HTTP/1.1 (`ws h1`, and `ws auto` offering
     // `http/1.1` only); `ws h2` (RFC 8441 extended CONNECT) is refused where it is written.
     "ws",
+    // Servers behind a SOCKS4 proxy (runtime/src/upstream/socks4.rs).
+    "socks4",
+    "check-via-socks4",
 ];
 
 /// Bind-line options the runtime honours.
@@ -374,6 +379,9 @@ pub const BIND_OPTIONS: &[&str] = &[
     "curves",
     "ecdhe",
     "strict-sni",
+    "generate-certificates",
+    "ca-sign-file",
+    "ca-sign-pass",
     "no-tls-tickets",
     "tls-tickets",
     "proto",

@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// What a check needs from its server to evaluate samples and connect.
 pub struct CheckEnv<'a> {
@@ -188,7 +187,13 @@ async fn connect(
     s.phase = Phase::Connecting;
     s.tls = false;
     let addr = target(rule, env.addr);
-    let tcp = TcpStream::connect(addr).await?;
+    // Through the server's SOCKS4 proxy with `check-via-socks4` (default connection) or
+    // `connect via-socks4`.
+    let via = env
+        .server
+        .socks4
+        .filter(|_| rule.via_socks4 || (rule.default && env.server.plan.check_via_socks4));
+    let tcp = crate::upstream::socks4::connect(addr, via, None).await?;
     let _ = tcp.set_nodelay(true);
     if rule.linger {
         // Close with a reset rather than leaving TIME_WAIT sockets behind.

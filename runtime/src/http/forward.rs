@@ -352,8 +352,14 @@ pub async fn forward(
                     let config = if upgrade { &t.config_h1 } else { &t.config };
                     (config, t.server_name(txn, addr))
                 });
-                let fresh =
-                    Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await;
+                let fresh = Box::pin(ServerConn::connect(
+                    addr,
+                    server.socks4,
+                    be.timeouts.connect,
+                    preface,
+                    tls,
+                ))
+                .await;
                 let fresh = match fresh {
                     Ok(c) => {
                         txn.backend_error = None;

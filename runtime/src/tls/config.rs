@@ -22,6 +22,20 @@ pub struct BindTlsConfig {
     pub verifier: Option<Arc<IgnoringVerifier>>,
     /// Bytes of each ClientHello's cipher list kept for `ssl_fc_cipherlist_*` (0: none).
     pub capture_size: usize,
+    /// Per certificate of the store, the settings of its `crt-list` line when the line has
+    /// options of its own (`None`: the listener's).
+    pub lines: Vec<Option<Side>>,
+    /// Whether a handshake must read the ClientHello before choosing its settings: some
+    /// `crt-list` line has its own, or the certificate depends on the client's signature
+    /// schemes or is made on the fly.
+    pub needs_hello: bool,
+}
+
+/// One set of handshake settings: the rustls configuration and its client verifier.
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub config: Arc<ServerConfig>,
+    pub verifier: Option<Arc<IgnoringVerifier>>,
 }
 
 /// The OpenSSL-named lists a TLS side is narrowed by, and the versions it enables.
@@ -50,7 +64,7 @@ pub fn narrowed_provider(
     warnings: &mut Vec<String>,
 ) -> Result<CryptoProvider, String> {
     let mut provider = (*super::provider()).clone();
-    let mut report = |what: &str, list: &str, unknown: &[String]| {
+    let report = |warnings: &mut Vec<String>, what: &str, list: &str, unknown: &[String]| {
         if !unknown.is_empty() {
             warnings.push(format!(
                 "{what} '{list}': rustls does not offer {}; left out",
@@ -61,8 +75,21 @@ pub fn narrowed_provider(
     let name_of = |s: &rustls::SupportedCipherSuite| s.suite().as_str().unwrap_or("");
     let mut stand_in = None;
     if let Some(list) = t.ciphers {
-        let sel = ciphers::tls12(list);
-        report("ciphers", list, &sel.unknown);
+        let mut sel = ciphers::tls12(list);
+        if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.2") {
+            // A DHE-only list: rustls has no finite-field DHE, its ECDHE twins stand in.
+            sel.unknown.retain(|name| match ciphers::dhe_stand_in(name) {
+                Some((ecdhe, iana)) => {
+                    warnings.push(format!(
+                        "ciphers '{list}': rustls has no DHE key exchange; {ecdhe} stands in for {name}"
+                    ));
+                    sel.selected.push(iana);
+                    false
+                }
+                None => true,
+            });
+        }
+        report(warnings, "ciphers", list, &sel.unknown);
         if !sel.stand_ins.is_empty() {
             stand_in = Some(format!("ciphers '{list}': {}", ciphers::KRSA_STAND_IN));
         }
@@ -83,7 +110,7 @@ pub fn narrowed_provider(
     }
     if let Some(list) = t.ciphersuites {
         let sel = ciphers::tls13(list);
-        report("ciphersuites", list, &sel.unknown);
+        report(warnings, "ciphersuites", list, &sel.unknown);
         if sel.selected.is_empty() && t.versions.iter().any(|v| v == "TLSv1.3") {
             return Err(format!(
                 "ciphersuites '{list}': none of these is a TLSv1.3 suite rustls offers"
@@ -95,7 +122,7 @@ pub fn narrowed_provider(
     }
     if let Some(list) = t.curves {
         let sel = ciphers::groups(list);
-        report("curves", list, &sel.unknown);
+        report(warnings, "curves", list, &sel.unknown);
         let group_name = |g: &&'static dyn rustls::crypto::SupportedKxGroup| {
             g.name().as_str().unwrap_or("").to_string()
         };
@@ -222,47 +249,104 @@ impl BindTlsConfig {
         if store.entries.is_empty() {
             return Err("no SSL certificate specified (use 'crt' or 'crt-list')".into());
         }
-        let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
-            .versions
+        if let Some(g) = &t.generate {
+            let Some(file) = &g.ca_sign_file else {
+                return Err(
+                    "cannot enable certificate generation, no CA certificate File configured"
+                        .into(),
+                );
+            };
+            store.generator = Some(super::gencert::CertGenerator::new(
+                file,
+                &store.entries[0].key,
+                g.cache_size,
+            )?);
+        }
+        let line_settings: Vec<Option<BindTls>> = store
+            .entries
             .iter()
-            .filter_map(|v| match v.as_str() {
-                "TLSv1.2" => Some(&rustls::version::TLS12),
-                "TLSv1.3" => Some(&rustls::version::TLS13),
-                _ => None,
+            .map(|e| {
+                if e.options.is_empty() {
+                    return Ok(None);
+                }
+                let words: Vec<&str> = e.options.iter().map(String::as_str).collect();
+                t.with_line(&words).map(Some).map_err(|err| {
+                    let at = e.line.as_deref().unwrap_or(&e.path);
+                    format!("'crt-list' : parsing [{at}]: {err}")
+                })
             })
-            .collect();
-        if versions.is_empty() {
-            return Err(format!(
-                "the allowed TLS versions ({}) include neither TLSv1.2 nor TLSv1.3, the only ones rustls speaks",
-                t.versions.join(", ")
-            ));
-        }
-        let provider = Arc::new(narrowed_provider(t.into(), warnings)?);
-        let verifier = client_verifier(t, &provider)?;
+            .collect::<Result<_, String>>()?;
         let store = Arc::new(store);
-        let builder = ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&versions)
-            .map_err(|e| format!("TLS versions: {e}"))?;
-        let builder = match &verifier {
-            Some(v) => builder.with_client_cert_verifier(v.clone()),
-            None => builder.with_no_client_auth(),
-        };
-        let mut config = builder.with_cert_resolver(store.clone());
-        config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-        config.session_storage = if t.cache_size > 0 {
-            ServerSessionMemoryCache::new(t.cache_size as usize)
-        } else {
-            Arc::new(NoServerSessionStorage {})
-        };
-        if t.tickets {
-            config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
-                .map_err(|e| format!("session tickets: {e}"))?;
-        }
+        let base = side(t, &store, warnings)?;
+        let lines = line_settings
+            .iter()
+            .map(|l| l.as_ref().map(|l| side(l, &store, warnings)).transpose())
+            .collect::<Result<Vec<_>, String>>()?;
+        let needs_hello = lines.iter().any(Option::is_some)
+            || store.generator.is_some()
+            || store.mixes_key_types();
         Ok(BindTlsConfig {
-            config: Arc::new(config),
+            config: base.config,
+            verifier: base.verifier,
             store,
-            verifier,
             capture_size: t.capture_size,
+            lines,
+            needs_hello,
         })
     }
+
+    /// The settings for a client: those of the `crt-list` line of the certificate it is
+    /// served, else the listener's.
+    pub fn side_for(&self, sni: Option<&str>, sigs: Option<&[rustls::SignatureScheme]>) -> Side {
+        self.store
+            .pick(sni, sigs)
+            .and_then(|i| self.lines.get(i).cloned().flatten())
+            .unwrap_or_else(|| Side {
+                config: self.config.clone(),
+                verifier: self.verifier.clone(),
+            })
+    }
+}
+
+/// The rustls configuration of one set of settings, serving the listener's certificates.
+fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Result<Side, String> {
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
+        .versions
+        .iter()
+        .filter_map(|v| match v.as_str() {
+            "TLSv1.2" => Some(&rustls::version::TLS12),
+            "TLSv1.3" => Some(&rustls::version::TLS13),
+            _ => None,
+        })
+        .collect();
+    if versions.is_empty() {
+        return Err(format!(
+            "the allowed TLS versions ({}) include neither TLSv1.2 nor TLSv1.3, the only ones rustls speaks",
+            t.versions.join(", ")
+        ));
+    }
+    let provider = Arc::new(narrowed_provider(t.into(), warnings)?);
+    let verifier = client_verifier(t, &provider)?;
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| format!("TLS versions: {e}"))?;
+    let builder = match &verifier {
+        Some(v) => builder.with_client_cert_verifier(v.clone()),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(store.clone());
+    config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.session_storage = if t.cache_size > 0 {
+        ServerSessionMemoryCache::new(t.cache_size as usize)
+    } else {
+        Arc::new(NoServerSessionStorage {})
+    };
+    if t.tickets {
+        config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
+            .map_err(|e| format!("session tickets: {e}"))?;
+    }
+    Ok(Side {
+        config: Arc::new(config),
+        verifier,
+    })
 }

@@ -80,7 +80,8 @@ pub(super) fn cert_field(
         return Some(None);
     };
     let entry = args.first().map(String::as_str);
-    let pos = args.get(1).and_then(|p| p.parse().ok()).unwrap_or(-1);
+    // The first occurrence unless told otherwise, as HAProxy reads `(<entry>[,<occ>])`.
+    let pos = args.get(1).and_then(|p| p.parse().ok()).unwrap_or(1);
     Some(match field {
         "_s_dn" => CertFacts::dn(&c.subject, entry, pos).map(Value::Str),
         "_i_dn" => CertFacts::dn(&c.issuer, entry, pos).map(Value::Str),

@@ -11,6 +11,7 @@ pub mod config;
 pub mod crl;
 pub mod errors;
 pub mod fetch;
+pub mod gencert;
 pub mod live;
 pub mod store;
 pub mod verify;
@@ -101,12 +102,19 @@ impl TlsInfo {
         }
     }
 
-    fn of(conn: &ServerConnection, tls: &config::BindTlsConfig) -> TlsInfo {
+    /// What a finished handshake settled; `side` is the settings it ran with, `sigs` the
+    /// client's signature schemes when they were read.
+    fn of(
+        conn: &ServerConnection,
+        tls: &config::BindTlsConfig,
+        side: &config::Side,
+        sigs: Option<&[rustls::SignatureScheme]>,
+    ) -> TlsInfo {
         let client_chain: Vec<CertificateDer<'static>> = conn
             .peer_certificates()
             .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
             .unwrap_or_default();
-        let verify = match &tls.verifier {
+        let verify = match &side.verifier {
             Some(v) if !client_chain.is_empty() => v.outcome(&client_chain),
             _ => verify::VerifyOutcome::default(),
         };
@@ -114,8 +122,8 @@ impl TlsInfo {
         TlsInfo {
             server_cert: tls
                 .store
-                .select(sni.as_deref())
-                .and_then(|e| e.key.cert.first().cloned()),
+                .served(sni.as_deref(), sigs)
+                .and_then(|k| k.cert.first().cloned()),
             sni,
             client_chain,
             verify,
@@ -139,34 +147,39 @@ pub async fn accept(
         .map_err(|_| EmbryonicError::TlsTimeout)?
         .unwrap_or(0);
     let first = &first[..seen];
-    if tls.capture_size == 0 {
+    if tls.capture_size == 0 && !tls.needs_hello {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
         let stream = tokio::time::timeout(limit, acceptor.accept(stream))
             .await
             .map_err(|_| EmbryonicError::TlsTimeout)?
             .map_err(|e| handshake_error(&e, first))?;
-        let info = TlsInfo::of(stream.get_ref().1, tls);
+        let side = tls.side_for(None, None);
+        let info = TlsInfo::of(stream.get_ref().1, tls, &side, None);
         return Ok((stream, info));
     }
-    // With a capture, the ClientHello is read first so that its cipher list can be kept.
+    // The ClientHello is read first: its name and signature schemes choose the settings
+    // (a `crt-list` line's own), and a capture keeps its cipher list.
     let handshake = async {
         let start =
             tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream)
                 .await
                 .map_err(|e| handshake_error(&e, first))?;
-        let captured =
-            fetch::CapturedHello::of(start.client_hello().cipher_suites(), tls.capture_size);
+        let hello = start.client_hello();
+        let captured = (tls.capture_size > 0)
+            .then(|| fetch::CapturedHello::of(hello.cipher_suites(), tls.capture_size));
+        let sigs = store::usable_sigs(&hello);
+        let side = tls.side_for(hello.server_name(), Some(&sigs));
         let stream = start
-            .into_stream(tls.config.clone())
+            .into_stream(side.config.clone())
             .await
             .map_err(|e| handshake_error(&e, first))?;
-        Ok((stream, captured))
+        Ok((stream, captured, side, sigs))
     };
-    let (stream, captured) = tokio::time::timeout(limit, handshake)
+    let (stream, captured, side, sigs) = tokio::time::timeout(limit, handshake)
         .await
         .map_err(|_| EmbryonicError::TlsTimeout)??;
-    let mut info = TlsInfo::of(stream.get_ref().1, tls);
-    info.hello = Some(captured);
+    let mut info = TlsInfo::of(stream.get_ref().1, tls, &side, Some(&sigs));
+    info.hello = captured;
     Ok((stream, info))
 }
 

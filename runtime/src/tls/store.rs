@@ -6,6 +6,7 @@
 
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
+use rustls::{SignatureAlgorithm, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::Path;
@@ -17,8 +18,12 @@ pub struct CertEntry {
     pub key: Arc<CertifiedKey>,
     /// Lower-case names, exact (`www.example.com`) or wildcards (`*.example.com`).
     pub names: Vec<String>,
-    /// Names excluded by a `crt-list` line's `!filter`s.
+    /// Names a `crt-list` line's `!filter`s keep its wildcards from serving.
     pub excluded: Vec<String>,
+    /// The options between the brackets of its `crt-list` line, and where that line is
+    /// (`list:number`).
+    pub options: Vec<String>,
+    pub line: Option<String>,
     /// The file it came from, for messages.
     pub path: String,
 }
@@ -29,6 +34,8 @@ pub struct CertStore {
     pub entries: Vec<CertEntry>,
     /// `strict-sni`: no default certificate; a client whose name matches none is refused.
     pub strict_sni: bool,
+    /// `generate-certificates`: a name no certificate covers gets one made for it.
+    pub generator: Option<super::gencert::CertGenerator>,
 }
 
 /// How a certificate's key file is named when it is not in the certificate's own file.
@@ -74,7 +81,11 @@ impl CertStore {
         Ok(())
     }
 
-    /// Loads a `crt-list` file: `<crt> [<[options]>] [[!]<sni filter> …]` lines.
+    /// Loads a `crt-list` file: `<crt> [\[<options>\]] [[!]<sni filter> …]` lines. A line
+    /// with filters serves the names of its positive filters only (none with only `!`
+    /// filters: a certificate loaded to be the default); a `!name` keeps the line's wildcards
+    /// from serving that name. The options are kept for the listener to build the line's own
+    /// TLS settings from.
     pub fn add_crt_list(
         &mut self,
         path: &str,
@@ -85,73 +96,186 @@ impl CertStore {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .map_err(|e| format!("unable to open crt-list file '{path}' : {e}"))?;
         for (n, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
-                continue;
-            }
             let at = format!("'{path}' at line {}", n + 1);
-            let (crt, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-            let mut rest = rest.trim();
-            if let Some(after) = rest.strip_prefix('[') {
-                let Some((options, tail)) = after.split_once(']') else {
-                    return Err(format!("crt-list {at}: missing ']'"));
-                };
-                if !options.trim().is_empty() {
-                    return Err(format!(
-                        "crt-list {at}: per-certificate options '[{}]' are not supported by the hapee runtime yet",
-                        options.trim()
-                    ));
-                }
-                rest = tail.trim();
-            }
-            let file = hapee_compiler::plan::tls::with_base(crt_base, crt);
+            let Some((crt, options, filters)) =
+                parse_crt_list_line(line).map_err(|e| format!("crt-list {at}: {e}"))?
+            else {
+                continue;
+            };
+            let file = hapee_compiler::plan::tls::with_base(crt_base, &crt);
             let mut entry = load_entry(&file, naming).map_err(|e| format!("crt-list {at}: {e}"))?;
-            let filters: Vec<&str> = rest.split_whitespace().collect();
-            let positive: Vec<String> = filters
-                .iter()
-                .filter(|f| !f.starts_with('!'))
-                .map(|f| f.to_ascii_lowercase())
-                .collect();
-            if !positive.is_empty() {
-                entry.names = positive;
+            if !filters.is_empty() {
+                entry.names = filters
+                    .iter()
+                    .filter(|f| !f.starts_with('!'))
+                    .map(|f| f.to_ascii_lowercase())
+                    .collect();
             }
             entry.excluded = filters
                 .iter()
                 .filter_map(|f| f.strip_prefix('!'))
                 .map(str::to_ascii_lowercase)
                 .collect();
+            entry.options = options;
+            entry.line = Some(format!("{path}:{}", n + 1));
             self.entries.push(entry);
         }
         Ok(())
     }
 
-    /// The certificate for a client's server name: an exact name first, then a wildcard
-    /// (one label), else the default one unless `strict-sni`.
+    /// The certificate for a client's server name, as HAProxy picks it: among the
+    /// certificates naming it exactly, else by a wildcard its line does not exclude, the first
+    /// of each key type; then ECDSA if the client signs with it (`sigs`, its signature
+    /// schemes; `None`: unknown), else RSA, else another type, else whichever there is. With
+    /// no match the first certificate is the default, unless `strict-sni`. Answers its index.
+    pub fn pick(&self, sni: Option<&str>, sigs: Option<&[SignatureScheme]>) -> Option<usize> {
+        if let Some(found) = sni.and_then(|n| self.named(&n.to_ascii_lowercase(), sigs)) {
+            return Some(found);
+        }
+        (!self.strict_sni && !self.entries.is_empty()).then_some(0)
+    }
+
+    /// [`pick`](Self::pick)'s certificate, for a client whose signature schemes are unknown.
     pub fn select(&self, sni: Option<&str>) -> Option<&CertEntry> {
-        if let Some(name) = sni {
-            let name = name.to_ascii_lowercase();
-            let allowed = |e: &&CertEntry| !e.excluded.iter().any(|x| matches(x, &name));
-            let exact = self
-                .entries
-                .iter()
-                .filter(allowed)
-                .find(|e| e.names.contains(&name));
-            let found = exact.or_else(|| {
-                self.entries.iter().filter(allowed).find(|e| {
-                    e.names
-                        .iter()
-                        .any(|n| n.starts_with("*.") && matches(n, &name))
-                })
-            });
-            if found.is_some() {
-                return found;
+        self.pick(sni, None).map(|i| &self.entries[i])
+    }
+
+    /// The certificate whose names cover `name` (lower-case), if any.
+    fn named(&self, name: &str, sigs: Option<&[SignatureScheme]>) -> Option<usize> {
+        // First ECDSA, RSA and other-type certificates, exact names before wildcards.
+        let mut found: [Option<usize>; 3] = [None; 3];
+        let mut note = |i: usize, e: &CertEntry| {
+            let slot = match e.key.key.algorithm() {
+                SignatureAlgorithm::ECDSA => 0,
+                SignatureAlgorithm::RSA => 1,
+                _ => 2,
+            };
+            found[slot].get_or_insert(i);
+        };
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.names.iter().any(|n| n == name) {
+                note(i, e);
             }
         }
-        if self.strict_sni {
-            return None;
+        for (i, e) in self.entries.iter().enumerate() {
+            let wild = e
+                .names
+                .iter()
+                .any(|n| n.starts_with("*.") && matches(n, name));
+            if wild && !e.excluded.iter().any(|x| x == name) {
+                note(i, e);
+            }
         }
-        self.entries.first()
+        let signs = |ecdsa: bool| {
+            use SignatureScheme as S;
+            sigs.is_none_or(|s| {
+                s.iter().any(|s| match s {
+                    S::ECDSA_NISTP256_SHA256
+                    | S::ECDSA_NISTP384_SHA384
+                    | S::ECDSA_NISTP521_SHA512
+                    | S::ECDSA_SHA1_Legacy => ecdsa,
+                    S::RSA_PKCS1_SHA1
+                    | S::RSA_PKCS1_SHA256
+                    | S::RSA_PKCS1_SHA384
+                    | S::RSA_PKCS1_SHA512
+                    | S::RSA_PSS_SHA256
+                    | S::RSA_PSS_SHA384
+                    | S::RSA_PSS_SHA512 => !ecdsa,
+                    _ => false,
+                })
+            })
+        };
+        let [ecdsa, rsa, other] = found;
+        match (ecdsa, rsa) {
+            (Some(e), _) if signs(true) => Some(e),
+            (_, Some(r)) if signs(false) => Some(r),
+            _ => other.or(ecdsa).or(rsa),
+        }
     }
+
+    /// The key and chain for a handshake: [`pick`](Self::pick)'s choice, or one made for
+    /// a name no certificate covers when the listener generates certificates (the default
+    /// one when that fails).
+    pub fn choose(
+        &self,
+        sni: Option<&str>,
+        sigs: Option<&[SignatureScheme]>,
+    ) -> Option<Arc<CertifiedKey>> {
+        if let (Some(generator), Some(name)) = (&self.generator, sni) {
+            let name = name.to_ascii_lowercase();
+            if self.named(&name, sigs).is_none() {
+                if let Some(made) = generator.get(&name) {
+                    return Some(made);
+                }
+            }
+        }
+        self.pick(sni, sigs).map(|i| self.entries[i].key.clone())
+    }
+
+    /// The certificate a finished handshake presented, as far as the store still knows it.
+    pub fn served(
+        &self,
+        sni: Option<&str>,
+        sigs: Option<&[SignatureScheme]>,
+    ) -> Option<Arc<CertifiedKey>> {
+        if let (Some(generator), Some(name)) = (&self.generator, sni) {
+            let name = name.to_ascii_lowercase();
+            if self.named(&name, sigs).is_none() {
+                if let Some(made) = generator.cached(&name) {
+                    return Some(made);
+                }
+            }
+        }
+        self.pick(sni, sigs).map(|i| self.entries[i].key.clone())
+    }
+
+    /// Whether the choice of certificate depends on more than the name: certificates of
+    /// different key types.
+    pub fn mixes_key_types(&self) -> bool {
+        let mut types = self.entries.iter().map(|e| e.key.key.algorithm());
+        types.next().is_some_and(|first| types.any(|t| t != first))
+    }
+}
+
+/// One `crt-list` line as HAProxy splits it: the certificate, the words between `[` and `]`,
+/// and the SNI filters after them; `None` for a blank line or a comment. Words after a `#`
+/// are a comment.
+pub fn parse_crt_list_line(
+    line: &str,
+) -> Result<Option<(String, Vec<String>, Vec<String>)>, String> {
+    let line = line.split('#').next().unwrap_or("");
+    // Brackets are words of their own, wherever they are written.
+    let spaced = line.replace('[', " [ ").replace(']', " ] ");
+    let mut words = spaced.split_whitespace();
+    let Some(crt) = words.next() else {
+        return Ok(None);
+    };
+    if crt == "[" {
+        return Err("file must start with a cert".into());
+    }
+    let rest: Vec<&str> = words.collect();
+    let (options, filters) = match rest.iter().position(|w| *w == "[") {
+        Some(open) => {
+            let close = rest.iter().position(|w| *w == "]").ok_or("missing ']'")?;
+            if close < open {
+                return Err("missing '['".into());
+            }
+            if rest[open + 1..].contains(&"[") {
+                return Err("too many '['".into());
+            }
+            if rest[close + 1..].contains(&"]") {
+                return Err("too many ']'".into());
+            }
+            if open != 0 {
+                return Err(format!("unknown ssl keyword {}", rest[0]));
+            }
+            (&rest[open + 1..close], &rest[close + 1..])
+        }
+        None if rest.contains(&"]") => return Err("missing '['".into()),
+        None => (&rest[..0], &rest[..]),
+    };
+    let owned = |w: &[&str]| w.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    Ok(Some((crt.to_string(), owned(options), owned(filters))))
 }
 
 /// Whether `pattern` (a name, or `*.domain` for exactly one more label) covers `name`.
@@ -164,83 +288,41 @@ fn matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-impl CertStore {
-    /// The certificate for a client's server name and the key types it can use, HAProxy's
-    /// way: among the entries naming it exactly or by wildcard (exact ones first), an ECDSA one
-    /// when the client can use one, else an RSA one, else any of them; with none, the default
-    /// one unless `strict-sni`.
-    pub fn select_for(&self, sni: Option<&str>, ecdsa: bool, rsa: bool) -> Option<&CertEntry> {
-        use rustls::SignatureAlgorithm;
-        if let Some(name) = sni {
-            let name = name.to_ascii_lowercase();
-            let allowed = |e: &&CertEntry| !e.excluded.iter().any(|x| matches(x, &name));
-            let exact = self
-                .entries
-                .iter()
-                .filter(allowed)
-                .filter(|e| e.names.contains(&name));
-            let wild = self.entries.iter().filter(allowed).filter(|e| {
-                e.names
-                    .iter()
-                    .any(|n| n.starts_with("*.") && matches(n, &name))
-            });
-            let (mut ec, mut rs, mut other) = (None, None, None);
-            for e in exact.chain(wild) {
-                let slot = match e.key.key.algorithm() {
-                    SignatureAlgorithm::ECDSA => &mut ec,
-                    SignatureAlgorithm::RSA => &mut rs,
-                    _ => &mut other,
-                };
-                slot.get_or_insert(e);
-            }
-            let found = match (ec, rs) {
-                (Some(e), _) if ecdsa => Some(e),
-                (_, Some(r)) if rsa => Some(r),
-                _ => other.or(ec).or(rs),
-            };
-            if found.is_some() {
-                return found;
-            }
-        }
-        if self.strict_sni {
-            return None;
-        }
-        self.entries.first()
-    }
+/// The signature schemes a client can verify the proxy's certificate with, as HAProxy weighs
+/// them: ECDSA ones count only when the client also offers a suite an ECDSA key can serve
+/// (any TLS 1.3 suite, or an `_ECDSA_` TLS 1.2 one); a client offering only RSA key
+/// exchange gets an RSA certificate.
+pub fn usable_sigs(hello: &ClientHello<'_>) -> Vec<SignatureScheme> {
+    use SignatureScheme as S;
+    let ecdsa_suite = hello.cipher_suites().iter().any(|c| {
+        let n = c.as_str().unwrap_or("");
+        n.contains("_ECDSA_") || n.starts_with("TLS13_")
+    });
+    // Without the extension, TLS 1.2 assumes SHA-1 signatures of the suite's key type.
+    let offered = match hello.signature_schemes() {
+        [] if ecdsa_suite => &[S::RSA_PKCS1_SHA1, S::ECDSA_SHA1_Legacy][..],
+        [] => &[S::RSA_PKCS1_SHA1][..],
+        list => list,
+    };
+    offered
+        .iter()
+        .copied()
+        .filter(|s| {
+            ecdsa_suite
+                || !matches!(
+                    s,
+                    S::ECDSA_NISTP256_SHA256
+                        | S::ECDSA_NISTP384_SHA384
+                        | S::ECDSA_NISTP521_SHA512
+                        | S::ECDSA_SHA1_Legacy
+                )
+        })
+        .collect()
 }
 
 impl ResolvesServerCert for CertStore {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        use rustls::SignatureScheme as S;
-        let schemes = hello.signature_schemes();
-        let rsa = schemes.is_empty()
-            || schemes.iter().any(|s| {
-                matches!(
-                    s,
-                    S::RSA_PKCS1_SHA1
-                        | S::RSA_PKCS1_SHA256
-                        | S::RSA_PKCS1_SHA384
-                        | S::RSA_PKCS1_SHA512
-                        | S::RSA_PSS_SHA256
-                        | S::RSA_PSS_SHA384
-                        | S::RSA_PSS_SHA512
-                )
-            });
-        // As HAProxy does: an ECDSA signature scheme, and a suite an ECDSA key can serve.
-        let ecdsa = schemes.iter().any(|s| {
-            matches!(
-                s,
-                S::ECDSA_NISTP256_SHA256
-                    | S::ECDSA_NISTP384_SHA384
-                    | S::ECDSA_NISTP521_SHA512
-                    | S::ECDSA_SHA1_Legacy
-            )
-        }) && hello.cipher_suites().iter().any(|c| {
-            let n = c.as_str().unwrap_or("");
-            n.contains("_ECDSA_") || n.starts_with("TLS13_")
-        });
-        self.select_for(hello.server_name(), ecdsa, rsa)
-            .map(|e| e.key.clone())
+        self.choose(hello.server_name(), Some(&usable_sigs(&hello)))
     }
 }
 
@@ -288,13 +370,41 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
         key: Arc::new(key),
         names,
         excluded: Vec::new(),
+        options: Vec::new(),
+        line: None,
         path: path.to_string(),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{matches, parse_crt_list_line};
+
+    #[test]
+    fn crt_list_lines_split_as_haproxy_splits_them() {
+        let line = |l: &str| parse_crt_list_line(l).unwrap();
+        assert_eq!(line("  # comment"), None);
+        assert_eq!(
+            line("a.pem [alpn h2 verify none] *.x.com !b.x.com # note"),
+            Some((
+                "a.pem".into(),
+                vec!["alpn".into(), "h2".into(), "verify".into(), "none".into()],
+                vec!["*.x.com".into(), "!b.x.com".into()]
+            ))
+        );
+        assert_eq!(
+            line("a.pem [ssl-min-ver TLSv1.2]"),
+            Some((
+                "a.pem".into(),
+                vec!["ssl-min-ver".into(), "TLSv1.2".into()],
+                vec![]
+            ))
+        );
+        assert_eq!(line("a.pem []"), Some(("a.pem".into(), vec![], vec![])));
+        assert!(parse_crt_list_line("a.pem [alpn h2").is_err());
+        assert!(parse_crt_list_line("a.pem alpn h2]").is_err());
+        assert!(parse_crt_list_line("[alpn h2] a.pem").is_err());
+    }
 
     #[test]
     fn wildcards_cover_one_label() {

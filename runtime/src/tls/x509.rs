@@ -145,7 +145,7 @@ impl CertFacts {
 
     /// A distinguished name as `ssl_c_s_dn` gives it: the OpenSSL one-line form
     /// (`/C=FR/O=Example/CN=www`), or with an entry name the value of its `pos`-th occurrence
-    /// (1: first, -1: last, the default).
+    /// (1: first, the default; -1: last; 0: none).
     pub fn dn(pairs: &[(String, String)], entry: Option<&str>, pos: i64) -> Option<String> {
         let Some(entry) = entry.filter(|e| !e.is_empty()) else {
             return Some(pairs.iter().map(|(k, v)| format!("/{k}={v}")).collect());
@@ -155,12 +155,10 @@ impl CertFacts {
             .filter(|(k, _)| k == entry)
             .map(|(_, v)| v)
             .collect();
-        let index = if pos > 0 {
-            pos as usize - 1
-        } else {
-            found
-                .len()
-                .checked_sub(pos.unsigned_abs().max(1) as usize)?
+        let index = match pos {
+            0 => return None,
+            p if p > 0 => p as usize - 1,
+            p => found.len().checked_sub(p.unsigned_abs() as usize)?,
         };
         found.get(index).map(|s| s.to_string())
     }

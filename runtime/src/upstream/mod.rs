@@ -12,6 +12,7 @@ pub mod h2;
 pub mod pool;
 pub mod reuse;
 pub mod send_proxy;
+pub mod socks4;
 #[cfg(test)]
 mod tests;
 mod upload;
@@ -110,10 +111,12 @@ impl ServerConn {
         }
     }
 
-    /// Connects within `timeout`, sends `preface` (a PROXY protocol header) before anything
-    /// else, then makes the TLS handshake when `tls` is given. A failed handshake says why.
+    /// Connects within `timeout` (through the SOCKS4 proxy `via`, if any), sends `preface`
+    /// (a PROXY protocol header) before anything else, then makes the TLS handshake when
+    /// `tls` is given. A failed handshake says why.
     pub async fn connect(
         addr: SocketAddr,
+        via: Option<SocketAddr>,
         timeout: Option<Duration>,
         preface: Option<Vec<u8>>,
         tls: Option<(
@@ -122,9 +125,9 @@ impl ServerConn {
         )>,
     ) -> Result<ServerConn, Option<crate::tls::errors::ServerTlsError>> {
         let started = crate::clock::now();
-        let mut tcp = crate::tcp::connect_within(addr, timeout)
+        let mut tcp = socks4::connect(addr, via, timeout)
             .await
-            .ok_or(None)?;
+            .map_err(|_| None)?;
         if let Some(p) = preface {
             tokio::io::AsyncWriteExt::write_all(&mut tcp, &p)
                 .await

@@ -76,13 +76,14 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
                     );
                 }
                 for name in selection.unknown {
+                    let message = match ciphers::dhe_stand_in(&name).filter(|_| what == "cipher") {
+                        Some((ecdhe, _)) => format!("rustls does not offer the {what} '{name}' (no finite-field DHE): 'hapee-lb run' leaves it out, or serves '{ecdhe}' in its place when the list has nothing else"),
+                        None => format!("rustls does not offer the {what} '{name}': 'hapee-lb run' leaves it out"),
+                    };
                     out.push(
-                        Diagnostic::new(
-                            "U002",
-                            format!("rustls does not offer the {what} '{name}': 'hapee-lb run' leaves it out"),
-                        )
-                        .at(value.span)
-                        .label("not offered by rustls"),
+                        Diagnostic::new("U002", message)
+                            .at(value.span)
+                            .label("not offered by rustls"),
                     );
                 }
             }

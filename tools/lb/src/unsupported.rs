@@ -372,10 +372,10 @@ mod tests {
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(
             "frontend f\n    mode http\n    bind :8443 mss 1400 interface lo\n    default_backend b\n\
-             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 socks4 5555 check\n\
+             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 check\n\
              server t 127.0.0.1:81 ws h1\n    server u 127.0.0.1:82 ws h2\n",
         );
-        for name in ["'mss'", "'interface'", "'observe'", "'socks4'"] {
+        for name in ["'mss'", "'interface'", "'observe'"] {
             assert!(
                 what.iter().any(|w| w.contains(name)),
                 "{name} not in {what:?}"

@@ -69,6 +69,8 @@ mod samples;
 mod server_crl;
 #[path = "runtime/server_state.rs"]
 mod server_state;
+#[path = "runtime/socks4.rs"]
+mod socks4;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
@@ -77,6 +79,10 @@ mod tcp_logs_lifecycle;
 mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_crt_list.rs"]
+mod tls_crt_list;
+#[path = "runtime/tls_gencert.rs"]
+mod tls_gencert;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
