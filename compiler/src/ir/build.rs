@@ -435,8 +435,8 @@ pub(crate) fn build_with(
                 for line in tree.body(section) {
                     let stmt = Stmt { line };
                     global::other_section_statement(&mut b, &mut named, &stmt);
-                    // The plan lowers resolvers, program, cache, ring and log-forward
-                    // sections from their statements.
+                    // The plan lowers resolvers, program, cache, ring, log-forward, fcgi-app and
+                    // mailers sections from their statements.
                     if matches!(
                         kind,
                         SectionKind::Resolvers
@@ -444,6 +444,8 @@ pub(crate) fn build_with(
                             | SectionKind::Cache
                             | SectionKind::Ring
                             | SectionKind::LogForward
+                            | SectionKind::FcgiApp
+                            | SectionKind::Mailers
                     ) {
                         let at = usize::from(matches!(stmt.word(0), "no" | "default"));
                         if !stmt.word(at).is_empty() {

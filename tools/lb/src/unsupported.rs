@@ -35,6 +35,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "userlist" => support::USERLIST,
         "ring" => support::RING,
         "log-forward" => support::LOG_FORWARD,
+        "fcgi-app" => support::FCGI_APP,
+        "mailers" => support::MAILERS,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -51,6 +53,12 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             };
             if !known.contains(&what) {
                 out.push(format!("'stats {what}'"));
+            }
+        }
+        "option" if section == "fcgi-app" => {
+            let what = args.first().copied().unwrap_or("");
+            if !support::FCGI_OPTIONS.contains(&what) {
+                out.push(format!("'option {what}' in a fcgi-app section"));
             }
         }
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
@@ -153,6 +161,8 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Userlist
                 | SectionKind::Ring
                 | SectionKind::LogForward
+                | SectionKind::FcgiApp
+                | SectionKind::Mailers
         );
         if !handled {
             let header = c.tree.header(section);
