@@ -35,6 +35,14 @@ impl HealthCheck {
         self.email = email;
         self
     }
+
+    /// The proxy's first listening address, given to an external check's command.
+    pub fn with_listener(mut self, listener: Option<(String, String)>) -> HealthCheck {
+        if let Some(ext) = self.external.as_mut() {
+            ext.listener = listener;
+        }
+        self
+    }
 }
 
 /// The option that chose the check; it decides how results are described (a protocol check

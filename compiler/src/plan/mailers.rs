@@ -74,8 +74,11 @@ pub fn email_alert(config: &Config, lines: &[DirectiveLine]) -> Option<EmailAler
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExternalCheck {
     pub command: String,
-    /// `PATH` in the command's environment (HAProxy's default when unset).
+    /// `PATH` in the command's environment (empty when unset, as in HAProxy).
     pub path: String,
+    /// The address and port of the proxy's first `bind` line (`None`: a backend, whose
+    /// command is given `NOT_USED` for both).
+    pub listener: Option<(String, String)>,
 }
 
 /// The external check of a backend, if it has one.
@@ -91,12 +94,37 @@ pub fn external_check(lines: &[DirectiveLine]) -> Option<ExternalCheck> {
     };
     Some(ExternalCheck {
         command: setting("command")?,
-        path: setting("path").unwrap_or_else(|| "/usr/bin:/bin".to_string()),
+        path: setting("path").unwrap_or_default(),
+        listener: None,
     })
+}
+
+/// The address and port of a `bind` address as the external check is given them.
+pub fn listener_of(bind: &str) -> Option<(String, String)> {
+    let first = bind.split(',').next()?;
+    let first = first.strip_prefix("ipv4@").unwrap_or(first);
+    let first = first.strip_prefix("ipv6@").unwrap_or(first);
+    let (host, port) = first.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = match host {
+        "" | "*" => "0.0.0.0",
+        "::" => "::",
+        h => h,
+    };
+    Some((host.to_string(), port.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn listeners_are_split_into_address_and_port() {
+        let l = |s: &str| super::listener_of(s);
+        assert_eq!(l("127.0.0.1:80"), Some(("127.0.0.1".into(), "80".into())));
+        assert_eq!(l(":8080"), Some(("0.0.0.0".into(), "8080".into())));
+        assert_eq!(l("[::1]:81,1.2.3.4:5"), Some(("::1".into(), "81".into())));
+        assert_eq!(l("/run/sock"), None);
+    }
+
     #[test]
     fn levels_are_syslog_numbers() {
         assert_eq!(super::level("emerg"), Some(0));

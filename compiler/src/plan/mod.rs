@@ -522,7 +522,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 hash_type: lower::hash_type(&p.directives),
                 health_check: checks::health_check(&p.directives, &check_lines(config, p))
                     .with_logs(lower::proxy_logs(&p.directives, &global_logs))
-                    .with_email(mailers::email_alert(config, &p.directives)),
+                    .with_email(mailers::email_alert(config, &p.directives))
+                    .with_listener(
+                        p.binds
+                            .first()
+                            .and_then(|b| mailers::listener_of(&b.address.value)),
+                    ),
                 forwardfor: lower::forwardfor(&p.directives),
                 http_options: http_options::HttpOptions::of(&p.directives),
                 persistence: persist::Persistence::of(&p.directives),
