@@ -202,7 +202,11 @@ impl<'a> Stmt<'a> {
                 | "monitor-uri"
                 | "monitor"
         );
+        // FastCGI applications, email alerts and external checks (`plan::fcgi`,
+        // `plan::mailers`).
+        let apps = matches!(word, "use-fcgi-app" | "email-alert" | "external-check");
         if !LOWERED.contains(&word)
+            && !apps
             && !inspect_delay
             && !set_var
             && !quic

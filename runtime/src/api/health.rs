@@ -33,8 +33,23 @@ impl CheckStatus {
     fn from_code(code: u8) -> CheckStatus {
         use CheckStatus::*;
         [
-            Unknown, Init, SockErr, L4Ok, L4Timeout, L4Conn, L6Ok, L6Timeout, L6Response,
-            L7Timeout, L7Response, L7Ok, L7OkCond, L7Status, ProcErr, ProcTimeout, ProcOk,
+            Unknown,
+            Init,
+            SockErr,
+            L4Ok,
+            L4Timeout,
+            L4Conn,
+            L6Ok,
+            L6Timeout,
+            L6Response,
+            L7Timeout,
+            L7Response,
+            L7Ok,
+            L7OkCond,
+            L7Status,
+            ProcErr,
+            ProcTimeout,
+            ProcOk,
         ]
         .into_iter()
         .find(|s| *s as u8 == code)

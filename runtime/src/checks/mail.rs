@@ -99,10 +99,7 @@ impl Envelope {
             }
             // Like HAProxy's check rules: the reply must contain the expected code.
             loop {
-                if got
-                    .windows(expect.len())
-                    .any(|w| w == expect.as_bytes())
-                {
+                if got.windows(expect.len()).any(|w| w == expect.as_bytes()) {
                     got.clear();
                     break;
                 }
@@ -182,7 +179,10 @@ mod tests {
             "From: a@x\r\nTo: b@y\r\nDate: DATE\r\nSubject: [HAProxy Alert] Server be/s1 is DOWN\r\n\r\nServer be/s1 is DOWN\r\n\r\n.\r\n"
         );
         let codes: Vec<&str> = steps.iter().map(|(_, e)| *e).collect();
-        assert_eq!(codes, ["220 ", "250 ", "250 ", "250 ", "354 ", "250 ", "221 "]);
+        assert_eq!(
+            codes,
+            ["220 ", "250 ", "250 ", "250 ", "354 ", "250 ", "221 "]
+        );
     }
 
     #[test]

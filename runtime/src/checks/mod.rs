@@ -178,6 +178,13 @@ pub fn apply(
             ),
         );
     }
+    // With `option log-health-checks` the result was reported on its own line: HAProxy's
+    // state change line then leaves the check's description out.
+    let why = if reporter.log_changes {
+        String::new()
+    } else {
+        describe(outcome, duration_ms)
+    };
     let up = server.up.load(Ordering::Relaxed);
     if up && health < rise {
         server.up.store(false, Ordering::Relaxed);
@@ -192,10 +199,9 @@ pub fn apply(
         reporter.emit(
             1,
             &format!(
-                "Server {}/{} is DOWN{}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
+                "Server {}/{} is DOWN{why}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
                 reporter.backend,
                 server.name,
-                describe(outcome, duration_ms),
                 server.active.load(Ordering::Relaxed)
             ),
         );
@@ -206,10 +212,9 @@ pub fn apply(
         reporter.emit(
             5,
             &format!(
-                "Server {}/{} is UP{}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue",
+                "Server {}/{} is UP{why}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue",
                 reporter.backend,
                 server.name,
-                describe(outcome, duration_ms)
             ),
         );
     }

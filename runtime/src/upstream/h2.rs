@@ -291,10 +291,7 @@ pub struct StreamBody {
 
 impl super::body::FrameSource for StreamBody {
     /// The next data or trailers frame; `Err(true)` when the server stayed silent too long.
-    fn poll_frame(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
         match Pin::new(&mut self.incoming).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 self.watchdog.active();

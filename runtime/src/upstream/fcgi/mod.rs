@@ -151,9 +151,8 @@ impl App {
         if given("SCRIPT_NAME").is_some() {
             script = given("SCRIPT_NAME").unwrap_or_default().into_bytes();
         }
-        let content_length = content_length.unwrap_or_else(|| {
-            body_len.unwrap_or(0).to_string().into_bytes()
-        });
+        let content_length =
+            content_length.unwrap_or_else(|| body_len.unwrap_or(0).to_string().into_bytes());
         out.push((b"CONTENT_LENGTH".to_vec(), content_length));
         for (name, value) in &set {
             if !value.is_empty() {
@@ -367,8 +366,10 @@ async fn converse(
     Ok(response.map(|()| reader))
 }
 
-/// The response of a CGI head (`Status: 404 Not Found` sets the status, 200 without it) and
-/// the output bytes after it; `None` while the head is incomplete.
+/// The response of a CGI head and the output bytes after it; `None` while the head is
+/// incomplete. As in HAProxy, a `Status: 404 Not Found` field gives the status and reason
+/// (an empty reason stays empty), a `Location` field without it `302 Moved Temporarily`, and
+/// a head with neither `200 OK`; the last of the two fields decides.
 fn parse_cgi_head(head: &[u8]) -> Result<Option<(Response<()>, Bytes)>, ExchangeError> {
     let junk = ExchangeError::Server(Failure::JunkResponse);
     let mut slots = [httparse::EMPTY_HEADER; 101];
@@ -378,28 +379,33 @@ fn parse_cgi_head(head: &[u8]) -> Result<Option<(Response<()>, Bytes)>, Exchange
         Err(_) => return Err(junk),
     };
     let mut response = Response::new(());
+    let mut status: Option<(StatusCode, String)> = None;
     for f in fields {
         if f.name.eq_ignore_ascii_case("status") {
             let text = std::str::from_utf8(f.value).map_err(|_| junk)?.trim();
-            let code = text.get(..3).unwrap_or(text);
-            *response.status_mut() = code
+            let (code, reason) = text.split_at(text.len().min(3));
+            let code = code
                 .parse::<u16>()
                 .ok()
                 .and_then(|c| StatusCode::from_u16(c).ok())
                 .ok_or(junk)?;
-            let reason = text.get(3..).unwrap_or("").trim();
-            if !reason.is_empty() && Some(reason) != response.status().canonical_reason() {
-                if let Ok(phrase) =
-                    hyper::ext::ReasonPhrase::try_from(Bytes::copy_from_slice(reason.as_bytes()))
-                {
-                    response.extensions_mut().insert(phrase);
-                }
-            }
+            status = Some((code, reason.trim().to_string()));
             continue;
+        }
+        if f.name.eq_ignore_ascii_case("location") {
+            status = Some((StatusCode::FOUND, "Moved Temporarily".to_string()));
         }
         let name = HeaderName::from_bytes(f.name.as_bytes()).map_err(|_| junk)?;
         let value = HeaderValue::from_bytes(f.value).map_err(|_| junk)?;
         response.headers_mut().append(name, value);
+    }
+    if let Some((code, reason)) = status {
+        *response.status_mut() = code;
+        if Some(reason.as_str()) != code.canonical_reason() {
+            if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(Bytes::from(reason)) {
+                response.extensions_mut().insert(phrase);
+            }
+        }
     }
     Ok(Some((response, Bytes::copy_from_slice(&head[len..]))))
 }
@@ -529,10 +535,23 @@ mod tests {
         assert!(!r.headers().contains_key("status"));
         assert_eq!(r.headers()["x-a"], "1");
         assert_eq!(&rest[..], b"body");
-        let (r, _) = parse_cgi_head(b"Content-type: text/html\n\n").unwrap().unwrap();
+        let (r, _) = parse_cgi_head(b"Content-type: text/html\n\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert!(parse_cgi_head(b"Content-type: text").unwrap().is_none());
         assert!(parse_cgi_head(b"Status: abc\r\n\r\n").is_err());
+        let (r, _) = parse_cgi_head(b"Location: /x\r\n\r\n").unwrap().unwrap();
+        assert_eq!(r.status(), 302);
+        assert_eq!(r.headers()["location"], "/x");
+        let reason = |r: &Response<()>| {
+            r.extensions()
+                .get::<hyper::ext::ReasonPhrase>()
+                .map(|p| p.as_bytes().to_vec())
+        };
+        assert_eq!(reason(&r), Some(b"Moved Temporarily".to_vec()));
+        let (r, _) = parse_cgi_head(b"Status: 418\r\n\r\n").unwrap().unwrap();
+        assert_eq!((r.status().as_u16(), reason(&r)), (418, Some(Vec::new())));
     }
 
     fn app(path_info: Option<&str>, index: Option<&str>) -> App {
@@ -558,7 +577,10 @@ mod tests {
     fn the_path_is_decoded_and_split_by_path_info_then_given_the_index() {
         let a = app(Some(r"^(/.+\.php)(/.*)?$"), Some("index.php"));
         let (s, p, q) = a.split_uri("/app/run.php/extra%20bit?x=1", None).unwrap();
-        assert_eq!((&s[..], &p[..], q.as_str()), (&b"/app/run.php"[..], &b"/extra bit"[..], "x=1"));
+        assert_eq!(
+            (&s[..], &p[..], q.as_str()),
+            (&b"/app/run.php"[..], &b"/extra bit"[..], "x=1")
+        );
         let (s, p, _) = a.split_uri("/dir/", None).unwrap();
         assert_eq!((&s[..], &p[..]), (&b"/dir/index.php"[..], &b""[..]));
         let (s, _, _) = a.split_uri("http://h:1/x.php?y", None).unwrap();

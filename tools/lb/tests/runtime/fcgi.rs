@@ -124,7 +124,9 @@ fcgi-app app
 /// The requests both proxies answer: (status, body with the proxy's port masked).
 fn drive(port: u16) -> Vec<(u16, String)> {
     let base = format!("http://127.0.0.1:{port}");
-    let big_body = "x".repeat(200_000);
+    // A 200 kB body, from a file (too long for a command line).
+    let big_body = std::env::temp_dir().join(format!("hapee-fcgi-body-{}", std::process::id()));
+    std::fs::write(&big_body, "x".repeat(200_000)).unwrap();
     let requests: Vec<Vec<String>> = vec![
         vec![
             "-H".into(),
@@ -139,7 +141,11 @@ fn drive(port: u16) -> Vec<(u16, String)> {
         ],
         vec![format!("{base}/sub/?status=1")],
         vec![format!("{base}/echo.php?err=1")],
-        vec!["--data-binary".into(), big_body, format!("{base}/echo.php")],
+        vec![
+            "--data-binary".into(),
+            format!("@{}", big_body.display()),
+            format!("{base}/echo.php"),
+        ],
         vec![format!("{base}/echo.php?big=30000")],
     ];
     requests
@@ -179,9 +185,10 @@ fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
     }
     // `index` completes a path that ends in a slash; the script's status comes through.
     assert_eq!(ours[1].0, 418, "{}", ours[1].1);
-    assert!(ours[1]
-        .1
-        .contains(&format!("SCRIPT_FILENAME={}/sub/index.php", fpm.dir.display())));
+    assert!(ours[1].1.contains(&format!(
+        "SCRIPT_FILENAME={}/sub/index.php",
+        fpm.dir.display()
+    )));
     // A 200 kB request body and a 300 kB answer cross many FastCGI records.
     assert!(ours[3].1.contains("BODY_LENGTH=200000"), "{}", ours[3].1);
     assert!(ours[4].1.contains(&"0123456789".repeat(30_000)));
@@ -228,7 +235,8 @@ fn response_headers_are_those_haproxy_gives() {
     let port = free_port();
     let _proxy = Proxy::start(&config(port, fpm.port, &fpm.dir), port);
     let ours = head(port);
-    assert_eq!(ours.0, "http/1.1 418 i'm a teapot");
+    // PHP sends `Status: 418` without a reason: none is made up.
+    assert_eq!(ours.0, "http/1.1 418");
     assert!(ours.1.contains(&"date".to_string()), "{ours:?}");
     assert!(ours.1.contains(&"content-length".to_string()), "{ours:?}");
     if !Haproxy::installed() {
