@@ -529,7 +529,16 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             .and_then(|b| mailers::listener_of(&b.address.value)),
                     ),
                 forwardfor: lower::forwardfor(&p.directives),
-                http_options: http_options::HttpOptions::of(&p.directives),
+                http_options: {
+                    let mut o = http_options::HttpOptions::of(&p.directives);
+                    // A FastCGI application would read `X_A` and `X-A` as one parameter.
+                    if fcgi::used_by(&p.directives, &fcgi_apps).is_some()
+                        && !http_options::names_option_set(&p.directives)
+                    {
+                        o.restrict_header_names = http_options::HeaderNames::Delete;
+                    }
+                    o
+                },
                 persistence: persist::Persistence::of(&p.directives),
                 errors: errors::pages(&p.directives, &error_sections),
                 servers: p

@@ -77,6 +77,12 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             ) {
                 out.push(format!("server option '{o}'"));
             }
+            // FastCGI is spoken over clear TCP only.
+            let words = args.get(skip..).unwrap_or(&[]);
+            let fcgi = words.windows(2).any(|w| w == ["proto", "fcgi"]);
+            if fcgi && words.contains(&"ssl") {
+                out.push("server option 'ssl' with 'proto fcgi' (FastCGI over TLS)".to_string());
+            }
         }
         "http-request"
         | "http-response"
@@ -261,6 +267,18 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
             }
         }
     }
+    // The fcgi-app sections, compiled as the runtime compiles them (formats, conditions,
+    // the path-info expression), reported at the section's header.
+    let fcgi_sections = c
+        .config
+        .sections
+        .iter()
+        .filter(|s| s.kind == hapee_compiler::registry::SectionKind::FcgiApp);
+    for (section, app) in fcgi_sections.zip(plan::fcgi::lower(&c.config)) {
+        if let Err(e) = hapee_runtime::upstream::fcgi::App::compile(&app) {
+            out.push((section.header, format!("fcgi-app '{}': {e}", app.name)));
+        }
+    }
     // Lines inherited from a defaults section are seen once per proxy that inherits them.
     out.sort_by_key(|(span, what)| (span.file, span.start, what.clone()));
     out.dedup();
@@ -385,6 +403,28 @@ mod tests {
                 "value {value} reported as an option: {what:?}"
             );
         }
+    }
+
+    #[test]
+    fn fcgi_apps_are_compiled_as_the_runtime_compiles_them() {
+        let config = |extra: &str| {
+            format!(
+                "frontend f\n    mode http\n    bind :8080\n    default_backend b\n\
+                 backend b\n    mode http\n    use-fcgi-app php\n    server s 127.0.0.1:9000 proto fcgi{extra}\n\
+                 fcgi-app php\n    docroot /var/www\n    set-param X %[req.rdp_cookie_cnt]\n"
+            )
+        };
+        let what = refused(&config(""));
+        assert!(
+            what.iter()
+                .any(|w| w.contains("fcgi-app 'php'") && w.contains("req.rdp_cookie_cnt")),
+            "{what:?}"
+        );
+        let what = refused(&config(" ssl verify none"));
+        assert!(
+            what.iter().any(|w| w.contains("FastCGI over TLS")),
+            "{what:?}"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ $body = file_get_contents("php://input");
 foreach (["SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO", "PATH_TRANSLATED", "REQUEST_URI",
           "QUERY_STRING", "REQUEST_METHOD", "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_NAME",
           "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "GATEWAY_INTERFACE", "DOCUMENT_ROOT",
-          "HTTP_X_TEST", "HTTP_AUTHORIZATION", "HTTP_X_PASSED", "MY_PARAM"] as $k) {
+          "HTTP_X_TEST", "HTTP_X_UNDER", "HTTP_AUTHORIZATION", "HTTP_X_PASSED", "MY_PARAM"] as $k) {
     echo $k, "=", $_SERVER[$k] ?? "(unset)", "\n";
 }
 echo "BODY_LENGTH=", strlen($body), "\n";
@@ -135,6 +135,8 @@ fn drive(port: u16) -> Vec<(u16, String)> {
             "Authorization: Basic dTpw".into(),
             "-H".into(),
             "X-Passed: yes".into(),
+            "-H".into(),
+            "X_Under: sneaky".into(),
             "--data".into(),
             "posted body".into(),
             format!("{base}/echo.php/extra/p%61th?a=1&b=2"),
@@ -174,6 +176,9 @@ fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
         "QUERY_STRING=a=1&b=2".to_string(),
         "REQUEST_METHOD=POST".to_string(),
         "HTTP_X_TEST=abc".to_string(),
+        // Names with other characters than letters, digits and `-` are deleted by default
+        // before a FastCGI application (`X_Under` would read as `X-Under`).
+        "HTTP_X_UNDER=(unset)".to_string(),
         // Credentials are hidden from the application unless passed.
         "HTTP_AUTHORIZATION=(unset)".to_string(),
         "HTTP_X_PASSED=yes".to_string(),
