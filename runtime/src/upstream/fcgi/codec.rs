@@ -268,4 +268,28 @@ mod tests {
         assert_eq!(decode_end_request(&[0, 0, 0, 3, 0, 0, 0, 0]), (3, 0));
         assert_eq!(decode_end_request(&[]), (0, 0));
     }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_decoders() {
+        // A small linear congruential generator: reproducible inputs without a dependency.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) as u8
+        };
+        for round in 0..2000 {
+            let len = usize::from(next()) % 64;
+            let mut bytes: Vec<u8> = (0..len).map(|_| next()).collect();
+            if round % 2 == 0 && !bytes.is_empty() {
+                bytes[0] = VERSION;
+            }
+            let _ = decode_pairs(&bytes);
+            let _ = decode_end_request(&bytes);
+            let mut d = Decoder::default();
+            d.buffer().extend_from_slice(&bytes);
+            while let Ok(Some(_)) = d.next_record() {}
+        }
+    }
 }

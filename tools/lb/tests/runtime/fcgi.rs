@@ -251,3 +251,49 @@ fn response_headers_are_those_haproxy_gives() {
     let _h = Haproxy::start(&config(hport, fpm.port, &fpm.dir), hport);
     assert_eq!(ours, head(hport));
 }
+
+#[test]
+fn a_server_that_does_not_speak_fastcgi_gets_a_502() {
+    use super::harness::raw_server;
+    // An HTTP answer where FastCGI records are expected: its first byte is no record version.
+    let junk = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        Duration::ZERO,
+        Duration::from_millis(500),
+    );
+    // A record header announcing more content than ever comes, then a close.
+    let cut = raw_server(
+        b"\x01\x06\x00\x01\x01\x00\x00\x00Content-type: text/plain\r\n\r\nhal",
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend cut if {{ path /cut }}
+    default_backend junk
+backend junk
+    use-fcgi-app app
+    server s1 {junk} proto fcgi
+backend cut
+    use-fcgi-app app
+    server s1 {cut} proto fcgi
+fcgi-app app
+    docroot /srv
+"
+    );
+    let proxy = Proxy::start(&cfg, port);
+    let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/x.php")]);
+    assert_eq!(status, 502, "{}", proxy.stderr());
+    let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/cut")]);
+    assert_eq!(status, 502, "{}", proxy.stderr());
+    // The proxy is still there for the next request.
+    let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/y.php")]);
+    assert_eq!(status, 502);
+}
