@@ -266,6 +266,8 @@ pub struct BackendRt {
     pub stats_page: Option<crate::api::page::Page>,
     /// Cookie persistence (`cookie`).
     pub persistence: Option<crate::http::persist::Persistence>,
+    /// `use-fcgi-app`: the FastCGI application its `proto fcgi` servers run.
+    pub fcgi: Option<Arc<crate::upstream::fcgi::App>>,
 }
 
 impl BackendRt {
@@ -647,6 +649,15 @@ impl Shared {
                         })
                         .ok()
                 }),
+                fcgi: b
+                    .fcgi_app
+                    .and_then(|i| plan.fcgi_apps.get(i))
+                    .and_then(|app| {
+                        crate::upstream::fcgi::App::compile(app)
+                            .map(Arc::new)
+                            .map_err(|e| problems.push(format!("fcgi-app '{}': {e}", app.name)))
+                            .ok()
+                    }),
             });
         }
         link_trackers(&backends, &mut problems);

@@ -202,7 +202,11 @@ impl<'a> Stmt<'a> {
                 | "monitor-uri"
                 | "monitor"
         );
+        // FastCGI applications, email alerts and external checks (`plan::fcgi`,
+        // `plan::mailers`).
+        let apps = matches!(word, "use-fcgi-app" | "email-alert" | "external-check");
         if !LOWERED.contains(&word)
+            && !apps
             && !inspect_delay
             && !set_var
             && !quic
@@ -435,8 +439,8 @@ pub(crate) fn build_with(
                 for line in tree.body(section) {
                     let stmt = Stmt { line };
                     global::other_section_statement(&mut b, &mut named, &stmt);
-                    // The plan lowers resolvers, program, cache, ring and log-forward
-                    // sections from their statements.
+                    // The plan lowers resolvers, program, cache, ring, log-forward, fcgi-app and
+                    // mailers sections from their statements.
                     if matches!(
                         kind,
                         SectionKind::Resolvers
@@ -444,6 +448,8 @@ pub(crate) fn build_with(
                             | SectionKind::Cache
                             | SectionKind::Ring
                             | SectionKind::LogForward
+                            | SectionKind::FcgiApp
+                            | SectionKind::Mailers
                     ) {
                         let at = usize::from(matches!(stmt.word(0), "no" | "default"));
                         if !stmt.word(at).is_empty() {

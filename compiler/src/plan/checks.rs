@@ -19,11 +19,28 @@ pub struct HealthCheck {
     pub log_changes: bool,
     /// Where the backend logs (check results and server state changes go there).
     pub logs: Vec<super::LogTarget>,
+    /// `email-alert …`: who is mailed about server state changes.
+    pub email: Option<super::mailers::EmailAlert>,
+    /// `option external-check`: the command run as the check.
+    pub external: Option<super::mailers::ExternalCheck>,
 }
 
 impl HealthCheck {
     pub fn with_logs(mut self, logs: Vec<super::LogTarget>) -> HealthCheck {
         self.logs = logs;
+        self
+    }
+
+    pub fn with_email(mut self, email: Option<super::mailers::EmailAlert>) -> HealthCheck {
+        self.email = email;
+        self
+    }
+
+    /// The proxy's first listening address, given to an external check's command.
+    pub fn with_listener(mut self, listener: Option<(String, String)>) -> HealthCheck {
+        if let Some(ext) = self.external.as_mut() {
+            ext.listener = listener;
+        }
         self
     }
 }
@@ -225,10 +242,15 @@ pub fn health_check(lines: &[DirectiveLine], check_lines: &[CheckLine]) -> Healt
     let mut kind = CheckKind::Connect;
     let mut option_args: Vec<String> = Vec::new();
     let mut log_changes = false;
+    let mut external = false;
     for d in lines.iter().filter(|d| d.keyword == "option") {
         let Some(name) = d.args.first() else { continue };
         if name.as_str() == "log-health-checks" {
             log_changes = d.prefix.is_none();
+        }
+        // `option external-check` replaces whichever check the other options chose.
+        if name.as_str() == "external-check" {
+            external = d.prefix.is_none();
         }
         let chosen = match name.as_str() {
             "tcp-check" => CheckKind::TcpCheck,
@@ -259,6 +281,12 @@ pub fn health_check(lines: &[DirectiveLine], check_lines: &[CheckLine]) -> Healt
         send_state: false,
         log_changes,
         logs: Vec::new(),
+        email: None,
+        external: if external {
+            super::mailers::external_check(lines)
+        } else {
+            None
+        },
     };
     check.rules = match kind {
         CheckKind::Connect => vec![implicit_connect()],

@@ -19,6 +19,15 @@ pub enum HeaderNames {
     Reject,
 }
 
+/// Whether the lines say what to do with such names (`option http-restrict-req-hdr-names`):
+/// without it, a backend that runs a FastCGI application deletes them, as HAProxy does.
+pub fn names_option_set(lines: &[DirectiveLine]) -> bool {
+    lines.iter().any(|d| {
+        d.keyword == "option"
+            && d.args.first().map(|a| a.as_str()) == Some("http-restrict-req-hdr-names")
+    })
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HttpOptions {
     pub unique_id_format: Option<String>,

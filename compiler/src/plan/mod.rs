@@ -4,10 +4,12 @@
 pub mod captures;
 pub mod checks;
 pub mod errors;
+pub mod fcgi;
 pub mod filters;
 pub mod http_options;
 mod lower;
 pub mod lua;
+pub mod mailers;
 pub mod mux;
 pub mod persist;
 pub mod programs;
@@ -52,6 +54,8 @@ pub struct Plan {
     /// `ring` and `log-forward` sections.
     pub rings: Vec<rings::RingPlan>,
     pub log_forwards: Vec<rings::LogForwardPlan>,
+    /// `fcgi-app` sections (named by backends' `use-fcgi-app`).
+    pub fcgi_apps: Vec<fcgi::FcgiAppPlan>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -291,6 +295,9 @@ pub struct BackendPlan {
     pub persistence: persist::Persistence,
     /// Where its servers' state is loaded from at start (`load-server-state-from-file`).
     pub server_state: Option<server_state::StateSource>,
+    /// `use-fcgi-app`: the index in `Plan::fcgi_apps` of the application its `proto fcgi`
+    /// servers run.
+    pub fcgi_app: Option<usize>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -435,6 +442,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         uuids.get(at).copied().unwrap_or(0)
     };
     let error_sections = errors::sections(config);
+    let fcgi_apps = fcgi::lower(config);
     let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
@@ -541,9 +549,24 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .unwrap_or_else(|| "roundrobin".to_string()),
                 hash_type: lower::hash_type(&p.directives),
                 health_check: checks::health_check(&p.directives, &check_lines(config, p))
-                    .with_logs(lower::proxy_logs(&p.directives, &global_logs)),
+                    .with_logs(lower::proxy_logs(&p.directives, &global_logs))
+                    .with_email(mailers::email_alert(config, &p.directives))
+                    .with_listener(
+                        p.binds
+                            .first()
+                            .and_then(|b| mailers::listener_of(&b.address.value)),
+                    ),
                 forwardfor: lower::forwardfor(&p.directives),
-                http_options: http_options::HttpOptions::of(&p.directives),
+                http_options: {
+                    let mut o = http_options::HttpOptions::of(&p.directives);
+                    // A FastCGI application would read `X_A` and `X-A` as one parameter.
+                    if fcgi::used_by(&p.directives, &fcgi_apps).is_some()
+                        && !http_options::names_option_set(&p.directives)
+                    {
+                        o.restrict_header_names = http_options::HeaderNames::Delete;
+                    }
+                    o
+                },
                 persistence: persist::Persistence::of(&p.directives),
                 errors: errors::pages(&p.directives, &error_sections),
                 servers: p
@@ -626,6 +649,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 stats_page: stats::stats_page(&p.directives),
                 stick_rules: tables::stick_rules(&p.directives),
                 server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
+                fcgi_app: fcgi::used_by(&p.directives, &fcgi_apps),
             }
         })
         .collect();
@@ -707,5 +731,6 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         userlists: userlists::lower(config),
         rings: rings::lower_rings(config),
         log_forwards: rings::lower_log_forwards(config),
+        fcgi_apps,
     }
 }

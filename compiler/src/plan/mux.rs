@@ -9,6 +9,8 @@ use serde::Serialize;
 pub struct ServerMux {
     /// `proto h2`: HTTP/2 with prior knowledge, whatever ALPN says (clear or TLS).
     pub h2: bool,
+    /// `proto fcgi`: FastCGI, to the application its backend's `use-fcgi-app` names.
+    pub fcgi: bool,
     /// `max-reuse N`: how many requests one connection carries at most (`None`: unbounded).
     pub max_reuse: Option<u64>,
     /// The HTTP health checks speak HTTP/2: `check-proto h2`, or the server's own `proto h2`
@@ -27,7 +29,10 @@ impl ServerMux {
         while i < words.len() {
             let value = words.get(i + 1).copied().unwrap_or("");
             match words[i] {
-                "proto" => mux.h2 = value == "h2",
+                "proto" => {
+                    mux.h2 = value == "h2";
+                    mux.fcgi = value == "fcgi";
+                }
                 "check-proto" => check_proto = Some(value == "h2"),
                 "check-alpn" => mux.check_alpn = value.split(',').map(String::from).collect(),
                 // HAProxy: a negative value means no limit, 0 no reuse at all.
@@ -56,8 +61,10 @@ mod tests {
     #[test]
     fn server_words_set_the_protocol_and_limits() {
         let m = ServerMux::of(&["proto", "h1", "ssl", "proto", "h2", "max-reuse", "10"]);
-        assert!(m.h2 && m.check_h2);
+        assert!(m.h2 && m.check_h2 && !m.fcgi);
         assert_eq!(m.max_reuse, Some(10));
+        let m = ServerMux::of(&["proto", "fcgi"]);
+        assert!(m.fcgi && !m.h2);
         assert!(!ServerMux::of(&["proto", "h2", "check-proto", "h1"]).check_h2);
         let m = ServerMux::of(&[
             "check-proto",

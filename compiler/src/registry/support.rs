@@ -84,8 +84,10 @@ pub const GLOBAL: &[&str] = &[
     // Server states restored at start (runtime/src/lifecycle/server_state.rs).
     "server-state-file",
     "server-state-base",
-    // Workers never fork (external checks are not supported): nothing for it to allow.
+    // External checks run their command (runtime/src/checks/external.rs); hapee starts it
+    // with tokio's process spawning whether or not forking is declared wanted.
     "insecure-fork-wanted",
+    "external-check",
 ];
 
 /// Peers-section keywords the runtime honours.
@@ -141,6 +143,26 @@ pub const RING: &[&str] = &[
 
 /// Keywords of `log-forward` sections the runtime honours (plain TCP and UDP listeners).
 pub const LOG_FORWARD: &[&str] = &["bind", "dgram-bind", "log", "maxconn", "timeout", "backlog"];
+
+/// Keywords of `fcgi-app` sections the runtime honours (runtime/src/upstream/fcgi).
+pub const FCGI_APP: &[&str] = &[
+    "docroot",
+    "index",
+    "path-info",
+    "set-param",
+    "pass-header",
+    "log-stderr",
+    "option",
+    "acl",
+];
+
+/// `option` names of `fcgi-app` sections. hapee sends one request per connection at a time,
+/// which every `max-reqs` allows and which needs no multiplexing (`mpxs-conns`) nor the
+/// application's limits (`get-values`).
+pub const FCGI_OPTIONS: &[&str] = &["keep-conn", "get-values", "mpxs-conns", "max-reqs"];
+
+/// Keywords of `mailers` sections the runtime honours (runtime/src/checks/mail.rs).
+pub const MAILERS: &[&str] = &["mailer", "timeout"];
 
 /// Keywords of `program` sections the master honours.
 pub const PROGRAM: &[&str] = &["command", "option"];
@@ -219,6 +241,10 @@ pub const PROXY: &[&str] = &[
     "monitor",
     "load-server-state-from-file",
     "server-state-file-name",
+    // FastCGI applications, mails on server state changes, external checks.
+    "use-fcgi-app",
+    "email-alert",
+    "external-check",
 ];
 
 /// `option` names the runtime honours.
@@ -264,6 +290,7 @@ pub const OPTIONS: &[&str] = &[
     "splice-auto",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
+    "external-check",
 ];
 
 /// Server-line options the runtime honours.

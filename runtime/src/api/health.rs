@@ -23,14 +23,33 @@ pub enum CheckStatus {
     L7Ok = 15,
     L7OkCond = 16,
     L7Status = 17,
+    /// `option external-check`: the command failed, ran past its time, or passed.
+    ProcErr = 18,
+    ProcTimeout = 19,
+    ProcOk = 20,
 }
 
 impl CheckStatus {
     fn from_code(code: u8) -> CheckStatus {
         use CheckStatus::*;
         [
-            Unknown, Init, SockErr, L4Ok, L4Timeout, L4Conn, L6Ok, L6Timeout, L6Response,
-            L7Timeout, L7Response, L7Ok, L7OkCond, L7Status,
+            Unknown,
+            Init,
+            SockErr,
+            L4Ok,
+            L4Timeout,
+            L4Conn,
+            L6Ok,
+            L6Timeout,
+            L6Response,
+            L7Timeout,
+            L7Response,
+            L7Ok,
+            L7OkCond,
+            L7Status,
+            ProcErr,
+            ProcTimeout,
+            ProcOk,
         ]
         .into_iter()
         .find(|s| *s as u8 == code)
@@ -54,6 +73,9 @@ impl CheckStatus {
             CheckStatus::L7Response => "L7RSP",
             CheckStatus::L7Ok => "L7OK",
             CheckStatus::L7Status => "L7STS",
+            CheckStatus::ProcErr => "PROCERR",
+            CheckStatus::ProcTimeout => "PROCTOUT",
+            CheckStatus::ProcOk => "PROCOK",
         }
     }
 
@@ -74,13 +96,20 @@ impl CheckStatus {
             CheckStatus::L7Response => "Layer7 invalid response",
             CheckStatus::L7Ok => "Layer7 check passed",
             CheckStatus::L7Status => "Layer7 wrong status",
+            CheckStatus::ProcErr => "External check error",
+            CheckStatus::ProcTimeout => "External check timeout",
+            CheckStatus::ProcOk => "External check passed",
         }
     }
 
     pub fn passed(self) -> bool {
         matches!(
             self,
-            CheckStatus::L4Ok | CheckStatus::L6Ok | CheckStatus::L7Ok | CheckStatus::L7OkCond
+            CheckStatus::L4Ok
+                | CheckStatus::L6Ok
+                | CheckStatus::L7Ok
+                | CheckStatus::L7OkCond
+                | CheckStatus::ProcOk
         )
     }
 

@@ -197,8 +197,9 @@ fn apply_reply(
     if reporter_logs(reporter) && (status != previous || up != was_up) {
         // An agent's verdict is final at once: HAProxy counts it on a scale of one.
         let (n, of, word) = if up { (1, 1, "UP") } else { (0, 1, "DOWN") };
-        reporter.emit(
+        reporter.emit_mail(
             5,
+            6,
             &format!(
                 "Agent check for {} {}/{} {}{}, status: {n}/{of} {word}",
                 if server.backup {

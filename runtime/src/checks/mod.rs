@@ -9,8 +9,10 @@ pub mod agent;
 mod driver;
 pub mod engine;
 mod expect;
+mod external;
 mod h2;
 mod http;
+mod mail;
 mod spop;
 
 use crate::api::health::{unix_now, CheckStatus};
@@ -27,6 +29,8 @@ pub struct Reporter {
     pub backend: Arc<str>,
     sinks: Vec<Sink>,
     log_changes: bool,
+    /// `email-alert`: where reports are mailed.
+    mail: Option<mail::Alerts>,
 }
 
 impl Reporter {
@@ -40,6 +44,7 @@ impl Reporter {
                 .filter_map(|t| Sink::open(t, tag).ok())
                 .collect(),
             log_changes: check.log_changes,
+            mail: check.email.as_ref().map(mail::Alerts::start),
         }
     }
 
@@ -47,11 +52,20 @@ impl Reporter {
         self.log_changes
     }
 
-    /// A warning on stderr and a log line at `level` (5: notice, 2: critical…).
+    /// A warning on stderr, a log line and a mail at `level` (5: notice, 2: critical…).
     pub fn emit(&self, level: u8, text: &str) {
+        self.emit_mail(level, level, text);
+    }
+
+    /// [`Reporter::emit`] with the mail's own level: HAProxy logs check results at `notice`
+    /// and mails them at `info`.
+    pub fn emit_mail(&self, level: u8, mail_level: u8, text: &str) {
         eprintln!("[WARNING]  ({}) : {text}.", std::process::id());
         for s in &self.sinks {
             s.send(level, &format!("{text}."));
+        }
+        if let Some(m) = &self.mail {
+            m.report(mail_level, text);
         }
     }
 }
@@ -152,8 +166,9 @@ pub fn apply(
         } else {
             (health, rise, "DOWN")
         };
-        reporter.emit(
+        reporter.emit_mail(
             5,
+            6,
             &format!(
                 "{} check for {label} {}/{} {verdict}{}, status: {n}/{of} {word}",
                 if agent { "Agent" } else { "Health" },
@@ -163,6 +178,13 @@ pub fn apply(
             ),
         );
     }
+    // With `option log-health-checks` the result was reported on its own line: HAProxy's
+    // state change line then leaves the check's description out.
+    let why = if reporter.log_changes {
+        String::new()
+    } else {
+        describe(outcome, duration_ms)
+    };
     let up = server.up.load(Ordering::Relaxed);
     if up && health < rise {
         server.set_up(false);
@@ -177,10 +199,9 @@ pub fn apply(
         reporter.emit(
             1,
             &format!(
-                "Server {}/{} is DOWN{}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
+                "Server {}/{} is DOWN{why}. {active} active and {backup} backup servers left.{backup_note} {} sessions active, 0 requeued, 0 remaining in queue",
                 reporter.backend,
                 server.name,
-                describe(outcome, duration_ms),
                 server.active.load(Ordering::Relaxed)
             ),
         );
@@ -191,10 +212,9 @@ pub fn apply(
         reporter.emit(
             5,
             &format!(
-                "Server {}/{} is UP{}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue",
+                "Server {}/{} is UP{why}. {active} active and {backup} backup servers online. 0 sessions requeued, 0 total in queue",
                 reporter.backend,
                 server.name,
-                describe(outcome, duration_ms)
             ),
         );
     }
@@ -253,8 +273,22 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
             .check
             .unwrap_or(Duration::from_millis(u64::from(p.inter)));
         let started = std::time::Instant::now();
-        let env = driver::CheckEnv::new(backend, server, addr);
-        let outcome = driver::execute(&backend.health_check, &env, timeout).await;
+        let outcome = match &backend.health_check.external {
+            Some(ext) => {
+                // HAProxy gives the command `inter`, or `timeout connect` when shorter and
+                // `timeout check` is set.
+                let inter = Duration::from_millis(u64::from(p.inter));
+                let limit = match (backend.timeouts.check, backend.timeouts.connect) {
+                    (Some(_), Some(connect)) => inter.min(connect),
+                    _ => inter,
+                };
+                external::run(ext, backend, server, addr, limit).await
+            }
+            None => {
+                let env = driver::CheckEnv::new(backend, server, addr);
+                driver::execute(&backend.health_check, &env, timeout).await
+            }
+        };
         let took = started.elapsed().as_millis() as u64;
         crate::trace_event!(
             Check,

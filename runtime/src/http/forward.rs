@@ -28,6 +28,11 @@ static HOP_BY_HOP: [HeaderName; 6] = [
     UPGRADE,
 ];
 
+/// Whether a header describes one connection only (never forwarded as it is).
+pub(crate) fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name)
+}
+
 /// Removes the hop-by-hop headers. An upgrade keeps `Upgrade`, with `Connection: upgrade`.
 /// The fields a request's `Connection` header names were removed before its rules ran
 /// (`vet`), so that a header the rules add is never lost here.
@@ -318,6 +323,8 @@ pub async fn forward(
             None => None,
         };
         let pool_key = (be_index, si);
+        // `proto fcgi` in a backend with `use-fcgi-app`: FastCGI, one request per connection.
+        let fcgi = be.fcgi.as_ref().filter(|_| server.plan.mux.fcgi);
         // A connection that told the server who its client is serves that client only.
         let shared_reuse = may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none();
         let mux = &server.plan.mux;
@@ -328,7 +335,7 @@ pub async fn forward(
         let h2_shared = be.reuse != crate::upstream::reuse::ReuseMode::Never
             && server.send_proxy.is_none()
             && !close_server;
-        let idle = if upgrade {
+        let idle = if upgrade || fcgi.is_some() {
             None
         } else if may_multiplex && h2_shared {
             ctx.conns
@@ -419,6 +426,20 @@ pub async fn forward(
             .request
             .as_ref()
             .and_then(|r| r.headers.get(hyper::header::TE).cloned());
+        // The FastCGI parameters come from the request as the rules left it.
+        let fcgi_params = match fcgi {
+            Some(app) => {
+                use hyper::body::Body;
+                match app.params(txn, this_body.size_hint().exact()) {
+                    Some(p) => Some(p),
+                    None => {
+                        txn.term = *b"PH";
+                        return reply::error_in(500, &files, txn);
+                    }
+                }
+            }
+            None => None,
+        };
         let request = outgoing(txn, this_body, announce_close, upgrade, !resend_possible);
         txn.counters[2] = be.active.load(Ordering::Relaxed);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
@@ -429,9 +450,21 @@ pub async fn forward(
             _slot: slot,
         };
         let head_limit = shared.bufsize.max(8192);
-        let multiplexed = matches!(conn, Connected::H2(_));
-        let result = match conn {
-            Connected::H1(conn) => {
+        let multiplexed = matches!(conn, Connected::H2(_)) || fcgi.is_some();
+        let result = match (conn, fcgi.cloned()) {
+            (Connected::H1(conn), Some(app)) => {
+                let (parts, body) = request.into_parts();
+                Box::pin(upstream::fcgi::exchange(
+                    conn,
+                    app,
+                    fcgi_params.unwrap_or_default(),
+                    body,
+                    parts.method,
+                    txn.timeout_server.or(be.timeouts.server),
+                ))
+                .await
+            }
+            (Connected::H1(conn), None) => {
                 txn.backend_tls = conn.tls_info().map(Arc::new);
                 upstream::exchange(
                     conn,
@@ -444,7 +477,7 @@ pub async fn forward(
                 )
                 .await
             }
-            Connected::H2(h2) => {
+            (Connected::H2(h2), _) => {
                 txn.backend_tls = h2.tls.clone();
                 let request =
                     upstream::h2::h2_request(request, server.tls.is_some(), client_te.as_ref());

@@ -38,6 +38,15 @@ pub(super) enum Chunk {
     Trailers,
 }
 
+/// A response body decoded elsewhere than from an HTTP/1 connection.
+pub(super) trait FrameSource {
+    /// The next data or trailers frame; `Err(true)` when the server stayed silent past
+    /// `timeout server`, `Err(false)` when its stream broke.
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>>;
+    fn is_end_stream(&self) -> bool;
+    fn size_hint(&self) -> SizeHint;
+}
+
 /// Where a connection goes once its response is complete.
 pub struct IdleHome {
     pub session: SessionConns,
@@ -59,8 +68,9 @@ pub struct ServerBody {
     /// The rest of a request body still on its way to the server: it goes on as the response
     /// is read.
     upload: Option<Box<Upload>>,
-    /// The body of a stream on a multiplexed (HTTP/2) connection, read by hyper's client.
-    stream: Option<Box<super::h2::StreamBody>>,
+    /// A body another decoder reads: a stream of a multiplexed (HTTP/2) connection, read by
+    /// hyper's client, or a FastCGI application's output.
+    stream: Option<Box<dyn FrameSource>>,
     /// The HTTP filters the body goes through (compression, cache), if any.
     filters: Option<crate::http::filters::Chain>,
 }
@@ -104,8 +114,8 @@ impl ServerBody {
         }
     }
 
-    /// The body of a response that came on a stream of a multiplexed connection.
-    pub(super) fn multiplexed(stream: super::h2::StreamBody) -> ServerBody {
+    /// The body of a response another decoder reads (an HTTP/2 stream, FastCGI records).
+    pub(super) fn multiplexed(stream: impl FrameSource + 'static) -> ServerBody {
         let mut body = ServerBody::new(None, BytesMut::new(), State::Done, false);
         body.stream = Some(Box::new(stream));
         body

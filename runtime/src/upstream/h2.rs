@@ -247,12 +247,9 @@ pub struct StreamBody {
     watchdog: crate::http::idle::Watchdog,
 }
 
-impl StreamBody {
+impl super::body::FrameSource for StreamBody {
     /// The next data or trailers frame; `Err(true)` when the server stayed silent too long.
-    pub(super) fn poll_frame(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
         match Pin::new(&mut self.incoming).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 self.watchdog.active();
@@ -267,11 +264,11 @@ impl StreamBody {
         }
     }
 
-    pub(super) fn is_end_stream(&self) -> bool {
+    fn is_end_stream(&self) -> bool {
         self.incoming.is_end_stream()
     }
 
-    pub(super) fn size_hint(&self) -> SizeHint {
+    fn size_hint(&self) -> SizeHint {
         self.incoming.size_hint()
     }
 }

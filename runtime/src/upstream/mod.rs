@@ -8,6 +8,7 @@
 //! to the close), with the answers hyper's client gives for the edge cases.
 
 mod body;
+pub mod fcgi;
 pub mod h2;
 pub mod pool;
 pub mod reuse;

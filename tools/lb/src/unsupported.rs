@@ -35,6 +35,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "userlist" => support::USERLIST,
         "ring" => support::RING,
         "log-forward" => support::LOG_FORWARD,
+        "fcgi-app" => support::FCGI_APP,
+        "mailers" => support::MAILERS,
         _ => support::PROXY,
     };
     if !allowed.contains(&kw) {
@@ -51,6 +53,12 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             };
             if !known.contains(&what) {
                 out.push(format!("'stats {what}'"));
+            }
+        }
+        "option" if section == "fcgi-app" => {
+            let what = args.first().copied().unwrap_or("");
+            if !support::FCGI_OPTIONS.contains(&what) {
+                out.push(format!("'option {what}' in a fcgi-app section"));
             }
         }
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
@@ -73,6 +81,11 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                     "server option 'ws' set to HTTP/2 (WebSocket over HTTP/2 towards servers)"
                         .to_string(),
                 );
+            }
+            // FastCGI is spoken over clear TCP only.
+            let fcgi = options.windows(2).any(|w| w == ["proto", "fcgi"]);
+            if fcgi && options.contains(&"ssl") {
+                out.push("server option 'ssl' with 'proto fcgi' (FastCGI over TLS)".to_string());
             }
         }
         "http-request"
@@ -162,6 +175,8 @@ pub fn unsupported(c: &Compilation) -> Vec<(Span, String)> {
                 | SectionKind::Userlist
                 | SectionKind::Ring
                 | SectionKind::LogForward
+                | SectionKind::FcgiApp
+                | SectionKind::Mailers
         );
         if !handled {
             let header = c.tree.header(section);
@@ -258,6 +273,18 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                     out.push((span, format!("server TLS: {e}")));
                 }
             }
+        }
+    }
+    // The fcgi-app sections, compiled as the runtime compiles them (formats, conditions,
+    // the path-info expression), reported at the section's header.
+    let fcgi_sections = c
+        .config
+        .sections
+        .iter()
+        .filter(|s| s.kind == hapee_compiler::registry::SectionKind::FcgiApp);
+    for (section, app) in fcgi_sections.zip(plan::fcgi::lower(&c.config)) {
+        if let Err(e) = hapee_runtime::upstream::fcgi::App::compile(&app) {
+            out.push((section.header, format!("fcgi-app '{}': {e}", app.name)));
         }
     }
     // Lines inherited from a defaults section are seen once per proxy that inherits them.
@@ -393,6 +420,28 @@ mod tests {
                 "value {value} reported as an option: {what:?}"
             );
         }
+    }
+
+    #[test]
+    fn fcgi_apps_are_compiled_as_the_runtime_compiles_them() {
+        let config = |extra: &str| {
+            format!(
+                "frontend f\n    mode http\n    bind :8080\n    default_backend b\n\
+                 backend b\n    mode http\n    use-fcgi-app php\n    server s 127.0.0.1:9000 proto fcgi{extra}\n\
+                 fcgi-app php\n    docroot /var/www\n    set-param X %[req.rdp_cookie_cnt]\n"
+            )
+        };
+        let what = refused(&config(""));
+        assert!(
+            what.iter()
+                .any(|w| w.contains("fcgi-app 'php'") && w.contains("req.rdp_cookie_cnt")),
+            "{what:?}"
+        );
+        let what = refused(&config(" ssl verify none"));
+        assert!(
+            what.iter().any(|w| w.contains("FastCGI over TLS")),
+            "{what:?}"
+        );
     }
 
     #[test]

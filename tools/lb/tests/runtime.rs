@@ -17,6 +17,10 @@ mod corpus_features;
 mod discovery;
 #[path = "runtime/example.rs"]
 mod example;
+#[path = "runtime/external_check.rs"]
+mod external_check;
+#[path = "runtime/fcgi.rs"]
+mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
 #[path = "runtime/h2_servers.rs"]
@@ -45,6 +49,8 @@ mod lua;
 mod lua_public;
 #[path = "runtime/lua_runtime_api.rs"]
 mod lua_runtime_api;
+#[path = "runtime/mailers.rs"]
+mod mailers;
 #[path = "runtime/normalize_uri.rs"]
 mod normalize_uri;
 #[path = "runtime/peers.rs"]

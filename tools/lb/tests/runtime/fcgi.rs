@@ -1,0 +1,299 @@
+//! FastCGI to a real PHP-FPM (Debian's `php-fpm`): an `fcgi-app` section in front of a
+//! backend's `proto fcgi` server, the same configuration run by Debian's haproxy beside it,
+//! and the PHP script's view of the request (script file name, path info, headers, body)
+//! compared between the two.
+
+use super::harness::{curl, free_port, Haproxy, Proxy};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SCRIPT: &str = r#"<?php
+if (isset($_GET["status"])) { http_response_code(418); }
+header("X-Script: echo");
+$body = file_get_contents("php://input");
+foreach (["SCRIPT_FILENAME", "SCRIPT_NAME", "PATH_INFO", "PATH_TRANSLATED", "REQUEST_URI",
+          "QUERY_STRING", "REQUEST_METHOD", "CONTENT_TYPE", "CONTENT_LENGTH", "SERVER_NAME",
+          "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "GATEWAY_INTERFACE", "DOCUMENT_ROOT",
+          "HTTP_X_TEST", "HTTP_X_UNDER", "HTTP_AUTHORIZATION", "HTTP_X_PASSED", "MY_PARAM"] as $k) {
+    echo $k, "=", $_SERVER[$k] ?? "(unset)", "\n";
+}
+echo "BODY_LENGTH=", strlen($body), "\n";
+echo "BODY_START=", substr($body, 0, 20), "\n";
+if (isset($_GET["err"])) { error_log("hello from php"); }
+if (isset($_GET["big"])) { echo str_repeat("0123456789", intval($_GET["big"])), "\n"; }
+"#;
+
+/// A PHP-FPM master with two workers on a loopback port, serving `dir`.
+struct Fpm {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Fpm {
+    /// `None` (skipping the test) when php-fpm is not installed, except under `CI=true`.
+    fn start() -> Option<Fpm> {
+        let binary = std::fs::read_dir("/usr/sbin")
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("php-fpm"))
+            });
+        let Some(binary) = binary else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "php-fpm is not installed, and CI=true requires it (see .ci/run)"
+            );
+            eprintln!("php-fpm is not installed: skipping this test");
+            return None;
+        };
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("hapee-fpm-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("echo.php"), SCRIPT).unwrap();
+        std::fs::write(dir.join("sub/index.php"), SCRIPT).unwrap();
+        // Workers run as nobody when the tests run as root: they must be able to read.
+        for p in [&dir, &dir.join("sub")] {
+            let _ = Command::new("chmod").arg("a+rx").arg(p).status();
+        }
+        let conf = dir.join("fpm.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[global]\nerror_log = {d}/fpm.log\ndaemonize = no\npid = {d}/fpm.pid\n\
+                 [www]\nlisten = 127.0.0.1:{port}\npm = static\npm.max_children = 2\n\
+                 user = nobody\ngroup = nogroup\ncatch_workers_output = yes\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(binary)
+            .args(["-F", "-n", "-R", "-y"])
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start php-fpm");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "php-fpm did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Fpm { child, port, dir })
+    }
+}
+
+impl Drop for Fpm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(port: u16, fpm: u16, docroot: &Path) -> String {
+    format!(
+        "defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend php
+backend php
+    use-fcgi-app app
+    server s1 127.0.0.1:{fpm} proto fcgi
+fcgi-app app
+    docroot {docroot}
+    index index.php
+    path-info ^(/.+\\.php)(/.*)?$
+    set-param MY_PARAM %[req.hdr(x-test)]-set if {{ req.hdr(x-test) -m found }}
+    pass-header X-Passed
+    log-stderr stdout format raw daemon
+",
+        docroot = docroot.display()
+    )
+}
+
+/// The requests both proxies answer: (status, body with the proxy's port masked).
+fn drive(port: u16) -> Vec<(u16, String)> {
+    let base = format!("http://127.0.0.1:{port}");
+    // A 200 kB body, from a file (too long for a command line).
+    let big_body = std::env::temp_dir().join(format!("hapee-fcgi-body-{}", std::process::id()));
+    std::fs::write(&big_body, "x".repeat(200_000)).unwrap();
+    let requests: Vec<Vec<String>> = vec![
+        vec![
+            "-H".into(),
+            "X-Test: abc".into(),
+            "-H".into(),
+            "Authorization: Basic dTpw".into(),
+            "-H".into(),
+            "X-Passed: yes".into(),
+            "-H".into(),
+            "X_Under: sneaky".into(),
+            "--data".into(),
+            "posted body".into(),
+            format!("{base}/echo.php/extra/p%61th?a=1&b=2"),
+        ],
+        vec![format!("{base}/sub/?status=1")],
+        vec![format!("{base}/echo.php?err=1")],
+        vec![
+            "--data-binary".into(),
+            format!("@{}", big_body.display()),
+            format!("{base}/echo.php"),
+        ],
+        vec![format!("{base}/echo.php?big=30000")],
+    ];
+    requests
+        .iter()
+        .map(|args| {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (status, body) = curl(&args);
+            (status, body.replace(&port.to_string(), "PORT"))
+        })
+        .collect()
+}
+
+#[test]
+fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
+    let Some(fpm) = Fpm::start() else { return };
+    let port = free_port();
+    let proxy = Proxy::start(&config(port, fpm.port, &fpm.dir), port);
+    let ours = drive(port);
+    let (status, body) = &ours[0];
+    assert_eq!(*status, 200, "{body}\n{}", proxy.stderr());
+    for line in [
+        format!("SCRIPT_FILENAME={}/echo.php", fpm.dir.display()),
+        "SCRIPT_NAME=/echo.php".to_string(),
+        "PATH_INFO=/extra/path".to_string(),
+        format!("PATH_TRANSLATED={}/extra/path", fpm.dir.display()),
+        "QUERY_STRING=a=1&b=2".to_string(),
+        "REQUEST_METHOD=POST".to_string(),
+        "HTTP_X_TEST=abc".to_string(),
+        // Names with other characters than letters, digits and `-` are deleted by default
+        // before a FastCGI application (`X_Under` would read as `X-Under`).
+        "HTTP_X_UNDER=(unset)".to_string(),
+        // Credentials are hidden from the application unless passed.
+        "HTTP_AUTHORIZATION=(unset)".to_string(),
+        "HTTP_X_PASSED=yes".to_string(),
+        "MY_PARAM=abc-set".to_string(),
+        "BODY_LENGTH=11".to_string(),
+        "BODY_START=posted body".to_string(),
+    ] {
+        assert!(body.lines().any(|l| l == line), "{line} not in:\n{body}");
+    }
+    // `index` completes a path that ends in a slash; the script's status comes through.
+    assert_eq!(ours[1].0, 418, "{}", ours[1].1);
+    assert!(ours[1].1.contains(&format!(
+        "SCRIPT_FILENAME={}/sub/index.php",
+        fpm.dir.display()
+    )));
+    // A 200 kB request body and a 300 kB answer cross many FastCGI records.
+    assert!(ours[3].1.contains("BODY_LENGTH=200000"), "{}", ours[3].1);
+    assert!(ours[4].1.contains(&"0123456789".repeat(30_000)));
+    // What PHP writes on its error stream is logged by `log-stderr`.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        proxy.stdout().contains("hello from php"),
+        "stdout: {}",
+        proxy.stdout()
+    );
+    // Debian's haproxy on the same configuration: the same answers.
+    if !Haproxy::installed() {
+        return;
+    }
+    let hport = free_port();
+    let mut h = Haproxy::start(&config(hport, fpm.port, &fpm.dir), hport);
+    let theirs = drive(hport);
+    let logged = h.stop();
+    assert_eq!(ours, theirs);
+    assert!(
+        logged.contains("hello from php") || h.stderr().contains("hello from php"),
+        "{logged}"
+    );
+}
+
+#[test]
+fn response_headers_are_those_haproxy_gives() {
+    let Some(fpm) = Fpm::start() else { return };
+    let head = |port: u16| {
+        let out = Command::new("curl")
+            .args(["-s", "-D", "-", "-o", "/dev/null"])
+            .arg(format!("http://127.0.0.1:{port}/echo.php?status=1"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+        let mut names: Vec<String> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':').map(|(n, _)| n.trim().to_string()))
+            .collect();
+        names.sort();
+        (text.lines().next().unwrap_or("").trim().to_string(), names)
+    };
+    let port = free_port();
+    let _proxy = Proxy::start(&config(port, fpm.port, &fpm.dir), port);
+    let ours = head(port);
+    // PHP sends `Status: 418` without a reason: none is made up.
+    assert_eq!(ours.0, "http/1.1 418");
+    assert!(ours.1.contains(&"date".to_string()), "{ours:?}");
+    assert!(ours.1.contains(&"content-length".to_string()), "{ours:?}");
+    if !Haproxy::installed() {
+        return;
+    }
+    let hport = free_port();
+    let _h = Haproxy::start(&config(hport, fpm.port, &fpm.dir), hport);
+    assert_eq!(ours, head(hport));
+}
+
+#[test]
+fn a_server_that_does_not_speak_fastcgi_gets_a_502() {
+    use super::harness::raw_server;
+    // An HTTP answer where FastCGI records are expected: its first byte is no record version.
+    let junk = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        Duration::ZERO,
+        Duration::from_millis(500),
+    );
+    // A record header announcing more content than ever comes, then a close.
+    let cut = raw_server(
+        b"\x01\x06\x00\x01\x01\x00\x00\x00Content-type: text/plain\r\n\r\nhal",
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend cut if {{ path /cut }}
+    default_backend junk
+backend junk
+    use-fcgi-app app
+    server s1 {junk} proto fcgi
+backend cut
+    use-fcgi-app app
+    server s1 {cut} proto fcgi
+fcgi-app app
+    docroot /srv
+"
+    );
+    let proxy = Proxy::start(&cfg, port);
+    let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/x.php")]);
+    assert_eq!(status, 502, "{}", proxy.stderr());
+    let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/cut")]);
+    assert_eq!(status, 502, "{}", proxy.stderr());
+    // The proxy is still there for the next request.
+    let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/y.php")]);
+    assert_eq!(status, 502);
+}
