@@ -145,6 +145,30 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                 continue;
             }
         };
+        if listener::is_unix(l) {
+            // One socket for every serving thread: a path cannot be bound once per thread.
+            match listener::bind_unix_listener(l) {
+                Ok(socket) => {
+                    for (t, list) in per_thread.iter_mut().enumerate() {
+                        if !listener::served_by(l, t, &plan.global.thread_group_of) {
+                            continue;
+                        }
+                        match socket.try_clone() {
+                            Ok(s) => list.push(listener::Bound {
+                                serving: serving.clone(),
+                                socket: listener::ListenSocket::Unix(s),
+                            }),
+                            Err(e) => errors.push(format!("Starting frontend {fe_name}: {e}")),
+                        }
+                    }
+                }
+                Err(e) => errors.push(format!(
+                    "Starting frontend {fe_name}: cannot bind UNIX socket ({e}) [{}]",
+                    l.address.host
+                )),
+            }
+            continue;
+        }
         let addrs = match listener::addresses(l) {
             Ok(a) => a,
             Err(e) => {
@@ -160,7 +184,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                 match lifecycle::sockets::listen(addr, t) {
                     Ok(socket) => list.push(listener::Bound {
                         serving: serving.clone(),
-                        socket,
+                        socket: listener::ListenSocket::Tcp(socket),
                     }),
                     Err(e) => errors.push(format!(
                         "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
@@ -290,7 +314,7 @@ fn worker(
         }
         let mut accepting = Vec::new();
         for bound in listeners {
-            let Ok(l) = tokio::net::TcpListener::from_std(bound.socket) else {
+            let Ok(l) = bound.socket.into_tokio() else {
                 continue;
             };
             accepting.push(tokio::task::spawn_local(accept_loop(
@@ -322,7 +346,7 @@ fn worker(
 }
 
 async fn accept_loop(
-    listener: tokio::net::TcpListener,
+    listener: listener::Accepting,
     serving: Arc<listener::Serving>,
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
@@ -376,16 +400,8 @@ async fn accept_loop(
     }
     // Before the socket closes, take the connections the kernel has already queued on it:
     // when the socket is this process's own (`-sf`), closing it would reset them.
-    let Ok(socket) = listener.into_std() else {
-        return;
-    };
-    while let Ok((stream, client)) = socket.accept() {
-        if let Ok(stream) = stream
-            .set_nonblocking(true)
-            .and_then(|_| tokio::net::TcpStream::from_std(stream))
-        {
-            spawn(stream, client);
-        }
+    for (stream, client) in listener.drain() {
+        spawn(stream, client);
     }
 }
 

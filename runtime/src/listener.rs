@@ -59,7 +59,171 @@ impl Serving {
 /// A listening socket of one thread, and how its connections are served.
 pub struct Bound {
     pub serving: Arc<Serving>,
-    pub socket: std::net::TcpListener,
+    pub socket: ListenSocket,
+}
+
+/// A listening socket: TCP (one per thread, SO_REUSEPORT), or a UNIX stream socket (a path or
+/// an abstract name), which the serving threads share.
+pub enum ListenSocket {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+impl ListenSocket {
+    /// The socket on the calling thread's event loop.
+    pub fn into_tokio(self) -> std::io::Result<Accepting> {
+        Ok(match self {
+            ListenSocket::Tcp(l) => Accepting::Tcp(tokio::net::TcpListener::from_std(l)?),
+            ListenSocket::Unix(l) => {
+                l.set_nonblocking(true)?;
+                Accepting::Unix(tokio::net::UnixListener::from_std(l)?)
+            }
+        })
+    }
+}
+
+/// A listening socket a worker accepts on.
+pub enum Accepting {
+    Tcp(tokio::net::TcpListener),
+    Unix(tokio::net::UnixListener),
+}
+
+/// The address a connection over a UNIX socket is given as its source and destination: such
+/// a peer has no IP address or port.
+pub const UNIX_PEER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+
+/// A connected UNIX stream socket as the stream type the proxy reads and writes: both are
+/// stream sockets, and only the address calls, which the proxy does not make for these
+/// connections (or whose failure it handles), tell them apart.
+pub fn unix_as_stream(s: std::os::unix::net::UnixStream) -> std::io::Result<tokio::net::TcpStream> {
+    s.set_nonblocking(true)?;
+    let fd = std::os::fd::OwnedFd::from(s);
+    tokio::net::TcpStream::from_std(std::net::TcpStream::from(fd))
+}
+
+impl Accepting {
+    /// The next connection and its source.
+    pub async fn accept(&self) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+        match self {
+            Accepting::Tcp(l) => l.accept().await,
+            Accepting::Unix(l) => {
+                let (s, _) = l.accept().await?;
+                Ok((unix_as_stream(s.into_std()?)?, UNIX_PEER))
+            }
+        }
+    }
+
+    /// The connections already queued on the socket, taken without waiting (before it
+    /// closes, so that they are served rather than reset).
+    pub fn drain(self) -> Vec<(tokio::net::TcpStream, SocketAddr)> {
+        let mut out = Vec::new();
+        match self {
+            Accepting::Tcp(l) => {
+                let Ok(socket) = l.into_std() else { return out };
+                while let Ok((stream, client)) = socket.accept() {
+                    if let Ok(stream) = stream
+                        .set_nonblocking(true)
+                        .and_then(|_| tokio::net::TcpStream::from_std(stream))
+                    {
+                        out.push((stream, client));
+                    }
+                }
+            }
+            Accepting::Unix(l) => {
+                let Ok(socket) = l.into_std() else { return out };
+                while let Ok((stream, _)) = socket.accept() {
+                    if let Ok(stream) = unix_as_stream(stream) {
+                        out.push((stream, UNIX_PEER));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether `l` listens on a UNIX stream socket (`/path`, `unix@path`, `abns@name`).
+pub fn is_unix(l: &ListenerPlan) -> bool {
+    use hapee_compiler::address::Family;
+    l.address.transport == Transport::Stream
+        && matches!(l.address.family, Family::Unix | Family::Abstract)
+}
+
+/// Binds a UNIX listener with its bind options `mode`, `user`/`uid`, `group`/`gid` applied.
+pub fn bind_unix_listener(l: &ListenerPlan) -> Result<std::os::unix::net::UnixListener, String> {
+    use hapee_compiler::address::Family;
+    let opt = |name: &str| {
+        l.options
+            .iter()
+            .position(|o| o == name)
+            .and_then(|i| l.options.get(i + 1))
+            .map(String::as_str)
+    };
+    let path = l.address.host.as_str();
+    if l.address.family == Family::Abstract {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(path.as_bytes())
+            .map_err(|e| e.to_string())?;
+        return std::os::unix::net::UnixListener::bind_addr(&addr).map_err(|e| e.to_string());
+    }
+    let mode = match opt("mode") {
+        Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| format!("invalid mode '{m}'"))?),
+        None => None,
+    };
+    bind_unix(
+        path,
+        mode,
+        opt("user").or(opt("uid")),
+        opt("group").or(opt("gid")),
+    )
+}
+
+/// Binds a UNIX stream socket at `path`, replacing a socket an earlier process left there (as
+/// HAProxy does), then sets its mode and owner.
+pub fn bind_unix(
+    path: &str,
+    mode: Option<u32>,
+    user: Option<&str>,
+    group: Option<&str>,
+) -> Result<std::os::unix::net::UnixListener, String> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_socket() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    let l = std::os::unix::net::UnixListener::bind(path).map_err(|e| e.to_string())?;
+    if let Some(mode) = mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot change mode: {e}"))?;
+    }
+    let uid = user.map(lookup_user).transpose()?;
+    let gid = group.map(lookup_group).transpose()?;
+    if uid.is_some() || gid.is_some() {
+        nix::unistd::chown(path, uid, gid).map_err(|e| format!("cannot change owner: {e}"))?;
+    }
+    Ok(l)
+}
+
+fn lookup_user(u: &str) -> Result<nix::unistd::Uid, String> {
+    if let Ok(n) = u.parse() {
+        return Ok(nix::unistd::Uid::from_raw(n));
+    }
+    match nix::unistd::User::from_name(u) {
+        Ok(Some(user)) => Ok(user.uid),
+        _ => Err(format!("unknown user '{u}'")),
+    }
+}
+
+fn lookup_group(g: &str) -> Result<nix::unistd::Gid, String> {
+    if let Ok(n) = g.parse() {
+        return Ok(nix::unistd::Gid::from_raw(n));
+    }
+    match nix::unistd::Group::from_name(g) {
+        Ok(Some(group)) => Ok(group.gid),
+        _ => Err(format!("unknown group '{g}'")),
+    }
 }
 
 /// The socket addresses a listener binds (a port range gives several).

@@ -48,6 +48,8 @@ pub struct ServerRt {
     pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
     /// `socks4`: the SOCKS4 proxy its connections go through.
     pub socks4: Option<SocketAddr>,
+    /// A server on a UNIX stream socket (its `addr` is then [`crate::listener::UNIX_PEER`]).
+    pub unix: Option<crate::upstream::dial::UnixTarget>,
     /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
     pub dynamic: Option<crate::discovery::Dynamic>,
     /// Sessions per second (`srv_sess_rate`).
@@ -61,6 +63,18 @@ pub const ADMIN_MAINT: u8 = 1;
 pub const ADMIN_DRAIN: u8 = 2;
 
 impl ServerRt {
+    /// How its connections are opened: to its UNIX socket, through its SOCKS4 proxy when
+    /// `socks4` says the proxy applies (always for traffic; for checks with
+    /// `check-via-socks4`), else straight.
+    pub fn dial(&self, socks4: bool) -> crate::upstream::dial::Dial<'_> {
+        use crate::upstream::dial::Dial;
+        match (&self.unix, self.socks4) {
+            (Some(target), _) => Dial::Unix(target),
+            (None, Some(via)) if socks4 => Dial::Socks4(via),
+            _ => Dial::Direct,
+        }
+    }
+
     /// Counts a new session on this server (the total and the rate).
     pub fn count_session(&self) {
         self.total.fetch_add(1, Ordering::Relaxed);
@@ -521,6 +535,14 @@ impl Shared {
                             })
                             .ok()
                     });
+                    let unix = s
+                        .address
+                        .as_ref()
+                        .and_then(crate::upstream::dial::UnixTarget::of);
+                    let addr = match &unix {
+                        Some(_) => Some(crate::listener::UNIX_PEER),
+                        None => addr,
+                    };
                     Arc::new(ServerRt {
                         tls,
                         check_tls,
@@ -549,6 +571,7 @@ impl Shared {
                             &s.options,
                         ),
                         socks4,
+                        unix,
                         dynamic: crate::discovery::resolvers_of(s)
                             .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
                         sess_rate: Default::default(),

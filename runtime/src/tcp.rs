@@ -280,7 +280,7 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
             finish(&txn);
             return;
         };
-        match crate::upstream::socks4::connect(addr, server.socks4, be.timeouts.connect)
+        match crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
             .await
             .ok()
         {

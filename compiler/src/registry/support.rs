@@ -373,6 +373,12 @@ pub const SERVER_OPTIONS: &[&str] = &[
 
 /// Bind-line options the runtime honours.
 pub const BIND_OPTIONS: &[&str] = &[
+    // The file of a UNIX listener (runtime/src/listener.rs).
+    "mode",
+    "user",
+    "uid",
+    "group",
+    "gid",
     "thread",
     "name",
     "id",

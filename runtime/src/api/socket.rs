@@ -65,51 +65,7 @@ fn tcp_addr(text: &str) -> Result<std::net::SocketAddr, String> {
 }
 
 fn bind_unix(path: &str, s: &StatsSocket) -> Result<std::os::unix::net::UnixListener, String> {
-    use std::os::unix::fs::PermissionsExt;
-    // A socket left by an earlier process is replaced, as HAProxy does.
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        use std::os::unix::fs::FileTypeExt;
-        if meta.file_type().is_socket() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    let l = std::os::unix::net::UnixListener::bind(path).map_err(|e| e.to_string())?;
-    if let Some(mode) = s.mode {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| format!("cannot change mode: {e}"))?;
-    }
-    let uid = match &s.user {
-        Some(u) => Some(lookup_user(u)?),
-        None => None,
-    };
-    let gid = match &s.group {
-        Some(g) => Some(lookup_group(g)?),
-        None => None,
-    };
-    if uid.is_some() || gid.is_some() {
-        nix::unistd::chown(path, uid, gid).map_err(|e| format!("cannot change owner: {e}"))?;
-    }
-    Ok(l)
-}
-
-fn lookup_user(u: &str) -> Result<nix::unistd::Uid, String> {
-    if let Ok(n) = u.parse() {
-        return Ok(nix::unistd::Uid::from_raw(n));
-    }
-    match nix::unistd::User::from_name(u) {
-        Ok(Some(user)) => Ok(user.uid),
-        _ => Err(format!("unknown user '{u}'")),
-    }
-}
-
-fn lookup_group(g: &str) -> Result<nix::unistd::Gid, String> {
-    if let Ok(n) = g.parse() {
-        return Ok(nix::unistd::Gid::from_raw(n));
-    }
-    match nix::unistd::Group::from_name(g) {
-        Ok(Some(group)) => Ok(group.gid),
-        _ => Err(format!("unknown group '{g}'")),
-    }
+    crate::listener::bind_unix(path, s.mode, s.user.as_deref(), s.group.as_deref())
 }
 
 /// Binds every `stats socket`; errors name the socket, as HAProxy's start-up alerts do.

@@ -189,11 +189,8 @@ async fn connect(
     let addr = target(rule, env.addr);
     // Through the server's SOCKS4 proxy with `check-via-socks4` (default connection) or
     // `connect via-socks4`.
-    let via = env
-        .server
-        .socks4
-        .filter(|_| rule.via_socks4 || (rule.default && env.server.plan.check_via_socks4));
-    let tcp = crate::upstream::socks4::connect(addr, via, None).await?;
+    let via_socks4 = rule.via_socks4 || (rule.default && env.server.plan.check_via_socks4);
+    let tcp = crate::upstream::dial::connect(addr, env.server.dial(via_socks4), None).await?;
     let _ = tcp.set_nodelay(true);
     if rule.linger {
         // Close with a reset rather than leaving TIME_WAIT sockets behind.

@@ -361,7 +361,7 @@ pub async fn forward(
                 });
                 let fresh = Box::pin(ServerConn::connect(
                     addr,
-                    server.socks4,
+                    server.dial(true),
                     be.timeouts.connect,
                     preface,
                     tls,

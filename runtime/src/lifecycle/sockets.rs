@@ -80,7 +80,12 @@ pub fn wanted(plan: &hapee_compiler::plan::Plan) -> Result<Vec<(SocketAddr, usiz
     let threads = plan.global.nbthread.max(1) as usize;
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for l in &plan.listeners {
+    // UNIX listeners are bound by each worker (see `crate::listener::bind_unix_listener`).
+    for l in plan
+        .listeners
+        .iter()
+        .filter(|l| !crate::listener::is_unix(l))
+    {
         match crate::listener::addresses(l) {
             Ok(addrs) => {
                 for addr in addrs {

@@ -8,6 +8,7 @@
 //! to the close), with the answers hyper's client gives for the edge cases.
 
 mod body;
+pub mod dial;
 pub mod fcgi;
 pub mod h2;
 pub mod pool;
@@ -112,12 +113,12 @@ impl ServerConn {
         }
     }
 
-    /// Connects within `timeout` (through the SOCKS4 proxy `via`, if any), sends `preface`
+    /// Connects within `timeout` (the way `dial` says), sends `preface`
     /// (a PROXY protocol header) before anything else, then makes the TLS handshake when
     /// `tls` is given. A failed handshake says why.
     pub async fn connect(
         addr: SocketAddr,
-        via: Option<SocketAddr>,
+        dial: dial::Dial<'_>,
         timeout: Option<Duration>,
         preface: Option<Vec<u8>>,
         tls: Option<(
@@ -126,9 +127,7 @@ impl ServerConn {
         )>,
     ) -> Result<ServerConn, Option<crate::tls::errors::ServerTlsError>> {
         let started = crate::clock::now();
-        let mut tcp = socks4::connect(addr, via, timeout)
-            .await
-            .map_err(|_| None)?;
+        let mut tcp = dial::connect(addr, dial, timeout).await.map_err(|_| None)?;
         if let Some(p) = preface {
             tokio::io::AsyncWriteExt::write_all(&mut tcp, &p)
                 .await

@@ -93,5 +93,7 @@ mod tls_gencert;
 mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/unix_sockets.rs"]
+mod unix_sockets;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;

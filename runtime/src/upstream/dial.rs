@@ -1,0 +1,69 @@
+//! How a server connection is opened: straight to its address, through a SOCKS4 proxy, or
+//! to a UNIX stream socket (`server s1 /run/app.sock`, `unix@…`, `abns@…`).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// A server listening on a UNIX stream socket.
+#[derive(Clone, Debug)]
+pub enum UnixTarget {
+    Path(std::path::PathBuf),
+    /// A Linux abstract-namespace name (`abns@`).
+    Abstract(Vec<u8>),
+}
+
+impl UnixTarget {
+    /// The target of a server address of the UNIX families, `None` for the others.
+    pub fn of(address: &hapee_compiler::address::Address) -> Option<UnixTarget> {
+        use hapee_compiler::address::{Family, Transport};
+        if address.transport != Transport::Stream {
+            return None;
+        }
+        match address.family {
+            Family::Unix => Some(UnixTarget::Path(address.host.as_str().into())),
+            Family::Abstract => Some(UnixTarget::Abstract(address.host.as_bytes().to_vec())),
+            _ => None,
+        }
+    }
+
+    async fn connect(&self) -> io::Result<TcpStream> {
+        let stream = match self {
+            UnixTarget::Path(p) => tokio::net::UnixStream::connect(p).await?.into_std()?,
+            UnixTarget::Abstract(name) => {
+                use std::os::linux::net::SocketAddrExt;
+                let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+                // A local connect: it completes or fails at once.
+                std::os::unix::net::UnixStream::connect_addr(&addr)?
+            }
+        };
+        crate::listener::unix_as_stream(stream)
+    }
+}
+
+/// The way one connection is opened.
+#[derive(Clone, Copy, Debug)]
+pub enum Dial<'a> {
+    Direct,
+    Socks4(SocketAddr),
+    Unix(&'a UnixTarget),
+}
+
+/// Opens a connection to `dst` the way `dial` says, within `timeout`.
+pub async fn connect(
+    dst: SocketAddr,
+    dial: Dial<'_>,
+    timeout: Option<Duration>,
+) -> io::Result<TcpStream> {
+    match dial {
+        Dial::Direct => super::socks4::connect(dst, None, timeout).await,
+        Dial::Socks4(via) => super::socks4::connect(dst, Some(via), timeout).await,
+        Dial::Unix(target) => match timeout {
+            Some(t) => tokio::time::timeout(t, target.connect())
+                .await
+                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?,
+            None => target.connect().await,
+        },
+    }
+}
