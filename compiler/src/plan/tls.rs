@@ -361,7 +361,7 @@ impl TlsGlobals {
         if tls.curves.is_none() {
             tls.curves = ecdhe;
         }
-        tls.generate = generate.then(|| GenerateCerts {
+        tls.generate = generate.then_some(GenerateCerts {
             ca_sign_file,
             ca_sign_pass,
             cache_size: self.ctx_cache_size,

@@ -107,6 +107,12 @@ fn drive(port: u16, pki: &Pki, who: &str) -> String {
         default_key,
         "{who}"
     );
+    let text = x509(&chain[0], &["-noout", "-text"]);
+    let signature = text
+        .lines()
+        .find(|l| l.contains("Signature Algorithm"))
+        .unwrap_or("")
+        .trim();
     x509(
         &chain[0],
         &[
@@ -116,11 +122,7 @@ fn drive(port: u16, pki: &Pki, who: &str) -> String {
             "-ext",
             "basicConstraints,subjectKeyIdentifier,authorityKeyIdentifier,keyUsage,subjectAltName,nsComment",
         ],
-    ) + &x509(&chain[0], &["-noout", "-text"])
-        .lines()
-        .find(|l| l.contains("Signature Algorithm"))
-        .unwrap_or("")
-        .trim()
+    ) + signature
 }
 
 #[test]
