@@ -117,14 +117,24 @@ impl CertGenerator {
         }
         drop(cache);
         let made = Arc::new(self.make(name).ok()?);
+        LAST_MADE.with(|last| *last.borrow_mut() = Some((key.clone(), made.clone())));
         let mut cache = cache_lock();
         cache.insert(key, made.clone());
         Some(made)
     }
 
-    /// The certificate already made for `name`, if the cache still has it.
+    /// The certificate already made for `name`: from the cache, or (without a cache) the
+    /// last one this thread made, which is the one its handshake just served.
     pub fn cached(&self, name: &str) -> Option<Arc<CertifiedKey>> {
-        cache_lock().peek(&(self.id, name.to_string()))
+        let key = (self.id, name.to_string());
+        cache_lock().peek(&key).or_else(|| {
+            LAST_MADE.with(|last| {
+                last.borrow()
+                    .as_ref()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, c)| c.clone())
+            })
+        })
     }
 
     /// Makes and signs the certificate for `name`.
@@ -324,16 +334,19 @@ fn unix_now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// A generator's id and a name.
+type CacheKey = (u64, String);
+
 /// The made certificates of every listener, least recently used first out.
 #[derive(Default)]
 struct Cache {
-    entries: HashMap<(u64, String), (Arc<CertifiedKey>, u64)>,
+    entries: HashMap<CacheKey, (Arc<CertifiedKey>, u64)>,
     tick: u64,
     capacity: usize,
 }
 
 impl Cache {
-    fn get(&mut self, key: &(u64, String)) -> Option<Arc<CertifiedKey>> {
+    fn get(&mut self, key: &CacheKey) -> Option<Arc<CertifiedKey>> {
         self.tick += 1;
         let tick = self.tick;
         self.entries.get_mut(key).map(|(c, used)| {
@@ -342,11 +355,11 @@ impl Cache {
         })
     }
 
-    fn peek(&self, key: &(u64, String)) -> Option<Arc<CertifiedKey>> {
+    fn peek(&self, key: &CacheKey) -> Option<Arc<CertifiedKey>> {
         self.entries.get(key).map(|(c, _)| c.clone())
     }
 
-    fn insert(&mut self, key: (u64, String), cert: Arc<CertifiedKey>) {
+    fn insert(&mut self, key: CacheKey, cert: Arc<CertifiedKey>) {
         if self.capacity == 0 {
             return;
         }
@@ -364,6 +377,12 @@ impl Cache {
         self.tick += 1;
         self.entries.insert(key, (cert, self.tick));
     }
+}
+
+thread_local! {
+    /// The last certificate this thread made (handshakes run on their worker's thread).
+    static LAST_MADE: std::cell::RefCell<Option<(CacheKey, Arc<CertifiedKey>)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 fn cache() -> &'static Mutex<Cache> {

@@ -97,8 +97,11 @@ impl CertStore {
             .map_err(|e| format!("unable to open crt-list file '{path}' : {e}"))?;
         for (n, line) in text.lines().enumerate() {
             let at = format!("'{path}' at line {}", n + 1);
-            let Some((crt, options, filters)) =
-                parse_crt_list_line(line).map_err(|e| format!("crt-list {at}: {e}"))?
+            let Some(ListLine {
+                crt,
+                options,
+                filters,
+            }) = parse_crt_list_line(line).map_err(|e| format!("crt-list {at}: {e}"))?
             else {
                 continue;
             };
@@ -237,12 +240,18 @@ impl CertStore {
     }
 }
 
+/// A `crt-list` line's certificate, bracketed options and SNI filters.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ListLine {
+    pub crt: String,
+    pub options: Vec<String>,
+    pub filters: Vec<String>,
+}
+
 /// One `crt-list` line as HAProxy splits it: the certificate, the words between `[` and `]`,
 /// and the SNI filters after them; `None` for a blank line or a comment. Words after a `#`
 /// are a comment.
-pub fn parse_crt_list_line(
-    line: &str,
-) -> Result<Option<(String, Vec<String>, Vec<String>)>, String> {
+pub fn parse_crt_list_line(line: &str) -> Result<Option<ListLine>, String> {
     let line = line.split('#').next().unwrap_or("");
     // Brackets are words of their own, wherever they are written.
     let spaced = line.replace('[', " [ ").replace(']', " ] ");
@@ -275,7 +284,11 @@ pub fn parse_crt_list_line(
         None => (&rest[..0], &rest[..]),
     };
     let owned = |w: &[&str]| w.iter().map(|w| w.to_string()).collect::<Vec<_>>();
-    Ok(Some((crt.to_string(), owned(options), owned(filters))))
+    Ok(Some(ListLine {
+        crt: crt.to_string(),
+        options: owned(options),
+        filters: owned(filters),
+    }))
 }
 
 /// Whether `pattern` (a name, or `*.domain` for exactly one more label) covers `name`.
@@ -382,7 +395,11 @@ mod tests {
 
     #[test]
     fn crt_list_lines_split_as_haproxy_splits_them() {
-        let line = |l: &str| parse_crt_list_line(l).unwrap();
+        let line = |l: &str| {
+            parse_crt_list_line(l)
+                .unwrap()
+                .map(|p| (p.crt, p.options, p.filters))
+        };
         assert_eq!(line("  # comment"), None);
         assert_eq!(
             line("a.pem [alpn h2 verify none] *.x.com !b.x.com # note"),

@@ -107,6 +107,12 @@ fn drive(port: u16, pki: &Pki, who: &str) -> String {
         default_key,
         "{who}"
     );
+    let text = x509(&chain[0], &["-noout", "-text"]);
+    let signature = text
+        .lines()
+        .find(|l| l.contains("Signature Algorithm"))
+        .unwrap_or("")
+        .trim();
     x509(
         &chain[0],
         &[
@@ -116,11 +122,7 @@ fn drive(port: u16, pki: &Pki, who: &str) -> String {
             "-ext",
             "basicConstraints,subjectKeyIdentifier,authorityKeyIdentifier,keyUsage,subjectAltName,nsComment",
         ],
-    ) + &x509(&chain[0], &["-noout", "-text"])
-        .lines()
-        .find(|l| l.contains("Signature Algorithm"))
-        .unwrap_or("")
-        .trim()
+    ) + signature
 }
 
 #[test]
@@ -194,4 +196,46 @@ fn generation_without_a_signing_ca_is_refused_at_start() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no CA certificate File configured"), "{err}");
+}
+
+#[test]
+fn without_a_cache_each_handshake_gets_a_new_certificate_the_fetches_see() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let pki = Pki::new("gencert-nocache");
+    let signer = Ca::new("Hapee Signing CA");
+    pki.write("signer.crt", &signer.cert.pem());
+    pki.write(
+        "signer.pem",
+        &(signer.cert.pem() + &signer.key.serialize_pem()),
+    );
+    let (c, k) = Ca::new("Other CA").issue(&["default.example"], false, false);
+    pki.write("default.pem", &(c + &k));
+    let port = free_port();
+    let cfg = format!(
+        "global
+    tune.ssl.ssl-ctx-cache-size 0
+{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} ssl generate-certificates crt {} ca-sign-file {}
+    http-request return status 200 content-type text/plain lf-string \"name=%[ssl_f_s_dn(CN,-1)] serial=%[ssl_f_serial,hex]\"
+",
+        pki.path("default.pem"),
+        pki.path("signer.pem"),
+    );
+    let _p = Proxy::start(&cfg, port);
+    let get = || {
+        let (out, err) = curl_tls(&[
+            "--cacert",
+            &pki.path("signer.crt"),
+            "--resolve",
+            &format!("fresh.example:{port}:127.0.0.1"),
+            &format!("https://fresh.example:{port}/"),
+        ]);
+        assert!(out.contains("200 1.1"), "{out}{err}");
+        assert!(out.contains("name=fresh.example serial="), "{out}");
+        out
+    };
+    let (first, second) = (get(), get());
+    assert_ne!(first, second, "a new certificate (serial) per handshake");
 }
