@@ -198,9 +198,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "set-src" | "set-src-port" | "set-dst" | "set-dst-port" => {
             Action::SetAddr(crate::set_addr::SetAddr::compile(name, a)?)
         }
-        "wait-for-body" if !response => {
-            Action::WaitForBody(crate::http::wait_body::WaitBody::compile(a)?)
-        }
+        "wait-for-body" => Action::WaitForBody(crate::http::wait_body::WaitBody::compile(a)?),
         "normalize-uri" => Action::NormalizeUri(crate::http::normalize::Normalizer::compile(a)?),
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
         "capture" => Action::Capture(crate::http::capture::CaptureRule::compile(a, response)?),

@@ -48,6 +48,8 @@ pub struct ServerRt {
     pub send_proxy: Option<crate::upstream::send_proxy::SendProxy>,
     /// With `resolvers`: the address and weight DNS answers give it (`addr` is unused).
     pub dynamic: Option<crate::discovery::Dynamic>,
+    /// `pool-max-conn`: the idle connections kept for it, over all threads.
+    pub idle_limit: Option<crate::upstream::pool::IdleLimit>,
 }
 
 /// `ServerRt::admin` bits.
@@ -55,6 +57,49 @@ pub const ADMIN_MAINT: u8 = 1;
 pub const ADMIN_DRAIN: u8 = 2;
 
 impl ServerRt {
+    /// The runtime state of one server of the plan, up and idle.
+    pub fn new(
+        s: &plan::ServerPlan,
+        id: u32,
+        threads: usize,
+        tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+        check_tls: Option<Arc<crate::tls::client::ServerTlsConfig>>,
+    ) -> ServerRt {
+        let addr = crate::discovery::initial_address(s);
+        ServerRt {
+            tls,
+            check_tls,
+            name: s.name.as_str().into(),
+            addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
+            weight: s.weight,
+            uweight: AtomicU32::new(s.weight),
+            backup: s.backup,
+            disabled: s.disabled,
+            admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
+            id,
+            counters: Counters::new(threads),
+            peak_active: Peak::default(),
+            check: crate::api::health::CheckState::new(s),
+            // Servers start up; a check that fails `fall` times takes them down.
+            up: AtomicBool::new(true),
+            active: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            maxconn: s.maxconn.filter(|m| *m > 0),
+            slots: s
+                .maxconn
+                .filter(|m| *m > 0)
+                .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            plan: s.clone(),
+            send_proxy: crate::upstream::send_proxy::SendProxy::from_options(&s.options),
+            dynamic: crate::discovery::resolvers_of(s)
+                .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
+            idle_limit: s
+                .mux
+                .pool_max_conn
+                .map(crate::upstream::pool::IdleLimit::new),
+        }
+    }
+
     /// `non-stick`: stick tables never learn this server.
     pub fn non_stick(&self) -> bool {
         self.plan.options.iter().any(|o| o == "non-stick")
@@ -199,6 +244,8 @@ pub struct BackendRt {
     pub stats_page: Option<crate::api::page::Page>,
     /// Cookie persistence (`cookie`).
     pub persistence: Option<crate::http::persist::Persistence>,
+    /// `dispatch` or `option transparent`: the one target, instead of the servers.
+    pub direct: Option<crate::upstream::direct::Direct>,
 }
 
 impl BackendRt {
@@ -409,7 +456,6 @@ impl Shared {
                 .iter()
                 .zip(server_ids(&b.servers))
                 .map(|(s, id)| {
-                    let addr = crate::discovery::initial_address(s);
                     let mut tls_of = |t: &Option<plan::tls::ServerTls>| {
                         let mut warnings = Vec::new();
                         let built =
@@ -431,36 +477,7 @@ impl Shared {
                     };
                     let tls = tls_of(&s.tls);
                     let check_tls = tls_of(&s.check_tls);
-                    Arc::new(ServerRt {
-                        tls,
-                        check_tls,
-                        name: s.name.as_str().into(),
-                        addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
-                        weight: s.weight,
-                        uweight: AtomicU32::new(s.weight),
-                        backup: s.backup,
-                        disabled: s.disabled,
-                        admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
-                        id,
-                        counters: Counters::new(threads),
-                        peak_active: Peak::default(),
-                        check: crate::api::health::CheckState::new(s),
-                        // Servers start up; a check that fails `fall` times takes them down.
-                        up: AtomicBool::new(true),
-                        active: AtomicU64::new(0),
-                        total: AtomicU64::new(0),
-                        maxconn: s.maxconn.filter(|m| *m > 0),
-                        slots: s
-                            .maxconn
-                            .filter(|m| *m > 0)
-                            .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
-                        plan: s.clone(),
-                        send_proxy: crate::upstream::send_proxy::SendProxy::from_options(
-                            &s.options,
-                        ),
-                        dynamic: crate::discovery::resolvers_of(s)
-                            .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
-                    })
+                    Arc::new(ServerRt::new(s, id, threads, tls, check_tls))
                 })
                 .collect::<Vec<_>>();
             let hashing = Hashing::parse(&b.hash_type).unwrap_or_else(|| {
@@ -547,6 +564,10 @@ impl Shared {
                     None
                 }),
                 id: b.uuid,
+                direct: b
+                    .direct
+                    .as_ref()
+                    .map(|d| crate::upstream::direct::Direct::new(d, threads)),
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
                 stats_page: b.stats_page.as_ref().and_then(|p| {

@@ -264,21 +264,31 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
     let mut tries = Attempts::default();
     let start = crate::clock::now();
     let server_stream = loop {
-        let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
-            txn.term = *b"SC";
-            finish(&txn);
-            return;
-        };
-        let server = &be.servers[si];
-        txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr() else {
-            // DNS took the address away since the pick: pick again, avoiding it.
-            if tries.count < be.retries.max(1) {
-                tries.failed(si, true);
-                continue;
-            }
-            finish(&txn);
-            return;
+        let (si, server, addr) = if let Some(direct) = &be.direct {
+            let Some(addr) = direct.addr(txn.local) else {
+                txn.term = *b"SC";
+                finish(&txn);
+                return;
+            };
+            (crate::upstream::direct::INDEX, &direct.server, addr)
+        } else {
+            let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
+                txn.term = *b"SC";
+                finish(&txn);
+                return;
+            };
+            let server = &be.servers[si];
+            txn.server = Some(server.name.clone());
+            let Some(addr) = server.addr() else {
+                // DNS took the address away since the pick: pick again, avoiding it.
+                if tries.count < be.retries.max(1) {
+                    tries.failed(si, true);
+                    continue;
+                }
+                finish(&txn);
+                return;
+            };
+            (si, server, addr)
         };
         match connect_within(addr, be.timeouts.connect).await {
             Some(s) => {

@@ -3,6 +3,7 @@
 
 pub mod captures;
 pub mod checks;
+pub mod direct;
 pub mod errors;
 pub mod filters;
 pub mod http_options;
@@ -265,6 +266,8 @@ pub struct BackendPlan {
     pub persistence: persist::Persistence,
     /// Where its servers' state is loaded from at start (`load-server-state-from-file`).
     pub server_state: Option<server_state::StateSource>,
+    /// `dispatch` or `option transparent` without `balance`: the one target it sends to.
+    pub direct: Option<direct::Direct>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -592,6 +595,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 stats_page: stats::stats_page(&p.directives),
                 stick_rules: tables::stick_rules(&p.directives),
                 server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
+                direct: direct::of(p),
             }
         })
         .collect();

@@ -215,6 +215,9 @@ pub const PROXY: &[&str] = &[
     "monitor",
     "load-server-state-from-file",
     "server-state-file-name",
+    // Backends without balancing (runtime/src/upstream/direct.rs).
+    "dispatch",
+    "transparent",
 ];
 
 /// `option` names the runtime honours.
@@ -260,6 +263,8 @@ pub const OPTIONS: &[&str] = &[
     "splice-auto",
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
+    // To the client's destination (runtime/src/upstream/direct.rs).
+    "transparent",
 ];
 
 /// Server-line options the runtime honours.
@@ -330,6 +335,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "cookie",
     "non-stick",
     "crl-file",
+    // The idle pool's limits (runtime/src/upstream/pool.rs).
+    "pool-max-conn",
+    "pool-low-conn",
 ];
 
 /// Bind-line options the runtime honours.

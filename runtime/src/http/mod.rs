@@ -70,6 +70,8 @@ pub struct ConnCtx {
     pub session: Option<crate::api::sessions::Handle>,
     /// What its TLS handshake settled, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
+    /// The session's variables (`sess.*`), which each of its requests starts with.
+    pub(crate) sess_vars: crate::vars::SessionVars,
 }
 
 impl ConnCtx {
@@ -94,6 +96,7 @@ impl ConnCtx {
             proxy: None,
             session: None,
             tls: None,
+            sess_vars: Default::default(),
         }
     }
 
@@ -152,6 +155,7 @@ pub(crate) fn handle(
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();
     txn.tls = ctx.tls.clone();
+    ctx.sess_vars.enter(&mut txn);
     let first = ctx.requests.get() == 0;
     txn.first_request = first;
     ctx.requests.set(ctx.requests.get() + 1);
@@ -221,6 +225,7 @@ pub(crate) fn handle(
             Ok((_, Route::Script(..) | Route::WaitBody(..))) => script::failed(&ctx, txn, *b"IR"),
         };
         after_response(&ctx, txn, &mut resp);
+        ctx.sess_vars.keep(txn);
         let silent = resp.extensions().get::<reply::CloseUnanswered>().is_some();
         if silent {
             ctx.idle.close_unanswered();

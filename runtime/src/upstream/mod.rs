@@ -8,6 +8,7 @@
 //! to the close), with the answers hyper's client gives for the edge cases.
 
 mod body;
+pub mod direct;
 pub mod h2;
 pub mod pool;
 pub mod reuse;
@@ -153,6 +154,11 @@ impl ServerConn {
 }
 
 impl Link {
+    /// The address the connection reaches.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.stream.tcp().peer_addr().ok()
+    }
+
     /// Whether an idle connection can carry a request: the server has neither closed it nor
     /// sent anything unasked. Costs no system call unless the socket has signalled an event.
     pub fn is_usable(&self) -> bool {

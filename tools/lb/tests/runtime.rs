@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/checks.rs"]
 mod checks;
+#[path = "runtime/direct.rs"]
+mod direct;
 #[path = "runtime/discovery.rs"]
 mod discovery;
 #[path = "runtime/example.rs"]
