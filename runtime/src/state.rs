@@ -357,6 +357,8 @@ pub struct Shared {
     pub backends: Vec<BackendRt>,
     pub backend_index: HashMap<String, usize>,
     pub bufsize: usize,
+    /// `tune.bufsize` and `tune.maxrewrite`: the room rewrites have.
+    pub room: crate::http::room::Limits,
     /// `tune.h2.*`.
     pub h2: hapee_compiler::plan::tls::H2Tune,
     pub active: AtomicU64,
@@ -384,6 +386,10 @@ impl Shared {
             backends: Vec::new(),
             backend_index: HashMap::new(),
             bufsize: 16384,
+            room: crate::http::room::Limits {
+                bufsize: 16384,
+                maxrewrite: 1024,
+            },
             h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
@@ -695,6 +701,10 @@ impl Shared {
             backends,
             backend_index,
             bufsize: plan.global.bufsize as usize,
+            room: crate::http::room::Limits {
+                bufsize: plan.global.bufsize as usize,
+                maxrewrite: plan.global.maxrewrite as usize,
+            },
             h2: plan.global.h2.clone(),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),

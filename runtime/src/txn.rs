@@ -117,6 +117,8 @@ pub struct Txn {
     pub expect_proxy: bool,
     /// Whether this is the connection's first request (`http_first_req`).
     pub first_request: bool,
+    /// Strict mode and failed rewrites (`crate::http::room`).
+    pub rewrites: crate::http::room::Rewrites,
     /// What the HTTP filters (cache, compression) keep of the transaction.
     pub filters: crate::http::filters::TxnFilters,
     /// The stream's unique id once made (`crate::http::unique_id`).
@@ -183,6 +185,7 @@ impl Txn {
             proxy: None,
             expect_proxy: false,
             first_request: true,
+            rewrites: Default::default(),
             filters: Default::default(),
             unique_id: Default::default(),
             timeout_server: None,

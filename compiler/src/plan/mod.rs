@@ -73,6 +73,9 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `tune.maxrewrite`: the part of a buffer kept for rewrites (1024 by default, at most
+    /// half the buffer).
+    pub maxrewrite: u32,
     /// `localpeer`: this process's name in peers sections (`-L` overrides it).
     pub localpeer: Option<String>,
     /// `tune.stick-counters`: how many `sc` slots a session has (3 by default).
@@ -643,6 +646,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            maxrewrite: lower::last_arg(&g.directives, "tune.maxrewrite")
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(1024)
+                .min(g.bufsize.unwrap_or(16384) / 2),
             localpeer: lower::last_arg(&g.directives, "localpeer"),
             stick_counters: lower::last_arg(&g.directives, "tune.stick-counters")
                 .map_or(3, |v| v.parse().unwrap_or(3)),

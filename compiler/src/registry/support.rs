@@ -13,6 +13,8 @@ pub const GLOBAL: &[&str] = &[
     "log",
     "log-tag",
     "tune.bufsize",
+    // The room kept for rewrites (runtime/src/http/room.rs).
+    "tune.maxrewrite",
     "pidfile",
     "expose-experimental-directives",
     "master-worker",
@@ -470,6 +472,8 @@ pub const ACTIONS: &[&str] = &[
     "set-dst-port",
     "normalize-uri",
     "wait-for-body",
+    // Whether a rewrite that does not fit ends the transaction (runtime/src/http/room.rs).
+    "strict-mode",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any

@@ -556,6 +556,8 @@ async fn respond(
         }
     };
     let idle_home = idle_home.filter(|_| keep_server);
+    // The body bytes that came with the head share its buffer (`crate::http::room`).
+    txn.rewrites.response_buffered = body.buffered() as usize;
     if let Some(own) =
         super::script::response_rules(ctx, txn, Some(be_index), Some(&mut body)).await
     {

@@ -19,6 +19,7 @@ pub mod prefetch;
 pub mod replies;
 pub mod reply;
 pub mod rewrite;
+pub mod room;
 mod script;
 pub mod set_timeout;
 pub mod unique_id;
@@ -589,6 +590,7 @@ fn apply_request_rules(
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
+        Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),
         Verdict::Reject | Verdict::Close => (reply::error_in(403, files, txn), *b"PR"),
         Verdict::Tarpit(status) => {
             delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));

@@ -183,6 +183,10 @@ pub(crate) async fn response_rules(
             match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {
                 Verdict::Continue => break,
                 Verdict::Reply(r) => return Some(reply::reply(r, txn, &files)),
+                Verdict::RewriteFailed => {
+                    txn.term = *b"PH";
+                    return Some(reply::error(500, &files));
+                }
                 // `wait-for-body`: a response the proxy made is whole already.
                 Verdict::WaitBody(wait, next) => {
                     let limit = shared.bufsize.max(1024);

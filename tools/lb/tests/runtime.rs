@@ -69,6 +69,8 @@ mod samples;
 mod server_crl;
 #[path = "runtime/server_state.rs"]
 mod server_state;
+#[path = "runtime/strict_mode.rs"]
+mod strict_mode;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
