@@ -66,6 +66,9 @@ pub enum Action {
     WaitForBody(crate::http::wait_body::WaitBody),
     /// `strict-mode on|off`: whether a rewrite that does not fit ends the transaction.
     StrictMode(bool),
+    /// `tcp-request content switch-mode http [proto <name>]`: the connection goes on in HTTP
+    /// mode (with the protocol named, else the one its first bytes show). Final.
+    SwitchMode(Option<String>),
 }
 
 /// The services of `use-service`.
@@ -201,6 +204,16 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "replace-uri" => Action::RewriteUri(UriRewrite::replace(Part::Uri, arg(0), arg(1))?),
         "set-src" | "set-src-port" | "set-dst" | "set-dst-port" => {
             Action::SetAddr(crate::set_addr::SetAddr::compile(name, a)?)
+        }
+        "switch-mode" => {
+            if arg(0) != "http" {
+                return Err(Unsupported(format!("switch-mode '{}'", arg(0))));
+            }
+            let proto = a
+                .iter()
+                .position(|w| w == "proto")
+                .and_then(|i| a.get(i + 1));
+            Action::SwitchMode(proto.cloned())
         }
         "strict-mode" => Action::StrictMode(match arg(0) {
             "on" => true,
@@ -466,6 +479,10 @@ where
                         set_header(h, n, v, false);
                     }
                 }
+            }
+            Action::SwitchMode(proto) => {
+                txn.switch_mode = Some(proto.clone());
+                return Verdict::Continue;
             }
             Action::StrictMode(on) => {
                 if response {

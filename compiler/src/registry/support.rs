@@ -474,6 +474,8 @@ pub const ACTIONS: &[&str] = &[
     "wait-for-body",
     // Whether a rewrite that does not fit ends the transaction (runtime/src/http/room.rs).
     "strict-mode",
+    // TCP to HTTP (runtime/src/tcp.rs, runtime/src/upgrade.rs).
+    "switch-mode",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any
@@ -751,6 +753,7 @@ pub const FETCHES: &[&str] = &[
     "fc_pp_authority",
     "fc_pp_unique_id",
     "fc_rcvd_proxy",
+    "internal.strm.is_htx",
     // Sample fetches of runtime/src/sample/fetch.
     "fc_src",
     "fc_dst",

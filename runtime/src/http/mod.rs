@@ -73,6 +73,10 @@ pub struct ConnCtx {
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
     /// The session's variables (`sess.*`), which each of its requests starts with.
     pub(crate) sess_vars: crate::vars::SessionVars,
+    /// A TCP connection switched to HTTP (`crate::upgrade`): its `tcp-request content` rules
+    /// run again for each request from this one (counted from 0: HTTP/2 streams are all new
+    /// streams, an HTTP/1 connection's first request is the TCP stream itself).
+    pub(crate) switched: Option<u64>,
 }
 
 impl ConnCtx {
@@ -98,6 +102,7 @@ impl ConnCtx {
             session: None,
             tls: None,
             sess_vars: Default::default(),
+            switched: None,
         }
     }
 
@@ -157,7 +162,8 @@ pub(crate) fn handle(
     txn.proxy = ctx.proxy.clone();
     txn.tls = ctx.tls.clone();
     ctx.sess_vars.enter(&mut txn);
-    let first = ctx.requests.get() == 0;
+    let index = ctx.requests.get();
+    let first = index == 0;
     txn.first_request = first;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
@@ -194,6 +200,11 @@ pub(crate) fn handle(
             .and_then(|m| m.answer(txn, &[&fe.errorfiles]));
         let body = if let Some(refusal) = refused {
             Err(refuse(txn, refusal.status(), &[&fe.errorfiles]))
+        } else if ctx.switched.is_some_and(|from| index >= from)
+            && !content_rules_pass(&fe.rules, txn)
+        {
+            txn.term = *b"PR";
+            Err(reply::aborted())
         } else if let Some(answer) = monitored {
             Err(answer)
         } else if fe.http_buffer_request {
@@ -610,6 +621,15 @@ fn apply_request_rules(
         delay,
         term,
     })
+}
+
+/// The `tcp-request content` rules of a request on a connection switched to HTTP: whether
+/// they let it through.
+fn content_rules_pass(rules: &[rules::CompiledRule], txn: &mut Txn) -> bool {
+    !matches!(
+        rules::run(rules, RuleSet::TcpRequestContent, txn),
+        Verdict::Reject | Verdict::Deny(_)
+    )
 }
 
 /// A request refused for its header names: denied with a 403, as by a `deny` rule.

@@ -83,5 +83,7 @@ mod tls;
 mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/upgrade.rs"]
+mod upgrade;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;

@@ -31,6 +31,9 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             let value = txn.proxy.as_ref().and_then(|h| h.tlv(kind));
             value.map(|v| Value::Str(String::from_utf8_lossy(v).into_owned()))
         }
+        // Whether the stream is an HTTP one: it has a request (HTTP mode, or a TCP connection
+        // switched to HTTP).
+        "internal.strm.is_htx" => Some(Value::Bool(txn.request.is_some())),
         "fc_err" => int(txn.conn_error.map_or(0, |e| e.code())),
         "fc_err_str" => txn.conn_error.map(|e| Value::Str(e.message().to_string())),
         // hapee has no `set-priority-*` action: every stream has the default priority.
