@@ -505,7 +505,8 @@ where
         }
         if let Some(undo) = undo {
             if !txn.rewrite_fits(response, undo.size) {
-                if txn.rewrite_failed(response) {
+                // After the response, a failure is counted and left out: the answer is sent.
+                if txn.rewrite_failed(response) && set != RuleSet::HttpAfterResponse {
                     return Verdict::RewriteFailed;
                 }
                 undo.restore(&rule.action, txn, response);

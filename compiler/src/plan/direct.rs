@@ -72,3 +72,45 @@ fn bare_server(address: Option<Address>) -> ServerPlan {
         mux: Default::default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn direct_of(cfg: &str) -> Vec<Option<(bool, Option<String>)>> {
+        let c = crate::testkit::compile_text("t.cfg", cfg, false);
+        let plan = super::super::build(&c.config, 1);
+        plan.backends
+            .iter()
+            .map(|b| {
+                b.direct.as_ref().map(|d| {
+                    let addr = d
+                        .server
+                        .address
+                        .as_ref()
+                        .map(|a| format!("{}:{:?}", a.host, a.port));
+                    (d.transparent, addr)
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dispatch_and_transparent_apply_without_a_balance_line() {
+        let got = direct_of(
+            "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n\
+             listen a\n    bind :8001\n    dispatch 127.0.0.1:9000\n\
+             listen b\n    bind :8002\n    option transparent\n\
+             listen c\n    bind :8003\n    balance roundrobin\n    dispatch 127.0.0.1:9000\n    server s 127.0.0.1:9001\n\
+             listen d\n    bind :8004\n    option transparent\n    dispatch 127.0.0.1:9002\n\
+             listen e\n    bind :8005\n    server s 127.0.0.1:9001\n",
+        );
+        assert!(
+            matches!(&got[0], Some((false, Some(a))) if a.starts_with("127.0.0.1:")),
+            "{got:?}"
+        );
+        assert_eq!(got[1], Some((true, None)));
+        // `balance` wins over `dispatch`, `dispatch` over `transparent`.
+        assert_eq!(got[2], None);
+        assert!(matches!(&got[3], Some((false, Some(_)))), "{got:?}");
+        assert_eq!(got[4], None);
+    }
+}

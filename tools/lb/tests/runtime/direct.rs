@@ -4,7 +4,7 @@
 //! `http_reuse_safe`, `http_reuse_never`, `http-messaging/http_wait_for_body`), with real
 //! sockets, side by side with Debian's haproxy.
 
-use super::harness::{free_port, with_haproxy, Origin, Proxy};
+use super::harness::{connect, free_port, with_haproxy, Origin, Proxy};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -64,7 +64,7 @@ fn read_answer(s: &mut TcpStream) -> Option<Answer> {
 
 /// Sends each request (extra header lines given) on one connection, in turn.
 fn session(addr: (&str, u16), requests: &[&str]) -> Vec<Option<Answer>> {
-    let mut s = TcpStream::connect(addr).unwrap();
+    let mut s = connect(addr);
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     requests
         .iter()
@@ -248,7 +248,7 @@ fn dispatch_answers(port: u16) -> Vec<String> {
         .iter()
         .map(|host| {
             let req = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
-            let mut s = TcpStream::connect((*host, port)).unwrap();
+            let mut s = connect((*host, port));
             s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
             s.write_all(req.as_bytes()).unwrap();
             let mut out = Vec::new();
@@ -271,7 +271,10 @@ fn dispatch_sends_tcp_and_http_to_its_address() {
     std::thread::sleep(Duration::from_millis(300));
     let mut logs: Vec<String> = p.stdout().lines().map(String::from).collect();
     drop(p);
+    // A connection that carried nothing may be logged or not, as the probe that saw the
+    // proxy listening went: each line is compared once.
     logs.sort();
+    logs.dedup();
     assert_eq!(mine, ["HTTP/1.1 200 OK origin=true"; 2], "{mine:?}");
     assert_eq!(logs, ["http fe_http/<NOSRV> 200", "tcp fe_tcp/<NOSRV>"]);
     let Some((theirs, their_logs)) = with_haproxy(|p| dispatch_config(p, o), dispatch_answers)
@@ -281,6 +284,7 @@ fn dispatch_sends_tcp_and_http_to_its_address() {
     assert_eq!(theirs, mine);
     let mut their_logs: Vec<&str> = their_logs.lines().collect();
     their_logs.sort();
+    their_logs.dedup();
     assert_eq!(their_logs, logs);
 }
 

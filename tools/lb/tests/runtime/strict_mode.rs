@@ -3,7 +3,7 @@
 //! counts in `wrew`. The scenario of HAProxy's `http-rules/strict_rw_mode` reg-test, side by
 //! side with Debian's haproxy.
 
-use super::harness::{free_port, with_haproxy, Proxy};
+use super::harness::{connect, free_port, with_haproxy, Proxy};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -111,7 +111,7 @@ fn drive(port: u16, stats: u16) -> Vec<String> {
     let mut out = Vec::new();
     for (host, body) in [("127.0.0.1", 2000), ("127.0.0.2", 0)] {
         for path in ["/req1", "/req2", "/req3", "/req4"] {
-            let mut s = TcpStream::connect((host, port)).unwrap();
+            let mut s = connect((host, port));
             s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
             let mut req = format!(
                 "GET {path} HTTP/1.1\r\nHost: a\r\nContent-Length: {body}\r\nConnection: close\r\n\r\n"
@@ -147,7 +147,7 @@ fn drive(port: u16, stats: u16) -> Vec<String> {
 
 /// `wrew` of each proxy and server, from `show stat`.
 fn wrew(stats: u16) -> Vec<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", stats)).unwrap();
+    let mut s = connect(("127.0.0.1", stats));
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     s.write_all(b"show stat\n").unwrap();
     let mut text = String::new();

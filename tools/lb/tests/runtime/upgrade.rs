@@ -3,7 +3,7 @@
 //! frontend whose backend is in HTTP mode. The scenario of HAProxy's
 //! `connection/tcp_to_http_upgrade` reg-test, side by side with Debian's haproxy.
 
-use super::harness::{free_port, with_haproxy, Origin, Proxy};
+use super::harness::{connect, free_port, with_haproxy, Origin, Proxy};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -82,14 +82,14 @@ fn answer(s: &mut TcpStream) -> String {
 fn drive(port: u16) -> Vec<String> {
     let mut out = Vec::new();
     for host in ["127.0.0.1", "127.0.0.2", "127.0.0.3"] {
-        let mut s = TcpStream::connect((host, port)).unwrap();
+        let mut s = connect((host, port));
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         for _ in 0..2 {
             s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
             out.push(format!("{host} {}", answer(&mut s)));
         }
     }
-    let mut s = TcpStream::connect(("127.0.0.4", port)).unwrap();
+    let mut s = connect(("127.0.0.4", port));
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
     let mut got = Vec::new();
