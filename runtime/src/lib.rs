@@ -47,6 +47,7 @@ pub mod tcp;
 pub mod tcp_response;
 pub mod tls;
 pub mod txn;
+pub mod upgrade;
 pub mod upstream;
 pub mod vars;
 
@@ -464,6 +465,24 @@ async fn serve_connection(
     shared.active.fetch_sub(1, Ordering::Relaxed);
 }
 
+/// The context of an HTTP connection opened (or switched to HTTP) as `txn`.
+fn http_ctx(
+    txn: &txn::Txn,
+    fe: usize,
+    shared: &Arc<Shared>,
+    pool: upstream::pool::Pool,
+) -> http::ConnCtx {
+    let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+    ctx.proxy = txn.proxy.clone();
+    // What `tcp-request connection|session` rules track holds for every request.
+    if let Some(session) = &txn.stick.session {
+        ctx.session_counters = session.clone();
+    }
+    ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
+    ctx.tls = txn.tls.clone();
+    ctx
+}
+
 /// Serves an opened connection (TLS done) in its frontend's mode: TCP, or HTTP/2 when ALPN
 /// or the listener's `proto h2` says so, else HTTP/1.
 async fn serve_opened(
@@ -476,18 +495,16 @@ async fn serve_opened(
 ) {
     let fe = serving.frontend;
     if shared.frontends[fe].mode != Mode::Http {
-        let _session = api::sessions::open(fe, txn.client, txn.local);
-        return tcp::serve(stream, fe, txn).await;
+        let session = api::sessions::open(fe, txn.client, txn.local);
+        let Some(up) = tcp::serve(stream, fe, txn).await else {
+            return;
+        };
+        drop(session);
+        let ctx = http_ctx(&up.txn, fe, shared, pool);
+        return upgrade::serve(up, ctx, stopping).await;
     }
-    let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
-    ctx.proxy = txn.proxy.clone();
-    // What `tcp-request connection|session` rules track holds for every request.
-    if let Some(session) = &txn.stick.session {
-        ctx.session_counters = session.clone();
-    }
-    ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
+    let ctx = http_ctx(&txn, fe, shared, pool);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
-    ctx.tls = txn.tls.clone();
     let ctx = Rc::new(ctx);
     match (stream, h2) {
         (MaybeTls::Plain(s), true) => proto::h2::serve(s, ctx, stopping).await,

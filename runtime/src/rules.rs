@@ -62,8 +62,13 @@ pub enum Action {
     Capture(crate::http::capture::CaptureRule),
     /// `normalize-uri <normalizer>`.
     NormalizeUri(crate::http::normalize::Normalizer),
-    /// `http-request wait-for-body`.
+    /// `http-request|http-response wait-for-body`.
     WaitForBody(crate::http::wait_body::WaitBody),
+    /// `strict-mode on|off`: whether a rewrite that does not fit ends the transaction.
+    StrictMode(bool),
+    /// `tcp-request content switch-mode http [proto <name>]`: the connection goes on in HTTP
+    /// mode (with the protocol named, else the one its first bytes show). Final.
+    SwitchMode(Option<String>),
 }
 
 /// The services of `use-service`.
@@ -117,6 +122,8 @@ pub enum Verdict<'a> {
     Service(&'a Service),
     /// The rules wait for the request body, then go on from the index given.
     WaitBody(&'a crate::http::wait_body::WaitBody, usize),
+    /// A rewrite did not fit in strict mode: the transaction ends with a 500.
+    RewriteFailed,
 }
 
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
@@ -172,9 +179,22 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "set-src" | "set-src-port" | "set-dst" | "set-dst-port" => {
             Action::SetAddr(crate::set_addr::SetAddr::compile(name, a)?)
         }
-        "wait-for-body" if !response => {
-            Action::WaitForBody(crate::http::wait_body::WaitBody::compile(a)?)
+        "switch-mode" => {
+            if arg(0) != "http" {
+                return Err(Unsupported(format!("switch-mode '{}'", arg(0))));
+            }
+            let proto = a
+                .iter()
+                .position(|w| w == "proto")
+                .and_then(|i| a.get(i + 1));
+            Action::SwitchMode(proto.cloned())
         }
+        "strict-mode" => Action::StrictMode(match arg(0) {
+            "on" => true,
+            "off" => false,
+            other => return Err(Unsupported(format!("strict-mode '{other}'"))),
+        }),
+        "wait-for-body" => Action::WaitForBody(crate::http::wait_body::WaitBody::compile(a)?),
         "normalize-uri" => Action::NormalizeUri(crate::http::normalize::Normalizer::compile(a)?),
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
         "capture" => Action::Capture(crate::http::capture::CaptureRule::compile(a, response)?),
@@ -388,6 +408,8 @@ where
             txn.last_rule.clone_from(&rule.origin);
         }
         let response = matches!(set, RuleSet::HttpResponse | RuleSet::HttpAfterResponse);
+        // What a rewrite changes, kept to be put back when it does not fit.
+        let undo = crate::http::room::Undo::before(&rule.action, txn, response);
         match &rule.action {
             Action::Allow | Action::Accept => return Verdict::Continue,
             Action::Reject => return Verdict::Reject,
@@ -445,6 +467,17 @@ where
                     }
                 }
             }
+            Action::SwitchMode(proto) => {
+                txn.switch_mode = Some(proto.clone());
+                return Verdict::Continue;
+            }
+            Action::StrictMode(on) => {
+                if response {
+                    txn.rewrites.soft_response = !on;
+                } else {
+                    txn.rewrites.soft_request = !on;
+                }
+            }
             Action::SetStatus(code, _) => {
                 if let Some(r) = txn.response.as_mut() {
                     r.status = *code;
@@ -457,12 +490,21 @@ where
                 }
             }
         }
+        if let Some(undo) = undo {
+            if !txn.rewrite_fits(response, undo.size) {
+                // After the response, a failure is counted and left out: the answer is sent.
+                if txn.rewrite_failed(response) && set != RuleSet::HttpAfterResponse {
+                    return Verdict::RewriteFailed;
+                }
+                undo.restore(&rule.action, txn, response);
+            }
+        }
         observe(txn, RuleStep::Applied { index });
     }
     Verdict::Continue
 }
 
-fn headers_of(txn: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
+pub(crate) fn headers_of(txn: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
     if response {
         txn.response.as_mut().map(|r| &mut r.headers)
     } else {

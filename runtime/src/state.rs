@@ -56,6 +56,8 @@ pub struct ServerRt {
     pub sess_rate: std::sync::Mutex<crate::tables::freq::FreqCtr>,
     /// The servers whose `track` names this one: they take each of its state changes.
     pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
+    /// `pool-max-conn`: the idle connections kept for it, over all threads.
+    pub idle_limit: Option<crate::upstream::pool::IdleLimit>,
 }
 
 /// `ServerRt::admin` bits.
@@ -106,6 +108,61 @@ impl ServerRt {
             Some((b, s)) => (Some(b), s),
             None => (None, name.as_str()),
         })
+    }
+
+    /// The runtime state of one server of the plan, up and idle.
+    pub fn new(
+        s: &plan::ServerPlan,
+        id: u32,
+        threads: usize,
+        tls: Option<Arc<crate::tls::live::LiveServer>>,
+        check_tls: Option<Arc<crate::tls::live::LiveServer>>,
+        socks4: Option<SocketAddr>,
+    ) -> ServerRt {
+        let unix = s
+            .address
+            .as_ref()
+            .and_then(crate::upstream::dial::UnixTarget::of);
+        let addr = match &unix {
+            Some(_) => Some(crate::listener::UNIX_PEER),
+            None => crate::discovery::initial_address(s),
+        };
+        ServerRt {
+            tls,
+            check_tls,
+            name: s.name.as_str().into(),
+            addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
+            weight: s.weight,
+            uweight: AtomicU32::new(s.weight),
+            backup: s.backup,
+            disabled: s.disabled,
+            admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
+            id,
+            counters: Counters::new(threads),
+            peak_active: Peak::default(),
+            check: crate::api::health::CheckState::new(s),
+            // Servers start up; a check that fails `fall` times takes them down.
+            up: AtomicBool::new(true),
+            active: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            maxconn: s.maxconn.filter(|m| *m > 0),
+            slots: s
+                .maxconn
+                .filter(|m| *m > 0)
+                .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            plan: s.clone(),
+            send_proxy: crate::upstream::send_proxy::SendProxy::from_options(&s.options),
+            socks4,
+            unix,
+            dynamic: crate::discovery::resolvers_of(s)
+                .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
+            sess_rate: Default::default(),
+            trackers: Default::default(),
+            idle_limit: s
+                .mux
+                .pool_max_conn
+                .map(crate::upstream::pool::IdleLimit::new),
+        }
     }
 
     /// `non-stick`: stick tables never learn this server.
@@ -282,6 +339,8 @@ pub struct BackendRt {
     pub persistence: Option<crate::http::persist::Persistence>,
     /// `use-fcgi-app`: the FastCGI application its `proto fcgi` servers run.
     pub fcgi: Option<Arc<crate::upstream::fcgi::App>>,
+    /// `dispatch` or `option transparent`: the one target, instead of the servers.
+    pub direct: Option<crate::upstream::direct::Direct>,
 }
 
 impl BackendRt {
@@ -409,6 +468,8 @@ pub struct Shared {
     pub backends: Vec<BackendRt>,
     pub backend_index: HashMap<String, usize>,
     pub bufsize: usize,
+    /// `tune.bufsize` and `tune.maxrewrite`: the room rewrites have.
+    pub room: crate::http::room::Limits,
     /// `tune.h2.*`.
     pub h2: hapee_compiler::plan::tls::H2Tune,
     pub active: AtomicU64,
@@ -436,6 +497,10 @@ impl Shared {
             backends: Vec::new(),
             backend_index: HashMap::new(),
             bufsize: 16384,
+            room: crate::http::room::Limits {
+                bufsize: 16384,
+                maxrewrite: 1024,
+            },
             h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
@@ -508,7 +573,6 @@ impl Shared {
                 .iter()
                 .zip(server_ids(&b.servers))
                 .map(|(s, id)| {
-                    let addr = crate::discovery::initial_address(s);
                     let mut tls_of = |t: &Option<plan::tls::ServerTls>| {
                         let mut warnings = Vec::new();
                         let built = crate::tls::live::LiveServer::build(t.as_ref()?, &mut warnings);
@@ -535,48 +599,7 @@ impl Shared {
                             })
                             .ok()
                     });
-                    let unix = s
-                        .address
-                        .as_ref()
-                        .and_then(crate::upstream::dial::UnixTarget::of);
-                    let addr = match &unix {
-                        Some(_) => Some(crate::listener::UNIX_PEER),
-                        None => addr,
-                    };
-                    Arc::new(ServerRt {
-                        tls,
-                        check_tls,
-                        name: s.name.as_str().into(),
-                        addr: arc_swap::ArcSwapOption::from(addr.map(Arc::new)),
-                        weight: s.weight,
-                        uweight: AtomicU32::new(s.weight),
-                        backup: s.backup,
-                        disabled: s.disabled,
-                        admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
-                        id,
-                        counters: Counters::new(threads),
-                        peak_active: Peak::default(),
-                        check: crate::api::health::CheckState::new(s),
-                        // Servers start up; a check that fails `fall` times takes them down.
-                        up: AtomicBool::new(true),
-                        active: AtomicU64::new(0),
-                        total: AtomicU64::new(0),
-                        maxconn: s.maxconn.filter(|m| *m > 0),
-                        slots: s
-                            .maxconn
-                            .filter(|m| *m > 0)
-                            .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
-                        plan: s.clone(),
-                        send_proxy: crate::upstream::send_proxy::SendProxy::from_options(
-                            &s.options,
-                        ),
-                        socks4,
-                        unix,
-                        dynamic: crate::discovery::resolvers_of(s)
-                            .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
-                        sess_rate: Default::default(),
-                        trackers: Default::default(),
-                    })
+                    Arc::new(ServerRt::new(s, id, threads, tls, check_tls, socks4))
                 })
                 .collect::<Vec<_>>();
             let hashing = Hashing::parse(&b.hash_type).unwrap_or_else(|| {
@@ -663,6 +686,10 @@ impl Shared {
                     None
                 }),
                 id: b.uuid,
+                direct: b
+                    .direct
+                    .as_ref()
+                    .map(|d| crate::upstream::direct::Direct::new(d, threads)),
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
                 stats_page: b.stats_page.as_ref().and_then(|p| {
@@ -813,6 +840,10 @@ impl Shared {
             backends,
             backend_index,
             bufsize: plan.global.bufsize as usize,
+            room: crate::http::room::Limits {
+                bufsize: plan.global.bufsize as usize,
+                maxrewrite: plan.global.maxrewrite as usize,
+            },
             h2: plan.global.h2.clone(),
             active: AtomicU64::new(0),
             stopping: AtomicBool::new(false),

@@ -218,7 +218,11 @@ async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: 
 }
 
 /// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
-pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
+pub async fn serve(
+    mut stream: ClientStream,
+    fe_index: usize,
+    mut txn: Txn,
+) -> Option<crate::upgrade::Upgrade> {
     let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
@@ -230,7 +234,7 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
             Verdict::Reject | Verdict::Deny(_) => {
                 txn.term = *b"PR";
                 finish(&txn);
-                return;
+                return None;
             }
             Verdict::Script(call, next) => {
                 use crate::script::{run_action, ActionEnd, Phase};
@@ -240,45 +244,70 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
                     ActionEnd::Done(_) | ActionEnd::Failed => {
                         txn.term = *b"LR";
                         finish(&txn);
-                        return;
+                        return None;
                     }
                 }
             }
             Verdict::Service(service) => {
                 serve_service(service, stream, txn).await;
-                return;
+                return None;
             }
             _ => break,
         }
     }
     // What a script action left in the held bytes (`txn.req:set()` …) is what goes on.
     let held = txn.payload.clone().unwrap_or(held);
+    let upgrade = |stream, txn: Txn, proto| {
+        Some(crate::upgrade::Upgrade {
+            stream,
+            held: held.clone(),
+            txn,
+            proto,
+        })
+    };
+    if let Some(proto) = txn.switch_mode.take() {
+        return upgrade(stream, txn, proto);
+    }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
         txn.term = *b"SC";
         finish(&txn);
-        return;
+        return None;
     };
+    // A backend in HTTP mode makes the stream an HTTP one (HAProxy's implicit upgrade).
+    if shared.backends[be_index].mode == hapee_compiler::ir::Mode::Http {
+        return upgrade(stream, txn, None);
+    }
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
     let key = Some(be.hashing.source_key(client.ip()));
     let mut tries = Attempts::default();
     let start = crate::clock::now();
     let server_stream = loop {
-        let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
-            txn.term = *b"SC";
-            finish(&txn);
-            return;
-        };
-        let server = &be.servers[si];
-        txn.server = Some(server.name.clone());
-        let Some(addr) = server.addr() else {
-            // DNS took the address away since the pick: pick again, avoiding it.
-            if tries.count < be.retries.max(1) {
-                tries.failed(si, true);
-                continue;
-            }
-            finish(&txn);
-            return;
+        let (si, server, addr) = if let Some(direct) = &be.direct {
+            let Some(addr) = direct.addr(txn.local) else {
+                txn.term = *b"SC";
+                finish(&txn);
+                return None;
+            };
+            (crate::upstream::direct::INDEX, &direct.server, addr)
+        } else {
+            let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
+                txn.term = *b"SC";
+                finish(&txn);
+                return None;
+            };
+            let server = &be.servers[si];
+            txn.server = Some(server.name.clone());
+            let Some(addr) = server.addr() else {
+                // DNS took the address away since the pick: pick again, avoiding it.
+                if tries.count < be.retries.max(1) {
+                    tries.failed(si, true);
+                    continue;
+                }
+                finish(&txn);
+                return None;
+            };
+            (si, server, addr)
         };
         match crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
             .await
@@ -303,7 +332,7 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
             None => {
                 txn.term = *b"SC";
                 finish(&txn);
-                return;
+                return None;
             }
         }
     };
@@ -331,13 +360,13 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
         server.active.fetch_sub(1, Ordering::Relaxed);
         txn.term = *b"SC";
         finish(&txn);
-        return;
+        return None;
     };
     if !held.is_empty() && sstream.write_all(&held).await.is_err() {
         server.active.fetch_sub(1, Ordering::Relaxed);
         txn.term = *b"SD";
         finish(&txn);
-        return;
+        return None;
     }
     txn.timings.queue = 0;
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
@@ -368,6 +397,7 @@ pub async fn serve(mut stream: ClientStream, fe_index: usize, mut txn: Txn) {
         txn.bytes_out = down;
         finish(&txn);
     }
+    None
 }
 
 fn finish(txn: &Txn) {

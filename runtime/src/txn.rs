@@ -117,6 +117,10 @@ pub struct Txn {
     pub expect_proxy: bool,
     /// Whether this is the connection's first request (`http_first_req`).
     pub first_request: bool,
+    /// Strict mode and failed rewrites (`crate::http::room`).
+    pub rewrites: crate::http::room::Rewrites,
+    /// Set by `switch-mode http [proto <name>]`: the TCP connection goes on in HTTP mode.
+    pub switch_mode: Option<Option<String>>,
     /// What the HTTP filters (cache, compression) keep of the transaction.
     pub filters: crate::http::filters::TxnFilters,
     /// The stream's unique id once made (`crate::http::unique_id`).
@@ -187,6 +191,8 @@ impl Txn {
             proxy: None,
             expect_proxy: false,
             first_request: true,
+            rewrites: Default::default(),
+            switch_mode: None,
             filters: Default::default(),
             unique_id: Default::default(),
             timeout_server: None,

@@ -67,6 +67,50 @@ impl ProcVars {
     }
 }
 
+/// A session's variables (`sess.*`): each request of the session starts with them, and
+/// what its rules left in them is kept for the next one.
+#[derive(Default)]
+pub struct SessionVars(
+    std::cell::RefCell<HashMap<String, Value>>,
+    /// What the TCP rules of a connection switched to HTTP set, for its first request.
+    std::cell::RefCell<HashMap<String, Value>>,
+);
+
+impl SessionVars {
+    /// Keeps what a TCP stream's rules set for the first request of the HTTP stream it
+    /// becomes (`crate::upgrade`).
+    pub fn carry(&self, txn: &Txn) {
+        let mut first = self.1.borrow_mut();
+        first.extend(txn.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+
+    /// Gives a new request the session's variables.
+    pub fn enter(&self, txn: &mut Txn) {
+        let carried = std::mem::take(&mut *self.1.borrow_mut());
+        txn.vars.extend(carried);
+        let vars = self.0.borrow();
+        if !vars.is_empty() {
+            txn.vars
+                .extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+
+    /// Keeps the session's variables as a request's rules left them.
+    pub fn keep(&self, txn: &Txn) {
+        let mut vars = self.0.borrow_mut();
+        if vars.is_empty() && !txn.vars.keys().any(|k| k.starts_with("sess.")) {
+            return;
+        }
+        vars.clear();
+        vars.extend(
+            txn.vars
+                .iter()
+                .filter(|(k, _)| k.starts_with("sess."))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+}
+
 fn process_wide(name: &str) -> bool {
     name.starts_with("proc.")
 }

@@ -121,7 +121,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 32] = [
+        const LOWERED: [&str; 35] = [
             "log",
             "log-format",
             "error-log-format",
@@ -157,6 +157,11 @@ impl<'a> Stmt<'a> {
             "tune.h2.max-frame-size",
             // Run at start-up by the trace subsystem (plan: `GlobalPlan::traces`).
             "trace",
+            // Backends without balancing (`plan::direct`).
+            "dispatch",
+            "transparent",
+            // The room kept for rewrites (`GlobalPlan::maxrewrite`).
+            "tune.maxrewrite",
         ];
         let word = self.word(at);
         let inspect_delay =

@@ -3,6 +3,7 @@
 
 pub mod captures;
 pub mod checks;
+pub mod direct;
 pub mod errors;
 pub mod fcgi;
 pub mod filters;
@@ -76,6 +77,9 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `tune.maxrewrite`: the part of a buffer kept for rewrites (1024 by default, at most
+    /// half the buffer).
+    pub maxrewrite: u32,
     /// `localpeer`: this process's name in peers sections (`-L` overrides it).
     pub localpeer: Option<String>,
     /// `tune.stick-counters`: how many `sc` slots a session has (3 by default).
@@ -298,6 +302,8 @@ pub struct BackendPlan {
     /// `use-fcgi-app`: the index in `Plan::fcgi_apps` of the application its `proto fcgi`
     /// servers run.
     pub fcgi_app: Option<usize>,
+    /// `dispatch` or `option transparent` without `balance`: the one target it sends to.
+    pub direct: Option<direct::Direct>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -650,6 +656,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 stick_rules: tables::stick_rules(&p.directives),
                 server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
                 fcgi_app: fcgi::used_by(&p.directives, &fcgi_apps),
+                direct: direct::of(p),
             }
         })
         .collect();
@@ -697,6 +704,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            maxrewrite: lower::last_arg(&g.directives, "tune.maxrewrite")
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(1024)
+                .min(g.bufsize.unwrap_or(16384) / 2),
             localpeer: lower::last_arg(&g.directives, "localpeer"),
             stick_counters: lower::last_arg(&g.directives, "tune.stick-counters")
                 .map_or(3, |v| v.parse().unwrap_or(3)),

@@ -1,6 +1,7 @@
-//! How a server's connections are multiplexed: the protocol forced by `proto`, the limits of
-//! stream reuse (`max-reuse`), and what its health checks speak (`check-proto`, `check-alpn`),
-//! lowered from the server's words after its `default-server` ones.
+//! How a server's connections are multiplexed and kept: the protocol forced by `proto`, the
+//! limits of stream reuse (`max-reuse`), the idle pool's limits (`pool-max-conn`,
+//! `pool-low-conn`), and what its health checks speak (`check-proto`, `check-alpn`), lowered
+//! from the server's words after its `default-server` ones.
 
 use serde::Serialize;
 
@@ -18,6 +19,13 @@ pub struct ServerMux {
     pub check_h2: bool,
     /// `check-alpn`: the protocols the checks offer over TLS.
     pub check_alpn: Vec<String>,
+    /// `pool-max-conn N`: how many idle connections to the server are kept at most, over
+    /// all threads (`None`: no limit, HAProxy's -1; 0: none are kept).
+    pub pool_max_conn: Option<u32>,
+    /// `pool-low-conn N`: below this many idle connections a thread does not take one from
+    /// another thread's pool. hapee's threads never take each other's connections, so this
+    /// only documents the intent.
+    pub pool_low_conn: u32,
 }
 
 impl ServerMux {
@@ -35,6 +43,13 @@ impl ServerMux {
                 }
                 "check-proto" => check_proto = Some(value == "h2"),
                 "check-alpn" => mux.check_alpn = value.split(',').map(String::from).collect(),
+                "pool-max-conn" => {
+                    mux.pool_max_conn = value
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|n| u32::try_from(n).ok())
+                }
+                "pool-low-conn" => mux.pool_low_conn = value.parse().unwrap_or(0),
                 // HAProxy: a negative value means no limit, 0 no reuse at all.
                 "max-reuse" => {
                     mux.max_reuse = value
@@ -77,5 +92,23 @@ mod tests {
         assert!(!m.h2 && m.check_h2);
         assert_eq!(m.check_alpn, ["h2", "http/1.1"]);
         assert_eq!(m.max_reuse, None);
+    }
+
+    #[test]
+    fn pool_limits_take_the_last_word_and_minus_one_is_unlimited() {
+        let m = ServerMux::of(&[
+            "pool-max-conn",
+            "5",
+            "pool-low-conn",
+            "2",
+            "pool-max-conn",
+            "1",
+        ]);
+        assert_eq!((m.pool_max_conn, m.pool_low_conn), (Some(1), 2));
+        assert_eq!(ServerMux::of(&["pool-max-conn", "-1"]).pool_max_conn, None);
+        assert_eq!(
+            ServerMux::of(&["pool-max-conn", "0"]).pool_max_conn,
+            Some(0)
+        );
     }
 }

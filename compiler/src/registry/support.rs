@@ -13,6 +13,8 @@ pub const GLOBAL: &[&str] = &[
     "log",
     "log-tag",
     "tune.bufsize",
+    // The room kept for rewrites (runtime/src/http/room.rs).
+    "tune.maxrewrite",
     "pidfile",
     "expose-experimental-directives",
     "master-worker",
@@ -245,6 +247,9 @@ pub const PROXY: &[&str] = &[
     "use-fcgi-app",
     "email-alert",
     "external-check",
+    // Backends without balancing (runtime/src/upstream/direct.rs).
+    "dispatch",
+    "transparent",
 ];
 
 /// `option` names the runtime honours.
@@ -291,6 +296,8 @@ pub const OPTIONS: &[&str] = &[
     // `program` sections: a reload starts a new instance of the program.
     "start-on-reload",
     "external-check",
+    // To the client's destination (runtime/src/upstream/direct.rs).
+    "transparent",
 ];
 
 /// Server-line options the runtime honours.
@@ -369,6 +376,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // Servers behind a SOCKS4 proxy (runtime/src/upstream/socks4.rs).
     "socks4",
     "check-via-socks4",
+    // The idle pool's limits (runtime/src/upstream/pool.rs).
+    "pool-max-conn",
+    "pool-low-conn",
 ];
 
 /// Bind-line options the runtime honours.
@@ -540,6 +550,10 @@ pub const ACTIONS: &[&str] = &[
     "set-dst-port",
     "normalize-uri",
     "wait-for-body",
+    // Whether a rewrite that does not fit ends the transaction (runtime/src/http/room.rs).
+    "strict-mode",
+    // TCP to HTTP (runtime/src/tcp.rs, runtime/src/upgrade.rs).
+    "switch-mode",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any
@@ -824,6 +838,7 @@ pub const FETCHES: &[&str] = &[
     "fc_pp_authority",
     "fc_pp_unique_id",
     "fc_rcvd_proxy",
+    "internal.strm.is_htx",
     // Sample fetches of runtime/src/sample/fetch.
     "fc_src",
     "fc_dst",

@@ -33,6 +33,8 @@ pub enum Counter {
     Intercepted,
     /// Times the balancer picked this server: `lbtot`.
     LbTotal,
+    /// Rewrites that did not fit in the buffer (`wrew`).
+    FailedRewrites,
     /// Connections accepted by a frontend (`conn_tot`).
     Connections,
 }

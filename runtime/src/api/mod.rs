@@ -247,6 +247,9 @@ pub fn count_txn(txn: &crate::txn::Txn) {
                 c.add(status_class(status), 1);
             }
         }
+        if txn.rewrites.failed > 0 {
+            c.add(Counter::FailedRewrites, u64::from(txn.rewrites.failed));
+        }
         match &txn.term {
             [b'C', _] => c.add(Counter::ClientAborts, 1),
             [b'S', _] => c.add(Counter::ServerAborts, 1),

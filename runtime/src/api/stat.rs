@@ -185,7 +185,7 @@ pub fn frontend_row(fe: &FrontendRt, rates: [u64; 4], process_maxconn: u64) -> R
     v[80] = u64v(c.get(Counter::Intercepted));
     v[81] = u64v(0);
     v[82] = u64v(0);
-    v[83] = u64v(0);
+    v[83] = u64v(c.get(Counter::FailedRewrites));
     v[86] = u64v(0);
     v[87] = u64v(0);
     v[94] = u64v(0);
@@ -303,7 +303,7 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     v[55] = Val::S32(-1);
     v[73] = addr_text(s);
     v[75] = Val::Str(mode_name(be.mode).into());
-    v[83] = u64v(0);
+    v[83] = u64v(c.get(Counter::FailedRewrites));
     v[84] = u64v(s.total.load(Ordering::Relaxed));
     v[85] = u64v(0);
     v[88] = u32v(0);
@@ -369,7 +369,7 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[55] = Val::S32(-1);
     v[75] = Val::Str(mode_name(be.mode).into());
     v[76] = Val::Str(be.algorithm.name().into());
-    v[83] = u64v(0);
+    v[83] = u64v(c.get(Counter::FailedRewrites));
     v[84] = u64v(c.get(Counter::Sessions));
     v[85] = u64v(0);
     v[86] = u64v(0);

@@ -281,28 +281,39 @@ pub async fn forward(
     let mut tries = Attempts::default();
     let started = crate::clock::now();
     loop {
-        let Some(si) = forced
-            .filter(|&i| {
-                be.servers[i].is_usable() || (Some(i) == by_cookie && tries.avoid != Some(i))
-            })
-            .or_else(|| be.pick(key, tries.avoid))
-        else {
-            txn.term = *b"SC";
-            return reply::error_in(503, &files, txn);
-        };
-        let server = be.servers[si].clone();
-        txn.server = Some(server.name.clone());
-        if let Some(s) = &ctx.session {
-            s.server(server.name.clone());
-        }
-        let Some(addr) = server.addr() else {
-            // DNS took the address away since the pick: pick again, avoiding it.
-            if tries.count < be.retries.max(1) {
-                tries.failed(si, true);
-                continue;
+        let (si, server, addr) = if let Some(direct) = &be.direct {
+            let Some(addr) = direct.addr(txn.local) else {
+                txn.term = *b"SC";
+                return reply::error_in(503, &files, txn);
+            };
+            (upstream::direct::INDEX, direct.server.clone(), addr)
+        } else {
+            let Some(si) = forced
+                .filter(|&i| {
+                    be.servers[i].is_usable() || (Some(i) == by_cookie && tries.avoid != Some(i))
+                })
+                .or_else(|| be.pick(key, tries.avoid))
+            else {
+                txn.term = *b"SC";
+                return reply::error_in(503, &files, txn);
+            };
+            let server = be.servers[si].clone();
+            txn.server = Some(server.name.clone());
+            if let Some(s) = &ctx.session {
+                s.server(server.name.clone());
             }
-            return reply::error_in(503, &files, txn);
+            let Some(addr) = server.addr() else {
+                // DNS took the address away since the pick: pick again, avoiding it.
+                if tries.count < be.retries.max(1) {
+                    tries.failed(si, true);
+                    continue;
+                }
+                return reply::error_in(503, &files, txn);
+            };
+            (si, server, addr)
         };
+        // A direct target's connections stay with their session (HAProxy's private ones).
+        let private = be.direct.is_some();
         // Queue for a connection slot when the server is at its maxconn. Waiting (like
         // connecting below) is boxed, so that the request's future stays small to move.
         let slot = match &server.slots {
@@ -326,7 +337,8 @@ pub async fn forward(
         // `proto fcgi` in a backend with `use-fcgi-app`: FastCGI, one request per connection.
         let fcgi = be.fcgi.as_ref().filter(|_| server.plan.mux.fcgi);
         // A connection that told the server who its client is serves that client only.
-        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none();
+        let shared_reuse =
+            may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none() && !private;
         let mux = &server.plan.mux;
         let may_multiplex =
             (mux.h2 || server.tls.as_ref().is_some_and(|t| t.current().offers_h2)) && !upgrade;
@@ -334,7 +346,8 @@ pub async fn forward(
         // (HAProxy's "available" connections), unless connections are private or closed.
         let h2_shared = be.reuse != crate::upstream::reuse::ReuseMode::Never
             && server.send_proxy.is_none()
-            && !close_server;
+            && !close_server
+            && !private;
         let idle = if upgrade || fcgi.is_some() {
             None
         } else if may_multiplex && h2_shared {
@@ -344,7 +357,11 @@ pub async fn forward(
                 .map(Connected::H2)
                 .or_else(|| ctx.conns.take(pool_key, shared_reuse).map(Connected::H1))
         } else {
-            ctx.conns.take(pool_key, shared_reuse).map(Connected::H1)
+            ctx.conns
+                .take(pool_key, shared_reuse)
+                // A transparent session's next request may go elsewhere.
+                .filter(|c| !private || c.peer_addr() == Some(addr))
+                .map(Connected::H1)
         };
         let reused = idle.is_some();
         // One clock read per phase boundary: each ends one timing and starts the next.
@@ -407,7 +424,7 @@ pub async fn forward(
         }
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
-        if !to_store.is_empty() && !server.non_stick() {
+        if !to_store.is_empty() && !private && !server.non_stick() {
             be.stickiness.store(&to_store, si);
         }
         let this_body = match (&replay, stream.take()) {
@@ -517,7 +534,9 @@ pub async fn forward(
                         session: ctx.conns.clone(),
                         server: pool_key,
                         shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
-                            && server.send_proxy.is_none(),
+                            && server.send_proxy.is_none()
+                            && !private,
+                        limit: server.idle_limit.clone(),
                     });
                 return Box::pin(respond(
                     ctx,
@@ -587,7 +606,11 @@ async fn respond(
         }
     };
     let idle_home = idle_home.filter(|_| keep_server);
-    if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
+    // The body bytes that came with the head share its buffer (`crate::http::room`).
+    txn.rewrites.response_buffered = body.buffered() as usize;
+    if let Some(own) =
+        super::script::response_rules(ctx, txn, Some(be_index), Some(&mut body)).await
+    {
         return own;
     }
     let server_index = be

@@ -20,6 +20,7 @@ pub mod redirect;
 pub mod replies;
 pub mod reply;
 pub mod rewrite;
+pub mod room;
 mod script;
 pub mod set_timeout;
 pub mod unique_id;
@@ -71,6 +72,12 @@ pub struct ConnCtx {
     pub session: Option<crate::api::sessions::Handle>,
     /// What its TLS handshake settled, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
+    /// The session's variables (`sess.*`), which each of its requests starts with.
+    pub(crate) sess_vars: crate::vars::SessionVars,
+    /// A TCP connection switched to HTTP (`crate::upgrade`): its `tcp-request content` rules
+    /// run again for each request from this one (counted from 0: HTTP/2 streams are all new
+    /// streams, an HTTP/1 connection's first request is the TCP stream itself).
+    pub(crate) switched: Option<u64>,
 }
 
 impl ConnCtx {
@@ -95,6 +102,8 @@ impl ConnCtx {
             proxy: None,
             session: None,
             tls: None,
+            sess_vars: Default::default(),
+            switched: None,
         }
     }
 
@@ -153,7 +162,9 @@ pub(crate) fn handle(
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();
     txn.tls = ctx.tls.clone();
-    let first = ctx.requests.get() == 0;
+    ctx.sess_vars.enter(&mut txn);
+    let index = ctx.requests.get();
+    let first = index == 0;
     txn.first_request = first;
     ctx.requests.set(ctx.requests.get() + 1);
     txn.timings.idle = if first {
@@ -190,6 +201,11 @@ pub(crate) fn handle(
             .and_then(|m| m.answer(txn, &[&fe.errorfiles]));
         let body = if let Some(refusal) = refused {
             Err(refuse(txn, refusal.status(), &[&fe.errorfiles]))
+        } else if ctx.switched.is_some_and(|from| index >= from)
+            && !content_rules_pass(&fe.rules, txn)
+        {
+            txn.term = *b"PR";
+            Err(reply::aborted())
         } else if let Some(answer) = monitored {
             Err(answer)
         } else if fe.http_buffer_request {
@@ -222,6 +238,7 @@ pub(crate) fn handle(
             Ok((_, Route::Script(..) | Route::WaitBody(..))) => script::failed(&ctx, txn, *b"IR"),
         };
         after_response(&ctx, txn, &mut resp);
+        ctx.sess_vars.keep(txn);
         let silent = resp.extensions().get::<reply::CloseUnanswered>().is_some();
         if silent {
             ctx.idle.close_unanswered();
@@ -599,6 +616,7 @@ fn apply_request_rules(
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
+        Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),
         Verdict::Reject | Verdict::Close => (reply::error_in(403, files, txn), *b"PR"),
         Verdict::Tarpit(status) => {
             delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));
@@ -615,6 +633,15 @@ fn apply_request_rules(
         delay,
         term,
     })
+}
+
+/// The `tcp-request content` rules of a request on a connection switched to HTTP: whether
+/// they let it through.
+fn content_rules_pass(rules: &[rules::CompiledRule], txn: &mut Txn) -> bool {
+    !matches!(
+        rules::run(rules, RuleSet::TcpRequestContent, txn),
+        Verdict::Reject | Verdict::Deny(_)
+    )
 }
 
 /// A request refused for its header names: denied with a 403, as by a `deny` rule.

@@ -143,7 +143,7 @@ async fn through_response_rules(
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
     });
-    if let Some(own) = response_rules(ctx, txn, backend).await {
+    if let Some(own) = response_rules(ctx, txn, backend, None).await {
         return own;
     }
     if let Some(view) = txn.response.as_mut() {
@@ -160,6 +160,7 @@ pub(crate) async fn response_rules(
     ctx: &super::ConnCtx,
     txn: &mut Txn,
     backend: Option<usize>,
+    mut body: Option<&mut crate::upstream::ServerBody>,
 ) -> Option<Response<ResBody>> {
     use crate::rules::{self, Verdict};
     use hapee_compiler::registry::RuleSet;
@@ -185,6 +186,21 @@ pub(crate) async fn response_rules(
                 Verdict::Redirect(r) => {
                     txn.term = *b"LH";
                     return Some(r.response(txn));
+                }
+                Verdict::RewriteFailed => {
+                    txn.term = *b"PH";
+                    return Some(reply::error(500, &files));
+                }
+                // `wait-for-body`: a response the proxy made is whole already.
+                Verdict::WaitBody(wait, next) => {
+                    let limit = shared.bufsize.max(1024);
+                    if let Some(b) = body.as_deref_mut() {
+                        if !wait.wait_response(b, limit).await {
+                            txn.term = *b"sH";
+                            return Some(reply::error(504, &files));
+                        }
+                    }
+                    from = next;
                 }
                 Verdict::Script(call, next) => {
                     match script::run_action(call, Phase::HttpResponse, txn).await {

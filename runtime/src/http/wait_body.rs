@@ -1,6 +1,8 @@
 //! `http-request wait-for-body time <time> [at-least <bytes>]`: the rules pause until the whole
 //! request body has arrived (or `at-least` bytes of it, or a full buffer), so that the rules
 //! after it see the body (`req.body`…); when `time` passes first, the client gets a 408.
+//! `http-response wait-for-body` holds the response the same way for the server's body; when
+//! `time` passes first, the client gets a 504.
 
 use super::prefetch::Arrived;
 use super::{reply, ReqBody, ResBody};
@@ -39,6 +41,22 @@ impl WaitBody {
             time: Duration::from_millis(u64::from(time.value)),
             at_least,
         })
+    }
+
+    /// Waits for the server's body (or `at-least` bytes of it, or `limit`); whether it came
+    /// within `time`.
+    pub async fn wait_response(
+        &self,
+        body: &mut crate::upstream::ServerBody,
+        limit: usize,
+    ) -> bool {
+        let wanted = if self.at_least > 0 {
+            self.at_least.min(limit)
+        } else {
+            limit
+        };
+        let until = tokio::time::Instant::now() + self.time;
+        body.read_ahead(wanted, until).await
     }
 
     /// Waits for the body; what arrived is what `req.body` shows from then on. The 408 when

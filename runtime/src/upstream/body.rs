@@ -53,6 +53,8 @@ pub struct IdleHome {
     pub server: ServerKey,
     /// Whether other sessions may use it once this one lets it go (not `http-reuse never`).
     pub shared: bool,
+    /// The server's `pool-max-conn`.
+    pub limit: Option<super::pool::IdleLimit>,
 }
 
 /// A server's response body, read from its connection as the client side polls it. A body
@@ -186,6 +188,38 @@ impl ServerBody {
         }
     }
 
+    /// Reads ahead until `wanted` body bytes are held (the whole body when it is shorter, or
+    /// its end under chunked framing), the server closes, or `until` passes; whether enough
+    /// arrived in time (`http-response wait-for-body`). What was read stays in the buffer,
+    /// handed on as the body is polled.
+    pub async fn read_ahead(&mut self, wanted: usize, until: tokio::time::Instant) -> bool {
+        if self.stream.is_some() {
+            // A multiplexed stream's body is read by hyper's client: nothing to hold here.
+            return true;
+        }
+        let enough = |b: &ServerBody| match b.state {
+            State::Length(left) => b.buf.len() as u64 >= left.min(wanted as u64),
+            State::Chunk(_) => b.buf.len() >= wanted || b.buf.ends_with(b"0\r\n\r\n"),
+            State::UntilClose => b.buf.len() >= wanted,
+            _ => true,
+        };
+        let fill = std::future::poll_fn(|cx| loop {
+            if enough(self) {
+                return Poll::Ready(true);
+            }
+            match self.poll_fill(cx) {
+                Poll::Ready(Ok(0)) => {
+                    // The server closed: the whole body (to the close) is here.
+                    return Poll::Ready(self.state == State::UntilClose);
+                }
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(false),
+                Poll::Pending => return Poll::Pending,
+            }
+        });
+        tokio::time::timeout_at(until, fill).await.unwrap_or(false)
+    }
+
     /// Carries on `upload` (an unfinished request body) while the response is read.
     pub(super) fn with_upload(mut self, upload: Option<Box<Upload>>) -> ServerBody {
         self.upload = upload;
@@ -237,7 +271,8 @@ impl ServerBody {
         }
         if let (Some(conn), Some(home)) = (self.conn.take(), self.idle_home.take()) {
             conn.settle();
-            home.session.keep(home.server, home.shared, conn);
+            home.session
+                .keep(home.server, home.shared, conn, home.limit.as_ref());
         }
     }
 

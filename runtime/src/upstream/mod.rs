@@ -10,6 +10,7 @@
 mod body;
 pub mod dial;
 pub mod fcgi;
+pub mod direct;
 pub mod h2;
 pub mod pool;
 pub mod reuse;
@@ -157,6 +158,11 @@ impl ServerConn {
 }
 
 impl Link {
+    /// The address the connection reaches.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.stream.tcp().peer_addr().ok()
+    }
+
     /// Whether an idle connection can carry a request: the server has neither closed it nor
     /// sent anything unasked. Costs no system call unless the socket has signalled an event.
     pub fn is_usable(&self) -> bool {

@@ -3,12 +3,18 @@
 //! first request of a session only as `http-reuse` allows); under `http-reuse never` it is
 //! private and stays with its session for the session's next request. The pool is per
 //! thread, keyed by (backend, server). Only the owning thread touches either, so no lock sits
-//! on this path.
+//! on this path, except a server's count of idle connections under `pool-max-conn`, which
+//! is an atomic shared by the threads.
+//!
+//! HAProxy's `pool-low-conn` keeps a thread from taking another thread's idle connections
+//! while the server has few; hapee's threads never take each other's, so it holds as is.
 
 use super::ServerConn;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 /// Idle connections kept per server, per thread.
 const MAX_IDLE: usize = 64;
@@ -16,8 +22,52 @@ const MAX_IDLE: usize = 64;
 /// (backend, server)
 pub type ServerKey = (usize, usize);
 
+/// A server's `pool-max-conn`: how many of its connections may be idle at once, over all
+/// threads, and how many are.
+#[derive(Clone, Debug)]
+pub struct IdleLimit {
+    max: u32,
+    count: Arc<AtomicU32>,
+}
+
+impl IdleLimit {
+    pub fn new(max: u32) -> IdleLimit {
+        IdleLimit {
+            max,
+            count: Arc::default(),
+        }
+    }
+
+    /// Counts one more idle connection if there is room for it.
+    fn admit(&self) -> Option<IdleTicket> {
+        let now = self.count.fetch_add(1, Ordering::AcqRel) + 1;
+        if now > self.max {
+            self.count.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(IdleTicket(self.count.clone()))
+    }
+
+    /// The server's idle connections now.
+    pub fn idle(&self) -> u32 {
+        self.count.load(Ordering::Acquire)
+    }
+}
+
+/// One idle connection counted against its server's limit, until it leaves the pool.
+struct IdleTicket(Arc<AtomicU32>);
+
+impl Drop for IdleTicket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// An idle connection, with its place in its server's count when the server has a limit.
+type Idle = (ServerConn, Option<IdleTicket>);
+
 /// Idle connections by (backend, server).
-type IdleMap = HashMap<ServerKey, Vec<ServerConn>>;
+type IdleMap = HashMap<ServerKey, Vec<Idle>>;
 
 #[derive(Clone, Default)]
 pub struct Pool {
@@ -32,7 +82,7 @@ impl Pool {
     fn take(&self, key: ServerKey) -> Option<ServerConn> {
         let mut map = self.idle.borrow_mut();
         let list = map.get_mut(&key)?;
-        while let Some(conn) = list.pop() {
+        while let Some((conn, _ticket)) = list.pop() {
             if conn.is_usable() {
                 return Some(conn);
             }
@@ -40,11 +90,20 @@ impl Pool {
         None
     }
 
-    fn put(&self, key: ServerKey, conn: ServerConn) {
+    /// Keeps an idle connection; one the server has no room for closes (HAProxy's answer
+    /// when `pool-max-conn` is reached).
+    fn put(&self, key: ServerKey, conn: ServerConn, limit: Option<&IdleLimit>) {
+        let ticket = match limit {
+            Some(l) => match l.admit() {
+                Some(t) => Some(t),
+                None => return,
+            },
+            None => None,
+        };
         let mut map = self.idle.borrow_mut();
         let list = map.entry(key).or_default();
         if list.len() < MAX_IDLE {
-            list.push(conn);
+            list.push((conn, ticket));
         }
     }
 }
@@ -84,11 +143,11 @@ impl SessionConns {
         }
     }
 
-    /// Keeps a connection whose response is complete: in the pool when it may be shared,
-    /// else as the session's private one.
-    pub fn keep(&self, key: ServerKey, shared: bool, conn: ServerConn) {
+    /// Keeps a connection whose response is complete: in the pool when it may be shared
+    /// (within the server's `limit`), else as the session's private one.
+    pub fn keep(&self, key: ServerKey, shared: bool, conn: ServerConn, limit: Option<&IdleLimit>) {
         if shared {
-            self.pool.put(key, conn);
+            self.pool.put(key, conn, limit);
         } else {
             *self.own.borrow_mut() = Some((key, conn));
         }

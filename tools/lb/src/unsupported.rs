@@ -103,8 +103,8 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 _ => args.first(),
             };
             match action {
-                // Only requests wait for their body (runtime/src/http/wait_body.rs).
-                Some(&"wait-for-body") if kw != "http-request" => {
+                // Requests and responses wait for their body (runtime/src/http/wait_body.rs).
+                Some(&"wait-for-body") if !matches!(kw, "http-request" | "http-response") => {
                     out.push(format!("action '{kw} wait-for-body'"))
                 }
                 // The services hapee has: the exporter and the scripts' ones.

@@ -13,6 +13,8 @@ mod backends;
 mod checks;
 #[path = "runtime/corpus_features.rs"]
 mod corpus_features;
+#[path = "runtime/direct.rs"]
+mod direct;
 #[path = "runtime/discovery.rs"]
 mod discovery;
 #[path = "runtime/example.rs"]
@@ -77,6 +79,8 @@ mod server_crl;
 mod server_state;
 #[path = "runtime/socks4.rs"]
 mod socks4;
+#[path = "runtime/strict_mode.rs"]
+mod strict_mode;
 #[path = "runtime/tables.rs"]
 mod tables;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
@@ -95,5 +99,7 @@ mod tls_ocsp;
 mod tls_tcp;
 #[path = "runtime/unix_sockets.rs"]
 mod unix_sockets;
+#[path = "runtime/upgrade.rs"]
+mod upgrade;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;

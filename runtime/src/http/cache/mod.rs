@@ -387,7 +387,7 @@ pub(crate) async fn serve_hit(
     txn.timings.connect = 0;
     txn.timings.response = 0;
     txn.response = Some(view);
-    if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index)).await {
+    if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index), None).await {
         return Some(own);
     }
     let view = txn.response.take()?;

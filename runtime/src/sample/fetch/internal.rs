@@ -51,6 +51,9 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             Some(e) => Some(Value::Str(e.message().to_string())),
             None => txn.server.as_ref().map(|_| Value::Str("Success".into())),
         },
+        // Whether the stream is an HTTP one: it has a request (HTTP mode, or a TCP connection
+        // switched to HTTP).
+        "internal.strm.is_htx" => Some(Value::Bool(txn.request.is_some())),
         "fc_err" => int(txn.conn_error.map_or(0, |e| e.code())),
         "fc_err_str" => txn.conn_error.map(|e| Value::Str(e.message().to_string())),
         // hapee has no `set-priority-*` action: every stream has the default priority.

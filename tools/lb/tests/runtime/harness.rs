@@ -271,6 +271,19 @@ pub fn curl(args: &[&str]) -> (u16, String) {
     (code.trim().parse().unwrap_or(0), body.to_string())
 }
 
+/// Connects to `addr`, waiting up to 5 s for it to listen: a proxy binds its listeners one
+/// after the other, and [`Proxy::start`] waits only for the first.
+pub fn connect(addr: (&str, u16)) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => return s,
+            Err(e) if Instant::now() > deadline => panic!("connect {addr:?}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
 /// Sends raw bytes and reads until the server closes or `wait` passes.
 pub fn raw(port: u16, request: &[u8], wait: Duration) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -1,0 +1,143 @@
+//! A TCP-mode connection that goes on in HTTP mode: after `tcp-request content switch-mode
+//! http [proto <name>]`, or when its backend is in HTTP mode (HAProxy's implicit upgrade). The
+//! bytes the content rules held are read again by the HTTP side; the protocol is the one
+//! `proto` names, else HTTP/2 when the bytes start with its preface, else HTTP/1. The
+//! variables the TCP rules set belong to the first request; later requests of the connection
+//! go through the `tcp-request content` rules again, in HTTP mode.
+
+use crate::client_stream::{ClientStream, MaybeTls};
+use crate::http::idle;
+use crate::txn::Txn;
+use bytes::{Bytes, BytesMut};
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// What the TCP side hands to the HTTP side.
+pub struct Upgrade {
+    pub stream: ClientStream,
+    /// What the content rules read and held.
+    pub held: Bytes,
+    pub txn: Txn,
+    /// `switch-mode http proto <name>`.
+    pub proto: Option<String>,
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
+
+/// A client stream whose first bytes were read already: reads give those first.
+pub struct Replay<S> {
+    held: Bytes,
+    inner: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Replay<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.held.is_empty() {
+            let n = this.held.len().min(buf.remaining());
+            buf.put_slice(&this.held.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Replay<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+impl<S: idle::ClientStream> idle::ClientStream for Replay<S> {
+    fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.inner.write_now(data)
+    }
+}
+
+/// Serves the rest of the connection in HTTP mode, on the context `ctx` made for it.
+pub async fn serve(
+    mut up: Upgrade,
+    mut ctx: crate::http::ConnCtx,
+    stopping: crate::stop::Stopping,
+) {
+    // Enough of the first bytes to tell HTTP/2's preface from an HTTP/1 request.
+    let wait = ctx
+        .frontend()
+        .timeouts
+        .client
+        .unwrap_or(Duration::from_secs(5));
+    let mut held = BytesMut::from(&up.held[..]);
+    while held.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&held) {
+        match tokio::time::timeout(wait, up.stream.read_buf(&mut held)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => break,
+        }
+    }
+    up.held = held.freeze();
+    let preface = up.held.starts_with(H2_PREFACE);
+    let h2 = match up.proto.as_deref() {
+        Some("h1") if preface => {
+            // HTTP/1 forced: the preface is a bad request, answered with the 400 page.
+            let page = ctx.frontend().bad_request_page.clone();
+            let _ = tokio::io::AsyncWriteExt::write_all(&mut up.stream, &page).await;
+            return;
+        }
+        Some(p) => p == "h2",
+        None => preface,
+    };
+    // An HTTP/1 connection's first request is the TCP stream itself, with what its rules
+    // set; HTTP/2 streams are new ones.
+    ctx.switched = Some(if h2 { 0 } else { 1 });
+    if !h2 {
+        ctx.sess_vars.carry(&up.txn);
+    }
+    let ctx = Rc::new(ctx);
+    let held = up.held;
+    match (up.stream, h2) {
+        (MaybeTls::Plain(s), true) => {
+            crate::proto::h2::serve(Replay { held, inner: s }, ctx, stopping).await
+        }
+        (MaybeTls::Plain(s), false) => {
+            crate::proto::h1::serve(Replay { held, inner: s }, ctx, stopping).await
+        }
+        (MaybeTls::Tls(s), true) => {
+            crate::proto::h2::serve(Replay { held, inner: *s }, ctx, stopping).await
+        }
+        (MaybeTls::Tls(s), false) => {
+            crate::proto::h1::serve(Replay { held, inner: *s }, ctx, stopping).await
+        }
+    }
+}
