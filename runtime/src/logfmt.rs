@@ -8,6 +8,9 @@ use chrono::{DateTime, Local};
 use hapee_compiler::expr::logformat::{self, Item};
 use std::fmt::Write;
 
+/// What HAProxy logs for the parts of a request that never came.
+const BADREQ: &str = "<BADREQ>";
+
 #[derive(Debug)]
 enum Piece {
     Text(String),
@@ -285,26 +288,29 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         }
         "r" => {
             let line = req.map_or_else(
-                || "<BADREQ>".to_string(),
+                || BADREQ.to_string(),
                 |r| format!("{} {} {}", r.method, r.uri, version(r.version)),
             );
             text(out, &line, quote);
             Ok(())
         }
-        "HM" => write!(out, "{}", req.map_or("-", |r| r.method.as_str())),
+        // Without a request (TCP mode, or none came), HAProxy writes `<BADREQ>` for each.
+        "HM" => write!(out, "{}", req.map_or(BADREQ, |r| r.method.as_str())),
         "HU" => write!(
             out,
             "{}",
-            req.map_or_else(|| "-".to_string(), |r| r.uri.to_string())
+            req.map_or_else(|| BADREQ.to_string(), |r| r.uri.to_string())
         ),
-        "HP" => write!(out, "{}", req.map_or("-", |r| r.uri.path())),
+        "HP" => write!(out, "{}", req.map_or(BADREQ, |r| r.uri.path())),
         "HQ" => write!(
             out,
             "{}",
-            req.and_then(|r| r.uri.query().map(|q| format!("?{q}")))
-                .unwrap_or_default()
+            req.map_or_else(
+                || BADREQ.to_string(),
+                |r| r.uri.query().map(|q| format!("?{q}")).unwrap_or_default()
+            )
         ),
-        "HV" => write!(out, "{}", req.map_or("-", |r| version(r.version))),
+        "HV" => write!(out, "{}", req.map_or(BADREQ, |r| version(r.version))),
         "H" => write!(out, "{}", crate::log::hostname()),
         "sslc" | "sslv" => {
             let value = txn
