@@ -383,9 +383,7 @@ pub static DIRECTIVES: &[DirectiveDef] = &[
     DirectiveDef { name: "set-param", sections: Sections::NONE.with(SectionKind::FcgiApp), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Sets a FastCGI parameter from a log-format string, optionally under a condition." },
     DirectiveDef { name: "if", sections: Sections::NONE.with(SectionKind::FcgiApp), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Setting of the 'fcgi-app' section." },
     DirectiveDef { name: "unless", sections: Sections::NONE.with(SectionKind::FcgiApp), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Setting of the 'fcgi-app' section." },
-    DirectiveDef { name: "unset-param", sections: Sections::NONE.with(SectionKind::FcgiApp), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Setting of the 'fcgi-app' section." },
     DirectiveDef { name: "pass-header", sections: Sections::NONE.with(SectionKind::FcgiApp), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Passes a request header the application would not receive otherwise." },
-    DirectiveDef { name: "hide-header", sections: Sections::NONE.with(SectionKind::FcgiApp), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Setting of the 'fcgi-app' section." },
     DirectiveDef { name: "log-stderr", sections: Sections::NONE.with(SectionKind::FcgiApp), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Where the lines the application writes on its error stream are logged." },
     DirectiveDef { name: "namespace", sections: Sections::NONE.with(SectionKind::NamespaceList), negatable: false, named_defaults_only: false, status: Status::Stable, doc: "Setting of the 'namespace_list' section." },
 ];

@@ -73,7 +73,10 @@ impl Fpm {
             ),
         )
         .unwrap();
+        // A process group of its own, so that its workers are stopped with it.
+        use std::os::unix::process::CommandExt;
         let child = Command::new(binary)
+            .process_group(0)
             .args(["-F", "-n", "-R", "-y"])
             .arg(&conf)
             .stdout(Stdio::null())
@@ -90,8 +93,11 @@ impl Fpm {
 }
 
 impl Drop for Fpm {
+    /// The whole process group, master and workers (killing the master alone would leave its
+    /// workers running).
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
