@@ -13,6 +13,8 @@ mod backends;
 mod checks;
 #[path = "runtime/discovery.rs"]
 mod discovery;
+#[path = "runtime/discovery_dns.rs"]
+mod discovery_dns;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/filters.rs"]
