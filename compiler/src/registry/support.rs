@@ -330,6 +330,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "cookie",
     "non-stick",
     "crl-file",
+    // Peers sections: the entries of one shard only (runtime/src/peers).
+    "shard",
 ];
 
 /// Bind-line options the runtime honours.

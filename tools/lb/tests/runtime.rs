@@ -49,6 +49,8 @@ mod lua_runtime_api;
 mod normalize_uri;
 #[path = "runtime/peers.rs"]
 mod peers;
+#[path = "runtime/peers_tls.rs"]
+mod peers_tls;
 #[path = "runtime/persist.rs"]
 mod persist;
 #[path = "runtime/proc_vars.rs"]
