@@ -332,6 +332,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "crl-file",
     // Peers sections: the entries of one shard only (runtime/src/peers).
     "shard",
+    // TLS 1.3 early data to servers, with `retry-on 0rtt-rejected` (runtime/src/tls/client.rs).
+    "allow-0rtt",
 ];
 
 /// Bind-line options the runtime honours.

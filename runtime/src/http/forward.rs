@@ -351,8 +351,17 @@ pub async fn forward(
                     let config = if upgrade { &t.config_h1 } else { &t.config };
                     (config, t.server_name(txn, addr))
                 });
-                let fresh =
-                    Box::pin(ServerConn::connect(addr, be.timeouts.connect, preface, tls)).await;
+                // Early data to the server only when a rejection can be replayed
+                // (`retry-on 0rtt-rejected`), as HAProxy has it.
+                let early = be.retry_on.zero_rtt_rejected && !may_multiplex;
+                let fresh = Box::pin(ServerConn::connect(
+                    addr,
+                    be.timeouts.connect,
+                    preface,
+                    tls,
+                    early,
+                ))
+                .await;
                 match fresh {
                     Some(c) if may_multiplex => {
                         Box::pin(upstream::h2::settle(c, mux.h2, &shared.h2)).await

@@ -114,7 +114,8 @@ impl ServerConn {
     }
 
     /// Connects within `timeout`, sends `preface` (a PROXY protocol header) before anything
-    /// else, then makes the TLS handshake when `tls` is given.
+    /// else, then makes the TLS handshake when `tls` is given (leaving it to the first write
+    /// with `early`: see `tls::client::handshake`).
     pub async fn connect(
         addr: SocketAddr,
         timeout: Option<Duration>,
@@ -123,6 +124,7 @@ impl ServerConn {
             &std::sync::Arc<rustls::ClientConfig>,
             rustls_pki_types::ServerName<'static>,
         )>,
+        early: bool,
     ) -> Option<ServerConn> {
         let started = crate::clock::now();
         let mut tcp = crate::tcp::connect_within(addr, timeout).await?;
@@ -138,7 +140,7 @@ impl ServerConn {
                 let left = timeout
                     .unwrap_or(Duration::from_secs(10))
                     .saturating_sub(crate::clock::now() - started);
-                let tls = crate::tls::client::handshake(config, name, tcp, left).await?;
+                let tls = crate::tls::client::handshake(config, name, tcp, left, early).await?;
                 ServerStream::Tls(Box::new(tls))
             }
         };
@@ -223,6 +225,12 @@ impl Link {
         use tokio::io::AsyncWrite;
         let written = match &mut self.stream {
             ServerStream::Tcp(tcp) => std::pin::Pin::new(tcp).poll_write(cx, data),
+            // Still in the handshake: a resumed session taking the request as early data
+            // (`allow-0rtt`). A flush would end the handshake first; the reads that follow
+            // flush it all (`poll_fill_tls`), and replay it if the server rejects it.
+            ServerStream::Tls(tls) if tls.get_ref().1.is_handshaking() => {
+                std::pin::Pin::new(&mut **tls).poll_write(cx, data)
+            }
             ServerStream::Tls(tls) => {
                 // Records rustls still holds go out first, so that a request is never left
                 // half-sent while its response is awaited.

@@ -79,6 +79,8 @@ mod tcp_logs_lifecycle;
 mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_early.rs"]
+mod tls_early;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
 #[path = "runtime/tls_tcp.rs"]
