@@ -23,6 +23,8 @@ mod filters;
 mod h2_servers;
 #[path = "runtime/h3.rs"]
 mod h3;
+#[path = "runtime/h3_early.rs"]
+mod h3_early;
 #[path = "runtime/handover.rs"]
 mod handover;
 #[path = "runtime/hardening.rs"]
