@@ -51,6 +51,7 @@ pub const GLOBAL: &[&str] = &[
     "tune.quic.frontend.max-idle-timeout",
     "tune.quic.frontend.max-streams-bidi",
     "tune.quic.frontend.conn-tx-buffers.limit",
+    // Accepted, with a notice: quinn has no per-frame loss count (runtime/src/quic/mod.rs).
     "tune.quic.max-frame-loss",
     "tune.quic.retry-threshold",
     "tune.quic.socket-owner",
