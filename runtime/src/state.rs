@@ -346,11 +346,15 @@ pub struct BackendRt {
 impl BackendRt {
     /// Picks a server, skipping those in `avoid` (redispatch after a failure).
     pub fn pick(&self, key: Option<u64>, avoid: Option<usize>) -> Option<usize> {
+        // A server of weight 0 (`weight 0`, `set server … weight 0`, an SRV weight of 0) takes
+        // no load-balanced traffic, as in HAProxy.
         // The common single-server backend needs no candidate list.
         if let [only] = self.servers.as_slice() {
-            return only.is_usable().then_some(0);
+            return (only.is_usable() && only.current_weight() > 0).then_some(0);
         }
-        let usable = |s: &&Arc<ServerRt>, backup: bool| s.backup == backup && s.is_usable();
+        let usable = |s: &&Arc<ServerRt>, backup: bool| {
+            s.backup == backup && s.is_usable() && s.current_weight() > 0
+        };
         let mut indices: Vec<usize> = (0..self.servers.len())
             .filter(|&i| Some(i) != avoid && usable(&&self.servers[i], false))
             .collect();

@@ -672,7 +672,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .iter()
         .filter(|s| s.kind == crate::registry::SectionKind::Peers)
     {
-        let (section, section_tables) = tables::peers_section(s);
+        let (section, section_tables) = tables::peers_section(s, &tls_globals);
         for t in stick_tables
             .iter_mut()
             .filter(|t| t.peers.as_deref() == Some(section.name.as_str()))

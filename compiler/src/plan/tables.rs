@@ -263,6 +263,9 @@ pub struct PeerPlan {
     pub address: Option<String>,
     /// `shard <n>`: the peer is sent only the entries of that shard (0: all).
     pub shard: u32,
+    /// TLS towards this peer (`ssl` on its line or the section's `default-server`); for the
+    /// local peer, how a stopping process reaches its successor.
+    pub tls: Option<super::tls::ServerTls>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -273,10 +276,16 @@ pub struct PeersPlan {
     pub bind: Option<String>,
     pub shards: u32,
     pub disabled: bool,
+    /// TLS on the local peer's listener: `ssl` on the `bind` line (after `default-bind`), or on
+    /// `default-bind` with a `peer` line.
+    pub bind_tls: Option<super::tls::BindTls>,
 }
 
 /// A peers section and the tables declared in it.
-pub fn peers_section(section: &NamedSection) -> (PeersPlan, Vec<StickTablePlan>) {
+pub fn peers_section(
+    section: &NamedSection,
+    tls: &super::tls::TlsGlobals,
+) -> (PeersPlan, Vec<StickTablePlan>) {
     let name = section.name.as_ref().map_or("", |n| n.value.as_str());
     let mut plan = PeersPlan {
         name: name.to_string(),
@@ -284,21 +293,48 @@ pub fn peers_section(section: &NamedSection) -> (PeersPlan, Vec<StickTablePlan>)
         bind: None,
         shards: 0,
         disabled: false,
+        bind_tls: None,
     };
+    let words = |keyword: &str| -> Vec<&str> {
+        section
+            .lines
+            .iter()
+            .filter(|d| d.keyword == keyword)
+            .flat_map(|d| d.args.iter().map(|a| a.as_str()))
+            .collect()
+    };
+    let (default_bind, default_server) = (words("default-bind"), words("default-server"));
+    let bind_tls = |options: &[&str]| {
+        let all: Vec<&str> = default_bind.iter().chain(options).copied().collect();
+        all.contains(&"ssl").then(|| tls.bind(&all))
+    };
+    plan.bind_tls = bind_tls(&[]);
     let mut tables = Vec::new();
     for d in &section.lines {
         let args: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
         match (d.keyword.as_str(), args.as_slice()) {
-            ("peer" | "server", [peer, rest @ ..]) => plan.peers.push(PeerPlan {
-                name: peer.to_string(),
-                address: rest.first().map(|a| a.to_string()),
-                shard: rest
-                    .iter()
-                    .position(|w| *w == "shard")
-                    .and_then(|i| rest.get(i + 1))
-                    .map_or(0, |n| atol(n).max(0) as u32),
-            }),
-            ("bind", [addr, ..]) => plan.bind = Some(addr.to_string()),
+            ("peer" | "server", [peer, rest @ ..]) => {
+                // A `server` line of the local peer has no address: its options follow the name.
+                let has_address = rest
+                    .first()
+                    .is_some_and(|a| crate::registry::server_option(a).is_none());
+                let options = if has_address { &rest[1..] } else { rest };
+                let all: Vec<&str> = default_server.iter().chain(options).copied().collect();
+                plan.peers.push(PeerPlan {
+                    name: peer.to_string(),
+                    address: has_address.then(|| rest[0].to_string()),
+                    shard: options
+                        .iter()
+                        .position(|w| *w == "shard")
+                        .and_then(|i| options.get(i + 1))
+                        .map_or(0, |n| atol(n).max(0) as u32),
+                    tls: tls.server(&all),
+                })
+            }
+            ("bind", [addr, options @ ..]) => {
+                plan.bind = Some(addr.to_string());
+                plan.bind_tls = bind_tls(options);
+            }
             ("shards", [n, ..]) => plan.shards = atol(n).max(0) as u32,
             ("disabled", _) => plan.disabled = true,
             ("enabled", _) => plan.disabled = false,
@@ -396,9 +432,11 @@ mod peers_tests {
                 ),
             ],
         };
-        let (plan, tables) = peers_section(&section);
+        let tls = crate::plan::tls::TlsGlobals::of(&[], false);
+        let (plan, tables) = peers_section(&section, &tls);
         assert_eq!(plan.peers.len(), 2);
         assert_eq!(plan.peers[1].address.as_deref(), Some("127.0.0.1:10001"));
+        assert!(plan.peers[1].tls.is_none() && plan.bind_tls.is_none());
         assert_eq!(plan.shards, 2);
         let t = &tables[0];
         // HAProxy names it "<peers>/<table>" and sends "/<table>" to its peers.
@@ -407,5 +445,51 @@ mod peers_tests {
             (t.key, t.size, t.peers.as_deref()),
             (KeyType::Integer, 100, Some("mesh"))
         );
+    }
+
+    #[test]
+    fn tls_on_peer_links_from_bind_default_server_and_peer_lines() {
+        let line = |kw: &str, args: &[&str]| DirectiveLine {
+            prefix: None,
+            keyword: kw.into(),
+            args: args.iter().map(|a| (*a).into()).collect(),
+            span: crate::Span::default(),
+        };
+        let section = |lines| NamedSection {
+            kind: crate::registry::SectionKind::Peers,
+            name: Some(Spanned::new("mesh".into(), crate::Span::default())),
+            header: crate::Span::default(),
+            members: Vec::new(),
+            has_bind: true,
+            lines,
+        };
+        let tls = crate::plan::tls::TlsGlobals::of(&[], false);
+        let (plan, _) = peers_section(
+            &section(vec![
+                line("bind", &["127.0.0.1:10000", "ssl", "crt", "a.pem"]),
+                line("default-server", &["ssl", "verify", "none"]),
+                line("server", &["a"]),
+                line("server", &["b", "127.0.0.1:10001", "shard", "1"]),
+                line("server", &["c", "127.0.0.1:10002", "no-ssl"]),
+            ]),
+            &tls,
+        );
+        assert_eq!(plan.bind_tls.as_ref().unwrap().crts, ["a.pem"]);
+        assert_eq!(plan.peers[0].address, None);
+        assert!(plan.peers[0].tls.as_ref().is_some_and(|t| t.verify_none));
+        assert_eq!(plan.peers[1].shard, 1);
+        assert!(plan.peers[1].tls.is_some());
+        assert!(plan.peers[2].tls.is_none());
+        // `peer` lines: the listener's TLS comes from `default-bind`, the link's from the line.
+        let (plan, _) = peers_section(
+            &section(vec![
+                line("default-bind", &["ssl", "crt", "b.pem"]),
+                line("peer", &["a", "127.0.0.1:10000"]),
+                line("peer", &["b", "127.0.0.1:10001", "ssl", "verify", "none"]),
+            ]),
+            &tls,
+        );
+        assert_eq!(plan.bind_tls.as_ref().unwrap().crts, ["b.pem"]);
+        assert!(plan.peers[0].tls.is_none() && plan.peers[1].tls.is_some());
     }
 }

@@ -586,6 +586,8 @@ pub struct ServerTls {
     pub ciphers: Option<String>,
     pub ciphersuites: Option<String>,
     pub curves: Option<String>,
+    /// `allow-0rtt`: requests may go in TLS 1.3 early data on a resumed session.
+    pub allow_0rtt: bool,
 }
 
 impl TlsGlobals {
@@ -632,6 +634,7 @@ impl TlsGlobals {
                         "ssl" => enabled = true,
                         "no-ssl" => enabled = false,
                         "no-ssl-reuse" => tls.reuse = false,
+                        "allow-0rtt" => tls.allow_0rtt = true,
                         "ssl-reuse" => tls.reuse = true,
                         w => {
                             if let Some(v) = NO_FLAGS.iter().position(|f| *f == w) {

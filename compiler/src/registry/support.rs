@@ -53,6 +53,7 @@ pub const GLOBAL: &[&str] = &[
     "tune.quic.frontend.max-idle-timeout",
     "tune.quic.frontend.max-streams-bidi",
     "tune.quic.frontend.conn-tx-buffers.limit",
+    // Accepted, with a notice: quinn has no per-frame loss count (runtime/src/quic/mod.rs).
     "tune.quic.max-frame-loss",
     "tune.quic.retry-threshold",
     "tune.quic.socket-owner",
@@ -379,6 +380,10 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // The idle pool's limits (runtime/src/upstream/pool.rs).
     "pool-max-conn",
     "pool-low-conn",
+    // Peers sections: the entries of one shard only (runtime/src/peers).
+    "shard",
+    // TLS 1.3 early data to servers, with `retry-on 0rtt-rejected` (runtime/src/tls/client.rs).
+    "allow-0rtt",
 ];
 
 /// Bind-line options the runtime honours.

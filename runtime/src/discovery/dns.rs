@@ -63,13 +63,22 @@ pub fn query(id: u16, name: &str, kind: Kind, payload: u16) -> Option<Vec<u8>> {
     m.to_vec().ok()
 }
 
-/// Reads a response to query `id`; `None` when the datagram is not that response.
-pub fn read_response(id: u16, bytes: &[u8]) -> Option<Response> {
+/// A response as read: what it says, and whether the server truncated it (the TC bit: the
+/// answer did not fit the datagram, and TCP carries all of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub response: Response,
+    pub truncated: bool,
+}
+
+/// Reads a response to query `id`; `None` when the message is not that response.
+pub fn read_response(id: u16, bytes: &[u8]) -> Option<Reply> {
     let m = Message::from_vec(bytes).ok()?;
     if m.id() != id || m.message_type() != MessageType::Response {
         return None;
     }
-    Some(match m.response_code() {
+    let truncated = m.truncated();
+    let response = match m.response_code() {
         ResponseCode::NoError => {
             let mut out = Vec::new();
             for r in m.answers() {
@@ -98,6 +107,10 @@ pub fn read_response(id: u16, bytes: &[u8]) -> Option<Response> {
         ResponseCode::NXDomain => Response::NxDomain,
         ResponseCode::Refused => Response::Refused,
         _ => Response::Other,
+    };
+    Some(Reply {
+        response,
+        truncated,
     })
 }
 
@@ -128,8 +141,9 @@ mod tests {
             RData::A(A::new(127, 0, 0, 9)),
         ));
         let got = read_response(7, &resp.to_vec().unwrap()).unwrap();
+        assert!(!got.truncated);
         assert_eq!(
-            got,
+            got.response,
             Response::Records(vec![
                 Answer::Service {
                     target: "a.svc.test".into(),
@@ -144,9 +158,15 @@ mod tests {
         assert_eq!(read_response(8, &resp.to_vec().unwrap()), None);
         resp.set_response_code(ResponseCode::Refused);
         assert_eq!(
-            read_response(7, &resp.to_vec().unwrap()),
+            read_response(7, &resp.to_vec().unwrap()).map(|r| r.response),
             Some(Response::Refused)
         );
         assert_eq!(read_response(7, b"junk"), None);
+        // The TC bit is reported, with what the truncated message still holds.
+        resp.set_response_code(ResponseCode::NoError);
+        resp.set_truncated(true);
+        let cut = read_response(7, &resp.to_vec().unwrap()).unwrap();
+        assert!(cut.truncated);
+        assert!(matches!(cut.response, Response::Records(ref a) if a.len() == 2));
     }
 }

@@ -4,17 +4,21 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// One server a DNS answer names: an address and port, and the SRV weight if any.
+/// One server a DNS answer names: an address and port, and the SRV weight and priority if
+/// any (A/AAAA answers have neither).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub addr: SocketAddr,
     pub weight: Option<u16>,
+    pub priority: u16,
 }
 
 impl Target {
-    /// HAProxy's server weight for an SRV weight (0-65535 onto 1-256).
+    /// HAProxy's server weight for an SRV weight: 0-65535 onto 0-256, rounded up, so that an
+    /// SRV weight of 0 gives a server that takes no load-balanced traffic and any other weight
+    /// at least 1 (`(w + 255) / 256`: 1-256 -> 1, 600 -> 3, 65535 -> 256).
     pub fn server_weight(&self) -> Option<u32> {
-        self.weight.map(|w| u32::from(w) / 256 + 1)
+        self.weight.map(|w| u32::from(w).div_ceil(256))
     }
 }
 
@@ -81,6 +85,27 @@ impl RecordSet {
     }
 }
 
+/// The targets that get a slot when the answers name more than there are `slots`: lowest SRV
+/// priority first, then highest weight, then those already in a slot (so that equal records
+/// do not swap places between answers), then the order of the answer. HAProxy 2.7 gives every
+/// record a slot while there are enough, whatever its priority (it reads the field and never
+/// uses it), and so does this: priorities only decide who is left out of a full template.
+pub fn choose(mut targets: Vec<Target>, slots: &[Option<SocketAddr>]) -> Vec<Target> {
+    if targets.len() <= slots.len() {
+        return targets;
+    }
+    let in_slot = |t: &Target| slots.contains(&Some(t.addr));
+    targets.sort_by_key(|t| {
+        (
+            t.priority,
+            std::cmp::Reverse(t.weight.unwrap_or(0)),
+            !in_slot(t),
+        )
+    });
+    targets.truncate(slots.len());
+    targets
+}
+
 /// Fills server slots from `targets`: a slot whose address is still named keeps it (its
 /// connections and its place in the balancing stay), the new targets take the empty slots
 /// in order, and a slot whose target has gone is emptied.
@@ -112,7 +137,59 @@ mod tests {
         Target {
             addr: s.parse().unwrap(),
             weight: w,
+            priority: 0,
         }
+    }
+
+    fn srv(s: &str, priority: u16, weight: u16) -> Target {
+        Target {
+            priority,
+            ..t(s, Some(weight))
+        }
+    }
+
+    #[test]
+    fn srv_weights_map_as_haproxy_maps_them() {
+        // The values Debian's haproxy 2.6 showed in `show servers state` for these SRV weights.
+        for (srv_weight, server_weight) in [
+            (0, 0),
+            (1, 1),
+            (100, 1),
+            (256, 1),
+            (257, 2),
+            (600, 3),
+            (768, 3),
+            (65535, 256),
+        ] {
+            assert_eq!(
+                t("10.0.0.1:80", Some(srv_weight)).server_weight(),
+                Some(server_weight),
+                "SRV weight {srv_weight}"
+            );
+        }
+        assert_eq!(t("10.0.0.1:80", None).server_weight(), None);
+    }
+
+    #[test]
+    fn a_full_template_keeps_the_lowest_priorities() {
+        let slots = [None, None];
+        let answer = vec![
+            srv("10.0.0.1:80", 20, 65535),
+            srv("10.0.0.2:80", 0, 10),
+            srv("10.0.0.3:80", 10, 600),
+            srv("10.0.0.4:80", 0, 500),
+        ];
+        // Enough slots: every record, in the answer's order, whatever its priority.
+        assert_eq!(choose(answer.clone(), &[None; 4]), answer);
+        let got: Vec<String> = choose(answer.clone(), &slots)
+            .iter()
+            .map(|t| t.addr.to_string())
+            .collect();
+        assert_eq!(got, ["10.0.0.4:80", "10.0.0.2:80"]);
+        // Among equals, those already in a slot stay.
+        let equal = vec![srv("10.0.0.1:80", 0, 1), srv("10.0.0.2:80", 0, 1)];
+        let kept = choose(equal, &["10.0.0.2:80".parse().ok()]);
+        assert_eq!(kept[0].addr.to_string(), "10.0.0.2:80");
     }
 
     fn hold() -> Hold {
@@ -158,7 +235,7 @@ mod tests {
             &h,
         );
         assert_eq!(set.targets().len(), 2);
-        assert_eq!(set.targets()[0].server_weight(), Some(3));
+        assert_eq!(set.targets()[0].server_weight(), Some(2));
         set.update(Outcome::Timeout, start + Duration::from_secs(3), &h);
         assert_eq!(set.targets().len(), 2, "within hold timeout");
         set.update(Outcome::Timeout, start + Duration::from_secs(6), &h);

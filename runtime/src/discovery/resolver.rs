@@ -1,8 +1,13 @@
-//! Resolutions over UDP: each name is asked of every nameserver of its section, again after
-//! `timeout retry` without an answer, `resolve_retries` times at most, and again every
-//! `hold valid` (at least `timeout resolve`). What the answers say goes to the servers.
+//! Resolutions: each name is asked of every nameserver of its section at once (over UDP, or
+//! TCP for a `tcp@` nameserver), again after `timeout retry` without an answer,
+//! `resolve_retries` times at most, and again every `hold valid` (at least `timeout
+//! resolve`). The first valid answer wins; when every nameserver answers with an error, the
+//! last error counts. A UDP answer the server truncated (TC bit) is asked again over TCP
+//! from the same server, as RFC 7766 has it (HAProxy 2.7 itself uses what a truncated SRV
+//! answer holds and fails a truncated A/AAAA one; it does the same when the TCP retry fails).
+//! What the answers say goes to the servers.
 
-use super::dns::{self, Answer, Kind, Response};
+use super::dns::{self, Answer, Kind, Reply, Response};
 use super::records::{self, Hold, Outcome, RecordSet, Target};
 use crate::state::ServerRt;
 use hapee_compiler::plan::resolvers::ResolversPlan;
@@ -10,10 +15,17 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A nameserver: its address, and whether it is asked over TCP (`tcp@`) rather than UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nameserver {
+    pub addr: SocketAddr,
+    pub stream: bool,
+}
+
 /// A `resolvers` section, ready for queries.
 pub struct Section {
     pub name: String,
-    nameservers: Vec<SocketAddr>,
+    nameservers: Vec<Nameserver>,
     retries: u32,
     retry: Duration,
     interval: Duration,
@@ -39,7 +51,10 @@ impl Section {
                 let mut words = line.split_whitespace();
                 if words.next() == Some("nameserver") {
                     if let Some(ip) = words.next().and_then(|w| w.parse::<IpAddr>().ok()) {
-                        nameservers.push(SocketAddr::new(ip, 53));
+                        nameservers.push(Nameserver {
+                            addr: SocketAddr::new(ip, 53),
+                            stream: false,
+                        });
                     }
                 }
             }
@@ -62,22 +77,25 @@ impl Section {
     }
 }
 
-/// `udp@1.2.3.4:53`, `1.2.3.4:53`, `[::1]:53` or a bare IP (port 53).
-fn nameserver(text: &str) -> Option<SocketAddr> {
-    let text = text
-        .strip_prefix("udp@")
-        .or_else(|| text.strip_prefix("udp4@"))
-        .or_else(|| text.strip_prefix("udp6@"))
-        .unwrap_or(text);
-    if let Ok(a) = text.parse::<SocketAddr>() {
-        return Some(a);
-    }
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Some(SocketAddr::new(ip, 53));
-    }
-    // `ipv4:port` is the common form; a bare `ipv6:port` is ambiguous and not accepted.
-    let (ip, port) = text.rsplit_once(':')?;
-    Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+/// `1.2.3.4:53`, `[::1]:53` or a bare IP (port 53), after a prefix: none, `udp@`, `udp4@`,
+/// `udp6@`, `ipv4@` or `ipv6@` for UDP; `tcp@`, `tcp4@` or `tcp6@` for TCP.
+fn nameserver(text: &str) -> Option<Nameserver> {
+    let (stream, rest) = match text.split_once('@') {
+        None => (false, text),
+        Some(("udp" | "udp4" | "udp6" | "ipv4" | "ipv6", rest)) => (false, rest),
+        Some(("tcp" | "tcp4" | "tcp6", rest)) => (true, rest),
+        Some(_) => return None,
+    };
+    let addr = if let Ok(a) = rest.parse::<SocketAddr>() {
+        a
+    } else if let Ok(ip) = rest.parse::<IpAddr>() {
+        SocketAddr::new(ip, 53)
+    } else {
+        // `ipv4:port` is the common form; a bare `ipv6:port` is ambiguous and not accepted.
+        let (ip, port) = rest.rsplit_once(':')?;
+        SocketAddr::new(ip.parse().ok()?, port.parse().ok()?)
+    };
+    Some(Nameserver { addr, stream })
 }
 
 /// One name and the servers its answers fill.
@@ -128,7 +146,8 @@ async fn run(res: Resolution) {
 /// Gives each server its slot's target (or none).
 fn apply(res: &Resolution, targets: &[Target]) {
     let slots: Vec<Option<SocketAddr>> = res.servers.iter().map(|s| s.addr()).collect();
-    let assigned = records::assign(targets, &slots);
+    let chosen = records::choose(targets.to_vec(), &slots);
+    let assigned = records::assign(&chosen, &slots);
     for (server, target) in res.servers.iter().zip(assigned) {
         let Some(dynamic) = server.dynamic.as_ref() else {
             continue;
@@ -175,7 +194,7 @@ async fn resolve(res: &Resolution) -> Outcome {
                 target,
                 port,
                 weight,
-                ..
+                priority,
             } = a
             else {
                 continue;
@@ -192,6 +211,7 @@ async fn resolve(res: &Resolution) -> Outcome {
                 targets.push(Target {
                     addr: SocketAddr::new(ip, *port),
                     weight: Some(*weight),
+                    priority: *priority,
                 });
             }
         }
@@ -216,6 +236,7 @@ async fn resolve(res: &Resolution) -> Outcome {
             .map(|ip| Target {
                 addr: SocketAddr::new(ip, res.port),
                 weight: None,
+                priority: 0,
             })
             .collect(),
     )
@@ -269,32 +290,116 @@ fn next_id() -> u16 {
     ((nanos ^ n ^ (nanos >> 16)) & 0xffff) as u16
 }
 
-/// Asks every nameserver; `None` when none answered within the retries.
+/// Asks every nameserver at once: the first valid answer, else the last error; `None` when
+/// none answered within the retries.
 async fn ask(s: &Section, name: &str, kind: Kind) -> Option<Response> {
-    let any = if s.nameservers.iter().any(|n| n.is_ipv6()) {
+    let mut last = None;
+    for _ in 0..s.retries {
+        let id = next_id();
+        let query: std::rc::Rc<[u8]> = dns::query(id, name, kind, s.payload)?.into();
+        let mut asked = tokio::task::JoinSet::new();
+        for ns in &s.nameservers {
+            asked.spawn_local(exchange(*ns, id, query.clone(), kind, s.payload, s.retry));
+        }
+        while let Some(done) = asked.join_next().await {
+            match done {
+                Ok(Some(Response::Records(a))) => return Some(Response::Records(a)),
+                Ok(Some(error)) => last = Some(error),
+                _ => {}
+            }
+        }
+        if last.is_some() {
+            return last;
+        }
+    }
+    None
+}
+
+/// One query to one nameserver, answered within `wait` (and, for a truncated UDP answer,
+/// the TCP retry within `wait` more).
+async fn exchange(
+    ns: Nameserver,
+    id: u16,
+    query: std::rc::Rc<[u8]>,
+    kind: Kind,
+    payload: u16,
+    wait: Duration,
+) -> Option<Response> {
+    if ns.stream {
+        return tokio::time::timeout(wait, over_tcp(ns.addr, id, &query))
+            .await
+            .ok()?
+            .map(|r| r.response);
+    }
+    let reply = tokio::time::timeout(wait, over_udp(ns.addr, id, &query, payload))
+        .await
+        .ok()??;
+    if !reply.truncated {
+        return Some(reply.response);
+    }
+    match tokio::time::timeout(wait, over_tcp(ns.addr, id, &query)).await {
+        Ok(Some(whole)) => Some(whole.response),
+        // No TCP answer: what HAProxy does with the truncated datagram.
+        _ if kind == Kind::Srv => Some(reply.response),
+        _ => Some(Response::Other),
+    }
+}
+
+async fn over_udp(addr: SocketAddr, id: u16, query: &[u8], payload: u16) -> Option<Reply> {
+    let any = if addr.is_ipv6() {
         "[::]:0"
     } else {
         "0.0.0.0:0"
     };
     let socket = tokio::net::UdpSocket::bind(any).await.ok()?;
-    let mut buf = vec![0u8; usize::from(s.payload.max(512))];
-    for _ in 0..s.retries {
-        let id = next_id();
-        let query = dns::query(id, name, kind, s.payload)?;
-        for ns in &s.nameservers {
-            let _ = socket.send_to(&query, ns).await;
-        }
-        let deadline = tokio::time::Instant::now() + s.retry;
-        while let Ok(Ok((n, from))) =
-            tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await
-        {
-            if !s.nameservers.contains(&from) {
-                continue;
-            }
-            if let Some(r) = dns::read_response(id, &buf[..n]) {
-                return Some(r);
-            }
+    // Connected: the kernel drops datagrams from anyone but the nameserver.
+    socket.connect(addr).await.ok()?;
+    socket.send(query).await.ok()?;
+    let mut buf = vec![0u8; usize::from(payload.max(512))];
+    loop {
+        let n = socket.recv(&mut buf).await.ok()?;
+        if let Some(r) = dns::read_response(id, &buf[..n]) {
+            return Some(r);
         }
     }
-    None
+}
+
+/// A query over TCP: each message preceded by its length on two bytes (RFC 1035 4.2.2).
+async fn over_tcp(addr: SocketAddr, id: u16, query: &[u8]) -> Option<Reply> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let len = u16::try_from(query.len()).ok()?;
+    let mut out = Vec::with_capacity(query.len() + 2);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(query);
+    stream.write_all(&out).await.ok()?;
+    loop {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await.ok()?;
+        let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut msg).await.ok()?;
+        if let Some(r) = dns::read_response(id, &msg) {
+            return Some(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nameserver_addresses_and_their_transport() {
+        let ns = |t: &str| nameserver(t).map(|n| (n.addr.to_string(), n.stream));
+        let udp = |a: &str| Some((a.to_string(), false));
+        let tcp = |a: &str| Some((a.to_string(), true));
+        assert_eq!(ns("127.0.0.1:5353"), udp("127.0.0.1:5353"));
+        assert_eq!(ns("udp@127.0.0.1:5353"), udp("127.0.0.1:5353"));
+        assert_eq!(ns("ipv4@10.0.0.1"), udp("10.0.0.1:53"));
+        assert_eq!(ns("tcp@127.0.0.1:5353"), tcp("127.0.0.1:5353"));
+        assert_eq!(ns("tcp6@[::1]:53"), tcp("[::1]:53"));
+        assert_eq!(ns("tcp4@10.0.0.3"), tcp("10.0.0.3:53"));
+        assert_eq!(ns("unix@/run/dns.sock"), None);
+        assert_eq!(ns("tcp@nameserver.example:53"), None);
+    }
 }

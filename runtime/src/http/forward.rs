@@ -376,12 +376,16 @@ pub async fn forward(
                     let config = if upgrade { &t.config_h1 } else { &t.config };
                     (config, t.server_name(txn, addr))
                 });
+                // Early data to the server only when a rejection can be replayed
+                // (`retry-on 0rtt-rejected`), as HAProxy has it.
+                let early = be.retry_on.zero_rtt_rejected && !may_multiplex;
                 let fresh = Box::pin(ServerConn::connect(
                     addr,
                     server.dial(true),
                     be.timeouts.connect,
                     preface,
                     tls,
+                    early,
                 ))
                 .await;
                 let fresh = match fresh {

@@ -479,12 +479,14 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     let be_index = match resume.backend {
         Some(b) => b,
         None => {
+            // A connection switched from TCP ran its content rules itself (`switched`).
             let ran = apply_request_rules(
                 &fe.rules,
                 resume.from,
                 txn,
                 &[&fe.errorfiles],
                 fe.timeouts.tarpit,
+                ctx.switched.is_none(),
             );
             match ran {
                 RulesRan::Through => {
@@ -533,7 +535,7 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
         } else {
             0
         };
-        match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit) {
+        match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit, true) {
             RulesRan::Through => {
                 if !header_names::restrict(be.restrict_header_names, txn) {
                     return Route::Rule(refused_header_names(txn, &files));
@@ -594,11 +596,13 @@ fn apply_request_rules(
     txn: &mut Txn,
     files: &[&crate::state::ErrorFiles],
     tarpit: Option<Duration>,
+    content_rules: bool,
 ) -> RulesRan {
     let mut delay = None;
     // In HTTP mode the `tcp-request content` rules run on each request, before the
     // `http-request` ones; the request is whole by then, so none of them waits.
     if from == 0
+        && content_rules
         && matches!(
             rules::run(rules, RuleSet::TcpRequestContent, txn),
             Verdict::Reject | Verdict::Close

@@ -4,6 +4,10 @@
 //! older, so that two processes dialling each other settle on one. On start each section
 //! asks one peer for a full lesson (resynchronisation) before it teaches its own updates.
 //!
+//! Links run over TLS when the section says so (`bind … ssl crt …` or `default-bind ssl …` for
+//! the listener, `ssl` on a `server`/`peer` line or `default-server` for the links this
+//! process opens), with the same rustls configurations as frontends and servers.
+//!
 //! On a reload the tables carry over through the local peer, as in HAProxy: the stopping
 //! process closes its peers listener, connects to its own `peer` address (now answered by
 //! the process that replaces it) under its own name, and teaches it everything it holds.
@@ -16,8 +20,30 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+/// A link's byte stream: plain TCP or TLS over it.
+trait PeerIo: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> PeerIo for T {}
+type Stream = Box<dyn PeerIo>;
+
+/// How a link this process opens speaks TLS: the client configuration and the name given to
+/// the other end.
+#[derive(Clone)]
+pub struct LinkTls {
+    pub config: Arc<rustls::ClientConfig>,
+    pub name: rustls_pki_types::ServerName<'static>,
+}
+
+/// Another peer of a section.
+#[derive(Clone)]
+pub struct Remote {
+    pub name: String,
+    pub address: String,
+    pub shard: u32,
+    pub tls: Option<LinkTls>,
+}
 
 const HEARTBEAT: Duration = Duration::from_secs(3);
 /// A peer silent this long (no heartbeat) is gone; also the delay before dialling again.
@@ -33,8 +59,12 @@ pub struct Section {
     pub name: String,
     pub local: String,
     pub listen: Option<SocketAddr>,
-    /// The other peers: name, address and shard.
-    pub remotes: Vec<(String, String, u32)>,
+    /// TLS on the listener.
+    pub listen_tls: Option<Arc<rustls::ServerConfig>>,
+    /// TLS towards the local peer's address (a reload's hand-over).
+    pub local_tls: Option<LinkTls>,
+    /// The other peers.
+    pub remotes: Vec<Remote>,
     pub tables: Vec<Arc<Table>>,
     pub max_updates: usize,
 }
@@ -126,7 +156,9 @@ pub async fn hand_over(handle: Handle) {
     listener.abort();
     let _ = listener.await;
     let local = handle.run.section.local.clone();
-    let Some((stream, rest)) = connect(&addr.to_string(), &local, &local).await else {
+    let tls = handle.run.section.local_tls.clone();
+    let Some((stream, rest)) = connect(&addr.to_string(), &local, &local, tls.as_ref()).await
+    else {
         return;
     };
     let i = handle.run.section.remotes.len();
@@ -158,7 +190,7 @@ async fn listen(run: Rc<Running>, addr: SocketAddr) {
 }
 
 /// Reads lines until `n` of them came; answers them and the bytes after them.
-async fn read_lines(stream: &mut TcpStream, n: usize) -> Option<(Vec<String>, Vec<u8>)> {
+async fn read_lines(stream: &mut Stream, n: usize) -> Option<(Vec<String>, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
     loop {
@@ -184,7 +216,18 @@ async fn read_lines(stream: &mut TcpStream, n: usize) -> Option<(Vec<String>, Ve
     }
 }
 
-async fn accept(run: Rc<Running>, mut stream: TcpStream) {
+async fn accept(run: Rc<Running>, tcp: TcpStream) {
+    let _ = tcp.set_nodelay(true);
+    let mut stream: Stream = match &run.section.listen_tls {
+        Some(config) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => Box::new(tls),
+                _ => return,
+            }
+        }
+        None => Box::new(tcp),
+    };
     let hello = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_lines(&mut stream, 3)).await;
     let Ok(Some((lines, rest))) = hello else {
         return;
@@ -194,20 +237,18 @@ async fn accept(run: Rc<Running>, mut stream: TcpStream) {
     let local = &run.section.local;
     // Our own name: the process we replace, handing its tables over.
     let (status, peer) = codec::check_hello(&lines, local, |p| {
-        p == local || remotes.iter().any(|(n, ..)| n == p)
+        p == local || remotes.iter().any(|r| r.name == p)
     });
-    if stream
-        .write_all(format!("{status}\n").as_bytes())
-        .await
-        .is_err()
-    {
+    // Flushed: over TLS, written bytes may wait in the session until then.
+    let answer = format!("{status}\n");
+    if stream.write_all(answer.as_bytes()).await.is_err() || stream.flush().await.is_err() {
         return;
     }
     if peer.as_deref() == Some(local.as_str()) {
         let i = remotes.len();
         return session(run, i, stream, rest, Counterpart::OldSelf).await;
     }
-    let Some(i) = peer.and_then(|p| remotes.iter().position(|(n, ..)| *n == p)) else {
+    let Some(i) = peer.and_then(|p| remotes.iter().position(|r| r.name == p)) else {
         return;
     };
     session(run, i, stream, rest, Counterpart::Remote).await;
@@ -222,7 +263,7 @@ fn jitter() -> Duration {
 }
 
 async fn dial(run: Rc<Running>, i: usize) {
-    let (name, addr, _) = run.section.remotes[i].clone();
+    let remote = run.section.remotes[i].clone();
     loop {
         let state = &run.peers[i];
         let due = state.next_connect.get().is_none_or(|t| Instant::now() >= t);
@@ -230,7 +271,8 @@ async fn dial(run: Rc<Running>, i: usize) {
             state
                 .next_connect
                 .set(Some(Instant::now() + RECONNECT + jitter()));
-            if let Some((stream, rest)) = connect(&addr, &name, &run.section.local).await {
+            let (addr, name, tls) = (&remote.address, &remote.name, remote.tls.as_ref());
+            if let Some((stream, rest)) = connect(addr, name, &run.section.local, tls).await {
                 session(run.clone(), i, stream, rest, Counterpart::Remote).await;
                 continue;
             }
@@ -239,14 +281,35 @@ async fn dial(run: Rc<Running>, i: usize) {
     }
 }
 
-async fn connect(addr: &str, remote: &str, local: &str) -> Option<(TcpStream, Vec<u8>)> {
-    let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+async fn connect(
+    addr: &str,
+    remote: &str,
+    local: &str,
+    tls: Option<&LinkTls>,
+) -> Option<(Stream, Vec<u8>)> {
+    // `ipv4@` and friends name the family; the address follows.
+    let addr = addr.split_once('@').map_or(addr, |(_, a)| a);
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
         .await
         .ok()?
         .ok()?;
-    let _ = stream.set_nodelay(true);
+    let _ = tcp.set_nodelay(true);
+    let mut stream: Stream = match tls {
+        Some(t) => {
+            let connector = tokio_rustls::TlsConnector::from(t.config.clone());
+            let handshake = connector.connect(t.name.clone(), tcp);
+            Box::new(
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+                    .await
+                    .ok()?
+                    .ok()?,
+            )
+        }
+        None => Box::new(tcp),
+    };
     let hello = codec::hello(remote, local, std::process::id());
     stream.write_all(hello.as_bytes()).await.ok()?;
+    stream.flush().await.ok()?;
     let (lines, rest) = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_lines(&mut stream, 1))
         .await
         .ok()??;
@@ -258,7 +321,7 @@ async fn connect(addr: &str, remote: &str, local: &str) -> Option<(TcpStream, Ve
 async fn session(
     run: Rc<Running>,
     i: usize,
-    stream: TcpStream,
+    stream: Stream,
     mut buf: Vec<u8>,
     counterpart: Counterpart,
 ) {
@@ -266,7 +329,6 @@ async fn session(
     let generation = state.generation.get() + 1;
     state.generation.set(generation);
     state.active.set(true);
-    let _ = stream.set_nodelay(true);
     let tables = run
         .section
         .tables
@@ -274,12 +336,12 @@ async fn session(
         .cloned()
         .zip(state.acked.borrow().iter().copied())
         .collect();
-    let shard = run.section.remotes.get(i).map_or(0, |r| r.2);
+    let shard = run.section.remotes.get(i).map_or(0, |r| r.shard);
     let mut link = Link::new(tables, run.section.max_updates, shard);
     if counterpart == Counterpart::OldSelf {
         link.learn();
     }
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let mut chunk = vec![0u8; 16384];
     let (mut last_rx, mut last_tx) = (Instant::now(), Instant::now());
     let mut poll = tokio::time::interval(POLL);
@@ -335,7 +397,11 @@ async fn session(
             encode(&mut out, CLASS_CONTROL, CTRL_HEARTBEAT, &[]);
         }
         if !out.is_empty() {
-            let sent = tokio::time::timeout(RECONNECT, wr.write_all(&out)).await;
+            let write = async {
+                wr.write_all(&out).await?;
+                wr.flush().await
+            };
+            let sent = tokio::time::timeout(RECONNECT, write).await;
             if !matches!(sent, Ok(Ok(()))) {
                 break;
             }

@@ -32,8 +32,41 @@ fn socket_addr(text: &str) -> Option<SocketAddr> {
     bare.to_socket_addrs().ok()?.next()
 }
 
+/// The TLS a link to `address` uses, when its peer line asks for it.
+fn link_tls(
+    section: &str,
+    peer: &hapee_compiler::plan::tables::PeerPlan,
+) -> Result<Option<driver::LinkTls>, String> {
+    let Some(settings) = &peer.tls else {
+        return Ok(None);
+    };
+    let mut warnings = Vec::new();
+    let built = crate::tls::client::ServerTlsConfig::build(settings, &mut warnings)
+        .map_err(|e| format!("peers '{section}', peer '{}': {e}", peer.name))?;
+    // The name checked is `verifyhost` when given; otherwise the address, which the
+    // certificate is only matched against when `verifyhost` or `sni` asks for a name.
+    let host = peer
+        .address
+        .as_deref()
+        .map(|a| a.split_once('@').map_or(a, |(_, r)| r))
+        .and_then(|a| a.rsplit_once(':'))
+        .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']').to_string());
+    let name = settings
+        .verifyhost
+        .clone()
+        .or(host)
+        .and_then(|n| rustls_pki_types::ServerName::try_from(n).ok())
+        .unwrap_or(rustls_pki_types::ServerName::IpAddress(
+            std::net::IpAddr::from([127, 0, 0, 1]).into(),
+        ));
+    Ok(Some(driver::LinkTls {
+        config: built.config,
+        name,
+    }))
+}
+
 /// The peers sections this process takes part in, with the tables they share.
-pub fn sections(plan: &Plan, shared: &Shared) -> Vec<driver::Section> {
+pub fn sections(plan: &Plan, shared: &Shared) -> Result<Vec<driver::Section>, String> {
     let local = local_name(plan);
     let mut out = Vec::new();
     for p in plan.peers.iter().filter(|p| !p.disabled) {
@@ -49,7 +82,30 @@ pub fn sections(plan: &Plan, shared: &Shared) -> Vec<driver::Section> {
         if tables.is_empty() {
             continue;
         }
+        let listen_tls = match &p.bind_tls {
+            Some(t) => {
+                let mut warnings = Vec::new();
+                let built = crate::tls::config::BindTlsConfig::build(t, &mut warnings)
+                    .map_err(|e| format!("peers '{}': bind: {e}", p.name))?;
+                Some(built.config)
+            }
+            None => None,
+        };
+        let mut remotes = Vec::new();
+        for m in p.peers.iter().filter(|m| m.name != local) {
+            if let Some(addr) = &m.address {
+                remotes.push(driver::Remote {
+                    name: m.name.clone(),
+                    address: addr.clone(),
+                    shard: m.shard,
+                    tls: link_tls(&p.name, m)?,
+                });
+            }
+        }
         out.push(driver::Section {
+            listen_tls,
+            // A stopping process reaches its successor as the local peer line says.
+            local_tls: link_tls(&p.name, me)?,
             name: p.name.clone(),
             local: local.clone(),
             listen: me
@@ -57,17 +113,12 @@ pub fn sections(plan: &Plan, shared: &Shared) -> Vec<driver::Section> {
                 .as_deref()
                 .or(p.bind.as_deref())
                 .and_then(socket_addr),
-            remotes: p
-                .peers
-                .iter()
-                .filter(|m| m.name != local)
-                .filter_map(|m| Some((m.name.clone(), m.address.clone()?, m.shard)))
-                .collect(),
+            remotes,
             tables,
             max_updates: plan.global.peers_max_updates as usize,
         });
     }
-    out
+    Ok(out)
 }
 
 /// Starts the tables' thread when there are tables: expiry, and the peers sections.
@@ -78,7 +129,7 @@ pub fn start(
     if shared.tables.is_empty() {
         return Ok(None);
     }
-    let sections = sections(plan, &shared);
+    let sections = sections(plan, &shared)?;
     crate::side_thread::spawn("hapee-tables", move || async move {
         let running: Vec<_> = sections.into_iter().map(driver::spawn).collect();
         while !shared.stopping.load(Ordering::Relaxed) {

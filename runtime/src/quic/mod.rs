@@ -72,6 +72,15 @@ pub fn bind_listener(
              listener socket in hapee."
         );
     }
+    if tunes.max_frame_loss != 10 {
+        // quinn retransmits lost frames internally and counts lost packets, not how often
+        // one frame was lost; a connection that cannot get its data through ends by quinn's
+        // own loss detection and the idle timeout instead.
+        eprintln!(
+            "[NOTICE] tune.quic.max-frame-loss {}: quinn keeps no per-frame loss count;              failing QUIC connections end on the idle timeout in hapee.",
+            tunes.max_frame_loss
+        );
+    }
     let source = {
         let (tunes, bind, keys) = (tunes.clone(), bind.clone(), keys.clone());
         let bufsize = plan.global.bufsize;

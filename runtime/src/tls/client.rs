@@ -257,6 +257,9 @@ impl ServerTlsConfig {
             None => None,
         };
         let offers_h2 = t.alpn.iter().any(|p| p == "h2");
+        // `allow-0rtt`: early data on resumed sessions. Not with `h2` offered: whether the
+        // connection is multiplexed is known only once the handshake is over.
+        config.enable_early_data = t.allow_0rtt && !offers_h2;
         let config = Arc::new(config);
         let config_h1 = if offers_h2 && t.alpn.len() > 1 {
             let mut h1 = (*config).clone();
@@ -280,7 +283,7 @@ impl ServerTlsConfig {
         tcp: tokio::net::TcpStream,
         limit: std::time::Duration,
     ) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-        handshake(&self.config, name, tcp, limit).await.ok()
+        handshake(&self.config, name, tcp, limit, false).await.ok()
     }
 
     /// The name a connection is opened with: the SNI expression's value, else the
@@ -300,13 +303,21 @@ impl ServerTlsConfig {
 
 /// The handshake on a fresh server connection with one of a server's client configurations
 /// (with or without `h2` offered), given up after `limit`.
+///
+/// With `early` (and `allow-0rtt` on the server line), a resumed session ends the handshake
+/// later: the first bytes written (the request) go in TLS 1.3 early data, and if the server
+/// rejects them they are sent again once the handshake is over, before anything else: the
+/// `retry-on 0rtt-rejected` replay, made at the TLS layer, where the server is known not to
+/// have processed them.
 pub async fn handshake(
     config: &Arc<rustls::ClientConfig>,
     name: ServerName<'static>,
     tcp: tokio::net::TcpStream,
     limit: std::time::Duration,
+    early: bool,
 ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, super::errors::ServerTlsError> {
-    let connector = tokio_rustls::TlsConnector::from(config.clone());
+    let connector = tokio_rustls::TlsConnector::from(config.clone())
+        .early_data(early && config.enable_early_data);
     let sni = matches!(name, ServerName::DnsName(_));
     match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
         Ok(Ok(tls)) => Ok(tls),

@@ -36,6 +36,8 @@ pub struct CertStore {
     pub strict_sni: bool,
     /// `generate-certificates`: a name no certificate covers gets one made for it.
     pub generator: Option<super::gencert::CertGenerator>,
+    /// TLS 1.3 is enabled on the listener (its suites can then serve an ECDSA key).
+    pub tls13: bool,
 }
 
 /// How a certificate's key file is named when it is not in the certificate's own file.
@@ -303,13 +305,13 @@ fn matches(pattern: &str, name: &str) -> bool {
 
 /// The signature schemes a client can verify the proxy's certificate with, as HAProxy weighs
 /// them: ECDSA ones count only when the client also offers a suite an ECDSA key can serve
-/// (any TLS 1.3 suite, or an `_ECDSA_` TLS 1.2 one); a client offering only RSA key
-/// exchange gets an RSA certificate.
-pub fn usable_sigs(hello: &ClientHello<'_>) -> Vec<SignatureScheme> {
+/// (a TLS 1.3 suite when the listener has TLS 1.3, or an `_ECDSA_` TLS 1.2 one); a client
+/// offering only RSA key exchange gets an RSA certificate.
+pub fn usable_sigs(hello: &ClientHello<'_>, tls13: bool) -> Vec<SignatureScheme> {
     use SignatureScheme as S;
     let ecdsa_suite = hello.cipher_suites().iter().any(|c| {
         let n = c.as_str().unwrap_or("");
-        n.contains("_ECDSA_") || n.starts_with("TLS13_")
+        n.contains("_ECDSA_") || (tls13 && n.starts_with("TLS13_"))
     });
     // Without the extension, TLS 1.2 assumes SHA-1 signatures of the suite's key type.
     let offered = match hello.signature_schemes() {
@@ -335,7 +337,7 @@ pub fn usable_sigs(hello: &ClientHello<'_>) -> Vec<SignatureScheme> {
 
 impl ResolvesServerCert for CertStore {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.choose(hello.server_name(), Some(&usable_sigs(&hello)))
+        self.choose(hello.server_name(), Some(&usable_sigs(&hello, self.tls13)))
     }
 }
 

@@ -9,8 +9,8 @@
 
 mod body;
 pub mod dial;
-pub mod fcgi;
 pub mod direct;
+pub mod fcgi;
 pub mod h2;
 pub mod pool;
 pub mod reuse;
@@ -114,9 +114,10 @@ impl ServerConn {
         }
     }
 
-    /// Connects within `timeout` (the way `dial` says), sends `preface`
-    /// (a PROXY protocol header) before anything else, then makes the TLS handshake when
-    /// `tls` is given. A failed handshake says why.
+    /// Connects within `timeout` (the way `dial` says), sends `preface` (a PROXY protocol
+    /// header) before anything else, then makes the TLS handshake when `tls` is given (leaving
+    /// it to the first write with `early`: see `tls::client::handshake`). A failed handshake
+    /// says why.
     pub async fn connect(
         addr: SocketAddr,
         dial: dial::Dial<'_>,
@@ -126,6 +127,7 @@ impl ServerConn {
             &std::sync::Arc<rustls::ClientConfig>,
             rustls_pki_types::ServerName<'static>,
         )>,
+        early: bool,
     ) -> Result<ServerConn, Option<crate::tls::errors::ServerTlsError>> {
         let started = crate::clock::now();
         let mut tcp = dial::connect(addr, dial, timeout).await.map_err(|_| None)?;
@@ -141,7 +143,7 @@ impl ServerConn {
                 let left = timeout
                     .unwrap_or(Duration::from_secs(10))
                     .saturating_sub(crate::clock::now() - started);
-                let tls = crate::tls::client::handshake(config, name, tcp, left)
+                let tls = crate::tls::client::handshake(config, name, tcp, left, early)
                     .await
                     .map_err(Some)?;
                 ServerStream::Tls(Box::new(tls))
@@ -233,6 +235,12 @@ impl Link {
         use tokio::io::AsyncWrite;
         let written = match &mut self.stream {
             ServerStream::Plain(tcp) => std::pin::Pin::new(tcp).poll_write(cx, data),
+            // Still in the handshake: a resumed session taking the request as early data
+            // (`allow-0rtt`). A flush would end the handshake first; the reads that follow
+            // flush it all (`poll_fill_tls`), and replay it if the server rejects it.
+            ServerStream::Tls(tls) if tls.get_ref().1.is_handshaking() => {
+                std::pin::Pin::new(&mut **tls).poll_write(cx, data)
+            }
             ServerStream::Tls(tls) => {
                 // Records rustls still holds go out first, so that a request is never left
                 // half-sent while its response is awaited.

@@ -64,9 +64,16 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         "option" if !args.is_empty() && !support::OPTIONS.contains(&args[0]) => {
             out.push(format!("'option {}'", args[0]))
         }
-        "server" | "default-server" | "server-template" => {
+        "server" | "default-server" | "server-template" | "peer" => {
+            // A peers section's local `server` line has no address: options follow the name.
+            let local_server = section == "peers"
+                && kw == "server"
+                && args
+                    .get(1)
+                    .is_none_or(|a| hapee_compiler::registry::server_option(a).is_some());
             let skip = match kw {
-                "server" => 2,
+                "server" if local_server => 1,
+                "server" | "peer" => 2,
                 "server-template" => 3,
                 _ => 0,
             };
@@ -137,9 +144,10 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 out.push(format!("bind option '{o}' in a log-forward section"));
             }
         }
-        "bind" => {
+        "bind" | "default-bind" => {
+            let skip = usize::from(kw == "bind");
             for o in support::unsupported_option(
-                args.get(1..).unwrap_or(&[]),
+                args.get(skip..).unwrap_or(&[]),
                 support::BIND_OPTIONS,
                 OptionLine::Bind,
             ) {

@@ -17,6 +17,8 @@ mod corpus_features;
 mod direct;
 #[path = "runtime/discovery.rs"]
 mod discovery;
+#[path = "runtime/discovery_dns.rs"]
+mod discovery_dns;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/external_check.rs"]
@@ -29,6 +31,8 @@ mod filters;
 mod h2_servers;
 #[path = "runtime/h3.rs"]
 mod h3;
+#[path = "runtime/h3_early.rs"]
+mod h3_early;
 #[path = "runtime/handover.rs"]
 mod handover;
 #[path = "runtime/hardening.rs"]
@@ -57,6 +61,8 @@ mod mailers;
 mod normalize_uri;
 #[path = "runtime/peers.rs"]
 mod peers;
+#[path = "runtime/peers_tls.rs"]
+mod peers_tls;
 #[path = "runtime/persist.rs"]
 mod persist;
 #[path = "runtime/proc_vars.rs"]
@@ -91,6 +97,8 @@ mod tcp_response;
 mod tls;
 #[path = "runtime/tls_crt_list.rs"]
 mod tls_crt_list;
+#[path = "runtime/tls_early.rs"]
+mod tls_early;
 #[path = "runtime/tls_gencert.rs"]
 mod tls_gencert;
 #[path = "runtime/tls_ocsp.rs"]

@@ -16,7 +16,7 @@ fn dnsmasq(port: u16, services: &[(u16, u16)]) -> Child {
 }
 
 /// [`dnsmasq`], with more options (`--host-record=…`).
-fn dnsmasq_with(port: u16, services: &[(u16, u16)], extra: &[String]) -> Child {
+pub fn dnsmasq_with(port: u16, services: &[(u16, u16)], extra: &[String]) -> Child {
     let mut cmd = Command::new("dnsmasq");
     cmd.args([
         "--keep-in-foreground",
@@ -199,14 +199,19 @@ backend b
     traffic.until(30, "c joins", |n| {
         count(n, "a") > 0 && count(n, "b") > 0 && count(n, "c") > 0
     });
-    // a's record goes, and c's weight becomes twice b's (SRV 768 -> 4, 256 -> 2).
+    // a's record goes, and c's weight becomes three times b's (SRV 768 -> 3, 256 -> 1).
     let _ = dns.kill();
     let _ = dns.wait();
     dns = dnsmasq(dns_port, &[(b.addr.port(), 256), (c.addr.port(), 768)]);
-    let names = traffic.until(30, "a leaves, c weighs twice b", |n| {
-        count(n, "a") == 0 && count(n, "c") >= 18 && count(n, "b") >= 8
+    let names = traffic.until(40, "a leaves, c weighs three times b", |n| {
+        count(n, "a") == 0 && count(n, "c") >= 27 && count(n, "b") >= 7
     });
-    assert_eq!(count(&names, "b") + count(&names, "c"), 30);
+    assert_eq!(count(&names, "b") + count(&names, "c"), 40);
+    // b's SRV weight drops to 0: it keeps its slot but takes no more requests.
+    let _ = dns.kill();
+    let _ = dns.wait();
+    dns = dnsmasq(dns_port, &[(b.addr.port(), 0), (c.addr.port(), 256)]);
+    traffic.until(30, "weight 0 takes no requests", |n| count(n, "c") == 30);
     let failures = traffic.finish();
     let _ = dns.kill();
     let _ = dns.wait();

@@ -64,6 +64,13 @@ backend be
 
 /// A quinn client endpoint trusting `cert`, speaking h3, with 0-RTT enabled.
 pub fn client_endpoint(cert: &rustls::pki_types::CertificateDer<'static>) -> quinn::Endpoint {
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(client_config(cert));
+    endpoint
+}
+
+/// The client configuration of [`client_endpoint`].
+pub fn client_config(cert: &rustls::pki_types::CertificateDer<'static>) -> quinn::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert.clone()).unwrap();
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -75,9 +82,7 @@ pub fn client_endpoint(cert: &rustls::pki_types::CertificateDer<'static>) -> qui
     tls.alpn_protocols = vec![b"h3".to_vec()];
     tls.enable_early_data = true;
     let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
-    endpoint
+    quinn::ClientConfig::new(Arc::new(quic))
 }
 
 pub type Sender = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;

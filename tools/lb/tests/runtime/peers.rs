@@ -33,7 +33,7 @@ frontend fe
 }
 
 /// Polls `url` until it answers `want` (within `limit`); answers the last body.
-fn eventually(url: &str, want: &str, limit: Duration) -> String {
+pub(crate) fn eventually(url: &str, want: &str, limit: Duration) -> String {
     let deadline = Instant::now() + limit;
     loop {
         let (_, body) = curl(&[url]);

@@ -1,0 +1,219 @@
+//! DNS transports and SRV records against dnsmasq, side by side with Debian's haproxy where
+//! the two behave alike: answers too large for a datagram (truncated, then asked again over
+//! TCP), `tcp@` nameservers, and SRV priorities and weights as they fill `server-template`
+//! slots. Each proxy's view is read from `show servers state` on its Runtime API.
+
+use crate::api::ask;
+use crate::discovery::dnsmasq_with;
+use crate::harness::*;
+use std::collections::BTreeSet;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `--host-record`s giving `many.hapee.test` the addresses 127.0.1.1 to 127.0.1.`n`.
+fn many_addresses(n: u8) -> Vec<String> {
+    (1..=n)
+        .map(|i| format!("--host-record=many.hapee.test,127.0.1.{i}"))
+        .collect()
+}
+
+/// The configuration both proxies run: a template of `slots` servers resolved by `ns`.
+fn template_config(sock: &Path, port: u16, ns: &str, extra: &str, server: &str) -> String {
+    format!(
+        "global
+    stats socket {} level admin
+resolvers dns
+    nameserver ns1 {ns}
+{extra}    timeout resolve 300ms
+    timeout retry 300ms
+    hold valid 300ms
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    {server} resolvers dns resolve-prefer ipv4 init-addr none
+",
+        sock.display()
+    )
+}
+
+/// The filled slots of backend `b`: `address:port weight`, sorted.
+fn filled(sock: &Path) -> BTreeSet<String> {
+    let Ok(_) = std::os::unix::net::UnixStream::connect(sock) else {
+        return BTreeSet::new();
+    };
+    ask(sock, "show servers state b\n")
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.split(' ').count() > 18)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f[4] != "-").then(|| format!("{}:{} {}", f[4], f[18], f[7]))
+        })
+        .collect()
+}
+
+/// Waits until `sock`'s filled slots satisfy `ok`; answers the last ones seen.
+fn until(sock: &Path, what: &str, ok: impl Fn(&BTreeSet<String>) -> bool) -> BTreeSet<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = filled(sock);
+        if ok(&now) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "{what}: {now:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A TCP relay to `to`, counting the connections it carries; nothing listens for UDP on its
+/// port, so what it relays was asked over TCP.
+fn tcp_relay(to: u16) -> (u16, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for client in l.incoming().flatten() {
+            c.fetch_add(1, Ordering::SeqCst);
+            let Ok(server) = TcpStream::connect(("127.0.0.1", to)) else {
+                continue;
+            };
+            for (mut from, mut into) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut into);
+                    let _ = into.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    (port, count)
+}
+
+fn sock_in(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hapee-dns-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("api.sock")
+}
+
+#[test]
+fn a_truncated_answer_is_asked_again_over_tcp() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    // 40 addresses do not fit the 512 bytes announced by default: dnsmasq sends 29 of them
+    // with the TC bit set, and all 40 over TCP.
+    let dns_port = free_port();
+    let mut dns = dnsmasq_with(dns_port, &[], &many_addresses(40));
+    let ns = format!("127.0.0.1:{dns_port}");
+    let server = "server-template srv 1-40 many.hapee.test:8080";
+    let port = free_port();
+    let sock = sock_in("trunc");
+    let _proxy = Proxy::start(&template_config(&sock, port, &ns, "", server), port);
+    let got = until(&sock, "every address fills a slot", |s| s.len() == 40);
+    let want: BTreeSet<String> = (1..=40).map(|i| format!("127.0.1.{i}:8080 1")).collect();
+    assert_eq!(got, want);
+    // HAProxy fails a truncated A/AAAA answer (it has no TCP retry): its slots stay empty.
+    if Haproxy::installed() {
+        let hport = free_port();
+        let hsock = sock_in("trunc-haproxy");
+        let _h = Haproxy::start(&template_config(&hsock, hport, &ns, "", server), hport);
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(filled(&hsock), BTreeSet::new());
+    }
+    let _ = dns.kill();
+    let _ = dns.wait();
+}
+
+#[test]
+fn tcp_nameservers_fill_the_same_slots_as_haproxy() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    let dns_port = free_port();
+    let mut dns = dnsmasq_with(dns_port, &[], &many_addresses(40));
+    let (relay, relayed) = tcp_relay(dns_port);
+    let ns = format!("tcp@127.0.0.1:{relay}");
+    // HAProxy also applies `accepted_payload_size` to TCP answers (its documentation says
+    // to raise it for TCP nameservers), so the configuration does.
+    let extra = "    accepted_payload_size 8192\n";
+    let server = "server-template srv 1-40 many.hapee.test:8080";
+    let port = free_port();
+    let sock = sock_in("tcp");
+    let _proxy = Proxy::start(&template_config(&sock, port, &ns, extra, server), port);
+    let got = until(&sock, "every address over TCP", |s| s.len() == 40);
+    assert!(relayed.load(Ordering::SeqCst) > 0);
+    if Haproxy::installed() {
+        let hport = free_port();
+        let hsock = sock_in("tcp-haproxy");
+        let _h = Haproxy::start(&template_config(&hsock, hport, &ns, extra, server), hport);
+        let theirs = until(&hsock, "haproxy over TCP", |s| s.len() == 40);
+        assert_eq!(got, theirs);
+    }
+    let _ = dns.kill();
+    let _ = dns.wait();
+}
+
+#[test]
+fn srv_priorities_and_weights_fill_slots_as_haproxy_does() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    // Four services on their own addresses (HAProxy gives no two slots of a backend the same
+    // address), with priorities 0, 0, 10, 20 and weights 100, 0, 600, 65535.
+    let mut records = Vec::new();
+    for (i, (priority, weight)) in [(0, 100), (0, 0), (10, 600), (20, 65535)]
+        .iter()
+        .enumerate()
+    {
+        let host = format!("t{i}.hapee.test");
+        records.push(format!("--host-record={host},127.0.0.1{i}"));
+        records.push(format!(
+            "--srv-host=_http._tcp.svc.hapee.test,{host},{},{priority},{weight}",
+            9000 + i
+        ));
+    }
+    let dns_port = free_port();
+    let mut dns = dnsmasq_with(dns_port, &[], &records);
+    let ns = format!("127.0.0.1:{dns_port}");
+    let extra = "    accepted_payload_size 1232\n";
+    // Slots enough for every record: each gets one, whatever its priority, with its SRV weight
+    // mapped onto 0-256 as (w + 255) / 256.
+    let want: BTreeSet<String> = [
+        "127.0.0.10:9000 1",
+        "127.0.0.11:9001 0",
+        "127.0.0.12:9002 3",
+        "127.0.0.13:9003 256",
+    ]
+    .map(String::from)
+    .into();
+    let server = "server-template srv 1-6 _http._tcp.svc.hapee.test";
+    let port = free_port();
+    let sock = sock_in("srv");
+    let proxy = Proxy::start(&template_config(&sock, port, &ns, extra, server), port);
+    let got = until(&sock, "every record in a slot", |s| s.len() == 4);
+    assert_eq!(got, want, "{}", proxy.stderr());
+    if Haproxy::installed() {
+        let hport = free_port();
+        let hsock = sock_in("srv-haproxy");
+        let _h = Haproxy::start(&template_config(&hsock, hport, &ns, extra, server), hport);
+        let theirs = until(&hsock, "haproxy fills every record", |s| s.len() == 4);
+        assert_eq!(theirs, want);
+    }
+    // Three slots for four records: the lowest priorities keep theirs, the priority-20 record
+    // waits. (HAProxy picks by a hash of the target name here, whatever the priorities.)
+    let server = "server-template srv 1-3 _http._tcp.svc.hapee.test";
+    let port = free_port();
+    let sock = sock_in("srv-full");
+    let _proxy = Proxy::start(&template_config(&sock, port, &ns, extra, server), port);
+    let got = until(&sock, "three slots", |s| s.len() == 3);
+    assert!(!got.iter().any(|s| s.contains(":9003")), "{got:?}");
+    let _ = dns.kill();
+    let _ = dns.wait();
+}
