@@ -15,11 +15,10 @@ fn section_word(section: SectionKind) -> &'static str {
 /// HAProxy's argument count for the keywords it counts (`alertif_too_many_args`): true, after
 /// reporting the first extra word, when the statement has one; HAProxy then ignores the line.
 pub(super) fn extra_argument(b: &mut Builder, global: bool, stmt: &Stmt, at: usize) -> bool {
-    let words: Vec<&str> = (at..stmt.len()).map(|i| stmt.word(i)).collect();
-    let Some((extra, named)) = registry::arity::unexpected(global, &words) else {
+    let Some((extra, named)) = registry::arity::unexpected(global, |i| stmt.word(at + i)) else {
         return false;
     };
-    let word = words[extra];
+    let word = stmt.word(at + extra);
     let mut d = Diagnostic::new(
         "E112",
         format!("'{named}' cannot handle unexpected argument '{word}'."),

@@ -33,109 +33,109 @@ const fn sub(keyword: &'static str, sub: &'static str, index: usize, max: usize)
     }
 }
 
-/// Counted keywords of the `global` section.
+/// Counted keywords of the `global` section, sorted by keyword.
 pub const GLOBAL: &[Arity] = &[
-    kw("daemon", 0),
-    kw("master-worker", 1),
-    kw("noepoll", 0),
-    kw("nokqueue", 0),
-    kw("noevports", 0),
-    kw("nopoll", 0),
     kw("busy-polling", 0),
-    kw("set-dumpable", 0),
+    kw("chroot", 1),
+    kw("cluster-secret", 1),
+    kw("daemon", 0),
+    kw("external-check", 0),
+    kw("fd-hard-limit", 1),
+    kw("gid", 1),
+    kw("group", 1),
     kw("h2-workaround-bogus-websocket-clients", 0),
     kw("insecure-fork-wanted", 0),
     kw("insecure-setuid-wanted", 0),
-    kw("nosplice", 0),
+    kw("localpeer", 1),
+    kw("log-tag", 1),
+    kw("master-worker", 1),
+    kw("max-spread-checks", 1),
+    kw("maxcompcpuusage", 1),
+    kw("maxcomprate", 1),
+    kw("maxconn", 1),
+    kw("maxconnrate", 1),
+    kw("maxpipes", 1),
+    kw("maxsessrate", 1),
+    kw("maxsslrate", 1),
+    kw("maxzlibmem", 1),
+    kw("node", 1),
+    kw("noepoll", 0),
+    kw("noevports", 0),
     kw("nogetaddrinfo", 0),
+    kw("nokqueue", 0),
+    kw("nopoll", 0),
     kw("noreuseport", 0),
+    kw("nosplice", 0),
+    kw("pidfile", 1),
+    kw("quick-exit", 0),
     kw("quiet", 0),
-    kw("zero-warning", 0),
-    kw("tune.runqueue-depth", 1),
-    kw("tune.maxpollevents", 1),
-    kw("tune.maxaccept", 1),
-    kw("tune.recv_enough", 1),
+    kw("set-dumpable", 0),
+    kw("setenv", 3),
+    kw("spread-checks", 1),
+    kw("ssl-server-verify", 1),
+    kw("strict-limits", 0),
     kw("tune.buffers.limit", 1),
     kw("tune.buffers.reserve", 1),
     kw("tune.bufsize", 1),
-    kw("tune.maxrewrite", 1),
-    kw("tune.idletimer", 1),
-    kw("tune.rcvbuf.client", 1),
-    kw("tune.rcvbuf.server", 1),
-    kw("tune.sndbuf.client", 1),
-    kw("tune.sndbuf.server", 1),
-    kw("tune.pipesize", 1),
+    kw("tune.comp.maxlevel", 1),
     kw("tune.http.cookielen", 1),
     kw("tune.http.logurilen", 1),
     kw("tune.http.maxhdr", 1),
-    kw("tune.comp.maxlevel", 1),
-    kw("cluster-secret", 1),
+    kw("tune.idletimer", 1),
+    kw("tune.maxaccept", 1),
+    kw("tune.maxpollevents", 1),
+    kw("tune.maxrewrite", 1),
+    kw("tune.pipesize", 1),
+    kw("tune.rcvbuf.client", 1),
+    kw("tune.rcvbuf.server", 1),
+    kw("tune.recv_enough", 1),
+    kw("tune.runqueue-depth", 1),
+    kw("tune.sndbuf.client", 1),
+    kw("tune.sndbuf.server", 1),
     kw("uid", 1),
-    kw("gid", 1),
-    kw("external-check", 0),
-    kw("user", 1),
-    kw("group", 1),
-    kw("maxconn", 1),
-    kw("ssl-server-verify", 1),
-    kw("maxconnrate", 1),
-    kw("maxsessrate", 1),
-    kw("maxsslrate", 1),
-    kw("maxcomprate", 1),
-    kw("maxpipes", 1),
-    kw("maxzlibmem", 1),
-    kw("maxcompcpuusage", 1),
-    kw("fd-hard-limit", 1),
     kw("ulimit-n", 1),
-    kw("chroot", 1),
-    kw("node", 1),
-    kw("pidfile", 1),
-    kw("log-tag", 1),
-    kw("spread-checks", 1),
-    kw("max-spread-checks", 1),
-    kw("setenv", 3),
-    kw("quick-exit", 0),
-    kw("strict-limits", 0),
-    kw("localpeer", 1),
+    kw("user", 1),
+    kw("zero-warning", 0),
 ];
 
-/// Counted keywords of proxy sections (defaults, frontend, backend, listen).
+/// Counted keywords of proxy sections (defaults, frontend, backend, listen), sorted by keyword.
 pub const PROXY: &[Arity] = &[
-    kw("monitor-uri", 1),
-    kw("mode", 1),
-    kw("id", 1),
-    kw("disabled", 0),
-    kw("enabled", 0),
-    kw("server-state-file-name", 1),
+    kw("backlog", 1),
     sub("capture", "cookie", 1, 4),
     sub("capture", "request", 1, 4),
     sub("capture", "response", 1, 4),
-    kw("retries", 1),
-    sub("option", "httpclose", 1, 0),
-    sub("option", "http-server-close", 1, 0),
-    sub("option", "http-keep-alive", 1, 0),
-    sub("option", "httplog", 1, 1),
-    sub("option", "tcplog", 1, 0),
-    sub("option", "tcpka", 1, 0),
-    sub("option", "http-restrict-req-hdr-names", 0, 2),
-    sub("option", "redis-check", 1, 0),
-    sub("option", "ssl-hello-chk", 1, 0),
-    sub("option", "smtpchk", 1, 2),
-    sub("option", "pgsql-check", 1, 2),
-    sub("option", "mysql-check", 1, 3),
-    sub("option", "ldap-check", 1, 0),
-    sub("option", "spop-check", 1, 0),
-    sub("option", "httpchk", 1, 3),
-    sub("option", "tcp-check", 1, 0),
     kw("default_backend", 1),
-    sub("http-reuse", "never", 1, 0),
-    sub("http-reuse", "safe", 1, 0),
+    kw("disabled", 0),
+    kw("dispatch", 1),
+    kw("enabled", 0),
+    kw("fullconn", 1),
     sub("http-reuse", "aggressive", 1, 0),
     sub("http-reuse", "always", 1, 0),
-    kw("transparent", 0),
+    sub("http-reuse", "never", 1, 0),
+    sub("http-reuse", "safe", 1, 0),
+    kw("id", 1),
     kw("maxconn", 1),
-    kw("backlog", 1),
-    kw("fullconn", 1),
-    kw("dispatch", 1),
+    kw("mode", 1),
+    kw("monitor-uri", 1),
+    sub("option", "http-keep-alive", 1, 0),
+    sub("option", "http-restrict-req-hdr-names", 0, 2),
+    sub("option", "http-server-close", 1, 0),
+    sub("option", "httpchk", 1, 3),
+    sub("option", "httpclose", 1, 0),
+    sub("option", "httplog", 1, 1),
+    sub("option", "ldap-check", 1, 0),
+    sub("option", "mysql-check", 1, 3),
+    sub("option", "pgsql-check", 1, 2),
+    sub("option", "redis-check", 1, 0),
+    sub("option", "smtpchk", 1, 2),
+    sub("option", "spop-check", 1, 0),
+    sub("option", "ssl-hello-chk", 1, 0),
+    sub("option", "tcp-check", 1, 0),
+    sub("option", "tcpka", 1, 0),
+    sub("option", "tcplog", 1, 0),
+    kw("retries", 1),
+    kw("server-state-file-name", 1),
+    kw("transparent", 0),
 ];
 
 /// The options HAProxy reads from its flag tables (`cfg_opts`, `cfg_opts2`): none takes an
@@ -176,13 +176,15 @@ pub const FLAG_OPTIONS: &[&str] = &[
     "disable-h2-upgrade",
 ];
 
-/// The count that applies to the keyword `words[0]` (with `words[1]` after it) of a global
+/// The count that applies to the keyword `first` (with `second` after it) of a global
 /// (`global == true`) or proxy section.
 pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
     let table = if global { GLOBAL } else { PROXY };
-    if let Some(a) = table
+    let from = table.partition_point(|a| a.keyword < first);
+    if let Some(a) = table[from..]
         .iter()
-        .find(|a| a.keyword == first && a.sub.map_or(true, |s| s == second))
+        .take_while(|a| a.keyword == first)
+        .find(|a| a.sub.map_or(true, |s| s == second))
     {
         return Some(*a);
     }
@@ -190,22 +192,33 @@ pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
         .then_some(sub("option", "", 1, 0))
 }
 
-/// The word HAProxy refuses in `words` (a statement without its `no`/`default` prefix), as its
-/// position, with the keyword named in the message; `None` when the count is right or not
-/// known.
-pub fn unexpected(global: bool, words: &[&str]) -> Option<(usize, String)> {
-    let word = |i: usize| words.get(i).copied().unwrap_or("");
+/// The word HAProxy refuses in a statement whose words (after any `no`/`default` prefix) are
+/// `word(0)`, `word(1)`, … (empty past the end): its position, with the keyword named in the
+/// message; `None` when the count is right or not known.
+pub fn unexpected<'a>(global: bool, word: impl Fn(usize) -> &'a str) -> Option<(usize, String)> {
     let a = arity(global, word(0), word(1))?;
     let extra = a.index + a.max + 1;
     if word(extra).is_empty() {
         return None;
     }
-    Some((extra, words[..=a.index].join(" ")))
+    let named: Vec<&str> = (0..=a.index).map(&word).collect();
+    Some((extra, named.join(" ")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unexpected(global: bool, words: &[&'static str]) -> Option<(usize, String)> {
+        super::unexpected(global, |i| words.get(i).copied().unwrap_or(""))
+    }
+
+    #[test]
+    fn tables_are_sorted() {
+        for t in [GLOBAL, PROXY] {
+            assert!(t.windows(2).all(|w| w[0].keyword <= w[1].keyword));
+        }
+    }
 
     #[test]
     fn counts_like_haproxy() {
