@@ -575,33 +575,45 @@ pub(super) fn log_format(
         }
         _ => HaproxyForm::Parsing,
     };
-    match logformat::parse(&word.value) {
+    let parsed = logformat::parse(&word.value);
+    // HAProxy compiles the expressions in order: one that cannot be used here is refused
+    // before a later one that does not parse.
+    let prefix;
+    let before_error = match &parsed {
+        Ok(lf) => Some(lf),
+        Err(e) => {
+            prefix = word.value[..e.at.min(word.value.len())]
+                .rfind("%[")
+                .and_then(|cut| logformat::parse(&word.value[..cut]).ok());
+            prefix.as_ref()
+        }
+    };
+    if let Some(lf) = before_error.filter(|_| places != 0) {
+        if let Some((start, e, needs)) = unavailable_fetch(lf, places) {
+            let (from, to) = (start + e.fetch.start, start + e.fetch.end);
+            let span = inner_span(word, raw_len(b, word), from, to);
+            b.push(
+                Diagnostic::new(
+                    "E509",
+                    format!(
+                        "{what}sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
+                        &word.value[start..]
+                    ),
+                )
+                .at(span)
+                .label(format!("needs {needs}"))
+                .help(place_help(context, &e.fetch.name, &needs))
+                .form(form),
+            );
+            return;
+        }
+    }
+    match parsed {
         Ok(lf) => {
             for item in &lf.items {
-                let logformat::Item::Expr { expr: e, start, .. } = item else {
+                let logformat::Item::Expr { expr: e, .. } = item else {
                     continue;
                 };
-                let missing = (places != 0)
-                    .then(|| crate::registry::capabilities::missing_sources(&e.fetch.name, places))
-                    .flatten();
-                if let Some(needs) = missing {
-                    let (from, to) = (*start + e.fetch.start, *start + e.fetch.end);
-                    let span = inner_span(word, raw_len(b, word), from, to);
-                    b.push(
-                        Diagnostic::new(
-                            "E509",
-                            format!(
-                                "{what}sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
-                                &word.value[*start..]
-                            ),
-                        )
-                        .at(span)
-                        .label(format!("needs {needs}"))
-                        .help(place_help(context, &e.fetch.name, &needs))
-                        .form(form),
-                    );
-                    return;
-                }
                 keep_refs(b, index, e, word.span, context);
                 for (converter, file) in map_files(e) {
                     if context == RefContext::UseBackend {
@@ -629,6 +641,21 @@ pub(super) fn log_format(
             );
         }
     }
+}
+
+/// The first expression of `lf` whose fetch cannot be used at `places`: its offset in the
+/// string, the expression, and what it needs.
+fn unavailable_fetch(
+    lf: &logformat::LogFormat,
+    places: u32,
+) -> Option<(usize, &sample::SampleExpr, String)> {
+    lf.items.iter().find_map(|item| match item {
+        logformat::Item::Expr { expr, start, .. } => {
+            crate::registry::capabilities::missing_sources(&expr.fetch.name, places)
+                .map(|needs| (*start, expr, needs))
+        }
+        _ => None,
+    })
 }
 
 /// What to write instead of a fetch whose information is gone (or not there yet) where a

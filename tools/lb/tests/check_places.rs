@@ -73,8 +73,9 @@ fn refused_lines_get_haproxy_first_alert() {
                 .into(),
         ),
         (
-            "no option httplog x",
-            "parsing [{}:8] : 'option httplog' cannot handle unexpected argument 'x'.".into(),
+            "no option dontlognull x",
+            "parsing [{}:8] : 'option dontlognull' cannot handle unexpected argument 'x'."
+                .into(),
         ),
         (
             "maxconn 10 20",
@@ -145,6 +146,15 @@ fn refused_lines_get_haproxy_first_alert() {
             "use_backend %[res.hdr(x)]",
             "Parsing [{}:8]: failed to parse use_backend rule '%[res.hdr(x)]' : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here.".into(),
         ),
+        // The first expression that cannot be used is refused before a later one that does
+        // not parse.
+        (
+            "log-format \"%[req.hdr(host)] %[nope]\"",
+            format!(
+                "Parsing [{{}}:8]: {}",
+                fetch("log-format", "req.hdr(host)", " %[nope]", "HTTP request headers")
+            ),
+        ),
         // Accepted: what logs can read, and a plain redirect taken as written.
         ("log-format \"%ci %[capture.req.hdr(0)] %[ssl_fc_sni] %[status]\"", String::new()),
         ("redirect location /%[foo]", String::new()),
@@ -182,8 +192,8 @@ fn refused_lines_get_haproxy_first_alert() {
 #[test]
 fn log_format_in_a_backend_is_ignored_with_a_warning() {
     let text = config("").replace(
-        "backend b\n",
-        "backend b\n    log-format \"%[req.hdr(host)] %[nope]\"\n",
+        "\nbackend b\n",
+        "\nbackend b\n    log-format \"%[req.hdr(host)] %[nope]\"\n",
     );
     let cfg = write_cfg("backend-log.cfg", &text);
     let cfg = cfg.to_str().unwrap();
@@ -194,7 +204,7 @@ fn log_format_in_a_backend_is_ignored_with_a_warning() {
         String::from_utf8_lossy(&out.stderr)
             .lines()
             .filter(|l| l.starts_with("[WARNING]") || l.starts_with("[ALERT]"))
-            .map(|l| l.replacen(&l[l.find('(').unwrap()..l.find(") : ").unwrap() + 3], "", 1))
+            .map(|l| l.replacen(&l[l.find('(').unwrap()..l.find(") : ").unwrap() + 4], "", 1))
             .collect()
     };
     let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
