@@ -335,6 +335,21 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "clitimeout" | "srvtimeout" | "contimeout" => {
             legacy_timeout(b, stmt, at);
         }
+        "option" if at == 1 && !option_negatable(stmt.word(at + 1)) => {
+            b.push(
+                Diagnostic::new(
+                    "E200",
+                    format!(
+                        "negation/default is not supported for option '{}'.",
+                        stmt.word(at + 1)
+                    ),
+                )
+                .at(stmt.span(0))
+                .label("this prefix is not allowed here")
+                .form(HaproxyForm::ParsingTight),
+            );
+            return;
+        }
         "option" => {
             let enabled = stmt.word(0) != "no";
             if enabled && stmt.word(at + 1) == "httpchk" {
@@ -536,6 +551,22 @@ fn log_format(b: &mut Builder, index: usize, stmt: &Stmt) {
     if keyword == "log-format" {
         b.config.proxies[index].log_format = Some(Box::new(stmt.spanned(1)));
     }
+}
+
+/// Whether `no option <name>` and `default option <name>` are accepted: the options of
+/// HAProxy's flag tables and the HTTP connection modes and `redispatch`, which it reads before
+/// refusing the prefix for every other option (and for names it does not know).
+fn option_negatable(name: &str) -> bool {
+    crate::registry::arity::FLAG_OPTIONS.contains(&name)
+        || matches!(
+            name,
+            "httpclose"
+                | "http-server-close"
+                | "http-keep-alive"
+                | "redispatch"
+                | "forceclose"
+                | "http_proxy"
+        )
 }
 
 /// `bind-process` in any section: removed in 2.7.

@@ -78,6 +78,10 @@ fn refused_lines_get_haproxy_first_alert() {
                 .into(),
         ),
         (
+            "no option httplog",
+            "parsing [{}:8]: negation/default is not supported for option 'httplog'.".into(),
+        ),
+        (
             "maxconn 10 20",
             "parsing [{}:8] : 'maxconn' cannot handle unexpected argument '20'.".into(),
         ),
