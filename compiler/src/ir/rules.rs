@@ -278,17 +278,17 @@ fn rule_expressions(
             super::exprs::sample_arg(b, index, expr, context, &prefix);
         }
     } else if http
-        && matches!(
-            name,
-            "set-header"
-                | "add-header"
-                | "set-path"
-                | "set-pathq"
-                | "set-query"
-                | "set-uri"
-                | "set-var-fmt"
-        )
-        || (http && name.starts_with("set-var-fmt("))
+        && (name.starts_with("set-var-fmt(")
+            || matches!(
+                name,
+                "set-header"
+                    | "add-header"
+                    | "set-path"
+                    | "set-pathq"
+                    | "set-query"
+                    | "set-uri"
+                    | "set-var-fmt"
+            ))
     {
         let value = if matches!(name, "set-header" | "add-header") {
             args.get(1)

@@ -184,7 +184,7 @@ pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
     if let Some(a) = table[from..]
         .iter()
         .take_while(|a| a.keyword == first)
-        .find(|a| a.sub.map_or(true, |s| s == second))
+        .find(|a| a.sub.is_none_or(|s| s == second))
     {
         return Some(*a);
     }
