@@ -106,6 +106,8 @@ rules! {
         "Give a UNIX socket path or an address: 'stats socket /run/haproxy/admin.sock mode 660 level admin' or 'stats socket ipv4@127.0.0.1:9999'. An address from an unset environment variable is empty.";
     "E111" "invalid-external-check" Error Haproxy "An 'external-check' line in a proxy lacks 'command <cmd>' or 'path <path>'."
         "Write 'external-check command /usr/local/bin/check.sh' (and optionally 'external-check path \"/usr/bin:/bin\"'), together with 'option external-check' and the global 'external-check'.";
+    "E112" "unexpected-argument" Error Haproxy "A keyword that takes a fixed number of arguments has a word too many."
+        "HAProxy counts the arguments of these keywords and refuses the line when a word follows the last one, for example a condition after 'default_backend' (only 'use_backend' takes one) or a value after an option that takes none. Remove the extra words, or use the keyword that does what they meant.";
 
     // ---- E2xx / W2xx: semantic checks ----
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
@@ -216,6 +218,8 @@ rules! {
         "'allow', 'deny', 'tarpit', 'auth', 'return' and 'redirect' end the rule set; without a condition the rules after them are dead. Add a condition to the final rule or remove the rules after it.";
     "W254" "acl-never-matches" Warning Haproxy "A condition uses a fetch that does not exist where its rule runs."
         "Request samples such as 'path' or 'req.hdr' are gone by the time response rules run, and response samples do not exist yet in request rules; HAProxy evaluates such an ACL as never matching. Keep what is needed in a variable ('http-request set-var(txn.path) path') and test the variable instead.";
+    "W255" "log-format-in-backend" Warning Haproxy "A log format is set in a backend, where HAProxy ignores it."
+        "Log lines are written by the frontend that received the connection, with that frontend's 'log-format', 'log-format-sd' and 'error-log-format'. The line in a backend has no effect: move it to the frontend or listen section, or to the defaults section the frontends use.";
     "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
         "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
 
@@ -289,6 +293,8 @@ rules! {
         "Arguments naming objects are resolved after the whole file is read. In a defaults section a server must be written 'backend/server'.";
     "E508" "invalid-acl-option" Error Haproxy "A word starting with '-' before an ACL's patterns is not a valid option, or an option is misused."
         "The options are -i (ignore case), -n (no DNS), -u <id>, -f <file>, -m <method> (before any -f), -M (file is a map) and -- (end of options). A pattern that starts with '-' must come after '--'.";
+    "E509" "fetch-not-available-here" Error Haproxy "A sample fetch in a log-format string needs information that does not exist where the string is evaluated."
+        "Each fetch reads something (request headers, the request buffer, response headers...) that exists only at some points of a transaction. A log line is written when the transaction ends, when request headers and buffers are gone: log a captured header ('capture.req.hdr(<n>)') or a 'txn' variable set while the request was there. A string of an 'http-request' rule cannot read the response, and one of an 'http-response' rule cannot read request headers.";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

@@ -40,6 +40,8 @@ pub enum HaproxyForm {
     ParsingTight,
     /// `[file:line] : message`.
     FileLine,
+    /// `Parsing [file:line]: message` (strings compiled once the whole file is read).
+    PostParse,
     /// The message alone, without location (post-parse checks).
     Bare,
 }

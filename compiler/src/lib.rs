@@ -29,3 +29,11 @@ pub mod testkit;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceDb, Span};
+
+/// The CPUs this process may run on, read once: the parallel parse and build ask on every
+/// compilation, and the answer costs a few cgroup file reads (the language server compiles
+/// on every edit).
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -57,7 +57,7 @@ impl<'a> Shared<'a> {
 
     /// Starts the helpers when the file is large enough and the machine has cores to spare.
     pub fn start<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>) -> PlainLines<'s, 'a> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = crate::cores();
         let wanted = {
             let mut state = self.lock();
             state.helpers = (cores - 1).min(state.back / 2);

@@ -383,7 +383,7 @@ pub fn build(
         .map(|s| s.body.len())
         .sum();
     let workers = if body_lines >= PARALLEL_BODY_LINES {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        crate::cores()
     } else {
         1
     };

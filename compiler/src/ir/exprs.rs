@@ -557,17 +557,63 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
     }
 }
 
-/// Parses a log-format string argument and keeps its references.
+/// Compiles a log-format string as HAProxy does: `what` starts each message, and `places`
+/// (check point bits, none to skip the test) are where its expressions are evaluated, so that
+/// a fetch whose information does not exist there is refused with HAProxy's message.
 pub(super) fn log_format(
     b: &mut Builder,
     index: usize,
     word: &Spanned<Text>,
     context: RefContext,
     what: &str,
+    places: u32,
 ) {
-    match logformat::parse(&word.value) {
+    // Strings read once the whole file is, and rule arguments read with their line.
+    let form = match context {
+        RefContext::LogFormat | RefContext::UniqueId | RefContext::UseBackend => {
+            HaproxyForm::PostParse
+        }
+        _ => HaproxyForm::Parsing,
+    };
+    let parsed = logformat::parse(&word.value);
+    // HAProxy compiles the expressions in order: one that cannot be used here is refused
+    // before a later one that does not parse.
+    let prefix;
+    let before_error = match &parsed {
+        Ok(lf) => Some(lf),
+        Err(e) => {
+            prefix = word.value[..e.at.min(word.value.len())]
+                .rfind("%[")
+                .and_then(|cut| logformat::parse(&word.value[..cut]).ok());
+            prefix.as_ref()
+        }
+    };
+    if let Some(lf) = before_error.filter(|_| places != 0) {
+        if let Some((start, e, needs)) = unavailable_fetch(lf, places) {
+            let (from, to) = (start + e.fetch.start, start + e.fetch.end);
+            let span = inner_span(word, raw_len(b, word), from, to);
+            b.push(
+                Diagnostic::new(
+                    "E509",
+                    format!(
+                        "{what}sample fetch <{}> may not be reliably used here because it needs '{needs}' which is not available here.",
+                        &word.value[start..]
+                    ),
+                )
+                .at(span)
+                .label(format!("needs {needs}"))
+                .help(place_help(context, &e.fetch.name, &needs))
+                .form(form),
+            );
+            return;
+        }
+    }
+    match parsed {
         Ok(lf) => {
-            for e in lf.expressions() {
+            for item in &lf.items {
+                let logformat::Item::Expr { expr: e, .. } = item else {
+                    continue;
+                };
                 keep_refs(b, index, e, word.span, context);
                 for (converter, file) in map_files(e) {
                     if context == RefContext::UseBackend {
@@ -588,11 +634,41 @@ pub(super) fn log_format(
         Err(e) => {
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
             b.push(
-                Diagnostic::new("E505", format!("{what}{}", e.message))
+                Diagnostic::new("E505", format!("{what}{}.", e.message))
                     .at(span)
-                    .label("invalid log-format string"),
+                    .label("invalid log-format string")
+                    .form(form),
             );
         }
+    }
+}
+
+/// The first expression of `lf` whose fetch cannot be used at `places`: its offset in the
+/// string, the expression, and what it needs.
+fn unavailable_fetch(
+    lf: &logformat::LogFormat,
+    places: u32,
+) -> Option<(usize, &sample::SampleExpr, String)> {
+    lf.items.iter().find_map(|item| match item {
+        logformat::Item::Expr { expr, start, .. } => {
+            crate::registry::capabilities::missing_sources(&expr.fetch.name, places)
+                .map(|needs| (*start, expr, needs))
+        }
+        _ => None,
+    })
+}
+
+/// What to write instead of a fetch whose information is gone (or not there yet) where a
+/// string is evaluated.
+fn place_help(context: RefContext, fetch: &str, needs: &str) -> String {
+    match context {
+        RefContext::LogFormat if !needs.contains("response") => format!(
+            "logs are written once the transaction is over: capture the value while the request is there ('http-request capture' or 'capture request header') and log it with 'capture.req.hdr(<n>)', or store it with 'http-request set-var(txn.<name>) {fetch}' and log 'var(txn.<name>)'"
+        ),
+        RefContext::LogFormat => format!(
+            "logs are written once the transaction is over: capture the value while the response is there ('http-response capture' or 'capture response header') and log it with 'capture.res.hdr(<n>)', or store it with 'http-response set-var(txn.<name>) {fetch}' and log 'var(txn.<name>)'"
+        ),
+        _ => "this information does not exist where the string is evaluated: move the rule to the side (request or response) that has it, or store it in a 'txn' variable there and read the variable here".to_string(),
     }
 }
 

@@ -79,7 +79,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);
     b.config.global.directives.extend(stmt.directive(at));
-    if integer_missing(b, stmt, at) {
+    if keywords::extra_argument(b, true, stmt, at) || integer_missing(b, stmt, at) {
         return;
     }
     match keyword {

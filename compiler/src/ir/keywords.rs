@@ -12,6 +12,26 @@ fn section_word(section: SectionKind) -> &'static str {
     section.keyword()
 }
 
+/// HAProxy's argument count for the keywords it counts (`alertif_too_many_args`): true, after
+/// reporting the first extra word, when the statement has one; HAProxy then ignores the line.
+pub(super) fn extra_argument(b: &mut Builder, global: bool, stmt: &Stmt, at: usize) -> bool {
+    let Some((extra, named)) = registry::arity::unexpected(global, |i| stmt.word(at + i)) else {
+        return false;
+    };
+    let word = stmt.word(at + extra);
+    let mut d = Diagnostic::new(
+        "E112",
+        format!("'{named}' cannot handle unexpected argument '{word}'."),
+    )
+    .at(stmt.span_from(at + extra))
+    .label("unexpected argument");
+    if named == "default_backend" && matches!(word, "if" | "unless") {
+        d = d.help("'default_backend' takes no condition: a conditional switch is 'use_backend <name> if <condition>'");
+    }
+    b.push(d);
+    true
+}
+
 /// Checks the keyword of a statement (words from `at` on, after any `no`/`default` prefix);
 /// `proxy` is the index of the proxy whose section holds it.
 pub(super) fn check_statement(

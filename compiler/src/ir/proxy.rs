@@ -319,6 +319,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         directives.push(line);
     }
     super::order::check(b, index, stmt, at);
+    if keywords::extra_argument(b, false, stmt, at) {
+        return;
+    }
     match keyword {
         "bind-process" => {
             bind_process_removed(b, stmt, at);
@@ -331,6 +334,21 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "timeout" => timeout(b, index, stmt),
         "clitimeout" | "srvtimeout" | "contimeout" => {
             legacy_timeout(b, stmt, at);
+        }
+        "option" if at == 1 && !option_negatable(stmt.word(at + 1)) => {
+            b.push(
+                Diagnostic::new(
+                    "E200",
+                    format!(
+                        "negation/default is not supported for option '{}'.",
+                        stmt.word(at + 1)
+                    ),
+                )
+                .at(stmt.span(0))
+                .label("this prefix is not allowed here")
+                .form(HaproxyForm::ParsingTight),
+            );
+            return;
         }
         "option" => {
             let enabled = stmt.word(0) != "no";
@@ -371,7 +389,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             let target = stmt.spanned(1);
             let dynamic = target.value.contains("%[");
             if dynamic {
-                exprs::log_format(b, index, &target, RefContext::UseBackend, "");
+                let what = format!("failed to parse use_backend rule '{}' : ", target.value);
+                let places = crate::registry::capabilities::at::FE_HRQ_HDR;
+                exprs::log_format(b, index, &target, RefContext::UseBackend, &what, places);
             }
             let cond = stmt.spanned_from(2);
             exprs::condition(b, index, &cond, &exprs::CondSite::phrase("switching rule"));
@@ -421,28 +441,24 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.config.proxies[index].has_log =
                 added || (stmt.word(0) != "no" && b.config.proxies[index].has_log);
         }
-        "log-format" => {
+        "log-format" | "log-format-sd" | "error-log-format" => log_format(b, index, stmt),
+        "errorfiles" => b.config.proxies[index].errorfiles.push(stmt.spanned(1)),
+        "unique-id-format" => {
+            use crate::registry::capabilities::at::{BE_HRQ_HDR, FE_HRQ_HDR};
+            let places = (if kind.has_frontend() { FE_HRQ_HDR } else { 0 })
+                | (if kind.has_backend() { BE_HRQ_HDR } else { 0 });
             exprs::log_format(
                 b,
                 index,
                 &stmt.spanned(1),
-                RefContext::LogFormat,
-                "failed to parse log-format : ",
-            );
-            b.config.proxies[index].log_format = Some(Box::new(stmt.spanned(1)));
+                RefContext::UniqueId,
+                "failed to parse unique-id : ",
+                places,
+            )
         }
-        "errorfiles" => b.config.proxies[index].errorfiles.push(stmt.spanned(1)),
-        "unique-id-format" => exprs::log_format(
-            b,
-            index,
-            &stmt.spanned(1),
-            RefContext::UniqueId,
-            "failed to parse unique-id : ",
-        ),
         "redirect" => {
-            if matches!(stmt.word(1), "location" | "prefix") {
-                exprs::log_format(b, index, &stmt.spanned(2), RefContext::Redirect, "");
-            }
+            // The destination of a plain `redirect` is taken as it is written (HAProxy parses
+            // it as a log-format string only in `http-request redirect`).
             let (_, cond) = super::rules::split_condition(stmt, 1);
             exprs::condition(
                 b,
@@ -502,6 +518,55 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         _ => {}
     }
     keywords::check_statement(b, section, stmt, at, Some(index));
+}
+
+/// `log-format`, `log-format-sd` and `error-log-format`: compiled in sections that log
+/// (frontends, listens, and defaults for them) with the fetches usable when a log line is
+/// written; a backend ignores them, as HAProxy says.
+fn log_format(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let keyword = stmt.word(0);
+    let proxy = &b.config.proxies[index];
+    if !proxy.kind.has_frontend() {
+        let message = format!(
+            "backend '{}' : '{keyword}' directive is ignored in backends.",
+            proxy.name_str()
+        );
+        b.push(
+            Diagnostic::new("W255", message)
+                .at(stmt.span(0))
+                .severity(Severity::Warning)
+                .label("ignored here")
+                .help("log formats belong to the frontend (or listen) section that receives the traffic"),
+        );
+        return;
+    }
+    exprs::log_format(
+        b,
+        index,
+        &stmt.spanned(1),
+        RefContext::LogFormat,
+        &format!("failed to parse {keyword} : "),
+        crate::registry::capabilities::at::FE_LOG_END,
+    );
+    if keyword == "log-format" {
+        b.config.proxies[index].log_format = Some(Box::new(stmt.spanned(1)));
+    }
+}
+
+/// Whether `no option <name>` and `default option <name>` are accepted: the options of
+/// HAProxy's flag tables and the HTTP connection modes and `redispatch`, which it reads before
+/// refusing the prefix for every other option (and for names it does not know).
+fn option_negatable(name: &str) -> bool {
+    crate::registry::arity::FLAG_OPTIONS.contains(&name)
+        || matches!(
+            name,
+            "httpclose"
+                | "http-server-close"
+                | "http-keep-alive"
+                | "redispatch"
+                | "forceclose"
+                | "http_proxy"
+        )
 }
 
 /// `bind-process` in any section: removed in 2.7.

@@ -248,6 +248,27 @@ fn rule_expressions(
         RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse
     );
     let prefix = format!("'{} {name}' : ", set.keyword());
+    let proxy = &b.config.proxies[index];
+    let (kind, has_fe, has_be) = (
+        proxy.kind,
+        proxy.kind.has_frontend(),
+        proxy.kind.has_backend(),
+    );
+    // HAProxy's wording for errors in a rule's strings, and where the rule runs.
+    let rule_prefix = format!(
+        "error detected in {} '{}' while parsing '{} {name}' rule : ",
+        kind.type_str(),
+        proxy.name_str(),
+        set.keyword()
+    );
+    let places = {
+        use crate::registry::capabilities::at::*;
+        let (fe, be) = match set {
+            RuleSet::HttpRequest => (FE_HRQ_HDR, BE_HRQ_HDR),
+            _ => (FE_HRS_HDR, BE_HRS_HDR),
+        };
+        (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
+    };
     if name.starts_with("track-sc") {
         if let Some(key) = args.first() {
             super::exprs::sample_arg(b, index, key, RefContext::Tracking, &prefix);
@@ -257,16 +278,17 @@ fn rule_expressions(
             super::exprs::sample_arg(b, index, expr, context, &prefix);
         }
     } else if http
-        && matches!(
-            name,
-            "set-header"
-                | "add-header"
-                | "set-path"
-                | "set-pathq"
-                | "set-query"
-                | "set-uri"
-                | "set-var-fmt"
-        )
+        && (name.starts_with("set-var-fmt(")
+            || matches!(
+                name,
+                "set-header"
+                    | "add-header"
+                    | "set-path"
+                    | "set-pathq"
+                    | "set-query"
+                    | "set-uri"
+                    | "set-var-fmt"
+            ))
     {
         let value = if matches!(name, "set-header" | "add-header") {
             args.get(1)
@@ -274,7 +296,15 @@ fn rule_expressions(
             args.first()
         };
         if let Some(value) = value {
-            super::exprs::log_format(b, index, value, context, &prefix);
+            super::exprs::log_format(b, index, value, context, &rule_prefix, places);
+        }
+    } else if http && name == "redirect" {
+        // Every destination but the prefix "/" is a log-format string.
+        let typed = args.first().map(|w| w.value.as_str());
+        if let (Some("location" | "prefix" | "scheme"), Some(dest)) = (typed, args.get(1)) {
+            if !(typed == Some("prefix") && dest.value == "/") {
+                super::exprs::log_format(b, index, dest, context, &rule_prefix, places);
+            }
         }
     }
 }

@@ -534,10 +534,44 @@ const FETCH_SOURCES: &[(&str, u32)] = &[
     ("wait_end", 0x2),
 ];
 
+/// HAProxy's names of the sources of information, in bit order (`fetch_src_names`); constants
+/// have none since they are available everywhere.
+const SOURCE_NAMES: [&str; 23] = [
+    "",
+    "internal state",
+    "listener",
+    "frontend",
+    "client address",
+    "client-side connection",
+    "track counters",
+    "request buffer",
+    "HTTP request headers",
+    "HTTP request",
+    "HTTP request body",
+    "backend",
+    "server",
+    "server address",
+    "server-side connection",
+    "response buffer",
+    "HTTP response headers",
+    "HTTP response",
+    "HTTP response body",
+    "request buffer statistics",
+    "response buffer statistics",
+    "transaction statistics",
+    "session statistics",
+];
+
+/// The sources of information fetch `name` uses (bits indexing `SOURCE_PLACES`); `None` for
+/// a fetch not in the table.
+fn fetch_sources(name: &str) -> Option<u32> {
+    let i = FETCH_SOURCES.binary_search_by(|(n, _)| n.cmp(&name)).ok()?;
+    Some(FETCH_SOURCES[i].1)
+}
+
 /// The check points where fetch `name` can be used; `None` for a fetch not in the table.
 pub fn fetch_places(name: &str) -> Option<u32> {
-    let i = FETCH_SOURCES.binary_search_by(|(n, _)| n.cmp(&name)).ok()?;
-    let sources = FETCH_SOURCES[i].1;
+    let sources = fetch_sources(name)?;
     Some(
         SOURCE_PLACES
             .iter()
@@ -547,9 +581,50 @@ pub fn fetch_places(name: &str) -> Option<u32> {
     )
 }
 
+/// When fetch `name` cannot be used at any of the check points `places`: what it needs, named
+/// as HAProxy names its sources (`sample_src_names`: comma-separated). `None` when it can be
+/// used there, or is not in the table.
+pub fn missing_sources(name: &str, places: u32) -> Option<String> {
+    if fetch_places(name)? & places != 0 {
+        return None;
+    }
+    let sources = fetch_sources(name)?;
+    let names: Vec<&str> = SOURCE_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| sources & (1 << bit) != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    Some(names.join(","))
+}
+
 /// The name of the first check point among `places` (HAProxy's `sample_ckp_names`).
 pub fn place_name(places: u32) -> &'static str {
     (0..CHECKPOINTS.len())
         .find(|bit| places & (1 << bit) != 0)
         .map_or("unknown sample check place", |bit| CHECKPOINTS[bit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_time_sources() {
+        assert_eq!(
+            missing_sources("req.ssl_alpn", at::FE_LOG_END).as_deref(),
+            Some("request buffer")
+        );
+        assert_eq!(
+            missing_sources("req.hdr", at::FE_LOG_END).as_deref(),
+            Some("HTTP request headers")
+        );
+        assert_eq!(
+            missing_sources("hdr", at::FE_LOG_END).as_deref(),
+            Some("HTTP request headers,HTTP response headers")
+        );
+        assert_eq!(missing_sources("capture.req.hdr", at::FE_LOG_END), None);
+        assert_eq!(missing_sources("src", at::FE_LOG_END), None);
+        assert_eq!(missing_sources("req.hdr", at::FE_HRQ_HDR), None);
+    }
 }

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 mod actions;
+pub mod arity;
 mod binds;
 pub mod capabilities;
 pub mod ciphers;

@@ -198,6 +198,7 @@ pub fn haproxy_message(db: &SourceDb, d: &Diagnostic) -> String {
         (HaproxyForm::Parsing, Some((f, l))) => format!("parsing [{f}:{l}] : {}", d.message),
         (HaproxyForm::ParsingTight, Some((f, l))) => format!("parsing [{f}:{l}]: {}", d.message),
         (HaproxyForm::FileLine, Some((f, l))) => format!("[{f}:{l}] : {}", d.message),
+        (HaproxyForm::PostParse, Some((f, l))) => format!("Parsing [{f}:{l}]: {}", d.message),
         _ => d.message.to_string(),
     };
     if let Some(more) = &d.haproxy_continuation {

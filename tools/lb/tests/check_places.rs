@@ -1,0 +1,228 @@
+//! `hapee-lb -c` on lines HAProxy refuses for their argument count or for a fetch that reads
+//! information that does not exist where a string is evaluated, side by side with Debian's
+//! `haproxy -c` when it is installed: the same verdict and the same first alert line.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn write_cfg(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hapee-places-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write cfg");
+    path
+}
+
+/// A configuration whose frontend holds `line`.
+fn config(line: &str) -> String {
+    format!(
+        "defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:18081
+    {line}
+    default_backend b
+backend b
+    server s 127.0.0.1:18080
+"
+    )
+}
+
+/// The first `[ALERT]` line without its process id, or "" when there is none.
+fn first_alert(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find(|l| l.starts_with("[ALERT]"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, rest)| rest).to_string())
+        .unwrap_or_default()
+}
+
+fn haproxy_installed() -> bool {
+    let found = Command::new("haproxy").arg("-v").output().is_ok();
+    assert!(
+        found || std::env::var("CI").as_deref() != Ok("true"),
+        "haproxy is not installed, and CI=true requires it (see .ci/run)"
+    );
+    found
+}
+
+#[test]
+fn refused_lines_get_haproxy_first_alert() {
+    let fetch = |what: &str, fetch: &str, rest: &str, needs: &str| {
+        format!("failed to parse {what} : sample fetch <{fetch}]{rest}> may not be reliably used here because it needs '{needs}' which is not available here.")
+    };
+    let rule = |keyword: &str, fetch: &str, needs: &str| {
+        format!("error detected in frontend 'f' while parsing '{keyword}' rule : sample fetch <{fetch}]> may not be reliably used here because it needs '{needs}' which is not available here.")
+    };
+    // (line, the message after "config : " with its location prefix)
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "default_backend b if TRUE",
+            "parsing [{}:8] : 'default_backend' cannot handle unexpected argument 'if'.".into(),
+        ),
+        (
+            "mode http tcp",
+            "parsing [{}:8] : 'mode' cannot handle unexpected argument 'tcp'.".into(),
+        ),
+        (
+            "option dontlognull now",
+            "parsing [{}:8] : 'option dontlognull' cannot handle unexpected argument 'now'."
+                .into(),
+        ),
+        (
+            "no option dontlognull x",
+            "parsing [{}:8] : 'option dontlognull' cannot handle unexpected argument 'x'."
+                .into(),
+        ),
+        (
+            "no option httplog",
+            "parsing [{}:8]: negation/default is not supported for option 'httplog'.".into(),
+        ),
+        (
+            "maxconn 10 20",
+            "parsing [{}:8] : 'maxconn' cannot handle unexpected argument '20'.".into(),
+        ),
+        (
+            "log-format \"%ci %[req.ssl_alpn] %ST\"",
+            format!(
+                "Parsing [{{}}:8]: {}",
+                fetch("log-format", "req.ssl_alpn", " %ST", "request buffer")
+            ),
+        ),
+        (
+            "log-format \"%[req.hdr(host)]\"",
+            format!(
+                "Parsing [{{}}:8]: {}",
+                fetch("log-format", "req.hdr(host)", "", "HTTP request headers")
+            ),
+        ),
+        (
+            "error-log-format \"%[req.payload(0,1)]\"",
+            format!(
+                "Parsing [{{}}:8]: {}",
+                fetch("error-log-format", "req.payload(0,1)", "", "request buffer")
+            ),
+        ),
+        (
+            "unique-id-format %[res.hdr(x)]",
+            format!(
+                "Parsing [{{}}:8]: {}",
+                fetch("unique-id", "res.hdr(x)", "", "HTTP response headers")
+            ),
+        ),
+        (
+            "http-request set-header X %[res.hdr(x)]",
+            format!(
+                "parsing [{{}}:8] : {}",
+                rule(
+                    "http-request set-header",
+                    "res.hdr(x)",
+                    "HTTP response headers"
+                )
+            ),
+        ),
+        (
+            "http-response set-header X %[req.hdr(x)]",
+            format!(
+                "parsing [{{}}:8] : {}",
+                rule(
+                    "http-response set-header",
+                    "req.hdr(x)",
+                    "HTTP request headers"
+                )
+            ),
+        ),
+        (
+            "http-request set-var-fmt(txn.x) %[res.hdr(x)]",
+            format!(
+                "parsing [{{}}:8] : {}",
+                rule(
+                    "http-request set-var-fmt(txn.x)",
+                    "res.hdr(x)",
+                    "HTTP response headers"
+                )
+            ),
+        ),
+        (
+            "use_backend %[res.hdr(x)]",
+            "Parsing [{}:8]: failed to parse use_backend rule '%[res.hdr(x)]' : sample fetch <res.hdr(x)]> may not be reliably used here because it needs 'HTTP response headers' which is not available here.".into(),
+        ),
+        // The first expression that cannot be used is refused before a later one that does
+        // not parse.
+        (
+            "log-format \"%[req.hdr(host)] %[nope]\"",
+            format!(
+                "Parsing [{{}}:8]: {}",
+                fetch("log-format", "req.hdr(host)", " %[nope]", "HTTP request headers")
+            ),
+        ),
+        // Accepted: what logs can read, and a plain redirect taken as written.
+        ("log-format \"%ci %[capture.req.hdr(0)] %[ssl_fc_sni] %[status]\"", String::new()),
+        ("redirect location /%[foo]", String::new()),
+        ("http-request set-header X %[req.hdr(host)]", String::new()),
+    ];
+    let haproxy = haproxy_installed();
+    for (i, (line, expected)) in cases.iter().enumerate() {
+        let cfg = write_cfg(&format!("case{i}.cfg"), &config(line));
+        let cfg = cfg.to_str().unwrap();
+        let expected = if expected.is_empty() {
+            String::new()
+        } else {
+            format!("config : {}", expected.replace("{}", cfg))
+        };
+        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(["-c", "-f", cfg])
+            .output()
+            .unwrap();
+        assert_eq!(first_alert(&ours), expected, "hapee-lb on '{line}'");
+        assert_eq!(
+            ours.status.code(),
+            Some(if expected.is_empty() { 0 } else { 1 }),
+            "'{line}'"
+        );
+        if haproxy {
+            let theirs = Command::new("haproxy")
+                .args(["-c", "-f", cfg])
+                .output()
+                .unwrap();
+            assert_eq!(first_alert(&theirs), expected, "haproxy on '{line}'");
+        }
+    }
+}
+
+#[test]
+fn log_format_in_a_backend_is_ignored_with_a_warning() {
+    let text = config("").replace(
+        "\nbackend b\n",
+        "\nbackend b\n    log-format \"%[req.hdr(host)] %[nope]\"\n",
+    );
+    let cfg = write_cfg("backend-log.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let warning = format!(
+        "[WARNING]  config : parsing [{cfg}:11] : backend 'b' : 'log-format' directive is ignored in backends."
+    );
+    let warnings = |out: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with("[WARNING]") || l.starts_with("[ALERT]"))
+            .map(|l| l.replacen(&l[l.find('(').unwrap()..l.find(") : ").unwrap() + 4], "", 1))
+            .collect()
+    };
+    let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .args(["-c", "-f", cfg])
+        .output()
+        .unwrap();
+    assert_eq!(ours.status.code(), Some(0));
+    assert_eq!(warnings(&ours), vec![warning.clone()]);
+    if haproxy_installed() {
+        let theirs = Command::new("haproxy")
+            .args(["-c", "-f", cfg])
+            .output()
+            .unwrap();
+        assert_eq!(theirs.status.code(), Some(0));
+        assert_eq!(warnings(&theirs), vec![warning]);
+    }
+}
