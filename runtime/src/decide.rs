@@ -118,8 +118,9 @@ mod tests {
     fn rules_routing_and_log_line() {
         let s = shared(
             "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
-             frontend fe\n  bind :8080\n  log-format \"%ci %b/%s %[req.hdr(host),host_only] %{+Q}r\"\n\
+             frontend fe\n  bind :8080\n  log-format \"%ci %b/%s %[var(txn.host)] %{+Q}r\"\n\
              acl api path_beg -i /API\n  http-request deny if { hdr_cnt(x-bad) gt 0 }\n\
+             http-request set-var(txn.host) req.hdr(host),host_only\n\
              http-request redirect location /new code 308 if { path /old }\n\
              use_backend api if api\n  default_backend app\n\
              backend app\n  server a 127.0.0.1:1\nbackend api\n  server b 127.0.0.1:2\n",
