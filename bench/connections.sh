@@ -3,6 +3,9 @@
 # and answers by itself (`http-request return`), N clients (default 10000) each send one
 # request and then hold their keep-alive connection open; the proxy's resident memory with all
 # of them open, less its memory before, divided by N. Usage: bench/connections.sh [N]
+# HAProxy reserves two descriptors per `maxconn` (client and server side) and refuses to start
+# when the hard limit cannot hold them: on a machine whose hard limit is 20,000 it gets the
+# largest count that fits (about 9,900), said in its line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
@@ -18,7 +21,7 @@ config() {
     cat <<CFG
 global
     nbthread 1
-    maxconn $((n + 100))
+    maxconn $2
 defaults
     mode http
     timeout connect 5s
@@ -34,7 +37,7 @@ CFG
 # Opens N connections, one request each, holds them; prints the proxy's RSS growth per
 # connection in bytes (VmRSS from /proc, sampled once all are open and answered).
 measure() {
-    python3 - "$1" "$2" "$n" <<'PY'
+    python3 - "$1" "$2" "$3" <<'PY'
 import socket, sys, time, selectors
 port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 def rss():
@@ -64,17 +67,20 @@ PY
 }
 
 port=$((30000 + RANDOM % 2000))
-config $port >"$work/hapee.cfg"
+config $port $((n + 100)) >"$work/hapee.cfg"
 target/release/hapee-lb run -f "$work/hapee.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 echo -n "hapee:   "
-measure $port "${pids[-1]}"
+measure $port "${pids[-1]}" "$n"
 
 port=$((port + 1))
-config $port >"$work/haproxy.cfg"
+hard=$(ulimit -Hn)
+maxconn=$(((hard - 200) / 2))
+[ $maxconn -gt $((n + 100)) ] && maxconn=$((n + 100))
+config $port $maxconn >"$work/haproxy.cfg"
 haproxy -db -f "$work/haproxy.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 echo -n "haproxy: "
-measure $port "${pids[-1]}"
+measure $port "${pids[-1]}" $((maxconn - 100 < n ? maxconn - 100 : n))
