@@ -101,11 +101,6 @@ frontend fe
     Setup { client, server }
 }
 
-enum Open {
-    Bidi(quinn::SendStream),
-    Uni(quinn::SendStream),
-}
-
 async fn run(setup: &Setup, data: &[u8]) {
     let Ok(connecting) = setup.client.connect(setup.server, "localhost") else {
         return;
@@ -114,7 +109,9 @@ async fn run(setup: &Setup, data: &[u8]) {
         return;
     };
     let mut readers = Vec::new();
-    let mut last: Option<Open> = None;
+    // Every stream opened stays open until the end (a dropped send stream is finished, and a
+    // finished control stream closes the connection).
+    let mut streams: Vec<quinn::SendStream> = Vec::new();
     let mut rest = data;
     while let [op, len, tail @ ..] = rest {
         let (bytes, after) = tail.split_at((*len as usize).min(tail.len()));
@@ -129,17 +126,17 @@ async fn run(setup: &Setup, data: &[u8]) {
                 if op % 4 == 0 {
                     let _ = send.finish();
                 }
-                last = Some(Open::Bidi(send));
+                streams.push(send);
             }
             2 => {
                 let Ok(mut send) = conn.open_uni().await else {
                     break;
                 };
                 let _ = send.write_all(bytes).await;
-                last = Some(Open::Uni(send));
+                streams.push(send);
             }
             _ => {
-                if let Some(Open::Bidi(send) | Open::Uni(send)) = last.as_mut() {
+                if let Some(send) = streams.last_mut() {
                     let _ = send.write_all(bytes).await;
                     let _ = send.finish();
                 }
@@ -149,11 +146,15 @@ async fn run(setup: &Setup, data: &[u8]) {
     // What comes back on the request streams, for as long as the answers take.
     let _ = tokio::time::timeout(Duration::from_millis(300), async {
         for mut recv in readers {
-            let _ = recv.read_to_end(64 * 1024).await;
+            let answer = recv.read_to_end(64 * 1024).await;
+            // HAPEE_FUZZ_VERBOSE=1 shows what each request stream got back (HTTP/3 frames).
+            if std::env::var_os("HAPEE_FUZZ_VERBOSE").is_some() {
+                eprintln!("h3_request: stream answer {answer:?}");
+            }
         }
     })
     .await;
-    drop(last);
+    drop(streams);
     conn.close(0u32.into(), b"");
 }
 
