@@ -630,7 +630,9 @@ fn h3_request_stream_ending_inside_a_data_frame_is_refused_without_a_panic() {
         control.write_all(&[0x00, 0x04, 0x00]).await.unwrap();
         let (mut send, mut recv) = conn.open_bi().await.unwrap();
         // HEADERS (QPACK, static table): POST, https, :path /up, :authority localhost.
-        let mut fields = vec![0x00, 0x00, 0xd4, 0xd7, 0x51, 0x03, b'/', b'u', b'p', 0x50, 0x09];
+        let mut fields = vec![
+            0x00, 0x00, 0xd4, 0xd7, 0x51, 0x03, b'/', b'u', b'p', 0x50, 0x09,
+        ];
         fields.extend_from_slice(b"localhost");
         let mut bytes = vec![0x01, fields.len() as u8];
         bytes.extend_from_slice(&fields);
