@@ -16,6 +16,7 @@ use hapee_runtime::quic;
 use hapee_runtime::state::Shared;
 use libfuzzer_sys::fuzz_target;
 use quinn::rustls;
+use std::mem::ManuallyDrop;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,14 +26,20 @@ struct Setup {
     server: SocketAddr,
 }
 
+// Never dropped: at exit, dropping the runtime would schedule the listener's tasks on a set
+// whose thread-local state is already gone (a panic after the last input).
 thread_local! {
-    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    static RUNTIME: ManuallyDrop<tokio::runtime::Runtime> = ManuallyDrop::new(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime"),
+    );
     // The listener's tasks live in this set; they run whenever an input is being run.
-    static LOCAL: tokio::task::LocalSet = tokio::task::LocalSet::new();
-    static SETUP: std::cell::OnceCell<Setup> = const { std::cell::OnceCell::new() };
+    static LOCAL: ManuallyDrop<tokio::task::LocalSet> =
+        ManuallyDrop::new(tokio::task::LocalSet::new());
+    static SETUP: ManuallyDrop<std::cell::OnceCell<Setup>> =
+        const { ManuallyDrop::new(std::cell::OnceCell::new()) };
 }
 
 /// Writes a certificate, compiles a configuration with a QUIC listener, binds it and starts
