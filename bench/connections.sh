@@ -2,7 +2,10 @@
 # Memory per client connection, hapee next to Debian's haproxy: each proxy runs on one thread
 # and answers by itself (`http-request return`), N clients (default 10000) each send one
 # request and then hold their keep-alive connection open; the proxy's resident memory with all
-# of them open, less its memory before, divided by N. Usage: bench/connections.sh [N]
+# of them open, less its memory before, divided by N. Usage: bench/connections.sh [N [stages]]
+# HAProxy reserves two descriptors per `maxconn` (client and server side) and refuses to start
+# when the hard limit cannot hold them: on a machine whose hard limit is 20,000 it gets the
+# largest count that fits (about 9,900), said in its line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
@@ -18,7 +21,7 @@ config() {
     cat <<CFG
 global
     nbthread 1
-    maxconn $((n + 100))
+    maxconn $2
 defaults
     mode http
     timeout connect 5s
@@ -34,7 +37,7 @@ CFG
 # Opens N connections, one request each, holds them; prints the proxy's RSS growth per
 # connection in bytes (VmRSS from /proc, sampled once all are open and answered).
 measure() {
-    python3 - "$1" "$2" "$n" <<'PY'
+    python3 - "$1" "$2" "$3" <<'PY'
 import socket, sys, time, selectors
 port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 def rss():
@@ -63,18 +66,62 @@ print(f"{answered}/{n} answered, RSS {before/1e6:.1f} MB -> {after/1e6:.1f} MB, 
 PY
 }
 
+# `stages`: where hapee's memory goes, per connection: opened with nothing sent, then with half
+# a request head, then answered and idle.
+stages() {
+    python3 - "$1" "$2" "$n" <<'PY'
+import socket, sys, time
+port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def rss():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+time.sleep(0.5)
+last = rss()
+conns = []
+for i in range(n):
+    conns.append(socket.create_connection(("127.0.0.1", port)))
+    if i % 500 == 499:
+        time.sleep(0.05)
+def stage(name):
+    global last
+    time.sleep(1.5)
+    now = rss()
+    print(f"  {name}: {(now - last) / n:.0f} bytes per connection")
+    last = now
+stage("accepted, nothing sent")
+for s in conns:
+    s.sendall(b"GET / HTT")
+stage("half a head")
+for s in conns:
+    s.sendall(b"P/1.1\r\nHost: a\r\n\r\n")
+for s in conns:
+    s.settimeout(30)
+    s.recv(4096)
+stage("answered, idle")
+PY
+}
+
 port=$((30000 + RANDOM % 2000))
-config $port >"$work/hapee.cfg"
+config $port $((n + 100)) >"$work/hapee.cfg"
 target/release/hapee-lb run -f "$work/hapee.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
+if [ "${2:-}" = stages ]; then
+    echo "hapee, $n connections:"
+    stages $port "${pids[-1]}"
+    exit 0
+fi
 echo -n "hapee:   "
-measure $port "${pids[-1]}"
+measure $port "${pids[-1]}" "$n"
 
 port=$((port + 1))
-config $port >"$work/haproxy.cfg"
+hard=$(ulimit -Hn)
+maxconn=$(((hard - 200) / 2))
+[ $maxconn -gt $((n + 100)) ] && maxconn=$((n + 100))
+config $port $maxconn >"$work/haproxy.cfg"
 haproxy -db -f "$work/haproxy.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 echo -n "haproxy: "
-measure $port "${pids[-1]}"
+measure $port "${pids[-1]}" $((maxconn - 100 < n ? maxconn - 100 : n))

@@ -8,9 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-600}
-for tool in haproxy nginx wrk curl python3; do
-    command -v $tool >/dev/null || { echo "soak.sh needs $tool" >&2; exit 1; }
+need=()
+for tool in haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl python3:python3; do
+    command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
 cargo build --release -p hapee-lb >/dev/null 2>&1
 work=$(mktemp -d)
 pids=()

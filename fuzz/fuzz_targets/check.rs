@@ -14,7 +14,16 @@ fuzz_target!(|data: &[u8]| {
     let mut db = SourceDb::new();
     db.add("fuzz.cfg", text);
     let env = MapEnv(std::iter::once(("HOST".to_string(), "a b c".to_string())).collect());
-    let c = compile(db, &env, &CheckOptions { no_env: true, master_worker: false, lints: false, resolve_dontfail: false });
+    let c = compile(
+        db,
+        &env,
+        &CheckOptions {
+            no_env: true,
+            master_worker: false,
+            lints: false,
+            resolve_dontfail: false,
+        },
+    );
     let _ = render::human(&c.db, &c.diagnostics, false);
     let _ = render::json(&c.db, &c.diagnostics);
     for d in &c.diagnostics {

@@ -68,7 +68,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = client.write_all(data).await;
             let _ = client.shutdown().await;
             let mut sink = Vec::new();
-            let _ = tokio::time::timeout(Duration::from_secs(2), client.read_to_end(&mut sink)).await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), client.read_to_end(&mut sink)).await;
             drop(client);
             let _ = tokio::time::timeout(Duration::from_secs(2), serving).await;
         });

@@ -7,8 +7,8 @@
 
 use bytes::Bytes;
 use hapee_runtime::http::prefetch::{Arrived, ClientBody};
-use hapee_runtime::http::IncomingBody;
 use hapee_runtime::http::vet::vet;
+use hapee_runtime::http::IncomingBody;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::header::{HOST, TRANSFER_ENCODING};

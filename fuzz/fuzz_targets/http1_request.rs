@@ -67,9 +67,15 @@ fn shared() -> &'static Arc<Shared> {
 fuzz_target!(|data: &[u8]| {
     let s = shared();
     let (client, local) = if data.first().is_some_and(|b| b & 1 == 1) {
-        ("[2001:db8::1]:4000".parse().unwrap(), "[::1]:8080".parse().unwrap())
+        (
+            "[2001:db8::1]:4000".parse().unwrap(),
+            "[::1]:8080".parse().unwrap(),
+        )
     } else {
-        ("10.1.2.3:4000".parse().unwrap(), "127.0.0.1:8080".parse().unwrap())
+        (
+            "10.1.2.3:4000".parse().unwrap(),
+            "127.0.0.1:8080".parse().unwrap(),
+        )
     };
     let _ = decide(s, 0, client, local, data);
 });

@@ -46,8 +46,8 @@ fn setup() -> &'static Setup {
         let bind = BindQuic::from_options(&words).unwrap();
         let tunes = hapee_compiler::plan::quic::QuicTunes::default();
         let keys = Keys::new(Some("fuzz"));
-        let server = config::server(&tls, &bind, config::transport(&tunes, &bind, 16384), &keys)
-            .unwrap();
+        let server =
+            config::server(&tls, &bind, config::transport(&tunes, &bind, 16384), &keys).unwrap();
         // A real client's first datagram (its Initial), made once.
         let mut roots = rustls::RootCertStore::empty();
         roots.add(cert.der().clone()).unwrap();
@@ -81,7 +81,12 @@ fn server_addr() -> SocketAddr {
 
 fuzz_target!(|data: &[u8]| {
     let s = setup();
-    let mut endpoint = Endpoint::new(s.endpoint.clone(), Some(s.server.clone()), true, Some([1; 32]));
+    let mut endpoint = Endpoint::new(
+        s.endpoint.clone(),
+        Some(s.server.clone()),
+        true,
+        Some([1; 32]),
+    );
     let client: SocketAddr = "10.0.0.1:5000".parse().unwrap();
     let mut now = Instant::now();
     let mut buf = Vec::new();
