@@ -78,6 +78,22 @@ impl CertStore {
             }
             return Ok(());
         }
+        if !p.exists() {
+            // A multi-certificate bundle: `site.pem` names `site.pem.dsa`, `site.pem.ecdsa`
+            // and `site.pem.rsa`, each loaded as a certificate of its own, as HAProxy does.
+            let parts: Vec<String> = ["dsa", "ecdsa", "rsa"]
+                .iter()
+                .map(|ext| format!("{path}.{ext}"))
+                .filter(|f| Path::new(f).is_file())
+                .collect();
+            if !parts.is_empty() {
+                for f in parts {
+                    let entry = load_entry(&f, naming)?;
+                    self.entries.push(entry);
+                }
+                return Ok(());
+            }
+        }
         let entry = load_entry(path, naming)?;
         self.entries.push(entry);
         Ok(())

@@ -225,3 +225,47 @@ fn an_option_crt_list_lines_do_not_take_is_refused() {
         );
     }
 }
+
+/// A multi-certificate bundle: `crt site.pem` where only `site.pem.rsa` and `site.pem.ecdsa`
+/// exist loads both, and each client gets the one its suites and signatures can use, as with
+/// Debian's haproxy on the same files.
+#[test]
+fn a_bundle_name_loads_its_rsa_and_ecdsa_parts() {
+    if !have("openssl", &["version"]) {
+        return;
+    }
+    let pki = Pki::new("bundle");
+    rsa_cert(&pki, "site.pem.rsa", "bundle.example");
+    let ca = Ca::new("Bundle CA");
+    let (c, k) = ca.issue(&["bundle.example"], false, false);
+    pki.write("site.pem.ecdsa", &(c + &k));
+    let config = |port: u16| {
+        format!(
+            "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} ssl crt {} ssl-max-ver TLSv1.2
+    http-request return status 200
+",
+            pki.path("site.pem")
+        )
+    };
+    let drive = |port: u16| -> Vec<String> {
+        [
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+        ]
+        .iter()
+        .map(|c| summary(port, &["-servername", "bundle.example", "-cipher", c]))
+        .collect()
+    };
+    let port = free_port();
+    let _p = Proxy::start(&config(port), port);
+    let ours = drive(port);
+    assert!(ours[0].contains("key=2048 bit"), "{ours:?}");
+    assert!(ours[1].contains("key=256 bit"), "{ours:?}");
+    if Haproxy::installed() {
+        let port = free_port();
+        let _h = Haproxy::start_with(&config(port), port, &["-db"]);
+        assert_eq!(drive(port), ours);
+    }
+}
