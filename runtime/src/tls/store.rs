@@ -222,15 +222,7 @@ impl CertStore {
         sni: Option<&str>,
         sigs: Option<&[SignatureScheme]>,
     ) -> Option<Arc<CertifiedKey>> {
-        if let (Some(generator), Some(name)) = (&self.generator, sni) {
-            let name = name.to_ascii_lowercase();
-            if self.named(&name, sigs).is_none() {
-                if let Some(made) = generator.get(&name) {
-                    return Some(made);
-                }
-            }
-        }
-        self.pick(sni, sigs).map(|i| self.entries[i].key.clone())
+        self.chosen(sni, sigs, super::gencert::CertGenerator::get)
     }
 
     /// The certificate a finished handshake presented, as far as the store still knows it.
@@ -239,10 +231,21 @@ impl CertStore {
         sni: Option<&str>,
         sigs: Option<&[SignatureScheme]>,
     ) -> Option<Arc<CertifiedKey>> {
+        self.chosen(sni, sigs, super::gencert::CertGenerator::cached)
+    }
+
+    /// [`pick`](Self::pick)'s choice, unless the listener generates certificates and no entry
+    /// names `sni`: then what `generated` finds for the name (made, or only looked up).
+    fn chosen(
+        &self,
+        sni: Option<&str>,
+        sigs: Option<&[SignatureScheme]>,
+        generated: impl Fn(&super::gencert::CertGenerator, &str) -> Option<Arc<CertifiedKey>>,
+    ) -> Option<Arc<CertifiedKey>> {
         if let (Some(generator), Some(name)) = (&self.generator, sni) {
             let name = name.to_ascii_lowercase();
             if self.named(&name, sigs).is_none() {
-                if let Some(made) = generator.cached(&name) {
+                if let Some(made) = generated(generator, &name) {
                     return Some(made);
                 }
             }
