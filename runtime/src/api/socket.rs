@@ -110,22 +110,14 @@ pub fn serve(shared: Arc<Shared>, bound: Vec<Bound>) -> std::io::Result<()> {
                     let Ok(l) = tokio::net::UnixListener::from_std(l) else {
                         continue;
                     };
-                    tokio::task::spawn_local(async move {
-                        loop {
-                            let Ok(permit) = slots.clone().acquire_owned().await else {
-                                return;
-                            };
-                            if let Ok((stream, _)) = l.accept().await {
-                                let shared = shared.clone();
-                                tokio::task::spawn_local(async move {
-                                    use crate::lifecycle::handover;
-                                    if expose_fd && handover::asks_for_sockets(&stream).await {
-                                        handover::send_listeners(stream);
-                                    } else {
-                                        serve_client(stream, &shared, level).await;
-                                    }
-                                    drop(permit);
-                                });
+                    accept_loop(l, slots, move |stream| {
+                        let shared = shared.clone();
+                        async move {
+                            use crate::lifecycle::handover;
+                            if expose_fd && handover::asks_for_sockets(&stream).await {
+                                handover::send_listeners(stream);
+                            } else {
+                                serve_client(stream, &shared, level).await;
                             }
                         }
                     });
@@ -134,19 +126,9 @@ pub fn serve(shared: Arc<Shared>, bound: Vec<Bound>) -> std::io::Result<()> {
                     let Ok(l) = tokio::net::TcpListener::from_std(l) else {
                         continue;
                     };
-                    tokio::task::spawn_local(async move {
-                        loop {
-                            let Ok(permit) = slots.clone().acquire_owned().await else {
-                                return;
-                            };
-                            if let Ok((stream, _)) = l.accept().await {
-                                let shared = shared.clone();
-                                tokio::task::spawn_local(async move {
-                                    serve_client(stream, &shared, level).await;
-                                    drop(permit);
-                                });
-                            }
-                        }
+                    accept_loop(l, slots, move |stream| {
+                        let shared = shared.clone();
+                        async move { serve_client(stream, &shared, level).await }
                     });
                 }
             }
@@ -235,6 +217,50 @@ async fn follow_events<S: AsyncRead + AsyncWrite + Unpin>(
             _ = stream.read(&mut key) => return,
         }
     }
+}
+
+/// A listening socket of the Runtime API: UNIX or TCP.
+trait Accept {
+    type Stream;
+    async fn next(&self) -> std::io::Result<Self::Stream>;
+}
+
+impl Accept for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+    async fn next(&self) -> std::io::Result<Self::Stream> {
+        self.accept().await.map(|(s, _)| s)
+    }
+}
+
+impl Accept for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn next(&self) -> std::io::Result<Self::Stream> {
+        self.accept().await.map(|(s, _)| s)
+    }
+}
+
+/// Accepts clients on `listener` while one of the `stats maxconn` `slots` is free; each is
+/// served by `serve` on a task of its own, which gives its slot back when done.
+fn accept_loop<L, F, Fut>(listener: L, slots: Arc<tokio::sync::Semaphore>, serve: F)
+where
+    L: Accept + 'static,
+    F: Fn(L::Stream) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    tokio::task::spawn_local(async move {
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            if let Ok(stream) = listener.next().await {
+                let served = serve(stream);
+                tokio::task::spawn_local(async move {
+                    served.await;
+                    drop(permit);
+                });
+            }
+        }
+    });
 }
 
 #[cfg(test)]
