@@ -341,7 +341,7 @@ pub async fn forward(
             may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none() && !private;
         let mux = &server.plan.mux;
         let may_multiplex =
-            (mux.h2 || server.tls.as_ref().is_some_and(|t| t.current().offers_h2)) && !upgrade;
+            (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2))) && !upgrade;
         // A multiplexed connection with room for a stream serves any request of the thread
         // (HAProxy's "available" connections), unless connections are private or closed.
         let h2_shared = be.reuse != crate::upstream::reuse::ReuseMode::Never

@@ -71,6 +71,12 @@ impl<C: Build> Live<C> {
         self.current.load_full()
     }
 
+    /// Reads the configuration in force without taking a reference to keep (a per-request
+    /// question such as whether it offers `h2`).
+    pub fn peek<R>(&self, read: impl FnOnce(&C) -> R) -> R {
+        read(&self.current.load())
+    }
+
     /// Changes each time a commit puts a new configuration in force.
     pub fn swaps(&self) -> tokio::sync::watch::Receiver<u64> {
         self.swaps.subscribe()
