@@ -150,8 +150,7 @@ fn last_rule_file_and_line_name_the_last_final_rule() {
     let port = free_port();
     let p = Proxy::start(&last_rule_config(port, origin.addr), port);
     last_rule_requests(port);
-    std::thread::sleep(Duration::from_millis(300));
-    let log = p.stdout();
+    let log = p.stdout_when(|l| l.contains("lr=-:- path=<BADREQ>") && last_rules(l).len() >= 6);
     // The start-up probe, logged as HAProxy logs it.
     assert!(log.contains("lr=-:- path=<BADREQ>"), "{log}");
     let mine = last_rules(&log);
@@ -168,9 +167,12 @@ fn last_rule_file_and_line_name_the_last_final_rule() {
     .collect();
     assert_eq!(mine, expect, "{log}");
     assert!(log.contains("haproxy.cfg:13"), "{log}");
-    if let Some(((), theirs)) =
-        with_haproxy(|p| last_rule_config(p, origin.addr), last_rule_requests)
-    {
+    if let Some(((), theirs)) = with_haproxy_until(
+        1,
+        |p| last_rule_config(p, origin.addr),
+        last_rule_requests,
+        |l| last_rules(l).len() >= 6,
+    ) {
         assert_eq!(last_rules(&theirs), expect, "{theirs}");
     }
 }
@@ -303,8 +305,7 @@ fn bc_err_and_ssl_bc_err_say_why_a_server_handshake_failed() {
     let (port, tls_port) = (free_port(), free_port());
     let p = Proxy::start(&bc_err_config(port, tls_port, &pki), port);
     bc_err_requests(port);
-    std::thread::sleep(Duration::from_millis(300));
-    let mine = bc_lines(&p.stdout());
+    let mine = bc_lines(&p.stdout_when(|l| bc_lines(l).len() >= 4));
     assert_eq!(
         mine,
         vec![
@@ -318,8 +319,12 @@ fn bc_err_and_ssl_bc_err_say_why_a_server_handshake_failed() {
         p.stdout()
     );
     let tls_port2 = free_port();
-    if let Some(((), theirs)) = with_haproxy(|p| bc_err_config(p, tls_port2, &pki), bc_err_requests)
-    {
+    if let Some(((), theirs)) = with_haproxy_until(
+        1,
+        |p| bc_err_config(p, tls_port2, &pki),
+        bc_err_requests,
+        |l| bc_lines(l).len() >= 4,
+    ) {
         assert_eq!(bc_lines(&theirs), mine, "{theirs}");
     }
 }

@@ -204,9 +204,10 @@ fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
     assert!(ours[3].1.contains("BODY_LENGTH=200000"), "{}", ours[3].1);
     assert!(ours[4].1.contains(&"0123456789".repeat(30_000)));
     // What PHP writes on its error stream is logged by `log-stderr`.
-    std::thread::sleep(Duration::from_millis(300));
     assert!(
-        proxy.stdout().contains("hello from php"),
+        proxy
+            .stdout_when(|l| l.contains("hello from php"))
+            .contains("hello from php"),
         "stdout: {}",
         proxy.stdout()
     );

@@ -18,13 +18,41 @@ use std::time::{Duration, Instant};
 /// `bind(0)` may be handed out again to a concurrent test, and since the proxy binds with
 /// SO_REUSEPORT, two proxies could then share a port and answer each other's requests.
 pub fn free_port() -> u16 {
+    free_ports(1)
+}
+
+/// The first of `n` consecutive free ports on 127.0.0.1, all of them taken from the counter
+/// of [`free_port`] at once, so that no concurrent test is given one of the others. (A test
+/// that used `port + 1` without reserving it shared that port with the next test's proxy.)
+pub fn free_ports(n: u16) -> u16 {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let start = std::process::id() as usize * 37;
     loop {
-        let port = (20_000 + (start + NEXT.fetch_add(1, Ordering::SeqCst)) % 12_000) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
+        let base = 20_000 + (start + NEXT.fetch_add(usize::from(n), Ordering::SeqCst)) % 12_000;
+        let Ok(base) = u16::try_from(base) else {
+            continue;
+        };
+        if base.checked_add(n).is_some_and(|end| end <= 32_000)
+            && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
+        {
+            return base;
         }
+    }
+}
+
+/// Waits up to `limit` for `done` to hold, checking every 50 ms; answers whether it held.
+/// Tests wait on a condition (a log line written, a count reached) rather than for a fixed
+/// time, which a loaded machine may overrun.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -243,6 +271,13 @@ impl Proxy {
         std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default()
     }
 
+    /// Its standard output once `logged` holds on it (or after 10 s): logs are written after
+    /// the answer, so a test reading them waits for what it expects instead of a fixed time.
+    pub fn stdout_when(&self, logged: impl Fn(&str) -> bool) -> String {
+        wait_until(Duration::from_secs(10), || logged(&self.stdout()));
+        self.stdout()
+    }
+
     pub fn signal(&self, sig: &str) {
         Command::new("kill")
             .arg(format!("-{sig}"))
@@ -422,12 +457,22 @@ impl Haproxy {
         std::fs::read_to_string(self.dir.join("err.log")).unwrap_or_default()
     }
 
+    /// What it logged so far.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(self.dir.join("out.log")).unwrap_or_default()
+    }
+
     /// Stops it and answers what it logged.
     pub fn stop(&mut self) -> String {
-        std::thread::sleep(Duration::from_millis(300));
+        self.stop_when(Duration::from_millis(300), |_| false)
+    }
+
+    /// Stops it once its log satisfies `logged` (or after `limit`), and answers the log.
+    pub fn stop_when(&mut self, limit: Duration, logged: impl Fn(&str) -> bool) -> String {
+        wait_until(limit, || logged(&self.stdout()));
         let _ = self.child.kill();
         let _ = self.child.wait();
-        std::fs::read_to_string(self.dir.join("out.log")).unwrap_or_default()
+        self.stdout()
     }
 }
 
@@ -444,11 +489,34 @@ pub fn with_haproxy<T>(
     cfg: impl Fn(u16) -> String,
     drive: impl FnOnce(u16) -> T,
 ) -> Option<(T, String)> {
+    side_by_side(1, cfg, drive, Duration::from_millis(300), |_| false)
+}
+
+/// [`with_haproxy`] for a configuration that listens on `ports` consecutive ports from the
+/// one it is given, stopping haproxy once its log satisfies `logged` (at most 10 s later)
+/// rather than after a fixed wait.
+pub fn with_haproxy_until<T>(
+    ports: u16,
+    cfg: impl Fn(u16) -> String,
+    drive: impl FnOnce(u16) -> T,
+    logged: impl Fn(&str) -> bool,
+) -> Option<(T, String)> {
+    side_by_side(ports, cfg, drive, Duration::from_secs(10), logged)
+}
+
+fn side_by_side<T>(
+    ports: u16,
+    cfg: impl Fn(u16) -> String,
+    drive: impl FnOnce(u16) -> T,
+    limit: Duration,
+    logged: impl Fn(&str) -> bool,
+) -> Option<(T, String)> {
     if !Haproxy::installed() {
         return None;
     }
-    let port = free_port();
+    let port = free_ports(ports);
     let mut h = Haproxy::start(&cfg(port), port);
     let out = drive(port);
-    Some((out, h.stop()))
+    let log = h.stop_when(limit, logged);
+    Some((out, log))
 }

@@ -30,8 +30,7 @@ fn logasap_logs_at_the_response_head_with_plus_totals_as_haproxy_does() {
     let ours = free_port();
     let p = Proxy::start(&cfg(ours), ours);
     fetch_slow_body(ours);
-    std::thread::sleep(Duration::from_millis(200));
-    let mine = early_lines(&p.stdout());
+    let mine = early_lines(&p.stdout_when(|l| !early_lines(l).is_empty()));
     assert_eq!(mine.len(), 1, "one line per request: {mine:?}");
     let re = regex::Regex::new(r" \d+/\d+/\d+/\d+/\+\d+ 200 \+\d+ ").unwrap();
     assert!(
@@ -39,7 +38,9 @@ fn logasap_logs_at_the_response_head_with_plus_totals_as_haproxy_does() {
         "Ta and B are marked '+': {}",
         mine[0]
     );
-    let Some((_, log)) = with_haproxy(cfg, fetch_slow_body) else {
+    let Some((_, log)) =
+        with_haproxy_until(1, cfg, fetch_slow_body, |l| !early_lines(l).is_empty())
+    else {
         return;
     };
     let theirs = early_lines(&log);

@@ -50,9 +50,9 @@ fn arguments_reach_the_script_through_table_pack_and_an_action_feeds_a_service()
         "greeting=hello nargs=2 who=nobody-x tagged=yes path=/q count=2\n"
     );
     // The service is logged in place of the server, as HAProxy logs it.
-    std::thread::sleep(Duration::from_millis(200));
     assert!(
-        p.stdout().contains(" fe fe/<lua.hello> 0/0/0/0/"),
+        p.stdout_when(|l| l.contains(" fe fe/<lua.hello> 0/0/0/0/"))
+            .contains(" fe fe/<lua.hello> 0/0/0/0/"),
         "{}",
         p.stdout()
     );

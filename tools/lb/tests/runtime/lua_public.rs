@@ -2,7 +2,9 @@
 //! names each repository and commit), through real sockets with curl, and side by side with
 //! Debian's haproxy running the same script and configuration where it is installed.
 
-use super::harness::{curl, free_port, raw_server, with_haproxy, Origin, Proxy, DEFAULTS};
+use super::harness::{
+    curl, free_port, raw_server, with_haproxy, with_haproxy_until, Origin, Proxy, DEFAULTS,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -311,13 +313,9 @@ fn haproxy_lua_samples_cosocket_action_and_task() {
     let port = free_port();
     let p = Proxy::start(&cfg(port), port);
     assert_eq!(ask(port), (200, 403), "{}", p.stderr());
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        p.stdout().contains("Doing some task work!"),
-        "{}",
-        p.stdout()
-    );
-    if let Some((theirs, log)) = with_haproxy(cfg, ask) {
+    let worked = |l: &str| l.contains("Doing some task work!");
+    assert!(worked(&p.stdout_when(worked)), "{}", p.stdout());
+    if let Some((theirs, log)) = with_haproxy_until(1, cfg, ask, worked) {
         assert_eq!(theirs, (200, 403));
         assert!(log.contains("Doing some task work!"), "{log}");
     }

@@ -63,8 +63,7 @@ frontend fe
             "{body}"
         );
     }
-    std::thread::sleep(Duration::from_millis(300));
-    let log = proxy.stdout();
+    let log = proxy.stdout_when(|l| l.contains("203.0.113.7:40001 198.51.100.1:443 200"));
     assert!(
         log.contains("203.0.113.7:40001 198.51.100.1:443 200"),
         "the log shows the original client: {log}"

@@ -68,12 +68,11 @@ backend echo
         matches!(d.read(&mut [0u8; 8]), Ok(0) | Err(_)),
         "rejected connections are closed"
     );
-    std::thread::sleep(Duration::from_millis(300));
-    let log = p.stdout();
     let re = regex::Regex::new(
         r"127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] tcp_in echo/e \d+/\d+/\d+ 4 -- \d+/\d+/\d+/\d+/0 0/0",
     )
     .unwrap();
+    let log = p.stdout_when(|l| re.is_match(l));
     assert!(re.is_match(&log), "tcplog line: {log}");
 }
 
@@ -223,14 +222,13 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
             && answer.ends_with("<h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"),
         "{answer}"
     );
-    std::thread::sleep(Duration::from_millis(200));
     let late = |log: &str| -> Vec<String> {
         log.lines()
             .filter(|l| l.contains(" 408 "))
             .map(|l| l.to_string())
             .collect()
     };
-    let mine = late(&p.stdout());
+    let mine = late(&p.stdout_when(|l| !late(l).is_empty()));
     assert_eq!(mine.len(), 1, "{mine:?}");
     let re = regex::Regex::new(
         r#" fe fe/<NOSRV> -1/-1/-1/-1/(\d+) 408 0 - - cR-- \d+/\d+/0/0/0 0/0 (\{\|\} )?"<BADREQ>"$"#,
@@ -295,14 +293,13 @@ backend junk
     let ours = free_port();
     let p = Proxy::start(&cfg(ours), ours);
     send(ours);
-    std::thread::sleep(Duration::from_millis(200));
     let lines = |log: &str| -> Vec<String> {
         log.lines()
             .filter(|l| l.contains(" fe ") && !l.contains("<BADREQ>"))
             .map(|l| l.to_string())
             .collect()
     };
-    let mine = lines(&p.stdout());
+    let mine = lines(&p.stdout_when(|l| lines(l).len() >= 5));
     let terms: Vec<&str> = mine
         .iter()
         .map(|l| l.split(' ').nth(9).unwrap_or(""))
@@ -311,7 +308,7 @@ backend junk
     // The tarpit's wait is logged as queue time, with no request time.
     assert!(mine[1].contains(" -1/3"), "{}", mine[1]);
     assert!(mine[4].contains(" 502 "), "{}", mine[4]);
-    let Some(((), log)) = with_haproxy(cfg, send) else {
+    let Some(((), log)) = with_haproxy_until(1, cfg, send, |l| lines(l).len() >= 5) else {
         return;
     };
     let real = lines(&log);
@@ -358,15 +355,14 @@ backend app
     let ours = free_port();
     let p = Proxy::start(&cfg(ours), ours);
     leave(ours);
-    std::thread::sleep(Duration::from_millis(300));
-    let mine = lines(&p.stdout());
+    let mine = lines(&p.stdout_when(|l| !lines(l).is_empty()));
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert!(
         mine[0].contains(" app/s1 ") && mine[0].contains(" 400 ") && mine[0].contains(" CH-- "),
         "{}",
         mine[0]
     );
-    let Some(((), log)) = with_haproxy(cfg, leave) else {
+    let Some(((), log)) = with_haproxy_until(1, cfg, leave, |l| !lines(l).is_empty()) else {
         return;
     };
     let real = lines(&log);

@@ -2,7 +2,7 @@
 //! connections that fail their handshake, with and without `error-log-format`, compared with
 //! Debian's haproxy on the same configuration.
 
-use crate::harness::{free_port, Proxy, DEFAULTS};
+use crate::harness::{Proxy, DEFAULTS};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -50,11 +50,16 @@ fn s_client(port: u16, input: &str) -> String {
         .expect("openssl runs");
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).unwrap();
-    // Keep stdin open until the answer is in: s_client ends the session on EOF.
-    std::thread::sleep(Duration::from_millis(800));
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    // s_client ends the session on EOF, so stdin stays open until the server side closes
+    // (the echo server closes after its answer), or at worst for 20 s.
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        drop(stdin);
+    });
+    let mut out = String::new();
+    let _ = child.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = child.wait();
+    out
 }
 
 /// Sends `bytes` on a plain connection and closes it.
@@ -130,18 +135,15 @@ backend over_tls
         send_and_close(port + 2, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         (answer, relayed)
     };
-    // Four consecutive free ports for the four listeners.
-    let port = (0..50)
-        .map(|_| free_port())
-        .find(|p| (1..4).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
-        .expect("four free ports");
+    // Four consecutive ports for the four listeners, all reserved: another test given one of
+    // them would share it with this proxy (SO_REUSEPORT) and send it its own connections.
+    let port = crate::harness::free_ports(4);
     let p = Proxy::start(&cfg(port), port);
     let ours = drive(port);
     assert_eq!(ours, ("echo:hello\n".into(), "echo:in clear\n".into()));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while without_client_and_date(&p.stdout()).len() < 4 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The start probe's close, the two failures on the named listener and the one on errfmt.
+    let logged = |log: &str| without_client_and_date(log).len() >= 4;
+    crate::harness::wait_until(Duration::from_secs(10), || logged(&p.stdout()));
     let our_lines = without_client_and_date(&p.stdout());
     assert!(
         our_lines.contains(&"tcpfe/named: SSL handshake failure".to_string()),
@@ -154,7 +156,8 @@ backend over_tls
         ),
         "{our_lines:?}"
     );
-    let Some((theirs, their_log)) = crate::harness::with_haproxy(cfg, drive) else {
+    let Some((theirs, their_log)) = crate::harness::with_haproxy_until(4, cfg, drive, logged)
+    else {
         return;
     };
     assert_eq!(ours, theirs);
