@@ -295,6 +295,8 @@ rules! {
         "The options are -i (ignore case), -n (no DNS), -u <id>, -f <file>, -m <method> (before any -f), -M (file is a map) and -- (end of options). A pattern that starts with '-' must come after '--'.";
     "E509" "fetch-not-available-here" Error Haproxy "A sample fetch in a log-format string needs information that does not exist where the string is evaluated."
         "Each fetch reads something (request headers, the request buffer, response headers...) that exists only at some points of a transaction. A log line is written when the transaction ends, when request headers and buffers are gone: log a captured header ('capture.req.hdr(<n>)') or a 'txn' variable set while the request was there. A string of an 'http-request' rule cannot read the response, and one of an 'http-response' rule cannot read request headers.";
+    "E510" "acl-match-method-required" Error Haproxy "An ACL's expression gives a sample whose type has no default match method, and no '-m' names one."
+        "Without '-m', an ACL matches strings as strings, integers as integers and addresses as addresses. A variable ('var(...)'), binary data (req.payload, req.body, ssl_c_serial...) or a converter whose output type is only known at run time (json_query) has no such default: write the method, for example 'acl a var(txn.x) -m str foo' or '-m found' to test that the sample exists.";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

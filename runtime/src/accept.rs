@@ -4,6 +4,7 @@
 //! sees the original client and destination that the header carried. Last, the `tcp-request
 //! session` rules, and the session counts on what the rules track (`track-sc*`).
 
+use crate::listener::Serving;
 use crate::proto::proxy_protocol::{self, Parsed, ProxyHeader};
 use crate::rules::{self, Verdict};
 use crate::state::Shared;
@@ -30,13 +31,13 @@ pub enum Opened {
 pub async fn open(
     stream: &mut TcpStream,
     shared: &Arc<Shared>,
-    fe_index: usize,
-    accept_proxy: bool,
+    serving: &Serving,
     client: SocketAddr,
     local: SocketAddr,
 ) -> Opened {
-    let fe = &shared.frontends[fe_index];
+    let fe = &shared.frontends[serving.frontend];
     let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
+    txn.unix_listener = serving.unix_id;
     txn.counters[0] = shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     if matches!(
@@ -46,7 +47,7 @@ pub async fn open(
         txn.term = *b"PR";
         return Opened::Rejected(txn);
     }
-    if accept_proxy || txn.expect_proxy {
+    if serving.accept_proxy || txn.expect_proxy {
         // The header is part of the connection's handshake, bounded like it by `timeout client`.
         let limit = fe.timeouts.client.unwrap_or(Duration::from_secs(30));
         let header = match tokio::time::timeout(limit, read_header(stream)).await {
@@ -56,6 +57,7 @@ pub async fn open(
         if let (Some(src), Some(dst)) = (header.source, header.destination) {
             txn.client = src;
             txn.local = dst;
+            txn.unix_listener = None;
         }
         txn.proxy = Some(Arc::new(header));
     }

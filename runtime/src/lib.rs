@@ -131,14 +131,21 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         }
         let serving = match listener::Serving::of(l) {
             Ok(mut s) => {
+                // The listener's id: its `id`, else its rank in its frontend (from 1).
+                let rank = plan
+                    .listeners
+                    .iter()
+                    .filter(|o| o.frontend == l.frontend)
+                    .position(|o| std::ptr::eq(o, l))
+                    .map_or(1, |r| r + 1);
+                let id = l
+                    .option("id")
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or(rank as u32);
                 if s.name.is_empty() {
-                    let rank = plan
-                        .listeners
-                        .iter()
-                        .filter(|o| o.frontend == l.frontend)
-                        .position(|o| std::ptr::eq(o, l));
-                    s.name = rank.map_or(1, |r| r + 1).to_string();
+                    s.name = rank.to_string();
                 }
+                s.unix_id = listener::is_unix(l).then_some(id);
                 Arc::new(s)
             }
             Err(e) => {
@@ -424,16 +431,7 @@ async fn serve_connection(
     }
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().unwrap_or(client);
-    match accept::open(
-        &mut stream,
-        &shared,
-        fe,
-        serving.accept_proxy,
-        client,
-        local,
-    )
-    .await
-    {
+    match accept::open(&mut stream, &shared, &serving, client, local).await {
         accept::Opened::Ready(mut txn) => {
             let stream = match &serving.tls {
                 Some(tls) => {
@@ -474,6 +472,7 @@ fn http_ctx(
 ) -> http::ConnCtx {
     let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
     ctx.proxy = txn.proxy.clone();
+    ctx.unix_listener = txn.unix_listener;
     // What `tcp-request connection|session` rules track holds for every request.
     if let Some(session) = &txn.stick.session {
         ctx.session_counters = session.clone();

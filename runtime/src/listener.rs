@@ -19,6 +19,9 @@ pub struct Serving {
     pub accept_proxy: bool,
     /// How logs name the listener: its `name`, else its rank in its frontend (from 1).
     pub name: String,
+    /// On a UNIX socket, the listener's id (`id`, else its rank), which logs show for a
+    /// client's port.
+    pub unix_id: Option<u32>,
 }
 
 impl Serving {
@@ -44,14 +47,9 @@ impl Serving {
             frontend: l.frontend,
             tls,
             h2: l.proto.as_deref() == Some("h2"),
-            accept_proxy: l.options.iter().any(|o| o == "accept-proxy"),
-            name: l
-                .options
-                .iter()
-                .position(|o| o == "name")
-                .and_then(|i| l.options.get(i + 1))
-                .cloned()
-                .unwrap_or_default(),
+            accept_proxy: l.has_option("accept-proxy"),
+            name: l.option("name").unwrap_or_default().to_string(),
+            unix_id: None,
         })
     }
 }
@@ -152,13 +150,6 @@ pub fn is_unix(l: &ListenerPlan) -> bool {
 /// Binds a UNIX listener with its bind options `mode`, `user`/`uid`, `group`/`gid` applied.
 pub fn bind_unix_listener(l: &ListenerPlan) -> Result<std::os::unix::net::UnixListener, String> {
     use hapee_compiler::address::Family;
-    let opt = |name: &str| {
-        l.options
-            .iter()
-            .position(|o| o == name)
-            .and_then(|i| l.options.get(i + 1))
-            .map(String::as_str)
-    };
     let path = l.address.host.as_str();
     if l.address.family == Family::Abstract {
         use std::os::linux::net::SocketAddrExt;
@@ -166,15 +157,15 @@ pub fn bind_unix_listener(l: &ListenerPlan) -> Result<std::os::unix::net::UnixLi
             .map_err(|e| e.to_string())?;
         return std::os::unix::net::UnixListener::bind_addr(&addr).map_err(|e| e.to_string());
     }
-    let mode = match opt("mode") {
+    let mode = match l.option("mode") {
         Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| format!("invalid mode '{m}'"))?),
         None => None,
     };
     bind_unix(
         path,
         mode,
-        opt("user").or(opt("uid")),
-        opt("group").or(opt("gid")),
+        l.option("user").or(l.option("uid")),
+        l.option("group").or(l.option("gid")),
     )
 }
 

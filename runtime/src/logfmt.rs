@@ -181,10 +181,8 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
     let total = txn.elapsed_ms();
     let req = txn.request.as_ref();
     let _ = match name {
-        "ci" => write!(out, "{}", txn.client.ip()),
-        "cp" => write!(out, "{}", txn.client.port()),
-        "fi" => write!(out, "{}", txn.local.ip()),
-        "fp" => write!(out, "{}", txn.local.port()),
+        "ci" | "fi" => write!(out, "{}", txn.shown_addr(name == "fi").0),
+        "cp" | "fp" => write!(out, "{}", txn.shown_addr(name == "fp").1),
         "t" | "tr" => {
             date(
                 out,

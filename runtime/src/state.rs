@@ -806,12 +806,12 @@ impl Shared {
                     .iter()
                     .filter(|l| l.frontend == fi)
                     .filter_map(|l| {
-                        let at = l.options.iter().position(|o| o == "name")?;
+                        let name = l.option("name")?;
                         let ports = match l.address.port {
                             hapee_compiler::address::Port::Range { low, high } => (low, high),
                             _ => (0, u16::MAX),
                         };
-                        Some((l.address.ip, ports, l.options.get(at + 1)?.clone()))
+                        Some((l.address.ip, ports, name.to_string()))
                     })
                     .collect(),
                 monitor: crate::http::monitor::Monitor::compile(&f.monitor, &acls).unwrap_or_else(

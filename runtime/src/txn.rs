@@ -55,6 +55,9 @@ pub struct Txn {
     pub shared: Arc<Shared>,
     pub client: SocketAddr,
     pub local: SocketAddr,
+    /// The id of the UNIX socket listener the client came in on: such a client has no IP
+    /// address or port, and HAProxy logs it as `unix` with this id for a port.
+    pub unix_listener: Option<u32>,
     pub frontend: Arc<str>,
     pub backend: Option<Arc<str>>,
     pub server: Option<Arc<str>>,
@@ -138,6 +141,18 @@ pub struct Txn {
 }
 
 impl Txn {
+    /// The client's address and port (`local`: the frontend's) as HAProxy prints them in logs:
+    /// `unix` and the listener's id for a connection on a UNIX socket.
+    pub fn shown_addr(&self, local: bool) -> (String, String) {
+        match self.unix_listener {
+            Some(id) => ("unix".to_string(), id.to_string()),
+            None => {
+                let a = if local { self.local } else { self.client };
+                (a.ip().to_string(), a.port().to_string())
+            }
+        }
+    }
+
     /// Fetches samples as at `places` (check point bits) from now on; answers the places
     /// to go back to afterwards.
     pub fn fetch_at(&self, places: u32) -> u32 {
@@ -155,6 +170,7 @@ impl Txn {
             shared,
             client,
             local,
+            unix_listener: None,
             frontend,
             backend: None,
             server: None,

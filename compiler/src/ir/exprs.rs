@@ -149,12 +149,36 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         let rest = stmt.spanned_from(3);
         let words: Vec<(Span, &str)> = rest.iter().map(|w| (w.span, w.value.as_str())).collect();
         let options = acl_options(&words);
-        // HAProxy reads each `-f` file as it meets the option, before any later error.
-        for &(span, file) in &options.files {
+        // HAProxy reads each `-f` file as it meets the option, before any later error (and
+        // refuses the first one of an expression without a match method).
+        let files = if method_required(&criterion.value, output, &options).is_some() {
+            &[][..]
+        } else {
+            &options.files[..]
+        };
+        for &(span, file) in files {
             let prefix = format!("error detected while parsing ACL '{}' : ", name.value);
             b.pattern_file_ref(Spanned::new(file.into(), span), prefix, ".");
         }
+        let unmatched = options
+            .error
+            .is_none()
+            .then(|| method_required(&criterion.value, output, &options))
+            .flatten();
         match options.error {
+            None if unmatched.is_some() => b.push(
+                Diagnostic::new(
+                    "E510",
+                    format!(
+                        "error detected while parsing ACL '{}' : {}.",
+                        name.value,
+                        unmatched.unwrap_or_default()
+                    ),
+                )
+                .at(criterion.span)
+                .label("no default match method for this sample type")
+                .help("name the match method with '-m' (str, bin, int, found...)"),
+            ),
             Some((at, message)) => b.push(
                 Diagnostic::new(
                     "E508",
@@ -332,6 +356,47 @@ fn acl_options<'a>(words: &[(Span, &'a str)]) -> AclOptions<'a> {
     }
     o.patterns_at = i.min(words.len());
     o
+}
+
+/// HAProxy's refusal of an ACL whose expression has no default match method: no `-m`, no ACL
+/// keyword bringing its own (or converters after it), and an output type (variables, binary
+/// data, run-time typed converters) that HAProxy maps to no method. Script fetches and
+/// converters give strings.
+fn method_required(
+    criterion: &str,
+    output: crate::registry::SampleType,
+    options: &AclOptions,
+) -> Option<String> {
+    use crate::registry::SampleType::{Any, Bin, Meth};
+    if options.method.is_some() || !matches!(output, Any | Bin | Meth) {
+        return None;
+    }
+    let fetch = criterion.split(['(', ',']).next().unwrap_or(criterion);
+    // The steps of the expression: the fetch, then its converters (commas inside argument
+    // parentheses do not separate steps).
+    let mut depth = 0i32;
+    let steps: Vec<&str> = criterion
+        .split(|c: char| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            c == ',' && depth == 0
+        })
+        .collect();
+    if steps.len() == 1 && crate::registry::acl_keyword(fetch).is_some() {
+        return None;
+    }
+    if steps
+        .last()
+        .is_some_and(|s| s.trim_start().starts_with("lua."))
+    {
+        return None;
+    }
+    Some(format!(
+        "matching method must be specified first (using '-m') when using a sample fetch of this type ('{fetch}')"
+    ))
 }
 
 /// HAProxy's `strl2llrc`: an optional '-' then decimal digits, fitting an i64.
@@ -531,9 +596,10 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
     for anon in parsed.anonymous() {
         if let Some(first) = anon.words.first() {
             let criterion = Spanned::from_word(first);
-            if check_acl_expr(b, index, wording, &criterion, RefContext::Acl).is_none() {
+            let Some(output) = check_acl_expr(b, index, wording, &criterion, RefContext::Acl)
+            else {
                 continue;
-            }
+            };
             let words: Vec<(Span, &str)> = anon.words[1..]
                 .iter()
                 .map(|w| (w.span, w.value.as_str()))
@@ -545,6 +611,16 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
                     Diagnostic::new("E508", format!("{prefix}{message}{suffix}"))
                         .at(at)
                         .label("invalid ACL option"),
+                );
+                continue;
+            }
+            if let Some(message) = method_required(&criterion.value, output, &options) {
+                let (prefix, suffix) = wording(b);
+                b.push(
+                    Diagnostic::new("E510", format!("{prefix}{message}{suffix}"))
+                        .at(criterion.span)
+                        .label("no default match method for this sample type")
+                        .help("name the match method with '-m' (str, bin, int, found...)"),
                 );
                 continue;
             }

@@ -124,6 +124,24 @@ pub struct ListenerPlan {
     pub options: Vec<String>,
 }
 
+impl ListenerPlan {
+    /// The value of bind option `name` (`name`, `id`, `mode`, `user`, `alpn`…), when given.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        option_value(&self.options, name)
+    }
+
+    /// Whether the flag `name` is among its options (`quic-force-retry`…).
+    pub fn has_option(&self, name: &str) -> bool {
+        self.options.iter().any(|o| o == name)
+    }
+}
+
+/// The word after `name` in a list of bind or server options: the option's value.
+pub fn option_value<'a>(options: &'a [String], name: &str) -> Option<&'a str> {
+    let at = options.iter().position(|o| o == name)?;
+    options.get(at + 1).map(String::as_str)
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Rule {
     pub set: RuleSet,

@@ -53,8 +53,7 @@ impl Dynamic {
 
 /// The value of a server option.
 fn option<'a>(s: &'a ServerPlan, name: &str) -> Option<&'a str> {
-    let i = s.options.iter().position(|o| o == name)?;
-    s.options.get(i + 1).map(String::as_str)
+    hapee_compiler::plan::option_value(&s.options, name)
 }
 
 /// The `resolvers` section a server uses, if any.

@@ -55,6 +55,8 @@ pub struct ConnCtx {
     pub frontend: usize,
     pub client: SocketAddr,
     pub local: SocketAddr,
+    /// The UNIX socket listener the client came in on ([`Txn::unix_listener`]).
+    pub unix_listener: Option<u32>,
     /// The session's idle server connections.
     pub(crate) conns: pool::SessionConns,
     pub accept_date: SystemTime,
@@ -93,6 +95,7 @@ impl ConnCtx {
             frontend,
             client,
             local,
+            unix_listener: None,
             conns: pool::SessionConns::new(pool),
             accept_date: crate::clock::date(),
             requests: Cell::new(0),
@@ -158,6 +161,7 @@ pub(crate) fn handle(
         fe.name.clone(),
     ));
     txn.accept_date = ctx.accept_date;
+    txn.unix_listener = ctx.unix_listener;
     txn.stick.session = Some(ctx.session_counters.clone());
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();
@@ -608,11 +612,7 @@ fn apply_request_rules(
             Verdict::Reject | Verdict::Close
         )
     {
-        return RulesRan::Ended(RuleEnding {
-            response: reply::error_in(403, files, txn),
-            delay,
-            term: *b"PR",
-        });
+        return RulesRan::Ended(rejected(txn));
     }
     let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
         Verdict::Continue => return RulesRan::Through,
@@ -621,7 +621,7 @@ fn apply_request_rules(
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
         Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),
-        Verdict::Reject | Verdict::Close => (reply::error_in(403, files, txn), *b"PR"),
+        Verdict::Reject | Verdict::Close => return RulesRan::Ended(rejected(txn)),
         Verdict::Tarpit(status) => {
             delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));
             (reply::error_in(status, files, txn), *b"PT")
@@ -637,6 +637,18 @@ fn apply_request_rules(
         delay,
         term,
     })
+}
+
+/// `reject` (`http-request`, or `tcp-request content` in HTTP mode): the connection closes
+/// without an answer (HTTP/2 resets the stream), logged as HAProxy logs it: no status (`-1`),
+/// no bytes, `PR`, and no request time.
+fn rejected(txn: &mut Txn) -> RuleEnding {
+    txn.timings.request = -1;
+    RuleEnding {
+        response: reply::aborted(),
+        delay: None,
+        term: *b"PR",
+    }
 }
 
 /// The `tcp-request content` rules of a request on a connection switched to HTTP: whether
@@ -703,20 +715,22 @@ pub fn log_txn(txn: &Txn) {
     if fe.dontlog_normal && !failed {
         return;
     }
-    let line = match &fe.log_format {
-        Some(f) => f.render(txn),
-        None => format!(
-            "Connect from {}:{} to {}:{} ({}/{})",
+    let mode = if fe.mode == hapee_compiler::ir::Mode::Http {
+        "HTTP"
+    } else {
+        "TCP"
+    };
+    let line = match (&fe.log_format, txn.unix_listener) {
+        (Some(f), _) => f.render(txn),
+        // On a UNIX socket only the listener is known.
+        (None, Some(id)) => format!("Connect to unix:{id} ({}/{mode})", txn.frontend),
+        (None, None) => format!(
+            "Connect from {}:{} to {}:{} ({}/{mode})",
             txn.client.ip(),
             txn.client.port(),
             txn.local.ip(),
             txn.local.port(),
             txn.frontend,
-            if fe.mode == hapee_compiler::ir::Mode::Http {
-                "HTTP"
-            } else {
-                "TCP"
-            }
         ),
     };
     let level = txn
@@ -804,8 +818,8 @@ pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
         Some(f) => f.render(txn),
         None => format!(
             "{}:{} [{}] {}/{}: {}",
-            txn.client.ip(),
-            txn.client.port(),
+            txn.shown_addr(false).0,
+            txn.shown_addr(false).1,
             crate::logfmt::log_date(txn.accept_date),
             txn.frontend,
             listener,

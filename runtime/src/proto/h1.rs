@@ -110,6 +110,7 @@ fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle
     let timeout = timeout.is_some();
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
+    txn.unix_listener = ctx.unix_listener;
     txn.tls = ctx.tls.clone();
     txn.request_date = ctx.accept_date;
     // The wait counts from the accept, or from the end of the previous response.

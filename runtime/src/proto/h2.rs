@@ -57,6 +57,18 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Activity<S> {
     }
 }
 
+/// What the service answers for a stream that gets no response: hyper resets it.
+#[derive(Debug)]
+struct Unanswered;
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the stream ends without an answer")
+    }
+}
+
+impl std::error::Error for Unanswered {}
+
 /// Runs hyper's per-stream tasks on the worker thread's `LocalSet`.
 #[derive(Clone, Copy)]
 struct LocalExec;
@@ -110,10 +122,22 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             req.method(),
             req.uri()
         );
-        handle(
+        let answer = handle(
             svc_ctx.clone(),
             super::with_host(req).map(IncomingBody::Hyper),
-        )
+        );
+        async move {
+            let Ok(resp) = answer.await;
+            // A stream ended without an answer (`reject`…) is reset rather than answered.
+            if resp
+                .extensions()
+                .get::<crate::http::reply::CloseUnanswered>()
+                .is_some()
+            {
+                return Err(Unanswered);
+            }
+            Ok(resp)
+        }
     });
     let last = Rc::new(Cell::new(crate::clock::now()));
     let stream = Activity {

@@ -2,6 +2,7 @@
 //! turned into quinn's configurations.
 
 use super::steer::ThreadCids;
+use hapee_compiler::plan::option_value;
 use hapee_compiler::plan::quic::QuicTunes;
 use quinn::crypto::rustls::QuicServerConfig;
 use quinn::{EndpointConfig, IdleTimeout, ServerConfig, TransportConfig, VarInt};
@@ -31,50 +32,32 @@ pub struct BindQuic {
 impl BindQuic {
     /// Reads the options of a `bind` line (the words after the address).
     pub fn from_options(options: &[String]) -> Result<BindQuic, String> {
-        let mut out = BindQuic {
-            alpn: Vec::new(),
-            congestion: CongestionControl::Cubic,
-            force_retry: false,
-            allow_0rtt: false,
-        };
-        let mut words = options.iter();
-        while let Some(w) = words.next() {
-            match w.as_str() {
-                // Options with a value that are read by the TLS settings.
-                "crt" | "crt-list" | "ca-file" | "crl-file" | "verify" | "ciphers"
-                | "ciphersuites" | "curves" | "ssl-min-ver" | "ssl-max-ver" | "ca-ignore-err"
-                | "crt-ignore-err" => {
-                    words.next();
-                }
-                "alpn" => {
-                    out.alpn = words
-                        .next()
-                        .map(|l| l.split(',').map(|p| p.as_bytes().to_vec()).collect())
-                        .unwrap_or_default()
-                }
-                "quic-cc-algo" => {
-                    out.congestion = match words.next().map(String::as_str) {
-                        Some("cubic") => CongestionControl::Cubic,
-                        Some("newreno") => CongestionControl::NewReno,
-                        Some("bbr") => CongestionControl::Bbr,
-                        other => {
-                            return Err(format!(
-                                "'quic-cc-algo' : unknown control congestion algorithm '{}'",
-                                other.unwrap_or("")
-                            ))
-                        }
-                    }
-                }
-                "quic-force-retry" => out.force_retry = true,
-                "allow-0rtt" => out.allow_0rtt = true,
-                _ => {}
-            }
-        }
-        if out.alpn.is_empty() {
+        let has = |flag: &str| options.iter().any(|o| o == flag);
+        let mut alpn: Vec<Vec<u8>> = option_value(options, "alpn")
+            .map(|l| l.split(',').map(|p| p.as_bytes().to_vec()).collect())
+            .unwrap_or_default();
+        if alpn.is_empty() {
             // Without `alpn`, HAProxy's QUIC listeners still speak HTTP/3.
-            out.alpn.push(b"h3".to_vec());
+            alpn.push(b"h3".to_vec());
         }
-        Ok(out)
+        let congestion = match option_value(options, "quic-cc-algo") {
+            None if !has("quic-cc-algo") => CongestionControl::Cubic,
+            Some("cubic") => CongestionControl::Cubic,
+            Some("newreno") => CongestionControl::NewReno,
+            Some("bbr") => CongestionControl::Bbr,
+            other => {
+                return Err(format!(
+                    "'quic-cc-algo' : unknown control congestion algorithm '{}'",
+                    other.unwrap_or("")
+                ))
+            }
+        };
+        Ok(BindQuic {
+            alpn,
+            congestion,
+            force_retry: has("quic-force-retry"),
+            allow_0rtt: has("allow-0rtt"),
+        })
     }
 }
 

@@ -81,10 +81,7 @@ impl ServerCertVerifier for ChainVerifier {
             )) if name.is_none() => Ok(ServerCertVerified::assertion()),
             other => other,
         }?;
-        if let Some(crls) = &self.crls {
-            crls.check(end_entity, intermediates, now)
-                .map_err(Error::InvalidCertificate)?;
-        }
+        super::crl::check(self.crls.as_ref(), end_entity, intermediates, now)?;
         Ok(verified)
     }
 
@@ -202,11 +199,9 @@ impl ServerTlsConfig {
             // Version 1 lists (WebPKI reads version 2 only) are checked by `crl::Crls`.
             let mut crls = None;
             if let Some(crl_file) = &t.crl_file {
-                let lists = super::config::load_crls(crl_file)?;
-                if super::crl::has_v1(&lists) {
-                    crls = Some(super::crl::Crls::new(&lists, &cas, crl_file)?);
-                } else {
-                    verifier = verifier.with_crls(lists);
+                match super::crl::Revocation::load(crl_file, &cas)? {
+                    super::crl::Revocation::Own(own) => crls = Some(own),
+                    super::crl::Revocation::Webpki(lists) => verifier = verifier.with_crls(lists),
                 }
             }
             let inner = verifier

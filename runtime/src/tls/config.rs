@@ -165,8 +165,11 @@ fn client_verifier(
     let Some(ca_file) = &t.ca_file else {
         return Err("verify is enabled but no CA file specified (use 'ca-file')".into());
     };
-    let load = |roots: &mut RootCertStore, path: &str| -> Result<(), String> {
+    // The CAs read, for the revocation lists' issuers.
+    let mut cas = Vec::new();
+    let mut load = |roots: &mut RootCertStore, path: &str| -> Result<(), String> {
         for c in read_certs(path)? {
+            cas.push(c.clone());
             roots
                 .add(c)
                 .map_err(|e| format!("unable to load CA file '{path}' : {e}"))?;
@@ -190,28 +193,20 @@ fn client_verifier(
     // Version 1 lists (WebPKI reads version 2 only) are checked by `crl::Crls`.
     let mut own_crls = None;
     if let Some(crl_file) = &t.crl_file {
-        let lists = load_crls(crl_file)?;
-        if super::crl::has_v1(&lists) {
-            let mut cas = read_certs(ca_file)?;
-            if let Some(v) = &t.ca_verify_file {
-                cas.extend(read_certs(v)?);
-            }
-            own_crls = Some(super::crl::Crls::new(&lists, &cas, crl_file)?);
-        } else {
-            builder = builder.with_crls(lists);
+        match super::crl::Revocation::load(crl_file, &cas)? {
+            super::crl::Revocation::Own(own) => own_crls = Some(own),
+            super::crl::Revocation::Webpki(lists) => builder = builder.with_crls(lists),
         }
     }
     if t.verify == Verify::Optional {
         builder = builder.allow_unauthenticated();
     }
-    let mut inner: Arc<dyn rustls::server::danger::ClientCertVerifier> = builder
+    let inner = builder
         .build()
         .map_err(|e| format!("client certificate verification: {e}"))?;
-    if let Some(crls) = own_crls {
-        inner = Arc::new(super::crl::CrlClientVerifier { inner, crls });
-    }
     Ok(Some(Arc::new(IgnoringVerifier::new(
         inner,
+        own_crls,
         t.ca_ignore_err.clone(),
         t.crt_ignore_err.clone(),
     ))))

@@ -4,9 +4,7 @@
 //! and is not past its next update, as OpenSSL checks with `crl-file` (the whole chain). A
 //! list whose issuer is among the CA files must carry that CA's valid signature.
 
-use rustls::client::danger::HandshakeSignatureValid;
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, SignatureScheme};
+use rustls::{CertificateError, Error};
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
 use x509_parser::prelude::*;
 
@@ -23,6 +21,39 @@ struct Crl {
 pub struct Crls {
     lists: Vec<Crl>,
     anchors: Vec<Vec<u8>>,
+}
+
+/// What a `crl-file` gives a verifier: the lists themselves when WebPKI reads them all, else
+/// (a version 1 list among them) this module's check, which the verifier runs once WebPKI
+/// accepted the chain.
+pub enum Revocation {
+    Webpki(Vec<CertificateRevocationListDer<'static>>),
+    Own(Crls),
+}
+
+impl Revocation {
+    /// Reads `crl_file`; `cas` are the certificates of the CA files (trust anchors).
+    pub fn load(crl_file: &str, cas: &[CertificateDer<'_>]) -> Result<Revocation, String> {
+        let lists = super::config::load_crls(crl_file)?;
+        Ok(if has_v1(&lists) {
+            Revocation::Own(Crls::new(&lists, cas, crl_file)?)
+        } else {
+            Revocation::Webpki(lists)
+        })
+    }
+}
+
+/// The step a verifier runs after WebPKI's: the chain against version 1 lists, when there are.
+pub fn check(
+    crls: Option<&Crls>,
+    leaf: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    now: UnixTime,
+) -> Result<(), Error> {
+    crls.map_or(Ok(()), |c| {
+        c.check(leaf, intermediates, now)
+            .map_err(Error::InvalidCertificate)
+    })
 }
 
 /// Whether a file's lists need this checker (a version 1 list is among them).
@@ -128,64 +159,6 @@ impl Crls {
             }
         }
         Ok(())
-    }
-}
-
-/// A client verifier that checks the chain against version 1 lists once WebPKI accepted it.
-#[derive(Debug)]
-pub struct CrlClientVerifier {
-    pub inner: std::sync::Arc<dyn ClientCertVerifier>,
-    pub crls: Crls,
-}
-
-impl ClientCertVerifier for CrlClientVerifier {
-    fn offer_client_auth(&self) -> bool {
-        self.inner.offer_client_auth()
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        self.inner.client_auth_mandatory()
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<ClientCertVerified, Error> {
-        let verified = self
-            .inner
-            .verify_client_cert(end_entity, intermediates, now)?;
-        self.crls
-            .check(end_entity, intermediates, now)
-            .map_err(Error::InvalidCertificate)?;
-        Ok(verified)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
     }
 }
 

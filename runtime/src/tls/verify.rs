@@ -48,6 +48,8 @@ struct ChainError {
 #[derive(Debug)]
 pub struct IgnoringVerifier {
     inner: Arc<dyn ClientCertVerifier>,
+    /// Version 1 revocation lists, which WebPKI does not read: checked once it accepted.
+    crls: Option<super::crl::Crls>,
     ca_ignore: IgnoredErrors,
     crt_ignore: IgnoredErrors,
 }
@@ -55,14 +57,31 @@ pub struct IgnoringVerifier {
 impl IgnoringVerifier {
     pub fn new(
         inner: Arc<dyn ClientCertVerifier>,
+        crls: Option<super::crl::Crls>,
         ca_ignore: IgnoredErrors,
         crt_ignore: IgnoredErrors,
     ) -> IgnoringVerifier {
         IgnoringVerifier {
             inner,
+            crls,
             ca_ignore,
             crt_ignore,
         }
+    }
+
+    /// The chain's verification without ignoring anything: WebPKI's, then the version 1
+    /// lists.
+    fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)?;
+        super::crl::check(self.crls.as_ref(), end_entity, intermediates, now)?;
+        Ok(verified)
     }
 
     /// Every error of the chain, in the order OpenSSL meets them (issuer, purpose,
@@ -77,7 +96,7 @@ impl IgnoringVerifier {
         let mut out: Vec<ChainError> = Vec::new();
         let mut at = now;
         for _ in 0..4 {
-            let Err(e) = self.inner.verify_client_cert(end_entity, intermediates, at) else {
+            let Err(e) = self.verify(end_entity, intermediates, at) else {
                 break;
             };
             let (error, retry_at) = classify(&e, end_entity, intermediates, at);
@@ -201,10 +220,7 @@ impl ClientCertVerifier for IgnoringVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let first = match self
-            .inner
-            .verify_client_cert(end_entity, intermediates, now)
-        {
+        let first = match self.verify(end_entity, intermediates, now) {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };

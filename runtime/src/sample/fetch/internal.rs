@@ -14,7 +14,13 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
     let ms = |d: Option<std::time::Duration>| d.map(|d| Value::Int(d.as_millis() as i64));
     Some(match name {
         // The frontend connection's addresses: those of the PROXY header when there was one,
-        // as the session's are (no rule changes them in hapee).
+        // as the session's are (no rule changes them in hapee). A UNIX socket has none.
+        "src" | "fc_src" | "src_port" | "fc_src_port" | "dst" | "fc_dst" | "dst_port"
+        | "fc_dst_port"
+            if txn.unix_listener.is_some() =>
+        {
+            None
+        }
         "src" | "fc_src" => Some(Value::Ip(txn.client.ip())),
         "src_port" | "fc_src_port" => int(i64::from(txn.client.port())),
         "dst" | "fc_dst" => Some(Value::Ip(txn.local.ip())),

@@ -274,6 +274,7 @@ frontend fe
     http-request tarpit if {{ path_beg /tarpit }}
     http-request redirect location /elsewhere if {{ path_beg /redirect }}
     http-request return status 200 content-type text/plain string hi if {{ path_beg /return }}
+    http-request reject if {{ path_beg /reject }}
     use_backend junk if {{ path_beg /junk }}
     default_backend app
 backend app
@@ -284,33 +285,51 @@ backend junk
             o.addr
         )
     };
-    let paths = ["/deny", "/tarpit", "/redirect", "/return", "/junk"];
-    let send = |port: u16| {
-        for path in paths {
-            curl(&[&format!("http://127.0.0.1:{port}{path}")]);
-        }
+    let paths = [
+        "/deny",
+        "/tarpit",
+        "/redirect",
+        "/return",
+        "/junk",
+        "/reject",
+    ];
+    let send = |port: u16| -> Vec<u16> {
+        paths
+            .iter()
+            .map(|path| curl(&[&format!("http://127.0.0.1:{port}{path}")]).0)
+            .collect()
     };
     let ours = free_port();
     let p = Proxy::start(&cfg(ours), ours);
-    send(ours);
+    let codes = send(ours);
+    // The rejected request gets no answer at all (curl: empty reply).
+    assert_eq!(codes, [429, 500, 302, 200, 502, 0]);
     let lines = |log: &str| -> Vec<String> {
         log.lines()
             .filter(|l| l.contains(" fe ") && !l.contains("<BADREQ>"))
             .map(|l| l.to_string())
             .collect()
     };
-    let mine = lines(&p.stdout_when(|l| lines(l).len() >= 5));
+    let mine = lines(&p.stdout_when(|l| lines(l).len() >= 6));
     let terms: Vec<&str> = mine
         .iter()
         .map(|l| l.split(' ').nth(9).unwrap_or(""))
         .collect();
-    assert_eq!(terms, ["PR--", "PT--", "LR--", "LR--", "PH--"], "{mine:#?}");
+    assert_eq!(
+        terms,
+        ["PR--", "PT--", "LR--", "LR--", "PH--", "PR--"],
+        "{mine:#?}"
+    );
     // The tarpit's wait is logged as queue time, with no request time.
     assert!(mine[1].contains(" -1/3"), "{}", mine[1]);
     assert!(mine[4].contains(" 502 "), "{}", mine[4]);
-    let Some(((), log)) = with_haproxy_until(1, cfg, send, |l| lines(l).len() >= 5) else {
+    // `reject` closes without an answer: no status, no bytes, no request time.
+    assert!(mine[5].contains(" -1/-1/-1/-1/"), "{}", mine[5]);
+    assert!(mine[5].contains(" -1 0 - - PR-- "), "{}", mine[5]);
+    let Some((their_codes, log)) = with_haproxy_until(1, cfg, send, |l| lines(l).len() >= 6) else {
         return;
     };
+    assert_eq!(their_codes, codes);
     let real = lines(&log);
     assert_same_stable_fields(&real, &mine);
 }

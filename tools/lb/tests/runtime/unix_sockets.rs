@@ -83,3 +83,71 @@ fn unix_socket_listeners_and_servers_chain_two_proxies() {
         assert_eq!(answers(front), ours, "haproxy answered otherwise");
     }
 }
+
+/// Clients of UNIX socket listeners have no address or port: HAProxy logs `unix` for the
+/// address and the listener's id for the port (`%ci:%cp`, `%fi:%fp`), and `src`, `src_port`
+/// and `dst` give no sample. Compared with Debian's haproxy on the same configuration.
+#[test]
+fn unix_socket_clients_are_logged_as_unix_with_the_listener_id() {
+    // Socket paths are short: a UNIX socket's path must fit in 108 bytes.
+    let dir = Pki::new("unix-clients").path("certs");
+    let cfg = |front: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend front
+    bind 127.0.0.1:{front}
+    use_backend second if {{ path_beg /second }}
+    default_backend first
+backend first
+    server s1 {dir}/u{front}-a.sock
+backend second
+    server s1 {dir}/u{front}-b.sock
+frontend inner
+    bind {dir}/u{front}-a.sock
+    bind {dir}/u{front}-b.sock id 7
+    log-format \"unix %ci:%cp %fi:%fp [%[src]] [%[src_port]] [%[dst]] %{{+Q}}r\"
+    http-request return status 200 content-type text/plain lf-string \"src=%[src] port=%[src_port]\"
+"
+        )
+    };
+    let drive = |front: u16| -> Vec<(u16, String)> {
+        ["/", "/second"]
+            .iter()
+            .map(|p| curl(&[&format!("http://127.0.0.1:{front}{p}")]))
+            .collect()
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("unix "))
+            .map(String::from)
+            .collect()
+    };
+    let front = free_port();
+    let proxy = Proxy::start(&cfg(front), front);
+    let ours = drive(front);
+    let mine = lines(&proxy.stdout_when(|l| lines(l).len() >= 2));
+    assert_eq!(
+        mine,
+        [
+            "unix unix:1 unix:1 [-] [-] [-] \"GET / HTTP/1.1\"",
+            "unix unix:7 unix:7 [-] [-] [-] \"GET /second HTTP/1.1\"",
+        ],
+        "{}",
+        proxy.stderr()
+    );
+    assert_eq!(ours[0], (200, "src= port=".to_string()));
+    drop(proxy);
+    if let Some((theirs, log)) =
+        crate::harness::with_haproxy_until(1, cfg, drive, |l| lines(l).len() >= 2)
+    {
+        assert_eq!(theirs, ours);
+        assert_eq!(lines(&log), mine);
+    }
+}
