@@ -268,8 +268,8 @@ fn dispatch_sends_tcp_and_http_to_its_address() {
     let o = origin.addr.port();
     let p = Proxy::start(&dispatch_config(port, o), port);
     let mine = dispatch_answers(port);
-    std::thread::sleep(Duration::from_millis(300));
-    let mut logs: Vec<String> = p.stdout().lines().map(String::from).collect();
+    let both = |l: &str| l.contains("http fe_http/<NOSRV> 200") && l.contains("tcp fe_tcp/<NOSRV>");
+    let mut logs: Vec<String> = p.stdout_when(both).lines().map(String::from).collect();
     drop(p);
     // A connection that carried nothing may be logged or not, as the probe that saw the
     // proxy listening went: each line is compared once.
@@ -277,7 +277,8 @@ fn dispatch_sends_tcp_and_http_to_its_address() {
     logs.dedup();
     assert_eq!(mine, ["HTTP/1.1 200 OK origin=true"; 2], "{mine:?}");
     assert_eq!(logs, ["http fe_http/<NOSRV> 200", "tcp fe_tcp/<NOSRV>"]);
-    let Some((theirs, their_logs)) = with_haproxy(|p| dispatch_config(p, o), dispatch_answers)
+    let Some((theirs, their_logs)) =
+        crate::harness::with_haproxy_until(1, |p| dispatch_config(p, o), dispatch_answers, both)
     else {
         return;
     };

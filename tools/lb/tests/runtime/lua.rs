@@ -100,7 +100,8 @@ fn a_script_error_is_logged_as_haproxy_logs_it_and_the_rules_go_on() {
     // HAProxy reports the failed action and goes on with the next rule.
     assert_eq!(code, 200, "{}", p.stderr());
     assert!(body.starts_with("greeting=none nargs=0"));
-    std::thread::sleep(Duration::from_millis(200));
+    let failed = |l: &str| l.contains("Lua function");
+    p.stdout_when(failed);
     let file = script("basics.lua");
     let expected = format!(
         "Lua function 'boom': [state-id 0] runtime error: {file}:20: attempt to index a nil \
@@ -118,7 +119,9 @@ fn a_script_error_is_logged_as_haproxy_logs_it_and_the_rules_go_on() {
         .map(String::from)
         .collect();
     assert_eq!(ours, std::slice::from_ref(&expected));
-    let Some(((code, _), log)) = with_haproxy(cfg, |port| curl(&[&url(port, "/")])) else {
+    let Some(((code, _), log)) =
+        crate::harness::with_haproxy_until(1, cfg, |port| curl(&[&url(port, "/")]), failed)
+    else {
         return;
     };
     assert_eq!(code, 200);

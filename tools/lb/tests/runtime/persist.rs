@@ -2,7 +2,7 @@
 //! `force-persist`/`ignore-persist`, `option persist`) and the monitor URI, side by side with
 //! Debian's haproxy: the same answers, the same `Set-Cookie` headers, the same `%tsc`.
 
-use super::harness::{free_port, raw, raw_server, with_haproxy, Origin, Proxy};
+use super::harness::{free_port, raw, raw_server, Origin, Proxy};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -244,7 +244,12 @@ fn persistence_cookies_and_monitor_uri_are_haproxys() {
             "{what}: {my_log:?}"
         );
     }
-    let Some((theirs, their_log)) = with_haproxy(|port| config(port, &s), answers) else {
+    let Some((theirs, their_log)) = crate::harness::with_haproxy_until(
+        1,
+        |port| config(port, &s),
+        answers,
+        |l| log_lines(l).len() >= logged,
+    ) else {
         return;
     };
     for (i, (path, _)) in REQUESTS.iter().enumerate() {

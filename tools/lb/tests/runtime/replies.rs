@@ -2,7 +2,7 @@
 //! sections, `errorfile`/`errorfiles`/`errorloc*` in defaults and proxies, `http-error`, the
 //! replies of `deny`/`return`/`auth`, and an empty page closing the connection unanswered.
 
-use super::harness::{free_port, raw, with_haproxy, Proxy};
+use super::harness::{free_port, raw, Proxy};
 use super::tcp_logs_lifecycle::assert_same_stable_fields;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -162,7 +162,12 @@ fn pages_and_replies_are_haproxys() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let my_log = log_lines(&p.stdout());
-    let Some((theirs, their_log)) = with_haproxy(|port| config(port, &dir), answers) else {
+    let Some((theirs, their_log)) = crate::harness::with_haproxy_until(
+        1,
+        |port| config(port, &dir),
+        answers,
+        |l| log_lines(l).len() >= PATHS.len(),
+    ) else {
         return;
     };
     for (i, path) in PATHS.iter().enumerate() {

@@ -244,7 +244,9 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
         "Tt counts from the accept: {}",
         mine[0]
     );
-    let Some((their_answer, log)) = with_haproxy(cfg, unfinished_head) else {
+    let Some((their_answer, log)) =
+        with_haproxy_until(1, cfg, unfinished_head, |l| !late(l).is_empty())
+    else {
         return;
     };
     let real = late(&log);

@@ -110,8 +110,7 @@ fn tcp_response_rules_wait_for_the_servers_bytes_and_accept_close_or_reject() {
         "close: what was held goes, then the end"
     );
     assert_eq!(answers[2], "", "reject: nothing reaches the client");
-    std::thread::sleep(Duration::from_millis(300));
-    let mine = log_lines(&p.stdout());
+    let mine = log_lines(&p.stdout_when(|l| log_lines(l).len() >= 3));
     assert_eq!(mine.len(), 3, "{}", p.stdout());
     assert_eq!(
         mine,
@@ -121,7 +120,12 @@ fn tcp_response_rules_wait_for_the_servers_bytes_and_accept_close_or_reject() {
             "T PD tag=NO len=3"
         ]
     );
-    let Some((theirs, log)) = with_haproxy(|port| tcp_config(port, server), drive) else {
+    let Some((theirs, log)) = with_haproxy_until(
+        1,
+        |port| tcp_config(port, server),
+        drive,
+        |l| log_lines(l).len() >= 3,
+    ) else {
         return;
     };
     assert_eq!(theirs, answers);
@@ -175,15 +179,20 @@ fn tcp_response_rules_in_http_mode_run_on_the_response_and_reject_unanswered() {
         got[1].0, 0,
         "a rejected response closes unanswered: {got:?}"
     );
-    std::thread::sleep(Duration::from_millis(300));
+    let h_lines = |l: &str| l.lines().filter(|l| l.starts_with("H ")).count();
     let mine: Vec<String> = p
-        .stdout()
+        .stdout_when(|l| h_lines(l) >= 2)
         .lines()
         .filter(|l| l.starts_with("H "))
         .map(str::to_string)
         .collect();
     assert_eq!(mine, ["H -- 200 tag=seen", "H PD -1 tag=seen"]);
-    let Some((theirs, log)) = with_haproxy(|port| http_config(port, o.addr), http_drive) else {
+    let Some((theirs, log)) = with_haproxy_until(
+        1,
+        |port| http_config(port, o.addr),
+        http_drive,
+        |l| h_lines(l) >= 2,
+    ) else {
         return;
     };
     assert_eq!(theirs.iter().map(|t| t.0).collect::<Vec<_>>(), [200, 0]);

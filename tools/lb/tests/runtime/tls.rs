@@ -480,12 +480,6 @@ fn same_statuses_logs_and_client_certificate_fields_as_haproxy() {
     let p = Proxy::start(&cfg(port), port);
     let ours = drive(port);
     assert!(ours[2].contains("used=1 err=10 ca=0 verify=10"), "{ours:?}");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let our_log = p.stdout();
-    let Some((theirs, their_log)) = crate::harness::with_haproxy(cfg, drive) else {
-        return;
-    };
-    assert_eq!(ours, theirs);
     let lines = |log: &str| -> Vec<Vec<String>> {
         log.lines()
             .filter(|l| l.contains("GET "))
@@ -495,6 +489,15 @@ fn same_statuses_logs_and_client_certificate_fields_as_haproxy() {
             })
             .collect()
     };
+    // Every request that reached HTTP is logged once its connection ends.
+    let requests = ours.iter().filter(|a| !a.is_empty()).count();
+    let our_log = p.stdout_when(|l| lines(l).len() >= requests);
+    let Some((theirs, their_log)) = crate::harness::with_haproxy_until(1, cfg, drive, |l| {
+        lines(l).len() >= lines(&our_log).len()
+    }) else {
+        return;
+    };
+    assert_eq!(ours, theirs);
     assert_eq!(lines(&our_log), lines(&their_log), "{our_log}\n{their_log}");
 }
 
