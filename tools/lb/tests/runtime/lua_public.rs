@@ -190,7 +190,9 @@ fn janeczku_acme_http01_serves_tokens_from_the_webroot() {
         (404, server.clone(), "resource not found\n".into())
     );
     assert_eq!(ours[2], (400, server, "bad request\n".into()));
-    std::thread::sleep(Duration::from_millis(200));
+    crate::harness::wait_until(Duration::from_secs(10), || {
+        p.stderr().contains("[acme] served http-01 token")
+    });
     let err = p.stderr();
     assert!(err.contains("[acme] http-01 plugin v0.1.1"), "{err}");
     assert!(

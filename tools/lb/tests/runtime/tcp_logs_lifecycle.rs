@@ -336,6 +336,63 @@ backend junk
     assert_same_stable_fields(&real, &mine);
 }
 
+/// `http-request reject` over HTTP/2 (prior knowledge): the stream gets no answer (hapee
+/// resets it, HAProxy ends the connection), the next connection is served, and the log line
+/// is the same as HAProxy's: no status, no bytes, `PR--`.
+#[test]
+fn a_rejected_http2_request_gets_no_answer() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port} proto h2
+    http-request reject if {{ path_beg /reject }}
+    http-request return status 200 content-type text/plain string ok
+"
+        )
+    };
+    let send = |port: u16| -> Vec<u16> {
+        ["/reject", "/fine"]
+            .iter()
+            .map(|path| {
+                curl(&[
+                    "--http2-prior-knowledge",
+                    &format!("http://127.0.0.1:{port}{path}"),
+                ])
+                .0
+            })
+            .collect()
+    };
+    // The request's URI names the port, which differs between the two runs.
+    let port_free = regex::Regex::new(r"//127\.0\.0\.1:\d+/").unwrap();
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains(" fe ") && l.contains("HTTP/2.0"))
+            .map(|l| port_free.replace(l, "//127.0.0.1:P/").into_owned())
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let codes = send(port);
+    assert_eq!(codes, [0, 200]);
+    let mine = lines(&p.stdout_when(|l| lines(l).len() >= 2));
+    assert!(mine[0].contains(" -1/-1/-1/-1/"), "{}", mine[0]);
+    assert!(mine[0].contains(" -1 0 - - PR-- "), "{}", mine[0]);
+    let Some((their_codes, log)) = with_haproxy_until(1, cfg, send, |l| lines(l).len() >= 2) else {
+        return;
+    };
+    assert_eq!(their_codes, codes);
+    assert_same_stable_fields(&lines(&log), &mine);
+}
+
 #[test]
 fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose() {
     // The server answers only after the client has gone.
