@@ -53,6 +53,9 @@ defaults
     timeout check 2s
 frontend fe
     bind 127.0.0.1:{port}
+    # The start-up probe would otherwise be a session on the dead server, counted (or not,
+    # depending on timing) by the DOWN report's 'sessions active'.
+    tcp-request connection reject
     default_backend be
 backend be
     option log-health-checks

@@ -361,6 +361,18 @@ pub const DEFAULTS: &str = "defaults
     timeout server 5s
 ";
 
+/// [`DEFAULTS`] with every proxy logging to standard output (raw lines), for the tests that
+/// compare logs.
+pub const LOGGED_DEFAULTS: &str = "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+";
+
 /// A server that answers every connection with `reply` (or nothing) after `delay`, holds it
 /// open for `hold`, and then closes it.
 pub fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std::net::SocketAddr {

@@ -148,7 +148,8 @@ fn drive(port: u16, stats: u16) -> Vec<String> {
 /// `wrew` of each proxy and server, from `show stat`.
 fn wrew(stats: u16) -> Vec<String> {
     let mut s = connect(("127.0.0.1", stats));
-    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    // Generous: a loaded machine may take seconds to answer.
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     s.write_all(b"show stat\n").unwrap();
     let mut text = String::new();
     let _ = s.read_to_string(&mut text);

@@ -343,16 +343,8 @@ backend junk
 fn a_rejected_http2_request_gets_no_answer() {
     let cfg = |port: u16| {
         format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
+            "{LOGGED_DEFAULTS}frontend fe
     option httplog
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
     bind 127.0.0.1:{port} proto h2
     http-request reject if {{ path_beg /reject }}
     http-request return status 200 content-type text/plain string ok

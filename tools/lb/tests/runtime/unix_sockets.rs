@@ -3,7 +3,7 @@
 //! none`): a path with its `mode`, an abstract name (`abns@`), TLS over a path, each
 //! through a TCP front listener, side by side with Debian's haproxy.
 
-use crate::harness::{curl, free_port, Haproxy, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, Haproxy, Proxy, DEFAULTS, LOGGED_DEFAULTS};
 use crate::tls::{Ca, Pki};
 use std::os::unix::fs::PermissionsExt;
 
@@ -93,15 +93,7 @@ fn unix_socket_clients_are_logged_as_unix_with_the_listener_id() {
     let dir = Pki::new("unix-clients").path("certs");
     let cfg = |front: u16| {
         format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend front
+            "{LOGGED_DEFAULTS}frontend front
     bind 127.0.0.1:{front}
     use_backend second if {{ path_beg /second }}
     default_backend first
