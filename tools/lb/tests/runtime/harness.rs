@@ -24,6 +24,10 @@ pub fn free_port() -> u16 {
 /// The first of `n` consecutive free ports on 127.0.0.1, all of them taken from the counter
 /// of [`free_port`] at once, so that no concurrent test is given one of the others. (A test
 /// that used `port + 1` without reserving it shared that port with the next test's proxy.)
+///
+/// Other test processes on the machine (other checkouts running their suites) draw from the
+/// same range: each port is also claimed with a lock on a file of its own, held until this
+/// process ends, so that two processes never hand out the same port while both run.
 pub fn free_ports(n: u16) -> u16 {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let start = std::process::id() as usize * 37;
@@ -34,10 +38,35 @@ pub fn free_ports(n: u16) -> u16 {
         };
         if base.checked_add(n).is_some_and(|end| end <= 32_000)
             && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
+            && claim((base..base + n).collect())
         {
             return base;
         }
     }
+}
+
+/// Locks one file per port (`$TMPDIR/hapee-test-ports/<port>`), all or none; the locks stay
+/// held for the life of the process.
+fn claim(ports: Vec<u16>) -> bool {
+    static HELD: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
+    let dir = std::env::temp_dir().join("hapee-test-ports");
+    let _ = std::fs::create_dir_all(&dir);
+    let mut taken = Vec::new();
+    for port in ports {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(port.to_string()));
+        match file {
+            Ok(f) if f.try_lock().is_ok() => taken.push(f),
+            // Held by another process (or the folder is unusable: then go by bind alone).
+            Ok(_) => return false,
+            Err(_) => {}
+        }
+    }
+    HELD.lock().unwrap_or_else(|e| e.into_inner()).extend(taken);
+    true
 }
 
 /// Waits up to `limit` for `done` to hold, checking every 50 ms; answers whether it held.

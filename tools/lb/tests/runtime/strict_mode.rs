@@ -3,7 +3,7 @@
 //! counts in `wrew`. The scenario of HAProxy's `http-rules/strict_rw_mode` reg-test, side by
 //! side with Debian's haproxy.
 
-use super::harness::{connect, free_port, with_haproxy, Proxy};
+use super::harness::{connect, free_port, with_haproxy_until, Proxy};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -204,7 +204,13 @@ fn rewrites_that_do_not_fit_fail_with_500_unless_strict_mode_is_off() {
         mine.contains(&"fe1/FRONTEND wrew=3".to_string()),
         "{mine:?}"
     );
-    let Some((theirs, _)) = with_haproxy(|p| config(s1, s2, p + 1)(p), |p| drive(p, p + 1)) else {
+    // The stats port follows the proxy's, both reserved.
+    let Some((theirs, _)) = with_haproxy_until(
+        2,
+        |p| config(s1, s2, p + 1)(p),
+        |p| drive(p, p + 1),
+        |_| true,
+    ) else {
         return;
     };
     // Debian's haproxy (2.6) counts one failure more than hapee on be1 and on s1 (not on

@@ -73,12 +73,14 @@ fn send_and_close(port: u16, bytes: &[u8]) {
 }
 
 /// The lines of failed handshakes, without the client address and date (which differ from
-/// run to run).
+/// run to run), and without the start probe's (the harness's connection, closed at once, on
+/// the first listener): only what `drive` did is compared.
 fn without_client_and_date(log: &str) -> Vec<String> {
     let re = regex::Regex::new(r"^127\.0\.0\.1:\d+ \[[^\]]+\] ").unwrap();
     log.lines()
         .filter(|l| l.contains("SSL handshake"))
         .map(|l| re.replace(l, "").into_owned())
+        .filter(|l| l != "tcpfe/1: Connection closed during SSL handshake")
         .collect()
 }
 
@@ -141,8 +143,8 @@ backend over_tls
     let p = Proxy::start(&cfg(port), port);
     let ours = drive(port);
     assert_eq!(ours, ("echo:hello\n".into(), "echo:in clear\n".into()));
-    // The start probe's close, the two failures on the named listener and the one on errfmt.
-    let logged = |log: &str| without_client_and_date(log).len() >= 4;
+    // The two failures on the named listener and the one on errfmt.
+    let logged = |log: &str| without_client_and_date(log).len() >= 3;
     crate::harness::wait_until(Duration::from_secs(10), || logged(&p.stdout()));
     let our_lines = without_client_and_date(&p.stdout());
     assert!(
