@@ -170,6 +170,8 @@ rules! {
         "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset. IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
         "Move 'compression offload' to the frontend, backend or listen section that compresses.";
+    "E229" "unknown-resolve-opts" Error Haproxy "A server's 'resolve-opts' names an option that does not exist."
+        "'resolve-opts' takes a comma-separated list of allow-dup-ip, prevent-dup-ip (the default) and ignore-weight.";
     "E230" "rule-not-allowed-here" Error Haproxy "A rule is placed in a section that cannot hold it."
         "HTTP and TCP rules cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
     "E231" "inspect-delay-invalid" Error Haproxy "An inspect-delay has no value or an invalid one."
