@@ -170,6 +170,8 @@ rules! {
         "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset. IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
         "Move 'compression offload' to the frontend, backend or listen section that compresses.";
+    "E229" "unknown-resolve-opts" Error Haproxy "A server's 'resolve-opts' names an option that does not exist."
+        "'resolve-opts' takes a comma-separated list of allow-dup-ip, prevent-dup-ip (the default) and ignore-weight.";
     "E230" "rule-not-allowed-here" Error Haproxy "A rule is placed in a section that cannot hold it."
         "HTTP and TCP rules cannot go in an anonymous defaults section: name it and use 'from <name>'. 'tcp-response' rules need a backend side.";
     "E231" "inspect-delay-invalid" Error Haproxy "An inspect-delay has no value or an invalid one."
@@ -180,6 +182,8 @@ rules! {
         "Write 'filter spoe [engine <name>] config <file>'; the file describes the SPOE agents and messages.";
     "E234" "unknown-filter" Error Haproxy "A 'filter' line names a filter HAProxy 2.7 does not have."
         "The filters are trace, compression, cache, spoe, fcgi-app, bwlim-in and bwlim-out (opentracing only in builds with it). The request/response compression filters (comp-req, comp-res) came in later versions.";
+    "E235" "sticky-counter-out-of-range" Error Haproxy "A rule names a sticky counter the session does not have, or 'tune.stick-counters' is not a number."
+        "Sessions have sticky counters sc0 to sc2 unless 'tune.stick-counters' (a setting from HAProxy 2.8, accepted here) gives another number. Use a counter below that number, or raise it in the global section before the rules that use it.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

@@ -292,16 +292,28 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         };
         server.template = Some((lo.max(0) as u32, hi.max(0) as u32));
     }
-    // Only messages need the proxy's name: no copy of it per server line.
+    // Only messages need the proxy's name: no copy of it per server line. HAProxy names the
+    // server being parsed as `'server <proxy>/<name>'` (a template has no name yet, and C
+    // prints its null name as `(null)`); a `default-server` line is not named.
     let context = |b: &Builder| {
         let proxy = b.config.proxies[index].name_str();
-        format!("'{keyword} {proxy}/{}'", server.name.value)
+        match keyword {
+            "default-server" => String::new(),
+            "server-template" => format!("'server {proxy}/(null)' : "),
+            _ => format!("'server {proxy}/{}' : ", server.name.value),
+        }
+    };
+    // A `default-server` line has no address, and HAProxy's complaint says so.
+    let hint = if keyword == "default-server" {
+        " Hint: no address was expected for this server."
+    } else {
+        ""
     };
     if let Some(addr) = &server.address {
         let expanded = crate::address::env_expand(&addr.value, b.env);
         if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::SERVER) {
             b.push(
-                Diagnostic::new("E227", format!("{} : {e}", context(b)))
+                Diagnostic::new("E227", format!("{}{e}", context(b)))
                     .at(addr.span)
                     .form(crate::diagnostic::HaproxyForm::FileLine),
             );
@@ -315,11 +327,11 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             let msg = match best {
                 Some(best) => {
                     format!(
-                        "{} : unknown keyword '{opt}'; did you mean '{best}' maybe ?",
+                        "{}unknown keyword '{opt}'; did you mean '{best}' maybe ?{hint}",
                         context(b)
                     )
                 }
-                None => format!("{} : unknown keyword '{opt}'.", context(b)),
+                None => format!("{}unknown keyword '{opt}'.{hint}", context(b)),
             };
             b.push(
                 Diagnostic::new("E224", msg)
@@ -343,6 +355,24 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             "disabled" => server.disabled = true,
             "weight" => server.weight = Some(super::values::atol(stmt.word(i + 1)).max(0) as u32),
             "maxconn" => server.maxconn = Some(super::values::atol(stmt.word(i + 1)).max(0) as u32),
+            "resolve-opts" => {
+                if let Some(bad) = stmt
+                    .word(i + 1)
+                    .split(',')
+                    .find(|w| !matches!(*w, "allow-dup-ip" | "ignore-weight" | "prevent-dup-ip"))
+                {
+                    let msg = format!(
+                        "{}'resolve-opts' : unknown resolve-opts option '{bad}', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'..",
+                        context(b)
+                    );
+                    b.push(
+                        Diagnostic::new("E229", msg)
+                            .at(stmt.span(i + 1))
+                            .label("not a resolve-opts option")
+                            .form(crate::diagnostic::HaproxyForm::FileLine),
+                    );
+                }
+            }
             "ca-ignore-err" | "crt-ignore-err" => {
                 if let Err(e) = check_ignore_err(opt, stmt.word(i + 1)) {
                     b.push(Diagnostic::new("E304", e).at(stmt.span(i + 1)));

@@ -123,6 +123,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             b.config.global.chroot = Some(stmt.spanned(1))
         }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
+        "tune.stick-counters" => super::stkctr::global_statement(b, stmt, at),
         "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,
         "master-worker" => b.config.global.master_worker = true,
         "log" if super::directives::log(b, stmt, true) => b.config.global.has_log = true,

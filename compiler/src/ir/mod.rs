@@ -20,6 +20,7 @@ mod places;
 mod proxy;
 pub mod quic;
 mod rules;
+mod stkctr;
 pub(crate) use rules::unknown_service;
 mod threads;
 mod tls_lists;

@@ -396,6 +396,8 @@ pub struct Global {
     pub cpu_maps: Vec<CpuMap>,
     pub maxconn: Option<Spanned<u32>>,
     pub expose_experimental: bool,
+    /// `tune.stick-counters`, when the configuration sets it (3 counters otherwise).
+    pub stick_counters: Option<u32>,
     pub master_worker: bool,
     pub has_log: bool,
     pub stats_sockets: Vec<Spanned<Text>>,

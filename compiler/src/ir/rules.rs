@@ -127,6 +127,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             super::places::check(b, index, &condition, place);
         }
         rule_expressions(b, index, set, &action, &args, context);
+        super::stkctr::rule_action(b, index, set, &action.value, action.span);
     }
     // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.
     if let Some(n) = action.value.strip_prefix("track-sc") {

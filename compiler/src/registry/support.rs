@@ -328,6 +328,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "proxy-v2-options",
     "resolvers",
     "resolve-prefer",
+    "resolve-opts",
     "init-addr",
     "ssl",
     "no-ssl",

@@ -282,7 +282,11 @@ pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> 
             let check = &srv.check;
             // A server in maintenance is stopped.
             let maint = srv.admin.load(Ordering::Relaxed) & ADMIN_MAINT != 0;
-            let up = srv.up.load(Ordering::Relaxed) && !maint;
+            let addr = srv.addr();
+            // A server that DNS left without an address is in maintenance for that reason
+            // (HAProxy's "resolution" maintenance bit, 0x20), with its configured port.
+            let no_ip = srv.dynamic.is_some() && addr.is_none();
+            let up = srv.up.load(Ordering::Relaxed) && !maint && !no_ip;
             let op_state = if up { 2 } else { 0 };
             let status = check.status();
             let result = match (check.configured, status) {
@@ -291,7 +295,6 @@ pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> 
                 (_, st) if st.passed() => 3,
                 _ => 2,
             };
-            let addr = srv.addr();
             let fqdn = srv
                 .plan
                 .host
@@ -305,14 +308,14 @@ pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> 
                 srv.id,
                 m.name(&srv.name),
                 addr.map_or("-".into(), |a| m.ip(a.ip())),
-                admin_bits(srv),
+                admin_bits(srv) | if no_ip { 0x20 } else { 0 },
                 srv.current_weight(),
                 srv.weight,
                 now.saturating_sub(check.last_change.load(Ordering::Relaxed)),
                 status as u8,
                 check.health.load(Ordering::Relaxed),
                 check.state_bits(),
-                addr.map_or(0, |a| a.port()),
+                addr.map_or_else(|| crate::discovery::port_of(&srv.plan), |a| a.port()),
                 srv.plan.check_params.port.unwrap_or(0),
             );
         }

@@ -12,7 +12,7 @@ pub mod dns;
 pub mod records;
 mod resolver;
 
-use crate::state::{ServerRt, Shared};
+use crate::state::Shared;
 use hapee_compiler::plan::{Plan, ServerPlan};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -56,12 +56,43 @@ fn option<'a>(s: &'a ServerPlan, name: &str) -> Option<&'a str> {
     hapee_compiler::plan::option_value(&s.options, name)
 }
 
+/// A server's `resolve-opts`, read in order (a later word undoes an earlier one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResolveOpts {
+    /// `allow-dup-ip`: the server may take an address another server of its backend has
+    /// from the same name (`prevent-dup-ip`, the default, leaves it without one instead).
+    pub allow_dup_ip: bool,
+    /// `ignore-weight`: SRV weights leave the server's configured weight alone.
+    pub ignore_weight: bool,
+}
+
+impl ResolveOpts {
+    pub fn of(s: &ServerPlan) -> ResolveOpts {
+        let mut o = ResolveOpts::default();
+        let values = s
+            .options
+            .iter()
+            .zip(s.options.iter().skip(1))
+            .filter(|(k, _)| *k == "resolve-opts");
+        for word in values.flat_map(|(_, v)| v.split(',')) {
+            match word {
+                "allow-dup-ip" => o.allow_dup_ip = true,
+                "prevent-dup-ip" => o.allow_dup_ip = false,
+                "ignore-weight" => o.ignore_weight = true,
+                _ => {}
+            }
+        }
+        o
+    }
+}
+
 /// The `resolvers` section a server uses, if any.
 pub fn resolvers_of(s: &ServerPlan) -> Option<&str> {
     option(s, "resolvers")
 }
 
-fn port_of(s: &ServerPlan) -> u16 {
+/// The port a server line names (0 when it names none, as SRV templates do).
+pub fn port_of(s: &ServerPlan) -> u16 {
     match s.address.as_ref().map(|a| &a.port) {
         Some(hapee_compiler::address::Port::Range { low, .. }) => *low,
         _ => 0,
@@ -110,8 +141,10 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
             Err(e) => errors.push(e),
         }
     }
-    // One resolution per (section, name, port, family preference), shared by its servers in
-    // declaration order: a template's servers are the slots of one resolution.
+    // One resolution per (section, name, family preference, backend), shared by its servers
+    // in declaration order, whatever their ports, as HAProxy shares one resolution per name:
+    // a template's servers are the slots of one resolution, and no two servers of a backend
+    // take the same address from it unless `resolve-opts allow-dup-ip` lets them.
     let mut resolutions: Vec<resolver::Resolution> = Vec::new();
     for (b, backend) in plan.backends.iter().enumerate() {
         for (i, s) in backend.servers.iter().enumerate() {
@@ -125,20 +158,22 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
                 ));
                 continue;
             };
-            let server: Arc<ServerRt> = shared.backends[b].servers[i].clone();
+            let slot = resolver::Slot {
+                server: shared.backends[b].servers[i].clone(),
+                port: port_of(s),
+                opts: ResolveOpts::of(s),
+            };
             let prefer_v4 = option(s, "resolve-prefer") == Some("ipv4");
-            let port = port_of(s);
-            let key = (section, host.as_str(), port, prefer_v4, b);
+            let key = (section, host.as_str(), prefer_v4, b);
             match resolutions.iter_mut().find(|r| r.key() == key) {
-                Some(r) => r.servers.push(server),
+                Some(r) => r.slots.push(slot),
                 None => resolutions.push(resolver::Resolution {
                     section: cfg.clone(),
                     name: host.clone(),
-                    port,
                     prefer_v4,
                     backend: b,
                     backend_name: backend.name.clone(),
-                    servers: vec![server],
+                    slots: vec![slot],
                 }),
             }
         }

@@ -129,6 +129,29 @@ pub fn assign(targets: &[Target], slots: &[Option<SocketAddr>]) -> Vec<Option<Ta
     out
 }
 
+/// Gives the slots left empty that may share an address (`resolve-opts allow-dup-ip`) one
+/// that other slots have taken: the one such a slot holds while the answers still name it,
+/// else the first the answers name (HAProxy takes the best-scored record, and a taken one
+/// scores alike for every slot, so the order of the answer decides).
+pub fn share(
+    targets: &[Target],
+    slots: &[Option<SocketAddr>],
+    assigned: &mut [Option<Target>],
+    may_share: impl Fn(usize) -> bool,
+) {
+    for (i, slot) in assigned.iter_mut().enumerate() {
+        if slot.is_some() || !may_share(i) {
+            continue;
+        }
+        let held = slots
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|a| targets.iter().find(|t| t.addr == a));
+        *slot = held.or(targets.first()).cloned();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +213,27 @@ mod tests {
         let equal = vec![srv("10.0.0.1:80", 0, 1), srv("10.0.0.2:80", 0, 1)];
         let kept = choose(equal, &["10.0.0.2:80".parse().ok()]);
         assert_eq!(kept[0].addr.to_string(), "10.0.0.2:80");
+    }
+
+    #[test]
+    fn slots_allowed_to_share_take_a_taken_address() {
+        let answer = [t("10.0.0.1:0", None), t("10.0.0.2:0", None)];
+        let b = "10.0.0.2:0".parse().ok();
+        let slots = [None, None, None, b];
+        let mut got = assign(&answer, &slots);
+        // Distinct addresses first: slot 3 keeps its own, slot 0 takes the other one.
+        let addr = |g: &[Option<Target>], i: usize| g[i].as_ref().map(|t| t.addr.to_string());
+        assert_eq!(addr(&got, 0).as_deref(), Some("10.0.0.1:0"));
+        assert_eq!((got[1].clone(), got[2].clone()), (None, None));
+        // Only slot 2 may share (allow-dup-ip): it takes the answer's first address.
+        share(&answer, &slots, &mut got, |i| i == 2);
+        assert_eq!(got[1], None, "prevent-dup-ip: left without an address");
+        assert_eq!(addr(&got, 2).as_deref(), Some("10.0.0.1:0"));
+        assert_eq!(addr(&got, 3).as_deref(), Some("10.0.0.2:0"));
+        // A sharing slot holding a named address keeps it.
+        let mut again = vec![None, None];
+        share(&answer, &[None, b], &mut again, |_| true);
+        assert_eq!(addr(&again, 1).as_deref(), Some("10.0.0.2:0"));
     }
 
     fn hold() -> Hold {

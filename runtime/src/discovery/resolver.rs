@@ -98,24 +98,28 @@ fn nameserver(text: &str) -> Option<Nameserver> {
     Some(Nameserver { addr, stream })
 }
 
+/// A server a resolution fills: its own port (for A/AAAA answers) and `resolve-opts`.
+pub struct Slot {
+    pub server: Arc<ServerRt>,
+    pub port: u16,
+    pub opts: super::ResolveOpts,
+}
+
 /// One name and the servers its answers fill.
 pub struct Resolution {
     pub section: Arc<Section>,
     pub name: String,
-    /// The port of the server line (A/AAAA answers; SRV answers carry their own).
-    pub port: u16,
     pub prefer_v4: bool,
     pub backend: usize,
     pub backend_name: String,
-    pub servers: Vec<Arc<ServerRt>>,
+    pub slots: Vec<Slot>,
 }
 
 impl Resolution {
-    pub fn key(&self) -> (&str, &str, u16, bool, usize) {
+    pub fn key(&self) -> (&str, &str, bool, usize) {
         (
             self.section.name.as_str(),
             self.name.as_str(),
-            self.port,
             self.prefer_v4,
             self.backend,
         )
@@ -143,17 +147,42 @@ async fn run(res: Resolution) {
     }
 }
 
-/// Gives each server its slot's target (or none).
+/// Gives each server its slot's target (or none). A/AAAA answers name addresses without a
+/// port: they fill slots by address, and each server keeps its own port.
 fn apply(res: &Resolution, targets: &[Target]) {
-    let slots: Vec<Option<SocketAddr>> = res.servers.iter().map(|s| s.addr()).collect();
+    let by_ip = targets.iter().all(|t| t.weight.is_none());
+    let key = |a: SocketAddr| {
+        if by_ip {
+            SocketAddr::new(a.ip(), 0)
+        } else {
+            a
+        }
+    };
+    let slots: Vec<Option<SocketAddr>> =
+        res.slots.iter().map(|s| s.server.addr().map(key)).collect();
     let chosen = records::choose(targets.to_vec(), &slots);
-    let assigned = records::assign(&chosen, &slots);
-    for (server, target) in res.servers.iter().zip(assigned) {
+    let mut assigned = records::assign(&chosen, &slots);
+    if by_ip {
+        records::share(targets, &slots, &mut assigned, |i| {
+            res.slots[i].opts.allow_dup_ip
+        });
+    }
+    for (slot, target) in res.slots.iter().zip(assigned) {
+        let server = &slot.server;
         let Some(dynamic) = server.dynamic.as_ref() else {
             continue;
         };
         let (addr, weight) = match &target {
-            Some(t) => (Some(t.addr), t.server_weight().unwrap_or(server.weight)),
+            Some(t) => (
+                Some(if by_ip {
+                    SocketAddr::new(t.addr.ip(), slot.port)
+                } else {
+                    t.addr
+                }),
+                t.server_weight()
+                    .filter(|_| !slot.opts.ignore_weight)
+                    .unwrap_or(server.weight),
+            ),
             None => (None, server.weight),
         };
         let before = (dynamic.addr(), dynamic.weight());
@@ -234,7 +263,7 @@ async fn resolve(res: &Resolution) -> Outcome {
         found
             .into_iter()
             .map(|ip| Target {
-                addr: SocketAddr::new(ip, res.port),
+                addr: SocketAddr::new(ip, 0),
                 weight: None,
                 priority: 0,
             })

@@ -65,6 +65,15 @@ fn numbers(action: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The counter of `sc-inc-gpc0|1[(<n>)]` and `sc-set-gpt0[(<n>)]`: sc0 when not written.
+fn legacy_counter(action: &str, n: &[usize]) -> Option<usize> {
+    if action.contains('(') {
+        n.first().copied()
+    } else {
+        Some(0)
+    }
+}
+
 impl TableAction {
     /// The table action `action` with `args`, `None` when it is not a table action.
     pub fn compile(action: &str, args: &[String]) -> Result<Option<TableAction>, Unsupported> {
@@ -92,8 +101,9 @@ impl TableAction {
                     table,
                 }
             }
+            // Written without `(<n>)`, these act on sc0.
             "sc-inc-gpc0" | "sc-inc-gpc1" => TableAction::AddGpc {
-                counter: *n.first().ok_or_else(bad)?,
+                counter: legacy_counter(action, &n).ok_or_else(bad)?,
                 idx: usize::from(name.ends_with('1')),
                 legacy: true,
                 value: Operand::Int(1),
@@ -109,7 +119,7 @@ impl TableAction {
                 },
             },
             "sc-set-gpt0" => TableAction::SetGpt {
-                counter: *n.first().ok_or_else(bad)?,
+                counter: legacy_counter(action, &n).ok_or_else(bad)?,
                 idx: 0,
                 legacy: true,
                 value: value()?,

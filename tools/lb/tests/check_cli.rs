@@ -535,3 +535,114 @@ fn chroot_that_is_no_directory_fails_check_but_not_the_haproxy_c() {
     assert_eq!(run(&["check", ok.to_str().unwrap()]).status.code(), Some(0));
     assert_eq!(run(&["check", "--no-env", cfg]).status.code(), Some(0));
 }
+
+/// `-c` on `rule` (one line in a frontend with a table), by `cmd` (`hapee-lb` or `haproxy`);
+/// the first alert, without the file name, or `None` when the configuration is valid.
+fn rule_alert(cmd: &str, global: &str, rule: &str) -> Option<String> {
+    let cfg = write_cfg(
+        "stkctr.cfg",
+        &format!(
+            "global
+{global}defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend fe
+    bind 127.0.0.1:18995
+    stick-table type ip size 1k expire 1m store http_req_rate(10s),gpc(2),gpt(2)
+{rule}
+"
+        ),
+    );
+    let out = Command::new(cmd)
+        .args(["-c", "-f"])
+        .arg(&cfg)
+        .output()
+        .expect("run -c");
+    let file = format!("{}:", cfg.display());
+    alerts(&out).first().map(|l| l.replace(&file, ""))
+}
+
+#[test]
+fn sticky_counters_beyond_the_limit_are_refused_as_haproxy_refuses_them() {
+    // With the built-in 3 counters, HAProxy 2.7's words (Debian's 2.6 has the same).
+    let cases = [
+        (
+            "    tcp-request connection track-sc3 src",
+            "config : parsing [10] : 'tcp-request connection track-sc3' : 3 track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value",
+        ),
+        (
+            "    http-request track-sc5 src",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request track-sc5' rule : 5 track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value.",
+        ),
+        (
+            "    http-request sc-inc-gpc(1,3)",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request sc-inc-gpc(1,3)' rule : invalid stick table track ID 'sc-inc-gpc(1,3)'. The max allowed ID is 2.",
+        ),
+        (
+            "    http-request sc-inc-gpc0(4)",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request sc-inc-gpc0(4)' rule : invalid stick table track ID. The max allowed ID is 2.",
+        ),
+        (
+            "    http-request sc-set-gpt0(3) 1",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request sc-set-gpt0(3)' rule : invalid stick table track ID 'sc-set-gpt0(3)'. The max allowed ID is 2.",
+        ),
+        (
+            "    tcp-request content sc-set-gpt(0,3) 1",
+            "config : parsing [10] : invalid stick table track ID 'sc-set-gpt(0,3)'. The max allowed ID is 2",
+        ),
+        (
+            "    http-request track-sc1x src",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request track-sc1x' rule : Wrong track-sc number '1x'.",
+        ),
+    ];
+    let haproxy = std::process::Command::new("haproxy")
+        .arg("-v")
+        .output()
+        .is_ok();
+    for (rule, want) in cases {
+        let ours = rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), "", rule);
+        assert_eq!(ours.as_deref(), Some(want), "{rule}");
+        if haproxy {
+            assert_eq!(rule_alert("haproxy", "", rule), ours, "haproxy on {rule}");
+        }
+    }
+    // A fetch naming a counter the session does not have is accepted: it finds nothing.
+    let fetch = "    http-request set-header x %[sc_http_req_rate(7)]";
+    assert_eq!(rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), "", fetch), None);
+    if haproxy {
+        assert_eq!(rule_alert("haproxy", "", fetch), None);
+    }
+    // `tune.stick-counters` (HAProxy 2.8's setting) moves the limit, and the words name it.
+    let eight = "    tune.stick-counters 8\n";
+    let hapee = env!("CARGO_BIN_EXE_hapee-lb");
+    assert_eq!(
+        rule_alert(hapee, eight, "    http-request track-sc7 src"),
+        None
+    );
+    assert_eq!(
+        rule_alert(hapee, eight, "    http-request sc-inc-gpc(1,7)"),
+        None
+    );
+    assert_eq!(
+        rule_alert(hapee, eight, "    http-request track-sc8 src").as_deref(),
+        Some("config : parsing [11] : error detected in frontend 'fe' while parsing 'http-request track-sc8' rule : 8 track-sc number exceeding 7 (tune.stick-counters-1) value.")
+    );
+    assert_eq!(
+        rule_alert(hapee, eight, "    http-request sc-inc-gpc1(9)").as_deref(),
+        Some("config : parsing [11] : error detected in frontend 'fe' while parsing 'http-request sc-inc-gpc1(9)' rule : invalid stick table track ID. The max allowed ID is 7 (tune.stick-counters).")
+    );
+    assert_eq!(
+        rule_alert(hapee, "    tune.stick-counters 0\n", "    tcp-request connection track-sc0 src").as_deref(),
+        Some("config : parsing [11] : 'tcp-request connection track-sc0' : 0 track-sc number not usable, stick-counters are disabled by tune.stick-counters")
+    );
+    assert_eq!(
+        rule_alert(hapee, "    tune.stick-counters -2\n", "").as_deref(),
+        Some("config : parsing [2] : tune.stick-counters: the number of stick-counters may not be negative (was -2)")
+    );
+    assert_eq!(
+        rule_alert(hapee, "    tune.stick-counters eight\n", "").as_deref(),
+        Some("config : parsing [2] : tune.stick-counters: 'eight' is an invalid number")
+    );
+}

@@ -211,12 +211,13 @@ async fn request(resolver: Resolver, ctx: Rc<ConnCtx>, early: bool) {
 }
 
 /// A request that came in early data says so to the server with `Early-Data: 1` (RFC 8470
-/// §5.1), as HAProxy does, so that a server may answer 425 rather than risk a replay.
+/// §5.1), as HAProxy does, so that a server may answer 425 rather than risk a replay. An
+/// `Early-Data` header already there (from a proxy in front) is kept as it is, as HAProxy
+/// keeps it.
 fn mark_early(headers: &mut HeaderMap) {
-    headers.insert(
-        HeaderName::from_static("early-data"),
-        HeaderValue::from_static("1"),
-    );
+    headers
+        .entry(HeaderName::from_static("early-data"))
+        .or_insert(HeaderValue::from_static("1"));
 }
 
 /// Removes the headers HTTP/3 forbids in a response (RFC 9114 §4.2): those that describe an
@@ -249,6 +250,19 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(super::super::with_host(req).headers()["host"], "b.example");
+    }
+
+    #[test]
+    fn early_requests_are_marked_once() {
+        let mut h = HeaderMap::new();
+        mark_early(&mut h);
+        assert_eq!(h["early-data"], "1");
+        // A value set before (by a proxy in front) stays, and stays alone.
+        let mut h = HeaderMap::new();
+        h.insert("early-data", HeaderValue::from_static("0"));
+        mark_early(&mut h);
+        assert_eq!(h.get_all("early-data").iter().count(), 1);
+        assert_eq!(h["early-data"], "0");
     }
 
     #[test]

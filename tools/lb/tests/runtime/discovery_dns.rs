@@ -217,3 +217,151 @@ fn srv_priorities_and_weights_fill_slots_as_haproxy_does() {
     let _ = dns.kill();
     let _ = dns.wait();
 }
+
+/// Backend `backend`'s servers from `show servers state`: name, address (`-` for none), port,
+/// weight in force, operational state.
+fn servers_of(sock: &Path, backend: &str) -> Vec<[String; 5]> {
+    let Ok(_) = std::os::unix::net::UnixStream::connect(sock) else {
+        return Vec::new();
+    };
+    ask(sock, &format!("show servers state {backend}\n"))
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.split(' ').count() > 18)
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            [f[3], f[4], f[18], f[7], f[5]].map(String::from)
+        })
+        .collect()
+}
+
+/// The servers of `list` whose name starts with `prefix`, and the addresses they have.
+fn group<'a>(list: &'a [[String; 5]], prefix: &str) -> (Vec<&'a [String; 5]>, Vec<&'a str>) {
+    let members: Vec<&[String; 5]> = list.iter().filter(|s| s[0].starts_with(prefix)).collect();
+    let addrs = members
+        .iter()
+        .filter(|s| s[1] != "-")
+        .map(|s| s[1].as_str())
+        .collect();
+    (members, addrs)
+}
+
+/// What `resolve-opts` does, read from one proxy's Runtime API once its servers are resolved;
+/// `Err` says what is not so (yet).
+fn resolve_opts_hold(sock: &Path) -> Result<(), String> {
+    let (b, w) = (servers_of(sock, "b"), servers_of(sock, "w"));
+    let two = ["127.0.2.1", "127.0.2.2"];
+    // prevent-dup-ip (the default): one server per address, the others without one.
+    let (a, addrs) = group(&b, "a");
+    let mut distinct = addrs.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if addrs.len() != 2 || distinct != two || a.len() != 4 {
+        return Err(format!("template a: {a:?}"));
+    }
+    if a.iter().any(|s| s[2] != "8080") {
+        return Err(format!("template a keeps its port: {a:?}"));
+    }
+    if a.iter().any(|s| (s[1] == "-") != (s[4] == "0")) {
+        return Err(format!("servers without an address are stopped: {a:?}"));
+    }
+    // allow-dup-ip: every slot filled from the same two addresses, on its own port.
+    let (d, addrs) = group(&b, "d");
+    if addrs.len() != 4
+        || addrs.iter().any(|a| !two.contains(a))
+        || d.iter().any(|s| s[2] != "8081")
+    {
+        return Err(format!("template d: {d:?}"));
+    }
+    // Another server of the backend on the same name, another port: both addresses are
+    // taken, and it may not share.
+    let (x, addrs) = group(&b, "x");
+    if x.len() != 1 || !addrs.is_empty() {
+        return Err(format!("server x: {x:?}"));
+    }
+    // SRV weights: mapped onto 0-256 for template s, ignored (configured 7) for template w.
+    let weights = |list: &[&[String; 5]]| {
+        let mut v: Vec<String> = list
+            .iter()
+            .filter(|s| s[1] != "-")
+            .map(|s| format!("{}:{} {}", s[1], s[2], s[3]))
+            .collect();
+        v.sort();
+        v
+    };
+    let (s, _) = group(&b, "s");
+    if weights(&s) != ["127.0.0.1:9001 3", "127.0.0.1:9002 1"] {
+        return Err(format!("template s: {s:?}"));
+    }
+    let (wt, _) = group(&w, "w");
+    if weights(&wt) != ["127.0.0.1:9001 7", "127.0.0.1:9002 7"] {
+        return Err(format!("template w: {wt:?}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn resolve_opts_share_addresses_and_keep_weights_as_haproxy_does() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    let records = [
+        "--host-record=two.hapee.test,127.0.2.1",
+        "--host-record=two.hapee.test,127.0.2.2",
+        "--srv-host=_http._tcp.svc.hapee.test,web.hapee.test,9001,0,600",
+        "--srv-host=_http._tcp.svc.hapee.test,web.hapee.test,9002,0,100",
+    ]
+    .map(String::from);
+    let dns_port = free_port();
+    let mut dns = dnsmasq_with(dns_port, &[], &records);
+    let config = |sock: &Path, port: u16| {
+        let opts = "resolvers dns resolve-prefer ipv4 init-addr none";
+        format!(
+            "global
+    stats socket {} level admin
+resolvers dns
+    nameserver ns1 127.0.0.1:{dns_port}
+    accepted_payload_size 1232
+    timeout resolve 300ms
+    timeout retry 300ms
+    hold valid 300ms
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    server-template a 1-4 two.hapee.test:8080 {opts}
+    server-template d 1-4 two.hapee.test:8081 {opts} resolve-opts allow-dup-ip
+    server x1 two.hapee.test:8082 {opts}
+    server-template s 1-3 _http._tcp.svc.hapee.test {opts} weight 7
+backend w
+    server-template w 1-3 _http._tcp.svc.hapee.test {opts} weight 7 resolve-opts prevent-dup-ip,ignore-weight
+",
+            sock.display()
+        )
+    };
+    let wait = |sock: &Path, who: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match resolve_opts_hold(sock) {
+                Ok(()) => return,
+                Err(e) => assert!(Instant::now() < deadline, "{who}: {e}"),
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let port = free_port();
+    let sock = sock_in("opts");
+    let proxy = Proxy::start(&config(&sock, port), port);
+    wait(&sock, "hapee");
+    // Settled: a second look a few resolutions later says the same.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(resolve_opts_hold(&sock), Ok(()), "{}", proxy.stderr());
+    if Haproxy::installed() {
+        let hport = free_port();
+        let hsock = sock_in("opts-haproxy");
+        let _h = Haproxy::start(&config(&hsock, hport), hport);
+        wait(&hsock, "haproxy");
+    }
+    let _ = dns.kill();
+    let _ = dns.wait();
+}

@@ -190,3 +190,36 @@ backend app
     let gone = ask(&user, "show table fe key 10.0.0.9\n");
     assert!(!gone.contains("key=10.0.0.9"), "{gone}");
 }
+
+#[test]
+fn tune_stick_counters_gives_sessions_more_counters() {
+    // Eight counters: sc5 tracks and limits, sc-inc-gpc0 without a number acts on sc0, and a
+    // counter nothing tracks (sc6) reads as nothing.
+    let port = free_port();
+    let cfg = format!(
+        "global
+    tune.stick-counters 8
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1k expire 1m store http_req_rate(10s),gpc(2),gpc0
+    http-request track-sc5 src
+    http-request track-sc0 src table other
+    http-request sc-inc-gpc(1,5)
+    http-request sc-inc-gpc0
+    http-request deny deny_status 429 if {{ sc_http_req_rate(5) gt 3 }}
+    http-request return status 200 content-type text/plain lf-string \"rate=%[sc_http_req_rate(5)] gpc1=%[sc_get_gpc(1,5)] other=%[sc_get_gpc0(0)] none=%[sc_http_req_rate(6)]\"
+backend other
+    stick-table type ip size 1k expire 1m store gpc0
+"
+    );
+    let _p = Proxy::start(&cfg, port);
+    let url = format!("http://127.0.0.1:{port}/");
+    for i in 1..=3 {
+        let (code, body) = curl(&[&url]);
+        assert_eq!(code, 200);
+        assert_eq!(body, format!("rate={i} gpc1={i} other={i} none="));
+    }
+    let (code, _) = curl(&[&url]);
+    assert_eq!(code, 429, "the fourth request is over sc5's rate");
+}

@@ -9,6 +9,7 @@ use crate::tls::{Ca, Pki};
 use rustls::pki_types::pem::PemObject;
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A TLS 1.3 origin accepting early data on sessions it resumes (from its own cache, so a new
 /// origin rejects them); each request is answered `early=1` when it came in early data.
@@ -154,4 +155,48 @@ frontend fe2
     assert_eq!(get(port), (200, "early=1".to_string()));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     thread.join().unwrap();
+}
+
+#[test]
+fn a_server_answering_425_too_early_is_retried_with_retry_on_425_as_haproxy_does() {
+    // HAProxy 2.7 retries a response whose status is in its `retry-on` list, 425 included
+    // (a server refusing a request that came in early data); without it, the 425 reaches the
+    // client.
+    let too_early = raw_server(
+        b"HTTP/1.1 425 Too Early\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let good = Origin::start("good");
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend plain if {{ path /plain }}
+    default_backend retried
+backend retried
+    balance first
+    retry-on 425
+    option redispatch
+    server early {too_early}
+    server good {}
+backend plain
+    server early {too_early}
+",
+            good.addr
+        )
+    };
+    let drive = |port: u16| {
+        let retried = curl(&[&format!("http://127.0.0.1:{port}/")]);
+        let plain = curl(&[&format!("http://127.0.0.1:{port}/plain")]);
+        (retried.0, retried.1.contains("name=good"), plain.0)
+    };
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port), port);
+    let ours = drive(port);
+    assert_eq!(ours, (200, true, 425));
+    if let Some((theirs, _)) = with_haproxy(cfg, drive) {
+        assert_eq!(theirs, ours);
+    }
 }
