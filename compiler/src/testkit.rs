@@ -94,8 +94,10 @@ impl Parity {
                 if errors.is_empty() {
                     self.valid_agreed += 1;
                 } else {
-                    self.misses
-                        .push(format!("accepted by HAProxy, rejected here: {}", describe()));
+                    self.misses.push(format!(
+                        "accepted by HAProxy, rejected here: {}",
+                        describe()
+                    ));
                 }
             }
             "1" => {
@@ -108,12 +110,12 @@ impl Parity {
                 }
                 self.caught += 1;
                 match alert_line(first_alert) {
-                    Some(line) if !errors.iter().any(|(l, _)| *l == line) => {
-                        self.misses.push(format!(
-                            "{cfg}: HAProxy's first alert is on line {line} ({first_alert}), ours: {}",
-                            describe()
-                        ))
-                    }
+                    Some(line) if !errors.iter().any(|(l, _)| *l == line) => self
+                        .misses
+                        .push(format!(
+                        "{cfg}: HAProxy's first alert is on line {line} ({first_alert}), ours: {}",
+                        describe()
+                    )),
                     _ => self.same_line += 1,
                 }
             }

@@ -40,7 +40,9 @@ fn check(dir: &Path, file: &str, args: &str) -> Vec<(u32, String)> {
         .lines()
         .filter(|l| l.starts_with("[ALERT]"))
         // The closing summary lines name the file, not a line.
-        .filter(|l| !l.contains("Error(s) found in configuration file") && !l.contains("Fatal errors found"))
+        .filter(|l| {
+            !l.contains("Error(s) found in configuration file") && !l.contains("Fatal errors found")
+        })
         .map(|l| (alert_line(l).unwrap_or(0), l.to_string()))
         .collect();
     if errors.is_empty() && out.status.code() != Some(0) {
