@@ -110,12 +110,12 @@ impl Parity {
                 }
                 self.caught += 1;
                 match alert_line(first_alert) {
-                    Some(line) if !errors.iter().any(|(l, _)| *l == line) => self
-                        .misses
-                        .push(format!(
+                    Some(line) if !errors.iter().any(|(l, _)| *l == line) => {
+                        self.misses.push(format!(
                         "{cfg}: HAProxy's first alert is on line {line} ({first_alert}), ours: {}",
                         describe()
-                    )),
+                    ))
+                    }
                     _ => self.same_line += 1,
                 }
             }
