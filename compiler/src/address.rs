@@ -80,6 +80,9 @@ pub struct Rules {
     pub port_offset: bool,
     /// Host names are accepted (resolved later by whoever uses the address).
     pub names: bool,
+    /// Any text that is not an address is kept as a name to resolve later, whatever its
+    /// characters: HAProxy only finds such a name bad when resolving it fails (servers).
+    pub any_name: bool,
     /// `fd@` is accepted.
     pub fd: bool,
 }
@@ -92,6 +95,7 @@ impl Rules {
         port_range: true,
         port_offset: false,
         names: true,
+        any_name: false,
         fd: true,
     };
     /// `server` lines: optional port or offset, names allowed.
@@ -101,6 +105,18 @@ impl Rules {
         port_range: false,
         port_offset: true,
         names: true,
+        any_name: true,
+        fd: false,
+    };
+    /// `nameserver` lines of a resolvers section: port mandatory, names resolved while the line
+    /// is read.
+    pub const NAMESERVER: Rules = Rules {
+        port_ok: true,
+        port_mandatory: true,
+        port_range: false,
+        port_offset: false,
+        names: true,
+        any_name: false,
         fd: false,
     };
     /// `log` targets and similar: optional port, names allowed, fds allowed.
@@ -110,6 +126,7 @@ impl Rules {
         port_range: false,
         port_offset: false,
         names: true,
+        any_name: false,
         fd: true,
     };
 }
@@ -276,7 +293,12 @@ fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result
         }
     };
     addr.host = bare.into();
-    if addr.ip.is_none() && !(rules.names && is_hostname(bare)) {
+    let named = if rules.any_name {
+        !bare.contains("..")
+    } else {
+        is_hostname(bare)
+    };
+    if addr.ip.is_none() && !(rules.names && named) {
         return Err(format!("invalid address: '{bare}' in '{text}'"));
     }
     Ok(addr)
@@ -412,6 +434,17 @@ mod tests {
             .unwrap_err()
             .contains("port range not permitted"));
         assert!(parse("fd@3", Rules::SERVER).is_err());
-        assert!(parse("bad host:80", Rules::SERVER).is_err());
+        // Whatever is not an address is a name for the resolver to refuse later.
+        let placeholder = parse("<pg-node1-ip>:5432", Rules::SERVER).unwrap();
+        assert_eq!(
+            (placeholder.ip, placeholder.host.as_str()),
+            (None, "<pg-node1-ip>")
+        );
+        assert_eq!(
+            parse("bad host:80", Rules::SERVER).unwrap().host.as_str(),
+            "bad host"
+        );
+        // Only empty labels keep HAProxy from preparing the name's resolution.
+        assert!(parse("a..b:80", Rules::SERVER).is_err());
     }
 }

@@ -262,7 +262,11 @@ rules! {
     "E265" "cipher-list-rejected" Error Haproxy "OpenSSL selects no cipher from a TLS listener's or server's 'ciphers' or 'ciphersuites' list."
         "HAProxy hands each TLS listener's and TLS server's cipher lists (their own 'ciphers'/'ciphersuites', else 'ssl-default-bind-*' or 'ssl-default-server-*') to OpenSSL once the configuration is read, and does not start when OpenSSL rejects one. OpenSSL skips the names it does not know, and rejects a 'ciphers' list that leaves no TLS 1.2-or-below cipher (only unknown names, TLS 1.3 suite names, everything removed with '!'), a 'ciphersuites' list with no known suite, and characters outside its syntax. 'openssl ciphers -v LIST' shows what a list selects.";
     "E264" "nameserver-arguments-missing" Error Haproxy "A 'nameserver' line of a resolvers section lacks its name or address."
-        "Write 'nameserver <name> <address>[:<port>]'; the address is an IP address (or a name the system resolves when HAProxy starts), the port defaults to 53.";
+        "Write 'nameserver <name> <address>:<port>'; the address is an IP address (or a name the system resolves while HAProxy reads the line), and HAProxy 2.7 wants the port written (53 for DNS).";
+    "E267" "http-service-in-tcp-rules" Error Haproxy "A 'tcp-request content use-service' names an HTTP service a Lua script registered."
+        "HAProxy starts an HTTP service (one a script registered with 'core.register_service(name, \"http\", …)') only from 'http-request use-service': a TCP rule runs before the request is parsed as HTTP. Move the rule to 'http-request', or register a \"tcp\" service for TCP rules.";
+    "E266" "nameserver-address-invalid" Error Haproxy "A 'nameserver' address is not one HAProxy can query: no port, a port out of range, or not an address."
+        "HAProxy 2.7 reads a nameserver's address as '<ip>:<port>' (optionally 'udp@', 'tcp@' or an IPv6 address in brackets) and rejects the line when the port is missing or outside 1-65535, or when the address is neither an IP address nor a name the system resolves. Add the port: 'nameserver dns1 10.0.0.2:53'.";
 
     // ---- E4xx / W4xx: environment ----
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."

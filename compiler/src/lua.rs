@@ -4,24 +4,54 @@
 //! and tells what the script registered. Without one (the LSP), scripts are only required to
 //! exist, and every `lua.<name>` is taken on trust.
 
+use crate::registry::RuleSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
 /// The names a script registered with `core.register_*`.
 #[derive(Clone, Debug, Default)]
 pub struct LuaNames {
-    pub actions: Vec<String>,
+    /// Actions, in registration order, each with the rule sets it was registered for.
+    pub actions: Vec<(String, Vec<RuleSet>)>,
     pub fetches: Vec<String>,
     pub converters: Vec<String>,
-    pub services: Vec<String>,
+    /// Services, and whether each is an HTTP one (else TCP).
+    pub services: Vec<(String, bool)>,
 }
 
 impl LuaNames {
     pub fn extend(&mut self, other: LuaNames) {
-        self.actions.extend(other.actions);
+        for (name, sets) in other.actions {
+            match self.actions.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, known)) => known.extend(sets),
+                None => self.actions.push((name, sets)),
+            }
+        }
         self.fetches.extend(other.fetches);
         self.converters.extend(other.converters);
         self.services.extend(other.services);
+    }
+
+    /// The `lua.<name>` actions a rule of `set` may use: HAProxy adds a script's action to the
+    /// rule sets named in its registration only.
+    pub fn actions_for(&self, set: RuleSet) -> Vec<String> {
+        self.actions
+            .iter()
+            .filter(|(_, sets)| sets.contains(&set))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// The rule set of each action type a script registers an action for (`"http-req"`, …):
+    /// `tcp-req` and `tcp-res` are the `content` rule sets.
+    pub fn rule_set(kind: &str) -> Option<RuleSet> {
+        Some(match kind {
+            "http-req" => RuleSet::HttpRequest,
+            "http-res" => RuleSet::HttpResponse,
+            "tcp-req" => RuleSet::TcpRequestContent,
+            "tcp-res" => RuleSet::TcpResponseContent,
+            _ => return None,
+        })
     }
 }
 

@@ -524,11 +524,34 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
         };
         state::load_file(s, &file.display().to_string(), args)?;
         let r = s.registered.lock().unwrap_or_else(|e| e.into_inner());
+        use hapee_compiler::registry::RuleSet;
+        use hapee_runtime::script::Phase;
+        let actions = r
+            .action_order
+            .iter()
+            .map(|name| {
+                let sets = r.actions[name]
+                    .iter()
+                    .flat_map(|a| a.phases.iter())
+                    .map(|p| match p {
+                        Phase::HttpRequest => RuleSet::HttpRequest,
+                        Phase::HttpResponse => RuleSet::HttpResponse,
+                        Phase::TcpRequest => RuleSet::TcpRequestContent,
+                        Phase::TcpResponse => RuleSet::TcpResponseContent,
+                    })
+                    .collect();
+                (name.clone(), sets)
+            })
+            .collect();
         Ok(hapee_compiler::lua::LuaNames {
-            actions: r.action_order.clone(),
+            actions,
             fetches: r.fetches.keys().cloned().collect(),
             converters: r.converters.keys().cloned().collect(),
-            services: r.services.keys().cloned().collect(),
+            services: r
+                .services
+                .iter()
+                .map(|(name, (_, http))| (name.clone(), *http))
+                .collect(),
         })
     }
 }
@@ -572,7 +595,7 @@ core.register_service("s", "http", function() end)
             .unwrap();
         assert_eq!(names.fetches, ["f"]);
         assert_eq!(names.converters, ["c"]);
-        assert_eq!(names.services, ["s"]);
+        assert_eq!(names.services, [("s".to_string(), true)]);
         let err = super::Checker::default().load(&file, &[]).unwrap_err();
         assert!(err.starts_with("Lua runtime error: "), "{err}");
         assert!(err.ends_with("helpers.lua:3: arguments"), "{err}");

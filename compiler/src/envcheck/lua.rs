@@ -1,16 +1,18 @@
 //! `lua.<name>` actions and services exist only once a loaded script registers them
 //! (`core.register_action`, `core.register_service`), which HAProxy runs while it reads the
-//! `lua-load` line. The scripts are scanned for those calls; a rule naming something no script
-//! registers gets HAProxy's unknown action or service error. A script that registers under a
-//! computed name, or cannot be read, turns the check off: the scan cannot know then.
+//! `lua-load` line. Without a loader ([`crate::lua`]) the scripts are scanned for those calls,
+//! with the rule sets of each action and the kind of each service when they are written as
+//! literals; the checks on what rules name are the loader's ([`super::lua_references`]). A script
+//! that registers under a computed name, or cannot be read, turns the check off: the scan cannot
+//! know then.
 
-use crate::diagnostic::Diagnostic;
 use crate::ir::{Config, FileKind, RuleSet};
-use rustc_hash::FxHashSet;
+use crate::lua::LuaNames;
 
-/// The names a script registers with `core.<function>("name", …)`; `None` when one call's name
-/// is not a string literal.
-fn registered(script: &str, function: &str, into: &mut FxHashSet<String>) -> Option<()> {
+/// Every `core.<function>("name", <rest>…)` call of a script: its name and the text after the
+/// name's comma; `None` when one call's name is not a string literal.
+fn calls<'s>(script: &'s str, function: &str) -> Option<Vec<(&'s str, &'s str)>> {
+    let mut out = Vec::new();
     for (at, _) in script.match_indices(function) {
         let rest = script[at + function.len()..].trim_start();
         let Some(rest) = rest.strip_prefix('(') else {
@@ -19,76 +21,68 @@ fn registered(script: &str, function: &str, into: &mut FxHashSet<String>) -> Opt
         let rest = rest.trim_start();
         let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
         let name = rest[1..].split(quote).next()?;
-        into.insert(name.to_string());
+        let after = rest[1 + name.len() + 1..].trim_start();
+        out.push((name, after.strip_prefix(',').unwrap_or(after).trim_start()));
     }
-    Some(())
+    Some(out)
 }
 
-pub(super) fn registrations(config: &Config) -> Vec<Diagnostic> {
-    let uses_lua = config.proxies.iter().any(|p| {
-        p.rules.iter().any(|r| {
-            r.action.value.starts_with("lua.")
-                || (r.action.value == "use-service"
-                    && r.args.first().is_some_and(|a| a.value.starts_with("lua.")))
+/// The quoted words of a literal Lua table at the start of `text` (`{ "http-req", 'tcp-req' }`),
+/// or `None` when it is not one.
+fn literal_words(text: &str) -> Option<Vec<&str>> {
+    let body = text.strip_prefix('{')?.split('}').next()?;
+    body.split(',')
+        .map(|w| {
+            let w = w.trim();
+            w.strip_prefix('"')
+                .and_then(|w| w.strip_suffix('"'))
+                .or_else(|| w.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')))
         })
-    });
-    if !uses_lua {
-        return Vec::new();
-    }
-    let mut actions = FxHashSet::default();
-    let mut services = FxHashSet::default();
+        .collect()
+}
+
+/// What the scripts register, read from their source: action names with the rule sets a
+/// literal table gives (all of them when it is not literal), services with their literal kind.
+/// `None` when a script cannot be read or registers under a computed name.
+pub(super) fn scanned(config: &Config) -> Option<LuaNames> {
+    let mut names = LuaNames::default();
     for r in config
         .files
         .iter()
         .filter(|r| r.kind == FileKind::LuaScript)
     {
-        let Ok(script) = std::fs::read_to_string(super::resolve(r)) else {
-            return Vec::new();
-        };
-        if registered(&script, "register_action", &mut actions).is_none()
-            || registered(&script, "register_service", &mut services).is_none()
-        {
-            return Vec::new();
+        let script = std::fs::read_to_string(super::resolve(r)).ok()?;
+        for (name, rest) in calls(&script, "register_action")? {
+            let sets = match literal_words(rest) {
+                Some(kinds) => kinds.into_iter().filter_map(LuaNames::rule_set).collect(),
+                None => ["http-req", "http-res", "tcp-req", "tcp-res"]
+                    .into_iter()
+                    .filter_map(LuaNames::rule_set)
+                    .collect(),
+            };
+            names.extend(LuaNames {
+                actions: vec![(name.to_string(), sets)],
+                ..LuaNames::default()
+            });
+        }
+        for (name, rest) in calls(&script, "register_service")? {
+            let http = rest.starts_with("\"http\"") || rest.starts_with("'http'");
+            names.services.push((name.to_string(), http));
         }
     }
-    let mut scripted: Vec<String> = actions.iter().map(|a| format!("lua.{a}")).collect();
-    scripted.sort();
-    let mut out = Vec::new();
-    for p in &config.proxies {
-        for r in &p.rules {
-            if matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
-                continue;
-            }
-            if let Some(name) = r.action.value.strip_prefix("lua.") {
-                if !actions.contains(name) {
-                    out.push(crate::ir::unknown_action(
-                        r.set,
-                        &r.action.value,
-                        r.action.span,
-                        &scripted,
-                    ));
-                }
-            } else if r.action.value == "use-service" {
-                let Some(service) = r.args.first() else {
-                    continue;
-                };
-                let known = service
-                    .value
-                    .strip_prefix("lua.")
-                    .is_none_or(|n| services.contains(n));
-                if !known {
-                    out.push(crate::ir::unknown_service(
-                        p.kind.type_str(),
-                        p.name_str(),
-                        r.set.keyword(),
-                        &format!("'{}' unknown service name.", service.value),
-                        service.span,
-                    ));
-                }
-            }
-        }
-    }
-    out
+    Some(names)
+}
+
+/// Whether a rule names a script's action or service, which only a loaded script can provide.
+pub(super) fn uses_lua(config: &Config) -> bool {
+    config.proxies.iter().any(|p| {
+        p.rules.iter().any(|r| {
+            !matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck)
+                && (r.action.value.starts_with("lua.")
+                    || (r.action.value == "use-service"
+                        && r.args.first().is_some_and(|a| a.value.starts_with("lua."))))
+        })
+    })
 }
 
 #[cfg(test)]
@@ -113,6 +107,7 @@ mod tests {
             "global\n    lua-load {}\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
              frontend fe\n    bind 127.0.0.1:18001\n    http-request lua.hello\n    http-request lua.bye\n\
              \x20   http-request use-service lua.svc if {{ path /a }}\n    http-request use-service lua.nosvc if {{ path /x }}\n\
+             \x20   http-response lua.hello\n    tcp-request content use-service lua.svc\n\
              \x20   default_backend b\nbackend b\n    server s 127.0.0.1:1\n",
             script.display()
         );
@@ -122,9 +117,10 @@ mod tests {
         let found: Vec<(&str, String)> = c
             .diagnostics
             .iter()
+            .filter(|d| d.is_error())
             .map(|d| (d.code, d.message.to_string()))
             .collect();
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 4, "{found:?}");
         assert_eq!(found[0].0, "E108");
         assert!(found[0]
             .1
@@ -134,23 +130,27 @@ mod tests {
             found[1].1.contains("'lua.nosvc' unknown service name.."),
             "{found:?}"
         );
+        // An action registered for requests only is unknown to response rules.
+        assert_eq!(found[2].0, "E108");
+        assert!(
+            found[2].1.starts_with("'http-response' expects ")
+                && found[2].1.ends_with("but got 'lua.hello'.")
+        );
+        assert_eq!(found[3].0, "E267");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn literal_names_are_found_and_computed_ones_stop_the_scan() {
-        let mut names = FxHashSet::default();
         let script = "core.register_action(\"hello\", {\"http-req\"}, f)\n\
-                      core.register_action( 'bye' , {'tcp-req'}, g)\n\
+                      core.register_action( 'bye' , {'tcp-req', \"http-res\"}, g)\n\
                       -- register_action is documented in …\n";
-        assert!(registered(script, "register_action", &mut names).is_some());
-        assert!(names.contains("hello") && names.contains("bye"));
-        let mut names = FxHashSet::default();
-        assert!(registered(
-            "core.register_service(name, 'http', f)",
-            "register_service",
-            &mut names
-        )
-        .is_none());
+        let found = calls(script, "register_action").unwrap();
+        assert_eq!(
+            found.iter().map(|c| c.0).collect::<Vec<_>>(),
+            ["hello", "bye"]
+        );
+        assert_eq!(literal_words(found[1].1).unwrap(), ["tcp-req", "http-res"]);
+        assert!(calls("core.register_service(name, 'http', f)", "register_service").is_none());
     }
 }

@@ -213,9 +213,10 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
     }
     // With a loader the scripts ran and said what they registered; without one (the compiler
     // alone) their source is scanned for the registrations.
-    match &lua_names {
-        Some(names) => out.extend(lua_references(config, names)),
-        None => out.extend(lua::registrations(config)),
+    if lua::uses_lua(config) {
+        if let Some(names) = lua_names.or_else(|| lua::scanned(config)) {
+            out.extend(lua_references(config, &names));
+        }
     }
     out.extend(names::read_time_names(config));
     out.extend(accounts(config));
@@ -227,12 +228,19 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
 fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for p in &config.proxies {
-        for rule in &p.rules {
+        for rule in p.rules.iter().filter(|r| {
+            !matches!(
+                r.set,
+                crate::ir::RuleSet::HttpCheck | crate::ir::RuleSet::TcpCheck
+            )
+        }) {
             let Some(name) = rule.action.value.strip_prefix("lua.") else {
                 continue;
             };
-            if !names.actions.iter().any(|a| a == name) {
-                let lua: Vec<String> = names.actions.iter().map(|a| format!("lua.{a}")).collect();
+            // A script's action exists only in the rule sets it was registered for.
+            let available = names.actions_for(rule.set);
+            if !available.iter().any(|a| a == name) {
+                let lua: Vec<String> = available.iter().map(|a| format!("lua.{a}")).collect();
                 out.push(crate::ir::unknown_action(
                     rule.set,
                     &rule.action.value,
@@ -245,15 +253,25 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
             let Some(name) = service.value.strip_prefix("lua.") else {
                 continue;
             };
-            if !names.services.iter().any(|s| s == name) {
-                // The rule the service was named in gives HAProxy's keyword.
-                let keyword = p
-                    .rules
-                    .iter()
-                    .find(|r| r.args.first().is_some_and(|a| a.span == service.span))
-                    .map_or("http-request", |r| {
-                        r.set.keyword().split(' ').next().unwrap_or("")
-                    });
+            // The rule the service was named in gives HAProxy's keyword.
+            let set = p
+                .rules
+                .iter()
+                .find(|r| r.args.first().is_some_and(|a| a.span == service.span))
+                .map(|r| r.set);
+            let http = names.services.iter().find(|(s, _)| s == name).map(|s| s.1);
+            if http == Some(true) && set.is_some_and(|s| s != crate::ir::RuleSet::HttpRequest) {
+                out.push(
+                    Diagnostic::new("E267", "HTTP applets are forbidden from 'tcp-request' rulesets")
+                        .at(service.span)
+                        .label("an HTTP service, registered with core.register_service(…, \"http\", …)")
+                        .help("call it from 'http-request use-service', or register it as a \"tcp\" service"),
+                );
+            }
+            if http.is_none() {
+                let keyword = set.map_or("http-request", |s| {
+                    s.keyword().split(' ').next().unwrap_or("")
+                });
                 let err = format!("'{}' unknown service name.", service.value);
                 let proxy = p.name.as_ref().map_or("", |n| n.value.as_str());
                 out.push(

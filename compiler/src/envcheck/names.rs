@@ -292,7 +292,7 @@ fn nameservers_with(config: &Config, resolve: &mut dyn FnMut(&str) -> bool) -> V
     let mut out = Vec::new();
     for (name, addr) in &config.nameservers {
         let text = address::env_expand(&addr.value, &crate::syntax::ProcessEnv);
-        if let Some(host) = host_name(&text, Rules::LOG).filter(|h| !resolve(h)) {
+        if let Some(host) = host_name(&text, Rules::NAMESERVER).filter(|h| !resolve(h)) {
             let keyword = format!("'nameserver {}'", name.value);
             out.push(invalid_address(&keyword, &host, &text, addr.span));
         }

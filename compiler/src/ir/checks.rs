@@ -252,6 +252,8 @@ impl Config {
         self.proxies
             .iter()
             .any(|p| p.kind != ProxyKind::Defaults && !p.disabled && !p.binds.is_empty())
+            // A `stats socket` is a listener of HAProxy's CLI frontend.
+            || !self.global.stats_sockets.is_empty()
             || self.sections.iter().any(|s| {
                 (s.kind == SectionKind::Peers && s.has_bind) || s.kind == SectionKind::LogForward
             })

@@ -54,6 +54,7 @@ pub fn hash_ipanon(key: Key, s: &str, has_port: bool, env: &dyn Environment) -> 
         port_range: true,
         port_offset: true,
         names: true,
+        any_name: false,
         fd: true,
     };
     let expanded = address::env_expand(s, env);
