@@ -362,7 +362,11 @@ impl UserData for Server {
         });
         // Every session on the server ends at once, as `shutdown sessions server` does.
         m.add_method("shut_sess", |_, this, ()| {
-            hapee_runtime::api::sessions::kill_server(&this.shared, this.backend, &this.server.name);
+            hapee_runtime::api::sessions::kill_server(
+                &this.shared,
+                this.backend,
+                &this.server.name,
+            );
             Ok(())
         });
     }

@@ -172,7 +172,11 @@ pub fn kill_server(shared: &Shared, backend: usize, server: &Arc<str>) {
 }
 
 /// `shutdown sessions server <backend>/<server>`.
-pub fn shutdown_server(shared: &Shared, s: &mut Session, args: &[String]) -> Result<String, String> {
+pub fn shutdown_server(
+    shared: &Shared,
+    s: &mut Session,
+    args: &[String],
+) -> Result<String, String> {
     s.need(hapee_compiler::plan::CliLevel::Admin)?;
     let (be, srv) = super::servers::find_server(shared, args.get(3))?;
     let index = shared

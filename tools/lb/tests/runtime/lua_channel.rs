@@ -77,7 +77,11 @@ fn exchange(port: u16, parts: &[(&[u8], u64)], shut: bool) -> (String, u64) {
 /// `ports`.
 fn answers(ports: &[u16]) -> Vec<(String, u64)> {
     vec![
-        exchange(ports[0], &[(b"HEL", 300), (b"LO\nwor", 300), (b"ld\n", 0)], false),
+        exchange(
+            ports[0],
+            &[(b"HEL", 300), (b"LO\nwor", 300), (b"ld\n", 0)],
+            false,
+        ),
         exchange(ports[0], &[(b"abc", 100)], true),
         exchange(ports[1], &[(b"abc", 0)], false),
         exchange(ports[2], &[], false),
@@ -125,8 +129,76 @@ fn channel_reads_wait_for_the_clients_bytes_as_in_haproxy() {
     assert!(ours[3].1 < 5, "{:?}", ours[3]);
     let theirs_ports = std::cell::OnceCell::new();
     let cfg = |p| config(theirs_ports.get_or_init(|| ports(p)));
-    if let Some((theirs, _)) = with_haproxy(cfg, |p| answers(theirs_ports.get_or_init(|| ports(p)))) {
+    if let Some((theirs, _)) = with_haproxy(cfg, |p| answers(theirs_ports.get_or_init(|| ports(p))))
+    {
         let theirs: Vec<&str> = theirs.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(texts, theirs, "hapee and haproxy differ");
+    }
+}
+
+const SHUT_SCRIPT: &str = r#"
+core.register_service("shut", "http", function(applet)
+  core.backends["be"].servers["s1"]:shut_sess()
+  local body = "shut\n"
+  applet:set_status(200)
+  applet:add_header("content-length", #body)
+  applet:start_response()
+  applet:send(body)
+end)
+"#;
+
+/// A TCP frontend on `ports[0]` to a server that holds its connections open, and an HTTP
+/// frontend on `ports[1]` whose Lua service shuts the server's sessions.
+fn shut_config(ports: &[u16], server: std::net::SocketAddr) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "hapee-lua-shut-{}-{}",
+        std::process::id(),
+        ports[0]
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("shut.lua");
+    std::fs::write(&file, SHUT_SCRIPT).unwrap();
+    format!(
+        "global\n    lua-load {}\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\nfrontend tcpfe\n    bind 127.0.0.1:{}\n    default_backend be\nbackend be\n    server s1 {server}\nfrontend admin\n    mode http\n    bind 127.0.0.1:{}\n    http-request use-service lua.shut\n",
+        file.display(),
+        ports[0],
+        ports[1]
+    )
+}
+
+/// Opens a tunnel through `ports[0]`, has the script shut the server's sessions, and answers
+/// how long the tunnel then lived (in tenths of a second) and what the service said.
+fn shut_tunnel(ports: &[u16]) -> (u64, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", ports[0])).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"x").unwrap();
+    let mut hello = [0u8; 3];
+    s.read_exact(&mut hello).unwrap();
+    assert_eq!(&hello, b"hi\n");
+    let (_, said) = super::harness::curl(&[&format!("http://127.0.0.1:{}/", ports[1])]);
+    let start = Instant::now();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    ((start.elapsed().as_millis() / 100) as u64, said)
+}
+
+#[test]
+fn server_shut_sess_ends_the_servers_sessions() {
+    let server = super::harness::raw_server(b"hi\n", Duration::ZERO, Duration::from_secs(20));
+    let ours_ports = vec![free_port(), free_port()];
+    let proxy = Proxy::start(&shut_config(&ours_ports, server), ours_ports[0]);
+    let (lived, said) = shut_tunnel(&ours_ports);
+    assert_eq!(said, "shut\n", "{}", proxy.stderr());
+    // Ended at once, not when the server lets go (20 s) or the timeouts pass (30 s).
+    assert!(
+        lived < 20,
+        "the tunnel lived {lived} tenths of a second after shut_sess"
+    );
+    let theirs_ports = std::cell::OnceCell::new();
+    let cfg = |p| shut_config(theirs_ports.get_or_init(|| vec![p, free_port()]), server);
+    let drive = |p| shut_tunnel(theirs_ports.get_or_init(|| vec![p, free_port()]));
+    if let Some(((theirs, said), _)) = with_haproxy(cfg, drive) {
+        assert_eq!(said, "shut\n");
+        assert!(theirs < 20, "haproxy's tunnel lived {theirs}");
     }
 }
