@@ -172,13 +172,9 @@ pub struct AppletTcp {
     pub io: Arc<tokio::sync::Mutex<TcpIo>>,
 }
 
-/// Bytes for Lua: `nil` once the client has nothing more to give.
+/// Bytes for Lua: an empty string once the client has nothing more to give, as in HAProxy.
 fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
-    if data.is_empty() {
-        Ok(Value::Nil)
-    } else {
-        Ok(Value::String(lua.create_string(&data)?))
-    }
+    Ok(Value::String(lua.create_string(&data)?))
 }
 
 impl UserData for AppletTcp {

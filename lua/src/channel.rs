@@ -7,8 +7,9 @@
 
 use crate::txn::{with_txn, TxnCell};
 use bytes::Bytes;
+use hapee_runtime::script::More;
 use hapee_runtime::txn::Txn;
-use mlua::{Lua, UserData, UserDataMethods, Value};
+use mlua::{Lua, UserData, UserDataMethods, Value, Variadic};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -38,8 +39,9 @@ fn held_final(t: &Txn, response: bool) -> bool {
     }
 }
 
-/// Offset and length as HAProxy reads them over the incoming `len` bytes: a negative offset
-/// counts from the end; no length (or -1) is everything after the offset.
+/// Offset and length as HAProxy reads them over the incoming `len` bytes for the functions
+/// that change them: a negative offset counts from the end; no length (or -1) is everything
+/// after the offset.
 fn span(len: usize, offset: Option<i64>, length: Option<i64>) -> (usize, usize) {
     let len_i = len as i64;
     let start = match offset.unwrap_or(0) {
@@ -55,6 +57,47 @@ fn span(len: usize, offset: Option<i64>, length: Option<i64>) -> (usize, usize) 
     (start, n)
 }
 
+/// Whether the peer closed its side of `t`'s channel.
+fn held_closed(t: &Txn, response: bool) -> bool {
+    if response {
+        t.res_payload_closed
+    } else {
+        t.payload_closed
+    }
+}
+
+/// The room a channel's buffer has (HAProxy's `tune.bufsize`).
+fn bufsize(t: &Txn) -> usize {
+    t.shared.bufsize.max(1024)
+}
+
+const HTTP_MODE: &str = "Cannot manipulate HAProxy channels in HTTP mode.";
+
+/// Where a read starts in the `input` incoming bytes, as HAProxy reads an offset: negative
+/// counts from the end; past the end is an error.
+fn start_at(input: usize, offset: Option<i64>) -> mlua::Result<usize> {
+    let input_i = input as i64;
+    let start = match offset.unwrap_or(0) {
+        o if o < 0 => (input_i + o).max(0),
+        o => o,
+    };
+    if start > input_i {
+        return Err(mlua::Error::runtime("offset out of range."));
+    }
+    Ok(start as usize)
+}
+
+/// How many bytes a read wants from `start`: all the incoming ones without a length, the
+/// buffer's size for -1.
+fn wanted(input: usize, start: usize, length: Option<i64>, bufsize: usize) -> mlua::Result<usize> {
+    match length {
+        None => Ok(input - start),
+        Some(-1) => Ok(bufsize),
+        Some(l) if l < 0 => Err(mlua::Error::runtime("length out of range.")),
+        Some(l) => Ok(l as usize),
+    }
+}
+
 impl Channel {
     /// Runs `f` on (outgoing, incoming) bytes; what it returns as the new incoming bytes
     /// replaces them. HTTP streams refuse: their messages are not raw bytes.
@@ -64,9 +107,7 @@ impl Channel {
         let outgoing = self.outgoing.clone();
         with_txn(&self.cell, |t| {
             if t.request.is_some() {
-                return Err(mlua::Error::runtime(
-                    "Channel functions that alter or read data cannot be used from an HTTP context",
-                ));
+                return Err(mlua::Error::runtime(HTTP_MODE));
             }
             let Some(data) = held(t, response) else {
                 return Ok(None);
@@ -105,20 +146,130 @@ impl Channel {
         self.outgoing.fetch_add(n, Ordering::Relaxed);
         Ok(n)
     }
-}
 
-fn string_or_nil(lua: &Lua, data: Option<Vec<u8>>) -> mlua::Result<Value> {
-    match data {
-        Some(d) if !d.is_empty() => Ok(Value::String(lua.create_string(&d)?)),
-        _ => Ok(Value::Nil),
+    /// The incoming bytes, and whether the peer closed its side; `None` outside the content
+    /// rules of a TCP stream.
+    fn incoming(&self) -> mlua::Result<Option<(Bytes, bool)>> {
+        let out = self.outgoing.load(Ordering::Relaxed);
+        let response = self.response;
+        with_txn(&self.cell, |t| {
+            if t.request.is_some() {
+                return Err(mlua::Error::runtime(HTTP_MODE));
+            }
+            Ok(held(t, response).map(|d| {
+                let out = out.min(d.len());
+                (d.slice(out..), held_closed(t, response))
+            }))
+        })?
+    }
+
+    /// Waits for more incoming bytes, as HAProxy's channel functions yield until data
+    /// arrives: false (at once) when none will come before the rules decide — the peer
+    /// closed, the buffer is full, the inspect delay passed, or the action may not wait.
+    async fn wait_more(&self) -> mlua::Result<bool> {
+        let response = self.response;
+        let ask = with_txn(&self.cell, |t| {
+            let feed = t.feed.clone().filter(|f| f.response == response);
+            let len = held(t, response).map_or(0, |d| d.len());
+            let open = !held_final(t, response) && len < bufsize(t);
+            feed.filter(|_| open).map(|f| (f, bufsize(t) - len))
+        })?;
+        let Some((feed, room)) = ask else {
+            return Ok(false);
+        };
+        let more = feed.more(room).await;
+        with_txn(&self.cell, |t| {
+            let (payload, fin, closed) = if response {
+                (
+                    &mut t.res_payload,
+                    &mut t.res_payload_final,
+                    &mut t.res_payload_closed,
+                )
+            } else {
+                (&mut t.payload, &mut t.payload_final, &mut t.payload_closed)
+            };
+            match more {
+                More::Data(bytes) => {
+                    let mut all = payload.as_deref().unwrap_or_default().to_vec();
+                    all.extend_from_slice(&bytes);
+                    *fin = all.len() >= t.shared.bufsize.max(1024);
+                    *payload = Some(Bytes::from(all));
+                    true
+                }
+                More::Closed => {
+                    *closed = true;
+                    *fin = true;
+                    false
+                }
+                More::Over => {
+                    *fin = true;
+                    false
+                }
+            }
+        })
+    }
+
+    /// `data` and `line`: `len` bytes from `offset` (waiting for them while more may come),
+    /// up to the first line feed for `line`.
+    async fn read(
+        &self,
+        offset: Option<i64>,
+        length: Option<i64>,
+        line: bool,
+    ) -> mlua::Result<Option<Bytes>> {
+        loop {
+            let Some((input, _)) = self.incoming()? else {
+                return Ok(None);
+            };
+            let start = start_at(input.len(), offset)?;
+            let len = with_txn(&self.cell, |t| {
+                wanted(input.len(), start, length, bufsize(t))
+            })??;
+            if len == 0 {
+                return Ok(Some(Bytes::new()));
+            }
+            let there = &input[start..];
+            if line {
+                if let Some(i) = there.iter().take(len).position(|b| *b == b'\n') {
+                    return Ok(Some(input.slice(start..start + i + 1)));
+                }
+            }
+            if start + len > input.len() && self.wait_more().await? {
+                continue;
+            }
+            return Ok(Some(input.slice(start..start + len.min(there.len()))));
+        }
+    }
+
+    /// `get` and `getline`: takes the incoming bytes (through the first line feed for
+    /// `getline`, waiting for one while more may come); nil once the peer closed and nothing
+    /// is left.
+    async fn take(&self, line: bool) -> mlua::Result<Option<Vec<u8>>> {
+        loop {
+            let Some((input, closed)) = self.incoming()? else {
+                return Ok(None);
+            };
+            if input.is_empty() && closed {
+                return Ok(None);
+            }
+            let end = match input.iter().position(|b| *b == b'\n') {
+                Some(i) if line => i + 1,
+                _ if line && self.wait_more().await? => continue,
+                _ => input.len(),
+            };
+            return self.edit(|_, inc| {
+                let end = end.min(inc.len());
+                (inc.drain(..end).collect(), true)
+            });
+        }
     }
 }
 
-/// The first line of `data` (through its `\n`), else all of it.
-fn first_line(data: &[u8]) -> &[u8] {
-    match data.iter().position(|b| *b == b'\n') {
-        Some(i) => &data[..=i],
-        None => data,
+/// Bytes for Lua (an empty string is a string), `nil` for none.
+fn bytes_or_nil(lua: &Lua, data: Option<&[u8]>) -> mlua::Result<Value> {
+    match data {
+        Some(d) => Ok(Value::String(lua.create_string(d)?)),
+        None => Ok(Value::Nil),
     }
 }
 
@@ -138,43 +289,37 @@ impl UserData for Channel {
             })
         });
         m.add_method("may_recv", |_, this, ()| {
-            with_txn(&this.cell, |t| !held_final(t, this.response))
+            with_txn(&this.cell, |t| {
+                let len = held(t, this.response).map_or(0, |d| d.len());
+                !held_closed(t, this.response) && len < bufsize(t)
+            })
         });
-        m.add_method(
-            "data",
-            |lua, this, (offset, length): (Option<i64>, Option<i64>)| {
-                let d = this.edit(|_, inc| {
-                    let (s, n) = span(inc.len(), offset, length);
-                    (inc[s..s + n].to_vec(), false)
-                })?;
-                string_or_nil(lua, d)
-            },
-        );
-        m.add_method(
-            "line",
-            |lua, this, (offset, length): (Option<i64>, Option<i64>)| {
-                let d = this.edit(|_, inc| {
-                    let (s, n) = span(inc.len(), offset, length);
-                    (first_line(&inc[s..s + n]).to_vec(), false)
-                })?;
-                string_or_nil(lua, d)
-            },
-        );
-        m.add_method("dup", |lua, this, ()| {
-            let d = this.edit(|_, inc| (inc.clone(), false))?;
-            string_or_nil(lua, d)
+        for (name, line) in [("data", false), ("line", true)] {
+            m.add_async_method(
+                name,
+                move |lua, this, (offset, length, extra): (Option<i64>, Option<i64>, Variadic<Value>)| async move {
+                    if !extra.is_empty() {
+                        return Err(mlua::Error::runtime(format!(
+                            "'{name}' expects at most 2 arguments"
+                        )));
+                    }
+                    let d = this.read(offset, length, line).await?;
+                    bytes_or_nil(&lua, d.as_deref())
+                },
+            );
+        }
+        m.add_method("dup", |lua, this, ()| match this.incoming()? {
+            Some((input, closed)) if !(input.is_empty() && closed) => {
+                bytes_or_nil(lua, Some(&input))
+            }
+            _ => Ok(Value::Nil),
         });
-        m.add_method("get", |lua, this, ()| {
-            let d = this.edit(|_, inc| (std::mem::take(inc), true))?;
-            string_or_nil(lua, d)
-        });
-        m.add_method("getline", |lua, this, ()| {
-            let d = this.edit(|_, inc| {
-                let n = first_line(inc).len();
-                (inc.drain(..n).collect(), true)
-            })?;
-            string_or_nil(lua, d)
-        });
+        for (name, line) in [("get", false), ("getline", true)] {
+            m.add_async_method(name, move |lua, this, ()| async move {
+                let d = this.take(line).await?;
+                bytes_or_nil(&lua, d.as_deref())
+            });
+        }
         m.add_method(
             "remove",
             |_, this, (offset, length): (Option<i64>, Option<i64>)| {

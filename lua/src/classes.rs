@@ -360,8 +360,14 @@ impl UserData for Server {
                 &["set", "maxconn", "server", "@", &maxconn],
             ))
         });
-        // The sessions of a server end once it is in maintenance; hapee does not cut the
-        // established ones (see the report on issue 17).
-        m.add_method("shut_sess", |_, _, ()| Ok(()));
+        // Every session on the server ends at once, as `shutdown sessions server` does.
+        m.add_method("shut_sess", |_, this, ()| {
+            hapee_runtime::api::sessions::kill_server(
+                &this.shared,
+                this.backend,
+                &this.server.name,
+            );
+            Ok(())
+        });
     }
 }

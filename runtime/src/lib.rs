@@ -495,7 +495,12 @@ async fn serve_opened(
     let fe = serving.frontend;
     if shared.frontends[fe].mode != Mode::Http {
         let session = api::sessions::open(fe, txn.client, txn.local);
-        let Some(up) = tcp::serve(stream, fe, txn).await else {
+        // A killed session (`shutdown session`) drops its connections where it is.
+        let served = tokio::select! {
+            up = tcp::serve(stream, fe, txn, &session) => up,
+            () = session.killed() => None,
+        };
+        let Some(up) = served else {
             return;
         };
         drop(session);
@@ -504,11 +509,19 @@ async fn serve_opened(
     }
     let ctx = http_ctx(&txn, fe, shared, pool);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
+    let killed = ctx.session.as_ref().map(|s| s.killed());
     let ctx = Rc::new(ctx);
-    match (stream, h2) {
-        (MaybeTls::Plain(s), true) => proto::h2::serve(s, ctx, stopping).await,
-        (MaybeTls::Plain(s), false) => proto::h1::serve(s, ctx, stopping).await,
-        (MaybeTls::Tls(s), true) => proto::h2::serve(*s, ctx, stopping).await,
-        (MaybeTls::Tls(s), false) => proto::h1::serve(*s, ctx, stopping).await,
+    let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> = match (stream, h2) {
+        (MaybeTls::Plain(s), true) => Box::pin(proto::h2::serve(s, ctx, stopping)),
+        (MaybeTls::Plain(s), false) => Box::pin(proto::h1::serve(s, ctx, stopping)),
+        (MaybeTls::Tls(s), true) => Box::pin(proto::h2::serve(*s, ctx, stopping)),
+        (MaybeTls::Tls(s), false) => Box::pin(proto::h1::serve(*s, ctx, stopping)),
+    };
+    match killed {
+        Some(killed) => tokio::select! {
+            () = serve => {}
+            () = killed => {}
+        },
+        None => serve.await,
     }
 }

@@ -109,6 +109,126 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
     end
 }
 
+/// How a script action waiting for a TCP stream's bytes (`Channel:getline()`, `data(0, n)` …)
+/// asks for more while it runs: the stream keeps reading for it, as HAProxy's channel keeps
+/// receiving while a Lua action yields. Set on the transaction only while waiting is allowed
+/// (an inspect delay that has not passed, a channel that may still receive).
+#[derive(Clone)]
+pub struct Feed {
+    /// Whether it feeds the response channel (`tcp-response content`), else the request's.
+    pub response: bool,
+    asks: tokio::sync::mpsc::UnboundedSender<(usize, tokio::sync::oneshot::Sender<More>)>,
+}
+
+/// What a waiting script gets from [`Feed::more`].
+#[derive(Debug)]
+pub enum More {
+    /// New bytes, to add to the held ones.
+    Data(Bytes),
+    /// The peer closed its side (or failed): nothing more will ever come.
+    Closed,
+    /// The inspect delay passed: the rules decide on what is held.
+    Over,
+}
+
+type Asks = tokio::sync::mpsc::UnboundedReceiver<(usize, tokio::sync::oneshot::Sender<More>)>;
+
+impl Feed {
+    /// Up to `room` more bytes, once some arrive, or why none will come before the rules
+    /// decide.
+    pub async fn more(&self, room: usize) -> More {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.asks.send((room, tx)).is_err() {
+            return More::Over;
+        }
+        rx.await.unwrap_or(More::Over)
+    }
+}
+
+/// Runs a script action of a TCP content rule set on `txn` in place, reading more of `source`
+/// (until `deadline`) whenever the script waits for data. Without a deadline, or once the
+/// held bytes are final, the script gets no more than what is held, as in HAProxy (an action
+/// may not yield once the inspect delay has passed).
+pub async fn run_action_fed(
+    call: &ScriptCall,
+    phase: Phase,
+    txn: &mut Txn,
+    source: &mut (dyn tokio::io::AsyncRead + Unpin),
+    deadline: Option<tokio::time::Instant>,
+) -> ActionEnd {
+    let response = phase == Phase::TcpResponse;
+    let held_final = if response {
+        txn.res_payload_final
+    } else {
+        txn.payload_final
+    };
+    let open = deadline.filter(|d| !held_final && *d > tokio::time::Instant::now());
+    let Some(deadline) = open else {
+        return run_action(call, phase, txn).await;
+    };
+    let (asks_tx, asks) = tokio::sync::mpsc::unbounded_channel();
+    txn.feed = Some(Feed {
+        response,
+        asks: asks_tx,
+    });
+    let end = {
+        let action = std::pin::pin!(run_action(call, phase, txn));
+        let feeder = std::pin::pin!(feed(source, asks, deadline));
+        match futures_select(action, feeder).await {
+            Ok(end) => end,
+            Err(never) => match never {},
+        }
+    };
+    txn.feed = None;
+    end
+}
+
+/// The first of `a` (which ends) and `b` (which never does) to be ready.
+async fn futures_select<A: Future, B: Future>(
+    mut a: Pin<&mut A>,
+    mut b: Pin<&mut B>,
+) -> Result<A::Output, B::Output> {
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Ok(v));
+        }
+        b.as_mut().poll(cx).map(Err)
+    })
+    .await
+}
+
+/// Answers a script's asks for more bytes from `source` until `deadline`; never returns.
+async fn feed(
+    source: &mut (dyn tokio::io::AsyncRead + Unpin),
+    mut asks: Asks,
+    deadline: tokio::time::Instant,
+) -> std::convert::Infallible {
+    use tokio::io::AsyncReadExt;
+    let mut closed = false;
+    while let Some((room, reply)) = asks.recv().await {
+        if closed {
+            let _ = reply.send(More::Closed);
+            continue;
+        }
+        if room == 0 || tokio::time::Instant::now() >= deadline {
+            let _ = reply.send(More::Over);
+            continue;
+        }
+        let mut chunk = vec![0u8; room.min(16384)];
+        let got = match tokio::time::timeout_at(deadline, source.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => {
+                chunk.truncate(n);
+                More::Data(Bytes::from(chunk))
+            }
+            Ok(_) => More::Closed,
+            Err(_) => More::Over,
+        };
+        closed = matches!(got, More::Closed);
+        let _ = reply.send(got);
+    }
+    std::future::pending().await
+}
+
 /// Runs HTTP service `name` on `txn` in place.
 pub async fn run_service(name: &str, txn: &mut Txn, body: Bytes) -> Option<ScriptReply> {
     let hooks = hooks()?;

@@ -164,24 +164,26 @@ where
 /// Holds the client's first bytes while the frontend's `tcp-request content` rules wait for
 /// them: until the rules can decide, the buffer is full, the client closes, or `tcp-request
 /// inspect-delay` passes. Without a delay the rules decide at once on nothing, as in HAProxy.
-/// Answers the bytes held, which go to the server first.
+/// Answers the bytes held, which go to the server first, and when the delay ends (script
+/// actions may wait for more bytes until then).
 async fn inspect(
     stream: &mut ClientStream,
     fe: &FrontendRt,
     bufsize: usize,
     txn: &mut Txn,
-) -> Bytes {
+) -> (Bytes, Option<tokio::time::Instant>) {
     let mut buf = BytesMut::new();
     txn.payload = Some(Bytes::new());
     txn.payload_final = true;
     let has_rules = fe.rules.iter().any(|r| r.set == RuleSet::TcpRequestContent);
     let Some(delay) = fe.inspect_delay.filter(|_| has_rules) else {
-        return Bytes::new();
+        return (Bytes::new(), None);
     };
     let deadline = tokio::time::Instant::now() + delay;
     let mut closed = false;
     loop {
         txn.payload = Some(Bytes::copy_from_slice(&buf));
+        txn.payload_closed = closed;
         txn.payload_final = closed || buf.len() >= bufsize;
         if txn.payload_final || !rules::awaits_data(&fe.rules, RuleSet::TcpRequestContent, txn) {
             break;
@@ -196,7 +198,7 @@ async fn inspect(
             Ok(Ok(_)) => {}
         }
     }
-    buf.freeze()
+    (buf.freeze(), Some(deadline))
 }
 
 /// `tcp-request content use-service`: the service takes the connection (the bytes the rules
@@ -222,11 +224,12 @@ pub async fn serve(
     mut stream: ClientStream,
     fe_index: usize,
     mut txn: Txn,
+    session: &crate::api::sessions::Handle,
 ) -> Option<crate::upgrade::Upgrade> {
     let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
-    let held = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
+    let (held, deadline) = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
     // The content rules, paused at each script action while it runs.
     let mut from = 0;
     loop {
@@ -237,8 +240,9 @@ pub async fn serve(
                 return None;
             }
             Verdict::Script(call, next) => {
-                use crate::script::{run_action, ActionEnd, Phase};
-                match Box::pin(run_action(call, Phase::TcpRequest, &mut txn)).await {
+                use crate::script::{run_action_fed, ActionEnd, Phase};
+                let phase = Phase::TcpRequest;
+                match Box::pin(run_action_fed(call, phase, &mut txn, &mut stream, deadline)).await {
                     ActionEnd::Continue => from = next,
                     // `txn:done()` (or an action that could not run) closes the connection.
                     ActionEnd::Done(_) | ActionEnd::Failed => {
@@ -279,6 +283,7 @@ pub async fn serve(
     }
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
+    session.route(be_index);
     let key = Some(be.hashing.source_key(client.ip()));
     let mut tries = Attempts::default();
     let start = crate::clock::now();
@@ -298,6 +303,7 @@ pub async fn serve(
             };
             let server = &be.servers[si];
             txn.server = Some(server.name.clone());
+            session.server(server.name.clone());
             let Some(addr) = server.addr() else {
                 // DNS took the address away since the pick: pick again, avoiding it.
                 if tries.count < be.retries.max(1) {

@@ -45,6 +45,12 @@ pub struct Forward {
     pub more: bool,
 }
 
+/// Where more response bytes come from while a script waits for them, and until when.
+pub type Source<'a> = (
+    &'a mut (dyn tokio::io::AsyncRead + Unpin),
+    Option<tokio::time::Instant>,
+);
+
 /// Whether the backend has response content rules to hold the server's bytes for.
 pub fn wanted(backend: &BackendRt) -> bool {
     backend
@@ -71,6 +77,7 @@ pub async fn inspect<R: AsyncRead + Unpin>(
     let mut closed = false;
     loop {
         txn.res_payload = Some(Bytes::copy_from_slice(&buf));
+        txn.res_payload_closed = closed;
         txn.res_payload_final = closed || buf.len() >= bufsize || deadline.is_none();
         if txn.res_payload_final
             || !rules::awaits_data(&backend.rules, RuleSet::TcpResponseContent, txn)
@@ -88,23 +95,35 @@ pub async fn inspect<R: AsyncRead + Unpin>(
             Ok(Ok(_)) => {}
         }
     }
-    let more = run_rules(backend, txn).await?;
+    let more = run_rules(backend, txn, Some((server, deadline))).await?;
     let held = txn.res_payload.take().unwrap_or_else(|| buf.freeze());
     Ok(Forward { held, more })
 }
 
 /// Runs the backend's response content rules on what is held (in HTTP mode, on the response
 /// whose headers arrived: nothing more is awaited, as in HAProxy, where they pass at once),
-/// script actions included. Answers whether the server connection goes on (`close` ends it).
-pub async fn run_rules(backend: &BackendRt, txn: &mut Txn) -> Result<bool, Refusal> {
+/// script actions included, which may wait for more of `source` until its deadline. Answers
+/// whether the server connection goes on (`close` ends it).
+pub async fn run_rules(
+    backend: &BackendRt,
+    txn: &mut Txn,
+    mut source: Option<Source<'_>>,
+) -> Result<bool, Refusal> {
     let mut from = 0;
     loop {
         match rules::run_from(&backend.rules, RuleSet::TcpResponseContent, txn, from) {
             Verdict::Reject | Verdict::Deny(_) => return Err(Refusal::Reject),
             Verdict::Close => return Ok(false),
             Verdict::Script(call, next) => {
-                use crate::script::{run_action, ActionEnd, Phase};
-                match Box::pin(run_action(call, Phase::TcpResponse, txn)).await {
+                use crate::script::{run_action, run_action_fed, ActionEnd, Phase};
+                let phase = Phase::TcpResponse;
+                let end = match source.as_mut() {
+                    Some((from, deadline)) => {
+                        Box::pin(run_action_fed(call, phase, txn, *from, *deadline)).await
+                    }
+                    None => Box::pin(run_action(call, phase, txn)).await,
+                };
+                match end {
                     ActionEnd::Continue => from = next,
                     ActionEnd::Done(_) | ActionEnd::Failed => return Err(Refusal::Script),
                 }

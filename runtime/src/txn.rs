@@ -107,10 +107,16 @@ pub struct Txn {
     /// No more payload will come before the rules decide: the client closed, the buffer is
     /// full, or `tcp-request inspect-delay` passed.
     pub payload_final: bool,
+    /// The client closed its side (or failed) while its first bytes were held.
+    pub payload_closed: bool,
+    /// How a script action waiting for more held bytes gets them (`crate::script::Feed`).
+    pub feed: Option<crate::script::Feed>,
     /// The server's first bytes held for `tcp-response content` rules (TCP mode).
     pub res_payload: Option<bytes::Bytes>,
     /// No more response payload will come before the rules decide.
     pub res_payload_final: bool,
+    /// The server closed its side (or failed) while its first bytes were held.
+    pub res_payload_closed: bool,
     /// Set by a fetch whose answer could still change with more data (HAProxy's
     /// `SMP_F_MAY_CHANGE`), so that a condition can wait instead of failing.
     pub may_change: std::cell::Cell<bool>,
@@ -201,8 +207,11 @@ impl Txn {
             script_data: None,
             payload: None,
             payload_final: true,
+            payload_closed: false,
+            feed: None,
             res_payload: None,
             res_payload_final: true,
+            res_payload_closed: false,
             may_change: std::cell::Cell::new(false),
             proxy: None,
             expect_proxy: false,

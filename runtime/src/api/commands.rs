@@ -241,6 +241,8 @@ pub static COMMANDS: &[Command] = &[
         anon::show_anon,
     ),
     cmd(&["show", "sess"], "show sess [id]", "the current sessions, or one of them in detail", Operator, sessions::show),
+    cmd(&["shutdown", "sessions", "server"], "shutdown sessions server <bk>/<srv>", "end every session on a server", Admin, sessions::shutdown_server),
+    cmd(&["shutdown", "session"], "shutdown session <id>", "end one session", Admin, sessions::shutdown),
     cmd(&["show", "map"], "show map [@ver] [map]", "the maps, or one map's entries", User, maps::show),
     cmd(&["show", "acl"], "show acl [@<ver>] <acl>]", "the ACL pattern files, or one file's patterns", User, maps::show),
     cmd(&["add", "map"], "add map [@<ver>] <map> <key> <val>", "add an entry to a map", User, maps::add),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 type Answer = Result<String, String>;
 
 /// `<backend>/<server>`, or HAProxy's error.
-fn find_server<'a>(
+pub(super) fn find_server<'a>(
     shared: &'a Shared,
     arg: Option<&String>,
 ) -> Result<(&'a BackendRt, &'a Arc<ServerRt>), String> {

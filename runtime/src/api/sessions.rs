@@ -1,6 +1,8 @@
 //! Live sessions for `show sess`, kept per worker thread in a thread-local table (no lock, no
 //! shared cache line on the request path). The Runtime API asks every worker for its table
-//! through a channel and prints the answers.
+//! through a channel and prints the answers. The same channel carries `shutdown session` and
+//! `shutdown sessions server` (and Lua's `Server:shut_sess()`): each session's serving task
+//! waits on its entry's kill signal beside its work, and drops the connections when told.
 
 use super::anon::Masker;
 use super::cli::Session;
@@ -24,6 +26,8 @@ pub struct Entry {
     /// Where its current (or last) request went.
     pub backend: Cell<Option<usize>>,
     pub server: RefCell<Option<Arc<str>>>,
+    /// Told when the session is to end at once.
+    kill: tokio::sync::Notify,
 }
 
 /// What a worker reports of one session.
@@ -58,6 +62,12 @@ impl Handle {
     pub fn server(&self, name: Arc<str>) {
         self.0.server.replace(Some(name));
     }
+
+    /// Ready once the session is killed (`shutdown session`, `shutdown sessions server`).
+    pub fn killed(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let entry = self.0.clone();
+        async move { entry.kill.notified().await }
+    }
 }
 
 impl Drop for Handle {
@@ -84,6 +94,7 @@ pub fn open(frontend: usize, client: SocketAddr, local: SocketAddr) -> Handle {
         started: crate::clock::now(),
         backend: Cell::new(None),
         server: RefCell::new(None),
+        kill: tokio::sync::Notify::new(),
     });
     TABLE.with(|t| t.borrow_mut().insert(entry.id, entry.clone()));
     Handle(entry)
@@ -109,17 +120,100 @@ fn snapshot() -> Vec<Snapshot> {
     })
 }
 
-/// A worker's end of the `show sess` channel: each query carries where to send the answer.
-pub type Queries = mpsc::UnboundedReceiver<std::sync::mpsc::Sender<Vec<Snapshot>>>;
-pub type Asker = mpsc::UnboundedSender<std::sync::mpsc::Sender<Vec<Snapshot>>>;
+/// What the Runtime API asks a worker about its sessions.
+pub enum Query {
+    /// Its sessions, sent back (`show sess`).
+    Show(std::sync::mpsc::Sender<Vec<Snapshot>>),
+    /// End session `id`, answering whether it was this worker's (`shutdown session`).
+    Kill(u64, std::sync::mpsc::Sender<bool>),
+    /// End the sessions whose request went to this server of this backend.
+    KillServer(usize, Arc<str>),
+}
+
+/// A worker's end of the sessions channel.
+pub type Queries = mpsc::UnboundedReceiver<Query>;
+pub type Asker = mpsc::UnboundedSender<Query>;
 
 /// Answers the Runtime API's questions on this worker, forever. Called once per worker with
 /// its thread number.
 pub async fn answer(thread: usize, mut queries: Queries) {
     THREAD.with(|t| t.set(thread));
-    while let Some(reply) = queries.recv().await {
-        let _ = reply.send(snapshot());
+    while let Some(query) = queries.recv().await {
+        match query {
+            Query::Show(reply) => {
+                let _ = reply.send(snapshot());
+            }
+            Query::Kill(id, reply) => {
+                let entry = TABLE.with(|t| t.borrow().get(&id).cloned());
+                if let Some(e) = &entry {
+                    e.kill.notify_one();
+                }
+                let _ = reply.send(entry.is_some());
+            }
+            Query::KillServer(backend, server) => TABLE.with(|t| {
+                for e in t.borrow().values() {
+                    let on = e.backend.get() == Some(backend)
+                        && e.server.borrow().as_deref() == Some(&*server);
+                    if on {
+                        e.kill.notify_one();
+                    }
+                }
+            }),
+        }
     }
+}
+
+/// Ends every session on server `server` of backend `backend`, on every worker (`shutdown
+/// sessions server`, `Server:shut_sess()`).
+pub fn kill_server(shared: &Shared, backend: usize, server: &Arc<str>) {
+    for asker in shared.process.session_askers() {
+        let _ = asker.send(Query::KillServer(backend, server.clone()));
+    }
+}
+
+/// `shutdown sessions server <backend>/<server>`.
+pub fn shutdown_server(
+    shared: &Shared,
+    s: &mut Session,
+    args: &[String],
+) -> Result<String, String> {
+    s.need(hapee_compiler::plan::CliLevel::Admin)?;
+    let (be, srv) = super::servers::find_server(shared, args.get(3))?;
+    let index = shared
+        .backends
+        .iter()
+        .position(|b| std::ptr::eq(b, be))
+        .unwrap_or(usize::MAX);
+    kill_server(shared, index, &srv.name);
+    Ok(String::new())
+}
+
+/// `shutdown session <id>`.
+pub fn shutdown(shared: &Shared, s: &mut Session, args: &[String]) -> Result<String, String> {
+    s.need(hapee_compiler::plan::CliLevel::Admin)?;
+    let id = args
+        .get(2)
+        .and_then(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
+        .filter(|id| *id != 0)
+        .ok_or_else(|| "Session pointer expected (use 'show sess').\n".to_string())?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let asked = shared
+        .process
+        .session_askers()
+        .iter()
+        .filter(|a| a.send(Query::Kill(id, tx.clone())).is_ok())
+        .count();
+    drop(tx);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for _ in 0..asked {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(true) => return Ok(String::new()),
+            Ok(false) => {}
+            Err(_) => break,
+        }
+    }
+    Err("No such session (use 'show sess').\n".into())
 }
 
 /// Sets the thread number of the calling worker (ids carry it).
@@ -135,7 +229,7 @@ fn gather(shared: &Shared) -> Vec<Snapshot> {
         .process
         .session_askers()
         .iter()
-        .filter(|a| a.send(tx.clone()).is_ok())
+        .filter(|a| a.send(Query::Show(tx.clone())).is_ok())
         .count();
     drop(tx);
     let deadline = Instant::now() + Duration::from_secs(5);

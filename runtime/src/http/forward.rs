@@ -600,7 +600,7 @@ async fn respond(
     });
     // `close` changes nothing here: the server's connection is not kept after a response
     // whose rules asked for it to be closed.
-    let keep_server = match crate::tcp_response::run_rules(be, txn).await {
+    let keep_server = match crate::tcp_response::run_rules(be, txn, None).await {
         Ok(keep) => keep,
         Err(refusal) => {
             // The stream is aborted: the client's connection closes unanswered.

@@ -51,6 +51,8 @@ mod inspect;
 mod logasap;
 #[path = "runtime/lua.rs"]
 mod lua;
+#[path = "runtime/lua_channel.rs"]
+mod lua_channel;
 #[path = "runtime/lua_public.rs"]
 mod lua_public;
 #[path = "runtime/lua_runtime_api.rs"]

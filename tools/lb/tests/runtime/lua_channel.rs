@@ -1,0 +1,204 @@
+//! The `Channel` functions that wait for the client's bytes in `tcp-request content` Lua
+//! actions (`getline`, `data`, `line` with a length), and AppletTCP reads at the end of the
+//! client's data (`testdata/lua/channel.lua`), through real sockets, side by side with
+//! Debian's haproxy on the same configuration.
+
+use super::harness::{free_port, with_haproxy, Proxy};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn script() -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lua/channel.lua");
+    p.canonicalize().unwrap().display().to_string()
+}
+
+/// The frontends, each on `port + n`: (name, inspect delay, rules).
+const FRONTENDS: [(&str, &str, &str); 8] = [
+    ("getline", "2s", "lua.getline"),
+    ("short", "1s", "lua.getline"),
+    ("nodelay", "", "lua.getline"),
+    ("data", "2s", "lua.data 8"),
+    ("line", "2s", "lua.line"),
+    ("get", "2s", "lua.get if { req.len gt 0 }"),
+    ("bad", "2s", "lua.bad_offset if { req.len gt 0 }"),
+    ("lines", "", ""),
+];
+
+/// Ports for one proxy: the first is `port`, the others the next free ones.
+fn ports(port: u16) -> Vec<u16> {
+    std::iter::once(port)
+        .chain((1..FRONTENDS.len()).map(|_| free_port()))
+        .collect()
+}
+
+fn config(ports: &[u16]) -> String {
+    let mut cfg = format!(
+        "global\n    lua-load {}\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n",
+        script()
+    );
+    for ((name, delay, rule), port) in FRONTENDS.iter().zip(ports) {
+        cfg.push_str(&format!("frontend {name}\n    bind 127.0.0.1:{port}\n"));
+        if !delay.is_empty() {
+            cfg.push_str(&format!("    tcp-request inspect-delay {delay}\n"));
+        }
+        if rule.is_empty() {
+            cfg.push_str("    tcp-request content use-service lua.lines\n");
+        } else {
+            cfg.push_str(&format!(
+                "    tcp-request content {rule}\n    tcp-request content use-service lua.report\n"
+            ));
+        }
+    }
+    cfg
+}
+
+/// Sends `parts` to `port`, each followed by a pause (ms), then closes the sending side if
+/// `shut`; answers what came back and how long it all took, in tenths of a second.
+fn exchange(port: u16, parts: &[(&[u8], u64)], shut: bool) -> (String, u64) {
+    let start = Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    for (bytes, pause) in parts {
+        s.write_all(bytes).unwrap();
+        std::thread::sleep(Duration::from_millis(*pause));
+    }
+    if shut {
+        s.shutdown(Shutdown::Write).unwrap();
+    }
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let tenths = (start.elapsed().as_millis() / 100) as u64;
+    (String::from_utf8_lossy(&out).into_owned(), tenths)
+}
+
+/// Every case's answer and duration, in order, against a proxy whose frontends are on
+/// `ports`.
+fn answers(ports: &[u16]) -> Vec<(String, u64)> {
+    vec![
+        exchange(
+            ports[0],
+            &[(b"HEL", 300), (b"LO\nwor", 300), (b"ld\n", 0)],
+            false,
+        ),
+        exchange(ports[0], &[(b"abc", 100)], true),
+        exchange(ports[1], &[(b"abc", 0)], false),
+        exchange(ports[2], &[], false),
+        exchange(ports[3], &[(b"abcd", 300), (b"efghij", 0)], false),
+        exchange(ports[4], &[(b"ab", 300), (b"c\nrest", 0)], false),
+        exchange(ports[5], &[(b"xyz", 0)], false),
+        exchange(ports[6], &[(b"xyz", 0)], false),
+        exchange(ports[7], &[(b"one\ntwo", 100)], true),
+    ]
+}
+
+#[test]
+fn channel_reads_wait_for_the_clients_bytes_as_in_haproxy() {
+    let p0 = free_port();
+    let ours_ports = ports(p0);
+    let proxy = Proxy::start(&config(&ours_ports), p0);
+    let ours = answers(&ours_ports);
+    let texts: Vec<&str> = ours.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            // `getline` waits for each line feed while the client sends in pieces.
+            "getline [HELLO\\n] [world\\n] may_recv=true\n",
+            // The client closed: what is left, then nil.
+            "getline [abc] nil may_recv=false\n",
+            // The inspect delay (1 s) passed: what is there, then an empty string.
+            "getline [abc] [] may_recv=true\n",
+            // No inspect delay: the action may not wait.
+            "getline [] [] may_recv=true\n",
+            // `data(0, 8)` waits for 8 bytes; `data(-2)` reads the last two.
+            "data [abcdefgh] tail=[ij] input=10\n",
+            // `line(0, 64)` waits for the line feed; `line()` does not wait.
+            "line [abc\\n] [abc\\n] input=8\n",
+            "get [xyz] [] may_recv=true\n",
+            "errors false offset out of range. false length out of range.\n",
+            // AppletTCP: at the end of the client's data, empty strings, not nil.
+            "lines [one\\n] [two] [] [] []\n",
+        ],
+        "{}",
+        proxy.stderr()
+    );
+    // Waiting is not blocking: the pieces' pauses, and the inspect delay of the third.
+    assert!((5..20).contains(&ours[0].1), "{:?}", ours[0]);
+    assert!((10..20).contains(&ours[2].1), "{:?}", ours[2]);
+    assert!(ours[3].1 < 5, "{:?}", ours[3]);
+    let theirs_ports = std::cell::OnceCell::new();
+    let cfg = |p| config(theirs_ports.get_or_init(|| ports(p)));
+    if let Some((theirs, _)) = with_haproxy(cfg, |p| answers(theirs_ports.get_or_init(|| ports(p))))
+    {
+        let theirs: Vec<&str> = theirs.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, theirs, "hapee and haproxy differ");
+    }
+}
+
+const SHUT_SCRIPT: &str = r#"
+core.register_service("shut", "http", function(applet)
+  core.backends["be"].servers["s1"]:shut_sess()
+  local body = "shut\n"
+  applet:set_status(200)
+  applet:add_header("content-length", #body)
+  applet:start_response()
+  applet:send(body)
+end)
+"#;
+
+/// A TCP frontend on `ports[0]` to a server that holds its connections open, and an HTTP
+/// frontend on `ports[1]` whose Lua service shuts the server's sessions.
+fn shut_config(ports: &[u16], server: std::net::SocketAddr) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "hapee-lua-shut-{}-{}",
+        std::process::id(),
+        ports[0]
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("shut.lua");
+    std::fs::write(&file, SHUT_SCRIPT).unwrap();
+    format!(
+        "global\n    lua-load {}\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\nfrontend tcpfe\n    bind 127.0.0.1:{}\n    default_backend be\nbackend be\n    server s1 {server}\nfrontend admin\n    mode http\n    bind 127.0.0.1:{}\n    http-request use-service lua.shut\n",
+        file.display(),
+        ports[0],
+        ports[1]
+    )
+}
+
+/// Opens a tunnel through `ports[0]`, has the script shut the server's sessions, and answers
+/// how long the tunnel then lived (in tenths of a second) and what the service said.
+fn shut_tunnel(ports: &[u16]) -> (u64, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", ports[0])).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"x").unwrap();
+    let mut hello = [0u8; 3];
+    s.read_exact(&mut hello).unwrap();
+    assert_eq!(&hello, b"hi\n");
+    let (_, said) = super::harness::curl(&[&format!("http://127.0.0.1:{}/", ports[1])]);
+    let start = Instant::now();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    ((start.elapsed().as_millis() / 100) as u64, said)
+}
+
+#[test]
+fn server_shut_sess_ends_the_servers_sessions() {
+    let server = super::harness::raw_server(b"hi\n", Duration::ZERO, Duration::from_secs(20));
+    let ours_ports = vec![free_port(), free_port()];
+    let proxy = Proxy::start(&shut_config(&ours_ports, server), ours_ports[0]);
+    let (lived, said) = shut_tunnel(&ours_ports);
+    assert_eq!(said, "shut\n", "{}", proxy.stderr());
+    // Ended at once, not when the server lets go (20 s) or the timeouts pass (30 s).
+    assert!(
+        lived < 20,
+        "the tunnel lived {lived} tenths of a second after shut_sess"
+    );
+    let theirs_ports = std::cell::OnceCell::new();
+    let cfg = |p| shut_config(theirs_ports.get_or_init(|| vec![p, free_port()]), server);
+    let drive = |p| shut_tunnel(theirs_ports.get_or_init(|| vec![p, free_port()]));
+    if let Some(((theirs, said), _)) = with_haproxy(cfg, drive) {
+        assert_eq!(said, "shut\n");
+        assert!(theirs < 20, "haproxy's tunnel lived {theirs}");
+    }
+}
