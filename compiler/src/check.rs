@@ -30,8 +30,11 @@ impl Compilation {
 
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
+    let mut spans = crate::timing::Spans::new("compile");
     let (tree, mut diagnostics) = syntax::parse(&db, env);
+    spans.mark("parse");
     let (config, per_line) = ir::build(&db, &tree, env, options);
+    spans.mark("build");
     diagnostics.extend(per_line);
     let mut deferred_files = Vec::new();
     if !options.no_env {
@@ -67,6 +70,7 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
             options.resolve_dontfail,
         ));
     }
+    spans.mark("post-parse checks");
     let mut c = Compilation {
         db,
         tree,
@@ -78,5 +82,7 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
         let lints = crate::lint::run(&c, options);
         c.diagnostics.extend(lints);
     }
+    spans.mark("lints");
+    spans.done();
     c
 }

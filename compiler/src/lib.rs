@@ -26,6 +26,7 @@ pub mod source;
 pub mod syntax;
 #[doc(hidden)]
 pub mod testkit;
+pub mod timing;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use source::{FileId, SourceDb, Span};

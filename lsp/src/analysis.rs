@@ -14,7 +14,9 @@ use lsp_types as lsp;
 /// A compilation of one document, alone or with the other files of its workspace (`-f`
 /// order), seen from that document: `focus` is its file, `uris` name every file.
 pub struct Analysis {
-    pub c: Compilation,
+    /// Shared by the analyses of every open file of one workspace compiled from the same
+    /// texts: an edit compiles the workspace once, not once per open file.
+    pub c: std::sync::Arc<Compilation>,
     pub uri: lsp::Url,
     pub focus: hapee_compiler::FileId,
     pub uris: Vec<lsp::Url>,
@@ -59,12 +61,36 @@ impl Analysis {
             }));
             c.diagnostics.extend(more.unwrap_or_default());
         }
+        let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
         c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
+        spans.mark("apply");
+        spans.done();
         Analysis {
-            c,
+            c: std::sync::Arc::new(c),
             uri: sources[focus].0.clone(),
             focus: hapee_compiler::FileId(focus as u32),
             uris: sources.iter().map(|(u, _)| u.clone()).collect(),
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether this analysis compiled exactly `sources` (the same files, in the same order,
+    /// with the same texts).
+    pub fn compiled(&self, sources: &[(lsp::Url, String)]) -> bool {
+        self.uris.len() == sources.len()
+            && sources.iter().enumerate().all(|(i, (uri, text))| {
+                self.uris[i] == *uri
+                    && self.c.db.file(hapee_compiler::FileId(i as u32)).text == *text
+            })
+    }
+
+    /// The same compilation seen from its file `focus`.
+    pub fn refocus(&self, focus: usize) -> Analysis {
+        Analysis {
+            c: self.c.clone(),
+            uri: self.uris[focus].clone(),
+            focus: hapee_compiler::FileId(focus as u32),
+            uris: self.uris.clone(),
             index: std::sync::OnceLock::new(),
         }
     }
@@ -96,11 +122,12 @@ impl Analysis {
 
     /// The focused file's diagnostics, errors first.
     pub fn diagnostics(&self) -> Vec<lsp::Diagnostic> {
+        let mut spans = hapee_compiler::timing::Spans::new("lsp diagnostics");
         let focus = self.focus;
         let mut ordered: Vec<&hapee_compiler::diagnostic::Diagnostic> =
             self.c.diagnostics.iter().collect();
         ordered.sort_by_key(|d| d.severity != Severity::Error);
-        ordered
+        let out = ordered
             .into_iter()
             .filter(|d| d.severity != Severity::Hint)
             // Each file gets its own diagnostics; those without a place go with the first file.
@@ -143,7 +170,10 @@ impl Analysis {
                 },
                 ..Default::default()
             })
-            .collect()
+            .collect();
+        spans.mark("convert");
+        spans.done();
+        out
     }
 
     /// The word under the cursor and its index in its line.

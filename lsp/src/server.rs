@@ -193,16 +193,27 @@ fn publish_dirty(
         .ok()
         .flatten()
         .unwrap_or_default();
+        let mut spans = hapee_compiler::timing::Spans::new("lsp publish");
         docs.dirty.remove(&uri);
         let params = lsp::PublishDiagnosticsParams {
             uri,
             diagnostics,
             version: None,
         };
-        raw.send(crate::transport::notification(
-            lsp::notification::PublishDiagnostics::METHOD,
-            &params,
-        )?)?;
+        let body =
+            crate::transport::notification(lsp::notification::PublishDiagnostics::METHOD, &params)?;
+        spans.mark("serialize");
+        let hash = xxhash_rust::xxh3::xxh3_64(&body);
+        let edited = docs.edited.remove(&params.uri);
+        // A file checked again only because another workspace file changed keeps the
+        // diagnostics the editor already shows when they are the same.
+        if edited || docs.published.get(&params.uri) != Some(&hash) {
+            docs.published.insert(params.uri.clone(), hash);
+            raw.send(body)?;
+        }
+        drop(params);
+        spans.mark("send and free");
+        spans.done();
     }
     Ok(())
 }

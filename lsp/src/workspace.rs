@@ -18,6 +18,12 @@ pub struct Documents {
     text: HashMap<lsp::Url, String>,
     analysis: HashMap<lsp::Url, Analysis>,
     pub dirty: HashSet<lsp::Url>,
+    /// Documents opened, edited or saved since their diagnostics were last published: those
+    /// are published even when unchanged, as the editor waits for them. The others (checked
+    /// again because another workspace file changed) only when they changed.
+    pub edited: HashSet<lsp::Url>,
+    /// A hash of each document's last published diagnostics.
+    pub published: HashMap<lsp::Url, u64>,
     /// The configured `-f` list.
     files: Vec<PathBuf>,
     /// The workspace root: where `.hapee.toml` is looked for first, as `check` looks in its
@@ -76,6 +82,7 @@ impl Documents {
 
     pub fn open(&mut self, uri: lsp::Url, text: String) {
         self.text.insert(uri.clone(), text);
+        self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.touch_all();
     }
@@ -84,11 +91,14 @@ impl Documents {
         self.text.remove(uri);
         self.analysis.remove(uri);
         self.dirty.remove(uri);
+        self.edited.remove(uri);
+        self.published.remove(uri);
         self.touch_all();
     }
 
     /// A save may also follow an edit of `.hapee.toml`: every open document is checked again.
     pub fn saved(&mut self, uri: lsp::Url) {
+        self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.recheck_all();
     }
@@ -125,6 +135,7 @@ impl Documents {
                 None => *text = change.text,
             }
         }
+        self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.touch_all();
     }
@@ -174,15 +185,32 @@ impl Documents {
         if !self.analysis.contains_key(uri) || self.dirty.contains(uri) {
             // Free the stale analysis first: two compilations of a large file at once would
             // double the peak memory.
+            let mut spans = hapee_compiler::timing::Spans::new("lsp analysis");
             self.analysis.remove(uri);
+            spans.mark("free previous");
             let text = self.text.get(uri)?;
             let (sources, focus) = self
                 .sources(uri)
                 .unwrap_or_else(|| (vec![(uri.clone(), text.clone())], 0));
-            let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
-            let lints = self.lint_config(first.as_deref());
-            let a = Analysis::workspace(&sources, focus, &lints);
+            // Another open file of this workspace, checked again after the same edit, may
+            // already have compiled these very texts.
+            let shared = self
+                .analysis
+                .iter()
+                .find(|(u, a)| !self.dirty.contains(*u) && a.compiled(&sources))
+                .map(|(_, a)| a.refocus(focus));
+            let a = match shared {
+                Some(a) => a,
+                None => {
+                    let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
+                    let lints = self.lint_config(first.as_deref());
+                    spans.mark("sources and lint settings");
+                    Analysis::workspace(&sources, focus, &lints)
+                }
+            };
+            spans.mark("compile and lint levels");
             self.analysis.insert(uri.clone(), a);
+            spans.done();
         }
         self.analysis.get(uri)
     }

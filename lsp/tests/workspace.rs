@@ -64,3 +64,66 @@ fn files_setting_compiles_the_workspace_together() {
     assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
     late.stop();
 }
+
+/// An edit of one workspace file checks every open file again, with one compilation; a file
+/// whose diagnostics did not change is not published again, one whose diagnostics did is.
+#[test]
+fn an_edit_republishes_only_the_workspace_files_it_changed() {
+    let dir = std::env::temp_dir().join(format!("hapee-lsp-ws-pub-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("10-front.cfg");
+    let b = dir.join("20-back.cfg");
+    let front = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    bind :8080\n    default_backend app\n";
+    let back = "backend app\n    server s1 127.0.0.1:9000\n";
+    std::fs::write(&a, front).unwrap();
+    std::fs::write(&b, back).unwrap();
+    let uri_a = format!("file://{}", a.display());
+    let uri_b = format!("file://{}", b.display());
+    let mut cl = Client::start_with(json!({"hapee": {"files": [dir.display().to_string()]}}));
+    cl.open(&uri_a, front);
+    cl.open(&uri_b, back);
+    let symbols = |uri: &str| json!({"textDocument": {"uri": uri}});
+    let (_, published) = cl.request_after_publishes("textDocument/documentSymbol", symbols(&uri_a));
+    assert!(
+        published.contains(&uri_a) && published.contains(&uri_b),
+        "{published:?}"
+    );
+    let edit = |cl: &mut Client, version: i64, line: u32, old: &str, new: &str| {
+        cl.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri_a, "version": version}, "contentChanges": [{
+                "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": old.len()}},
+                "text": new}]}),
+        );
+    };
+    // A timeout changes nothing in the backend's file: only the edited file is published.
+    edit(
+        &mut cl,
+        2,
+        3,
+        "    timeout client 1s",
+        "    timeout client 2s",
+    );
+    let (_, published) = cl.request_after_publishes("textDocument/documentSymbol", symbols(&uri_a));
+    assert_eq!(published, vec![uri_a.clone()]);
+    // Routing elsewhere leaves backend 'app' unused: its file gets the new warning.
+    edit(
+        &mut cl,
+        3,
+        7,
+        "    default_backend app",
+        "    default_backend zz",
+    );
+    let (_, published) = cl.request_after_publishes("textDocument/documentSymbol", symbols(&uri_a));
+    assert!(
+        published.contains(&uri_a) && published.contains(&uri_b),
+        "{published:?}"
+    );
+    let (answer, _) = cl.request_after_publishes(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri_b}, "position": {"line": 0, "character": 9}}),
+    );
+    assert!(answer.get("error").is_none(), "{answer}");
+    cl.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -138,6 +138,27 @@ impl Client {
         }
     }
 
+    /// Answers a request, with the URIs of the diagnostics published before the answer (the
+    /// server publishes what pending edits changed before it answers).
+    pub fn request_after_publishes(&mut self, method: &str, params: Value) -> (Value, Vec<String>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let mut published = Vec::new();
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(120))
+                .expect("response in time");
+            if m["id"] == json!(id) {
+                return (m, published);
+            }
+            if m["method"] == "textDocument/publishDiagnostics" {
+                published.push(m["params"]["uri"].as_str().unwrap_or("").to_string());
+            }
+        }
+    }
+
     /// The next request the server sends with this method.
     pub fn server_request(&mut self, method: &str) -> Value {
         loop {
