@@ -111,3 +111,5 @@ mod unix_sockets;
 mod upgrade;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;
+#[path = "runtime/ws_h2.rs"]
+mod ws_h2;
