@@ -97,6 +97,8 @@ mod tcp_response;
 mod tls;
 #[path = "runtime/tls_crt_list.rs"]
 mod tls_crt_list;
+#[path = "runtime/tls_curves.rs"]
+mod tls_curves;
 #[path = "runtime/tls_early.rs"]
 mod tls_early;
 #[path = "runtime/tls_gencert.rs"]
