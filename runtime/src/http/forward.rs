@@ -9,12 +9,11 @@ use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::h2::{Connected, StreamError};
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
-use crate::upstream::{self, ExchangeError, ServerBody, ServerConn, ServerTunnel};
+use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -715,7 +714,7 @@ async fn respond(
             keys.complete_response(&mut parts.headers);
         }
         if let Some(server) = body.take_upgraded() {
-            tokio::task::spawn_local(tunnel(
+            tokio::task::spawn_local(websocket::tunnel(
                 client,
                 server,
                 txn.timeout_tunnel.or(be.timeouts.tunnel),
@@ -726,42 +725,6 @@ async fn respond(
     }
     body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
-}
-
-/// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or `timeout
-/// tunnel` passes without traffic.
-async fn tunnel(
-    client: hyper::upgrade::OnUpgrade,
-    server: ServerTunnel,
-    idle: Option<Duration>,
-    _guard: ServerGuard,
-) {
-    use tokio::io::AsyncWriteExt;
-    let Ok(c) = client.await else {
-        return;
-    };
-    let mut c = TokioIo::new(c);
-    let limits = crate::tcp::Limits {
-        a_idle: idle,
-        b_idle: idle,
-        ..Default::default()
-    };
-    match server {
-        ServerTunnel::Conn(s, early) => {
-            // What the server sent right after its 101 belongs to the new protocol.
-            if !early.is_empty() && c.write_all(&early).await.is_err() {
-                return;
-            }
-            crate::tcp::pipe_both(c, s, limits).await;
-        }
-        // The stream stays counted open on its connection until the tunnel ends.
-        ServerTunnel::Stream(on, _open) => {
-            let Ok(s) = on.await else {
-                return;
-            };
-            crate::tcp::pipe_both(c, TokioIo::new(s), limits).await;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -8,14 +8,17 @@
 //!
 //! Which protocol a WebSocket stream takes towards a server is its `ws` setting: `auto` keeps
 //! the server's own (`proto`), or over TLS with ALPN offers `http/1.1` alone when the list has
-//! it; `h1` and `h2` force theirs, through ALPN too.
+//! it; `h1` and `h2` force theirs, through ALPN too. The tunnel an upgrade opens is relayed
+//! here as well.
 
 use crate::tls::client::ServerTlsConfig;
-use crate::upstream::connection_has;
+use crate::upstream::{connection_has, ServerTunnel};
 use hapee_compiler::plan::mux::{ServerMux, WsMode};
 use hyper::header::{HeaderMap, HeaderValue, CONNECTION, UPGRADE};
 use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// RFC 6455's GUID, appended to the key before hashing it into the accept value.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -236,6 +239,42 @@ impl Keys {
     pub(crate) fn complete_response(&self, h: &mut HeaderMap) {
         if let (Some(key), false) = (&self.client, h.contains_key(ACCEPT)) {
             h.insert(ACCEPT, accept_for(key.as_bytes()));
+        }
+    }
+}
+
+/// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or `timeout
+/// tunnel` passes without traffic.
+pub(super) async fn tunnel(
+    client: hyper::upgrade::OnUpgrade,
+    server: ServerTunnel,
+    idle: Option<Duration>,
+    _guard: super::forward::ServerGuard,
+) {
+    use tokio::io::AsyncWriteExt;
+    let Ok(c) = client.await else {
+        return;
+    };
+    let mut c = TokioIo::new(c);
+    let limits = crate::tcp::Limits {
+        a_idle: idle,
+        b_idle: idle,
+        ..Default::default()
+    };
+    match server {
+        ServerTunnel::Conn(s, early) => {
+            // What the server sent right after its 101 belongs to the new protocol.
+            if !early.is_empty() && c.write_all(&early).await.is_err() {
+                return;
+            }
+            crate::tcp::pipe_both(c, s, limits).await;
+        }
+        // The stream stays counted open on its connection until the tunnel ends.
+        ServerTunnel::Stream(on, _open) => {
+            let Ok(s) = on.await else {
+                return;
+            };
+            crate::tcp::pipe_both(c, TokioIo::new(s), limits).await;
         }
     }
 }
