@@ -350,7 +350,7 @@ rules! {
     "U001" "runtime-unsupported" Warning Runtime "The configuration uses something hapee's runtime does not implement yet."
         "The configuration is valid HAProxy, and 'hapee-lb check' accepts it, but 'hapee-lb run' refuses to start rather than silently ignore a directive, option, action, fetch or converter it cannot honour. Each use is listed with its location. Remove or replace it, or run this configuration with HAProxy until the runtime supports it.";
     "U002" "tls-name-unavailable" Warning Runtime "A cipher, TLS 1.3 suite or curve name is one that rustls does not offer."
-        "hapee's TLS is rustls, which offers only modern AEAD suites (AES-GCM and ChaCha20-Poly1305 with ECDHE) and the X25519, P-256, P-384 and X25519MLKEM768 groups. A name outside those (CBC or RSA key-exchange suites, DHE, CCM, other curves) is left out of the list when 'hapee-lb run' builds the listener, and named here so that the change is visible. Remove it from the list to silence this.";
+        "hapee's TLS is rustls, which offers only modern AEAD suites (AES-GCM and ChaCha20-Poly1305 with ECDHE) and the X25519, P-256, P-384 and X25519MLKEM768 groups (and P-521 where a list names it). A name outside those (CBC or RSA key-exchange suites, DHE, CCM, other curves) is left out of the list when 'hapee-lb run' builds the listener, and named here so that the change is visible. Remove it from the list to silence this.";
     "U003" "tls-setting-without-effect" Notice Runtime "A TLS setting has nothing to act on in rustls."
         "rustls has no finite-field Diffie-Hellman key exchange, so 'tune.ssl.default-dh-param' has no effect under 'hapee-lb run'; the setting is accepted and ignored.";
 }

@@ -1,7 +1,8 @@
 //! How a server's connections are multiplexed and kept: the protocol forced by `proto`, the
 //! limits of stream reuse (`max-reuse`), the idle pool's limits (`pool-max-conn`,
-//! `pool-low-conn`), and what its health checks speak (`check-proto`, `check-alpn`), lowered
-//! from the server's words after its `default-server` ones.
+//! `pool-low-conn`), what its health checks speak (`check-proto`, `check-alpn`) and what its
+//! WebSocket streams speak (`ws`), lowered from the server's words after its `default-server`
+//! ones.
 
 use serde::Serialize;
 
@@ -26,6 +27,21 @@ pub struct ServerMux {
     /// another thread's pool. hapee's threads never take each other's connections, so this
     /// only documents the intent.
     pub pool_low_conn: u32,
+    /// `ws auto|h1|h2`: the protocol of WebSocket streams to the server.
+    pub ws: WsMode,
+}
+
+/// The protocol WebSocket streams take towards a server (`ws`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WsMode {
+    /// The server's own protocol; over TLS with ALPN, `http/1.1` when the ALPN list has it.
+    #[default]
+    Auto,
+    /// HTTP/1.1 (`Upgrade`), and ALPN `http/1.1` only over TLS.
+    H1,
+    /// HTTP/2 extended CONNECT (RFC 8441), and ALPN `h2` only over TLS.
+    H2,
 }
 
 impl ServerMux {
@@ -50,6 +66,13 @@ impl ServerMux {
                         .and_then(|n| u32::try_from(n).ok())
                 }
                 "pool-low-conn" => mux.pool_low_conn = value.parse().unwrap_or(0),
+                "ws" => {
+                    mux.ws = match value {
+                        "h1" => WsMode::H1,
+                        "h2" => WsMode::H2,
+                        _ => WsMode::Auto,
+                    }
+                }
                 // HAProxy: a negative value means no limit, 0 no reuse at all.
                 "max-reuse" => {
                     mux.max_reuse = value
@@ -92,6 +115,9 @@ mod tests {
         assert!(!m.h2 && m.check_h2);
         assert_eq!(m.check_alpn, ["h2", "http/1.1"]);
         assert_eq!(m.max_reuse, None);
+        assert_eq!(m.ws, WsMode::Auto);
+        assert_eq!(ServerMux::of(&["ws", "h1", "ws", "h2"]).ws, WsMode::H2);
+        assert_eq!(ServerMux::of(&["ws", "h2", "ws", "auto"]).ws, WsMode::Auto);
     }
 
     #[test]

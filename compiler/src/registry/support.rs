@@ -372,8 +372,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "crl-file",
     // A server following another's health state (runtime/src/state.rs).
     "track",
-    // WebSocket requests always go over HTTP/1.1 (`ws h1`, and `ws auto` offering
-    // `http/1.1` only); `ws h2` (RFC 8441 extended CONNECT) is refused where it is written.
+    // The protocol of WebSocket streams: HTTP/1.1 upgrades or RFC 8441 extended CONNECT over
+    // HTTP/2 (runtime/src/http/websocket.rs).
     "ws",
     // Servers behind a SOCKS4 proxy (runtime/src/upstream/socks4.rs).
     "socks4",

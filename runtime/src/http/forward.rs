@@ -2,6 +2,7 @@
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
 use super::prefetch::{Arrived, ClientBody};
+use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
@@ -13,7 +14,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -278,6 +278,18 @@ pub async fn forward(
         .and_then(|p| p.on_request(be, txn, by_rule.is_some()));
     let forced = by_rule.or(by_cookie).or(stuck);
     let upgrade = client_upgrade.is_some();
+    // A protocol switch by `Upgrade` (not a CONNECT tunnel) goes the way the server's `ws`
+    // says; a WebSocket one also gets the handshake keys HTTP/2 does not carry.
+    let handshake = upgrade
+        && txn
+            .request
+            .as_ref()
+            .is_some_and(|r| r.method != hyper::Method::CONNECT);
+    let mut ws_keys = txn
+        .request
+        .as_ref()
+        .filter(|r| handshake && websocket::is_websocket(&r.headers))
+        .map(|r| websocket::Keys::of_request(&r.headers));
     let mut tries = Attempts::default();
     let started = crate::clock::now();
     loop {
@@ -340,8 +352,16 @@ pub async fn forward(
         let shared_reuse =
             may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none() && !private;
         let mux = &server.plan.mux;
-        let may_multiplex =
-            (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2))) && !upgrade;
+        let way = handshake.then(|| match &server.tls {
+            Some(t) => t.peek(|c| Way::of(mux, Some(c))),
+            None => Way::of(mux, None),
+        });
+        let may_multiplex = match way {
+            Some(way) => way.may_multiplex(),
+            None => {
+                (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2))) && !upgrade
+            }
+        };
         // A multiplexed connection with room for a stream serves any request of the thread
         // (HAProxy's "available" connections), unless connections are private or closed.
         let h2_shared = be.reuse != crate::upstream::reuse::ReuseMode::Never
@@ -373,7 +393,11 @@ pub async fn forward(
                 let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
                 let tls_now = server.tls.as_ref().map(|t| t.current());
                 let tls = tls_now.as_deref().map(|t| {
-                    let config = if upgrade { &t.config_h1 } else { &t.config };
+                    let config = match way {
+                        Some(way) => way.tls_config(t),
+                        None if upgrade => &t.config_h1,
+                        None => &t.config,
+                    };
                     (config, t.server_name(txn, addr))
                 });
                 // Early data to the server only when a rejection can be replayed
@@ -400,7 +424,8 @@ pub async fn forward(
                 };
                 match fresh {
                     Some(c) if may_multiplex => {
-                        Box::pin(upstream::h2::settle(c, mux.h2, &shared.h2)).await
+                        let forced = way.map_or(mux.h2, Way::forced_h2);
+                        Box::pin(upstream::h2::settle(c, forced, &shared.h2)).await
                     }
                     other => other.map(Connected::H1),
                 }
@@ -487,7 +512,11 @@ pub async fn forward(
             }
             (Connected::H1(conn), None) => {
                 txn.backend_tls = conn.tls_info().map(Arc::new);
-                upstream::exchange(
+                let mut request = request;
+                if let Some(keys) = ws_keys.as_mut() {
+                    keys.complete_request(request.headers_mut());
+                }
+                let answer = upstream::exchange(
                     conn,
                     upstream::Outgoing::new(request),
                     upstream::Limits {
@@ -496,12 +525,31 @@ pub async fn forward(
                         timeout: txn.timeout_server.or(be.timeouts.server),
                     },
                 )
-                .await
+                .await;
+                match (answer, &ws_keys) {
+                    (Ok(resp), Some(keys))
+                        if !keys.server_answer_valid(resp.status(), resp.headers()) =>
+                    {
+                        Err(ExchangeError::Server(Failure::JunkResponse))
+                    }
+                    (answer, _) => answer,
+                }
             }
             (Connected::H2(h2), _) => {
                 txn.backend_tls = h2.tls.clone();
-                let request =
+                let mut request =
                     upstream::h2::h2_request(request, server.tls.is_some(), client_te.as_ref());
+                // An upgrade goes as an extended CONNECT, which the server must have allowed.
+                let protocol = request.headers().get(UPGRADE).cloned();
+                let wait = be.timeouts.connect.unwrap_or(Duration::from_secs(5));
+                if handshake && !h2.extended_connect(wait).await {
+                    drop(guard);
+                    txn.term = *b"SH";
+                    return reply::error_in(502, &files, txn);
+                }
+                if handshake {
+                    websocket::to_extended_connect(&mut request);
+                }
                 match Box::pin(upstream::h2::exchange(
                     &h2,
                     request,
@@ -509,7 +557,15 @@ pub async fn forward(
                 ))
                 .await
                 {
-                    Ok(resp) => Ok(resp),
+                    Ok(mut resp) => {
+                        if handshake {
+                            if let Some(on) = websocket::from_extended_connect(&mut resp, protocol)
+                            {
+                                resp.body_mut().upgraded_stream(on);
+                            }
+                        }
+                        Ok(resp)
+                    }
                     Err(StreamError::Failed(e)) => Err(e),
                     // The connection went away before it took the request (a GOAWAY, a
                     // close): nothing reached the server, so it goes again on a new one.
@@ -549,7 +605,7 @@ pub async fn forward(
                     resp,
                     guard,
                     home,
-                    client_upgrade,
+                    client_upgrade.map(|u| (u, ws_keys)),
                 ))
                 .await;
             }
@@ -580,7 +636,7 @@ async fn respond(
     resp: Response<ServerBody>,
     guard: ServerGuard,
     idle_home: Option<upstream::IdleHome>,
-    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+    client_upgrade: Option<(hyper::upgrade::OnUpgrade, Option<websocket::Keys>)>,
 ) -> Response<ResBody> {
     let shared = ctx.shared.clone();
     let fe = &shared.frontends[ctx.frontend];
@@ -648,9 +704,17 @@ async fn respond(
         status: view.status,
         headers: hyper::HeaderMap::new(),
     });
-    if let (Some(client), true) = (client_upgrade, switching) {
+    if let (Some((client, keys)), true) = (client_upgrade, switching) {
+        // An HTTP/1 client is answered its key when the server (over HTTP/2) had none.
+        let http1 = txn
+            .request
+            .as_ref()
+            .is_some_and(|r| r.version <= hyper::Version::HTTP_11);
+        if let (Some(keys), true) = (keys, http1) {
+            keys.complete_response(&mut parts.headers);
+        }
         if let Some(server) = body.take_upgraded() {
-            tokio::task::spawn_local(tunnel(
+            tokio::task::spawn_local(websocket::tunnel(
                 client,
                 server,
                 txn.timeout_tunnel.or(be.timeouts.tunnel),
@@ -661,31 +725,6 @@ async fn respond(
     }
     body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
-}
-
-/// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or `timeout
-/// tunnel` passes without traffic.
-async fn tunnel(
-    client: hyper::upgrade::OnUpgrade,
-    (s, early): (tokio::net::TcpStream, Bytes),
-    idle: Option<Duration>,
-    _guard: ServerGuard,
-) {
-    use tokio::io::AsyncWriteExt;
-    let Ok(c) = client.await else {
-        return;
-    };
-    let mut c = TokioIo::new(c);
-    // What the server sent right after its 101 belongs to the new protocol.
-    if !early.is_empty() && c.write_all(&early).await.is_err() {
-        return;
-    }
-    let limits = crate::tcp::Limits {
-        a_idle: idle,
-        b_idle: idle,
-        ..Default::default()
-    };
-    crate::tcp::pipe_both(c, s, limits).await;
 }
 
 #[cfg(test)]

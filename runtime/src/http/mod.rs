@@ -26,6 +26,7 @@ pub mod set_timeout;
 pub mod unique_id;
 pub mod vet;
 pub mod wait_body;
+pub(crate) mod websocket;
 
 use crate::rules::{self, Service, Verdict};
 use crate::state::{FrontendRt, HttpConnMode, Shared};

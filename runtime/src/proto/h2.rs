@@ -4,7 +4,7 @@
 //! (CVE-2023-44487) and streams the client keeps erroring are cut by h2's limits; a graceful
 //! stop sends GOAWAY and lets the open streams finish.
 
-use crate::http::{handle, ConnCtx, IncomingBody};
+use crate::http::{handle, websocket, ConnCtx, IncomingBody};
 use hyper_util::rt::TokioIo;
 use std::cell::Cell;
 use std::future::Future;
@@ -103,6 +103,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
         .max_header_list_size(MAX_HEADER_LIST)
         .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
+        // WebSocket over HTTP/2 (RFC 8441), as HAProxy announces it.
+        .enable_connect_protocol()
         .auto_date_header(false);
     crate::trace_event!(
         H2,
@@ -113,32 +115,39 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
         ctx.frontend().name
     );
     let svc_ctx = ctx.clone();
-    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        crate::trace_event!(
-            H2,
-            2,
-            "rx_headers",
-            "stream request headers: {} {}",
-            req.method(),
-            req.uri()
-        );
-        let answer = handle(
-            svc_ctx.clone(),
-            super::with_host(req).map(IncomingBody::Hyper),
-        );
-        async move {
-            let Ok(resp) = answer.await;
-            // A stream ended without an answer (`reject`…) is reset rather than answered.
-            if resp
-                .extensions()
-                .get::<crate::http::reply::CloseUnanswered>()
-                .is_some()
-            {
-                return Err(Unanswered);
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            crate::trace_event!(
+                H2,
+                2,
+                "rx_headers",
+                "stream request headers: {} {}",
+                req.method(),
+                req.uri()
+            );
+            // An extended CONNECT goes through the request path as HTTP/1.1's upgrade, and its
+            // 101 comes back as the 200 that opens the stream's tunnel.
+            let extended = websocket::from_client_extended_connect(&mut req);
+            let answer = handle(
+                svc_ctx.clone(),
+                super::with_host(req).map(IncomingBody::Hyper),
+            );
+            async move {
+                let Ok(mut resp) = answer.await;
+                // A stream ended without an answer (`reject`…) is reset rather than answered.
+                if resp
+                    .extensions()
+                    .get::<crate::http::reply::CloseUnanswered>()
+                    .is_some()
+                {
+                    return Err(Unanswered);
+                }
+                if extended {
+                    websocket::to_client_extended_connect(&mut resp);
+                }
+                Ok(resp)
             }
-            Ok(resp)
-        }
-    });
+        });
     let last = Rc::new(Cell::new(crate::clock::now()));
     let stream = Activity {
         stream,

@@ -24,6 +24,12 @@ pub struct ServerTlsConfig {
     /// The same without `h2` in ALPN, for the connections of upgrades (WebSocket), which
     /// stay HTTP/1.1 as with HAProxy's `ws auto` when the server's ALPN allows it.
     pub config_h1: Arc<ClientConfig>,
+    /// With ALPN configured, the same offering `http/1.1` only (`ws h1`) and `h2` only
+    /// (`ws h2`): a WebSocket stream forces its protocol on a connection of its own.
+    pub alpn_h1: Arc<ClientConfig>,
+    pub alpn_h2: Arc<ClientConfig>,
+    /// Whether `alpn` is configured at all (the negotiated protocol then picks the mux).
+    pub has_alpn: bool,
 }
 
 /// The one certificate a server line presents (`crt`), whatever the server asks for, as
@@ -263,10 +269,23 @@ impl ServerTlsConfig {
         } else {
             config.clone()
         };
+        let has_alpn = !t.alpn.is_empty();
+        let only = |proto: &[u8]| {
+            if !has_alpn {
+                return config.clone();
+            }
+            let mut c = (*config).clone();
+            c.alpn_protocols = vec![proto.to_vec()];
+            Arc::new(c)
+        };
+        let (alpn_h1, alpn_h2) = (only(b"http/1.1"), only(b"h2"));
         Ok(ServerTlsConfig {
             offers_h2,
             config,
             config_h1,
+            alpn_h1,
+            alpn_h2,
+            has_alpn,
             sni,
         })
     }

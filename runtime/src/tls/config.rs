@@ -131,6 +131,7 @@ pub fn narrowed_provider(
             if let Some(g) = provider
                 .kx_groups
                 .iter()
+                .chain(super::kx::EXTRA_KX_GROUPS)
                 .find(|g| group_name(g).eq_ignore_ascii_case(name))
             {
                 groups.push(*g);

@@ -12,6 +12,7 @@ pub mod crl;
 pub mod errors;
 pub mod fetch;
 pub mod gencert;
+pub mod kx;
 pub mod live;
 pub mod store;
 pub mod verify;

@@ -11,7 +11,6 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use tokio::net::TcpStream;
 
 /// The most bytes a chunk-size line or a trailer section may take.
 const MAX_CHUNK_LINE: usize = 4096;
@@ -39,7 +38,7 @@ pub(super) enum Chunk {
 }
 
 /// A response body decoded elsewhere than from an HTTP/1 connection.
-pub(super) trait FrameSource {
+pub trait FrameSource {
     /// The next data or trailers frame; `Err(true)` when the server stayed silent past
     /// `timeout server`, `Err(false)` when its stream broke.
     fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>>;
@@ -75,6 +74,16 @@ pub struct ServerBody {
     stream: Option<Box<dyn FrameSource>>,
     /// The HTTP filters the body goes through (compression, cache), if any.
     filters: Option<crate::http::filters::Chain>,
+    /// The tunnel an HTTP/2 stream became (an extended CONNECT's success).
+    h2_upgrade: Option<hyper::upgrade::OnUpgrade>,
+}
+
+/// The server side of a tunnel (a 101, a CONNECT's success): the connection itself with the
+/// bytes the server already sent on the new protocol, or an HTTP/2 stream (RFC 8441), kept
+/// counted in its connection's open streams while the tunnel lasts.
+pub enum ServerTunnel {
+    Conn(super::ServerStream, Bytes),
+    Stream(hyper::upgrade::OnUpgrade, Option<Box<dyn FrameSource>>),
 }
 
 #[derive(Debug)]
@@ -113,6 +122,7 @@ impl ServerBody {
             upload: None,
             stream: None,
             filters: None,
+            h2_upgrade: None,
         }
     }
 
@@ -248,14 +258,25 @@ impl ServerBody {
         self._guard = Some(guard);
     }
 
-    /// The connection of an upgraded (101) response and the bytes the server already sent
-    /// on the new protocol.
-    pub fn take_upgraded(&mut self) -> Option<(TcpStream, Bytes)> {
+    /// Makes the body of an HTTP/2 stream's response the tunnel that stream became.
+    pub fn upgraded_stream(&mut self, on: hyper::upgrade::OnUpgrade) {
+        self.state = State::Upgraded;
+        self.h2_upgrade = Some(on);
+    }
+
+    /// The server side of an upgraded (101) response.
+    pub fn take_upgraded(&mut self) -> Option<ServerTunnel> {
         if self.state != State::Upgraded {
             return None;
         }
+        if let Some(on) = self.h2_upgrade.take() {
+            return Some(ServerTunnel::Stream(on, self.stream.take()));
+        }
         let conn = self.conn.take()?;
-        Some((conn.into_stream()?, std::mem::take(&mut self.buf).freeze()))
+        Some(ServerTunnel::Conn(
+            conn.into_transport(),
+            std::mem::take(&mut self.buf).freeze(),
+        ))
     }
 
     fn complete(&mut self) {

@@ -42,6 +42,8 @@ pub struct H2Conn {
     carried: Rc<Cell<u64>>,
     /// What its TLS handshake settled (`ssl_bc_*`, `ssl_s_*`).
     pub tls: Option<Arc<TlsInfo>>,
+    /// Whether the server allows extended CONNECT (RFC 8441), once its SETTINGS came.
+    settings: Rc<PeerSettings>,
 }
 
 impl H2Conn {
@@ -56,6 +58,131 @@ impl H2Conn {
     /// Whether it may still be handed out later (not closed, `max-reuse` not reached).
     fn reusable(&self, max_reuse: Option<u64>) -> bool {
         !self.send.is_closed() && max_reuse.is_none_or(|m| self.carried.get() < m)
+    }
+}
+
+impl H2Conn {
+    /// Whether the server announced `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441), which a
+    /// WebSocket stream needs: on a new connection, its SETTINGS are waited for, at most
+    /// `limit`.
+    pub async fn extended_connect(&self, limit: Duration) -> bool {
+        let settings = &self.settings;
+        let seen = async {
+            loop {
+                let told = settings.told.notified();
+                if let Some(enabled) = settings.enabled.get() {
+                    return enabled;
+                }
+                told.await;
+            }
+        };
+        tokio::time::timeout(limit, seen).await.unwrap_or(false)
+    }
+}
+
+/// What a server's first SETTINGS frame said of extended CONNECT. hyper tells it only on the
+/// connection's driving half (which runs in a task of its own), and not whether the frame has
+/// come yet; the frame is the first the server sends (RFC 9113 §3.4), so it is read here as
+/// it passes.
+#[derive(Default)]
+struct PeerSettings {
+    enabled: Cell<Option<bool>>,
+    told: tokio::sync::Notify,
+}
+
+/// The identifier of `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3).
+const ENABLE_CONNECT_PROTOCOL: u16 = 0x8;
+
+/// A server transport that reads, on its way to hyper, the server's first frame (its SETTINGS).
+struct Sniff<T> {
+    io: T,
+    first: Vec<u8>,
+    settings: Rc<PeerSettings>,
+}
+
+impl<T> Sniff<T> {
+    fn saw(&mut self, bytes: &[u8]) {
+        if self.settings.enabled.get().is_some() {
+            return;
+        }
+        self.first.extend_from_slice(bytes);
+        if let Some(enabled) = settings_frame(&self.first) {
+            self.settings.enabled.set(Some(enabled));
+            self.settings.told.notify_waiters();
+            self.first = Vec::new();
+        }
+    }
+}
+
+/// Whether a complete first frame allows extended CONNECT; `None` while incomplete. Anything
+/// but a SETTINGS frame (or one over the default frame size) says no.
+fn settings_frame(b: &[u8]) -> Option<bool> {
+    const SETTINGS: u8 = 0x4;
+    let head = b.get(..9)?;
+    let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+    if head[3] != SETTINGS || len > 16_384 || !len.is_multiple_of(6) {
+        return Some(false);
+    }
+    let payload = b.get(9..9 + len)?;
+    Some(payload.chunks_exact(6).fold(false, |on, e| {
+        if u16::from_be_bytes([e[0], e[1]]) == ENABLE_CONNECT_PROTOCOL {
+            u32::from_be_bytes([e[2], e[3], e[4], e[5]]) == 1
+        } else {
+            on
+        }
+    }))
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Sniff<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.io).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            let now = buf.filled().len();
+            if now == before {
+                // The server closed before its SETTINGS.
+                self.settings.enabled.set(Some(false));
+                self.settings.told.notify_waiters();
+            } else {
+                let got = buf.filled()[before..now].to_vec();
+                self.saw(&got);
+            }
+        }
+        r
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Sniff<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
     }
 }
 
@@ -117,10 +244,13 @@ pub async fn settle(
         .header_table_size(tune.header_table_size)
         .max_frame_size(tune.max_frame_size.clamp(16384, 16_777_215))
         .max_header_list_size(64 * 1024);
-    let (send, connection) = builder
-        .handshake(TokioIo::new(conn.into_transport()))
-        .await
-        .ok()?;
+    let settings = Rc::new(PeerSettings::default());
+    let io = Sniff {
+        io: conn.into_transport(),
+        first: Vec::new(),
+        settings: settings.clone(),
+    };
+    let (send, connection) = builder.handshake(TokioIo::new(io)).await.ok()?;
     tokio::task::spawn_local(async move {
         let _ = connection.await;
     });
@@ -129,6 +259,7 @@ pub async fn settle(
         open: Rc::default(),
         carried: Rc::default(),
         tls,
+        settings,
     }))
 }
 
@@ -270,5 +401,29 @@ impl super::body::FrameSource for StreamBody {
 
     fn size_hint(&self) -> SizeHint {
         self.incoming.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settings_frame;
+
+    #[test]
+    fn the_first_settings_frame_tells_extended_connect() {
+        // SETTINGS with MAX_CONCURRENT_STREAMS 100 and ENABLE_CONNECT_PROTOCOL 1.
+        let frame = [
+            0, 0, 12, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100, 0, 8, 0, 0, 0, 1,
+        ];
+        assert_eq!(settings_frame(&frame[..5]), None);
+        assert_eq!(settings_frame(&frame[..15]), None);
+        assert_eq!(settings_frame(&frame), Some(true));
+        let mut off = frame;
+        off[20] = 0;
+        assert_eq!(settings_frame(&off), Some(false));
+        // Not a SETTINGS frame, or a malformed one: no.
+        let mut ping = frame;
+        ping[3] = 6;
+        assert_eq!(settings_frame(&ping), Some(false));
+        assert_eq!(settings_frame(&[0, 0, 5, 4, 0, 0, 0, 0, 0]), Some(false));
     }
 }

@@ -23,7 +23,7 @@ mod upload;
 use crate::http::idle::Watchdog;
 use crate::http::prefetch::ClientBody;
 use crate::http::ReqBody;
-pub use body::{is_server_timeout, IdleHome, ServerBody};
+pub use body::{is_server_timeout, IdleHome, ServerBody, ServerTunnel};
 use body::{Chunk, State};
 use bytes::{Buf, BytesMut};
 use hyper::body::Body;

@@ -83,12 +83,6 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             {
                 out.push(format!("server option '{o}'"));
             }
-            if options.windows(2).any(|w| w == ["ws", "h2"]) {
-                out.push(
-                    "server option 'ws' set to HTTP/2 (WebSocket over HTTP/2 towards servers)"
-                        .to_string(),
-                );
-            }
             // FastCGI is spoken over clear TCP only.
             let fcgi = options.windows(2).any(|w| w == ["proto", "fcgi"]);
             if fcgi && options.contains(&"ssl") {
@@ -416,12 +410,8 @@ mod tests {
                 "{name} not in {what:?}"
             );
         }
-        // `ws h1` runs; `ws h2` is refused by its keyword.
-        assert_eq!(
-            what.iter().filter(|w| w.contains("'ws'")).count(),
-            1,
-            "{what:?}"
-        );
+        // `ws h1` and `ws h2` both run.
+        assert!(!what.iter().any(|w| w.contains("'ws'")), "{what:?}");
         for value in ["1400", "lo", "layer7", "5555", "h1", "h2"] {
             assert!(
                 !what.iter().any(|w| w.contains(&format!("'{value}'"))),

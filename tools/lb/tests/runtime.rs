@@ -99,6 +99,8 @@ mod tcp_response;
 mod tls;
 #[path = "runtime/tls_crt_list.rs"]
 mod tls_crt_list;
+#[path = "runtime/tls_curves.rs"]
+mod tls_curves;
 #[path = "runtime/tls_early.rs"]
 mod tls_early;
 #[path = "runtime/tls_gencert.rs"]
@@ -113,3 +115,5 @@ mod unix_sockets;
 mod upgrade;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;
+#[path = "runtime/ws_h2.rs"]
+mod ws_h2;
