@@ -3,8 +3,9 @@
 #   1. Timed, side by side with Debian's haproxy: bench/http1.sh's proxy configuration (nginx-light
 #      origin, wrk -t1 -c50, nbthread 1) plain, and the same with the statistics in use: a stats
 #      socket, a stats page and the Prometheus exporter on a second listener, all three read every
-#      POLL seconds (default 0.2: `show info; show stat` through the socket, `/stats;csv` and
-#      `/metrics` over HTTP) while wrk runs. Each proxy's req/s with / without is its cost of
+#      POLL seconds (default 1, as hatop refreshes: `show info; show stat` through the socket,
+#      `/stats;csv` and `/metrics` over HTTP) while wrk runs. The poller's own processes (socat,
+#      curl) take CPU from the same two cores: POLL=0.2 cost both proxies alike. Each proxy's req/s with / without is its cost of
 #      statistics (target: within 2 %); rounds alternate the order, medians are shown.
 #   2. Counted, hapee only (callgrind, as bench/http1_callgrind.sh): the instructions per request
 #      spent in the counters (runtime/src/api/counters.rs, inlined code included) out of all of
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 rounds=${2:-3}
-poll=${POLL:-0.2}
+poll=${POLL:-1}
 origin=18630
 proxy=18631
 stats_port=18632
@@ -62,12 +63,12 @@ one() {
     if [ "$variant" = stats ]; then
         wait_port $stats_port
         # every interface answers before the run counts
-        curl -sf "http://127.0.0.1:$stats_port/metrics" | grep -q '^haproxy_' ||
-            echo "($name: /metrics gives no haproxy_ metric)" >&2
-        curl -sf "http://127.0.0.1:$stats_port/stats;csv" | grep -q '^# pxname' ||
-            echo "($name: /stats;csv gives no CSV)" >&2
-        echo "show stat" | socat - "UNIX-CONNECT:$work/stats.sock" | grep -q '^# pxname' ||
-            echo "($name: show stat gives no CSV)" >&2
+        curl -sf "http://127.0.0.1:$stats_port/metrics" >"$work/metrics" || true
+        grep -q '^haproxy_' "$work/metrics" || echo "($name: /metrics gives no haproxy_ metric)" >&2
+        curl -sf "http://127.0.0.1:$stats_port/stats;csv" >"$work/csv" || true
+        grep -q '^# pxname' "$work/csv" || echo "($name: /stats;csv gives no CSV)" >&2
+        echo "show stat" | socat - "UNIX-CONNECT:$work/stats.sock" >"$work/csv" || true
+        grep -q '^# pxname' "$work/csv" || echo "($name: show stat gives no CSV)" >&2
         poller &
         poll_pid=$!
     fi
