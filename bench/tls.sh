@@ -10,8 +10,9 @@
 #   - RSS growth per idle TLS connection with IDLE connections open (default 10,000, fewer for
 #     haproxy when the descriptor hard limit cannot hold 2 × maxconn), and the keep-alive p50/p99
 #     measured while they stay open
-# Each row notes the 1-minute load average when it started; the order of the two proxies
-# alternates between rows. DURATION (seconds per run, default 10); HAPEE=path skips the build.
+# Each row notes the 1-minute load average when it started and each proxy's CPU time per request
+# it answered (user + system from /proc, requests from `show info` CumReq), which a loaded
+# machine moves far less than the rates; the order of the two proxies alternates between rows. DURATION (seconds per run, default 10); HAPEE=path skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10}
@@ -49,7 +50,7 @@ frontend fe
     http-request return status 200 content-type text/plain string ok
 CFG
 }
-tls_config $ours_port $((idle + 100)) >"$work/hapee.cfg"
+tls_config $ours_port $((idle + 100)) "    stats socket $work/hapee.sock level admin" >"$work/hapee.cfg"
 tls_config $theirs_port $theirs_max "    stats socket $work/haproxy.sock level admin" >"$work/haproxy.cfg"
 "$hapee" run -f "$work/hapee.cfg" >"$work/hapee.log" 2>&1 &
 ours_pid=$!
@@ -69,6 +70,23 @@ done
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 pid_of() { [ "$1" = $ours_port ] && echo $ours_pid || echo $theirs_pid; }
+sock_of() { [ "$1" = $ours_port ] && echo "$work/hapee.sock" || echo "$work/haproxy.sock"; }
+# requests the proxy on port $1 has answered (`show info` CumReq)
+cum_req() { echo 'show info' | socat - "UNIX-CONNECT:$(sock_of "$1")" | awk -F': ' '/^CumReq:/ {print $2}'; }
+# CPU time (user + system, clock ticks) the proxy on port $1 has used
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$(pid_of "$1")/stat"; }
+# measured NAME PORT: the measure's figures, then the proxy's CPU microseconds per request it
+# answered during the measure (far steadier than rates on a loaded machine)
+measured() {
+    local r0 c0 out r1 c1
+    r0=$(cum_req "$2")
+    c0=$(cpu_ticks "$2")
+    out=$($1 "$2")
+    r1=$(cum_req "$2")
+    c1=$(cpu_ticks "$2")
+    echo "$out $(awk -v r=$((r1 - r0)) -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+        'BEGIN{printf "cpu=%.1f", (r > 0 ? c / hz * 1e6 / r : 0)}')"
+}
 
 # Each measure prints "value [p50_ms p99_ms]" for the proxy on port $1.
 handshakes() {
@@ -146,27 +164,30 @@ time.sleep(3600)
 PY
 }
 
-printf '%-34s | %-6s | %-22s | %-22s | %s\n' measure load hapee haproxy "ratio hapee/haproxy"
+printf '%-34s | %-6s | %-30s | %-30s | %s\n' measure load hapee haproxy "ratio hapee/haproxy"
 row() { # row NAME INDEX: runs measure NAME on both proxies, alternating the order by INDEX
     local name=$1 i=$2 load ours theirs
     load=$(load1)
     if [ $((i % 2)) = 0 ]; then
-        ours=$($name $ours_port)
-        theirs=$($name $theirs_port)
+        ours=$(measured "$name" $ours_port)
+        theirs=$(measured "$name" $theirs_port)
     else
-        theirs=$($name $theirs_port)
-        ours=$($name $ours_port)
+        theirs=$(measured "$name" $theirs_port)
+        ours=$(measured "$name" $ours_port)
     fi
     print_row "$name" "$load" "$ours" "$theirs"
 }
-print_row() { # NAME LOAD "value [p50 p99]" "value [p50 p99]"
-    local o t
-    read -r -a o <<<"$3"
-    read -r -a t <<<"$4"
-    printf '%-34s | %-6s | %-22s | %-22s | %s\n' "$1" "$2" "$3" "$4" "$(awk -v a="${o[0]:-0}" -v b="${t[0]:-0}" \
-        -v a50="${o[1]:-0}" -v b50="${t[1]:-0}" -v a99="${o[2]:-0}" -v b99="${t[2]:-0}" 'BEGIN{
+print_row() { # NAME LOAD "value [p50 p99] [cpu=µs]" "value [p50 p99] [cpu=µs]"
+    local o t oc="" tc=""
+    read -r -a o <<<"${3% cpu=*}"
+    read -r -a t <<<"${4% cpu=*}"
+    [[ $3 == *cpu=* ]] && oc=${3##*cpu=}
+    [[ $4 == *cpu=* ]] && tc=${4##*cpu=}
+    printf '%-34s | %-6s | %-30s | %-30s | %s\n' "$1" "$2" "$3" "$4" "$(awk -v a="${o[0]:-0}" -v b="${t[0]:-0}" \
+        -v a50="${o[1]:-0}" -v b50="${t[1]:-0}" -v a99="${o[2]:-0}" -v b99="${t[2]:-0}" -v ac="$oc" -v bc="$tc" 'BEGIN{
             r = b > 0 ? sprintf("%.2f", a / b) : "-"
             if (b50 > 0) r = r sprintf(" (p50 %.2f, p99 %.2f)", a50 / b50, a99 / b99)
+            if (bc > 0) r = r sprintf(" cpu/req %.2f", ac / bc)
             print r }')"
 }
 row handshakes 0
@@ -175,7 +196,7 @@ echo "  (haproxy: SslFrontendSessionReuse_pct $ssl after the handshake runs)"
 row resumed 1
 row keepalive 2
 row h2 3
-echo "  (values: req/s [p50 ms, p99 ms])"
+echo "  (values: req/s [p50 ms, p99 ms] cpu=the proxy's CPU µs per request it answered)"
 
 # Idle TLS connections: the same count on both (what the hard limit lets haproxy hold).
 n=$((theirs_max - 100 < idle ? theirs_max - 100 : idle))
