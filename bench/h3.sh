@@ -19,8 +19,11 @@ tools="h2load:nghttp2-client openssl:openssl"
 . bench/http1_setup.sh
 cargo build --release -p hapee-lb --example h3load >/dev/null 2>&1
 h3load=$PWD/target/release/examples/h3load
+# CA:FALSE: OpenSSL 3 marks a self-signed certificate as a CA by default, which rustls (h3load)
+# refuses as a server's certificate (CaUsedAsEndEntity).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/k.pem" \
-    -out "$work/c.pem" -subj /CN=localhost -addext subjectAltName=DNS:localhost -days 2 2>/dev/null
+    -out "$work/c.pem" -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+    -addext basicConstraints=critical,CA:FALSE -days 2 2>/dev/null
 cat "$work/c.pem" "$work/k.pem" >"$work/site.pem"
 
 write_config() { # write_config WITH_TLS_TCP

@@ -31,14 +31,6 @@ run_one() {
     echo "$rps $(to_ms "$p50") $(to_ms "$p99") $rss"
 }
 
-to_ms() {
-    awk -v v="$1" 'BEGIN{
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v/1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v*1000 }
-        else print v }'
-}
-
 # median of the values given as arguments
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 

@@ -6,10 +6,13 @@
 # this is the measure to judge a change of the request path with; bench/http1.sh gives the
 # throughput and latency it buys. Kernel time is not counted (both make the same system calls:
 # two recv and two sends per request).
-# Usage: bench/http1_callgrind.sh [seconds measured, default 5]
+# Usage: bench/http1_callgrind.sh [seconds measured, default 5] [which: both (default), hapee, haproxy]
+# Optional: SHARE=path/part (e.g. api/counters.rs) also prints the instructions per request whose
+# source line is in a file matching it (inlined code included, by the line tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
+which=${2:-both}
 origin=18610
 proxy=18611
 tools="valgrind:valgrind"
@@ -46,9 +49,24 @@ measure() {
             printf "%-8s | %-9d | %-8d | %-7.0f | %-7.0f | %-7.0f | %-7.0f | %-7.0f\n",
                 n, r, v[1] / r, v[4] / r, v[5] / r, v[6] / r, v[11] / r, v[13] / r
         }'
+    [ -n "${SHARE:-}" ] && share "$out" "$reqs"
+    return 0
+}
+
+# share OUT REQUESTS: instructions per request in files matching $SHARE, from the per
+# file:function listing (the first number of each line is its Ir)
+share() {
+    callgrind_annotate --inclusive=no --threshold=100 "$1" 2>/dev/null | awk -v r="$2" -v pat="$SHARE" '
+        /PROGRAM TOTALS/ { gsub(",", ""); total = $1 }
+        $0 ~ pat && /:/ {
+            line = $0; gsub(",", "", line); split(line, f, " ")
+            if (f[1] ~ /^[0-9]+$/) { in_share += f[1]; fns++ }
+        }
+        END { printf "         %s: %.0f instructions per request of %.0f (%.2f %%), in %d file:function entries\n",
+              pat, in_share / r, total / r, 100 * in_share / total, fns }'
 }
 
 printf '%-8s | %-9s | %-8s | %-7s | %-7s | %-7s | %-7s | %-7s\n' proxy requests "instr" "I1 miss" "D1 rd" "D1 wr" "br miss" "ind miss"
 echo "(per request)"
-measure haproxy haproxy -db -f "$work/proxy.cfg"
-measure hapee "$hapee" run -f "$work/proxy.cfg"
+[ "$which" = hapee ] || measure haproxy haproxy -db -f "$work/proxy.cfg"
+[ "$which" = haproxy ] || measure hapee "$hapee" run -f "$work/proxy.cfg"

@@ -70,3 +70,12 @@ wait_port() {
     echo "port $1 never opened" >&2
     return 1
 }
+
+# to_ms VALUE: a wrk latency (850.00us, 1.20ms, 2.00s) in milliseconds
+to_ms() {
+    awk -v v="$1" 'BEGIN{
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v/1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v*1000 }
+        else print v }'
+}

@@ -36,10 +36,26 @@ fn endpoint(ca: &str) -> quinn::Endpoint {
 
 type Sender = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
 
+/// Says why the first connection failed (later failures are only counted).
+fn first_failure(what: &str, e: impl std::fmt::Display) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        eprintln!("h3load: {what}: {e}");
+    }
+}
+
 async fn connect(e: &quinn::Endpoint, addr: SocketAddr) -> Option<(quinn::Connection, Sender)> {
-    let conn = e.connect(addr, "localhost").ok()?.await.ok()?;
+    let connecting = e
+        .connect(addr, "localhost")
+        .map_err(|err| first_failure("connect", err))
+        .ok()?;
+    let conn = connecting
+        .await
+        .map_err(|err| first_failure("QUIC handshake", err))
+        .ok()?;
     let (mut driver, sender) = h3::client::new(h3_quinn::Connection::new(conn.clone()))
         .await
+        .map_err(|err| first_failure("HTTP/3 setup", err))
         .ok()?;
     tokio::spawn(async move { std::future::poll_fn(|cx| driver.poll_close(cx)).await });
     Some((conn, sender))
