@@ -506,10 +506,10 @@ async fn serve_opened(
     let ctx = http_ctx(&txn, fe, shared, pool);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
     let ctx = Rc::new(ctx);
-    match (stream, h2) {
-        (MaybeTls::Plain(s), true) => proto::h2::serve(s, ctx, stopping).await,
-        (MaybeTls::Plain(s), false) => proto::h1::serve(s, ctx, stopping).await,
-        (MaybeTls::Tls(s), true) => proto::h2::serve(*s, ctx, stopping).await,
-        (MaybeTls::Tls(s), false) => proto::h1::serve(*s, ctx, stopping).await,
+    // The TLS session stays boxed: an idle connection's task holds only what TCP needs.
+    if h2 {
+        proto::h2::serve(stream, ctx, stopping).await
+    } else {
+        proto::h1::serve(stream, ctx, stopping).await
     }
 }
