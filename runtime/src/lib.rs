@@ -424,21 +424,24 @@ async fn serve_connection(
     }
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().unwrap_or(client);
-    match accept::open(
+    // Each step's future is boxed for its own time: the task holds, for as long as the
+    // connection lasts, what its protocol's future needs and not the largest of all steps
+    // (which an idle connection would otherwise keep).
+    let opened = Box::pin(accept::open(
         &mut stream,
         &shared,
         fe,
         serving.accept_proxy,
         client,
         local,
-    )
-    .await
-    {
+    ))
+    .await;
+    match opened {
         accept::Opened::Ready(mut txn) => {
             let stream = match &serving.tls {
                 Some(tls) => {
                     let limit = fe_rt.head_timeout().unwrap_or(Duration::from_secs(10));
-                    match tls::accept(&tls.current(), stream, limit).await {
+                    match Box::pin(tls::accept(&tls.current(), stream, limit)).await {
                         Ok((stream, info)) => {
                             txn.tls = Some(Arc::new(info));
                             Some(MaybeTls::Tls(Box::new(stream)))
@@ -484,32 +487,34 @@ fn http_ctx(
 }
 
 /// Serves an opened connection (TLS done) in its frontend's mode: TCP, or HTTP/2 when ALPN
-/// or the listener's `proto h2` says so, else HTTP/1.
-async fn serve_opened(
+/// or the listener's `proto h2` says so, else HTTP/1. The opening's transaction is left here
+/// (an HTTP connection keeps only the context made of it).
+fn serve_opened(
     stream: ClientStream,
-    txn: txn::Txn,
+    txn: Box<txn::Txn>,
     serving: &listener::Serving,
     shared: &Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
-) {
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     let fe = serving.frontend;
     if shared.frontends[fe].mode != Mode::Http {
-        let session = api::sessions::open(fe, txn.client, txn.local);
-        let Some(up) = tcp::serve(stream, fe, txn).await else {
-            return;
-        };
-        drop(session);
-        let ctx = http_ctx(&up.txn, fe, shared, pool);
-        return upgrade::serve(up, ctx, stopping).await;
+        let shared = shared.clone();
+        return Box::pin(async move {
+            let session = api::sessions::open(fe, txn.client, txn.local);
+            let Some(up) = tcp::serve(stream, fe, *txn).await else {
+                return;
+            };
+            drop(session);
+            let ctx = http_ctx(&up.txn, fe, &shared, pool);
+            upgrade::serve(up, ctx, stopping).await
+        });
     }
-    let ctx = http_ctx(&txn, fe, shared, pool);
+    let ctx = Rc::new(http_ctx(&txn, fe, shared, pool));
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
-    let ctx = Rc::new(ctx);
-    // The TLS session stays boxed: an idle connection's task holds only what TCP needs.
     if h2 {
-        proto::h2::serve(stream, ctx, stopping).await
+        Box::pin(proto::h2::serve(stream, ctx, stopping))
     } else {
-        proto::h1::serve(stream, ctx, stopping).await
+        Box::pin(proto::h1::serve(stream, ctx, stopping))
     }
 }
