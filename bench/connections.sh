@@ -5,13 +5,15 @@
 # of them open, less its memory before, divided by N. Usage: bench/connections.sh [N [stages]]
 # HAProxy reserves two descriptors per `maxconn` (client and server side) and refuses to start
 # when the hard limit cannot hold them: on a machine whose hard limit is 20,000 it gets the
-# largest count that fits (about 9,900), said in its line.
+# largest count that fits (about 9,900), said in its line. HAPEE_BIN=path measures that build
+# of hapee-lb instead of building target/release/hapee-lb (to compare two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
 command -v haproxy >/dev/null || { echo "connections.sh needs Debian's haproxy" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"  # each side holds N sockets
-cargo build --release -p hapee-lb >/dev/null 2>&1
+hapee=${HAPEE_BIN:-target/release/hapee-lb}
+[ -n "${HAPEE_BIN:-}" ] || cargo build --release -p hapee-lb >/dev/null 2>&1
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -104,7 +106,7 @@ PY
 
 port=$((30000 + RANDOM % 2000))
 config $port $((n + 100)) >"$work/hapee.cfg"
-target/release/hapee-lb run -f "$work/hapee.cfg" >/dev/null 2>&1 &
+"$hapee" run -f "$work/hapee.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 if [ "${2:-}" = stages ]; then

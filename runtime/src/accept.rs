@@ -20,9 +20,9 @@ use tokio::net::TcpStream;
 /// The outcome of a connection's opening.
 pub enum Opened {
     /// Go on with this transaction (its addresses are the original ones).
-    Ready(Txn),
+    Ready(Box<Txn>),
     /// A `tcp-request connection` rule refused it.
-    Rejected(Txn),
+    Rejected(Box<Txn>),
     /// The PROXY header was missing, broken or late: the connection is closed unlogged.
     Failed,
 }
@@ -36,7 +36,7 @@ pub async fn open(
     local: SocketAddr,
 ) -> Opened {
     let fe = &shared.frontends[serving.frontend];
-    let mut txn = Txn::new(shared.clone(), client, local, fe.name.clone());
+    let mut txn = Box::new(Txn::new(shared.clone(), client, local, fe.name.clone()));
     txn.unix_listener = serving.unix_id;
     txn.counters[0] = shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);

@@ -73,3 +73,19 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for MaybeTls<T> {
         }
     }
 }
+
+impl<T: crate::http::idle::ClientStream> crate::http::idle::ClientStream for MaybeTls<T> {
+    fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            MaybeTls::Plain(s) => s.try_write(data),
+            MaybeTls::Tls(s) => s.write_now(data),
+        }
+    }
+
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            MaybeTls::Plain(s) => s.poll_read_ready(cx),
+            MaybeTls::Tls(s) => s.poll_read_ready(cx),
+        }
+    }
+}

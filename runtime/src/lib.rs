@@ -431,12 +431,16 @@ async fn serve_connection(
     }
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().unwrap_or(client);
-    match accept::open(&mut stream, &shared, &serving, client, local).await {
+    // Each step's future is boxed for its own time: the task holds, for as long as the
+    // connection lasts, what its protocol's future needs and not the largest of all steps
+    // (which an idle connection would otherwise keep).
+    let opened = Box::pin(accept::open(&mut stream, &shared, &serving, client, local)).await;
+    match opened {
         accept::Opened::Ready(mut txn) => {
             let stream = match &serving.tls {
                 Some(tls) => {
                     let limit = fe_rt.head_timeout().unwrap_or(Duration::from_secs(10));
-                    match tls::accept(&tls.current(), stream, limit).await {
+                    match Box::pin(tls::accept(&tls.current(), stream, limit)).await {
                         Ok((stream, info)) => {
                             txn.tls = Some(Arc::new(info));
                             Some(MaybeTls::Tls(Box::new(stream)))
@@ -483,45 +487,51 @@ fn http_ctx(
 }
 
 /// Serves an opened connection (TLS done) in its frontend's mode: TCP, or HTTP/2 when ALPN
-/// or the listener's `proto h2` says so, else HTTP/1.
-async fn serve_opened(
+/// or the listener's `proto h2` says so, else HTTP/1. The opening's transaction is left here
+/// (an HTTP connection keeps only the context made of it).
+fn serve_opened(
     stream: ClientStream,
-    txn: txn::Txn,
+    txn: Box<txn::Txn>,
     serving: &listener::Serving,
     shared: &Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
-) {
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     let fe = serving.frontend;
     if shared.frontends[fe].mode != Mode::Http {
-        let session = api::sessions::open(fe, txn.client, txn.local);
-        // A killed session (`shutdown session`) drops its connections where it is.
-        let served = tokio::select! {
-            up = tcp::serve(stream, fe, txn, &session) => up,
-            () = session.killed() => None,
-        };
-        let Some(up) = served else {
-            return;
-        };
-        drop(session);
-        let ctx = http_ctx(&up.txn, fe, shared, pool);
-        return upgrade::serve(up, ctx, stopping).await;
+        let shared = shared.clone();
+        return Box::pin(async move {
+            let session = api::sessions::open(fe, txn.client, txn.local);
+            // A killed session (`shutdown session`) drops its connections where it is.
+            let served = tokio::select! {
+                up = tcp::serve(stream, fe, *txn, &session) => up,
+                () = session.killed() => None,
+            };
+            let Some(up) = served else {
+                return;
+            };
+            drop(session);
+            let ctx = http_ctx(&up.txn, fe, &shared, pool);
+            upgrade::serve(up, ctx, stopping).await
+        });
     }
     let ctx = http_ctx(&txn, fe, shared, pool);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
+    // A killed session (`shutdown session`) ends its connection where it is.
     let killed = ctx.session.as_ref().map(|s| s.killed());
     let ctx = Rc::new(ctx);
-    let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> = match (stream, h2) {
-        (MaybeTls::Plain(s), true) => Box::pin(proto::h2::serve(s, ctx, stopping)),
-        (MaybeTls::Plain(s), false) => Box::pin(proto::h1::serve(s, ctx, stopping)),
-        (MaybeTls::Tls(s), true) => Box::pin(proto::h2::serve(*s, ctx, stopping)),
-        (MaybeTls::Tls(s), false) => Box::pin(proto::h1::serve(*s, ctx, stopping)),
+    let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> = if h2 {
+        Box::pin(proto::h2::serve(stream, ctx, stopping))
+    } else {
+        Box::pin(proto::h1::serve(stream, ctx, stopping))
     };
     match killed {
-        Some(killed) => tokio::select! {
-            () = serve => {}
-            () = killed => {}
-        },
-        None => serve.await,
+        Some(killed) => Box::pin(async move {
+            tokio::select! {
+                () = serve => {}
+                () = killed => {}
+            }
+        }),
+        None => serve,
     }
 }

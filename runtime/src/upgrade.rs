@@ -5,7 +5,7 @@
 //! variables the TCP rules set belong to the first request; later requests of the connection
 //! go through the `tcp-request content` rules again, in HTTP mode.
 
-use crate::client_stream::{ClientStream, MaybeTls};
+use crate::client_stream::ClientStream;
 use crate::http::idle;
 use crate::txn::Txn;
 use bytes::{Bytes, BytesMut};
@@ -85,6 +85,13 @@ impl<S: idle::ClientStream> idle::ClientStream for Replay<S> {
     fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
         self.inner.write_now(data)
     }
+
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.held.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        self.inner.poll_read_ready(cx)
+    }
 }
 
 /// Serves the rest of the connection in HTTP mode, on the context `ctx` made for it.
@@ -126,18 +133,13 @@ pub async fn serve(
     }
     let ctx = Rc::new(ctx);
     let held = up.held;
-    match (up.stream, h2) {
-        (MaybeTls::Plain(s), true) => {
-            crate::proto::h2::serve(Replay { held, inner: s }, ctx, stopping).await
-        }
-        (MaybeTls::Plain(s), false) => {
-            crate::proto::h1::serve(Replay { held, inner: s }, ctx, stopping).await
-        }
-        (MaybeTls::Tls(s), true) => {
-            crate::proto::h2::serve(Replay { held, inner: *s }, ctx, stopping).await
-        }
-        (MaybeTls::Tls(s), false) => {
-            crate::proto::h1::serve(Replay { held, inner: *s }, ctx, stopping).await
-        }
+    let stream = Replay {
+        held,
+        inner: up.stream,
+    };
+    if h2 {
+        crate::proto::h2::serve(stream, ctx, stopping).await
+    } else {
+        crate::proto::h1::serve(stream, ctx, stopping).await
     }
 }

@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -33,7 +33,16 @@ struct LimitState {
     /// Responses the handler has produced whose head hyper has not written yet.
     heads_owed: AtomicU64,
     /// The response being written must not be: the connection closes without an answer.
-    unanswered: std::sync::atomic::AtomicBool,
+    unanswered: AtomicBool,
+    /// The connection waits for a request head (set by `await_head`, cleared by `set`).
+    awaiting_head: AtomicBool,
+    /// While the connection is driven: its last read waited for a request head with nothing
+    /// of it arrived yet.
+    parked: AtomicBool,
+    /// Its last write or flush could not complete: bytes are still held to be sent.
+    write_blocked: AtomicBool,
+    /// Request bodies that hyper may still be reading from the connection.
+    bodies_open: AtomicU32,
 }
 
 /// A wait for a request head that timed out, and what had arrived by then.
@@ -43,6 +52,15 @@ pub enum HeadTimeout {
     Empty = 1,
     /// Part of it had.
     Partial = 2,
+}
+
+/// A request body still being read from the client connection (see `Limit::body_open`).
+pub struct BodyOpen(Limit);
+
+impl Drop for BodyOpen {
+    fn drop(&mut self) {
+        self.0 .0.bodies_open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn millis(limit: Option<Duration>) -> u64 {
@@ -56,13 +74,37 @@ fn duration(ms: u64) -> Option<Duration> {
 impl Limit {
     /// While a request is served: an inactivity limit only.
     pub fn set(&self, idle: Option<Duration>) {
+        self.0.awaiting_head.store(false, Ordering::Relaxed);
         self.store(millis(idle), 0);
     }
 
     /// While the next request head is awaited: an inactivity limit, and a deadline for the
     /// whole head counted from now.
     pub fn await_head(&self, idle: Option<Duration>, head: Option<Duration>) {
+        self.0.awaiting_head.store(true, Ordering::Relaxed);
         self.store(millis(idle), millis(head));
+    }
+
+    /// A request body that hyper reads from the connection until it ends or is dropped.
+    pub fn body_open(&self) -> BodyOpen {
+        self.0.bodies_open.fetch_add(1, Ordering::Relaxed);
+        BodyOpen(self.clone())
+    }
+
+    /// Before the connection's state is polled: forget the last wait.
+    pub(crate) fn unpark(&self) {
+        self.0.parked.store(false, Ordering::Relaxed);
+    }
+
+    /// After the connection's state was polled and is waiting: whether it waits for nothing
+    /// but a request head not begun yet, every response sent and every request body read,
+    /// so that the state can be dropped until the client sends again.
+    pub(crate) fn parked(&self) -> bool {
+        let s = &self.0;
+        s.parked.load(Ordering::Relaxed)
+            && s.awaiting_head.load(Ordering::Relaxed)
+            && !s.write_blocked.load(Ordering::Relaxed)
+            && s.bodies_open.load(Ordering::Relaxed) == 0
     }
 
     fn store(&self, idle_ms: u64, head_ms: u64) {
@@ -194,16 +236,26 @@ impl Watchdog {
 pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
     /// Writes what the socket takes at once, without waiting (the 408 and 400 pages).
     fn write_now(&mut self, data: &[u8]) -> io::Result<usize>;
+
+    /// Ready once a read may give something: bytes, the end, or an error.
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
 
 impl ClientStream for TcpStream {
     fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
         self.try_write(data)
     }
+
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        TcpStream::poll_read_ready(self, cx)
+    }
 }
 
 pub struct IdleLimited<S = TcpStream> {
     stream: S,
+    /// Bytes read from the stream before and given again first: what the connection's
+    /// HTTP state held unparsed when it was dropped (a pipelined request's beginning).
+    held: bytes::Bytes,
     limit: Limit,
     /// What the client is sent instead of hyper's bare answer to a malformed request: the
     /// 400 page (`errorfile 400`, else HAProxy's), as HAProxy answers.
@@ -218,6 +270,8 @@ pub struct IdleLimited<S = TcpStream> {
     first_phase: bool,
     /// Bytes arrived during the current phase.
     phase_bytes: bool,
+    /// Held bytes were given again during the current phase.
+    replayed: bool,
 }
 
 impl<S: ClientStream> IdleLimited<S> {
@@ -229,6 +283,7 @@ impl<S: ClientStream> IdleLimited<S> {
     ) -> IdleLimited<S> {
         IdleLimited {
             stream,
+            held: bytes::Bytes::new(),
             bad_request,
             generation: limit.generation(),
             limit,
@@ -237,6 +292,30 @@ impl<S: ClientStream> IdleLimited<S> {
             late_head,
             first_phase: true,
             phase_bytes: false,
+            replayed: false,
+        }
+    }
+
+    /// Bytes to be read again before the stream's.
+    pub fn hold(&mut self, held: bytes::Bytes) {
+        if self.held.is_empty() {
+            self.held = held;
+        } else if !held.is_empty() {
+            let mut all = bytes::BytesMut::from(&held[..]);
+            all.extend_from_slice(&self.held);
+            self.held = all.freeze();
+        }
+    }
+
+    /// Waits, within the limits, until a read may give something; a limit that passes first
+    /// is a `TimedOut` error (after the 408 page when a request head was late).
+    pub fn poll_readable(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.held.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        match self.stream.poll_read_ready(cx) {
+            Poll::Pending if self.read_expired(cx) => Poll::Ready(Err(timed_out())),
+            polled => polled,
         }
     }
 
@@ -249,6 +328,7 @@ impl<S: ClientStream> IdleLimited<S> {
             self.write.restart();
             self.first_phase = false;
             self.phase_bytes = false;
+            self.replayed = false;
         }
     }
 
@@ -306,6 +386,24 @@ impl<S: ClientStream> IdleLimited<S> {
         self.follow_limits();
         self.write.expired(self.limit.idle(), None, cx)
     }
+
+    /// The outcome of a write: activity, or a wait within the limit.
+    fn written(
+        &mut self,
+        polled: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        let blocked = polled.is_pending();
+        self.limit.0.write_blocked.store(blocked, Ordering::Relaxed);
+        match polled {
+            Poll::Ready(r) => {
+                self.write.active();
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.write_expired(cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 fn timed_out() -> io::Error {
@@ -319,15 +417,29 @@ impl<S: ClientStream> AsyncRead for IdleLimited<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if !this.held.is_empty() {
+            this.follow_limits();
+            this.replayed = true;
+            this.limit.0.parked.store(false, Ordering::Relaxed);
+            let n = this.held.len().min(buf.remaining());
+            buf.put_slice(&this.held.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(r) => {
+                this.limit.0.parked.store(false, Ordering::Relaxed);
                 this.read.active();
                 this.phase_bytes |= buf.filled().len() > before;
                 Poll::Ready(r)
             }
             Poll::Pending if this.read_expired(cx) => Poll::Ready(Err(timed_out())),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                if !this.phase_bytes && !this.replayed {
+                    this.limit.0.parked.store(true, Ordering::Relaxed);
+                }
+                Poll::Pending
+            }
         }
     }
 }
@@ -345,14 +457,8 @@ impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
         if let Some(n) = this.substitute(data) {
             return Poll::Ready(Ok(n));
         }
-        match Pin::new(&mut this.stream).poll_write(cx, data) {
-            Poll::Ready(r) => {
-                this.write.active();
-                Poll::Ready(r)
-            }
-            Poll::Pending if this.write_expired(cx) => Poll::Ready(Err(timed_out())),
-            Poll::Pending => Poll::Pending,
-        }
+        let polled = Pin::new(&mut this.stream).poll_write(cx, data);
+        this.written(polled, cx)
     }
 
     fn poll_write_vectored(
@@ -377,14 +483,8 @@ impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
             }
             _ => {}
         }
-        match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
-            Poll::Ready(r) => {
-                this.write.active();
-                Poll::Ready(r)
-            }
-            Poll::Pending if this.write_expired(cx) => Poll::Ready(Err(timed_out())),
-            Poll::Pending => Poll::Pending,
-        }
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.written(polled, cx)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -392,7 +492,12 @@ impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        self.limit
+            .0
+            .write_blocked
+            .store(polled.is_pending(), Ordering::Relaxed);
+        polled
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -6,11 +6,20 @@ use crate::http::idle;
 use crate::http::{handle, log_txn, ConnCtx, IncomingBody};
 use crate::state::HttpConnMode;
 use crate::txn::Txn;
+use hyper::body::{Body, Incoming};
 use hyper_util::rt::TokioIo;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 
 /// Serves one client connection until it closes or the proxy stops.
+///
+/// hyper's state for the connection (its read and write buffers, the request's future) exists
+/// only while a request is on its way: until the client's first bytes, and again whenever the
+/// connection waits for a next request with nothing of it arrived, the connection is just
+/// its socket and its limits (`idle::IdleLimited`), which decide alone when the wait ends.
 pub async fn serve<S: idle::ClientStream + Send + 'static>(
     stream: S,
     ctx: Rc<ConnCtx>,
@@ -38,14 +47,14 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
     // (else `client`) for the whole head. Between requests the inactivity limit becomes
     // `timeout http-keep-alive` (else `http-request`, else `client`).
     ctx.idle.await_head(fe.timeouts.client, fe.head_timeout());
-    let stream = idle::IdleLimited::new(
+    let mut io = idle::IdleLimited::new(
         stream,
         ctx.idle.clone(),
         fe.late_head_page.clone(),
         fe.bad_request_page.clone(),
     );
     let svc_ctx = ctx.clone();
-    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+    let mut service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         crate::trace_event!(
             H1,
             2,
@@ -55,25 +64,74 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
             req.uri(),
             req.version()
         );
-        handle(svc_ctx.clone(), req.map(IncomingBody::Hyper))
+        let req = req.map(|body| {
+            // While hyper reads a body from the connection, its state must stay.
+            let open = (!body.is_end_stream()).then(|| svc_ctx.idle.body_open());
+            IncomingBody::H1(body, open)
+        });
+        handle(svc_ctx.clone(), req)
     });
-    let conn = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    tokio::pin!(conn);
-    let result = tokio::select! {
-        biased;
-        r = conn.as_mut() => r,
-        _ = stopping.wait() => {
-            // A stopping process (the old one of a reload) does not close a connection under
-            // a client that may be sending its next request: that request is served and
-            // answered with `Connection: close` (see `crate::http::handle`), and an idle
-            // connection ends at its keep-alive limit (or `hard-stop-after`). Only without
-            // any limit to end the wait is an idle connection closed now.
-            if fe.timeouts.http_keep_alive.or(fe.timeouts.http_request).or(fe.timeouts.client).is_none() {
-                conn.as_mut().graceful_shutdown();
+    // A stopping process (the old one of a reload) does not close a connection under a
+    // client that may be sending its next request: that request is served and answered with
+    // `Connection: close` (see `crate::http::handle`), and an idle connection ends at its
+    // keep-alive limit (or `hard-stop-after`). Only without any limit to end the wait is an
+    // idle connection closed at once.
+    let close_on_stop = fe
+        .timeouts
+        .http_keep_alive
+        .or(fe.timeouts.http_request)
+        .or(fe.timeouts.client)
+        .is_none();
+    let mut stop = stopping.wait();
+    let mut stopped = false;
+    let result = loop {
+        let ready = std::future::poll_fn(|cx| {
+            if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
+                stopped = true;
             }
-            conn.await
+            if stopped && close_on_stop {
+                return Poll::Ready(Ok(false));
+            }
+            io.poll_readable(cx).map_ok(|()| true)
+        })
+        .await;
+        match ready {
+            Ok(true) => {}
+            Ok(false) => break Ok(()),
+            Err(e) => break Err(Ended::Waiting(e)),
+        }
+        let mut conn = Box::new(
+            builder
+                .serve_connection(TokioIo::new(io), service)
+                .with_upgrades(),
+        );
+        let step = std::future::poll_fn(|cx| {
+            if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
+                stopped = true;
+                if close_on_stop {
+                    Pin::new(&mut *conn).graceful_shutdown();
+                }
+            }
+            ctx.idle.unpark();
+            match Pin::new(&mut *conn).poll(cx) {
+                Poll::Ready(r) => Poll::Ready(Some(r)),
+                Poll::Pending if ctx.idle.parked() => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
+        match step {
+            Some(r) => break r.map_err(Ended::Http),
+            // Waiting for a request not begun: the state goes, what it had read but not
+            // parsed is kept to be read again.
+            None => match conn.into_parts() {
+                Some(parts) => {
+                    io = parts.io.into_inner();
+                    io.hold(parts.read_buf);
+                    service = parts.service;
+                }
+                None => break Ok(()),
+            },
         }
     };
     crate::trace_event!(
@@ -91,18 +149,34 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
     );
     let head_timeout = ctx.idle.head_timeout();
     if ctx.requests.get() == 0 || head_timeout.is_some() {
-        log_unserved(&ctx, result.err(), head_timeout);
+        let invalid =
+            matches!(&result, Err(Ended::Http(e)) if e.is_parse() || e.is_parse_too_large());
+        log_unserved(&ctx, invalid, head_timeout);
+    }
+}
+
+/// Why a connection ended, when not by a clean close.
+enum Ended {
+    /// hyper's error while a request was on its way.
+    Http(hyper::Error),
+    /// The wait for a request's first bytes failed, or passed its limit.
+    Waiting(std::io::Error),
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Http(e) => e.fmt(f),
+            Ended::Waiting(e) => e.fmt(f),
+        }
     }
 }
 
 /// A request that never came whole is logged as HAProxy does: `<BADREQ>` with status 400,
 /// `PR` when it was invalid, `CR` when the client left first, and 408 `cR` when its head did
 /// not arrive in time. `option dontlognull` silences those where nothing came.
-fn log_unserved(ctx: &ConnCtx, error: Option<hyper::Error>, timeout: Option<idle::HeadTimeout>) {
+fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>) {
     let fe = ctx.frontend();
-    let invalid = error
-        .as_ref()
-        .is_some_and(|e| e.is_parse() || e.is_parse_too_large());
     let partial = timeout == Some(idle::HeadTimeout::Partial);
     if !invalid && !partial && fe.dontlognull {
         return;

@@ -222,4 +222,17 @@ impl crate::http::idle::ClientStream for TlsStream<TcpStream> {
         }
         Ok(data.len())
     }
+
+    fn poll_read_ready(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let (tcp, conn) = self.get_ref();
+        // rustls may hold decrypted bytes (or the peer's close) that no socket event will
+        // announce again.
+        if !conn.wants_read() {
+            return std::task::Poll::Ready(Ok(()));
+        }
+        tcp.poll_read_ready(cx)
+    }
 }

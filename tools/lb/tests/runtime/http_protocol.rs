@@ -276,3 +276,89 @@ backend app
         start.elapsed()
     );
 }
+
+/// Reads from `s` until `marker` has arrived (or fails after the read timeout).
+fn read_until(s: &mut std::net::TcpStream, marker: &str) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    while !String::from_utf8_lossy(&out).contains(marker) {
+        let n = s.read(&mut buf).expect(marker);
+        assert!(
+            n > 0,
+            "closed before {marker}: {}",
+            String::from_utf8_lossy(&out)
+        );
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A connection that waits (fresh, or between requests) holds no HTTP state, and gets it back
+/// when the client sends again: requests after pauses, a head or a body split by a pause,
+/// pipelined requests followed by half of another, all on one connection, which the
+/// keep-alive limit still closes when it idles.
+#[test]
+fn idle_connections_serve_their_next_request() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let cfg = format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout http-request 3s
+    timeout http-keep-alive 1500ms
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 {}
+",
+        o.addr
+    );
+    let _p = Proxy::start(&cfg, port);
+    let pause = || std::thread::sleep(Duration::from_millis(300));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    pause();
+    s.write_all(b"GET /one HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    assert!(read_until(&mut s, "path=/one").starts_with("HTTP/1.1 200"));
+    pause();
+    s.write_all(b"GET /two HTTP/1.1\r\nHo").unwrap();
+    pause();
+    s.write_all(b"st: a\r\n\r\n").unwrap();
+    assert!(read_until(&mut s, "path=/two").starts_with("HTTP/1.1 200"));
+    pause();
+    s.write_all(
+        b"GET /three HTTP/1.1\r\nHost: a\r\n\r\nGET /four HTTP/1.1\r\nHost: a\r\n\r\nGET /fi",
+    )
+    .unwrap();
+    let out = read_until(&mut s, "path=/four");
+    assert!(out.contains("path=/three"), "{out}");
+    pause();
+    s.write_all(b"ve HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    assert!(read_until(&mut s, "path=/five").starts_with("HTTP/1.1 200"));
+    pause();
+    s.write_all(b"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello")
+        .unwrap();
+    pause();
+    s.write_all(b"world").unwrap();
+    let out = read_until(&mut s, "body=helloworld");
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    pause();
+    s.write_all(b"GET /six HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    assert!(read_until(&mut s, "path=/six").starts_with("HTTP/1.1 200"));
+    // Idle again: closed by `timeout http-keep-alive`, without a 408.
+    let idle_from = Instant::now();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "{}", String::from_utf8_lossy(&buf[..n]));
+    let idle = idle_from.elapsed();
+    assert!(
+        idle >= Duration::from_millis(1200) && idle < Duration::from_secs(4),
+        "{idle:?}"
+    );
+}
