@@ -405,6 +405,9 @@ pub struct FrontendRt {
     pub log_format: Option<Format>,
     pub logs: Vec<Arc<Sink>>,
     pub dontlognull: bool,
+    /// A cleartext HTTP/1 connection whose first bytes are HTTP/2's preface is served as
+    /// HTTP/2 (prior knowledge), unless `option disable-h2-upgrade` says not to.
+    pub h2_upgrade: bool,
     /// `option log-separate-errors`: lines of failed transactions go out at level `err`.
     pub log_separate_errors: bool,
     /// `option dontlog-normal`: only failed transactions are logged.
@@ -770,6 +773,7 @@ impl Shared {
                 log_format,
                 logs: sinks_of(&f.logs, &mut problems),
                 dontlognull: has_option(&f.options, "dontlognull"),
+                h2_upgrade: !has_option(&f.options, "disable-h2-upgrade"),
                 log_separate_errors: has_option(&f.options, "log-separate-errors"),
                 dontlog_normal: has_option(&f.options, "dontlog-normal"),
                 error_log_format,

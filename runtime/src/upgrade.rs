@@ -29,10 +29,31 @@ pub struct Upgrade {
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n";
 
+/// Reads into `held` until it holds enough of the stream's first bytes to tell HTTP/2's
+/// preface from an HTTP/1 request (most requests tell at their first byte); answers whether
+/// they are the preface. The stream's end or an error stops the reading with what came.
+pub(crate) async fn read_h2_preface<R: AsyncRead + Unpin>(
+    stream: &mut R,
+    held: &mut BytesMut,
+) -> io::Result<bool> {
+    while held.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(held) {
+        if stream.read_buf(held).await? == 0 {
+            break;
+        }
+    }
+    Ok(held.starts_with(H2_PREFACE))
+}
+
 /// A client stream whose first bytes were read already: reads give those first.
 pub struct Replay<S> {
     held: Bytes,
     inner: S,
+}
+
+impl<S> Replay<S> {
+    pub fn new(held: Bytes, inner: S) -> Replay<S> {
+        Replay { held, inner }
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Replay<S> {
@@ -107,12 +128,7 @@ pub async fn serve(
         .client
         .unwrap_or(Duration::from_secs(5));
     let mut held = BytesMut::from(&up.held[..]);
-    while held.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&held) {
-        match tokio::time::timeout(wait, up.stream.read_buf(&mut held)).await {
-            Ok(Ok(n)) if n > 0 => {}
-            _ => break,
-        }
-    }
+    let _ = tokio::time::timeout(wait, read_h2_preface(&mut up.stream, &mut held)).await;
     up.held = held.freeze();
     let preface = up.held.starts_with(H2_PREFACE);
     let h2 = match up.proto.as_deref() {

@@ -258,6 +258,8 @@ pub const OPTIONS: &[&str] = &[
     "httplog",
     "tcplog",
     "dontlognull",
+    // HTTP/2 prior knowledge on HTTP/1 listeners is detected unless this refuses it.
+    "disable-h2-upgrade",
     "forwardfor",
     "originalto",
     "http-restrict-req-hdr-names",

@@ -307,6 +307,12 @@ impl<S: ClientStream> IdleLimited<S> {
         }
     }
 
+    /// The stream and the bytes read from it but not yet given again, for a connection that
+    /// leaves HTTP/1 (its limits stay behind).
+    pub fn into_parts(self) -> (S, bytes::Bytes) {
+        (self.stream, self.held)
+    }
+
     /// Waits, within the limits, until a read may give something; a limit that passes first
     /// is a `TimedOut` error (after the 408 page when a request head was late).
     pub fn poll_readable(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

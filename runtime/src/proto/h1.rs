@@ -84,6 +84,9 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         .is_none();
     let mut stop = stopping.wait();
     let mut stopped = false;
+    // HTTP/2 with prior knowledge on a connection that came as HTTP/1 (cleartext, or TLS
+    // without ALPN h2): its first bytes are HTTP/2's preface, as HAProxy's HTTP/1 side detects.
+    let mut detect_h2 = fe.h2_upgrade;
     let result = loop {
         let ready = std::future::poll_fn(|cx| {
             if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
@@ -99,6 +102,20 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
             Ok(true) => {}
             Ok(false) => break Ok(()),
             Err(e) => break Err(Ended::Waiting(e)),
+        }
+        if std::mem::take(&mut detect_h2) {
+            let mut first = bytes::BytesMut::new();
+            let preface = crate::upgrade::read_h2_preface(&mut io, &mut first).await;
+            io.hold(first.freeze());
+            match preface {
+                Ok(true) => {
+                    let (stream, held) = io.into_parts();
+                    let stream = crate::upgrade::Replay::new(held, stream);
+                    return Box::pin(super::h2::serve(stream, ctx, stopping)).await;
+                }
+                Ok(false) => {}
+                Err(e) => break Err(Ended::Waiting(e)),
+            }
         }
         let mut conn = Box::new(
             builder

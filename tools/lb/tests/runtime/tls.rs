@@ -402,6 +402,60 @@ backend app
     assert!(frames.contains(&0x7), "frame types {frames:?}");
 }
 
+/// A listener without `proto h2` serves HTTP/2 to a client that starts with its preface (prior
+/// knowledge), as HAProxy's HTTP/1 side upgrades; `option disable-h2-upgrade` refuses it; an
+/// HTTP/1 request on the same listener stays HTTP/1. Side by side with haproxy.
+#[test]
+fn http2_prior_knowledge_on_a_listener_without_proto_h2() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let o = Origin::start("o");
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend plain
+    bind 127.0.0.1:{port}
+    default_backend app
+frontend strict
+    bind 127.0.0.1:{}
+    option disable-h2-upgrade
+    default_backend app
+backend app
+    server s1 {}
+",
+            port + 1,
+            o.addr
+        )
+    };
+    let drive = |port: u16| {
+        let url = |p: u16| format!("http://127.0.0.1:{p}/pk");
+        let h2 = curl_tls(&["--http2-prior-knowledge", &url(port)]).0;
+        let h1 = curl_tls(&[&url(port)]).0;
+        let refused = curl_tls(&["--http2-prior-knowledge", &url(port + 1)]).0;
+        let tail = |s: &str| s.rsplit('\n').next().unwrap_or("").to_string();
+        (
+            tail(&h2),
+            tail(&h1),
+            tail(&refused),
+            h2.contains("path=/pk"),
+        )
+    };
+    let port = free_ports(2);
+    let p = Proxy::start(&cfg(port), port);
+    let ours = drive(port);
+    drop(p);
+    assert_eq!(ours.0, "200 2", "{ours:?}");
+    assert_eq!(ours.1, "200 1.1", "{ours:?}");
+    assert!(
+        ours.2.starts_with("000") || ours.2.starts_with("400"),
+        "{ours:?}"
+    );
+    assert!(ours.3, "{ours:?}");
+    if let Some((theirs, _)) = with_haproxy_until(2, cfg, drive, |_| true) {
+        assert_eq!(ours, theirs, "hapee vs haproxy");
+    }
+}
+
 /// Opens an HTTP/2 connection (preface and empty SETTINGS), runs `then`, and answers the
 /// types of the frames the proxy sent until it closed the connection.
 fn h2_frames_until_closed(port: u16, then: impl FnOnce()) -> Vec<u8> {
