@@ -14,12 +14,17 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
 
+/// How long a connection's HTTP state is kept while it waits for a next request that has not
+/// begun: long enough that back-to-back requests never pay for rebuilding it.
+const PARK_GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Serves one client connection until it closes or the proxy stops.
 ///
 /// hyper's state for the connection (its read and write buffers, the request's future) exists
-/// only while a request is on its way: until the client's first bytes, and again whenever the
-/// connection waits for a next request with nothing of it arrived, the connection is just
-/// its socket and its limits (`idle::IdleLimited`), which decide alone when the wait ends.
+/// only while a request is on its way: until the client's first bytes, and again once the
+/// connection has waited `PARK_GRACE` for a next request with nothing of it arrived, the
+/// connection is just its socket and its limits (`idle::IdleLimited`), which decide alone
+/// when the wait ends.
 pub async fn serve<S: idle::ClientStream + Send + 'static>(
     stream: S,
     ctx: Rc<ConnCtx>,
@@ -87,6 +92,7 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
     // HTTP/2 with prior knowledge on a connection that came as HTTP/1 (cleartext, or TLS
     // without ALPN h2): its first bytes are HTTP/2's preface, as HAProxy's HTTP/1 side detects.
     let mut detect_h2 = fe.h2_upgrade;
+    let mut park_watch = idle::Watchdog::default();
     let result = loop {
         let ready = std::future::poll_fn(|cx| {
             if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
@@ -117,6 +123,9 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
                 Err(e) => break Err(Ended::Waiting(e)),
             }
         }
+        // Restarted with each state: a connection parked since the last one only once its
+        // state is polled again (cheap: the timer is made once and only moved forward).
+        park_watch.restart();
         let mut conn = Box::new(
             builder
                 .serve_connection(TokioIo::new(io), service)
@@ -132,8 +141,20 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
             ctx.idle.unpark();
             match Pin::new(&mut *conn).poll(cx) {
                 Poll::Ready(r) => Poll::Ready(Some(r)),
-                Poll::Pending if ctx.idle.parked() => Poll::Ready(None),
-                Poll::Pending => Poll::Pending,
+                // Parked for `PARK_GRACE` already: the state goes. A client sending its
+                // next request at once (keep-alive under load) keeps it, as rebuilding it
+                // for every request costs more than the request's own work.
+                Poll::Pending if ctx.idle.parked() => {
+                    if park_watch.expired(Some(PARK_GRACE), None, cx) {
+                        Poll::Ready(None)
+                    } else {
+                        Poll::Pending
+                    }
+                }
+                Poll::Pending => {
+                    park_watch.active();
+                    Poll::Pending
+                }
             }
         })
         .await;
