@@ -173,15 +173,7 @@ impl ServerTlsConfig {
             versions: &t.versions,
         };
         let provider = Arc::new(super::config::narrowed_provider(lists, warnings)?);
-        let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
-            .versions
-            .iter()
-            .filter_map(|v| match v.as_str() {
-                "TLSv1.2" => Some(&rustls::version::TLS12),
-                "TLSv1.3" => Some(&rustls::version::TLS13),
-                _ => None,
-            })
-            .collect();
+        let versions = super::config::rustls_versions(&t.versions);
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
             .map_err(|e| format!("TLS versions: {e}"))?;

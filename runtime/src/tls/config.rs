@@ -305,17 +305,22 @@ impl BindTlsConfig {
     }
 }
 
-/// The rustls configuration of one set of settings, serving the listener's certificates.
-fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Result<Side, String> {
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> = t
-        .versions
+/// The protocol versions rustls speaks among those allowed (TLSv1.2 and TLSv1.3; the older
+/// ones have no rustls counterpart).
+pub(crate) fn rustls_versions(names: &[String]) -> Vec<&'static rustls::SupportedProtocolVersion> {
+    names
         .iter()
         .filter_map(|v| match v.as_str() {
             "TLSv1.2" => Some(&rustls::version::TLS12),
             "TLSv1.3" => Some(&rustls::version::TLS13),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The rustls configuration of one set of settings, serving the listener's certificates.
+fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Result<Side, String> {
+    let versions = rustls_versions(&t.versions);
     if versions.is_empty() {
         return Err(format!(
             "the allowed TLS versions ({}) include neither TLSv1.2 nor TLSv1.3, the only ones rustls speaks",
