@@ -293,7 +293,8 @@ fn read_until(s: &mut std::net::TcpStream, marker: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A connection that waits (fresh, or between requests) holds no HTTP state, and gets it back
+/// A connection that waits (fresh, or between requests for longer than the 250 ms grace) holds
+/// no HTTP state, and gets it back
 /// when the client sends again: requests after pauses, a head or a body split by a pause,
 /// pipelined requests followed by half of another, all on one connection, which the
 /// keep-alive limit still closes when it idles.
