@@ -30,11 +30,38 @@ impl Compilation {
 
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
+    compile_reusing(db, env, options, None)
+}
+
+/// What an incremental compilation takes from the previous one (see [`crate::incremental`]).
+pub(crate) struct Reuse<'r, 'a> {
+    pub lines: syntax::KnownLines<'r>,
+    pub bodies: &'r mut ir::reuse::BodyReuse<'a>,
+}
+
+/// [`compile`], with the unchanged lines and proxy bodies of a previous compilation reused.
+pub(crate) fn compile_reusing(
+    db: SourceDb,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    reuse: Option<Reuse>,
+) -> Compilation {
     let mut spans = crate::timing::Spans::new("compile");
-    let (tree, mut diagnostics) = syntax::parse(&db, env);
-    spans.mark("parse");
-    let (config, per_line) = ir::build(&db, &tree, env, options);
-    spans.mark("build");
+    let (tree, mut diagnostics, config, per_line);
+    match reuse {
+        Some(r) => {
+            (tree, diagnostics) = syntax::parse_reusing(&db, env, r.lines);
+            spans.mark("parse (reusing)");
+            (config, per_line) = ir::build_reusing(&db, &tree, env, options, r.bodies);
+            spans.mark("build (reusing)");
+        }
+        None => {
+            (tree, diagnostics) = syntax::parse(&db, env);
+            spans.mark("parse");
+            (config, per_line) = ir::build(&db, &tree, env, options);
+            spans.mark("build");
+        }
+    }
     diagnostics.extend(per_line);
     let mut deferred_files = Vec::new();
     if !options.no_env {

@@ -14,6 +14,7 @@ pub mod docs;
 pub mod envcheck;
 pub mod expr;
 pub mod fmt;
+pub mod incremental;
 pub mod ir;
 pub mod lexer;
 pub mod lint;

@@ -149,20 +149,51 @@ pub fn parse_with(
     env: &dyn Environment,
     build: &crate::cond::BuildInfo,
 ) -> (SyntaxTree, Vec<Diagnostic>) {
+    parse_from(db, env, build, None)
+}
+
+/// Gives the words of a line (the file, its id, the 0-based index) known from an earlier parse, exactly as
+/// the lexer would lex them there; `None` means "lex it".
+pub(crate) type KnownLines<'r> =
+    &'r mut dyn FnMut(&crate::source::SourceFile, FileId, usize) -> Option<crate::lexer::LexedLine>;
+
+/// [`parse`] taking the words of unchanged lines from `known`: the tree and diagnostics are
+/// those of [`parse`].
+pub(crate) fn parse_reusing(
+    db: &SourceDb,
+    env: &dyn Environment,
+    known: KnownLines,
+) -> (SyntaxTree, Vec<Diagnostic>) {
+    parse_from(db, env, &crate::cond::BuildInfo::default(), Some(known))
+}
+
+fn parse_from(
+    db: &SourceDb,
+    env: &dyn Environment,
+    build: &crate::cond::BuildInfo,
+    mut known: Option<KnownLines>,
+) -> (SyntaxTree, Vec<Diagnostic>) {
     let mut tree = SyntaxTree::default();
     let mut diags = Vec::new();
     // The section name for `.SECTION` carries over from file to file, like HAProxy's.
     let mut section_name = String::new();
     for (file, source) in db.files() {
-        let lines = parse_file(
+        let context = FileContext {
             file,
             source,
             env,
             build,
-            &mut tree.sections,
-            &mut section_name,
-            &mut diags,
-        );
+        };
+        let lines = match known.as_deref_mut() {
+            Some(known) => parse_lines(
+                &context,
+                &mut |index| known(source, file, index),
+                &mut tree.sections,
+                &mut section_name,
+                &mut diags,
+            ),
+            None => parse_file(&context, &mut tree.sections, &mut section_name, &mut diags),
+        };
         tree.files.push(SyntaxFile { file, lines });
     }
     (tree, diags)
@@ -176,24 +207,22 @@ fn tight(code: &'static str, message: String, span: Span) -> Diagnostic {
 
 /// One file's lines, with the plain lines of a large file lexed ahead on the other cores.
 fn parse_file(
-    file: FileId,
-    source: &crate::source::SourceFile,
-    env: &dyn Environment,
-    build: &crate::cond::BuildInfo,
+    context: &FileContext,
     sections: &mut Vec<Section>,
     section_name: &mut String,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Line> {
-    let ahead = crate::prelex::Shared::new(file, source);
+    let ahead = crate::prelex::Shared::new(context.file, context.source);
     std::thread::scope(|scope| {
         let mut plain = ahead.start(scope);
-        let context = FileContext {
-            file,
-            source,
-            env,
-            build,
+        let mut take = |index| {
+            plain.take(index).map(|words| crate::lexer::LexedLine {
+                words,
+                comment: None,
+                error: None,
+            })
         };
-        let lines = parse_lines(&context, &mut plain, sections, section_name, diags);
+        let lines = parse_lines(context, &mut take, sections, section_name, diags);
         plain.finish();
         lines
     })
@@ -209,7 +238,7 @@ struct FileContext<'a> {
 
 fn parse_lines(
     context: &FileContext,
-    plain: &mut crate::prelex::PlainLines,
+    ahead: &mut dyn FnMut(usize) -> Option<crate::lexer::LexedLine>,
     sections: &mut Vec<Section>,
     section_name: &mut String,
     diags: &mut Vec<Diagnostic>,
@@ -286,14 +315,7 @@ fn parse_lines(
             section: section_name,
             env,
         };
-        let lexed = match plain.take(index) {
-            Some(words) => crate::lexer::LexedLine {
-                words,
-                comment: None,
-                error: None,
-            },
-            None => lex_line(text, &ctx),
-        };
+        let lexed = ahead(index).unwrap_or_else(|| lex_line(text, &ctx));
         line.comment = lexed.comment;
         if let Some(e) = lexed.error {
             diags.push(e);

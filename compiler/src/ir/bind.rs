@@ -405,7 +405,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 p.kind.type_str(),
                 p.name_str(),
                 server.name.value,
-                b.db.line_col(first).line
+                b.line_number(first)
             );
             b.push(
                 Diagnostic::new("E226", msg)

@@ -46,6 +46,8 @@ pub(super) struct Builder<'t> {
     /// Names declared so far in the proxy being built, for lookups that stay O(1) in proxies
     /// with thousands of servers or ACLs.
     pub in_proxy: ProxyNames,
+    /// Set when a message got an absolute line number (see [`super::reuse`]).
+    pub positional: std::cell::Cell<bool>,
 }
 
 /// Server and ACL names of the proxy whose body is being built.
@@ -270,6 +272,7 @@ impl<'t> Builder<'t> {
             backend_names: Default::default(),
             ca_base: None,
             in_proxy: ProxyNames::default(),
+            positional: std::cell::Cell::new(false),
         }
     }
 
@@ -351,7 +354,14 @@ impl<'t> Builder<'t> {
 
     /// `file:line` of a span, as HAProxy embeds it in messages.
     pub fn location(&self, span: Span) -> String {
+        self.positional.set(true);
         location(self.db, span)
+    }
+
+    /// The 1-based line number of a byte offset, for messages.
+    pub fn line_number(&self, span: Span) -> u32 {
+        self.positional.set(true);
+        self.db.file(span.file).line_col(span.start as usize).line
     }
 }
 
@@ -387,7 +397,19 @@ pub fn build(
     } else {
         1
     };
-    build_with(db, tree, env, options, workers)
+    build_with(db, tree, env, options, workers, None)
+}
+
+/// [`build`] reusing the proxy bodies of a previous build that still hold (see
+/// [`super::reuse`]); the model and diagnostics are those of [`build`].
+pub fn build_reusing(
+    db: &SourceDb,
+    tree: &SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    reuse: &mut super::reuse::BodyReuse,
+) -> (Config, Vec<Diagnostic>) {
+    build_with(db, tree, env, options, crate::cores(), Some(reuse))
 }
 
 /// [`build`] with proxy bodies shared among `workers` threads (tests choose the number).
@@ -397,6 +419,7 @@ pub(crate) fn build_with(
     env: &dyn Environment,
     _options: &CheckOptions,
     workers: usize,
+    reuse: Option<&mut super::reuse::BodyReuse>,
 ) -> (Config, Vec<Diagnostic>) {
     let mut b = Builder::new(db, env);
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
@@ -466,7 +489,7 @@ pub(crate) fn build_with(
             }
         }
     }
-    build_bodies(&mut b, tree, bodies, workers);
+    build_bodies(&mut b, tree, bodies, workers, reuse);
     b.config.reindex();
     (b.config, b.diags)
 }
@@ -475,6 +498,7 @@ pub(crate) fn build_with(
 /// `global` section does not apply to it). Bodies are built after every header, possibly on
 /// another thread with a builder of its own: a body that needs another global setting must
 /// have it added here, or it would read the wrong value.
+#[derive(Hash)]
 struct GlobalsSeen {
     expose_experimental: bool,
     crt_base: Option<String>,
@@ -504,17 +528,87 @@ fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
 }
 
 /// Builds the bodies of frontends, backends and listens: in order on small configurations, in
-/// contiguous shares on all cores on large ones. Each share gets its own builder holding its
-/// proxies; the results are put back and the lists they add to are restored to source order,
-/// so the model and the diagnostics are the same either way.
-fn build_bodies(b: &mut Builder, tree: &SyntaxTree, bodies: Vec<Body>, workers: usize) {
+/// contiguous shares on all cores on large ones, and only those whose previous build does not
+/// hold when `reuse` has them. Each body is built by a builder without the other proxies; the
+/// results are put back in source order, so the model and the diagnostics are the same either
+/// way.
+fn build_bodies(
+    b: &mut Builder,
+    tree: &SyntaxTree,
+    bodies: Vec<Body>,
+    workers: usize,
+    mut reuse: Option<&mut super::reuse::BodyReuse>,
+) {
     // Bodies set the globals they saw; the model keeps the final ones.
     let last = b.globals();
-    build_bodies_from(b, tree, &bodies, workers.min(bodies.len()));
+    let db = b.db;
+    let fingerprints: Vec<u64> = match reuse.as_deref_mut() {
+        Some(r) => bodies
+            .iter()
+            .map(|body| {
+                let proxy = &b.config.proxies[body.index];
+                r.fingerprint(
+                    db,
+                    tree,
+                    body.section,
+                    proxy,
+                    &b.config.proxies,
+                    &body.globals,
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut built: Vec<Option<(Proxy, BodyOutput)>> = match reuse.as_deref_mut() {
+        Some(r) => bodies
+            .iter()
+            .zip(&fingerprints)
+            .map(|(body, &f)| r.take(db, tree, body.section, f))
+            .collect(),
+        None => bodies.iter().map(|_| None).collect(),
+    };
+    let missing: Vec<&Body> = bodies
+        .iter()
+        .zip(&built)
+        .filter(|(_, done)| done.is_none())
+        .map(|(body, _)| body)
+        .collect();
+    let lines: usize = missing.iter().map(|d| d.section.body.len()).sum();
+    // Reused bodies cost nothing: only the lines to build decide on threads.
+    let workers = if reuse.is_some() && lines < PARALLEL_BODY_LINES {
+        1
+    } else {
+        workers.min(missing.len())
+    };
+    let mut fresh = build_bodies_from(b, tree, &missing, workers).into_iter();
+    for (i, body) in bodies.iter().enumerate() {
+        let (proxy, output) = match built[i].take() {
+            Some(done) => done,
+            None => match fresh.next() {
+                Some(done) => done,
+                None => continue,
+            },
+        };
+        b.config.proxies[body.index] = proxy;
+        match reuse.as_deref_mut() {
+            Some(r) => {
+                b.diags.extend(output.diags.iter().cloned());
+                b.config.files.extend(output.files.iter().cloned());
+                b.config.acl_hosts.extend(output.acl_hosts.iter().cloned());
+                r.remember(db, tree, body.section, fingerprints[i], body.index, output);
+            }
+            None => {
+                b.diags.extend(output.diags);
+                b.config.files.extend(output.files);
+                b.config.acl_hosts.extend(output.acl_hosts);
+            }
+        }
+    }
+    // Source order, as `check::compile` sorts them anyway.
+    b.diags.sort_by_key(Diagnostic::source_order);
     b.set_globals(&last);
     // Files in the order of their lines, as if every section had been built where it stands
     // (several files of one line keep the order the line gave them).
-    let db = b.db;
     b.config.files.sort_by_cached_key(|f| {
         let file = db.file(f.path.span.file);
         (
@@ -524,56 +618,71 @@ fn build_bodies(b: &mut Builder, tree: &SyntaxTree, bodies: Vec<Body>, workers: 
     });
 }
 
-fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], workers: usize) {
+use super::reuse::BodyOutput;
+
+/// Builds `bodies` (their proxies as their headers opened them, taken from `b`) with `workers`
+/// threads, and returns each one's proxy and output in order.
+fn build_bodies_from(
+    b: &mut Builder,
+    tree: &SyntaxTree,
+    bodies: &[&Body],
+    workers: usize,
+) -> Vec<(Proxy, BodyOutput)> {
+    let mut opened: Vec<Proxy> = bodies
+        .iter()
+        .map(|body| {
+            let p = &mut b.config.proxies[body.index];
+            let placeholder = Proxy::new(p.kind, None, p.header);
+            std::mem::replace(p, placeholder)
+        })
+        .collect();
+    let (db, env) = (b.db, b.env);
     if workers < 2 {
-        for body in bodies {
-            proxy_body(b, tree, body, body.index);
-        }
-        return;
+        let mut w = Builder::new(db, env);
+        return build_share(&mut w, tree, bodies, &mut opened);
     }
     // Contiguous shares of about the same number of lines, several per thread: lines differ in
     // cost (a condition costs more than a server), so threads take the next share when done.
     let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
     let count = workers * SHARES_PER_THREAD;
-    let mut shares: Vec<&[Body]> = Vec::with_capacity(count);
+    let mut shares: Vec<(&[&Body], Vec<Proxy>)> = Vec::with_capacity(count);
     let (mut from, mut acc) = (0, 0);
+    let mut rest = opened.into_iter();
     for (i, body) in bodies.iter().enumerate() {
         acc += body.section.body.len();
         if acc * count >= lines * (shares.len() + 1) && shares.len() + 1 < count {
-            shares.push(&bodies[from..=i]);
+            shares.push((
+                &bodies[from..=i],
+                rest.by_ref().take(i + 1 - from).collect(),
+            ));
             from = i + 1;
         }
     }
-    shares.push(&bodies[from..]);
-    let (db, env) = (b.db, b.env);
-    let builders: Vec<std::sync::Mutex<Builder>> = shares
-        .iter()
-        .map(|share| {
-            let mut w = Builder::new(db, env);
-            w.config.proxies = share
-                .iter()
-                .map(|body| {
-                    let p = &mut b.config.proxies[body.index];
-                    let placeholder = Proxy::new(p.kind, None, p.header);
-                    std::mem::replace(p, placeholder)
-                })
-                .collect();
-            std::sync::Mutex::new(w)
-        })
+    shares.push((&bodies[from..], rest.collect()));
+    let slots: Vec<std::sync::Mutex<(Vec<Proxy>, Vec<(Proxy, BodyOutput)>)>> = shares
+        .into_iter()
+        .map(|(_, proxies)| std::sync::Mutex::new((proxies, Vec::new())))
         .collect();
+    let mut starts = Vec::with_capacity(slots.len());
+    let mut at = 0;
+    for slot in &slots {
+        let n = slot.lock().map_or(0, |s| s.0.len());
+        starts.push(at..at + n);
+        at += n;
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || loop {
         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (Some(slot), Some(share)) = (builders.get(i), shares.get(i)) else {
+        let (Some(slot), Some(range)) = (slots.get(i), starts.get(i)) else {
             break;
         };
         // Each share is taken by one thread only: the lock is never contended.
-        let mut w = slot
+        let mut slot = slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (local, body) in share.iter().enumerate() {
-            proxy_body(&mut w, tree, body, local);
-        }
+        let (proxies, out) = &mut *slot;
+        let mut w = Builder::new(db, env);
+        *out = build_share(&mut w, tree, &bodies[range.clone()], proxies);
     };
     std::thread::scope(|scope| {
         for _ in 1..workers {
@@ -582,20 +691,44 @@ fn build_bodies_from(b: &mut Builder, tree: &SyntaxTree, bodies: &[Body], worker
         }
         work();
     });
-    let builders = builders.into_iter().map(|m| {
-        m.into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    });
-    for (w, share) in builders.zip(&shares) {
-        for (proxy, body) in w.config.proxies.into_iter().zip(share.iter()) {
-            b.config.proxies[body.index] = proxy;
-        }
-        b.diags.extend(w.diags);
-        b.config.files.extend(w.config.files);
-        b.config.acl_hosts.extend(w.config.acl_hosts);
+    slots
+        .into_iter()
+        .flat_map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .1
+        })
+        .collect()
+}
+
+/// Builds `bodies` one after the other with `w`, each from its opened proxy.
+fn build_share(
+    w: &mut Builder,
+    tree: &SyntaxTree,
+    bodies: &[&Body],
+    opened: &mut [Proxy],
+) -> Vec<(Proxy, BodyOutput)> {
+    let mut out = Vec::with_capacity(bodies.len());
+    for (body, proxy) in bodies.iter().zip(opened.iter_mut()) {
+        let placeholder = Proxy::new(proxy.kind, None, proxy.header);
+        w.config.proxies.clear();
+        w.config.proxies.push(std::mem::replace(proxy, placeholder));
+        w.positional.set(false);
+        proxy_body(w, tree, body, 0);
+        let Some(built) = w.config.proxies.pop() else {
+            continue;
+        };
+        out.push((
+            built,
+            BodyOutput {
+                diags: std::mem::take(&mut w.diags),
+                files: std::mem::take(&mut w.config.files),
+                acl_hosts: std::mem::take(&mut w.config.acl_hosts),
+                positional: w.positional.get(),
+            },
+        ));
     }
-    // Source order, as `check::compile` sorts them anyway.
-    b.diags.sort_by_key(Diagnostic::source_order);
+    out
 }
 
 /// The `no`/`default` prefixes HAProxy accepts, and the error for any other use.
@@ -657,8 +790,8 @@ mod tests {
         let env = MapEnv::default();
         let (tree, _) = crate::syntax::parse(&db, &env);
         let options = CheckOptions::default();
-        let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1);
-        let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers);
+        let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1, None);
+        let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers, None);
         // Source order, as `check::compile` sorts them.
         seq_diags.sort_by_key(Diagnostic::source_order);
         assert_eq!(

@@ -38,7 +38,7 @@ pub(super) fn compression(b: &mut Builder, stmt: &Stmt, in_defaults: bool) {
         "algo" => {
             if stmt.word(2).is_empty() {
                 // HAProxy embeds the location in this one message, and prefixes it once more.
-                let at = super::build::location(b.db, stmt.span(0));
+                let at = b.location(stmt.span(0));
                 return fail(
                     b,
                     1,

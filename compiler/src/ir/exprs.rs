@@ -697,7 +697,7 @@ pub(super) fn log_format(
                         let text = word.value.split_once("%[").map_or("", |(_, rest)| rest);
                         let prefix = format!(
                             "Parsing [{}]: failed to parse use_backend rule '{}' : failed to parse sample expression <{text}> : invalid args in converter '{converter}' : ",
-                            super::build::location(b.db, word.span),
+                            b.location(word.span),
                             word.value
                         );
                         b.deferred_pattern_file_ref(Spanned::new(file.into(), word.span), prefix);

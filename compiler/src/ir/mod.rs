@@ -19,14 +19,16 @@ mod order;
 mod places;
 mod proxy;
 pub mod quic;
+pub mod reuse;
 mod rules;
+mod shift;
 mod stkctr;
 pub(crate) use rules::unknown_service;
 mod threads;
 mod tls_lists;
 pub mod values;
 
-pub use build::build;
+pub use build::{build, build_reusing};
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;
 pub use keywords::unknown_action;

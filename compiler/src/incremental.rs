@@ -1,0 +1,254 @@
+//! Compiling a configuration again after an edit, reusing what did not change.
+//!
+//! A [`Session`] keeps its last [`Compilation`]. The next one takes from it the words of every
+//! line outside the edited text (lines after it shifted to where they now stand) and the model
+//! of every proxy body whose fingerprint still holds (see [`crate::ir::reuse`]); everything
+//! else — the tree's sections and `.if` blocks, globals, defaults, headers, name resolution,
+//! the post-parse checks and lints — runs on the whole configuration as in
+//! [`crate::check::compile`], whose result it equals.
+//!
+//! The previous compilation is taken over when the session holds the only reference to it
+//! (its parts are moved, not copied), and copied from otherwise. A session assumes one
+//! environment (`$VAR` expansion) for all its compilations.
+
+use crate::check::{compile_reusing, Compilation, Reuse};
+use crate::ir::reuse::{BodyCache, BodyReuse, Previous};
+use crate::ir::CheckOptions;
+use crate::lexer::LexedLine;
+use crate::source::{FileId, SourceDb, SourceFile};
+use crate::syntax::{Environment, LineKind, SyntaxTree};
+use std::sync::Arc;
+
+/// Successive compilations of one configuration (the language server keeps one per document).
+#[derive(Default)]
+pub struct Session {
+    previous: Option<Arc<Compilation>>,
+    bodies: BodyCache,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Session::default()
+    }
+
+    /// Compiles `db`, reusing the previous compilation of this session. `finish` makes the
+    /// caller's last changes (lint levels, say) before the result is shared.
+    pub fn compile(
+        &mut self,
+        db: SourceDb,
+        env: &dyn Environment,
+        options: &CheckOptions,
+        finish: impl FnOnce(&mut Compilation),
+    ) -> Arc<Compilation> {
+        // Taken out first: a compilation that panics leaves an empty session, not a stale one.
+        let previous = self.previous.take();
+        let cache = std::mem::take(&mut self.bodies);
+        let (mut c, cache) = match previous.map(Arc::try_unwrap) {
+            None => {
+                let mut bodies = BodyReuse::new(BodyCache::default(), Previous::None);
+                let c = compile_reusing(
+                    db,
+                    env,
+                    options,
+                    Some(Reuse {
+                        lines: &mut |_, _, _| None,
+                        bodies: &mut bodies,
+                    }),
+                );
+                (c, bodies.into_cache())
+            }
+            Some(Ok(mut old)) => {
+                let proxies = std::mem::take(&mut old.config.proxies);
+                let mut bodies = BodyReuse::new(cache, Previous::Owned(proxies));
+                let mut lines = OldLines::new(&old.db, OldTree::Owned(&mut old.tree));
+                let c = compile_reusing(
+                    db,
+                    env,
+                    options,
+                    Some(Reuse {
+                        lines: &mut |source, file, index| lines.take(source, file, index),
+                        bodies: &mut bodies,
+                    }),
+                );
+                (c, bodies.into_cache())
+            }
+            Some(Err(shared)) => {
+                let mut bodies = BodyReuse::new(cache, Previous::Shared(&shared.config.proxies));
+                let mut lines = OldLines::new(&shared.db, OldTree::Shared(&shared.tree));
+                let c = compile_reusing(
+                    db,
+                    env,
+                    options,
+                    Some(Reuse {
+                        lines: &mut |source, file, index| lines.take(source, file, index),
+                        bodies: &mut bodies,
+                    }),
+                );
+                (c, bodies.into_cache())
+            }
+        };
+        finish(&mut c);
+        let c = Arc::new(c);
+        self.previous = Some(c.clone());
+        self.bodies = cache;
+        c
+    }
+}
+
+enum OldTree<'a> {
+    Owned(&'a mut SyntaxTree),
+    Shared(&'a SyntaxTree),
+}
+
+/// How a file of the new compilation lines up with the same file of the previous one.
+#[derive(Clone, Copy)]
+struct Alignment {
+    /// Bytes equal at the start, and at the end (not overlapping the start).
+    prefix: usize,
+    suffix: usize,
+    /// How far the text after the edit moved, in bytes and in lines.
+    bytes: i64,
+    lines: i64,
+}
+
+/// The lines of the previous compilation, handed out to the new parse.
+struct OldLines<'a> {
+    db: &'a SourceDb,
+    tree: OldTree<'a>,
+    /// Per file, computed on its first line: `None` when the file is not the same file.
+    alignments: Vec<Option<Option<Alignment>>>,
+}
+
+impl<'a> OldLines<'a> {
+    fn new(db: &'a SourceDb, tree: OldTree<'a>) -> Self {
+        OldLines {
+            db,
+            tree,
+            alignments: Vec::new(),
+        }
+    }
+
+    fn alignment(&mut self, source: &SourceFile, file: FileId) -> Option<Alignment> {
+        let i = file.0 as usize;
+        if self.alignments.len() <= i {
+            self.alignments.resize(i + 1, None);
+        }
+        *self.alignments[i].get_or_insert_with(|| {
+            let old = (i < self.db.len()).then(|| self.db.file(file))?;
+            (old.name == source.name).then(|| align(old, source))
+        })
+    }
+
+    /// The words of line `index` of `source` if the previous compilation lexed the same line
+    /// and its words do not depend on where the line stands.
+    fn take(&mut self, source: &SourceFile, file: FileId, index: usize) -> Option<LexedLine> {
+        let a = self.alignment(source, file)?;
+        let starts = source.line_starts();
+        let start = *starts.get(index)? as usize;
+        let end = starts
+            .get(index + 1)
+            .map_or(source.text.len(), |&e| e as usize);
+        let (old_index, delta) = if end <= a.prefix {
+            (index, 0)
+        } else if start >= source.text.len() - a.suffix {
+            (usize::try_from(index as i64 - a.lines).ok()?, a.bytes)
+        } else {
+            return None;
+        };
+        // The alignment exists: so does the old file.
+        let old = self.db.file(file);
+        let old_starts = old.line_starts();
+        let old_start = *old_starts.get(old_index)? as usize;
+        let old_end = old_starts
+            .get(old_index + 1)
+            .map_or(old.text.len(), |&e| e as usize);
+        if old_start as i64 + delta != start as i64 || old_end as i64 + delta != end as i64 {
+            return None;
+        }
+        let text = &source.text.as_bytes()[source.line_range(index)];
+        // `$VAR`, `${.LINE}` and friends expand to what the line's place gives them.
+        if memchr::memchr(b'$', text).is_some() {
+            return None;
+        }
+        let tree = match &mut self.tree {
+            OldTree::Owned(t) => &mut **t,
+            OldTree::Shared(t) => {
+                let line = t.files.get(file.0 as usize)?.lines.get(old_index)?;
+                return reusable(line, text)
+                    .then(|| lexed(line.words.to_vec(), line.comment, delta));
+            }
+        };
+        let line = tree
+            .files
+            .get_mut(file.0 as usize)?
+            .lines
+            .get_mut(old_index)?;
+        if !reusable(line, text) {
+            return None;
+        }
+        let words = std::mem::take(&mut line.words).into_vec();
+        Some(lexed(words, line.comment, delta))
+    }
+}
+
+/// Whether a line of the previous tree (of text `text`) holds its lexed words: lines in error
+/// and lines after a stop were not lexed; spaces and tabs alone lex to nothing.
+fn reusable(line: &crate::syntax::Line, text: &[u8]) -> bool {
+    !line.words.is_empty()
+        || line.kind == LineKind::Comment
+        || text.iter().all(|&c| c == b' ' || c == b'\t')
+}
+
+fn lexed(
+    mut words: Vec<crate::syntax::Word>,
+    mut comment: Option<crate::source::Span>,
+    delta: i64,
+) -> LexedLine {
+    if delta != 0 {
+        let shift = |at: &mut u32| *at = (i64::from(*at) + delta) as u32;
+        for w in &mut words {
+            shift(&mut w.span.start);
+            shift(&mut w.span.end);
+        }
+        if let Some(c) = &mut comment {
+            shift(&mut c.start);
+            shift(&mut c.end);
+        }
+    }
+    LexedLine {
+        words,
+        comment,
+        error: None,
+    }
+}
+
+/// The common start and end of two texts, and how far the end moved.
+fn align(old: &SourceFile, new: &SourceFile) -> Alignment {
+    let (a, b) = (old.text.as_bytes(), new.text.as_bytes());
+    let prefix = common(a.len().min(b.len()), |n, len| {
+        a[n..n + len] == b[n..n + len]
+    });
+    let suffix = common(a.len().min(b.len()) - prefix, |n, len| {
+        a[a.len() - n - len..a.len() - n] == b[b.len() - n - len..b.len() - n]
+    });
+    Alignment {
+        prefix,
+        suffix,
+        bytes: b.len() as i64 - a.len() as i64,
+        lines: new.line_starts().len() as i64 - old.line_starts().len() as i64,
+    }
+}
+
+/// How many of the first `max` bytes are equal, given `same(n, len)`: whether the `len` bytes
+/// after the first `n` are. Whole blocks are compared first (a `memcmp` each), then bytes.
+fn common(max: usize, same: impl Fn(usize, usize) -> bool) -> usize {
+    const BLOCK: usize = 4096;
+    let mut n = 0;
+    while n + BLOCK <= max && same(n, BLOCK) {
+        n += BLOCK;
+    }
+    while n < max && same(n, 1) {
+        n += 1;
+    }
+    n
+}

@@ -1,0 +1,242 @@
+//! An incremental compilation ([`Session`]) equals a compilation from scratch: the same
+//! syntax tree, model and diagnostics, after every edit of a random series on the corpus
+//! configurations and on a large generated one.
+
+use hapee_compiler::check::{compile, Compilation};
+use hapee_compiler::incremental::Session;
+use hapee_compiler::ir::CheckOptions;
+use hapee_compiler::source::SourceDb;
+use hapee_compiler::syntax::MapEnv;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const OPTIONS: CheckOptions = CheckOptions {
+    no_env: true,
+    master_worker: false,
+    lints: true,
+    resolve_dontfail: false,
+};
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn configs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            configs(&p, out);
+        } else if p.extension().is_some_and(|e| e == "cfg") {
+            out.push(p);
+        }
+    }
+}
+
+fn corpus() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    configs(
+        &hapee_compiler::testkit::corpus_dir().join("regtests-2.7"),
+        &mut files,
+    );
+    configs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata"),
+        &mut files,
+    );
+    files.sort();
+    assert!(files.len() > 200, "corpus and fixtures found");
+    files
+        .iter()
+        .map(|f| {
+            let text = String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned();
+            (f.display().to_string(), text)
+        })
+        .collect()
+}
+
+/// A char boundary at or before `at`.
+fn boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// One random edit of `text`, drawing replacement lines from `pool`.
+fn edit(text: &mut String, rng: &mut Rng, pool: &[&str]) {
+    let at = boundary(text, rng.below(text.len() + 1));
+    match rng.below(6) {
+        // Replace a whole line with a line from elsewhere.
+        0 => {
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            let line = pool[rng.below(pool.len())];
+            text.replace_range(start..end, line);
+        }
+        // Type a character.
+        1 => {
+            const TYPED: [&str; 10] = ["a", " ", "\n", "#", "\"", "$", "{", "1", "\t", "é"];
+            text.insert_str(at, TYPED[rng.below(TYPED.len())]);
+        }
+        // Delete a few bytes.
+        2 => {
+            let end = boundary(text, at + rng.below(40));
+            text.replace_range(at..end, "");
+        }
+        // Insert a line from elsewhere.
+        3 => {
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let line = format!("{}\n", pool[rng.below(pool.len())]);
+            text.insert_str(start, &line);
+        }
+        // Delete a whole line.
+        4 => {
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+            text.replace_range(start..end, "");
+        }
+        // Change a word's length (a server's weight, a name).
+        _ => {
+            let end = boundary(text, at + rng.below(4));
+            text.replace_range(at..end, &"x".repeat(rng.below(6)));
+        }
+    }
+}
+
+fn db_of(files: &[(String, String)]) -> SourceDb {
+    let mut db = SourceDb::new();
+    for (name, text) in files {
+        db.add(name.as_str(), text.as_str());
+    }
+    db
+}
+
+/// The session's compilation equals one from scratch.
+fn assert_same(incremental: &Compilation, files: &[(String, String)], what: &str) {
+    let fresh = compile(db_of(files), &MapEnv::default(), &OPTIONS);
+    let tree = |c: &Compilation| format!("{:?}", c.tree);
+    let config = |c: &Compilation| format!("{:?}", c.config);
+    if fresh.diagnostics != incremental.diagnostics {
+        let only = |a: &[hapee_compiler::Diagnostic], b: &[hapee_compiler::Diagnostic]| {
+            a.iter()
+                .filter(|d| !b.contains(d))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        panic!(
+            "{what}: diagnostics differ\nonly fresh: {:#?}\nonly incremental: {:#?}\ntext: {:?}",
+            only(&fresh.diagnostics, &incremental.diagnostics),
+            only(&incremental.diagnostics, &fresh.diagnostics),
+            files.iter().map(|f| &f.1).collect::<Vec<_>>()
+        );
+    }
+    assert!(tree(&fresh) == tree(incremental), "{what}: trees differ");
+    assert!(
+        config(&fresh) == config(incremental),
+        "{what}: models differ"
+    );
+}
+
+/// Runs `edits` random edits on the files, compiling each state with the session and from
+/// scratch. Every third compilation keeps a second reference to the previous result, so
+/// that the session copies from it instead of taking it over.
+fn series(files: &mut [(String, String)], edits: usize, rng: &mut Rng, pool: &[&str]) {
+    let mut session = Session::new();
+    let env = MapEnv::default();
+    let mut kept: Option<Arc<Compilation>> = None;
+    for step in 0..=edits {
+        if step > 0 {
+            let f = rng.below(files.len());
+            edit(&mut files[f].1, rng, pool);
+        }
+        let c = session.compile(db_of(files), &env, &OPTIONS, |_| {});
+        let what = format!("{} after {step} edits", files[0].0);
+        assert_same(&c, files, &what);
+        kept = (step % 3 == 1).then_some(c);
+    }
+    drop(kept);
+}
+
+#[test]
+fn random_edits_of_corpus_configurations_compile_as_from_scratch() {
+    let corpus = corpus();
+    let pool: Vec<&str> = corpus.iter().flat_map(|(_, t)| t.lines()).collect();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for pair in corpus.chunks(2) {
+        // Each file alone, then the two as one workspace (`-f a -f b`).
+        for (name, text) in pair {
+            series(&mut [(name.clone(), text.clone())], 5, &mut rng, &pool);
+        }
+        series(&mut pair.to_vec(), 3, &mut rng, &pool);
+    }
+}
+
+#[test]
+fn random_edits_of_the_whole_corpus_as_one_file_compile_as_from_scratch() {
+    let corpus = corpus();
+    let pool: Vec<&str> = corpus.iter().flat_map(|(_, t)| t.lines()).collect();
+    let all: String = corpus.iter().map(|(_, t)| format!("{t}\n")).collect();
+    let mut rng = Rng(42);
+    series(&mut [("all.cfg".into(), all)], 12, &mut rng, &pool);
+}
+
+/// The language server's benchmark shape (bench/lsp.sh): one frontend routing by named
+/// ACLs to backends with `option httpchk` and two servers each, large enough that the first
+/// build shares the bodies among threads.
+#[test]
+fn edits_of_a_large_routing_configuration_compile_as_from_scratch() {
+    let mut text = String::from(
+        "global\n    maxconn 10000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend www\n    bind 127.0.0.1:18080\n",
+    );
+    let n = 1500;
+    for i in 0..n {
+        text.push_str(&format!(
+            "    acl host_{i} hdr(host) -i app{i}.example.com\n    use_backend be_{i} if host_{i}\n"
+        ));
+    }
+    text.push_str("    default_backend be_0\n\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "backend be_{i}\n    option httpchk GET /health\n    server s1 10.0.{}.{}:80 check\n    server s2 10.1.{}.{}:80 check\n\n",
+            i / 250, i % 250, i / 250, i % 250
+        ));
+    }
+    let mut files = vec![("acl.cfg".to_string(), text)];
+    let env = MapEnv::default();
+    let mut session = Session::new();
+    let c = session.compile(db_of(&files), &env, &OPTIONS, |_| {});
+    assert_same(&c, &files, "acl.cfg");
+    drop(c);
+    // The benchmark's edits: the frontend's default backend, a server line in the middle.
+    let edits: [(&str, &str); 4] = [
+        ("    default_backend be_0\n", "    default_backend be_12\n"),
+        (
+            "    server s2 10.1.3.0:80 check\n",
+            "    server s2 10.1.3.0:80 check weight 7\n",
+        ),
+        ("backend be_900\n", "backend be_900\n    balance nowhere\n"),
+        ("    maxconn 10000\n", "    maxconn 100\n"),
+    ];
+    for (from, to) in edits {
+        let text = &mut files[0].1;
+        let at = text.find(from).expect("edited line present");
+        text.replace_range(at..at + from.len(), to);
+        let c = session.compile(db_of(&files), &env, &OPTIONS, |_| {});
+        assert_same(&c, &files, to);
+    }
+    let pool: Vec<String> = files[0].1.lines().map(str::to_string).collect();
+    let pool: Vec<&str> = pool.iter().map(String::as_str).collect();
+    series(&mut files, 6, &mut Rng(7), &pool);
+}
