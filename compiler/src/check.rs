@@ -35,7 +35,8 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
 
 /// What an incremental compilation takes from the previous one (see [`crate::incremental`]).
 pub(crate) struct Reuse<'r, 'a> {
-    pub lines: syntax::KnownLines<'r>,
+    /// `None` on a first compilation: every line is lexed (ahead, on all cores).
+    pub lines: Option<syntax::KnownLines<'r>>,
     pub bodies: &'r mut ir::reuse::BodyReuse<'a>,
 }
 
@@ -50,7 +51,10 @@ pub(crate) fn compile_reusing(
     let (tree, mut diagnostics, config, per_line);
     match reuse {
         Some(r) => {
-            (tree, diagnostics) = syntax::parse_reusing(&db, env, r.lines);
+            (tree, diagnostics) = match r.lines {
+                Some(lines) => syntax::parse_reusing(&db, env, lines),
+                None => syntax::parse(&db, env),
+            };
             spans.mark("parse (reusing)");
             (config, per_line) = ir::build_reusing(&db, &tree, env, options, r.bodies);
             spans.mark("build (reusing)");

@@ -51,7 +51,7 @@ impl Session {
                     env,
                     options,
                     Some(Reuse {
-                        lines: &mut |_, _, _| None,
+                        lines: None,
                         bodies: &mut bodies,
                     }),
                 );
@@ -66,7 +66,7 @@ impl Session {
                     env,
                     options,
                     Some(Reuse {
-                        lines: &mut |source, file, index| lines.take(source, file, index),
+                        lines: Some(&mut |source, file, index| lines.take(source, file, index)),
                         bodies: &mut bodies,
                     }),
                 );
@@ -80,7 +80,7 @@ impl Session {
                     env,
                     options,
                     Some(Reuse {
-                        lines: &mut |source, file, index| lines.take(source, file, index),
+                        lines: Some(&mut |source, file, index| lines.take(source, file, index)),
                         bodies: &mut bodies,
                     }),
                 );

@@ -289,7 +289,7 @@ fn parse_lines(
         }
         // A NUL byte cuts the line; HAProxy then stops reading the file (or, on the last line,
         // reports it as a missing line feed).
-        if let Some(nul) = text.find('\0') {
+        if let Some(nul) = memchr::memchr(0, text.as_bytes()) {
             let at = Span::new(file, range.start + nul, range.start + nul + 1);
             if index + 1 < count {
                 diags.push(tight(

@@ -1,8 +1,9 @@
 //! Everything the server answers, computed from one compilation of a document.
 
 use crate::position::{offset, range};
-use hapee_compiler::check::{compile, Compilation};
+use hapee_compiler::check::Compilation;
 use hapee_compiler::diagnostic::Severity;
+use hapee_compiler::incremental::Session;
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::lint::LintConfig;
 use hapee_compiler::registry::SectionKind;
@@ -28,7 +29,14 @@ pub struct Analysis {
 impl Analysis {
     /// Compiles `sources` together, in order, as HAProxy's `-f` list; `focus` is the index of
     /// the document the answers are about. `lints` are the levels `hapee-lb check` would use.
-    pub fn workspace(sources: &[(lsp::Url, String)], focus: usize, lints: &LintConfig) -> Analysis {
+    /// `session` holds this document's previous compilation: what an edit left unchanged is
+    /// not compiled again.
+    pub fn workspace(
+        session: &mut Session,
+        sources: &[(lsp::Url, String)],
+        focus: usize,
+        lints: &LintConfig,
+    ) -> Analysis {
         let mut db = SourceDb::new();
         for (uri, text) in sources {
             let name = uri
@@ -51,22 +59,23 @@ impl Analysis {
             lints: true,
             resolve_dontfail: false,
         };
-        let mut c = compile(db, &ProcessEnv, &options);
-        // An editor shows lints while the file still has errors (the compiler alone stops at
-        // errors, as `check` reports them first); a lint that trips on the half-built model
-        // only loses its own findings.
-        if c.has_errors() {
-            let more = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                hapee_compiler::lint::run(&c, &options)
-            }));
-            c.diagnostics.extend(more.unwrap_or_default());
-        }
-        let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
-        c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
-        spans.mark("apply");
-        spans.done();
+        let c = session.compile(db, &ProcessEnv, &options, |c| {
+            // An editor shows lints while the file still has errors (the compiler alone stops
+            // at errors, as `check` reports them first); a lint that trips on the half-built
+            // model only loses its own findings.
+            if c.has_errors() {
+                let more = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    hapee_compiler::lint::run(c, &options)
+                }));
+                c.diagnostics.extend(more.unwrap_or_default());
+            }
+            let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
+            c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
+            spans.mark("apply");
+            spans.done();
+        });
         Analysis {
-            c: std::sync::Arc::new(c),
+            c,
             uri: sources[focus].0.clone(),
             focus: hapee_compiler::FileId(focus as u32),
             uris: sources.iter().map(|(u, _)| u.clone()).collect(),

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 pub struct Documents {
     text: HashMap<lsp::Url, String>,
     analysis: HashMap<lsp::Url, Analysis>,
+    /// Each open document's compilations: an edit compiles again only what it changed.
+    sessions: HashMap<lsp::Url, hapee_compiler::incremental::Session>,
     pub dirty: HashSet<lsp::Url>,
     /// Documents opened, edited or saved since their diagnostics were last published: those
     /// are published even when unchanged, as the editor waits for them. The others (checked
@@ -90,6 +92,7 @@ impl Documents {
     pub fn close(&mut self, uri: &lsp::Url) {
         self.text.remove(uri);
         self.analysis.remove(uri);
+        self.sessions.remove(uri);
         self.dirty.remove(uri);
         self.edited.remove(uri);
         self.published.remove(uri);
@@ -205,7 +208,8 @@ impl Documents {
                     let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
                     let lints = self.lint_config(first.as_deref());
                     spans.mark("sources and lint settings");
-                    Analysis::workspace(&sources, focus, &lints)
+                    let session = self.sessions.entry(uri.clone()).or_default();
+                    Analysis::workspace(session, &sources, focus, &lints)
                 }
             };
             spans.mark("compile and lint levels");

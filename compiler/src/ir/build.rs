@@ -428,6 +428,7 @@ pub(crate) fn build_with(
     b.config.proxies.reserve_exact(proxy_sections);
     b.defaults_use.reserve_exact(proxy_sections);
     let mut bodies = Vec::new();
+    let mut spans = crate::timing::Spans::new("build");
     for section in &tree.sections {
         let header = tree.header(section);
         let head = Stmt { line: header };
@@ -489,8 +490,12 @@ pub(crate) fn build_with(
             }
         }
     }
+    spans.mark("sections and headers");
     build_bodies(&mut b, tree, bodies, workers, reuse);
+    spans.mark("bodies");
     b.config.reindex();
+    spans.mark("reindex");
+    spans.done();
     (b.config, b.diags)
 }
 
@@ -542,6 +547,7 @@ fn build_bodies(
     // Bodies set the globals they saw; the model keeps the final ones.
     let last = b.globals();
     let db = b.db;
+    let mut spans = crate::timing::Spans::new("proxy bodies");
     let fingerprints: Vec<u64> = match reuse.as_deref_mut() {
         Some(r) => bodies
             .iter()
@@ -580,7 +586,9 @@ fn build_bodies(
     } else {
         workers.min(missing.len())
     };
+    spans.mark("reuse");
     let mut fresh = build_bodies_from(b, tree, &missing, workers).into_iter();
+    spans.mark("build");
     for (i, body) in bodies.iter().enumerate() {
         let (proxy, output) = match built[i].take() {
             Some(done) => done,
@@ -604,6 +612,7 @@ fn build_bodies(
             }
         }
     }
+    spans.mark("merge");
     // Source order, as `check::compile` sorts them anyway.
     b.diags.sort_by_key(Diagnostic::source_order);
     b.set_globals(&last);
@@ -616,6 +625,8 @@ fn build_bodies(
             file.line_index(f.path.span.start as usize),
         )
     });
+    spans.mark("sort");
+    spans.done();
 }
 
 use super::reuse::BodyOutput;

@@ -54,13 +54,16 @@ struct Acl<'a> {
     exprs: Vec<(&'a str, u32)>,
 }
 
-/// Warns when the condition `cond` of a rule at `place` in section `index` cannot match.
-pub(super) fn check(b: &mut Builder, index: usize, cond: &[Spanned<Text>], place: Place) {
-    if cond.is_empty() {
-        return;
-    }
-    let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
-    let Ok(parsed) = condition::parse_parts(&words) else {
+/// Warns when the condition `cond` of a rule at `place` in section `index` cannot match;
+/// `parsed` is the condition as [`super::exprs::condition`] parsed it (`None` when it did not).
+pub(super) fn check(
+    b: &mut Builder,
+    index: usize,
+    cond: &[Spanned<Text>],
+    parsed: Option<&condition::Condition>,
+    place: Place,
+) {
+    let (Some(parsed), Some(first)) = (parsed, cond.first()) else {
         return;
     };
     let proxy = &b.config.proxies[index];
@@ -136,7 +139,7 @@ pub(super) fn check(b: &mut Builder, index: usize, cond: &[Spanned<Text>], place
         || {
             acls.iter()
                 .find(|a| a.exprs.iter().any(|(_, p)| p & place == 0))
-                .map_or(cond[0].span, |a| a.span)
+                .map_or(first.span, |a| a.span)
         },
         |a| a.span,
     );

@@ -110,8 +110,8 @@ impl<'a> BodyReuse<'a> {
             .text
             .get(start as usize..end as usize)
             .unwrap_or("");
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(text.as_bytes());
+        let mut h = rustc_hash::FxHasher::default();
+        h.write_u64(xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
         section.file.hash(&mut h);
         db.file(section.file).name.hash(&mut h);
         section.kind.keyword().hash(&mut h);
