@@ -670,7 +670,9 @@ fn build_bodies_from(
         }
     }
     shares.push((&bodies[from..], rest.collect()));
-    let slots: Vec<std::sync::Mutex<(Vec<Proxy>, Vec<(Proxy, BodyOutput)>)>> = shares
+    /// A share's opened proxies, then what they built into.
+    type Slot = std::sync::Mutex<(Vec<Proxy>, Vec<(Proxy, BodyOutput)>)>;
+    let slots: Vec<Slot> = shares
         .into_iter()
         .map(|(_, proxies)| std::sync::Mutex::new((proxies, Vec::new())))
         .collect();
