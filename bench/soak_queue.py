@@ -137,6 +137,12 @@ async def drive(port, sock, pid, log, origin_port, duration):
     await asyncio.gather(faults(), *(client(port, end, results) for _ in range(clients)))
     await asyncio.sleep(10)  # the stalled requests' `timeout server`, the aborted ones' logs
     rss1, fds1 = proc(pid)
+    # Idle server connections go with each proxy's purge (every 5 s, gradually in HAProxy).
+    for _ in range(20):
+        if fds1 <= fds0 + 2:
+            break
+        await asyncio.sleep(1)
+        rss1, fds1 = proc(pid)
     rows = stat_rows(sock)
     left = {r["svname"]: (r["qcur"], r["scur"]) for r in rows if r["svname"] != "FRONTEND"}
     qmax = {r["svname"]: r["qmax"] for r in rows if r["svname"] != "FRONTEND"}
