@@ -5,8 +5,17 @@
 # servers, one of which is killed (SIGKILL) every 30 s and restarted 10 s later. Reports the
 # failed idempotent requests and the proxies' RSS and open file descriptors, first minute
 # against last minute. Usage: DURATION=600 bench/soak.sh
+#
+# `bench/soak.sh queue`: the maxconn/queue phase instead (bench/soak_queue.py, DURATION default
+# 60 s per proxy): servers with `maxconn 4`, `timeout queue 2s`, a frontend `maxconn 40` under
+# 48 clients, slow and stalled requests, clients that go away while queued, a server killed
+# every 10 s; then checks that nothing is left queued, open or unanswered. HAPEE_BIN=path runs
+# that build (a debug build is fine) instead of building target/release/hapee-lb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = queue ]; then
+    exec bash bench/soak_queue.sh
+fi
 duration=${DURATION:-600}
 need=()
 for tool in haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl python3:python3; do

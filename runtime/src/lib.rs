@@ -309,6 +309,7 @@ fn worker(
     let local = tokio::task::LocalSet::new();
     let run = local.run_until(async move {
         let pool = upstream::pool::Pool::default();
+        tokio::task::spawn_local(pool.clone().purge_regularly());
         let stopping = stop::Stopping::default();
         let (asker, queries) = tokio::sync::mpsc::unbounded_channel();
         shared.process.add_session_asker(asker);

@@ -270,7 +270,9 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "bc" => write!(out, "{}", txn.counters[2]),
         "sc" => write!(out, "{}", txn.counters[3]),
         "rc" => write!(out, "{}", txn.retries),
-        "sq" | "bq" | "lc" => write!(out, "0"),
+        "sq" => write!(out, "{}", txn.queued_ahead[0]),
+        "bq" => write!(out, "{}", txn.queued_ahead[1]),
+        "lc" => write!(out, "0"),
         "pid" => write!(out, "{}", std::process::id()),
         "ID" => {
             text(out, crate::http::unique_id::of(txn).unwrap_or("-"), quote);

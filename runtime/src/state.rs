@@ -33,6 +33,8 @@ pub struct ServerRt {
     pub id: u32,
     pub counters: Counters,
     pub peak_active: Peak,
+    /// Requests waiting for one of its `maxconn` slots.
+    pub queue: crate::upstream::queue::QueueCount,
     pub check: crate::api::health::CheckState,
     pub active: AtomicU64,
     pub total: AtomicU64,
@@ -140,6 +142,7 @@ impl ServerRt {
             id,
             counters: Counters::new(threads),
             peak_active: Peak::default(),
+            queue: Default::default(),
             check: crate::api::health::CheckState::new(s),
             // Servers start up; a check that fails `fall` times takes them down.
             up: AtomicBool::new(true),
@@ -333,6 +336,8 @@ pub struct BackendRt {
     pub id: u32,
     pub counters: Counters,
     pub peak_active: Peak,
+    /// Requests waiting for a slot of one of its servers.
+    pub queue: crate::upstream::queue::QueueCount,
     /// The statistics page this backend serves, if any.
     pub stats_page: Option<crate::api::page::Page>,
     /// Cookie persistence (`cookie`).
@@ -368,6 +373,15 @@ impl BackendRt {
         }
         if indices.is_empty() && avoid.is_some() {
             return self.pick(key, None);
+        }
+        // Servers at their `maxconn` are passed over while another has room, as HAProxy's
+        // balancing does; a hashed request keeps its server (and waits in its queue).
+        let hashed = self.algorithm.is_hash() && key.is_some();
+        if !hashed && indices.len() > 1 {
+            let full = |&i: &usize| crate::upstream::queue::is_full(&self.servers[i]);
+            if indices.iter().any(|i| !full(i)) {
+                indices.retain(|i| !full(i));
+            }
         }
         let candidates: Vec<Candidate> = indices
             .iter()
@@ -699,6 +713,7 @@ impl Shared {
                     .map(|d| crate::upstream::direct::Direct::new(d, threads)),
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
+                queue: Default::default(),
                 stats_page: b.stats_page.as_ref().and_then(|p| {
                     crate::api::page::Page::compile(p, &acls)
                         .map_err(|e| {

@@ -315,6 +315,22 @@ pub async fn serve(
             };
             (si, server, addr)
         };
+        // A slot of a server at its `maxconn`, held until the tunnel closes.
+        let queued = crate::clock::now();
+        let slot = match crate::upstream::queue::take(server, be, crate::upstream::queue::limit(be))
+            .await
+        {
+            Ok(slot) => slot,
+            Err(slot) => {
+                txn.queued_ahead = slot.ahead;
+                txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
+                txn.term = *b"sQ";
+                finish(&txn);
+                return None;
+            }
+        };
+        txn.queued_ahead = slot.ahead;
+        txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         match crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
             .await
             .ok()
@@ -322,7 +338,7 @@ pub async fn serve(
             Some(s) => {
                 server.active.fetch_add(1, Ordering::Relaxed);
                 server.count_session();
-                break (s, server.clone(), addr);
+                break (s, server.clone(), addr, slot.permit);
             }
             None if should_retry(
                 &be.retry_on,
@@ -342,7 +358,7 @@ pub async fn serve(
             }
         }
     };
-    let (mut sstream, server, addr) = server_stream;
+    let (mut sstream, server, addr, _slot) = server_stream;
     let _ = sstream.set_nodelay(true);
     // The PROXY header first (in clear), then the TLS handshake on `server … ssl`, then
     // what the content rules held, then the tunnel.
@@ -374,8 +390,8 @@ pub async fn serve(
         finish(&txn);
         return None;
     }
-    txn.timings.queue = 0;
-    txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
+    txn.timings.connect =
+        (crate::clock::now() - start).as_millis() as i64 - txn.timings.queue.max(0);
     let limits = Limits {
         a_idle: fe.timeouts.client,
         b_idle: be.timeouts.server,

@@ -85,6 +85,8 @@ pub struct Txn {
     pub log_level: Option<u8>,
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
+    /// Requests ahead of this one in its server's and backend's queues (`%sq`, `%bq`).
+    pub queued_ahead: [u64; 2],
     /// The client connection's TLS, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
     /// The server connection's TLS, once the request has one (`ssl_bc_*`, `ssl_s_*`).
@@ -198,6 +200,7 @@ impl Txn {
             captured_response: Vec::new(),
             log_level: None,
             counters: [0; 5],
+            queued_ahead: [0; 2],
             tls: None,
             backend_tls: None,
             conn_error: None,

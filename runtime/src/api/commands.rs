@@ -399,11 +399,13 @@ fn clear_counters(shared: &Shared, s: &mut Session, args: &[String]) -> Result<S
     }
     for be in &shared.backends {
         be.peak_active.reset();
+        be.queue.reset_peak();
         if all {
             be.counters.clear();
         }
         for srv in &be.servers {
             srv.peak_active.reset();
+            srv.queue.reset_peak();
             if all {
                 srv.counters.clear();
             }

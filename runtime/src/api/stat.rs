@@ -240,8 +240,8 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     let now = super::health::unix_now();
     v[0] = Val::Str(be.name.to_string());
     v[1] = Val::Str(s.name.to_string());
-    v[2] = u32v(0);
-    v[3] = u32v(0);
+    v[2] = u32v(s.queue.current());
+    v[3] = u32v(s.queue.peak());
     v[4] = u32v(s.active.load(Ordering::Relaxed));
     v[5] = u32v(s.peak_active.get());
     if let Some(m) = s.maxconn {
@@ -327,8 +327,8 @@ pub fn backend_row(be: &BackendRt) -> Row {
         be.servers.iter().filter(|s| s.is_usable()).collect();
     v[0] = Val::Str(be.name.to_string());
     v[1] = Val::Str("BACKEND".into());
-    v[2] = u32v(0);
-    v[3] = u32v(0);
+    v[2] = u32v(be.queue.current());
+    v[3] = u32v(be.queue.peak());
     v[4] = u32v(be.active.load(Ordering::Relaxed));
     v[5] = u32v(be.peak_active.get());
     v[6] = u32v(0);

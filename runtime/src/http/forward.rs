@@ -326,24 +326,18 @@ pub async fn forward(
         };
         // A direct target's connections stay with their session (HAProxy's private ones).
         let private = be.direct.is_some();
-        // Queue for a connection slot when the server is at its maxconn. Waiting (like
-        // connecting below) is boxed, so that the request's future stays small to move.
-        let slot = match &server.slots {
-            Some(sem) => {
-                let wait = be
-                    .timeouts
-                    .queue
-                    .or(be.timeouts.connect)
-                    .unwrap_or(Duration::from_secs(5));
-                match Box::pin(tokio::time::timeout(wait, sem.clone().acquire_owned())).await {
-                    Ok(Ok(p)) => Some(p),
-                    _ => {
-                        txn.term = *b"sQ";
-                        return reply::error_in(503, &files, txn);
-                    }
-                }
+        // Queue for a connection slot when the server is at its maxconn.
+        let slot = match upstream::queue::take(&server, be, upstream::queue::limit(be)).await {
+            Ok(slot) => {
+                txn.queued_ahead = slot.ahead;
+                slot.permit
             }
-            None => None,
+            Err(slot) => {
+                txn.queued_ahead = slot.ahead;
+                txn.timings.queue = (crate::clock::now() - started).as_millis() as i64;
+                txn.term = *b"sQ";
+                return reply::error_in(503, &files, txn);
+            }
         };
         let pool_key = (be_index, si);
         // `proto fcgi` in a backend with `use-fcgi-app`: FastCGI, one request per connection.

@@ -296,11 +296,16 @@ impl<S: ClientStream> IdleLimited<S> {
         }
     }
 
-    /// Bytes to be read again before the stream's.
+    /// Bytes to be read again before the stream's. They are copied: they are often a view into
+    /// the 8 kB read buffer of the HTTP/1 state just dropped, which holding them (even none of
+    /// them) would keep allocated for as long as the connection waits.
     pub fn hold(&mut self, held: bytes::Bytes) {
+        if held.is_empty() {
+            return;
+        }
         if self.held.is_empty() {
-            self.held = held;
-        } else if !held.is_empty() {
+            self.held = bytes::Bytes::copy_from_slice(&held);
+        } else {
             let mut all = bytes::BytesMut::from(&held[..]);
             all.extend_from_slice(&self.held);
             self.held = all.freeze();

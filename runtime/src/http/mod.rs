@@ -292,7 +292,8 @@ pub(crate) fn handle(
 
 /// A request whose client went away before its response: hyper then drops the request's
 /// future, and this logs it as HAProxy logs one under `option abortonclose` (hapee always
-/// stops working for a client that has gone): status 400 with the page's size, `CH`.
+/// stops working for a client that has gone): status 400 with the page's size, `CH`; or, when
+/// it went while the request waited for a server's slot or connection, no status, `CQ` or `CC`.
 struct Unanswered(Option<Box<Txn>>);
 
 impl Unanswered {
@@ -314,6 +315,13 @@ impl Drop for Unanswered {
         let Some(mut txn) = self.0.take() else {
             return;
         };
+        let t = &txn.timings;
+        if txn.server.is_some() && (t.queue < 0 || t.connect < 0) {
+            txn.term = if t.queue < 0 { *b"CQ" } else { *b"CC" };
+            txn.status = None;
+            log_txn(&txn);
+            return;
+        }
         let shared = txn.shared.clone();
         let mut files = Vec::new();
         if let Some(be) = txn

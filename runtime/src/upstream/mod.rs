@@ -13,6 +13,7 @@ pub mod direct;
 pub mod fcgi;
 pub mod h2;
 pub mod pool;
+pub mod queue;
 pub mod reuse;
 pub mod send_proxy;
 pub mod socks4;

@@ -6,6 +6,10 @@
 //! on this path, except a server's count of idle connections under `pool-max-conn`, which
 //! is an atomic shared by the threads.
 //!
+//! Idle connections are purged every 5 s (HAProxy's default `pool-purge-delay`): those the
+//! server closed, and those no request needed over the whole period (the list's low-water
+//! mark: connections are taken from the top, so the bottom ones are those that sat unused).
+//!
 //! HAProxy's `pool-low-conn` keeps a thread from taking another thread's idle connections
 //! while the server has few; hapee's threads never take each other's, so it holds as is.
 
@@ -15,6 +19,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How often idle connections are purged (HAProxy's default `pool-purge-delay`).
+const PURGE_DELAY: Duration = Duration::from_secs(5);
 
 /// Idle connections kept per server, per thread.
 const MAX_IDLE: usize = 64;
@@ -66,8 +74,16 @@ impl Drop for IdleTicket {
 /// An idle connection, with its place in its server's count when the server has a limit.
 type Idle = (ServerConn, Option<IdleTicket>);
 
+/// A server's idle connections on this thread, the most recently used last.
+#[derive(Default)]
+struct IdleList {
+    conns: Vec<Idle>,
+    /// The fewest idle connections since the last purge: that many sat unused all along.
+    low: usize,
+}
+
 /// Idle connections by (backend, server).
-type IdleMap = HashMap<ServerKey, Vec<Idle>>;
+type IdleMap = HashMap<ServerKey, IdleList>;
 
 #[derive(Clone, Default)]
 pub struct Pool {
@@ -82,12 +98,41 @@ impl Pool {
     fn take(&self, key: ServerKey) -> Option<ServerConn> {
         let mut map = self.idle.borrow_mut();
         let list = map.get_mut(&key)?;
-        while let Some((conn, _ticket)) = list.pop() {
+        while let Some((conn, _ticket)) = list.conns.pop() {
+            list.low = list.low.min(list.conns.len());
             if conn.is_usable() {
                 return Some(conn);
             }
         }
         None
+    }
+
+    /// Closes the idle connections that no request took since the last purge, and those the
+    /// server closed.
+    fn purge(idle: &RefCell<IdleMap>) {
+        idle.borrow_mut().retain(|_, list| {
+            let unused = list.low.min(list.conns.len());
+            list.conns.drain(..unused);
+            list.conns.retain(|(conn, _)| conn.is_usable());
+            list.low = list.conns.len();
+            !list.conns.is_empty()
+        });
+    }
+
+    /// The thread's purge, every [`PURGE_DELAY`], for as long as the pool is in use.
+    pub async fn purge_regularly(self) {
+        let weak = Rc::downgrade(&self.idle);
+        drop(self);
+        let mut tick = tokio::time::interval(PURGE_DELAY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(idle) = weak.upgrade() else {
+                return;
+            };
+            Pool::purge(&idle);
+        }
     }
 
     /// Keeps an idle connection; one the server has no room for closes (HAProxy's answer
@@ -102,8 +147,8 @@ impl Pool {
         };
         let mut map = self.idle.borrow_mut();
         let list = map.entry(key).or_default();
-        if list.len() < MAX_IDLE {
-            list.push((conn, ticket));
+        if list.conns.len() < MAX_IDLE {
+            list.conns.push((conn, ticket));
         }
     }
 }

@@ -20,7 +20,9 @@ macro_rules! say_raw {
 }
 
 /// mimalloc: the compiler allocates many small strings; the system allocator was a third of the
-/// check time on large configurations (see bench/check.sh).
+/// check time on large configurations (see bench/check.sh). The `system-alloc` feature leaves
+/// it out for heap profilers.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -73,6 +73,8 @@ mod proc_vars;
 mod proxy_protocol;
 #[path = "runtime/proxy_v2_ssl.rs"]
 mod proxy_v2_ssl;
+#[path = "runtime/queues.rs"]
+mod queues;
 #[path = "runtime/reload.rs"]
 mod reload;
 #[path = "runtime/replies.rs"]

@@ -1,0 +1,173 @@
+//! `maxconn` queues and idle server connections over real sockets: requests waiting for a
+//! server's slot are counted in `show stat` (`qcur`, `qmax`) and the logs (`%sq`/`%bq`), a
+//! client that goes away while queued leaves the queue (logged `CQ`, no status, as HAProxy
+//! logs it under `option abortonclose`), `timeout queue` answers 503 `sQ`, and idle server
+//! connections the server closed are let go by the pool's purge.
+
+use crate::api::ask;
+use crate::harness::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+/// `qcur`, `qmax`, `scur` of the row `pxname,svname` of `show stat`.
+fn queue_of(sock: &Path, row: &str) -> (u64, u64, u64) {
+    let stat = ask(sock, "show stat\n");
+    let line = stat
+        .lines()
+        .find(|l| l.starts_with(&format!("{row},")))
+        .unwrap_or_else(|| panic!("no row {row} in {stat}"));
+    let f: Vec<u64> = line
+        .split(',')
+        .skip(2)
+        .take(3)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    (f[0], f[1], f[2])
+}
+
+fn send(port: u16, path: &str) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: q\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    s
+}
+
+fn status(mut s: TcpStream) -> String {
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.get(9..12).unwrap_or("").to_string()
+}
+
+#[test]
+fn queued_requests_are_counted_and_leave_the_queue_however_they_end() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-queue-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("admin.sock");
+    let cfg = format!(
+        "global
+    nbthread 1
+    log stdout format raw local0
+    stats socket {} level admin
+defaults
+    mode http
+    log global
+    option httplog
+    option abortonclose
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+    timeout queue 1500ms
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {} maxconn 1
+",
+        sock.display(),
+        o.addr
+    );
+    let p = Proxy::start(&cfg, port);
+    // One request holds the only slot for 1.2 s; two more wait behind it.
+    let holder = send(port, "/slow/1200");
+    assert!(wait_until(Duration::from_secs(5), || queue_of(
+        &sock, "app,s"
+    )
+    .2 == 1));
+    let gone = send(port, "/gone");
+    assert!(wait_until(Duration::from_secs(5), || queue_of(
+        &sock, "app,s"
+    )
+    .0 == 1));
+    let waiting = send(port, "/waiting");
+    assert!(wait_until(Duration::from_secs(5), || queue_of(
+        &sock, "app,s"
+    )
+    .0 == 2));
+    assert_eq!(queue_of(&sock, "app,BACKEND").0, 2);
+    // The first queued client goes away: its request leaves the queue at once.
+    drop(gone);
+    assert!(
+        wait_until(Duration::from_secs(5), || queue_of(&sock, "app,s").0 == 1),
+        "{:?}",
+        queue_of(&sock, "app,s")
+    );
+    assert_eq!(status(holder), "200");
+    assert_eq!(status(waiting), "200");
+    assert_eq!(queue_of(&sock, "app,s"), (0, 2, 0));
+    assert_eq!(queue_of(&sock, "app,BACKEND").0, 0);
+    let logs = p.stdout_when(|l| l.contains("GET /waiting") && l.contains("GET /gone"));
+    let gone_line = logs.lines().find(|l| l.contains("GET /gone")).unwrap();
+    assert!(gone_line.contains(" -1 0 - - CQ--"), "{gone_line}");
+    // `%sq/%bq`: one request (the one that went) was ahead of it when it queued.
+    let waiting_line = logs.lines().find(|l| l.contains("GET /waiting")).unwrap();
+    assert!(
+        waiting_line.contains(" 200 ") && waiting_line.contains(" 1/1 \"GET"),
+        "{waiting_line}"
+    );
+    // Past `timeout queue`: 503, `sQ`, and the queue empty again.
+    let holder = send(port, "/slow/2500");
+    assert!(wait_until(Duration::from_secs(5), || queue_of(
+        &sock, "app,s"
+    )
+    .2 == 1));
+    assert_eq!(status(send(port, "/late")), "503");
+    assert_eq!(queue_of(&sock, "app,s").0, 0);
+    assert_eq!(status(holder), "200");
+    let logs = p.stdout_when(|l| l.contains("GET /late"));
+    let late = logs.lines().find(|l| l.contains("GET /late")).unwrap();
+    assert!(late.contains(" 503 ") && late.contains(" sQ--"), "{late}");
+    // Still serving.
+    assert_eq!(status(send(port, "/after")), "200");
+}
+
+/// Descriptors the process holds open.
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn idle_server_connections_closed_by_their_server_are_purged() {
+    let mut o = Origin::start("o");
+    let port = free_port();
+    let cfg = format!(
+        "global
+    nbthread 1
+{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {}
+",
+        o.addr
+    );
+    let p = Proxy::start(&cfg, port);
+    let pid = p.child.id();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = fds(pid);
+    // Three requests at once: three server connections, each kept idle afterwards.
+    let clients: Vec<TcpStream> = (0..3)
+        .map(|i| send(port, &format!("/slow/300?{i}")))
+        .collect();
+    for c in clients {
+        assert_eq!(status(c), "200");
+    }
+    assert!(
+        wait_until(Duration::from_secs(2), || fds(pid) == before + 3),
+        "{before} -> {}",
+        fds(pid)
+    );
+    // The server goes away: its side of each idle connection closes. The proxy lets go of
+    // them within a purge period (5 s) instead of holding them in CLOSE-WAIT until reused.
+    o.kill();
+    assert!(
+        wait_until(Duration::from_secs(8), || fds(pid) == before),
+        "{before} -> {}",
+        fds(pid)
+    );
+}
