@@ -389,7 +389,38 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "allow-0rtt",
 ];
 
-/// Bind-line options the runtime honours.
+/// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
+/// section's (syslog over TLS) alike.
+pub const TLS_BIND_OPTIONS: &[&str] = &[
+    "ssl",
+    "crt",
+    "alpn",
+    "crt-list",
+    "ca-file",
+    "crl-file",
+    "ca-verify-file",
+    "verify",
+    "ca-ignore-err",
+    "crt-ignore-err",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-tlsv12",
+    "force-tlsv13",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "ecdhe",
+    "strict-sni",
+    "no-tls-tickets",
+    "tls-tickets",
+];
+
+/// Bind-line options the runtime honours on frontend listeners besides [`TLS_BIND_OPTIONS`].
 pub const BIND_OPTIONS: &[&str] = &[
     // The file of a UNIX listener (runtime/src/listener.rs).
     "mode",
@@ -406,67 +437,18 @@ pub const BIND_OPTIONS: &[&str] = &[
     "allow-0rtt",
     "quic-cc-algo",
     "quic-force-retry",
-    "ssl",
-    "crt",
-    "alpn",
-    "crt-list",
-    "ca-file",
-    "crl-file",
-    "ca-verify-file",
-    "verify",
-    "ca-ignore-err",
-    "crt-ignore-err",
-    "ssl-min-ver",
-    "ssl-max-ver",
-    "no-sslv3",
-    "no-tlsv10",
-    "no-tlsv11",
-    "no-tlsv12",
-    "no-tlsv13",
-    "force-tlsv12",
-    "force-tlsv13",
-    "ciphers",
-    "ciphersuites",
-    "curves",
-    "ecdhe",
-    "strict-sni",
+    // Certificates signed on the fly (runtime/src/tls/gencert.rs).
     "generate-certificates",
     "ca-sign-file",
     "ca-sign-pass",
-    "no-tls-tickets",
-    "tls-tickets",
     "proto",
 ];
 
-/// Options of a `log-forward` section's `bind` lines: TLS (syslog over TLS).
-pub const LOG_FORWARD_BIND_OPTIONS: &[&str] = &[
-    "ssl",
-    "crt",
-    "crt-list",
-    "ca-file",
-    "crl-file",
-    "ca-verify-file",
-    "verify",
-    "ca-ignore-err",
-    "crt-ignore-err",
-    "ssl-min-ver",
-    "ssl-max-ver",
-    "no-sslv3",
-    "no-tlsv10",
-    "no-tlsv11",
-    "no-tlsv12",
-    "no-tlsv13",
-    "force-tlsv12",
-    "force-tlsv13",
-    "ciphers",
-    "ciphersuites",
-    "curves",
-    "ecdhe",
-    "strict-sni",
-    "no-tls-tickets",
-    "tls-tickets",
-    "alpn",
-];
+/// The option lists a frontend's `bind` line is checked against.
+pub const FRONTEND_BIND_OPTIONS: &[&[&str]] = &[TLS_BIND_OPTIONS, BIND_OPTIONS];
+
+/// The option lists a `log-forward` section's `bind` line is checked against: TLS only.
+pub const LOG_FORWARD_BIND_OPTIONS: &[&[&str]] = &[TLS_BIND_OPTIONS];
 
 /// Which line an option list belongs to, for the number of value words each option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -489,14 +471,14 @@ fn value_words(line: OptionLine, option: &str) -> usize {
 /// implement, each named by its keyword.
 pub fn unsupported_option<'a>(
     words: &[&'a str],
-    supported: &[&str],
+    supported: &[&[&str]],
     line: OptionLine,
 ) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
         let w = words[i];
-        if !supported.contains(&w) {
+        if !supported.iter().any(|list| list.contains(&w)) {
             out.push(w);
         }
         i += 1 + value_words(line, w);
