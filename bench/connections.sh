@@ -36,55 +36,43 @@ frontend fe
 CFG
 }
 
-# Opens N connections, one request each, holds them; prints the proxy's RSS growth per
-# connection in bytes (VmRSS from /proc, sampled once all are open and answered).
-measure() {
-    python3 - "$1" "$2" "$3" <<'PY'
-import socket, sys, time, selectors
-port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+# Opens N connections to the proxy (port, pid) and prints its RSS growth (VmRSS from /proc).
+# `measure PORT PID N`: one request each, held open; the growth per connection in bytes, sampled
+# once all are open and answered. `stages PORT PID N`: where hapee's memory goes, per
+# connection: opened with nothing sent, then with half a request head, then answered and idle.
+clients() {
+    python3 - "$@" <<'PY'
+import socket, sys, time
+mode, port, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def rss():
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
 time.sleep(0.5)
-before = rss()
+before = last = rss()
 conns = []
 req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
 for i in range(n):
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(req)
+    if mode == "measure":
+        s.sendall(req)
     conns.append(s)
     if i % 500 == 499:
         time.sleep(0.05)
-answered = 0
-for s in conns:
-    s.settimeout(30)
-    if s.recv(4096).startswith(b"HTTP/1.1 200"):
-        answered += 1
-time.sleep(1)
-after = rss()
-print(f"{answered}/{n} answered, RSS {before/1e6:.1f} MB -> {after/1e6:.1f} MB, "
-      f"{(after - before) / n:.0f} bytes per connection")
-PY
-}
-
-# `stages`: where hapee's memory goes, per connection: opened with nothing sent, then with half
-# a request head, then answered and idle.
-stages() {
-    python3 - "$1" "$2" "$n" <<'PY'
-import socket, sys, time
-port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-def rss():
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-time.sleep(0.5)
-last = rss()
-conns = []
-for i in range(n):
-    conns.append(socket.create_connection(("127.0.0.1", port)))
-    if i % 500 == 499:
-        time.sleep(0.05)
+def answered():
+    count = 0
+    for s in conns:
+        s.settimeout(30)
+        if s.recv(4096).startswith(b"HTTP/1.1 200"):
+            count += 1
+    return count
+if mode == "measure":
+    count = answered()
+    time.sleep(1)
+    after = rss()
+    print(f"{count}/{n} answered, RSS {before/1e6:.1f} MB -> {after/1e6:.1f} MB, "
+          f"{(after - before) / n:.0f} bytes per connection")
+    sys.exit(0)
 def stage(name):
     global last
     time.sleep(1.5)
@@ -93,13 +81,11 @@ def stage(name):
     last = now
 stage("accepted, nothing sent")
 for s in conns:
-    s.sendall(b"GET / HTT")
+    s.sendall(req[:9])
 stage("half a head")
 for s in conns:
-    s.sendall(b"P/1.1\r\nHost: a\r\n\r\n")
-for s in conns:
-    s.settimeout(30)
-    s.recv(4096)
+    s.sendall(req[9:])
+answered()
 stage("answered, idle")
 PY
 }
@@ -111,11 +97,11 @@ pids+=($!)
 sleep 1
 if [ "${2:-}" = stages ]; then
     echo "hapee, $n connections:"
-    stages $port "${pids[-1]}"
+    clients stages $port "${pids[-1]}" "$n"
     exit 0
 fi
 echo -n "hapee:   "
-measure $port "${pids[-1]}" "$n"
+clients measure $port "${pids[-1]}" "$n"
 
 port=$((port + 1))
 hard=$(ulimit -Hn)
@@ -126,4 +112,4 @@ haproxy -db -f "$work/haproxy.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 echo -n "haproxy: "
-measure $port "${pids[-1]}" $((maxconn - 100 < n ? maxconn - 100 : n))
+clients measure $port "${pids[-1]}" $((maxconn - 100 < n ? maxconn - 100 : n))
