@@ -294,12 +294,8 @@ fn an_http1_websocket_crosses_an_extended_connect_to_an_http2_server() {
     let port = free_port();
     let cfg = format!(
         "{DEFAULTS}    timeout tunnel 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s1 {server} ws h2
-"
+{}",
+        fe_to_app(port, "", format!("{server} ws h2"))
     );
     let _p = Proxy::start(&cfg, port);
     let (status, h, mut s) = handshake(port);
