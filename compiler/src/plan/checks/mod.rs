@@ -411,6 +411,7 @@ pub fn is_bookkeeping(rule: &CheckRule) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::directive_line as line;
 
     /// A backend's check from its lines: `option` lines and `tcp-check`/`http-check` ones.
     fn check_of(lines: &[&str]) -> HealthCheck {
@@ -432,16 +433,6 @@ mod tests {
             })
             .collect();
         health_check(&options, &rules)
-    }
-
-    fn line(text: &str) -> DirectiveLine {
-        let mut w = text.split(' ');
-        DirectiveLine {
-            prefix: None,
-            keyword: w.next().unwrap().into(),
-            args: w.map(Into::into).collect(),
-            span: crate::Span::default(),
-        }
     }
 
     #[test]
