@@ -2,7 +2,7 @@
 //! and interactive use, with a Rust client and with socat; counters after known traffic;
 //! server state changes seen by traffic; `set anon on` against `hapee-anon`.
 
-use crate::harness::{curl, free_port, Origin, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -40,19 +40,10 @@ pub fn ask(sock: &Path, input: &str) -> String {
 
 /// The same through socat, as operators do (`echo … | socat stdio unix:…`).
 pub fn socat(target: &str, input: &str) -> String {
-    let mut child = Command::new("socat")
-        .args(["-t", "5", "stdio", target])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_input(
+        Command::new("socat").args(["-t", "5", "stdio", target]),
+        input.as_bytes(),
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

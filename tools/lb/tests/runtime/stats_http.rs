@@ -2,7 +2,7 @@
 //! installed) and the stats page (CSV and JSON exports, the admin form).
 
 use crate::api::{stat_row, tool};
-use crate::harness::{curl, free_port, Origin, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -74,20 +74,10 @@ fn prometheus_exporter_speaks_haproxys_metrics() {
     assert_eq!(curl(&[&url("?scope=nonsense")]).0, 400);
     // promtool parses it; its only complaint is the one HAProxy's own names earn.
     if tool("promtool", &["--version"]) {
-        let mut child = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = output_with_input(
+            Command::new("promtool").args(["check", "metrics"]),
+            text.as_bytes(),
+        );
         let said = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),

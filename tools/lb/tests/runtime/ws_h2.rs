@@ -365,19 +365,10 @@ fn h1_echo_server(lie: bool) -> std::net::SocketAddr {
 
 /// RFC 6455's accept value, computed with openssl.
 fn accept_of(key: &str) -> String {
-    let mut child = std::process::Command::new("sh")
-        .args(["-c", "openssl sha1 -binary | openssl base64"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_input(
+        std::process::Command::new("sh").args(["-c", "openssl sha1 -binary | openssl base64"]),
+        format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes(),
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
