@@ -3,7 +3,6 @@
 
 use crate::api::{stat_row, tool};
 use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

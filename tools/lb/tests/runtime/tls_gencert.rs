@@ -6,7 +6,6 @@
 
 use crate::harness::*;
 use crate::tls::{curl_tls, have, s_client, Ca, Pki};
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// The PEM certificates `openssl s_client -showcerts` printed, the served one first.
