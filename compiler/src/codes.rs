@@ -268,6 +268,9 @@ rules! {
     "E266" "nameserver-address-invalid" Error Haproxy "A 'nameserver' address is not one HAProxy can query: no port, a port out of range, or not an address."
         "HAProxy 2.7 reads a nameserver's address as '<ip>:<port>' (optionally 'udp@', 'tcp@' or an IPv6 address in brackets) and rejects the line when the port is missing or outside 1-65535, or when the address is neither an IP address nor a name the system resolves. Add the port: 'nameserver dns1 10.0.0.2:53'.";
 
+    "E268" "nameserver-unix-datagram" Error Haproxy "A 'nameserver' is a UNIX socket address read as a datagram socket, which HAProxy cannot open."
+        "HAProxy reads a nameserver address as a datagram address unless it names a stream ('tcp@', 'uxst@', 'stream+'), and once the configuration is read it opens each datagram nameserver's socket as UDP. A UNIX socket ('unix@', 'uxdg@', 'abns@' or a path starting with '/') cannot be UDP, so it stops with \"can't create socket for nameserver\". Query the server at '<ip>:<port>', or over a UNIX stream socket with 'uxst@<path>' (DNS over TCP).";
+
     // ---- E4xx / W4xx: environment ----
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";

@@ -17,6 +17,23 @@ pub fn corpus_dir() -> PathBuf {
     }
 }
 
+/// One statement as the plan sees it, from its words separated by spaces (a leading `no` is
+/// its prefix), for unit tests of the plan's lowering.
+pub fn directive_line(text: &str) -> crate::ir::DirectiveLine {
+    let mut words = text.split_whitespace();
+    let mut first = words.next().unwrap_or_default();
+    let prefix = (first == "no").then(|| {
+        first = words.next().unwrap_or_default();
+        "no".into()
+    });
+    crate::ir::DirectiveLine {
+        prefix,
+        keyword: first.into(),
+        args: words.map(Into::into).collect(),
+        span: crate::Span::default(),
+    }
+}
+
 /// Compiles one in-memory file with an empty environment and no machine checks.
 pub fn compile_text(name: &str, text: &str, lints: bool) -> Compilation {
     let mut db = SourceDb::new();

@@ -499,7 +499,7 @@ fn completion_of_expressions_after_actions_and_check_rules() {
 #[test]
 fn did_you_mean_fixes_for_keywords_options_and_actions() {
     let uri = "file:///tmp/did-you-mean.cfg";
-    let text = "defaults\n    mode http\n    timeout conect 5s\nbackend app\n    balanse roundrobin\n    option httpchck\n    server s1 127.0.0.1:80 wieght 3\nfrontend fe\n    bind :80 sll\n    http-request deyn\n    default_backend app\n";
+    let text = "defaults\n    mode http\n    timeout conect 5s\nbackend app\n    balanse roundrobin\n    option httpchck\n    server s1 127.0.0.1:80 wieght 3\nfrontend fe\n    bind :80 sll\n    http-request deyn\n    default_backend app\nbackend b2\n    balance leastconnn\n";
     let mut c = Client::start();
     c.open(uri, text);
     let _ = c.diagnostics(uri);
@@ -511,13 +511,14 @@ fn did_you_mean_fixes_for_keywords_options_and_actions() {
         (6, "weight"),
         (8, "ssl"),
         (9, "deny"),
+        (12, "leastconn"),
     ] {
         let edits = action_edits(&mut c, uri, line, &format!("replace with '{to}'"));
         fixed = apply(&fixed, &edits);
     }
     assert_eq!(
         fixed,
-        "defaults\n    mode http\n    timeout connect 5s\nbackend app\n    balance roundrobin\n    option httpchk\n    server s1 127.0.0.1:80 weight 3\nfrontend fe\n    bind :80 ssl\n    http-request deny\n    default_backend app\n"
+        "defaults\n    mode http\n    timeout connect 5s\nbackend app\n    balance roundrobin\n    option httpchk\n    server s1 127.0.0.1:80 weight 3\nfrontend fe\n    bind :80 ssl\n    http-request deny\n    default_backend app\nbackend b2\n    balance leastconn\n"
     );
     change(&mut c, uri, 2, &fixed);
     let d = codes(&c.diagnostics(uri));

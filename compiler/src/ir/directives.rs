@@ -90,9 +90,15 @@ pub(super) fn balance(b: &mut Builder, stmt: &Stmt) {
                     Some((n, rest)) if !rest.is_empty() => {
                         let c = rest.chars().next().unwrap_or(' ');
                         let _ = n;
-                        fail(b, 1, format!("random : unexpected character '{c}' after argument."));
+                        fail(
+                            b,
+                            1,
+                            format!("random : unexpected character '{c}' after argument."),
+                        );
                     }
-                    Some((n, _)) if super::values::atol(n) < 1 => fail(b, 1, "random : number of draws must be at least 1.".into()),
+                    Some((n, _)) if super::values::atol(n) < 1 => {
+                        fail(b, 1, "random : number of draws must be at least 1.".into())
+                    }
                     _ => {}
                 }
             }
@@ -104,7 +110,14 @@ pub(super) fn balance(b: &mut Builder, stmt: &Stmt) {
                     "len" | "depth" => {
                         let v = stmt.word(i + 1);
                         if super::values::atol(v) <= 0 || v.is_empty() {
-                            fail(b, i + 1, format!("uri : '{}' expects a positive integer (got '{v}').", stmt.word(i)));
+                            fail(
+                                b,
+                                i + 1,
+                                format!(
+                                    "uri : '{}' expects a positive integer (got '{v}').",
+                                    stmt.word(i)
+                                ),
+                            );
                             return;
                         }
                         i += 2;
@@ -121,21 +134,39 @@ pub(super) fn balance(b: &mut Builder, stmt: &Stmt) {
             if stmt.word(2).is_empty() {
                 fail(b, 1, "url_param requires an URL parameter name.".into());
             } else if !stmt.word(3).is_empty() && stmt.word(3) != "check_post" {
-                fail(b, 3, format!("url_param only accepts 'check_post' modifier (got '{}').", stmt.word(3)));
+                fail(
+                    b,
+                    3,
+                    format!(
+                        "url_param only accepts 'check_post' modifier (got '{}').",
+                        stmt.word(3)
+                    ),
+                );
             }
         }
         "hash" => {
             if stmt.word(2).is_empty() {
                 fail(b, 1, "hash requires a sample expression.".into());
             } else if !stmt.word(3).is_empty() {
-                fail(b, 3, format!("hash takes no other argument (got '{}').", stmt.word(3)));
+                fail(
+                    b,
+                    3,
+                    format!("hash takes no other argument (got '{}').", stmt.word(3)),
+                );
             }
         }
         _ if algo.starts_with("hdr(") => {
             if algo.len() <= 5 || !algo.ends_with(')') {
                 fail(b, 1, "hdr requires an http header field name.".into());
             } else if !stmt.word(2).is_empty() && stmt.word(2) != "use_domain_only" {
-                fail(b, 2, format!("{algo} only accepts 'use_domain_only' modifier (got '{}').", stmt.word(2)));
+                fail(
+                    b,
+                    2,
+                    format!(
+                        "{algo} only accepts 'use_domain_only' modifier (got '{}').",
+                        stmt.word(2)
+                    ),
+                );
             }
         }
         _ if algo.starts_with("rdp-cookie") => {
@@ -143,11 +174,21 @@ pub(super) fn balance(b: &mut Builder, stmt: &Stmt) {
                 fail(b, 1, "rdp-cookie : missing cookie name.".into());
             }
         }
-        _ => fail(
-            b,
-            1,
-            "only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.".into(),
-        ),
+        _ => {
+            // A misspelled algorithm gets a "did you mean" fix (`hdr` needs its header name).
+            let names = crate::registry::BALANCE_ALGORITHMS
+                .iter()
+                .map(|v| v.name)
+                .filter(|n| *n != "hdr");
+            b.push(
+                Diagnostic::new(
+                    "E214",
+                    "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.",
+                )
+                .at(stmt.span(1))
+                .replace_with(stmt.span(1), crate::registry::best_match(algo, names)),
+            );
+        }
     }
 }
 

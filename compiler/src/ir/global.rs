@@ -331,13 +331,35 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         }
         (SectionKind::Resolvers, "nameserver") => {
             let expanded = crate::address::env_expand(stmt.word(2), b.env);
-            if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::NAMESERVER) {
-                b.push(
+            match crate::address::parse(&expanded, crate::address::Rules::NAMESERVER) {
+                Err(e) => b.push(
                     Diagnostic::new("E266", format!("'nameserver {}' : {e}", stmt.word(1)))
                         .at(stmt.spanned(2).span)
                         .label("not an address HAProxy can query")
                         .help("write 'nameserver <name> <address>:<port>', the port included (53 for DNS)"),
-                );
+                ),
+                // A UNIX socket is queried over datagrams unless the address asks for a stream
+                // (`uxst@`, `stream+`), and HAProxy opens a nameserver's datagram socket as UDP.
+                Ok(a) if matches!(a.family, crate::address::Family::Unix | crate::address::Family::Abstract)
+                    && a.prefix != "uxst@"
+                    && !expanded.starts_with("stream+") =>
+                {
+                    let resolvers = section.name.as_ref().map_or("", |n| n.value.as_str());
+                    b.push(
+                        Diagnostic::new(
+                            "E268",
+                            format!(
+                                "resolvers '{resolvers}': can't create socket for nameserver '{}'.",
+                                stmt.word(1)
+                            ),
+                        )
+                        .at(stmt.spanned(2).span)
+                        .form(HaproxyForm::Bare)
+                        .label("a UNIX socket cannot carry DNS over UDP")
+                        .help("query the nameserver at an IP address and port, or over a stream socket with 'uxst@<path>'"),
+                    );
+                }
+                Ok(_) => {}
             }
             section.members.push(stmt.spanned(1));
             b.config
@@ -348,4 +370,36 @@ pub(super) fn other_section_statement(b: &mut Builder, section: &mut NamedSectio
         _ => {}
     }
     keywords::check_statement(b, section.kind, stmt, at, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::compile_text;
+
+    /// The codes of a resolvers section holding one nameserver at `address`.
+    fn nameserver_codes(address: &str) -> Vec<&'static str> {
+        let text = format!("resolvers dns\n    nameserver ns1 {address}\n");
+        let c = compile_text("t.cfg", &text, false);
+        c.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    /// As HAProxy 2.7: a UNIX socket nameserver is refused unless it is read as a stream.
+    #[test]
+    fn unix_socket_nameservers_need_a_stream() {
+        for refused in [
+            "unix@/run/dns.sock",
+            "uxdg@/run/dns.sock",
+            "abns@dns",
+            "/run/dns.sock",
+        ] {
+            assert_eq!(nameserver_codes(refused), ["E268"], "{refused}");
+        }
+        for accepted in [
+            "uxst@/run/dns.sock",
+            "stream+unix@/run/dns.sock",
+            "10.0.0.53:53",
+        ] {
+            assert_eq!(nameserver_codes(accepted), [] as [&str; 0], "{accepted}");
+        }
+    }
 }

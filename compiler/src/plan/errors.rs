@@ -139,17 +139,7 @@ pub fn pages(lines: &[DirectiveLine], sections: &[ErrorSection]) -> Vec<ErrorPag
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::Text;
-
-    fn line(text: &str) -> DirectiveLine {
-        let mut words = text.split_whitespace();
-        DirectiveLine {
-            prefix: None,
-            keyword: Text::from(words.next().unwrap()),
-            args: words.map(Text::from).collect(),
-            span: crate::Span::default(),
-        }
-    }
+    use crate::testkit::directive_line as line;
 
     #[test]
     fn later_lines_replace_earlier_ones_and_errorfiles_takes_only_the_codes_named() {

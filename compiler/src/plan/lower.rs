@@ -431,24 +431,7 @@ pub fn last_arg(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(text: &str) -> DirectiveLine {
-        let mut w = text.split(' ');
-        let mut first = w.next().unwrap();
-        let prefix = if first == "no" {
-            let p = Some("no".into());
-            first = w.next().unwrap();
-            p
-        } else {
-            None
-        };
-        DirectiveLine {
-            prefix,
-            keyword: first.into(),
-            args: w.map(Into::into).collect(),
-            span: crate::Span::default(),
-        }
-    }
+    use crate::testkit::directive_line as line;
 
     #[test]
     fn log_targets_and_formats() {

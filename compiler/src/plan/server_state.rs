@@ -63,16 +63,7 @@ pub fn source(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(text: &str) -> DirectiveLine {
-        let mut words = text.split(' ');
-        DirectiveLine {
-            prefix: None,
-            keyword: words.next().unwrap_or_default().into(),
-            args: words.map(Into::into).collect(),
-            span: Default::default(),
-        }
-    }
+    use crate::testkit::directive_line as line;
 
     #[test]
     fn global_and_local_files_resolve_under_the_base() {

@@ -143,16 +143,7 @@ fn socket(address: &str, options: &[&str]) -> StatsSocket {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(text: &str) -> DirectiveLine {
-        let mut words = text.split(' ');
-        DirectiveLine {
-            prefix: None,
-            keyword: words.next().unwrap().into(),
-            args: words.map(Into::into).collect(),
-            span: Default::default(),
-        }
-    }
+    use crate::testkit::directive_line as line;
 
     #[test]
     fn sockets_and_settings() {

@@ -117,25 +117,30 @@ pub const PROXY: &[Arity] = &[
     kw("maxconn", 1),
     kw("mode", 1),
     kw("monitor-uri", 1),
-    sub("option", "http-keep-alive", 1, 0),
     sub("option", "http-restrict-req-hdr-names", 0, 2),
-    sub("option", "http-server-close", 1, 0),
     sub("option", "httpchk", 1, 3),
-    sub("option", "httpclose", 1, 0),
     sub("option", "httplog", 1, 1),
-    sub("option", "ldap-check", 1, 0),
     sub("option", "mysql-check", 1, 3),
     sub("option", "pgsql-check", 1, 2),
-    sub("option", "redis-check", 1, 0),
     sub("option", "smtpchk", 1, 2),
-    sub("option", "spop-check", 1, 0),
-    sub("option", "ssl-hello-chk", 1, 0),
-    sub("option", "tcp-check", 1, 0),
-    sub("option", "tcpka", 1, 0),
-    sub("option", "tcplog", 1, 0),
     kw("retries", 1),
     kw("server-state-file-name", 1),
     kw("transparent", 0),
+];
+
+/// The options whose own parsers take no argument (their statement is named by its first two
+/// words in the message, as for [`FLAG_OPTIONS`]).
+pub const NO_ARGUMENT_OPTIONS: &[&str] = &[
+    "http-keep-alive",
+    "http-server-close",
+    "httpclose",
+    "ldap-check",
+    "redis-check",
+    "spop-check",
+    "ssl-hello-chk",
+    "tcp-check",
+    "tcpka",
+    "tcplog",
 ];
 
 /// The options HAProxy reads from its flag tables (`cfg_opts`, `cfg_opts2`): none takes an
@@ -188,8 +193,8 @@ pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
     {
         return Some(*a);
     }
-    (!global && first == "option" && FLAG_OPTIONS.contains(&second))
-        .then_some(sub("option", "", 1, 0))
+    let no_argument = FLAG_OPTIONS.contains(&second) || NO_ARGUMENT_OPTIONS.contains(&second);
+    (!global && first == "option" && no_argument).then_some(sub("option", "", 1, 0))
 }
 
 /// The word HAProxy refuses in a statement whose words (after any `no`/`default` prefix) are
@@ -241,6 +246,10 @@ mod tests {
         assert_eq!(
             unexpected(false, &["option", "httplog", "clf", "x"]),
             Some((3, "option httplog".into()))
+        );
+        assert_eq!(
+            unexpected(false, &["option", "tcplog", "x"]),
+            Some((2, "option tcplog".into()))
         );
         assert_eq!(unexpected(false, &["option", "forwardfor", "x"]), None);
         assert_eq!(

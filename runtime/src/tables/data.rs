@@ -16,99 +16,61 @@ pub enum StdType {
     Dict,
 }
 
-/// HAProxy 2.7's data types; the discriminant is HAProxy's number for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum DataType {
-    ServerId = 0,
-    Gpt0,
-    Gpc0,
-    Gpc0Rate,
-    ConnCnt,
-    ConnRate,
-    ConnCur,
-    SessCnt,
-    SessRate,
-    HttpReqCnt,
-    HttpReqRate,
-    HttpErrCnt,
-    HttpErrRate,
-    BytesInCnt,
-    BytesInRate,
-    BytesOutCnt,
-    BytesOutRate,
-    Gpc1,
-    Gpc1Rate,
-    ServerKey,
-    HttpFailCnt,
-    HttpFailRate,
-    Gpt,
-    Gpc,
-    GpcRate,
+/// Declares the data types once: the enum (in HAProxy's order, the discriminant being HAProxy's
+/// number for the type), [`ALL`] in that order, and each type's name.
+macro_rules! data_types {
+    ($($variant:ident = $name:literal,)*) => {
+        /// HAProxy 2.7's data types; the discriminant is HAProxy's number for it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum DataType {
+            $($variant,)*
+        }
+
+        /// Every type in HAProxy's order.
+        pub const ALL: [DataType; [$($name),*].len()] = [$(DataType::$variant),*];
+
+        impl DataType {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(DataType::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+data_types! {
+    ServerId = "server_id",
+    Gpt0 = "gpt0",
+    Gpc0 = "gpc0",
+    Gpc0Rate = "gpc0_rate",
+    ConnCnt = "conn_cnt",
+    ConnRate = "conn_rate",
+    ConnCur = "conn_cur",
+    SessCnt = "sess_cnt",
+    SessRate = "sess_rate",
+    HttpReqCnt = "http_req_cnt",
+    HttpReqRate = "http_req_rate",
+    HttpErrCnt = "http_err_cnt",
+    HttpErrRate = "http_err_rate",
+    BytesInCnt = "bytes_in_cnt",
+    BytesInRate = "bytes_in_rate",
+    BytesOutCnt = "bytes_out_cnt",
+    BytesOutRate = "bytes_out_rate",
+    Gpc1 = "gpc1",
+    Gpc1Rate = "gpc1_rate",
+    ServerKey = "server_key",
+    HttpFailCnt = "http_fail_cnt",
+    HttpFailRate = "http_fail_rate",
+    Gpt = "gpt",
+    Gpc = "gpc",
+    GpcRate = "gpc_rate",
 }
 
 use DataType::*;
 
-/// Every type in HAProxy's order.
-pub const ALL: [DataType; 25] = [
-    ServerId,
-    Gpt0,
-    Gpc0,
-    Gpc0Rate,
-    ConnCnt,
-    ConnRate,
-    ConnCur,
-    SessCnt,
-    SessRate,
-    HttpReqCnt,
-    HttpReqRate,
-    HttpErrCnt,
-    HttpErrRate,
-    BytesInCnt,
-    BytesInRate,
-    BytesOutCnt,
-    BytesOutRate,
-    Gpc1,
-    Gpc1Rate,
-    ServerKey,
-    HttpFailCnt,
-    HttpFailRate,
-    Gpt,
-    Gpc,
-    GpcRate,
-];
-
 impl DataType {
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerId => "server_id",
-            Gpt0 => "gpt0",
-            Gpc0 => "gpc0",
-            Gpc0Rate => "gpc0_rate",
-            ConnCnt => "conn_cnt",
-            ConnRate => "conn_rate",
-            ConnCur => "conn_cur",
-            SessCnt => "sess_cnt",
-            SessRate => "sess_rate",
-            HttpReqCnt => "http_req_cnt",
-            HttpReqRate => "http_req_rate",
-            HttpErrCnt => "http_err_cnt",
-            HttpErrRate => "http_err_rate",
-            BytesInCnt => "bytes_in_cnt",
-            BytesInRate => "bytes_in_rate",
-            BytesOutCnt => "bytes_out_cnt",
-            BytesOutRate => "bytes_out_rate",
-            Gpc1 => "gpc1",
-            Gpc1Rate => "gpc1_rate",
-            ServerKey => "server_key",
-            HttpFailCnt => "http_fail_cnt",
-            HttpFailRate => "http_fail_rate",
-            Gpt => "gpt",
-            Gpc => "gpc",
-            GpcRate => "gpc_rate",
-        }
-    }
-
     pub fn from_name(name: &str) -> Option<DataType> {
         ALL.iter().copied().find(|t| t.name() == name)
     }
@@ -269,5 +231,10 @@ mod tests {
         assert!(Layout::new(&[store("nope", 1, 0)]).is_err());
         assert_eq!(DataType::from_id(24), Some(GpcRate));
         assert_eq!(StdType::Freq, ConnRate.std_type());
+        for (i, t) in ALL.iter().enumerate() {
+            assert_eq!(usize::from(t.id()), i);
+            assert_eq!(DataType::from_name(t.name()), Some(*t));
+        }
+        assert_eq!(ALL.len(), 25);
     }
 }

@@ -79,7 +79,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             };
             let options = args.get(skip..).unwrap_or(&[]);
             for o in
-                support::unsupported_option(options, support::SERVER_OPTIONS, OptionLine::Server)
+                support::unsupported_option(options, &[support::SERVER_OPTIONS], OptionLine::Server)
             {
                 out.push(format!("server option '{o}'"));
             }
@@ -142,7 +142,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             let skip = usize::from(kw == "bind");
             for o in support::unsupported_option(
                 args.get(skip..).unwrap_or(&[]),
-                support::BIND_OPTIONS,
+                support::FRONTEND_BIND_OPTIONS,
                 OptionLine::Bind,
             ) {
                 out.push(format!("bind option '{o}'"));

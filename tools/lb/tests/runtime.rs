@@ -89,6 +89,8 @@ mod server_crl;
 mod server_state;
 #[path = "runtime/socks4.rs"]
 mod socks4;
+#[path = "runtime/stats_http.rs"]
+mod stats_http;
 #[path = "runtime/strict_mode.rs"]
 mod strict_mode;
 #[path = "runtime/tables.rs"]

@@ -2,7 +2,7 @@
 //! and interactive use, with a Rust client and with socat; counters after known traffic;
 //! server state changes seen by traffic; `set anon on` against `hapee-anon`.
 
-use crate::harness::{curl, free_port, Origin, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -40,19 +40,10 @@ pub fn ask(sock: &Path, input: &str) -> String {
 
 /// The same through socat, as operators do (`echo … | socat stdio unix:…`).
 pub fn socat(target: &str, input: &str) -> String {
-    let mut child = Command::new("socat")
-        .args(["-t", "5", "stdio", target])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_input(
+        Command::new("socat").args(["-t", "5", "stdio", target]),
+        input.as_bytes(),
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -592,146 +583,6 @@ fn hatop_lists_proxies_and_drives_servers() {
     tmux.wait_for("MAINT");
 }
 
-/// The configuration of the exporter tests, for hapee and for Debian's haproxy alike.
-fn exporter_config(port: u16, origin: std::net::SocketAddr) -> String {
-    format!(
-        "global
-    stats socket ipv4@127.0.0.1:{} level admin
-{DEFAULTS}
-frontend web
-    bind 127.0.0.1:{port}
-    http-request use-service prometheus-exporter if {{ path /metrics }}
-    default_backend app
-
-backend app
-    server s1 {origin}
-",
-        free_port()
-    )
-}
-
-/// Metric family names of an exposition (its `# TYPE` lines).
-fn families(text: &str) -> std::collections::BTreeSet<String> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# TYPE "))
-        .filter_map(|l| l.split(' ').next())
-        .map(String::from)
-        .collect()
-}
-
-#[test]
-fn prometheus_exporter_speaks_haproxys_metrics() {
-    let origin = Origin::start("a");
-    let port = free_port();
-    let _proxy = Proxy::start(&exporter_config(port, origin.addr), port);
-    let url = |q: &str| format!("http://127.0.0.1:{port}/metrics{q}");
-    for _ in 0..3 {
-        assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
-    }
-    let (code, text) = curl(&[&url("")]);
-    assert_eq!(code, 200);
-    assert!(text.contains("\nhaproxy_process_nbthread "), "{text}");
-    assert!(
-        text.contains("\nhaproxy_backend_http_requests_total{proxy=\"app\"} 3\n"),
-        "{text}"
-    );
-    assert!(text.contains("# TYPE haproxy_frontend_http_responses_total counter\n"));
-    assert!(
-        text.contains("\nhaproxy_frontend_http_responses_total{proxy=\"web\",code=\"2xx\"} 3\n")
-    );
-    assert!(text.contains("\nhaproxy_server_status{proxy=\"app\",server=\"s1\",state=\"UP\"} 1\n"));
-    assert!(text.contains(
-        "# HELP haproxy_frontend_current_sessions Number of current sessions on the frontend, backend or server\n"
-    ));
-    // Scopes.
-    let (_, servers) = curl(&[&url("?scope=server")]);
-    assert!(servers
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .all(|l| l.starts_with("haproxy_server_")));
-    let (_, two) = curl(&[&url("?scope=frontend&scope=backend")]);
-    let f = families(&two);
-    assert!(f.iter().any(|n| n.starts_with("haproxy_frontend_")));
-    assert!(f.iter().any(|n| n.starts_with("haproxy_backend_")));
-    assert!(!f
-        .iter()
-        .any(|n| n.starts_with("haproxy_process_") || n.starts_with("haproxy_server_")));
-    assert_eq!(curl(&[&url("?scope=nonsense")]).0, 400);
-    // promtool parses it; its only complaint is the one HAProxy's own names earn.
-    if tool("promtool", &["--version"]) {
-        let mut child = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_ne!(
-            out.status.code(),
-            Some(1),
-            "promtool cannot parse it: {said}"
-        );
-        for complaint in said.lines() {
-            assert!(
-                complaint.starts_with("haproxy_process_failed_resolutions counter metrics should have \"_total\" suffix"),
-                "{said}"
-            );
-        }
-    }
-    // The same families as Debian's haproxy for the same configuration, but for the two
-    // columns 2.6.12 backported after 2.7.0 and a check duration not measured yet.
-    if tool("haproxy", &["-v"]) {
-        let hport = free_port();
-        let dir = std::env::temp_dir().join(format!("hapee-promex-{hport}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("h.cfg"), exporter_config(hport, origin.addr)).unwrap();
-        let mut haproxy = Command::new("haproxy")
-            .args(["-db", "-f"])
-            .arg(dir.join("h.cfg"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", hport)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "haproxy did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let (_, theirs) = curl(&[&format!("http://127.0.0.1:{hport}/metrics")]);
-        let _ = haproxy.kill();
-        let _ = haproxy.wait();
-        let mut expected = families(&theirs);
-        for later in [
-            "haproxy_backend_agg_server_status",
-            "haproxy_backend_agg_check_status",
-        ] {
-            expected.remove(later);
-        }
-        let ours = families(&text);
-        let missing: Vec<_> = expected.difference(&ours).collect();
-        let extra: Vec<_> = ours.difference(&expected).collect();
-        assert!(
-            missing.is_empty() && extra.is_empty(),
-            "missing {missing:?}, extra {extra:?}"
-        );
-    }
-}
-
 #[test]
 fn maps_and_acls_change_at_once_on_every_thread() {
     let port = free_port();
@@ -860,104 +711,6 @@ fn show_sess_lists_live_sessions_and_anonymizes_them() {
         "{anon}"
     );
     drop(held);
-}
-
-#[test]
-fn stats_page_exports_and_admin_form() {
-    let origins = [Origin::start("a"), Origin::start("b")];
-    let port = free_port();
-    let page_port = free_port();
-    let config = format!(
-        "{DEFAULTS}
-frontend web
-    bind 127.0.0.1:{port}
-    default_backend app
-
-backend app
-    server s1 {}
-    server s2 {}
-
-listen stats
-    bind 127.0.0.1:{page_port}
-    stats enable
-    stats uri /admin/stats
-    stats realm Ops
-    stats auth ops:s3cret
-    stats refresh 7s
-    stats admin if TRUE
-    stats hide-version
-    stats show-node edge-1
-    stats scope app
-    stats scope web
-",
-        origins[0].addr, origins[1].addr
-    );
-    let _proxy = Proxy::start(&config, page_port);
-    let page = |extra: &str| format!("http://127.0.0.1:{page_port}/admin/stats{extra}");
-    // Authentication.
-    let out = Command::new("curl")
-        .args(["-s", "-i", &page("")])
-        .output()
-        .unwrap();
-    let head = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
-    assert!(
-        head.contains("www-authenticate: Basic realm=\"Ops\""),
-        "{head}"
-    );
-    assert_eq!(curl(&["-u", "ops:wrong", &page("")]).0, 401);
-    // The HTML page: both proxies in scope, not the stats one; no version; the node name.
-    let out = Command::new("curl")
-        .args(["-s", "-i", "-u", "ops:s3cret", &page("")])
-        .output()
-        .unwrap();
-    let html = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(html.starts_with("HTTP/1.1 200"), "{html}");
-    assert!(html.contains("\nrefresh: 7\r\n"), "{html}");
-    assert!(html.contains("<title>Statistics Report for HAProxy on edge-1</title>"));
-    assert!(html.contains("<a name=\"web\">web</a>") && html.contains("<a name=\"app\">app</a>"));
-    assert!(
-        !html.contains("<a name=\"stats\">"),
-        "stats scope lets only app and web through"
-    );
-    assert!(!html.contains("version 2.7.0"), "hide-version");
-    assert!(html.contains("<th>Status</th><th>LastChk</th>"));
-    assert!(html.contains("<input type=\"checkbox\" name=\"s\" value=\"s1\">"));
-    // Exports.
-    let (code, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
-    assert_eq!(code, 200);
-    assert!(csv.starts_with("# pxname,svname,"), "{csv}");
-    assert!(csv.contains("\napp,s2,"));
-    let (_, json) = curl(&["-u", "ops:s3cret", &page(";json")]);
-    let parsed: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
-    assert!(parsed.as_array().unwrap().len() >= 4);
-    // The admin form: s1 into maintenance, then traffic skips it.
-    let be_id = stat_row(&csv, "app", "BACKEND")["iid"].clone();
-    let out = Command::new("curl")
-        .args([
-            "-s",
-            "-i",
-            "-u",
-            "ops:s3cret",
-            "--data",
-            &format!("b=%23{be_id}&s=s1&action=maint"),
-            &page(""),
-        ])
-        .output()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
-    assert!(
-        answer.contains("location: /admin/stats;st=DONE"),
-        "{answer}"
-    );
-    for _ in 0..4 {
-        let (code, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
-        assert_eq!(code, 200);
-        assert!(body.contains("name=b"), "{body}");
-    }
-    let (_, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
-    assert_eq!(stat_row(&csv, "app", "s1")["status"], "MAINT");
 }
 
 #[test]

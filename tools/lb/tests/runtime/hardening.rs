@@ -9,22 +9,10 @@ use std::time::Duration;
 
 fn config(port: u16, server: std::net::SocketAddr, frontend_extra: &str) -> String {
     format!(
-        "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+        "{LOGGED_DEFAULTS}    option httplog
     timeout tunnel 5s
-frontend fe
-    bind 127.0.0.1:{port}
-{frontend_extra}    default_backend app
-backend app
-    server s1 {server}
-"
+{}",
+        fe_to_app(port, frontend_extra, server)
     )
 }
 

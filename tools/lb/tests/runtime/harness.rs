@@ -402,6 +402,33 @@ defaults
     timeout server 5s
 ";
 
+/// Runs `command` with `input` on its standard input (closed after it); its output once it
+/// exits.
+pub fn output_with_input(command: &mut Command, input: &[u8]) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    child.stdin.take().expect("piped").write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The tail of most test configurations: a frontend `fe` on 127.0.0.1:`port` with the lines
+/// `frontend` (each ending in a newline) that sends every request to the backend `app`, whose
+/// one server `s1` is `server` (its address, and any options after it).
+pub fn fe_to_app(port: u16, frontend: &str, server: impl std::fmt::Display) -> String {
+    format!(
+        "frontend fe
+    bind 127.0.0.1:{port}
+{frontend}    default_backend app
+backend app
+    server s1 {server}
+"
+    )
+}
+
 /// A server that answers every connection with `reply` (or nothing) after `delay`, holds it
 /// open for `hold`, and then closes it.
 pub fn raw_server(reply: &'static [u8], delay: Duration, hold: Duration) -> std::net::SocketAddr {

@@ -11,13 +11,8 @@ fn simple(port: u16, origin: &Origin, extra_fe: &str) -> String {
     tune.bufsize 16384
 {DEFAULTS}    timeout http-request 1s
     timeout tunnel 5s
-frontend fe
-    bind 127.0.0.1:{port}
-{extra_fe}    default_backend app
-backend app
-    server s1 {}
-",
-        origin.addr
+{}",
+        fe_to_app(port, extra_fe, origin.addr)
     )
 }
 
@@ -235,13 +230,8 @@ fn keep_alive_and_client_inactivity_limits() {
     timeout server 5s
     timeout http-request 5s
     timeout http-keep-alive 300ms
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s1 {}
-",
-        o.addr
+{}",
+        fe_to_app(port, "", o.addr)
     );
     let _p = Proxy::start(&cfg, port);
     // An idle keep-alive connection is closed after http-keep-alive, not http-request.
@@ -310,13 +300,8 @@ fn idle_connections_serve_their_next_request() {
     timeout server 5s
     timeout http-request 3s
     timeout http-keep-alive 1500ms
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s1 {}
-",
-        o.addr
+{}",
+        fe_to_app(port, "", o.addr)
     );
     let _p = Proxy::start(&cfg, port);
     let pause = || std::thread::sleep(Duration::from_millis(300));

@@ -122,16 +122,15 @@ fn buffered_request_bodies_can_be_matched() {
     let port = free_port();
     let cfg = format!(
         "{DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{port}
-    option http-buffer-request
-    http-request deny deny_status 400 if {{ req.body -m sub forbidden }}
+{}",
+        fe_to_app(
+            port,
+            "    option http-buffer-request
+    http-request deny deny_status 400 if { req.body -m sub forbidden }
     http-request set-header X-Body-Len %[req.body_len]
-    default_backend app
-backend app
-    server s1 {}
 ",
-        o.addr
+            o.addr
+        )
     );
     let _p = Proxy::start(&cfg, port);
     let url = format!("http://127.0.0.1:{port}/post");
@@ -152,17 +151,16 @@ fn conditions_on_samples_gone_at_their_rule_never_match() {
     let port = free_port();
     let cfg = format!(
         "{DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{port}
-    http-request set-header X-Too-Early yes if {{ status 200 }}
-    http-response set-header X-Path-Seen yes if {{ path_beg /admin }}
-    http-response set-header X-Not-Path-Seen yes if !{{ path_beg /admin }}
-    http-response set-header X-Method-Seen yes if {{ method GET }}
-    default_backend app
-backend app
-    server s1 {}
+{}",
+        fe_to_app(
+            port,
+            "    http-request set-header X-Too-Early yes if { status 200 }
+    http-response set-header X-Path-Seen yes if { path_beg /admin }
+    http-response set-header X-Not-Path-Seen yes if !{ path_beg /admin }
+    http-response set-header X-Method-Seen yes if { method GET }
 ",
-        o.addr
+            o.addr
+        )
     );
     let _p = Proxy::start(&cfg, port);
     let (code, out) = curl(&["-i", &format!("http://127.0.0.1:{port}/admin/x")]);

@@ -62,13 +62,8 @@ defaults
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s1 {}
-",
-        o.addr
+{}",
+        fe_to_app(port, "", o.addr)
     );
     let p = Proxy::start(&config, port);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();

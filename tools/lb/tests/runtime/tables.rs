@@ -4,21 +4,13 @@
 use crate::harness::*;
 
 fn rate_limit_config(port: u16, origin: &Origin) -> String {
-    format!(
-        "global
+    format!("global
     nbthread 2
 {DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{port}
-    stick-table type ip size 100k expire 30s store http_req_rate(10s),http_req_cnt,conn_cur
+{}", fe_to_app(port, "    stick-table type ip size 100k expire 30s store http_req_rate(10s),http_req_cnt,conn_cur
     http-request track-sc0 src
-    http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt 10 }}
-    default_backend app
-backend app
-    server s1 {}
-",
-        origin.addr
-    )
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 10 }
+", origin.addr))
 }
 
 #[test]
@@ -158,15 +150,14 @@ fn runtime_api_shows_sets_and_clears_table_entries_by_level() {
     stats socket {d}/oper.sock level operator
     stats socket {d}/user.sock level user
 {DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{port}
-    stick-table type ip size 1k expire 60s store http_req_cnt,gpc0
+{}",
+        fe_to_app(
+            port,
+            "    stick-table type ip size 1k expire 60s store http_req_cnt,gpc0
     http-request track-sc0 src
-    default_backend app
-backend app
-    server s1 {}
 ",
-        origin.addr
+            origin.addr
+        )
     );
     let _p = Proxy::start(&cfg, port);
     let (oper, user) = (dir.join("oper.sock"), dir.join("user.sock"));

@@ -87,15 +87,14 @@ defaults
     timeout connect 1s
     timeout client 5s
     timeout server 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    capture request header Host len 32
+{}",
+        fe_to_app(
+            port,
+            "    capture request header Host len 32
     capture request header User-Agent len 16
-    default_backend app
-backend app
-    server s1 {}
 ",
-        origin.addr
+            origin.addr
+        )
     )
 }
 
@@ -260,15 +259,7 @@ fn requests_the_proxy_ends_itself_log_their_termination_states_as_haproxy_does()
     let junk = raw_server(b"garbage\r\n\r\n", Duration::ZERO, Duration::ZERO);
     let cfg = |port: u16| {
         format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+            "{LOGGED_DEFAULTS}    option httplog
     timeout tarpit 300ms
 frontend fe
     bind 127.0.0.1:{port}
@@ -391,22 +382,10 @@ fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose
     let slow = raw_server(b"", Duration::from_secs(2), Duration::ZERO);
     let cfg = |port: u16| {
         format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    option httplog
+            "{LOGGED_DEFAULTS}    option httplog
     option abortonclose
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s1 {slow}
-"
+{}",
+            fe_to_app(port, "", slow)
         )
     };
     let leave = |port: u16| {
@@ -532,13 +511,8 @@ fn cpu_map_binds_worker_threads_to_their_cpus() {
     cpu-map 1/2 0 1023
     cpu-map auto:1/3 0
 {DEFAULTS}
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s1 {}
-",
-        o.addr
+{}",
+        fe_to_app(port, "", o.addr)
     );
     let p = Proxy::start(&cfg, port);
     assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);

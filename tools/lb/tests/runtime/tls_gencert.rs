@@ -6,7 +6,6 @@
 
 use crate::harness::*;
 use crate::tls::{curl_tls, have, s_client, Ca, Pki};
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// The PEM certificates `openssl s_client -showcerts` printed, the served one first.
@@ -27,21 +26,10 @@ fn served_chain(out: &str) -> Vec<String> {
 
 /// `openssl x509` with `args` on a PEM certificate.
 fn x509(pem: &str, args: &[&str]) -> String {
-    let mut child = Command::new("openssl")
-        .arg("x509")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(pem.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_input(
+        Command::new("openssl").arg("x509").args(args),
+        pem.as_bytes(),
+    );
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 

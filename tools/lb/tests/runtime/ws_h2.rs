@@ -294,12 +294,8 @@ fn an_http1_websocket_crosses_an_extended_connect_to_an_http2_server() {
     let port = free_port();
     let cfg = format!(
         "{DEFAULTS}    timeout tunnel 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s1 {server} ws h2
-"
+{}",
+        fe_to_app(port, "", format!("{server} ws h2"))
     );
     let _p = Proxy::start(&cfg, port);
     let (status, h, mut s) = handshake(port);
@@ -369,19 +365,10 @@ fn h1_echo_server(lie: bool) -> std::net::SocketAddr {
 
 /// RFC 6455's accept value, computed with openssl.
 fn accept_of(key: &str) -> String {
-    let mut child = std::process::Command::new("sh")
-        .args(["-c", "openssl sha1 -binary | openssl base64"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_input(
+        std::process::Command::new("sh").args(["-c", "openssl sha1 -binary | openssl base64"]),
+        format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes(),
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
