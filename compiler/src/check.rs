@@ -30,6 +30,17 @@ impl Compilation {
 
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
+    compile_with(db, env, options, options.lints)
+}
+
+/// [`compile`], with the lint rules run only if `run_lints` (a caller that shows only errors
+/// skips them; `options.lints` still decides the other checks that come with lints).
+pub fn compile_with(
+    db: SourceDb,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    run_lints: bool,
+) -> Compilation {
     let mut spans = crate::timing::Spans::new("compile");
     let (tree, mut diagnostics) = syntax::parse(&db, env);
     spans.mark("parse");
@@ -78,7 +89,7 @@ pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> C
         diagnostics,
     };
     // Lints only make sense on a configuration HAProxy accepts; errors first.
-    if options.lints && !c.has_errors() {
+    if run_lints && !c.has_errors() {
         let lints = crate::lint::run(&c, options);
         c.diagnostics.extend(lints);
     }
