@@ -550,10 +550,16 @@ impl CondSite {
     }
 }
 
-/// Parses the condition in `cond` (starting at `if`/`unless`) and checks its ACL names.
-pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], site: &CondSite) {
+/// Parses the condition in `cond` (starting at `if`/`unless`) and checks its ACL names; the
+/// parsed condition for the checks that follow (none when empty or refused).
+pub(super) fn condition(
+    b: &mut Builder,
+    index: usize,
+    cond: &[Spanned<Text>],
+    site: &CondSite,
+) -> Option<condition::Condition> {
     if cond.is_empty() {
-        return;
+        return None;
     }
     // Only errors and pattern files need the wording: made when one shows up.
     let wording = |b: &Builder| site.wording(&b.config.proxies[index], &cond[0].value);
@@ -567,7 +573,7 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
                     .at(e.span)
                     .label("invalid condition"),
             );
-            return;
+            return None;
         }
     };
     for u in parsed.acl_uses() {
@@ -631,6 +637,7 @@ pub(super) fn condition(b: &mut Builder, index: usize, cond: &[Spanned<Text>], s
             }
         }
     }
+    Some(parsed)
 }
 
 /// Compiles a log-format string as HAProxy does: `what` starts each message, and `places`

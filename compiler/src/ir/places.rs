@@ -55,14 +55,8 @@ struct Acl<'a> {
 }
 
 /// Warns when the condition `cond` of a rule at `place` in section `index` cannot match.
-pub(super) fn check(b: &mut Builder, index: usize, cond: &[Spanned<Text>], place: Place) {
-    if cond.is_empty() {
-        return;
-    }
-    let words: Vec<(Span, &str)> = cond.iter().map(|w| (w.span, w.value.as_str())).collect();
-    let Ok(parsed) = condition::parse_parts(&words) else {
-        return;
-    };
+/// (`parsed`, as [`super::exprs::condition`] read it).
+pub(super) fn check(b: &mut Builder, index: usize, parsed: &condition::Condition, place: Place) {
     let proxy = &b.config.proxies[index];
     let (frontend, backend) = match proxy.kind {
         ProxyKind::Frontend => (true, false),
@@ -112,11 +106,11 @@ pub(super) fn check(b: &mut Builder, index: usize, cond: &[Spanned<Text>], place
     let never = acls
         .iter()
         .find(|a| a.exprs.iter().fold(0, |v, (_, p)| v | p) & place == 0);
-    let message = match never {
+    let (message, span) = match never {
         Some(Acl {
-            name: Some(name), ..
-        }) => format!("acl '{name}' will never match because it only involves keywords that are incompatible with '{where_name}'"),
-        Some(Acl { name: None, exprs, .. }) => format!("anonymous acl will never match because it uses keyword '{}' which is incompatible with '{where_name}'", exprs[0].0),
+            name: Some(name), span, ..
+        }) => (format!("acl '{name}' will never match because it only involves keywords that are incompatible with '{where_name}'"), *span),
+        Some(Acl { name: None, exprs, span }) => (format!("anonymous acl will never match because it uses keyword '{}' which is incompatible with '{where_name}'", exprs[0].0), *span),
         None => {
             let Some((acl, keyword)) = acls.iter().find_map(|a| {
                 a.exprs
@@ -126,20 +120,13 @@ pub(super) fn check(b: &mut Builder, index: usize, cond: &[Spanned<Text>], place
             }) else {
                 return;
             };
-            match acl.name {
+            let message = match acl.name {
                 Some(name) => format!("acl '{name}' involves keywords '{keyword}' which is incompatible with '{where_name}'"),
                 None => format!("anonymous acl involves keyword '{keyword}' which is incompatible with '{where_name}'"),
-            }
+            };
+            (message, acl.span)
         }
     };
-    let span = never.map_or_else(
-        || {
-            acls.iter()
-                .find(|a| a.exprs.iter().any(|(_, p)| p & place == 0))
-                .map_or(cond[0].span, |a| a.span)
-        },
-        |a| a.span,
-    );
     b.push(
         Diagnostic::new("W254", message)
             .at(span)

@@ -394,8 +394,10 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 exprs::log_format(b, index, &target, RefContext::UseBackend, &what, places);
             }
             let cond = stmt.spanned_from(2);
-            exprs::condition(b, index, &cond, &exprs::CondSite::phrase("switching rule"));
-            super::places::check(b, index, &cond, super::places::Place::UseBackend);
+            let site = exprs::CondSite::phrase("switching rule");
+            if let Some(parsed) = exprs::condition(b, index, &cond, &site) {
+                super::places::check(b, index, &parsed, super::places::Place::UseBackend);
+            }
             b.config.proxies[index].use_backends.push(UseBackend {
                 target,
                 dynamic,
@@ -407,8 +409,10 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "use-server" => {
             let target = stmt.spanned(1);
             let cond = stmt.spanned_from(2);
-            exprs::condition(b, index, &cond, &exprs::CondSite::phrase("switching rule"));
-            super::places::check(b, index, &cond, super::places::Place::UseServer);
+            let site = exprs::CondSite::phrase("switching rule");
+            if let Some(parsed) = exprs::condition(b, index, &cond, &site) {
+                super::places::check(b, index, &parsed, super::places::Place::UseServer);
+            }
             b.config.proxies[index]
                 .use_servers
                 .push((target, stmt.whole()));
@@ -460,13 +464,10 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             // The destination of a plain `redirect` is taken as it is written (HAProxy parses
             // it as a log-format string only in `http-request redirect`).
             let (_, cond) = super::rules::split_condition(stmt, 1);
-            exprs::condition(
-                b,
-                index,
-                &cond,
-                &exprs::CondSite::phrase("a 'redirect' rule"),
-            );
-            super::places::check(b, index, &cond, super::places::Place::HttpRequest);
+            let site = exprs::CondSite::phrase("a 'redirect' rule");
+            if let Some(parsed) = exprs::condition(b, index, &cond, &site) {
+                super::places::check(b, index, &parsed, super::places::Place::HttpRequest);
+            }
         }
         "maxconn" => {
             b.config.proxies[index].maxconn =

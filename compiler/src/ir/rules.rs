@@ -115,7 +115,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         _ => super::exprs::CondSite::Tcp(format!("{} {}", set.keyword(), action.value)),
     };
     if !matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
-        super::exprs::condition(b, index, &condition, &site);
+        let parsed = super::exprs::condition(b, index, &condition, &site);
         let place = match set {
             RuleSet::HttpRequest => Some(super::places::Place::HttpRequest),
             RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
@@ -123,8 +123,8 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
             _ => None,
         };
-        if let Some(place) = place {
-            super::places::check(b, index, &condition, place);
+        if let (Some(place), Some(parsed)) = (place, &parsed) {
+            super::places::check(b, index, parsed, place);
         }
         rule_expressions(b, index, set, &action, &args, context);
         super::stkctr::rule_action(b, index, set, &action.value, action.span);
