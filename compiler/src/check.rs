@@ -30,7 +30,18 @@ impl Compilation {
 
 /// Compiles already-loaded sources.
 pub fn compile(db: SourceDb, env: &dyn Environment, options: &CheckOptions) -> Compilation {
-    compile_reusing(db, env, options, None)
+    compile_with(db, env, options, options.lints)
+}
+
+/// [`compile`], with the lint rules run only if `run_lints` (a caller that shows only errors
+/// skips them; `options.lints` still decides the other checks that come with lints).
+pub fn compile_with(
+    db: SourceDb,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    run_lints: bool,
+) -> Compilation {
+    compile_inner(db, env, options, None, run_lints)
 }
 
 /// What an incremental compilation takes from the previous one (see [`crate::incremental`]).
@@ -46,6 +57,16 @@ pub(crate) fn compile_reusing(
     env: &dyn Environment,
     options: &CheckOptions,
     reuse: Option<Reuse>,
+) -> Compilation {
+    compile_inner(db, env, options, reuse, options.lints)
+}
+
+fn compile_inner(
+    db: SourceDb,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    reuse: Option<Reuse>,
+    run_lints: bool,
 ) -> Compilation {
     let mut spans = crate::timing::Spans::new("compile");
     let (tree, mut diagnostics, config, per_line);
@@ -109,7 +130,7 @@ pub(crate) fn compile_reusing(
         diagnostics,
     };
     // Lints only make sense on a configuration HAProxy accepts; errors first.
-    if options.lints && !c.has_errors() {
+    if run_lints && !c.has_errors() {
         let lints = crate::lint::run(&c, options);
         c.diagnostics.extend(lints);
     }

@@ -409,36 +409,49 @@ fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
 
 /// The part of a line the lexer reads: a `\r` or NUL ends it early.
 pub(crate) fn line_content(line: &str) -> &str {
-    &line[..line.find(['\r', '\0']).unwrap_or(line.len())]
+    // Both stops are ASCII, so the cut is on a character boundary.
+    &line[..memchr::memchr2(b'\r', b'\0', line.as_bytes()).unwrap_or(line.len())]
 }
 
 /// The words of a line without quotes, escapes or comments (most lines): each word is its raw
 /// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way;
 /// `offset` is the line's byte offset in `file`.
 pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec<Word>> {
-    if line
-        .bytes()
-        .any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'#'))
-    {
-        return None;
-    }
-    let is_blank = |c: char| matches!(c, ' ' | '\t' | '\x0b' | '\x0c');
-    let count = line.split(is_blank).filter(|w| !w.is_empty()).count();
-    // The word limit and its message belong to the long way.
-    if count >= MAX_LINE_WORDS {
-        return None;
+    // One pass over the bytes: blanks, quotes, escapes and comments are all ASCII, so a word's
+    // bounds are character boundaries whatever the text between them.
+    let bytes = line.as_bytes();
+    let mut bounds = [(0u32, 0u32); MAX_LINE_WORDS - 1];
+    let mut count = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b' ' | b'\t' | b'\x0b' | b'\x0c' => at += 1,
+            _ => {
+                let start = at;
+                while at < bytes.len() {
+                    match bytes[at] {
+                        b' ' | b'\t' | b'\x0b' | b'\x0c' => break,
+                        b'"' | b'\'' | b'\\' | b'#' => return None,
+                        _ => at += 1,
+                    }
+                }
+                // The word limit and its message belong to the long way.
+                if count == bounds.len() {
+                    return None;
+                }
+                bounds[count] = (u32::try_from(start).ok()?, u32::try_from(at).ok()?);
+                count += 1;
+            }
+        }
     }
     // Exact room: large configurations keep every line's words.
     let mut words = Vec::with_capacity(count);
-    let mut at = 0;
-    for piece in line.split(is_blank) {
-        if !piece.is_empty() {
-            words.push(Word {
-                span: Span::new(file, offset + at, offset + at + piece.len()),
-                value: piece.into(),
-            });
-        }
-        at += piece.len() + 1;
+    for &(start, end) in &bounds[..count] {
+        let (start, end) = (start as usize, end as usize);
+        words.push(Word {
+            span: Span::new(file, offset + start, offset + end),
+            value: line[start..end].into(),
+        });
     }
     Some(words)
 }

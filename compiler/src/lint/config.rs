@@ -85,6 +85,11 @@ impl LintConfig {
         }
     }
 
+    /// Whether some code is raised to an error (then a warning may decide the verdict).
+    pub fn denies_any(&self) -> bool {
+        self.levels.values().any(|l| *l == Level::Deny)
+    }
+
     /// Applies the levels and inline `# hapee: allow(CODE)` comments; allowed diagnostics go.
     pub fn apply(&self, db: &SourceDb, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
         // Most configurations have no such comment: one search per file spares a line lookup

@@ -1,7 +1,7 @@
 //! `hapee-lb check` / `hapee-lb -c`: compile, print diagnostics, and exit like `haproxy -c`.
 
 use crate::args::{CheckArgs, Format};
-use hapee_compiler::check::{compile, Compilation};
+use hapee_compiler::check::{compile_with, Compilation};
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::lint::LintConfig;
@@ -41,9 +41,13 @@ pub fn run(args: &CheckArgs) -> u8 {
             return EXIT_ERRORS;
         }
     };
-    let mut compilation = compile(db, &ProcessEnv, &options);
+    // With `-q` only errors are shown and only errors decide the verdict, unless a warning can
+    // become one (`--deny-warnings`, a code denied): lints and the runtime's refusals, all
+    // warnings or less, are then not looked for at all.
+    let errors_only = args.quiet && !args.deny_warnings && !lint_config.denies_any();
+    let mut compilation = compile_with(db, &ProcessEnv, &options, options.lints && !errors_only);
     // What `run` would refuse is a warning here (HAProxy's own format stays HAProxy's).
-    if args.format != Format::Haproxy && !compilation.has_errors() {
+    if args.format != Format::Haproxy && !errors_only && !compilation.has_errors() {
         let missing = crate::unsupported::diagnostics(&compilation);
         compilation.diagnostics.extend(missing);
         let tls = crate::tls_names::diagnostics(&compilation);

@@ -226,3 +226,92 @@ fn log_format_in_a_backend_is_ignored_with_a_warning() {
         assert_eq!(warnings(&theirs), vec![warning]);
     }
 }
+
+/// `[WARNING]`/`[ALERT]` lines without their process id.
+fn warning_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("[WARNING]") || l.starts_with("[ALERT]"))
+        .map(|l| l.replacen(&l[l.find('(').unwrap()..l.find(") : ").unwrap() + 4], "", 1))
+        .collect()
+}
+
+#[test]
+fn conditions_that_cannot_match_where_they_run_are_warned_about_as_haproxy_does() {
+    // Named and anonymous ACLs, one never matching and one partly, in use_backend,
+    // http-request, redirect and http-response conditions (each condition read once).
+    let text = config(
+        "acl resp res.hdr(x) -m found
+    acl mixed res.hdr(x) -m found
+    acl mixed path /a
+    use_backend b if resp
+    use_backend b if { res.hdr(y) -m found }
+    http-request deny if mixed
+    redirect location /x if { res.hdr(z) -m found }
+    http-response deny if { path /b } || TRUE",
+    );
+    let cfg = write_cfg("never-match.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let expected: Vec<String> = [
+        (11, "acl 'resp' will never match because it only involves keywords that are incompatible with 'frontend use-backend rule'"),
+        (12, "anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'frontend use-backend rule'"),
+        (13, "a 'http-request' rule placed after a 'use_backend' rule will still be processed before."),
+        (13, "acl 'mixed' involves keywords 'res.hdr' which is incompatible with 'frontend http-request header rule'"),
+        (14, "a 'redirect' rule placed after a 'use_backend' rule will still be processed before."),
+        (14, "anonymous acl will never match because it uses keyword 'res.hdr' which is incompatible with 'frontend http-request header rule'"),
+        (15, "anonymous acl will never match because it uses keyword 'path' which is incompatible with 'frontend http-response header rule'"),
+    ]
+    .iter()
+    .map(|(line, what)| format!("[WARNING]  config : parsing [{cfg}:{line}] : {what}"))
+    .collect();
+    let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+        .args(["-c", "-f", cfg])
+        .output()
+        .unwrap();
+    assert_eq!(ours.status.code(), Some(0));
+    assert_eq!(warning_lines(&ours), expected);
+    if haproxy_installed() {
+        let theirs = Command::new("haproxy")
+            .args(["-c", "-f", cfg])
+            .output()
+            .unwrap();
+        assert_eq!(theirs.status.code(), Some(0));
+        assert_eq!(warning_lines(&theirs), expected);
+    }
+}
+
+#[test]
+fn quiet_check_prints_only_errors_unless_a_warning_can_fail_it() {
+    // L009 (a Host match without the port) and U001 (an option the runtime refuses) are
+    // warnings: `-q` shows neither and passes, unless one is denied or warnings fail the check.
+    let text = config("use_backend b if { hdr(host) -i a.example }").replace(
+        "server s 127.0.0.1:18080",
+        "server s 127.0.0.1:18080 observe layer7",
+    );
+    let cfg = write_cfg("quiet.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(["check", "--no-env", "-f", cfg])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let loud = run(&[]);
+    let text = String::from_utf8_lossy(&loud.stderr);
+    assert!(text.contains("L009") && text.contains("U001"), "{text}");
+    let quiet = run(&["-q"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(
+        quiet.stdout.is_empty() && quiet.stderr.is_empty(),
+        "{quiet:?}"
+    );
+    for (extra, code) in [(["--deny", "L009"], "L009"), (["--deny", "U001"], "U001")] {
+        let denied = run(&[&["-q"][..], &extra[..]].concat());
+        assert_eq!(denied.status.code(), Some(1), "{extra:?}");
+        let text = String::from_utf8_lossy(&denied.stderr);
+        assert!(text.contains(code), "{extra:?}: {text}");
+    }
+    let strict = run(&["-q", "--deny-warnings"]);
+    assert_eq!(strict.status.code(), Some(1));
+}
