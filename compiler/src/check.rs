@@ -69,7 +69,8 @@ fn compile_inner(
     run_lints: bool,
 ) -> Compilation {
     let mut spans = crate::timing::Spans::new("compile");
-    let (tree, mut diagnostics, config, per_line);
+    let (tree, mut diagnostics);
+    let ((mut config, mut per_line), mut lua_samples);
     match reuse {
         Some(r) => {
             (tree, diagnostics) = match r.lines {
@@ -77,27 +78,47 @@ fn compile_inner(
                 None => syntax::parse(&db, env),
             };
             spans.mark("parse (reusing)");
-            (config, per_line) = ir::build_reusing(&db, &tree, env, options, r.bodies);
+            ((config, per_line), lua_samples) = crate::lua::collecting(|| {
+                ir::build_reusing(&db, &tree, env, options, r.bodies)
+            });
+            // A reused body does not meet its `lua.<name>` samples again: with scripts to
+            // check them against, the build is done whole.
+            if !options.no_env && !config.global.lua_loads.is_empty() {
+                ((config, per_line), lua_samples) =
+                    crate::lua::collecting(|| ir::build(&db, &tree, env, options));
+            }
             spans.mark("build (reusing)");
         }
         None => {
             (tree, diagnostics) = syntax::parse(&db, env);
             spans.mark("parse");
-            (config, per_line) = ir::build(&db, &tree, env, options);
+            ((config, per_line), lua_samples) =
+                crate::lua::collecting(|| ir::build(&db, &tree, env, options));
             spans.mark("build");
         }
     }
-    diagnostics.extend(per_line);
     let mut deferred_files = Vec::new();
+    let mut env_found = Vec::new();
     if !options.no_env {
         // Files and log addresses are read while HAProxy parses their line, except the few it
         // reads after parsing.
-        let (after, during): (Vec<_>, Vec<_>) = crate::envcheck::check(&config)
-            .into_iter()
-            .partition(|d| d.after_parse);
-        diagnostics.extend(during);
+        let (found, lua_names) = crate::envcheck::check(&config);
+        let (after, during): (Vec<_>, Vec<_>) = found.into_iter().partition(|d| d.after_parse);
+        env_found = during;
         deferred_files = after;
+        // `lua.<name>` fetches and converters were taken on trust; when the scripts did not
+        // register one of them, the build runs again knowing what they did, which words
+        // HAProxy's error for the unknown keyword where the expression is.
+        if !lua_samples.is_empty() {
+            let names = lua_names.or_else(|| crate::envcheck::scanned_lua_names(&config));
+            if let Some(names) = names.filter(|n| n.lacks_any(&lua_samples)) {
+                (config, per_line) =
+                    crate::lua::with_registered(&names, || ir::build(&db, &tree, env, options));
+            }
+        }
     }
+    diagnostics.extend(per_line);
+    diagnostics.extend(env_found);
     // HAProxy reports what it finds while reading in file and line order, whatever the stage
     // that found it here (words, keywords, files); the sort is stable within a line.
     diagnostics.sort_by_key(Diagnostic::source_order);

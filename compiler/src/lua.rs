@@ -73,3 +73,114 @@ pub fn set_loader(loader: Box<dyn ScriptLoader>) {
 pub fn loader() -> Option<&'static dyn ScriptLoader> {
     LOADER.get().map(|l| l.as_ref())
 }
+
+/// The `lua.<name>` fetches and converters of one build: HAProxy looks each up while it parses
+/// the expression, once the `lua-load` lines above have run.
+#[derive(Default)]
+struct SampleNames {
+    /// What the scripts registered (fetches, converters); `None` takes every name on trust.
+    registered: Option<(Vec<String>, Vec<String>)>,
+    /// The names met (converter or not, name), while [`collecting`].
+    seen: Option<Vec<(bool, String)>>,
+}
+
+thread_local! {
+    static SAMPLES: std::cell::RefCell<SampleNames> = std::cell::RefCell::new(SampleNames::default());
+}
+
+/// Whether the sample fetch (or converter) `lua.<name>` exists for the build under way: always,
+/// unless [`with_registered`] gave the scripts' registrations.
+pub(crate) fn sample_known(name: &str, converter: bool) -> bool {
+    SAMPLES.with(|s| {
+        let s = &mut *s.borrow_mut();
+        if let Some(seen) = &mut s.seen {
+            seen.push((converter, name.to_string()));
+        }
+        match &s.registered {
+            None => true,
+            Some((fetches, converters)) => {
+                let list = if converter { converters } else { fetches };
+                list.iter().any(|n| n == name)
+            }
+        }
+    })
+}
+
+/// Runs `f` (a build) and returns the `lua.<name>` fetches and converters (with whether each is
+/// a converter) it met.
+pub(crate) fn collecting<R>(f: impl FnOnce() -> R) -> (R, Vec<(bool, String)>) {
+    SAMPLES.with(|s| s.borrow_mut().seen = Some(Vec::new()));
+    let out = f();
+    let seen = SAMPLES.with(|s| s.borrow_mut().seen.take().unwrap_or_default());
+    (out, seen)
+}
+
+/// The lookup state of the build under way, handed to the helper threads of a parallel build
+/// (the state is per thread, and a body built on a helper thread must see the same names).
+#[derive(Clone)]
+pub(crate) struct SampleScope {
+    registered: Option<(Vec<String>, Vec<String>)>,
+    collecting: bool,
+}
+
+/// The calling thread's lookup state, for [`within`] on other threads.
+pub(crate) fn scope() -> SampleScope {
+    SAMPLES.with(|s| {
+        let s = s.borrow();
+        SampleScope {
+            registered: s.registered.clone(),
+            collecting: s.seen.is_some(),
+        }
+    })
+}
+
+/// Runs `f` on a helper thread under `scope`; returns the names it met, for [`record_seen`] on
+/// the thread that started the build.
+pub(crate) fn within<R>(scope: &SampleScope, f: impl FnOnce() -> R) -> (R, Vec<(bool, String)>) {
+    SAMPLES.with(|s| {
+        let mut s = s.borrow_mut();
+        s.registered = scope.registered.clone();
+        s.seen = scope.collecting.then(Vec::new);
+    });
+    let out = f();
+    let seen = SAMPLES.with(|s| {
+        let mut s = s.borrow_mut();
+        s.registered = None;
+        s.seen.take().unwrap_or_default()
+    });
+    (out, seen)
+}
+
+/// Adds names met on helper threads to the calling thread's [`collecting`].
+pub(crate) fn record_seen(names: Vec<(bool, String)>) {
+    SAMPLES.with(|s| {
+        if let Some(seen) = &mut s.borrow_mut().seen {
+            seen.extend(names);
+        }
+    });
+}
+
+/// Runs `f` (a build) with the scripts' registrations in force, so that a `lua.<name>` fetch or
+/// converter they lack is an unknown keyword, with HAProxy's message for one.
+pub(crate) fn with_registered<R>(names: &LuaNames, f: impl FnOnce() -> R) -> R {
+    SAMPLES.with(|s| {
+        s.borrow_mut().registered = Some((names.fetches.clone(), names.converters.clone()))
+    });
+    let out = f();
+    SAMPLES.with(|s| s.borrow_mut().registered = None);
+    out
+}
+
+impl LuaNames {
+    /// Whether one of the `seen` fetches or converters (from [`collecting`]) was not registered.
+    pub(crate) fn lacks_any(&self, seen: &[(bool, String)]) -> bool {
+        seen.iter().any(|(converter, name)| {
+            let list = if *converter {
+                &self.converters
+            } else {
+                &self.fetches
+            };
+            !list.contains(name)
+        })
+    }
+}

@@ -155,7 +155,8 @@ fn prepare(state: &State, plan: &LuaPlan) -> mlua::Result<()> {
         let current: String = package.get(key)?;
         package.set(key, format!("{path};{current}"))?;
     }
-    core::install(state)
+    core::install(state)?;
+    state::plain_errors(lua)
 }
 
 impl hapee_runtime::script::Engine for LuaEngine {

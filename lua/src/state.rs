@@ -96,6 +96,74 @@ fn bare(e: &mlua::Error) -> String {
     }
 }
 
+/// What a script sees of an error that a Rust function raised: HAProxy's functions raise plain
+/// strings, where mlua raises a userdata whose text carries its own traceback. Lua's own
+/// wording for a bad argument (`bad argument #1 to '?' (number expected, got string)`).
+fn script_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
+            script_message(cause)
+        }
+        mlua::Error::BadArgument { to, pos, cause, .. } => {
+            let inner = match cause.as_ref() {
+                mlua::Error::FromLuaConversionError { from, to, .. } => {
+                    let expected = lua_type_name(to);
+                    let got = if *from == "nil" { "no value" } else { from };
+                    format!("{expected} expected, got {got}")
+                }
+                other => script_message(other),
+            };
+            // A method's arguments are counted after `self`, and Lua names the method.
+            match to.as_deref().and_then(|t| t.rsplit_once('.')) {
+                Some((_, method)) => {
+                    format!(
+                        "bad argument #{} to '{method}' ({inner})",
+                        pos.saturating_sub(1)
+                    )
+                }
+                None => format!("bad argument #{pos} to '?' ({inner})"),
+            }
+        }
+        other => bare(other),
+    }
+}
+
+/// The Lua type a Rust conversion target stands for.
+fn lua_type_name(rust: &str) -> &str {
+    match rust {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" | "f32" | "f64" | "integer" | "number" => "number",
+        "String" | "string" | "BString" | "OsString" | "PathBuf" | "Box<str>" | "CString" => {
+            "string"
+        }
+        "bool" | "boolean" => "boolean",
+        "Table" | "table" => "table",
+        "Function" | "function" => "function",
+        other => other,
+    }
+}
+
+/// Replaces `pcall` and `xpcall` with ones that hand scripts the plain message of an error a
+/// Rust function raised ([`script_message`]), as HAProxy's C functions raise it; errors that
+/// Lua code raised pass unchanged.
+pub fn plain_errors(lua: &Lua) -> mlua::Result<()> {
+    let message = lua.create_function(|lua, err: Value| match err {
+        Value::Error(e) => Ok(Value::String(lua.create_string(script_message(&e))?)),
+        other => Ok(other),
+    })?;
+    lua.load(
+        "local pcall, xpcall, message = pcall, xpcall, ...\n\
+         local function fix(ok, ...)\n\
+           if ok then return ok, ... end\n\
+           return false, message((...))\n\
+         end\n\
+         _G.pcall = function(f, ...) return fix(pcall(f, ...)) end\n\
+         _G.xpcall = function(f, h, ...) return xpcall(f, function(e) return h(message(e)) end, ...) end",
+    )
+    .set_name("=hapee")
+    .call::<()>(message)
+}
+
 /// Makes the function that runs scripts' functions: `xpcall` with a message handler that
 /// adds HAProxy's traceback to the error (` from file:line: in function line N, …`). The call
 /// is a tail call, so that nothing of the wrapper shows in the traceback.

@@ -504,7 +504,9 @@ fn serve_opened(
         return Box::pin(async move {
             let session = api::sessions::open(fe, txn.client, txn.local);
             // A killed session (`shutdown session`) drops its connections where it is.
+            // The forwarding inside logs a kill (`K-`) and ends first: polled first.
             let served = tokio::select! {
+                biased;
                 up = tcp::serve(stream, fe, *txn, &session) => up,
                 () = session.killed() => None,
             };

@@ -90,7 +90,7 @@ where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
 {
-    let (up, down, _) = pipe_both_inspected(a, b, limits, None).await;
+    let (up, down, _) = pipe_both_inspected(a, b, limits, None, std::future::pending()).await;
     (up, down)
 }
 
@@ -103,6 +103,7 @@ pub async fn pipe_both_inspected<A, B>(
     b: B,
     limits: Limits,
     gate: Option<crate::tcp_response::Gate<'_>>,
+    killed: impl std::future::Future<Output = ()>,
 ) -> (u64, u64, Option<crate::tcp_response::Refusal>)
 where
     A: AsyncRead + AsyncWrite + Unpin,
@@ -153,11 +154,16 @@ where
         }
         Ok(())
     };
-    let ((), inspected) = tokio::join!(a_to_b, b_to_a);
+    // A killed session stops both directions where they are.
+    let refusal = tokio::select! {
+        biased;
+        ((), inspected) = async { tokio::join!(a_to_b, b_to_a) } => inspected.err(),
+        () = killed => Some(crate::tcp_response::Refusal::Killed),
+    };
     (
         up.load(Ordering::Relaxed),
         down.load(Ordering::Relaxed),
-        inspected.err(),
+        refusal,
     )
 }
 
@@ -409,7 +415,8 @@ pub async fn serve(
         bufsize: shared.bufsize.max(1024),
         txn: &mut txn,
     });
-    let (up, down, refused) = pipe_both_inspected(stream, sstream, limits, gate).await;
+    let (up, down, refused) =
+        pipe_both_inspected(stream, sstream, limits, gate, session.killed()).await;
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {
         txn.term = refusal.term();

@@ -25,6 +25,8 @@ pub enum Refusal {
     Reject,
     /// A script action ended the stream (`txn:done()`, or it could not run).
     Script,
+    /// The session was killed (`shutdown session`, `Server:shut_sess()`): logged `K-`, as HAProxy logs it.
+    Killed,
 }
 
 impl Refusal {
@@ -33,6 +35,7 @@ impl Refusal {
         match self {
             Refusal::Reject => *b"PD",
             Refusal::Script => *b"LD",
+            Refusal::Killed => *b"K-",
         }
     }
 }

@@ -65,6 +65,12 @@ pub(super) fn scanned(config: &Config) -> Option<LuaNames> {
                 ..LuaNames::default()
             });
         }
+        for (name, _) in calls(&script, "register_fetches")? {
+            names.fetches.push(name.to_string());
+        }
+        for (name, _) in calls(&script, "register_converters")? {
+            names.converters.push(name.to_string());
+        }
         for (name, rest) in calls(&script, "register_service")? {
             let http = rest.starts_with("\"http\"") || rest.starts_with("'http'");
             names.services.push((name.to_string(), http));

@@ -155,7 +155,7 @@ fn exists(path: &Path, message: impl FnOnce(&str) -> String) -> Result<(), Strin
 }
 
 /// Checks every file the configuration names.
-pub fn check(config: &Config) -> Vec<Diagnostic> {
+pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>) {
     let mut out = Vec::new();
     // What the Lua scripts registered, once a loader has loaded them.
     let mut lua_names = None;
@@ -214,13 +214,18 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
     // With a loader the scripts ran and said what they registered; without one (the compiler
     // alone) their source is scanned for the registrations.
     if lua::uses_lua(config) {
-        if let Some(names) = lua_names.or_else(|| lua::scanned(config)) {
+        if let Some(names) = lua_names.clone().or_else(|| lua::scanned(config)) {
             out.extend(lua_references(config, &names));
         }
     }
     out.extend(names::read_time_names(config));
     out.extend(accounts(config));
-    out
+    (out, lua_names)
+}
+
+/// What the scripts register, read from their source when no loader ran them.
+pub fn scanned_lua_names(config: &Config) -> Option<crate::lua::LuaNames> {
+    lua::scanned(config)
 }
 
 /// `lua.<name>` actions and services must name something the scripts registered, as HAProxy

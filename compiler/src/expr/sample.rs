@@ -126,6 +126,13 @@ fn check_args(
     Ok(())
 }
 
+/// A `lua.<name>` keyword exists once a script registered it (when the registrations are known).
+fn lua_known(keyword: &str, converter: bool) -> bool {
+    keyword
+        .strip_prefix("lua.")
+        .is_none_or(|name| crate::lua::sample_known(name, converter))
+}
+
 /// Parses a sample expression from `text`. With `stop_at_junk`, parsing ends at the first
 /// character that cannot continue the expression (used inside `%[…]`); `consumed` says where.
 pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), ExprError> {
@@ -141,7 +148,7 @@ pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), Expr
         });
     }
     let fkw = &text[..i];
-    let Some(fetch) = registry::fetch(fkw) else {
+    let Some(fetch) = registry::fetch(fkw).filter(|_| lua_known(fkw, false)) else {
         return Err(ExprError {
             message: format!("unknown fetch method '{fkw}'"),
             at: 0,
@@ -196,7 +203,7 @@ pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), Expr
             j += 1;
         }
         let ckw = &text[start..j];
-        let Some(conv) = registry::converter(ckw) else {
+        let Some(conv) = registry::converter(ckw).filter(|_| lua_known(ckw, true)) else {
             return Err(ExprError {
                 message: format!("unknown converter '{ckw}'"),
                 at: start,

@@ -697,13 +697,25 @@ fn build_bodies_from(
         let mut w = Builder::new(db, env);
         *out = build_share(&mut w, tree, &bodies[range.clone()], proxies);
     };
+    let lua_scope = crate::lua::scope();
+    let lua_seen = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 1..workers {
             // A thread the system refuses leaves its shares to the others and to this one.
-            let _ = std::thread::Builder::new().spawn_scoped(scope, work);
+            let _ = std::thread::Builder::new().spawn_scoped(scope, || {
+                let ((), seen) = crate::lua::within(&lua_scope, work);
+                if let Ok(mut all) = lua_seen.lock() {
+                    all.extend(seen);
+                }
+            });
         }
         work();
     });
+    crate::lua::record_seen(
+        lua_seen
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     slots
         .into_iter()
         .flat_map(|m| {

@@ -755,13 +755,14 @@ fn place_help(context: RefContext, fetch: &str, needs: &str) -> String {
     }
 }
 
-/// Parses a sample expression argument (e.g. the key of `track-sc0`).
+/// Parses a sample expression argument (e.g. the key of `track-sc0`); an error is worded
+/// between `wrap`'s prefix and suffix.
 pub(super) fn sample_arg(
     b: &mut Builder,
     index: usize,
     word: &Spanned<Text>,
     context: RefContext,
-    what: &str,
+    wrap: (&str, &str),
 ) {
     match sample::parse(&word.value, false) {
         Ok((expr, _)) => {
@@ -773,7 +774,7 @@ pub(super) fn sample_arg(
         Err(e) => {
             let span = inner_span(word, raw_len(b, word), e.at, word.value.len());
             b.push(
-                Diagnostic::new("E506", format!("{what}{}", e.message))
+                Diagnostic::new("E506", format!("{}{}{}", wrap.0, e.message, wrap.1))
                     .at(span)
                     .label("invalid sample expression"),
             );

@@ -270,13 +270,22 @@ fn rule_expressions(
         };
         (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
     };
+    // HAProxy words an expression error inside the rule's error for HTTP rules; TCP rules give
+    // it bare for `set-var`, after the rule's words for `track-sc`.
+    let (wrap_http, wrap_tcp) = ((rule_prefix.as_str(), "."), ("", ""));
     if name.starts_with("track-sc") {
         if let Some(key) = args.first() {
-            super::exprs::sample_arg(b, index, key, RefContext::Tracking, &prefix);
+            let wrap = if http {
+                wrap_http
+            } else {
+                (prefix.as_str(), "")
+            };
+            super::exprs::sample_arg(b, index, key, RefContext::Tracking, wrap);
         }
     } else if name.starts_with("set-var(") {
         if let Some(expr) = args.first() {
-            super::exprs::sample_arg(b, index, expr, context, &prefix);
+            let wrap = if http { wrap_http } else { wrap_tcp };
+            super::exprs::sample_arg(b, index, expr, context, wrap);
         }
     } else if http
         && (name.starts_with("set-var-fmt(")

@@ -26,8 +26,16 @@ pub struct Entry {
     /// Where its current (or last) request went.
     pub backend: Cell<Option<usize>>,
     pub server: RefCell<Option<Arc<str>>>,
-    /// Told when the session is to end at once.
+    /// Told when the session is to end at once; `dead` stays set for whoever looks later.
     kill: tokio::sync::Notify,
+    dead: Cell<bool>,
+}
+
+impl Entry {
+    fn end(&self) {
+        self.dead.set(true);
+        self.kill.notify_waiters();
+    }
 }
 
 /// What a worker reports of one session.
@@ -63,10 +71,19 @@ impl Handle {
         self.0.server.replace(Some(name));
     }
 
-    /// Ready once the session is killed (`shutdown session`, `shutdown sessions server`).
+    /// Ready once the session is killed (`shutdown session`, `shutdown sessions server`);
+    /// every waiter sees it (the serving task and the forwarding inside it).
     pub fn killed(&self) -> impl std::future::Future<Output = ()> + 'static {
         let entry = self.0.clone();
-        async move { entry.kill.notified().await }
+        async move {
+            loop {
+                let told = entry.kill.notified();
+                if entry.dead.get() {
+                    return;
+                }
+                told.await;
+            }
+        }
     }
 }
 
@@ -95,6 +112,7 @@ pub fn open(frontend: usize, client: SocketAddr, local: SocketAddr) -> Handle {
         backend: Cell::new(None),
         server: RefCell::new(None),
         kill: tokio::sync::Notify::new(),
+        dead: Cell::new(false),
     });
     TABLE.with(|t| t.borrow_mut().insert(entry.id, entry.clone()));
     Handle(entry)
@@ -146,7 +164,7 @@ pub async fn answer(thread: usize, mut queries: Queries) {
             Query::Kill(id, reply) => {
                 let entry = TABLE.with(|t| t.borrow().get(&id).cloned());
                 if let Some(e) = &entry {
-                    e.kill.notify_one();
+                    e.end();
                 }
                 let _ = reply.send(entry.is_some());
             }
@@ -155,7 +173,7 @@ pub async fn answer(thread: usize, mut queries: Queries) {
                     let on = e.backend.get() == Some(backend)
                         && e.server.borrow().as_deref() == Some(&*server);
                     if on {
-                        e.kill.notify_one();
+                        e.end();
                     }
                 }
             }),

@@ -409,6 +409,60 @@ fn lua_scripts_are_loaded_and_their_names_checked_like_haproxy_c() {
     );
 }
 
+#[test]
+fn unregistered_lua_fetches_and_converters_fail_as_in_haproxy_c() {
+    // Names computed at run time: only running the script (not reading it) tells them.
+    let script = write_cfg(
+        "samples.lua",
+        "for _, n in ipairs({ 'twice' }) do core.register_fetches(n, function(txn, s) return s .. s end) end\n\
+         local c = 'rev'\ncore.register_converters(c, function(s) return s:reverse() end)\n",
+    );
+    let lines = [
+        ("    http-request set-header X-Ok %[lua.twice(a),lua.rev]\n", None),
+        ("    acl ok lua.twice(a),lua.rev -m str aa\n    http-request deny if ok\n", None),
+        (
+            "    http-request set-header X-F %[lua.thrice(a)]\n",
+            Some("error detected in backend 'be' while parsing 'http-request set-header' rule : failed to parse sample expression <lua.thrice(a)]> : unknown fetch method 'lua.thrice'."),
+        ),
+        (
+            "    http-request set-var(txn.c) str(a),lua.unrev\n",
+            Some("error detected in backend 'be' while parsing 'http-request set-var(txn.c)' rule : unknown converter 'lua.unrev'."),
+        ),
+        (
+            "    acl bad lua.thrice(a) -m str x\n",
+            Some("error detected while parsing ACL 'bad' : unknown fetch method 'lua.thrice' in ACL expression 'lua.thrice(a)'."),
+        ),
+        (
+            "    http-request deny if { str(a),lua.unrev -m str x }\n",
+            Some("error detected while parsing an 'http-request deny' condition : unknown converter 'lua.unrev' in ACL expression 'str(a),lua.unrev'."),
+        ),
+    ];
+    let haproxy = Command::new("haproxy").arg("-v").output().is_ok();
+    for (i, (line, expected)) in lines.iter().enumerate() {
+        let text = format!("global\n    lua-load {}\n{VALID}{line}", script.display());
+        let cfg = write_cfg(&format!("lua-samples{i}.cfg"), &text);
+        let cfg = cfg.to_str().unwrap();
+        let out = run(&["-c", "-f", cfg]);
+        let ours = alerts(&out);
+        match expected {
+            None => assert_eq!(out.status.code(), Some(0), "{ours:?}"),
+            Some(message) => {
+                assert_eq!(out.status.code(), Some(1));
+                assert_eq!(ours, [format!("config : parsing [{cfg}:15] : {message}")]);
+            }
+        }
+        // Debian's haproxy (2.6, Lua 5.3) gives the same verdict and line.
+        if haproxy {
+            let theirs = Command::new("haproxy")
+                .args(["-c", "-f", cfg])
+                .output()
+                .unwrap();
+            assert_eq!(theirs.status.code(), out.status.code(), "{ours:?}");
+            assert_eq!(alerts(&theirs), ours);
+        }
+    }
+}
+
 /// Every `[ALERT]` line of a `-c` run (and the bare lines HAProxy continues one with), without
 /// the process id.
 fn alert_lines(out: &Output) -> Vec<String> {

@@ -283,6 +283,35 @@ fn a_reply_given_to_txn_done_ends_the_transaction_as_in_haproxy() {
 }
 
 #[test]
+fn pcall_hands_scripts_the_plain_error_strings_haproxy_gives() {
+    let cfg = |port: u16| {
+        let load = format!("lua-load {}", script("pcall.lua"));
+        config(port, &load, "", "    http-request use-service lua.pcall\n")
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let (code, ours) = curl(&[&url(port, "/")]);
+    assert_eq!(code, 200, "{}", p.stderr());
+    let file = script("pcall.lua");
+    let expected = format!(
+        "false [x]\n\
+         false <table>\n\
+         false [bad argument #1 to '?' (number expected, got string)]\n\
+         false ['set_map': unknown map file '/nonexistent.map']\n\
+         false [bad argument #1 to '?' (string expected, got no value)]\n\
+         false [bad argument #1 to '?' (string expected, got no value)]\n\
+         false [{file}:18: attempt to index a nil value (field 'nope')]\n\
+         handled: bad argument #1 to '?' (number expected, got string)\n"
+    );
+    assert_eq!(ours, expected);
+    // Debian's haproxy (Lua 5.3) hands the script the same strings.
+    let Some(((_, theirs), _)) = with_haproxy(cfg, |port| curl(&[&url(port, "/")])) else {
+        return;
+    };
+    assert_eq!(theirs, expected);
+}
+
+#[test]
 fn a_service_reads_the_request_body() {
     let port = free_port();
     let load = format!("lua-load {}", script("basics.lua"));

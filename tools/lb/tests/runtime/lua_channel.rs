@@ -159,7 +159,7 @@ fn shut_config(ports: &[u16], server: std::net::SocketAddr) -> String {
     let file = dir.join("shut.lua");
     std::fs::write(&file, SHUT_SCRIPT).unwrap();
     format!(
-        "global\n    lua-load {}\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\nfrontend tcpfe\n    bind 127.0.0.1:{}\n    default_backend be\nbackend be\n    server s1 {server}\nfrontend admin\n    mode http\n    bind 127.0.0.1:{}\n    http-request use-service lua.shut\n",
+        "global\n    lua-load {}\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\nfrontend tcpfe\n    bind 127.0.0.1:{}\n    log stdout format raw local0\n    option tcplog\n    default_backend be\nbackend be\n    server s1 {server}\nfrontend admin\n    mode http\n    bind 127.0.0.1:{}\n    http-request use-service lua.shut\n",
         file.display(),
         ports[0],
         ports[1]
@@ -197,8 +197,18 @@ fn server_shut_sess_ends_the_servers_sessions() {
     let theirs_ports = std::cell::OnceCell::new();
     let cfg = |p| shut_config(theirs_ports.get_or_init(|| vec![p, free_port()]), server);
     let drive = |p| shut_tunnel(theirs_ports.get_or_init(|| vec![p, free_port()]));
-    if let Some(((theirs, said), _)) = with_haproxy(cfg, drive) {
+    // Logged as killed (`K`), with HAProxy's state for a tunnel (`-`).
+    let logged = proxy.stdout_when(|l| l.contains(" fe be/s1 ") || l.contains(" tcpfe be/s1 "));
+    assert!(
+        logged.contains(" tcpfe be/s1 ") && logged.contains(" K- "),
+        "{logged}"
+    );
+    if let Some(((theirs, said), log)) = with_haproxy(cfg, drive) {
         assert_eq!(said, "shut\n");
         assert!(theirs < 20, "haproxy's tunnel lived {theirs}");
+        assert!(
+            log.contains(" tcpfe be/s1 ") && log.contains(" K- "),
+            "{log}"
+        );
     }
 }
