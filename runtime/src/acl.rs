@@ -218,7 +218,8 @@ fn default_method(fetch: &str) -> Method {
             Method::Int
         }
         "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" | "wait_end"
-        | "ssl_fc_is_resumed" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "ssl_c_used" => Method::Bool,
+        | "ssl_fc_is_resumed" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "ssl_c_used"
+        | "req.proto_http" | "req_proto_http" => Method::Bool,
         "req.payload" | "req.payload_lv" => Method::Bin,
         _ => Method::Str,
     }
@@ -526,7 +527,7 @@ fn predefined(name: &str) -> Option<Vec<String>> {
         "TRUE" => &["always_true"],
         "FALSE" => &["always_false"],
         "LOCALHOST" => &["src", "127.0.0.1/8", "::1"],
-        "HTTP" => &["always_true"],
+        "HTTP" => &["req.proto_http"],
         "HTTP_1.0" => &["req.ver", "1.0"],
         "HTTP_1.1" => &["req.ver", "1.1"],
         "HTTP_CONTENT" => &["hdr_val(content-length)", "gt", "0"],

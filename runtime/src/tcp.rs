@@ -230,6 +230,8 @@ pub async fn serve(
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
     let (held, deadline) = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
+    // What the client sent counts even if the stream ends here (`option dontlognull`, `%U`).
+    txn.bytes_in = held.len() as u64;
     // The content rules, paused at each script action while it runs.
     let mut from = 0;
     loop {
@@ -287,6 +289,9 @@ pub async fn serve(
     let key = Some(be.hashing.source_key(client.ip()));
     let mut tries = Attempts::default();
     let start = crate::clock::now();
+    // HAProxy's `%Tw` in TCP mode: from the accept (so the content inspection counts) to
+    // the queue's exit, plus one (it subtracts a request time of -1, TCP having none).
+    let queued = (start - txn.start).as_millis() as i64 + 1;
     let server_stream = loop {
         let (si, server, addr) = if let Some(direct) = &be.direct {
             let Some(addr) = direct.addr(txn.local) else {
@@ -374,7 +379,7 @@ pub async fn serve(
         finish(&txn);
         return None;
     }
-    txn.timings.queue = 0;
+    txn.timings.queue = queued;
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64;
     let limits = Limits {
         a_idle: fe.timeouts.client,

@@ -613,6 +613,7 @@ fn apply_request_rules(
             Verdict::Reject | Verdict::Close
         )
     {
+        unlogged(txn);
         return RulesRan::Ended(rejected(txn));
     }
     let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
@@ -650,6 +651,13 @@ fn rejected(txn: &mut Txn) -> RuleEnding {
         delay: None,
         term: *b"PR",
     }
+}
+
+/// A request the `tcp-request content` rules stopped: HAProxy's HTTP analysis, which
+/// records the request line and the header captures for the log, never ran.
+fn unlogged(txn: &mut Txn) {
+    txn.request_unlogged = true;
+    txn.captured_request.iter_mut().for_each(|c| *c = None);
 }
 
 /// The `tcp-request content` rules of a request on a connection switched to HTTP: whether

@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/checks.rs"]
 mod checks;
+#[path = "runtime/content_http.rs"]
+mod content_http;
 #[path = "runtime/corpus_features.rs"]
 mod corpus_features;
 #[path = "runtime/direct.rs"]
