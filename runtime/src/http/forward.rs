@@ -579,6 +579,10 @@ pub async fn forward(
             }
         };
         let failure = match result {
+            // A switch of protocols nobody asked for is an invalid response, as in HAProxy.
+            Ok(resp) if resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS && !upgrade => {
+                Failure::JunkResponse
+            }
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries

@@ -177,10 +177,12 @@ pub(crate) fn handle(
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
+    let switch_refused = vet::upgrade(req.version(), req.headers_mut()).err();
     let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
-    let refused = vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err();
+    let refused = switch_refused
+        .or_else(|| vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err());
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
     if refused.is_none() {
         txn.request = Some(RequestView {

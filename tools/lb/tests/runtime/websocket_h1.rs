@@ -1,0 +1,124 @@
+//! HTTP/1 protocol switches as HAProxy 2.7's HTTP/1 parser takes them: a WebSocket handshake
+//! (`Connection: upgrade`, `Upgrade: websocket`) without a 24-character `Sec-WebSocket-Key`
+//! is refused with a 400 before any server is contacted; a request with a body switches
+//! nothing (its `Upgrade` is dropped); a 101 to a request that asked for no switch is an
+//! invalid response (502).
+//! Compared with Debian's haproxy side by side.
+
+use crate::harness::*;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A server that records each request head (header lines in lower case, `connection`
+/// left out) and answers a 101 to any request naming `websocket` in an `Upgrade` header or
+/// asking for `/101`, a 200 otherwise; it closes the connection shortly after.
+fn recording_server() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(n) if n > 0 => head.extend_from_slice(&buf[..n]),
+                        _ => return,
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let fields: Vec<&str> = text
+                    .split("\r\n\r\n")
+                    .next()
+                    .unwrap_or("")
+                    .lines()
+                    .skip(1)
+                    .filter(|l| !l.starts_with("connection:") && !l.starts_with("x-"))
+                    .collect();
+                let upgrade = text.starts_with("get /101 ")
+                    || fields
+                        .iter()
+                        .any(|l| l.starts_with("upgrade:") && l.contains("websocket"));
+                log.lock().unwrap().push(fields.join("|"));
+                let reply: &[u8] = if upgrade {
+                    b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                      Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                };
+                let _ = s.write_all(reply);
+                std::thread::sleep(Duration::from_millis(200));
+            });
+        }
+    });
+    (addr, seen)
+}
+
+fn config(port: u16, server: SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 {server}
+"
+    )
+}
+
+const KEY: &str = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+fn requests() -> Vec<String> {
+    let ws = "Connection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\n";
+    vec![
+        format!("GET / HTTP/1.1\r\nHost: a\r\n{ws}\r\n"),
+        format!("GET / HTTP/1.1\r\nHost: a\r\n{ws}Sec-WebSocket-Key: abc\r\n\r\n"),
+        format!("GET / HTTP/1.0\r\nHost: a\r\n{ws}\r\n"),
+        format!("GET / HTTP/1.1\r\nHost: a\r\n{ws}Sec-WebSocket-Key: abc\r\n{KEY}\r\n"),
+        format!("POST / HTTP/1.1\r\nHost: a\r\n{ws}Content-Length: 2\r\n\r\nab"),
+        "GET /101 HTTP/1.1\r\nHost: a\r\n\r\n".to_string(),
+    ]
+}
+
+/// Each request on its own connection: the status the client got.
+fn drive(port: u16) -> Vec<String> {
+    requests()
+        .iter()
+        .map(|r| {
+            let answer = raw(port, r.as_bytes(), Duration::from_millis(800));
+            answer.split(' ').nth(1).unwrap_or("closed").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn websocket_handshakes_need_a_key_and_bodies_switch_nothing() {
+    let (server, seen) = recording_server();
+    let port = free_port();
+    let p = Proxy::start(&config(port, server), port);
+    let mine = drive(port);
+    drop(p);
+    assert_eq!(mine, ["400", "400", "400", "101", "200", "502"]);
+    let mine_seen = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(
+        mine_seen,
+        [
+            "host: a|upgrade: websocket|sec-websocket-key: abc|\
+             sec-websocket-key: dghlihnhbxbszsbub25jzq==",
+            "host: a|content-length: 2",
+            "host: a",
+        ]
+    );
+    let Some((theirs, _)) = with_haproxy(|port| config(port, server), drive) else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+    assert_eq!(*seen.lock().unwrap(), mine_seen);
+}
