@@ -53,11 +53,10 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         (txn.payload.as_ref(), txn.payload_final)
     };
     let Some(data) = held else {
-        // HTTP mode: the request buffer is the body read by `option http-buffer-request`.
+        // HTTP mode: HAProxy counts the message in its internal form, head and body held.
         return match name {
-            "req.len" | "req_len" => vec![Value::Int(
-                txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
-            )],
+            "req.len" | "req_len" | "res.len" => crate::http::htx::data_len(txn, response)
+                .map_or_else(Vec::new, |n| vec![Value::Int(n)]),
             // Nothing more will come: the rules run on what is there.
             "wait_end" => vec![Value::Bool(true)],
             _ => Vec::new(),

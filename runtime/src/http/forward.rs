@@ -658,6 +658,8 @@ async fn respond(
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
     });
+    // The body bytes that came with the head share its buffer (`crate::http::room`).
+    txn.rewrites.response_buffered = body.buffered() as usize;
     // `close` changes nothing here: the server's connection is not kept after a response
     // whose rules asked for it to be closed.
     let keep_server = match crate::tcp_response::run_rules(be, txn, None).await {
@@ -670,8 +672,6 @@ async fn respond(
         }
     };
     let idle_home = idle_home.filter(|_| keep_server);
-    // The body bytes that came with the head share its buffer (`crate::http::room`).
-    txn.rewrites.response_buffered = body.buffered() as usize;
     if let Some(own) =
         super::script::response_rules(ctx, txn, Some(be_index), Some(&mut body)).await
     {

@@ -47,6 +47,8 @@ mod hostile;
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
+#[path = "runtime/htx_fetches.rs"]
+mod htx_fetches;
 #[path = "runtime/inspect.rs"]
 mod inspect;
 #[path = "runtime/logasap.rs"]
