@@ -122,3 +122,66 @@ fn websocket_handshakes_need_a_key_and_bodies_switch_nothing() {
     assert_eq!(theirs, mine);
     assert_eq!(*seen.lock().unwrap(), mine_seen);
 }
+
+fn reuse_config(port: u16, server: SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    http-reuse always
+    server s1 {server}
+"
+    )
+}
+
+/// A request, a WebSocket handshake (whose tunnel echoes in upper case) from another client,
+/// then another request: the server connections each needed, counted by the origin.
+fn reuse_drive(port: u16, origin: &Origin) -> (String, usize, usize) {
+    let get = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    raw(port, get, Duration::from_secs(2));
+    std::thread::sleep(Duration::from_millis(100));
+    let mut s = connect(("127.0.0.1", port));
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let head = format!(
+        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n{KEY}\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    s.write_all(b"ping").unwrap();
+    let n = s.read(&mut buf).unwrap_or(0);
+    let echoed = String::from_utf8_lossy(&buf[..n]).into_owned();
+    let during = origin.conns.load(std::sync::atomic::Ordering::SeqCst);
+    drop(s);
+    std::thread::sleep(Duration::from_millis(200));
+    raw(port, get, Duration::from_secs(2));
+    let after = origin.conns.load(std::sync::atomic::Ordering::SeqCst);
+    (echoed, during, after)
+}
+
+#[test]
+fn a_websocket_handshake_may_take_an_idle_connection_but_never_gives_it_back() {
+    let origin = Origin::start("o");
+    let port = free_port();
+    let p = Proxy::start(&reuse_config(port, origin.addr), port);
+    let mine = reuse_drive(port, &origin);
+    drop(p);
+    // The handshake went on the first request's idle connection; the switch kept it.
+    assert_eq!(mine, ("PING".to_string(), 1, 2));
+    let origin = Origin::start("o");
+    let Some((theirs, _)) = with_haproxy(
+        |port| reuse_config(port, origin.addr),
+        |port| reuse_drive(port, &origin),
+    ) else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+}
