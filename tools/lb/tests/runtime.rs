@@ -119,7 +119,7 @@ mod unix_sockets;
 mod upgrade;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;
-#[path = "runtime/websocket_h1.rs"]
-mod websocket_h1;
+#[path = "runtime/websocket_checks.rs"]
+mod websocket_checks;
 #[path = "runtime/ws_h2.rs"]
 mod ws_h2;

@@ -2,8 +2,9 @@
 //! (`Connection: upgrade`, `Upgrade: websocket`) without a 24-character `Sec-WebSocket-Key`
 //! is refused with a 400 before any server is contacted; a request with a body switches
 //! nothing (its `Upgrade` is dropped); a 101 to a request that asked for no switch is an
-//! invalid response (502).
-//! Compared with Debian's haproxy side by side.
+//! invalid response (502). Over HTTP/2, an extended CONNECT without `:authority` is reset
+//! with `PROTOCOL_ERROR`. A WebSocket stream may take an idle server connection that speaks
+//! its protocol. Compared with Debian's haproxy side by side.
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -123,9 +124,12 @@ fn websocket_handshakes_need_a_key_and_bodies_switch_nothing() {
     assert_eq!(*seen.lock().unwrap(), mine_seen);
 }
 
+/// One thread: idle connections are kept per thread.
 fn reuse_config(port: u16, server: SocketAddr) -> String {
     format!(
-        "{DEFAULTS}
+        "global
+    nbthread 1
+{DEFAULTS}
 frontend fe
     bind 127.0.0.1:{port}
     default_backend be
@@ -181,6 +185,100 @@ fn a_websocket_handshake_may_take_an_idle_connection_but_never_gives_it_back() {
         |port| reuse_config(port, origin.addr),
         |port| reuse_drive(port, &origin),
     ) else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+}
+
+/// One HPACK field, literal and not indexed, without Huffman coding (RFC 7541 §6.2.2).
+fn literal(name: &str, value: &str) -> Vec<u8> {
+    let mut out = vec![0u8, name.len() as u8];
+    out.extend_from_slice(name.as_bytes());
+    out.push(value.len() as u8);
+    out.extend_from_slice(value.as_bytes());
+    out
+}
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// An extended CONNECT for WebSocket on stream 1 of a prior-knowledge HTTP/2 connection:
+/// how the stream's first answer came (`headers`, or `reset <code>`).
+fn extended_connect(port: u16, authority: bool) -> String {
+    let mut block = [
+        literal(":method", "CONNECT"),
+        literal(":protocol", "websocket"),
+        literal(":scheme", "http"),
+        literal(":path", "/"),
+    ]
+    .concat();
+    if authority {
+        block.extend(literal(":authority", "a"));
+    }
+    block.extend(literal("sec-websocket-version", "13"));
+    let mut s = connect(("127.0.0.1", port));
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend(frame(4, 0, 0, &[]));
+    out.extend(frame(1, 4, 1, &block));
+    s.write_all(&out).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        while buf.len() >= 9 {
+            let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
+            if buf.len() < 9 + len {
+                break;
+            }
+            let (kind, stream) = (buf[3], u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]));
+            let payload: Vec<u8> = buf[9..9 + len].to_vec();
+            buf.drain(..9 + len);
+            match (stream, kind) {
+                (1, 1) => return "headers".into(),
+                (1, 3) => {
+                    let code = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
+                    return format!("reset {code}");
+                }
+                _ => {}
+            }
+        }
+        match s.read(&mut chunk) {
+            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return "closed".into(),
+        }
+    }
+}
+
+fn h2_config(port: u16, server: SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port} proto h2
+    default_backend be
+backend be
+    server s1 {server}
+"
+    )
+}
+
+fn h2_drive(port: u16) -> Vec<String> {
+    vec![extended_connect(port, true), extended_connect(port, false)]
+}
+
+#[test]
+fn an_extended_connect_without_authority_is_reset() {
+    let (server, _) = recording_server();
+    let port = free_port();
+    let p = Proxy::start(&h2_config(port, server), port);
+    let mine = h2_drive(port);
+    drop(p);
+    assert_eq!(mine, ["headers", "reset 1"]);
+    let Some((theirs, _)) = with_haproxy(|port| h2_config(port, server), h2_drive) else {
         return;
     };
     assert_eq!(theirs, mine);
