@@ -27,7 +27,9 @@ pub fn parse_head(head: &[u8]) -> Option<RequestView> {
     }
 }
 
-/// What the start of a byte stream holds, read as an HTTP/1.x request.
+/// What the start of a byte stream holds, read as an HTTP/1.x request. Returned at once,
+/// never stored: boxing the request would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Head {
     Complete(RequestView),
     /// A request head so far, not ended yet.
