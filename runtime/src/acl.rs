@@ -211,14 +211,47 @@ fn derived_keyword(first: &str) -> Option<(String, Method)> {
 fn default_method(fetch: &str) -> Method {
     match fetch {
         "src" | "dst" | "hdr_ip" | "req.hdr_ip" => Method::Ip,
-        "src_port" | "dst_port" | "status" | "hdr_cnt" | "req.hdr_cnt" | "nbsrv" | "int"
-        | "req.len" | "req_len" | "req.ssl_hello_type" | "req_ssl_hello_type" | "req.ssl_ver"
-        | "req_ssl_ver" | "ssl_c_verify" | "ssl_c_err" | "ssl_c_ca_err" | "ssl_fc_err"
-        | "ssl_fc_use_keysize" | "ssl_fc_alg_keysize" | "ssl_c_version" | "ssl_f_version" => {
-            Method::Int
-        }
-        "always_true" | "always_false" | "ssl_fc" | "http_auth" | "srv_is_up" | "wait_end"
-        | "ssl_fc_is_resumed" | "ssl_fc_has_sni" | "ssl_fc_has_crt" | "ssl_c_used" => Method::Bool,
+        "src_port"
+        | "dst_port"
+        | "status"
+        | "hdr_cnt"
+        | "req.hdr_cnt"
+        | "nbsrv"
+        | "int"
+        | "req.len"
+        | "req_len"
+        | "res.len"
+        | "internal.htx.data"
+        | "internal.htx.size"
+        | "internal.htx.used"
+        | "internal.htx.free"
+        | "internal.htx.free_data"
+        | "internal.htx.nbblks"
+        | "req.ssl_hello_type"
+        | "req_ssl_hello_type"
+        | "req.ssl_ver"
+        | "req_ssl_ver"
+        | "ssl_c_verify"
+        | "ssl_c_err"
+        | "ssl_c_ca_err"
+        | "ssl_fc_err"
+        | "ssl_fc_use_keysize"
+        | "ssl_fc_alg_keysize"
+        | "ssl_c_version"
+        | "ssl_f_version" => Method::Int,
+        "always_true"
+        | "always_false"
+        | "ssl_fc"
+        | "http_auth"
+        | "srv_is_up"
+        | "wait_end"
+        | "ssl_fc_is_resumed"
+        | "ssl_fc_has_sni"
+        | "ssl_fc_has_crt"
+        | "ssl_c_used"
+        | "req.proto_http"
+        | "req_proto_http"
+        | "internal.htx.has_eom" => Method::Bool,
         "req.payload" | "req.payload_lv" => Method::Bin,
         _ => Method::Str,
     }
@@ -526,7 +559,7 @@ fn predefined(name: &str) -> Option<Vec<String>> {
         "TRUE" => &["always_true"],
         "FALSE" => &["always_false"],
         "LOCALHOST" => &["src", "127.0.0.1/8", "::1"],
-        "HTTP" => &["always_true"],
+        "HTTP" => &["req.proto_http"],
         "HTTP_1.0" => &["req.ver", "1.0"],
         "HTTP_1.1" => &["req.ver", "1.1"],
         "HTTP_CONTENT" => &["hdr_val(content-length)", "gt", "0"],

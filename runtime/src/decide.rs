@@ -21,30 +21,55 @@ pub struct Decision {
 
 /// Parses `head` as an HTTP/1.x request head; `None` when hyper's parser would reject it.
 pub fn parse_head(head: &[u8]) -> Option<RequestView> {
-    let mut headers = [httparse::EMPTY_HEADER; 100];
-    let mut req = httparse::Request::new(&mut headers);
-    let httparse::Status::Complete(_) = req.parse(head).ok()? else {
-        return None;
-    };
-    let method = hyper::Method::from_bytes(req.method?.as_bytes()).ok()?;
-    let uri: hyper::Uri = req.path?.parse().ok()?;
-    let version = if req.version? == 0 {
-        hyper::Version::HTTP_10
-    } else {
-        hyper::Version::HTTP_11
-    };
-    let mut map = hyper::HeaderMap::new();
-    for h in req.headers.iter() {
-        let name = hyper::header::HeaderName::from_bytes(h.name.as_bytes()).ok()?;
-        let value = hyper::header::HeaderValue::from_bytes(h.value).ok()?;
-        map.append(name, value);
+    match read_head(head) {
+        Head::Complete(view) => Some(view),
+        Head::Partial | Head::Invalid => None,
     }
-    Some(RequestView {
-        method,
-        uri,
-        version,
-        headers: map,
-    })
+}
+
+/// What the start of a byte stream holds, read as an HTTP/1.x request. Returned at once,
+/// never stored: boxing the request would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Head {
+    Complete(RequestView),
+    /// A request head so far, not ended yet.
+    Partial,
+    /// Not an HTTP/1.x request head (or one with more than 101 header fields, HAProxy's
+    /// default `tune.http.maxhdr`).
+    Invalid,
+}
+
+/// Reads the HTTP/1.x request head at the start of `data`.
+pub fn read_head(data: &[u8]) -> Head {
+    let mut headers = [httparse::EMPTY_HEADER; 101];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(data) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Head::Partial,
+        Err(_) => return Head::Invalid,
+    }
+    let view = || {
+        let method = hyper::Method::from_bytes(req.method?.as_bytes()).ok()?;
+        let uri: hyper::Uri = req.path?.parse().ok()?;
+        let version = if req.version? == 0 {
+            hyper::Version::HTTP_10
+        } else {
+            hyper::Version::HTTP_11
+        };
+        let mut map = hyper::HeaderMap::new();
+        for h in req.headers.iter() {
+            let name = hyper::header::HeaderName::from_bytes(h.name.as_bytes()).ok()?;
+            let value = hyper::header::HeaderValue::from_bytes(h.value).ok()?;
+            map.append(name, value);
+        }
+        Some(RequestView {
+            method,
+            uri,
+            version,
+            headers: map,
+        })
+    };
+    view().map_or(Head::Invalid, Head::Complete)
 }
 
 /// Decides what frontend `fe` does with the request `head` from `client`.

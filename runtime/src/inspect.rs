@@ -1,13 +1,15 @@
 //! Content inspection (sans-I/O): the fetches that read the client's first bytes held for
 //! `tcp-request content` rules (`req.len`, `req.payload`, `req.payload_lv`, the TLS ClientHello
-//! fetches, `wait_end`), and whether the rules must wait for more of them.
+//! fetches, `wait_end`, and the HTTP request HTTP fetches read there in TCP mode), and whether
+//! the rules must wait for more of them.
 //!
 //! A fetch that could answer differently with more data marks the transaction (`may_change`)
 //! unless the payload is final; a condition that then neither passes nor fails waits, as
 //! HAProxy waits on `ACL_TEST_MISS` until `tcp-request inspect-delay` passes.
 
+use crate::decide::Head;
 use crate::sample::Value;
-use crate::txn::Txn;
+use crate::txn::{RequestView, Txn};
 use bytes::Bytes;
 
 /// The fetches this module answers.
@@ -51,11 +53,10 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         (txn.payload.as_ref(), txn.payload_final)
     };
     let Some(data) = held else {
-        // HTTP mode: the request buffer is the body read by `option http-buffer-request`.
+        // HTTP mode: HAProxy counts the message in its internal form, head and body held.
         return match name {
-            "req.len" | "req_len" => vec![Value::Int(
-                txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
-            )],
+            "req.len" | "req_len" | "res.len" => crate::http::htx::data_len(txn, response)
+                .map_or_else(Vec::new, |n| vec![Value::Int(n)]),
             // Nothing more will come: the rules run on what is there.
             "wait_end" => vec![Value::Bool(true)],
             _ => Vec::new(),
@@ -117,6 +118,38 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             }
             Hello::NotTls => Vec::new(),
         },
+    }
+}
+
+/// The HTTP/1 request at the start of the client's held bytes (TCP mode), which HAProxy's
+/// HTTP fetches parse there: `None` when there is none, and the transaction is marked to
+/// wait for more while a head has begun but not ended.
+pub fn held_request(txn: &Txn) -> Option<RequestView> {
+    let data = txn.payload.as_ref()?;
+    // HAProxy's HTTP/1 parser reads HTTP/2's preface as a request (`PRI * HTTP/2.0`) with
+    // no header, so that a TCP frontend can see HTTP in it and switch to HTTP mode.
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\n";
+    let head = if data.starts_with(PREFACE) {
+        Head::Complete(RequestView {
+            method: hyper::Method::from_bytes(b"PRI").ok()?,
+            uri: hyper::Uri::from_static("*"),
+            version: hyper::Version::HTTP_2,
+            headers: hyper::HeaderMap::new(),
+        })
+    } else if PREFACE.starts_with(data) {
+        Head::Partial
+    } else {
+        crate::decide::read_head(data)
+    };
+    match head {
+        Head::Complete(view) => Some(view),
+        Head::Partial => {
+            if !txn.payload_final {
+                txn.may_change.set(true);
+            }
+            None
+        }
+        Head::Invalid => None,
     }
 }
 

@@ -179,7 +179,7 @@ fn captures(out: &mut String, caps: &[Option<String>], list: bool, quote: bool) 
 fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
     let t = &txn.timings;
     let total = txn.elapsed_ms();
-    let req = txn.request.as_ref();
+    let req = txn.request.as_ref().filter(|_| !txn.request_unlogged);
     let _ = match name {
         "ci" | "fi" => write!(out, "{}", txn.shown_addr(name == "fi").0),
         "cp" | "fp" => write!(out, "{}", txn.shown_addr(name == "fp").1),

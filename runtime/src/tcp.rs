@@ -236,6 +236,8 @@ pub async fn serve(
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
     let (held, deadline) = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
+    // What the client sent counts even if the stream ends here (`option dontlognull`, `%U`).
+    txn.bytes_in = held.len() as u64;
     // The content rules, paused at each script action while it runs.
     let mut from = 0;
     loop {
@@ -293,6 +295,9 @@ pub async fn serve(
     let key = Some(be.hashing.source_key(client.ip()));
     let mut tries = Attempts::default();
     let start = crate::clock::now();
+    // HAProxy's `%Tw` in TCP mode: from the accept (so the content inspection counts) to
+    // the queue's exit, plus one (it subtracts a request time of -1, TCP having none).
+    let before_queue = (start - txn.start).as_millis() as i64 + 1;
     let server_stream = loop {
         let (si, server, addr) = if let Some(direct) = &be.direct {
             let Some(addr) = direct.addr(txn.local) else {
@@ -329,7 +334,8 @@ pub async fn serve(
             Ok(slot) => slot,
             Err(slot) => {
                 txn.queued_ahead = slot.ahead;
-                txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
+                txn.timings.queue =
+                    before_queue + (crate::clock::now() - queued).as_millis() as i64;
                 txn.term = *b"sQ";
                 finish(&txn);
                 return None;
@@ -398,6 +404,7 @@ pub async fn serve(
     }
     txn.timings.connect =
         (crate::clock::now() - start).as_millis() as i64 - txn.timings.queue.max(0);
+    txn.timings.queue = before_queue + txn.timings.queue.max(0);
     let limits = Limits {
         a_idle: fe.timeouts.client,
         b_idle: be.timeouts.server,

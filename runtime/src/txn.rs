@@ -146,6 +146,10 @@ pub struct Txn {
     pub last_rule: Option<(Arc<str>, u32)>,
     /// Why the last server handshake failed (`bc_err`, `ssl_bc_err`).
     pub backend_error: Option<crate::tls::errors::ServerTlsError>,
+    /// The `tcp-request content` rules of an HTTP frontend rejected the request: HAProxy
+    /// runs them before its HTTP analysis records the request line and the captures, so the
+    /// log shows `<BADREQ>` and empty captures.
+    pub request_unlogged: bool,
 }
 
 impl Txn {
@@ -228,6 +232,7 @@ impl Txn {
             persist: Default::default(),
             last_rule: None,
             backend_error: None,
+            request_unlogged: false,
         }
     }
 

@@ -581,6 +581,13 @@ pub fn fetch_places(name: &str) -> Option<u32> {
     )
 }
 
+/// Whether fetch `name` reads the HTTP request (its line, headers or body): in TCP mode
+/// HAProxy parses the client's held bytes as one for it.
+pub fn reads_http_request(name: &str) -> bool {
+    // HRQHV, HRQHP and HRQBO.
+    fetch_sources(name).is_some_and(|s| s & (0x7 << 8) != 0)
+}
+
 /// When fetch `name` cannot be used at any of the check points `places`: what it needs, named
 /// as HAProxy names its sources (`sample_src_names`: comma-separated). `None` when it can be
 /// used there, or is not in the table.

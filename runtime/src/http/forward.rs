@@ -362,7 +362,36 @@ pub async fn forward(
             && server.send_proxy.is_none()
             && !close_server
             && !private;
-        let idle = if upgrade || fcgi.is_some() {
+        // A WebSocket stream takes an idle connection only where it speaks the server's usual
+        // protocol (`Way::may_reuse`): over HTTP/2 a stream of a shared connection, over
+        // HTTP/1.1 a connection of its own, which the switch then keeps. Other upgrades and
+        // CONNECT tunnels open their own.
+        let ws_reuse = way.filter(|_| {
+            txn.request
+                .as_ref()
+                .is_some_and(|r| websocket::is_websocket(&r.headers))
+                && match &server.tls {
+                    Some(t) => t.peek(|c| Way::may_reuse(mux, Some(c))),
+                    None => Way::may_reuse(mux, None),
+                }
+        });
+        let idle = if fcgi.is_some() {
+            None
+        } else if let Some(way) = ws_reuse {
+            match way {
+                Way::H2 | Way::AlpnH2 if h2_shared => ctx
+                    .conns
+                    .h2()
+                    .take(pool_key, mux.max_reuse)
+                    .map(Connected::H2),
+                Way::H1 { .. } => ctx
+                    .conns
+                    .take(pool_key, shared_reuse)
+                    .filter(|c| !private || c.peer_addr() == Some(addr))
+                    .map(Connected::H1),
+                _ => None,
+            }
+        } else if upgrade {
             None
         } else if may_multiplex && h2_shared {
             ctx.conns
@@ -573,6 +602,10 @@ pub async fn forward(
             }
         };
         let failure = match result {
+            // A switch of protocols nobody asked for is an invalid response, as in HAProxy.
+            Ok(resp) if resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS && !upgrade => {
+                Failure::JunkResponse
+            }
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
@@ -648,6 +681,8 @@ async fn respond(
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
     });
+    // The body bytes that came with the head share its buffer (`crate::http::room`).
+    txn.rewrites.response_buffered = body.buffered() as usize;
     // `close` changes nothing here: the server's connection is not kept after a response
     // whose rules asked for it to be closed.
     let keep_server = match crate::tcp_response::run_rules(be, txn, None).await {
@@ -660,8 +695,6 @@ async fn respond(
         }
     };
     let idle_home = idle_home.filter(|_| keep_server);
-    // The body bytes that came with the head share its buffer (`crate::http::room`).
-    txn.rewrites.response_buffered = body.buffered() as usize;
     if let Some(own) =
         super::script::response_rules(ctx, txn, Some(be_index), Some(&mut body)).await
     {

@@ -11,6 +11,7 @@ pub mod compress;
 pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
+pub mod htx;
 pub mod idle;
 pub mod monitor;
 pub mod normalize;
@@ -177,10 +178,12 @@ pub(crate) fn handle(
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
+    let switch_refused = vet::upgrade(req.version(), req.headers_mut()).err();
     let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
-    let refused = vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err();
+    let refused = switch_refused
+        .or_else(|| vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err());
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
     if refused.is_none() {
         txn.request = Some(RequestView {
@@ -621,6 +624,7 @@ fn apply_request_rules(
             Verdict::Reject | Verdict::Close
         )
     {
+        unlogged(txn);
         return RulesRan::Ended(rejected(txn));
     }
     let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
@@ -658,6 +662,13 @@ fn rejected(txn: &mut Txn) -> RuleEnding {
         delay: None,
         term: *b"PR",
     }
+}
+
+/// A request the `tcp-request content` rules stopped: HAProxy's HTTP analysis, which
+/// records the request line and the header captures for the log, never ran.
+fn unlogged(txn: &mut Txn) {
+    txn.request_unlogged = true;
+    txn.captured_request.iter_mut().for_each(|c| *c = None);
 }
 
 /// The `tcp-request content` rules of a request on a connection switched to HTTP: whether

@@ -19,7 +19,7 @@ use hyper::HeaderMap;
 /// Bytes of HAProxy's buffer header, before the message.
 const BUFFER_HEADER: usize = 48;
 /// Bytes of one block header.
-const BLOCK: usize = 8;
+pub(super) const BLOCK: usize = 8;
 /// Bytes of the start line's fixed part (flags, method or status, part lengths).
 const START_LINE: usize = 20;
 
@@ -49,7 +49,7 @@ pub struct Limits {
 
 impl Limits {
     /// The largest message, in internal form.
-    fn capacity(&self) -> usize {
+    pub(super) fn capacity(&self) -> usize {
         self.bufsize.saturating_sub(BUFFER_HEADER)
     }
 
@@ -82,7 +82,7 @@ pub fn response_size(r: &ResponseView) -> usize {
 }
 
 /// The body bytes held with a head of `head` bytes when `available` came with it.
-fn held(limits: Limits, head: usize, available: usize) -> usize {
+pub(super) fn held(limits: Limits, head: usize, available: usize) -> usize {
     let room = limits.receive_limit().saturating_sub(head + BLOCK);
     available.min(room)
 }

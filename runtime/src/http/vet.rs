@@ -9,7 +9,7 @@
 //! header lookups and no allocation.
 
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
-use hyper::header::{CONNECTION, EXPECT, HOST, TRANSFER_ENCODING};
+use hyper::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use hyper::{Method, Uri, Version};
 
 /// Why a request head is refused: the status to answer with.
@@ -60,6 +60,39 @@ pub fn vet(
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
     {
         headers.remove(EXPECT);
+    }
+    Ok(())
+}
+
+/// An HTTP/1 request's protocol switch as HAProxy reads it, before anything else looks at
+/// the request: with a body, `Connection: upgrade` switches nothing and its `Upgrade` header is
+/// removed; a WebSocket handshake (`websocket` among the `Upgrade` protocols) must carry a
+/// `Sec-WebSocket-Key` of 24 characters (the base64 of RFC 6455's 16-byte nonce), or it is
+/// refused with a 400. HTTP/2 and HTTP/3 requests have no such switch.
+pub fn upgrade(version: Version, headers: &mut HeaderMap) -> Result<(), Refusal> {
+    if version > Version::HTTP_11
+        || !headers.contains_key(CONNECTION)
+        || !crate::upstream::connection_has(headers, "upgrade")
+    {
+        return Ok(());
+    }
+    let body = headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get_all(CONTENT_LENGTH)
+            .iter()
+            .any(|v| v.as_bytes().trim_ascii() != b"0");
+    if body {
+        headers.remove(UPGRADE);
+        return Ok(());
+    }
+    let websocket =
+        elements(headers.get_all(UPGRADE).iter()).any(|p| p.eq_ignore_ascii_case(b"websocket"));
+    let keyed = headers
+        .get_all(super::websocket::KEY)
+        .iter()
+        .any(|k| k.len() == 24);
+    if websocket && !keyed {
+        return Err(Refusal::BadRequest);
     }
     Ok(())
 }
@@ -239,6 +272,59 @@ mod tests {
     }
 
     const V11: Version = Version::HTTP_11;
+
+    fn switch(version: Version, fields: &[(&str, &str)]) -> Result<HeaderMap, Refusal> {
+        let mut headers = HeaderMap::new();
+        for (n, v) in fields {
+            headers.append(
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        upgrade(version, &mut headers).map(|()| headers)
+    }
+
+    #[test]
+    fn a_websocket_handshake_needs_a_key_of_24_characters() {
+        let ws = [
+            ("connection", "keep-alive, Upgrade"),
+            ("upgrade", "foo, WebSocket"),
+        ];
+        assert_eq!(switch(V11, &ws), Err(Refusal::BadRequest));
+        assert_eq!(switch(Version::HTTP_10, &ws), Err(Refusal::BadRequest));
+        let short = [ws[0], ws[1], ("sec-websocket-key", "abc")];
+        assert_eq!(switch(V11, &short), Err(Refusal::BadRequest));
+        let key = ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+        assert!(switch(V11, &[ws[0], ws[1], ("sec-websocket-key", "abc"), key]).is_ok());
+        // Not a WebSocket switch, or no switch at all: nothing to check.
+        assert!(switch(V11, &[ws[0], ("upgrade", "h2c")]).is_ok());
+        assert!(switch(V11, &[("upgrade", "websocket")]).is_ok());
+        // HTTP/2's extended CONNECT reaches the request path in this form, without a key.
+        assert!(switch(Version::HTTP_2, &ws).is_ok());
+    }
+
+    #[test]
+    fn a_request_with_a_body_switches_nothing() {
+        let h = switch(
+            V11,
+            &[
+                ("connection", "upgrade"),
+                ("upgrade", "websocket"),
+                ("content-length", "2"),
+            ],
+        )
+        .unwrap();
+        assert!(!h.contains_key(UPGRADE));
+        let h = switch(
+            V11,
+            &[
+                ("connection", "upgrade"),
+                ("upgrade", "websocket"),
+                ("content-length", "0"),
+            ],
+        );
+        assert_eq!(h, Err(Refusal::BadRequest), "an empty body is none");
+    }
 
     #[test]
     fn host_values_must_agree_and_are_merged() {

@@ -97,6 +97,28 @@ impl Way {
         }
     }
 
+    /// Whether a WebSocket stream to a server may take one of its idle connections: only when
+    /// it would speak the server's usual protocol, as HAProxy decides it (an explicit `proto`
+    /// or no ALPN: `ws auto`, or the `ws` protocol that `proto` names; with ALPN: a list of
+    /// one protocol under `auto`, else exactly the `ws` protocol).
+    pub(crate) fn may_reuse(mux: &ServerMux, tls: Option<&ServerTlsConfig>) -> bool {
+        match tls.filter(|t| t.has_alpn && !mux.h2) {
+            None => match mux.ws {
+                WsMode::Auto => true,
+                WsMode::H2 => mux.h2,
+                WsMode::H1 => !mux.h2,
+            },
+            Some(t) => {
+                let alpn = &t.config.alpn_protocols;
+                match mux.ws {
+                    WsMode::Auto => alpn.len() == 1,
+                    WsMode::H2 => alpn.len() == 1 && alpn[0] == b"h2",
+                    WsMode::H1 => alpn.len() == 1 && alpn[0] == b"http/1.1",
+                }
+            }
+        }
+    }
+
     /// Whether the connection may (or must) speak HTTP/2.
     pub(crate) fn may_multiplex(self) -> bool {
         !matches!(

@@ -69,6 +69,10 @@ impl std::fmt::Display for Unanswered {
 
 impl std::error::Error for Unanswered {}
 
+/// Why a stream is reset: hyper takes the reason from an HTTP/2 error it finds here
+/// (`PROTOCOL_ERROR` for a malformed request), else resets with `INTERNAL_ERROR`.
+type StreamEnd = Box<dyn std::error::Error + Send + Sync>;
+
 /// Runs hyper's per-stream tasks on the worker thread's `LocalSet`.
 #[derive(Clone, Copy)]
 struct LocalExec;
@@ -128,11 +132,19 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             // An extended CONNECT goes through the request path as HTTP/1.1's upgrade, and its
             // 101 comes back as the 200 that opens the stream's tunnel.
             let extended = websocket::from_client_extended_connect(&mut req);
-            let answer = handle(
-                svc_ctx.clone(),
-                super::with_host(req).map(IncomingBody::Hyper),
-            );
+            // RFC 8441 §4: an extended CONNECT carries `:authority`, as every HTTP/2 request
+            // should; HAProxy resets one without (hyper's HTTP/2 has checked the rest).
+            let malformed = extended && req.uri().authority().is_none();
+            let answer = (!malformed).then(|| {
+                handle(
+                    svc_ctx.clone(),
+                    super::with_host(req).map(IncomingBody::Hyper),
+                )
+            });
             async move {
+                let Some(answer) = answer else {
+                    return Err(StreamEnd::from(h2::Error::from(h2::Reason::PROTOCOL_ERROR)));
+                };
                 let Ok(mut resp) = answer.await;
                 // A stream ended without an answer (`reject`…) is reset rather than answered.
                 if resp
@@ -140,7 +152,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
                     .get::<crate::http::reply::CloseUnanswered>()
                     .is_some()
                 {
-                    return Err(Unanswered);
+                    return Err(StreamEnd::from(Unanswered));
                 }
                 if extended {
                     websocket::to_client_extended_connect(&mut resp);

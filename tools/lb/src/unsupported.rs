@@ -310,14 +310,14 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
             if !support::action_supported(&r.action.value) {
                 continue;
             }
-            // In HTTP mode the response's raw bytes are not held: HAProxy measures its
-            // internal message there, which hapee does not have.
+            // In HTTP mode the response's raw bytes are not held: HAProxy reads its internal
+            // message there, whose bytes hapee does not have (only their count, `res.len`).
             if http && r.set == hapee_compiler::registry::RuleSet::TcpResponseContent {
-                let raw = r.args.iter().chain(r.condition.iter()).find(|w| {
-                    ["res.len", "res.payload"]
-                        .iter()
-                        .any(|f| w.value.as_str().contains(f))
-                });
+                let raw = r
+                    .args
+                    .iter()
+                    .chain(r.condition.iter())
+                    .find(|w| w.value.as_str().contains("res.payload"));
                 if let Some(w) = raw {
                     out.push((
                         w.span,

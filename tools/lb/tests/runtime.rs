@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/checks.rs"]
 mod checks;
+#[path = "runtime/content_http.rs"]
+mod content_http;
 #[path = "runtime/corpus_features.rs"]
 mod corpus_features;
 #[path = "runtime/direct.rs"]
@@ -45,6 +47,8 @@ mod hostile;
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
+#[path = "runtime/htx_fetches.rs"]
+mod htx_fetches;
 #[path = "runtime/inspect.rs"]
 mod inspect;
 #[path = "runtime/logasap.rs"]
@@ -119,5 +123,7 @@ mod unix_sockets;
 mod upgrade;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;
+#[path = "runtime/websocket_checks.rs"]
+mod websocket_checks;
 #[path = "runtime/ws_h2.rs"]
 mod ws_h2;

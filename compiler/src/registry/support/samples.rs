@@ -272,6 +272,13 @@ pub const FETCHES: &[&str] = &[
     "fc_pp_unique_id",
     "fc_rcvd_proxy",
     "internal.strm.is_htx",
+    "internal.htx.data",
+    "internal.htx.size",
+    "internal.htx.used",
+    "internal.htx.free",
+    "internal.htx.free_data",
+    "internal.htx.nbblks",
+    "internal.htx.has_eom",
     // Sample fetches of runtime/src/sample/fetch.
     "fc_src",
     "fc_dst",

@@ -44,6 +44,11 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         },
         _ => match &txn.request {
             Some(req) => request_fetch(name, args, req),
+            // TCP mode: the request the client's held bytes begin with, if whole.
+            None if hapee_compiler::registry::capabilities::reads_http_request(name) => {
+                crate::inspect::held_request(txn)
+                    .map_or_else(Vec::new, |req| request_fetch(name, args, &req))
+            }
             None => Vec::new(),
         },
     }

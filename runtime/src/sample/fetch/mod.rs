@@ -66,6 +66,9 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
             crate::http::cache::fetch(name, txn).into_iter().collect()
         }
         _ if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
+        _ if crate::http::htx::provides(name) => {
+            crate::http::htx::fetch(name, txn).into_iter().collect()
+        }
         _ if name.starts_with("lua.") => crate::script::hooks()
             .and_then(|h| h.fetch(&name["lua.".len()..], &f.args, txn))
             .into_iter()

@@ -11,7 +11,7 @@ use hapee_compiler::syntax::MapEnv;
 use std::collections::BTreeMap;
 
 /// The share measured when this floor was last raised; a change that lowers it fails here.
-const STARTS_AT_LEAST: usize = 201;
+const STARTS_AT_LEAST: usize = 202;
 
 /// The keyword part of a U001 reason (`'stats' in a global section` → `stats`), so that the
 /// table ranks keywords, not lines.

@@ -1,0 +1,128 @@
+//! A message as HAProxy's internal buffer holds it when rules look at it (sizes from
+//! `crate::http::room`): the `internal.htx.*` fetches, and `req.len`/`res.len` in HTTP mode,
+//! which HAProxy answers with the buffer's data bytes (head and body in internal form) rather
+//! than the bytes on the wire.
+//!
+//! The start line, each header and the end of the head take one block each, the body bytes
+//! held one more. The body held is what hapee read before the rules: a request's with
+//! `option http-buffer-request` or `wait-for-body`, a response's that came with its head.
+
+use super::room::{held, request_size, response_size, BLOCK};
+use crate::sample::Value;
+use crate::txn::Txn;
+use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use hyper::HeaderMap;
+
+/// The fetches this module answers.
+const FETCHES: &[&str] = &[
+    "internal.htx.data",
+    "internal.htx.size",
+    "internal.htx.used",
+    "internal.htx.free",
+    "internal.htx.free_data",
+    "internal.htx.nbblks",
+    "internal.htx.has_eom",
+];
+
+pub fn provides(name: &str) -> bool {
+    FETCHES.contains(&name)
+}
+
+/// One message in the buffer.
+struct Held {
+    /// Bytes of the blocks' contents (`htx->data`).
+    data: usize,
+    blocks: usize,
+    /// The message has ended in the buffer (HAProxy's end-of-message flag).
+    complete: bool,
+}
+
+/// The declared body length: `Some(0)` for none, `None` when chunked or unknown.
+fn declared(h: &HeaderMap) -> Option<u64> {
+    if h.contains_key(TRANSFER_ENCODING) {
+        return None;
+    }
+    match h.get(CONTENT_LENGTH) {
+        Some(v) => v.to_str().ok()?.trim().parse().ok(),
+        None => Some(0),
+    }
+}
+
+fn message(txn: &Txn, response: bool) -> Option<Held> {
+    let limits = txn.shared.room;
+    let (head, headers, available, bodyless) = if response {
+        let r = txn.response.as_ref()?;
+        // No body follows these, nor any answer to HEAD.
+        let bodyless = matches!(r.status, 100..=199 | 204 | 304)
+            || txn
+                .request
+                .as_ref()
+                .is_some_and(|q| q.method == hyper::Method::HEAD);
+        (
+            response_size(r),
+            &r.headers,
+            txn.rewrites.response_buffered,
+            bodyless,
+        )
+    } else {
+        let r = txn.request.as_ref()?;
+        let available = txn.request_body.as_ref().map_or(0, |b| b.len());
+        (request_size(r), &r.headers, available, false)
+    };
+    let body = held(limits, head, available);
+    let complete = bodyless || declared(headers) == Some(body as u64);
+    // The head's blocks: the start line, each header, the end of the head.
+    let head_blocks = headers.len() + 2;
+    let blocks = head_blocks + usize::from(body > 0);
+    Some(Held {
+        // The end of the head holds one byte, which `room` leaves out.
+        data: head - head_blocks * BLOCK + 1 + body,
+        blocks,
+        complete,
+    })
+}
+
+/// Whether samples are being fetched on the response (a response rule), as HAProxy picks a
+/// fetch's channel; elsewhere, logs included, on the request.
+fn on_response(txn: &Txn) -> bool {
+    use hapee_compiler::registry::capabilities::at;
+    let places = txn.places.get();
+    let response = at::BE_RES_CNT
+        | at::BE_HRS_HDR
+        | at::BE_HRS_BDY
+        | at::FE_RES_CNT
+        | at::FE_HRS_HDR
+        | at::FE_HRS_BDY;
+    let request = at::FE_REQ_CNT
+        | at::FE_HRQ_HDR
+        | at::FE_HRQ_BDY
+        | at::BE_REQ_CNT
+        | at::BE_HRQ_HDR
+        | at::BE_HRQ_BDY;
+    places & response != 0 && places & request == 0
+}
+
+/// `req.len` / `res.len` in HTTP mode: the message's data bytes in the buffer.
+pub fn data_len(txn: &Txn, response: bool) -> Option<i64> {
+    message(txn, response).map(|m| m.data as i64)
+}
+
+/// Evaluates one `internal.htx.*` fetch.
+pub fn fetch(name: &str, txn: &Txn) -> Option<Value> {
+    let m = message(txn, on_response(txn))?;
+    let size = txn.shared.room.capacity();
+    let used = m.data + m.blocks * BLOCK;
+    let free = size.saturating_sub(used);
+    let int = |n: usize| Some(Value::Int(n as i64));
+    match name {
+        "internal.htx.data" => int(m.data),
+        "internal.htx.size" => int(size),
+        "internal.htx.used" => int(used),
+        "internal.htx.free" => int(free),
+        // The room for one more block's contents.
+        "internal.htx.free_data" => int(free.saturating_sub(BLOCK)),
+        "internal.htx.nbblks" => int(m.blocks),
+        "internal.htx.has_eom" => Some(Value::Bool(m.complete)),
+        _ => None,
+    }
+}
