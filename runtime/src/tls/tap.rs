@@ -94,6 +94,8 @@ impl FlightWatch {
             let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
             let (kind, end) = (head[0], at + 5 + len);
             if kind != 22 {
+                // What came before it is read first.
+                self.read_messages();
                 self.finish();
                 return;
             }
@@ -250,14 +252,16 @@ mod tests {
         wire.extend(record(22, &message(4, &nst)));
         wire.extend(record(20, &[1]));
         wire.extend(record(22, &message(4, b"\0\0\0\0\0\x01z")));
-        let mut w = FlightWatch::default();
-        for chunk in wire.chunks(7) {
-            w.feed(chunk);
+        for size in [7, wire.len()] {
+            let mut w = FlightWatch::default();
+            for chunk in wire.chunks(size) {
+                w.feed(chunk);
+            }
+            assert_eq!(w.seen.session_id, vec![1, 2, 3, 4]);
+            // What follows the ChangeCipherSpec is not read.
+            assert_eq!(w.seen.ticket, b"tkt".to_vec(), "{size}");
+            assert!(w.done && w.records.is_empty());
         }
-        assert_eq!(w.seen.session_id, vec![1, 2, 3, 4]);
-        // What follows the ChangeCipherSpec is not read.
-        assert_eq!(w.seen.ticket, b"tkt".to_vec());
-        assert!(w.done && w.records.is_empty());
     }
 
     #[test]

@@ -107,6 +107,8 @@ mod tls_early;
 mod tls_gencert;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
+#[path = "runtime/tls_session_id.rs"]
+mod tls_session_id;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
 #[path = "runtime/unix_sockets.rs"]
