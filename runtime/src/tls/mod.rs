@@ -211,7 +211,7 @@ pub async fn accept(
         let hello = start.client_hello();
         let captured = (tls.capture_size > 0)
             .then(|| fetch::CapturedHello::of(hello.cipher_suites(), tls.capture_size));
-        let sigs = store::usable_sigs(&hello, tls.store.tls13);
+        let sigs = store::usable_sigs(&hello);
         let side = tls.side_for(hello.server_name(), Some(&sigs));
         let stream = start
             .into_stream(side.config.clone())

@@ -105,6 +105,8 @@ mod tls_curves;
 mod tls_early;
 #[path = "runtime/tls_gencert.rs"]
 mod tls_gencert;
+#[path = "runtime/tls_key_type.rs"]
+mod tls_key_type;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
 #[path = "runtime/tls_session_id.rs"]
