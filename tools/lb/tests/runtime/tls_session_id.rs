@@ -31,20 +31,20 @@ fn shape(port: u16, version: &str, sess: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut client_ids = Vec::new();
     let mut ours = Vec::new();
+    let answer = regex::Regex::new(r"id=([0-9A-F]*) r=(\d)").unwrap();
+    let session = regex::Regex::new(r"Session-ID: ([0-9A-F]*)").unwrap();
     for i in 0..2 {
         let mode = if i == 0 { "-sess_out" } else { "-sess_in" };
         let text = s_client(
             port,
             &[version, mode, sess, "-ign_eof", "-servername", "a.example"],
         );
-        let id = regex::Regex::new(r"id=([0-9A-F]*) r=(\d)")
-            .unwrap()
+        let id = answer
             .captures(&text)
             .map(|c| (c[1].to_string(), c[2].to_string()))
             .unwrap_or_else(|| panic!("no answer: {text}"));
         // s_client prints the ID of the session it holds at the end (TLS 1.3: one per ticket).
-        let client = regex::Regex::new(r"Session-ID: ([0-9A-F]*)")
-            .unwrap()
+        let client = session
             .captures_iter(&text)
             .last()
             .map(|c| c[1].to_string())
