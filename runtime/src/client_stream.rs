@@ -14,7 +14,7 @@ pub enum MaybeTls<T> {
 }
 
 /// A client connection once opened.
-pub type ClientStream = MaybeTls<tokio_rustls::server::TlsStream<TcpStream>>;
+pub type ClientStream = MaybeTls<tokio_rustls::server::TlsStream<crate::tls::tap::Tapped>>;
 
 impl<T: AsyncRead + Unpin> AsyncRead for MaybeTls<T> {
     fn poll_read(

@@ -7,14 +7,31 @@ use rustls::ClientConnection;
 
 /// What a finished handshake with a server settled. `server_cert` is the server's own
 /// certificate; `sni` the name sent.
-pub fn info(conn: &ClientConnection) -> TlsInfo {
+pub fn info((tcp, conn): (&super::tap::Tapped, &ClientConnection)) -> TlsInfo {
     TlsInfo {
+        session_id: client_session_id(conn, tcp.seen_so_far()),
         server_cert: conn
             .peer_certificates()
             .and_then(|c| c.first())
             .map(|c| c.clone().into_owned()),
         ..TlsInfo::negotiated(conn)
     }
+}
+
+/// A server connection's session ID as OpenSSL has it on the client side: the SHA-256 of the
+/// ticket when the server sent one (OpenSSL names a ticket's session so), else the
+/// ServerHello's ID. A TLS 1.3 ticket travels encrypted and rustls keeps it: no ID then.
+fn client_session_id(conn: &ClientConnection, seen: Option<&super::tap::Seen>) -> bytes::Bytes {
+    let Some(seen) =
+        seen.filter(|_| conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2))
+    else {
+        return bytes::Bytes::new();
+    };
+    if seen.ticket.is_empty() {
+        return seen.session_id.clone().into();
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &seen.ticket);
+    bytes::Bytes::copy_from_slice(digest.as_ref())
 }
 
 /// Evaluates a `ssl_bc*` or `ssl_s_*` fetch over the server connection's TLS (`None` when
@@ -34,6 +51,7 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
     match name {
         "ssl_bc_protocol" => one(text(t.version)),
         "ssl_bc_cipher" => one(text(t.cipher)),
+        "ssl_bc_session_id" => one(t.session_id_sample()),
         "ssl_bc_alpn" => one(t.alpn.as_deref().and_then(text)),
         "ssl_bc_use_keysize" | "ssl_bc_alg_keysize" => one(Some(Value::Int(t.cipher_bits))),
         // A connection that carries the request finished its handshake without error.

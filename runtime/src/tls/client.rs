@@ -288,7 +288,7 @@ impl ServerTlsConfig {
         name: ServerName<'static>,
         tcp: tokio::net::TcpStream,
         limit: std::time::Duration,
-    ) -> Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    ) -> Option<tokio_rustls::client::TlsStream<super::tap::Tapped>> {
         handshake(&self.config, name, tcp, limit, false).await.ok()
     }
 
@@ -321,10 +321,11 @@ pub async fn handshake(
     tcp: tokio::net::TcpStream,
     limit: std::time::Duration,
     early: bool,
-) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, super::errors::ServerTlsError> {
+) -> Result<tokio_rustls::client::TlsStream<super::tap::Tapped>, super::errors::ServerTlsError> {
     let connector = tokio_rustls::TlsConnector::from(config.clone())
         .early_data(early && config.enable_early_data);
     let sni = matches!(name, ServerName::DnsName(_));
+    let tcp = super::tap::Tapped::client(tcp);
     match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => Err(super::errors::ServerTlsError::of_io(&e, sni)),

@@ -234,7 +234,6 @@ impl BindTlsConfig {
         };
         let mut store = CertStore {
             strict_sni: t.strict_sni,
-            tls13: t.versions.iter().any(|v| v == "TLSv1.3"),
             ..CertStore::default()
         };
         for crt in &t.crts {

@@ -15,6 +15,7 @@ pub mod gencert;
 pub mod kx;
 pub mod live;
 pub mod store;
+pub mod tap;
 pub mod verify;
 pub mod x509;
 
@@ -25,6 +26,7 @@ use rustls::ServerConnection;
 use rustls_pki_types::CertificateDer;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tap::Tapped;
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
@@ -56,6 +58,9 @@ pub struct TlsInfo {
     pub server_cert: Option<CertificateDer<'static>>,
     /// What `tune.ssl.capture-buffer-size` kept of the ClientHello (`None`: no capture).
     pub hello: Option<fetch::CapturedHello>,
+    /// The session's ID as OpenSSL gives it (`ssl_fc_session_id`, `ssl_bc_session_id`);
+    /// empty when there is none.
+    pub session_id: bytes::Bytes,
 }
 
 /// OpenSSL's name of a suite rustls negotiated, and its key size.
@@ -106,11 +111,14 @@ impl TlsInfo {
     /// What a finished handshake settled; `side` is the settings it ran with, `sigs` the
     /// client's signature schemes when they were read.
     fn of(
-        conn: &ServerConnection,
+        stream: &mut TlsStream<Tapped>,
         tls: &config::BindTlsConfig,
         side: &config::Side,
         sigs: Option<&[rustls::SignatureScheme]>,
     ) -> TlsInfo {
+        let (tcp, conn) = stream.get_mut();
+        let seen = tcp.seen();
+        let conn: &ServerConnection = conn;
         let client_chain: Vec<CertificateDer<'static>> = conn
             .peer_certificates()
             .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
@@ -129,9 +137,43 @@ impl TlsInfo {
             client_chain,
             verify,
             hello: None,
+            session_id: server_session_id(conn, &side.config, seen),
             ..TlsInfo::negotiated(conn)
         }
     }
+}
+
+impl TlsInfo {
+    /// `ssl_fc_session_id`/`ssl_bc_session_id`: no sample when the session has no ID.
+    fn session_id_sample(&self) -> Option<crate::sample::Value> {
+        (!self.session_id.is_empty()).then(|| crate::sample::Value::Bin(self.session_id.clone()))
+    }
+}
+
+/// A bind's session ID as OpenSSL has it. In TLS 1.2, the one of the ServerHello (none when
+/// the session cannot be cached), except that a new session given a ticket has none (OpenSSL
+/// sends an empty ID then; rustls sends one anyway). In TLS 1.3, where the ServerHello only
+/// echoes the client's compatibility ID, OpenSSL makes a random one with each ticket it
+/// sends, and so does this, when a ticket goes out.
+fn server_session_id(
+    conn: &ServerConnection,
+    config: &rustls::ServerConfig,
+    seen: tap::Seen,
+) -> bytes::Bytes {
+    if conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        let resumed = conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        if !resumed && !seen.ticket.is_empty() {
+            return bytes::Bytes::new();
+        }
+        return seen.session_id.into();
+    }
+    let tickets = config.send_tls13_tickets > 0
+        && (config.ticketer.enabled() || config.session_storage.can_cache());
+    let mut id = [0u8; 32];
+    if !tickets || aws_lc_rs::rand::fill(&mut id).is_err() {
+        return bytes::Bytes::new();
+    }
+    bytes::Bytes::copy_from_slice(&id)
 }
 
 /// Runs a client's handshake, within `limit`; a failure says why, in HAProxy's terms.
@@ -139,7 +181,7 @@ pub async fn accept(
     tls: &config::BindTlsConfig,
     stream: TcpStream,
     limit: Duration,
-) -> Result<(TlsStream<TcpStream>, TlsInfo), EmbryonicError> {
+) -> Result<(TlsStream<Tapped>, TlsInfo), EmbryonicError> {
     // The first bytes tell a plain-text HTTP client from other garbage when the handshake
     // fails (OpenSSL's "http request"); peeking costs no wait the handshake would not make.
     let mut first = [0u8; 8];
@@ -148,14 +190,15 @@ pub async fn accept(
         .map_err(|_| EmbryonicError::TlsTimeout)?
         .unwrap_or(0);
     let first = &first[..seen];
+    let stream = Tapped::server(stream);
     if tls.capture_size == 0 && !tls.needs_hello {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
-        let stream = tokio::time::timeout(limit, acceptor.accept(stream))
+        let mut stream = tokio::time::timeout(limit, acceptor.accept(stream))
             .await
             .map_err(|_| EmbryonicError::TlsTimeout)?
             .map_err(|e| handshake_error(&e, first))?;
         let side = tls.side_for(None, None);
-        let info = TlsInfo::of(stream.get_ref().1, tls, &side, None);
+        let info = TlsInfo::of(&mut stream, tls, &side, None);
         return Ok((stream, info));
     }
     // The ClientHello is read first: its name and signature schemes choose the settings
@@ -168,7 +211,7 @@ pub async fn accept(
         let hello = start.client_hello();
         let captured = (tls.capture_size > 0)
             .then(|| fetch::CapturedHello::of(hello.cipher_suites(), tls.capture_size));
-        let sigs = store::usable_sigs(&hello, tls.store.tls13);
+        let sigs = store::usable_sigs(&hello);
         let side = tls.side_for(hello.server_name(), Some(&sigs));
         let stream = start
             .into_stream(side.config.clone())
@@ -176,10 +219,10 @@ pub async fn accept(
             .map_err(|e| handshake_error(&e, first))?;
         Ok((stream, captured, side, sigs))
     };
-    let (stream, captured, side, sigs) = tokio::time::timeout(limit, handshake)
+    let (mut stream, captured, side, sigs) = tokio::time::timeout(limit, handshake)
         .await
         .map_err(|_| EmbryonicError::TlsTimeout)??;
-    let mut info = TlsInfo::of(stream.get_ref().1, tls, &side, Some(&sigs));
+    let mut info = TlsInfo::of(&mut stream, tls, &side, Some(&sigs));
     info.hello = captured;
     Ok((stream, info))
 }
@@ -210,7 +253,7 @@ impl std::io::Write for WriteNow<'_> {
     }
 }
 
-impl crate::http::idle::ClientStream for TlsStream<TcpStream> {
+impl crate::http::idle::ClientStream for TlsStream<Tapped> {
     fn write_now(&mut self, data: &[u8]) -> std::io::Result<usize> {
         use std::io::Write;
         let (tcp, conn) = self.get_mut();

@@ -36,8 +36,6 @@ pub struct CertStore {
     pub strict_sni: bool,
     /// `generate-certificates`: a name no certificate covers gets one made for it.
     pub generator: Option<super::gencert::CertGenerator>,
-    /// TLS 1.3 is enabled on the listener (its suites can then serve an ECDSA key).
-    pub tls13: bool,
 }
 
 /// How a certificate's key file is named when it is not in the certificate's own file.
@@ -187,25 +185,8 @@ impl CertStore {
                 note(i, e);
             }
         }
-        let signs = |ecdsa: bool| {
-            use SignatureScheme as S;
-            sigs.is_none_or(|s| {
-                s.iter().any(|s| match s {
-                    S::ECDSA_NISTP256_SHA256
-                    | S::ECDSA_NISTP384_SHA384
-                    | S::ECDSA_NISTP521_SHA512
-                    | S::ECDSA_SHA1_Legacy => ecdsa,
-                    S::RSA_PKCS1_SHA1
-                    | S::RSA_PKCS1_SHA256
-                    | S::RSA_PKCS1_SHA384
-                    | S::RSA_PKCS1_SHA512
-                    | S::RSA_PSS_SHA256
-                    | S::RSA_PSS_SHA384
-                    | S::RSA_PSS_SHA512 => !ecdsa,
-                    _ => false,
-                })
-            })
-        };
+        let signs =
+            |ecdsa: bool| sigs.is_none_or(|s| s.iter().any(|&s| sig_kind(s) == Some(ecdsa)));
         let [ecdsa, rsa, other] = found;
         match (ecdsa, rsa) {
             (Some(e), _) if signs(true) => Some(e),
@@ -326,37 +307,37 @@ fn matches(pattern: &str, name: &str) -> bool {
 /// them: ECDSA ones count only when the client also offers a suite an ECDSA key can serve
 /// (a TLS 1.3 suite when the listener has TLS 1.3, or an `_ECDSA_` TLS 1.2 one); a client
 /// offering only RSA key exchange gets an RSA certificate.
-pub fn usable_sigs(hello: &ClientHello<'_>, tls13: bool) -> Vec<SignatureScheme> {
-    use SignatureScheme as S;
-    let ecdsa_suite = hello.cipher_suites().iter().any(|c| {
-        let n = c.as_str().unwrap_or("");
-        n.contains("_ECDSA_") || (tls13 && n.starts_with("TLS13_"))
-    });
-    // Without the extension, TLS 1.2 assumes SHA-1 signatures of the suite's key type.
-    let offered = match hello.signature_schemes() {
-        [] if ecdsa_suite => &[S::RSA_PKCS1_SHA1, S::ECDSA_SHA1_Legacy][..],
-        [] => &[S::RSA_PKCS1_SHA1][..],
-        list => list,
-    };
-    offered
+pub fn usable_sigs(hello: &ClientHello<'_>) -> Vec<SignatureScheme> {
+    // As HAProxy reads a ClientHello: ECDSA counts only when a TLS 1.2 suite authenticated
+    // by ECDSA is offered (TLS 1.3 suites name no key type, so a client offering only those
+    // is given RSA when both exist), and a client without the extension signs with RSA.
+    let ecdsa_suite = hello
+        .cipher_suites()
         .iter()
-        .copied()
-        .filter(|s| {
-            ecdsa_suite
-                || !matches!(
-                    s,
-                    S::ECDSA_NISTP256_SHA256
-                        | S::ECDSA_NISTP384_SHA384
-                        | S::ECDSA_NISTP521_SHA512
-                        | S::ECDSA_SHA1_Legacy
-                )
-        })
-        .collect()
+        .any(|c| c.as_str().unwrap_or("").contains("_ECDSA_"));
+    match hello.signature_schemes() {
+        [] => vec![SignatureScheme::RSA_PKCS1_SHA1],
+        list => list
+            .iter()
+            .copied()
+            .filter(|s| ecdsa_suite || sig_kind(*s) != Some(true))
+            .collect(),
+    }
+}
+
+/// What HAProxy makes of a signature scheme: its low byte, TLS 1.2's signature field, names
+/// ECDSA (3) or RSA (1); others (RSA-PSS, EdDSA) count as neither.
+fn sig_kind(s: SignatureScheme) -> Option<bool> {
+    match u16::from(s) & 0xff {
+        3 => Some(true),
+        1 => Some(false),
+        _ => None,
+    }
 }
 
 impl ResolvesServerCert for CertStore {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.choose(hello.server_name(), Some(&usable_sigs(&hello, self.tls13)))
+        self.choose(hello.server_name(), Some(&usable_sigs(&hello)))
     }
 }
 

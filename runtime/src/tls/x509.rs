@@ -117,6 +117,21 @@ fn utc_time(t: &ASN1Time) -> Option<String> {
     })
 }
 
+/// OpenSSL's short names (what `ssl_*_sig_alg`/`ssl_*_key_alg` give) where they differ
+/// from x509-parser's.
+const OPENSSL_SHORT_NAMES: &[(&str, &str)] = &[
+    ("1.2.840.113549.1.1.4", "RSA-MD5"),
+    ("1.2.840.113549.1.1.5", "RSA-SHA1"),
+    ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
+    ("1.2.840.113549.1.1.11", "RSA-SHA256"),
+    ("1.2.840.113549.1.1.12", "RSA-SHA384"),
+    ("1.2.840.113549.1.1.13", "RSA-SHA512"),
+    ("1.2.840.113549.1.1.14", "RSA-SHA224"),
+    ("1.2.840.10040.4.3", "DSA-SHA1"),
+    ("1.3.101.112", "ED25519"),
+    ("1.3.101.113", "ED448"),
+];
+
 impl CertFacts {
     /// A distinguished name as `(short name, value)` pairs, in order.
     pub fn of_name(dn: &X509Name<'_>) -> Vec<(String, String)> {
@@ -126,9 +141,13 @@ impl CertFacts {
     pub fn of(der: &[u8]) -> Option<CertFacts> {
         let (_, c) = X509Certificate::from_der(der).ok()?;
         let alg_name = |oid: &x509_parser::der_parser::oid::Oid<'_>| {
+            let id = oid.to_id_string();
+            if let Some((_, sn)) = OPENSSL_SHORT_NAMES.iter().find(|(o, _)| *o == id) {
+                return sn.to_string();
+            }
             x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry())
                 .map(str::to_string)
-                .unwrap_or_else(|_| oid.to_id_string())
+                .unwrap_or(id)
         };
         Some(CertFacts {
             subject: dn_pairs(c.subject()),

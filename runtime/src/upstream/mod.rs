@@ -53,7 +53,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct ServerConn(Box<Link>);
 
 /// A server connection's transport: TCP, or TLS over it (`server … ssl`).
-pub type ServerStream = crate::MaybeTls<tokio_rustls::client::TlsStream<TcpStream>>;
+pub type ServerStream = crate::MaybeTls<tokio_rustls::client::TlsStream<crate::tls::tap::Tapped>>;
 
 impl ServerStream {
     fn tcp(&self) -> &TcpStream {
@@ -111,7 +111,7 @@ impl ServerConn {
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
         match &self.0.stream {
             ServerStream::Plain(_) => None,
-            ServerStream::Tls(tls) => Some(crate::tls::backend::info(tls.get_ref().1)),
+            ServerStream::Tls(tls) => Some(crate::tls::backend::info(tls.get_ref())),
         }
     }
 
@@ -291,7 +291,7 @@ impl Link {
 /// Reads what a TLS server connection has into `buf`, after sending the records rustls
 /// still holds. A close without `close_notify` is a close (`Ok(0)`), as on TCP.
 fn poll_fill_tls(
-    tls: &mut tokio_rustls::client::TlsStream<TcpStream>,
+    tls: &mut tokio_rustls::client::TlsStream<crate::tls::tap::Tapped>,
     buf: &mut BytesMut,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {

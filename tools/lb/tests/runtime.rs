@@ -113,8 +113,12 @@ mod tls_curves;
 mod tls_early;
 #[path = "runtime/tls_gencert.rs"]
 mod tls_gencert;
+#[path = "runtime/tls_key_type.rs"]
+mod tls_key_type;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
+#[path = "runtime/tls_session_id.rs"]
+mod tls_session_id;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
 #[path = "runtime/unix_sockets.rs"]

@@ -1,0 +1,276 @@
+//! What rustls keeps to itself about a session, read off the wire: the TCP stream under a TLS
+//! session watches the server's side of the handshake as it crosses the socket (written by
+//! the proxy on a bind, read from a server on a `server … ssl` line) and keeps the session ID
+//! of the ServerHello and, in TLS 1.2, the ticket of a NewSessionTicket. The watch ends at
+//! the first record that is not a clear handshake record (TLS 1.2's ChangeCipherSpec, TLS
+//! 1.3's encrypted flight), and is dropped once the handshake is over: afterwards the stream
+//! costs one branch per read or write.
+
+use std::io;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// A handshake message larger than this ends the watch (a certificate chain is far smaller).
+const MAX_MESSAGE: usize = 1 << 17;
+
+/// A TCP stream whose TLS handshake is watched.
+pub struct Tapped {
+    tcp: TcpStream,
+    watch: Option<Box<FlightWatch>>,
+}
+
+impl Tapped {
+    /// The stream of a TLS server (a bind): its writes carry the server's flight.
+    pub fn server(tcp: TcpStream) -> Tapped {
+        Tapped::watching(tcp, true)
+    }
+
+    /// The stream of a TLS client (towards a server): its reads carry the server's flight.
+    pub fn client(tcp: TcpStream) -> Tapped {
+        Tapped::watching(tcp, false)
+    }
+
+    fn watching(tcp: TcpStream, outgoing: bool) -> Tapped {
+        let watch = FlightWatch {
+            outgoing,
+            ..FlightWatch::default()
+        };
+        Tapped {
+            tcp,
+            watch: Some(Box::new(watch)),
+        }
+    }
+
+    /// What the watch has seen so far (`None` once ended by `seen`).
+    pub fn seen_so_far(&self) -> Option<&Seen> {
+        self.watch.as_ref().map(|w| &w.seen)
+    }
+
+    /// Ends the watch and gives what it saw.
+    pub fn seen(&mut self) -> Seen {
+        self.watch.take().map(|w| w.seen).unwrap_or_default()
+    }
+}
+
+impl Deref for Tapped {
+    type Target = TcpStream;
+
+    fn deref(&self) -> &TcpStream {
+        &self.tcp
+    }
+}
+
+/// What the server's clear handshake messages carried.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// The ServerHello's session ID (empty when it sent none).
+    pub session_id: Vec<u8>,
+    /// The last TLS 1.2 NewSessionTicket's ticket (empty: none).
+    pub ticket: Vec<u8>,
+}
+
+#[derive(Default)]
+struct FlightWatch {
+    outgoing: bool,
+    done: bool,
+    /// Bytes not yet making a whole record.
+    records: Vec<u8>,
+    /// Handshake bytes not yet making a whole message.
+    messages: Vec<u8>,
+    seen: Seen,
+}
+
+impl FlightWatch {
+    fn feed(&mut self, data: &[u8]) {
+        if self.done || data.is_empty() {
+            return;
+        }
+        self.records.extend_from_slice(data);
+        let mut at = 0;
+        while let Some(head) = self.records.get(at..at + 5) {
+            let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
+            let (kind, end) = (head[0], at + 5 + len);
+            if kind != 22 {
+                // What came before it is read first.
+                self.read_messages();
+                self.finish();
+                return;
+            }
+            let Some(body) = self.records.get(at + 5..end) else {
+                break;
+            };
+            self.messages.extend_from_slice(body);
+            at = end;
+        }
+        self.records.drain(..at);
+        self.read_messages();
+    }
+
+    fn read_messages(&mut self) {
+        let mut at = 0;
+        while let Some(head) = self.messages.get(at..at + 4) {
+            let len = usize::from_be_bytes([0, 0, 0, 0, 0, head[1], head[2], head[3]]);
+            if len > MAX_MESSAGE {
+                self.finish();
+                return;
+            }
+            let kind = head[0];
+            let Some(body) = self.messages.get(at + 4..at + 4 + len) else {
+                break;
+            };
+            match kind {
+                // ServerHello: version, random, then the session ID with its length.
+                2 => {
+                    if let Some(id) = body
+                        .get(34)
+                        .and_then(|&n| body.get(35..35 + usize::from(n)))
+                    {
+                        self.seen.session_id = id.to_vec();
+                    }
+                }
+                // NewSessionTicket (TLS 1.2's is in clear): a lifetime hint, then the ticket.
+                4 => {
+                    if let Some(ticket) = body.get(4..6).and_then(|n| {
+                        body.get(6..6 + usize::from(u16::from_be_bytes([n[0], n[1]])))
+                    }) {
+                        self.seen.ticket = ticket.to_vec();
+                    }
+                }
+                _ => {}
+            }
+            at += 4 + len;
+        }
+        self.messages.drain(..at);
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        self.records = Vec::new();
+        self.messages = Vec::new();
+    }
+}
+
+impl AsyncRead for Tapped {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.tcp).poll_read(cx, buf);
+        if let Some(w) = this.watch.as_mut().filter(|w| !w.outgoing) {
+            w.feed(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Tapped {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.tcp).poll_write(cx, buf);
+        if let (Some(w), Poll::Ready(Ok(n))) = (this.watch.as_mut(), &polled) {
+            if w.outgoing {
+                w.feed(&buf[..*n]);
+            }
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.tcp).poll_write_vectored(cx, bufs);
+        if let (Some(w), Poll::Ready(Ok(n))) = (this.watch.as_mut(), &polled) {
+            if w.outgoing {
+                let mut left = *n;
+                for b in bufs {
+                    let take = left.min(b.len());
+                    w.feed(&b[..take]);
+                    left -= take;
+                }
+            }
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![kind, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn message(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![kind];
+        m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        m.extend_from_slice(body);
+        m
+    }
+
+    #[test]
+    fn reads_the_session_id_and_ticket_across_split_records() {
+        let mut hello = vec![3, 3];
+        hello.extend_from_slice(&[7; 32]);
+        hello.push(4);
+        hello.extend_from_slice(&[1, 2, 3, 4, 0x13, 0x01, 0]);
+        let mut nst = vec![0, 0, 1, 0, 0, 3];
+        nst.extend_from_slice(b"tkt");
+        let mut flight = message(2, &hello);
+        flight.extend(message(11, &[0; 3000]));
+        let (first, second) = flight.split_at(50);
+        let mut wire = record(22, first);
+        wire.extend(record(22, second));
+        wire.extend(record(22, &message(4, &nst)));
+        wire.extend(record(20, &[1]));
+        wire.extend(record(22, &message(4, b"\0\0\0\0\0\x01z")));
+        for size in [7, wire.len()] {
+            let mut w = FlightWatch::default();
+            for chunk in wire.chunks(size) {
+                w.feed(chunk);
+            }
+            assert_eq!(w.seen.session_id, vec![1, 2, 3, 4]);
+            // What follows the ChangeCipherSpec is not read.
+            assert_eq!(w.seen.ticket, b"tkt".to_vec(), "{size}");
+            assert!(w.done && w.records.is_empty());
+        }
+    }
+
+    #[test]
+    fn garbage_ends_the_watch_without_a_panic() {
+        let mut w = FlightWatch::default();
+        w.feed(&[22, 3, 3, 0, 4, 2, 0xff, 0xff, 0xff]);
+        assert!(w.done);
+        let mut w = FlightWatch::default();
+        w.feed(&record(22, &message(2, &[3, 3, 1])));
+        assert_eq!(w.seen, Seen::default());
+    }
+}
