@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP/1.1 proxying throughput and latency: Debian's haproxy and `hapee-lb run` on the same
 # configuration, one after the other in one run, with nginx (nginx-light) as the origin and wrk
-# as the client, at nbthread 1 and 2. Prints req/s, p50, p99 and peak RSS with the ratios.
+# as the client, at nbthread 1 and 2. Prints req/s, p50, p99 and peak RSS with the ratios, and
+# how evenly the threads shared the work: the busiest thread's share of the CPU time the
+# proxy's threads used, one figure per round (50 at nbthread 2 is an even spread).
 # Usage: bench/http1.sh [seconds per run, default 10] [connections, default 50]
 # Each proxy runs ROUNDS times (default 3), alternating which goes first; medians are shown.
 # Optional: CPU_MAP=1 pins both proxies' threads one per CPU (cpu-map).
@@ -17,18 +19,42 @@ tools=""
 . bench/http1_setup.sh
 mkdir -p bench/out
 
-# run_one NAME PID -> "rps p50_ms p99_ms rss_mib"
+# thread_ticks PID: "tid:ticks" (user + system clock ticks) of each thread serving requests:
+# haproxy's threads, hapee's hapee-worker-N ones
+thread_ticks() {
+    local t comm
+    for t in /proc/"$1"/task/*; do
+        comm=$(cat "$t/comm" 2>/dev/null) || continue
+        case $comm in haproxy | hapee-worker-*) ;; *) continue ;; esac
+        awk -v tid="${t##*/}" '{sub(/^.*\) /, ""); print tid ":" $12 + $13}' "$t/stat"
+    done
+}
+
+# busiest_share BEFORE AFTER: the busiest thread's share (%) of the CPU time all threads used
+# between the two snapshots (50 at nbthread 2 is an even spread)
+busiest_share() {
+    awk -v before="$1" -v after="$2" 'BEGIN {
+        n = split(before, b, " "); for (i = 1; i <= n; i++) { split(b[i], kv, ":"); t0[kv[1]] = kv[2] }
+        n = split(after, a, " "); for (i = 1; i <= n; i++) {
+            split(a[i], kv, ":"); d = kv[2] - t0[kv[1]]; sum += d; if (d > max) max = d }
+        printf "%.0f", (sum > 0 ? 100 * max / sum : 0) }'
+}
+
+# run_one NAME PID -> "rps p50_ms p99_ms rss_mib busiest_thread_share_pct"
 run_one() {
     local pid=$1
     wait_port $proxy
     wrk -t1 -c"$conns" -d2s "http://127.0.0.1:$proxy/" >/dev/null 2>&1 || true
+    local before after
+    before=$(thread_ticks "$pid" | tr '\n' ' ')
     wrk -t1 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$proxy/" >"$work/wrk.txt" 2>&1
+    after=$(thread_ticks "$pid" | tr '\n' ' ')
     local rps p50 p99 rss
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
     p50=$(awk '$1=="50%" {print $2}' "$work/wrk.txt")
     p99=$(awk '$1=="99%" {print $2}' "$work/wrk.txt")
     rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
-    echo "$rps $(to_ms "$p50") $(to_ms "$p99") $rss"
+    echo "$rps $(to_ms "$p50") $(to_ms "$p99") $rss $(busiest_share "$before" "$after")"
 }
 
 # median of the values given as arguments
@@ -56,19 +82,20 @@ wait_port $origin
 rm -f bench/out/hapee-http1.perf.data
 rounds=${ROUNDS:-3}
 echo "median of $rounds rounds per proxy; the order alternates between rounds"
-printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' nbthread proxy "req/s" "p50 ms" "p99 ms" "RSS MiB" "rps ratio" "p50 ratio" "p99 ratio"
+printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %s\n' nbthread proxy "req/s" "p50 ms" "p99 ms" "RSS MiB" "rps ratio" "p50 ratio" "p99 ratio" "busiest thread %"
 for n in 1 2; do
     config "$n" >"$work/haproxy-$n.cfg"
-    declare -A rps=() p50=() p99=() rss=()
+    declare -A rps=() p50=() p99=() rss=() share=()
     for r in $(seq "$rounds"); do
         order="haproxy hapee"
         [ $((r % 2)) = 0 ] && order="hapee haproxy"
         for name in $order; do
-            read -r a b c d < <(bench_proxy "$name" "$n")
+            read -r a b c d e < <(bench_proxy "$name" "$n")
             rps[$name]+="$a "
             p50[$name]+="$b "
             p99[$name]+="$c "
             rss[$name]+="$d "
+            share[$name]+="$e "
         done
     done
     for name in haproxy hapee; do
@@ -76,13 +103,13 @@ for n in 1 2; do
         set -- "$(median ${rps[$name]})" "$(median ${p50[$name]})" "$(median ${p99[$name]})" "$(median ${rss[$name]})"
         if [ "$name" = haproxy ]; then
             h=("$@")
-            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" haproxy "$1" "$2" "$3" "$4" "" "" ""
+            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %s\n' "$n" haproxy "$1" "$2" "$3" "$4" "" "" "" "${share[$name]}"
         else
-            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s\n' "$n" hapee "$1" "$2" "$3" "$4" \
+            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %s\n' "$n" hapee "$1" "$2" "$3" "$4" \
                 "$(awk "BEGIN{printf \"%.2f\", $1/${h[0]}}")" \
                 "$(awk "BEGIN{printf \"%.2f\", $2/${h[1]}}")" \
-                "$(awk "BEGIN{printf \"%.2f\", $3/${h[2]}}")"
+                "$(awk "BEGIN{printf \"%.2f\", $3/${h[2]}}")" "${share[$name]}"
         fi
     done
-    unset rps p50 p99 rss
+    unset rps p50 p99 rss share
 done

@@ -9,6 +9,7 @@
 # Usage: bench/http1_callgrind.sh [seconds measured, default 5] [which: both (default), hapee, haproxy]
 # Optional: SHARE=path/part (e.g. api/counters.rs) also prints the instructions per request whose
 # source line is in a file matching it (inlined code included, by the line tables).
+# Optional: KEEP=dir keeps the callgrind output files there (for callgrind_annotate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -50,6 +51,11 @@ measure() {
                 n, r, v[1] / r, v[4] / r, v[5] / r, v[6] / r, v[11] / r, v[13] / r
         }'
     [ -n "${SHARE:-}" ] && share "$out" "$reqs"
+    if [ -n "${KEEP:-}" ]; then
+        mkdir -p "$KEEP"
+        cp "$out" "$KEEP/cg.$name.out"
+        echo "$reqs" >"$KEEP/cg.$name.requests"
+    fi
     return 0
 }
 

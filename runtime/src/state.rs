@@ -487,7 +487,9 @@ impl FrontendRt {
 pub struct Shared {
     pub frontends: Vec<FrontendRt>,
     pub backends: Vec<BackendRt>,
-    pub backend_index: HashMap<String, usize>,
+    /// Backends by name (FxHash: a name is looked up for every request, and the map is made
+    /// once from the configuration, so the keys are not an attacker's to choose).
+    pub backend_index: rustc_hash::FxHashMap<String, usize>,
     pub bufsize: usize,
     /// `tune.bufsize` and `tune.maxrewrite`: the room rewrites have.
     pub room: crate::http::room::Limits,
@@ -516,7 +518,7 @@ impl Shared {
         Shared {
             frontends: Vec::new(),
             backends: Vec::new(),
-            backend_index: HashMap::new(),
+            backend_index: Default::default(),
             bufsize: 16384,
             room: crate::http::room::Limits {
                 bufsize: 16384,

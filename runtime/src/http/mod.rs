@@ -360,13 +360,10 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
         .and_then(|b| shared.backend_index.get(b).copied())
         .filter(|&i| !crate::route::is_own_backend(shared, fe, i))
         .map(|i| &shared.backends[i]);
-    let sets: Vec<&[rules::CompiledRule]> = be
-        .map(|b| &b.rules[..])
-        .into_iter()
-        .chain(std::iter::once(&fe.rules[..]))
-        .filter(|r| r.iter().any(|r| r.set == RuleSet::HttpAfterResponse))
-        .collect();
-    if sets.is_empty() {
+    let has_rules =
+        |r: &&[rules::CompiledRule]| r.iter().any(|r| r.set == RuleSet::HttpAfterResponse);
+    let sets = [be.map(|b| &b.rules[..]), Some(&fe.rules[..])];
+    if !sets.iter().flatten().any(has_rules) {
         return;
     }
     let logged = txn.response.take();
@@ -374,7 +371,7 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
         status: resp.status().as_u16(),
         headers: std::mem::take(resp.headers_mut()),
     });
-    for rules in sets {
+    for rules in sets.into_iter().flatten().filter(has_rules) {
         // Only header, status, variable and log actions are allowed here; none ends the response.
         let _ = rules::run(rules, RuleSet::HttpAfterResponse, txn);
     }

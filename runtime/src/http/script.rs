@@ -164,20 +164,24 @@ pub(crate) async fn response_rules(
 ) -> Option<Response<ResBody>> {
     use crate::rules::{self, Verdict};
     use hapee_compiler::registry::RuleSet;
-    let shared = ctx.shared.clone();
+    let shared = &ctx.shared;
     let fe = ctx.frontend();
     let be = backend.map(|b| (b, &shared.backends[b]));
+    let backend_rules = be
+        .filter(|&(b, _)| !crate::route::is_own_backend(shared, fe, b))
+        .map(|(_, be)| &be.rules[..]);
+    let ruleset = [backend_rules, Some(&fe.rules[..])];
+    let has_rules = |r: &&[rules::CompiledRule]| r.iter().any(|r| r.set == RuleSet::HttpResponse);
+    // Most responses meet no `http-response` rule: nothing is set up for them.
+    if !ruleset.iter().flatten().any(has_rules) {
+        return None;
+    }
     let mut files = Vec::new();
-    let mut ruleset: Vec<&[rules::CompiledRule]> = Vec::new();
-    if let Some((b, be)) = be {
+    if let Some((_, be)) = be {
         files.push(&be.errorfiles);
-        if !crate::route::is_own_backend(&shared, fe, b) {
-            ruleset.push(&be.rules);
-        }
     }
     files.push(&fe.errorfiles);
-    ruleset.push(&fe.rules);
-    for rules in ruleset {
+    for rules in ruleset.into_iter().flatten().filter(has_rules) {
         let mut from = 0;
         loop {
             match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {

@@ -339,6 +339,10 @@ fn request_framing(req: &mut Request<ReqBody>) -> Sending {
     let method_without_body = matches!(*req.method(), Method::GET | Method::HEAD | Method::CONNECT);
     let headers = req.headers_mut();
     if empty {
+        // Most requests without a body have no `Transfer-Encoding` to look at or remove.
+        if headers.get_all(TRANSFER_ENCODING).iter().next().is_none() {
+            return Sending::Nothing;
+        }
         if is_chunked(headers) {
             return Sending::Chunked;
         }
@@ -420,7 +424,16 @@ fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
     use std::io::Write;
     out.extend_from_slice(req.method().as_str().as_bytes());
     out.push(b' ');
-    let _ = write!(out, "{}", req.uri());
+    // An origin-form target (the usual one) is its path and query as they are; others go
+    // through `Uri`'s formatting.
+    match req.uri().path_and_query() {
+        Some(pq) if req.uri().scheme().is_none() && req.uri().authority().is_none() => {
+            out.extend_from_slice(pq.as_str().as_bytes())
+        }
+        _ => {
+            let _ = write!(out, "{}", req.uri());
+        }
+    }
     out.extend_from_slice(if req.version() == Version::HTTP_10 {
         b" HTTP/1.0\r\n"
     } else {
@@ -660,17 +673,21 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<ParsedHead>,
         }
         let head = buf.split_to(len).freeze();
         let mut headers = HeaderMap::with_capacity(fields.len());
+        // Which of the fields that frame the response are there, noted on the way: most
+        // responses lack some, and each lookup in the map would hash its name again.
+        let mut present = Framing::default();
         for ((ns, ne), (vs, ve)) in fields {
             let name = HeaderName::from_bytes(&head[ns..ne]).map_err(|_| junk)?;
             let value = HeaderValue::from_maybe_shared(head.slice(vs..ve)).map_err(|_| junk)?;
+            present.note(&name);
             headers.append(name, value);
         }
-        let state = body_state(status, version, method, &headers).ok_or(junk)?;
+        let state = body_state(status, version, method, &headers, present).ok_or(junk)?;
         let keep_alive = matches!(state, State::Length(_) | State::Chunk(_))
             && if version == Version::HTTP_10 {
-                connection_has(&headers, "keep-alive")
+                present.connection && connection_has(&headers, "keep-alive")
             } else {
-                !connection_has(&headers, "close")
+                !(present.connection && connection_has(&headers, "close"))
             };
         let mut response = Response::new(state);
         *response.status_mut() = status;
@@ -708,12 +725,33 @@ fn offsets(base: usize, len: usize, part: &[u8]) -> Option<(usize, usize)> {
     (end <= len).then_some((start, end))
 }
 
+/// Which of the fields that frame a response its head has.
+#[derive(Clone, Copy, Default)]
+struct Framing {
+    transfer_encoding: bool,
+    content_length: bool,
+    connection: bool,
+}
+
+impl Framing {
+    fn note(&mut self, name: &HeaderName) {
+        if name == TRANSFER_ENCODING {
+            self.transfer_encoding = true;
+        } else if name == CONTENT_LENGTH {
+            self.content_length = true;
+        } else if name == CONNECTION {
+            self.connection = true;
+        }
+    }
+}
+
 /// The response body's framing (RFC 9112 §6.3); `None` for a response that cannot be read.
 fn body_state(
     status: StatusCode,
     version: Version,
     method: &Method,
     h: &HeaderMap,
+    present: Framing,
 ) -> Option<State> {
     if status == StatusCode::SWITCHING_PROTOCOLS
         || (*method == Method::CONNECT && status.is_success())
@@ -726,7 +764,7 @@ fn body_state(
     {
         return Some(State::Length(0));
     }
-    if h.contains_key(TRANSFER_ENCODING) {
+    if present.transfer_encoding {
         if version == Version::HTTP_10 {
             return None;
         }
@@ -735,6 +773,9 @@ fn body_state(
         } else {
             State::UntilClose
         });
+    }
+    if !present.content_length {
+        return Some(State::UntilClose);
     }
     match content_length(h) {
         Ok(Some(n)) => Some(State::Length(n)),
