@@ -78,9 +78,8 @@ fn compile_inner(
                 None => syntax::parse(&db, env),
             };
             spans.mark("parse (reusing)");
-            ((config, per_line), lua_samples) = crate::lua::collecting(|| {
-                ir::build_reusing(&db, &tree, env, options, r.bodies)
-            });
+            ((config, per_line), lua_samples) =
+                crate::lua::collecting(|| ir::build_reusing(&db, &tree, env, options, r.bodies));
             // A reused body does not meet its `lua.<name>` samples again: with scripts to
             // check them against, the build is done whole.
             if !options.no_env && !config.global.lua_loads.is_empty() {

@@ -279,6 +279,7 @@ impl<'t> Builder<'t> {
     fn globals(&self) -> GlobalsSeen {
         GlobalsSeen {
             expose_experimental: self.config.global.expose_experimental,
+            stick_counters: self.config.global.stick_counters,
             crt_base: self.crt_base.clone(),
             ca_base: self.ca_base.clone(),
         }
@@ -286,6 +287,7 @@ impl<'t> Builder<'t> {
 
     fn set_globals(&mut self, seen: &GlobalsSeen) {
         self.config.global.expose_experimental = seen.expose_experimental;
+        self.config.global.stick_counters = seen.stick_counters;
         self.crt_base.clone_from(&seen.crt_base);
         self.ca_base.clone_from(&seen.ca_base);
     }
@@ -506,6 +508,8 @@ pub(crate) fn build_with(
 #[derive(Hash)]
 struct GlobalsSeen {
     expose_experimental: bool,
+    /// `tune.stick-counters`: how many sticky counters rules may name.
+    stick_counters: Option<u32>,
     crt_base: Option<String>,
     ca_base: Option<String>,
 }

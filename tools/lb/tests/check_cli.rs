@@ -463,6 +463,51 @@ fn unregistered_lua_fetches_and_converters_fail_as_in_haproxy_c() {
     }
 }
 
+/// A configuration large enough to be built on several threads: an unregistered `lua.<name>`
+/// is refused wherever it stands, not only in the bodies the first thread builds.
+#[test]
+fn unregistered_lua_fetches_are_found_by_every_thread_of_a_large_build() {
+    let script = write_cfg(
+        "parallel.lua",
+        "core.register_fetches('yes', function(txn) return 'y' end)\n",
+    );
+    let mut text = format!(
+        "global\n    lua-load {}\ndefaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend f\n    bind 127.0.0.1:18080\n    default_backend b0\n",
+        script.display()
+    );
+    let mut wrong = Vec::new();
+    for i in 0..2000 {
+        let fetch = if i % 100 == 7 { "nope" } else { "yes" };
+        text.push_str(&format!(
+            "backend b{i}\n    http-request set-header X %[lua.{fetch}]\n"
+        ));
+        if fetch == "nope" {
+            wrong.push(text.lines().count());
+        }
+        for h in ["Y", "Z", "W"] {
+            text.push_str(&format!("    http-request set-header {h} {i}\n"));
+        }
+        text.push_str(&format!("    server s{i} 127.0.0.1:{}\n", 10000 + i));
+    }
+    // Above the compiler's threshold for building proxy bodies on several threads (8,192 lines).
+    assert!(
+        text.lines().count() > 10_000,
+        "large enough for a parallel build"
+    );
+    let cfg = write_cfg("lua-parallel.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let out = run(&["-c", "-f", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let ours = alerts(&out);
+    for line in &wrong {
+        let at = format!("config : parsing [{cfg}:{line}] : ");
+        assert!(
+            ours.iter().any(|a| a.starts_with(&at)),
+            "{at} missing in {ours:?}"
+        );
+    }
+}
+
 /// Every `[ALERT]` line of a `-c` run (and the bare lines HAProxy continues one with), without
 /// the process id.
 fn alert_lines(out: &Output) -> Vec<String> {
