@@ -287,11 +287,16 @@ fn bc_err_requests(port: u16) {
     }
 }
 
+/// The requests' log lines, sorted: each is logged once its answer is sent, by the thread that
+/// served it, so two threads may write theirs in either order.
 fn bc_lines(log: &str) -> Vec<String> {
-    log.lines()
+    let mut lines: Vec<String> = log
+        .lines()
         .filter(|l| l.starts_with('/') && l.contains(" bc="))
         .map(|l| l[l.find('/').unwrap_or(0)..].to_string())
-        .collect()
+        .collect();
+    lines.sort();
+    lines
 }
 
 #[test]
