@@ -16,6 +16,9 @@ started=0 total=0
 while read -r cfg; do
     total=$((total + 1))
     dir=$corpus/$(dirname "$cfg")
+    # VTest makes a folder per haproxy instance (h1, ...) under its tmpdir before starting it:
+    # the folders of the paths the configuration names there.
+    grep -o '/tmp/hapee-corpus-tmp/[^ "]*' "$corpus/$cfg" | xargs -r -n1 dirname | sort -u | xargs -r mkdir -p
     out=$(cd "$dir" && timeout -s KILL "$wait_s" "$bin" run -f "$(basename "$cfg")" 2>&1 >/dev/null)
     if [ $? -eq 137 ]; then
         started=$((started + 1))
