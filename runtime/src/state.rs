@@ -41,6 +41,8 @@ pub struct ServerRt {
     pub maxconn: Option<u32>,
     /// Connection slots when `maxconn` is set: waiting for one is queueing.
     pub slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// `maxqueue`: the most requests that may wait for a slot (none: no limit).
+    pub maxqueue: Option<u64>,
     /// `server … ssl`.
     pub tls: Option<Arc<crate::tls::live::LiveServer>>,
     /// The TLS of its health checks.
@@ -153,6 +155,9 @@ impl ServerRt {
                 .maxconn
                 .filter(|m| *m > 0)
                 .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            maxqueue: plan::option_value(&s.options, "maxqueue")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|m| *m > 0),
             plan: s.clone(),
             send_proxy: crate::upstream::send_proxy::SendProxy::from_options(&s.options),
             socks4,

@@ -47,12 +47,15 @@ impl QueueCount {
     }
 }
 
-/// One request counted in its server's and backend's queues while it exists.
-struct Waiting<'a>(&'a ServerRt, &'a BackendRt);
+/// One request counted in its server's (unless past `maxqueue`) and backend's queues while it
+/// exists.
+struct Waiting<'a>(Option<&'a ServerRt>, &'a BackendRt);
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.queue.leave();
+        if let Some(server) = self.0 {
+            server.queue.leave();
+        }
         self.1.queue.leave();
     }
 }
@@ -81,8 +84,22 @@ pub async fn take(server: &ServerRt, be: &BackendRt, wait: Duration) -> Result<S
             ahead: [0, 0],
         });
     }
-    let ahead = [server.queue.enter(), be.queue.enter()];
-    let _waiting = Waiting(server, be);
+    // A server whose queue is at its `maxqueue` takes no more waiting requests: HAProxy then
+    // queues the request in the backend's own queue, served by the first slot to free. hapee
+    // has no backend queue: the request waits for this server's slot, counted only in the
+    // backend's queue.
+    let in_server_queue = server
+        .maxqueue
+        .is_none_or(|limit| server.queue.current() < limit);
+    let ahead = [
+        if in_server_queue {
+            server.queue.enter()
+        } else {
+            0
+        },
+        be.queue.enter(),
+    ];
+    let _waiting = Waiting(in_server_queue.then_some(server), be);
     // Boxed: the request's future stays small to move.
     match Box::pin(tokio::time::timeout(wait, slots.clone().acquire_owned())).await {
         Ok(Ok(permit)) => Ok(Slot {

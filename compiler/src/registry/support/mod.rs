@@ -319,6 +319,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "addr",
     "weight",
     "maxconn",
+    // The most requests waiting for a slot (runtime/src/upstream/queue.rs).
+    "maxqueue",
     "backup",
     "disabled",
     "enabled",

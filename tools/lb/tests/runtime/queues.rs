@@ -125,6 +125,65 @@ backend app
     assert_eq!(status(send(port, "/after")), "200");
 }
 
+/// `maxqueue`: once that many requests wait for the server's slots, the next one waits in the
+/// backend's queue (counted there, not on the server), and is served when a slot frees, as
+/// HAProxy serves it (checked side by side with Debian's haproxy: 200, `%sq` 0).
+#[test]
+fn maxqueue_sends_further_requests_to_the_backend_queue() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-maxqueue-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("admin.sock");
+    let cfg = format!(
+        "global
+    nbthread 1
+    log stdout format raw local0
+    stats socket {} level admin
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+    timeout queue 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s {} maxconn 1 maxqueue 1
+",
+        sock.display(),
+        o.addr
+    );
+    let p = Proxy::start(&cfg, port);
+    let holder = send(port, "/slow/1500");
+    assert!(wait_until(Duration::from_secs(5), || queue_of(
+        &sock, "app,s"
+    )
+    .2 == 1));
+    let waiting = send(port, "/waiting");
+    assert!(wait_until(Duration::from_secs(5), || queue_of(
+        &sock, "app,s"
+    )
+    .0 == 1));
+    let over = send(port, "/over");
+    assert!(wait_until(Duration::from_secs(5), || queue_of(
+        &sock,
+        "app,BACKEND"
+    )
+    .0 == 2));
+    // The server's queue stays at its limit.
+    assert_eq!(queue_of(&sock, "app,s").0, 1);
+    assert_eq!(status(holder), "200");
+    assert_eq!(status(waiting), "200");
+    assert_eq!(status(over), "200");
+    let logs = p.stdout_when(|l| l.contains("GET /over"));
+    let over = logs.lines().find(|l| l.contains("GET /over")).unwrap();
+    assert!(over.contains(" 200 ") && over.contains(" 0/"), "{over}");
+}
+
 /// Descriptors the process holds open.
 fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
