@@ -44,47 +44,23 @@ impl Session {
         let previous = self.previous.take();
         let cache = std::mem::take(&mut self.bodies);
         let (mut c, cache) = match previous.map(Arc::try_unwrap) {
-            None => {
-                let mut bodies = BodyReuse::new(BodyCache::default(), Previous::None);
-                let c = compile_reusing(
-                    db,
-                    env,
-                    options,
-                    Some(Reuse {
-                        lines: None,
-                        bodies: &mut bodies,
-                    }),
-                );
-                (c, bodies.into_cache())
-            }
+            None => compile_from(
+                db,
+                env,
+                options,
+                BodyReuse::new(BodyCache::default(), Previous::None),
+                None,
+            ),
             Some(Ok(mut old)) => {
                 let proxies = std::mem::take(&mut old.config.proxies);
-                let mut bodies = BodyReuse::new(cache, Previous::Owned(proxies));
-                let mut lines = OldLines::new(&old.db, OldTree::Owned(&mut old.tree));
-                let c = compile_reusing(
-                    db,
-                    env,
-                    options,
-                    Some(Reuse {
-                        lines: Some(&mut |source, file, index| lines.take(source, file, index)),
-                        bodies: &mut bodies,
-                    }),
-                );
-                (c, bodies.into_cache())
+                let bodies = BodyReuse::new(cache, Previous::Owned(proxies));
+                let lines = OldLines::new(&old.db, OldTree::Owned(&mut old.tree));
+                compile_from(db, env, options, bodies, Some(lines))
             }
             Some(Err(shared)) => {
-                let mut bodies = BodyReuse::new(cache, Previous::Shared(&shared.config.proxies));
-                let mut lines = OldLines::new(&shared.db, OldTree::Shared(&shared.tree));
-                let c = compile_reusing(
-                    db,
-                    env,
-                    options,
-                    Some(Reuse {
-                        lines: Some(&mut |source, file, index| lines.take(source, file, index)),
-                        bodies: &mut bodies,
-                    }),
-                );
-                (c, bodies.into_cache())
+                let bodies = BodyReuse::new(cache, Previous::Shared(&shared.config.proxies));
+                let lines = OldLines::new(&shared.db, OldTree::Shared(&shared.tree));
+                compile_from(db, env, options, bodies, Some(lines))
             }
         };
         finish(&mut c);
@@ -109,6 +85,30 @@ struct Alignment {
     /// How far the text after the edit moved, in bytes and in lines.
     bytes: i64,
     lines: i64,
+}
+
+/// One compilation reusing `bodies`, and the words of `lines` once there is a previous tree
+/// (without one, every line is lexed ahead, on all cores).
+fn compile_from(
+    db: SourceDb,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    mut bodies: BodyReuse,
+    mut lines: Option<OldLines>,
+) -> (Compilation, BodyCache) {
+    let mut take = lines
+        .as_mut()
+        .map(|lines| move |source: &SourceFile, file, index| lines.take(source, file, index));
+    let c = compile_reusing(
+        db,
+        env,
+        options,
+        Some(Reuse {
+            lines: take.as_mut().map(|take| take as crate::syntax::KnownLines),
+            bodies: &mut bodies,
+        }),
+    );
+    (c, bodies.into_cache())
 }
 
 /// The lines of the previous compilation, handed out to the new parse.
