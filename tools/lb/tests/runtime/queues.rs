@@ -41,11 +41,16 @@ fn status(mut s: TcpStream) -> String {
     out.get(9..12).unwrap_or("").to_string()
 }
 
-#[test]
-fn queued_requests_are_counted_and_leave_the_queue_however_they_end() {
-    let o = Origin::start("o");
+/// A proxy with a stats socket (returned) in front of `origin` through one server `s1` with
+/// `maxconn 1` and `server_options`; `defaults` lines complete the defaults section.
+fn queueing_proxy(
+    name: &str,
+    origin: &Origin,
+    defaults: &str,
+    server_options: &str,
+) -> (Proxy, u16, std::path::PathBuf) {
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-queue-{}-{port}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("hapee-{name}-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sock = dir.join("admin.sock");
     let cfg = format!(
@@ -57,48 +62,56 @@ defaults
     mode http
     log global
     option httplog
-    option abortonclose
     timeout connect 1s
     timeout client 10s
     timeout server 10s
-    timeout queue 1500ms
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s {} maxconn 1
-",
+{defaults}{}",
         sock.display(),
-        o.addr
+        fe_to_app(
+            port,
+            "",
+            format!("{} maxconn 1{server_options}", origin.addr)
+        )
     );
-    let p = Proxy::start(&cfg, port);
+    (Proxy::start(&cfg, port), port, sock)
+}
+
+#[test]
+fn queued_requests_are_counted_and_leave_the_queue_however_they_end() {
+    let o = Origin::start("o");
+    let (p, port, sock) = queueing_proxy(
+        "queue",
+        &o,
+        "    option abortonclose\n    timeout queue 1500ms\n",
+        "",
+    );
     // One request holds the only slot for 1.2 s; two more wait behind it.
     let holder = send(port, "/slow/1200");
     assert!(wait_until(Duration::from_secs(5), || queue_of(
-        &sock, "app,s"
+        &sock, "app,s1"
     )
     .2 == 1));
     let gone = send(port, "/gone");
     assert!(wait_until(Duration::from_secs(5), || queue_of(
-        &sock, "app,s"
+        &sock, "app,s1"
     )
     .0 == 1));
     let waiting = send(port, "/waiting");
     assert!(wait_until(Duration::from_secs(5), || queue_of(
-        &sock, "app,s"
+        &sock, "app,s1"
     )
     .0 == 2));
     assert_eq!(queue_of(&sock, "app,BACKEND").0, 2);
     // The first queued client goes away: its request leaves the queue at once.
     drop(gone);
     assert!(
-        wait_until(Duration::from_secs(5), || queue_of(&sock, "app,s").0 == 1),
+        wait_until(Duration::from_secs(5), || queue_of(&sock, "app,s1").0 == 1),
         "{:?}",
-        queue_of(&sock, "app,s")
+        queue_of(&sock, "app,s1")
     );
     assert_eq!(status(holder), "200");
     assert_eq!(status(waiting), "200");
-    assert_eq!(queue_of(&sock, "app,s"), (0, 2, 0));
+    assert_eq!(queue_of(&sock, "app,s1"), (0, 2, 0));
     assert_eq!(queue_of(&sock, "app,BACKEND").0, 0);
     let logs = p.stdout_when(|l| l.contains("GET /waiting") && l.contains("GET /gone"));
     let gone_line = logs.lines().find(|l| l.contains("GET /gone")).unwrap();
@@ -112,11 +125,11 @@ backend app
     // Past `timeout queue`: 503, `sQ`, and the queue empty again.
     let holder = send(port, "/slow/2500");
     assert!(wait_until(Duration::from_secs(5), || queue_of(
-        &sock, "app,s"
+        &sock, "app,s1"
     )
     .2 == 1));
     assert_eq!(status(send(port, "/late")), "503");
-    assert_eq!(queue_of(&sock, "app,s").0, 0);
+    assert_eq!(queue_of(&sock, "app,s1").0, 0);
     assert_eq!(status(holder), "200");
     let logs = p.stdout_when(|l| l.contains("GET /late"));
     let late = logs.lines().find(|l| l.contains("GET /late")).unwrap();
@@ -131,41 +144,15 @@ backend app
 #[test]
 fn maxqueue_sends_further_requests_to_the_backend_queue() {
     let o = Origin::start("o");
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-maxqueue-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sock = dir.join("admin.sock");
-    let cfg = format!(
-        "global
-    nbthread 1
-    log stdout format raw local0
-    stats socket {} level admin
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 10s
-    timeout server 10s
-    timeout queue 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    server s {} maxconn 1 maxqueue 1
-",
-        sock.display(),
-        o.addr
-    );
-    let p = Proxy::start(&cfg, port);
+    let (p, port, sock) = queueing_proxy("maxqueue", &o, "    timeout queue 5s\n", " maxqueue 1");
     let holder = send(port, "/slow/1500");
     assert!(wait_until(Duration::from_secs(5), || queue_of(
-        &sock, "app,s"
+        &sock, "app,s1"
     )
     .2 == 1));
     let waiting = send(port, "/waiting");
     assert!(wait_until(Duration::from_secs(5), || queue_of(
-        &sock, "app,s"
+        &sock, "app,s1"
     )
     .0 == 1));
     let over = send(port, "/over");
@@ -175,7 +162,7 @@ backend app
     )
     .0 == 2));
     // The server's queue stays at its limit.
-    assert_eq!(queue_of(&sock, "app,s").0, 1);
+    assert_eq!(queue_of(&sock, "app,s1").0, 1);
     assert_eq!(status(holder), "200");
     assert_eq!(status(waiting), "200");
     assert_eq!(status(over), "200");
