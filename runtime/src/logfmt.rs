@@ -15,16 +15,37 @@ const BADREQ: &str = "<BADREQ>";
 enum Piece {
     Text(String),
     Separator,
-    Alias {
-        name: String,
-        quote: Option<bool>,
-    },
-    Expr {
-        expr: Expr,
-        quote: Option<bool>,
-    },
-    /// `%o`: flags for every following field.
-    Global(Option<bool>),
+    Alias { name: String, opts: Opts },
+    Expr { expr: Expr, opts: Opts },
+}
+
+/// A field's options: its own `%{+Q,-X}` applied over the defaults that the last `%{…}o`
+/// set, as HAProxy resolves them while parsing the format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Opts {
+    /// `+Q`: quoted.
+    quote: bool,
+    /// `+X`: addresses, ports and counters in upper-case hexadecimal.
+    hex: bool,
+}
+
+impl Opts {
+    /// Applies a comma-separated flag list. In each item only the name after its last `+`
+    /// or `-` counts (HAProxy reads `+Q+X` as `+X`); unknown names change nothing.
+    fn with(mut self, flags: Option<&str>) -> Opts {
+        for item in flags.unwrap_or("").split(',') {
+            let Some(at) = item.rfind(['+', '-']) else {
+                continue;
+            };
+            let on = item.as_bytes()[at] == b'+';
+            match &item[at + 1..] {
+                "Q" => self.quote = on,
+                "X" => self.hex = on,
+                _ => {}
+            }
+        }
+        self
+    }
 }
 
 /// A compiled log format.
@@ -36,21 +57,11 @@ pub struct Format {
     log: bool,
 }
 
-fn quote_flag(flags: &Option<String>) -> Option<bool> {
-    let f = flags.as_deref()?;
-    if f.contains("+Q") {
-        Some(true)
-    } else if f.contains("-Q") {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 impl Format {
     pub fn parse(text: &str) -> Result<Format, Unsupported> {
         let parsed = logformat::parse(text).map_err(|e| Unsupported(e.message))?;
         let mut pieces = Vec::new();
+        let mut defaults = Opts::default();
         for item in parsed.items {
             match item {
                 Item::Text(t) => {
@@ -64,15 +75,15 @@ impl Format {
                     }
                 }
                 Item::Alias { name, flags } if name == "o" => {
-                    pieces.push(Piece::Global(quote_flag(&flags)))
+                    defaults = defaults.with(flags.as_deref());
                 }
                 Item::Alias { name, flags } => pieces.push(Piece::Alias {
-                    quote: quote_flag(&flags),
+                    opts: defaults.with(flags.as_deref()),
                     name,
                 }),
                 Item::Expr { expr, flags, .. } => pieces.push(Piece::Expr {
                     expr: Expr::compile(&expr)?,
-                    quote: quote_flag(&flags),
+                    opts: defaults.with(flags.as_deref()),
                 }),
             }
         }
@@ -88,7 +99,6 @@ impl Format {
     pub fn render(&self, txn: &Txn) -> String {
         let mut out = String::with_capacity(128);
         let mut last_was_space = true;
-        let mut global_quote = false;
         for p in &self.pieces {
             match p {
                 Piece::Separator => {
@@ -101,18 +111,16 @@ impl Format {
                     out.push_str(t);
                     last_was_space = false;
                 }
-                Piece::Global(q) => global_quote = q.unwrap_or(false),
-                Piece::Alias { name, quote } => {
+                Piece::Alias { name, opts } => {
                     let before = out.len();
-                    alias(&mut out, name, txn, quote.unwrap_or(global_quote));
+                    alias(&mut out, name, txn, *opts);
                     if out.len() > before {
                         last_was_space = false;
                     }
                 }
-                Piece::Expr { expr, quote } => {
-                    let q = quote.unwrap_or(false);
+                Piece::Expr { expr, opts } => {
                     match expr.eval(txn) {
-                        Some(v) if q => {
+                        Some(v) if opts.quote => {
                             let _ = write!(out, "\"{}\"", v.as_text());
                         }
                         Some(v) => out.push_str(&v.as_text()),
@@ -176,13 +184,81 @@ fn captures(out: &mut String, caps: &[Option<String>], list: bool, quote: bool) 
     out.push('}');
 }
 
-fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
+/// An address as a field prints it: dotted or colon form, or with `+X` its bytes in
+/// upper-case hexadecimal, most significant first.
+/// (`+Q` quotes the usual form, not the hexadecimal one.)
+fn ip(out: &mut String, addr: std::net::IpAddr, opts: Opts) {
+    let _ = match addr {
+        std::net::IpAddr::V4(a) if opts.hex => {
+            a.octets().iter().try_for_each(|b| write!(out, "{b:02X}"))
+        }
+        std::net::IpAddr::V6(a) if opts.hex => {
+            a.octets().iter().try_for_each(|b| write!(out, "{b:02X}"))
+        }
+        a if opts.quote => write!(out, "\"{a}\""),
+        a => write!(out, "{a}"),
+    };
+}
+
+fn port(out: &mut String, port: u16, hex: bool) {
+    let _ = if hex {
+        write!(out, "{port:04X}")
+    } else {
+        write!(out, "{port}")
+    };
+}
+
+/// A counter or a time in seconds: decimal, or with `+X` hexadecimal of at least `width`
+/// digits.
+fn number(out: &mut String, n: u64, hex: bool, width: usize) {
+    let _ = if hex {
+        write!(out, "{n:0width$X}")
+    } else {
+        write!(out, "{n}")
+    };
+}
+
+fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
+    let Opts { quote, hex } = opts;
     let t = &txn.timings;
     let total = txn.elapsed_ms();
     let req = txn.request.as_ref().filter(|_| !txn.request_unlogged);
     let _ = match name {
+        "ci" | "fi" | "cp" | "fp" if txn.unix_listener.is_none() => {
+            let a = if name.starts_with('f') {
+                txn.local
+            } else {
+                txn.client
+            };
+            if name.ends_with('i') {
+                ip(out, a.ip(), opts);
+            } else {
+                port(out, a.port(), hex);
+            }
+            Ok(())
+        }
         "ci" | "fi" => write!(out, "{}", txn.shown_addr(name == "fi").0),
         "cp" | "fp" => write!(out, "{}", txn.shown_addr(name == "fp").1),
+        // The server connection's own address (`b`) and the server's (`s`); `-` before
+        // there is one.
+        "bi" | "bp" | "si" | "sp" => {
+            match txn.server_addrs {
+                Some(a) => {
+                    let a = if name.starts_with('b') {
+                        a.local
+                    } else {
+                        a.peer
+                    };
+                    if name.ends_with('i') {
+                        ip(out, a.ip(), opts);
+                    } else {
+                        port(out, a.port(), hex);
+                    }
+                }
+                None => text(out, "-", quote),
+            }
+            Ok(())
+        }
         "t" | "tr" => {
             date(
                 out,
@@ -199,20 +275,29 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
             date(out, txn.request_date, false);
             Ok(())
         }
-        "ms" => write!(
-            out,
-            "{:03}",
-            txn.accept_date
+        "ms" => {
+            let ms = txn
+                .accept_date
                 .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_millis())
-        ),
-        "Ts" => write!(
-            out,
-            "{}",
-            txn.accept_date
+                .map_or(0, |d| d.subsec_millis());
+            if hex {
+                write!(out, "{ms:02X}")
+            } else {
+                write!(out, "{ms:03}")
+            }
+        }
+        "Ts" => {
+            let secs = txn
+                .accept_date
                 .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        ),
+                .map_or(0, |d| d.as_secs());
+            number(out, secs, hex, 4);
+            Ok(())
+        }
+        "rt" => {
+            number(out, txn.request_counter(), hex, 4);
+            Ok(())
+        }
         "ft" => {
             text(
                 out,
@@ -245,6 +330,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "Th" => write!(out, "0"),
         "Tq" => write!(out, "{}", t.idle + t.request),
         "Ta" => write!(out, "{}{}", early(txn), total - t.idle),
+        "Tu" => write!(out, "{}{}", early(txn), total - t.idle.max(0)),
         "Tt" => write!(out, "{}{total}", early(txn)),
         "Td" => write!(
             out,
@@ -272,8 +358,14 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
         "rc" => write!(out, "{}", txn.retries),
         "sq" => write!(out, "{}", txn.queued_ahead[0]),
         "bq" => write!(out, "{}", txn.queued_ahead[1]),
-        "lc" => write!(out, "0"),
-        "pid" => write!(out, "{}", std::process::id()),
+        "lc" => {
+            number(out, 0, hex, 4);
+            Ok(())
+        }
+        "pid" => {
+            number(out, u64::from(std::process::id()), hex, 4);
+            Ok(())
+        }
         "ID" => {
             text(out, crate::http::unique_id::of(txn).unwrap_or("-"), quote);
             Ok(())
@@ -301,7 +393,23 @@ fn alias(out: &mut String, name: &str, txn: &Txn, quote: bool) {
             "{}",
             req.map_or_else(|| BADREQ.to_string(), |r| r.uri.to_string())
         ),
-        "HP" => write!(out, "{}", req.map_or(BADREQ, |r| r.uri.path())),
+        // `%HP` is the target as sent up to its query (the scheme and authority of an
+        // absolute-form target included); `%HPO` only its path.
+        "HP" => write!(
+            out,
+            "{}",
+            req.map_or_else(
+                || BADREQ.to_string(),
+                |r| {
+                    let target = r.uri.to_string();
+                    match target.find('?') {
+                        Some(q) => target[..q].to_string(),
+                        None => target,
+                    }
+                }
+            )
+        ),
+        "HPO" => write!(out, "{}", req.map_or(BADREQ, |r| r.uri.path())),
         "HQ" => write!(
             out,
             "{}",
@@ -339,5 +447,33 @@ fn version(v: hyper::Version) -> &'static str {
         hyper::Version::HTTP_2 => "HTTP/2.0",
         hyper::Version::HTTP_3 => "HTTP/3.0",
         _ => "HTTP/1.1",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Opts;
+
+    #[test]
+    fn flags_apply_over_the_defaults_as_haproxy_reads_them() {
+        let hex = Opts::default().with(Some("+X"));
+        assert_eq!(
+            hex,
+            Opts {
+                quote: false,
+                hex: true
+            }
+        );
+        assert_eq!(
+            hex.with(Some("+Q,-X")),
+            Opts {
+                quote: true,
+                hex: false
+            }
+        );
+        // Only the name after the last sign of an item counts.
+        assert_eq!(Opts::default().with(Some("+Q+X")), hex);
+        assert_eq!(hex.with(Some("+E")), hex);
+        assert_eq!(hex.with(None), hex);
     }
 }

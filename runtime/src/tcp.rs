@@ -372,6 +372,7 @@ pub async fn serve(
     };
     let (mut sstream, server, addr, _slot) = server_stream;
     let _ = sstream.set_nodelay(true);
+    txn.server_addrs = crate::upstream::ConnAddrs::of(&sstream);
     // The PROXY header first (in clear), then the TLS handshake on `server … ssl`, then
     // what the content rules held, then the tunnel.
     let header = server.send_proxy.as_ref().map(|p| p.header(&txn));

@@ -150,9 +150,24 @@ pub struct Txn {
     /// runs them before its HTTP analysis records the request line and the captures, so the
     /// log shows `<BADREQ>` and empty captures.
     pub request_unlogged: bool,
+    /// The server connection's local and remote addresses, once the request has one (`%bi`,
+    /// `%bp`, `%si`, `%sp`).
+    pub server_addrs: Option<crate::upstream::ConnAddrs>,
+    /// HAProxy's request counter (`%rt`), drawn the first time a format asks for it.
+    pub request_counter: std::cell::OnceCell<u64>,
 }
 
 impl Txn {
+    /// HAProxy's request counter (`%rt`): one number per stream in the process, taken from a
+    /// shared count the first time a format asks, so requests that never print it cost
+    /// nothing.
+    pub fn request_counter(&self) -> u64 {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        *self
+            .request_counter
+            .get_or_init(|| NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// The client's address and port (`local`: the frontend's) as HAProxy prints them in logs:
     /// `unix` and the listener's id for a connection on a UNIX socket.
     pub fn shown_addr(&self, local: bool) -> (String, String) {
@@ -233,6 +248,8 @@ impl Txn {
             last_rule: None,
             backend_error: None,
             request_unlogged: false,
+            server_addrs: None,
+            request_counter: std::cell::OnceCell::new(),
         }
     }
 

@@ -531,6 +531,7 @@ pub async fn forward(
         let multiplexed = matches!(conn, Connected::H2(_)) || fcgi.is_some();
         let result = match (conn, fcgi.cloned()) {
             (Connected::H1(conn), Some(app)) => {
+                txn.server_addrs = conn.addrs();
                 let (parts, body) = request.into_parts();
                 Box::pin(upstream::fcgi::exchange(
                     conn,
@@ -544,6 +545,7 @@ pub async fn forward(
             }
             (Connected::H1(conn), None) => {
                 txn.backend_tls = conn.tls_info().map(Arc::new);
+                txn.server_addrs = conn.addrs();
                 let mut request = request;
                 if let Some(keys) = ws_keys.as_mut() {
                     keys.complete_request(request.headers_mut());
@@ -569,6 +571,7 @@ pub async fn forward(
             }
             (Connected::H2(h2), _) => {
                 txn.backend_tls = h2.tls.clone();
+                txn.server_addrs = h2.addrs;
                 let mut request =
                     upstream::h2::h2_request(request, server.tls.is_some(), client_te.as_ref());
                 // An upgrade goes as an extended CONNECT, which the server must have allowed.

@@ -42,6 +42,8 @@ pub struct H2Conn {
     carried: Rc<Cell<u64>>,
     /// What its TLS handshake settled (`ssl_bc_*`, `ssl_s_*`).
     pub tls: Option<Arc<TlsInfo>>,
+    /// Both ends of the connection (`%bi`, `%si`…).
+    pub addrs: Option<super::ConnAddrs>,
     /// Whether the server allows extended CONNECT (RFC 8441), once its SETTINGS came.
     settings: Rc<PeerSettings>,
 }
@@ -235,6 +237,7 @@ pub async fn settle(
     tune: &hapee_compiler::plan::tls::H2Tune,
 ) -> Option<Connected> {
     let tls = conn.tls_info().map(Arc::new);
+    let addrs = conn.addrs();
     if !forced && tls.as_ref().and_then(|t| t.alpn.as_deref()) != Some("h2") {
         return Some(Connected::H1(conn));
     }
@@ -259,6 +262,7 @@ pub async fn settle(
         open: Rc::default(),
         carried: Rc::default(),
         tls,
+        addrs,
         settings,
     }))
 }

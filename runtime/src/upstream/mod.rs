@@ -64,9 +64,28 @@ impl ServerStream {
     }
 }
 
+/// A server connection's own address and the server's (`%bi:%bp`, `%si:%sp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnAddrs {
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+}
+
+impl ConnAddrs {
+    /// Both ends of a connected socket (`None` once the socket has failed).
+    pub fn of(tcp: &TcpStream) -> Option<ConnAddrs> {
+        Some(ConnAddrs {
+            local: tcp.local_addr().ok()?,
+            peer: tcp.peer_addr().ok()?,
+        })
+    }
+}
+
 /// The state of a server connection.
 pub struct Link {
     stream: ServerStream,
+    /// Read once at connect time: the log may need them after the socket is gone.
+    addrs: Option<ConnAddrs>,
     /// The last read returned less than it was offered: the socket had nothing more then.
     drained: bool,
     /// `timeout server` of the exchange under way: the longest the server may stay silent
@@ -138,6 +157,7 @@ impl ServerConn {
                 .map_err(|_| None)?;
         }
         let _ = tcp.set_nodelay(true);
+        let addrs = ConnAddrs::of(&tcp);
         let stream = match tls {
             None => ServerStream::Plain(tcp),
             Some((config, name)) => {
@@ -152,6 +172,7 @@ impl ServerConn {
         };
         Ok(ServerConn(Box::new(Link {
             stream,
+            addrs,
             drained: false,
             timeout: None,
             watchdog: Watchdog::default(),
@@ -161,6 +182,11 @@ impl ServerConn {
 }
 
 impl Link {
+    /// Both ends of the connection, as they were when it was made.
+    pub fn addrs(&self) -> Option<ConnAddrs> {
+        self.addrs
+    }
+
     /// The address the connection reaches.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.stream.tcp().peer_addr().ok()

@@ -51,6 +51,8 @@ mod http_rules;
 mod htx_fetches;
 #[path = "runtime/inspect.rs"]
 mod inspect;
+#[path = "runtime/log_fields.rs"]
+mod log_fields;
 #[path = "runtime/logasap.rs"]
 mod logasap;
 #[path = "runtime/lua.rs"]

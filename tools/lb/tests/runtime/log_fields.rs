@@ -1,0 +1,119 @@
+//! Log-format fields beyond the standard formats: the server connection's addresses (`%bi`,
+//! `%bp`, `%si`, `%sp`), the request counter `%rt`, `%HP`/`%HPO`, and the `+X` flag (set on
+//! one field or on every following one with `%{+X}o`), as in the documented
+//! `unique-id-format %{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid`.
+
+use crate::harness::*;
+use std::io::{Read, Write};
+
+fn config(port: u16, origin: std::net::SocketAddr) -> String {
+    format!(
+        "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
+    log-format \"L|%ID|%ci|%{{+X}}ci:%{{+X}}cp|%bi|%si:%sp|%{{+X}}si:%{{+X}}sp|%HP|%HPO|%{{+X}}Ts|%rt|%{{+Q}}si|%{{+Q}}ci\"
+    default_backend app
+backend app
+    server s1 {origin}
+"
+    )
+}
+
+/// One request with an absolute-form target; answers the client's port.
+fn send(port: u16) -> u16 {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(
+        b"GET http://example.test/a/b?x=1 HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    s.local_addr().unwrap().port()
+}
+
+/// The request's line (a harness's readiness probe may have logged a line of its own).
+fn line(log: &str) -> Option<String> {
+    log.lines()
+        .find(|l| l.starts_with("L|") && l.contains("|/a/b|"))
+        .map(str::to_string)
+}
+
+/// Checks one line against what the fields must hold for this client, frontend and
+/// origin; answers the line with the values that differ between processes masked.
+fn check(line: &str, client_port: u16, port: u16, origin: std::net::SocketAddr) -> String {
+    let f: Vec<&str> = line.split('|').collect();
+    assert_eq!(f.len(), 13, "{line}");
+    let id: Vec<&str> = f[1].split(['_', ':']).collect();
+    assert_eq!(
+        &id[..4],
+        &[
+            "7F000001",
+            format!("{client_port:04X}").as_str(),
+            "7F000001",
+            format!("{port:04X}").as_str()
+        ],
+        "{line}"
+    );
+    assert_eq!(id[4], f[9], "%Ts in the id as %{{+X}}Ts: {line}");
+    assert_eq!(
+        u64::from_str_radix(id[5], 16).unwrap(),
+        f[10].parse::<u64>().unwrap(),
+        "the id's %rt is the log's: {line}"
+    );
+    assert!(
+        u32::from_str_radix(id[6], 16).is_ok_and(|pid| pid > 0),
+        "pid in hex: {line}"
+    );
+    assert_eq!(f[2], "127.0.0.1", "{line}");
+    assert_eq!(f[3], format!("7F000001:{client_port:04X}"), "{line}");
+    assert_eq!(f[4], "127.0.0.1", "%bi: {line}");
+    assert_eq!(f[5], origin.to_string(), "%si:%sp: {line}");
+    assert_eq!(f[6], format!("7F000001:{:04X}", origin.port()), "{line}");
+    assert_eq!(f[7], "http://example.test/a/b", "%HP: {line}");
+    assert_eq!(f[8], "/a/b", "%HPO: {line}");
+    assert!(
+        f[9].len() == 8 && f[9].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{line}"
+    );
+    assert_eq!(f[11], "\"127.0.0.1\"", "{line}");
+    assert_eq!(f[12], "\"127.0.0.1\"", "{line}");
+    let mut masked = f.clone();
+    masked[1] = "ID";
+    masked[3] = "CLIENT";
+    masked[9] = "TS";
+    masked[10] = "RT";
+    masked.join("|")
+}
+
+#[test]
+fn hexadecimal_flags_server_addresses_and_request_counter_as_haproxy_writes_them() {
+    let o = Origin::start("o");
+    let port = free_port();
+    let p = Proxy::start(&config(port, o.addr), port);
+    let client_port = send(port);
+    let mine = line(&p.stdout_when(|l| line(l).is_some())).expect("a log line");
+    let mine = check(&mine, client_port, port, o.addr);
+    let Some((client_port, log)) =
+        with_haproxy_until(1, |port| config(port, o.addr), send, |l| line(l).is_some())
+    else {
+        return;
+    };
+    let theirs = line(&log).expect("haproxy's log line");
+    // haproxy listened on a port of its own: its id says which.
+    let id = theirs.split('|').nth(1).unwrap_or_default();
+    let their_port = id
+        .split(['_', ':'])
+        .nth(3)
+        .and_then(|p| u16::from_str_radix(p, 16).ok())
+        .expect("haproxy's frontend port in its id");
+    assert_eq!(check(&theirs, client_port, their_port, o.addr), mine);
+}
