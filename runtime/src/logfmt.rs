@@ -339,7 +339,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         ),
         "ST" => write!(out, "{}", txn.status.map_or(-1, i64::from)),
         "B" => write!(out, "{}{}", early(txn), txn.bytes_out),
-        "U" => write!(out, "{}", txn.bytes_in),
+        "U" => write!(out, "{}", txn.received()),
         "CC" | "CS" => {
             text(out, "-", quote);
             Ok(())

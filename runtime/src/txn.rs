@@ -76,7 +76,11 @@ pub struct Txn {
     pub timings: Timings,
     pub status: Option<u16>,
     pub bytes_out: u64,
+    /// Bytes received from the client: TCP mode's payload, HTTP's request head in internal
+    /// form (see [`Txn::received`] for the body).
     pub bytes_in: u64,
+    /// The request body's bytes as they arrive, when it has one.
+    pub body_in: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     pub retries: u32,
     /// Termination state: who ended it and in which phase (`%ts`, two characters).
     pub term: [u8; 2],
@@ -158,6 +162,15 @@ pub struct Txn {
 }
 
 impl Txn {
+    /// Bytes received from the client so far (`%U`): the head, or TCP payload, and the body.
+    pub fn received(&self) -> u64 {
+        self.bytes_in
+            + self
+                .body_in
+                .as_ref()
+                .map_or(0, |b| b.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// HAProxy's request counter (`%rt`): one number per stream in the process, taken from a
     /// shared count the first time a format asks, so requests that never print it cost
     /// nothing.
@@ -213,6 +226,7 @@ impl Txn {
             status: None,
             bytes_out: 0,
             bytes_in: 0,
+            body_in: None,
             retries: 0,
             term: *b"--",
             captured_request: Vec::new(),
@@ -282,6 +296,6 @@ impl Txn {
 impl Drop for Txn {
     /// The stream's bytes count on what it tracks; its own trackers end with it.
     fn drop(&mut self) {
-        self.stick.count_bytes(self.bytes_in, self.bytes_out);
+        self.stick.count_bytes(self.received(), self.bytes_out);
     }
 }

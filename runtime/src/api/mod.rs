@@ -239,7 +239,7 @@ pub fn count_txn(txn: &crate::txn::Txn) {
         shared.process.counters.add(Counter::Requests, 1);
     }
     for c in targets.into_iter().flatten() {
-        c.add(Counter::BytesIn, txn.bytes_in);
+        c.add(Counter::BytesIn, txn.received());
         c.add(Counter::BytesOut, txn.bytes_out);
         if http {
             c.add(Counter::Requests, 1);

@@ -7,9 +7,17 @@ use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-pub enum IncomingBody {
+pub struct IncomingBody {
+    kind: Kind,
+    /// Counts the body's data bytes as they arrive (`%U`, the `bin` counters), when set.
+    received: Option<Arc<AtomicU64>>,
+}
+
+enum Kind {
     Hyper(Incoming),
     /// An HTTP/1 body, with what tells its connection that it is still being read (until it
     /// ends or is dropped): the connection's state is kept meanwhile.
@@ -19,7 +27,31 @@ pub enum IncomingBody {
 
 impl From<Incoming> for IncomingBody {
     fn from(body: Incoming) -> IncomingBody {
-        IncomingBody::Hyper(body)
+        IncomingBody::of(Kind::Hyper(body))
+    }
+}
+
+impl IncomingBody {
+    fn of(kind: Kind) -> IncomingBody {
+        IncomingBody {
+            kind,
+            received: None,
+        }
+    }
+
+    /// An HTTP/1 body; `open` keeps its connection's state while it is read.
+    pub fn h1(body: Incoming, open: Option<super::idle::BodyOpen>) -> IncomingBody {
+        IncomingBody::of(Kind::H1(body, open))
+    }
+
+    /// A body from a protocol whose connection driver is not hyper's.
+    pub fn other(body: UnsyncBoxBody<Bytes, BoxError>) -> IncomingBody {
+        IncomingBody::of(Kind::Other(body))
+    }
+
+    /// Adds every data byte read from now on to `counter`.
+    pub fn count_into(&mut self, counter: Arc<AtomicU64>) {
+        self.received = Some(counter);
     }
 }
 
@@ -31,30 +63,37 @@ impl Body for IncomingBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.get_mut() {
-            IncomingBody::Hyper(b) => Pin::new(b).poll_frame(cx).map_err(|e| e.into()),
-            IncomingBody::H1(b, open) => {
+        let this = self.get_mut();
+        let polled = match &mut this.kind {
+            Kind::Hyper(b) => Pin::new(b).poll_frame(cx).map_err(|e| e.into()),
+            Kind::H1(b, open) => {
                 let polled = Pin::new(&mut *b).poll_frame(cx).map_err(|e| e.into());
                 if matches!(polled, Poll::Ready(None | Some(Err(_)))) || b.is_end_stream() {
                     *open = None;
                 }
                 polled
             }
-            IncomingBody::Other(b) => Pin::new(b).poll_frame(cx),
+            Kind::Other(b) => Pin::new(b).poll_frame(cx),
+        };
+        if let (Some(counter), Poll::Ready(Some(Ok(frame)))) = (&this.received, &polled) {
+            if let Some(data) = frame.data_ref() {
+                counter.fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        match self {
-            IncomingBody::Hyper(b) | IncomingBody::H1(b, _) => b.is_end_stream(),
-            IncomingBody::Other(b) => b.is_end_stream(),
+        match &self.kind {
+            Kind::Hyper(b) | Kind::H1(b, _) => b.is_end_stream(),
+            Kind::Other(b) => b.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self {
-            IncomingBody::Hyper(b) | IncomingBody::H1(b, _) => b.size_hint(),
-            IncomingBody::Other(b) => b.size_hint(),
+        match &self.kind {
+            Kind::Hyper(b) | Kind::H1(b, _) => b.size_hint(),
+            Kind::Other(b) => b.size_hint(),
         }
     }
 }

@@ -102,6 +102,29 @@ fn on_response(txn: &Txn) -> bool {
     places & response != 0 && places & request == 0
 }
 
+/// A request head's data bytes in internal form, as it arrived: what HAProxy counts as
+/// received from the client for it (`%U`, the `bin` counters), before any body byte. The
+/// start line's descriptor, method, target (absolute when the client gave a scheme and an
+/// authority) and version, each header's name and value, and one byte for the end of the
+/// head.
+pub fn request_head_data(
+    method: &hyper::Method,
+    uri: &hyper::Uri,
+    headers: &hyper::HeaderMap,
+) -> u64 {
+    let path = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let target = match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => scheme.len() + 3 + authority.as_str().len() + path,
+        _ => path.max(1),
+    };
+    let fields: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum();
+    (super::room::START_LINE + method.as_str().len() + target + "HTTP/1.1".len() + fields + 1)
+        as u64
+}
+
 /// `req.len` / `res.len` in HTTP mode: the message's data bytes in the buffer.
 pub fn data_len(txn: &Txn, response: bool) -> Option<i64> {
     message(txn, response).map(|m| m.data as i64)

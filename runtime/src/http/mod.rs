@@ -181,7 +181,19 @@ pub(crate) fn handle(
     let switch_refused = vet::upgrade(req.version(), req.headers_mut()).err();
     let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
-    let (mut parts, body) = req.into_parts();
+    let (mut parts, mut body) = req.into_parts();
+    txn.bytes_in = htx::request_head_data(&parts.method, &parts.uri, &parts.headers);
+    if parts.version < hyper::Version::HTTP_2
+        && parts.headers.contains_key(hyper::header::TRANSFER_ENCODING)
+    {
+        // A chunked HTTP/1 body ends with an end-of-trailers block of one byte.
+        txn.bytes_in += 1;
+    }
+    if !hyper::body::Body::is_end_stream(&body) {
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        body.count_into(counter.clone());
+        txn.body_in = Some(counter);
+    }
     let refused = switch_refused
         .or_else(|| vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err());
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);

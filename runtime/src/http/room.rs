@@ -21,7 +21,7 @@ const BUFFER_HEADER: usize = 48;
 /// Bytes of one block header.
 pub(super) const BLOCK: usize = 8;
 /// Bytes of the start line's fixed part (flags, method or status, part lengths).
-const START_LINE: usize = 20;
+pub(super) const START_LINE: usize = 20;
 
 /// A transaction's rewrite state, for the request and the response.
 #[derive(Debug, Default, Clone)]

@@ -72,7 +72,7 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         let req = req.map(|body| {
             // While hyper reads a body from the connection, its state must stay.
             let open = (!body.is_end_stream()).then(|| svc_ctx.idle.body_open());
-            IncomingBody::H1(body, open)
+            IncomingBody::h1(body, open)
         });
         handle(svc_ctx.clone(), req)
     });

@@ -138,7 +138,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             let answer = (!malformed).then(|| {
                 handle(
                     svc_ctx.clone(),
-                    super::with_host(req).map(IncomingBody::Hyper),
+                    super::with_host(req).map(IncomingBody::from),
                 )
             });
             async move {

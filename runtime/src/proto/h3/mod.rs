@@ -172,7 +172,7 @@ async fn request(resolver: Resolver, ctx: Rc<ConnCtx>, early: bool) {
     if early {
         mark_early(&mut parts.headers);
     }
-    let body = IncomingBody::Other(http_body_util::combinators::UnsyncBoxBody::new(
+    let body = IncomingBody::other(http_body_util::combinators::UnsyncBoxBody::new(
         RecvBody::peek(recv),
     ));
     let response = match handle(ctx, Request::from_parts(parts, body)).await {

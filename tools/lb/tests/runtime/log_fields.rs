@@ -117,3 +117,66 @@ fn hexadecimal_flags_server_addresses_and_request_counter_as_haproxy_writes_them
         .expect("haproxy's frontend port in its id");
     assert_eq!(check(&theirs, client_port, their_port, o.addr), mine);
 }
+
+/// `%U` in HTTP mode counts the request as HAProxy's buffer holds it: the head in internal
+/// form (start line descriptor, each header's name and value, end of head), then the body's
+/// bytes, plus one for the end of a chunked body's trailers.
+#[test]
+fn bytes_uploaded_count_the_head_and_body_as_haproxy_does() {
+    let o = Origin::start("o");
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"U|%U|%HM|%HP\"
+    default_backend app
+backend app
+    server s1 {}
+",
+            o.addr
+        )
+    };
+    let drive = |port: u16| {
+        let url = format!("http://127.0.0.1:{port}/up");
+        for extra in [
+            &[][..],
+            &["-d", "hello world"][..],
+            &["-H", "Transfer-Encoding: chunked", "-d", "hello world"][..],
+            &["-H", "X-Long: 0123456789abcdef", "-d", &"x".repeat(5000)][..],
+        ] {
+            let mut args = vec![url.as_str(), "-H", "User-Agent: t"];
+            args.extend_from_slice(extra);
+            assert_eq!(curl(&args).0, 200);
+        }
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("U|") && l.ends_with("|/up"))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    drive(port);
+    let mine = lines(&p.stdout_when(|l| lines(l).len() == 4));
+    assert_eq!(mine.len(), 4, "{mine:?}");
+    // The GET's head: 20 + "GET" + "/up" + "HTTP/1.1", host (4 + 15), user-agent (10 + 1),
+    // accept (6 + 3), end of head (1).
+    let host = 4 + format!("127.0.0.1:{port}").len();
+    assert_eq!(
+        mine[0],
+        format!("U|{}|GET|/up", 20 + 3 + 3 + 8 + host + 11 + 9 + 1)
+    );
+    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 4) else {
+        return;
+    };
+    assert_eq!(lines(&log), mine);
+}
