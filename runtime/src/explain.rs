@@ -308,6 +308,9 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
             })
         });
         match chosen {
+            None if frontend.stats_page.as_ref().is_some_and(|p| p.wanted(&txn)) => {
+                verdict = "stats page".into()
+            }
             None => verdict = "error 503 (no backend)".into(),
             Some(b) => {
                 let be = &shared.backends[b];

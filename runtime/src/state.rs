@@ -462,6 +462,8 @@ pub struct FrontendRt {
     pub paused: AtomicBool,
     /// `monitor-uri` and `monitor fail`.
     pub monitor: Option<crate::http::monitor::Monitor>,
+    /// A `frontend` section's statistics page, for requests no backend takes.
+    pub stats_page: Option<crate::api::page::Page>,
     /// Its `bind … name` lines: address, port range and name (`so_name`).
     pub bind_names: Vec<(Option<std::net::IpAddr>, (u16, u16), String)>,
 }
@@ -846,6 +848,13 @@ impl Shared {
                         None
                     },
                 ),
+                stats_page: f.stats_page.as_ref().and_then(|p| {
+                    crate::api::page::Page::compile(p, &acls)
+                        .map_err(|e| {
+                            problems.push(format!("frontend '{}' stats admin: {e}", f.name))
+                        })
+                        .ok()
+                }),
             });
         }
         problems.extend(tls_errors);

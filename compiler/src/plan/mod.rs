@@ -253,6 +253,10 @@ pub struct FrontendPlan {
     pub http_options: http_options::HttpOptions,
     /// `monitor-uri` and `monitor fail`.
     pub monitor: persist::Monitor,
+    /// The statistics page of a `frontend` section, served to requests that no backend
+    /// takes (a frontend without a backend is its own, as in HAProxy). A `listen` section's
+    /// page is its backend's.
+    pub stats_page: Option<StatsPage>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -537,6 +541,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .and_then(|d| backend_index(&d.value)),
             own_backend: (p.kind == ProxyKind::Listen)
                 .then(|| backend_index(p.name_str()))
+                .flatten(),
+            stats_page: (p.kind == ProxyKind::Frontend)
+                .then(|| stats::stats_page(&p.directives))
                 .flatten(),
             options: options_of(p),
             timeouts: Timeouts::of(p),

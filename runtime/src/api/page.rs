@@ -141,11 +141,13 @@ fn apply_admin(shared: &Shared, form: &str) -> &'static str {
     }
 }
 
-/// Answers a request for the page of backend `be`.
-pub async fn serve(shared: &Shared, be: usize, txn: &mut Txn, body: ReqBody) -> Response<ResBody> {
-    let Some(page) = shared.backends[be].stats_page.as_ref() else {
-        return text(503, "text/plain", String::new());
-    };
+/// Answers a request for `page` (a backend's, or a frontend's own).
+pub async fn serve(
+    shared: &Shared,
+    page: &Page,
+    txn: &mut Txn,
+    body: ReqBody,
+) -> Response<ResBody> {
     if !authorized(&page.plan, txn) {
         let realm = page.plan.realm.as_deref().unwrap_or("HAProxy Statistics");
         let mut r = crate::http::reply::error(401, &[]);

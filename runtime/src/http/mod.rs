@@ -246,9 +246,21 @@ pub(crate) fn handle(
             Err(resp) => resp,
             Ok((_, Route::Reply(resp))) => resp,
             Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
-            Ok((body, Route::Stats(be))) => {
+            Ok((body, Route::Stats(owner))) => {
                 txn.term = *b"LR";
-                crate::api::page::serve(&ctx.shared, be, txn, body).await
+                // HAProxy's page is an applet the stream connects to at once.
+                txn.server = Some(Arc::from("<STATS>"));
+                txn.timings.queue = 0;
+                txn.timings.connect = 0;
+                txn.timings.response = 0;
+                let page = match owner {
+                    PageOf::Backend(be) => ctx.shared.backends[be].stats_page.as_ref(),
+                    PageOf::Frontend => ctx.frontend().stats_page.as_ref(),
+                };
+                match page {
+                    Some(page) => crate::api::page::serve(&ctx.shared, page, txn, body).await,
+                    None => reply::error_in(503, &[&ctx.frontend().errorfiles], txn),
+                }
             }
             Ok((body, Route::Forward(be))) => {
                 forward::forward(&ctx, txn, be, body, first, client_upgrade).await
@@ -484,8 +496,15 @@ enum Route {
     WaitBody(wait_body::WaitBody, Resume),
     /// A service answers (`use-service`).
     Service(Service),
-    /// The statistics page of this backend.
-    Stats(usize),
+    /// A statistics page.
+    Stats(PageOf),
+}
+
+/// Whose statistics page answers.
+enum PageOf {
+    Backend(usize),
+    /// The frontend's own, when no backend took the request.
+    Frontend,
 }
 
 /// Where routing starts: the frontend's rules, or (once a backend is chosen) the backend's,
@@ -541,6 +560,9 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 }
             }
             let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
+                if fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+                    return Route::Stats(PageOf::Frontend);
+                }
                 let page = reply::error_in(503, &[&fe.errorfiles], txn);
                 return Route::Reply(local(txn, page, b"SC"));
             };
@@ -585,7 +607,7 @@ fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
         }
     }
     if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
-        return Route::Stats(be_index);
+        return Route::Stats(PageOf::Backend(be_index));
     }
     Route::Forward(be_index)
 }

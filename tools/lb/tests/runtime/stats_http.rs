@@ -233,3 +233,51 @@ listen stats
     let (_, csv) = curl(&["-u", "ops:s3cret", &page(";csv")]);
     assert_eq!(stat_row(&csv, "app", "s1")["status"], "MAINT");
 }
+
+/// A `frontend` with `stats uri` and no backend answers with its own page (HAProxy makes a
+/// frontend without a backend its own), logged as `<STATS>`; what no page takes gets 503.
+#[test]
+fn a_frontend_without_backend_serves_its_own_stats_page_as_haproxy_does() {
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+{DEFAULTS}
+    log global
+    option httplog
+frontend stats
+    bind 127.0.0.1:{port}
+    stats enable
+    stats uri /stats
+    stats auth admin:admin
+    stats admin if TRUE
+"
+        )
+    };
+    let drive = |port: u16| {
+        let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+        let code = |args: &[&str]| curl(args).0;
+        let (csv_code, csv) = curl(&["-u", "admin:admin", &url("/stats;csv")]);
+        let frontend_row = csv.lines().any(|l| l.starts_with("stats,FRONTEND,"));
+        (
+            code(&["-u", "admin:admin", &url("/stats")]),
+            code(&[&url("/stats")]),
+            csv_code,
+            frontend_row,
+            code(&[&url("/other")]),
+        )
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    let mine = drive(port);
+    assert_eq!(mine, (200, 401, 200, true, 503));
+    let log = p.stdout_when(|l| l.contains("\"GET /other HTTP/1.1\""));
+    assert!(
+        log.lines()
+            .any(|l| l.contains(" stats stats/<STATS> 0/0/0/0/0 200 ")),
+        "{log}"
+    );
+    if let Some((theirs, _)) = crate::harness::with_haproxy(config, drive) {
+        assert_eq!(theirs, mine);
+    }
+}
