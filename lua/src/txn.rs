@@ -343,7 +343,7 @@ fn replace_values(
 }
 
 fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
-    let Some(req) = t.request.as_mut() else {
+    let Some(req) = t.request_line_to_rewrite() else {
         return false;
     };
     match f(&req.uri).parse() {
@@ -411,7 +411,7 @@ impl UserData for Http {
         m.add_method("req_set_method", |_, this, method: String| {
             with_txn(&this.cell, |t| {
                 match (
-                    t.request.as_mut(),
+                    t.request_line_to_rewrite(),
                     hyper::Method::from_bytes(method.as_bytes()),
                 ) {
                     (Some(req), Ok(m)) => {

@@ -223,6 +223,8 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
     let t = &txn.timings;
     let total = txn.elapsed_ms();
     let req = txn.request.as_ref().filter(|_| !txn.request_unlogged);
+    // The request line as the client sent it, whatever rules rewrote since.
+    let line = txn.logged_line().filter(|_| !txn.request_unlogged);
     let _ = match name {
         "ci" | "fi" | "cp" | "fp" if txn.unix_listener.is_none() => {
             let a = if name.starts_with('f') {
@@ -379,29 +381,31 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             Ok(())
         }
         "r" => {
-            let line = req.map_or_else(
-                || BADREQ.to_string(),
-                |r| format!("{} {} {}", r.method, r.uri, version(r.version)),
-            );
+            let line = match (line, req) {
+                (Some((method, uri)), Some(r)) => {
+                    format!("{method} {uri} {}", version(r.version))
+                }
+                _ => BADREQ.to_string(),
+            };
             text(out, &line, quote);
             Ok(())
         }
         // Without a request (TCP mode, or none came), HAProxy writes `<BADREQ>` for each.
-        "HM" => write!(out, "{}", req.map_or(BADREQ, |r| r.method.as_str())),
+        "HM" => write!(out, "{}", line.map_or(BADREQ, |(m, _)| m.as_str())),
         "HU" => write!(
             out,
             "{}",
-            req.map_or_else(|| BADREQ.to_string(), |r| r.uri.to_string())
+            line.map_or_else(|| BADREQ.to_string(), |(_, uri)| uri.to_string())
         ),
         // `%HP` is the target as sent up to its query (the scheme and authority of an
         // absolute-form target included); `%HPO` only its path.
         "HP" => write!(
             out,
             "{}",
-            req.map_or_else(
+            line.map_or_else(
                 || BADREQ.to_string(),
-                |r| {
-                    let target = r.uri.to_string();
+                |(_, uri)| {
+                    let target = uri.to_string();
                     match target.find('?') {
                         Some(q) => target[..q].to_string(),
                         None => target,
@@ -409,13 +413,13 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
                 }
             )
         ),
-        "HPO" => write!(out, "{}", req.map_or(BADREQ, |r| r.uri.path())),
+        "HPO" => write!(out, "{}", line.map_or(BADREQ, |(_, uri)| uri.path())),
         "HQ" => write!(
             out,
             "{}",
-            req.map_or_else(
+            line.map_or_else(
                 || BADREQ.to_string(),
-                |r| r.uri.query().map(|q| format!("?{q}")).unwrap_or_default()
+                |(_, uri)| uri.query().map(|q| format!("?{q}")).unwrap_or_default()
             )
         ),
         "HV" => write!(out, "{}", req.map_or(BADREQ, |r| version(r.version))),

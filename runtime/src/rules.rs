@@ -485,7 +485,7 @@ where
             }
             Action::SetPath(f) | Action::SetQuery(f) | Action::SetUri(f) | Action::SetMethod(f) => {
                 let value = f.render(txn);
-                if let Some(req) = txn.request.as_mut() {
+                if let Some(req) = txn.request_line_to_rewrite() {
                     rewrite_request(req, &rule.action, &value);
                 }
             }

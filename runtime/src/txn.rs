@@ -159,9 +159,30 @@ pub struct Txn {
     pub server_addrs: Option<crate::upstream::ConnAddrs>,
     /// HAProxy's request counter (`%rt`), drawn the first time a format asks for it.
     pub request_counter: std::cell::OnceCell<u64>,
+    /// The request line as the client sent it, kept when a rule first rewrites the method or
+    /// the target: logs print the original (`%r`, `%HM`, `%HU`…), as HAProxy's do.
+    pub original_line: Option<Box<(hyper::Method, hyper::Uri)>>,
 }
 
 impl Txn {
+    /// The request, for a rule about to change its method or target: the line as the client
+    /// sent it is kept first (once) for the log.
+    pub fn request_line_to_rewrite(&mut self) -> Option<&mut RequestView> {
+        let req = self.request.as_mut()?;
+        if self.original_line.is_none() {
+            self.original_line = Some(Box::new((req.method.clone(), req.uri.clone())));
+        }
+        Some(req)
+    }
+
+    /// The method and target as the client sent them.
+    pub fn logged_line(&self) -> Option<(&hyper::Method, &hyper::Uri)> {
+        match &self.original_line {
+            Some(line) => Some((&line.0, &line.1)),
+            None => self.request.as_ref().map(|r| (&r.method, &r.uri)),
+        }
+    }
+
     /// Bytes received from the client so far (`%U`): the head, or TCP payload, and the body.
     pub fn received(&self) -> u64 {
         self.bytes_in
@@ -264,6 +285,7 @@ impl Txn {
             request_unlogged: false,
             server_addrs: None,
             request_counter: std::cell::OnceCell::new(),
+            original_line: None,
         }
     }
 

@@ -197,6 +197,8 @@ pub(crate) fn handle(
     let refused = switch_refused
         .or_else(|| vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err());
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
+    // Every declared response capture prints, empty until a server's response fills it.
+    txn.captured_response = vec![None; fe.capture_response.len()];
     if refused.is_none() {
         txn.request = Some(RequestView {
             method: parts.method,

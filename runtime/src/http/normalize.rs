@@ -53,7 +53,7 @@ impl Normalizer {
 
     /// Normalizes the request's target in place.
     pub fn run(&self, txn: &mut Txn) -> Result<(), Invalid> {
-        let Some(req) = txn.request.as_mut() else {
+        let Some(req) = txn.request_line_to_rewrite() else {
             return Ok(());
         };
         let path = part_of(req, Part::Path);

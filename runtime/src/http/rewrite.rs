@@ -48,7 +48,7 @@ impl UriRewrite {
 
     pub fn run(&self, txn: &mut Txn) {
         let rendered = self.format.render(txn);
-        let Some(req) = txn.request.as_mut() else {
+        let Some(req) = txn.request_line_to_rewrite() else {
             return;
         };
         let current = part_of(req, self.part);

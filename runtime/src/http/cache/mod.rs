@@ -383,9 +383,14 @@ pub(crate) async fn serve_hit(
     be_index: usize,
 ) -> Option<hyper::Response<super::ResBody>> {
     let (view, body) = hit_response(txn.filters.cache.hit.as_ref()?);
+    // The cache answers as an applet of the proxy: HAProxy logs no wait, no connect, `LR`,
+    // and captures the stored response's headers as a server's.
     txn.server = Some("<CACHE>".into());
+    txn.timings.queue = 0;
     txn.timings.connect = 0;
     txn.timings.response = 0;
+    txn.captured_response =
+        super::capture::headers(&view.headers, &ctx.frontend().capture_response);
     txn.response = Some(view);
     if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index), None).await {
         return Some(own);
@@ -407,6 +412,9 @@ pub(crate) async fn serve_hit(
         status: view.status,
         headers: HeaderMap::new(),
     });
+    if txn.term == *b"--" {
+        txn.term = *b"LR";
+    }
     let mut resp = hyper::Response::new(super::reply::full(body));
     *resp.status_mut() = hyper::StatusCode::from_u16(view.status).unwrap_or(hyper::StatusCode::OK);
     *resp.headers_mut() = headers;

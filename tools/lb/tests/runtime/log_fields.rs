@@ -180,3 +180,79 @@ backend app
     };
     assert_eq!(lines(&log), mine);
 }
+
+/// Logs print the request line as the client sent it, whatever rules rewrote since; every
+/// declared response capture prints (`{}` when the proxy answered itself); a cache hit is
+/// the proxy's answer (`LR`), with the stored response's headers captured.
+#[test]
+fn rewritten_targets_local_answers_and_cache_hits_log_as_haproxy_does() {
+    let origin = raw_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nCache-Control: max-age=60\r\n\r\nok",
+        std::time::Duration::ZERO,
+        std::time::Duration::ZERO,
+    );
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+cache small
+    total-max-size 4
+    max-age 60
+frontend fe
+    bind 127.0.0.1:{port}
+    capture request header Host len 32
+    capture response header Content-Type len 32
+    log-format \"R|%ft %b/%s %ST %tsc %hr %hs %{{+Q}}r %HM %HU %HP %HQ\"
+    http-request return status 200 content-type text/plain string pong if {{ path /ping }}
+    http-request set-path %[path,regsub(^/api/,/)] if {{ path_beg /api/ }}
+    http-request set-query %[query,regsub(secret=[^&]*,secret=x)] if {{ query -m sub secret= }}
+    http-request set-method POST if {{ path /m }}
+    default_backend app
+backend app
+    http-request cache-use small
+    http-response cache-store small
+    option http-server-close
+    server s1 {origin}
+"
+        )
+    };
+    let drive = |port: u16| {
+        let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+        for path in [
+            "/ping",
+            "/api/users?x=1",
+            "/q?secret=abc&b=2",
+            "/m",
+            "/c",
+            "/c",
+        ] {
+            assert_eq!(curl(&[&url(path), "-H", "Host: h"]).0, 200, "{path}");
+        }
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("R|") && !l.contains("<BADREQ>"))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    drive(port);
+    let mine = lines(&p.stdout_when(|l| lines(l).len() == 6));
+    assert_eq!(
+        mine[1],
+        "R|fe app/s1 200 ---- {h} {text/plain} \"GET /api/users?x=1 HTTP/1.1\" GET /api/users?x=1 /api/users ?x=1"
+    );
+    assert!(mine[0].contains(" LR-- {h} {} "), "{mine:?}");
+    assert!(mine[5].contains(" app/<CACHE> 200 LR-- {h} {"), "{mine:?}");
+    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 6) else {
+        return;
+    };
+    assert_eq!(lines(&log), mine);
+}
