@@ -16,7 +16,8 @@ pub struct Tracked {
     done: bool,
     /// The client connection's limits to apply once this response is over.
     after: Option<NextHead>,
-    /// Whether the body's bytes count in the log's `%B`.
+    /// Whether the body's bytes count in the log's `%B`: a server's body counts what the
+    /// server sent (before compression), the proxy's own what goes out.
     counted: bool,
 }
 
@@ -55,7 +56,7 @@ impl Body for Tracked {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                let counted = self.counted;
+                let counted = self.counted && matches!(self.inner, http_body_util::Either::Left(_));
                 if let (Some(data), Some(txn), true) =
                     (frame.data_ref(), self.txn.as_mut(), counted)
                 {
@@ -90,6 +91,9 @@ impl Drop for Tracked {
         }
         let complete = self.done || self.inner.is_end_stream();
         if let Some(mut txn) = self.txn.take() {
+            if let (http_body_util::Either::Right(server), true) = (&self.inner, self.counted) {
+                txn.bytes_out += server.received();
+            }
             if !complete && txn.term == *b"--" {
                 txn.term = *b"CD";
             }

@@ -688,6 +688,7 @@ async fn respond(
     let connect_tunnel = connect && resp.status().is_success();
     let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS || connect_tunnel;
     let (mut parts, mut body) = resp.into_parts();
+    txn.bytes_out = super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers);
     txn.captured_response = super::capture::headers(&parts.headers, &fe.capture_response);
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),

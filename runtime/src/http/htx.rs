@@ -125,6 +125,26 @@ pub fn request_head_data(
         as u64
 }
 
+/// A server response head's data bytes in internal form, as it arrived: what HAProxy counts
+/// as sent to the client for it (`%B`, the `bout` counters) before the rules change it. The
+/// start line's descriptor, version, status and reason, each header, the end of the head.
+/// The proxy's own answers count the same way, as they go out.
+pub fn response_head_data(
+    status: hyper::StatusCode,
+    extensions: &hyper::http::Extensions,
+    headers: &hyper::HeaderMap,
+) -> u64 {
+    let reason = extensions.get::<hyper::ext::ReasonPhrase>().map_or_else(
+        || status.canonical_reason().unwrap_or("").len(),
+        |p| p.as_bytes().len(),
+    );
+    let fields: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum();
+    (super::room::START_LINE + "HTTP/1.1".len() + 3 + reason + fields + 1) as u64
+}
+
 /// `req.len` / `res.len` in HTTP mode: the message's data bytes in the buffer.
 pub fn data_len(txn: &Txn, response: bool) -> Option<i64> {
     message(txn, response).map(|m| m.data as i64)

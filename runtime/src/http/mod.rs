@@ -129,24 +129,10 @@ fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
     headers.contains_key(hyper::header::UPGRADE) && upstream::connection_has(headers, "upgrade")
 }
 
-/// The response head as HAProxy counts it in `%B`: its internal (HTX) size, not the wire size.
-/// A start line takes a 20-byte descriptor plus the version, the 3-digit code and the reason;
-/// each header its name and value; the end of headers one byte.
+/// The proxy's own response head as HAProxy counts it in `%B`: its internal size, not the
+/// wire size (see [`htx::response_head_data`]).
 fn head_len(r: &Response<ResBody>) -> u64 {
-    const START_LINE_DESCRIPTOR: usize = 20;
-    let reason = r
-        .extensions()
-        .get::<hyper::ext::ReasonPhrase>()
-        .map_or_else(
-            || r.status().canonical_reason().unwrap_or("").len(),
-            |p| p.as_bytes().len(),
-        );
-    let headers: usize = r
-        .headers()
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len())
-        .sum();
-    (START_LINE_DESCRIPTOR + "HTTP/1.1".len() + 3 + reason + headers + 1) as u64
+    htx::response_head_data(r.status(), r.extensions(), r.headers())
 }
 
 /// Serves one request. The head is taken apart before the returned future starts, so that
@@ -291,10 +277,14 @@ pub(crate) fn handle(
             txn.stick
                 .count_status(logged.unwrap_or(resp.status().as_u16()));
         }
-        txn.bytes_out = if refused.is_none() && !silent {
-            head_len(&resp)
-        } else {
+        // A server's (or the cache's) response head was counted as it arrived, before the
+        // rules changed it; the proxy's own answers count as they go out.
+        txn.bytes_out = if refused.is_some() || silent {
             0
+        } else if txn.bytes_out > 0 {
+            txn.bytes_out
+        } else {
+            head_len(&resp)
         };
         if fe.logasap {
             log_early(&ctx, txn, &resp);

@@ -76,6 +76,8 @@ pub struct ServerBody {
     filters: Option<crate::http::filters::Chain>,
     /// The tunnel an HTTP/2 stream became (an extended CONNECT's success).
     h2_upgrade: Option<hyper::upgrade::OnUpgrade>,
+    /// Body bytes received from the server so far, before any filter (`%B`).
+    received: u64,
 }
 
 /// The server side of a tunnel (a 101, a CONNECT's success): the connection itself with the
@@ -123,7 +125,14 @@ impl ServerBody {
             stream: None,
             filters: None,
             h2_upgrade: None,
+            received: 0,
         }
+    }
+
+    /// Body bytes received from the server so far, as it sent them (before compression):
+    /// what HAProxy counts in `%B` and the `bout` counters.
+    pub fn received(&self) -> u64 {
+        self.received
     }
 
     /// The body of a response another decoder reads (an HTTP/2 stream, FastCGI records).
@@ -149,6 +158,11 @@ impl ServerBody {
         use crate::http::filters::BodyFilter;
         loop {
             let polled = self.poll_unfiltered(cx);
+            if let Poll::Ready(Some(Ok(frame))) = &polled {
+                if let Some(data) = frame.data_ref() {
+                    self.received += data.len() as u64;
+                }
+            }
             let Some(chain) = self.filters.as_mut() else {
                 return polled;
             };

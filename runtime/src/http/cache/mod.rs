@@ -391,6 +391,11 @@ pub(crate) async fn serve_hit(
     txn.timings.response = 0;
     txn.captured_response =
         super::capture::headers(&view.headers, &ctx.frontend().capture_response);
+    txn.bytes_out = super::htx::response_head_data(
+        hyper::StatusCode::from_u16(view.status).unwrap_or(hyper::StatusCode::OK),
+        &hyper::http::Extensions::new(),
+        &view.headers,
+    );
     txn.response = Some(view);
     if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index), None).await {
         return Some(own);

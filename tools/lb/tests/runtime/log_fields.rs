@@ -256,3 +256,72 @@ backend app
     };
     assert_eq!(lines(&log), mine);
 }
+
+/// `%B` counts a server's response as it arrived: its head before the response rules changed
+/// it, its body before compression (HAProxy counts the bytes its buffer received).
+#[test]
+fn bytes_sent_count_the_server_response_before_rules_and_compression() {
+    let reply: &'static [u8] = Box::leak(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 3000\r\nServer: origin\r\n\r\n{}",
+            "a".repeat(3000)
+        )
+        .into_bytes()
+        .into_boxed_slice(),
+    );
+    let origin = raw_server(reply, std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    option http-server-close
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"B|%ST %B %HP\"
+    http-response set-header X-Added some-value
+    http-response del-header Server
+    compression algo gzip
+    compression type text/html
+    default_backend app
+backend app
+    server s1 {origin}
+"
+        )
+    };
+    let drive = |port: u16| {
+        let url = format!("http://127.0.0.1:{port}/plain");
+        assert_eq!(curl(&[&url]).0, 200);
+        let url = format!("http://127.0.0.1:{port}/gzip");
+        assert_eq!(curl(&[&url, "-H", "Accept-Encoding: gzip"]).0, 200);
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("B|") && !l.contains("<BADREQ>"))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    drive(port);
+    let mine = lines(&p.stdout_when(|l| lines(l).len() == 2));
+    // 20 + "HTTP/1.1" + "200" + "OK", content-type (12 + 9), content-length (14 + 4),
+    // server (6 + 6), end of head; then the 3000 bytes as the server sent them.
+    let head = 20 + 8 + 3 + 2 + 21 + 18 + 12 + 1;
+    assert_eq!(
+        mine,
+        [
+            format!("B|200 {} /plain", head + 3000),
+            format!("B|200 {} /gzip", head + 3000)
+        ]
+    );
+    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 2) else {
+        return;
+    };
+    assert_eq!(lines(&log), mine);
+}
