@@ -357,7 +357,12 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "fc" => write!(out, "{}", txn.counters[1]),
         "bc" => write!(out, "{}", txn.counters[2]),
         "sc" => write!(out, "{}", txn.counters[3]),
-        "rc" => write!(out, "{}", txn.retries),
+        "rc" => write!(
+            out,
+            "{}{}",
+            if txn.redispatched { "+" } else { "" },
+            txn.retries
+        ),
         "sq" => write!(out, "{}", txn.queued_ahead[0]),
         "bq" => write!(out, "{}", txn.queued_ahead[1]),
         "lc" => {

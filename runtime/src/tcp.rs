@@ -361,7 +361,7 @@ pub async fn serve(
             ) =>
             {
                 tries.failed(si, be.redispatch);
-                txn.retries = tries.count;
+                tries.report(&mut txn);
             }
             None => {
                 txn.term = *b"SC";

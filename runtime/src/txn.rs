@@ -82,6 +82,8 @@ pub struct Txn {
     /// The request body's bytes as they arrive, when it has one.
     pub body_in: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     pub retries: u32,
+    /// A retry went to another server (`option redispatch`).
+    pub redispatched: bool,
     /// Termination state: who ended it and in which phase (`%ts`, two characters).
     pub term: [u8; 2],
     pub captured_request: Vec<Option<String>>,
@@ -249,6 +251,7 @@ impl Txn {
             bytes_in: 0,
             body_in: None,
             retries: 0,
+            redispatched: false,
             term: *b"--",
             captured_request: Vec::new(),
             captured_response: Vec::new(),

@@ -215,7 +215,8 @@ impl Timeouts {
             check: p.timeout("check"),
             client_fin: p.timeout("client-fin"),
             server_fin: p.timeout("server-fin"),
-            tarpit: p.timeout("tarpit"),
+            // HAProxy falls back on the proxy's own `timeout connect` (none: no delay).
+            tarpit: p.timeout("tarpit").or_else(|| p.timeout("connect")),
         }
     }
 }

@@ -473,7 +473,7 @@ pub async fn forward(
                 true,
             ) {
                 tries.failed(si, be.redispatch);
-                txn.retries = tries.count;
+                tries.report(txn);
                 continue;
             }
             let (status, term) = error_for(Failure::Connect);
@@ -623,7 +623,7 @@ pub async fn forward(
                 if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
                 {
                     tries.failed(si, be.redispatch);
-                    txn.retries = tries.count;
+                    tries.report(txn);
                     continue;
                 }
                 txn.timings.response = (crate::clock::now() - response_start).as_millis() as i64;
@@ -659,7 +659,7 @@ pub async fn forward(
         drop(guard);
         if should_retry(&be.retry_on, failure, tries.count, be.retries, replayable) {
             tries.failed(si, be.redispatch);
-            txn.retries = tries.count;
+            tries.report(txn);
             continue;
         }
         let (status, term) = error_for(failure);

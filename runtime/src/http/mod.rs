@@ -659,7 +659,7 @@ fn apply_request_rules(
         Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),
         Verdict::Reject | Verdict::Close => return RulesRan::Ended(rejected(txn)),
         Verdict::Tarpit(status) => {
-            delay = Some(tarpit.unwrap_or(Duration::from_secs(5)));
+            delay = Some(tarpit.unwrap_or(Duration::ZERO));
             (reply::error_in(status, files, txn), *b"PT")
         }
         Verdict::Reply(r) => (

@@ -113,6 +113,9 @@ pub fn should_retry(
 pub struct Attempts {
     pub count: u32,
     pub avoid: Option<usize>,
+    /// The next attempt may go to another server (`option redispatch`): logs mark `%rc`
+    /// with a `+`.
+    pub redispatched: bool,
 }
 
 impl Attempts {
@@ -121,7 +124,15 @@ impl Attempts {
         self.count += 1;
         if redispatch {
             self.avoid = Some(server);
+            self.redispatched = true;
         }
+    }
+
+    /// Tells the transaction (its log's `%rc`) how many attempts failed, and whether one was
+    /// redispatched.
+    pub fn report(&self, txn: &mut crate::txn::Txn) {
+        txn.retries = self.count;
+        txn.redispatched = self.redispatched;
     }
 }
 

@@ -325,3 +325,61 @@ backend app
     };
     assert_eq!(lines(&log), mine);
 }
+
+/// Without `timeout tarpit` a tarpit lasts `timeout connect`; a retry sent to another server
+/// (`option redispatch`) marks `%rc` with `+`.
+#[test]
+fn tarpit_falls_back_on_timeout_connect_and_redispatch_marks_retries() {
+    let dead = [free_port(), free_port()];
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 300ms
+    timeout client 5s
+    timeout server 5s
+    retries 2
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"T|%ST %tsc %rc %HP\"
+    http-request tarpit if {{ path /tarpit }}
+    default_backend dead
+backend dead
+    option redispatch
+    server d1 127.0.0.1:{}
+    server d2 127.0.0.1:{}
+",
+            dead[0], dead[1]
+        )
+    };
+    let drive = |port: u16| {
+        let started = std::time::Instant::now();
+        assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/tarpit")]).0, 500);
+        let waited = started.elapsed();
+        assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/dead")]).0, 503);
+        waited
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("T|") && !l.contains("<BADREQ>"))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    let waited = drive(port);
+    assert!(
+        waited >= std::time::Duration::from_millis(250)
+            && waited < std::time::Duration::from_secs(3),
+        "the tarpit lasts timeout connect: {waited:?}"
+    );
+    let mine = lines(&p.stdout_when(|l| lines(l).len() == 2));
+    assert_eq!(mine, ["T|500 PT-- 0 /tarpit", "T|503 SC-- +2 /dead"]);
+    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 2) else {
+        return;
+    };
+    assert_eq!(lines(&log), mine);
+}
