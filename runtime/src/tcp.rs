@@ -343,6 +343,7 @@ pub async fn serve(
         };
         txn.queued_ahead = slot.ahead;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
+        let connect_start = crate::clock::now();
         match crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
             .await
             .ok()
@@ -362,6 +363,13 @@ pub async fn serve(
             {
                 tries.failed(si, be.redispatch);
                 tries.report(&mut txn);
+                drop(slot);
+                if let Some(pause) = crate::upstream::reuse::Attempts::turnaround(
+                    be,
+                    crate::clock::now() - connect_start,
+                ) {
+                    tokio::time::sleep(pause).await;
+                }
             }
             None => {
                 txn.term = *b"SC";

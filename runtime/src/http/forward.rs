@@ -474,6 +474,9 @@ pub async fn forward(
             ) {
                 tries.failed(si, be.redispatch);
                 tries.report(txn);
+                if let Some(pause) = Attempts::turnaround(be, crate::clock::now() - connect_start) {
+                    tokio::time::sleep(pause).await;
+                }
                 continue;
             }
             let (status, term) = error_for(Failure::Connect);

@@ -128,6 +128,32 @@ impl Attempts {
         }
     }
 
+    /// How long to wait before the next attempt after a connection that failed at once
+    /// (refused, reset: not a `timeout connect`, which already took its time): HAProxy's
+    /// turn-around of one second, or `timeout connect` when shorter, so that a server
+    /// restarting is not hammered and has a moment to come back. None when the retry may go
+    /// to another server right away: `option redispatch` with more than one usable server
+    /// and a balancing that is not a hash (the failed one is avoided).
+    pub fn turnaround(
+        be: &crate::state::BackendRt,
+        attempt: std::time::Duration,
+    ) -> Option<std::time::Duration> {
+        let connect = be.timeouts.connect;
+        if connect.is_some_and(|c| attempt >= c) {
+            return None;
+        }
+        let usable = be
+            .servers
+            .iter()
+            .filter(|s| !s.backup && s.is_usable())
+            .count();
+        if be.redispatch && usable > 1 && !be.algorithm.is_hash() {
+            return None;
+        }
+        let second = std::time::Duration::from_secs(1);
+        Some(connect.map_or(second, |c| c.min(second)))
+    }
+
     /// Tells the transaction (its log's `%rc`) how many attempts failed, and whether one was
     /// redispatched.
     pub fn report(&self, txn: &mut crate::txn::Txn) {

@@ -383,3 +383,62 @@ backend dead
     };
     assert_eq!(lines(&log), mine);
 }
+
+/// A connection refused at once is retried on the same server after HAProxy's turn-around
+/// (`timeout connect`, at most a second), so a server coming back within the retries is
+/// reached: here it starts listening 1.2 s after the request.
+#[test]
+fn refused_connections_are_retried_after_the_turnaround() {
+    let port_of_server = free_port();
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    retries 3
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"W|%ST %tsc %rc\"
+    default_backend app
+backend app
+    server s1 127.0.0.1:{port_of_server}
+"
+        )
+    };
+    let drive = |port: u16| {
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(1200));
+            let l = std::net::TcpListener::bind(("127.0.0.1", port_of_server)).unwrap();
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                .unwrap();
+        });
+        let code = curl(&[&format!("http://127.0.0.1:{port}/")]).0;
+        late.join().unwrap();
+        code
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            // (a harness's readiness probe logs `CR` without a request)
+            .filter(|l| l.starts_with("W|") && !l.contains(" CR-- "))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    assert_eq!(drive(port), 200);
+    let mine = lines(&p.stdout_when(|l| lines(l).len() == 1));
+    assert_eq!(mine, ["W|200 ---- 2"]);
+    let Some((code, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 1) else {
+        return;
+    };
+    assert_eq!(code, 200);
+    assert_eq!(lines(&log), mine);
+}
