@@ -66,6 +66,10 @@ pub enum Action {
     WaitForBody(crate::http::wait_body::WaitBody),
     /// `strict-mode on|off`: whether a rewrite that does not fit ends the transaction.
     StrictMode(bool),
+    /// `http-request wait-for-handshake`: the request waits for the client's TLS handshake
+    /// to end. Requests are read from a TLS connection only once its handshake is over (early
+    /// data included, see `tls::ServerTls`), so there is never anything to wait for.
+    WaitForHandshake,
     /// `tcp-request content switch-mode http [proto <name>]`: the connection goes on in HTTP
     /// mode (with the protocol named, else the one its first bytes show). Final.
     SwitchMode(Option<String>),
@@ -194,6 +198,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             "off" => false,
             other => return Err(Unsupported(format!("strict-mode '{other}'"))),
         }),
+        "wait-for-handshake" => Action::WaitForHandshake,
         "wait-for-body" => Action::WaitForBody(crate::http::wait_body::WaitBody::compile(a)?),
         "normalize-uri" => Action::NormalizeUri(crate::http::normalize::Normalizer::compile(a)?),
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
@@ -435,6 +440,7 @@ where
             }
             Action::SetAddr(s) => s.run(txn),
             Action::SetTimeout(t) => t.run(txn),
+            Action::WaitForHandshake => {}
             Action::SetVar(set) => set.run(txn),
             Action::UnsetVar(name) => {
                 txn.remove_var(name);

@@ -6,16 +6,14 @@
 //! go through the `tcp-request content` rules again, in HTTP mode.
 
 use crate::client_stream::ClientStream;
-use crate::http::idle;
+pub use crate::client_stream::Replay;
 use crate::txn::Txn;
 use bytes::{Bytes, BytesMut};
 use std::io;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::AsyncRead;
 use tokio::io::AsyncReadExt;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// What the TCP side hands to the HTTP side.
 pub struct Upgrade {
@@ -42,77 +40,6 @@ pub(crate) async fn read_h2_preface<R: AsyncRead + Unpin>(
         }
     }
     Ok(held.starts_with(H2_PREFACE))
-}
-
-/// A client stream whose first bytes were read already: reads give those first.
-pub struct Replay<S> {
-    held: Bytes,
-    inner: S,
-}
-
-impl<S> Replay<S> {
-    pub fn new(held: Bytes, inner: S) -> Replay<S> {
-        Replay { held, inner }
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Replay<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if !this.held.is_empty() {
-            let n = this.held.len().min(buf.remaining());
-            buf.put_slice(&this.held.split_to(n));
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Replay<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
-
-impl<S: idle::ClientStream> idle::ClientStream for Replay<S> {
-    fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.inner.write_now(data)
-    }
-
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.held.is_empty() {
-            return Poll::Ready(Ok(()));
-        }
-        self.inner.poll_read_ready(cx)
-    }
 }
 
 /// Serves the rest of the connection in HTTP mode, on the context `ctx` made for it.
@@ -149,10 +76,7 @@ pub async fn serve(
     }
     let ctx = Rc::new(ctx);
     let held = up.held;
-    let stream = Replay {
-        held,
-        inner: up.stream,
-    };
+    let stream = Replay::new(held, up.stream);
     if h2 {
         crate::proto::h2::serve(stream, ctx, stopping).await
     } else {

@@ -83,6 +83,11 @@ pub struct BindTls {
     pub strict_sni: bool,
     /// Session tickets (`no-tls-tickets` turns them off).
     pub tickets: bool,
+    /// `allow-0rtt`: a resumed TLS 1.3 session may carry requests in early data.
+    pub allow_0rtt: bool,
+    /// How much early data a session may send: a buffer less its rewrite room
+    /// (`tune.bufsize` − `tune.maxrewrite`), as HAProxy announces it.
+    pub early_data_room: u32,
     /// `tune.ssl.cachesize` (sessions) and `tune.ssl.lifetime` (seconds).
     pub cache_size: u32,
     pub lifetime: u32,
@@ -146,7 +151,8 @@ impl BindTls {
                 })
             };
             match word {
-                "allow-0rtt" | "no-ca-names" | "npn" => {}
+                "allow-0rtt" => tls.allow_0rtt = true,
+                "no-ca-names" | "npn" => {}
                 "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
                 "ca-verify-file" => tls.ca_verify_file = Some(with_base(&self.ca_base, value)),
@@ -228,6 +234,7 @@ pub struct TlsGlobals {
     key_del_ext: bool,
     capture_size: usize,
     ctx_cache_size: usize,
+    early_data_room: u32,
 }
 
 impl TlsGlobals {
@@ -271,6 +278,16 @@ impl TlsGlobals {
             ctx_cache_size: last("tune.ssl.ssl-ctx-cache-size")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1000),
+            early_data_room: {
+                // The rewrite room is at most half a buffer, as `GlobalPlan::maxrewrite` has it.
+                let size = |k: &str, default: u32| {
+                    last(k)
+                        .and_then(|v| v.parse::<u32>().ok())
+                        .unwrap_or(default)
+                };
+                let bufsize = size("tune.bufsize", 16384);
+                bufsize - size("tune.maxrewrite", 1024).min(bufsize / 2)
+            },
         }
     }
 
@@ -281,6 +298,7 @@ impl TlsGlobals {
             ciphersuites: self.ciphersuites.clone(),
             curves: self.curves.clone(),
             tickets: true,
+            early_data_room: self.early_data_room,
             cache_size: self.cache_size,
             lifetime: self.lifetime,
             key_del_ext: self.key_del_ext,
@@ -341,6 +359,7 @@ impl TlsGlobals {
                         "generate-certificates" => generate = true,
                         "no-tls-tickets" => tls.tickets = false,
                         "tls-tickets" => tls.tickets = true,
+                        "allow-0rtt" => tls.allow_0rtt = true,
                         w => {
                             if let Some(v) = NO_FLAGS.iter().position(|f| *f == w) {
                                 disabled[v] = true;

@@ -337,12 +337,18 @@ fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Resu
     };
     let mut config = builder.with_cert_resolver(store.clone());
     config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.key_log = super::keys::MasterKeys::shared();
     config.session_storage = if t.cache_size > 0 {
         ServerSessionMemoryCache::new(t.cache_size as usize)
     } else {
         Arc::new(NoServerSessionStorage {})
     };
-    if t.tickets {
+    if t.allow_0rtt && t.cache_size > 0 {
+        // rustls grants early data only to sessions resumed from its own cache (a stateless
+        // ticket could be replayed at will), so a 0-RTT listener resumes that way: its TLS
+        // 1.3 tickets name cache entries. Without a cache there is no early data at all.
+        config.max_early_data_size = t.early_data_room;
+    } else if t.tickets {
         config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
             .map_err(|e| format!("session tickets: {e}"))?;
     }

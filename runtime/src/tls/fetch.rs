@@ -26,6 +26,10 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_fc_protocol" => one(text(t.version)),
         "ssl_fc_cipher" => one(text(t.cipher)),
         "ssl_fc_session_id" => one(t.session_id_sample()),
+        "ssl_fc_session_key" => one(t.session_key_sample()),
+        // True while the request came in early data and the handshake is not over yet; but
+        // requests are only read once it is (see `tls::ServerTls`).
+        "ssl_fc_has_early" => one(Some(Value::Bool(false))),
         "ssl_fc_alpn" => one(t.alpn.as_deref().and_then(text)),
         "ssl_fc_use_keysize" | "ssl_fc_alg_keysize" => one(Some(Value::Int(t.cipher_bits))),
         // A connection that exists finished its handshake without error.

@@ -12,6 +12,7 @@ pub mod crl;
 pub mod errors;
 pub mod fetch;
 pub mod gencert;
+pub mod keys;
 pub mod kx;
 pub mod live;
 pub mod store;
@@ -61,6 +62,9 @@ pub struct TlsInfo {
     /// The session's ID as OpenSSL gives it (`ssl_fc_session_id`, `ssl_bc_session_id`);
     /// empty when there is none.
     pub session_id: bytes::Bytes,
+    /// The TLS 1.2 master secret (`ssl_fc_session_key`, `ssl_bc_session_key`); empty in
+    /// TLS 1.3, where rustls keeps the secret OpenSSL gives (a resumption key) to itself.
+    pub session_key: bytes::Bytes,
 }
 
 /// OpenSSL's name of a suite rustls negotiated, and its key size.
@@ -117,6 +121,7 @@ impl TlsInfo {
         sigs: Option<&[rustls::SignatureScheme]>,
     ) -> TlsInfo {
         let (tcp, conn) = stream.get_mut();
+        let session_key = tls12_master_key(tcp, conn);
         let seen = tcp.seen();
         let conn: &ServerConnection = conn;
         let client_chain: Vec<CertificateDer<'static>> = conn
@@ -138,6 +143,7 @@ impl TlsInfo {
             verify,
             hello: None,
             session_id: server_session_id(conn, &side.config, seen),
+            session_key,
             ..TlsInfo::negotiated(conn)
         }
     }
@@ -147,6 +153,20 @@ impl TlsInfo {
     /// `ssl_fc_session_id`/`ssl_bc_session_id`: no sample when the session has no ID.
     fn session_id_sample(&self) -> Option<crate::sample::Value> {
         (!self.session_id.is_empty()).then(|| crate::sample::Value::Bin(self.session_id.clone()))
+    }
+
+    /// `ssl_fc_session_key`/`ssl_bc_session_key`: no sample without a master secret.
+    fn session_key_sample(&self) -> Option<crate::sample::Value> {
+        (!self.session_key.is_empty()).then(|| crate::sample::Value::Bin(self.session_key.clone()))
+    }
+}
+
+/// A TLS 1.2 session's master secret, from the key log (TLS 1.3 logs none).
+pub(crate) fn tls12_master_key(tcp: &Tapped, conn: &rustls::CommonState) -> bytes::Bytes {
+    if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2) {
+        tcp.master_key()
+    } else {
+        bytes::Bytes::new()
     }
 }
 
@@ -176,12 +196,30 @@ fn server_session_id(
     bytes::Bytes::copy_from_slice(&id)
 }
 
+/// A client's TLS session once its handshake is over, whose reads give first what came in
+/// early data.
+pub type ServerTls = crate::client_stream::Replay<TlsStream<Tapped>>;
+
+/// What the client sent in TLS 1.3 early data (`allow-0rtt` on a resumed session). rustls
+/// keeps it apart from the data that follows the handshake, and tokio-rustls never reads it:
+/// it is taken here, to be read before the rest. The handshake is over by then, so the
+/// requests it carries are served as HAProxy serves those it reads after the handshake: with
+/// no `Early-Data` header, and `ssl_fc_has_early` false.
+fn with_early_data(mut stream: TlsStream<Tapped>) -> ServerTls {
+    let mut early = Vec::new();
+    if let Some(mut data) = stream.get_mut().1.early_data() {
+        // Reading a memory buffer cannot fail.
+        let _ = std::io::Read::read_to_end(&mut data, &mut early);
+    }
+    crate::client_stream::Replay::new(early.into(), stream)
+}
+
 /// Runs a client's handshake, within `limit`; a failure says why, in HAProxy's terms.
 pub async fn accept(
     tls: &config::BindTlsConfig,
     stream: TcpStream,
     limit: Duration,
-) -> Result<(TlsStream<Tapped>, TlsInfo), EmbryonicError> {
+) -> Result<(ServerTls, TlsInfo), EmbryonicError> {
     // The first bytes tell a plain-text HTTP client from other garbage when the handshake
     // fails (OpenSSL's "http request"); peeking costs no wait the handshake would not make.
     let mut first = [0u8; 8];
@@ -199,7 +237,7 @@ pub async fn accept(
             .map_err(|e| handshake_error(&e, first))?;
         let side = tls.side_for(None, None);
         let info = TlsInfo::of(&mut stream, tls, &side, None);
-        return Ok((stream, info));
+        return Ok((with_early_data(stream), info));
     }
     // The ClientHello is read first: its name and signature schemes choose the settings
     // (a `crt-list` line's own), and a capture keeps its cipher list.
@@ -224,7 +262,7 @@ pub async fn accept(
         .map_err(|_| EmbryonicError::TlsTimeout)??;
     let mut info = TlsInfo::of(&mut stream, tls, &side, Some(&sigs));
     info.hello = captured;
-    Ok((stream, info))
+    Ok((with_early_data(stream), info))
 }
 
 /// What a failed handshake's error means: rustls reports protocol failures as invalid data,

@@ -4,7 +4,8 @@
 //! of the ServerHello and, in TLS 1.2, the ticket of a NewSessionTicket. The watch ends at
 //! the first record that is not a clear handshake record (TLS 1.2's ChangeCipherSpec, TLS
 //! 1.3's encrypted flight), and is dropped once the handshake is over: afterwards the stream
-//! costs one branch per read or write.
+//! costs one branch per read or write. The other way, it keeps the ClientHello's random, the
+//! name under which rustls logs a TLS 1.2 master secret (`keys`).
 
 use std::io;
 use std::ops::Deref;
@@ -20,6 +21,8 @@ const MAX_MESSAGE: usize = 1 << 17;
 pub struct Tapped {
     tcp: TcpStream,
     watch: Option<Box<FlightWatch>>,
+    /// The TLS 1.2 master secret, once taken from the key log (empty: none).
+    master_key: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Tapped {
@@ -41,7 +44,23 @@ impl Tapped {
         Tapped {
             tcp,
             watch: Some(Box::new(watch)),
+            master_key: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The session's TLS 1.2 master secret, taken from the key log the first time (so it
+    /// must be asked for before the watch ends); empty when none was logged.
+    pub fn master_key(&self) -> bytes::Bytes {
+        self.master_key
+            .get_or_init(|| {
+                self.watch
+                    .as_ref()
+                    .and_then(|w| w.seen.client_random)
+                    .and_then(|r| super::keys::MasterKeys::shared().take(&r))
+                    .map(bytes::Bytes::from)
+                    .unwrap_or_default()
+            })
+            .clone()
     }
 
     /// What the watch has seen so far (`None` once ended by `seen`).
@@ -70,7 +89,12 @@ pub struct Seen {
     pub session_id: Vec<u8>,
     /// The last TLS 1.2 NewSessionTicket's ticket (empty: none).
     pub ticket: Vec<u8>,
+    /// The ClientHello's random.
+    pub client_random: Option<[u8; 32]>,
 }
+
+/// A record header, a handshake header and the version come before the ClientHello's random.
+const RANDOM_AT: usize = 5 + 4 + 2;
 
 #[derive(Default)]
 struct FlightWatch {
@@ -80,6 +104,8 @@ struct FlightWatch {
     records: Vec<u8>,
     /// Handshake bytes not yet making a whole message.
     messages: Vec<u8>,
+    /// The client's first bytes, up to the end of the ClientHello's random.
+    hello: Vec<u8>,
     seen: Seen,
 }
 
@@ -107,6 +133,19 @@ impl FlightWatch {
         }
         self.records.drain(..at);
         self.read_messages();
+    }
+
+    /// Reads the client's side: its first record starts with the ClientHello.
+    fn feed_hello(&mut self, data: &[u8]) {
+        let want = RANDOM_AT + 32;
+        if self.hello.len() >= want || data.is_empty() {
+            return;
+        }
+        let take = (want - self.hello.len()).min(data.len());
+        self.hello.extend_from_slice(&data[..take]);
+        if self.hello.len() == want && self.hello[0] == 22 && self.hello[5] == 1 {
+            self.seen.client_random = self.hello[RANDOM_AT..].try_into().ok();
+        }
     }
 
     fn read_messages(&mut self) {
@@ -162,8 +201,12 @@ impl AsyncRead for Tapped {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.tcp).poll_read(cx, buf);
-        if let Some(w) = this.watch.as_mut().filter(|w| !w.outgoing) {
-            w.feed(&buf.filled()[before..]);
+        if let Some(w) = this.watch.as_mut() {
+            if w.outgoing {
+                w.feed_hello(&buf.filled()[before..]);
+            } else {
+                w.feed(&buf.filled()[before..]);
+            }
         }
         polled
     }
@@ -180,6 +223,8 @@ impl AsyncWrite for Tapped {
         if let (Some(w), Poll::Ready(Ok(n))) = (this.watch.as_mut(), &polled) {
             if w.outgoing {
                 w.feed(&buf[..*n]);
+            } else {
+                w.feed_hello(&buf[..*n]);
             }
         }
         polled
@@ -193,13 +238,15 @@ impl AsyncWrite for Tapped {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.tcp).poll_write_vectored(cx, bufs);
         if let (Some(w), Poll::Ready(Ok(n))) = (this.watch.as_mut(), &polled) {
-            if w.outgoing {
-                let mut left = *n;
-                for b in bufs {
-                    let take = left.min(b.len());
+            let mut left = *n;
+            for b in bufs {
+                let take = left.min(b.len());
+                if w.outgoing {
                     w.feed(&b[..take]);
-                    left -= take;
+                } else {
+                    w.feed_hello(&b[..take]);
                 }
+                left -= take;
             }
         }
         polled
@@ -262,6 +309,23 @@ mod tests {
             assert_eq!(w.seen.ticket, b"tkt".to_vec(), "{size}");
             assert!(w.done && w.records.is_empty());
         }
+    }
+
+    #[test]
+    fn reads_the_client_random_across_writes() {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[9; 32]);
+        body.extend_from_slice(&[0; 40]);
+        let wire = record(22, &message(1, &body));
+        let mut w = FlightWatch::default();
+        for chunk in wire.chunks(3) {
+            w.feed_hello(chunk);
+        }
+        assert_eq!(w.seen.client_random, Some([9; 32]));
+        // Not a ClientHello: no random.
+        let mut w = FlightWatch::default();
+        w.feed_hello(&record(23, &body));
+        assert_eq!(w.seen.client_random, None);
     }
 
     #[test]

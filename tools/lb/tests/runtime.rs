@@ -113,6 +113,8 @@ mod tls_crt_list;
 mod tls_curves;
 #[path = "runtime/tls_early.rs"]
 mod tls_early;
+#[path = "runtime/tls_early_bind.rs"]
+mod tls_early_bind;
 #[path = "runtime/tls_gencert.rs"]
 mod tls_gencert;
 #[path = "runtime/tls_key_type.rs"]

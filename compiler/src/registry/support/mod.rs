@@ -439,7 +439,7 @@ pub const BIND_OPTIONS: &[&str] = &[
     "id",
     "backlog",
     "accept-proxy",
-    // QUIC listeners.
+    // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",
     "quic-cc-algo",
     "quic-force-retry",
@@ -546,6 +546,8 @@ pub const ACTIONS: &[&str] = &[
     "set-dst-port",
     "normalize-uri",
     "wait-for-body",
+    // Always over when a request is read (runtime/src/rules.rs).
+    "wait-for-handshake",
     // Whether a rewrite that does not fit ends the transaction (runtime/src/http/room.rs).
     "strict-mode",
     // TCP to HTTP (runtime/src/tcp.rs, runtime/src/upgrade.rs).
