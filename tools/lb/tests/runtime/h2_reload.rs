@@ -72,7 +72,7 @@ fn client(port: u16, deadline: Instant) -> Tally {
                 return tally;
             }
         };
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(20));
         s.set_nonblocking(true).unwrap();
         while !eof {
             match s.read(&mut chunk) {
@@ -207,9 +207,9 @@ fn a_reload_costs_http2_clients_no_stream() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let (first, _) = workers(&master_cli(&cli, "show proc"));
-    // Four connections keep ten streams each in flight until the old worker's GOAWAY.
+    // Eight connections keep ten streams each in flight until the old worker's GOAWAY.
     let stop_by = Instant::now() + Duration::from_secs(8);
-    let clients: Vec<_> = (0..4)
+    let clients: Vec<_> = (0..8)
         .map(|_| std::thread::spawn(move || client(port, stop_by)))
         .collect();
     std::thread::sleep(Duration::from_millis(500));
