@@ -2,7 +2,8 @@
 //! listener): hyper's HTTP/2 server multiplexes the streams, each handed to the same request
 //! path as an HTTP/1 request. The `tune.h2.*` settings are announced; reset floods
 //! (CVE-2023-44487) and streams the client keeps erroring are cut by h2's limits; a graceful
-//! stop sends GOAWAY and lets the open streams finish.
+//! stop sends GOAWAY (after a round trip that keeps the client from dropping requests, see
+//! `h2_stop`) and lets the open streams finish.
 
 use crate::http::{handle, websocket, ConnCtx, IncomingBody};
 use hyper_util::rt::TokioIo;
@@ -161,6 +162,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             }
         });
     let last = Rc::new(Cell::new(crate::clock::now()));
+    let (stream, quiesce) = super::h2_stop::gate(stream);
     let stream = Activity {
         stream,
         last: last.clone(),
@@ -182,11 +184,18 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             }
         }
     };
-    tokio::select! {
+    let stopped = tokio::select! {
         biased;
         _ = conn.as_mut() => return,
-        _ = stopping.wait() => {}
-        _ = quiet => {}
+        _ = stopping.wait() => true,
+        _ = quiet => false,
+    };
+    if stopped {
+        // One round trip first, so that the client drops no request it queued (`h2_stop`).
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = quiesce.run() => {}
+        }
     }
     conn.as_mut().graceful_shutdown();
     let _ = match idle {

@@ -3,6 +3,7 @@
 
 pub mod h1;
 pub mod h2;
+mod h2_stop;
 pub mod h3;
 pub mod proxy_protocol;
 
