@@ -39,6 +39,7 @@ pub mod sample;
 pub mod script;
 pub mod set_addr;
 mod side_thread;
+pub mod spread;
 pub mod state;
 pub mod stop;
 pub mod support;
@@ -118,6 +119,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     let mut per_thread_quic: Vec<Vec<quic::Bound>> = (0..threads).map(|_| Vec::new()).collect();
     let quic_keys = quic::config::Keys::new(plan.global.quic.cluster_secret.as_deref());
     let mut errors = Vec::new();
+    // The slots of the sockets (`lifecycle::sockets::wanted` gives them in the same order).
+    let mut slots = lifecycle::sockets::Slots::default();
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
         if l.address.transport == hapee_compiler::address::Transport::Quic {
@@ -153,20 +156,22 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                 continue;
             }
         };
+        let sets = listener::thread_sets(l, threads, &plan.global.thread_group_of);
         if listener::is_unix(l) {
-            // One socket for every serving thread: a path cannot be bound once per thread.
+            // One socket for every serving thread: a path cannot be bound once per group.
             match listener::bind_unix_listener(l) {
                 Ok(socket) => {
-                    for (t, list) in per_thread.iter_mut().enumerate() {
-                        if !listener::served_by(l, t, &plan.global.thread_group_of) {
-                            continue;
-                        }
-                        match socket.try_clone() {
-                            Ok(s) => list.push(listener::Bound {
-                                serving: serving.clone(),
-                                socket: listener::ListenSocket::Unix(s),
-                            }),
-                            Err(e) => errors.push(format!("Starting frontend {fe_name}: {e}")),
+                    for set in &sets {
+                        let group: Arc<[usize]> = set.as_slice().into();
+                        for &t in set {
+                            match socket.try_clone() {
+                                Ok(s) => per_thread[t].push(listener::Bound {
+                                    serving: serving.clone(),
+                                    socket: listener::ListenSocket::Unix(s),
+                                    group: group.clone(),
+                                }),
+                                Err(e) => errors.push(format!("Starting frontend {fe_name}: {e}")),
+                            }
                         }
                     }
                 }
@@ -184,23 +189,33 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                 continue;
             }
         };
+        // One socket per address and thread group, which the group's threads share.
         for addr in addrs {
-            for (t, list) in per_thread.iter_mut().enumerate() {
-                if !listener::served_by(l, t, &plan.global.thread_group_of) {
-                    continue;
-                }
-                match lifecycle::sockets::listen(addr, t) {
-                    Ok(socket) => list.push(listener::Bound {
-                        serving: serving.clone(),
-                        socket: listener::ListenSocket::Tcp(socket),
-                    }),
-                    Err(e) => errors.push(format!(
-                        "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
-                    )),
+            for set in &sets {
+                let socket = match lifecycle::sockets::listen(addr, slots.next(addr)) {
+                    Ok(socket) => socket,
+                    Err(e) => {
+                        errors.push(format!(
+                            "Starting frontend {fe_name}: cannot bind socket ({e}) [{addr}]"
+                        ));
+                        continue;
+                    }
+                };
+                let group: Arc<[usize]> = set.as_slice().into();
+                for &t in set {
+                    match socket.try_clone() {
+                        Ok(s) => per_thread[t].push(listener::Bound {
+                            serving: serving.clone(),
+                            socket: listener::ListenSocket::Tcp(s),
+                            group: group.clone(),
+                        }),
+                        Err(e) => errors.push(format!("Starting frontend {fe_name}: {e}")),
+                    }
                 }
             }
         }
     }
+    lifecycle::sockets::close_unclaimed();
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -208,7 +223,26 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     let (stop_tx, stop_rx) = watch::channel(false);
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
-    for (t, (listeners, quic)) in per_thread.into_iter().zip(per_thread_quic).enumerate() {
+    let (senders, inboxes) = spread::inboxes(threads);
+    // Each accept loop holds the sending ends it may use; once they have all ended, so do
+    // the inboxes.
+    let routes: Vec<Vec<spread::Route>> = per_thread
+        .iter()
+        .enumerate()
+        .map(|(t, list)| {
+            list.iter()
+                .map(|b| spread::Route::new(t, &b.group, &senders))
+                .collect()
+        })
+        .collect();
+    drop(senders);
+    for (t, (((listeners, routes), inbox), quic)) in per_thread
+        .into_iter()
+        .zip(routes)
+        .zip(inboxes)
+        .zip(per_thread_quic)
+        .enumerate()
+    {
         let cpus = plan.global.thread_cpus.get(t).cloned().unwrap_or_default();
         let shared = shared.clone();
         let stop = stop_rx.clone();
@@ -226,7 +260,13 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                 if let Some(engine) = engine {
                     script::enter_thread(engine.for_thread(t));
                 }
-                worker(t, shared, listeners, quic, my_checks, stop)
+                let accepting = Accepting {
+                    listeners,
+                    routes,
+                    inbox,
+                    quic,
+                };
+                worker(t, shared, accepting, my_checks, stop)
             })
             .map_err(|e| vec![format!("cannot start worker thread: {e}")])?;
         handles.push(h);
@@ -291,11 +331,20 @@ fn wait_for_signal() -> Stop {
     })
 }
 
+/// What a worker thread accepts connections from: its listening sockets (with how each
+/// routes its connections), its inbox of connections other threads hand it, its QUIC
+/// sockets.
+struct Accepting {
+    listeners: Vec<listener::Bound>,
+    routes: Vec<spread::Route>,
+    inbox: spread::Inbox,
+    quic: Vec<quic::Bound>,
+}
+
 fn worker(
     thread: usize,
     shared: Arc<Shared>,
-    listeners: Vec<listener::Bound>,
-    quic: Vec<quic::Bound>,
+    sources: Accepting,
     checks: Vec<(usize, usize)>,
     stop: watch::Receiver<bool>,
 ) {
@@ -321,17 +370,27 @@ fn worker(
         for (b, s) in checks {
             tokio::task::spawn_local(checks::run(shared.clone(), b, s));
         }
-        let mut accepting = Vec::new();
-        for bound in listeners {
+        let Accepting {
+            listeners,
+            routes,
+            inbox,
+            quic,
+        } = sources;
+        let server = Server {
+            thread,
+            shared: shared.clone(),
+            pool: pool.clone(),
+            stopping: stopping.clone(),
+        };
+        let mut accepting = vec![tokio::task::spawn_local(server.clone().serve_inbox(inbox))];
+        for (bound, route) in listeners.into_iter().zip(routes) {
             let Ok(l) = bound.socket.into_tokio() else {
                 continue;
             };
-            accepting.push(tokio::task::spawn_local(accept_loop(
+            accepting.push(tokio::task::spawn_local(server.clone().accept_loop(
                 l,
                 bound.serving,
-                shared.clone(),
-                pool.clone(),
-                stopping.clone(),
+                route,
             )));
         }
         for bound in quic {
@@ -354,63 +413,130 @@ fn worker(
     rt.block_on(clock::Rounds::new(run));
 }
 
-async fn accept_loop(
-    listener: listener::Accepting,
-    serving: Arc<listener::Serving>,
+/// What a worker thread serves accepted connections with.
+#[derive(Clone)]
+struct Server {
+    thread: usize,
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
-) {
-    let fe = serving.frontend;
-    let mut stopped = std::pin::pin!(stopping.wait());
-    let spawn = |stream: tokio::net::TcpStream, client| {
-        // Counted before the task runs, so that a stopping worker waits for it.
-        shared.active.fetch_add(1, Ordering::Relaxed);
-        shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
-        api::count_accept(&shared, fe);
-        tokio::task::spawn_local(serve_connection(
-            stream,
-            client,
-            serving.clone(),
-            shared.clone(),
-            pool.clone(),
-            stopping.clone(),
-        ));
-    };
-    loop {
-        // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the backlog.
-        while !api::may_accept(&shared, fe) {
-            tokio::select! {
-                biased;
-                _ = &mut stopped => return,
-                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
-            }
-        }
-        let accepted = tokio::select! {
-            biased;
-            _ = &mut stopped => break,
-            a = listener.accept() => a,
-        };
-        match accepted {
-            Ok((stream, client)) => {
-                // Another thread may have taken the last slot while this one waited in
-                // accept: the connection then waits, unread, for a slot of its own.
-                while !api::may_accept(&shared, fe) {
-                    tokio::select! {
-                        biased;
-                        _ = &mut stopped => return,
-                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+}
+
+impl Server {
+    /// Accepts on one socket, each connection going to the thread its route chooses.
+    async fn accept_loop(
+        self,
+        listener: listener::Accepting,
+        serving: Arc<listener::Serving>,
+        route: spread::Route,
+    ) {
+        let shared = &self.shared;
+        let fe = serving.frontend;
+        let mut stopped = std::pin::pin!(self.stopping.wait());
+        let dispatch = |stream: std::net::TcpStream, client| {
+            // Counted before it is served, so that a stopping worker waits for it.
+            shared.active.fetch_add(1, Ordering::Relaxed);
+            shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
+            api::count_accept(shared, fe);
+            let target = route.choose(&shared.loads);
+            let handed = spread::Handed {
+                stream,
+                client,
+                serving: serving.clone(),
+            };
+            let handed = if target == self.thread {
+                handed
+            } else {
+                match route.send(target, handed) {
+                    Ok(()) => return,
+                    // That thread has stopped taking connections: this one serves it.
+                    Err(back) => {
+                        shared.loads.release(target);
+                        shared.loads.assign(self.thread, false);
+                        back
                     }
                 }
-                spawn(stream, client)
+            };
+            self.spawn(handed);
+        };
+        loop {
+            // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the
+            // backlog.
+            while !api::may_accept(shared, fe) {
+                tokio::select! {
+                    biased;
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                }
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            let accepted = tokio::select! {
+                biased;
+                _ = &mut stopped => break,
+                a = listener.accept() => a,
+            };
+            match accepted {
+                Ok((stream, client)) => {
+                    // Another thread may have taken the last slot while this one waited in
+                    // accept: the connection then waits, unread, for a slot of its own.
+                    while !api::may_accept(shared, fe) {
+                        tokio::select! {
+                            biased;
+                            _ = &mut stopped => return,
+                            _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                        }
+                    }
+                    dispatch(stream, client)
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+        // Before the socket closes, take the connections the kernel has already queued on it:
+        // when the socket is this process's own (`-sf`), closing it would reset them.
+        for (stream, client) in listener.drain() {
+            dispatch(stream, client);
         }
     }
-    // Before the socket closes, take the connections the kernel has already queued on it:
-    // when the socket is this process's own (`-sf`), closing it would reset them.
-    for (stream, client) in listener.drain() {
-        spawn(stream, client);
+
+    /// Serves the connections other threads hand this one, until every accept loop that
+    /// could send one has ended.
+    async fn serve_inbox(self, mut inbox: spread::Inbox) {
+        while let Some(handed) = inbox.recv().await {
+            self.spawn(handed);
+        }
+    }
+
+    /// Serves a connection (already counted) on this thread.
+    fn spawn(&self, handed: spread::Handed) {
+        let spread::Handed {
+            stream,
+            client,
+            serving,
+        } = handed;
+        let server = self.clone();
+        tokio::task::spawn_local(async move {
+            let shared = &server.shared;
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(stream) => {
+                    serve_connection(
+                        stream,
+                        client,
+                        serving.clone(),
+                        shared.clone(),
+                        server.pool.clone(),
+                        server.stopping.clone(),
+                    )
+                    .await
+                }
+                // Not registered with the event loop (out of resources): dropped, uncounted.
+                Err(_) => {
+                    shared.frontends[serving.frontend]
+                        .active
+                        .fetch_sub(1, Ordering::Relaxed);
+                    shared.active.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+            shared.loads.release(server.thread);
+        });
     }
 }
 

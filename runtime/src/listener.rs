@@ -1,5 +1,5 @@
-//! Listening sockets: one per (listener, thread), bound with SO_REUSEPORT so the kernel spreads
-//! connections over the threads of the `bind … thread` set without a lock on accept.
+//! Listening sockets: one per listener address and thread group, which the group's threads of
+//! the `bind … thread` set accept on (they then spread the connections, see `crate::spread`).
 
 use crate::tls::live::LiveBind;
 use hapee_compiler::address::{Port, Transport};
@@ -58,33 +58,65 @@ impl Serving {
 pub struct Bound {
     pub serving: Arc<Serving>,
     pub socket: ListenSocket,
+    /// The listener's threads in this thread's group, which share the socket and among which
+    /// its connections are spread (see `crate::spread`).
+    pub group: Arc<[usize]>,
 }
 
-/// A listening socket: TCP (one per thread, SO_REUSEPORT), or a UNIX stream socket (a path or
-/// an abstract name), which the serving threads share.
+/// A listening socket: TCP (one per address and thread group, SO_REUSEPORT so that groups
+/// and a replacing process can bind the same address), or a UNIX stream socket (a path or an
+/// abstract name), which every serving thread shares. Each thread holds its own copy.
 pub enum ListenSocket {
     Tcp(std::net::TcpListener),
     Unix(std::os::unix::net::UnixListener),
 }
 
+impl std::os::fd::AsRawFd for ListenSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            ListenSocket::Tcp(l) => l.as_raw_fd(),
+            ListenSocket::Unix(l) => l.as_raw_fd(),
+        }
+    }
+}
+
 impl ListenSocket {
     /// The socket on the calling thread's event loop.
     pub fn into_tokio(self) -> std::io::Result<Accepting> {
-        Ok(match self {
-            ListenSocket::Tcp(l) => Accepting::Tcp(tokio::net::TcpListener::from_std(l)?),
-            ListenSocket::Unix(l) => {
-                l.set_nonblocking(true)?;
-                Accepting::Unix(tokio::net::UnixListener::from_std(l)?)
+        match &self {
+            ListenSocket::Tcp(l) => l.set_nonblocking(true)?,
+            ListenSocket::Unix(l) => l.set_nonblocking(true)?,
+        }
+        // SAFETY: the socket owns its descriptor (a std listener) and the `AsyncFd` owns the
+        // socket, so the descriptor stays open and the same until the `AsyncFd` is dropped or
+        // gives the socket back (`into_inner`); nothing swaps the socket (no `get_mut`).
+        let fd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(self, tokio::io::Interest::READABLE)
+        }
+        .map_err(|e| e.into_parts().1)?;
+        Ok(Accepting(fd))
+    }
+
+    /// A pending connection, non-blocking and not yet on any event loop (the thread that
+    /// serves it registers it), and its source.
+    fn accept_now(&self) -> std::io::Result<(std::net::TcpStream, SocketAddr)> {
+        match self {
+            ListenSocket::Tcp(l) => {
+                let (stream, client) = l.accept()?;
+                stream.set_nonblocking(true)?;
+                Ok((stream, client))
             }
-        })
+            ListenSocket::Unix(l) => {
+                let (stream, _) = l.accept()?;
+                stream.set_nonblocking(true)?;
+                Ok((unix_as_tcp(stream), UNIX_PEER))
+            }
+        }
     }
 }
 
 /// A listening socket a worker accepts on.
-pub enum Accepting {
-    Tcp(tokio::net::TcpListener),
-    Unix(tokio::net::UnixListener),
-}
+pub struct Accepting(tokio::io::unix::AsyncFd<ListenSocket>);
 
 /// The address a connection over a UNIX socket is given as its source and destination: such
 /// a peer has no IP address or port.
@@ -93,50 +125,34 @@ pub const UNIX_PEER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFI
 /// A connected UNIX stream socket as the stream type the proxy reads and writes: both are
 /// stream sockets, and only the address calls, which the proxy does not make for these
 /// connections (or whose failure it handles), tell them apart.
+fn unix_as_tcp(s: std::os::unix::net::UnixStream) -> std::net::TcpStream {
+    std::net::TcpStream::from(std::os::fd::OwnedFd::from(s))
+}
+
+/// [`unix_as_tcp`], on the calling thread's event loop.
 pub fn unix_as_stream(s: std::os::unix::net::UnixStream) -> std::io::Result<tokio::net::TcpStream> {
     s.set_nonblocking(true)?;
-    let fd = std::os::fd::OwnedFd::from(s);
-    tokio::net::TcpStream::from_std(std::net::TcpStream::from(fd))
+    tokio::net::TcpStream::from_std(unix_as_tcp(s))
 }
 
 impl Accepting {
-    /// The next connection and its source.
-    pub async fn accept(&self) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
-        match self {
-            Accepting::Tcp(l) => l.accept().await,
-            Accepting::Unix(l) => {
-                let (s, _) = l.accept().await?;
-                Ok((unix_as_stream(s.into_std()?)?, UNIX_PEER))
+    /// The next connection (not on any event loop yet) and its source. Several threads may
+    /// wait on the same socket: the ones that find nothing wait again.
+    pub async fn accept(&self) -> std::io::Result<(std::net::TcpStream, SocketAddr)> {
+        loop {
+            let mut ready = self.0.readable().await?;
+            match ready.try_io(|socket| socket.get_ref().accept_now()) {
+                Ok(accepted) => return accepted,
+                Err(_would_block) => continue,
             }
         }
     }
 
     /// The connections already queued on the socket, taken without waiting (before it
     /// closes, so that they are served rather than reset).
-    pub fn drain(self) -> Vec<(tokio::net::TcpStream, SocketAddr)> {
-        let mut out = Vec::new();
-        match self {
-            Accepting::Tcp(l) => {
-                let Ok(socket) = l.into_std() else { return out };
-                while let Ok((stream, client)) = socket.accept() {
-                    if let Ok(stream) = stream
-                        .set_nonblocking(true)
-                        .and_then(|_| tokio::net::TcpStream::from_std(stream))
-                    {
-                        out.push((stream, client));
-                    }
-                }
-            }
-            Accepting::Unix(l) => {
-                let Ok(socket) = l.into_std() else { return out };
-                while let Ok((stream, _)) = socket.accept() {
-                    if let Ok(stream) = unix_as_stream(stream) {
-                        out.push((stream, UNIX_PEER));
-                    }
-                }
-            }
-        }
-        out
+    pub fn drain(self) -> Vec<(std::net::TcpStream, SocketAddr)> {
+        let socket = self.0.into_inner();
+        std::iter::from_fn(|| socket.accept_now().ok()).collect()
     }
 }
 
@@ -276,6 +292,24 @@ pub fn reuseport_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> std::io:
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
     Ok(s)
+}
+
+/// The threads (0-based, global) serving listener `l`, one set per thread group that has any,
+/// in thread order: each set shares one socket per address.
+pub fn thread_sets(l: &ListenerPlan, threads: usize, thread_group_of: &[u32]) -> Vec<Vec<usize>> {
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    let mut groups: Vec<u32> = Vec::new();
+    for t in (0..threads).filter(|&t| served_by(l, t, thread_group_of)) {
+        let group = thread_group_of.get(t).copied().unwrap_or(1);
+        match groups.iter().position(|&g| g == group) {
+            Some(i) => sets[i].push(t),
+            None => {
+                groups.push(group);
+                sets.push(vec![t]);
+            }
+        }
+    }
+    sets
 }
 
 /// Whether thread `t` (0-based, global) serves listener `l`.

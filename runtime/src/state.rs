@@ -503,6 +503,8 @@ pub struct Shared {
     /// `tune.h2.*`.
     pub h2: hapee_compiler::plan::tls::H2Tune,
     pub active: AtomicU64,
+    /// Connections per worker thread, which accepted connections are spread by.
+    pub loads: crate::spread::ThreadLoads,
     /// Set by a graceful stop: listeners close, in-flight work finishes.
     pub stopping: AtomicBool,
     pub tables: crate::tables::Tables,
@@ -533,6 +535,7 @@ impl Shared {
             },
             h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
             active: AtomicU64::new(0),
+            loads: crate::spread::ThreadLoads::new(1, true),
             stopping: AtomicBool::new(false),
             tables: Default::default(),
             error_sections: Default::default(),
@@ -885,6 +888,7 @@ impl Shared {
             },
             h2: plan.global.h2.clone(),
             active: AtomicU64::new(0),
+            loads: crate::spread::ThreadLoads::new(threads, plan.global.listener_multi_queue),
             stopping: AtomicBool::new(false),
             tables,
             process: crate::api::Process::new(plan),

@@ -123,7 +123,7 @@ impl<'a> Stmt<'a> {
     /// keyword's index). Other statements are not kept twice: the typed model has them.
     pub fn directive(&self, at: usize) -> Option<super::model::DirectiveLine> {
         /// Keywords `plan::lower` reads.
-        const LOWERED: [&str; 35] = [
+        const LOWERED: [&str; 36] = [
             "log",
             "log-format",
             "error-log-format",
@@ -164,6 +164,8 @@ impl<'a> Stmt<'a> {
             "transparent",
             // The room kept for rewrites (`GlobalPlan::maxrewrite`).
             "tune.maxrewrite",
+            // How accepted connections spread over threads (`GlobalPlan::listener_multi_queue`).
+            "tune.listener.multi-queue",
         ];
         let word = self.word(at);
         let inspect_delay =

@@ -70,6 +70,10 @@ pub struct GlobalPlan {
     pub thread_group_of: Vec<u32>,
     /// The CPUs each thread is bound to (`cpu-map`), in thread order; empty: not bound.
     pub thread_cpus: Vec<Vec<u32>>,
+    /// `tune.listener.multi-queue` (on by default): a connection accepted on a listener that
+    /// several threads serve goes to the least loaded of them; off, the accepting thread
+    /// keeps it.
+    pub listener_multi_queue: bool,
     pub maxconn: Option<u32>,
     pub lua: lua::LuaPlan,
     pub logs: Vec<LogTarget>,
@@ -725,6 +729,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),
             thread_group_of,
+            listener_multi_queue: lower::last_arg(&g.directives, "tune.listener.multi-queue")
+                .is_none_or(|v| v != "off"),
             maxconn: g.maxconn.as_ref().map(|m| m.value),
             lua: lua::plan(&g.directives),
             logs: global_logs,

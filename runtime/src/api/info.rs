@@ -213,8 +213,20 @@ pub fn show_activity(shared: &Shared, _: &mut Session, _: &[String]) -> Result<S
         up.as_secs(),
         up.subsec_micros()
     );
-    let _ = writeln!(out, "accepted: {}", p.counters.get(Counter::Connections));
+    let _ = writeln!(out, "accepted:{}", per_thread(&shared.loads.accepted()));
+    let _ = writeln!(out, "accq_pushed:{}", per_thread(&shared.loads.pushed()));
     Ok(out)
+}
+
+/// A per-thread figure as `show activity` prints it: the total, then with several threads
+/// each thread's value in brackets (` 7 [ 3 4 ]`).
+fn per_thread(values: &[u64]) -> String {
+    let total: u64 = values.iter().sum();
+    if values.len() < 2 {
+        return format!(" {total}");
+    }
+    let each: String = values.iter().map(|v| format!(" {v}")).collect();
+    format!(" {total} [{each} ]")
 }
 
 /// `show errors`: hapee keeps no captures of invalid requests yet; the header is HAProxy's.

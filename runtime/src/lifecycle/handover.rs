@@ -159,14 +159,12 @@ pub fn fetch(path: &Path) -> Result<usize, String> {
     }
     check_records(&records, total)?;
     let mut taken = 0;
-    let mut per_address: std::collections::HashMap<SocketAddr, usize> = Default::default();
+    let mut slots = super::sockets::Slots::default();
     for fd in fds {
         let Some(addr) = tcp_listening_address(&fd) else {
             continue;
         };
-        let slot = per_address.entry(addr).or_insert(0);
-        super::sockets::adopt(addr, *slot, fd);
-        *slot += 1;
+        super::sockets::adopt(addr, slots.next(addr), fd);
         taken += 1;
     }
     Ok(taken)

@@ -1,5 +1,7 @@
-//! Listening sockets by key (`address/thread`): a worker takes the ones its master passed
-//! (open file descriptors listed in the environment) and binds the others itself.
+//! Listening sockets by key (`address/slot`, the slot being the socket's rank among those
+//! the configuration binds for that address: one per listener and thread group): a worker
+//! takes the ones its master passed (open file descriptors listed in the environment) or a
+//! process it replaces handed over, and binds the others itself.
 
 use super::env;
 use std::collections::HashMap;
@@ -7,9 +9,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, OnceLock};
 
-/// The key of one thread's socket for one address.
-pub fn key(addr: SocketAddr, thread: usize) -> String {
-    format!("{addr}/{thread}")
+/// The key of the `slot`th socket for one address.
+pub fn key(addr: SocketAddr, slot: usize) -> String {
+    format!("{addr}/{slot}")
 }
 
 /// The descriptors passed by the master, not yet taken.
@@ -40,30 +42,42 @@ pub fn export<'a>(sockets: impl Iterator<Item = (&'a String, &'a TcpListener)>) 
 }
 
 /// Takes `fd`, a listening socket for `addr` another process handed over (`-x`), as the
-/// socket of `thread`.
-pub fn adopt(addr: SocketAddr, thread: usize, fd: OwnedFd) {
+/// `slot`th one.
+pub fn adopt(addr: SocketAddr, slot: usize, fd: OwnedFd) {
     use std::os::fd::IntoRawFd;
     if let Ok(mut m) = inherited().lock() {
-        if let Some(old) = m.insert(key(addr, thread), fd.into_raw_fd()) {
+        if let Some(old) = m.insert(key(addr, slot), fd.into_raw_fd()) {
             // SAFETY: a descriptor in this list is owned by the list alone (see `listen`).
             drop(unsafe { OwnedFd::from_raw_fd(old) });
         }
     }
 }
 
-/// The socket for `addr` on `thread`: the inherited one, else a new one; either way offered
+/// The `slot`th socket for `addr`: the inherited one, else a new one; either way offered
 /// to a process that replaces this one (`_getsocks`).
-pub fn listen(addr: SocketAddr, thread: usize) -> std::io::Result<TcpListener> {
-    let socket = inherited_or_bound(addr, thread)?;
+pub fn listen(addr: SocketAddr, slot: usize) -> std::io::Result<TcpListener> {
+    let socket = inherited_or_bound(addr, slot)?;
     super::handover::export(&socket);
     Ok(socket)
 }
 
-fn inherited_or_bound(addr: SocketAddr, thread: usize) -> std::io::Result<TcpListener> {
+/// Closes the inherited sockets no listener took (a process handing over more sockets for
+/// an address than this configuration binds): left open, they would queue connections
+/// that nobody accepts.
+pub fn close_unclaimed() {
+    if let Ok(mut m) = inherited().lock() {
+        for (_, fd) in m.drain() {
+            // SAFETY: a descriptor in this list is owned by the list alone (see `listen`).
+            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+}
+
+fn inherited_or_bound(addr: SocketAddr, slot: usize) -> std::io::Result<TcpListener> {
     let fd = inherited()
         .lock()
         .ok()
-        .and_then(|mut m| m.remove(&key(addr, thread)));
+        .and_then(|mut m| m.remove(&key(addr, slot)));
     if let Some(fd) = fd {
         // SAFETY: the master opened this descriptor for this key, left it open across exec
         // and listed it once; it is removed from the list above, so nothing else owns it.
@@ -75,9 +89,23 @@ fn inherited_or_bound(addr: SocketAddr, thread: usize) -> std::io::Result<TcpLis
     crate::listener::bind(addr, 1024)
 }
 
-/// Every `(address, thread)` a plan listens on, in binding order.
+/// Gives the sockets of one address their slots, in binding order.
+#[derive(Default)]
+pub struct Slots(HashMap<SocketAddr, usize>);
+
+impl Slots {
+    /// The slot of the next socket for `addr`.
+    pub fn next(&mut self, addr: SocketAddr) -> usize {
+        let n = self.0.entry(addr).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+}
+
+/// Every `(address, slot)` a plan listens on, in binding order.
 pub fn wanted(plan: &hapee_compiler::plan::Plan) -> Result<Vec<(SocketAddr, usize)>, Vec<String>> {
     let threads = plan.global.nbthread.max(1) as usize;
+    let mut slots = Slots::default();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     // UNIX listeners are bound by each worker (see `crate::listener::bind_unix_listener`).
@@ -88,11 +116,10 @@ pub fn wanted(plan: &hapee_compiler::plan::Plan) -> Result<Vec<(SocketAddr, usiz
     {
         match crate::listener::addresses(l) {
             Ok(addrs) => {
+                let sets = crate::listener::thread_sets(l, threads, &plan.global.thread_group_of);
                 for addr in addrs {
-                    for t in 0..threads {
-                        if crate::listener::served_by(l, t, &plan.global.thread_group_of) {
-                            out.push((addr, t));
-                        }
+                    for _ in &sets {
+                        out.push((addr, slots.next(addr)));
                     }
                 }
             }

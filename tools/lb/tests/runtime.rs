@@ -97,6 +97,8 @@ mod server_crl;
 mod server_state;
 #[path = "runtime/socks4.rs"]
 mod socks4;
+#[path = "runtime/spread.rs"]
+mod spread;
 #[path = "runtime/stats_http.rs"]
 mod stats_http;
 #[path = "runtime/strict_mode.rs"]

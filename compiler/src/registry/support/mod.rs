@@ -19,6 +19,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.bufsize",
     // The room kept for rewrites (runtime/src/http/room.rs).
     "tune.maxrewrite",
+    // Spreading accepted connections over threads (runtime/src/spread.rs).
+    "tune.listener.multi-queue",
     "pidfile",
     "expose-experimental-directives",
     "master-worker",
