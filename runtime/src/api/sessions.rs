@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -26,15 +27,19 @@ pub struct Entry {
     /// Where its current (or last) request went.
     pub backend: Cell<Option<usize>>,
     pub server: RefCell<Option<Arc<str>>>,
-    /// Told when the session is to end at once; `dead` stays set for whoever looks later.
-    kill: tokio::sync::Notify,
+    /// The tasks to wake when the session is to end at once; `dead` stays set for whoever
+    /// looks later. The entry lives on one thread, so a plain list does: a `Notify` took a
+    /// lock on each poll of the waiting future, several times per request.
+    kill: RefCell<Vec<Waker>>,
     dead: Cell<bool>,
 }
 
 impl Entry {
     fn end(&self) {
         self.dead.set(true);
-        self.kill.notify_waiters();
+        for waker in self.kill.take() {
+            waker.wake();
+        }
     }
 }
 
@@ -75,15 +80,17 @@ impl Handle {
     /// every waiter sees it (the serving task and the forwarding inside it).
     pub fn killed(&self) -> impl std::future::Future<Output = ()> + 'static {
         let entry = self.0.clone();
-        async move {
-            loop {
-                let told = entry.kill.notified();
-                if entry.dead.get() {
-                    return;
-                }
-                told.await;
+        std::future::poll_fn(move |cx| {
+            if entry.dead.get() {
+                return Poll::Ready(());
             }
-        }
+            let mut wakers = entry.kill.borrow_mut();
+            // Each waiting task once: its waker stays valid for as long as the task lives.
+            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wakers.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
     }
 }
 
@@ -111,7 +118,7 @@ pub fn open(frontend: usize, client: SocketAddr, local: SocketAddr) -> Handle {
         started: crate::clock::now(),
         backend: Cell::new(None),
         server: RefCell::new(None),
-        kill: tokio::sync::Notify::new(),
+        kill: RefCell::new(Vec::new()),
         dead: Cell::new(false),
     });
     TABLE.with(|t| t.borrow_mut().insert(entry.id, entry.clone()));

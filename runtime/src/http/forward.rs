@@ -244,8 +244,11 @@ pub async fn forward(
     let files = [&be.errorfiles, &fe.errorfiles];
     super::unique_id::add_header(txn);
     super::filters::on_request(txn);
-    if let Some(hit) = Box::pin(super::cache::serve_hit(ctx, txn, be_index)).await {
-        return hit;
+    // Only a hit pays for the boxed future that answers it.
+    if txn.filters.cache.hit.is_some() {
+        if let Some(hit) = Box::pin(super::cache::serve_hit(ctx, txn, be_index)).await {
+            return hit;
+        }
     }
     if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
         add_forwardfor(ff, txn);

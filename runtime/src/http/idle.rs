@@ -159,6 +159,10 @@ impl Limit {
 /// the rest of the period if there was some). Activity is stamped with the round's clock.
 pub struct Watchdog {
     sleep: Option<Pin<Box<Sleep>>>,
+    /// The waker the timer holds since its last poll, which left it pending and armed for
+    /// its current deadline: until that deadline passes the timer has nothing new to say, and
+    /// polling it again (several times per request) only registers the same waker again.
+    armed_for: Option<std::task::Waker>,
     last_activity: Instant,
     /// When the current phase (a request head's wait, or an exchange) began.
     phase_start: Instant,
@@ -169,6 +173,7 @@ impl Default for Watchdog {
         let now = crate::clock::now();
         Watchdog {
             sleep: None,
+            armed_for: None,
             last_activity: now,
             phase_start: now,
         }
@@ -212,6 +217,15 @@ impl Watchdog {
             Some(sleep) => {
                 if deadline < sleep.deadline().into_std() {
                     sleep.as_mut().reset(deadline.into());
+                    self.armed_for = None;
+                } else if !sleep.is_elapsed()
+                    && self
+                        .armed_for
+                        .as_ref()
+                        .is_some_and(|w| w.will_wake(cx.waker()))
+                {
+                    // Still armed, for this task, and not fired: it will wake the task.
+                    return false;
                 }
                 sleep
             }
@@ -224,9 +238,17 @@ impl Watchdog {
             // The clock is read here, not the round's: this runs once per period, and the
             // round's reading stays the same for as long as this loop could spin.
             if Instant::now() >= deadline {
+                self.armed_for = None;
                 return true;
             }
             sleep.as_mut().reset(deadline.into());
+        }
+        if !self
+            .armed_for
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            self.armed_for = Some(cx.waker().clone());
         }
         false
     }

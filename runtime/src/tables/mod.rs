@@ -19,6 +19,7 @@ pub use table::{Entry, Table};
 
 use hapee_compiler::plan::tables::StickTablePlan;
 use rustc_hash::FxHashMap;
+use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -76,15 +77,26 @@ impl Tables {
 /// does, so that its 32-bit ticks (rate counters, peers) are far from 0 and wrap as HAProxy's.
 pub fn now_ms() -> u64 {
     static START: OnceLock<(Instant, u64)> = OnceLock::new();
-    let (start, base) = START.get_or_init(|| {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        (Instant::now(), wall)
-    });
-    base + crate::clock::now()
-        .saturating_duration_since(*start)
-        .as_millis() as u64
+    thread_local! {
+        /// The last reading converted: a request reads this clock several times in one
+        /// round of its thread (`crate::clock`), where the reading does not change.
+        static LAST: Cell<Option<(Instant, u64)>> = const { Cell::new(None) };
+    }
+    let now = crate::clock::now();
+    LAST.with(|last| match last.get() {
+        Some((at, ms)) if at == now => ms,
+        _ => {
+            let (start, base) = START.get_or_init(|| {
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                (Instant::now(), wall)
+            });
+            let ms = base + now.saturating_duration_since(*start).as_millis() as u64;
+            last.set(Some((now, ms)));
+            ms
+        }
+    })
 }
 
 /// The 32-bit tick of a table clock reading.

@@ -175,13 +175,13 @@ impl Trackers {
 
     /// The response status: 4xx count as request errors, 5xx (but 501 and 505) as failures.
     pub fn count_status(&self, status: u16) {
-        let now = now_ms();
         let (cnt, rate) = match status {
             400..=499 => (DataType::HttpErrCnt, DataType::HttpErrRate),
             501 | 505 => return,
             500..=599 => (DataType::HttpFailCnt, DataType::HttpFailRate),
             _ => return,
         };
+        let now = now_ms();
         self.each(|t, e| add(t, e, now, &[cnt], &[rate], 1));
     }
 
