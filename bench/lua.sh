@@ -10,45 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-50}
-origin=18610
-proxy=18611
+origin=${ORIGIN_PORT:-18610}
+proxy=${PROXY_PORT:-18611}
 tools=""
 # shellcheck source=bench/http1_setup.sh
 . bench/http1_setup.sh
 
-cat >"$work/bench.lua" <<'LUA'
-core.register_action("tag", { "http-req" }, function(txn)
-  txn:set_var("txn.agent", txn.sf:req_hdr("user-agent"))
-end)
-core.register_service("hello", "http", function(applet)
-  local body = "hello from lua\n"
-  applet:set_status(200)
-  applet:add_header("content-length", string.len(body))
-  applet:add_header("content-type", "text/plain")
-  applet:start_response()
-  applet:send(body)
-end)
-LUA
-
-lua_config() {
-    local rules=$1
-    cat <<CFG
-global
-    nbthread 1
-    lua-load $work/bench.lua
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind 127.0.0.1:$proxy
-$rules
-    default_backend be
-backend be
-    server s1 127.0.0.1:$origin
-CFG
-}
+# shellcheck source=bench/lua_setup.sh
+. bench/lua_setup.sh
 
 # rps NAME CONFIG -> requests per second of one run
 rps() {
@@ -68,9 +37,6 @@ rps() {
     awk '/Requests\/sec/ {print $2}' "$work/wrk.txt"
 }
 
-wait_port $origin
-lua_config "    http-request lua.tag" >"$work/action.cfg"
-lua_config "    http-request use-service lua.hello" >"$work/service.cfg"
 printf '%-8s | %-12s | %-12s | %-6s\n' case "haproxy r/s" "hapee r/s" ratio
 for case in action service; do
     h=$(rps haproxy "$work/$case.cfg")

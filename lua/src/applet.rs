@@ -22,6 +22,7 @@ pub struct AppletHttp {
     /// How much of the body `receive`/`getline` have consumed.
     pub read: usize,
     pub response: Arc<Mutex<Response>>,
+    pub objects: crate::txn::SampleObjects,
 }
 
 impl AppletHttp {
@@ -42,7 +43,7 @@ impl AppletHttp {
 
 impl UserData for AppletHttp {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        crate::txn::sample_fields(f, |a: &AppletHttp| &a.cell);
+        crate::txn::sample_fields(f, |a: &AppletHttp| (&a.cell, &a.objects));
         f.add_field_method_get("method", |_, this| {
             this.request(|r| r.method.as_str().to_string())
         });
@@ -170,6 +171,7 @@ impl TcpIo {
 pub struct AppletTcp {
     pub cell: TxnCell,
     pub io: Arc<tokio::sync::Mutex<TcpIo>>,
+    pub objects: crate::txn::SampleObjects,
 }
 
 /// Bytes for Lua: an empty string once the client has nothing more to give, as in HAProxy.
@@ -179,7 +181,7 @@ fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
 
 impl UserData for AppletTcp {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        crate::txn::sample_fields(f, |a: &AppletTcp| &a.cell);
+        crate::txn::sample_fields(f, |a: &AppletTcp| (&a.cell, &a.objects));
     }
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {

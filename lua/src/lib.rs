@@ -284,6 +284,7 @@ impl Hooks for ThreadHooks {
                 done: done.clone(),
                 state: state.clone(),
                 outgoing: Arc::default(),
+                objects: Default::default(),
             };
             let result = async {
                 if !action.phases.contains(&phase) {
@@ -342,6 +343,7 @@ impl Hooks for ThreadHooks {
                 body,
                 read: 0,
                 response: response.clone(),
+                objects: Default::default(),
             };
             let result = async {
                 let ud = state.lua.create_userdata(applet)?;
@@ -400,6 +402,7 @@ impl Hooks for ThreadHooks {
             let applet = applet::AppletTcp {
                 cell: cell.clone(),
                 io: io.clone(),
+                objects: Default::default(),
             };
             let result = async {
                 let ud = state.lua.create_userdata(applet)?;
@@ -430,6 +433,7 @@ impl Hooks for ThreadHooks {
             done: Arc::default(),
             state: state.clone(),
             outgoing: Arc::default(),
+            objects: Default::default(),
         };
         let result = (|| {
             let mut all = vec![Value::UserData(state.lua.create_userdata(obj)?)];

@@ -7,8 +7,8 @@ use hapee_runtime::sample::Value as Sample;
 use hapee_runtime::script::ScriptReply;
 use hapee_runtime::txn::Txn;
 use hyper::header::{HeaderName, HeaderValue};
-use mlua::{Lua, MultiValue, UserData, UserDataMethods, Value};
-use std::sync::{Arc, Mutex};
+use mlua::{AnyUserData, Lua, MultiValue, UserData, UserDataMethods, Value};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A transaction lent to a script; empty once given back.
 pub type TxnCell = Arc<Mutex<Option<Txn>>>;
@@ -35,6 +35,7 @@ pub struct LuaTxn {
     pub state: crate::state::State,
     /// The request channel's outgoing length (`txn.req:forward`).
     pub outgoing: Arc<std::sync::atomic::AtomicUsize>,
+    pub objects: SampleObjects,
 }
 
 impl LuaTxn {
@@ -51,7 +52,7 @@ struct Private {
 
 impl UserData for LuaTxn {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        sample_fields(f, |t: &LuaTxn| &t.cell);
+        sample_fields(f, |t: &LuaTxn| (&t.cell, &t.objects));
         f.add_field_method_get("req", |_, this| {
             Ok(crate::channel::Channel {
                 cell: this.cell.clone(),
@@ -185,15 +186,37 @@ impl Fetches {
     }
 }
 
+/// The `f`, `sf`, `c` and `sc` objects of one transaction, made on first use and kept, so
+/// that a script reading `txn.sf` on every call does not build a new object each time.
+#[derive(Default)]
+pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
+
+impl SampleObjects {
+    fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
+        if let Some(ud) = self.0[which].get() {
+            return Ok(ud.clone());
+        }
+        let ud = match which {
+            0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
+            _ => lua.create_userdata(Converters {
+                strings: which == 3,
+            })?,
+        };
+        Ok(self.0[which].get_or_init(|| ud).clone())
+    }
+}
+
 /// `f`, `sf`, `c` and `sc`, shared by `TXN` and the applets.
 pub fn sample_fields<T: 'static, F: mlua::UserDataFields<T>>(
     f: &mut F,
-    cell_of: fn(&T) -> &TxnCell,
+    parts_of: fn(&T) -> (&TxnCell, &SampleObjects),
 ) {
-    f.add_field_method_get("f", move |_, this| Ok(Fetches::of(cell_of(this), false)));
-    f.add_field_method_get("sf", move |_, this| Ok(Fetches::of(cell_of(this), true)));
-    f.add_field_method_get("c", |_, _| Ok(Converters { strings: false }));
-    f.add_field_method_get("sc", |_, _| Ok(Converters { strings: true }));
+    for (which, name) in ["f", "sf", "c", "sc"].into_iter().enumerate() {
+        f.add_field_method_get(name, move |lua, this| {
+            let (cell, objects) = parts_of(this);
+            objects.get(lua, which, cell)
+        });
+    }
 }
 
 /// The fetch a script name stands for: `req_hdr` is `req.hdr`.
@@ -226,28 +249,54 @@ fn result(lua: &Lua, v: Option<Sample>, strings: bool) -> mlua::Result<Value> {
     }
 }
 
+/// A table of functions by name, filled on first use by `make(name)`: the `__index` of the
+/// `Fetches` and `Converters` objects, so that a script's `txn.sf:req_hdr(...)` finds its
+/// function with a plain table read instead of building a closure on every call.
+fn lazy_functions(
+    lua: &Lua,
+    make: impl Fn(&Lua, String) -> mlua::Result<mlua::Function> + mlua::MaybeSend + 'static,
+) -> mlua::Result<mlua::Table> {
+    let functions = lua.create_table()?;
+    let meta = lua.create_table()?;
+    meta.raw_set(
+        "__index",
+        lua.create_function(move |lua, (t, name): (mlua::Table, mlua::String)| {
+            let f = make(lua, name.to_string_lossy())?;
+            t.raw_set(name, &f)?;
+            Ok(f)
+        })?,
+    )?;
+    functions.set_metatable(Some(meta));
+    Ok(functions)
+}
+
 impl UserData for Fetches {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_meta_method("__index", |lua, this, name: String| {
-            let cell = this.cell.clone();
-            let strings = this.strings;
-            let fetch = hapee_runtime::sample::Fetch {
-                name: fetch_name(&name),
-                args: Vec::new(),
-                places: u32::MAX,
-                table: None,
-            };
-            lua.create_function(move |lua, (_, args): (Value, MultiValue)| {
-                let args = string_args(args);
-                // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
-                let table = hapee_runtime::tables::fetch::TableRead::fetch(&fetch.name, &args);
+    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
+        f.add_meta_field_with("__index", |lua| {
+            lazy_functions(lua, |lua, name| {
                 let fetch = hapee_runtime::sample::Fetch {
-                    args,
-                    table: table.map(Box::new),
-                    ..fetch.clone()
+                    name: fetch_name(&name),
+                    args: Vec::new(),
+                    places: u32::MAX,
+                    table: None,
                 };
-                let v = with_txn(&cell, |t| hapee_runtime::sample::fetch(&fetch, t).pop())?;
-                result(lua, v, strings)
+                lua.create_function(
+                    move |lua, (this, args): (mlua::UserDataRef<Fetches>, MultiValue)| {
+                        let args = string_args(args);
+                        // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
+                        let table =
+                            hapee_runtime::tables::fetch::TableRead::fetch(&fetch.name, &args);
+                        let fetch = hapee_runtime::sample::Fetch {
+                            args,
+                            table: table.map(Box::new),
+                            ..fetch.clone()
+                        };
+                        let v = with_txn(&this.cell, |t| {
+                            hapee_runtime::sample::fetch(&fetch, t).pop()
+                        })?;
+                        result(lua, v, this.strings)
+                    },
+                )
             })
         });
     }
@@ -259,16 +308,31 @@ pub struct Converters {
 }
 
 impl UserData for Converters {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_meta_method("__index", |lua, this, name: String| {
-            let strings = this.strings;
-            lua.create_function(move |lua, (_, value, args): (Value, Value, MultiValue)| {
-                let Some(input) = from_lua(&value) else {
-                    return result(lua, None, strings);
-                };
-                let out = hapee_runtime::sample::convert_by_name(&name, &string_args(args), input)
-                    .map_err(|e| mlua::Error::runtime(format!("converter '{name}': {}", e.0)))?;
-                result(lua, out, strings)
+    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
+        f.add_meta_field_with("__index", |lua| {
+            lazy_functions(lua, |lua, name| {
+                lua.create_function(
+                    move |lua,
+                          (this, value, args): (
+                        mlua::UserDataRef<Converters>,
+                        Value,
+                        MultiValue,
+                    )| {
+                        let strings = this.strings;
+                        let Some(input) = from_lua(&value) else {
+                            return result(lua, None, strings);
+                        };
+                        let out = hapee_runtime::sample::convert_by_name(
+                            &name,
+                            &string_args(args),
+                            input,
+                        )
+                        .map_err(|e| {
+                            mlua::Error::runtime(format!("converter '{name}': {}", e.0))
+                        })?;
+                        result(lua, out, strings)
+                    },
+                )
             })
         });
     }

@@ -608,7 +608,9 @@ fn http_ctx(
     if let Some(session) = &txn.stick.session {
         ctx.session_counters = session.clone();
     }
-    ctx.session = Some(api::sessions::open(fe, txn.client, txn.local));
+    let session = api::sessions::open(fe, txn.client, txn.local);
+    session.set_http();
+    ctx.session = Some(session);
     ctx.tls = txn.tls.clone();
     ctx
 }
@@ -646,21 +648,12 @@ fn serve_opened(
     }
     let ctx = http_ctx(&txn, fe, shared, pool);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
-    // A killed session (`shutdown session`) ends its connection where it is.
-    let killed = ctx.session.as_ref().map(|s| s.killed());
+    // A killed session (`shutdown session`) is answered by the request waiting for its
+    // server (`http::forward`): HAProxy's 502 with `KH`, logged.
     let ctx = Rc::new(ctx);
-    let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> = if h2 {
+    if h2 {
         Box::pin(proto::h2::serve(stream, ctx, stopping))
     } else {
         Box::pin(proto::h1::serve(stream, ctx, stopping))
-    };
-    match killed {
-        Some(killed) => Box::pin(async move {
-            tokio::select! {
-                () = serve => {}
-                () = killed => {}
-            }
-        }),
-        None => serve,
     }
 }

@@ -32,14 +32,31 @@ pub struct Entry {
     /// lock on each poll of the waiting future, several times per request.
     kill: RefCell<Vec<Waker>>,
     dead: Cell<bool>,
+    /// An HTTP session: between requests it has nothing to kill (HAProxy has no stream then).
+    http: Cell<bool>,
+    /// How many of its requests wait for a server's answer now.
+    waiting: Cell<u32>,
 }
 
 impl Entry {
     fn end(&self) {
+        // HAProxy kills streams: an HTTP connection with no request under way is spared.
+        if self.http.get() && self.waiting.get() == 0 {
+            return;
+        }
         self.dead.set(true);
         for waker in self.kill.take() {
             waker.wake();
         }
+    }
+}
+
+/// Counts a request as waiting for its server's answer while alive.
+pub struct Waiting(Rc<Entry>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.waiting.set(self.0.waiting.get().saturating_sub(1));
     }
 }
 
@@ -74,6 +91,23 @@ impl Handle {
 
     pub fn server(&self, name: Arc<str>) {
         self.0.server.replace(Some(name));
+    }
+
+    /// Marks an HTTP session: a kill reaches it only while one of its requests waits for a
+    /// server (see [`Handle::waiting`]), and that request answers it.
+    pub fn set_http(&self) {
+        self.0.http.set(true);
+    }
+
+    /// Forgets a kill that a request has answered.
+    pub fn revive(&self) {
+        self.0.dead.set(false);
+    }
+
+    /// A request of this session waits for its server's answer until the guard drops.
+    pub fn waiting(&self) -> Waiting {
+        self.0.waiting.set(self.0.waiting.get() + 1);
+        Waiting(self.0.clone())
     }
 
     /// Ready once the session is killed (`shutdown session`, `shutdown sessions server`);
@@ -120,6 +154,8 @@ pub fn open(frontend: usize, client: SocketAddr, local: SocketAddr) -> Handle {
         server: RefCell::new(None),
         kill: RefCell::new(Vec::new()),
         dead: Cell::new(false),
+        http: Cell::new(false),
+        waiting: Cell::new(0),
     });
     TABLE.with(|t| t.borrow_mut().insert(entry.id, entry.clone()));
     Handle(entry)

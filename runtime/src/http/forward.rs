@@ -230,6 +230,27 @@ fn error_for(failure: Failure) -> (u16, [u8; 2]) {
     }
 }
 
+/// Waits for `exchange` unless the session is killed first (then [`ExchangeError::Killed`]);
+/// meanwhile the session counts as waiting for its server.
+async fn unless_killed<T, E: From<ExchangeError>>(
+    ctx: &ConnCtx,
+    exchange: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let Some(session) = &ctx.session else {
+        return exchange.await;
+    };
+    let _waiting = session.waiting();
+    tokio::select! {
+        biased;
+        () = session.killed() => {
+            // The kill ends this request; the connection's next one starts afresh.
+            session.revive();
+            Err(ExchangeError::Killed.into())
+        }
+        answer = exchange => answer,
+    }
+}
+
 pub async fn forward(
     ctx: &ConnCtx,
     txn: &mut Txn,
@@ -539,14 +560,17 @@ pub async fn forward(
             (Connected::H1(conn), Some(app)) => {
                 txn.server_addrs = conn.addrs();
                 let (parts, body) = request.into_parts();
-                Box::pin(upstream::fcgi::exchange(
-                    conn,
-                    app,
-                    fcgi_params.unwrap_or_default(),
-                    body,
-                    parts.method,
-                    txn.timeout_server.or(be.timeouts.server),
-                ))
+                unless_killed(
+                    ctx,
+                    Box::pin(upstream::fcgi::exchange(
+                        conn,
+                        app,
+                        fcgi_params.unwrap_or_default(),
+                        body,
+                        parts.method,
+                        txn.timeout_server.or(be.timeouts.server),
+                    )),
+                )
                 .await
             }
             (Connected::H1(conn), None) => {
@@ -556,14 +580,17 @@ pub async fn forward(
                 if let Some(keys) = ws_keys.as_mut() {
                     keys.complete_request(request.headers_mut());
                 }
-                let answer = upstream::exchange(
-                    conn,
-                    upstream::Outgoing::new(request),
-                    upstream::Limits {
-                        close: close_server,
-                        head_size: head_limit,
-                        timeout: txn.timeout_server.or(be.timeouts.server),
-                    },
+                let answer = unless_killed(
+                    ctx,
+                    upstream::exchange(
+                        conn,
+                        upstream::Outgoing::new(request),
+                        upstream::Limits {
+                            close: close_server,
+                            head_size: head_limit,
+                            timeout: txn.timeout_server.or(be.timeouts.server),
+                        },
+                    ),
                 )
                 .await;
                 match (answer, &ws_keys) {
@@ -591,13 +618,17 @@ pub async fn forward(
                 if handshake {
                     websocket::to_extended_connect(&mut request);
                 }
-                match Box::pin(upstream::h2::exchange(
-                    &h2,
-                    request,
-                    txn.timeout_server.or(be.timeouts.server),
-                ))
-                .await
-                {
+                let answer = unless_killed(
+                    ctx,
+                    Box::pin(upstream::h2::exchange(
+                        &h2,
+                        request,
+                        txn.timeout_server.or(be.timeouts.server),
+                    )),
+                )
+                .await;
+                match answer {
+                    Err(StreamError::Failed(ExchangeError::Killed)) => Err(ExchangeError::Killed),
                     Ok(mut resp) => {
                         if handshake {
                             if let Some(on) = websocket::from_extended_connect(&mut resp, protocol)
@@ -657,6 +688,13 @@ pub async fn forward(
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CH";
                 return reply::error_in(400, &files, txn);
+            }
+            // A killed session (`shutdown session`, `shutdown sessions server`): HAProxy's
+            // 502, logged `KH`.
+            Err(ExchangeError::Killed) => {
+                drop(guard);
+                txn.term = *b"KH";
+                return reply::error_in(502, &files, txn);
             }
             // A reused connection the server had closed fails like an empty response.
             Err(ExchangeError::Server(Failure::JunkResponse)) if reused => Failure::EmptyResponse,

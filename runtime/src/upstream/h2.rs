@@ -326,6 +326,12 @@ pub enum StreamError {
     Failed(ExchangeError),
 }
 
+impl From<ExchangeError> for StreamError {
+    fn from(e: ExchangeError) -> Self {
+        StreamError::Failed(e)
+    }
+}
+
 /// Sends `req` as a new stream on `conn` and waits for the response head, for at most
 /// `timeout` (`timeout server`).
 pub async fn exchange(

@@ -498,6 +498,8 @@ pub enum ExchangeError {
     Server(Failure),
     /// The client's request body broke off while it was being forwarded.
     ClientAborted,
+    /// The session was killed while waiting for the answer (`shutdown session`).
+    Killed,
 }
 
 /// Which side broke off a request being written.

@@ -212,3 +212,61 @@ fn server_shut_sess_ends_the_servers_sessions() {
         );
     }
 }
+
+/// An HTTP frontend on `ports[0]` to a server that never answers, and the admin frontend on
+/// `ports[1]` whose Lua service shuts the server's sessions.
+fn shut_http_config(ports: &[u16], server: std::net::SocketAddr) -> String {
+    shut_config(ports, server)
+        .replace("    mode tcp\n", "    mode http\n")
+        .replace("option tcplog", "option httplog")
+        .replace("frontend tcpfe", "frontend fe")
+}
+
+/// Sends a request through `ports[0]` that waits for the server, and opens a second
+/// connection that stays idle; has the script shut the server's sessions. Answers the
+/// waiting request's status line and body length, and whether the idle connection was still
+/// open a second later.
+fn shut_waiting_request(ports: &[u16]) -> (String, usize, bool) {
+    let mut idle = TcpStream::connect(("127.0.0.1", ports[0])).unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", ports[0])).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let (_, said) = super::harness::curl(&[&format!("http://127.0.0.1:{}/", ports[1])]);
+    assert_eq!(said, "shut\n");
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    let status = answer.lines().next().unwrap_or("").to_string();
+    let body = answer.split_once("\r\n\r\n").map_or(0, |(_, b)| b.len());
+    idle.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut byte = [0u8; 1];
+    let open = matches!(idle.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut);
+    (status, body, open)
+}
+
+#[test]
+fn shut_sess_answers_a_request_waiting_for_the_server_with_a_logged_502() {
+    let server = super::harness::raw_server(b"", Duration::from_secs(20), Duration::ZERO);
+    let ours_ports = vec![free_port(), free_port()];
+    let proxy = Proxy::start(&shut_http_config(&ours_ports, server), ours_ports[0]);
+    let (status, body, idle_open) = shut_waiting_request(&ours_ports);
+    assert_eq!(status, "HTTP/1.1 502 Bad Gateway", "{}", proxy.stderr());
+    // HAProxy spares a connection with no request under way (it has no stream to kill).
+    assert!(idle_open, "the idle connection was closed");
+    // Killed while waiting for the server's answer: `KH`, with the 502 page's bytes.
+    let logged = proxy.stdout_when(|l| l.contains(" fe be/s1 "));
+    assert!(logged.contains(" 502 209 - - KH-- "), "{logged}");
+    assert!(logged.contains("\"GET /wait HTTP/1.1\""), "{logged}");
+    let theirs_ports = std::cell::OnceCell::new();
+    let cfg = |p| shut_http_config(theirs_ports.get_or_init(|| vec![p, free_port()]), server);
+    let drive = |p| shut_waiting_request(theirs_ports.get_or_init(|| vec![p, free_port()]));
+    if let Some(((their_status, their_body, their_idle), log)) = with_haproxy(cfg, drive) {
+        assert_eq!(
+            (status, body, idle_open),
+            (their_status, their_body, their_idle)
+        );
+        assert!(log.contains(" 502 209 - - KH-- "), "{log}");
+    }
+}
