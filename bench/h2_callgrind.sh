@@ -8,6 +8,7 @@
 # the proxy answers by itself (`http-request return`, as bench/tls.sh measures); ORIGIN=1
 # forwards each request to nginx-light over HTTP/1.1 instead (the shared request path).
 # Usage: bench/h2_callgrind.sh [requests, default 20000] [which: both (default), hapee, haproxy]
+# Optional: LISTEN=h2c or LISTEN=h2tls measures that listener only.
 # Optional: KEEP=dir keeps the callgrind output files there (for callgrind_annotate).
 # HAPEE=path skips the build (as in the other HTTP benches).
 set -euo pipefail
@@ -58,7 +59,7 @@ measure() {
     local name=$1
     shift
     local row url port
-    for row in h2c h2tls; do
+    for row in ${LISTEN:-h2c h2tls}; do
         if [ $row = h2c ]; then
             port=$h2c_port url="http://127.0.0.1:$port/"
         else
