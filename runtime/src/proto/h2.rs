@@ -136,11 +136,14 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             // RFC 8441 §4: an extended CONNECT carries `:authority`, as every HTTP/2 request
             // should; HAProxy resets one without (hyper's HTTP/2 has checked the rest).
             let malformed = extended && req.uri().authority().is_none();
+            // Boxed: the request path's future is several kB, and hyper moves the stream's
+            // future (which holds it) a few times on its way into the spawned task; a pointer
+            // moves for nothing where the whole future would be copied each time.
             let answer = (!malformed).then(|| {
-                handle(
+                Box::pin(handle(
                     svc_ctx.clone(),
                     super::with_host(req).map(IncomingBody::from),
-                )
+                ))
             });
             async move {
                 let Some(answer) = answer else {

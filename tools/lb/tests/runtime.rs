@@ -29,6 +29,8 @@ mod external_check;
 mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
+#[path = "runtime/h2_buffers.rs"]
+mod h2_buffers;
 #[path = "runtime/h2_reload.rs"]
 mod h2_reload;
 #[path = "runtime/h2_servers.rs"]
