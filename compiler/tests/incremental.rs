@@ -125,7 +125,16 @@ fn db_of(files: &[(String, String)]) -> SourceDb {
 
 /// The session's compilation equals one from scratch.
 fn assert_same(incremental: &Compilation, files: &[(String, String)], what: &str) {
-    let fresh = compile(db_of(files), &MapEnv::default(), &OPTIONS);
+    assert_same_with(incremental, files, what, &OPTIONS);
+}
+
+fn assert_same_with(
+    incremental: &Compilation,
+    files: &[(String, String)],
+    what: &str,
+    options: &CheckOptions,
+) {
+    let fresh = compile(db_of(files), &MapEnv::default(), options);
     let tree = |c: &Compilation| format!("{:?}", c.tree);
     let config = |c: &Compilation| format!("{:?}", c.config);
     if fresh.diagnostics != incremental.diagnostics {
@@ -306,4 +315,53 @@ fn typing_in_one_place_resumes_body_builds_and_compiles_as_from_scratch() {
         resumed > 1_000,
         "typing resumed body builds ({resumed} statements not built again)"
     );
+}
+
+/// A configuration that loads Lua scripts, checked with its files (`lua.<name>` samples are
+/// judged against what the script registers): every edit builds the model whole, once, and
+/// the result is the compilation from scratch.
+#[test]
+fn edits_of_a_configuration_loading_lua_compile_as_from_scratch() {
+    let dir = std::env::temp_dir().join(format!("hapee-incremental-lua-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("fetches.lua");
+    std::fs::write(
+        &script,
+        "core.register_fetches(\"known\", function(txn) return \"x\" end)\n",
+    )
+    .expect("script written");
+    let options = CheckOptions {
+        no_env: false,
+        ..OPTIONS
+    };
+    let text = format!(
+        "global\n    lua-load {}\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend www\n    bind 127.0.0.1:18080\n    http-request set-var(txn.a) lua.known\n    http-request set-var(txn.b) lua.unknown\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:8080\n",
+        script.display()
+    );
+    let mut files = vec![("lua.cfg".to_string(), text)];
+    let env = MapEnv::default();
+    let mut session = Session::new();
+    let edits = [
+        ("lua.unknown\n", "lua.unknown2\n"),
+        ("default_backend be\n", "default_backend be \n"),
+        ("lua.known\n", "lua.known \n"),
+    ];
+    let c = session.compile(db_of(&files), &env, &options, |_| {});
+    assert_same_with(&c, &files, "lua.cfg", &options);
+    assert!(
+        c.diagnostics
+            .iter()
+            .any(|d| d.message.contains("lua.unknown")),
+        "the unregistered fetch is reported: {:#?}",
+        c.diagnostics
+    );
+    drop(c);
+    for (from, to) in edits {
+        let text = &mut files[0].1;
+        let at = text.find(from).expect("edited text present");
+        text.replace_range(at..at + from.len(), to);
+        let c = session.compile(db_of(&files), &env, &options, |_| {});
+        assert_same_with(&c, &files, to, &options);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

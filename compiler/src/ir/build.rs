@@ -544,12 +544,7 @@ fn start_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
 /// Builds the body of `w`'s only proxy as [`proxy_body`] does, from the state `plan` resumes
 /// (its proxy replacing the opened one), and returns the state before statement
 /// `plan.capture`.
-fn proxy_body_planned(
-    w: &mut Builder,
-    tree: &SyntaxTree,
-    body: &Body,
-    plan: Plan,
-) -> Option<Kept> {
+fn proxy_body_planned(w: &mut Builder, tree: &SyntaxTree, body: &Body, plan: Plan) -> Option<Kept> {
     let Some((state, done)) = plan.resume else {
         start_body(w, tree, body, 0);
         return build_statements(w, tree, body, 0, plan.capture);
@@ -649,7 +644,14 @@ fn build_bodies(
             .iter()
             .map(|body| {
                 let proxy = &b.config.proxies[body.index];
-                r.plan(db, tree, body.section, proxy, &b.config.proxies, &body.globals)
+                r.plan(
+                    db,
+                    tree,
+                    body.section,
+                    proxy,
+                    &b.config.proxies,
+                    &body.globals,
+                )
             })
             .collect(),
         None => Vec::new(),

@@ -275,7 +275,7 @@ impl<'a> BodyReuse<'a> {
         proxies: &[Proxy],
         globals: &impl std::hash::Hash,
     ) -> Plan {
-        let (start, end) = range(tree, section);
+        let (start, _) = range(tree, section);
         let line = db.file(section.file).line_index(start as usize);
         let mut plan = Plan::default();
         let candidates: Vec<(usize, usize)> = self
@@ -300,22 +300,19 @@ impl<'a> BodyReuse<'a> {
                 break;
             }
         }
-        // The statement the edit reached: the first whose line ends at or after the edit.
+        // The statement the edit reached: the first on the edit's line or after it.
         let edit = self.edits.get(section.file.0 as usize).copied().flatten();
-        let capture = edit.filter(|&at| start <= at && at <= end).and_then(|at| {
-            section
-                .body
-                .iter()
-                .position(|&i| tree.line(section.file, i).span.end >= at)
+        let capture = edit.filter(|&at| start <= at).and_then(|at| {
+            let edited = db.file(section.file).line_index(at as usize);
+            let j = section.body.partition_point(|&i| i < edited);
+            (j < section.body.len()).then_some(j)
         });
         // A resumed build never sees the statements before where it resumes.
         let resumed = plan.resume.as_ref().map_or(0, |r| r.1);
-        let capture = capture
-            .filter(|&j| j > 0 && j >= resumed)
-            .map(|j| {
-                let f = self.fingerprint_upto(db, tree, section, j, proxy, proxies, globals);
-                (j, f)
-            });
+        let capture = capture.filter(|&j| j > 0 && j >= resumed).map(|j| {
+            let f = self.fingerprint_upto(db, tree, section, j, proxy, proxies, globals);
+            (j, f)
+        });
         plan.capture = capture;
         plan
     }
