@@ -14,7 +14,31 @@ use std::collections::HashMap;
 /// The JSON of the diagnostics a document last published, by [`key`].
 #[derive(Default)]
 pub struct Published {
-    by_key: HashMap<u128, Box<[u8]>>,
+    by_key: Fragments,
+    /// Where keys are written before they are hashed (kept to spare an allocation each).
+    scratch: Vec<u8>,
+}
+
+type Fragments = HashMap<u128, Box<[u8]>, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// The keys are hashes already: their low bits do as the table's hash.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
 }
 
 /// The notification for `uri` with the diagnostics of `analysis` (none without one); keeps in
@@ -38,13 +62,15 @@ pub fn body(
     );
     serde_json::to_writer(&mut out, uri)?;
     out.extend_from_slice(b",\"diagnostics\":[");
-    let mut kept = HashMap::new();
+    let mut kept = Fragments::default();
     if let Some(a) = analysis {
-        for (i, d) in a.shown().into_iter().enumerate() {
+        let shown = a.shown();
+        kept.reserve(shown.len());
+        for (i, d) in shown.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            let key = key(a, d);
+            let key = key(a, d, &mut published.scratch);
             let json = match published.by_key.remove(&key).or_else(|| kept.remove(&key)) {
                 Some(json) => json,
                 None => serde_json::to_vec(&a.to_lsp(d))?.into_boxed_slice(),
@@ -61,35 +87,35 @@ pub fn body(
 }
 
 /// A hash of everything a diagnostic's JSON shows: its range, severity, code, message, help
-/// and related places (the tags follow from the code).
-fn key(a: &Analysis, d: &Diagnostic) -> u128 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    add_range(&mut h, a.diagnostic_range(d));
-    h.update(&[d.severity as u8]);
-    add_text(&mut h, d.code);
-    add_text(&mut h, &d.message);
+/// and related places (the tags follow from the code). `scratch` holds the bytes hashed.
+fn key(a: &Analysis, d: &Diagnostic, scratch: &mut Vec<u8>) -> u128 {
+    scratch.clear();
+    add_range(scratch, a.diagnostic_range(d));
+    scratch.push(d.severity as u8);
+    add_text(scratch, d.code);
+    add_text(scratch, &d.message);
     match &d.help {
-        Some(help) => add_text(&mut h, help),
-        None => h.update(&[0xff]),
+        Some(help) => add_text(scratch, help),
+        None => scratch.push(0xff),
     }
     for l in &d.secondary {
-        add_text(&mut h, a.uri_of(l.span.file).as_str());
-        add_range(&mut h, a.span_range(l.span));
-        add_text(&mut h, &l.message);
+        add_text(scratch, a.uri_of(l.span.file).as_str());
+        add_range(scratch, a.span_range(l.span));
+        add_text(scratch, &l.message);
     }
-    h.digest128()
+    xxhash_rust::xxh3::xxh3_128(scratch)
 }
 
-fn add_range(h: &mut xxhash_rust::xxh3::Xxh3, r: lsp::Range) {
+fn add_range(out: &mut Vec<u8>, r: lsp::Range) {
     for n in [r.start.line, r.start.character, r.end.line, r.end.character] {
-        h.update(&n.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
     }
 }
 
-/// A text and its length (two texts never hash as their concatenation).
-fn add_text(h: &mut xxhash_rust::xxh3::Xxh3, s: &str) {
-    h.update(&(s.len() as u64).to_le_bytes());
-    h.update(s.as_bytes());
+/// A text and its length (two texts never read as their concatenation).
+fn add_text(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
 }
 
 #[cfg(test)]
