@@ -285,7 +285,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn set_globals(&mut self, seen: &GlobalsSeen) {
+    pub(super) fn set_globals(&mut self, seen: &GlobalsSeen) {
         self.config.global.expose_experimental = seen.expose_experimental;
         self.config.global.stick_counters = seen.stick_counters;
         self.crt_base.clone_from(&seen.crt_base);
@@ -506,7 +506,7 @@ pub(crate) fn build_with(
 /// another thread with a builder of its own: a body that needs another global setting must
 /// have it added here, or it would read the wrong value.
 #[derive(Hash)]
-struct GlobalsSeen {
+pub(super) struct GlobalsSeen {
     expose_experimental: bool,
     /// `tune.stick-counters`: how many sticky counters rules may name.
     stick_counters: Option<u32>,
@@ -515,10 +515,10 @@ struct GlobalsSeen {
 }
 
 /// A proxy whose statements are still to be built.
-struct Body<'a> {
+pub(super) struct Body<'a> {
     index: usize,
-    section: &'a crate::syntax::Section,
-    globals: GlobalsSeen,
+    pub section: &'a crate::syntax::Section,
+    pub globals: GlobalsSeen,
 }
 
 fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
@@ -529,7 +529,7 @@ fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
 }
 
 /// Readies `b` for the statements of proxy `index`'s body.
-fn start_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
+pub(super) fn start_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
     b.in_proxy.acls.clear();
@@ -539,57 +539,6 @@ fn start_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
         .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))
         .count();
     b.config.proxies[index].servers.reserve_exact(servers);
-}
-
-/// Builds the body of `w`'s only proxy as [`proxy_body`] does, from the state `plan` resumes
-/// (its proxy replacing the opened one), and returns the state before statement
-/// `plan.capture`.
-fn proxy_body_planned(w: &mut Builder, tree: &SyntaxTree, body: &Body, plan: Plan) -> Option<Kept> {
-    let Some((state, done)) = plan.resume else {
-        start_body(w, tree, body, 0);
-        return build_statements(w, tree, body, 0, plan.capture);
-    };
-    w.set_globals(&body.globals);
-    w.config.proxies[0] = state.proxy;
-    w.diags = state.output.diags;
-    w.config.files = state.output.files;
-    w.config.acl_hosts = state.output.acl_hosts;
-    w.positional.set(state.output.positional);
-    w.in_proxy = state.names;
-    build_statements(w, tree, body, done, plan.capture)
-}
-
-/// Builds the body statements of `w`'s only proxy from statement `from` on, and returns the
-/// state before statement `capture`.
-fn build_statements(
-    w: &mut Builder,
-    tree: &SyntaxTree,
-    body: &Body,
-    from: usize,
-    capture: Option<(usize, u64)>,
-) -> Option<Kept> {
-    let mut kept = None;
-    for (i, line) in tree.body(body.section).enumerate().skip(from) {
-        if let Some((done, fingerprint)) = capture.filter(|c| c.0 == i) {
-            let state = BodyState {
-                proxy: w.config.proxies[0].clone(),
-                output: BodyOutput {
-                    diags: w.diags.clone(),
-                    files: w.config.files.clone(),
-                    acl_hosts: w.config.acl_hosts.clone(),
-                    positional: w.positional.get(),
-                },
-                names: w.in_proxy.clone(),
-            };
-            kept = Some(Kept {
-                state,
-                done,
-                fingerprint,
-            });
-        }
-        proxy::statement(w, 0, &Stmt { line });
-    }
-    kept
 }
 
 /// Builds the bodies of frontends, backends and listens: in order on small configurations, in
@@ -718,10 +667,13 @@ fn build_bodies(
     spans.done();
 }
 
-use super::reuse::{BodyOutput, BodyState, Kept, Plan};
+use super::reuse::{BodyOutput, Kept, Plan};
 
 /// A body's proxy and output, and the state it kept for the next build.
 type Built = (Proxy, BodyOutput, Option<Kept>);
+
+/// A body's proxy as its header opened it, and how to build it.
+type Opened = (Proxy, Plan);
 
 /// Builds `bodies` (their proxies as their headers opened them, taken from `b`) with `workers`
 /// threads, each as its plan says when there is one, and returns each one's proxy and output
@@ -734,7 +686,7 @@ fn build_bodies_from(
     plans: Vec<Plan>,
 ) -> Vec<Built> {
     let mut plans = plans.into_iter();
-    let mut opened: Vec<(Proxy, Plan)> = bodies
+    let mut opened: Vec<Opened> = bodies
         .iter()
         .map(|body| {
             let p = &mut b.config.proxies[body.index];
@@ -752,7 +704,7 @@ fn build_bodies_from(
     // cost (a condition costs more than a server), so threads take the next share when done.
     let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
     let count = workers * SHARES_PER_THREAD;
-    let mut shares: Vec<(&[&Body], Vec<(Proxy, Plan)>)> = Vec::with_capacity(count);
+    let mut shares: Vec<(&[&Body], Vec<Opened>)> = Vec::with_capacity(count);
     let (mut from, mut acc) = (0, 0);
     let mut rest = opened.into_iter();
     for (i, body) in bodies.iter().enumerate() {
@@ -767,7 +719,7 @@ fn build_bodies_from(
     }
     shares.push((&bodies[from..], rest.collect()));
     /// A share's opened proxies, then what they built into.
-    type Slot = std::sync::Mutex<(Vec<(Proxy, Plan)>, Vec<Built>)>;
+    type Slot = std::sync::Mutex<(Vec<Opened>, Vec<Built>)>;
     let slots: Vec<Slot> = shares
         .into_iter()
         .map(|(_, proxies)| std::sync::Mutex::new((proxies, Vec::new())))
@@ -827,7 +779,7 @@ fn build_share(
     w: &mut Builder,
     tree: &SyntaxTree,
     bodies: &[&Body],
-    opened: &mut [(Proxy, Plan)],
+    opened: &mut [Opened],
 ) -> Vec<Built> {
     let mut out = Vec::with_capacity(bodies.len());
     for (body, (proxy, plan)) in bodies.iter().zip(opened.iter_mut()) {
@@ -840,7 +792,7 @@ fn build_share(
             proxy_body(w, tree, body, 0);
             None
         } else {
-            proxy_body_planned(w, tree, body, plan)
+            super::reuse::build_planned(w, tree, body, plan)
         };
         let Some(built) = w.config.proxies.pop() else {
             continue;

@@ -16,7 +16,7 @@
 //! still the same and the section starts at the same byte — typing on one line of a large
 //! frontend rebuilds the statements from that line on, not the thousands before it.
 
-use super::build::ProxyNames;
+use super::build::{start_body, Body, Builder, ProxyNames, Stmt};
 use super::model::{AclHost, FileRef, Proxy};
 use super::shift::{Shift, Shifter};
 use crate::diagnostic::Diagnostic;
@@ -355,6 +355,62 @@ impl<'a> BodyReuse<'a> {
                 output,
             });
     }
+}
+
+/// Builds the body of `w`'s only proxy as `build::proxy_body` does, from the state `plan` resumes
+/// (its proxy replacing the opened one), and returns the state before statement
+/// `plan.capture`.
+pub(super) fn build_planned(
+    w: &mut Builder,
+    tree: &SyntaxTree,
+    body: &Body,
+    plan: Plan,
+) -> Option<Kept> {
+    let Some((state, done)) = plan.resume else {
+        start_body(w, tree, body, 0);
+        return build_statements(w, tree, body, 0, plan.capture);
+    };
+    w.set_globals(&body.globals);
+    w.config.proxies[0] = state.proxy;
+    w.diags = state.output.diags;
+    w.config.files = state.output.files;
+    w.config.acl_hosts = state.output.acl_hosts;
+    w.positional.set(state.output.positional);
+    w.in_proxy = state.names;
+    build_statements(w, tree, body, done, plan.capture)
+}
+
+/// Builds the body statements of `w`'s only proxy from statement `from` on, and returns the
+/// state before statement `capture`.
+fn build_statements(
+    w: &mut Builder,
+    tree: &SyntaxTree,
+    body: &Body,
+    from: usize,
+    capture: Option<(usize, u64)>,
+) -> Option<Kept> {
+    let mut kept = None;
+    for (i, line) in tree.body(body.section).enumerate().skip(from) {
+        if let Some((done, fingerprint)) = capture.filter(|c| c.0 == i) {
+            let state = BodyState {
+                proxy: w.config.proxies[0].clone(),
+                output: BodyOutput {
+                    diags: w.diags.clone(),
+                    files: w.config.files.clone(),
+                    acl_hosts: w.config.acl_hosts.clone(),
+                    positional: w.positional.get(),
+                },
+                names: w.in_proxy.clone(),
+            };
+            kept = Some(Kept {
+                state,
+                done,
+                fingerprint,
+            });
+        }
+        super::proxy::statement(w, 0, &Stmt { line });
+    }
+    kept
 }
 
 /// The byte range of a section: its header line to its last body line.
