@@ -61,6 +61,21 @@ pub(crate) fn compile_reusing(
     compile_inner(db, env, options, reuse, options.lints)
 }
 
+/// Whether a `global` section loads Lua scripts (`lua-load`, `lua-load-per-thread`), seen
+/// before the model is built.
+fn loads_lua(tree: &syntax::SyntaxTree) -> bool {
+    let global = tree
+        .sections
+        .iter()
+        .filter(|s| s.kind == crate::registry::SectionKind::Global);
+    global.flat_map(|s| tree.body(s)).any(|line| {
+        line.words
+            .iter()
+            .take(2)
+            .any(|w| w.value.starts_with("lua-load"))
+    })
+}
+
 fn compile_inner(
     db: SourceDb,
     env: &dyn Environment,
@@ -70,7 +85,7 @@ fn compile_inner(
 ) -> Compilation {
     let mut spans = crate::timing::Spans::new("compile");
     let (tree, mut diagnostics);
-    let ((mut config, mut per_line), mut lua_samples);
+    let ((mut config, mut per_line), lua_samples);
     match reuse {
         Some(r) => {
             (tree, diagnostics) = match r.lines {
@@ -78,14 +93,16 @@ fn compile_inner(
                 None => syntax::parse(&db, env),
             };
             spans.mark("parse (reusing)");
-            ((config, per_line), lua_samples) =
-                crate::lua::collecting(|| ir::build_reusing(&db, &tree, env, options, r.bodies));
             // A reused body does not meet its `lua.<name>` samples again: with scripts to
             // check them against, the build is done whole.
-            if !options.no_env && !config.global.lua_loads.is_empty() {
-                ((config, per_line), lua_samples) =
-                    crate::lua::collecting(|| ir::build(&db, &tree, env, options));
-            }
+            let whole = !options.no_env && loads_lua(&tree);
+            ((config, per_line), lua_samples) = crate::lua::collecting(|| {
+                if whole {
+                    ir::build(&db, &tree, env, options)
+                } else {
+                    ir::build_reusing(&db, &tree, env, options, r.bodies)
+                }
+            });
             spans.mark("build (reusing)");
         }
         None => {

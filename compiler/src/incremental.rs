@@ -2,7 +2,9 @@
 //!
 //! A [`Session`] keeps its last [`Compilation`]. The next one takes from it the words of every
 //! line outside the edited text (lines after it shifted to where they now stand) and the model
-//! of every proxy body whose fingerprint still holds (see [`crate::ir::reuse`]); everything
+//! of every proxy body whose fingerprint still holds, and a body the edit changed is built
+//! again from the statement the edit reached when the previous build kept its state there
+//! (see [`crate::ir::reuse`]); everything
 //! else — the tree's sections and `.if` blocks, globals, defaults, headers, name resolution,
 //! the post-parse checks and lints — runs on the whole configuration as in
 //! [`crate::check::compile`], whose result it equals.
@@ -24,11 +26,19 @@ use std::sync::Arc;
 pub struct Session {
     previous: Option<Arc<Compilation>>,
     bodies: BodyCache,
+    /// Body statements the last compilation did not build again (see [`Session::resumed`]).
+    resumed: usize,
 }
 
 impl Session {
     pub fn new() -> Self {
         Session::default()
+    }
+
+    /// How many statements of the proxy bodies the last compilation changed took from the
+    /// state the compilation before kept, instead of building them again.
+    pub fn resumed(&self) -> usize {
+        self.resumed
     }
 
     /// Compiles `db`, reusing the previous compilation of this session. `finish` makes the
@@ -43,7 +53,7 @@ impl Session {
         // Taken out first: a compilation that panics leaves an empty session, not a stale one.
         let previous = self.previous.take();
         let cache = std::mem::take(&mut self.bodies);
-        let (mut c, cache) = match previous.map(Arc::try_unwrap) {
+        let (mut c, (cache, resumed)) = match previous.map(Arc::try_unwrap) {
             None => compile_from(
                 db,
                 env,
@@ -67,6 +77,7 @@ impl Session {
         let c = Arc::new(c);
         self.previous = Some(c.clone());
         self.bodies = cache;
+        self.resumed = resumed;
         c
     }
 }
@@ -95,7 +106,17 @@ fn compile_from(
     options: &CheckOptions,
     mut bodies: BodyReuse,
     mut lines: Option<OldLines>,
-) -> (Compilation, BodyCache) {
+) -> (Compilation, (BodyCache, usize)) {
+    if let Some(lines) = lines.as_mut() {
+        for i in 0..db.len() {
+            let file = FileId(i as u32);
+            let source = db.file(file);
+            let edit = lines.alignment(source, file).map(|a| a.prefix);
+            if let Some(at) = edit.filter(|&at| at < source.text.len()) {
+                bodies.set_edit(file, at as u32);
+            }
+        }
+    }
     let mut take = lines
         .as_mut()
         .map(|lines| move |source: &SourceFile, file, index| lines.take(source, file, index));
@@ -108,7 +129,8 @@ fn compile_from(
             bodies: &mut bodies,
         }),
     );
-    (c, bodies.into_cache())
+    let resumed = bodies.resumed();
+    (c, (bodies.into_cache(), resumed))
 }
 
 /// The lines of the previous compilation, handed out to the new parse.

@@ -125,7 +125,16 @@ fn db_of(files: &[(String, String)]) -> SourceDb {
 
 /// The session's compilation equals one from scratch.
 fn assert_same(incremental: &Compilation, files: &[(String, String)], what: &str) {
-    let fresh = compile(db_of(files), &MapEnv::default(), &OPTIONS);
+    assert_same_with(incremental, files, what, &OPTIONS);
+}
+
+fn assert_same_with(
+    incremental: &Compilation,
+    files: &[(String, String)],
+    what: &str,
+    options: &CheckOptions,
+) {
+    let fresh = compile(db_of(files), &MapEnv::default(), options);
     let tree = |c: &Compilation| format!("{:?}", c.tree);
     let config = |c: &Compilation| format!("{:?}", c.config);
     if fresh.diagnostics != incremental.diagnostics {
@@ -239,4 +248,120 @@ fn edits_of_a_large_routing_configuration_compile_as_from_scratch() {
     let pool: Vec<String> = files[0].1.lines().map(str::to_string).collect();
     let pool: Vec<&str> = pool.iter().map(String::as_str).collect();
     series(&mut files, 6, &mut Rng(7), &pool);
+}
+
+/// Typing in one place, as an editor sends it: a run of edits at and just after one spot of
+/// the text (characters typed, a line inserted after it, a word changed), with the session
+/// compiling after each one. A body the first edit changed keeps its state before the edited
+/// statement, and the next edits resume its build there.
+fn typing_at(files: &mut [(String, String)], at: usize, rng: &mut Rng, pool: &[&str]) -> usize {
+    let env = MapEnv::default();
+    let mut session = Session::new();
+    let c = session.compile(db_of(files), &env, &OPTIONS, |_| {});
+    assert_same(&c, files, &files[0].0.clone());
+    drop(c);
+    let mut resumed = 0;
+    let mut cursor = boundary(&files[0].1, at);
+    for step in 0..6 {
+        let text = &mut files[0].1;
+        let end_of_line = text[cursor..].find('\n').map_or(text.len(), |i| cursor + i);
+        match rng.below(4) {
+            0 => {
+                const TYPED: [&str; 6] = ["a", " ", "1", "x", "#", "\n"];
+                let typed = TYPED[rng.below(TYPED.len())];
+                text.insert_str(cursor, typed);
+                cursor += typed.len();
+            }
+            1 => {
+                let line = format!("\n{}", pool[rng.below(pool.len())]);
+                text.insert_str(end_of_line, &line);
+                cursor = end_of_line + 1;
+            }
+            2 => {
+                let end = boundary(text, cursor + 3).min(end_of_line.max(cursor));
+                text.replace_range(cursor..end, "");
+            }
+            _ => text.insert_str(end_of_line, " weight 7"),
+        }
+        cursor = boundary(&files[0].1, cursor);
+        let c = session.compile(db_of(files), &env, &OPTIONS, |_| {});
+        assert_same(&c, files, &format!("{} typing, step {step}", files[0].0));
+        resumed += session.resumed();
+    }
+    resumed
+}
+
+#[test]
+fn typing_in_one_place_resumes_body_builds_and_compiles_as_from_scratch() {
+    let corpus = corpus();
+    let pool: Vec<&str> = corpus.iter().flat_map(|(_, t)| t.lines()).collect();
+    let mut rng = Rng(0x51ed_270b_1f3c_4a9d);
+    let mut resumed = 0;
+    for (name, text) in &corpus {
+        // Typing in the last third of the file: most often inside a proxy body, after some
+        // of its statements.
+        let at = text.len() * 2 / 3 + rng.below(text.len() / 3 + 1);
+        let mut files = [(name.clone(), text.clone())];
+        resumed += typing_at(&mut files, at, &mut rng, &pool);
+    }
+    // The whole corpus as one file: many proxies with every kind of statement and error.
+    let all: String = corpus.iter().map(|(_, t)| format!("{t}\n")).collect();
+    for _ in 0..4 {
+        let at = rng.below(all.len());
+        let mut files = [("all.cfg".to_string(), all.clone())];
+        resumed += typing_at(&mut files, at, &mut rng, &pool);
+    }
+    assert!(
+        resumed > 1_000,
+        "typing resumed body builds ({resumed} statements not built again)"
+    );
+}
+
+/// A configuration that loads Lua scripts, checked with its files (`lua.<name>` samples are
+/// judged against what the script registers): every edit builds the model whole, once, and
+/// the result is the compilation from scratch.
+#[test]
+fn edits_of_a_configuration_loading_lua_compile_as_from_scratch() {
+    let dir = std::env::temp_dir().join(format!("hapee-incremental-lua-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("fetches.lua");
+    std::fs::write(
+        &script,
+        "core.register_fetches(\"known\", function(txn) return \"x\" end)\n",
+    )
+    .expect("script written");
+    let options = CheckOptions {
+        no_env: false,
+        ..OPTIONS
+    };
+    let text = format!(
+        "global\n    lua-load {}\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend www\n    bind 127.0.0.1:18080\n    http-request set-var(txn.a) lua.known\n    http-request set-var(txn.b) lua.unknown\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:8080\n",
+        script.display()
+    );
+    let mut files = vec![("lua.cfg".to_string(), text)];
+    let env = MapEnv::default();
+    let mut session = Session::new();
+    let edits = [
+        ("lua.unknown\n", "lua.unknown2\n"),
+        ("default_backend be\n", "default_backend be \n"),
+        ("lua.known\n", "lua.known \n"),
+    ];
+    let c = session.compile(db_of(&files), &env, &options, |_| {});
+    assert_same_with(&c, &files, "lua.cfg", &options);
+    assert!(
+        c.diagnostics
+            .iter()
+            .any(|d| d.message.contains("lua.unknown")),
+        "the unregistered fetch is reported: {:#?}",
+        c.diagnostics
+    );
+    drop(c);
+    for (from, to) in edits {
+        let text = &mut files[0].1;
+        let at = text.find(from).expect("edited text present");
+        text.replace_range(at..at + from.len(), to);
+        let c = session.compile(db_of(&files), &env, &options, |_| {});
+        assert_same_with(&c, &files, to, &options);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

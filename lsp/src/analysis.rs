@@ -129,60 +129,65 @@ impl Analysis {
         self.c.db.file(self.focus)
     }
 
-    /// The focused file's diagnostics, errors first.
-    pub fn diagnostics(&self) -> Vec<lsp::Diagnostic> {
-        let mut spans = hapee_compiler::timing::Spans::new("lsp diagnostics");
+    /// The compiler's diagnostics the editor shows for the focused file, errors first.
+    pub(crate) fn shown(&self) -> Vec<&hapee_compiler::diagnostic::Diagnostic> {
         let focus = self.focus;
         let mut ordered: Vec<&hapee_compiler::diagnostic::Diagnostic> =
             self.c.diagnostics.iter().collect();
         ordered.sort_by_key(|d| d.severity != Severity::Error);
-        let out = ordered
+        ordered
             .into_iter()
             .filter(|d| d.severity != Severity::Hint)
             // Each file gets its own diagnostics; those without a place go with the first file.
             .filter(|d| d.span.map_or(focus.0 == 0, |s| s.file == focus))
-            .map(|d| lsp::Diagnostic {
-                range: d
-                    .span
-                    .map_or_else(lsp::Range::default, |s| self.span_range(s)),
-                severity: Some(match d.severity {
-                    Severity::Error => lsp::DiagnosticSeverity::ERROR,
-                    Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-                    Severity::Notice => lsp::DiagnosticSeverity::INFORMATION,
-                    Severity::Hint => lsp::DiagnosticSeverity::HINT,
-                }),
-                code: Some(lsp::NumberOrString::String(d.code.to_string())),
-                source: Some("hapee".into()),
-                message: match &d.help {
-                    Some(h) => format!("{}\nhelp: {h}", d.message),
-                    None => d.message.to_string(),
-                },
-                // Left out when empty: thousands of diagnostics are that much less to send.
-                related_information: (!d.secondary.is_empty()).then(|| {
-                    d.secondary
-                        .iter()
-                        .map(|l| lsp::DiagnosticRelatedInformation {
-                            location: lsp::Location {
-                                uri: self.uri_of(l.span.file).clone(),
-                                range: self.span_range(l.span),
-                            },
-                            message: l.message.to_string(),
-                        })
-                        .collect()
-                }),
-                tags: match d.code {
-                    "W104" => Some(vec![lsp::DiagnosticTag::DEPRECATED]),
-                    "L001" | "L002" | "L003" | "L004" => {
-                        Some(vec![lsp::DiagnosticTag::UNNECESSARY])
-                    }
-                    _ => None,
-                },
-                ..Default::default()
-            })
-            .collect();
-        spans.mark("convert");
-        spans.done();
-        out
+            .collect()
+    }
+
+    /// The range of a diagnostic's place (the file's start when it has none).
+    pub(crate) fn diagnostic_range(
+        &self,
+        d: &hapee_compiler::diagnostic::Diagnostic,
+    ) -> lsp::Range {
+        d.span
+            .map_or_else(lsp::Range::default, |s| self.span_range(s))
+    }
+
+    /// One compiler diagnostic as the editor gets it.
+    pub(crate) fn to_lsp(&self, d: &hapee_compiler::diagnostic::Diagnostic) -> lsp::Diagnostic {
+        lsp::Diagnostic {
+            range: self.diagnostic_range(d),
+            severity: Some(match d.severity {
+                Severity::Error => lsp::DiagnosticSeverity::ERROR,
+                Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+                Severity::Notice => lsp::DiagnosticSeverity::INFORMATION,
+                Severity::Hint => lsp::DiagnosticSeverity::HINT,
+            }),
+            code: Some(lsp::NumberOrString::String(d.code.to_string())),
+            source: Some("hapee".into()),
+            message: match &d.help {
+                Some(h) => format!("{}\nhelp: {h}", d.message),
+                None => d.message.to_string(),
+            },
+            // Left out when empty: thousands of diagnostics are that much less to send.
+            related_information: (!d.secondary.is_empty()).then(|| {
+                d.secondary
+                    .iter()
+                    .map(|l| lsp::DiagnosticRelatedInformation {
+                        location: lsp::Location {
+                            uri: self.uri_of(l.span.file).clone(),
+                            range: self.span_range(l.span),
+                        },
+                        message: l.message.to_string(),
+                    })
+                    .collect()
+            }),
+            tags: match d.code {
+                "W104" => Some(vec![lsp::DiagnosticTag::DEPRECATED]),
+                "L001" | "L002" | "L003" | "L004" => Some(vec![lsp::DiagnosticTag::UNNECESSARY]),
+                _ => None,
+            },
+            ..Default::default()
+        }
     }
 
     /// The word under the cursor and its index in its line.

@@ -11,6 +11,7 @@ mod completion;
 mod hover;
 mod navigation;
 mod position;
+mod publish;
 pub mod server;
 mod symbols;
 mod transport;

@@ -187,32 +187,30 @@ fn publish_dirty(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let dirty: Vec<lsp::Url> = docs.dirty.iter().cloned().collect();
     for uri in dirty {
-        let diagnostics = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            docs.analysis(&uri).map(Analysis::diagnostics)
-        }))
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+        // Taken out while the analysis borrows the documents; a panic leaves it empty.
+        let mut published = docs.diagnostics_json.remove(&uri).unwrap_or_default();
+        let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let analysis = docs.analysis(&uri);
+            crate::publish::body(&uri, analysis, &mut published)
+        }));
+        let body = match body {
+            Ok(body) => body?,
+            Err(_) => crate::publish::body(&uri, None, &mut published)?,
+        };
         let mut spans = hapee_compiler::timing::Spans::new("lsp publish");
         docs.dirty.remove(&uri);
-        let params = lsp::PublishDiagnosticsParams {
-            uri,
-            diagnostics,
-            version: None,
-        };
-        let body =
-            crate::transport::notification(lsp::notification::PublishDiagnostics::METHOD, &params)?;
-        spans.mark("serialize");
         let hash = xxhash_rust::xxh3::xxh3_64(&body);
-        let edited = docs.edited.remove(&params.uri);
+        let edited = docs.edited.remove(&uri);
         // A file checked again only because another workspace file changed keeps the
         // diagnostics the editor already shows when they are the same.
-        if edited || docs.published.get(&params.uri) != Some(&hash) {
-            docs.published.insert(params.uri.clone(), hash);
+        if edited || docs.published.get(&uri) != Some(&hash) {
+            docs.published.insert(uri.clone(), hash);
             raw.send(body)?;
         }
-        drop(params);
-        spans.mark("send and free");
+        if docs.is_open(&uri) {
+            docs.diagnostics_json.insert(uri, published);
+        }
+        spans.mark("send");
         spans.done();
     }
     Ok(())

@@ -83,7 +83,9 @@ fn write_loop(messages: &Receiver<Message>, raw: &Receiver<Vec<u8>>) -> io::Resu
     }
 }
 
-/// A notification body: `{"jsonrpc":"2.0","method":…,"params":…}`.
+/// A notification body: `{"jsonrpc":"2.0","method":…,"params":…}` (the diagnostics' body is
+/// written by [`crate::publish`]; the tests check it against this one).
+#[cfg(test)]
 pub fn notification<P: serde::Serialize>(method: &str, params: &P) -> serde_json::Result<Vec<u8>> {
     #[derive(serde::Serialize)]
     struct Body<'a, P> {

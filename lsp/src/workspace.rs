@@ -26,6 +26,8 @@ pub struct Documents {
     pub edited: HashSet<lsp::Url>,
     /// A hash of each document's last published diagnostics.
     pub published: HashMap<lsp::Url, u64>,
+    /// The JSON of each open document's last published diagnostics, one by one.
+    pub diagnostics_json: HashMap<lsp::Url, crate::publish::Published>,
     /// The configured `-f` list.
     files: Vec<PathBuf>,
     /// The workspace root: where `.hapee.toml` is looked for first, as `check` looks in its
@@ -96,7 +98,12 @@ impl Documents {
         self.dirty.remove(uri);
         self.edited.remove(uri);
         self.published.remove(uri);
+        self.diagnostics_json.remove(uri);
         self.touch_all();
+    }
+
+    pub fn is_open(&self, uri: &lsp::Url) -> bool {
+        self.text.contains_key(uri)
     }
 
     /// A save may also follow an edit of `.hapee.toml`: every open document is checked again.

@@ -51,7 +51,7 @@ pub(super) struct Builder<'t> {
 }
 
 /// Server and ACL names of the proxy whose body is being built.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct ProxyNames {
     /// The first server (not from a template) of each name, by its line span.
     pub servers: rustc_hash::FxHashMap<Text, Span>,
@@ -287,7 +287,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn set_globals(&mut self, seen: &GlobalsSeen) {
+    pub(super) fn set_globals(&mut self, seen: &GlobalsSeen) {
         self.config.global.expose_experimental = seen.expose_experimental;
         self.config.global.stick_counters = seen.stick_counters;
         self.crt_base.clone_from(&seen.crt_base);
@@ -508,7 +508,7 @@ pub(crate) fn build_with(
 /// another thread with a builder of its own: a body that needs another global setting must
 /// have it added here, or it would read the wrong value.
 #[derive(Hash)]
-struct GlobalsSeen {
+pub(super) struct GlobalsSeen {
     expose_experimental: bool,
     /// `tune.stick-counters`: how many sticky counters rules may name.
     stick_counters: Option<u32>,
@@ -517,13 +517,21 @@ struct GlobalsSeen {
 }
 
 /// A proxy whose statements are still to be built.
-struct Body<'a> {
+pub(super) struct Body<'a> {
     index: usize,
-    section: &'a crate::syntax::Section,
-    globals: GlobalsSeen,
+    pub section: &'a crate::syntax::Section,
+    pub globals: GlobalsSeen,
 }
 
 fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
+    start_body(b, tree, body, index);
+    for line in tree.body(body.section) {
+        proxy::statement(b, index, &Stmt { line });
+    }
+}
+
+/// Readies `b` for the statements of proxy `index`'s body.
+pub(super) fn start_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
     b.in_proxy.acls.clear();
@@ -533,9 +541,6 @@ fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
         .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))
         .count();
     b.config.proxies[index].servers.reserve_exact(servers);
-    for line in tree.body(body.section) {
-        proxy::statement(b, index, &Stmt { line });
-    }
 }
 
 /// Builds the bodies of frontends, backends and listens: in order on small configurations, in
@@ -585,7 +590,31 @@ fn build_bodies(
         .filter(|(_, done)| done.is_none())
         .map(|(body, _)| body)
         .collect();
-    let lines: usize = missing.iter().map(|d| d.section.body.len()).sum();
+    let plans: Vec<Plan> = match reuse.as_deref_mut() {
+        Some(r) => missing
+            .iter()
+            .map(|body| {
+                let proxy = &b.config.proxies[body.index];
+                r.plan(
+                    db,
+                    tree,
+                    body.section,
+                    proxy,
+                    &b.config.proxies,
+                    &body.globals,
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let lines: usize = missing
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let resumed = plans.get(i).and_then(|p| p.resume.as_ref());
+            d.section.body.len() - resumed.map_or(0, |r| r.1)
+        })
+        .sum();
     // Reused bodies cost nothing: only the lines to build decide on threads.
     let workers = if reuse.is_some() && lines < PARALLEL_BODY_LINES {
         1
@@ -593,13 +622,18 @@ fn build_bodies(
         workers.min(missing.len())
     };
     spans.mark("reuse");
-    let mut fresh = build_bodies_from(b, tree, &missing, workers).into_iter();
+    let mut fresh = build_bodies_from(b, tree, &missing, workers, plans).into_iter();
     spans.mark("build");
     for (i, body) in bodies.iter().enumerate() {
         let (proxy, output) = match built[i].take() {
             Some(done) => done,
             None => match fresh.next() {
-                Some(done) => done,
+                Some((proxy, output, kept)) => {
+                    if let (Some(r), Some(kept)) = (reuse.as_deref_mut(), kept) {
+                        r.keep(db, tree, body.section, kept);
+                    }
+                    (proxy, output)
+                }
                 None => continue,
             },
         };
@@ -635,22 +669,32 @@ fn build_bodies(
     spans.done();
 }
 
-use super::reuse::BodyOutput;
+use super::reuse::{BodyOutput, Kept, Plan};
+
+/// A body's proxy and output, and the state it kept for the next build.
+type Built = (Proxy, BodyOutput, Option<Kept>);
+
+/// A body's proxy as its header opened it, and how to build it.
+type Opened = (Proxy, Plan);
 
 /// Builds `bodies` (their proxies as their headers opened them, taken from `b`) with `workers`
-/// threads, and returns each one's proxy and output in order.
+/// threads, each as its plan says when there is one, and returns each one's proxy and output
+/// in order.
 fn build_bodies_from(
     b: &mut Builder,
     tree: &SyntaxTree,
     bodies: &[&Body],
     workers: usize,
-) -> Vec<(Proxy, BodyOutput)> {
-    let mut opened: Vec<Proxy> = bodies
+    plans: Vec<Plan>,
+) -> Vec<Built> {
+    let mut plans = plans.into_iter();
+    let mut opened: Vec<Opened> = bodies
         .iter()
         .map(|body| {
             let p = &mut b.config.proxies[body.index];
             let placeholder = Proxy::new(p.kind, None, p.header);
-            std::mem::replace(p, placeholder)
+            let plan = plans.next().unwrap_or_default();
+            (std::mem::replace(p, placeholder), plan)
         })
         .collect();
     let (db, env) = (b.db, b.env);
@@ -662,7 +706,7 @@ fn build_bodies_from(
     // cost (a condition costs more than a server), so threads take the next share when done.
     let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
     let count = workers * SHARES_PER_THREAD;
-    let mut shares: Vec<(&[&Body], Vec<Proxy>)> = Vec::with_capacity(count);
+    let mut shares: Vec<(&[&Body], Vec<Opened>)> = Vec::with_capacity(count);
     let (mut from, mut acc) = (0, 0);
     let mut rest = opened.into_iter();
     for (i, body) in bodies.iter().enumerate() {
@@ -677,7 +721,7 @@ fn build_bodies_from(
     }
     shares.push((&bodies[from..], rest.collect()));
     /// A share's opened proxies, then what they built into.
-    type Slot = std::sync::Mutex<(Vec<Proxy>, Vec<(Proxy, BodyOutput)>)>;
+    type Slot = std::sync::Mutex<(Vec<Opened>, Vec<Built>)>;
     let slots: Vec<Slot> = shares
         .into_iter()
         .map(|(_, proxies)| std::sync::Mutex::new((proxies, Vec::new())))
@@ -732,20 +776,26 @@ fn build_bodies_from(
         .collect()
 }
 
-/// Builds `bodies` one after the other with `w`, each from its opened proxy.
+/// Builds `bodies` one after the other with `w`, each from its opened proxy and plan.
 fn build_share(
     w: &mut Builder,
     tree: &SyntaxTree,
     bodies: &[&Body],
-    opened: &mut [Proxy],
-) -> Vec<(Proxy, BodyOutput)> {
+    opened: &mut [Opened],
+) -> Vec<Built> {
     let mut out = Vec::with_capacity(bodies.len());
-    for (body, proxy) in bodies.iter().zip(opened.iter_mut()) {
+    for (body, (proxy, plan)) in bodies.iter().zip(opened.iter_mut()) {
         let placeholder = Proxy::new(proxy.kind, None, proxy.header);
         w.config.proxies.clear();
         w.config.proxies.push(std::mem::replace(proxy, placeholder));
         w.positional.set(false);
-        proxy_body(w, tree, body, 0);
+        let plan = std::mem::take(plan);
+        let kept = if plan.resume.is_none() && plan.capture.is_none() {
+            proxy_body(w, tree, body, 0);
+            None
+        } else {
+            super::reuse::build_planned(w, tree, body, plan)
+        };
         let Some(built) = w.config.proxies.pop() else {
             continue;
         };
@@ -757,6 +807,7 @@ fn build_share(
                 acl_hosts: std::mem::take(&mut w.config.acl_hosts),
                 positional: w.positional.get(),
             },
+            kept,
         ));
     }
     out

@@ -8,7 +8,15 @@
 //! It is then moved (or cloned) from the previous model, its spans shifted to where the
 //! section now stands. A body whose build wrote an absolute line number into a message is
 //! reused only at the same line.
+//!
+//! A body the edit changed is built again, but not always from its first statement: each
+//! rebuilt body keeps its build state (proxy, output, declared names) as it stood before the
+//! first statement at or after the edit, with a fingerprint of the lines before it. The next
+//! build of that body resumes there when those lines, its header, defaults and globals are
+//! still the same and the section starts at the same byte — typing on one line of a large
+//! frontend rebuilds the statements from that line on, not the thousands before it.
 
+use super::build::{start_body, Body, Builder, ProxyNames, Stmt};
 use super::model::{AclHost, FileRef, Proxy};
 use super::shift::{Shift, Shifter};
 use crate::diagnostic::Diagnostic;
@@ -37,15 +45,54 @@ struct Entry {
     output: BodyOutput,
 }
 
+/// A body's build state after its first statements (a body is built in order, one
+/// statement after the other, from the proxy its header opened).
+#[derive(Clone)]
+pub(super) struct BodyState {
+    pub proxy: Proxy,
+    pub output: BodyOutput,
+    pub names: ProxyNames,
+}
+
+/// The state of a body built by the previous compilation, before its statement `done`.
+struct Checkpoint {
+    file: FileId,
+    /// Where the section started, and its header's line.
+    start: u32,
+    line: usize,
+    done: usize,
+    /// [`BodyReuse::fingerprint_upto`] of the section up to that statement.
+    fingerprint: u64,
+    state: BodyState,
+}
+
+/// How a body's build starts, and before which statement it keeps its state.
+#[derive(Default)]
+pub(super) struct Plan {
+    /// A kept state and the statements it built.
+    pub resume: Option<(BodyState, usize)>,
+    /// The statement before which to keep the state, and the fingerprint of the section up
+    /// to it.
+    pub capture: Option<(usize, u64)>,
+}
+
+/// A state a build kept, before its statement `done`.
+pub(super) struct Kept {
+    pub state: BodyState,
+    pub done: usize,
+    pub fingerprint: u64,
+}
+
 /// The bodies of the last build, by fingerprint.
 #[derive(Default)]
 pub struct BodyCache {
     entries: rustc_hash::FxHashMap<u64, Vec<Entry>>,
+    checkpoints: Vec<Checkpoint>,
 }
 
 impl BodyCache {
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.checkpoints.is_empty()
     }
 }
 
@@ -76,6 +123,10 @@ pub struct BodyReuse<'a> {
     next: BodyCache,
     /// Fingerprints of the defaults sections' built proxies, by index, for this build.
     defaults: rustc_hash::FxHashMap<usize, u64>,
+    /// Per file, the first byte that differs from the previous compilation's text.
+    edits: Vec<Option<u32>>,
+    /// Statements not built again, as a kept state held them.
+    resumed: usize,
 }
 
 impl<'a> BodyReuse<'a> {
@@ -85,12 +136,28 @@ impl<'a> BodyReuse<'a> {
             previous,
             next: BodyCache::default(),
             defaults: Default::default(),
+            edits: Vec::new(),
+            resumed: 0,
         }
+    }
+
+    /// Where the text of file `file` first differs from the previous compilation's.
+    pub fn set_edit(&mut self, file: FileId, at: u32) {
+        let i = file.0 as usize;
+        if self.edits.len() <= i {
+            self.edits.resize(i + 1, None);
+        }
+        self.edits[i] = Some(at);
     }
 
     /// The entries to keep for the next build.
     pub fn into_cache(self) -> BodyCache {
         self.next
+    }
+
+    /// How many body statements this build did not build again, as kept states held them.
+    pub fn resumed(&self) -> usize {
+        self.resumed
     }
 
     /// The fingerprint of a body about to be built: `proxy` is what its header opened.
@@ -103,8 +170,26 @@ impl<'a> BodyReuse<'a> {
         proxies: &[Proxy],
         globals: &impl std::hash::Hash,
     ) -> u64 {
+        let all = section.body.len();
+        self.fingerprint_upto(db, tree, section, all, proxy, proxies, globals)
+    }
+
+    /// The fingerprint of a section's header and its first `upto` body lines, with what their
+    /// build reads besides them.
+    #[allow(clippy::too_many_arguments)]
+    fn fingerprint_upto(
+        &mut self,
+        db: &SourceDb,
+        tree: &SyntaxTree,
+        section: &Section,
+        upto: usize,
+        proxy: &Proxy,
+        proxies: &[Proxy],
+        globals: &impl std::hash::Hash,
+    ) -> u64 {
         use std::hash::{Hash, Hasher};
-        let (start, end) = range(tree, section);
+        let (start, end) = range_upto(tree, section, upto);
+        let body = &section.body[..upto.min(section.body.len())];
         let text = db
             .file(section.file)
             .text
@@ -115,13 +200,14 @@ impl<'a> BodyReuse<'a> {
         section.file.hash(&mut h);
         db.file(section.file).name.hash(&mut h);
         section.kind.keyword().hash(&mut h);
-        for &i in &section.body {
+        for &i in body {
             (i - section.header).hash(&mut h);
         }
         // Expanded words depend on the environment, the section and the line: hash them as
         // read.
         if text.contains('$') {
-            for line in std::iter::once(tree.header(section)).chain(tree.body(section)) {
+            let lines = body.iter().map(|&i| tree.line(section.file, i));
+            for line in std::iter::once(tree.header(section)).chain(lines) {
                 for w in line.words.iter() {
                     w.value.hash(&mut h);
                     w.span.start.wrapping_sub(start).hash(&mut h);
@@ -177,6 +263,73 @@ impl<'a> BodyReuse<'a> {
         Some((proxy, output))
     }
 
+    /// How the body of `section`, about to be built again, starts (from the state the previous
+    /// build kept, when its lines before that still hold) and where it keeps its state for the
+    /// next build (before the first statement the edit reached).
+    pub(super) fn plan(
+        &mut self,
+        db: &SourceDb,
+        tree: &SyntaxTree,
+        section: &Section,
+        proxy: &Proxy,
+        proxies: &[Proxy],
+        globals: &impl std::hash::Hash,
+    ) -> Plan {
+        let (start, _) = range(tree, section);
+        let line = db.file(section.file).line_index(start as usize);
+        let mut plan = Plan::default();
+        let candidates: Vec<(usize, usize)> = self
+            .old
+            .checkpoints
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.file == section.file
+                    && c.start == start
+                    && c.done <= section.body.len()
+                    && (!c.state.output.positional || c.line == line)
+            })
+            .map(|(at, c)| (at, c.done))
+            .collect();
+        for (at, done) in candidates.into_iter().rev() {
+            let f = self.fingerprint_upto(db, tree, section, done, proxy, proxies, globals);
+            if self.old.checkpoints[at].fingerprint == f {
+                let c = self.old.checkpoints.swap_remove(at);
+                self.resumed += c.done;
+                plan.resume = Some((c.state, c.done));
+                break;
+            }
+        }
+        // The statement the edit reached: the first on the edit's line or after it.
+        let edit = self.edits.get(section.file.0 as usize).copied().flatten();
+        let capture = edit.filter(|&at| start <= at).and_then(|at| {
+            let edited = db.file(section.file).line_index(at as usize);
+            let j = section.body.partition_point(|&i| i < edited);
+            (j < section.body.len()).then_some(j)
+        });
+        // A resumed build never sees the statements before where it resumes.
+        let resumed = plan.resume.as_ref().map_or(0, |r| r.1);
+        let capture = capture.filter(|&j| j > 0 && j >= resumed).map(|j| {
+            let f = self.fingerprint_upto(db, tree, section, j, proxy, proxies, globals);
+            (j, f)
+        });
+        plan.capture = capture;
+        plan
+    }
+
+    /// Keeps the state the build of `section` kept, for the next build.
+    pub(super) fn keep(&mut self, db: &SourceDb, tree: &SyntaxTree, section: &Section, kept: Kept) {
+        let (start, _) = range(tree, section);
+        self.next.checkpoints.push(Checkpoint {
+            file: section.file,
+            start,
+            line: db.file(section.file).line_index(start as usize),
+            done: kept.done,
+            fingerprint: kept.fingerprint,
+            state: kept.state,
+        });
+    }
+
     /// Records the body of proxy `index` of this build.
     pub(super) fn remember(
         &mut self,
@@ -204,12 +357,73 @@ impl<'a> BodyReuse<'a> {
     }
 }
 
+/// Builds the body of `w`'s only proxy as `build::proxy_body` does, from the state `plan` resumes
+/// (its proxy replacing the opened one), and returns the state before statement
+/// `plan.capture`.
+pub(super) fn build_planned(
+    w: &mut Builder,
+    tree: &SyntaxTree,
+    body: &Body,
+    plan: Plan,
+) -> Option<Kept> {
+    let Some((state, done)) = plan.resume else {
+        start_body(w, tree, body, 0);
+        return build_statements(w, tree, body, 0, plan.capture);
+    };
+    w.set_globals(&body.globals);
+    w.config.proxies[0] = state.proxy;
+    w.diags = state.output.diags;
+    w.config.files = state.output.files;
+    w.config.acl_hosts = state.output.acl_hosts;
+    w.positional.set(state.output.positional);
+    w.in_proxy = state.names;
+    build_statements(w, tree, body, done, plan.capture)
+}
+
+/// Builds the body statements of `w`'s only proxy from statement `from` on, and returns the
+/// state before statement `capture`.
+fn build_statements(
+    w: &mut Builder,
+    tree: &SyntaxTree,
+    body: &Body,
+    from: usize,
+    capture: Option<(usize, u64)>,
+) -> Option<Kept> {
+    let mut kept = None;
+    for (i, line) in tree.body(body.section).enumerate().skip(from) {
+        if let Some((done, fingerprint)) = capture.filter(|c| c.0 == i) {
+            let state = BodyState {
+                proxy: w.config.proxies[0].clone(),
+                output: BodyOutput {
+                    diags: w.diags.clone(),
+                    files: w.config.files.clone(),
+                    acl_hosts: w.config.acl_hosts.clone(),
+                    positional: w.positional.get(),
+                },
+                names: w.in_proxy.clone(),
+            };
+            kept = Some(Kept {
+                state,
+                done,
+                fingerprint,
+            });
+        }
+        super::proxy::statement(w, 0, &Stmt { line });
+    }
+    kept
+}
+
 /// The byte range of a section: its header line to its last body line.
 fn range(tree: &SyntaxTree, section: &Section) -> (u32, u32) {
+    range_upto(tree, section, section.body.len())
+}
+
+/// The byte range of a section's header and its first `upto` body lines.
+fn range_upto(tree: &SyntaxTree, section: &Section, upto: usize) -> (u32, u32) {
     let header = tree.header(section).span;
-    let end = section
-        .body
-        .last()
+    let end = upto
+        .checked_sub(1)
+        .and_then(|last| section.body.get(last))
         .map_or(header.end, |&i| tree.line(section.file, i).span.end);
     (header.start, end.max(header.end))
 }
