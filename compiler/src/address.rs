@@ -207,7 +207,13 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
         rest = r;
         transport = Transport::Datagram;
     }
-    let (prefix, family) = match PREFIXES.iter().find(|(p, _, _)| rest.starts_with(p)) {
+    // Every prefix ends with '@': a plain `10.0.0.1:80` is not compared with the 17 of them.
+    let prefixed = rest.contains('@');
+    let found = PREFIXES
+        .iter()
+        .filter(|_| prefixed)
+        .find(|(p, _, _)| rest.starts_with(p));
+    let (prefix, family) = match found {
         Some(&(p, family, t)) => {
             rest = &rest[p.len()..];
             if let Some(t) = t {
@@ -373,6 +379,12 @@ fn is_hostname(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_prefix_ends_with_at() {
+        // `parse` looks for a prefix only in addresses holding an '@'.
+        assert!(PREFIXES.iter().all(|(p, _, _)| p.ends_with('@')));
+    }
 
     #[test]
     fn bind_addresses() {

@@ -193,8 +193,9 @@ pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
     {
         return Some(*a);
     }
-    let no_argument = FLAG_OPTIONS.contains(&second) || NO_ARGUMENT_OPTIONS.contains(&second);
-    (!global && first == "option" && no_argument).then_some(sub("option", "", 1, 0))
+    // The option lists are scanned only for an `option` line: every `server` line comes here.
+    let no_argument = || FLAG_OPTIONS.contains(&second) || NO_ARGUMENT_OPTIONS.contains(&second);
+    (!global && first == "option" && no_argument()).then_some(sub("option", "", 1, 0))
 }
 
 /// The word HAProxy refuses in a statement whose words (after any `no`/`default` prefix) are
