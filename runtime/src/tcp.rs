@@ -436,6 +436,9 @@ pub async fn serve(
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {
         txn.term = refusal.term();
+        if matches!(refusal, crate::tcp_response::Refusal::Killed) {
+            txn.term[0] = session.kill_cause();
+        }
     }
     if !fe.logasap {
         txn.bytes_in = up + held.len() as u64;

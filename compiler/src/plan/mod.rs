@@ -286,6 +286,11 @@ pub struct ServerPlan {
     pub check_tls: Option<tls::ServerTls>,
     /// `proto h2`, `max-reuse`, `check-proto`, `check-alpn`.
     pub mux: mux::ServerMux,
+    /// `on-marked-down shutdown-sessions`: its sessions are killed when checks mark it down.
+    pub shutdown_sessions_when_down: bool,
+    /// `on-marked-up shutdown-backup-sessions`: the backend's backup servers' sessions are
+    /// killed when checks mark this server up again.
+    pub shutdown_backup_sessions_when_up: bool,
     /// `socks4 <addr:port>`: connections reach the server through this SOCKS4 proxy.
     pub socks4: Option<String>,
     /// `check-via-socks4`: health checks go through the SOCKS4 proxy too.
@@ -664,6 +669,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                                 .and_then(|i| words.get(i + 1))
                                 .map(|a| a.to_string()),
                             check_via_socks4: words.contains(&"check-via-socks4"),
+                            shutdown_sessions_when_down: words
+                                .windows(2)
+                                .any(|w| w == ["on-marked-down", "shutdown-sessions"]),
+                            shutdown_backup_sessions_when_up: words
+                                .windows(2)
+                                .any(|w| w == ["on-marked-up", "shutdown-backup-sessions"]),
                         }
                     })
                     .collect(),

@@ -32,6 +32,9 @@ pub struct Entry {
     /// lock on each poll of the waiting future, several times per request.
     kill: RefCell<Vec<Waker>>,
     dead: Cell<bool>,
+    /// Who killed it, the first letter of its termination state: `K` (the Runtime API, a
+    /// script), `D` (its server went down), `U` (a primary came back, ending backup sessions).
+    cause: Cell<u8>,
     /// An HTTP session: between requests it has nothing to kill (HAProxy has no stream then).
     http: Cell<bool>,
     /// How many of its requests wait for a server's answer now.
@@ -39,11 +42,12 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn end(&self) {
+    fn end(&self, cause: u8) {
         // HAProxy kills streams: an HTTP connection with no request under way is spared.
         if self.http.get() && self.waiting.get() == 0 {
             return;
         }
+        self.cause.set(cause);
         self.dead.set(true);
         for waker in self.kill.take() {
             waker.wake();
@@ -97,6 +101,11 @@ impl Handle {
     /// server (see [`Handle::waiting`]), and that request answers it.
     pub fn set_http(&self) {
         self.0.http.set(true);
+    }
+
+    /// The first letter of a killed session's termination state (see `Entry::cause`).
+    pub fn kill_cause(&self) -> u8 {
+        self.0.cause.get()
     }
 
     /// Forgets a kill that a request has answered.
@@ -154,6 +163,7 @@ pub fn open(frontend: usize, client: SocketAddr, local: SocketAddr) -> Handle {
         server: RefCell::new(None),
         kill: RefCell::new(Vec::new()),
         dead: Cell::new(false),
+        cause: Cell::new(b'K'),
         http: Cell::new(false),
         waiting: Cell::new(0),
     });
@@ -187,8 +197,9 @@ pub enum Query {
     Show(std::sync::mpsc::Sender<Vec<Snapshot>>),
     /// End session `id`, answering whether it was this worker's (`shutdown session`).
     Kill(u64, std::sync::mpsc::Sender<bool>),
-    /// End the sessions whose request went to this server of this backend.
-    KillServer(usize, Arc<str>),
+    /// End the sessions whose request went to this server of this backend, for this cause
+    /// (`Entry::cause`).
+    KillServer(usize, Arc<str>, u8),
 }
 
 /// A worker's end of the sessions channel.
@@ -207,16 +218,16 @@ pub async fn answer(thread: usize, mut queries: Queries) {
             Query::Kill(id, reply) => {
                 let entry = TABLE.with(|t| t.borrow().get(&id).cloned());
                 if let Some(e) = &entry {
-                    e.end();
+                    e.end(b'K');
                 }
                 let _ = reply.send(entry.is_some());
             }
-            Query::KillServer(backend, server) => TABLE.with(|t| {
+            Query::KillServer(backend, server, cause) => TABLE.with(|t| {
                 for e in t.borrow().values() {
                     let on = e.backend.get() == Some(backend)
                         && e.server.borrow().as_deref() == Some(&*server);
                     if on {
-                        e.end();
+                        e.end(cause);
                     }
                 }
             }),
@@ -227,8 +238,15 @@ pub async fn answer(thread: usize, mut queries: Queries) {
 /// Ends every session on server `server` of backend `backend`, on every worker (`shutdown
 /// sessions server`, `Server:shut_sess()`).
 pub fn kill_server(shared: &Shared, backend: usize, server: &Arc<str>) {
+    kill_server_for(shared, backend, server, b'K');
+}
+
+/// [`kill_server`] with the termination state's first letter the sessions log: `D` when the
+/// server went down (`on-marked-down shutdown-sessions`), `U` for a backup server's sessions
+/// when a primary came back (`on-marked-up shutdown-backup-sessions`).
+pub fn kill_server_for(shared: &Shared, backend: usize, server: &Arc<str>, cause: u8) {
     for asker in shared.process.session_askers() {
-        let _ = asker.send(Query::KillServer(backend, server.clone()));
+        let _ = asker.send(Query::KillServer(backend, server.clone(), cause));
     }
 }
 

@@ -218,6 +218,7 @@ fn apply_reply(
     let health_ok = !server.plan.check || state.health.load(Ordering::Relaxed) >= state.rise;
     if was_up && !up {
         server.set_up(false);
+        reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state
             .last_change
@@ -234,6 +235,7 @@ fn apply_reply(
         );
     } else if !was_up && up && health_ok {
         server.set_up(true);
+        reporter.on_transition(backend, server, true);
         state
             .last_change
             .store(crate::api::health::unix_now(), Ordering::Relaxed);

@@ -31,6 +31,8 @@ pub struct Reporter {
     log_changes: bool,
     /// `email-alert`: where reports are mailed.
     mail: Option<mail::Alerts>,
+    /// The process and the backend's index, for the sessions a transition kills.
+    sessions: Option<(Arc<Shared>, usize)>,
 }
 
 impl Reporter {
@@ -45,6 +47,32 @@ impl Reporter {
                 .collect(),
             log_changes: check.log_changes,
             mail: check.email.as_ref().map(mail::Alerts::start),
+            sessions: None,
+        }
+    }
+
+    /// Lets transitions kill sessions (`on-marked-down`, `on-marked-up`) of backend `index`.
+    pub fn with_sessions(mut self, shared: Arc<Shared>, index: usize) -> Reporter {
+        self.sessions = Some((shared, index));
+        self
+    }
+
+    /// Kills the sessions a health transition ends, as HAProxy does: the server's own when it
+    /// went down under `on-marked-down shutdown-sessions` (logged `D`), the backend's backup
+    /// servers' when it came up under `on-marked-up shutdown-backup-sessions` (logged `U`),
+    /// so that their clients come back to the primary.
+    pub fn on_transition(&self, backend: &BackendRt, server: &ServerRt, up: bool) {
+        let Some((shared, index)) = &self.sessions else {
+            return;
+        };
+        use crate::api::sessions::kill_server_for;
+        if !up && server.plan.shutdown_sessions_when_down {
+            kill_server_for(shared, *index, &server.name, b'D');
+        }
+        if up && server.plan.shutdown_backup_sessions_when_up {
+            for backup in backend.servers.iter().filter(|s| s.backup) {
+                kill_server_for(shared, *index, &backup.name, b'U');
+            }
         }
     }
 
@@ -188,6 +216,7 @@ pub fn apply(
     let up = server.up.load(Ordering::Relaxed);
     if up && health < rise {
         server.set_up(false);
+        reporter.on_transition(backend, server, false);
         state.downs.fetch_add(1, Ordering::Relaxed);
         state.last_change.store(unix_now(), Ordering::Relaxed);
         let (active, backup) = servers_left(backend);
@@ -207,6 +236,7 @@ pub fn apply(
         );
     } else if !up && health >= rise {
         server.set_up(true);
+        reporter.on_transition(backend, server, true);
         state.last_change.store(unix_now(), Ordering::Relaxed);
         let (active, backup) = servers_left(backend);
         reporter.emit(
@@ -225,7 +255,7 @@ pub fn apply(
 pub async fn run(shared: Arc<Shared>, backend_index: usize, server_index: usize) {
     let backend = &shared.backends[backend_index];
     let server = backend.servers[server_index].clone();
-    let reporter = Reporter::new(backend, "haproxy");
+    let reporter = Reporter::new(backend, "haproxy").with_sessions(shared.clone(), backend_index);
     let health = async {
         if server.plan.check {
             health_loop(backend, &server, &reporter).await;

@@ -693,7 +693,8 @@ pub async fn forward(
             // 502, logged `KH`.
             Err(ExchangeError::Killed) => {
                 drop(guard);
-                txn.term = *b"KH";
+                let cause = ctx.session.as_ref().map_or(b'K', |s| s.kill_cause());
+                txn.term = [cause, b'H'];
                 return reply::error_in(502, &files, txn);
             }
             // A reused connection the server had closed fails like an empty response.

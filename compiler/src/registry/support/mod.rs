@@ -395,6 +395,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "shard",
     // TLS 1.3 early data to servers, with `retry-on 0rtt-rejected` (runtime/src/tls/client.rs).
     "allow-0rtt",
+    // Sessions killed on health transitions (runtime/src/checks/mod.rs).
+    "on-marked-down",
+    "on-marked-up",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`

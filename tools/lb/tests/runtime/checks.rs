@@ -1,7 +1,7 @@
 //! Health checks of every kind against servers speaking each protocol's wire format, with
 //! the reports compared to Debian's haproxy on the same configuration.
 
-use super::harness::{free_port, Haproxy, Origin, Proxy};
+use super::harness::{curl, free_port, with_haproxy_until, Haproxy, Origin, Proxy};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -408,4 +408,132 @@ fn agent_check_columns_in_show_stat() {
         assert_eq!(ours, theirs);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `on-marked-down shutdown-sessions`: when checks mark the server down, the requests waiting
+/// on it are ended at once (HAProxy's 502, logged `DH`) instead of waiting for `timeout server`.
+#[test]
+fn on_marked_down_shutdown_sessions_ends_the_servers_requests() {
+    let origin = Origin::start("o");
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"M|%ST %tsc %HP\"
+    default_backend app
+backend app
+    option httpchk GET /health
+    server s1 {} check inter 200ms fall 1 rise 1 on-marked-down shutdown-sessions
+",
+            origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        origin
+            .sick
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        let slow =
+            std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/6000")]).0);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        origin.sick.store(true, std::sync::atomic::Ordering::SeqCst);
+        let code = slow.join().unwrap();
+        let took = started.elapsed();
+        origin
+            .sick
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        (code, took < std::time::Duration::from_secs(4))
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("M|") && l.contains("/slow/"))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    let mine = drive(port);
+    assert_eq!(mine, (502, true), "ended as soon as the server went down");
+    let log = lines(&p.stdout_when(|l| lines(l).len() == 1));
+    assert_eq!(log, ["M|502 DH-- /slow/6000"]);
+    drop(p);
+    let Some((theirs, their_log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 1)
+    else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+    assert_eq!(lines(&their_log), log);
+}
+
+/// `on-marked-up shutdown-backup-sessions`: when the primary comes back, the requests still on
+/// the backup server end at once (logged `UH`), so that clients return to the primary.
+#[test]
+fn on_marked_up_shutdown_backup_sessions_ends_the_backups_requests() {
+    let primary = Origin::start("p");
+    let backup = Origin::start("b");
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"U|%ST %tsc %s %HP\"
+    default_backend app
+backend app
+    option httpchk GET /health
+    server s1 {} check inter 200ms fall 1 rise 1 on-marked-up shutdown-backup-sessions
+    server b1 {} check inter 200ms backup
+",
+            primary.addr, backup.addr
+        )
+    };
+    let drive = |port: u16| {
+        primary
+            .sick
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        let started = std::time::Instant::now();
+        let slow =
+            std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/6000")]).0);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        primary
+            .sick
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let code = slow.join().unwrap();
+        (code, started.elapsed() < std::time::Duration::from_secs(4))
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("U|") && l.contains("/slow/"))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&config(port), port);
+    let mine = drive(port);
+    assert_eq!(mine, (502, true), "ended as soon as the primary came back");
+    let log = lines(&p.stdout_when(|l| lines(l).len() == 1));
+    assert_eq!(log, ["U|502 UH-- b1 /slow/6000"]);
+    drop(p);
+    let Some((theirs, their_log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 1)
+    else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+    assert_eq!(lines(&their_log), log);
 }
