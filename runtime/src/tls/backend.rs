@@ -11,6 +11,7 @@ pub fn info((tcp, conn): (&super::tap::Tapped, &ClientConnection)) -> TlsInfo {
     TlsInfo {
         session_id: client_session_id(conn, tcp.seen_so_far()),
         session_key: super::tls12_master_key(tcp, conn),
+        randoms: super::Randoms::of(tcp.seen_so_far()),
         server_cert: conn
             .peer_certificates()
             .and_then(|c| c.first())
@@ -54,6 +55,8 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_bc_cipher" => one(text(t.cipher)),
         "ssl_bc_session_id" => one(t.session_id_sample()),
         "ssl_bc_session_key" => one(t.session_key_sample()),
+        "ssl_bc_client_random" => one(t.random_sample(true)),
+        "ssl_bc_server_random" => one(t.random_sample(false)),
         "ssl_bc_alpn" => one(t.alpn.as_deref().and_then(text)),
         "ssl_bc_use_keysize" | "ssl_bc_alg_keysize" => one(Some(Value::Int(t.cipher_bits))),
         // A connection that carries the request finished its handshake without error.

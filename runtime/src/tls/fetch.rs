@@ -27,6 +27,8 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_fc_cipher" => one(text(t.cipher)),
         "ssl_fc_session_id" => one(t.session_id_sample()),
         "ssl_fc_session_key" => one(t.session_key_sample()),
+        "ssl_fc_client_random" => one(t.random_sample(true)),
+        "ssl_fc_server_random" => one(t.random_sample(false)),
         // True while the request came in early data and the handshake is not over yet; but
         // requests are only read once it is (see `tls::ServerTls`).
         "ssl_fc_has_early" => one(Some(Value::Bool(false))),

@@ -65,6 +65,24 @@ pub struct TlsInfo {
     /// The TLS 1.2 master secret (`ssl_fc_session_key`, `ssl_bc_session_key`); empty in
     /// TLS 1.3, where rustls keeps the secret OpenSSL gives (a resumption key) to itself.
     pub session_key: bytes::Bytes,
+    /// The hellos' randoms (`ssl_fc_client_random`, `ssl_fc_server_random`, `ssl_bc_*`).
+    pub randoms: Option<Randoms>,
+}
+
+/// The ClientHello's and the ServerHello's randoms, as the clear handshake carried them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Randoms {
+    pub client: Option<[u8; 32]>,
+    pub server: Option<[u8; 32]>,
+}
+
+impl Randoms {
+    pub(crate) fn of(seen: Option<&tap::Seen>) -> Option<Randoms> {
+        seen.map(|s| Randoms {
+            client: s.client_random,
+            server: s.server_random,
+        })
+    }
 }
 
 /// OpenSSL's name of a suite rustls negotiated, and its key size.
@@ -123,6 +141,7 @@ impl TlsInfo {
         let (tcp, conn) = stream.get_mut();
         let session_key = tls12_master_key(tcp, conn);
         let seen = tcp.seen();
+        let randoms = Randoms::of(Some(&seen));
         let conn: &ServerConnection = conn;
         let client_chain: Vec<CertificateDer<'static>> = conn
             .peer_certificates()
@@ -144,6 +163,7 @@ impl TlsInfo {
             hello: None,
             session_id: server_session_id(conn, &side.config, seen),
             session_key,
+            randoms,
             ..TlsInfo::negotiated(conn)
         }
     }
@@ -153,6 +173,16 @@ impl TlsInfo {
     /// `ssl_fc_session_id`/`ssl_bc_session_id`: no sample when the session has no ID.
     fn session_id_sample(&self) -> Option<crate::sample::Value> {
         (!self.session_id.is_empty()).then(|| crate::sample::Value::Bin(self.session_id.clone()))
+    }
+
+    /// `ssl_fc_client_random`, `ssl_fc_server_random` and their `ssl_bc_` twins: the hello's
+    /// 32 random bytes.
+    fn random_sample(&self, client: bool) -> Option<crate::sample::Value> {
+        let r = self.randoms?;
+        let bytes = if client { r.client } else { r.server }?;
+        Some(crate::sample::Value::Bin(bytes::Bytes::copy_from_slice(
+            &bytes,
+        )))
     }
 
     /// `ssl_fc_session_key`/`ssl_bc_session_key`: no sample without a master secret.

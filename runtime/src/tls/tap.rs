@@ -91,6 +91,8 @@ pub struct Seen {
     pub ticket: Vec<u8>,
     /// The ClientHello's random.
     pub client_random: Option<[u8; 32]>,
+    /// The ServerHello's random.
+    pub server_random: Option<[u8; 32]>,
 }
 
 /// A record header, a handshake header and the version come before the ClientHello's random.
@@ -163,6 +165,7 @@ impl FlightWatch {
             match kind {
                 // ServerHello: version, random, then the session ID with its length.
                 2 => {
+                    self.seen.server_random = body.get(2..34).and_then(|r| r.try_into().ok());
                     if let Some(id) = body
                         .get(34)
                         .and_then(|&n| body.get(35..35 + usize::from(n)))

@@ -242,6 +242,7 @@ fn tls12_server_session_key_is_the_master_secret() {
             "{DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     http-response set-header x-bc-key %[ssl_bc_session_key,hex]
+    http-response set-header x-bc-randoms %[ssl_bc_client_random,hex]/%[ssl_bc_server_random,hex]
     default_backend be
 backend be
     server s1 127.0.0.1:{origin_port} ssl verify none
@@ -264,13 +265,99 @@ backend be
         .unwrap_or_else(|| panic!("no key header: {headers}"))
         .trim()
         .to_string();
-    let logged: Vec<String> = std::fs::read_to_string(&keylog)
+    let lines: Vec<(String, String)> = std::fs::read_to_string(&keylog)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.strip_prefix("CLIENT_RANDOM "))
-        .filter_map(|l| l.split(' ').nth(1))
-        .map(str::to_uppercase)
+        .filter_map(|l| l.split_once(' '))
+        .map(|(random, secret)| (random.to_uppercase(), secret.to_uppercase()))
         .collect();
     assert_eq!(key.len(), 96, "{headers}");
-    assert!(logged.contains(&key), "{key} not in {logged:?}");
+    assert!(
+        lines.iter().any(|(_, secret)| *secret == key),
+        "{key} not in {lines:?}"
+    );
+    // The hellos' randoms of the same connection: the client's is the key log's.
+    let randoms = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("x-bc-randoms: "))
+        .unwrap_or_else(|| panic!("no randoms header: {headers}"))
+        .trim()
+        .to_string();
+    let (client, server) = randoms.split_once('/').unwrap_or_default();
+    assert!(
+        lines
+            .iter()
+            .any(|(random, secret)| random == client && *secret == key),
+        "{randoms} {lines:?}"
+    );
+    assert_eq!(server.len(), 64, "{randoms}");
+}
+
+/// `ssl_fc_client_random` is the ClientHello's random (the client's key log names it on every
+/// line) and `ssl_fc_server_random` the ServerHello's, in TLS 1.2 and 1.3, as in HAProxy.
+#[test]
+fn hello_randoms_are_the_handshakes_as_haproxy() {
+    if !have("openssl", &["version"]) {
+        return;
+    }
+    let pki = Pki::new("randoms");
+    server_pki(&pki, &Ca::new("Random CA"));
+    let crt = pki.path("default.pem");
+    let config = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} ssl crt {crt}
+    http-request return status 200 content-type text/plain lf-string \"cr=%[ssl_fc_client_random,hex] sr=%[ssl_fc_server_random,hex]\\n\"
+"
+        )
+    };
+    // (client random answered, server random answered, the key log's client random)
+    let exchange = |port: u16, version: &str| -> (String, String, String) {
+        let keylog = pki.path(&format!("randoms-{port}{version}"));
+        let _ = std::fs::remove_file(&keylog);
+        let request = pki.write("random-request", "GET / HTTP/1.0\r\n\r\n");
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "openssl s_client -connect 127.0.0.1:{port} {version} -keylogfile {keylog} -ign_eof -quiet < {request}"
+            ))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("cr="))
+            .unwrap_or_else(|| panic!("no answer: {text}"));
+        let field = |name: &str| {
+            line.split(' ')
+                .find_map(|f| f.strip_prefix(name))
+                .unwrap_or("")
+                .to_string()
+        };
+        let logged = std::fs::read_to_string(&keylog)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| l.split(' ').nth(1).map(str::to_uppercase))
+            .unwrap_or_default();
+        (field("cr="), field("sr="), logged)
+    };
+    let check = |(client, server, logged): &(String, String, String)| {
+        assert_eq!(client.len(), 64, "{client}");
+        assert_eq!(client, logged);
+        assert_eq!(server.len(), 64, "{server}");
+        assert_ne!(server, client);
+    };
+    let port = free_port();
+    let proxy = Proxy::start(&config(port), port);
+    let mine = [exchange(port, "-tls1_2"), exchange(port, "-tls1_3")];
+    drop(proxy);
+    mine.iter().for_each(check);
+    let Some((theirs, _)) =
+        with_haproxy(config, |p| [exchange(p, "-tls1_2"), exchange(p, "-tls1_3")])
+    else {
+        return;
+    };
+    theirs.iter().for_each(check);
 }
