@@ -188,16 +188,30 @@ fn captures(out: &mut String, caps: &[Option<String>], list: bool, quote: bool) 
 /// upper-case hexadecimal, most significant first.
 /// (`+Q` quotes the usual form, not the hexadecimal one.)
 fn ip(out: &mut String, addr: std::net::IpAddr, opts: Opts) {
-    let _ = match addr {
-        std::net::IpAddr::V4(a) if opts.hex => {
-            a.octets().iter().try_for_each(|b| write!(out, "{b:02X}"))
-        }
-        std::net::IpAddr::V6(a) if opts.hex => {
-            a.octets().iter().try_for_each(|b| write!(out, "{b:02X}"))
-        }
-        a if opts.quote => write!(out, "\"{a}\""),
-        a => write!(out, "{a}"),
+    let hex = |out: &mut String, bytes: &[u8]| {
+        bytes.iter().for_each(|b| {
+            let _ = write!(out, "{b:02X}");
+        })
     };
+    match addr {
+        std::net::IpAddr::V4(a) if opts.hex => hex(out, &a.octets()),
+        std::net::IpAddr::V6(a) if opts.hex => hex(out, &a.octets()),
+        a if opts.quote => {
+            let _ = write!(out, "\"{a}\"");
+        }
+        a => {
+            let _ = write!(out, "{a}");
+        }
+    }
+}
+
+/// The address (`…i`) or the port (`…p`) of one end of a connection.
+fn endpoint(out: &mut String, name: &str, at: std::net::SocketAddr, opts: Opts) {
+    if name.ends_with('i') {
+        ip(out, at.ip(), opts);
+    } else {
+        port(out, at.port(), opts.hex);
+    }
 }
 
 fn port(out: &mut String, port: u16, hex: bool) {
@@ -227,16 +241,12 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
     let line = txn.logged_line().filter(|_| !txn.request_unlogged);
     let _ = match name {
         "ci" | "fi" | "cp" | "fp" if txn.unix_listener.is_none() => {
-            let a = if name.starts_with('f') {
+            let at = if name.starts_with('f') {
                 txn.local
             } else {
                 txn.client
             };
-            if name.ends_with('i') {
-                ip(out, a.ip(), opts);
-            } else {
-                port(out, a.port(), hex);
-            }
+            endpoint(out, name, at, opts);
             Ok(())
         }
         "ci" | "fi" => write!(out, "{}", txn.shown_addr(name == "fi").0),
@@ -246,16 +256,12 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "bi" | "bp" | "si" | "sp" => {
             match txn.server_addrs {
                 Some(a) => {
-                    let a = if name.starts_with('b') {
+                    let at = if name.starts_with('b') {
                         a.local
                     } else {
                         a.peer
                     };
-                    if name.ends_with('i') {
-                        ip(out, a.ip(), opts);
-                    } else {
-                        port(out, a.port(), hex);
-                    }
+                    endpoint(out, name, at, opts);
                 }
                 None => text(out, "-", quote),
             }

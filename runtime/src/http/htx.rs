@@ -117,10 +117,7 @@ pub fn request_head_data(
         (Some(scheme), Some(authority)) => scheme.len() + 3 + authority.as_str().len() + path,
         _ => path.max(1),
     };
-    let fields: usize = headers
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len())
-        .sum();
+    let fields = super::room::fields_len(headers);
     (super::room::START_LINE + method.as_str().len() + target + "HTTP/1.1".len() + fields + 1)
         as u64
 }
@@ -138,10 +135,7 @@ pub fn response_head_data(
         || status.canonical_reason().unwrap_or("").len(),
         |p| p.as_bytes().len(),
     );
-    let fields: usize = headers
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len())
-        .sum();
+    let fields = super::room::fields_len(headers);
     (super::room::START_LINE + "HTTP/1.1".len() + 3 + reason + fields + 1) as u64
 }
 

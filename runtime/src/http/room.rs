@@ -59,11 +59,14 @@ impl Limits {
     }
 }
 
+/// The headers' names and values, in bytes: their data in internal form.
+pub(super) fn fields_len(h: &HeaderMap) -> usize {
+    h.iter().map(|(n, v)| n.as_str().len() + v.len()).sum()
+}
+
+/// The headers in internal form: each one's block and data, and the end of the head's block.
 fn headers_size(h: &HeaderMap) -> usize {
-    h.iter()
-        .map(|(n, v)| BLOCK + n.as_str().len() + v.len())
-        .sum::<usize>()
-        + BLOCK
+    fields_len(h) + BLOCK * (h.len() + 1)
 }
 
 /// A request head's size in internal form.
