@@ -3,10 +3,9 @@
 //! comes in the same read (as nghttp2 does: h2load, nghttp, curl).
 
 use crate::harness::*;
-use crate::reload::{master_cli, wait_new_worker, workers};
+use crate::reload::{master_cli, start_master, wait_new_worker, workers};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 /// Streams each client keeps open, as `h2load -m10`.
@@ -189,23 +188,7 @@ backend b
 fn a_reload_costs_http2_clients_no_stream() {
     let origin = Origin::start("o");
     let port = free_port();
-    let cli_dir = std::env::temp_dir().join(format!("hapee-h2rl-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&cli_dir).unwrap();
-    let cli = cli_dir.join("master.sock");
-    let proxy = Proxy::start_with(
-        &config(port, &origin),
-        port,
-        &["-W", "-S", cli.to_str().unwrap()],
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UnixStream::connect(&cli).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "no master CLI: {}",
-            proxy.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (proxy, cli) = start_master(&config(port, &origin), port);
     let (first, _) = workers(&master_cli(&cli, "show proc"));
     // Eight connections keep ten streams each in flight until the old worker's GOAWAY.
     let stop_by = Instant::now() + Duration::from_secs(8);

@@ -8,15 +8,7 @@ use std::io::{Read, Write};
 
 fn config(port: u16, origin: std::net::SocketAddr) -> String {
     format!(
-        "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+        "{LOGGED_DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
     log-format \"L|%ID|%ci|%{{+X}}ci:%{{+X}}cp|%bi|%si:%sp|%{{+X}}si:%{{+X}}sp|%HP|%HPO|%{{+X}}Ts|%rt|%{{+Q}}si|%{{+Q}}ci\"
@@ -126,15 +118,7 @@ fn bytes_uploaded_count_the_head_and_body_as_haproxy_does() {
     let o = Origin::start("o");
     let config = |port: u16| {
         format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+            "{LOGGED_DEFAULTS}frontend fe
     bind 127.0.0.1:{port}
     log-format \"U|%U|%HM|%HP\"
     default_backend app
@@ -193,15 +177,7 @@ fn rewritten_targets_local_answers_and_cache_hits_log_as_haproxy_does() {
     );
     let config = |port: u16| {
         format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-cache small
+            "{LOGGED_DEFAULTS}cache small
     total-max-size 4
     max-age 60
 frontend fe
@@ -272,15 +248,7 @@ fn bytes_sent_count_the_server_response_before_rules_and_compression() {
     let origin = raw_server(reply, std::time::Duration::ZERO, std::time::Duration::ZERO);
     let config = |port: u16| {
         format!(
-            "global
-    log stdout format raw local0
-defaults
-    mode http
-    log global
-    option http-server-close
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+            "{LOGGED_DEFAULTS}    option http-server-close
 frontend fe
     bind 127.0.0.1:{port}
     log-format \"B|%ST %B %HP\"

@@ -226,23 +226,7 @@ backend b
 fn reloads_under_load_lose_no_request_and_a_broken_configuration_keeps_the_old_worker() {
     let origin = Origin::start("o");
     let port = free_port();
-    let cli_dir = std::env::temp_dir().join(format!("hapee-mcli-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&cli_dir).unwrap();
-    let cli = cli_dir.join("master.sock");
-    let proxy = Proxy::start_with(
-        &config(port, &origin),
-        port,
-        &["-W", "-S", cli.to_str().unwrap()],
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UnixStream::connect(&cli).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "no master CLI: {}",
-            proxy.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (proxy, cli) = start_master(&config(port, &origin), port);
     let (first, _) = workers(&master_cli(&cli, "show proc"));
     let mut worker = first[0];
     let load = Load::start(port, 4);

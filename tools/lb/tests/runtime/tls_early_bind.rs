@@ -149,9 +149,13 @@ fn key_config(port: u16, crt: &str) -> String {
     )
 }
 
-/// s_client in `version` with a key log file: (the key the proxy answered, the secret of the
-/// key log's `CLIENT_RANDOM` line, uppercase).
-fn key_exchange(port: u16, pki: &Pki, version: &str) -> (String, String) {
+/// One `GET /` by s_client in `version` with a key log file: (what the proxy answered, the
+/// key log's lines without its comments, as `(label, client random, secret)` in uppercase).
+fn s_client_with_key_log(
+    port: u16,
+    pki: &Pki,
+    version: &str,
+) -> (String, Vec<(String, String, String)>) {
     let keylog = pki.path(&format!("keylog-{port}{version}"));
     let _ = std::fs::remove_file(&keylog);
     let request = pki.write("key-request", "GET / HTTP/1.0\r\n\r\n");
@@ -162,21 +166,38 @@ fn key_exchange(port: u16, pki: &Pki, version: &str) -> (String, String) {
         ))
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let logged = std::fs::read_to_string(&keylog)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut words = l.split(' ');
+            Some((
+                words.next()?.to_string(),
+                words.next()?.to_uppercase(),
+                words.next()?.to_uppercase(),
+            ))
+        })
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), logged)
+}
+
+/// s_client in `version` with a key log file: (the key the proxy answered, the secret of the
+/// key log's `CLIENT_RANDOM` line, uppercase).
+fn key_exchange(port: u16, pki: &Pki, version: &str) -> (String, String) {
+    let (text, logged) = s_client_with_key_log(port, pki, version);
     let key = text
         .lines()
         .find_map(|l| l.strip_prefix("key="))
         .and_then(|l| l.split(' ').next())
         .unwrap_or_else(|| panic!("no answer: {text}"))
         .to_string();
-    let logged = std::fs::read_to_string(&keylog)
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("CLIENT_RANDOM "))
-        .and_then(|l| l.split(' ').nth(1))
-        .unwrap_or("")
-        .to_uppercase();
-    (key, logged)
+    let secret = logged
+        .into_iter()
+        .find(|(label, _, _)| label == "CLIENT_RANDOM")
+        .map(|(_, _, secret)| secret)
+        .unwrap_or_default();
+    (key, secret)
 }
 
 #[test]
@@ -314,17 +335,7 @@ fn hello_randoms_are_the_handshakes_as_haproxy() {
     };
     // (client random answered, server random answered, the key log's client random)
     let exchange = |port: u16, version: &str| -> (String, String, String) {
-        let keylog = pki.path(&format!("randoms-{port}{version}"));
-        let _ = std::fs::remove_file(&keylog);
-        let request = pki.write("random-request", "GET / HTTP/1.0\r\n\r\n");
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "openssl s_client -connect 127.0.0.1:{port} {version} -keylogfile {keylog} -ign_eof -quiet < {request}"
-            ))
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (text, logged) = s_client_with_key_log(port, &pki, version);
         let line = text
             .lines()
             .find(|l| l.starts_with("cr="))
@@ -335,13 +346,12 @@ fn hello_randoms_are_the_handshakes_as_haproxy() {
                 .unwrap_or("")
                 .to_string()
         };
-        let logged = std::fs::read_to_string(&keylog)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .find_map(|l| l.split(' ').nth(1).map(str::to_uppercase))
+        let client_random = logged
+            .into_iter()
+            .next()
+            .map(|(_, random, _)| random)
             .unwrap_or_default();
-        (field("cr="), field("sr="), logged)
+        (field("cr="), field("sr="), client_random)
     };
     let check = |(client, server, logged): &(String, String, String)| {
         assert_eq!(client.len(), 64, "{client}");
