@@ -436,42 +436,9 @@ backend app
             origin.addr
         )
     };
-    let drive = |port: u16| {
-        origin
-            .sick
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let started = std::time::Instant::now();
-        let slow =
-            std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/6000")]).0);
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        origin.sick.store(true, std::sync::atomic::Ordering::SeqCst);
-        let code = slow.join().unwrap();
-        let took = started.elapsed();
-        origin
-            .sick
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        (code, took < std::time::Duration::from_secs(4))
-    };
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            .filter(|l| l.starts_with("M|") && l.contains("/slow/"))
-            .map(str::to_string)
-            .collect()
-    };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    let mine = drive(port);
-    assert_eq!(mine, (502, true), "ended as soon as the server went down");
-    let log = lines(&p.stdout_when(|l| lines(l).len() == 1));
-    assert_eq!(log, ["M|502 DH-- /slow/6000"]);
-    drop(p);
-    let Some((theirs, their_log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 1)
-    else {
-        return;
-    };
-    assert_eq!(theirs, mine);
-    assert_eq!(lines(&their_log), log);
+    let drive =
+        |port: u16| slow_request_across_flip(&origin.sick, false, Duration::from_millis(500), port);
+    slow_request_logged_side_by_side(config, drive, "M|", "M|502 DH-- /slow/6000");
 }
 
 /// `on-marked-up shutdown-backup-sessions`: when the primary comes back, the requests still on
@@ -502,33 +469,56 @@ backend app
             primary.addr, backup.addr
         )
     };
-    let drive = |port: u16| {
-        primary
-            .sick
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        std::thread::sleep(std::time::Duration::from_millis(800));
-        let started = std::time::Instant::now();
-        let slow =
-            std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/6000")]).0);
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        primary
-            .sick
-            .store(false, std::sync::atomic::Ordering::SeqCst);
-        let code = slow.join().unwrap();
-        (code, started.elapsed() < std::time::Duration::from_secs(4))
-    };
+    let drive =
+        |port: u16| slow_request_across_flip(&primary.sick, true, Duration::from_millis(800), port);
+    slow_request_logged_side_by_side(config, drive, "U|", "U|502 UH-- b1 /slow/6000");
+}
+
+/// Starts a six-second request once `flag` has held `from` for `settle`, flips the flag half a
+/// second into the request, and returns the request's status and whether it ended well before
+/// the server would have answered (so the flip, not the server, ended it).
+fn slow_request_across_flip(
+    flag: &std::sync::atomic::AtomicBool,
+    from: bool,
+    settle: Duration,
+    port: u16,
+) -> (u16, bool) {
+    use std::sync::atomic::Ordering::SeqCst;
+    flag.store(from, SeqCst);
+    std::thread::sleep(settle);
+    let started = Instant::now();
+    let slow = std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/6000")]).0);
+    std::thread::sleep(Duration::from_millis(500));
+    flag.store(!from, SeqCst);
+    let code = slow.join().unwrap();
+    (code, started.elapsed() < Duration::from_secs(4))
+}
+
+/// Drives the slow request through hapee and then haproxy: hapee must answer 502 early and log
+/// exactly `expected` (the one line starting with `prefix` for `/slow/`); haproxy, when present,
+/// must do and log the same.
+fn slow_request_logged_side_by_side(
+    config: impl Fn(u16) -> String,
+    drive: impl Fn(u16) -> (u16, bool),
+    prefix: &str,
+    expected: &str,
+) {
     let lines = |log: &str| -> Vec<String> {
         log.lines()
-            .filter(|l| l.starts_with("U|") && l.contains("/slow/"))
+            .filter(|l| l.starts_with(prefix) && l.contains("/slow/"))
             .map(str::to_string)
             .collect()
     };
     let port = free_port();
     let p = Proxy::start(&config(port), port);
     let mine = drive(port);
-    assert_eq!(mine, (502, true), "ended as soon as the primary came back");
+    assert_eq!(
+        mine,
+        (502, true),
+        "ended as soon as the health state flipped"
+    );
     let log = lines(&p.stdout_when(|l| lines(l).len() == 1));
-    assert_eq!(log, ["U|502 UH-- b1 /slow/6000"]);
+    assert_eq!(log, [expected]);
     drop(p);
     let Some((theirs, their_log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 1)
     else {
