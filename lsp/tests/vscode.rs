@@ -208,7 +208,11 @@ fn vscode_extension_shows_diagnostics_hover_and_follows_edits() {
     );
     let hover = events[1]["text"].as_str().unwrap();
     assert_eq!(events[1]["event"], "hover");
-    assert!(hover.contains("timeout connect"), "{hover}");
+    assert!(
+        hover.contains("timeout connect")
+            && hover.contains("Maximum time to establish a connection"),
+        "{hover}"
+    );
     // Typed keys reach the server as edits: the ACL is used now, by a rule naming no backend.
     let edited = rows(&events[2], "edit");
     assert!(
