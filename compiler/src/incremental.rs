@@ -1,12 +1,13 @@
 //! Compiling a configuration again after an edit, reusing what did not change.
 //!
-//! A [`Session`] keeps its last [`Compilation`]. The next one takes from it the words of every
-//! line outside the edited text (lines after it shifted to where they now stand) and the model
-//! of every proxy body whose fingerprint still holds, and a body the edit changed is built
-//! again from the statement the edit reached when the previous build kept its state there
-//! (see [`crate::ir::reuse`]); everything
-//! else — the tree's sections and `.if` blocks, globals, defaults, headers, name resolution,
-//! the post-parse checks and lints — runs on the whole configuration as in
+//! A [`Session`] keeps its last [`Compilation`]. The next one takes from it the syntax tree:
+//! in a one-file configuration without directives only the edited lines are parsed and spliced
+//! in (see [`crate::reparse`]); otherwise every line is parsed again, with the words of the
+//! lines outside the edited text taken over (lines after it shifted to where they now stand).
+//! It takes the model of every proxy body whose fingerprint still holds, and a body the edit
+//! changed is built again from the statement the edit reached when the previous build kept its
+//! state there (see [`crate::ir::reuse`]); everything else — globals, defaults, headers, name
+//! resolution, the post-parse checks and lints — runs on the whole configuration as in
 //! [`crate::check::compile`], whose result it equals.
 //!
 //! The previous compilation is taken over when the session holds the only reference to it
