@@ -236,7 +236,16 @@ fn edited_lines(old: &SourceFile, new: &SourceFile, edit: Edit) -> Option<Lines>
         .saturating_sub(1);
     let first = first.min(old.line_count()).min(new.line_count());
     let bytes = new.text.len() as i64 - old.text.len() as i64;
-    let tail_start = new.text.len() - edit.suffix;
+    // The common end may stop where the common start did, inside the first edited line (a
+    // line inserted before a line that starts like it): it then goes on back to that line's
+    // start, so that the line after an inserted one is not parsed again.
+    let (a, b) = (old.text.as_bytes(), new.text.as_bytes());
+    let most = a.len().min(b.len()) - line_start(new, first) as usize;
+    let mut suffix = edit.suffix;
+    while suffix < most && a[a.len() - suffix - 1] == b[b.len() - suffix - 1] {
+        suffix += 1;
+    }
+    let tail_start = new.text.len() - suffix;
     let shift_lines = new_starts.len() as i64 - old_starts.len() as i64;
     let mut new_end = new_starts.partition_point(|&s| (s as usize) < tail_start);
     let new_end = loop {

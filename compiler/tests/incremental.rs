@@ -259,6 +259,8 @@ fn edits_of_a_large_routing_configuration_compile_as_from_scratch() {
         text.replace_range(at..at + from.len(), to);
         let c = session.compile(db_of(&files), &env, &OPTIONS, |_| {});
         assert_same(&c, &files, to);
+        // Each edit changes or adds one line: only that line is parsed again.
+        assert_eq!(session.reparsed(), Some(1), "{to}");
     }
     let pool: Vec<String> = files[0].1.lines().map(str::to_string).collect();
     let pool: Vec<&str> = pool.iter().map(String::as_str).collect();
