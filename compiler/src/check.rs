@@ -46,8 +46,8 @@ pub fn compile_with(
 
 /// What an incremental compilation takes from the previous one (see [`crate::incremental`]).
 pub(crate) struct Reuse<'r, 'a> {
-    /// `None` on a first compilation: every line is lexed (ahead, on all cores).
-    pub lines: Option<syntax::KnownLines<'r>>,
+    /// The tree and its diagnostics, parsed by the caller (from the previous tree).
+    pub parsed: (SyntaxTree, Vec<Diagnostic>),
     pub bodies: &'r mut ir::reuse::BodyReuse<'a>,
 }
 
@@ -88,11 +88,7 @@ fn compile_inner(
     let ((mut config, mut per_line), lua_samples);
     match reuse {
         Some(r) => {
-            (tree, diagnostics) = match r.lines {
-                Some(lines) => syntax::parse_reusing(&db, env, lines),
-                None => syntax::parse(&db, env),
-            };
-            spans.mark("parse (reusing)");
+            (tree, diagnostics) = r.parsed;
             // A reused body does not meet its `lua.<name>` samples again: with scripts to
             // check them against, the build is done whole.
             let whole = !options.no_env && loads_lua(&tree);

@@ -1,12 +1,13 @@
 //! Compiling a configuration again after an edit, reusing what did not change.
 //!
-//! A [`Session`] keeps its last [`Compilation`]. The next one takes from it the words of every
-//! line outside the edited text (lines after it shifted to where they now stand) and the model
-//! of every proxy body whose fingerprint still holds, and a body the edit changed is built
-//! again from the statement the edit reached when the previous build kept its state there
-//! (see [`crate::ir::reuse`]); everything
-//! else — the tree's sections and `.if` blocks, globals, defaults, headers, name resolution,
-//! the post-parse checks and lints — runs on the whole configuration as in
+//! A [`Session`] keeps its last [`Compilation`]. The next one takes from it the syntax tree:
+//! in a one-file configuration without directives only the edited lines are parsed and spliced
+//! in (see [`crate::reparse`]); otherwise every line is parsed again, with the words of the
+//! lines outside the edited text taken over (lines after it shifted to where they now stand).
+//! It takes the model of every proxy body whose fingerprint still holds, and a body the edit
+//! changed is built again from the statement the edit reached when the previous build kept its
+//! state there (see [`crate::ir::reuse`]); everything else — globals, defaults, headers, name
+//! resolution, the post-parse checks and lints — runs on the whole configuration as in
 //! [`crate::check::compile`], whose result it equals.
 //!
 //! The previous compilation is taken over when the session holds the only reference to it
@@ -14,9 +15,11 @@
 //! environment (`$VAR` expansion) for all its compilations.
 
 use crate::check::{compile_reusing, Compilation, Reuse};
+use crate::diagnostic::Diagnostic;
 use crate::ir::reuse::{BodyCache, BodyReuse, Previous};
 use crate::ir::CheckOptions;
 use crate::lexer::LexedLine;
+use crate::reparse::{reparse, Edit};
 use crate::source::{FileId, SourceDb, SourceFile};
 use crate::syntax::{Environment, LineKind, SyntaxTree};
 use std::sync::Arc;
@@ -28,6 +31,11 @@ pub struct Session {
     bodies: BodyCache,
     /// Body statements the last compilation did not build again (see [`Session::resumed`]).
     resumed: usize,
+    /// The diagnostics of the previous compilation's parse: a splice keeps those of the lines
+    /// the edit left.
+    parse_diags: Vec<Diagnostic>,
+    /// Lines the last compilation parsed, when it spliced them into the previous tree.
+    reparsed: Option<usize>,
 }
 
 impl Session {
@@ -39,6 +47,12 @@ impl Session {
     /// state the compilation before kept, instead of building them again.
     pub fn resumed(&self) -> usize {
         self.resumed
+    }
+
+    /// How many lines the last compilation parsed when it parsed only the edited lines and
+    /// kept the others of the previous tree (`None` when it parsed every line).
+    pub fn reparsed(&self) -> Option<usize> {
+        self.reparsed
     }
 
     /// Compiles `db`, reusing the previous compilation of this session. `finish` makes the
@@ -53,24 +67,27 @@ impl Session {
         // Taken out first: a compilation that panics leaves an empty session, not a stale one.
         let previous = self.previous.take();
         let cache = std::mem::take(&mut self.bodies);
+        let old_diags = std::mem::take(&mut self.parse_diags);
+        self.reparsed = None;
         let (mut c, (cache, resumed)) = match previous.map(Arc::try_unwrap) {
-            None => compile_from(
-                db,
-                env,
-                options,
-                BodyReuse::new(BodyCache::default(), Previous::None),
-                None,
-            ),
+            None => {
+                let parsed = crate::syntax::parse(&db, env);
+                self.parse_diags = parsed.1.clone();
+                let bodies = BodyReuse::new(BodyCache::default(), Previous::None);
+                compile_from(db, env, options, bodies, parsed)
+            }
             Some(Ok(mut old)) => {
                 let proxies = std::mem::take(&mut old.config.proxies);
-                let bodies = BodyReuse::new(cache, Previous::Owned(proxies));
-                let lines = OldLines::new(&old.db, OldTree::Owned(&mut old.tree));
-                compile_from(db, env, options, bodies, Some(lines))
+                let mut bodies = BodyReuse::new(cache, Previous::Owned(proxies));
+                let tree = OldTree::Owned(&mut old.tree);
+                let parsed = self.parse_again(&old.db, tree, &old_diags, &db, env, &mut bodies);
+                compile_from(db, env, options, bodies, parsed)
             }
             Some(Err(shared)) => {
-                let bodies = BodyReuse::new(cache, Previous::Shared(&shared.config.proxies));
-                let lines = OldLines::new(&shared.db, OldTree::Shared(&shared.tree));
-                compile_from(db, env, options, bodies, Some(lines))
+                let mut bodies = BodyReuse::new(cache, Previous::Shared(&shared.config.proxies));
+                let tree = OldTree::Shared(&shared.tree);
+                let parsed = self.parse_again(&shared.db, tree, &old_diags, &db, env, &mut bodies);
+                compile_from(db, env, options, bodies, parsed)
             }
         };
         finish(&mut c);
@@ -79,6 +96,59 @@ impl Session {
         self.bodies = cache;
         self.resumed = resumed;
         c
+    }
+
+    /// The parse of `db` from the previous tree (of `old`, with `old_diags`): only the edited
+    /// lines when they can be spliced in (see [`crate::reparse`]), else every line, with the
+    /// words of unchanged ones reused. Tells `bodies` where each file's edit starts.
+    fn parse_again(
+        &mut self,
+        old: &SourceDb,
+        mut tree: OldTree,
+        old_diags: &[Diagnostic],
+        db: &SourceDb,
+        env: &dyn Environment,
+        bodies: &mut BodyReuse,
+    ) -> (SyntaxTree, Vec<Diagnostic>) {
+        let mut spans = crate::timing::Spans::new("parse again");
+        let file = FileId(0);
+        let spliced = (db.len() == 1 && old.len() == 1)
+            .then(|| align(old.file(file), db.file(file)))
+            .and_then(|a| {
+                let edit = Edit {
+                    prefix: a.prefix,
+                    suffix: a.suffix,
+                };
+                match &mut tree {
+                    OldTree::Owned(t) => reparse(old, t, old_diags, db, env, edit),
+                    OldTree::Shared(t) => reparse(old, &mut (*t).clone(), old_diags, db, env, edit),
+                }
+            });
+        let mut lines = OldLines::new(old, tree);
+        for i in 0..db.len() {
+            let file = FileId(i as u32);
+            let source = db.file(file);
+            let edit = lines.alignment(source, file).map(|a| a.prefix);
+            if let Some(at) = edit.filter(|&at| at < source.text.len()) {
+                bodies.set_edit(file, at as u32);
+            }
+        }
+        let parsed = match spliced {
+            Some((tree, diags, parsed_lines)) => {
+                spans.mark("splice");
+                self.reparsed = Some(parsed_lines);
+                (tree, diags)
+            }
+            None => {
+                let mut take = |source: &SourceFile, file, index| lines.take(source, file, index);
+                let parsed = crate::syntax::parse_reusing(db, env, &mut take);
+                spans.mark("parse (reusing)");
+                parsed
+            }
+        };
+        spans.done();
+        self.parse_diags = parsed.1.clone();
+        parsed
     }
 }
 
@@ -98,34 +168,20 @@ struct Alignment {
     lines: i64,
 }
 
-/// One compilation reusing `bodies`, and the words of `lines` once there is a previous tree
-/// (without one, every line is lexed ahead, on all cores).
+/// One compilation of the tree `parsed`, reusing `bodies`.
 fn compile_from(
     db: SourceDb,
     env: &dyn Environment,
     options: &CheckOptions,
     mut bodies: BodyReuse,
-    mut lines: Option<OldLines>,
+    parsed: (SyntaxTree, Vec<Diagnostic>),
 ) -> (Compilation, (BodyCache, usize)) {
-    if let Some(lines) = lines.as_mut() {
-        for i in 0..db.len() {
-            let file = FileId(i as u32);
-            let source = db.file(file);
-            let edit = lines.alignment(source, file).map(|a| a.prefix);
-            if let Some(at) = edit.filter(|&at| at < source.text.len()) {
-                bodies.set_edit(file, at as u32);
-            }
-        }
-    }
-    let mut take = lines
-        .as_mut()
-        .map(|lines| move |source: &SourceFile, file, index| lines.take(source, file, index));
     let c = compile_reusing(
         db,
         env,
         options,
         Some(Reuse {
-            lines: take.as_mut().map(|take| take as crate::syntax::KnownLines),
+            parsed,
             bodies: &mut bodies,
         }),
     );

@@ -23,6 +23,7 @@ pub mod plan;
 mod prelex;
 pub mod registry;
 pub mod render;
+mod reparse;
 pub mod source;
 pub mod syntax;
 #[doc(hidden)]

@@ -115,7 +115,7 @@ impl Environment for MapEnv {
 }
 
 /// HAProxy stops a file after this many fatal errors.
-const MAX_FATAL_ERRORS: usize = 50;
+pub(crate) const MAX_FATAL_ERRORS: usize = 50;
 /// Deepest `.if` nesting (`MAXNESTEDCONDS`).
 const MAX_NESTED_CONDS: usize = 100;
 
@@ -229,11 +229,11 @@ fn parse_file(
 }
 
 /// What every line of a file is read with.
-struct FileContext<'a> {
-    file: FileId,
-    source: &'a crate::source::SourceFile,
-    env: &'a dyn Environment,
-    build: &'a crate::cond::BuildInfo,
+pub(crate) struct FileContext<'a> {
+    pub file: FileId,
+    pub source: &'a crate::source::SourceFile,
+    pub env: &'a dyn Environment,
+    pub build: &'a crate::cond::BuildInfo,
 }
 
 fn parse_lines(
@@ -243,20 +243,71 @@ fn parse_lines(
     section_name: &mut String,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Line> {
-    use crate::lexer::{lex_line, LineContext};
-    let FileContext {
-        file,
-        source,
-        env,
-        build,
-    } = *context;
-    let count = source.line_count();
+    let count = context.source.line_count();
     let mut lines = Vec::with_capacity(count);
-    let mut conds: Vec<Cond> = Vec::new();
-    let mut fatal = 0usize;
-    let mut stopped = false;
-    let mut current: Option<usize> = None;
+    let mut parser = LineParser::default();
     for index in 0..count {
+        let line = parser.line(context, index, ahead, sections, section_name, diags);
+        lines.push(line);
+    }
+    parser.finish(context, lines.last(), diags);
+    lines
+}
+
+/// The state of a file's parse between two lines: the `.if` levels, the fatal errors so far,
+/// whether the file stopped, and the section statements go to.
+#[derive(Default)]
+pub(crate) struct LineParser {
+    conds: Vec<Cond>,
+    fatal: usize,
+    stopped: bool,
+    current: Option<usize>,
+}
+
+impl LineParser {
+    /// The state before a line of a file that has no `.if` levels open, has not stopped, and
+    /// counts `fatal` fatal errors; statements go to section `current` of `sections`.
+    pub(crate) fn resume(fatal: usize, current: Option<usize>) -> Self {
+        LineParser {
+            conds: Vec::new(),
+            fatal,
+            stopped: false,
+            current,
+        }
+    }
+
+    /// Whether no `.if` level is open and the file did not stop.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.conds.is_empty() && !self.stopped
+    }
+
+    pub(crate) fn fatal(&self) -> usize {
+        self.fatal
+    }
+
+    pub(crate) fn current(&self) -> Option<usize> {
+        self.current
+    }
+
+    /// Reads line `index` of the file (`ahead` may know its words), the lines before it read
+    /// already: a section header is added to `sections`, a statement to the current section.
+    pub(crate) fn line(
+        &mut self,
+        context: &FileContext,
+        index: usize,
+        ahead: &mut dyn FnMut(usize) -> Option<crate::lexer::LexedLine>,
+        sections: &mut Vec<Section>,
+        section_name: &mut String,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Line {
+        use crate::lexer::{lex_line, LineContext};
+        let FileContext {
+            file,
+            source,
+            env,
+            build,
+        } = *context;
+        let count = source.line_count();
         let range = source.line_range(index);
         let text = &source.text[range.clone()];
         let span = Span::new(file, range.start, range.end);
@@ -265,27 +316,25 @@ fn parse_lines(
             kind: LineKind::Blank,
             words: Box::default(),
             comment: None,
-            active: !stopped,
+            active: !self.stopped,
         };
-        if stopped {
+        if self.stopped {
             line.kind = if text.trim().is_empty() {
                 LineKind::Blank
             } else {
                 LineKind::Statement
             };
-            lines.push(line);
-            continue;
+            return line;
         }
-        if fatal >= MAX_FATAL_ERRORS {
+        if self.fatal >= MAX_FATAL_ERRORS {
             diags.push(tight(
                 "E007",
-                format!("too many fatal errors ({fatal}), stopping now."),
+                format!("too many fatal errors ({}), stopping now.", self.fatal),
                 span,
             ));
-            stopped = true;
+            self.stopped = true;
             line.active = false;
-            lines.push(line);
-            continue;
+            return line;
         }
         // A NUL byte cuts the line; HAProxy then stops reading the file (or, on the last line,
         // reports it as a missing line feed).
@@ -297,15 +346,14 @@ fn parse_lines(
                     format!("Stray NUL character at position {}.", nul + 1),
                     at,
                 ));
-                stopped = true;
+                self.stopped = true;
             }
         }
         let trimmed = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
         if trimmed.starts_with('[') {
             // SPOE scope lines: `[name]`.
             line.kind = LineKind::Directive;
-            lines.push(line);
-            continue;
+            return line;
         }
         let ctx = LineContext {
             file,
@@ -319,11 +367,10 @@ fn parse_lines(
         line.comment = lexed.comment;
         if let Some(e) = lexed.error {
             diags.push(e);
-            fatal += 1;
+            self.fatal += 1;
             line.kind = LineKind::Statement;
             line.active = false;
-            lines.push(line);
-            continue;
+            return line;
         }
         line.words = lexed.words.into_boxed_slice();
         let Some(first) = line.words.first() else {
@@ -332,28 +379,25 @@ fn parse_lines(
             } else {
                 LineKind::Blank
             };
-            lines.push(line);
-            continue;
+            return line;
         };
         let keyword = first.value.clone();
-        let masked = conds.last().is_some_and(|c| c.masks());
+        let masked = self.conds.last().is_some_and(|c| c.masks());
         if keyword.starts_with('.') {
             line.kind = LineKind::Directive;
             line.active = false;
-            let outcome = directive(&keyword, &line, &mut conds, masked, build, env, diags);
-            lines.push(line);
+            let outcome = directive(&keyword, &line, &mut self.conds, masked, build, env, diags);
             match outcome {
                 Flow::Next => {}
-                Flow::Fatal => fatal += 1,
-                Flow::Stop => stopped = true,
+                Flow::Fatal => self.fatal += 1,
+                Flow::Stop => self.stopped = true,
             }
-            continue;
+            return line;
         }
         if masked {
             line.kind = LineKind::Statement;
             line.active = false;
-            lines.push(line);
-            continue;
+            return line;
         }
         if let Some(kind) = SectionKind::from_keyword(&keyword) {
             line.kind = LineKind::SectionHeader;
@@ -363,14 +407,14 @@ fn parse_lines(
             sections.push(Section {
                 kind,
                 file,
-                header: lines.len(),
+                header: index,
                 body: Vec::new(),
             });
-            current = Some(sections.len() - 1);
+            self.current = Some(sections.len() - 1);
         } else {
             line.kind = LineKind::Statement;
-            match current {
-                Some(s) => sections[s].body.push(lines.len()),
+            match self.current {
+                Some(s) => sections[s].body.push(index),
                 None => {
                     let d = tight(
                         "E010",
@@ -379,42 +423,50 @@ fn parse_lines(
                     )
                     .label("not inside a section");
                     diags.push(d);
-                    fatal += 1;
+                    self.fatal += 1;
                 }
             }
         }
-        lines.push(line);
+        line
     }
-    if !stopped && !source.text.is_empty() && !source.text.ends_with('\n') {
-        let last = source.line_range(count.saturating_sub(1));
-        let len = last.end - last.start;
-        let at = Span::new(file, last.end, last.end);
-        diags.push(
-            tight(
-                "E009",
-                format!(
-                    "Missing LF on last line, file might have been truncated at position {}.",
-                    len + 1
+
+    /// What the end of the file reports: a missing final line feed, an `.if` left open.
+    /// `last` is the file's last line.
+    pub(crate) fn finish(
+        &self,
+        context: &FileContext,
+        last: Option<&Line>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let FileContext { file, source, .. } = *context;
+        if !self.stopped && !source.text.is_empty() && !source.text.ends_with('\n') {
+            let last = source.line_range(source.line_count().saturating_sub(1));
+            let len = last.end - last.start;
+            let at = Span::new(file, last.end, last.end);
+            diags.push(
+                tight(
+                    "E009",
+                    format!(
+                        "Missing LF on last line, file might have been truncated at position {}.",
+                        len + 1
+                    ),
+                    at,
+                )
+                .label("no line feed at the end of the file")
+                .fix(
+                    "add a final line feed",
+                    vec![crate::diagnostic::Edit {
+                        span: at,
+                        replacement: "\n".into(),
+                    }],
                 ),
-                at,
-            )
-            .label("no line feed at the end of the file")
-            .fix(
-                "add a final line feed",
-                vec![crate::diagnostic::Edit {
-                    span: at,
-                    replacement: "\n".into(),
-                }],
-            ),
-        );
+            );
+        }
+        if !self.conds.is_empty() && !self.stopped {
+            let at = last.map_or(Span::new(file, 0, 0), |l: &Line| l.span);
+            diags.push(tight("E011", "non-terminated '.if' block.".into(), at));
+        }
     }
-    if !conds.is_empty() && !stopped {
-        let at = lines
-            .last()
-            .map_or(Span::new(file, 0, 0), |l: &Line| l.span);
-        diags.push(tight("E011", "non-terminated '.if' block.".into(), at));
-    }
-    lines
 }
 
 enum Flow {

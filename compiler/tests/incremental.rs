@@ -151,7 +151,22 @@ fn assert_same_with(
             files.iter().map(|f| &f.1).collect::<Vec<_>>()
         );
     }
-    assert!(tree(&fresh) == tree(incremental), "{what}: trees differ");
+    let (fresh_tree, incremental_tree) = (tree(&fresh), tree(incremental));
+    if fresh_tree != incremental_tree {
+        let at = fresh_tree
+            .bytes()
+            .zip(incremental_tree.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(fresh_tree.len().min(incremental_tree.len()));
+        let around =
+            |t: &str| t[at.saturating_sub(300).min(t.len())..(at + 200).min(t.len())].to_string();
+        panic!(
+            "{what}: trees differ\nfresh: …{}…\nincremental: …{}…\ntext: {:?}",
+            around(&fresh_tree),
+            around(&incremental_tree),
+            files.iter().map(|f| &f.1).collect::<Vec<_>>()
+        );
+    }
     assert!(
         config(&fresh) == config(incremental),
         "{what}: models differ"
@@ -244,6 +259,8 @@ fn edits_of_a_large_routing_configuration_compile_as_from_scratch() {
         text.replace_range(at..at + from.len(), to);
         let c = session.compile(db_of(&files), &env, &OPTIONS, |_| {});
         assert_same(&c, &files, to);
+        // Each edit changes or adds one line: only that line is parsed again.
+        assert_eq!(session.reparsed(), Some(1), "{to}");
     }
     let pool: Vec<String> = files[0].1.lines().map(str::to_string).collect();
     let pool: Vec<&str> = pool.iter().map(String::as_str).collect();
@@ -364,4 +381,122 @@ fn edits_of_a_configuration_loading_lua_compile_as_from_scratch() {
         assert_same_with(&c, &files, to, &options);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One random edit of the kinds that change how the lines after it parse: a quote opened or
+/// closed, a line added or removed, a section header written, changed or removed, `.if`
+/// blocks opened and closed, a statement before any section, a line feed added or removed
+/// at the end, `${.LINE}` expansions.
+fn structural_edit(text: &mut String, rng: &mut Rng) {
+    const LINES: [&str; 16] = [
+        "backend be_new",
+        "frontend fe_new",
+        "listen li_new",
+        "defaults",
+        ".if defined(HAPEE_UNSET)",
+        ".else",
+        ".endif",
+        "    server s9 10.9.9.9:80 check",
+        "    acl host_x hdr(host) -i \"x.example.com",
+        "    http-request set-header X-Line ${.LINE}",
+        "    use_backend be_1 if host_1",
+        "    option httpchk GET /health",
+        "    balance nowhere",
+        "",
+        "# a comment",
+        "maxconn 10",
+    ];
+    let at = boundary(text, rng.below(text.len() + 1));
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    match rng.below(7) {
+        0 | 1 => {
+            const TYPED: [&str; 8] = ["\"", "'", "\n", "#", "\\", " ", "x", "{"];
+            text.insert_str(at, TYPED[rng.below(TYPED.len())]);
+        }
+        2 => {
+            let line = LINES[rng.below(LINES.len())];
+            text.insert_str(start, &format!("{line}\n"));
+        }
+        3 => {
+            let line = LINES[rng.below(LINES.len())];
+            text.replace_range(start..end, line);
+        }
+        4 => {
+            let end = (end + 1).min(text.len());
+            text.replace_range(start..end, "");
+        }
+        5 => {
+            if text.ends_with('\n') {
+                text.pop();
+            } else {
+                text.push('\n');
+            }
+        }
+        _ => {
+            let end = boundary(text, at + rng.below(12));
+            text.replace_range(at..end, "");
+        }
+    }
+}
+
+/// A frontend routing by ACLs to backends with health checks, as the language server's
+/// benchmark writes it, `n` backends long.
+fn routing_config(n: usize) -> String {
+    let mut text = String::from(
+        "global\n    maxconn 1000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend www\n    bind 127.0.0.1:18080\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "    acl host_{i} hdr(host) -i app{i}.example.com\n    use_backend be_{i} if host_{i}\n"
+        ));
+    }
+    text.push_str("    default_backend be_0\n\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "backend be_{i}\n    option httpchk GET /health\n    http-check expect status 200\n    server s1 10.0.0.{}:80 check\n    server s2 10.1.0.{}:80 check\n\n",
+            i + 1,
+            i + 1
+        ));
+    }
+    text
+}
+
+/// Random edits that change how the lines after them parse (quotes, added and removed lines,
+/// section headers, `.if` blocks, the final line feed) leave the session's compilation equal
+/// to one from scratch, whether it parsed only the edited lines or every line; most edits
+/// parse only the edited lines.
+#[test]
+fn random_structural_edits_compile_as_from_scratch() {
+    let env = MapEnv::default();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let (mut steps, mut spliced, mut reparsed) = (0, 0, 0);
+    for round in 0..6 {
+        let mut files = vec![(format!("routing-{round}.cfg"), routing_config(12))];
+        let mut session = Session::new();
+        let mut kept = None;
+        for step in 0..40 {
+            if step > 0 {
+                structural_edit(&mut files[0].1, &mut rng);
+            }
+            let c = session.compile(db_of(&files), &env, &OPTIONS, |_| {});
+            assert_same(&c, &files, &format!("round {round}, step {step}"));
+            if let Some(lines) = session.reparsed() {
+                spliced += 1;
+                reparsed += lines;
+            }
+            steps += 1;
+            // Now and then the previous compilation is still shared: the session copies it.
+            kept = (step % 5 == 2).then_some(c);
+        }
+        drop(kept);
+    }
+    assert!(
+        spliced * 3 > steps,
+        "most edits parse only their lines ({spliced} of {steps})"
+    );
+    assert!(
+        reparsed < spliced * 3,
+        "a splice parses a few lines ({reparsed} for {spliced} splices)"
+    );
 }

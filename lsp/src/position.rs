@@ -49,13 +49,15 @@ pub fn offset(file: &SourceFile, pos: Position) -> usize {
 
 /// The byte offset of an LSP position in a plain text (for edits applied before compiling).
 pub fn text_offset(text: &str, pos: Position) -> usize {
-    let mut start = 0;
-    for _ in 0..pos.line {
-        match text[start..].find('\n') {
-            Some(n) => start += n + 1,
+    // The line feeds are found many bytes at a time: an edit far down a large file is found
+    // without walking its lines one by one.
+    let start = match pos.line.checked_sub(1) {
+        None => 0,
+        Some(before) => match memchr::memchr_iter(b'\n', text.as_bytes()).nth(before as usize) {
+            Some(n) => n + 1,
             None => return text.len(),
-        }
-    }
+        },
+    };
     let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
     let mut units = 0u32;
     for (i, c) in text[start..line_end].char_indices() {
@@ -65,4 +67,27 @@ pub fn text_offset(text: &str, pos: Position) -> usize {
         units += c.len_utf16() as u32;
     }
     line_end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The offset of every position of a text (the line feeds counted, characters outside
+    /// ASCII taking their UTF-16 units), and positions past a line's end or the text's.
+    #[test]
+    fn text_offsets_of_positions() {
+        let text = "global\n  maxconn é10\n\nlast 𝄞x";
+        let at = |line, character| text_offset(text, Position { line, character });
+        assert_eq!(at(0, 0), 0);
+        assert_eq!(at(0, 3), 3);
+        assert_eq!(at(0, 99), 6, "clamped to the line's end");
+        assert_eq!(at(1, 0), 7);
+        assert_eq!(at(1, 11), 7 + 10 + 2, "é is one unit and two bytes");
+        assert_eq!(at(2, 0), 22);
+        assert_eq!(at(3, 5), 28);
+        assert_eq!(at(3, 7), 28 + 4, "𝄞 is two units and four bytes");
+        assert_eq!(at(3, 9), text.len());
+        assert_eq!(at(4, 0), text.len(), "past the last line");
+    }
 }

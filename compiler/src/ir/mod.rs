@@ -22,6 +22,7 @@ pub mod quic;
 pub mod reuse;
 mod rules;
 mod shift;
+pub(crate) use shift::{Shift, Shifter};
 mod stkctr;
 pub(crate) use rules::unknown_service;
 mod threads;

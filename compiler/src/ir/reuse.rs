@@ -205,7 +205,7 @@ impl<'a> BodyReuse<'a> {
         }
         // Expanded words depend on the environment, the section and the line: hash them as
         // read.
-        if text.contains('$') {
+        if memchr::memchr(b'$', text.as_bytes()).is_some() {
             let lines = body.iter().map(|&i| tree.line(section.file, i));
             for line in std::iter::once(tree.header(section)).chain(lines) {
                 for w in line.words.iter() {
