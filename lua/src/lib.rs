@@ -11,6 +11,7 @@ mod channel;
 mod classes;
 mod cli;
 mod core;
+mod errors;
 mod httpclient;
 mod maps;
 mod socket;
@@ -70,7 +71,7 @@ impl LuaEngine {
         let new_state = |id: usize| -> Result<State, Vec<String>> {
             let lua = Lua::new();
             let caller =
-                state::make_caller(&lua).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
+                errors::make_caller(&lua).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
             let state = State {
                 lua,
                 caller,
@@ -156,7 +157,7 @@ fn prepare(state: &State, plan: &LuaPlan) -> mlua::Result<()> {
         package.set(key, format!("{path};{current}"))?;
     }
     core::install(state)?;
-    state::plain_errors(lua)
+    errors::plain_errors(lua)
 }
 
 impl hapee_runtime::script::Engine for LuaEngine {
@@ -174,7 +175,7 @@ impl hapee_runtime::script::Engine for LuaEngine {
                 .unwrap_or_default();
             for f in inits {
                 if let Err(e) = s.run_now(&f, MultiValue::new(), None) {
-                    errors.push(format!("Lua init: {}", state::describe(s.id, &e)));
+                    errors.push(format!("Lua init: {}", errors::describe(s.id, &e)));
                 }
             }
         }
@@ -222,7 +223,7 @@ impl ThreadHooks {
 /// Reports a failed execution as HAProxy does: an alert on stderr and an error to the
 /// frontend's loggers, `<what> '<name>': <message>.`
 fn report(state: &State, what: &str, e: &mlua::Error, frontend: Option<&str>) {
-    let line = format!("{what}: {}.", state::describe(state.id, e));
+    let line = format!("{what}: {}.", errors::describe(state.id, e));
     eprintln!("[ALERT]    ({}) : {line}", std::process::id());
     if let Some(fe) = frontend.and_then(|name| {
         let shared = state.shared.get()?;
@@ -511,7 +512,8 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
         if slot.is_none() {
             let plan = LuaPlan::default();
             let lua = Lua::new();
-            let caller = state::make_caller(&lua).map_err(|e| format!("Lua runtime error: {e}"))?;
+            let caller =
+                errors::make_caller(&lua).map_err(|e| format!("Lua runtime error: {e}"))?;
             let s = State {
                 lua,
                 caller,
