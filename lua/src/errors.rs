@@ -67,10 +67,32 @@ pub fn check_args(given: usize, method: bool, n: usize, name: &str) -> mlua::Res
     )))
 }
 
-/// Converts `args` (whose count [`check_args`] checked) as mlua converts a function's typed
-/// arguments, numbering them from `first` (2 for a method, whose `self` is #1).
-pub fn convert<A: FromLuaMulti>(lua: &Lua, args: MultiValue, first: usize) -> mlua::Result<A> {
-    A::from_lua_args(args, first, None, lua)
+/// Converts `args` as mlua converts a function's typed arguments, numbering them as Lua does
+/// (a method's `self` is #1).
+pub fn convert<A: FromLuaMulti>(lua: &Lua, args: MultiValue, method: bool) -> mlua::Result<A> {
+    A::from_lua_args(args, 1 + usize::from(method), None, lua)
+}
+
+/// [`check_args`], then [`convert`].
+pub fn exact<A: FromLuaMulti>(
+    lua: &Lua,
+    args: MultiValue,
+    method: bool,
+    n: usize,
+    name: &str,
+) -> mlua::Result<A> {
+    check_args(args.len(), method, n, name)?;
+    convert(lua, args, method)
+}
+
+/// HAProxy's `luaL_argerror`: argument `pos` (a method's `self` is #1) is wrong for `why`.
+pub fn arg_error(pos: usize, why: &str) -> mlua::Error {
+    mlua::Error::BadArgument {
+        to: None,
+        pos,
+        name: None,
+        cause: std::sync::Arc::new(mlua::Error::runtime(why)),
+    }
 }
 
 /// One level of the stack, as far as messages need it.

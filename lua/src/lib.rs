@@ -68,6 +68,7 @@ impl LuaEngine {
         let limits = Arc::new(limits(plan));
         let loggers = Arc::new(loggers);
         let runtime = Arc::new(OnceLock::new());
+        let serving = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let new_state = |id: usize| -> Result<State, Vec<String>> {
             let lua = Lua::new();
             let caller =
@@ -79,6 +80,7 @@ impl LuaEngine {
                 registered: Default::default(),
                 limits: limits.clone(),
                 shared: runtime.clone(),
+                serving: serving.clone(),
                 loggers: loggers.clone(),
             };
             prepare(&state, plan).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
@@ -178,6 +180,9 @@ impl hapee_runtime::script::Engine for LuaEngine {
                     errors.push(format!("Lua init: {}", errors::describe(s.id, &e)));
                 }
             }
+        }
+        for s in self.states() {
+            s.serving.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let has_cli = self
             .states()
@@ -521,6 +526,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 registered: Default::default(),
                 limits: Arc::new(limits(&plan)),
                 shared: Arc::default(),
+                serving: Arc::default(),
                 loggers: Arc::default(),
             };
             prepare(&s, &plan).map_err(|e| format!("Lua runtime error: {e}"))?;

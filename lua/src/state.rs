@@ -62,6 +62,8 @@ pub struct State {
     pub limits: Arc<Limits>,
     /// The runtime's shared state, known once the proxy starts.
     pub shared: Arc<OnceLock<Arc<Shared>>>,
+    /// Set once the init functions ran: what only start-up may do (`Map.new`) fails after.
+    pub serving: Arc<std::sync::atomic::AtomicBool>,
     /// The global loggers (`log` lines of the global section).
     pub loggers: Arc<Vec<Arc<hapee_runtime::log::Sink>>>,
     /// Calls a function under `xpcall` with HAProxy's message and traceback as the message
