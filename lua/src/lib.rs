@@ -81,6 +81,7 @@ impl LuaEngine {
                 limits: limits.clone(),
                 shared: runtime.clone(),
                 serving: serving.clone(),
+                idle: Arc::default(),
                 loggers: loggers.clone(),
             };
             prepare(&state, plan).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
@@ -527,6 +528,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 limits: Arc::new(limits(&plan)),
                 shared: Arc::default(),
                 serving: Arc::default(),
+                idle: Arc::default(),
                 loggers: Arc::default(),
             };
             prepare(&s, &plan).map_err(|e| format!("Lua runtime error: {e}"))?;

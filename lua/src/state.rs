@@ -66,10 +66,17 @@ pub struct State {
     pub serving: Arc<std::sync::atomic::AtomicBool>,
     /// The global loggers (`log` lines of the global section).
     pub loggers: Arc<Vec<Arc<hapee_runtime::log::Sink>>>,
+    /// Coroutines that ran a function to its end, kept for the next calls: a new one per call
+    /// costs its allocation, the growth of its stack and later the collector's work.
+    pub idle: Arc<Mutex<Vec<mlua::Thread>>>,
     /// Calls a function under `xpcall` with HAProxy's message and traceback as the message
     /// handler ([`crate::errors::make_caller`]).
     pub caller: Function,
 }
+
+/// How many finished coroutines a state keeps for reuse: as many as calls commonly run at
+/// once on a busy thread.
+const IDLE_THREADS: usize = 64;
 
 /// Lua's error message for an execution that ran out of time (the hook raises it).
 pub const TIMEOUT: &str = "execution timeout";
@@ -117,7 +124,11 @@ impl State {
         limit: Option<Duration>,
     ) -> mlua::Result<MultiValue> {
         use futures_util::StreamExt;
-        let thread = self.lua.create_thread(self.caller.clone())?;
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let thread = match pooled {
+            Some(thread) => thread,
+            None => self.lua.create_thread(self.caller.clone())?,
+        };
         let address = thread.to_pointer() as usize;
         let mut all = MultiValue::from_iter([Value::Function(func)]);
         all.extend(args);
@@ -144,11 +155,26 @@ impl State {
                 Some(Err(e)) => return Err(e),
                 Some(Ok(values)) => {
                     if thread.status() != ThreadStatus::Resumable {
+                        drop(stream);
+                        self.recycle(thread);
                         return outcome(values);
                     }
                     // A forced (or explicit) yield: let the thread's other work run.
                     tokio::task::yield_now().await;
                 }
+            }
+        }
+    }
+
+    /// Keeps `thread`, which ran to its end, for a later call (up to [`IDLE_THREADS`]). One
+    /// stopped midway (its request went away while it waited) is left to the collector.
+    fn recycle(&self, thread: mlua::Thread) {
+        if thread.status() != ThreadStatus::Finished || thread.reset(self.caller.clone()).is_err() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_THREADS {
+                idle.push(thread);
             }
         }
     }
