@@ -256,7 +256,7 @@ fn strings(lua: &Lua, args: &[String]) -> mlua::Result<Vec<Value>> {
 }
 
 /// Gives the transaction back from a script.
-fn take_back(cell: &txn::TxnCell) -> Txn {
+fn take_back(cell: &txn::TxnCell) -> Box<Txn> {
     cell.lock()
         .unwrap_or_else(|e| e.into_inner())
         .take()
@@ -276,7 +276,12 @@ fn snapshot(t: &Txn) -> Txn {
 }
 
 impl Hooks for ThreadHooks {
-    fn action(&self, call: &ScriptCall, phase: Phase, txn: Txn) -> LocalFuture<(Txn, ActionEnd)> {
+    fn action(
+        &self,
+        call: &ScriptCall,
+        phase: Phase,
+        txn: Box<Txn>,
+    ) -> LocalFuture<(Box<Txn>, ActionEnd)> {
         let name = call.name.clone();
         let args = call.args.clone();
         let Some((state, action)) = self.find(|s| s.action(&name, phase)) else {
@@ -343,7 +348,7 @@ impl Hooks for ThreadHooks {
         };
         Box::pin(async move {
             let frontend = txn.frontend.to_string();
-            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
             let response: Arc<Mutex<applet::Response>> = Arc::default();
             let applet = applet::AppletHttp {
                 cell: cell.clone(),
@@ -386,7 +391,7 @@ impl Hooks for ThreadHooks {
                     }
                 }
             };
-            (take_back(&cell), reply)
+            (*take_back(&cell), reply)
         })
     }
 
@@ -404,7 +409,7 @@ impl Hooks for ThreadHooks {
             let frontend = txn.frontend.to_string();
             // What the content rules held is the service's to read first.
             let held = txn.payload.clone().unwrap_or_default();
-            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
             let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream, &held)));
             let applet = applet::AppletTcp {
                 cell: cell.clone(),
@@ -423,7 +428,7 @@ impl Hooks for ThreadHooks {
                     report(&state, &what, &e, Some(&frontend));
                 }
             }
-            let mut txn = take_back(&cell);
+            let mut txn = *take_back(&cell);
             let mut io = io.lock().await;
             io.close().await;
             txn.bytes_in = io.received;
@@ -434,7 +439,7 @@ impl Hooks for ThreadHooks {
 
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Sample> {
         let (state, func) = self.find(|s| s.fetch(name))?;
-        let cell: txn::TxnCell = Arc::new(Mutex::new(Some(snapshot(txn))));
+        let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(snapshot(txn)))));
         let obj = txn::LuaTxn {
             cell,
             done: Arc::default(),

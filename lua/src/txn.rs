@@ -12,7 +12,7 @@ use mlua::{AnyUserData, Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A transaction lent to a script; empty once given back.
-pub type TxnCell = Arc<Mutex<Option<Txn>>>;
+pub type TxnCell = Arc<Mutex<Option<Box<Txn>>>>;
 
 /// Runs `f` on the lent transaction; a script holding on to a transaction that has ended gets
 /// an error.
