@@ -21,7 +21,7 @@ tools="valgrind:valgrind"
 measure() {
     local name=$1 case=$2
     shift 2
-    valgrind --tool=callgrind --instr-atstart=no \
+    valgrind --tool=callgrind ${CG_OPTS:-} --instr-atstart=no \
         --callgrind-out-file="$work/cg.$name.$case.%p" "$@" >/dev/null 2>&1 &
     local pid=$!
     pids+=($pid)

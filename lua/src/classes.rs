@@ -10,7 +10,7 @@ use hapee_runtime::api::{servers, stat};
 use hapee_runtime::patref::{self, PatRef};
 use hapee_runtime::sample::MapMatch;
 use hapee_runtime::state::{ServerRt, Shared, ADMIN_DRAIN};
-use mlua::{Lua, UserData, UserDataMethods};
+use mlua::{Lua, MultiValue, UserData, UserDataMethods};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub fn install(state: &State) -> mlua::Result<()> {
     let lua = &state.lua;
     let map = lua.create_table()?;
+    let serving = state.serving.clone();
     for (i, name) in [
         "_str", "_beg", "_end", "_sub", "_dom", "_reg", "_ip", "_int",
     ]
@@ -28,7 +29,17 @@ pub fn install(state: &State) -> mlua::Result<()> {
     }
     map.set(
         "new",
-        lua.create_function(|_, (file, method): (String, Option<usize>)| {
+        lua.create_function(move |lua, args: MultiValue| {
+            if !(1..=2).contains(&args.len()) {
+                return Err(mlua::Error::runtime("'new' needs at least 1 argument."));
+            }
+            let (file, method): (String, Option<usize>) = crate::errors::convert(lua, args, false)?;
+            // As in HAProxy, maps are loaded while starting (top level and init functions).
+            if serving.load(Ordering::Relaxed) {
+                return Err(mlua::Error::runtime(
+                    "'new': map: cannot load map at runtime.",
+                ));
+            }
             let how = [
                 MapMatch::Str,
                 MapMatch::Beg,

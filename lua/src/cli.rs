@@ -84,7 +84,7 @@ impl hapee_runtime::script::CliCommands for ScriptCommands {
                 let name = command.words.join(" ");
                 text.push_str(&format!(
                     "Lua cli '{name}': {}.\n",
-                    crate::state::describe(state.id, &e)
+                    crate::errors::describe(state.id, &e)
                 ));
             }
         }

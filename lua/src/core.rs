@@ -1,6 +1,7 @@
 //! The `core` table scripts see: registration (`core.register_*`), logs, time and waits, the
 //! proxies, and HAProxy's helpers (`concat`, `tokenize`, `parse_addr`, `match_addr`).
 
+use crate::errors::exact;
 use crate::state::{Action, State};
 use hapee_runtime::script::Phase;
 use mlua::{Function, Lua, MultiValue, Table, UserData};
@@ -170,9 +171,12 @@ fn log_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let lua = &state.lua;
     for (name, level) in [("Debug", 7u8), ("Info", 6), ("Warning", 4), ("Alert", 1)] {
         let s = state.clone();
+        // HAProxy names them in lower case in its argument check.
+        let label = name.to_lowercase();
         core.set(
             name,
-            lua.create_function(move |_, msg: mlua::String| {
+            lua.create_function(move |lua, args: MultiValue| {
+                let msg: mlua::String = exact(lua, args, false, 1, &label)?;
                 s.log(level, &msg.to_string_lossy(), None);
                 Ok(())
             })?,
@@ -181,12 +185,23 @@ fn log_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let s = state.clone();
     core.set(
         "log",
-        lua.create_function(move |_, (level, msg): (u8, mlua::String)| {
-            s.log(level.min(7), &msg.to_string_lossy(), None);
+        lua.create_function(move |lua, args: MultiValue| {
+            let (level, msg): (i64, mlua::String) = exact(lua, args, false, 2, "log")?;
+            let level = log_level(level, 1)?;
+            s.log(level, &msg.to_string_lossy(), None);
             Ok(())
         })?,
     )?;
     Ok(())
+}
+
+/// A script's log level (`core.log`, `txn:log`), checked as HAProxy checks it: a wrong one is
+/// a bad argument `pos`.
+pub fn log_level(level: i64, pos: usize) -> mlua::Result<u8> {
+    u8::try_from(level)
+        .ok()
+        .filter(|l| *l <= 7)
+        .ok_or_else(|| crate::errors::arg_error(pos, "Invalid loglevel."))
 }
 
 fn time_functions(lua: &Lua, core: &Table) -> mlua::Result<()> {
@@ -204,14 +219,16 @@ fn time_functions(lua: &Lua, core: &Table) -> mlua::Result<()> {
     )?;
     core.set(
         "sleep",
-        lua.create_async_function(|_, secs: u64| async move {
+        lua.create_async_function(|lua, args: MultiValue| async move {
+            let secs: u64 = exact(&lua, args, false, 1, "sleep")?;
             tokio::time::sleep(Duration::from_secs(secs)).await;
             Ok(())
         })?,
     )?;
     core.set(
         "msleep",
-        lua.create_async_function(|_, ms: u64| async move {
+        lua.create_async_function(|lua, args: MultiValue| async move {
+            let ms: u64 = exact(&lua, args, false, 1, "msleep")?;
             tokio::time::sleep(Duration::from_millis(ms)).await;
             Ok(())
         })?,

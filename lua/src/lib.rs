@@ -11,6 +11,7 @@ mod channel;
 mod classes;
 mod cli;
 mod core;
+mod errors;
 mod httpclient;
 mod maps;
 mod socket;
@@ -67,10 +68,11 @@ impl LuaEngine {
         let limits = Arc::new(limits(plan));
         let loggers = Arc::new(loggers);
         let runtime = Arc::new(OnceLock::new());
+        let serving = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let new_state = |id: usize| -> Result<State, Vec<String>> {
             let lua = Lua::new();
             let caller =
-                state::make_caller(&lua).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
+                errors::make_caller(&lua).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
             let state = State {
                 lua,
                 caller,
@@ -78,6 +80,8 @@ impl LuaEngine {
                 registered: Default::default(),
                 limits: limits.clone(),
                 shared: runtime.clone(),
+                serving: serving.clone(),
+                idle: Arc::default(),
                 loggers: loggers.clone(),
             };
             prepare(&state, plan).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
@@ -156,7 +160,7 @@ fn prepare(state: &State, plan: &LuaPlan) -> mlua::Result<()> {
         package.set(key, format!("{path};{current}"))?;
     }
     core::install(state)?;
-    state::plain_errors(lua)
+    errors::plain_errors(lua)
 }
 
 impl hapee_runtime::script::Engine for LuaEngine {
@@ -174,9 +178,12 @@ impl hapee_runtime::script::Engine for LuaEngine {
                 .unwrap_or_default();
             for f in inits {
                 if let Err(e) = s.run_now(&f, MultiValue::new(), None) {
-                    errors.push(format!("Lua init: {}", state::describe(s.id, &e)));
+                    errors.push(format!("Lua init: {}", errors::describe(s.id, &e)));
                 }
             }
+        }
+        for s in self.states() {
+            s.serving.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let has_cli = self
             .states()
@@ -222,7 +229,7 @@ impl ThreadHooks {
 /// Reports a failed execution as HAProxy does: an alert on stderr and an error to the
 /// frontend's loggers, `<what> '<name>': <message>.`
 fn report(state: &State, what: &str, e: &mlua::Error, frontend: Option<&str>) {
-    let line = format!("{what}: {}.", state::describe(state.id, e));
+    let line = format!("{what}: {}.", errors::describe(state.id, e));
     eprintln!("[ALERT]    ({}) : {line}", std::process::id());
     if let Some(fe) = frontend.and_then(|name| {
         let shared = state.shared.get()?;
@@ -249,7 +256,7 @@ fn strings(lua: &Lua, args: &[String]) -> mlua::Result<Vec<Value>> {
 }
 
 /// Gives the transaction back from a script.
-fn take_back(cell: &txn::TxnCell) -> Txn {
+fn take_back(cell: &txn::TxnCell) -> Box<Txn> {
     cell.lock()
         .unwrap_or_else(|e| e.into_inner())
         .take()
@@ -269,7 +276,12 @@ fn snapshot(t: &Txn) -> Txn {
 }
 
 impl Hooks for ThreadHooks {
-    fn action(&self, call: &ScriptCall, phase: Phase, txn: Txn) -> LocalFuture<(Txn, ActionEnd)> {
+    fn action(
+        &self,
+        call: &ScriptCall,
+        phase: Phase,
+        txn: Box<Txn>,
+    ) -> LocalFuture<(Box<Txn>, ActionEnd)> {
         let name = call.name.clone();
         let args = call.args.clone();
         let Some((state, action)) = self.find(|s| s.action(&name, phase)) else {
@@ -336,7 +348,7 @@ impl Hooks for ThreadHooks {
         };
         Box::pin(async move {
             let frontend = txn.frontend.to_string();
-            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
             let response: Arc<Mutex<applet::Response>> = Arc::default();
             let applet = applet::AppletHttp {
                 cell: cell.clone(),
@@ -379,7 +391,7 @@ impl Hooks for ThreadHooks {
                     }
                 }
             };
-            (take_back(&cell), reply)
+            (*take_back(&cell), reply)
         })
     }
 
@@ -397,7 +409,7 @@ impl Hooks for ThreadHooks {
             let frontend = txn.frontend.to_string();
             // What the content rules held is the service's to read first.
             let held = txn.payload.clone().unwrap_or_default();
-            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
+            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
             let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream, &held)));
             let applet = applet::AppletTcp {
                 cell: cell.clone(),
@@ -416,7 +428,7 @@ impl Hooks for ThreadHooks {
                     report(&state, &what, &e, Some(&frontend));
                 }
             }
-            let mut txn = take_back(&cell);
+            let mut txn = *take_back(&cell);
             let mut io = io.lock().await;
             io.close().await;
             txn.bytes_in = io.received;
@@ -427,7 +439,7 @@ impl Hooks for ThreadHooks {
 
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Sample> {
         let (state, func) = self.find(|s| s.fetch(name))?;
-        let cell: txn::TxnCell = Arc::new(Mutex::new(Some(snapshot(txn))));
+        let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(snapshot(txn)))));
         let obj = txn::LuaTxn {
             cell,
             done: Arc::default(),
@@ -511,7 +523,8 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
         if slot.is_none() {
             let plan = LuaPlan::default();
             let lua = Lua::new();
-            let caller = state::make_caller(&lua).map_err(|e| format!("Lua runtime error: {e}"))?;
+            let caller =
+                errors::make_caller(&lua).map_err(|e| format!("Lua runtime error: {e}"))?;
             let s = State {
                 lua,
                 caller,
@@ -519,6 +532,8 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 registered: Default::default(),
                 limits: Arc::new(limits(&plan)),
                 shared: Arc::default(),
+                serving: Arc::default(),
+                idle: Arc::default(),
                 loggers: Arc::default(),
             };
             prepare(&s, &plan).map_err(|e| format!("Lua runtime error: {e}"))?;

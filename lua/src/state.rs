@@ -3,6 +3,7 @@
 //! the worker thread's event loop, yielding every `tune.lua.forced-yield` instructions and
 //! stopped once it has run longer than its timeout.
 
+use crate::errors::outcome;
 use hapee_runtime::script::Phase;
 use hapee_runtime::state::Shared;
 use mlua::{Function, HookTriggers, Lua, MultiValue, ThreadStatus, Value, VmState};
@@ -61,170 +62,21 @@ pub struct State {
     pub limits: Arc<Limits>,
     /// The runtime's shared state, known once the proxy starts.
     pub shared: Arc<OnceLock<Arc<Shared>>>,
+    /// Set once the init functions ran: what only start-up may do (`Map.new`) fails after.
+    pub serving: Arc<std::sync::atomic::AtomicBool>,
     /// The global loggers (`log` lines of the global section).
     pub loggers: Arc<Vec<Arc<hapee_runtime::log::Sink>>>,
-    /// Calls a function under `xpcall` with [`traceback`] as the message handler.
+    /// Coroutines that ran a function to its end, kept for the next calls: a new one per call
+    /// costs its allocation, the growth of its stack and later the collector's work.
+    pub idle: Arc<Mutex<Vec<mlua::Thread>>>,
+    /// Calls a function under `xpcall` with HAProxy's message and traceback as the message
+    /// handler ([`crate::errors::make_caller`]).
     pub caller: Function,
 }
 
-/// What the caller gave back: the function's results, or its failure.
-fn outcome(mut values: MultiValue) -> mlua::Result<MultiValue> {
-    match values.pop_front() {
-        Some(Value::Boolean(true)) => Ok(values),
-        _ => {
-            let message = match values.pop_front() {
-                Some(Value::String(s)) => s.to_string_lossy(),
-                Some(Value::Error(e)) => bare(&e),
-                Some(other) => format!("{other:?}"),
-                None => "unknown runtime error".into(),
-            };
-            if message == "not enough memory" {
-                return Err(mlua::Error::MemoryError(message));
-            }
-            Err(mlua::Error::RuntimeError(message))
-        }
-    }
-}
-
-/// The message of an error raised by Rust code (the innermost cause).
-fn bare(e: &mlua::Error) -> String {
-    match e {
-        mlua::Error::CallbackError { cause, .. } => bare(cause),
-        mlua::Error::WithContext { cause, .. } => bare(cause),
-        mlua::Error::RuntimeError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// What a script sees of an error that a Rust function raised: HAProxy's functions raise plain
-/// strings, where mlua raises a userdata whose text carries its own traceback. Lua's own
-/// wording for a bad argument (`bad argument #1 to '?' (number expected, got string)`).
-fn script_message(e: &mlua::Error) -> String {
-    match e {
-        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
-            script_message(cause)
-        }
-        mlua::Error::BadArgument { to, pos, cause, .. } => {
-            let inner = match cause.as_ref() {
-                mlua::Error::FromLuaConversionError { from, to, .. } => {
-                    let expected = lua_type_name(to);
-                    let got = if *from == "nil" { "no value" } else { from };
-                    format!("{expected} expected, got {got}")
-                }
-                other => script_message(other),
-            };
-            // A method's arguments are counted after `self`, and Lua names the method.
-            match to.as_deref().and_then(|t| t.rsplit_once('.')) {
-                Some((_, method)) => {
-                    format!(
-                        "bad argument #{} to '{method}' ({inner})",
-                        pos.saturating_sub(1)
-                    )
-                }
-                None => format!("bad argument #{pos} to '?' ({inner})"),
-            }
-        }
-        other => bare(other),
-    }
-}
-
-/// The Lua type a Rust conversion target stands for.
-fn lua_type_name(rust: &str) -> &str {
-    match rust {
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
-        | "usize" | "f32" | "f64" | "integer" | "number" => "number",
-        "String" | "string" | "BString" | "OsString" | "PathBuf" | "Box<str>" | "CString" => {
-            "string"
-        }
-        "bool" | "boolean" => "boolean",
-        "Table" | "table" => "table",
-        "Function" | "function" => "function",
-        other => other,
-    }
-}
-
-/// Replaces `pcall` and `xpcall` with ones that hand scripts the plain message of an error a
-/// Rust function raised ([`script_message`]), as HAProxy's C functions raise it; errors that
-/// Lua code raised pass unchanged.
-pub fn plain_errors(lua: &Lua) -> mlua::Result<()> {
-    let message = lua.create_function(|lua, err: Value| match err {
-        Value::Error(e) => Ok(Value::String(lua.create_string(script_message(&e))?)),
-        other => Ok(other),
-    })?;
-    lua.load(
-        "local pcall, xpcall, message = pcall, xpcall, ...\n\
-         local function fix(ok, ...)\n\
-           if ok then return ok, ... end\n\
-           return false, message((...))\n\
-         end\n\
-         _G.pcall = function(f, ...) return fix(pcall(f, ...)) end\n\
-         _G.xpcall = function(f, h, ...) return xpcall(f, function(e) return h(message(e)) end, ...) end",
-    )
-    .set_name("=hapee")
-    .call::<()>(message)
-}
-
-/// Makes the function that runs scripts' functions: `xpcall` with a message handler that
-/// adds HAProxy's traceback to the error (` from file:line: in function line N, …`). The call
-/// is a tail call, so that nothing of the wrapper shows in the traceback.
-pub fn make_caller(lua: &Lua) -> mlua::Result<Function> {
-    let handler = lua.create_function(|lua, err: Value| {
-        let message = match &err {
-            Value::String(s) => s.to_string_lossy(),
-            Value::Error(e) => bare(e),
-            Value::Nil => "nil".into(),
-            other => other.to_string().unwrap_or_default(),
-        };
-        Ok(format!("{message} from {}", traceback(lua)))
-    })?;
-    lua.load("local xpcall, handler = xpcall, ...; return function(f, ...) return xpcall(f, handler, ...) end")
-        .set_name("=hapee")
-        .call::<Function>(handler)
-}
-
-/// Where the running code is, as HAProxy describes it: each level's `file:line: ` and the
-/// function's name (or `in function line N` where it was defined), nameless C levels left out.
-fn traceback(lua: &Lua) -> String {
-    let mut parts = Vec::new();
-    // Level 0 is the handler itself; the two bottom levels are `xpcall` and the caller.
-    let mut level = 1;
-    let mut bottom = 1;
-    while lua.inspect_stack(bottom).is_some() {
-        bottom += 1;
-    }
-    while level + 2 < bottom {
-        let Some(d) = lua.inspect_stack(level) else {
-            break;
-        };
-        level += 1;
-        let names = d.names();
-        let source = d.source();
-        let line = d.curr_line();
-        let nameless = names.name_what.is_none_or(str::is_empty) && names.name.is_none();
-        if line < 0 && source.what == "C" && nameless {
-            continue;
-        }
-        let src = source.short_src.as_deref().unwrap_or("?");
-        let mut part = if line > 0 {
-            format!("{src}:{line}: ")
-        } else {
-            format!("{src}: ")
-        };
-        match (names.name_what, &names.name) {
-            (Some(what), Some(name)) if !what.is_empty() => {
-                part.push_str(&format!("in {what} '{name}'"))
-            }
-            _ if source.what == "main" => part.push_str("main chunk"),
-            _ if source.what != "C" => part.push_str(&format!(
-                "in function line {}",
-                source.line_defined.unwrap_or(0)
-            )),
-            _ => part.push('?'),
-        }
-        parts.push(part);
-    }
-    parts.join(", ")
-}
+/// How many finished coroutines a state keeps for reuse: as many as calls commonly run at
+/// once on a busy thread.
+const IDLE_THREADS: usize = 64;
 
 /// Lua's error message for an execution that ran out of time (the hook raises it).
 pub const TIMEOUT: &str = "execution timeout";
@@ -272,7 +124,11 @@ impl State {
         limit: Option<Duration>,
     ) -> mlua::Result<MultiValue> {
         use futures_util::StreamExt;
-        let thread = self.lua.create_thread(self.caller.clone())?;
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let thread = match pooled {
+            Some(thread) => thread,
+            None => self.lua.create_thread(self.caller.clone())?,
+        };
         let address = thread.to_pointer() as usize;
         let mut all = MultiValue::from_iter([Value::Function(func)]);
         all.extend(args);
@@ -299,11 +155,26 @@ impl State {
                 Some(Err(e)) => return Err(e),
                 Some(Ok(values)) => {
                     if thread.status() != ThreadStatus::Resumable {
+                        drop(stream);
+                        self.recycle(thread);
                         return outcome(values);
                     }
                     // A forced (or explicit) yield: let the thread's other work run.
                     tokio::task::yield_now().await;
                 }
+            }
+        }
+    }
+
+    /// Keeps `thread`, which ran to its end, for a later call (up to [`IDLE_THREADS`]). One
+    /// stopped midway (its request went away while it waited) is left to the collector.
+    fn recycle(&self, thread: mlua::Thread) {
+        if thread.status() != ThreadStatus::Finished || thread.reset(self.caller.clone()).is_err() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_THREADS {
+                idle.push(thread);
             }
         }
     }
@@ -388,14 +259,6 @@ fn stderr_line(level: u8, message: &str) -> String {
         now.second(),
         std::process::id()
     )
-}
-
-/// The message HAProxy gives a failed execution (after `<what> '<name>': `).
-pub fn describe(state_id: usize, e: &mlua::Error) -> String {
-    match e {
-        mlua::Error::MemoryError(_) => "out of memory error".to_string(),
-        other => format!("[state-id {state_id}] runtime error: {}", bare(other)),
-    }
 }
 
 /// Loads `file` into `lua` as a chunk named after its path (so errors say `file:line`) and

@@ -2,6 +2,7 @@
 //! data, `done`, `reply`), with its `HTTP` (`txn.http`), `Fetches` (`txn.f`, `txn.sf`) and
 //! `Converters` (`txn.c`, `txn.sc`) objects.
 
+use crate::errors::exact;
 use crate::values::{from_lua, to_lua};
 use hapee_runtime::sample::Value as Sample;
 use hapee_runtime::script::ScriptReply;
@@ -11,7 +12,7 @@ use mlua::{AnyUserData, Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A transaction lent to a script; empty once given back.
-pub type TxnCell = Arc<Mutex<Option<Txn>>>;
+pub type TxnCell = Arc<Mutex<Option<Box<Txn>>>>;
 
 /// Runs `f` on the lent transaction; a script holding on to a transaction that has ended gets
 /// an error.
@@ -76,16 +77,25 @@ impl UserData for LuaTxn {
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |t: &LuaTxn| &t.cell);
-        m.add_method("set_loglevel", |_, this, level: u8| {
-            with_txn(&this.cell, |t| t.log_level = Some(level.min(7)))
+        m.add_method("set_loglevel", |lua, this, args: MultiValue| {
+            let level: i64 = exact(lua, args, true, 2, "set_loglevel")?;
+            let level = u8::try_from(level)
+                .ok()
+                .filter(|l| *l <= 7)
+                .ok_or_else(|| {
+                    crate::errors::arg_error(2, "Bad log level. It must be between 0 and 7")
+                })?;
+            with_txn(&this.cell, |t| t.log_level = Some(level))
         });
-        m.add_method("set_priv", |_, this, value: Value| {
+        m.add_method("set_priv", |lua, this, args: MultiValue| {
+            let value: Value = exact(lua, args, true, 2, "set_priv")?;
             let state = this.state.id;
             with_txn(&this.cell, |t| {
                 t.script_data = Some(Box::new(Private { state, value }))
             })
         });
-        m.add_method("get_priv", |_, this, ()| {
+        m.add_method("get_priv", |lua, this, args: MultiValue| {
+            exact::<()>(lua, args, true, 1, "get_priv")?;
             with_txn(&this.cell, |t| {
                 t.script_data
                     .as_ref()
@@ -95,8 +105,12 @@ impl UserData for LuaTxn {
             })
         });
         // Packet marks and TOS need socket options hapee does not set on client sockets.
-        m.add_method("set_tos", |_, _, _: MultiValue| Ok(()));
-        m.add_method("set_mark", |_, _, _: MultiValue| Ok(()));
+        m.add_method("set_tos", |lua, _, args: MultiValue| {
+            exact::<i64>(lua, args, true, 2, "set_tos").map(drop)
+        });
+        m.add_method("set_mark", |lua, _, args: MultiValue| {
+            exact::<i64>(lua, args, true, 2, "set_mark").map(drop)
+        });
         m.add_method("reply", |_, _, init: Option<mlua::Table>| {
             Reply::from_table(init)
         });
@@ -118,18 +132,19 @@ impl UserData for LuaTxn {
             ("Alert", 1),
             ("deflog", 6),
         ] {
-            m.add_method(name, move |_, this, msg: mlua::String| {
+            m.add_method(name, move |lua, this, args: MultiValue| {
+                let msg: mlua::String = exact(lua, args, true, 2, name)?;
                 this.state
                     .log(level, &msg.to_string_lossy(), this.frontend().as_deref());
                 Ok(())
             });
         }
-        m.add_method("log", |_, this, (level, msg): (u8, mlua::String)| {
-            this.state.log(
-                level.min(7),
-                &msg.to_string_lossy(),
-                this.frontend().as_deref(),
-            );
+        m.add_method("log", |lua, this, args: MultiValue| {
+            let (level, msg): (i64, mlua::String) = exact(lua, args, true, 3, "log")?;
+            // HAProxy's check names `self` (argument 1) here.
+            let level = crate::core::log_level(level, 1)?;
+            this.state
+                .log(level, &msg.to_string_lossy(), this.frontend().as_deref());
             Ok(())
         });
         m.add_method("get_fe_name", |_, this, ()| {
@@ -143,28 +158,34 @@ impl UserData for LuaTxn {
 
 /// `get_var`, `set_var` and `unset_var`, shared by `TXN` and the applets.
 pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T) -> &TxnCell) {
-    m.add_method(
-        "set_var",
-        move |_, this, (name, value, ifexist): (String, Value, Option<bool>)| {
-            let Some(sample) = from_lua(&value) else {
-                return Ok(false);
-            };
-            // With `ifexist`, only a name the configuration (or an earlier set) uses is set.
-            if ifexist.unwrap_or(false) && !crate::vars::is_declared(&name) {
-                return Ok(false);
-            }
-            crate::vars::declare(&name);
-            with_txn(cell_of(this), |t| {
-                t.store_var(&name, sample);
-                true
-            })
-        },
-    );
-    m.add_method("get_var", move |lua, this, name: String| {
+    m.add_method("set_var", move |lua, this, args: MultiValue| {
+        if !(2..=3).contains(&args.len()) {
+            return Err(mlua::Error::runtime(
+                "'set_var' needs between 3 and 4 arguments",
+            ));
+        }
+        let (name, value, ifexist): (String, Value, Option<bool>) =
+            crate::errors::convert(lua, args, true)?;
+        let Some(sample) = from_lua(&value) else {
+            return Ok(false);
+        };
+        // With `ifexist`, only a name the configuration (or an earlier set) uses is set.
+        if ifexist.unwrap_or(false) && !crate::vars::is_declared(&name) {
+            return Ok(false);
+        }
+        crate::vars::declare(&name);
+        with_txn(cell_of(this), |t| {
+            t.store_var(&name, sample);
+            true
+        })
+    });
+    m.add_method("get_var", move |lua, this, args: MultiValue| {
+        let name: String = exact(lua, args, true, 2, "get_var")?;
         let v = with_txn(cell_of(this), |t| t.var(&name))?;
         v.map_or(Ok(Value::Nil), |v| to_lua(lua, &v))
     });
-    m.add_method("unset_var", move |_, this, name: String| {
+    m.add_method("unset_var", move |lua, this, args: MultiValue| {
+        let name: String = exact(lua, args, true, 2, "unset_var")?;
         with_txn(cell_of(this), |t| t.remove_var(&name))
     });
 }
@@ -254,16 +275,18 @@ fn result(lua: &Lua, v: Option<Sample>, strings: bool) -> mlua::Result<Value> {
 /// function with a plain table read instead of building a closure on every call.
 fn lazy_functions(
     lua: &Lua,
-    make: impl Fn(&Lua, String) -> mlua::Result<mlua::Function> + mlua::MaybeSend + 'static,
+    make: impl Fn(&Lua, String) -> mlua::Result<Option<mlua::Function>> + mlua::MaybeSend + 'static,
 ) -> mlua::Result<mlua::Table> {
     let functions = lua.create_table()?;
     let meta = lua.create_table()?;
     meta.raw_set(
         "__index",
         lua.create_function(move |lua, (t, name): (mlua::Table, mlua::String)| {
-            let f = make(lua, name.to_string_lossy())?;
+            let Some(f) = make(lua, name.to_string_lossy())? else {
+                return Ok(None);
+            };
             t.raw_set(name, &f)?;
-            Ok(f)
+            Ok(Some(f))
         })?,
     )?;
     functions.set_metatable(Some(meta));
@@ -274,6 +297,13 @@ impl UserData for Fetches {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
         f.add_meta_field_with("__index", |lua| {
             lazy_functions(lua, |lua, name| {
+                // HAProxy's class has its fetches only: another name reads as nil.
+                let known = hapee_compiler::registry::FETCHES
+                    .iter()
+                    .any(|f| f.name.len() == name.len() && f.name.replace('.', "_") == name);
+                if !known {
+                    return Ok(None);
+                }
                 let fetch = hapee_runtime::sample::Fetch {
                     name: fetch_name(&name),
                     args: Vec::new(),
@@ -297,6 +327,7 @@ impl UserData for Fetches {
                         result(lua, v, this.strings)
                     },
                 )
+                .map(Some)
             })
         });
     }
@@ -333,6 +364,7 @@ impl UserData for Converters {
                         result(lua, out, strings)
                     },
                 )
+                .map(Some)
             })
         });
     }
@@ -422,16 +454,21 @@ fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
 impl UserData for Http {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         for (prefix, response) in [("req", false), ("res", true)] {
-            m.add_method(format!("{prefix}_get_headers"), move |lua, this, ()| {
+            let label = format!("{prefix}_get_headers");
+            m.add_method(label.clone(), move |lua, this, args: MultiValue| {
+                exact::<()>(lua, args, true, 1, &label)?;
                 let h = with_txn(&this.cell, |t| {
                     heads(t, response).map(|h| h.clone()).unwrap_or_default()
                 })?;
                 headers_table(lua, &h)
             });
             for (op, replace) in [("set", true), ("add", false)] {
+                // HAProxy's checks name them `req_set_hdr`, `res_add_hdr`…
+                let label = format!("{prefix}_{op}_hdr");
                 m.add_method(
                     format!("{prefix}_{op}_header"),
-                    move |_, this, (name, value): (String, String)| {
+                    move |lua, this, args: MultiValue| {
+                        let (name, value): (String, String) = exact(lua, args, true, 3, &label)?;
                         let (n, v) = header_pair(&name, &value)?;
                         with_txn(&this.cell, |t| {
                             if let Some(h) = heads(t, response) {
@@ -445,9 +482,11 @@ impl UserData for Http {
                     },
                 );
             }
+            let label = format!("{prefix}_del_hdr");
             m.add_method(
                 format!("{prefix}_del_header"),
-                move |_, this, name: String| {
+                move |lua, this, args: MultiValue| {
+                    let name: String = exact(lua, args, true, 2, &label)?;
                     let (n, _) = header_pair(&name, "")?;
                     with_txn(&this.cell, |t| {
                         if let Some(h) = heads(t, response) {
@@ -457,9 +496,16 @@ impl UserData for Http {
                 },
             );
             for (op, per_value) in [("header", false), ("value", true)] {
+                // HAProxy's checks: `req_rep_hdr` for both request ones, `res_rep_val`.
+                let label = match (response, per_value) {
+                    (true, true) => "res_rep_val".to_string(),
+                    _ => format!("{prefix}_rep_hdr"),
+                };
                 m.add_method(
                     format!("{prefix}_rep_{op}"),
-                    move |_, this, (name, regex, replace): (String, String, String)| {
+                    move |lua, this, args: MultiValue| {
+                        let (name, regex, replace): (String, String, String) =
+                            exact(lua, args, true, 4, &label)?;
                         let (n, _) = header_pair(&name, "")?;
                         let re = regex::Regex::new(&regex)
                             .map_err(|e| mlua::Error::runtime(e.to_string()))?;

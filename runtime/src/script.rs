@@ -67,7 +67,15 @@ pub struct ScriptCall {
 /// What one worker thread's scripts offer the request path.
 pub trait Hooks {
     /// Runs action `call`; gives the transaction back with how it ended.
-    fn action(&self, call: &ScriptCall, phase: Phase, txn: Txn) -> LocalFuture<(Txn, ActionEnd)>;
+    ///
+    /// The transaction travels boxed: it is large, and moved by value into the script's
+    /// future and back it cost a copy of itself at every step.
+    fn action(
+        &self,
+        call: &ScriptCall,
+        phase: Phase,
+        txn: Box<Txn>,
+    ) -> LocalFuture<(Box<Txn>, ActionEnd)>;
     /// Runs HTTP service `name` on a request whose body has been read; `None` when the service
     /// failed (already reported).
     fn service(&self, name: &str, txn: Txn, body: Bytes)
@@ -103,9 +111,9 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
     let Some(hooks) = hooks() else {
         return ActionEnd::Failed;
     };
-    let lent = std::mem::replace(txn, placeholder(txn));
+    let lent = Box::new(std::mem::replace(txn, placeholder(txn)));
     let (back, end) = hooks.action(call, phase, lent).await;
-    *txn = back;
+    *txn = *back;
     end
 }
 

@@ -17,6 +17,8 @@ core.register_service("pcall", "http", function(applet)
   out[#out + 1] = show(core.parse_addr)
   out[#out + 1] = show(function() return applet.headers.nope.x end)
   out[#out + 1] = tostring(select(2, xpcall(core.msleep, function(e) return "handled: " .. e end, "abc")))
+  out[#out + 1] = show(function() core.Info() end)
+  out[#out + 1] = tostring(select(2, xpcall(function() core.msleep("x") end, function(e) return "handled: " .. e end)))
   local s = table.concat(out, "\n") .. "\n"
   applet:set_status(200)
   applet:add_header("content-length", string.len(s))

@@ -63,6 +63,8 @@ mod logasap;
 mod lua;
 #[path = "runtime/lua_channel.rs"]
 mod lua_channel;
+#[path = "runtime/lua_errors.rs"]
+mod lua_errors;
 #[path = "runtime/lua_public.rs"]
 mod lua_public;
 #[path = "runtime/lua_runtime_api.rs"]

@@ -301,7 +301,9 @@ fn pcall_hands_scripts_the_plain_error_strings_haproxy_gives() {
          false [bad argument #1 to '?' (string expected, got no value)]\n\
          false [bad argument #1 to '?' (string expected, got no value)]\n\
          false [{file}:18: attempt to index a nil value (field 'nope')]\n\
-         handled: bad argument #1 to '?' (number expected, got string)\n"
+         handled: bad argument #1 to '?' (number expected, got string)\n\
+         false [{file}:20: 'info' needs 1 arguments]\n\
+         handled: {file}:21: bad argument #1 to 'msleep' (number expected, got string)\n"
     );
     assert_eq!(ours, expected);
     // Debian's haproxy (Lua 5.3) hands the script the same strings.

@@ -1,0 +1,297 @@
+//! Errors as HAProxy words them. HAProxy's API functions are C functions that raise plain
+//! strings with `luaL_error`/`luaL_argerror`: prefixed with where the calling Lua code is
+//! (`file:line: `), naming the function as the call site names it (`bad argument #1 to
+//! 'msleep' (…)`), and checking their argument counts (`'info' needs 1 arguments`). Ours are
+//! Rust functions raising mlua errors; the message handlers here turn those into HAProxy's
+//! strings while the failing call is still on the stack, both for the alert logged when a
+//! script fails and for what `pcall`/`xpcall` hand a script.
+
+use mlua::{FromLuaMulti, Function, Lua, MultiValue, Value};
+
+/// Stands for a failure whose error value is not a string (`error({})`): HAProxy then says
+/// `unknown runtime error` instead of `runtime error: <message>`.
+const UNKNOWN: &str = "\u{0}unknown";
+
+/// What the caller gave back: the function's results, or its failure.
+pub fn outcome(mut values: MultiValue) -> mlua::Result<MultiValue> {
+    match values.pop_front() {
+        Some(Value::Boolean(true)) => Ok(values),
+        _ => {
+            let message = match values.pop_front() {
+                Some(Value::String(s)) => s.to_string_lossy(),
+                Some(Value::Error(e)) => bare(&e),
+                Some(other) => format!("{other:?}"),
+                None => "unknown runtime error".into(),
+            };
+            if message == "not enough memory" {
+                return Err(mlua::Error::MemoryError(message));
+            }
+            Err(mlua::Error::RuntimeError(message))
+        }
+    }
+}
+
+/// The message of an error raised by Rust code (the innermost cause).
+pub fn bare(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => bare(cause),
+        mlua::Error::WithContext { cause, .. } => bare(cause),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The message HAProxy gives a failed execution (after `<what> '<name>': `).
+pub fn describe(state_id: usize, e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::MemoryError(_) => "out of memory error".to_string(),
+        other => {
+            let message = bare(other);
+            match message.strip_prefix(UNKNOWN) {
+                Some(rest) => format!("[state-id {state_id}] unknown runtime error{rest}"),
+                None => format!("[state-id {state_id}] runtime error: {message}"),
+            }
+        }
+    }
+}
+
+/// HAProxy's `check_args`: a function that takes exactly `n` arguments (a method's `self`
+/// counted) fails with `'<name>' needs <n> arguments` on any other count. `given` is the
+/// count mlua passed on (without `self` for a method, so `method` adds it back).
+pub fn check_args(given: usize, method: bool, n: usize, name: &str) -> mlua::Result<()> {
+    if given + usize::from(method) == n {
+        return Ok(());
+    }
+    Err(mlua::Error::runtime(format!(
+        "'{name}' needs {n} arguments"
+    )))
+}
+
+/// Converts `args` as mlua converts a function's typed arguments, numbering them as Lua does
+/// (a method's `self` is #1).
+pub fn convert<A: FromLuaMulti>(lua: &Lua, args: MultiValue, method: bool) -> mlua::Result<A> {
+    A::from_lua_args(args, 1 + usize::from(method), None, lua)
+}
+
+/// [`check_args`], then [`convert`].
+pub fn exact<A: FromLuaMulti>(
+    lua: &Lua,
+    args: MultiValue,
+    method: bool,
+    n: usize,
+    name: &str,
+) -> mlua::Result<A> {
+    check_args(args.len(), method, n, name)?;
+    convert(lua, args, method)
+}
+
+/// HAProxy's `luaL_argerror`: argument `pos` (a method's `self` is #1) is wrong for `why`.
+pub fn arg_error(pos: usize, why: &str) -> mlua::Error {
+    mlua::Error::BadArgument {
+        to: None,
+        pos,
+        name: None,
+        cause: std::sync::Arc::new(mlua::Error::runtime(why)),
+    }
+}
+
+/// One level of the stack, as far as messages need it.
+struct Frame {
+    /// `file:line: ` for Lua code running a line, else empty.
+    location: String,
+    name: Option<String>,
+    name_what: String,
+    is_c: bool,
+    /// mlua's Lua wrapper around an async Rust function: it stands for that function.
+    async_wrapper: bool,
+}
+
+fn frame(lua: &Lua, level: usize) -> Option<Frame> {
+    let d = lua.inspect_stack(level)?;
+    let source = d.source();
+    let names = d.names();
+    let line = d.curr_line();
+    let short = source.short_src.as_deref().unwrap_or("?");
+    let is_c = source.what == "C";
+    let location = if !is_c && line > 0 {
+        format!("{short}:{line}: ")
+    } else {
+        String::new()
+    };
+    Some(Frame {
+        location,
+        name: names.name.map(|n| n.to_string()),
+        name_what: names.name_what.unwrap_or_default().to_string(),
+        is_c,
+        async_wrapper: !is_c && (short == "[string \"?\"]" || short.contains("__mlua_async_poll")),
+    })
+}
+
+/// The level of the function the script called when a Rust function at `level` failed: the
+/// Rust function itself, or mlua's async wrapper when it is the wrapper's poller.
+fn called_level(lua: &Lua, level: usize) -> usize {
+    match frame(lua, level + 1) {
+        Some(f) if f.async_wrapper => level + 1,
+        _ => level,
+    }
+}
+
+/// The Lua type a Rust conversion target stands for.
+fn lua_type_name(rust: &str) -> &str {
+    match rust {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" | "f32" | "f64" | "integer" | "number" => "number",
+        "String" | "string" | "BString" | "OsString" | "PathBuf" | "Box<str>" | "CString" => {
+            "string"
+        }
+        "bool" | "boolean" => "boolean",
+        "Table" | "table" => "table",
+        "Function" | "function" => "function",
+        other => other,
+    }
+}
+
+/// The text of a Rust function's error, worded as HAProxy's C function would have raised it,
+/// the function named as the call site names it (`name`, `name_what`).
+fn text(e: &mlua::Error, name: Option<&str>, name_what: &str) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
+            text(cause, name, name_what)
+        }
+        mlua::Error::BadArgument { pos, cause, .. } => {
+            let inner = match cause.as_ref() {
+                mlua::Error::FromLuaConversionError { from, to, .. } => {
+                    let got = if *from == "nil" { "no value" } else { from };
+                    format!("{} expected, got {got}", lua_type_name(to))
+                }
+                other => text(other, None, ""),
+            };
+            let name = name.unwrap_or("?");
+            // mlua counts a method's `self` as #1; Lua counts from the first argument after it.
+            match (name_what == "method", pos.saturating_sub(1)) {
+                (true, 0) => format!("calling '{name}' on bad self ({inner})"),
+                (true, pos) => format!("bad argument #{pos} to '{name}' ({inner})"),
+                (false, _) => format!("bad argument #{pos} to '{name}' ({inner})"),
+            }
+        }
+        other => bare(other),
+    }
+}
+
+/// HAProxy's message for the error value `err` raised in the function at `level` of the
+/// stack: a Rust function's error gets `file:line: ` of its Lua caller and Lua's wording;
+/// what Lua code raised passes unchanged.
+fn message(lua: &Lua, err: &Value, level: usize) -> Option<String> {
+    match err {
+        Value::Error(e) => {
+            let called = called_level(lua, level);
+            let (name, name_what) = frame(lua, called)
+                .map(|f| (f.name, f.name_what))
+                .unwrap_or_default();
+            let caller = frame(lua, called + 1)
+                .map(|c| c.location)
+                .unwrap_or_default();
+            Some(format!("{caller}{}", text(e, name.as_deref(), &name_what)))
+        }
+        _ => None,
+    }
+}
+
+/// Replaces `pcall` and `xpcall` with ones that hand scripts HAProxy's message for errors a
+/// Rust function raised ([`message`], worked out while the failing call is on the stack);
+/// errors that Lua code raised pass unchanged.
+pub fn plain_errors(lua: &Lua) -> mlua::Result<()> {
+    // The handler runs at level 0; with `extra` Lua levels between it and the failing
+    // function (the `xpcall` wrapper's own handler), the failing one is at 1 + extra.
+    let handler = lua.create_function(|lua, (err, extra): (Value, Option<usize>)| {
+        let level = 1 + extra.unwrap_or(0);
+        Ok(match message(lua, &err, level) {
+            Some(m) => Value::String(lua.create_string(m)?),
+            None => err,
+        })
+    })?;
+    lua.load(
+        "local pcall, xpcall, handler = pcall, xpcall, ...\n\
+         _G.pcall = function(f, ...) return xpcall(f, handler, ...) end\n\
+         _G.xpcall = function(f, h, ...) return xpcall(f, function(e) return h(handler(e, 1)) end, ...) end",
+    )
+    .set_name("=hapee")
+    .call::<()>(handler)
+}
+
+/// Makes the function that runs scripts' functions: `xpcall` with a message handler that
+/// words the error as HAProxy does and adds its traceback (` from file:line: in function
+/// line N, …`). The call is a tail call, so that nothing of the wrapper shows in the
+/// traceback.
+pub fn make_caller(lua: &Lua) -> mlua::Result<Function> {
+    let handler = lua.create_function(|lua, err: Value| {
+        let text = match (&err, message(lua, &err, 1)) {
+            (_, Some(m)) => m,
+            (Value::String(s), None) => s.to_string_lossy(),
+            (Value::Integer(i), None) => i.to_string(),
+            (Value::Number(n), None) => n.to_string(),
+            _ => UNKNOWN.to_string(),
+        };
+        Ok(format!("{text} from {}", traceback(lua)))
+    })?;
+    lua.load("local xpcall, handler = xpcall, ...; return function(f, ...) return xpcall(f, handler, ...) end")
+        .set_name("=hapee")
+        .call::<Function>(handler)
+}
+
+/// Where the running code is, as HAProxy describes it: each level's `file:line: ` and the
+/// function's name (or `in function line N` where it was defined), nameless C levels and
+/// mlua's async machinery left out.
+fn traceback(lua: &Lua) -> String {
+    let mut parts = Vec::new();
+    // Level 0 is the handler itself; the two bottom levels are `xpcall` and the caller.
+    let mut bottom = 1;
+    while lua.inspect_stack(bottom).is_some() {
+        bottom += 1;
+    }
+    let mut level = 1;
+    while level + 2 < bottom {
+        let Some(d) = lua.inspect_stack(level) else {
+            break;
+        };
+        let Some(f) = frame(lua, level) else {
+            break;
+        };
+        level += 1;
+        // An async Rust function: the poller (C) under mlua's wrapper, which shows as the
+        // C function the script called.
+        if f.is_c && frame(lua, level).is_some_and(|w| w.async_wrapper) {
+            continue;
+        }
+        let names = d.names();
+        let source = d.source();
+        let line = d.curr_line();
+        let nameless = names.name_what.is_none_or(str::is_empty) && names.name.is_none();
+        if line < 0 && source.what == "C" && nameless {
+            continue;
+        }
+        let (src, line) = if f.async_wrapper {
+            ("[C]", -1)
+        } else {
+            (source.short_src.as_deref().unwrap_or("?"), line)
+        };
+        let mut part = if line > 0 {
+            format!("{src}:{line}: ")
+        } else {
+            format!("{src}: ")
+        };
+        match (names.name_what, &names.name) {
+            (Some(what), Some(name)) if !what.is_empty() => {
+                part.push_str(&format!("in {what} '{name}'"))
+            }
+            _ if source.what == "main" => part.push_str("main chunk"),
+            _ if source.what != "C" && !f.async_wrapper => part.push_str(&format!(
+                "in function line {}",
+                source.line_defined.unwrap_or(0)
+            )),
+            _ => part.push('?'),
+        }
+        parts.push(part);
+    }
+    parts.join(", ")
+}
