@@ -46,21 +46,8 @@ fn hop_by_hop_rank(name: &HeaderName) -> Option<usize> {
 /// The fields a request's `Connection` header names were removed before its rules ran
 /// (`vet`), so that a header the rules add is never lost here.
 fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
-    // One pass over the (few) names finds which are present, so that only those are looked
-    // up again to be removed.
-    let mut present = [false; 6];
-    for name in h.keys() {
-        if let Some(i) = hop_by_hop_rank(name) {
-            present[i] = true;
-        }
-    }
-    if present.iter().any(|&p| p) {
-        for (hop, here) in HOP_BY_HOP.iter().zip(present) {
-            if here && !(keep_upgrade && (hop == UPGRADE || hop == CONNECTION)) {
-                h.remove(hop);
-            }
-        }
-    }
+    let kept = |hop: &HeaderName| keep_upgrade && (hop == UPGRADE || hop == CONNECTION);
+    super::header_order::remove_where(h, |n| hop_by_hop_rank(n).is_some() && !kept(n));
     if keep_upgrade {
         h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
     }

@@ -11,6 +11,7 @@ pub mod compress;
 pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
+pub mod header_order;
 pub mod htx;
 pub mod idle;
 pub mod monitor;
