@@ -233,3 +233,72 @@ fn header_rules_keep_haproxys_header_order_and_value_rewrites() {
     };
     assert_eq!(mine, theirs);
 }
+
+fn refused_config(port: u16, origin: std::net::SocketAddr) -> String {
+    format!(
+        "{LOGGED_DEFAULTS}    log-format \"B|%ST|%tsc|%hr|%hs|%ID|%{{+Q}}r\"
+frontend fe
+    bind 127.0.0.1:{port}
+    unique-id-format %{{+X}}o\\ %ci
+    capture request header host len 6
+    capture response header x-origin len 2
+    default_backend app
+backend app
+    server s1 {origin}
+"
+    )
+}
+
+/// A connection that sends nothing, one whose request HAProxy's parser refuses (two `Host`
+/// headers), and a good one.
+fn refused_and_served(port: u16) -> Vec<String> {
+    drop(connect(("127.0.0.1", port)));
+    let twice = "GET /a HTTP/1.1\r\nhost: a.test\r\nhost: b.test\r\nconnection: close\r\n\r\n";
+    let mut answers = vec![exchange(port, twice), exchange(port, &get("/b", ""))];
+    for a in &mut answers {
+        a.truncate(a.find('\r').unwrap_or(a.len()));
+    }
+    answers
+}
+
+fn logged(log: &str) -> Vec<String> {
+    let mut lines: Vec<String> = log
+        .lines()
+        .filter(|l| l.starts_with("B|"))
+        // The unique id holds the client's address: the same for both, 7F000001.
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+/// HAProxy logs a request its parser refused, and a connection closed before sending
+/// anything (without `option dontlognull`), from the session: no stream, so `%hr`/`%hs`
+/// print nothing and `%ID` is `-` (mux_h1.c's h1_handle_parsing_error, the same in 2.6
+/// and 2.7); a served request has both.
+#[test]
+fn refused_requests_log_without_captures_or_unique_id() {
+    let origin = echo_origin("s1");
+    let port = free_port();
+    let p = Proxy::start(&refused_config(port, origin), port);
+    let mine = refused_and_served(port);
+    assert_eq!(mine, ["HTTP/1.1 400 Bad request", "HTTP/1.1 200 OK"]);
+    let want = [
+        "B|200|----|{exampl}|{s1}|7F000001|\"GET /b HTTP/1.1\"",
+        "B|400|CR--|||-|\"<BADREQ>\"",
+        "B|400|PR--|||-|\"<BADREQ>\"",
+    ];
+    let my_log = logged(&p.stdout_when(|l| logged(l).len() >= 3));
+    assert_eq!(my_log, want);
+    let Some((theirs, their_log)) = with_haproxy_until(
+        1,
+        |port| refused_config(port, origin),
+        refused_and_served,
+        |l| logged(l).len() >= 3,
+    ) else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+    assert_eq!(logged(&their_log), want);
+}
