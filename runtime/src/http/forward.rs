@@ -312,6 +312,10 @@ pub async fn forward(
         .map(|r| websocket::Keys::of_request(&r.headers));
     let mut tries = Attempts::default();
     let started = crate::clock::now();
+    // The server the queue time was taken for: a retry on the same server keeps it (HAProxy
+    // times the queue when it assigns a server, and a retry turns around to the same one),
+    // a redispatch to another takes it anew.
+    let mut timed_for: Option<usize> = None;
     loop {
         let (si, server, addr) = if let Some(direct) = &be.direct {
             let Some(addr) = direct.addr(txn.local) else {
@@ -429,7 +433,10 @@ pub async fn forward(
         let reused = idle.is_some();
         // One clock read per phase boundary: each ends one timing and starts the next.
         let connect_start = crate::clock::now();
-        txn.timings.queue = (connect_start - started).as_millis() as i64;
+        if timed_for != Some(si) {
+            txn.timings.queue = (connect_start - started).as_millis() as i64;
+            timed_for = Some(si);
+        }
         let conn = match idle {
             Some(c) => Some(c),
             None => {

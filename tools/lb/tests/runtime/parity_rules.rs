@@ -302,3 +302,64 @@ fn refused_requests_log_without_captures_or_unique_id() {
     assert_eq!(theirs, mine);
     assert_eq!(logged(&their_log), want);
 }
+
+fn refused_server_config(port: u16, server: std::net::SocketAddr) -> String {
+    format!(
+        "{LOGGED_DEFAULTS}    log-format \"W|%ST|%tsc|%Tw|%Tc|%rc|%b/%s\"
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend down
+backend down
+    retries 1
+    server s1 {server}
+"
+    )
+}
+
+/// The request's log line (not a readiness probe's), `%Tw` checked (under half a second)
+/// and masked.
+fn retried(log: &str) -> Option<String> {
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("W|") && l.ends_with("|down/s1"))?;
+    let mut f: Vec<&str> = line.split('|').collect();
+    let wait: i64 = f[3].parse().ok()?;
+    assert!(
+        (0..500).contains(&wait),
+        "%Tw counts the retries' time: {line}"
+    );
+    f[3] = "TW";
+    Some(f.join("|"))
+}
+
+/// `%Tw` is the time until the server was assigned: retrying the same refused server after
+/// the turn-around second adds nothing to it (backend.c sets `t_queue` on assignment, the
+/// same in 2.6 and 2.7).
+#[test]
+fn retries_on_a_refused_server_leave_the_queue_time_alone() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = closed.local_addr().unwrap();
+    drop(closed);
+    let status = |port: u16| {
+        exchange(port, &get("/", ""))
+            .lines()
+            .next()
+            .map(String::from)
+    };
+    let port = free_port();
+    let p = Proxy::start(&refused_server_config(port, server), port);
+    let mine = status(port);
+    assert_eq!(mine.as_deref(), Some("HTTP/1.1 503 Service Unavailable"));
+    let my_line = retried(&p.stdout_when(|l| l.contains("|down/s1"))).expect("a log line");
+    assert_eq!(my_line, "W|503|SC--|TW|-1|1|down/s1");
+    let Some((theirs, their_log)) = with_haproxy_until(
+        1,
+        |port| refused_server_config(port, server),
+        status,
+        |l| l.contains("|down/s1"),
+    ) else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+    assert_eq!(retried(&their_log).as_deref(), Some(my_line.as_str()));
+}
