@@ -44,6 +44,29 @@ pub fn set(h: &mut HeaderMap, name: &HeaderName, value: HeaderValue) {
     h.append(name.clone(), value);
 }
 
+/// Gives `name` the values `values` where its first line was (none: the header goes).
+pub fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
+    let mut values = values.into_iter();
+    let Some(first) = values.next() else {
+        remove(h, name);
+        return;
+    };
+    match h.entry(name) {
+        hyper::header::Entry::Occupied(mut e) => {
+            drop(e.insert_mult(first));
+            for v in values {
+                e.append(v);
+            }
+        }
+        hyper::header::Entry::Vacant(e) => {
+            let mut e = e.insert_entry(first);
+            for v in values {
+                e.append(v);
+            }
+        }
+    }
+}
+
 /// Rewrites each value of `name` in place with `rewrite` (`None`: unchanged).
 pub fn rewrite_values(
     h: &mut HeaderMap,
@@ -94,5 +117,13 @@ mod tests {
         });
         let all: Vec<&str> = h.get_all("x").iter().map(|v| v.to_str().unwrap()).collect();
         assert_eq!(all, ["1", "three"]);
+        replace_all(
+            &mut h,
+            &HeaderName::from_static("x"),
+            vec!["n".parse().unwrap()],
+        );
+        assert_eq!(names(&h), ["x", "y"]);
+        replace_all(&mut h, &HeaderName::from_static("x"), Vec::new());
+        assert_eq!(names(&h), ["y"]);
     }
 }

@@ -2,7 +2,8 @@
 //! same request (`hash-type consistent` naming no function avalanches its keys; map-based
 //! interleaves servers by weight), and header rules leave the headers a server sees in
 //! HAProxy's order (`del-header` and `replace-header` in place, `set-header` last), with
-//! `replace-value` rewriting each comma-separated value alone. HAProxy 2.6 and 2.7 agree on
+//! `replace-value` rewriting each comma-separated value alone; persistence cookies are edited
+//! where they are. HAProxy 2.6 and 2.7 agree on
 //! all of this (2.7's cfgparse-listen.c, lb_map.c and http_htx.c were checked).
 
 use crate::harness::*;
@@ -26,7 +27,7 @@ fn echo_origin(name: &'static str) -> std::net::SocketAddr {
                     }
                 }
                 let reply = format!(
-                    "HTTP/1.1 200 OK\r\nx-origin: {name}\r\nx-remove: 1\r\nx-replace: foo-bar\r\nx-list: a, b, c\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    "HTTP/1.1 200 OK\r\nx-origin: {name}\r\nx-remove: 1\r\nx-replace: foo-bar\r\nset-cookie: SRV=abc; path=/\r\nset-cookie: other=1\r\nx-list: a, b, c\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     head.len()
                 );
                 let _ = s.write_all(reply.as_bytes());
@@ -183,7 +184,8 @@ fn header_config(port: u16, origin: std::net::SocketAddr) -> String {
     http-response replace-value x-list ^b$ B
     default_backend app
 backend app
-    server s1 {origin}
+    cookie SRV prefix
+    server s1 {origin} cookie c1
 "
     )
 }
@@ -194,7 +196,7 @@ fn heads(port: u16) -> String {
         port,
         &get(
             "/h",
-            "x-a: 1\r\nx-set: old\r\nx-del: 1\r\nx-rep: one-two\r\nx-b: 2\r\nx-part: abcd\r\nx-val: a1, a2 , c3\r\nx-c: 3\r\n",
+            "x-a: 1\r\nx-set: old\r\ncookie: SRV=c1~abc; x=1\r\nx-del: 1\r\nx-rep: one-two\r\nx-b: 2\r\nx-part: abcd\r\nx-val: a1, a2 , c3\r\nx-c: 3\r\n",
         ),
     );
     // The date differs between the processes.
@@ -215,11 +217,21 @@ fn header_rules_keep_haproxys_header_order_and_value_rewrites() {
     let seen: Vec<&str> = mine
         .lines()
         .skip_while(|l| !l.starts_with("GET /h"))
-        .filter_map(|l| l.split(':').next().filter(|n| n.starts_with("x-")))
+        .filter_map(|l| {
+            l.split(':')
+                .next()
+                .filter(|n| n.starts_with("x-") || *n == "cookie")
+        })
         .collect();
     assert_eq!(
         seen,
-        ["x-a", "x-rep", "x-b", "x-part", "x-val", "x-c", "x-set"],
+        ["x-a", "cookie", "x-rep", "x-b", "x-part", "x-val", "x-c", "x-set"],
+        "{mine}"
+    );
+    // The persistence cookie's prefix is taken off in place, and put on in place.
+    assert!(mine.contains("\ncookie: SRV=abc; x=1\n"), "{mine}");
+    assert!(
+        mine.contains("\nset-cookie: SRV=c1~abc; path=/\nset-cookie: other=1\nx-list: a,B, c\n"),
         "{mine}"
     );
     assert!(mine.contains("\nx-rep: two-one\n"), "{mine}");
