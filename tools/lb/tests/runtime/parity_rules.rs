@@ -375,3 +375,67 @@ fn retries_on_a_refused_server_leave_the_queue_time_alone() {
     assert_eq!(theirs, mine);
     assert_eq!(retried(&their_log).as_deref(), Some(my_line.as_str()));
 }
+
+/// A listener that answers each check 200 and keeps the first request it read.
+fn check_target() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let mut first = keep.lock().unwrap();
+            first.get_or_insert_with(|| String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (addr, seen)
+}
+
+fn check_config(port: u16, target: std::net::SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    option httpchk
+    http-check send meth GET uri /health ver HTTP/1.1 hdr Host chk.test hdr X-Check yes
+    server s1 {target} check inter 200ms
+"
+    )
+}
+
+/// The check request as the server reads it: header names in lower case, `connection: close`
+/// added, then `content-length: 0`. Debian's 2.6 leaves the content length out for an empty
+/// body; 2.7's tcpcheck.c always adds it, and 2.7 is the target.
+#[test]
+fn check_requests_reach_the_server_as_haproxy_sends_them() {
+    let wait = |seen: &std::sync::Arc<std::sync::Mutex<Option<String>>>| {
+        wait_until(std::time::Duration::from_secs(5), || {
+            seen.lock().unwrap().is_some()
+        });
+        seen.lock().unwrap().clone().expect("a check request")
+    };
+    let (target, seen) = check_target();
+    let port = free_port();
+    let _p = Proxy::start(&check_config(port, target), port);
+    let mine = wait(&seen);
+    assert_eq!(
+        mine,
+        "GET /health HTTP/1.1\r\nhost: chk.test\r\nx-check: yes\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+    );
+    let (target, seen) = check_target();
+    let Some((theirs, _)) = with_haproxy(|port| check_config(port, target), |_| wait(&seen)) else {
+        return;
+    };
+    assert_eq!(
+        theirs.replace("content-length: 0\r\n", ""),
+        mine.replace("content-length: 0\r\n", "")
+    );
+}
