@@ -271,6 +271,9 @@ rules! {
     "E268" "nameserver-unix-datagram" Error Haproxy "A 'nameserver' is a UNIX socket address read as a datagram socket, which HAProxy cannot open."
         "HAProxy reads a nameserver address as a datagram address unless it names a stream ('tcp@', 'uxst@', 'stream+'), and once the configuration is read it opens each datagram nameserver's socket as UDP. A UNIX socket ('unix@', 'uxdg@', 'abns@' or a path starting with '/') cannot be UDP, so it stops with \"can't create socket for nameserver\". Query the server at '<ip>:<port>', or over a UNIX stream socket with 'uxst@<path>' (DNS over TCP).";
 
+    "E269" "invalid-http-reply" Error Haproxy "A 'return', 'deny' or 'tarpit' rule's reply has a status, payload or content type HAProxy refuses."
+        "HAProxy reads a reply's words when it reads the rule and stops on: a status outside 200-599; two payloads ('string', 'file', 'lf-string', 'lf-file', 'errorfile', 'errorfiles', 'default-errorfiles'); a non-empty payload without 'content-type'; a payload on a 204 or 304; and, when the page comes from error files ('deny_status <code>' alone, 'errorfiles', 'default-errorfiles'), a status it has no page for (only 200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504). Give such a status its own payload: 'deny deny_status 451 content-type text/plain string \"unavailable\"'.";
+
     // ---- E4xx / W4xx: environment ----
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";

@@ -143,6 +143,7 @@ impl Hashing {
             "consistent" => true,
             _ => return None,
         };
+        let named = words.clone().next().is_some();
         let function = match words.next() {
             None | Some("sdbm") | Some("none") => HashFunction::Sdbm,
             Some("djb2") => HashFunction::Djb2,
@@ -151,7 +152,9 @@ impl Hashing {
             Some(_) => return None,
         };
         let avalanche = match words.next() {
-            None => false,
+            // `hash-type consistent` naming no function also avalanches its keys
+            // (HAProxy 2.7's cfgparse-listen.c), which moves every key off map-based's spots.
+            None => consistent && !named,
             Some("avalanche") => true,
             Some(_) => return None,
         };
@@ -230,6 +233,89 @@ impl Ring {
     }
 }
 
+/// The slot table of `hash-type map-based`: `key % total weight` indexes a table in which the
+/// servers are interleaved by weight, as HAProxy lays it out (`recalc_server_map`), so that a
+/// key reaches the server HAProxy would pick.
+#[derive(Debug, Default)]
+pub struct SlotMap {
+    /// The greatest common divisor of the configured weights, by which HAProxy scales them
+    /// down before building the table.
+    divisor: u32,
+    /// The last table built, with the (server, weight) list it was built for.
+    last: std::sync::RwLock<Option<SlotTable>>,
+}
+
+type SlotTable = (Vec<(usize, u32)>, std::sync::Arc<[usize]>);
+
+impl SlotMap {
+    /// `weights` are the configured weights of all the backend's servers.
+    pub fn new(weights: impl IntoIterator<Item = u32>) -> SlotMap {
+        let gcd = |mut a: u32, mut b: u32| {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a
+        };
+        let divisor = weights.into_iter().fold(0, gcd).max(1);
+        SlotMap {
+            divisor,
+            last: Default::default(),
+        }
+    }
+
+    /// The server (its index, from `servers`' (index, weight) pairs) that `key` maps to.
+    pub fn lookup(&self, servers: &[(usize, u32)], key: u32) -> Option<usize> {
+        let cached = self.last.read().ok().and_then(|last| {
+            last.as_ref()
+                .filter(|(s, _)| s == servers)
+                .map(|(_, t)| t.clone())
+        });
+        let table = match cached {
+            Some(t) => t,
+            None => {
+                let t: std::sync::Arc<[usize]> = self.build(servers).into();
+                if let Ok(mut last) = self.last.write() {
+                    *last = Some((servers.to_vec(), t.clone()));
+                }
+                t
+            }
+        };
+        if table.is_empty() {
+            return None;
+        }
+        Some(table[key as usize % table.len()])
+    }
+
+    /// Gives each slot to the server whose running score, raised by its weight at each slot,
+    /// is highest (the first declared on a tie), then takes the table's size off its score.
+    fn build(&self, servers: &[(usize, u32)]) -> Vec<usize> {
+        let weights: Vec<i64> = servers
+            .iter()
+            .map(|&(_, w)| i64::from(w.div_ceil(self.divisor)))
+            .collect();
+        let total: i64 = weights.iter().sum();
+        if total == 1 {
+            return servers.first().map(|&(i, _)| i).into_iter().collect();
+        }
+        let mut scores = vec![0i64; servers.len()];
+        let mut table = Vec::with_capacity(total as usize);
+        for _ in 0..total {
+            let mut best: Option<(usize, i64)> = None;
+            for (n, w) in weights.iter().enumerate() {
+                scores[n] += w;
+                let v = (scores[n] + total) / total;
+                if best.is_none_or(|(_, max)| v > max) {
+                    best = Some((n, v));
+                }
+            }
+            let Some((n, _)) = best else { break };
+            scores[n] -= total;
+            table.push(servers[n].0);
+        }
+        table
+    }
+}
+
 fn by_weight(candidates: &[Candidate], point: u64) -> Option<usize> {
     let total: u64 = candidates.iter().map(|c| u64::from(c.weight)).sum();
     if total == 0 {
@@ -264,14 +350,10 @@ fn random() -> u64 {
     })
 }
 
-/// Picks an index into `candidates`. `key` is the hashed input of hash algorithms (absent when
-/// the request lacks it: HAProxy then falls back to round robin).
-pub fn pick(
-    algo: &Algorithm,
-    candidates: &[Candidate],
-    rr: &AtomicU64,
-    key: Option<u64>,
-) -> Option<usize> {
+/// Picks an index into `candidates` for the algorithms that do not hash, and for hash
+/// algorithms whose request lacks the key (HAProxy then falls back to round robin); keyed
+/// picks go through [`Ring`] or [`SlotMap`].
+pub fn pick(algo: &Algorithm, candidates: &[Candidate], rr: &AtomicU64) -> Option<usize> {
     if candidates.is_empty() {
         return None;
     }
@@ -289,7 +371,6 @@ pub fn pick(
             .position(|c| c.maxconn.is_none_or(|m| c.active_conns < u64::from(m)))
             .or(Some(0)),
         Algorithm::Random => by_weight(candidates, random()),
-        a if a.is_hash() && key.is_some() => by_weight(candidates, key.unwrap_or(0)),
         _ => by_weight(candidates, rr.fetch_add(1, Ordering::Relaxed)),
     }
 }
@@ -311,7 +392,7 @@ mod tests {
         let rr = AtomicU64::new(0);
         let servers = [c(3, 0), c(1, 0)];
         let picks: Vec<usize> = (0..8)
-            .map(|_| pick(&Algorithm::RoundRobin, &servers, &rr, None).unwrap())
+            .map(|_| pick(&Algorithm::RoundRobin, &servers, &rr).unwrap())
             .collect();
         assert_eq!(picks.iter().filter(|&&p| p == 0).count(), 6);
     }
@@ -320,17 +401,10 @@ mod tests {
     fn leastconn_first_and_hash() {
         let rr = AtomicU64::new(0);
         assert_eq!(
-            pick(&Algorithm::LeastConn, &[c(1, 5), c(1, 2)], &rr, None),
+            pick(&Algorithm::LeastConn, &[c(1, 5), c(1, 2)], &rr),
             Some(1)
         );
-        assert_eq!(
-            pick(&Algorithm::First, &[c(1, 2), c(1, 0)], &rr, None),
-            Some(1)
-        );
-        let k = Some(Hashing::default().key(b"10.0.0.1"));
-        let a = pick(&Algorithm::Source, &[c(1, 0), c(1, 0), c(1, 0)], &rr, k);
-        let b = pick(&Algorithm::Source, &[c(1, 0), c(1, 0), c(1, 0)], &rr, k);
-        assert_eq!(a, b);
+        assert_eq!(pick(&Algorithm::First, &[c(1, 2), c(1, 0)], &rr), Some(1));
         assert_eq!(
             Algorithm::parse("url_param id"),
             Some(Algorithm::UrlParam("id".into()))
@@ -388,5 +462,27 @@ mod tests {
             })
         );
         assert_eq!(Hashing::parse("map-based"), Some(Hashing::default()));
+        let bare = Hashing::parse("consistent").unwrap();
+        assert!(bare.avalanche, "consistent alone avalanches, as in HAProxy");
+        assert!(!Hashing::parse("consistent sdbm").unwrap().avalanche);
+    }
+
+    /// The tables HAProxy 2.7's `recalc_server_map` lays out for these weights.
+    #[test]
+    fn map_based_table_interleaves_servers_by_weight() {
+        let equal = SlotMap::new([1, 1, 1]);
+        assert_eq!(equal.build(&[(0, 1), (1, 1), (2, 1)]), [0, 1, 2]);
+        // 10, 20, 1, 1 (no common divisor): 32 slots, the heavy servers spread out.
+        let mixed = SlotMap::new([10, 20, 1, 1]);
+        let t = mixed.build(&[(0, 10), (1, 20), (2, 1), (3, 1)]);
+        assert_eq!(t.len(), 32);
+        assert_eq!(&t[..6], &[0, 1, 1, 0, 1, 1]);
+        assert_eq!((t[18], t[31]), (2, 3));
+        assert_eq!(t.iter().filter(|&&i| i == 1).count(), 20);
+        // Weights 20 and 40 reduce to 1 and 2.
+        let scaled = SlotMap::new([20, 40]);
+        assert_eq!(scaled.build(&[(0, 20), (1, 40)]), [0, 1, 1]);
+        assert_eq!(scaled.lookup(&[(0, 20), (1, 40)], 4), Some(1));
+        assert_eq!(scaled.lookup(&[], 4), None);
     }
 }

@@ -380,9 +380,12 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             Ok(())
         }
         "ID" => {
-            text(out, crate::http::unique_id::of(txn).unwrap_or("-"), quote);
+            let id = (!txn.session_log).then(|| crate::http::unique_id::of(txn));
+            text(out, id.flatten().unwrap_or("-"), quote);
             Ok(())
         }
+        "hr" | "hrl" if txn.session_log => Ok(()),
+        "hs" | "hsl" if txn.session_log => Ok(()),
         "hr" | "hrl" => {
             captures(out, &txn.captured_request, name == "hrl", quote);
             Ok(())

@@ -3,6 +3,7 @@
 
 use crate::acl::Outcome;
 use crate::acl::{AclSet, Condition};
+use crate::http::header_order;
 use crate::http::rewrite::{Part, UriRewrite};
 use crate::logfmt::Format;
 use crate::sample::Unsupported;
@@ -26,7 +27,9 @@ pub enum Action {
     SetHeader(HeaderName, Format),
     AddHeader(HeaderName, Format),
     DelHeader(HeaderName),
-    ReplaceHeader(HeaderName, regex::Regex, String),
+    /// `replace-header` (the whole value) and `replace-value` (each comma-separated value,
+    /// when the last field is true).
+    ReplaceHeader(HeaderName, regex::Regex, String, bool),
     SetPath(Format),
     SetQuery(Format),
     SetUri(Format),
@@ -210,6 +213,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             header_name(arg(0))?,
             regex::Regex::new(arg(1)).map_err(|e| Unsupported(e.to_string()))?,
             crate::sample::hap_subst(arg(2)),
+            name == "replace-value",
         ),
         "set-path" => Action::SetPath(Format::parse(arg(0))?),
         "set-query" => Action::SetQuery(Format::parse(arg(0))?),
@@ -278,11 +282,42 @@ pub fn compile(rules: &[Rule], acls: &AclSet) -> Result<Vec<CompiledRule>, Unsup
 fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, replace: bool) {
     if let Ok(v) = HeaderValue::from_str(&value) {
         if replace {
-            headers.insert(name.clone(), v);
+            header_order::set(headers, name, v);
         } else {
             headers.append(name.clone(), v);
         }
     }
+}
+
+/// A `replace-header` / `replace-value` rewrite of one header line: where the regex matches
+/// (anywhere), the whole value becomes the expanded replacement, as HAProxy replaces. With
+/// `per_value`, each comma-separated value is matched alone, and a replaced one loses the
+/// blanks around it. `None` when nothing matched.
+fn replace_value(re: &regex::Regex, subst: &str, line: &str, per_value: bool) -> Option<String> {
+    let expand = |v: &str| {
+        re.captures(v).map(|c| {
+            let mut out = String::new();
+            c.expand(subst, &mut out);
+            out
+        })
+    };
+    if !per_value {
+        return expand(line);
+    }
+    let mut changed = false;
+    // Split on every comma, as the `hdr()` fetches split (HAProxy also skips commas inside
+    // quoted strings: neither does here).
+    let parts: Vec<String> = line
+        .split(',')
+        .map(|raw| match expand(raw.trim_matches([' ', '\t'])) {
+            Some(new) => {
+                changed = true;
+                new
+            }
+            None => raw.to_string(),
+        })
+        .collect();
+    changed.then(|| parts.join(","))
 }
 
 /// Runs the rules of `set` in order until a final action; header and URI changes apply to the
@@ -454,23 +489,12 @@ where
             }
             Action::DelHeader(n) => {
                 if let Some(h) = headers_of(txn, response) {
-                    h.remove(n);
+                    header_order::remove(h, n);
                 }
             }
-            Action::ReplaceHeader(n, re, subst) => {
+            Action::ReplaceHeader(n, re, subst, per_value) => {
                 if let Some(h) = headers_of(txn, response) {
-                    let new: Vec<String> = h
-                        .get_all(n)
-                        .iter()
-                        .map(|v| {
-                            re.replace(v.to_str().unwrap_or(""), subst.as_str())
-                                .into_owned()
-                        })
-                        .collect();
-                    h.remove(n);
-                    for v in new {
-                        set_header(h, n, v, false);
-                    }
+                    header_order::rewrite_values(h, n, |v| replace_value(re, subst, v, *per_value));
                 }
             }
             Action::SwitchMode(proto) => {

@@ -3,7 +3,7 @@
 
 use crate::acl::{AclSet, Condition};
 use crate::api::counters::{Counters, Peak};
-use crate::balance::{self, Algorithm, Candidate, Hashing, Ring};
+use crate::balance::{self, Algorithm, Candidate, Hashing, Ring, SlotMap};
 use crate::log::Sink;
 use crate::logfmt::Format;
 use crate::rules::{self, CompiledRule};
@@ -313,6 +313,8 @@ pub struct BackendRt {
     pub hashing: Hashing,
     /// Built only for `hash-type consistent`.
     pub ring: Ring,
+    /// The table of `hash-type map-based`.
+    pub slots: SlotMap,
     pub servers: Vec<Arc<ServerRt>>,
     pub rr: AtomicU64,
     pub rules: Vec<CompiledRule>,
@@ -399,10 +401,18 @@ impl BackendRt {
                 }
             })
             .collect();
-        if let (true, Some(k)) = (self.hashing.consistent && self.algorithm.is_hash(), key) {
-            return self.ring.lookup(k as u32, |i| indices.contains(&i));
+        if let (true, Some(k)) = (self.algorithm.is_hash(), key) {
+            if self.hashing.consistent {
+                return self.ring.lookup(k as u32, |i| indices.contains(&i));
+            }
+            let weighted: Vec<(usize, u32)> = indices
+                .iter()
+                .zip(&candidates)
+                .map(|(&i, c)| (i, c.weight))
+                .collect();
+            return self.slots.lookup(&weighted, k as u32);
         }
-        balance::pick(&self.algorithm, &candidates, &self.rr, key).map(|i| indices[i])
+        balance::pick(&self.algorithm, &candidates, &self.rr).map(|i| indices[i])
     }
 }
 
@@ -687,6 +697,7 @@ impl Shared {
                 algorithm,
                 hashing,
                 ring,
+                slots: SlotMap::new(servers.iter().map(|s| s.weight)),
                 servers,
                 rr: AtomicU64::new(0),
                 rules,

@@ -156,6 +156,9 @@ pub struct Txn {
     /// runs them before its HTTP analysis records the request line and the captures, so the
     /// log shows `<BADREQ>` and empty captures.
     pub request_unlogged: bool,
+    /// Logged as HAProxy logs a request its HTTP parser refused (or a connection that sent
+    /// none): from the session, with no stream, so no captures and no unique id (`-`).
+    pub session_log: bool,
     /// The server connection's local and remote addresses, once the request has one (`%bi`,
     /// `%bp`, `%si`, `%sp`).
     pub server_addrs: Option<crate::upstream::ConnAddrs>,
@@ -286,6 +289,7 @@ impl Txn {
             last_rule: None,
             backend_error: None,
             request_unlogged: false,
+            session_log: false,
             server_addrs: None,
             request_counter: std::cell::OnceCell::new(),
             original_line: None,

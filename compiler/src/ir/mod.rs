@@ -19,6 +19,7 @@ mod order;
 mod places;
 mod proxy;
 pub mod quic;
+mod replies;
 pub mod reuse;
 mod rules;
 mod shift;

@@ -127,6 +127,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             super::places::check(b, index, &condition, parsed.as_ref(), place);
         }
         rule_expressions(b, index, set, &action, &args, context);
+        reply(b, index, set, &action, &args);
         super::stkctr::rule_action(b, index, set, &action.value, action.span);
     }
     // `track-sc<n> <key> [table <name>]` refers to a stick table, the proxy's own by default.
@@ -317,6 +318,43 @@ fn rule_expressions(
             }
         }
     }
+}
+
+/// Checks the reply of an HTTP `return`, `deny` or `tarpit` rule as HAProxy does.
+fn reply(
+    b: &mut Builder,
+    index: usize,
+    set: RuleSet,
+    action: &Spanned<Text>,
+    args: &[Spanned<Text>],
+) {
+    let name = action.value.as_str();
+    let default_status = match (set, name) {
+        (RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse, "return") => {
+            200
+        }
+        (RuleSet::HttpRequest, "deny") => 403,
+        (RuleSet::HttpRequest, "tarpit") => 500,
+        (RuleSet::HttpResponse, "deny") => 502,
+        _ => return,
+    };
+    let words: Vec<&str> = args.iter().map(|w| w.value.as_str()).collect();
+    let Some(problem) = super::replies::problem(name, &words, default_status) else {
+        return;
+    };
+    let proxy = &b.config.proxies[index];
+    let message = format!(
+        "error detected in {} '{}' while parsing '{} {name}' rule : {problem}.",
+        proxy.kind.type_str(),
+        proxy.name_str(),
+        set.keyword()
+    );
+    let span = args.first().map_or(action.span, |w| w.span);
+    b.push(
+        Diagnostic::new("E269", message)
+            .at(span)
+            .label("reply HAProxy refuses"),
+    );
 }
 
 /// HAProxy's error for a `use-service` naming no service it knows; `err` says why.

@@ -7,7 +7,8 @@ use crate::api::health::CheckStatus;
 use hapee_compiler::plan::checks::{ExpectRule, HeaderMatch, HttpSend, Matcher, TextMatch};
 
 /// The request bytes; as HAProxy does, `Connection: close` unless the user set a
-/// `Connection` header, and always a content length.
+/// `Connection` header, and always a content length. Header names go out in lower case, as
+/// HAProxy's HTX stores and its HTTP/1 output writes them.
 pub fn request(h: &HttpSend, s: &Session, env: &dyn Environment) -> Vec<u8> {
     let render = |t: &str| {
         if t.contains('%') {
@@ -24,16 +25,16 @@ pub fn request(h: &HttpSend, s: &Session, env: &dyn Environment) -> Vec<u8> {
             continue;
         }
         connection |= n.eq_ignore_ascii_case("connection");
-        out.push_str(&format!("{n}: {value}\r\n"));
+        out.push_str(&format!("{}: {value}\r\n", n.to_ascii_lowercase()));
     }
     if let Some(state) = env.server_state() {
-        out.push_str(&format!("X-Haproxy-Server-State: {state}\r\n"));
+        out.push_str(&format!("x-haproxy-server-state: {state}\r\n"));
     }
     let body = render(&h.body);
     if !connection {
-        out.push_str("Connection: close\r\n");
+        out.push_str("connection: close\r\n");
     }
-    out.push_str(&format!("Content-length: {}\r\n\r\n", body.len()));
+    out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
     out.push_str(&body);
     out.into_bytes()
 }

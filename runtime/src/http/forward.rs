@@ -46,21 +46,8 @@ fn hop_by_hop_rank(name: &HeaderName) -> Option<usize> {
 /// The fields a request's `Connection` header names were removed before its rules ran
 /// (`vet`), so that a header the rules add is never lost here.
 fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
-    // One pass over the (few) names finds which are present, so that only those are looked
-    // up again to be removed.
-    let mut present = [false; 6];
-    for name in h.keys() {
-        if let Some(i) = hop_by_hop_rank(name) {
-            present[i] = true;
-        }
-    }
-    if present.iter().any(|&p| p) {
-        for (hop, here) in HOP_BY_HOP.iter().zip(present) {
-            if here && !(keep_upgrade && (hop == UPGRADE || hop == CONNECTION)) {
-                h.remove(hop);
-            }
-        }
-    }
+    let kept = |hop: &HeaderName| keep_upgrade && (hop == UPGRADE || hop == CONNECTION);
+    super::header_order::remove_where(h, |n| hop_by_hop_rank(n).is_some() && !kept(n));
     if keep_upgrade {
         h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
     }
@@ -325,6 +312,10 @@ pub async fn forward(
         .map(|r| websocket::Keys::of_request(&r.headers));
     let mut tries = Attempts::default();
     let started = crate::clock::now();
+    // The server the queue time was taken for: a retry on the same server keeps it (HAProxy
+    // times the queue when it assigns a server, and a retry turns around to the same one),
+    // a redispatch to another takes it anew.
+    let mut timed_for: Option<usize> = None;
     loop {
         let (si, server, addr) = if let Some(direct) = &be.direct {
             let Some(addr) = direct.addr(txn.local) else {
@@ -442,7 +433,10 @@ pub async fn forward(
         let reused = idle.is_some();
         // One clock read per phase boundary: each ends one timing and starts the next.
         let connect_start = crate::clock::now();
-        txn.timings.queue = (connect_start - started).as_millis() as i64;
+        if timed_for != Some(si) {
+            txn.timings.queue = (connect_start - started).as_millis() as i64;
+            timed_for = Some(si);
+        }
         let conn = match idle {
             Some(c) => Some(c),
             None => {

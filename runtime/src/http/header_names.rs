@@ -29,8 +29,6 @@ pub fn restrict(setting: HeaderNames, txn: &mut Txn) -> bool {
     if setting == HeaderNames::Reject {
         return false;
     }
-    for name in bad {
-        req.headers.remove(name);
-    }
+    super::header_order::remove_where(&mut req.headers, |n| bad.contains(n));
     true
 }

@@ -11,6 +11,7 @@ pub mod compress;
 pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
+pub mod header_order;
 pub mod htx;
 pub mod idle;
 pub mod monitor;
@@ -441,6 +442,7 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 /// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
 fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
     txn.timings.request = -1;
+    txn.session_log = true;
     let page = reply::error_in(status, files, txn);
     let mut resp = local(txn, page, b"PR");
     resp.headers_mut().insert(

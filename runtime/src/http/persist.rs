@@ -268,20 +268,15 @@ impl Persistence {
         }
         if !rewritten.is_empty() {
             let old: Vec<HeaderValue> = req.headers.get_all(COOKIE).iter().cloned().collect();
-            req.headers.remove(COOKIE);
+            let mut new = Vec::with_capacity(old.len());
             for (i, v) in old.into_iter().enumerate() {
                 match rewritten.iter().find(|(at, _)| *at == i) {
-                    Some((_, Some(text))) => {
-                        if let Ok(v) = HeaderValue::from_str(text) {
-                            req.headers.append(COOKIE, v);
-                        }
-                    }
+                    Some((_, Some(text))) => new.extend(HeaderValue::from_str(text).ok()),
                     Some((_, None)) => {}
-                    None => {
-                        req.headers.append(COOKIE, v);
-                    }
+                    None => new.push(v),
                 }
             }
+            super::header_order::replace_all(&mut req.headers, &COOKIE, new);
         }
         txn.persist = state;
         chosen
@@ -312,16 +307,16 @@ impl Persistence {
         let mut found = false;
         if !state.ignore && headers.contains_key(SET_COOKIE) {
             let old: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().cloned().collect();
-            headers.remove(SET_COOKIE);
+            let mut new = Vec::with_capacity(old.len());
             for v in old {
                 let text = v.to_str().unwrap_or("");
                 let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
                 let Some((name, val)) = pair.split_once('=') else {
-                    headers.append(SET_COOKIE, v);
+                    new.push(v);
                     continue;
                 };
                 if name.trim() != cookie.name {
-                    headers.append(SET_COOKIE, v);
+                    new.push(v);
                     continue;
                 }
                 found = true;
@@ -346,9 +341,11 @@ impl Persistence {
                     Some(text.to_string())
                 };
                 if let Some(Ok(v)) = new_value.map(|s| HeaderValue::from_str(&s)) {
-                    headers.append(SET_COOKIE, v);
+                    new.push(v);
                 }
             }
+            // Edited where they were, as HAProxy edits them.
+            super::header_order::replace_all(headers, &SET_COOKIE, new);
         }
         let now = now_secs();
         let post = txn

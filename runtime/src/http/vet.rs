@@ -241,9 +241,7 @@ pub(crate) fn drop_connection_options(headers: &mut HeaderMap) {
             named.push(name);
         }
     }
-    for name in named {
-        headers.remove(name);
-    }
+    super::header_order::remove_where(headers, |n| named.contains(n));
 }
 
 #[cfg(test)]

@@ -228,6 +228,7 @@ fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>
     // The wait counts from the accept, or from the end of the previous response.
     txn.start = ctx.last_end.get();
     txn.status = Some(if timeout { 408 } else { 400 });
+    txn.session_log = true;
     txn.term = if invalid {
         *b"PR"
     } else if timeout {

@@ -315,3 +315,87 @@ fn quiet_check_prints_only_errors_unless_a_warning_can_fail_it() {
     let strict = run(&["-q", "--deny-warnings"]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+/// `return`, `deny` and `tarpit` replies HAProxy refuses when it reads them (http_htx.c's
+/// reply parser, the same in 2.6 and 2.7), side by side with haproxy.
+#[test]
+fn refused_replies_get_haproxy_first_alert() {
+    let refused = |keyword: &str, why: &str| {
+        format!("parsing [{{}}:8] : error detected in frontend 'f' while parsing '{keyword}' rule : {why}.")
+    };
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "http-request deny deny_status 451",
+            refused(
+                "http-request deny",
+                "status code '451' not handled by default with 'default-errorfiles' argument.",
+            ),
+        ),
+        (
+            "http-response deny deny_status 452 if { status 500 }",
+            refused(
+                "http-response deny",
+                "status code '452' not handled by default with 'default-errorfiles' argument.",
+            ),
+        ),
+        (
+            "http-request return status 99",
+            refused("http-request return", "Unexpected status code '99'"),
+        ),
+        (
+            "http-request return string x",
+            refused(
+                "http-request return",
+                "a content type must be defined when non-empty payload is configured",
+            ),
+        ),
+        (
+            "http-request return status 204 content-type text/plain string x",
+            refused("http-request return", "No body expected for 204 responses"),
+        ),
+        (
+            "http-request return string x file /etc/hostname",
+            refused(
+                "http-request return",
+                "unexpected 'file' argument, 'string' already defined",
+            ),
+        ),
+        (
+            "http-request return lf-string %[path]",
+            refused(
+                "http-request return",
+                "a content type must be defined with a log-format payload",
+            ),
+        ),
+        // Accepted: statuses with a page, and any status with a payload of its own.
+        ("http-request deny deny_status 429", String::new()),
+        (
+            "http-request deny deny_status 451 content-type text/plain string gone",
+            String::new(),
+        ),
+        ("http-request return status 404", String::new()),
+        ("http-request tarpit deny_status 503", String::new()),
+    ];
+    let haproxy = haproxy_installed();
+    for (i, (line, expected)) in cases.iter().enumerate() {
+        let cfg = write_cfg(&format!("reply{i}.cfg"), &config(line));
+        let cfg = cfg.to_str().unwrap();
+        let expected = if expected.is_empty() {
+            String::new()
+        } else {
+            format!("config : {}", expected.replace("{}", cfg))
+        };
+        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(["-c", "-f", cfg])
+            .output()
+            .unwrap();
+        assert_eq!(first_alert(&ours), expected, "hapee-lb on '{line}'");
+        if haproxy {
+            let theirs = Command::new("haproxy")
+                .args(["-c", "-f", cfg])
+                .output()
+                .unwrap();
+            assert_eq!(first_alert(&theirs), expected, "haproxy on '{line}'");
+        }
+    }
+}

@@ -73,6 +73,8 @@ mod lua_runtime_api;
 mod mailers;
 #[path = "runtime/normalize_uri.rs"]
 mod normalize_uri;
+#[path = "runtime/parity_rules.rs"]
+mod parity_rules;
 #[path = "runtime/peers.rs"]
 mod peers;
 #[path = "runtime/peers_tls.rs"]
