@@ -6,6 +6,7 @@
 //! known (name resolution, inheritance rules, thread mapping, mode compatibility).
 
 mod bind;
+mod bodies;
 pub(crate) use bind::check_ignore_err;
 mod build;
 mod checks;
