@@ -4,7 +4,7 @@
 use super::build::{proxy_body, Body, Builder, PARALLEL_BODY_LINES};
 use super::model::*;
 use crate::diagnostic::Diagnostic;
-use crate::syntax::SyntaxTree;
+use crate::syntax::{Line, SyntaxTree};
 
 /// Shares of the proxy bodies per thread (see [`build_bodies_from`]).
 const SHARES_PER_THREAD: usize = 4;
@@ -17,7 +17,7 @@ const SHARES_PER_THREAD: usize = 4;
 pub(super) fn build_bodies(
     b: &mut Builder,
     tree: &SyntaxTree,
-    bodies: Vec<Body>,
+    mut bodies: Vec<Body>,
     workers: usize,
     mut reuse: Option<&mut super::reuse::BodyReuse>,
 ) {
@@ -51,12 +51,12 @@ pub(super) fn build_bodies(
         // Nothing to reuse: no slot per body (on 10,000 backends that is megabytes of `None`).
         None => Vec::new(),
     };
-    let missing: Vec<&Body> = bodies
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| built.get(i).is_none_or(Option::is_none))
-        .map(|(_, body)| body)
+    let missing: Vec<usize> = (0..bodies.len())
+        .filter(|&i| built.get(i).is_none_or(Option::is_none))
         .collect();
+    // Lines taken out of the tree go with their proxies to the threads, which free them.
+    let taken: Vec<Option<Vec<Line>>> = missing.iter().map(|&i| bodies[i].lines.take()).collect();
+    let missing: Vec<&Body> = missing.iter().map(|&i| &bodies[i]).collect();
     let plans: Vec<Plan> = match reuse.as_deref_mut() {
         Some(r) => missing
             .iter()
@@ -90,7 +90,7 @@ pub(super) fn build_bodies(
     };
     spans.mark("reuse");
     // Each share's results are freed as soon as they are moved into the model.
-    let mut fresh = build_bodies_from(b, tree, &missing, workers, plans)
+    let mut fresh = build_bodies_from(b, tree, &missing, workers, plans, taken)
         .into_iter()
         .flatten();
     spans.mark("build");
@@ -144,8 +144,9 @@ use super::reuse::{BodyOutput, Kept, Plan};
 /// A body's proxy and output, and the state it kept for the next build.
 type Built = (Proxy, BodyOutput, Option<Kept>);
 
-/// A body's proxy as its header opened it, and how to build it.
-type Opened = (Proxy, Plan);
+/// A body's proxy as its header opened it, how to build it, and its lines when they were taken
+/// out of the tree.
+type Opened = (Proxy, Plan, Option<Vec<Line>>);
 
 /// Builds `bodies` (their proxies as their headers opened them, taken from `b`) with `workers`
 /// threads, each as its plan says when there is one, and returns each one's proxy and output
@@ -157,15 +158,18 @@ fn build_bodies_from(
     bodies: &[&Body],
     workers: usize,
     plans: Vec<Plan>,
+    lines: Vec<Option<Vec<Line>>>,
 ) -> Vec<Vec<Built>> {
     let mut plans = plans.into_iter();
+    let mut lines = lines.into_iter();
     let mut opened: Vec<Opened> = bodies
         .iter()
         .map(|body| {
             let p = &mut b.config.proxies[body.index];
             let placeholder = Proxy::new(p.kind, None, p.header);
             let plan = plans.next().unwrap_or_default();
-            (std::mem::replace(p, placeholder), plan)
+            let taken = lines.next().flatten();
+            (std::mem::replace(p, placeholder), plan, taken)
         })
         .collect();
     let (db, env) = (b.db, b.env);
@@ -257,17 +261,23 @@ fn build_share(
     opened: &mut [Opened],
 ) -> Vec<Built> {
     let mut out = Vec::with_capacity(bodies.len());
-    for (body, (proxy, plan)) in bodies.iter().zip(opened.iter_mut()) {
+    for (body, (proxy, plan, lines)) in bodies.iter().zip(opened.iter_mut()) {
         let placeholder = Proxy::new(proxy.kind, None, proxy.header);
         w.config.proxies.clear();
         w.config.proxies.push(std::mem::replace(proxy, placeholder));
         w.positional.set(false);
         let plan = std::mem::take(plan);
-        let kept = if plan.resume.is_none() && plan.capture.is_none() {
-            proxy_body(w, tree, body, 0);
-            None
-        } else {
-            super::reuse::build_planned(w, tree, body, plan)
+        let kept = match lines.take() {
+            // Freed here, once built: no use is left for them.
+            Some(lines) => {
+                proxy_body(w, lines.iter(), body, 0);
+                None
+            }
+            None if plan.resume.is_none() && plan.capture.is_none() => {
+                proxy_body(w, tree.body(body.section), body, 0);
+                None
+            }
+            None => super::reuse::build_planned(w, tree, body, plan),
         };
         let Some(built) = w.config.proxies.pop() else {
             continue;
@@ -289,8 +299,9 @@ fn build_share(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::build::build_with;
+    use crate::ir::build::{build_consuming_with, build_with};
     use crate::ir::CheckOptions;
+    use crate::registry::SectionKind;
     use crate::source::SourceDb;
     use crate::syntax::MapEnv;
 
@@ -312,8 +323,30 @@ mod tests {
         let env = MapEnv::default();
         let (tree, _) = crate::syntax::parse(&db, &env);
         let options = CheckOptions::default();
-        let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1, None);
-        let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers, None);
+        let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1);
+        let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers);
+        // And with the bodies' words freed as they are built (`check -q`).
+        let mut consumed = tree.clone();
+        let (own_config, own_diags) =
+            build_consuming_with(&db, &mut consumed, &env, &options, workers);
+        assert_eq!(
+            format!("{seq_config:?}"),
+            format!("{own_config:?}"),
+            "{name} (consuming)"
+        );
+        assert_eq!(par_diags, own_diags, "{name} (consuming)");
+        // What is left of the tree: every line, the proxy bodies' without their words.
+        for (section, kept) in tree.sections.iter().zip(&consumed.sections) {
+            let freed = section.kind.is_proxy() && section.kind != SectionKind::Defaults;
+            for (line, left) in tree.body(section).zip(consumed.body(kept)) {
+                assert_eq!(line.span, left.span, "{name}");
+                assert_eq!(
+                    left.words.is_empty(),
+                    freed || line.words.is_empty(),
+                    "{name}"
+                );
+            }
+        }
         // Source order, as `check::compile` sorts them.
         seq_diags.sort_by_key(Diagnostic::source_order);
         assert_eq!(

@@ -389,18 +389,74 @@ pub fn build(
     env: &dyn Environment,
     options: &CheckOptions,
 ) -> (Config, Vec<Diagnostic>) {
+    build_from(db, tree, env, options, workers_for(tree), None, Vec::new())
+}
+
+/// [`build`] for a caller that has no further use for the words of the proxy bodies: each
+/// body's words are taken out of `tree` and freed as soon as the body is built, so they and
+/// the model built from them are not held together. The model and diagnostics are those of
+/// [`build`]; `tree` keeps every line (span, kind, comment), those bodies' without words.
+pub fn build_consuming(
+    db: &SourceDb,
+    tree: &mut SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+) -> (Config, Vec<Diagnostic>) {
+    let workers = workers_for(tree);
+    build_consuming_with(db, tree, env, options, workers)
+}
+
+/// [`build_consuming`] with proxy bodies shared among `workers` threads.
+pub(crate) fn build_consuming_with(
+    db: &SourceDb,
+    tree: &mut SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    workers: usize,
+) -> (Config, Vec<Diagnostic>) {
+    let taken = take_body_words(tree);
+    build_from(db, tree, env, options, workers, None, taken)
+}
+
+/// Threads for the proxy bodies: all cores on large configurations, else one.
+fn workers_for(tree: &SyntaxTree) -> usize {
     let body_lines: usize = tree
         .sections
         .iter()
         .filter(|s| s.kind.is_proxy() && s.kind != SectionKind::Defaults)
         .map(|s| s.body.len())
         .sum();
-    let workers = if body_lines >= PARALLEL_BODY_LINES {
+    if body_lines >= PARALLEL_BODY_LINES {
         crate::cores()
     } else {
         1
-    };
-    build_with(db, tree, env, options, workers, None)
+    }
+}
+
+/// The body lines of every frontend, backend and listen section (by section index; `None`
+/// for other sections), their words moved out of `tree`.
+fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<Vec<Line>>> {
+    let SyntaxTree { files, sections } = tree;
+    sections
+        .iter()
+        .map(|s| {
+            if !s.kind.is_proxy() || s.kind == SectionKind::Defaults {
+                return None;
+            }
+            let lines = &mut files[s.file.0 as usize].lines;
+            let taken = s.body.iter().map(|&i| {
+                let line = &mut lines[i];
+                Line {
+                    span: line.span,
+                    kind: line.kind,
+                    words: std::mem::take(&mut line.words),
+                    comment: line.comment,
+                    active: line.active,
+                }
+            });
+            Some(taken.collect())
+        })
+        .collect()
 }
 
 /// [`build`] reusing the proxy bodies of a previous build that still hold (see
@@ -412,17 +468,39 @@ pub fn build_reusing(
     options: &CheckOptions,
     reuse: &mut super::reuse::BodyReuse,
 ) -> (Config, Vec<Diagnostic>) {
-    build_with(db, tree, env, options, crate::cores(), Some(reuse))
+    build_from(
+        db,
+        tree,
+        env,
+        options,
+        crate::cores(),
+        Some(reuse),
+        Vec::new(),
+    )
 }
 
 /// [`build`] with proxy bodies shared among `workers` threads (tests choose the number).
+#[cfg(test)]
 pub(crate) fn build_with(
+    db: &SourceDb,
+    tree: &SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    workers: usize,
+) -> (Config, Vec<Diagnostic>) {
+    build_from(db, tree, env, options, workers, None, Vec::new())
+}
+
+/// [`build_with`], reusing bodies, or with the bodies' lines in `taken` (by section index)
+/// rather than in `tree`.
+fn build_from(
     db: &SourceDb,
     tree: &SyntaxTree,
     env: &dyn Environment,
     _options: &CheckOptions,
     workers: usize,
     reuse: Option<&mut super::reuse::BodyReuse>,
+    mut taken: Vec<Option<Vec<Line>>>,
 ) -> (Config, Vec<Diagnostic>) {
     let mut b = Builder::new(db, env);
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
@@ -432,7 +510,7 @@ pub(crate) fn build_with(
     b.defaults_use.reserve_exact(proxy_sections);
     let mut bodies = Vec::new();
     let mut spans = crate::timing::Spans::new("build");
-    for section in &tree.sections {
+    for (at, section) in tree.sections.iter().enumerate() {
         let header = tree.header(section);
         let head = Stmt { line: header };
         match section.kind {
@@ -450,10 +528,11 @@ pub(crate) fn build_with(
                     index,
                     section,
                     globals: b.globals(),
+                    lines: taken.get_mut(at).and_then(Option::take),
                 };
                 // Later proxies inherit from a defaults section: its body is built in place.
                 if kind == SectionKind::Defaults {
-                    proxy_body(&mut b, tree, &body, index);
+                    proxy_body(&mut b, tree.body(section), &body, index);
                 } else {
                     bodies.push(body);
                 }
@@ -520,23 +599,35 @@ pub(super) struct Body<'a> {
     pub index: usize,
     pub section: &'a crate::syntax::Section,
     pub globals: GlobalsSeen,
+    /// The body's lines when they were taken out of the tree (see [`build_consuming`]).
+    pub lines: Option<Vec<Line>>,
 }
 
-pub(super) fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
-    start_body(b, tree, body, index);
-    for line in tree.body(body.section) {
+/// Builds proxy `index`'s body from its statement `lines`.
+pub(super) fn proxy_body<'l>(
+    b: &mut Builder,
+    lines: impl Iterator<Item = &'l Line> + Clone,
+    body: &Body,
+    index: usize,
+) {
+    start_body(b, lines.clone(), body, index);
+    for line in lines {
         proxy::statement(b, index, &Stmt { line });
     }
 }
 
-/// Readies `b` for the statements of proxy `index`'s body.
-pub(super) fn start_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
+/// Readies `b` for the statements (`lines`) of proxy `index`'s body.
+pub(super) fn start_body<'l>(
+    b: &mut Builder,
+    lines: impl Iterator<Item = &'l Line>,
+    body: &Body,
+    index: usize,
+) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
     b.in_proxy.acls.clear();
     b.in_proxy.acl_decls.clear();
-    let servers = tree
-        .body(body.section)
+    let servers = lines
         .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))
         .count();
     b.config.proxies[index].servers.reserve_exact(servers);

@@ -29,7 +29,7 @@ mod threads;
 mod tls_lists;
 pub mod values;
 
-pub use build::{build, build_reusing};
+pub use build::{build, build_consuming, build_reusing};
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;
 pub use keywords::unknown_action;
