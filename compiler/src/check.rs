@@ -41,7 +41,18 @@ pub fn compile_with(
     options: &CheckOptions,
     run_lints: bool,
 ) -> Compilation {
-    compile_inner(db, env, options, None, run_lints)
+    compile_inner(db, env, options, None, run_lints, false)
+}
+
+/// [`compile_with`] without lints, for a caller that wants only the model and the diagnostics
+/// (`check -q`): the words of the proxy bodies are freed as soon as each body is built (see
+/// [`ir::build_consuming`]), so the returned tree has those lines without their words.
+pub fn compile_model_only(
+    db: SourceDb,
+    env: &dyn Environment,
+    options: &CheckOptions,
+) -> Compilation {
+    compile_inner(db, env, options, None, false, true)
 }
 
 /// What an incremental compilation takes from the previous one (see [`crate::incremental`]).
@@ -58,7 +69,7 @@ pub(crate) fn compile_reusing(
     options: &CheckOptions,
     reuse: Option<Reuse>,
 ) -> Compilation {
-    compile_inner(db, env, options, reuse, options.lints)
+    compile_inner(db, env, options, reuse, options.lints, false)
 }
 
 /// Whether a `global` section loads Lua scripts (`lua-load`, `lua-load-per-thread`), seen
@@ -82,9 +93,10 @@ fn compile_inner(
     options: &CheckOptions,
     reuse: Option<Reuse>,
     run_lints: bool,
+    consume_words: bool,
 ) -> Compilation {
     let mut spans = crate::timing::Spans::new("compile");
-    let (tree, mut diagnostics);
+    let (mut tree, mut diagnostics);
     let ((mut config, mut per_line), lua_samples);
     match reuse {
         Some(r) => {
@@ -104,8 +116,13 @@ fn compile_inner(
         None => {
             (tree, diagnostics) = syntax::parse(&db, env);
             spans.mark("parse");
-            ((config, per_line), lua_samples) =
-                crate::lua::collecting(|| ir::build(&db, &tree, env, options));
+            if consume_words {
+                ((config, per_line), lua_samples) =
+                    crate::lua::collecting(|| ir::build_consuming(&db, &mut tree, env, options));
+            } else {
+                ((config, per_line), lua_samples) =
+                    crate::lua::collecting(|| ir::build(&db, &tree, env, options));
+            }
             spans.mark("build");
         }
     }
@@ -124,6 +141,11 @@ fn compile_inner(
         if !lua_samples.is_empty() {
             let names = lua_names.or_else(|| crate::envcheck::scanned_lua_names(&config));
             if let Some(names) = names.filter(|n| n.lacks_any(&lua_samples)) {
+                if consume_words {
+                    // The bodies' words are gone: read them again (a rare case, scripts
+                    // lacking a sample the configuration names).
+                    tree = syntax::parse(&db, env).0;
+                }
                 (config, per_line) =
                     crate::lua::with_registered(&names, || ir::build(&db, &tree, env, options));
             }

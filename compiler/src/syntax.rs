@@ -82,7 +82,7 @@ impl SyntaxTree {
         self.line(section.file, section.header)
     }
 
-    pub fn body<'a>(&'a self, section: &'a Section) -> impl Iterator<Item = &'a Line> + 'a {
+    pub fn body<'a>(&'a self, section: &'a Section) -> impl Iterator<Item = &'a Line> + Clone + 'a {
         section
             .body
             .iter()

@@ -280,7 +280,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn globals(&self) -> GlobalsSeen {
+    pub(super) fn globals(&self) -> GlobalsSeen {
         GlobalsSeen {
             expose_experimental: self.config.global.expose_experimental,
             stick_counters: self.config.global.stick_counters,
@@ -380,10 +380,7 @@ pub(super) fn location(db: &SourceDb, span: Span) -> String {
 /// Proxy bodies (frontends, backends, listens) hold most lines of large configurations and
 /// read nothing of one another, so above this many lines they are built on all cores. Below it
 /// threads cost more than they save.
-const PARALLEL_BODY_LINES: usize = 8192;
-
-/// Shares of the proxy bodies per thread (see [`build_bodies_from`]).
-const SHARES_PER_THREAD: usize = 4;
+pub(super) const PARALLEL_BODY_LINES: usize = 8192;
 
 /// Builds the model from the syntax tree.
 pub fn build(
@@ -392,18 +389,74 @@ pub fn build(
     env: &dyn Environment,
     options: &CheckOptions,
 ) -> (Config, Vec<Diagnostic>) {
+    build_from(db, tree, env, options, workers_for(tree), None, Vec::new())
+}
+
+/// [`build`] for a caller that has no further use for the words of the proxy bodies: each
+/// body's words are taken out of `tree` and freed as soon as the body is built, so they and
+/// the model built from them are not held together. The model and diagnostics are those of
+/// [`build`]; `tree` keeps every line (span, kind, comment), those bodies' without words.
+pub fn build_consuming(
+    db: &SourceDb,
+    tree: &mut SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+) -> (Config, Vec<Diagnostic>) {
+    let workers = workers_for(tree);
+    build_consuming_with(db, tree, env, options, workers)
+}
+
+/// [`build_consuming`] with proxy bodies shared among `workers` threads.
+pub(crate) fn build_consuming_with(
+    db: &SourceDb,
+    tree: &mut SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    workers: usize,
+) -> (Config, Vec<Diagnostic>) {
+    let taken = take_body_words(tree);
+    build_from(db, tree, env, options, workers, None, taken)
+}
+
+/// Threads for the proxy bodies: all cores on large configurations, else one.
+fn workers_for(tree: &SyntaxTree) -> usize {
     let body_lines: usize = tree
         .sections
         .iter()
         .filter(|s| s.kind.is_proxy() && s.kind != SectionKind::Defaults)
         .map(|s| s.body.len())
         .sum();
-    let workers = if body_lines >= PARALLEL_BODY_LINES {
+    if body_lines >= PARALLEL_BODY_LINES {
         crate::cores()
     } else {
         1
-    };
-    build_with(db, tree, env, options, workers, None)
+    }
+}
+
+/// The body lines of every frontend, backend and listen section (by section index; `None`
+/// for other sections), their words moved out of `tree`.
+fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<Vec<Line>>> {
+    let SyntaxTree { files, sections } = tree;
+    sections
+        .iter()
+        .map(|s| {
+            if !s.kind.is_proxy() || s.kind == SectionKind::Defaults {
+                return None;
+            }
+            let lines = &mut files[s.file.0 as usize].lines;
+            let taken = s.body.iter().map(|&i| {
+                let line = &mut lines[i];
+                Line {
+                    span: line.span,
+                    kind: line.kind,
+                    words: std::mem::take(&mut line.words),
+                    comment: line.comment,
+                    active: line.active,
+                }
+            });
+            Some(taken.collect())
+        })
+        .collect()
 }
 
 /// [`build`] reusing the proxy bodies of a previous build that still hold (see
@@ -415,17 +468,39 @@ pub fn build_reusing(
     options: &CheckOptions,
     reuse: &mut super::reuse::BodyReuse,
 ) -> (Config, Vec<Diagnostic>) {
-    build_with(db, tree, env, options, crate::cores(), Some(reuse))
+    build_from(
+        db,
+        tree,
+        env,
+        options,
+        crate::cores(),
+        Some(reuse),
+        Vec::new(),
+    )
 }
 
 /// [`build`] with proxy bodies shared among `workers` threads (tests choose the number).
+#[cfg(test)]
 pub(crate) fn build_with(
+    db: &SourceDb,
+    tree: &SyntaxTree,
+    env: &dyn Environment,
+    options: &CheckOptions,
+    workers: usize,
+) -> (Config, Vec<Diagnostic>) {
+    build_from(db, tree, env, options, workers, None, Vec::new())
+}
+
+/// [`build_with`], reusing bodies, or with the bodies' lines in `taken` (by section index)
+/// rather than in `tree`.
+fn build_from(
     db: &SourceDb,
     tree: &SyntaxTree,
     env: &dyn Environment,
     _options: &CheckOptions,
     workers: usize,
     reuse: Option<&mut super::reuse::BodyReuse>,
+    mut taken: Vec<Option<Vec<Line>>>,
 ) -> (Config, Vec<Diagnostic>) {
     let mut b = Builder::new(db, env);
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
@@ -435,7 +510,7 @@ pub(crate) fn build_with(
     b.defaults_use.reserve_exact(proxy_sections);
     let mut bodies = Vec::new();
     let mut spans = crate::timing::Spans::new("build");
-    for section in &tree.sections {
+    for (at, section) in tree.sections.iter().enumerate() {
         let header = tree.header(section);
         let head = Stmt { line: header };
         match section.kind {
@@ -453,10 +528,11 @@ pub(crate) fn build_with(
                     index,
                     section,
                     globals: b.globals(),
+                    lines: taken.get_mut(at).and_then(Option::take),
                 };
                 // Later proxies inherit from a defaults section: its body is built in place.
                 if kind == SectionKind::Defaults {
-                    proxy_body(&mut b, tree, &body, index);
+                    proxy_body(&mut b, tree.body(section), &body, index);
                 } else {
                     bodies.push(body);
                 }
@@ -497,7 +573,7 @@ pub(crate) fn build_with(
         }
     }
     spans.mark("sections and headers");
-    build_bodies(&mut b, tree, bodies, workers, reuse);
+    super::bodies::build_bodies(&mut b, tree, bodies, workers, reuse);
     spans.mark("bodies");
     b.config.reindex();
     spans.mark("reindex");
@@ -520,306 +596,41 @@ pub(super) struct GlobalsSeen {
 
 /// A proxy whose statements are still to be built.
 pub(super) struct Body<'a> {
-    index: usize,
+    pub index: usize,
     pub section: &'a crate::syntax::Section,
     pub globals: GlobalsSeen,
+    /// The body's lines when they were taken out of the tree (see [`build_consuming`]).
+    pub lines: Option<Vec<Line>>,
 }
 
-fn proxy_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
-    start_body(b, tree, body, index);
-    for line in tree.body(body.section) {
+/// Builds proxy `index`'s body from its statement `lines`.
+pub(super) fn proxy_body<'l>(
+    b: &mut Builder,
+    lines: impl Iterator<Item = &'l Line> + Clone,
+    body: &Body,
+    index: usize,
+) {
+    start_body(b, lines.clone(), body, index);
+    for line in lines {
         proxy::statement(b, index, &Stmt { line });
     }
 }
 
-/// Readies `b` for the statements of proxy `index`'s body.
-pub(super) fn start_body(b: &mut Builder, tree: &SyntaxTree, body: &Body, index: usize) {
+/// Readies `b` for the statements (`lines`) of proxy `index`'s body.
+pub(super) fn start_body<'l>(
+    b: &mut Builder,
+    lines: impl Iterator<Item = &'l Line>,
+    body: &Body,
+    index: usize,
+) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
     b.in_proxy.acls.clear();
     b.in_proxy.acl_decls.clear();
-    let servers = tree
-        .body(body.section)
+    let servers = lines
         .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))
         .count();
     b.config.proxies[index].servers.reserve_exact(servers);
-}
-
-/// Builds the bodies of frontends, backends and listens: in order on small configurations, in
-/// contiguous shares on all cores on large ones, and only those whose previous build does not
-/// hold when `reuse` has them. Each body is built by a builder without the other proxies; the
-/// results are put back in source order, so the model and the diagnostics are the same either
-/// way.
-fn build_bodies(
-    b: &mut Builder,
-    tree: &SyntaxTree,
-    bodies: Vec<Body>,
-    workers: usize,
-    mut reuse: Option<&mut super::reuse::BodyReuse>,
-) {
-    // Bodies set the globals they saw; the model keeps the final ones.
-    let last = b.globals();
-    let db = b.db;
-    let mut spans = crate::timing::Spans::new("proxy bodies");
-    let fingerprints: Vec<u64> = match reuse.as_deref_mut() {
-        Some(r) => bodies
-            .iter()
-            .map(|body| {
-                let proxy = &b.config.proxies[body.index];
-                r.fingerprint(
-                    db,
-                    tree,
-                    body.section,
-                    proxy,
-                    &b.config.proxies,
-                    &body.globals,
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let mut built: Vec<Option<(Proxy, BodyOutput)>> = match reuse.as_deref_mut() {
-        Some(r) => bodies
-            .iter()
-            .zip(&fingerprints)
-            .map(|(body, &f)| r.take(db, tree, body.section, f))
-            .collect(),
-        // Nothing to reuse: no slot per body (on 10,000 backends that is megabytes of `None`).
-        None => Vec::new(),
-    };
-    let missing: Vec<&Body> = bodies
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| built.get(i).is_none_or(Option::is_none))
-        .map(|(_, body)| body)
-        .collect();
-    let plans: Vec<Plan> = match reuse.as_deref_mut() {
-        Some(r) => missing
-            .iter()
-            .map(|body| {
-                let proxy = &b.config.proxies[body.index];
-                r.plan(
-                    db,
-                    tree,
-                    body.section,
-                    proxy,
-                    &b.config.proxies,
-                    &body.globals,
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let lines: usize = missing
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let resumed = plans.get(i).and_then(|p| p.resume.as_ref());
-            d.section.body.len() - resumed.map_or(0, |r| r.1)
-        })
-        .sum();
-    // Reused bodies cost nothing: only the lines to build decide on threads.
-    let workers = if reuse.is_some() && lines < PARALLEL_BODY_LINES {
-        1
-    } else {
-        workers.min(missing.len())
-    };
-    spans.mark("reuse");
-    // Each share's results are freed as soon as they are moved into the model.
-    let mut fresh = build_bodies_from(b, tree, &missing, workers, plans)
-        .into_iter()
-        .flatten();
-    spans.mark("build");
-    for (i, body) in bodies.iter().enumerate() {
-        let (proxy, output) = match built.get_mut(i).and_then(Option::take) {
-            Some(done) => done,
-            None => match fresh.next() {
-                Some((proxy, output, kept)) => {
-                    if let (Some(r), Some(kept)) = (reuse.as_deref_mut(), kept) {
-                        r.keep(db, tree, body.section, kept);
-                    }
-                    (proxy, output)
-                }
-                None => continue,
-            },
-        };
-        b.config.proxies[body.index] = proxy;
-        match reuse.as_deref_mut() {
-            Some(r) => {
-                b.diags.extend(output.diags.iter().cloned());
-                b.config.files.extend(output.files.iter().cloned());
-                b.config.acl_hosts.extend(output.acl_hosts.iter().cloned());
-                r.remember(db, tree, body.section, fingerprints[i], body.index, output);
-            }
-            None => {
-                b.diags.extend(output.diags);
-                b.config.files.extend(output.files);
-                b.config.acl_hosts.extend(output.acl_hosts);
-            }
-        }
-    }
-    spans.mark("merge");
-    // Source order, as `check::compile` sorts them anyway.
-    b.diags.sort_by_key(Diagnostic::source_order);
-    b.set_globals(&last);
-    // Files in the order of their lines, as if every section had been built where it stands
-    // (several files of one line keep the order the line gave them).
-    b.config.files.sort_by_cached_key(|f| {
-        let file = db.file(f.path.span.file);
-        (
-            f.path.span.file.0,
-            file.line_index(f.path.span.start as usize),
-        )
-    });
-    spans.mark("sort");
-    spans.done();
-}
-
-use super::reuse::{BodyOutput, Kept, Plan};
-
-/// A body's proxy and output, and the state it kept for the next build.
-type Built = (Proxy, BodyOutput, Option<Kept>);
-
-/// A body's proxy as its header opened it, and how to build it.
-type Opened = (Proxy, Plan);
-
-/// Builds `bodies` (their proxies as their headers opened them, taken from `b`) with `workers`
-/// threads, each as its plan says when there is one, and returns each one's proxy and output
-/// in order, share by share (not gathered in one list: on a large configuration that would
-/// hold every built proxy twice).
-fn build_bodies_from(
-    b: &mut Builder,
-    tree: &SyntaxTree,
-    bodies: &[&Body],
-    workers: usize,
-    plans: Vec<Plan>,
-) -> Vec<Vec<Built>> {
-    let mut plans = plans.into_iter();
-    let mut opened: Vec<Opened> = bodies
-        .iter()
-        .map(|body| {
-            let p = &mut b.config.proxies[body.index];
-            let placeholder = Proxy::new(p.kind, None, p.header);
-            let plan = plans.next().unwrap_or_default();
-            (std::mem::replace(p, placeholder), plan)
-        })
-        .collect();
-    let (db, env) = (b.db, b.env);
-    if workers < 2 {
-        let mut w = Builder::new(db, env);
-        return vec![build_share(&mut w, tree, bodies, &mut opened)];
-    }
-    // Contiguous shares of about the same number of lines, several per thread: lines differ in
-    // cost (a condition costs more than a server), so threads take the next share when done.
-    let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
-    let count = workers * SHARES_PER_THREAD;
-    let mut shares: Vec<(&[&Body], Vec<Opened>)> = Vec::with_capacity(count);
-    let (mut from, mut acc) = (0, 0);
-    let mut rest = opened.into_iter();
-    for (i, body) in bodies.iter().enumerate() {
-        acc += body.section.body.len();
-        if acc * count >= lines * (shares.len() + 1) && shares.len() + 1 < count {
-            shares.push((
-                &bodies[from..=i],
-                rest.by_ref().take(i + 1 - from).collect(),
-            ));
-            from = i + 1;
-        }
-    }
-    shares.push((&bodies[from..], rest.collect()));
-    /// A share's opened proxies, then what they built into.
-    type Slot = std::sync::Mutex<(Vec<Opened>, Vec<Built>)>;
-    let slots: Vec<Slot> = shares
-        .into_iter()
-        .map(|(_, proxies)| std::sync::Mutex::new((proxies, Vec::new())))
-        .collect();
-    let mut starts = Vec::with_capacity(slots.len());
-    let mut at = 0;
-    for slot in &slots {
-        let n = slot.lock().map_or(0, |s| s.0.len());
-        starts.push(at..at + n);
-        at += n;
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || loop {
-        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (Some(slot), Some(range)) = (slots.get(i), starts.get(i)) else {
-            break;
-        };
-        // Each share is taken by one thread only: the lock is never contended.
-        let mut slot = slot
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (proxies, out) = &mut *slot;
-        let mut w = Builder::new(db, env);
-        *out = build_share(&mut w, tree, &bodies[range.clone()], proxies);
-        // Only placeholders are left: free them now rather than with the other shares.
-        *proxies = Vec::new();
-    };
-    let lua_scope = crate::lua::scope();
-    let lua_seen = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 1..workers {
-            // A thread the system refuses leaves its shares to the others and to this one.
-            let _ = std::thread::Builder::new().spawn_scoped(scope, || {
-                let ((), seen) = crate::lua::within(&lua_scope, work);
-                if let Ok(mut all) = lua_seen.lock() {
-                    all.extend(seen);
-                }
-            });
-        }
-        work();
-    });
-    crate::lua::record_seen(
-        lua_seen
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    slots
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .1
-        })
-        .collect()
-}
-
-/// Builds `bodies` one after the other with `w`, each from its opened proxy and plan.
-fn build_share(
-    w: &mut Builder,
-    tree: &SyntaxTree,
-    bodies: &[&Body],
-    opened: &mut [Opened],
-) -> Vec<Built> {
-    let mut out = Vec::with_capacity(bodies.len());
-    for (body, (proxy, plan)) in bodies.iter().zip(opened.iter_mut()) {
-        let placeholder = Proxy::new(proxy.kind, None, proxy.header);
-        w.config.proxies.clear();
-        w.config.proxies.push(std::mem::replace(proxy, placeholder));
-        w.positional.set(false);
-        let plan = std::mem::take(plan);
-        let kept = if plan.resume.is_none() && plan.capture.is_none() {
-            proxy_body(w, tree, body, 0);
-            None
-        } else {
-            super::reuse::build_planned(w, tree, body, plan)
-        };
-        let Some(built) = w.config.proxies.pop() else {
-            continue;
-        };
-        out.push((
-            built,
-            BodyOutput {
-                diags: std::mem::take(&mut w.diags),
-                files: std::mem::take(&mut w.config.files),
-                acl_hosts: std::mem::take(&mut w.config.acl_hosts),
-                positional: w.positional.get(),
-            },
-            kept,
-        ));
-    }
-    out
 }
 
 /// The `no`/`default` prefixes HAProxy accepts, and the error for any other use.
@@ -856,65 +667,4 @@ pub(super) fn invalid_char(name: &str) -> Option<char> {
 /// HAProxy reports a too-short message with this shape; used for all "missing argument" errors.
 pub(super) fn tight(d: Diagnostic) -> Diagnostic {
     d.form(HaproxyForm::ParsingTight)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::syntax::MapEnv;
-
-    fn configs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("readable").flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                configs(&p, out);
-            } else if p.extension().is_some_and(|e| e == "cfg") {
-                out.push(p);
-            }
-        }
-    }
-
-    /// The model and diagnostics of `text` built in order and with `workers` threads.
-    fn both_ways(name: &str, text: &str, workers: usize) {
-        let mut db = SourceDb::new();
-        db.add(name, text);
-        let env = MapEnv::default();
-        let (tree, _) = crate::syntax::parse(&db, &env);
-        let options = CheckOptions::default();
-        let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1, None);
-        let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers, None);
-        // Source order, as `check::compile` sorts them.
-        seq_diags.sort_by_key(Diagnostic::source_order);
-        assert_eq!(
-            format!("{seq_config:?}"),
-            format!("{par_config:?}"),
-            "{name}"
-        );
-        assert_eq!(seq_diags, par_diags, "{name}");
-    }
-
-    #[test]
-    fn proxy_bodies_build_the_same_on_any_number_of_threads() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut files = Vec::new();
-        configs(
-            &crate::testkit::corpus_dir().join("regtests-2.7"),
-            &mut files,
-        );
-        configs(&root.join("testdata"), &mut files);
-        files.sort();
-        assert!(files.len() > 200, "corpus and fixtures found");
-        // All of them as one file: thousands of proxies with every kind of error, with global
-        // sections (crt-base, expose-experimental-directives) between them.
-        let mut all = String::new();
-        for f in &files {
-            let text = std::fs::read_to_string(f).unwrap_or_default();
-            both_ways(&f.display().to_string(), &text, 2);
-            all.push_str(&text);
-            all.push('\n');
-        }
-        for workers in [2, 3, 7] {
-            both_ways("all.cfg", &all, workers);
-        }
-    }
 }

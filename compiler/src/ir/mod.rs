@@ -6,6 +6,7 @@
 //! known (name resolution, inheritance rules, thread mapping, mode compatibility).
 
 mod bind;
+mod bodies;
 pub(crate) use bind::check_ignore_err;
 mod build;
 mod checks;
@@ -30,7 +31,7 @@ mod threads;
 mod tls_lists;
 pub mod values;
 
-pub use build::{build, build_reusing};
+pub use build::{build, build_consuming, build_reusing};
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;
 pub use keywords::unknown_action;

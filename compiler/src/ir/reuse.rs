@@ -63,14 +63,16 @@ struct Checkpoint {
     done: usize,
     /// [`BodyReuse::fingerprint_upto`] of the section up to that statement.
     fingerprint: u64,
-    state: BodyState,
+    state: Box<BodyState>,
 }
 
 /// How a body's build starts, and before which statement it keeps its state.
 #[derive(Default)]
 pub(super) struct Plan {
-    /// A kept state and the statements it built.
-    pub resume: Option<(BodyState, usize)>,
+    /// A kept state and the statements it built. Boxed, as are [`Kept`]'s: a first build
+    /// has a plan and a kept slot per body, and on 10,000 bodies a state held inline was
+    /// megabytes of empty room.
+    pub resume: Option<(Box<BodyState>, usize)>,
     /// The statement before which to keep the state, and the fingerprint of the section up
     /// to it.
     pub capture: Option<(usize, u64)>,
@@ -78,7 +80,7 @@ pub(super) struct Plan {
 
 /// A state a build kept, before its statement `done`.
 pub(super) struct Kept {
-    pub state: BodyState,
+    pub state: Box<BodyState>,
     pub done: usize,
     pub fingerprint: u64,
 }
@@ -367,9 +369,10 @@ pub(super) fn build_planned(
     plan: Plan,
 ) -> Option<Kept> {
     let Some((state, done)) = plan.resume else {
-        start_body(w, tree, body, 0);
+        start_body(w, tree.body(body.section), body, 0);
         return build_statements(w, tree, body, 0, plan.capture);
     };
+    let state = *state;
     w.set_globals(&body.globals);
     w.config.proxies[0] = state.proxy;
     w.diags = state.output.diags;
@@ -392,7 +395,7 @@ fn build_statements(
     let mut kept = None;
     for (i, line) in tree.body(body.section).enumerate().skip(from) {
         if let Some((done, fingerprint)) = capture.filter(|c| c.0 == i) {
-            let state = BodyState {
+            let state = Box::new(BodyState {
                 proxy: w.config.proxies[0].clone(),
                 output: BodyOutput {
                     diags: w.diags.clone(),
@@ -401,7 +404,7 @@ fn build_statements(
                     positional: w.positional.get(),
                 },
                 names: w.in_proxy.clone(),
-            };
+            });
             kept = Some(Kept {
                 state,
                 done,

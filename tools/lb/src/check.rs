@@ -1,7 +1,7 @@
 //! `hapee-lb check` / `hapee-lb -c`: compile, print diagnostics, and exit like `haproxy -c`.
 
 use crate::args::{CheckArgs, Format};
-use hapee_compiler::check::{compile_with, Compilation};
+use hapee_compiler::check::{compile_model_only, compile_with, Compilation};
 use hapee_compiler::diagnostic::{Diagnostic, Severity};
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::lint::LintConfig;
@@ -45,7 +45,12 @@ pub fn run(args: &CheckArgs) -> u8 {
     // become one (`--deny-warnings`, a code denied): lints and the runtime's refusals, all
     // warnings or less, are then not looked for at all.
     let errors_only = args.quiet && !args.deny_warnings && !lint_config.denies_any();
-    let mut compilation = compile_with(db, &ProcessEnv, &options, options.lints && !errors_only);
+    // Nothing below reads the syntax tree then: its words are freed while the model is built.
+    let mut compilation = if errors_only {
+        compile_model_only(db, &ProcessEnv, &options)
+    } else {
+        compile_with(db, &ProcessEnv, &options, options.lints)
+    };
     // What `run` would refuse is a warning here (HAProxy's own format stays HAProxy's).
     if args.format != Format::Haproxy && !errors_only && !compilation.has_errors() {
         let missing = crate::unsupported::diagnostics(&compilation);

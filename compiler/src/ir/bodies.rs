@@ -1,0 +1,384 @@
+//! Proxy bodies (frontends, backends, listens): built in order on small configurations, in
+//! contiguous shares on all cores on large ones, and put back into the model in source order.
+
+use super::build::{proxy_body, Body, Builder, PARALLEL_BODY_LINES};
+use super::model::*;
+use crate::diagnostic::Diagnostic;
+use crate::syntax::{Line, SyntaxTree};
+
+/// Shares of the proxy bodies per thread (see [`build_bodies_from`]).
+const SHARES_PER_THREAD: usize = 4;
+
+/// Builds the bodies of frontends, backends and listens: in order on small configurations, in
+/// contiguous shares on all cores on large ones, and only those whose previous build does not
+/// hold when `reuse` has them. Each body is built by a builder without the other proxies; the
+/// results are put back in source order, so the model and the diagnostics are the same either
+/// way.
+pub(super) fn build_bodies(
+    b: &mut Builder,
+    tree: &SyntaxTree,
+    mut bodies: Vec<Body>,
+    workers: usize,
+    mut reuse: Option<&mut super::reuse::BodyReuse>,
+) {
+    // Bodies set the globals they saw; the model keeps the final ones.
+    let last = b.globals();
+    let db = b.db;
+    let mut spans = crate::timing::Spans::new("proxy bodies");
+    let fingerprints: Vec<u64> = match reuse.as_deref_mut() {
+        Some(r) => bodies
+            .iter()
+            .map(|body| {
+                let proxy = &b.config.proxies[body.index];
+                r.fingerprint(
+                    db,
+                    tree,
+                    body.section,
+                    proxy,
+                    &b.config.proxies,
+                    &body.globals,
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut built: Vec<Option<(Proxy, BodyOutput)>> = match reuse.as_deref_mut() {
+        Some(r) => bodies
+            .iter()
+            .zip(&fingerprints)
+            .map(|(body, &f)| r.take(db, tree, body.section, f))
+            .collect(),
+        // Nothing to reuse: no slot per body (on 10,000 backends that is megabytes of `None`).
+        None => Vec::new(),
+    };
+    let missing: Vec<usize> = (0..bodies.len())
+        .filter(|&i| built.get(i).is_none_or(Option::is_none))
+        .collect();
+    // Lines taken out of the tree go with their proxies to the threads, which free them.
+    let taken: Vec<Option<Vec<Line>>> = missing.iter().map(|&i| bodies[i].lines.take()).collect();
+    let missing: Vec<&Body> = missing.iter().map(|&i| &bodies[i]).collect();
+    let plans: Vec<Plan> = match reuse.as_deref_mut() {
+        Some(r) => missing
+            .iter()
+            .map(|body| {
+                let proxy = &b.config.proxies[body.index];
+                r.plan(
+                    db,
+                    tree,
+                    body.section,
+                    proxy,
+                    &b.config.proxies,
+                    &body.globals,
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let lines: usize = missing
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let resumed = plans.get(i).and_then(|p| p.resume.as_ref());
+            d.section.body.len() - resumed.map_or(0, |r| r.1)
+        })
+        .sum();
+    // Reused bodies cost nothing: only the lines to build decide on threads.
+    let workers = if reuse.is_some() && lines < PARALLEL_BODY_LINES {
+        1
+    } else {
+        workers.min(missing.len())
+    };
+    spans.mark("reuse");
+    // Each share's results are freed as soon as they are moved into the model.
+    let mut fresh = build_bodies_from(b, tree, &missing, workers, plans, taken)
+        .into_iter()
+        .flatten();
+    spans.mark("build");
+    for (i, body) in bodies.iter().enumerate() {
+        let (proxy, output) = match built.get_mut(i).and_then(Option::take) {
+            Some(done) => done,
+            None => match fresh.next() {
+                Some((proxy, output, kept)) => {
+                    if let (Some(r), Some(kept)) = (reuse.as_deref_mut(), kept) {
+                        r.keep(db, tree, body.section, kept);
+                    }
+                    (proxy, output)
+                }
+                None => continue,
+            },
+        };
+        b.config.proxies[body.index] = proxy;
+        match reuse.as_deref_mut() {
+            Some(r) => {
+                b.diags.extend(output.diags.iter().cloned());
+                b.config.files.extend(output.files.iter().cloned());
+                b.config.acl_hosts.extend(output.acl_hosts.iter().cloned());
+                r.remember(db, tree, body.section, fingerprints[i], body.index, output);
+            }
+            None => {
+                b.diags.extend(output.diags);
+                b.config.files.extend(output.files);
+                b.config.acl_hosts.extend(output.acl_hosts);
+            }
+        }
+    }
+    spans.mark("merge");
+    // Source order, as `check::compile` sorts them anyway.
+    b.diags.sort_by_key(Diagnostic::source_order);
+    b.set_globals(&last);
+    // Files in the order of their lines, as if every section had been built where it stands
+    // (several files of one line keep the order the line gave them).
+    b.config.files.sort_by_cached_key(|f| {
+        let file = db.file(f.path.span.file);
+        (
+            f.path.span.file.0,
+            file.line_index(f.path.span.start as usize),
+        )
+    });
+    spans.mark("sort");
+    spans.done();
+}
+
+use super::reuse::{BodyOutput, Kept, Plan};
+
+/// A body's proxy and output, and the state it kept for the next build.
+type Built = (Proxy, BodyOutput, Option<Kept>);
+
+/// A body's proxy as its header opened it, how to build it, and its lines when they were taken
+/// out of the tree.
+type Opened = (Proxy, Plan, Option<Vec<Line>>);
+
+/// Builds `bodies` (their proxies as their headers opened them, taken from `b`) with `workers`
+/// threads, each as its plan says when there is one, and returns each one's proxy and output
+/// in order, share by share (not gathered in one list: on a large configuration that would
+/// hold every built proxy twice).
+fn build_bodies_from(
+    b: &mut Builder,
+    tree: &SyntaxTree,
+    bodies: &[&Body],
+    workers: usize,
+    plans: Vec<Plan>,
+    lines: Vec<Option<Vec<Line>>>,
+) -> Vec<Vec<Built>> {
+    let mut plans = plans.into_iter();
+    let mut lines = lines.into_iter();
+    let mut opened: Vec<Opened> = bodies
+        .iter()
+        .map(|body| {
+            let p = &mut b.config.proxies[body.index];
+            let placeholder = Proxy::new(p.kind, None, p.header);
+            let plan = plans.next().unwrap_or_default();
+            let taken = lines.next().flatten();
+            (std::mem::replace(p, placeholder), plan, taken)
+        })
+        .collect();
+    let (db, env) = (b.db, b.env);
+    if workers < 2 {
+        let mut w = Builder::new(db, env);
+        return vec![build_share(&mut w, tree, bodies, &mut opened)];
+    }
+    // Contiguous shares of about the same number of lines, several per thread: lines differ in
+    // cost (a condition costs more than a server), so threads take the next share when done.
+    let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
+    let count = workers * SHARES_PER_THREAD;
+    let mut shares: Vec<(&[&Body], Vec<Opened>)> = Vec::with_capacity(count);
+    let (mut from, mut acc) = (0, 0);
+    let mut rest = opened.into_iter();
+    for (i, body) in bodies.iter().enumerate() {
+        acc += body.section.body.len();
+        if acc * count >= lines * (shares.len() + 1) && shares.len() + 1 < count {
+            shares.push((
+                &bodies[from..=i],
+                rest.by_ref().take(i + 1 - from).collect(),
+            ));
+            from = i + 1;
+        }
+    }
+    shares.push((&bodies[from..], rest.collect()));
+    /// A share's opened proxies, then what they built into.
+    type Slot = std::sync::Mutex<(Vec<Opened>, Vec<Built>)>;
+    let slots: Vec<Slot> = shares
+        .into_iter()
+        .map(|(_, proxies)| std::sync::Mutex::new((proxies, Vec::new())))
+        .collect();
+    let mut starts = Vec::with_capacity(slots.len());
+    let mut at = 0;
+    for slot in &slots {
+        let n = slot.lock().map_or(0, |s| s.0.len());
+        starts.push(at..at + n);
+        at += n;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (Some(slot), Some(range)) = (slots.get(i), starts.get(i)) else {
+            break;
+        };
+        // Each share is taken by one thread only: the lock is never contended.
+        let mut slot = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (proxies, out) = &mut *slot;
+        let mut w = Builder::new(db, env);
+        *out = build_share(&mut w, tree, &bodies[range.clone()], proxies);
+        // Only placeholders are left: free them now rather than with the other shares.
+        *proxies = Vec::new();
+    };
+    let lua_scope = crate::lua::scope();
+    let lua_seen = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            // A thread the system refuses leaves its shares to the others and to this one.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, || {
+                let ((), seen) = crate::lua::within(&lua_scope, work);
+                if let Ok(mut all) = lua_seen.lock() {
+                    all.extend(seen);
+                }
+            });
+        }
+        work();
+    });
+    crate::lua::record_seen(
+        lua_seen
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .1
+        })
+        .collect()
+}
+
+/// Builds `bodies` one after the other with `w`, each from its opened proxy and plan.
+fn build_share(
+    w: &mut Builder,
+    tree: &SyntaxTree,
+    bodies: &[&Body],
+    opened: &mut [Opened],
+) -> Vec<Built> {
+    let mut out = Vec::with_capacity(bodies.len());
+    for (body, (proxy, plan, lines)) in bodies.iter().zip(opened.iter_mut()) {
+        let placeholder = Proxy::new(proxy.kind, None, proxy.header);
+        w.config.proxies.clear();
+        w.config.proxies.push(std::mem::replace(proxy, placeholder));
+        w.positional.set(false);
+        let plan = std::mem::take(plan);
+        let kept = match lines.take() {
+            // Freed here, once built: no use is left for them.
+            Some(lines) => {
+                proxy_body(w, lines.iter(), body, 0);
+                None
+            }
+            None if plan.resume.is_none() && plan.capture.is_none() => {
+                proxy_body(w, tree.body(body.section), body, 0);
+                None
+            }
+            None => super::reuse::build_planned(w, tree, body, plan),
+        };
+        let Some(built) = w.config.proxies.pop() else {
+            continue;
+        };
+        out.push((
+            built,
+            BodyOutput {
+                diags: std::mem::take(&mut w.diags),
+                files: std::mem::take(&mut w.config.files),
+                acl_hosts: std::mem::take(&mut w.config.acl_hosts),
+                positional: w.positional.get(),
+            },
+            kept,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::build::{build_consuming_with, build_with};
+    use crate::ir::CheckOptions;
+    use crate::registry::SectionKind;
+    use crate::source::SourceDb;
+    use crate::syntax::MapEnv;
+
+    fn configs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                configs(&p, out);
+            } else if p.extension().is_some_and(|e| e == "cfg") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The model and diagnostics of `text` built in order and with `workers` threads.
+    fn both_ways(name: &str, text: &str, workers: usize) {
+        let mut db = SourceDb::new();
+        db.add(name, text);
+        let env = MapEnv::default();
+        let (tree, _) = crate::syntax::parse(&db, &env);
+        let options = CheckOptions::default();
+        let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1);
+        let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers);
+        // And with the bodies' words freed as they are built (`check -q`).
+        let mut consumed = tree.clone();
+        let (own_config, own_diags) =
+            build_consuming_with(&db, &mut consumed, &env, &options, workers);
+        assert_eq!(
+            format!("{seq_config:?}"),
+            format!("{own_config:?}"),
+            "{name} (consuming)"
+        );
+        assert_eq!(par_diags, own_diags, "{name} (consuming)");
+        // What is left of the tree: every line, the proxy bodies' without their words.
+        for (section, kept) in tree.sections.iter().zip(&consumed.sections) {
+            let freed = section.kind.is_proxy() && section.kind != SectionKind::Defaults;
+            for (line, left) in tree.body(section).zip(consumed.body(kept)) {
+                assert_eq!(line.span, left.span, "{name}");
+                assert_eq!(
+                    left.words.is_empty(),
+                    freed || line.words.is_empty(),
+                    "{name}"
+                );
+            }
+        }
+        // Source order, as `check::compile` sorts them.
+        seq_diags.sort_by_key(Diagnostic::source_order);
+        assert_eq!(
+            format!("{seq_config:?}"),
+            format!("{par_config:?}"),
+            "{name}"
+        );
+        assert_eq!(seq_diags, par_diags, "{name}");
+    }
+
+    #[test]
+    fn proxy_bodies_build_the_same_on_any_number_of_threads() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        configs(
+            &crate::testkit::corpus_dir().join("regtests-2.7"),
+            &mut files,
+        );
+        configs(&root.join("testdata"), &mut files);
+        files.sort();
+        assert!(files.len() > 200, "corpus and fixtures found");
+        // All of them as one file: thousands of proxies with every kind of error, with global
+        // sections (crt-base, expose-experimental-directives) between them.
+        let mut all = String::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            both_ways(&f.display().to_string(), &text, 2);
+            all.push_str(&text);
+            all.push('\n');
+        }
+        for workers in [2, 3, 7] {
+            both_ways("all.cfg", &all, workers);
+        }
+    }
+}
