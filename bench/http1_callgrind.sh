@@ -9,13 +9,14 @@
 # Usage: bench/http1_callgrind.sh [seconds measured, default 5] [which: both (default), hapee, haproxy]
 # Optional: SHARE=path/part (e.g. api/counters.rs) also prints the instructions per request whose
 # source line is in a file matching it (inlined code included, by the line tables).
+# Optional: ORIGIN_PORT and PROXY_PORT (default 18610 and 18611) when others bench at once.
 # Optional: KEEP=dir keeps the callgrind output files there (for callgrind_annotate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
 which=${2:-both}
-origin=18610
-proxy=18611
+origin=${ORIGIN_PORT:-18610}
+proxy=${PROXY_PORT:-18611}
 tools="valgrind:valgrind"
 # shellcheck source=bench/http1_setup.sh
 . bench/http1_setup.sh
