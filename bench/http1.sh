@@ -70,7 +70,10 @@ bench_proxy() {
         "$hapee" run -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
     fi
     pid=$!
-    pids+=($pid)
+    # This runs in a subshell (`< <(bench_proxy …)`): `pids` does not reach the cleanup, so
+    # the proxy is stopped here even when a step fails.
+    proxy_pid=$pid
+    trap 'kill $proxy_pid 2>/dev/null || true' EXIT
     if [ "${PROFILE:-0}" = 1 ] && [ "$name" = hapee ] && [ "$n" = 1 ] && [ ! -e bench/out/hapee-http1.perf.data ]; then
         perf record -g -o bench/out/hapee-http1.perf.data -p $pid -- sleep "$((secs + 2))" >/dev/null 2>&1 &
     fi
