@@ -7,13 +7,14 @@
 # Usage: bench/http1.sh [seconds per run, default 10] [connections, default 50]
 # Each proxy runs ROUNDS times (default 3), alternating which goes first; medians are shown.
 # Optional: CPU_MAP=1 pins both proxies' threads one per CPU (cpu-map).
+# Optional: ORIGIN_PORT and PROXY_PORT (default 18600 and 18601) when others bench at once.
 # Optional: PROFILE=1 records `perf record -g` of hapee's first nbthread-1 run into bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-50}
-origin=18600
-proxy=18601
+origin=${ORIGIN_PORT:-18600}
+proxy=${PROXY_PORT:-18601}
 tools=""
 # shellcheck source=bench/http1_setup.sh
 . bench/http1_setup.sh
@@ -69,7 +70,10 @@ bench_proxy() {
         "$hapee" run -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
     fi
     pid=$!
-    pids+=($pid)
+    # This runs in a subshell (`< <(bench_proxy …)`): `pids` does not reach the cleanup, so
+    # the proxy is stopped here even when a step fails.
+    proxy_pid=$pid
+    trap 'kill $proxy_pid 2>/dev/null || true' EXIT
     if [ "${PROFILE:-0}" = 1 ] && [ "$name" = hapee ] && [ "$n" = 1 ] && [ ! -e bench/out/hapee-http1.perf.data ]; then
         perf record -g -o bench/out/hapee-http1.perf.data -p $pid -- sleep "$((secs + 2))" >/dev/null 2>&1 &
     fi

@@ -9,13 +9,16 @@
 # Usage: bench/http1_callgrind.sh [seconds measured, default 5] [which: both (default), hapee, haproxy]
 # Optional: SHARE=path/part (e.g. api/counters.rs) also prints the instructions per request whose
 # source line is in a file matching it (inlined code included, by the line tables).
+# Optional: CONNS (default 50): fewer keep each connection busier under valgrind on a loaded
+# machine, where a connection idle for 250 ms has its HTTP state dropped and rebuilt.
+# Optional: ORIGIN_PORT and PROXY_PORT (default 18610 and 18611) when others bench at once.
 # Optional: KEEP=dir keeps the callgrind output files there (for callgrind_annotate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
 which=${2:-both}
-origin=18610
-proxy=18611
+origin=${ORIGIN_PORT:-18610}
+proxy=${PROXY_PORT:-18611}
 tools="valgrind:valgrind"
 # shellcheck source=bench/http1_setup.sh
 . bench/http1_setup.sh
@@ -30,11 +33,11 @@ measure() {
     local pid=$!
     pids+=($pid)
     wait_port $proxy
-    wrk -t1 -c50 -d3s "http://127.0.0.1:$proxy/" >/dev/null 2>&1
+    wrk -t1 -c"${CONNS:-50}" -d3s "http://127.0.0.1:$proxy/" >/dev/null 2>&1
     callgrind_control -i on "$pid" >/dev/null 2>&1
     sleep 0.5
     local reqs
-    reqs=$(wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$proxy/" | awk '/requests in/ {print $1}')
+    reqs=$(wrk -t1 -c"${CONNS:-50}" -d"${secs}s" "http://127.0.0.1:$proxy/" | awk '/requests in/ {print $1}')
     callgrind_control -i off "$pid" >/dev/null 2>&1
     callgrind_control -d "$pid" >/dev/null 2>&1
     sleep 1

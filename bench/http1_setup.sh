@@ -3,6 +3,14 @@
 # configuration both haproxy and hapee run (listening on $proxy; with CPU_MAP=1 it pins the
 # threads). Expects $origin, $proxy and
 # the packages to check in $tools set by the caller.
+# A port someone else's bench already listens on would be measured in place of ours (wait_port
+# only sees that something answers): refuse to start then.
+for port in ${origin:-} ${proxy:-}; do
+    if ss -Htln "sport = :$port" | grep -q .; then
+        echo "port $port is in use (another bench?): set ORIGIN_PORT / PROXY_PORT to free ones" >&2
+        exit 1
+    fi
+done
 need=()
 for tool in haproxy:haproxy nginx:nginx-light wrk:wrk $tools; do
     command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")

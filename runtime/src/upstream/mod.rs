@@ -412,9 +412,19 @@ fn is_chunked(headers: &HeaderMap) -> bool {
 
 /// The `Content-Length` of a message: none, one value (repeats must agree), or invalid.
 fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ()> {
+    content_length_of(
+        headers
+            .get_all(CONTENT_LENGTH)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    )
+}
+
+/// The length the values of a message's `Content-Length` fields give (see `content_length`).
+fn content_length_of<'a>(values: impl Iterator<Item = &'a [u8]>) -> Result<Option<u64>, ()> {
     let mut length = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
-        for part in value.as_bytes().split(|&b| b == b',') {
+    for value in values {
+        for part in value.split(|&b| b == b',') {
             let n = decimal(part.trim_ascii()).ok_or(())?;
             if length.is_some_and(|l| l != n) {
                 return Err(());
@@ -439,9 +449,19 @@ fn decimal(digits: &[u8]) -> Option<u64> {
 
 /// Whether a `Connection` header lists `token`.
 pub(crate) fn connection_has(headers: &HeaderMap, token: &str) -> bool {
-    headers.get_all(CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
+    lists_token(
+        headers
+            .get_all(CONNECTION)
+            .iter()
+            .map(HeaderValue::as_bytes),
+        token,
+    )
+}
+
+/// Whether comma-separated lists (the values of `Connection` fields) have `token`.
+fn lists_token<'a>(mut values: impl Iterator<Item = &'a [u8]>, token: &str) -> bool {
+    values.any(|v| {
+        v.split(|&b| b == b',')
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
     })
 }
@@ -706,16 +726,26 @@ fn parse_head(buf: &mut BytesMut, method: &Method) -> Result<Option<ParsedHead>,
         let mut present = Framing::default();
         for ((ns, ne), (vs, ve)) in fields {
             let name = HeaderName::from_bytes(&head[ns..ne]).map_err(|_| junk)?;
-            let value = HeaderValue::from_maybe_shared(head.slice(vs..ve)).map_err(|_| junk)?;
-            present.note(&name);
+            // SAFETY (an invariant, not memory safety: `HeaderValue` checks it in debug
+            // builds): httparse accepted every byte of a field value only if it is a tab, a
+            // visible ASCII character, a space or a byte of 0x80 and above
+            // (`is_header_value_token`), which is exactly the set `HeaderValue` allows.
+            let value = unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(vs..ve)) };
+            present.note(&name, (vs, ve));
             headers.append(name, value);
         }
-        let state = body_state(status, version, method, &headers, present).ok_or(junk)?;
+        let state = body_state(status, version, method, &head, &headers, present).ok_or(junk)?;
         let keep_alive = matches!(state, State::Length(_) | State::Chunk(_))
             && if version == Version::HTTP_10 {
-                present.connection && connection_has(&headers, "keep-alive")
+                lists_token(
+                    present.connection.values(&head, &headers, CONNECTION),
+                    "keep-alive",
+                )
             } else {
-                !(present.connection && connection_has(&headers, "close"))
+                !lists_token(
+                    present.connection.values(&head, &headers, CONNECTION),
+                    "close",
+                )
             };
         let mut response = Response::new(state);
         *response.status_mut() = status;
@@ -753,23 +783,60 @@ fn offsets(base: usize, len: usize, part: &[u8]) -> Option<(usize, usize)> {
     (end <= len).then_some((start, end))
 }
 
-/// Which of the fields that frame a response its head has.
+/// Which of the fields that frame a response its head has, and where the value of one that
+/// came once lies, so that the usual head (one `Content-Length`, one `Connection`) is read
+/// without looking its fields up in the map again.
 #[derive(Clone, Copy, Default)]
 struct Framing {
     transfer_encoding: bool,
-    content_length: bool,
-    connection: bool,
+    content_length: Seen,
+    connection: Seen,
 }
 
 impl Framing {
-    fn note(&mut self, name: &HeaderName) {
+    fn note(&mut self, name: &HeaderName, value: (usize, usize)) {
         if name == TRANSFER_ENCODING {
             self.transfer_encoding = true;
         } else if name == CONTENT_LENGTH {
-            self.content_length = true;
+            self.content_length.add(value);
         } else if name == CONNECTION {
-            self.connection = true;
+            self.connection.add(value);
         }
+    }
+}
+
+/// How many times a head has a field: not at all, once (with where its value lies in the
+/// head), or more.
+#[derive(Clone, Copy, Default, PartialEq, Debug)]
+enum Seen {
+    #[default]
+    No,
+    Once(usize, usize),
+    More,
+}
+
+impl Seen {
+    fn add(&mut self, (start, end): (usize, usize)) {
+        *self = match self {
+            Seen::No => Seen::Once(start, end),
+            _ => Seen::More,
+        };
+    }
+
+    /// The field's values: from the head when it came once, else from the map.
+    fn values<'a>(
+        self,
+        head: &'a [u8],
+        headers: &'a HeaderMap,
+        name: HeaderName,
+    ) -> impl Iterator<Item = &'a [u8]> {
+        let once = match self {
+            Seen::Once(start, end) => Some(&head[start..end]),
+            _ => None,
+        };
+        let more = (self == Seen::More).then(|| headers.get_all(name).into_iter());
+        once.into_iter()
+            .chain(more.into_iter().flatten().map(HeaderValue::as_bytes))
     }
 }
 
@@ -778,6 +845,7 @@ fn body_state(
     status: StatusCode,
     version: Version,
     method: &Method,
+    head: &[u8],
     h: &HeaderMap,
     present: Framing,
 ) -> Option<State> {
@@ -802,10 +870,10 @@ fn body_state(
             State::UntilClose
         });
     }
-    if !present.content_length {
+    if present.content_length == Seen::No {
         return Some(State::UntilClose);
     }
-    match content_length(h) {
+    match content_length_of(present.content_length.values(head, h, CONTENT_LENGTH)) {
         Ok(Some(n)) => Some(State::Length(n)),
         Ok(None) => Some(State::UntilClose),
         Err(()) => None,

@@ -169,6 +169,50 @@ fn keep_alive_follows_version_connection_and_framing() {
         "HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\ncontent-length: 0\r\n\r\n"
     ));
     assert!(!keep("HTTP/1.1 200 OK\r\n\r\n"));
+    // Fields that come more than once are read from all their values.
+    assert!(!keep(
+        "HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nconnection: x, Close\r\ncontent-length: 0\r\n\r\n"
+    ));
+    assert!(keep(
+        "HTTP/1.0 200 OK\r\nconnection: x\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n"
+    ));
+    assert!(keep(
+        "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: closed\r\n\r\n"
+    ));
+}
+
+#[test]
+fn repeated_content_lengths_must_agree() {
+    let state = |raw: &str| *parsed(raw, Method::GET).response.body();
+    assert_eq!(
+        state("HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx: y\r\nContent-Length: 5, 5\r\n\r\n"),
+        State::Length(5)
+    );
+    assert_eq!(
+        state("HTTP/1.1 200 OK\r\ncontent-length:  12 \r\n\r\n"),
+        State::Length(12)
+    );
+    assert!(head(
+        "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 5, 6\r\n\r\n",
+        Method::GET
+    )
+    .is_err());
+}
+
+#[test]
+fn field_values_keep_tabs_and_bytes_above_ascii() {
+    let raw = b"HTTP/1.1 200 OK\r\nx-v: a\tb \xe9t\xe9\r\ncontent-length: 0\r\n\r\n";
+    let head = parse_head(&mut BytesMut::from(&raw[..]), &Method::GET)
+        .unwrap()
+        .unwrap();
+    assert_eq!(head.response.headers()["x-v"].as_bytes(), b"a\tb \xe9t\xe9");
+    // A control character in a value is not a head the proxy reads.
+    assert!(head_bytes(b"HTTP/1.1 200 OK\r\nx-v: a\x01b\r\n\r\n").is_err());
+    assert!(head_bytes(b"HTTP/1.1 200 OK\r\nx-v: a\x7fb\r\n\r\n").is_err());
+}
+
+fn head_bytes(raw: &[u8]) -> Result<Option<ParsedHead>, ExchangeError> {
+    parse_head(&mut BytesMut::from(raw), &Method::GET)
 }
 
 #[test]

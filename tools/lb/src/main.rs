@@ -24,11 +24,13 @@ macro_rules! say_raw {
 /// it out for heap profilers.
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: heap::Mimalloc = heap::Mimalloc;
 
 mod args;
 mod check;
 mod fmt;
+#[cfg(not(feature = "system-alloc"))]
+mod heap;
 mod lua;
 mod route;
 mod run;
