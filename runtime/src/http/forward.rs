@@ -5,6 +5,7 @@ use super::prefetch::{Arrived, ClientBody};
 use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
+use crate::api::counters::Counter;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::h2::{Connected, StreamError};
@@ -448,6 +449,13 @@ pub async fn forward(
                 .map(Connected::H1)
         };
         let reused = idle.is_some();
+        let counted = if reused {
+            Counter::ServerReuses
+        } else {
+            Counter::ServerConnects
+        };
+        be.counters.add(counted, 1);
+        server.counters.add(counted, 1);
         // One clock read per phase boundary: each ends one timing and starts the next.
         let connect_start = crate::clock::now();
         txn.timings.queue = (connect_start - started).as_millis() as i64;

@@ -116,15 +116,6 @@ impl std::ops::DerefMut for ServerConn {
 }
 
 impl ServerConn {
-    /// The socket, for a connection that now carries another protocol (TCP only: a tunnel
-    /// through a TLS server connection is not supported yet).
-    pub(super) fn into_stream(self) -> Option<TcpStream> {
-        match self.0.stream {
-            ServerStream::Plain(s) => Some(s),
-            ServerStream::Tls(_) => None,
-        }
-    }
-
     /// The transport, for a connection handed to the HTTP/2 client.
     pub(super) fn into_transport(self) -> ServerStream {
         self.0.stream

@@ -36,13 +36,17 @@ const MAX_IDLE: usize = 64;
 /// (backend, server)
 pub type ServerKey = (usize, usize);
 
-/// Which idle connections a request may take.
+/// Which idle connections a request may take, in HAProxy's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wanted {
     /// Only those that proved the server keeps connections open (a first request under
     /// `http-reuse aggressive`).
     Safe,
-    /// Any.
+    /// A safe one if the server has any, on this thread or another, else any (a first
+    /// request under `http-reuse always`).
+    SafeFirst,
+    /// Any: on each thread the not yet proven ones first, then the safe ones (a session's
+    /// later requests).
     Any,
 }
 
@@ -159,13 +163,13 @@ impl ServerIdle {
         }
     }
 
-    /// The most recently used connection of a locked list that can take a request now;
-    /// connections the server closed meanwhile are dropped on the way.
-    fn pop(&self, thread: usize, list: &mut IdleList, wanted: Wanted) -> Option<ServerConn> {
+    /// The most recently used connection of a locked list, safe or not as `safe` says, that
+    /// can take a request now; connections the server closed meanwhile are dropped on the way.
+    fn pop_kind(&self, thread: usize, list: &mut IdleList, safe: bool) -> Option<ServerConn> {
         let mut at = list.conns.len();
         while at > 0 {
             at -= 1;
-            if wanted == Wanted::Safe && !list.conns[at].safe {
+            if list.conns[at].safe != safe {
                 continue;
             }
             let idle = list.conns.remove(at);
@@ -178,16 +182,37 @@ impl ServerIdle {
         None
     }
 
+    /// A connection from a locked list: a safe one when only those may serve, else one not
+    /// yet proven first, then a safe one.
+    fn pop(&self, thread: usize, list: &mut IdleList, safe_only: bool) -> Option<ServerConn> {
+        if safe_only {
+            return self.pop_kind(thread, list, true);
+        }
+        self.pop_kind(thread, list, false)
+            .or_else(|| self.pop_kind(thread, list, true))
+    }
+
     /// An idle connection for a request on `thread`: one of the thread's own, else (when
     /// the pools are shared and the server has at least `pool-low-conn` idle) one taken from
     /// another thread of its group.
     pub fn take(&self, thread: usize, wanted: Wanted) -> Option<ServerConn> {
-        if self.idle() == 0 {
+        match wanted {
+            Wanted::Safe => self.take_from_any_thread(thread, true),
+            Wanted::SafeFirst => (self.safe() > 0)
+                .then(|| self.take_from_any_thread(thread, true))
+                .flatten()
+                .or_else(|| self.take_from_any_thread(thread, false)),
+            Wanted::Any => self.take_from_any_thread(thread, false),
+        }
+    }
+
+    fn take_from_any_thread(&self, thread: usize, safe_only: bool) -> Option<ServerConn> {
+        if self.idle() == 0 || (safe_only && self.safe() == 0) {
             return None;
         }
         if let Some(conn) = self
             .list(thread)
-            .and_then(|mut l| self.pop(thread, &mut l, wanted))
+            .and_then(|mut l| self.pop(thread, &mut l, safe_only))
         {
             return Some(conn);
         }
@@ -208,7 +233,7 @@ impl ServerIdle {
             let Ok(mut list) = self.lists[i].try_lock() else {
                 continue;
             };
-            if let Some(conn) = self.pop(i, &mut list, wanted) {
+            if let Some(conn) = self.pop(i, &mut list, safe_only) {
                 drop(list);
                 self.next_takeover.store(i + 1, Ordering::Relaxed);
                 return conn.adopt();

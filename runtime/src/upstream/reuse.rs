@@ -74,7 +74,7 @@ impl RetryOn {
 /// session's own connection, kept from its previous response, always may.) A session's
 /// later requests, or a first one whose failure on a reused connection would be retried,
 /// take any; otherwise `aggressive` lets a first request take only a connection that proved
-/// the server keeps connections open (a safe one), and `always` any.
+/// the server keeps connections open (a safe one), and `always` a safe one first, then any.
 pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> Option<Wanted> {
     if mode == ReuseMode::Never {
         return None;
@@ -84,7 +84,7 @@ pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> Op
     }
     match mode {
         ReuseMode::Aggressive => Some(Wanted::Safe),
-        ReuseMode::Always => Some(Wanted::Any),
+        ReuseMode::Always => Some(Wanted::SafeFirst),
         _ => None,
     }
 }
@@ -189,7 +189,10 @@ mod tests {
         assert_eq!(may_reuse(ReuseMode::Safe, true, &strong), Some(Wanted::Any));
         assert_eq!(may_reuse(ReuseMode::Safe, false, &weak), Some(Wanted::Any));
         assert_eq!(may_reuse(ReuseMode::Never, false, &strong), None);
-        assert_eq!(may_reuse(ReuseMode::Always, true, &weak), Some(Wanted::Any));
+        assert_eq!(
+            may_reuse(ReuseMode::Always, true, &weak),
+            Some(Wanted::SafeFirst)
+        );
         // `aggressive`: a first request only on a connection that carried two already.
         assert_eq!(
             may_reuse(ReuseMode::Aggressive, true, &weak),
