@@ -691,6 +691,7 @@ pub async fn forward(
                             && server.send_proxy.is_none()
                             && !private,
                         idle: server.idle.clone(),
+                        max_reuse: mux.max_reuse.filter(|_| fcgi_kept),
                     }
                 });
                 return Box::pin(respond(

@@ -59,6 +59,9 @@ pub struct IdleHome {
     pub shared: bool,
     /// The server's idle connections.
     pub idle: std::sync::Arc<super::pool::ServerIdle>,
+    /// `max-reuse`: how many times a connection may be reused. HAProxy applies it to its
+    /// multiplexed connections (HTTP/2, FastCGI), not to HTTP/1.1 ones.
+    pub max_reuse: Option<u64>,
 }
 
 /// A server's response body, read from its connection as the client side polls it. A body
@@ -320,6 +323,9 @@ impl ServerBody {
             return;
         }
         if let (Some(conn), Some(home)) = (self.conn.take(), self.idle_home.take()) {
+            if home.max_reuse.is_some_and(|m| u64::from(conn.requests) > m) {
+                return;
+            }
             conn.settle();
             home.session
                 .keep(home.server, home.shared, conn, &home.idle);

@@ -342,9 +342,10 @@ fn counting_relay(fpm: u16) -> (u16, Arc<AtomicUsize>) {
     (port, accepted)
 }
 
-/// A backend of FastCGI connections per `reuse` (`http-reuse`) and `app` (`fcgi-app`
-/// options).
-fn pool_config(port: u16, fpm: u16, docroot: &Path, reuse: &str, app: &str) -> String {
+/// A backend of FastCGI connections per `reuse` (`http-reuse`, then server options) and
+/// `app` (`fcgi-app` options).
+fn pool_config(port: u16, fpm: u16, docroot: &Path, reuse: (&str, &str), app: &str) -> String {
+    let (reuse, server) = reuse;
     format!(
         "defaults
     mode http
@@ -357,7 +358,7 @@ frontend fe
 backend php
     http-reuse {reuse}
     use-fcgi-app app
-    server s1 127.0.0.1:{fpm} proto fcgi
+    server s1 127.0.0.1:{fpm} proto fcgi {server}
 fcgi-app app
     docroot {}
 {app}
@@ -390,18 +391,20 @@ fn fastcgi_connections_are_kept_and_reused_as_haproxy_does() {
     let cases = [
         // keep-conn (the default): a session's later requests reuse its connection, and
         // under `safe` each new client's first request opens one.
-        ("safe", "", (1, 4)),
+        (("safe", ""), "", (1, 4)),
         // FastCGI connections count as safe: `aggressive` lets first requests take them.
-        ("aggressive", "", (1, 0)),
+        (("aggressive", ""), "", (1, 0)),
         // Without keep-conn the application closes each connection after its request.
-        ("aggressive", "    no option keep-conn", (5, 4)),
+        (("aggressive", ""), "    no option keep-conn", (5, 4)),
+        // `max-reuse 1`: a connection carries two requests, then closes.
+        (("aggressive", "max-reuse 1"), "", (3, 2)),
     ];
     for (reuse, app, expected) in cases {
         let (relay, accepted) = counting_relay(fpm.port);
         let port = free_port();
         let proxy = Proxy::start(&pool_config(port, relay, &fpm.dir, reuse, app), port);
         let ours = connections_opened(port, &accepted);
-        assert_eq!(ours, expected, "{reuse} {app}: {}", proxy.stderr());
+        assert_eq!(ours, expected, "{reuse:?} {app}: {}", proxy.stderr());
         drop(proxy);
         if Haproxy::installed() {
             let port = free_port();
