@@ -387,3 +387,92 @@ impl SessionConns {
         self.own.borrow_mut().take();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` connections to a local listener that keeps them open and silent.
+    async fn conns(n: usize) -> (tokio::net::TcpListener, Vec<ServerConn>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let dial = super::super::dial::Dial::Direct;
+            let conn = ServerConn::connect(addr, dial, None, None, None, false).await;
+            out.push(conn.ok().unwrap());
+        }
+        (listener, out)
+    }
+
+    fn layout(shared: bool) -> PoolLayout {
+        PoolLayout {
+            group_of: vec![1, 1, 2].into(),
+            shared,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_thread_takes_another_threads_connection_within_the_rules() {
+        let (_l, mut c) = conns(4).await;
+        // Shared pools: thread 1 takes thread 0's, and the counts follow.
+        let idle = ServerIdle::new(&layout(true), None, 0);
+        idle.put(0, c.pop().unwrap(), false);
+        assert_eq!(
+            (idle.idle(), idle.per_thread().collect::<Vec<_>>()),
+            (1, vec![1, 0, 0])
+        );
+        // Only a safe one would do: there is none.
+        assert!(idle.take(1, Wanted::Safe).is_none());
+        // Thread 2 is in another group.
+        assert!(idle.take(2, Wanted::Any).is_none());
+        assert!(idle.take(1, Wanted::Any).is_some());
+        assert_eq!(
+            (idle.idle(), idle.per_thread().collect::<Vec<_>>()),
+            (0, vec![0, 0, 0])
+        );
+        // `pool-low-conn 2`: with one idle, a thread keeps to its own list.
+        let idle = ServerIdle::new(&layout(true), None, 2);
+        idle.put(0, c.pop().unwrap(), true);
+        assert!(idle.take(1, Wanted::Any).is_none());
+        assert_eq!(idle.safe(), 1);
+        assert!(idle.take(0, Wanted::Safe).is_some());
+        // `tune.idle-pool.shared off`.
+        let idle = ServerIdle::new(&layout(false), None, 0);
+        idle.put(0, c.pop().unwrap(), false);
+        assert!(idle.take(1, Wanted::Any).is_none());
+        assert!(idle.take(0, Wanted::Any).is_some());
+        // `pool-max-conn 0`: nothing is kept.
+        let idle = ServerIdle::new(&layout(true), Some(0), 0);
+        idle.put(0, c.pop().unwrap(), false);
+        assert_eq!((idle.idle(), idle.limit()), (0, 0));
+        assert!(idle.take(0, Wanted::Any).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_first_request_under_always_prefers_a_safe_connection_on_another_thread() {
+        let (_l, mut c) = conns(2).await;
+        let idle = ServerIdle::new(&layout(true), None, 0);
+        idle.put(0, c.pop().unwrap(), true);
+        idle.put(1, c.pop().unwrap(), false);
+        assert!(idle.take(1, Wanted::SafeFirst).is_some());
+        // The safe one was thread 0's: thread 1 keeps its own unproven one.
+        assert_eq!(idle.per_thread().collect::<Vec<_>>(), vec![0, 1, 0]);
+        assert_eq!(idle.safe(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_purge_closes_what_sat_unused_over_a_period() {
+        let (_l, mut c) = conns(2).await;
+        let idle = ServerIdle::new(&layout(true), None, 0);
+        idle.put(0, c.pop().unwrap(), false);
+        idle.put(0, c.pop().unwrap(), false);
+        // First purge: the low-water mark starts at the list's length after it.
+        assert!(idle.purge(0));
+        let taken = idle.take(0, Wanted::Any).unwrap();
+        idle.put(0, taken, false);
+        // One of the two was used meanwhile: the other one goes.
+        assert!(idle.purge(0));
+        assert_eq!(idle.idle(), 1);
+    }
+}
