@@ -292,7 +292,7 @@ fn check_fcgi_option(b: &mut Builder, stmt: &Stmt, at: usize) {
 }
 
 /// C's `atol`: the leading decimal digits (after blanks and a sign), 0 without any.
-fn atol(text: &str) -> i64 {
+pub(super) fn atol(text: &str) -> i64 {
     let t = text.trim_start();
     let (sign, digits) = match t.strip_prefix('-') {
         Some(rest) => (-1, rest),
