@@ -184,6 +184,10 @@ rules! {
         "The filters are trace, compression, cache, spoe, fcgi-app, bwlim-in and bwlim-out (opentracing only in builds with it). The request/response compression filters (comp-req, comp-res) came in later versions.";
     "E235" "sticky-counter-out-of-range" Error Haproxy "A rule names a sticky counter the session does not have, or 'tune.stick-counters' is not a number."
         "Sessions have sticky counters sc0 to sc2 unless 'tune.stick-counters' (a setting from HAProxy 2.8, accepted here) gives another number. Use a counter below that number, or raise it in the global section before the rules that use it.";
+    "E236" "fcgi-app-without-docroot" Error Haproxy "An 'fcgi-app' section has no 'docroot'."
+        "The application's scripts are found under the docroot: SCRIPT_FILENAME is the docroot followed by the script name. Add 'docroot <path>' to the section.";
+    "W237" "fcgi-max-reqs-ignored" Warning Haproxy "'option max-reqs' above 1 in an 'fcgi-app' section that neither multiplexes nor asks the application's limits."
+        "Several requests may share a FastCGI connection only with 'option mpxs-conns' or 'option get-values'; without either, one request at a time goes on a connection and 'max-reqs' is ignored.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

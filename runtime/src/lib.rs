@@ -357,7 +357,7 @@ fn worker(
     api::sessions::enter_thread(thread);
     let local = tokio::task::LocalSet::new();
     let run = local.run_until(async move {
-        let pool = upstream::pool::Pool::default();
+        let pool = upstream::pool::Pool::new(thread);
         tokio::task::spawn_local(pool.clone().purge_regularly());
         let stopping = stop::Stopping::default();
         let (asker, queries) = tokio::sync::mpsc::unbounded_channel();

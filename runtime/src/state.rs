@@ -60,8 +60,8 @@ pub struct ServerRt {
     pub sess_rate: std::sync::Mutex<crate::tables::freq::FreqCtr>,
     /// The servers whose `track` names this one: they take each of its state changes.
     pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
-    /// `pool-max-conn`: the idle connections kept for it, over all threads.
-    pub idle_limit: Option<crate::upstream::pool::IdleLimit>,
+    /// Its idle connections, one list per thread, within `pool-max-conn` over all threads.
+    pub idle: Arc<crate::upstream::pool::ServerIdle>,
 }
 
 /// `ServerRt::admin` bits.
@@ -118,7 +118,7 @@ impl ServerRt {
     pub fn new(
         s: &plan::ServerPlan,
         id: u32,
-        threads: usize,
+        pools: &crate::upstream::pool::PoolLayout,
         tls: Option<Arc<crate::tls::live::LiveServer>>,
         check_tls: Option<Arc<crate::tls::live::LiveServer>>,
         socks4: Option<SocketAddr>,
@@ -142,7 +142,7 @@ impl ServerRt {
             disabled: s.disabled,
             admin: AtomicU8::new(if s.disabled { ADMIN_MAINT } else { 0 }),
             id,
-            counters: Counters::new(threads),
+            counters: Counters::new(pools.group_of.len()),
             peak_active: Peak::default(),
             queue: Default::default(),
             check: crate::api::health::CheckState::new(s),
@@ -166,10 +166,11 @@ impl ServerRt {
                 .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
             sess_rate: Default::default(),
             trackers: Default::default(),
-            idle_limit: s
-                .mux
-                .pool_max_conn
-                .map(crate::upstream::pool::IdleLimit::new),
+            idle: Arc::new(crate::upstream::pool::ServerIdle::new(
+                pools,
+                s.mux.pool_max_conn,
+                s.mux.pool_low_conn,
+            )),
         }
     }
 
@@ -573,6 +574,12 @@ impl Shared {
         // Expressions that name no table use their proxy's own, when it has one.
         let own_table = |name: &str| tables.get(name).map(|t| t.name.clone());
         let threads = plan.global.nbthread.max(1) as usize;
+        let pools = crate::upstream::pool::PoolLayout {
+            group_of: (0..threads)
+                .map(|t| plan.global.thread_group_of.get(t).copied().unwrap_or(1))
+                .collect(),
+            shared: plan.global.idle_pool_shared,
+        };
         let mut tls_errors = Vec::new();
         let sinks_of = |targets: &[plan::LogTarget], problems: &mut Vec<String>| {
             targets
@@ -642,7 +649,7 @@ impl Shared {
                             })
                             .ok()
                     });
-                    Arc::new(ServerRt::new(s, id, threads, tls, check_tls, socks4))
+                    Arc::new(ServerRt::new(s, id, &pools, tls, check_tls, socks4))
                 })
                 .collect::<Vec<_>>();
             let hashing = Hashing::parse(&b.hash_type).unwrap_or_else(|| {
@@ -733,7 +740,7 @@ impl Shared {
                 direct: b
                     .direct
                     .as_ref()
-                    .map(|d| crate::upstream::direct::Direct::new(d, threads)),
+                    .map(|d| crate::upstream::direct::Direct::new(d, &pools)),
                 counters: Counters::new(threads),
                 peak_active: Peak::default(),
                 queue: Default::default(),

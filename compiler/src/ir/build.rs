@@ -169,6 +169,9 @@ impl<'a> Stmt<'a> {
             | "tune.maxrewrite"
             // How accepted connections spread over threads (`GlobalPlan::listener_multi_queue`).
             | "tune.listener.multi-queue"
+            // Whether threads take each other's idle server connections
+            // (`GlobalPlan::idle_pool_shared`).
+            | "tune.idle-pool.shared"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";

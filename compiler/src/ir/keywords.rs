@@ -101,7 +101,9 @@ pub(super) fn check_statement(
             if section.is_proxy() {
                 proxy_placement(b, section, stmt, at, def.name, n, proxy);
             }
-            if first == "option" {
+            if first == "option" && section == SectionKind::FcgiApp {
+                check_fcgi_option(b, stmt, at);
+            } else if first == "option" {
                 check_option(b, stmt, at);
             }
         }
@@ -244,6 +246,62 @@ fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize, index: usize) {
                 .severity(Severity::Warning),
         );
     }
+}
+
+/// An `option` line of an `fcgi-app` section: its own four options, not the proxies' ones.
+fn check_fcgi_option(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let name = stmt.word(at + 1);
+    let error = |code: &'static str, message: String, span: Span| {
+        Diagnostic::new(code, message)
+            .at(span)
+            .form(HaproxyForm::ParsingTight)
+    };
+    match name {
+        "" => b.push(error(
+            "E107",
+            "'option' expects an option name.".into(),
+            stmt.span(at),
+        )),
+        "keep-conn" | "get-values" | "mpxs-conns" => {}
+        "max-reqs" if at > 0 => b.push(error(
+            "E200",
+            "negation/default is not supported for option 'max-reqs'.".into(),
+            stmt.span(0),
+        )),
+        "max-reqs" => {
+            let value = stmt.word(at + 2);
+            let message = if value.is_empty() {
+                "option 'max-reqs' expects an integer argument."
+            } else if atol(value) == 0 {
+                "option 'max-reqs' expects a strictly positive integer argument."
+            } else {
+                return;
+            };
+            b.push(error("E109", message.into(), stmt.span(at + 1)));
+        }
+        _ => b.push(
+            error(
+                "E107",
+                format!("unknown option '{name}'."),
+                stmt.span(at + 1),
+            )
+            .form(HaproxyForm::Parsing)
+            .label("unknown option"),
+        ),
+    }
+}
+
+/// C's `atol`: the leading decimal digits (after blanks and a sign), 0 without any.
+pub(super) fn atol(text: &str) -> i64 {
+    let t = text.trim_start();
+    let (sign, digits) = match t.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    sign * digits[..end].parse::<i64>().unwrap_or(0)
 }
 
 fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {

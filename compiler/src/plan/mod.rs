@@ -74,6 +74,9 @@ pub struct GlobalPlan {
     /// several threads serve goes to the least loaded of them; off, the accepting thread
     /// keeps it.
     pub listener_multi_queue: bool,
+    /// `tune.idle-pool.shared` (on by default): a thread without an idle connection to a
+    /// server may take one another thread keeps.
+    pub idle_pool_shared: bool,
     pub maxconn: Option<u32>,
     pub lua: lua::LuaPlan,
     pub logs: Vec<LogTarget>,
@@ -741,6 +744,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             thread_cpus: ir::thread_cpus(g, &thread_group_of),
             thread_group_of,
             listener_multi_queue: lower::last_arg(&g.directives, "tune.listener.multi-queue")
+                .is_none_or(|v| v != "off"),
+            idle_pool_shared: lower::last_arg(&g.directives, "tune.idle-pool.shared")
                 .is_none_or(|v| v != "off"),
             maxconn: g.maxconn.as_ref().map(|m| m.value),
             lua: lua::plan(&g.directives),

@@ -23,9 +23,8 @@ pub struct ServerMux {
     /// `pool-max-conn N`: how many idle connections to the server are kept at most, over
     /// all threads (`None`: no limit, HAProxy's -1; 0: none are kept).
     pub pool_max_conn: Option<u32>,
-    /// `pool-low-conn N`: below this many idle connections a thread does not take one from
-    /// another thread's pool. hapee's threads never take each other's connections, so this
-    /// only documents the intent.
+    /// `pool-low-conn N`: while the server has fewer idle connections than this, over all
+    /// threads, a thread does not take one from another thread's pool.
     pub pool_low_conn: u32,
     /// `ws auto|h1|h2`: the protocol of WebSocket streams to the server.
     pub ws: WsMode,

@@ -35,6 +35,10 @@ pub enum Counter {
     LbTotal,
     /// Rewrites that did not fit in the buffer (`wrew`).
     FailedRewrites,
+    /// New connections opened to servers (`connect`), and requests that went on one
+    /// already open (`reuse`).
+    ServerConnects,
+    ServerReuses,
     /// Connections accepted by a frontend (`conn_tot`).
     Connections,
 }

@@ -323,8 +323,8 @@ pub fn show_servers_state(shared: &Shared, s: &mut Session, args: &[String]) -> 
     Ok(out)
 }
 
-/// `show servers conn [<backend>]`: connections per server (hapee's idle pools are per
-/// thread and not counted here: the idle columns are 0).
+/// `show servers conn [<backend>]`: connections per server, with its idle connections
+/// (those not yet proven safe, the safe ones, the limit, all of them, then per thread).
 pub fn show_servers_conn(shared: &Shared, s: &mut Session, args: &[String]) -> Answer {
     let list = backends(shared, args.get(3))?;
     let threads = shared.process.nbthread as usize;
@@ -334,18 +334,25 @@ pub fn show_servers_conn(shared: &Shared, s: &mut Session, args: &[String]) -> A
         for srv in &be.servers {
             let addr = srv.addr();
             let used = srv.active.load(Ordering::Relaxed);
-            let _ = writeln!(
+            let (idle, safe) = (srv.idle.idle(), srv.idle.safe());
+            let _ = write!(
                 out,
-                "{}/{} {}/{} {} {} - 5000 {used} {} {used} 0 0 -1 0{}",
+                "{}/{} {}/{} {} {} - {} {used} {} {used} {} {safe} {} {idle}",
                 m.name(&be.name),
                 m.name(&srv.name),
                 be.id,
                 srv.id,
                 addr.map_or("-".into(), |a| m.ip(a.ip())),
                 addr.map_or(0, |a| a.port()),
+                crate::upstream::pool::PURGE_DELAY.as_millis(),
                 srv.peak_active.get(),
-                " 0".repeat(threads),
+                idle.saturating_sub(safe),
+                srv.idle.limit(),
             );
+            for n in srv.idle.per_thread().take(threads) {
+                let _ = write!(out, " {n}");
+            }
+            out.push('\n');
         }
     }
     Ok(out)

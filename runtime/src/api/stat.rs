@@ -304,11 +304,19 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     v[73] = addr_text(s);
     v[75] = Val::Str(mode_name(be.mode).into());
     v[83] = u64v(c.get(Counter::FailedRewrites));
-    v[84] = u64v(s.total.load(Ordering::Relaxed));
-    v[85] = u64v(0);
-    v[88] = u32v(0);
+    v[84] = u64v(c.get(Counter::ServerConnects));
+    v[85] = u64v(c.get(Counter::ServerReuses));
+    // Idle connections: all (`srv_icur`), the limit (`srv_ilim`, `pool-max-conn`), then
+    // those not yet proven safe (`idle_conn_cur`) and the safe ones (`safe_conn_cur`).
+    let (idle, safe) = (s.idle.idle(), s.idle.safe());
+    v[88] = u32v(u64::from(idle));
+    if let Ok(limit) = u64::try_from(s.idle.limit()) {
+        v[89] = u32v(limit);
+    }
     v[94..=98].fill(u32v(0));
     v[94] = u64v(0);
+    v[95] = u32v(u64::from(idle.saturating_sub(safe)));
+    v[96] = u32v(u64::from(safe));
     timed(&mut v, c);
     v[99] = u32v(u64::from(s.current_weight()));
     blank_http_only(&mut v, be.mode);
@@ -370,8 +378,8 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[75] = Val::Str(mode_name(be.mode).into());
     v[76] = Val::Str(be.algorithm.name().into());
     v[83] = u64v(c.get(Counter::FailedRewrites));
-    v[84] = u64v(c.get(Counter::Sessions));
-    v[85] = u64v(0);
+    v[84] = u64v(c.get(Counter::ServerConnects));
+    v[85] = u64v(c.get(Counter::ServerReuses));
     v[86] = u64v(0);
     v[87] = u64v(0);
     v[94] = u64v(0);

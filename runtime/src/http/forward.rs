@@ -5,6 +5,7 @@ use super::prefetch::{Arrived, ClientBody};
 use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
+use crate::api::counters::Counter;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::h2::{Connected, StreamError};
@@ -364,11 +365,12 @@ pub async fn forward(
             }
         };
         let pool_key = (be_index, si);
-        // `proto fcgi` in a backend with `use-fcgi-app`: FastCGI, one request per connection.
+        // `proto fcgi` in a backend with `use-fcgi-app`: FastCGI, one request per connection
+        // at a time, kept for the next one with `option keep-conn`.
         let fcgi = be.fcgi.as_ref().filter(|_| server.plan.mux.fcgi);
         // A connection that told the server who its client is serves that client only.
-        let shared_reuse =
-            may_reuse(be.reuse, first, &be.retry_on) && server.send_proxy.is_none() && !private;
+        let shared_reuse = may_reuse(be.reuse, first, &be.retry_on)
+            .filter(|_| server.send_proxy.is_none() && !private);
         let mux = &server.plan.mux;
         let way = handshake.then(|| match &server.tls {
             Some(t) => t.peek(|c| Way::of(mux, Some(c))),
@@ -399,8 +401,11 @@ pub async fn forward(
                     None => Way::may_reuse(mux, None),
                 }
         });
-        let idle = if fcgi.is_some() {
-            None
+        let idle = if let Some(app) = fcgi {
+            app.keep_conn
+                .then(|| ctx.conns.take(pool_key, shared_reuse, &server.idle))
+                .flatten()
+                .map(Connected::H1)
         } else if let Some(way) = ws_reuse {
             match way {
                 Way::H2 | Way::AlpnH2 if h2_shared => ctx
@@ -410,7 +415,7 @@ pub async fn forward(
                     .map(Connected::H2),
                 Way::H1 { .. } => ctx
                     .conns
-                    .take(pool_key, shared_reuse)
+                    .take(pool_key, shared_reuse, &server.idle)
                     .filter(|c| !private || c.peer_addr() == Some(addr))
                     .map(Connected::H1),
                 _ => None,
@@ -422,15 +427,26 @@ pub async fn forward(
                 .h2()
                 .take(pool_key, mux.max_reuse)
                 .map(Connected::H2)
-                .or_else(|| ctx.conns.take(pool_key, shared_reuse).map(Connected::H1))
+                .or_else(|| {
+                    ctx.conns
+                        .take(pool_key, shared_reuse, &server.idle)
+                        .map(Connected::H1)
+                })
         } else {
             ctx.conns
-                .take(pool_key, shared_reuse)
+                .take(pool_key, shared_reuse, &server.idle)
                 // A transparent session's next request may go elsewhere.
                 .filter(|c| !private || c.peer_addr() == Some(addr))
                 .map(Connected::H1)
         };
         let reused = idle.is_some();
+        let counted = if reused {
+            Counter::ServerReuses
+        } else {
+            Counter::ServerConnects
+        };
+        be.counters.add(counted, 1);
+        server.counters.add(counted, 1);
         // One clock read per phase boundary: each ends one timing and starts the next.
         let connect_start = crate::clock::now();
         if timed_for != Some(si) {
@@ -658,16 +674,20 @@ pub async fn forward(
                     continue;
                 }
                 txn.timings.response = (crate::clock::now() - response_start).as_millis() as i64;
-                // A multiplexed connection never left its pool.
-                let home =
-                    (!close_server && !upgrade && !multiplexed).then(|| upstream::IdleHome {
+                // A multiplexed connection never left its pool; a FastCGI one returns to it
+                // when the application ends the request and keeps the connection.
+                let fcgi_kept = fcgi.is_some_and(|app| app.keep_conn);
+                let home = (!close_server && !upgrade && (!multiplexed || fcgi_kept)).then(|| {
+                    upstream::IdleHome {
                         session: ctx.conns.clone(),
                         server: pool_key,
                         shared: be.reuse != crate::upstream::reuse::ReuseMode::Never
                             && server.send_proxy.is_none()
                             && !private,
-                        limit: server.idle_limit.clone(),
-                    });
+                        idle: server.idle.clone(),
+                        max_reuse: mux.max_reuse.filter(|_| fcgi_kept),
+                    }
+                });
                 return Box::pin(respond(
                     ctx,
                     txn,

@@ -44,6 +44,11 @@ pub trait FrameSource {
     fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>>;
     fn is_end_stream(&self) -> bool;
     fn size_hint(&self) -> SizeHint;
+    /// At the end of the body, the connection it came on when that may carry another
+    /// request (a FastCGI application's kept connection).
+    fn take_idle(&mut self) -> Option<ServerConn> {
+        None
+    }
 }
 
 /// Where a connection goes once its response is complete.
@@ -52,8 +57,11 @@ pub struct IdleHome {
     pub server: ServerKey,
     /// Whether other sessions may use it once this one lets it go (not `http-reuse never`).
     pub shared: bool,
-    /// The server's `pool-max-conn`.
-    pub limit: Option<super::pool::IdleLimit>,
+    /// The server's idle connections.
+    pub idle: std::sync::Arc<super::pool::ServerIdle>,
+    /// `max-reuse`: how many times a connection may be reused. HAProxy applies it to its
+    /// multiplexed connections (HTTP/2, FastCGI), not to HTTP/1.1 ones.
+    pub max_reuse: Option<u64>,
 }
 
 /// A server's response body, read from its connection as the client side polls it. A body
@@ -298,6 +306,16 @@ impl ServerBody {
         self.release();
     }
 
+    /// The body another decoder read is over: the connection it leaves, if any, goes back
+    /// to its pool.
+    fn stream_ended(&mut self) {
+        if let Some(conn) = self.stream.take().and_then(|mut s| s.take_idle()) {
+            self.conn = Some(conn);
+            self.keep_alive = true;
+            self.release();
+        }
+    }
+
     /// Returns a cleanly ended connection to its pool; anything unread left over means the
     /// server sent more than its response, and the connection is dropped.
     fn release(&mut self) {
@@ -305,9 +323,12 @@ impl ServerBody {
             return;
         }
         if let (Some(conn), Some(home)) = (self.conn.take(), self.idle_home.take()) {
+            if home.max_reuse.is_some_and(|m| u64::from(conn.requests) > m) {
+                return;
+            }
             conn.settle();
             home.session
-                .keep(home.server, home.shared, conn, home.limit.as_ref());
+                .keep(home.server, home.shared, conn, &home.idle);
         }
     }
 
@@ -401,7 +422,7 @@ impl ServerBody {
                     Poll::Ready(Some(Err(Box::new(BodyError { why, timeout }))))
                 }
                 Poll::Ready(None) => {
-                    self.stream = None;
+                    self.stream_ended();
                     Poll::Ready(None)
                 }
                 Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
@@ -564,6 +585,10 @@ impl Drop for ServerBody {
         // A body hyper never polls (it knew it was empty) still ends cleanly.
         if self.state == State::Length(0) {
             self.release();
+        }
+        // Nor does one whose other decoder said it was over.
+        if self.stream.as_ref().is_some_and(|s| s.is_end_stream()) {
+            self.stream_ended();
         }
         // hyper drops a body once it has sent its announced length. A request body still on its
         // way is carried to its end in a task of its own: left unread, it would make the

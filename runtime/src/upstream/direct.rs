@@ -20,10 +20,10 @@ pub struct Direct {
 }
 
 impl Direct {
-    pub fn new(plan: &DirectPlan, threads: usize) -> Direct {
+    pub fn new(plan: &DirectPlan, pools: &crate::upstream::pool::PoolLayout) -> Direct {
         Direct {
             transparent: plan.transparent,
-            server: Arc::new(ServerRt::new(&plan.server, 0, threads, None, None, None)),
+            server: Arc::new(ServerRt::new(&plan.server, 0, pools, None, None, None)),
         }
     }
 

@@ -95,6 +95,10 @@ pub struct Link {
     /// An upload is waiting for the client's next bytes: the server waits on the proxy, so
     /// `timeout server` does not run.
     waits_on_client: bool,
+    /// Requests the connection carried so far.
+    requests: u32,
+    /// A FastCGI connection, which the application kept open on purpose (`keep-conn`).
+    fastcgi: bool,
 }
 
 impl std::ops::Deref for ServerConn {
@@ -112,15 +116,6 @@ impl std::ops::DerefMut for ServerConn {
 }
 
 impl ServerConn {
-    /// The socket, for a connection that now carries another protocol (TCP only: a tunnel
-    /// through a TLS server connection is not supported yet).
-    pub(super) fn into_stream(self) -> Option<TcpStream> {
-        match self.0.stream {
-            ServerStream::Plain(s) => Some(s),
-            ServerStream::Tls(_) => None,
-        }
-    }
-
     /// The transport, for a connection handed to the HTTP/2 client.
     pub(super) fn into_transport(self) -> ServerStream {
         self.0.stream
@@ -177,6 +172,36 @@ impl ServerConn {
             timeout: None,
             watchdog: Watchdog::default(),
             waits_on_client: false,
+            requests: 0,
+            fastcgi: false,
+        })))
+    }
+
+    /// Whether the connection proved that the server keeps connections open: it carried a
+    /// second request (HAProxy's "safe" idle connections), or it is a FastCGI one.
+    pub fn is_safe(&self) -> bool {
+        self.requests > 1 || self.fastcgi
+    }
+
+    /// The connection, now served by the calling thread's runtime: taken from another
+    /// thread's idle pool, its socket moves to this thread's poller, so that its events wake
+    /// this thread only (HAProxy's takeover). A TLS connection keeps its registration, as
+    /// rustls' stream cannot be rebuilt around a new socket; it stays usable, its events
+    /// relayed by the thread it came from. `None` when the socket cannot move.
+    pub(super) fn adopt(self) -> Option<ServerConn> {
+        let link = *self.0;
+        let stream = match link.stream {
+            ServerStream::Plain(tcp) => {
+                let std = tcp.into_std().ok()?;
+                ServerStream::Plain(TcpStream::from_std(std).ok()?)
+            }
+            tls => tls,
+        };
+        Some(ServerConn(Box::new(Link {
+            stream,
+            // The timer of the last exchange belonged to the other thread's runtime too.
+            watchdog: Watchdog::default(),
+            ..link
         })))
     }
 }
@@ -593,6 +618,7 @@ pub async fn exchange(
         method,
     } = request;
     // The server's inactivity counts from the start of this exchange, not from its last one.
+    conn.requests += 1;
     conn.timeout = limits.timeout;
     conn.watchdog.restart();
     conn.waits_on_client = false;

@@ -1,6 +1,8 @@
 //! Retry and connection-reuse policy (sans-I/O): what `retry-on` covers, and whether an idle
 //! server connection may carry a request.
 
+use super::pool::Wanted;
+
 /// `http-reuse` modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReuseMode {
@@ -68,13 +70,22 @@ impl RetryOn {
     }
 }
 
-/// Whether an idle connection from the thread's shared pool may carry this request. (The
-/// session's own connection, kept from its previous response, always may.)
-pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> bool {
+/// Which idle connections of the server's shared pool may carry this request, if any. (The
+/// session's own connection, kept from its previous response, always may.) A session's
+/// later requests, or a first one whose failure on a reused connection would be retried,
+/// take any; otherwise `aggressive` lets a first request take only a connection that proved
+/// the server keeps connections open (a safe one), and `always` a safe one first, then any.
+pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> Option<Wanted> {
+    if mode == ReuseMode::Never {
+        return None;
+    }
+    if !first_request || retry_on.covers_reuse_failures() {
+        return Some(Wanted::Any);
+    }
     match mode {
-        ReuseMode::Never => false,
-        ReuseMode::Aggressive | ReuseMode::Always => true,
-        ReuseMode::Safe => !first_request || retry_on.covers_reuse_failures(),
+        ReuseMode::Aggressive => Some(Wanted::Safe),
+        ReuseMode::Always => Some(Wanted::SafeFirst),
+        _ => None,
     }
 }
 
@@ -174,11 +185,23 @@ mod tests {
     fn first_request_reuse_needs_the_three_retryable_failures() {
         let weak = RetryOn::parse(&words("conn-failure"));
         let strong = RetryOn::parse(&words("conn-failure empty-response response-timeout"));
-        assert!(!may_reuse(ReuseMode::Safe, true, &weak));
-        assert!(may_reuse(ReuseMode::Safe, true, &strong));
-        assert!(may_reuse(ReuseMode::Safe, false, &weak));
-        assert!(!may_reuse(ReuseMode::Never, false, &strong));
-        assert!(may_reuse(ReuseMode::Always, true, &weak));
+        assert_eq!(may_reuse(ReuseMode::Safe, true, &weak), None);
+        assert_eq!(may_reuse(ReuseMode::Safe, true, &strong), Some(Wanted::Any));
+        assert_eq!(may_reuse(ReuseMode::Safe, false, &weak), Some(Wanted::Any));
+        assert_eq!(may_reuse(ReuseMode::Never, false, &strong), None);
+        assert_eq!(
+            may_reuse(ReuseMode::Always, true, &weak),
+            Some(Wanted::SafeFirst)
+        );
+        // `aggressive`: a first request only on a connection that carried two already.
+        assert_eq!(
+            may_reuse(ReuseMode::Aggressive, true, &weak),
+            Some(Wanted::Safe)
+        );
+        assert_eq!(
+            may_reuse(ReuseMode::Aggressive, false, &weak),
+            Some(Wanted::Any)
+        );
     }
 
     #[test]

@@ -399,3 +399,79 @@ fn refused_replies_get_haproxy_first_alert() {
         }
     }
 }
+
+/// A configuration whose `fcgi-app` section holds `line`, used by a backend.
+fn fcgi_config(line: &str) -> String {
+    format!(
+        "defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:18081
+    default_backend b
+backend b
+    use-fcgi-app php
+    server s 127.0.0.1:18080 proto fcgi
+fcgi-app php
+    docroot /var/www
+    {line}
+"
+    )
+}
+
+#[test]
+fn fcgi_app_options_are_its_own_and_checked_as_haproxy_does() {
+    let haproxy = haproxy_installed();
+    // (line, the first alert after "config : ", or "" when valid)
+    let cases: [(&str, &str); 8] = [
+        ("option keep-conn", ""),
+        ("no option keep-conn", ""),
+        ("no option get-values", ""),
+        ("option mpxs-conns", ""),
+        (
+            "option kep-conn",
+            "parsing [{}:14] : unknown option 'kep-conn'.",
+        ),
+        (
+            "no option max-reqs 2",
+            "parsing [{}:14]: negation/default is not supported for option 'max-reqs'.",
+        ),
+        (
+            "option max-reqs",
+            "parsing [{}:14]: option 'max-reqs' expects an integer argument.",
+        ),
+        (
+            "option max-reqs none",
+            "parsing [{}:14]: option 'max-reqs' expects a strictly positive integer argument.",
+        ),
+    ];
+    for (n, (line, alert)) in cases.iter().enumerate() {
+        let path = write_cfg(&format!("fcgi{n}.cfg"), &fcgi_config(line));
+        let expected = if alert.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "config : {}",
+                alert.replace("{}", &path.display().to_string())
+            )
+        };
+        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(["-c", "-f"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(first_alert(&ours), expected, "{line}");
+        assert_eq!(ours.status.success(), alert.is_empty(), "{line}");
+        if haproxy {
+            let theirs = Command::new("haproxy")
+                .arg("-c")
+                .arg("-f")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert_eq!(first_alert(&theirs), expected, "haproxy on {line}");
+        }
+    }
+}

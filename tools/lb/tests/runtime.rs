@@ -53,6 +53,8 @@ mod http_protocol;
 mod http_rules;
 #[path = "runtime/htx_fetches.rs"]
 mod htx_fetches;
+#[path = "runtime/idle_pools.rs"]
+mod idle_pools;
 #[path = "runtime/inspect.rs"]
 mod inspect;
 #[path = "runtime/log_fields.rs"]

@@ -165,9 +165,9 @@ pub const FCGI_APP: &[&str] = &[
     "acl",
 ];
 
-/// `option` names of `fcgi-app` sections. hapee sends one request per connection at a time,
-/// which every `max-reqs` allows and which needs no multiplexing (`mpxs-conns`) nor the
-/// application's limits (`get-values`).
+/// `option` names of `fcgi-app` sections. `keep-conn` keeps connections for reuse; hapee
+/// sends one request per connection at a time, which every `max-reqs` allows and which needs
+/// no multiplexing (`mpxs-conns`) nor the application's limits (`get-values`).
 pub const FCGI_OPTIONS: &[&str] = &["keep-conn", "get-values", "mpxs-conns", "max-reqs"];
 
 /// Keywords of `mailers` sections the runtime honours (runtime/src/checks/mail.rs).

@@ -4,7 +4,10 @@
 //! output becomes the HTTP response, streamed as its records arrive. What it writes on its
 //! error stream goes to the section's `log-stderr` targets.
 //!
-//! One request per connection at a time, on a connection of its own (FastCGI's request id 1).
+//! One request per connection at a time (FastCGI's request id 1). With `option keep-conn`
+//! (the default) the application is asked to keep the connection open, and a connection
+//! whose request it ended cleanly goes back to the server's idle pool, to carry another
+//! request as `http-reuse` allows, as an HTTP/1.1 one would.
 
 pub mod codec;
 
@@ -26,8 +29,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 
 /// The request id of the one request a connection carries.
 const REQUEST_ID: u16 = 1;
@@ -43,7 +44,8 @@ pub struct App {
     params: Vec<(String, Format, Condition)>,
     headers: Vec<(String, bool, Condition)>,
     stderr: Vec<Sink>,
-    keep_conn: bool,
+    /// `option keep-conn`.
+    pub keep_conn: bool,
 }
 
 impl App {
@@ -271,11 +273,7 @@ pub async fn exchange(
     method: Method,
     timeout: Option<Duration>,
 ) -> Result<Response<ServerBody>, ExchangeError> {
-    // FastCGI over TLS is not offered: such a server never gets here (see `ServerMux`).
-    let Some(stream) = conn.into_stream() else {
-        return Err(ExchangeError::Server(Failure::Connect));
-    };
-    let work = converse(stream, app, params, body, method);
+    let work = converse(conn, app, params, body, method);
     match timeout {
         Some(limit) => tokio::time::timeout(limit, work)
             .await
@@ -286,13 +284,18 @@ pub async fn exchange(
 }
 
 async fn converse(
-    mut stream: TcpStream,
+    mut conn: ServerConn,
     app: Arc<App>,
     params: Vec<(Vec<u8>, Vec<u8>)>,
     mut body: ReqBody,
     method: Method,
 ) -> Result<Response<FcgiBody>, ExchangeError> {
     let server_gone = ExchangeError::Server(Failure::EmptyResponse);
+    // The whole exchange is bounded by the caller, then the body by `FcgiBody`'s own timer.
+    conn.timeout = None;
+    conn.waits_on_client = false;
+    conn.requests += 1;
+    conn.fastcgi = true;
     let mut wire = Vec::with_capacity(1024);
     codec::encode_begin_request(REQUEST_ID, app.keep_conn, &mut wire);
     codec::encode_params(REQUEST_ID, &params, &mut wire);
@@ -311,14 +314,15 @@ async fn converse(
             Some(Err(_)) => return Err(ExchangeError::ClientAborted),
         }
         if wire.len() >= 16 * 1024 {
-            stream.write_all(&wire).await.map_err(|_| server_gone)?;
+            conn.write_all(&wire).await.map_err(|_| server_gone)?;
             wire.clear();
         }
     }
     codec::encode_record(kind::STDIN, REQUEST_ID, &[], &mut wire);
-    stream.write_all(&wire).await.map_err(|_| server_gone)?;
+    conn.write_all(&wire).await.map_err(|_| server_gone)?;
     let mut reader = FcgiBody {
-        stream: Some(stream),
+        conn: Some(conn),
+        kept: None,
         decoder: Decoder::default(),
         ready: VecDeque::new(),
         ended: false,
@@ -413,7 +417,9 @@ fn parse_cgi_head(head: &[u8]) -> Result<Option<(Response<()>, Bytes)>, Exchange
 /// The application's output after the CGI head, read record by record as the client side
 /// polls it; the end-of-request record ends it.
 pub struct FcgiBody {
-    stream: Option<TcpStream>,
+    conn: Option<ServerConn>,
+    /// The connection, once the application ended the request and kept it open.
+    kept: Option<ServerConn>,
     decoder: Decoder,
     /// Output bytes decoded and not yet handed on.
     ready: VecDeque<Bytes>,
@@ -441,8 +447,14 @@ impl FcgiBody {
             kind::STDERR if !record.content.is_empty() => self.app.log_stderr(&record.content),
             kind::END_REQUEST => {
                 self.ended = true;
-                // The connection is not kept for another request.
-                self.stream = None;
+                // As in HAProxy, the connection carries another request only when the
+                // application was asked to keep it, completed the request (not overloaded,
+                // nor refusing the role) and sent nothing more after it.
+                let (_, protocol_status) = codec::decode_end_request(&record.content);
+                let conn = self.conn.take();
+                if self.app.keep_conn && protocol_status == 0 && self.decoder.pending() == 0 {
+                    self.kept = conn;
+                }
             }
             _ => {}
         }
@@ -477,21 +489,16 @@ impl FcgiBody {
                 Ok(None) => {}
                 Err(_) => return Poll::Ready(Some(Err(false))),
             }
-            let Some(stream) = self.stream.as_mut() else {
+            let Some(conn) = self.conn.as_mut() else {
                 return Poll::Ready(Some(Err(false)));
             };
-            let mut chunk = [0u8; 16 * 1024];
-            let mut read = ReadBuf::new(&mut chunk);
-            match std::pin::Pin::new(stream).poll_read(cx, &mut read) {
-                Poll::Ready(Ok(())) if read.filled().is_empty() => {
+            match conn.poll_fill(self.decoder.buffer(), cx) {
+                Poll::Ready(Ok(0)) => {
                     // Closed before the end of the request.
-                    self.stream = None;
+                    self.conn = None;
                     return Poll::Ready(Some(Err(false)));
                 }
-                Poll::Ready(Ok(())) => {
-                    self.watchdog.active();
-                    self.decoder.buffer().extend_from_slice(read.filled());
-                }
+                Poll::Ready(Ok(_)) => self.watchdog.active(),
                 Poll::Ready(Err(_)) => return Poll::Ready(Some(Err(false))),
                 Poll::Pending => {
                     if self.watchdog.expired(self.timeout, None, cx) {
@@ -519,6 +526,10 @@ impl FrameSource for FcgiBody {
         } else {
             SizeHint::default()
         }
+    }
+
+    fn take_idle(&mut self) -> Option<ServerConn> {
+        self.kept.take().filter(|_| self.is_end_stream())
     }
 }
 

@@ -6,6 +6,8 @@
 use super::harness::{curl, free_port, Haproxy, Proxy};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SCRIPT: &str = r#"<?php
@@ -24,7 +26,7 @@ if (isset($_GET["err"])) { error_log("hello from php"); }
 if (isset($_GET["big"])) { echo str_repeat("0123456789", intval($_GET["big"])), "\n"; }
 "#;
 
-/// A PHP-FPM master with two workers on a loopback port, serving `dir`.
+/// A PHP-FPM master with a few workers on a loopback port, serving `dir`.
 struct Fpm {
     child: Child,
     port: u16,
@@ -32,8 +34,14 @@ struct Fpm {
 }
 
 impl Fpm {
-    /// `None` (skipping the test) when php-fpm is not installed, except under `CI=true`.
+    /// Two workers; `None` (skipping the test) when php-fpm is not installed, except under
+    /// `CI=true`.
     fn start() -> Option<Fpm> {
+        Fpm::start_with(2)
+    }
+
+    /// `children` workers (each serves one connection at a time, for as long as it lasts).
+    fn start_with(children: u32) -> Option<Fpm> {
         let binary = std::fs::read_dir("/usr/sbin")
             .ok()
             .into_iter()
@@ -67,7 +75,7 @@ impl Fpm {
             &conf,
             format!(
                 "[global]\nerror_log = {d}/fpm.log\ndaemonize = no\npid = {d}/fpm.pid\n\
-                 [www]\nlisten = 127.0.0.1:{port}\npm = static\npm.max_children = 2\n\
+                 [www]\nlisten = 127.0.0.1:{port}\npm = static\npm.max_children = {children}\n\
                  user = nobody\ngroup = nogroup\ncatch_workers_output = yes\n",
                 d = dir.display()
             ),
@@ -303,4 +311,105 @@ fcgi-app app
     // The proxy is still there for the next request.
     let (status, _) = curl(&[&format!("http://127.0.0.1:{port}/y.php")]);
     assert_eq!(status, 502);
+}
+
+/// A TCP relay in front of PHP-FPM that counts the connections it accepts: the FastCGI
+/// connections a proxy opened. (PHP-FPM's own `accepted conn` counts requests.)
+fn counting_relay(fpm: u16) -> (u16, Arc<AtomicUsize>) {
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    fn pipe(mut from: TcpStream, mut to: TcpStream) {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Write);
+        });
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let Ok(server) = TcpStream::connect(("127.0.0.1", fpm)) else {
+                continue;
+            };
+            if let (Ok(c), Ok(s)) = (client.try_clone(), server.try_clone()) {
+                pipe(c, s);
+                pipe(server, client);
+            }
+        }
+    });
+    (port, accepted)
+}
+
+/// A backend of FastCGI connections per `reuse` (`http-reuse`, then server options) and
+/// `app` (`fcgi-app` options).
+fn pool_config(port: u16, fpm: u16, docroot: &Path, reuse: (&str, &str), app: &str) -> String {
+    let (reuse, server) = reuse;
+    format!(
+        "defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend php
+backend php
+    http-reuse {reuse}
+    use-fcgi-app app
+    server s1 127.0.0.1:{fpm} proto fcgi {server}
+fcgi-app app
+    docroot {}
+{app}
+",
+        docroot.display()
+    )
+}
+
+/// New FastCGI connections for: five requests on one client connection, then four clients
+/// with one request each.
+fn connections_opened(port: u16, accepted: &AtomicUsize) -> (usize, usize) {
+    let url = format!("http://127.0.0.1:{port}/echo.php");
+    let before = accepted.load(Ordering::SeqCst);
+    let (code, body) = curl(&[&url, &url, &url, &url, &url]);
+    assert_eq!(code, 200, "{body}");
+    let kept_alive = accepted.load(Ordering::SeqCst) - before;
+    let before = accepted.load(Ordering::SeqCst);
+    for _ in 0..4 {
+        assert_eq!(curl(&[&url]).0, 200);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (kept_alive, accepted.load(Ordering::SeqCst) - before)
+}
+
+#[test]
+fn fastcgi_connections_are_kept_and_reused_as_haproxy_does() {
+    let Some(fpm) = Fpm::start_with(6) else {
+        return;
+    };
+    let cases = [
+        // keep-conn (the default): a session's later requests reuse its connection, and
+        // under `safe` each new client's first request opens one.
+        (("safe", ""), "", (1, 4)),
+        // FastCGI connections count as safe: `aggressive` lets first requests take them.
+        (("aggressive", ""), "", (1, 0)),
+        // Without keep-conn the application closes each connection after its request.
+        (("aggressive", ""), "    no option keep-conn", (5, 4)),
+        // `max-reuse 1`: a connection carries two requests, then closes.
+        (("aggressive", "max-reuse 1"), "", (3, 2)),
+    ];
+    for (reuse, app, expected) in cases {
+        let (relay, accepted) = counting_relay(fpm.port);
+        let port = free_port();
+        let proxy = Proxy::start(&pool_config(port, relay, &fpm.dir, reuse, app), port);
+        let ours = connections_opened(port, &accepted);
+        assert_eq!(ours, expected, "{reuse:?} {app}: {}", proxy.stderr());
+        drop(proxy);
+        if Haproxy::installed() {
+            let port = free_port();
+            let _h = Haproxy::start(&pool_config(port, relay, &fpm.dir, reuse, app), port);
+            assert_eq!(connections_opened(port, &accepted), ours, "haproxy differs");
+        }
+    }
 }
