@@ -74,13 +74,24 @@ impl std::error::Error for Unanswered {}
 /// (`PROTOCOL_ERROR` for a malformed request), else resets with `INTERNAL_ERROR`.
 type StreamEnd = Box<dyn std::error::Error + Send + Sync>;
 
-/// Runs hyper's per-stream tasks on the worker thread's `LocalSet`.
+/// Runs hyper's per-stream futures: first at once, in the connection's task, then as a task
+/// of their own on the worker thread's `LocalSet` if they are not done.
+///
+/// A stream the proxy answers by itself (`return`, redirects, errors, the cache, stats) is
+/// done in that first poll: it then costs no task (allocation, scheduling, join state). The
+/// first poll sees a waker that does nothing, which loses no wake-up: a spawned task is polled
+/// at least once, and that poll registers its own waker wherever the stream waits. hyper calls
+/// the executor with no h2 lock held, so the stream may use its h2 handles meanwhile.
 #[derive(Clone, Copy)]
 struct LocalExec;
 
 impl<F: Future + 'static> hyper::rt::Executor<F> for LocalExec {
     fn execute(&self, fut: F) {
-        tokio::task::spawn_local(fut);
+        let mut fut = Box::pin(fut);
+        let mut first = Context::from_waker(std::task::Waker::noop());
+        if fut.as_mut().poll(&mut first).is_pending() {
+            tokio::task::spawn_local(fut);
+        }
     }
 }
 
