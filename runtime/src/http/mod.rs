@@ -250,11 +250,8 @@ pub(crate) fn handle(
                     None => reply::error_in(503, &[&ctx.frontend().errorfiles], txn),
                 }
             }
-            // Boxed: forwarding's future is several kB, the largest of this one's steps, and
-            // would make every request's future (the proxy's own answers' too) that large,
-            // copied whole wherever it is moved.
             Ok((body, Route::Forward(be))) => {
-                Box::pin(forward::forward(&ctx, txn, be, body, first, client_upgrade)).await
+                forward::forward(&ctx, txn, be, body, first, client_upgrade).await
             }
             Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.
