@@ -7,7 +7,7 @@ use crate::rules::{Reply, ReplyBody};
 use crate::txn::Txn;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::Response;
 
 /// Reason phrase and message of HAProxy's built-in pages, and whether they close the connection.
@@ -252,7 +252,12 @@ fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
         ReplyBody::Format(f) => Bytes::from(render(f)),
         _ => Bytes::new(),
     };
-    let mut resp = Response::builder().status(r.status);
+    let Ok(status) = hyper::StatusCode::from_u16(r.status) else {
+        return Response::new(full(Bytes::new()));
+    };
+    // Filled in place rather than through `Response::builder()`, whose every step moves the
+    // whole head and parses the header names again: this runs for each `return`.
+    let mut headers = hyper::HeaderMap::with_capacity(r.headers.len() + 2);
     for (n, v) in &r.headers {
         let value = render(v);
         if value.is_empty() {
@@ -262,15 +267,21 @@ fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
             HeaderName::from_bytes(n.as_bytes()),
             HeaderValue::from_str(&value),
         ) {
-            resp = resp.header(n, v);
+            headers.append(n, v);
         }
     }
-    resp = resp.header("content-length", body.len());
+    headers.append(CONTENT_LENGTH, HeaderValue::from(body.len()));
     if let Some(ct) = r.content_type.as_deref().filter(|_| !body.is_empty()) {
-        resp = resp.header("content-type", ct);
+        // As the builder did: a content type that is no header value makes an empty reply.
+        let Ok(ct) = HeaderValue::from_str(ct) else {
+            return Response::new(full(Bytes::new()));
+        };
+        headers.append(CONTENT_TYPE, ct);
     }
-    resp.body(full(body))
-        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    resp
 }
 
 #[cfg(test)]

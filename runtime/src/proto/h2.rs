@@ -74,13 +74,51 @@ impl std::error::Error for Unanswered {}
 /// (`PROTOCOL_ERROR` for a malformed request), else resets with `INTERNAL_ERROR`.
 type StreamEnd = Box<dyn std::error::Error + Send + Sync>;
 
-/// Runs hyper's per-stream tasks on the worker thread's `LocalSet`.
-#[derive(Clone, Copy)]
-struct LocalExec;
+/// Runs hyper's per-stream futures. Those the connection hands over while it is polled get
+/// their first poll right after it, in the connection's task, in the order they came; only
+/// those not done then become tasks of their own on the worker thread's `LocalSet`.
+///
+/// A stream the proxy answers by itself (`return`, redirects, errors, the cache, stats) is
+/// done in that first poll, and then costs no task (allocation, scheduling, join state).
+/// Polling the new streams together after the connection, rather than each as hyper accepts
+/// it, keeps each part's code hot for the whole batch. The first poll sees a waker that does
+/// nothing, which loses no wake-up: a spawned task is polled at least once, and that poll
+/// registers its own waker wherever the stream waits.
+#[derive(Clone, Default)]
+struct LocalExec(Rc<NewStreams>);
 
-impl<F: Future + 'static> hyper::rt::Executor<F> for LocalExec {
+#[derive(Default)]
+struct NewStreams {
+    /// Whether the connection is being polled (see [`LocalExec::poll_conn`]).
+    batching: Cell<bool>,
+    queued: std::cell::RefCell<Vec<Pin<Box<dyn Future<Output = ()>>>>>,
+}
+
+impl<F: Future<Output = ()> + 'static> hyper::rt::Executor<F> for LocalExec {
     fn execute(&self, fut: F) {
-        tokio::task::spawn_local(fut);
+        if self.0.batching.get() {
+            self.0.queued.borrow_mut().push(Box::pin(fut));
+        } else {
+            // Handed over from elsewhere (a stream's tunnel, from the stream's own task).
+            tokio::task::spawn_local(fut);
+        }
+    }
+}
+
+impl LocalExec {
+    /// Polls the connection, then gives each stream it handed over meanwhile its first poll.
+    fn poll_conn<C: Future>(&self, conn: Pin<&mut C>, cx: &mut Context<'_>) -> Poll<C::Output> {
+        self.0.batching.set(true);
+        let polled = conn.poll(cx);
+        self.0.batching.set(false);
+        let queued = std::mem::take(&mut *self.0.queued.borrow_mut());
+        let mut first = Context::from_waker(std::task::Waker::noop());
+        for mut stream in queued {
+            if stream.as_mut().poll(&mut first).is_pending() {
+                tokio::task::spawn_local(stream);
+            }
+        }
+        polled
     }
 }
 
@@ -99,7 +137,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
 ) {
     // `tcp-request connection` rules ran when the connection was accepted (`crate::accept`).
     let tune = &ctx.shared.h2;
-    let mut builder = hyper::server::conn::http2::Builder::new(LocalExec);
+    let exec = LocalExec::default();
+    let mut builder = hyper::server::conn::http2::Builder::new(exec.clone());
     builder
         .header_table_size(tune.header_table_size)
         .initial_stream_window_size(tune.initial_window_size)
@@ -172,6 +211,12 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     };
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
+    // Every poll of the connection goes through the executor, which then runs new streams.
+    macro_rules! served {
+        () => {
+            std::future::poll_fn(|cx| exec.poll_conn(conn.as_mut(), cx))
+        };
+    }
     let idle = ctx.frontend().timeouts.client;
     // `timeout client` of silence both ways ends the connection with GOAWAY; the streams
     // still open finish first.
@@ -189,20 +234,20 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     };
     let stopped = tokio::select! {
         biased;
-        _ = conn.as_mut() => return,
+        _ = served!() => return,
         _ = stopping.wait() => true,
         _ = quiet => false,
     };
     if stopped {
         // One round trip first, so that the client drops no request it queued (`h2_stop`).
         tokio::select! {
-            _ = conn.as_mut() => return,
+            _ = served!() => return,
             _ = quiesce.run() => {}
         }
     }
     conn.as_mut().graceful_shutdown();
     let _ = match idle {
-        Some(limit) => tokio::time::timeout(limit, conn).await.ok(),
-        None => Some(conn.await),
+        Some(limit) => tokio::time::timeout(limit, served!()).await.ok(),
+        None => Some(served!().await),
     };
 }

@@ -79,16 +79,21 @@ impl Send {
 
     fn check_headers(fields: &http::HeaderMap) -> Result<(), UserError> {
         // 8.1.2.2. Connection-Specific Header Fields
-        if fields.contains_key(http::header::CONNECTION)
-            || fields.contains_key(http::header::TRANSFER_ENCODING)
-            || fields.contains_key(http::header::UPGRADE)
-            || fields.contains_key("keep-alive")
-            || fields.contains_key("proxy-connection")
-        {
-            tracing::debug!("illegal connection-specific headers found");
-            return Err(UserError::MalformedHeaders);
-        } else if let Some(te) = fields.get(http::header::TE) {
-            if te != "trailers" {
+        // hapee patch: one pass over the few fields a response has, instead of a hashed lookup
+        // for each of the six names; only the first `te` value is checked, as `get` did.
+        let mut te_seen = false;
+        for (name, value) in fields {
+            let illegal = if name == http::header::CONNECTION
+                || name == http::header::TRANSFER_ENCODING
+                || name == http::header::UPGRADE
+            {
+                true
+            } else if name == http::header::TE {
+                !std::mem::replace(&mut te_seen, true) && value != "trailers"
+            } else {
+                name.as_str() == "keep-alive" || name.as_str() == "proxy-connection"
+            };
+            if illegal {
                 tracing::debug!("illegal connection-specific headers found");
                 return Err(UserError::MalformedHeaders);
             }
