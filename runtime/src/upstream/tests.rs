@@ -5,6 +5,9 @@ use super::*;
 use bytes::Bytes;
 use http_body_util::{Either, Full};
 use hyper::body::Frame;
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING,
+};
 
 fn head(raw: &str, method: Method) -> Result<Option<ParsedHead>, ExchangeError> {
     parse_head(&mut BytesMut::from(raw), &method)
