@@ -40,6 +40,45 @@ fn first_alert(out: &Output) -> String {
         .unwrap_or_default()
 }
 
+/// Checks the configuration `config(line)` of each case with hapee-lb and, when it is installed,
+/// with haproxy: both must print the case's alert (after "config : ", `{}` standing for the
+/// file's path) as their first `[ALERT]`, or none when it is empty, and hapee-lb must exit 1 or 0
+/// accordingly. `name` prefixes the files written.
+fn first_alerts_match_haproxys(
+    name: &str,
+    config: impl Fn(&str) -> String,
+    cases: &[(&str, impl AsRef<str>)],
+) {
+    let haproxy = haproxy_installed();
+    for (i, (line, alert)) in cases.iter().enumerate() {
+        let cfg = write_cfg(&format!("{name}{i}.cfg"), &config(line));
+        let cfg = cfg.to_str().unwrap();
+        let alert = alert.as_ref();
+        let expected = if alert.is_empty() {
+            String::new()
+        } else {
+            format!("config : {}", alert.replace("{}", cfg))
+        };
+        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(["-c", "-f", cfg])
+            .output()
+            .unwrap();
+        assert_eq!(first_alert(&ours), expected, "hapee-lb on '{line}'");
+        assert_eq!(
+            ours.status.code(),
+            Some(if expected.is_empty() { 0 } else { 1 }),
+            "'{line}'"
+        );
+        if haproxy {
+            let theirs = Command::new("haproxy")
+                .args(["-c", "-f", cfg])
+                .output()
+                .unwrap();
+            assert_eq!(first_alert(&theirs), expected, "haproxy on '{line}'");
+        }
+    }
+}
+
 fn haproxy_installed() -> bool {
     let found = Command::new("haproxy").arg("-v").output().is_ok();
     assert!(
@@ -164,33 +203,7 @@ fn refused_lines_get_haproxy_first_alert() {
         ("redirect location /%[foo]", String::new()),
         ("http-request set-header X %[req.hdr(host)]", String::new()),
     ];
-    let haproxy = haproxy_installed();
-    for (i, (line, expected)) in cases.iter().enumerate() {
-        let cfg = write_cfg(&format!("case{i}.cfg"), &config(line));
-        let cfg = cfg.to_str().unwrap();
-        let expected = if expected.is_empty() {
-            String::new()
-        } else {
-            format!("config : {}", expected.replace("{}", cfg))
-        };
-        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
-            .args(["-c", "-f", cfg])
-            .output()
-            .unwrap();
-        assert_eq!(first_alert(&ours), expected, "hapee-lb on '{line}'");
-        assert_eq!(
-            ours.status.code(),
-            Some(if expected.is_empty() { 0 } else { 1 }),
-            "'{line}'"
-        );
-        if haproxy {
-            let theirs = Command::new("haproxy")
-                .args(["-c", "-f", cfg])
-                .output()
-                .unwrap();
-            assert_eq!(first_alert(&theirs), expected, "haproxy on '{line}'");
-        }
-    }
+    first_alerts_match_haproxys("case", config, &cases);
 }
 
 #[test]
@@ -376,28 +389,7 @@ fn refused_replies_get_haproxy_first_alert() {
         ("http-request return status 404", String::new()),
         ("http-request tarpit deny_status 503", String::new()),
     ];
-    let haproxy = haproxy_installed();
-    for (i, (line, expected)) in cases.iter().enumerate() {
-        let cfg = write_cfg(&format!("reply{i}.cfg"), &config(line));
-        let cfg = cfg.to_str().unwrap();
-        let expected = if expected.is_empty() {
-            String::new()
-        } else {
-            format!("config : {}", expected.replace("{}", cfg))
-        };
-        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
-            .args(["-c", "-f", cfg])
-            .output()
-            .unwrap();
-        assert_eq!(first_alert(&ours), expected, "hapee-lb on '{line}'");
-        if haproxy {
-            let theirs = Command::new("haproxy")
-                .args(["-c", "-f", cfg])
-                .output()
-                .unwrap();
-            assert_eq!(first_alert(&theirs), expected, "haproxy on '{line}'");
-        }
-    }
+    first_alerts_match_haproxys("reply", config, &cases);
 }
 
 /// A configuration whose `fcgi-app` section holds `line`, used by a backend.
@@ -423,7 +415,6 @@ fcgi-app php
 
 #[test]
 fn fcgi_app_options_are_its_own_and_checked_as_haproxy_does() {
-    let haproxy = haproxy_installed();
     // (line, the first alert after "config : ", or "" when valid)
     let cases: [(&str, &str); 8] = [
         ("option keep-conn", ""),
@@ -447,31 +438,5 @@ fn fcgi_app_options_are_its_own_and_checked_as_haproxy_does() {
             "parsing [{}:14]: option 'max-reqs' expects a strictly positive integer argument.",
         ),
     ];
-    for (n, (line, alert)) in cases.iter().enumerate() {
-        let path = write_cfg(&format!("fcgi{n}.cfg"), &fcgi_config(line));
-        let expected = if alert.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "config : {}",
-                alert.replace("{}", &path.display().to_string())
-            )
-        };
-        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
-            .args(["-c", "-f"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert_eq!(first_alert(&ours), expected, "{line}");
-        assert_eq!(ours.status.success(), alert.is_empty(), "{line}");
-        if haproxy {
-            let theirs = Command::new("haproxy")
-                .arg("-c")
-                .arg("-f")
-                .arg(&path)
-                .output()
-                .unwrap();
-            assert_eq!(first_alert(&theirs), expected, "haproxy on {line}");
-        }
-    }
+    first_alerts_match_haproxys("fcgi", fcgi_config, &cases);
 }
