@@ -1,7 +1,7 @@
 //! Health checks of every kind against servers speaking each protocol's wire format, with
 //! the reports compared to Debian's haproxy on the same configuration.
 
-use super::harness::{curl, free_port, with_haproxy_until, Haproxy, Origin, Proxy};
+use super::harness::{curl, free_port, logged_side_by_side, Haproxy, Origin, Proxy};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -503,27 +503,20 @@ fn slow_request_logged_side_by_side(
     prefix: &str,
     expected: &str,
 ) {
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            .filter(|l| l.starts_with(prefix) && l.contains("/slow/"))
-            .map(str::to_string)
-            .collect()
-    };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    let mine = drive(port);
+    let ((mine, log), theirs) = logged_side_by_side(
+        config,
+        drive,
+        |l| l.starts_with(prefix) && l.contains("/slow/"),
+        1,
+    );
     assert_eq!(
         mine,
         (502, true),
         "ended as soon as the health state flipped"
     );
-    let log = lines(&p.stdout_when(|l| lines(l).len() == 1));
     assert_eq!(log, [expected]);
-    drop(p);
-    let Some((theirs, their_log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 1)
-    else {
-        return;
-    };
-    assert_eq!(theirs, mine);
-    assert_eq!(lines(&their_log), log);
+    if let Some((theirs, their_log)) = theirs {
+        assert_eq!(theirs, mine);
+        assert_eq!(their_log, log);
+    }
 }

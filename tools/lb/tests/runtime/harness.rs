@@ -572,6 +572,34 @@ pub fn with_haproxy_until<T>(
     side_by_side(ports, cfg, drive, Duration::from_secs(10), logged)
 }
 
+/// What one side-by-side run returns: `drive`'s result and the kept log lines, for hapee and
+/// (when it is installed) for haproxy.
+pub type LoggedRuns<T> = ((T, Vec<String>), Option<(T, Vec<String>)>);
+
+/// Runs `drive` against hapee on `cfg` and reads its log until `count` lines pass `keep`; then
+/// does the same with haproxy when it is installed, so that a test can compare the lines.
+pub fn logged_side_by_side<T>(
+    cfg: impl Fn(u16) -> String,
+    drive: impl Fn(u16) -> T,
+    keep: impl Fn(&str) -> bool,
+    count: usize,
+) -> LoggedRuns<T> {
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| keep(l))
+            .map(str::to_string)
+            .collect()
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let out = drive(port);
+    let mine = lines(&p.stdout_when(|l| lines(l).len() == count));
+    drop(p);
+    let theirs = with_haproxy_until(1, cfg, drive, |l| lines(l).len() == count)
+        .map(|(out, log)| (out, lines(&log)));
+    ((out, mine), theirs)
+}
+
 fn side_by_side<T>(
     ports: u16,
     cfg: impl Fn(u16) -> String,

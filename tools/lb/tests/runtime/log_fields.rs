@@ -141,16 +141,15 @@ backend app
             assert_eq!(curl(&args).0, 200);
         }
     };
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            .filter(|l| l.starts_with("U|") && l.ends_with("|/up"))
-            .map(str::to_string)
-            .collect()
-    };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    drive(port);
-    let mine = lines(&p.stdout_when(|l| lines(l).len() == 4));
+    let ((port, mine), theirs) = logged_side_by_side(
+        config,
+        |port| {
+            drive(port);
+            port
+        },
+        |l| l.starts_with("U|") && l.ends_with("|/up"),
+        4,
+    );
     assert_eq!(mine.len(), 4, "{mine:?}");
     // The GET's head: 20 + "GET" + "/up" + "HTTP/1.1", host (4 + 15), user-agent (10 + 1),
     // accept (6 + 3), end of head (1).
@@ -159,10 +158,9 @@ backend app
         mine[0],
         format!("U|{}|GET|/up", 20 + 3 + 3 + 8 + host + 11 + 9 + 1)
     );
-    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 4) else {
-        return;
-    };
-    assert_eq!(lines(&log), mine);
+    if let Some((_, theirs)) = theirs {
+        assert_eq!(theirs, mine);
+    }
 }
 
 /// Logs print the request line as the client sent it, whatever rules rewrote since; every
@@ -211,26 +209,16 @@ backend app
             assert_eq!(curl(&[&url(path), "-H", "Host: h"]).0, 200, "{path}");
         }
     };
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            .filter(|l| l.starts_with("R|") && !l.contains("<BADREQ>"))
-            .map(str::to_string)
-            .collect()
-    };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    drive(port);
-    let mine = lines(&p.stdout_when(|l| lines(l).len() == 6));
+    let ((_, mine), theirs) = logged_side_by_side(config, drive, prefixed("R|"), 6);
     assert_eq!(
         mine[1],
         "R|fe app/s1 200 ---- {h} {text/plain} \"GET /api/users?x=1 HTTP/1.1\" GET /api/users?x=1 /api/users ?x=1"
     );
     assert!(mine[0].contains(" LR-- {h} {} "), "{mine:?}");
     assert!(mine[5].contains(" app/<CACHE> 200 LR-- {h} {"), "{mine:?}");
-    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 6) else {
-        return;
-    };
-    assert_eq!(lines(&log), mine);
+    if let Some((_, theirs)) = theirs {
+        assert_eq!(theirs, mine);
+    }
 }
 
 /// `%B` counts a server's response as it arrived: its head before the response rules changed
@@ -268,16 +256,7 @@ backend app
         let url = format!("http://127.0.0.1:{port}/gzip");
         assert_eq!(curl(&[&url, "-H", "Accept-Encoding: gzip"]).0, 200);
     };
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            .filter(|l| l.starts_with("B|") && !l.contains("<BADREQ>"))
-            .map(str::to_string)
-            .collect()
-    };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    drive(port);
-    let mine = lines(&p.stdout_when(|l| lines(l).len() == 2));
+    let ((_, mine), theirs) = logged_side_by_side(config, drive, prefixed("B|"), 2);
     // 20 + "HTTP/1.1" + "200" + "OK", content-type (12 + 9), content-length (14 + 4),
     // server (6 + 6), end of head; then the 3000 bytes as the server sent them.
     let head = 20 + 8 + 3 + 2 + 21 + 18 + 12 + 1;
@@ -288,10 +267,9 @@ backend app
             format!("B|200 {} /gzip", head + 3000)
         ]
     );
-    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 2) else {
-        return;
-    };
-    assert_eq!(lines(&log), mine);
+    if let Some((_, theirs)) = theirs {
+        assert_eq!(theirs, mine);
+    }
 }
 
 /// Without `timeout tarpit` a tarpit lasts `timeout connect`; a retry sent to another server
@@ -330,26 +308,16 @@ backend dead
         assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/dead")]).0, 503);
         waited
     };
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            .filter(|l| l.starts_with("T|") && !l.contains("<BADREQ>"))
-            .map(str::to_string)
-            .collect()
-    };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    let waited = drive(port);
+    let ((waited, mine), theirs) = logged_side_by_side(config, drive, prefixed("T|"), 2);
     assert!(
         waited >= std::time::Duration::from_millis(250)
             && waited < std::time::Duration::from_secs(3),
         "the tarpit lasts timeout connect: {waited:?}"
     );
-    let mine = lines(&p.stdout_when(|l| lines(l).len() == 2));
     assert_eq!(mine, ["T|500 PT-- 0 /tarpit", "T|503 SC-- +2 /dead"]);
-    let Some((_, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 2) else {
-        return;
-    };
-    assert_eq!(lines(&log), mine);
+    if let Some((_, theirs)) = theirs {
+        assert_eq!(theirs, mine);
+    }
 }
 
 /// A connection refused at once is retried on the same server after HAProxy's turn-around
@@ -392,21 +360,19 @@ backend app
         late.join().unwrap();
         code
     };
-    let lines = |log: &str| -> Vec<String> {
-        log.lines()
-            // (a harness's readiness probe logs `CR` without a request)
-            .filter(|l| l.starts_with("W|") && !l.contains(" CR-- "))
-            .map(str::to_string)
-            .collect()
-    };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    assert_eq!(drive(port), 200);
-    let mine = lines(&p.stdout_when(|l| lines(l).len() == 1));
-    assert_eq!(mine, ["W|200 ---- 2"]);
-    let Some((code, log)) = with_haproxy_until(1, config, drive, |l| lines(l).len() == 1) else {
-        return;
-    };
+    // (a harness's readiness probe logs `CR` without a request)
+    let kept = |l: &str| l.starts_with("W|") && !l.contains(" CR-- ");
+    let ((code, mine), theirs) = logged_side_by_side(config, drive, kept, 1);
     assert_eq!(code, 200);
-    assert_eq!(lines(&log), mine);
+    assert_eq!(mine, ["W|200 ---- 2"]);
+    if let Some((code, theirs)) = theirs {
+        assert_eq!(code, 200);
+        assert_eq!(theirs, mine);
+    }
+}
+
+/// Keeps the log lines of one format (its `prefix`), leaving out the readiness probe's
+/// `<BADREQ>` line.
+fn prefixed(prefix: &str) -> impl Fn(&str) -> bool + '_ {
+    move |l| l.starts_with(prefix) && !l.contains("<BADREQ>")
 }
