@@ -1,0 +1,472 @@
+//! Builds the runtime's state from the plan: each proxy's rules, servers and pages compiled, and
+//! everything the runtime cannot run collected as a problem instead of stopping at the first.
+
+use super::*;
+use crate::acl::AclSet;
+use crate::rules;
+use crate::tables::fetch::with_default_table;
+use crate::tables::Tables;
+use crate::upstream::pool::PoolLayout;
+use hapee_compiler::plan::Plan;
+use std::collections::HashMap;
+
+/// What every proxy's build reads from the whole plan.
+struct Context<'a> {
+    plan: &'a Plan,
+    tables: &'a Tables,
+    pools: PoolLayout,
+    threads: usize,
+}
+
+impl Context<'_> {
+    /// The proxy's own table, which expressions naming no table use.
+    fn own_table(&self, proxy: &str) -> Option<String> {
+        self.tables.get(proxy).map(|t| t.name.clone())
+    }
+
+    /// The log sinks of a proxy's `log` lines; one that cannot open is a problem.
+    fn sinks(&self, targets: &[plan::LogTarget], problems: &mut Vec<String>) -> Vec<Arc<Sink>> {
+        targets
+            .iter()
+            .filter_map(|t| match Sink::open(t, &self.plan.global.log_tag) {
+                Ok(s) => Some(Arc::new(s)),
+                Err(e) => {
+                    problems.push(format!("log target {:?}: {e}", t.dest));
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+impl Shared {
+    /// Builds the runtime state, collecting everything the runtime cannot run.
+    pub fn build(plan: &Plan) -> Result<Shared, Vec<String>> {
+        let mut problems = Vec::new();
+        let tables = Tables::build(&plan.tables).unwrap_or_else(|e| {
+            problems.extend(e);
+            Default::default()
+        });
+        let threads = plan.global.nbthread.max(1) as usize;
+        let cx = Context {
+            plan,
+            tables: &tables,
+            pools: PoolLayout {
+                group_of: (0..threads)
+                    .map(|t| plan.global.thread_group_of.get(t).copied().unwrap_or(1))
+                    .collect(),
+                shared: plan.global.idle_pool_shared,
+            },
+            threads,
+        };
+        let mut tls_errors = Vec::new();
+        let backends: Vec<BackendRt> = plan
+            .backends
+            .iter()
+            .map(|b| build_backend(&cx, b, &mut problems, &mut tls_errors))
+            .collect();
+        link_trackers(&backends, &mut problems);
+        let frontends = plan
+            .frontends
+            .iter()
+            .enumerate()
+            .map(|(fi, f)| build_frontend(&cx, fi, f, &mut problems))
+            .collect();
+        problems.extend(tls_errors);
+        let error_sections = crate::http::replies::load_sections(&plan.error_sections)
+            .unwrap_or_else(|e| {
+                problems.push(e.0);
+                Default::default()
+            });
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let backend_index = plan
+            .backends
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name.clone(), i))
+            .collect();
+        let proc_vars =
+            crate::vars::ProcVars::compile(&plan.global.set_vars).map_err(|e| vec![e.0])?;
+        Ok(Shared {
+            frontends,
+            backends,
+            backend_index,
+            bufsize: plan.global.bufsize as usize,
+            room: crate::http::room::Limits {
+                bufsize: plan.global.bufsize as usize,
+                maxrewrite: plan.global.maxrewrite as usize,
+            },
+            h2: plan.global.h2.clone(),
+            active: AtomicU64::new(0),
+            loads: crate::spread::ThreadLoads::new(threads, plan.global.listener_multi_queue),
+            stopping: AtomicBool::new(false),
+            tables,
+            process: crate::api::Process::new(plan),
+            filters: crate::http::filters::Filters::build(&plan.filters),
+            error_sections,
+            userlists: crate::http::auth::load(&plan.userlists),
+            proc_vars,
+        })
+    }
+}
+
+fn build_backend(
+    cx: &Context,
+    b: &plan::BackendPlan,
+    problems: &mut Vec<String>,
+    tls_errors: &mut Vec<String>,
+) -> BackendRt {
+    let acls = with_default_table(cx.own_table(&b.name).as_deref(), || {
+        AclSet::compile(&b.acls)
+    });
+    let acls = match acls {
+        Ok(a) => a,
+        Err(e) => {
+            problems.push(format!("backend '{}': {}", b.name, e.0));
+            AclSet::default()
+        }
+    };
+    let compiled = with_default_table(cx.own_table(&b.name).as_deref(), || {
+        rules::compile(&b.rules, &acls)
+    });
+    let rules = match compiled {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(format!("backend '{}': {}", b.name, e.0));
+            Vec::new()
+        }
+    };
+    let algorithm = Algorithm::parse(&b.balance).unwrap_or_else(|| {
+        problems.push(format!("backend '{}': balance '{}'", b.name, b.balance));
+        Algorithm::RoundRobin
+    });
+    let servers = b
+        .servers
+        .iter()
+        .zip(server_ids(&b.servers))
+        .map(|(s, id)| {
+            let mut tls_of = |t: &Option<plan::tls::ServerTls>| {
+                let mut warnings = Vec::new();
+                let built = crate::tls::live::LiveServer::build(t.as_ref()?, &mut warnings);
+                for w in warnings {
+                    eprintln!(
+                        "[WARNING]  ({}) : server '{}/{}': {w}",
+                        std::process::id(),
+                        b.name,
+                        s.name
+                    );
+                }
+                built
+                    .map_err(|e| tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name)))
+                    .ok()
+            };
+            let tls = tls_of(&s.tls);
+            let check_tls = tls_of(&s.check_tls);
+            let socks4 = s.socks4.as_deref().and_then(|a| {
+                crate::upstream::socks4::parse_addr(a)
+                    .map_err(|e| tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name)))
+                    .ok()
+            });
+            Arc::new(ServerRt::new(s, id, &cx.pools, tls, check_tls, socks4))
+        })
+        .collect::<Vec<_>>();
+    let hashing = Hashing::parse(&b.hash_type).unwrap_or_else(|| {
+        problems.push(format!("backend '{}': hash-type '{}'", b.name, b.hash_type));
+        Hashing::default()
+    });
+    let ring = if hashing.consistent {
+        Ring::new(
+            server_ids(&b.servers)
+                .into_iter()
+                .zip(servers.iter().map(|s| s.weight)),
+        )
+    } else {
+        Ring::default()
+    };
+    let mut use_servers = Vec::new();
+    for (name, cond) in &b.use_servers {
+        match servers.iter().position(|s| &*s.name == name.as_str()) {
+            Some(i) => match Condition::compile(cond, &acls) {
+                Ok(c) => use_servers.push((i, c)),
+                Err(e) => problems.push(format!("backend '{}' use-server: {}", b.name, e.0)),
+            },
+            None => problems.push(format!("backend '{}': unknown server '{name}'", b.name)),
+        }
+    }
+    let ids_names: Vec<(u32, String, String)> = server_ids(&b.servers)
+        .into_iter()
+        .zip(&servers)
+        .map(|(id, s)| {
+            let addr = s.addr().map(|a| a.to_string()).unwrap_or_default();
+            (id, s.name.to_string(), addr)
+        })
+        .collect();
+    let stickiness = with_default_table(cx.own_table(&b.name).as_deref(), || {
+        crate::tables::stick::Stickiness::compile(
+            &b.stick_rules,
+            &acls,
+            cx.own_table(&b.name).as_deref(),
+            cx.tables,
+            &ids_names,
+        )
+    })
+    .unwrap_or_else(|e| {
+        problems.push(format!("backend '{}': {}", b.name, e.0));
+        Default::default()
+    });
+    BackendRt {
+        name: b.name.as_str().into(),
+        mode: b.mode,
+        algorithm,
+        hashing,
+        ring,
+        slots: SlotMap::new(servers.iter().map(|s| s.weight)),
+        servers,
+        rr: AtomicU64::new(0),
+        rules,
+        response_inspect_delay: b
+            .response_inspect_delay
+            .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
+        timeouts: Timeouts::of(&b.timeouts),
+        retries: b.retries,
+        retry_on: RetryOn::parse(&b.retry_on),
+        reuse: ReuseMode::parse(&b.http_reuse),
+        redispatch: has_option(&b.options, "redispatch"),
+        pretend_keepalive: has_option(&b.options, "http-pretend-keepalive"),
+        allbackups: has_option(&b.options, "allbackups"),
+        conn_mode: conn_mode(&b.options),
+        forwardfor: b.forwardfor.clone(),
+        originalto: b.http_options.originalto.clone(),
+        restrict_header_names: b.http_options.restrict_header_names,
+        errorfiles: load_errorfiles(&b.errors, problems),
+        health_check: b.health_check.clone(),
+        active: AtomicU64::new(0),
+        use_servers,
+        stickiness,
+        persistence: crate::http::persist::Persistence::compile(&b.persistence, &b.options, &acls)
+            .unwrap_or_else(|e| {
+                problems.push(format!("backend '{}' persistence: {e}", b.name));
+                None
+            }),
+        id: b.uuid,
+        direct: b
+            .direct
+            .as_ref()
+            .map(|d| crate::upstream::direct::Direct::new(d, &cx.pools)),
+        counters: Counters::new(cx.threads),
+        peak_active: Peak::default(),
+        queue: Default::default(),
+        stats_page: b.stats_page.as_ref().and_then(|p| {
+            crate::api::page::Page::compile(p, &acls)
+                .map_err(|e| problems.push(format!("backend '{}' stats admin: {e}", b.name)))
+                .ok()
+        }),
+        fcgi: b
+            .fcgi_app
+            .and_then(|i| cx.plan.fcgi_apps.get(i))
+            .and_then(|app| {
+                crate::upstream::fcgi::App::compile(app)
+                    .map(Arc::new)
+                    .map_err(|e| problems.push(format!("fcgi-app '{}': {e}", app.name)))
+                    .ok()
+            }),
+    }
+}
+
+fn build_frontend(
+    cx: &Context,
+    fi: usize,
+    f: &plan::FrontendPlan,
+    problems: &mut Vec<String>,
+) -> FrontendRt {
+    let acls = match with_default_table(cx.own_table(&f.name).as_deref(), || {
+        AclSet::compile(&f.acls)
+    }) {
+        Ok(a) => a,
+        Err(e) => {
+            problems.push(format!("frontend '{}': {}", f.name, e.0));
+            AclSet::default()
+        }
+    };
+    let rules = with_default_table(cx.own_table(&f.name).as_deref(), || {
+        rules::compile(&f.rules, &acls)
+    });
+    let rules = rules.unwrap_or_else(|e| {
+        problems.push(format!("frontend '{}': {}", f.name, e.0));
+        Vec::new()
+    });
+    let mut switches = Vec::new();
+    for s in &f.switches {
+        let condition = Condition::compile(&s.condition, &acls);
+        let dynamic = s.dynamic.as_deref().map(Format::parse).transpose();
+        match (condition, dynamic) {
+            (Ok(condition), Ok(dynamic)) => switches.push(Switch {
+                backend: s.backend,
+                dynamic,
+                condition,
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(format!("frontend '{}' use_backend: {}", f.name, e.0))
+            }
+        }
+    }
+    let log_format = f.log_format.as_deref().map(Format::parse_log).transpose();
+    let log_format = log_format.unwrap_or_else(|e| {
+        problems.push(format!("frontend '{}' log-format: {}", f.name, e.0));
+        None
+    });
+    let error_log_format = f.error_log_format.as_deref().map(Format::parse_log);
+    let error_log_format = error_log_format.transpose().unwrap_or_else(|e| {
+        problems.push(format!("frontend '{}' error-log-format: {}", f.name, e.0));
+        None
+    });
+    let errorfiles = load_errorfiles(&f.errors, problems);
+    FrontendRt {
+        name: f.name.as_str().into(),
+        mode: f.mode,
+        rules,
+        switches,
+        default_backend: f.default_backend,
+        own_backend: f.own_backend,
+        timeouts: Timeouts::of(&f.timeouts),
+        log_format,
+        logs: cx.sinks(&f.logs, problems),
+        dontlognull: has_option(&f.options, "dontlognull"),
+        h2_upgrade: !has_option(&f.options, "disable-h2-upgrade"),
+        log_separate_errors: has_option(&f.options, "log-separate-errors"),
+        dontlog_normal: has_option(&f.options, "dontlog-normal"),
+        error_log_format,
+        capture_request: f.capture_request.clone(),
+        capture_response: f.capture_response.clone(),
+        forwardfor: f.forwardfor.clone(),
+        originalto: f.http_options.originalto.clone(),
+        restrict_header_names: f.http_options.restrict_header_names,
+        conn_mode: conn_mode(&f.options),
+        active: AtomicU64::new(0),
+        http_buffer_request: has_option(&f.options, "http-buffer-request"),
+        logasap: has_option(&f.options, "logasap"),
+        inspect_delay: f
+            .inspect_delay
+            .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
+        late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
+        bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
+        errorfiles,
+        unique_id: crate::http::unique_id::UniqueId::compile(
+            f.http_options.unique_id_format.as_deref(),
+            f.http_options.unique_id_header.as_deref(),
+        )
+        .unwrap_or_else(|e| {
+            problems.push(format!("frontend '{}': {}", f.name, e.0));
+            None
+        }),
+        id: f.uuid,
+        counters: Counters::new(cx.threads),
+        peak_active: Peak::default(),
+        maxconn: AtomicU64::new(u64::from(f.maxconn.unwrap_or(0))),
+        paused: AtomicBool::new(false),
+        bind_names: cx
+            .plan
+            .listeners
+            .iter()
+            .filter(|l| l.frontend == fi)
+            .filter_map(|l| {
+                let name = l.option("name")?;
+                let ports = match l.address.port {
+                    hapee_compiler::address::Port::Range { low, high } => (low, high),
+                    _ => (0, u16::MAX),
+                };
+                Some((l.address.ip, ports, name.to_string()))
+            })
+            .collect(),
+        monitor: crate::http::monitor::Monitor::compile(&f.monitor, &acls).unwrap_or_else(|e| {
+            problems.push(format!("frontend '{}' monitor fail: {e}", f.name));
+            None
+        }),
+        stats_page: f.stats_page.as_ref().and_then(|p| {
+            crate::api::page::Page::compile(p, &acls)
+                .map_err(|e| problems.push(format!("frontend '{}' stats admin: {e}", f.name)))
+                .ok()
+        }),
+    }
+}
+
+/// Gives each tracked server the list of servers that follow it (`track`).
+fn link_trackers(backends: &[BackendRt], problems: &mut Vec<String>) {
+    let mut lists: HashMap<*const ServerRt, Vec<Arc<ServerRt>>> = HashMap::new();
+    for b in backends {
+        for s in &b.servers {
+            let Some((bname, sname)) = s.tracked() else {
+                continue;
+            };
+            let owner = match bname {
+                Some(n) => backends.iter().find(|x| &*x.name == n),
+                None => Some(b),
+            };
+            match owner.and_then(|o| o.servers.iter().find(|x| &*x.name == sname)) {
+                Some(t) => lists.entry(Arc::as_ptr(t)).or_default().push(s.clone()),
+                None => problems.push(format!(
+                    "server '{}/{}': unable to find the tracked server",
+                    b.name, s.name
+                )),
+            }
+        }
+    }
+    for s in backends.iter().flat_map(|b| b.servers.iter()) {
+        if let Some(list) = lists.remove(&Arc::as_ptr(s)) {
+            let _ = s.trackers.set(list);
+        }
+    }
+}
+
+fn has_option(options: &[(String, bool)], name: &str) -> bool {
+    options.iter().any(|(n, v)| n == name && *v)
+}
+
+fn conn_mode(options: &[(String, bool)]) -> Option<HttpConnMode> {
+    options
+        .iter()
+        .filter(|(_, on)| *on)
+        .filter_map(|(n, _)| match n.as_str() {
+            "http-keep-alive" => Some(HttpConnMode::KeepAlive),
+            "http-server-close" => Some(HttpConnMode::ServerClose),
+            "httpclose" => Some(HttpConnMode::Close),
+            _ => None,
+        })
+        .next_back()
+}
+
+/// A proxy's own pages, each missing file reported.
+fn load_errorfiles(pages: &[plan::errors::ErrorPage], problems: &mut Vec<String>) -> ErrorFiles {
+    crate::http::replies::load_pages(pages).unwrap_or_else(|e| {
+        problems.push(e.0);
+        ErrorFiles::new()
+    })
+}
+
+/// Each server's numeric id (HAProxy's `puid`): its `id` option, else the lowest number not
+/// taken yet, in declaration order.
+fn server_ids(servers: &[plan::ServerPlan]) -> Vec<u32> {
+    let explicit = |s: &plan::ServerPlan| {
+        s.options
+            .iter()
+            .position(|o| o == "id")
+            .and_then(|i| s.options.get(i + 1))
+            .and_then(|v| v.parse::<u32>().ok())
+    };
+    let mut taken: std::collections::HashSet<u32> = servers.iter().filter_map(explicit).collect();
+    let mut next = 1;
+    servers
+        .iter()
+        .map(|s| {
+            explicit(s).unwrap_or_else(|| {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            })
+        })
+        .collect()
+}
