@@ -333,7 +333,7 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
                     verdict = "stats page".into();
                 } else if goes_on(&verdict) {
                     if let Some(ff) = be.forwardfor.as_ref().or(frontend.forwardfor.as_ref()) {
-                        crate::http::forward::add_forwardfor(ff, &mut txn);
+                        crate::http::proxy_headers::add_forwardfor(ff, &mut txn);
                     }
                     let b = balance(be, &txn);
                     txn.server = b.server.as_deref().map(Arc::from);

@@ -18,19 +18,22 @@ pub mod monitor;
 pub mod normalize;
 pub mod persist;
 pub mod prefetch;
+pub(crate) mod proxy_headers;
 pub mod redirect;
 pub mod replies;
 pub mod reply;
 pub mod rewrite;
 pub mod room;
+mod routing;
 mod script;
 pub mod set_timeout;
+mod txn_log;
 pub mod unique_id;
 pub mod vet;
 pub mod wait_body;
 pub(crate) mod websocket;
 
-use crate::rules::{self, Service, Verdict};
+use crate::rules::{self, Service};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, ResponseView, Txn};
 use crate::upstream::{self, pool};
@@ -39,13 +42,15 @@ use bytes::Bytes;
 pub use client_body::IncomingBody;
 use hapee_compiler::registry::RuleSet;
 use hyper::{Request, Response};
+use routing::{content_rules_pass, route, PageOf, Resume, Route, RuleEnding};
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
+pub use txn_log::{log_embryonic, log_txn, EmbryonicError};
 
 /// A request body: the client's, or one the proxy holds whole (buffered, or empty).
 pub type ReqBody = http_body_util::Either<prefetch::ClientBody, http_body_util::Full<Bytes>>;
@@ -476,244 +481,6 @@ async fn buffer_request(
     }
 }
 
-/// Where a request goes once the rules have seen it.
-enum Route {
-    /// The proxy answers itself.
-    Reply(Response<ResBody>),
-    /// An `http-request` rule answers, possibly after a delay.
-    Rule(RuleEnding),
-    /// To this backend.
-    Forward(usize),
-    /// A script action runs; routing then resumes where it says.
-    Script(crate::script::ScriptCall, Resume),
-    /// `wait-for-body`: the body is awaited; routing then resumes where it says.
-    WaitBody(wait_body::WaitBody, Resume),
-    /// A service answers (`use-service`).
-    Service(Service),
-    /// A statistics page.
-    Stats(PageOf),
-}
-
-/// Whose statistics page answers.
-enum PageOf {
-    Backend(usize),
-    /// The frontend's own, when no backend took the request.
-    Frontend,
-}
-
-/// Where routing starts: the frontend's rules, or (once a backend is chosen) the backend's,
-/// from rule index `from`.
-#[derive(Clone, Copy, Default)]
-struct Resume {
-    backend: Option<usize>,
-    from: usize,
-}
-
-/// Runs the frontend's `http-request` rules, picks the backend and runs its rules, from where
-/// `resume` says.
-fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
-    let shared = &ctx.shared;
-    let fe = ctx.frontend();
-    let be_index = match resume.backend {
-        Some(b) => b,
-        None => {
-            // A connection switched from TCP ran its content rules itself (`switched`).
-            let ran = apply_request_rules(
-                &fe.rules,
-                resume.from,
-                txn,
-                &[&fe.errorfiles],
-                fe.timeouts.tarpit,
-                ctx.switched.is_none(),
-            );
-            match ran {
-                RulesRan::Through => {
-                    if !header_names::restrict(fe.restrict_header_names, txn) {
-                        return Route::Rule(refused_header_names(txn, &[&fe.errorfiles]));
-                    }
-                }
-                RulesRan::Ended(ending) => return Route::Rule(ending),
-                RulesRan::Script(call, from) => {
-                    return Route::Script(
-                        call,
-                        Resume {
-                            backend: None,
-                            from,
-                        },
-                    )
-                }
-                RulesRan::Service(name) => return Route::Service(name),
-                RulesRan::WaitBody(w, from) => {
-                    return Route::WaitBody(
-                        w,
-                        Resume {
-                            backend: None,
-                            from,
-                        },
-                    )
-                }
-            }
-            let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
-                if fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
-                    return Route::Stats(PageOf::Frontend);
-                }
-                let page = reply::error_in(503, &[&fe.errorfiles], txn);
-                return Route::Reply(local(txn, page, b"SC"));
-            };
-            txn.backend = Some(shared.backends[be_index].name.clone());
-            be_index
-        }
-    };
-    let be = &shared.backends[be_index];
-    txn.backend = Some(be.name.clone());
-    if let Some(s) = &ctx.session {
-        s.route(be_index);
-    }
-    let files = [&be.errorfiles, &fe.errorfiles];
-    if !crate::route::is_own_backend(shared, fe, be_index) {
-        let from = if resume.backend.is_some() {
-            resume.from
-        } else {
-            0
-        };
-        match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit, true) {
-            RulesRan::Through => {
-                if !header_names::restrict(be.restrict_header_names, txn) {
-                    return Route::Rule(refused_header_names(txn, &files));
-                }
-            }
-            RulesRan::Ended(ending) => return Route::Rule(ending),
-            RulesRan::Script(call, from) => {
-                let resume = Resume {
-                    backend: Some(be_index),
-                    from,
-                };
-                return Route::Script(call, resume);
-            }
-            RulesRan::Service(name) => return Route::Service(name),
-            RulesRan::WaitBody(w, from) => {
-                let resume = Resume {
-                    backend: Some(be_index),
-                    from,
-                };
-                return Route::WaitBody(w, resume);
-            }
-        }
-    }
-    if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
-        return Route::Stats(PageOf::Backend(be_index));
-    }
-    Route::Forward(be_index)
-}
-
-/// A response the `http-request` rules made, how long to hold it back (`tarpit`), and the
-/// termination state it logs: `PR` denied, `PT` tarpitted, `LR` answered by the proxy
-/// (`return`, `redirect`), as HAProxy logs them.
-struct RuleEnding {
-    response: Response<ResBody>,
-    delay: Option<Duration>,
-    term: [u8; 2],
-}
-
-/// How a list of `http-request` rules ended. Returned at once, never stored: the size of
-/// `Ended` costs nothing worth a box.
-#[allow(clippy::large_enum_variant)]
-enum RulesRan {
-    /// No final action.
-    Through,
-    Ended(RuleEnding),
-    /// Stopped at a script action; the rules go on from the index given.
-    Script(crate::script::ScriptCall, usize),
-    /// Stopped at `wait-for-body`; the rules go on from the index given.
-    WaitBody(wait_body::WaitBody, usize),
-    Service(Service),
-}
-
-/// Runs `http-request` rules from index `from`; a final action's response ends the
-/// transaction.
-fn apply_request_rules(
-    rules: &[rules::CompiledRule],
-    from: usize,
-    txn: &mut Txn,
-    files: &[&crate::state::ErrorFiles],
-    tarpit: Option<Duration>,
-    content_rules: bool,
-) -> RulesRan {
-    let mut delay = None;
-    // In HTTP mode the `tcp-request content` rules run on each request, before the
-    // `http-request` ones; the request is whole by then, so none of them waits.
-    if from == 0
-        && content_rules
-        && matches!(
-            rules::run(rules, RuleSet::TcpRequestContent, txn),
-            Verdict::Reject | Verdict::Close
-        )
-    {
-        unlogged(txn);
-        return RulesRan::Ended(rejected(txn));
-    }
-    let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
-        Verdict::Continue => return RulesRan::Through,
-        Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
-        Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
-        Verdict::Service(service) => return RulesRan::Service(service.clone()),
-        Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
-        Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),
-        Verdict::Reject | Verdict::Close => return RulesRan::Ended(rejected(txn)),
-        Verdict::Tarpit(status) => {
-            delay = Some(tarpit.unwrap_or(Duration::ZERO));
-            (reply::error_in(status, files, txn), *b"PT")
-        }
-        Verdict::Reply(r) => (
-            reply::reply(r, txn, files),
-            if r.denial { *b"PR" } else { *b"LR" },
-        ),
-        Verdict::Redirect(r) => (r.response(txn), *b"LR"),
-    };
-    RulesRan::Ended(RuleEnding {
-        response,
-        delay,
-        term,
-    })
-}
-
-/// `reject` (`http-request`, or `tcp-request content` in HTTP mode): the connection closes
-/// without an answer (HTTP/2 resets the stream), logged as HAProxy logs it: no status (`-1`),
-/// no bytes, `PR`, and no request time.
-fn rejected(txn: &mut Txn) -> RuleEnding {
-    txn.timings.request = -1;
-    RuleEnding {
-        response: reply::aborted(),
-        delay: None,
-        term: *b"PR",
-    }
-}
-
-/// A request the `tcp-request content` rules stopped: HAProxy's HTTP analysis, which
-/// records the request line and the header captures for the log, never ran.
-fn unlogged(txn: &mut Txn) {
-    txn.request_unlogged = true;
-    txn.captured_request.iter_mut().for_each(|c| *c = None);
-}
-
-/// The `tcp-request content` rules of a request on a connection switched to HTTP: whether
-/// they let it through.
-fn content_rules_pass(rules: &[rules::CompiledRule], txn: &mut Txn) -> bool {
-    !matches!(
-        rules::run(rules, RuleSet::TcpRequestContent, txn),
-        Verdict::Reject | Verdict::Deny(_)
-    )
-}
-
-/// A request refused for its header names: denied with a 403, as by a `deny` rule.
-fn refused_header_names(txn: &mut Txn, files: &[&crate::state::ErrorFiles]) -> RuleEnding {
-    RuleEnding {
-        response: reply::error_in(403, files, txn),
-        delay: None,
-        term: *b"PR",
-    }
-}
-
 /// `use-service`: the built-in exporter or a script's service answers the request.
 async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) -> Response<ResBody> {
     match service {
@@ -735,144 +502,4 @@ async fn end_by_rule(txn: &mut Txn, ending: RuleEnding) -> Response<ResBody> {
         txn.timings.queue = (crate::clock::now() - start).as_millis() as i64;
     }
     local(txn, ending.response, &ending.term)
-}
-
-/// Writes the transaction's log line to the frontend's targets.
-pub fn log_txn(txn: &Txn) {
-    crate::api::count_txn(txn);
-    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
-        return;
-    };
-    if fe.logs.is_empty() {
-        return;
-    }
-    // In TCP mode a connection is null when the client sent nothing (HAProxy counts the
-    // request channel's bytes), whatever the server answered.
-    let null = if fe.mode == hapee_compiler::ir::Mode::Tcp {
-        txn.bytes_in == 0
-    } else {
-        txn.request.is_none() && txn.bytes_out == 0
-    };
-    if fe.dontlognull && null {
-        return;
-    }
-    let failed = failed(txn);
-    if fe.dontlog_normal && !failed {
-        return;
-    }
-    let mode = if fe.mode == hapee_compiler::ir::Mode::Http {
-        "HTTP"
-    } else {
-        "TCP"
-    };
-    let line = match (&fe.log_format, txn.unix_listener) {
-        (Some(f), _) => f.render(txn),
-        // On a UNIX socket only the listener is known.
-        (None, Some(id)) => format!("Connect to unix:{id} ({}/{mode})", txn.frontend),
-        (None, None) => format!(
-            "Connect from {}:{} to {}:{} ({}/{mode})",
-            txn.client.ip(),
-            txn.client.port(),
-            txn.local.ip(),
-            txn.local.port(),
-            txn.frontend,
-        ),
-    };
-    let level = txn
-        .log_level
-        .unwrap_or(if fe.log_separate_errors && failed {
-            3
-        } else {
-            6
-        });
-    for sink in &fe.logs {
-        sink.send(level, &line);
-    }
-}
-
-/// Whether a transaction counts as failed for `option log-separate-errors`, as HAProxy
-/// counts it: it ended on an error other than a local one (the first termination
-/// character), it needed retries, or it got a 5xx.
-fn failed(txn: &Txn) -> bool {
-    !matches!(txn.term[0], b'-' | b'L') || txn.retries > 0 || txn.status.unwrap_or(0) >= 500
-}
-
-/// Why a client connection ended before it carried a request, in HAProxy's words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EmbryonicError {
-    /// The client closed during the TLS handshake (nothing to log under `dontlognull`).
-    TlsClosed,
-    /// A socket error during the TLS handshake (nothing to log under `dontlognull` either).
-    TlsAborted,
-    TlsTimeout,
-    /// The handshake failed (not TLS, no common version or suite, a refused certificate),
-    /// with OpenSSL's reason when known.
-    TlsFailure(Option<crate::tls::errors::SslReason>),
-}
-
-impl EmbryonicError {
-    pub fn message(self) -> &'static str {
-        match self {
-            EmbryonicError::TlsClosed => "Connection closed during SSL handshake",
-            EmbryonicError::TlsAborted => "Connection error during SSL handshake",
-            EmbryonicError::TlsTimeout => "Timeout during SSL handshake",
-            EmbryonicError::TlsFailure(_) => "SSL handshake failure",
-        }
-    }
-
-    /// The TLS library's reason (`ssl_fc_err`, `ssl_fc_err_str`).
-    pub fn ssl_reason(self) -> Option<crate::tls::errors::SslReason> {
-        match self {
-            EmbryonicError::TlsFailure(r) => r,
-            EmbryonicError::TlsClosed => Some(crate::tls::errors::SslReason(294)),
-            _ => None,
-        }
-    }
-
-    /// `fc_err`: HAProxy's connection error code.
-    pub fn code(self) -> i64 {
-        match self {
-            EmbryonicError::TlsClosed => 24,
-            EmbryonicError::TlsAborted => 25,
-            EmbryonicError::TlsTimeout => 26,
-            EmbryonicError::TlsFailure(_) => 34,
-        }
-    }
-}
-
-/// Logs a connection that failed before it carried a request: with `error-log-format` when
-/// the frontend has one, else as HAProxy's legacy line `client:port [date] frontend/listener:
-/// reason`. At level `info`, `err` under `option log-separate-errors`.
-pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
-    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
-        return;
-    };
-    // Like HAProxy, only a frontend with a log format (or an error one) logs these: the
-    // legacy line of a frontend without one is written at accept time.
-    if fe.logs.is_empty()
-        || fe.log_format.is_none() && fe.error_log_format.is_none()
-        || fe.dontlognull
-            && matches!(
-                error,
-                EmbryonicError::TlsClosed | EmbryonicError::TlsAborted
-            )
-    {
-        return;
-    }
-    let line = match &fe.error_log_format {
-        Some(f) => f.render(txn),
-        None => format!(
-            "{}:{} [{}] {}/{}: {}",
-            txn.shown_addr(false).0,
-            txn.shown_addr(false).1,
-            crate::logfmt::log_date(txn.accept_date),
-            txn.frontend,
-            listener,
-            error.message()
-        ),
-    };
-    let level = if fe.log_separate_errors { 3 } else { 6 };
-    for sink in &fe.logs {
-        sink.send(level, &line);
-    }
 }

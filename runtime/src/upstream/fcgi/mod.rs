@@ -116,7 +116,7 @@ impl App {
         let mut content_length = None;
         for (name, value) in &req.headers {
             let n = name.as_str();
-            if hidden.contains(&n) || crate::http::forward::is_hop_by_hop(name) {
+            if hidden.contains(&n) || crate::http::proxy_headers::is_hop_by_hop(name) {
                 continue;
             }
             let key = match n {

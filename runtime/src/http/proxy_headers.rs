@@ -1,0 +1,123 @@
+//! Headers the proxy itself removes or adds on the way to a server: the hop-by-hop ones that
+//! describe one connection only, and the client's address (`option forwardfor`/`originalto`).
+
+use crate::txn::Txn;
+use hyper::header::{HeaderName, HeaderValue, CONNECTION, TE, TRAILER, UPGRADE};
+
+/// Headers that describe one connection, never forwarded as they are.
+static HOP_BY_HOP: [HeaderName; 6] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    TE,
+    TRAILER,
+    UPGRADE,
+];
+
+/// Whether a header describes one connection only (never forwarded as it is).
+pub(crate) fn is_hop_by_hop(name: &HeaderName) -> bool {
+    hop_by_hop_rank(name).is_some()
+}
+
+/// Where `name` is in `HOP_BY_HOP`. The length is tested first: it passes over most other
+/// names without comparing them six times.
+fn hop_by_hop_rank(name: &HeaderName) -> Option<usize> {
+    if !matches!(name.as_str().len(), 2 | 7 | 10 | 16) {
+        return None;
+    }
+    HOP_BY_HOP.iter().position(|hop| hop == name)
+}
+
+/// Removes the hop-by-hop headers. An upgrade keeps `Upgrade`, with `Connection: upgrade`.
+/// The fields a request's `Connection` header names were removed before its rules ran
+/// (`vet`), so that a header the rules add is never lost here.
+pub(super) fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
+    let kept = |hop: &HeaderName| keep_upgrade && (hop == UPGRADE || hop == CONNECTION);
+    super::header_order::remove_where(h, |n| hop_by_hop_rank(n).is_some() && !kept(n));
+    if keep_upgrade {
+        h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+}
+
+/// `option forwardfor`: the client's address, in the header the option names.
+pub(crate) fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
+    add_address_header(ff, txn.client.ip(), txn);
+}
+
+/// `option forwardfor` and `option originalto`: the header with the address, unless the
+/// address is in the `except` network (or, with `if-none`, the header is there already).
+pub(super) fn add_address_header(
+    ff: &hapee_compiler::plan::ForwardFor,
+    ip: std::net::IpAddr,
+    txn: &mut Txn,
+) {
+    if let Some(except) = ff.except.as_deref().and_then(crate::acl::Cidr::parse) {
+        if except.contains(ip) {
+            return;
+        }
+    }
+    let Some(req) = txn.request.as_mut() else {
+        return;
+    };
+    if ff.if_none && req.headers.contains_key(ff.header.as_str()) {
+        return;
+    }
+    if let (Ok(name), Ok(value)) = (
+        hyper::header::HeaderName::from_bytes(ff.header.as_bytes()),
+        HeaderValue::from_str(&ip.to_string()),
+    ) {
+        req.headers.append(name, value);
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(list: &[(&'static str, &'static str)]) -> hyper::HeaderMap {
+        let mut h = hyper::HeaderMap::new();
+        for (n, v) in list {
+            h.append(*n, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn names(h: &hyper::HeaderMap) -> Vec<&str> {
+        let mut v: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_lists_are_removed() {
+        let mut h = headers(&[
+            ("host", "a"),
+            ("connection", "keep-alive, X-Trace , close"),
+            ("keep-alive", "timeout=5"),
+            ("x-trace", "1"),
+            ("te", "trailers"),
+            ("x-kept", "yes"),
+        ]);
+        super::super::vet::drop_connection_options(&mut h);
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(names(&h), ["host", "x-kept"]);
+        // Nothing to remove: the map is left as it is.
+        let mut h = headers(&[("host", "a"), ("accept", "*/*")]);
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(names(&h), ["accept", "host"]);
+    }
+
+    #[test]
+    fn an_upgrade_keeps_upgrade_with_connection_upgrade() {
+        let mut h = headers(&[
+            ("connection", "Upgrade, x-private"),
+            ("upgrade", "websocket"),
+            ("x-private", "1"),
+            ("proxy-connection", "keep-alive"),
+        ]);
+        super::super::vet::drop_connection_options(&mut h);
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(names(&h), ["connection", "upgrade"]);
+        assert_eq!(h[CONNECTION], "upgrade");
+        assert_eq!(h[UPGRADE], "websocket");
+    }
+}

@@ -1,0 +1,251 @@
+//! Routing a request: the frontend's `http-request` rules, the backend switch, then the
+//! backend's rules, and how a rule list ends (a reply, a deny, a tarpit, a rejected
+//! connection).
+
+use super::{header_names, local, reply, wait_body, ConnCtx, ResBody};
+use crate::rules::{self, Service, Verdict};
+use crate::txn::Txn;
+use hapee_compiler::registry::RuleSet;
+use hyper::Response;
+use std::time::Duration;
+
+/// Where a request goes once the rules have seen it.
+pub(super) enum Route {
+    /// The proxy answers itself.
+    Reply(Response<ResBody>),
+    /// An `http-request` rule answers, possibly after a delay.
+    Rule(RuleEnding),
+    /// To this backend.
+    Forward(usize),
+    /// A script action runs; routing then resumes where it says.
+    Script(crate::script::ScriptCall, Resume),
+    /// `wait-for-body`: the body is awaited; routing then resumes where it says.
+    WaitBody(wait_body::WaitBody, Resume),
+    /// A service answers (`use-service`).
+    Service(Service),
+    /// A statistics page.
+    Stats(PageOf),
+}
+
+/// Whose statistics page answers.
+pub(super) enum PageOf {
+    Backend(usize),
+    /// The frontend's own, when no backend took the request.
+    Frontend,
+}
+
+/// Where routing starts: the frontend's rules, or (once a backend is chosen) the backend's,
+/// from rule index `from`.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Resume {
+    pub(super) backend: Option<usize>,
+    pub(super) from: usize,
+}
+
+/// Runs the frontend's `http-request` rules, picks the backend and runs its rules, from where
+/// `resume` says.
+pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
+    let shared = &ctx.shared;
+    let fe = ctx.frontend();
+    let be_index = match resume.backend {
+        Some(b) => b,
+        None => {
+            // A connection switched from TCP ran its content rules itself (`switched`).
+            let ran = apply_request_rules(
+                &fe.rules,
+                resume.from,
+                txn,
+                &[&fe.errorfiles],
+                fe.timeouts.tarpit,
+                ctx.switched.is_none(),
+            );
+            match ran {
+                RulesRan::Through => {
+                    if !header_names::restrict(fe.restrict_header_names, txn) {
+                        return Route::Rule(refused_header_names(txn, &[&fe.errorfiles]));
+                    }
+                }
+                RulesRan::Ended(ending) => return Route::Rule(ending),
+                RulesRan::Script(call, from) => {
+                    return Route::Script(
+                        call,
+                        Resume {
+                            backend: None,
+                            from,
+                        },
+                    )
+                }
+                RulesRan::Service(name) => return Route::Service(name),
+                RulesRan::WaitBody(w, from) => {
+                    return Route::WaitBody(
+                        w,
+                        Resume {
+                            backend: None,
+                            from,
+                        },
+                    )
+                }
+            }
+            let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
+                if fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+                    return Route::Stats(PageOf::Frontend);
+                }
+                let page = reply::error_in(503, &[&fe.errorfiles], txn);
+                return Route::Reply(local(txn, page, b"SC"));
+            };
+            txn.backend = Some(shared.backends[be_index].name.clone());
+            be_index
+        }
+    };
+    let be = &shared.backends[be_index];
+    txn.backend = Some(be.name.clone());
+    if let Some(s) = &ctx.session {
+        s.route(be_index);
+    }
+    let files = [&be.errorfiles, &fe.errorfiles];
+    if !crate::route::is_own_backend(shared, fe, be_index) {
+        let from = if resume.backend.is_some() {
+            resume.from
+        } else {
+            0
+        };
+        match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit, true) {
+            RulesRan::Through => {
+                if !header_names::restrict(be.restrict_header_names, txn) {
+                    return Route::Rule(refused_header_names(txn, &files));
+                }
+            }
+            RulesRan::Ended(ending) => return Route::Rule(ending),
+            RulesRan::Script(call, from) => {
+                let resume = Resume {
+                    backend: Some(be_index),
+                    from,
+                };
+                return Route::Script(call, resume);
+            }
+            RulesRan::Service(name) => return Route::Service(name),
+            RulesRan::WaitBody(w, from) => {
+                let resume = Resume {
+                    backend: Some(be_index),
+                    from,
+                };
+                return Route::WaitBody(w, resume);
+            }
+        }
+    }
+    if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+        return Route::Stats(PageOf::Backend(be_index));
+    }
+    Route::Forward(be_index)
+}
+
+/// A response the `http-request` rules made, how long to hold it back (`tarpit`), and the
+/// termination state it logs: `PR` denied, `PT` tarpitted, `LR` answered by the proxy
+/// (`return`, `redirect`), as HAProxy logs them.
+pub(super) struct RuleEnding {
+    pub(super) response: Response<ResBody>,
+    pub(super) delay: Option<Duration>,
+    pub(super) term: [u8; 2],
+}
+
+/// How a list of `http-request` rules ended. Returned at once, never stored: the size of
+/// `Ended` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum RulesRan {
+    /// No final action.
+    Through,
+    Ended(RuleEnding),
+    /// Stopped at a script action; the rules go on from the index given.
+    Script(crate::script::ScriptCall, usize),
+    /// Stopped at `wait-for-body`; the rules go on from the index given.
+    WaitBody(wait_body::WaitBody, usize),
+    Service(Service),
+}
+
+/// Runs `http-request` rules from index `from`; a final action's response ends the
+/// transaction.
+pub(super) fn apply_request_rules(
+    rules: &[rules::CompiledRule],
+    from: usize,
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+    tarpit: Option<Duration>,
+    content_rules: bool,
+) -> RulesRan {
+    let mut delay = None;
+    // In HTTP mode the `tcp-request content` rules run on each request, before the
+    // `http-request` ones; the request is whole by then, so none of them waits.
+    if from == 0
+        && content_rules
+        && matches!(
+            rules::run(rules, RuleSet::TcpRequestContent, txn),
+            Verdict::Reject | Verdict::Close
+        )
+    {
+        unlogged(txn);
+        return RulesRan::Ended(rejected(txn));
+    }
+    let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
+        Verdict::Continue => return RulesRan::Through,
+        Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
+        Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
+        Verdict::Service(service) => return RulesRan::Service(service.clone()),
+        Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
+        Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),
+        Verdict::Reject | Verdict::Close => return RulesRan::Ended(rejected(txn)),
+        Verdict::Tarpit(status) => {
+            delay = Some(tarpit.unwrap_or(Duration::ZERO));
+            (reply::error_in(status, files, txn), *b"PT")
+        }
+        Verdict::Reply(r) => (
+            reply::reply(r, txn, files),
+            if r.denial { *b"PR" } else { *b"LR" },
+        ),
+        Verdict::Redirect(r) => (r.response(txn), *b"LR"),
+    };
+    RulesRan::Ended(RuleEnding {
+        response,
+        delay,
+        term,
+    })
+}
+
+/// `reject` (`http-request`, or `tcp-request content` in HTTP mode): the connection closes
+/// without an answer (HTTP/2 resets the stream), logged as HAProxy logs it: no status (`-1`),
+/// no bytes, `PR`, and no request time.
+pub(super) fn rejected(txn: &mut Txn) -> RuleEnding {
+    txn.timings.request = -1;
+    RuleEnding {
+        response: reply::aborted(),
+        delay: None,
+        term: *b"PR",
+    }
+}
+
+/// A request the `tcp-request content` rules stopped: HAProxy's HTTP analysis, which
+/// records the request line and the header captures for the log, never ran.
+pub(super) fn unlogged(txn: &mut Txn) {
+    txn.request_unlogged = true;
+    txn.captured_request.iter_mut().for_each(|c| *c = None);
+}
+
+/// The `tcp-request content` rules of a request on a connection switched to HTTP: whether
+/// they let it through.
+pub(super) fn content_rules_pass(rules: &[rules::CompiledRule], txn: &mut Txn) -> bool {
+    !matches!(
+        rules::run(rules, RuleSet::TcpRequestContent, txn),
+        Verdict::Reject | Verdict::Deny(_)
+    )
+}
+
+/// A request refused for its header names: denied with a 403, as by a `deny` rule.
+pub(super) fn refused_header_names(
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+) -> RuleEnding {
+    RuleEnding {
+        response: reply::error_in(403, files, txn),
+        delay: None,
+        term: *b"PR",
+    }
+}

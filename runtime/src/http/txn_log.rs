@@ -1,0 +1,143 @@
+//! The log line of a transaction, and of a connection that ended before it carried one.
+
+use crate::txn::Txn;
+
+/// Writes the transaction's log line to the frontend's targets.
+pub fn log_txn(txn: &Txn) {
+    crate::api::count_txn(txn);
+    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+        return;
+    };
+    if fe.logs.is_empty() {
+        return;
+    }
+    // In TCP mode a connection is null when the client sent nothing (HAProxy counts the
+    // request channel's bytes), whatever the server answered.
+    let null = if fe.mode == hapee_compiler::ir::Mode::Tcp {
+        txn.bytes_in == 0
+    } else {
+        txn.request.is_none() && txn.bytes_out == 0
+    };
+    if fe.dontlognull && null {
+        return;
+    }
+    let failed = failed(txn);
+    if fe.dontlog_normal && !failed {
+        return;
+    }
+    let mode = if fe.mode == hapee_compiler::ir::Mode::Http {
+        "HTTP"
+    } else {
+        "TCP"
+    };
+    let line = match (&fe.log_format, txn.unix_listener) {
+        (Some(f), _) => f.render(txn),
+        // On a UNIX socket only the listener is known.
+        (None, Some(id)) => format!("Connect to unix:{id} ({}/{mode})", txn.frontend),
+        (None, None) => format!(
+            "Connect from {}:{} to {}:{} ({}/{mode})",
+            txn.client.ip(),
+            txn.client.port(),
+            txn.local.ip(),
+            txn.local.port(),
+            txn.frontend,
+        ),
+    };
+    let level = txn
+        .log_level
+        .unwrap_or(if fe.log_separate_errors && failed {
+            3
+        } else {
+            6
+        });
+    for sink in &fe.logs {
+        sink.send(level, &line);
+    }
+}
+
+/// Whether a transaction counts as failed for `option log-separate-errors`, as HAProxy
+/// counts it: it ended on an error other than a local one (the first termination
+/// character), it needed retries, or it got a 5xx.
+fn failed(txn: &Txn) -> bool {
+    !matches!(txn.term[0], b'-' | b'L') || txn.retries > 0 || txn.status.unwrap_or(0) >= 500
+}
+
+/// Why a client connection ended before it carried a request, in HAProxy's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmbryonicError {
+    /// The client closed during the TLS handshake (nothing to log under `dontlognull`).
+    TlsClosed,
+    /// A socket error during the TLS handshake (nothing to log under `dontlognull` either).
+    TlsAborted,
+    TlsTimeout,
+    /// The handshake failed (not TLS, no common version or suite, a refused certificate),
+    /// with OpenSSL's reason when known.
+    TlsFailure(Option<crate::tls::errors::SslReason>),
+}
+
+impl EmbryonicError {
+    pub fn message(self) -> &'static str {
+        match self {
+            EmbryonicError::TlsClosed => "Connection closed during SSL handshake",
+            EmbryonicError::TlsAborted => "Connection error during SSL handshake",
+            EmbryonicError::TlsTimeout => "Timeout during SSL handshake",
+            EmbryonicError::TlsFailure(_) => "SSL handshake failure",
+        }
+    }
+
+    /// The TLS library's reason (`ssl_fc_err`, `ssl_fc_err_str`).
+    pub fn ssl_reason(self) -> Option<crate::tls::errors::SslReason> {
+        match self {
+            EmbryonicError::TlsFailure(r) => r,
+            EmbryonicError::TlsClosed => Some(crate::tls::errors::SslReason(294)),
+            _ => None,
+        }
+    }
+
+    /// `fc_err`: HAProxy's connection error code.
+    pub fn code(self) -> i64 {
+        match self {
+            EmbryonicError::TlsClosed => 24,
+            EmbryonicError::TlsAborted => 25,
+            EmbryonicError::TlsTimeout => 26,
+            EmbryonicError::TlsFailure(_) => 34,
+        }
+    }
+}
+
+/// Logs a connection that failed before it carried a request: with `error-log-format` when
+/// the frontend has one, else as HAProxy's legacy line `client:port [date] frontend/listener:
+/// reason`. At level `info`, `err` under `option log-separate-errors`.
+pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
+    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+        return;
+    };
+    // Like HAProxy, only a frontend with a log format (or an error one) logs these: the
+    // legacy line of a frontend without one is written at accept time.
+    if fe.logs.is_empty()
+        || fe.log_format.is_none() && fe.error_log_format.is_none()
+        || fe.dontlognull
+            && matches!(
+                error,
+                EmbryonicError::TlsClosed | EmbryonicError::TlsAborted
+            )
+    {
+        return;
+    }
+    let line = match &fe.error_log_format {
+        Some(f) => f.render(txn),
+        None => format!(
+            "{}:{} [{}] {}/{}: {}",
+            txn.shown_addr(false).0,
+            txn.shown_addr(false).1,
+            crate::logfmt::log_date(txn.accept_date),
+            txn.frontend,
+            listener,
+            error.message()
+        ),
+    };
+    let level = if fe.log_separate_errors { 3 } else { 6 };
+    for sink in &fe.logs {
+        sink.send(level, &line);
+    }
+}
