@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/checks.rs"]
 mod checks;
+#[path = "runtime/compression.rs"]
+mod compression;
 #[path = "runtime/content_http.rs"]
 mod content_http;
 #[path = "runtime/corpus_features.rs"]
@@ -99,6 +101,8 @@ mod replies;
 mod route;
 #[path = "runtime/samples.rs"]
 mod samples;
+#[path = "runtime/scripted_origin.rs"]
+mod scripted_origin;
 #[path = "runtime/server_crl.rs"]
 mod server_crl;
 #[path = "runtime/server_state.rs"]
