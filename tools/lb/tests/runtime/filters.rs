@@ -291,3 +291,52 @@ fn vary_on_accept_encoding_keeps_one_variant_per_encoding() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// An `Expires` set by a rule (`date` and `http_date`, as in HAProxy's own cache tests) gives
+/// the freshness: in the future the response is served from the cache, in the past it is not.
+#[test]
+fn an_expires_set_by_a_rule_decides_freshness() {
+    let cfg = |port: u16, origin: SocketAddr| {
+        format!(
+            "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend past if {{ path_beg /past }}
+    default_backend future
+backend future
+    http-request cache-use c1
+    server s1 {origin}
+    http-response set-header Expires %[date(5),http_date]
+    http-response cache-store c1
+backend past
+    http-request cache-use c1
+    server s1 {origin}
+    http-response set-header Expires %[date(-1),http_date]
+    http-response cache-store c1
+{CACHE_SECTION}"
+        )
+    };
+    let drive = |port: u16, origin: &Scripted| -> (bool, bool, bool) {
+        let (_, h, _) = exchange(port, "/future/x", &[]);
+        let parsed = h
+            .get("expires")
+            .is_some_and(|e| httpdate::parse_http_date(e).is_ok());
+        (
+            parsed,
+            second_is_cached(port, origin, "/future/y", &[]),
+            second_is_cached(port, origin, "/past/z", &[]),
+        )
+    };
+    let origin = Scripted::start();
+    let port = free_port();
+    let _p = Proxy::start(&cfg(port, origin.addr), port);
+    let ours = drive(port, &origin);
+    assert_eq!(ours, (true, true, false));
+    let theirs_origin = Scripted::start();
+    if let Some((theirs, _)) = with_haproxy(
+        |port| cfg(port, theirs_origin.addr),
+        |port| drive(port, &theirs_origin),
+    ) {
+        assert_eq!(ours, theirs);
+    }
+}
