@@ -36,6 +36,8 @@ pub struct Session {
     parse_diags: Vec<Diagnostic>,
     /// Lines the last compilation parsed, when it spliced them into the previous tree.
     reparsed: Option<usize>,
+    /// The lint findings of the previous compilation, per proxy.
+    lints: crate::lint::LintCache,
 }
 
 impl Session {
@@ -74,20 +76,20 @@ impl Session {
                 let parsed = crate::syntax::parse(&db, env);
                 self.parse_diags = parsed.1.clone();
                 let bodies = BodyReuse::new(BodyCache::default(), Previous::None);
-                compile_from(db, env, options, bodies, parsed)
+                compile_from(db, env, options, bodies, parsed, &mut self.lints)
             }
             Some(Ok(mut old)) => {
                 let proxies = std::mem::take(&mut old.config.proxies);
                 let mut bodies = BodyReuse::new(cache, Previous::Owned(proxies));
                 let tree = OldTree::Owned(&mut old.tree);
                 let parsed = self.parse_again(&old.db, tree, &old_diags, &db, env, &mut bodies);
-                compile_from(db, env, options, bodies, parsed)
+                compile_from(db, env, options, bodies, parsed, &mut self.lints)
             }
             Some(Err(shared)) => {
                 let mut bodies = BodyReuse::new(cache, Previous::Shared(&shared.config.proxies));
                 let tree = OldTree::Shared(&shared.tree);
                 let parsed = self.parse_again(&shared.db, tree, &old_diags, &db, env, &mut bodies);
-                compile_from(db, env, options, bodies, parsed)
+                compile_from(db, env, options, bodies, parsed, &mut self.lints)
             }
         };
         finish(&mut c);
@@ -168,13 +170,14 @@ struct Alignment {
     lines: i64,
 }
 
-/// One compilation of the tree `parsed`, reusing `bodies`.
+/// One compilation of the tree `parsed`, reusing `bodies` and the lint findings `lints`.
 fn compile_from(
     db: SourceDb,
     env: &dyn Environment,
     options: &CheckOptions,
     mut bodies: BodyReuse,
     parsed: (SyntaxTree, Vec<Diagnostic>),
+    lints: &mut crate::lint::LintCache,
 ) -> (Compilation, (BodyCache, usize)) {
     let c = compile_reusing(
         db,
@@ -183,6 +186,7 @@ fn compile_from(
         Some(Reuse {
             parsed,
             bodies: &mut bodies,
+            lints,
         }),
     );
     let resumed = bodies.resumed();

@@ -46,7 +46,7 @@ pub(super) fn build_bodies(
         Some(r) => bodies
             .iter()
             .zip(&fingerprints)
-            .map(|(body, &f)| r.take(db, tree, body.section, f))
+            .map(|(body, &f)| r.take(db, tree, body.section, f, body.index))
             .collect(),
         // Nothing to reuse: no slot per body (on 10,000 backends that is megabytes of `None`).
         None => Vec::new(),

@@ -129,6 +129,9 @@ pub struct BodyReuse<'a> {
     edits: Vec<Option<u32>>,
     /// Statements not built again, as a kept state held them.
     resumed: usize,
+    /// The proxies taken from the previous model: this model's index, the previous one's,
+    /// and how the proxy moved.
+    taken: Vec<(usize, usize, Option<Shifter>)>,
 }
 
 impl<'a> BodyReuse<'a> {
@@ -140,6 +143,7 @@ impl<'a> BodyReuse<'a> {
             defaults: Default::default(),
             edits: Vec::new(),
             resumed: 0,
+            taken: Vec::new(),
         }
     }
 
@@ -155,6 +159,12 @@ impl<'a> BodyReuse<'a> {
     /// The entries to keep for the next build.
     pub fn into_cache(self) -> BodyCache {
         self.next
+    }
+
+    /// The proxies this build took from the previous model: this model's index, the previous
+    /// model's index, and how the proxy moved (`None`: it stands where it stood).
+    pub(crate) fn taken(&self) -> &[(usize, usize, Option<Shifter>)] {
+        &self.taken
     }
 
     /// How many body statements this build did not build again, as kept states held them.
@@ -232,13 +242,15 @@ impl<'a> BodyReuse<'a> {
         h.finish()
     }
 
-    /// The previous build of a body with this fingerprint, moved to where `section` stands.
+    /// The previous build of a body with this fingerprint, moved to where `section` stands,
+    /// for this build's proxy `index`.
     pub(super) fn take(
         &mut self,
         db: &SourceDb,
         tree: &SyntaxTree,
         section: &Section,
         fingerprint: u64,
+        index: usize,
     ) -> Option<(Proxy, BodyOutput)> {
         let (start, _) = range(tree, section);
         let line = db.file(section.file).line_index(start as usize);
@@ -250,18 +262,19 @@ impl<'a> BodyReuse<'a> {
         let mut proxy = self.previous.take(entry.proxy)?;
         let mut output = entry.output;
         let delta = i64::from(start) - i64::from(entry.start);
-        if delta != 0 {
-            let s = Shifter {
-                file: entry.file,
-                from: entry.start,
-                to: entry.end,
-                delta,
-            };
-            proxy.shift(&s);
-            output.diags.shift(&s);
-            output.files.shift(&s);
-            output.acl_hosts.shift(&s);
+        let shifter = (delta != 0).then_some(Shifter {
+            file: entry.file,
+            from: entry.start,
+            to: entry.end,
+            delta,
+        });
+        if let Some(s) = &shifter {
+            proxy.shift(s);
+            output.diags.shift(s);
+            output.files.shift(s);
+            output.acl_hosts.shift(s);
         }
+        self.taken.push((index, entry.proxy, shifter));
         Some((proxy, output))
     }
 

@@ -1,5 +1,6 @@
 //! The lint rules, grouped by concern.
 
+use super::reuse::{Findings, Slot};
 use crate::check::Compilation;
 use crate::diagnostic::{Diagnostic, Edit};
 use crate::ir::{CheckOptions, Config, Mode, Proxy, ProxyKind, RuleSet, Spanned, Text};
@@ -13,13 +14,6 @@ fn live(config: &Config) -> impl Iterator<Item = &Proxy> {
         .filter(|p| p.kind != ProxyKind::Defaults)
 }
 
-fn words(ws: &[Spanned<Text>]) -> String {
-    ws.iter()
-        .map(|w| w.value.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Every condition of a proxy (rules, switching rules, use-server), as word lists.
 fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<Text>]> {
     p.rules
@@ -29,7 +23,7 @@ fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<Text>]> {
 }
 
 /// L001 unused backends, L002 unused ACLs.
-pub(super) fn references(config: &Config, out: &mut Vec<Diagnostic>) {
+pub(super) fn references(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
     let dynamic = live(config).any(|p| p.use_backends.iter().any(|u| u.dynamic));
     let mut used: FxHashSet<&str> = FxHashSet::default();
     for p in live(config) {
@@ -70,7 +64,17 @@ pub(super) fn references(config: &Config, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for p in config.proxies.iter().filter(|p| !p.acls.is_empty()) {
+    for (i, p) in config.proxies.iter().enumerate() {
+        f.proxy(Slot::UnusedAcls, i, p, out, unused_acls);
+    }
+}
+
+/// L002 in one proxy.
+fn unused_acls(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.acls.is_empty() {
+        return;
+    }
+    {
         let mut used_acls: FxHashSet<&str> = FxHashSet::default();
         for cond in conditions(p) {
             for w in cond {
@@ -127,11 +131,25 @@ fn haproxy_warns_after(set: RuleSet, prev: &crate::ir::RuleDecl) -> bool {
 }
 
 /// L003 unreachable rules, L004 shadowed `use_backend`, L018 duplicate rules.
-pub(super) fn rule_order(config: &Config, out: &mut Vec<Diagnostic>) {
-    for p in &config.proxies {
+pub(super) fn rule_order(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
+    for (i, p) in config.proxies.iter().enumerate() {
+        f.proxy(Slot::RuleOrder, i, p, out, rule_order_of);
+    }
+}
+
+/// L003, L004 and L018 in one proxy.
+fn rule_order_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    {
         let mut stopped: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
         let mut last: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
-        let mut seen: FxHashSet<(RuleSet, String)> = FxHashSet::default();
+        let mut seen = ByText::default();
+        let rule_text = |r: &crate::ir::RuleDecl, out: &mut String| {
+            use std::fmt::Write;
+            let _ = write!(out, "{:?}\0{} ", r.set, r.action.value);
+            join(&r.args, out);
+            out.push(' ');
+            join(&r.condition, out);
+        };
         for r in &p.rules {
             if matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
                 continue;
@@ -155,16 +173,7 @@ pub(super) fn rule_order(config: &Config, out: &mut Vec<Diagnostic>) {
                 );
                 continue;
             }
-            let key = (
-                r.set,
-                format!(
-                    "{} {} {}",
-                    r.action.value,
-                    words(&r.args),
-                    words(&r.condition)
-                ),
-            );
-            if !seen.insert(key) {
+            if seen.earlier(r, rule_text).is_some() {
                 out.push(
                     Diagnostic::new(
                         "L018",
@@ -185,7 +194,8 @@ pub(super) fn rule_order(config: &Config, out: &mut Vec<Diagnostic>) {
                 stopped.insert(r.set, r);
             }
         }
-        let mut conds: FxHashMap<String, &crate::ir::UseBackend> = FxHashMap::default();
+        let mut conds = ByText::default();
+        let condition_text = |u: &crate::ir::UseBackend, out: &mut String| join(&u.condition, out);
         let mut unconditional: Option<&crate::ir::UseBackend> = None;
         for u in &p.use_backends {
             if let Some(first) = unconditional {
@@ -196,29 +206,91 @@ pub(super) fn rule_order(config: &Config, out: &mut Vec<Diagnostic>) {
                 );
                 continue;
             }
-            let c = words(&u.condition);
-            if c.is_empty() {
+            // No condition, or one empty word: what joins to an empty text.
+            let no_condition = match u.condition.as_slice() {
+                [] => true,
+                [w] => w.value.is_empty(),
+                _ => false,
+            };
+            if no_condition {
                 unconditional = Some(u);
-            } else if let Some(prev) = conds.get(&c) {
+            } else if let Some(prev) = conds.earlier(u, condition_text) {
                 out.push(
                     Diagnostic::new("L004", format!("'use_backend {}' is shadowed by an earlier rule with the same condition", u.target.value))
                         .at(u.span)
                         .label("never taken")
                         .with_secondary(prev.span, "same condition, taken first"),
                 );
-            } else {
-                conds.insert(c, u);
             }
         }
     }
 }
 
+/// Words joined by spaces, written to `out`.
+fn join(ws: &[Spanned<Text>], out: &mut String) {
+    for (i, w) in ws.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&w.value);
+    }
+}
+
+/// Items seen so far by a text they make (their words joined): a hash of each text, not the
+/// text, is kept (a proxy with thousands of `use_backend` rules would otherwise make a string
+/// of each), and texts are compared in full only when their hashes meet.
+struct ByText<'p, T> {
+    first: FxHashMap<u64, &'p T>,
+    /// Items whose text's hash is that of an earlier, different text.
+    more: Vec<(u64, &'p T)>,
+    text: String,
+    other: String,
+}
+
+impl<T> Default for ByText<'_, T> {
+    fn default() -> Self {
+        ByText {
+            first: FxHashMap::default(),
+            more: Vec::new(),
+            text: String::new(),
+            other: String::new(),
+        }
+    }
+}
+
+impl<'p, T> ByText<'p, T> {
+    /// The first item seen with the same text as `item` (`text` writes an item's); `item` is
+    /// added when there is none.
+    fn earlier(&mut self, item: &'p T, text: impl Fn(&T, &mut String)) -> Option<&'p T> {
+        use std::hash::BuildHasher;
+        self.text.clear();
+        text(item, &mut self.text);
+        let hash = rustc_hash::FxBuildHasher.hash_one(self.text.as_str());
+        let more = self.more.iter().filter(|(h, _)| *h == hash).map(|(_, t)| *t);
+        for candidate in self.first.get(&hash).copied().into_iter().chain(more) {
+            self.other.clear();
+            text(candidate, &mut self.other);
+            if self.other == self.text {
+                return Some(candidate);
+            }
+        }
+        match self.first.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(item);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.more.push((hash, item)),
+        }
+        None
+    }
+}
+
 /// L005 the same address bound twice, L006 the same server address twice in a backend.
-pub(super) fn addresses(config: &Config, out: &mut Vec<Diagnostic>) {
+pub(super) fn addresses(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
     let mut bound: FxHashMap<String, (&str, crate::source::Span)> = FxHashMap::default();
     // One map for every proxy: thousands of backends would otherwise allocate one each.
     let mut servers: FxHashMap<&str, &crate::ir::Server> = FxHashMap::default();
-    for p in live(config).filter(|p| !p.disabled) {
+    let proxies = config.proxies.iter().enumerate();
+    for (i, p) in proxies.filter(|(_, p)| p.kind != ProxyKind::Defaults && !p.disabled) {
         for b in &p.binds {
             for addr in b.address.value.split(',') {
                 if let Ok(a) = crate::address::parse(addr, crate::address::Rules::BIND) {
@@ -245,6 +317,19 @@ pub(super) fn addresses(config: &Config, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        f.proxy(Slot::ServerAddresses, i, p, out, |p, out| {
+            server_addresses(p, &mut servers, out)
+        });
+    }
+}
+
+/// L006 in one proxy; `servers` is a scratch map.
+fn server_addresses<'p>(
+    p: &'p Proxy,
+    servers: &mut FxHashMap<&'p str, &'p crate::ir::Server>,
+    out: &mut Vec<Diagnostic>,
+) {
+    {
         servers.clear();
         for s in p.servers.iter().filter(|s| s.template.is_none()) {
             let Some(a) = &s.address else { continue };
@@ -272,10 +357,20 @@ pub(super) fn addresses(config: &Config, out: &mut Vec<Diagnostic>) {
 }
 
 /// L007 `option httpchk` without `check` on the servers.
-pub(super) fn health_checks(config: &Config, out: &mut Vec<Diagnostic>) {
-    for p in live(config).filter(|p| p.kind.has_backend()) {
+pub(super) fn health_checks(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
+    for (i, p) in config.proxies.iter().enumerate() {
+        f.proxy(Slot::HealthChecks, i, p, out, health_checks_of);
+    }
+}
+
+/// L007 in one proxy.
+fn health_checks_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.kind == ProxyKind::Defaults || !p.kind.has_backend() {
+        return;
+    }
+    {
         if p.option("httpchk") != Some(true) {
-            continue;
+            return;
         }
         for s in p.servers.iter().filter(|s| !s.check) {
             out.push(
@@ -289,11 +384,24 @@ pub(super) fn health_checks(config: &Config, out: &mut Vec<Diagnostic>) {
 }
 
 /// L008 Host matched case-sensitively, L009 Host matched exactly while it may carry a port.
-pub(super) fn host_matching(config: &Config, out: &mut Vec<Diagnostic>) {
+pub(super) fn host_matching(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
     // One list for every proxy: configurations with thousands of proxies would otherwise
     // allocate it thousands of times.
     let mut criteria: Vec<&[Spanned<Text>]> = Vec::new();
-    for p in &config.proxies {
+    for (i, p) in config.proxies.iter().enumerate() {
+        f.proxy(Slot::HostMatching, i, p, out, |p, out| {
+            host_matching_of(p, &mut criteria, out)
+        });
+    }
+}
+
+/// L008 and L009 in one proxy; `criteria` is a scratch list.
+fn host_matching_of<'p>(
+    p: &'p Proxy,
+    criteria: &mut Vec<&'p [Spanned<Text>]>,
+    out: &mut Vec<Diagnostic>,
+) {
+    {
         criteria.clear();
         criteria.extend(p.acls.iter().map(|a| a.words.as_slice()));
         for cond in conditions(p) {
@@ -311,7 +419,7 @@ pub(super) fn host_matching(config: &Config, out: &mut Vec<Diagnostic>) {
                 rest = &rest[1..];
             }
         }
-        for words in &criteria {
+        for words in criteria.iter() {
             let Some(criterion) = words.first() else {
                 continue;
             };
@@ -360,8 +468,18 @@ pub(super) fn host_matching(config: &Config, out: &mut Vec<Diagnostic>) {
 }
 
 /// L010 HTTP options in TCP proxies.
-pub(super) fn modes(config: &Config, out: &mut Vec<Diagnostic>) {
-    for p in live(config).filter(|p| p.effective_mode() == Mode::Tcp) {
+pub(super) fn modes(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
+    for (i, p) in config.proxies.iter().enumerate() {
+        f.proxy(Slot::Modes, i, p, out, modes_of);
+    }
+}
+
+/// L010 in one proxy.
+fn modes_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.kind == ProxyKind::Defaults || p.effective_mode() != Mode::Tcp {
+        return;
+    }
+    {
         for (name, v) in &p.options {
             if v.value
                 && matches!(
@@ -425,8 +543,19 @@ pub(super) fn stats(c: &Compilation, out: &mut Vec<Diagnostic>) {
 
 /// L012 retries disabled while retry-on asks for retries; L013 idle-connection reuse for first
 /// requests without the retry-on events that make it safe.
-pub(super) fn retries(config: &Config, out: &mut Vec<Diagnostic>) {
-    for p in live(config).filter(|p| p.kind.has_backend() && p.effective_mode() == Mode::Http) {
+pub(super) fn retries(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
+    for (i, p) in config.proxies.iter().enumerate() {
+        f.proxy(Slot::Retries, i, p, out, retries_of);
+    }
+}
+
+/// L012 and L013 in one proxy.
+fn retries_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    let live = p.kind != ProxyKind::Defaults;
+    if !live || !p.kind.has_backend() || p.effective_mode() != Mode::Http {
+        return;
+    }
+    {
         if let (Some(on), Some(r)) = (&p.retry_on, &p.retries) {
             if r.value == 0 && on.value != "none" {
                 out.push(
