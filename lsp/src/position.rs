@@ -47,18 +47,19 @@ pub fn offset(file: &SourceFile, pos: Position) -> usize {
     range.end
 }
 
-/// The byte offset of an LSP position in a plain text (for edits applied before compiling).
-pub fn text_offset(text: &str, pos: Position) -> usize {
-    // The line feeds are found many bytes at a time: an edit far down a large file is found
-    // without walking its lines one by one.
-    let start = match pos.line.checked_sub(1) {
-        None => 0,
-        Some(before) => match memchr::memchr_iter(b'\n', text.as_bytes()).nth(before as usize) {
-            Some(n) => n + 1,
-            None => return text.len(),
-        },
+/// The byte offset of an LSP position in a document being edited, found with its line index
+/// (clamped to the line, before its line feed, and to the text).
+pub fn line_offset(file: &SourceFile, pos: Position) -> usize {
+    let text = file.text.as_str();
+    let starts = file.line_starts();
+    let Some(&start) = starts.get(pos.line as usize) else {
+        return text.len();
     };
-    let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+    let start = start as usize;
+    // The next line's start is just after this line's line feed.
+    let line_end = starts
+        .get(pos.line as usize + 1)
+        .map_or(text.len(), |&next| next as usize - 1);
     let mut units = 0u32;
     for (i, c) in text[start..line_end].char_indices() {
         if units >= pos.character {
@@ -78,7 +79,8 @@ mod tests {
     #[test]
     fn text_offsets_of_positions() {
         let text = "global\n  maxconn é10\n\nlast 𝄞x";
-        let at = |line, character| text_offset(text, Position { line, character });
+        let file = SourceFile::new("a.cfg", text);
+        let at = |line, character| line_offset(&file, Position { line, character });
         assert_eq!(at(0, 0), 0);
         assert_eq!(at(0, 3), 3);
         assert_eq!(at(0, 99), 6, "clamped to the line's end");

@@ -7,15 +7,17 @@
 //! alone.
 
 use crate::analysis::Analysis;
-use crate::position::text_offset;
+use crate::position::line_offset;
 use hapee_compiler::lint::LintConfig;
+use hapee_compiler::source::SourceFile;
 use lsp_types as lsp;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Default)]
 pub struct Documents {
-    text: HashMap<lsp::Url, String>,
+    /// Each open document's text, with its line index kept through edits.
+    text: HashMap<lsp::Url, SourceFile>,
     analysis: HashMap<lsp::Url, Analysis>,
     /// Each open document's compilations: an edit compiles again only what it changed.
     sessions: HashMap<lsp::Url, hapee_compiler::incremental::Session>,
@@ -70,6 +72,8 @@ fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+use crate::analysis::file_name;
+
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
@@ -85,7 +89,8 @@ impl Documents {
     }
 
     pub fn open(&mut self, uri: lsp::Url, text: String) {
-        self.text.insert(uri.clone(), text);
+        self.text
+            .insert(uri.clone(), SourceFile::new(file_name(&uri), text));
         self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.touch_all();
@@ -132,17 +137,17 @@ impl Documents {
     /// Applies a `didChange`'s edits in order: a change with a range replaces that range
     /// (incremental sync), one without replaces the whole text.
     pub fn changed(&mut self, uri: lsp::Url, changes: Vec<lsp::TextDocumentContentChangeEvent>) {
-        let Some(text) = self.text.get_mut(&uri) else {
+        let Some(file) = self.text.get_mut(&uri) else {
             return;
         };
         for change in changes {
             match change.range {
                 Some(r) => {
-                    let start = text_offset(text, r.start);
-                    let end = text_offset(text, r.end).max(start);
-                    text.replace_range(start..end, &change.text);
+                    let start = line_offset(file, r.start);
+                    let end = line_offset(file, r.end).max(start);
+                    file.replace(start..end, &change.text);
                 }
-                None => *text = change.text,
+                None => *file = SourceFile::new(file_name(&uri), change.text),
             }
         }
         self.edited.insert(uri.clone());
@@ -165,7 +170,7 @@ impl Documents {
     }
 
     /// The workspace sources and the index of `uri` among them, when `uri` is a workspace file.
-    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<(lsp::Url, String)>, usize)> {
+    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<(lsp::Url, SourceFile)>, usize)> {
         let path = uri.to_file_path().ok()?;
         let files = expand(&self.files);
         let focus = files.iter().position(|f| same_file(f, &path))?;
@@ -180,9 +185,10 @@ impl Documents {
                 };
                 let text = self.text.get(&url).cloned().unwrap_or_else(|| {
                     // Bytes that are not UTF-8 become U+FFFD, and the compiler reports them.
-                    std::fs::read(f)
+                    let text = std::fs::read(f)
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default()
+                        .unwrap_or_default();
+                    SourceFile::new(file_name(&url), text)
                 });
                 (url, text)
             })
