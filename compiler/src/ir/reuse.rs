@@ -88,13 +88,16 @@ pub(super) struct Kept {
 /// The bodies of the last build, by fingerprint.
 #[derive(Default)]
 pub struct BodyCache {
-    entries: rustc_hash::FxHashMap<u64, Vec<Entry>>,
+    /// One entry per fingerprint (not a list each: thousands of allocations per build)...
+    entries: rustc_hash::FxHashMap<u64, Entry>,
+    /// ...and the entries whose fingerprint an earlier one has (identical sections).
+    more: Vec<(u64, Entry)>,
     checkpoints: Vec<Checkpoint>,
 }
 
 impl BodyCache {
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.checkpoints.is_empty()
+        self.entries.is_empty() && self.more.is_empty() && self.checkpoints.is_empty()
     }
 }
 
@@ -246,19 +249,24 @@ impl<'a> BodyReuse<'a> {
     /// for this build's proxy `index`.
     pub(super) fn take(
         &mut self,
-        db: &SourceDb,
         tree: &SyntaxTree,
         section: &Section,
         fingerprint: u64,
         index: usize,
     ) -> Option<(Proxy, BodyOutput)> {
         let (start, _) = range(tree, section);
-        let line = db.file(section.file).line_index(start as usize);
-        let entries = self.old.entries.get_mut(&fingerprint)?;
-        let at = entries
-            .iter()
-            .position(|e| e.file == section.file && (!e.output.positional || e.line == line))?;
-        let entry = entries.swap_remove(at);
+        let line = section.header;
+        let fits = |e: &Entry| e.file == section.file && (!e.output.positional || e.line == line);
+        let old = &mut self.old;
+        let entry = if old.entries.get(&fingerprint).is_some_and(fits) {
+            old.entries.remove(&fingerprint)?
+        } else {
+            let at = old
+                .more
+                .iter()
+                .position(|(f, e)| *f == fingerprint && fits(e))?;
+            old.more.swap_remove(at).1
+        };
         let mut proxy = self.previous.take(entry.proxy)?;
         let mut output = entry.output;
         let delta = i64::from(start) - i64::from(entry.start);
@@ -291,7 +299,7 @@ impl<'a> BodyReuse<'a> {
         globals: &impl std::hash::Hash,
     ) -> Plan {
         let (start, _) = range(tree, section);
-        let line = db.file(section.file).line_index(start as usize);
+        let line = section.header;
         let mut plan = Plan::default();
         let candidates: Vec<(usize, usize)> = self
             .old
@@ -333,12 +341,12 @@ impl<'a> BodyReuse<'a> {
     }
 
     /// Keeps the state the build of `section` kept, for the next build.
-    pub(super) fn keep(&mut self, db: &SourceDb, tree: &SyntaxTree, section: &Section, kept: Kept) {
+    pub(super) fn keep(&mut self, tree: &SyntaxTree, section: &Section, kept: Kept) {
         let (start, _) = range(tree, section);
         self.next.checkpoints.push(Checkpoint {
             file: section.file,
             start,
-            line: db.file(section.file).line_index(start as usize),
+            line: section.header,
             done: kept.done,
             fingerprint: kept.fingerprint,
             state: kept.state,
@@ -348,7 +356,6 @@ impl<'a> BodyReuse<'a> {
     /// Records the body of proxy `index` of this build.
     pub(super) fn remember(
         &mut self,
-        db: &SourceDb,
         tree: &SyntaxTree,
         section: &Section,
         fingerprint: u64,
@@ -356,19 +363,22 @@ impl<'a> BodyReuse<'a> {
         output: BodyOutput,
     ) {
         let (start, end) = range(tree, section);
-        let line = db.file(section.file).line_index(start as usize);
-        self.next
-            .entries
-            .entry(fingerprint)
-            .or_default()
-            .push(Entry {
-                proxy: index,
-                file: section.file,
-                start,
-                end,
-                line,
-                output,
-            });
+        let entry = Entry {
+            proxy: index,
+            file: section.file,
+            start,
+            end,
+            line: section.header,
+            output,
+        };
+        match self.next.entries.entry(fingerprint) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(entry);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.next.more.push((fingerprint, entry));
+            }
+        }
     }
 }
 
