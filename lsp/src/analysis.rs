@@ -46,14 +46,14 @@ impl Analysis {
     /// not compiled again.
     pub fn workspace(
         session: &mut Session,
-        sources: &[(lsp::Url, SourceFile)],
+        sources: &[(lsp::Url, &SourceFile)],
         focus: usize,
         lints: &LintConfig,
     ) -> Analysis {
         let mut db = SourceDb::new();
         for (uri, file) in sources {
             // A copy with its line index: the text is not searched for line feeds again.
-            let mut file = file.clone();
+            let mut file = (*file).clone();
             file.name = file_name(uri);
             db.add_file(file);
         }
@@ -90,7 +90,7 @@ impl Analysis {
 
     /// Whether this analysis compiled exactly `sources` (the same files, in the same order,
     /// with the same texts).
-    pub fn compiled(&self, sources: &[(lsp::Url, SourceFile)]) -> bool {
+    pub fn compiled(&self, sources: &[(lsp::Url, &SourceFile)]) -> bool {
         self.uris.len() == sources.len()
             && sources.iter().enumerate().all(|(i, (uri, file))| {
                 self.uris[i] == *uri

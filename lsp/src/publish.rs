@@ -154,7 +154,7 @@ mod tests {
         let mut seen = 0;
         for text in texts {
             let file = hapee_compiler::source::SourceFile::new("publish.cfg", text);
-            let sources = [(uri.clone(), file)];
+            let sources = [(uri.clone(), &file)];
             let a = Analysis::workspace(&mut session, &sources, 0, &LintConfig::default());
             seen += a.shown().len();
             let body = body(&uri, Some(&a), &mut published).expect("serialised");

@@ -11,6 +11,7 @@ use crate::position::line_offset;
 use hapee_compiler::lint::LintConfig;
 use hapee_compiler::source::SourceFile;
 use lsp_types as lsp;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -170,7 +171,9 @@ impl Documents {
     }
 
     /// The workspace sources and the index of `uri` among them, when `uri` is a workspace file.
-    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<(lsp::Url, SourceFile)>, usize)> {
+    /// Open documents are borrowed, not copied (a copy of a large file costs as much as much of
+    /// an edit's compilation).
+    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<(lsp::Url, Cow<'_, SourceFile>)>, usize)> {
         let path = uri.to_file_path().ok()?;
         let files = expand(&self.files);
         let focus = files.iter().position(|f| same_file(f, &path))?;
@@ -183,13 +186,16 @@ impl Documents {
                 } else {
                     lsp::Url::from_file_path(f).unwrap_or_else(|_| uri.clone())
                 };
-                let text = self.text.get(&url).cloned().unwrap_or_else(|| {
-                    // Bytes that are not UTF-8 become U+FFFD, and the compiler reports them.
-                    let text = std::fs::read(f)
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default();
-                    SourceFile::new(file_name(&url), text)
-                });
+                let text = self.text.get(&url).map_or_else(
+                    || {
+                        // Bytes that are not UTF-8 become U+FFFD, and the compiler reports them.
+                        let text = std::fs::read(f)
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                            .unwrap_or_default();
+                        Cow::Owned(SourceFile::new(file_name(&url), text))
+                    },
+                    Cow::Borrowed,
+                );
                 (url, text)
             })
             .collect();
@@ -204,10 +210,14 @@ impl Documents {
             let mut spans = hapee_compiler::timing::Spans::new("lsp analysis");
             self.analysis.remove(uri);
             spans.mark("free previous");
+            // Out of the map while the sources borrow the documents.
+            let mut session = self.sessions.remove(uri).unwrap_or_default();
             let text = self.text.get(uri)?;
             let (sources, focus) = self
                 .sources(uri)
-                .unwrap_or_else(|| (vec![(uri.clone(), text.clone())], 0));
+                .unwrap_or_else(|| (vec![(uri.clone(), Cow::Borrowed(text))], 0));
+            let sources: Vec<(lsp::Url, &SourceFile)> =
+                sources.iter().map(|(u, f)| (u.clone(), f.as_ref())).collect();
             // Another open file of this workspace, checked again after the same edit, may
             // already have compiled these very texts.
             let shared = self
@@ -221,10 +231,10 @@ impl Documents {
                     let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
                     let lints = self.lint_config(first.as_deref());
                     spans.mark("sources and lint settings");
-                    let session = self.sessions.entry(uri.clone()).or_default();
-                    Analysis::workspace(session, &sources, focus, &lints)
+                    Analysis::workspace(&mut session, &sources, focus, &lints)
                 }
             };
+            self.sessions.insert(uri.clone(), session);
             spans.mark("compile and lint levels");
             self.analysis.insert(uri.clone(), a);
             spans.done();

@@ -25,7 +25,7 @@ const RULES: [Rule; 11] = [
     |c, _, f, out| rules::health_checks(&c.config, f, out),
     |c, _, f, out| rules::host_matching(&c.config, f, out),
     |c, _, f, out| rules::modes(&c.config, f, out),
-    |c, _, _, out| rules::stats(c, out),
+    |c, _, f, out| rules::stats(c, f, out),
     |c, _, f, out| rules::retries(&c.config, f, out),
     |c, _, _, out| rules::rings(&c.config, out),
     |c, options, _, out| rules::global(c, options, out),

@@ -19,6 +19,7 @@ pub(super) enum Slot {
     HealthChecks,
     HostMatching,
     Modes,
+    Stats,
     Retries,
 }
 
@@ -31,9 +32,20 @@ pub struct LintCache {
 /// The findings of one run, taken from the previous run where a proxy is the previous one.
 pub(crate) struct LintReuse {
     old: LintCache,
-    /// By proxy index of this model: the previous model's proxy it is, and how it moved.
-    from: Vec<Option<(usize, Option<Shifter>)>>,
+    /// By proxy index of this model: where its findings come from.
+    from: Vec<Source>,
     next: LintCache,
+}
+
+/// Where a proxy's findings come from.
+#[derive(Clone, Copy)]
+enum Source {
+    /// The rules look at it.
+    Rules,
+    /// It is the previous model's proxy, in which no rule found anything: nothing to look up.
+    Quiet,
+    /// It is the previous model's proxy of this index, moved by the shifter.
+    Kept(usize, Option<Shifter>),
 }
 
 impl LintReuse {
@@ -45,10 +57,17 @@ impl LintReuse {
         taken: &[(usize, usize, Option<Shifter>)],
         proxies: usize,
     ) -> Self {
-        let mut from = vec![None; proxies];
+        let mut from = vec![Source::Rules; proxies];
         for &(index, old_index, shifter) in taken {
+            let Some(kept) = old.proxies.get(old_index) else {
+                continue;
+            };
             if let Some(slot) = from.get_mut(index) {
-                *slot = Some((old_index, shifter));
+                *slot = if kept.is_empty() {
+                    Source::Quiet
+                } else {
+                    Source::Kept(old_index, shifter)
+                };
             }
         }
         let mut next = LintCache::default();
@@ -82,16 +101,19 @@ impl Findings<'_> {
             rule(p, out);
             return;
         };
-        let previous = r.from.get(index).copied().flatten().and_then(|(old, shift)| {
-            let kept = r.old.proxies.get_mut(old)?;
-            // Each proxy of the previous model is taken at most once; its slot's findings
-            // go with it (a slot it never got: the rule found nothing there).
-            let found = kept
-                .iter_mut()
-                .find(|(s, _)| *s == slot)
-                .map_or_else(Vec::new, |(_, found)| std::mem::take(found));
-            Some((found, shift))
-        });
+        let previous = match r.from.get(index).copied().unwrap_or(Source::Rules) {
+            Source::Rules => None,
+            Source::Quiet => return,
+            Source::Kept(old, shift) => r.old.proxies.get_mut(old).map(|kept| {
+                // Each proxy of the previous model is taken at most once; its slot's
+                // findings go with it (a slot it never got: the rule found nothing there).
+                let found = kept
+                    .iter_mut()
+                    .find(|(s, _)| *s == slot)
+                    .map_or_else(Vec::new, |(_, found)| std::mem::take(found));
+                (found, shift)
+            }),
+        };
         let found = match previous {
             Some((mut found, shift)) => {
                 if let Some(s) = shift {

@@ -25,34 +25,41 @@ fn conditions(p: &Proxy) -> impl Iterator<Item = &[Spanned<Text>]> {
 /// L001 unused backends, L002 unused ACLs.
 pub(super) fn references(config: &Config, f: &mut Findings, out: &mut Vec<Diagnostic>) {
     let dynamic = live(config).any(|p| p.use_backends.iter().any(|u| u.dynamic));
-    let mut used: FxHashSet<&str> = FxHashSet::default();
-    for p in live(config) {
-        used.extend(
-            p.use_backends
-                .iter()
-                .filter(|u| !u.dynamic)
-                .map(|u| u.target.value.as_str()),
-        );
-        used.extend(p.default_backend.iter().map(|d| d.value.as_str()));
-        for r in &p.rules {
-            // `use-service`, `track-sc … table X` and expression arguments also name backends.
-            used.extend(r.args.iter().map(|a| a.value.as_str()));
-        }
-        used.extend(p.sample_refs.iter().map(|r| r.reference.value.as_str()));
-        used.extend(
-            p.sample_refs
-                .iter()
-                .filter_map(|r| r.reference.value.split('/').next()),
-        );
-        for s in &p.servers {
-            for w in s.options.windows(2).filter(|w| w[0].value == "track") {
-                used.extend(w[1].value.split('/').next());
+    if !dynamic {
+        // The backends that may be unused, each marked used when a name written somewhere
+        // is its name: a lookup per name, not a set of every word of every rule.
+        let candidates = live(config).filter(|p| p.kind == ProxyKind::Backend);
+        let mut used: FxHashMap<&str, bool> = candidates
+            .filter(|p| p.stick_table.is_none())
+            .map(|p| (p.name_str(), false))
+            .collect();
+        let mut mark = |name: &str| {
+            if let Some(u) = used.get_mut(name) {
+                *u = true;
+            }
+        };
+        for p in live(config) {
+            for u in p.use_backends.iter().filter(|u| !u.dynamic) {
+                mark(&u.target.value);
+            }
+            p.default_backend.iter().for_each(|d| mark(&d.value));
+            for r in &p.rules {
+                // `use-service`, `track-sc … table X` and expression arguments also name
+                // backends.
+                r.args.iter().for_each(|a| mark(&a.value));
+            }
+            for r in &p.sample_refs {
+                mark(&r.reference.value);
+                r.reference.value.split('/').next().into_iter().for_each(&mut mark);
+            }
+            for s in &p.servers {
+                for w in s.options.windows(2).filter(|w| w[0].value == "track") {
+                    w[1].value.split('/').next().into_iter().for_each(&mut mark);
+                }
             }
         }
-    }
-    if !dynamic {
         for p in live(config).filter(|p| p.kind == ProxyKind::Backend) {
-            if !used.contains(p.name_str()) && p.stick_table.is_none() {
+            if used.get(p.name_str()) == Some(&false) {
                 if let Some(name) = &p.name {
                     out.push(
                         Diagnostic::new("L001", format!("backend '{}' is never used by any frontend or listen section", name.value))
@@ -514,16 +521,46 @@ fn modes_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
 }
 
 /// L011 a stats page without authentication.
-pub(super) fn stats(c: &Compilation, out: &mut Vec<Diagnostic>) {
-    for section in c.tree.sections.iter().filter(|s| {
-        matches!(
-            s.kind,
+pub(super) fn stats(c: &Compilation, f: &mut Findings, out: &mut Vec<Diagnostic>) {
+    let proxies = &c.config.proxies;
+    // Proxies are in the order of the sections that opened them (a section in error opened
+    // none): the next proxy is the current section's when its header is the section's.
+    let mut next = 0;
+    for section in c.tree.sections.iter().filter(|s| s.kind.is_proxy()) {
+        let header = c.tree.header(section).words.first().map(|w| w.span);
+        let opened = proxies
+            .get(next)
+            .zip(header)
+            .filter(|(p, h)| p.header.file == h.file && p.header.start == h.start)
+            .map(|_| next);
+        if opened.is_some() {
+            next += 1;
+        }
+        if !matches!(
+            section.kind,
             SectionKind::Frontend | SectionKind::Listen | SectionKind::Backend
-        )
-    }) {
+        ) {
+            continue;
+        }
+        // The section's lines are those of its proxy: unchanged when the proxy is.
+        match opened {
+            Some(i) => f.proxy(Slot::Stats, i, &proxies[i], out, |_, out| {
+                stats_of(&c.tree, section, out)
+            }),
+            None => stats_of(&c.tree, section, out),
+        }
+    }
+    // Every proxy was opened by a section, and found: a proxy taken from the previous model
+    // takes its findings of this rule too.
+    debug_assert_eq!(next, proxies.len(), "each proxy's section found");
+}
+
+/// L011 in one section.
+fn stats_of(tree: &crate::syntax::SyntaxTree, section: &crate::syntax::Section, out: &mut Vec<Diagnostic>) {
+    {
         let mut page = None;
         let mut auth = false;
-        for line in c.tree.body(section) {
+        for line in tree.body(section) {
             let w = |i: usize| line.words.get(i).map_or("", |w| w.value.as_str());
             match (w(0), w(1)) {
                 ("stats", "enable" | "uri") => page = page.or(Some(line.span)),
