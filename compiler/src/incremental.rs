@@ -80,6 +80,7 @@ impl Session {
             }
             Some(Ok(mut old)) => {
                 let proxies = std::mem::take(&mut old.config.proxies);
+                let proxies = proxies.into_iter().map(Some).collect();
                 let mut bodies = BodyReuse::new(cache, Previous::Owned(proxies));
                 let tree = OldTree::Owned(&mut old.tree);
                 let parsed = self.parse_again(&old.db, tree, &old_diags, &db, env, &mut bodies);

@@ -5,7 +5,11 @@ use lsp_types::{Position, Range};
 
 /// The LSP position of byte `offset` in `file`.
 pub fn position(file: &SourceFile, offset: usize) -> Position {
-    let line = file.line_index(offset);
+    in_line(file, file.line_index(offset), offset)
+}
+
+/// The LSP position of byte `offset` of line `line` of `file`.
+fn in_line(file: &SourceFile, line: usize, offset: usize) -> Position {
     let start = file.line_starts()[line] as usize;
     let offset = offset.min(file.text.len());
     let prefix = file.text.get(start..offset).unwrap_or("");
@@ -23,10 +27,17 @@ pub fn position(file: &SourceFile, offset: usize) -> Position {
 }
 
 pub fn range(file: &SourceFile, span: Span) -> Range {
-    Range {
-        start: position(file, span.start as usize),
-        end: position(file, span.end as usize),
-    }
+    let start = position(file, span.start as usize);
+    // Most spans end on the line they start on: that line is tried before a search.
+    let line = start.line as usize;
+    let next_line = file.line_starts().get(line + 1).map(|&s| s as usize);
+    let on_line = span.end >= span.start && next_line.is_none_or(|n| (span.end as usize) < n);
+    let end = if on_line {
+        in_line(file, line, span.end as usize)
+    } else {
+        position(file, span.end as usize)
+    };
+    Range { start, end }
 }
 
 /// The byte offset of an LSP position (clamped to the line and the text).
@@ -91,5 +102,29 @@ mod tests {
         assert_eq!(at(3, 7), 28 + 4, "𝄞 is two units and four bytes");
         assert_eq!(at(3, 9), text.len());
         assert_eq!(at(4, 0), text.len(), "past the last line");
+    }
+
+    /// A span's range is the positions of its ends, whether it ends on its first line or not.
+    #[test]
+    fn ranges_are_the_positions_of_their_ends() {
+        let text = "global\n  maxconn é10\n\nlast 𝄞x\n";
+        let file = SourceFile::new("a.cfg", text);
+        let ends: Vec<u32> = (0..=text.len() as u32 + 2)
+            .filter(|&i| text.is_char_boundary((i as usize).min(text.len())))
+            .collect();
+        for &start in &ends {
+            for &end in &ends {
+                let span = Span {
+                    file: hapee_compiler::FileId(0),
+                    start,
+                    end,
+                };
+                let want = Range {
+                    start: position(&file, start as usize),
+                    end: position(&file, end as usize),
+                };
+                assert_eq!(range(&file, span), want, "{start}..{end}");
+            }
+        }
     }
 }

@@ -29,10 +29,13 @@ pub(super) fn references(config: &Config, f: &mut Findings, out: &mut Vec<Diagno
         // The backends that may be unused, each marked used when a name written somewhere
         // is its name: a lookup per name, not a set of every word of every rule.
         let candidates = live(config).filter(|p| p.kind == ProxyKind::Backend);
-        let mut used: FxHashMap<&str, bool> = candidates
-            .filter(|p| p.stick_table.is_none())
-            .map(|p| (p.name_str(), false))
-            .collect();
+        let mut used: FxHashMap<&str, bool> =
+            FxHashMap::with_capacity_and_hasher(config.proxies.len(), Default::default());
+        used.extend(
+            candidates
+                .filter(|p| p.stick_table.is_none())
+                .map(|p| (p.name_str(), false)),
+        );
         let mut mark = |name: &str| {
             if let Some(u) = used.get_mut(name) {
                 *u = true;
@@ -82,7 +85,9 @@ fn unused_acls(p: &Proxy, out: &mut Vec<Diagnostic>) {
         return;
     }
     {
-        let mut used_acls: FxHashSet<&str> = FxHashSet::default();
+        let words = conditions(p).map(<[_]>::len).sum();
+        let mut used_acls: FxHashSet<&str> =
+            FxHashSet::with_capacity_and_hasher(words, Default::default());
         for cond in conditions(p) {
             for w in cond {
                 used_acls.insert(w.value.trim_start_matches('!'));
@@ -149,7 +154,7 @@ fn rule_order_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
     {
         let mut stopped: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
         let mut last: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
-        let mut seen = ByText::default();
+        let mut seen = ByText::with_capacity(p.rules.len());
         let rule_text = |r: &crate::ir::RuleDecl, out: &mut String| {
             use std::fmt::Write;
             let _ = write!(out, "{:?}\0{} ", r.set, r.action.value);
@@ -201,7 +206,7 @@ fn rule_order_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
                 stopped.insert(r.set, r);
             }
         }
-        let mut conds = ByText::default();
+        let mut conds = ByText::with_capacity(p.use_backends.len());
         let condition_text = |u: &crate::ir::UseBackend, out: &mut String| join(&u.condition, out);
         let mut unconditional: Option<&crate::ir::UseBackend> = None;
         for u in &p.use_backends {
@@ -254,10 +259,10 @@ struct ByText<'p, T> {
     other: String,
 }
 
-impl<T> Default for ByText<'_, T> {
-    fn default() -> Self {
+impl<T> ByText<'_, T> {
+    fn with_capacity(items: usize) -> Self {
         ByText {
-            first: FxHashMap::default(),
+            first: FxHashMap::with_capacity_and_hasher(items, Default::default()),
             more: Vec::new(),
             text: String::new(),
             other: String::new(),
@@ -439,7 +444,7 @@ fn host_matching_of<'p>(
                 };
             let host = c.starts_with("hdr(host")
                 || c.starts_with("req.hdr(host")
-                || c.starts_with("hdr_") && c.contains("(host");
+                || c.starts_with("hdr_") && has(&c, "(host");
             if !host {
                 continue;
             }
@@ -451,7 +456,7 @@ fn host_matching_of<'p>(
                 .windows(2)
                 .find(|w| w[0].value == "-m")
                 .map(|w| w[1].value.as_str());
-            if !flags.any(|f| f == "-i") && !c.contains(",lower") && !c.contains("host_only") {
+            if !flags.any(|f| f == "-i") && !has(&c, ",lower") && !has(&c, "host_only") {
                 out.push(
                     Diagnostic::new("L008", "the Host header is matched case-sensitively; host names are case-insensitive")
                         .at(criterion.span)
@@ -463,7 +468,7 @@ fn host_matching_of<'p>(
                 || c.starts_with("req.hdr(host")
                 || c.starts_with("hdr_end(host"))
                 && matches!(method, None | Some("str") | Some("end"));
-            if exact && !c.contains("host_only") && !c.contains("field(1,:)") {
+            if exact && !has(&c, "host_only") && !has(&c, "field(1,:)") {
                 out.push(
                     Diagnostic::new("L009", "the Host header may carry a port ('example.com:8080'), which this exact match misses")
                         .at(criterion.span)
@@ -472,6 +477,14 @@ fn host_matching_of<'p>(
             }
         }
     }
+}
+
+/// Whether the short text `c` (a criterion) holds `part`: compared in place, without the set-up
+/// of a substring search, which costs more than such a text's few comparisons.
+fn has(c: &str, part: &str) -> bool {
+    c.as_bytes()
+        .windows(part.len())
+        .any(|w| w == part.as_bytes())
 }
 
 /// L010 HTTP options in TCP proxies.
