@@ -6,8 +6,10 @@
 //! lines outside the edited text taken over (lines after it shifted to where they now stand).
 //! It takes the model of every proxy body whose fingerprint still holds, and a body the edit
 //! changed is built again from the statement the edit reached when the previous build kept its
-//! state there (see [`crate::ir::reuse`]); everything else — globals, defaults, headers, name
-//! resolution, the post-parse checks and lints — runs on the whole configuration as in
+//! state there (see [`crate::ir::reuse`]). The lint rules that look at one proxy at a time take
+//! the previous findings of the proxies the build took unchanged (see [`crate::lint`]'s
+//! `reuse`); everything else — globals, defaults, headers, name resolution, the post-parse
+//! checks, the lints across proxies — runs on the whole configuration as in
 //! [`crate::check::compile`], whose result it equals.
 //!
 //! The previous compilation is taken over when the session holds the only reference to it

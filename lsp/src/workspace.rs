@@ -216,8 +216,10 @@ impl Documents {
             let (sources, focus) = self
                 .sources(uri)
                 .unwrap_or_else(|| (vec![(uri.clone(), Cow::Borrowed(text))], 0));
-            let sources: Vec<(lsp::Url, &SourceFile)> =
-                sources.iter().map(|(u, f)| (u.clone(), f.as_ref())).collect();
+            let sources: Vec<(lsp::Url, &SourceFile)> = sources
+                .iter()
+                .map(|(u, f)| (u.clone(), f.as_ref()))
+                .collect();
             // Another open file of this workspace, checked again after the same edit, may
             // already have compiled these very texts.
             let shared = self

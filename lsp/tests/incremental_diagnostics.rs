@@ -222,8 +222,10 @@ impl Editor {
 
 /// A directory with the workspace's `.hapee.toml`.
 fn workspace(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("hapee-lsp-incremental-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "hapee-lsp-incremental-{name}-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join(".hapee.toml"), HAPEE_TOML).expect(".hapee.toml");
     dir

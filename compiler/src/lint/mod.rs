@@ -11,9 +11,9 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::CheckOptions;
 
 pub use config::{Level, LintConfig};
+use reuse::Findings;
 pub use reuse::LintCache;
 pub(crate) use reuse::LintReuse;
-use reuse::Findings;
 
 type Rule = fn(&Compilation, &CheckOptions, &mut Findings, &mut Vec<Diagnostic>);
 

@@ -53,7 +53,12 @@ pub(super) fn references(config: &Config, f: &mut Findings, out: &mut Vec<Diagno
             }
             for r in &p.sample_refs {
                 mark(&r.reference.value);
-                r.reference.value.split('/').next().into_iter().for_each(&mut mark);
+                r.reference
+                    .value
+                    .split('/')
+                    .next()
+                    .into_iter()
+                    .for_each(&mut mark);
             }
             for s in &p.servers {
                 for w in s.options.windows(2).filter(|w| w[0].value == "track") {
@@ -84,41 +89,38 @@ fn unused_acls(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.acls.is_empty() {
         return;
     }
-    {
-        let words = conditions(p).map(<[_]>::len).sum();
-        let mut used_acls: FxHashSet<&str> =
-            FxHashSet::with_capacity_and_hasher(words, Default::default());
-        for cond in conditions(p) {
-            for w in cond {
-                used_acls.insert(w.value.trim_start_matches('!'));
-            }
+    let words = conditions(p).map(<[_]>::len).sum();
+    let mut used_acls: FxHashSet<&str> =
+        FxHashSet::with_capacity_and_hasher(words, Default::default());
+    for cond in conditions(p) {
+        for w in cond {
+            used_acls.insert(w.value.trim_start_matches('!'));
         }
-        // Rules of a named defaults section may use the ACLs of the sections that inherit it.
-        for acl in &p.acls {
-            let name = acl.name.value.as_str();
-            if !used_acls.contains(name)
-                && p.acls.iter().filter(|a| a.name.value == name).count() == 1
-            {
-                out.push(
-                    Diagnostic::new(
-                        "L002",
-                        format!(
-                            "ACL '{name}' is declared but never used in {} '{}'",
-                            p.kind.type_str(),
-                            p.name_str()
-                        ),
-                    )
-                    .at(acl.name.span)
-                    .label("unused ACL")
-                    .fix(
-                        "remove the ACL",
-                        vec![Edit {
-                            span: acl.span,
-                            replacement: String::new(),
-                        }],
+    }
+    // Rules of a named defaults section may use the ACLs of the sections that inherit it.
+    for acl in &p.acls {
+        let name = acl.name.value.as_str();
+        if !used_acls.contains(name) && p.acls.iter().filter(|a| a.name.value == name).count() == 1
+        {
+            out.push(
+                Diagnostic::new(
+                    "L002",
+                    format!(
+                        "ACL '{name}' is declared but never used in {} '{}'",
+                        p.kind.type_str(),
+                        p.name_str()
                     ),
-                );
-            }
+                )
+                .at(acl.name.span)
+                .label("unused ACL")
+                .fix(
+                    "remove the ACL",
+                    vec![Edit {
+                        span: acl.span,
+                        replacement: String::new(),
+                    }],
+                ),
+            );
         }
     }
 }
@@ -151,89 +153,92 @@ pub(super) fn rule_order(config: &Config, f: &mut Findings, out: &mut Vec<Diagno
 
 /// L003, L004 and L018 in one proxy.
 fn rule_order_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
-    {
-        let mut stopped: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
-        let mut last: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
-        let mut seen = ByText::with_capacity(p.rules.len());
-        let rule_text = |r: &crate::ir::RuleDecl, out: &mut String| {
-            use std::fmt::Write;
-            let _ = write!(out, "{:?}\0{} ", r.set, r.action.value);
-            join(&r.args, out);
-            out.push(' ');
-            join(&r.condition, out);
-        };
-        for r in &p.rules {
-            if matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
-                continue;
-            }
-            let previous = last.insert(r.set, r);
-            if let Some(prev) = stopped.get(&r.set) {
-                // Right after the final rule, HAProxy's own warning (W253) already says it.
-                if previous.is_some_and(|p| std::ptr::eq(p, *prev))
-                    && haproxy_warns_after(r.set, prev)
-                {
-                    continue;
-                }
-                out.push(
-                    Diagnostic::new(
-                        "L003",
-                        format!("this '{}' rule is never evaluated: an earlier unconditional '{}' stops the rule list", r.set.keyword(), prev.action.value),
-                    )
-                    .at(r.span)
-                    .label("unreachable")
-                    .with_secondary(prev.span, "evaluation always stops here"),
-                );
-                continue;
-            }
-            if seen.earlier(r, rule_text).is_some() {
-                out.push(
-                    Diagnostic::new(
-                        "L018",
-                        format!("duplicate '{} {}' rule", r.set.keyword(), r.action.value),
-                    )
-                    .at(r.span)
-                    .label("same as an earlier rule")
-                    .fix(
-                        "remove the duplicate",
-                        vec![Edit {
-                            span: r.span,
-                            replacement: String::new(),
-                        }],
-                    ),
-                );
-            }
-            if r.condition.is_empty() && stops_evaluation(r.set, &r.action.value) {
-                stopped.insert(r.set, r);
-            }
+    let mut stopped: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
+    let mut last: FxHashMap<RuleSet, &crate::ir::RuleDecl> = FxHashMap::default();
+    let mut seen = ByText::with_capacity(p.rules.len());
+    let rule_text = |r: &crate::ir::RuleDecl, out: &mut String| {
+        use std::fmt::Write;
+        let _ = write!(out, "{:?}\0{} ", r.set, r.action.value);
+        join(&r.args, out);
+        out.push(' ');
+        join(&r.condition, out);
+    };
+    for r in &p.rules {
+        if matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
+            continue;
         }
-        let mut conds = ByText::with_capacity(p.use_backends.len());
-        let condition_text = |u: &crate::ir::UseBackend, out: &mut String| join(&u.condition, out);
-        let mut unconditional: Option<&crate::ir::UseBackend> = None;
-        for u in &p.use_backends {
-            if let Some(first) = unconditional {
-                out.push(
-                    Diagnostic::new("L004", format!("'use_backend {}' is never reached: an earlier 'use_backend {}' has no condition", u.target.value, first.target.value))
-                        .at(u.span)
-                        .with_secondary(first.span, "always taken"),
-                );
+        let previous = last.insert(r.set, r);
+        if let Some(prev) = stopped.get(&r.set) {
+            // Right after the final rule, HAProxy's own warning (W253) already says it.
+            if previous.is_some_and(|p| std::ptr::eq(p, *prev)) && haproxy_warns_after(r.set, prev)
+            {
                 continue;
             }
-            // No condition, or one empty word: what joins to an empty text.
-            let no_condition = match u.condition.as_slice() {
-                [] => true,
-                [w] => w.value.is_empty(),
-                _ => false,
-            };
-            if no_condition {
-                unconditional = Some(u);
-            } else if let Some(prev) = conds.earlier(u, condition_text) {
-                out.push(
-                    Diagnostic::new("L004", format!("'use_backend {}' is shadowed by an earlier rule with the same condition", u.target.value))
-                        .at(u.span)
-                        .label("never taken")
-                        .with_secondary(prev.span, "same condition, taken first"),
-                );
-            }
+            out.push(
+                Diagnostic::new(
+                    "L003",
+                    format!("this '{}' rule is never evaluated: an earlier unconditional '{}' stops the rule list", r.set.keyword(), prev.action.value),
+                )
+                .at(r.span)
+                .label("unreachable")
+                .with_secondary(prev.span, "evaluation always stops here"),
+            );
+            continue;
+        }
+        if seen.earlier(r, rule_text).is_some() {
+            out.push(
+                Diagnostic::new(
+                    "L018",
+                    format!("duplicate '{} {}' rule", r.set.keyword(), r.action.value),
+                )
+                .at(r.span)
+                .label("same as an earlier rule")
+                .fix(
+                    "remove the duplicate",
+                    vec![Edit {
+                        span: r.span,
+                        replacement: String::new(),
+                    }],
+                ),
+            );
+        }
+        if r.condition.is_empty() && stops_evaluation(r.set, &r.action.value) {
+            stopped.insert(r.set, r);
+        }
+    }
+    let mut conds = ByText::with_capacity(p.use_backends.len());
+    let condition_text = |u: &crate::ir::UseBackend, out: &mut String| join(&u.condition, out);
+    let mut unconditional: Option<&crate::ir::UseBackend> = None;
+    for u in &p.use_backends {
+        if let Some(first) = unconditional {
+            out.push(
+                Diagnostic::new("L004", format!("'use_backend {}' is never reached: an earlier 'use_backend {}' has no condition", u.target.value, first.target.value))
+                    .at(u.span)
+                    .with_secondary(first.span, "always taken"),
+            );
+            continue;
+        }
+        // No condition, or one empty word: what joins to an empty text.
+        let no_condition = match u.condition.as_slice() {
+            [] => true,
+            [w] => w.value.is_empty(),
+            _ => false,
+        };
+        if no_condition {
+            unconditional = Some(u);
+        } else if let Some(prev) = conds.earlier(u, condition_text) {
+            out.push(
+                Diagnostic::new(
+                    "L004",
+                    format!(
+                        "'use_backend {}' is shadowed by an earlier rule with the same condition",
+                        u.target.value
+                    ),
+                )
+                .at(u.span)
+                .label("never taken")
+                .with_secondary(prev.span, "same condition, taken first"),
+            );
         }
     }
 }
@@ -278,7 +283,11 @@ impl<'p, T> ByText<'p, T> {
         self.text.clear();
         text(item, &mut self.text);
         let hash = rustc_hash::FxBuildHasher.hash_one(self.text.as_str());
-        let more = self.more.iter().filter(|(h, _)| *h == hash).map(|(_, t)| *t);
+        let more = self
+            .more
+            .iter()
+            .filter(|(h, _)| *h == hash)
+            .map(|(_, t)| *t);
         for candidate in self.first.get(&hash).copied().into_iter().chain(more) {
             self.other.clear();
             text(candidate, &mut self.other);
@@ -341,29 +350,27 @@ fn server_addresses<'p>(
     servers: &mut FxHashMap<&'p str, &'p crate::ir::Server>,
     out: &mut Vec<Diagnostic>,
 ) {
-    {
-        servers.clear();
-        for s in p.servers.iter().filter(|s| s.template.is_none()) {
-            let Some(a) = &s.address else { continue };
-            if a.value.contains('$') {
-                continue;
-            }
-            if let Some(first) = servers.get(a.value.as_str()) {
-                out.push(
-                    Diagnostic::new(
-                        "L006",
-                        format!(
-                            "server '{}' has the same address as server '{}'",
-                            s.name.value, first.name.value
-                        ),
-                    )
-                    .at(a.span)
-                    .label("duplicate address")
-                    .with_secondary(first.span, "first server with it"),
-                );
-            } else {
-                servers.insert(&a.value, s);
-            }
+    servers.clear();
+    for s in p.servers.iter().filter(|s| s.template.is_none()) {
+        let Some(a) = &s.address else { continue };
+        if a.value.contains('$') {
+            continue;
+        }
+        if let Some(first) = servers.get(a.value.as_str()) {
+            out.push(
+                Diagnostic::new(
+                    "L006",
+                    format!(
+                        "server '{}' has the same address as server '{}'",
+                        s.name.value, first.name.value
+                    ),
+                )
+                .at(a.span)
+                .label("duplicate address")
+                .with_secondary(first.span, "first server with it"),
+            );
+        } else {
+            servers.insert(&a.value, s);
         }
     }
 }
@@ -380,18 +387,16 @@ fn health_checks_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.kind == ProxyKind::Defaults || !p.kind.has_backend() {
         return;
     }
-    {
-        if p.option("httpchk") != Some(true) {
-            return;
-        }
-        for s in p.servers.iter().filter(|s| !s.check) {
-            out.push(
-                Diagnostic::new("L007", format!("server '{}' is never health-checked although the backend sets 'option httpchk'", s.name.value))
-                    .at(s.name.span)
-                    .label("no 'check'")
-                    .fix("add 'check'", vec![Edit { span: crate::source::Span { start: s.span.end, ..s.span }, replacement: " check".into() }]),
-            );
-        }
+    if p.option("httpchk") != Some(true) {
+        return;
+    }
+    for s in p.servers.iter().filter(|s| !s.check) {
+        out.push(
+            Diagnostic::new("L007", format!("server '{}' is never health-checked although the backend sets 'option httpchk'", s.name.value))
+                .at(s.name.span)
+                .label("no 'check'")
+                .fix("add 'check'", vec![Edit { span: crate::source::Span { start: s.span.end, ..s.span }, replacement: " check".into() }]),
+        );
     }
 }
 
@@ -413,68 +418,77 @@ fn host_matching_of<'p>(
     criteria: &mut Vec<&'p [Spanned<Text>]>,
     out: &mut Vec<Diagnostic>,
 ) {
-    {
-        criteria.clear();
-        criteria.extend(p.acls.iter().map(|a| a.words.as_slice()));
-        for cond in conditions(p) {
-            let mut rest = cond;
-            while let Some(open) = rest.iter().position(|w| w.value == "{") {
-                let close = rest[open..]
-                    .iter()
-                    .position(|w| w.value == "}")
-                    .map_or(rest.len(), |c| c + open);
-                criteria.push(&rest[open + 1..close]);
-                rest = &rest[close.min(rest.len())..];
-                if rest.is_empty() {
-                    break;
-                }
-                rest = &rest[1..];
-            }
-        }
-        for words in criteria.iter() {
-            let Some(criterion) = words.first() else {
-                continue;
-            };
-            // Criteria are nearly always written in lower case: copy only the others.
-            let c: std::borrow::Cow<str> =
-                if criterion.value.bytes().any(|b| b.is_ascii_uppercase()) {
-                    criterion.value.to_ascii_lowercase().into()
-                } else {
-                    criterion.value.as_str().into()
-                };
-            let host = c.starts_with("hdr(host")
-                || c.starts_with("req.hdr(host")
-                || c.starts_with("hdr_") && has(&c, "(host");
-            if !host {
-                continue;
-            }
-            let mut flags = words[1..]
+    criteria.clear();
+    criteria.extend(p.acls.iter().map(|a| a.words.as_slice()));
+    for cond in conditions(p) {
+        let mut rest = cond;
+        while let Some(open) = rest.iter().position(|w| w.value == "{") {
+            let close = rest[open..]
                 .iter()
-                .map(|w| w.value.as_str())
-                .take_while(|w| w.starts_with('-'));
-            let method = words
-                .windows(2)
-                .find(|w| w[0].value == "-m")
-                .map(|w| w[1].value.as_str());
-            if !flags.any(|f| f == "-i") && !has(&c, ",lower") && !has(&c, "host_only") {
-                out.push(
-                    Diagnostic::new("L008", "the Host header is matched case-sensitively; host names are case-insensitive")
-                        .at(criterion.span)
-                        .help("add '-i' before the patterns")
-                        .fix("add '-i'", vec![Edit { span: crate::source::Span { start: criterion.span.end, ..criterion.span }, replacement: " -i".into() }]),
-                );
+                .position(|w| w.value == "}")
+                .map_or(rest.len(), |c| c + open);
+            criteria.push(&rest[open + 1..close]);
+            rest = &rest[close.min(rest.len())..];
+            if rest.is_empty() {
+                break;
             }
-            let exact = (c.starts_with("hdr(host")
-                || c.starts_with("req.hdr(host")
-                || c.starts_with("hdr_end(host"))
-                && matches!(method, None | Some("str") | Some("end"));
-            if exact && !has(&c, "host_only") && !has(&c, "field(1,:)") {
-                out.push(
-                    Diagnostic::new("L009", "the Host header may carry a port ('example.com:8080'), which this exact match misses")
-                        .at(criterion.span)
-                        .help("match on 'req.hdr(host),host_only' (HAProxy 2.7) or use 'hdr_dom(host)'"),
-                );
-            }
+            rest = &rest[1..];
+        }
+    }
+    for words in criteria.iter() {
+        let Some(criterion) = words.first() else {
+            continue;
+        };
+        // Criteria are nearly always written in lower case: copy only the others.
+        let c: std::borrow::Cow<str> = if criterion.value.bytes().any(|b| b.is_ascii_uppercase()) {
+            criterion.value.to_ascii_lowercase().into()
+        } else {
+            criterion.value.as_str().into()
+        };
+        let host = c.starts_with("hdr(host")
+            || c.starts_with("req.hdr(host")
+            || c.starts_with("hdr_") && has(&c, "(host");
+        if !host {
+            continue;
+        }
+        let mut flags = words[1..]
+            .iter()
+            .map(|w| w.value.as_str())
+            .take_while(|w| w.starts_with('-'));
+        let method = words
+            .windows(2)
+            .find(|w| w[0].value == "-m")
+            .map(|w| w[1].value.as_str());
+        if !flags.any(|f| f == "-i") && !has(&c, ",lower") && !has(&c, "host_only") {
+            out.push(
+                Diagnostic::new(
+                    "L008",
+                    "the Host header is matched case-sensitively; host names are case-insensitive",
+                )
+                .at(criterion.span)
+                .help("add '-i' before the patterns")
+                .fix(
+                    "add '-i'",
+                    vec![Edit {
+                        span: crate::source::Span {
+                            start: criterion.span.end,
+                            ..criterion.span
+                        },
+                        replacement: " -i".into(),
+                    }],
+                ),
+            );
+        }
+        let exact = (c.starts_with("hdr(host")
+            || c.starts_with("req.hdr(host")
+            || c.starts_with("hdr_end(host"))
+            && matches!(method, None | Some("str") | Some("end"));
+        if exact && !has(&c, "host_only") && !has(&c, "field(1,:)") {
+            out.push(
+                Diagnostic::new("L009", "the Host header may carry a port ('example.com:8080'), which this exact match misses")
+                    .at(criterion.span)
+                    .help("match on 'req.hdr(host),host_only' (HAProxy 2.7) or use 'hdr_dom(host)'"),
+            );
         }
     }
 }
@@ -499,36 +513,32 @@ fn modes_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.kind == ProxyKind::Defaults || p.effective_mode() != Mode::Tcp {
         return;
     }
-    {
-        for (name, v) in &p.options {
-            if v.value
-                && matches!(
-                    name.as_str(),
-                    "httplog"
-                        | "forwardfor"
-                        | "http-server-close"
-                        | "httpclose"
-                        | "http-keep-alive"
-                        | "http-buffer-request"
-                        | "httpchk"
-                        | "originalto"
-                )
-            {
-                out.push(
-                    Diagnostic::new(
-                        "L010",
-                        format!(
-                            "'option {name}' has no effect in {} '{}', which runs in TCP mode",
-                            p.kind.type_str(),
-                            p.name_str()
-                        ),
-                    )
-                    .at(v.span)
-                    .help(
-                        "set 'mode http', or remove the option (use 'option tcplog' for TCP logs)",
+    for (name, v) in &p.options {
+        if v.value
+            && matches!(
+                name.as_str(),
+                "httplog"
+                    | "forwardfor"
+                    | "http-server-close"
+                    | "httpclose"
+                    | "http-keep-alive"
+                    | "http-buffer-request"
+                    | "httpchk"
+                    | "originalto"
+            )
+        {
+            out.push(
+                Diagnostic::new(
+                    "L010",
+                    format!(
+                        "'option {name}' has no effect in {} '{}', which runs in TCP mode",
+                        p.kind.type_str(),
+                        p.name_str()
                     ),
-                );
-            }
+                )
+                .at(v.span)
+                .help("set 'mode http', or remove the option (use 'option tcplog' for TCP logs)"),
+            );
         }
     }
 }
@@ -569,25 +579,30 @@ pub(super) fn stats(c: &Compilation, f: &mut Findings, out: &mut Vec<Diagnostic>
 }
 
 /// L011 in one section.
-fn stats_of(tree: &crate::syntax::SyntaxTree, section: &crate::syntax::Section, out: &mut Vec<Diagnostic>) {
-    {
-        let mut page = None;
-        let mut auth = false;
-        for line in tree.body(section) {
-            let w = |i: usize| line.words.get(i).map_or("", |w| w.value.as_str());
-            match (w(0), w(1)) {
-                ("stats", "enable" | "uri") => page = page.or(Some(line.span)),
-                ("stats", "auth" | "http-request") | ("http-request", "auth") => auth = true,
-                _ => {}
-            }
+fn stats_of(
+    tree: &crate::syntax::SyntaxTree,
+    section: &crate::syntax::Section,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut page = None;
+    let mut auth = false;
+    for line in tree.body(section) {
+        let w = |i: usize| line.words.get(i).map_or("", |w| w.value.as_str());
+        match (w(0), w(1)) {
+            ("stats", "enable" | "uri") => page = page.or(Some(line.span)),
+            ("stats", "auth" | "http-request") | ("http-request", "auth") => auth = true,
+            _ => {}
         }
-        if let (Some(span), false) = (page, auth) {
-            out.push(
-                Diagnostic::new("L011", "the statistics page is served without authentication")
-                    .at(span)
-                    .help("add 'stats auth <user>:<password>' or restrict access with 'http-request auth'"),
-            );
-        }
+    }
+    if let (Some(span), false) = (page, auth) {
+        out.push(
+            Diagnostic::new(
+                "L011",
+                "the statistics page is served without authentication",
+            )
+            .at(span)
+            .help("add 'stats auth <user>:<password>' or restrict access with 'http-request auth'"),
+        );
     }
 }
 
@@ -605,31 +620,29 @@ fn retries_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if !live || !p.kind.has_backend() || p.effective_mode() != Mode::Http {
         return;
     }
-    {
-        if let (Some(on), Some(r)) = (&p.retry_on, &p.retries) {
-            if r.value == 0 && on.value != "none" {
-                out.push(
-                    Diagnostic::new("L012", "'retry-on' has no effect with 'retries 0'")
-                        .at(on.span)
-                        .with_secondary(r.span, "retries disabled here"),
-                );
-            }
+    if let (Some(on), Some(r)) = (&p.retry_on, &p.retries) {
+        if r.value == 0 && on.value != "none" {
+            out.push(
+                Diagnostic::new("L012", "'retry-on' has no effect with 'retries 0'")
+                    .at(on.span)
+                    .with_secondary(r.span, "retries disabled here"),
+            );
         }
-        let reuse = p.http_reuse.as_ref().map_or("safe", |r| r.value.as_str());
-        if matches!(reuse, "aggressive" | "always") {
-            let on = p.retry_on.as_ref().map_or("", |r| r.value.as_str());
-            let covered = on.contains("all-retryable-errors")
-                || ["conn-failure", "empty-response", "response-timeout"]
-                    .iter()
-                    .all(|e| on.split(' ').any(|w| w == *e));
-            if !covered {
-                let span = p.http_reuse.as_ref().map_or(p.header, |r| r.span);
-                out.push(
-                    Diagnostic::new("L013", format!("'http-reuse {reuse}' lets idle connections serve first requests, but 'retry-on' does not cover conn-failure, empty-response and response-timeout"))
-                        .at(span)
-                        .help("add 'retry-on conn-failure empty-response response-timeout' so a request sent on a connection the server just closed is retried"),
-                );
-            }
+    }
+    let reuse = p.http_reuse.as_ref().map_or("safe", |r| r.value.as_str());
+    if matches!(reuse, "aggressive" | "always") {
+        let on = p.retry_on.as_ref().map_or("", |r| r.value.as_str());
+        let covered = on.contains("all-retryable-errors")
+            || ["conn-failure", "empty-response", "response-timeout"]
+                .iter()
+                .all(|e| on.split(' ').any(|w| w == *e));
+        if !covered {
+            let span = p.http_reuse.as_ref().map_or(p.header, |r| r.span);
+            out.push(
+                Diagnostic::new("L013", format!("'http-reuse {reuse}' lets idle connections serve first requests, but 'retry-on' does not cover conn-failure, empty-response and response-timeout"))
+                    .at(span)
+                    .help("add 'retry-on conn-failure empty-response response-timeout' so a request sent on a connection the server just closed is retried"),
+            );
         }
     }
 }
