@@ -75,6 +75,9 @@ fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
 
 use crate::analysis::file_name;
 
+/// A file of a compilation: an open document (borrowed) or a file read from the disk.
+type Source<'d> = (lsp::Url, Cow<'d, SourceFile>);
+
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
@@ -173,7 +176,7 @@ impl Documents {
     /// The workspace sources and the index of `uri` among them, when `uri` is a workspace file.
     /// Open documents are borrowed, not copied (a copy of a large file costs as much as much of
     /// an edit's compilation).
-    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<(lsp::Url, Cow<'_, SourceFile>)>, usize)> {
+    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<Source<'_>>, usize)> {
         let path = uri.to_file_path().ok()?;
         let files = expand(&self.files);
         let focus = files.iter().position(|f| same_file(f, &path))?;
