@@ -53,6 +53,12 @@ impl Session {
         self.resumed
     }
 
+    /// How many proxies the last compilation took the lint findings of from the compilation
+    /// before, instead of running the per-proxy lint rules on them again.
+    pub fn lints_taken(&self) -> usize {
+        self.lints.taken()
+    }
+
     /// How many lines the last compilation parsed when it parsed only the edited lines and
     /// kept the others of the previous tree (`None` when it parsed every line).
     pub fn reparsed(&self) -> Option<usize> {

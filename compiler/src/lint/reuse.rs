@@ -27,6 +27,16 @@ pub(super) enum Slot {
 #[derive(Default)]
 pub struct LintCache {
     proxies: Vec<Vec<(Slot, Vec<Diagnostic>)>>,
+    /// How many proxies the run that made it took the findings of from the run before.
+    taken: usize,
+}
+
+impl LintCache {
+    /// How many proxies the last run took the findings of from the run before, instead of
+    /// looking at them again.
+    pub fn taken(&self) -> usize {
+        self.taken
+    }
 }
 
 /// The findings of one run, taken from the previous run where a proxy is the previous one.
@@ -72,6 +82,7 @@ impl LintReuse {
         }
         let mut next = LintCache::default();
         next.proxies.resize_with(proxies, Vec::new);
+        next.taken = from.iter().filter(|f| !matches!(f, Source::Rules)).count();
         LintReuse { old, from, next }
     }
 
