@@ -60,6 +60,8 @@ pub(crate) struct Reuse<'r, 'a> {
     /// The tree and its diagnostics, parsed by the caller (from the previous tree).
     pub parsed: (SyntaxTree, Vec<Diagnostic>),
     pub bodies: &'r mut ir::reuse::BodyReuse<'a>,
+    /// The previous compilation's lint findings per proxy; left with this one's.
+    pub lints: &'r mut crate::lint::LintCache,
 }
 
 /// [`compile`], with the unchanged lines and proxy bodies of a previous compilation reused.
@@ -98,6 +100,8 @@ fn compile_inner(
     let mut spans = crate::timing::Spans::new("compile");
     let (mut tree, mut diagnostics);
     let ((mut config, mut per_line), lua_samples);
+    // With reuse: the lint findings kept, and the proxies taken from the previous model.
+    let mut lint_reuse = None;
     match reuse {
         Some(r) => {
             (tree, diagnostics) = r.parsed;
@@ -111,6 +115,12 @@ fn compile_inner(
                     ir::build_reusing(&db, &tree, env, options, r.bodies)
                 }
             });
+            let taken = if whole {
+                Vec::new()
+            } else {
+                r.bodies.taken().to_vec()
+            };
+            lint_reuse = Some((r.lints, taken));
             spans.mark("build (reusing)");
         }
         None => {
@@ -148,6 +158,10 @@ fn compile_inner(
                 }
                 (config, per_line) =
                     crate::lua::with_registered(&names, || ir::build(&db, &tree, env, options));
+                // A model built whole took nothing from the previous one.
+                if let Some((_, taken)) = &mut lint_reuse {
+                    taken.clear();
+                }
             }
         }
     }
@@ -186,8 +200,20 @@ fn compile_inner(
     };
     // Lints only make sense on a configuration HAProxy accepts; errors first.
     if run_lints && !c.has_errors() {
-        let lints = crate::lint::run(&c, options);
+        let lints = match lint_reuse {
+            Some((cache, taken)) => {
+                let old = std::mem::take(cache);
+                let mut reuse = crate::lint::LintReuse::new(old, &taken, c.config.proxies.len());
+                let lints = crate::lint::run_reusing(&c, options, &mut reuse);
+                *cache = reuse.into_cache();
+                lints
+            }
+            None => crate::lint::run(&c, options),
+        };
         c.diagnostics.extend(lints);
+    } else if let Some((cache, _)) = lint_reuse {
+        // The findings kept are those of this compilation's model, or none.
+        *cache = crate::lint::LintCache::default();
     }
     spans.mark("lints");
     spans.done();

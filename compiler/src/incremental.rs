@@ -6,8 +6,10 @@
 //! lines outside the edited text taken over (lines after it shifted to where they now stand).
 //! It takes the model of every proxy body whose fingerprint still holds, and a body the edit
 //! changed is built again from the statement the edit reached when the previous build kept its
-//! state there (see [`crate::ir::reuse`]); everything else — globals, defaults, headers, name
-//! resolution, the post-parse checks and lints — runs on the whole configuration as in
+//! state there (see [`crate::ir::reuse`]). The lint rules that look at one proxy at a time take
+//! the previous findings of the proxies the build took unchanged (see [`crate::lint`]'s
+//! `reuse`); everything else — globals, defaults, headers, name resolution, the post-parse
+//! checks, the lints across proxies — runs on the whole configuration as in
 //! [`crate::check::compile`], whose result it equals.
 //!
 //! The previous compilation is taken over when the session holds the only reference to it
@@ -36,6 +38,8 @@ pub struct Session {
     parse_diags: Vec<Diagnostic>,
     /// Lines the last compilation parsed, when it spliced them into the previous tree.
     reparsed: Option<usize>,
+    /// The lint findings of the previous compilation, per proxy.
+    lints: crate::lint::LintCache,
 }
 
 impl Session {
@@ -47,6 +51,12 @@ impl Session {
     /// state the compilation before kept, instead of building them again.
     pub fn resumed(&self) -> usize {
         self.resumed
+    }
+
+    /// How many proxies the last compilation took the lint findings of from the compilation
+    /// before, instead of running the per-proxy lint rules on them again.
+    pub fn lints_taken(&self) -> usize {
+        self.lints.taken()
     }
 
     /// How many lines the last compilation parsed when it parsed only the edited lines and
@@ -74,20 +84,21 @@ impl Session {
                 let parsed = crate::syntax::parse(&db, env);
                 self.parse_diags = parsed.1.clone();
                 let bodies = BodyReuse::new(BodyCache::default(), Previous::None);
-                compile_from(db, env, options, bodies, parsed)
+                compile_from(db, env, options, bodies, parsed, &mut self.lints)
             }
             Some(Ok(mut old)) => {
                 let proxies = std::mem::take(&mut old.config.proxies);
+                let proxies = proxies.into_iter().map(Some).collect();
                 let mut bodies = BodyReuse::new(cache, Previous::Owned(proxies));
                 let tree = OldTree::Owned(&mut old.tree);
                 let parsed = self.parse_again(&old.db, tree, &old_diags, &db, env, &mut bodies);
-                compile_from(db, env, options, bodies, parsed)
+                compile_from(db, env, options, bodies, parsed, &mut self.lints)
             }
             Some(Err(shared)) => {
                 let mut bodies = BodyReuse::new(cache, Previous::Shared(&shared.config.proxies));
                 let tree = OldTree::Shared(&shared.tree);
                 let parsed = self.parse_again(&shared.db, tree, &old_diags, &db, env, &mut bodies);
-                compile_from(db, env, options, bodies, parsed)
+                compile_from(db, env, options, bodies, parsed, &mut self.lints)
             }
         };
         finish(&mut c);
@@ -168,13 +179,14 @@ struct Alignment {
     lines: i64,
 }
 
-/// One compilation of the tree `parsed`, reusing `bodies`.
+/// One compilation of the tree `parsed`, reusing `bodies` and the lint findings `lints`.
 fn compile_from(
     db: SourceDb,
     env: &dyn Environment,
     options: &CheckOptions,
     mut bodies: BodyReuse,
     parsed: (SyntaxTree, Vec<Diagnostic>),
+    lints: &mut crate::lint::LintCache,
 ) -> (Compilation, (BodyCache, usize)) {
     let c = compile_reusing(
         db,
@@ -183,6 +195,7 @@ fn compile_from(
         Some(Reuse {
             parsed,
             bodies: &mut bodies,
+            lints,
         }),
     );
     let resumed = bodies.resumed();

@@ -110,6 +110,30 @@ impl SourceFile {
         &self.line_starts
     }
 
+    /// Replaces the bytes `range` of the text with `with` (an editor's edit), keeping the line
+    /// index: only the replaced and the new text are searched for line feeds, and the lines
+    /// after them move. `range` must lie on character boundaries (it panics otherwise, as
+    /// [`String::replace_range`] does).
+    pub fn replace(&mut self, range: std::ops::Range<usize>, with: &str) {
+        let (start, end) = (range.start, range.end);
+        self.text.replace_range(start..end, with);
+        let delta = with.len() as i64 - (end - start) as i64;
+        // Lines that start inside the replaced bytes (after one of its line feeds) go; those
+        // after it move by the change of length.
+        let first_gone = self.line_starts.partition_point(|&s| s as usize <= start);
+        let first_after = self.line_starts.partition_point(|&s| s as usize <= end);
+        for s in &mut self.line_starts[first_after..] {
+            *s = (i64::from(*s) + delta) as u32;
+        }
+        let added = memchr::memchr_iter(b'\n', with.as_bytes()).map(|i| (start + i + 1) as u32);
+        self.line_starts.splice(first_gone..first_after, added);
+        debug_assert_eq!(
+            self.line_starts,
+            SourceFile::new("", self.text.as_str()).line_starts,
+            "line index after an edit"
+        );
+    }
+
     /// Byte range of 0-based line `line`, without its line terminator.
     pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
         let start = self.line_starts[line] as usize;
@@ -176,7 +200,12 @@ impl SourceDb {
     }
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
-        self.files.push(SourceFile::new(name, text));
+        self.add_file(SourceFile::new(name, text))
+    }
+
+    /// Adds a file already read (its line index made).
+    pub fn add_file(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -261,5 +290,34 @@ mod tests {
         assert_eq!(f.line_col(9), LineCol { line: 2, col: 3 });
         assert_eq!(f.line_count(), 2);
         assert_eq!(&f.text[f.line_range(1)], "  maxconn 10");
+    }
+
+    /// The line index after edits that add, remove and replace line feeds, at the start, in
+    /// the middle and at the end of the text, is the one of the text read afresh.
+    #[test]
+    fn line_index_follows_edits() {
+        let mut f = SourceFile::new("a.cfg", "global\n  maxconn 10\n\ndefaults\n");
+        let edits: [(std::ops::Range<usize>, &str); 7] = [
+            (0..0, "# top\n"),
+            (6..13, ""),
+            (3..3, "\n\nx"),
+            (0..5, "a\nb\nc"),
+            (10..12, "é\n"),
+            (0..0, ""),
+            (0..0, "tail"),
+        ];
+        for (range, with) in edits {
+            let at = range.start.min(f.text.len());
+            let end = range.end.min(f.text.len()).max(at);
+            f.replace(at..end, with);
+            let end = f.text.len();
+            f.replace(end..end, "\nend");
+            assert_eq!(
+                f.line_starts(),
+                SourceFile::new("b.cfg", f.text.as_str()).line_starts(),
+                "{:?}",
+                f.text
+            );
+        }
     }
 }

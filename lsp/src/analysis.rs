@@ -7,11 +7,24 @@ use hapee_compiler::incremental::Session;
 use hapee_compiler::ir::CheckOptions;
 use hapee_compiler::lint::LintConfig;
 use hapee_compiler::registry::SectionKind;
-use hapee_compiler::source::SourceDb;
+use hapee_compiler::source::{SourceDb, SourceFile};
 use hapee_compiler::syntax::{LineKind, ProcessEnv};
 use lsp_types as lsp;
 
-/// A compiled document.
+/// The name a document's file goes by in messages: its path, else the last part of its URI.
+pub(crate) fn file_name(uri: &lsp::Url) -> String {
+    uri.to_file_path()
+        .ok()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| {
+            uri.path()
+                .rsplit('/')
+                .next()
+                .unwrap_or("haproxy.cfg")
+                .to_string()
+        })
+}
+
 /// A compilation of one document, alone or with the other files of its workspace (`-f`
 /// order), seen from that document: `focus` is its file, `uris` name every file.
 pub struct Analysis {
@@ -33,24 +46,16 @@ impl Analysis {
     /// not compiled again.
     pub fn workspace(
         session: &mut Session,
-        sources: &[(lsp::Url, String)],
+        sources: &[(lsp::Url, &SourceFile)],
         focus: usize,
         lints: &LintConfig,
     ) -> Analysis {
         let mut db = SourceDb::new();
-        for (uri, text) in sources {
-            let name = uri
-                .to_file_path()
-                .ok()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| {
-                    uri.path()
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("haproxy.cfg")
-                        .to_string()
-                });
-            db.add(name, text.as_str());
+        for (uri, file) in sources {
+            // A copy with its line index: the text is not searched for line feeds again.
+            let mut file = (*file).clone();
+            file.name = file_name(uri);
+            db.add_file(file);
         }
         // The editor's file may not be on this machine as-is: skip file checks, keep lints.
         let options = CheckOptions {
@@ -85,11 +90,11 @@ impl Analysis {
 
     /// Whether this analysis compiled exactly `sources` (the same files, in the same order,
     /// with the same texts).
-    pub fn compiled(&self, sources: &[(lsp::Url, String)]) -> bool {
+    pub fn compiled(&self, sources: &[(lsp::Url, &SourceFile)]) -> bool {
         self.uris.len() == sources.len()
-            && sources.iter().enumerate().all(|(i, (uri, text))| {
+            && sources.iter().enumerate().all(|(i, (uri, file))| {
                 self.uris[i] == *uri
-                    && self.c.db.file(hapee_compiler::FileId(i as u32)).text == *text
+                    && self.c.db.file(hapee_compiler::FileId(i as u32)).text == file.text
             })
     }
 

@@ -5,7 +5,11 @@ use lsp_types::{Position, Range};
 
 /// The LSP position of byte `offset` in `file`.
 pub fn position(file: &SourceFile, offset: usize) -> Position {
-    let line = file.line_index(offset);
+    in_line(file, file.line_index(offset), offset)
+}
+
+/// The LSP position of byte `offset` of line `line` of `file`.
+fn in_line(file: &SourceFile, line: usize, offset: usize) -> Position {
     let start = file.line_starts()[line] as usize;
     let offset = offset.min(file.text.len());
     let prefix = file.text.get(start..offset).unwrap_or("");
@@ -23,10 +27,17 @@ pub fn position(file: &SourceFile, offset: usize) -> Position {
 }
 
 pub fn range(file: &SourceFile, span: Span) -> Range {
-    Range {
-        start: position(file, span.start as usize),
-        end: position(file, span.end as usize),
-    }
+    let start = position(file, span.start as usize);
+    // Most spans end on the line they start on: that line is tried before a search.
+    let line = start.line as usize;
+    let next_line = file.line_starts().get(line + 1).map(|&s| s as usize);
+    let on_line = span.end >= span.start && next_line.is_none_or(|n| (span.end as usize) < n);
+    let end = if on_line {
+        in_line(file, line, span.end as usize)
+    } else {
+        position(file, span.end as usize)
+    };
+    Range { start, end }
 }
 
 /// The byte offset of an LSP position (clamped to the line and the text).
@@ -47,18 +58,19 @@ pub fn offset(file: &SourceFile, pos: Position) -> usize {
     range.end
 }
 
-/// The byte offset of an LSP position in a plain text (for edits applied before compiling).
-pub fn text_offset(text: &str, pos: Position) -> usize {
-    // The line feeds are found many bytes at a time: an edit far down a large file is found
-    // without walking its lines one by one.
-    let start = match pos.line.checked_sub(1) {
-        None => 0,
-        Some(before) => match memchr::memchr_iter(b'\n', text.as_bytes()).nth(before as usize) {
-            Some(n) => n + 1,
-            None => return text.len(),
-        },
+/// The byte offset of an LSP position in a document being edited, found with its line index
+/// (clamped to the line, before its line feed, and to the text).
+pub fn line_offset(file: &SourceFile, pos: Position) -> usize {
+    let text = file.text.as_str();
+    let starts = file.line_starts();
+    let Some(&start) = starts.get(pos.line as usize) else {
+        return text.len();
     };
-    let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+    let start = start as usize;
+    // The next line's start is just after this line's line feed.
+    let line_end = starts
+        .get(pos.line as usize + 1)
+        .map_or(text.len(), |&next| next as usize - 1);
     let mut units = 0u32;
     for (i, c) in text[start..line_end].char_indices() {
         if units >= pos.character {
@@ -78,7 +90,8 @@ mod tests {
     #[test]
     fn text_offsets_of_positions() {
         let text = "global\n  maxconn é10\n\nlast 𝄞x";
-        let at = |line, character| text_offset(text, Position { line, character });
+        let file = SourceFile::new("a.cfg", text);
+        let at = |line, character| line_offset(&file, Position { line, character });
         assert_eq!(at(0, 0), 0);
         assert_eq!(at(0, 3), 3);
         assert_eq!(at(0, 99), 6, "clamped to the line's end");
@@ -89,5 +102,29 @@ mod tests {
         assert_eq!(at(3, 7), 28 + 4, "𝄞 is two units and four bytes");
         assert_eq!(at(3, 9), text.len());
         assert_eq!(at(4, 0), text.len(), "past the last line");
+    }
+
+    /// A span's range is the positions of its ends, whether it ends on its first line or not.
+    #[test]
+    fn ranges_are_the_positions_of_their_ends() {
+        let text = "global\n  maxconn é10\n\nlast 𝄞x\n";
+        let file = SourceFile::new("a.cfg", text);
+        let ends: Vec<u32> = (0..=text.len() as u32 + 2)
+            .filter(|&i| text.is_char_boundary((i as usize).min(text.len())))
+            .collect();
+        for &start in &ends {
+            for &end in &ends {
+                let span = Span {
+                    file: hapee_compiler::FileId(0),
+                    start,
+                    end,
+                };
+                let want = Range {
+                    start: position(&file, start as usize),
+                    end: position(&file, end as usize),
+                };
+                assert_eq!(range(&file, span), want, "{start}..{end}");
+            }
+        }
     }
 }

@@ -153,7 +153,8 @@ mod tests {
         let mut published = Published::default();
         let mut seen = 0;
         for text in texts {
-            let sources = [(uri.clone(), text.to_string())];
+            let file = hapee_compiler::source::SourceFile::new("publish.cfg", text);
+            let sources = [(uri.clone(), &file)];
             let a = Analysis::workspace(&mut session, &sources, 0, &LintConfig::default());
             seen += a.shown().len();
             let body = body(&uri, Some(&a), &mut published).expect("serialised");

@@ -55,11 +55,21 @@ fn write_raw(out: &mut impl Write, body: &[u8]) -> io::Result<()> {
     out.flush()
 }
 
+/// Standard output, written without its line buffering when the descriptor can be shared:
+/// that buffering looks for the last line feed of every message, and the diagnostics of a
+/// large file are a megabyte of JSON without one. Each message is flushed whole.
+fn output() -> Box<dyn Write> {
+    use std::os::fd::AsFd;
+    match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(io::BufWriter::new(std::fs::File::from(fd))),
+        Err(_) => Box::new(io::stdout()),
+    }
+}
+
 /// Writes messages from both channels as they come, until both are closed.
 fn write_loop(messages: &Receiver<Message>, raw: &Receiver<Vec<u8>>) -> io::Result<()> {
-    let stdout = io::stdout();
+    let mut out = output();
     loop {
-        let mut out = stdout.lock();
         select! {
             recv(messages) -> m => match m {
                 Ok(m) => m.write(&mut out)?,

@@ -7,15 +7,18 @@
 //! alone.
 
 use crate::analysis::Analysis;
-use crate::position::text_offset;
+use crate::position::line_offset;
 use hapee_compiler::lint::LintConfig;
+use hapee_compiler::source::SourceFile;
 use lsp_types as lsp;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Default)]
 pub struct Documents {
-    text: HashMap<lsp::Url, String>,
+    /// Each open document's text, with its line index kept through edits.
+    text: HashMap<lsp::Url, SourceFile>,
     analysis: HashMap<lsp::Url, Analysis>,
     /// Each open document's compilations: an edit compiles again only what it changed.
     sessions: HashMap<lsp::Url, hapee_compiler::incremental::Session>,
@@ -70,6 +73,11 @@ fn expand(files: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+use crate::analysis::file_name;
+
+/// A file of a compilation: an open document (borrowed) or a file read from the disk.
+type Source<'d> = (lsp::Url, Cow<'d, SourceFile>);
+
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
@@ -85,7 +93,8 @@ impl Documents {
     }
 
     pub fn open(&mut self, uri: lsp::Url, text: String) {
-        self.text.insert(uri.clone(), text);
+        self.text
+            .insert(uri.clone(), SourceFile::new(file_name(&uri), text));
         self.edited.insert(uri.clone());
         self.dirty.insert(uri);
         self.touch_all();
@@ -132,17 +141,17 @@ impl Documents {
     /// Applies a `didChange`'s edits in order: a change with a range replaces that range
     /// (incremental sync), one without replaces the whole text.
     pub fn changed(&mut self, uri: lsp::Url, changes: Vec<lsp::TextDocumentContentChangeEvent>) {
-        let Some(text) = self.text.get_mut(&uri) else {
+        let Some(file) = self.text.get_mut(&uri) else {
             return;
         };
         for change in changes {
             match change.range {
                 Some(r) => {
-                    let start = text_offset(text, r.start);
-                    let end = text_offset(text, r.end).max(start);
-                    text.replace_range(start..end, &change.text);
+                    let start = line_offset(file, r.start);
+                    let end = line_offset(file, r.end).max(start);
+                    file.replace(start..end, &change.text);
                 }
-                None => *text = change.text,
+                None => *file = SourceFile::new(file_name(&uri), change.text),
             }
         }
         self.edited.insert(uri.clone());
@@ -165,7 +174,9 @@ impl Documents {
     }
 
     /// The workspace sources and the index of `uri` among them, when `uri` is a workspace file.
-    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<(lsp::Url, String)>, usize)> {
+    /// Open documents are borrowed, not copied (a copy of a large file costs as much as much of
+    /// an edit's compilation).
+    fn sources(&self, uri: &lsp::Url) -> Option<(Vec<Source<'_>>, usize)> {
         let path = uri.to_file_path().ok()?;
         let files = expand(&self.files);
         let focus = files.iter().position(|f| same_file(f, &path))?;
@@ -178,12 +189,16 @@ impl Documents {
                 } else {
                     lsp::Url::from_file_path(f).unwrap_or_else(|_| uri.clone())
                 };
-                let text = self.text.get(&url).cloned().unwrap_or_else(|| {
-                    // Bytes that are not UTF-8 become U+FFFD, and the compiler reports them.
-                    std::fs::read(f)
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default()
-                });
+                let text = self.text.get(&url).map_or_else(
+                    || {
+                        // Bytes that are not UTF-8 become U+FFFD, and the compiler reports them.
+                        let text = std::fs::read(f)
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                            .unwrap_or_default();
+                        Cow::Owned(SourceFile::new(file_name(&url), text))
+                    },
+                    Cow::Borrowed,
+                );
                 (url, text)
             })
             .collect();
@@ -198,10 +213,16 @@ impl Documents {
             let mut spans = hapee_compiler::timing::Spans::new("lsp analysis");
             self.analysis.remove(uri);
             spans.mark("free previous");
+            // Out of the map while the sources borrow the documents.
+            let mut session = self.sessions.remove(uri).unwrap_or_default();
             let text = self.text.get(uri)?;
             let (sources, focus) = self
                 .sources(uri)
-                .unwrap_or_else(|| (vec![(uri.clone(), text.clone())], 0));
+                .unwrap_or_else(|| (vec![(uri.clone(), Cow::Borrowed(text))], 0));
+            let sources: Vec<(lsp::Url, &SourceFile)> = sources
+                .iter()
+                .map(|(u, f)| (u.clone(), f.as_ref()))
+                .collect();
             // Another open file of this workspace, checked again after the same edit, may
             // already have compiled these very texts.
             let shared = self
@@ -215,10 +236,10 @@ impl Documents {
                     let first = sources.first().and_then(|(u, _)| u.to_file_path().ok());
                     let lints = self.lint_config(first.as_deref());
                     spans.mark("sources and lint settings");
-                    let session = self.sessions.entry(uri.clone()).or_default();
-                    Analysis::workspace(session, &sources, focus, &lints)
+                    Analysis::workspace(&mut session, &sources, focus, &lints)
                 }
             };
+            self.sessions.insert(uri.clone(), session);
             spans.mark("compile and lint levels");
             self.analysis.insert(uri.clone(), a);
             spans.done();

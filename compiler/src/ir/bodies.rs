@@ -46,7 +46,7 @@ pub(super) fn build_bodies(
         Some(r) => bodies
             .iter()
             .zip(&fingerprints)
-            .map(|(body, &f)| r.take(db, tree, body.section, f))
+            .map(|(body, &f)| r.take(tree, body.section, f, body.index))
             .collect(),
         // Nothing to reuse: no slot per body (on 10,000 backends that is megabytes of `None`).
         None => Vec::new(),
@@ -100,7 +100,7 @@ pub(super) fn build_bodies(
             None => match fresh.next() {
                 Some((proxy, output, kept)) => {
                     if let (Some(r), Some(kept)) = (reuse.as_deref_mut(), kept) {
-                        r.keep(db, tree, body.section, kept);
+                        r.keep(tree, body.section, kept);
                     }
                     (proxy, output)
                 }
@@ -113,7 +113,7 @@ pub(super) fn build_bodies(
                 b.diags.extend(output.diags.iter().cloned());
                 b.config.files.extend(output.files.iter().cloned());
                 b.config.acl_hosts.extend(output.acl_hosts.iter().cloned());
-                r.remember(db, tree, body.section, fingerprints[i], body.index, output);
+                r.remember(tree, body.section, fingerprints[i], body.index, output);
             }
             None => {
                 b.diags.extend(output.diags);

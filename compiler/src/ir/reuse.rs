@@ -88,19 +88,22 @@ pub(super) struct Kept {
 /// The bodies of the last build, by fingerprint.
 #[derive(Default)]
 pub struct BodyCache {
-    entries: rustc_hash::FxHashMap<u64, Vec<Entry>>,
+    /// One entry per fingerprint (not a list each: thousands of allocations per build)...
+    entries: rustc_hash::FxHashMap<u64, Entry>,
+    /// ...and the entries whose fingerprint an earlier one has (identical sections).
+    more: Vec<(u64, Entry)>,
     checkpoints: Vec<Checkpoint>,
 }
 
 impl BodyCache {
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.checkpoints.is_empty()
+        self.entries.is_empty() && self.more.is_empty() && self.checkpoints.is_empty()
     }
 }
 
-/// The proxies of the previous model: owned (moved out) or shared (cloned).
+/// The proxies of the previous model: owned (moved out, each at most once) or shared (cloned).
 pub enum Previous<'a> {
-    Owned(Vec<Proxy>),
+    Owned(Vec<Option<Proxy>>),
     Shared(&'a [Proxy]),
     None,
 }
@@ -108,10 +111,9 @@ pub enum Previous<'a> {
 impl Previous<'_> {
     fn take(&mut self, index: usize) -> Option<Proxy> {
         match self {
-            Previous::Owned(v) => v.get_mut(index).map(|p| {
-                let placeholder = Proxy::new(p.kind, None, p.header);
-                std::mem::replace(p, placeholder)
-            }),
+            // Taken, not replaced by an empty proxy: thousands of those cost as much to make
+            // and drop as the bookkeeping of the bodies they stood for.
+            Previous::Owned(v) => v.get_mut(index).and_then(Option::take),
             Previous::Shared(v) => v.get(index).cloned(),
             Previous::None => None,
         }
@@ -129,6 +131,9 @@ pub struct BodyReuse<'a> {
     edits: Vec<Option<u32>>,
     /// Statements not built again, as a kept state held them.
     resumed: usize,
+    /// The proxies taken from the previous model: this model's index, the previous one's,
+    /// and how the proxy moved.
+    taken: Vec<(usize, usize, Option<Shifter>)>,
 }
 
 impl<'a> BodyReuse<'a> {
@@ -140,6 +145,7 @@ impl<'a> BodyReuse<'a> {
             defaults: Default::default(),
             edits: Vec::new(),
             resumed: 0,
+            taken: Vec::new(),
         }
     }
 
@@ -155,6 +161,12 @@ impl<'a> BodyReuse<'a> {
     /// The entries to keep for the next build.
     pub fn into_cache(self) -> BodyCache {
         self.next
+    }
+
+    /// The proxies this build took from the previous model: this model's index, the previous
+    /// model's index, and how the proxy moved (`None`: it stands where it stood).
+    pub(crate) fn taken(&self) -> &[(usize, usize, Option<Shifter>)] {
+        &self.taken
     }
 
     /// How many body statements this build did not build again, as kept states held them.
@@ -232,36 +244,44 @@ impl<'a> BodyReuse<'a> {
         h.finish()
     }
 
-    /// The previous build of a body with this fingerprint, moved to where `section` stands.
+    /// The previous build of a body with this fingerprint, moved to where `section` stands,
+    /// for this build's proxy `index`.
     pub(super) fn take(
         &mut self,
-        db: &SourceDb,
         tree: &SyntaxTree,
         section: &Section,
         fingerprint: u64,
+        index: usize,
     ) -> Option<(Proxy, BodyOutput)> {
         let (start, _) = range(tree, section);
-        let line = db.file(section.file).line_index(start as usize);
-        let entries = self.old.entries.get_mut(&fingerprint)?;
-        let at = entries
-            .iter()
-            .position(|e| e.file == section.file && (!e.output.positional || e.line == line))?;
-        let entry = entries.swap_remove(at);
+        let line = section.header;
+        let fits = |e: &Entry| e.file == section.file && (!e.output.positional || e.line == line);
+        let old = &mut self.old;
+        let entry = if old.entries.get(&fingerprint).is_some_and(fits) {
+            old.entries.remove(&fingerprint)?
+        } else {
+            let at = old
+                .more
+                .iter()
+                .position(|(f, e)| *f == fingerprint && fits(e))?;
+            old.more.swap_remove(at).1
+        };
         let mut proxy = self.previous.take(entry.proxy)?;
         let mut output = entry.output;
         let delta = i64::from(start) - i64::from(entry.start);
-        if delta != 0 {
-            let s = Shifter {
-                file: entry.file,
-                from: entry.start,
-                to: entry.end,
-                delta,
-            };
-            proxy.shift(&s);
-            output.diags.shift(&s);
-            output.files.shift(&s);
-            output.acl_hosts.shift(&s);
+        let shifter = (delta != 0).then_some(Shifter {
+            file: entry.file,
+            from: entry.start,
+            to: entry.end,
+            delta,
+        });
+        if let Some(s) = &shifter {
+            proxy.shift(s);
+            output.diags.shift(s);
+            output.files.shift(s);
+            output.acl_hosts.shift(s);
         }
+        self.taken.push((index, entry.proxy, shifter));
         Some((proxy, output))
     }
 
@@ -278,7 +298,7 @@ impl<'a> BodyReuse<'a> {
         globals: &impl std::hash::Hash,
     ) -> Plan {
         let (start, _) = range(tree, section);
-        let line = db.file(section.file).line_index(start as usize);
+        let line = section.header;
         let mut plan = Plan::default();
         let candidates: Vec<(usize, usize)> = self
             .old
@@ -320,12 +340,12 @@ impl<'a> BodyReuse<'a> {
     }
 
     /// Keeps the state the build of `section` kept, for the next build.
-    pub(super) fn keep(&mut self, db: &SourceDb, tree: &SyntaxTree, section: &Section, kept: Kept) {
+    pub(super) fn keep(&mut self, tree: &SyntaxTree, section: &Section, kept: Kept) {
         let (start, _) = range(tree, section);
         self.next.checkpoints.push(Checkpoint {
             file: section.file,
             start,
-            line: db.file(section.file).line_index(start as usize),
+            line: section.header,
             done: kept.done,
             fingerprint: kept.fingerprint,
             state: kept.state,
@@ -335,7 +355,6 @@ impl<'a> BodyReuse<'a> {
     /// Records the body of proxy `index` of this build.
     pub(super) fn remember(
         &mut self,
-        db: &SourceDb,
         tree: &SyntaxTree,
         section: &Section,
         fingerprint: u64,
@@ -343,19 +362,22 @@ impl<'a> BodyReuse<'a> {
         output: BodyOutput,
     ) {
         let (start, end) = range(tree, section);
-        let line = db.file(section.file).line_index(start as usize);
-        self.next
-            .entries
-            .entry(fingerprint)
-            .or_default()
-            .push(Entry {
-                proxy: index,
-                file: section.file,
-                start,
-                end,
-                line,
-                output,
-            });
+        let entry = Entry {
+            proxy: index,
+            file: section.file,
+            start,
+            end,
+            line: section.header,
+            output,
+        };
+        match self.next.entries.entry(fingerprint) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(entry);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.next.more.push((fingerprint, entry));
+            }
+        }
     }
 }
 

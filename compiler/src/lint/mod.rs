@@ -3,6 +3,7 @@
 //! `# hapee: allow(CODE)` comment on the line), and a fix where one exists.
 
 mod config;
+mod reuse;
 mod rules;
 
 use crate::check::Compilation;
@@ -10,22 +11,25 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::CheckOptions;
 
 pub use config::{Level, LintConfig};
+use reuse::Findings;
+pub use reuse::LintCache;
+pub(crate) use reuse::LintReuse;
 
-type Rule = fn(&Compilation, &CheckOptions, &mut Vec<Diagnostic>);
+type Rule = fn(&Compilation, &CheckOptions, &mut Findings, &mut Vec<Diagnostic>);
 
 /// Every lint rule, in the order their findings are reported.
 const RULES: [Rule; 11] = [
-    |c, _, out| rules::references(&c.config, out),
-    |c, _, out| rules::rule_order(&c.config, out),
-    |c, _, out| rules::addresses(&c.config, out),
-    |c, _, out| rules::health_checks(&c.config, out),
-    |c, _, out| rules::host_matching(&c.config, out),
-    |c, _, out| rules::modes(&c.config, out),
-    |c, _, out| rules::stats(c, out),
-    |c, _, out| rules::retries(&c.config, out),
-    |c, _, out| rules::rings(&c.config, out),
-    rules::global,
-    |c, _, out| crate::ir::quic::lints(&c.config, out),
+    |c, _, f, out| rules::references(&c.config, f, out),
+    |c, _, f, out| rules::rule_order(&c.config, f, out),
+    |c, _, f, out| rules::addresses(&c.config, f, out),
+    |c, _, f, out| rules::health_checks(&c.config, f, out),
+    |c, _, f, out| rules::host_matching(&c.config, f, out),
+    |c, _, f, out| rules::modes(&c.config, f, out),
+    |c, _, f, out| rules::stats(c, f, out),
+    |c, _, f, out| rules::retries(&c.config, f, out),
+    |c, _, _, out| rules::rings(&c.config, out),
+    |c, options, _, out| rules::global(c, options, out),
+    |c, _, _, out| crate::ir::quic::lints(&c.config, out),
 ];
 
 /// Above this many proxies the rules run on two threads (below, a thread costs more than the
@@ -36,8 +40,9 @@ const PARALLEL_PROXIES: usize = 2048;
 pub fn run(c: &Compilation, options: &CheckOptions) -> Vec<Diagnostic> {
     let run_rules = |rules: &[Rule]| {
         let mut out = Vec::new();
+        let mut findings = Findings { reuse: None };
         for rule in rules {
-            rule(c, options, &mut out);
+            rule(c, options, &mut findings, &mut out);
         }
         out
     };
@@ -58,4 +63,20 @@ pub fn run(c: &Compilation, options: &CheckOptions) -> Vec<Diagnostic> {
         }
         out
     })
+}
+
+/// [`run`], taking the findings of the proxies that are those of the previous compilation
+/// from `reuse` (and keeping this run's there), in one thread: most findings are taken, not
+/// computed.
+pub(crate) fn run_reusing(
+    c: &Compilation,
+    options: &CheckOptions,
+    reuse: &mut LintReuse,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut findings = Findings { reuse: Some(reuse) };
+    for rule in &RULES {
+        rule(c, options, &mut findings, &mut out);
+    }
+    out
 }
