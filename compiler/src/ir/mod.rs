@@ -5,6 +5,7 @@
 //! per-line errors. [`check`] then runs the post-parse checks HAProxy makes once every section is
 //! known (name resolution, inheritance rules, thread mapping, mode compatibility).
 
+mod acl;
 mod bind;
 mod bodies;
 pub(crate) use bind::check_ignore_err;

@@ -3,7 +3,7 @@
 use super::build::{check_prefix, invalid_char, tight, Builder, Stmt};
 use super::model::*;
 use super::values::{atol, parse_time, TimeError, TimeUnit};
-use super::{bind, directives, exprs, keywords};
+use super::{acl, bind, directives, exprs, keywords};
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::SectionKind;
 
@@ -375,7 +375,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 }
             }
         }
-        "acl" => exprs::acl_decl(b, index, stmt),
+        "acl" => acl::acl_decl(b, index, stmt),
         "http-request"
         | "http-response"
         | "http-after-response"
