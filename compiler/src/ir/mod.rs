@@ -29,6 +29,7 @@ pub(crate) use shift::{Shift, Shifter};
 mod stkctr;
 pub(crate) use rules::unknown_service;
 mod threads;
+mod timeouts;
 mod tls_lists;
 pub mod values;
 
