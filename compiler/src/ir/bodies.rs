@@ -1,10 +1,10 @@
 //! Proxy bodies (frontends, backends, listens): built in order on small configurations, in
 //! contiguous shares on all cores on large ones, and put back into the model in source order.
 
-use super::build::{proxy_body, Body, Builder, PARALLEL_BODY_LINES};
+use super::build::{proxy_body, proxy_body_taking, Body, BodyWords, Builder, PARALLEL_BODY_LINES};
 use super::model::*;
 use crate::diagnostic::Diagnostic;
-use crate::syntax::{Line, SyntaxTree};
+use crate::syntax::SyntaxTree;
 
 /// Shares of the proxy bodies per thread (see [`build_bodies_from`]).
 const SHARES_PER_THREAD: usize = 4;
@@ -54,8 +54,8 @@ pub(super) fn build_bodies(
     let missing: Vec<usize> = (0..bodies.len())
         .filter(|&i| built.get(i).is_none_or(Option::is_none))
         .collect();
-    // Lines taken out of the tree go with their proxies to the threads, which free them.
-    let taken: Vec<Option<Vec<Line>>> = missing.iter().map(|&i| bodies[i].lines.take()).collect();
+    // Words taken out of the tree go with their proxies to the threads, which free them.
+    let taken: Vec<Option<BodyWords>> = missing.iter().map(|&i| bodies[i].lines.take()).collect();
     let missing: Vec<&Body> = missing.iter().map(|&i| &bodies[i]).collect();
     let plans: Vec<Plan> = match reuse.as_deref_mut() {
         Some(r) => missing
@@ -89,25 +89,28 @@ pub(super) fn build_bodies(
         workers.min(missing.len())
     };
     spans.mark("reuse");
-    // Each share's results are freed as soon as they are moved into the model.
+    // The fresh proxies are built in their places in the model; each share's outputs are
+    // freed as soon as they are merged.
     let mut fresh = build_bodies_from(b, tree, &missing, workers, plans, taken)
         .into_iter()
         .flatten();
     spans.mark("build");
     for (i, body) in bodies.iter().enumerate() {
-        let (proxy, output) = match built.get_mut(i).and_then(Option::take) {
-            Some(done) => done,
+        let output = match built.get_mut(i).and_then(Option::take) {
+            Some((proxy, output)) => {
+                b.config.proxies[body.index] = proxy;
+                output
+            }
             None => match fresh.next() {
-                Some((proxy, output, kept)) => {
+                Some((output, kept)) => {
                     if let (Some(r), Some(kept)) = (reuse.as_deref_mut(), kept) {
                         r.keep(tree, body.section, kept);
                     }
-                    (proxy, output)
+                    output
                 }
                 None => continue,
             },
         };
-        b.config.proxies[body.index] = proxy;
         match reuse.as_deref_mut() {
             Some(r) => {
                 b.diags.extend(output.diags.iter().cloned());
@@ -141,62 +144,71 @@ pub(super) fn build_bodies(
 
 use super::reuse::{BodyOutput, Kept, Plan};
 
-/// A body's proxy and output, and the state it kept for the next build.
-type Built = (Proxy, BodyOutput, Option<Kept>);
+/// A body's output, and the state it kept for the next build (its proxy is built in place).
+type Built = (BodyOutput, Option<Kept>);
 
-/// A body's proxy as its header opened it, how to build it, and its lines when they were taken
-/// out of the tree.
-type Opened = (Proxy, Plan, Option<Vec<Line>>);
+/// A body's proxy in the model (as its header opened it, then as built), how to build it, and
+/// its lines' words when they were taken out of the tree.
+type Opened<'p> = (&'p mut Proxy, Plan, Option<BodyWords>);
 
-/// Builds `bodies` (their proxies as their headers opened them, taken from `b`) with `workers`
-/// threads, each as its plan says when there is one, and returns each one's proxy and output
-/// in order, share by share (not gathered in one list: on a large configuration that would
-/// hold every built proxy twice).
+/// Builds `bodies` (their proxies as their headers opened them, in `b`'s model) with `workers`
+/// threads, each as its plan says when there is one. Each proxy is built in its place in the
+/// model (a share's thread has its proxies' places, and no copy of them is held beside the
+/// model); the outputs are returned in order, share by share (not gathered in one list).
 fn build_bodies_from(
     b: &mut Builder,
     tree: &SyntaxTree,
     bodies: &[&Body],
     workers: usize,
     plans: Vec<Plan>,
-    lines: Vec<Option<Vec<Line>>>,
+    lines: Vec<Option<BodyWords>>,
 ) -> Vec<Vec<Built>> {
+    let (db, env) = (b.db, b.env);
     let mut plans = plans.into_iter();
     let mut lines = lines.into_iter();
-    let mut opened: Vec<Opened> = bodies
-        .iter()
-        .map(|body| {
-            let p = &mut b.config.proxies[body.index];
-            let placeholder = Proxy::new(p.kind, None, p.header);
-            let plan = plans.next().unwrap_or_default();
-            let taken = lines.next().flatten();
-            (std::mem::replace(p, placeholder), plan, taken)
-        })
-        .collect();
-    let (db, env) = (b.db, b.env);
+    // The bodies' places in the model, in order (the bodies come in the model's order; the
+    // proxies between them are defaults sections, built already).
+    let mut places = b
+        .config
+        .proxies
+        .iter_mut()
+        .enumerate()
+        .filter(|(at, _)| bodies.binary_search_by_key(at, |d| d.index).is_ok())
+        .map(|(_, p)| p);
+    let mut open = |bodies: &[&Body]| -> Vec<Opened> {
+        bodies
+            .iter()
+            .filter_map(|_| {
+                let place = places.next()?;
+                let plan = plans.next().unwrap_or_default();
+                let taken = lines.next().flatten();
+                Some((place, plan, taken))
+            })
+            .collect()
+    };
     if workers < 2 {
+        let mut opened = open(bodies);
         let mut w = Builder::new(db, env);
         return vec![build_share(&mut w, tree, bodies, &mut opened)];
     }
     // Contiguous shares of about the same number of lines, several per thread: lines differ in
     // cost (a condition costs more than a server), so threads take the next share when done.
-    let lines: usize = bodies.iter().map(|d| d.section.body.len()).sum();
+    // Each share's proxies are opened straight into its own list: opening them all in one list
+    // first and then cutting it held every opened proxy twice, at the build's peak.
+    let lines_in_bodies: usize = bodies.iter().map(|d| d.section.body.len()).sum();
     let count = workers * SHARES_PER_THREAD;
     let mut shares: Vec<(&[&Body], Vec<Opened>)> = Vec::with_capacity(count);
     let (mut from, mut acc) = (0, 0);
-    let mut rest = opened.into_iter();
     for (i, body) in bodies.iter().enumerate() {
         acc += body.section.body.len();
-        if acc * count >= lines * (shares.len() + 1) && shares.len() + 1 < count {
-            shares.push((
-                &bodies[from..=i],
-                rest.by_ref().take(i + 1 - from).collect(),
-            ));
+        if acc * count >= lines_in_bodies * (shares.len() + 1) && shares.len() + 1 < count {
+            shares.push((&bodies[from..=i], open(&bodies[from..=i])));
             from = i + 1;
         }
     }
-    shares.push((&bodies[from..], rest.collect()));
+    shares.push((&bodies[from..], open(&bodies[from..])));
     /// A share's opened proxies, then what they built into.
-    type Slot = std::sync::Mutex<(Vec<Opened>, Vec<Built>)>;
+    type Slot<'p> = std::sync::Mutex<(Vec<Opened<'p>>, Vec<Built>)>;
     let slots: Vec<Slot> = shares
         .into_iter()
         .map(|(_, proxies)| std::sync::Mutex::new((proxies, Vec::new())))
@@ -221,7 +233,8 @@ fn build_bodies_from(
         let (proxies, out) = &mut *slot;
         let mut w = Builder::new(db, env);
         *out = build_share(&mut w, tree, &bodies[range.clone()], proxies);
-        // Only placeholders are left: free them now rather than with the other shares.
+        // Only the places and spent plans are left: free them now rather than with the other
+        // shares.
         *proxies = Vec::new();
     };
     let lua_scope = crate::lua::scope();
@@ -253,7 +266,8 @@ fn build_bodies_from(
         .collect()
 }
 
-/// Builds `bodies` one after the other with `w`, each from its opened proxy and plan.
+/// Builds `bodies` one after the other with `w`, each from its opened proxy and plan, into
+/// that proxy's place.
 fn build_share(
     w: &mut Builder,
     tree: &SyntaxTree,
@@ -261,16 +275,18 @@ fn build_share(
     opened: &mut [Opened],
 ) -> Vec<Built> {
     let mut out = Vec::with_capacity(bodies.len());
-    for (body, (proxy, plan, lines)) in bodies.iter().zip(opened.iter_mut()) {
-        let placeholder = Proxy::new(proxy.kind, None, proxy.header);
+    for (body, (place, plan, lines)) in bodies.iter().zip(opened.iter_mut()) {
+        let placeholder = Proxy::new(place.kind, None, place.header);
         w.config.proxies.clear();
-        w.config.proxies.push(std::mem::replace(proxy, placeholder));
+        w.config
+            .proxies
+            .push(std::mem::replace(*place, placeholder));
         w.positional.set(false);
         let plan = std::mem::take(plan);
         let kept = match lines.take() {
-            // Freed here, once built: no use is left for them.
-            Some(lines) => {
-                proxy_body(w, lines.iter(), body, 0);
+            // Freed line by line as they are built: no use is left for them.
+            Some(words) => {
+                proxy_body_taking(w, tree.body(body.section), words, body, 0);
                 None
             }
             None if plan.resume.is_none() && plan.capture.is_none() => {
@@ -279,11 +295,10 @@ fn build_share(
             }
             None => super::reuse::build_planned(w, tree, body, plan),
         };
-        let Some(built) = w.config.proxies.pop() else {
-            continue;
-        };
+        if let Some(built) = w.config.proxies.pop() {
+            **place = built;
+        }
         out.push((
-            built,
             BodyOutput {
                 diags: std::mem::take(&mut w.diags),
                 files: std::mem::take(&mut w.config.files),

@@ -436,9 +436,10 @@ fn workers_for(tree: &SyntaxTree) -> usize {
     }
 }
 
-/// The body lines of every frontend, backend and listen section (by section index; `None`
-/// for other sections), their words moved out of `tree`.
-fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<Vec<Line>>> {
+/// The words of each body line of every frontend, backend and listen section (by section
+/// index; `None` for other sections), moved out of `tree`. Only the words move: the lines stay
+/// in the tree, where the build reads their spans.
+fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<BodyWords>> {
     let SyntaxTree { files, sections } = tree;
     sections
         .iter()
@@ -447,16 +448,7 @@ fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<Vec<Line>>> {
                 return None;
             }
             let lines = &mut files[s.file.0 as usize].lines;
-            let taken = s.body.iter().map(|&i| {
-                let line = &mut lines[i];
-                Line {
-                    span: line.span,
-                    kind: line.kind,
-                    words: std::mem::take(&mut line.words),
-                    comment: line.comment,
-                    active: line.active,
-                }
-            });
+            let taken = s.body.iter().map(|&i| std::mem::take(&mut lines[i].words));
             Some(taken.collect())
         })
         .collect()
@@ -503,7 +495,7 @@ fn build_from(
     _options: &CheckOptions,
     workers: usize,
     reuse: Option<&mut super::reuse::BodyReuse>,
-    mut taken: Vec<Option<Vec<Line>>>,
+    mut taken: Vec<Option<BodyWords>>,
 ) -> (Config, Vec<Diagnostic>) {
     let mut b = Builder::new(db, env);
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
@@ -602,9 +594,13 @@ pub(super) struct Body<'a> {
     pub index: usize,
     pub section: &'a crate::syntax::Section,
     pub globals: GlobalsSeen,
-    /// The body's lines when they were taken out of the tree (see [`build_consuming`]).
-    pub lines: Option<Vec<Line>>,
+    /// The words of the body's lines when they were taken out of the tree (see
+    /// [`build_consuming`]).
+    pub lines: Option<BodyWords>,
 }
+
+/// The words of a proxy body's lines, taken out of the tree, one entry per line.
+pub(super) type BodyWords = Vec<Box<[Word]>>;
 
 /// Builds proxy `index`'s body from its statement `lines`.
 pub(super) fn proxy_body<'l>(
@@ -613,26 +609,54 @@ pub(super) fn proxy_body<'l>(
     body: &Body,
     index: usize,
 ) {
-    start_body(b, lines.clone(), body, index);
+    start_body(
+        b,
+        server_lines(lines.clone().map(|l| &*l.words)),
+        body,
+        index,
+    );
     for line in lines {
         proxy::statement(b, index, &Stmt { line });
     }
 }
 
-/// Readies `b` for the statements (`lines`) of proxy `index`'s body.
-pub(super) fn start_body<'l>(
+/// [`proxy_body`] for a body whose `words` were taken out of the tree's `lines`: each line's
+/// words are freed as soon as its statement is built, so a large body's words and what was
+/// built from them are not all held together.
+pub(super) fn proxy_body_taking<'l>(
     b: &mut Builder,
     lines: impl Iterator<Item = &'l Line>,
+    words: BodyWords,
     body: &Body,
     index: usize,
 ) {
+    start_body(b, server_lines(words.iter().map(|w| &**w)), body, index);
+    for (line, words) in lines.zip(words) {
+        let line = Line {
+            span: line.span,
+            kind: line.kind,
+            words,
+            comment: line.comment,
+            active: line.active,
+        };
+        proxy::statement(b, index, &Stmt { line: &line });
+    }
+}
+
+/// How many of the lines (given by their words) are `server` lines.
+pub(super) fn server_lines<'w>(lines: impl Iterator<Item = &'w [Word]>) -> usize {
+    lines
+        .filter(|words| words.first().is_some_and(|w| w.value == "server"))
+        .count()
+}
+
+/// Readies `b` for the statements of proxy `index`'s body, of which `servers` are `server`
+/// lines.
+pub(super) fn start_body(b: &mut Builder, servers: usize, body: &Body, index: usize) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
     b.in_proxy.acls.clear();
     b.in_proxy.acl_decls.clear();
-    let servers = lines
-        .filter(|l| l.words.first().is_some_and(|w| w.value == "server"))
-        .count();
     b.config.proxies[index].servers.reserve_exact(servers);
 }
 

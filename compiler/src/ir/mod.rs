@@ -5,6 +5,7 @@
 //! per-line errors. [`check`] then runs the post-parse checks HAProxy makes once every section is
 //! known (name resolution, inheritance rules, thread mapping, mode compatibility).
 
+mod acl;
 mod bind;
 mod bodies;
 pub(crate) use bind::check_ignore_err;
@@ -28,6 +29,7 @@ pub(crate) use shift::{Shift, Shifter};
 mod stkctr;
 pub(crate) use rules::unknown_service;
 mod threads;
+mod timeouts;
 mod tls_lists;
 pub mod values;
 

@@ -1,25 +1,11 @@
 //! Proxy sections (`defaults`, `frontend`, `backend`, `listen`): headers, inheritance and statements.
 
-use super::build::{check_prefix, invalid_char, tight, Builder, Stmt};
+use super::build::{check_prefix, invalid_char, Builder, Stmt};
 use super::model::*;
-use super::values::{atol, parse_time, TimeError, TimeUnit};
-use super::{bind, directives, exprs, keywords};
+use super::values::atol;
+use super::{acl, bind, directives, exprs, keywords, timeouts};
 use crate::diagnostic::{Diagnostic, Edit, HaproxyForm, Severity};
 use crate::registry::SectionKind;
-
-const TIMEOUTS: [&str; 11] = [
-    "client",
-    "server",
-    "connect",
-    "check",
-    "queue",
-    "http-keep-alive",
-    "http-request",
-    "tunnel",
-    "tarpit",
-    "client-fin",
-    "server-fin",
-];
 
 /// Opens a proxy section; returns its index, or `None` when the header is unusable (HAProxy aborts).
 pub(super) fn open(b: &mut Builder, kind: SectionKind, head: &Stmt) -> Option<usize> {
@@ -331,9 +317,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "bind" => bind::bind_line(b, index, stmt),
         "server" | "default-server" | "server-template" => bind::server_line(b, index, stmt),
         "external-check" => external_check(b, stmt, at),
-        "timeout" => timeout(b, index, stmt),
+        "timeout" => timeouts::timeout(b, index, stmt),
         "clitimeout" | "srvtimeout" | "contimeout" => {
-            legacy_timeout(b, stmt, at);
+            timeouts::legacy_timeout(b, stmt, at);
         }
         "option" if at == 1 && !option_negatable(stmt.word(at + 1)) => {
             b.push(
@@ -375,7 +361,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 }
             }
         }
-        "acl" => exprs::acl_decl(b, index, stmt),
+        "acl" => acl::acl_decl(b, index, stmt),
         "http-request"
         | "http-response"
         | "http-after-response"
@@ -649,13 +635,6 @@ fn external_check(b: &mut Builder, stmt: &Stmt, at: usize) {
     b.push(Diagnostic::new("E111", message).at(stmt.span_from(at)));
 }
 
-/// The pre-2.1 timeout keywords, written alone or after `timeout`, and their replacements.
-const LEGACY_TIMEOUTS: [(&str, &str); 3] = [
-    ("clitimeout", "client"),
-    ("srvtimeout", "server"),
-    ("contimeout", "connect"),
-];
-
 /// `option httpchk <method> <uri> <version>`: 2.7 rejects headers or a body hidden after the
 /// version (`HTTP/1.1\r\nHost:\ x`).
 fn httpchk_version(b: &mut Builder, stmt: &Stmt, version: usize) {
@@ -672,134 +651,6 @@ fn httpchk_version(b: &mut Builder, stmt: &Stmt, version: usize) {
         .help("keep the version alone and add each header with 'http-check send hdr <name> <value>'"),
     );
 }
-
-/// Reports a legacy timeout keyword at word `at`; false when the word is not one.
-fn legacy_timeout(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
-    let name = stmt.word(at);
-    let Some((old, new)) = LEGACY_TIMEOUTS.iter().find(|(o, _)| *o == name) else {
-        return false;
-    };
-    b.push(
-        Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
-            .at(stmt.span(at))
-            .replace_with(stmt.span(at), Some(&format!("timeout {new}"))),
-    );
-    true
-}
-
-fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
-    let name = stmt.word(1);
-    if legacy_timeout(b, stmt, 1) {
-        return;
-    }
-    if !TIMEOUTS.contains(&name) {
-        b.push(
-            Diagnostic::new(
-                "E209",
-                format!(
-                    "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{name}')"
-                ),
-            )
-            .at(stmt.span(1))
-            .label("unknown timeout")
-            .replace_with(
-                stmt.span(1),
-                crate::registry::best_match(name, TIMEOUTS.iter().copied()),
-            ),
-        );
-        return;
-    }
-    let value = stmt.word(2);
-    if value.is_empty() {
-        b.push(
-            Diagnostic::new(
-                "E210",
-                format!("'timeout {name}' expects an integer value (in milliseconds)"),
-            )
-            .at(stmt.span(2)),
-        );
-        return;
-    }
-    let ms = match parse_time(value, TimeUnit::Ms) {
-        Ok(d) => {
-            if let Some(junk) = d.trailing_junk {
-                warn_time_junk(b, stmt, 2, junk);
-            }
-            d.value
-        }
-        Err(TimeError::Overflow) => {
-            b.push(Diagnostic::new("E210", format!("timer overflow in argument '{value}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)")).at(stmt.span(2)));
-            return;
-        }
-        Err(TimeError::Underflow) => {
-            b.push(Diagnostic::new("E210", format!("timer underflow in argument '{value}' to 'timeout {name}' (minimum non-null value is 1 ms)")).at(stmt.span(2)));
-            return;
-        }
-        Err(TimeError::Char(i)) => {
-            let c = value[i..].chars().next().unwrap_or(' ');
-            b.push(
-                Diagnostic::new(
-                    "E210",
-                    format!("unexpected character '{c}' in 'timeout {name}'"),
-                )
-                .at(stmt.span(2)),
-            );
-            return;
-        }
-    };
-    if !stmt.word(3).is_empty() {
-        b.push(
-            Diagnostic::new(
-                "E211",
-                format!(
-                    "'timeout {name}' : unexpected extra argument '{}' after value '{value}'.",
-                    stmt.word(3)
-                ),
-            )
-            .at(stmt.span_from(3)),
-        );
-        return;
-    }
-    let p = &b.config.proxies[index];
-    let fe_only = matches!(name, "client" | "client-fin");
-    let be_only = matches!(
-        name,
-        "server" | "connect" | "check" | "queue" | "tunnel" | "server-fin"
-    );
-    if (fe_only && !p.kind.has_frontend()) || (be_only && !p.kind.has_backend()) {
-        let msg = format!(
-            "'timeout {name}' will be ignored because {} '{}' has no {} capability",
-            p.kind.type_str(),
-            p.name_str(),
-            if be_only { "backend" } else { "frontend" }
-        );
-        b.push(
-            Diagnostic::new("W212", msg)
-                .at(stmt.whole())
-                .severity(Severity::Warning),
-        );
-        return;
-    }
-    b.config.proxies[index]
-        .timeouts
-        .push((name.into(), Spanned::new(ms, stmt.span(2))));
-}
-
-/// HAProxy accepts `5sec` with a warning: only the first unit letter counts.
-pub(super) fn warn_time_junk(b: &mut Builder, stmt: &Stmt, i: usize, junk: usize) {
-    let value = stmt.word(i);
-    let c = value[junk..].chars().next().unwrap_or(' ');
-    b.push(
-        tight(Diagnostic::new(
-            "W213",
-            format!("unexpected character '{c}' after the timer value '{value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."),
-        ))
-        .at(stmt.span(i))
-        .severity(Severity::Warning)
-        .form(HaproxyForm::Bare),
-    );
-}
-
 /// `filter spoe [engine <name>] config <file>`: HAProxy wraps the filter's error in quotes.
 fn spoe_filter(b: &mut Builder, stmt: &Stmt) {
     let mut config = None;

@@ -16,7 +16,7 @@
 //! still the same and the section starts at the same byte — typing on one line of a large
 //! frontend rebuilds the statements from that line on, not the thousands before it.
 
-use super::build::{start_body, Body, Builder, ProxyNames, Stmt};
+use super::build::{server_lines, start_body, Body, Builder, ProxyNames, Stmt};
 use super::model::{AclHost, FileRef, Proxy};
 use super::shift::{Shift, Shifter};
 use crate::diagnostic::Diagnostic;
@@ -391,7 +391,12 @@ pub(super) fn build_planned(
     plan: Plan,
 ) -> Option<Kept> {
     let Some((state, done)) = plan.resume else {
-        start_body(w, tree.body(body.section), body, 0);
+        start_body(
+            w,
+            server_lines(tree.body(body.section).map(|l| &*l.words)),
+            body,
+            0,
+        );
         return build_statements(w, tree, body, 0, plan.capture);
     };
     let state = *state;

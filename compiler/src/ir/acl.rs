@@ -1,0 +1,536 @@
+//! ACL declarations (`acl <name> <criterion> [flags] [patterns]`): the criterion, the option
+//! words before the patterns, the match method, and the integer patterns, checked as HAProxy's ACL
+//! parser does. Anonymous ACLs in conditions reuse the criterion and option checks.
+
+use super::build::{Builder, Stmt};
+use super::exprs::{inner_span, map_file_ref, map_files, raw_len};
+use super::model::*;
+use crate::diagnostic::Diagnostic;
+use crate::expr::sample;
+use crate::source::Span;
+
+/// Parses a sample expression from the criterion of an ACL (an ACL keyword such as `path_beg`
+/// stands for its fetch).
+fn acl_criterion(text: &str) -> String {
+    let name_len = text.find(['(', ',']).unwrap_or(text.len());
+    match crate::registry::acl_keyword(&text[..name_len]) {
+        Some(k) if !matches!(k.fetch, "" | "NULL") && k.fetch != &text[..name_len] => {
+            format!("{}{}", k.fetch, &text[name_len..])
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// An `acl <name> <criterion> …` line.
+pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let errors_before = b.diags.len();
+    let name = stmt.spanned(1);
+    if name.value.is_empty() {
+        b.push(Diagnostic::new("E501", "'acl' expects a name and a criterion.").at(stmt.span(0)));
+        return;
+    }
+    if let Some(c) = name
+        .value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    {
+        b.push(
+            Diagnostic::new("E501", format!("error detected while parsing ACL '{}' : ACL keyword name '{}' contains invalid character '{c}'.", name.value, name.value))
+                .at(name.span),
+        );
+        return;
+    }
+    let criterion = stmt.spanned(2);
+    if criterion.value.is_empty() {
+        b.push(
+            Diagnostic::new(
+                "E501",
+                format!(
+                    "error detected while parsing ACL '{}' : missing ACL expression.",
+                    name.value
+                ),
+            )
+            .at(stmt.span(1)),
+        );
+    } else if let Some(output) = check_acl_expr(
+        b,
+        index,
+        |_| {
+            (
+                format!("error detected while parsing ACL '{}' : ", name.value),
+                ".",
+            )
+        },
+        &criterion,
+        RefContext::Acl,
+    ) {
+        let rest = stmt.spanned_from(3);
+        let words: Vec<(Span, &str)> = rest.iter().map(|w| (w.span, w.value.as_str())).collect();
+        let options = acl_options(&words);
+        // HAProxy reads each `-f` file as it meets the option, before any later error (and
+        // refuses the first one of an expression without a match method).
+        let files = if method_required(&criterion.value, output, &options).is_some() {
+            &[][..]
+        } else {
+            &options.files[..]
+        };
+        for &(span, file) in files {
+            let prefix = format!("error detected while parsing ACL '{}' : ", name.value);
+            b.pattern_file_ref(Spanned::new(file.into(), span), prefix, ".");
+        }
+        let unmatched = options
+            .error
+            .is_none()
+            .then(|| method_required(&criterion.value, output, &options))
+            .flatten();
+        match options.error {
+            None if unmatched.is_some() => b.push(
+                Diagnostic::new(
+                    "E510",
+                    format!(
+                        "error detected while parsing ACL '{}' : {}.",
+                        name.value,
+                        unmatched.unwrap_or_default()
+                    ),
+                )
+                .at(criterion.span)
+                .label("no default match method for this sample type")
+                .help("name the match method with '-m' (str, bin, int, found...)"),
+            ),
+            Some((at, message)) => b.push(
+                Diagnostic::new(
+                    "E508",
+                    format!(
+                        "error detected while parsing ACL '{}' : {message}.",
+                        name.value
+                    ),
+                )
+                .at(at)
+                .label("invalid ACL option"),
+            ),
+            None => check_acl_patterns(b, &name.value, &criterion.value, output, &options, &rest),
+        }
+    }
+    let decl = AclDecl {
+        name,
+        span: stmt.whole(),
+        words: stmt.spanned_from(2),
+    };
+    // As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
+    if !b.diags[errors_before..].iter().any(Diagnostic::is_error) {
+        b.in_proxy.acls.insert(decl.name.value.clone());
+    }
+    let at = b.config.proxies[index].acls.len();
+    b.in_proxy
+        .acl_decls
+        .entry(decl.name.value.clone())
+        .or_default()
+        .push(at);
+    b.config.proxies[index].acls.push(decl);
+}
+
+/// Checks an ACL criterion; returns its output type when it parses.
+/// `wording` gives the words HAProxy puts before and after the error (which differ between
+/// `acl` lines and anonymous ACLs in conditions); it is only called on an error.
+pub(super) fn check_acl_expr(
+    b: &mut Builder,
+    index: usize,
+    wording: impl FnOnce(&Builder) -> (String, &'static str),
+    criterion: &Spanned<Text>,
+    context: RefContext,
+) -> Option<crate::registry::SampleType> {
+    // Large configurations repeat the same criteria (`hdr(host)`…): parse each text once.
+    let parsed = match b.acl_criteria.get(criterion.value.as_str()) {
+        Some(cached) => cached.clone(),
+        None => {
+            let result = sample::parse(&acl_criterion(&criterion.value), true).map(|(expr, _)| {
+                let maps = map_files(&expr);
+                (expr.refs, expr.output, maps)
+            });
+            b.acl_criteria
+                .insert(criterion.value.to_string(), result.clone());
+            result
+        }
+    };
+    match parsed {
+        Ok((refs, output, maps)) => {
+            for r in refs {
+                b.config.proxies[index].sample_refs.push(SampleRef {
+                    reference: r,
+                    span: criterion.span,
+                    context,
+                });
+            }
+            for (converter, file) in maps {
+                map_file_ref(b, &converter, &file, criterion.span);
+            }
+            Some(output)
+        }
+        Err(e) => {
+            let span = inner_span(
+                criterion,
+                raw_len(b, criterion),
+                e.at.min(criterion.value.len()),
+                criterion.value.len(),
+            );
+            let (prefix, suffix) = wording(b);
+            let message = acl_expr_message(&criterion.value, &e.message);
+            b.push(
+                Diagnostic::new("E502", format!("{prefix}{message}{suffix}"))
+                    .at(span)
+                    .label("invalid ACL criterion"),
+            );
+            None
+        }
+    }
+}
+
+/// HAProxy's text for a criterion that does not parse. An ACL keyword (`hdr_beg`, `path_end`…)
+/// names itself before the sample parser's message, converter messages then ending with their
+/// own period; any other sample expression is quoted whole after the message.
+fn acl_expr_message(criterion: &str, message: &str) -> String {
+    let name = &criterion[..criterion.find(['(', ',']).unwrap_or(criterion.len())];
+    if crate::registry::acl_keyword(name).is_none() {
+        return format!("{message} in ACL expression '{criterion}'");
+    }
+    if let Some((_, detail)) = message
+        .strip_prefix("fetch method '")
+        .and_then(|rest| rest.split_once("' : "))
+    {
+        return format!("ACL keyword '{name}' : {detail}");
+    }
+    if message.contains("converter '") {
+        return format!("ACL keyword '{name}' : {message}.");
+    }
+    message.to_string()
+}
+
+/// Pattern matching methods of `-m`.
+const MATCH_METHODS: [&str; 13] = [
+    "found", "bool", "int", "ip", "bin", "len", "str", "beg", "sub", "dir", "dom", "end", "reg",
+];
+
+/// What HAProxy's ACL option loop reads before the patterns: every word starting with '-' must
+/// be an option (`-i -n -u <id> -f <file> -m <method> -M --`).
+pub(super) struct AclOptions<'a> {
+    /// The `-f` files met before the first error, in order.
+    pub(super) files: Vec<(Span, &'a str)>,
+    /// The last `-m` method.
+    pub(super) method: Option<&'a str>,
+    /// Index of the first pattern.
+    pub(super) patterns_at: usize,
+    /// The word in error and HAProxy's message.
+    pub(super) error: Option<(Span, String)>,
+}
+
+pub(super) fn acl_options<'a>(words: &[(Span, &'a str)]) -> AclOptions<'a> {
+    let mut o = AclOptions {
+        files: Vec::new(),
+        method: None,
+        patterns_at: 0,
+        error: None,
+    };
+    let value = |i: usize| words.get(i).copied();
+    let mut i = 0;
+    while let Some(&(span, w)) = words.get(i).filter(|(_, w)| w.starts_with('-')) {
+        i += 1;
+        let error = match w {
+            "-i" | "-n" | "-M" => None,
+            "-u" => {
+                let id = value(i).map_or("", |(_, v)| v);
+                i += 1;
+                let digits = id.strip_prefix(['-', '+']).unwrap_or(id);
+                (digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()))
+                    .then(|| (span, "the argument of -u must be an integer".to_string()))
+            }
+            "-f" => {
+                o.files.extend(value(i));
+                i += 1;
+                None
+            }
+            "-m" if !o.files.is_empty() => Some((
+                span,
+                "'-m' must only be specified before patterns and files in parsing ACL expression"
+                    .to_string(),
+            )),
+            "-m" => {
+                let (at, method) = value(i).unwrap_or((span, ""));
+                i += 1;
+                o.method = Some(method);
+                (!MATCH_METHODS.contains(&method)).then(|| {
+                    (at, format!("unknown matching method '{method}' when parsing ACL expression"))
+                })
+            }
+            "--" => break,
+            _ => Some((
+                span,
+                format!("'{w}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'"),
+            )),
+        };
+        if error.is_some() {
+            o.error = error;
+            return o;
+        }
+    }
+    o.patterns_at = i.min(words.len());
+    o
+}
+
+/// HAProxy's refusal of an ACL whose expression has no default match method: no `-m`, no ACL
+/// keyword bringing its own (or converters after it), and an output type (variables, binary
+/// data, run-time typed converters) that HAProxy maps to no method. Script fetches and
+/// converters give strings.
+pub(super) fn method_required(
+    criterion: &str,
+    output: crate::registry::SampleType,
+    options: &AclOptions,
+) -> Option<String> {
+    use crate::registry::SampleType::{Any, Bin, Meth};
+    if options.method.is_some() || !matches!(output, Any | Bin | Meth) {
+        return None;
+    }
+    let fetch = criterion.split(['(', ',']).next().unwrap_or(criterion);
+    // The steps of the expression: the fetch, then its converters (commas inside argument
+    // parentheses do not separate steps).
+    let mut depth = 0i32;
+    let steps: Vec<&str> = criterion
+        .split(|c: char| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            c == ',' && depth == 0
+        })
+        .collect();
+    if steps.len() == 1 && crate::registry::acl_keyword(fetch).is_some() {
+        return None;
+    }
+    if steps
+        .last()
+        .is_some_and(|s| s.trim_start().starts_with("lua."))
+    {
+        return None;
+    }
+    Some(format!(
+        "matching method must be specified first (using '-m') when using a sample fetch of this type ('{fetch}')"
+    ))
+}
+
+/// HAProxy's `strl2llrc`: an optional '-' then decimal digits, fitting an i64.
+fn parse_ll(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// HAProxy's `pat_parse_int`: `N`, `N:M`, `:M`, `N:` (or `-` as the separator).
+fn int_pattern_error(text: &str) -> Option<String> {
+    let range = || format!("'{text}' is not a valid number range");
+    let Some(sep) = text.find([':', '-']) else {
+        return parse_ll(text)
+            .is_none()
+            .then(|| format!("'{text}' is not a number"));
+    };
+    let (low, high) = (&text[..sep], &text[sep + 1..]);
+    let ok = match (low.is_empty(), high.is_empty()) {
+        (true, false) => parse_ll(high).is_some(),
+        (_, true) => !low.is_empty() && parse_ll(low).is_some(),
+        (false, false) => matches!((parse_ll(low), parse_ll(high)), (Some(l), Some(h)) if l <= h),
+    };
+    (!ok).then(range)
+}
+
+/// Integer patterns of an ACL, checked as HAProxy's ACL parser does (operators `eq ge gt le lt`
+/// apply to the numbers after them). Other match methods accept any text, or (IP) host names
+/// that only resolution could judge, so they are left alone.
+fn check_acl_patterns(
+    b: &mut Builder,
+    acl: &str,
+    criterion: &str,
+    output: crate::registry::SampleType,
+    options: &AclOptions,
+    rest: &[Spanned<Text>],
+) {
+    use crate::registry::SampleType::{Addr, Ipv4, Ipv6, Sint};
+    let method = options.method;
+    let (option_words, patterns) = rest.split_at(options.patterns_at.min(rest.len()));
+    let keyword = criterion.split(['(', ',']).next().unwrap_or(criterion);
+    // Versions such as `req.ssl_ver 3.1` use a dotted-number parser instead.
+    let dotted = keyword.contains("ssl_ver");
+    // Without `-m`, an ACL keyword written without converters brings its own match method.
+    let implied = (method.is_none() && !criterion.contains(','))
+        .then(|| crate::registry::acl_keyword(keyword).map(|k| k.method))
+        .flatten();
+    let int = match method {
+        Some(m) => m == "int",
+        None => implied == Some("int") || output == Sint,
+    };
+    if rest.iter().any(|w| w.value == "-f") {
+        return;
+    }
+    let ip = match method {
+        Some(m) => m == "ip",
+        None => implied == Some("ip") || matches!(output, Addr | Ipv4 | Ipv6),
+    };
+    if ip {
+        let dns = !option_words.iter().any(|w| w.value == "-n");
+        let read = patterns
+            .iter()
+            .position(|w| super::values::ip_pattern_invalid(&w.value, dns))
+            .unwrap_or(patterns.len());
+        // The patterns before the first bad one were read; host names among them are resolved.
+        for w in &patterns[..read] {
+            if super::values::ip_pattern_is_host(&w.value) {
+                b.config.acl_hosts.push(AclHost {
+                    acl: acl.into(),
+                    pattern: w.clone(),
+                });
+            }
+        }
+        if let Some(w) = patterns.get(read) {
+            b.push(
+                Diagnostic::new(
+                    "E502",
+                    format!(
+                        "error detected while parsing ACL '{acl}' : '{}' is not a valid IPv4 or IPv6 address.",
+                        w.value
+                    ),
+                )
+                .at(w.span)
+                .label("invalid address pattern"),
+            );
+        }
+        return;
+    }
+    if !int || dotted {
+        return;
+    }
+    let mut operator_eq = true;
+    for w in patterns {
+        let v = w.value.as_str();
+        if matches!(v, "eq" | "ge" | "gt" | "le" | "lt") {
+            operator_eq = v == "eq";
+            continue;
+        }
+        let error = if !v.contains([':', '-']) && !operator_eq {
+            let number = v.split('.').next().unwrap_or(v);
+            parse_ll(number)
+                .is_none()
+                .then(|| format!("'{v}' is neither a number nor a supported operator"))
+        } else {
+            int_pattern_error(v)
+        };
+        if let Some(message) = error {
+            b.push(
+                Diagnostic::new(
+                    "E502",
+                    format!("error detected while parsing ACL '{acl}' : {message}."),
+                )
+                .at(w.span)
+                .label("invalid integer pattern"),
+            );
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::compile_text;
+
+    /// The messages of the diagnostics `keep` selects, for `body` written in a frontend.
+    fn messages_in_frontend(
+        body: &str,
+        keep: impl Fn(&crate::diagnostic::Diagnostic) -> bool,
+    ) -> Vec<String> {
+        let text = format!(
+            "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+             frontend fe\n  bind :8080\n{body}  default_backend b\nbackend b\n  server s 127.0.0.1:1\n"
+        );
+        compile_text("p.cfg", &text, false)
+            .diagnostics
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| d.message.to_string())
+            .collect()
+    }
+
+    fn errors_of(acls: &str) -> Vec<String> {
+        messages_in_frontend(acls, |d| d.code == "E502")
+    }
+
+    /// Criterion errors worded as HAProxy words them: ACL keywords name themselves, other
+    /// expressions are quoted whole; anonymous ACLs take their condition's wording; an ACL in
+    /// error is unknown to the conditions after it.
+    #[test]
+    fn criterion_errors_follow_haproxy() {
+        let messages = |body: &str| messages_in_frontend(body, |d| d.is_error());
+        assert_eq!(
+            messages("  acl a hdr_beg(host),nosuchconv foo\n"),
+            ["error detected while parsing ACL 'a' : ACL keyword 'hdr_beg' : unknown converter 'nosuchconv'.."]
+        );
+        assert_eq!(
+            messages("  acl a src,nosuch foo\n"),
+            ["error detected while parsing ACL 'a' : unknown converter 'nosuch' in ACL expression 'src,nosuch'."]
+        );
+        assert_eq!(
+            messages("  http-request deny if { nosuch -m found }\n"),
+            ["error detected while parsing an 'http-request deny' condition : unknown fetch method 'nosuch' in ACL expression 'nosuch'."]
+        );
+        assert_eq!(
+            messages("  acl a path -m bad\n  http-request deny if a\n"),
+            [
+                "error detected while parsing ACL 'a' : unknown matching method 'bad' when parsing ACL expression.",
+                "error detected while parsing an 'http-request deny' condition : no such ACL : 'a'.",
+            ]
+        );
+        // `-f` after a pattern is a pattern: no file to read.
+        let c = compile_text(
+            "f.cfg",
+            "frontend fe\n  bind :8080\n  acl a path foo -f /nonexistent\n  acl b path -f /x.lst\n",
+            false,
+        );
+        let files: Vec<&str> = c
+            .config
+            .files
+            .iter()
+            .map(|f| f.path.value.as_str())
+            .collect();
+        assert_eq!(files, ["/x.lst"]);
+    }
+
+    #[test]
+    fn integer_patterns_follow_haproxy() {
+        let ok = "  acl a dst_port 80 443 8000:8100 8000-8100 :100 100:\n  acl b status ge 500\n  \
+                  acl c hdr_cnt(host) gt 1 lt 3\n  acl d req.ssl_ver 3.1\n  acl e path -m int 5\n  \
+                  acl f path_beg 80x\n  acl g src localhost\n";
+        assert!(errors_of(ok).is_empty(), "{:?}", errors_of(ok));
+        assert_eq!(
+            errors_of("  acl a dst_port http\n"),
+            vec!["error detected while parsing ACL 'a' : 'http' is not a number."]
+        );
+        assert_eq!(
+            errors_of("  acl a dst_port 90:80\n"),
+            vec!["error detected while parsing ACL 'a' : '90:80' is not a valid number range."]
+        );
+        assert_eq!(
+            errors_of("  acl a status ge x\n"),
+            vec!["error detected while parsing ACL 'a' : 'x' is neither a number nor a supported operator."]
+        );
+    }
+
+    #[test]
+    fn acl_keywords_without_their_own_fetch_use_the_fetch_of_the_same_name() {
+        let c = compile_text(
+            "m.cfg",
+            "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+             frontend fe\n  bind :8080\n  acl meth method POST PUT\n  http-request deny if meth\n\
+             default_backend b\nbackend b\n  server s 127.0.0.1:1\n",
+            false,
+        );
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    }
+}

@@ -1,0 +1,155 @@
+//! `timeout <event> <time>` in proxy sections, and the pre-2.1 forms (`clitimeout`, `srvtimeout`,
+//! `contimeout`) HAProxy now refuses with their replacement.
+
+use super::build::{tight, Builder, Stmt};
+use super::model::*;
+use super::values::{parse_time, TimeError, TimeUnit};
+use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
+
+const TIMEOUTS: [&str; 11] = [
+    "client",
+    "server",
+    "connect",
+    "check",
+    "queue",
+    "http-keep-alive",
+    "http-request",
+    "tunnel",
+    "tarpit",
+    "client-fin",
+    "server-fin",
+];
+
+/// The pre-2.1 timeout keywords, written alone or after `timeout`, and their replacements.
+const LEGACY_TIMEOUTS: [(&str, &str); 3] = [
+    ("clitimeout", "client"),
+    ("srvtimeout", "server"),
+    ("contimeout", "connect"),
+];
+
+/// Reports a legacy timeout keyword at word `at`; false when the word is not one.
+pub(super) fn legacy_timeout(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
+    let name = stmt.word(at);
+    let Some((old, new)) = LEGACY_TIMEOUTS.iter().find(|(o, _)| *o == name) else {
+        return false;
+    };
+    b.push(
+        Diagnostic::new("E209", format!("the '{old}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'."))
+            .at(stmt.span(at))
+            .replace_with(stmt.span(at), Some(&format!("timeout {new}"))),
+    );
+    true
+}
+
+pub(super) fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
+    let name = stmt.word(1);
+    if legacy_timeout(b, stmt, 1) {
+        return;
+    }
+    if !TIMEOUTS.contains(&name) {
+        b.push(
+            Diagnostic::new(
+                "E209",
+                format!(
+                    "'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', 'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '{name}')"
+                ),
+            )
+            .at(stmt.span(1))
+            .label("unknown timeout")
+            .replace_with(
+                stmt.span(1),
+                crate::registry::best_match(name, TIMEOUTS.iter().copied()),
+            ),
+        );
+        return;
+    }
+    let value = stmt.word(2);
+    if value.is_empty() {
+        b.push(
+            Diagnostic::new(
+                "E210",
+                format!("'timeout {name}' expects an integer value (in milliseconds)"),
+            )
+            .at(stmt.span(2)),
+        );
+        return;
+    }
+    let ms = match parse_time(value, TimeUnit::Ms) {
+        Ok(d) => {
+            if let Some(junk) = d.trailing_junk {
+                warn_time_junk(b, stmt, 2, junk);
+            }
+            d.value
+        }
+        Err(TimeError::Overflow) => {
+            b.push(Diagnostic::new("E210", format!("timer overflow in argument '{value}' to 'timeout {name}' (maximum value is 2147483647 ms or ~24.8 days)")).at(stmt.span(2)));
+            return;
+        }
+        Err(TimeError::Underflow) => {
+            b.push(Diagnostic::new("E210", format!("timer underflow in argument '{value}' to 'timeout {name}' (minimum non-null value is 1 ms)")).at(stmt.span(2)));
+            return;
+        }
+        Err(TimeError::Char(i)) => {
+            let c = value[i..].chars().next().unwrap_or(' ');
+            b.push(
+                Diagnostic::new(
+                    "E210",
+                    format!("unexpected character '{c}' in 'timeout {name}'"),
+                )
+                .at(stmt.span(2)),
+            );
+            return;
+        }
+    };
+    if !stmt.word(3).is_empty() {
+        b.push(
+            Diagnostic::new(
+                "E211",
+                format!(
+                    "'timeout {name}' : unexpected extra argument '{}' after value '{value}'.",
+                    stmt.word(3)
+                ),
+            )
+            .at(stmt.span_from(3)),
+        );
+        return;
+    }
+    let p = &b.config.proxies[index];
+    let fe_only = matches!(name, "client" | "client-fin");
+    let be_only = matches!(
+        name,
+        "server" | "connect" | "check" | "queue" | "tunnel" | "server-fin"
+    );
+    if (fe_only && !p.kind.has_frontend()) || (be_only && !p.kind.has_backend()) {
+        let msg = format!(
+            "'timeout {name}' will be ignored because {} '{}' has no {} capability",
+            p.kind.type_str(),
+            p.name_str(),
+            if be_only { "backend" } else { "frontend" }
+        );
+        b.push(
+            Diagnostic::new("W212", msg)
+                .at(stmt.whole())
+                .severity(Severity::Warning),
+        );
+        return;
+    }
+    b.config.proxies[index]
+        .timeouts
+        .push((name.into(), Spanned::new(ms, stmt.span(2))));
+}
+
+/// HAProxy accepts `5sec` with a warning: only the first unit letter counts.
+pub(super) fn warn_time_junk(b: &mut Builder, stmt: &Stmt, i: usize, junk: usize) {
+    let value = stmt.word(i);
+    let c = value[junk..].chars().next().unwrap_or(' ');
+    b.push(
+        tight(Diagnostic::new(
+            "W213",
+            format!("unexpected character '{c}' after the timer value '{value}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."),
+        ))
+        .at(stmt.span(i))
+        .severity(Severity::Warning)
+        .form(HaproxyForm::Bare),
+    );
+}
