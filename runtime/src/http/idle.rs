@@ -279,8 +279,8 @@ pub struct IdleLimited<S = TcpStream> {
     /// HTTP state held unparsed when it was dropped (a pipelined request's beginning).
     held: bytes::Bytes,
     limit: Limit,
-    /// What the client is sent instead of hyper's bare answer to a malformed request: the
-    /// 400 page (`errorfile 400`, else HAProxy's), as HAProxy answers.
+    /// What the client is sent instead of hyper's bare answer to a malformed request:
+    /// HAProxy's 400 page, or nothing when `errorfile 400` is empty.
     bad_request: bytes::Bytes,
     /// The generation of the limits the watchdogs follow.
     generation: u64,
@@ -408,7 +408,11 @@ impl<S: ClientStream> IdleLimited<S> {
             return None;
         }
         // The connection closes after it, and its send buffer is empty this early: the page
-        // goes out at once (were it cut short, hyper's bytes must not follow it).
+        // goes out at once (were it cut short, hyper's bytes must not follow it). An empty
+        // page means no answer at all.
+        if self.bad_request.is_empty() {
+            return Some(data.len());
+        }
         match self.stream.write_now(&self.bad_request) {
             Ok(n) if n > 0 => Some(data.len()),
             _ => None,

@@ -12,6 +12,7 @@ pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
 pub mod header_order;
+pub mod header_values;
 pub mod htx;
 pub mod idle;
 pub mod monitor;
@@ -138,7 +139,7 @@ fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
 /// The proxy's own response head as HAProxy counts it in `%B`: its internal size, not the
 /// wire size (see [`htx::response_head_data`]).
 fn head_len(r: &Response<ResBody>) -> u64 {
-    htx::response_head_data(r.status(), r.extensions(), r.headers())
+    htx::response_head_data(r.status(), r.extensions(), r.headers(), false)
 }
 
 /// Serves one request. The head is taken apart before the returned future starts, so that
@@ -197,6 +198,7 @@ pub(crate) fn handle(
             uri: parts.uri,
             version: parts.version,
             headers: parts.headers,
+            lines: Default::default(),
         });
     }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);

@@ -137,16 +137,18 @@ impl BuiltinPage {
         }
     }
 
-    /// The header fields, in HAProxy's order.
+    /// The header fields, in HAProxy's order and with the case of its raw pages (which only
+    /// the connection-level 400 and 408 show: the others go through hyper, which writes
+    /// names in lower case as HAProxy's HTX does).
     fn fields(&self) -> Vec<(&'static str, String)> {
         let mut fields = vec![
-            ("content-length", self.body.len().to_string()),
-            ("cache-control", "no-cache".to_string()),
+            ("Content-length", self.body.len().to_string()),
+            ("Cache-Control", "no-cache".to_string()),
         ];
         if self.close {
-            fields.push(("connection", "close".to_string()));
+            fields.push(("Connection", "close".to_string()));
         }
-        fields.push(("content-type", "text/html".to_string()));
+        fields.push(("Content-Type", "text/html".to_string()));
         fields
     }
 }
@@ -188,11 +190,15 @@ fn builtin_page(status: u16) -> Response<ResBody> {
 }
 
 /// The error page for `status` as bytes on the wire, for a connection that has no request
-/// to answer through (a request head that never completed): the `errorfile` as it is, or
-/// HAProxy's page.
+/// to answer through (a request head that never completed or could not be parsed): always
+/// HAProxy's built-in page, byte for byte, unless the proxy maps the status to an empty
+/// page, which closes without an answer (HAProxy's connection layer looks at its proxy's
+/// pages only to see whether one is empty).
 pub fn error_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
     if let Some(Page::Message(raw)) = files.iter().find_map(|f| f.get(&status)) {
-        return raw.clone();
+        if raw.is_empty() {
+            return Bytes::new();
+        }
     }
     let page = BuiltinPage::of(status);
     let mut wire = format!("HTTP/1.1 {} {}\r\n", page.status, page.reason);
@@ -299,7 +305,7 @@ mod tests {
             .get::<hyper::ext::ReasonPhrase>()
             .is_none());
         let wire = error_wire(408, &[]);
-        assert!(wire.starts_with(b"HTTP/1.1 408 Request Time-out\r\ncontent-length: 110\r\n"));
+        assert!(wire.starts_with(b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\n"));
         assert!(wire.ends_with(b"didn't send a complete request in time.\n</body></html>\n"));
     }
 }
