@@ -190,4 +190,43 @@ mod tests {
         replace_all(&mut h, &HeaderName::from_static("x"), Vec::new());
         assert_eq!(names(&h), ["y"]);
     }
+
+    #[test]
+    fn added_values_of_a_present_name_come_last() {
+        let mut h = map(&[("a", "1"), ("x", "1"), ("b", "2")]);
+        let mut lines = Lines::default();
+        // A new name, or the last one, needs no kept order.
+        append(
+            &mut h,
+            &mut lines,
+            HeaderName::from_static("c"),
+            "3".parse().unwrap(),
+        );
+        append(
+            &mut h,
+            &mut lines,
+            HeaderName::from_static("c"),
+            "4".parse().unwrap(),
+        );
+        assert!(lines.get().is_none());
+        append(
+            &mut h,
+            &mut lines,
+            HeaderName::from_static("x"),
+            "2".parse().unwrap(),
+        );
+        let order = lines.get().unwrap().to_vec();
+        let written = |h: &HeaderMap| -> Vec<String> {
+            in_order(h, &order)
+                .map(|(n, v)| format!("{n}={}", v.to_str().unwrap()))
+                .collect()
+        };
+        assert_eq!(written(&h), ["a=1", "x=1", "b=2", "c=3", "c=4", "x=2"]);
+        // `set-header` after it: the one value takes the name's last line.
+        set(&mut h, &HeaderName::from_static("x"), "9".parse().unwrap());
+        assert_eq!(written(&h), ["a=1", "b=2", "c=3", "c=4", "x=9"]);
+        // A name the order does not know comes last.
+        h.append(HeaderName::from_static("d"), "5".parse().unwrap());
+        assert_eq!(written(&h), ["a=1", "b=2", "c=3", "c=4", "x=9", "d=5"]);
+    }
 }

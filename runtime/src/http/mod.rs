@@ -171,6 +171,7 @@ pub(crate) fn handle(
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
+    let http1 = req.version() < hyper::Version::HTTP_2;
     let switch_refused = vet::upgrade(req.version(), req.headers_mut()).err();
     let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
@@ -313,7 +314,10 @@ pub(crate) fn handle(
         // HAProxy counts no bytes for a request its parser refused: the page is the
         // connection's, not a transaction's.
         let counted = refused.is_none();
-        Ok(resp.map(|b| Tracked::new(b, txn, after, counted)))
+        let (head, body) = resp.into_parts();
+        let mut body = Tracked::new(body, txn, after, counted);
+        body.keep_zero_length(&head, http1);
+        Ok(Response::from_parts(head, body))
     }
 }
 
@@ -449,6 +453,8 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 /// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
 fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
     txn.timings.request = -1;
+    // Logged from the session, which counts no request bytes (`%U` 0).
+    txn.bytes_in = 0;
     txn.session_log = true;
     let page = reply::error_in(status, files, txn);
     let mut resp = local(txn, page, b"PR");

@@ -266,3 +266,87 @@ fn added_headers_reach_the_server_last() {
     };
     assert_eq!(theirs, mine);
 }
+
+fn empty_config(port: u16, server: std::net::SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-request redirect location /moved code 302 if {{ path /redir }}
+    http-response add-header x-after 1
+    default_backend app
+backend app
+    server s1 {server}
+"
+    )
+}
+
+/// The responses to a request the server answers with an empty body and to a redirect.
+fn empty_answers(port: u16) -> Vec<String> {
+    ["/empty", "/redir"]
+        .iter()
+        .map(|path| {
+            let mut s = connect(("127.0.0.1", port));
+            let request = format!("GET {path} HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n");
+            s.write_all(request.as_bytes()).unwrap();
+            all_of(s)
+        })
+        .collect()
+}
+
+/// An empty response keeps its `content-length: 0` where it was, as HAProxy forwards a
+/// head: a server's first line stays first, and a redirect's length comes before its
+/// `location` (http_ana.c builds it so), rather than after every other header.
+#[test]
+fn empty_responses_keep_their_content_length_in_place() {
+    let server = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nx-a: 1\r\n\r\n",
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let port = free_port();
+    let p = Proxy::start(&empty_config(port, server), port);
+    let mine = empty_answers(port);
+    assert_eq!(
+        mine,
+        [
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nx-a: 1\r\nx-after: 1\r\nconnection: close\r\n\r\n",
+            "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /moved\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n",
+        ]
+    );
+    drop(p);
+    let Some((theirs, _)) = with_haproxy(|port| empty_config(port, server), empty_answers) else {
+        return;
+    };
+    assert_eq!(theirs, mine);
+}
+
+fn refused_config(port: u16) -> String {
+    format!(
+        "{LOGGED_DEFAULTS}    log-format \"R|%ST|%U|%B|%tsc\"
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request deny
+"
+    )
+}
+
+/// A request HAProxy's parser refuses (two Host headers that disagree) is logged from the
+/// session, which counts neither the request's bytes nor the page's (`%U` and `%B` 0).
+#[test]
+fn a_refused_request_counts_no_bytes() {
+    let drive = |port: u16| {
+        let mut s = connect(("127.0.0.1", port));
+        s.write_all(b"GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n")
+            .unwrap();
+        all_of(s).lines().next().unwrap_or_default().to_string()
+    };
+    // The readiness probe's line has `CR`.
+    let keep = |l: &str| l.starts_with("R|") && l.ends_with("|PR--");
+    let ((mine, my_log), theirs) = logged_side_by_side(refused_config, drive, keep, 1);
+    assert_eq!(mine, "HTTP/1.1 400 Bad request");
+    assert_eq!(my_log, ["R|400|0|0|PR--"]);
+    if let Some((theirs, their_log)) = theirs {
+        assert_eq!(theirs, mine);
+        assert_eq!(their_log, my_log);
+    }
+}
