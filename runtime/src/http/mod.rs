@@ -272,6 +272,18 @@ pub(crate) fn handle(
         if silent {
             ctx.idle.close_unanswered();
         }
+        // A page without a length goes out as it is and the connection's end ends it.
+        let mut raw_body = 0;
+        if let Some(page) = resp
+            .extensions_mut()
+            .remove::<reply::CloseDelimited>()
+            .filter(|_| http1)
+        {
+            ctx.idle
+                .close_after(reply::close_delimited_wire(&resp, &page.0));
+            raw_body = page.0.len() as u64;
+            *resp.body_mut() = reply::full(Bytes::new());
+        }
         // A stopping process ends each keep-alive connection by its next response.
         if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
         {
@@ -293,7 +305,7 @@ pub(crate) fn handle(
         } else if txn.bytes_out > 0 {
             txn.bytes_out
         } else {
-            head_len(&resp)
+            head_len(&resp) + raw_body
         };
         if fe.logasap {
             log_early(&ctx, txn, &resp);

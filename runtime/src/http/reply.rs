@@ -55,12 +55,49 @@ fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
         return None;
     };
     let mut b = Response::builder().status(r.code?);
+    let mut framed = false;
     for h in r.headers.iter() {
+        framed |= h.name.eq_ignore_ascii_case("content-length")
+            || h.name.eq_ignore_ascii_case("transfer-encoding");
         b = b.header(h.name, h.value);
     }
-    let mut resp = b.body(full(raw.slice(head..))).ok()?;
+    let body = raw.slice(head..);
+    let mut resp = b.body(full(body.clone())).ok()?;
     keep_reason(&mut resp, r.reason.unwrap_or(""));
+    if !framed {
+        resp.extensions_mut().insert(CloseDelimited(body));
+    }
     Some(resp)
+}
+
+/// A page (an `errorfile`) that gives no length: HAProxy sends it as it is, its body ending
+/// with the connection, where hyper would add a length. Holds the body.
+#[derive(Clone, Debug)]
+pub struct CloseDelimited(pub Bytes);
+
+/// The bytes of a [`CloseDelimited`] page as HAProxy writes it over HTTP/1: its status line,
+/// its headers (names in lower case, as HAProxy's internal form keeps them), `connection:
+/// close` unless it has a `Connection` header, then the body.
+pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes) -> Bytes {
+    let status = resp.status();
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
+    let mut wire = format!("HTTP/1.1 {} {reason}\r\n", status.as_u16()).into_bytes();
+    for (name, value) in resp.headers() {
+        wire.extend_from_slice(name.as_str().as_bytes());
+        wire.extend_from_slice(b": ");
+        wire.extend_from_slice(value.as_bytes());
+        wire.extend_from_slice(b"\r\n");
+    }
+    if !resp.headers().contains_key(hyper::header::CONNECTION) {
+        wire.extend_from_slice(b"connection: close\r\n");
+    }
+    wire.extend_from_slice(b"\r\n");
+    wire.extend_from_slice(body);
+    Bytes::from(wire)
 }
 
 /// Makes hyper write `reason` rather than the standard phrase of the status.

@@ -350,3 +350,49 @@ fn a_refused_request_counts_no_bytes() {
         assert_eq!(their_log, my_log);
     }
 }
+
+fn unframed_page_config(port: u16, page: &std::path::Path) -> String {
+    format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    errorfile 403 {}
+    http-request deny if {{ path /deny }}
+    http-request return status 200 content-type text/plain string ok
+",
+        page.display()
+    )
+}
+
+/// An `errorfile` page that gives no length goes out as it is, its body ended by the
+/// connection's end: no length is added, `connection: close` is (header names in lower case,
+/// as HAProxy's internal form has them), and the connection closes although the client may
+/// keep it (the page has no framing that would allow a next response).
+#[test]
+fn an_errorfile_without_a_length_is_sent_as_it_is_and_closes() {
+    let dir = std::env::temp_dir().join(format!("hapee-unframed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("403.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.1 403 Nope\r\nContent-Type: text/plain\r\nX-A: 1\r\n\r\nnot for you\n",
+    )
+    .unwrap();
+    // A keep-alive request: the answer ends when the proxy closes (well before the 5 s the
+    // read waits).
+    let drive = |port: u16| {
+        let mut s = connect(("127.0.0.1", port));
+        s.write_all(b"GET /deny HTTP/1.1\r\nhost: a\r\n\r\n")
+            .unwrap();
+        let started = std::time::Instant::now();
+        let answer = all_of(s);
+        (answer, started.elapsed() < Duration::from_secs(4))
+    };
+    let want = "HTTP/1.1 403 Nope\r\ncontent-type: text/plain\r\nx-a: 1\r\nconnection: close\r\n\r\nnot for you\n";
+    let port = free_port();
+    let p = Proxy::start(&unframed_page_config(port, &page), port);
+    assert_eq!(drive(port), (want.to_string(), true));
+    drop(p);
+    if let Some((theirs, _)) = with_haproxy(|port| unframed_page_config(port, &page), drive) {
+        assert_eq!(theirs, (want.to_string(), true));
+    }
+}
