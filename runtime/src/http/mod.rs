@@ -283,6 +283,12 @@ pub(crate) fn handle(
                 .close_after(reply::close_delimited_wire(&resp, &page.0));
             raw_body = page.0.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
+        } else if http1 && refused.is_some() {
+            // HAProxy's parser answers a request it refuses itself, with its raw page (or
+            // nothing, when the proxy's page for the status is empty).
+            let status = resp.status().as_u16();
+            ctx.idle
+                .close_after(reply::error_wire(status, &[&fe.errorfiles]));
         }
         // A stopping process ends each keep-alive connection by its next response.
         if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
