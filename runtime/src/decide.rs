@@ -67,6 +67,7 @@ pub fn read_head(data: &[u8]) -> Head {
             uri,
             version,
             headers: map,
+            lines: Default::default(),
         })
     };
     view().map_or(Head::Invalid, Head::Complete)

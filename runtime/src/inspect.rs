@@ -135,6 +135,7 @@ pub fn held_request(txn: &Txn) -> Option<RequestView> {
             uri: hyper::Uri::from_static("*"),
             version: hyper::Version::HTTP_2,
             headers: hyper::HeaderMap::new(),
+            lines: Default::default(),
         })
     } else if PREFACE.starts_with(data) {
         Head::Partial

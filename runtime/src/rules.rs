@@ -279,12 +279,24 @@ pub fn compile(rules: &[Rule], acls: &AclSet) -> Result<Vec<CompiledRule>, Unsup
         .collect()
 }
 
-fn set_header(headers: &mut hyper::HeaderMap, name: &HeaderName, value: String, replace: bool) {
+/// `set-header` (`replace`) or `add-header`; `lines` is the request's line order (the
+/// response's is the map's).
+fn set_header(
+    headers: &mut hyper::HeaderMap,
+    lines: Option<&mut header_order::Lines>,
+    name: &HeaderName,
+    value: String,
+    replace: bool,
+) {
     if let Ok(v) = HeaderValue::from_str(&value) {
         if replace {
-            header_order::set(headers, name, v);
-        } else {
-            headers.append(name.clone(), v);
+            header_order::remove(headers, name);
+        }
+        match lines {
+            Some(lines) => header_order::append(headers, lines, name.clone(), v),
+            None => {
+                headers.append(name.clone(), v);
+            }
         }
     }
 }
@@ -305,10 +317,9 @@ fn replace_value(re: &regex::Regex, subst: &str, line: &str, per_value: bool) ->
         return expand(line);
     }
     let mut changed = false;
-    // Split on every comma, as the `hdr()` fetches split (HAProxy also skips commas inside
-    // quoted strings: neither does here).
-    let parts: Vec<String> = line
-        .split(',')
+    // Cut as the `hdr()` fetches cut (not inside quoted strings).
+    let parts: Vec<String> = crate::http::header_values::ranges(line.as_bytes())
+        .map(|r| &line[r])
         .map(|raw| match expand(raw.trim_matches([' ', '\t'])) {
             Some(new) => {
                 changed = true;
@@ -483,8 +494,13 @@ where
             Action::SetHeader(n, f) | Action::AddHeader(n, f) => {
                 let value = f.render(txn);
                 let replace = matches!(rule.action, Action::SetHeader(..));
-                if let Some(h) = headers_of(txn, response) {
-                    set_header(h, n, value, replace);
+                match txn.request.as_mut().filter(|_| !response) {
+                    Some(r) => set_header(&mut r.headers, Some(&mut r.lines), n, value, replace),
+                    None => {
+                        if let Some(h) = headers_of(txn, response) {
+                            set_header(h, None, n, value, replace);
+                        }
+                    }
                 }
             }
             Action::DelHeader(n) => {

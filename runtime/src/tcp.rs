@@ -372,12 +372,16 @@ pub async fn serve(
                 }
             }
             None => {
+                // The server was assigned: `%Tw` counts as for a connected one.
+                txn.timings.queue = before_queue + txn.timings.queue.max(0);
                 txn.term = *b"SC";
                 finish(&txn);
                 return None;
             }
         }
     };
+    let queue = txn.timings.queue.max(0);
+    txn.timings.queue = before_queue + queue;
     let (mut sstream, server, addr, _slot) = server_stream;
     let _ = sstream.set_nodelay(true);
     txn.server_addrs = crate::upstream::ConnAddrs::of(&sstream);
@@ -411,9 +415,7 @@ pub async fn serve(
         finish(&txn);
         return None;
     }
-    txn.timings.connect =
-        (crate::clock::now() - start).as_millis() as i64 - txn.timings.queue.max(0);
-    txn.timings.queue = before_queue + txn.timings.queue.max(0);
+    txn.timings.connect = (crate::clock::now() - start).as_millis() as i64 - queue;
     let limits = Limits {
         a_idle: fe.timeouts.client,
         b_idle: be.timeouts.server,

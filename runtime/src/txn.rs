@@ -15,6 +15,8 @@ pub struct RequestView {
     pub uri: hyper::Uri,
     pub version: hyper::Version,
     pub headers: hyper::HeaderMap,
+    /// The header lines' order where `headers` cannot show it.
+    pub lines: crate::http::header_order::Lines,
 }
 
 /// The response head.

@@ -19,6 +19,10 @@ pub struct Tracked {
     /// Whether the body's bytes count in the log's `%B`: a server's body counts what the
     /// server sent (before compression), the proxy's own what goes out.
     counted: bool,
+    /// An empty HTTP/1 body under a `Content-Length: 0` of its own: shown to hyper as a body
+    /// of known length 0 rather than as none, so that hyper writes that header where it is
+    /// (for no body it drops it and adds one after the others; HAProxy keeps it in place).
+    zero_length: bool,
 }
 
 /// The limits of the wait for the next request head, applied when a response is over.
@@ -41,7 +45,21 @@ impl Tracked {
             done: false,
             after: Some(after),
             counted,
+            zero_length: false,
         }
+    }
+
+    /// Marks the body of `parts` as [`Tracked::zero_length`] when it is one (HTTP/1 only:
+    /// over HTTP/2 an ended body lets the head carry the end of the stream). A 204 keeps no
+    /// length at all, as hyper writes it.
+    pub fn keep_zero_length(&mut self, head: &hyper::http::response::Parts, http1: bool) {
+        self.zero_length = http1
+            && self.inner.is_end_stream()
+            && head.status != hyper::StatusCode::NO_CONTENT
+            && head
+                .headers
+                .get(hyper::header::CONTENT_LENGTH)
+                .is_some_and(|v| v.as_bytes() == b"0");
     }
 }
 
@@ -76,7 +94,7 @@ impl Body for Tracked {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        !self.zero_length && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {

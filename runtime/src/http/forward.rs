@@ -139,6 +139,9 @@ fn outgoing(
     } else {
         view.headers.clone()
     };
+    if view.lines.get().is_some() {
+        req.extensions_mut().insert(view.lines.clone());
+    }
     let connect = view.method == hyper::Method::CONNECT;
     strip_hop_by_hop(req.headers_mut(), upgrade && !connect);
     if close && !upgrade {
@@ -687,7 +690,8 @@ async fn respond(
     let connect_tunnel = connect && resp.status().is_success();
     let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS || connect_tunnel;
     let (mut parts, mut body) = resp.into_parts();
-    txn.bytes_out = super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers);
+    txn.bytes_out =
+        super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers, true);
     txn.captured_response = super::capture::headers(&parts.headers, &fe.capture_response);
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),

@@ -117,7 +117,7 @@ pub fn request_head_data(
         (Some(scheme), Some(authority)) => scheme.len() + 3 + authority.as_str().len() + path,
         _ => path.max(1),
     };
-    let fields = super::room::fields_len(headers);
+    let fields = super::room::parsed_fields_len(headers);
     (super::room::START_LINE + method.as_str().len() + target + "HTTP/1.1".len() + fields + 1)
         as u64
 }
@@ -125,17 +125,23 @@ pub fn request_head_data(
 /// A server response head's data bytes in internal form, as it arrived: what HAProxy counts
 /// as sent to the client for it (`%B`, the `bout` counters) before the rules change it. The
 /// start line's descriptor, version, status and reason, each header, the end of the head.
-/// The proxy's own answers count the same way, as they go out.
+/// The proxy's own answers count the same way, as they go out (`parsed` false: their
+/// `Connection` header counts whole).
 pub fn response_head_data(
     status: hyper::StatusCode,
     extensions: &hyper::http::Extensions,
     headers: &hyper::HeaderMap,
+    parsed: bool,
 ) -> u64 {
     let reason = extensions.get::<hyper::ext::ReasonPhrase>().map_or_else(
         || status.canonical_reason().unwrap_or("").len(),
         |p| p.as_bytes().len(),
     );
-    let fields = super::room::fields_len(headers);
+    let fields = if parsed {
+        super::room::parsed_fields_len(headers)
+    } else {
+        super::room::fields_len(headers)
+    };
     (super::room::START_LINE + "HTTP/1.1".len() + 3 + reason + fields + 1) as u64
 }
 

@@ -32,8 +32,11 @@ struct LimitState {
     head_timeout: AtomicU8,
     /// Responses the handler has produced whose head hyper has not written yet.
     heads_owed: AtomicU64,
-    /// The response being written must not be: the connection closes without an answer.
+    /// The response being written must not be: the connection closes without an answer,
+    /// or after `raw_answer`.
     unanswered: AtomicBool,
+    /// What goes out instead of hyper's writing of the response, as it is.
+    raw_answer: std::sync::Mutex<Option<bytes::Bytes>>,
     /// The connection waits for a request head (set by `await_head`, cleared by `set`).
     awaiting_head: AtomicBool,
     /// While the connection is driven: its last read waited for a request head with nothing
@@ -125,6 +128,15 @@ impl Limit {
     /// hyper closes the connection (an empty error page, as HAProxy closes then).
     pub fn close_unanswered(&self) {
         self.0.unanswered.store(true, Ordering::Relaxed);
+    }
+
+    /// The response the handler produced goes out as `raw` instead of as hyper writes it,
+    /// and the connection closes after it (a page whose end is the connection's end).
+    pub fn close_after(&self, raw: bytes::Bytes) {
+        if let Ok(mut slot) = self.0.raw_answer.lock() {
+            *slot = Some(raw);
+        }
+        self.close_unanswered();
     }
 
     fn unanswered(&self) -> bool {
@@ -279,8 +291,8 @@ pub struct IdleLimited<S = TcpStream> {
     /// HTTP state held unparsed when it was dropped (a pipelined request's beginning).
     held: bytes::Bytes,
     limit: Limit,
-    /// What the client is sent instead of hyper's bare answer to a malformed request: the
-    /// 400 page (`errorfile 400`, else HAProxy's), as HAProxy answers.
+    /// What the client is sent instead of hyper's bare answer to a malformed request:
+    /// HAProxy's 400 page, or nothing when `errorfile 400` is empty.
     bad_request: bytes::Bytes,
     /// The generation of the limits the watchdogs follow.
     generation: u64,
@@ -294,6 +306,8 @@ pub struct IdleLimited<S = TcpStream> {
     phase_bytes: bool,
     /// Held bytes were given again during the current phase.
     replayed: bool,
+    /// What remains to be written of a raw answer (see `Limit::close_after`).
+    raw_left: Option<bytes::Bytes>,
 }
 
 impl<S: ClientStream> IdleLimited<S> {
@@ -315,6 +329,7 @@ impl<S: ClientStream> IdleLimited<S> {
             first_phase: true,
             phase_bytes: false,
             replayed: false,
+            raw_left: None,
         }
     }
 
@@ -408,10 +423,41 @@ impl<S: ClientStream> IdleLimited<S> {
             return None;
         }
         // The connection closes after it, and its send buffer is empty this early: the page
-        // goes out at once (were it cut short, hyper's bytes must not follow it).
+        // goes out at once (were it cut short, hyper's bytes must not follow it). An empty
+        // page means no answer at all.
+        if self.bad_request.is_empty() {
+            return Some(data.len());
+        }
         match self.stream.write_now(&self.bad_request) {
             Ok(n) if n > 0 => Some(data.len()),
             _ => None,
+        }
+    }
+
+    /// In place of the writes of a response that is not to be sent: its raw answer, if it
+    /// has one, flushed; then an error, so that hyper closes the connection.
+    fn poll_unanswered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.raw_left.is_none() {
+            let raw = self
+                .limit
+                .0
+                .raw_answer
+                .lock()
+                .ok()
+                .and_then(|mut r| r.take());
+            self.raw_left = Some(raw.unwrap_or_default());
+        }
+        while let Some(left) = self.raw_left.as_mut().filter(|l| !l.is_empty()) {
+            match Pin::new(&mut self.stream).poll_write(cx, left) {
+                Poll::Ready(Ok(n)) if n > 0 => bytes::Buf::advance(left, n),
+                Poll::Ready(Ok(_)) => break,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        match Pin::new(&mut self.stream).poll_flush(cx) {
+            Poll::Pending => Poll::Pending,
+            _ => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
         }
     }
 
@@ -485,7 +531,7 @@ impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         if this.limit.unanswered() {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            return this.poll_unanswered(cx);
         }
         if let Some(n) = this.substitute(data) {
             return Poll::Ready(Ok(n));
@@ -501,7 +547,7 @@ impl<S: ClientStream> AsyncWrite for IdleLimited<S> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         if this.limit.unanswered() {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            return this.poll_unanswered(cx);
         }
         let mut filled = bufs.iter().filter(|b| !b.is_empty());
         match (filled.next(), filled.next()) {

@@ -12,6 +12,7 @@ pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
 pub mod header_order;
+pub mod header_values;
 pub mod htx;
 pub mod idle;
 pub mod monitor;
@@ -138,7 +139,7 @@ fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
 /// The proxy's own response head as HAProxy counts it in `%B`: its internal size, not the
 /// wire size (see [`htx::response_head_data`]).
 fn head_len(r: &Response<ResBody>) -> u64 {
-    htx::response_head_data(r.status(), r.extensions(), r.headers())
+    htx::response_head_data(r.status(), r.extensions(), r.headers(), false)
 }
 
 /// Serves one request. The head is taken apart before the returned future starts, so that
@@ -170,6 +171,7 @@ pub(crate) fn handle(
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
+    let http1 = req.version() < hyper::Version::HTTP_2;
     let switch_refused = vet::upgrade(req.version(), req.headers_mut()).err();
     let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
@@ -197,6 +199,7 @@ pub(crate) fn handle(
             uri: parts.uri,
             version: parts.version,
             headers: parts.headers,
+            lines: Default::default(),
         });
     }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
@@ -269,6 +272,24 @@ pub(crate) fn handle(
         if silent {
             ctx.idle.close_unanswered();
         }
+        // A page without a length goes out as it is and the connection's end ends it.
+        let mut raw_body = 0;
+        if let Some(page) = resp
+            .extensions_mut()
+            .remove::<reply::CloseDelimited>()
+            .filter(|_| http1)
+        {
+            ctx.idle
+                .close_after(reply::close_delimited_wire(&resp, &page.0));
+            raw_body = page.0.len() as u64;
+            *resp.body_mut() = reply::full(Bytes::new());
+        } else if http1 && refused.is_some() {
+            // HAProxy's parser answers a request it refuses itself, with its raw page (or
+            // nothing, when the proxy's page for the status is empty).
+            let status = resp.status().as_u16();
+            ctx.idle
+                .close_after(reply::error_wire(status, &[&fe.errorfiles]));
+        }
         // A stopping process ends each keep-alive connection by its next response.
         if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
         {
@@ -290,7 +311,7 @@ pub(crate) fn handle(
         } else if txn.bytes_out > 0 {
             txn.bytes_out
         } else {
-            head_len(&resp)
+            head_len(&resp) + raw_body
         };
         if fe.logasap {
             log_early(&ctx, txn, &resp);
@@ -311,7 +332,10 @@ pub(crate) fn handle(
         // HAProxy counts no bytes for a request its parser refused: the page is the
         // connection's, not a transaction's.
         let counted = refused.is_none();
-        Ok(resp.map(|b| Tracked::new(b, txn, after, counted)))
+        let (head, body) = resp.into_parts();
+        let mut body = Tracked::new(body, txn, after, counted);
+        body.keep_zero_length(&head, http1);
+        Ok(Response::from_parts(head, body))
     }
 }
 
@@ -447,6 +471,8 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 /// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
 fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
     txn.timings.request = -1;
+    // Logged from the session, which counts no request bytes (`%U` 0).
+    txn.bytes_in = 0;
     txn.session_log = true;
     let page = reply::error_in(status, files, txn);
     let mut resp = local(txn, page, b"PR");

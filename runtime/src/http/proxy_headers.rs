@@ -66,7 +66,7 @@ pub(super) fn add_address_header(
         hyper::header::HeaderName::from_bytes(ff.header.as_bytes()),
         HeaderValue::from_str(&ip.to_string()),
     ) {
-        req.headers.append(name, value);
+        super::header_order::append(&mut req.headers, &mut req.lines, name, value);
     }
 }
 #[cfg(test)]

@@ -55,12 +55,49 @@ fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
         return None;
     };
     let mut b = Response::builder().status(r.code?);
+    let mut framed = false;
     for h in r.headers.iter() {
+        framed |= h.name.eq_ignore_ascii_case("content-length")
+            || h.name.eq_ignore_ascii_case("transfer-encoding");
         b = b.header(h.name, h.value);
     }
-    let mut resp = b.body(full(raw.slice(head..))).ok()?;
+    let body = raw.slice(head..);
+    let mut resp = b.body(full(body.clone())).ok()?;
     keep_reason(&mut resp, r.reason.unwrap_or(""));
+    if !framed {
+        resp.extensions_mut().insert(CloseDelimited(body));
+    }
     Some(resp)
+}
+
+/// A page (an `errorfile`) that gives no length: HAProxy sends it as it is, its body ending
+/// with the connection, where hyper would add a length. Holds the body.
+#[derive(Clone, Debug)]
+pub struct CloseDelimited(pub Bytes);
+
+/// The bytes of a [`CloseDelimited`] page as HAProxy writes it over HTTP/1: its status line,
+/// its headers (names in lower case, as HAProxy's internal form keeps them), `connection:
+/// close` unless it has a `Connection` header, then the body.
+pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes) -> Bytes {
+    let status = resp.status();
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
+    let mut wire = format!("HTTP/1.1 {} {reason}\r\n", status.as_u16()).into_bytes();
+    for (name, value) in resp.headers() {
+        wire.extend_from_slice(name.as_str().as_bytes());
+        wire.extend_from_slice(b": ");
+        wire.extend_from_slice(value.as_bytes());
+        wire.extend_from_slice(b"\r\n");
+    }
+    if !resp.headers().contains_key(hyper::header::CONNECTION) {
+        wire.extend_from_slice(b"connection: close\r\n");
+    }
+    wire.extend_from_slice(b"\r\n");
+    wire.extend_from_slice(body);
+    Bytes::from(wire)
 }
 
 /// Makes hyper write `reason` rather than the standard phrase of the status.
@@ -137,16 +174,18 @@ impl BuiltinPage {
         }
     }
 
-    /// The header fields, in HAProxy's order.
+    /// The header fields, in HAProxy's order and with the case of its raw pages (which only
+    /// the connection-level 400 and 408 show: the others go through hyper, which writes
+    /// names in lower case as HAProxy's HTX does).
     fn fields(&self) -> Vec<(&'static str, String)> {
         let mut fields = vec![
-            ("content-length", self.body.len().to_string()),
-            ("cache-control", "no-cache".to_string()),
+            ("Content-length", self.body.len().to_string()),
+            ("Cache-Control", "no-cache".to_string()),
         ];
         if self.close {
-            fields.push(("connection", "close".to_string()));
+            fields.push(("Connection", "close".to_string()));
         }
-        fields.push(("content-type", "text/html".to_string()));
+        fields.push(("Content-Type", "text/html".to_string()));
         fields
     }
 }
@@ -188,11 +227,15 @@ fn builtin_page(status: u16) -> Response<ResBody> {
 }
 
 /// The error page for `status` as bytes on the wire, for a connection that has no request
-/// to answer through (a request head that never completed): the `errorfile` as it is, or
-/// HAProxy's page.
+/// to answer through (a request head that never completed or could not be parsed): always
+/// HAProxy's built-in page, byte for byte, unless the proxy maps the status to an empty
+/// page, which closes without an answer (HAProxy's connection layer looks at its proxy's
+/// pages only to see whether one is empty).
 pub fn error_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
     if let Some(Page::Message(raw)) = files.iter().find_map(|f| f.get(&status)) {
-        return raw.clone();
+        if raw.is_empty() {
+            return Bytes::new();
+        }
     }
     let page = BuiltinPage::of(status);
     let mut wire = format!("HTTP/1.1 {} {}\r\n", page.status, page.reason);
@@ -299,7 +342,7 @@ mod tests {
             .get::<hyper::ext::ReasonPhrase>()
             .is_none());
         let wire = error_wire(408, &[]);
-        assert!(wire.starts_with(b"HTTP/1.1 408 Request Time-out\r\ncontent-length: 110\r\n"));
+        assert!(wire.starts_with(b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\n"));
         assert!(wire.ends_with(b"didn't send a complete request in time.\n</body></html>\n"));
     }
 }

@@ -64,6 +64,47 @@ pub(super) fn fields_len(h: &HeaderMap) -> usize {
     h.iter().map(|(n, v)| n.as_str().len() + v.len()).sum()
 }
 
+/// [`fields_len`] of a head read from a connection, whose `Connection` header HAProxy's
+/// parser keeps without its `close` and `keep-alive` tokens (and drops when that leaves
+/// nothing). The proxy's own pages keep theirs whole.
+pub(super) fn parsed_fields_len(h: &HeaderMap) -> usize {
+    h.iter()
+        .map(|(n, v)| {
+            if n == hyper::header::CONNECTION {
+                match connection_len(v.as_bytes()) {
+                    0 => 0,
+                    len => n.as_str().len() + len,
+                }
+            } else {
+                n.as_str().len() + v.len()
+            }
+        })
+        .sum()
+}
+
+/// The length of a `Connection` value once HAProxy's parser has taken its `close` and
+/// `keep-alive` tokens out: while nothing is kept, a kept token keeps the value up to its
+/// end as it was; after that, each kept one is added behind a comma.
+fn connection_len(value: &[u8]) -> usize {
+    let mut len = 0;
+    for range in super::header_values::ranges(value) {
+        let token = value[range.clone()].trim_ascii();
+        if token.eq_ignore_ascii_case(b"close") || token.eq_ignore_ascii_case(b"keep-alive") {
+            continue;
+        }
+        // Blanks alone after the last comma are no token.
+        if token.is_empty() && range.end == value.len() && range.start > 0 {
+            continue;
+        }
+        len = if len == 0 {
+            range.end
+        } else {
+            len + 1 + token.len()
+        };
+    }
+    len
+}
+
 /// The headers in internal form: each one's block and data, and the end of the head's block.
 fn headers_size(h: &HeaderMap) -> usize {
     fields_len(h) + BLOCK * (h.len() + 1)
@@ -231,5 +272,23 @@ mod tests {
         assert!(100 + 148 + BLOCK + body > limits.capacity());
         // A short body leaves the buffer's room.
         assert_eq!(held(limits, 100, 10), 10);
+    }
+
+    #[test]
+    fn connection_headers_lose_close_and_keep_alive() {
+        assert_eq!(connection_len(b"close"), 0);
+        assert_eq!(connection_len(b"Keep-Alive"), 0);
+        assert_eq!(connection_len(b"upgrade, close"), "upgrade".len());
+        assert_eq!(connection_len(b"close, upgrade"), "close, upgrade".len());
+        assert_eq!(connection_len(b"a, close, b"), "a,b".len());
+        assert_eq!(connection_len(b"a, "), "a".len());
+        let mut h = HeaderMap::new();
+        h.insert(hyper::header::CONNECTION, "close".parse().unwrap());
+        h.insert(hyper::header::CONTENT_LENGTH, "1".parse().unwrap());
+        assert_eq!(parsed_fields_len(&h), "content-length".len() + 1);
+        assert_eq!(
+            fields_len(&h),
+            "content-length".len() + 1 + "connection".len() + 5
+        );
     }
 }

@@ -152,16 +152,32 @@ pub(super) fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
     } else {
         b" HTTP/1.1\r\n"
     });
-    encode_fields(req.headers(), out);
+    match req
+        .extensions()
+        .get::<crate::http::header_order::Lines>()
+        .and_then(|l| l.get())
+    {
+        Some(order) => {
+            for (name, value) in crate::http::header_order::in_order(req.headers(), order) {
+                encode_field(name, value, out);
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+        None => encode_fields(req.headers(), out),
+    }
+}
+
+fn encode_field(name: &HeaderName, value: &HeaderValue, out: &mut Vec<u8>) {
+    out.extend_from_slice(name.as_str().as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Header (or trailer) lines and the empty line that ends them.
 pub(super) fn encode_fields(fields: &HeaderMap, out: &mut Vec<u8>) {
     for (name, value) in fields {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        encode_field(name, value, out);
     }
     out.extend_from_slice(b"\r\n");
 }

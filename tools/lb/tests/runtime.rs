@@ -79,6 +79,8 @@ mod mailers;
 mod normalize_uri;
 #[path = "runtime/parity_rules.rs"]
 mod parity_rules;
+#[path = "runtime/parity_wire.rs"]
+mod parity_wire;
 #[path = "runtime/peers.rs"]
 mod peers;
 #[path = "runtime/peers_tls.rs"]

@@ -395,6 +395,7 @@ pub(crate) async fn serve_hit(
         hyper::StatusCode::from_u16(view.status).unwrap_or(hyper::StatusCode::OK),
         &hyper::http::Extensions::new(),
         &view.headers,
+        true,
     );
     txn.response = Some(view);
     if let Some(own) = super::script::response_rules(ctx, txn, Some(be_index), None).await {

@@ -213,8 +213,8 @@ fn header_values(h: &HeaderMap, name: &str, occ: Option<&String>) -> Vec<Value> 
     let all = h
         .get_all(name)
         .iter()
-        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
-        .map(|part| bytes_value(part.trim_ascii()))
+        .flat_map(|v| crate::http::header_values::split(v.as_bytes()))
+        .map(bytes_value)
         .collect();
     occurrence(all, occ)
 }

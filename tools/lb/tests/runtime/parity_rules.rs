@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 
 /// An origin that answers each request with its name in `x-origin` and the request's head,
 /// byte for byte, as its body (the harness's origin sorts headers, which hides their order).
-fn echo_origin(name: &'static str) -> std::net::SocketAddr {
+pub(crate) fn echo_origin(name: &'static str) -> std::net::SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     std::thread::spawn(move || {
