@@ -26,6 +26,9 @@ pub struct ServerMux {
     /// `pool-low-conn N`: while the server has fewer idle connections than this, over all
     /// threads, a thread does not take one from another thread's pool.
     pub pool_low_conn: u32,
+    /// `pool-purge-delay`: how often the server's idle connections are purged, in
+    /// milliseconds (`None`: HAProxy's 5 s).
+    pub pool_purge_delay: Option<u32>,
     /// `ws auto|h1|h2`: the protocol of WebSocket streams to the server.
     pub ws: WsMode,
 }
@@ -65,6 +68,12 @@ impl ServerMux {
                         .and_then(|n| u32::try_from(n).ok())
                 }
                 "pool-low-conn" => mux.pool_low_conn = value.parse().unwrap_or(0),
+                "pool-purge-delay" => {
+                    mux.pool_purge_delay =
+                        crate::ir::values::parse_time(value, crate::ir::values::TimeUnit::Ms)
+                            .ok()
+                            .map(|d| d.value)
+                }
                 "ws" => {
                     mux.ws = match value {
                         "h1" => WsMode::H1,
@@ -130,6 +139,8 @@ mod tests {
             "1",
         ]);
         assert_eq!((m.pool_max_conn, m.pool_low_conn), (Some(1), 2));
+        let m = ServerMux::of(&["pool-purge-delay", "1500ms"]);
+        assert_eq!(m.pool_purge_delay, Some(1500));
         assert_eq!(ServerMux::of(&["pool-max-conn", "-1"]).pool_max_conn, None);
         assert_eq!(
             ServerMux::of(&["pool-max-conn", "0"]).pool_max_conn,

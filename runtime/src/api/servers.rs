@@ -333,19 +333,18 @@ pub fn show_servers_conn(shared: &Shared, s: &mut Session, args: &[String]) -> A
     for be in list {
         for srv in &be.servers {
             let addr = srv.addr();
-            let used = srv.active.load(Ordering::Relaxed);
+            let (used, used_max, need) = srv.idle.used();
             let (idle, safe) = (srv.idle.idle(), srv.idle.safe());
             let _ = write!(
                 out,
-                "{}/{} {}/{} {} {} - {} {used} {} {used} {} {safe} {} {idle}",
+                "{}/{} {}/{} {} {} - {} {used} {used_max} {need} {} {safe} {} {idle}",
                 m.name(&be.name),
                 m.name(&srv.name),
                 be.id,
                 srv.id,
                 addr.map_or("-".into(), |a| m.ip(a.ip())),
                 addr.map_or(0, |a| a.port()),
-                crate::upstream::pool::PURGE_DELAY.as_millis(),
-                srv.peak_active.get(),
+                srv.idle.purge_delay().as_millis(),
                 idle.saturating_sub(safe),
                 srv.idle.limit(),
             );

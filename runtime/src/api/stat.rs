@@ -317,6 +317,10 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     v[94] = u64v(0);
     v[95] = u32v(u64::from(idle.saturating_sub(safe)));
     v[96] = u32v(u64::from(safe));
+    // Connections in use (`used_conn_cur`) and the estimate of those needed (`need_conn_est`).
+    let (used, _, need) = s.idle.used();
+    v[97] = u32v(u64::from(used));
+    v[98] = u32v(u64::from(need));
     timed(&mut v, c);
     v[99] = u32v(u64::from(s.current_weight()));
     blank_http_only(&mut v, be.mode);

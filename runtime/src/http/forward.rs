@@ -353,8 +353,7 @@ pub async fn forward(
             match way {
                 Way::H2 | Way::AlpnH2 if h2_shared => ctx
                     .conns
-                    .h2()
-                    .take(pool_key, mux.max_reuse)
+                    .take_h2(pool_key, shared_reuse, mux.max_reuse, &server.idle)
                     .map(Connected::H2),
                 Way::H1 { .. } => ctx
                     .conns
@@ -367,8 +366,7 @@ pub async fn forward(
             None
         } else if may_multiplex && h2_shared {
             ctx.conns
-                .h2()
-                .take(pool_key, mux.max_reuse)
+                .take_h2(pool_key, shared_reuse, mux.max_reuse, &server.idle)
                 .map(Connected::H2)
                 .or_else(|| {
                     ctx.conns
@@ -424,7 +422,7 @@ pub async fn forward(
                 let fresh = match fresh {
                     Ok(c) => {
                         txn.backend_error = None;
-                        Some(c)
+                        Some(upstream::pool::SessionConns::opened(c, &server.idle))
                     }
                     Err(e) => {
                         txn.backend_error = e;
@@ -461,7 +459,8 @@ pub async fn forward(
             return reply::error_in(status, &files, txn);
         };
         if let (Connected::H2(h2), false, true) = (&conn, reused, h2_shared) {
-            ctx.conns.h2().put(pool_key, h2);
+            ctx.conns
+                .offer_h2(pool_key, h2, mux.max_reuse, &server.idle);
         }
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;

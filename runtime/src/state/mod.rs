@@ -168,8 +168,16 @@ impl ServerRt {
             trackers: Default::default(),
             idle: Arc::new(crate::upstream::pool::ServerIdle::new(
                 pools,
-                s.mux.pool_max_conn,
-                s.mux.pool_low_conn,
+                crate::upstream::pool::PoolLimits {
+                    max: s.mux.pool_max_conn,
+                    low_conn: s.mux.pool_low_conn,
+                    purge_delay: s
+                        .mux
+                        .pool_purge_delay
+                        .map_or(crate::upstream::pool::PURGE_DELAY, |ms| {
+                            std::time::Duration::from_millis(ms.into())
+                        }),
+                },
             )),
         }
     }

@@ -4,10 +4,14 @@
 //!
 //! As HAProxy does with its multiplexed backend connections, a connection that has room for
 //! another stream serves any session of its thread (unless `http-reuse never`, where it stays
-//! with its session), up to `max-reuse` requests; a new one is opened when every connection
-//! is at the server's stream limit.
+//! with its session), up to `max-reuse` requests after its first; a new one is opened when
+//! every connection is at the server's stream limit. Once its last stream ends it is an idle
+//! connection of the server like an HTTP/1 one (a safe one): counted in the server's idle
+//! pool, kept or closed by the pool's rules, and open to the other threads of its group
+//! (see [`super::pool`]). hyper's task for the connection stays on the thread that opened it;
+//! streams opened from another thread are handed to that task.
 
-use super::pool::ServerKey;
+use super::pool::ServerIdle;
 use super::reuse::Failure;
 use super::{ExchangeError, ServerConn};
 use crate::http::ReqBody;
@@ -18,48 +22,82 @@ use hyper::client::conn::http2::SendRequest;
 use hyper::header::{HeaderValue, HOST, TE};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use rustc_hash::FxHashMap as HashMap;
-use std::cell::{Cell, RefCell};
 use std::pin::Pin;
-use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// Streams a connection is given at most before another is opened (the server may allow
 /// fewer: hyper then holds the request until one ends).
 const MAX_STREAMS: u32 = 100;
-/// Connections kept per server and thread.
-const MAX_CONNS: usize = 16;
+/// Connections offered per server and thread.
+pub(super) const MAX_CONNS: usize = 16;
 
-/// One multiplexed server connection, as a handle to open streams on.
+/// One multiplexed server connection, as a handle to open streams on. Any thread may use it.
 #[derive(Clone)]
 pub struct H2Conn {
     send: SendRequest<ReqBody>,
-    /// Streams open now.
-    open: Rc<Cell<u32>>,
-    /// Requests it carried so far (`max-reuse`).
-    carried: Rc<Cell<u64>>,
+    pub(super) state: Arc<H2State>,
     /// What its TLS handshake settled (`ssl_bc_*`, `ssl_s_*`).
     pub tls: Option<Arc<TlsInfo>>,
     /// Both ends of the connection (`%bi`, `%si`…).
     pub addrs: Option<super::ConnAddrs>,
+}
+
+/// What the handles of one connection share.
+pub(super) struct H2State {
+    /// Streams open now; 0: the connection is idle.
+    pub(super) open: AtomicU32,
+    /// Streams it carried so far (`max-reuse`).
+    carried: AtomicU64,
     /// Whether the server allows extended CONNECT (RFC 8441), once its SETTINGS came.
-    settings: Rc<PeerSettings>,
+    settings: PeerSettings,
+    /// The server pool it was offered to, if any, with the server's `max-reuse`: its
+    /// streams' starts and ends are counted there.
+    pub(super) pool: OnceLock<(Weak<ServerIdle>, Option<u64>)>,
+    /// The thread whose list holds it in that pool.
+    pub(super) home: AtomicUsize,
 }
 
 impl H2Conn {
-    /// Whether it can take one more request now.
-    fn has_room(&self, max_reuse: Option<u64>) -> bool {
+    /// Whether it can take one more stream now: not closed or going away, below the stream
+    /// limit, and (with `max-reuse`) reused fewer times than that (a connection carries
+    /// `max-reuse` streams after its first, as in HAProxy).
+    pub(super) fn has_room(&self, max_reuse: Option<u64>) -> bool {
         !self.send.is_closed()
             && self.send.is_ready()
-            && self.open.get() < MAX_STREAMS
-            && max_reuse.is_none_or(|m| self.carried.get() < m)
+            && self.state.open.load(Ordering::Acquire) < MAX_STREAMS
+            && self.reusable(max_reuse)
     }
 
     /// Whether it may still be handed out later (not closed, `max-reuse` not reached).
-    fn reusable(&self, max_reuse: Option<u64>) -> bool {
-        !self.send.is_closed() && max_reuse.is_none_or(|m| self.carried.get() < m)
+    pub(super) fn reusable(&self, max_reuse: Option<u64>) -> bool {
+        !self.send.is_closed()
+            && max_reuse.is_none_or(|m| self.state.carried.load(Ordering::Relaxed) <= m)
+    }
+
+    /// Whether no stream is open on it.
+    pub(super) fn is_idle(&self) -> bool {
+        self.state.open.load(Ordering::Acquire) == 0
+    }
+
+    /// Whether the two handles are of one connection.
+    pub(super) fn same(&self, other: &H2Conn) -> bool {
+        Arc::ptr_eq(&self.state, &other.state)
+    }
+
+    /// A stream starts: counted open (and, for a connection that was idle, no longer idle in
+    /// its pool) until the returned slot drops.
+    fn open_stream(&self) -> StreamSlot {
+        self.state.carried.fetch_add(1, Ordering::Relaxed);
+        match self.state.pool.get().and_then(|p| p.0.upgrade()) {
+            Some(pool) => pool.h2_stream_opens(self),
+            None => {
+                self.state.open.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        StreamSlot(self.clone())
     }
 }
 
@@ -68,11 +106,11 @@ impl H2Conn {
     /// WebSocket stream needs: on a new connection, its SETTINGS are waited for, at most
     /// `limit`.
     pub async fn extended_connect(&self, limit: Duration) -> bool {
-        let settings = &self.settings;
+        let settings = &self.state.settings;
         let seen = async {
             loop {
                 let told = settings.told.notified();
-                if let Some(enabled) = settings.enabled.get() {
+                if let Some(enabled) = settings.enabled() {
                     return enabled;
                 }
                 told.await;
@@ -88,8 +126,24 @@ impl H2Conn {
 /// it passes.
 #[derive(Default)]
 struct PeerSettings {
-    enabled: Cell<Option<bool>>,
+    /// 0: not yet known, 1: no, 2: yes.
+    enabled: AtomicU8,
     told: tokio::sync::Notify,
+}
+
+impl PeerSettings {
+    fn enabled(&self) -> Option<bool> {
+        match self.enabled.load(Ordering::Acquire) {
+            0 => None,
+            n => Some(n == 2),
+        }
+    }
+
+    fn tell(&self, enabled: bool) {
+        self.enabled
+            .store(if enabled { 2 } else { 1 }, Ordering::Release);
+        self.told.notify_waiters();
+    }
 }
 
 /// The identifier of `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3).
@@ -99,18 +153,17 @@ const ENABLE_CONNECT_PROTOCOL: u16 = 0x8;
 struct Sniff<T> {
     io: T,
     first: Vec<u8>,
-    settings: Rc<PeerSettings>,
+    state: Arc<H2State>,
 }
 
 impl<T> Sniff<T> {
     fn saw(&mut self, bytes: &[u8]) {
-        if self.settings.enabled.get().is_some() {
+        if self.state.settings.enabled().is_some() {
             return;
         }
         self.first.extend_from_slice(bytes);
         if let Some(enabled) = settings_frame(&self.first) {
-            self.settings.enabled.set(Some(enabled));
-            self.settings.told.notify_waiters();
+            self.state.settings.tell(enabled);
             self.first = Vec::new();
         }
     }
@@ -147,8 +200,7 @@ impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Sniff<T> {
             let now = buf.filled().len();
             if now == before {
                 // The server closed before its SETTINGS.
-                self.settings.enabled.set(Some(false));
-                self.settings.told.notify_waiters();
+                self.state.settings.tell(false);
             } else {
                 let got = buf.filled()[before..now].to_vec();
                 self.saw(&got);
@@ -188,30 +240,6 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Sniff<T> {
     }
 }
 
-/// The multiplexed connections of one thread, by (backend, server).
-#[derive(Clone, Default)]
-pub struct H2Pool(Rc<RefCell<HashMap<ServerKey, Vec<H2Conn>>>>);
-
-impl H2Pool {
-    /// A connection to `key` with room for a stream; closed and used-up ones are dropped on
-    /// the way.
-    pub fn take(&self, key: ServerKey, max_reuse: Option<u64>) -> Option<H2Conn> {
-        let mut map = self.0.borrow_mut();
-        let list = map.get_mut(&key)?;
-        list.retain(|c| c.reusable(max_reuse));
-        list.iter().find(|c| c.has_room(max_reuse)).cloned()
-    }
-
-    /// Offers a new connection to the thread's other requests.
-    pub fn put(&self, key: ServerKey, conn: &H2Conn) {
-        let mut map = self.0.borrow_mut();
-        let list = map.entry(key).or_default();
-        if list.len() < MAX_CONNS {
-            list.push(conn.clone());
-        }
-    }
-}
-
 /// Runs hyper's connection task on the worker thread's `LocalSet`.
 #[derive(Clone, Copy)]
 pub(crate) struct LocalExec;
@@ -247,11 +275,17 @@ pub async fn settle(
         .header_table_size(tune.header_table_size)
         .max_frame_size(tune.max_frame_size.clamp(16384, 16_777_215))
         .max_header_list_size(64 * 1024);
-    let settings = Rc::new(PeerSettings::default());
+    let state = Arc::new(H2State {
+        open: AtomicU32::new(0),
+        carried: AtomicU64::new(0),
+        settings: PeerSettings::default(),
+        pool: OnceLock::new(),
+        home: AtomicUsize::new(0),
+    });
     let io = Sniff {
         io: conn.into_transport(),
         first: Vec::new(),
-        settings: settings.clone(),
+        state: state.clone(),
     };
     let (send, connection) = builder.handshake(TokioIo::new(io)).await.ok()?;
     tokio::task::spawn_local(async move {
@@ -259,11 +293,9 @@ pub async fn settle(
     });
     Some(Connected::H2(H2Conn {
         send,
-        open: Rc::default(),
-        carried: Rc::default(),
+        state,
         tls,
         addrs,
-        settings,
     }))
 }
 
@@ -310,12 +342,19 @@ pub fn h2_request(
     req
 }
 
-/// Counts a stream as open until its response body is done with.
-struct StreamSlot(Rc<Cell<u32>>);
+/// Counts a stream as open until its response body is done with; the connection's last
+/// stream to end makes it idle in its pool.
+struct StreamSlot(H2Conn);
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
+        let conn = &self.0;
+        match conn.state.pool.get().and_then(|p| p.0.upgrade()) {
+            Some(pool) => pool.h2_stream_ends(conn),
+            None => {
+                conn.state.open.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
     }
 }
 
@@ -339,9 +378,7 @@ pub async fn exchange(
     req: Request<ReqBody>,
     timeout: Option<Duration>,
 ) -> Result<Response<super::ServerBody>, StreamError> {
-    conn.open.set(conn.open.get() + 1);
-    conn.carried.set(conn.carried.get() + 1);
-    let slot = StreamSlot(conn.open.clone());
+    let slot = conn.open_stream();
     let mut send = conn.send.clone();
     let sent = send.try_send_request(req);
     let answered = match timeout {

@@ -98,6 +98,9 @@ pub struct Link {
     requests: u32,
     /// A FastCGI connection, which the application kept open on purpose (`keep-conn`).
     fastcgi: bool,
+    /// Counts the connection among its server's used ones (`used_cur`) while it is out of
+    /// the idle pool.
+    in_use: Option<pool::InUse>,
 }
 
 impl std::ops::Deref for ServerConn {
@@ -173,6 +176,7 @@ impl ServerConn {
             waits_on_client: false,
             requests: 0,
             fastcgi: false,
+            in_use: None,
         })))
     }
 

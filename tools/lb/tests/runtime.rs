@@ -33,6 +33,8 @@ mod fcgi;
 mod filters;
 #[path = "runtime/h2_buffers.rs"]
 mod h2_buffers;
+#[path = "runtime/h2_pools.rs"]
+mod h2_pools;
 #[path = "runtime/h2_reload.rs"]
 mod h2_reload;
 #[path = "runtime/h2_servers.rs"]

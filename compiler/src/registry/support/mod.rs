@@ -391,6 +391,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // The idle pool's limits (runtime/src/upstream/pool.rs).
     "pool-max-conn",
     "pool-low-conn",
+    "pool-purge-delay",
     // Peers sections: the entries of one shard only (runtime/src/peers).
     "shard",
     // TLS 1.3 early data to servers, with `retry-on 0rtt-rejected` (runtime/src/tls/client.rs).

@@ -8,6 +8,12 @@
 //! (the default) the application is asked to keep the connection open, and a connection
 //! whose request it ended cleanly goes back to the server's idle pool, to carry another
 //! request as `http-reuse` allows, as an HTTP/1.1 one would.
+//!
+//! With `option get-values`, a new connection first asks the application whether it
+//! multiplexes connections and how many requests it takes at once (`FCGI_MPXS_CONNS`,
+//! `FCGI_MAX_REQS`; not `FCGI_MAX_CONNS`, as HAProxy leaves it out too), and its first
+//! request goes once the answer came. Requests are not multiplexed (`option mpxs-conns` is
+//! not acted on): one at a time is within whatever the application allows.
 
 pub mod codec;
 
@@ -46,6 +52,44 @@ pub struct App {
     stderr: Vec<Sink>,
     /// `option keep-conn`.
     pub keep_conn: bool,
+    /// `option get-values`.
+    get_values: bool,
+    /// `option max-reqs`: requests a connection carries at once, until the application says.
+    max_reqs: u32,
+    /// `option mpxs-conns`: the application multiplexes, until it says.
+    mpxs_conns: bool,
+}
+
+/// What an application said of its connections (or the section's options before it said).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppValues {
+    /// It multiplexes requests on a connection (`FCGI_MPXS_CONNS` 1).
+    pub mpxs_conns: bool,
+    /// Requests a connection may carry at once: `FCGI_MAX_REQS` when it multiplexes, else 1.
+    pub streams: u32,
+}
+
+impl AppValues {
+    /// Reads a `GET_VALUES_RESULT` record's content over what the section said, as HAProxy
+    /// does: `FCGI_MPXS_CONNS` is on only for "1", `FCGI_MAX_REQS` a decimal count, and a
+    /// connection that is not multiplexed carries one request at a time.
+    fn answered(mut self, content: &[u8]) -> Result<AppValues, codec::DecodeError> {
+        for (name, value) in codec::decode_pairs(content)? {
+            if name.eq_ignore_ascii_case(b"FCGI_MPXS_CONNS") {
+                self.mpxs_conns = &value[..] == b"1";
+            } else if name.eq_ignore_ascii_case(b"FCGI_MAX_REQS") {
+                let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
+                self.streams = std::str::from_utf8(&value[..digits])
+                    .ok()
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(0);
+            }
+        }
+        if !self.mpxs_conns {
+            self.streams = 1;
+        }
+        Ok(self)
+    }
 }
 
 impl App {
@@ -84,6 +128,9 @@ impl App {
                 .filter_map(|t| Sink::open(t, &plan.name).ok())
                 .collect(),
             keep_conn: plan.keep_conn,
+            get_values: plan.get_values,
+            max_reqs: plan.max_reqs,
+            mpxs_conns: plan.mpxs_conns,
         })
     }
 
@@ -294,6 +341,9 @@ async fn converse(
     // The whole exchange is bounded by the caller, then the body by `FcgiBody`'s own timer.
     conn.timeout = None;
     conn.waits_on_client = false;
+    if app.get_values && conn.requests == 0 {
+        ask_values(&mut conn, &app).await?;
+    }
     conn.requests += 1;
     conn.fastcgi = true;
     let mut wire = Vec::with_capacity(1024);
@@ -368,6 +418,44 @@ async fn converse(
         headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
     }
     Ok(response.map(|()| reader))
+}
+
+/// Asks the application of a new connection for its values and waits for the answer (an
+/// `UNKNOWN_TYPE` record will do too: the application does not know the question).
+async fn ask_values(conn: &mut ServerConn, app: &App) -> Result<AppValues, ExchangeError> {
+    let server_gone = ExchangeError::Server(Failure::EmptyResponse);
+    let junk = ExchangeError::Server(Failure::JunkResponse);
+    let mut wire = Vec::with_capacity(64);
+    let mut pairs = Vec::new();
+    codec::encode_pair(b"FCGI_MAX_REQS", b"", &mut pairs);
+    codec::encode_pair(b"FCGI_MPXS_CONNS", b"", &mut pairs);
+    codec::encode_record(kind::GET_VALUES, 0, &pairs, &mut wire);
+    conn.write_all(&wire).await.map_err(|_| server_gone)?;
+    let before = AppValues {
+        mpxs_conns: app.mpxs_conns,
+        streams: app.max_reqs,
+    };
+    let mut decoder = Decoder::default();
+    loop {
+        if let Some(record) = decoder.next_record().map_err(|_| junk)? {
+            // The answer is the application's first record, and alone: anything else, or
+            // anything after it, is not FastCGI as HAProxy reads it.
+            let answer = match (record.id, record.kind) {
+                (0, kind::GET_VALUES_RESULT) => before.answered(&record.content),
+                (0, kind::UNKNOWN_TYPE) => Ok(before),
+                _ => return Err(junk),
+            };
+            return match answer {
+                Ok(values) if decoder.pending() == 0 => Ok(values),
+                _ => Err(junk),
+            };
+        }
+        let read = std::future::poll_fn(|cx| conn.poll_fill(decoder.buffer(), cx)).await;
+        match read {
+            Ok(0) | Err(_) => return Err(server_gone),
+            Ok(_) => {}
+        }
+    }
 }
 
 /// The response of a CGI head and the output bytes after it; `None` while the head is
@@ -563,6 +651,36 @@ mod tests {
         assert_eq!(reason(&r), Some(b"Moved Temporarily".to_vec()));
         let (r, _) = parse_cgi_head(b"Status: 418\r\n\r\n").unwrap().unwrap();
         assert_eq!((r.status().as_u16(), reason(&r)), (418, Some(Vec::new())));
+    }
+
+    #[test]
+    fn the_applications_values_say_how_many_requests_a_connection_carries() {
+        let before = AppValues {
+            mpxs_conns: true,
+            streams: 10,
+        };
+        let mut content = Vec::new();
+        codec::encode_pair(b"FCGI_MAX_REQS", b"5", &mut content);
+        codec::encode_pair(b"FCGI_MPXS_CONNS", b"0", &mut content);
+        // PHP-FPM's answer: no multiplexing, so one request at a time whatever MAX_REQS.
+        assert_eq!(
+            before.answered(&content),
+            Ok(AppValues {
+                mpxs_conns: false,
+                streams: 1
+            })
+        );
+        let mut content = Vec::new();
+        codec::encode_pair(b"fcgi_mpxs_conns", b"1", &mut content);
+        codec::encode_pair(b"FCGI_MAX_REQS", b"7", &mut content);
+        assert_eq!(
+            before.answered(&content),
+            Ok(AppValues {
+                mpxs_conns: true,
+                streams: 7
+            })
+        );
+        assert!(before.answered(&[0x80, 1]).is_err());
     }
 
     fn app(path_info: Option<&str>, index: Option<&str>) -> App {

@@ -314,8 +314,16 @@ fcgi-app app
 }
 
 /// A TCP relay in front of PHP-FPM that counts the connections it accepts: the FastCGI
-/// connections a proxy opened. (PHP-FPM's own `accepted conn` counts requests.)
-fn counting_relay(fpm: u16) -> (u16, Arc<AtomicUsize>) {
+/// connections a proxy opened. (PHP-FPM's own `accepted conn` counts requests.) It also
+/// notes the type of each connection's first record.
+struct Relay {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+    first_kinds: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+fn counting_relay(fpm: u16) -> Relay {
+    use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     fn pipe(mut from: TcpStream, mut to: TcpStream) {
         std::thread::spawn(move || {
@@ -326,20 +334,31 @@ fn counting_relay(fpm: u16) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let accepted = Arc::new(AtomicUsize::new(0));
-    let counted = accepted.clone();
+    let first_kinds = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (counted, kinds) = (accepted.clone(), first_kinds.clone());
     std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
+        for mut client in listener.incoming().flatten() {
             counted.fetch_add(1, Ordering::SeqCst);
-            let Ok(server) = TcpStream::connect(("127.0.0.1", fpm)) else {
+            let Ok(mut server) = TcpStream::connect(("127.0.0.1", fpm)) else {
                 continue;
             };
+            // The first record's header goes through once read whole.
+            let mut header = [0u8; 8];
+            if client.read_exact(&mut header).is_err() || server.write_all(&header).is_err() {
+                continue;
+            }
+            kinds.lock().unwrap().push(header[1]);
             if let (Ok(c), Ok(s)) = (client.try_clone(), server.try_clone()) {
                 pipe(c, s);
                 pipe(server, client);
             }
         }
     });
-    (port, accepted)
+    Relay {
+        port,
+        accepted,
+        first_kinds,
+    }
 }
 
 /// A backend of FastCGI connections per `reuse` (`http-reuse`, then server options) and
@@ -398,18 +417,39 @@ fn fastcgi_connections_are_kept_and_reused_as_haproxy_does() {
         (("aggressive", ""), "    no option keep-conn", (5, 4)),
         // `max-reuse 1`: a connection carries two requests, then closes.
         (("aggressive", "max-reuse 1"), "", (3, 2)),
+        // `get-values`: each new connection asks PHP-FPM first, which says it does not
+        // multiplex; connections are used as without it.
+        (("aggressive", ""), "    option get-values", (1, 0)),
+        (
+            ("aggressive", ""),
+            "    option get-values\n    option mpxs-conns\n    option max-reqs 10",
+            (1, 0),
+        ),
     ];
     for (reuse, app, expected) in cases {
-        let (relay, accepted) = counting_relay(fpm.port);
+        let Relay {
+            port: relay,
+            accepted,
+            first_kinds,
+        } = counting_relay(fpm.port);
         let port = free_port();
         let proxy = Proxy::start(&pool_config(port, relay, &fpm.dir, reuse, app), port);
         let ours = connections_opened(port, &accepted);
         assert_eq!(ours, expected, "{reuse:?} {app}: {}", proxy.stderr());
         drop(proxy);
+        // A connection's first record: GET_VALUES (9) with `get-values`, else BEGIN_REQUEST.
+        let first = std::mem::take(&mut *first_kinds.lock().unwrap());
+        let asked = if app.contains("get-values") { 9 } else { 1 };
+        assert!(
+            !first.is_empty() && first.iter().all(|&k| k == asked),
+            "{first:?}"
+        );
         if Haproxy::installed() {
             let port = free_port();
             let _h = Haproxy::start(&pool_config(port, relay, &fpm.dir, reuse, app), port);
             assert_eq!(connections_opened(port, &accepted), ours, "haproxy differs");
+            let theirs = std::mem::take(&mut *first_kinds.lock().unwrap());
+            assert!(theirs.iter().all(|&k| k == asked), "haproxy: {theirs:?}");
         }
     }
 }

@@ -113,15 +113,15 @@ fn grpc_calls_keep_their_status_trailers_end_to_end() {
 }
 
 /// An HTTP/2-only origin (prior knowledge) that describes each request, counting the TCP
-/// connections it accepts.
-struct H2Origin {
-    addr: SocketAddr,
-    conns: Arc<AtomicUsize>,
+/// connections it accepts; `/slow/<ms>` answers after that long.
+pub(super) struct H2Origin {
+    pub(super) addr: SocketAddr,
+    pub(super) conns: Arc<AtomicUsize>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl H2Origin {
-    fn start() -> H2Origin {
+    pub(super) fn start() -> H2Origin {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -138,6 +138,10 @@ impl H2Origin {
                 counted.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                        if let Some(ms) = req.uri().path().strip_prefix("/slow/") {
+                            let ms = ms.parse().unwrap_or(100);
+                            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                        }
                         let text = format!(
                             "version={:?} scheme={} authority={} path={} te={} host={}\n",
                             req.version(),
@@ -188,6 +192,9 @@ fn http1_clients_share_one_multiplexed_connection_to_an_h2_server() {
     use_backend old if {{ path_beg /old }}
     default_backend h2
 backend h2
+    # A session's first request may take the idle connection the first request left (under
+    # `http-reuse safe` it would open its own, as in HAProxy).
+    http-reuse always
     server s1 {} proto h2
 backend old
     server s1 {}

@@ -11,7 +11,12 @@ use std::time::Duration;
 
 /// Two frontends, one per thread, in front of one server; `global` and `server` end the
 /// global section and the server line.
-fn config(ports: [u16; 3], origin: std::net::SocketAddr, global: &str, server: &str) -> String {
+pub(super) fn config(
+    ports: [u16; 3],
+    origin: std::net::SocketAddr,
+    global: &str,
+    server: &str,
+) -> String {
     let [one, two, cli] = ports;
     format!(
         "global
@@ -37,7 +42,7 @@ backend app
 }
 
 /// One command on the CLI's TCP socket.
-fn ask(cli: u16, command: &str) -> String {
+pub(super) fn ask(cli: u16, command: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", cli)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(format!("{command}\n").as_bytes()).unwrap();
@@ -48,7 +53,7 @@ fn ask(cli: u16, command: &str) -> String {
 
 /// The idle columns of the server's `show servers conn` line: unsafe_nb safe_nb idle_lim
 /// idle_cur idle_per_thr…
-fn idle_columns(cli: u16) -> String {
+pub(super) fn idle_columns(cli: u16) -> String {
     let out = ask(cli, "show servers conn app");
     let line = out
         .lines()

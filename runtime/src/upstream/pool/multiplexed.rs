@@ -1,0 +1,131 @@
+//! The multiplexed (HTTP/2) connections of a server's pool: offered to their thread's
+//! requests while they have room for a stream, and counted idle, open to the other threads of
+//! the group, once their last stream ended.
+
+use super::super::h2::{H2Conn, H2State, MAX_CONNS};
+use super::{IdleList, ServerIdle};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
+
+impl ServerIdle {
+    /// A multiplexed connection for a request on `thread`: one of the thread's with room
+    /// for a stream (busy ones first), else, when the request may take an idle connection
+    /// (`idle_ok`), an idle one from another thread of the group, which moves to this one.
+    /// Closed and used-up ones are dropped on the way.
+    pub fn take_h2(&self, thread: usize, idle_ok: bool, max_reuse: Option<u64>) -> Option<H2Conn> {
+        let mut own = self.list(thread)?;
+        own.h2.retain(|c| {
+            let keep = c.reusable(max_reuse);
+            if !keep && c.is_idle() {
+                self.forget(thread, true);
+            }
+            keep
+        });
+        let busy = own
+            .h2
+            .iter()
+            .find(|c| !c.is_idle() && c.has_room(max_reuse));
+        if let Some(c) = busy {
+            return Some(c.clone());
+        }
+        if !idle_ok {
+            return None;
+        }
+        if let Some(c) = own.h2.iter().rev().find(|c| c.has_room(max_reuse)) {
+            return Some(c.clone());
+        }
+        if !self.may_take_over() || own.h2.len() >= MAX_CONNS {
+            return None;
+        }
+        // The own list stays locked while the others are only tried: no thread waits while
+        // holding a lock another waits on.
+        for i in self.others(thread) {
+            let Ok(mut list) = self.lists[i].try_lock() else {
+                continue;
+            };
+            let Some(at) = list
+                .h2
+                .iter()
+                .position(|c| c.is_idle() && c.has_room(max_reuse))
+            else {
+                continue;
+            };
+            let conn = list.h2.remove(at);
+            self.forget(i, true);
+            conn.state.home.store(thread, Ordering::Release);
+            drop(list);
+            self.next_takeover.store(i + 1, Ordering::Relaxed);
+            self.count(thread, true);
+            own.h2.push(conn.clone());
+            return Some(conn);
+        }
+        None
+    }
+
+    /// Offers a new multiplexed connection to `thread`'s other requests; from now on its
+    /// streams are counted here. It stays a private one past the thread's limit.
+    pub fn offer_h2(self: &Arc<Self>, thread: usize, conn: &H2Conn, max_reuse: Option<u64>) {
+        let Some(mut list) = self.list(thread) else {
+            return;
+        };
+        if list.h2.len() >= MAX_CONNS
+            || conn
+                .state
+                .pool
+                .set((Arc::downgrade(self), max_reuse))
+                .is_err()
+        {
+            return;
+        }
+        conn.state.home.store(thread, Ordering::Release);
+        list.h2.push(conn.clone());
+        if conn.is_idle() {
+            self.count(thread, true);
+        }
+    }
+
+    /// The list that holds a pooled multiplexed connection now, locked.
+    fn home_of(&self, state: &H2State) -> Option<(MutexGuard<'_, IdleList>, usize)> {
+        loop {
+            let home = state.home.load(Ordering::Acquire);
+            let list = self.list(home)?;
+            if state.home.load(Ordering::Acquire) == home {
+                return Some((list, home));
+            }
+        }
+    }
+
+    /// A stream opens on a pooled multiplexed connection: an idle one is in use from now.
+    pub(in crate::upstream) fn h2_stream_opens(&self, conn: &H2Conn) {
+        let home = self.home_of(&conn.state);
+        if conn.state.open.fetch_add(1, Ordering::AcqRel) == 0 {
+            if let Some((list, thread)) = &home {
+                if list.holds(conn).is_some() {
+                    self.forget(*thread, true);
+                }
+            }
+            self.use_conn();
+        }
+    }
+
+    /// A stream of a pooled multiplexed connection ends: after its last one the connection
+    /// is idle, kept as the rules above say, else closed (once every handle is gone).
+    pub(in crate::upstream) fn h2_stream_ends(&self, conn: &H2Conn) {
+        let home = self.home_of(&conn.state);
+        if conn.state.open.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        let max_reuse = conn.state.pool.get().and_then(|p| p.1);
+        if let Some((mut list, thread)) = home {
+            if let Some(at) = list.holds(conn) {
+                // Judged as a connection coming back: the list without it.
+                let back = list.h2.remove(at);
+                if back.reusable(max_reuse) && self.keeps(&list, true) {
+                    self.count(thread, true);
+                    list.h2.insert(at, back);
+                }
+            }
+        }
+        self.used.fetch_sub(1, Ordering::AcqRel);
+    }
+}
