@@ -111,10 +111,10 @@ impl UserData for LuaTxn {
         m.add_method("set_mark", |lua, _, args: MultiValue| {
             exact::<i64>(lua, args, true, 2, "set_mark").map(drop)
         });
-        m.add_method("reply", |_, _, init: Option<mlua::Table>| {
+        crate::errors::add_method(m, "reply", |_, _, init: Option<mlua::Table>| {
             Reply::from_table(init)
         });
-        m.add_method("done", |_, this, reply: Option<Value>| {
+        crate::errors::add_method(m, "done", |_, this, reply: Option<Value>| {
             let reply = match reply {
                 Some(Value::UserData(ud)) => Some(ud.borrow::<Reply>()?.to_reply()),
                 Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?.to_reply()),
@@ -518,7 +518,7 @@ impl UserData for Http {
                 );
             }
         }
-        m.add_method("req_set_method", |_, this, method: String| {
+        crate::errors::add_method(m, "req_set_method", |_, this, method: String| {
             with_txn(&this.cell, |t| {
                 match (
                     t.request_line_to_rewrite(),
@@ -532,7 +532,7 @@ impl UserData for Http {
                 }
             })
         });
-        m.add_method("req_set_path", |_, this, path: String| {
+        crate::errors::add_method(m, "req_set_path", |_, this, path: String| {
             with_txn(&this.cell, |t| {
                 rewrite_uri(t, |u| match u.query() {
                     Some(q) => format!("{path}?{q}"),
@@ -540,7 +540,7 @@ impl UserData for Http {
                 })
             })
         });
-        m.add_method("req_set_query", |_, this, query: String| {
+        crate::errors::add_method(m, "req_set_query", |_, this, query: String| {
             with_txn(&this.cell, |t| {
                 rewrite_uri(t, |u| {
                     let q = query.trim_start_matches('?');
@@ -552,10 +552,11 @@ impl UserData for Http {
                 })
             })
         });
-        m.add_method("req_set_uri", |_, this, uri: String| {
+        crate::errors::add_method(m, "req_set_uri", |_, this, uri: String| {
             with_txn(&this.cell, |t| rewrite_uri(t, |_| uri.clone()))
         });
-        m.add_method(
+        crate::errors::add_method(
+            m,
             "res_set_status",
             |_, this, (status, _reason): (u16, Option<String>)| {
                 with_txn(&this.cell, |t| {
@@ -630,7 +631,8 @@ impl Reply {
 
 impl UserData for Reply {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut(
+        crate::errors::add_method_mut(
+            m,
             "set_status",
             |_, this, (status, reason): (u16, Option<String>)| {
                 this.status = status;
@@ -638,15 +640,19 @@ impl UserData for Reply {
                 Ok(())
             },
         );
-        m.add_method_mut("add_header", |_, this, (name, value): (String, String)| {
-            this.headers.push((name, value));
-            Ok(())
-        });
-        m.add_method_mut("del_header", |_, this, name: String| {
+        crate::errors::add_method_mut(
+            m,
+            "add_header",
+            |_, this, (name, value): (String, String)| {
+                this.headers.push((name, value));
+                Ok(())
+            },
+        );
+        crate::errors::add_method_mut(m, "del_header", |_, this, name: String| {
             this.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
             Ok(())
         });
-        m.add_method_mut("set_body", |_, this, body: mlua::String| {
+        crate::errors::add_method_mut(m, "set_body", |_, this, body: mlua::String| {
             this.body = body.as_bytes().to_vec();
             Ok(())
         });
