@@ -369,26 +369,29 @@ impl Hooks for ThreadHooks {
             }
             .await;
             let what = format!("Lua applet http '<lua.{name}>'");
-            let reply = match result {
-                Err(e) if !is_done(&e) => {
+            let r = std::mem::take(&mut *response.lock().unwrap_or_else(|e| e.into_inner()));
+            let failed = match &result {
+                Err(e) if !is_done(e) => {
+                    report(&state, &what, e, Some(&frontend));
+                    true
+                }
+                _ => false,
+            };
+            let reply = match (failed, r.started) {
+                // Before the response began, HAProxy answers 500 in its place; after, the
+                // client keeps what was sent and its connection is cut.
+                (true, false) => None,
+                (_, true) => Some(ScriptReply {
+                    status: if r.status == 0 { 200 } else { r.status },
+                    reason: r.reason,
+                    headers: r.headers,
+                    body: bytes::Bytes::from(r.body),
+                    cut: failed,
+                }),
+                (false, false) => {
+                    let e = mlua::Error::runtime("the service sent no response");
                     report(&state, &what, &e, Some(&frontend));
                     None
-                }
-                _ => {
-                    let r =
-                        std::mem::take(&mut *response.lock().unwrap_or_else(|e| e.into_inner()));
-                    if r.started {
-                        Some(ScriptReply {
-                            status: if r.status == 0 { 200 } else { r.status },
-                            reason: r.reason,
-                            headers: r.headers,
-                            body: bytes::Bytes::from(r.body),
-                        })
-                    } else {
-                        let e = mlua::Error::runtime("the service sent no response");
-                        report(&state, &what, &e, Some(&frontend));
-                        None
-                    }
                 }
             };
             (*take_back(&cell), reply)

@@ -625,6 +625,7 @@ impl Reply {
             reason: self.reason.clone(),
             headers,
             body: bytes::Bytes::from(self.body.clone()),
+            cut: false,
         }
     }
 }
