@@ -68,11 +68,7 @@ impl UserData for LuaTxn {
                 outgoing: Arc::default(),
             })
         });
-        f.add_field_method_get("http", |_, this| {
-            Ok(Http {
-                cell: this.cell.clone(),
-            })
-        });
+        f.add_field_method_get("http", |lua, this| this.objects.get(lua, HTTP, &this.cell));
     }
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
@@ -207,10 +203,14 @@ impl Fetches {
     }
 }
 
-/// The `f`, `sf`, `c` and `sc` objects of one transaction, made on first use and kept, so
-/// that a script reading `txn.sf` on every call does not build a new object each time.
+/// The `f`, `sf`, `c`, `sc` (and for a `TXN`, `http`) objects of one transaction, made on
+/// first use and kept, so that a script reading `txn.sf` on every call does not build a new
+/// object each time.
 #[derive(Default)]
-pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
+pub struct SampleObjects([OnceLock<AnyUserData>; 5]);
+
+/// Where `http` is kept in [`SampleObjects`].
+const HTTP: usize = 4;
 
 impl SampleObjects {
     fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
@@ -219,6 +219,7 @@ impl SampleObjects {
         }
         let ud = match which {
             0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
+            HTTP => lua.create_userdata(Http { cell: cell.clone() })?,
             _ => lua.create_userdata(Converters {
                 strings: which == 3,
             })?,
@@ -248,16 +249,14 @@ pub fn fetch_name(lua_name: &str) -> String {
         .map_or_else(|| lua_name.to_string(), |f| f.to_string())
 }
 
-fn string_args(args: MultiValue) -> Vec<String> {
-    args.iter()
-        .map(|v| match v {
-            Value::String(s) => s.to_string_lossy(),
-            Value::Integer(i) => i.to_string(),
-            Value::Number(n) => n.to_string(),
-            Value::Boolean(b) => b.to_string(),
-            _ => String::new(),
-        })
-        .collect()
+fn string_args(args: &MultiValue) -> impl Iterator<Item = String> + '_ {
+    args.iter().map(|v| match v {
+        Value::String(s) => s.to_string_lossy(),
+        Value::Integer(i) => i.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        _ => String::new(),
+    })
 }
 
 /// The value given back to a script: `nil` (or `""` for string objects) without a sample.
@@ -304,23 +303,26 @@ impl UserData for Fetches {
                 if !known {
                     return Ok(None);
                 }
-                let fetch = hapee_runtime::sample::Fetch {
+                // The fetch of each call: its name made once, its arguments those of the call.
+                let fetch = std::cell::RefCell::new(hapee_runtime::sample::Fetch {
                     name: fetch_name(&name),
                     args: Vec::new(),
                     places: u32::MAX,
                     table: None,
-                };
+                });
                 lua.create_function(
                     move |lua, (this, args): (mlua::UserDataRef<Fetches>, MultiValue)| {
-                        let args = string_args(args);
+                        let mut fetch = fetch
+                            .try_borrow_mut()
+                            .map_err(|_| mlua::Error::runtime("fetch called from itself"))?;
+                        fetch.args.clear();
+                        fetch.args.extend(string_args(&args));
                         // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
-                        let table =
-                            hapee_runtime::tables::fetch::TableRead::fetch(&fetch.name, &args);
-                        let fetch = hapee_runtime::sample::Fetch {
-                            args,
-                            table: table.map(Box::new),
-                            ..fetch.clone()
-                        };
+                        fetch.table = hapee_runtime::tables::fetch::TableRead::fetch(
+                            &fetch.name,
+                            &fetch.args,
+                        )
+                        .map(Box::new);
                         let v = with_txn(&this.cell, |t| {
                             hapee_runtime::sample::fetch(&fetch, t).pop()
                         })?;
@@ -355,7 +357,7 @@ impl UserData for Converters {
                         };
                         let out = hapee_runtime::sample::convert_by_name(
                             &name,
-                            &string_args(args),
+                            &string_args(&args).collect::<Vec<_>>(),
                             input,
                         )
                         .map_err(|e| {
