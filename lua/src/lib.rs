@@ -150,10 +150,6 @@ impl LuaEngine {
 /// Sets up a new state: memory cap, module paths, HAProxy's API.
 fn prepare(state: &State, plan: &LuaPlan) -> mlua::Result<()> {
     let lua = &state.lua;
-    // Each call leaves short-lived garbage (its TXN object, strings): Lua 5.4's generational
-    // collector reclaims those in small young collections instead of whole incremental cycles
-    // over everything the scripts keep (0: Lua's default multipliers).
-    lua.gc_gen(0, 0);
     if state.limits.maxmem > 0 {
         lua.set_memory_limit(state.limits.maxmem)?;
     }
