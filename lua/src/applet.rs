@@ -67,7 +67,8 @@ impl UserData for AppletHttp {
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletHttp| &a.cell);
-        m.add_method(
+        crate::errors::add_method(
+            m,
             "set_status",
             |_, this, (status, reason): (u16, Option<String>)| {
                 this.respond(|r| {
@@ -76,25 +77,29 @@ impl UserData for AppletHttp {
                 })
             },
         );
-        m.add_method("add_header", |_, this, (name, value): (String, Value)| {
-            let value = match value {
-                Value::String(s) => s.to_string_lossy(),
-                Value::Integer(i) => i.to_string(),
-                Value::Number(n) => n.to_string(),
-                other => other.to_string()?,
-            };
-            this.respond(|r| r.headers.push((name, value)))
-        });
+        crate::errors::add_method(
+            m,
+            "add_header",
+            |_, this, (name, value): (String, Value)| {
+                let value = match value {
+                    Value::String(s) => s.to_string_lossy(),
+                    Value::Integer(i) => i.to_string(),
+                    Value::Number(n) => n.to_string(),
+                    other => other.to_string()?,
+                };
+                this.respond(|r| r.headers.push((name, value)))
+            },
+        );
         m.add_method("start_response", |_, this, ()| {
             this.respond(|r| r.started = true)
         });
-        m.add_method("send", |_, this, data: mlua::String| {
+        crate::errors::add_method(m, "send", |_, this, data: mlua::String| {
             this.respond(|r| {
                 r.started = true;
                 r.body.extend_from_slice(&data.as_bytes());
             })
         });
-        m.add_method_mut("receive", |lua, this, size: Option<usize>| {
+        crate::errors::add_method_mut(m, "receive", |lua, this, size: Option<usize>| {
             let rest = &this.body[this.read..];
             let n = size.unwrap_or(rest.len()).min(rest.len());
             let out = lua.create_string(&rest[..n])?;
@@ -186,15 +191,19 @@ impl UserData for AppletTcp {
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletTcp| &a.cell);
-        m.add_async_method("receive", |lua, this, size: Option<usize>| async move {
-            let mut io = this.io.lock().await;
-            match size {
-                Some(n) => while io.buffered.len() < n && io.fill().await {},
-                None => while io.fill().await {},
-            }
-            let data = io.take(size.unwrap_or(usize::MAX));
-            chunk(&lua, data)
-        });
+        crate::errors::add_async_method(
+            m,
+            "receive",
+            |lua, this, size: Option<usize>| async move {
+                let mut io = this.io.lock().await;
+                match size {
+                    Some(n) => while io.buffered.len() < n && io.fill().await {},
+                    None => while io.fill().await {},
+                }
+                let data = io.take(size.unwrap_or(usize::MAX));
+                chunk(&lua, data)
+            },
+        );
         m.add_async_method("getline", |lua, this, ()| async move {
             let mut io = this.io.lock().await;
             loop {
@@ -208,7 +217,7 @@ impl UserData for AppletTcp {
                 }
             }
         });
-        m.add_async_method("send", |_, this, data: mlua::String| async move {
+        crate::errors::add_async_method(m, "send", |_, this, data: mlua::String| async move {
             use tokio::io::AsyncWriteExt;
             let bytes = data.as_bytes().to_vec();
             let mut io = this.io.lock().await;

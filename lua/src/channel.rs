@@ -295,7 +295,7 @@ impl UserData for Channel {
             })
         });
         for (name, line) in [("data", false), ("line", true)] {
-            m.add_async_method(
+            crate::errors::add_async_method(m,
                 name,
                 move |lua, this, (offset, length, extra): (Option<i64>, Option<i64>, Variadic<Value>)| async move {
                     if !extra.is_empty() {
@@ -320,7 +320,8 @@ impl UserData for Channel {
                 bytes_or_nil(&lua, d.as_deref())
             });
         }
-        m.add_method(
+        crate::errors::add_method(
+            m,
             "remove",
             |_, this, (offset, length): (Option<i64>, Option<i64>)| {
                 let n = this.edit(|_, inc| {
@@ -331,7 +332,8 @@ impl UserData for Channel {
                 Ok(n.unwrap_or(0))
             },
         );
-        m.add_method(
+        crate::errors::add_method(
+            m,
             "set",
             |_, this, (data, offset, length): (mlua::String, Option<i64>, Option<i64>)| {
                 let bytes = data.as_bytes().to_vec();
@@ -343,7 +345,8 @@ impl UserData for Channel {
                 Ok(n.unwrap_or(-1))
             },
         );
-        m.add_method(
+        crate::errors::add_method(
+            m,
             "insert",
             |_, this, (data, offset): (mlua::String, Option<i64>)| {
                 let bytes = data.as_bytes().to_vec();
@@ -356,7 +359,7 @@ impl UserData for Channel {
             },
         );
         for (name, at_end) in [("append", true), ("prepend", false)] {
-            m.add_method(name, move |_, this, data: mlua::String| {
+            crate::errors::add_method(m, name, move |_, this, data: mlua::String| {
                 let bytes = data.as_bytes().to_vec();
                 let n = this.edit(|_, inc| {
                     let at = if at_end { inc.len() } else { 0 };
@@ -367,7 +370,7 @@ impl UserData for Channel {
             });
         }
         // Sent at once: in front of the incoming bytes, and outgoing.
-        m.add_method("send", |_, this, data: mlua::String| {
+        crate::errors::add_method(m, "send", |_, this, data: mlua::String| {
             let bytes = data.as_bytes().to_vec();
             let n = this.edit(|_, inc| {
                 inc.splice(0..0, bytes.iter().copied());
@@ -378,7 +381,7 @@ impl UserData for Channel {
                 None => Ok(-1),
             }
         });
-        m.add_method("forward", |_, this, n: usize| this.forward(n));
+        crate::errors::add_method(m, "forward", |_, this, n: usize| this.forward(n));
     }
 }
 

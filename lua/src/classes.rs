@@ -62,7 +62,7 @@ pub fn install(state: &State) -> mlua::Result<()> {
     let regex = lua.create_table()?;
     regex.set(
         "new",
-        lua.create_function(|_, (pattern, nocase): (String, Option<bool>)| {
+        crate::errors::function(lua, |_, (pattern, nocase): (String, Option<bool>)| {
             let re = regex::RegexBuilder::new(&pattern)
                 .case_insensitive(nocase.unwrap_or(false))
                 .build();
@@ -83,12 +83,12 @@ struct Map {
 
 impl UserData for Map {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method("lookup", |_, this, key: String| {
+        crate::errors::add_method(m, "lookup", |_, this, key: String| {
             Ok(hapee_runtime::sample::map_lookup(
                 &this.file, this.how, &key,
             ))
         });
-        m.add_method("slookup", |_, this, key: String| {
+        crate::errors::add_method(m, "slookup", |_, this, key: String| {
             Ok(hapee_runtime::sample::map_lookup(&this.file, this.how, &key).unwrap_or_default())
         });
     }
@@ -98,8 +98,8 @@ struct Regex(regex::Regex);
 
 impl UserData for Regex {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method("exec", |_, this, s: String| Ok(this.0.is_match(&s)));
-        m.add_method("match", |lua, this, s: String| {
+        crate::errors::add_method(m, "exec", |_, this, s: String| Ok(this.0.is_match(&s)));
+        crate::errors::add_method(m, "match", |lua, this, s: String| {
             let Some(caps) = this.0.captures(&s) else {
                 return Ok((false, None));
             };
@@ -299,13 +299,14 @@ impl UserData for Server {
             let be = &this.shared.backends[this.backend];
             stats_table(lua, &stat::server_row(be, &this.server))
         });
-        m.add_method("set_weight", |_, this, weight: String| {
+        crate::errors::add_method(m, "set_weight", |_, this, weight: String| {
             Ok(this.command(
                 servers::set_server,
                 &["set", "server", "@", "weight", &weight],
             ))
         });
-        m.add_method(
+        crate::errors::add_method(
+            m,
             "set_addr",
             |_, this, (addr, port): (String, Option<String>)| {
                 let mut words = vec!["set", "server", "@", "addr", &addr];
@@ -365,7 +366,7 @@ impl UserData for Server {
         ] {
             m.add_method(name, |_, _, ()| Ok(()));
         }
-        m.add_method("set_maxconn", |_, this, maxconn: String| {
+        crate::errors::add_method(m, "set_maxconn", |_, this, maxconn: String| {
             Ok(this.command(
                 servers::set_maxconn,
                 &["set", "maxconn", "server", "@", &maxconn],

@@ -19,7 +19,7 @@ struct CliApplet(Arc<Mutex<Vec<u8>>>);
 impl UserData for CliApplet {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         for name in ["send", "print"] {
-            m.add_method(name, |_, this, data: mlua::String| {
+            crate::errors::add_method(m, name, |_, this, data: mlua::String| {
                 if let Ok(mut out) = this.0.lock() {
                     out.extend_from_slice(&data.as_bytes());
                 }

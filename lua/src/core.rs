@@ -44,7 +44,8 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let reg = state.registered.clone();
     core.set(
         "register_action",
-        lua.create_function(
+        crate::errors::function(
+            lua,
             move |_, (name, kinds, func, nargs): (String, Table, Function, Option<usize>)| {
                 let mut phases = Vec::new();
                 for kind in kinds.sequence_values::<String>() {
@@ -95,7 +96,7 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let reg = state.registered.clone();
     core.set(
         "register_fetches",
-        lua.create_function(move |_, (name, func): (String, Function)| {
+        crate::errors::function(lua, move |_, (name, func): (String, Function)| {
             lock(&reg)?.fetches.insert(name, func);
             Ok(())
         })?,
@@ -103,7 +104,7 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let reg = state.registered.clone();
     core.set(
         "register_converters",
-        lua.create_function(move |_, (name, func): (String, Function)| {
+        crate::errors::function(lua, move |_, (name, func): (String, Function)| {
             lock(&reg)?.converters.insert(name, func);
             Ok(())
         })?,
@@ -111,24 +112,27 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let reg = state.registered.clone();
     core.set(
         "register_service",
-        lua.create_function(move |_, (name, mode, func): (String, String, Function)| {
-            let http = match mode.as_str() {
-                "http" => true,
-                "tcp" => false,
-                other => {
-                    return Err(mlua::Error::runtime(format!(
+        crate::errors::function(
+            lua,
+            move |_, (name, mode, func): (String, String, Function)| {
+                let http = match mode.as_str() {
+                    "http" => true,
+                    "tcp" => false,
+                    other => {
+                        return Err(mlua::Error::runtime(format!(
                     "Lua service '{name}': unknown service mode '{other}', expects 'tcp' or 'http'"
                 )))
-                }
-            };
-            lock(&reg)?.services.insert(name, (func, http));
-            Ok(())
-        })?,
+                    }
+                };
+                lock(&reg)?.services.insert(name, (func, http));
+                Ok(())
+            },
+        )?,
     )?;
     let reg = state.registered.clone();
     core.set(
         "register_task",
-        lua.create_function(move |_, func: Function| {
+        crate::errors::function(lua, move |_, func: Function| {
             lock(&reg)?.tasks.push(func);
             Ok(())
         })?,
@@ -136,7 +140,7 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let reg = state.registered.clone();
     core.set(
         "register_init",
-        lua.create_function(move |_, func: Function| {
+        crate::errors::function(lua, move |_, func: Function| {
             lock(&reg)?.inits.push(func);
             Ok(())
         })?,
@@ -144,7 +148,8 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     let reg = state.registered.clone();
     core.set(
         "register_cli",
-        lua.create_function(
+        crate::errors::function(
+            lua,
             move |_, (path, _usage, func): (Table, mlua::String, Function)| {
                 let words = path
                     .sequence_values::<String>()
@@ -257,7 +262,8 @@ fn helpers(lua: &Lua, core: &Table) -> mlua::Result<()> {
     )?;
     core.set(
         "tokenize",
-        lua.create_function(
+        crate::errors::function(
+            lua,
             |lua, (text, separators, noblank): (mlua::String, mlua::String, Option<bool>)| {
                 let seps = separators.as_bytes().to_vec();
                 let text = text.as_bytes().to_vec();
@@ -272,11 +278,12 @@ fn helpers(lua: &Lua, core: &Table) -> mlua::Result<()> {
     )?;
     core.set(
         "parse_addr",
-        lua.create_function(|_, text: String| Ok(Network::parse(&text)))?,
+        crate::errors::function(lua, |_, text: String| Ok(Network::parse(&text)))?,
     )?;
     core.set(
         "match_addr",
-        lua.create_function(
+        crate::errors::function(
+            lua,
             |_, (a, b): (mlua::UserDataRef<Network>, mlua::UserDataRef<Network>)| Ok(a.matches(&b)),
         )?,
     )?;
@@ -298,7 +305,7 @@ struct Concat(Vec<u8>);
 
 impl UserData for Concat {
     fn add_methods<M: mlua::UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut("add", |_, this, s: mlua::String| {
+        crate::errors::add_method_mut(m, "add", |_, this, s: mlua::String| {
             this.0.extend_from_slice(&s.as_bytes());
             Ok(())
         });

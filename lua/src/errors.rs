@@ -6,7 +6,11 @@
 //! strings while the failing call is still on the stack, both for the alert logged when a
 //! script fails and for what `pcall`/`xpcall` hand a script.
 
-use mlua::{FromLuaMulti, Function, Lua, MultiValue, Value};
+use futures_util::future::Either;
+use mlua::{
+    FromLuaMulti, Function, IntoLuaMulti, Lua, MultiValue, UserDataMethods, UserDataRef, Value,
+};
+use std::sync::Arc;
 
 /// Stands for a failure whose error value is not a string (`error({})`): HAProxy then says
 /// `unknown runtime error` instead of `runtime error: <message>`.
@@ -67,10 +71,107 @@ pub fn check_args(given: usize, method: bool, n: usize, name: &str) -> mlua::Res
     )))
 }
 
+/// What Lua's argument errors say of an argument the call did not give at all (`got no
+/// value`), as against one given as `nil` (`got nil`).
+const ABSENT: &str = "no value";
+
 /// Converts `args` as mlua converts a function's typed arguments, numbering them as Lua does
-/// (a method's `self` is #1).
+/// (a method's `self` is #1). Unlike mlua, it tells an argument the call left out from an
+/// explicit `nil`, as Lua's own checks do.
 pub fn convert<A: FromLuaMulti>(lua: &Lua, args: MultiValue, method: bool) -> mlua::Result<A> {
-    A::from_lua_args(args, 1 + usize::from(method), None, lua)
+    let first = 1 + usize::from(method);
+    let given = args.len();
+    A::from_lua_args(args, first, None, lua).map_err(|e| match e {
+        mlua::Error::BadArgument {
+            to,
+            pos,
+            name,
+            cause,
+        } if pos >= first + given => {
+            let cause = match cause.as_ref() {
+                mlua::Error::FromLuaConversionError {
+                    from: "nil",
+                    to,
+                    message,
+                } => Arc::new(mlua::Error::FromLuaConversionError {
+                    from: ABSENT,
+                    to: to.clone(),
+                    message: message.clone(),
+                }),
+                _ => cause,
+            };
+            mlua::Error::BadArgument {
+                to,
+                pos,
+                name,
+                cause,
+            }
+        }
+        other => other,
+    })
+}
+
+/// A Rust function whose typed arguments are read by [`convert`] (so that a missing one and
+/// a `nil` one fail in Lua's words).
+pub fn function<A, R>(
+    lua: &Lua,
+    f: impl Fn(&Lua, A) -> mlua::Result<R> + Send + 'static,
+) -> mlua::Result<Function>
+where
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+{
+    lua.create_function(move |lua, args: MultiValue| f(lua, convert(lua, args, false)?))
+}
+
+/// Adds a method whose typed arguments are read by [`convert`].
+pub fn add_method<T, M, A, R>(
+    m: &mut M,
+    name: impl ToString,
+    f: impl Fn(&Lua, &T, A) -> mlua::Result<R> + Send + 'static,
+) where
+    M: UserDataMethods<T>,
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+{
+    m.add_method(name, move |lua, this, args: MultiValue| {
+        f(lua, this, convert(lua, args, true)?)
+    })
+}
+
+/// [`add_method`] for a method that changes its object.
+pub fn add_method_mut<T, M, A, R>(
+    m: &mut M,
+    name: impl ToString,
+    f: impl Fn(&Lua, &mut T, A) -> mlua::Result<R> + Send + 'static,
+) where
+    M: UserDataMethods<T>,
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+{
+    m.add_method_mut(name, move |lua, this, args: MultiValue| {
+        f(lua, this, convert(lua, args, true)?)
+    })
+}
+
+/// [`add_method`] for a method that may wait: the arguments are read before it starts.
+pub fn add_async_method<T, M, A, R, Fut>(
+    m: &mut M,
+    name: impl ToString,
+    f: impl Fn(Lua, UserDataRef<T>, A) -> Fut + Send + 'static,
+) where
+    T: 'static,
+    M: UserDataMethods<T>,
+    A: FromLuaMulti,
+    R: IntoLuaMulti + Send + 'static,
+    Fut: std::future::Future<Output = mlua::Result<R>> + Send + 'static,
+{
+    m.add_async_method(name, move |lua, this, args: MultiValue| {
+        match convert(&lua, args, true) {
+            Ok(a) => Either::Left(f(lua, this, a)),
+            Err(e) => Either::Right(std::future::ready(Err(e))),
+        }
+    })
 }
 
 /// [`check_args`], then [`convert`].
@@ -161,8 +262,7 @@ fn text(e: &mlua::Error, name: Option<&str>, name_what: &str) -> String {
         mlua::Error::BadArgument { pos, cause, .. } => {
             let inner = match cause.as_ref() {
                 mlua::Error::FromLuaConversionError { from, to, .. } => {
-                    let got = if *from == "nil" { "no value" } else { from };
-                    format!("{} expected, got {got}", lua_type_name(to))
+                    format!("{} expected, got {from}", lua_type_name(to))
                 }
                 other => text(other, None, ""),
             };

@@ -73,7 +73,7 @@ impl LuaEngine {
             let lua = Lua::new();
             let caller =
                 errors::make_caller(&lua).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
-            let state = State {
+            let state = State::new(state::StateParts {
                 lua,
                 caller,
                 id,
@@ -83,7 +83,7 @@ impl LuaEngine {
                 serving: serving.clone(),
                 idle: Arc::default(),
                 loggers: loggers.clone(),
-            };
+            });
             prepare(&state, plan).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
             Ok(state)
         };
@@ -288,16 +288,8 @@ impl Hooks for ThreadHooks {
             return Box::pin(async move { (txn, ActionEnd::Failed) });
         };
         Box::pin(async move {
-            let frontend = txn.frontend.to_string();
             let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
             let done: txn::DoneSlot = Arc::default();
-            let obj = txn::LuaTxn {
-                cell: cell.clone(),
-                done: done.clone(),
-                state: state.clone(),
-                outgoing: Arc::default(),
-                objects: Default::default(),
-            };
             let result = async {
                 if !action.phases.contains(&phase) {
                     return Err(mlua::Error::runtime(format!(
@@ -311,14 +303,24 @@ impl Hooks for ThreadHooks {
                         args.len()
                     )));
                 }
-                let mut all = vec![Value::UserData(state.lua.create_userdata(obj)?)];
-                all.extend(strings(&state.lua, &args)?);
-                let func = action.func.clone();
+                let obj = txn::LuaTxn {
+                    cell: cell.clone(),
+                    done: done.clone(),
+                    state: state.clone(),
+                    outgoing: Arc::default(),
+                    objects: Default::default(),
+                };
+                let mut all = MultiValue::with_capacity(1 + args.len());
+                all.push_back(Value::UserData(state.lua.create_userdata(obj)?));
+                for a in &args {
+                    all.push_back(Value::String(state.lua.create_string(a)?));
+                }
                 state
-                    .run(func, MultiValue::from_iter(all), state.limits.session)
+                    .run(action.func.clone(), all, state.limits.session)
                     .await
             }
             .await;
+            let txn = take_back(&cell);
             let end = match result {
                 Ok(_) => ActionEnd::Continue,
                 Err(e) => match done.lock().ok().and_then(|mut d| d.take()) {
@@ -327,12 +329,12 @@ impl Hooks for ThreadHooks {
                     // HAProxy reports the failure and goes on with the next rule.
                     None => {
                         let what = format!("Lua function '{name}'");
-                        report(&state, &what, &e, Some(&frontend));
+                        report(&state, &what, &e, Some(&txn.frontend));
                         ActionEnd::Continue
                     }
                 },
             };
-            (take_back(&cell), end)
+            (txn, end)
         })
     }
 
@@ -369,26 +371,29 @@ impl Hooks for ThreadHooks {
             }
             .await;
             let what = format!("Lua applet http '<lua.{name}>'");
-            let reply = match result {
-                Err(e) if !is_done(&e) => {
+            let r = std::mem::take(&mut *response.lock().unwrap_or_else(|e| e.into_inner()));
+            let failed = match &result {
+                Err(e) if !is_done(e) => {
+                    report(&state, &what, e, Some(&frontend));
+                    true
+                }
+                _ => false,
+            };
+            let reply = match (failed, r.started) {
+                // Before the response began, HAProxy answers 500 in its place; after, the
+                // client keeps what was sent and its connection is cut.
+                (true, false) => None,
+                (_, true) => Some(ScriptReply {
+                    status: if r.status == 0 { 200 } else { r.status },
+                    reason: r.reason,
+                    headers: r.headers,
+                    body: bytes::Bytes::from(r.body),
+                    cut: failed,
+                }),
+                (false, false) => {
+                    let e = mlua::Error::runtime("the service sent no response");
                     report(&state, &what, &e, Some(&frontend));
                     None
-                }
-                _ => {
-                    let r =
-                        std::mem::take(&mut *response.lock().unwrap_or_else(|e| e.into_inner()));
-                    if r.started {
-                        Some(ScriptReply {
-                            status: if r.status == 0 { 200 } else { r.status },
-                            reason: r.reason,
-                            headers: r.headers,
-                            body: bytes::Bytes::from(r.body),
-                        })
-                    } else {
-                        let e = mlua::Error::runtime("the service sent no response");
-                        report(&state, &what, &e, Some(&frontend));
-                        None
-                    }
                 }
             };
             (*take_back(&cell), reply)
@@ -525,7 +530,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
             let lua = Lua::new();
             let caller =
                 errors::make_caller(&lua).map_err(|e| format!("Lua runtime error: {e}"))?;
-            let s = State {
+            let s = State::new(state::StateParts {
                 lua,
                 caller,
                 id: 0,
@@ -535,7 +540,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 serving: Arc::default(),
                 idle: Arc::default(),
                 loggers: Arc::default(),
-            };
+            });
             prepare(&s, &plan).map_err(|e| format!("Lua runtime error: {e}"))?;
             *slot = Some(s);
         }

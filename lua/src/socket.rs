@@ -237,7 +237,8 @@ impl UserData for Socket {
         m.add_async_method("connect_ssl", |lua, this, args: MultiValue| {
             connect_call(lua, this.conn.clone(), args, true)
         });
-        m.add_async_method(
+        crate::errors::add_async_method(
+            m,
             "send",
             |_, this, (data, i, j): (mlua::String, Option<i64>, Option<i64>)| async move {
                 let bytes = data.as_bytes().to_vec();
@@ -253,7 +254,8 @@ impl UserData for Socket {
                 }
             },
         );
-        m.add_async_method(
+        crate::errors::add_async_method(
+            m,
             "receive",
             |lua, this, (want, prefix): (Option<Value>, Option<mlua::String>)| async move {
                 let want = pattern(want.as_ref())?;
@@ -294,7 +296,7 @@ impl UserData for Socket {
                 }
             },
         );
-        m.add_method("settimeout", |_, this, secs: f64| {
+        crate::errors::add_method(m, "settimeout", |_, this, secs: f64| {
             if secs < 0.0 {
                 return Err(mlua::Error::runtime(
                     "settimeout: cannot set negatives values",

@@ -9,6 +9,7 @@ use hapee_runtime::state::Shared;
 use mlua::{Function, HookTriggers, Lua, MultiValue, ThreadStatus, Value, VmState};
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -52,9 +53,27 @@ pub struct Registered {
     pub cli: Vec<crate::cli::Command>,
 }
 
-/// A Lua state with what belongs to it. Cloning shares it.
+/// A Lua state with what belongs to it. Cloning shares it, for the price of one count: every
+/// script call holds one.
 #[derive(Clone)]
-pub struct State {
+pub struct State(Arc<StateParts>);
+
+impl State {
+    pub fn new(parts: StateParts) -> State {
+        State(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for State {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
+/// What a [`State`] is made of.
+pub struct StateParts {
     pub lua: Lua,
     /// HAProxy's state id: 0 for the shared state, the thread number (from 1) for the others.
     pub id: usize,
@@ -123,47 +142,34 @@ impl State {
         args: MultiValue,
         limit: Option<Duration>,
     ) -> mlua::Result<MultiValue> {
-        use futures_util::StreamExt;
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let thread = match pooled {
             Some(thread) => thread,
             None => self.lua.create_thread(self.caller.clone())?,
         };
         let address = thread.to_pointer() as usize;
-        let mut all = MultiValue::from_iter([Value::Function(func)]);
-        all.extend(args);
-        let mut stream = thread.clone().into_async::<MultiValue>(all);
+        // mlua's future of a coroutine, unlike its stream, neither hands back what a yield
+        // gives nor wakes the task once the coroutine has ended: a yield (forced, or
+        // `core.yield`) wakes it and lets the thread's other work run first.
+        let mut run = std::pin::pin!(thread.clone().into_async::<MultiValue>((func, args)));
         let mut used = Duration::ZERO;
-        loop {
-            let item = std::future::poll_fn(|cx| {
-                // One hook per state is active at a time, for one coroutine: set it again for
-                // this one before each step.
-                thread.set_hook(self.triggers(), hook);
-                let start = Instant::now();
-                let previous = RUNNING.replace(Some(Running {
-                    deadline: limit.map(|l| start + l.saturating_sub(used)),
-                    thread: address,
-                }));
-                let step = stream.poll_next_unpin(cx);
-                RUNNING.set(previous);
-                used += start.elapsed();
-                step
-            })
-            .await;
-            match item {
-                None => return Ok(MultiValue::new()),
-                Some(Err(e)) => return Err(e),
-                Some(Ok(values)) => {
-                    if thread.status() != ThreadStatus::Resumable {
-                        drop(stream);
-                        self.recycle(thread);
-                        return outcome(values);
-                    }
-                    // A forced (or explicit) yield: let the thread's other work run.
-                    tokio::task::yield_now().await;
-                }
-            }
-        }
+        let values = std::future::poll_fn(|cx| {
+            // One hook per state is active at a time, for one coroutine: set it again for
+            // this one before each step.
+            thread.set_hook(self.triggers(), hook);
+            let start = Instant::now();
+            let previous = RUNNING.replace(Some(Running {
+                deadline: limit.map(|l| start + l.saturating_sub(used)),
+                thread: address,
+            }));
+            let step = run.as_mut().poll(cx);
+            RUNNING.set(previous);
+            used += start.elapsed();
+            step
+        })
+        .await?;
+        self.recycle(thread);
+        outcome(values)
     }
 
     /// Keeps `thread`, which ran to its end, for a later call (up to [`IDLE_THREADS`]). One

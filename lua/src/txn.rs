@@ -68,11 +68,7 @@ impl UserData for LuaTxn {
                 outgoing: Arc::default(),
             })
         });
-        f.add_field_method_get("http", |_, this| {
-            Ok(Http {
-                cell: this.cell.clone(),
-            })
-        });
+        f.add_field_method_get("http", |lua, this| this.objects.get(lua, HTTP, &this.cell));
     }
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
@@ -111,10 +107,10 @@ impl UserData for LuaTxn {
         m.add_method("set_mark", |lua, _, args: MultiValue| {
             exact::<i64>(lua, args, true, 2, "set_mark").map(drop)
         });
-        m.add_method("reply", |_, _, init: Option<mlua::Table>| {
+        crate::errors::add_method(m, "reply", |_, _, init: Option<mlua::Table>| {
             Reply::from_table(init)
         });
-        m.add_method("done", |_, this, reply: Option<Value>| {
+        crate::errors::add_method(m, "done", |_, this, reply: Option<Value>| {
             let reply = match reply {
                 Some(Value::UserData(ud)) => Some(ud.borrow::<Reply>()?.to_reply()),
                 Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?.to_reply()),
@@ -207,10 +203,14 @@ impl Fetches {
     }
 }
 
-/// The `f`, `sf`, `c` and `sc` objects of one transaction, made on first use and kept, so
-/// that a script reading `txn.sf` on every call does not build a new object each time.
+/// The `f`, `sf`, `c`, `sc` (and for a `TXN`, `http`) objects of one transaction, made on
+/// first use and kept, so that a script reading `txn.sf` on every call does not build a new
+/// object each time.
 #[derive(Default)]
-pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
+pub struct SampleObjects([OnceLock<AnyUserData>; 5]);
+
+/// Where `http` is kept in [`SampleObjects`].
+const HTTP: usize = 4;
 
 impl SampleObjects {
     fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
@@ -219,6 +219,7 @@ impl SampleObjects {
         }
         let ud = match which {
             0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
+            HTTP => lua.create_userdata(Http { cell: cell.clone() })?,
             _ => lua.create_userdata(Converters {
                 strings: which == 3,
             })?,
@@ -248,16 +249,14 @@ pub fn fetch_name(lua_name: &str) -> String {
         .map_or_else(|| lua_name.to_string(), |f| f.to_string())
 }
 
-fn string_args(args: MultiValue) -> Vec<String> {
-    args.iter()
-        .map(|v| match v {
-            Value::String(s) => s.to_string_lossy(),
-            Value::Integer(i) => i.to_string(),
-            Value::Number(n) => n.to_string(),
-            Value::Boolean(b) => b.to_string(),
-            _ => String::new(),
-        })
-        .collect()
+fn string_args(args: &MultiValue) -> impl Iterator<Item = String> + '_ {
+    args.iter().map(|v| match v {
+        Value::String(s) => s.to_string_lossy(),
+        Value::Integer(i) => i.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        _ => String::new(),
+    })
 }
 
 /// The value given back to a script: `nil` (or `""` for string objects) without a sample.
@@ -304,23 +303,26 @@ impl UserData for Fetches {
                 if !known {
                     return Ok(None);
                 }
-                let fetch = hapee_runtime::sample::Fetch {
+                // The fetch of each call: its name made once, its arguments those of the call.
+                let fetch = std::cell::RefCell::new(hapee_runtime::sample::Fetch {
                     name: fetch_name(&name),
                     args: Vec::new(),
                     places: u32::MAX,
                     table: None,
-                };
+                });
                 lua.create_function(
                     move |lua, (this, args): (mlua::UserDataRef<Fetches>, MultiValue)| {
-                        let args = string_args(args);
+                        let mut fetch = fetch
+                            .try_borrow_mut()
+                            .map_err(|_| mlua::Error::runtime("fetch called from itself"))?;
+                        fetch.args.clear();
+                        fetch.args.extend(string_args(&args));
                         // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
-                        let table =
-                            hapee_runtime::tables::fetch::TableRead::fetch(&fetch.name, &args);
-                        let fetch = hapee_runtime::sample::Fetch {
-                            args,
-                            table: table.map(Box::new),
-                            ..fetch.clone()
-                        };
+                        fetch.table = hapee_runtime::tables::fetch::TableRead::fetch(
+                            &fetch.name,
+                            &fetch.args,
+                        )
+                        .map(Box::new);
                         let v = with_txn(&this.cell, |t| {
                             hapee_runtime::sample::fetch(&fetch, t).pop()
                         })?;
@@ -355,7 +357,7 @@ impl UserData for Converters {
                         };
                         let out = hapee_runtime::sample::convert_by_name(
                             &name,
-                            &string_args(args),
+                            &string_args(&args).collect::<Vec<_>>(),
                             input,
                         )
                         .map_err(|e| {
@@ -518,7 +520,7 @@ impl UserData for Http {
                 );
             }
         }
-        m.add_method("req_set_method", |_, this, method: String| {
+        crate::errors::add_method(m, "req_set_method", |_, this, method: String| {
             with_txn(&this.cell, |t| {
                 match (
                     t.request_line_to_rewrite(),
@@ -532,7 +534,7 @@ impl UserData for Http {
                 }
             })
         });
-        m.add_method("req_set_path", |_, this, path: String| {
+        crate::errors::add_method(m, "req_set_path", |_, this, path: String| {
             with_txn(&this.cell, |t| {
                 rewrite_uri(t, |u| match u.query() {
                     Some(q) => format!("{path}?{q}"),
@@ -540,7 +542,7 @@ impl UserData for Http {
                 })
             })
         });
-        m.add_method("req_set_query", |_, this, query: String| {
+        crate::errors::add_method(m, "req_set_query", |_, this, query: String| {
             with_txn(&this.cell, |t| {
                 rewrite_uri(t, |u| {
                     let q = query.trim_start_matches('?');
@@ -552,10 +554,11 @@ impl UserData for Http {
                 })
             })
         });
-        m.add_method("req_set_uri", |_, this, uri: String| {
+        crate::errors::add_method(m, "req_set_uri", |_, this, uri: String| {
             with_txn(&this.cell, |t| rewrite_uri(t, |_| uri.clone()))
         });
-        m.add_method(
+        crate::errors::add_method(
+            m,
             "res_set_status",
             |_, this, (status, _reason): (u16, Option<String>)| {
                 with_txn(&this.cell, |t| {
@@ -624,13 +627,15 @@ impl Reply {
             reason: self.reason.clone(),
             headers,
             body: bytes::Bytes::from(self.body.clone()),
+            cut: false,
         }
     }
 }
 
 impl UserData for Reply {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut(
+        crate::errors::add_method_mut(
+            m,
             "set_status",
             |_, this, (status, reason): (u16, Option<String>)| {
                 this.status = status;
@@ -638,15 +643,19 @@ impl UserData for Reply {
                 Ok(())
             },
         );
-        m.add_method_mut("add_header", |_, this, (name, value): (String, String)| {
-            this.headers.push((name, value));
-            Ok(())
-        });
-        m.add_method_mut("del_header", |_, this, name: String| {
+        crate::errors::add_method_mut(
+            m,
+            "add_header",
+            |_, this, (name, value): (String, String)| {
+                this.headers.push((name, value));
+                Ok(())
+            },
+        );
+        crate::errors::add_method_mut(m, "del_header", |_, this, name: String| {
             this.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
             Ok(())
         });
-        m.add_method_mut("set_body", |_, this, body: mlua::String| {
+        crate::errors::add_method_mut(m, "set_body", |_, this, body: mlua::String| {
             this.body = body.as_bytes().to_vec();
             Ok(())
         });

@@ -34,6 +34,9 @@ pub struct ScriptReply {
     pub reason: Option<String>,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// The script failed after it began its response: the client gets the head and `body`
+    /// (what was sent), then its connection is cut, as HAProxy cannot end such a response.
+    pub cut: bool,
 }
 
 /// How a script action ended.

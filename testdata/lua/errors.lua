@@ -32,6 +32,16 @@ local cases = {
   { "set_loglevel_bad_level", function(txn) txn:set_loglevel(99) end },
   { "connect_no_argument", function(txn) core.tcp():connect() end },
   { "string_rep_no_argument", function(txn) string.rep() end },
+  { "info_nil", function(txn) core.Info(nil) end },
+  { "log_nil_message", function(txn) core.log(core.info, nil) end },
+  { "msleep_nil", function(txn) core.msleep(nil) end },
+  { "get_var_nil", function(txn) txn:get_var(nil) end },
+  { "set_loglevel_nil", function(txn) txn:set_loglevel(nil) end },
+  { "req_set_path_nil", function(txn) txn.http:req_set_path(nil) end },
+  { "req_set_header_nil_value", function(txn) txn.http:req_set_header("x", nil) end },
+  { "concat_add_nil", function(txn) local c = core.concat(); c:add(nil) end },
+  { "tokenize_nil", function(txn) core.tokenize(nil, ",") end },
+  { "add_acl_nil_key", function(txn) core.add_acl("/nonexistent.acl", nil) end },
   { "nested", function(txn)
       local function inner() core.Warning() end
       inner()

@@ -84,7 +84,8 @@ impl Body for Tracked {
             Poll::Ready(None) => self.done = true,
             Poll::Ready(Some(Err(e))) => {
                 let timeout = crate::upstream::is_server_timeout(e);
-                if let Some(txn) = self.txn.as_mut() {
+                // A term already chosen (a script service's `LR`, cut short) is the cause.
+                if let Some(txn) = self.txn.as_mut().filter(|t| t.term == *b"--") {
                     txn.term = if timeout { *b"sD" } else { *b"SD" };
                 }
             }

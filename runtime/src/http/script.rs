@@ -72,8 +72,13 @@ pub(super) async fn service(
     txn.timings.queue = 0;
     txn.timings.connect = 0;
     txn.timings.response = 0;
+    // HAProxy announces a body of no given length as chunked to an HTTP/1.1 client.
+    let chunked = txn
+        .request
+        .as_ref()
+        .is_some_and(|r| r.version == hyper::Version::HTTP_11);
     let resp = match script::run_service(name, txn, data).await {
-        Some(r) => to_response(r),
+        Some(r) => service_response(r, chunked),
         None => reply::error(500, &[&ctx.frontend().errorfiles]),
     };
     let resp = super::local(txn, resp, b"LR");
@@ -82,6 +87,25 @@ pub(super) async fn service(
         .as_deref()
         .and_then(|b| ctx.shared.backend_index.get(b).copied());
     Box::pin(through_response_rules(ctx, txn, backend, resp)).await
+}
+
+/// The response of a script's service: with `chunked` (an HTTP/1.1 client), one that gives
+/// no length of its own (and is not bodiless by its status) goes out chunked, the header
+/// counted in the log as HAProxy counts the one it adds. A service that failed midway has its
+/// connection cut after what it sent.
+fn service_response(r: ScriptReply, chunked: bool) -> Response<ResBody> {
+    let framed = r.headers.iter().any(|(n, _)| {
+        n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
+    });
+    let bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    let mut resp = to_response(r);
+    if chunked && !framed && !bodiless {
+        resp.headers_mut().insert(
+            hyper::header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+    }
+    resp
 }
 
 /// `txn:done()`: the script's reply, or an empty response when it gave none.
@@ -100,9 +124,15 @@ pub(crate) fn failed(ctx: &super::ConnCtx, txn: &mut Txn, term: [u8; 2]) -> Resp
     super::local(txn, resp, &term)
 }
 
-/// The response a script made; headers that are not valid HTTP are left out.
+/// The response a script made; headers that are not valid HTTP are left out. One cut short
+/// ([`ScriptReply::cut`]) breaks off after its body.
 pub(super) fn to_response(r: ScriptReply) -> Response<ResBody> {
-    let mut resp = Response::new(reply::full(r.body.clone()));
+    let body = if r.cut {
+        http_body_util::Either::Right(crate::upstream::ServerBody::cut_short(r.body.clone()))
+    } else {
+        reply::full(r.body.clone())
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let mut has_length = false;

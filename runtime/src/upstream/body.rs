@@ -150,6 +150,16 @@ impl ServerBody {
         body
     }
 
+    /// A body that breaks off after `sent`: the client gets those bytes, then its connection
+    /// is cut without the body's proper end (a script's service that failed once it had begun
+    /// to answer, as HAProxy leaves such a response).
+    pub fn cut_short(sent: Bytes) -> ServerBody {
+        ServerBody::multiplexed(CutShort {
+            sent: Some(sent),
+            flushed: false,
+        })
+    }
+
     /// Sends the body through `chain` (its length then changes, so it is no longer told).
     pub fn filter(&mut self, chain: crate::http::filters::Chain) {
         if !chain.is_empty() {
@@ -601,5 +611,35 @@ impl Drop for ServerBody {
                 });
             }
         }
+    }
+}
+
+/// The frames of [`ServerBody::cut_short`]: the bytes, then the break.
+struct CutShort {
+    sent: Option<Bytes>,
+    /// Whether the client connection had its chance to write the bytes out: the break comes
+    /// one poll later, as the connection drops what it holds unwritten when the body fails.
+    flushed: bool,
+}
+
+impl FrameSource for CutShort {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
+        if let Some(sent) = self.sent.take().filter(|b| !b.is_empty()) {
+            return Poll::Ready(Some(Ok(Frame::data(sent))));
+        }
+        if !self.flushed {
+            self.flushed = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(Some(Err(false)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
     }
 }

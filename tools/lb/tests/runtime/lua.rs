@@ -422,3 +422,110 @@ fn tcp_services_speak_to_the_client_connection() {
         );
     }
 }
+
+/// What a client got from one request: curl's exit code, the response head's lines (status
+/// line first, headers sorted) and the body as curl decoded it.
+fn fetched(port: u16, path: &str) -> (i32, Vec<String>, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-i", "--max-time", "10", &url(port, path)])
+        .output()
+        .expect("curl is installed (see .ci/run)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines: Vec<String> = head.lines().map(String::from).collect();
+    lines[1..].sort();
+    (out.status.code().unwrap_or(-1), lines, body.to_string())
+}
+
+/// A service's log line without what varies from run to run (client port, date, timers):
+/// server, status, bytes, termination state and request.
+fn service_fields(line: &str) -> String {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    [f[3], f[5], f[6], f[9], &f[12..].join(" ")].join(" ")
+}
+
+#[test]
+fn a_service_failing_or_timing_out_mid_body_is_cut_off_as_in_haproxy() {
+    let paths = [
+        "/fail_mid",
+        "/fail_mid_length",
+        "/fail_after_sleep",
+        "/loop_mid",
+        "/ok_chunked",
+        "/ok_length",
+    ];
+    let cfg = |port: u16| {
+        let load = format!("lua-load {}", script("streaming.lua"));
+        let rules: String = paths
+            .iter()
+            .map(|p| {
+                format!(
+                    "    http-request use-service lua.{} if {{ path {p} }}\n",
+                    &p[1..]
+                )
+            })
+            .collect();
+        config(port, &load, "    tune.lua.service-timeout 300\n", &rules)
+    };
+    let drive = |port: u16| -> Vec<_> { paths.iter().map(|p| fetched(port, p)).collect() };
+    let keep = |l: &str| l.contains("<lua.");
+    let ((ours, our_log), theirs) = crate::harness::logged_side_by_side(cfg, drive, keep, 10);
+    let both = "first part\nsecond part\n";
+    // Spelled out, so that the test holds without haproxy too: after the head, the client
+    // keeps what was sent and the connection is cut (curl: 18, partial transfer); a body of no
+    // given length goes chunked, and unterminated when cut.
+    let chunked = "transfer-encoding: chunked".to_string();
+    assert_eq!((ours[0].0, ours[0].2.as_str()), (18, both));
+    assert!(ours[0].1.contains(&chunked), "{:?}", ours[0]);
+    assert_eq!((ours[1].0, ours[1].2.as_str()), (18, "first part\n"));
+    assert!(ours[1].1.contains(&"content-length: 100".to_string()));
+    assert_eq!((ours[2].0, ours[2].2.as_str()), (18, both));
+    assert_eq!((ours[3].0, ours[3].2.as_str()), (18, "first part\n"));
+    assert_eq!((ours[4].0, ours[4].2.as_str()), (0, both));
+    assert!(ours[4].1.contains(&chunked), "{:?}", ours[4]);
+    assert_eq!((ours[5].0, ours[5].2.as_str()), (0, both));
+    for (path, got) in paths.iter().zip(&ours) {
+        assert_eq!(got.1[0], "HTTP/1.1 200 OK", "{path}");
+    }
+    let mut ours_logged: Vec<String> = our_log
+        .iter()
+        .map(|l| match l.starts_with("Lua applet") {
+            true => l.clone(),
+            false => service_fields(l),
+        })
+        .collect();
+    ours_logged.sort();
+    // The failures are logged as HAProxy logs them, and the responses with the status and
+    // bytes the script gave, `LR`.
+    let file = script("streaming.lua");
+    for expected in [
+        format!(
+            "Lua applet http '<lua.fail_mid>': [state-id 0] runtime error: {file}:13: failed \
+             mid-body from [C]: in global 'error', {file}:13: in function line 10."
+        ),
+        format!(
+            "Lua applet http '<lua.loop_mid>': [state-id 0] runtime error: execution timeout \
+             from {file}:27: in function line 25."
+        ),
+        "fe/<lua.fail_mid> 200 103 LR-- \"GET /fail_mid HTTP/1.1\"".to_string(),
+        "fe/<lua.loop_mid> 200 91 LR-- \"GET /loop_mid HTTP/1.1\"".to_string(),
+    ] {
+        assert!(
+            ours_logged.contains(&expected),
+            "{expected}\n{ours_logged:#?}"
+        );
+    }
+    let Some((theirs, their_log)) = theirs else {
+        return;
+    };
+    assert_eq!(ours, theirs);
+    let mut theirs_logged: Vec<String> = their_log
+        .iter()
+        .map(|l| match l.starts_with("Lua applet") {
+            true => l.clone(),
+            false => service_fields(l),
+        })
+        .collect();
+    theirs_logged.sort();
+    assert_eq!(ours_logged, theirs_logged);
+}

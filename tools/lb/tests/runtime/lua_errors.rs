@@ -38,6 +38,16 @@ const CASES: &[&str] = &[
     "set_loglevel_bad_level",
     "connect_no_argument",
     "string_rep_no_argument",
+    "info_nil",
+    "log_nil_message",
+    "msleep_nil",
+    "get_var_nil",
+    "set_loglevel_nil",
+    "req_set_path_nil",
+    "req_set_header_nil_value",
+    "concat_add_nil",
+    "tokenize_nil",
+    "add_acl_nil_key",
     "nested",
 ];
 
