@@ -628,15 +628,10 @@ pub async fn forward(
                         max_reuse: mux.max_reuse.filter(|_| fcgi_kept),
                     }
                 });
-                return Box::pin(respond(
-                    ctx,
-                    txn,
-                    be_index,
-                    resp,
-                    guard,
-                    home,
-                    client_upgrade.map(|u| (u, ws_keys)),
-                ))
+                let upgrade = client_upgrade.map(|u| (u, ws_keys));
+                return Box::into_pin(super::boxed_in_place(|| {
+                    respond(ctx, txn, be_index, resp, guard, home, upgrade)
+                }))
                 .await;
             }
             Err(ExchangeError::ClientAborted) => {

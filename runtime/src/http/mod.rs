@@ -141,12 +141,49 @@ fn head_len(r: &Response<ResBody>) -> u64 {
     htx::response_head_data(r.status(), r.extensions(), r.headers())
 }
 
+/// Boxes the value `make` returns, written straight into its heap slot: the slot is allocated
+/// before `make` runs, so the compiler can build the value there instead of on the stack and
+/// then copying it. It does so for what cannot unwind meanwhile, such as an async fn's future
+/// made from its arguments ([`serve_request`]'s), not for a function that may panic.
+#[inline(always)]
+pub(crate) fn boxed_in_place<T>(make: impl FnOnce() -> T) -> Box<T> {
+    Box::write(Box::new_uninit(), make())
+}
+
+/// What [`prepare`] took from the request head for [`serve_request`].
+pub(crate) struct Prepared {
+    ctx: Rc<ConnCtx>,
+    txn: Box<Txn>,
+    refused: Option<vet::Refusal>,
+    body: IncomingBody,
+    index: u64,
+    first: bool,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+}
+
 /// Serves one request. The head is taken apart before the returned future starts, so that
 /// the future (moved into hyper's dispatcher for each request) does not carry it.
 pub(crate) fn handle(
     ctx: Rc<ConnCtx>,
-    mut req: Request<IncomingBody>,
+    req: Request<IncomingBody>,
 ) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
+    serve_request(prepare(ctx, req))
+}
+
+/// [`handle`]'s future, boxed. Its future is some 6 KB, most of it room for later states:
+/// hyper moved it into its per-connection slot for each request, a copy that was 600
+/// instructions and 90 cache write misses of a small request. Built in its box instead, only
+/// the few words of [`Prepared`] are copied.
+pub(crate) fn handle_boxed(
+    ctx: Rc<ConnCtx>,
+    req: Request<IncomingBody>,
+) -> std::pin::Pin<Box<impl std::future::Future<Output = Result<Response<Tracked>, Infallible>>>> {
+    let prepared = prepare(ctx, req);
+    Box::into_pin(boxed_in_place(|| serve_request(prepared)))
+}
+
+/// The work on the request head, before anything waits: the transaction, the checks.
+fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let fe = ctx.frontend();
     let mut txn = Box::new(Txn::new(
         ctx.shared.clone(),
@@ -202,8 +239,30 @@ pub(crate) fn handle(
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
-    // One future for the whole request: nested async steps would each be moved into place.
-    async move {
+    Prepared {
+        ctx,
+        txn,
+        refused,
+        body,
+        index,
+        first,
+        client_upgrade,
+    }
+}
+
+/// Serves a request once [`prepare`]d. One future for the whole request: nested async steps
+/// would each be moved into place.
+async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallible> {
+    let Prepared {
+        ctx,
+        txn,
+        refused,
+        body,
+        index,
+        first,
+        client_upgrade,
+    } = prepared;
+    {
         let mut unanswered = Unanswered(Some(txn));
         let txn = unanswered.txn();
         let fe = ctx.frontend();
@@ -445,6 +504,8 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 
 /// A request refused before the rules saw it, logged as HAProxy logs a request its parser
 /// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
+#[cold]
+#[inline(never)]
 fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
     txn.timings.request = -1;
     txn.session_log = true;
