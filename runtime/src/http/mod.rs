@@ -131,8 +131,11 @@ impl Drop for ConnCtx {
 
 /// Whether a request asks to switch protocols: an `Upgrade` header, and `upgrade` among the
 /// `Connection` tokens.
-fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
-    headers.contains_key(hyper::header::UPGRADE) && upstream::connection_has(headers, "upgrade")
+fn is_upgrade(headers: &hyper::HeaderMap, present: vet::Present) -> bool {
+    present.upgrade
+        && present.connection
+        && headers.contains_key(hyper::header::UPGRADE)
+        && upstream::connection_has(headers, "upgrade")
 }
 
 /// The proxy's own response head as HAProxy counts it in `%B`: its internal size, not the
@@ -207,12 +210,14 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     } else {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
-    let switch_refused = vet::upgrade(req.version(), req.headers_mut()).err();
-    let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
+    let present = vet::Present::of(req.headers());
+    let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
+    let tunnel = is_upgrade(req.headers(), present) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, mut body) = req.into_parts();
     txn.bytes_in = htx::request_head_data(&parts.method, &parts.uri, &parts.headers);
     if parts.version < hyper::Version::HTTP_2
+        && present.transfer_encoding
         && parts.headers.contains_key(hyper::header::TRANSFER_ENCODING)
     {
         // A chunked HTTP/1 body ends with an end-of-trailers block of one byte.
@@ -223,8 +228,16 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         body.count_into(counter.clone());
         txn.body_in = Some(counter);
     }
-    let refused = switch_refused
-        .or_else(|| vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err());
+    let refused = switch_refused.or_else(|| {
+        vet::vet_present(
+            &parts.method,
+            &parts.uri,
+            parts.version,
+            &mut parts.headers,
+            present,
+        )
+        .err()
+    });
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
     // Every declared response capture prints, empty until a server's response fills it.
     txn.captured_response = vec![None; fe.capture_response.len()];
