@@ -288,7 +288,9 @@ pub(crate) fn drop_connection_options(headers: &mut HeaderMap) {
             named.push(name);
         }
     }
-    super::header_order::remove_where(headers, |n| named.contains(n));
+    if !named.is_empty() {
+        super::header_order::remove_where(headers, |n| named.contains(n));
+    }
 }
 
 #[cfg(test)]
