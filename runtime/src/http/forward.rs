@@ -479,10 +479,16 @@ pub async fn forward(
                 || be.retry_on.junk_response
                 || be.retry_on.response_timeout
                 || !be.retry_on.statuses.is_empty());
-        let client_te = txn
-            .request
-            .as_ref()
-            .and_then(|r| r.headers.get(hyper::header::TE).cloned());
+        // HTTP/2 only forwards the client's `TE: trailers`.
+        let client_te = matches!(conn, Connected::H2(_))
+            .then(|| {
+                txn.request
+                    .as_ref()?
+                    .headers
+                    .get(hyper::header::TE)
+                    .cloned()
+            })
+            .flatten();
         // The FastCGI parameters come from the request as the rules left it.
         let fcgi_params = match fcgi {
             Some(app) => {
@@ -630,15 +636,10 @@ pub async fn forward(
                         max_reuse: mux.max_reuse.filter(|_| fcgi_kept),
                     }
                 });
-                return Box::pin(respond(
-                    ctx,
-                    txn,
-                    be_index,
-                    resp,
-                    guard,
-                    home,
-                    client_upgrade.map(|u| (u, ws_keys)),
-                ))
+                let upgrade = client_upgrade.map(|u| (u, ws_keys));
+                return Box::into_pin(super::boxed_in_place(|| {
+                    respond(ctx, txn, be_index, resp, guard, home, upgrade)
+                }))
                 .await;
             }
             Err(ExchangeError::ClientAborted) => {

@@ -75,11 +75,11 @@ pub fn remove_where(h: &mut HeaderMap, drop: impl Fn(&HeaderName) -> bool) {
     let Some(first) = h.keys().position(&drop) else {
         return;
     };
-    // Removing only the last names cannot move anything.
+    // Removing only the last names cannot move anything (the usual case: a response's
+    // `Connection` comes last), and needs no list of them.
     if h.keys().skip(first).all(&drop) {
-        let names: Vec<HeaderName> = h.keys().skip(first).cloned().collect();
-        for n in names {
-            h.remove(n);
+        while let Some(name) = h.keys().nth(first).cloned() {
+            h.remove(name);
         }
         return;
     }

@@ -132,8 +132,11 @@ impl Drop for ConnCtx {
 
 /// Whether a request asks to switch protocols: an `Upgrade` header, and `upgrade` among the
 /// `Connection` tokens.
-fn is_upgrade(headers: &hyper::HeaderMap) -> bool {
-    headers.contains_key(hyper::header::UPGRADE) && upstream::connection_has(headers, "upgrade")
+fn is_upgrade(headers: &hyper::HeaderMap, present: vet::Present) -> bool {
+    present.upgrade
+        && present.connection
+        && headers.contains_key(hyper::header::UPGRADE)
+        && upstream::connection_has(headers, "upgrade")
 }
 
 /// The proxy's own response head as HAProxy counts it in `%B`: its internal size, not the
@@ -142,12 +145,51 @@ fn head_len(r: &Response<ResBody>) -> u64 {
     htx::response_head_data(r.status(), r.extensions(), r.headers(), false)
 }
 
+/// Boxes the value `make` returns, written straight into its heap slot: the slot is allocated
+/// before `make` runs, so the compiler can build the value there instead of on the stack and
+/// then copying it. It does so for what cannot unwind meanwhile, such as an async fn's future
+/// made from its arguments ([`serve_request`]'s), not for a function that may panic.
+#[inline(always)]
+pub(crate) fn boxed_in_place<T>(make: impl FnOnce() -> T) -> Box<T> {
+    Box::write(Box::new_uninit(), make())
+}
+
+/// What [`prepare`] took from the request head for [`serve_request`].
+pub(crate) struct Prepared {
+    ctx: Rc<ConnCtx>,
+    txn: Box<Txn>,
+    refused: Option<vet::Refusal>,
+    body: IncomingBody,
+    index: u64,
+    first: bool,
+    /// The request came over HTTP/1 (the proxy's raw pages and empty bodies depend on it).
+    http1: bool,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+}
+
 /// Serves one request. The head is taken apart before the returned future starts, so that
 /// the future (moved into hyper's dispatcher for each request) does not carry it.
 pub(crate) fn handle(
     ctx: Rc<ConnCtx>,
-    mut req: Request<IncomingBody>,
+    req: Request<IncomingBody>,
 ) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
+    serve_request(prepare(ctx, req))
+}
+
+/// [`handle`]'s future, boxed. Its future is some 6 KB, most of it room for later states:
+/// hyper moved it into its per-connection slot for each request, a copy that was 600
+/// instructions and 90 cache write misses of a small request. Built in its box instead, only
+/// the few words of [`Prepared`] are copied.
+pub(crate) fn handle_boxed(
+    ctx: Rc<ConnCtx>,
+    req: Request<IncomingBody>,
+) -> std::pin::Pin<Box<impl std::future::Future<Output = Result<Response<Tracked>, Infallible>>>> {
+    let prepared = prepare(ctx, req);
+    Box::into_pin(boxed_in_place(|| serve_request(prepared)))
+}
+
+/// The work on the request head, before anything waits: the transaction, the checks.
+fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let fe = ctx.frontend();
     let mut txn = Box::new(Txn::new(
         ctx.shared.clone(),
@@ -172,12 +214,14 @@ pub(crate) fn handle(
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
     let http1 = req.version() < hyper::Version::HTTP_2;
-    let switch_refused = vet::upgrade(req.version(), req.headers_mut()).err();
-    let tunnel = is_upgrade(req.headers()) || req.method() == hyper::Method::CONNECT;
+    let present = vet::Present::of(req.headers());
+    let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
+    let tunnel = is_upgrade(req.headers(), present) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, mut body) = req.into_parts();
     txn.bytes_in = htx::request_head_data(&parts.method, &parts.uri, &parts.headers);
     if parts.version < hyper::Version::HTTP_2
+        && present.transfer_encoding
         && parts.headers.contains_key(hyper::header::TRANSFER_ENCODING)
     {
         // A chunked HTTP/1 body ends with an end-of-trailers block of one byte.
@@ -188,8 +232,16 @@ pub(crate) fn handle(
         body.count_into(counter.clone());
         txn.body_in = Some(counter);
     }
-    let refused = switch_refused
-        .or_else(|| vet::vet(&parts.method, &parts.uri, parts.version, &mut parts.headers).err());
+    let refused = switch_refused.or_else(|| {
+        vet::vet_present(
+            &parts.method,
+            &parts.uri,
+            parts.version,
+            &mut parts.headers,
+            present,
+        )
+        .err()
+    });
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
     // Every declared response capture prints, empty until a server's response fills it.
     txn.captured_response = vec![None; fe.capture_response.len()];
@@ -205,8 +257,32 @@ pub(crate) fn handle(
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
-    // One future for the whole request: nested async steps would each be moved into place.
-    async move {
+    Prepared {
+        ctx,
+        txn,
+        refused,
+        body,
+        index,
+        first,
+        http1,
+        client_upgrade,
+    }
+}
+
+/// Serves a request once [`prepare`]d. One future for the whole request: nested async steps
+/// would each be moved into place.
+async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallible> {
+    let Prepared {
+        ctx,
+        txn,
+        refused,
+        body,
+        index,
+        first,
+        http1,
+        client_upgrade,
+    } = prepared;
+    {
         let mut unanswered = Unanswered(Some(txn));
         let txn = unanswered.txn();
         let fe = ctx.frontend();
@@ -469,6 +545,8 @@ fn local(txn: &mut Txn, resp: Response<ResBody>, term: &[u8; 2]) -> Response<Res
 
 /// A request refused before the rules saw it, logged as HAProxy logs a request its parser
 /// refused (`<BADREQ>`, `PR`); the connection closes, as its framing cannot be trusted.
+#[cold]
+#[inline(never)]
 fn refuse(txn: &mut Txn, status: u16, files: &[&crate::state::ErrorFiles]) -> Response<ResBody> {
     txn.timings.request = -1;
     // Logged from the session, which counts no request bytes (`%U` 0).

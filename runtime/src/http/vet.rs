@@ -30,6 +30,35 @@ impl Refusal {
     }
 }
 
+/// Which of the fields these checks look for a request head has, found in one pass over its
+/// names. The usual request has none of them, and each lookup in the map would hash the name:
+/// a field not seen here is absent, one seen is looked up as before.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Present {
+    pub transfer_encoding: bool,
+    pub connection: bool,
+    pub upgrade: bool,
+    pub expect: bool,
+}
+
+impl Present {
+    pub fn of(headers: &HeaderMap) -> Present {
+        let mut present = Present::default();
+        for name in headers.keys() {
+            if name == TRANSFER_ENCODING {
+                present.transfer_encoding = true;
+            } else if name == CONNECTION {
+                present.connection = true;
+            } else if name == UPGRADE {
+                present.upgrade = true;
+            } else if name == EXPECT {
+                present.expect = true;
+            }
+        }
+        present
+    }
+}
+
 /// Checks and normalises a request head in place.
 pub fn vet(
     method: &Method,
@@ -37,7 +66,19 @@ pub fn vet(
     version: Version,
     headers: &mut HeaderMap,
 ) -> Result<(), Refusal> {
-    if headers.contains_key(TRANSFER_ENCODING) {
+    let present = Present::of(headers);
+    vet_present(method, uri, version, headers, present)
+}
+
+/// [`vet`], for a head whose fields were surveyed already (`present`).
+pub fn vet_present(
+    method: &Method,
+    uri: &Uri,
+    version: Version,
+    headers: &mut HeaderMap,
+    present: Present,
+) -> Result<(), Refusal> {
+    if present.transfer_encoding && headers.contains_key(TRANSFER_ENCODING) {
         transfer_codings(headers)?;
     }
     // RFC 9112 §3.2: a target is ASCII; hyper lets other bytes through in the path.
@@ -49,12 +90,13 @@ pub fn vet(
         return Err(Refusal::BadRequest);
     }
     host(method, uri, version, headers)?;
-    if headers.contains_key(CONNECTION) {
+    if present.connection && headers.contains_key(CONNECTION) {
         drop_connection_options(headers);
     }
     // hyper sends the `100 Continue` itself when the body is first read: the server must not
     // be asked for another one.
-    if version == Version::HTTP_11
+    if present.expect
+        && version == Version::HTTP_11
         && headers
             .get(EXPECT)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
@@ -69,8 +111,9 @@ pub fn vet(
 /// removed; a WebSocket handshake (`websocket` among the `Upgrade` protocols) must carry a
 /// `Sec-WebSocket-Key` of 24 characters (the base64 of RFC 6455's 16-byte nonce), or it is
 /// refused with a 400. HTTP/2 and HTTP/3 requests have no such switch.
-pub fn upgrade(version: Version, headers: &mut HeaderMap) -> Result<(), Refusal> {
+pub fn upgrade(version: Version, headers: &mut HeaderMap, present: Present) -> Result<(), Refusal> {
     if version > Version::HTTP_11
+        || !present.connection
         || !headers.contains_key(CONNECTION)
         || !crate::upstream::connection_has(headers, "upgrade")
     {
@@ -137,10 +180,10 @@ fn host(
     headers: &mut HeaderMap,
 ) -> Result<(), Refusal> {
     let mut values = headers.get_all(HOST).iter();
-    let first = values.next();
+    let came = values.next().is_some();
     let repeated = values.next().is_some();
     if repeated {
-        let first = first.expect("a second Host value follows a first").clone();
+        let first = headers.get(HOST).expect("a Host came").clone();
         if headers
             .get_all(HOST)
             .iter()
@@ -153,20 +196,24 @@ fn host(
     let authority = uri.authority().map(|a| a.as_str());
     // The authority without any `user@` part: HAProxy compares and forwards the host only.
     let authority = authority.map(|a| a.rsplit_once('@').map_or(a, |(_, host)| host));
-    match (authority, headers.get(HOST)) {
-        (Some(authority), Some(host))
-            if !same_authority(uri.scheme_str(), authority.as_bytes(), host.as_bytes()) =>
-        {
+    match authority {
+        Some(authority) => match headers.get(HOST) {
+            Some(host)
+                if !same_authority(uri.scheme_str(), authority.as_bytes(), host.as_bytes()) =>
+            {
+                return Err(Refusal::BadRequest);
+            }
+            Some(_) => {}
+            None => {
+                let value = HeaderValue::from_str(authority).map_err(|_| Refusal::BadRequest)?;
+                headers.insert(HOST, value);
+            }
+        },
+        // An origin-form target (the usual one) needs only to know whether a Host came.
+        None if !came && version == Version::HTTP_11 && method != Method::CONNECT => {
             return Err(Refusal::BadRequest);
         }
-        (Some(authority), None) => {
-            let value = HeaderValue::from_str(authority).map_err(|_| Refusal::BadRequest)?;
-            headers.insert(HOST, value);
-        }
-        (None, None) if version == Version::HTTP_11 && method != Method::CONNECT => {
-            return Err(Refusal::BadRequest);
-        }
-        _ => {}
+        None => {}
     }
     Ok(())
 }
@@ -241,7 +288,9 @@ pub(crate) fn drop_connection_options(headers: &mut HeaderMap) {
             named.push(name);
         }
     }
-    super::header_order::remove_where(headers, |n| named.contains(n));
+    if !named.is_empty() {
+        super::header_order::remove_where(headers, |n| named.contains(n));
+    }
 }
 
 #[cfg(test)]
@@ -279,7 +328,8 @@ mod tests {
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        upgrade(version, &mut headers).map(|()| headers)
+        let present = Present::of(&headers);
+        upgrade(version, &mut headers, present).map(|()| headers)
     }
 
     #[test]

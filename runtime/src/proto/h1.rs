@@ -3,7 +3,7 @@
 //! request to the request path in `crate::http`.
 
 use crate::http::idle;
-use crate::http::{handle, log_txn, ConnCtx, IncomingBody};
+use crate::http::{handle_boxed, log_txn, ConnCtx, IncomingBody};
 use crate::state::HttpConnMode;
 use crate::txn::Txn;
 use hyper::body::{Body, Incoming};
@@ -74,7 +74,7 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
             let open = (!body.is_end_stream()).then(|| svc_ctx.idle.body_open());
             IncomingBody::h1(body, open)
         });
-        handle(svc_ctx.clone(), req)
+        handle_boxed(svc_ctx.clone(), req)
     });
     // A stopping process (the old one of a reload) does not close a connection under a
     // client that may be sending its next request: that request is served and answered with

@@ -194,6 +194,9 @@ pub(super) fn encode_last_chunk(trailers: Option<&HeaderMap>, out: &mut Vec<u8>)
     encode_fields(trailers.unwrap_or(&HeaderMap::new()), out);
 }
 
+/// How many fields of a response head `parse_head` notes on the stack.
+const INLINE_FIELDS: usize = 24;
+
 pub(super) struct ParsedHead {
     pub(super) response: Response<State>,
     pub(super) keep_alive: bool,
@@ -242,19 +245,33 @@ pub(super) fn parse_head(
             .and_then(|r| offsets(base, len, r.as_bytes()))
             .or_else(|| status_line_reason(&buf[..len]))
             .filter(|&(rs, re)| Some(&buf[rs..re]) != status.canonical_reason().map(str::as_bytes));
-        let mut fields = Vec::with_capacity(parsed.headers.len());
-        for h in parsed.headers.iter() {
+        // Where each field lies, noted while `parsed` borrows the buffer: on the stack for
+        // the usual few fields (a list of MAX_HEADERS would be set to zero for each response).
+        let count = parsed.headers.len();
+        let mut inline = [((0, 0), (0, 0)); INLINE_FIELDS];
+        let mut spilled = Vec::new();
+        let fields = if count <= INLINE_FIELDS {
+            &mut inline[..count]
+        } else {
+            spilled.resize(count, ((0, 0), (0, 0)));
+            &mut spilled[..]
+        };
+        for (h, field) in parsed.headers.iter().zip(fields.iter_mut()) {
             let name = offsets(base, len, h.name.as_bytes()).ok_or(junk)?;
             let value = offsets(base, len, h.value).unwrap_or_default();
-            fields.push((name, value));
+            *field = (name, value);
         }
         let head = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(fields.len());
+        let mut headers = HeaderMap::with_capacity(count);
         // Which of the fields that frame the response are there, noted on the way: most
         // responses lack some, and each lookup in the map would hash its name again.
         let mut present = Framing::default();
-        for ((ns, ne), (vs, ve)) in fields {
-            let name = HeaderName::from_bytes(&head[ns..ne]).map_err(|_| junk)?;
+        for &((ns, ne), (vs, ve)) in fields.iter() {
+            let name = &head[ns..ne];
+            let name = match usual_name(name) {
+                Some(known) => known,
+                None => HeaderName::from_bytes(name).map_err(|_| junk)?,
+            };
             // SAFETY (an invariant, not memory safety: `HeaderValue` checks it in debug
             // builds): httparse accepted every byte of a field value only if it is a tab, a
             // visible ASCII character, a space or a byte of 0x80 and above
@@ -290,6 +307,33 @@ pub(super) fn parse_head(
             keep_alive,
         }));
     }
+}
+
+/// The names servers send most, spelt as they usually spell them: matched as they are, where
+/// `HeaderName::from_bytes` first lowercases each name into a buffer to look it up. Any other
+/// spelling takes that way and gives the same name.
+fn usual_name(name: &[u8]) -> Option<HeaderName> {
+    use hyper::header::{
+        ACCEPT_RANGES, CACHE_CONTROL, CONTENT_TYPE, DATE, ETAG, EXPIRES, LAST_MODIFIED, LOCATION,
+        SERVER, SET_COOKIE, VARY,
+    };
+    Some(match name {
+        b"Content-Length" => CONTENT_LENGTH,
+        b"Content-Type" => CONTENT_TYPE,
+        b"Date" => DATE,
+        b"Server" => SERVER,
+        b"Connection" => CONNECTION,
+        b"Transfer-Encoding" => TRANSFER_ENCODING,
+        b"Cache-Control" => CACHE_CONTROL,
+        b"Last-Modified" => LAST_MODIFIED,
+        b"ETag" => ETAG,
+        b"Accept-Ranges" => ACCEPT_RANGES,
+        b"Vary" => VARY,
+        b"Set-Cookie" => SET_COOKIE,
+        b"Location" => LOCATION,
+        b"Expires" => EXPIRES,
+        _ => return None,
+    })
 }
 
 /// Where the reason phrase of a status line (`HTTP/1.x NNN reason`) lies in `head`.
@@ -399,8 +443,15 @@ pub(super) fn body_state(
             State::UntilClose
         });
     }
-    if present.content_length == Seen::No {
-        return Some(State::UntilClose);
+    match present.content_length {
+        Seen::No => return Some(State::UntilClose),
+        // The usual value, plain digits, needs no splitting at commas nor trimming.
+        Seen::Once(start, end) => {
+            if let Some(n) = decimal(&head[start..end]) {
+                return Some(State::Length(n));
+            }
+        }
+        Seen::More => {}
     }
     match content_length_of(present.content_length.values(head, h, CONTENT_LENGTH)) {
         Ok(Some(n)) => Some(State::Length(n)),
