@@ -767,5 +767,5 @@ async fn respond(
         return Response::from_parts(parts, super::reply::full(Bytes::new()));
     }
     body.attach(idle_home, guard);
-    Response::from_parts(parts, Either::Right(body))
+    Response::from_parts(parts, Either::Right(Box::new(body)))
 }

@@ -55,8 +55,10 @@ pub use txn_log::{log_embryonic, log_txn, EmbryonicError};
 
 /// A request body: the client's, or one the proxy holds whole (buffered, or empty).
 pub type ReqBody = http_body_util::Either<prefetch::ClientBody, http_body_util::Full<Bytes>>;
-/// A response body: made by the proxy, or read from a server as it is forwarded.
-pub type ResBody = http_body_util::Either<http_body_util::Full<Bytes>, upstream::ServerBody>;
+/// A response body: made by the proxy, or read from a server as it is forwarded. The server's
+/// is boxed: a response is moved a dozen times on its way out, and an inline `ServerBody`
+/// (240 bytes) made every response over 350 bytes to copy, the proxy's own ones too.
+pub type ResBody = http_body_util::Either<http_body_util::Full<Bytes>, Box<upstream::ServerBody>>;
 
 /// What one client connection's requests share.
 pub struct ConnCtx {

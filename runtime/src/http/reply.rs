@@ -308,7 +308,9 @@ fn built(r: &Reply, txn: Option<&Txn>) -> Response<ResBody> {
     };
     // Filled in place rather than through `Response::builder()`, whose every step moves the
     // whole head and parses the header names again: this runs for each `return`.
-    let mut headers = hyper::HeaderMap::with_capacity(r.headers.len() + 2);
+    // Room for one more than the fields written: hyper's HTTP/2 looks for `content-length`
+    // through `entry`, which first grows (and copies) a map that is full.
+    let mut headers = hyper::HeaderMap::with_capacity(r.headers.len() + 3);
     for (n, v) in &r.headers {
         let value = render(v);
         if value.is_empty() {

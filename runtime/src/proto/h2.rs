@@ -178,10 +178,17 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             // Boxed: the request path's future is several kB, and hyper moves the stream's
             // future (which holds it) a few times on its way into the spawned task; a pointer
             // moves for nothing where the whole future would be copied each time.
+            // The box is allocated before the future is made, so that the future can be built
+            // in it: `Box::pin(handle(..))` built it on the stack and then copied all of it
+            // (kilobytes, mostly room for its later states) into the box.
             let answer = (!malformed).then(|| {
-                Box::pin(handle(
-                    svc_ctx.clone(),
-                    super::with_host(req).map(IncomingBody::from),
+                let slot = Box::new_uninit();
+                Box::into_pin(Box::write(
+                    slot,
+                    handle(
+                        svc_ctx.clone(),
+                        super::with_host(req).map(IncomingBody::from),
+                    ),
                 ))
             });
             async move {

@@ -59,8 +59,16 @@ impl FrameCursor {
             return (n, None);
         }
         if self.head_len < 9 {
-            let n = (9 - self.head_len).min(data.len());
-            self.head[self.head_len..self.head_len + n].copy_from_slice(&data[..n]);
+            let n = if self.head_len == 0 && data.len() >= 9 {
+                // The whole header is at hand (the usual case): a fixed-size copy, made inline
+                // rather than through a `memcpy` call of a length known only at run time.
+                self.head.copy_from_slice(&data[..9]);
+                9
+            } else {
+                let n = (9 - self.head_len).min(data.len());
+                self.head[self.head_len..self.head_len + n].copy_from_slice(&data[..n]);
+                n
+            };
             self.head_len += n;
             if self.head_len == 9 {
                 let len = u32::from_be_bytes([0, self.head[0], self.head[1], self.head[2]]);
