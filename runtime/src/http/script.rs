@@ -128,7 +128,9 @@ pub(crate) fn failed(ctx: &super::ConnCtx, txn: &mut Txn, term: [u8; 2]) -> Resp
 /// ([`ScriptReply::cut`]) breaks off after its body.
 pub(super) fn to_response(r: ScriptReply) -> Response<ResBody> {
     let body = if r.cut {
-        http_body_util::Either::Right(crate::upstream::ServerBody::cut_short(r.body.clone()))
+        http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::cut_short(
+            r.body.clone(),
+        )))
     } else {
         reply::full(r.body.clone())
     };

@@ -5,7 +5,7 @@
 //! stop sends GOAWAY (after a round trip that keeps the client from dropping requests, see
 //! `h2_stop`) and lets the open streams finish.
 
-use crate::http::{handle, websocket, ConnCtx, IncomingBody};
+use crate::http::{handle_boxed, websocket, ConnCtx, IncomingBody};
 use hyper_util::rt::TokioIo;
 use std::cell::Cell;
 use std::future::Future;
@@ -175,21 +175,14 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             // RFC 8441 §4: an extended CONNECT carries `:authority`, as every HTTP/2 request
             // should; HAProxy resets one without (hyper's HTTP/2 has checked the rest).
             let malformed = extended && req.uri().authority().is_none();
-            // Boxed: the request path's future is several kB, and hyper moves the stream's
-            // future (which holds it) a few times on its way into the spawned task; a pointer
-            // moves for nothing where the whole future would be copied each time.
-            // The box is allocated before the future is made, so that the future can be built
-            // in it: `Box::pin(handle(..))` built it on the stack and then copied all of it
-            // (kilobytes, mostly room for its later states) into the box.
+            // Boxed, and built in its box (`handle_boxed`): the request path's future is several
+            // kB, and hyper moves the stream's future a few times on its way into the spawned
+            // task, where a pointer moves for nothing.
             let answer = (!malformed).then(|| {
-                let slot = Box::new_uninit();
-                Box::into_pin(Box::write(
-                    slot,
-                    handle(
-                        svc_ctx.clone(),
-                        super::with_host(req).map(IncomingBody::from),
-                    ),
-                ))
+                handle_boxed(
+                    svc_ctx.clone(),
+                    super::with_host(req).map(IncomingBody::from),
+                )
             });
             async move {
                 let Some(answer) = answer else {
