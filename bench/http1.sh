@@ -94,7 +94,13 @@ for n in 1 2; do
         order="haproxy hapee"
         [ $((r % 2)) = 0 ] && order="hapee haproxy"
         for name in $order; do
-            read -r a b c d e < <(bench_proxy "$name" "$n")
+            # A failed step inside the subshell leaves `read` nothing: say so instead of
+            # stopping silently under `set -e`.
+            if ! read -r a b c d e < <(bench_proxy "$name" "$n"); then
+                echo "no figures from $name at nbthread $n (round $r); wrk's last output:" >&2
+                cat "$work/wrk.txt" >&2 2>/dev/null || true
+                exit 1
+            fi
             rps[$name]+="$a "
             p50[$name]+="$b "
             p99[$name]+="$c "
