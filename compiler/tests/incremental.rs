@@ -10,6 +10,10 @@ use hapee_compiler::syntax::MapEnv;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+#[path = "support/routing.rs"]
+mod routing;
+use routing::routing_config;
+
 const OPTIONS: CheckOptions = CheckOptions {
     no_env: true,
     master_worker: false,
@@ -221,23 +225,8 @@ fn random_edits_of_the_whole_corpus_as_one_file_compile_as_from_scratch() {
 /// build shares the bodies among threads.
 #[test]
 fn edits_of_a_large_routing_configuration_compile_as_from_scratch() {
-    let mut text = String::from(
-        "global\n    maxconn 10000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend www\n    bind 127.0.0.1:18080\n",
-    );
     let n = 1500;
-    for i in 0..n {
-        text.push_str(&format!(
-            "    acl host_{i} hdr(host) -i app{i}.example.com\n    use_backend be_{i} if host_{i}\n"
-        ));
-    }
-    text.push_str("    default_backend be_0\n\n");
-    for i in 0..n {
-        text.push_str(&format!(
-            "backend be_{i}\n    option httpchk GET /health\n    server s1 10.0.{}.{}:80 check\n    server s2 10.1.{}.{}:80 check\n\n",
-            i / 250, i % 250, i / 250, i % 250
-        ));
-    }
-    let mut files = vec![("acl.cfg".to_string(), text)];
+    let mut files = vec![("acl.cfg".to_string(), routing_config(n))];
     let env = MapEnv::default();
     let mut session = Session::new();
     let c = session.compile(db_of(&files), &env, &OPTIONS, |_| {});
@@ -247,8 +236,8 @@ fn edits_of_a_large_routing_configuration_compile_as_from_scratch() {
     let edits: [(&str, &str); 4] = [
         ("    default_backend be_0\n", "    default_backend be_12\n"),
         (
-            "    server s2 10.1.3.0:80 check\n",
-            "    server s2 10.1.3.0:80 check weight 7\n",
+            "    server s1 10.3.0.2:8080 check\n",
+            "    server s1 10.3.0.2:8080 check weight 7\n",
         ),
         ("backend be_900\n", "backend be_900\n    balance nowhere\n"),
         ("    maxconn 10000\n", "    maxconn 100\n"),
@@ -448,28 +437,6 @@ fn structural_edit(text: &mut String, rng: &mut Rng) {
             text.replace_range(at..end, "");
         }
     }
-}
-
-/// A frontend routing by ACLs to backends with health checks, as the language server's
-/// benchmark writes it, `n` backends long.
-fn routing_config(n: usize) -> String {
-    let mut text = String::from(
-        "global\n    maxconn 1000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend www\n    bind 127.0.0.1:18080\n",
-    );
-    for i in 0..n {
-        text.push_str(&format!(
-            "    acl host_{i} hdr(host) -i app{i}.example.com\n    use_backend be_{i} if host_{i}\n"
-        ));
-    }
-    text.push_str("    default_backend be_0\n\n");
-    for i in 0..n {
-        text.push_str(&format!(
-            "backend be_{i}\n    option httpchk GET /health\n    http-check expect status 200\n    server s1 10.0.0.{}:80 check\n    server s2 10.1.0.{}:80 check\n\n",
-            i + 1,
-            i + 1
-        ));
-    }
-    text
 }
 
 /// Random edits that change how the lines after them parse (quotes, added and removed lines,

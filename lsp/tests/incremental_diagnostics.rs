@@ -6,6 +6,9 @@
 //! next; this compares it, edit after edit, with a compilation that reuses nothing.
 
 mod common;
+#[path = "../../compiler/tests/support/routing.rs"]
+mod routing;
+use routing::routing_config;
 
 use common::Client;
 use hapee_compiler::check::compile;
@@ -229,30 +232,6 @@ fn workspace(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join(".hapee.toml"), HAPEE_TOML).expect(".hapee.toml");
     dir
-}
-
-/// The language server benchmark's shape (`bench/gen-config.py … acl`): a frontend routing by
-/// one named ACL per backend, backends with `option httpchk` and two checked servers.
-fn routing_config(backends: usize) -> String {
-    let mut text = String::from(
-        "global\n    maxconn 10000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend www\n    bind 127.0.0.1:18080\n",
-    );
-    for i in 0..backends {
-        text.push_str(&format!(
-            "    acl host_{i} hdr(host) -i app{i}.example.com\n    use_backend be_{i} if host_{i}\n"
-        ));
-    }
-    text.push_str("    default_backend be_0\n\n");
-    for i in 0..backends {
-        text.push_str(&format!(
-            "backend be_{i}\n    option httpchk GET /health\n    http-check expect status 200\n    server s0 10.{}.{}.1:8080 check\n    server s1 10.{}.{}.2:8080 check\n\n",
-            i / 250,
-            i % 250,
-            i / 250,
-            i % 250
-        ));
-    }
-    text
 }
 
 /// Edits of the benchmark's configuration (large enough that its first build shares the
