@@ -600,6 +600,98 @@ pub fn logged_side_by_side<T>(
     ((out, mine), theirs)
 }
 
+/// One side of a [`both`] run while it runs: hapee, or Debian's haproxy.
+pub enum Side<'a> {
+    Hapee(&'a Proxy),
+    Haproxy(&'a Haproxy),
+}
+
+impl Side<'_> {
+    /// "hapee" or "haproxy", for messages and file names.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Side::Hapee(_) => "hapee",
+            Side::Haproxy(_) => "haproxy",
+        }
+    }
+
+    /// What it wrote to its standard output so far (the lines of `log stdout`).
+    pub fn stdout(&self) -> String {
+        match self {
+            Side::Hapee(p) => p.stdout(),
+            Side::Haproxy(h) => h.stdout(),
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        match self {
+            Side::Hapee(p) => p.stderr(),
+            Side::Haproxy(h) => h.stderr(),
+        }
+    }
+
+    /// Its standard output once `logged` holds on it (or after 10 s): log lines are written
+    /// after the answers, so a drive that reads them waits for what it expects.
+    pub fn stdout_when(&self, logged: impl Fn(&str) -> bool) -> String {
+        wait_until(Duration::from_secs(10), || logged(&self.stdout()));
+        self.stdout()
+    }
+}
+
+/// Runs `drive` against hapee on `cfg(port)`, then, when haproxy is installed, against Debian's
+/// haproxy on `cfg` of a port of its own: what `drive` answered on each side (`None` for
+/// haproxy when it is not installed, which only outside CI is not a failure). Each proxy is
+/// stopped as soon as `drive` is done with it.
+pub fn both<T>(cfg: impl Fn(u16) -> String, drive: impl Fn(u16) -> T) -> (T, Option<T>) {
+    both_reading(1, cfg, |port, _| drive(port))
+}
+
+/// [`both`] for a configuration that listens on `ports` consecutive ports from the one it is
+/// given, with a `drive` that may also read the side it runs against (its log, its errors).
+pub fn both_reading<T>(
+    ports: u16,
+    cfg: impl Fn(u16) -> String,
+    drive: impl Fn(u16, &Side) -> T,
+) -> (T, Option<T>) {
+    run_both(
+        ports,
+        || (),
+        |port, _| cfg(port),
+        |port, _, side| drive(port, side),
+    )
+}
+
+/// [`both`] with a `fixture` made afresh for each side before its proxy starts (an origin
+/// that counts what it was sent, say), which `cfg` and `drive` are given.
+pub fn both_with<F, T>(
+    fixture: impl Fn() -> F,
+    cfg: impl Fn(u16, &F) -> String,
+    drive: impl Fn(u16, &F) -> T,
+) -> (T, Option<T>) {
+    run_both(1, fixture, cfg, |port, made, _| drive(port, made))
+}
+
+fn run_both<F, T>(
+    ports: u16,
+    fixture: impl Fn() -> F,
+    cfg: impl Fn(u16, &F) -> String,
+    drive: impl Fn(u16, &F, &Side) -> T,
+) -> (T, Option<T>) {
+    let made = fixture();
+    let port = free_ports(ports);
+    let hapee = Proxy::start(&cfg(port, &made), port);
+    let mine = drive(port, &made, &Side::Hapee(&hapee));
+    drop(hapee);
+    if !Haproxy::installed() {
+        return (mine, None);
+    }
+    let made = fixture();
+    let port = free_ports(ports);
+    let haproxy = Haproxy::start(&cfg(port, &made), port);
+    let theirs = drive(port, &made, &Side::Haproxy(&haproxy));
+    (mine, Some(theirs))
+}
+
 fn side_by_side<T>(
     ports: u16,
     cfg: impl Fn(u16) -> String,
