@@ -100,10 +100,11 @@ fn compression_applies_where_haproxy_compresses_and_rewrites_the_same_headers() 
             .map(|(path, headers)| compression_view(port, path, headers))
             .collect()
     };
-    let origin = Scripted::start();
-    let port = free_port();
-    let _p = Proxy::start(&compression_config(port, origin.addr, settings), port);
-    let ours = run(port);
+    let (ours, theirs) = both_with(
+        Scripted::start,
+        |port, origin| compression_config(port, origin.addr, settings),
+        |port, _| run(port),
+    );
     let compressed: Vec<bool> = ours.iter().map(|c| c.2).collect();
     assert_eq!(
         compressed,
@@ -119,11 +120,7 @@ fn compression_applies_where_haproxy_compresses_and_rewrites_the_same_headers() 
         first.contains(&("vary".into(), "Accept-Encoding".into())),
         "{first:?}"
     );
-    let theirs_origin = Scripted::start();
-    if let Some((theirs, _)) = with_haproxy(
-        |port| compression_config(port, theirs_origin.addr, settings),
-        run,
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee then haproxy");
     }
 }

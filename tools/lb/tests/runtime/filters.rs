@@ -110,17 +110,14 @@ fn what_is_cached_follows_haproxys_rules() {
             .map(|(path, headers, _)| second_is_cached(port, origin, path, headers))
             .collect()
     };
-    let origin = Scripted::start();
-    let port = free_port();
-    let _p = Proxy::start(&cache_config(port, origin.addr, "", CACHE_SECTION), port);
-    let ours = run(port, &origin);
+    let (ours, theirs) = both_with(
+        Scripted::start,
+        |port, origin| cache_config(port, origin.addr, "", CACHE_SECTION),
+        run,
+    );
     let expected: Vec<bool> = cases.iter().map(|c| c.2).collect();
     assert_eq!(ours, expected, "{cases:?}");
-    let theirs_origin = Scripted::start();
-    if let Some((theirs, _)) = with_haproxy(
-        |port| cache_config(port, theirs_origin.addr, "", CACHE_SECTION),
-        |port| run(port, &theirs_origin),
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee and haproxy disagree on {cases:?}");
     }
 }
@@ -139,17 +136,14 @@ fn the_cache_fetches_render_as_haproxys() {
             })
             .collect()
     };
-    let origin = Scripted::start();
-    let port = free_port();
-    let _p = Proxy::start(&cache_config(port, origin.addr, "", CACHE_SECTION), port);
-    let ours = drive(port);
+    let (ours, theirs) = both_with(
+        Scripted::start,
+        |port, origin| cache_config(port, origin.addr, "", CACHE_SECTION),
+        |port, _| drive(port),
+    );
     assert_eq!(ours[1], (Some("1".into()), Some("c1".into())));
     assert_eq!(ours[0].0.as_deref(), Some("0"));
-    let theirs_origin = Scripted::start();
-    if let Some((theirs, _)) = with_haproxy(
-        |port| cache_config(port, theirs_origin.addr, "", CACHE_SECTION),
-        drive,
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
 }
@@ -168,16 +162,13 @@ fn a_request_that_skips_the_lookup_still_fills_the_cache() {
         exchange(port, other, &[]);
         origin.hits()
     };
-    let origin = Scripted::start();
-    let port = free_port();
-    let _p = Proxy::start(&cache_config(port, origin.addr, "", CACHE_SECTION), port);
-    let ours = drive(port, &origin);
+    let (ours, theirs) = both_with(
+        Scripted::start,
+        |port, origin| cache_config(port, origin.addr, "", CACHE_SECTION),
+        drive,
+    );
     assert_eq!(ours, 3);
-    let theirs_origin = Scripted::start();
-    if let Some((theirs, _)) = with_haproxy(
-        |port| cache_config(port, theirs_origin.addr, "", CACHE_SECTION),
-        |port| drive(port, &theirs_origin),
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
 }
@@ -270,10 +261,11 @@ fn vary_on_accept_encoding_keeps_one_variant_per_encoding() {
         }
         seen
     };
-    let origin = Scripted::start();
-    let port = free_port();
-    let _p = Proxy::start(&cache_config(port, origin.addr, "", &section), port);
-    let ours = drive(port, &origin);
+    let (ours, theirs) = both_with(
+        Scripted::start,
+        |port, origin| cache_config(port, origin.addr, "", &section),
+        drive,
+    );
     assert_eq!(
         ours,
         [
@@ -283,11 +275,7 @@ fn vary_on_accept_encoding_keeps_one_variant_per_encoding() {
             ("1".to_string(), 2)
         ]
     );
-    let theirs_origin = Scripted::start();
-    if let Some((theirs, _)) = with_haproxy(
-        |port| cache_config(port, theirs_origin.addr, "", &section),
-        |port| drive(port, &theirs_origin),
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
 }
@@ -327,16 +315,13 @@ backend past
             second_is_cached(port, origin, "/past/z", &[]),
         )
     };
-    let origin = Scripted::start();
-    let port = free_port();
-    let _p = Proxy::start(&cfg(port, origin.addr), port);
-    let ours = drive(port, &origin);
+    let (ours, theirs) = both_with(
+        Scripted::start,
+        |port, origin| cfg(port, origin.addr),
+        drive,
+    );
     assert_eq!(ours, (true, true, false));
-    let theirs_origin = Scripted::start();
-    if let Some((theirs, _)) = with_haproxy(
-        |port| cfg(port, theirs_origin.addr),
-        |port| drive(port, &theirs_origin),
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
 }
