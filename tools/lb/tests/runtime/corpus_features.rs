@@ -56,9 +56,7 @@ fn redirects(port: u16) -> Vec<(String, Vec<String>)> {
 #[test]
 fn redirect_options_in_any_order_as_haproxy_reads_them() {
     let origin = Origin::start("o");
-    let port = free_port();
-    let _p = Proxy::start(&redirect_config(port, origin.addr), port);
-    let mine = redirects(port);
+    let (mine, theirs) = both(|p| redirect_config(p, origin.addr), redirects);
     assert!(mine[0].0.contains(" 301 "), "{mine:?}");
     assert!(mine[0].1.contains(&"location: /moved".to_string()));
     assert!(!mine[0].1.iter().any(|h| h.starts_with("cache-control")));
@@ -76,7 +74,7 @@ fn redirect_options_in_any_order_as_haproxy_reads_them() {
     assert!(mine[4]
         .1
         .contains(&"set-cookie: OLD; path=/; Max-Age=0;".to_string()));
-    if let Some((theirs, _)) = with_haproxy(|p| redirect_config(p, origin.addr), redirects) {
+    if let Some(theirs) = theirs {
         for (m, t) in mine.iter().zip(&theirs) {
             assert_eq!(m.0, t.0, "status lines");
             // The headers of the answers hapee writes itself (the origin's differ).
@@ -147,10 +145,14 @@ fn last_rules(log: &str) -> Vec<(String, String)> {
 #[test]
 fn last_rule_file_and_line_name_the_last_final_rule() {
     let origin = Origin::start("o");
-    let port = free_port();
-    let p = Proxy::start(&last_rule_config(port, origin.addr), port);
-    last_rule_requests(port);
-    let log = p.stdout_when(|l| l.contains("lr=-:- path=<BADREQ>") && last_rules(l).len() >= 6);
+    let (log, theirs) = both_reading(
+        1,
+        |p| last_rule_config(p, origin.addr),
+        |port, side| {
+            last_rule_requests(port);
+            side.stdout_when(|l| l.contains("lr=-:- path=<BADREQ>") && last_rules(l).len() >= 6)
+        },
+    );
     // The start-up probe, logged as HAProxy logs it.
     assert!(log.contains("lr=-:- path=<BADREQ>"), "{log}");
     let mine = last_rules(&log);
@@ -167,12 +169,7 @@ fn last_rule_file_and_line_name_the_last_final_rule() {
     .collect();
     assert_eq!(mine, expect, "{log}");
     assert!(log.contains("haproxy.cfg:13"), "{log}");
-    if let Some(((), theirs)) = with_haproxy_until(
-        1,
-        |p| last_rule_config(p, origin.addr),
-        last_rule_requests,
-        |l| last_rules(l).len() >= 6,
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(last_rules(&theirs), expect, "{theirs}");
     }
 }
@@ -189,11 +186,9 @@ frontend fe
 
 #[test]
 fn so_name_is_the_bind_line_name() {
-    let port = free_port();
-    let _p = Proxy::start(&so_name_config(port), port);
-    let mine = head(port, "/", "");
+    let (mine, theirs) = both(so_name_config, |p| head(p, "/", ""));
     assert!(mine.1.contains(&"so-name: foo".to_string()), "{mine:?}");
-    if let Some((theirs, _)) = with_haproxy(so_name_config, |p| head(p, "/", "")) {
+    if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
     }
 }
@@ -240,9 +235,8 @@ fn track_run(port: u16) -> (Vec<String>, Vec<String>) {
 #[test]
 fn a_tracking_server_follows_the_tracked_one_and_session_rates_count() {
     let (o1, o3) = (Origin::start("o1"), Origin::start("o3"));
-    let (port, dead) = (free_port(), free_port());
-    let _p = Proxy::start(&track_config(port, dead, o1.addr, o3.addr), port);
-    let mine = track_run(port);
+    let dead = free_port();
+    let (mine, theirs) = both(|p| track_config(p, dead, o1.addr, o3.addr), track_run);
     // s1 only: s2's check failed, and s3 follows s2. `srv_is_up` says 1 for s3 all the same,
     // as HAProxy's does for a server without a check of its own.
     assert!(mine.0.contains(&"usable: 1".to_string()), "{mine:?}");
@@ -250,8 +244,7 @@ fn a_tracking_server_follows_the_tracked_one_and_session_rates_count() {
     assert!(mine.0.contains(&"rate: 4".to_string()), "{mine:?}");
     assert_eq!(mine.1, vec!["name=o1"; 4]);
     assert_eq!(o3.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
-    if let Some((theirs, _)) = with_haproxy(|p| track_config(p, dead, o1.addr, o3.addr), track_run)
-    {
+    if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
     }
 }
@@ -307,10 +300,15 @@ fn bc_err_and_ssl_bc_err_say_why_a_server_handshake_failed() {
     pki.write("site.pem", &(c + &k));
     pki.write("ca.pem", &ca.cert.pem());
     pki.write("other.pem", &other.cert.pem());
-    let (port, tls_port) = (free_port(), free_port());
-    let p = Proxy::start(&bc_err_config(port, tls_port, &pki), port);
-    bc_err_requests(port);
-    let mine = bc_lines(&p.stdout_when(|l| bc_lines(l).len() >= 4));
+    let (log, theirs) = both_reading(
+        1,
+        |p| bc_err_config(p, free_port(), &pki),
+        |port, side| {
+            bc_err_requests(port);
+            side.stdout_when(|l| bc_lines(l).len() >= 4)
+        },
+    );
+    let mine = bc_lines(&log);
     assert_eq!(
         mine,
         vec![
@@ -320,16 +318,9 @@ fn bc_err_and_ssl_bc_err_say_why_a_server_handshake_failed() {
             // The SNI sent is the name checked, before `verifyhost`.
             "/wrong-sni bc=33:\"Server presented an SSL certificate different from the expected one\" ssl=167772294".to_string(),
         ],
-        "{}",
-        p.stdout()
+        "{log}"
     );
-    let tls_port2 = free_port();
-    if let Some(((), theirs)) = with_haproxy_until(
-        1,
-        |p| bc_err_config(p, tls_port2, &pki),
-        bc_err_requests,
-        |l| bc_lines(l).len() >= 4,
-    ) {
+    if let Some(theirs) = theirs {
         assert_eq!(bc_lines(&theirs), mine, "{theirs}");
     }
 }
@@ -367,18 +358,18 @@ fn krsa_lists_and_crt_list_filters_pick_certificates_as_haproxy_does() {
         .unwrap()
         .display()
         .to_string();
-    let (port, tls_port) = (free_port(), free_port());
-    let p = Proxy::start(&filters_config(port, tls_port, &dir), port);
-    let mine = three_statuses(port);
+    let ((mine, warnings), theirs) = both_reading(
+        1,
+        |p| filters_config(p, free_port(), &dir),
+        |port, side| (three_statuses(port), side.stderr()),
+    );
     assert!(
         mine[0].contains(" 200 ") && mine[1].contains(" 200 "),
         "{mine:?}"
     );
     assert!(mine[2].contains(" 503 "), "{mine:?}");
-    assert!(p.stderr().contains("'kRSA' stands for"), "{}", p.stderr());
-    let tls_port2 = free_port();
-    if let Some((theirs, _)) = with_haproxy(|p| filters_config(p, tls_port2, &dir), three_statuses)
-    {
+    assert!(warnings.contains("'kRSA' stands for"), "{warnings}");
+    if let Some((theirs, _)) = theirs {
         assert_eq!(mine, theirs);
     }
 }
@@ -429,17 +420,16 @@ fn a_ring_sends_syslog_over_tls_to_a_log_forward_tls_listener() {
     let Some(pem) = corpus_path("ssl/common.pem") else {
         return;
     };
-    let run = |proxy: &dyn Fn(u16, String) -> Box<dyn std::any::Any>| {
-        let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let udp2 = sink.local_addr().unwrap().port();
-        let (port, udp1, tls_port) = (free_port(), free_port(), free_port());
-        let _keep = proxy(port, syslog_tls_config(port, udp1, tls_port, udp2, &pem));
-        relayed(port, &sink)
-    };
-    let mine = run(&|port, cfg| Box::new(Proxy::start(&cfg, port)));
+    let (mine, theirs) = both_with(
+        || std::net::UdpSocket::bind("127.0.0.1:0").unwrap(),
+        |port, sink| {
+            let udp2 = sink.local_addr().unwrap().port();
+            syslog_tls_config(port, free_port(), free_port(), udp2, &pem)
+        },
+        relayed,
+    );
     assert!(mine.contains("fe1"), "nothing relayed: {mine:?}");
-    if Haproxy::installed() {
-        let theirs = run(&|port, cfg| Box::new(Haproxy::start(&cfg, port)));
+    if let Some(theirs) = theirs {
         assert!(
             theirs.contains("fe1"),
             "haproxy relayed nothing: {theirs:?}"
@@ -480,17 +470,14 @@ fn version_1_crl_files_are_read_on_both_sides() {
         ("interCA1_crl_empty.pem", None),
         ("interCA1_crl.pem", Some(" 503 ")),
     ] {
-        let (port, tls_port) = (free_port(), free_port());
-        let _p = Proxy::start(&crl_config(port, tls_port, &dir, crl), port);
-        let mine = head(port, "/", "");
+        let (mine, theirs) = both(
+            |p| crl_config(p, free_port(), &dir, crl),
+            |p| head(p, "/", ""),
+        );
         if let Some(status) = status {
             assert!(mine.0.contains(status), "{crl}: {mine:?}");
         }
-        let tls_port2 = free_port();
-        if let Some((theirs, _)) = with_haproxy(
-            |p| crl_config(p, tls_port2, &dir, crl),
-            |p| head(p, "/", ""),
-        ) {
+        if let Some(theirs) = theirs {
             assert_eq!(mine, theirs, "{crl}");
         }
     }
@@ -530,12 +517,10 @@ fn ws_exchange(port: u16) -> (String, String) {
 #[test]
 fn ws_h1_sends_websocket_requests_over_http1_to_an_h2_server_line() {
     let origin = Origin::start("o");
-    let port = free_port();
-    let _p = Proxy::start(&ws_config(port, origin.addr), port);
-    let mine = ws_exchange(port);
+    let (mine, theirs) = both(|p| ws_config(p, origin.addr), ws_exchange);
     assert!(mine.0.contains(" 101 "), "{mine:?}");
     assert_eq!(mine.1, "HELLO");
-    if let Some((theirs, _)) = with_haproxy(|p| ws_config(p, origin.addr), ws_exchange) {
+    if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
     }
 }

@@ -4,7 +4,7 @@
 //! `http_reuse_safe`, `http_reuse_never`, `http-messaging/http_wait_for_body`), with real
 //! sockets, side by side with Debian's haproxy.
 
-use super::harness::{connect, free_port, with_haproxy, Origin, Proxy};
+use super::harness::{both, both_reading, connect, free_port, Origin};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -140,17 +140,14 @@ fn dispatch_reuse_config(port: u16) -> String {
 
 #[test]
 fn dispatch_connections_stay_with_their_session() {
-    let port = free_port();
-    let p = Proxy::start(&dispatch_reuse_config(port), port);
-    let mine = three_clients(port);
-    drop(p);
+    let (mine, theirs) = both(dispatch_reuse_config, three_clients);
     // Each client's connection to the dispatch address is its own: the id it gave stays.
     for (i, c) in ["c1", "c2", "c3"].iter().enumerate() {
         assert_eq!(mine[3 * i], format!("200 first=1 id={c}"), "{mine:?}");
         assert_eq!(mine[3 * i + 1], format!("200 first=0 id={c}"), "{mine:?}");
         assert_eq!(mine[3 * i + 2], format!("200 first=0 id={c}"), "{mine:?}");
     }
-    if let Some((theirs, _)) = with_haproxy(dispatch_reuse_config, three_clients) {
+    if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
 }
@@ -199,10 +196,7 @@ fn transparent_answers(port: u16) -> Vec<String> {
 
 #[test]
 fn transparent_backends_connect_to_the_address_the_client_reached() {
-    let port = free_port();
-    let p = Proxy::start(&transparent_config(port), port);
-    let mine = transparent_answers(port);
-    drop(p);
+    let (mine, theirs) = both(transparent_config, transparent_answers);
     assert_eq!(
         mine,
         [
@@ -213,7 +207,7 @@ fn transparent_backends_connect_to_the_address_the_client_reached() {
         ],
         "{mine:?}"
     );
-    if let Some((theirs, _)) = with_haproxy(transparent_config, transparent_answers) {
+    if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
 }
@@ -264,28 +258,29 @@ fn dispatch_answers(port: u16) -> Vec<String> {
 #[test]
 fn dispatch_sends_tcp_and_http_to_its_address() {
     let origin = Origin::start("o");
-    let port = free_port();
     let o = origin.addr.port();
-    let p = Proxy::start(&dispatch_config(port, o), port);
-    let mine = dispatch_answers(port);
-    let both = |l: &str| l.contains("http fe_http/<NOSRV> 200") && l.contains("tcp fe_tcp/<NOSRV>");
-    let mut logs: Vec<String> = p.stdout_when(both).lines().map(String::from).collect();
-    drop(p);
-    // A connection that carried nothing may be logged or not, as the probe that saw the
-    // proxy listening went: each line is compared once.
-    logs.sort();
-    logs.dedup();
+    let ((mine, logs), theirs) = both_reading(
+        1,
+        |p| dispatch_config(p, o),
+        |port, side| {
+            let answers = dispatch_answers(port);
+            let log = side.stdout_when(|l| {
+                l.contains("http fe_http/<NOSRV> 200") && l.contains("tcp fe_tcp/<NOSRV>")
+            });
+            // A connection that carried nothing may be logged or not, as the probe that saw
+            // the proxy listening went: each line is compared once.
+            let mut lines: Vec<String> = log.lines().map(String::from).collect();
+            lines.sort();
+            lines.dedup();
+            (answers, lines)
+        },
+    );
     assert_eq!(mine, ["HTTP/1.1 200 OK origin=true"; 2], "{mine:?}");
     assert_eq!(logs, ["http fe_http/<NOSRV> 200", "tcp fe_tcp/<NOSRV>"]);
-    let Some((theirs, their_logs)) =
-        crate::harness::with_haproxy_until(1, |p| dispatch_config(p, o), dispatch_answers, both)
-    else {
+    let Some((theirs, their_logs)) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);
-    let mut their_logs: Vec<&str> = their_logs.lines().collect();
-    their_logs.sort();
-    their_logs.dedup();
     assert_eq!(their_logs, logs);
 }
 
@@ -313,11 +308,7 @@ fn pool_config(reuse: &'static str) -> impl Fn(u16) -> String {
 #[test]
 fn pool_max_conn_keeps_one_idle_connection_for_the_next_clients() {
     for reuse in ["safe", "never"] {
-        let cfg = pool_config(reuse);
-        let port = free_port();
-        let p = Proxy::start(&cfg(port), port);
-        let mine = three_clients(port);
-        drop(p);
+        let (mine, theirs) = both(pool_config(reuse), three_clients);
         let expected_later = if reuse == "safe" { "c1" } else { "" };
         for (i, c) in ["c1", "c2", "c3"].iter().enumerate() {
             assert_eq!(
@@ -338,7 +329,7 @@ fn pool_max_conn_keeps_one_idle_connection_for_the_next_clients() {
                 );
             }
         }
-        if let Some((theirs, _)) = with_haproxy(&cfg, three_clients) {
+        if let Some(theirs) = theirs {
             assert_eq!(theirs, mine, "{reuse}");
         }
     }
@@ -420,15 +411,11 @@ fn response_wait_for_body_holds_the_response_or_times_out_with_504() {
         slow_body_server(200, Some(Duration::from_millis(10))),
         slow_body_server(201, Some(Duration::from_millis(300))),
     ];
-    let cfg = wait_config(servers);
-    let port = free_port();
-    let p = Proxy::start(&cfg(port), port);
-    let mine = wait_answers(port);
-    drop(p);
+    let (mine, theirs) = both(wait_config(servers), wait_answers);
     assert_eq!(mine[1], "/soon 200 1001", "{mine:?}");
     assert_eq!(mine[2], "/late 201 1001", "{mine:?}");
     assert!(mine[0].starts_with("/never 504 "), "{mine:?}");
-    if let Some((theirs, _)) = with_haproxy(&cfg, wait_answers) {
+    if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
 }

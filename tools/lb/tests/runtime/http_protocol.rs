@@ -174,25 +174,20 @@ fn malformed_requests_get_the_400_page_whatever_the_errorfile() {
     let with_file = |port| simple(port, &o, &format!("    errorfile 400 {}\n", page.display()));
     let empty = |port| simple(port, &o, "    errorfile 400 /dev/null\n");
     let drive = |port| raw(port, bad, Duration::from_secs(5));
-    let port = free_port();
-    let p = Proxy::start(&with_file(port), port);
-    assert_eq!(drive(port), page_400);
+    let fine = |port| {
+        let good = b"GET /fine HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+        raw(port, good, Duration::from_secs(5))
+    };
+    let ((mine, out), theirs) = both(with_file, |port| (drive(port), fine(port)));
+    assert_eq!(mine, page_400);
     // Good requests are untouched.
-    let out = raw(
-        port,
-        b"GET /fine HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-        Duration::from_secs(5),
-    );
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-    drop(p);
-    let port = free_port();
-    let p = Proxy::start(&empty(port), port);
-    assert_eq!(drive(port), "");
-    drop(p);
-    if let Some((theirs, _)) = with_haproxy(with_file, drive) {
+    let (mine_empty, theirs_empty) = both(empty, drive);
+    assert_eq!(mine_empty, "");
+    if let Some((theirs, _)) = theirs {
         assert_eq!(theirs, page_400);
     }
-    if let Some((theirs, _)) = with_haproxy(empty, drive) {
+    if let Some(theirs) = theirs_empty {
         assert_eq!(theirs, "");
     }
 }

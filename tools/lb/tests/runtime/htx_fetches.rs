@@ -44,10 +44,7 @@ fn counts(port: u16) -> Vec<String> {
 
 #[test]
 fn internal_htx_fetches_count_the_message_as_haproxy() {
-    let port = free_port();
-    let p = Proxy::start(&counts_config(port), port);
-    let mine = counts(port);
-    drop(p);
+    let (mine, theirs) = both(counts_config, counts);
     assert_eq!(
         mine,
         [
@@ -55,7 +52,7 @@ fn internal_htx_fetches_count_the_message_as_haproxy() {
             "68 68 108 16228 16220 5 1 16336"
         ]
     );
-    let Some((theirs, _)) = with_haproxy(counts_config, counts) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);
@@ -98,12 +95,10 @@ fn eom_status(port: u16) -> String {
 #[test]
 fn the_full_on_eom_reg_test_starts_and_ends_as_in_haproxy() {
     let origin = Origin::start("s1");
-    let port = free_port();
-    let p = Proxy::start(&eom_config(port, origin.addr), port);
+    let (mine, theirs) = both(|port| eom_config(port, origin.addr), eom_status);
     // The whole body is held: its end is in the buffer, which the request rule denies.
-    assert_eq!(eom_status(port), "403");
-    drop(p);
-    let Some((theirs, _)) = with_haproxy(|port| eom_config(port, origin.addr), eom_status) else {
+    assert_eq!(mine, "403");
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(theirs, "403");
@@ -151,12 +146,10 @@ fn res_len(port: u16) -> String {
 #[test]
 fn res_len_in_http_mode_counts_the_response_held() {
     let server = small_server();
-    let port = free_port();
-    let p = Proxy::start(&res_len_config(port, server), port);
+    let (mine, theirs) = both(|port| res_len_config(port, server), res_len);
     // 20 + "HTTP/1.1" "200" "OK", "content-length" "5", 1 for the end of the head, 5 of body.
-    assert_eq!(res_len(port), "54");
-    drop(p);
-    let Some((theirs, _)) = with_haproxy(|port| res_len_config(port, server), res_len) else {
+    assert_eq!(mine, "54");
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(theirs, "54");

@@ -211,9 +211,6 @@ fn req_ssl_alpn_reads_the_first_protocol_the_client_hello_offers() {
         return;
     }
     let (server, _) = recorder();
-    let port = free_port();
-    let p = Proxy::start(&alpn_config(port, server), port);
-    alpn_clients(port);
     let lines = |log: &str| -> Vec<String> {
         log.lines()
             // The start-up probe's empty connection has no hello.
@@ -221,18 +218,20 @@ fn req_ssl_alpn_reads_the_first_protocol_the_client_hello_offers() {
             .map(str::to_string)
             .collect()
     };
-    let mine = lines(&p.stdout_when(|l| lines(l).len() >= 2));
+    let (mine, theirs) = both_reading(
+        1,
+        |port| alpn_config(port, server),
+        |port, side| {
+            alpn_clients(port);
+            lines(&side.stdout_when(|l| lines(l).len() >= 2))
+        },
+    );
     assert_eq!(
         mine,
         ["A alpn=h2 sni=alpn.example", "A alpn=- sni=alpn.example"]
     );
-    let Some(((), log)) = with_haproxy_until(
-        1,
-        |port| alpn_config(port, server),
-        alpn_clients,
-        |l| lines(l).len() >= 2,
-    ) else {
+    let Some(theirs) = theirs else {
         return;
     };
-    assert_eq!(lines(&log), mine);
+    assert_eq!(theirs, mine);
 }
