@@ -139,10 +139,15 @@ fn hash_balancing_reaches_the_server_haproxy_reaches() {
     let names = ["s1", "s2", "s3", "s4"];
     let origins: Vec<_> = names.iter().map(|n| echo_origin(n)).collect();
     let requests = balanced_requests();
-    let port = free_port();
-    let p = Proxy::start(&balanced_config(port, &origins), port);
-    let mine = servers_reached(port, &requests);
-    let my_log = server_log_lines(&p.stdout_when(|l| server_log_lines(l).len() >= requests.len()));
+    let ((mine, my_log), theirs) = both_reading(
+        1,
+        |port| balanced_config(port, &origins),
+        |port, side| {
+            let reached = servers_reached(port, &requests);
+            let logged = side.stdout_when(|l| server_log_lines(l).len() >= requests.len());
+            (reached, server_log_lines(&logged))
+        },
+    );
     // The names follow the origins: s1's origin answers s1, and the log agrees.
     assert_eq!(my_log.len(), requests.len(), "{my_log:?}");
     for (line, name) in my_log.iter().zip(&mine) {
@@ -157,16 +162,11 @@ fn hash_balancing_reaches_the_server_haproxy_reaches() {
             >= 3,
         "{mine:?}"
     );
-    let Some((theirs, their_log)) = with_haproxy_until(
-        1,
-        |port| balanced_config(port, &origins),
-        |port| servers_reached(port, &requests),
-        |l| server_log_lines(l).len() >= requests.len(),
-    ) else {
+    let Some((theirs, their_log)) = theirs else {
         return;
     };
     assert_eq!(mine, theirs);
-    assert_eq!(my_log, server_log_lines(&their_log));
+    assert_eq!(my_log, their_log);
 }
 
 fn header_config(port: u16, origin: std::net::SocketAddr) -> String {
@@ -210,9 +210,7 @@ fn heads(port: u16) -> String {
 #[test]
 fn header_rules_keep_haproxys_header_order_and_value_rewrites() {
     let origin = echo_origin("s1");
-    let port = free_port();
-    let _p = Proxy::start(&header_config(port, origin), port);
-    let mine = heads(port);
+    let (mine, theirs) = both(|port| header_config(port, origin), heads);
     // What the server saw, in order: x-del gone without moving x-c, x-set re-added last.
     let seen: Vec<&str> = mine
         .lines()
@@ -240,7 +238,7 @@ fn header_rules_keep_haproxys_header_order_and_value_rewrites() {
     // Each replaced value loses its blanks; the untouched one keeps them.
     assert!(mine.contains("\nx-val: b1,b2, c3\n"), "{mine}");
     assert!(mine.contains("\nx-list: a,B, c\n"), "{mine}");
-    let Some((theirs, _)) = with_haproxy(|port| header_config(port, origin), heads) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(mine, theirs);
@@ -292,27 +290,26 @@ fn logged(log: &str) -> Vec<String> {
 #[test]
 fn refused_requests_log_without_captures_or_unique_id() {
     let origin = echo_origin("s1");
-    let port = free_port();
-    let p = Proxy::start(&refused_config(port, origin), port);
-    let mine = refused_and_served(port);
+    let ((mine, my_log), theirs) = both_reading(
+        1,
+        |port| refused_config(port, origin),
+        |port, side| {
+            let answers = refused_and_served(port);
+            (answers, logged(&side.stdout_when(|l| logged(l).len() >= 3)))
+        },
+    );
     assert_eq!(mine, ["HTTP/1.1 400 Bad request", "HTTP/1.1 200 OK"]);
     let want = [
         "B|200|----|{exampl}|{s1}|7F000001|\"GET /b HTTP/1.1\"",
         "B|400|CR--|||-|\"<BADREQ>\"",
         "B|400|PR--|||-|\"<BADREQ>\"",
     ];
-    let my_log = logged(&p.stdout_when(|l| logged(l).len() >= 3));
     assert_eq!(my_log, want);
-    let Some((theirs, their_log)) = with_haproxy_until(
-        1,
-        |port| refused_config(port, origin),
-        refused_and_served,
-        |l| logged(l).len() >= 3,
-    ) else {
+    let Some((theirs, their_log)) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);
-    assert_eq!(logged(&their_log), want);
+    assert_eq!(their_log, want);
 }
 
 fn refused_server_config(port: u16, server: std::net::SocketAddr) -> String {
@@ -358,22 +355,25 @@ fn retries_on_a_refused_server_leave_the_queue_time_alone() {
             .next()
             .map(String::from)
     };
-    let port = free_port();
-    let p = Proxy::start(&refused_server_config(port, server), port);
-    let mine = status(port);
-    assert_eq!(mine.as_deref(), Some("HTTP/1.1 503 Service Unavailable"));
-    let my_line = retried(&p.stdout_when(|l| l.contains("|down/s1"))).expect("a log line");
-    assert_eq!(my_line, "W|503|SC--|TW|-1|1|down/s1");
-    let Some((theirs, their_log)) = with_haproxy_until(
+    let ((mine, my_line), theirs) = both_reading(
         1,
         |port| refused_server_config(port, server),
-        status,
-        |l| l.contains("|down/s1"),
-    ) else {
+        |port, side| {
+            let answer = status(port);
+            (
+                answer,
+                retried(&side.stdout_when(|l| l.contains("|down/s1"))),
+            )
+        },
+    );
+    assert_eq!(mine.as_deref(), Some("HTTP/1.1 503 Service Unavailable"));
+    let my_line = my_line.expect("a log line");
+    assert_eq!(my_line, "W|503|SC--|TW|-1|1|down/s1");
+    let Some((theirs, their_line)) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);
-    assert_eq!(retried(&their_log).as_deref(), Some(my_line.as_str()));
+    assert_eq!(their_line.as_deref(), Some(my_line.as_str()));
 }
 
 /// A listener that answers each check 200 and keeps the first request it read.
@@ -422,16 +422,16 @@ fn check_requests_reach_the_server_as_haproxy_sends_them() {
         });
         seen.lock().unwrap().clone().expect("a check request")
     };
-    let (target, seen) = check_target();
-    let port = free_port();
-    let _p = Proxy::start(&check_config(port, target), port);
-    let mine = wait(&seen);
+    let (mine, theirs) = both_with(
+        check_target,
+        |port, (target, _)| check_config(port, *target),
+        |_, (_, seen)| wait(seen),
+    );
     assert_eq!(
         mine,
         "GET /health HTTP/1.1\r\nhost: chk.test\r\nx-check: yes\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
     );
-    let (target, seen) = check_target();
-    let Some((theirs, _)) = with_haproxy(|port| check_config(port, target), |_| wait(&seen)) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(

@@ -2,9 +2,9 @@
 //! `force-persist`/`ignore-persist`, `option persist`) and the monitor URI, side by side with
 //! Debian's haproxy: the same answers, the same `Set-Cookie` headers, the same `%tsc`.
 
-use super::harness::{free_port, raw, raw_server, Origin, Proxy};
+use super::harness::{both_reading, raw, raw_server, Origin};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Servers {
     a: SocketAddr,
@@ -190,9 +190,19 @@ fn servers(a: &Origin, b: &Origin) -> Servers {
 fn persistence_cookies_and_monitor_uri_are_haproxys() {
     let (a, b) = (Origin::start("a"), Origin::start("b"));
     let s = servers(&a, &b);
-    let port = free_port();
-    let p = Proxy::start(&config(port, &s), port);
-    let mine = answers(port);
+    // Monitor requests are not logged.
+    let logged = REQUESTS.len() - 2;
+    let ((mine, my_log), theirs) = both_reading(
+        1,
+        |port| config(port, &s),
+        |port, side| {
+            let got = answers(port);
+            (
+                got,
+                log_lines(&side.stdout_when(|l| log_lines(l).len() >= logged)),
+            )
+        },
+    );
     let expect = |path: &str, what: &str| {
         let i = REQUESTS.iter().position(|(p, _)| *p == path).unwrap();
         assert!(mine[i].contains(what), "{path}: {what} not in\n{}", mine[i]);
@@ -227,12 +237,6 @@ fn persistence_cookies_and_monitor_uri_are_haproxys() {
         "{}",
         mine[health + 1]
     );
-    let logged = REQUESTS.len() - 2;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while log_lines(&p.stdout()).len() < logged && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let my_log = log_lines(&p.stdout());
     assert_eq!(
         my_log.len(),
         logged,
@@ -244,16 +248,11 @@ fn persistence_cookies_and_monitor_uri_are_haproxys() {
             "{what}: {my_log:?}"
         );
     }
-    let Some((theirs, their_log)) = crate::harness::with_haproxy_until(
-        1,
-        |port| config(port, &s),
-        answers,
-        |l| log_lines(l).len() >= logged,
-    ) else {
+    let Some((theirs, their_log)) = theirs else {
         return;
     };
     for (i, (path, _)) in REQUESTS.iter().enumerate() {
         assert_eq!(theirs[i], mine[i], "{path}");
     }
-    assert_eq!(log_lines(&their_log), my_log);
+    assert_eq!(their_log, my_log);
 }

@@ -2,7 +2,7 @@
 //! sections, `errorfile`/`errorfiles`/`errorloc*` in defaults and proxies, `http-error`, the
 //! replies of `deny`/`return`/`auth`, and an empty page closing the connection unanswered.
 
-use super::harness::{free_port, raw, Proxy};
+use super::harness::{both_reading, raw};
 use super::tcp_logs_lifecycle::assert_same_stable_fields;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -145,9 +145,14 @@ fn log_lines(log: &str) -> Vec<String> {
 #[test]
 fn pages_and_replies_are_haproxys() {
     let dir = pages();
-    let port = free_port();
-    let p = Proxy::start(&config(port, &dir), port);
-    let mine = answers(port);
+    let ((mine, my_log), theirs) = both_reading(
+        1,
+        |port| config(port, &dir),
+        |port, side| {
+            let got = answers(port);
+            (got, log_lines(&side.stdout_when(every_path_logged)))
+        },
+    );
     let expect = |path: &str, what: &str| {
         let i = PATHS.iter().position(|p| *p == path).unwrap();
         assert!(mine[i].contains(what), "{path}: {what} not in\n{}", mine[i]);
@@ -165,21 +170,11 @@ fn pages_and_replies_are_haproxys() {
     expect("/moved", "location: https://elsewhere.example/sorry");
     expect("/down", "x-err-type: frontend");
     assert_eq!(mine[PATHS.len() - 1], "\n\n\n", "an empty page: no answer");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !every_path_logged(&p.stdout()) && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let my_log = log_lines(&p.stdout());
-    let Some((theirs, their_log)) = crate::harness::with_haproxy_until(
-        1,
-        |port| config(port, &dir),
-        answers,
-        every_path_logged,
-    ) else {
+    let Some((theirs, their_log)) = theirs else {
         return;
     };
     for (i, path) in PATHS.iter().enumerate() {
         assert_eq!(theirs[i], mine[i], "{path}");
     }
-    assert_same_stable_fields(&log_lines(&their_log), &my_log);
+    assert_same_stable_fields(&their_log, &my_log);
 }

@@ -1,7 +1,7 @@
 //! `crl-file` on `server` lines: a server whose certificate the list revokes is refused (the
 //! request gets a 503), one the list does not name is used; the same with Debian's haproxy.
 
-use crate::harness::{free_port, raw, with_haproxy, Proxy};
+use crate::harness::{both, free_port, raw};
 use crate::tls::{Ca, Pki};
 use std::time::Duration;
 
@@ -74,12 +74,10 @@ fn server_crl_file_refuses_a_revoked_server_certificate() {
     pki.write("ca.pem", &ca.cert.pem());
     pki.write("revokes-it.pem", &crl(&ca, &[0x1a, 0x2b]));
     pki.write("revokes-other.pem", &crl(&ca, &[0x77, 0x01]));
-    let (port, tls_port) = (free_port(), free_port());
-    let _p = Proxy::start(&config(port, tls_port, &pki), port);
-    let mine = statuses(port);
+    let (mine, theirs) = both(|port| config(port, free_port(), &pki), statuses);
     assert!(mine[0].contains(" 503 "), "{mine:?}");
     assert!(mine[1].contains(" 200 "), "{mine:?}");
-    let Some((theirs, _)) = with_haproxy(|port| config(port, free_port(), &pki), statuses) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);

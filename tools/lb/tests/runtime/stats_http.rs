@@ -2,7 +2,7 @@
 //! installed) and the stats page (CSV and JSON exports, the admin form).
 
 use crate::api::{stat_row, tool};
-use crate::harness::{curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
+use crate::harness::{both_reading, curl, free_port, output_with_input, Origin, Proxy, DEFAULTS};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -267,17 +267,20 @@ frontend stats
             code(&[&url("/other")]),
         )
     };
-    let port = free_port();
-    let p = Proxy::start(&config(port), port);
-    let mine = drive(port);
+    let ((mine, log), theirs) = both_reading(1, config, |port, side| {
+        let answers = drive(port);
+        (
+            answers,
+            side.stdout_when(|l| l.contains("\"GET /other HTTP/1.1\"")),
+        )
+    });
     assert_eq!(mine, (200, 401, 200, true, 503));
-    let log = p.stdout_when(|l| l.contains("\"GET /other HTTP/1.1\""));
     assert!(
         log.lines()
             .any(|l| l.contains(" stats stats/<STATS> 0/0/0/0/0 200 ")),
         "{log}"
     );
-    if let Some((theirs, _)) = crate::harness::with_haproxy(config, drive) {
+    if let Some((theirs, _)) = theirs {
         assert_eq!(theirs, mine);
     }
 }

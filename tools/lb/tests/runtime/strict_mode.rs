@@ -3,7 +3,7 @@
 //! counts in `wrew`. The scenario of HAProxy's `http-rules/strict_rw_mode` reg-test, side by
 //! side with Debian's haproxy.
 
-use super::harness::{connect, free_port, with_haproxy_until, Proxy};
+use super::harness::{both_reading, connect};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -182,12 +182,8 @@ fn wrew(stats: u16) -> Vec<String> {
 #[test]
 fn rewrites_that_do_not_fit_fail_with_500_unless_strict_mode_is_off() {
     let (s1, s2) = (server(0), server(2000));
-    let stats = free_port();
-    let cfg = config(s1, s2, stats);
-    let port = free_port();
-    let p = Proxy::start(&cfg(port), port);
-    let mine = drive(port, stats);
-    drop(p);
+    // The stats port follows the proxy's, both reserved.
+    let (mine, theirs) = both_reading(2, |p| config(s1, s2, p + 1)(p), |p, _| drive(p, p + 1));
     let expected = [
         "127.0.0.1/req1 200 got=x-hdr1 seen=",
         "127.0.0.1/req2 500 got=- seen=",
@@ -204,13 +200,7 @@ fn rewrites_that_do_not_fit_fail_with_500_unless_strict_mode_is_off() {
         mine.contains(&"fe1/FRONTEND wrew=3".to_string()),
         "{mine:?}"
     );
-    // The stats port follows the proxy's, both reserved.
-    let Some((theirs, _)) = with_haproxy_until(
-        2,
-        |p| config(s1, s2, p + 1)(p),
-        |p| drive(p, p + 1),
-        |_| true,
-    ) else {
+    let Some(theirs) = theirs else {
         return;
     };
     // Debian's haproxy (2.6) counts one failure more than hapee on be1 and on s1 (not on
