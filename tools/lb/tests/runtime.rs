@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/checks.rs"]
 mod checks;
+#[path = "runtime/cleartext_h2.rs"]
+mod cleartext_h2;
 #[path = "runtime/compression.rs"]
 mod compression;
 #[path = "runtime/content_http.rs"]
@@ -127,6 +129,8 @@ mod tcp_logs_lifecycle;
 mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_client_certs.rs"]
+mod tls_client_certs;
 #[path = "runtime/tls_crt_list.rs"]
 mod tls_crt_list;
 #[path = "runtime/tls_curves.rs"]
@@ -141,8 +145,12 @@ mod tls_gencert;
 mod tls_key_type;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
+#[path = "runtime/tls_servers.rs"]
+mod tls_servers;
 #[path = "runtime/tls_session_id.rs"]
 mod tls_session_id;
+#[path = "runtime/tls_sni.rs"]
+mod tls_sni;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
 #[path = "runtime/unix_sockets.rs"]
