@@ -213,21 +213,21 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
             "timeout server 5s\n    timeout http-request 400ms",
         )
     };
-    let ours = free_port();
-    let p = Proxy::start(&cfg(ours), ours);
-    let answer = unfinished_head(ours);
-    assert!(
-        answer.starts_with("HTTP/1.1 408 Request Time-out\r\n")
-            && answer.ends_with("<h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"),
-        "{answer}"
-    );
     let late = |log: &str| -> Vec<String> {
         log.lines()
             .filter(|l| l.contains(" 408 "))
             .map(|l| l.to_string())
             .collect()
     };
-    let mine = late(&p.stdout_when(|l| !late(l).is_empty()));
+    let ((answer, mine), theirs) = both_reading(1, cfg, |port, side| {
+        let answer = unfinished_head(port);
+        (answer, late(&side.stdout_when(|l| !late(l).is_empty())))
+    });
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Time-out\r\n")
+            && answer.ends_with("<h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"),
+        "{answer}"
+    );
     assert_eq!(mine.len(), 1, "{mine:?}");
     let re = regex::Regex::new(
         r#" fe fe/<NOSRV> -1/-1/-1/-1/(\d+) 408 0 - - cR-- \d+/\d+/0/0/0 0/0 (\{\|\} )?"<BADREQ>"$"#,
@@ -243,12 +243,9 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
         "Tt counts from the accept: {}",
         mine[0]
     );
-    let Some((their_answer, log)) =
-        with_haproxy_until(1, cfg, unfinished_head, |l| !late(l).is_empty())
-    else {
+    let Some((their_answer, real)) = theirs else {
         return;
     };
-    let real = late(&log);
     assert_eq!(answer.len(), their_answer.len(), "{their_answer}");
     assert_same_stable_fields(&real, &mine);
 }
@@ -292,18 +289,18 @@ backend junk
             .map(|path| curl(&[&format!("http://127.0.0.1:{port}{path}")]).0)
             .collect()
     };
-    let ours = free_port();
-    let p = Proxy::start(&cfg(ours), ours);
-    let codes = send(ours);
-    // The rejected request gets no answer at all (curl: empty reply).
-    assert_eq!(codes, [429, 500, 302, 200, 502, 0]);
     let lines = |log: &str| -> Vec<String> {
         log.lines()
             .filter(|l| l.contains(" fe ") && !l.contains("<BADREQ>"))
             .map(|l| l.to_string())
             .collect()
     };
-    let mine = lines(&p.stdout_when(|l| lines(l).len() >= 6));
+    let ((codes, mine), theirs) = both_reading(1, cfg, |port, side| {
+        let codes = send(port);
+        (codes, lines(&side.stdout_when(|l| lines(l).len() >= 6)))
+    });
+    // The rejected request gets no answer at all (curl: empty reply).
+    assert_eq!(codes, [429, 500, 302, 200, 502, 0]);
     let terms: Vec<&str> = mine
         .iter()
         .map(|l| l.split(' ').nth(9).unwrap_or(""))
@@ -319,11 +316,10 @@ backend junk
     // `reject` closes without an answer: no status, no bytes, no request time.
     assert!(mine[5].contains(" -1/-1/-1/-1/"), "{}", mine[5]);
     assert!(mine[5].contains(" -1 0 - - PR-- "), "{}", mine[5]);
-    let Some((their_codes, log)) = with_haproxy_until(1, cfg, send, |l| lines(l).len() >= 6) else {
+    let Some((their_codes, real)) = theirs else {
         return;
     };
     assert_eq!(their_codes, codes);
-    let real = lines(&log);
     assert_same_stable_fields(&real, &mine);
 }
 
@@ -362,18 +358,18 @@ fn a_rejected_http2_request_gets_no_answer() {
             .map(|l| port_free.replace(l, "//127.0.0.1:P/").into_owned())
             .collect()
     };
-    let port = free_port();
-    let p = Proxy::start(&cfg(port), port);
-    let codes = send(port);
+    let ((codes, mine), theirs) = both_reading(1, cfg, |port, side| {
+        let codes = send(port);
+        (codes, lines(&side.stdout_when(|l| lines(l).len() >= 2)))
+    });
     assert_eq!(codes, [0, 200]);
-    let mine = lines(&p.stdout_when(|l| lines(l).len() >= 2));
     assert!(mine[0].contains(" -1/-1/-1/-1/"), "{}", mine[0]);
     assert!(mine[0].contains(" -1 0 - - PR-- "), "{}", mine[0]);
-    let Some((their_codes, log)) = with_haproxy_until(1, cfg, send, |l| lines(l).len() >= 2) else {
+    let Some((their_codes, real)) = theirs else {
         return;
     };
     assert_eq!(their_codes, codes);
-    assert_same_stable_fields(&lines(&log), &mine);
+    assert_same_stable_fields(&real, &mine);
 }
 
 #[test]
@@ -401,20 +397,19 @@ fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose
             .map(|l| l.to_string())
             .collect()
     };
-    let ours = free_port();
-    let p = Proxy::start(&cfg(ours), ours);
-    leave(ours);
-    let mine = lines(&p.stdout_when(|l| !lines(l).is_empty()));
+    let (mine, theirs) = both_reading(1, cfg, |port, side| {
+        leave(port);
+        lines(&side.stdout_when(|l| !lines(l).is_empty()))
+    });
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert!(
         mine[0].contains(" app/s1 ") && mine[0].contains(" 400 ") && mine[0].contains(" CH-- "),
         "{}",
         mine[0]
     );
-    let Some(((), log)) = with_haproxy_until(1, cfg, leave, |l| !lines(l).is_empty()) else {
+    let Some(real) = theirs else {
         return;
     };
-    let real = lines(&log);
     assert_same_stable_fields(&real, &mine);
 }
 
@@ -424,25 +419,6 @@ fn httplog_fields_match_haproxy() {
         return;
     }
     let o = Origin::start("o");
-    let ours = free_port();
-    let theirs = free_port();
-    let _p = Proxy::start(&http_config(ours, &o, "log stdout format raw local0"), ours);
-    let mut h = Haproxy::start(
-        &http_config(theirs, &o, "log stdout format raw local0"),
-        theirs,
-    );
-    for port in [ours, theirs] {
-        for path in ["/a?x=1", "/status/404", "/status/503"] {
-            curl(&[
-                "-A",
-                "agent",
-                "-H",
-                "Host: h.example",
-                &format!("http://127.0.0.1:{port}{path}"),
-            ]);
-        }
-    }
-    let theirs_log = h.stop();
     // The readiness probe's empty connection is logged too, as `<BADREQ>`; its timer and
     // termination fields depend on when the probe's close is seen, so only its presence is
     // compared.
@@ -456,8 +432,28 @@ fn httplog_fields_match_haproxy() {
             .collect();
         (probes, requests)
     };
-    let (mine_probes, mine) = split(&_p.stdout());
-    let (real_probes, real) = split(&theirs_log);
+    let ((mine_probes, mine), theirs) = both_reading(
+        1,
+        |port| http_config(port, &o, "log stdout format raw local0"),
+        |port, side| {
+            for path in ["/a?x=1", "/status/404", "/status/503"] {
+                curl(&[
+                    "-A",
+                    "agent",
+                    "-H",
+                    "Host: h.example",
+                    &format!("http://127.0.0.1:{port}{path}"),
+                ]);
+            }
+            split(&side.stdout_when(|l| {
+                let (probes, requests) = split(l);
+                probes >= 1 && requests.len() >= 3
+            }))
+        },
+    );
+    let Some((real_probes, real)) = theirs else {
+        return;
+    };
     assert_eq!(mine.len(), 3, "{mine:?}");
     assert_eq!(mine, real);
     assert_eq!((mine_probes, real_probes), (1, 1));

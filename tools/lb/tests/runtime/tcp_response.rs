@@ -100,9 +100,14 @@ fn log_lines(log: &str) -> Vec<String> {
 #[test]
 fn tcp_response_rules_wait_for_the_servers_bytes_and_accept_close_or_reject() {
     let server = line_server();
-    let port = free_port();
-    let p = Proxy::start(&tcp_config(port, server), port);
-    let answers = drive(port);
+    let ((answers, log), theirs) = both_reading(
+        1,
+        |port| tcp_config(port, server),
+        |port, side| {
+            let answers = drive(port);
+            (answers, side.stdout_when(|l| log_lines(l).len() >= 3))
+        },
+    );
     // `OK` alone cannot decide `res.payload(0,3)`: the rules wait for the rest.
     assert_eq!(answers[0], "OK: welcome\n");
     assert_eq!(
@@ -110,8 +115,8 @@ fn tcp_response_rules_wait_for_the_servers_bytes_and_accept_close_or_reject() {
         "close: what was held goes, then the end"
     );
     assert_eq!(answers[2], "", "reject: nothing reaches the client");
-    let mine = log_lines(&p.stdout_when(|l| log_lines(l).len() >= 3));
-    assert_eq!(mine.len(), 3, "{}", p.stdout());
+    let mine = log_lines(&log);
+    assert_eq!(mine.len(), 3, "{log}");
     assert_eq!(
         mine,
         [
@@ -120,16 +125,11 @@ fn tcp_response_rules_wait_for_the_servers_bytes_and_accept_close_or_reject() {
             "T PD tag=NO len=3"
         ]
     );
-    let Some((theirs, log)) = with_haproxy_until(
-        1,
-        |port| tcp_config(port, server),
-        drive,
-        |l| log_lines(l).len() >= 3,
-    ) else {
+    let Some((theirs, their_log)) = theirs else {
         return;
     };
     assert_eq!(theirs, answers);
-    assert_eq!(log_lines(&log), mine);
+    assert_eq!(log_lines(&their_log), mine);
 }
 
 fn http_config(port: u16, server: SocketAddr) -> String {
@@ -171,31 +171,29 @@ fn http_drive(port: u16) -> Vec<(u16, String)> {
 #[test]
 fn tcp_response_rules_in_http_mode_run_on_the_response_and_reject_unanswered() {
     let o = Origin::start("o");
-    let port = free_port();
-    let p = Proxy::start(&http_config(port, o.addr), port);
-    let got = http_drive(port);
+    let h_lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("H "))
+            .map(str::to_string)
+            .collect()
+    };
+    let ((got, mine), theirs) = both_reading(
+        1,
+        |port| http_config(port, o.addr),
+        |port, side| {
+            let got = http_drive(port);
+            (got, h_lines(&side.stdout_when(|l| h_lines(l).len() >= 2)))
+        },
+    );
     assert_eq!(got[0].0, 200, "{got:?}");
     assert_eq!(
         got[1].0, 0,
         "a rejected response closes unanswered: {got:?}"
     );
-    let h_lines = |l: &str| l.lines().filter(|l| l.starts_with("H ")).count();
-    let mine: Vec<String> = p
-        .stdout_when(|l| h_lines(l) >= 2)
-        .lines()
-        .filter(|l| l.starts_with("H "))
-        .map(str::to_string)
-        .collect();
     assert_eq!(mine, ["H -- 200 tag=seen", "H PD -1 tag=seen"]);
-    let Some((theirs, log)) = with_haproxy_until(
-        1,
-        |port| http_config(port, o.addr),
-        http_drive,
-        |l| h_lines(l) >= 2,
-    ) else {
+    let Some((theirs, their_lines)) = theirs else {
         return;
     };
     assert_eq!(theirs.iter().map(|t| t.0).collect::<Vec<_>>(), [200, 0]);
-    let theirs: Vec<&str> = log.lines().filter(|l| l.starts_with("H ")).collect();
-    assert_eq!(theirs, mine);
+    assert_eq!(their_lines, mine);
 }

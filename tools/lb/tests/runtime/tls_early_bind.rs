@@ -104,11 +104,14 @@ fn early_data_on_a_bind_with_allow_0rtt_as_haproxy() {
     server_pki(&pki, &Ca::new("Early CA"));
     let crt = pki.path("default.pem");
     let origin = Origin::start("app");
-    let port = free_ports(2);
-    let proxy = Proxy::start(&early_config(port, origin.addr, &crt), port);
-    let ours = early_exchange(port, &pki);
-    let log = proxy.stdout_when(|l| request_lines(l).len() >= 4);
-    drop(proxy);
+    let ((ours, log), theirs) = both_reading(
+        2,
+        |p| early_config(p, origin.addr, &crt),
+        |p, side| {
+            let answers = early_exchange(p, &pki);
+            (answers, side.stdout_when(|l| request_lines(l).len() >= 4))
+        },
+    );
     // With allow-0rtt the resumed session's early data is taken and its request served;
     // without, the session allows none and the request goes after the handshake. As much early data as HAProxy allows (a buffer
     // less its rewrite room).
@@ -127,12 +130,7 @@ fn early_data_on_a_bind_with_allow_0rtt_as_haproxy() {
         lines.contains(&"fe~ 200 GET /early HTTP/1.1 has_early=0 in_rules=0 hdr=- TLSv1.3".into()),
         "{lines:?}"
     );
-    let Some((theirs, their_log)) = with_haproxy_until(
-        2,
-        |p| early_config(p, origin.addr, &crt),
-        |p| early_exchange(p, &pki),
-        |l| request_lines(l).len() >= 4,
-    ) else {
+    let Some((theirs, their_log)) = theirs else {
         return;
     };
     assert_eq!(ours, theirs);
@@ -208,17 +206,7 @@ fn tls12_session_key_is_the_master_secret_as_haproxy() {
     let pki = Pki::new("session-key");
     server_pki(&pki, &Ca::new("Key CA"));
     let crt = pki.path("default.pem");
-    let port = free_port();
-    let proxy = Proxy::start(&key_config(port, &crt), port);
-    let (key, logged) = key_exchange(port, &pki, "-tls1_2");
-    let (key13, _) = key_exchange(port, &pki, "-tls1_3");
-    drop(proxy);
-    assert_eq!(key.len(), 96, "{key}");
-    assert_eq!(key, logged);
-    // TLS 1.3: OpenSSL's answer is the resumption key of the last ticket sent, which rustls
-    // keeps to itself: no sample.
-    assert_eq!(key13, "");
-    let Some((((their_key, their_logged), (their_key13, _)), _)) = with_haproxy(
+    let (((key, logged), (key13, _)), theirs) = both(
         |p| key_config(p, &crt),
         |p| {
             (
@@ -226,7 +214,13 @@ fn tls12_session_key_is_the_master_secret_as_haproxy() {
                 key_exchange(p, &pki, "-tls1_3"),
             )
         },
-    ) else {
+    );
+    assert_eq!(key.len(), 96, "{key}");
+    assert_eq!(key, logged);
+    // TLS 1.3: OpenSSL's answer is the resumption key of the last ticket sent, which rustls
+    // keeps to itself: no sample.
+    assert_eq!(key13, "");
+    let Some(((their_key, their_logged), (their_key13, _))) = theirs else {
         return;
     };
     assert_eq!(their_key, their_logged);
@@ -359,14 +353,9 @@ fn hello_randoms_are_the_handshakes_as_haproxy() {
         assert_eq!(server.len(), 64, "{server}");
         assert_ne!(server, client);
     };
-    let port = free_port();
-    let proxy = Proxy::start(&config(port), port);
-    let mine = [exchange(port, "-tls1_2"), exchange(port, "-tls1_3")];
-    drop(proxy);
+    let (mine, theirs) = both(config, |p| [exchange(p, "-tls1_2"), exchange(p, "-tls1_3")]);
     mine.iter().for_each(check);
-    let Some((theirs, _)) =
-        with_haproxy(config, |p| [exchange(p, "-tls1_2"), exchange(p, "-tls1_3")])
-    else {
+    let Some(theirs) = theirs else {
         return;
     };
     theirs.iter().for_each(check);

@@ -93,10 +93,7 @@ fn bind_session_ids_as_haproxy() {
         }
         all
     };
-    let port = free_ports(2);
-    let proxy = Proxy::start(&cfg(port), port);
-    let ours = drive(port);
-    drop(proxy);
+    let (ours, theirs) = both_reading(2, cfg, |port, _| drive(port));
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     // TLS 1.2 with tickets: a new session has no ID; a resumed one has the ID the client sent.
     assert_eq!(
@@ -133,7 +130,7 @@ fn bind_session_ids_as_haproxy() {
             ])
         );
     }
-    let Some((theirs, _)) = with_haproxy_until(2, cfg, drive, |_| true) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(ours, theirs);
@@ -206,15 +203,12 @@ backend tickets
             format!("ticket: bc len={} fc len={}", tbc.len() / 2, tfc.len() / 2),
         ]
     };
-    let port = free_port();
-    let proxy = Proxy::start(&cfg(port), port);
-    let ours = drive(port);
-    drop(proxy);
+    let (ours, theirs) = both(cfg, drive);
     assert_eq!(
         ours,
         vec!["cache: same=true len=32", "ticket: bc len=32 fc len=0"]
     );
-    let Some((theirs, _)) = with_haproxy(cfg, drive) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(ours, theirs);

@@ -2,7 +2,7 @@
 //! connections that fail their handshake, with and without `error-log-format`, compared with
 //! Debian's haproxy on the same configuration.
 
-use crate::harness::{Proxy, DEFAULTS};
+use crate::harness::{both_reading, DEFAULTS};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -139,14 +139,13 @@ backend over_tls
     };
     // Four consecutive ports for the four listeners, all reserved: another test given one of
     // them would share it with this proxy (SO_REUSEPORT) and send it its own connections.
-    let port = crate::harness::free_ports(4);
-    let p = Proxy::start(&cfg(port), port);
-    let ours = drive(port);
+    let ((ours, our_lines), theirs) = both_reading(4, cfg, |port, side| {
+        let answers = drive(port);
+        // The two failures on the named listener and the one on errfmt.
+        let log = side.stdout_when(|l| without_client_and_date(l).len() >= 3);
+        (answers, without_client_and_date(&log))
+    });
     assert_eq!(ours, ("echo:hello\n".into(), "echo:in clear\n".into()));
-    // The two failures on the named listener and the one on errfmt.
-    let logged = |log: &str| without_client_and_date(log).len() >= 3;
-    crate::harness::wait_until(Duration::from_secs(10), || logged(&p.stdout()));
-    let our_lines = without_client_and_date(&p.stdout());
     assert!(
         our_lines.contains(&"tcpfe/named: SSL handshake failure".to_string()),
         "{our_lines:?}"
@@ -158,13 +157,11 @@ backend over_tls
         ),
         "{our_lines:?}"
     );
-    let Some((theirs, their_log)) = crate::harness::with_haproxy_until(4, cfg, drive, logged)
-    else {
+    let Some((theirs, mut real)) = theirs else {
         return;
     };
     assert_eq!(ours, theirs);
     let mut mine = our_lines;
-    let mut real = without_client_and_date(&their_log);
     mine.sort();
     real.sort();
     assert_eq!(mine, real);

@@ -3,7 +3,7 @@
 //! none`): a path with its `mode`, an abstract name (`abns@`), TLS over a path, each
 //! through a TCP front listener, side by side with Debian's haproxy.
 
-use crate::harness::{curl, free_port, Haproxy, Proxy, DEFAULTS, LOGGED_DEFAULTS};
+use crate::harness::{both_reading, curl, free_port, Haproxy, Proxy, DEFAULTS, LOGGED_DEFAULTS};
 use crate::tls::{Ca, Pki};
 use std::os::unix::fs::PermissionsExt;
 
@@ -121,25 +121,22 @@ frontend inner
             .map(String::from)
             .collect()
     };
-    let front = free_port();
-    let proxy = Proxy::start(&cfg(front), front);
-    let ours = drive(front);
-    let mine = lines(&proxy.stdout_when(|l| lines(l).len() >= 2));
+    let ((ours, mine, errors), theirs) = both_reading(1, cfg, |front, side| {
+        let answers = drive(front);
+        let logged = lines(&side.stdout_when(|l| lines(l).len() >= 2));
+        (answers, logged, side.stderr())
+    });
     assert_eq!(
         mine,
         [
             "unix unix:1 unix:1 [-] [-] [-] \"GET / HTTP/1.1\"",
             "unix unix:7 unix:7 [-] [-] [-] \"GET /second HTTP/1.1\"",
         ],
-        "{}",
-        proxy.stderr()
+        "{errors}"
     );
     assert_eq!(ours[0], (200, "src= port=".to_string()));
-    drop(proxy);
-    if let Some((theirs, log)) =
-        crate::harness::with_haproxy_until(1, cfg, drive, |l| lines(l).len() >= 2)
-    {
+    if let Some((theirs, their_lines, _)) = theirs {
         assert_eq!(theirs, ours);
-        assert_eq!(lines(&log), mine);
+        assert_eq!(their_lines, mine);
     }
 }

@@ -3,7 +3,7 @@
 //! frontend whose backend is in HTTP mode. The scenario of HAProxy's
 //! `connection/tcp_to_http_upgrade` reg-test, side by side with Debian's haproxy.
 
-use super::harness::{connect, free_port, with_haproxy, Origin, Proxy};
+use super::harness::{both, connect, Origin};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -105,11 +105,7 @@ fn drive(port: u16) -> Vec<String> {
 #[test]
 fn tcp_connections_switch_to_http() {
     let origin = Origin::start("s1");
-    let cfg = config(origin.addr.port());
-    let port = free_port();
-    let p = Proxy::start(&cfg(port), port);
-    let mine = drive(port);
-    drop(p);
+    let (mine, theirs) = both(config(origin.addr.port()), drive);
     let fe1 = "hdr:x-name=fe1";
     assert_eq!(
         mine[..6],
@@ -124,7 +120,7 @@ fn tcp_connections_switch_to_http() {
         "{mine:?}"
     );
     assert_eq!(mine[6], "127.0.0.4 400", "{mine:?}");
-    if let Some((theirs, _)) = with_haproxy(&cfg, drive) {
+    if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
 }

@@ -2,7 +2,7 @@
 //! in time gets a 408; `at-least` goes on once that much has come. Side by side with Debian's
 //! haproxy (status line and answer).
 
-use super::harness::{free_port, raw, with_haproxy, Proxy};
+use super::harness::{both, raw};
 use std::time::Duration;
 
 fn config(port: u16) -> String {
@@ -45,13 +45,11 @@ fn answers(port: u16) -> Vec<String> {
 
 #[test]
 fn wait_for_body_lets_rules_see_the_body() {
-    let port = free_port();
-    let _p = Proxy::start(&config(port), port);
-    let mine = answers(port);
+    let (mine, theirs) = both(config, answers);
     assert!(mine[0].ends_with("200 OK len=20"), "{mine:?}");
     assert!(mine[1].contains(" 408 "), "{mine:?}");
     assert!(mine[2].ends_with("200 OK len=5"), "{mine:?}");
-    let Some((theirs, _)) = with_haproxy(config, answers) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);

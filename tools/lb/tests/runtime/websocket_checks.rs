@@ -101,13 +101,12 @@ fn drive(port: u16) -> Vec<String> {
 
 #[test]
 fn websocket_handshakes_need_a_key_and_bodies_switch_nothing() {
-    let (server, seen) = recording_server();
-    let port = free_port();
-    let p = Proxy::start(&config(port, server), port);
-    let mine = drive(port);
-    drop(p);
+    let ((mine, mine_seen), theirs) = both_with(
+        recording_server,
+        |port, (server, _)| config(port, *server),
+        |port, (_, seen)| (drive(port), seen.lock().unwrap().clone()),
+    );
     assert_eq!(mine, ["400", "400", "400", "101", "200", "502"]);
-    let mine_seen = std::mem::take(&mut *seen.lock().unwrap());
     assert_eq!(
         mine_seen,
         [
@@ -117,11 +116,11 @@ fn websocket_handshakes_need_a_key_and_bodies_switch_nothing() {
             "host: a",
         ]
     );
-    let Some((theirs, _)) = with_haproxy(|port| config(port, server), drive) else {
+    let Some((theirs, their_seen)) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);
-    assert_eq!(*seen.lock().unwrap(), mine_seen);
+    assert_eq!(their_seen, mine_seen);
 }
 
 /// One thread: idle connections are kept per thread.
@@ -173,18 +172,14 @@ fn reuse_drive(port: u16, origin: &Origin) -> (String, usize, usize) {
 
 #[test]
 fn a_websocket_handshake_may_take_an_idle_connection_but_never_gives_it_back() {
-    let origin = Origin::start("o");
-    let port = free_port();
-    let p = Proxy::start(&reuse_config(port, origin.addr), port);
-    let mine = reuse_drive(port, &origin);
-    drop(p);
+    let (mine, theirs) = both_with(
+        || Origin::start("o"),
+        |port, origin| reuse_config(port, origin.addr),
+        reuse_drive,
+    );
     // The handshake went on the first request's idle connection; the switch kept it.
     assert_eq!(mine, ("PING".to_string(), 1, 2));
-    let origin = Origin::start("o");
-    let Some((theirs, _)) = with_haproxy(
-        |port| reuse_config(port, origin.addr),
-        |port| reuse_drive(port, &origin),
-    ) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);
@@ -273,12 +268,9 @@ fn h2_drive(port: u16) -> Vec<String> {
 #[test]
 fn an_extended_connect_without_authority_is_reset() {
     let (server, _) = recording_server();
-    let port = free_port();
-    let p = Proxy::start(&h2_config(port, server), port);
-    let mine = h2_drive(port);
-    drop(p);
+    let (mine, theirs) = both(|port| h2_config(port, server), h2_drive);
     assert_eq!(mine, ["headers", "reset 1"]);
-    let Some((theirs, _)) = with_haproxy(|port| h2_config(port, server), h2_drive) else {
+    let Some(theirs) = theirs else {
         return;
     };
     assert_eq!(theirs, mine);
