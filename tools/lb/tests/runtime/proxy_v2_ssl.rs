@@ -3,7 +3,7 @@
 //! the same client, and haproxy's `accept-proxy` reads it.
 
 use crate::harness::*;
-use crate::tls::{curl_tls, server_pki, Ca, Pki};
+use crate::tls::{curl_tls, Pki};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -73,13 +73,9 @@ fn ssl_tlvs_match_haproxys_and_haproxy_accept_proxy_reads_them() {
     if !have_tool("curl", "--version") || !Haproxy::installed() {
         return;
     }
-    let pki = Pki::new("ppssl");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
-    let client_ca = Ca::new("Client CA");
-    pki.write("client-ca.pem", &client_ca.cert.pem());
-    let (c, k) = client_ca.issue(&["alice"], true, false);
-    let (cert, key) = (pki.write("alice.pem", &c), pki.write("alice.key", &k));
+    let pki = Pki::with_server_certs("ppssl");
+    let client_ca = pki.ca("Client CA", "client-ca.pem");
+    let (cert, key) = pki.client_cert(&client_ca, "alice", false);
     let (origin, seen) = capturing_origin();
     let cfg = |port: u16, server: &str| {
         format!(

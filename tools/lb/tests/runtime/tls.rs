@@ -76,6 +76,30 @@ impl Pki {
         std::fs::write(self.dir.join(name), text).unwrap();
         self.path(name)
     }
+
+    /// [`Pki::new`] holding the server files of [`server_pki`], signed by a CA of its own.
+    pub(crate) fn with_server_certs(tag: &str) -> Pki {
+        let pki = Pki::new(tag);
+        server_pki(&pki, &Ca::new("Hapee Test CA"));
+        pki
+    }
+
+    /// A new CA named `name`, its certificate written to `file`.
+    pub(crate) fn ca(&self, name: &str, file: &str) -> Ca {
+        let ca = Ca::new(name);
+        self.write(file, &ca.cert.pem());
+        ca
+    }
+
+    /// A client certificate for `name` signed by `ca` (expired if asked), written to
+    /// `<name>.pem` and its key to `<name>.key`: their paths.
+    pub(crate) fn client_cert(&self, ca: &Ca, name: &str, expired: bool) -> (String, String) {
+        let (c, k) = ca.issue(&[name], true, expired);
+        (
+            self.write(&format!("{name}.pem"), &c),
+            self.write(&format!("{name}.key"), &k),
+        )
+    }
 }
 
 pub(crate) fn curl_tls(args: &[&str]) -> (String, String) {

@@ -3,25 +3,19 @@
 //! and certificate hashes; side by side with Debian's haproxy where it runs.
 
 use crate::harness::*;
-use crate::tls::{curl_tls, have, s_client, server_pki, Ca, Pki};
+use crate::tls::{curl_tls, have, s_client, Ca, Pki};
 
 #[test]
 fn client_certificates_are_verified_and_ignored_errors_stay_visible() {
     if !have("curl", &["--version"]) {
         return;
     }
-    let pki = Pki::new("mtls");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
-    let client_ca = Ca::new("Client CA");
-    pki.write("client-ca.pem", &client_ca.cert.pem());
-    let (c, k) = client_ca.issue(&["alice"], true, false);
-    let good = (pki.write("alice.pem", &c), pki.write("alice.key", &k));
-    let (c, k) = client_ca.issue(&["old"], true, true);
-    let expired = (pki.write("old.pem", &c), pki.write("old.key", &k));
+    let pki = Pki::with_server_certs("mtls");
+    let client_ca = pki.ca("Client CA", "client-ca.pem");
+    let good = pki.client_cert(&client_ca, "alice", false);
+    let expired = pki.client_cert(&client_ca, "old", true);
     let stranger_ca = Ca::new("Unknown CA");
-    let (c, k) = stranger_ca.issue(&["mallory"], true, false);
-    let stranger = (pki.write("mallory.pem", &c), pki.write("mallory.key", &k));
+    let stranger = pki.client_cert(&stranger_ca, "mallory", false);
     let o = Origin::start("o");
     let port = free_port();
     let cfg = format!(
@@ -68,15 +62,10 @@ fn same_statuses_logs_and_client_certificate_fields_as_haproxy() {
     if !have("curl", &["--version"]) {
         return;
     }
-    let pki = Pki::new("side");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
-    let client_ca = Ca::new("Client CA");
-    pki.write("client-ca.pem", &client_ca.cert.pem());
-    let (c, k) = client_ca.issue(&["old"], true, true);
-    let expired = (pki.write("old.pem", &c), pki.write("old.key", &k));
-    let (c, k) = client_ca.issue(&["alice"], true, false);
-    let good = (pki.write("alice.pem", &c), pki.write("alice.key", &k));
+    let pki = Pki::with_server_certs("side");
+    let client_ca = pki.ca("Client CA", "client-ca.pem");
+    let expired = pki.client_cert(&client_ca, "old", true);
+    let good = pki.client_cert(&client_ca, "alice", false);
     // Debian's haproxy (2.6) knows the numeric form of crt-ignore-err only.
     let cfg = |port: u16| {
         format!(
@@ -163,9 +152,7 @@ fn client_hello_capture_certificate_hashes_and_v1_client_certificates_as_haproxy
         ),
         origin,
     );
-    let pki = Pki::new("capture");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
+    let pki = Pki::with_server_certs("capture");
     let client_ca = Ca::new("Client CA");
     let intermediate = client_ca.issue(&["unused"], false, false).0;
     let (c, k) = client_ca.issue(&["alice"], true, false);
@@ -226,15 +213,10 @@ fn ca_verify_file_verifies_without_naming_its_cas() {
     if !have("curl", &["--version"]) || !have("openssl", &["version"]) {
         return;
     }
-    let pki = Pki::new("verify-file");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
-    let named = Ca::new("Named CA");
-    let hidden = Ca::new("Hidden CA");
-    pki.write("named.pem", &named.cert.pem());
-    pki.write("hidden.pem", &hidden.cert.pem());
-    let (c, k) = hidden.issue(&["bob"], true, false);
-    let bob = (pki.write("bob.pem", &c), pki.write("bob.key", &k));
+    let pki = Pki::with_server_certs("verify-file");
+    pki.ca("Named CA", "named.pem");
+    let hidden = pki.ca("Hidden CA", "hidden.pem");
+    let bob = pki.client_cert(&hidden, "bob", false);
     let cfg = |port: u16| {
         format!(
             "{DEFAULTS}frontend fe

@@ -2,20 +2,16 @@
 //! sent, a client certificate presented, and health checks over TLS.
 
 use crate::harness::*;
-use crate::tls::{curl_tls, have, server_pki, Ca, Pki};
+use crate::tls::{curl_tls, have, Pki};
 
 #[test]
 fn servers_over_tls_verify_their_certificate_and_get_the_sni() {
     if !have("curl", &["--version"]) {
         return;
     }
-    let pki = Pki::new("srv");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
-    let other_ca = Ca::new("Other CA");
-    pki.write("other-ca.pem", &other_ca.cert.pem());
-    let client_ca = Ca::new("Client CA");
-    pki.write("client-ca.pem", &client_ca.cert.pem());
+    let pki = Pki::with_server_certs("srv");
+    pki.ca("Other CA", "other-ca.pem");
+    let client_ca = pki.ca("Client CA", "client-ca.pem");
     let (c, k) = client_ca.issue(&["proxy"], true, false);
     pki.write("proxy.pem", &(c + &k));
     let (front, origin) = (free_port(), free_port());

@@ -3,16 +3,14 @@
 //! ALPN negotiates h2, and the TLS fetches and `option httpslog` see the handshake.
 
 use crate::harness::*;
-use crate::tls::{curl_tls, have, s_client, server_pki, Ca, Pki};
+use crate::tls::{curl_tls, have, s_client, Pki};
 
 #[test]
 fn sni_picks_certificates_alpn_negotiates_h2_and_fetches_see_the_handshake() {
     if !have("curl", &["--version"]) || !have("openssl", &["version"]) {
         return;
     }
-    let pki = Pki::new("sni");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
+    let pki = Pki::with_server_certs("sni");
     let o = Origin::start("o");
     let port = free_port();
     let cfg = format!(
@@ -107,9 +105,7 @@ fn strict_sni_and_crt_list_filters() {
     if !have("openssl", &["version"]) {
         return;
     }
-    let pki = Pki::new("strict");
-    let ca = Ca::new("Hapee Test CA");
-    server_pki(&pki, &ca);
+    let pki = Pki::with_server_certs("strict");
     // The wildcard certificate serves only what its crt-list line names, never c.b.example.
     let list = pki.write(
         "list.txt",
