@@ -3,7 +3,7 @@
 //! and the PHP script's view of the request (script file name, path info, headers, body)
 //! compared between the two.
 
-use super::harness::{curl, free_port, Haproxy, Proxy};
+use super::harness::{both, both_reading, curl, free_port, wait_until, Proxy};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -177,11 +177,21 @@ fn drive(port: u16) -> Vec<(u16, String)> {
 #[test]
 fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
     let Some(fpm) = Fpm::start() else { return };
-    let port = free_port();
-    let proxy = Proxy::start(&config(port, fpm.port, &fpm.dir), port);
-    let ours = drive(port);
+    // What PHP writes on its error stream is logged by `log-stderr`.
+    let php = "hello from php";
+    let ((ours, stdout, stderr), theirs) = both_reading(
+        1,
+        |port| config(port, fpm.port, &fpm.dir),
+        |port, side| {
+            let answers = drive(port);
+            wait_until(Duration::from_secs(10), || {
+                side.stdout().contains(php) || side.stderr().contains(php)
+            });
+            (answers, side.stdout(), side.stderr())
+        },
+    );
     let (status, body) = &ours[0];
-    assert_eq!(*status, 200, "{body}\n{}", proxy.stderr());
+    assert_eq!(*status, 200, "{body}\n{stderr}");
     for line in [
         format!("SCRIPT_FILENAME={}/echo.php", fpm.dir.display()),
         "SCRIPT_NAME=/echo.php".to_string(),
@@ -211,25 +221,14 @@ fn php_fpm_behind_an_fcgi_app_answers_as_behind_haproxy() {
     // A 200 kB request body and a 300 kB answer cross many FastCGI records.
     assert!(ours[3].1.contains("BODY_LENGTH=200000"), "{}", ours[3].1);
     assert!(ours[4].1.contains(&"0123456789".repeat(30_000)));
-    // What PHP writes on its error stream is logged by `log-stderr`.
-    assert!(
-        proxy
-            .stdout_when(|l| l.contains("hello from php"))
-            .contains("hello from php"),
-        "stdout: {}",
-        proxy.stdout()
-    );
+    assert!(stdout.contains(php), "stdout: {stdout}");
     // Debian's haproxy on the same configuration: the same answers.
-    if !Haproxy::installed() {
+    let Some((theirs, logged, their_stderr)) = theirs else {
         return;
-    }
-    let hport = free_port();
-    let mut h = Haproxy::start(&config(hport, fpm.port, &fpm.dir), hport);
-    let theirs = drive(hport);
-    let logged = h.stop();
+    };
     assert_eq!(ours, theirs);
     assert!(
-        logged.contains("hello from php") || h.stderr().contains("hello from php"),
+        logged.contains(php) || their_stderr.contains(php),
         "{logged}"
     );
 }
@@ -252,19 +251,14 @@ fn response_headers_are_those_haproxy_gives() {
         names.sort();
         (text.lines().next().unwrap_or("").trim().to_string(), names)
     };
-    let port = free_port();
-    let _proxy = Proxy::start(&config(port, fpm.port, &fpm.dir), port);
-    let ours = head(port);
+    let (ours, theirs) = both(|port| config(port, fpm.port, &fpm.dir), head);
     // PHP sends `Status: 418` without a reason: none is made up.
     assert_eq!(ours.0, "http/1.1 418");
     assert!(ours.1.contains(&"date".to_string()), "{ours:?}");
     assert!(ours.1.contains(&"content-length".to_string()), "{ours:?}");
-    if !Haproxy::installed() {
-        return;
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
     }
-    let hport = free_port();
-    let _h = Haproxy::start(&config(hport, fpm.port, &fpm.dir), hport);
-    assert_eq!(ours, head(hport));
 }
 
 #[test]
@@ -432,23 +426,24 @@ fn fastcgi_connections_are_kept_and_reused_as_haproxy_does() {
             accepted,
             first_kinds,
         } = counting_relay(fpm.port);
-        let port = free_port();
-        let proxy = Proxy::start(&pool_config(port, relay, &fpm.dir, reuse, app), port);
-        let ours = connections_opened(port, &accepted);
-        assert_eq!(ours, expected, "{reuse:?} {app}: {}", proxy.stderr());
-        drop(proxy);
+        let ((ours, first, errors), theirs) = both_reading(
+            1,
+            |port| pool_config(port, relay, &fpm.dir, reuse, app),
+            |port, side| {
+                let opened = connections_opened(port, &accepted);
+                let kinds = std::mem::take(&mut *first_kinds.lock().unwrap());
+                (opened, kinds, side.stderr())
+            },
+        );
+        assert_eq!(ours, expected, "{reuse:?} {app}: {errors}");
         // A connection's first record: GET_VALUES (9) with `get-values`, else BEGIN_REQUEST.
-        let first = std::mem::take(&mut *first_kinds.lock().unwrap());
         let asked = if app.contains("get-values") { 9 } else { 1 };
         assert!(
             !first.is_empty() && first.iter().all(|&k| k == asked),
             "{first:?}"
         );
-        if Haproxy::installed() {
-            let port = free_port();
-            let _h = Haproxy::start(&pool_config(port, relay, &fpm.dir, reuse, app), port);
-            assert_eq!(connections_opened(port, &accepted), ours, "haproxy differs");
-            let theirs = std::mem::take(&mut *first_kinds.lock().unwrap());
+        if let Some((their_opened, theirs, _)) = theirs {
+            assert_eq!(their_opened, ours, "haproxy differs");
             assert!(theirs.iter().all(|&k| k == asked), "haproxy: {theirs:?}");
         }
     }

@@ -2,7 +2,7 @@
 //! target the server receives (the origin echoes it) and the 400 of `strict` on a malformed
 //! percent-encoding.
 
-use super::harness::{free_port, raw, Haproxy, Origin, Proxy};
+use super::harness::{both_reading, raw, Origin};
 use std::time::Duration;
 
 /// The normalizers, each on a frontend of its own (ports in this order).
@@ -72,9 +72,13 @@ fn answers(ports: &[u16]) -> Vec<String> {
 #[test]
 fn normalize_uri_rewrites_targets_as_haproxy_does() {
     let origin = Origin::start("o");
-    let ports: Vec<u16> = NORMALIZERS.iter().map(|_| free_port()).collect();
-    let _p = Proxy::start(&config(&ports, origin.addr), ports[0]);
-    let mine = answers(&ports);
+    // A listener per normalizer, on consecutive ports.
+    let ports = |first: u16| -> Vec<u16> { (first..).take(NORMALIZERS.len()).collect() };
+    let (mine, theirs) = both_reading(
+        NORMALIZERS.len() as u16,
+        |port| config(&ports(port), origin.addr),
+        |port, _| answers(&ports(port)),
+    );
     let has = |what: &str| assert!(mine.iter().any(|l| l == what), "{what} not in {mine:#?}");
     has("path-merge-slashes /foo//bar///baz?x=//: HTTP/1.1 200 OK path=/foo/bar/baz query=x=//");
     has("path-strip-dotdot /foo/../../bar/: HTTP/1.1 200 OK path=/../bar/ query=");
@@ -86,10 +90,7 @@ fn normalize_uri_rewrites_targets_as_haproxy_does() {
             .any(|l| l.starts_with("percent-to-uppercase strict /%zz/%41%2D%5f: HTTP/1.1 400")),
         "{mine:#?}"
     );
-    if !Haproxy::installed() {
-        return;
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
     }
-    let their_ports: Vec<u16> = NORMALIZERS.iter().map(|_| free_port()).collect();
-    let _h = Haproxy::start(&config(&their_ports, origin.addr), their_ports[0]);
-    assert_eq!(answers(&their_ports), mine);
 }

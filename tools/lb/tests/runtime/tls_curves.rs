@@ -56,23 +56,20 @@ fn p521_key_exchange_where_curves_name_it_as_haproxy() {
     let ca = Ca::new("Hapee Curves CA");
     let (c, k) = ca.issue(&["curves.example"], false, false);
     let crt = pki.write("c.pem", &(c + &k));
-    let ports = [free_port(), free_port()];
-    let mine = {
-        let _p = Proxy::start(&config(&crt, &ports), ports[1]);
-        drive(&ports)
-    };
+    // Each proxy is waited for on the port it is given: the second listener's, bound last.
+    let ports = |port: u16| [port + 1, port];
+    let (mine, theirs) = both_reading(
+        2,
+        |port| config(&crt, &ports(port)),
+        |port, _| drive(&ports(port)),
+    );
     let oks: Vec<bool> = mine.iter().map(|(ok, _)| *ok).collect();
     assert_eq!(oks, [true, false, true, true, false], "{mine:?}");
     assert!(mine[0].1.contains("521"), "{mine:?}");
     assert!(mine[2].1.contains("521"), "{mine:?}");
     assert!(mine[3].1.contains("521"), "{mine:?}");
     // The same with Debian's haproxy.
-    if Haproxy::installed() {
-        let ports = [free_port(), free_port()];
-        let theirs = {
-            let _h = Haproxy::start(&config(&crt, &ports), ports[1]);
-            drive(&ports)
-        };
+    if let Some(theirs) = theirs {
         let their_oks: Vec<bool> = theirs.iter().map(|(ok, _)| *ok).collect();
         assert_eq!(oks, their_oks, "hapee {mine:?}\nhaproxy {theirs:?}");
     }
