@@ -1,7 +1,9 @@
 //! Health checks of every kind against servers speaking each protocol's wire format, with
 //! the reports compared to Debian's haproxy on the same configuration.
 
-use super::harness::{curl, free_port, logged_side_by_side, Haproxy, Origin, Proxy};
+use super::harness::{
+    both_reading, curl, free_port, logged_side_by_side, wait_until, Haproxy, Origin, Proxy,
+};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
@@ -78,42 +80,26 @@ fn reports(stderr: &str) -> Vec<String> {
         .collect()
 }
 
-/// Waits until hapee has reported `count` lines, and answers them.
-fn hapee_reports(backend: &str, count: usize) -> Vec<String> {
-    let port = free_port();
-    let p = Proxy::start(&config(port, backend), port);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let r = reports(&p.stderr());
-        if r.len() >= count || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The same from Debian's haproxy, `None` when it is not installed.
-fn haproxy_reports(backend: &str, count: usize) -> Option<Vec<String>> {
-    if !Haproxy::installed() {
-        return None;
-    }
-    let port = free_port();
-    let h = Haproxy::start_with(&config(port, backend), port, &["-db"]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let r = reports(&h.stderr());
-        if r.len() >= count || Instant::now() > deadline {
-            return Some(r);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// The reports of hapee, then of haproxy when it is installed, on `backend`: each once it has
+/// reported `count` lines (or after 20 s).
+fn both_reports(backend: &str, count: usize) -> (Vec<String>, Option<Vec<String>>) {
+    both_reading(
+        1,
+        |port| config(port, backend),
+        |_, side| {
+            wait_until(Duration::from_secs(20), || {
+                reports(&side.stderr()).len() >= count
+            });
+            reports(&side.stderr())
+        },
+    )
 }
 
 /// Runs `backend` in both, checks hapee's first report, and that haproxy's is the same.
 fn same_first_report(backend: &str, expected: &str) {
-    let ours = hapee_reports(backend, 1);
+    let (ours, theirs) = both_reports(backend, 1);
     assert_eq!(ours.first().map(String::as_str), Some(expected), "{ours:?}");
-    if let Some(theirs) = haproxy_reports(backend, 1) {
+    if let Some(theirs) = theirs {
         assert_eq!(
             ours.first(),
             theirs.first(),
@@ -309,7 +295,7 @@ fn agent_check_takes_a_server_down_with_its_reason() {
     let expected = [
         "Agent check for server be/srv failed, reason: Layer7 wrong status, code: 0, info: \"via agent : down (maintenance window)\", check duration: Nms, status: 0/1 DOWN",
     ];
-    let ours = hapee_reports(&backend, 2);
+    let (ours, theirs) = both_reports(&backend, 2);
     assert_eq!(
         ours.first().map(String::as_str),
         Some(expected[0]),
@@ -319,7 +305,7 @@ fn agent_check_takes_a_server_down_with_its_reason() {
         ours.get(1).map(String::as_str),
         Some("Server be/srv is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue"),
     );
-    if let Some(theirs) = haproxy_reports(&backend, 2) {
+    if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
 }
