@@ -636,6 +636,12 @@ impl Side<'_> {
         wait_until(Duration::from_secs(10), || logged(&self.stdout()));
         self.stdout()
     }
+
+    /// What `select` takes out of its standard output once that is `at_least` items (or
+    /// after 10 s): the log lines a test compares, say.
+    pub fn selected<L>(&self, select: impl Fn(&str) -> Vec<L>, at_least: usize) -> Vec<L> {
+        select(&self.stdout_when(|out| select(out).len() >= at_least))
+    }
 }
 
 /// Runs `drive` against hapee on `cfg(port)`, then, when haproxy is installed, against Debian's

@@ -223,7 +223,7 @@ fn req_ssl_alpn_reads_the_first_protocol_the_client_hello_offers() {
         |port| alpn_config(port, server),
         |port, side| {
             alpn_clients(port);
-            lines(&side.stdout_when(|l| lines(l).len() >= 2))
+            side.selected(lines, 2)
         },
     );
     assert_eq!(

@@ -29,7 +29,7 @@ fn logasap_logs_at_the_response_head_with_plus_totals_as_haproxy_does() {
     };
     let (mine, theirs) = both_reading(1, cfg, |port, side| {
         fetch_slow_body(port);
-        early_lines(&side.stdout_when(|l| !early_lines(l).is_empty()))
+        side.selected(early_lines, 1)
     });
     assert_eq!(mine.len(), 1, "one line per request: {mine:?}");
     let re = regex::Regex::new(r" \d+/\d+/\d+/\d+/\+\d+ 200 \+\d+ ").unwrap();

@@ -144,8 +144,7 @@ fn hash_balancing_reaches_the_server_haproxy_reaches() {
         |port| balanced_config(port, &origins),
         |port, side| {
             let reached = servers_reached(port, &requests);
-            let logged = side.stdout_when(|l| server_log_lines(l).len() >= requests.len());
-            (reached, server_log_lines(&logged))
+            (reached, side.selected(server_log_lines, requests.len()))
         },
     );
     // The names follow the origins: s1's origin answers s1, and the log agrees.
@@ -295,7 +294,7 @@ fn refused_requests_log_without_captures_or_unique_id() {
         |port| refused_config(port, origin),
         |port, side| {
             let answers = refused_and_served(port);
-            (answers, logged(&side.stdout_when(|l| logged(l).len() >= 3)))
+            (answers, side.selected(logged, 3))
         },
     );
     assert_eq!(mine, ["HTTP/1.1 400 Bad request", "HTTP/1.1 200 OK"]);

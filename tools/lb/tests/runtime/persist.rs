@@ -197,10 +197,7 @@ fn persistence_cookies_and_monitor_uri_are_haproxys() {
         |port| config(port, &s),
         |port, side| {
             let got = answers(port);
-            (
-                got,
-                log_lines(&side.stdout_when(|l| log_lines(l).len() >= logged)),
-            )
+            (got, side.selected(log_lines, logged))
         },
     );
     let expect = |path: &str, what: &str| {

@@ -221,7 +221,7 @@ fn a_late_request_head_is_answered_and_logged_408_as_haproxy_does() {
     };
     let ((answer, mine), theirs) = both_reading(1, cfg, |port, side| {
         let answer = unfinished_head(port);
-        (answer, late(&side.stdout_when(|l| !late(l).is_empty())))
+        (answer, side.selected(late, 1))
     });
     assert!(
         answer.starts_with("HTTP/1.1 408 Request Time-out\r\n")
@@ -297,7 +297,7 @@ backend junk
     };
     let ((codes, mine), theirs) = both_reading(1, cfg, |port, side| {
         let codes = send(port);
-        (codes, lines(&side.stdout_when(|l| lines(l).len() >= 6)))
+        (codes, side.selected(lines, 6))
     });
     // The rejected request gets no answer at all (curl: empty reply).
     assert_eq!(codes, [429, 500, 302, 200, 502, 0]);
@@ -360,7 +360,7 @@ fn a_rejected_http2_request_gets_no_answer() {
     };
     let ((codes, mine), theirs) = both_reading(1, cfg, |port, side| {
         let codes = send(port);
-        (codes, lines(&side.stdout_when(|l| lines(l).len() >= 2)))
+        (codes, side.selected(lines, 2))
     });
     assert_eq!(codes, [0, 200]);
     assert!(mine[0].contains(" -1/-1/-1/-1/"), "{}", mine[0]);
@@ -399,7 +399,7 @@ fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose
     };
     let (mine, theirs) = both_reading(1, cfg, |port, side| {
         leave(port);
-        lines(&side.stdout_when(|l| !lines(l).is_empty()))
+        side.selected(lines, 1)
     });
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert!(

@@ -182,7 +182,7 @@ fn tcp_response_rules_in_http_mode_run_on_the_response_and_reject_unanswered() {
         |port| http_config(port, o.addr),
         |port, side| {
             let got = http_drive(port);
-            (got, h_lines(&side.stdout_when(|l| h_lines(l).len() >= 2)))
+            (got, side.selected(h_lines, 2))
         },
     );
     assert_eq!(got[0].0, 200, "{got:?}");

@@ -123,7 +123,7 @@ frontend inner
     };
     let ((ours, mine, errors), theirs) = both_reading(1, cfg, |front, side| {
         let answers = drive(front);
-        let logged = lines(&side.stdout_when(|l| lines(l).len() >= 2));
+        let logged = side.selected(lines, 2);
         (answers, logged, side.stderr())
     });
     assert_eq!(
