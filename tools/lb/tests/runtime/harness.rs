@@ -590,14 +590,10 @@ pub fn logged_side_by_side<T>(
             .map(str::to_string)
             .collect()
     };
-    let port = free_port();
-    let p = Proxy::start(&cfg(port), port);
-    let out = drive(port);
-    let mine = lines(&p.stdout_when(|l| lines(l).len() == count));
-    drop(p);
-    let theirs = with_haproxy_until(1, cfg, drive, |l| lines(l).len() == count)
-        .map(|(out, log)| (out, lines(&log)));
-    ((out, mine), theirs)
+    both_reading(1, cfg, |port, side| {
+        let out = drive(port);
+        (out, lines(&side.stdout_when(|l| lines(l).len() == count)))
+    })
 }
 
 /// One side of a [`both`] run while it runs: hapee, or Debian's haproxy.
