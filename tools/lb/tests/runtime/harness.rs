@@ -655,7 +655,7 @@ pub fn both_reading<T>(
     cfg: impl Fn(u16) -> String,
     drive: impl Fn(u16, &Side) -> T,
 ) -> (T, Option<T>) {
-    run_both(
+    both_sides(
         ports,
         || (),
         |port, _| cfg(port),
@@ -670,10 +670,12 @@ pub fn both_with<F, T>(
     cfg: impl Fn(u16, &F) -> String,
     drive: impl Fn(u16, &F) -> T,
 ) -> (T, Option<T>) {
-    run_both(1, fixture, cfg, |port, made, _| drive(port, made))
+    both_sides(1, fixture, cfg, |port, made, _| drive(port, made))
 }
 
-fn run_both<F, T>(
+/// The general form of [`both`]: `ports` consecutive ports for each side's configuration, a
+/// `fixture` made afresh for each side, and a `drive` that may read the side it runs against.
+pub fn both_sides<F, T>(
     ports: u16,
     fixture: impl Fn() -> F,
     cfg: impl Fn(u16, &F) -> String,

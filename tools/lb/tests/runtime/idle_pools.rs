@@ -4,7 +4,7 @@
 //! `pool-low-conn` says otherwise. The origin counts the connections it accepts; `show servers
 //! conn` shows where the idle connections sit. Each case runs beside Debian's haproxy.
 
-use super::harness::{curl, free_port, wait_until, Haproxy, Origin, Proxy};
+use super::harness::{both_sides, curl, wait_until, Origin};
 use std::io::{Read, Write};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -81,31 +81,31 @@ fn drive(ports: [u16; 3], origin: &Origin) -> (usize, Vec<String>) {
     (origin.conns.load(Ordering::SeqCst), seen)
 }
 
-/// hapee and, when installed, haproxy on the same configuration.
-fn both(global: &str, server: &str) -> Vec<(usize, Vec<String>)> {
-    let mut results = Vec::new();
-    let origin = Origin::start("o");
-    let ports = [free_port(), free_port(), free_port()];
-    let proxy = Proxy::start(&config(ports, origin.addr, global, server), ports[0]);
-    assert!(wait_until(Duration::from_secs(5), || {
-        std::net::TcpStream::connect(("127.0.0.1", ports[1])).is_ok()
-    }));
-    let ours = drive(ports, &origin);
-    drop(proxy);
-    results.push(ours);
-    if Haproxy::installed() {
-        let origin = Origin::start("o");
-        let ports = [free_port(), free_port(), free_port()];
-        let _h = Haproxy::start(&config(ports, origin.addr, global, server), ports[0]);
-        results.push(drive(ports, &origin));
-    }
-    results
+/// What hapee does, then haproxy when it is installed, on the same configuration, each with
+/// an origin of its own.
+fn both(global: &str, server: &str) -> Runs {
+    let ports = |first: u16| [first, first + 1, first + 2];
+    both_sides(
+        3,
+        || Origin::start("o"),
+        |port, origin| config(ports(port), origin.addr, global, server),
+        |port, origin, _| {
+            let ports = ports(port);
+            assert!(wait_until(Duration::from_secs(5), || {
+                std::net::TcpStream::connect(("127.0.0.1", ports[1])).is_ok()
+            }));
+            drive(ports, origin)
+        },
+    )
 }
+
+/// hapee's run, and haproxy's when it is installed.
+type Runs = ((usize, Vec<String>), Option<(usize, Vec<String>)>);
 
 #[test]
 fn a_thread_takes_the_idle_connection_another_thread_left() {
     let runs = both("", "");
-    let (conns, idle) = &runs[0];
+    let (conns, idle) = &runs.0;
     // One connection for all four requests, moving from thread to thread; it carried a
     // second request, so it is safe from then on.
     assert_eq!(*conns, 1, "{idle:?}");
@@ -118,19 +118,19 @@ fn a_thread_takes_the_idle_connection_another_thread_left() {
             "0 1 -1 1 0 1"
         ]
     );
-    if let Some(theirs) = runs.get(1) {
-        assert_eq!(&runs[0], theirs, "haproxy differs");
+    if let Some(theirs) = &runs.1 {
+        assert_eq!(&runs.0, theirs, "haproxy differs");
     }
 }
 
 #[test]
 fn idle_pool_shared_off_keeps_each_thread_to_its_own_connections() {
     let runs = both("    tune.idle-pool.shared off", "");
-    let (conns, idle) = &runs[0];
+    let (conns, idle) = &runs.0;
     assert_eq!(*conns, 2, "{idle:?}");
     assert_eq!(idle.last().unwrap(), "0 2 -1 2 1 1");
-    if let Some(theirs) = runs.get(1) {
-        assert_eq!(&runs[0], theirs, "haproxy differs");
+    if let Some(theirs) = &runs.1 {
+        assert_eq!(&runs.0, theirs, "haproxy differs");
     }
 }
 
@@ -140,20 +140,20 @@ fn pool_low_conn_lets_a_thread_open_its_own_while_the_server_has_few_idle() {
     // is then safe: thread 2's next first request (`http-reuse always`) prefers it to its
     // own unproven one, and takes it over.
     let runs = both("", "pool-low-conn 2");
-    let (conns, idle) = &runs[0];
+    let (conns, idle) = &runs.0;
     assert_eq!(*conns, 2, "{idle:?}");
     assert_eq!(idle[1], "2 0 -1 2 1 1");
     assert_eq!(idle[3], "1 1 -1 2 0 2");
-    if let Some(theirs) = runs.get(1) {
-        assert_eq!(&runs[0], theirs, "haproxy differs");
+    if let Some(theirs) = &runs.1 {
+        assert_eq!(&runs.0, theirs, "haproxy differs");
     }
     // With `pool-max-conn 1` the server keeps one idle connection at most: thread 2's
     // response finds the pool full and its new connection closes.
     let runs = both("", "pool-low-conn 2 pool-max-conn 1");
-    let (conns, idle) = &runs[0];
+    let (conns, idle) = &runs.0;
     assert_eq!(idle[0], "1 0 1 1 1 0");
     assert_eq!(*conns, 3, "{idle:?}");
-    if let Some(theirs) = runs.get(1) {
-        assert_eq!(&runs[0], theirs, "haproxy differs");
+    if let Some(theirs) = &runs.1 {
+        assert_eq!(&runs.0, theirs, "haproxy differs");
     }
 }
