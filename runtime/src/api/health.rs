@@ -138,6 +138,10 @@ pub struct CheckState {
     pub enabled: AtomicBool,
     /// `enable/disable agent`: a disabled agent check stops asking the agent.
     pub agent_enabled: AtomicBool,
+    /// A health probe is under way: `show stat` marks its status `* `, as HAProxy does.
+    pub probing: AtomicBool,
+    /// An agent probe is under way (the same mark on `agent_status`).
+    pub agent_probing: AtomicBool,
     pub rise: u32,
     pub fall: u32,
     status: AtomicU8,
@@ -165,6 +169,32 @@ pub struct CheckState {
     pub agent_health: AtomicU32,
 }
 
+/// Raises a probe-under-way flag for as long as it lives, whichever way the probe's turn
+/// ends.
+pub struct Probing<'a>(&'a AtomicBool);
+
+impl<'a> Probing<'a> {
+    fn start(flag: &'a AtomicBool) -> Probing<'a> {
+        flag.store(true, Ordering::Relaxed);
+        Probing(flag)
+    }
+}
+
+impl Drop for Probing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// A status as `show stat` prints it: `* ` before it while a probe runs.
+pub fn status_text(status: CheckStatus, probing: &AtomicBool) -> String {
+    if probing.load(Ordering::Relaxed) {
+        format!("* {}", status.name())
+    } else {
+        status.name().into()
+    }
+}
+
 /// An agent check's rise and fall: its verdict counts at once.
 pub const AGENT_RISE_FALL: u32 = 1;
 
@@ -181,6 +211,8 @@ impl CheckState {
             configured: s.check,
             enabled: AtomicBool::new(s.check),
             agent_enabled: AtomicBool::new(p.agent),
+            probing: AtomicBool::new(false),
+            agent_probing: AtomicBool::new(false),
             rise: p.rise,
             fall: p.fall,
             status: AtomicU8::new(CheckStatus::Init as u8),
@@ -198,6 +230,21 @@ impl CheckState {
             agent_duration_ms: AtomicU64::new(0),
             agent_health: AtomicU32::new(AGENT_RISE_FALL),
         }
+    }
+
+    /// A health probe begins: its status shows `* ` until the guard drops, and the last
+    /// result's text is cleared, as HAProxy clears it when a check starts.
+    pub fn start_probe(&self) -> Probing<'_> {
+        self.set_desc("");
+        Probing::start(&self.probing)
+    }
+
+    /// An agent probe begins (the same for the agent's status and text).
+    pub fn start_agent_probe(&self) -> Probing<'_> {
+        if let Ok(mut d) = self.agent_desc.lock() {
+            d.clear();
+        }
+        Probing::start(&self.agent_probing)
     }
 
     pub fn set_desc(&self, text: &str) {

@@ -266,7 +266,7 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
         v[22] = u64v(check.downs.load(Ordering::Relaxed));
         v[24] = u32v(0);
         let status = check.status();
-        v[36] = Val::Str(status.name().into());
+        v[36] = Val::Str(super::health::status_text(status, &check.probing));
         if status.has_code() {
             v[37] = u32v(u64::from(check.code.load(Ordering::Relaxed)));
         }
@@ -280,7 +280,7 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     // Shown while the agent check runs (not after `disable agent`), as HAProxy does.
     if check.agent_configured && check.agent_enabled.load(Ordering::Relaxed) {
         let status = check.agent_status();
-        v[62] = Val::Str(status.name().into());
+        v[62] = Val::Str(super::health::status_text(status, &check.agent_probing));
         if status.has_code() {
             v[63] = u32v(0);
         }

@@ -109,6 +109,7 @@ pub async fn run(backend: &BackendRt, server: &ServerRt, reporter: &Reporter) {
         if let Some(port) = p.agent_port {
             addr.set_port(port);
         }
+        let _probing = server.check.start_agent_probe();
         let started = std::time::Instant::now();
         let answer = tokio::time::timeout(timeout, ask(addr, p.agent_send.as_deref())).await;
         let took = started.elapsed().as_millis() as u64;

@@ -302,6 +302,7 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
             .timeouts
             .check
             .unwrap_or(Duration::from_millis(u64::from(p.inter)));
+        let _probing = state.start_probe();
         let started = std::time::Instant::now();
         let outcome = match &backend.health_check.external {
             Some(ext) => {

@@ -356,7 +356,10 @@ fn agent_check_columns_in_show_stat() {
                 i.and_then(|i| fields.get(i))
                     .map_or(String::new(), |v| v.to_string())
             };
-            if field("agent_health") == "0" || Instant::now() > deadline {
+            // A probe under way marks the status `* ` and clears the agent's words (both
+            // proxies do): compare the settled state between two probes.
+            let settled = !field("agent_status").starts_with("* ");
+            if (field("agent_health") == "0" && settled) || Instant::now() > deadline {
                 assert!(
                     field("agent_duration").parse::<u64>().is_ok(),
                     "{name}: agent_duration {:?}",
@@ -394,6 +397,59 @@ fn agent_check_columns_in_show_stat() {
         assert_eq!(ours, theirs);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// While a probe waits for its answer, `show stat` marks the check's status `* ` (HAProxy's
+/// "check in progress"), and drops the mark once the result is in.
+#[test]
+fn a_probe_under_way_is_marked_in_show_stat() {
+    // A server that accepts and never answers: every HTTP probe waits for `timeout check`.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().map_while(Result::ok).collect();
+        drop(held);
+    });
+    let cfg = |port: u16| {
+        let backend = format!(
+            "    option httpchk\n    timeout check 1s\n    server srv {silent_addr} check inter 1s\n"
+        );
+        let sock = std::env::temp_dir().join(format!("hapee-probing-{port}.sock"));
+        let _ = std::fs::remove_file(&sock);
+        config(port, &backend).replacen(
+            "global\n",
+            &format!("global\n    stats socket {} level admin\n", sock.display()),
+            1,
+        )
+    };
+    let (ours, theirs) = both_reading(1, cfg, |port, _| {
+        let sock = std::env::temp_dir().join(format!("hapee-probing-{port}.sock"));
+        let status = || {
+            wait_until(Duration::from_secs(5), || sock.exists());
+            super::api::stat_row(&super::api::ask(&sock, "show stat\n"), "be", "srv")
+                ["check_status"]
+                .clone()
+        };
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // Under way first (the first probe waits), then a timed-out result without the mark.
+        for want_mark in [true, false] {
+            loop {
+                let now = status();
+                if now.starts_with("* ") == want_mark || Instant::now() > deadline {
+                    seen.push(now);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let _ = std::fs::remove_file(&sock);
+        seen
+    });
+    assert_eq!(ours, ["* INI", "L7TOUT"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
 }
 
 /// `on-marked-down shutdown-sessions`: when checks mark the server down, the requests waiting
