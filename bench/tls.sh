@@ -2,7 +2,16 @@
 # TLS and HTTP/2 side by side with Debian's haproxy, on the same certificate (ECDSA P-256) and
 # configuration (nbthread 1, the proxy answers by itself with `http-request return`), in one run:
 #   - full handshakes/s: a new TLS connection and a full handshake per request (`openssl s_time
-#     -new`, PAR processes in parallel, default 2); haproxy's counters confirm that none resumes
+#     -new`, PAR processes in parallel, default 2); haproxy's counters confirm that none resumes.
+#     Two rows. "unpinned": proxy and clients share every core, so the clients' own handshake
+#     work (ECDSA verification, ECDHE) takes CPU from the proxy under test, and a proxy that
+#     needs less CPU per handshake hands that CPU to the clients: the ratio of rates is diluted
+#     towards 1. "pinned": the proxy under test (all its threads) runs on core 0 and the
+#     clients on the other cores (`taskset`), the same for both proxies, so that the rate is
+#     the proxy's capacity on one core, as long as the clients keep that core busy: the row
+#     says how busy the proxy's core was (busy=, CPU time / wall time), and a rate with the
+#     proxy's core well short of 100 % measures the clients, not the proxy. Neither proxy is
+#     tuned for it; the CPU time per handshake (cpu=) is the figure the load moves least.
 #   - resumed connections/s: a new connection per request that resumes its TLS session (h2load
 #     --h1 -n with `Connection: close`; h2load keeps each client's session ticket)
 #   - TLS keep-alive req/s with p50/p99 (wrk -t1 -c50 --latency over https)
@@ -76,16 +85,19 @@ cum_req() { echo 'show info' | socat - "UNIX-CONNECT:$(sock_of "$1")" | awk -F':
 # CPU time (user + system, clock ticks) the proxy on port $1 has used
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$(pid_of "$1")/stat"; }
 # measured NAME PORT: the measure's figures, then the proxy's CPU microseconds per request it
-# answered during the measure (far steadier than rates on a loaded machine)
+# answered during the measure (far steadier than rates on a loaded machine) and the share of
+# the measure's wall time it was on a CPU (busy=, percent of one core)
 measured() {
-    local r0 c0 out r1 c1
+    local r0 c0 t0 out r1 c1 t1
     r0=$(cum_req "$2")
     c0=$(cpu_ticks "$2")
+    t0=$(date +%s.%N)
     out=$($1 "$2")
+    t1=$(date +%s.%N)
     r1=$(cum_req "$2")
     c1=$(cpu_ticks "$2")
-    echo "$out $(awk -v r=$((r1 - r0)) -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
-        'BEGIN{printf "cpu=%.1f", (r > 0 ? c / hz * 1e6 / r : 0)}')"
+    echo "$out $(awk -v r=$((r1 - r0)) -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v t="$t0" -v u="$t1" \
+        'BEGIN{printf "cpu=%.1f busy=%.0f%%", (r > 0 ? c / hz * 1e6 / r : 0), c / hz / (u - t) * 100}')"
 }
 
 # Each measure prints "value [p50_ms p99_ms]" for the proxy on port $1.
@@ -93,7 +105,8 @@ handshakes() {
     local start end n i clients=()
     start=$(date +%s.%N)
     for i in $(seq "$par"); do
-        openssl s_time -connect "127.0.0.1:$1" -new -time "$duration" -www / >"$work/st.$i" 2>&1 &
+        ${client_cpus:+taskset -c "$client_cpus"} \
+            openssl s_time -connect "127.0.0.1:$1" -new -time "$duration" -www / >"$work/st.$i" 2>&1 &
         clients+=($!)
     done
     wait "${clients[@]}" || true
@@ -102,6 +115,16 @@ handshakes() {
     grep -q 'bytes read per connection' "$work/st.1" || { echo "s_time failed: $(tail -2 "$work/st.1")" >&2; }
     rm -f "$work"/st.*
     awk -v n="$n" -v s="$start" -v e="$end" 'BEGIN{printf "%.0f", n / (e - s)}'
+}
+# handshakes_pinned PORT: `handshakes` with the proxy on core 0 and the clients on the others
+# (see the top of the file), then the proxy back on every core.
+cpus=$(nproc)
+handshakes_pinned() {
+    local pid
+    pid=$(pid_of "$1")
+    taskset -a -p -c 0 "$pid" >/dev/null
+    client_cpus=1-$((cpus - 1)) handshakes "$1"
+    taskset -a -p -c "0-$((cpus - 1))" "$pid" >/dev/null
 }
 # h2load's -D mode never ends once the server closes each connection: a short run with -n
 # gives the pace, and the measured run asks for DURATION seconds of requests at that pace.
@@ -177,12 +200,12 @@ row() { # row NAME INDEX: runs measure NAME on both proxies, alternating the ord
     fi
     print_row "$name" "$load" "$ours" "$theirs"
 }
-print_row() { # NAME LOAD "value [p50 p99] [cpu=µs]" "value [p50 p99] [cpu=µs]"
+print_row() { # NAME LOAD "value [p50 p99] [cpu=µs busy=%]" "value [p50 p99] [cpu=µs busy=%]"
     local o t oc="" tc=""
     read -r -a o <<<"${3% cpu=*}"
     read -r -a t <<<"${4% cpu=*}"
-    [[ $3 == *cpu=* ]] && oc=${3##*cpu=}
-    [[ $4 == *cpu=* ]] && tc=${4##*cpu=}
+    [[ $3 =~ cpu=([0-9.]+) ]] && oc=${BASH_REMATCH[1]}
+    [[ $4 =~ cpu=([0-9.]+) ]] && tc=${BASH_REMATCH[1]}
     printf '%-34s | %-6s | %-30s | %-30s | %s\n' "$1" "$2" "$3" "$4" "$(awk -v a="${o[0]:-0}" -v b="${t[0]:-0}" \
         -v a50="${o[1]:-0}" -v b50="${t[1]:-0}" -v a99="${o[2]:-0}" -v b99="${t[2]:-0}" -v ac="$oc" -v bc="$tc" 'BEGIN{
             r = b > 0 ? sprintf("%.2f", a / b) : "-"
@@ -190,13 +213,20 @@ print_row() { # NAME LOAD "value [p50 p99] [cpu=µs]" "value [p50 p99] [cpu=µs]
             if (bc > 0) r = r sprintf(" cpu/req %.2f", ac / bc)
             print r }')"
 }
-row handshakes 0
+if [ "$cpus" -ge 2 ]; then
+    row handshakes_pinned 0
+    row handshakes 1
+else
+    row handshakes 0
+fi
 ssl=$(echo 'show info' | socat - "$work/haproxy.sock" | awk -F': ' '/^SslFrontendSessionReuse_pct/ {print $2}')
 echo "  (haproxy: SslFrontendSessionReuse_pct $ssl after the handshake runs)"
 row resumed 1
 row keepalive 2
 row h2 3
-echo "  (values: req/s [p50 ms, p99 ms] cpu=the proxy's CPU µs per request it answered)"
+echo "  (values: req/s [p50 ms, p99 ms] cpu=the proxy's CPU µs per request it answered, one"
+echo "   full handshake each in the handshake rows; busy=its CPU time over the measure's wall"
+echo "   time, % of one core: the pinned row's rate is the proxy's capacity only near 100 %)"
 
 # Idle TLS connections: the same count on both (what the hard limit lets haproxy hold).
 n=$((theirs_max - 100 < idle ? theirs_max - 100 : idle))

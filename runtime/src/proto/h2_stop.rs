@@ -99,6 +99,15 @@ impl FrameCursor {
     fn advance(&mut self, mut data: &[u8]) -> bool {
         let mut answered = false;
         while !data.is_empty() {
+            // A whole frame at a boundary (the usual case) is skipped by its length, header
+            // and payload at once; a PING acknowledgement goes through `step` for its data.
+            if self.at_boundary() && data.len() >= 9 && !(data[3] == 6 && data[4] & 1 == 1) {
+                let end = 9 + u32::from_be_bytes([0, data[0], data[1], data[2]]) as usize;
+                if let Some(rest) = data.get(end..) {
+                    data = rest;
+                    continue;
+                }
+            }
             let (n, ack) = self.step(data);
             answered |= ack == Some(PING_DATA);
             data = &data[n..];
@@ -324,5 +333,50 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Gated<S> {
         }
         std::task::ready!(g.poll_drain(cx))?;
         Pin::new(&mut g.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame_of(kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let len = (payload.len() as u32).to_be_bytes();
+        let mut f = vec![len[1], len[2], len[3], kind, flags, 0, 0, 0, 1];
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// The same bytes fed whole, byte by byte and in uneven pieces end at the same frame
+    /// boundary, and find the quiescing PING's answer (not another PING's) wherever it is.
+    #[test]
+    fn cursor_follows_frames_however_the_bytes_come() {
+        let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        bytes.extend(frame_of(4, 0, &[0; 12]));
+        bytes.extend(frame_of(1, 4, &[0x82; 40]));
+        bytes.extend(frame_of(6, 1, b"other-pg"));
+        bytes.extend(frame_of(0, 1, &[]));
+        bytes.extend(frame_of(6, 1, &PING_DATA));
+        bytes.extend(frame_of(8, 0, &[0, 0, 1, 0]));
+        for piece in [bytes.len(), 1, 5, 9, 13] {
+            let mut cursor = FrameCursor {
+                preface_left: CLIENT_PREFACE_LEN,
+                ..FrameCursor::default()
+            };
+            let answered = bytes
+                .chunks(piece)
+                .fold(false, |found, chunk| cursor.advance(chunk) | found);
+            assert!(answered, "pieces of {piece}");
+            assert!(cursor.at_boundary(), "pieces of {piece}");
+        }
+        let mut cursor = FrameCursor::default();
+        assert!(!cursor.advance(&frame_of(6, 1, b"other-pg")));
+        // Half a frame leaves the cursor inside it, the rest brings it back to a boundary.
+        let data = frame_of(0, 0, &[7; 30]);
+        assert!(!cursor.advance(&data[..20]));
+        assert!(!cursor.at_boundary());
+        assert_eq!(cursor.to_boundary(&data[20..]), 19);
+        cursor.advance(&data[20..]);
+        assert!(cursor.at_boundary());
     }
 }

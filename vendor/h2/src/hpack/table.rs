@@ -1,3 +1,4 @@
+use super::header::Name;
 use super::Header;
 
 use fnv::FnvHasher;
@@ -36,6 +37,15 @@ pub enum Index {
 
     // The header is not indexed by this table
     NotIndexed(Header),
+}
+
+/// What [`Table::find`] found for a field, without changing the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Name and value are at this index: the field is sent as the index alone.
+    Indexed(usize),
+    /// The name is at this index and the value is sent as a literal, not indexed.
+    Name(usize),
 }
 
 #[derive(Debug)]
@@ -128,6 +138,56 @@ impl Table {
             InsertedValue(_name_idx, slot_idx) => slot_idx + DYN_OFFSET,
             NotIndexed(_) => panic!("cannot resolve index"),
         }
+    }
+
+    /// hapee patch: what `index` would answer for a field without inserting it (a full
+    /// match in either table, or a name whose values are never indexed), found from borrowed
+    /// name and value; `None` when `index` has to decide (it may insert the field), so that
+    /// the fields seen before in a connection (a response's usual ones) are encoded with no
+    /// copy of their name and value and no change to the table.
+    pub fn find(&self, name: &header::HeaderName, value: &header::HeaderValue) -> Option<Found> {
+        let statik = index_static_field(name, value);
+        if super::header::skip_value_index_name(name) {
+            debug_assert!(statik.is_some(), "skip_value_index requires a static name");
+            return statik.map(|(n, _)| Found::Name(n));
+        }
+        if let Some((n, true)) = statik {
+            return Some(Found::Indexed(n));
+        }
+        if super::header::len(name, value) * 4 > self.max_size * 3 || self.indices.is_empty() {
+            return None;
+        }
+        // The probe of `index_dynamic`, read only: `reserve_one` is not needed, as the
+        // indices always keep a vacant position once they are allocated.
+        let key = Name::Field(name);
+        let hash = hash_name(&key);
+        let mut probe = desired_pos(self.mask, hash);
+        let mut dist = 0;
+        probe_loop!(probe < self.indices.len(), {
+            let pos = self.indices[probe]?;
+            if probe_distance(self.mask, pos.hash, probe) < dist {
+                return None;
+            }
+            let slot_idx = pos.index.wrapping_add(self.inserted);
+            if pos.hash == hash && self.slots[slot_idx].header.name() == key {
+                // The name's entries, newest first, as `index_occupied` walks them.
+                let mut index = pos.index;
+                loop {
+                    let real_idx = index.wrapping_add(self.inserted);
+                    let slot = &self.slots[real_idx];
+                    if slot.header.value_slice() == value.as_bytes() {
+                        // A sensitive value keeps to a literal (see `Index::dynamic_match`).
+                        return Some(if value.is_sensitive() {
+                            Found::Name(real_idx + DYN_OFFSET)
+                        } else {
+                            Found::Indexed(real_idx + DYN_OFFSET)
+                        });
+                    }
+                    index = slot.next?;
+                }
+            }
+            dist += 1;
+        });
     }
 
     /// Index the header in the HPACK table.
@@ -677,10 +737,14 @@ fn probe_distance(mask: usize, hash: HashValue, current: usize) -> usize {
 }
 
 fn hash_header(header: &Header) -> HashValue {
+    hash_name(&header.name())
+}
+
+fn hash_name(name: &Name<'_>) -> HashValue {
     const MASK: u64 = (MAX_SIZE as u64) - 1;
 
     let mut h = FnvHasher::default();
-    header.name().hash(&mut h);
+    name.hash(&mut h);
     HashValue((h.finish() & MASK) as usize)
 }
 
@@ -691,62 +755,7 @@ fn index_static(header: &Header) -> Option<(usize, bool)> {
         Header::Field {
             ref name,
             ref value,
-        } => match *name {
-            header::ACCEPT_CHARSET => Some((15, false)),
-            header::ACCEPT_ENCODING => {
-                if value == "gzip, deflate" {
-                    Some((16, true))
-                } else {
-                    Some((16, false))
-                }
-            }
-            header::ACCEPT_LANGUAGE => Some((17, false)),
-            header::ACCEPT_RANGES => Some((18, false)),
-            header::ACCEPT => Some((19, false)),
-            header::ACCESS_CONTROL_ALLOW_ORIGIN => Some((20, false)),
-            header::AGE => Some((21, false)),
-            header::ALLOW => Some((22, false)),
-            header::AUTHORIZATION => Some((23, false)),
-            header::CACHE_CONTROL => Some((24, false)),
-            header::CONTENT_DISPOSITION => Some((25, false)),
-            header::CONTENT_ENCODING => Some((26, false)),
-            header::CONTENT_LANGUAGE => Some((27, false)),
-            header::CONTENT_LENGTH => Some((28, false)),
-            header::CONTENT_LOCATION => Some((29, false)),
-            header::CONTENT_RANGE => Some((30, false)),
-            header::CONTENT_TYPE => Some((31, false)),
-            header::COOKIE => Some((32, false)),
-            header::DATE => Some((33, false)),
-            header::ETAG => Some((34, false)),
-            header::EXPECT => Some((35, false)),
-            header::EXPIRES => Some((36, false)),
-            header::FROM => Some((37, false)),
-            header::HOST => Some((38, false)),
-            header::IF_MATCH => Some((39, false)),
-            header::IF_MODIFIED_SINCE => Some((40, false)),
-            header::IF_NONE_MATCH => Some((41, false)),
-            header::IF_RANGE => Some((42, false)),
-            header::IF_UNMODIFIED_SINCE => Some((43, false)),
-            header::LAST_MODIFIED => Some((44, false)),
-            header::LINK => Some((45, false)),
-            header::LOCATION => Some((46, false)),
-            header::MAX_FORWARDS => Some((47, false)),
-            header::PROXY_AUTHENTICATE => Some((48, false)),
-            header::PROXY_AUTHORIZATION => Some((49, false)),
-            header::RANGE => Some((50, false)),
-            header::REFERER => Some((51, false)),
-            header::REFRESH => Some((52, false)),
-            header::RETRY_AFTER => Some((53, false)),
-            header::SERVER => Some((54, false)),
-            header::SET_COOKIE => Some((55, false)),
-            header::STRICT_TRANSPORT_SECURITY => Some((56, false)),
-            header::TRANSFER_ENCODING => Some((57, false)),
-            header::USER_AGENT => Some((58, false)),
-            header::VARY => Some((59, false)),
-            header::VIA => Some((60, false)),
-            header::WWW_AUTHENTICATE => Some((61, false)),
-            _ => None,
-        },
+        } => index_static_field(name, value),
         Header::Authority(_) => Some((1, false)),
         Header::Method(ref v) => match *v {
             Method::GET => Some((2, true)),
@@ -774,5 +783,68 @@ fn index_static(header: &Header) -> Option<(usize, bool)> {
             500 => Some((14, true)),
             _ => Some((8, false)),
         },
+    }
+}
+
+/// `index_static` for a regular field (hapee patch: split out for `Table::find`).
+fn index_static_field(
+    name: &header::HeaderName,
+    value: &header::HeaderValue,
+) -> Option<(usize, bool)> {
+    match *name {
+        header::ACCEPT_CHARSET => Some((15, false)),
+        header::ACCEPT_ENCODING => {
+            if value == "gzip, deflate" {
+                Some((16, true))
+            } else {
+                Some((16, false))
+            }
+        }
+        header::ACCEPT_LANGUAGE => Some((17, false)),
+        header::ACCEPT_RANGES => Some((18, false)),
+        header::ACCEPT => Some((19, false)),
+        header::ACCESS_CONTROL_ALLOW_ORIGIN => Some((20, false)),
+        header::AGE => Some((21, false)),
+        header::ALLOW => Some((22, false)),
+        header::AUTHORIZATION => Some((23, false)),
+        header::CACHE_CONTROL => Some((24, false)),
+        header::CONTENT_DISPOSITION => Some((25, false)),
+        header::CONTENT_ENCODING => Some((26, false)),
+        header::CONTENT_LANGUAGE => Some((27, false)),
+        header::CONTENT_LENGTH => Some((28, false)),
+        header::CONTENT_LOCATION => Some((29, false)),
+        header::CONTENT_RANGE => Some((30, false)),
+        header::CONTENT_TYPE => Some((31, false)),
+        header::COOKIE => Some((32, false)),
+        header::DATE => Some((33, false)),
+        header::ETAG => Some((34, false)),
+        header::EXPECT => Some((35, false)),
+        header::EXPIRES => Some((36, false)),
+        header::FROM => Some((37, false)),
+        header::HOST => Some((38, false)),
+        header::IF_MATCH => Some((39, false)),
+        header::IF_MODIFIED_SINCE => Some((40, false)),
+        header::IF_NONE_MATCH => Some((41, false)),
+        header::IF_RANGE => Some((42, false)),
+        header::IF_UNMODIFIED_SINCE => Some((43, false)),
+        header::LAST_MODIFIED => Some((44, false)),
+        header::LINK => Some((45, false)),
+        header::LOCATION => Some((46, false)),
+        header::MAX_FORWARDS => Some((47, false)),
+        header::PROXY_AUTHENTICATE => Some((48, false)),
+        header::PROXY_AUTHORIZATION => Some((49, false)),
+        header::RANGE => Some((50, false)),
+        header::REFERER => Some((51, false)),
+        header::REFRESH => Some((52, false)),
+        header::RETRY_AFTER => Some((53, false)),
+        header::SERVER => Some((54, false)),
+        header::SET_COOKIE => Some((55, false)),
+        header::STRICT_TRANSPORT_SECURITY => Some((56, false)),
+        header::TRANSFER_ENCODING => Some((57, false)),
+        header::USER_AGENT => Some((58, false)),
+        header::VARY => Some((59, false)),
+        header::VIA => Some((60, false)),
+        header::WWW_AUTHENTICATE => Some((61, false)),
+        _ => None,
     }
 }

@@ -11,8 +11,14 @@ use std::ops;
 #[derive(Debug)]
 pub(super) struct Store {
     slab: slab::Slab<Stream>,
-    ids: IndexMap<StreamId, SlabIndex>,
+    ids: IndexMap<StreamId, SlabIndex, StreamIdHasher>,
 }
+
+/// hapee patch: stream IDs are hashed with FNV rather than SipHash (each stream is looked up,
+/// inserted and removed by ID, several SipHash rounds each). The map holds only the streams
+/// still known (bounded by the concurrent stream and reset limits), so IDs a peer picks to
+/// collide cost it a few hundred probes at most, not a flood.
+type StreamIdHasher = std::hash::BuildHasherDefault<fnv::FnvHasher>;
 
 /// "Pointer" to an entry in the store
 pub(super) struct Ptr<'a> {
@@ -82,7 +88,7 @@ impl Store {
     pub fn new() -> Self {
         Store {
             slab: slab::Slab::new(),
-            ids: IndexMap::new(),
+            ids: IndexMap::default(),
         }
     }
 
