@@ -294,7 +294,11 @@ fn direct_term(toks: &[(Tok, Tokw)], at: &mut usize) -> Option<Term> {
         _ => return None,
     };
     *at = i;
-    Some(if negations % 2 == 1 { term.negate() } else { term })
+    Some(if negations % 2 == 1 {
+        term.negate()
+    } else {
+        term
+    })
 }
 
 /// The condition of a parse, its terms' words taken from the tokens.
