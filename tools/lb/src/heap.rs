@@ -65,39 +65,9 @@ unsafe impl GlobalAlloc for Mimalloc {
     }
 }
 
-/// `mi_option_arena_eager_commit` in the `mi_option_e` enum of the vendored mimalloc v2
-/// (`include/mimalloc.h`), which `libmimalloc-sys` does not name.
-const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
-
-/// Sets mimalloc's options; called first in `main`, before the first allocation reserves an
-/// arena. Arenas are committed as their segments are used, not whole when reserved (mimalloc's
-/// default on Linux, which overcommits): measured with `/usr/bin/time -f %M hapee-lb check
-/// --no-env -q`, that lowers the peak resident set by 5 to 7 MiB on bench/check.sh's
-/// configurations (`acl` 20k lines 25.5 to 18 MiB) for a few more `mprotect` calls.
-pub fn configure() {
-    // SAFETY: a plain setter of a process-wide integer option; no pointer is involved.
-    unsafe { libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0) };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The option set by [`configure`] is the one mimalloc reads from `MIMALLOC_ARENA_EAGER_COMMIT`
-    /// (default 2: eager on systems that overcommit).
-    #[test]
-    fn arena_eager_commit_is_option_four() {
-        // SAFETY: plain getters and setters of process-wide integer options.
-        unsafe {
-            let before = libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT);
-            configure();
-            assert_eq!(libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT), 0);
-            libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, before);
-        }
-        // The eager commit of segments (option 3) is not this one: its default is 1.
-        // SAFETY: as above.
-        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(3) }, 1);
-    }
 
     /// Every size and alignment a plain block is used for comes back aligned, zeroed when
     /// asked, and keeps its bytes across a reallocation.

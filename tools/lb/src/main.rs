@@ -40,8 +40,6 @@ mod unsupported;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    #[cfg(not(feature = "system-alloc"))]
-    heap::configure();
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
         Ok(args::Command::Check(opts)) => {
