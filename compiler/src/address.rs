@@ -224,11 +224,11 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
         None if rest.starts_with('/') => ("", Family::Unix),
         None => ("", Family::Unspec),
     };
-    let base = Address {
+    let mut base = Address {
         prefix,
         family,
         transport,
-        host: rest.into(),
+        host: compact_str::CompactString::default(),
         ip: None,
         port: Port::None,
     };
@@ -244,6 +244,7 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
                     "a file descriptor is not acceptable here in '{text}'"
                 ));
             }
+            base.host = rest.into();
             Ok(base)
         }
         Family::Unix | Family::Abstract => {
@@ -255,6 +256,7 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
             if rest.len() > max {
                 return Err(format!("socket path '{text}' too long (max {max})"));
             }
+            base.host = rest.into();
             Ok(base)
         }
         Family::Unspec | Family::Inet | Family::Inet6 => parse_inet(text, rest, base, rules),
@@ -299,12 +301,15 @@ fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result
         }
     };
     addr.host = bare.into();
-    let named = if rules.any_name {
-        !bare.contains("..")
-    } else {
-        is_hostname(bare)
+    // Only a host that is not an IP literal needs to be a name.
+    let named = || {
+        if rules.any_name {
+            !bare.contains("..")
+        } else {
+            is_hostname(bare)
+        }
     };
-    if addr.ip.is_none() && !(rules.names && named) {
+    if addr.ip.is_none() && !(rules.names && named()) {
         return Err(format!("invalid address: '{bare}' in '{text}'"));
     }
     Ok(addr)

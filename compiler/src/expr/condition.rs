@@ -173,12 +173,26 @@ pub fn parse(words: &[Word]) -> Result<Condition, CondError> {
 pub fn parse_parts(words: &[(crate::source::Span, &str)]) -> Result<Condition, CondError> {
     let toks = tokenize(words);
     let last_span = words.last().map(|w| w.0).unwrap_or_default();
+    // Valid conditions take the direct way; anything it does not accept (every error among
+    // them) goes to the grammar, which words the error.
+    let parsed = match parse_direct(&toks) {
+        Some(parsed) => parsed,
+        None => parse_grammar(&toks, last_span)?,
+    };
+    Ok(build(&toks, last_span, parsed))
+}
+
+/// The grammar's reading of `toks` (condition.lalrpop), with HAProxy's wording of errors.
+fn parse_grammar(
+    toks: &[(Tok, Tokw)],
+    last_span: crate::source::Span,
+) -> Result<(bool, Vec<Vec<Term>>), CondError> {
     let span_at = |i: usize| toks.get(i).map_or(last_span, |(_, w)| w.span);
     let stream = toks
         .iter()
         .enumerate()
         .map(|(i, (t, _))| Ok::<_, String>((i, *t, i + 1)));
-    let parsed = grammar::ConditionParser::new().parse(stream).map_err(|e| {
+    grammar::ConditionParser::new().parse(stream).map_err(|e| {
         use lalrpop_util::ParseError;
         let (message, at) = match e {
             ParseError::UnrecognizedEof { .. } => {
@@ -209,8 +223,90 @@ pub fn parse_parts(words: &[(crate::source::Span, &str)]) -> Result<Condition, C
             message,
             span: span_at(at.min(toks.len().saturating_sub(1))),
         }
-    })?;
-    let (unless, alts) = parsed;
+    })
+}
+
+/// The same reading as the grammar for a condition the grammar accepts, written out by hand
+/// (the LALR tables cost several times more per token): `if`/`unless`, then alternatives
+/// separated by `||`, each one or more terms, a term being `!` before a term, a word, or
+/// `{` words `}`. `None` for anything else, which the grammar then reads and reports.
+fn parse_direct(toks: &[(Tok, Tokw)]) -> Option<(bool, Vec<Vec<Term>>)> {
+    let unless = match toks.first()?.0 {
+        Tok::If => false,
+        Tok::Unless => true,
+        _ => return None,
+    };
+    let mut at = 1;
+    let mut alternatives = Vec::with_capacity(1);
+    loop {
+        let mut terms = Vec::with_capacity(1);
+        while let Some(term) = direct_term(toks, &mut at) {
+            terms.push(term);
+        }
+        if terms.is_empty() {
+            return None;
+        }
+        alternatives.push(terms);
+        match toks.get(at) {
+            None => return Some((unless, alternatives)),
+            Some((Tok::Or, _)) => at += 1,
+            Some(_) => return None,
+        }
+    }
+}
+
+/// One term at `*at` (moved past it), or `None` (and `*at` unchanged) when none starts there.
+fn direct_term(toks: &[(Tok, Tokw)], at: &mut usize) -> Option<Term> {
+    let start = *at;
+    let mut negations = 0;
+    let mut i = start;
+    while toks.get(i)?.0 == Tok::Not {
+        negations += 1;
+        i += 1;
+    }
+    let term = match toks[i].0 {
+        Tok::Word => {
+            i += 1;
+            Term::Acl {
+                word: i - 1,
+                negated: false,
+            }
+        }
+        Tok::Open => {
+            let first = i + 1;
+            let mut end = first;
+            while toks
+                .get(end)
+                .is_some_and(|(t, _)| !matches!(t, Tok::Open | Tok::Close))
+            {
+                end += 1;
+            }
+            if end == first || toks.get(end)?.0 != Tok::Close {
+                return None;
+            }
+            i = end + 1;
+            Term::Anonymous {
+                open: first - 1,
+                words: (first, end),
+                negated: false,
+            }
+        }
+        _ => return None,
+    };
+    *at = i;
+    Some(if negations % 2 == 1 {
+        term.negate()
+    } else {
+        term
+    })
+}
+
+/// The condition of a parse, its terms' words taken from the tokens.
+fn build(
+    toks: &[(Tok, Tokw)],
+    last_span: crate::source::Span,
+    (unless, alts): (bool, Vec<Vec<Term>>),
+) -> Condition {
     let alternatives = alts
         .into_iter()
         .map(|terms| {
@@ -251,10 +347,10 @@ pub fn parse_parts(words: &[(crate::source::Span, &str)]) -> Result<Condition, C
                 .collect()
         })
         .collect();
-    Ok(Condition {
+    Condition {
         unless,
         alternatives,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -292,6 +388,46 @@ mod tests {
             parse(&words("if a OR b Or c")).unwrap().alternatives.len(),
             3
         );
+    }
+
+    /// The direct reading and the grammar's agree on every condition the grammar accepts, and
+    /// the direct one leaves every condition the grammar refuses to it.
+    #[test]
+    fn direct_reading_is_the_grammars() {
+        let cases = [
+            "if a",
+            "unless a",
+            "if a b c",
+            "if !a",
+            "if ! ! a",
+            "if !!a",
+            "if a || b or c OR d",
+            "if { hdr(host) -i x }",
+            "if !{ path_beg /api } b || ! { src -f ! } c",
+            "if { a || if unless ! }",
+            "if",
+            "unless",
+            "a",
+            "if a ||",
+            "if || a",
+            "if a || || b",
+            "if { }",
+            "if { a",
+            "if a }",
+            "if { { a } }",
+            "if a !",
+            "if a if",
+            "if a unless b",
+            "if { a } }",
+            "if !",
+        ];
+        for case in cases {
+            let w = words(case);
+            let parts: Vec<(Span, &str)> = w.iter().map(|w| (w.span, w.value.as_str())).collect();
+            let toks = tokenize(&parts);
+            let grammar = parse_grammar(&toks, Span::default()).ok();
+            assert_eq!(parse_direct(&toks), grammar, "{case}");
+        }
     }
 
     #[test]
