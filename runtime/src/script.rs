@@ -148,15 +148,32 @@ pub fn hooks() -> Option<Rc<dyn Hooks>> {
     HOOKS.with(|h| h.borrow().clone())
 }
 
+thread_local! {
+    /// The box of the last transaction lent to a script action on this thread, holding its
+    /// placeholder, kept for the next action: lending then costs no allocation, no new
+    /// placeholder and no copy into cold memory.
+    static SPARE: std::cell::Cell<Option<Box<Txn>>> = const { std::cell::Cell::new(None) };
+}
+
 /// Runs a script action on `txn` in place: the transaction is lent to the script while it
 /// runs. Without an engine, the action fails.
 pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> ActionEnd {
     let Some(hooks) = hooks() else {
         return ActionEnd::Failed;
     };
-    let lent = Box::new(std::mem::replace(txn, placeholder(txn)));
-    let (back, end) = hooks.action(call, phase, lent).await;
-    *txn = *back;
+    let mut lent = match SPARE.take() {
+        Some(mut spare) => {
+            stand_in(&mut spare, txn);
+            spare
+        }
+        None => Box::new(placeholder(txn)),
+    };
+    std::mem::swap(txn, &mut lent);
+    let (mut back, end) = hooks.action(call, phase, lent).await;
+    // Nothing touches the placeholder while the script runs: it goes back to the spare box
+    // as it was.
+    std::mem::swap(txn, &mut back);
+    SPARE.set(Some(back));
     end
 }
 
@@ -306,10 +323,20 @@ fn placeholder(txn: &Txn) -> Txn {
         txn.local,
         txn.frontend.clone(),
     );
+    stand_in(&mut p, txn);
+    p
+}
+
+/// Makes `p`, a placeholder made for another transaction and untouched since, `txn`'s.
+fn stand_in(p: &mut Txn, txn: &Txn) {
+    p.shared = txn.shared.clone();
+    p.client = txn.client;
+    p.local = txn.local;
+    p.frontend = txn.frontend.clone();
     p.accept_date = txn.accept_date;
+    p.request_date = crate::clock::date();
     p.start = txn.start;
     p.backend = txn.backend.clone();
-    p
 }
 
 /// Runtime API commands added by scripts (`core.register_cli`).
