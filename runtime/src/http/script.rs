@@ -132,7 +132,8 @@ pub(super) fn to_response(r: ScriptReply) -> Response<ResBody> {
     let body = if let Some(rest) = r.rest {
         lent = Some(script::LentTxn(rest.slot));
         http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::script(
-            r.body, rest.source,
+            r.body,
+            rest.source,
         )))
     } else if r.cut {
         http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::cut_short(r.body)))
