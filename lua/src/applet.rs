@@ -1,10 +1,17 @@
 //! HAProxy's `AppletHTTP`: a script service answering a request itself. The request body has
-//! been read before the service starts; the response is gathered and sent when it returns.
+//! been read before the service starts; the response goes out once the script has begun it and
+//! waits (or ends), and the rest of its body as the script sends it.
 
+use crate::state::State;
 use crate::txn::{headers_table, vars_methods, TxnCell};
 use bytes::Bytes;
-use mlua::{UserData, UserDataMethods, Value};
+use hapee_runtime::script::{ScriptBody, ScriptReply, StreamedBody};
+use hapee_runtime::txn::Txn;
+use mlua::{Function, MultiValue, UserData, UserDataMethods, Value};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 /// What the service has said so far.
 #[derive(Default)]
@@ -116,6 +123,158 @@ impl UserData for AppletHttp {
             this.read += n;
             Ok(out)
         });
+    }
+}
+
+/// A service's script, running (boxed, so that the response body can run it on).
+type Run = Pin<Box<dyn Future<Output = mlua::Result<MultiValue>>>>;
+
+/// Runs HTTP service `func` (registered as `name`) on `txn`, whose request body is `body`,
+/// until the script ends or, once it has begun its response, waits: the reply then carries
+/// the rest of the body, which runs the script on as the client reads it.
+pub async fn serve(
+    state: State,
+    name: String,
+    func: Function,
+    txn: Txn,
+    body: Bytes,
+) -> (Txn, Option<ScriptReply>) {
+    let frontend = txn.frontend.clone();
+    let cell: TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
+    let response: Arc<Mutex<Response>> = Arc::default();
+    let applet = AppletHttp {
+        cell: cell.clone(),
+        body,
+        read: 0,
+        response: response.clone(),
+        objects: Default::default(),
+    };
+    let mut run: Run = {
+        let state = state.clone();
+        Box::pin(async move {
+            let ud = state.lua.create_userdata(applet)?;
+            let args = MultiValue::from_iter([Value::UserData(ud)]);
+            state.run(func, args, state.limits.service).await
+        })
+    };
+    let service = Service {
+        state,
+        name,
+        frontend,
+        response,
+    };
+    let ended = std::future::poll_fn(|cx| match run.as_mut().poll(cx) {
+        Poll::Ready(result) => Poll::Ready(Some(result)),
+        Poll::Pending if service.respond(|r| r.started) => Poll::Ready(None),
+        Poll::Pending => Poll::Pending,
+    })
+    .await;
+    let reply = match ended {
+        Some(result) => service.ended(result),
+        None => Some(service.streamed(run, cell.clone())),
+    };
+    (*crate::take_back(&cell), reply)
+}
+
+/// A service's script and what it has said so far.
+struct Service {
+    state: State,
+    name: String,
+    frontend: Arc<str>,
+    response: Arc<Mutex<Response>>,
+}
+
+impl Service {
+    fn respond<R>(&self, f: impl FnOnce(&mut Response) -> R) -> R {
+        f(&mut self.response.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Whether the script failed (and reports it as HAProxy does); `core.done()` is no
+    /// failure.
+    fn failed(&self, result: &mlua::Result<MultiValue>) -> bool {
+        match result {
+            Err(e) if !crate::is_done(e) => {
+                let what = format!("Lua applet http '<lua.{}>'", self.name);
+                crate::report(&self.state, &what, e, Some(&self.frontend));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The reply of a script that ran to its end before its response went out.
+    fn ended(&self, result: mlua::Result<MultiValue>) -> Option<ScriptReply> {
+        let r = self.respond(std::mem::take);
+        let failed = self.failed(&result);
+        match (failed, r.started) {
+            // Before the response began, HAProxy answers 500 in its place; after, the
+            // client keeps what was sent and its connection is cut.
+            (true, false) => None,
+            (_, true) => Some(ScriptReply {
+                status: if r.status == 0 { 200 } else { r.status },
+                reason: r.reason,
+                headers: r.headers,
+                body: Bytes::from(r.body),
+                cut: failed,
+                rest: None,
+            }),
+            (false, false) => {
+                let what = format!("Lua applet http '<lua.{}>'", self.name);
+                let e = mlua::Error::runtime("the service sent no response");
+                crate::report(&self.state, &what, &e, Some(&self.frontend));
+                None
+            }
+        }
+    }
+
+    /// The head of a response begun by a script that runs on: its body is what the script
+    /// sends, from what it sent so far.
+    fn streamed(self, run: Run, slot: TxnCell) -> ScriptReply {
+        let (status, reason, headers) =
+            self.respond(|r| (r.status, r.reason.take(), std::mem::take(&mut r.headers)));
+        ScriptReply {
+            status: if status == 0 { 200 } else { status },
+            reason,
+            headers,
+            body: Bytes::new(),
+            cut: false,
+            rest: Some(StreamedBody {
+                slot,
+                source: Box::new(Streaming {
+                    run: Some(run),
+                    service: self,
+                    failed: false,
+                }),
+            }),
+        }
+    }
+}
+
+/// The body of a response whose script runs on.
+struct Streaming {
+    /// `None` once the script has ended.
+    run: Option<Run>,
+    service: Service,
+    failed: bool,
+}
+
+impl ScriptBody for Streaming {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, ()>>> {
+        if let Some(run) = self.run.as_mut() {
+            if let Poll::Ready(result) = run.as_mut().poll(cx) {
+                self.run = None;
+                self.failed = self.service.failed(&result);
+            }
+        }
+        let sent = self.service.respond(|r| std::mem::take(&mut r.body));
+        if !sent.is_empty() {
+            return Poll::Ready(Some(Ok(Bytes::from(sent))));
+        }
+        match (self.run.is_some(), self.failed) {
+            (true, _) => Poll::Pending,
+            (false, true) => Poll::Ready(Some(Err(()))),
+            (false, false) => Poll::Ready(None),
+        }
     }
 }
 

@@ -82,6 +82,7 @@ impl LuaEngine {
                 shared: runtime.clone(),
                 serving: serving.clone(),
                 idle: Arc::default(),
+                hooked: Default::default(),
                 loggers: loggers.clone(),
             });
             prepare(&state, plan).map_err(|e| vec![format!("Lua runtime error: {e}")])?;
@@ -289,7 +290,8 @@ impl Hooks for ThreadHooks {
         };
         Box::pin(async move {
             let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
-            let done: txn::DoneSlot = Arc::default();
+            // The `TXN` object, read again once the script has run for how it ended.
+            let mut lent = None;
             let result = async {
                 if !action.phases.contains(&phase) {
                     return Err(mlua::Error::runtime(format!(
@@ -303,16 +305,12 @@ impl Hooks for ThreadHooks {
                         args.len()
                     )));
                 }
-                let obj = txn::LuaTxn {
-                    cell: cell.clone(),
-                    done: done.clone(),
-                    state: state.clone(),
-                    outgoing: Arc::default(),
-                    objects: Default::default(),
-                };
+                let obj = txn::LuaTxn::new(cell.clone(), state.clone());
+                let ud = state.lua.create_userdata(obj)?;
                 let mut all = MultiValue::with_capacity(1 + args.len());
-                all.push_back(Value::UserData(state.lua.create_userdata(obj)?));
-                for a in &args {
+                all.push_back(Value::UserData(ud.clone()));
+                lent = Some(ud);
+                for a in args.iter() {
                     all.push_back(Value::String(state.lua.create_string(a)?));
                 }
                 state
@@ -323,7 +321,7 @@ impl Hooks for ThreadHooks {
             let txn = take_back(&cell);
             let end = match result {
                 Ok(_) => ActionEnd::Continue,
-                Err(e) => match done.lock().ok().and_then(|mut d| d.take()) {
+                Err(e) => match lent.and_then(|ud| txn::LuaTxn::ending(&ud)) {
                     Some(reply) => ActionEnd::Done(reply),
                     None if is_done(&e) => ActionEnd::Continue,
                     // HAProxy reports the failure and goes on with the next rule.
@@ -348,56 +346,7 @@ impl Hooks for ThreadHooks {
         let Some((state, (func, true))) = self.find(|s| s.service(&name)) else {
             return Box::pin(async move { (txn, None) });
         };
-        Box::pin(async move {
-            let frontend = txn.frontend.to_string();
-            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
-            let response: Arc<Mutex<applet::Response>> = Arc::default();
-            let applet = applet::AppletHttp {
-                cell: cell.clone(),
-                body,
-                read: 0,
-                response: response.clone(),
-                objects: Default::default(),
-            };
-            let result = async {
-                let ud = state.lua.create_userdata(applet)?;
-                state
-                    .run(
-                        func,
-                        MultiValue::from_iter([Value::UserData(ud)]),
-                        state.limits.service,
-                    )
-                    .await
-            }
-            .await;
-            let what = format!("Lua applet http '<lua.{name}>'");
-            let r = std::mem::take(&mut *response.lock().unwrap_or_else(|e| e.into_inner()));
-            let failed = match &result {
-                Err(e) if !is_done(e) => {
-                    report(&state, &what, e, Some(&frontend));
-                    true
-                }
-                _ => false,
-            };
-            let reply = match (failed, r.started) {
-                // Before the response began, HAProxy answers 500 in its place; after, the
-                // client keeps what was sent and its connection is cut.
-                (true, false) => None,
-                (_, true) => Some(ScriptReply {
-                    status: if r.status == 0 { 200 } else { r.status },
-                    reason: r.reason,
-                    headers: r.headers,
-                    body: bytes::Bytes::from(r.body),
-                    cut: failed,
-                }),
-                (false, false) => {
-                    let e = mlua::Error::runtime("the service sent no response");
-                    report(&state, &what, &e, Some(&frontend));
-                    None
-                }
-            };
-            (*take_back(&cell), reply)
-        })
+        Box::pin(applet::serve(state, name, func, txn, body))
     }
 
     fn tcp_service(
@@ -445,13 +394,7 @@ impl Hooks for ThreadHooks {
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Sample> {
         let (state, func) = self.find(|s| s.fetch(name))?;
         let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(snapshot(txn)))));
-        let obj = txn::LuaTxn {
-            cell,
-            done: Arc::default(),
-            state: state.clone(),
-            outgoing: Arc::default(),
-            objects: Default::default(),
-        };
+        let obj = txn::LuaTxn::new(cell, state.clone());
         let result = (|| {
             let mut all = vec![Value::UserData(state.lua.create_userdata(obj)?)];
             all.extend(strings(&state.lua, args)?);
@@ -539,6 +482,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 shared: Arc::default(),
                 serving: Arc::default(),
                 idle: Arc::default(),
+                hooked: Default::default(),
                 loggers: Arc::default(),
             });
             prepare(&s, &plan).map_err(|e| format!("Lua runtime error: {e}"))?;

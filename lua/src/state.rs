@@ -10,6 +10,7 @@ use mlua::{Function, HookTriggers, Lua, MultiValue, ThreadStatus, Value, VmState
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -88,6 +89,10 @@ pub struct StateParts {
     /// Coroutines that ran a function to its end, kept for the next calls: a new one per call
     /// costs its allocation, the growth of its stack and later the collector's work.
     pub idle: Arc<Mutex<Vec<mlua::Thread>>>,
+    /// The coroutine (its address) the instruction-count hook was last set on, 0 when it was
+    /// set on the state itself since: Lua runs the hook only for the coroutine it was last set
+    /// for, so it is set again only when another one runs.
+    pub hooked: std::sync::atomic::AtomicUsize,
     /// Calls a function under `xpcall` with HAProxy's message and traceback as the message
     /// handler ([`crate::errors::make_caller`]).
     pub caller: Function,
@@ -145,7 +150,12 @@ impl State {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let thread = match pooled {
             Some(thread) => thread,
-            None => self.lua.create_thread(self.caller.clone())?,
+            None => {
+                let thread = self.lua.create_thread(self.caller.clone())?;
+                // A new coroutine may sit where one that had the hook was.
+                self.hooked.store(0, Ordering::Relaxed);
+                thread
+            }
         };
         let address = thread.to_pointer() as usize;
         // mlua's future of a coroutine, unlike its stream, neither hands back what a yield
@@ -155,8 +165,10 @@ impl State {
         let mut used = Duration::ZERO;
         let values = std::future::poll_fn(|cx| {
             // One hook per state is active at a time, for one coroutine: set it again for
-            // this one before each step.
-            thread.set_hook(self.triggers(), hook);
+            // this one before a step when another one had it since.
+            if self.hooked.swap(address, Ordering::Relaxed) != address {
+                thread.set_hook(self.triggers(), hook);
+            }
             let start = Instant::now();
             let previous = RUNNING.replace(Some(Running {
                 deadline: limit.map(|l| start + l.saturating_sub(used)),
@@ -194,6 +206,7 @@ impl State {
         limit: Option<Duration>,
     ) -> mlua::Result<MultiValue> {
         self.lua.set_hook(self.triggers(), hook);
+        self.hooked.store(0, Ordering::Relaxed);
         let previous = RUNNING.replace(Some(Running {
             deadline: limit.map(|l| Instant::now() + l),
             thread: 0,
@@ -295,6 +308,7 @@ pub fn load_file(state: &State, file: &str, args: &[String]) -> Result<(), Strin
         .map_err(|e| format!("Lua runtime error: {e}"))?;
     // Called directly, not through the traceback handler: `haproxy -c` shows the bare error.
     state.lua.set_hook(state.triggers(), hook);
+    state.hooked.store(0, Ordering::Relaxed);
     chunk
         .call::<()>(args)
         .map_err(|e| format!("Lua runtime error: {}", runtime_message(&e)))

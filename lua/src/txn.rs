@@ -12,7 +12,7 @@ use mlua::{AnyUserData, Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A transaction lent to a script; empty once given back.
-pub type TxnCell = Arc<Mutex<Option<Box<Txn>>>>;
+pub type TxnCell = hapee_runtime::script::TxnSlot;
 
 /// Runs `f` on the lent transaction; a script holding on to a transaction that has ended gets
 /// an error.
@@ -26,20 +26,35 @@ pub fn with_txn<R>(cell: &TxnCell, f: impl FnOnce(&mut Txn) -> R) -> mlua::Resul
     }
 }
 
-/// How `txn:done()` ended the transaction: with the reply given, if any.
-pub type DoneSlot = Arc<Mutex<Option<Option<ScriptReply>>>>;
-
 /// The `TXN` object.
 pub struct LuaTxn {
     pub cell: TxnCell,
-    pub done: DoneSlot,
+    /// How `txn:done()` ended the transaction: with the reply given, if any.
+    done: Mutex<Option<Option<Reply>>>,
     pub state: crate::state::State,
-    /// The request channel's outgoing length (`txn.req:forward`).
-    pub outgoing: Arc<std::sync::atomic::AtomicUsize>,
+    /// The request channel's outgoing length (`txn.req:forward`), made on first use.
+    outgoing: OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
     pub objects: SampleObjects,
 }
 
 impl LuaTxn {
+    pub fn new(cell: TxnCell, state: crate::state::State) -> LuaTxn {
+        LuaTxn {
+            cell,
+            done: Mutex::new(None),
+            state,
+            outgoing: OnceLock::new(),
+            objects: Default::default(),
+        }
+    }
+
+    /// How the script ended the transaction with `txn:done()`, if it did.
+    pub fn ending(ud: &AnyUserData) -> Option<Option<ScriptReply>> {
+        let this = ud.borrow::<LuaTxn>().ok()?;
+        let ending = this.done.lock().ok()?.take();
+        ending.map(|reply| reply.map(|r| r.to_reply()))
+    }
+
     fn frontend(&self) -> Option<String> {
         with_txn(&self.cell, |t| t.frontend.to_string()).ok()
     }
@@ -58,7 +73,7 @@ impl UserData for LuaTxn {
             Ok(crate::channel::Channel {
                 cell: this.cell.clone(),
                 response: false,
-                outgoing: this.outgoing.clone(),
+                outgoing: this.outgoing.get_or_init(Arc::default).clone(),
             })
         });
         f.add_field_method_get("res", |_, this| {
@@ -112,8 +127,8 @@ impl UserData for LuaTxn {
         });
         crate::errors::add_method(m, "done", |_, this, reply: Option<Value>| {
             let reply = match reply {
-                Some(Value::UserData(ud)) => Some(ud.borrow::<Reply>()?.to_reply()),
-                Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?.to_reply()),
+                Some(Value::UserData(ud)) => Some(ud.borrow::<Reply>()?.clone()),
+                Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?),
                 _ => None,
             };
             if let Ok(mut slot) = this.done.lock() {
@@ -628,6 +643,7 @@ impl Reply {
             headers,
             body: bytes::Bytes::from(self.body.clone()),
             cut: false,
+            rest: None,
         }
     }
 }

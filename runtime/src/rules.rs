@@ -236,8 +236,8 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(crate::vars::unset_name(n)?),
         n if n.starts_with("lua.") => Action::Script(crate::script::ScriptCall {
-            name: n["lua.".len()..].to_string(),
-            args: a.clone(),
+            name: n["lua.".len()..].into(),
+            args: a.as_slice().into(),
         }),
         "cache-use" | "cache-store" => Action::Filter(
             crate::http::filters::FilterAction::compile(name, a)

@@ -28,7 +28,7 @@ pub trait Engine: Send + Sync {
 }
 
 /// A response made by a script (an HTTP service, or `txn:done(reply)`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ScriptReply {
     pub status: u16,
     pub reason: Option<String>,
@@ -37,6 +37,44 @@ pub struct ScriptReply {
     /// The script failed after it began its response: the client gets the head and `body`
     /// (what was sent), then its connection is cut, as HAProxy cannot end such a response.
     pub cut: bool,
+    /// A service still running once its response began: the rest of its body, after
+    /// `body`, as it sends it.
+    pub rest: Option<StreamedBody>,
+}
+
+/// A transaction lent to a script: the script's objects reach it through the slot while the
+/// script runs, and find it empty once it has been given back.
+pub type TxnSlot = std::sync::Arc<std::sync::Mutex<Option<Box<Txn>>>>;
+
+/// What a service still has to send once its response began, sent as the script sends it
+/// (at each of its waits), as HAProxy streams an applet's output.
+pub struct StreamedBody {
+    /// Where the script finds the transaction: the response body lends it there whenever it
+    /// runs the script on, and takes it back after.
+    pub slot: TxnSlot,
+    pub source: Box<dyn ScriptBody>,
+}
+
+impl std::fmt::Debug for StreamedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamedBody")
+    }
+}
+
+/// Marks a response whose body runs a script on ([`StreamedBody`]): the transaction goes to
+/// the slot while the body is read, and comes back after each read.
+#[derive(Clone)]
+pub struct LentTxn(pub TxnSlot);
+
+/// The rest of a service's response body, made as the script runs on.
+pub trait ScriptBody {
+    /// Runs the script on (the transaction is in its slot meanwhile): the bytes it sent
+    /// since; `None` once it has ended; `Err(())` when it failed (already reported), after
+    /// which the client's connection is cut.
+    fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes, ()>>>;
 }
 
 /// How a script action ended.
@@ -63,8 +101,9 @@ pub enum Phase {
 #[derive(Debug, Clone)]
 pub struct ScriptCall {
     /// The registered name, without `lua.`.
-    pub name: String,
-    pub args: Vec<String>,
+    pub name: std::sync::Arc<str>,
+    /// Shared, as routing hands a copy of the call to each script it runs.
+    pub args: std::sync::Arc<[String]>,
 }
 
 /// What one worker thread's scripts offer the request path.
@@ -79,8 +118,9 @@ pub trait Hooks {
         phase: Phase,
         txn: Box<Txn>,
     ) -> LocalFuture<(Box<Txn>, ActionEnd)>;
-    /// Runs HTTP service `name` on a request whose body has been read; `None` when the service
-    /// failed (already reported).
+    /// Runs HTTP service `name` on a request whose body has been read, until it ends or, once
+    /// its response has begun, waits (the rest of its body is then [`ScriptReply::rest`]);
+    /// `None` when the service failed before its response began (already reported).
     fn service(&self, name: &str, txn: Txn, body: Bytes)
         -> LocalFuture<(Txn, Option<ScriptReply>)>;
     /// Runs TCP service `name` on the client connection; gives the transaction back (with
@@ -108,15 +148,32 @@ pub fn hooks() -> Option<Rc<dyn Hooks>> {
     HOOKS.with(|h| h.borrow().clone())
 }
 
+thread_local! {
+    /// The box of the last transaction lent to a script action on this thread, holding its
+    /// placeholder, kept for the next action: lending then costs no allocation, no new
+    /// placeholder and no copy into cold memory.
+    static SPARE: std::cell::Cell<Option<Box<Txn>>> = const { std::cell::Cell::new(None) };
+}
+
 /// Runs a script action on `txn` in place: the transaction is lent to the script while it
 /// runs. Without an engine, the action fails.
 pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> ActionEnd {
     let Some(hooks) = hooks() else {
         return ActionEnd::Failed;
     };
-    let lent = Box::new(std::mem::replace(txn, placeholder(txn)));
-    let (back, end) = hooks.action(call, phase, lent).await;
-    *txn = *back;
+    let mut lent = match SPARE.take() {
+        Some(mut spare) => {
+            stand_in(&mut spare, txn);
+            spare
+        }
+        None => Box::new(placeholder(txn)),
+    };
+    std::mem::swap(txn, &mut lent);
+    let (mut back, end) = hooks.action(call, phase, lent).await;
+    // Nothing touches the placeholder while the script runs: it goes back to the spare box
+    // as it was.
+    std::mem::swap(txn, &mut back);
+    SPARE.set(Some(back));
     end
 }
 
@@ -266,10 +323,20 @@ fn placeholder(txn: &Txn) -> Txn {
         txn.local,
         txn.frontend.clone(),
     );
+    stand_in(&mut p, txn);
+    p
+}
+
+/// Makes `p`, a placeholder made for another transaction and untouched since, `txn`'s.
+fn stand_in(p: &mut Txn, txn: &Txn) {
+    p.shared = txn.shared.clone();
+    p.client = txn.client;
+    p.local = txn.local;
+    p.frontend = txn.frontend.clone();
     p.accept_date = txn.accept_date;
+    p.request_date = crate::clock::date();
     p.start = txn.start;
     p.backend = txn.backend.clone();
-    p
 }
 
 /// Runtime API commands added by scripts (`core.register_cli`).

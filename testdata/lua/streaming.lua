@@ -34,3 +34,23 @@ core.register_service("ok_length", "http", function(applet)
   begin(applet, "23")
   applet:send("second part\n")
 end)
+-- Sends its first part, then waits until the client has read it and asked for the rest by
+-- requesting `/release` (or 4 s have passed), then sends the rest: its first part must reach
+-- the client while the script waits.
+released = false
+core.register_service("wait_for_release", "http", function(applet)
+  released = false
+  begin(applet)
+  for _ = 1, 80 do
+    if released then break end
+    core.msleep(50)
+  end
+  applet:send("second part\n")
+end)
+core.register_service("release", "http", function(applet)
+  released = true
+  applet:set_status(200)
+  applet:add_header("content-length", "9")
+  applet:start_response()
+  applet:send("released\n")
+end)

@@ -11,8 +11,11 @@ use std::task::{Context, Poll};
 
 pub struct Tracked {
     inner: ResBody,
-    /// The transaction to log, and the bytes of the head already counted.
+    /// The transaction to log (unless logged already, `option logasap`), and the bytes of
+    /// the head already counted.
     txn: Option<Box<Txn>>,
+    /// Where a script service's body finds the transaction while it runs the script on.
+    lent: Option<crate::script::TxnSlot>,
     done: bool,
     /// The client connection's limits to apply once this response is over.
     after: Option<NextHead>,
@@ -41,12 +44,19 @@ impl Tracked {
         }
         Tracked {
             inner,
-            txn: (!txn.logged_early).then_some(txn),
+            txn: Some(txn),
+            lent: None,
             done: false,
             after: Some(after),
             counted,
             zero_length: false,
         }
+    }
+
+    /// Lends the transaction to the script whose service makes the body
+    /// ([`crate::script::StreamedBody`]) whenever the body is read.
+    pub fn lend_to_script(&mut self, slot: Option<crate::script::LentTxn>) {
+        self.lent = slot.map(|s| s.0);
     }
 
     /// Marks the body of `parts` as [`Tracked::zero_length`] when it is one (HTTP/1 only:
@@ -71,7 +81,14 @@ impl Body for Tracked {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        let this = &mut *self;
+        if let Some(slot) = &this.lent {
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = this.txn.take();
+        }
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Some(slot) = &this.lent {
+            this.txn = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 let counted = self.counted && matches!(self.inner, http_body_util::Either::Left(_));
@@ -116,7 +133,9 @@ impl Drop for Tracked {
             if !complete && txn.term == *b"--" {
                 txn.term = *b"CD";
             }
-            super::log_txn(&txn);
+            if !txn.logged_early {
+                super::log_txn(&txn);
+            }
         }
     }
 }

@@ -410,8 +410,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         // HAProxy counts no bytes for a request its parser refused: the page is the
         // connection's, not a transaction's.
         let counted = refused.is_none();
-        let (head, body) = resp.into_parts();
+        let (mut head, body) = resp.into_parts();
         let mut body = Tracked::new(body, txn, after, counted);
+        body.lend_to_script(head.extensions.remove());
         body.keep_zero_length(&head, http1);
         Ok(Response::from_parts(head, body))
     }

@@ -125,16 +125,25 @@ pub(crate) fn failed(ctx: &super::ConnCtx, txn: &mut Txn, term: [u8; 2]) -> Resp
 }
 
 /// The response a script made; headers that are not valid HTTP are left out. One cut short
-/// ([`ScriptReply::cut`]) breaks off after its body.
+/// ([`ScriptReply::cut`]) breaks off after its body; a service still running streams the rest
+/// ([`ScriptReply::rest`]).
 pub(super) fn to_response(r: ScriptReply) -> Response<ResBody> {
-    let body = if r.cut {
-        http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::cut_short(
-            r.body.clone(),
+    let mut lent = None;
+    let body = if let Some(rest) = r.rest {
+        lent = Some(script::LentTxn(rest.slot));
+        http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::script(
+            r.body,
+            rest.source,
         )))
+    } else if r.cut {
+        http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::cut_short(r.body)))
     } else {
-        reply::full(r.body.clone())
+        reply::full(r.body)
     };
     let mut resp = Response::new(body);
+    if let Some(lent) = lent {
+        resp.extensions_mut().insert(lent);
+    }
     *resp.status_mut() =
         hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let mut has_length = false;

@@ -160,6 +160,17 @@ impl ServerBody {
         })
     }
 
+    /// A script service's body: `sent` (what it sent before its response went out), then
+    /// the rest as the script sends it, broken off as by [`ServerBody::cut_short`] when the
+    /// script fails.
+    pub fn script(sent: Bytes, rest: Box<dyn crate::script::ScriptBody>) -> ServerBody {
+        ServerBody::multiplexed(ScriptStream {
+            sent: Some(sent),
+            rest,
+            cut: None,
+        })
+    }
+
     /// Sends the body through `chain` (its length then changes, so it is no longer told).
     pub fn filter(&mut self, chain: crate::http::filters::Chain) {
         if !chain.is_empty() {
@@ -633,6 +644,44 @@ impl FrameSource for CutShort {
             return Poll::Pending;
         }
         Poll::Ready(Some(Err(false)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+/// A script service's body as the script sends it ([`ServerBody::script`]).
+struct ScriptStream {
+    sent: Option<Bytes>,
+    rest: Box<dyn crate::script::ScriptBody>,
+    /// Set once the script failed: what breaks the connection off.
+    cut: Option<CutShort>,
+}
+
+impl FrameSource for ScriptStream {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
+        if let Some(sent) = self.sent.take().filter(|b| !b.is_empty()) {
+            return Poll::Ready(Some(Ok(Frame::data(sent))));
+        }
+        if let Some(cut) = self.cut.as_mut() {
+            return cut.poll_frame(cx);
+        }
+        match ready!(self.rest.poll_next(cx)) {
+            Some(Ok(data)) => Poll::Ready(Some(Ok(Frame::data(data)))),
+            None => Poll::Ready(None),
+            Some(Err(())) => self
+                .cut
+                .insert(CutShort {
+                    sent: None,
+                    flushed: false,
+                })
+                .poll_frame(cx),
+        }
     }
 
     fn is_end_stream(&self) -> bool {

@@ -529,3 +529,61 @@ fn a_service_failing_or_timing_out_mid_body_is_cut_off_as_in_haproxy() {
     theirs_logged.sort();
     assert_eq!(ours_logged, theirs_logged);
 }
+
+/// Reads `stream` until `until` says what was read is enough, or a read fails (its timeout
+/// passed, the connection closed): what was read.
+fn read_until(stream: &mut std::net::TcpStream, until: impl Fn(&str) -> bool) -> String {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !until(&String::from_utf8_lossy(&got)) {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).to_string()
+}
+
+#[test]
+fn a_service_body_reaches_the_client_as_the_script_sends_it() {
+    let cfg = |port: u16| {
+        let load = format!("lua-load {}", script("streaming.lua"));
+        let rules = "    http-request use-service lua.wait_for_release if { path /wait }\n    \
+                     http-request use-service lua.release if { path /release }\n";
+        config(port, &load, "", rules)
+    };
+    // The service sends its first part, then waits for `/release` (4 s at most) before its
+    // second: a client that reads the first part within 3 s got it while the script waited.
+    let drive = |port: u16| -> (String, String) {
+        use std::io::Write;
+        let mut stream = crate::harness::connect(("127.0.0.1", port));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        stream
+            .write_all(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let first = read_until(&mut stream, |s| s.contains("first part\n"));
+        let (code, body) = curl(&[&url(port, "/release")]);
+        assert_eq!((code, body.as_str()), (200, "released\n"));
+        let rest = read_until(&mut stream, |s| s.ends_with("\r\n0\r\n\r\n"));
+        (first, rest)
+    };
+    let check = |who: &str, (first, rest): &(String, String)| {
+        assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{who}: {first:?}");
+        assert!(first.contains("first part\n"), "{who}: {first:?}");
+        assert!(!first.contains("second part"), "{who}: {first:?}");
+        assert!(
+            rest.contains("second part\n") && rest.ends_with("\r\n0\r\n\r\n"),
+            "{who}: {rest:?}"
+        );
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    check("hapee", &drive(port));
+    drop(p);
+    if let Some((theirs, _)) = with_haproxy(cfg, drive) {
+        check("haproxy", &theirs);
+    }
+}
