@@ -245,6 +245,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         .err()
     });
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
+    if let Some(cookie) = &fe.capture_cookie {
+        txn.captured_cookies[0] = capture::request_cookie(&parts.headers, cookie);
+    }
     // Every declared response capture prints, empty until a server's response fills it.
     txn.captured_response = vec![None; fe.capture_response.len()];
     if refused.is_none() {

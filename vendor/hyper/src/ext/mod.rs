@@ -54,6 +54,14 @@ mod h1_reason_phrase;
 #[cfg(any(feature = "http1", feature = "ffi"))]
 pub use h1_reason_phrase::ReasonPhrase;
 
+/// hapee patch: marks a server's HTTP/1 response whose body ends when the connection closes.
+/// Such a body of unknown length goes out as it is, neither chunked nor given a length, and
+/// the connection closes after it, whatever version the response line says (a proxy passing
+/// on a close-delimited response as it came).
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Copy, Debug)]
+pub struct CloseDelimited;
+
 #[cfg(all(feature = "http1", feature = "client"))]
 mod informational;
 #[cfg(all(feature = "http1", feature = "client"))]

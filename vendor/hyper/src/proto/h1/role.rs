@@ -467,6 +467,10 @@ impl Http1Transaction for Server {
 
         let orig_headers;
         let extensions = std::mem::take(&mut msg.head.extensions);
+        // hapee patch: a body of unknown length marked as ending with the connection goes out
+        // as it is (the marker is looked for only when the length is unknown).
+        let close_delimited = matches!(msg.body, Some(BodyLength::Unknown))
+            && extensions.get::<crate::ext::CloseDelimited>().is_some();
         let orig_headers = match extensions.get::<HeaderCaseMap>() {
             None if msg.title_case_headers => {
                 orig_headers = HeaderCaseMap::default();
@@ -481,10 +485,18 @@ impl Http1Transaction for Server {
                 is_last,
                 orig_len,
                 wrote_len,
+                close_delimited,
                 orig_headers,
             )?
         } else {
-            Self::encode_headers_with_lower_case(msg, dst, is_last, orig_len, wrote_len)?
+            Self::encode_headers_with_lower_case(
+                msg,
+                dst,
+                is_last,
+                orig_len,
+                wrote_len,
+                close_delimited,
+            )?
         };
 
         ret.map(|()| encoder)
@@ -554,6 +566,7 @@ impl Server {
         is_last: bool,
         orig_len: usize,
         wrote_len: bool,
+        close_delimited: bool,
     ) -> crate::Result<Encoder> {
         struct LowercaseWriter;
 
@@ -584,7 +597,15 @@ impl Server {
             }
         }
 
-        Self::encode_headers(msg, dst, is_last, orig_len, wrote_len, LowercaseWriter)
+        Self::encode_headers(
+            msg,
+            dst,
+            is_last,
+            orig_len,
+            wrote_len,
+            close_delimited,
+            LowercaseWriter,
+        )
     }
 
     #[cold]
@@ -595,6 +616,7 @@ impl Server {
         is_last: bool,
         orig_len: usize,
         wrote_len: bool,
+        close_delimited: bool,
         orig_headers: &HeaderCaseMap,
     ) -> crate::Result<Encoder> {
         struct OrigCaseWriter<'map> {
@@ -655,7 +677,15 @@ impl Server {
             title_case_headers: msg.title_case_headers,
         };
 
-        Self::encode_headers(msg, dst, is_last, orig_len, wrote_len, header_name_writer)
+        Self::encode_headers(
+            msg,
+            dst,
+            is_last,
+            orig_len,
+            wrote_len,
+            close_delimited,
+            header_name_writer,
+        )
     }
 
     #[inline]
@@ -665,6 +695,7 @@ impl Server {
         mut is_last: bool,
         orig_len: usize,
         mut wrote_len: bool,
+        close_delimited: bool,
         mut header_name_writer: W,
     ) -> crate::Result<Encoder>
     where
@@ -928,7 +959,8 @@ impl Server {
         if !wrote_len {
             encoder = match msg.body {
                 Some(BodyLength::Unknown) => {
-                    if msg.head.version == Version::HTTP_10
+                    if close_delimited
+                        || msg.head.version == Version::HTTP_10
                         || !Server::can_chunked(msg.req_method.as_ref(), msg.head.subject)
                     {
                         Encoder::close_delimited()
