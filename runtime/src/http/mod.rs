@@ -256,7 +256,12 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
             uri: parts.uri,
             version: parts.version,
             headers: parts.headers,
-            lines: Default::default(),
+            // A client's lines of one name among others' (`a`, `b`, `a`) keep their order.
+            lines: parts
+                .extensions
+                .remove::<hyper::ext::HeaderLines>()
+                .map(|received| header_order::Lines::received(received.0))
+                .unwrap_or_default(),
         });
     }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);

@@ -62,6 +62,13 @@ pub use h1_reason_phrase::ReasonPhrase;
 #[derive(Clone, Copy, Debug)]
 pub struct CloseDelimited;
 
+/// hapee patch: the names of a request's header lines in the order they came, one per line,
+/// given only when the lines of a name were not all together (`a`, `b`, `a`): a `HeaderMap`
+/// keeps a name's values together, so a proxy needs this to pass the lines on in order.
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Debug)]
+pub struct HeaderLines(pub Vec<HeaderName>);
+
 #[cfg(all(feature = "http1", feature = "client"))]
 mod informational;
 #[cfg(all(feature = "http1", feature = "client"))]

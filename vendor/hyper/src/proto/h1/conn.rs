@@ -749,8 +749,12 @@ where
             Entry::Vacant(_) => (false, false),
         };
         let token = if self.state.wants_keep_alive() && !closing {
+            // A body that ends with the connection cannot be followed by another response.
             let client_10 = self.state.version == Version::HTTP_10;
-            (!kept && (!response_11 || client_10)).then_some("keep-alive")
+            (!kept
+                && (!response_11 || client_10)
+                && head.extensions.get::<crate::ext::CloseDelimited>().is_none())
+            .then_some("keep-alive")
         } else {
             (response_11 && !closing).then_some("close")
         };

@@ -262,6 +262,10 @@ impl Http1Transaction for Server {
 
         let mut headers = ctx.cached_headers.take().unwrap_or_default();
         let mut saw_connection_close = false;
+        // hapee patch: whether a name came back after other names (see `ext::HeaderLines`),
+        // and where the previous line's name lies.
+        let mut interleaved = false;
+        let mut previous_name = (0, 0);
 
         headers.reserve(headers_len);
 
@@ -348,7 +352,12 @@ impl Http1Transaction for Server {
                 header_order.append(&name);
             }
 
-            headers.append(name, value);
+            // hapee patch: a name already in the map that the previous line did not have.
+            if headers.append(name, value) && !interleaved {
+                interleaved = !slice[previous_name.0..previous_name.1]
+                    .eq_ignore_ascii_case(&slice[header.name.0..header.name.1]);
+            }
+            previous_name = header.name;
         }
 
         if is_te && !is_te_chunked {
@@ -369,6 +378,20 @@ impl Http1Transaction for Server {
         #[cfg(feature = "ffi")]
         if let Some(header_order) = header_order {
             extensions.insert(header_order);
+        }
+
+        // hapee patch: the order of the lines, when the map cannot show it.
+        if interleaved {
+            let order = headers_indices[..headers_len]
+                .iter()
+                .map(|header| {
+                    // SAFETY: as in the loop above, the array is initialized up to
+                    // `headers_len`.
+                    let header = unsafe { header.assume_init_ref() };
+                    header_name!(&slice[header.name.0..header.name.1])
+                })
+                .collect();
+            extensions.insert(crate::ext::HeaderLines(order));
         }
 
         *ctx.req_method = Some(subject.0.clone());
