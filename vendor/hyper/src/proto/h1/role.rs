@@ -382,15 +382,12 @@ impl Http1Transaction for Server {
 
         // hapee patch: the order of the lines, when the map cannot show it.
         if interleaved {
-            let order = headers_indices[..headers_len]
-                .iter()
-                .map(|header| {
-                    // SAFETY: as in the loop above, the array is initialized up to
-                    // `headers_len`.
-                    let header = unsafe { header.assume_init_ref() };
-                    header_name!(&slice[header.name.0..header.name.1])
-                })
-                .collect();
+            let mut order = Vec::with_capacity(headers_len);
+            for header in &headers_indices[..headers_len] {
+                // SAFETY: as in the loop above, the array is initialized up to `headers_len`.
+                let header = unsafe { header.assume_init_ref() };
+                order.push(header_name!(&slice[header.name.0..header.name.1]));
+            }
             extensions.insert(crate::ext::HeaderLines(order));
         }
 
