@@ -24,6 +24,8 @@ pub struct RequestView {
 pub struct ResponseView {
     pub status: u16,
     pub headers: hyper::HeaderMap,
+    /// The header lines' order where `headers` cannot show it.
+    pub lines: crate::http::header_order::Lines,
 }
 
 /// Timings of HAProxy's log fields, in milliseconds (`-1`: never reached).

@@ -711,6 +711,12 @@ async fn respond(
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
+        // A server's lines of one name among others' keep their order.
+        lines: parts
+            .extensions
+            .remove::<hyper::ext::HeaderLines>()
+            .map(|received| super::header_order::Lines::received(received.0))
+            .unwrap_or_default(),
     });
     // The body bytes that came with the head share its buffer (`crate::http::room`).
     txn.rewrites.response_buffered = body.buffered() as usize;
@@ -742,7 +748,7 @@ async fn respond(
     }
     let mut view = txn.response.take().expect("response view set above");
     if let (Some(p), Some(si)) = (&be.persistence, server_index) {
-        p.on_response(be, txn, si, &mut view.headers, view.status);
+        p.on_response(be, txn, si, &mut view.headers, &mut view.lines, view.status);
     }
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
     // An HTTP/1 client is answered in the version its server spoke (HTTP/1.0 or 1.1, whatever
@@ -755,6 +761,7 @@ async fn respond(
         parts.version = hyper::Version::HTTP_11;
     }
     parts.headers = view.headers;
+    let lines = view.lines;
     super::vet::drop_connection_options(&mut parts.headers);
     strip_hop_by_hop(&mut parts.headers, switching && !connect_tunnel);
     if connect_tunnel {
@@ -764,6 +771,14 @@ async fn respond(
     }
     let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
     body.filter(filters);
+    // Lines the map cannot order go out in the order they came and were added in, one name
+    // per line as the map now has them.
+    if let Some(order) = lines.get() {
+        let exact = super::header_order::in_order(&parts.headers, order)
+            .map(|(name, _)| name.clone())
+            .collect();
+        parts.extensions.insert(hyper::ext::HeaderLines(exact));
+    }
     // A body the server ends by closing goes to an HTTP/1 client the same way, neither
     // chunked nor given a length, and the client's connection closes after it (said so in
     // HTTP/1.1, where closing is not the default).
@@ -779,6 +794,7 @@ async fn respond(
     txn.response = Some(ResponseView {
         status: view.status,
         headers: hyper::HeaderMap::new(),
+        lines: Default::default(),
     });
     if let (Some((client, keys)), true) = (client_upgrade, switching) {
         // An HTTP/1 client is answered its key when the server (over HTTP/2) had none.

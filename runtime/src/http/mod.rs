@@ -502,6 +502,7 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     txn.response = Some(ResponseView {
         status: resp.status().as_u16(),
         headers: std::mem::take(resp.headers_mut()),
+        lines: Default::default(),
     });
     for rules in sets.into_iter().flatten().filter(has_rules) {
         // Only header, status, variable and log actions are allowed here; none ends the response.
@@ -515,6 +516,7 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     txn.response = logged.map(|l| ResponseView {
         status: view.status,
         headers: l.headers,
+        lines: Default::default(),
     });
 }
 

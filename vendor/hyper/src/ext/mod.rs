@@ -62,9 +62,11 @@ pub use h1_reason_phrase::ReasonPhrase;
 #[derive(Clone, Copy, Debug)]
 pub struct CloseDelimited;
 
-/// hapee patch: the names of a request's header lines in the order they came, one per line,
-/// given only when the lines of a name were not all together (`a`, `b`, `a`): a `HeaderMap`
-/// keeps a name's values together, so a proxy needs this to pass the lines on in order.
+/// hapee patch: the names of a message's header lines in order, one per line, given only
+/// when the lines of a name are not all together (`a`, `b`, `a`), which a `HeaderMap`
+/// cannot show. A server sets it on a request whose lines came so; on a response it is the
+/// order its lines go out in (the n-th line of a name taking the name's n-th value, any
+/// value no line stands for going after all of them).
 #[cfg(all(feature = "http1", feature = "server"))]
 #[derive(Clone, Debug)]
 pub struct HeaderLines(pub Vec<HeaderName>);

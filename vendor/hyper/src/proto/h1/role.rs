@@ -488,9 +488,15 @@ impl Http1Transaction for Server {
         let orig_headers;
         let extensions = std::mem::take(&mut msg.head.extensions);
         // hapee patch: a body of unknown length marked as ending with the connection goes out
-        // as it is (the marker is looked for only when the length is unknown).
-        let close_delimited = matches!(msg.body, Some(BodyLength::Unknown))
-            && extensions.get::<crate::ext::CloseDelimited>().is_some();
+        // as it is (the marker is looked for only when the length is unknown), and lines given
+        // an order go out in it.
+        let delivery = Delivery {
+            close_delimited: matches!(msg.body, Some(BodyLength::Unknown))
+                && extensions.get::<crate::ext::CloseDelimited>().is_some(),
+            lines: extensions
+                .get::<crate::ext::HeaderLines>()
+                .map(|order| ordered_fields(&mut msg.head.headers, &order.0)),
+        };
         let orig_headers = match extensions.get::<HeaderCaseMap>() {
             None if msg.title_case_headers => {
                 orig_headers = HeaderCaseMap::default();
@@ -505,7 +511,7 @@ impl Http1Transaction for Server {
                 is_last,
                 orig_len,
                 wrote_len,
-                close_delimited,
+                delivery,
                 orig_headers,
             )?
         } else {
@@ -515,7 +521,7 @@ impl Http1Transaction for Server {
                 is_last,
                 orig_len,
                 wrote_len,
-                close_delimited,
+                delivery,
             )?
         };
 
@@ -549,6 +555,63 @@ impl Http1Transaction for Server {
     fn update_date() {
         date::update();
     }
+}
+
+/// hapee patch: what a server's response needs beyond `Encode`: whether its body ends with
+/// the connection (`ext::CloseDelimited`), and its lines in order (`ext::HeaderLines`).
+#[cfg(feature = "server")]
+struct Delivery {
+    close_delimited: bool,
+    lines: Option<Vec<(HeaderName, HeaderValue)>>,
+}
+
+/// hapee patch: the fields a response's head is written from: its map's, or its lines in
+/// the order given.
+#[cfg(feature = "server")]
+enum Fields<'a> {
+    Map(http::header::Drain<'a, HeaderValue>),
+    Lines(std::vec::IntoIter<(HeaderName, HeaderValue)>),
+}
+
+#[cfg(feature = "server")]
+impl Iterator for Fields<'_> {
+    type Item = (Option<HeaderName>, HeaderValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Fields::Map(fields) => fields.next(),
+            Fields::Lines(lines) => lines.next().map(|(name, value)| (Some(name), value)),
+        }
+    }
+}
+
+/// hapee patch: takes every field out of `map` in the order of `order` (see
+/// `ext::HeaderLines`), the values no line stands for after them in the map's order.
+#[cfg(feature = "server")]
+fn ordered_fields(map: &mut HeaderMap, order: &[HeaderName]) -> Vec<(HeaderName, HeaderValue)> {
+    let mut by_name: Vec<(HeaderName, std::collections::VecDeque<HeaderValue>)> = Vec::new();
+    let mut current = None;
+    for (name, value) in map.drain() {
+        if let Some(name) = name {
+            current = Some(by_name.len());
+            by_name.push((name, Default::default()));
+        }
+        if let Some(at) = current {
+            by_name[at].1.push_back(value);
+        }
+    }
+    let mut lines = Vec::with_capacity(order.len());
+    for name in order {
+        if let Some((_, values)) = by_name.iter_mut().find(|(n, _)| n == name) {
+            if let Some(value) = values.pop_front() {
+                lines.push((name.clone(), value));
+            }
+        }
+    }
+    for (name, values) in by_name {
+        lines.extend(values.into_iter().map(|v| (name.clone(), v)));
+    }
+    lines
 }
 
 #[cfg(feature = "server")]
@@ -586,7 +649,7 @@ impl Server {
         is_last: bool,
         orig_len: usize,
         wrote_len: bool,
-        close_delimited: bool,
+        delivery: Delivery,
     ) -> crate::Result<Encoder> {
         struct LowercaseWriter;
 
@@ -623,7 +686,7 @@ impl Server {
             is_last,
             orig_len,
             wrote_len,
-            close_delimited,
+            delivery,
             LowercaseWriter,
         )
     }
@@ -636,7 +699,7 @@ impl Server {
         is_last: bool,
         orig_len: usize,
         wrote_len: bool,
-        close_delimited: bool,
+        delivery: Delivery,
         orig_headers: &HeaderCaseMap,
     ) -> crate::Result<Encoder> {
         struct OrigCaseWriter<'map> {
@@ -703,7 +766,7 @@ impl Server {
             is_last,
             orig_len,
             wrote_len,
-            close_delimited,
+            delivery,
             header_name_writer,
         )
     }
@@ -715,7 +778,7 @@ impl Server {
         mut is_last: bool,
         orig_len: usize,
         mut wrote_len: bool,
-        close_delimited: bool,
+        delivery: Delivery,
         mut header_name_writer: W,
     ) -> crate::Result<Encoder>
     where
@@ -755,7 +818,11 @@ impl Server {
             }};
         }
 
-        'headers: for (opt_name, value) in msg.head.headers.drain() {
+        let fields = match delivery.lines {
+            Some(lines) => Fields::Lines(lines.into_iter()),
+            None => Fields::Map(msg.head.headers.drain()),
+        };
+        'headers: for (opt_name, value) in fields {
             if let Some(n) = opt_name {
                 cur_name = Some(n);
                 handle_is_name_written!();
@@ -979,7 +1046,7 @@ impl Server {
         if !wrote_len {
             encoder = match msg.body {
                 Some(BodyLength::Unknown) => {
-                    if close_delimited
+                    if delivery.close_delimited
                         || msg.head.version == Version::HTTP_10
                         || !Server::can_chunked(msg.req_method.as_ref(), msg.head.subject)
                     {
