@@ -25,6 +25,10 @@ fn reply_for(path: &str) -> (&'static [u8], bool) {
             b"HTTP/1.1 200 OK\r\nset-cookie: other=1\r\nset-cookie: SRV=abc; path=/\r\ncontent-length: 2\r\n\r\nok",
             false,
         ),
+        "/inter" => (
+            b"HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nx-b: 2\r\nset-cookie: c=3\r\ncontent-length: 2\r\n\r\nok",
+            false,
+        ),
         _ => (b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", false),
     }
 }
@@ -350,6 +354,39 @@ fn interleaved_request_headers_keep_their_order() {
     let (mine, theirs) = both(drive);
     assert_eq!(mine.1, ["GET /len HTTP/1.1|host: a|x-a: 1|x-b: 2|x-a: 3|x-c: 4|x-a: 5"]);
     if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+fn inserting_config(port: u16, origin: SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-response add-header x-b 9
+    default_backend app
+backend app
+    cookie SRV insert
+    server s1 {origin} cookie s1
+"
+    )
+}
+
+/// A server's lines of one name among other names reach the client in the order they came,
+/// and what the proxy adds (`http-response add-header`, then `cookie insert`'s
+/// `Set-Cookie`) goes after all of them (http_htx.c's http_add_header appends).
+#[test]
+fn interleaved_response_headers_keep_their_order_and_additions_come_last() {
+    let drive = |port: u16| exchange(port, "GET /inter HTTP/1.1\r\nhost: a\r\n\r\n").0;
+    let (origin, _) = recording_origin();
+    let port = free_port();
+    let p = Proxy::start(&inserting_config(port, origin), port);
+    let mine = drive(port);
+    drop(p);
+    assert_eq!(
+        mine,
+        "HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nx-b: 2\r\nset-cookie: c=3\r\ncontent-length: 2\r\nx-b: 9\r\nset-cookie: SRV=s1; path=/\r\n\r\nok"
+    );
+    if let Some((theirs, _)) = with_haproxy(|port| inserting_config(port, origin), drive) {
         assert_eq!(theirs, mine);
     }
 }
