@@ -494,11 +494,20 @@ where
         debug_assert!(!self.can_read_head() && !self.can_read_body() && !self.is_read_closed());
         debug_assert!(self.is_mid_message());
 
-        if self.state.allow_half_close || !self.io.read_buf().is_empty() {
+        // hapee patch: with half-closes allowed, the socket is still read mid-message, so that
+        // its errors (the client's time limit) end the exchange as they do otherwise.
+        if !self.io.read_buf().is_empty() {
             return Poll::Pending;
         }
 
         let num_read = ready!(self.force_io_read(cx)).map_err(crate::Error::new_io)?;
+
+        if num_read == 0 && self.state.allow_half_close {
+            // hapee patch: the client's end only stops reading: the response still goes out,
+            // without announcing a close, and the connection closes after it.
+            self.state.reading = Reading::Closed;
+            return Poll::Ready(Ok(()));
+        }
 
         if num_read == 0 {
             trace!("found unexpected EOF on busy connection: {:?}", self.state);
