@@ -186,14 +186,26 @@ mod cookie_tests {
     #[test]
     fn the_first_cookie_beginning_with_the_name_is_captured_cut_to_its_length() {
         let mut h = hyper::HeaderMap::new();
-        h.append("cookie", "$Version=1; a=1; SRV = s1 ; SRVX=2".parse().unwrap());
-        assert_eq!(request_cookie(&h, &cap("SRV", 20)).as_deref(), Some("SRV=s1"));
+        h.append(
+            "cookie",
+            "$Version=1; a=1; SRV = s1 ; SRVX=2".parse().unwrap(),
+        );
+        assert_eq!(
+            request_cookie(&h, &cap("SRV", 20)).as_deref(),
+            Some("SRV=s1")
+        );
         assert_eq!(request_cookie(&h, &cap("SRV", 4)).as_deref(), Some("SRV="));
-        assert_eq!(request_cookie(&h, &cap("SRVX", 20)).as_deref(), Some("SRVX=2"));
+        assert_eq!(
+            request_cookie(&h, &cap("SRVX", 20)).as_deref(),
+            Some("SRVX=2")
+        );
         assert_eq!(request_cookie(&h, &cap("b", 20)), None);
         h.append("set-cookie", "other=1; path=/".parse().unwrap());
         h.append("set-cookie", "SRV=abc; path=/".parse().unwrap());
-        assert_eq!(response_cookie(&h, &cap("SRV", 20)).as_deref(), Some("SRV=abc"));
+        assert_eq!(
+            response_cookie(&h, &cap("SRV", 20)).as_deref(),
+            Some("SRV=abc")
+        );
         assert_eq!(response_cookie(&h, &cap("path", 20)), None);
     }
 }
