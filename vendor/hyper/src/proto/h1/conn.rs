@@ -762,7 +762,10 @@ where
             let client_10 = self.state.version == Version::HTTP_10;
             (!kept
                 && (!response_11 || client_10)
-                && head.extensions.get::<crate::ext::CloseDelimited>().is_none())
+                && head
+                    .extensions
+                    .get::<crate::ext::CloseDelimited>()
+                    .is_none())
             .then_some("keep-alive")
         } else {
             (response_11 && !closing).then_some("close")

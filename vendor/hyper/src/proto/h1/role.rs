@@ -515,14 +515,7 @@ impl Http1Transaction for Server {
                 orig_headers,
             )?
         } else {
-            Self::encode_headers_with_lower_case(
-                msg,
-                dst,
-                is_last,
-                orig_len,
-                wrote_len,
-                delivery,
-            )?
+            Self::encode_headers_with_lower_case(msg, dst, is_last, orig_len, wrote_len, delivery)?
         };
 
         ret.map(|()| encoder)
