@@ -87,6 +87,7 @@ const COOKIE_CAPTURE_MAX: usize = 63;
 pub fn cookie(lines: &[DirectiveLine]) -> Option<Capture> {
     lines
         .iter()
+        .rev()
         .filter(|d| d.prefix.is_none() && d.keyword == "capture")
         .filter_map(|d| {
             let a: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
@@ -98,7 +99,7 @@ pub fn cookie(lines: &[DirectiveLine]) -> Option<Capture> {
                 _ => None,
             }
         })
-        .last()
+        .next()
 }
 
 /// Gives each capture rule that makes its own slot (`len <n>`) the slot `slots` found for it,
