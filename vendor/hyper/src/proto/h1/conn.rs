@@ -749,6 +749,13 @@ where
     /// response that already says `close` keeps what it says.
     fn announce_connection(&mut self, head: &mut MessageHead<T::Outgoing>) {
         let response_11 = head.version != Version::HTTP_10;
+        let client_10 = self.state.version == Version::HTTP_10;
+        let keep = self.state.wants_keep_alive();
+        // The usual case, both sides in HTTP/1.1 on a kept connection, has nothing to say
+        // (and no field to look up).
+        if keep && response_11 && !client_10 {
+            return;
+        }
         let entry = head.headers.entry(CONNECTION);
         let (closing, kept) = match &entry {
             Entry::Occupied(e) => (
@@ -757,16 +764,13 @@ where
             ),
             Entry::Vacant(_) => (false, false),
         };
-        let token = if self.state.wants_keep_alive() && !closing {
+        let token = if keep && !closing {
             // A body that ends with the connection cannot be followed by another response.
-            let client_10 = self.state.version == Version::HTTP_10;
-            (!kept
-                && (!response_11 || client_10)
-                && head
-                    .extensions
-                    .get::<crate::ext::CloseDelimited>()
-                    .is_none())
-            .then_some("keep-alive")
+            let close_delimited = head
+                .extensions
+                .get::<crate::ext::CloseDelimited>()
+                .is_some();
+            (!kept && !close_delimited).then_some("keep-alive")
         } else {
             (response_11 && !closing).then_some("close")
         };
