@@ -349,7 +349,12 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "B" => write!(out, "{}{}", early(txn), txn.bytes_out),
         "U" => write!(out, "{}", txn.received()),
         "CC" | "CS" => {
-            text(out, "-", quote);
+            let captured = &txn.captured_cookies[usize::from(name == "CS")];
+            match captured.as_deref().filter(|c| !c.is_empty()) {
+                Some(cookie) => text(out, cookie, quote),
+                // Nothing captured: `-`, or an empty quoted string.
+                None => text(out, if quote { "" } else { "-" }, quote),
+            }
             Ok(())
         }
         "ts" => write!(out, "{}", std::str::from_utf8(&txn.term).unwrap_or("--")),

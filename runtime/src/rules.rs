@@ -279,11 +279,10 @@ pub fn compile(rules: &[Rule], acls: &AclSet) -> Result<Vec<CompiledRule>, Unsup
         .collect()
 }
 
-/// `set-header` (`replace`) or `add-header`; `lines` is the request's line order (the
-/// response's is the map's).
+/// `set-header` (`replace`) or `add-header`; `lines` is the message's line order.
 fn set_header(
     headers: &mut hyper::HeaderMap,
-    lines: Option<&mut header_order::Lines>,
+    lines: &mut header_order::Lines,
     name: &HeaderName,
     value: String,
     replace: bool,
@@ -292,12 +291,7 @@ fn set_header(
         if replace {
             header_order::remove(headers, name);
         }
-        match lines {
-            Some(lines) => header_order::append(headers, lines, name.clone(), v),
-            None => {
-                headers.append(name.clone(), v);
-            }
-        }
+        header_order::append(headers, lines, name.clone(), v);
     }
 }
 
@@ -494,13 +488,12 @@ where
             Action::SetHeader(n, f) | Action::AddHeader(n, f) => {
                 let value = f.render(txn);
                 let replace = matches!(rule.action, Action::SetHeader(..));
-                match txn.request.as_mut().filter(|_| !response) {
-                    Some(r) => set_header(&mut r.headers, Some(&mut r.lines), n, value, replace),
-                    None => {
-                        if let Some(h) = headers_of(txn, response) {
-                            set_header(h, None, n, value, replace);
-                        }
+                if response {
+                    if let Some(r) = txn.response.as_mut() {
+                        set_header(&mut r.headers, &mut r.lines, n, value, replace);
                     }
+                } else if let Some(r) = txn.request.as_mut() {
+                    set_header(&mut r.headers, &mut r.lines, n, value, replace);
                 }
             }
             Action::DelHeader(n) => {

@@ -24,6 +24,8 @@ pub struct RequestView {
 pub struct ResponseView {
     pub status: u16,
     pub headers: hyper::HeaderMap,
+    /// The header lines' order where `headers` cannot show it.
+    pub lines: crate::http::header_order::Lines,
 }
 
 /// Timings of HAProxy's log fields, in milliseconds (`-1`: never reached).
@@ -90,6 +92,9 @@ pub struct Txn {
     pub term: [u8; 2],
     pub captured_request: Vec<Option<String>>,
     pub captured_response: Vec<Option<String>>,
+    /// `capture cookie`: the client's cookie (`%CC`) and the server's (`%CS`), as
+    /// `name=value` cut to the capture's length.
+    pub captured_cookies: [Option<String>; 2],
     pub log_level: Option<u8>,
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
@@ -260,6 +265,7 @@ impl Txn {
             term: *b"--",
             captured_request: Vec::new(),
             captured_response: Vec::new(),
+            captured_cookies: [None, None],
             log_level: None,
             counters: [0; 5],
             queued_ahead: [0; 2],

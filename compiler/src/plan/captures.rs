@@ -79,6 +79,29 @@ pub fn slots(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>, Vec<usize>
     (req, res, rule_slots)
 }
 
+/// The longest cookie capture HAProxy keeps: `tune.http.cookielen`'s default, 63 bytes
+/// (a longer `len` is cut to it, with a warning).
+const COOKIE_CAPTURE_MAX: usize = 63;
+
+/// `capture cookie <name> len <n>`: the last one counts, its length at most 63.
+pub fn cookie(lines: &[DirectiveLine]) -> Option<Capture> {
+    lines
+        .iter()
+        .rev()
+        .filter(|d| d.prefix.is_none() && d.keyword == "capture")
+        .filter_map(|d| {
+            let a: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
+            match a[..] {
+                ["cookie", name, "len", len, ..] => Some(Capture {
+                    name: name.to_string(),
+                    len: (atol(len).max(0) as usize).min(COOKIE_CAPTURE_MAX),
+                }),
+                _ => None,
+            }
+        })
+        .next()
+}
+
 /// Gives each capture rule that makes its own slot (`len <n>`) the slot `slots` found for it,
 /// as `id <slot>`: the runtime knows capture rules by slot only.
 pub fn number_rules(mut rules: Vec<Rule>, rule_slots: &[usize]) -> Vec<Rule> {

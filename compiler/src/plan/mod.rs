@@ -251,6 +251,8 @@ pub struct FrontendPlan {
     pub logs: Vec<LogTarget>,
     pub capture_request: Vec<Capture>,
     pub capture_response: Vec<Capture>,
+    /// `capture cookie <name> len <n>` (the last one), for `%CC` and `%CS`.
+    pub capture_cookie: Option<Capture>,
     pub forwardfor: Option<ForwardFor>,
     /// The pages it answers with itself, one per status (`errorfile`, `http-error`, …).
     pub errors: Vec<errors::ErrorPage>,
@@ -565,6 +567,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: lower::proxy_logs(&p.directives, &global_logs),
             capture_request: captures.0,
             capture_response: captures.1,
+            capture_cookie: captures::cookie(&p.directives),
             forwardfor: lower::forwardfor(&p.directives),
             errors: errors::pages(&p.directives, &error_sections),
             maxconn: p.maxconn.as_ref().map(|m| m.value),

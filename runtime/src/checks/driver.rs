@@ -52,6 +52,7 @@ impl<'a> CheckEnv<'a> {
             txn.response = Some(ResponseView {
                 status: u16::try_from(session.code).unwrap_or(0),
                 headers: map,
+                lines: Default::default(),
             });
         }
         txn

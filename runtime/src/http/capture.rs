@@ -99,3 +99,113 @@ pub fn fetch(txn: &Txn, response: bool, slot: &str) -> Option<String> {
     };
     captured.get(slot.parse::<usize>().ok()?)?.clone()
 }
+
+/// `capture cookie` on a request: the first cookie of its `Cookie` headers whose
+/// `name=value` (spaces around `=` left out) begins with the capture's name, cut to its length.
+pub fn request_cookie(headers: &hyper::HeaderMap, cap: &Capture) -> Option<String> {
+    headers
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .flat_map(|v| cookie_list(v.as_bytes()))
+        .find_map(|c| captured_cookie(c, cap))
+}
+
+/// `capture cookie` on a response: the first `Set-Cookie` whose cookie (its first
+/// `name=value`) begins with the capture's name.
+pub fn response_cookie(headers: &hyper::HeaderMap, cap: &Capture) -> Option<String> {
+    headers
+        .get_all(hyper::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.as_bytes().split(|&b| b == b';').next())
+        .find_map(|c| captured_cookie(c, cap))
+}
+
+/// The cookies of a `Cookie` value: split at `;` and `,` outside double-quoted strings.
+fn cookie_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let v = rest?;
+        let (mut quoted, mut escaped) = (false, false);
+        let end = v.iter().position(|&b| {
+            if escaped {
+                escaped = false;
+            } else if quoted {
+                match b {
+                    b'\\' => escaped = true,
+                    b'"' => quoted = false,
+                    _ => {}
+                }
+            } else if b == b'"' {
+                quoted = true;
+            } else if b == b';' || b == b',' {
+                return true;
+            }
+            false
+        });
+        match end {
+            Some(e) => {
+                rest = Some(&v[e + 1..]);
+                Some(&v[..e])
+            }
+            None => {
+                rest = None;
+                Some(v)
+            }
+        }
+    })
+}
+
+/// `name=value` of one cookie when it begins with the capture's name, cut to its length;
+/// `None` for an attribute (`$…`), a cookie without `=`, or another name.
+fn captured_cookie(cookie: &[u8], cap: &Capture) -> Option<String> {
+    let cookie = cookie.trim_ascii();
+    let eq = cookie.iter().position(|&b| b == b'=')?;
+    let (name, value) = (cookie[..eq].trim_ascii(), cookie[eq + 1..].trim_ascii());
+    if name.first() == Some(&b'$') {
+        return None;
+    }
+    let mut both = Vec::with_capacity(name.len() + 1 + value.len());
+    both.extend_from_slice(name);
+    both.push(b'=');
+    both.extend_from_slice(value);
+    both.starts_with(cap.name.as_bytes())
+        .then(|| cut(&both, cap.len))
+}
+
+#[cfg(test)]
+mod cookie_tests {
+    use super::*;
+
+    fn cap(name: &str, len: usize) -> Capture {
+        Capture {
+            name: name.into(),
+            len,
+        }
+    }
+
+    #[test]
+    fn the_first_cookie_beginning_with_the_name_is_captured_cut_to_its_length() {
+        let mut h = hyper::HeaderMap::new();
+        h.append(
+            "cookie",
+            "$Version=1; a=1; SRV = s1 ; SRVX=2".parse().unwrap(),
+        );
+        assert_eq!(
+            request_cookie(&h, &cap("SRV", 20)).as_deref(),
+            Some("SRV=s1")
+        );
+        assert_eq!(request_cookie(&h, &cap("SRV", 4)).as_deref(), Some("SRV="));
+        assert_eq!(
+            request_cookie(&h, &cap("SRVX", 20)).as_deref(),
+            Some("SRVX=2")
+        );
+        assert_eq!(request_cookie(&h, &cap("b", 20)), None);
+        h.append("set-cookie", "other=1; path=/".parse().unwrap());
+        h.append("set-cookie", "SRV=abc; path=/".parse().unwrap());
+        assert_eq!(
+            response_cookie(&h, &cap("SRV", 20)).as_deref(),
+            Some("SRV=abc")
+        );
+        assert_eq!(response_cookie(&h, &cap("path", 20)), None);
+    }
+}

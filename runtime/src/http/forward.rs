@@ -119,7 +119,7 @@ where
 fn outgoing(
     txn: &mut Txn,
     body: ReqBody,
-    close: bool,
+    connection: Option<&'static str>,
     upgrade: bool,
     last_use: bool,
 ) -> Request<ReqBody> {
@@ -130,8 +130,12 @@ fn outgoing(
     let mut req = Request::new(body);
     *req.method_mut() = view.method.clone();
     *req.version_mut() = view.version;
+    // An HTTP/1 client's target goes as it came, absolute form included; the absolute
+    // target an HTTP/2 or HTTP/3 request is given from its pseudo-headers goes in origin form.
     *req.uri_mut() = match view.uri.path_and_query() {
-        Some(pq) if view.uri.scheme().is_some() => hyper::Uri::from(pq.clone()),
+        Some(pq) if view.uri.scheme().is_some() && view.version >= hyper::Version::HTTP_2 => {
+            hyper::Uri::from(pq.clone())
+        }
         _ => view.uri.clone(),
     };
     *req.headers_mut() = if last_use {
@@ -144,9 +148,9 @@ fn outgoing(
     }
     let connect = view.method == hyper::Method::CONNECT;
     strip_hop_by_hop(req.headers_mut(), upgrade && !connect);
-    if close && !upgrade {
+    if let (Some(token), false) = (connection, upgrade) {
         req.headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("close"));
+            .insert(CONNECTION, HeaderValue::from_static(token));
     }
     req
 }
@@ -225,14 +229,21 @@ pub async fn forward(
         .or(fe.conn_mode)
         .unwrap_or(HttpConnMode::KeepAlive);
     // An HTTP/1.0 request goes on as one (RFC 9110 §6.2: a proxy does not claim for its client
-    // a version the client did not speak), and such a connection is not kept.
+    // a version the client did not speak); its server connection is kept all the same.
     let http10 = txn
         .request
         .as_ref()
         .is_some_and(|r| r.version == hyper::Version::HTTP_10);
-    let close_server = conn_mode != HttpConnMode::KeepAlive || http10;
-    // `option http-pretend-keepalive`: the server is not told the connection closes.
-    let announce_close = close_server && !be.pretend_keepalive;
+    let close_server = conn_mode != HttpConnMode::KeepAlive;
+    // What the request's `Connection` says where its version's default is not what the
+    // proxy wants, as HAProxy's HTTP/1 side writes it: `keep-alive` on an HTTP/1.0 request
+    // whose connection is kept (or under `option http-pretend-keepalive`), `close` on an
+    // HTTP/1.1 one whose connection is not.
+    let connection = if close_server && !be.pretend_keepalive {
+        (!http10).then_some("close")
+    } else {
+        http10.then_some("keep-alive")
+    };
     let (by_rule, stuck, key, to_store) = server_choice(be, txn);
     // Persistence cookies come after `use-server` and before stickiness, as in HAProxy; the
     // server a cookie names may be down (`option persist`, `force-persist`).
@@ -503,7 +514,7 @@ pub async fn forward(
             }
             None => None,
         };
-        let request = outgoing(txn, this_body, announce_close, upgrade, !resend_possible);
+        let request = outgoing(txn, this_body, connection, upgrade, !resend_possible);
         txn.counters[2] = be.active.load(Ordering::Relaxed);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);
@@ -693,9 +704,19 @@ async fn respond(
     txn.bytes_out =
         super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers, true);
     txn.captured_response = super::capture::headers(&parts.headers, &fe.capture_response);
+    // The server's own cookie, before persistence inserts one.
+    if let Some(cookie) = &fe.capture_cookie {
+        txn.captured_cookies[1] = super::capture::response_cookie(&parts.headers, cookie);
+    }
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
+        // A server's lines of one name among others' keep their order.
+        lines: parts
+            .extensions
+            .remove::<hyper::ext::HeaderLines>()
+            .map(|received| super::header_order::Lines::received(received.0))
+            .unwrap_or_default(),
     });
     // The body bytes that came with the head share its buffer (`crate::http::room`).
     txn.rewrites.response_buffered = body.buffered() as usize;
@@ -727,12 +748,20 @@ async fn respond(
     }
     let mut view = txn.response.take().expect("response view set above");
     if let (Some(p), Some(si)) = (&be.persistence, server_index) {
-        p.on_response(be, txn, si, &mut view.headers, view.status);
+        p.on_response(be, txn, si, &mut view.headers, &mut view.lines, view.status);
     }
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
-    // HAProxy answers in HTTP/1.1 whatever the server spoke.
-    parts.version = hyper::Version::HTTP_11;
+    // An HTTP/1 client is answered in the version its server spoke (HTTP/1.0 or 1.1, whatever
+    // the client spoke), as HAProxy writes the server's status line.
+    let http1_client = txn
+        .request
+        .as_ref()
+        .is_some_and(|r| r.version <= hyper::Version::HTTP_11);
+    if parts.version != hyper::Version::HTTP_10 || !http1_client {
+        parts.version = hyper::Version::HTTP_11;
+    }
     parts.headers = view.headers;
+    let lines = view.lines;
     super::vet::drop_connection_options(&mut parts.headers);
     strip_hop_by_hop(&mut parts.headers, switching && !connect_tunnel);
     if connect_tunnel {
@@ -742,10 +771,30 @@ async fn respond(
     }
     let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
     body.filter(filters);
+    // Lines the map cannot order go out in the order they came and were added in, one name
+    // per line as the map now has them.
+    if let Some(order) = lines.get() {
+        let exact = super::header_order::in_order(&parts.headers, order)
+            .map(|(name, _)| name.clone())
+            .collect();
+        parts.extensions.insert(hyper::ext::HeaderLines(exact));
+    }
+    // A body the server ends by closing goes to an HTTP/1 client the same way, neither
+    // chunked nor given a length, and the client's connection closes after it (said so in
+    // HTTP/1.1, where closing is not the default).
+    if http1_client && body.close_delimited() {
+        parts.extensions.insert(hyper::ext::CloseDelimited);
+        if parts.version == hyper::Version::HTTP_11 {
+            parts
+                .headers
+                .append(CONNECTION, HeaderValue::from_static("close"));
+        }
+    }
     // The headers now belong to the response on its way out; logs only need the status.
     txn.response = Some(ResponseView {
         status: view.status,
         headers: hyper::HeaderMap::new(),
+        lines: Default::default(),
     });
     if let (Some((client, keys)), true) = (client_upgrade, switching) {
         // An HTTP/1 client is answered its key when the server (over HTTP/2) had none.

@@ -20,6 +20,11 @@ use hyper::HeaderMap;
 pub struct Lines(Option<Vec<HeaderName>>);
 
 impl Lines {
+    /// The order the lines came in, one name per line.
+    pub fn received(order: Vec<HeaderName>) -> Lines {
+        Lines(Some(order))
+    }
+
     /// The order kept, if any.
     pub fn get(&self) -> Option<&[HeaderName]> {
         self.0.as_deref()

@@ -245,6 +245,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         .err()
     });
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
+    if let Some(cookie) = &fe.capture_cookie {
+        txn.captured_cookies[0] = capture::request_cookie(&parts.headers, cookie);
+    }
     // Every declared response capture prints, empty until a server's response fills it.
     txn.captured_response = vec![None; fe.capture_response.len()];
     if refused.is_none() {
@@ -253,7 +256,12 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
             uri: parts.uri,
             version: parts.version,
             headers: parts.headers,
-            lines: Default::default(),
+            // A client's lines of one name among others' (`a`, `b`, `a`) keep their order.
+            lines: parts
+                .extensions
+                .remove::<hyper::ext::HeaderLines>()
+                .map(|received| header_order::Lines::received(received.0))
+                .unwrap_or_default(),
         });
     }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
@@ -495,6 +503,7 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     txn.response = Some(ResponseView {
         status: resp.status().as_u16(),
         headers: std::mem::take(resp.headers_mut()),
+        lines: Default::default(),
     });
     for rules in sets.into_iter().flatten().filter(has_rules) {
         // Only header, status, variable and log actions are allowed here; none ends the response.
@@ -508,6 +517,7 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     txn.response = logged.map(|l| ResponseView {
         status: view.status,
         headers: l.headers,
+        lines: Default::default(),
     });
 }
 

@@ -290,6 +290,7 @@ impl Persistence {
         txn: &mut Txn,
         server: usize,
         headers: &mut hyper::HeaderMap,
+        lines: &mut super::header_order::Lines,
         status: u16,
     ) {
         let Some(cookie) = self.cookie.as_ref() else {
@@ -403,8 +404,9 @@ impl Persistence {
             line.push_str("; ");
             line.push_str(a);
         }
+        // After every other line, as HAProxy adds it.
         if let Ok(v) = HeaderValue::from_str(&line) {
-            headers.append(SET_COOKIE, v);
+            super::header_order::append(headers, lines, SET_COOKIE, v);
         }
         state.response = if srv_cookie.is_some() && direct {
             ResponseCookie::Updated

@@ -183,6 +183,7 @@ async fn through_response_rules(
     txn.response = Some(crate::txn::ResponseView {
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
+        lines: Default::default(),
     });
     if let Some(own) = response_rules(ctx, txn, backend, None).await {
         return own;

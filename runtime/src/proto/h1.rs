@@ -47,6 +47,10 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         .header_read_timeout(None)
         .max_buf_size(ctx.shared.bufsize.max(8192))
         .auto_date_header(false)
+        // A client that shuts its side down once its request is sent is still answered, as
+        // HAProxy answers it (hyper would otherwise drop the request in flight), unless
+        // `option abortonclose` says such a client has given up.
+        .half_close(!fe.abort_on_close)
         .keep_alive(fe.conn_mode != Some(HttpConnMode::Close));
     // Before the first request: `timeout client` of inactivity, and `timeout http-request`
     // (else `client`) for the whole head. Between requests the inactivity limit becomes

@@ -340,12 +340,14 @@ fn build_frontend(
         error_log_format,
         capture_request: f.capture_request.clone(),
         capture_response: f.capture_response.clone(),
+        capture_cookie: f.capture_cookie.clone(),
         forwardfor: f.forwardfor.clone(),
         originalto: f.http_options.originalto.clone(),
         restrict_header_names: f.http_options.restrict_header_names,
         conn_mode: conn_mode(&f.options),
         active: AtomicU64::new(0),
         http_buffer_request: has_option(&f.options, "http-buffer-request"),
+        abort_on_close: has_option(&f.options, "abortonclose"),
         logasap: has_option(&f.options, "logasap"),
         inspect_delay: f
             .inspect_delay

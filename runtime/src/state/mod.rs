@@ -401,6 +401,8 @@ pub struct FrontendRt {
     pub error_log_format: Option<Format>,
     pub capture_request: Vec<plan::Capture>,
     pub capture_response: Vec<plan::Capture>,
+    /// `capture cookie`: the cookie `%CC` and `%CS` show.
+    pub capture_cookie: Option<plan::Capture>,
     pub forwardfor: Option<plan::ForwardFor>,
     pub originalto: Option<plan::ForwardFor>,
     /// `option http-restrict-req-hdr-names`.
@@ -411,6 +413,9 @@ pub struct FrontendRt {
     pub conn_mode: Option<HttpConnMode>,
     pub active: AtomicU64,
     pub http_buffer_request: bool,
+    /// `option abortonclose`: a client that shuts its side down abandons its request (else
+    /// it is answered all the same).
+    pub abort_on_close: bool,
     /// `option logasap`: log once the response head (TCP: the server connection) is there.
     pub logasap: bool,
     /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.

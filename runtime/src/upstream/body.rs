@@ -521,6 +521,12 @@ impl ServerBody {
         }
     }
 
+    /// Whether the server ends this body by closing its connection (an HTTP/1 response
+    /// without a length), still unread.
+    pub fn close_delimited(&self) -> bool {
+        self.stream.is_none() && self.state == State::UntilClose
+    }
+
     fn size_hint_now(&self) -> SizeHint {
         match self.state {
             State::Length(n) => SizeHint::with_exact(n),

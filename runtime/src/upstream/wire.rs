@@ -266,6 +266,10 @@ pub(super) fn parse_head(
         // Which of the fields that frame the response are there, noted on the way: most
         // responses lack some, and each lookup in the map would hash its name again.
         let mut present = Framing::default();
+        // Whether a name came back after other names (`a`, `b`, `a`): the map cannot show
+        // that order, which is then kept beside it.
+        let mut interleaved = false;
+        let mut previous = (0, 0);
         for &((ns, ne), (vs, ve)) in fields.iter() {
             let name = &head[ns..ne];
             let name = match usual_name(name) {
@@ -278,7 +282,10 @@ pub(super) fn parse_head(
             // (`is_header_value_token`), which is exactly the set `HeaderValue` allows.
             let value = unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(vs..ve)) };
             present.note(&name, (vs, ve));
-            headers.append(name, value);
+            if headers.append(name, value) && !interleaved {
+                interleaved = !head[previous.0..previous.1].eq_ignore_ascii_case(&head[ns..ne]);
+            }
+            previous = (ns, ne);
         }
         let state = body_state(status, version, method, &head, &headers, present).ok_or(junk)?;
         let keep_alive = matches!(state, State::Length(_) | State::Chunk(_))
@@ -301,6 +308,19 @@ pub(super) fn parse_head(
             if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(head.slice(rs..re)) {
                 response.extensions_mut().insert(phrase);
             }
+        }
+        if interleaved {
+            let order = fields
+                .iter()
+                .map(|&((ns, ne), _)| {
+                    let name = &head[ns..ne];
+                    usual_name(name).map_or_else(|| HeaderName::from_bytes(name), Ok)
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| junk)?;
+            response
+                .extensions_mut()
+                .insert(hyper::ext::HeaderLines(order));
         }
         return Ok(Some(ParsedHead {
             response,

@@ -81,6 +81,8 @@ mod lua_runtime_api;
 mod mailers;
 #[path = "runtime/normalize_uri.rs"]
 mod normalize_uri;
+#[path = "runtime/parity_h1.rs"]
+mod parity_h1;
 #[path = "runtime/parity_rules.rs"]
 mod parity_rules;
 #[path = "runtime/parity_wire.rs"]

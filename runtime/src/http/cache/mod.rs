@@ -321,7 +321,14 @@ pub fn hit_response(hit: &Hit) -> (ResponseView, Bytes) {
     } else {
         entry.body.clone()
     };
-    (ResponseView { status, headers }, body)
+    (
+        ResponseView {
+            status,
+            headers,
+            lines: Default::default(),
+        },
+        body,
+    )
 }
 
 /// `res.cache_hit` and `res.cache_name`.
@@ -417,6 +424,7 @@ pub(crate) async fn serve_hit(
     txn.response = Some(ResponseView {
         status: view.status,
         headers: HeaderMap::new(),
+        lines: Default::default(),
     });
     if txn.term == *b"--" {
         txn.term = *b"LR";

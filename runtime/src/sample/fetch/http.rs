@@ -105,24 +105,47 @@ fn count(h: Option<&HeaderMap>, n: impl Fn(&HeaderMap) -> usize) -> Vec<Value> {
     one(h.map(|h| Value::Int(n(h) as i64)))
 }
 
+/// Whether a request target has no path: the asterisk form (`OPTIONS *`) or the authority
+/// form of a CONNECT.
+fn target_without_path(uri: &hyper::Uri) -> bool {
+    uri.path() == "*" || (uri.scheme().is_none() && uri.authority().is_some())
+}
+
 fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
     let a0 = args.first().map_or("", String::as_str);
     let h = &req.headers;
     let host = || h.get("host").and_then(|v| v.to_str().ok()).unwrap_or("");
+    // A target without a path (`*`, or a CONNECT's authority) gives `path` nothing, as in
+    // HAProxy; `base` is then the host alone.
+    let has_path = !target_without_path(&req.uri);
     let path_and_query = || {
         req.uri
             .path_and_query()
             .map_or_else(|| req.uri.path().to_string(), |p| p.as_str().to_string())
     };
+    let base = |with_query: bool| {
+        let path = if with_query {
+            path_and_query()
+        } else {
+            req.uri.path().to_string()
+        };
+        match (host(), has_path) {
+            ("", false) => Vec::new(),
+            ("", true) => text(&path),
+            (host, false) => text(host),
+            (host, true) => text(&format!("{host}{path}")),
+        }
+    };
     match name {
         "method" => text(req.method.as_str()),
-        "path" => text(req.uri.path()),
-        "pathq" => text(&path_and_query()),
+        "path" if has_path => text(req.uri.path()),
+        "pathq" if has_path => text(&path_and_query()),
+        "path" | "pathq" => Vec::new(),
         "url" => text(&req.uri.to_string()),
 
         "query" => req.uri.query().map(text).unwrap_or_default(),
-        "base" => text(&format!("{}{}", host(), req.uri.path())),
-        "baseq" => text(&format!("{}{}", host(), path_and_query())),
+        "base" => base(false),
+        "baseq" => base(true),
         "url_ip" => one(req.uri.host().and_then(|h| h.parse().ok()).map(Value::Ip)),
         // Only an absolute URL has a port (80 unless it says otherwise).
         "url_port" => one(req

@@ -54,6 +54,23 @@ mod h1_reason_phrase;
 #[cfg(any(feature = "http1", feature = "ffi"))]
 pub use h1_reason_phrase::ReasonPhrase;
 
+/// hapee patch: marks a server's HTTP/1 response whose body ends when the connection closes.
+/// Such a body of unknown length goes out as it is, neither chunked nor given a length, and
+/// the connection closes after it, whatever version the response line says (a proxy passing
+/// on a close-delimited response as it came).
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Copy, Debug)]
+pub struct CloseDelimited;
+
+/// hapee patch: the names of a message's header lines in order, one per line, given only
+/// when the lines of a name are not all together (`a`, `b`, `a`), which a `HeaderMap`
+/// cannot show. A server sets it on a request whose lines came so; on a response it is the
+/// order its lines go out in (the n-th line of a name taking the name's n-th value, any
+/// value no line stands for going after all of them).
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Debug)]
+pub struct HeaderLines(pub Vec<HeaderName>);
+
 #[cfg(all(feature = "http1", feature = "client"))]
 mod informational;
 #[cfg(all(feature = "http1", feature = "client"))]

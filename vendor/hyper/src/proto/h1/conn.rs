@@ -494,11 +494,20 @@ where
         debug_assert!(!self.can_read_head() && !self.can_read_body() && !self.is_read_closed());
         debug_assert!(self.is_mid_message());
 
-        if self.state.allow_half_close || !self.io.read_buf().is_empty() {
+        // hapee patch: with half-closes allowed, the socket is still read mid-message, so that
+        // its errors (the client's time limit) end the exchange as they do otherwise.
+        if !self.io.read_buf().is_empty() {
             return Poll::Pending;
         }
 
         let num_read = ready!(self.force_io_read(cx)).map_err(crate::Error::new_io)?;
+
+        if num_read == 0 && self.state.allow_half_close {
+            // hapee patch: the client's end only stops reading: the response still goes out,
+            // without announcing a close, and the connection closes after it.
+            self.state.reading = Reading::Closed;
+            return Poll::Ready(Ok(()));
+        }
 
         if num_read == 0 {
             trace!("found unexpected EOF on busy connection: {:?}", self.state);
@@ -699,6 +708,12 @@ where
     // If we know the remote speaks an older version, we try to fix up any messages
     // to work with our older peer.
     fn enforce_version(&mut self, head: &mut MessageHead<T::Outgoing>) {
+        // hapee patch: a response keeps the version it was given, whatever the client spoke
+        // (a proxy answers with its server's version), and says how the connection goes on.
+        if T::is_server() {
+            self.announce_connection(head);
+            return;
+        }
         match self.state.version {
             Version::HTTP_10 => {
                 // Fixes response or connection when keep-alive header is not present
@@ -726,6 +741,46 @@ where
         // If the remote speaks HTTP/1.1, then it *should* be fine with
         // both HTTP/1.0 and HTTP/1.1 from us. So again, we just let
         // the user's headers be.
+    }
+
+    /// hapee patch: the `Connection` token a response gets: `keep-alive` when the connection
+    /// is kept and either side speaks HTTP/1.0 (where keeping it is not the default),
+    /// `close` when it is not kept and the response is HTTP/1.1 (where closing is not); a
+    /// response that already says `close` keeps what it says.
+    fn announce_connection(&mut self, head: &mut MessageHead<T::Outgoing>) {
+        let response_11 = head.version != Version::HTTP_10;
+        let client_10 = self.state.version == Version::HTTP_10;
+        let keep = self.state.wants_keep_alive();
+        // The usual case, both sides in HTTP/1.1 on a kept connection, has nothing to say
+        // (and no field to look up).
+        if keep && response_11 && !client_10 {
+            return;
+        }
+        let entry = head.headers.entry(CONNECTION);
+        let (closing, kept) = match &entry {
+            Entry::Occupied(e) => (
+                e.iter().any(headers::connection_close),
+                e.iter().any(headers::connection_keep_alive),
+            ),
+            Entry::Vacant(_) => (false, false),
+        };
+        let token = if keep && !closing {
+            // A body that ends with the connection cannot be followed by another response.
+            let close_delimited = head
+                .extensions
+                .get::<crate::ext::CloseDelimited>()
+                .is_some();
+            (!kept && !close_delimited).then_some("keep-alive")
+        } else {
+            (response_11 && !closing).then_some("close")
+        };
+        let Some(token) = token else { return };
+        match entry {
+            Entry::Occupied(mut e) => e.append(HeaderValue::from_static(token)),
+            Entry::Vacant(e) => {
+                e.insert(HeaderValue::from_static(token));
+            }
+        }
     }
 
     pub(crate) fn write_body(&mut self, chunk: B) {

@@ -262,6 +262,10 @@ impl Http1Transaction for Server {
 
         let mut headers = ctx.cached_headers.take().unwrap_or_default();
         let mut saw_connection_close = false;
+        // hapee patch: whether a name came back after other names (see `ext::HeaderLines`),
+        // and where the previous line's name lies.
+        let mut interleaved = false;
+        let mut previous_name = (0, 0);
 
         headers.reserve(headers_len);
 
@@ -348,7 +352,12 @@ impl Http1Transaction for Server {
                 header_order.append(&name);
             }
 
-            headers.append(name, value);
+            // hapee patch: a name already in the map that the previous line did not have.
+            if headers.append(name, value) && !interleaved {
+                interleaved = !slice[previous_name.0..previous_name.1]
+                    .eq_ignore_ascii_case(&slice[header.name.0..header.name.1]);
+            }
+            previous_name = header.name;
         }
 
         if is_te && !is_te_chunked {
@@ -369,6 +378,17 @@ impl Http1Transaction for Server {
         #[cfg(feature = "ffi")]
         if let Some(header_order) = header_order {
             extensions.insert(header_order);
+        }
+
+        // hapee patch: the order of the lines, when the map cannot show it.
+        if interleaved {
+            let mut order = Vec::with_capacity(headers_len);
+            for header in &headers_indices[..headers_len] {
+                // SAFETY: as in the loop above, the array is initialized up to `headers_len`.
+                let header = unsafe { header.assume_init_ref() };
+                order.push(header_name!(&slice[header.name.0..header.name.1]));
+            }
+            extensions.insert(crate::ext::HeaderLines(order));
         }
 
         *ctx.req_method = Some(subject.0.clone());
@@ -467,6 +487,16 @@ impl Http1Transaction for Server {
 
         let orig_headers;
         let extensions = std::mem::take(&mut msg.head.extensions);
+        // hapee patch: a body of unknown length marked as ending with the connection goes out
+        // as it is (the marker is looked for only when the length is unknown), and lines given
+        // an order go out in it.
+        let delivery = Delivery {
+            close_delimited: matches!(msg.body, Some(BodyLength::Unknown))
+                && extensions.get::<crate::ext::CloseDelimited>().is_some(),
+            lines: extensions
+                .get::<crate::ext::HeaderLines>()
+                .map(|order| ordered_fields(&mut msg.head.headers, &order.0)),
+        };
         let orig_headers = match extensions.get::<HeaderCaseMap>() {
             None if msg.title_case_headers => {
                 orig_headers = HeaderCaseMap::default();
@@ -481,10 +511,11 @@ impl Http1Transaction for Server {
                 is_last,
                 orig_len,
                 wrote_len,
+                delivery,
                 orig_headers,
             )?
         } else {
-            Self::encode_headers_with_lower_case(msg, dst, is_last, orig_len, wrote_len)?
+            Self::encode_headers_with_lower_case(msg, dst, is_last, orig_len, wrote_len, delivery)?
         };
 
         ret.map(|()| encoder)
@@ -517,6 +548,63 @@ impl Http1Transaction for Server {
     fn update_date() {
         date::update();
     }
+}
+
+/// hapee patch: what a server's response needs beyond `Encode`: whether its body ends with
+/// the connection (`ext::CloseDelimited`), and its lines in order (`ext::HeaderLines`).
+#[cfg(feature = "server")]
+struct Delivery {
+    close_delimited: bool,
+    lines: Option<Vec<(HeaderName, HeaderValue)>>,
+}
+
+/// hapee patch: the fields a response's head is written from: its map's, or its lines in
+/// the order given.
+#[cfg(feature = "server")]
+enum Fields<'a> {
+    Map(http::header::Drain<'a, HeaderValue>),
+    Lines(std::vec::IntoIter<(HeaderName, HeaderValue)>),
+}
+
+#[cfg(feature = "server")]
+impl Iterator for Fields<'_> {
+    type Item = (Option<HeaderName>, HeaderValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Fields::Map(fields) => fields.next(),
+            Fields::Lines(lines) => lines.next().map(|(name, value)| (Some(name), value)),
+        }
+    }
+}
+
+/// hapee patch: takes every field out of `map` in the order of `order` (see
+/// `ext::HeaderLines`), the values no line stands for after them in the map's order.
+#[cfg(feature = "server")]
+fn ordered_fields(map: &mut HeaderMap, order: &[HeaderName]) -> Vec<(HeaderName, HeaderValue)> {
+    let mut by_name: Vec<(HeaderName, std::collections::VecDeque<HeaderValue>)> = Vec::new();
+    let mut current = None;
+    for (name, value) in map.drain() {
+        if let Some(name) = name {
+            current = Some(by_name.len());
+            by_name.push((name, Default::default()));
+        }
+        if let Some(at) = current {
+            by_name[at].1.push_back(value);
+        }
+    }
+    let mut lines = Vec::with_capacity(order.len());
+    for name in order {
+        if let Some((_, values)) = by_name.iter_mut().find(|(n, _)| n == name) {
+            if let Some(value) = values.pop_front() {
+                lines.push((name.clone(), value));
+            }
+        }
+    }
+    for (name, values) in by_name {
+        lines.extend(values.into_iter().map(|v| (name.clone(), v)));
+    }
+    lines
 }
 
 #[cfg(feature = "server")]
@@ -554,6 +642,7 @@ impl Server {
         is_last: bool,
         orig_len: usize,
         wrote_len: bool,
+        delivery: Delivery,
     ) -> crate::Result<Encoder> {
         struct LowercaseWriter;
 
@@ -584,7 +673,15 @@ impl Server {
             }
         }
 
-        Self::encode_headers(msg, dst, is_last, orig_len, wrote_len, LowercaseWriter)
+        Self::encode_headers(
+            msg,
+            dst,
+            is_last,
+            orig_len,
+            wrote_len,
+            delivery,
+            LowercaseWriter,
+        )
     }
 
     #[cold]
@@ -595,6 +692,7 @@ impl Server {
         is_last: bool,
         orig_len: usize,
         wrote_len: bool,
+        delivery: Delivery,
         orig_headers: &HeaderCaseMap,
     ) -> crate::Result<Encoder> {
         struct OrigCaseWriter<'map> {
@@ -655,7 +753,15 @@ impl Server {
             title_case_headers: msg.title_case_headers,
         };
 
-        Self::encode_headers(msg, dst, is_last, orig_len, wrote_len, header_name_writer)
+        Self::encode_headers(
+            msg,
+            dst,
+            is_last,
+            orig_len,
+            wrote_len,
+            delivery,
+            header_name_writer,
+        )
     }
 
     #[inline]
@@ -665,6 +771,7 @@ impl Server {
         mut is_last: bool,
         orig_len: usize,
         mut wrote_len: bool,
+        delivery: Delivery,
         mut header_name_writer: W,
     ) -> crate::Result<Encoder>
     where
@@ -704,7 +811,11 @@ impl Server {
             }};
         }
 
-        'headers: for (opt_name, value) in msg.head.headers.drain() {
+        let fields = match delivery.lines {
+            Some(lines) => Fields::Lines(lines.into_iter()),
+            None => Fields::Map(msg.head.headers.drain()),
+        };
+        'headers: for (opt_name, value) in fields {
             if let Some(n) = opt_name {
                 cur_name = Some(n);
                 handle_is_name_written!();
@@ -928,7 +1039,8 @@ impl Server {
         if !wrote_len {
             encoder = match msg.body {
                 Some(BodyLength::Unknown) => {
-                    if msg.head.version == Version::HTTP_10
+                    if delivery.close_delimited
+                        || msg.head.version == Version::HTTP_10
                         || !Server::can_chunked(msg.req_method.as_ref(), msg.head.subject)
                     {
                         Encoder::close_delimited()
