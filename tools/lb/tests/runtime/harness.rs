@@ -323,7 +323,9 @@ impl Drop for Proxy {
     }
 }
 
-/// Runs curl; returns (status code, body).
+/// Runs curl; returns (status code, body). When curl got no response head at all (status 0:
+/// refused, reset, closed unanswered, timed out), the body is curl's error message instead,
+/// so that an assertion on the pair says why.
 pub fn curl(args: &[&str]) -> (u16, String) {
     let out = Command::new("curl")
         .args(["-s", "-S", "--max-time", "20", "-w", "\n%{http_code}"])
@@ -332,7 +334,12 @@ pub fn curl(args: &[&str]) -> (u16, String) {
         .expect("curl is installed (see .ci/run)");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
+    let code = code.trim().parse().unwrap_or(0);
+    if code == 0 {
+        let why = String::from_utf8_lossy(&out.stderr);
+        return (0, format!("{body}{}", why.trim_end()));
+    }
+    (code, body.to_string())
 }
 
 /// Connects to `addr`, waiting up to 5 s for it to listen: a proxy binds its listeners one
@@ -348,9 +355,10 @@ pub fn connect(addr: (&str, u16)) -> TcpStream {
     }
 }
 
-/// Sends raw bytes and reads until the server closes or `wait` passes.
+/// Sends raw bytes and reads until the server closes or `wait` passes. The port may be one
+/// of a proxy's later listeners (see [`connect`]).
 pub fn raw(port: u16, request: &[u8], wait: Duration) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = connect(("127.0.0.1", port));
     s.set_read_timeout(Some(wait)).unwrap();
     s.write_all(request).unwrap();
     let mut out = Vec::new();

@@ -175,7 +175,9 @@ fn an_endless_loop_is_stopped_by_the_timeout_while_other_requests_are_served() {
 fn memory_is_capped_by_maxmem_and_the_proxy_goes_on() {
     let port = free_port();
     let load = format!("lua-load {}", script("basics.lua"));
-    let global = "    tune.lua.maxmem 16\n";
+    // The loop fills 16 MB in well under a second, but its run time is counted on the clock
+    // (as HAProxy counts it): on a loaded machine the default 4 s could run out first.
+    let global = "    tune.lua.maxmem 16\n    tune.lua.session-timeout 60s\n";
     let rules =
         "    http-request lua.hog if { path /hog }\n    http-request use-service lua.hello\n";
     let p = Proxy::start(&config(port, &load, global, rules), port);
@@ -247,8 +249,14 @@ fn script_fetches_and_converters_work_in_sample_expressions() {
     let load = format!("lua-load {}", script("basics.lua"));
     let rules =
         "    http-request return content-type text/plain lf-string \"%[lua.twice(ab),lua.rev]\"\n";
-    let _p = Proxy::start(&config(port, &load, "", rules), port);
-    assert_eq!(curl(&[&url(port, "/")]), (200, "baba".to_string()));
+    let p = Proxy::start(&config(port, &load, "", rules), port);
+    assert_eq!(
+        curl(&[&url(port, "/")]),
+        (200, "baba".to_string()),
+        "stderr: {}\nstdout: {}",
+        p.stderr(),
+        p.stdout()
+    );
 }
 
 #[test]
