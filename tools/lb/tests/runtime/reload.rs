@@ -31,7 +31,8 @@ impl Client {
     }
 
     fn get(&mut self, close: bool) -> Outcome {
-        if self.conn.is_none() {
+        let fresh = self.conn.is_none();
+        if fresh {
             match TcpStream::connect(("127.0.0.1", self.port)) {
                 Ok(s) => {
                     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -50,9 +51,12 @@ impl Client {
         let mut length = 0usize;
         let mut closing = close;
         let mut status = String::new();
-        if conn.read_line(&mut status).map_or(true, |n| n == 0) {
+        let first = conn.read_line(&mut status);
+        if first.as_ref().map_or(true, |&n| n == 0) {
             self.conn = None;
-            return Outcome::Failed("closed before a response".into());
+            let how = first.map_or_else(|e| e.to_string(), |_| "end of stream".into());
+            let on = if fresh { "new" } else { "reused" };
+            return Outcome::Failed(format!("closed before a response ({how}, {on} connection)"));
         }
         loop {
             let mut line = String::new();
