@@ -201,29 +201,34 @@ pub fn frontend_row(fe: &FrontendRt, rates: [u64; 4], process_maxconn: u64) -> R
 /// HAProxy's server status words: `UP`, `UP 1/3` while failing checks take it down, `DOWN`,
 /// `DOWN 1/2` while passing checks bring it up, `DOWN (agent)` when its agent said so,
 /// `DRAIN`, `DRAIN 1/3`, `DRAIN (agent)`, `MAINT`, and `no check` for a server up unchecked.
+///
+/// As in HAProxy, a check counts only while it runs: after `disable health` (or `disable
+/// agent`) the status is that of an unchecked server, whatever the last results were.
 pub fn server_status(s: &ServerRt) -> String {
     let admin = s.admin.load(Ordering::Relaxed);
     if admin & ADMIN_MAINT != 0 {
         return "MAINT".into();
     }
     let check = &s.check;
+    let checking = check.configured && check.enabled.load(Ordering::Relaxed);
+    let asking_agent = check.agent_configured && check.agent_enabled.load(Ordering::Relaxed);
     let health = check.health.load(Ordering::Relaxed);
     let (rise, fall) = (check.rise, check.fall);
     if s.up.load(Ordering::Relaxed) {
-        let going_down = check.configured && health < rise + fall - 1;
+        let going_down = checking && health < rise + fall - 1;
         let counts = || format!("{}/{fall}", (health + 1).saturating_sub(rise));
         return match (admin & ADMIN_DRAIN != 0, going_down) {
-            (true, _) if check.agent_configured => "DRAIN (agent)".into(),
+            (true, _) if asking_agent => "DRAIN (agent)".into(),
             (true, true) => format!("DRAIN {}", counts()),
             (true, false) => "DRAIN".into(),
             (false, true) => format!("UP {}", counts()),
-            (false, false) if !check.configured => "no check".into(),
+            (false, false) if !checking => "no check".into(),
             (false, false) => "UP".into(),
         };
     }
-    if check.agent_configured && check.agent_health.load(Ordering::Relaxed) == 0 {
+    if asking_agent && check.agent_health.load(Ordering::Relaxed) == 0 {
         "DOWN (agent)".into()
-    } else if (!check.configured && !check.agent_configured) || (check.configured && health == 0) {
+    } else if (!checking && !asking_agent) || (checking && health == 0) {
         "DOWN".into()
     } else {
         format!("DOWN {health}/{rise}")

@@ -334,6 +334,11 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
                 format!("failed ({})", outcome.info)
             }
         );
+        // `disable health` given while the probe ran: its result changes nothing, so that a
+        // state forced meanwhile (`set server … health`) stays.
+        if !state.enabled.load(Ordering::Relaxed) {
+            continue;
+        }
         apply(backend, server, reporter, &outcome, took, false);
     }
 }

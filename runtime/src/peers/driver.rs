@@ -118,8 +118,25 @@ pub struct Handle {
     listener: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Runs a section's listener and dialers on the current `LocalSet` until the process stops.
-pub fn spawn(section: Section) -> Handle {
+/// Binds a section's listener (its local peer's address); a failure is reported, and the
+/// section then runs without one.
+pub fn bind(section: &Section) -> Option<std::net::TcpListener> {
+    let addr = section.listen?;
+    // Shared with the process a reload starts or stops (SO_REUSEPORT), as frontends are.
+    crate::listener::bind(addr, 128)
+        .map_err(|e| {
+            eprintln!(
+                "[ALERT]    ({}) : peers '{}': cannot bind {addr}: {e}",
+                std::process::id(),
+                section.name
+            )
+        })
+        .ok()
+}
+
+/// Runs a section's listener (`bound` by [`bind`]) and dialers on the current `LocalSet`
+/// until the process stops.
+pub fn spawn(section: Section, bound: Option<std::net::TcpListener>) -> Handle {
     let peers = (0..=section.remotes.len())
         .map(|_| PeerState {
             acked: RefCell::new(vec![0; section.tables.len()]),
@@ -136,10 +153,7 @@ pub fn spawn(section: Section) -> Handle {
     if run.section.remotes.is_empty() {
         run.resync_done.set(true);
     }
-    let listener = run
-        .section
-        .listen
-        .map(|addr| tokio::task::spawn_local(listen(run.clone(), addr)));
+    let listener = bound.map(|l| tokio::task::spawn_local(listen(run.clone(), l)));
     for i in 0..run.section.remotes.len() {
         tokio::task::spawn_local(dial(run.clone(), i));
     }
@@ -150,11 +164,13 @@ pub fn spawn(section: Section) -> Handle {
 /// own address reaches the new process only, connects there as the local peer, and teaches it
 /// everything (bounded by the resynchronisation timeout). Nothing happens without a successor.
 pub async fn hand_over(handle: Handle) {
-    let (Some(listener), Some(addr)) = (handle.listener, handle.run.section.listen) else {
+    let Some(addr) = handle.run.section.listen else {
         return;
     };
-    listener.abort();
-    let _ = listener.await;
+    if let Some(listener) = handle.listener {
+        listener.abort();
+        let _ = listener.await;
+    }
     let local = handle.run.section.local.clone();
     let tls = handle.run.section.local_tls.clone();
     let Some((stream, rest)) = connect(&addr.to_string(), &local, &local, tls.as_ref()).await
@@ -166,19 +182,9 @@ pub async fn hand_over(handle: Handle) {
     let _ = tokio::time::timeout(RESYNC_TIMEOUT, teach).await;
 }
 
-async fn listen(run: Rc<Running>, addr: SocketAddr) {
-    // Shared with the process a reload starts or stops (SO_REUSEPORT), as frontends are.
-    let bound = crate::listener::bind(addr, 128).and_then(TcpListener::from_std);
-    let listener = match bound {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "[ALERT]    ({}) : peers '{}': cannot bind {addr}: {e}",
-                std::process::id(),
-                run.section.name
-            );
-            return;
-        }
+async fn listen(run: Rc<Running>, bound: std::net::TcpListener) {
+    let Ok(listener) = TcpListener::from_std(bound) else {
+        return;
     };
     loop {
         let Ok((stream, _)) = listener.accept().await else {

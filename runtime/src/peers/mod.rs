@@ -130,8 +130,16 @@ pub fn start(
         return Ok(None);
     }
     let sections = sections(plan, &shared)?;
+    // Bound here, before the process says it is ready: a reload then stops the process this
+    // one replaces, which hands its tables over to this address at once (and gives up when
+    // nothing listens there yet).
+    let bound: Vec<_> = sections.iter().map(driver::bind).collect();
     crate::side_thread::spawn("hapee-tables", move || async move {
-        let running: Vec<_> = sections.into_iter().map(driver::spawn).collect();
+        let running: Vec<_> = sections
+            .into_iter()
+            .zip(bound)
+            .map(|(section, bound)| driver::spawn(section, bound))
+            .collect();
         while !shared.stopping.load(Ordering::Relaxed) {
             shared.tables.purge_expired(crate::tables::now_ms());
             tokio::time::sleep(PURGE_EVERY).await;

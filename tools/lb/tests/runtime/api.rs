@@ -395,10 +395,11 @@ fn server_state_changes_steer_traffic() {
     assert!(f
         .admin("set server app/s1 state sideways\n")
         .starts_with("'set server <srv> state' expects"));
-    // Health: forced down, then the check brings it back.
+    // Health: forced down, then the check brings it back. The check is disabled first: while
+    // it runs (every 200 ms) it may bring s1 up again before any later command.
+    assert_eq!(f.admin("disable health app/s1\n"), "\n");
     assert_eq!(f.admin("set server app/s1 health down\n"), "\n");
     assert!(f.admin("show stat\n").contains("\napp,s1,"));
-    assert_eq!(f.admin("disable health app/s1\n"), "\n");
     assert_eq!(
         stat_row(&f.admin("show stat\n"), "app", "s1")["status"],
         "DOWN"

@@ -4,7 +4,7 @@
 //! haproxy 2.6 has are compared with its own, byte for byte.
 
 use crate::api::ask;
-use crate::harness::{curl, free_port, Haproxy, Proxy, DEFAULTS};
+use crate::harness::{curl, free_port, wait_until, Haproxy, Proxy, DEFAULTS};
 use crate::tls::{curl_tls, have, s_client, Ca, Pki};
 use std::path::Path;
 
@@ -243,6 +243,11 @@ fn ssl_command_answers_equal_haproxys() {
         &s.config(&theirs_sock, theirs_ports),
         theirs_ports[3],
         &["-db"],
+    );
+    // haproxy binds its UNIX sockets after its TCP ones (and renames them into place).
+    assert!(
+        wait_until(std::time::Duration::from_secs(20), || theirs_sock.exists()),
+        "haproxy's stats socket never came"
     );
     let site = s.path("site.pem");
     let ca = s.path("ca.pem");

@@ -356,10 +356,13 @@ fn agent_check_columns_in_show_stat() {
                 i.and_then(|i| fields.get(i))
                     .map_or(String::new(), |v| v.to_string())
             };
-            // A probe under way marks the status `* ` and clears the agent's words (both
-            // proxies do): compare the settled state between two probes.
-            let settled = !field("agent_status").starts_with("* ");
-            if (field("agent_health") == "0" && settled) || Instant::now() > deadline {
+            // Settled: the agent's verdict applied to the server, and no agent check in
+            // progress (both proxies mark one with `* `, and applies the verdict to the status
+            // a moment after the health).
+            let settled = field("agent_health") == "0"
+                && field("status") == "DOWN (agent)"
+                && !field("agent_status").starts_with('*');
+            if settled || Instant::now() > deadline {
                 assert!(
                     field("agent_duration").parse::<u64>().is_ok(),
                     "{name}: agent_duration {:?}",

@@ -365,6 +365,9 @@ fn slow_body_server(status: u16, last: Option<Duration>) -> u16 {
     port
 }
 
+/// The waits are of a second: the servers' own pauses (10 ms between the parts of a body)
+/// are far shorter, even on a loaded machine, and the one that never ends its body holds
+/// its connection 2.5 s.
 fn wait_config(servers: [u16; 3]) -> impl Fn(u16) -> String {
     move |port| {
         let [never, soon, late] = servers;
@@ -375,13 +378,13 @@ fn wait_config(servers: [u16; 3]) -> impl Fn(u16) -> String {
     use_backend soon if {{ path /soon }}
     default_backend late
 backend never
-    http-response wait-for-body time 100ms if {{ status eq 200 }}
+    http-response wait-for-body time 1s if {{ status eq 200 }}
     server s 127.0.0.1:{never}
 backend soon
-    http-response wait-for-body time 100ms if {{ status eq 200 }}
+    http-response wait-for-body time 1s if {{ status eq 200 }}
     server s 127.0.0.1:{soon}
 backend late
-    http-response wait-for-body time 100ms at-least 1000 if {{ status eq 201 }}
+    http-response wait-for-body time 1s at-least 1000 if {{ status eq 201 }}
     server s 127.0.0.1:{late}
 "
         )

@@ -289,6 +289,14 @@ impl Proxy {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        // The proxy binds its listeners one after the other: the others are waited for too,
+        // without a connection (which a test's logs or counters would see).
+        for other in frontend_ports(config).into_iter().filter(|&o| o != port) {
+            let listening = wait_until(deadline.saturating_duration_since(Instant::now()), || {
+                listens(other)
+            });
+            assert!(listening, "port {other} never listened: {}", p.stderr());
+        }
         p
     }
 
@@ -323,7 +331,50 @@ impl Drop for Proxy {
     }
 }
 
-/// Runs curl; returns (status code, body).
+/// The TCP ports on 127.0.0.1 that the `bind` lines of `config`'s frontends and listen
+/// sections name.
+fn frontend_ports(config: &str) -> Vec<u16> {
+    let mut in_frontend = false;
+    let mut ports = Vec::new();
+    for line in config.lines() {
+        let mut words = line.split_whitespace();
+        let Some(first) = words.next() else {
+            continue;
+        };
+        if !line.starts_with(char::is_whitespace) {
+            in_frontend = matches!(first, "frontend" | "listen");
+            continue;
+        }
+        let Some(addr) = words.next().filter(|_| in_frontend && first == "bind") else {
+            continue;
+        };
+        let addr = addr.strip_prefix("ipv4@").unwrap_or(addr);
+        if let Some(port) = addr.strip_prefix("127.0.0.1:").and_then(|p| p.parse().ok()) {
+            ports.push(port);
+        }
+    }
+    ports
+}
+
+/// Whether a socket listens on 127.0.0.1:`port` (or on any address at that port), as the
+/// kernel lists them.
+fn listens(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let wanted = [
+        format!("0100007F:{port:04X}"),
+        format!("00000000:{port:04X}"),
+    ];
+    table.lines().skip(1).any(|l| {
+        let mut f = l.split_whitespace();
+        let local = f.nth(1).unwrap_or("");
+        let state = f.nth(1).unwrap_or("");
+        state == "0A" && wanted.iter().any(|w| w == local)
+    })
+}
+
+/// Runs curl; returns (status code, body). When curl got no response head at all (status 0:
+/// refused, reset, closed unanswered, timed out), the body is curl's error message instead,
+/// so that an assertion on the pair says why.
 pub fn curl(args: &[&str]) -> (u16, String) {
     let out = Command::new("curl")
         .args(["-s", "-S", "--max-time", "20", "-w", "\n%{http_code}"])
@@ -332,7 +383,12 @@ pub fn curl(args: &[&str]) -> (u16, String) {
         .expect("curl is installed (see .ci/run)");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
+    let code = code.trim().parse().unwrap_or(0);
+    if code == 0 {
+        let why = String::from_utf8_lossy(&out.stderr);
+        return (0, format!("{body}{}", why.trim_end()));
+    }
+    (code, body.to_string())
 }
 
 /// Connects to `addr`, waiting up to 5 s for it to listen: a proxy binds its listeners one
@@ -348,9 +404,10 @@ pub fn connect(addr: (&str, u16)) -> TcpStream {
     }
 }
 
-/// Sends raw bytes and reads until the server closes or `wait` passes.
+/// Sends raw bytes and reads until the server closes or `wait` passes. The port may be one
+/// of a proxy's later listeners (see [`connect`]).
 pub fn raw(port: u16, request: &[u8], wait: Duration) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = connect(("127.0.0.1", port));
     s.set_read_timeout(Some(wait)).unwrap();
     s.write_all(request).unwrap();
     let mut out = Vec::new();
@@ -517,6 +574,13 @@ impl Haproxy {
                 h.stderr()
             );
             std::thread::sleep(Duration::from_millis(20));
+        }
+        // Its other listeners, as for `Proxy::start_with`.
+        for other in frontend_ports(config).into_iter().filter(|&o| o != port) {
+            let listening = wait_until(deadline.saturating_duration_since(Instant::now()), || {
+                listens(other)
+            });
+            assert!(listening, "port {other} never listened: {}", h.stderr());
         }
         h
     }

@@ -322,14 +322,21 @@ backend dead
 
 /// A connection refused at once is retried on the same server after HAProxy's turn-around
 /// (`timeout connect`, at most a second), so a server coming back within the retries is
-/// reached: here it starts listening 1.2 s after the request.
+/// reached: here it starts listening between the second attempt and the third.
 #[test]
 fn refused_connections_are_retried_after_the_turnaround() {
     let port_of_server = free_port();
+    let stats = |port: u16| {
+        std::env::temp_dir().join(format!(
+            "hapee-turnaround-{}-{port}.sock",
+            std::process::id()
+        ))
+    };
     let config = |port: u16| {
         format!(
             "global
     log stdout format raw local0
+    stats socket {} level admin
 defaults
     mode http
     log global
@@ -343,12 +350,39 @@ frontend fe
     default_backend app
 backend app
     server s1 127.0.0.1:{port_of_server}
-"
+",
+            stats(port).display()
         )
     };
     let drive = |port: u16| {
+        // The server's connection attempts, counted as they begin (`connect` in `show stat`).
+        let sock = stats(port);
+        let attempts = move || {
+            let Ok(mut s) = std::os::unix::net::UnixStream::connect(&sock) else {
+                return 0;
+            };
+            let _ = s.write_all(b"show stat\n");
+            let mut csv = String::new();
+            let _ = s.read_to_string(&mut csv);
+            let column = csv.lines().next().and_then(|head| {
+                head.trim_start_matches("# ")
+                    .split(',')
+                    .position(|c| c == "connect")
+            });
+            let row = csv.lines().find(|l| l.starts_with("app,s1,"));
+            match (column, row) {
+                (Some(i), Some(row)) => row.split(',').nth(i).and_then(|v| v.parse().ok()),
+                _ => None,
+            }
+            .unwrap_or(0)
+        };
+        // Timed from the proxy's attempts, not from the request: a loaded machine may take
+        // longer than the turn-around to start curl. Half a turn-around after the second
+        // attempt began, it has been refused and the third is half a second away.
         let late = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(1200));
+            let second = wait_until(std::time::Duration::from_secs(20), || attempts() >= 2);
+            assert!(second, "no second attempt");
+            std::thread::sleep(std::time::Duration::from_millis(500));
             let l = std::net::TcpListener::bind(("127.0.0.1", port_of_server)).unwrap();
             let (mut s, _) = l.accept().unwrap();
             let mut buf = [0u8; 4096];
@@ -356,17 +390,17 @@ backend app
             s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
                 .unwrap();
         });
-        let code = curl(&[&format!("http://127.0.0.1:{port}/")]).0;
+        let answer = curl(&[&format!("http://127.0.0.1:{port}/")]);
         late.join().unwrap();
-        code
+        answer
     };
     // (a harness's readiness probe logs `CR` without a request)
     let kept = |l: &str| l.starts_with("W|") && !l.contains(" CR-- ");
-    let ((code, mine), theirs) = logged_side_by_side(config, drive, kept, 1);
-    assert_eq!(code, 200);
+    let ((answer, mine), theirs) = logged_side_by_side(config, drive, kept, 1);
+    assert_eq!(answer, (200, "ok".to_string()));
     assert_eq!(mine, ["W|200 ---- 2"]);
-    if let Some((code, theirs)) = theirs {
-        assert_eq!(code, 200);
+    if let Some((answer, theirs)) = theirs {
+        assert_eq!(answer, (200, "ok".to_string()));
         assert_eq!(theirs, mine);
     }
 }

@@ -90,7 +90,10 @@ fn config(port: u16, origin: SocketAddr, relay: SocketAddr, refusing: SocketAddr
     default_backend via
 backend via
     option httpchk GET /health
-    server s1 {origin} socks4 {relay} check-via-socks4 check inter 200ms rise 1 fall 1
+    # A check's exchange (through the relay's threads) gets more than `inter` on a loaded
+    # machine: one that timed out would take the server down (fall 1).
+    timeout check 10s
+    server s1 {origin} socks4 {relay} check-via-socks4 check inter 1s rise 1 fall 1
 backend refused
     server s2 {origin} socks4 {refusing}
 "

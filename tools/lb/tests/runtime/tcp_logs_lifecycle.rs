@@ -374,8 +374,24 @@ fn a_rejected_http2_request_gets_no_answer() {
 
 #[test]
 fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose() {
-    // The server answers only after the client has gone.
-    let slow = raw_server(b"", Duration::from_secs(2), Duration::ZERO);
+    // The server never answers; it counts the requests it got, so that the client leaves
+    // once its request is with the server (a fixed wait may pass before the proxy has even
+    // read it, on a loaded machine).
+    let got = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow = listener.local_addr().unwrap();
+    let counted = got.clone();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let counted = counted.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_secs(2));
+            });
+        }
+    });
     let cfg = |port: u16| {
         format!(
             "{LOGGED_DEFAULTS}    option httplog
@@ -385,11 +401,14 @@ fn a_request_whose_client_leaves_is_logged_as_haproxy_logs_it_under_abortonclose
         )
     };
     let leave = |port: u16| {
-        use std::io::Write;
+        let before = got.load(std::sync::atomic::Ordering::SeqCst);
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.write_all(b"GET /wait HTTP/1.1\r\nHost: a\r\n\r\n")
             .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        let forwarded = wait_until(Duration::from_secs(20), || {
+            got.load(std::sync::atomic::Ordering::SeqCst) > before
+        });
+        assert!(forwarded, "the request never reached the server");
     };
     let lines = |log: &str| -> Vec<String> {
         log.lines()
@@ -480,7 +499,15 @@ backend app
     assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
     // A slow request in flight survives SIGUSR1; new connections are refused afterwards.
     let slow = std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/800")]).0);
-    std::thread::sleep(Duration::from_millis(200));
+    // In flight once the origin has it (it answers 800 ms later): a fixed wait may pass before
+    // curl has even connected on a loaded machine, and the stop then refuses it.
+    assert!(
+        wait_until(Duration::from_secs(20), || o
+            .hits
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == 2),
+        "the slow request never reached the origin"
+    );
     p.signal("USR1");
     assert_eq!(slow.join().unwrap(), 200);
     let mut exited = false;
