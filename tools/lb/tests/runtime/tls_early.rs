@@ -100,7 +100,9 @@ fn requests_go_in_early_data_and_rejected_early_data_is_replayed() {
     let ca = Ca::new("Early CA");
     let (c, k) = ca.issue(&["origin.example"], false, false);
     let pem = pki.write("o.pem", &(c + &k));
-    let (origin_port, thread, stop) = origin(&pem, 0);
+    // A reserved port, not an ephemeral one: the origin is bound again on it below, and an
+    // ephemeral port may meanwhile be some other connection's local end (EADDRINUSE).
+    let (origin_port, thread, stop) = origin(&pem, free_port());
     let (port, plain) = (free_port(), free_port());
     let backend = |name: &str, retry: &str| {
         format!(
