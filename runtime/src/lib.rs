@@ -19,6 +19,7 @@ pub mod balance;
 pub mod checks;
 pub mod client_stream;
 pub mod clock;
+pub(crate) mod cold;
 pub mod decide;
 pub mod discovery;
 pub mod explain;

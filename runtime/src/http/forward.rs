@@ -7,6 +7,7 @@ use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::api::counters::Counter;
+use crate::cold::cold;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::{ResponseView, Txn};
 use crate::upstream::h2::{Connected, StreamError};
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::header::{HeaderValue, CONNECTION, UPGRADE};
 use hyper::{Request, Response};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -186,6 +188,169 @@ async fn unless_killed<T, E: From<ExchangeError>>(
     }
 }
 
+/// What a request that is not a plain HTTP/1 one may take from the idle connections: a
+/// FastCGI application's kept connection, a WebSocket stream's, or a stream of a shared
+/// HTTP/2 connection (else an HTTP/1 one).
+struct IdleWanted<'a> {
+    fcgi: Option<&'a Arc<upstream::fcgi::App>>,
+    ws_reuse: Option<Way>,
+    upgrade: bool,
+    h2_shared: bool,
+    shared_reuse: Option<upstream::pool::Wanted>,
+    private: bool,
+    addr: SocketAddr,
+}
+
+impl IdleWanted<'_> {
+    /// Out of line: the plain HTTP/1 request of [`forward`] never runs this.
+    #[inline(never)]
+    fn take(self, ctx: &ConnCtx, pool_key: (usize, usize), server: &ServerRt) -> Option<Connected> {
+        let mux = &server.plan.mux;
+        let h1 = || {
+            ctx.conns
+                .take(pool_key, self.shared_reuse, &server.idle)
+                .filter(|c| !self.private || c.peer_addr() == Some(self.addr))
+        };
+        let h2 = || {
+            ctx.conns
+                .take_h2(pool_key, self.shared_reuse, mux.max_reuse, &server.idle)
+        };
+        if let Some(app) = self.fcgi {
+            return app
+                .keep_conn
+                .then(|| ctx.conns.take(pool_key, self.shared_reuse, &server.idle))
+                .flatten()
+                .map(Connected::H1);
+        }
+        match self.ws_reuse {
+            Some(Way::H2 | Way::AlpnH2) if self.h2_shared => h2().map(Connected::H2),
+            Some(Way::H1 { .. }) => h1().map(Connected::H1),
+            Some(_) => None,
+            // Another upgrade, or a CONNECT tunnel, opens its own connection.
+            None if self.upgrade => None,
+            // A multiplexing server: a stream of a shared connection, else an HTTP/1 one.
+            None => h2().map(Connected::H2).or_else(|| {
+                ctx.conns
+                    .take(pool_key, self.shared_reuse, &server.idle)
+                    .map(Connected::H1)
+            }),
+        }
+    }
+}
+
+/// A new connection to `server` at `addr`, settled on HTTP/2 where it may be; `None` when it
+/// failed (`txn.backend_error` says why a handshake did).
+#[allow(clippy::too_many_arguments)]
+async fn connect_fresh(
+    txn: &mut Txn,
+    server: &ServerRt,
+    be: &BackendRt,
+    h2_tune: &hapee_compiler::plan::tls::H2Tune,
+    addr: SocketAddr,
+    way: Option<Way>,
+    upgrade: bool,
+    may_multiplex: bool,
+) -> Option<Connected> {
+    let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
+    let tls_now = server.tls.as_ref().map(|t| t.current());
+    let tls = tls_now.as_deref().map(|t| {
+        let config = match way {
+            Some(way) => way.tls_config(t),
+            None if upgrade => &t.config_h1,
+            None => &t.config,
+        };
+        (config, t.server_name(txn, addr))
+    });
+    // Early data to the server only when a rejection can be replayed
+    // (`retry-on 0rtt-rejected`), as HAProxy has it.
+    let early = be.retry_on.zero_rtt_rejected && !may_multiplex;
+    let fresh = ServerConn::connect(
+        addr,
+        server.dial(true),
+        be.timeouts.connect,
+        preface,
+        tls,
+        early,
+    )
+    .await;
+    let fresh = match fresh {
+        Ok(c) => {
+            txn.backend_error = None;
+            upstream::pool::SessionConns::opened(c, &server.idle)
+        }
+        Err(e) => {
+            txn.backend_error = e;
+            return None;
+        }
+    };
+    if !may_multiplex {
+        return Some(Connected::H1(fresh));
+    }
+    let forced = way.map_or(server.plan.mux.h2, Way::forced_h2);
+    upstream::h2::settle(fresh, forced, h2_tune).await
+}
+
+/// How a request goes as an HTTP/2 stream: over TLS or not, as the extended CONNECT of a
+/// protocol switch or not, with the client's `TE: trailers` or not.
+struct H2Way {
+    tls: bool,
+    handshake: bool,
+    client_te: Option<HeaderValue>,
+}
+
+/// The server's HTTP/2 connection does not allow the extended CONNECT a protocol switch needs.
+struct NoExtendedConnect;
+
+/// Sends the request as a stream of `h2` and waits for the response head. A request the
+/// connection went away before taking gives its body back in `stream`, to go again.
+async fn exchange_h2(
+    ctx: &ConnCtx,
+    txn: &mut Txn,
+    be: &BackendRt,
+    h2: upstream::h2::H2Conn,
+    request: Request<ReqBody>,
+    how: H2Way,
+    stream: &mut Option<ClientBody>,
+) -> Result<Result<Response<Box<ServerBody>>, ExchangeError>, NoExtendedConnect> {
+    txn.backend_tls = h2.tls.clone();
+    txn.server_addrs = h2.addrs;
+    let mut request = upstream::h2::h2_request(request, how.tls, how.client_te.as_ref());
+    // An upgrade goes as an extended CONNECT, which the server must have allowed.
+    let protocol = request.headers().get(UPGRADE).cloned();
+    let wait = be.timeouts.connect.unwrap_or(Duration::from_secs(5));
+    if how.handshake {
+        if !h2.extended_connect(wait).await {
+            return Err(NoExtendedConnect);
+        }
+        websocket::to_extended_connect(&mut request);
+    }
+    let answer = unless_killed(
+        ctx,
+        upstream::h2::exchange(&h2, request, txn.timeout_server.or(be.timeouts.server)),
+    )
+    .await;
+    Ok(match answer {
+        Err(StreamError::Failed(ExchangeError::Killed)) => Err(ExchangeError::Killed),
+        Ok(mut resp) => {
+            if how.handshake {
+                if let Some(on) = websocket::from_extended_connect(&mut resp, protocol) {
+                    resp.body_mut().upgraded_stream(on);
+                }
+            }
+            Ok(resp.map(Box::new))
+        }
+        Err(StreamError::Failed(e)) => Err(e),
+        // The connection went away before it took the request (a GOAWAY, a close): nothing
+        // reached the server, so it goes again on a new one.
+        Err(StreamError::Unsent(req)) => {
+            if let Either::Left(client) = req.into_body() {
+                *stream = Some(client);
+            }
+            Err(ExchangeError::Server(Failure::Connect))
+        }
+    })
+}
+
 pub async fn forward(
     ctx: &ConnCtx,
     txn: &mut Txn,
@@ -194,7 +359,7 @@ pub async fn forward(
     first: bool,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Response<ResBody> {
-    let shared = ctx.shared.clone();
+    let shared = &*ctx.shared;
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
     let files = [&be.errorfiles, &fe.errorfiles];
@@ -202,7 +367,7 @@ pub async fn forward(
     super::filters::on_request(txn);
     // Only a hit pays for the boxed future that answers it.
     if txn.filters.cache.hit.is_some() {
-        if let Some(hit) = Box::pin(super::cache::serve_hit(ctx, txn, be_index)).await {
+        if let Some(hit) = cold(super::cache::serve_hit(ctx, txn, be_index)).await {
             return hit;
         }
     }
@@ -214,7 +379,7 @@ pub async fn forward(
     }
     let (replay, mut stream) = match body {
         Either::Right(full) => (Some(full), None),
-        Either::Left(client) => match client.read_arrived(shared.bufsize.max(8192)).await {
+        Either::Left(client) => match cold(client.read_arrived(shared.bufsize.max(8192))).await {
             Ok(Arrived::Whole(data)) => (Some(Full::new(data)), None),
             Ok(Arrived::Partial(client)) => (None, Some(client)),
             Err(_) => {
@@ -355,42 +520,26 @@ pub async fn forward(
                     None => Way::may_reuse(mux, None),
                 }
         });
-        let idle = if let Some(app) = fcgi {
-            app.keep_conn
-                .then(|| ctx.conns.take(pool_key, shared_reuse, &server.idle))
-                .flatten()
-                .map(Connected::H1)
-        } else if let Some(way) = ws_reuse {
-            match way {
-                Way::H2 | Way::AlpnH2 if h2_shared => ctx
-                    .conns
-                    .take_h2(pool_key, shared_reuse, mux.max_reuse, &server.idle)
-                    .map(Connected::H2),
-                Way::H1 { .. } => ctx
-                    .conns
+        // The usual case first, in line; the others out of it.
+        let idle =
+            if fcgi.is_none() && ws_reuse.is_none() && !upgrade && !(may_multiplex && h2_shared) {
+                ctx.conns
                     .take(pool_key, shared_reuse, &server.idle)
+                    // A transparent session's next request may go elsewhere.
                     .filter(|c| !private || c.peer_addr() == Some(addr))
-                    .map(Connected::H1),
-                _ => None,
-            }
-        } else if upgrade {
-            None
-        } else if may_multiplex && h2_shared {
-            ctx.conns
-                .take_h2(pool_key, shared_reuse, mux.max_reuse, &server.idle)
-                .map(Connected::H2)
-                .or_else(|| {
-                    ctx.conns
-                        .take(pool_key, shared_reuse, &server.idle)
-                        .map(Connected::H1)
-                })
-        } else {
-            ctx.conns
-                .take(pool_key, shared_reuse, &server.idle)
-                // A transparent session's next request may go elsewhere.
-                .filter(|c| !private || c.peer_addr() == Some(addr))
-                .map(Connected::H1)
-        };
+                    .map(Connected::H1)
+            } else {
+                IdleWanted {
+                    fcgi,
+                    ws_reuse,
+                    upgrade,
+                    h2_shared,
+                    shared_reuse,
+                    private,
+                    addr,
+                }
+                .take(ctx, pool_key, &server)
+            };
         let reused = idle.is_some();
         let counted = if reused {
             Counter::ServerReuses
@@ -408,45 +557,17 @@ pub async fn forward(
         let conn = match idle {
             Some(c) => Some(c),
             None => {
-                let preface = server.send_proxy.as_ref().map(|p| p.header(txn));
-                let tls_now = server.tls.as_ref().map(|t| t.current());
-                let tls = tls_now.as_deref().map(|t| {
-                    let config = match way {
-                        Some(way) => way.tls_config(t),
-                        None if upgrade => &t.config_h1,
-                        None => &t.config,
-                    };
-                    (config, t.server_name(txn, addr))
-                });
-                // Early data to the server only when a rejection can be replayed
-                // (`retry-on 0rtt-rejected`), as HAProxy has it.
-                let early = be.retry_on.zero_rtt_rejected && !may_multiplex;
-                let fresh = Box::pin(ServerConn::connect(
+                cold(connect_fresh(
+                    txn,
+                    &server,
+                    be,
+                    &shared.h2,
                     addr,
-                    server.dial(true),
-                    be.timeouts.connect,
-                    preface,
-                    tls,
-                    early,
+                    way,
+                    upgrade,
+                    may_multiplex,
                 ))
-                .await;
-                let fresh = match fresh {
-                    Ok(c) => {
-                        txn.backend_error = None;
-                        Some(upstream::pool::SessionConns::opened(c, &server.idle))
-                    }
-                    Err(e) => {
-                        txn.backend_error = e;
-                        None
-                    }
-                };
-                match fresh {
-                    Some(c) if may_multiplex => {
-                        let forced = way.map_or(mux.h2, Way::forced_h2);
-                        Box::pin(upstream::h2::settle(c, forced, &shared.h2)).await
-                    }
-                    other => other.map(Connected::H1),
-                }
+                .await
             }
         };
         let Some(conn) = conn else {
@@ -461,7 +582,7 @@ pub async fn forward(
                 tries.failed(si, be.redispatch);
                 tries.report(txn);
                 if let Some(pause) = Attempts::turnaround(be, crate::clock::now() - connect_start) {
-                    tokio::time::sleep(pause).await;
+                    cold(tokio::time::sleep(pause)).await;
                 }
                 continue;
             }
@@ -525,23 +646,7 @@ pub async fn forward(
         };
         let head_limit = shared.bufsize.max(8192);
         let multiplexed = matches!(conn, Connected::H2(_)) || fcgi.is_some();
-        let result = match (conn, fcgi.cloned()) {
-            (Connected::H1(conn), Some(app)) => {
-                txn.server_addrs = conn.addrs();
-                let (parts, body) = request.into_parts();
-                unless_killed(
-                    ctx,
-                    Box::pin(upstream::fcgi::exchange(
-                        conn,
-                        app,
-                        fcgi_params.unwrap_or_default(),
-                        body,
-                        parts.method,
-                        txn.timeout_server.or(be.timeouts.server),
-                    )),
-                )
-                .await
-            }
+        let result = match (conn, fcgi) {
             (Connected::H1(conn), None) => {
                 txn.backend_tls = conn.tls_info().map(Arc::new);
                 txn.server_addrs = conn.addrs();
@@ -549,9 +654,11 @@ pub async fn forward(
                 if let Some(keys) = ws_keys.as_mut() {
                     keys.complete_request(request.headers_mut());
                 }
+                // Pinned where it is made: a future not yet started is moved whole, and
+                // this one is large.
                 let answer = unless_killed(
                     ctx,
-                    upstream::exchange(
+                    std::pin::pin!(upstream::exchange(
                         conn,
                         upstream::Outgoing::new(request),
                         upstream::Limits {
@@ -559,7 +666,7 @@ pub async fn forward(
                             head_size: head_limit,
                             timeout: txn.timeout_server.or(be.timeouts.server),
                         },
-                    ),
+                    )),
                 )
                 .await;
                 match (answer, &ws_keys) {
@@ -571,50 +678,44 @@ pub async fn forward(
                     (answer, _) => answer,
                 }
             }
-            (Connected::H2(h2), _) => {
-                txn.backend_tls = h2.tls.clone();
-                txn.server_addrs = h2.addrs;
-                let mut request =
-                    upstream::h2::h2_request(request, server.tls.is_some(), client_te.as_ref());
-                // An upgrade goes as an extended CONNECT, which the server must have allowed.
-                let protocol = request.headers().get(UPGRADE).cloned();
-                let wait = be.timeouts.connect.unwrap_or(Duration::from_secs(5));
-                if handshake && !h2.extended_connect(wait).await {
-                    drop(guard);
-                    txn.term = *b"SH";
-                    return reply::error_in(502, &files, txn);
-                }
-                if handshake {
-                    websocket::to_extended_connect(&mut request);
-                }
-                let answer = unless_killed(
+            (Connected::H1(conn), Some(app)) => {
+                txn.server_addrs = conn.addrs();
+                let (parts, body) = request.into_parts();
+                cold(unless_killed(
                     ctx,
-                    Box::pin(upstream::h2::exchange(
-                        &h2,
-                        request,
+                    upstream::fcgi::exchange(
+                        conn,
+                        app.clone(),
+                        fcgi_params.unwrap_or_default(),
+                        body,
+                        parts.method,
                         txn.timeout_server.or(be.timeouts.server),
-                    )),
-                )
+                    ),
+                ))
+                .await
+                .map(|resp| resp.map(Box::new))
+            }
+            (Connected::H2(h2), _) => {
+                let sent = cold(exchange_h2(
+                    ctx,
+                    txn,
+                    be,
+                    h2,
+                    request,
+                    H2Way {
+                        tls: server.tls.is_some(),
+                        handshake,
+                        client_te,
+                    },
+                    &mut stream,
+                ))
                 .await;
-                match answer {
-                    Err(StreamError::Failed(ExchangeError::Killed)) => Err(ExchangeError::Killed),
-                    Ok(mut resp) => {
-                        if handshake {
-                            if let Some(on) = websocket::from_extended_connect(&mut resp, protocol)
-                            {
-                                resp.body_mut().upgraded_stream(on);
-                            }
-                        }
-                        Ok(resp)
-                    }
-                    Err(StreamError::Failed(e)) => Err(e),
-                    // The connection went away before it took the request (a GOAWAY, a
-                    // close): nothing reached the server, so it goes again on a new one.
-                    Err(StreamError::Unsent(req)) => {
-                        if let Either::Left(client) = req.into_body() {
-                            stream = Some(client);
-                        }
-                        Err(ExchangeError::Server(Failure::Connect))
+                match sent {
+                    Ok(answer) => answer,
+                    Err(NoExtendedConnect) => {
+                        drop(guard);
+                        txn.term = *b"SH";
+                        return reply::error_in(502, &files, txn);
                     }
                 }
             }
@@ -685,12 +786,12 @@ async fn respond(
     ctx: &ConnCtx,
     txn: &mut Txn,
     be_index: usize,
-    resp: Response<ServerBody>,
+    resp: Response<Box<ServerBody>>,
     guard: ServerGuard,
     idle_home: Option<upstream::IdleHome>,
     client_upgrade: Option<(hyper::upgrade::OnUpgrade, Option<websocket::Keys>)>,
 ) -> Response<ResBody> {
-    let shared = ctx.shared.clone();
+    let shared = &*ctx.shared;
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
     // A 2xx to CONNECT opens a tunnel as a 101 does (RFC 9110 §9.3.6).
@@ -733,7 +834,7 @@ async fn respond(
     };
     let idle_home = idle_home.filter(|_| keep_server);
     if let Some(own) =
-        super::script::response_rules(ctx, txn, Some(be_index), Some(&mut body)).await
+        super::script::response_rules(ctx, txn, Some(be_index), Some(&mut *body)).await
     {
         return own;
     }
@@ -816,5 +917,5 @@ async fn respond(
         return Response::from_parts(parts, super::reply::full(Bytes::new()));
     }
     body.attach(idle_home, guard);
-    Response::from_parts(parts, Either::Right(Box::new(body)))
+    Response::from_parts(parts, Either::Right(body))
 }

@@ -193,12 +193,9 @@ pub(crate) fn handle_boxed(
 /// The work on the request head, before anything waits: the transaction, the checks.
 fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let fe = ctx.frontend();
-    let mut txn = Box::new(Txn::new(
-        ctx.shared.clone(),
-        ctx.client,
-        ctx.local,
-        fe.name.clone(),
-    ));
+    // Made in its box: the transaction is over a kilobyte to copy.
+    let mut txn =
+        boxed_in_place(|| Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone()));
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
     txn.stick.session = Some(ctx.session_counters.clone());

@@ -446,12 +446,13 @@ fn full_data(mut full: http_body_util::Full<bytes::Bytes>) -> bytes::Bytes {
 
 /// Sends the request on `conn` and reads the response head; the body is read as the response
 /// is forwarded. The connection goes back to the idle pool from the body, once it is
-/// complete, if the body is given a pool.
+/// complete, if the body is given a pool. The body comes boxed: the response is moved
+/// several times on its way to the client, each move a copy of it.
 pub async fn exchange(
     mut conn: ServerConn,
     request: Outgoing,
     limits: Limits,
-) -> Result<Response<ServerBody>, ExchangeError> {
+) -> Result<Response<Box<ServerBody>>, ExchangeError> {
     let Outgoing {
         wire,
         streamed,
@@ -477,7 +478,9 @@ pub async fn exchange(
                 // A connection whose request is still being sent does not carry another one.
                 let keep_alive = sent_whole && upload.is_none() && !limits.close && head.keep_alive;
                 return Ok(head.response.map(|state| {
-                    ServerBody::new(Some(conn), buf, state, keep_alive).with_upload(upload)
+                    Box::new(
+                        ServerBody::new(Some(conn), buf, state, keep_alive).with_upload(upload),
+                    )
                 }));
             }
             if buf.len() >= limits.head_size {

@@ -84,6 +84,16 @@ pub async fn take(server: &ServerRt, be: &BackendRt, wait: Duration) -> Result<S
             ahead: [0, 0],
         });
     }
+    crate::cold::cold(wait_for_slot(server, be, wait, slots)).await
+}
+
+/// The wait for a slot of a full server, counted in the queues meanwhile.
+async fn wait_for_slot(
+    server: &ServerRt,
+    be: &BackendRt,
+    wait: Duration,
+    slots: &std::sync::Arc<tokio::sync::Semaphore>,
+) -> Result<Slot, Slot> {
     // A server whose queue is at its `maxqueue` takes no more waiting requests: HAProxy then
     // queues the request in the backend's own queue, served by the first slot to free. hapee
     // has no backend queue: the request waits for this server's slot, counted only in the
@@ -100,8 +110,7 @@ pub async fn take(server: &ServerRt, be: &BackendRt, wait: Duration) -> Result<S
         be.queue.enter(),
     ];
     let _waiting = Waiting(in_server_queue.then_some(server), be);
-    // Boxed: the request's future stays small to move.
-    match Box::pin(tokio::time::timeout(wait, slots.clone().acquire_owned())).await {
+    match tokio::time::timeout(wait, slots.clone().acquire_owned()).await {
         Ok(Ok(permit)) => Ok(Slot {
             permit: Some(permit),
             ahead,

@@ -1,0 +1,31 @@
+//! Rare steps of the request path's async fns, kept out of their callers' code.
+//!
+//! An async fn's steps are compiled into its caller's `poll`: a future polled from one place
+//! only is inlined there, even boxed, so a fresh connection's handshake, an HTTP/2 or FastCGI
+//! exchange or a retry's pause sat between the instructions of every keep-alive request, and
+//! each of those requests paid instruction-cache misses for lines it never ran.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A future boxed and polled through a function of its own, marked cold: the caller's code
+/// holds a call, and the compiler lays that call out away from the hot path.
+pub(crate) struct Cold<F>(Pin<Box<F>>);
+
+/// `step`, to be awaited as a rare step (see [`Cold`]). It costs one allocation when it runs.
+#[cold]
+#[inline(never)]
+pub(crate) fn cold<F: Future>(step: F) -> Cold<F> {
+    Cold(Box::pin(step))
+}
+
+impl<F: Future> Future for Cold<F> {
+    type Output = F::Output;
+
+    #[cold]
+    #[inline(never)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
