@@ -122,37 +122,7 @@ pub fn response_cookie(headers: &hyper::HeaderMap, cap: &Capture) -> Option<Stri
 
 /// The cookies of a `Cookie` value: split at `;` and `,` outside double-quoted strings.
 fn cookie_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(value);
-    std::iter::from_fn(move || {
-        let v = rest?;
-        let (mut quoted, mut escaped) = (false, false);
-        let end = v.iter().position(|&b| {
-            if escaped {
-                escaped = false;
-            } else if quoted {
-                match b {
-                    b'\\' => escaped = true,
-                    b'"' => quoted = false,
-                    _ => {}
-                }
-            } else if b == b'"' {
-                quoted = true;
-            } else if b == b';' || b == b',' {
-                return true;
-            }
-            false
-        });
-        match end {
-            Some(e) => {
-                rest = Some(&v[e + 1..]);
-                Some(&v[..e])
-            }
-            None => {
-                rest = None;
-                Some(v)
-            }
-        }
-    })
+    super::header_values::ranges_cut_at(value, |b| b == b';' || b == b',').map(move |r| &value[r])
 }
 
 /// `name=value` of one cookie when it begins with the capture's name, cut to its length;

@@ -5,6 +5,15 @@
 /// The byte ranges of the values of `line`, untrimmed, in order (one, empty, for an empty
 /// line). Cuts fall on ASCII commas only, so ranges of a `str` are character boundaries.
 pub fn ranges(line: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    ranges_cut_at(line, |b| b == b',')
+}
+
+/// [`ranges`] with cuts at every byte `cut` accepts outside double-quoted strings (a
+/// `Cookie` value is cut at `;` and `,`).
+pub fn ranges_cut_at<'a>(
+    line: &'a [u8],
+    cut: impl Fn(u8) -> bool + 'a,
+) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
     let mut start = Some(0);
     std::iter::from_fn(move || {
         let from = start?;
@@ -20,7 +29,7 @@ pub fn ranges(line: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ 
                 }
             } else if b == b'"' {
                 quoted = true;
-            } else if b == b',' {
+            } else if cut(b) {
                 start = Some(i + 1);
                 return Some(from..i);
             }
