@@ -9,7 +9,7 @@ use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::api::counters::Counter;
 use crate::cold::cold;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
-use crate::txn::{ResponseView, Txn};
+use crate::txn::Txn;
 use crate::upstream::h2::{Connected, StreamError};
 use crate::upstream::reuse::{may_reuse, should_retry, Attempts, Failure};
 use crate::upstream::{self, ExchangeError, ServerBody, ServerConn};
@@ -750,7 +750,7 @@ pub async fn forward(
                 });
                 let upgrade = client_upgrade.map(|u| (u, ws_keys));
                 return Box::into_pin(super::boxed_in_place(|| {
-                    respond(ctx, txn, be_index, resp, guard, home, upgrade)
+                    super::respond::respond(ctx, txn, be_index, resp, guard, home, upgrade)
                 }))
                 .await;
             }
@@ -780,142 +780,4 @@ pub async fn forward(
         txn.term = term;
         return reply::error_in(status, &files, txn);
     }
-}
-
-async fn respond(
-    ctx: &ConnCtx,
-    txn: &mut Txn,
-    be_index: usize,
-    resp: Response<Box<ServerBody>>,
-    guard: ServerGuard,
-    idle_home: Option<upstream::IdleHome>,
-    client_upgrade: Option<(hyper::upgrade::OnUpgrade, Option<websocket::Keys>)>,
-) -> Response<ResBody> {
-    let shared = &*ctx.shared;
-    let fe = &shared.frontends[ctx.frontend];
-    let be = &shared.backends[be_index];
-    // A 2xx to CONNECT opens a tunnel as a 101 does (RFC 9110 §9.3.6).
-    let connect = txn
-        .request
-        .as_ref()
-        .is_some_and(|r| r.method == hyper::Method::CONNECT);
-    let connect_tunnel = connect && resp.status().is_success();
-    let switching = resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS || connect_tunnel;
-    let (mut parts, mut body) = resp.into_parts();
-    txn.bytes_out =
-        super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers, true);
-    txn.captured_response = super::capture::headers(&parts.headers, &fe.capture_response);
-    // The server's own cookie, before persistence inserts one.
-    if let Some(cookie) = &fe.capture_cookie {
-        txn.captured_cookies[1] = super::capture::response_cookie(&parts.headers, cookie);
-    }
-    txn.response = Some(ResponseView {
-        status: parts.status.as_u16(),
-        headers: std::mem::take(&mut parts.headers),
-        // A server's lines of one name among others' keep their order.
-        lines: parts
-            .extensions
-            .remove::<hyper::ext::HeaderLines>()
-            .map(|received| super::header_order::Lines::received(received.0))
-            .unwrap_or_default(),
-    });
-    // The body bytes that came with the head share its buffer (`crate::http::room`).
-    txn.rewrites.response_buffered = body.buffered() as usize;
-    // `close` changes nothing here: the server's connection is not kept after a response
-    // whose rules asked for it to be closed.
-    let keep_server = match crate::tcp_response::run_rules(be, txn, None).await {
-        Ok(keep) => keep,
-        Err(refusal) => {
-            // The stream is aborted: the client's connection closes unanswered.
-            txn.term = refusal.term();
-            txn.timings.response = -1;
-            return reply::aborted();
-        }
-    };
-    let idle_home = idle_home.filter(|_| keep_server);
-    if let Some(own) =
-        super::script::response_rules(ctx, txn, Some(be_index), Some(&mut *body)).await
-    {
-        return own;
-    }
-    let server_index = be
-        .servers
-        .iter()
-        .position(|s| Some(&s.name) == txn.server.as_ref());
-    if let (false, Some(si)) = (be.stickiness.is_empty(), server_index) {
-        if !be.servers[si].non_stick() {
-            be.stickiness.store(&be.stickiness.on_response(txn), si);
-        }
-    }
-    let mut view = txn.response.take().expect("response view set above");
-    if let (Some(p), Some(si)) = (&be.persistence, server_index) {
-        p.on_response(be, txn, si, &mut view.headers, &mut view.lines, view.status);
-    }
-    parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
-    // An HTTP/1 client is answered in the version its server spoke (HTTP/1.0 or 1.1, whatever
-    // the client spoke), as HAProxy writes the server's status line.
-    let http1_client = txn
-        .request
-        .as_ref()
-        .is_some_and(|r| r.version <= hyper::Version::HTTP_11);
-    if parts.version != hyper::Version::HTTP_10 || !http1_client {
-        parts.version = hyper::Version::HTTP_11;
-    }
-    parts.headers = view.headers;
-    let lines = view.lines;
-    super::vet::drop_connection_options(&mut parts.headers);
-    strip_hop_by_hop(&mut parts.headers, switching && !connect_tunnel);
-    if connect_tunnel {
-        // No body follows a 2xx to CONNECT: the bytes after it are the tunnel's.
-        parts.headers.remove(hyper::header::CONTENT_LENGTH);
-        parts.headers.remove(hyper::header::TRANSFER_ENCODING);
-    }
-    let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
-    body.filter(filters);
-    // Lines the map cannot order go out in the order they came and were added in, one name
-    // per line as the map now has them.
-    if let Some(order) = lines.get() {
-        let exact = super::header_order::in_order(&parts.headers, order)
-            .map(|(name, _)| name.clone())
-            .collect();
-        parts.extensions.insert(hyper::ext::HeaderLines(exact));
-    }
-    // A body the server ends by closing goes to an HTTP/1 client the same way, neither
-    // chunked nor given a length, and the client's connection closes after it (said so in
-    // HTTP/1.1, where closing is not the default).
-    if http1_client && body.close_delimited() {
-        parts.extensions.insert(hyper::ext::CloseDelimited);
-        if parts.version == hyper::Version::HTTP_11 {
-            parts
-                .headers
-                .append(CONNECTION, HeaderValue::from_static("close"));
-        }
-    }
-    // The headers now belong to the response on its way out; logs only need the status.
-    txn.response = Some(ResponseView {
-        status: view.status,
-        headers: hyper::HeaderMap::new(),
-        lines: Default::default(),
-    });
-    if let (Some((client, keys)), true) = (client_upgrade, switching) {
-        // An HTTP/1 client is answered its key when the server (over HTTP/2) had none.
-        let http1 = txn
-            .request
-            .as_ref()
-            .is_some_and(|r| r.version <= hyper::Version::HTTP_11);
-        if let (Some(keys), true) = (keys, http1) {
-            keys.complete_response(&mut parts.headers);
-        }
-        if let Some(server) = body.take_upgraded() {
-            tokio::task::spawn_local(websocket::tunnel(
-                client,
-                server,
-                txn.timeout_tunnel.or(be.timeouts.tunnel),
-                guard,
-            ));
-        }
-        return Response::from_parts(parts, super::reply::full(Bytes::new()));
-    }
-    body.attach(idle_home, guard);
-    Response::from_parts(parts, Either::Right(body))
 }

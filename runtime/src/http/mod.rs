@@ -23,6 +23,7 @@ pub(crate) mod proxy_headers;
 pub mod redirect;
 pub mod replies;
 pub mod reply;
+mod respond;
 pub mod rewrite;
 pub mod room;
 mod routing;
