@@ -25,6 +25,15 @@ impl Lines {
         Lines(Some(order))
     }
 
+    /// The order the codec noted for a head whose lines of one name were not together
+    /// (`a`, `b`, `a`), taken out of its extensions; none for an ordinary head.
+    pub fn take_received(extensions: &mut hyper::http::Extensions) -> Lines {
+        extensions
+            .remove::<hyper::ext::HeaderLines>()
+            .map(|received| Lines::received(received.0))
+            .unwrap_or_default()
+    }
+
     /// The order kept, if any.
     pub fn get(&self) -> Option<&[HeaderName]> {
         self.0.as_deref()

@@ -255,11 +255,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
             version: parts.version,
             headers: parts.headers,
             // A client's lines of one name among others' (`a`, `b`, `a`) keep their order.
-            lines: parts
-                .extensions
-                .remove::<hyper::ext::HeaderLines>()
-                .map(|received| header_order::Lines::received(received.0))
-                .unwrap_or_default(),
+            lines: header_order::Lines::take_received(&mut parts.extensions),
         });
     }
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);

@@ -44,11 +44,7 @@ pub(super) async fn respond(
         status: parts.status.as_u16(),
         headers: std::mem::take(&mut parts.headers),
         // A server's lines of one name among others' keep their order.
-        lines: parts
-            .extensions
-            .remove::<hyper::ext::HeaderLines>()
-            .map(|received| super::header_order::Lines::received(received.0))
-            .unwrap_or_default(),
+        lines: super::header_order::Lines::take_received(&mut parts.extensions),
     });
     // The body bytes that came with the head share its buffer (`crate::http::room`).
     txn.rewrites.response_buffered = body.buffered() as usize;
