@@ -155,9 +155,6 @@ pub struct CheckState {
     pub downs: AtomicU64,
     /// When the server last changed state (seconds since the epoch): `lastchg`.
     pub last_change: AtomicU64,
-    /// The last result's info text (`check_desc` of `show stat` is the status's text; this
-    /// is what reports add as `info`).
-    desc: std::sync::Mutex<String>,
     /// `agent-check` is on the server line.
     pub agent_configured: bool,
     /// The agent check's last result: status, and the agent's own words.
@@ -223,7 +220,6 @@ impl CheckState {
             failures: AtomicU64::new(0),
             downs: AtomicU64::new(0),
             last_change: AtomicU64::new(unix_now()),
-            desc: Default::default(),
             agent_configured: p.agent,
             agent_status: AtomicU8::new(CheckStatus::Init as u8),
             agent_desc: Default::default(),
@@ -232,30 +228,18 @@ impl CheckState {
         }
     }
 
-    /// A health probe begins: its status shows `* ` until the guard drops, and the last
-    /// result's text is cleared, as HAProxy clears it when a check starts.
+    /// A health probe begins: its status shows `* ` until the guard drops.
     pub fn start_probe(&self) -> Probing<'_> {
-        self.set_desc("");
         Probing::start(&self.probing)
     }
 
-    /// An agent probe begins (the same for the agent's status and text).
+    /// An agent probe begins: `* ` on its status, and the agent's last words cleared, as
+    /// HAProxy clears them when a check starts.
     pub fn start_agent_probe(&self) -> Probing<'_> {
         if let Ok(mut d) = self.agent_desc.lock() {
             d.clear();
         }
         Probing::start(&self.agent_probing)
-    }
-
-    pub fn set_desc(&self, text: &str) {
-        if let Ok(mut d) = self.desc.lock() {
-            d.clear();
-            d.push_str(text);
-        }
-    }
-
-    pub fn desc(&self) -> String {
-        self.desc.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
     /// Records an agent check's result (it never changes `health` itself).

@@ -172,7 +172,6 @@ pub fn apply(
         }
     }
     state.record(outcome.status, outcome.code, duration_ms, health);
-    state.set_desc(&outcome.info);
     let label = if server.backup {
         "backup server"
     } else {
