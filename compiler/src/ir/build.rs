@@ -219,7 +219,26 @@ impl<'a> Stmt<'a> {
         // FastCGI applications, email alerts and external checks (`plan::fcgi`,
         // `plan::mailers`).
         let apps = matches!(word, "use-fcgi-app" | "email-alert" | "external-check");
+        // The process's own settings (`plan::process`).
+        let process = matches!(
+            word,
+            "chroot"
+                | "setenv"
+                | "presetenv"
+                | "unsetenv"
+                | "resetenv"
+                | "tune.maxaccept"
+                | "maxconnrate"
+                | "maxsessrate"
+                | "log-send-hostname"
+                | "anonkey"
+                | "user"
+                | "uid"
+                | "group"
+                | "gid"
+        );
         if !lowered
+            && !process
             && !apps
             && !inspect_delay
             && !set_var

@@ -13,6 +13,7 @@ pub mod lua;
 pub mod mailers;
 pub mod mux;
 pub mod persist;
+pub mod process;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
@@ -111,6 +112,9 @@ pub struct GlobalPlan {
     /// `trace` lines (experimental): the words after `trace`, run at start-up as the CLI's
     /// `trace` command.
     pub traces: Vec<Vec<String>>,
+    /// The process's environment, root, accept pacing, rate limits, syslog host name and
+    /// anonymizer key.
+    pub process: process::ProcessSettings,
 }
 
 pub use lua::LuaLoad;
@@ -780,6 +784,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .filter(|d| d.keyword == "trace" && g.expose_experimental)
                 .map(|d| d.args.iter().map(|a| a.to_string()).collect())
                 .collect(),
+            process: process::ProcessSettings::of(&g.directives),
         },
         listeners,
         frontends,
