@@ -200,9 +200,11 @@ impl<'a> BodyReuse<'a> {
         globals: &impl std::hash::Hash,
     ) -> u64 {
         let all = section.body.len();
-        let f = self.unchanged_fingerprint(section).unwrap_or_else(|| {
-            self.fingerprint_upto(db, tree, section, all, proxy, proxies, globals)
-        });
+        let f = self
+            .unchanged_fingerprint(section, proxy, proxies)
+            .unwrap_or_else(|| {
+                self.fingerprint_upto(db, tree, section, all, proxy, proxies, globals)
+            });
         self.next
             .fingerprints
             .push((section.file, section.header, f));
@@ -211,15 +213,28 @@ impl<'a> BodyReuse<'a> {
 
     /// The previous fingerprint of a body that an edit inside another section's lines left
     /// as it was: its lines, their places within the section, its header and so the proxy it
-    /// opened, the defaults and the globals are those of the previous build, as the edited
-    /// section is neither a `global` nor a `defaults` section (the only ones other bodies
-    /// read).
-    fn unchanged_fingerprint(&self, section: &Section) -> Option<u64> {
+    /// opened and the globals are those of the previous build, as the edited section is
+    /// neither a `global` nor a `defaults` section (the only ones other bodies read). Its
+    /// defaults are too when they stand before the edit: after it, they moved, and so did
+    /// the places their model holds.
+    fn unchanged_fingerprint(
+        &self,
+        section: &Section,
+        proxy: &Proxy,
+        proxies: &[Proxy],
+    ) -> Option<u64> {
         let within = self.within?;
         if matches!(within.kind, SectionKind::Global | SectionKind::Defaults)
             || section.file != FileId(0)
         {
             return None;
+        }
+        if let Some(d) = proxy.defaults {
+            let edit = self.edits.first().copied().flatten()?;
+            let defaults = proxies.get(d)?;
+            if defaults.header.file != section.file || defaults.header.start >= edit {
+                return None;
+            }
         }
         let old_header = within.old_header(section.header)?;
         // In source order: the one file's headers ascend.
