@@ -31,19 +31,22 @@ pub fn range(file: &SourceFile, span: Span) -> Range {
 }
 
 /// [`range`] for spans that mostly come in the order of their lines: the line of `span`'s start
-/// is looked for at `line` and the line after it before it is searched for, and `line` is left
-/// at that line (the diagnostics of a large file, placed one after the other).
+/// is looked for from `line` on, in steps that double, before the whole file is searched, and
+/// `line` is left at that line (the diagnostics of a large file, placed one after the other,
+/// are a few lines apart).
 pub fn range_near(file: &SourceFile, span: Span, line: &mut usize) -> Range {
     let starts = file.line_starts();
     let offset = span.start as usize;
-    let holds = |l: usize| {
-        starts.get(l).is_some_and(|&s| s as usize <= offset)
-            && starts.get(l + 1).is_none_or(|&next| offset < next as usize)
-    };
-    *line = if holds(*line) {
-        *line
-    } else if holds(*line + 1) {
-        *line + 1
+    let at_or_before = |l: usize| starts.get(l).is_some_and(|&s| s as usize <= offset);
+    *line = if at_or_before(*line) {
+        // The line is at or after `line`: bracket it, then search the bracket.
+        let (mut low, mut step) = (*line, 1);
+        while at_or_before(low + step) {
+            low += step;
+            step *= 2;
+        }
+        let high = (low + step).min(starts.len());
+        low + starts[low..high].partition_point(|&s| s as usize <= offset) - 1
     } else {
         file.line_index(offset)
     };

@@ -147,10 +147,15 @@ pub struct BodyReuse<'a> {
 
 impl<'a> BodyReuse<'a> {
     pub fn new(old: BodyCache, previous: Previous<'a>) -> Self {
+        // An edit leaves about as many bodies as there were: room for them at once, rather
+        // than growing (and rehashing) the table body by body.
+        let mut next = BodyCache::default();
+        next.entries.reserve(old.entries.len() + old.more.len());
+        next.fingerprints.reserve(old.fingerprints.len());
         BodyReuse {
             old,
             previous,
-            next: BodyCache::default(),
+            next,
             defaults: Default::default(),
             edits: Vec::new(),
             within: None,
