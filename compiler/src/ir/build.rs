@@ -522,7 +522,9 @@ fn build_from(
     let proxy_sections = tree.sections.iter().filter(|s| s.kind.is_proxy()).count();
     b.config.proxies.reserve_exact(proxy_sections);
     b.defaults_use.reserve_exact(proxy_sections);
-    let mut bodies = Vec::new();
+    b.frontend_names.reserve(proxy_sections);
+    b.backend_names.reserve(proxy_sections);
+    let mut bodies = Vec::with_capacity(proxy_sections);
     let mut spans = crate::timing::Spans::new("build");
     for (at, section) in tree.sections.iter().enumerate() {
         let header = tree.header(section);
