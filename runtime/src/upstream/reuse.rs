@@ -305,17 +305,17 @@ mod tests {
         let safe = Sharing::opened(ReuseMode::Safe, false, a);
         assert!(safe.admits(a) && !safe.admits(b));
         assert_eq!(safe.after_a_stream(), safe);
-        assert_eq!(
-            Sharing::opened(ReuseMode::Safe, true, a),
-            Sharing::Opener
-        );
+        assert_eq!(Sharing::opened(ReuseMode::Safe, true, a), Sharing::Opener);
         // `aggressive`: the opening stream only, until a stream ends with others open.
         let aggressive = Sharing::opened(ReuseMode::Aggressive, false, a);
         assert!(!aggressive.admits(a) && !aggressive.admits(b));
         assert_eq!(aggressive.after_a_stream(), Sharing::Thread);
         // An idle connection taken: the session under `safe`, else the thread.
         assert_eq!(Sharing::taken_idle(ReuseMode::Safe, b), Sharing::Session(b));
-        assert_eq!(Sharing::taken_idle(ReuseMode::Aggressive, b), Sharing::Thread);
+        assert_eq!(
+            Sharing::taken_idle(ReuseMode::Aggressive, b),
+            Sharing::Thread
+        );
         for s in [always, safe, aggressive] {
             assert_eq!(Sharing::from_word(s.to_word()), s);
         }

@@ -30,8 +30,8 @@ mod multiplexed;
 
 use super::h2::H2Conn;
 use super::reuse::ReuseMode;
-use multiplexed::H2Want;
 use super::ServerConn;
+use multiplexed::H2Want;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -102,11 +102,8 @@ impl ServerIdle {
             return;
         }
         conn.state.home.store(thread, Ordering::Release);
-        conn.state.share(Sharing::opened(
-            want.mode,
-            conn.state.by_alpn,
-            want.session,
-        ));
+        conn.state
+            .share(Sharing::opened(want.mode, conn.state.by_alpn, want.session));
         list.h2.push(conn.clone());
         if conn.is_idle() {
             self.count(thread, true);

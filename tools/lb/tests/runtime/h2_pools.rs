@@ -306,3 +306,69 @@ fn under_http_reuse_aggressive_a_new_h2_connection_carries_its_opener_only() {
         [round(2, "0 2 -1 2 2 0"), round(2, "0 2 -1 2 2 0")]
     );
 }
+
+/// One HTTP/2 client session on thread 1 with two overlapping streams: `/slow/600`, and
+/// 200 ms later `/slow/200`. The connections the origin accepted and the idle columns after.
+fn one_session_two_streams(ports: [u16; 3], conns: &AtomicUsize) -> (usize, String) {
+    use http_body_util::{BodyExt, Empty};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", ports[0]))
+            .await
+            .unwrap();
+        let (send, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tcp),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let get = |path: &'static str| {
+            let mut send = send.clone();
+            let uri = format!("http://127.0.0.1:{}{path}", ports[0]);
+            async move {
+                let req = hyper::Request::get(uri)
+                    .body(Empty::<bytes::Bytes>::new())
+                    .unwrap();
+                let resp = send.send_request(req).await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                assert!(String::from_utf8_lossy(&body).contains("version=HTTP/2.0"));
+            }
+        };
+        let first = tokio::spawn(get("/slow/600"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        get("/slow/200").await;
+        first.await.unwrap();
+    });
+    wait_until(Duration::from_millis(500), || {
+        !idle_columns(ports[2]).ends_with(" 0 0 0")
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    (conns.load(Ordering::SeqCst), idle_columns(ports[2]))
+}
+
+#[test]
+fn the_streams_of_one_h2_client_share_a_connection_under_safe_but_not_aggressive() {
+    let mut seen = Vec::new();
+    for reuse in ["always", "safe", "aggressive"] {
+        let runs = both_h2_driven("", reuse, "", &one_session_two_streams);
+        if let Some(theirs) = runs.get(1) {
+            assert_eq!(&runs[0], theirs, "haproxy differs under {reuse}");
+        }
+        seen.push(runs[0].clone());
+    }
+    // `safe`: the busy connection is the session's, and its second stream joins it;
+    // `aggressive`: it is its first stream's only.
+    assert_eq!(
+        seen,
+        [
+            round(1, "0 1 -1 1 1 0"),
+            round(1, "0 1 -1 1 1 0"),
+            round(2, "0 2 -1 2 2 0")
+        ]
+    );
+}
