@@ -125,8 +125,9 @@ impl Sharing {
     pub fn opened(mode: ReuseMode, by_alpn: bool, session: u64) -> Sharing {
         match mode {
             ReuseMode::Always => Sharing::Thread,
-            ReuseMode::Safe | ReuseMode::Never if !by_alpn => Sharing::Session(session),
-            _ => Sharing::Opener,
+            ReuseMode::Never => Sharing::Session(session),
+            ReuseMode::Safe if !by_alpn => Sharing::Session(session),
+            ReuseMode::Safe | ReuseMode::Aggressive => Sharing::Opener,
         }
     }
 

@@ -51,9 +51,9 @@ impl ServerIdle {
             return None;
         }
         let taken = Sharing::taken_idle(want.mode, want.session);
-        let idle = own.h2.iter().rev().find(|c| {
-            c.is_idle() && c.state.sharing().admits(want.session) && c.has_room(max_reuse)
-        });
+        // An idle connection is no one's (whoever holds one taken but not yet used loses
+        // it: it would be stranded otherwise).
+        let idle = (own.h2.iter().rev()).find(|c| c.is_idle() && c.has_room(max_reuse));
         if let Some(c) = idle {
             c.state.share(taken);
             return Some(c.clone());
@@ -67,9 +67,8 @@ impl ServerIdle {
             let Ok(mut list) = self.lists[i].try_lock() else {
                 continue;
             };
-            let Some(at) = list.h2.iter().position(|c| {
-                c.is_idle() && c.state.sharing() == Sharing::Thread && c.has_room(max_reuse)
-            }) else {
+            let Some(at) = (list.h2.iter()).position(|c| c.is_idle() && c.has_room(max_reuse))
+            else {
                 continue;
             };
             let conn = list.h2.remove(at);
