@@ -197,6 +197,7 @@ struct IdleWanted<'a> {
     upgrade: bool,
     h2_shared: bool,
     shared_reuse: Option<upstream::pool::Wanted>,
+    reuse: upstream::reuse::ReuseMode,
     private: bool,
     addr: SocketAddr,
 }
@@ -212,8 +213,13 @@ impl IdleWanted<'_> {
                 .filter(|c| !self.private || c.peer_addr() == Some(self.addr))
         };
         let h2 = || {
-            ctx.conns
-                .take_h2(pool_key, self.shared_reuse, mux.max_reuse, &server.idle)
+            ctx.conns.take_h2(
+                pool_key,
+                self.shared_reuse,
+                self.reuse,
+                mux.max_reuse,
+                &server.idle,
+            )
         };
         if let Some(app) = self.fcgi {
             return app
@@ -535,6 +541,7 @@ pub async fn forward(
                     upgrade,
                     h2_shared,
                     shared_reuse,
+                    reuse: be.reuse,
                     private,
                     addr,
                 }
@@ -592,7 +599,7 @@ pub async fn forward(
         };
         if let (Connected::H2(h2), false, true) = (&conn, reused, h2_shared) {
             ctx.conns
-                .offer_h2(pool_key, h2, mux.max_reuse, &server.idle);
+                .offer_h2(pool_key, h2, be.reuse, mux.max_reuse, &server.idle);
         }
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
