@@ -58,7 +58,10 @@ fn options() -> Options {
     };
     let mut addr = None;
     while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().unwrap_or_else(|| usage(&format!("{name} needs a value")));
+        let mut value = |name: &str| {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{name} needs a value")))
+        };
         match a.as_str() {
             "--seconds" => o.seconds = value(&a).parse().unwrap_or_else(|_| usage("bad --seconds")),
             "--conns" => o.conns = value(&a).parse().unwrap_or_else(|_| usage("bad --conns")),
@@ -71,7 +74,10 @@ fn options() -> Options {
             "--close" => o.close = true,
             "--sni" => o.sni = value(&a),
             _ if addr.is_none() && !a.starts_with('-') => {
-                addr = Some(a.parse().unwrap_or_else(|_| usage(&format!("{a}: not an IP:port"))))
+                addr = Some(
+                    a.parse()
+                        .unwrap_or_else(|_| usage(&format!("{a}: not an IP:port"))),
+                )
             }
             _ => usage(&format!("unknown argument {a}")),
         }
@@ -135,9 +141,14 @@ fn client_config(tls12: bool) -> Arc<ClientConfig> {
         ],
         ..aws_lc_rs::default_provider()
     };
-    let schemes = provider.signature_verification_algorithms.supported_schemes();
-    let version: &'static rustls::SupportedProtocolVersion =
-        if tls12 { &rustls::version::TLS12 } else { &rustls::version::TLS13 };
+    let schemes = provider
+        .signature_verification_algorithms
+        .supported_schemes();
+    let version: &'static rustls::SupportedProtocolVersion = if tls12 {
+        &rustls::version::TLS12
+    } else {
+        &rustls::version::TLS13
+    };
     let mut config = ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[version])
         .expect("the provider has suites for the version")
@@ -168,7 +179,9 @@ async fn one(
     buf: &mut Vec<u8>,
     negotiated: &Mutex<Option<String>>,
 ) -> Result<(), String> {
-    let tcp = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
     tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
     let mut tls = connector
         .connect(name.clone(), tcp)
@@ -182,15 +195,23 @@ async fn one(
             *first = Some(format!(
                 "{},{},{}",
                 text(conn.protocol_version().map(|v| format!("{v:?}"))),
-                text(conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()))),
-                text(conn.negotiated_key_exchange_group().map(|g| format!("{:?}", g.name())))
+                text(
+                    conn.negotiated_cipher_suite()
+                        .map(|s| format!("{:?}", s.suite()))
+                ),
+                text(
+                    conn.negotiated_key_exchange_group()
+                        .map(|g| format!("{:?}", g.name()))
+                )
             ));
         }
     }
     if close {
         // The server answers the close_notify with its own and closes first, so the
         // client's ports do not pile up in TIME_WAIT.
-        tls.shutdown().await.map_err(|e| format!("close_notify: {e}"))?;
+        tls.shutdown()
+            .await
+            .map_err(|e| format!("close_notify: {e}"))?;
     } else {
         tls.write_all(b"GET / HTTP/1.1\r\nHost: bench.example\r\nConnection: close\r\n\r\n")
             .await
@@ -214,7 +235,16 @@ async fn worker(shared: Arc<Shared>, connector: TlsConnector, o: Arc<Options>) {
     let name = ServerName::try_from(o.sni.clone()).unwrap_or_else(|_| usage("bad --sni"));
     let mut buf = Vec::with_capacity(512);
     while !shared.stop.load(Ordering::Relaxed) {
-        match one(&connector, o.addr, &name, o.close, &mut buf, &shared.negotiated).await {
+        match one(
+            &connector,
+            o.addr,
+            &name,
+            o.close,
+            &mut buf,
+            &shared.negotiated,
+        )
+        .await
+        {
             Ok(()) => {
                 shared.done.fetch_add(1, Ordering::Relaxed);
             }
