@@ -33,7 +33,8 @@
 # the proxy's (both are mostly X25519 and the kernel's loopback TCP; the client has no
 # signature to make). On a loaded one neither core is all theirs (core near 100 %, busy far
 # below it): the rates then say little and the CPU per handshake is the figure to read.
-# DURATION (seconds per run, default 10); HAPEE=path skips the build.
+# CLOSE=1: a close_notify right after each handshake instead of the request. DURATION
+# (seconds per run, default 10); HAPEE=path skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10}
@@ -129,7 +130,7 @@ run() {
     read -r b0 a0 <<<"$(core_ticks "$proxy_cpu")"
     t0=$(date +%s.%N)
     out=$(taskset -c "$client_cpus" "$load_gen" "127.0.0.1:$2" --seconds "$duration" \
-        --conns "$conns" --threads "$client_threads" --tls "$3" 2>"$work/load.err")
+        --conns "$conns" --threads "$client_threads" --tls "$3" ${CLOSE:+--close} 2>"$work/load.err")
     t1=$(date +%s.%N)
     c1=$(cpu_ticks "$1")
     read -r b1 a1 <<<"$(core_ticks "$proxy_cpu")"
