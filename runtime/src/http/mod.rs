@@ -195,8 +195,7 @@ pub(crate) fn handle_boxed(
 fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let fe = ctx.frontend();
     // Made in its box: the transaction is over a kilobyte to copy.
-    let mut txn =
-        boxed_in_place(|| Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone()));
+    let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
     txn.stick.session = Some(ctx.session_counters.clone());
