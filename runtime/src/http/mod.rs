@@ -479,6 +479,9 @@ impl Drop for Unanswered {
 /// the frontend's. They may change headers and the status; an `allow` ends a rule set.
 fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     let shared = &ctx.shared;
+    if !shared.after_response_rules {
+        return;
+    }
     let fe = ctx.frontend();
     let be = txn
         .backend
