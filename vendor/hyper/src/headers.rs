@@ -54,10 +54,7 @@ pub(super) fn te_value_has_trailers(value: &HeaderValue) -> bool {
 }
 
 #[cfg(feature = "http1")]
-fn header_value_list_has<'a>(
-    values: impl Iterator<Item = &'a HeaderValue>,
-    needle: &str,
-) -> bool {
+fn header_value_list_has<'a>(values: impl Iterator<Item = &'a HeaderValue>, needle: &str) -> bool {
     for value in values {
         if let Ok(line) = value.to_str() {
             for token in line.split(',') {
