@@ -369,7 +369,7 @@ pub async fn forward(
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
     let files = [&be.errorfiles, &fe.errorfiles];
-    super::unique_id::add_header(txn);
+    super::unique_id::add_header(fe, txn);
     super::filters::on_request(txn);
     // Only a hit pays for the boxed future that answers it.
     if txn.filters.cache.hit.is_some() {

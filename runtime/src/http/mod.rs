@@ -195,8 +195,7 @@ pub(crate) fn handle_boxed(
 fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let fe = ctx.frontend();
     // Made in its box: the transaction is over a kilobyte to copy.
-    let mut txn =
-        boxed_in_place(|| Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone()));
+    let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
     txn.stick.session = Some(ctx.session_counters.clone());
@@ -480,6 +479,9 @@ impl Drop for Unanswered {
 /// the frontend's. They may change headers and the status; an `allow` ends a rule set.
 fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     let shared = &ctx.shared;
+    if !shared.after_response_rules {
+        return;
+    }
     let fe = ctx.frontend();
     let be = txn
         .backend
