@@ -402,7 +402,8 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "r" => {
             let line = match (line, req) {
                 (Some((method, uri)), Some(r)) => {
-                    format!("{method} {uri} {}", version(r.version))
+                    let target = crate::http::target::AsWritten(uri);
+                    format!("{method} {target} {}", version(r.version))
                 }
                 _ => BADREQ.to_string(),
             };
@@ -414,7 +415,10 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "HU" => write!(
             out,
             "{}",
-            line.map_or_else(|| BADREQ.to_string(), |(_, uri)| uri.to_string())
+            line.map_or_else(
+                || BADREQ.to_string(),
+                |(_, uri)| crate::http::target::text(uri)
+            )
         ),
         // `%HP` is the target as sent up to its query (the scheme and authority of an
         // absolute-form target included); `%HPO` only its path.
@@ -424,7 +428,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             line.map_or_else(
                 || BADREQ.to_string(),
                 |(_, uri)| {
-                    let target = uri.to_string();
+                    let target = crate::http::target::text(uri);
                     match target.find('?') {
                         Some(q) => target[..q].to_string(),
                         None => target,

@@ -78,8 +78,8 @@ fn response_fetch(name: &str, args: &[String], txn: &Txn) -> Option<Vec<Value>> 
     let headers = || res.map(|r| &r.headers);
     Some(match name {
         "status" => one(res.map(|r| Value::Int(i64::from(r.status)))),
-        "res.ver" | "resp_ver" => one(res.map(|_| Value::Str("1.1".into()))),
-        "capture.res.ver" => one(res.map(|_| Value::Str("HTTP/1.1".into()))),
+        "res.ver" | "resp_ver" => one(res.map(|r| Value::Str(version(r.version).into()))),
+        "capture.res.ver" => one(res.map(|r| Value::Str(format!("HTTP/{}", version(r.version))))),
         "res.hdr" | "shdr" => {
             headers().map_or_else(Vec::new, |h| header_values(h, a0, args.get(1)))
         }
@@ -105,10 +105,12 @@ fn count(h: Option<&HeaderMap>, n: impl Fn(&HeaderMap) -> usize) -> Vec<Value> {
     one(h.map(|h| Value::Int(n(h) as i64)))
 }
 
-/// Whether a request target has no path: the asterisk form (`OPTIONS *`) or the authority
-/// form of a CONNECT.
+/// Whether a request target has no path: the asterisk form (`OPTIONS *`), the authority
+/// form of a CONNECT, or an absolute form with nothing after its authority (`http://a`).
 fn target_without_path(uri: &hyper::Uri) -> bool {
-    uri.path() == "*" || (uri.scheme().is_none() && uri.authority().is_some())
+    uri.path() == "*"
+        || (uri.scheme().is_none() && uri.authority().is_some())
+        || crate::http::target::lacks_path(uri)
 }
 
 fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
@@ -141,7 +143,7 @@ fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
         "path" if has_path => text(req.uri.path()),
         "pathq" if has_path => text(&path_and_query()),
         "path" | "pathq" => Vec::new(),
-        "url" => text(&req.uri.to_string()),
+        "url" => text(&crate::http::target::text(&req.uri)),
 
         "query" => req.uri.query().map(text).unwrap_or_default(),
         "base" => base(false),
