@@ -107,10 +107,10 @@ fn count(h: Option<&HeaderMap>, n: impl Fn(&HeaderMap) -> usize) -> Vec<Value> {
 
 /// Whether a request target has no path: the asterisk form (`OPTIONS *`), the authority
 /// form of a CONNECT, or an absolute form with nothing after its authority (`http://a`).
-fn target_without_path(uri: &hyper::Uri) -> bool {
+fn target_without_path(uri: &hyper::Uri, version: hyper::Version) -> bool {
     uri.path() == "*"
         || (uri.scheme().is_none() && uri.authority().is_some())
-        || crate::http::target::lacks_path(uri)
+        || crate::http::target::lacks_path(uri, version)
 }
 
 fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
@@ -119,7 +119,7 @@ fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
     let host = || h.get("host").and_then(|v| v.to_str().ok()).unwrap_or("");
     // A target without a path (`*`, or a CONNECT's authority) gives `path` nothing, as in
     // HAProxy; `base` is then the host alone.
-    let has_path = !target_without_path(&req.uri);
+    let has_path = !target_without_path(&req.uri, req.version);
     let path_and_query = || {
         req.uri
             .path_and_query()
@@ -143,7 +143,7 @@ fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
         "path" if has_path => text(req.uri.path()),
         "pathq" if has_path => text(&path_and_query()),
         "path" | "pathq" => Vec::new(),
-        "url" => text(&crate::http::target::text(&req.uri)),
+        "url" => text(&crate::http::target::text(&req.uri, req.version)),
 
         "query" => req.uri.query().map(text).unwrap_or_default(),
         "base" => base(false),
