@@ -23,6 +23,8 @@ pub struct RequestView {
 #[derive(Debug, Clone)]
 pub struct ResponseView {
     pub status: u16,
+    /// The version the server answered in (`res.ver`); HTTP/1.1 for the proxy's own.
+    pub version: hyper::Version,
     pub headers: hyper::HeaderMap,
     /// The header lines' order where `headers` cannot show it.
     pub lines: crate::http::header_order::Lines,

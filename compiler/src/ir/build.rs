@@ -172,6 +172,8 @@ impl<'a> Stmt<'a> {
             // Whether threads take each other's idle server connections
             // (`GlobalPlan::idle_pool_shared`).
             | "tune.idle-pool.shared"
+            // The longest `capture cookie` (`plan::captures::cookie_capture_max`).
+            | "tune.http.cookielen"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";

@@ -479,6 +479,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
+    let cookie_capture_max = captures::cookie_capture_max(&g.directives);
     let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
     // Proxies reach here by reference into `config.proxies`: their index is their offset
     // (a position search per proxy would be quadratic on configurations of 100,000 backends).
@@ -571,7 +572,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: lower::proxy_logs(&p.directives, &global_logs),
             capture_request: captures.0,
             capture_response: captures.1,
-            capture_cookie: captures::cookie(&p.directives),
+            capture_cookie: captures::cookie(&p.directives, cookie_capture_max),
             forwardfor: lower::forwardfor(&p.directives),
             errors: errors::pages(&p.directives, &error_sections),
             maxconn: p.maxconn.as_ref().map(|m| m.value),

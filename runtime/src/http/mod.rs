@@ -29,6 +29,7 @@ pub mod room;
 mod routing;
 mod script;
 pub mod set_timeout;
+pub mod target;
 mod txn_log;
 pub mod unique_id;
 pub mod vet;
@@ -242,9 +243,6 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         .err()
     });
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
-    if let Some(cookie) = &fe.capture_cookie {
-        txn.captured_cookies[0] = capture::request_cookie(&parts.headers, cookie);
-    }
     // Every declared response capture prints, empty until a server's response fills it.
     txn.captured_response = vec![None; fe.capture_response.len()];
     if refused.is_none() {
@@ -498,6 +496,9 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     let logged = txn.response.take();
     txn.response = Some(ResponseView {
         status: resp.status().as_u16(),
+        version: logged
+            .as_ref()
+            .map_or(hyper::Version::HTTP_11, |l| l.version),
         headers: std::mem::take(resp.headers_mut()),
         lines: Default::default(),
     });
@@ -512,6 +513,7 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     *resp.headers_mut() = view.headers;
     txn.response = logged.map(|l| ResponseView {
         status: view.status,
+        version: l.version,
         headers: l.headers,
         lines: Default::default(),
     });

@@ -21,6 +21,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.maxrewrite",
     // Spreading accepted connections over threads (runtime/src/spread.rs).
     "tune.listener.multi-queue",
+    // The longest `capture cookie` (compiler/src/plan/captures.rs).
+    "tune.http.cookielen",
     "pidfile",
     "expose-experimental-directives",
     "master-worker",
