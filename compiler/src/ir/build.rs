@@ -234,6 +234,7 @@ impl<'a> Stmt<'a> {
                 | "maxsessrate"
                 | "log-send-hostname"
                 | "anonkey"
+                | "tune.http.maxhdr"
                 | "user"
                 | "uid"
                 | "group"

@@ -85,6 +85,9 @@ pub struct GlobalPlan {
     pub log_tag: String,
     /// `tune.bufsize`: the largest request or response head accepted.
     pub bufsize: u32,
+    /// `tune.http.maxhdr`: a request head may have one header line fewer than this (HAProxy
+    /// counts 101 by default, which is also hyper's 100 lines); `None` when not set.
+    pub http_maxhdr: Option<u32>,
     /// `tune.maxrewrite`: the part of a buffer kept for rewrites (1024 by default, at most
     /// half the buffer).
     pub maxrewrite: u32,
@@ -760,6 +763,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: global_logs,
             log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
             bufsize: g.bufsize.unwrap_or(16384),
+            http_maxhdr: lower::last_arg(&g.directives, "tune.http.maxhdr")
+                .and_then(|v| v.parse().ok()),
             maxrewrite: lower::last_arg(&g.directives, "tune.maxrewrite")
                 .and_then(|v| v.parse::<u32>().ok())
                 .unwrap_or(1024)

@@ -52,6 +52,11 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         // `option abortonclose` says such a client has given up.
         .half_close(!fe.abort_on_close)
         .keep_alive(fe.conn_mode != Some(HttpConnMode::Close));
+    // Only when set: hyper parses into a stack array of its default size (the same limit as
+    // HAProxy's default) and into a heap one for any other.
+    if let Some(max) = ctx.shared.http_maxhdr {
+        builder.max_headers(max.saturating_sub(1).max(1));
+    }
     // Before the first request: `timeout client` of inactivity, and `timeout http-request`
     // (else `client`) for the whole head. Between requests the inactivity limit becomes
     // `timeout http-keep-alive` (else `http-request`, else `client`).

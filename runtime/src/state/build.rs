@@ -101,6 +101,7 @@ impl Shared {
             backends,
             backend_index,
             bufsize: plan.global.bufsize as usize,
+            http_maxhdr: plan.global.http_maxhdr.map(|n| n as usize),
             room: crate::http::room::Limits {
                 bufsize: plan.global.bufsize as usize,
                 maxrewrite: plan.global.maxrewrite as usize,

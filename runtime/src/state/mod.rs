@@ -469,6 +469,8 @@ pub struct Shared {
     /// once from the configuration, so the keys are not an attacker's to choose).
     pub backend_index: rustc_hash::FxHashMap<String, usize>,
     pub bufsize: usize,
+    /// `tune.http.maxhdr`, when set.
+    pub http_maxhdr: Option<usize>,
     /// `tune.bufsize` and `tune.maxrewrite`: the room rewrites have.
     pub room: crate::http::room::Limits,
     /// `tune.h2.*`.
@@ -503,6 +505,7 @@ impl Shared {
             backends: Vec::new(),
             backend_index: Default::default(),
             bufsize: 16384,
+            http_maxhdr: None,
             room: crate::http::room::Limits {
                 bufsize: 16384,
                 maxrewrite: 1024,

@@ -66,6 +66,8 @@ pub const GLOBAL: &[&str] = &[
     "maxsessrate",
     "log-send-hostname",
     "anonkey",
+    // The number of header lines a request may have (runtime/src/proto/h1.rs).
+    "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to
     // change: its pollers (hapee polls with epoll), splicing (hapee never splices, so the
     // pipes are never made), its scheduler's batch sizes, its buffer and memory pools, its

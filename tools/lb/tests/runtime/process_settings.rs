@@ -185,13 +185,12 @@ frontend f
     }
 }
 
-#[test]
-fn rate_limits_start_as_configured() {
-    let cfg = |port: u16| {
-        format!(
-            "global
-    maxconnrate 500
-    maxsessrate 300
+/// A proxy answering 200 on `port` with an admin CLI on `port + 1` and `global` (lines
+/// indented as the section's) in its global section.
+fn answering_with_cli(global: &str, port: u16) -> String {
+    format!(
+        "global
+    {global}
     stats socket ipv4@127.0.0.1:{} level admin
 defaults
     mode http
@@ -200,9 +199,13 @@ frontend f
     bind 127.0.0.1:{port}
     http-request return status 200
 ",
-            port + 1
-        )
-    };
+        port + 1
+    )
+}
+
+#[test]
+fn rate_limits_start_as_configured() {
+    let cfg = |port: u16| answering_with_cli("maxconnrate 500\n    maxsessrate 300", port);
     let (mine, theirs) = both_reading(2, cfg, |port, _| {
         let info = ask(port + 1, "show info");
         let field = |name: &str| {
@@ -224,26 +227,58 @@ frontend f
 #[test]
 fn anonkey_is_the_key_set_anon_on_uses_when_given_none() {
     let port = free_ports(2);
-    let proxy = Proxy::start(
-        &format!(
-            "global
-    anonkey 4242
-    stats socket ipv4@127.0.0.1:{} level admin
-defaults
-    mode http
-    {TIMEOUTS}
-frontend f
-    bind 127.0.0.1:{port}
-    http-request return status 200
-",
-            port + 1
-        ),
-        port,
-    );
+    let proxy = Proxy::start(&answering_with_cli("anonkey 4242", port), port);
     let out = ask(port + 1, "set anon on; show anon");
     assert!(
         out.contains("Anonymized mode enabled") && out.contains("4242"),
         "{out:?}"
     );
     drop(proxy);
+}
+
+/// The status line a request with `headers` header lines (besides `Host`) gets.
+fn status_with_headers(port: u16, headers: usize) -> String {
+    use std::io::{BufRead, Write};
+    let mut head = String::from("GET / HTTP/1.1\r\nHost: a\r\n");
+    for i in 0..headers {
+        head.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut s = connect(("127.0.0.1", port));
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let mut line = String::new();
+    let _ = std::io::BufReader::new(s).read_line(&mut line);
+    line.trim_end().to_string()
+}
+
+#[test]
+fn tune_http_maxhdr_bounds_the_header_lines_of_a_request() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    tune.http.maxhdr 10
+defaults
+    mode http
+    {TIMEOUTS}
+frontend f
+    bind 127.0.0.1:{port}
+    http-request return status 200
+"
+        )
+    };
+    // With `Host`: 9 lines pass, 10 do not.
+    let (mine, theirs) = both(cfg, |port| {
+        (status_with_headers(port, 8), status_with_headers(port, 9))
+    });
+    assert_eq!(
+        mine,
+        (
+            "HTTP/1.1 200 OK".to_string(),
+            "HTTP/1.1 400 Bad request".to_string()
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
 }
