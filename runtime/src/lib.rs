@@ -19,6 +19,7 @@ pub mod balance;
 pub mod checks;
 pub mod client_stream;
 pub mod clock;
+pub mod conn_actions;
 pub(crate) mod cold;
 pub mod decide;
 pub mod discovery;
@@ -33,12 +34,14 @@ pub mod patref;
 pub mod peers;
 pub mod proto;
 pub mod quic;
+pub mod rdp;
 pub mod rings;
 pub mod route;
 pub mod rules;
 pub mod sample;
 pub mod script;
 pub mod set_addr;
+pub mod sockopt;
 mod side_thread;
 pub mod spread;
 pub mod state;
@@ -613,6 +616,7 @@ fn http_ctx(
     session.set_http();
     ctx.session = Some(session);
     ctx.tls = txn.tls.clone();
+    ctx.client_fd = txn.client_fd;
     ctx
 }
 

@@ -255,6 +255,11 @@ pub(crate) async fn response_rules(
                         ActionEnd::Failed => return Some(failed(ctx, txn, *b"IH")),
                     }
                 }
+                // Only `silent-drop` ends `http-response` rules so: no answer at all.
+                Verdict::Reject => {
+                    txn.term = *b"PH";
+                    return Some(reply::aborted());
+                }
                 _ => {
                     txn.term = *b"PH";
                     return Some(reply::error(502, &files));

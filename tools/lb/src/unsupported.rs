@@ -117,7 +117,11 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                     out.push(format!("'{kw} {}'", args.join(" ")))
                 }
                 Some(a) if support::action_supported(a) => {}
-                Some(a) => out.push(format!("action '{kw} {a}'")),
+                // The keyword only, never its values (`set-map`, not `set-map(/tmp/m.map)`).
+                Some(a) => out.push(format!(
+                    "action '{kw} {}'",
+                    a.split('(').next().unwrap_or(a)
+                )),
                 None => out.push(format!("'{kw} {}'", args.join(" "))),
             }
         }
