@@ -28,7 +28,11 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             } else {
                 Counter::Sessions
             };
-            let total = shared.frontends[i].counters.get(counter);
+            // A request counts once it ends: this one, of its own frontend, is added here (as
+            // HAProxy counts a request when it arrives).
+            let current = requests && &*shared.frontends[i].name == &*txn.frontend;
+            let current = u64::from(current && txn.request.is_some());
+            let total = shared.frontends[i].counters.get(counter) + current;
             int(shared.process.frontend_rate_now(i, total, requests) as i64)
         }
         // A backend's sessions are those of its servers.
@@ -194,15 +198,5 @@ fn hash32(txn: &Txn, whole_url: bool) -> Option<u32> {
     if path.starts_with('/') {
         add(path.as_bytes());
     }
-    Some(full_hash(hash))
-}
-
-/// Bob Jenkins' full avalanche integer mix, HAProxy's `full_hash`.
-fn full_hash(mut a: u32) -> u32 {
-    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
-    a = (a ^ 0xc761_c4bd) ^ (a >> 19);
-    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
-    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
-    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
-    (a ^ 0xb55a_4f09) ^ (a >> 16)
+    Some(crate::balance::full_hash(hash))
 }
