@@ -525,6 +525,9 @@ pub const CONVERTERS: &[&str] = &[
     "jwt_verify",
     "fix_is_valid",
     "fix_tag_value",
+    // Protocol Buffers fields (runtime/src/sample/protobuf.rs).
+    "protobuf",
+    "ungrpc",
     "mqtt_is_valid",
     "aes_gcm_dec",
     "nbsrv",

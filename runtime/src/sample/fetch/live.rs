@@ -30,7 +30,7 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             };
             // A request counts once it ends: this one, of its own frontend, is added here (as
             // HAProxy counts a request when it arrives).
-            let current = requests && &*shared.frontends[i].name == &*txn.frontend;
+            let current = requests && shared.frontends[i].name == txn.frontend;
             let current = u64::from(current && txn.request.is_some());
             let total = shared.frontends[i].counters.get(counter) + current;
             int(shared.process.frontend_rate_now(i, total, requests) as i64)

@@ -376,3 +376,35 @@ backend app
         assert_eq!(mine, theirs);
     }
 }
+
+#[test]
+fn grpc_and_protobuf_fields_of_a_body() {
+    // One gRPC message: { 1: "hi", 2: { 1: sint32 -3, 3: 100 }, 4: fixed32 7 }, in bytes that
+    // are text too (`req.body` is a string sample in hapee).
+    const BODY: &[u8] = b"\x00\x00\x00\x00\x0f\x0a\x02hi\x12\x04\x08\x05\x18\x64\x25\x07\x00\x00\x00";
+    let file = std::env::temp_dir().join(format!("hapee-grpc-{}", std::process::id()));
+    std::fs::write(&file, BODY).unwrap();
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-request wait-for-body time 1s
+    http-request return status 200 content-type text/plain lf-string \"%[req.body,ungrpc(2.3,int32)] %[req.body,ungrpc(2.1,sint32)] %[req.body,ungrpc(4,fixed32)] %[req.body,ungrpc(1),hex] %[req.body,bytes(5),protobuf(2.3,uint64)] %[req.body,ungrpc(2.9)]\"
+"
+        )
+    };
+    let body = format!("@{}", file.display());
+    let (mine, theirs) = both(cfg, |port| {
+        curl(&[
+            &format!("http://127.0.0.1:{port}/"),
+            "-H",
+            "content-type: application/grpc",
+            "--data-binary",
+            &body,
+        ])
+    });
+    assert_eq!(mine, (200, "100 -3 7 6869 100 ".to_string()));
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
