@@ -74,9 +74,7 @@ impl ConnAction {
         Ok(match name.split('(').next().unwrap_or(name) {
             "silent-drop" => match arg(0) {
                 "" => ConnAction::SilentDrop(None),
-                "rst-ttl" => ConnAction::SilentDrop(Some(
-                    arg(1).parse().map_err(|_| bad(arg(1)))?,
-                )),
+                "rst-ttl" => ConnAction::SilentDrop(Some(arg(1).parse().map_err(|_| bad(arg(1)))?)),
                 other => return Err(bad(other)),
             },
             "set-mark" => ConnAction::SetMark(

@@ -63,10 +63,16 @@ mod tests {
             rdp_cookie(REQUEST, "mstshash"),
             RdpCookie::Found("alice".into())
         );
-        assert_eq!(rdp_cookie(REQUEST, "MSTSHASH"), RdpCookie::Found("alice".into()));
+        assert_eq!(
+            rdp_cookie(REQUEST, "MSTSHASH"),
+            RdpCookie::Found("alice".into())
+        );
         assert_eq!(rdp_cookie(REQUEST, ""), RdpCookie::Found("alice".into()));
         assert_eq!(rdp_cookie(REQUEST, "other"), RdpCookie::NotCookie);
         assert_eq!(rdp_cookie(&REQUEST[..30], "mstshash"), RdpCookie::TooShort);
-        assert_eq!(rdp_cookie(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n", ""), RdpCookie::NotCookie);
+        assert_eq!(
+            rdp_cookie(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n", ""),
+            RdpCookie::NotCookie
+        );
     }
 }

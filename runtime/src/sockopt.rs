@@ -70,7 +70,11 @@ impl ClientFd {
     /// class of its IPv6 ones.
     pub fn set_tos(self, tos: u8, ipv6: bool) {
         if ipv6 {
-            self.set_int(libc::IPPROTO_IPV6, libc::IPV6_TCLASS, libc::c_int::from(tos));
+            self.set_int(
+                libc::IPPROTO_IPV6,
+                libc::IPV6_TCLASS,
+                libc::c_int::from(tos),
+            );
         } else {
             self.set_int(libc::IPPROTO_IP, libc::IP_TOS, libc::c_int::from(tos));
         }

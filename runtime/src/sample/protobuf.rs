@@ -49,21 +49,22 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
         .map(|n| n.trim().parse::<u64>().ok().filter(|&n| n > 0))
         .collect::<Option<_>>()
         .ok_or_else(|| Unsupported(format!("{}: field path '{}'", c.name, arg(c, 0))))?;
-    let kind = kind(arg(c, 1)).ok_or_else(|| {
-        Unsupported(format!("Wrong protocol buffer type '{}'", arg(c, 1)))
-    })?;
-    Ok(Some(Box::new(move |v: Value, _: Option<&crate::txn::Txn>| {
-        let data = v.as_bin()?;
-        let found = if grpc {
-            ungrpc(&data, &path, kind)
-        } else {
-            lookup(&mut &data[..], &path, kind)
-        };
-        found.map(|f| match f {
-            Field::Bytes(b) => Value::Bin(bytes::Bytes::copy_from_slice(b)),
-            Field::Int(n) => Value::Int(n),
-        })
-    })))
+    let kind = kind(arg(c, 1))
+        .ok_or_else(|| Unsupported(format!("Wrong protocol buffer type '{}'", arg(c, 1))))?;
+    Ok(Some(Box::new(
+        move |v: Value, _: Option<&crate::txn::Txn>| {
+            let data = v.as_bin()?;
+            let found = if grpc {
+                ungrpc(&data, &path, kind)
+            } else {
+                lookup(&mut &data[..], &path, kind)
+            };
+            found.map(|f| match f {
+                Field::Bytes(b) => Value::Bin(bytes::Bytes::copy_from_slice(b)),
+                Field::Int(n) => Value::Int(n),
+            })
+        },
+    )))
 }
 
 enum Field<'a> {
@@ -221,7 +222,10 @@ mod tests {
 
     #[test]
     fn fields_by_path_and_type() {
-        assert!(matches!(lookup(&mut &MESSAGE[..], &[1], Kind::Binary), Some(Field::Bytes(b"hi"))));
+        assert!(matches!(
+            lookup(&mut &MESSAGE[..], &[1], Kind::Binary),
+            Some(Field::Bytes(b"hi"))
+        ));
         assert_eq!(int(&[2, 1], Kind::ZigZag), Some(-3));
         assert_eq!(int(&[2, 3], Kind::Varint), Some(300));
         assert_eq!(int(&[4], Kind::Fixed32), Some(7));
@@ -229,7 +233,10 @@ mod tests {
         assert_eq!(int(&[9], Kind::Varint), None);
         let mut grpc = vec![0, 0, 0, 0, MESSAGE.len() as u8];
         grpc.extend_from_slice(MESSAGE);
-        assert!(matches!(ungrpc(&grpc, &[2, 3], Kind::Varint), Some(Field::Int(300))));
+        assert!(matches!(
+            ungrpc(&grpc, &[2, 3], Kind::Varint),
+            Some(Field::Int(300))
+        ));
         assert!(ungrpc(&grpc[..10], &[2, 3], Kind::Varint).is_none());
     }
 }

@@ -36,9 +36,8 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             int(shared.process.frontend_rate_now(i, total, requests) as i64)
         }
         // A backend's sessions are those of its servers.
-        "be_sess_rate" => backend(txn, a0).map(|b| {
-            Value::Int(b.servers.iter().map(|s| i64::from(s.session_rate())).sum())
-        }),
+        "be_sess_rate" => backend(txn, a0)
+            .map(|b| Value::Int(b.servers.iter().map(|s| i64::from(s.session_rate())).sum())),
         // The backend's count holds its servers' queues (runtime/src/upstream/queue.rs).
         "queue" => backend(txn, a0).map(|b| Value::Int(b.queue.current() as i64)),
         "avg_queue" => backend(txn, a0).map(|b| {
@@ -127,7 +126,12 @@ fn connslots(b: &BackendRt) -> i64 {
 /// Connections left under `maxconn` over the usable servers (backups only when no active one
 /// is usable, and then the first only unless `option allbackups`); -1 when one has no limit.
 fn be_conn_free(b: &BackendRt) -> i64 {
-    let usable: Vec<&ServerRt> = b.servers.iter().filter(|s| s.is_usable()).map(|s| &**s).collect();
+    let usable: Vec<&ServerRt> = b
+        .servers
+        .iter()
+        .filter(|s| s.is_usable())
+        .map(|s| &**s)
+        .collect();
     let active = usable.iter().any(|s| !s.backup);
     let mut first_backup = true;
     let mut free = 0;

@@ -82,7 +82,9 @@ fn silent_drop_closes_without_a_word_and_logs_as_haproxy() {
     let repair = may_repair();
     assert_eq!(mine.0, if repair { "nothing" } else { "reset" }, "{mine:?}");
     assert!(
-        mine.2.iter().any(|l| l.starts_with("drop -1 PR ") && l.contains("GET /quiet")),
+        mine.2
+            .iter()
+            .any(|l| l.starts_with("drop -1 PR ") && l.contains("GET /quiet")),
         "{mine:?}"
     );
     if let Some(theirs) = theirs {
@@ -142,8 +144,14 @@ listen tcp
         ),
         port,
     );
-    assert_eq!(outcome(port, b"GET /reset HTTP/1.1\r\nhost: a\r\n\r\n"), "reset");
-    assert_eq!(outcome(port, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n"), "HTTP/1.1 200 OK");
+    assert_eq!(
+        outcome(port, b"GET /reset HTTP/1.1\r\nhost: a\r\n\r\n"),
+        "reset"
+    );
+    assert_eq!(
+        outcome(port, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
     assert_eq!(outcome(port + 1, b"hello"), "reset");
     drop(proxy);
 }
@@ -238,7 +246,11 @@ backend app
         )
     };
     let (mine, theirs) = both(cfg, |port| {
-        curl(&[&format!("http://127.0.0.1:{port}/a/b?x=1"), "-H", "host: ex.com"])
+        curl(&[
+            &format!("http://127.0.0.1:{port}/a/b?x=1"),
+            "-H",
+            "host: ex.com",
+        ])
     });
     assert_eq!(mine.0, 200, "{mine:?}");
     let (same, times) = mine.1.split_once('|').unwrap();
@@ -250,13 +262,19 @@ backend app
     );
     // The round trip on the loopback: a few microseconds, not yet a millisecond.
     let t: Vec<i64> = times.split(' ').map(|v| v.parse().unwrap()).collect();
-    assert!(t.len() == 3 && t[1] > 0 && t[0] <= 1 + t[1] / 1000, "{times}");
+    assert!(
+        t.len() == 3 && t[1] > 0 && t[0] <= 1 + t[1] / 1000,
+        "{times}"
+    );
     if let Some(theirs) = theirs {
         assert_eq!(theirs.0, 200, "{theirs:?}");
         // HAProxy counts the connection that saw it listen as a request too (its HTTP/1
         // stream starts with the connection): the request rates differ by that one.
         let theirs = theirs.1.split_once('|').unwrap().0;
-        assert_eq!(same.split_once(' ').unwrap().1, theirs.split_once(' ').unwrap().1);
+        assert_eq!(
+            same.split_once(' ').unwrap().1,
+            theirs.split_once(' ').unwrap().1
+        );
     }
 }
 
@@ -324,7 +342,10 @@ backend app
 }
 
 /// An origin that answers every request with a 503 and counts the requests.
-fn failing_origin() -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+fn failing_origin() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let count = std::sync::Arc::new(AtomicUsize::new(0));
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -341,9 +362,8 @@ fn failing_origin() -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::
                 }
             }
             seen.fetch_add(1, Ordering::SeqCst);
-            let _ = s.write_all(
-                b"HTTP/1.1 503 Busy\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            );
+            let _ =
+                s.write_all(b"HTTP/1.1 503 Busy\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         }
     });
     (addr, count)
@@ -381,7 +401,8 @@ backend app
 fn grpc_and_protobuf_fields_of_a_body() {
     // One gRPC message: { 1: "hi", 2: { 1: sint32 -3, 3: 100 }, 4: fixed32 7 }, in bytes that
     // are text too (`req.body` is a string sample in hapee).
-    const BODY: &[u8] = b"\x00\x00\x00\x00\x0f\x0a\x02hi\x12\x04\x08\x05\x18\x64\x25\x07\x00\x00\x00";
+    const BODY: &[u8] =
+        b"\x00\x00\x00\x00\x0f\x0a\x02hi\x12\x04\x08\x05\x18\x64\x25\x07\x00\x00\x00";
     let file = std::env::temp_dir().join(format!("hapee-grpc-{}", std::process::id()));
     std::fs::write(&file, BODY).unwrap();
     let cfg = |port: u16| {
