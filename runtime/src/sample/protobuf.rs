@@ -160,7 +160,7 @@ fn lookup<'a>(pos: &mut &'a [u8], path: &[u64], kind: Kind) -> Option<Field<'a>>
             _ => return None,
         }
         if found && depth == path.len() - 1 {
-            return store(*pos, wire, vlen, kind);
+            return store(pos, wire, vlen, kind);
         }
         if nested_left > 0 {
             nested_left -= (before - pos.len()) as i64;
