@@ -429,3 +429,34 @@ fn grpc_and_protobuf_fields_of_a_body() {
         assert_eq!(mine, theirs);
     }
 }
+
+#[test]
+fn response_silent_drop_sends_nothing_of_the_answer() {
+    let origin = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        Duration::ZERO,
+        Duration::from_secs(2),
+    );
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"drop %ST %ts\"
+    option dontlognull
+    http-response silent-drop if {{ status 200 }}
+    default_backend app
+backend app
+    server s1 {origin}
+"
+        )
+    };
+    let (mine, theirs) = both_reading(1, cfg, |port, side| {
+        let seen = outcome(port, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n");
+        (seen, side.selected(|out| marked(out, "drop "), 1))
+    });
+    let seen = if may_repair() { "nothing" } else { "reset" };
+    assert_eq!(mine.0, seen, "{mine:?}");
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
