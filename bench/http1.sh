@@ -3,7 +3,10 @@
 # configuration, one after the other in one run, with nginx (nginx-light) as the origin and wrk
 # as the client, at nbthread 1 and 2. Prints req/s, p50, p99 and peak RSS with the ratios, and
 # how evenly the threads shared the work: the busiest thread's share of the CPU time the
-# proxy's threads used, one figure per round (50 at nbthread 2 is an even spread).
+# proxy's threads used, one figure per round (50 at nbthread 2 is an even spread), and how long
+# those threads waited for a CPU per request (run-queue delay from /proc/PID/task/*/schedstat,
+# µs, median of the rounds): what the scheduler adds to each request's latency, for example when
+# it stacks both threads on one core.
 # Usage: bench/http1.sh [seconds per run, default 10] [connections, default 50]
 # Each proxy runs ROUNDS times (default 3), alternating which goes first; medians are shown.
 # Optional: CPU_MAP=1 pins both proxies' threads one per CPU (cpu-map).
@@ -31,6 +34,17 @@ thread_ticks() {
     done
 }
 
+# thread_waits PID: nanoseconds each serving thread has waited, runnable, for a CPU (the same
+# threads as thread_ticks)
+thread_waits() {
+    local t comm
+    for t in /proc/"$1"/task/*; do
+        comm=$(cat "$t/comm" 2>/dev/null) || continue
+        case $comm in haproxy | hapee-worker-*) ;; *) continue ;; esac
+        awk '{print $2}' "$t/schedstat"
+    done | awk '{s += $1} END {print s + 0}'
+}
+
 # busiest_share BEFORE AFTER: the busiest thread's share (%) of the CPU time all threads used
 # between the two snapshots (50 at nbthread 2 is an even spread)
 busiest_share() {
@@ -41,21 +55,26 @@ busiest_share() {
         printf "%.0f", (sum > 0 ? 100 * max / sum : 0) }'
 }
 
-# run_one NAME PID -> "rps p50_ms p99_ms rss_mib busiest_thread_share_pct"
+# run_one NAME PID -> "rps p50_ms p99_ms rss_mib busiest_thread_share_pct cpu_wait_us_per_request"
 run_one() {
     local pid=$1
     wait_port $proxy
     wrk -t1 -c"$conns" -d2s "http://127.0.0.1:$proxy/" >/dev/null 2>&1 || true
-    local before after
+    local before after waited_before waited_after
     before=$(thread_ticks "$pid" | tr '\n' ' ')
+    waited_before=$(thread_waits "$pid")
     wrk -t1 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$proxy/" >"$work/wrk.txt" 2>&1
+    waited_after=$(thread_waits "$pid")
     after=$(thread_ticks "$pid" | tr '\n' ' ')
-    local rps p50 p99 rss
+    local rps p50 p99 rss requests wait_us
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
     p50=$(awk '$1=="50%" {print $2}' "$work/wrk.txt")
     p99=$(awk '$1=="99%" {print $2}' "$work/wrk.txt")
     rss=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
-    echo "$rps $(to_ms "$p50") $(to_ms "$p99") $rss $(busiest_share "$before" "$after")"
+    requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
+    wait_us=$(awk -v a="$waited_before" -v b="$waited_after" -v n="$requests" \
+        'BEGIN {printf "%.1f", (n > 0 ? (b - a) / 1000 / n : 0)}')
+    echo "$rps $(to_ms "$p50") $(to_ms "$p99") $rss $(busiest_share "$before" "$after") $wait_us"
 }
 
 # median of the values given as arguments
@@ -86,17 +105,17 @@ wait_port $origin
 rm -f bench/out/hapee-http1.perf.data
 rounds=${ROUNDS:-3}
 echo "median of $rounds rounds per proxy; the order alternates between rounds"
-printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %s\n' nbthread proxy "req/s" "p50 ms" "p99 ms" "RSS MiB" "rps ratio" "p50 ratio" "p99 ratio" "busiest thread %"
+printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %-12s | %s\n' nbthread proxy "req/s" "p50 ms" "p99 ms" "RSS MiB" "rps ratio" "p50 ratio" "p99 ratio" "CPU wait µs" "busiest thread %"
 for n in 1 2; do
     config "$n" >"$work/haproxy-$n.cfg"
-    declare -A rps=() p50=() p99=() rss=() share=()
+    declare -A rps=() p50=() p99=() rss=() share=() waits=()
     for r in $(seq "$rounds"); do
         order="haproxy hapee"
         [ $((r % 2)) = 0 ] && order="hapee haproxy"
         for name in $order; do
             # A failed step inside the subshell leaves `read` nothing: say so instead of
             # stopping silently under `set -e`.
-            if ! read -r a b c d e < <(bench_proxy "$name" "$n"); then
+            if ! read -r a b c d e f < <(bench_proxy "$name" "$n"); then
                 echo "no figures from $name at nbthread $n (round $r); wrk's last output:" >&2
                 cat "$work/wrk.txt" >&2 2>/dev/null || true
                 exit 1
@@ -106,20 +125,21 @@ for n in 1 2; do
             p99[$name]+="$c "
             rss[$name]+="$d "
             share[$name]+="$e "
+            waits[$name]+="$f "
         done
     done
     for name in haproxy hapee; do
         # shellcheck disable=SC2086
-        set -- "$(median ${rps[$name]})" "$(median ${p50[$name]})" "$(median ${p99[$name]})" "$(median ${rss[$name]})"
+        set -- "$(median ${rps[$name]})" "$(median ${p50[$name]})" "$(median ${p99[$name]})" "$(median ${rss[$name]})" "$(median ${waits[$name]})"
         if [ "$name" = haproxy ]; then
             h=("$@")
-            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %s\n' "$n" haproxy "$1" "$2" "$3" "$4" "" "" "" "${share[$name]}"
+            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %-12s | %s\n' "$n" haproxy "$1" "$2" "$3" "$4" "" "" "" "$5" "${share[$name]}"
         else
-            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %s\n' "$n" hapee "$1" "$2" "$3" "$4" \
+            printf '%-8s | %-9s | %-10s | %-10s | %-8s | %-8s | %-8s | %-9s | %-9s | %-12s | %s\n' "$n" hapee "$1" "$2" "$3" "$4" \
                 "$(awk "BEGIN{printf \"%.2f\", $1/${h[0]}}")" \
                 "$(awk "BEGIN{printf \"%.2f\", $2/${h[1]}}")" \
-                "$(awk "BEGIN{printf \"%.2f\", $3/${h[2]}}")" "${share[$name]}"
+                "$(awk "BEGIN{printf \"%.2f\", $3/${h[2]}}")" "$5" "${share[$name]}"
         fi
     done
-    unset rps p50 p99 rss share
+    unset rps p50 p99 rss share waits
 done

@@ -10,8 +10,10 @@
 #     clients on the other cores (`taskset`), the same for both proxies, so that the rate is
 #     the proxy's capacity on one core, as long as the clients keep that core busy: the row
 #     says how busy the proxy's core was (busy=, CPU time / wall time), and a rate with the
-#     proxy's core well short of 100 % measures the clients, not the proxy. Neither proxy is
-#     tuned for it; the CPU time per handshake (cpu=) is the figure the load moves least.
+#     proxy's core well short of 100 % measures the clients, not the proxy (s_time verifies
+#     each certificate: on 2 cores it does; bench/tls_handshakes.sh has a cheaper client).
+#     Neither proxy is tuned for it; the CPU time per handshake (cpu=) is the figure the load
+#     moves least.
 #   - resumed connections/s: a new connection per request that resumes its TLS session (h2load
 #     --h1 -n with `Connection: close`; h2load keeps each client's session ticket)
 #   - TLS keep-alive req/s with p50/p99 (wrk -t1 -c50 --latency over https)

@@ -332,7 +332,12 @@ fn parse_port(text: &str, port: &str, rules: Rules) -> Result<Port, String> {
             };
             let min = i64::from(rules.port_mandatory);
             let low = crate::ir::values::atol(low_text);
-            let high = crate::ir::values::atol(high_text);
+            // A single port (no range) is read once.
+            let high = if std::ptr::eq(low_text, high_text) {
+                low
+            } else {
+                crate::ir::values::atol(high_text)
+            };
             if low < min || low > 65535 {
                 return Err(format!("invalid port '{low_text}'"));
             }

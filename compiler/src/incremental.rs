@@ -123,19 +123,23 @@ impl Session {
     ) -> (SyntaxTree, Vec<Diagnostic>) {
         let mut spans = crate::timing::Spans::new("parse again");
         let file = FileId(0);
-        let spliced = (db.len() == 1 && old.len() == 1)
-            .then(|| align(old.file(file), db.file(file)))
-            .and_then(|a| {
-                let edit = Edit {
-                    prefix: a.prefix,
-                    suffix: a.suffix,
-                };
-                match &mut tree {
-                    OldTree::Owned(t) => reparse(old, t, old_diags, db, env, edit),
-                    OldTree::Shared(t) => reparse(old, &mut (*t).clone(), old_diags, db, env, edit),
-                }
-            });
+        let aligned =
+            (db.len() == 1 && old.len() == 1).then(|| align(old.file(file), db.file(file)));
+        let spliced = aligned.and_then(|a| {
+            let edit = Edit {
+                prefix: a.prefix,
+                suffix: a.suffix,
+            };
+            match &mut tree {
+                OldTree::Owned(t) => reparse(old, t, old_diags, db, env, edit),
+                OldTree::Shared(t) => reparse(old, &mut (*t).clone(), old_diags, db, env, edit),
+            }
+        });
         let mut lines = OldLines::new(old, tree);
+        // The one file's alignment is known already (a whole-text comparison each).
+        if let Some(a) = aligned.filter(|_| old.file(file).name == db.file(file).name) {
+            lines.alignments = vec![Some(Some(a))];
+        }
         for i in 0..db.len() {
             let file = FileId(i as u32);
             let source = db.file(file);
@@ -145,10 +149,13 @@ impl Session {
             }
         }
         let parsed = match spliced {
-            Some((tree, diags, parsed_lines)) => {
+            Some(s) => {
                 spans.mark("splice");
-                self.reparsed = Some(parsed_lines);
-                (tree, diags)
+                self.reparsed = Some(s.parsed_lines);
+                if let Some(within) = s.within {
+                    bodies.set_within(within);
+                }
+                (s.tree, s.diags)
             }
             None => {
                 let mut take = |source: &SourceFile, file, index| lines.take(source, file, index);

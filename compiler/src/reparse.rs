@@ -38,8 +38,45 @@ struct Lines {
     new_end: usize,
 }
 
+/// What [`reparse`] made: the tree and parse diagnostics, how many lines it parsed, and where
+/// the edit lies when it stayed inside one section's lines.
+pub(crate) struct Spliced {
+    pub tree: SyntaxTree,
+    pub diags: Vec<Diagnostic>,
+    pub parsed_lines: usize,
+    pub within: Option<WithinSection>,
+}
+
+/// An edit that added, changed or removed lines of one section only (no header among them):
+/// every other section has the same text and kind as before, its header at the same line when
+/// before the edit and `shift` lines further when after it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WithinSection {
+    /// The edited section's header line (the same in both trees).
+    pub header: usize,
+    pub kind: crate::registry::SectionKind,
+    /// The first edited line: sections after the edit have their headers at or after it.
+    pub first: usize,
+    /// How many lines the edit added (negative: removed).
+    pub shift: i64,
+}
+
+impl WithinSection {
+    /// The line of the previous tree's header of the section whose header is at `header` now
+    /// (`None` for the edited section itself).
+    pub fn old_header(&self, header: usize) -> Option<usize> {
+        if header == self.header {
+            None
+        } else if header < self.first {
+            Some(header)
+        } else {
+            usize::try_from(header as i64 - self.shift).ok()
+        }
+    }
+}
+
 /// The tree and parse diagnostics of `db`, from `tree` and `diags` (the parse of `old`) with
-/// only the edited lines parsed again (how many is the third part); `tree` is taken. `None` when the edit is not one this
+/// only the edited lines parsed again; `tree` is taken. `None` when the edit is not one this
 /// way handles: `tree` is then left as it was.
 pub(crate) fn reparse(
     old: &SourceDb,
@@ -48,7 +85,7 @@ pub(crate) fn reparse(
     db: &SourceDb,
     env: &dyn Environment,
     edit: Edit,
-) -> Option<(SyntaxTree, Vec<Diagnostic>, usize)> {
+) -> Option<Spliced> {
     if old.len() != 1 || db.len() != 1 || tree.files.len() != 1 {
         return None;
     }
@@ -130,6 +167,15 @@ pub(crate) fn reparse(
         edited.push(line);
     }
     let headers_edited = headers_edited || opened.len() > 1;
+    let within = match current {
+        Some(s) if !headers_edited => Some(WithinSection {
+            header: sections[s].header,
+            kind: sections[s].kind,
+            first: lines.first,
+            shift: shift_lines,
+        }),
+        _ => None,
+    };
     // The lines after the edit go on as they did: to a section if and only if they went to
     // one, under the same number of fatal errors (below the limit), with the same expansions.
     let after_diags = diags
@@ -223,7 +269,12 @@ pub(crate) fn reparse(
             }),
     );
     parser.finish(&context, tree.files[0].lines.last(), &mut out);
-    Some((tree, out, lines.new_end - lines.first))
+    Some(Spliced {
+        tree,
+        diags: out,
+        parsed_lines: lines.new_end - lines.first,
+        within,
+    })
 }
 
 /// The lines an edit touched: after the lines whole in the common start (line feed included),

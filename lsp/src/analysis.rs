@@ -153,8 +153,19 @@ impl Analysis {
         &self,
         d: &hapee_compiler::diagnostic::Diagnostic,
     ) -> lsp::Range {
-        d.span
-            .map_or_else(lsp::Range::default, |s| self.span_range(s))
+        self.diagnostic_range_near(d, &mut 0)
+    }
+
+    /// [`Analysis::diagnostic_range`] for diagnostics placed in the order of their lines:
+    /// `line` is where the previous one started (see [`crate::position::range_near`]).
+    pub(crate) fn diagnostic_range_near(
+        &self,
+        d: &hapee_compiler::diagnostic::Diagnostic,
+        line: &mut usize,
+    ) -> lsp::Range {
+        d.span.map_or_else(lsp::Range::default, |s| {
+            crate::position::range_near(self.c.db.file(s.file), s, line)
+        })
     }
 
     /// One compiler diagnostic as the editor gets it.

@@ -27,7 +27,30 @@ fn in_line(file: &SourceFile, line: usize, offset: usize) -> Position {
 }
 
 pub fn range(file: &SourceFile, span: Span) -> Range {
-    let start = position(file, span.start as usize);
+    range_near(file, span, &mut 0)
+}
+
+/// [`range`] for spans that mostly come in the order of their lines: the line of `span`'s start
+/// is looked for from `line` on, in steps that double, before the whole file is searched, and
+/// `line` is left at that line (the diagnostics of a large file, placed one after the other,
+/// are a few lines apart).
+pub fn range_near(file: &SourceFile, span: Span, line: &mut usize) -> Range {
+    let starts = file.line_starts();
+    let offset = span.start as usize;
+    let at_or_before = |l: usize| starts.get(l).is_some_and(|&s| s as usize <= offset);
+    *line = if at_or_before(*line) {
+        // The line is at or after `line`: bracket it, then search the bracket.
+        let (mut low, mut step) = (*line, 1);
+        while at_or_before(low + step) {
+            low += step;
+            step *= 2;
+        }
+        let high = (low + step).min(starts.len());
+        low + starts[low..high].partition_point(|&s| s as usize <= offset) - 1
+    } else {
+        file.line_index(offset)
+    };
+    let start = in_line(file, *line, offset);
     // Most spans end on the line they start on: that line is tried before a search.
     let line = start.line as usize;
     let next_line = file.line_starts().get(line + 1).map(|&s| s as usize);
@@ -124,6 +147,11 @@ mod tests {
                     end: position(&file, end as usize),
                 };
                 assert_eq!(range(&file, span), want, "{start}..{end}");
+                for hint in 0..6 {
+                    let mut line = hint;
+                    assert_eq!(range_near(&file, span, &mut line), want, "{start}..{end}");
+                    assert_eq!(line as u32, want.start.line);
+                }
             }
         }
     }

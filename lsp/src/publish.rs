@@ -17,6 +17,17 @@ pub struct Published {
     by_key: Fragments,
     /// Where keys are written before they are hashed (kept to spare an allocation each).
     scratch: Vec<u8>,
+    /// A hash of the keys of the diagnostics published, in order: the JSON follows from
+    /// them, and hashing them is cheaper than hashing that megabyte.
+    digest: u64,
+}
+
+impl Published {
+    /// A hash of the diagnostics last published (equal for the same diagnostics in the same
+    /// order).
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
 }
 
 type Fragments = HashMap<u128, Box<[u8]>, std::hash::BuildHasherDefault<KeyHasher>>;
@@ -63,14 +74,17 @@ pub fn body(
     serde_json::to_writer(&mut out, uri)?;
     out.extend_from_slice(b",\"diagnostics\":[");
     let mut kept = Fragments::default();
+    let mut digest = xxhash_rust::xxh3::Xxh3::new();
     if let Some(a) = analysis {
         let shown = a.shown();
         kept.reserve(shown.len());
+        let mut line = 0;
         for (i, d) in shown.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            let key = key(a, d, &mut published.scratch);
+            let key = key(a, d, &mut line, &mut published.scratch);
+            digest.update(&key.to_le_bytes());
             let json = match published.by_key.remove(&key).or_else(|| kept.remove(&key)) {
                 Some(json) => json,
                 None => serde_json::to_vec(&a.to_lsp(d))?.into_boxed_slice(),
@@ -81,16 +95,18 @@ pub fn body(
     }
     out.extend_from_slice(b"]}}");
     published.by_key = kept;
+    published.digest = digest.digest();
     spans.mark("convert and serialize");
     spans.done();
     Ok(out)
 }
 
 /// A hash of everything a diagnostic's JSON shows: its range, severity, code, message, help
-/// and related places (the tags follow from the code). `scratch` holds the bytes hashed.
-fn key(a: &Analysis, d: &Diagnostic, scratch: &mut Vec<u8>) -> u128 {
+/// and related places (the tags follow from the code). `line` is the line of the diagnostic
+/// placed before (see [`Analysis::diagnostic_range_near`]); `scratch` holds the bytes hashed.
+fn key(a: &Analysis, d: &Diagnostic, line: &mut usize, scratch: &mut Vec<u8>) -> u128 {
     scratch.clear();
-    add_range(scratch, a.diagnostic_range(d));
+    add_range(scratch, a.diagnostic_range_near(d, line));
     scratch.push(d.severity as u8);
     add_text(scratch, d.code);
     add_text(scratch, &d.message);

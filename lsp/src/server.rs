@@ -199,7 +199,7 @@ fn publish_dirty(
         };
         let mut spans = hapee_compiler::timing::Spans::new("lsp publish");
         docs.dirty.remove(&uri);
-        let hash = xxhash_rust::xxh3::xxh3_64(&body);
+        let hash = published.digest();
         let edited = docs.edited.remove(&uri);
         // A file checked again only because another workspace file changed keeps the
         // diagnostics the editor already shows when they are the same.

@@ -82,6 +82,7 @@ impl LuaEngine {
                 shared: runtime.clone(),
                 serving: serving.clone(),
                 idle: Arc::default(),
+                idle_txns: Default::default(),
                 hooked: Default::default(),
                 loggers: loggers.clone(),
             });
@@ -289,27 +290,37 @@ impl Hooks for ThreadHooks {
             return Box::pin(async move { (txn, ActionEnd::Failed) });
         };
         Box::pin(async move {
-            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(txn)));
-            // The `TXN` object, read again once the script has run for how it ended.
-            let mut lent = None;
-            let result = async {
-                if !action.phases.contains(&phase) {
-                    return Err(mlua::Error::runtime(format!(
-                        "the action is not registered for {phase:?}"
-                    )));
-                }
-                if args.len() < action.nargs {
-                    return Err(mlua::Error::runtime(format!(
+            if !action.phases.contains(&phase) || args.len() < action.nargs {
+                let e = if action.phases.contains(&phase) {
+                    mlua::Error::runtime(format!(
                         "expects {} argument(s), {} given",
                         action.nargs,
                         args.len()
-                    )));
+                    ))
+                } else {
+                    mlua::Error::runtime(format!("the action is not registered for {phase:?}"))
+                };
+                let what = format!("Lua function '{name}'");
+                report(&state, &what, &e, Some(&txn.frontend));
+                return (txn, ActionEnd::Continue);
+            }
+            // The `TXN` object, read again once the script has run for how it ended.
+            let (lent, cell) = match txn::LuaTxn::lend(&state) {
+                Ok(lent) => lent,
+                Err(e) => {
+                    report(
+                        &state,
+                        &format!("Lua function '{name}'"),
+                        &e,
+                        Some(&txn.frontend),
+                    );
+                    return (txn, ActionEnd::Continue);
                 }
-                let obj = txn::LuaTxn::new(cell.clone(), state.clone());
-                let ud = state.lua.create_userdata(obj)?;
+            };
+            *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
+            let result = async {
                 let mut all = MultiValue::with_capacity(1 + args.len());
-                all.push_back(Value::UserData(ud.clone()));
-                lent = Some(ud);
+                all.push_back(Value::UserData(lent.clone()));
                 for a in args.iter() {
                     all.push_back(Value::String(state.lua.create_string(a)?));
                 }
@@ -319,9 +330,14 @@ impl Hooks for ThreadHooks {
             }
             .await;
             let txn = take_back(&cell);
+            let ending = result
+                .as_ref()
+                .err()
+                .and_then(|_| txn::LuaTxn::ending(&lent));
+            txn::LuaTxn::give_back(&state, lent);
             let end = match result {
                 Ok(_) => ActionEnd::Continue,
-                Err(e) => match lent.and_then(|ud| txn::LuaTxn::ending(&ud)) {
+                Err(e) => match ending {
                     Some(reply) => ActionEnd::Done(reply),
                     None if is_done(&e) => ActionEnd::Continue,
                     // HAProxy reports the failure and goes on with the next rule.
@@ -482,6 +498,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 shared: Arc::default(),
                 serving: Arc::default(),
                 idle: Arc::default(),
+                idle_txns: Default::default(),
                 hooked: Default::default(),
                 loggers: Arc::default(),
             });

@@ -89,6 +89,8 @@ pub struct StateParts {
     /// Coroutines that ran a function to its end, kept for the next calls: a new one per call
     /// costs its allocation, the growth of its stack and later the collector's work.
     pub idle: Arc<Mutex<Vec<mlua::Thread>>>,
+    /// `TXN` objects of finished actions, kept for the next ones ([`crate::txn::LuaTxn::lend`]).
+    pub idle_txns: Mutex<Vec<mlua::AnyUserData>>,
     /// The coroutine (its address) the instruction-count hook was last set on, 0 when it was
     /// set on the state itself since: Lua runs the hook only for the coroutine it was last set
     /// for, so it is set again only when another one runs.
@@ -100,7 +102,7 @@ pub struct StateParts {
 
 /// How many finished coroutines a state keeps for reuse: as many as calls commonly run at
 /// once on a busy thread.
-const IDLE_THREADS: usize = 64;
+pub const IDLE_THREADS: usize = 64;
 
 /// Lua's error message for an execution that ran out of time (the hook raises it).
 pub const TIMEOUT: &str = "execution timeout";

@@ -11,6 +11,12 @@ use hyper::header::{HeaderName, HeaderValue};
 use mlua::{AnyUserData, Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::state::State;
+
+/// How many `TXN` objects of finished calls a state keeps for reuse, as many as the coroutines
+/// it keeps.
+const IDLE_TXNS: usize = crate::state::IDLE_THREADS;
+
 /// A transaction lent to a script; empty once given back.
 pub type TxnCell = hapee_runtime::script::TxnSlot;
 
@@ -45,6 +51,43 @@ impl LuaTxn {
             state,
             outgoing: OnceLock::new(),
             objects: Default::default(),
+        }
+    }
+
+    /// A `TXN` object for a call, and the (empty) cell through which it lends the call's
+    /// transaction: one a finished call gave back when there is one (with its `f`, `sf`, `c`,
+    /// `sc` and `http` objects), else a new one. A new userdata costs fresh Lua memory and a
+    /// finalizer that the collector runs later, for every call; a kept one costs neither. The
+    /// object is the call's alone until [`LuaTxn::give_back`].
+    pub fn lend(state: &State) -> mlua::Result<(AnyUserData, TxnCell)> {
+        let kept = state.idle_txns.lock().ok().and_then(|mut idle| idle.pop());
+        if let Some(ud) = kept {
+            let cell = {
+                let mut this = ud.borrow_mut::<LuaTxn>()?;
+                // What the last call left: its `txn:done()` (caught by a `pcall`) and its
+                // request channel's counter (a `Channel` it made keeps the old one).
+                this.done = Mutex::new(None);
+                this.outgoing = OnceLock::new();
+                this.cell.clone()
+            };
+            return Ok((ud, cell));
+        }
+        let cell: TxnCell = Arc::new(Mutex::new(None));
+        let ud = state
+            .lua
+            .create_userdata(LuaTxn::new(cell.clone(), state.clone()))?;
+        Ok((ud, cell))
+    }
+
+    /// Keeps `ud`, whose call has ended and whose transaction was taken back, for a later
+    /// call (up to [`IDLE_TXNS`] per state). Until then a script that kept it reads "the
+    /// transaction is over"; once another call has it, that call's transaction (HAProxy's
+    /// `TXN` kept past its call points at a freed stream).
+    pub fn give_back(state: &State, ud: AnyUserData) {
+        if let Ok(mut idle) = state.idle_txns.lock() {
+            if idle.len() < IDLE_TXNS {
+                idle.push(ud);
+            }
         }
     }
 

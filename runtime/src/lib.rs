@@ -102,6 +102,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
 
 /// [`run`], with the start-up options of a reload and the scripts' engine.
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
+    log::send_hostname(plan.global.process.log_send_hostname.as_deref());
     // Rings come first: log targets name them.
     rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
@@ -224,6 +225,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         return Err(errors);
     }
     let tables_thread = peers::start(plan, shared.clone()).map_err(|e| vec![e])?;
+    // Every socket is bound: the process takes its root and drops its privileges.
+    lifecycle::confine::confine(&plan.global.process).map_err(|e| vec![e])?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let checks = checks::assignments(&shared.backends, threads);
     let mut handles = Vec::new();
@@ -463,6 +466,8 @@ impl Server {
             };
             self.spawn(handed);
         };
+        // Connections taken since this loop last let the others run (`tune.maxaccept`).
+        let mut in_a_row = 0u32;
         loop {
             // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the
             // backlog.
@@ -489,7 +494,15 @@ impl Server {
                             _ = tokio::time::sleep(Duration::from_millis(10)) => {}
                         }
                     }
-                    dispatch(stream, client)
+                    dispatch(stream, client);
+                    in_a_row += 1;
+                    // A burst of new connections is shared with the other threads polling this
+                    // socket (and this thread's own connections get served) rather than taken
+                    // whole by whichever thread woke first.
+                    if shared.process.maxaccept.is_some_and(|max| in_a_row >= max) {
+                        in_a_row = 0;
+                        tokio::task::yield_now().await;
+                    }
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             }

@@ -26,9 +26,31 @@ pub struct Sink {
 
 /// The machine's host name, for `%H` and RFC5424 headers.
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
+    // Read once: it is wanted for every `%H` and must still be known after a `chroot`.
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into())
+    })
+    .clone()
+}
+
+/// `log-send-hostname`: the host name this process writes in its syslog headers, set once at
+/// start (`None`: none in RFC3164 headers, `-` in RFC5424 ones, as HAProxy writes them).
+static SENT_HOSTNAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Sets the host name of this process's syslog headers (`log-send-hostname`; an empty name
+/// stands for the machine's). Only the first call counts.
+pub fn send_hostname(name: Option<&str>) {
+    let name = name.map(|n| {
+        if n.is_empty() {
+            hostname()
+        } else {
+            n.to_string()
+        }
+    });
+    let _ = SENT_HOSTNAME.set(name);
 }
 
 impl Sink {
@@ -81,12 +103,21 @@ impl Sink {
     /// logger must never stall traffic.
     pub fn send(&self, level: u8, message: &str) {
         let pid = std::process::id().to_string();
-        self.send_as(level, self.target.facility, &self.tag, &pid, message);
+        let host = SENT_HOSTNAME.get().and_then(Option::as_deref);
+        self.send_as(level, self.target.facility, &self.tag, &pid, host, message);
     }
 
     /// [`Sink::send`] of a message that came from elsewhere (`log-forward`): its own
-    /// facility, program name and process id go in the header.
-    pub fn send_as(&self, level: u8, facility: u8, tag: &str, pid: &str, message: &str) {
+    /// facility, program name, process id and host name (if any) go in the header.
+    pub fn send_as(
+        &self,
+        level: u8,
+        facility: u8,
+        tag: &str,
+        pid: &str,
+        host: Option<&str>,
+        message: &str,
+    ) {
         if level > self.target.max_level {
             return;
         }
@@ -95,8 +126,13 @@ impl Sink {
             LogHeader::Raw => String::new(),
             LogHeader::Short => format!("<{pri}>"),
             LogHeader::Rfc3164 | LogHeader::Local => format!(
-                "<{pri}>{} {tag}{}: ",
+                "<{pri}>{} {}{tag}{}: ",
                 Local::now().format("%b %e %H:%M:%S"),
+                // Only the RFC3164 header names the host, and only when one is configured.
+                match host {
+                    Some(h) if self.target.header == LogHeader::Rfc3164 => format!("{h} "),
+                    _ => String::new(),
+                },
                 // A relayed message without a process id has none printed.
                 if pid == "-" {
                     String::new()
@@ -107,7 +143,7 @@ impl Sink {
             LogHeader::Rfc5424 => format!(
                 "<{pri}>1 {} {} {tag} {pid} - - ",
                 Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f%:z"),
-                hostname(),
+                host.unwrap_or("-"),
             ),
         };
         line.push_str(message);

@@ -402,7 +402,8 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "r" => {
             let line = match (line, req) {
                 (Some((method, uri)), Some(r)) => {
-                    format!("{method} {uri} {}", version(r.version))
+                    let target = crate::http::target::AsWritten(uri, r.version);
+                    format!("{method} {target} {}", version(r.version))
                 }
                 _ => BADREQ.to_string(),
             };
@@ -414,7 +415,10 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "HU" => write!(
             out,
             "{}",
-            line.map_or_else(|| BADREQ.to_string(), |(_, uri)| uri.to_string())
+            line.map_or_else(
+                || BADREQ.to_string(),
+                |(_, uri)| crate::http::target::text(uri, http_version(req))
+            )
         ),
         // `%HP` is the target as sent up to its query (the scheme and authority of an
         // absolute-form target included); `%HPO` only its path.
@@ -424,7 +428,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             line.map_or_else(
                 || BADREQ.to_string(),
                 |(_, uri)| {
-                    let target = uri.to_string();
+                    let target = crate::http::target::text(uri, http_version(req));
                     match target.find('?') {
                         Some(q) => target[..q].to_string(),
                         None => target,
@@ -462,6 +466,11 @@ fn early(txn: &Txn) -> &'static str {
     } else {
         ""
     }
+}
+
+/// The version of the logged request (HTTP/1.1 when there is none).
+fn http_version(req: Option<&crate::txn::RequestView>) -> hyper::Version {
+    req.map_or(hyper::Version::HTTP_11, |r| r.version)
 }
 
 fn version(v: hyper::Version) -> &'static str {

@@ -23,6 +23,8 @@ pub struct RequestView {
 #[derive(Debug, Clone)]
 pub struct ResponseView {
     pub status: u16,
+    /// The version the server answered in (`res.ver`); HTTP/1.1 for the proxy's own.
+    pub version: hyper::Version,
     pub headers: hyper::HeaderMap,
     /// The header lines' order where `headers` cannot show it.
     pub lines: crate::http::header_order::Lines,
@@ -245,73 +247,20 @@ impl Txn {
         local: SocketAddr,
         frontend: Arc<str>,
     ) -> Txn {
-        let now = crate::clock::date();
-        Txn {
-            shared,
-            client,
-            local,
-            unix_listener: None,
-            frontend,
-            backend: None,
-            server: None,
-            request: None,
-            request_body: None,
-            response: None,
-            vars: HashMap::new(),
-            converter_vars: Default::default(),
-            accept_date: now,
-            request_date: now,
-            start: crate::clock::now(),
-            timings: Timings::default(),
-            status: None,
-            bytes_out: 0,
-            bytes_in: 0,
-            body_in: None,
-            retries: 0,
-            redispatched: false,
-            term: *b"--",
-            captured_request: Vec::new(),
-            captured_response: Vec::new(),
-            captured_cookies: [None, None],
-            log_level: None,
-            counters: [0; 5],
-            queued_ahead: [0; 2],
-            tls: None,
-            backend_tls: None,
-            conn_error: None,
-            logged_early: false,
-            places: std::cell::Cell::new(u32::MAX),
-            stick: Default::default(),
-            script_data: None,
-            payload: None,
-            payload_final: true,
-            payload_closed: false,
-            feed: None,
-            res_payload: None,
-            res_payload_final: true,
-            res_payload_closed: false,
-            may_change: std::cell::Cell::new(false),
-            proxy: None,
-            expect_proxy: false,
-            first_request: true,
-            rewrites: Default::default(),
-            switch_mode: None,
-            filters: Default::default(),
-            unique_id: Default::default(),
-            timeout_server: None,
-            timeout_tunnel: None,
-            persist: Default::default(),
-            last_rule: None,
-            backend_error: None,
-            request_unlogged: false,
-            session_log: false,
-            client_fd: None,
-            priority: Default::default(),
-            l7_retry_disabled: false,
-            server_addrs: None,
-            request_counter: std::cell::OnceCell::new(),
-            original_line: None,
-        }
+        Fresh::now().into_txn(shared, client, local, frontend)
+    }
+
+    /// [`Txn::new`] written straight into its box: what takes a call (the clock, the maps'
+    /// hashers, the defaults) is made first, so that nothing between the allocation and the
+    /// write can unwind and the transaction (over a kilobyte) needs no copy from the stack.
+    pub fn boxed(
+        shared: Arc<Shared>,
+        client: SocketAddr,
+        local: SocketAddr,
+        frontend: Arc<str>,
+    ) -> Box<Txn> {
+        let fresh = Fresh::now();
+        crate::http::boxed_in_place(|| fresh.into_txn(shared, client, local, frontend))
     }
 
     /// The transaction a health check evaluates its expressions in (`check-sni`): no client,
@@ -337,6 +286,110 @@ impl Txn {
     /// Milliseconds since the transaction started.
     pub fn elapsed_ms(&self) -> i64 {
         (crate::clock::now() - self.start).as_millis() as i64
+    }
+}
+
+/// The parts of a new [`Txn`] that take a call to make.
+struct Fresh {
+    date: SystemTime,
+    start: Instant,
+    vars: HashMap<String, Value>,
+    converter_vars: std::cell::RefCell<HashMap<String, Value>>,
+    stick: crate::tables::track::Trackers,
+    rewrites: crate::http::room::Rewrites,
+    filters: crate::http::filters::TxnFilters,
+    persist: crate::http::persist::TxnCookie,
+}
+
+impl Fresh {
+    fn now() -> Fresh {
+        Fresh {
+            date: crate::clock::date(),
+            start: crate::clock::now(),
+            vars: HashMap::new(),
+            converter_vars: Default::default(),
+            stick: Default::default(),
+            rewrites: Default::default(),
+            filters: Default::default(),
+            persist: Default::default(),
+        }
+    }
+
+    /// The transaction, from moves alone.
+    #[inline(always)]
+    fn into_txn(
+        self,
+        shared: Arc<Shared>,
+        client: SocketAddr,
+        local: SocketAddr,
+        frontend: Arc<str>,
+    ) -> Txn {
+        Txn {
+            shared,
+            client,
+            local,
+            unix_listener: None,
+            frontend,
+            backend: None,
+            server: None,
+            request: None,
+            request_body: None,
+            response: None,
+            vars: self.vars,
+            converter_vars: self.converter_vars,
+            accept_date: self.date,
+            request_date: self.date,
+            start: self.start,
+            timings: Timings::default(),
+            status: None,
+            bytes_out: 0,
+            bytes_in: 0,
+            body_in: None,
+            retries: 0,
+            redispatched: false,
+            term: *b"--",
+            captured_request: Vec::new(),
+            captured_response: Vec::new(),
+            captured_cookies: [None, None],
+            log_level: None,
+            counters: [0; 5],
+            queued_ahead: [0; 2],
+            tls: None,
+            backend_tls: None,
+            conn_error: None,
+            logged_early: false,
+            places: std::cell::Cell::new(u32::MAX),
+            stick: self.stick,
+            script_data: None,
+            payload: None,
+            payload_final: true,
+            payload_closed: false,
+            feed: None,
+            res_payload: None,
+            res_payload_final: true,
+            res_payload_closed: false,
+            may_change: std::cell::Cell::new(false),
+            proxy: None,
+            expect_proxy: false,
+            first_request: true,
+            rewrites: self.rewrites,
+            switch_mode: None,
+            filters: self.filters,
+            unique_id: std::cell::OnceCell::new(),
+            timeout_server: None,
+            timeout_tunnel: None,
+            persist: self.persist,
+            last_rule: None,
+            backend_error: None,
+            request_unlogged: false,
+            session_log: false,
+            client_fd: None,
+            priority: Default::default(),
+            l7_retry_disabled: false,
+            server_addrs: None,
+            request_counter: std::cell::OnceCell::new(),
+            original_line: None,
+        }
     }
 }
 

@@ -86,8 +86,12 @@ impl SessionVars {
 
     /// Gives a new request the session's variables.
     pub fn enter(&self, txn: &mut Txn) {
-        let carried = std::mem::take(&mut *self.1.borrow_mut());
-        txn.vars.extend(carried);
+        // Only a connection switched from TCP carries any (taking the empty map would make
+        // a new one, with its hasher's keys, for every request).
+        if !self.1.borrow().is_empty() {
+            let carried = std::mem::take(&mut *self.1.borrow_mut());
+            txn.vars.extend(carried);
+        }
         let vars = self.0.borrow();
         if !vars.is_empty() {
             txn.vars

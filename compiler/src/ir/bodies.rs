@@ -95,6 +95,15 @@ pub(super) fn build_bodies(
         .into_iter()
         .flatten();
     spans.mark("build");
+    // The outputs taken are thousands of lints on large configurations: room for them at
+    // once, rather than growing (and copying) the lists as they come.
+    let taken_outputs = built.iter().flatten().map(|(_, output)| output);
+    let (diags, files, acl_hosts) = taken_outputs.fold((0, 0, 0), |(d, f, a), o| {
+        (d + o.diags.len(), f + o.files.len(), a + o.acl_hosts.len())
+    });
+    b.diags.reserve(diags);
+    b.config.files.reserve(files);
+    b.config.acl_hosts.reserve(acl_hosts);
     for (i, body) in bodies.iter().enumerate() {
         let output = match built.get_mut(i).and_then(Option::take) {
             Some((proxy, output)) => {

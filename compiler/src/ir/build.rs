@@ -172,6 +172,8 @@ impl<'a> Stmt<'a> {
             // Whether threads take each other's idle server connections
             // (`GlobalPlan::idle_pool_shared`).
             | "tune.idle-pool.shared"
+            // The longest `capture cookie` (`plan::captures::cookie_capture_max`).
+            | "tune.http.cookielen"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
@@ -219,7 +221,26 @@ impl<'a> Stmt<'a> {
         // FastCGI applications, email alerts and external checks (`plan::fcgi`,
         // `plan::mailers`).
         let apps = matches!(word, "use-fcgi-app" | "email-alert" | "external-check");
+        // The process's own settings (`plan::process`).
+        let process = matches!(
+            word,
+            "chroot"
+                | "setenv"
+                | "presetenv"
+                | "unsetenv"
+                | "resetenv"
+                | "tune.maxaccept"
+                | "maxconnrate"
+                | "maxsessrate"
+                | "log-send-hostname"
+                | "anonkey"
+                | "user"
+                | "uid"
+                | "group"
+                | "gid"
+        );
         if !lowered
+            && !process
             && !apps
             && !inspect_delay
             && !set_var
@@ -503,7 +524,9 @@ fn build_from(
     let proxy_sections = tree.sections.iter().filter(|s| s.kind.is_proxy()).count();
     b.config.proxies.reserve_exact(proxy_sections);
     b.defaults_use.reserve_exact(proxy_sections);
-    let mut bodies = Vec::new();
+    b.frontend_names.reserve(proxy_sections);
+    b.backend_names.reserve(proxy_sections);
+    let mut bodies = Vec::with_capacity(proxy_sections);
     let mut spans = crate::timing::Spans::new("build");
     for (at, section) in tree.sections.iter().enumerate() {
         let header = tree.header(section);

@@ -20,6 +20,8 @@ use super::build::{server_lines, start_body, Body, Builder, ProxyNames, Stmt};
 use super::model::{AclHost, FileRef, Proxy};
 use super::shift::{Shift, Shifter};
 use crate::diagnostic::Diagnostic;
+use crate::registry::SectionKind;
+use crate::reparse::WithinSection;
 use crate::source::{FileId, SourceDb};
 use crate::syntax::{Section, SyntaxTree};
 
@@ -93,11 +95,16 @@ pub struct BodyCache {
     /// ...and the entries whose fingerprint an earlier one has (identical sections).
     more: Vec<(u64, Entry)>,
     checkpoints: Vec<Checkpoint>,
+    /// Each body's fingerprint, in the build's order, by its file and header line.
+    fingerprints: Vec<(FileId, usize, u64)>,
 }
 
 impl BodyCache {
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.more.is_empty() && self.checkpoints.is_empty()
+        self.entries.is_empty()
+            && self.more.is_empty()
+            && self.checkpoints.is_empty()
+            && self.fingerprints.is_empty()
     }
 }
 
@@ -129,6 +136,8 @@ pub struct BodyReuse<'a> {
     defaults: rustc_hash::FxHashMap<usize, u64>,
     /// Per file, the first byte that differs from the previous compilation's text.
     edits: Vec<Option<u32>>,
+    /// The edit, when it stayed inside one section's lines.
+    within: Option<WithinSection>,
     /// Statements not built again, as a kept state held them.
     resumed: usize,
     /// The proxies taken from the previous model: this model's index, the previous one's,
@@ -138,12 +147,18 @@ pub struct BodyReuse<'a> {
 
 impl<'a> BodyReuse<'a> {
     pub fn new(old: BodyCache, previous: Previous<'a>) -> Self {
+        // An edit leaves about as many bodies as there were: room for them at once, rather
+        // than growing (and rehashing) the table body by body.
+        let mut next = BodyCache::default();
+        next.entries.reserve(old.entries.len() + old.more.len());
+        next.fingerprints.reserve(old.fingerprints.len());
         BodyReuse {
             old,
             previous,
-            next: BodyCache::default(),
+            next,
             defaults: Default::default(),
             edits: Vec::new(),
+            within: None,
             resumed: 0,
             taken: Vec::new(),
         }
@@ -156,6 +171,11 @@ impl<'a> BodyReuse<'a> {
             self.edits.resize(i + 1, None);
         }
         self.edits[i] = Some(at);
+    }
+
+    /// Says that the edit stayed inside the lines of one section (see [`WithinSection`]).
+    pub(crate) fn set_within(&mut self, within: WithinSection) {
+        self.within = Some(within);
     }
 
     /// The entries to keep for the next build.
@@ -185,7 +205,50 @@ impl<'a> BodyReuse<'a> {
         globals: &impl std::hash::Hash,
     ) -> u64 {
         let all = section.body.len();
-        self.fingerprint_upto(db, tree, section, all, proxy, proxies, globals)
+        let f = self
+            .unchanged_fingerprint(section, proxy, proxies)
+            .unwrap_or_else(|| {
+                self.fingerprint_upto(db, tree, section, all, proxy, proxies, globals)
+            });
+        self.next
+            .fingerprints
+            .push((section.file, section.header, f));
+        f
+    }
+
+    /// The previous fingerprint of a body that an edit inside another section's lines left
+    /// as it was: its lines, their places within the section, its header and so the proxy it
+    /// opened and the globals are those of the previous build, as the edited section is
+    /// neither a `global` nor a `defaults` section (the only ones other bodies read). Its
+    /// defaults are too when they stand before the edit: after it, they moved, and so did
+    /// the places their model holds.
+    fn unchanged_fingerprint(
+        &self,
+        section: &Section,
+        proxy: &Proxy,
+        proxies: &[Proxy],
+    ) -> Option<u64> {
+        let within = self.within?;
+        if matches!(within.kind, SectionKind::Global | SectionKind::Defaults)
+            || section.file != FileId(0)
+        {
+            return None;
+        }
+        if let Some(d) = proxy.defaults {
+            let edit = self.edits.first().copied().flatten()?;
+            let defaults = proxies.get(d)?;
+            if defaults.header.file != section.file || defaults.header.start >= edit {
+                return None;
+            }
+        }
+        let old_header = within.old_header(section.header)?;
+        // In source order: the one file's headers ascend.
+        let old = &self.old.fingerprints;
+        let at = old
+            .binary_search_by_key(&old_header, |&(_, header, _)| header)
+            .ok()?;
+        let (file, _, f) = old[at];
+        (file == section.file).then_some(f)
     }
 
     /// The fingerprint of a section's header and its first `upto` body lines, with what their

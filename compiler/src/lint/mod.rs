@@ -73,10 +73,14 @@ pub(crate) fn run_reusing(
     options: &CheckOptions,
     reuse: &mut LintReuse,
 ) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let mut findings = Findings { reuse: Some(reuse) };
+    // Thousands of findings on large configurations: room for as many as the last run's.
+    let mut out = Vec::with_capacity(reuse.reported_before());
+    let mut findings = Findings {
+        reuse: Some(&mut *reuse),
+    };
     for rule in &RULES {
         rule(c, options, &mut findings, &mut out);
     }
+    reuse.set_reported(out.len());
     out
 }

@@ -29,6 +29,8 @@ pub struct LintCache {
     proxies: Vec<Vec<(Slot, Vec<Diagnostic>)>>,
     /// How many proxies the run that made it took the findings of from the run before.
     taken: usize,
+    /// How many findings that run reported in all (the next run makes room for as many).
+    reported: usize,
 }
 
 impl LintCache {
@@ -89,6 +91,16 @@ impl LintReuse {
     /// The findings kept for the next run.
     pub(crate) fn into_cache(self) -> LintCache {
         self.next
+    }
+
+    /// How many findings the previous run reported in all.
+    pub(crate) fn reported_before(&self) -> usize {
+        self.old.reported
+    }
+
+    /// Says how many findings this run reported in all.
+    pub(crate) fn set_reported(&mut self, reported: usize) {
+        self.next.reported = reported;
     }
 }
 

@@ -79,12 +79,20 @@ pub fn slots(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>, Vec<usize>
     (req, res, rule_slots)
 }
 
-/// The longest cookie capture HAProxy keeps: `tune.http.cookielen`'s default, 63 bytes
-/// (a longer `len` is cut to it, with a warning).
-const COOKIE_CAPTURE_MAX: usize = 63;
+/// The longest cookie capture HAProxy keeps: `tune.http.cookielen <n>` (the global lines
+/// given) makes it `n`; without it (or with a value HAProxy reads as none), 63 bytes. A longer
+/// `len` is cut to it.
+pub fn cookie_capture_max(global: &[DirectiveLine]) -> usize {
+    // HAProxy sizes its cookie pool at `n + 1` bytes, 64 when that is 0, and keeps one for
+    // the NUL.
+    let pool = super::lower::last_arg(global, "tune.http.cookielen").map_or(0, |v| atol(&v) + 1);
+    let pool = if pool == 0 { 64 } else { pool };
+    usize::try_from(pool - 1).unwrap_or(0)
+}
 
-/// `capture cookie <name> len <n>`: the last one counts, its length at most 63.
-pub fn cookie(lines: &[DirectiveLine]) -> Option<Capture> {
+/// `capture cookie <name> len <n>`: the last one counts, its length at most `max`
+/// ([`cookie_capture_max`]).
+pub fn cookie(lines: &[DirectiveLine], max: usize) -> Option<Capture> {
     lines
         .iter()
         .rev()
@@ -94,7 +102,7 @@ pub fn cookie(lines: &[DirectiveLine]) -> Option<Capture> {
             match a[..] {
                 ["cookie", name, "len", len, ..] => Some(Capture {
                     name: name.to_string(),
-                    len: (atol(len).max(0) as usize).min(COOKIE_CAPTURE_MAX),
+                    len: (atol(len).max(0) as usize).min(max),
                 }),
                 _ => None,
             }

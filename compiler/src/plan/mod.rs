@@ -13,6 +13,7 @@ pub mod lua;
 pub mod mailers;
 pub mod mux;
 pub mod persist;
+pub mod process;
 pub mod programs;
 pub mod quic;
 pub mod resolvers;
@@ -111,6 +112,9 @@ pub struct GlobalPlan {
     /// `trace` lines (experimental): the words after `trace`, run at start-up as the CLI's
     /// `trace` command.
     pub traces: Vec<Vec<String>>,
+    /// The process's environment, root, accept pacing, rate limits, syslog host name and
+    /// anonymizer key.
+    pub process: process::ProcessSettings,
 }
 
 pub use lua::LuaLoad;
@@ -475,6 +479,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
     let global_logs = lower::global_logs(&g.directives);
+    let cookie_capture_max = captures::cookie_capture_max(&g.directives);
     let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
     // Proxies reach here by reference into `config.proxies`: their index is their offset
     // (a position search per proxy would be quadratic on configurations of 100,000 backends).
@@ -567,7 +572,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             logs: lower::proxy_logs(&p.directives, &global_logs),
             capture_request: captures.0,
             capture_response: captures.1,
-            capture_cookie: captures::cookie(&p.directives),
+            capture_cookie: captures::cookie(&p.directives, cookie_capture_max),
             forwardfor: lower::forwardfor(&p.directives),
             errors: errors::pages(&p.directives, &error_sections),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
@@ -780,6 +785,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .filter(|d| d.keyword == "trace" && g.expose_experimental)
                 .map(|d| d.args.iter().map(|a| a.to_string()).collect())
                 .collect(),
+            process: process::ProcessSettings::of(&g.directives),
         },
         listeners,
         frontends,

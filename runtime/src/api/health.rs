@@ -155,6 +155,9 @@ pub struct CheckState {
     pub downs: AtomicU64,
     /// When the server last changed state (seconds since the epoch): `lastchg`.
     pub last_change: AtomicU64,
+    /// The last result's info text (`last_chk`): why it failed (`Connection refused`, the
+    /// server's reason phrase…), empty while a probe runs.
+    last_info: std::sync::Mutex<String>,
     /// `agent-check` is on the server line.
     pub agent_configured: bool,
     /// The agent check's last result: status, and the agent's own words.
@@ -192,6 +195,21 @@ pub fn status_text(status: CheckStatus, probing: &AtomicBool) -> String {
     }
 }
 
+/// The longest info text a check keeps (HAProxy's `HCHK_DESC_LEN` less its NUL).
+const INFO_MAX: usize = 127;
+
+/// Replaces a check's text with `text`, cut to [`INFO_MAX`] bytes (at a character boundary).
+fn set_text(slot: &std::sync::Mutex<String>, text: &str) {
+    let mut end = text.len().min(INFO_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Ok(mut d) = slot.lock() {
+        d.clear();
+        d.push_str(&text[..end]);
+    }
+}
+
 /// An agent check's rise and fall: its verdict counts at once.
 pub const AGENT_RISE_FALL: u32 = 1;
 
@@ -220,6 +238,7 @@ impl CheckState {
             failures: AtomicU64::new(0),
             downs: AtomicU64::new(0),
             last_change: AtomicU64::new(unix_now()),
+            last_info: Default::default(),
             agent_configured: p.agent,
             agent_status: AtomicU8::new(CheckStatus::Init as u8),
             agent_desc: Default::default(),
@@ -228,8 +247,10 @@ impl CheckState {
         }
     }
 
-    /// A health probe begins: its status shows `* ` until the guard drops.
+    /// A health probe begins: its status shows `* ` until the guard drops, and the last
+    /// result's info text is cleared, as HAProxy clears it when a check starts.
     pub fn start_probe(&self) -> Probing<'_> {
+        set_text(&self.last_info, "");
         Probing::start(&self.probing)
     }
 
@@ -246,10 +267,7 @@ impl CheckState {
     pub fn record_agent(&self, status: CheckStatus, desc: &str, took_ms: u64) {
         self.agent_status.store(status as u8, Ordering::Relaxed);
         self.agent_duration_ms.store(took_ms, Ordering::Relaxed);
-        if let Ok(mut d) = self.agent_desc.lock() {
-            d.clear();
-            d.push_str(desc);
-        }
+        set_text(&self.agent_desc, desc);
     }
 
     pub fn agent_status(&self) -> CheckStatus {
@@ -267,8 +285,21 @@ impl CheckState {
         CheckStatus::from_code(self.status.load(Ordering::Relaxed))
     }
 
-    /// Records one probe's outcome.
-    pub fn record(&self, status: CheckStatus, code: u32, duration_ms: u64, health: u32) {
+    /// The last health check's info text: `show stat`'s `last_chk`.
+    pub fn last_info(&self) -> String {
+        self.last_info.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// Records one probe's outcome, with its info text.
+    pub fn record(
+        &self,
+        status: CheckStatus,
+        code: u32,
+        info: &str,
+        duration_ms: u64,
+        health: u32,
+    ) {
+        set_text(&self.last_info, info);
         self.status.store(status as u8, Ordering::Relaxed);
         self.code.store(code, Ordering::Relaxed);
         self.duration_ms.store(duration_ms, Ordering::Relaxed);

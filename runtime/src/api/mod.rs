@@ -39,6 +39,9 @@ pub struct Process {
     /// `set rate-limit connections|sessions global`: 0 is none.
     pub conn_rate_limit: AtomicU64,
     pub sess_rate_limit: AtomicU64,
+    /// `tune.maxaccept`: connections a listener takes in a row before letting other work (and
+    /// the other threads polling the same socket) have a turn; `None`: no limit.
+    pub maxaccept: Option<u32>,
     pub node: String,
     pub description: Option<String>,
     pub stats: StatsPlan,
@@ -79,14 +82,15 @@ impl Process {
             nbthread: plan.global.nbthread.max(1),
             maxconn: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(DEFAULT_MAXCONN))),
             maxconn_limit: AtomicU64::new(u64::from(plan.global.maxconn.unwrap_or(0))),
-            conn_rate_limit: AtomicU64::new(0),
-            sess_rate_limit: AtomicU64::new(0),
+            conn_rate_limit: AtomicU64::new(u64::from(plan.global.process.maxconnrate)),
+            sess_rate_limit: AtomicU64::new(u64::from(plan.global.process.maxsessrate)),
+            maxaccept: plan.global.process.maxaccept,
             node: plan.global.node.clone().unwrap_or(host),
             description: plan.global.description.clone(),
             stats: plan.global.stats.clone(),
             counters: Counters::new(threads),
             peak_conns: Peak::default(),
-            anon_global_key: AtomicU32::new(0),
+            anon_global_key: AtomicU32::new(plan.global.process.anon_key),
             rates: plan.frontends.iter().map(|_| Default::default()).collect(),
             req_rates: plan.frontends.iter().map(|_| Default::default()).collect(),
             conn_rate: Default::default(),
@@ -187,6 +191,11 @@ pub fn may_accept(shared: &crate::state::Shared, fe: usize) -> bool {
     ) && below(
         p.conn_rate_limit.load(Ordering::Relaxed),
         p.conn_rate.1.load(Ordering::Relaxed),
+    ) && below(
+        // Every accepted connection opens a session here (the `tcp-request connection`
+        // rules run after accepting), so the session rate is the connection rate.
+        p.sess_rate_limit.load(Ordering::Relaxed),
+        p.conn_rate.1.load(Ordering::Relaxed),
     ) && !f.paused.load(Ordering::Relaxed)
 }
 
@@ -213,7 +222,10 @@ fn txn_times(txn: &crate::txn::Txn) -> Option<[u64; 4]> {
     if t.connect < 0 || response < 0 {
         return None;
     }
-    let total = txn.start.elapsed().as_millis() as u64;
+    // The round's clock, as the other timings: reading the clock itself is a call each.
+    let total = crate::clock::now()
+        .saturating_duration_since(txn.start)
+        .as_millis() as u64;
     Some([
         t.queue.max(0) as u64,
         t.connect as u64,

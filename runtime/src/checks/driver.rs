@@ -51,6 +51,7 @@ impl<'a> CheckEnv<'a> {
             }
             txn.response = Some(ResponseView {
                 status: u16::try_from(session.code).unwrap_or(0),
+                version: hyper::Version::HTTP_11,
                 headers: map,
                 lines: Default::default(),
             });

@@ -171,7 +171,13 @@ pub fn apply(
             health = 0;
         }
     }
-    state.record(outcome.status, outcome.code, duration_ms, health);
+    state.record(
+        outcome.status,
+        outcome.code,
+        &outcome.info,
+        duration_ms,
+        health,
+    );
     let label = if server.backup {
         "backup server"
     } else {

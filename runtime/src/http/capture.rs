@@ -100,7 +100,27 @@ pub fn fetch(txn: &Txn, response: bool, slot: &str) -> Option<String> {
     captured.get(slot.parse::<usize>().ok()?)?.clone()
 }
 
-/// `capture cookie` on a request: the first cookie of its `Cookie` headers whose
+/// `capture cookie` on a request, taken where HAProxy takes it: once the `http-request` rules
+/// of the frontend and the backend are through (what they set or deleted counts), or when a
+/// rule denies or tarpits it; not for a request the proxy answers (`return`, `redirect`).
+/// The first capture stays.
+pub fn take_request_cookie(cap: Option<&Capture>, txn: &mut Txn) {
+    let (Some(cap), None) = (cap, &txn.captured_cookies[0]) else {
+        return;
+    };
+    if let Some(req) = &txn.request {
+        txn.captured_cookies[0] = request_cookie(&req.headers, cap);
+    }
+}
+
+/// [`take_request_cookie`] on a denied request, for the frontend of the transaction.
+pub fn take_request_cookie_on_denial(txn: &mut Txn) {
+    let shared = txn.shared.clone();
+    let fe = shared.frontends.iter().find(|f| f.name == txn.frontend);
+    take_request_cookie(fe.and_then(|f| f.capture_cookie.as_ref()), txn);
+}
+
+/// The first cookie of its `Cookie` headers whose
 /// `name=value` (spaces around `=` left out) begins with the capture's name, cut to its length.
 pub fn request_cookie(headers: &hyper::HeaderMap, cap: &Capture) -> Option<String> {
     headers

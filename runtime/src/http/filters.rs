@@ -136,6 +136,9 @@ pub struct TxnFilters {
 /// Before the request is forwarded (or answered from the cache): the compression filter
 /// chooses its algorithm from the request (and, with `offload`, removes Accept-Encoding).
 pub fn on_request(txn: &mut Txn) {
+    if txn.shared.filters.by_proxy.is_empty() {
+        return;
+    }
     let shared = txn.shared.clone();
     let filters = &shared.filters;
     if !filters.chain_of(txn).any(|f| *f == FilterPlan::Compression) {
@@ -153,6 +156,11 @@ pub fn on_request(txn: &mut Txn) {
 /// change the head and joins the chain the body goes through. `from_cache`: the response is a
 /// cache hit (no cache stores it again).
 pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cache: bool) -> Chain {
+    if txn.shared.filters.by_proxy.is_empty() {
+        // No proxy has a filter: only what `cache-store` kept has to go.
+        txn.filters.cache.pending.clear();
+        return Chain::default();
+    }
     let shared = txn.shared.clone();
     let filters = &shared.filters;
     let mut chain = Chain::default();

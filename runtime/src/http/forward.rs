@@ -197,6 +197,7 @@ struct IdleWanted<'a> {
     upgrade: bool,
     h2_shared: bool,
     shared_reuse: Option<upstream::pool::Wanted>,
+    reuse: upstream::reuse::ReuseMode,
     private: bool,
     addr: SocketAddr,
 }
@@ -212,8 +213,13 @@ impl IdleWanted<'_> {
                 .filter(|c| !self.private || c.peer_addr() == Some(self.addr))
         };
         let h2 = || {
-            ctx.conns
-                .take_h2(pool_key, self.shared_reuse, mux.max_reuse, &server.idle)
+            ctx.conns.take_h2(
+                pool_key,
+                self.shared_reuse,
+                self.reuse,
+                mux.max_reuse,
+                &server.idle,
+            )
         };
         if let Some(app) = self.fcgi {
             return app
@@ -363,7 +369,7 @@ pub async fn forward(
     let fe = &shared.frontends[ctx.frontend];
     let be = &shared.backends[be_index];
     let files = [&be.errorfiles, &fe.errorfiles];
-    super::unique_id::add_header(txn);
+    super::unique_id::add_header(fe, txn);
     super::filters::on_request(txn);
     // Only a hit pays for the boxed future that answers it.
     if txn.filters.cache.hit.is_some() {
@@ -536,6 +542,7 @@ pub async fn forward(
                     upgrade,
                     h2_shared,
                     shared_reuse,
+                    reuse: be.reuse,
                     private,
                     addr,
                 }
@@ -593,7 +600,7 @@ pub async fn forward(
         };
         if let (Connected::H2(h2), false, true) = (&conn, reused, h2_shared) {
             ctx.conns
-                .offer_h2(pool_key, h2, mux.max_reuse, &server.idle);
+                .offer_h2(pool_key, h2, be.reuse, mux.max_reuse, &server.idle);
         }
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;

@@ -29,6 +29,7 @@ pub mod room;
 mod routing;
 mod script;
 pub mod set_timeout;
+pub mod target;
 mod txn_log;
 pub mod unique_id;
 pub mod vet;
@@ -198,8 +199,7 @@ pub(crate) fn handle_boxed(
 fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let fe = ctx.frontend();
     // Made in its box: the transaction is over a kilobyte to copy.
-    let mut txn =
-        boxed_in_place(|| Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone()));
+    let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
     txn.stick.session = Some(ctx.session_counters.clone());
@@ -247,9 +247,6 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         .err()
     });
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
-    if let Some(cookie) = &fe.capture_cookie {
-        txn.captured_cookies[0] = capture::request_cookie(&parts.headers, cookie);
-    }
     // Every declared response capture prints, empty until a server's response fills it.
     txn.captured_response = vec![None; fe.capture_response.len()];
     if refused.is_none() {
@@ -484,6 +481,9 @@ impl Drop for Unanswered {
 /// the frontend's. They may change headers and the status; an `allow` ends a rule set.
 fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     let shared = &ctx.shared;
+    if !shared.after_response_rules {
+        return;
+    }
     let fe = ctx.frontend();
     let be = txn
         .backend
@@ -500,6 +500,9 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     let logged = txn.response.take();
     txn.response = Some(ResponseView {
         status: resp.status().as_u16(),
+        version: logged
+            .as_ref()
+            .map_or(hyper::Version::HTTP_11, |l| l.version),
         headers: std::mem::take(resp.headers_mut()),
         lines: Default::default(),
     });
@@ -514,6 +517,7 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     *resp.headers_mut() = view.headers;
     txn.response = logged.map(|l| ResponseView {
         status: view.status,
+        version: l.version,
         headers: l.headers,
         lines: Default::default(),
     });

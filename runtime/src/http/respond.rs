@@ -36,12 +36,9 @@ pub(super) async fn respond(
     txn.bytes_out =
         super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers, true);
     txn.captured_response = super::capture::headers(&parts.headers, &fe.capture_response);
-    // The server's own cookie, before persistence inserts one.
-    if let Some(cookie) = &fe.capture_cookie {
-        txn.captured_cookies[1] = super::capture::response_cookie(&parts.headers, cookie);
-    }
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
+        version: parts.version,
         headers: std::mem::take(&mut parts.headers),
         // A server's lines of one name among others' keep their order.
         lines: super::header_order::Lines::take_received(&mut parts.extensions),
@@ -64,6 +61,11 @@ pub(super) async fn respond(
         super::script::response_rules(ctx, txn, Some(be_index), Some(&mut *body)).await
     {
         return own;
+    }
+    // `capture cookie` takes the server's cookie as the `http-response` rules left it, and
+    // before persistence inserts one (HAProxy's order).
+    if let (Some(cookie), Some(view)) = (&fe.capture_cookie, &txn.response) {
+        txn.captured_cookies[1] = super::capture::response_cookie(&view.headers, cookie);
     }
     let server_index = be
         .servers
@@ -121,6 +123,7 @@ pub(super) async fn respond(
     // The headers now belong to the response on its way out; logs only need the status.
     txn.response = Some(ResponseView {
         status: view.status,
+        version: view.version,
         headers: hyper::HeaderMap::new(),
         lines: Default::default(),
     });

@@ -136,6 +136,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
         return Route::Stats(PageOf::Backend(be_index));
     }
+    super::capture::take_request_cookie(fe.capture_cookie.as_ref(), txn);
     Route::Forward(be_index)
 }
 
@@ -185,7 +186,13 @@ pub(super) fn apply_request_rules(
         unlogged(txn);
         return RulesRan::Ended(rejected(txn));
     }
-    let (response, term) = match rules::run_from(rules, RuleSet::HttpRequest, txn, from) {
+    let verdict = rules::run_from(rules, RuleSet::HttpRequest, txn, from);
+    if matches!(verdict, Verdict::Deny(_) | Verdict::Tarpit(_))
+        || matches!(verdict, Verdict::Reply(r) if r.denial)
+    {
+        super::capture::take_request_cookie_on_denial(txn);
+    }
+    let (response, term) = match verdict {
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),

@@ -182,6 +182,7 @@ async fn through_response_rules(
     let (mut parts, body) = resp.into_parts();
     txn.response = Some(crate::txn::ResponseView {
         status: parts.status.as_u16(),
+        version: parts.version,
         headers: std::mem::take(&mut parts.headers),
         lines: Default::default(),
     });

@@ -51,12 +51,10 @@ pub fn of(txn: &Txn) -> Option<&str> {
     Some(txn.unique_id.get_or_init(|| id))
 }
 
-/// Adds the `unique-id-header` to the request about to be forwarded.
-pub fn add_header(txn: &mut Txn) {
-    let Some(name) = frontend(txn)
-        .and_then(|f| f.unique_id.as_ref())
-        .and_then(|u| u.header.clone())
-    else {
+/// Adds the `unique-id-header` of the transaction's frontend `fe` to the request about to be
+/// forwarded.
+pub fn add_header(fe: &FrontendRt, txn: &mut Txn) {
+    let Some(name) = fe.unique_id.as_ref().and_then(|u| u.header.clone()) else {
         return;
     };
     let Some(value) = of(txn).and_then(|id| hyper::header::HeaderValue::from_str(id).ok()) else {

@@ -8,12 +8,14 @@
 //! - `cli`: the master CLI (`-S`): `show proc`, `reload`, `@<process> <command>`;
 //! - `fdpass`: descriptors sent over Unix sockets (`SCM_RIGHTS`);
 //! - `handover`: listening sockets passed to a replacing process (`-x`, `_getsocks`);
-//! - `server_state`: server states saved before a reload, given back at start.
+//! - `server_state`: server states saved before a reload, given back at start;
+//! - `confine`: the environment, the root directory and the user a worker runs with.
 //!
 //! A reload never closes a port: the sockets stay open in the master the whole time, and
 //! the new worker accepts on the very sockets the old one stops accepting on.
 
 pub mod cli;
+pub mod confine;
 pub mod fdpass;
 pub mod handover;
 pub mod master;

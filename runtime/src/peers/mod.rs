@@ -19,11 +19,10 @@ const PURGE_EVERY: Duration = Duration::from_millis(100);
 
 /// The name of this process in peers sections: `localpeer` (or `-L`), else the host name.
 fn local_name(plan: &Plan) -> String {
-    plan.global.localpeer.clone().unwrap_or_else(|| {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_default()
-    })
+    plan.global
+        .localpeer
+        .clone()
+        .unwrap_or_else(crate::log::hostname)
 }
 
 /// An address as written on a `peer` or `bind` line (`ipv4@` and friends allowed).

@@ -119,7 +119,7 @@ impl Relay {
         }
         let m = parse(line);
         for s in &self.sinks {
-            s.send_as(m.level, m.facility, m.tag, m.pid, m.text);
+            s.send_as(m.level, m.facility, m.tag, m.pid, None, m.text);
         }
     }
 }

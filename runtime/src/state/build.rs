@@ -66,7 +66,7 @@ impl Shared {
             .map(|b| build_backend(&cx, b, &mut problems, &mut tls_errors))
             .collect();
         link_trackers(&backends, &mut problems);
-        let frontends = plan
+        let frontends: Vec<FrontendRt> = plan
             .frontends
             .iter()
             .enumerate()
@@ -89,6 +89,13 @@ impl Shared {
             .collect();
         let proc_vars =
             crate::vars::ProcVars::compile(&plan.global.set_vars).map_err(|e| vec![e.0])?;
+        let after_response = |rules: &[crate::rules::CompiledRule]| {
+            rules
+                .iter()
+                .any(|r| r.set == hapee_compiler::registry::RuleSet::HttpAfterResponse)
+        };
+        let after_response_rules = frontends.iter().any(|f| after_response(&f.rules))
+            || backends.iter().any(|b| after_response(&b.rules));
         Ok(Shared {
             frontends,
             backends,
@@ -108,6 +115,7 @@ impl Shared {
             error_sections,
             userlists: crate::http::auth::load(&plan.userlists),
             proc_vars,
+            after_response_rules,
         })
     }
 }

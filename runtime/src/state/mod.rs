@@ -490,6 +490,9 @@ pub struct Shared {
     /// The process-wide variables (`proc.*`), and the global section's `set-var` lines that
     /// give them their first values.
     pub proc_vars: crate::vars::ProcVars,
+    /// Whether any proxy has `http-after-response` rules: without any, a response does not
+    /// look its backend up to find none.
+    pub after_response_rules: bool,
 }
 
 impl Shared {
@@ -517,6 +520,7 @@ impl Shared {
                 1,
             )),
             filters: Default::default(),
+            after_response_rules: false,
         }
     }
 

@@ -2,17 +2,18 @@
 //! chosen by ALPN in the TLS handshake (`server … ssl alpn h2,http/1.1`). hyper's HTTP/2
 //! client multiplexes the streams of a connection in a task of its own.
 //!
-//! As HAProxy does with its multiplexed backend connections, a connection that has room for
-//! another stream serves any session of its thread (unless `http-reuse never`, where it stays
-//! with its session), up to `max-reuse` requests after its first; a new one is opened when
-//! every connection is at the server's stream limit. Once its last stream ends it is an idle
+//! As HAProxy does with its multiplexed backend connections, a busy connection with room for
+//! another stream serves the requests `http-reuse` lets join it ([`super::reuse::Sharing`]:
+//! under `always` any of its thread, under `safe` those of the client session that holds it,
+//! under `aggressive` a new one only its opener), up to `max-reuse` requests after its
+//! first; a new one is opened when none will do. Once its last stream ends it is an idle
 //! connection of the server like an HTTP/1 one (a safe one): counted in the server's idle
 //! pool, kept or closed by the pool's rules, and open to the other threads of its group
 //! (see [`super::pool`]). hyper's task for the connection stays on the thread that opened it;
 //! streams opened from another thread are handed to that task.
 
 use super::pool::ServerIdle;
-use super::reuse::Failure;
+use super::reuse::{Failure, Sharing};
 use super::{ExchangeError, ServerConn};
 use crate::http::ReqBody;
 use crate::tls::TlsInfo;
@@ -58,6 +59,20 @@ pub(super) struct H2State {
     pub(super) pool: OnceLock<(Weak<ServerIdle>, Option<u64>)>,
     /// The thread whose list holds it in that pool.
     pub(super) home: AtomicUsize,
+    /// Who may join it while it is busy ([`Sharing`] as a word), under that list's lock.
+    pub(super) sharing: AtomicU64,
+    /// Whether ALPN chose HTTP/2 (rather than `proto h2`).
+    pub(super) by_alpn: bool,
+}
+
+impl H2State {
+    pub(super) fn sharing(&self) -> Sharing {
+        Sharing::from_word(self.sharing.load(Ordering::Acquire))
+    }
+
+    pub(super) fn share(&self, sharing: Sharing) {
+        self.sharing.store(sharing.to_word(), Ordering::Release);
+    }
 }
 
 impl H2Conn {
@@ -281,6 +296,8 @@ pub async fn settle(
         settings: PeerSettings::default(),
         pool: OnceLock::new(),
         home: AtomicUsize::new(0),
+        sharing: AtomicU64::new(Sharing::Thread.to_word()),
+        by_alpn: !forced,
     });
     let io = Sniff {
         io: conn.into_transport(),

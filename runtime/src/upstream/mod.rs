@@ -222,21 +222,25 @@ impl Link {
 
     /// Whether an idle connection can carry a request: the server has neither closed it nor
     /// sent anything unasked. Costs no system call unless the socket has signalled an event.
+    /// The readiness is read as the poller last left it (`try_io`), not polled: polling
+    /// registered a waker under the socket's lock, twice per reused connection.
     pub fn is_usable(&self) -> bool {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
         let tcp = self.stream.tcp();
-        match tcp.poll_read_ready(&mut cx) {
-            Poll::Pending => true,
-            Poll::Ready(Err(_)) => false,
+        if matches!(self.stream, ServerStream::Tls(_)) {
             // Bytes under TLS cannot be peeked without breaking the record stream: a TLS
             // connection with anything pending is not reused.
-            Poll::Ready(Ok(())) if matches!(self.stream, ServerStream::Tls(_)) => false,
-            Poll::Ready(Ok(())) => {
-                let mut probe = [0u8; 1];
-                matches!(tcp.try_read(&mut probe),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock)
-            }
+            let mut signalled = false;
+            let _ = tcp.try_io(Interest::READABLE, || {
+                signalled = true;
+                Ok(())
+            });
+            return !signalled;
         }
+        // Without a readiness event this is `WouldBlock` at once, with no system call; with
+        // one, a read that finds nothing also clears the stale readiness.
+        let mut probe = [0u8; 1];
+        matches!(tcp.try_read(&mut probe),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 
     /// Prepares a connection for the idle pool. When the last read found the socket empty,

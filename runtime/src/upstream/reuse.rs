@@ -89,6 +89,98 @@ pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> Op
     }
 }
 
+/// Who may open a stream on a busy multiplexed (HTTP/2) server connection besides the
+/// requests already on it, as HAProxy 2.7 decides it:
+///
+/// - `always`: a new connection serves every request of its thread at once, a session's
+///   first request included.
+/// - `safe`: a new connection belongs to the client session that opened it. That session's
+///   other requests (the other streams of an HTTP/2 client) may multiplex onto it; other
+///   sessions may not, and open their own. One exception, which HAProxy has: when HTTP/2 was
+///   chosen by ALPN in the TLS handshake rather than set by `proto h2`, the connection is
+///   settled after the point where it would join the session, and goes nowhere, as under
+///   `aggressive`.
+/// - `aggressive`: a new connection carries only the stream that opened it; not even its
+///   session's other streams join it.
+///
+/// Whatever its start, a connection whose last stream ends is idle in the server's pool,
+/// shared by the rules of idle connections. An idle one taken by a request stays with that
+/// request's session under `safe` while busy, and serves the whole thread under `aggressive`
+/// and `always`. A connection carrying only its opener that keeps streams after one ends
+/// serves the thread from then on. (Under `never` connections are private and none of this
+/// applies.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// Any request of the connection's thread.
+    Thread,
+    /// Only the requests of one client session (its id).
+    Session(u64),
+    /// Only the stream that opened it.
+    Opener,
+}
+
+impl Sharing {
+    /// A new connection's, opened by a request of `session`; `by_alpn`: HTTP/2 was chosen in
+    /// the TLS handshake.
+    pub fn opened(mode: ReuseMode, by_alpn: bool, session: u64) -> Sharing {
+        match mode {
+            ReuseMode::Always => Sharing::Thread,
+            ReuseMode::Never => Sharing::Session(session),
+            ReuseMode::Safe if !by_alpn => Sharing::Session(session),
+            ReuseMode::Safe | ReuseMode::Aggressive => Sharing::Opener,
+        }
+    }
+
+    /// An idle connection's, taken by a request of `session`.
+    pub fn taken_idle(mode: ReuseMode, session: u64) -> Sharing {
+        match mode {
+            ReuseMode::Safe | ReuseMode::Never => Sharing::Session(session),
+            _ => Sharing::Thread,
+        }
+    }
+
+    /// After one of its streams ended while others go on.
+    pub fn after_a_stream(self) -> Sharing {
+        match self {
+            Sharing::Opener => Sharing::Thread,
+            held => held,
+        }
+    }
+
+    /// Whether a request of `session` may open a stream on it.
+    pub fn admits(self, session: u64) -> bool {
+        match self {
+            Sharing::Thread => true,
+            Sharing::Session(s) => s == session,
+            Sharing::Opener => false,
+        }
+    }
+
+    /// As one word, for an atomic: 0 the thread, `u64::MAX` the opener, else a session id
+    /// (sessions are numbered from 1, see [`session_id`]).
+    pub fn to_word(self) -> u64 {
+        match self {
+            Sharing::Thread => 0,
+            Sharing::Session(s) => s,
+            Sharing::Opener => u64::MAX,
+        }
+    }
+
+    pub fn from_word(word: u64) -> Sharing {
+        match word {
+            0 => Sharing::Thread,
+            u64::MAX => Sharing::Opener,
+            s => Sharing::Session(s),
+        }
+    }
+}
+
+/// A new client session's id, for [`Sharing::Session`]: never 0 nor `u64::MAX`.
+pub fn session_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Failures met while forwarding one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -202,6 +294,32 @@ mod tests {
             may_reuse(ReuseMode::Aggressive, false, &weak),
             Some(Wanted::Any)
         );
+    }
+
+    #[test]
+    fn a_busy_h2_connection_is_shared_as_haproxy_shares_it() {
+        let (a, b) = (session_id(), session_id());
+        // `always`: the thread, at once.
+        let always = Sharing::opened(ReuseMode::Always, false, a);
+        assert!(always.admits(a) && always.admits(b));
+        // `safe`: the opening session only, unless ALPN settled the protocol.
+        let safe = Sharing::opened(ReuseMode::Safe, false, a);
+        assert!(safe.admits(a) && !safe.admits(b));
+        assert_eq!(safe.after_a_stream(), safe);
+        assert_eq!(Sharing::opened(ReuseMode::Safe, true, a), Sharing::Opener);
+        // `aggressive`: the opening stream only, until a stream ends with others open.
+        let aggressive = Sharing::opened(ReuseMode::Aggressive, false, a);
+        assert!(!aggressive.admits(a) && !aggressive.admits(b));
+        assert_eq!(aggressive.after_a_stream(), Sharing::Thread);
+        // An idle connection taken: the session under `safe`, else the thread.
+        assert_eq!(Sharing::taken_idle(ReuseMode::Safe, b), Sharing::Session(b));
+        assert_eq!(
+            Sharing::taken_idle(ReuseMode::Aggressive, b),
+            Sharing::Thread
+        );
+        for s in [always, safe, aggressive] {
+            assert_eq!(Sharing::from_word(s.to_word()), s);
+        }
     }
 
     #[test]

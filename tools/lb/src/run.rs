@@ -125,6 +125,10 @@ pub fn run(args: &RunArgs) -> u8 {
     if let Some(name) = &args.localpeer {
         plan.global.localpeer = Some(name.clone());
     }
+    // Before the scripts load, as they may read it.
+    // SAFETY: no other thread runs yet: compiling joined its own threads, and the runtime,
+    // the master and the scripts' engine start below.
+    unsafe { lifecycle::confine::apply_environment(&plan.global.process) };
     // A worker started by a master runs its plan, whatever the flags and the configuration say.
     let is_worker = std::env::var_os(lifecycle::env::MASTER_FD).is_some();
     if args.daemon && !is_worker {

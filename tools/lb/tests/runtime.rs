@@ -97,6 +97,8 @@ mod peers_tls;
 mod persist;
 #[path = "runtime/proc_vars.rs"]
 mod proc_vars;
+#[path = "runtime/process_settings.rs"]
+mod process_settings;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/proxy_v2_ssl.rs"]

@@ -47,8 +47,14 @@ pub(super) fn te_is_trailers(headers: &http::HeaderMap) -> bool {
     header_value_list_has(headers.get_all(http::header::TE).into_iter(), "trailers")
 }
 
+/// hapee patch: whether one `TE` value lists `trailers`.
+#[cfg(all(feature = "http1", feature = "server"))]
+pub(super) fn te_value_has_trailers(value: &HeaderValue) -> bool {
+    header_value_list_has(std::iter::once(value), "trailers")
+}
+
 #[cfg(feature = "http1")]
-fn header_value_list_has(values: http::header::ValueIter<'_, HeaderValue>, needle: &str) -> bool {
+fn header_value_list_has<'a>(values: impl Iterator<Item = &'a HeaderValue>, needle: &str) -> bool {
     for value in values {
         if let Ok(line) = value.to_str() {
             for token in line.split(',') {

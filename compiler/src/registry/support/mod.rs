@@ -21,6 +21,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.maxrewrite",
     // Spreading accepted connections over threads (runtime/src/spread.rs).
     "tune.listener.multi-queue",
+    // The longest `capture cookie` (compiler/src/plan/captures.rs).
+    "tune.http.cookielen",
     "pidfile",
     "expose-experimental-directives",
     "master-worker",
@@ -53,6 +55,49 @@ pub const GLOBAL: &[&str] = &[
     // asks for, and what `on` (sharing, to save connections) only tunes.
     "tune.idle-pool.shared",
     "stats",
+    // The process's own settings (compiler/src/plan/process.rs).
+    "chroot",
+    "setenv",
+    "presetenv",
+    "unsetenv",
+    "resetenv",
+    "tune.maxaccept",
+    "maxconnrate",
+    "maxsessrate",
+    "log-send-hostname",
+    "anonkey",
+    // HAProxy's own machinery, which hapee does not have, so the setting has nothing to
+    // change: its pollers (hapee polls with epoll), splicing (hapee never splices, so the
+    // pipes are never made), its scheduler's batch sizes, its buffer and memory pools, its
+    // pattern cache, its resolver library choice and its profiling counters.
+    "noepoll",
+    "nopoll",
+    "nokqueue",
+    "noevports",
+    "nosplice",
+    "maxpipes",
+    "tune.pipesize",
+    "nogetaddrinfo",
+    "tune.maxpollevents",
+    "tune.runqueue-depth",
+    "tune.recv_enough",
+    "tune.idletimer",
+    "tune.sched.low-latency",
+    "tune.buffers.limit",
+    "tune.buffers.reserve",
+    "tune.pool-high-fd-ratio",
+    "tune.pool-low-fd-ratio",
+    "tune.pattern.cache-size",
+    "no-memory-trimming",
+    "profiling.tasks",
+    "profiling.memory",
+    "numa-cpu-mapping",
+    // Debugging and permission switches with no effect on what is served: a core dump
+    // after privileges are dropped, exiting without freeing memory, setuid binaries in
+    // external checks.
+    "set-dumpable",
+    "quick-exit",
+    "insecure-setuid-wanted",
     // The trace subsystem (runtime/src/api/trace.rs).
     "trace",
     // QUIC (HTTP/3 listeners).

@@ -324,6 +324,7 @@ pub fn hit_response(hit: &Hit) -> (ResponseView, Bytes) {
     (
         ResponseView {
             status,
+            version: hyper::Version::HTTP_11,
             headers,
             lines: Default::default(),
         },
@@ -423,6 +424,7 @@ pub(crate) async fn serve_hit(
     };
     txn.response = Some(ResponseView {
         status: view.status,
+        version: view.version,
         headers: HeaderMap::new(),
         lines: Default::default(),
     });

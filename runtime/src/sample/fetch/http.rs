@@ -78,8 +78,8 @@ fn response_fetch(name: &str, args: &[String], txn: &Txn) -> Option<Vec<Value>> 
     let headers = || res.map(|r| &r.headers);
     Some(match name {
         "status" => one(res.map(|r| Value::Int(i64::from(r.status)))),
-        "res.ver" | "resp_ver" => one(res.map(|_| Value::Str("1.1".into()))),
-        "capture.res.ver" => one(res.map(|_| Value::Str("HTTP/1.1".into()))),
+        "res.ver" | "resp_ver" => one(res.map(|r| Value::Str(version(r.version).into()))),
+        "capture.res.ver" => one(res.map(|r| Value::Str(format!("HTTP/{}", version(r.version))))),
         "res.hdr" | "shdr" => {
             headers().map_or_else(Vec::new, |h| header_values(h, a0, args.get(1)))
         }
@@ -105,10 +105,12 @@ fn count(h: Option<&HeaderMap>, n: impl Fn(&HeaderMap) -> usize) -> Vec<Value> {
     one(h.map(|h| Value::Int(n(h) as i64)))
 }
 
-/// Whether a request target has no path: the asterisk form (`OPTIONS *`) or the authority
-/// form of a CONNECT.
-fn target_without_path(uri: &hyper::Uri) -> bool {
-    uri.path() == "*" || (uri.scheme().is_none() && uri.authority().is_some())
+/// Whether a request target has no path: the asterisk form (`OPTIONS *`), the authority
+/// form of a CONNECT, or an absolute form with nothing after its authority (`http://a`).
+fn target_without_path(uri: &hyper::Uri, version: hyper::Version) -> bool {
+    uri.path() == "*"
+        || (uri.scheme().is_none() && uri.authority().is_some())
+        || crate::http::target::lacks_path(uri, version)
 }
 
 fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
@@ -117,7 +119,7 @@ fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
     let host = || h.get("host").and_then(|v| v.to_str().ok()).unwrap_or("");
     // A target without a path (`*`, or a CONNECT's authority) gives `path` nothing, as in
     // HAProxy; `base` is then the host alone.
-    let has_path = !target_without_path(&req.uri);
+    let has_path = !target_without_path(&req.uri, req.version);
     let path_and_query = || {
         req.uri
             .path_and_query()
@@ -141,7 +143,7 @@ fn request_fetch(name: &str, args: &[String], req: &RequestView) -> Vec<Value> {
         "path" if has_path => text(req.uri.path()),
         "pathq" if has_path => text(&path_and_query()),
         "path" | "pathq" => Vec::new(),
-        "url" => text(&req.uri.to_string()),
+        "url" => text(&crate::http::target::text(&req.uri, req.version)),
 
         "query" => req.uri.query().map(text).unwrap_or_default(),
         "base" => base(false),

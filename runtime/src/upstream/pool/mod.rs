@@ -8,7 +8,8 @@
 //! that has nothing it may take an idle connection from another thread's list (HAProxy's
 //! takeover), unless `tune.idle-pool.shared off` forbids it or the server has fewer idle
 //! connections than its `pool-low-conn`, so that each thread keeps a few of its own. A
-//! multiplexed connection with streams open serves only its own thread's requests; once its
+//! multiplexed connection with streams open serves only requests of its own thread, and of
+//! those only the ones `http-reuse` lets join it (see [`super::reuse::Sharing`]); once its
 //! last stream ends it is idle, and counted and taken like the others. Each list has its own
 //! lock: a thread looking at another's list only tries the lock, never waits on it.
 //!
@@ -28,7 +29,9 @@
 mod multiplexed;
 
 use super::h2::H2Conn;
+use super::reuse::ReuseMode;
 use super::ServerConn;
+use multiplexed::H2Want;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -553,6 +556,8 @@ type Own = Option<(ServerKey, ServerConn)>;
 pub struct SessionConns {
     pool: Pool,
     own: Rc<RefCell<Own>>,
+    /// Which busy multiplexed connections it holds ([`super::reuse::Sharing::Session`]).
+    id: u64,
 }
 
 impl SessionConns {
@@ -560,6 +565,7 @@ impl SessionConns {
         SessionConns {
             pool,
             own: Rc::default(),
+            id: super::reuse::session_id(),
         }
     }
 
@@ -602,31 +608,43 @@ impl SessionConns {
         }
     }
 
-    /// A multiplexed connection to `key` with room for a stream (see
-    /// [`ServerIdle::take_h2`]); an idle one only when `shared` says the request may take
-    /// one.
+    /// A multiplexed connection to `key` with room for a stream that this session's request
+    /// may join under `http-reuse` `mode` (see [`ServerIdle::take_h2`]); an idle one only
+    /// when `shared` says the request may take one.
     pub fn take_h2(
         &self,
         key: ServerKey,
         shared: Option<Wanted>,
+        mode: ReuseMode,
         max_reuse: Option<u64>,
         idle: &Arc<ServerIdle>,
     ) -> Option<H2Conn> {
-        let conn = idle.take_h2(self.pool.thread, shared.is_some(), max_reuse)?;
+        let want = self.h2_want(mode, max_reuse);
+        let conn = idle.take_h2(self.pool.thread, shared.is_some(), want)?;
         self.pool.register(key, idle);
         Some(conn)
     }
 
-    /// Offers a new multiplexed connection to the thread's other requests.
+    /// Offers a new multiplexed connection that this session opened to the requests
+    /// `http-reuse` `mode` lets join it.
     pub fn offer_h2(
         &self,
         key: ServerKey,
         conn: &H2Conn,
+        mode: ReuseMode,
         max_reuse: Option<u64>,
         idle: &Arc<ServerIdle>,
     ) {
-        idle.offer_h2(self.pool.thread, conn, max_reuse);
+        idle.offer_h2(self.pool.thread, conn, self.h2_want(mode, max_reuse));
         self.pool.register(key, idle);
+    }
+
+    fn h2_want(&self, mode: ReuseMode, max_reuse: Option<u64>) -> H2Want {
+        H2Want {
+            session: self.id,
+            mode,
+            max_reuse,
+        }
     }
 
     /// The session is over: its private connection closes with it.

@@ -565,3 +565,75 @@ fn slow_request_logged_side_by_side(
         assert_eq!(their_log, log);
     }
 }
+
+/// `show stat`'s `last_chk` is the last check's info text, as HAProxy fills it (check.c's
+/// `set_server_check_status`): why a connection failed, the reason phrase of a wrong HTTP
+/// status, nothing for a check that passed.
+#[test]
+fn last_chk_says_what_the_last_check_found() {
+    let healthy = Origin::start("ok");
+    let sick = Origin::start("sick");
+    sick.sick.store(true, std::sync::atomic::Ordering::SeqCst);
+    // A port nobody listens on: the check's connection is refused.
+    let refused = free_port();
+    let servers = [
+        ("ok", healthy.addr.to_string()),
+        ("sick", sick.addr.to_string()),
+        ("refused", format!("127.0.0.1:{refused}")),
+    ];
+    let cfg = |port: u16| {
+        let sock = std::env::temp_dir().join(format!("hapee-last-chk-{port}.sock"));
+        let _ = std::fs::remove_file(&sock);
+        let mut backend = "    option httpchk GET /health\n".to_string();
+        for (name, addr) in &servers {
+            backend.push_str(&format!("    server {name} {addr} check inter 200ms\n"));
+        }
+        backend.push_str("backend tcp\n");
+        for (name, addr) in &servers[..1] {
+            backend.push_str(&format!("    server {name} {addr} check inter 200ms\n"));
+        }
+        config(port, &backend).replacen(
+            "global\n",
+            &format!("global\n    stats socket {} level admin\n", sock.display()),
+            1,
+        )
+    };
+    let rows = [
+        ("be", "ok"),
+        ("be", "sick"),
+        ("be", "refused"),
+        ("tcp", "ok"),
+    ];
+    let (ours, theirs) = both_reading(1, cfg, |port, _| {
+        let sock = std::env::temp_dir().join(format!("hapee-last-chk-{port}.sock"));
+        wait_until(Duration::from_secs(5), || sock.exists());
+        let read = || {
+            let csv = super::api::ask(&sock, "show stat\n");
+            rows.map(|(px, sv)| {
+                let row = super::api::stat_row(&csv, px, sv);
+                format!("{px}/{sv} {} {}", row["check_status"], row["last_chk"])
+            })
+        };
+        // Each check has a result, and none is under way (its text is cleared meanwhile).
+        let mut seen = read();
+        wait_until(Duration::from_secs(10), || {
+            seen = read();
+            seen.iter()
+                .all(|r| !r.contains(" INI") && !r.contains(" * "))
+        });
+        let _ = std::fs::remove_file(&sock);
+        seen
+    });
+    assert_eq!(
+        ours,
+        [
+            "be/ok L7OK ",
+            "be/sick L7STS Service Unavailable",
+            "be/refused L4CON Connection refused",
+            "tcp/ok L4OK ",
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}

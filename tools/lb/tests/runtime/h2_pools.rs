@@ -2,12 +2,15 @@
 //! HTTP/2 server connection left idle by one thread serves the other thread of its group
 //! (and, with `http-reuse safe`, a session's first request opens its own), and after a burst
 //! the idle connections are purged down to what the server was seen to need, every
-//! `pool-purge-delay`. The origins count the connections they accept; `show servers conn`
-//! shows the pool's counts.
+//! `pool-purge-delay`. A busy HTTP/2 connection is joined by other client sessions of its
+//! thread as `http-reuse` allows (`always`: at once; `safe`: never, it is its session's;
+//! `aggressive`: once it went idle and was taken again). The origins count the connections
+//! they accept; `show servers conn` shows the pool's counts.
 
 use super::h2_servers::H2Origin;
-use super::harness::{curl, free_port, wait_until, Haproxy, Origin, Proxy};
+use super::harness::{connect, curl, free_port, wait_until, Haproxy, Origin, Proxy};
 use super::idle_pools::{ask, config, idle_columns};
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -32,6 +35,17 @@ fn drive(ports: [u16; 3], conns: &AtomicUsize) -> (usize, Vec<String>) {
 /// hapee and, when installed, haproxy in front of an HTTP/2 origin of their own, with
 /// `http-reuse` set to `reuse` and `server` ending the server line.
 fn both_h2(global: &str, reuse: &str, server: &str) -> Vec<(usize, Vec<String>)> {
+    both_h2_driven(global, reuse, server, &drive)
+}
+
+/// As [`both_h2`], with the clients' part played by `drive` (given the two frontends' and
+/// the CLI's ports and the origin's connection count).
+fn both_h2_driven<T>(
+    global: &str,
+    reuse: &str,
+    server: &str,
+    drive: &dyn Fn([u16; 3], &AtomicUsize) -> T,
+) -> Vec<T> {
     let mut results = Vec::new();
     let run = |start: &dyn Fn(&str, u16) -> Box<dyn std::any::Any>| {
         let origin = H2Origin::start();
@@ -177,4 +191,184 @@ fn after_a_burst_idle_connections_are_purged_down_to_the_estimated_need() {
         let theirs = burst_then_idle(&|cfg, port| Box::new(Haproxy::start(cfg, port)));
         assert_eq!((conns, seen), theirs, "haproxy differs");
     }
+}
+
+/// A client session: one HTTP/1.1 connection kept alive, its requests sent and read apart so
+/// that two sessions' requests overlap.
+struct Session(std::net::TcpStream);
+
+impl Session {
+    fn open(port: u16) -> Session {
+        let s = connect(("127.0.0.1", port));
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        Session(s)
+    }
+
+    fn send(&mut self, path: &str) {
+        let head = format!("GET {path} HTTP/1.1\r\nHost: app\r\n\r\n");
+        self.0.write_all(head.as_bytes()).unwrap();
+    }
+
+    /// The response to the request sent: its status line and body.
+    fn read(&mut self) -> (String, String) {
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n\r\n") {
+            assert_eq!(self.0.read(&mut byte).unwrap(), 1, "closed mid-head");
+            got.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&got).into_owned();
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or_else(|| panic!("no content-length in {head}"));
+        let mut body = vec![0; length];
+        self.0.read_exact(&mut body).unwrap();
+        let status = head.lines().next().unwrap_or_default().to_string();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn expect_ok(&mut self) {
+        let (status, body) = self.read();
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}\n{body}");
+        assert!(body.contains("version=HTTP/2.0"), "{body}");
+    }
+}
+
+/// Two client sessions on thread 1 whose requests overlap, twice: session A asks for
+/// `/slow/600` and session B, 200 ms later, for `/slow/200`; then A's second request, and
+/// 200 ms into it a third session's first. After each round: the connections the origin
+/// accepted so far and the idle columns of `show servers conn`.
+fn overlapping_sessions(ports: [u16; 3], conns: &AtomicUsize) -> Vec<(usize, String)> {
+    let mut seen = Vec::new();
+    let mut a = Session::open(ports[0]);
+    let mut late = Session::open(ports[0]);
+    for _ in 0..2 {
+        a.send("/slow/600");
+        std::thread::sleep(Duration::from_millis(200));
+        late.send("/slow/200");
+        late.expect_ok();
+        a.expect_ok();
+        // Both connections' streams are over once each response is: they settle idle.
+        wait_until(Duration::from_millis(500), || {
+            !idle_columns(ports[2]).ends_with(" 0 0 0")
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        seen.push((conns.load(Ordering::SeqCst), idle_columns(ports[2])));
+        late = Session::open(ports[0]);
+    }
+    seen
+}
+
+/// [`overlapping_sessions`] under `http-reuse <reuse>`, side by side with haproxy.
+fn overlap_under(reuse: &str) -> Vec<(usize, String)> {
+    let runs = both_h2_driven("", reuse, "", &overlapping_sessions);
+    if let Some(theirs) = runs.get(1) {
+        assert_eq!(&runs[0], theirs, "haproxy differs under {reuse}");
+    }
+    runs.into_iter().next().unwrap()
+}
+
+fn round(conns: usize, idle: &str) -> (usize, String) {
+    (conns, idle.to_string())
+}
+
+#[test]
+fn under_http_reuse_always_a_busy_h2_connection_serves_every_session_of_its_thread() {
+    // B's first request joins A's busy connection; so does the third session's, on the
+    // connection A's second request took from the idle ones.
+    assert_eq!(
+        overlap_under("always"),
+        [round(1, "0 1 -1 1 1 0"), round(1, "0 1 -1 1 1 0")]
+    );
+}
+
+#[test]
+fn under_http_reuse_safe_a_busy_h2_connection_stays_with_its_session() {
+    // A's connection is A's while busy: B opens its own. A's second request takes an idle
+    // one, which is A's again while busy, so the third session opens a third.
+    assert_eq!(
+        overlap_under("safe"),
+        [round(2, "0 2 -1 2 2 0"), round(3, "0 2 -1 2 2 0")]
+    );
+}
+
+#[test]
+fn under_http_reuse_aggressive_a_new_h2_connection_carries_its_opener_only() {
+    // A's new connection carries only A's stream: B opens its own. Taken from the idle ones
+    // by A's second request, a connection serves the thread: the third session joins it.
+    assert_eq!(
+        overlap_under("aggressive"),
+        [round(2, "0 2 -1 2 2 0"), round(2, "0 2 -1 2 2 0")]
+    );
+}
+
+/// One HTTP/2 client session on thread 1 with two overlapping streams: `/slow/600`, and
+/// 200 ms later `/slow/200`. The connections the origin accepted and the idle columns after.
+fn one_session_two_streams(ports: [u16; 3], conns: &AtomicUsize) -> (usize, String) {
+    use http_body_util::{BodyExt, Empty};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", ports[0]))
+            .await
+            .unwrap();
+        let (send, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tcp),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let get = |path: &'static str| {
+            let mut send = send.clone();
+            let uri = format!("http://127.0.0.1:{}{path}", ports[0]);
+            async move {
+                let req = hyper::Request::get(uri)
+                    .body(Empty::<bytes::Bytes>::new())
+                    .unwrap();
+                let resp = send.send_request(req).await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                assert!(String::from_utf8_lossy(&body).contains("version=HTTP/2.0"));
+            }
+        };
+        let first = tokio::spawn(get("/slow/600"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        get("/slow/200").await;
+        first.await.unwrap();
+    });
+    wait_until(Duration::from_millis(500), || {
+        !idle_columns(ports[2]).ends_with(" 0 0 0")
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    (conns.load(Ordering::SeqCst), idle_columns(ports[2]))
+}
+
+#[test]
+fn the_streams_of_one_h2_client_share_a_connection_under_safe_but_not_aggressive() {
+    let mut seen = Vec::new();
+    for reuse in ["always", "safe", "aggressive"] {
+        let runs = both_h2_driven("", reuse, "", &one_session_two_streams);
+        if let Some(theirs) = runs.get(1) {
+            assert_eq!(&runs[0], theirs, "haproxy differs under {reuse}");
+        }
+        seen.push(runs[0].clone());
+    }
+    // `safe`: the busy connection is the session's, and its second stream joins it;
+    // `aggressive`: it is its first stream's only.
+    assert_eq!(
+        seen,
+        [
+            round(1, "0 1 -1 1 1 0"),
+            round(1, "0 1 -1 1 1 0"),
+            round(2, "0 2 -1 2 2 0")
+        ]
+    );
 }

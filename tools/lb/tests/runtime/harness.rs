@@ -683,6 +683,14 @@ impl Side<'_> {
         }
     }
 
+    /// The process id of the proxy that serves (for what `/proc` says of it).
+    pub fn pid(&self) -> u32 {
+        match self {
+            Side::Hapee(p) => p.child.id(),
+            Side::Haproxy(h) => h.child.id(),
+        }
+    }
+
     pub fn stderr(&self) -> String {
         match self {
             Side::Hapee(p) => p.stderr(),

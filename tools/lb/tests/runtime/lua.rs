@@ -174,6 +174,36 @@ fn an_endless_loop_is_stopped_by_the_timeout_while_other_requests_are_served() {
     );
 }
 
+/// A coroutine the count hook yields stops inside the script's function: resumed, that
+/// function must find its stack as it left it. (mlua cut it back to empty: the action then
+/// failed or panicked on its next call, a few times in a hundred with a hook every 20
+/// instructions.)
+#[test]
+fn actions_yielded_by_the_forced_yield_resume_intact() {
+    let port = free_port();
+    let load = format!("lua-load {}", script("forced_yield.lua"));
+    let global = "    nbthread 1\n    tune.lua.forced-yield 20\n";
+    let rules = "    http-request lua.agent\n    http-request return status 200 content-type text/plain lf-string \"%[var(txn.agent)]\\n\"\n";
+    let p = Proxy::start(&config(port, &load, global, rules), port);
+    const REQUESTS: usize = 50;
+    let clients: Vec<_> = (0..4)
+        .map(|i| {
+            let agent = format!("agent-{i}");
+            let urls = vec![url(port, "/"); REQUESTS];
+            std::thread::spawn(move || {
+                let mut args = vec!["-A", &agent];
+                args.extend(urls.iter().map(String::as_str));
+                let (_, out) = curl(&args);
+                out.matches(&format!("{agent}\n")).count()
+            })
+        })
+        .collect();
+    for client in clients {
+        assert_eq!(client.join().unwrap(), REQUESTS, "{}", p.stderr());
+    }
+    assert!(!p.stderr().contains("Lua function"), "{}", p.stderr());
+}
+
 #[test]
 fn memory_is_capped_by_maxmem_and_the_proxy_goes_on() {
     let port = free_port();

@@ -1,9 +1,10 @@
 //! Side by side with Debian's haproxy, how HTTP/1 messages cross the proxy: the version of
 //! the answer (the server's), a response without a length (passed on as it is), an
-//! absolute-form target (kept), the `path` of `OPTIONS *` (none), `capture cookie`'s `%CC` and
-//! `%CS`, and a client that shuts its side down after its request (answered). Each rule was
-//! checked in HAProxy 2.7.0's source (h1_htx.c, mux_h1.c, http_fetch.c, http_ana.c, log.c);
-//! Debian's 2.6 behaves the same in each.
+//! absolute-form target (kept), the `path` of `OPTIONS *` and of `GET http://a` (none),
+//! `capture cookie`'s `%CC` and `%CS` (read after the rules, cut to `tune.http.cookielen`),
+//! `res.ver` (the server's), and a client that shuts its side down after its request
+//! (answered). Each rule was checked in HAProxy 2.7.0's source (h1_htx.c, mux_h1.c, http.c,
+//! http_fetch.c, http_ana.c, cfgparse.c, log.c); Debian's 2.6 behaves the same in each.
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -64,7 +65,7 @@ fn recording_origin() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
                         // Long enough for the client's end to arrive first.
                         std::thread::sleep(Duration::from_millis(200));
                     }
-                    let (reply, closes) = reply_for(&path);
+                    let (reply, closes) = reply_for(path.split('?').next().unwrap_or(""));
                     if s.write_all(reply).is_err() || closes {
                         return;
                     }
@@ -395,5 +396,142 @@ fn interleaved_response_headers_keep_their_order_and_additions_come_last() {
     );
     if let Some((theirs, _)) = with_haproxy(|port| inserting_config(port, origin), drive) {
         assert_eq!(theirs, mine);
+    }
+}
+
+fn versions_config(port: u16, origin: SocketAddr) -> String {
+    let rule = "    http-response set-header x-ver %[res.ver]/%[capture.res.ver]\n";
+    format!("{DEFAULTS}{}", fe_to_app(port, rule, origin))
+}
+
+/// `res.ver` and `capture.res.ver` give the version the server answered in (http_fetch.c
+/// reads the response's status line), not always 1.1.
+#[test]
+fn res_ver_is_the_version_the_server_answered_in() {
+    let drive = |port: u16, _: &(SocketAddr, Arc<Mutex<Vec<String>>>)| {
+        ["/len", "/close10"].map(|path| {
+            let request = format!("GET {path} HTTP/1.1\r\nhost: a\r\n\r\n");
+            let (answer, _) = exchange(port, &request);
+            answer
+                .lines()
+                .find_map(|l| l.strip_prefix("x-ver: "))
+                .unwrap_or("none")
+                .to_string()
+        })
+    };
+    let (mine, theirs) = both_with(
+        recording_origin,
+        |port, (origin, _)| versions_config(port, *origin),
+        drive,
+    );
+    assert_eq!(mine, ["1.1/HTTP/1.1", "1.0/HTTP/1.0"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+fn bare_target_config(port: u16) -> String {
+    format!(
+        "{LOGGED_DEFAULTS}    log-format \"T|%r|%HU|%HP\"
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request return status 200 content-type text/plain lf-string \"p=%[path]|pq=%[pathq]|u=%[url]|b=%[base]\"
+"
+    )
+}
+
+/// An absolute-form target with nothing after its authority (`GET http://a`) has no path:
+/// `path` and `pathq` give nothing and `base` is the host alone (http.c's http_parse_path
+/// finds none), and `url` and the log show the target as it came, without a `/`.
+#[test]
+fn an_absolute_target_without_a_path_has_none() {
+    let drive = |port: u16| {
+        ["http://a", "http://a/"].map(|target| {
+            let request = format!("GET {target} HTTP/1.1\r\nhost: a\r\n\r\n");
+            let (answer, _) = exchange(port, &request);
+            answer.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
+        })
+    };
+    let keep = |l: &str| l.starts_with("T|GET ");
+    let ((mine, mut my_log), theirs) = logged_side_by_side(bare_target_config, drive, keep, 2);
+    my_log.sort();
+    assert_eq!(mine, ["p=|pq=|u=http://a|b=a", "p=/|pq=/|u=http://a/|b=a/"]);
+    assert_eq!(
+        my_log,
+        [
+            "T|GET http://a HTTP/1.1|http://a|http://a",
+            "T|GET http://a/ HTTP/1.1|http://a/|http://a/",
+        ]
+    );
+    if let Some((theirs, mut their_log)) = theirs {
+        their_log.sort();
+        assert_eq!((theirs, their_log), (mine, my_log));
+    }
+}
+
+fn cookie_rules_config(port: u16, origin: SocketAddr) -> String {
+    format!(
+        "{}    log-format \"K|%HU|%CC|%CS\"
+frontend fe
+    bind 127.0.0.1:{port}
+    capture cookie SRV len 10
+    http-request del-header cookie if {{ hdr(x-del) -m found }}
+    http-request set-header cookie SRV=fromrule if {{ hdr(x-set) -m found }}
+    http-request set-var(txn.strip) str(1) if {{ hdr(x-strip) -m found }}
+    http-response del-header set-cookie if {{ var(txn.strip) -m found }}
+    default_backend app
+backend app
+    http-request deny if {{ path /deny }}
+    server s1 {origin}
+",
+        LOGGED_DEFAULTS.replacen("global\n", "global\n    tune.http.cookielen 7\n", 1)
+    )
+}
+
+/// `capture cookie` reads the client's cookie once the `http-request` rules of the frontend
+/// and the backend are through (or when one denies the request), and the server's once the
+/// `http-response` rules are, so what the rules delete or set counts (http_ana.c calls its
+/// cookie managers there); `tune.http.cookielen` caps the length kept (`len 10` is cut to 7).
+#[test]
+fn captured_cookies_are_read_after_the_rules_and_cut_to_cookielen() {
+    let (origin, _) = recording_origin();
+    let drive = |port: u16| {
+        [
+            "GET /cookie HTTP/1.1\r\nhost: a\r\ncookie: SRV=123456789abc\r\n\r\n",
+            "GET /len HTTP/1.1\r\nhost: a\r\ncookie: SRV=1\r\nx-del: 1\r\n\r\n",
+            "GET /len?set HTTP/1.1\r\nhost: a\r\ncookie: SRV=1\r\nx-set: 1\r\n\r\n",
+            "GET /deny HTTP/1.1\r\nhost: a\r\ncookie: SRV=1\r\nx-set: 1\r\n\r\n",
+            "GET /cookie?strip HTTP/1.1\r\nhost: a\r\nx-strip: 1\r\n\r\n",
+        ]
+        .map(|r| {
+            exchange(port, r)
+                .0
+                .split("\r\n")
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+    };
+    let keep = |l: &str| l.starts_with("K|/");
+    let ((statuses, mut my_log), theirs) =
+        logged_side_by_side(|p| cookie_rules_config(p, origin), drive, keep, 5);
+    assert_eq!(
+        statuses.map(|s| s.split(' ').nth(1).unwrap_or("").to_string()),
+        ["200", "200", "200", "403", "200"]
+    );
+    my_log.sort();
+    assert_eq!(
+        my_log,
+        [
+            "K|/cookie?strip|-|-",
+            "K|/cookie|SRV=123|SRV=abc",
+            "K|/deny|SRV=fro|-",
+            "K|/len?set|SRV=fro|-",
+            "K|/len|-|-",
+        ]
+    );
+    if let Some((_, mut their_log)) = theirs {
+        their_log.sort();
+        assert_eq!(their_log, my_log);
     }
 }

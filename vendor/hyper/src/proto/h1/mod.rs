@@ -66,6 +66,9 @@ pub(crate) struct ParsedMessage<T> {
     expect_continue: bool,
     keep_alive: bool,
     wants_upgrade: bool,
+    /// hapee patch: whether a `TE` field lists `trailers`, noted as the head is parsed
+    /// (looking it up afterwards hashed the name again for every message).
+    te_trailers: bool,
 }
 
 pub(crate) struct ParseContext<'ctx> {

@@ -262,6 +262,7 @@ impl Http1Transaction for Server {
 
         let mut headers = ctx.cached_headers.take().unwrap_or_default();
         let mut saw_connection_close = false;
+        let mut te_trailers = false;
         // hapee patch: whether a name came back after other names (see `ext::HeaderLines`),
         // and where the previous line's name lies.
         let mut interleaved = false;
@@ -339,6 +340,9 @@ impl Http1Transaction for Server {
                     // Upgrades are only allowed with HTTP/1.1
                     wants_upgrade = is_http_11;
                 }
+                header::TE => {
+                    te_trailers = te_trailers || headers::te_value_has_trailers(&value);
+                }
 
                 _ => (),
             }
@@ -404,6 +408,7 @@ impl Http1Transaction for Server {
             expect_continue,
             keep_alive,
             wants_upgrade,
+            te_trailers,
         }))
     }
 
@@ -1299,6 +1304,7 @@ impl Http1Transaction for Client {
                 extensions,
             };
             if let Some((decode, is_upgrade)) = Client::decoder(&head, ctx.req_method)? {
+                let te_trailers = headers::te_is_trailers(&head.headers);
                 return Ok(Some(ParsedMessage {
                     head,
                     decode,
@@ -1307,6 +1313,7 @@ impl Http1Transaction for Client {
                     // again, as it is definitely upgrading.
                     keep_alive: keep_alive && !is_upgrade,
                     wants_upgrade: is_upgrade,
+                    te_trailers,
                 }));
             }
 

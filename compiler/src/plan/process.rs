@@ -1,0 +1,166 @@
+//! Process-wide settings of the global section that shape how the process itself runs rather
+//! than any proxy: its environment, its root directory, its accept pacing and rate limits, the
+//! host name in its syslog headers and the default key of the CLI's anonymizer.
+
+use super::lower;
+use crate::ir::DirectiveLine;
+use serde::Serialize;
+
+/// How many connections a listener takes per wake-up when `tune.maxaccept` is not set
+/// (HAProxy's `MAX_ACCEPT`).
+pub const DEFAULT_MAXACCEPT: u32 = 4;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProcessSettings {
+    /// `chroot`: the directory the process makes its root once its sockets are bound.
+    pub chroot: Option<String>,
+    /// `setenv`, `presetenv`, `unsetenv`, `resetenv`, in their order: applied to the
+    /// process's environment before anything reads it (Lua scripts, external checks).
+    pub environment: Vec<EnvChange>,
+    /// `tune.maxaccept`: connections taken from a listening socket per wake-up before the
+    /// other tasks (and the other threads on that socket) get their turn; `None` for `-1`,
+    /// no limit.
+    pub maxaccept: Option<u32>,
+    /// `maxconnrate` / `maxsessrate`: new connections (sessions) per second the process
+    /// accepts; 0 is no limit. The Runtime API's `set rate-limit` changes them live.
+    pub maxconnrate: u32,
+    pub maxsessrate: u32,
+    /// `log-send-hostname`: the host name written in syslog headers (RFC3164 and RFC5424);
+    /// an empty string stands for the machine's own name. `None`: no host name in RFC3164
+    /// headers and `-` in RFC5424 ones.
+    pub log_send_hostname: Option<String>,
+    /// `anonkey`: the key `set anon on` uses when given none (0: none).
+    pub anon_key: u32,
+    /// `user`/`uid` and `group`/`gid`: whom the process runs as once its sockets are bound.
+    pub user: Option<Identity>,
+    pub group: Option<Identity>,
+}
+
+/// A user or a group, by name (looked up where the process runs) or by number.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub enum Identity {
+    Name(String),
+    Id(u32),
+}
+
+/// One change to the process environment.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub enum EnvChange {
+    /// `setenv NAME VALUE`: set, replacing any value.
+    Set(String, String),
+    /// `presetenv NAME VALUE`: set unless already set.
+    Preset(String, String),
+    /// `unsetenv NAME…`.
+    Unset(Vec<String>),
+    /// `resetenv [NAME…]`: remove every variable but those named.
+    Reset(Vec<String>),
+}
+
+impl ProcessSettings {
+    pub fn of(lines: &[DirectiveLine]) -> ProcessSettings {
+        // HAProxy keeps the first of these and reports the others ("already specified").
+        let first = |keyword: &str| {
+            lines
+                .iter()
+                .find(|d| d.keyword == keyword && d.prefix.is_none())
+                .map(|d| d.args.first().map(|a| a.to_string()).unwrap_or_default())
+        };
+        let rate = |keyword: &str| first(keyword).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let maxaccept = match lower::last_arg(lines, "tune.maxaccept").map(|v| v.parse::<i64>()) {
+            Some(Ok(-1)) => None,
+            Some(Ok(n)) if n > 0 => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+            _ => Some(DEFAULT_MAXACCEPT),
+        };
+        let words = |d: &DirectiveLine| d.args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let environment = lines
+            .iter()
+            .filter_map(|d| {
+                let mut args = words(d);
+                Some(match d.keyword.as_str() {
+                    "setenv" | "presetenv" if args.len() >= 2 => {
+                        let value = args.swap_remove(1);
+                        let name = args.swap_remove(0);
+                        if d.keyword == "setenv" {
+                            EnvChange::Set(name, value)
+                        } else {
+                            EnvChange::Preset(name, value)
+                        }
+                    }
+                    "unsetenv" => EnvChange::Unset(args),
+                    "resetenv" => EnvChange::Reset(args),
+                    _ => return None,
+                })
+            })
+            .collect();
+        ProcessSettings {
+            chroot: first("chroot").filter(|d| !d.is_empty()),
+            environment,
+            maxaccept,
+            maxconnrate: rate("maxconnrate"),
+            maxsessrate: rate("maxsessrate"),
+            log_send_hostname: first("log-send-hostname"),
+            anon_key: first("anonkey").and_then(|k| k.parse().ok()).unwrap_or(0),
+            user: identity(lines, "user", "uid"),
+            group: identity(lines, "group", "gid"),
+        }
+    }
+}
+
+/// The first of `by_name <name>` and `by_id <number>` lines (HAProxy keeps the first).
+fn identity(lines: &[DirectiveLine], by_name: &str, by_id: &str) -> Option<Identity> {
+    lines.iter().find_map(|d| {
+        let arg = d.args.first()?;
+        if d.keyword == by_name {
+            Some(Identity::Name(arg.to_string()))
+        } else if d.keyword == by_id {
+            arg.parse().ok().map(Identity::Id)
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::directive_line as line;
+
+    #[test]
+    fn settings_are_read_as_haproxy_reads_them() {
+        let lines = [
+            line("maxconnrate 100"),
+            line("maxconnrate 5"),
+            line("log-send-hostname"),
+            line("anonkey 1234"),
+            line("setenv A 1"),
+            line("presetenv B 2"),
+            line("unsetenv C D"),
+            line("resetenv E"),
+            line("tune.maxaccept -1"),
+            line("uid 65534"),
+            line("user root"),
+            line("group nogroup"),
+        ];
+        let s = ProcessSettings::of(&lines);
+        assert_eq!(s.maxconnrate, 100, "the first one holds");
+        assert_eq!(s.maxsessrate, 0);
+        assert_eq!(s.log_send_hostname.as_deref(), Some(""));
+        assert_eq!(s.anon_key, 1234);
+        assert_eq!(s.maxaccept, None);
+        assert_eq!(s.user, Some(Identity::Id(65534)), "the first one holds");
+        assert_eq!(s.group, Some(Identity::Name("nogroup".into())));
+        assert_eq!(
+            s.environment,
+            vec![
+                EnvChange::Set("A".into(), "1".into()),
+                EnvChange::Preset("B".into(), "2".into()),
+                EnvChange::Unset(vec!["C".into(), "D".into()]),
+                EnvChange::Reset(vec!["E".into()]),
+            ]
+        );
+        let none = ProcessSettings::of(&[]);
+        assert_eq!(none.maxaccept, Some(DEFAULT_MAXACCEPT));
+        assert_eq!(none.log_send_hostname, None);
+        assert_eq!(none.chroot, None);
+    }
+}
