@@ -452,9 +452,6 @@ mod tests {
             "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { dst_conn gt 0 }\n    default_backend b\n\
              backend b\n    mode tcp\n    server s 127.0.0.1:80\n",
         );
-        assert!(
-            what.iter().any(|w| w.contains("dst_conn")),
-            "{what:?}"
-        );
+        assert!(what.iter().any(|w| w.contains("dst_conn")), "{what:?}");
     }
 }
