@@ -38,6 +38,9 @@ pub async fn open(
     let fe = &shared.frontends[serving.frontend];
     let mut txn = Box::new(Txn::new(shared.clone(), client, local, fe.name.clone()));
     txn.unix_listener = serving.unix_id;
+    txn.client_fd = Some(crate::sockopt::ClientFd(std::os::fd::AsRawFd::as_raw_fd(
+        &*stream,
+    )));
     txn.counters[0] = shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
     if matches!(

@@ -221,6 +221,8 @@ fn default_method(fetch: &str) -> Method {
         | "req.len"
         | "req_len"
         | "res.len"
+        | "req.rdp_cookie_cnt"
+        | "rdp_cookie_cnt"
         | "internal.htx.data"
         | "internal.htx.size"
         | "internal.htx.used"
@@ -252,7 +254,7 @@ fn default_method(fetch: &str) -> Method {
         | "req.proto_http"
         | "req_proto_http"
         | "internal.htx.has_eom" => Method::Bool,
-        "req.payload" | "req.payload_lv" => Method::Bin,
+        "req.payload" | "req.payload_lv" | "payload" | "payload_lv" => Method::Bin,
         _ => Method::Str,
     }
 }
@@ -575,6 +577,7 @@ fn predefined(name: &str) -> Option<Vec<String>> {
         "METH_PUT" => &["method", "PUT"],
         "METH_TRACE" => &["method", "TRACE"],
         "REQ_CONTENT" => &["req.len", "gt", "0"],
+        "RDP_COOKIE" => &["req.rdp_cookie_cnt", "gt", "0"],
         "WAIT_END" => &["wait_end"],
         _ => return None,
     };

@@ -29,6 +29,13 @@ pub const FETCHES: &[&str] = &[
     "res.payload",
     "res.payload_lv",
     "req.ssl_alpn",
+    // The direction's own `req.payload*` or `res.payload*`.
+    "payload",
+    "payload_lv",
+    "req.rdp_cookie",
+    "rdp_cookie",
+    "req.rdp_cookie_cnt",
+    "rdp_cookie_cnt",
 ];
 
 pub fn provides(name: &str) -> bool {
@@ -45,6 +52,13 @@ fn inspecting_response(txn: &Txn) -> bool {
 /// Evaluates one content fetch, on the client's held bytes (`req.*`) or the server's
 /// (`res.*`; `wait_end` follows the rules that run).
 pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
+    let name = match (name, inspecting_response(txn)) {
+        ("payload", false) => "req.payload",
+        ("payload", true) => "res.payload",
+        ("payload_lv", false) => "req.payload_lv",
+        ("payload_lv", true) => "res.payload_lv",
+        (other, _) => other,
+    };
     let int_arg = |i: usize| args.get(i).and_then(|a| a.trim().parse::<usize>().ok());
     let response = name.starts_with("res.") || (name == "wait_end" && inspecting_response(txn));
     let (held, complete) = if response {
@@ -94,6 +108,24 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
                 Vec::new()
             }
         },
+        "req.rdp_cookie" | "rdp_cookie" | "req.rdp_cookie_cnt" | "rdp_cookie_cnt" => {
+            use crate::rdp::{rdp_cookie, RdpCookie};
+            let found = match rdp_cookie(data, args.first().map_or("", String::as_str)) {
+                RdpCookie::Found(v) => Some(v),
+                // More bytes may hold it: the rules wait (until the inspect delay) unless
+                // nothing more will come.
+                RdpCookie::TooShort if !complete => {
+                    txn.may_change.set(true);
+                    return Vec::new();
+                }
+                RdpCookie::TooShort | RdpCookie::NotCookie => None,
+            };
+            if name.ends_with("_cnt") {
+                vec![Value::Int(i64::from(found.is_some()))]
+            } else {
+                found.map(|v| vec![Value::Str(v)]).unwrap_or_default()
+            }
+        }
         "wait_end" => {
             if complete {
                 vec![Value::Bool(true)]

@@ -20,6 +20,7 @@ pub mod checks;
 pub mod client_stream;
 pub mod clock;
 pub(crate) mod cold;
+pub mod conn_actions;
 pub mod decide;
 pub mod discovery;
 pub mod explain;
@@ -33,6 +34,7 @@ pub mod patref;
 pub mod peers;
 pub mod proto;
 pub mod quic;
+pub mod rdp;
 pub mod rings;
 pub mod route;
 pub mod rules;
@@ -40,6 +42,7 @@ pub mod sample;
 pub mod script;
 pub mod set_addr;
 mod side_thread;
+pub mod sockopt;
 pub mod spread;
 pub mod state;
 pub mod stop;
@@ -626,6 +629,7 @@ fn http_ctx(
     session.set_http();
     ctx.session = Some(session);
     ctx.tls = txn.tls.clone();
+    ctx.client_fd = txn.client_fd;
     ctx
 }
 

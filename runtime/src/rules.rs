@@ -76,6 +76,9 @@ pub enum Action {
     /// `tcp-request content switch-mode http [proto <name>]`: the connection goes on in HTTP
     /// mode (with the protocol named, else the one its first bytes show). Final.
     SwitchMode(Option<String>),
+    /// `silent-drop`, `set-mark`, `set-tos`, `set-priority-*`, `set-nice`, `set-map` …
+    /// (runtime/src/conn_actions.rs).
+    Conn(crate::conn_actions::ConnAction),
 }
 
 /// The services of `use-service`.
@@ -243,24 +246,35 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             crate::http::filters::FilterAction::compile(name, a)
                 .ok_or_else(|| Unsupported(format!("action '{name}'")))?,
         ),
+        n if crate::conn_actions::is_conn_action(n) => {
+            Action::Conn(crate::conn_actions::ConnAction::compile(n, a)?)
+        }
         other if crate::support::action_supported(other) => {
             match crate::tables::action::TableAction::compile(other, a)? {
                 Some(t) => Action::Table(t),
                 None => {
                     return Err(Unsupported(format!(
-                        "action '{} {other}'",
-                        rule.set.keyword()
+                        "action '{} {}'",
+                        rule.set.keyword(),
+                        keyword_of(other)
                     )))
                 }
             }
         }
         other => {
             return Err(Unsupported(format!(
-                "action '{} {other}'",
-                rule.set.keyword()
+                "action '{} {}'",
+                rule.set.keyword(),
+                keyword_of(other)
             )))
         }
     })
+}
+
+/// An action's keyword without the values in its parentheses (`set-map`, not
+/// `set-map(/etc/m.map)`): what a refusal names.
+fn keyword_of(action: &str) -> &str {
+    action.split('(').next().unwrap_or(action)
 }
 
 /// Compiles the rules of one set, in order.
@@ -391,6 +405,9 @@ pub fn awaits_data(rules: &[CompiledRule], set: RuleSet, txn: &Txn) -> bool {
 impl Action {
     /// Whether the action ends its rule set.
     fn ends_rules(&self) -> bool {
+        if let Action::Conn(c) = self {
+            return c.ends_stream();
+        }
         matches!(
             self,
             Action::Allow
@@ -481,6 +498,13 @@ where
             Action::SetAddr(s) => s.run(txn),
             Action::SetTimeout(t) => t.run(txn),
             Action::WaitForHandshake => {}
+            // `silent-drop` ends the stream as `reject` does, its socket made quiet first.
+            Action::Conn(c) => {
+                c.run(txn);
+                if c.ends_stream() {
+                    return Verdict::Reject;
+                }
+            }
             Action::SetVar(set) => set.run(txn),
             Action::UnsetVar(name) => {
                 txn.remove_var(name);

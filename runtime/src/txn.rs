@@ -176,6 +176,13 @@ pub struct Txn {
     /// The request line as the client sent it, kept when a rule first rewrites the method or
     /// the target: logs print the original (`%r`, `%HM`, `%HU`…), as HAProxy's do.
     pub original_line: Option<Box<(hyper::Method, hyper::Uri)>>,
+    /// The client connection's socket (none for a QUIC stream): what `silent-drop`,
+    /// `set-mark`, `set-tos` and the `fc_rtt` family act on.
+    pub client_fd: Option<crate::sockopt::ClientFd>,
+    /// `set-priority-class` and `set-priority-offset` (`prio_class`, `prio_offset`).
+    pub priority: crate::conn_actions::Priority,
+    /// `http-request disable-l7-retry`: a request that reached its server is never sent again.
+    pub l7_retry_disabled: bool,
 }
 
 impl Txn {
@@ -376,6 +383,9 @@ impl Fresh {
             backend_error: None,
             request_unlogged: false,
             session_log: false,
+            client_fd: None,
+            priority: Default::default(),
+            l7_retry_disabled: false,
             server_addrs: None,
             request_counter: std::cell::OnceCell::new(),
             original_line: None,

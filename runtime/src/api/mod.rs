@@ -127,6 +127,21 @@ impl Process {
         [sess, sess_max, req, req_max]
     }
 
+    /// The session (or request) rate of frontend `i` now, for `fe_sess_rate` and
+    /// `fe_req_rate`: the last whole second's, or what came since it when that is more (the
+    /// first requests of a quiet frontend count at once, as in HAProxy's sliding window).
+    pub fn frontend_rate_now(&self, i: usize, total: u64, requests: bool) -> u64 {
+        let slots = if requests {
+            &self.req_rates
+        } else {
+            &self.rates
+        };
+        slots.get(i).map_or(0, |r| {
+            let last_second = r.1.load(Ordering::Relaxed);
+            last_second.max(total.saturating_sub(r.0.load(Ordering::Relaxed)))
+        })
+    }
+
     pub fn conn_rates(&self) -> (u64, u64) {
         (
             self.conn_rate.1.load(Ordering::Relaxed),

@@ -394,7 +394,8 @@ pub async fn forward(
             }
         },
     };
-    let replayable = replay.is_some();
+    // `disable-l7-retry` leaves only the retries of connections that failed.
+    let replayable = replay.is_some() && !txn.l7_retry_disabled;
     let conn_mode = be
         .conn_mode
         .or(fe.conn_mode)

@@ -93,6 +93,8 @@ pub struct ConnCtx {
     /// run again for each request from this one (counted from 0: HTTP/2 streams are all new
     /// streams, an HTTP/1 connection's first request is the TCP stream itself).
     pub(crate) switched: Option<u64>,
+    /// The client socket, for the rules and fetches that reach it ([`Txn::client_fd`]).
+    pub client_fd: Option<crate::sockopt::ClientFd>,
 }
 
 impl ConnCtx {
@@ -120,6 +122,7 @@ impl ConnCtx {
             tls: None,
             sess_vars: Default::default(),
             switched: None,
+            client_fd: None,
         }
     }
 
@@ -203,6 +206,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();
     txn.tls = ctx.tls.clone();
+    txn.client_fd = ctx.client_fd;
     ctx.sess_vars.enter(&mut txn);
     let index = ctx.requests.get();
     let first = index == 0;

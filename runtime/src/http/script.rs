@@ -256,6 +256,19 @@ pub(crate) async fn response_rules(
                         ActionEnd::Failed => return Some(failed(ctx, txn, *b"IH")),
                     }
                 }
+                // Only `silent-drop` ends `http-response` rules so: no answer at all. HAProxy
+                // logs the server's status, and the stream as ended by the proxy while the
+                // request stood (`PR`: its finish state was not set yet).
+                Verdict::Reject => {
+                    txn.term = *b"PR";
+                    let mut dropped = reply::aborted();
+                    dropped.extensions_mut().remove::<reply::NoStatus>();
+                    let status = txn.response.as_ref().map(|r| r.status);
+                    if let Some(s) = status.and_then(|s| hyper::StatusCode::from_u16(s).ok()) {
+                        *dropped.status_mut() = s;
+                    }
+                    return Some(dropped);
+                }
                 _ => {
                     txn.term = *b"PH";
                     return Some(reply::error(502, &files));

@@ -1,7 +1,9 @@
 //! Converters: each one prepared once at start from its name and arguments (regexes compiled,
 //! maps loaded, keys decoded) into a function of the input sample and the transaction.
 
-use super::{arith, encode, hash, json, maps, mqtt, proto, text, time, Unsupported, Value};
+use super::{
+    arith, encode, hash, json, maps, mqtt, proto, protobuf, text, time, Unsupported, Value,
+};
 use crate::txn::Txn;
 use hapee_compiler::expr::sample::Call;
 
@@ -90,6 +92,7 @@ pub fn compile(c: &Call) -> Result<Converter, Unsupported> {
         maps::compile,
         json::compile,
         proto::compile,
+        protobuf::compile,
         time::compile,
         mqtt::compile,
     ];

@@ -15,6 +15,7 @@ mod json;
 mod maps;
 mod mqtt;
 mod proto;
+mod protobuf;
 mod text;
 mod time;
 

@@ -15,6 +15,8 @@ mod checks;
 mod cleartext_h2;
 #[path = "runtime/compression.rs"]
 mod compression;
+#[path = "runtime/conn_actions.rs"]
+mod conn_actions;
 #[path = "runtime/content_http.rs"]
 mod content_http;
 #[path = "runtime/corpus_features.rs"]

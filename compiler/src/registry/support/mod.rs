@@ -605,6 +605,22 @@ pub const ACTIONS: &[&str] = &[
     "strict-mode",
     // TCP to HTTP (runtime/src/tcp.rs, runtime/src/upgrade.rs).
     "switch-mode",
+    // Actions on the client connection and the stream, and the pattern file edits
+    // (runtime/src/conn_actions.rs). `set-mark` needs CAP_NET_ADMIN, without which it
+    // changes nothing, as in HAProxy; `set-nice` is accepted with no effect (tokio schedules
+    // tasks with no weights); `set-priority-*` set what `prio_class`/`prio_offset` show, the
+    // queue serving its waiters in arrival order whatever their priority.
+    "silent-drop",
+    "set-mark",
+    "set-tos",
+    "set-priority-class",
+    "set-priority-offset",
+    "set-nice",
+    "disable-l7-retry",
+    "set-map",
+    "del-map",
+    "add-acl",
+    "del-acl",
 ];
 
 /// Whether the action word of a rule is implemented (`track-sc<n>` up to any

@@ -62,8 +62,8 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "internal.strm.is_htx" => Some(Value::Bool(txn.request.is_some())),
         "fc_err" => int(txn.conn_error.map_or(0, |e| e.code())),
         "fc_err_str" => txn.conn_error.map(|e| Value::Str(e.message().to_string())),
-        // hapee has no `set-priority-*` action: every stream has the default priority.
-        "prio_class" | "prio_offset" => int(0),
+        "prio_class" => int(txn.priority.class),
+        "prio_offset" => int(txn.priority.offset),
         // Until a backend is chosen, the stream's backend is its frontend (a `listen`
         // section's own backend).
         "be_name" => match backend(txn, "") {
@@ -208,7 +208,7 @@ fn frontend<'a>(txn: &'a Txn, name: &str) -> Option<&'a FrontendRt> {
 
 /// The backend named `name`, or the transaction's (a `listen` section's own one before any
 /// switching).
-fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
+pub(super) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
     if !name.is_empty() {
         return txn.shared.backend_by_name(name);
     }
@@ -221,7 +221,7 @@ fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
 }
 
 /// The server `backend/server`, or the server of the transaction's backend named so.
-fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<ServerRt>> {
+pub(super) fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<ServerRt>> {
     let (b, s) = match path.split_once('/') {
         Some((b, s)) => (backend(txn, b)?, s),
         None => (backend(txn, "")?, path),

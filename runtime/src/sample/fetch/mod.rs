@@ -3,6 +3,7 @@
 
 mod http;
 mod internal;
+mod live;
 
 use super::{Fetch, Value};
 use crate::txn::Txn;
@@ -17,6 +18,9 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
     }
     let name = f.name.as_str();
     if let Some(v) = internal::fetch(name, &f.args, txn) {
+        return v.into_iter().collect();
+    }
+    if let Some(v) = live::fetch(name, &f.args, txn) {
         return v.into_iter().collect();
     }
     match name {
