@@ -342,6 +342,7 @@ fn build_frontend(
         log_format,
         logs: cx.sinks(&f.logs, problems),
         dontlognull: has_option(&f.options, "dontlognull"),
+        ignore_probes: has_option(&f.options, "http-ignore-probes"),
         h2_upgrade: !has_option(&f.options, "disable-h2-upgrade"),
         log_separate_errors: has_option(&f.options, "log-separate-errors"),
         dontlog_normal: has_option(&f.options, "dontlog-normal"),

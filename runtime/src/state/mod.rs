@@ -390,6 +390,9 @@ pub struct FrontendRt {
     pub log_format: Option<Format>,
     pub logs: Vec<Arc<Sink>>,
     pub dontlognull: bool,
+    /// `option http-ignore-probes`: a connection closed, or timed out, before its first
+    /// request's first byte is dropped silently (no 408 page, no log line).
+    pub ignore_probes: bool,
     /// A cleartext HTTP/1 connection whose first bytes are HTTP/2's preface is served as
     /// HTTP/2 (prior knowledge), unless `option disable-h2-upgrade` says not to.
     pub h2_upgrade: bool,

@@ -97,6 +97,8 @@ mod persist;
 mod proc_vars;
 #[path = "runtime/process_settings.rs"]
 mod process_settings;
+#[path = "runtime/proxy_options.rs"]
+mod proxy_options;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/proxy_v2_ssl.rs"]

@@ -352,6 +352,10 @@ pub const OPTIONS: &[&str] = &[
     "external-check",
     // To the client's destination (runtime/src/upstream/direct.rs).
     "transparent",
+    // Empty first connections closed silently (runtime/src/http/idle.rs, proto/h1.rs).
+    "http-ignore-probes",
+    // What hapee always does: TCP_NODELAY on both sides, each write sent as it comes.
+    "http-no-delay",
 ];
 
 /// Server-line options the runtime honours.
