@@ -571,6 +571,9 @@ async fn serve_connection(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = stream.set_nodelay(true);
+    if fe_rt.nolinger {
+        listener::reset_on_close(&stream);
+    }
     let local = stream.local_addr().unwrap_or(client);
     // Each step's future is boxed for its own time: the task holds, for as long as the
     // connection lasts, what its protocol's future needs and not the largest of all steps

@@ -281,6 +281,9 @@ async fn connect_fresh(
     .await;
     let fresh = match fresh {
         Ok(c) => {
+            if be.nolinger {
+                c.reset_on_close();
+            }
             txn.backend_error = None;
             upstream::pool::SessionConns::opened(c, &server.idle)
         }

@@ -283,6 +283,8 @@ pub struct BackendRt {
     pub reuse: ReuseMode,
     /// `option http-pretend-keepalive`.
     pub pretend_keepalive: bool,
+    /// `option nolinger`: server connections are reset when closed.
+    pub nolinger: bool,
     pub redispatch: bool,
     pub allbackups: bool,
     pub conn_mode: Option<HttpConnMode>,
@@ -393,6 +395,8 @@ pub struct FrontendRt {
     /// `option http-ignore-probes`: a connection closed, or timed out, before its first
     /// request's first byte is dropped silently (no 408 page, no log line).
     pub ignore_probes: bool,
+    /// `option nolinger`: client connections are reset when closed.
+    pub nolinger: bool,
     /// A cleartext HTTP/1 connection whose first bytes are HTTP/2's preface is served as
     /// HTTP/2 (prior knowledge), unless `option disable-h2-upgrade` says not to.
     pub h2_upgrade: bool,

@@ -123,6 +123,11 @@ impl ServerConn {
         self.0.stream
     }
 
+    /// `option nolinger` in the backend: closing the connection resets it.
+    pub fn reset_on_close(&self) {
+        crate::listener::reset_on_close(self.0.stream.tcp());
+    }
+
     /// What the TLS handshake settled (`ssl_bc_*`, `ssl_s_*`); `None` over clear TCP.
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
         match &self.0.stream {

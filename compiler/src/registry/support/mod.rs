@@ -356,6 +356,8 @@ pub const OPTIONS: &[&str] = &[
     "http-ignore-probes",
     // What hapee always does: TCP_NODELAY on both sides, each write sent as it comes.
     "http-no-delay",
+    // SO_LINGER 0 on client (frontend) or server (backend) sockets.
+    "nolinger",
 ];
 
 /// Server-line options the runtime honours.

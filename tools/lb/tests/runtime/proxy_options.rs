@@ -3,7 +3,7 @@
 //! before sending a byte, is neither answered nor logged) and `option http-no-delay`.
 
 use super::harness::*;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
@@ -102,6 +102,60 @@ fn http_no_delay_is_accepted_and_serves() {
     };
     let (mine, theirs) = both(cfg, |port| curl(&[&format!("http://127.0.0.1:{port}/")]));
     assert_eq!(mine, (200, "ok".to_string()));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+/// How a connection that asked for `Connection: close` ends, seen by the client once the
+/// whole answer had time to come: its end (`eof`), then whether the client may still write
+/// (`open`: the proxy's side lingers after its FIN) or not (`reset`: the proxy closed with
+/// SO_LINGER 0, so its kernel reset the connection at once).
+fn closing_end(port: u16) -> String {
+    let mut s = connect(("127.0.0.1", port));
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut got = Vec::new();
+    let end = match s.read_to_end(&mut got) {
+        Ok(_) => "eof".to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => "reset".to_string(),
+        Err(e) => format!("error {e}"),
+    };
+    let after = match s.write(b"x") {
+        Ok(_) => "open",
+        Err(_) => "reset",
+    };
+    let head = String::from_utf8_lossy(&got);
+    format!("{} {end} {after}", head.lines().next().unwrap_or(""))
+}
+
+/// `option nolinger` in a frontend: the client's connection is reset when the proxy closes
+/// it; without the option it ends with a FIN.
+#[test]
+fn nolinger_resets_the_client_connection() {
+    let cfg = |port: u16| {
+        let other = port + 1;
+        format!(
+            "{LOGGED_DEFAULTS}frontend resetting
+    option nolinger
+    bind 127.0.0.1:{port}
+    http-request return status 200
+frontend closing
+    bind 127.0.0.1:{other}
+    http-request return status 200
+"
+        )
+    };
+    let (mine, theirs) = both_reading(2, cfg, |port, _| (closing_end(port), closing_end(port + 1)));
+    assert_eq!(
+        mine,
+        (
+            "HTTP/1.1 200 OK eof reset".to_string(),
+            "HTTP/1.1 200 OK eof open".to_string()
+        )
+    );
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
