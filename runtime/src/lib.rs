@@ -16,6 +16,7 @@ pub mod accept;
 pub mod acl;
 pub mod api;
 pub mod balance;
+pub mod bind_tuning;
 pub mod checks;
 pub mod client_stream;
 pub mod clock;
@@ -203,6 +204,10 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                         continue;
                     }
                 };
+                if let Err(e) = bind_tuning::apply(&socket, l) {
+                    errors.push(format!("Starting frontend {fe_name}: bind {addr}: {e}"));
+                    continue;
+                }
                 let group: Arc<[usize]> = set.as_slice().into();
                 for &t in set {
                     match socket.try_clone() {

@@ -9,6 +9,8 @@ mod api_ssl;
 mod api_trace;
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/bind_options.rs"]
+mod bind_options;
 #[path = "runtime/checks.rs"]
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]

@@ -494,7 +494,11 @@ pub const BIND_OPTIONS: &[&str] = &[
     "thread",
     "name",
     "id",
+    // Listening-socket settings (runtime/src/bind_tuning.rs).
     "backlog",
+    "mss",
+    "tcp-ut",
+    "interface",
     "accept-proxy",
     // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",
