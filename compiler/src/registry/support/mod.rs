@@ -499,6 +499,8 @@ pub const BIND_OPTIONS: &[&str] = &[
     "mss",
     "tcp-ut",
     "interface",
+    "defer-accept",
+    "tfo",
     "accept-proxy",
     // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",
