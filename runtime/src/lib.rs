@@ -579,6 +579,9 @@ async fn serve_connection(
     if fe_rt.nolinger {
         listener::reset_on_close(&stream);
     }
+    if fe_rt.tcp_keep_alive {
+        listener::keep_alive(&stream);
+    }
     let local = stream.local_addr().unwrap_or(client);
     // Each step's future is boxed for its own time: the task holds, for as long as the
     // connection lasts, what its protocol's future needs and not the largest of all steps

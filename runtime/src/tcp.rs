@@ -387,6 +387,9 @@ pub async fn serve(
     if be.nolinger {
         crate::listener::reset_on_close(&sstream);
     }
+    if be.tcp_keep_alive {
+        crate::listener::keep_alive(&sstream);
+    }
     txn.server_addrs = crate::upstream::ConnAddrs::of(&sstream);
     // The PROXY header first (in clear), then the TLS handshake on `server … ssl`, then
     // what the content rules held, then the tunnel.

@@ -1,6 +1,7 @@
 //! Proxy `option`s seen from real sockets, side by side with Debian's haproxy:
 //! `option http-ignore-probes` (a browser's speculative pre-connection, closed or timed out
-//! before sending a byte, is neither answered nor logged) and `option http-no-delay`.
+//! before sending a byte, is neither answered nor logged), `option http-no-delay`, `option
+//! nolinger` and `option clitcpka`.
 
 use super::harness::*;
 use std::io::{Read, Write};
@@ -156,6 +157,43 @@ frontend closing
             "HTTP/1.1 200 OK eof open".to_string()
         )
     );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+/// Whether the proxy's side of an open client connection to `port` has the kernel's
+/// keep-alive timer running (`ss`'s `timer:(keepalive,…)`).
+fn client_side_keepalive(port: u16) -> bool {
+    let _client = connect(("127.0.0.1", port));
+    std::thread::sleep(Duration::from_millis(200));
+    let out = std::process::Command::new("ss")
+        .args(["-Htno", "state", "established", &format!("sport = :{port}")])
+        .output()
+        .expect("ss");
+    String::from_utf8_lossy(&out.stdout).contains("timer:(keepalive")
+}
+
+/// `option clitcpka` turns on TCP keep-alive probes on client connections.
+#[test]
+fn clitcpka_probes_idle_clients() {
+    let cfg = |port: u16| {
+        let other = port + 1;
+        format!(
+            "{LOGGED_DEFAULTS}frontend probing
+    option clitcpka
+    bind 127.0.0.1:{port}
+    http-request return status 200
+frontend quiet
+    bind 127.0.0.1:{other}
+    http-request return status 200
+"
+        )
+    };
+    let (mine, theirs) = both_reading(2, cfg, |port, _| {
+        (client_side_keepalive(port), client_side_keepalive(port + 1))
+    });
+    assert_eq!(mine, (true, false));
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
