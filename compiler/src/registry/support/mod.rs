@@ -501,6 +501,9 @@ pub const BIND_OPTIONS: &[&str] = &[
     "interface",
     "defer-accept",
     "tfo",
+    // A connection's priority in HAProxy's own task scheduler: hapee's tasks are tokio's,
+    // which has no priorities, so the value is taken and has no effect.
+    "nice",
     "accept-proxy",
     // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",

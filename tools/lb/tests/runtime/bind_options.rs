@@ -2,7 +2,7 @@
 //! haproxy: the accept queue's length (`backlog`, as `ss` shows it), the segment size
 //! advertised to clients (`mss`, as the client's socket takes it), the interface listened on
 //! (`interface lo`), the first data awaited before accepting (`defer-accept`), and the
-//! unacknowledged-data limit (`tcp-ut`) and TCP Fast Open (`tfo`), accepted and served.
+//! unacknowledged-data limit (`tcp-ut`), TCP Fast Open (`tfo`) and `nice`, accepted and served.
 
 use super::harness::*;
 use std::io::{Read, Write};
@@ -31,7 +31,7 @@ fn bind_socket_settings_reach_the_listening_socket() {
         let other = port + 1;
         format!(
             "{LOGGED_DEFAULTS}frontend tuned
-    bind 127.0.0.1:{port} backlog 77 mss 1000 interface lo tcp-ut 20s tfo
+    bind 127.0.0.1:{port} backlog 77 mss 1000 interface lo tcp-ut 20s tfo nice 10
     http-request return status 200 content-type text/plain string tuned
 frontend plain
     bind 127.0.0.1:{other}
