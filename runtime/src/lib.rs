@@ -16,6 +16,7 @@ pub mod accept;
 pub mod acl;
 pub mod api;
 pub mod balance;
+pub mod bind_tuning;
 pub mod checks;
 pub mod client_stream;
 pub mod clock;
@@ -206,6 +207,10 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                         continue;
                     }
                 };
+                if let Err(e) = bind_tuning::apply(&socket, l) {
+                    errors.push(format!("Starting frontend {fe_name}: bind {addr}: {e}"));
+                    continue;
+                }
                 let group: Arc<[usize]> = set.as_slice().into();
                 for &t in set {
                     match socket.try_clone() {
@@ -574,6 +579,12 @@ async fn serve_connection(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let _ = stream.set_nodelay(true);
+    if fe_rt.nolinger {
+        listener::reset_on_close(&stream);
+    }
+    if fe_rt.tcp_keep_alive {
+        listener::keep_alive(&stream);
+    }
     let local = stream.local_addr().unwrap_or(client);
     // Each step's future is boxed for its own time: the task holds, for as long as the
     // connection lasts, what its protocol's future needs and not the largest of all steps

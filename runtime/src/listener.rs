@@ -268,6 +268,18 @@ pub fn socket_addresses(l: &ListenerPlan) -> Result<Vec<SocketAddr>, String> {
     }
 }
 
+/// `option nolinger`: closing the socket resets the connection (SO_LINGER 0) instead of
+/// leaving unsent data to drain in the kernel.
+pub fn reset_on_close(tcp: &tokio::net::TcpStream) {
+    let _ = socket2::SockRef::from(tcp).set_linger(Some(std::time::Duration::ZERO));
+}
+
+/// `option clitcpka`/`srvtcpka`/`tcpka`: the kernel probes the idle connection (SO_KEEPALIVE,
+/// with the system's timings), so that a peer gone silently is found out.
+pub fn keep_alive(tcp: &tokio::net::TcpStream) {
+    let _ = socket2::SockRef::from(tcp).set_keepalive(true);
+}
+
 /// A non-blocking listening socket with SO_REUSEADDR and SO_REUSEPORT.
 pub fn bind(addr: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListener> {
     let s = reuseport_socket(addr, Type::STREAM, Protocol::TCP)?;

@@ -281,6 +281,7 @@ async fn connect_fresh(
     .await;
     let fresh = match fresh {
         Ok(c) => {
+            c.tune(be.nolinger, be.tcp_keep_alive);
             txn.backend_error = None;
             upstream::pool::SessionConns::opened(c, &server.idle)
         }

@@ -308,6 +308,8 @@ pub struct IdleLimited<S = TcpStream> {
     replayed: bool,
     /// What remains to be written of a raw answer (see `Limit::close_after`).
     raw_left: Option<bytes::Bytes>,
+    /// `option http-ignore-probes`: no 408 when nothing of the first request came.
+    ignore_probes: bool,
 }
 
 impl<S: ClientStream> IdleLimited<S> {
@@ -330,7 +332,16 @@ impl<S: ClientStream> IdleLimited<S> {
             phase_bytes: false,
             replayed: false,
             raw_left: None,
+            ignore_probes: false,
         }
+    }
+
+    /// Under `option http-ignore-probes`, a connection that sends nothing before its first
+    /// request's time runs out is closed without the 408 page (a browser's speculative
+    /// pre-connection, not a failed request).
+    pub fn ignoring_probes(mut self, ignore: bool) -> Self {
+        self.ignore_probes = ignore;
+        self
     }
 
     /// Bytes to be read again before the stream's. They are copied: they are often a view into
@@ -387,8 +398,10 @@ impl<S: ClientStream> IdleLimited<S> {
         }
         // As HAProxy does, a head that never completed is answered with 408: on the first
         // request even when nothing came, later only once the next request has begun (an
-        // idle keep-alive connection just closes).
-        if self.limit.head().is_some() && (self.first_phase || self.phase_bytes) {
+        // idle keep-alive connection just closes, and so does a first one that sent nothing
+        // under `option http-ignore-probes`).
+        let owed = self.phase_bytes || (self.first_phase && !self.ignore_probes);
+        if self.limit.head().is_some() && owed {
             let _ = self.stream.write_now(&self.late_head);
             let how = if self.phase_bytes {
                 HeadTimeout::Partial

@@ -66,7 +66,8 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         ctx.idle.clone(),
         fe.late_head_page.clone(),
         fe.bad_request_page.clone(),
-    );
+    )
+    .ignoring_probes(fe.ignore_probes);
     let svc_ctx = ctx.clone();
     let mut service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         crate::trace_event!(
@@ -221,11 +222,13 @@ impl std::fmt::Display for Ended {
 
 /// A request that never came whole is logged as HAProxy does: `<BADREQ>` with status 400,
 /// `PR` when it was invalid, `CR` when the client left first, and 408 `cR` when its head did
-/// not arrive in time. `option dontlognull` silences those where nothing came.
+/// not arrive in time. `option dontlognull` silences those where nothing came, and so does
+/// `option http-ignore-probes` on the connection's first request.
 fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>) {
     let fe = ctx.frontend();
     let partial = timeout == Some(idle::HeadTimeout::Partial);
-    if !invalid && !partial && fe.dontlognull {
+    let probe = fe.ignore_probes && ctx.requests.get() == 0;
+    if !invalid && !partial && (fe.dontlognull || probe) {
         return;
     }
     let timeout = timeout.is_some();

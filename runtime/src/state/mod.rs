@@ -283,6 +283,10 @@ pub struct BackendRt {
     pub reuse: ReuseMode,
     /// `option http-pretend-keepalive`.
     pub pretend_keepalive: bool,
+    /// `option nolinger`: server connections are reset when closed.
+    pub nolinger: bool,
+    /// `option srvtcpka` (or `tcpka`): TCP keep-alive probes on server connections.
+    pub tcp_keep_alive: bool,
     pub redispatch: bool,
     pub allbackups: bool,
     pub conn_mode: Option<HttpConnMode>,
@@ -390,6 +394,13 @@ pub struct FrontendRt {
     pub log_format: Option<Format>,
     pub logs: Vec<Arc<Sink>>,
     pub dontlognull: bool,
+    /// `option http-ignore-probes`: a connection closed, or timed out, before its first
+    /// request's first byte is dropped silently (no 408 page, no log line).
+    pub ignore_probes: bool,
+    /// `option nolinger`: client connections are reset when closed.
+    pub nolinger: bool,
+    /// `option clitcpka` (or `tcpka`): TCP keep-alive probes on client connections.
+    pub tcp_keep_alive: bool,
     /// A cleartext HTTP/1 connection whose first bytes are HTTP/2's preface is served as
     /// HTTP/2 (prior knowledge), unless `option disable-h2-upgrade` says not to.
     pub h2_upgrade: bool,

@@ -123,6 +123,18 @@ impl ServerConn {
         self.0.stream
     }
 
+    /// The backend's socket options: `option nolinger` (closing the connection resets it)
+    /// and `option srvtcpka` (keep-alive probes).
+    pub fn tune(&self, nolinger: bool, keep_alive: bool) {
+        let tcp = self.0.stream.tcp();
+        if nolinger {
+            crate::listener::reset_on_close(tcp);
+        }
+        if keep_alive {
+            crate::listener::keep_alive(tcp);
+        }
+    }
+
     /// What the TLS handshake settled (`ssl_bc_*`, `ssl_s_*`); `None` over clear TCP.
     pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
         match &self.0.stream {

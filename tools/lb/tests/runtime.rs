@@ -9,6 +9,8 @@ mod api_ssl;
 mod api_trace;
 #[path = "runtime/backends.rs"]
 mod backends;
+#[path = "runtime/bind_options.rs"]
+mod bind_options;
 #[path = "runtime/checks.rs"]
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]
@@ -99,6 +101,8 @@ mod persist;
 mod proc_vars;
 #[path = "runtime/process_settings.rs"]
 mod process_settings;
+#[path = "runtime/proxy_options.rs"]
+mod proxy_options;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
 #[path = "runtime/proxy_v2_ssl.rs"]

@@ -354,6 +354,12 @@ pub const OPTIONS: &[&str] = &[
     "external-check",
     // To the client's destination (runtime/src/upstream/direct.rs).
     "transparent",
+    // Empty first connections closed silently (runtime/src/http/idle.rs, proto/h1.rs).
+    "http-ignore-probes",
+    // What hapee always does: TCP_NODELAY on both sides, each write sent as it comes.
+    "http-no-delay",
+    // SO_LINGER 0 on client (frontend) or server (backend) sockets.
+    "nolinger",
 ];
 
 /// Server-line options the runtime honours.
@@ -490,7 +496,16 @@ pub const BIND_OPTIONS: &[&str] = &[
     "thread",
     "name",
     "id",
+    // Listening-socket settings (runtime/src/bind_tuning.rs).
     "backlog",
+    "mss",
+    "tcp-ut",
+    "interface",
+    "defer-accept",
+    "tfo",
+    // A connection's priority in HAProxy's own task scheduler: hapee's tasks are tokio's,
+    // which has no priorities, so the value is taken and has no effect.
+    "nice",
     "accept-proxy",
     // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",
