@@ -299,6 +299,11 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     v[26] = u32v(1);
     v[27] = u32v(u64::from(be.id));
     v[28] = u32v(u64::from(s.id));
+    if s.admin.load(Ordering::Relaxed) & ADMIN_DRAIN == 0 {
+        if let Some(t) = s.warmup.throttle(s.uweight.load(Ordering::Relaxed)) {
+            v[29] = u32v(u64::from(t));
+        }
+    }
     v[30] = u64v(s.total.load(Ordering::Relaxed));
     v[32] = u32v(2);
     v[33] = u32v(0);

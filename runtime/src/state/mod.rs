@@ -62,6 +62,8 @@ pub struct ServerRt {
     pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
     /// Its idle connections, one list per thread, within `pool-max-conn` over all threads.
     pub idle: Arc<crate::upstream::pool::ServerIdle>,
+    /// `slowstart`: the ramp after it comes back up.
+    pub warmup: crate::upstream::slowstart::Warmup,
 }
 
 /// `ServerRt::admin` bits.
@@ -98,6 +100,9 @@ impl ServerRt {
 
     /// Sets the health state, and that of the servers tracking this one (`track`).
     pub fn set_up(&self, up: bool) {
+        if up && !self.up.swap(up, Ordering::Relaxed) {
+            self.warmup.start();
+        }
         self.up.store(up, Ordering::Relaxed);
         for t in self.trackers.get().into_iter().flatten() {
             t.set_up(up);
@@ -166,6 +171,7 @@ impl ServerRt {
                 .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
             sess_rate: Default::default(),
             trackers: Default::default(),
+            warmup: crate::upstream::slowstart::Warmup::of(&s.options),
             idle: Arc::new(crate::upstream::pool::ServerIdle::new(
                 pools,
                 crate::upstream::pool::PoolLimits {
@@ -211,7 +217,7 @@ impl ServerRt {
     pub fn current_weight(&self) -> u32 {
         match &self.dynamic {
             Some(d) => d.weight(),
-            None => self.uweight.load(Ordering::Relaxed),
+            None => self.warmup.weight(self.uweight.load(Ordering::Relaxed)),
         }
     }
 }

@@ -444,6 +444,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // Sessions killed on health transitions (runtime/src/checks/mod.rs).
     "on-marked-down",
     "on-marked-up",
+    // The weight ramp after a server comes back (runtime/src/upstream/slowstart.rs).
+    "slowstart",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`

@@ -1,0 +1,114 @@
+//! Server options that shape a server's share of the load over time: `slowstart`, compared
+//! with Debian's haproxy through the Runtime API's `show stat` (weight and throttle columns).
+
+use super::api::{ask, stat_row};
+use super::harness::{both_with, curl, wait_until, Origin};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+fn sock_of(port: u16) -> PathBuf {
+    std::env::temp_dir().join(format!("hapee-ramp-{port}.sock"))
+}
+
+/// An HTTP proxy on `port` to backend `be`, with an admin stats socket.
+fn config(port: u16, backend: &str) -> String {
+    let sock = sock_of(port);
+    let _ = std::fs::remove_file(&sock);
+    format!(
+        "global
+    nbthread 1
+    stats socket {} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout check 2s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+{backend}",
+        sock.display()
+    )
+}
+
+/// `show stat`'s status, weight and throttle of `be/<server>`.
+fn ramp_columns(port: u16, server: &str) -> [String; 3] {
+    let row = stat_row(&ask(&sock_of(port), "show stat\n"), "be", server);
+    ["status", "weight", "throttle"].map(|c| row[c].clone())
+}
+
+/// A server leaving maintenance, or passing its checks again, restarts at a sixteenth of its
+/// weight (rounded up) with a throttle of 6%; its first start is not a slow start. With a
+/// 100 s ramp the first step lasts six seconds, so what the test reads does not depend on
+/// when it reads.
+#[test]
+fn slowstart_ramps_a_server_coming_back() {
+    let cfg = |port: u16, origin: &Origin| {
+        config(
+            port,
+            &format!(
+                "    option httpchk GET /health\n    server srv {} weight 100 slowstart 100s check inter 100ms rise 1 fall 1\n",
+                origin.addr
+            ),
+        )
+    };
+    let drive = |port: u16, origin: &Origin| {
+        wait_until(Duration::from_secs(5), || sock_of(port).exists());
+        let first = ramp_columns(port, "srv");
+        ask(&sock_of(port), "disable server be/srv\n");
+        ask(&sock_of(port), "enable server be/srv\n");
+        let from_maintenance = ramp_columns(port, "srv");
+        // Down by its checks, then up again.
+        origin.sick.store(true, Ordering::Relaxed);
+        wait_until(Duration::from_secs(5), || {
+            ramp_columns(port, "srv")[0].starts_with("DOWN")
+        });
+        origin.sick.store(false, Ordering::Relaxed);
+        wait_until(Duration::from_secs(5), || {
+            ramp_columns(port, "srv")[0].starts_with("UP")
+        });
+        let from_checks = ramp_columns(port, "srv");
+        let _ = std::fs::remove_file(sock_of(port));
+        [first, from_maintenance, from_checks]
+    };
+    let (ours, theirs) = both_with(|| Origin::start("a"), cfg, drive);
+    let row = |w: &str, t: &str| ["UP".to_string(), w.to_string(), t.to_string()];
+    assert_eq!(ours, [row("100", ""), row("7", "6"), row("7", "6")]);
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// The balancer follows the ramp: of two servers of equal weight, the one warming up gets
+/// about a sixteenth of the other's share.
+#[test]
+fn a_warming_server_takes_a_small_share() {
+    let fixture = || (Origin::start("a"), Origin::start("b"));
+    let cfg = |port: u16, (a, b): &(Origin, Origin)| {
+        config(
+            port,
+            &format!(
+                "    server a {} weight 100\n    server b {} weight 100 slowstart 100s\n",
+                a.addr, b.addr
+            ),
+        )
+    };
+    let drive = |port: u16, (_, b): &(Origin, Origin)| {
+        wait_until(Duration::from_secs(5), || sock_of(port).exists());
+        ask(&sock_of(port), "disable server be/b\n");
+        ask(&sock_of(port), "enable server be/b\n");
+        for _ in 0..107 {
+            assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
+        }
+        let _ = std::fs::remove_file(sock_of(port));
+        b.hits.load(Ordering::Relaxed)
+    };
+    let (ours, theirs) = both_with(fixture, cfg, drive);
+    assert!((3..=12).contains(&ours), "warming server got {ours} of 107");
+    if let Some(theirs) = theirs {
+        assert!((3..=12).contains(&theirs), "haproxy: {theirs} of 107");
+    }
+}
