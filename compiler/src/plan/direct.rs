@@ -72,6 +72,8 @@ fn bare_server(address: Option<Address>) -> ServerPlan {
         mux: Default::default(),
         socks4: None,
         check_via_socks4: false,
+        slowstart: None,
+        minconn: None,
         shutdown_sessions_when_down: false,
         shutdown_backup_sessions_when_up: false,
     }

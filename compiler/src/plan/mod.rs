@@ -148,6 +148,13 @@ impl ListenerPlan {
 }
 
 /// The word after `name` in a list of bind or server options: the option's value.
+/// The value after the last `name` of a word list (a server's own words override its
+/// `default-server` words, which come first).
+fn option_value_of<'a>(words: &[&'a str], name: &str) -> Option<&'a str> {
+    let at = words.iter().rposition(|w| *w == name)?;
+    words.get(at + 1).copied()
+}
+
 pub fn option_value<'a>(options: &'a [String], name: &str) -> Option<&'a str> {
     let at = options.iter().position(|o| o == name)?;
     options.get(at + 1).map(String::as_str)
@@ -304,6 +311,12 @@ pub struct ServerPlan {
     pub socks4: Option<String>,
     /// `check-via-socks4`: health checks go through the SOCKS4 proxy too.
     pub check_via_socks4: bool,
+    /// `slowstart <time>` in milliseconds: the ramp after the server comes back up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowstart: Option<u32>,
+    /// `minconn <n>`: the lowest of its dynamic connection limit (see `fullconn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minconn: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -345,6 +358,9 @@ pub struct BackendPlan {
     pub fcgi_app: Option<usize>,
     /// `dispatch` or `option transparent` without `balance`: the one target it sends to.
     pub direct: Option<direct::Direct>,
+    /// `fullconn <n>`: the backend load at which its servers reach their `maxconn`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fullconn: Option<u32>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -680,6 +696,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                                 .and_then(|i| words.get(i + 1))
                                 .map(|a| a.to_string()),
                             check_via_socks4: words.contains(&"check-via-socks4"),
+                            slowstart: option_value_of(&words, "slowstart").and_then(lower::ms),
+                            minconn: option_value_of(&words, "minconn")
+                                .and_then(|v| v.parse().ok()),
                             shutdown_sessions_when_down: words
                                 .windows(2)
                                 .any(|w| w == ["on-marked-down", "shutdown-sessions"]),
@@ -709,6 +728,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
                 fcgi_app: fcgi::used_by(&p.directives, &fcgi_apps),
                 direct: direct::of(p),
+                fullconn: lower::directive_text(&p.directives, "fullconn")
+                    .and_then(|v| v.parse().ok())
+                    .filter(|n| *n > 0),
             }
         })
         .collect();

@@ -353,7 +353,7 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[3] = u32v(be.queue.peak());
     v[4] = u32v(be.active.load(Ordering::Relaxed));
     v[5] = u32v(be.peak_active.get());
-    v[6] = u32v(0);
+    v[6] = u32v(be.fullconn.map_or(0, u64::from));
     counted(&mut v, c);
     v[10] = u64v(c.get(Counter::DeniedReq));
     v[11] = u64v(c.get(Counter::DeniedResp));

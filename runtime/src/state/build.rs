@@ -255,6 +255,7 @@ fn build_backend(
         errorfiles: load_errorfiles(&b.errors, problems),
         health_check: b.health_check.clone(),
         active: AtomicU64::new(0),
+        fullconn: b.fullconn,
         use_servers,
         stickiness,
         persistence: crate::http::persist::Persistence::compile(&b.persistence, &b.options, &acls)

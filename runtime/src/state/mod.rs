@@ -64,6 +64,8 @@ pub struct ServerRt {
     pub idle: Arc<crate::upstream::pool::ServerIdle>,
     /// `slowstart`: the ramp after it comes back up.
     pub warmup: crate::upstream::slowstart::Warmup,
+    /// `minconn` (with the backend's `fullconn`) and `slowstart`: the slots held back.
+    pub throttle: crate::upstream::queue::Throttle,
 }
 
 /// `ServerRt::admin` bits.
@@ -136,6 +138,11 @@ impl ServerRt {
             Some(_) => Some(crate::listener::UNIX_PEER),
             None => crate::discovery::initial_address(s),
         };
+        // A `minconn` above `maxconn` (or alone) is the limit, as in HAProxy.
+        let maxconn = s
+            .maxconn
+            .filter(|m| *m > 0)
+            .max(s.minconn.filter(|m| *m > 0));
         ServerRt {
             tls,
             check_tls,
@@ -155,11 +162,9 @@ impl ServerRt {
             up: AtomicBool::new(true),
             active: AtomicU64::new(0),
             total: AtomicU64::new(0),
-            maxconn: s.maxconn.filter(|m| *m > 0),
-            slots: s
-                .maxconn
-                .filter(|m| *m > 0)
-                .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            maxconn,
+            slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            throttle: crate::upstream::queue::Throttle::new(maxconn, s),
             maxqueue: plan::option_value(&s.options, "maxqueue")
                 .and_then(|v| v.parse::<u64>().ok())
                 .filter(|m| *m > 0),
@@ -171,7 +176,7 @@ impl ServerRt {
                 .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
             sess_rate: Default::default(),
             trackers: Default::default(),
-            warmup: crate::upstream::slowstart::Warmup::of(&s.options),
+            warmup: crate::upstream::slowstart::Warmup::new(s.slowstart),
             idle: Arc::new(crate::upstream::pool::ServerIdle::new(
                 pools,
                 crate::upstream::pool::PoolLimits {
@@ -299,6 +304,8 @@ pub struct BackendRt {
     pub errorfiles: ErrorFiles,
     pub health_check: plan::HealthCheck,
     pub active: AtomicU64,
+    /// `fullconn`: the load at which its servers with `minconn` reach their `maxconn`.
+    pub fullconn: Option<u32>,
     pub use_servers: Vec<(usize, Condition)>,
     /// `stick on|match|store-request|store-response` rules.
     pub stickiness: crate::tables::stick::Stickiness,

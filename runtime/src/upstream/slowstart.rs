@@ -21,16 +21,10 @@ pub struct Warmup {
 }
 
 impl Warmup {
-    /// The ramp of a server line's `slowstart` option (none without it).
-    pub fn of(options: &[String]) -> Warmup {
-        let period_ms = hapee_compiler::plan::option_value(options, "slowstart")
-            .and_then(|v| {
-                hapee_compiler::ir::values::parse_time(v, hapee_compiler::ir::values::TimeUnit::Ms)
-                    .ok()
-            })
-            .map_or(0, |d| u64::from(d.value));
+    /// The ramp of a server's `slowstart` (in milliseconds; none without it).
+    pub fn new(period_ms: Option<u32>) -> Warmup {
         Warmup {
-            period_s: period_ms.div_ceil(1000),
+            period_s: u64::from(period_ms.unwrap_or(0)).div_ceil(1000),
             ..Warmup::default()
         }
     }
@@ -44,6 +38,23 @@ impl Warmup {
     pub fn start(&self) {
         if self.period_s > 0 {
             self.since_s.store(crate::api::health::unix_now(), Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the server has a ramp at all.
+    pub fn configured(&self) -> bool {
+        self.period_s > 0
+    }
+
+    /// While warming up: its connection limit scaled down, whatever the algorithm, by the
+    /// share of the ramp elapsed (in whole percents, at least one connection).
+    pub fn throttle_conns(&self, max: u32) -> u32 {
+        match self.elapsed() {
+            Some(elapsed) => {
+                let ratio = 100 * elapsed / self.period_s;
+                u32::try_from(u64::from(max) * ratio / 100).map_or(max, |m| m.max(1))
+            }
+            None => max,
         }
     }
 
@@ -123,6 +134,13 @@ mod tests {
     }
 
     #[test]
+    fn the_connection_limit_ramps_in_percents() {
+        assert_eq!(warm(10, 0, false).throttle_conns(50), 1);
+        assert_eq!(warm(10, 3, false).throttle_conns(50), 15);
+        assert_eq!(warm(10, 10, false).throttle_conns(50), 50);
+    }
+
+    #[test]
     fn static_algorithms_keep_the_weight_but_throttle_shows() {
         let w = warm(10, 2, false);
         assert_eq!(w.weight(8), 8);
@@ -131,7 +149,7 @@ mod tests {
 
     #[test]
     fn no_ramp_before_a_transition() {
-        let w = Warmup::of(&["slowstart".into(), "1500ms".into()]);
+        let w = Warmup::new(Some(1500));
         assert_eq!(w.period_s, 2);
         assert_eq!(w.weight(10), 10);
         assert_eq!(w.throttle(10), None);

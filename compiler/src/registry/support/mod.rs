@@ -302,6 +302,8 @@ pub const PROXY: &[&str] = &[
     // Backends without balancing (runtime/src/upstream/direct.rs).
     "dispatch",
     "transparent",
+    // The load at which servers with `minconn` reach their `maxconn` (upstream/queue.rs).
+    "fullconn",
 ];
 
 /// `option` names the runtime honours.
@@ -446,6 +448,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "on-marked-up",
     // The weight ramp after a server comes back (runtime/src/upstream/slowstart.rs).
     "slowstart",
+    // The dynamic connection limit with the backend's `fullconn` (runtime/src/upstream/queue.rs).
+    "minconn",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`

@@ -112,3 +112,54 @@ fn a_warming_server_takes_a_small_share() {
         assert!((3..=12).contains(&theirs), "haproxy: {theirs} of 107");
     }
 }
+
+/// `minconn` with `fullconn`: a lightly loaded backend holds its server to `minconn`
+/// connections (its limit grows with the load, to `maxconn` at `fullconn`), the other
+/// requests waiting in the queue; without `minconn` the same load runs at once.
+#[test]
+fn minconn_holds_a_lightly_loaded_server_below_its_maxconn() {
+    let run = |server_opts: &'static str| {
+        let cfg = move |port: u16, origin: &Origin| {
+            config(
+                port,
+                &format!(
+                    "    timeout queue 10s\n    fullconn 100\n    server srv {} {server_opts}\n",
+                    origin.addr
+                ),
+            )
+        };
+        let drive = |port: u16, _: &Origin| {
+            wait_until(Duration::from_secs(5), || sock_of(port).exists());
+            let clients: Vec<_> = (0..6)
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        curl(&[&format!("http://127.0.0.1:{port}/slow/400")]).0
+                    })
+                })
+                .collect();
+            let codes: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+            let row = stat_row(&ask(&sock_of(port), "show stat\n"), "be", "srv");
+            let be = stat_row(&ask(&sock_of(port), "show stat\n"), "be", "BACKEND");
+            let _ = std::fs::remove_file(sock_of(port));
+            (
+                codes,
+                // The waiting requests are counted on the backend (HAProxy queues them there
+                // when no server has room; hapee on the server too).
+                [&row["smax"], &row["slim"], &be["qmax"], &be["slim"]].map(|v| v.clone()),
+            )
+        };
+        both_with(|| Origin::start("a"), cfg, drive)
+    };
+    let ok = vec![200u16; 6];
+    // Load under 30 of `fullconn 100`: the limit is max(2, load * 10 / 100) = 2.
+    let (ours, theirs) = run("maxconn 10 minconn 2");
+    assert_eq!(ours, (ok.clone(), ["2", "10", "4", "100"].map(String::from)));
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+    let (ours, theirs) = run("maxconn 10");
+    assert_eq!(ours, (ok, ["6", "10", "0", "100"].map(String::from)));
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
