@@ -74,6 +74,7 @@ fn bare_server(address: Option<Address>) -> ServerPlan {
         check_via_socks4: false,
         slowstart: None,
         minconn: None,
+        observe: None,
         shutdown_sessions_when_down: false,
         shutdown_backup_sessions_when_up: false,
     }

@@ -317,6 +317,35 @@ pub struct ServerPlan {
     /// `minconn <n>`: the lowest of its dynamic connection limit (see `fullconn`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minconn: Option<u32>,
+    /// `observe`, `on-error` and `error-limit`: traffic errors that count as failed checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observe: Option<Observe>,
+}
+
+/// What a server's traffic tells its health checks (`observe layer4|layer7`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Observe {
+    /// `layer4` or `layer7`.
+    pub layer: String,
+    /// `on-error`: `fastinter`, `fail-check` (the default), `sudden-death` or `mark-down`.
+    pub on_error: String,
+    /// `error-limit`: the consecutive errors that trigger it (10 by default).
+    pub error_limit: u32,
+}
+
+impl Observe {
+    fn of(words: &[&str]) -> Option<Observe> {
+        let layer = option_value_of(words, "observe").filter(|l| *l != "none")?;
+        Some(Observe {
+            layer: layer.to_string(),
+            on_error: option_value_of(words, "on-error")
+                .unwrap_or("fail-check")
+                .to_string(),
+            error_limit: option_value_of(words, "error-limit")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(10),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -699,6 +728,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             slowstart: option_value_of(&words, "slowstart").and_then(lower::ms),
                             minconn: option_value_of(&words, "minconn")
                                 .and_then(|v| v.parse().ok()),
+                            observe: Observe::of(&words),
                             shutdown_sessions_when_down: words
                                 .windows(2)
                                 .any(|w| w == ["on-marked-down", "shutdown-sessions"]),

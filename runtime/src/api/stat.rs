@@ -276,6 +276,9 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
             v[37] = u32v(u64::from(check.code.load(Ordering::Relaxed)));
         }
         v[38] = u64v(check.duration_ms.load(Ordering::Relaxed));
+        if let Some(o) = &s.observer {
+            v[45] = u64v(o.failures.load(Ordering::Relaxed));
+        }
         v[56] = Val::Str(check.last_info());
         v[65] = Val::Str(status.description().into());
         v[67] = u32v(u64::from(check.rise));

@@ -1,6 +1,7 @@
 //! Forwarding one request to a server: server choice, maxconn queue, connection (idle or
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
+use crate::checks::observe::Seen;
 use super::prefetch::{Arrived, ClientBody};
 use super::proxy_headers::{add_address_header, add_forwardfor, strip_hop_by_hop};
 use super::websocket::{self, Way};
@@ -577,6 +578,13 @@ pub async fn forward(
                 .await
             }
         };
+        if !reused {
+            server.observed(if conn.is_some() {
+                Seen::ConnectOk
+            } else {
+                Seen::ConnectFailed
+            });
+        }
         let Some(conn) = conn else {
             drop(slot);
             if should_retry(
@@ -734,6 +742,7 @@ pub async fn forward(
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
+                server.observed(Seen::Response(status));
                 if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
                 {
                     tries.failed(si, be.redispatch);
@@ -775,7 +784,14 @@ pub async fn forward(
             }
             // A reused connection the server had closed fails like an empty response.
             Err(ExchangeError::Server(Failure::JunkResponse)) if reused => Failure::EmptyResponse,
-            Err(ExchangeError::Server(f)) => f,
+            Err(ExchangeError::Server(f)) => {
+                server.observed(match f {
+                    Failure::ResponseTimeout => Seen::ReadTimeout,
+                    Failure::EmptyResponse => Seen::ServerClosed,
+                    _ => Seen::InvalidResponse,
+                });
+                f
+            }
         };
         drop(guard);
         if should_retry(&be.retry_on, failure, tries.count, be.retries, replayable) {

@@ -66,6 +66,8 @@ pub struct ServerRt {
     pub warmup: crate::upstream::slowstart::Warmup,
     /// `minconn` (with the backend's `fullconn`) and `slowstart`: the slots held back.
     pub throttle: crate::upstream::queue::Throttle,
+    /// `observe`: its traffic's errors counted toward its health.
+    pub observer: Option<crate::checks::observe::Observer>,
 }
 
 /// `ServerRt::admin` bits.
@@ -82,6 +84,13 @@ impl ServerRt {
             (Some(target), _) => Dial::Unix(target),
             (None, Some(via)) if socks4 => Dial::Socks4(via),
             _ => Dial::Direct,
+        }
+    }
+
+    /// What its traffic told (`observe`).
+    pub fn observed(&self, seen: crate::checks::observe::Seen) {
+        if let Some(o) = &self.observer {
+            o.see(seen);
         }
     }
 
@@ -165,6 +174,7 @@ impl ServerRt {
             maxconn,
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
             throttle: crate::upstream::queue::Throttle::new(maxconn, s),
+            observer: s.observe.as_ref().map(crate::checks::observe::Observer::new),
             maxqueue: plan::option_value(&s.options, "maxqueue")
                 .and_then(|v| v.parse::<u64>().ok())
                 .filter(|m| *m > 0),

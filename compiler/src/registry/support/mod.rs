@@ -450,6 +450,10 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "slowstart",
     // The dynamic connection limit with the backend's `fullconn` (runtime/src/upstream/queue.rs).
     "minconn",
+    // Traffic errors counted toward the server's health (runtime/src/checks/observe.rs).
+    "observe",
+    "on-error",
+    "error-limit",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`

@@ -163,3 +163,56 @@ fn minconn_holds_a_lightly_loaded_server_below_its_maxconn() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// `observe layer7` with `on-error mark-down`: `error-limit` consecutive 5xx responses mark
+/// the server down at once, reported as HAProxy's health analysis (`HANA`) in `show stat`.
+#[test]
+fn observed_errors_mark_the_server_down() {
+    let cfg = |port: u16, origin: &Origin| {
+        config(
+            port,
+            &format!(
+                "    option httpchk GET /health\n    server srv {} check inter 30s observe layer7 on-error mark-down error-limit 3\n",
+                origin.addr
+            ),
+        )
+    };
+    let drive = |port: u16, _: &Origin| {
+        wait_until(Duration::from_secs(5), || sock_of(port).exists());
+        let url = format!("http://127.0.0.1:{port}/status/500");
+        let codes: Vec<u16> = (0..2).map(|_| curl(&[&url]).0).collect();
+        let columns = |row: &std::collections::HashMap<String, String>| {
+            ["status", "check_status", "last_chk", "hanafail", "chkfail"].map(|c| row[c].clone())
+        };
+        // Two errors are under the limit: nothing happened yet (the first check, 30 s away at
+        // most, may have run on haproxy's side: only the health analysis counter is compared).
+        let before = columns(&stat_row(&ask(&sock_of(port), "show stat\n"), "be", "srv"))[3].clone();
+        let third = curl(&[&url]).0;
+        wait_until(Duration::from_secs(5), || {
+            ramp_columns(port, "srv")[0].starts_with("DOWN")
+        });
+        let after = columns(&stat_row(&ask(&sock_of(port), "show stat\n"), "be", "srv"));
+        let _ = std::fs::remove_file(sock_of(port));
+        (codes, third, before, after)
+    };
+    let (ours, theirs) = both_with(|| Origin::start("a"), cfg, drive);
+    let s = |v: [&str; 5]| v.map(String::from);
+    assert_eq!(ours.0, [500, 500]);
+    assert_eq!(ours.1, 500);
+    assert_eq!(ours.2, "0");
+    assert_eq!(
+        ours.3,
+        s([
+            "DOWN",
+            "HANA",
+            // HAProxy's text, "Detected 3 consecutive errors, last one was: Wrong http
+            // response", quoted in the CSV, which `stat_row` cuts at its comma.
+            "\"Detected 3 consecutive errors",
+            "1",
+            "1"
+        ])
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
