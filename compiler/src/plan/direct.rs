@@ -75,6 +75,7 @@ fn bare_server(address: Option<Address>) -> ServerPlan {
         slowstart: None,
         minconn: None,
         observe: None,
+        source: Vec::new(),
         shutdown_sessions_when_down: false,
         shutdown_backup_sessions_when_up: false,
     }

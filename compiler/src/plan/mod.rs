@@ -148,6 +148,31 @@ impl ListenerPlan {
 }
 
 /// The word after `name` in a list of bind or server options: the option's value.
+/// A server's `source` settings: those of its line (or `default-server`), else the backend's
+/// `source` statement.
+fn source_words(words: &[&str], directives: &[ir::DirectiveLine]) -> Vec<String> {
+    if let Some(at) = words.iter().rposition(|w| *w == "source") {
+        // Up to the next server option: `usesrc` and `interface` belong to it.
+        let mut out = vec![];
+        let mut i = at + 1;
+        while let Some(w) = words.get(i) {
+            if out.is_empty() || matches!(out.last().map(String::as_str), Some("usesrc" | "interface")) || matches!(*w, "usesrc" | "interface") {
+                out.push(w.to_string());
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        return out;
+    }
+    directives
+        .iter()
+        .rev()
+        .find(|d| d.keyword == "source" && d.prefix.is_none())
+        .map(|d| d.args.iter().map(|a| a.as_str().to_string()).collect())
+        .unwrap_or_default()
+}
+
 /// The value after the last `name` of a word list (a server's own words override its
 /// `default-server` words, which come first).
 fn option_value_of<'a>(words: &[&'a str], name: &str) -> Option<&'a str> {
@@ -320,6 +345,9 @@ pub struct ServerPlan {
     /// `observe`, `on-error` and `error-limit`: traffic errors that count as failed checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observe: Option<Observe>,
+    /// `source <addr>[:port] …`: the words from the address on, its own or else its backend's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<String>,
 }
 
 /// What a server's traffic tells its health checks (`observe layer4|layer7`).
@@ -729,6 +757,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                             minconn: option_value_of(&words, "minconn")
                                 .and_then(|v| v.parse().ok()),
                             observe: Observe::of(&words),
+                            source: source_words(&words, &p.directives),
                             shutdown_sessions_when_down: words
                                 .windows(2)
                                 .any(|w| w == ["on-marked-down", "shutdown-sessions"]),

@@ -177,6 +177,9 @@ fn build_backend(
                     .map_err(|e| tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name)))
                     .ok()
             });
+            if let Err(e) = crate::upstream::dial::source_of(&s.source) {
+                tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name));
+            }
             Arc::new(ServerRt::new(s, id, &cx.pools, tls, check_tls, socks4))
         })
         .collect::<Vec<_>>();

@@ -66,6 +66,8 @@ pub struct ServerRt {
     pub warmup: crate::upstream::slowstart::Warmup,
     /// `minconn` (with the backend's `fullconn`) and `slowstart`: the slots held back.
     pub throttle: crate::upstream::queue::Throttle,
+    /// `source`: the local address its connections are opened from.
+    pub source: Option<SocketAddr>,
     /// `observe`: its traffic's errors counted toward its health.
     pub observer: Option<crate::checks::observe::Observer>,
 }
@@ -80,9 +82,10 @@ impl ServerRt {
     /// `check-via-socks4`), else straight.
     pub fn dial(&self, socks4: bool) -> crate::upstream::dial::Dial<'_> {
         use crate::upstream::dial::Dial;
-        match (&self.unix, self.socks4) {
-            (Some(target), _) => Dial::Unix(target),
-            (None, Some(via)) if socks4 => Dial::Socks4(via),
+        match (&self.unix, self.socks4, self.source) {
+            (Some(target), _, _) => Dial::Unix(target),
+            (None, Some(via), _) if socks4 => Dial::Socks4(via),
+            (_, _, Some(src)) => Dial::From(src),
             _ => Dial::Direct,
         }
     }
@@ -174,6 +177,7 @@ impl ServerRt {
             maxconn,
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
             throttle: crate::upstream::queue::Throttle::new(maxconn, s),
+            source: crate::upstream::dial::source_of(&s.source).ok().flatten(),
             observer: s.observe.as_ref().map(crate::checks::observe::Observer::new),
             maxqueue: plan::option_value(&s.options, "maxqueue")
                 .and_then(|v| v.parse::<u64>().ok())

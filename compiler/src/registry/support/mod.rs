@@ -304,6 +304,8 @@ pub const PROXY: &[&str] = &[
     "transparent",
     // The load at which servers with `minconn` reach their `maxconn` (upstream/queue.rs).
     "fullconn",
+    // Its servers' connections' local address (runtime/src/upstream/dial.rs).
+    "source",
 ];
 
 /// `option` names the runtime honours.
@@ -454,6 +456,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "observe",
     "on-error",
     "error-limit",
+    // The local address of server connections (runtime/src/upstream/dial.rs).
+    "source",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`

@@ -216,3 +216,49 @@ fn observed_errors_mark_the_server_down() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// An HTTP server that answers each request with the address its connection came from.
+fn peer_echo() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = conn.read(&mut buf);
+                let peer = conn.peer_addr().unwrap().ip().to_string();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{peer}",
+                    peer.len()
+                );
+            });
+        }
+    });
+    addr
+}
+
+/// `source <addr>`: the server's connections leave from that address; a backend's `source`
+/// applies to its servers without one.
+#[test]
+fn source_sets_the_local_address_of_server_connections() {
+    let cfg = |port: u16, echo: &std::net::SocketAddr| {
+        config(
+            port,
+            &format!(
+                "    source 127.0.0.3\n    use-server own if {{ path /own }}\n    server own {echo} source 127.0.0.2\n    server inherited {echo} weight 0\n    use-server inherited if {{ path /inherited }}\n"
+            ),
+        )
+    };
+    let drive = |port: u16, _: &std::net::SocketAddr| {
+        ["own", "inherited"].map(|p| curl(&[&format!("http://127.0.0.1:{port}/{p}")]).1)
+    };
+    let (ours, theirs) = both_with(peer_echo, cfg, drive);
+    assert_eq!(ours, ["127.0.0.2", "127.0.0.3"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
