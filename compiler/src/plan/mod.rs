@@ -156,7 +156,10 @@ fn source_words(words: &[&str], directives: &[ir::DirectiveLine]) -> Vec<String>
         let mut out = vec![];
         let mut i = at + 1;
         while let Some(w) = words.get(i) {
-            if out.is_empty() || matches!(out.last().map(String::as_str), Some("usesrc" | "interface")) || matches!(*w, "usesrc" | "interface") {
+            if out.is_empty()
+                || matches!(out.last().map(String::as_str), Some("usesrc" | "interface"))
+                || matches!(*w, "usesrc" | "interface")
+            {
                 out.push(w.to_string());
                 i += 1;
             } else {

@@ -8,12 +8,12 @@
 pub mod agent;
 mod driver;
 pub mod engine;
-pub mod observe;
 mod expect;
 mod external;
 mod h2;
 mod http;
 mod mail;
+pub mod observe;
 mod spop;
 
 use crate::api::health::{unix_now, CheckStatus};

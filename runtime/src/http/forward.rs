@@ -1,13 +1,13 @@
 //! Forwarding one request to a server: server choice, maxconn queue, connection (idle or
 //! new), retries with `retry-on` and `option redispatch`, response rules, upgrades.
 
-use crate::checks::observe::Seen;
 use super::prefetch::{Arrived, ClientBody};
 use super::proxy_headers::{add_address_header, add_forwardfor, strip_hop_by_hop};
 use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::api::counters::Counter;
+use crate::checks::observe::Seen;
 use crate::cold::cold;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::Txn;

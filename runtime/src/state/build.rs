@@ -188,9 +188,11 @@ fn build_backend(
         Hashing::default()
     });
     // HAProxy's static algorithms (static-rr, map-based hashing) take no weight ramp.
-    let dynamic = !matches!(algorithm, Algorithm::StaticRr)
-        && !(algorithm.is_hash() && !hashing.consistent);
-    servers.iter().for_each(|s| s.warmup.set_weight_ramp(dynamic));
+    let dynamic =
+        !matches!(algorithm, Algorithm::StaticRr) && (!algorithm.is_hash() || hashing.consistent);
+    servers
+        .iter()
+        .for_each(|s| s.warmup.set_weight_ramp(dynamic));
     let ring = if hashing.consistent {
         Ring::new(
             server_ids(&b.servers)

@@ -178,7 +178,10 @@ impl ServerRt {
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
             throttle: crate::upstream::queue::Throttle::new(maxconn, s),
             source: crate::upstream::dial::source_of(&s.source).ok().flatten(),
-            observer: s.observe.as_ref().map(crate::checks::observe::Observer::new),
+            observer: s
+                .observe
+                .as_ref()
+                .map(crate::checks::observe::Observer::new),
             maxqueue: plan::option_value(&s.options, "maxqueue")
                 .and_then(|v| v.parse::<u64>().ok())
                 .filter(|m| *m > 0),

@@ -95,17 +95,23 @@ pub fn source_of(words: &[String]) -> Result<Option<SocketAddr>, String> {
     let Some(addr) = words.first() else {
         return Ok(None);
     };
-    if let Some(extra) = words.get(1) {
+    if words.len() > 1 {
         return Err(format!(
-            "'source {addr} {extra}' is not supported: only 'source <addr>[:<port>]' is (no transparent proxying, no interface binding)"
+            "'source {}' is not supported: only 'source <addr>[:<port>]' is (no transparent proxying, no interface binding)",
+            words.join(" ")
         ));
     }
-    let addr = addr.strip_prefix("ipv4@").or_else(|| addr.strip_prefix("ipv6@")).unwrap_or(addr);
+    let addr = addr
+        .strip_prefix("ipv4@")
+        .or_else(|| addr.strip_prefix("ipv6@"))
+        .unwrap_or(addr);
     if let Ok(a) = addr.parse::<SocketAddr>() {
         return Ok(Some(a));
     }
     if let Ok(ip) = addr.parse::<std::net::IpAddr>() {
         return Ok(Some(SocketAddr::new(ip, 0)));
     }
-    Err(format!("'source {addr}': not an address nor an address:port (port ranges are not supported)"))
+    Err(format!(
+        "'source {addr}': not an address nor an address:port (port ranges are not supported)"
+    ))
 }

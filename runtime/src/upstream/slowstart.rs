@@ -37,7 +37,8 @@ impl Warmup {
     /// The server has just come back up: the ramp starts now.
     pub fn start(&self) {
         if self.period_s > 0 {
-            self.since_s.store(crate::api::health::unix_now(), Ordering::Relaxed);
+            self.since_s
+                .store(crate::api::health::unix_now(), Ordering::Relaxed);
         }
     }
 
@@ -115,10 +116,8 @@ mod tests {
             ..Warmup::default()
         };
         w.set_weight_ramp(ramps);
-        w.since_s.store(
-            crate::api::health::unix_now() - elapsed,
-            Ordering::Relaxed,
-        );
+        w.since_s
+            .store(crate::api::health::unix_now() - elapsed, Ordering::Relaxed);
         w
     }
 

@@ -153,7 +153,10 @@ fn minconn_holds_a_lightly_loaded_server_below_its_maxconn() {
     let ok = vec![200u16; 6];
     // Load under 30 of `fullconn 100`: the limit is max(2, load * 10 / 100) = 2.
     let (ours, theirs) = run("maxconn 10 minconn 2");
-    assert_eq!(ours, (ok.clone(), ["2", "10", "4", "100"].map(String::from)));
+    assert_eq!(
+        ours,
+        (ok.clone(), ["2", "10", "4", "100"].map(String::from))
+    );
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
     }
@@ -186,7 +189,8 @@ fn observed_errors_mark_the_server_down() {
         };
         // Two errors are under the limit: nothing happened yet (the first check, 30 s away at
         // most, may have run on haproxy's side: only the health analysis counter is compared).
-        let before = columns(&stat_row(&ask(&sock_of(port), "show stat\n"), "be", "srv"))[3].clone();
+        let before =
+            columns(&stat_row(&ask(&sock_of(port), "show stat\n"), "be", "srv"))[3].clone();
         let third = curl(&[&url]).0;
         wait_until(Duration::from_secs(5), || {
             ramp_columns(port, "srv")[0].starts_with("DOWN")
