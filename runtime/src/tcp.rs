@@ -344,10 +344,16 @@ pub async fn serve(
         txn.queued_ahead = slot.ahead;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
-        match crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
-            .await
-            .ok()
-        {
+        let connected =
+            crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
+                .await
+                .ok();
+        server.observed(if connected.is_some() {
+            crate::checks::observe::Seen::ConnectOk
+        } else {
+            crate::checks::observe::Seen::ConnectFailed
+        });
+        match connected {
             Some(s) => {
                 server.active.fetch_add(1, Ordering::Relaxed);
                 server.count_session();

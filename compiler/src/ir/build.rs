@@ -174,6 +174,10 @@ impl<'a> Stmt<'a> {
             | "tune.idle-pool.shared"
             // The longest `capture cookie` (`plan::captures::cookie_capture_max`).
             | "tune.http.cookielen"
+            // The load at which `minconn` servers reach their `maxconn` (`BackendPlan::fullconn`).
+            | "fullconn"
+            // The source address of server connections (`ServerPlan::source`).
+            | "source"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";

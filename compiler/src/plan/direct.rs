@@ -72,6 +72,10 @@ fn bare_server(address: Option<Address>) -> ServerPlan {
         mux: Default::default(),
         socks4: None,
         check_via_socks4: false,
+        slowstart: None,
+        minconn: None,
+        observe: None,
+        source: Vec::new(),
         shutdown_sessions_when_down: false,
         shutdown_backup_sessions_when_up: false,
     }

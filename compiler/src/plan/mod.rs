@@ -151,6 +151,41 @@ impl ListenerPlan {
 }
 
 /// The word after `name` in a list of bind or server options: the option's value.
+/// A server's `source` settings: those of its line (or `default-server`), else the backend's
+/// `source` statement.
+fn source_words(words: &[&str], directives: &[ir::DirectiveLine]) -> Vec<String> {
+    if let Some(at) = words.iter().rposition(|w| *w == "source") {
+        // Up to the next server option: `usesrc` and `interface` belong to it.
+        let mut out = vec![];
+        let mut i = at + 1;
+        while let Some(w) = words.get(i) {
+            if out.is_empty()
+                || matches!(out.last().map(String::as_str), Some("usesrc" | "interface"))
+                || matches!(*w, "usesrc" | "interface")
+            {
+                out.push(w.to_string());
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        return out;
+    }
+    directives
+        .iter()
+        .rev()
+        .find(|d| d.keyword == "source" && d.prefix.is_none())
+        .map(|d| d.args.iter().map(|a| a.as_str().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// The value after the last `name` of a word list (a server's own words override its
+/// `default-server` words, which come first).
+fn option_value_of<'a>(words: &[&'a str], name: &str) -> Option<&'a str> {
+    let at = words.iter().rposition(|w| *w == name)?;
+    words.get(at + 1).copied()
+}
+
 pub fn option_value<'a>(options: &'a [String], name: &str) -> Option<&'a str> {
     let at = options.iter().position(|o| o == name)?;
     options.get(at + 1).map(String::as_str)
@@ -307,6 +342,44 @@ pub struct ServerPlan {
     pub socks4: Option<String>,
     /// `check-via-socks4`: health checks go through the SOCKS4 proxy too.
     pub check_via_socks4: bool,
+    /// `slowstart <time>` in milliseconds: the ramp after the server comes back up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowstart: Option<u32>,
+    /// `minconn <n>`: the lowest of its dynamic connection limit (see `fullconn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minconn: Option<u32>,
+    /// `observe`, `on-error` and `error-limit`: traffic errors that count as failed checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observe: Option<Observe>,
+    /// `source <addr>[:port] …`: the words from the address on, its own or else its backend's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<String>,
+}
+
+/// What a server's traffic tells its health checks (`observe layer4|layer7`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Observe {
+    /// `layer4` or `layer7`.
+    pub layer: String,
+    /// `on-error`: `fastinter`, `fail-check` (the default), `sudden-death` or `mark-down`.
+    pub on_error: String,
+    /// `error-limit`: the consecutive errors that trigger it (10 by default).
+    pub error_limit: u32,
+}
+
+impl Observe {
+    fn of(words: &[&str]) -> Option<Observe> {
+        let layer = option_value_of(words, "observe").filter(|l| *l != "none")?;
+        Some(Observe {
+            layer: layer.to_string(),
+            on_error: option_value_of(words, "on-error")
+                .unwrap_or("fail-check")
+                .to_string(),
+            error_limit: option_value_of(words, "error-limit")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(10),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -348,6 +421,9 @@ pub struct BackendPlan {
     pub fcgi_app: Option<usize>,
     /// `dispatch` or `option transparent` without `balance`: the one target it sends to.
     pub direct: Option<direct::Direct>,
+    /// `fullconn <n>`: the backend load at which its servers reach their `maxconn`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fullconn: Option<u32>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -683,6 +759,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                                 .and_then(|i| words.get(i + 1))
                                 .map(|a| a.to_string()),
                             check_via_socks4: words.contains(&"check-via-socks4"),
+                            slowstart: option_value_of(&words, "slowstart").and_then(lower::ms),
+                            minconn: option_value_of(&words, "minconn")
+                                .and_then(|v| v.parse().ok()),
+                            observe: Observe::of(&words),
+                            source: source_words(&words, &p.directives),
                             shutdown_sessions_when_down: words
                                 .windows(2)
                                 .any(|w| w == ["on-marked-down", "shutdown-sessions"]),
@@ -712,6 +793,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
                 fcgi_app: fcgi::used_by(&p.directives, &fcgi_apps),
                 direct: direct::of(p),
+                fullconn: lower::directive_text(&p.directives, "fullconn")
+                    .and_then(|v| v.parse().ok())
+                    .filter(|n| *n > 0),
             }
         })
         .collect();

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 pub enum CheckStatus {
     Unknown = 0,
     Init = 1,
+    /// `observe`: the server's traffic had too many consecutive errors.
+    Hana = 4,
     SockErr = 5,
     L4Ok = 6,
     L4Timeout = 7,
@@ -35,6 +37,7 @@ impl CheckStatus {
         [
             Unknown,
             Init,
+            Hana,
             SockErr,
             L4Ok,
             L4Timeout,
@@ -61,6 +64,7 @@ impl CheckStatus {
         match self {
             CheckStatus::Unknown => "UNK",
             CheckStatus::Init => "INI",
+            CheckStatus::Hana => "HANA",
             CheckStatus::L4Ok => "L4OK",
             CheckStatus::L4Timeout => "L4TOUT",
             CheckStatus::L4Conn => "L4CON",
@@ -84,6 +88,7 @@ impl CheckStatus {
         match self {
             CheckStatus::Unknown => "Unknown",
             CheckStatus::Init => "Initializing",
+            CheckStatus::Hana => "Health analyze",
             CheckStatus::L4Ok => "Layer4 check passed",
             CheckStatus::L4Timeout => "Layer4 timeout",
             CheckStatus::L4Conn => "Layer4 connection problem",

@@ -46,6 +46,10 @@ fn set_admin(s: &ServerRt, bit: u8, on: bool) {
     };
     if (before & bit != 0) != on {
         changed(s);
+        // Leaving maintenance up is coming back: `slowstart` applies.
+        if !on && bit & ADMIN_MAINT != 0 && s.up.load(Ordering::Relaxed) {
+            s.warmup.start();
+        }
     }
 }
 

@@ -276,6 +276,9 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
             v[37] = u32v(u64::from(check.code.load(Ordering::Relaxed)));
         }
         v[38] = u64v(check.duration_ms.load(Ordering::Relaxed));
+        if let Some(o) = &s.observer {
+            v[45] = u64v(o.failures.load(Ordering::Relaxed));
+        }
         v[56] = Val::Str(check.last_info());
         v[65] = Val::Str(status.description().into());
         v[67] = u32v(u64::from(check.rise));
@@ -299,6 +302,11 @@ pub fn server_row(be: &BackendRt, s: &ServerRt) -> Row {
     v[26] = u32v(1);
     v[27] = u32v(u64::from(be.id));
     v[28] = u32v(u64::from(s.id));
+    if s.admin.load(Ordering::Relaxed) & ADMIN_DRAIN == 0 {
+        if let Some(t) = s.warmup.throttle(s.uweight.load(Ordering::Relaxed)) {
+            v[29] = u32v(u64::from(t));
+        }
+    }
     v[30] = u64v(s.total.load(Ordering::Relaxed));
     v[32] = u32v(2);
     v[33] = u32v(0);
@@ -348,7 +356,7 @@ pub fn backend_row(be: &BackendRt) -> Row {
     v[3] = u32v(be.queue.peak());
     v[4] = u32v(be.active.load(Ordering::Relaxed));
     v[5] = u32v(be.peak_active.get());
-    v[6] = u32v(0);
+    v[6] = u32v(be.fullconn.map_or(0, u64::from));
     counted(&mut v, c);
     v[10] = u64v(c.get(Counter::DeniedReq));
     v[11] = u64v(c.get(Counter::DeniedResp));

@@ -13,6 +13,7 @@ mod external;
 mod h2;
 mod http;
 mod mail;
+pub mod observe;
 mod spop;
 
 use crate::api::health::{unix_now, CheckStatus};
@@ -156,6 +157,9 @@ pub fn apply(
     let mut health = state.health.load(Ordering::Relaxed);
     let mut report = false;
     let passed = outcome.status.passed();
+    if let (true, Some(o)) = (passed, &server.observer) {
+        o.clear();
+    }
     if passed {
         if health < max {
             report = true;
@@ -287,7 +291,19 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
             (_, true) => p.fastinter.unwrap_or(p.inter),
             _ => p.inter,
         };
-        tokio::time::sleep(Duration::from_millis(u64::from(inter))).await;
+        let observed = async {
+            match &server.observer {
+                Some(o) => o.wake.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(u64::from(inter))) => {}
+            _ = observed => {
+                observed_errors(backend, server, reporter);
+                continue;
+            }
+        }
         // `disable health` and maintenance pause the probes; the address may have changed
         // (the Runtime API, or DNS answers).
         let paused = server.admin.load(Ordering::Relaxed) & crate::state::ADMIN_MAINT != 0;
@@ -346,6 +362,30 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
         }
         apply(backend, server, reporter, &outcome, took, false);
     }
+}
+
+/// `observe`: the traffic's errors reached `error-limit`; `on-error` says what follows (the
+/// next check comes after `fastinter` in every case, the health being in transition).
+fn observed_errors(backend: &BackendRt, server: &ServerRt, reporter: &Reporter) {
+    use observe::OnError;
+    let Some(o) = &server.observer else { return };
+    let Some(info) = o.take() else { return };
+    let state = &server.check;
+    let health = state.health.load(Ordering::Relaxed);
+    match o.on_error {
+        OnError::FastInter => return,
+        OnError::SuddenDeath if health > state.rise => {
+            state.health.store(state.rise + 1, Ordering::Relaxed)
+        }
+        OnError::MarkDown => state.health.store(state.rise, Ordering::Relaxed),
+        _ => {}
+    }
+    let outcome = Outcome {
+        status: crate::api::health::CheckStatus::Hana,
+        code: 0,
+        info,
+    };
+    apply(backend, server, reporter, &outcome, 0, false);
 }
 
 /// Every checked server (health or agent check) with the index of the thread that owns its

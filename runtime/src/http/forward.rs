@@ -7,6 +7,7 @@ use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
 use crate::api::counters::Counter;
+use crate::checks::observe::Seen;
 use crate::cold::cold;
 use crate::state::{BackendRt, HttpConnMode, ServerRt};
 use crate::txn::Txn;
@@ -579,6 +580,13 @@ pub async fn forward(
                 .await
             }
         };
+        if !reused {
+            server.observed(if conn.is_some() {
+                Seen::ConnectOk
+            } else {
+                Seen::ConnectFailed
+            });
+        }
         let Some(conn) = conn else {
             drop(slot);
             if should_retry(
@@ -736,6 +744,7 @@ pub async fn forward(
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
+                server.observed(Seen::Response(status));
                 if be.retry_on.statuses.contains(&status) && replayable && tries.count < be.retries
                 {
                     tries.failed(si, be.redispatch);
@@ -777,7 +786,14 @@ pub async fn forward(
             }
             // A reused connection the server had closed fails like an empty response.
             Err(ExchangeError::Server(Failure::JunkResponse)) if reused => Failure::EmptyResponse,
-            Err(ExchangeError::Server(f)) => f,
+            Err(ExchangeError::Server(f)) => {
+                server.observed(match f {
+                    Failure::ResponseTimeout => Seen::ReadTimeout,
+                    Failure::EmptyResponse => Seen::ServerClosed,
+                    _ => Seen::InvalidResponse,
+                });
+                f
+            }
         };
         drop(guard);
         if should_retry(&be.retry_on, failure, tries.count, be.retries, replayable) {

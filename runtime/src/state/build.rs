@@ -178,6 +178,9 @@ fn build_backend(
                     .map_err(|e| tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name)))
                     .ok()
             });
+            if let Err(e) = crate::upstream::dial::source_of(&s.source) {
+                tls_errors.push(format!("server '{}/{}': {e}", b.name, s.name));
+            }
             Arc::new(ServerRt::new(s, id, &cx.pools, tls, check_tls, socks4))
         })
         .collect::<Vec<_>>();
@@ -185,6 +188,12 @@ fn build_backend(
         problems.push(format!("backend '{}': hash-type '{}'", b.name, b.hash_type));
         Hashing::default()
     });
+    // HAProxy's static algorithms (static-rr, map-based hashing) take no weight ramp.
+    let dynamic =
+        !matches!(algorithm, Algorithm::StaticRr) && (!algorithm.is_hash() || hashing.consistent);
+    servers
+        .iter()
+        .for_each(|s| s.warmup.set_weight_ramp(dynamic));
     let ring = if hashing.consistent {
         Ring::new(
             server_ids(&b.servers)
@@ -254,6 +263,7 @@ fn build_backend(
         errorfiles: load_errorfiles(&b.errors, problems),
         health_check: b.health_check.clone(),
         active: AtomicU64::new(0),
+        fullconn: b.fullconn,
         use_servers,
         stickiness,
         persistence: crate::http::persist::Persistence::compile(&b.persistence, &b.options, &acls)

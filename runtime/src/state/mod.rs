@@ -62,6 +62,14 @@ pub struct ServerRt {
     pub trackers: std::sync::OnceLock<Vec<Arc<ServerRt>>>,
     /// Its idle connections, one list per thread, within `pool-max-conn` over all threads.
     pub idle: Arc<crate::upstream::pool::ServerIdle>,
+    /// `slowstart`: the ramp after it comes back up.
+    pub warmup: crate::upstream::slowstart::Warmup,
+    /// `minconn` (with the backend's `fullconn`) and `slowstart`: the slots held back.
+    pub throttle: crate::upstream::queue::Throttle,
+    /// `source`: the local address its connections are opened from.
+    pub source: Option<SocketAddr>,
+    /// `observe`: its traffic's errors counted toward its health.
+    pub observer: Option<crate::checks::observe::Observer>,
 }
 
 /// `ServerRt::admin` bits.
@@ -74,10 +82,18 @@ impl ServerRt {
     /// `check-via-socks4`), else straight.
     pub fn dial(&self, socks4: bool) -> crate::upstream::dial::Dial<'_> {
         use crate::upstream::dial::Dial;
-        match (&self.unix, self.socks4) {
-            (Some(target), _) => Dial::Unix(target),
-            (None, Some(via)) if socks4 => Dial::Socks4(via),
+        match (&self.unix, self.socks4, self.source) {
+            (Some(target), _, _) => Dial::Unix(target),
+            (None, Some(via), _) if socks4 => Dial::Socks4(via),
+            (_, _, Some(src)) => Dial::From(src),
             _ => Dial::Direct,
+        }
+    }
+
+    /// What its traffic told (`observe`).
+    pub fn observed(&self, seen: crate::checks::observe::Seen) {
+        if let Some(o) = &self.observer {
+            o.see(seen);
         }
     }
 
@@ -98,6 +114,9 @@ impl ServerRt {
 
     /// Sets the health state, and that of the servers tracking this one (`track`).
     pub fn set_up(&self, up: bool) {
+        if up && !self.up.swap(up, Ordering::Relaxed) {
+            self.warmup.start();
+        }
         self.up.store(up, Ordering::Relaxed);
         for t in self.trackers.get().into_iter().flatten() {
             t.set_up(up);
@@ -131,6 +150,11 @@ impl ServerRt {
             Some(_) => Some(crate::listener::UNIX_PEER),
             None => crate::discovery::initial_address(s),
         };
+        // A `minconn` above `maxconn` (or alone) is the limit, as in HAProxy.
+        let maxconn = s
+            .maxconn
+            .filter(|m| *m > 0)
+            .max(s.minconn.filter(|m| *m > 0));
         ServerRt {
             tls,
             check_tls,
@@ -150,11 +174,14 @@ impl ServerRt {
             up: AtomicBool::new(true),
             active: AtomicU64::new(0),
             total: AtomicU64::new(0),
-            maxconn: s.maxconn.filter(|m| *m > 0),
-            slots: s
-                .maxconn
-                .filter(|m| *m > 0)
-                .map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            maxconn,
+            slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
+            throttle: crate::upstream::queue::Throttle::new(maxconn, s),
+            source: crate::upstream::dial::source_of(&s.source).ok().flatten(),
+            observer: s
+                .observe
+                .as_ref()
+                .map(crate::checks::observe::Observer::new),
             maxqueue: plan::option_value(&s.options, "maxqueue")
                 .and_then(|v| v.parse::<u64>().ok())
                 .filter(|m| *m > 0),
@@ -166,6 +193,7 @@ impl ServerRt {
                 .map(|_| crate::discovery::Dynamic::new(addr, s.weight)),
             sess_rate: Default::default(),
             trackers: Default::default(),
+            warmup: crate::upstream::slowstart::Warmup::new(s.slowstart),
             idle: Arc::new(crate::upstream::pool::ServerIdle::new(
                 pools,
                 crate::upstream::pool::PoolLimits {
@@ -211,7 +239,7 @@ impl ServerRt {
     pub fn current_weight(&self) -> u32 {
         match &self.dynamic {
             Some(d) => d.weight(),
-            None => self.uweight.load(Ordering::Relaxed),
+            None => self.warmup.weight(self.uweight.load(Ordering::Relaxed)),
         }
     }
 }
@@ -297,6 +325,8 @@ pub struct BackendRt {
     pub errorfiles: ErrorFiles,
     pub health_check: plan::HealthCheck,
     pub active: AtomicU64,
+    /// `fullconn`: the load at which its servers with `minconn` reach their `maxconn`.
+    pub fullconn: Option<u32>,
     pub use_servers: Vec<(usize, Condition)>,
     /// `stick on|match|store-request|store-response` rules.
     pub stickiness: crate::tables::stick::Stickiness,

@@ -46,6 +46,8 @@ impl UnixTarget {
 #[derive(Clone, Copy, Debug)]
 pub enum Dial<'a> {
     Direct,
+    /// Straight, from this local address (`source`).
+    From(SocketAddr),
     Socks4(SocketAddr),
     Unix(&'a UnixTarget),
 }
@@ -58,6 +60,25 @@ pub async fn connect(
 ) -> io::Result<TcpStream> {
     match dial {
         Dial::Direct => super::socks4::connect(dst, None, timeout).await,
+        Dial::From(src) => {
+            let socket = if dst.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            // A fixed source port is reused by each connection to another destination.
+            socket.set_reuseaddr(src.port() != 0)?;
+            socket.bind(src)?;
+            let connecting = socket.connect(dst);
+            let stream = match timeout {
+                Some(t) => tokio::time::timeout(t, connecting)
+                    .await
+                    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??,
+                None => connecting.await?,
+            };
+            stream.set_nodelay(true)?;
+            Ok(stream)
+        }
         Dial::Socks4(via) => super::socks4::connect(dst, Some(via), timeout).await,
         Dial::Unix(target) => match timeout {
             Some(t) => tokio::time::timeout(t, target.connect())
@@ -66,4 +87,31 @@ pub async fn connect(
             None => target.connect().await,
         },
     }
+}
+
+/// The local address of a `source` setting (`<addr>[:<port>]`), `None` without one. The
+/// transparent-proxy forms (`usesrc`), `interface` and port ranges are refused.
+pub fn source_of(words: &[String]) -> Result<Option<SocketAddr>, String> {
+    let Some(addr) = words.first() else {
+        return Ok(None);
+    };
+    if words.len() > 1 {
+        return Err(format!(
+            "'source {}' is not supported: only 'source <addr>[:<port>]' is (no transparent proxying, no interface binding)",
+            words.join(" ")
+        ));
+    }
+    let addr = addr
+        .strip_prefix("ipv4@")
+        .or_else(|| addr.strip_prefix("ipv6@"))
+        .unwrap_or(addr);
+    if let Ok(a) = addr.parse::<SocketAddr>() {
+        return Ok(Some(a));
+    }
+    if let Ok(ip) = addr.parse::<std::net::IpAddr>() {
+        return Ok(Some(SocketAddr::new(ip, 0)));
+    }
+    Err(format!(
+        "'source {addr}': not an address nor an address:port (port ranges are not supported)"
+    ))
 }

@@ -16,6 +16,7 @@ pub mod pool;
 pub mod queue;
 pub mod reuse;
 pub mod send_proxy;
+pub mod slowstart;
 pub mod socks4;
 #[cfg(test)]
 mod tests;

@@ -11,8 +11,82 @@
 use crate::api::counters::Peak;
 use crate::state::{BackendRt, ServerRt};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
+
+/// A connection limit below `maxconn` that moves (HAProxy's dynamic `maxconn`): with
+/// `minconn` and the backend's `fullconn`, it grows from `minconn` with the backend's load
+/// (`load * maxconn / fullconn`) up to `maxconn`; during `slowstart` it is scaled down by the
+/// share of the ramp elapsed. The server's slots beyond the limit are held back (taken out of
+/// its semaphore); the limit is looked at again when a request wants a slot and, for those
+/// waiting, every second.
+pub struct Throttle {
+    minconn: u32,
+    /// Whether the limit can move at all (`minconn` below `maxconn`, or `slowstart`).
+    moves: bool,
+    /// Slots taken out of the semaphore now.
+    held_back: Mutex<u32>,
+}
+
+impl Throttle {
+    pub fn new(maxconn: Option<u32>, s: &hapee_compiler::plan::ServerPlan) -> Throttle {
+        let maxconn = maxconn.unwrap_or(0);
+        let minconn = s
+            .minconn
+            .filter(|m| *m > 0 && *m <= maxconn)
+            .unwrap_or(maxconn);
+        Throttle {
+            minconn,
+            moves: maxconn > 0 && (minconn < maxconn || s.slowstart.is_some_and(|t| t > 0)),
+            held_back: Mutex::new(0),
+        }
+    }
+}
+
+/// HAProxy's `srv_dynamic_maxconn`: the connection limit in force on `server` of `be`.
+pub fn dynamic_maxconn(server: &ServerRt, be: &BackendRt) -> Option<u32> {
+    let maxconn = server.maxconn?;
+    let minconn = server.throttle.minconn;
+    let mut max = maxconn;
+    if let Some(full) = be.fullconn {
+        // The backend's load: requests on its servers and waiting for one.
+        let load: u64 = be
+            .servers
+            .iter()
+            .map(|s| s.active.load(Ordering::Relaxed))
+            .sum::<u64>()
+            + be.queue.current();
+        if load < u64::from(full) && minconn < maxconn {
+            let scaled = load * u64::from(maxconn) / u64::from(full);
+            max = u32::try_from(scaled).unwrap_or(maxconn).max(minconn);
+        }
+    }
+    Some(server.warmup.throttle_conns(max))
+}
+
+/// Holds back or gives back slots of `server` so that only its dynamic limit can be taken.
+fn adjust(server: &ServerRt, be: &BackendRt) {
+    let (Some(slots), Some(maxconn)) = (&server.slots, server.maxconn) else {
+        return;
+    };
+    if !server.throttle.moves {
+        return;
+    }
+    let limit = dynamic_maxconn(server, be).unwrap_or(maxconn).min(maxconn);
+    let target = maxconn - limit;
+    let Ok(mut held) = server.throttle.held_back.lock() else {
+        return;
+    };
+    if *held > target {
+        slots.add_permits((*held - target) as usize);
+        *held = target;
+    } else if *held < target {
+        // Only free slots can be held back; those in use are, once released, next time.
+        let taken = slots.forget_permits((target - *held) as usize);
+        *held += u32::try_from(taken).unwrap_or(0);
+    }
+}
 
 /// Requests waiting now, and the most there have been.
 #[derive(Default)]
@@ -78,6 +152,7 @@ pub async fn take(server: &ServerRt, be: &BackendRt, wait: Duration) -> Result<S
             ahead: [0, 0],
         });
     };
+    adjust(server, be);
     if let Ok(permit) = slots.clone().try_acquire_owned() {
         return Ok(Slot {
             permit: Some(permit),
@@ -110,15 +185,30 @@ async fn wait_for_slot(
         be.queue.enter(),
     ];
     let _waiting = Waiting(in_server_queue.then_some(server), be);
-    match tokio::time::timeout(wait, slots.clone().acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(Slot {
-            permit: Some(permit),
-            ahead,
-        }),
-        _ => Err(Slot {
-            permit: None,
-            ahead,
-        }),
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        adjust(server, be);
+        // A moving limit is looked at again every second (HAProxy's slow start steps).
+        let step = if server.throttle.moves {
+            deadline.min(tokio::time::Instant::now() + Duration::from_secs(1))
+        } else {
+            deadline
+        };
+        match tokio::time::timeout_at(step, slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => {
+                return Ok(Slot {
+                    permit: Some(permit),
+                    ahead,
+                })
+            }
+            Err(_) if step < deadline => continue,
+            _ => {
+                return Err(Slot {
+                    permit: None,
+                    ahead,
+                })
+            }
+        }
     }
 }
 

@@ -121,6 +121,8 @@ mod samples;
 mod scripted_origin;
 #[path = "runtime/server_crl.rs"]
 mod server_crl;
+#[path = "runtime/server_ramp.rs"]
+mod server_ramp;
 #[path = "runtime/server_state.rs"]
 mod server_state;
 #[path = "runtime/socks4.rs"]

@@ -304,6 +304,10 @@ pub const PROXY: &[&str] = &[
     // Backends without balancing (runtime/src/upstream/direct.rs).
     "dispatch",
     "transparent",
+    // The load at which servers with `minconn` reach their `maxconn` (upstream/queue.rs).
+    "fullconn",
+    // Its servers' connections' local address (runtime/src/upstream/dial.rs).
+    "source",
 ];
 
 /// `option` names the runtime honours.
@@ -452,6 +456,16 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // Sessions killed on health transitions (runtime/src/checks/mod.rs).
     "on-marked-down",
     "on-marked-up",
+    // The weight ramp after a server comes back (runtime/src/upstream/slowstart.rs).
+    "slowstart",
+    // The dynamic connection limit with the backend's `fullconn` (runtime/src/upstream/queue.rs).
+    "minconn",
+    // Traffic errors counted toward the server's health (runtime/src/checks/observe.rs).
+    "observe",
+    "on-error",
+    "error-limit",
+    // The local address of server connections (runtime/src/upstream/dial.rs).
+    "source",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
