@@ -339,7 +339,8 @@ thread_local! {
     );
 }
 
-fn random() -> u64 {
+/// A fast per-thread pseudo-random number (xorshift), for choices that need no secrecy.
+pub(crate) fn random() -> u64 {
     RNG.with(|r| {
         let mut x = r.get();
         x ^= x << 13;

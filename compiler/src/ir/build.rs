@@ -239,6 +239,7 @@ impl<'a> Stmt<'a> {
                 | "log-send-hostname"
                 | "anonkey"
                 | "tune.http.maxhdr"
+                | "spread-checks"
                 | "user"
                 | "uid"
                 | "group"

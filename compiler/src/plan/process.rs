@@ -31,6 +31,9 @@ pub struct ProcessSettings {
     pub log_send_hostname: Option<String>,
     /// `anonkey`: the key `set anon on` uses when given none (0: none).
     pub anon_key: u32,
+    /// `spread-checks`: each health check's next interval moves by up to this share (in %,
+    /// at most 50) of itself either way, so that checks of many servers drift apart.
+    pub spread_checks: u32,
     /// `user`/`uid` and `group`/`gid`: whom the process runs as once its sockets are bound.
     pub user: Option<Identity>,
     pub group: Option<Identity>,
@@ -100,6 +103,10 @@ impl ProcessSettings {
             maxsessrate: rate("maxsessrate"),
             log_send_hostname: first("log-send-hostname"),
             anon_key: first("anonkey").and_then(|k| k.parse().ok()).unwrap_or(0),
+            spread_checks: lower::last_arg(lines, "spread-checks")
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0)
+                .min(50),
             user: identity(lines, "user", "uid"),
             group: identity(lines, "group", "gid"),
         }

@@ -42,6 +42,8 @@ pub struct Process {
     /// `tune.maxaccept`: connections a listener takes in a row before letting other work (and
     /// the other threads polling the same socket) have a turn; `None`: no limit.
     pub maxaccept: Option<u32>,
+    /// `spread-checks`, in % of a check's interval.
+    pub spread_checks: u32,
     pub node: String,
     pub description: Option<String>,
     pub stats: StatsPlan,
@@ -85,6 +87,7 @@ impl Process {
             conn_rate_limit: AtomicU64::new(u64::from(plan.global.process.maxconnrate)),
             sess_rate_limit: AtomicU64::new(u64::from(plan.global.process.maxsessrate)),
             maxaccept: plan.global.process.maxaccept,
+            spread_checks: plan.global.process.spread_checks,
             node: plan.global.node.clone().unwrap_or(host),
             description: plan.global.description.clone(),
             stats: plan.global.stats.clone(),

@@ -267,7 +267,7 @@ pub async fn run(shared: Arc<Shared>, backend_index: usize, server_index: usize)
     let reporter = Reporter::new(backend, "haproxy").with_sessions(shared.clone(), backend_index);
     let health = async {
         if server.plan.check {
-            health_loop(backend, &server, &reporter).await;
+            health_loop(backend, &server, &reporter, shared.process.spread_checks).await;
         }
     };
     let agent = async {
@@ -278,7 +278,12 @@ pub async fn run(shared: Arc<Shared>, backend_index: usize, server_index: usize)
     tokio::join!(health, agent);
 }
 
-async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Reporter) {
+async fn health_loop(
+    backend: &BackendRt,
+    server: &Arc<ServerRt>,
+    reporter: &Reporter,
+    spread: u32,
+) {
     let p = server.plan.check_params.clone();
     let state = &server.check;
     let max = p.rise + p.fall - 1;
@@ -291,6 +296,7 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
             (_, true) => p.fastinter.unwrap_or(p.inter),
             _ => p.inter,
         };
+        let inter = spread_interval(inter, spread, (crate::balance::random() >> 32) as u32);
         let observed = async {
             match &server.observer {
                 Some(o) => o.wake.notified().await,
@@ -364,6 +370,14 @@ async fn health_loop(backend: &BackendRt, server: &Arc<ServerRt>, reporter: &Rep
     }
 }
 
+/// `inter` moved by up to `spread` % of itself either way (`spread-checks`), as HAProxy
+/// moves it: `random` over the whole `u32` range picks the point.
+fn spread_interval(inter: u32, spread: u32, random: u32) -> u32 {
+    let reach = i64::from(inter) * i64::from(spread) / 100;
+    let moved = reach - (2 * reach * i64::from(random)) / i64::from(u32::MAX);
+    u32::try_from(i64::from(inter) + moved).unwrap_or(inter)
+}
+
 /// `observe`: the traffic's errors reached `error-limit`; `on-error` says what follows (the
 /// next check comes after `fastinter` in every case, the health being in transition).
 fn observed_errors(backend: &BackendRt, server: &ServerRt, reporter: &Reporter) {
@@ -403,4 +417,22 @@ pub fn assignments(backends: &[BackendRt], threads: usize) -> Vec<(usize, usize,
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread_interval;
+
+    #[test]
+    fn spread_checks_moves_the_interval_within_its_share_either_way() {
+        assert_eq!(spread_interval(2000, 0, 12345), 2000);
+        assert_eq!(spread_interval(2000, 50, 0), 3000);
+        assert_eq!(spread_interval(2000, 50, u32::MAX), 1000);
+        // The middle of the range leaves it where it was (to the millisecond).
+        assert!((1999..=2001).contains(&spread_interval(2000, 10, u32::MAX / 2)));
+        for r in [1, 1 << 20, 1 << 31, u32::MAX - 1] {
+            let i = spread_interval(1000, 20, r);
+            assert!((800..=1200).contains(&i), "{i}");
+        }
+    }
 }

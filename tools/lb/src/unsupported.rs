@@ -404,11 +404,11 @@ mod tests {
     #[test]
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(
-            "frontend f\n    mode http\n    bind :8443 mss 1400 interface lo\n    default_backend b\n\
-             backend b\n    mode http\n    server s 127.0.0.1:80 observe layer7 check\n\
+            "frontend f\n    mode http\n    bind :8443 maxconn 1400 namespace lo\n    default_backend b\n\
+             backend b\n    mode http\n    server s 127.0.0.1:80 resolve-net 10.0.0.0/8 check\n\
              server t 127.0.0.1:81 ws h1\n    server u 127.0.0.1:82 ws h2\n",
         );
-        for name in ["'mss'", "'interface'", "'observe'"] {
+        for name in ["'maxconn'", "'namespace'", "'resolve-net'"] {
             assert!(
                 what.iter().any(|w| w.contains(name)),
                 "{name} not in {what:?}"
@@ -416,7 +416,7 @@ mod tests {
         }
         // `ws h1` and `ws h2` both run.
         assert!(!what.iter().any(|w| w.contains("'ws'")), "{what:?}");
-        for value in ["1400", "lo", "layer7", "5555", "h1", "h2"] {
+        for value in ["1400", "lo", "10.0.0.0", "5555", "h1", "h2"] {
             assert!(
                 !what.iter().any(|w| w.contains(&format!("'{value}'"))),
                 "value {value} reported as an option: {what:?}"

@@ -66,6 +66,8 @@ pub const GLOBAL: &[&str] = &[
     "maxsessrate",
     "log-send-hostname",
     "anonkey",
+    // Health check intervals moved at random (runtime/src/checks/mod.rs).
+    "spread-checks",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to
