@@ -7,6 +7,8 @@
 # Prints req/s of each and the ratio hapee/haproxy.
 # Usage: bench/lua.sh [seconds per run, default 10] [connections, default 50]
 set -euo pipefail
+# A panic (a script error path) must not print a backtrace into the measure.
+unset RUST_BACKTRACE
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-50}

@@ -6,6 +6,8 @@
 # Usage: bench/lua_callgrind.sh [seconds measured, default 5] [which: both (default), hapee, haproxy]
 # Optional: KEEP=dir keeps the callgrind output files there (for callgrind_annotate).
 set -euo pipefail
+# A panic (a script error path) must not print a backtrace into the measure.
+unset RUST_BACKTRACE
 cd "$(dirname "$0")/.."
 secs=${1:-5}
 which=${2:-both}
