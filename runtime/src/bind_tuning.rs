@@ -11,9 +11,6 @@ use socket2::SockRef;
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 
-/// The accept queue's length when the line sets none (what `listener::bind` asks).
-const DEFAULT_BACKLOG: i32 = 1024;
-
 /// Applies the listener's settings to `socket`, or says which one failed and why.
 pub fn apply(socket: &TcpListener, l: &ListenerPlan) -> Result<(), String> {
     let sock = SockRef::from(socket);
@@ -24,7 +21,7 @@ pub fn apply(socket: &TcpListener, l: &ListenerPlan) -> Result<(), String> {
             sock.listen(n).map_err(|e| format!("backlog {n}: {e}"))?;
             n
         }
-        None => DEFAULT_BACKLOG,
+        None => crate::listener::DEFAULT_BACKLOG,
     };
     if l.has_option("defer-accept") {
         // As HAProxy does: up to one second for the first data before accepting anyway.
@@ -60,23 +57,7 @@ fn set_tcp_int(
     option: libc::c_int,
     value: libc::c_int,
 ) -> std::io::Result<()> {
-    // SAFETY: the descriptor is open for as long as `socket` is borrowed; the value pointed
-    // to is a live `c_int` on this stack frame and the length given is exactly its size, so
-    // the kernel reads only memory that belongs to it.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            option,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    crate::sockopt::set_int(socket.as_raw_fd(), libc::IPPROTO_TCP, option, value)
 }
 
 fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {

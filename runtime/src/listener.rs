@@ -280,6 +280,9 @@ pub fn keep_alive(tcp: &tokio::net::TcpStream) {
     let _ = socket2::SockRef::from(tcp).set_keepalive(true);
 }
 
+/// The accept queue's length when a `bind` line sets no `backlog`.
+pub const DEFAULT_BACKLOG: i32 = 1024;
+
 /// A non-blocking listening socket with SO_REUSEADDR and SO_REUSEPORT.
 pub fn bind(addr: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListener> {
     let s = reuseport_socket(addr, Type::STREAM, Protocol::TCP)?;

@@ -13,19 +13,35 @@ use std::os::fd::RawFd;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientFd(pub RawFd);
 
+/// Sets an integer socket option on descriptor `fd` (for the options neither socket2 nor nix
+/// names: TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_REPAIR…).
+pub fn set_int(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> std::io::Result<()> {
+    // SAFETY: `value` lives for the call and its size is the length given; the kernel only
+    // reads it, and a descriptor that is not a socket only makes the call fail.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            std::ptr::from_ref(&value).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 impl ClientFd {
     fn set_int(self, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> bool {
-        // SAFETY: `value` lives for the call and its size is the length given; the kernel
-        // only reads it.
-        unsafe {
-            libc::setsockopt(
-                self.0,
-                level,
-                name,
-                std::ptr::from_ref(&value).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            ) == 0
-        }
+        set_int(self.0, level, name, value).is_ok()
     }
 
     /// `silent-drop [rst-ttl <ttl>]`: makes the coming close of the connection tell the

@@ -86,7 +86,7 @@ fn inherited_or_bound(addr: SocketAddr, slot: usize) -> std::io::Result<TcpListe
         socket.set_nonblocking(true)?;
         return Ok(socket);
     }
-    crate::listener::bind(addr, 1024)
+    crate::listener::bind(addr, crate::listener::DEFAULT_BACKLOG)
 }
 
 /// Gives the sockets of one address their slots, in binding order.
