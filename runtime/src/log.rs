@@ -24,16 +24,20 @@ pub struct Sink {
     tag: String,
 }
 
-/// The machine's host name, for `%H` and RFC5424 headers.
-pub fn hostname() -> String {
-    // Read once: it is wanted for every `%H` and must still be known after a `chroot`.
-    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// The machine's host name (`uname`'s node name), read once; `None` if the system gives none.
+pub fn machine_name() -> Option<&'static str> {
+    static NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     NAME.get_or_init(|| {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "localhost".into())
+        nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
     })
-    .clone()
+    .as_deref()
+}
+
+/// The machine's host name, for `%H`, `log-send-hostname` and the peers' local name.
+pub fn hostname() -> String {
+    machine_name().unwrap_or("localhost").to_string()
 }
 
 /// `log-send-hostname`: the host name this process writes in its syslog headers, set once at

@@ -74,10 +74,7 @@ impl Process {
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
             let _ = trace::command(&words);
         }
-        let host = nix::unistd::gethostname()
-            .ok()
-            .and_then(|h| h.into_string().ok())
-            .unwrap_or_default();
+        let host = crate::log::machine_name().unwrap_or_default().to_string();
         Process {
             started: SystemTime::now(),
             started_at: Instant::now(),

@@ -4,8 +4,8 @@
 //! HAProxy's: chroot, then the group (supplementary groups cleared first), then the user.
 //!
 //! Everything the process reads from files (configuration, certificates, scripts, maps,
-//! error pages, log files) is open before this point; the few values read from `/proc` or
-//! `/etc` later are read once here, before the root changes.
+//! error pages, log files) is open before this point; the user and group names are looked up
+//! in `/etc` here, before the root changes.
 
 use hapee_compiler::plan::process::{Identity, ProcessSettings};
 use nix::unistd::{Gid, Group, Uid, User};
@@ -56,8 +56,6 @@ pub fn confine(settings: &ProcessSettings) -> Result<(), String> {
         Some(group) => Some(group_id(group)?),
         None => None,
     };
-    // Cached before /proc goes out of reach.
-    let _ = crate::log::hostname();
     let program = "hapee-lb";
     if let Some(dir) = &settings.chroot {
         nix::unistd::chroot(dir.as_str())

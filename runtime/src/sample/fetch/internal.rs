@@ -128,9 +128,7 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "bin" => crate::acl::hex_bytes(a0).map(|b| Value::Bin(b.into())),
         "var" => var(txn, a0),
         "env" => std::env::var(a0).ok().map(Value::Str),
-        "hostname" => nix::unistd::gethostname()
-            .ok()
-            .map(|h| Value::Str(h.to_string_lossy().into_owned())),
+        "hostname" => crate::log::machine_name().map(|h| Value::Str(h.to_string())),
         "nbproc" | "proc" => int(1),
         "stopping" => Some(Value::Bool(txn.shared.stopping.load(Ordering::Relaxed))),
         "date" => date(args),
