@@ -194,6 +194,25 @@ pub fn env_expand<'a>(
 
 /// Parses one address (not a comma list) with HAProxy's wording for errors.
 pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
+    // Most addresses of a large configuration are `a.b.c.d:port`: read in one pass.
+    if let Some((ip, port, colon)) = ipv4_with_port(text).filter(|_| rules.port_ok) {
+        return Ok(Address {
+            prefix: "",
+            family: Family::Unspec,
+            transport: Transport::Stream,
+            host: text[..colon].into(),
+            ip: Some(IpAddr::V4(ip)),
+            port: Port::Range {
+                low: port,
+                high: port,
+            },
+        });
+    }
+    parse_general(text, rules)
+}
+
+/// [`parse`] of any address.
+fn parse_general(text: &str, rules: Rules) -> Result<Address, String> {
     if text.is_empty() {
         return Err(format!(
             "'{text}' resolves to an empty address (environment variable missing?)"
@@ -261,6 +280,40 @@ pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
         }
         Family::Unspec | Family::Inet | Family::Inet6 => parse_inet(text, rest, base, rules),
     }
+}
+
+/// `text` when it is a dotted IPv4 address and a port from 1 to 65535, both without leading zeros
+/// (what the general path reads the same way): the address, the port and where the `:` is.
+fn ipv4_with_port(text: &str) -> Option<(Ipv4Addr, u16, usize)> {
+    /// Reads a decimal number of at most `digits` digits and no leading zero from `bytes[at..]`.
+    fn number(bytes: &[u8], at: &mut usize, digits: usize) -> Option<u32> {
+        let start = *at;
+        let mut value = 0u32;
+        while *at < bytes.len() && bytes[*at].is_ascii_digit() && *at - start < digits {
+            value = value * 10 + u32::from(bytes[*at] - b'0');
+            *at += 1;
+        }
+        let len = *at - start;
+        (len > 0 && (len == 1 || bytes[start] != b'0')).then_some(value)
+    }
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut octets = [0u8; 4];
+    for (i, octet) in octets.iter_mut().enumerate() {
+        if i > 0 {
+            (bytes.get(at) == Some(&b'.')).then_some(())?;
+            at += 1;
+        }
+        *octet = u8::try_from(number(bytes, &mut at, 3)?).ok()?;
+    }
+    let colon = at;
+    (bytes.get(at) == Some(&b':')).then_some(())?;
+    at += 1;
+    let port = number(bytes, &mut at, 5)?;
+    if at != bytes.len() || port == 0 {
+        return None;
+    }
+    Some((Ipv4Addr::from(octets), u16::try_from(port).ok()?, colon))
 }
 
 fn parse_inet(text: &str, rest: &str, mut addr: Address, rules: Rules) -> Result<Address, String> {
@@ -442,6 +495,33 @@ mod tests {
             parse("300.1.1.1:80", Rules::BIND).unwrap_err(),
             "invalid address: '300.1.1.1' in '300.1.1.1:80'"
         );
+    }
+
+    #[test]
+    fn plain_ipv4_addresses_read_as_the_general_path_reads_them() {
+        let texts = [
+            "10.0.0.1:8080",
+            "0.0.0.0:1",
+            "255.255.255.255:65535",
+            "256.0.0.1:80",
+            "10.0.0.1:0",
+            "10.0.0.1:65536",
+            "10.0.0.1:080",
+            "010.0.0.1:80",
+            "10.0.0:80",
+            "10.0.0.1.5:80",
+            "10.0.0.1:",
+            "10.0.0.1:8x",
+            "10.0.0.1",
+            "1.2.3.4:123456",
+            "1.2.3.4444:80",
+            "",
+        ];
+        for rules in [Rules::BIND, Rules::SERVER, Rules::NAMESERVER] {
+            for text in texts {
+                assert_eq!(parse(text, rules), parse_general(text, rules), "{text}");
+            }
+        }
     }
 
     #[test]

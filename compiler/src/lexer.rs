@@ -15,6 +15,9 @@ use logos::Logos;
 /// Most words a line may hold (`MAX_LINE_ARGS`).
 pub const MAX_LINE_WORDS: usize = 64;
 
+/// The most words [`plain_words`] takes on its fast path.
+const PLAIN_LINE_WORDS: usize = 24;
+
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 enum Piece {
     #[regex(r"[ \t\x0b\x0c]+")]
@@ -442,7 +445,9 @@ pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec
     // One pass over the bytes: blanks, quotes, escapes and comments are all ASCII, so a word's
     // bounds are character boundaries whatever the text between them.
     let bytes = line.as_bytes();
-    let mut bounds = [(0u32, 0u32); MAX_LINE_WORDS - 1];
+    // Room for the words of ordinary lines only: the array is cleared for every line, and a
+    // longer line takes the long way, which lexes it the same.
+    let mut bounds = [(0u32, 0u32); PLAIN_LINE_WORDS];
     let mut count = 0;
     let mut at = 0;
     while at < bytes.len() {
@@ -457,7 +462,7 @@ pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec
                         _ => return None,
                     }
                 }
-                // The word limit and its message belong to the long way.
+                // Long lines, the word limit and its message belong to the long way.
                 if count == bounds.len() {
                     return None;
                 }
@@ -523,6 +528,8 @@ mod tests {
             "\tbind\t:443  ssl crt /x.pem   ".into(),
             "a\x0bb\x0cc".into(),
             "use_backend b if { hdr(host) -i café.example }".into(),
+            many(PLAIN_LINE_WORDS),
+            many(PLAIN_LINE_WORDS + 1),
             many(63),
             many(64),
             many(65),

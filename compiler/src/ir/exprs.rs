@@ -92,28 +92,37 @@ pub(super) fn map_file_ref(b: &mut Builder, converter: &str, file: &str, span: S
     );
 }
 
-/// Where a condition is written, which decides how HAProxy words its errors.
-pub(super) enum CondSite {
-    /// `error detected while parsing <phrase> : <error>.` (`an 'http-request deny' condition`,
-    /// `switching rule`…).
-    Phrase(String),
-    /// TCP rules: `'<rule>' : error detected in <proxy type> '<name>' while parsing '<if|unless>'
-    /// condition : <error>`.
-    Tcp(String),
+/// Where a condition is written, which decides how HAProxy words its errors. The parts are
+/// borrowed and worded only when an error shows up (every rule line builds one).
+pub(super) enum CondSite<'a> {
+    /// `error detected while parsing <phrase> : <error>.` (`switching rule`…).
+    Phrase(&'a str),
+    /// An HTTP rule: the phrase is `an '<keyword> <action>' condition`.
+    HttpRule { keyword: &'a str, action: &'a str },
+    /// TCP rules: `'<set> <action>' : error detected in <proxy type> '<name>' while parsing
+    /// '<if|unless>' condition : <error>`.
+    Tcp { set: &'a str, action: &'a str },
 }
 
-impl CondSite {
-    pub fn phrase(what: &str) -> CondSite {
-        CondSite::Phrase(what.to_string())
+impl<'a> CondSite<'a> {
+    pub fn phrase(what: &'a str) -> CondSite<'a> {
+        CondSite::Phrase(what)
     }
 
     /// The words before and after an error of the condition that starts with `keyword`.
     fn wording(&self, proxy: &Proxy, keyword: &str) -> (String, &'static str) {
         match self {
             CondSite::Phrase(what) => (format!("error detected while parsing {what} : "), "."),
-            CondSite::Tcp(rule) => (
+            CondSite::HttpRule {
+                keyword: rule,
+                action,
+            } => (
+                format!("error detected while parsing an '{rule} {action}' condition : "),
+                ".",
+            ),
+            CondSite::Tcp { set, action } => (
                 format!(
-                    "'{rule}' : error detected in {} '{}' while parsing '{keyword}' condition : ",
+                    "'{set} {action}' : error detected in {} '{}' while parsing '{keyword}' condition : ",
                     proxy.kind.type_str(),
                     proxy.name_str()
                 ),
@@ -129,7 +138,7 @@ pub(super) fn condition(
     b: &mut Builder,
     index: usize,
     cond: &[Spanned<Text>],
-    site: &CondSite,
+    site: &CondSite<'_>,
 ) -> Option<condition::Condition> {
     if cond.is_empty() {
         return None;

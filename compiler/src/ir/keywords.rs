@@ -57,7 +57,9 @@ pub(super) fn check_statement(
     {
         return; // reported with their own messages
     }
-    if let Some(message) = registry::removed_message(words) {
+    // One look-up of the first word answers the removed, directive and side questions.
+    let known = registry::first_word(first);
+    if let Some(message) = registry::removed_message_of(known, words) {
         let replacement = match first {
             "block" => Some("http-request deny"),
             "redispatch" | "redisp" => Some("option redispatch"),
@@ -76,7 +78,7 @@ pub(super) fn check_statement(
         b.push(d);
         return;
     }
-    match registry::directive(section, words) {
+    match registry::directive_of(section, known, words) {
         DirectiveLookup::Found { def, words: n } => {
             if def.status == Status::Experimental && !b.config.global.expose_experimental {
                 b.push(
@@ -98,8 +100,11 @@ pub(super) fn check_statement(
                     .severity(Severity::Warning),
                 );
             }
-            if section.is_proxy() {
-                proxy_placement(b, section, stmt, at, def.name, n, proxy);
+            // Defaults-only restrictions, then frontend/backend side warnings.
+            if section == SectionKind::Defaults {
+                defaults_placement(b, stmt, at, def.name, n);
+            } else if let Some(index) = proxy.filter(|_| section.is_proxy()) {
+                side_placement(b, stmt, at, index, known.and_then(|k| k.side));
             }
             if first == "option" && section == SectionKind::FcgiApp {
                 check_fcgi_option(b, stmt, at);
@@ -158,25 +163,6 @@ fn unknown(
     b.push(d);
 }
 
-/// Defaults-only restrictions and frontend/backend side warnings of proxy keywords.
-fn proxy_placement(
-    b: &mut Builder,
-    section: SectionKind,
-    stmt: &Stmt,
-    at: usize,
-    name: &str,
-    n: usize,
-    proxy: Option<usize>,
-) {
-    if section == SectionKind::Defaults {
-        defaults_placement(b, stmt, at, name, n);
-        return;
-    }
-    if let Some(index) = proxy {
-        side_placement(b, stmt, at, index);
-    }
-}
-
 /// Keywords HAProxy rejects in defaults sections.
 fn defaults_placement(b: &mut Builder, stmt: &Stmt, at: usize, name: &str, n: usize) {
     let pair = format!("{} {}", stmt.word(at), stmt.word(at + 1));
@@ -217,8 +203,9 @@ fn defaults_placement(b: &mut Builder, stmt: &Stmt, at: usize, name: &str, n: us
 }
 
 /// Frontend-only keywords in backends and the reverse: HAProxy ignores them with a warning.
-fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize, index: usize) {
-    let Some(needs_frontend) = registry::needs_frontend(stmt.word(at)) else {
+/// `side` is the keyword's [`registry::needs_frontend`].
+fn side_placement(b: &mut Builder, stmt: &Stmt, at: usize, index: usize, side: Option<bool>) {
+    let Some(needs_frontend) = side else {
         return;
     };
     let p = &b.config.proxies[index];

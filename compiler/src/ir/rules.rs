@@ -110,9 +110,15 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     };
     let site = match set {
         RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
-            super::exprs::CondSite::phrase(&format!("an '{keyword} {}' condition", action.value))
+            super::exprs::CondSite::HttpRule {
+                keyword,
+                action: &action.value,
+            }
         }
-        _ => super::exprs::CondSite::Tcp(format!("{} {}", set.keyword(), action.value)),
+        _ => super::exprs::CondSite::Tcp {
+            set: set.keyword(),
+            action: &action.value,
+        },
     };
     if !matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
         let parsed = super::exprs::condition(b, index, &condition, &site);

@@ -184,13 +184,16 @@ pub const FLAG_OPTIONS: &[&str] = &[
 /// The count that applies to the keyword `first` (with `second` after it) of a global
 /// (`global == true`) or proxy section.
 pub fn arity(global: bool, first: &str, second: &str) -> Option<Arity> {
-    let table = if global { GLOBAL } else { PROXY };
-    // Every line comes here and most keywords are not counted: rows whose keyword has another
-    // length are passed over without comparing text (a binary search compared four or five
-    // strings per line).
-    if let Some(a) = table.iter().find(|a| {
-        a.keyword.len() == first.len() && a.keyword == first && a.sub.is_none_or(|s| s == second)
-    }) {
+    // Every line comes here and most keywords are not counted: one look-up of the first word
+    // finds its rows (a keyword's rows are one run of the sorted table), no text is scanned.
+    let rows = super::first_word(first).map_or(&[][..], |w| {
+        if global {
+            w.global_arity
+        } else {
+            w.proxy_arity
+        }
+    });
+    if let Some(a) = rows.iter().find(|a| a.sub.is_none_or(|s| s == second)) {
         return Some(*a);
     }
     // The option lists are scanned only for an `option` line: every `server` line comes here.

@@ -565,20 +565,35 @@ const SOURCE_NAMES: [&str; 23] = [
 /// The sources of information fetch `name` uses (bits indexing `SOURCE_PLACES`); `None` for
 /// a fetch not in the table.
 fn fetch_sources(name: &str) -> Option<u32> {
-    let i = FETCH_SOURCES.binary_search_by(|(n, _)| n.cmp(&name)).ok()?;
-    Some(FETCH_SOURCES[i].1)
+    fetch_row(name).map(|&(sources, _)| sources)
+}
+
+/// The sources and check points of fetch `name`, from one look-up (every condition of a
+/// configuration asks for them).
+fn fetch_row(name: &str) -> Option<&'static (u32, u32)> {
+    static ROWS: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, (u32, u32)>> =
+        std::sync::OnceLock::new();
+    ROWS.get_or_init(|| {
+        FETCH_SOURCES
+            .iter()
+            .map(|&(name, sources)| (name, (sources, places_of(sources))))
+            .collect()
+    })
+    .get(name)
+}
+
+/// The check points where a fetch reading `sources` can be used.
+fn places_of(sources: u32) -> u32 {
+    SOURCE_PLACES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| sources & (1 << bit) != 0)
+        .fold(0, |places, (_, p)| places | p)
 }
 
 /// The check points where fetch `name` can be used; `None` for a fetch not in the table.
 pub fn fetch_places(name: &str) -> Option<u32> {
-    let sources = fetch_sources(name)?;
-    Some(
-        SOURCE_PLACES
-            .iter()
-            .enumerate()
-            .filter(|(bit, _)| sources & (1 << bit) != 0)
-            .fold(0, |places, (_, p)| places | p),
-    )
+    fetch_row(name).map(|&(_, places)| places)
 }
 
 /// Whether fetch `name` reads the HTTP request (its line, headers or body): in TCP mode

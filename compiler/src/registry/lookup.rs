@@ -1,5 +1,6 @@
 //! Lookups over the keyword tables.
 
+use super::first_word::{first_word, pair_directive, FirstWord};
 use super::*;
 
 /// The result of resolving the first words of a statement.
@@ -34,14 +35,6 @@ fn indexed<T: 'static>(
     })
 }
 
-fn find_directive(name: &str) -> Option<&'static DirectiveDef> {
-    static CELL: OnceLock<HashMap<&'static str, &'static DirectiveDef>> = OnceLock::new();
-    indexed(&CELL, DIRECTIVES, |d| d.name)
-        .get(name)
-        .copied()
-        .filter(|d| built_in(d.name))
-}
-
 /// The optional module a keyword comes from, by its name (device detection libraries).
 pub fn build_feature(name: &str) -> Option<&'static str> {
     if name.starts_with("wurfl-") {
@@ -67,19 +60,6 @@ pub fn built_in(name: &str) -> bool {
     })
 }
 
-/// Whether some directive is written as two words starting with `first` (`timeout client`).
-fn heads_two_words(first: &str) -> bool {
-    static HEADS: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
-    HEADS
-        .get_or_init(|| {
-            DIRECTIVES
-                .iter()
-                .filter_map(|d| d.name.split_once(' ').map(|(h, _)| h))
-                .collect()
-        })
-        .contains(first)
-}
-
 /// Whether HAProxy's parser for `section` knows `def`. Proxy sections share one parser, so a
 /// proxy keyword is known in all of them; `sections` says where it has an effect, which the
 /// placement checks report separately.
@@ -91,16 +71,25 @@ fn known_in(def: &DirectiveDef, section: SectionKind) -> bool {
 /// Resolves the keyword of a statement in `section` (`words` are the statement's words, after
 /// any `no`/`default` prefix).
 pub fn directive(section: SectionKind, words: &[&str]) -> DirectiveLookup {
+    directive_of(section, words.first().and_then(|w| first_word(w)), words)
+}
+
+/// [`directive`] for a caller that has looked the first word up already (`known`, the
+/// [`first_word`] of `words[0]`).
+pub fn directive_of(
+    section: SectionKind,
+    known: Option<&FirstWord>,
+    words: &[&str],
+) -> DirectiveLookup {
     let Some(first) = words.first() else {
         return DirectiveLookup::Unknown { suggestion: None };
     };
-    if let Some(second) = words.get(1).filter(|_| heads_two_words(first)) {
-        let pair = format!("{first} {second}");
-        if let Some(def) = find_directive(&pair).filter(|d| known_in(d, section)) {
+    if let Some(second) = words.get(1).filter(|_| known.is_some_and(|w| w.heads_pair)) {
+        if let Some(def) = pair_directive(first, second).filter(|d| known_in(d, section)) {
             return DirectiveLookup::Found { def, words: 2 };
         }
     }
-    match find_directive(first) {
+    match known.and_then(|w| w.directive) {
         Some(def) if known_in(def, section) => DirectiveLookup::Found { def, words: 1 },
         Some(def) => DirectiveLookup::WrongSection { def },
         None => DirectiveLookup::Unknown {
@@ -149,11 +138,13 @@ pub fn server_option(name: &str) -> Option<&'static ServerOptionDef> {
 
 /// HAProxy's message for a keyword removed before 2.7, with the keyword substituted.
 pub fn removed_message(words: &[&str]) -> Option<String> {
+    removed_message_of(first_word(words.first()?), words)
+}
+
+/// [`removed_message`] for a caller that has looked the first word up already (`known`).
+pub fn removed_message_of(known: Option<&FirstWord>, words: &[&str]) -> Option<String> {
     let first = *words.first()?;
-    static CELL: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
-    let fmt = *CELL
-        .get_or_init(|| REMOVED_MESSAGES.iter().copied().collect())
-        .get(first)?;
+    let fmt = known?.removed?;
     // 'monitor-net' quotes its argument, every other message the keyword itself.
     let arg = if first == "monitor-net" {
         words.get(1).copied().unwrap_or("")
@@ -165,10 +156,7 @@ pub fn removed_message(words: &[&str]) -> Option<String> {
 
 /// For proxy keywords that act on one side only: `Some(true)` needs a frontend, `Some(false)` a backend.
 pub fn needs_frontend(name: &str) -> Option<bool> {
-    static CELL: OnceLock<HashMap<&'static str, &'static (&'static str, bool)>> = OnceLock::new();
-    indexed(&CELL, SIDE_OF, |row| row.0)
-        .get(name)
-        .map(|row| row.1)
+    first_word(name)?.side
 }
 
 /// The action `name` of rule set `set`: exact names, prefix families (`track-sc0`,
