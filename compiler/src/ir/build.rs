@@ -107,7 +107,11 @@ impl<'a> Stmt<'a> {
     }
 
     pub fn spanned(&self, i: usize) -> Spanned<Text> {
-        Spanned::new(self.word(i).into(), self.span(i))
+        // A copy of the word's text as it is held (no new string built from its bytes).
+        match self.line.words.get(i) {
+            Some(w) => Spanned::from_word(w),
+            None => Spanned::new(Text::default(), self.span(i)),
+        }
     }
 
     pub fn spanned_from(&self, i: usize) -> ThinVec<Spanned<Text>> {

@@ -162,10 +162,22 @@ pub fn needs_frontend(name: &str) -> Option<bool> {
 /// The action `name` of rule set `set`: exact names, prefix families (`track-sc0`,
 /// `set-var(txn.x)`) and Lua-registered actions (`lua.<name>`).
 pub fn action(set: RuleSet, name: &str) -> Option<&'static ActionDef> {
-    let in_set = || ACTIONS.iter().filter(move |a| a.set == set);
-    in_set()
-        .find(|a| a.name == name)
-        .or_else(|| in_set().find(|a| a.prefix && name.starts_with(a.name)))
+    // Exact names by one look-up (the first row of a name in a set decides, as a scan would).
+    static EXACT: OnceLock<HashMap<(RuleSet, &'static str), &'static ActionDef>> = OnceLock::new();
+    let exact = EXACT.get_or_init(|| {
+        let mut map = HashMap::with_capacity_and_hasher(ACTIONS.len(), Default::default());
+        for a in ACTIONS {
+            map.entry((a.set, a.name)).or_insert(a);
+        }
+        map
+    });
+    // The map is covariant in its keys: a borrowed name of a shorter lifetime looks it up.
+    let exact: &HashMap<(RuleSet, &str), &'static ActionDef> = exact;
+    exact.get(&(set, name)).copied().or_else(|| {
+        ACTIONS
+            .iter()
+            .find(|a| a.set == set && a.prefix && name.starts_with(a.name))
+    })
 }
 
 /// Actions of a rule set, for suggestions and completion.
