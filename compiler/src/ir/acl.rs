@@ -126,7 +126,7 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         .entry(decl.name.value.clone())
         .or_default()
         .push(at);
-    b.config.proxies[index].acls.push(decl);
+    push_short(&mut b.config.proxies[index].acls, decl);
 }
 
 /// Checks an ACL criterion; returns its output type when it parses.

@@ -238,7 +238,7 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         i += 1 + arity;
     }
-    b.config.proxies[index].binds.push(bind);
+    push_short(&mut b.config.proxies[index].binds, bind);
 }
 
 /// A `server`, `default-server` or `server-template` line.
@@ -413,7 +413,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     .with_secondary(first, "first defined here"),
             );
         }
-        b.config.proxies[index].servers.push(server);
+        push_short(&mut b.config.proxies[index].servers, server);
     }
 }
 

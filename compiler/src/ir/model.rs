@@ -9,6 +9,16 @@ pub use thin_vec::ThinVec;
 /// Short text stored inline (most names and words fit in 24 bytes), so the model allocates little.
 pub type Text = compact_str::CompactString;
 
+/// Pushes onto one of a proxy's lists, which most proxies keep short: the first item gets room
+/// for itself only (an empty list otherwise takes room for four), then the room doubles. Large
+/// configurations keep thousands of such lists.
+pub fn push_short<T>(list: &mut ThinVec<T>, item: T) {
+    if list.capacity() == 0 {
+        list.reserve_exact(1);
+    }
+    list.push(item);
+}
+
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Spanned<T> {

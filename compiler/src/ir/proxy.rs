@@ -296,13 +296,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
     };
     let keyword = stmt.word(at);
     if let Some(line) = stmt.directive(at) {
-        let directives = &mut b.config.proxies[index].directives;
-        // Most proxies have a few of these lines: the first gets room for itself only, not
-        // for the four a growing list starts with.
-        if directives.capacity() == 0 {
-            directives.reserve_exact(1);
-        }
-        directives.push(line);
+        push_short(&mut b.config.proxies[index].directives, line);
     }
     super::order::check(b, index, stmt, at);
     if keywords::extra_argument(b, false, stmt, at) {
@@ -343,9 +337,8 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
             let name = Text::from(stmt.word(at + 1));
             let span = stmt.whole();
-            b.config.proxies[index]
-                .options
-                .push((name, Spanned::new(enabled, span)));
+            let options = &mut b.config.proxies[index].options;
+            push_short(options, (name, Spanned::new(enabled, span)));
         }
         "errorfile" if !stmt.word(2).is_empty() => {
             b.file_ref(FileKind::ErrorFile, "errorfile", stmt.spanned(2))
@@ -384,12 +377,16 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 exprs::condition(b, index, &cond, &exprs::CondSite::phrase("switching rule"));
             let place = super::places::Place::UseBackend;
             super::places::check(b, index, &cond, parsed.as_ref(), place);
-            b.config.proxies[index].use_backends.push(UseBackend {
-                target,
-                dynamic,
-                condition: cond,
-                span: stmt.whole(),
-            });
+            let use_backends = &mut b.config.proxies[index].use_backends;
+            push_short(
+                use_backends,
+                UseBackend {
+                    target,
+                    dynamic,
+                    condition: cond,
+                    span: stmt.whole(),
+                },
+            );
         }
         "default_backend" => b.config.proxies[index].default_backend = Some(stmt.spanned(1)),
         "use-server" => {

@@ -188,13 +188,16 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             b.config.proxies[index].caches.push(name.clone());
         }
     }
-    b.config.proxies[index].rules.push(RuleDecl {
-        set,
-        action,
-        args,
-        condition,
-        span: stmt.whole(),
-    });
+    push_short(
+        &mut b.config.proxies[index].rules,
+        RuleDecl {
+            set,
+            action,
+            args,
+            condition,
+            span: stmt.whole(),
+        },
+    );
 }
 
 fn proxy_kind_str(b: &Builder, index: usize) -> &'static str {
