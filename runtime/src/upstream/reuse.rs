@@ -131,6 +131,16 @@ impl Sharing {
         }
     }
 
+    /// Whether requests other than its opener may wait on a new connection while it is still
+    /// being established, rather than dial their own: under `always` only, where it serves the
+    /// thread from its creation (HAProxy lists it among the available connections at once). A
+    /// connection a session holds (`safe`, `never`) is handed to that session's other requests
+    /// only once established, as HAProxy passes over its session's connections still waiting
+    /// for their transport; and one whose protocol ALPN settles is not known to multiplex yet.
+    pub fn joinable_while_connecting(mode: ReuseMode, by_alpn: bool) -> bool {
+        !by_alpn && Sharing::opened(mode, by_alpn, 0) == Sharing::Thread
+    }
+
     /// An idle connection's, taken by a request of `session`.
     pub fn taken_idle(mode: ReuseMode, session: u64) -> Sharing {
         match mode {
@@ -307,6 +317,12 @@ mod tests {
         assert!(safe.admits(a) && !safe.admits(b));
         assert_eq!(safe.after_a_stream(), safe);
         assert_eq!(Sharing::opened(ReuseMode::Safe, true, a), Sharing::Opener);
+        // While it connects, only `always` offers it, and not when ALPN is to settle it.
+        assert!(Sharing::joinable_while_connecting(ReuseMode::Always, false));
+        assert!(!Sharing::joinable_while_connecting(ReuseMode::Always, true));
+        for mode in [ReuseMode::Safe, ReuseMode::Aggressive, ReuseMode::Never] {
+            assert!(!Sharing::joinable_while_connecting(mode, false));
+        }
         // `aggressive`: the opening stream only, until a stream ends with others open.
         let aggressive = Sharing::opened(ReuseMode::Aggressive, false, a);
         assert!(!aggressive.admits(a) && !aggressive.admits(b));

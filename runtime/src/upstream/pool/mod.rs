@@ -26,11 +26,14 @@
 //! estimate, shared out over the threads by their idle counts, and the estimate moves half
 //! way towards the last period's peak.
 
+mod connecting;
 mod multiplexed;
+mod session_h2;
 
 use super::h2::H2Conn;
 use super::reuse::ReuseMode;
 use super::ServerConn;
+pub use connecting::{Connecting, Dialing};
 use multiplexed::H2Want;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
@@ -504,11 +507,13 @@ impl ServerIdle {
     }
 }
 
-/// A thread's pool: the servers it left connections with, for its purge.
+/// A thread's pool: the servers it left connections with, for its purge, and the multiplexed
+/// connections being established that its requests may wait on.
 #[derive(Clone, Default)]
 pub struct Pool {
     thread: usize,
     servers: Rc<RefCell<HashMap<ServerKey, Arc<ServerIdle>>>>,
+    connecting: Rc<RefCell<HashMap<ServerKey, Rc<Connecting>>>>,
 }
 
 impl Pool {
@@ -556,6 +561,8 @@ type Own = Option<(ServerKey, ServerConn)>;
 pub struct SessionConns {
     pool: Pool,
     own: Rc<RefCell<Own>>,
+    /// Its own multiplexed connections (see [`SessionConns::keep_h2`]).
+    own_h2: Rc<RefCell<Vec<(ServerKey, H2Conn)>>>,
     /// Which busy multiplexed connections it holds ([`super::reuse::Sharing::Session`]).
     id: u64,
 }
@@ -565,6 +572,7 @@ impl SessionConns {
         SessionConns {
             pool,
             own: Rc::default(),
+            own_h2: Rc::default(),
             id: super::reuse::session_id(),
         }
     }
@@ -647,9 +655,10 @@ impl SessionConns {
         }
     }
 
-    /// The session is over: its private connection closes with it.
+    /// The session is over: its private connections close with it.
     pub fn end(&self) {
         self.own.borrow_mut().take();
+        self.own_h2.borrow_mut().clear();
     }
 }
 
