@@ -99,7 +99,7 @@ pub(super) async fn joined_or_new(
             ctx.conns
                 .offer_h2(pool_key, h2, be.reuse, max_reuse, &server.idle);
         } else if mux.own {
-            ctx.conns.keep_h2(pool_key, h2, &server.idle);
+            ctx.conns.keep_h2(pool_key, h2);
         }
     }
     // Offered first: the requests waiting on it open their streams where they are counted.

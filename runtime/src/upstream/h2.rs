@@ -12,7 +12,7 @@
 //! (see [`super::pool`]). hyper's task for the connection stays on the thread that opened it;
 //! streams opened from another thread are handed to that task.
 
-use super::pool::{InUse, ServerIdle};
+use super::pool::ServerIdle;
 use super::reuse::{Failure, Sharing};
 use super::{ExchangeError, ServerConn};
 use crate::http::ReqBody;
@@ -63,9 +63,6 @@ pub(super) struct H2State {
     pub(super) sharing: AtomicU64,
     /// Whether ALPN chose HTTP/2 (rather than `proto h2`).
     pub(super) by_alpn: bool,
-    /// A client session's own connection (see [`super::pool::SessionConns::keep_h2`]) counts
-    /// among its server's connections in use for as long as it is open.
-    pub(super) private: OnceLock<InUse>,
 }
 
 impl H2State {
@@ -301,7 +298,6 @@ pub async fn settle(
         home: AtomicUsize::new(0),
         sharing: AtomicU64::new(Sharing::Thread.to_word()),
         by_alpn: !forced,
-        private: OnceLock::new(),
     });
     let io = Sniff {
         io: conn.into_transport(),

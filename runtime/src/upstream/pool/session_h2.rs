@@ -3,13 +3,13 @@
 //! transparent backend's target). HAProxy keeps such a connection in its session's list from
 //! its creation: the session's later requests, and the other streams of an HTTP/2 client,
 //! open their streams on it while it has room for one, and it closes with the session. It is
-//! never in the server's idle pool, and counts among the server's connections in use for as
-//! long as it is open.
+//! never in the server's idle pool, nor counted among its connections in use (HAProxy takes a
+//! connection out of that count as it makes it private): it counts there only while it is
+//! being established.
 
 use super::super::h2::H2Conn;
-use super::{ServerIdle, ServerKey, SessionConns};
+use super::{ServerKey, SessionConns};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// The most connections a session keeps (HAProxy's default `max-session-srv-conns`); past it
 /// the oldest idle one closes.
@@ -36,12 +36,8 @@ impl SessionConns {
             .map(|(_, c)| c.clone())
     }
 
-    /// Keeps a new connection to `key` as the session's own, counted in use by its server
-    /// (`idle`) until it closes.
-    pub fn keep_h2(&self, key: ServerKey, conn: &H2Conn, idle: &Arc<ServerIdle>) {
-        if conn.state.private.set(idle.in_use()).is_err() {
-            return;
-        }
+    /// Keeps a new connection to `key` as the session's own.
+    pub fn keep_h2(&self, key: ServerKey, conn: &H2Conn) {
         let mut own = self.own_h2.borrow_mut();
         if own.len() >= MAX_KEPT {
             if let Some(at) = own.iter().position(|(_, c)| c.is_idle()) {
