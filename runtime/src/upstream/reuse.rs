@@ -107,8 +107,10 @@ pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> Op
 /// shared by the rules of idle connections. An idle one taken by a request stays with that
 /// request's session under `safe` while busy, and serves the whole thread under `aggressive`
 /// and `always`. A connection carrying only its opener that keeps streams after one ends
-/// serves the thread from then on. (Under `never` connections are private and none of this
-/// applies.)
+/// serves the thread from then on. Under `never` a connection is its session's for its whole
+/// life, never in the pool (see `pool::session_h2`). A new connection is offered from the
+/// moment it is being established only where it serves the thread at once
+/// ([`Sharing::joinable_while_connecting`]); others, once established.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sharing {
     /// Any request of the connection's thread.

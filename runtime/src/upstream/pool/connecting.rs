@@ -105,3 +105,35 @@ impl SessionConns {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Pool;
+    use super::*;
+
+    #[tokio::test]
+    async fn requests_wait_on_a_connection_being_established_within_its_room() {
+        let opener = SessionConns::new(Pool::new(0));
+        let other = SessionConns::new(opener.pool.clone());
+        let key = (0, 0);
+        let limit = Duration::from_secs(5);
+        // `max-reuse 2`: two requests besides the opener's may wait on it; one connection
+        // at a time is offered.
+        let dialing = opener.dialing(key, Some(2)).unwrap();
+        assert!(other.dialing(key, None).is_none());
+        let a = other.join_connecting(key).unwrap();
+        let b = other.join_connecting(key).unwrap();
+        assert!(other.join_connecting(key).is_none());
+        // The opener gives up before settling it: the waiters are told it failed.
+        let (waited, ()) = tokio::join!(a.wait(limit), async { drop(dialing) });
+        assert!(waited.is_none());
+        assert!(b.wait(limit).await.is_none());
+        // It is no longer offered; `max-reuse 0` offers none.
+        assert!(other.join_connecting(key).is_none());
+        assert!(opener.dialing(key, Some(0)).is_none());
+        // A request waits no longer than its bound.
+        let _dialing = opener.dialing(key, None).unwrap();
+        let waiting = other.join_connecting(key).unwrap();
+        assert!(waiting.wait(Duration::from_millis(20)).await.is_none());
+    }
+}

@@ -17,6 +17,9 @@
 //! that the server keeps connections open: it is "safe", and `http-reuse aggressive` lets a
 //! session's first request take only such a one.
 //!
+//! Besides: the multiplexed connections a session keeps to itself ([`session_h2`]), and those
+//! being established that the thread's requests may wait on ([`connecting`]).
+//!
 //! What is kept, as HAProxy keeps it: the pool tracks the server's connections in use, their
 //! peak since the last purge, and an estimate of what the server needs (`used_cur`,
 //! `used_max`, `need_est` of `show servers conn`). A released connection is kept when its
