@@ -229,7 +229,11 @@ async fn connect_fresh(
         Ok(c) => {
             c.tune(be.nolinger, be.tcp_keep_alive);
             txn.backend_error = None;
-            upstream::pool::SessionConns::opened(c, &server.idle)
+            if be.reuse == upstream::reuse::ReuseMode::Never || be.direct.is_some() {
+                upstream::pool::SessionConns::opened_private(c, &server.idle)
+            } else {
+                upstream::pool::SessionConns::opened(c, &server.idle)
+            }
         }
         Err(e) => {
             txn.backend_error = e;

@@ -254,7 +254,7 @@ impl ServerIdle {
     }
 
     /// Counts a connection in use until the returned mark drops (HAProxy counts every
-    /// connection to the server that is not idle, its session's private ones included).
+    /// connection to the server that is neither idle nor private to its session).
     pub fn in_use(self: &Arc<Self>) -> InUse {
         self.use_conn();
         InUse(self.clone())
@@ -604,6 +604,14 @@ impl SessionConns {
     pub fn opened(conn: ServerConn, idle: &Arc<ServerIdle>) -> ServerConn {
         let mut conn = conn;
         conn.in_use = Some(idle.in_use());
+        conn
+    }
+
+    /// A new connection private to its session (`http-reuse never`, a transparent target):
+    /// HAProxy counts it among the server's connections in use as it makes it, and takes it
+    /// out of that count as it makes it private. Its peak and the estimate keep it.
+    pub fn opened_private(conn: ServerConn, idle: &Arc<ServerIdle>) -> ServerConn {
+        drop(idle.in_use());
         conn
     }
 

@@ -3,9 +3,11 @@
 //! session's list. The session's later requests, and the other streams of an HTTP/2 client,
 //! go on it; other sessions never do; it closes with its session. It never enters the idle
 //! pool, and counts among the server's connections in use only while it is being
-//! established.
+//! established. So does an HTTP/1 one.
 
 use super::h2_pools::{both_h2_driven, one_session_two_streams, pool_columns, Session};
+use super::harness::{free_port, wait_until, Haproxy, Origin, Proxy};
+use super::idle_pools::config;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -70,4 +72,51 @@ fn under_http_reuse_never_an_h2_connection_stays_with_its_session() {
             step(3, "0 1 1 0 0 -1 0 0 0"),
         ]
     );
+}
+
+/// Through `start`'s proxy to an HTTP/1.1 origin under `http-reuse never`: A's two requests,
+/// then B's two while A stays open, then both close; after each step the connections the
+/// origin accepted and the pool columns.
+fn h1_sessions_under_never(
+    start: &dyn Fn(&str, u16) -> Box<dyn std::any::Any>,
+) -> Vec<(usize, String)> {
+    let origin = Origin::start("o");
+    let ports = [free_port(), free_port(), free_port()];
+    let cfg = config(ports, origin.addr, "", "").replace("http-reuse always", "http-reuse never");
+    let _proxy = start(&cfg, ports[0]);
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::net::TcpStream::connect(("127.0.0.1", ports[1])).is_ok()
+    }));
+    let mut seen = Vec::new();
+    let note = |seen: &mut Vec<(usize, String)>| {
+        std::thread::sleep(Duration::from_millis(150));
+        seen.push((origin.conns.load(Ordering::SeqCst), pool_columns(ports[2])));
+    };
+    let requests = |session: &mut Session| {
+        for _ in 0..2 {
+            session.send("/");
+            let (status, body) = session.read();
+            assert!(status.starts_with("HTTP/1.1 200"), "{status}\n{body}");
+        }
+    };
+    let mut a = Session::open(ports[0]);
+    requests(&mut a);
+    note(&mut seen);
+    let mut b = Session::open(ports[0]);
+    requests(&mut b);
+    note(&mut seen);
+    drop((a, b));
+    note(&mut seen);
+    seen
+}
+
+#[test]
+fn under_http_reuse_never_a_private_http1_connection_is_not_counted_in_use() {
+    let mine = h1_sessions_under_never(&|cfg, port| Box::new(Proxy::start(cfg, port)));
+    if Haproxy::installed() {
+        let theirs = h1_sessions_under_never(&|cfg, port| Box::new(Haproxy::start(cfg, port)));
+        assert_eq!(mine, theirs, "haproxy differs");
+    }
+    let private = "0 1 1 0 0 -1 0 0 0";
+    assert_eq!(mine, [step(1, private), step(2, private), step(2, private)]);
 }
