@@ -3,6 +3,7 @@
 
 use super::prefetch::{Arrived, ClientBody};
 use super::proxy_headers::{add_address_header, add_forwardfor, strip_hop_by_hop};
+use super::server_conns::{joined_or_new, IdleWanted, MuxUse};
 use super::websocket::{self, Way};
 use super::IncomingBody;
 use super::{reply, ConnCtx, ReqBody, ResBody};
@@ -189,62 +190,6 @@ async fn unless_killed<T, E: From<ExchangeError>>(
     }
 }
 
-/// What a request that is not a plain HTTP/1 one may take from the idle connections: a
-/// FastCGI application's kept connection, a WebSocket stream's, or a stream of a shared
-/// HTTP/2 connection (else an HTTP/1 one).
-struct IdleWanted<'a> {
-    fcgi: Option<&'a Arc<upstream::fcgi::App>>,
-    ws_reuse: Option<Way>,
-    upgrade: bool,
-    h2_shared: bool,
-    shared_reuse: Option<upstream::pool::Wanted>,
-    reuse: upstream::reuse::ReuseMode,
-    private: bool,
-    addr: SocketAddr,
-}
-
-impl IdleWanted<'_> {
-    /// Out of line: the plain HTTP/1 request of [`forward`] never runs this.
-    #[inline(never)]
-    fn take(self, ctx: &ConnCtx, pool_key: (usize, usize), server: &ServerRt) -> Option<Connected> {
-        let mux = &server.plan.mux;
-        let h1 = || {
-            ctx.conns
-                .take(pool_key, self.shared_reuse, &server.idle)
-                .filter(|c| !self.private || c.peer_addr() == Some(self.addr))
-        };
-        let h2 = || {
-            ctx.conns.take_h2(
-                pool_key,
-                self.shared_reuse,
-                self.reuse,
-                mux.max_reuse,
-                &server.idle,
-            )
-        };
-        if let Some(app) = self.fcgi {
-            return app
-                .keep_conn
-                .then(|| ctx.conns.take(pool_key, self.shared_reuse, &server.idle))
-                .flatten()
-                .map(Connected::H1);
-        }
-        match self.ws_reuse {
-            Some(Way::H2 | Way::AlpnH2) if self.h2_shared => h2().map(Connected::H2),
-            Some(Way::H1 { .. }) => h1().map(Connected::H1),
-            Some(_) => None,
-            // Another upgrade, or a CONNECT tunnel, opens its own connection.
-            None if self.upgrade => None,
-            // A multiplexing server: a stream of a shared connection, else an HTTP/1 one.
-            None => h2().map(Connected::H2).or_else(|| {
-                ctx.conns
-                    .take(pool_key, self.shared_reuse, &server.idle)
-                    .map(Connected::H1)
-            }),
-        }
-    }
-}
-
 /// A new connection to `server` at `addr`, settled on HTTP/2 where it may be; `None` when it
 /// failed (`txn.backend_error` says why a handshake did).
 #[allow(clippy::too_many_arguments)]
@@ -284,7 +229,11 @@ async fn connect_fresh(
         Ok(c) => {
             c.tune(be.nolinger, be.tcp_keep_alive);
             txn.backend_error = None;
-            upstream::pool::SessionConns::opened(c, &server.idle)
+            if be.reuse == upstream::reuse::ReuseMode::Never || be.direct.is_some() {
+                upstream::pool::SessionConns::opened_private(c, &server.idle)
+            } else {
+                upstream::pool::SessionConns::opened(c, &server.idle)
+            }
         }
         Err(e) => {
             txn.backend_error = e;
@@ -510,12 +459,10 @@ pub async fn forward(
                 (mux.h2 || server.tls.as_ref().is_some_and(|t| t.peek(|c| c.offers_h2))) && !upgrade
             }
         };
-        // A multiplexed connection with room for a stream serves any request of the thread
-        // (HAProxy's "available" connections), unless connections are private or closed.
-        let h2_shared = be.reuse != crate::upstream::reuse::ReuseMode::Never
-            && server.send_proxy.is_none()
-            && !close_server
-            && !private;
+        // A multiplexed connection with room for a stream serves the requests of the thread
+        // that `http-reuse` lets join it (HAProxy's "available" connections), unless
+        // connections are private (then the session keeps its own) or closed.
+        let mux_use = MuxUse::of(be, &server, may_multiplex, way, close_server, private);
         // A WebSocket stream takes an idle connection only where it speaks the server's usual
         // protocol (`Way::may_reuse`): over HTTP/2 a stream of a shared connection, over
         // HTTP/1.1 a connection of its own, which the switch then keeps. Other upgrades and
@@ -530,27 +477,33 @@ pub async fn forward(
                 }
         });
         // The usual case first, in line; the others out of it.
-        let idle =
-            if fcgi.is_none() && ws_reuse.is_none() && !upgrade && !(may_multiplex && h2_shared) {
-                ctx.conns
-                    .take(pool_key, shared_reuse, &server.idle)
-                    // A transparent session's next request may go elsewhere.
-                    .filter(|c| !private || c.peer_addr() == Some(addr))
-                    .map(Connected::H1)
-            } else {
-                IdleWanted {
-                    fcgi,
-                    ws_reuse,
-                    upgrade,
-                    h2_shared,
-                    shared_reuse,
-                    reuse: be.reuse,
-                    private,
-                    addr,
-                }
-                .take(ctx, pool_key, &server)
-            };
-        let reused = idle.is_some();
+        let multiplexing = may_multiplex && (mux_use.shared || mux_use.own);
+        let idle = if fcgi.is_none() && ws_reuse.is_none() && !upgrade && !multiplexing {
+            ctx.conns
+                .take(pool_key, shared_reuse, &server.idle)
+                // A transparent session's next request may go elsewhere.
+                .filter(|c| !private || c.peer_addr() == Some(addr))
+                .map(Connected::H1)
+        } else {
+            IdleWanted {
+                fcgi,
+                ws_reuse,
+                upgrade,
+                mux: mux_use,
+                shared_reuse,
+                reuse: be.reuse,
+                private,
+                addr,
+            }
+            .take(ctx, pool_key, &server)
+        };
+        // Or a connection being established that it may wait on (counted as a reuse, as
+        // HAProxy counts a stream attached to a connection it did not open).
+        let joined = idle
+            .is_none()
+            .then(|| mux_use.join(ctx, pool_key))
+            .flatten();
+        let reused = idle.is_some() || joined.is_some();
         let counted = if reused {
             Counter::ServerReuses
         } else {
@@ -567,7 +520,7 @@ pub async fn forward(
         let conn = match idle {
             Some(c) => Some(c),
             None => {
-                cold(connect_fresh(
+                let dial = connect_fresh(
                     txn,
                     &server,
                     be,
@@ -576,6 +529,9 @@ pub async fn forward(
                     way,
                     upgrade,
                     may_multiplex,
+                );
+                cold(joined_or_new(
+                    ctx, pool_key, &server, be, mux_use, joined, dial,
                 ))
                 .await
             }
@@ -607,10 +563,6 @@ pub async fn forward(
             txn.term = term;
             return reply::error_in(status, &files, txn);
         };
-        if let (Connected::H2(h2), false, true) = (&conn, reused, h2_shared) {
-            ctx.conns
-                .offer_h2(pool_key, h2, be.reuse, mux.max_reuse, &server.idle);
-        }
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
         if !to_store.is_empty() && !private && !server.non_stick() {

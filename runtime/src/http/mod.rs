@@ -28,6 +28,7 @@ pub mod rewrite;
 pub mod room;
 mod routing;
 mod script;
+mod server_conns;
 pub mod set_timeout;
 pub mod target;
 mod txn_log;

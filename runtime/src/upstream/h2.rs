@@ -6,11 +6,14 @@
 //! another stream serves the requests `http-reuse` lets join it ([`super::reuse::Sharing`]:
 //! under `always` any of its thread, under `safe` those of the client session that holds it,
 //! under `aggressive` a new one only its opener), up to `max-reuse` requests after its
-//! first; a new one is opened when none will do. Once its last stream ends it is an idle
-//! connection of the server like an HTTP/1 one (a safe one): counted in the server's idle
-//! pool, kept or closed by the pool's rules, and open to the other threads of its group
-//! (see [`super::pool`]). hyper's task for the connection stays on the thread that opened it;
-//! streams opened from another thread are handed to that task.
+//! first; a new one is opened when none will do (under `always`, a `proto h2` one being
+//! established is waited on instead: [`super::pool::Connecting`]). Under `never` (and where a
+//! connection tells the server who its client is) a connection is its client session's own,
+//! for that session's later requests and other streams. Once its last stream ends, a shared
+//! one is an idle connection of the server like an HTTP/1 one (a safe one): counted in the
+//! server's idle pool, kept or closed by the pool's rules, and open to the other threads of
+//! its group (see [`super::pool`]). hyper's task for the connection stays on the thread that
+//! opened it; streams opened from another thread are handed to that task.
 
 use super::pool::ServerIdle;
 use super::reuse::{Failure, Sharing};
@@ -31,7 +34,7 @@ use std::time::Duration;
 
 /// Streams a connection is given at most before another is opened (the server may allow
 /// fewer: hyper then holds the request until one ends).
-const MAX_STREAMS: u32 = 100;
+pub(super) const MAX_STREAMS: u32 = 100;
 /// Connections offered per server and thread.
 pub(super) const MAX_CONNS: usize = 16;
 

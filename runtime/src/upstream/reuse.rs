@@ -107,8 +107,10 @@ pub fn may_reuse(mode: ReuseMode, first_request: bool, retry_on: &RetryOn) -> Op
 /// shared by the rules of idle connections. An idle one taken by a request stays with that
 /// request's session under `safe` while busy, and serves the whole thread under `aggressive`
 /// and `always`. A connection carrying only its opener that keeps streams after one ends
-/// serves the thread from then on. (Under `never` connections are private and none of this
-/// applies.)
+/// serves the thread from then on. Under `never` a connection is its session's for its whole
+/// life, never in the pool (see `pool::session_h2`). A new connection is offered from the
+/// moment it is being established only where it serves the thread at once
+/// ([`Sharing::joinable_while_connecting`]); others, once established.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sharing {
     /// Any request of the connection's thread.
@@ -129,6 +131,16 @@ impl Sharing {
             ReuseMode::Safe if !by_alpn => Sharing::Session(session),
             ReuseMode::Safe | ReuseMode::Aggressive => Sharing::Opener,
         }
+    }
+
+    /// Whether requests other than its opener may wait on a new connection while it is still
+    /// being established, rather than dial their own: under `always` only, where it serves the
+    /// thread from its creation (HAProxy lists it among the available connections at once). A
+    /// connection a session holds (`safe`, `never`) is handed to that session's other requests
+    /// only once established, as HAProxy passes over its session's connections still waiting
+    /// for their transport; and one whose protocol ALPN settles is not known to multiplex yet.
+    pub fn joinable_while_connecting(mode: ReuseMode, by_alpn: bool) -> bool {
+        !by_alpn && Sharing::opened(mode, by_alpn, 0) == Sharing::Thread
     }
 
     /// An idle connection's, taken by a request of `session`.
@@ -307,6 +319,12 @@ mod tests {
         assert!(safe.admits(a) && !safe.admits(b));
         assert_eq!(safe.after_a_stream(), safe);
         assert_eq!(Sharing::opened(ReuseMode::Safe, true, a), Sharing::Opener);
+        // While it connects, only `always` offers it, and not when ALPN is to settle it.
+        assert!(Sharing::joinable_while_connecting(ReuseMode::Always, false));
+        assert!(!Sharing::joinable_while_connecting(ReuseMode::Always, true));
+        for mode in [ReuseMode::Safe, ReuseMode::Aggressive, ReuseMode::Never] {
+            assert!(!Sharing::joinable_while_connecting(mode, false));
+        }
         // `aggressive`: the opening stream only, until a stream ends with others open.
         let aggressive = Sharing::opened(ReuseMode::Aggressive, false, a);
         assert!(!aggressive.admits(a) && !aggressive.admits(b));

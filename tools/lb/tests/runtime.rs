@@ -41,6 +41,10 @@ mod filters;
 mod h2_buffers;
 #[path = "runtime/h2_pools.rs"]
 mod h2_pools;
+#[path = "runtime/h2_pools_never.rs"]
+mod h2_pools_never;
+#[path = "runtime/h2_pools_tls.rs"]
+mod h2_pools_tls;
 #[path = "runtime/h2_reload.rs"]
 mod h2_reload;
 #[path = "runtime/h2_servers.rs"]

@@ -17,6 +17,9 @@
 //! that the server keeps connections open: it is "safe", and `http-reuse aggressive` lets a
 //! session's first request take only such a one.
 //!
+//! Besides: the multiplexed connections a session keeps to itself ([`session_h2`]), and those
+//! being established that the thread's requests may wait on ([`connecting`]).
+//!
 //! What is kept, as HAProxy keeps it: the pool tracks the server's connections in use, their
 //! peak since the last purge, and an estimate of what the server needs (`used_cur`,
 //! `used_max`, `need_est` of `show servers conn`). A released connection is kept when its
@@ -26,11 +29,14 @@
 //! estimate, shared out over the threads by their idle counts, and the estimate moves half
 //! way towards the last period's peak.
 
+mod connecting;
 mod multiplexed;
+mod session_h2;
 
 use super::h2::H2Conn;
 use super::reuse::ReuseMode;
 use super::ServerConn;
+pub use connecting::{Connecting, Dialing};
 use multiplexed::H2Want;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
@@ -248,7 +254,7 @@ impl ServerIdle {
     }
 
     /// Counts a connection in use until the returned mark drops (HAProxy counts every
-    /// connection to the server that is not idle, its session's private ones included).
+    /// connection to the server that is neither idle nor private to its session).
     pub fn in_use(self: &Arc<Self>) -> InUse {
         self.use_conn();
         InUse(self.clone())
@@ -504,11 +510,13 @@ impl ServerIdle {
     }
 }
 
-/// A thread's pool: the servers it left connections with, for its purge.
+/// A thread's pool: the servers it left connections with, for its purge, and the multiplexed
+/// connections being established that its requests may wait on.
 #[derive(Clone, Default)]
 pub struct Pool {
     thread: usize,
     servers: Rc<RefCell<HashMap<ServerKey, Arc<ServerIdle>>>>,
+    connecting: Rc<RefCell<HashMap<ServerKey, Rc<Connecting>>>>,
 }
 
 impl Pool {
@@ -556,6 +564,8 @@ type Own = Option<(ServerKey, ServerConn)>;
 pub struct SessionConns {
     pool: Pool,
     own: Rc<RefCell<Own>>,
+    /// Its own multiplexed connections (see [`SessionConns::keep_h2`]).
+    own_h2: Rc<RefCell<Vec<(ServerKey, H2Conn)>>>,
     /// Which busy multiplexed connections it holds ([`super::reuse::Sharing::Session`]).
     id: u64,
 }
@@ -565,6 +575,7 @@ impl SessionConns {
         SessionConns {
             pool,
             own: Rc::default(),
+            own_h2: Rc::default(),
             id: super::reuse::session_id(),
         }
     }
@@ -593,6 +604,14 @@ impl SessionConns {
     pub fn opened(conn: ServerConn, idle: &Arc<ServerIdle>) -> ServerConn {
         let mut conn = conn;
         conn.in_use = Some(idle.in_use());
+        conn
+    }
+
+    /// A new connection private to its session (`http-reuse never`, a transparent target):
+    /// HAProxy counts it among the server's connections in use as it makes it, and takes it
+    /// out of that count as it makes it private. Its peak and the estimate keep it.
+    pub fn opened_private(conn: ServerConn, idle: &Arc<ServerIdle>) -> ServerConn {
+        drop(idle.in_use());
         conn
     }
 
@@ -647,9 +666,10 @@ impl SessionConns {
         }
     }
 
-    /// The session is over: its private connection closes with it.
+    /// The session is over: its private connections close with it.
     pub fn end(&self) {
         self.own.borrow_mut().take();
+        self.own_h2.borrow_mut().clear();
     }
 }
 

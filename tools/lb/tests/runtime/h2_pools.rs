@@ -40,7 +40,21 @@ fn both_h2(global: &str, reuse: &str, server: &str) -> Vec<(usize, Vec<String>)>
 
 /// As [`both_h2`], with the clients' part played by `drive` (given the two frontends' and
 /// the CLI's ports and the origin's connection count).
-fn both_h2_driven<T>(
+pub(super) fn both_h2_driven<T>(
+    global: &str,
+    reuse: &str,
+    server: &str,
+    drive: &dyn Fn([u16; 3], &AtomicUsize) -> T,
+) -> Vec<T> {
+    let server = format!("proto h2 {server}");
+    both_driven(&H2Origin::start, global, reuse, &server, drive)
+}
+
+/// hapee and, when installed, haproxy in front of an origin of their own made by `origin`,
+/// with `http-reuse` set to `reuse` and `server` ending the server line; the clients' part
+/// played by `drive`.
+pub(super) fn both_driven<T>(
+    origin: &dyn Fn() -> H2Origin,
     global: &str,
     reuse: &str,
     server: &str,
@@ -48,9 +62,9 @@ fn both_h2_driven<T>(
 ) -> Vec<T> {
     let mut results = Vec::new();
     let run = |start: &dyn Fn(&str, u16) -> Box<dyn std::any::Any>| {
-        let origin = H2Origin::start();
+        let origin = origin();
         let ports = [free_port(), free_port(), free_port()];
-        let cfg = config(ports, origin.addr, global, &format!("proto h2 {server}"))
+        let cfg = config(ports, origin.addr, global, server)
             .replace("http-reuse always", &format!("http-reuse {reuse}"));
         let _proxy = start(&cfg, ports[0]);
         assert!(wait_until(Duration::from_secs(5), || {
@@ -128,8 +142,18 @@ fn max_reuse_bounds_the_streams_an_h2_connection_carries_after_its_first() {
     }
 }
 
+/// The idle columns once the server's connections have settled idle (waiting at most 500 ms
+/// for one to be).
+pub(super) fn idle_after(cli: u16) -> String {
+    wait_until(Duration::from_millis(500), || {
+        !idle_columns(cli).ends_with(" 0 0 0")
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    idle_columns(cli)
+}
+
 /// The pool columns of `show servers conn` from `used_cur` on.
-fn pool_columns(cli: u16) -> String {
+pub(super) fn pool_columns(cli: u16) -> String {
     let out = ask(cli, "show servers conn app");
     let line = out
         .lines()
@@ -195,22 +219,22 @@ fn after_a_burst_idle_connections_are_purged_down_to_the_estimated_need() {
 
 /// A client session: one HTTP/1.1 connection kept alive, its requests sent and read apart so
 /// that two sessions' requests overlap.
-struct Session(std::net::TcpStream);
+pub(super) struct Session(std::net::TcpStream);
 
 impl Session {
-    fn open(port: u16) -> Session {
+    pub(super) fn open(port: u16) -> Session {
         let s = connect(("127.0.0.1", port));
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         Session(s)
     }
 
-    fn send(&mut self, path: &str) {
+    pub(super) fn send(&mut self, path: &str) {
         let head = format!("GET {path} HTTP/1.1\r\nHost: app\r\n\r\n");
         self.0.write_all(head.as_bytes()).unwrap();
     }
 
     /// The response to the request sent: its status line and body.
-    fn read(&mut self) -> (String, String) {
+    pub(super) fn read(&mut self) -> (String, String) {
         let mut got = Vec::new();
         let mut byte = [0u8; 1];
         while !got.ends_with(b"\r\n\r\n") {
@@ -232,7 +256,7 @@ impl Session {
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 
-    fn expect_ok(&mut self) {
+    pub(super) fn expect_ok(&mut self) {
         let (status, body) = self.read();
         assert!(status.starts_with("HTTP/1.1 200"), "{status}\n{body}");
         assert!(body.contains("version=HTTP/2.0"), "{body}");
@@ -273,7 +297,7 @@ fn overlap_under(reuse: &str) -> Vec<(usize, String)> {
     runs.into_iter().next().unwrap()
 }
 
-fn round(conns: usize, idle: &str) -> (usize, String) {
+pub(super) fn round(conns: usize, idle: &str) -> (usize, String) {
     (conns, idle.to_string())
 }
 
@@ -309,7 +333,16 @@ fn under_http_reuse_aggressive_a_new_h2_connection_carries_its_opener_only() {
 
 /// One HTTP/2 client session on thread 1 with two overlapping streams: `/slow/600`, and
 /// 200 ms later `/slow/200`. The connections the origin accepted and the idle columns after.
-fn one_session_two_streams(ports: [u16; 3], conns: &AtomicUsize) -> (usize, String) {
+pub(super) fn one_session_two_streams(ports: [u16; 3], conns: &AtomicUsize) -> (usize, String) {
+    one_session_streams(ports, conns, Duration::from_millis(200))
+}
+
+/// As [`one_session_two_streams`], the second stream `gap` after the first.
+pub(super) fn one_session_streams(
+    ports: [u16; 3],
+    conns: &AtomicUsize,
+    gap: Duration,
+) -> (usize, String) {
     use http_body_util::{BodyExt, Empty};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -340,7 +373,7 @@ fn one_session_two_streams(ports: [u16; 3], conns: &AtomicUsize) -> (usize, Stri
             }
         };
         let first = tokio::spawn(get("/slow/600"));
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(gap).await;
         get("/slow/200").await;
         first.await.unwrap();
     });

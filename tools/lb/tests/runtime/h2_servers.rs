@@ -113,15 +113,32 @@ fn grpc_calls_keep_their_status_trailers_end_to_end() {
 }
 
 /// An HTTP/2-only origin (prior knowledge) that describes each request, counting the TCP
-/// connections it accepts; `/slow/<ms>` answers after that long.
+/// connections it accepts; `/slow/<ms>` answers after that long. Over TLS (see
+/// [`OriginTls`]) when started with [`H2Origin::start_tls`].
 pub(super) struct H2Origin {
     pub(super) addr: SocketAddr,
     pub(super) conns: Arc<AtomicUsize>,
     _runtime: tokio::runtime::Runtime,
 }
 
+/// How a TLS origin answers: with ALPN `h2` offered, each handshake begun only after `delay`
+/// (a server slow to answer), and the first `fail` connections closed after that delay
+/// instead.
+pub(super) struct OriginTls {
+    pub(super) delay: std::time::Duration,
+    pub(super) fail: usize,
+}
+
 impl H2Origin {
     pub(super) fn start() -> H2Origin {
+        H2Origin::start_with(None)
+    }
+
+    pub(super) fn start_tls(tls: OriginTls) -> H2Origin {
+        H2Origin::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<OriginTls>) -> H2Origin {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -132,32 +149,26 @@ impl H2Origin {
         let addr = listener.local_addr().unwrap();
         let conns = Arc::new(AtomicUsize::new(0));
         let counted = conns.clone();
+        let acceptor = tls.as_ref().map(|_| tls_acceptor());
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             while let Ok((stream, _)) = listener.accept().await {
-                counted.fetch_add(1, Ordering::SeqCst);
+                let nth = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                let (acceptor, delay, fail) = match (&acceptor, &tls) {
+                    (Some(a), Some(t)) => (Some(a.clone()), t.delay, nth <= t.fail),
+                    _ => (None, std::time::Duration::ZERO, false),
+                };
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
-                        if let Some(ms) = req.uri().path().strip_prefix("/slow/") {
-                            let ms = ms.parse().unwrap_or(100);
-                            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    tokio::time::sleep(delay).await;
+                    match acceptor {
+                        None => serve_h2(stream).await,
+                        Some(_) if fail => drop(stream),
+                        Some(acceptor) => {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                serve_h2(tls).await;
+                            }
                         }
-                        let text = format!(
-                            "version={:?} scheme={} authority={} path={} te={} host={}\n",
-                            req.version(),
-                            req.uri().scheme_str().unwrap_or("-"),
-                            req.uri().authority().map_or("-", |a| a.as_str()),
-                            req.uri().path(),
-                            header(&req, "te"),
-                            header(&req, "host"),
-                        );
-                        Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(
-                            text,
-                        ))))
-                    });
-                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    }
                 });
             }
         });
@@ -167,6 +178,54 @@ impl H2Origin {
             _runtime: runtime,
         }
     }
+}
+
+/// A TLS acceptor with a self-signed certificate, offering ALPN `h2`.
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["origin.example".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// Serves HTTP/2 on one connection: each request described, `/slow/<ms>` after that long.
+async fn serve_h2<T>(io: T)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+        if let Some(ms) = req.uri().path().strip_prefix("/slow/") {
+            let ms = ms.parse().unwrap_or(100);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        let text = format!(
+            "version={:?} scheme={} authority={} path={} te={} host={}\n",
+            req.version(),
+            req.uri().scheme_str().unwrap_or("-"),
+            req.uri().authority().map_or("-", |a| a.as_str()),
+            req.uri().path(),
+            header(&req, "te"),
+            header(&req, "host"),
+        );
+        Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(text))))
+    });
+    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(io), svc)
+        .await;
 }
 
 fn header(req: &Request<Incoming>, name: &str) -> String {
