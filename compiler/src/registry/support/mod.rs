@@ -68,6 +68,15 @@ pub const GLOBAL: &[&str] = &[
     "anonkey",
     // Health check intervals moved at random (runtime/src/checks/mod.rs).
     "spread-checks",
+    // Socket buffer sizes of client and server connections (runtime/src/sockopt.rs).
+    "tune.rcvbuf.client",
+    "tune.rcvbuf.server",
+    "tune.sndbuf.client",
+    "tune.sndbuf.server",
+    // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs).
+    "grace",
+    // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
+    "tune.ssl.maxrecord",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to
