@@ -244,6 +244,11 @@ impl<'a> Stmt<'a> {
                 | "uid"
                 | "group"
                 | "gid"
+                | "tune.rcvbuf.client"
+                | "tune.rcvbuf.server"
+                | "tune.sndbuf.client"
+                | "tune.sndbuf.server"
+                | "grace"
         );
         if !lowered
             && !process

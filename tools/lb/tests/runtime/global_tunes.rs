@@ -1,0 +1,222 @@
+//! Global settings of the process seen through real sockets, side by side with Debian's
+//! haproxy: the socket buffer sizes (`tune.rcvbuf.*`, `tune.sndbuf.*`, as `ss` shows them),
+//! the delay before a soft stop (`grace`), the largest TLS record (`tune.ssl.maxrecord`, as
+//! `openssl s_client -msg` sees the records) and the environment as `setenv` and its kin
+//! leave it for the lines after them.
+
+use super::harness::*;
+use super::tls::{have, Pki};
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Duration;
+
+const TIMEOUTS: &str = "timeout client 5s\n    timeout server 5s\n    timeout connect 5s";
+
+/// `ss`'s socket memory of the one established TCP socket matching `filter`: its receive and
+/// send buffer sizes (`rb`, `tb`).
+fn buffer_sizes(filter: &str) -> (u64, u64) {
+    let out = Command::new("ss")
+        .args(["-Htmn", "state", "established"])
+        .args(filter.split_whitespace())
+        .output()
+        .expect("ss");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        text.split([',', '(', ')'])
+            .find_map(|f| f.strip_prefix(name).and_then(|v| v.parse().ok()))
+            .unwrap_or(0)
+    };
+    (field("rb"), field("tb"))
+}
+
+#[test]
+fn socket_buffer_sizes_reach_client_and_server_connections() {
+    if !have("ss", &["-V"]) {
+        return;
+    }
+    let cfg = |port: u16, origin: &std::net::SocketAddr| {
+        format!(
+            "global
+    tune.rcvbuf.client 8192
+    tune.sndbuf.client 12288
+    tune.rcvbuf.server 20480
+    tune.sndbuf.server 24576
+defaults
+    mode tcp
+    {TIMEOUTS}
+listen l
+    bind 127.0.0.1:{port}
+    server s {origin}
+"
+        )
+    };
+    let origin = || raw_server(b"hello", Duration::ZERO, Duration::from_secs(3));
+    let (mine, theirs) = both_with(origin, cfg, |port, origin| {
+        let mut client = connect(("127.0.0.1", port));
+        client.write_all(b"hi").unwrap();
+        let mut got = [0u8; 5];
+        client.read_exact(&mut got).unwrap();
+        // The proxy's end of each connection: the one accepted on its port, and the one
+        // it opened to the origin.
+        (
+            buffer_sizes(&format!("sport = :{port}")),
+            buffer_sizes(&format!("dport = :{}", origin.port())),
+        )
+    });
+    // The kernel keeps twice the size asked for (its bookkeeping share).
+    assert_eq!(mine, ((16384, 24576), (40960, 49152)));
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
+
+/// The lines of `stderr` about the soft stop, without the process id.
+fn stop_notices(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("soft-stop"))
+        .map(|l| match l.split_once(") : ") {
+            Some((level, text)) => {
+                format!("{} {text}", level.split('(').next().unwrap_or("").trim())
+            }
+            None => l.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn grace_keeps_serving_with_stopping_set_before_the_soft_stop() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    grace 3s
+defaults
+    mode http
+    {TIMEOUTS}
+frontend f
+    bind 127.0.0.1:{port}
+    http-request return status 200 content-type text/plain lf-string \"stopping=%[stopping]\"
+"
+        )
+    };
+    let (mine, theirs) = both_reading(1, cfg, |port, side| {
+        let url = format!("http://127.0.0.1:{port}/");
+        let before = curl(&[&url]);
+        let pid = side.pid().to_string();
+        let _ = Command::new("kill").args(["-USR1", &pid]).status();
+        std::thread::sleep(Duration::from_millis(200));
+        let during = curl(&[&url]);
+        let closed = wait_until(Duration::from_secs(15), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+        });
+        let notices = stop_notices(&side.stderr());
+        (before, during, closed, notices)
+    });
+    let expected = (
+        (200, "stopping=0".to_string()),
+        (200, "stopping=1".to_string()),
+        true,
+        vec![
+            "[NOTICE] Scheduling a soft-stop in 3000 ms.".to_string(),
+            "[NOTICE] Grace period expired, proceeding with soft-stop now.".to_string(),
+        ],
+    );
+    assert_eq!(mine, expected);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, expected);
+    }
+}
+
+/// The largest application-data record (its length field) `openssl s_client -msg` received
+/// while reading the answer to one request.
+fn largest_record(port: u16) -> usize {
+    let out = output_with_input(
+        Command::new("openssl").args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-msg",
+            "-ign_eof",
+            "-tls1_3",
+        ]),
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0].starts_with("<<<") && w[0].contains("RecordHeader"))
+        .filter_map(|w| {
+            let bytes: Vec<u8> = w[1]
+                .split_whitespace()
+                .filter_map(|b| u8::from_str_radix(b, 16).ok())
+                .collect();
+            (bytes.len() == 5 && bytes[0] == 0x17)
+                .then(|| usize::from(bytes[3]) << 8 | usize::from(bytes[4]))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn ssl_maxrecord_caps_the_records_sent() {
+    if !have("openssl", &["version"]) {
+        return;
+    }
+    let pki = Pki::with_server_certs("maxrecord");
+    let body = pki.write("body.txt", &"0123456789".repeat(600));
+    let cert = pki.path("default.pem");
+    let cfg = |limit: &str| {
+        let (cert, body) = (cert.clone(), body.clone());
+        let limit = limit.to_string();
+        move |port: u16| {
+            format!(
+                "global
+    {limit}
+defaults
+    mode http
+    {TIMEOUTS}
+frontend f
+    bind 127.0.0.1:{port} ssl crt {cert}
+    http-request return status 200 content-type text/plain file {body}
+"
+            )
+        }
+    };
+    let (limited, theirs) = both(cfg("tune.ssl.maxrecord 1000"), largest_record);
+    let (unlimited, _) = both(cfg(""), largest_record);
+    // 1000 bytes of plaintext, its content type and the 16-byte AEAD tag.
+    assert_eq!(limited, 1017);
+    assert!(unlimited > 6000, "without a limit the body goes in one record: {unlimited}");
+    if let Some(theirs) = theirs {
+        assert_eq!(limited, theirs);
+    }
+}
+
+#[test]
+fn setenv_changes_what_the_lines_after_it_expand() {
+    std::env::set_var("HAPEE_G_OUTSIDE", "outside");
+    std::env::set_var("HAPEE_G_DROPPED", "present");
+    let cfg = |port: u16| {
+        format!(
+            "global
+    setenv HAPEE_G_NAME world
+    setenv HAPEE_G_GREETING \"hello ${{HAPEE_G_NAME}}\"
+    presetenv HAPEE_G_OUTSIDE preset
+    unsetenv HAPEE_G_DROPPED
+    setenv HAPEE_G_PORT {port}
+defaults
+    mode http
+    {TIMEOUTS}
+frontend f
+    bind \"127.0.0.1:${{HAPEE_G_PORT}}\"
+    http-request return status 200 content-type text/plain string \"${{HAPEE_G_GREETING}} ${{HAPEE_G_OUTSIDE}} [${{HAPEE_G_DROPPED-gone}}]\"
+"
+        )
+    };
+    let (mine, theirs) = both(cfg, |port| curl(&[&format!("http://127.0.0.1:{port}/")]));
+    assert_eq!(mine, (200, "hello world outside [gone]".to_string()));
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
