@@ -249,6 +249,7 @@ impl<'a> Stmt<'a> {
                 | "tune.sndbuf.client"
                 | "tune.sndbuf.server"
                 | "grace"
+                | "unix-bind"
         );
         if !lowered
             && !process

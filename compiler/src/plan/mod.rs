@@ -22,6 +22,7 @@ pub mod server_state;
 mod stats;
 pub mod tables;
 pub mod tls;
+pub mod unix_bind;
 pub mod userlists;
 
 pub use captures::Capture;
@@ -571,6 +572,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     let error_sections = errors::sections(config);
     let fcgi_apps = fcgi::lower(config);
     let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
+    let unix_bind = unix_bind::UnixBind::of(&g.directives);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -595,7 +597,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .and_then(|i| options.get(i + 1))
                 .map(|p| p.to_string());
             for part in bind.address.value.split(',') {
-                if let Ok(address) = address::parse(part, address::Rules::BIND) {
+                if let Ok(mut address) = address::parse(part, address::Rules::BIND) {
+                    let mut options = options.iter().map(|o| o.to_string()).collect();
+                    unix_bind.apply(&mut address, &mut options);
                     listeners.push(ListenerPlan {
                         frontend: index,
                         address,
@@ -604,7 +608,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         proto: proto.clone(),
                         thread_group,
                         thread_mask,
-                        options: options.iter().map(|o| o.to_string()).collect(),
+                        options,
                     });
                 }
             }

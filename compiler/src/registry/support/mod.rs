@@ -77,6 +77,8 @@ pub const GLOBAL: &[&str] = &[
     "grace",
     // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
     "tune.ssl.maxrecord",
+    // What UNIX binds start from (compiler/src/plan/unix_bind.rs).
+    "unix-bind",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to

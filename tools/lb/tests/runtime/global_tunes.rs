@@ -220,3 +220,60 @@ frontend f
         assert_eq!(mine, theirs);
     }
 }
+
+#[test]
+fn unix_bind_sets_the_prefix_mode_and_group_of_unix_binds() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    // Only root may give the socket to another group.
+    let group = if root { " gid 65534" } else { "" };
+    let dir = |port: u16| std::env::temp_dir().join(format!("hapee-ub-{}-{port}", std::process::id()));
+    let cfg = |port: u16| {
+        let dir = dir(port);
+        std::fs::create_dir_all(&dir).unwrap();
+        format!(
+            "global
+    unix-bind prefix {}/ mode 640{group}
+defaults
+    mode http
+    {TIMEOUTS}
+frontend tcp
+    bind 127.0.0.1:{port}
+    http-request return status 200
+frontend unix
+    bind unix@served.sock
+    bind unix@own.sock mode 600
+    http-request return status 200 content-type text/plain string over-unix
+",
+            dir.display()
+        )
+    };
+    let (mine, theirs) = both(cfg, |port| {
+        let dir = dir(port);
+        let socket = |name: &str| {
+            let path = dir.join(name);
+            let meta = std::fs::metadata(&path).ok();
+            (
+                meta.as_ref().map(|m| m.permissions().mode() & 0o777),
+                meta.map(|m| m.gid() == 65534),
+            )
+        };
+        let served = dir.join("served.sock").display().to_string();
+        let answer = curl(&["--unix-socket", &served, "http://x/"]);
+        (answer, socket("served.sock"), socket("own.sock"))
+    });
+    assert_eq!(
+        mine,
+        (
+            (200, "over-unix".to_string()),
+            (Some(0o640), Some(root)),
+            (Some(0o600), Some(root)),
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
