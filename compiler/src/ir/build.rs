@@ -250,6 +250,8 @@ impl<'a> Stmt<'a> {
                 | "tune.sndbuf.server"
                 | "grace"
                 | "unix-bind"
+                | "h1-case-adjust"
+                | "h1-case-adjust-file"
         );
         if !lowered
             && !process

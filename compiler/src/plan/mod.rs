@@ -119,6 +119,10 @@ pub struct GlobalPlan {
     /// The process's environment, root, accept pacing, rate limits, syslog host name and
     /// anonymizer key.
     pub process: process::ProcessSettings,
+    /// `h1-case-adjust <from> <to>` lines, in order, and the last `h1-case-adjust-file`:
+    /// the case header names take towards HTTP/1 peers that need it.
+    pub h1_case_adjust: Vec<(String, String)>,
+    pub h1_case_adjust_file: Option<String>,
 }
 
 pub use lua::LuaLoad;
@@ -879,6 +883,16 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .map(|d| d.args.iter().map(|a| a.to_string()).collect())
                 .collect(),
             process: process::ProcessSettings::of(&g.directives),
+            h1_case_adjust: g
+                .directives
+                .iter()
+                .filter(|d| d.keyword == "h1-case-adjust")
+                .map(|d| {
+                    let arg = |i: usize| d.args.get(i).map(|a| a.to_string()).unwrap_or_default();
+                    (arg(0), arg(1))
+                })
+                .collect(),
+            h1_case_adjust_file: lower::last_arg(&g.directives, "h1-case-adjust-file"),
         },
         listeners,
         frontends,

@@ -79,6 +79,9 @@ pub const GLOBAL: &[&str] = &[
     "tune.ssl.maxrecord",
     // What UNIX binds start from (compiler/src/plan/unix_bind.rs).
     "unix-bind",
+    // Header name case towards bogus HTTP/1 peers (runtime/src/http/case_adjust.rs).
+    "h1-case-adjust",
+    "h1-case-adjust-file",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to
@@ -325,6 +328,9 @@ pub const PROXY: &[&str] = &[
 
 /// `option` names the runtime honours.
 pub const OPTIONS: &[&str] = &[
+    // The global `h1-case-adjust` map applied (runtime/src/http/case_adjust.rs).
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
     "httplog",
     "tcplog",
     "dontlognull",

@@ -277,3 +277,110 @@ frontend unix
         assert_eq!(mine, theirs);
     }
 }
+
+/// A server that keeps the head of each request it gets and answers it with a short page.
+fn head_keeping_origin() -> (
+    std::net::SocketAddr,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\netag: \"v1\"\r\nconnection: close\r\n\r\nok",
+            );
+        }
+    });
+    (addr, rx)
+}
+
+/// The names of a head's header lines that `wanted` has (in any case), in order.
+fn names_in(head: &str, wanted: &[&str]) -> Vec<String> {
+    head.lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split(':').next())
+        .filter(|n| wanted.iter().any(|w| w.eq_ignore_ascii_case(n)))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn h1_case_adjust_spells_names_for_bogus_clients_and_servers() {
+    let dir = std::env::temp_dir().join(format!("hapee-case-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("case.txt");
+    std::fs::write(&file, "# spellings\nx-api-key X-API-Key\n  etag\tETag \n").unwrap();
+    let cfg = |port: u16, origin: &(std::net::SocketAddr, std::sync::mpsc::Receiver<String>)| {
+        format!(
+            "global
+    h1-case-adjust content-type Content-Type
+    h1-case-adjust-file {}
+defaults
+    mode http
+    {TIMEOUTS}
+frontend adjusted
+    bind 127.0.0.1:{port}
+    option h1-case-adjust-bogus-client
+    http-request return status 200 content-type text/plain string ok if {{ path /local }}
+    default_backend bogus
+frontend plain
+    bind 127.0.0.1:{}
+    http-request return status 200 content-type text/plain string ok
+backend bogus
+    option h1-case-adjust-bogus-server
+    server s {}
+",
+            file.display(),
+            port + 1,
+            origin.0
+        )
+    };
+    let wanted = ["content-type", "etag", "x-api-key"];
+    let (mine, theirs) = both_sides(
+        2,
+        head_keeping_origin,
+        cfg,
+        |port, origin, _| {
+            let ask = |port: u16, path: &str| {
+                let request = format!(
+                    "GET {path} HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nconnection: close\r\n\r\n"
+                );
+                raw(port, request.as_bytes(), Duration::from_secs(3))
+            };
+            let local = names_in(&ask(port, "/local"), &wanted);
+            let relayed = names_in(&ask(port, "/relayed"), &wanted);
+            let to_server = origin
+                .1
+                .recv_timeout(Duration::from_secs(5))
+                .map(|head| names_in(&head, &wanted))
+                .unwrap_or_default();
+            let plain = names_in(&ask(port + 1, "/"), &wanted);
+            (local, relayed, to_server, plain)
+        },
+    );
+    assert_eq!(
+        mine,
+        (
+            vec!["Content-Type".to_string()],
+            vec!["ETag".to_string()],
+            vec!["X-API-Key".to_string()],
+            vec!["content-type".to_string()],
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
