@@ -105,6 +105,7 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     log::send_hostname(plan.global.process.log_send_hostname.as_deref());
     sockopt::set_buffer_sizes(&plan.global.process.socket_buffers);
+    logfmt::set_request_line_room(plan.global.http_logurilen);
     // Rings come first: log targets name them.
     rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);

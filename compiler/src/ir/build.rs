@@ -252,6 +252,7 @@ impl<'a> Stmt<'a> {
                 | "unix-bind"
                 | "h1-case-adjust"
                 | "h1-case-adjust-file"
+                | "tune.http.logurilen"
         );
         if !lowered
             && !process

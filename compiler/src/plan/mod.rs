@@ -123,6 +123,9 @@ pub struct GlobalPlan {
     /// the case header names take towards HTTP/1 peers that need it.
     pub h1_case_adjust: Vec<(String, String)>,
     pub h1_case_adjust_file: Option<String>,
+    /// `tune.http.logurilen` plus one (HAProxy's `requri_len`, 1024 by default): the logs
+    /// keep the request line cut one byte short of it.
+    pub http_logurilen: u32,
 }
 
 pub use lua::LuaLoad;
@@ -893,6 +896,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 })
                 .collect(),
             h1_case_adjust_file: lower::last_arg(&g.directives, "h1-case-adjust-file"),
+            http_logurilen: lower::last_arg(&g.directives, "tune.http.logurilen")
+                .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
+                .map_or(1024, |n| n.saturating_add(1)),
         },
         listeners,
         frontends,

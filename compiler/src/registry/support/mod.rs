@@ -82,6 +82,8 @@ pub const GLOBAL: &[&str] = &[
     // Header name case towards bogus HTTP/1 peers (runtime/src/http/case_adjust.rs).
     "h1-case-adjust",
     "h1-case-adjust-file",
+    // The room of the request line in logs (runtime/src/logfmt.rs).
+    "tune.http.logurilen",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to

@@ -384,3 +384,55 @@ backend bogus
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn logurilen_cuts_the_request_line_in_logs() {
+    let cfg = |limit: &'static str| {
+        move |port: u16| {
+            format!(
+                "global
+    log stdout len 4096 format raw local0
+    {limit}
+defaults
+    mode http
+    log global
+    {TIMEOUTS}
+frontend f
+    bind 127.0.0.1:{port}
+    log-format \"r=%r hu=%HU hp=%HP hq=%HQ hv=%HV\"
+    http-request return status 200
+"
+            )
+        }
+    };
+    let long = format!("/{}?q={}", "p".repeat(1000), "v".repeat(60));
+    let drive = |port: u16| curl(&[&format!("http://127.0.0.1:{port}{long}")]).0;
+    // The harness's probe connection logs a line of its own, without a request.
+    let keep = |l: &str| l.starts_with("r=") && !l.starts_with("r=<BADREQ>");
+    let (default_cut, theirs_default) = logged_side_by_side(cfg(""), drive, keep, 1);
+    let (short_cut, theirs_short) =
+        logged_side_by_side(cfg("tune.http.logurilen 40"), drive, keep, 1);
+    let line_of = |run: &(u16, Vec<String>)| run.1.first().cloned().unwrap_or_default();
+    // 1023 bytes of `GET /ppp…?q=vvv HTTP/1.1`: the query's end and the version are cut,
+    // and a line without a version reads as HTTP/0.9's.
+    let cut_at_1023 = format!("GET {}", &long[..1019]);
+    assert_eq!(
+        line_of(&default_cut),
+        format!(
+            "r={cut_at_1023} hu={} hp=/{} hq={} hv=HTTP/0.9",
+            &long[..1019],
+            "p".repeat(1000),
+            &long[1001..1019]
+        )
+    );
+    let cut_at_40 = format!("GET {}", &long[..36]);
+    assert_eq!(
+        line_of(&short_cut),
+        format!("r={cut_at_40} hu={} hp={} hq= hv=HTTP/0.9", &long[..36], &long[..36])
+    );
+    for (mine, theirs) in [(default_cut, theirs_default), (short_cut, theirs_short)] {
+        if let Some(theirs) = theirs {
+            assert_eq!(line_of(&mine), line_of(&theirs));
+        }
+    }
+}
