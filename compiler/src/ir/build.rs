@@ -253,6 +253,7 @@ impl<'a> Stmt<'a> {
                 | "h1-case-adjust"
                 | "h1-case-adjust-file"
                 | "tune.http.logurilen"
+                | "tune.comp.maxlevel"
         );
         if !lowered
             && !process

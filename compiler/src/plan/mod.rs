@@ -126,6 +126,8 @@ pub struct GlobalPlan {
     /// `tune.http.logurilen` plus one (HAProxy's `requri_len`, 1024 by default): the logs
     /// keep the request line cut one byte short of it.
     pub http_logurilen: u32,
+    /// `tune.comp.maxlevel`: the level responses are compressed at (1 to 9, 1 by default).
+    pub comp_maxlevel: u32,
 }
 
 pub use lua::LuaLoad;
@@ -899,6 +901,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             http_logurilen: lower::last_arg(&g.directives, "tune.http.logurilen")
                 .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
                 .map_or(1024, |n| n.saturating_add(1)),
+            comp_maxlevel: lower::last_arg(&g.directives, "tune.comp.maxlevel")
+                .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
+                .filter(|n| (1..=9).contains(n))
+                .unwrap_or(1),
         },
         listeners,
         frontends,

@@ -84,6 +84,8 @@ pub const GLOBAL: &[&str] = &[
     "h1-case-adjust-file",
     // The room of the request line in logs (runtime/src/logfmt.rs).
     "tune.http.logurilen",
+    // The compression level (runtime/src/http/compress.rs).
+    "tune.comp.maxlevel",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to

@@ -436,3 +436,54 @@ frontend f
         }
     }
 }
+
+#[test]
+fn comp_maxlevel_sets_the_compression_level() {
+    // Words drawn from a small vocabulary: what a stronger level finds more matches in.
+    let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+    let mut seed = 7u32;
+    let body: String = (0..6000)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            words[(seed >> 16) as usize % words.len()]
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let reply: &'static [u8] = Box::leak(reply.into_bytes().into_boxed_slice());
+    let size_at = |level: &str| {
+        let origin = raw_server(reply, Duration::ZERO, Duration::ZERO);
+        let port = free_port();
+        let cfg = format!(
+            "global
+    {level}
+defaults
+    mode http
+    {TIMEOUTS}
+listen l
+    bind 127.0.0.1:{port}
+    compression algo gzip
+    compression type text/plain
+    server s {origin}
+"
+        );
+        let _proxy = Proxy::start(&cfg, port);
+        let out = Command::new("curl")
+            .args(["-s", "-H", "Accept-Encoding: gzip"])
+            .arg(format!("http://127.0.0.1:{port}/"))
+            .output()
+            .expect("curl");
+        let mut plain = String::new();
+        let _ = flate2::read::GzDecoder::new(&out.stdout[..]).read_to_string(&mut plain);
+        assert_eq!(plain, body, "the body comes back whole at {level:?}");
+        out.stdout.len()
+    };
+    let default = size_at("");
+    let first = size_at("tune.comp.maxlevel 1");
+    let best = size_at("tune.comp.maxlevel 9");
+    assert_eq!(default, first, "level 1 is the default");
+    assert!(best < first, "level 9 compresses more: {best} vs {first}");
+}
