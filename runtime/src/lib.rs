@@ -107,6 +107,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     sockopt::set_buffer_sizes(&plan.global.process.socket_buffers);
     logfmt::set_request_line_room(plan.global.http_logurilen);
     http::compress::set_level(plan.global.comp_maxlevel);
+    lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     // Rings come first: log targets name them.
     rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);

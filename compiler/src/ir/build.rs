@@ -254,6 +254,9 @@ impl<'a> Stmt<'a> {
                 | "h1-case-adjust-file"
                 | "tune.http.logurilen"
                 | "tune.comp.maxlevel"
+                | "ulimit-n"
+                | "fd-hard-limit"
+                | "strict-limits"
         );
         if !lowered
             && !process

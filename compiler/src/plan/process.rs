@@ -42,6 +42,12 @@ pub struct ProcessSettings {
     /// `grace`, in milliseconds: after SIGUSR1, how long the process goes on accepting (with
     /// the `stopping` fetch true) before it stops listening.
     pub grace: Option<u32>,
+    /// `ulimit-n`: the open-file limit (RLIMIT_NOFILE) the process sets itself;
+    /// `fd-hard-limit`: the most it may take; `strict-limits` (on unless `no strict-limits`):
+    /// a limit that cannot be set stops the start rather than warning.
+    pub ulimit_n: Option<u64>,
+    pub fd_hard_limit: Option<u64>,
+    pub strict_limits: bool,
 }
 
 /// The receive and send buffer sizes (SO_RCVBUF, SO_SNDBUF) set on each client connection
@@ -138,6 +144,13 @@ impl ProcessSettings {
                 server_sndbuf: size("tune.sndbuf.server"),
             },
             grace: lower::last_arg(lines, "grace").and_then(|t| lower::ms(&t)),
+            ulimit_n: Some(u64::from(size("ulimit-n"))).filter(|&n| n > 0),
+            fd_hard_limit: Some(u64::from(size("fd-hard-limit"))).filter(|&n| n > 0),
+            strict_limits: lines
+                .iter()
+                .rev()
+                .find(|d| d.keyword == "strict-limits")
+                .is_none_or(|d| d.prefix.is_none()),
         }
     }
 }
@@ -180,6 +193,8 @@ mod tests {
             line("tune.rcvbuf.client 4096"),
             line("tune.sndbuf.server 16k"),
             line("grace 2s"),
+            line("ulimit-n 2048"),
+            line("no strict-limits"),
         ];
         let s = ProcessSettings::of(&lines);
         assert_eq!(s.maxconnrate, 100, "the first one holds");
@@ -199,6 +214,7 @@ mod tests {
             "the first one holds, read as atol reads it"
         );
         assert_eq!(s.grace, Some(2000));
+        assert_eq!((s.ulimit_n, s.fd_hard_limit, s.strict_limits), (Some(2048), None, false));
         assert_eq!(
             s.environment,
             vec![
@@ -214,5 +230,6 @@ mod tests {
         assert_eq!(none.chroot, None);
         assert_eq!(none.socket_buffers, SocketBuffers::default());
         assert_eq!(none.grace, None);
+        assert!(none.strict_limits, "on by default");
     }
 }

@@ -86,6 +86,9 @@ pub const GLOBAL: &[&str] = &[
     "tune.http.logurilen",
     // The compression level (runtime/src/http/compress.rs).
     "tune.comp.maxlevel",
+    // The open-file limit (runtime/src/lifecycle/limits.rs); `ulimit-n` is listed above.
+    "fd-hard-limit",
+    "strict-limits",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to

@@ -487,3 +487,107 @@ listen l
     assert_eq!(default, first, "level 1 is the default");
     assert!(best < first, "level 9 compresses more: {best} vs {first}");
 }
+
+/// The soft and hard open-file limits of process `pid`.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap_or_default();
+    let mut words = line.split_whitespace().skip(3);
+    let mut next = || words.next().unwrap_or_default().to_string();
+    (next(), next())
+}
+
+/// What a proxy that cannot start on `cfg` says, without its process id.
+fn start_refusal(program: &str, args: &[&str], cfg: &str) -> (bool, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("hapee-limits-{}-{program}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("h.cfg");
+    std::fs::write(&file, cfg).unwrap();
+    let out = Command::new("timeout")
+        .arg("10")
+        .arg(program)
+        .args(args)
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .expect("the proxy runs");
+    let said = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("FD limit"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, t)| t).to_string())
+        .collect();
+    (out.status.success(), said)
+}
+
+#[test]
+fn ulimit_n_fd_hard_limit_and_strict_limits_set_the_open_file_limit() {
+    let cfg = |global: &str, port: u16| {
+        format!(
+            "global
+{global}
+defaults
+    mode http
+    {TIMEOUTS}
+frontend f
+    bind 127.0.0.1:{port}
+    http-request return status 200
+"
+        )
+    };
+    // The limits this test runs with, which the proxies start with.
+    let (soft, hard) = open_file_limits(std::process::id());
+    let (soft, hard): (u64, u64) = (soft.parse().unwrap_or(0), hard.parse().unwrap_or(0));
+    // A limit above the present one: up to the hard limit, or past it where that is allowed
+    // (CAP_SYS_RESOURCE).
+    let raised = if soft < hard { hard } else { soft + 1000 };
+    let can_raise = Command::new("sh")
+        .args(["-c", &format!("ulimit -n {raised}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if can_raise {
+        let (mine, theirs) = both_reading(
+            1,
+            |port| cfg(&format!("    ulimit-n {raised}"), port),
+            |_, side| open_file_limits(side.pid()),
+        );
+        assert_eq!(mine, (raised.to_string(), hard.max(raised).to_string()));
+        if let Some(theirs) = theirs {
+            assert_eq!(mine, theirs);
+        }
+    }
+    // A limit is only ever raised.
+    let (lowered, _) = both_reading(
+        1,
+        |port| cfg("    ulimit-n 100", port),
+        |_, side| open_file_limits(side.pid()).0,
+    );
+    assert_eq!(lowered, soft.to_string());
+    // Past `fd-hard-limit` without `strict-limits`: a warning, and the limit stays.
+    let (lenient, theirs) = both_reading(
+        1,
+        |port| cfg(&format!("    ulimit-n {}\n    fd-hard-limit {soft}\n    no strict-limits", soft + 1), port),
+        |_, side| open_file_limits(side.pid()).0,
+    );
+    assert_eq!(lenient, soft.to_string());
+    if let Some(theirs) = theirs {
+        assert_eq!(lenient, theirs);
+    }
+    let port = free_port();
+    let strict = cfg(&format!("    ulimit-n {}\n    fd-hard-limit 3000", soft + 1), port);
+    let (started, said) = start_refusal(env!("CARGO_BIN_EXE_hapee-lb"), &["run"], &strict);
+    assert!(!started);
+    assert_eq!(
+        said,
+        [format!(
+            "[haproxy.main()] Cannot raise FD limit to {}, limit is {}.",
+            soft + 1,
+            soft.min(3000)
+        )]
+    );
+    if Haproxy::installed() {
+        assert_eq!(start_refusal("haproxy", &["-db"], &strict), (started, said));
+    }
+}
