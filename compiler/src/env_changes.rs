@@ -41,11 +41,13 @@ impl EnvChanges {
     pub fn apply(&mut self, base: &dyn Environment, keyword: &str, args: &[&str]) {
         match (keyword, args) {
             ("setenv", [name, value, ..]) => {
-                self.changed.insert(name.to_string(), Some(value.to_string()));
+                self.changed
+                    .insert(name.to_string(), Some(value.to_string()));
             }
             ("presetenv", [name, value, ..]) => {
                 if self.var(base, name).is_none() {
-                    self.changed.insert(name.to_string(), Some(value.to_string()));
+                    self.changed
+                        .insert(name.to_string(), Some(value.to_string()));
                 }
             }
             ("unsetenv", names) => {

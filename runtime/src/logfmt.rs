@@ -518,7 +518,11 @@ fn from_cut_line(name: &str, cut: &str) -> String {
         return query[..query.find(blank).unwrap_or(query.len())].into();
     }
     let Some(at) = cut.find(blank) else {
-        return if name == "r" { cut.into() } else { BADREQ.into() };
+        return if name == "r" {
+            cut.into()
+        } else {
+            BADREQ.into()
+        };
     };
     let rest = cut[at..].trim_start_matches(blank);
     let target_end = rest.find(blank).unwrap_or(rest.len());

@@ -214,7 +214,10 @@ mod tests {
             "the first one holds, read as atol reads it"
         );
         assert_eq!(s.grace, Some(2000));
-        assert_eq!((s.ulimit_n, s.fd_hard_limit, s.strict_limits), (Some(2048), None, false));
+        assert_eq!(
+            (s.ulimit_n, s.fd_hard_limit, s.strict_limits),
+            (Some(2048), None, false)
+        );
         assert_eq!(
             s.environment,
             vec![

@@ -292,8 +292,9 @@ impl TlsGlobals {
                 let bufsize = size("tune.bufsize", 16384);
                 bufsize - size("tune.maxrewrite", 1024).min(bufsize / 2)
             },
-            max_record: last("tune.ssl.maxrecord")
-                .map_or(0, |v| u32::try_from(crate::ir::values::atol(&v)).unwrap_or(0)),
+            max_record: last("tune.ssl.maxrecord").map_or(0, |v| {
+                u32::try_from(crate::ir::values::atol(&v)).unwrap_or(0)
+            }),
         }
     }
 

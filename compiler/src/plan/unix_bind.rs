@@ -72,7 +72,9 @@ impl UnixBind {
 /// The octal digits `strtol(…, 8)` reads at the start of `text`.
 fn octal_digits(text: &str) -> &str {
     let t = text.trim_start();
-    let end = t.find(|c: char| !('0'..='7').contains(&c)).unwrap_or(t.len());
+    let end = t
+        .find(|c: char| !('0'..='7').contains(&c))
+        .unwrap_or(t.len());
     &t[..end]
 }
 
@@ -87,18 +89,21 @@ mod tests {
             line("unix-bind prefix /run/a/ mode 660 user nobody"),
             line("unix-bind prefix /run/b/ gid 65534"),
         ]);
-        let mut address = crate::address::parse("unix@h.sock", crate::address::Rules::BIND)
-            .expect("an address");
+        let mut address =
+            crate::address::parse("unix@h.sock", crate::address::Rules::BIND).expect("an address");
         let mut options = vec!["mode".to_string(), "600".to_string()];
         u.apply(&mut address, &mut options);
         assert_eq!(address.host, "/run/a/h.sock", "the first prefix holds");
         assert_eq!(options, ["mode", "600", "uid", "nobody", "gid", "65534"]);
-        let mut tcp = crate::address::parse("127.0.0.1:80", crate::address::Rules::BIND)
-            .expect("an address");
+        let mut tcp =
+            crate::address::parse("127.0.0.1:80", crate::address::Rules::BIND).expect("an address");
         let mut none = vec![];
         u.apply(&mut tcp, &mut none);
         assert_eq!(tcp.host, "127.0.0.1");
         assert!(none.is_empty());
-        assert_eq!(UnixBind::of(&[line("unix-bind mode 0")]), UnixBind::default());
+        assert_eq!(
+            UnixBind::of(&[line("unix-bind mode 0")]),
+            UnixBind::default()
+        );
     }
 }

@@ -102,7 +102,10 @@ mod tests {
         let name = |n: &'static str| HeaderName::from_static(n);
         assert_eq!(map.spelling(&name("x-api-key")), Some(&b"X-API-Key"[..]));
         assert_eq!(map.spelling(&name("etag")), Some(&b"ETag"[..]));
-        assert_eq!(map.spelling(&name("content-length")), Some(&b"Content-Length"[..]));
+        assert_eq!(
+            map.spelling(&name("content-length")),
+            Some(&b"Content-Length"[..])
+        );
         assert_eq!(map.spelling(&name("host")), None);
         std::fs::write(&file, "etag ETag\netag Etag\n").unwrap();
         assert_eq!(
@@ -113,7 +116,9 @@ mod tests {
             )
         );
         let differ = [("etag".to_string(), "Tag".to_string())];
-        assert!(CaseMap::load(&differ, None).unwrap_err().contains("must not differ"));
+        assert!(CaseMap::load(&differ, None)
+            .unwrap_err()
+            .contains("must not differ"));
         assert!(CaseMap::load(&[], None).unwrap().is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -187,7 +187,10 @@ frontend f
     let (unlimited, _) = both(cfg(""), largest_record);
     // 1000 bytes of plaintext, its content type and the 16-byte AEAD tag.
     assert_eq!(limited, 1017);
-    assert!(unlimited > 6000, "without a limit the body goes in one record: {unlimited}");
+    assert!(
+        unlimited > 6000,
+        "without a limit the body goes in one record: {unlimited}"
+    );
     if let Some(theirs) = theirs {
         assert_eq!(limited, theirs);
     }
@@ -230,7 +233,8 @@ fn unix_bind_sets_the_prefix_mode_and_group_of_unix_binds() {
         .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
     // Only root may give the socket to another group.
     let group = if root { " gid 65534" } else { "" };
-    let dir = |port: u16| std::env::temp_dir().join(format!("hapee-ub-{}-{port}", std::process::id()));
+    let dir =
+        |port: u16| std::env::temp_dir().join(format!("hapee-ub-{}-{port}", std::process::id()));
     let cfg = |port: u16| {
         let dir = dir(port);
         std::fs::create_dir_all(&dir).unwrap();
@@ -279,10 +283,7 @@ frontend unix
 }
 
 /// A server that keeps the head of each request it gets and answers it with a short page.
-fn head_keeping_origin() -> (
-    std::net::SocketAddr,
-    std::sync::mpsc::Receiver<String>,
-) {
+fn head_keeping_origin() -> (std::net::SocketAddr, std::sync::mpsc::Receiver<String>) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -348,28 +349,23 @@ backend bogus
         )
     };
     let wanted = ["content-type", "etag", "x-api-key"];
-    let (mine, theirs) = both_sides(
-        2,
-        head_keeping_origin,
-        cfg,
-        |port, origin, _| {
-            let ask = |port: u16, path: &str| {
-                let request = format!(
-                    "GET {path} HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nconnection: close\r\n\r\n"
-                );
-                raw(port, request.as_bytes(), Duration::from_secs(3))
-            };
-            let local = names_in(&ask(port, "/local"), &wanted);
-            let relayed = names_in(&ask(port, "/relayed"), &wanted);
-            let to_server = origin
-                .1
-                .recv_timeout(Duration::from_secs(5))
-                .map(|head| names_in(&head, &wanted))
-                .unwrap_or_default();
-            let plain = names_in(&ask(port + 1, "/"), &wanted);
-            (local, relayed, to_server, plain)
-        },
-    );
+    let (mine, theirs) = both_sides(2, head_keeping_origin, cfg, |port, origin, _| {
+        let ask = |port: u16, path: &str| {
+            let request = format!(
+                "GET {path} HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nconnection: close\r\n\r\n"
+            );
+            raw(port, request.as_bytes(), Duration::from_secs(3))
+        };
+        let local = names_in(&ask(port, "/local"), &wanted);
+        let relayed = names_in(&ask(port, "/relayed"), &wanted);
+        let to_server = origin
+            .1
+            .recv_timeout(Duration::from_secs(5))
+            .map(|head| names_in(&head, &wanted))
+            .unwrap_or_default();
+        let plain = names_in(&ask(port + 1, "/"), &wanted);
+        (local, relayed, to_server, plain)
+    });
     assert_eq!(
         mine,
         (
@@ -428,7 +424,11 @@ frontend f
     let cut_at_40 = format!("GET {}", &long[..36]);
     assert_eq!(
         line_of(&short_cut),
-        format!("r={cut_at_40} hu={} hp={} hq= hv=HTTP/0.9", &long[..36], &long[..36])
+        format!(
+            "r={cut_at_40} hu={} hp={} hq= hv=HTTP/0.9",
+            &long[..36],
+            &long[..36]
+        )
     );
     for (mine, theirs) in [(default_cut, theirs_default), (short_cut, theirs_short)] {
         if let Some(theirs) = theirs {
@@ -440,7 +440,9 @@ frontend f
 #[test]
 fn comp_maxlevel_sets_the_compression_level() {
     // Words drawn from a small vocabulary: what a stronger level finds more matches in.
-    let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+    let words = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    ];
     let mut seed = 7u32;
     let body: String = (0..6000)
         .map(|_| {
@@ -568,7 +570,15 @@ frontend f
     // Past `fd-hard-limit` without `strict-limits`: a warning, and the limit stays.
     let (lenient, theirs) = both_reading(
         1,
-        |port| cfg(&format!("    ulimit-n {}\n    fd-hard-limit {soft}\n    no strict-limits", soft + 1), port),
+        |port| {
+            cfg(
+                &format!(
+                    "    ulimit-n {}\n    fd-hard-limit {soft}\n    no strict-limits",
+                    soft + 1
+                ),
+                port,
+            )
+        },
         |_, side| open_file_limits(side.pid()).0,
     );
     assert_eq!(lenient, soft.to_string());
@@ -576,7 +586,10 @@ frontend f
         assert_eq!(lenient, theirs);
     }
     let port = free_port();
-    let strict = cfg(&format!("    ulimit-n {}\n    fd-hard-limit 3000", soft + 1), port);
+    let strict = cfg(
+        &format!("    ulimit-n {}\n    fd-hard-limit 3000", soft + 1),
+        port,
+    );
     let (started, said) = start_refusal(env!("CARGO_BIN_EXE_hapee-lb"), &["run"], &strict);
     assert!(!started);
     assert_eq!(
