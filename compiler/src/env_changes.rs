@@ -44,11 +44,9 @@ impl EnvChanges {
                 self.changed
                     .insert(name.to_string(), Some(value.to_string()));
             }
-            ("presetenv", [name, value, ..]) => {
-                if self.var(base, name).is_none() {
-                    self.changed
-                        .insert(name.to_string(), Some(value.to_string()));
-                }
+            ("presetenv", [name, value, ..]) if self.var(base, name).is_none() => {
+                self.changed
+                    .insert(name.to_string(), Some(value.to_string()));
             }
             ("unsetenv", names) => {
                 for name in names {
