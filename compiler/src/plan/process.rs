@@ -1,6 +1,7 @@
 //! Process-wide settings of the global section that shape how the process itself runs rather
 //! than any proxy: its environment, its root directory, its accept pacing and rate limits, the
-//! host name in its syslog headers and the default key of the CLI's anonymizer.
+//! host name in its syslog headers, the default key of the CLI's anonymizer, its sockets'
+//! buffer sizes, its grace before a soft stop and its open-file limit.
 
 use super::lower;
 use crate::ir::DirectiveLine;
