@@ -75,7 +75,12 @@ impl Session {
         finish: impl FnOnce(&mut Compilation),
     ) -> Arc<Compilation> {
         // Taken out first: a compilation that panics leaves an empty session, not a stale one.
-        let previous = self.previous.take();
+        // The lines after a `setenv` (or its kin) read the environment it changed: a
+        // configuration with one is parsed whole rather than from the lines it kept.
+        let previous = self
+            .previous
+            .take()
+            .filter(|old| !changes_env(&old.db) && !changes_env(&db));
         let cache = std::mem::take(&mut self.bodies);
         let old_diags = std::mem::take(&mut self.parse_diags);
         self.reparsed = None;
@@ -349,4 +354,9 @@ fn common(max: usize, same: impl Fn(usize, usize) -> bool) -> usize {
         n += 1;
     }
     n
+}
+
+/// Whether a file of `db` may hold a `setenv`, `presetenv`, `unsetenv` or `resetenv` line.
+fn changes_env(db: &SourceDb) -> bool {
+    db.files().any(|(_, f)| f.text.contains("setenv"))
 }

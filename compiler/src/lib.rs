@@ -11,6 +11,7 @@ pub mod codes;
 pub mod cond;
 pub mod diagnostic;
 pub mod docs;
+pub mod env_changes;
 pub mod envcheck;
 pub mod expr;
 pub mod fmt;

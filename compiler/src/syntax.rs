@@ -71,6 +71,8 @@ pub struct SyntaxTree {
     pub files: Vec<SyntaxFile>,
     /// Sections in load order across all files.
     pub sections: Vec<Section>,
+    /// What the global section's `setenv` family did to the environment, all lines read.
+    pub environment: crate::env_changes::EnvChanges,
 }
 
 impl SyntaxTree {
@@ -93,6 +95,11 @@ impl SyntaxTree {
 /// Environment the lexer expands `$VAR` from, and the build facts `.if` predicates test.
 pub trait Environment: Sync {
     fn var(&self, name: &str) -> Option<String>;
+
+    /// A global `setenv`, `presetenv`, `unsetenv` or `resetenv` line was read: the
+    /// environment of a parse takes it into account for the lines after it
+    /// ([`crate::env_changes`]); a fixed environment ignores it.
+    fn change(&self, _keyword: &str, _args: &[&str]) {}
 }
 
 /// The process environment.
@@ -175,6 +182,8 @@ fn parse_from(
 ) -> (SyntaxTree, Vec<Diagnostic>) {
     let mut tree = SyntaxTree::default();
     let mut diags = Vec::new();
+    let reading = crate::env_changes::Reading::new(env);
+    let env: &dyn Environment = &reading;
     // The section name for `.SECTION` carries over from file to file, like HAProxy's.
     let mut section_name = String::new();
     for (file, source) in db.files() {
@@ -196,6 +205,7 @@ fn parse_from(
         };
         tree.files.push(SyntaxFile { file, lines });
     }
+    tree.environment = reading.into_changes();
     (tree, diags)
 }
 
@@ -414,7 +424,16 @@ impl LineParser {
         } else {
             line.kind = LineKind::Statement;
             match self.current {
-                Some(s) => sections[s].body.push(index),
+                Some(s) => {
+                    sections[s].body.push(index);
+                    if sections[s].kind == SectionKind::Global
+                        && crate::env_changes::is_env_keyword(&keyword)
+                    {
+                        let args: Vec<&str> =
+                            line.words[1..].iter().map(|w| w.value.as_str()).collect();
+                        env.change(&keyword, &args);
+                    }
+                }
                 None => {
                     let d = tight(
                         "E010",

@@ -104,6 +104,10 @@ pub fn run(plan: &Plan) -> Result<Stop, Vec<String>> {
 /// [`run`], with the start-up options of a reload and the scripts' engine.
 pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> {
     log::send_hostname(plan.global.process.log_send_hostname.as_deref());
+    sockopt::set_buffer_sizes(&plan.global.process.socket_buffers);
+    logfmt::set_request_line_room(plan.global.http_logurilen);
+    http::compress::set_level(plan.global.comp_maxlevel);
+    lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     // Rings come first: log targets name them.
     rings::start(plan)?;
     let shared = Arc::new(Shared::build(plan)?);
@@ -291,6 +295,11 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         return Ok(Stop::Hard);
     }
     shared.stopping.store(true, Ordering::Relaxed);
+    if let Some(ms) = plan.global.process.grace {
+        if wait_for_grace(ms) == Stop::Hard {
+            return Ok(Stop::Hard);
+        }
+    }
     lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
     let _ = stop_tx.send(true);
     for h in handles.into_iter().chain(tables_thread) {
@@ -341,6 +350,37 @@ fn wait_for_signal() -> Stop {
             _ = int.recv() => Stop::Hard,
         }
     })
+}
+
+/// `grace`: the listeners go on accepting (the `stopping` fetch already true) for `ms`
+/// milliseconds before the soft stop proceeds; SIGTERM or SIGINT meanwhile stops at once.
+fn wait_for_grace(ms: u32) -> Stop {
+    let pid = std::process::id();
+    eprintln!("[NOTICE]   ({pid}) : Scheduling a soft-stop in {ms} ms.");
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Stop::Graceful;
+    };
+    let stop = rt.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return Stop::Graceful;
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))) => Stop::Graceful,
+            _ = term.recv() => Stop::Hard,
+            _ = int.recv() => Stop::Hard,
+        }
+    });
+    if stop == Stop::Graceful {
+        eprintln!("[NOTICE]   ({pid}) : Grace period expired, proceeding with soft-stop now.");
+    }
+    stop
 }
 
 /// What a worker thread accepts connections from: its listening sockets (with how each

@@ -104,11 +104,13 @@ impl ListenSocket {
             ListenSocket::Tcp(l) => {
                 let (stream, client) = l.accept()?;
                 stream.set_nonblocking(true)?;
+                crate::sockopt::size_client_buffers(std::os::fd::AsRawFd::as_raw_fd(&stream));
                 Ok((stream, client))
             }
             ListenSocket::Unix(l) => {
                 let (stream, _) = l.accept()?;
                 stream.set_nonblocking(true)?;
+                crate::sockopt::size_client_buffers(std::os::fd::AsRawFd::as_raw_fd(&stream));
                 Ok((unix_as_tcp(stream), UNIX_PEER))
             }
         }

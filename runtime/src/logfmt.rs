@@ -399,6 +399,13 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             captures(out, &txn.captured_response, name == "hsl", quote);
             Ok(())
         }
+        // A request line longer than `tune.http.logurilen` allows is cut, and these fields
+        // read the cut line as HAProxy reads it.
+        "r" | "HU" | "HP" | "HQ" | "HV" if cut_line(line, req).is_some() => {
+            let cut = cut_line(line, req).unwrap_or_default();
+            text(out, &from_cut_line(name, &cut), quote && name == "r");
+            Ok(())
+        }
         "r" => {
             let line = match (line, req) {
                 (Some((method, uri)), Some(r)) => {
@@ -465,6 +472,70 @@ fn early(txn: &Txn) -> &'static str {
         "+"
     } else {
         ""
+    }
+}
+
+/// `tune.http.logurilen`: HAProxy keeps the request line for its logs in a buffer of this
+/// many bytes (the last one for its terminating zero). Process-wide, set once at start.
+static REQUEST_LINE_ROOM: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1024);
+
+/// Keeps the plan's `tune.http.logurilen` for the logs written from now on.
+pub fn set_request_line_room(bytes: u32) {
+    REQUEST_LINE_ROOM.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The request line as the logs keep it, when it does not fit the room: cut at the room's
+/// size less one byte, as HAProxy copies it. `None` when it fits.
+fn cut_line(
+    line: Option<(&hyper::Method, &hyper::Uri)>,
+    req: Option<&crate::txn::RequestView>,
+) -> Option<String> {
+    let ((method, uri), r) = (line?, req?);
+    let room = REQUEST_LINE_ROOM.load(std::sync::atomic::Ordering::Relaxed) as usize;
+    let room = room.saturating_sub(1);
+    let target = crate::http::target::AsWritten(uri, r.version).to_string();
+    let version = version(r.version);
+    if method.as_str().len() + target.len() + version.len() + 2 <= room {
+        return None;
+    }
+    let mut text = format!("{method} {target} {version}");
+    let mut end = room.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    Some(text)
+}
+
+/// A request-line field read from the cut line as HAProxy reads its kept line: the target is
+/// what follows the first blanks up to the next (`<BADREQ>` without blanks), its path stops
+/// at `?`, the query runs from the line's first `?`, the version is what follows the target.
+fn from_cut_line(name: &str, cut: &str) -> String {
+    let blank = |c: char| c == ' ' || c == '\t';
+    if name == "HQ" {
+        // From the line's first `?` to the next blank.
+        let query = cut.find('?').map_or("", |q| &cut[q..]);
+        return query[..query.find(blank).unwrap_or(query.len())].into();
+    }
+    let Some(at) = cut.find(blank) else {
+        return if name == "r" {
+            cut.into()
+        } else {
+            BADREQ.into()
+        };
+    };
+    let rest = cut[at..].trim_start_matches(blank);
+    let target_end = rest.find(blank).unwrap_or(rest.len());
+    let target = &rest[..target_end];
+    match name {
+        "r" => cut.into(),
+        "HU" => target.into(),
+        "HP" => target.split('?').next().unwrap_or("").into(),
+        // A line cut before its version reads as HTTP/0.9's.
+        _ => match rest[target_end..].trim_start_matches(blank) {
+            "" => "HTTP/0.9".into(),
+            version => version.into(),
+        },
     }
 }
 

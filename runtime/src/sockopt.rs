@@ -7,7 +7,9 @@
 //! exact size passed: a descriptor that is not (or no longer) a socket only makes the call fail
 //! (`EBADF`, `ENOTSOCK`), which HAProxy ignores as hapee does.
 
+use hapee_compiler::plan::process::SocketBuffers;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The client connection's socket descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +38,52 @@ pub fn set_int(
         Ok(())
     } else {
         Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `tune.rcvbuf.*` and `tune.sndbuf.*`, process-wide as in HAProxy: set once at start
+/// ([`set_buffer_sizes`]), read by every accept and every connection to a server.
+static BUFFERS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
+const CLIENT_RCV: usize = 0;
+const CLIENT_SND: usize = 1;
+const SERVER_RCV: usize = 2;
+const SERVER_SND: usize = 3;
+
+/// Keeps the plan's socket buffer sizes for the sockets made from now on.
+pub fn set_buffer_sizes(b: &SocketBuffers) {
+    for (at, size) in [
+        (CLIENT_RCV, b.client_rcvbuf),
+        (CLIENT_SND, b.client_sndbuf),
+        (SERVER_RCV, b.server_rcvbuf),
+        (SERVER_SND, b.server_sndbuf),
+    ] {
+        BUFFERS[at].store(size, Ordering::Relaxed);
+    }
+}
+
+/// Sizes the buffers of an accepted client socket, as HAProxy does to each one (a UNIX
+/// socket's accepted end does not inherit them from its listener); a refusal changes nothing.
+pub fn size_client_buffers(fd: RawFd) {
+    size_buffers(fd, CLIENT_RCV, CLIENT_SND);
+}
+
+/// Sizes the buffers of a socket to a server, before it connects (the receive window it
+/// announces depends on them).
+pub fn size_server_buffers(fd: RawFd) {
+    size_buffers(fd, SERVER_RCV, SERVER_SND);
+}
+
+fn size_buffers(fd: RawFd, rcv: usize, snd: usize) {
+    for (at, name) in [(snd, libc::SO_SNDBUF), (rcv, libc::SO_RCVBUF)] {
+        let size = BUFFERS[at].load(Ordering::Relaxed);
+        if size > 0 {
+            let _ = set_int(
+                fd,
+                libc::SOL_SOCKET,
+                name,
+                libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX),
+            );
+        }
     }
 }
 

@@ -248,6 +248,19 @@ impl<'a> Stmt<'a> {
                 | "uid"
                 | "group"
                 | "gid"
+                | "tune.rcvbuf.client"
+                | "tune.rcvbuf.server"
+                | "tune.sndbuf.client"
+                | "tune.sndbuf.server"
+                | "grace"
+                | "unix-bind"
+                | "h1-case-adjust"
+                | "h1-case-adjust-file"
+                | "tune.http.logurilen"
+                | "tune.comp.maxlevel"
+                | "ulimit-n"
+                | "fd-hard-limit"
+                | "strict-limits"
         );
         if !lowered
             && !process
@@ -471,7 +484,9 @@ fn workers_for(tree: &SyntaxTree) -> usize {
 /// index; `None` for other sections), moved out of `tree`. Only the words move: the lines stay
 /// in the tree, where the build reads their spans.
 fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<BodyWords>> {
-    let SyntaxTree { files, sections } = tree;
+    let SyntaxTree {
+        files, sections, ..
+    } = tree;
     sections
         .iter()
         .map(|s| {
@@ -528,7 +543,12 @@ fn build_from(
     reuse: Option<&mut super::reuse::BodyReuse>,
     mut taken: Vec<Option<BodyWords>>,
 ) -> (Config, Vec<Diagnostic>) {
-    let mut b = Builder::new(db, env);
+    // Addresses expand `$NAME` with the environment the global section left.
+    let changed = crate::env_changes::Changed {
+        base: env,
+        changes: &tree.environment,
+    };
+    let mut b = Builder::new(db, &changed);
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
     // doubling copied megabytes and left a quarter of them unused.
     let proxy_sections = tree.sections.iter().filter(|s| s.kind.is_proxy()).count();

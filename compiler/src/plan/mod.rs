@@ -22,6 +22,7 @@ pub mod server_state;
 mod stats;
 pub mod tables;
 pub mod tls;
+pub mod unix_bind;
 pub mod userlists;
 
 pub use captures::Capture;
@@ -118,6 +119,15 @@ pub struct GlobalPlan {
     /// The process's environment, root, accept pacing, rate limits, syslog host name and
     /// anonymizer key.
     pub process: process::ProcessSettings,
+    /// `h1-case-adjust <from> <to>` lines, in order, and the last `h1-case-adjust-file`:
+    /// the case header names take towards HTTP/1 peers that need it.
+    pub h1_case_adjust: Vec<(String, String)>,
+    pub h1_case_adjust_file: Option<String>,
+    /// `tune.http.logurilen` plus one (HAProxy's `requri_len`, 1024 by default): the logs
+    /// keep the request line cut one byte short of it.
+    pub http_logurilen: u32,
+    /// `tune.comp.maxlevel`: the level responses are compressed at (1 to 9, 1 by default).
+    pub comp_maxlevel: u32,
 }
 
 pub use lua::LuaLoad;
@@ -571,6 +581,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     let error_sections = errors::sections(config);
     let fcgi_apps = fcgi::lower(config);
     let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
+    let unix_bind = unix_bind::UnixBind::of(&g.directives);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
     for p in config
@@ -595,7 +606,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .and_then(|i| options.get(i + 1))
                 .map(|p| p.to_string());
             for part in bind.address.value.split(',') {
-                if let Ok(address) = address::parse(part, address::Rules::BIND) {
+                if let Ok(mut address) = address::parse(part, address::Rules::BIND) {
+                    let mut options = options.iter().map(|o| o.to_string()).collect();
+                    unix_bind.apply(&mut address, &mut options);
                     listeners.push(ListenerPlan {
                         frontend: index,
                         address,
@@ -604,7 +617,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         proto: proto.clone(),
                         thread_group,
                         thread_mask,
-                        options: options.iter().map(|o| o.to_string()).collect(),
+                        options,
                     });
                 }
             }
@@ -875,6 +888,23 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .map(|d| d.args.iter().map(|a| a.to_string()).collect())
                 .collect(),
             process: process::ProcessSettings::of(&g.directives),
+            h1_case_adjust: g
+                .directives
+                .iter()
+                .filter(|d| d.keyword == "h1-case-adjust")
+                .map(|d| {
+                    let arg = |i: usize| d.args.get(i).map(|a| a.to_string()).unwrap_or_default();
+                    (arg(0), arg(1))
+                })
+                .collect(),
+            h1_case_adjust_file: lower::last_arg(&g.directives, "h1-case-adjust-file"),
+            http_logurilen: lower::last_arg(&g.directives, "tune.http.logurilen")
+                .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
+                .map_or(1024, |n| n.saturating_add(1)),
+            comp_maxlevel: lower::last_arg(&g.directives, "tune.comp.maxlevel")
+                .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
+                .filter(|n| (1..=9).contains(n))
+                .unwrap_or(1),
         },
         listeners,
         frontends,

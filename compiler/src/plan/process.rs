@@ -1,6 +1,7 @@
 //! Process-wide settings of the global section that shape how the process itself runs rather
 //! than any proxy: its environment, its root directory, its accept pacing and rate limits, the
-//! host name in its syslog headers and the default key of the CLI's anonymizer.
+//! host name in its syslog headers, the default key of the CLI's anonymizer, its sockets'
+//! buffer sizes, its grace before a soft stop and its open-file limit.
 
 use super::lower;
 use crate::ir::DirectiveLine;
@@ -37,6 +38,28 @@ pub struct ProcessSettings {
     /// `user`/`uid` and `group`/`gid`: whom the process runs as once its sockets are bound.
     pub user: Option<Identity>,
     pub group: Option<Identity>,
+    /// `tune.rcvbuf.*` and `tune.sndbuf.*`: the kernel buffer sizes of each socket.
+    pub socket_buffers: SocketBuffers,
+    /// `grace`, in milliseconds: after SIGUSR1, how long the process goes on accepting (with
+    /// the `stopping` fetch true) before it stops listening.
+    pub grace: Option<u32>,
+    /// `ulimit-n`: the open-file limit (RLIMIT_NOFILE) the process sets itself;
+    /// `fd-hard-limit`: the most it may take; `strict-limits` (on unless `no strict-limits`):
+    /// a limit that cannot be set stops the start rather than warning.
+    pub ulimit_n: Option<u64>,
+    pub fd_hard_limit: Option<u64>,
+    pub strict_limits: bool,
+}
+
+/// The receive and send buffer sizes (SO_RCVBUF, SO_SNDBUF) set on each client connection
+/// (`tune.rcvbuf.client`, `tune.sndbuf.client`) and on each server connection before it
+/// connects (`tune.rcvbuf.server`, `tune.sndbuf.server`); 0 leaves the kernel's own sizing.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct SocketBuffers {
+    pub client_rcvbuf: u32,
+    pub client_sndbuf: u32,
+    pub server_rcvbuf: u32,
+    pub server_sndbuf: u32,
 }
 
 /// A user or a group, by name (looked up where the process runs) or by number.
@@ -69,6 +92,12 @@ impl ProcessSettings {
                 .map(|d| d.args.first().map(|a| a.to_string()).unwrap_or_default())
         };
         let rate = |keyword: &str| first(keyword).and_then(|v| v.parse().ok()).unwrap_or(0);
+        // Read as HAProxy reads them (`atol`), a second line only reported.
+        let size = |keyword: &str| {
+            first(keyword).map_or(0, |v| {
+                u32::try_from(crate::ir::values::atol(&v).max(0)).unwrap_or(u32::MAX)
+            })
+        };
         let maxaccept = match lower::last_arg(lines, "tune.maxaccept").map(|v| v.parse::<i64>()) {
             Some(Ok(-1)) => None,
             Some(Ok(n)) if n > 0 => Some(u32::try_from(n).unwrap_or(u32::MAX)),
@@ -109,6 +138,20 @@ impl ProcessSettings {
                 .min(50),
             user: identity(lines, "user", "uid"),
             group: identity(lines, "group", "gid"),
+            socket_buffers: SocketBuffers {
+                client_rcvbuf: size("tune.rcvbuf.client"),
+                client_sndbuf: size("tune.sndbuf.client"),
+                server_rcvbuf: size("tune.rcvbuf.server"),
+                server_sndbuf: size("tune.sndbuf.server"),
+            },
+            grace: lower::last_arg(lines, "grace").and_then(|t| lower::ms(&t)),
+            ulimit_n: Some(u64::from(size("ulimit-n"))).filter(|&n| n > 0),
+            fd_hard_limit: Some(u64::from(size("fd-hard-limit"))).filter(|&n| n > 0),
+            strict_limits: lines
+                .iter()
+                .rev()
+                .find(|d| d.keyword == "strict-limits")
+                .is_none_or(|d| d.prefix.is_none()),
         }
     }
 }
@@ -147,6 +190,12 @@ mod tests {
             line("uid 65534"),
             line("user root"),
             line("group nogroup"),
+            line("tune.rcvbuf.client 8192"),
+            line("tune.rcvbuf.client 4096"),
+            line("tune.sndbuf.server 16k"),
+            line("grace 2s"),
+            line("ulimit-n 2048"),
+            line("no strict-limits"),
         ];
         let s = ProcessSettings::of(&lines);
         assert_eq!(s.maxconnrate, 100, "the first one holds");
@@ -156,6 +205,20 @@ mod tests {
         assert_eq!(s.maxaccept, None);
         assert_eq!(s.user, Some(Identity::Id(65534)), "the first one holds");
         assert_eq!(s.group, Some(Identity::Name("nogroup".into())));
+        assert_eq!(
+            s.socket_buffers,
+            SocketBuffers {
+                client_rcvbuf: 8192,
+                server_sndbuf: 16,
+                ..SocketBuffers::default()
+            },
+            "the first one holds, read as atol reads it"
+        );
+        assert_eq!(s.grace, Some(2000));
+        assert_eq!(
+            (s.ulimit_n, s.fd_hard_limit, s.strict_limits),
+            (Some(2048), None, false)
+        );
         assert_eq!(
             s.environment,
             vec![
@@ -169,5 +232,8 @@ mod tests {
         assert_eq!(none.maxaccept, Some(DEFAULT_MAXACCEPT));
         assert_eq!(none.log_send_hostname, None);
         assert_eq!(none.chroot, None);
+        assert_eq!(none.socket_buffers, SocketBuffers::default());
+        assert_eq!(none.grace, None);
+        assert!(none.strict_limits, "on by default");
     }
 }

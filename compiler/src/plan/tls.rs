@@ -96,6 +96,9 @@ pub struct BindTls {
     /// `tune.ssl.capture-buffer-size`: how many bytes of each ClientHello's cipher list are
     /// kept for `ssl_fc_cipherlist_*` (0: none, the default).
     pub capture_size: usize,
+    /// `tune.ssl.maxrecord`: the most plaintext bytes one TLS record sent carries (0: the
+    /// protocol's own limit, 16 kB).
+    pub max_record: u32,
     /// `generate-certificates`: certificates made on the fly for names no certificate covers.
     pub generate: Option<GenerateCerts>,
     /// `ca-base`, for the CA files a `crt-list` line names.
@@ -235,6 +238,7 @@ pub struct TlsGlobals {
     capture_size: usize,
     ctx_cache_size: usize,
     early_data_room: u32,
+    max_record: u32,
 }
 
 impl TlsGlobals {
@@ -288,6 +292,9 @@ impl TlsGlobals {
                 let bufsize = size("tune.bufsize", 16384);
                 bufsize - size("tune.maxrewrite", 1024).min(bufsize / 2)
             },
+            max_record: last("tune.ssl.maxrecord").map_or(0, |v| {
+                u32::try_from(crate::ir::values::atol(&v)).unwrap_or(0)
+            }),
         }
     }
 
@@ -303,6 +310,7 @@ impl TlsGlobals {
             lifetime: self.lifetime,
             key_del_ext: self.key_del_ext,
             capture_size: self.capture_size,
+            max_record: self.max_record,
             crt_base: self.crt_base.clone(),
             ca_base: self.ca_base.clone(),
             ..BindTls::default()
@@ -607,6 +615,8 @@ pub struct ServerTls {
     pub curves: Option<String>,
     /// `allow-0rtt`: requests may go in TLS 1.3 early data on a resumed session.
     pub allow_0rtt: bool,
+    /// `tune.ssl.maxrecord` (0: no limit of its own).
+    pub max_record: u32,
 }
 
 impl TlsGlobals {
@@ -619,6 +629,7 @@ impl TlsGlobals {
             ciphers: self.server_ciphers.clone(),
             ciphersuites: self.server_ciphersuites.clone(),
             curves: self.server_curves.clone(),
+            max_record: self.max_record,
             ..ServerTls::default()
         };
         let (mut min, mut max) = (3usize, 4usize);

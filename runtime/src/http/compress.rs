@@ -206,8 +206,14 @@ pub fn rewrite_headers(algo: Algo, h: &mut HeaderMap) {
     }
 }
 
-/// The compression level: HAProxy's default `tune.comp.maxlevel`.
-const LEVEL: u32 = 1;
+/// The compression level, `tune.comp.maxlevel` (1 by default, as in HAProxy): process-wide,
+/// set once at start.
+static LEVEL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// Keeps the plan's `tune.comp.maxlevel` for the responses compressed from now on.
+pub fn set_level(level: u32) {
+    LEVEL.store(level.clamp(1, 9), std::sync::atomic::Ordering::Relaxed);
+}
 
 enum Stream {
     Identity,
@@ -223,7 +229,7 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn new(algo: Algo) -> Encoder {
-        let level = flate2::Compression::new(LEVEL);
+        let level = flate2::Compression::new(LEVEL.load(std::sync::atomic::Ordering::Relaxed));
         let stream = match algo {
             Algo::Identity => Stream::Identity,
             Algo::Gzip => Stream::Gzip(flate2::write::GzEncoder::new(Vec::new(), level)),

@@ -620,6 +620,10 @@ pub async fn forward(
                 txn.backend_tls = conn.tls_info().map(Arc::new);
                 txn.server_addrs = conn.addrs();
                 let mut request = request;
+                if let Some(case) = &be.h1_case_adjust {
+                    let to_server = crate::http::case_adjust::ToServer(case.clone());
+                    request.extensions_mut().insert(to_server);
+                }
                 if let Some(keys) = ws_keys.as_mut() {
                     keys.complete_request(request.headers_mut());
                 }

@@ -6,6 +6,7 @@ pub mod auth;
 mod body;
 pub mod cache;
 pub mod capture;
+pub mod case_adjust;
 mod client_body;
 pub mod compress;
 pub mod filters;
@@ -379,6 +380,11 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 hyper::header::CONNECTION,
                 hyper::header::HeaderValue::from_static("close"),
             );
+        }
+        if let Some(case) = fe.h1_case_adjust.as_ref().filter(|_| http1) {
+            if let Some(spellings) = case.for_hyper(resp.headers()) {
+                resp.extensions_mut().insert(spellings);
+            }
         }
         let logged = resp.extensions().get::<reply::LoggedStatus>().map(|s| s.0);
         if resp.extensions().get::<reply::NoStatus>().is_none() {

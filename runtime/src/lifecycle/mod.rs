@@ -18,6 +18,7 @@ pub mod cli;
 pub mod confine;
 pub mod fdpass;
 pub mod handover;
+pub mod limits;
 pub mod master;
 pub mod server_state;
 pub mod sockets;

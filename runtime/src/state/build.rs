@@ -16,6 +16,8 @@ struct Context<'a> {
     tables: &'a Tables,
     pools: PoolLayout,
     threads: usize,
+    /// `h1-case-adjust` and its file, for the proxies whose option asks for it.
+    case_map: Option<Arc<crate::http::case_adjust::CaseMap>>,
 }
 
 impl Context<'_> {
@@ -58,6 +60,14 @@ impl Shared {
                 shared: plan.global.idle_pool_shared,
             },
             threads,
+            case_map: crate::http::case_adjust::CaseMap::load(
+                &plan.global.h1_case_adjust,
+                plan.global.h1_case_adjust_file.as_deref(),
+            )
+            .unwrap_or_else(|e| {
+                problems.push(e);
+                None
+            }),
         };
         let mut tls_errors = Vec::new();
         let backends: Vec<BackendRt> = plan
@@ -235,6 +245,10 @@ fn build_backend(
         Default::default()
     });
     BackendRt {
+        h1_case_adjust: cx
+            .case_map
+            .clone()
+            .filter(|_| has_option(&b.options, "h1-case-adjust-bogus-server")),
         name: b.name.as_str().into(),
         mode: b.mode,
         algorithm,
@@ -345,6 +359,10 @@ fn build_frontend(
     });
     let errorfiles = load_errorfiles(&f.errors, problems);
     FrontendRt {
+        h1_case_adjust: cx
+            .case_map
+            .clone()
+            .filter(|_| has_option(&f.options, "h1-case-adjust-bogus-client")),
         name: f.name.as_str().into(),
         mode: f.mode,
         rules,

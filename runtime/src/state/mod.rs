@@ -292,6 +292,9 @@ impl Timeouts {
 
 pub struct BackendRt {
     pub name: Arc<str>,
+    /// The header name case requests to this backend's HTTP/1 servers take
+    /// (`option h1-case-adjust-bogus-server`).
+    pub h1_case_adjust: Option<Arc<crate::http::case_adjust::CaseMap>>,
     pub mode: Mode,
     pub algorithm: Algorithm,
     pub hashing: Hashing,
@@ -457,6 +460,9 @@ pub struct FrontendRt {
     /// `option abortonclose`: a client that shuts its side down abandons its request (else
     /// it is answered all the same).
     pub abort_on_close: bool,
+    /// The header name case responses to this frontend's HTTP/1 clients take
+    /// (`option h1-case-adjust-bogus-client`).
+    pub h1_case_adjust: Option<Arc<crate::http::case_adjust::CaseMap>>,
     /// `option logasap`: log once the response head (TCP: the server connection) is there.
     pub logasap: bool,
     /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.

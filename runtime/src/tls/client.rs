@@ -241,6 +241,7 @@ impl ServerTlsConfig {
         // `h2` chosen here makes the connection multiplexed (`crate::upstream::h2`).
         config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
         config.key_log = super::keys::MasterKeys::shared();
+        config.max_fragment_size = super::config::max_fragment_size(t.max_record);
         if !t.reuse {
             config.resumption = Resumption::disabled();
         }

@@ -317,6 +317,16 @@ pub(crate) fn rustls_versions(names: &[String]) -> Vec<&'static rustls::Supporte
         .collect()
 }
 
+/// rustls's record limit for `tune.ssl.maxrecord` (`max_record` plaintext bytes a record):
+/// rustls counts the record's 5-byte header in, and takes 32 bytes at least. `None` (16 kB
+/// records) for 0 or for a limit at or above the protocol's own.
+pub(crate) fn max_fragment_size(max_record: u32) -> Option<usize> {
+    const HEADER: usize = 5;
+    const MAX_PLAINTEXT: usize = 16384;
+    let plain = usize::try_from(max_record).ok()?;
+    (plain > 0 && plain < MAX_PLAINTEXT).then(|| (plain + HEADER).max(32))
+}
+
 /// The rustls configuration of one set of settings, serving the listener's certificates.
 fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Result<Side, String> {
     let versions = rustls_versions(&t.versions);
@@ -338,6 +348,7 @@ fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Resu
     let mut config = builder.with_cert_resolver(store.clone());
     config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     config.key_log = super::keys::MasterKeys::shared();
+    config.max_fragment_size = max_fragment_size(t.max_record);
     config.session_storage = if t.cache_size > 0 {
         ServerSessionMemoryCache::new(t.cache_size as usize)
     } else {

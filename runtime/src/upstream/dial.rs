@@ -52,6 +52,18 @@ pub enum Dial<'a> {
     Unix(&'a UnixTarget),
 }
 
+/// A TCP socket of `dst`'s family for a connection to a server, its buffers sized
+/// (`tune.rcvbuf.server`, `tune.sndbuf.server`).
+pub fn tcp_socket(dst: SocketAddr) -> io::Result<tokio::net::TcpSocket> {
+    let socket = if dst.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    crate::sockopt::size_server_buffers(std::os::fd::AsRawFd::as_raw_fd(&socket));
+    Ok(socket)
+}
+
 /// Opens a connection to `dst` the way `dial` says, within `timeout`.
 pub async fn connect(
     dst: SocketAddr,
@@ -61,11 +73,7 @@ pub async fn connect(
     match dial {
         Dial::Direct => super::socks4::connect(dst, None, timeout).await,
         Dial::From(src) => {
-            let socket = if dst.is_ipv4() {
-                tokio::net::TcpSocket::new_v4()?
-            } else {
-                tokio::net::TcpSocket::new_v6()?
-            };
+            let socket = tcp_socket(dst)?;
             // A fixed source port is reused by each connection to another destination.
             socket.set_reuseaddr(src.port() != 0)?;
             socket.bind(src)?;

@@ -46,7 +46,8 @@ pub async fn connect(
     timeout: Option<Duration>,
 ) -> io::Result<TcpStream> {
     let attempt = async {
-        let mut tcp = TcpStream::connect(via.unwrap_or(dst)).await?;
+        let to = via.unwrap_or(dst);
+        let mut tcp = super::dial::tcp_socket(to)?.connect(to).await?;
         if via.is_some() {
             handshake(&mut tcp, dst).await?;
         }

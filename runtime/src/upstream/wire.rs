@@ -152,18 +152,46 @@ pub(super) fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
     } else {
         b" HTTP/1.1\r\n"
     });
-    match req
+    let case = req
+        .extensions()
+        .get::<crate::http::case_adjust::ToServer>()
+        .map(|c| &*c.0);
+    let order = req
         .extensions()
         .get::<crate::http::header_order::Lines>()
-        .and_then(|l| l.get())
-    {
-        Some(order) => {
+        .and_then(|l| l.get());
+    match (order, case) {
+        (Some(order), _) => {
             for (name, value) in crate::http::header_order::in_order(req.headers(), order) {
-                encode_field(name, value, out);
+                encode_field_as(name, value, case, out);
             }
             out.extend_from_slice(b"\r\n");
         }
-        None => encode_fields(req.headers(), out),
+        (None, Some(case)) => {
+            for (name, value) in req.headers() {
+                encode_field_as(name, value, Some(case), out);
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+        (None, None) => encode_fields(req.headers(), out),
+    }
+}
+
+/// A header line, its name spelled as `case` says (`h1-case-adjust`) when it has it.
+fn encode_field_as(
+    name: &HeaderName,
+    value: &HeaderValue,
+    case: Option<&crate::http::case_adjust::CaseMap>,
+    out: &mut Vec<u8>,
+) {
+    match case.and_then(|c| c.spelling(name)) {
+        Some(spelled) => {
+            out.extend_from_slice(spelled);
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        None => encode_field(name, value, out),
     }
 }
 

@@ -37,6 +37,8 @@ mod external_check;
 mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
+#[path = "runtime/global_tunes.rs"]
+mod global_tunes;
 #[path = "runtime/h2_buffers.rs"]
 mod h2_buffers;
 #[path = "runtime/h2_pools.rs"]

@@ -68,6 +68,27 @@ pub const GLOBAL: &[&str] = &[
     "anonkey",
     // Health check intervals moved at random (runtime/src/checks/mod.rs).
     "spread-checks",
+    // Socket buffer sizes of client and server connections (runtime/src/sockopt.rs).
+    "tune.rcvbuf.client",
+    "tune.rcvbuf.server",
+    "tune.sndbuf.client",
+    "tune.sndbuf.server",
+    // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs).
+    "grace",
+    // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
+    "tune.ssl.maxrecord",
+    // What UNIX binds start from (compiler/src/plan/unix_bind.rs).
+    "unix-bind",
+    // Header name case towards bogus HTTP/1 peers (runtime/src/http/case_adjust.rs).
+    "h1-case-adjust",
+    "h1-case-adjust-file",
+    // The room of the request line in logs (runtime/src/logfmt.rs).
+    "tune.http.logurilen",
+    // The compression level (runtime/src/http/compress.rs).
+    "tune.comp.maxlevel",
+    // The open-file limit (runtime/src/lifecycle/limits.rs); `ulimit-n` is listed above.
+    "fd-hard-limit",
+    "strict-limits",
     // The number of header lines a request may have (runtime/src/proto/h1.rs).
     "tune.http.maxhdr",
     // HAProxy's own machinery, which hapee does not have, so the setting has nothing to
@@ -314,6 +335,9 @@ pub const PROXY: &[&str] = &[
 
 /// `option` names the runtime honours.
 pub const OPTIONS: &[&str] = &[
+    // The global `h1-case-adjust` map applied (runtime/src/http/case_adjust.rs).
+    "h1-case-adjust-bogus-client",
+    "h1-case-adjust-bogus-server",
     "httplog",
     "tcplog",
     "dontlognull",

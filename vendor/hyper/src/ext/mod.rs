@@ -173,9 +173,13 @@ impl fmt::Debug for Protocol {
 /// ```
 ///
 /// [`preserve_header_case`]: /client/struct.Client.html#method.preserve_header_case
+///
+/// hapee patch: public, so that a proxy can name the case of the lines it sends
+/// (HAProxy's `h1-case-adjust`): the n-th line of a name goes out spelled as the n-th
+/// spelling given for it ([`HeaderCaseMap::push`]), lines past the spellings as usual.
 #[cfg(all(any(feature = "client", feature = "server"), feature = "http1"))]
 #[derive(Clone, Debug)]
-pub(crate) struct HeaderCaseMap(HeaderMap<Bytes>);
+pub struct HeaderCaseMap(HeaderMap<Bytes>);
 
 #[cfg(all(any(feature = "client", feature = "server"), feature = "http1"))]
 impl HeaderCaseMap {
@@ -199,6 +203,16 @@ impl HeaderCaseMap {
     #[cfg(any(feature = "client", feature = "server"))]
     pub(crate) fn default() -> Self {
         Self(HeaderMap::default())
+    }
+
+    /// hapee patch: an empty map.
+    pub fn new() -> Self {
+        Self(HeaderMap::default())
+    }
+
+    /// hapee patch: the next line of `name` goes out spelled `orig`.
+    pub fn push(&mut self, name: HeaderName, orig: Bytes) {
+        self.0.append(name, orig);
     }
 
     #[cfg(any(test, feature = "ffi"))]
