@@ -1,6 +1,8 @@
 //! HAProxy's `AppletHTTP`: a script service answering a request itself. The request body has
 //! been read before the service starts; the response goes out once the script has begun it and
-//! waits (or ends), and the rest of its body as the script sends it.
+//! waits (or ends), and the rest of its body as the script sends it. A script sending more
+//! than a buffer's worth (`tune.bufsize`) without waiting is yielded until the client takes
+//! it, as HAProxy's `applet:send` waits for room: a large body is not held whole.
 
 use crate::state::State;
 use crate::txn::{headers_table, vars_methods, TxnCell};
@@ -30,6 +32,10 @@ pub struct AppletHttp {
     pub read: usize,
     pub response: Arc<Mutex<Response>>,
     pub objects: crate::txn::SampleObjects,
+    /// The state the service runs in (it yields the service when its buffer is full).
+    pub state: State,
+    /// How many bytes sent and not yet taken by the client's side make `send` yield.
+    pub room: usize,
 }
 
 impl AppletHttp {
@@ -100,11 +106,18 @@ impl UserData for AppletHttp {
         m.add_method("start_response", |_, this, ()| {
             this.respond(|r| r.started = true)
         });
-        crate::errors::add_method(m, "send", |_, this, data: mlua::String| {
-            this.respond(|r| {
+        crate::errors::add_method(m, "send", |lua, this, data: mlua::String| {
+            let full = this.respond(|r| {
                 r.started = true;
                 r.body.extend_from_slice(&data.as_bytes());
-            })
+                r.body.len() >= this.room
+            })?;
+            // The script goes on once the response body has taken what it sent, which it
+            // does as the client reads (`Streaming`): the response then streams.
+            if full {
+                this.state.yield_soon(lua);
+            }
+            Ok(())
         });
         crate::errors::add_method_mut(m, "receive", |lua, this, size: Option<usize>| {
             let rest = &this.body[this.read..];
@@ -126,6 +139,9 @@ impl UserData for AppletHttp {
     }
 }
 
+/// [`AppletHttp::room`] before the proxy has started (HAProxy's default `tune.bufsize`).
+const DEFAULT_ROOM: usize = 16384;
+
 /// A service's script, running (boxed, so that the response body can run it on).
 type Run = Pin<Box<dyn Future<Output = mlua::Result<MultiValue>>>>;
 
@@ -142,12 +158,15 @@ pub async fn serve(
     let frontend = txn.frontend.clone();
     let cell: TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
     let response: Arc<Mutex<Response>> = Arc::default();
+    let room = state.shared.get().map_or(DEFAULT_ROOM, |s| s.bufsize.max(1024));
     let applet = AppletHttp {
         cell: cell.clone(),
         body,
         read: 0,
         response: response.clone(),
         objects: Default::default(),
+        state: state.clone(),
+        room,
     };
     let mut run: Run = {
         let state = state.clone();
