@@ -23,6 +23,27 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub started: bool,
+    /// How many body bytes the script has sent in all.
+    pub sent: u64,
+    /// The `content-length` the script gave, kept here once its head has gone out.
+    length: Option<u64>,
+}
+
+impl Response {
+    /// Whether what the script has sent completes the `content-length` it gave: the client's
+    /// side then takes no more, and a script waiting to send would never be run on.
+    fn complete(&self) -> bool {
+        self.length().is_some_and(|length| self.sent >= length)
+    }
+
+    fn length(&self) -> Option<u64> {
+        self.length.or_else(|| {
+            self.headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse().ok())
+        })
+    }
 }
 
 pub struct AppletHttp {
@@ -109,8 +130,10 @@ impl UserData for AppletHttp {
         crate::errors::add_method(m, "send", |lua, this, data: mlua::String| {
             let full = this.respond(|r| {
                 r.started = true;
-                r.body.extend_from_slice(&data.as_bytes());
-                r.body.len() >= this.room
+                let data = data.as_bytes();
+                r.body.extend_from_slice(&data);
+                r.sent += data.len() as u64;
+                r.body.len() >= this.room && !r.complete()
             })?;
             // The script goes on once the response body has taken what it sent, which it
             // does as the client reads (`Streaming`): the response then streams.
@@ -196,6 +219,7 @@ pub async fn serve(
 }
 
 /// A service's script and what it has said so far.
+#[derive(Clone)]
 struct Service {
     state: State,
     name: String,
@@ -249,8 +273,10 @@ impl Service {
     /// The head of a response begun by a script that runs on: its body is what the script
     /// sends, from what it sent so far.
     fn streamed(self, run: Run, slot: TxnCell) -> ScriptReply {
-        let (status, reason, headers) =
-            self.respond(|r| (r.status, r.reason.take(), std::mem::take(&mut r.headers)));
+        let (status, reason, headers) = self.respond(|r| {
+            r.length = r.length();
+            (r.status, r.reason.take(), std::mem::take(&mut r.headers))
+        });
         ScriptReply {
             status: if status == 0 { 200 } else { status },
             reason,
@@ -294,6 +320,27 @@ impl ScriptBody for Streaming {
             (false, true) => Poll::Ready(Some(Err(()))),
             (false, false) => Poll::Ready(None),
         }
+    }
+}
+
+impl Drop for Streaming {
+    /// hyper drops a body once it has sent the announced length: a script that waits after
+    /// sending all of it (a forced yield, `core.sleep`) runs on to its end in a task of its
+    /// own, as HAProxy runs an applet to its end; its `TXN` is over by then. A script whose
+    /// client left before its response was complete is stopped, as HAProxy stops it. (Outside
+    /// a task, as when a worker stops, there is nobody left to run it.)
+    fn drop(&mut self) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        if !self.service.respond(|r| r.complete()) || tokio::task::try_id().is_none() {
+            return;
+        }
+        let service = self.service.clone();
+        tokio::task::spawn_local(async move {
+            let result = run.await;
+            service.failed(&result);
+        });
     }
 }
 

@@ -689,6 +689,8 @@ fn a_service_sending_a_large_body_waits_for_the_client_to_read() {
                 Ok(n) => body += n,
             }
         }
+        // The script ends once it has sent its last piece (perhaps after the client has it).
+        wait_until(Duration::from_secs(10), || progress(port) == PIECES);
         (held, body, progress(port))
     };
     let check = |who: &str, (held, body, done): (usize, usize, usize)| {
