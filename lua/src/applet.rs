@@ -181,7 +181,10 @@ pub async fn serve(
     let frontend = txn.frontend.clone();
     let cell: TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
     let response: Arc<Mutex<Response>> = Arc::default();
-    let room = state.shared.get().map_or(DEFAULT_ROOM, |s| s.bufsize.max(1024));
+    let room = state
+        .shared
+        .get()
+        .map_or(DEFAULT_ROOM, |s| s.bufsize.max(1024));
     let applet = AppletHttp {
         cell: cell.clone(),
         body,

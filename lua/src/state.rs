@@ -192,9 +192,9 @@ impl State {
     /// full) does, as HAProxy yields in the middle of such calls. Whether it will yield.
     pub fn yield_soon(&self, lua: &Lua) -> bool {
         let current = lua.current_thread();
-        let driven = RUNNING.get().is_some_and(|run| {
-            run.thread != 0 && current.to_pointer() as usize == run.thread
-        });
+        let driven = RUNNING
+            .get()
+            .is_some_and(|run| run.thread != 0 && current.to_pointer() as usize == run.thread);
         if driven {
             // The count hook, at every instruction, yields the driven coroutine; `run` sets
             // the usual count again before resuming it, as it no longer sees it hooked.

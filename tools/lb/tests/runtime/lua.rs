@@ -678,7 +678,11 @@ fn a_service_sending_a_large_body_waits_for_the_client_to_read() {
         while seen.0 < PIECES && seen.1 < 3 {
             std::thread::sleep(Duration::from_millis(300));
             let now = progress(port);
-            seen = if now == seen.0 { (now, seen.1 + 1) } else { (now, 0) };
+            seen = if now == seen.0 {
+                (now, seen.1 + 1)
+            } else {
+                (now, 0)
+            };
         }
         let held = seen.0;
         let mut body = 0;
@@ -694,7 +698,10 @@ fn a_service_sending_a_large_body_waits_for_the_client_to_read() {
         (held, body, progress(port))
     };
     let check = |who: &str, (held, body, done): (usize, usize, usize)| {
-        assert!(held < PIECES / 2, "{who}: {held} pieces sent to a client reading nothing");
+        assert!(
+            held < PIECES / 2,
+            "{who}: {held} pieces sent to a client reading nothing"
+        );
         assert_eq!((body, done), (PIECES * PIECE, PIECES), "{who}");
     };
     let port = free_port();
