@@ -1,6 +1,8 @@
 //! HAProxy's `AppletHTTP`: a script service answering a request itself. The request body has
 //! been read before the service starts; the response goes out once the script has begun it and
-//! waits (or ends), and the rest of its body as the script sends it.
+//! waits (or ends), and the rest of its body as the script sends it. A script sending more
+//! than a buffer's worth (`tune.bufsize`) without waiting is yielded until the client takes
+//! it, as HAProxy's `applet:send` waits for room: a large body is not held whole.
 
 use crate::state::State;
 use crate::txn::{headers_table, vars_methods, TxnCell};
@@ -21,6 +23,27 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub started: bool,
+    /// How many body bytes the script has sent in all.
+    pub sent: u64,
+    /// The `content-length` the script gave, kept here once its head has gone out.
+    length: Option<u64>,
+}
+
+impl Response {
+    /// Whether what the script has sent completes the `content-length` it gave: the client's
+    /// side then takes no more, and a script waiting to send would never be run on.
+    fn complete(&self) -> bool {
+        self.length().is_some_and(|length| self.sent >= length)
+    }
+
+    fn length(&self) -> Option<u64> {
+        self.length.or_else(|| {
+            self.headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse().ok())
+        })
+    }
 }
 
 pub struct AppletHttp {
@@ -30,6 +53,10 @@ pub struct AppletHttp {
     pub read: usize,
     pub response: Arc<Mutex<Response>>,
     pub objects: crate::txn::SampleObjects,
+    /// The state the service runs in (it yields the service when its buffer is full).
+    pub state: State,
+    /// How many bytes sent and not yet taken by the client's side make `send` yield.
+    pub room: usize,
 }
 
 impl AppletHttp {
@@ -100,11 +127,20 @@ impl UserData for AppletHttp {
         m.add_method("start_response", |_, this, ()| {
             this.respond(|r| r.started = true)
         });
-        crate::errors::add_method(m, "send", |_, this, data: mlua::String| {
-            this.respond(|r| {
+        crate::errors::add_method(m, "send", |lua, this, data: mlua::String| {
+            let full = this.respond(|r| {
                 r.started = true;
-                r.body.extend_from_slice(&data.as_bytes());
-            })
+                let data = data.as_bytes();
+                r.body.extend_from_slice(&data);
+                r.sent += data.len() as u64;
+                r.body.len() >= this.room && !r.complete()
+            })?;
+            // The script goes on once the response body has taken what it sent, which it
+            // does as the client reads (`Streaming`): the response then streams.
+            if full {
+                this.state.yield_soon(lua);
+            }
+            Ok(())
         });
         crate::errors::add_method_mut(m, "receive", |lua, this, size: Option<usize>| {
             let rest = &this.body[this.read..];
@@ -126,6 +162,9 @@ impl UserData for AppletHttp {
     }
 }
 
+/// [`AppletHttp::room`] before the proxy has started (HAProxy's default `tune.bufsize`).
+const DEFAULT_ROOM: usize = 16384;
+
 /// A service's script, running (boxed, so that the response body can run it on).
 type Run = Pin<Box<dyn Future<Output = mlua::Result<MultiValue>>>>;
 
@@ -142,12 +181,18 @@ pub async fn serve(
     let frontend = txn.frontend.clone();
     let cell: TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
     let response: Arc<Mutex<Response>> = Arc::default();
+    let room = state
+        .shared
+        .get()
+        .map_or(DEFAULT_ROOM, |s| s.bufsize.max(1024));
     let applet = AppletHttp {
         cell: cell.clone(),
         body,
         read: 0,
         response: response.clone(),
         objects: Default::default(),
+        state: state.clone(),
+        room,
     };
     let mut run: Run = {
         let state = state.clone();
@@ -177,6 +222,7 @@ pub async fn serve(
 }
 
 /// A service's script and what it has said so far.
+#[derive(Clone)]
 struct Service {
     state: State,
     name: String,
@@ -230,8 +276,10 @@ impl Service {
     /// The head of a response begun by a script that runs on: its body is what the script
     /// sends, from what it sent so far.
     fn streamed(self, run: Run, slot: TxnCell) -> ScriptReply {
-        let (status, reason, headers) =
-            self.respond(|r| (r.status, r.reason.take(), std::mem::take(&mut r.headers)));
+        let (status, reason, headers) = self.respond(|r| {
+            r.length = r.length();
+            (r.status, r.reason.take(), std::mem::take(&mut r.headers))
+        });
         ScriptReply {
             status: if status == 0 { 200 } else { status },
             reason,
@@ -275,6 +323,27 @@ impl ScriptBody for Streaming {
             (false, true) => Poll::Ready(Some(Err(()))),
             (false, false) => Poll::Ready(None),
         }
+    }
+}
+
+impl Drop for Streaming {
+    /// hyper drops a body once it has sent the announced length: a script that waits after
+    /// sending all of it (a forced yield, `core.sleep`) runs on to its end in a task of its
+    /// own, as HAProxy runs an applet to its end; its `TXN` is over by then. A script whose
+    /// client left before its response was complete is stopped, as HAProxy stops it. (Outside
+    /// a task, as when a worker stops, there is nobody left to run it.)
+    fn drop(&mut self) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        if !self.service.respond(|r| r.complete()) || tokio::task::try_id().is_none() {
+            return;
+        }
+        let service = self.service.clone();
+        tokio::task::spawn_local(async move {
+            let result = run.await;
+            service.failed(&result);
+        });
     }
 }
 

@@ -186,6 +186,24 @@ impl State {
         outcome(values)
     }
 
+    /// Makes the coroutine this thread drives yield at its next instruction, as a forced yield
+    /// does, when `lua`'s running coroutine is that one (a coroutine the script made itself
+    /// runs on): what a call that must let the caller catch up (`applet:send` with its buffer
+    /// full) does, as HAProxy yields in the middle of such calls. Whether it will yield.
+    pub fn yield_soon(&self, lua: &Lua) -> bool {
+        let current = lua.current_thread();
+        let driven = RUNNING
+            .get()
+            .is_some_and(|run| run.thread != 0 && current.to_pointer() as usize == run.thread);
+        if driven {
+            // The count hook, at every instruction, yields the driven coroutine; `run` sets
+            // the usual count again before resuming it, as it no longer sees it hooked.
+            current.set_hook(HookTriggers::new().every_nth_instruction(1), hook);
+            self.hooked.store(0, Ordering::Relaxed);
+        }
+        driven
+    }
+
     /// Keeps `thread`, which ran to its end, for a later call (up to [`IDLE_THREADS`]). One
     /// stopped midway (its request went away while it waited) is left to the collector.
     fn recycle(&self, thread: mlua::Thread) {

@@ -54,3 +54,24 @@ core.register_service("release", "http", function(applet)
   applet:start_response()
   applet:send("released\n")
 end)
+-- Sends 1024 pieces of 64 kB (64 MB), counting them in `big_sent`, which `/progress` tells:
+-- a client that does not read must hold the script back once the buffers between are full.
+big_sent = 0
+core.register_service("big", "http", function(applet)
+  big_sent = 0
+  local piece = string.rep("x", 65536)
+  applet:set_status(200)
+  applet:add_header("content-length", tostring(1024 * 65536))
+  applet:start_response()
+  for _ = 1, 1024 do
+    applet:send(piece)
+    big_sent = big_sent + 1
+  end
+end)
+core.register_service("progress", "http", function(applet)
+  local body = tostring(big_sent)
+  applet:set_status(200)
+  applet:add_header("content-length", tostring(#body))
+  applet:start_response()
+  applet:send(body)
+end)

@@ -26,7 +26,10 @@ pub(super) async fn settle(
                 files.extend(be.map(|b| &b.errorfiles));
                 files.push(&fe.errorfiles);
                 let limit = shared.bufsize.max(8192);
-                match wait.wait(txn, body, limit, &files).await {
+                // Boxed: waiting for a body is rare and its future large (1.9 kB in a debug
+                // build), and this future is boxed anew for every request a script action
+                // pauses, copied whole into fresh memory each time.
+                match Box::pin(wait.wait(txn, body, limit, &files)).await {
                     Ok(waited) => {
                         body = waited;
                         route(ctx, txn, resume)

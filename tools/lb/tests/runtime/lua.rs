@@ -638,3 +638,77 @@ fn a_service_body_reaches_the_client_as_the_script_sends_it() {
         check("haproxy", &theirs);
     }
 }
+
+#[test]
+fn a_service_sending_a_large_body_waits_for_the_client_to_read() {
+    const PIECES: usize = 1024;
+    const PIECE: usize = 65536;
+    let cfg = |port: u16| {
+        let load = format!("lua-load {}", script("streaming.lua"));
+        let rules = "    http-request use-service lua.big if { path /big }\n    \
+                     http-request use-service lua.progress if { path /progress }\n";
+        config(port, &load, "", rules)
+    };
+    let progress = |port: u16| -> usize {
+        let (code, body) = curl(&[&url(port, "/progress")]);
+        assert_eq!(code, 200, "{body}");
+        body.trim().parse().unwrap()
+    };
+    // The client takes the head and then reads nothing: the script must stop sending once
+    // the buffers on the way are full (a few MB, far from the whole 64 MB), and finish once
+    // the client reads the rest.
+    let drive = |port: u16| -> (usize, usize, usize) {
+        use std::io::{Read, Write};
+        let mut stream = crate::harness::connect(("127.0.0.1", port));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_eq!(stream.read(&mut byte).unwrap(), 1, "the head ended early");
+            head.push(byte[0]);
+        }
+        // Held back: the count stops moving short of the end (it is read until it has not
+        // moved for three readings in a row).
+        let mut seen = (progress(port), 0);
+        while seen.0 < PIECES && seen.1 < 3 {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = progress(port);
+            seen = if now == seen.0 {
+                (now, seen.1 + 1)
+            } else {
+                (now, 0)
+            };
+        }
+        let held = seen.0;
+        let mut body = 0;
+        let mut buf = vec![0u8; 1 << 16];
+        while body < PIECES * PIECE {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => body += n,
+            }
+        }
+        // The script ends once it has sent its last piece (perhaps after the client has it).
+        wait_until(Duration::from_secs(10), || progress(port) == PIECES);
+        (held, body, progress(port))
+    };
+    let check = |who: &str, (held, body, done): (usize, usize, usize)| {
+        assert!(
+            held < PIECES / 2,
+            "{who}: {held} pieces sent to a client reading nothing"
+        );
+        assert_eq!((body, done), (PIECES * PIECE, PIECES), "{who}");
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    check("hapee", drive(port));
+    drop(p);
+    if let Some((theirs, _)) = with_haproxy(cfg, drive) {
+        check("haproxy", theirs);
+    }
+}
