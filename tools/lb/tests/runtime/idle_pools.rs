@@ -282,3 +282,44 @@ fn a_plain_connection_taken_over_moves_to_the_new_threads_poller() {
 fn a_tls_connection_taken_over_moves_to_the_new_threads_poller() {
     taken_over_connection_moves_to_the_new_threads_poller(true);
 }
+
+/// The context switches each worker thread of `pid` made so far (they each sleep in the
+/// poller once per wake-up).
+fn worker_wakeups(pid: u32) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("hapee-worker") {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let voluntary = status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        counts.push(voluntary);
+    }
+    counts
+}
+
+#[test]
+fn idle_workers_with_no_server_connection_sleep() {
+    // The pool's purge looked at the servers ten times a second even with nothing to purge:
+    // each worker woke about 40 times in those 2 s. Now it sleeps until a connection is pooled.
+    let [one, two, cli] = [free_port(), free_port(), free_port()];
+    let cfg = config([one, two, cli], "127.0.0.1:9".parse().unwrap(), "", "");
+    let proxy = Proxy::start(&cfg, one);
+    let pid = proxy.child.id();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = worker_wakeups(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = worker_wakeups(pid);
+    assert_eq!(before.len(), 2, "two workers: {before:?}");
+    for (b, a) in before.iter().zip(&after) {
+        assert!(a - b < 8, "an idle worker woke {} times in 2 s", a - b);
+    }
+}
