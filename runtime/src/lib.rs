@@ -485,6 +485,7 @@ impl Server {
         let shared = &self.shared;
         let fe = serving.frontend;
         let mut stopped = std::pin::pin!(self.stopping.wait());
+        let local = listener.local();
         let dispatch = |stream: std::net::TcpStream, client| {
             // Counted before it is served, so that a stopping worker waits for it.
             shared.active.fetch_add(1, Ordering::Relaxed);
@@ -494,6 +495,7 @@ impl Server {
             let handed = spread::Handed {
                 stream,
                 client,
+                local,
                 serving: serving.clone(),
             };
             let handed = if target == self.thread {
@@ -572,6 +574,7 @@ impl Server {
         let spread::Handed {
             stream,
             client,
+            local,
             serving,
         } = handed;
         let server = self.clone();
@@ -582,6 +585,7 @@ impl Server {
                     serve_connection(
                         stream,
                         client,
+                        local,
                         serving.clone(),
                         shared.clone(),
                         server.pool.clone(),
@@ -607,6 +611,7 @@ impl Server {
 async fn serve_connection(
     mut stream: tokio::net::TcpStream,
     client: std::net::SocketAddr,
+    local: Option<std::net::SocketAddr>,
     serving: Arc<listener::Serving>,
     shared: Arc<Shared>,
     pool: upstream::pool::Pool,
@@ -625,7 +630,7 @@ async fn serve_connection(
     if fe_rt.tcp_keep_alive {
         listener::keep_alive(&stream);
     }
-    let local = stream.local_addr().unwrap_or(client);
+    let local = local.unwrap_or_else(|| stream.local_addr().unwrap_or(client));
     // Each step's future is boxed for its own time: the task holds, for as long as the
     // connection lasts, what its protocol's future needs and not the largest of all steps
     // (which an idle connection would otherwise keep).

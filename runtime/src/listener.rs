@@ -90,11 +90,21 @@ impl ListenSocket {
         // SAFETY: the socket owns its descriptor (a std listener) and the `AsyncFd` owns the
         // socket, so the descriptor stays open and the same until the `AsyncFd` is dropped or
         // gives the socket back (`into_inner`); nothing swaps the socket (no `get_mut`).
+        let local = self.own_address();
         let fd = unsafe {
             tokio::io::unix::AsyncFd::register_with_interest(self, tokio::io::Interest::READABLE)
         }
         .map_err(|e| e.into_parts().1)?;
-        Ok(Accepting(fd))
+        Ok(Accepting { fd, local })
+    }
+
+    /// The address every connection accepted here has as its own: the socket's, when it is
+    /// bound to one IP address (a wildcard one takes connections to any of the host's).
+    fn own_address(&self) -> Option<SocketAddr> {
+        match self {
+            ListenSocket::Tcp(l) => l.local_addr().ok().filter(|a| !a.ip().is_unspecified()),
+            ListenSocket::Unix(_) => None,
+        }
     }
 
     /// A pending connection, non-blocking and not yet on any event loop (the thread that
@@ -102,8 +112,13 @@ impl ListenSocket {
     fn accept_now(&self) -> std::io::Result<(std::net::TcpStream, SocketAddr)> {
         match self {
             ListenSocket::Tcp(l) => {
-                let (stream, client) = l.accept()?;
-                stream.set_nonblocking(true)?;
+                // Non-blocking from the start: one system call per connection, not two.
+                let (socket, client) =
+                    socket2::SockRef::from(l).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)?;
+                let client = client
+                    .as_socket()
+                    .ok_or_else(|| std::io::Error::other("accepted a non-IP peer"))?;
+                let stream: std::net::TcpStream = socket.into();
                 crate::sockopt::size_client_buffers(std::os::fd::AsRawFd::as_raw_fd(&stream));
                 Ok((stream, client))
             }
@@ -118,7 +133,11 @@ impl ListenSocket {
 }
 
 /// A listening socket a worker accepts on.
-pub struct Accepting(tokio::io::unix::AsyncFd<ListenSocket>);
+pub struct Accepting {
+    fd: tokio::io::unix::AsyncFd<ListenSocket>,
+    /// [`ListenSocket::own_address`], read once.
+    local: Option<SocketAddr>,
+}
 
 /// The address a connection over a UNIX socket is given as its source and destination: such
 /// a peer has no IP address or port.
@@ -138,11 +157,17 @@ pub fn unix_as_stream(s: std::os::unix::net::UnixStream) -> std::io::Result<toki
 }
 
 impl Accepting {
+    /// The address of every connection accepted here, when the socket has one IP address:
+    /// no system call per connection is needed to learn it.
+    pub fn local(&self) -> Option<SocketAddr> {
+        self.local
+    }
+
     /// The next connection (not on any event loop yet) and its source. Several threads may
     /// wait on the same socket: the ones that find nothing wait again.
     pub async fn accept(&self) -> std::io::Result<(std::net::TcpStream, SocketAddr)> {
         loop {
-            let mut ready = self.0.readable().await?;
+            let mut ready = self.fd.readable().await?;
             match ready.try_io(|socket| socket.get_ref().accept_now()) {
                 Ok(accepted) => return accepted,
                 Err(_would_block) => continue,
@@ -153,7 +178,7 @@ impl Accepting {
     /// The connections already queued on the socket, taken without waiting (before it
     /// closes, so that they are served rather than reset).
     pub fn drain(self) -> Vec<(std::net::TcpStream, SocketAddr)> {
-        let socket = self.0.into_inner();
+        let socket = self.fd.into_inner();
         std::iter::from_fn(|| socket.accept_now().ok()).collect()
     }
 }

@@ -109,6 +109,9 @@ impl ThreadLoads {
 pub struct Handed {
     pub stream: std::net::TcpStream,
     pub client: SocketAddr,
+    /// The connection's own address when its listener has a single one (else read from
+    /// the socket).
+    pub local: Option<SocketAddr>,
     pub serving: Arc<Serving>,
 }
 

@@ -63,6 +63,17 @@ impl Tapped {
             .clone()
     }
 
+    /// Moves the socket to the calling thread's poller: a duplicate of its descriptor is
+    /// registered there, and the old descriptor leaves the poller it was registered with
+    /// (another thread's) as it closes. rustls' state around the stream stays as it is.
+    pub fn rehome(&mut self) -> std::io::Result<()> {
+        use std::os::fd::AsFd;
+        let fd = self.tcp.as_fd().try_clone_to_owned()?;
+        // The duplicate shares the open file, non-blocking mode included.
+        self.tcp = TcpStream::from_std(std::net::TcpStream::from(fd))?;
+        Ok(())
+    }
+
     /// What the watch has seen so far (`None` once ended by `seen`).
     pub fn seen_so_far(&self) -> Option<&Seen> {
         self.watch.as_ref().map(|w| &w.seen)

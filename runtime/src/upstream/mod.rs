@@ -201,9 +201,8 @@ impl ServerConn {
 
     /// The connection, now served by the calling thread's runtime: taken from another
     /// thread's idle pool, its socket moves to this thread's poller, so that its events wake
-    /// this thread only (HAProxy's takeover). A TLS connection keeps its registration, as
-    /// rustls' stream cannot be rebuilt around a new socket; it stays usable, its events
-    /// relayed by the thread it came from. `None` when the socket cannot move.
+    /// this thread only (HAProxy's takeover), TLS ones included (rustls' state stays around
+    /// a duplicate of the socket's descriptor). `None` when the socket cannot move.
     pub(super) fn adopt(self) -> Option<ServerConn> {
         let link = *self.0;
         let stream = match link.stream {
@@ -211,7 +210,10 @@ impl ServerConn {
                 let std = tcp.into_std().ok()?;
                 ServerStream::Plain(TcpStream::from_std(std).ok()?)
             }
-            tls => tls,
+            ServerStream::Tls(mut tls) => {
+                tls.get_mut().0.rehome().ok()?;
+                ServerStream::Tls(tls)
+            }
         };
         Some(ServerConn(Box::new(Link {
             stream,

@@ -40,6 +40,8 @@ mod unsupported;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    #[cfg(not(feature = "system-alloc"))]
+    heap::keep_freed_pages_a_while();
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
         Ok(args::Command::Check(opts)) => {

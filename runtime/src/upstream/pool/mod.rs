@@ -517,6 +517,8 @@ pub struct Pool {
     thread: usize,
     servers: Rc<RefCell<HashMap<ServerKey, Arc<ServerIdle>>>>,
     connecting: Rc<RefCell<HashMap<ServerKey, Rc<Connecting>>>>,
+    /// Wakes the purge when the thread starts looking at a server again.
+    registered: Rc<tokio::sync::Notify>,
 }
 
 impl Pool {
@@ -527,15 +529,28 @@ impl Pool {
         }
     }
 
-    /// The thread's look at its servers' purges, for as long as the pool is in use.
+    /// The thread's look at its servers' purges, for as long as the pool is in use. While
+    /// the thread looks at no server it sleeps until one is registered: an idle worker is
+    /// not woken ten times a second for nothing (HAProxy's idle threads sleep).
     pub async fn purge_regularly(self) {
         let thread = self.thread;
         let weak = Rc::downgrade(&self.servers);
+        let registered = self.registered.clone();
         drop(self);
         let mut tick = tokio::time::interval(PURGE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
         loop {
+            let Some(servers) = weak.upgrade() else {
+                return;
+            };
+            let none = servers.borrow().is_empty();
+            drop(servers);
+            if none {
+                // A registration made since the look above left its permit: none is missed.
+                registered.notified().await;
+                tick.reset();
+            }
             tick.tick().await;
             let Some(servers) = weak.upgrade() else {
                 return;
@@ -552,6 +567,7 @@ impl Pool {
         let mut servers = self.servers.borrow_mut();
         if !servers.get(&key).is_some_and(|s| Arc::ptr_eq(s, idle)) {
             servers.insert(key, idle.clone());
+            self.registered.notify_one();
         }
     }
 }
