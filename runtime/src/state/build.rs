@@ -234,6 +234,10 @@ fn build_backend(
         problems.push(format!("backend '{}': {}", b.name, e.0));
         Default::default()
     });
+    // HAProxy's hash-kind algorithms (`random` among them) keep their own choice.
+    let prefer_last_server = has_option(&b.options, "prefer-last-server")
+        && !algorithm.is_hash()
+        && !matches!(algorithm, Algorithm::Random);
     BackendRt {
         name: b.name.as_str().into(),
         mode: b.mode,
@@ -255,6 +259,12 @@ fn build_backend(
         pretend_keepalive: has_option(&b.options, "http-pretend-keepalive"),
         nolinger: has_option(&b.options, "nolinger"),
         tcp_keep_alive: has_option(&b.options, "srvtcpka") || has_option(&b.options, "tcpka"),
+        prefer_last_server,
+        keep_alive_timing: b.server_keepalive,
+        send_name_header: b
+            .send_name_header
+            .as_deref()
+            .and_then(|n| ::http::HeaderName::from_bytes(n.as_bytes()).ok()),
         allbackups: has_option(&b.options, "allbackups"),
         conn_mode: conn_mode(&b.options),
         forwardfor: b.forwardfor.clone(),
@@ -358,6 +368,8 @@ fn build_frontend(
         ignore_probes: has_option(&f.options, "http-ignore-probes"),
         nolinger: has_option(&f.options, "nolinger"),
         tcp_keep_alive: has_option(&f.options, "clitcpka") || has_option(&f.options, "tcpka"),
+        keep_alive_timing: f.client_keepalive,
+        session_rate_limit: u64::from(f.session_rate_limit.unwrap_or(0)),
         h2_upgrade: !has_option(&f.options, "disable-h2-upgrade"),
         log_separate_errors: has_option(&f.options, "log-separate-errors"),
         dontlog_normal: has_option(&f.options, "dontlog-normal"),

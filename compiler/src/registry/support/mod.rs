@@ -310,6 +310,17 @@ pub const PROXY: &[&str] = &[
     "fullconn",
     // Its servers' connections' local address (runtime/src/upstream/dial.rs).
     "source",
+    // Socket and connection settings (compiler/src/plan/sockets.rs): the accept queue, the
+    // session rate, the keep-alive probes' timing, the server-name request header.
+    "backlog",
+    "rate-limit",
+    "clitcpka-cnt",
+    "clitcpka-idle",
+    "clitcpka-intvl",
+    "srvtcpka-cnt",
+    "srvtcpka-idle",
+    "srvtcpka-intvl",
+    "http-send-name-header",
 ];
 
 /// `option` names the runtime honours.
@@ -366,6 +377,11 @@ pub const OPTIONS: &[&str] = &[
     "http-no-delay",
     // SO_LINGER 0 on client (frontend) or server (backend) sockets.
     "nolinger",
+    // A session's next request to the server of its own idle connection (http/forward.rs).
+    "prefer-last-server",
+    // Delayed acknowledgements (TCP_QUICKACK off) on listeners and server connections.
+    "tcp-smart-accept",
+    "tcp-smart-connect",
 ];
 
 /// Server-line options the runtime honours.
@@ -468,6 +484,10 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "error-limit",
     // The local address of server connections (runtime/src/upstream/dial.rs).
     "source",
+    // Set before connecting (runtime/src/upstream/dial.rs), and the 302 of `redir`.
+    "tcp-ut",
+    "tfo",
+    "redir",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
@@ -519,6 +539,12 @@ pub const BIND_OPTIONS: &[&str] = &[
     "interface",
     "defer-accept",
     "tfo",
+    // Set before binding (runtime/src/listener.rs): IPv4 on an IPv6 address or not, and
+    // foreign addresses. The line's own connection limit (listener::Serving).
+    "v4v6",
+    "v6only",
+    "transparent",
+    "maxconn",
     // A connection's priority in HAProxy's own task scheduler: hapee's tasks are tokio's,
     // which has no priorities, so the value is taken and has no effect.
     "nice",
