@@ -364,7 +364,7 @@ pub struct ServerPlan {
     /// `source <addr>[:port] …`: the words from the address on, its own or else its backend's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source: Vec<String>,
-    /// `tcp-ut`, `tfo` and `redir`.
+    /// `tcp-ut`, `redir` and the backend's `option tcp-smart-connect`.
     #[serde(skip_serializing_if = "sockets::ServerTuning::is_unset")]
     pub tuning: sockets::ServerTuning,
 }

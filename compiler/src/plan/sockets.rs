@@ -1,7 +1,7 @@
 //! Per-proxy and per-server connection settings outside the rules: the keep-alive probes'
 //! timing (`clitcpka-*`, `srvtcpka-*`), a frontend's accept-queue length (`backlog`) and
 //! session rate (`rate-limit sessions`), the server-name header (`http-send-name-header`) and
-//! a server's own socket options (`tcp-ut`, `tfo`) and redirection prefix (`redir`).
+//! a server's own socket option (`tcp-ut`) and redirection prefix (`redir`).
 
 use super::option_value_of;
 use crate::ir::values::{parse_time, TimeUnit};
@@ -66,12 +66,11 @@ pub fn session_rate_limit(lines: &[DirectiveLine]) -> Option<u32> {
 }
 
 /// A server's socket options and redirection, from its `default-server` and own words.
+/// (`tfo` sets nothing: see the support table.)
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ServerTuning {
     /// `tcp-ut <time>`: milliseconds sent data may stay unacknowledged (TCP_USER_TIMEOUT).
     pub user_timeout_ms: Option<u32>,
-    /// `tfo`: TCP Fast Open on connections to it (TCP_FASTOPEN_CONNECT).
-    pub fast_open: bool,
     /// Its backend's `option tcp-smart-connect`: the handshake's last acknowledgement waits
     /// to leave with the request (TCP_QUICKACK off).
     pub delayed_ack: bool,
@@ -92,7 +91,6 @@ impl ServerTuning {
                 .and_then(|v| parse_time(v, TimeUnit::Ms).ok())
                 .map(|d| d.value)
                 .filter(|ms| *ms > 0),
-            fast_open: words.contains(&"tfo"),
             redirect_prefix: option_value_of(words, "redir").map(str::to_string),
         }
     }
@@ -129,7 +127,6 @@ mod tests {
             false,
         );
         assert_eq!(t.user_timeout_ms, Some(2000));
-        assert!(t.fast_open);
         assert_eq!(t.redirect_prefix.as_deref(), Some("http://a.example"));
     }
 }

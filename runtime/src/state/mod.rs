@@ -68,7 +68,7 @@ pub struct ServerRt {
     pub throttle: crate::upstream::queue::Throttle,
     /// `source`: the local address its connections are opened from.
     pub source: Option<SocketAddr>,
-    /// `tcp-ut`, `tfo` and its backend's `option tcp-smart-connect`.
+    /// `tcp-ut` and its backend's `option tcp-smart-connect`.
     pub pre_connect: crate::upstream::dial::PreConnect,
     /// `observe`: its traffic's errors counted toward its health.
     pub observer: Option<crate::checks::observe::Observer>,
@@ -182,7 +182,6 @@ impl ServerRt {
             source: crate::upstream::dial::source_of(&s.source).ok().flatten(),
             pre_connect: crate::upstream::dial::PreConnect {
                 user_timeout_ms: s.tuning.user_timeout_ms,
-                fast_open: s.tuning.fast_open,
                 delayed_ack: s.tuning.delayed_ack,
             },
             observer: s

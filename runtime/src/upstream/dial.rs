@@ -42,21 +42,15 @@ impl UnixTarget {
     }
 }
 
-/// Socket options of a server connection set before it is opened: the server's `tcp-ut`
-/// and `tfo`, the backend's `option tcp-smart-connect`.
+/// Socket options of a server connection set before it is opened: the server's `tcp-ut`,
+/// the backend's `option tcp-smart-connect`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PreConnect {
     /// TCP_USER_TIMEOUT: how long sent data may stay unacknowledged, in milliseconds.
     pub user_timeout_ms: Option<u32>,
-    /// TCP_FASTOPEN_CONNECT: the first data goes with the handshake when the kernel has a
-    /// Fast Open cookie of the server.
-    pub fast_open: bool,
     /// TCP_QUICKACK off: the handshake's last acknowledgement waits to go with the request.
     pub delayed_ack: bool,
 }
-
-/// Linux's TCP_FASTOPEN_CONNECT (since 4.11), which the libc crate does not name.
-const TCP_FASTOPEN_CONNECT: libc::c_int = 30;
 
 impl PreConnect {
     fn apply(&self, socket: &tokio::net::TcpSocket) -> io::Result<()> {
@@ -66,10 +60,7 @@ impl PreConnect {
             let ms = libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX);
             crate::sockopt::set_int(fd, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT, ms)?;
         }
-        // Like HAProxy, a kernel without these options still connects.
-        if self.fast_open {
-            let _ = crate::sockopt::set_int(fd, libc::IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
-        }
+        // Like HAProxy, a kernel without it still connects.
         if self.delayed_ack {
             let _ = crate::sockopt::set_int(fd, libc::IPPROTO_TCP, libc::TCP_QUICKACK, 0);
         }

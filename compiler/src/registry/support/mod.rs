@@ -486,8 +486,12 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "source",
     // Set before connecting (runtime/src/upstream/dial.rs), and the 302 of `redir`.
     "tcp-ut",
-    "tfo",
     "redir",
+    // HAProxy 2.7 asks for Fast Open (TCP_FASTOPEN_CONNECT) only when response data is
+    // already buffered as it connects, which never happens, so its server sockets never
+    // have it (Debian's haproxy shows so, tools/lb/tests/runtime/proxy_sockets.rs); neither
+    // do hapee's.
+    "tfo",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
