@@ -188,6 +188,7 @@ impl<'a> Stmt<'a> {
             | "srvtcpka-idle"
             | "srvtcpka-intvl"
             | "http-send-name-header"
+            | "log-format-sd"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";

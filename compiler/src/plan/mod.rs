@@ -310,6 +310,9 @@ pub struct FrontendPlan {
     /// takes (a frontend without a backend is its own, as in HAProxy). A `listen` section's
     /// page is its backend's.
     pub stats_page: Option<StatsPage>,
+    /// `log-format-sd`: the RFC 5424 structured data of its log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format_sd: Option<String>,
     /// `backlog`: the accept queue's length for its `bind` lines that set none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u32>,
@@ -677,6 +680,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             inspect_delay: lower::inspect_delay(&p.directives, "tcp-request"),
             http_options: http_options::HttpOptions::of(&p.directives),
             monitor: persist::Monitor::of(&p.directives),
+            log_format_sd: lower::directive_text(&p.directives, "log-format-sd")
+                .filter(|f| !f.is_empty()),
             backlog: sockets::positive(&p.directives, "backlog"),
             session_rate_limit: sockets::session_rate_limit(&p.directives),
             client_keepalive: sockets::KeepAliveTiming::of(&p.directives, "cli"),

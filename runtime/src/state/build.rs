@@ -353,6 +353,11 @@ fn build_frontend(
         problems.push(format!("frontend '{}' error-log-format: {}", f.name, e.0));
         None
     });
+    let log_format_sd = f.log_format_sd.as_deref().map(Format::parse_log);
+    let log_format_sd = log_format_sd.transpose().unwrap_or_else(|e| {
+        problems.push(format!("frontend '{}' log-format-sd: {}", f.name, e.0));
+        None
+    });
     let errorfiles = load_errorfiles(&f.errors, problems);
     FrontendRt {
         name: f.name.as_str().into(),
@@ -374,6 +379,7 @@ fn build_frontend(
         log_separate_errors: has_option(&f.options, "log-separate-errors"),
         dontlog_normal: has_option(&f.options, "dontlog-normal"),
         error_log_format,
+        log_format_sd,
         capture_request: f.capture_request.clone(),
         capture_response: f.capture_response.clone(),
         capture_cookie: f.capture_cookie.clone(),

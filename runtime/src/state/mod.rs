@@ -457,6 +457,8 @@ pub struct FrontendRt {
     pub dontlog_normal: bool,
     /// `error-log-format`, for connections that fail before carrying a request.
     pub error_log_format: Option<Format>,
+    /// `log-format-sd`: the structured data of its RFC 5424 log lines.
+    pub log_format_sd: Option<Format>,
     pub capture_request: Vec<plan::Capture>,
     pub capture_response: Vec<plan::Capture>,
     /// `capture cookie`: the cookie `%CC` and `%CS` show.

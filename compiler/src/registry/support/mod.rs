@@ -321,6 +321,8 @@ pub const PROXY: &[&str] = &[
     "srvtcpka-idle",
     "srvtcpka-intvl",
     "http-send-name-header",
+    // The structured data of RFC 5424 log lines (runtime/src/log.rs).
+    "log-format-sd",
 ];
 
 /// `option` names the runtime honours.
