@@ -384,6 +384,12 @@ pub const OPTIONS: &[&str] = &[
     // Delayed acknowledgements (TCP_QUICKACK off) on listeners and server connections.
     "tcp-smart-accept",
     "tcp-smart-connect",
+    // What hapee always does: a soft-stopping process keeps an idle client connection for
+    // its next request, answered with `Connection: close` (runtime/src/proto/h1.rs).
+    "idle-close-on-response",
+    // What hapee always does: each direction of a tunnel is timed by the data coming from
+    // its own side only, never refreshed by what is sent to it (runtime/src/tcp.rs).
+    "independent-streams",
 ];
 
 /// Server-line options the runtime honours.
@@ -489,6 +495,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // Set before connecting (runtime/src/upstream/dial.rs), and the 302 of `redir`.
     "tcp-ut",
     "redir",
+    // TLS 1.2 session tickets asked for or not (runtime/src/tls/client.rs).
+    "tls-tickets",
+    "no-tls-tickets",
     // HAProxy 2.7 asks for Fast Open (TCP_FASTOPEN_CONNECT) only when response data is
     // already buffered as it connects, which never happens, so its server sockets never
     // have it (Debian's haproxy shows so, tools/lb/tests/runtime/proxy_sockets.rs); neither
