@@ -495,6 +495,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // Set before connecting (runtime/src/upstream/dial.rs), and the 302 of `redir`.
     "tcp-ut",
     "redir",
+    // How a ring section's server frames messages (runtime/src/rings/mod.rs).
+    "log-proto",
     // A PROXY header on health checks (runtime/src/checks/driver.rs).
     "check-send-proxy",
     // TLS 1.2 session tickets asked for or not (runtime/src/tls/client.rs).
