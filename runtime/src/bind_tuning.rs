@@ -2,27 +2,36 @@
 //! length of its accept queue (`backlog`), the segment size advertised to clients (`mss`),
 //! how long sent data may stay unacknowledged before a connection is dropped (`tcp-ut`) and
 //! the network interface it accepts connections from (`interface`), accepting a connection
-//! only once its first data came (`defer-accept`) and TCP Fast Open (`tfo`). Connections
-//! accepted from the socket inherit the segment size and the timeout.
+//! only once its first data came (`defer-accept`), TCP Fast Open (`tfo`) and delayed
+//! acknowledgements (`option tcp-smart-accept`). Connections accepted from the socket inherit
+//! the segment size and the timeout.
 
 use hapee_compiler::ir::values::{parse_time, TimeUnit};
-use hapee_compiler::plan::ListenerPlan;
+use hapee_compiler::ir::Mode;
+use hapee_compiler::plan::{FrontendPlan, ListenerPlan};
 use socket2::SockRef;
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 
-/// Applies the listener's settings to `socket`, or says which one failed and why.
-pub fn apply(socket: &TcpListener, l: &ListenerPlan) -> Result<(), String> {
+/// Applies the listener's settings (and its frontend's) to `socket`, or says which one
+/// failed and why.
+pub fn apply(
+    socket: &TcpListener,
+    l: &ListenerPlan,
+    fe: &FrontendPlan,
+    global_maxconn: Option<u32>,
+) -> Result<(), String> {
     let sock = SockRef::from(socket);
-    let backlog = match l.option("backlog") {
-        Some(text) => {
-            let n: i32 = number(text, "backlog")?;
-            // A second listen() on a listening socket only sets the queue's new length.
-            sock.listen(n).map_err(|e| format!("backlog {n}: {e}"))?;
-            n
-        }
-        None => crate::listener::DEFAULT_BACKLOG,
-    };
+    let backlog = backlog(l, fe, global_maxconn)?;
+    if backlog != crate::listener::DEFAULT_BACKLOG {
+        // A second listen() on a listening socket only sets the queue's new length.
+        sock.listen(backlog)
+            .map_err(|e| format!("backlog {backlog}: {e}"))?;
+    }
+    if smart_accept(l, fe) {
+        // The acknowledgement of the handshake's last packet waits to go with the answer.
+        set_tcp_int(socket, libc::TCP_QUICKACK, 0).map_err(|e| format!("tcp-smart-accept: {e}"))?;
+    }
     if l.has_option("defer-accept") {
         // As HAProxy does: up to one second for the first data before accepting anyway.
         set_tcp_int(socket, libc::TCP_DEFER_ACCEPT, 1).map_err(|e| format!("defer-accept: {e}"))?;
@@ -49,6 +58,45 @@ pub fn apply(socket: &TcpListener, l: &ListenerPlan) -> Result<(), String> {
             .map_err(|e| format!("interface {name}: {e}"))?;
     }
     Ok(())
+}
+
+/// The accept queue's length, as HAProxy chooses it: the line's `backlog`, else the
+/// frontend's, else the line's `maxconn`, else the frontend's (which is the global one when
+/// it sets none), else [`crate::listener::DEFAULT_BACKLOG`]. The kernel caps it at
+/// `net.core.somaxconn`.
+fn backlog(
+    l: &ListenerPlan,
+    fe: &FrontendPlan,
+    global_maxconn: Option<u32>,
+) -> Result<i32, String> {
+    if let Some(text) = l.option("backlog") {
+        return number(text, "backlog");
+    }
+    let line_maxconn = match l.option("maxconn") {
+        Some(text) => Some(number::<u32>(text, "maxconn")?).filter(|n| *n > 0),
+        None => None,
+    };
+    let n = fe
+        .backlog
+        .or(line_maxconn)
+        .or(fe.maxconn)
+        .or(global_maxconn)
+        .filter(|n| *n > 0);
+    Ok(n.map_or(crate::listener::DEFAULT_BACKLOG, |n| {
+        i32::try_from(n).unwrap_or(i32::MAX)
+    }))
+}
+
+/// `option tcp-smart-accept`: on unless `no option tcp-smart-accept`, in HTTP mode or on a
+/// TLS listener, as in HAProxy.
+fn smart_accept(l: &ListenerPlan, fe: &FrontendPlan) -> bool {
+    let said = fe
+        .options
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "tcp-smart-accept")
+        .map(|(_, on)| *on);
+    said.unwrap_or(fe.mode == Mode::Http || l.tls)
 }
 
 /// Sets an integer option of the TCP level on `socket`.

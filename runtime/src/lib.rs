@@ -202,7 +202,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         // One socket per address and thread group, which the group's threads share.
         for addr in addrs {
             for set in &sets {
-                let socket = match lifecycle::sockets::listen(addr, slots.next(addr)) {
+                let flags = listener::BindFlags::of(l);
+                let socket = match lifecycle::sockets::listen(addr, slots.next(addr), flags) {
                     Ok(socket) => socket,
                     Err(e) => {
                         errors.push(format!(
@@ -211,7 +212,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                         continue;
                     }
                 };
-                if let Err(e) = bind_tuning::apply(&socket, l) {
+                let fe = &plan.frontends[l.frontend];
+                if let Err(e) = bind_tuning::apply(&socket, l, fe, plan.global.maxconn) {
                     errors.push(format!("Starting frontend {fe_name}: bind {addr}: {e}"));
                     continue;
                 }
@@ -490,6 +492,7 @@ impl Server {
             // Counted before it is served, so that a stopping worker waits for it.
             shared.active.fetch_add(1, Ordering::Relaxed);
             shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
+            serving.active.fetch_add(1, Ordering::Relaxed);
             api::count_accept(shared, fe);
             let target = route.choose(&shared.loads);
             let handed = spread::Handed {
@@ -518,7 +521,7 @@ impl Server {
         loop {
             // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the
             // backlog.
-            while !api::may_accept(shared, fe) {
+            while !api::may_accept(shared, fe) || !serving.has_room() {
                 tokio::select! {
                     biased;
                     _ = &mut stopped => return,
@@ -534,7 +537,7 @@ impl Server {
                 Ok((stream, client)) => {
                     // Another thread may have taken the last slot while this one waited in
                     // accept: the connection then waits, unread, for a slot of its own.
-                    while !api::may_accept(shared, fe) {
+                    while !api::may_accept(shared, fe) || !serving.has_room() {
                         tokio::select! {
                             biased;
                             _ = &mut stopped => return,
@@ -595,6 +598,7 @@ impl Server {
                 }
                 // Not registered with the event loop (out of resources): dropped, uncounted.
                 Err(_) => {
+                    serving.active.fetch_sub(1, Ordering::Relaxed);
                     shared.frontends[serving.frontend]
                         .active
                         .fetch_sub(1, Ordering::Relaxed);
@@ -628,7 +632,7 @@ async fn serve_connection(
         listener::reset_on_close(&stream);
     }
     if fe_rt.tcp_keep_alive {
-        listener::keep_alive(&stream);
+        listener::keep_alive(&stream, &fe_rt.keep_alive_timing);
     }
     let local = local.unwrap_or_else(|| stream.local_addr().unwrap_or(client));
     // Each step's future is boxed for its own time: the task holds, for as long as the
@@ -663,6 +667,7 @@ async fn serve_connection(
         accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
         _ => {}
     }
+    serving.active.fetch_sub(1, Ordering::Relaxed);
     fe_rt.active.fetch_sub(1, Ordering::Relaxed);
     shared.active.fetch_sub(1, Ordering::Relaxed);
 }

@@ -3,6 +3,7 @@
 
 use crate::tls::live::LiveBind;
 use hapee_compiler::address::{Port, Transport};
+use hapee_compiler::plan::sockets::KeepAliveTiming;
 use hapee_compiler::plan::ListenerPlan;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -22,6 +23,11 @@ pub struct Serving {
     /// On a UNIX socket, the listener's id (`id`, else its rank), which logs show for a
     /// client's port.
     pub unix_id: Option<u32>,
+    /// `maxconn` on the `bind` line: the most connections its sockets serve at once (0: no
+    /// limit of its own); beyond, new ones wait in the kernel's accept queue.
+    pub maxconn: u64,
+    /// Its connections being served, on every thread.
+    pub active: std::sync::atomic::AtomicU64,
 }
 
 impl Serving {
@@ -50,7 +56,17 @@ impl Serving {
             accept_proxy: l.has_option("accept-proxy"),
             name: l.option("name").unwrap_or_default().to_string(),
             unix_id: None,
+            maxconn: l
+                .option("maxconn")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+            active: Default::default(),
         })
+    }
+
+    /// Whether its `maxconn` lets it take one more connection.
+    pub fn has_room(&self) -> bool {
+        self.maxconn == 0 || self.active.load(std::sync::atomic::Ordering::Relaxed) < self.maxconn
     }
 }
 
@@ -302,24 +318,87 @@ pub fn reset_on_close(tcp: &tokio::net::TcpStream) {
 }
 
 /// `option clitcpka`/`srvtcpka`/`tcpka`: the kernel probes the idle connection (SO_KEEPALIVE,
-/// with the system's timings), so that a peer gone silently is found out.
-pub fn keep_alive(tcp: &tokio::net::TcpStream) {
-    let _ = socket2::SockRef::from(tcp).set_keepalive(true);
+/// with the timings `clitcpka-*`/`srvtcpka-*` set, the system's for the others), so that a
+/// peer gone silently is found out.
+pub fn keep_alive(tcp: &tokio::net::TcpStream, timing: &KeepAliveTiming) {
+    let sock = socket2::SockRef::from(tcp);
+    let _ = sock.set_keepalive(true);
+    if timing.is_unset() {
+        return;
+    }
+    let mut params = socket2::TcpKeepalive::new();
+    if let Some(n) = timing.count {
+        params = params.with_retries(n);
+    }
+    if let Some(s) = timing.idle_secs {
+        params = params.with_time(std::time::Duration::from_secs(s.into()));
+    }
+    if let Some(s) = timing.interval_secs {
+        params = params.with_interval(std::time::Duration::from_secs(s.into()));
+    }
+    let _ = sock.set_tcp_keepalive(&params);
 }
 
 /// The accept queue's length when a `bind` line sets no `backlog`.
 pub const DEFAULT_BACKLOG: i32 = 1024;
 
+/// What must be set on a listening socket before it is bound.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BindFlags {
+    /// On an IPv6 address, whether it takes IPv6 connections only (`v6only`) or IPv4 ones
+    /// too (`v4v6`); `None` keeps the system's default (`net.ipv6.bindv6only`, usually both),
+    /// as HAProxy does.
+    pub v6only: Option<bool>,
+    /// `transparent`: the address may be one this host does not own (IP_TRANSPARENT), for
+    /// traffic a firewall diverts to it.
+    pub transparent: bool,
+}
+
+impl BindFlags {
+    pub fn of(l: &ListenerPlan) -> BindFlags {
+        // `v6only` wins over `v4v6` when a line has both, as in HAProxy.
+        let v6only = if l.has_option("v6only") {
+            Some(true)
+        } else if l.has_option("v4v6") {
+            Some(false)
+        } else {
+            None
+        };
+        BindFlags {
+            v6only,
+            transparent: l.has_option("transparent"),
+        }
+    }
+}
+
 /// A non-blocking listening socket with SO_REUSEADDR and SO_REUSEPORT.
 pub fn bind(addr: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListener> {
-    let s = reuseport_socket(addr, Type::STREAM, Protocol::TCP)?;
+    bind_with(addr, backlog, BindFlags::default())
+}
+
+/// [`bind`] with a listener's own [`BindFlags`].
+pub fn bind_with(
+    addr: SocketAddr,
+    backlog: i32,
+    flags: BindFlags,
+) -> std::io::Result<std::net::TcpListener> {
+    let s = prepared_socket(addr, Type::STREAM, Protocol::TCP, flags)?;
     s.listen(backlog)?;
     Ok(s.into())
 }
 
-/// A non-blocking socket bound to `addr` with SO_REUSEADDR and SO_REUSEPORT (IPv6 only for
-/// an IPv6 address), so that each serving thread binds its own.
+/// A non-blocking socket bound to `addr` with SO_REUSEADDR and SO_REUSEPORT, so that each
+/// serving thread binds its own.
 pub fn reuseport_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> std::io::Result<Socket> {
+    prepared_socket(addr, ty, proto, BindFlags::default())
+}
+
+fn prepared_socket(
+    addr: SocketAddr,
+    ty: Type,
+    proto: Protocol,
+    flags: BindFlags,
+) -> std::io::Result<Socket> {
     let domain = if addr.is_ipv4() {
         Domain::IPV4
     } else {
@@ -328,8 +407,27 @@ pub fn reuseport_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> std::io:
     let s = Socket::new(domain, ty, Some(proto))?;
     s.set_reuse_address(true)?;
     s.set_reuse_port(true)?;
-    if addr.is_ipv6() {
-        s.set_only_v6(true)?;
+    if let (true, Some(only)) = (addr.is_ipv6(), flags.v6only) {
+        s.set_only_v6(only)?;
+    }
+    if flags.transparent {
+        let done = if addr.is_ipv4() {
+            s.set_ip_transparent(true)
+        } else {
+            crate::sockopt::set_int(
+                std::os::fd::AsRawFd::as_raw_fd(&s),
+                libc::SOL_IPV6,
+                libc::IPV6_TRANSPARENT,
+                1,
+            )
+        };
+        // As in HAProxy, the listener still binds (an address of this host works anyway).
+        if let Err(e) = done {
+            eprintln!(
+                "[WARNING]  ({}) : bind {addr}: cannot make listening socket transparent ({e})",
+                std::process::id()
+            );
+        }
     }
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;

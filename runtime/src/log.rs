@@ -57,6 +57,15 @@ pub fn send_hostname(name: Option<&str>) {
     let _ = SENT_HOSTNAME.set(name);
 }
 
+/// Who a message is from, as its header names it.
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    facility: u8,
+    tag: &'a str,
+    pid: &'a str,
+    host: Option<&'a str>,
+}
+
 impl Sink {
     pub fn open(target: &LogTarget, tag: &str) -> std::io::Result<Sink> {
         use std::net::ToSocketAddrs;
@@ -106,9 +115,21 @@ impl Sink {
     /// Sends one message at `level`; silently drops it when the sink is full or gone, as a
     /// logger must never stall traffic.
     pub fn send(&self, level: u8, message: &str) {
+        self.send_structured(level, "", message);
+    }
+
+    /// [`Sink::send`] with RFC 5424 structured data (`log-format-sd`), which only that header
+    /// carries; empty is none (`-`).
+    pub fn send_structured(&self, level: u8, data: &str, message: &str) {
         let pid = std::process::id().to_string();
         let host = SENT_HOSTNAME.get().and_then(Option::as_deref);
-        self.send_as(level, self.target.facility, &self.tag, &pid, host, message);
+        let from = Origin {
+            facility: self.target.facility,
+            tag: &self.tag,
+            pid: &pid,
+            host,
+        };
+        self.send_framed(level, from, data, message);
     }
 
     /// [`Sink::send`] of a message that came from elsewhere (`log-forward`): its own
@@ -122,6 +143,22 @@ impl Sink {
         host: Option<&str>,
         message: &str,
     ) {
+        let from = Origin {
+            facility,
+            tag,
+            pid,
+            host,
+        };
+        self.send_framed(level, from, "", message);
+    }
+
+    fn send_framed(&self, level: u8, from: Origin<'_>, data: &str, message: &str) {
+        let Origin {
+            facility,
+            tag,
+            pid,
+            host,
+        } = from;
         if level > self.target.max_level {
             return;
         }
@@ -145,9 +182,10 @@ impl Sink {
                 }
             ),
             LogHeader::Rfc5424 => format!(
-                "<{pri}>1 {} {} {tag} {pid} - - ",
+                "<{pri}>1 {} {} {tag} {pid} - {} ",
                 Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f%:z"),
                 host.unwrap_or("-"),
+                if data.is_empty() { "-" } else { data },
             ),
         };
         line.push_str(message);

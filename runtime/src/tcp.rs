@@ -390,12 +390,7 @@ pub async fn serve(
     txn.timings.queue = before_queue + queue;
     let (mut sstream, server, addr, _slot) = server_stream;
     let _ = sstream.set_nodelay(true);
-    if be.nolinger {
-        crate::listener::reset_on_close(&sstream);
-    }
-    if be.tcp_keep_alive {
-        crate::listener::keep_alive(&sstream);
-    }
+    crate::upstream::tune_socket(&sstream, be);
     txn.server_addrs = crate::upstream::ConnAddrs::of(&sstream);
     // The PROXY header first (in clear), then the TLS handshake on `server … ssl`, then
     // what the content rules held, then the tunnel.

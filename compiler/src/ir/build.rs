@@ -182,6 +182,17 @@ impl<'a> Stmt<'a> {
             | "fullconn"
             // The source address of server connections (`ServerPlan::source`).
             | "source"
+            // Connection settings (`plan::sockets`).
+            | "backlog"
+            | "rate-limit"
+            | "clitcpka-cnt"
+            | "clitcpka-idle"
+            | "clitcpka-intvl"
+            | "srvtcpka-cnt"
+            | "srvtcpka-idle"
+            | "srvtcpka-intvl"
+            | "http-send-name-header"
+            | "log-format-sd"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";

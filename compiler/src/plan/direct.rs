@@ -76,6 +76,7 @@ fn bare_server(address: Option<Address>) -> ServerPlan {
         minconn: None,
         observe: None,
         source: Vec::new(),
+        tuning: Default::default(),
         shutdown_sessions_when_down: false,
         shutdown_backup_sessions_when_up: false,
     }

@@ -19,6 +19,7 @@ pub mod quic;
 pub mod resolvers;
 pub mod rings;
 pub mod server_state;
+pub mod sockets;
 mod stats;
 pub mod tables;
 pub mod tls;
@@ -319,6 +320,18 @@ pub struct FrontendPlan {
     /// takes (a frontend without a backend is its own, as in HAProxy). A `listen` section's
     /// page is its backend's.
     pub stats_page: Option<StatsPage>,
+    /// `log-format-sd`: the RFC 5424 structured data of its log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format_sd: Option<String>,
+    /// `backlog`: the accept queue's length for its `bind` lines that set none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u32>,
+    /// `rate-limit sessions`: the most new sessions it accepts per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_rate_limit: Option<u32>,
+    /// `clitcpka-cnt`, `-idle`, `-intvl`: the keep-alive probes of `option clitcpka`.
+    #[serde(skip_serializing_if = "sockets::KeepAliveTiming::is_unset")]
+    pub client_keepalive: sockets::KeepAliveTiming,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -364,6 +377,9 @@ pub struct ServerPlan {
     /// `source <addr>[:port] …`: the words from the address on, its own or else its backend's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source: Vec<String>,
+    /// `tcp-ut`, `redir` and the backend's `option tcp-smart-connect`.
+    #[serde(skip_serializing_if = "sockets::ServerTuning::is_unset")]
+    pub tuning: sockets::ServerTuning,
 }
 
 /// What a server's traffic tells its health checks (`observe layer4|layer7`).
@@ -434,6 +450,12 @@ pub struct BackendPlan {
     /// `fullconn <n>`: the backend load at which its servers reach their `maxconn`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fullconn: Option<u32>,
+    /// `srvtcpka-cnt`, `-idle`, `-intvl`: the keep-alive probes of `option srvtcpka`.
+    #[serde(skip_serializing_if = "sockets::KeepAliveTiming::is_unset")]
+    pub server_keepalive: sockets::KeepAliveTiming,
+    /// `http-send-name-header <name>`: the header naming the server a request is sent to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_name_header: Option<String>,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -671,6 +693,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             inspect_delay: lower::inspect_delay(&p.directives, "tcp-request"),
             http_options: http_options::HttpOptions::of(&p.directives),
             monitor: persist::Monitor::of(&p.directives),
+            log_format_sd: lower::directive_text(&p.directives, "log-format-sd")
+                .filter(|f| !f.is_empty()),
+            backlog: sockets::positive(&p.directives, "backlog"),
+            session_rate_limit: sockets::session_rate_limit(&p.directives),
+            client_keepalive: sockets::KeepAliveTiming::of(&p.directives, "cli"),
         });
     }
     let backends = config
@@ -679,6 +706,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .filter(live)
         .filter(|p| p.kind.has_backend())
         .map(|p| {
+            let smart_connect = p.option("tcp-smart-connect").unwrap_or(false);
             let default_server_words: Vec<String> = p
                 .directives
                 .iter()
@@ -777,6 +805,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                                 .and_then(|v| v.parse().ok()),
                             observe: Observe::of(&words),
                             source: source_words(&words, &p.directives),
+                            tuning: sockets::ServerTuning::of(&words, smart_connect),
                             shutdown_sessions_when_down: words
                                 .windows(2)
                                 .any(|w| w == ["on-marked-down", "shutdown-sessions"]),
@@ -809,6 +838,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 fullconn: lower::directive_text(&p.directives, "fullconn")
                     .and_then(|v| v.parse().ok())
                     .filter(|n| *n > 0),
+                server_keepalive: sockets::KeepAliveTiming::of(&p.directives, "srv"),
+                send_name_header: lower::last_arg(&p.directives, "http-send-name-header"),
             }
         })
         .collect();

@@ -22,8 +22,9 @@ pub struct RingPlan {
     pub timeout_connect: u32,
     pub timeout_server: u32,
     /// `server <name> <address> [ssl …]`: TCP syslog servers the ring's messages are sent to,
-    /// over TLS with `ssl`.
-    pub servers: Vec<(String, String, Option<super::tls::ServerTls>)>,
+    /// over TLS with `ssl`, each framed by its length with `log-proto octet-count` (the last
+    /// field), else ended by a line feed (`legacy`, the default).
+    pub servers: Vec<(String, String, Option<super::tls::ServerTls>, bool)>,
 }
 
 /// One `log-forward` section.
@@ -105,10 +106,13 @@ pub fn lower_rings(config: &Config) -> Vec<RingPlan> {
                     "server" => {
                         let options: Vec<&str> =
                             d.args.iter().skip(2).map(|a| a.as_str()).collect();
+                        let octet_count =
+                            super::option_value_of(&options, "log-proto") == Some("octet-count");
                         r.servers.push((
                             arg(0).to_string(),
                             arg(1).to_string(),
                             tls.server(&options),
+                            octet_count,
                         ))
                     }
                     _ => {}

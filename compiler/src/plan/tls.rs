@@ -617,6 +617,10 @@ pub struct ServerTls {
     pub allow_0rtt: bool,
     /// `tune.ssl.maxrecord` (0: no limit of its own).
     pub max_record: u32,
+    /// `no-tls-tickets` (until a later `tls-tickets`): TLS 1.2 sessions resume by their id
+    /// only, the client asking for no ticket.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_tickets: bool,
 }
 
 impl TlsGlobals {
@@ -666,6 +670,8 @@ impl TlsGlobals {
                         "no-ssl-reuse" => tls.reuse = false,
                         "allow-0rtt" => tls.allow_0rtt = true,
                         "ssl-reuse" => tls.reuse = true,
+                        "no-tls-tickets" => tls.no_tickets = true,
+                        "tls-tickets" => tls.no_tickets = false,
                         w => {
                             if let Some(v) = NO_FLAGS.iter().position(|f| *f == w) {
                                 disabled[v] = true;

@@ -142,6 +142,14 @@ impl Process {
         })
     }
 
+    /// The sessions frontend `i` opened since the last sampling of the rates (`total` is its
+    /// session count): what `rate-limit sessions` holds under its limit.
+    pub fn sessions_this_second(&self, i: usize, total: u64) -> u64 {
+        self.rates
+            .get(i)
+            .map_or(0, |r| total.saturating_sub(r.0.load(Ordering::Relaxed)))
+    }
+
     pub fn conn_rates(&self) -> (u64, u64) {
         (
             self.conn_rate.1.load(Ordering::Relaxed),
@@ -197,6 +205,8 @@ pub fn may_accept(shared: &crate::state::Shared, fe: usize) -> bool {
         p.sess_rate_limit.load(Ordering::Relaxed),
         p.conn_rate.1.load(Ordering::Relaxed),
     ) && !f.paused.load(Ordering::Relaxed)
+        && (f.session_rate_limit == 0
+            || p.sessions_this_second(fe, f.counters.get(Counter::Sessions)) < f.session_rate_limit)
 }
 
 /// Counts one accepted connection of frontend `fe` (on the worker that accepted it).

@@ -205,7 +205,10 @@ async fn connect(
     } else {
         None
     };
-    if rule.send_proxy || server_proxy.is_some() {
+    // `check-send-proxy`: a version 1 header of the check's own connection unless the
+    // server's `send-proxy-v2` says otherwise, as HAProxy sends it.
+    let check_proxy = rule.default && env.server.plan.tuning.check_send_proxy;
+    if rule.send_proxy || server_proxy.is_some() || check_proxy {
         let local = tcp.local_addr()?;
         let header = match server_proxy {
             Some(sp) => {

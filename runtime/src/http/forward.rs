@@ -227,7 +227,7 @@ async fn connect_fresh(
     .await;
     let fresh = match fresh {
         Ok(c) => {
-            c.tune(be.nolinger, be.tcp_keep_alive);
+            c.tune(be);
             txn.backend_error = None;
             if be.reuse == upstream::reuse::ReuseMode::Never || be.direct.is_some() {
                 upstream::pool::SessionConns::opened_private(c, &server.idle)
@@ -374,7 +374,13 @@ pub async fn forward(
         .persistence
         .as_ref()
         .and_then(|p| p.on_request(be, txn, by_rule.is_some()));
-    let forced = by_rule.or(by_cookie).or(stuck);
+    // `option prefer-last-server`: the server of the session's own idle connection, after
+    // what the rules, the cookie and stickiness say and before the balancing.
+    let last = be
+        .prefer_last_server
+        .then(|| ctx.conns.own_server(be_index))
+        .flatten();
+    let forced = by_rule.or(by_cookie).or(stuck).or(last);
     let upgrade = client_upgrade.is_some();
     // A protocol switch by `Upgrade` (not a CONNECT tunnel) goes the way the server's `ws`
     // says; a WebSocket one also gets the handshake keys HTTP/2 does not carry.
@@ -424,6 +430,18 @@ pub async fn forward(
                 }
                 return reply::error_in(503, &files, txn);
             };
+            // `redir <prefix>`: GET and HEAD requests are sent there instead.
+            if let Some(prefix) = &server.plan.tuning.redirect_prefix {
+                if txn
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.method, hyper::Method::GET | hyper::Method::HEAD))
+                {
+                    server.count_session();
+                    txn.term = *b"LC";
+                    return super::redirect::to_server(prefix, txn);
+                }
+            }
             (si, server, addr)
         };
         // A direct target's connections stay with their session (HAProxy's private ones).
@@ -604,7 +622,13 @@ pub async fn forward(
             }
             None => None,
         };
-        let request = outgoing(txn, this_body, connection, upgrade, !resend_possible);
+        let mut request = outgoing(txn, this_body, connection, upgrade, !resend_possible);
+        // `http-send-name-header`: the server this attempt goes to, whatever the request said.
+        if let (Some(name), None) = (&be.send_name_header, &be.direct) {
+            if let Ok(value) = HeaderValue::from_str(&server.name) {
+                request.headers_mut().insert(name.clone(), value);
+            }
+        }
         txn.counters[2] = be.active.load(Ordering::Relaxed);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);

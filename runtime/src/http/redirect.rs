@@ -153,6 +153,32 @@ impl Redirect {
     }
 }
 
+/// A server's `redir <prefix>`: a 302 to the prefix followed by the request's path and query
+/// (the prefix `/` alone adds nothing), closing the connection, as HAProxy answers it.
+pub fn to_server(prefix: &str, txn: &Txn) -> Response<ResBody> {
+    let path = txn.request.as_ref().map_or_else(
+        || "/".to_string(),
+        |req| match (req.uri.path(), req.uri.query()) {
+            ("", _) => "/".to_string(),
+            (p, Some(q)) => format!("{p}?{q}"),
+            (p, None) => p.to_string(),
+        },
+    );
+    let location = if prefix == "/" {
+        path
+    } else {
+        format!("{prefix}{path}")
+    };
+    Response::builder()
+        .status(302)
+        .header("cache-control", "no-cache")
+        .header("connection", "close")
+        .header("content-length", "0")
+        .header("location", location)
+        .body(full(Bytes::new()))
+        .unwrap_or_else(|_| super::reply::error(500, &[]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,8 +50,14 @@ pub fn log_txn(txn: &Txn) {
         } else {
             6
         });
+    send(fe, txn, level, &line);
+}
+
+/// Sends `line` to the frontend's targets, with its `log-format-sd` data.
+fn send(fe: &crate::state::FrontendRt, txn: &Txn, level: u8, line: &str) {
+    let data = fe.log_format_sd.as_ref().map(|f| f.render(txn));
     for sink in &fe.logs {
-        sink.send(level, &line);
+        sink.send_structured(level, data.as_deref().unwrap_or(""), line);
     }
 }
 
@@ -137,7 +143,5 @@ pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
         ),
     };
     let level = if fe.log_separate_errors { 3 } else { 6 };
-    for sink in &fe.logs {
-        sink.send(level, &line);
-    }
+    send(fe, txn, level, &line);
 }

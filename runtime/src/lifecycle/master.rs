@@ -190,12 +190,12 @@ impl Master {
     /// Binds what `plan` listens on and the master does not hold yet.
     fn bind(&mut self, plan: &Plan) -> Result<(), Vec<String>> {
         let mut errors = Vec::new();
-        for (addr, thread) in sockets::wanted(plan)? {
+        for (addr, thread, flags) in sockets::wanted(plan)? {
             let key = sockets::key(addr, thread);
             if self.sockets.contains_key(&key) {
                 continue;
             }
-            match crate::listener::bind(addr, 1024) {
+            match crate::listener::bind_with(addr, crate::listener::DEFAULT_BACKLOG, flags) {
                 Ok(s) => {
                     self.sockets.insert(key, s);
                 }
@@ -214,7 +214,7 @@ impl Master {
         let keys: Vec<String> = sockets::wanted(plan)
             .map_err(|e| e.join("; "))?
             .into_iter()
-            .map(|(a, t)| sockets::key(a, t))
+            .map(|(a, t, _)| sockets::key(a, t))
             .collect();
         let passed: Vec<(&String, &TcpListener)> = self
             .sockets
@@ -382,7 +382,7 @@ impl Master {
                 let keys: Vec<String> = sockets::wanted(&plan)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(a, t)| sockets::key(a, t))
+                    .map(|(a, t, _)| sockets::key(a, t))
                     .collect();
                 self.sockets.retain(|k, _| keys.contains(k));
                 self.reload_programs(plan.programs.clone());

@@ -55,8 +55,12 @@ pub fn adopt(addr: SocketAddr, slot: usize, fd: OwnedFd) {
 
 /// The `slot`th socket for `addr`: the inherited one, else a new one; either way offered
 /// to a process that replaces this one (`_getsocks`).
-pub fn listen(addr: SocketAddr, slot: usize) -> std::io::Result<TcpListener> {
-    let socket = inherited_or_bound(addr, slot)?;
+pub fn listen(
+    addr: SocketAddr,
+    slot: usize,
+    flags: crate::listener::BindFlags,
+) -> std::io::Result<TcpListener> {
+    let socket = inherited_or_bound(addr, slot, flags)?;
     super::handover::export(&socket);
     Ok(socket)
 }
@@ -73,7 +77,11 @@ pub fn close_unclaimed() {
     }
 }
 
-fn inherited_or_bound(addr: SocketAddr, slot: usize) -> std::io::Result<TcpListener> {
+fn inherited_or_bound(
+    addr: SocketAddr,
+    slot: usize,
+    flags: crate::listener::BindFlags,
+) -> std::io::Result<TcpListener> {
     let fd = inherited()
         .lock()
         .ok()
@@ -86,7 +94,7 @@ fn inherited_or_bound(addr: SocketAddr, slot: usize) -> std::io::Result<TcpListe
         socket.set_nonblocking(true)?;
         return Ok(socket);
     }
-    crate::listener::bind(addr, crate::listener::DEFAULT_BACKLOG)
+    crate::listener::bind_with(addr, crate::listener::DEFAULT_BACKLOG, flags)
 }
 
 /// Gives the sockets of one address their slots, in binding order.
@@ -102,8 +110,12 @@ impl Slots {
     }
 }
 
-/// Every `(address, slot)` a plan listens on, in binding order.
-pub fn wanted(plan: &hapee_compiler::plan::Plan) -> Result<Vec<(SocketAddr, usize)>, Vec<String>> {
+/// Every `(address, slot)` a plan listens on, in binding order, with what its socket needs
+/// before it is bound.
+pub type Wanted = Vec<(SocketAddr, usize, crate::listener::BindFlags)>;
+
+/// Every socket a plan listens on (see [`Wanted`]).
+pub fn wanted(plan: &hapee_compiler::plan::Plan) -> Result<Wanted, Vec<String>> {
     let threads = plan.global.nbthread.max(1) as usize;
     let mut slots = Slots::default();
     let mut out = Vec::new();
@@ -117,9 +129,10 @@ pub fn wanted(plan: &hapee_compiler::plan::Plan) -> Result<Vec<(SocketAddr, usiz
         match crate::listener::addresses(l) {
             Ok(addrs) => {
                 let sets = crate::listener::thread_sets(l, threads, &plan.global.thread_group_of);
+                let flags = crate::listener::BindFlags::of(l);
                 for addr in addrs {
                     for _ in &sets {
-                        out.push((addr, slots.next(addr)));
+                        out.push((addr, slots.next(addr), flags));
                     }
                 }
             }

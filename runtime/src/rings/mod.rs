@@ -160,7 +160,7 @@ pub fn start(plan: &Plan) -> Result<(), Vec<String>> {
     let mut forwarders = Vec::new();
     for r in &plan.rings {
         let Some(ring) = get(&r.name) else { continue };
-        for (name, addr, tls) in &r.servers {
+        for (name, addr, tls, octet_count) in &r.servers {
             let tls = match tls {
                 Some(t) => {
                     let mut warnings = Vec::new();
@@ -187,6 +187,7 @@ pub fn start(plan: &Plan) -> Result<(), Vec<String>> {
                 addr: addr.strip_prefix("tcp@").unwrap_or(addr).to_string(),
                 connect: Duration::from_millis(u64::from(r.timeout_connect.max(1))),
                 tls,
+                octet_count: *octet_count,
             });
         }
     }
@@ -211,6 +212,8 @@ pub fn start(plan: &Plan) -> Result<(), Vec<String>> {
 
 /// One ring `server` line: where its messages go, and how.
 struct Forwarder {
+    /// `log-proto octet-count`: each message after its length; else each on its own line.
+    octet_count: bool,
     ring: Arc<Ring>,
     addr: String,
     connect: Duration,
@@ -235,8 +238,9 @@ async fn open(f: &Forwarder) -> Option<Box<dyn tokio::io::AsyncWrite + Unpin>> {
     Some(Box::new(stream))
 }
 
-/// Sends a ring's messages to a TCP syslog server, each as `<length> <message>`, from the
-/// oldest one still in the ring; reconnects after a failure.
+/// Sends a ring's messages to a TCP syslog server, each as `<length> <message>` or a line
+/// (RFC 6587's two framings), from the oldest one still in the ring; reconnects after a
+/// failure.
 async fn send_to_server(f: Forwarder) {
     let ring = &f.ring;
     let mut from = 0;
@@ -249,7 +253,12 @@ async fn send_to_server(f: Forwarder) {
             let (lines, next) = ring.since(from);
             let mut frames = Vec::new();
             for l in &lines {
-                frames.extend_from_slice(format!("{} {l}", l.len()).as_bytes());
+                if f.octet_count {
+                    frames.extend_from_slice(format!("{} {l}", l.len()).as_bytes());
+                } else {
+                    frames.extend_from_slice(l.as_bytes());
+                    frames.push(b'\n');
+                }
             }
             if !frames.is_empty()
                 && (stream.write_all(&frames).await.is_err() || stream.flush().await.is_err())

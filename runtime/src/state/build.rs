@@ -244,6 +244,10 @@ fn build_backend(
         problems.push(format!("backend '{}': {}", b.name, e.0));
         Default::default()
     });
+    // HAProxy's hash-kind algorithms (`random` among them) keep their own choice.
+    let prefer_last_server = has_option(&b.options, "prefer-last-server")
+        && !algorithm.is_hash()
+        && !matches!(algorithm, Algorithm::Random);
     BackendRt {
         h1_case_adjust: cx
             .case_map
@@ -269,6 +273,12 @@ fn build_backend(
         pretend_keepalive: has_option(&b.options, "http-pretend-keepalive"),
         nolinger: has_option(&b.options, "nolinger"),
         tcp_keep_alive: has_option(&b.options, "srvtcpka") || has_option(&b.options, "tcpka"),
+        prefer_last_server,
+        keep_alive_timing: b.server_keepalive,
+        send_name_header: b
+            .send_name_header
+            .as_deref()
+            .and_then(|n| ::http::HeaderName::from_bytes(n.as_bytes()).ok()),
         allbackups: has_option(&b.options, "allbackups"),
         conn_mode: conn_mode(&b.options),
         forwardfor: b.forwardfor.clone(),
@@ -357,6 +367,11 @@ fn build_frontend(
         problems.push(format!("frontend '{}' error-log-format: {}", f.name, e.0));
         None
     });
+    let log_format_sd = f.log_format_sd.as_deref().map(Format::parse_log);
+    let log_format_sd = log_format_sd.transpose().unwrap_or_else(|e| {
+        problems.push(format!("frontend '{}' log-format-sd: {}", f.name, e.0));
+        None
+    });
     let errorfiles = load_errorfiles(&f.errors, problems);
     FrontendRt {
         h1_case_adjust: cx
@@ -376,10 +391,13 @@ fn build_frontend(
         ignore_probes: has_option(&f.options, "http-ignore-probes"),
         nolinger: has_option(&f.options, "nolinger"),
         tcp_keep_alive: has_option(&f.options, "clitcpka") || has_option(&f.options, "tcpka"),
+        keep_alive_timing: f.client_keepalive,
+        session_rate_limit: u64::from(f.session_rate_limit.unwrap_or(0)),
         h2_upgrade: !has_option(&f.options, "disable-h2-upgrade"),
         log_separate_errors: has_option(&f.options, "log-separate-errors"),
         dontlog_normal: has_option(&f.options, "dontlog-normal"),
         error_log_format,
+        log_format_sd,
         capture_request: f.capture_request.clone(),
         capture_response: f.capture_response.clone(),
         capture_cookie: f.capture_cookie.clone(),

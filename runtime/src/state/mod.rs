@@ -68,6 +68,8 @@ pub struct ServerRt {
     pub throttle: crate::upstream::queue::Throttle,
     /// `source`: the local address its connections are opened from.
     pub source: Option<SocketAddr>,
+    /// `tcp-ut` and its backend's `option tcp-smart-connect`.
+    pub pre_connect: crate::upstream::dial::PreConnect,
     /// `observe`: its traffic's errors counted toward its health.
     pub observer: Option<crate::checks::observe::Observer>,
 }
@@ -85,8 +87,8 @@ impl ServerRt {
         match (&self.unix, self.socks4, self.source) {
             (Some(target), _, _) => Dial::Unix(target),
             (None, Some(via), _) if socks4 => Dial::Socks4(via),
-            (_, _, Some(src)) => Dial::From(src),
-            _ => Dial::Direct,
+            (_, _, Some(src)) => Dial::From(Some(src), self.pre_connect),
+            _ => Dial::Direct(self.pre_connect),
         }
     }
 
@@ -178,6 +180,10 @@ impl ServerRt {
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
             throttle: crate::upstream::queue::Throttle::new(maxconn, s),
             source: crate::upstream::dial::source_of(&s.source).ok().flatten(),
+            pre_connect: crate::upstream::dial::PreConnect {
+                user_timeout_ms: s.tuning.user_timeout_ms,
+                delayed_ack: s.tuning.delayed_ack,
+            },
             observer: s
                 .observe
                 .as_ref()
@@ -318,6 +324,13 @@ pub struct BackendRt {
     pub nolinger: bool,
     /// `option srvtcpka` (or `tcpka`): TCP keep-alive probes on server connections.
     pub tcp_keep_alive: bool,
+    /// `option prefer-last-server` with an algorithm that is not a hash: a session's next
+    /// request goes to the server of its own idle connection.
+    pub prefer_last_server: bool,
+    /// `srvtcpka-cnt`, `-idle`, `-intvl`.
+    pub keep_alive_timing: plan::sockets::KeepAliveTiming,
+    /// `http-send-name-header`: the request header set to the server's name.
+    pub send_name_header: Option<::http::HeaderName>,
     pub redispatch: bool,
     pub allbackups: bool,
     pub conn_mode: Option<HttpConnMode>,
@@ -434,6 +447,10 @@ pub struct FrontendRt {
     pub nolinger: bool,
     /// `option clitcpka` (or `tcpka`): TCP keep-alive probes on client connections.
     pub tcp_keep_alive: bool,
+    /// `clitcpka-cnt`, `-idle`, `-intvl`.
+    pub keep_alive_timing: plan::sockets::KeepAliveTiming,
+    /// `rate-limit sessions`: the most sessions it opens per second (0: no limit).
+    pub session_rate_limit: u64,
     /// A cleartext HTTP/1 connection whose first bytes are HTTP/2's preface is served as
     /// HTTP/2 (prior knowledge), unless `option disable-h2-upgrade` says not to.
     pub h2_upgrade: bool,
@@ -443,6 +460,8 @@ pub struct FrontendRt {
     pub dontlog_normal: bool,
     /// `error-log-format`, for connections that fail before carrying a request.
     pub error_log_format: Option<Format>,
+    /// `log-format-sd`: the structured data of its RFC 5424 log lines.
+    pub log_format_sd: Option<Format>,
     pub capture_request: Vec<plan::Capture>,
     pub capture_response: Vec<plan::Capture>,
     /// `capture cookie`: the cookie `%CC` and `%CS` show.

@@ -244,6 +244,10 @@ impl ServerTlsConfig {
         config.max_fragment_size = super::config::max_fragment_size(t.max_record);
         if !t.reuse {
             config.resumption = Resumption::disabled();
+        } else if t.no_tickets {
+            // As OpenSSL's SSL_OP_NO_TICKET on a client: no ticket asked for in TLS 1.2.
+            config.resumption = Resumption::default()
+                .tls12_resumption(rustls::client::Tls12Resumption::SessionIdOnly);
         }
         let sni = match &t.sni {
             Some(expr) => Some(

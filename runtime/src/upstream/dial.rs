@@ -42,12 +42,38 @@ impl UnixTarget {
     }
 }
 
+/// Socket options of a server connection set before it is opened: the server's `tcp-ut`,
+/// the backend's `option tcp-smart-connect`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PreConnect {
+    /// TCP_USER_TIMEOUT: how long sent data may stay unacknowledged, in milliseconds.
+    pub user_timeout_ms: Option<u32>,
+    /// TCP_QUICKACK off: the handshake's last acknowledgement waits to go with the request.
+    pub delayed_ack: bool,
+}
+
+impl PreConnect {
+    fn apply(&self, socket: &tokio::net::TcpSocket) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let fd = socket.as_raw_fd();
+        if let Some(ms) = self.user_timeout_ms {
+            let ms = libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX);
+            crate::sockopt::set_int(fd, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT, ms)?;
+        }
+        // Like HAProxy, a kernel without it still connects.
+        if self.delayed_ack {
+            let _ = crate::sockopt::set_int(fd, libc::IPPROTO_TCP, libc::TCP_QUICKACK, 0);
+        }
+        Ok(())
+    }
+}
+
 /// The way one connection is opened.
 #[derive(Clone, Copy, Debug)]
 pub enum Dial<'a> {
-    Direct,
-    /// Straight, from this local address (`source`).
-    From(SocketAddr),
+    Direct(PreConnect),
+    /// Straight, from this local address (`source`) when there is one.
+    From(Option<SocketAddr>, PreConnect),
     Socks4(SocketAddr),
     Unix(&'a UnixTarget),
 }
@@ -70,13 +96,23 @@ pub async fn connect(
     dial: Dial<'_>,
     timeout: Option<Duration>,
 ) -> io::Result<TcpStream> {
+    let dial = match dial {
+        Dial::Direct(options) if options == PreConnect::default() => {
+            return super::socks4::connect(dst, None, timeout).await
+        }
+        Dial::Direct(options) => Dial::From(None, options),
+        other => other,
+    };
     match dial {
-        Dial::Direct => super::socks4::connect(dst, None, timeout).await,
-        Dial::From(src) => {
+        Dial::Direct(_) => super::socks4::connect(dst, None, timeout).await,
+        Dial::From(src, options) => {
             let socket = tcp_socket(dst)?;
-            // A fixed source port is reused by each connection to another destination.
-            socket.set_reuseaddr(src.port() != 0)?;
-            socket.bind(src)?;
+            options.apply(&socket)?;
+            if let Some(src) = src {
+                // A fixed source port is reused by each connection to another destination.
+                socket.set_reuseaddr(src.port() != 0)?;
+                socket.bind(src)?;
+            }
             let connecting = socket.connect(dst);
             let stream = match timeout {
                 Some(t) => tokio::time::timeout(t, connecting)

@@ -118,22 +118,27 @@ impl std::ops::DerefMut for ServerConn {
     }
 }
 
+/// The backend's options on a connection to one of its servers: `option nolinger` (closing
+/// the connection resets it) and `option srvtcpka` (keep-alive probes, timed by
+/// `srvtcpka-*`).
+pub fn tune_socket(tcp: &TcpStream, be: &crate::state::BackendRt) {
+    if be.nolinger {
+        crate::listener::reset_on_close(tcp);
+    }
+    if be.tcp_keep_alive {
+        crate::listener::keep_alive(tcp, &be.keep_alive_timing);
+    }
+}
+
 impl ServerConn {
     /// The transport, for a connection handed to the HTTP/2 client.
     pub(super) fn into_transport(self) -> ServerStream {
         self.0.stream
     }
 
-    /// The backend's socket options: `option nolinger` (closing the connection resets it)
-    /// and `option srvtcpka` (keep-alive probes).
-    pub fn tune(&self, nolinger: bool, keep_alive: bool) {
-        let tcp = self.0.stream.tcp();
-        if nolinger {
-            crate::listener::reset_on_close(tcp);
-        }
-        if keep_alive {
-            crate::listener::keep_alive(tcp);
-        }
+    /// The backend's socket options (see [`tune_socket`]).
+    pub fn tune(&self, be: &crate::state::BackendRt) {
+        tune_socket(self.0.stream.tcp(), be);
     }
 
     /// What the TLS handshake settled (`ssl_bc_*`, `ssl_s_*`); `None` over clear TCP.

@@ -81,7 +81,7 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             for o in
                 support::unsupported_option(options, &[support::SERVER_OPTIONS], OptionLine::Server)
             {
-                out.push(format!("server option '{o}'"));
+                out.push(format!("server option '{o}'{}", why_not(o)));
             }
             // FastCGI is spoken over clear TCP only.
             let fcgi = options.windows(2).any(|w| w == ["proto", "fcgi"]);
@@ -149,12 +149,22 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 support::FRONTEND_BIND_OPTIONS,
                 OptionLine::Bind,
             ) {
-                out.push(format!("bind option '{o}'"));
+                out.push(format!("bind option '{o}'{}", why_not(o)));
             }
         }
         _ => {}
     }
     out
+}
+
+/// Why an option is refused, where it is for good rather than not yet.
+fn why_not(option: &str) -> &'static str {
+    match option {
+        "namespace" => {
+            " (network namespaces are not supported: every socket is opened in the process's own)"
+        }
+        _ => "",
+    }
 }
 
 /// Every use of something the runtime lacks, as `(span, what)`, from the active lines of the
@@ -357,11 +367,12 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 out.push((f.span, e.0));
             }
         }
-        // `unique-id-format`, as the runtime reads it (a defaults line once).
+        // `unique-id-format` and `log-format-sd`, as the runtime reads them (a defaults line
+        // once).
         for d in proxy
             .directives
             .iter()
-            .filter(|d| d.keyword == "unique-id-format")
+            .filter(|d| d.keyword == "unique-id-format" || d.keyword == "log-format-sd")
         {
             let text: Vec<&str> = d.args.iter().map(|a| a.as_str()).collect();
             if let Err(e) = hapee_runtime::logfmt::Format::parse(&text.join(" ")) {
@@ -404,11 +415,11 @@ mod tests {
     #[test]
     fn refused_options_are_named_by_their_keyword_never_by_a_value() {
         let what = refused(
-            "frontend f\n    mode http\n    bind :8443 maxconn 1400 namespace lo\n    default_backend b\n\
+            "frontend f\n    mode http\n    bind :8443 accept-netscaler-cip 1400 namespace lo\n    default_backend b\n\
              backend b\n    mode http\n    server s 127.0.0.1:80 resolve-net 10.0.0.0/8 check\n\
              server t 127.0.0.1:81 ws h1\n    server u 127.0.0.1:82 ws h2\n",
         );
-        for name in ["'maxconn'", "'namespace'", "'resolve-net'"] {
+        for name in ["'accept-netscaler-cip'", "'namespace'", "'resolve-net'"] {
             assert!(
                 what.iter().any(|w| w.contains(name)),
                 "{name} not in {what:?}"

@@ -111,6 +111,8 @@ mod process_settings;
 mod proxy_options;
 #[path = "runtime/proxy_protocol.rs"]
 mod proxy_protocol;
+#[path = "runtime/proxy_sockets.rs"]
+mod proxy_sockets;
 #[path = "runtime/proxy_v2_ssl.rs"]
 mod proxy_v2_ssl;
 #[path = "runtime/queues.rs"]
@@ -125,6 +127,8 @@ mod route;
 mod samples;
 #[path = "runtime/scripted_origin.rs"]
 mod scripted_origin;
+#[path = "runtime/server_choice.rs"]
+mod server_choice;
 #[path = "runtime/server_crl.rs"]
 mod server_crl;
 #[path = "runtime/server_ramp.rs"]

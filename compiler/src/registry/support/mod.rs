@@ -331,6 +331,19 @@ pub const PROXY: &[&str] = &[
     "fullconn",
     // Its servers' connections' local address (runtime/src/upstream/dial.rs).
     "source",
+    // Socket and connection settings (compiler/src/plan/sockets.rs): the accept queue, the
+    // session rate, the keep-alive probes' timing, the server-name request header.
+    "backlog",
+    "rate-limit",
+    "clitcpka-cnt",
+    "clitcpka-idle",
+    "clitcpka-intvl",
+    "srvtcpka-cnt",
+    "srvtcpka-idle",
+    "srvtcpka-intvl",
+    "http-send-name-header",
+    // The structured data of RFC 5424 log lines (runtime/src/log.rs).
+    "log-format-sd",
 ];
 
 /// `option` names the runtime honours.
@@ -390,6 +403,17 @@ pub const OPTIONS: &[&str] = &[
     "http-no-delay",
     // SO_LINGER 0 on client (frontend) or server (backend) sockets.
     "nolinger",
+    // A session's next request to the server of its own idle connection (http/forward.rs).
+    "prefer-last-server",
+    // Delayed acknowledgements (TCP_QUICKACK off) on listeners and server connections.
+    "tcp-smart-accept",
+    "tcp-smart-connect",
+    // What hapee always does: a soft-stopping process keeps an idle client connection for
+    // its next request, answered with `Connection: close` (runtime/src/proto/h1.rs).
+    "idle-close-on-response",
+    // What hapee always does: each direction of a tunnel is timed by the data coming from
+    // its own side only, never refreshed by what is sent to it (runtime/src/tcp.rs).
+    "independent-streams",
 ];
 
 /// Server-line options the runtime honours.
@@ -492,6 +516,21 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "error-limit",
     // The local address of server connections (runtime/src/upstream/dial.rs).
     "source",
+    // Set before connecting (runtime/src/upstream/dial.rs), and the 302 of `redir`.
+    "tcp-ut",
+    "redir",
+    // How a ring section's server frames messages (runtime/src/rings/mod.rs).
+    "log-proto",
+    // A PROXY header on health checks (runtime/src/checks/driver.rs).
+    "check-send-proxy",
+    // TLS 1.2 session tickets asked for or not (runtime/src/tls/client.rs).
+    "tls-tickets",
+    "no-tls-tickets",
+    // HAProxy 2.7 asks for Fast Open (TCP_FASTOPEN_CONNECT) only when response data is
+    // already buffered as it connects, which never happens, so its server sockets never
+    // have it (Debian's haproxy shows so, tools/lb/tests/runtime/proxy_sockets.rs); neither
+    // do hapee's.
+    "tfo",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
@@ -543,6 +582,12 @@ pub const BIND_OPTIONS: &[&str] = &[
     "interface",
     "defer-accept",
     "tfo",
+    // Set before binding (runtime/src/listener.rs): IPv4 on an IPv6 address or not, and
+    // foreign addresses. The line's own connection limit (listener::Serving).
+    "v4v6",
+    "v6only",
+    "transparent",
+    "maxconn",
     // A connection's priority in HAProxy's own task scheduler: hapee's tasks are tokio's,
     // which has no priorities, so the value is taken and has no effect.
     "nice",

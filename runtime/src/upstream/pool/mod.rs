@@ -616,6 +616,16 @@ impl SessionConns {
         Some(conn)
     }
 
+    /// The server of the session's private idle connection when it is one of backend `be`'s
+    /// and still open: where `option prefer-last-server` sends the session's next request.
+    pub fn own_server(&self, be: usize) -> Option<usize> {
+        self.own
+            .borrow()
+            .as_ref()
+            .filter(|(k, conn)| k.0 == be && conn.is_usable())
+            .map(|(k, _)| k.1)
+    }
+
     /// A new connection to the server, counted in use until it goes idle or closes.
     pub fn opened(conn: ServerConn, idle: &Arc<ServerIdle>) -> ServerConn {
         let mut conn = conn;
@@ -699,7 +709,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let mut out = Vec::new();
         for _ in 0..n {
-            let dial = super::super::dial::Dial::Direct;
+            let dial = super::super::dial::Dial::Direct(Default::default());
             let conn = ServerConn::connect(addr, dial, None, None, None, false).await;
             out.push(conn.ok().unwrap());
         }

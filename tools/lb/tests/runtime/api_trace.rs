@@ -200,7 +200,7 @@ ring myring
     size 32764
     timeout connect 5s
     timeout server 10s
-    server collector 127.0.0.1:{collector}
+    server collector 127.0.0.1:{collector} log-proto octet-count
 
 log-forward syslog2ring
     dgram-bind 127.0.0.1:{relay_udp}
@@ -258,4 +258,93 @@ log-forward tcp2udp
     assert!(got[0].ends_with(" myapp[77]: first message"), "{got:?}");
     assert!(got[1].starts_with("<14>"), "{got:?}");
     assert!(got[1].ends_with(" other: second"), "{got:?}");
+}
+
+/// A ring server without `log-proto` gets each message on a line of its own (`legacy`, the
+/// default), and with `log-proto octet-count` after its length, as HAProxy sends them.
+#[test]
+fn ring_servers_frame_messages_as_their_log_proto_says() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let collector = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let keep = got.clone();
+        std::thread::spawn(move || {
+            for mut s in l.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    keep.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            }
+        });
+        (addr, got)
+    };
+    let fixture = || (collector(), collector());
+    type Collected = (std::net::SocketAddr, Arc<Mutex<Vec<u8>>>);
+    let cfg = |port: u16, ((legacy, _), (counted, _)): &(Collected, Collected)| {
+        format!(
+            "{}frontend web
+    bind 127.0.0.1:{port}
+    log 127.0.0.1:{relay} local0
+    log-format \"hit %HU\"
+    http-request return status 200
+log-forward relay
+    dgram-bind 127.0.0.1:{relay}
+    log ring@lines local0
+    log ring@counted local0
+ring lines
+    format raw
+    maxlen 200
+    size 32764
+    timeout connect 1s
+    timeout server 1s
+    server c {legacy}
+ring counted
+    format raw
+    maxlen 200
+    size 32764
+    timeout connect 1s
+    timeout server 1s
+    server c {counted} log-proto octet-count
+",
+            crate::harness::DEFAULTS,
+            relay = port + 1
+        )
+    };
+    let (mine, theirs) =
+        crate::harness::both_sides(2, fixture, cfg, |port, ((_, lines), (_, counted)), _| {
+            crate::harness::curl(&[&format!("http://127.0.0.1:{port}/framed")]);
+            let text = |got: &Arc<Mutex<Vec<u8>>>| {
+                String::from_utf8_lossy(&got.lock().unwrap()).to_string()
+            };
+            crate::harness::wait_until(Duration::from_secs(10), || {
+                text(lines).contains("/framed") && text(counted).contains("/framed")
+            });
+            // The harness's readiness probe may be logged first.
+            let last = |t: String| t.rsplit_once("hit ").map(|(_, m)| m.to_string());
+            let counted_text = text(counted);
+            let length = counted_text.rsplit_once(" hit ").and_then(|(before, _)| {
+                before
+                    .rsplit(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .map(str::to_string)
+            });
+            (last(text(lines)), last(counted_text), length)
+        });
+    assert_eq!(
+        mine,
+        (
+            Some("/framed\n".to_string()),
+            Some("/framed".to_string()),
+            Some("11".to_string())
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
 }

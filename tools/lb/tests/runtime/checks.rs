@@ -2,7 +2,8 @@
 //! the reports compared to Debian's haproxy on the same configuration.
 
 use super::harness::{
-    both_reading, curl, free_port, logged_side_by_side, wait_until, Haproxy, Origin, Proxy,
+    both_reading, both_with, curl, free_port, logged_side_by_side, wait_until, Haproxy, Origin,
+    Proxy, LOGGED_DEFAULTS,
 };
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -635,5 +636,73 @@ fn last_chk_says_what_the_last_check_found() {
     );
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs);
+    }
+}
+
+/// A TCP server that keeps the first bytes of its first connection.
+struct FirstBytes {
+    addr: SocketAddr,
+    got: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl FirstBytes {
+    fn start() -> FirstBytes {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = got.clone();
+        std::thread::spawn(move || {
+            let Ok((mut s, _)) = listener.accept() else {
+                return;
+            };
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut buf = [0u8; 200];
+            let n = s.read(&mut buf).unwrap_or(0);
+            keep.lock().unwrap().extend_from_slice(&buf[..n]);
+        });
+        FirstBytes { addr, got }
+    }
+}
+
+/// `check-send-proxy`: a health check opens with a PROXY header naming its own connection,
+/// though the server's traffic has none.
+#[test]
+fn check_send_proxy_opens_checks_with_a_proxy_header() {
+    let cfg = |port: u16, server: &FirstBytes| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend f
+    bind 127.0.0.1:{port}
+    default_backend b
+backend b
+    timeout check 1s
+    server s {} check check-send-proxy inter 300
+",
+            server.addr
+        )
+    };
+    let (mine, theirs) = both_with(FirstBytes::start, cfg, |_, server| {
+        wait_until(Duration::from_secs(5), || {
+            !server.got.lock().unwrap().is_empty()
+        });
+        let text = String::from_utf8_lossy(&server.got.lock().unwrap()).to_string();
+        // The check's own source port changes from run to run.
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let to_server = words.get(5) == Some(&server.addr.port().to_string().as_str());
+        (
+            words.get(..4).map(|w| w.join(" ")),
+            to_server,
+            text.ends_with("\r\n"),
+        )
+    });
+    assert_eq!(
+        mine,
+        (
+            Some("PROXY TCP4 127.0.0.1 127.0.0.1".to_string()),
+            true,
+            true
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
     }
 }

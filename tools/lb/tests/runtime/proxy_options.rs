@@ -198,3 +198,47 @@ frontend quiet
         assert_eq!(theirs, mine);
     }
 }
+
+/// `log-format-sd`: the structured data of RFC 5424 lines, in place of their `-`.
+#[test]
+fn log_format_sd_fills_the_structured_data_of_rfc5424_lines() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format rfc5424 local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend structured
+    bind 127.0.0.1:{port}
+    log-format \"done %ST\"
+    log-format-sd [meta@1\\ status=\\\"%ST\\\"\\ frontend=\\\"%f\\\"]
+    http-request return status 203
+"
+        )
+    };
+    let structured_data = |line: &str| {
+        // The header's MSGID is `-`; the data follows it, then the message.
+        let (_, rest) = line.split_once(" - [")?;
+        Some(format!("[{rest}"))
+    };
+    let ((status, mine), theirs) = logged_side_by_side(
+        cfg,
+        |port| curl(&[&format!("http://127.0.0.1:{port}/p")]).0,
+        |l| l.contains("done 203"),
+        1,
+    );
+    assert_eq!(status, 203);
+    let mine: Vec<_> = mine.iter().filter_map(|l| structured_data(l)).collect();
+    assert_eq!(
+        mine,
+        ["[meta@1 status=\"203\" frontend=\"structured\"] done 203"]
+    );
+    if let Some((_, theirs)) = theirs {
+        let theirs: Vec<_> = theirs.iter().filter_map(|l| structured_data(l)).collect();
+        assert_eq!(theirs, mine);
+    }
+}

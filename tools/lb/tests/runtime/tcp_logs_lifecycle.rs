@@ -573,7 +573,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    http-request do-resolve(txn.ip,dns) hdr(host)\n    default_backend b\nbackend b\n    persist rdp-cookie\n    server s 127.0.0.1:2 tfo\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    http-request do-resolve(txn.ip,dns) hdr(host)\n    default_backend b\nbackend b\n    persist rdp-cookie\n    server s 127.0.0.1:2 namespace red\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -597,7 +597,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
         "{err}"
     );
     assert!(
-        err.contains("u.cfg:12:5") && err.contains("server option 'tfo'"),
+        err.contains("u.cfg:12:5") && err.contains("server option 'namespace'"),
         "{err}"
     );
     // `check` reports the same uses as warnings and still accepts the configuration.

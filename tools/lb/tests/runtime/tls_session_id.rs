@@ -184,29 +184,40 @@ fn server_session_ids_as_haproxy() {
     bind 127.0.0.1:{port}
     http-response set-header x-bc \"%[ssl_bc_session_id,hex]\"
     use_backend tickets if {{ path /t }}
+    use_backend no_tickets if {{ path /n }}
     default_backend cache
 backend cache
     server o 127.0.0.1:{origin} ssl verify none
 backend tickets
     server o 127.0.0.1:{} ssl verify none
+backend no_tickets
+    server o 127.0.0.1:{} ssl verify none no-tls-tickets
 ",
+            origin + 1,
             origin + 1
         )
     };
     let drive = |port: u16| {
         let (bc, fc) = through(port, "/c");
         let (tbc, tfc) = through(port, "/t");
+        let (nbc, nfc) = through(port, "/n");
         vec![
             format!("cache: same={} len={}", bc == fc, bc.len() / 2),
             // A ticket's session is named by the SHA-256 of the ticket on the client side; the
             // origin's new session has no ID.
             format!("ticket: bc len={} fc len={}", tbc.len() / 2, tfc.len() / 2),
+            // `no-tls-tickets`: no ticket asked for, so the origin names the session.
+            format!("no ticket: same={} len={}", nbc == nfc, nbc.len() / 2),
         ]
     };
     let (ours, theirs) = both(cfg, drive);
     assert_eq!(
         ours,
-        vec!["cache: same=true len=32", "ticket: bc len=32 fc len=0"]
+        vec![
+            "cache: same=true len=32",
+            "ticket: bc len=32 fc len=0",
+            "no ticket: same=true len=32"
+        ]
     );
     let Some(theirs) = theirs else {
         return;
