@@ -140,20 +140,17 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         }
         let serving = match listener::Serving::of(l) {
             Ok(mut s) => {
-                // The listener's id: its `id`, else its rank in its frontend (from 1).
                 let rank = plan
                     .listeners
                     .iter()
                     .filter(|o| o.frontend == l.frontend)
                     .position(|o| std::ptr::eq(o, l))
-                    .map_or(1, |r| r + 1);
-                let id = l
-                    .option("id")
-                    .and_then(|id| id.parse().ok())
-                    .unwrap_or(rank as u32);
+                    .unwrap_or(0);
                 if s.name.is_empty() {
-                    s.name = rank.to_string();
+                    s.name = (rank + 1).to_string();
                 }
+                s.rank = rank;
+                let id = listener::ListenerRt::of_frontend(plan, l.frontend)[rank].id;
                 s.unix_id = listener::is_unix(l).then_some(id);
                 Arc::new(s)
             }
@@ -449,6 +446,7 @@ impl Server {
             // Counted before it is served, so that a stopping worker waits for it.
             shared.active.fetch_add(1, Ordering::Relaxed);
             shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
+            listener_conns(shared, &serving).fetch_add(1, Ordering::Relaxed);
             api::count_accept(shared, fe);
             let target = route.choose(&shared.loads);
             let handed = spread::Handed {
@@ -554,6 +552,7 @@ impl Server {
                     shared.frontends[serving.frontend]
                         .active
                         .fetch_sub(1, Ordering::Relaxed);
+                    listener_conns(shared, &serving).fetch_sub(1, Ordering::Relaxed);
                     shared.active.fetch_sub(1, Ordering::Relaxed);
                 }
             }
@@ -619,7 +618,16 @@ async fn serve_connection(
         _ => {}
     }
     fe_rt.active.fetch_sub(1, Ordering::Relaxed);
+    listener_conns(&shared, &serving).fetch_sub(1, Ordering::Relaxed);
     shared.active.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The count of a listener's open connections (`dst_conn`).
+fn listener_conns<'a>(
+    shared: &'a Shared,
+    serving: &listener::Serving,
+) -> &'a std::sync::atomic::AtomicUsize {
+    &shared.frontends[serving.frontend].listeners[serving.rank].conns
 }
 
 /// The context of an HTTP connection opened (or switched to HTTP) as `txn`.
@@ -632,6 +640,7 @@ fn http_ctx(
     let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
     ctx.proxy = txn.proxy.clone();
     ctx.unix_listener = txn.unix_listener;
+    ctx.listener = txn.listener;
     // What `tcp-request connection|session` rules track holds for every request.
     if let Some(session) = &txn.stick.session {
         ctx.session_counters = session.clone();

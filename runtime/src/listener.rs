@@ -22,6 +22,54 @@ pub struct Serving {
     /// On a UNIX socket, the listener's id (`id`, else its rank), which logs show for a
     /// client's port.
     pub unix_id: Option<u32>,
+    /// Its rank among its frontend's listeners (from 0), where its [`ListenerRt`] is.
+    pub rank: usize,
+}
+
+/// What every thread sees of one `bind` line.
+#[derive(Debug)]
+pub struct ListenerRt {
+    /// Its `id`, else its rank in its frontend (from 1), as HAProxy numbers listeners.
+    pub id: u32,
+    /// The connections it accepted that are still open (`dst_conn`).
+    pub conns: std::sync::atomic::AtomicUsize,
+}
+
+impl ListenerRt {
+    /// The listeners of frontend `fe`, in order.
+    pub fn of_frontend(plan: &hapee_compiler::plan::Plan, fe: usize) -> Vec<ListenerRt> {
+        ids(plan.listeners.iter().filter(|l| l.frontend == fe))
+            .into_iter()
+            .map(|id| ListenerRt {
+                id,
+                conns: Default::default(),
+            })
+            .collect()
+    }
+}
+
+/// The ids of one frontend's listeners, as HAProxy numbers them: a listener's `id`, else the
+/// first id no other listener has, counting from one more than the previous listener's rank
+/// or automatic id.
+fn ids<'a>(listeners: impl Iterator<Item = &'a ListenerPlan>) -> Vec<u32> {
+    let given: Vec<Option<u32>> = listeners
+        .map(|l| l.option("id").and_then(|id| id.parse().ok()))
+        .collect();
+    let mut used: std::collections::BTreeSet<u32> = given.iter().flatten().copied().collect();
+    let mut next = 1u32;
+    let mut out = Vec::with_capacity(given.len());
+    for id in given {
+        let id = id.unwrap_or_else(|| {
+            while used.contains(&next) {
+                next += 1;
+            }
+            used.insert(next);
+            next
+        });
+        out.push(id);
+        next += 1;
+    }
+    out
 }
 
 impl Serving {
@@ -50,6 +98,7 @@ impl Serving {
             accept_proxy: l.has_option("accept-proxy"),
             name: l.option("name").unwrap_or_default().to_string(),
             unix_id: None,
+            rank: 0,
         })
     }
 }

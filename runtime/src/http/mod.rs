@@ -70,6 +70,8 @@ pub struct ConnCtx {
     pub local: SocketAddr,
     /// The UNIX socket listener the client came in on ([`Txn::unix_listener`]).
     pub unix_listener: Option<u32>,
+    /// The listener's rank in its frontend ([`Txn::listener`]).
+    pub listener: Option<usize>,
     /// The session's idle server connections.
     pub(crate) conns: pool::SessionConns,
     pub accept_date: SystemTime,
@@ -111,6 +113,7 @@ impl ConnCtx {
             client,
             local,
             unix_listener: None,
+            listener: None,
             conns: pool::SessionConns::new(pool),
             accept_date: crate::clock::date(),
             requests: Cell::new(0),
@@ -202,6 +205,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
+    txn.listener = ctx.listener;
     txn.stick.session = Some(ctx.session_counters.clone());
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();

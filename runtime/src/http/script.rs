@@ -242,9 +242,12 @@ pub(crate) async fn response_rules(
                 Verdict::WaitBody(wait, next) => {
                     let limit = shared.bufsize.max(1024);
                     if let Some(b) = body.as_deref_mut() {
-                        if !wait.wait_response(b, limit).await {
-                            txn.term = *b"sH";
-                            return Some(reply::error(504, &files));
+                        match wait.wait_response(b, limit).await {
+                            Some(held) => txn.response_body = Some(held),
+                            None => {
+                                txn.term = *b"sH";
+                                return Some(reply::error(504, &files));
+                            }
                         }
                     }
                     from = next;

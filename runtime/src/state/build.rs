@@ -406,6 +406,7 @@ fn build_frontend(
                 Some((l.address.ip, ports, name.to_string()))
             })
             .collect(),
+        listeners: crate::listener::ListenerRt::of_frontend(cx.plan, fi),
         monitor: crate::http::monitor::Monitor::compile(&f.monitor, &acls).unwrap_or_else(|e| {
             problems.push(format!("frontend '{}' monitor fail: {e}", f.name));
             None

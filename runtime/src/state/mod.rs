@@ -478,6 +478,8 @@ pub struct FrontendRt {
     pub stats_page: Option<crate::api::page::Page>,
     /// Its `bind … name` lines: address, port range and name (`so_name`).
     pub bind_names: Vec<(Option<std::net::IpAddr>, (u16, u16), String)>,
+    /// Its `bind` lines in order: ids and open connections (`so_id`, `dst_conn`).
+    pub listeners: Vec<crate::listener::ListenerRt>,
 }
 
 impl FrontendRt {

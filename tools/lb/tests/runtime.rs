@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/bind_options.rs"]
 mod bind_options;
+#[path = "runtime/bodies.rs"]
+mod bodies;
 #[path = "runtime/checks.rs"]
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]
@@ -67,6 +69,8 @@ mod htx_fetches;
 mod idle_pools;
 #[path = "runtime/inspect.rs"]
 mod inspect;
+#[path = "runtime/listener_fetches.rs"]
+mod listener_fetches;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
 #[path = "runtime/logasap.rs"]
