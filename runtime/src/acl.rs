@@ -666,6 +666,11 @@ impl Condition {
         })
     }
 
+    /// Whether there is no condition at all.
+    pub fn is_always(&self) -> bool {
+        self.alternatives.is_empty()
+    }
+
     pub fn holds(&self, txn: &Txn) -> bool {
         self.outcome(txn) == Outcome::Pass
     }

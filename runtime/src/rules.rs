@@ -76,6 +76,8 @@ pub enum Action {
     /// `tcp-request content switch-mode http [proto <name>]`: the connection goes on in HTTP
     /// mode (with the protocol named, else the one its first bytes show). Final.
     SwitchMode(Option<String>),
+    /// `early-hint <name> <fmt>`: a header of a 103 sent ahead of the response.
+    EarlyHint(HeaderName, Format),
     /// `silent-drop`, `set-mark`, `set-tos`, `set-priority-*`, `set-nice`, `set-map` …
     /// (runtime/src/conn_actions.rs).
     Conn(crate::conn_actions::ConnAction),
@@ -210,6 +212,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
         "capture" => Action::Capture(crate::http::capture::CaptureRule::compile(a, response)?),
         "set-header" => Action::SetHeader(header_name(arg(0))?, Format::parse(arg(1))?),
+        "early-hint" => Action::EarlyHint(header_name(arg(0))?, Format::parse(arg(1))?),
         "add-header" => Action::AddHeader(header_name(arg(0))?, Format::parse(arg(1))?),
         "del-header" => Action::DelHeader(header_name(arg(0))?),
         "replace-header" | "replace-value" => Action::ReplaceHeader(
@@ -496,6 +499,10 @@ where
                 }
             }
             Action::SetAddr(s) => s.run(txn),
+            Action::EarlyHint(name, f) => {
+                let value = f.render(txn);
+                crate::http::early_hint::run(rules, set, index, name, value, txn);
+            }
             Action::SetTimeout(t) => t.run(txn),
             Action::WaitForHandshake => {}
             // `silent-drop` ends the stream as `reject` does, its socket made quiet first.

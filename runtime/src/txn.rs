@@ -74,6 +74,10 @@ pub struct Txn {
     /// The request body, when `option http-buffer-request` read it before the rules.
     pub request_body: Option<bytes::Bytes>,
     pub response: Option<ResponseView>,
+    /// Where a `103 Early Hints` goes, for a client that may get one (HTTP/1.1 and later,
+    /// when a rule uses `early-hint`), and the headers of the one being made.
+    pub interim: Option<hyper::ext::Interim>,
+    pub early_hints: hyper::HeaderMap,
     /// The response body, as far as `http-response wait-for-body` read it (`res.body`).
     pub response_body: Option<bytes::Bytes>,
     pub vars: HashMap<String, Value>,
@@ -342,6 +346,8 @@ impl Fresh {
             request_body: None,
             response: None,
             response_body: None,
+            interim: None,
+            early_hints: Default::default(),
             vars: self.vars,
             converter_vars: self.converter_vars,
             accept_date: self.date,

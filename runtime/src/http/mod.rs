@@ -8,6 +8,7 @@ pub mod cache;
 pub mod capture;
 mod client_body;
 pub mod compress;
+pub mod early_hint;
 pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
@@ -222,6 +223,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
     let http1 = req.version() < hyper::Version::HTTP_2;
+    if req.version() >= hyper::Version::HTTP_11 {
+        txn.interim = req.extensions_mut().remove::<hyper::ext::Interim>();
+    }
     let present = vet::Present::of(req.headers());
     let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
     let tunnel = is_upgrade(req.headers(), present) || req.method() == hyper::Method::CONNECT;

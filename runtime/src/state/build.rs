@@ -96,12 +96,18 @@ impl Shared {
         };
         let after_response_rules = frontends.iter().any(|f| after_response(&f.rules))
             || backends.iter().any(|b| after_response(&b.rules));
+        let early_hints = frontends
+            .iter()
+            .map(|f| &f.rules[..])
+            .chain(backends.iter().map(|b| &b.rules[..]))
+            .any(crate::http::early_hint::used);
         Ok(Shared {
             frontends,
             backends,
             backend_index,
             bufsize: plan.global.bufsize as usize,
             http_maxhdr: plan.global.http_maxhdr.map(|n| n as usize),
+            early_hints,
             room: crate::http::room::Limits {
                 bufsize: plan.global.bufsize as usize,
                 maxrewrite: plan.global.maxrewrite as usize,

@@ -514,6 +514,8 @@ pub struct Shared {
     pub bufsize: usize,
     /// `tune.http.maxhdr`, when set.
     pub http_maxhdr: Option<usize>,
+    /// Whether a rule uses `early-hint` (client connections then may send 103s).
+    pub early_hints: bool,
     /// `tune.bufsize` and `tune.maxrewrite`: the room rewrites have.
     pub room: crate::http::room::Limits,
     /// `tune.h2.*`.
@@ -549,6 +551,7 @@ impl Shared {
             backend_index: Default::default(),
             bufsize: 16384,
             http_maxhdr: None,
+            early_hints: false,
             room: crate::http::room::Limits {
                 bufsize: 16384,
                 maxrewrite: 1024,

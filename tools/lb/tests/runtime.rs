@@ -31,6 +31,8 @@ mod direct;
 mod discovery;
 #[path = "runtime/discovery_dns.rs"]
 mod discovery_dns;
+#[path = "runtime/early_hint.rs"]
+mod early_hint;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/external_check.rs"]

@@ -634,6 +634,8 @@ pub const ACTIONS: &[&str] = &[
     "wait-for-handshake",
     // Whether a rewrite that does not fit ends the transaction (runtime/src/http/room.rs).
     "strict-mode",
+    // A 103 sent ahead of the response (runtime/src/http/early_hint.rs).
+    "early-hint",
     // TCP to HTTP (runtime/src/tcp.rs, runtime/src/upgrade.rs).
     "switch-mode",
     // Actions on the client connection and the stream, and the pattern file edits
