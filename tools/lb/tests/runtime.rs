@@ -113,6 +113,8 @@ mod proxy_options;
 mod proxy_protocol;
 #[path = "runtime/proxy_v2_ssl.rs"]
 mod proxy_v2_ssl;
+#[path = "runtime/queue_priority.rs"]
+mod queue_priority;
 #[path = "runtime/queues.rs"]
 mod queues;
 #[path = "runtime/reload.rs"]

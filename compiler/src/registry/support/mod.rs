@@ -641,8 +641,8 @@ pub const ACTIONS: &[&str] = &[
     // Actions on the client connection and the stream, and the pattern file edits
     // (runtime/src/conn_actions.rs). `set-mark` needs CAP_NET_ADMIN, without which it
     // changes nothing, as in HAProxy; `set-nice` is accepted with no effect (tokio schedules
-    // tasks with no weights); `set-priority-*` set what `prio_class`/`prio_offset` show, the
-    // queue serving its waiters in arrival order whatever their priority.
+    // tasks with no weights); `set-priority-*` order the server queues as HAProxy's
+    // (runtime/src/upstream/queue.rs).
     "silent-drop",
     "set-mark",
     "set-tos",
