@@ -269,7 +269,10 @@ fn build_backend(
         errorfiles: load_errorfiles(&b.errors, problems),
         health_check: b.health_check.clone(),
         active: AtomicU64::new(0),
-        fullconn: b.fullconn,
+        fullconn: Some(b.fullconn.unwrap_or_else(|| {
+            let index = cx.plan.backends.iter().position(|o| std::ptr::eq(o, b));
+            index.map_or(1, |i| crate::upstream::queue::derived_fullconn(cx.plan, i))
+        })),
         use_servers,
         stickiness,
         persistence: crate::http::persist::Persistence::compile(&b.persistence, &b.options, &acls)

@@ -325,7 +325,8 @@ pub struct BackendRt {
     pub errorfiles: ErrorFiles,
     pub health_check: plan::HealthCheck,
     pub active: AtomicU64,
-    /// `fullconn`: the load at which its servers with `minconn` reach their `maxconn`.
+    /// `fullconn`, set or derived as HAProxy derives it: the load at which its servers with
+    /// `minconn` reach their `maxconn`.
     pub fullconn: Option<u32>,
     pub use_servers: Vec<(usize, Condition)>,
     /// `stick on|match|store-request|store-response` rules.

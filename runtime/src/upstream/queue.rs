@@ -49,6 +49,27 @@ impl Throttle {
     }
 }
 
+/// A backend's `fullconn` when it sets none, as HAProxy derives it: a tenth (rounded up, at
+/// least 1) of the sum of the `maxconn` (else the global one) of the frontends that can send
+/// it requests, by `default_backend`, a `use_backend` naming it, or as a `listen` section's
+/// own backend when it has no `default_backend`.
+pub fn derived_fullconn(plan: &hapee_compiler::plan::Plan, backend: usize) -> u32 {
+    let global = plan.global.maxconn.unwrap_or(crate::api::DEFAULT_MAXCONN);
+    let total: u64 = plan
+        .frontends
+        .iter()
+        .filter(|f| {
+            let by_default = match f.default_backend {
+                Some(d) => d == backend,
+                None => f.own_backend == Some(backend),
+            };
+            by_default || f.switches.iter().any(|s| s.backend == Some(backend))
+        })
+        .map(|f| u64::from(f.maxconn.unwrap_or(global)))
+        .sum();
+    u32::try_from(total.div_ceil(10)).unwrap_or(u32::MAX).max(1)
+}
+
 /// HAProxy's `srv_dynamic_maxconn`: the connection limit in force on `server` of `be`.
 pub fn dynamic_maxconn(server: &ServerRt, be: &BackendRt) -> Option<u32> {
     let maxconn = server.maxconn?;

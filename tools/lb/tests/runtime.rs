@@ -41,6 +41,8 @@ mod external_check;
 mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
+#[path = "runtime/fullconn.rs"]
+mod fullconn;
 #[path = "runtime/h2_buffers.rs"]
 mod h2_buffers;
 #[path = "runtime/h2_pools.rs"]
