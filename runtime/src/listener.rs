@@ -59,15 +59,19 @@ fn ids<'a>(listeners: impl Iterator<Item = &'a ListenerPlan>) -> Vec<u32> {
     let mut next = 1u32;
     let mut out = Vec::with_capacity(given.len());
     for id in given {
-        let id = id.unwrap_or_else(|| {
-            while used.contains(&next) {
+        let id = match id {
+            Some(id) => {
                 next += 1;
+                id
             }
-            used.insert(next);
-            next
-        });
+            None => {
+                let free = (next..).find(|n| !used.contains(n)).unwrap_or(next);
+                used.insert(free);
+                next = free + 1;
+                free
+            }
+        };
         out.push(id);
-        next += 1;
     }
     out
 }
