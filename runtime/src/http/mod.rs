@@ -322,7 +322,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let routed = match body {
             Err(resp) => Err(resp),
             Ok(body) => match route(&ctx, txn, Resume::default()) {
-                paused @ (Route::Script(..) | Route::WaitBody(..)) => {
+                paused @ (Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..)) => {
                     Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
                 }
                 decided => Ok((body, decided)),
@@ -353,7 +353,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             }
             Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.
-            Ok((_, Route::Script(..) | Route::WaitBody(..))) => script::failed(&ctx, txn, *b"IR"),
+            Ok((_, Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..))) => {
+                script::failed(&ctx, txn, *b"IR")
+            }
         };
         after_response(&ctx, txn, &mut resp);
         ctx.sess_vars.keep(txn);

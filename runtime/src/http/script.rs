@@ -34,6 +34,18 @@ pub(super) async fn settle(
                     Err(resp) => return (super::forward::streamed_empty(), Route::Reply(resp)),
                 }
             }
+            Route::Resolve(resume) => {
+                let shared = ctx.shared.clone();
+                let rules = match resume.backend {
+                    Some(b) => &shared.backends[b].rules,
+                    None => &ctx.frontend().rules,
+                };
+                let at = resume.from.checked_sub(1).and_then(|i| rules.get(i));
+                if let Some(crate::rules::Action::DoResolve(r)) = at.map(|rule| &rule.action) {
+                    r.run(txn).await;
+                }
+                route(ctx, txn, resume)
+            }
             Route::Script(call, resume) => {
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {

@@ -517,6 +517,8 @@ pub struct Shared {
     pub http_maxhdr: Option<usize>,
     /// Whether a rule uses `early-hint` (client connections then may send 103s).
     pub early_hints: bool,
+    /// The `resolvers` sections, for `do-resolve`.
+    pub resolvers: Vec<Arc<crate::discovery::resolver::Section>>,
     /// `tune.bufsize` and `tune.maxrewrite`: the room rewrites have.
     pub room: crate::http::room::Limits,
     /// `tune.h2.*`.
@@ -553,6 +555,7 @@ impl Shared {
             bufsize: 16384,
             http_maxhdr: None,
             early_hints: false,
+            resolvers: Vec::new(),
             room: crate::http::room::Limits {
                 bufsize: 16384,
                 maxrewrite: 1024,

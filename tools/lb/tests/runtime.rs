@@ -31,6 +31,8 @@ mod direct;
 mod discovery;
 #[path = "runtime/discovery_dns.rs"]
 mod discovery_dns;
+#[path = "runtime/do_resolve.rs"]
+mod do_resolve;
 #[path = "runtime/early_hint.rs"]
 mod early_hint;
 #[path = "runtime/example.rs"]

@@ -636,6 +636,8 @@ pub const ACTIONS: &[&str] = &[
     "strict-mode",
     // A 103 sent ahead of the response (runtime/src/http/early_hint.rs).
     "early-hint",
+    // A name resolved with a resolvers section (runtime/src/discovery/do_resolve.rs).
+    "do-resolve",
     // TCP to HTTP (runtime/src/tcp.rs, runtime/src/upgrade.rs).
     "switch-mode",
     // Actions on the client connection and the stream, and the pattern file edits
