@@ -55,6 +55,7 @@ fn do_resolve_stores_the_address_of_a_name() {
     );
     let (mine, theirs) = both(|port| config(port, dns_port), answers);
     let _ = dns.kill();
+    let _ = dns.wait();
     assert_eq!(
         mine,
         [
