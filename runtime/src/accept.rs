@@ -38,6 +38,7 @@ pub async fn open(
     let fe = &shared.frontends[serving.frontend];
     let mut txn = Box::new(Txn::new(shared.clone(), client, local, fe.name.clone()));
     txn.unix_listener = serving.unix_id;
+    txn.listener = Some(serving.rank);
     txn.client_fd = Some(crate::sockopt::ClientFd(std::os::fd::AsRawFd::as_raw_fd(
         &*stream,
     )));

@@ -255,7 +255,12 @@ fn default_method(fetch: &str) -> Method {
         | "req_proto_http"
         | "internal.htx.has_eom" => Method::Bool,
         "req.payload" | "req.payload_lv" | "payload" | "payload_lv" => Method::Bin,
-        _ => Method::Str,
+        // Otherwise the fetch's output type decides, as in HAProxy (`res.body_len gt 0`);
+        // binary output has no default there, text is lenient here.
+        _ => hapee_compiler::registry::fetch(fetch)
+            .and_then(|f| method_of_type(f.output))
+            .filter(|m| *m != Method::Bin)
+            .unwrap_or(Method::Str),
     }
 }
 
@@ -659,6 +664,11 @@ impl Condition {
             unless: c.unless,
             alternatives,
         })
+    }
+
+    /// Whether there is no condition at all.
+    pub fn is_always(&self) -> bool {
+        self.alternatives.is_empty()
     }
 
     pub fn holds(&self, txn: &Txn) -> bool {

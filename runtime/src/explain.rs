@@ -132,6 +132,7 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Service(s) => format!("use-service {s}"),
         Verdict::Script(call, _) => format!("lua.{} (a script action: not run offline)", call.name),
         Verdict::WaitBody(..) => "wait-for-body".into(),
+        Verdict::Resolve(..) => "do-resolve".into(),
         Verdict::RewriteFailed => "rewrite failed (500)".into(),
     }
 }

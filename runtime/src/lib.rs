@@ -144,20 +144,17 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         }
         let serving = match listener::Serving::of(l) {
             Ok(mut s) => {
-                // The listener's id: its `id`, else its rank in its frontend (from 1).
                 let rank = plan
                     .listeners
                     .iter()
                     .filter(|o| o.frontend == l.frontend)
                     .position(|o| std::ptr::eq(o, l))
-                    .map_or(1, |r| r + 1);
-                let id = l
-                    .option("id")
-                    .and_then(|id| id.parse().ok())
-                    .unwrap_or(rank as u32);
+                    .unwrap_or(0);
                 if s.name.is_empty() {
-                    s.name = rank.to_string();
+                    s.name = (rank + 1).to_string();
                 }
+                s.rank = rank;
+                let id = listener::ListenerRt::of_frontend(plan, l.frontend)[rank].id;
                 s.unix_id = listener::is_unix(l).then_some(id);
                 Arc::new(s)
             }
@@ -492,7 +489,7 @@ impl Server {
             // Counted before it is served, so that a stopping worker waits for it.
             shared.active.fetch_add(1, Ordering::Relaxed);
             shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
-            serving.active.fetch_add(1, Ordering::Relaxed);
+            serving.conns(shared).fetch_add(1, Ordering::Relaxed);
             api::count_accept(shared, fe);
             let target = route.choose(&shared.loads);
             let handed = spread::Handed {
@@ -521,7 +518,7 @@ impl Server {
         loop {
             // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the
             // backlog.
-            while !api::may_accept(shared, fe) || !serving.has_room() {
+            while !api::may_accept(shared, fe) || !serving.has_room(shared) {
                 tokio::select! {
                     biased;
                     _ = &mut stopped => return,
@@ -537,7 +534,7 @@ impl Server {
                 Ok((stream, client)) => {
                     // Another thread may have taken the last slot while this one waited in
                     // accept: the connection then waits, unread, for a slot of its own.
-                    while !api::may_accept(shared, fe) || !serving.has_room() {
+                    while !api::may_accept(shared, fe) || !serving.has_room(shared) {
                         tokio::select! {
                             biased;
                             _ = &mut stopped => return,
@@ -598,10 +595,10 @@ impl Server {
                 }
                 // Not registered with the event loop (out of resources): dropped, uncounted.
                 Err(_) => {
-                    serving.active.fetch_sub(1, Ordering::Relaxed);
                     shared.frontends[serving.frontend]
                         .active
                         .fetch_sub(1, Ordering::Relaxed);
+                    serving.conns(shared).fetch_sub(1, Ordering::Relaxed);
                     shared.active.fetch_sub(1, Ordering::Relaxed);
                 }
             }
@@ -667,8 +664,8 @@ async fn serve_connection(
         accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
         _ => {}
     }
-    serving.active.fetch_sub(1, Ordering::Relaxed);
     fe_rt.active.fetch_sub(1, Ordering::Relaxed);
+    serving.conns(&shared).fetch_sub(1, Ordering::Relaxed);
     shared.active.fetch_sub(1, Ordering::Relaxed);
 }
 
@@ -682,6 +679,7 @@ fn http_ctx(
     let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
     ctx.proxy = txn.proxy.clone();
     ctx.unix_listener = txn.unix_listener;
+    ctx.listener = txn.listener;
     // What `tcp-request connection|session` rules track holds for every request.
     if let Some(session) = &txn.stick.session {
         ctx.session_counters = session.clone();

@@ -26,8 +26,58 @@ pub struct Serving {
     /// `maxconn` on the `bind` line: the most connections its sockets serve at once (0: no
     /// limit of its own); beyond, new ones wait in the kernel's accept queue.
     pub maxconn: u64,
-    /// Its connections being served, on every thread.
-    pub active: std::sync::atomic::AtomicU64,
+    /// Its rank among its frontend's listeners (from 0), where its [`ListenerRt`] is.
+    pub rank: usize,
+}
+
+/// What every thread sees of one `bind` line.
+#[derive(Debug)]
+pub struct ListenerRt {
+    /// Its `id`, else its rank in its frontend (from 1), as HAProxy numbers listeners.
+    pub id: u32,
+    /// The connections it accepted that are still open (`dst_conn`).
+    pub conns: std::sync::atomic::AtomicUsize,
+}
+
+impl ListenerRt {
+    /// The listeners of frontend `fe`, in order.
+    pub fn of_frontend(plan: &hapee_compiler::plan::Plan, fe: usize) -> Vec<ListenerRt> {
+        ids(plan.listeners.iter().filter(|l| l.frontend == fe))
+            .into_iter()
+            .map(|id| ListenerRt {
+                id,
+                conns: Default::default(),
+            })
+            .collect()
+    }
+}
+
+/// The ids of one frontend's listeners, as HAProxy numbers them: a listener's `id`, else the
+/// first id no other listener has, counting from one more than the previous listener's rank
+/// or automatic id.
+fn ids<'a>(listeners: impl Iterator<Item = &'a ListenerPlan>) -> Vec<u32> {
+    let given: Vec<Option<u32>> = listeners
+        .map(|l| l.option("id").and_then(|id| id.parse().ok()))
+        .collect();
+    let mut used: std::collections::BTreeSet<u32> = given.iter().flatten().copied().collect();
+    let mut next = 1u32;
+    let mut out = Vec::with_capacity(given.len());
+    for id in given {
+        let id = match id {
+            Some(id) => {
+                next += 1;
+                id
+            }
+            None => {
+                let free = (next..).find(|n| !used.contains(n)).unwrap_or(next);
+                used.insert(free);
+                next = free + 1;
+                free
+            }
+        };
+        out.push(id);
+    }
+    out
 }
 
 impl Serving {
@@ -60,13 +110,19 @@ impl Serving {
                 .option("maxconn")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0),
-            active: Default::default(),
+            rank: 0,
         })
     }
 
+    /// Its connections still open, on every thread (`dst_conn`, and what `maxconn` bounds).
+    pub fn conns<'a>(&self, shared: &'a crate::Shared) -> &'a std::sync::atomic::AtomicUsize {
+        &shared.frontends[self.frontend].listeners[self.rank].conns
+    }
+
     /// Whether its `maxconn` lets it take one more connection.
-    pub fn has_room(&self) -> bool {
-        self.maxconn == 0 || self.active.load(std::sync::atomic::Ordering::Relaxed) < self.maxconn
+    pub fn has_room(&self, shared: &crate::Shared) -> bool {
+        self.maxconn == 0
+            || (self.conns(shared).load(std::sync::atomic::Ordering::Relaxed) as u64) < self.maxconn
     }
 }
 

@@ -76,6 +76,11 @@ pub enum Action {
     /// `tcp-request content switch-mode http [proto <name>]`: the connection goes on in HTTP
     /// mode (with the protocol named, else the one its first bytes show). Final.
     SwitchMode(Option<String>),
+    /// `do-resolve(<var>,<resolvers>[,<family>]) <expr>`: the request waits for a name's
+    /// address (runtime/src/discovery/do_resolve.rs).
+    DoResolve(crate::discovery::do_resolve::DoResolve),
+    /// `early-hint <name> <fmt>`: a header of a 103 sent ahead of the response.
+    EarlyHint(HeaderName, Format),
     /// `silent-drop`, `set-mark`, `set-tos`, `set-priority-*`, `set-nice`, `set-map` …
     /// (runtime/src/conn_actions.rs).
     Conn(crate::conn_actions::ConnAction),
@@ -132,6 +137,8 @@ pub enum Verdict<'a> {
     Service(&'a Service),
     /// The rules wait for the request body, then go on from the index given.
     WaitBody(&'a crate::http::wait_body::WaitBody, usize),
+    /// The rules wait for a name's resolution, then go on from the index given.
+    Resolve(&'a crate::discovery::do_resolve::DoResolve, usize),
     /// A rewrite did not fit in strict mode: the transaction ends with a 500.
     RewriteFailed,
 }
@@ -210,6 +217,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "set-timeout" => Action::SetTimeout(crate::http::set_timeout::SetTimeout::compile(a)?),
         "capture" => Action::Capture(crate::http::capture::CaptureRule::compile(a, response)?),
         "set-header" => Action::SetHeader(header_name(arg(0))?, Format::parse(arg(1))?),
+        "early-hint" => Action::EarlyHint(header_name(arg(0))?, Format::parse(arg(1))?),
         "add-header" => Action::AddHeader(header_name(arg(0))?, Format::parse(arg(1))?),
         "del-header" => Action::DelHeader(header_name(arg(0))?),
         "replace-header" | "replace-value" => Action::ReplaceHeader(
@@ -238,6 +246,9 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             Action::SetVar(crate::vars::SetVar::compile(n, a)?)
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(crate::vars::unset_name(n)?),
+        n if n.starts_with("do-resolve(") => {
+            Action::DoResolve(crate::discovery::do_resolve::DoResolve::compile(n, a)?)
+        }
         n if n.starts_with("lua.") => Action::Script(crate::script::ScriptCall {
             name: n["lua.".len()..].into(),
             args: a.as_slice().into(),
@@ -482,6 +493,7 @@ where
             Action::Redirect(r) => return Verdict::Redirect(r),
             Action::Script(call) => return Verdict::Script(call, index + 1),
             Action::WaitForBody(w) => return Verdict::WaitBody(w, index + 1),
+            Action::DoResolve(r) => return Verdict::Resolve(r, index + 1),
             Action::UseService(s) => return Verdict::Service(s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),
@@ -496,6 +508,10 @@ where
                 }
             }
             Action::SetAddr(s) => s.run(txn),
+            Action::EarlyHint(name, f) => {
+                let value = f.render(txn);
+                crate::http::early_hint::run(rules, set, index, name, value, txn);
+            }
             Action::SetTimeout(t) => t.run(txn),
             Action::WaitForHandshake => {}
             // `silent-drop` ends the stream as `reject` does, its socket made quiet first.

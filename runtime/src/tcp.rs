@@ -328,9 +328,8 @@ pub async fn serve(
         };
         // A slot of a server at its `maxconn`, held until the tunnel closes.
         let queued = crate::clock::now();
-        let slot = match crate::upstream::queue::take(server, be, crate::upstream::queue::limit(be))
-            .await
-        {
+        let limit = crate::upstream::queue::limit(be);
+        let slot = match crate::upstream::queue::take(server, be, limit, txn.priority).await {
             Ok(slot) => slot,
             Err(slot) => {
                 txn.queued_ahead = slot.ahead;

@@ -64,6 +64,9 @@ pub struct Txn {
     /// The id of the UNIX socket listener the client came in on: such a client has no IP
     /// address or port, and HAProxy logs it as `unix` with this id for a port.
     pub unix_listener: Option<u32>,
+    /// The rank of the listener the client came in on, in its frontend's
+    /// [`crate::state::FrontendRt::listeners`] (`so_id`, `dst_conn`).
+    pub listener: Option<usize>,
     pub frontend: Arc<str>,
     pub backend: Option<Arc<str>>,
     pub server: Option<Arc<str>>,
@@ -71,6 +74,12 @@ pub struct Txn {
     /// The request body, when `option http-buffer-request` read it before the rules.
     pub request_body: Option<bytes::Bytes>,
     pub response: Option<ResponseView>,
+    /// Where a `103 Early Hints` goes, for a client that may get one (HTTP/1.1 and later,
+    /// when a rule uses `early-hint`), and the headers of the one being made.
+    pub interim: Option<hyper::ext::Interim>,
+    pub early_hints: hyper::HeaderMap,
+    /// The response body, as far as `http-response wait-for-body` read it (`res.body`).
+    pub response_body: Option<bytes::Bytes>,
     pub vars: HashMap<String, Value>,
     /// Variables `set-var` converters stored during the current rule (see
     /// [`Txn::settle_converter_vars`]).
@@ -329,12 +338,16 @@ impl Fresh {
             client,
             local,
             unix_listener: None,
+            listener: None,
             frontend,
             backend: None,
             server: None,
             request: None,
             request_body: None,
             response: None,
+            response_body: None,
+            interim: None,
+            early_hints: Default::default(),
             vars: self.vars,
             converter_vars: self.converter_vars,
             accept_date: self.date,

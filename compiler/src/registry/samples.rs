@@ -1268,7 +1268,7 @@ pub static FETCHES: &[FetchDef] = &[
         args: ArgSpec::NONE,
         output: SampleType::Sint,
         scope: FetchScope::Internal,
-        doc: "Returns an integer taken from internal state.",
+        doc: "The connections open on the listener the client came in on, its own included.",
         status: Status::Stable,
     },
     FetchDef {
@@ -1276,7 +1276,7 @@ pub static FETCHES: &[FetchDef] = &[
         args: ArgSpec::NONE,
         output: SampleType::Sint,
         scope: FetchScope::Internal,
-        doc: "Returns an integer taken from internal state.",
+        doc: "The id of the listener (`bind` line) the client came in on: its `id`, else its rank.",
         status: Status::Stable,
     },
     FetchDef {
@@ -3717,7 +3717,7 @@ pub static FETCHES: &[FetchDef] = &[
         args: ArgSpec::NONE,
         output: SampleType::Bin,
         scope: FetchScope::L7Response,
-        doc: "Returns binary data taken from the HTTP response.",
+        doc: "The response body as far as `http-response wait-for-body` read it, as bytes.",
         status: Status::Stable,
     },
     FetchDef {
@@ -3725,7 +3725,7 @@ pub static FETCHES: &[FetchDef] = &[
         args: ArgSpec::NONE,
         output: SampleType::Sint,
         scope: FetchScope::L7Response,
-        doc: "Returns an integer taken from the HTTP response.",
+        doc: "How many bytes of the response body `http-response wait-for-body` read.",
         status: Status::Stable,
     },
     FetchDef {
@@ -3733,7 +3733,7 @@ pub static FETCHES: &[FetchDef] = &[
         args: ArgSpec::NONE,
         output: SampleType::Sint,
         scope: FetchScope::L7Response,
-        doc: "Returns an integer taken from the HTTP response.",
+        doc: "The response body's announced length (Content-Length), else the bytes read of it.",
         status: Status::Stable,
     },
     FetchDef {

@@ -9,8 +9,9 @@
 //!   name on a thread of its own.
 
 pub mod dns;
+pub mod do_resolve;
 pub mod records;
-mod resolver;
+pub mod resolver;
 
 use crate::state::Shared;
 use hapee_compiler::plan::{Plan, ServerPlan};

@@ -290,6 +290,11 @@ fn ips(answers: &[Answer]) -> Vec<IpAddr> {
         .collect()
 }
 
+/// The first address of `name`, of the preferred family if it has one (`do-resolve`).
+pub async fn lookup(s: &Section, name: &str, prefer_v4: bool) -> Option<IpAddr> {
+    addresses(s, name, prefer_v4).await.first().copied()
+}
+
 /// The addresses of an SRV target, preferred family first.
 async fn addresses(s: &Section, name: &str, prefer_v4: bool) -> Vec<IpAddr> {
     let order = if prefer_v4 {

@@ -447,7 +447,8 @@ pub async fn forward(
         // A direct target's connections stay with their session (HAProxy's private ones).
         let private = be.direct.is_some();
         // Queue for a connection slot when the server is at its maxconn.
-        let slot = match upstream::queue::take(&server, be, upstream::queue::limit(be)).await {
+        let limit = upstream::queue::limit(be);
+        let slot = match upstream::queue::take(&server, be, limit, txn.priority).await {
             Ok(slot) => {
                 txn.queued_ahead = slot.ahead;
                 slot.permit

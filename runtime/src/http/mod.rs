@@ -9,6 +9,7 @@ pub mod capture;
 pub mod case_adjust;
 mod client_body;
 pub mod compress;
+pub mod early_hint;
 pub mod filters;
 pub(crate) mod forward;
 pub(crate) mod header_names;
@@ -72,6 +73,8 @@ pub struct ConnCtx {
     pub local: SocketAddr,
     /// The UNIX socket listener the client came in on ([`Txn::unix_listener`]).
     pub unix_listener: Option<u32>,
+    /// The listener's rank in its frontend ([`Txn::listener`]).
+    pub listener: Option<usize>,
     /// The session's idle server connections.
     pub(crate) conns: pool::SessionConns,
     pub accept_date: SystemTime,
@@ -113,6 +116,7 @@ impl ConnCtx {
             client,
             local,
             unix_listener: None,
+            listener: None,
             conns: pool::SessionConns::new(pool),
             accept_date: crate::clock::date(),
             requests: Cell::new(0),
@@ -204,6 +208,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let mut txn = Txn::boxed(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
+    txn.listener = ctx.listener;
     txn.stick.session = Some(ctx.session_counters.clone());
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();
@@ -220,6 +225,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
     let http1 = req.version() < hyper::Version::HTTP_2;
+    if req.version() >= hyper::Version::HTTP_11 {
+        txn.interim = req.extensions_mut().remove::<hyper::ext::Interim>();
+    }
     let present = vet::Present::of(req.headers());
     let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
     let tunnel = is_upgrade(req.headers(), present) || req.method() == hyper::Method::CONNECT;
@@ -316,7 +324,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let routed = match body {
             Err(resp) => Err(resp),
             Ok(body) => match route(&ctx, txn, Resume::default()) {
-                paused @ (Route::Script(..) | Route::WaitBody(..)) => {
+                paused @ (Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..)) => {
                     Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
                 }
                 decided => Ok((body, decided)),
@@ -347,7 +355,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             }
             Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.
-            Ok((_, Route::Script(..) | Route::WaitBody(..))) => script::failed(&ctx, txn, *b"IR"),
+            Ok((_, Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..))) => {
+                script::failed(&ctx, txn, *b"IR")
+            }
         };
         after_response(&ctx, txn, &mut resp);
         ctx.sess_vars.keep(txn);

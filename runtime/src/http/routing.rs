@@ -21,6 +21,9 @@ pub(super) enum Route {
     Script(crate::script::ScriptCall, Resume),
     /// `wait-for-body`: the body is awaited; routing then resumes where it says.
     WaitBody(wait_body::WaitBody, Resume),
+    /// `do-resolve`: a name is resolved; routing then resumes where it says. The action lives
+    /// in the rules of the frontend (`backend: None`) or backend the resume point names.
+    Resolve(Resume),
     /// A service answers (`use-service`).
     Service(Service),
     /// A statistics page.
@@ -85,6 +88,12 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                         },
                     )
                 }
+                RulesRan::Resolve(from) => {
+                    return Route::Resolve(Resume {
+                        backend: None,
+                        from,
+                    })
+                }
             }
             let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
                 if fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
@@ -131,6 +140,12 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 };
                 return Route::WaitBody(w, resume);
             }
+            RulesRan::Resolve(from) => {
+                return Route::Resolve(Resume {
+                    backend: Some(be_index),
+                    from,
+                })
+            }
         }
     }
     if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
@@ -160,6 +175,8 @@ pub(super) enum RulesRan {
     Script(crate::script::ScriptCall, usize),
     /// Stopped at `wait-for-body`; the rules go on from the index given.
     WaitBody(wait_body::WaitBody, usize),
+    /// Stopped at `do-resolve` (the rule before the index given); the rules go on from there.
+    Resolve(usize),
     Service(Service),
 }
 
@@ -196,6 +213,7 @@ pub(super) fn apply_request_rules(
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
+        Verdict::Resolve(_, next) => return RulesRan::Resolve(next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
         Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),

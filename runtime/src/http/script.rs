@@ -37,6 +37,18 @@ pub(super) async fn settle(
                     Err(resp) => return (super::forward::streamed_empty(), Route::Reply(resp)),
                 }
             }
+            Route::Resolve(resume) => {
+                let shared = ctx.shared.clone();
+                let rules = match resume.backend {
+                    Some(b) => &shared.backends[b].rules,
+                    None => &ctx.frontend().rules,
+                };
+                let at = resume.from.checked_sub(1).and_then(|i| rules.get(i));
+                if let Some(crate::rules::Action::DoResolve(r)) = at.map(|rule| &rule.action) {
+                    r.run(txn).await;
+                }
+                route(ctx, txn, resume)
+            }
             Route::Script(call, resume) => {
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {
@@ -245,9 +257,12 @@ pub(crate) async fn response_rules(
                 Verdict::WaitBody(wait, next) => {
                     let limit = shared.bufsize.max(1024);
                     if let Some(b) = body.as_deref_mut() {
-                        if !wait.wait_response(b, limit).await {
-                            txn.term = *b"sH";
-                            return Some(reply::error(504, &files));
+                        match wait.wait_response(b, limit).await {
+                            Some(held) => txn.response_body = Some(held),
+                            None => {
+                                txn.term = *b"sH";
+                                return Some(reply::error(504, &files));
+                            }
                         }
                     }
                     from = next;

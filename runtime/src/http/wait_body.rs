@@ -43,13 +43,13 @@ impl WaitBody {
         })
     }
 
-    /// Waits for the server's body (or `at-least` bytes of it, or `limit`); whether it came
-    /// within `time`.
+    /// Waits for the server's body (or `at-least` bytes of it, or `limit`); what arrived, when
+    /// it came within `time`.
     pub async fn wait_response(
         &self,
         body: &mut crate::upstream::ServerBody,
         limit: usize,
-    ) -> bool {
+    ) -> Option<bytes::Bytes> {
         let wanted = if self.at_least > 0 {
             self.at_least.min(limit)
         } else {

@@ -51,6 +51,7 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         // HAProxy answers it (hyper would otherwise drop the request in flight), unless
         // `option abortonclose` says such a client has given up.
         .half_close(!fe.abort_on_close)
+        .interim_responses(ctx.shared.early_hints)
         .keep_alive(fe.conn_mode != Some(HttpConnMode::Close));
     // Only when set: hyper parses into a stack array of its default size (the same limit as
     // HAProxy's default) and into a heap one for any other.
@@ -235,6 +236,7 @@ fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>
     let mut txn = Txn::new(ctx.shared.clone(), ctx.client, ctx.local, fe.name.clone());
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
+    txn.listener = ctx.listener;
     txn.tls = ctx.tls.clone();
     txn.request_date = ctx.accept_date;
     // The wait counts from the accept, or from the end of the previous response.

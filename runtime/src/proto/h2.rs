@@ -149,6 +149,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
         // WebSocket over HTTP/2 (RFC 8441), as HAProxy announces it.
         .enable_connect_protocol()
+        .interim_responses(ctx.shared.early_hints)
         .auto_date_header(false);
     crate::trace_event!(
         H2,

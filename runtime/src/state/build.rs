@@ -106,12 +106,28 @@ impl Shared {
         };
         let after_response_rules = frontends.iter().any(|f| after_response(&f.rules))
             || backends.iter().any(|b| after_response(&b.rules));
+        let early_hints = frontends
+            .iter()
+            .map(|f| &f.rules[..])
+            .chain(backends.iter().map(|b| &b.rules[..]))
+            .any(crate::http::early_hint::used);
         Ok(Shared {
             frontends,
             backends,
             backend_index,
             bufsize: plan.global.bufsize as usize,
             http_maxhdr: plan.global.http_maxhdr.map(|n| n as usize),
+            early_hints,
+            resolvers: plan
+                .resolvers
+                .iter()
+                .filter_map(|r| {
+                    crate::discovery::resolver::Section::from_plan(r)
+                        .map_err(|e| problems.push(e))
+                        .ok()
+                })
+                .map(Arc::new)
+                .collect(),
             room: crate::http::room::Limits {
                 bufsize: plan.global.bufsize as usize,
                 maxrewrite: plan.global.maxrewrite as usize,
@@ -287,7 +303,10 @@ fn build_backend(
         errorfiles: load_errorfiles(&b.errors, problems),
         health_check: b.health_check.clone(),
         active: AtomicU64::new(0),
-        fullconn: b.fullconn,
+        fullconn: Some(b.fullconn.unwrap_or_else(|| {
+            let index = cx.plan.backends.iter().position(|o| std::ptr::eq(o, b));
+            index.map_or(1, |i| crate::upstream::queue::derived_fullconn(cx.plan, i))
+        })),
         use_servers,
         stickiness,
         persistence: crate::http::persist::Persistence::compile(&b.persistence, &b.options, &acls)
@@ -442,6 +461,7 @@ fn build_frontend(
                 Some((l.address.ip, ports, name.to_string()))
             })
             .collect(),
+        listeners: crate::listener::ListenerRt::of_frontend(cx.plan, fi),
         monitor: crate::http::monitor::Monitor::compile(&f.monitor, &acls).unwrap_or_else(|e| {
             problems.push(format!("frontend '{}' monitor fail: {e}", f.name));
             None

@@ -341,7 +341,8 @@ pub struct BackendRt {
     pub errorfiles: ErrorFiles,
     pub health_check: plan::HealthCheck,
     pub active: AtomicU64,
-    /// `fullconn`: the load at which its servers with `minconn` reach their `maxconn`.
+    /// `fullconn`, set or derived as HAProxy derives it: the load at which its servers with
+    /// `minconn` reach their `maxconn`.
     pub fullconn: Option<u32>,
     pub use_servers: Vec<(usize, Condition)>,
     /// `stick on|match|store-request|store-response` rules.
@@ -503,6 +504,8 @@ pub struct FrontendRt {
     pub stats_page: Option<crate::api::page::Page>,
     /// Its `bind … name` lines: address, port range and name (`so_name`).
     pub bind_names: Vec<(Option<std::net::IpAddr>, (u16, u16), String)>,
+    /// Its `bind` lines in order: ids and open connections (`so_id`, `dst_conn`).
+    pub listeners: Vec<crate::listener::ListenerRt>,
 }
 
 impl FrontendRt {
@@ -537,6 +540,10 @@ pub struct Shared {
     pub bufsize: usize,
     /// `tune.http.maxhdr`, when set.
     pub http_maxhdr: Option<usize>,
+    /// Whether a rule uses `early-hint` (client connections then may send 103s).
+    pub early_hints: bool,
+    /// The `resolvers` sections, for `do-resolve`.
+    pub resolvers: Vec<Arc<crate::discovery::resolver::Section>>,
     /// `tune.bufsize` and `tune.maxrewrite`: the room rewrites have.
     pub room: crate::http::room::Limits,
     /// `tune.h2.*`.
@@ -572,6 +579,8 @@ impl Shared {
             backend_index: Default::default(),
             bufsize: 16384,
             http_maxhdr: None,
+            early_hints: false,
+            resolvers: Vec::new(),
             room: crate::http::room::Limits {
                 bufsize: 16384,
                 maxrewrite: 1024,

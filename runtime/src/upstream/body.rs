@@ -12,6 +12,8 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+mod ahead;
+
 /// The most bytes a chunk-size line or a trailer section may take.
 const MAX_CHUNK_LINE: usize = 4096;
 
@@ -239,38 +241,6 @@ impl ServerBody {
             State::Chunk(_) | State::UntilClose => self.buf.len() as u64,
             _ => 0,
         }
-    }
-
-    /// Reads ahead until `wanted` body bytes are held (the whole body when it is shorter, or
-    /// its end under chunked framing), the server closes, or `until` passes; whether enough
-    /// arrived in time (`http-response wait-for-body`). What was read stays in the buffer,
-    /// handed on as the body is polled.
-    pub async fn read_ahead(&mut self, wanted: usize, until: tokio::time::Instant) -> bool {
-        if self.stream.is_some() {
-            // A multiplexed stream's body is read by hyper's client: nothing to hold here.
-            return true;
-        }
-        let enough = |b: &ServerBody| match b.state {
-            State::Length(left) => b.buf.len() as u64 >= left.min(wanted as u64),
-            State::Chunk(_) => b.buf.len() >= wanted || b.buf.ends_with(b"0\r\n\r\n"),
-            State::UntilClose => b.buf.len() >= wanted,
-            _ => true,
-        };
-        let fill = std::future::poll_fn(|cx| loop {
-            if enough(self) {
-                return Poll::Ready(true);
-            }
-            match self.poll_fill(cx) {
-                Poll::Ready(Ok(0)) => {
-                    // The server closed: the whole body (to the close) is here.
-                    return Poll::Ready(self.state == State::UntilClose);
-                }
-                Poll::Ready(Ok(_)) => {}
-                Poll::Ready(Err(_)) => return Poll::Ready(false),
-                Poll::Pending => return Poll::Pending,
-            }
-        });
-        tokio::time::timeout_at(until, fill).await.unwrap_or(false)
     }
 
     /// Carries on `upload` (an unfinished request body) while the response is read.

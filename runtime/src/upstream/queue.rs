@@ -7,6 +7,11 @@
 //!
 //! A request stops counting however its wait ends, including when it is dropped while waiting
 //! (its client went away): the count is a guard's.
+//!
+//! Waiting requests are served in HAProxy's order: by priority class (`set-priority-class`,
+//! lower first), then by the time they entered the queue moved by their offset
+//! (`set-priority-offset`, earlier first). Only the first in that order waits on the server's
+//! slots; a request that comes before it takes its place.
 
 use crate::api::counters::Peak;
 use crate::state::{BackendRt, ServerRt};
@@ -42,6 +47,27 @@ impl Throttle {
             held_back: Mutex::new(0),
         }
     }
+}
+
+/// A backend's `fullconn` when it sets none, as HAProxy derives it: a tenth (rounded up, at
+/// least 1) of the sum of the `maxconn` (else the global one) of the frontends that can send
+/// it requests, by `default_backend`, a `use_backend` naming it, or as a `listen` section's
+/// own backend when it has no `default_backend`.
+pub fn derived_fullconn(plan: &hapee_compiler::plan::Plan, backend: usize) -> u32 {
+    let global = plan.global.maxconn.unwrap_or(crate::api::DEFAULT_MAXCONN);
+    let total: u64 = plan
+        .frontends
+        .iter()
+        .filter(|f| {
+            let by_default = match f.default_backend {
+                Some(d) => d == backend,
+                None => f.own_backend == Some(backend),
+            };
+            by_default || f.switches.iter().any(|s| s.backend == Some(backend))
+        })
+        .map(|f| u64::from(f.maxconn.unwrap_or(global)))
+        .sum();
+    u32::try_from(total.div_ceil(10)).unwrap_or(u32::MAX).max(1)
 }
 
 /// HAProxy's `srv_dynamic_maxconn`: the connection limit in force on `server` of `be`.
@@ -88,11 +114,36 @@ fn adjust(server: &ServerRt, be: &BackendRt) {
     }
 }
 
-/// Requests waiting now, and the most there have been.
+/// Requests waiting now, and the most there have been; on a server, their order.
 #[derive(Default)]
 pub struct QueueCount {
     cur: AtomicU64,
     peak: Peak,
+    order: Mutex<std::collections::BTreeSet<Place>>,
+    /// Told whenever `order` changes.
+    changed: tokio::sync::Notify,
+    next: AtomicU64,
+}
+
+/// A waiting request's place: its priority class, then when it is due (its entry time in
+/// milliseconds plus its offset), then its arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    class: i64,
+    due: i64,
+    arrival: u64,
+}
+
+/// A place held in a queue's order while it exists.
+struct Held<'a>(&'a QueueCount, Place);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut order) = self.0.order.lock() {
+            order.remove(&self.1);
+        }
+        self.0.changed.notify_waiters();
+    }
 }
 
 impl QueueCount {
@@ -119,6 +170,32 @@ impl QueueCount {
     fn leave(&self) {
         self.cur.fetch_sub(1, Ordering::Relaxed);
     }
+
+    /// Takes a place in the order for a request of `priority`.
+    fn join(&self, priority: crate::conn_actions::Priority) -> Held<'_> {
+        static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let now_ms = EPOCH
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_millis() as i64;
+        let place = Place {
+            class: priority.class,
+            due: now_ms + priority.offset,
+            arrival: self.next.fetch_add(1, Ordering::Relaxed),
+        };
+        if let Ok(mut order) = self.order.lock() {
+            order.insert(place);
+        }
+        self.changed.notify_waiters();
+        Held(self, place)
+    }
+
+    /// Whether `place` is the first in the order.
+    fn is_first(&self, place: Place) -> bool {
+        self.order
+            .lock()
+            .map_or(true, |order| order.first() == Some(&place))
+    }
 }
 
 /// One request counted in its server's (unless past `maxqueue`) and backend's queues while it
@@ -142,10 +219,15 @@ pub struct Slot {
     pub ahead: [u64; 2],
 }
 
-/// A connection slot of `server` (of backend `be`), waiting at most `wait` for one. A server
-/// without `maxconn` has no slots: the permit is then `None` at once, and so is the wait's
-/// outcome reported as taken (`Ok`).
-pub async fn take(server: &ServerRt, be: &BackendRt, wait: Duration) -> Result<Slot, Slot> {
+/// A connection slot of `server` (of backend `be`), waiting at most `wait` for one, in the
+/// order of `priority`. A server without `maxconn` has no slots: the permit is then `None` at
+/// once, and so is the wait's outcome reported as taken (`Ok`).
+pub async fn take(
+    server: &ServerRt,
+    be: &BackendRt,
+    wait: Duration,
+    priority: crate::conn_actions::Priority,
+) -> Result<Slot, Slot> {
     let Some(slots) = &server.slots else {
         return Ok(Slot {
             permit: None,
@@ -159,7 +241,7 @@ pub async fn take(server: &ServerRt, be: &BackendRt, wait: Duration) -> Result<S
             ahead: [0, 0],
         });
     }
-    crate::cold::cold(wait_for_slot(server, be, wait, slots)).await
+    crate::cold::cold(wait_for_slot(server, be, wait, slots, priority)).await
 }
 
 /// The wait for a slot of a full server, counted in the queues meanwhile.
@@ -168,6 +250,7 @@ async fn wait_for_slot(
     be: &BackendRt,
     wait: Duration,
     slots: &std::sync::Arc<tokio::sync::Semaphore>,
+    priority: crate::conn_actions::Priority,
 ) -> Result<Slot, Slot> {
     // A server whose queue is at its `maxqueue` takes no more waiting requests: HAProxy then
     // queues the request in the backend's own queue, served by the first slot to free. hapee
@@ -185,6 +268,7 @@ async fn wait_for_slot(
         be.queue.enter(),
     ];
     let _waiting = Waiting(in_server_queue.then_some(server), be);
+    let place = server.queue.join(priority);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         adjust(server, be);
@@ -194,7 +278,23 @@ async fn wait_for_slot(
         } else {
             deadline
         };
-        match tokio::time::timeout_at(step, slots.clone().acquire_owned()).await {
+        // Listening before looking, so that no change between the two goes unheard.
+        let changed = server.queue.changed.notified();
+        let mut changed = std::pin::pin!(changed);
+        changed.as_mut().enable();
+        let acquired = if server.queue.is_first(place.1) {
+            tokio::select! {
+                got = tokio::time::timeout_at(step, slots.clone().acquire_owned()) => got,
+                // Another request may have come first in the order: look again.
+                () = &mut changed => continue,
+            }
+        } else {
+            match tokio::time::timeout_at(step, changed).await {
+                Ok(()) => continue,
+                Err(elapsed) => Err(elapsed),
+            }
+        };
+        match acquired {
             Ok(Ok(permit)) => {
                 return Ok(Slot {
                     permit: Some(permit),

@@ -143,8 +143,14 @@ pub(super) fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
         Some(pq) if req.uri().scheme().is_none() && req.uri().authority().is_none() => {
             out.extend_from_slice(pq.as_str().as_bytes())
         }
+        // As the client wrote it: an absolute target with nothing after its authority
+        // (`http://a`) goes without a `/`, as HAProxy forwards it.
         _ => {
-            let _ = write!(out, "{}", req.uri());
+            let _ = write!(
+                out,
+                "{}",
+                crate::http::target::AsWritten(req.uri(), req.version())
+            );
         }
     }
     out.extend_from_slice(if req.version() == Version::HTTP_10 {

@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/bind_options.rs"]
 mod bind_options;
+#[path = "runtime/bodies.rs"]
+mod bodies;
 #[path = "runtime/checks.rs"]
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]
@@ -29,6 +31,10 @@ mod direct;
 mod discovery;
 #[path = "runtime/discovery_dns.rs"]
 mod discovery_dns;
+#[path = "runtime/do_resolve.rs"]
+mod do_resolve;
+#[path = "runtime/early_hint.rs"]
+mod early_hint;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/external_check.rs"]
@@ -37,6 +43,8 @@ mod external_check;
 mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
+#[path = "runtime/fullconn.rs"]
+mod fullconn;
 #[path = "runtime/global_tunes.rs"]
 mod global_tunes;
 #[path = "runtime/h2_buffers.rs"]
@@ -73,6 +81,8 @@ mod htx_fetches;
 mod idle_pools;
 #[path = "runtime/inspect.rs"]
 mod inspect;
+#[path = "runtime/listener_fetches.rs"]
+mod listener_fetches;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
 #[path = "runtime/logasap.rs"]
@@ -115,6 +125,8 @@ mod proxy_protocol;
 mod proxy_sockets;
 #[path = "runtime/proxy_v2_ssl.rs"]
 mod proxy_v2_ssl;
+#[path = "runtime/queue_priority.rs"]
+mod queue_priority;
 #[path = "runtime/queues.rs"]
 mod queues;
 #[path = "runtime/reload.rs"]

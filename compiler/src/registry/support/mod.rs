@@ -703,13 +703,17 @@ pub const ACTIONS: &[&str] = &[
     "wait-for-handshake",
     // Whether a rewrite that does not fit ends the transaction (runtime/src/http/room.rs).
     "strict-mode",
+    // A 103 sent ahead of the response (runtime/src/http/early_hint.rs).
+    "early-hint",
+    // A name resolved with a resolvers section (runtime/src/discovery/do_resolve.rs).
+    "do-resolve",
     // TCP to HTTP (runtime/src/tcp.rs, runtime/src/upgrade.rs).
     "switch-mode",
     // Actions on the client connection and the stream, and the pattern file edits
     // (runtime/src/conn_actions.rs). `set-mark` needs CAP_NET_ADMIN, without which it
     // changes nothing, as in HAProxy; `set-nice` is accepted with no effect (tokio schedules
-    // tasks with no weights); `set-priority-*` set what `prio_class`/`prio_offset` show, the
-    // queue serving its waiters in arrival order whatever their priority.
+    // tasks with no weights); `set-priority-*` order the server queues as HAProxy's
+    // (runtime/src/upstream/queue.rs).
     "silent-drop",
     "set-mark",
     "set-tos",

@@ -98,6 +98,9 @@ pub const FETCHES: &[&str] = &[
     "last_rule_file",
     "last_rule_line",
     "so_name",
+    // The listener's id and open connections (runtime/src/listener.rs).
+    "so_id",
+    "dst_conn",
     "srv_sess_rate",
     "ssl_s_s_dn",
     "ssl_s_i_dn",
@@ -365,6 +368,10 @@ pub const FETCHES: &[&str] = &[
     "scook_val",
     "req.body_size",
     "req.body_param",
+    // What `http-response wait-for-body` read (runtime/src/upstream/body/ahead.rs).
+    "res.body",
+    "res.body_len",
+    "res.body_size",
     "http_auth_type",
     "http_auth_user",
     "http_auth_pass",

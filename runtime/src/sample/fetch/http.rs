@@ -31,13 +31,13 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             .as_ref()
             .map(|r| Value::Str(format!("HTTP/{}", version(r.version))))),
         "http_first_req" => vec![Value::Bool(txn.first_request)],
-        "req.body" => one(txn
-            .request_body
-            .as_ref()
-            .map(|b| Value::Str(String::from_utf8_lossy(b).into_owned()))),
-        "req.body_len" | "req.body_size" => one(Some(Value::Int(
-            txn.request_body.as_ref().map_or(0, |b| b.len() as i64),
-        ))),
+        // Binary, as HAProxy's: a body need not be text.
+        "req.body" => one(txn.request_body.clone().map(Value::Bin)),
+        "req.body_len" => body_len(txn.request_body.as_ref()),
+        "req.body_size" => body_size(
+            txn.request_body.as_ref(),
+            txn.request.as_ref().map(|r| &r.headers),
+        ),
         "req.body_param" => match &txn.request_body {
             Some(b) => params(&String::from_utf8_lossy(b), a0, '&'),
             None => Vec::new(),
@@ -78,6 +78,9 @@ fn response_fetch(name: &str, args: &[String], txn: &Txn) -> Option<Vec<Value>> 
     let headers = || res.map(|r| &r.headers);
     Some(match name {
         "status" => one(res.map(|r| Value::Int(i64::from(r.status)))),
+        "res.body" => one(txn.response_body.clone().map(Value::Bin)),
+        "res.body_len" => body_len(txn.response_body.as_ref()),
+        "res.body_size" => body_size(txn.response_body.as_ref(), headers()),
         "res.ver" | "resp_ver" => one(res.map(|r| Value::Str(version(r.version).into()))),
         "capture.res.ver" => one(res.map(|r| Value::Str(format!("HTTP/{}", version(r.version))))),
         "res.hdr" | "shdr" => {
@@ -99,6 +102,24 @@ fn response_fetch(name: &str, args: &[String], txn: &Txn) -> Option<Vec<Value>> 
         }
         _ => return None,
     })
+}
+
+/// The body bytes that arrived (`req.body_len`, `res.body_len`).
+fn body_len(body: Option<&bytes::Bytes>) -> Vec<Value> {
+    vec![Value::Int(body.map_or(0, |b| b.len() as i64))]
+}
+
+/// The body's announced length (its `Content-Length`), or what arrived of it when none is
+/// announced (chunked) (`req.body_size`, `res.body_size`).
+fn body_size(body: Option<&bytes::Bytes>, headers: Option<&HeaderMap>) -> Vec<Value> {
+    let announced = headers
+        .and_then(|h| h.get(hyper::header::CONTENT_LENGTH))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    match announced {
+        Some(n) => vec![Value::Int(n)],
+        None => body_len(body),
+    }
 }
 
 fn count(h: Option<&HeaderMap>, n: impl Fn(&HeaderMap) -> usize) -> Vec<Value> {

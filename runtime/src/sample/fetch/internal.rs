@@ -45,6 +45,9 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
             .last_rule
             .as_ref()
             .map(|(_, l)| Value::Int(i64::from(*l))),
+        "so_id" => listener(txn).map(|l| Value::Int(i64::from(l.id))),
+        // Counting the one being evaluated.
+        "dst_conn" => listener(txn).map(|l| Value::Int(l.conns.load(Ordering::Relaxed) as i64)),
         "so_name" => frontend(txn, "")
             .and_then(|f| f.bind_name(txn.local))
             .map(Value::Str),
@@ -202,6 +205,11 @@ fn frontend<'a>(txn: &'a Txn, name: &str) -> Option<&'a FrontendRt> {
         name
     };
     txn.shared.frontends.iter().find(|f| &*f.name == name)
+}
+
+/// The listener the client came in on.
+fn listener(txn: &Txn) -> Option<&crate::listener::ListenerRt> {
+    frontend(txn, "")?.listeners.get(txn.listener?)
 }
 
 /// The backend named `name`, or the transaction's (a `listen` section's own one before any

@@ -397,3 +397,56 @@ fn an_errorfile_without_a_length_is_sent_as_it_is_and_closes() {
         assert_eq!(theirs, (want.to_string(), true));
     }
 }
+
+fn absolute_config(port: u16, origin: std::net::SocketAddr) -> String {
+    format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 {origin}
+"
+    )
+}
+
+/// The request line the server got for each absolute target.
+fn absolute_targets_seen(port: u16) -> Vec<String> {
+    [
+        "GET http://a",
+        "GET http://a/",
+        "GET https://a",
+        "OPTIONS http://a",
+        "GET http://a/x?y",
+    ]
+    .iter()
+    .map(|line| {
+        let mut s = connect(("127.0.0.1", port));
+        let req = format!("{line} HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let answer = all_of(s);
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        body.lines().next().unwrap_or_default().to_string()
+    })
+    .collect()
+}
+
+/// An absolute target with no path goes to the server as the client wrote it, without a `/`
+/// added (h1_htx.c and http_htx.c of 2.7.0 keep the target, normalizing only a default port).
+#[test]
+fn absolute_targets_without_a_path_are_forwarded_as_written() {
+    let origin = crate::parity_rules::echo_origin("s1");
+    let (mine, theirs) = both(|port| absolute_config(port, origin), absolute_targets_seen);
+    assert_eq!(
+        mine,
+        [
+            "GET http://a HTTP/1.1",
+            "GET http://a/ HTTP/1.1",
+            "GET https://a HTTP/1.1",
+            "OPTIONS http://a HTTP/1.1",
+            "GET http://a/x?y HTTP/1.1",
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

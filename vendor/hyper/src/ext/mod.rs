@@ -71,6 +71,11 @@ pub struct CloseDelimited;
 #[derive(Clone, Debug)]
 pub struct HeaderLines(pub Vec<HeaderName>);
 
+#[cfg(feature = "server")]
+mod interim;
+#[cfg(feature = "server")]
+pub use interim::Interim;
+
 #[cfg(all(feature = "http1", feature = "client"))]
 mod informational;
 #[cfg(all(feature = "http1", feature = "client"))]

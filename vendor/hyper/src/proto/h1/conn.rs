@@ -608,6 +608,27 @@ where
         self.io.has_buffered_write()
     }
 
+    /// hapee patch: an interim (1xx) response head, ahead of the final one (which must not
+    /// have begun). Header names go out as they are in the map (lower case).
+    pub(crate) fn write_interim(&mut self, status: http::StatusCode, headers: &http::HeaderMap) {
+        if !matches!(self.state.writing, Writing::Init) {
+            return;
+        }
+        let buf = self.io.headers_buf();
+        buf.extend_from_slice(b"HTTP/1.1 ");
+        buf.extend_from_slice(status.as_str().as_bytes());
+        buf.push(b' ');
+        buf.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+        buf.extend_from_slice(b"\r\n");
+        for (name, value) in headers {
+            buf.extend_from_slice(name.as_str().as_bytes());
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(value.as_bytes());
+            buf.extend_from_slice(b"\r\n");
+        }
+        buf.extend_from_slice(b"\r\n");
+    }
+
     pub(crate) fn write_head(&mut self, head: MessageHead<T::Outgoing>, body: Option<BodyLength>) {
         if let Some(encoder) = self.encode_head(head, body) {
             self.state.writing = if !encoder.is_eof() {

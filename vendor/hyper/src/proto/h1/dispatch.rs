@@ -40,6 +40,10 @@ pub(crate) trait Dispatch {
         -> crate::Result<()>;
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>>;
     fn should_poll(&self) -> bool;
+    /// hapee patch: the interim responses queued for the message in flight.
+    fn take_interim(&mut self) -> Vec<(http::StatusCode, http::HeaderMap)> {
+        Vec::new()
+    }
 }
 
 cfg_server! {
@@ -48,6 +52,9 @@ cfg_server! {
     pub(crate) struct Server<S: HttpService<B>, B> {
         in_flight: Pin<Box<Option<S::Future>>>,
         pub(crate) service: S,
+        /// hapee patch: the interim responses of the request in flight, when enabled.
+        interim: Option<crate::ext::Interim>,
+        interim_enabled: bool,
     }
 }
 
@@ -361,7 +368,12 @@ where
                 && self.conn.can_write_head()
                 && self.dispatch.should_poll()
             {
-                if let Some(msg) = ready!(Pin::new(&mut self.dispatch).poll_msg(cx)) {
+                let polled = Pin::new(&mut self.dispatch).poll_msg(cx);
+                // hapee patch: what the service queued goes out ahead of its response.
+                for (status, headers) in self.dispatch.take_interim() {
+                    self.conn.write_interim(status, &headers);
+                }
+                if let Some(msg) = ready!(polled) {
                     let (head, body) = msg.map_err(crate::Error::new_user_service)?;
 
                     let body_type = if body.is_end_stream() {
@@ -572,7 +584,15 @@ cfg_server! {
             Server {
                 in_flight: Box::pin(None),
                 service,
+                interim: None,
+                interim_enabled: false,
             }
+        }
+
+        /// hapee patch: each request carries an [`crate::ext::Interim`].
+        pub(crate) fn with_interim(mut self, enabled: bool) -> Self {
+            self.interim_enabled = enabled;
+            self
         }
 
         pub(crate) fn into_service(self) -> S {
@@ -626,6 +646,11 @@ cfg_server! {
             *req.headers_mut() = msg.headers;
             *req.version_mut() = msg.version;
             *req.extensions_mut() = msg.extensions;
+            if self.interim_enabled {
+                let interim = crate::ext::Interim::default();
+                req.extensions_mut().insert(interim.clone());
+                self.interim = Some(interim);
+            }
             let fut = self.service.call(req);
             self.in_flight.set(Some(fut));
             Ok(())
@@ -641,6 +666,10 @@ cfg_server! {
 
         fn should_poll(&self) -> bool {
             self.in_flight.is_some()
+        }
+
+        fn take_interim(&mut self) -> Vec<(http::StatusCode, http::HeaderMap)> {
+            self.interim.as_ref().map(|i| i.take()).unwrap_or_default()
         }
     }
 }

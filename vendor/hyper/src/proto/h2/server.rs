@@ -56,6 +56,8 @@ pub(crate) struct Config {
     pub(crate) header_table_size: Option<u32>,
     pub(crate) max_header_list_size: u32,
     pub(crate) date_header: bool,
+    /// hapee patch: requests carry an [`crate::ext::Interim`].
+    pub(crate) interim: bool,
 }
 
 impl Default for Config {
@@ -75,6 +77,7 @@ impl Default for Config {
             max_send_buffer_size: DEFAULT_MAX_SEND_BUF_SIZE,
             max_header_list_size: DEFAULT_SETTINGS_MAX_HEADER_LIST_SIZE,
             date_header: true,
+            interim: false,
         }
     }
 }
@@ -90,6 +93,7 @@ pin_project! {
         service: S,
         state: State<T, B>,
         date_header: bool,
+        interim: bool,
         close_pending: bool
     }
 }
@@ -115,6 +119,7 @@ where
     conn: Connection<Compat<T>, SendBuf<B::Data>>,
     closing: Option<crate::Error>,
     date_header: bool,
+    interim: bool,
 }
 
 impl<T, S, B, E> Server<T, S, B, E>
@@ -178,6 +183,7 @@ where
             },
             service,
             date_header: config.date_header,
+            interim: config.interim,
             close_pending: false,
         }
     }
@@ -224,6 +230,7 @@ where
                         conn,
                         closing: None,
                         date_header: me.date_header,
+                        interim: me.interim,
                     })
                 }
                 State::Serving(srv) => {
@@ -304,14 +311,19 @@ where
                         if let Some(protocol) = req.extensions_mut().remove::<h2::ext::Protocol>() {
                             req.extensions_mut().insert(Protocol::from_inner(protocol));
                         }
+                        let interim = self.interim.then(crate::ext::Interim::default);
+                        if let Some(interim) = &interim {
+                            req.extensions_mut().insert(interim.clone());
+                        }
 
-                        let fut = H2Stream::new(
+                        let mut fut = H2Stream::new(
                             service.call(req),
                             connect_parts,
                             respond,
                             self.date_header,
                             exec.clone(),
                         );
+                        fut.interim = interim;
 
                         exec.execute_h2stream(fut);
                     }
@@ -369,6 +381,8 @@ pin_project! {
         state: H2StreamState<F, B>,
         date_header: bool,
         exec: E,
+        // hapee patch: the interim responses the service queues.
+        interim: Option<crate::ext::Interim>,
     }
 }
 
@@ -412,6 +426,7 @@ where
             state: H2StreamState::Service { fut, connect_parts },
             date_header,
             exec,
+            interim: None,
         }
     }
 }
@@ -446,7 +461,17 @@ where
                     fut: h,
                     connect_parts,
                 } => {
-                    let res = match h.poll(cx) {
+                    let polled = h.poll(cx);
+                    // hapee patch: what the service queued goes out ahead of its response.
+                    if let Some(interim) = me.interim.as_ref() {
+                        for (status, headers) in interim.take() {
+                            let mut head = ::http::Response::new(());
+                            *head.status_mut() = status;
+                            *head.headers_mut() = headers;
+                            let _ = me.reply.send_informational(head);
+                        }
+                    }
+                    let res = match polled {
                         Poll::Ready(Ok(r)) => r,
                         Poll::Pending => {
                             // Response is not yet ready, so we want to check if the client has sent a

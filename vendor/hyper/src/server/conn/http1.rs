@@ -83,6 +83,8 @@ pub struct Builder {
     max_buf_size: Option<usize>,
     pipeline_flush: bool,
     date_header: bool,
+    /// hapee patch: requests carry an [`crate::ext::Interim`].
+    interim: bool,
 }
 
 /// Deconstructed parts of a `Connection`.
@@ -255,8 +257,16 @@ impl Builder {
             max_buf_size: None,
             pipeline_flush: false,
             date_header: true,
+            interim: false,
         }
     }
+    /// hapee patch: whether each request carries an [`crate::ext::Interim`] to send interim
+    /// (1xx) responses ahead of its final one.
+    pub fn interim_responses(&mut self, val: bool) -> &mut Self {
+        self.interim = val;
+        self
+    }
+
     /// Set whether HTTP/1 connections should support half-closures.
     ///
     /// Clients can chose to shutdown their write-side while waiting
@@ -516,7 +526,7 @@ impl Builder {
         if !self.date_header {
             conn.disable_date_header();
         }
-        let sd = proto::h1::dispatch::Server::new(service);
+        let sd = proto::h1::dispatch::Server::new(service).with_interim(self.interim);
         let proto = proto::h1::Dispatcher::new(sd, conn);
         Connection { conn: proto }
     }

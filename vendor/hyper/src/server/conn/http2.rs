@@ -299,6 +299,13 @@ impl<E> Builder<E> {
         self
     }
 
+    /// hapee patch: whether each request carries an [`crate::ext::Interim`] to send interim
+    /// (1xx) responses ahead of its final one.
+    pub fn interim_responses(&mut self, enabled: bool) -> &mut Self {
+        self.h2_builder.interim = enabled;
+        self
+    }
+
     /// Bind a connection together with a [`Service`](crate::service::Service).
     ///
     /// This returns a Future that must be polled in order for HTTP to be
