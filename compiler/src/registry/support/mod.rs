@@ -310,6 +310,8 @@ pub const PROXY: &[&str] = &[
     "fullconn",
     // Its servers' connections' local address (runtime/src/upstream/dial.rs).
     "source",
+    // The idle server connections of its own a client session keeps (upstream/pool).
+    "max-session-srv-conns",
 ];
 
 /// `option` names the runtime honours.
