@@ -182,6 +182,8 @@ impl<'a> Stmt<'a> {
             | "fullconn"
             // The source address of server connections (`ServerPlan::source`).
             | "source"
+            // A session's idle connections of its own (`FrontendPlan::max_session_srv_conns`).
+            | "max-session-srv-conns"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
