@@ -67,7 +67,10 @@ fn alternating(
     for path in ["/a", "/b", "/a", "/b", "/a", "/b"] {
         session.send(path);
         let (status, body) = session.read();
-        assert!(status.starts_with("HTTP/1.1 200"), "{path}: {status}\n{body}");
+        assert!(
+            status.starts_with("HTTP/1.1 200"),
+            "{path}: {status}\n{body}"
+        );
     }
     std::thread::sleep(Duration::from_millis(150));
     [
