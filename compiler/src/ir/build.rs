@@ -193,6 +193,8 @@ impl<'a> Stmt<'a> {
             | "srvtcpka-intvl"
             | "http-send-name-header"
             | "log-format-sd"
+            // A session's idle connections of its own (`FrontendPlan::max_session_srv_conns`).
+            | "max-session-srv-conns"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";

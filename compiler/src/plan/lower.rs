@@ -419,6 +419,26 @@ pub fn directive_text(lines: &[DirectiveLine], keyword: &str) -> Option<String> 
 }
 
 /// The last value of a single-valued directive (`keyword ARG`).
+/// `max-session-srv-conns <n>` (the last one; 5 without one). HAProxy reads the number as C's
+/// `atoi` does: its leading digits, 0 when there are none; a negative one closes every idle
+/// connection as 0 does.
+pub fn max_session_srv_conns(lines: &[DirectiveLine]) -> u32 {
+    let Some(text) = last_arg(lines, "max-session-srv-conns") else {
+        return 5;
+    };
+    let text = text.trim_start();
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+    match digits[..end].parse::<u64>() {
+        Ok(n) if !negative => u32::try_from(n).unwrap_or(u32::MAX),
+        _ => 0,
+    }
+}
+
 pub fn last_arg(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
     lines
         .iter()
@@ -432,6 +452,18 @@ pub fn last_arg(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::testkit::directive_line as line;
+
+    #[test]
+    fn max_session_srv_conns_reads_as_atoi() {
+        assert_eq!(max_session_srv_conns(&[]), 5);
+        for (written, read) in [("1", 1), ("0", 0), ("12abc", 12), ("abc", 0), ("-3", 0)] {
+            let lines = [
+                line("max-session-srv-conns 7"),
+                line(&format!("max-session-srv-conns {written}")),
+            ];
+            assert_eq!(max_session_srv_conns(&lines), read, "{written}");
+        }
+    }
 
     #[test]
     fn log_targets_and_formats() {

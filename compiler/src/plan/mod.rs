@@ -310,6 +310,10 @@ pub struct FrontendPlan {
     /// The pages it answers with itself, one per status (`errorfile`, `http-error`, …).
     pub errors: Vec<errors::ErrorPage>,
     pub maxconn: Option<u32>,
+    /// `max-session-srv-conns`: how many idle server connections of its own (`http-reuse
+    /// never`, `send-proxy` servers…) one client session keeps; past it, one that goes idle
+    /// closes. HAProxy's default is 5.
+    pub max_session_srv_conns: u32,
     /// `tcp-request inspect-delay`, in milliseconds: how long content rules may wait for data.
     pub inspect_delay: Option<u32>,
     /// `unique-id-format`, `option originalto`, … (what acts on every request).
@@ -690,6 +694,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             forwardfor: lower::forwardfor(&p.directives),
             errors: errors::pages(&p.directives, &error_sections),
             maxconn: p.maxconn.as_ref().map(|m| m.value),
+            max_session_srv_conns: lower::max_session_srv_conns(&p.directives),
             inspect_delay: lower::inspect_delay(&p.directives, "tcp-request"),
             http_options: http_options::HttpOptions::of(&p.directives),
             monitor: persist::Monitor::of(&p.directives),

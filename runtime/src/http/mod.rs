@@ -110,6 +110,7 @@ impl ConnCtx {
         local: SocketAddr,
         pool: pool::Pool,
     ) -> ConnCtx {
+        let keep_own = shared.frontends[frontend].max_session_srv_conns;
         ConnCtx {
             shared,
             frontend,
@@ -117,7 +118,7 @@ impl ConnCtx {
             local,
             unix_listener: None,
             listener: None,
-            conns: pool::SessionConns::new(pool),
+            conns: pool::SessionConns::new(pool, keep_own),
             accept_date: crate::clock::date(),
             requests: Cell::new(0),
             last_end: Cell::new(crate::clock::now()),

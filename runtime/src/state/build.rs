@@ -431,6 +431,7 @@ fn build_frontend(
         inspect_delay: f
             .inspect_delay
             .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
+        max_session_srv_conns: f.max_session_srv_conns as usize,
         late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
         bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
         errorfiles,

@@ -487,6 +487,9 @@ pub struct FrontendRt {
     pub logasap: bool,
     /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.
     pub inspect_delay: Option<std::time::Duration>,
+    /// `max-session-srv-conns`: the idle server connections of its own a client session
+    /// keeps (see [`crate::upstream::pool::SessionConns`]).
+    pub max_session_srv_conns: usize,
     /// The pages a client connection sends without a request to answer through, ready on the
     /// wire: 408 for a request head that came too late, 400 for one that could not be parsed.
     pub late_head_page: bytes::Bytes,

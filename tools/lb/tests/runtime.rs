@@ -147,6 +147,8 @@ mod server_crl;
 mod server_ramp;
 #[path = "runtime/server_state.rs"]
 mod server_state;
+#[path = "runtime/session_srv_conns.rs"]
+mod session_srv_conns;
 #[path = "runtime/socks4.rs"]
 mod socks4;
 #[path = "runtime/spread.rs"]

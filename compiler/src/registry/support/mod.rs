@@ -344,6 +344,8 @@ pub const PROXY: &[&str] = &[
     "http-send-name-header",
     // The structured data of RFC 5424 log lines (runtime/src/log.rs).
     "log-format-sd",
+    // The idle server connections of its own a client session keeps (upstream/pool).
+    "max-session-srv-conns",
 ];
 
 /// `option` names the runtime honours.

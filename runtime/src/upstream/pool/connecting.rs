@@ -113,8 +113,8 @@ mod tests {
 
     #[tokio::test]
     async fn requests_wait_on_a_connection_being_established_within_its_room() {
-        let opener = SessionConns::new(Pool::new(0));
-        let other = SessionConns::new(opener.pool.clone());
+        let opener = SessionConns::new(Pool::new(0), 5);
+        let other = SessionConns::new(opener.pool.clone(), 5);
         let key = (0, 0);
         let limit = Duration::from_secs(5);
         // `max-reuse 2`: two requests besides the opener's may wait on it; one connection

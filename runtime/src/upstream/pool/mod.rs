@@ -572,26 +572,33 @@ impl Pool {
     }
 }
 
-/// A session's private idle connection (`http-reuse never`) and its server.
-type Own = Option<(ServerKey, ServerConn)>;
-
-/// The idle connections one client session sees: its private one, then the server's pool.
+/// The idle connections one client session sees: its private ones, then the server's pool.
+///
+/// A session keeps the connections no other session may use (`http-reuse never`, `send-proxy`
+/// servers, a transparent target), at most `max-session-srv-conns` of them idle at once, as
+/// HAProxy does: one that goes idle while the session already has that many idle closes. An
+/// HTTP/1 one goes idle as its response ends; a multiplexed one as its last stream ends,
+/// which the session sees at its next look at them (see [`session_h2`]).
 #[derive(Clone)]
 pub struct SessionConns {
     pool: Pool,
-    own: Rc<RefCell<Own>>,
+    /// Its idle private HTTP/1 connections with their servers, in the order they went idle.
+    own: Rc<RefCell<Vec<(ServerKey, ServerConn)>>>,
     /// Its own multiplexed connections (see [`SessionConns::keep_h2`]).
     own_h2: Rc<RefCell<Vec<(ServerKey, H2Conn)>>>,
+    /// `max-session-srv-conns`: how many of its own it keeps idle.
+    keep_idle: usize,
     /// Which busy multiplexed connections it holds ([`super::reuse::Sharing::Session`]).
     id: u64,
 }
 
 impl SessionConns {
-    pub fn new(pool: Pool) -> SessionConns {
+    pub fn new(pool: Pool, keep_idle: usize) -> SessionConns {
         SessionConns {
             pool,
             own: Rc::default(),
             own_h2: Rc::default(),
+            keep_idle,
             id: super::reuse::session_id(),
         }
     }
@@ -604,13 +611,13 @@ impl SessionConns {
         shared: Option<Wanted>,
         idle: &Arc<ServerIdle>,
     ) -> Option<ServerConn> {
-        let own = self.own.borrow_mut().take();
-        if let Some((k, conn)) = own {
-            if k == key && conn.is_usable() {
-                return Some(conn);
-            }
-            // Another server's, or closed by the server: a private connection is not shared.
+        let mut own = self.own.borrow_mut();
+        // Those the server closed meanwhile go; those of other servers stay for later.
+        own.retain(|(_, c)| c.is_usable());
+        if let Some(at) = own.iter().position(|(k, _)| *k == key) {
+            return Some(own.remove(at).1);
         }
+        drop(own);
         let mut conn = idle.take(self.pool.thread, shared?)?;
         conn.in_use = Some(idle.in_use());
         Some(conn)
@@ -648,9 +655,10 @@ impl SessionConns {
             let safe = conn.is_safe();
             idle.put(self.pool.thread, conn, safe);
             self.pool.register(key, idle);
-        } else {
-            *self.own.borrow_mut() = Some((key, conn));
+        } else if self.idle_own() < self.keep_idle {
+            self.own.borrow_mut().push((key, conn));
         }
+        // Else it closes here: the session keeps enough idle ones already.
     }
 
     /// A multiplexed connection to `key` with room for a stream that this session's request
@@ -694,7 +702,7 @@ impl SessionConns {
 
     /// The session is over: its private connections close with it.
     pub fn end(&self) {
-        self.own.borrow_mut().take();
+        self.own.borrow_mut().clear();
         self.own_h2.borrow_mut().clear();
     }
 }

@@ -6,14 +6,16 @@
 //! never in the server's idle pool, nor counted among its connections in use (HAProxy takes a
 //! connection out of that count as it makes it private): it counts there only while it is
 //! being established.
+//!
+//! Once its last stream ends it is idle, and `max-session-srv-conns` bounds the session's
+//! idle connections of its own, HTTP/1 ones included: HAProxy closes the one going idle when
+//! the session already has that many. A connection's last stream ends out of the session's
+//! sight here, so the session applies the bound each time it looks at its connections:
+//! those that went idle past the bound close then, the later ones in the list first.
 
 use super::super::h2::H2Conn;
 use super::{ServerKey, SessionConns};
 use std::net::SocketAddr;
-
-/// The most connections a session keeps (HAProxy's default `max-session-srv-conns`); past it
-/// the oldest idle one closes.
-const MAX_KEPT: usize = 5;
 
 impl SessionConns {
     /// The session's own connection to `key` with room for a stream; with `peer`, only one
@@ -25,8 +27,8 @@ impl SessionConns {
         peer: Option<SocketAddr>,
         max_reuse: Option<u64>,
     ) -> Option<H2Conn> {
-        let mut own = self.own_h2.borrow_mut();
-        own.retain(|(_, c)| c.reusable(max_reuse));
+        self.close_idle_h2_past_bound(max_reuse);
+        let own = self.own_h2.borrow();
         own.iter()
             .find(|(k, c)| {
                 *k == key
@@ -36,14 +38,34 @@ impl SessionConns {
             .map(|(_, c)| c.clone())
     }
 
-    /// Keeps a new connection to `key` as the session's own.
+    /// Keeps a new connection to `key` as the session's own (busy: it is not counted against
+    /// `max-session-srv-conns` until its streams end).
     pub fn keep_h2(&self, key: ServerKey, conn: &H2Conn) {
-        let mut own = self.own_h2.borrow_mut();
-        if own.len() >= MAX_KEPT {
-            if let Some(at) = own.iter().position(|(_, c)| c.is_idle()) {
-                own.remove(at);
+        self.close_idle_h2_past_bound(None);
+        self.own_h2.borrow_mut().push((key, conn.clone()));
+    }
+
+    /// How many of its own connections are idle: HTTP/1 ones kept after their response, and
+    /// multiplexed ones without a stream.
+    pub(super) fn idle_own(&self) -> usize {
+        let h2 = self.own_h2.borrow();
+        self.own.borrow().len() + h2.iter().filter(|(_, c)| c.is_idle()).count()
+    }
+
+    /// Lets go of closed and used-up connections, and of the idle ones past the session's
+    /// bound once its idle HTTP/1 ones are counted.
+    fn close_idle_h2_past_bound(&self, max_reuse: Option<u64>) {
+        let mut room = self.keep_idle.saturating_sub(self.own.borrow().len());
+        self.own_h2.borrow_mut().retain(|(_, c)| {
+            if !c.reusable(max_reuse) {
+                return false;
             }
-        }
-        own.push((key, conn.clone()));
+            if !c.is_idle() {
+                return true;
+            }
+            let kept = room > 0;
+            room = room.saturating_sub(1);
+            kept
+        });
     }
 }
