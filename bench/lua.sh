@@ -4,8 +4,10 @@
 #  - action:  an `http-request lua.<action>` reading a header and setting a variable, then
 #             forwarding to nginx (nginx-light) as the origin;
 #  - service: an `http-request use-service lua.<service>` answering directly.
-# Prints req/s of each and the ratio hapee/haproxy.
-# Usage: bench/lua.sh [seconds per run, default 10] [connections, default 50]
+# Prints req/s of each and the ratio hapee/haproxy, per round and the median of the rounds.
+# Rounds alternate which proxy runs first (haproxy first in odd rounds, hapee in even ones), so
+# that neither always meets a warmer or a cooler machine.
+# Usage: [ROUNDS=3] bench/lua.sh [seconds per run, default 10] [connections, default 50]
 set -euo pipefail
 # A panic (a script error path) must not print a backtrace into the measure.
 unset RUST_BACKTRACE
@@ -39,9 +41,22 @@ rps() {
     awk '/Requests\/sec/ {print $2}' "$work/wrk.txt"
 }
 
-printf '%-8s | %-12s | %-12s | %-6s\n' case "haproxy r/s" "hapee r/s" ratio
+rounds=${ROUNDS:-3}
+printf '%-8s | %-5s | %-12s | %-12s | %-6s\n' case round "haproxy r/s" "hapee r/s" ratio
 for case in action service; do
-    h=$(rps haproxy "$work/$case.cfg")
-    o=$(rps hapee "$work/$case.cfg")
-    printf '%-8s | %-12s | %-12s | %-6s\n' "$case" "$h" "$o" "$(awk "BEGIN{printf \"%.2f\", $o/$h}")"
+    ratios=()
+    for round in $(seq 1 "$rounds"); do
+        if [ $((round % 2)) -eq 1 ]; then
+            h=$(rps haproxy "$work/$case.cfg")
+            o=$(rps hapee "$work/$case.cfg")
+        else
+            o=$(rps hapee "$work/$case.cfg")
+            h=$(rps haproxy "$work/$case.cfg")
+        fi
+        ratio=$(awk "BEGIN{printf \"%.2f\", $o/$h}")
+        ratios+=("$ratio")
+        printf '%-8s | %-5s | %-12s | %-12s | %-6s\n' "$case" "$round" "$h" "$o" "$ratio"
+    done
+    median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+    printf '%-8s | %-5s | %-12s | %-12s | %-6s\n' "$case" median "" "" "$median"
 done

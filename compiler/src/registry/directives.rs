@@ -437,6 +437,7 @@ pub static SIDE_OF: &[(&str, bool)] = &[
     ("hash-type", false),
     ("http-reuse", false),
     ("http-send-name-header", false),
+    ("max-session-srv-conns", true),
     ("monitor", true),
     ("monitor-uri", true),
     ("retries", false),
