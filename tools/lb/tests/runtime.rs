@@ -11,6 +11,8 @@ mod api_trace;
 mod backends;
 #[path = "runtime/bind_options.rs"]
 mod bind_options;
+#[path = "runtime/check_spread.rs"]
+mod check_spread;
 #[path = "runtime/checks.rs"]
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]
