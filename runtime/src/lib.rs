@@ -236,7 +236,11 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     // Every socket is bound: the process takes its root and drops its privileges.
     lifecycle::confine::confine(&plan.global.process).map_err(|e| vec![e])?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let checks = checks::assignments(&shared.backends, threads);
+    let checks = checks::assignments(
+        &shared.backends,
+        threads,
+        plan.global.process.max_spread_checks,
+    );
     let mut handles = Vec::new();
     let (senders, inboxes) = spread::inboxes(threads);
     // Each accept loop holds the sending ends it may use; once they have all ended, so do
@@ -262,11 +266,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         let shared = shared.clone();
         let stop = stop_rx.clone();
         let engine = engine.clone();
-        let my_checks: Vec<(usize, usize)> = checks
-            .iter()
-            .filter(|c| c.0 == t)
-            .map(|c| (c.1, c.2))
-            .collect();
+        let my_checks: Vec<checks::Assignment> =
+            checks.iter().filter(|c| c.thread == t).cloned().collect();
         let h = std::thread::Builder::new()
             .name(format!("hapee-worker-{}", t + 1))
             .spawn(move || {
@@ -396,7 +397,7 @@ fn worker(
     thread: usize,
     shared: Arc<Shared>,
     sources: Accepting,
-    checks: Vec<(usize, usize)>,
+    checks: Vec<checks::Assignment>,
     stop: watch::Receiver<bool>,
 ) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -418,8 +419,8 @@ fn worker(
         for task in script::hooks().map(|h| h.tasks()).unwrap_or_default() {
             tokio::task::spawn_local(task);
         }
-        for (b, s) in checks {
-            tokio::task::spawn_local(checks::run(shared.clone(), b, s));
+        for at in checks {
+            tokio::task::spawn_local(checks::run(shared.clone(), at));
         }
         let Accepting {
             listeners,

@@ -257,6 +257,7 @@ impl<'a> Stmt<'a> {
                 | "anonkey"
                 | "tune.http.maxhdr"
                 | "spread-checks"
+                | "max-spread-checks"
                 | "user"
                 | "uid"
                 | "group"

@@ -3,7 +3,7 @@
 use super::build::{check_prefix, Builder, Stmt};
 use super::model::*;
 use super::proxy::removed;
-use super::values::parse_int;
+use super::values::{parse_int, parse_time, TimeError, TimeUnit};
 use super::{keywords, threads};
 use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
 use crate::registry::SectionKind;
@@ -152,6 +152,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             }
         }
         "trace" => trace(b, stmt),
+        "max-spread-checks" => max_spread_checks(b, stmt, at),
         "crt-base" => b.crt_base = Some(stmt.word(1).to_string()),
         "ca-base" => b.ca_base = Some(stmt.word(1).to_string()),
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
@@ -160,6 +161,31 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         _ => {}
     }
     keywords::check_statement(b, SectionKind::Global, stmt, at, None);
+}
+
+/// `max-spread-checks <delay>`: HAProxy refuses a delay it cannot read (junk after a valid
+/// unit is only warned about, as for every delay).
+fn max_spread_checks(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let value = stmt.word(at + 1);
+    let message = match parse_time(value, TimeUnit::Ms) {
+        Ok(d) => {
+            if let Some(junk) = d.trailing_junk {
+                super::timeouts::warn_time_junk(b, stmt, at + 1, junk);
+            }
+            return;
+        }
+        Err(TimeError::Char(i)) => {
+            let c = value[i..].chars().next().unwrap_or(' ');
+            format!("unsupported character '{c}' in 'max-spread-checks' (wants an integer delay).")
+        }
+        Err(TimeError::Overflow) => format!("timer overflow in argument <{value}> to <max-spread-checks>, maximum value is 2147483647 ms (~24.8 days)."),
+        Err(TimeError::Underflow) => format!("timer underflow in argument <{value}> to <max-spread-checks>, minimum non-null value is 1 ms."),
+    };
+    b.push(
+        Diagnostic::new("E210", message)
+            .at(stmt.span(at + 1))
+            .form(HaproxyForm::ParsingTight),
+    );
 }
 
 /// `stats socket|bind-process|timeout|maxconn …` in global.
@@ -400,6 +426,36 @@ mod tests {
             "10.0.0.53:53",
         ] {
             assert_eq!(nameserver_codes(accepted), [] as [&str; 0], "{accepted}");
+        }
+    }
+
+    /// As HAProxy 2.7: a `max-spread-checks` delay it cannot read is refused; junk after a
+    /// valid unit is only warned about.
+    #[test]
+    fn max_spread_checks_delays_are_read_as_haproxy_reads_them() {
+        let codes_and_messages = |value: &str| {
+            let text = format!("global\n    max-spread-checks {value}\n");
+            let c = compile_text("t.cfg", &text, false);
+            c.diagnostics
+                .iter()
+                .filter(|d| d.code != "L015")
+                .map(|d| (d.code, d.message.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let refused = [
+            ("1x", "unsupported character 'x' in 'max-spread-checks' (wants an integer delay)."),
+            ("9999999999", "timer overflow in argument <9999999999> to <max-spread-checks>, maximum value is 2147483647 ms (~24.8 days)."),
+        ];
+        for (value, message) in refused {
+            assert_eq!(
+                codes_and_messages(value),
+                [("E210", message.to_string())],
+                "{value}"
+            );
+        }
+        assert_eq!(codes_and_messages("1sx")[0].0, "W213");
+        for accepted in ["0", "1us", "1500ms", "2s"] {
+            assert_eq!(codes_and_messages(accepted), [], "{accepted}");
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Process-wide settings of the global section that shape how the process itself runs rather
 //! than any proxy: its environment, its root directory, its accept pacing and rate limits, the
-//! host name in its syslog headers, the default key of the CLI's anonymizer, its sockets'
-//! buffer sizes, its grace before a soft stop and its open-file limit.
+//! host name in its syslog headers, the spread of its health checks, the default key of the
+//! CLI's anonymizer, its sockets' buffer sizes, its grace before a soft stop and its open-file
+//! limit.
 
 use super::lower;
 use crate::ir::DirectiveLine;
@@ -35,6 +36,9 @@ pub struct ProcessSettings {
     /// `spread-checks`: each health check's next interval moves by up to this share (in %,
     /// at most 50) of itself either way, so that checks of many servers drift apart.
     pub spread_checks: u32,
+    /// `max-spread-checks`, in milliseconds: the longest span the first checks are spread
+    /// over at start (`None`: the shortest check interval).
+    pub max_spread_checks: Option<u32>,
     /// `user`/`uid` and `group`/`gid`: whom the process runs as once its sockets are bound.
     pub user: Option<Identity>,
     pub group: Option<Identity>,
@@ -136,6 +140,9 @@ impl ProcessSettings {
                 .and_then(|v| v.parse::<u32>().ok())
                 .unwrap_or(0)
                 .min(50),
+            max_spread_checks: lower::last_arg(lines, "max-spread-checks")
+                .and_then(|t| lower::ms(&t))
+                .filter(|&t| t > 0),
             user: identity(lines, "user", "uid"),
             group: identity(lines, "group", "gid"),
             socket_buffers: SocketBuffers {
@@ -194,6 +201,7 @@ mod tests {
             line("tune.rcvbuf.client 4096"),
             line("tune.sndbuf.server 16k"),
             line("grace 2s"),
+            line("max-spread-checks 1s"),
             line("ulimit-n 2048"),
             line("no strict-limits"),
         ];
@@ -215,6 +223,7 @@ mod tests {
             "the first one holds, read as atol reads it"
         );
         assert_eq!(s.grace, Some(2000));
+        assert_eq!(s.max_spread_checks, Some(1000));
         assert_eq!(
             (s.ulimit_n, s.fd_hard_limit, s.strict_limits),
             (Some(2048), None, false)

@@ -90,13 +90,16 @@ async fn ask(addr: std::net::SocketAddr, send: Option<&str>) -> std::io::Result<
     }
 }
 
-/// The agent loop of one server.
-pub async fn run(backend: &BackendRt, server: &ServerRt, reporter: &Reporter) {
+/// The agent loop of one server; its first run waits `first` (its place in the start-up
+/// spread).
+pub async fn run(backend: &BackendRt, server: &ServerRt, reporter: &Reporter, first: Duration) {
     let p = &server.plan.check_params;
-    let inter = Duration::from_millis(u64::from(p.agent_inter.unwrap_or(p.inter)));
+    let inter = Duration::from_millis(u64::from(super::start::agent_inter(server)));
     let timeout = backend.timeouts.check.unwrap_or(inter);
+    let mut wait = first;
     loop {
-        tokio::time::sleep(inter).await;
+        tokio::time::sleep(wait).await;
+        wait = inter;
         if !server.check.agent_enabled.load(Ordering::Relaxed) {
             continue;
         }

@@ -15,11 +15,13 @@ mod http;
 mod mail;
 pub mod observe;
 mod spop;
+mod start;
 
 use crate::api::health::{unix_now, CheckStatus};
 use crate::log::Sink;
 use crate::state::{BackendRt, ServerRt, Shared};
 use engine::Outcome;
+pub use start::{assignments, Assignment};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -261,18 +263,19 @@ pub fn apply(
 
 /// The check loop of one server (runs forever on its owning thread), with its agent check
 /// beside it when the server has one.
-pub async fn run(shared: Arc<Shared>, backend_index: usize, server_index: usize) {
-    let backend = &shared.backends[backend_index];
-    let server = backend.servers[server_index].clone();
-    let reporter = Reporter::new(backend, "haproxy").with_sessions(shared.clone(), backend_index);
+pub async fn run(shared: Arc<Shared>, at: Assignment) {
+    let backend = &shared.backends[at.backend];
+    let server = backend.servers[at.server].clone();
+    let reporter = Reporter::new(backend, "haproxy").with_sessions(shared.clone(), at.backend);
     let health = async {
         if server.plan.check {
-            health_loop(backend, &server, &reporter, shared.process.spread_checks).await;
+            let spread = shared.process.spread_checks;
+            health_loop(backend, &server, &reporter, at.first_health, spread).await;
         }
     };
     let agent = async {
         if server.plan.check_params.agent {
-            agent::run(backend, &server, &reporter).await;
+            agent::run(backend, &server, &reporter, at.first_agent).await;
         }
     };
     tokio::join!(health, agent);
@@ -282,21 +285,20 @@ async fn health_loop(
     backend: &BackendRt,
     server: &Arc<ServerRt>,
     reporter: &Reporter,
+    first: Duration,
     spread: u32,
 ) {
     let p = server.plan.check_params.clone();
     let state = &server.check;
-    let max = p.rise + p.fall - 1;
+    let mut first = Some(first);
     loop {
-        let up = server.up.load(Ordering::Relaxed);
-        let health = state.health.load(Ordering::Relaxed);
-        let transitioning = health != max && health != 0;
-        let inter = match (up, transitioning) {
-            (false, false) => p.downinter.unwrap_or(p.inter),
-            (_, true) => p.fastinter.unwrap_or(p.inter),
-            _ => p.inter,
-        };
-        let inter = spread_interval(inter, spread, (crate::balance::random() >> 32) as u32);
+        // The first run waits its place in the start-up spread (start.rs), the next ones
+        // the interval of the server's state, moved by `spread-checks`.
+        let wait = first.take().unwrap_or_else(|| {
+            let inter = current_inter(server);
+            let inter = spread_interval(inter, spread, (crate::balance::random() >> 32) as u32);
+            Duration::from_millis(u64::from(inter))
+        });
         let observed = async {
             match &server.observer {
                 Some(o) => o.wake.notified().await,
@@ -304,7 +306,7 @@ async fn health_loop(
             }
         };
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(u64::from(inter))) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = observed => {
                 observed_errors(backend, server, reporter);
                 continue;
@@ -370,6 +372,20 @@ async fn health_loop(
     }
 }
 
+/// The interval of the server's health checks in its state: `downinter` when down for
+/// good, `fastinter` while its health moves between the two, else `inter`.
+fn current_inter(server: &ServerRt) -> u32 {
+    let p = &server.plan.check_params;
+    let up = server.up.load(Ordering::Relaxed);
+    let health = server.check.health.load(Ordering::Relaxed);
+    let transitioning = health != p.rise + p.fall - 1 && health != 0;
+    match (up, transitioning) {
+        (false, false) => p.downinter.unwrap_or(p.inter),
+        (_, true) => p.fastinter.unwrap_or(p.inter),
+        _ => p.inter,
+    }
+}
+
 /// `inter` moved by up to `spread` % of itself either way (`spread-checks`), as HAProxy
 /// moves it: `random` over the whole `u32` range picks the point.
 fn spread_interval(inter: u32, spread: u32, random: u32) -> u32 {
@@ -400,23 +416,6 @@ fn observed_errors(backend: &BackendRt, server: &ServerRt, reporter: &Reporter) 
         info,
     };
     apply(backend, server, reporter, &outcome, 0, false);
-}
-
-/// Every checked server (health or agent check) with the index of the thread that owns its
-/// checks.
-pub fn assignments(backends: &[BackendRt], threads: usize) -> Vec<(usize, usize, usize)> {
-    let mut out = Vec::new();
-    let mut next = 0;
-    for (b, be) in backends.iter().enumerate() {
-        for (s, srv) in be.servers.iter().enumerate() {
-            let checked = srv.plan.check || srv.plan.check_params.agent;
-            if checked && !srv.disabled {
-                out.push((next % threads.max(1), b, s));
-                next += 1;
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

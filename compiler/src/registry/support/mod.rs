@@ -66,8 +66,10 @@ pub const GLOBAL: &[&str] = &[
     "maxsessrate",
     "log-send-hostname",
     "anonkey",
-    // Health check intervals moved at random (runtime/src/checks/mod.rs).
+    // Health check intervals moved at random (runtime/src/checks/mod.rs), and the span the
+    // first checks are spread over at start (runtime/src/checks/start.rs).
     "spread-checks",
+    "max-spread-checks",
     // Socket buffer sizes of client and server connections (runtime/src/sockopt.rs).
     "tune.rcvbuf.client",
     "tune.rcvbuf.server",
