@@ -122,7 +122,10 @@ impl Serving {
     /// Whether its `maxconn` lets it take one more connection.
     pub fn has_room(&self, shared: &crate::Shared) -> bool {
         self.maxconn == 0
-            || (self.conns(shared).load(std::sync::atomic::Ordering::Relaxed) as u64) < self.maxconn
+            || (self
+                .conns(shared)
+                .load(std::sync::atomic::Ordering::Relaxed) as u64)
+                < self.maxconn
     }
 }
 

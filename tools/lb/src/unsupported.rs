@@ -463,6 +463,9 @@ mod tests {
             "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { req.ssl_ec_ext }\n    default_backend b\n\
              backend b\n    mode tcp\n    server s 127.0.0.1:80\n",
         );
-        assert!(what.iter().any(|w| w.contains("req.ssl_ec_ext")), "{what:?}");
+        assert!(
+            what.iter().any(|w| w.contains("req.ssl_ec_ext")),
+            "{what:?}"
+        );
     }
 }

@@ -623,13 +623,14 @@ impl SessionConns {
         Some(conn)
     }
 
-    /// The server of the session's private idle connection when it is one of backend `be`'s
-    /// and still open: where `option prefer-last-server` sends the session's next request.
+    /// The server of the session's latest private idle connection to backend `be` that is
+    /// still open: where `option prefer-last-server` sends the session's next request.
     pub fn own_server(&self, be: usize) -> Option<usize> {
         self.own
             .borrow()
-            .as_ref()
-            .filter(|(k, conn)| k.0 == be && conn.is_usable())
+            .iter()
+            .rev()
+            .find(|(k, conn)| k.0 == be && conn.is_usable())
             .map(|(k, _)| k.1)
     }
 

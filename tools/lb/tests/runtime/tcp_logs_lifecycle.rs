@@ -591,7 +591,10 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
         "{err}"
     );
     // The keyword only, never its values (issue 19).
-    assert!(!err.contains("'http-request set-bandwidth-limit bw"), "{err}");
+    assert!(
+        !err.contains("'http-request set-bandwidth-limit bw"),
+        "{err}"
+    );
     assert!(
         err.contains("u.cfg:8:5") && err.contains("u.cfg:11:5") && err.contains("'persist'"),
         "{err}"
