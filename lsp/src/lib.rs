@@ -14,5 +14,6 @@ mod position;
 mod publish;
 pub mod server;
 mod symbols;
+mod sync;
 mod transport;
 mod workspace;

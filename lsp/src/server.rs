@@ -133,6 +133,7 @@ fn main_loop(
         let msg = match conn.receiver.recv_timeout(DEBOUNCE) {
             Ok(m) => m,
             Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {
+                docs.apply_overdue();
                 publish_dirty(raw, &mut docs)?;
                 continue;
             }
@@ -224,12 +225,20 @@ fn notification(docs: &mut Documents, n: Notification) {
     match n.method.as_str() {
         DidOpenTextDocument::METHOD => {
             if let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params) {
-                docs.open(p.text_document.uri, p.text_document.text);
+                docs.open(
+                    p.text_document.uri,
+                    p.text_document.version,
+                    p.text_document.text,
+                );
             }
         }
         DidChangeTextDocument::METHOD => {
             if let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params) {
-                docs.changed(p.text_document.uri, p.content_changes);
+                docs.changed(
+                    p.text_document.uri,
+                    p.text_document.version,
+                    p.content_changes,
+                );
             }
         }
         DidSaveTextDocument::METHOD => {

@@ -20,6 +20,8 @@ pub struct Documents {
     /// Each open document's text, with its line index kept through edits.
     text: HashMap<lsp::Url, SourceFile>,
     analysis: HashMap<lsp::Url, Analysis>,
+    /// Each open document's edit order (see [`crate::sync`]).
+    order: HashMap<lsp::Url, crate::sync::EditOrder>,
     /// Each open document's compilations: an edit compiles again only what it changed.
     sessions: HashMap<lsp::Url, hapee_compiler::incremental::Session>,
     pub dirty: HashSet<lsp::Url>,
@@ -92,7 +94,9 @@ impl Documents {
         self.touch_all();
     }
 
-    pub fn open(&mut self, uri: lsp::Url, text: String) {
+    pub fn open(&mut self, uri: lsp::Url, version: i32, text: String) {
+        self.order
+            .insert(uri.clone(), crate::sync::EditOrder::opened(version));
         self.text
             .insert(uri.clone(), SourceFile::new(file_name(&uri), text));
         self.edited.insert(uri.clone());
@@ -102,6 +106,7 @@ impl Documents {
 
     pub fn close(&mut self, uri: &lsp::Url) {
         self.text.remove(uri);
+        self.order.remove(uri);
         self.analysis.remove(uri);
         self.sessions.remove(uri);
         self.dirty.remove(uri);
@@ -138,9 +143,39 @@ impl Documents {
         self.dirty.extend(open);
     }
 
-    /// Applies a `didChange`'s edits in order: a change with a range replaces that range
+    /// A `didChange` of `version`: its edits are applied in their turn (see [`crate::sync`]),
+    /// with those held for it.
+    pub fn changed(
+        &mut self,
+        uri: lsp::Url,
+        version: i32,
+        changes: Vec<lsp::TextDocumentContentChangeEvent>,
+    ) {
+        let Some(order) = self.order.get_mut(&uri) else {
+            return;
+        };
+        for batch in order.arrived(version, changes) {
+            self.apply(uri.clone(), batch);
+        }
+    }
+
+    /// Applies the edits held too long for versions that never came, in version order.
+    pub fn apply_overdue(&mut self) {
+        let now = std::time::Instant::now();
+        let held: Vec<(lsp::Url, Vec<_>)> = (self.order.iter_mut())
+            .filter(|(_, order)| order.overdue(now))
+            .map(|(uri, order)| (uri.clone(), order.flush()))
+            .collect();
+        for (uri, batches) in held {
+            for batch in batches {
+                self.apply(uri.clone(), batch);
+            }
+        }
+    }
+
+    /// Applies one `didChange`'s edits in order: a change with a range replaces that range
     /// (incremental sync), one without replaces the whole text.
-    pub fn changed(&mut self, uri: lsp::Url, changes: Vec<lsp::TextDocumentContentChangeEvent>) {
+    fn apply(&mut self, uri: lsp::Url, changes: Vec<lsp::TextDocumentContentChangeEvent>) {
         let Some(file) = self.text.get_mut(&uri) else {
             return;
         };
