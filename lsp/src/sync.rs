@@ -64,7 +64,8 @@ impl EditOrder {
         held.into_values().collect()
     }
 
-    pub fn holds(&self) -> bool {
+    #[cfg(test)]
+    fn holds(&self) -> bool {
         !self.held.is_empty()
     }
 
