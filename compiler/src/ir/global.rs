@@ -153,6 +153,9 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         }
         "trace" => trace(b, stmt),
         "max-spread-checks" => max_spread_checks(b, stmt, at),
+        "grace" | "hard-stop-after" if !stmt.word(at + 1).is_empty() => {
+            stop_delay(b, stmt, at, keyword)
+        }
         "crt-base" => b.crt_base = Some(stmt.word(1).to_string()),
         "ca-base" => b.ca_base = Some(stmt.word(1).to_string()),
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
@@ -167,24 +170,57 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
 /// unit is only warned about, as for every delay).
 fn max_spread_checks(b: &mut Builder, stmt: &Stmt, at: usize) {
     let value = stmt.word(at + 1);
-    let message = match parse_time(value, TimeUnit::Ms) {
+    refuse_bad_delay(b, stmt, at, HaproxyForm::ParsingTight, |error| {
+        match error {
+        TimeError::Char(i) => {
+            let c = value[i..].chars().next().unwrap_or(' ');
+            format!("unsupported character '{c}' in 'max-spread-checks' (wants an integer delay).")
+        }
+        TimeError::Overflow => format!("timer overflow in argument <{value}> to <max-spread-checks>, maximum value is 2147483647 ms (~24.8 days)."),
+        TimeError::Underflow => format!("timer underflow in argument <{value}> to <max-spread-checks>, minimum non-null value is 1 ms."),
+    }
+    });
+}
+
+/// `grace <delay>` and `hard-stop-after <delay>`: HAProxy refuses a delay it cannot read, in
+/// its own words for these two (junk after a valid unit only gets the shared warning).
+fn stop_delay(b: &mut Builder, stmt: &Stmt, at: usize, keyword: &str) {
+    let value = stmt.word(at + 1);
+    // Keyword parsers' errors: `parsing [file:line] : …`, with the space.
+    refuse_bad_delay(b, stmt, at, HaproxyForm::Parsing, |error| {
+        match error {
+        TimeError::Char(i) => {
+            let c = value[i..].chars().next().unwrap_or(' ');
+            format!("unexpected character '{c}' in argument to <{keyword}>.")
+        }
+        TimeError::Overflow => format!("timer overflow in argument '{value}' to '{keyword}' (maximum value is 2147483647 ms or ~24.8 days)"),
+        TimeError::Underflow => format!("timer underflow in argument '{value}' to '{keyword}' (minimum non-null value is 1 ms)"),
+    }
+    });
+}
+
+/// Reads the delay after the keyword at `at` as HAProxy's `parse_time_err` does: an error
+/// (E210, in `message`'s words) when it cannot, the shared warning for junk after a unit.
+fn refuse_bad_delay(
+    b: &mut Builder,
+    stmt: &Stmt,
+    at: usize,
+    form: HaproxyForm,
+    message: impl FnOnce(TimeError) -> String,
+) {
+    let message = match parse_time(stmt.word(at + 1), TimeUnit::Ms) {
         Ok(d) => {
             if let Some(junk) = d.trailing_junk {
                 super::timeouts::warn_time_junk(b, stmt, at + 1, junk);
             }
             return;
         }
-        Err(TimeError::Char(i)) => {
-            let c = value[i..].chars().next().unwrap_or(' ');
-            format!("unsupported character '{c}' in 'max-spread-checks' (wants an integer delay).")
-        }
-        Err(TimeError::Overflow) => format!("timer overflow in argument <{value}> to <max-spread-checks>, maximum value is 2147483647 ms (~24.8 days)."),
-        Err(TimeError::Underflow) => format!("timer underflow in argument <{value}> to <max-spread-checks>, minimum non-null value is 1 ms."),
+        Err(error) => message(error),
     };
     b.push(
         Diagnostic::new("E210", message)
             .at(stmt.span(at + 1))
-            .form(HaproxyForm::ParsingTight),
+            .form(form),
     );
 }
 
@@ -431,6 +467,29 @@ mod tests {
 
     /// As HAProxy 2.7: a `max-spread-checks` delay it cannot read is refused; junk after a
     /// valid unit is only warned about.
+    #[test]
+    fn grace_and_hard_stop_after_delays_are_read_as_haproxy_reads_them() {
+        // Messages as haproxy 2.6 and 2.7 print them (src/proxy.c's keyword parsers).
+        for (line, expected) in [
+            ("grace 1x", Some("unexpected character 'x' in argument to <grace>.")),
+            ("hard-stop-after 1x", Some("unexpected character 'x' in argument to <hard-stop-after>.")),
+            ("grace 9999999999", Some("timer overflow in argument '9999999999' to 'grace' (maximum value is 2147483647 ms or ~24.8 days)")),
+            ("hard-stop-after 10s", None),
+            ("grace 5s", None),
+        ] {
+            let text = format!("global\n    {line}\n");
+            let c = compile_text("t.cfg", &text, false);
+            let errors: Vec<_> = (c.diagnostics.iter())
+                .filter(|d| d.is_error())
+                .map(|d| (d.code, d.message.to_string()))
+                .collect();
+            match expected {
+                Some(message) => assert_eq!(errors, [("E210", message.to_string())], "{line}"),
+                None => assert!(errors.is_empty(), "{line}: {errors:?}"),
+            }
+        }
+    }
+
     #[test]
     fn max_spread_checks_delays_are_read_as_haproxy_reads_them() {
         let codes_and_messages = |value: &str| {
