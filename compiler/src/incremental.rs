@@ -76,11 +76,12 @@ impl Session {
     ) -> Arc<Compilation> {
         // Taken out first: a compilation that panics leaves an empty session, not a stale one.
         // The lines after a `setenv` (or its kin) read the environment it changed: a
-        // configuration with one is parsed whole rather than from the lines it kept.
+        // configuration with one is parsed whole rather than from the lines it kept. The
+        // previous parse says whether one changed anything; the new text is looked at.
         let previous = self
             .previous
             .take()
-            .filter(|old| !changes_env(&old.db) && !changes_env(&db));
+            .filter(|old| old.tree.environment.is_empty() && !changes_env(&db));
         let cache = std::mem::take(&mut self.bodies);
         let old_diags = std::mem::take(&mut self.parse_diags);
         self.reparsed = None;

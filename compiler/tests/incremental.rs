@@ -477,3 +477,28 @@ fn random_structural_edits_compile_as_from_scratch() {
         "a splice parses a few lines ({reparsed} for {spliced} splices)"
     );
 }
+
+/// A `setenv` line changes what later `"${VAR}"` words expand to: adding, editing and removing
+/// one gives the compilation from scratch each time (the lines after it are not reused).
+#[test]
+fn setenv_edits_compile_as_from_scratch() {
+    let with = |line: &str| {
+        format!(
+            "global\n{line}defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend f\n    bind :8080\n    default_backend \"${{NAME}}\"\nbackend be1\n    server s 127.0.0.1:80\n"
+        )
+    };
+    let mut session = Session::new();
+    let env = MapEnv::default();
+    for line in [
+        "",
+        "    setenv NAME be1\n",
+        "    setenv NAME be2\n",
+        "",
+        "    presetenv NAME be1\n",
+        "",
+    ] {
+        let files = vec![("setenv.cfg".to_string(), with(line))];
+        let c = session.compile(db_of(&files), &env, &OPTIONS, |_| {});
+        assert_same(&c, &files, &format!("with {line:?}"));
+    }
+}
