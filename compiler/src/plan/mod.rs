@@ -209,6 +209,10 @@ pub struct Rule {
     pub args: Vec<String>,
     /// `if`/`unless` and the condition words, empty when unconditional.
     pub condition: Vec<String>,
+    /// Written as the `redirect` directive, not as `http-request redirect`: its destination is
+    /// text as written rather than a log-format (it comes after the `http-request` rules).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub plain_redirect: bool,
     /// The rule's line, for [`locate_rules`].
     #[serde(skip)]
     pub span: crate::Span,
@@ -467,15 +471,22 @@ fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
         .defaults
         .map(|d| &config.proxies[d])
         .filter(|d| d.name.is_some());
-    inherited
+    let rules = inherited
         .into_iter()
         .flat_map(|d| d.rules.iter())
         .chain(p.rules.iter())
-        .map(|r| Rule {
+        .map(|r| (r, false));
+    // `redirect` directives go last: a rule list runs one set at a time in order, so they run
+    // after every `http-request` rule of the proxy, as HAProxy evaluates them.
+    let redirects = p.redirects.iter().map(|r| (r, true));
+    rules
+        .chain(redirects)
+        .map(|(r, plain_redirect)| Rule {
             set: r.set,
             action: r.action.value.to_string(),
             args: r.args.iter().map(|a| a.value.to_string()).collect(),
             condition: r.condition.iter().map(|a| a.value.to_string()).collect(),
+            plain_redirect,
             span: r.span,
             origin: None,
         })

@@ -266,6 +266,7 @@ pub const STATS_PROXY: &[&str] = &[
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
     "mode",
+    "redirect",
     "bind",
     "server",
     "default-server",
