@@ -124,6 +124,9 @@ pub struct GlobalPlan {
     /// the case header names take towards HTTP/1 peers that need it.
     pub h1_case_adjust: Vec<(String, String)>,
     pub h1_case_adjust_file: Option<String>,
+    /// `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests may carry a
+    /// body (otherwise they are refused with a 413, as HAProxy does).
+    pub h1_accept_payload_with_any_method: bool,
     /// `tune.http.logurilen` plus one (HAProxy's `requri_len`, 1024 by default): the logs
     /// keep the request line cut one byte short of it.
     pub http_logurilen: u32,
@@ -945,6 +948,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 })
                 .collect(),
             h1_case_adjust_file: lower::last_arg(&g.directives, "h1-case-adjust-file"),
+            h1_accept_payload_with_any_method: (g.directives.iter())
+                .any(|d| d.keyword == "h1-accept-payload-with-any-method"),
             http_logurilen: lower::last_arg(&g.directives, "tune.http.logurilen")
                 .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
                 .map_or(1024, |n| n.saturating_add(1)),
