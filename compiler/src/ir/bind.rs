@@ -3,7 +3,7 @@
 use super::build::{Builder, Stmt};
 use super::keywords;
 use super::model::*;
-use crate::diagnostic::{Diagnostic, Edit};
+use crate::diagnostic::{Diagnostic, Edit, HaproxyForm};
 
 /// Largest thread group number in 2.7 (`MAX_TGROUPS`).
 pub const MAX_TGROUPS: u32 = 16;
@@ -257,13 +257,19 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     if keyword == "server" && kind == ProxyKind::Defaults {
         return;
     }
-    if name_at != usize::MAX && stmt.word(name_at).is_empty() {
+    // HAProxy looks at the address word only: a line without it, or with an empty one (`""`,
+    // an unset variable), lacks the address, and one without a name lacks that as well.
+    if addr_at != usize::MAX && stmt.word(addr_at).is_empty() {
+        let expected = if keyword == "server-template" {
+            "<prefix> <nb | range> <addr>[:<port>]"
+        } else {
+            "<name> and <addr>[:<port>]"
+        };
         b.push(
-            Diagnostic::new(
-                "E223",
-                format!("'{keyword}' expects <name> and <addr>[:<port>] as arguments."),
-            )
-            .at(stmt.span(0)),
+            Diagnostic::new("E223", format!("'{keyword}' expects {expected} as arguments."))
+                .at(stmt.span(0))
+                .label("no address")
+                .form(HaproxyForm::FileLine),
         );
         return;
     }
