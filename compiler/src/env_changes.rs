@@ -5,16 +5,16 @@
 //! environment it was given and reads through them.
 
 use crate::syntax::Environment;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 /// The changes the lines read so far made.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EnvChanges {
     /// Variables set (`Some`) or removed (`None`).
-    changed: HashMap<String, Option<String>>,
+    changed: BTreeMap<String, Option<String>>,
     /// After a `resetenv`: the only variables of the underlying environment still there.
-    kept: Option<HashSet<String>>,
+    kept: Option<BTreeSet<String>>,
 }
 
 /// Whether `keyword` is one of the global keywords that change the environment.
@@ -54,7 +54,7 @@ impl EnvChanges {
                 }
             }
             ("resetenv", keep) => {
-                let keep: HashSet<String> = keep.iter().map(|n| n.to_string()).collect();
+                let keep: BTreeSet<String> = keep.iter().map(|n| n.to_string()).collect();
                 self.changed.retain(|name, _| keep.contains(name));
                 self.kept = Some(match self.kept.take() {
                     Some(before) => before.intersection(&keep).cloned().collect(),

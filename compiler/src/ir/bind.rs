@@ -266,10 +266,13 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             "<name> and <addr>[:<port>]"
         };
         b.push(
-            Diagnostic::new("E223", format!("'{keyword}' expects {expected} as arguments."))
-                .at(stmt.span(0))
-                .label("no address")
-                .form(HaproxyForm::FileLine),
+            Diagnostic::new(
+                "E223",
+                format!("'{keyword}' expects {expected} as arguments."),
+            )
+            .at(stmt.span(0))
+            .label("no address")
+            .form(HaproxyForm::FileLine),
         );
         return;
     }
