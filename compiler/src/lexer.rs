@@ -438,6 +438,15 @@ static PLAIN_CLASS: [u8; 256] = {
     class
 };
 
+/// The first position from `at` on whose byte is not of `class` (the end if none): a tight
+/// loop over a slice, without the bounds checks of indexing.
+fn skip_class(bytes: &[u8], at: usize, class: u8) -> usize {
+    bytes[at..]
+        .iter()
+        .position(|&b| PLAIN_CLASS[usize::from(b)] != class)
+        .map_or(bytes.len(), |p| at + p)
+}
+
 /// The words of a line without quotes, escapes or comments (most lines): each word is its raw
 /// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way;
 /// `offset` is the line's byte offset in `file`.
@@ -449,27 +458,22 @@ pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec
     // longer line takes the long way, which lexes it the same.
     let mut bounds = [(0u32, 0u32); PLAIN_LINE_WORDS];
     let mut count = 0;
-    let mut at = 0;
+    let mut at = skip_class(bytes, 0, BLANK);
     while at < bytes.len() {
-        match PLAIN_CLASS[usize::from(bytes[at])] {
-            BLANK => at += 1,
-            _ => {
-                let start = at;
-                while at < bytes.len() {
-                    match PLAIN_CLASS[usize::from(bytes[at])] {
-                        WORD => at += 1,
-                        BLANK => break,
-                        _ => return None,
-                    }
-                }
-                // Long lines, the word limit and its message belong to the long way.
-                if count == bounds.len() {
-                    return None;
-                }
-                bounds[count] = (u32::try_from(start).ok()?, u32::try_from(at).ok()?);
-                count += 1;
-            }
+        let start = at;
+        at = skip_class(bytes, at, WORD);
+        // A word ends at a blank or at the end; a quote, escape or comment sends the line the
+        // long way (also when it starts a word: the word is then empty here).
+        if at < bytes.len() && PLAIN_CLASS[usize::from(bytes[at])] != BLANK {
+            return None;
         }
+        // Long lines, the word limit and its message belong to the long way.
+        if count == bounds.len() {
+            return None;
+        }
+        bounds[count] = (u32::try_from(start).ok()?, u32::try_from(at).ok()?);
+        count += 1;
+        at = skip_class(bytes, at, BLANK);
     }
     // Exact room: large configurations keep every line's words.
     let mut words = Vec::with_capacity(count);

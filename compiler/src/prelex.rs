@@ -12,8 +12,13 @@ use crate::source::{FileId, SourceFile};
 use crate::syntax::Word;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-/// Lines per chunk; files of fewer than two chunks are lexed in order only.
+/// Lines per chunk.
 pub(crate) const CHUNK_LINES: usize = 4096;
+
+/// Files of fewer chunks (32,768 lines) are lexed in order only: a helper thread's start, its
+/// allocator pages and the words it allocates (freed later by the parser's thread, which cannot
+/// reuse them) cost more than it saves on them.
+pub(crate) const MIN_CHUNKS_AHEAD: usize = 8;
 
 /// The words of each line of a chunk; `None` for lines that are not plain.
 type Chunk = Vec<Option<Vec<Word>>>;
@@ -60,7 +65,11 @@ impl<'a> Shared<'a> {
         let cores = crate::cores();
         let wanted = {
             let mut state = self.lock();
-            state.helpers = (cores - 1).min(state.back / 2);
+            state.helpers = if state.back < MIN_CHUNKS_AHEAD {
+                0
+            } else {
+                (cores - 1).min(state.back / 2)
+            };
             state.helpers
         };
         let mut started = 0;

@@ -656,7 +656,7 @@ mod tests {
         for _ in 0..MAX_FATAL_ERRORS + 5 {
             text.push_str("    x \"unterminated\n");
         }
-        for i in 0..4 * crate::prelex::CHUNK_LINES {
+        for i in 0..crate::prelex::MIN_CHUNKS_AHEAD * crate::prelex::CHUNK_LINES {
             text.push_str(&format!("    maxconn {i}\n"));
         }
         let mut db = SourceDb::new();

@@ -441,8 +441,10 @@ pub(super) fn location(db: &SourceDb, span: Span) -> String {
 
 /// Proxy bodies (frontends, backends, listens) hold most lines of large configurations and
 /// read nothing of one another, so above this many lines they are built on all cores. Below it
-/// threads cost more than they save.
-pub(super) const PARALLEL_BODY_LINES: usize = 8192;
+/// threads cost more than they save: at 17,500 body lines (`bench/gen-config.py`'s `acl`
+/// shape) a second thread saved no wall time on the shared 2-core VM and cost about 1 MiB of
+/// peak RSS (its allocator pages) and 9 % more CPU time (page faults).
+pub(super) const PARALLEL_BODY_LINES: usize = 32_768;
 
 /// Builds the model from the syntax tree.
 pub fn build(
