@@ -9,7 +9,7 @@ use crate::txn::{headers_table, vars_methods, TxnCell};
 use bytes::Bytes;
 use hapee_runtime::script::{ScriptBody, ScriptReply, StreamedBody};
 use hapee_runtime::txn::Txn;
-use mlua::{Function, MultiValue, UserData, UserDataMethods, Value};
+use mlua::{Function, UserData, UserDataMethods, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -166,7 +166,7 @@ impl UserData for AppletHttp {
 const DEFAULT_ROOM: usize = 16384;
 
 /// A service's script, running (boxed, so that the response body can run it on).
-type Run = Pin<Box<dyn Future<Output = mlua::Result<MultiValue>>>>;
+type Run = Pin<Box<dyn Future<Output = mlua::Result<()>>>>;
 
 /// Runs HTTP service `func` (registered as `name`) on `txn`, whose request body is `body`,
 /// until the script ends or, once it has begun its response, waits: the reply then carries
@@ -198,8 +198,7 @@ pub async fn serve(
         let state = state.clone();
         Box::pin(async move {
             let ud = state.lua.create_userdata(applet)?;
-            let args = MultiValue::from_iter([Value::UserData(ud)]);
-            state.run(func, args, state.limits.service).await
+            state.run((&func, &ud), state.limits.service).await
         })
     };
     let service = Service {
@@ -237,7 +236,7 @@ impl Service {
 
     /// Whether the script failed (and reports it as HAProxy does); `core.done()` is no
     /// failure.
-    fn failed(&self, result: &mlua::Result<MultiValue>) -> bool {
+    fn failed(&self, result: &mlua::Result<()>) -> bool {
         match result {
             Err(e) if !crate::is_done(e) => {
                 let what = format!("Lua applet http '<lua.{}>'", self.name);
@@ -249,7 +248,7 @@ impl Service {
     }
 
     /// The reply of a script that ran to its end before its response went out.
-    fn ended(&self, result: mlua::Result<MultiValue>) -> Option<ScriptReply> {
+    fn ended(&self, result: mlua::Result<()>) -> Option<ScriptReply> {
         let r = self.respond(std::mem::take);
         let failed = self.failed(&result);
         match (failed, r.started) {

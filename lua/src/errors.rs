@@ -20,19 +20,31 @@ const UNKNOWN: &str = "\u{0}unknown";
 pub fn outcome(mut values: MultiValue) -> mlua::Result<MultiValue> {
     match values.pop_front() {
         Some(Value::Boolean(true)) => Ok(values),
-        _ => {
-            let message = match values.pop_front() {
-                Some(Value::String(s)) => s.to_string_lossy(),
-                Some(Value::Error(e)) => bare(&e),
-                Some(other) => format!("{other:?}"),
-                None => "unknown runtime error".into(),
-            };
-            if message == "not enough memory" {
-                return Err(mlua::Error::MemoryError(message));
-            }
-            Err(mlua::Error::RuntimeError(message))
-        }
+        _ => Err(failure(values.pop_front())),
     }
+}
+
+/// [`outcome`] for a call whose results nobody reads: `ok` is the caller's first result,
+/// `error` its second, the failure's value when `ok` is not `true`.
+pub fn ended(ok: Value, error: Value) -> mlua::Result<()> {
+    match ok {
+        Value::Boolean(true) => Ok(()),
+        _ => Err(failure(Some(error))),
+    }
+}
+
+/// The error of a failed call whose message handler gave `value`.
+fn failure(value: Option<Value>) -> mlua::Error {
+    let message = match value {
+        Some(Value::String(s)) => s.to_string_lossy(),
+        Some(Value::Error(e)) => bare(&e),
+        Some(other) => format!("{other:?}"),
+        None => "unknown runtime error".into(),
+    };
+    if message == "not enough memory" {
+        return mlua::Error::MemoryError(message);
+    }
+    mlua::Error::RuntimeError(message)
 }
 
 /// The message of an error raised by Rust code (the innermost cause).

@@ -319,14 +319,14 @@ impl Hooks for ThreadHooks {
             };
             *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
             let result = async {
-                let mut all = MultiValue::with_capacity(1 + args.len());
-                all.push_back(Value::UserData(lent.clone()));
-                for a in args.iter() {
-                    all.push_back(Value::String(state.lua.create_string(a)?));
-                }
-                state
-                    .run(action.func.clone(), all, state.limits.session)
-                    .await
+                // The function and the object go by reference (no registry copies); the
+                // rule's arguments, usually none, in a list.
+                let rest = args
+                    .iter()
+                    .map(|a| state.lua.create_string(a).map(Value::String))
+                    .collect::<mlua::Result<MultiValue>>()?;
+                let call = (&action.func, &lent, rest);
+                state.run(call, state.limits.session).await
             }
             .await;
             let txn = take_back(&cell);
@@ -388,8 +388,7 @@ impl Hooks for ThreadHooks {
             };
             let result = async {
                 let ud = state.lua.create_userdata(applet)?;
-                let args = MultiValue::from_iter([Value::UserData(ud)]);
-                state.run(func, args, state.limits.service).await
+                state.run((&func, &ud), state.limits.service).await
             }
             .await;
             if let Err(e) = result {
@@ -458,7 +457,7 @@ impl Hooks for ThreadHooks {
             for func in tasks {
                 let state = state.clone();
                 out.push(Box::pin(async move {
-                    if let Err(e) = state.run(func, MultiValue::new(), state.limits.task).await {
+                    if let Err(e) = state.run(func, state.limits.task).await {
                         if !is_done(&e) {
                             report(&state, "Lua task", &e, None);
                         }

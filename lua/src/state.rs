@@ -3,10 +3,10 @@
 //! the worker thread's event loop, yielding every `tune.lua.forced-yield` instructions and
 //! stopped once it has run longer than its timeout.
 
-use crate::errors::outcome;
+use crate::errors::{ended, outcome};
 use hapee_runtime::script::Phase;
 use hapee_runtime::state::Shared;
-use mlua::{Function, HookTriggers, Lua, MultiValue, ThreadStatus, Value, VmState};
+use mlua::{Function, HookTriggers, IntoLuaMulti, Lua, MultiValue, ThreadStatus, Value, VmState};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -142,13 +142,10 @@ impl State {
     /// Runs `func(args)` as a coroutine on this thread's event loop: it may wait (`core.sleep`)
     /// while other work goes on, is yielded every `forced-yield` instructions, and fails once
     /// it has run (waits not counted) longer than `limit`. A failure's message is HAProxy's:
-    /// the error, then ` from ` and where it happened.
-    pub async fn run(
-        &self,
-        func: Function,
-        args: MultiValue,
-        limit: Option<Duration>,
-    ) -> mlua::Result<MultiValue> {
+    /// the error, then ` from ` and where it happened. `call` is the function followed by its
+    /// arguments (references to them push them without a registry copy); its results are
+    /// dropped.
+    pub async fn run(&self, call: impl IntoLuaMulti, limit: Option<Duration>) -> mlua::Result<()> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let thread = match pooled {
             Some(thread) => thread,
@@ -163,7 +160,9 @@ impl State {
         // mlua's future of a coroutine, unlike its stream, neither hands back what a yield
         // gives nor wakes the task once the coroutine has ended: a yield (forced, or
         // `core.yield`) wakes it and lets the thread's other work run first.
-        let mut run = std::pin::pin!(thread.clone().into_async::<MultiValue>((func, args)));
+        // Read as the caller's first two results (`true`, or `false` and the failure): no list
+        // of results is made.
+        let mut run = std::pin::pin!(thread.clone().into_async::<(Value, Value)>(call));
         let mut used = Duration::ZERO;
         let values = std::future::poll_fn(|cx| {
             // One hook per state is active at a time, for one coroutine: set it again for
@@ -183,7 +182,8 @@ impl State {
         })
         .await?;
         self.recycle(thread);
-        outcome(values)
+        let (ok, error) = values;
+        ended(ok, error)
     }
 
     /// Makes the coroutine this thread drives yield at its next instruction, as a forced yield

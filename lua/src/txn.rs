@@ -8,7 +8,7 @@ use hapee_runtime::sample::Value as Sample;
 use hapee_runtime::script::ScriptReply;
 use hapee_runtime::txn::Txn;
 use hyper::header::{HeaderName, HeaderValue};
-use mlua::{AnyUserData, Lua, MultiValue, UserData, UserDataMethods, Value};
+use mlua::{AnyUserData, Either, Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::state::State;
@@ -218,6 +218,19 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
                 "'set_var' needs between 3 and 4 arguments",
             ));
         }
+        // The usual call, a string name and a value, reads the name in place.
+        if let (2, Some(Value::String(name))) = (args.len(), args.front()) {
+            if let Ok(name) = name.to_str() {
+                let Some(sample) = from_lua(&args[1]) else {
+                    return Ok(false);
+                };
+                crate::vars::declare(&name);
+                return with_txn(cell_of(this), |t| {
+                    t.store_var(&name, sample);
+                    true
+                });
+            }
+        }
         let (name, value, ifexist): (String, Value, Option<bool>) =
             crate::errors::convert(lua, args, true)?;
         let Some(sample) = from_lua(&value) else {
@@ -317,14 +330,25 @@ fn string_args(args: &MultiValue) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// Whether `args`, all strings, are `kept`.
+fn same_args(kept: &[String], args: &MultiValue) -> bool {
+    kept.len() == args.len()
+        && kept.iter().zip(args.iter()).all(|(k, a)| match a {
+            Value::String(s) => *s.as_bytes() == *k.as_bytes(),
+            _ => false,
+        })
+}
+
 /// The value given back to a script: `nil` (or `""` for string objects) without a sample.
-fn result(lua: &Lua, v: Option<Sample>, strings: bool) -> mlua::Result<Value> {
-    match (v, strings) {
-        (Some(v), true) => Ok(Value::String(lua.create_string(v.as_text().as_bytes())?)),
-        (Some(v), false) => to_lua(lua, &v),
-        (None, true) => Ok(Value::String(lua.create_string("")?)),
-        (None, false) => Ok(Value::Nil),
-    }
+/// Text goes onto Lua's stack as it is (`Left`), without a registry copy of a Lua string.
+fn result(lua: &Lua, v: Option<Sample>, strings: bool) -> mlua::Result<Either<String, Value>> {
+    Ok(match (v, strings) {
+        (Some(Sample::Str(text)), _) => Either::Left(text),
+        (Some(v), true) => Either::Left(v.as_text().into_owned()),
+        (Some(v), false) => Either::Right(to_lua(lua, &v)?),
+        (None, true) => Either::Left(String::new()),
+        (None, false) => Either::Right(Value::Nil),
+    })
 }
 
 /// A table of functions by name, filled on first use by `make(name)`: the `__index` of the
@@ -362,25 +386,31 @@ impl UserData for Fetches {
                     return Ok(None);
                 }
                 // The fetch of each call: its name made once, its arguments those of the call.
+                let name = fetch_name(&name);
+                let table = hapee_runtime::tables::fetch::TableRead::fetch(&name, &[]);
                 let fetch = std::cell::RefCell::new(hapee_runtime::sample::Fetch {
-                    name: fetch_name(&name),
+                    name,
                     args: Vec::new(),
                     places: u32::MAX,
-                    table: None,
+                    table: table.map(Box::new),
                 });
                 lua.create_function(
                     move |lua, (this, args): (mlua::UserDataRef<Fetches>, MultiValue)| {
                         let mut fetch = fetch
                             .try_borrow_mut()
                             .map_err(|_| mlua::Error::runtime("fetch called from itself"))?;
-                        fetch.args.clear();
-                        fetch.args.extend(string_args(&args));
-                        // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
-                        fetch.table = hapee_runtime::tables::fetch::TableRead::fetch(
-                            &fetch.name,
-                            &fetch.args,
-                        )
-                        .map(Box::new);
+                        // A script passes the same arguments call after call: they are read
+                        // again only when they changed.
+                        if !same_args(&fetch.args, &args) {
+                            fetch.args.clear();
+                            fetch.args.extend(string_args(&args));
+                            // A stick-table fetch (`sc_*`, `src_*`, `table_*`) reads the tables.
+                            fetch.table = hapee_runtime::tables::fetch::TableRead::fetch(
+                                &fetch.name,
+                                &fetch.args,
+                            )
+                            .map(Box::new);
+                        }
                         let v = with_txn(&this.cell, |t| {
                             hapee_runtime::sample::fetch(&fetch, t).pop()
                         })?;

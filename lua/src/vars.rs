@@ -2,20 +2,33 @@
 //! `unset-var`) and those set since. HAProxy keeps such a list; `set_var(name, value, true)`
 //! (`ifexist`) sets only a variable whose name is in it.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::RwLock;
 
 static DECLARED: RwLock<Option<HashSet<String>>> = RwLock::new(None);
 
+thread_local! {
+    /// The name this thread declared last: a script sets the same variable call after call,
+    /// and names are never removed, so that one needs neither the lock nor a hash.
+    static LAST: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
 /// Adds `name` to the known names.
 pub fn declare(name: &str) {
-    if is_declared(name) {
+    if LAST.with_borrow(|last| last == name) {
         return;
     }
-    let mut names = DECLARED.write().unwrap_or_else(|e| e.into_inner());
-    names
-        .get_or_insert_with(HashSet::new)
-        .insert(name.to_string());
+    if !is_declared(name) {
+        let mut names = DECLARED.write().unwrap_or_else(|e| e.into_inner());
+        names
+            .get_or_insert_with(HashSet::new)
+            .insert(name.to_string());
+    }
+    LAST.with_borrow_mut(|last| {
+        last.clear();
+        last.push_str(name);
+    });
 }
 
 pub fn is_declared(name: &str) -> bool {
