@@ -161,6 +161,24 @@ fn text(out: &mut String, s: &str, quote: bool) {
     }
 }
 
+/// The request line's fields as HAProxy logs them: `"`, `#` and bytes outside printable
+/// ASCII as `#` and two hex digits, so that a quoted field stays one field.
+fn url_encoded(s: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |b: u8| (32..127).contains(&b) && b != b'"' && b != b'#';
+    if s.bytes().all(plain) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if plain(b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "#{b:02X}");
+        }
+    }
+    out.into()
+}
+
 fn captures(out: &mut String, caps: &[Option<String>], list: bool, quote: bool) {
     if caps.is_empty() {
         return;
@@ -403,7 +421,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         // read the cut line as HAProxy reads it.
         "r" | "HU" | "HP" | "HQ" | "HV" if cut_line(line, req).is_some() => {
             let cut = cut_line(line, req).unwrap_or_default();
-            text(out, &from_cut_line(name, &cut), quote && name == "r");
+            text(out, &url_encoded(&from_cut_line(name, &cut)), quote && name == "r");
             Ok(())
         }
         "r" => {
@@ -414,7 +432,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
                 }
                 _ => BADREQ.to_string(),
             };
-            text(out, &line, quote);
+            text(out, &url_encoded(&line), quote);
             Ok(())
         }
         // Without a request (TCP mode, or none came), HAProxy writes `<BADREQ>` for each.
@@ -424,7 +442,8 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             "{}",
             line.map_or_else(
                 || BADREQ.to_string(),
-                |(_, uri)| crate::http::target::text(uri, http_version(req))
+                |(_, uri)| url_encoded(&crate::http::target::text(uri, http_version(req)))
+                    .into_owned()
             )
         ),
         // `%HP` is the target as sent up to its query (the scheme and authority of an
@@ -436,20 +455,25 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
                 || BADREQ.to_string(),
                 |(_, uri)| {
                     let target = crate::http::target::text(uri, http_version(req));
-                    match target.find('?') {
-                        Some(q) => target[..q].to_string(),
-                        None => target,
-                    }
+                    let path = target.find('?').map_or(&target[..], |q| &target[..q]);
+                    url_encoded(path).into_owned()
                 }
             )
         ),
-        "HPO" => write!(out, "{}", line.map_or(BADREQ, |(_, uri)| uri.path())),
+        "HPO" => write!(
+            out,
+            "{}",
+            line.map_or(BADREQ.into(), |(_, uri)| url_encoded(uri.path()))
+        ),
         "HQ" => write!(
             out,
             "{}",
             line.map_or_else(
                 || BADREQ.to_string(),
-                |(_, uri)| uri.query().map(|q| format!("?{q}")).unwrap_or_default()
+                |(_, uri)| uri
+                    .query()
+                    .map(|q| format!("?{}", url_encoded(q)))
+                    .unwrap_or_default()
             )
         ),
         "HV" => write!(out, "{}", req.map_or(BADREQ, |r| version(r.version))),
@@ -556,6 +580,13 @@ fn version(v: hyper::Version) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::Opts;
+
+    #[test]
+    fn request_fields_encode_quotes_hashes_and_other_bytes() {
+        assert_eq!(super::url_encoded("GET /a{b}|c HTTP/1.1"), "GET /a{b}|c HTTP/1.1");
+        assert_eq!(super::url_encoded("/a\"b#c"), "/a#22b#23c");
+        assert_eq!(super::url_encoded("/caf\u{e9}\u{7f}"), "/caf#C3#A9#7F");
+    }
 
     #[test]
     fn flags_apply_over_the_defaults_as_haproxy_reads_them() {

@@ -250,10 +250,13 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let refused = switch_refused.or_else(|| {
         vet::vet_present(
             &parts.method,
-            &parts.uri,
+            &mut parts.uri,
             parts.version,
             &mut parts.headers,
             present,
+            vet::Leniency {
+                accept_invalid: fe.accept_invalid_request,
+            },
         )
         .err()
     });
