@@ -421,7 +421,11 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         // read the cut line as HAProxy reads it.
         "r" | "HU" | "HP" | "HQ" | "HV" if cut_line(line, req).is_some() => {
             let cut = cut_line(line, req).unwrap_or_default();
-            text(out, &url_encoded(&from_cut_line(name, &cut)), quote && name == "r");
+            text(
+                out,
+                &url_encoded(&from_cut_line(name, &cut)),
+                quote && name == "r",
+            );
             Ok(())
         }
         "r" => {
@@ -583,7 +587,10 @@ mod tests {
 
     #[test]
     fn request_fields_encode_quotes_hashes_and_other_bytes() {
-        assert_eq!(super::url_encoded("GET /a{b}|c HTTP/1.1"), "GET /a{b}|c HTTP/1.1");
+        assert_eq!(
+            super::url_encoded("GET /a{b}|c HTTP/1.1"),
+            "GET /a{b}|c HTTP/1.1"
+        );
         assert_eq!(super::url_encoded("/a\"b#c"), "/a#22b#23c");
         assert_eq!(super::url_encoded("/caf\u{e9}\u{7f}"), "/caf#C3#A9#7F");
     }

@@ -152,6 +152,9 @@ pub struct Txn {
     pub expect_proxy: bool,
     /// Whether this is the connection's first request (`http_first_req`).
     pub first_request: bool,
+    /// `option http-use-proxy-header` with a proxied target (absolute or authority form):
+    /// credentials are read from `Proxy-Authorization`, and `auth` asks with a 407.
+    pub proxy_auth: bool,
     /// Strict mode and failed rewrites (`crate::http::room`).
     pub rewrites: crate::http::room::Rewrites,
     /// Set by `switch-mode http [proto <name>]`: the TCP connection goes on in HTTP mode.
@@ -385,6 +388,7 @@ impl Fresh {
             proxy: None,
             expect_proxy: false,
             first_request: true,
+            proxy_auth: false,
             rewrites: self.rewrites,
             switch_mode: None,
             filters: self.filters,

@@ -247,6 +247,8 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         body.count_into(counter.clone());
         txn.body_in = Some(counter);
     }
+    // HAProxy's test: a target that starts with neither `/` nor `*` went through a proxy.
+    txn.proxy_auth = fe.use_proxy_header && parts.uri.authority().is_some();
     let refused = switch_refused.or_else(|| {
         vet::vet_present(
             &parts.method,

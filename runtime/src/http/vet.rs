@@ -219,7 +219,9 @@ fn host(
         return Ok(());
     };
     // The authority without any `user@` part: HAProxy compares and forwards the host only.
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     if method == Method::CONNECT {
         if let Some(host) = headers.get(HOST) {
             match connect_host(authority.as_bytes(), host.as_bytes()) {
@@ -444,7 +446,10 @@ mod tests {
         // No port in the target: nothing is normalized, the Host stays as it came.
         assert_eq!(ok("http://a/x", "a:80"), pair("http://a/x", "a:80"));
         // Another scheme's default port is no default here.
-        assert_eq!(ok("http://a:443/x", "a:443"), pair("http://a:443/x", "a:443"));
+        assert_eq!(
+            ok("http://a:443/x", "a:443"),
+            pair("http://a:443/x", "a:443")
+        );
         assert_eq!(
             check("http://a:443/x", V11, &[("host", "a")]),
             Err(Refusal::BadRequest)

@@ -428,6 +428,7 @@ fn build_frontend(
         http_buffer_request: has_option(&f.options, "http-buffer-request"),
         abort_on_close: has_option(&f.options, "abortonclose"),
         accept_invalid_request: has_option(&f.options, "accept-invalid-http-request"),
+        use_proxy_header: has_option(&f.options, "http-use-proxy-header"),
         logasap: has_option(&f.options, "logasap"),
         inspect_delay: f
             .inspect_delay

@@ -135,6 +135,8 @@ mod queues;
 mod reload;
 #[path = "runtime/replies.rs"]
 mod replies;
+#[path = "runtime/request_targets.rs"]
+mod request_targets;
 #[path = "runtime/route.rs"]
 mod route;
 #[path = "runtime/samples.rs"]
