@@ -488,7 +488,7 @@ mod tests {
         );
         // A default port still goes, and every Host becomes the target's host.
         let (t, h) = check_as("http://a:80/", V11, &[("host", "b")], lenient).unwrap();
-        assert_eq!((t.as_str(), &h[HOST]), ("http://a/", "a"));
+        assert_eq!((t.as_str(), h[HOST].to_str().unwrap()), ("http://a/", "a"));
     }
 
     const V11: Version = Version::HTTP_11;
