@@ -419,8 +419,8 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         }
         // A request line longer than `tune.http.logurilen` allows is cut, and these fields
         // read the cut line as HAProxy reads it.
-        "r" | "HU" | "HP" | "HQ" | "HV" if cut_line(line, req).is_some() => {
-            let cut = cut_line(line, req).unwrap_or_default();
+        "r" | "HU" | "HP" | "HQ" | "HV" if cut_line(txn, line, req).is_some() => {
+            let cut = cut_line(txn, line, req).unwrap_or_default();
             text(
                 out,
                 &url_encoded(&from_cut_line(name, &cut)),
@@ -431,7 +431,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "r" => {
             let line = match (line, req) {
                 (Some((method, uri)), Some(r)) => {
-                    let target = crate::http::target::AsWritten(uri, r.version);
+                    let target = written(txn, uri, r.version);
                     format!("{method} {target} {}", version(r.version))
                 }
                 _ => BADREQ.to_string(),
@@ -446,8 +446,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             "{}",
             line.map_or_else(
                 || BADREQ.to_string(),
-                |(_, uri)| url_encoded(&crate::http::target::text(uri, http_version(req)))
-                    .into_owned()
+                |(_, uri)| url_encoded(&written(txn, uri, http_version(req))).into_owned()
             )
         ),
         // `%HP` is the target as sent up to its query (the scheme and authority of an
@@ -458,7 +457,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             line.map_or_else(
                 || BADREQ.to_string(),
                 |(_, uri)| {
-                    let target = crate::http::target::text(uri, http_version(req));
+                    let target = written(txn, uri, http_version(req));
                     let path = target.find('?').map_or(&target[..], |q| &target[..q]);
                     url_encoded(path).into_owned()
                 }
@@ -514,14 +513,24 @@ pub fn set_request_line_room(bytes: u32) {
 
 /// The request line as the logs keep it, when it does not fit the room: cut at the room's
 /// size less one byte, as HAProxy copies it. `None` when it fits.
+/// A target as the client wrote it: its own bytes when `Uri` could not hold them (see
+/// `hyper::ext::RawTarget`) and no rule changed it since.
+fn written(txn: &Txn, uri: &hyper::Uri, version: hyper::Version) -> String {
+    match &txn.raw_target {
+        Some(raw) if raw.parsed == *uri => String::from_utf8_lossy(&raw.raw).into_owned(),
+        _ => crate::http::target::text(uri, version),
+    }
+}
+
 fn cut_line(
+    txn: &Txn,
     line: Option<(&hyper::Method, &hyper::Uri)>,
     req: Option<&crate::txn::RequestView>,
 ) -> Option<String> {
     let ((method, uri), r) = (line?, req?);
     let room = REQUEST_LINE_ROOM.load(std::sync::atomic::Ordering::Relaxed) as usize;
     let room = room.saturating_sub(1);
-    let target = crate::http::target::AsWritten(uri, r.version).to_string();
+    let target = written(txn, uri, r.version);
     let version = version(r.version);
     if method.as_str().len() + target.len() + version.len() + 2 <= room {
         return None;

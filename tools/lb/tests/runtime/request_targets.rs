@@ -252,25 +252,44 @@ fn absolute_targets_and_default_ports_as_haproxy() {
     );
 }
 
-/// Bytes HAProxy's parser takes in a target (33 to 126) go through as they came, and are
+/// Bytes HAProxy's parser takes in a target (33 to 126, `<`, `>` and `` ` `` included, which
+/// hapee's `Uri` holds percent-encoded) go through as they came, and are
 /// logged with `"` and `#` as `#22`/`#23`; control and non-ASCII bytes are refused, unless
 /// `option accept-invalid-http-request`, which also lets a Host naming another authority
 /// through (forwarded as it came).
 #[test]
 fn target_bytes_and_accept_invalid_http_request_as_haproxy() {
-    let strict: [&[u8]; 4] = [
+    let strict: [&[u8]; 7] = [
         b"GET /a\"b{c}|d\\e HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /a<b>^`c HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /a?x=\"<>\"^` HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a:80/<x> HTTP/1.1\r\nHost: a\r\n\r\n",
         b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
         b"GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n",
         b"GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
     ];
     assert_sides(
-        through_both("", &strict, 1),
+        through_both("", &strict, 4),
         &[
             (
                 200,
                 &["GET /a\"b{c}|d\\e HTTP/1.1 | a"],
                 "200 \"GET /a#22b{c}|d\\e HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /a<b>^`c HTTP/1.1 | a"],
+                "200 \"GET /a<b>^`c HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /a?x=\"<>\"^` HTTP/1.1 | a"],
+                "200 \"GET /a?x=#22<>#22^` HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/<x> HTTP/1.1 | a"],
+                "200 \"GET http://a/<x> HTTP/1.1\"",
             ),
             (400, &[], ""),
             (400, &[], ""),
