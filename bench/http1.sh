@@ -84,9 +84,9 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)
 bench_proxy() {
     local name=$1 n=$2 pid
     if [ "$name" = haproxy ]; then
-        haproxy -db -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
+        haproxy -db -f "$work/haproxy-$n.cfg" >"$work/$name.log" 2>&1 &
     else
-        "$hapee" run -f "$work/haproxy-$n.cfg" >/dev/null 2>&1 &
+        "$hapee" run -f "$work/haproxy-$n.cfg" >"$work/$name.log" 2>&1 &
     fi
     pid=$!
     # This runs in a subshell (`< <(bench_proxy …)`): `pids` does not reach the cleanup, so
@@ -118,6 +118,8 @@ for n in 1 2; do
             if ! read -r a b c d e f < <(bench_proxy "$name" "$n"); then
                 echo "no figures from $name at nbthread $n (round $r); wrk's last output:" >&2
                 cat "$work/wrk.txt" >&2 2>/dev/null || true
+                echo "$name's output:" >&2
+                tail -5 "$work/$name.log" >&2 2>/dev/null || true
                 exit 1
             fi
             rps[$name]+="$a "

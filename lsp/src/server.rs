@@ -130,7 +130,7 @@ fn main_loop(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut shut_down = false;
     loop {
-        let msg = match conn.receiver.recv_timeout(DEBOUNCE) {
+        let msg = match next_message(conn, &docs) {
             Ok(m) => m,
             Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {
                 docs.apply_overdue();
@@ -178,6 +178,26 @@ fn main_loop(
                 }
             }
             Message::Response(_) => {}
+        }
+    }
+}
+
+/// The next message, waiting only as long as pending work allows: the debounce while diagnostics
+/// are owed, until the oldest held edit is due, and without a timeout (no wake-ups) when idle.
+fn next_message(
+    conn: &Connection,
+    docs: &Documents,
+) -> Result<Message, crossbeam_channel::RecvTimeoutError> {
+    let wait = if docs.dirty.is_empty() {
+        docs.next_due()
+            .map(|due| due.saturating_duration_since(std::time::Instant::now()))
+    } else {
+        Some(DEBOUNCE)
+    };
+    match wait {
+        Some(wait) => conn.receiver.recv_timeout(wait),
+        None => {
+            (conn.receiver.recv()).map_err(|_| crossbeam_channel::RecvTimeoutError::Disconnected)
         }
     }
 }

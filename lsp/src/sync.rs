@@ -74,6 +74,11 @@ impl EditOrder {
         self.since.is_some_and(|at| now.duration_since(at) >= HOLD)
     }
 
+    /// When the held edits become overdue, if any are held.
+    pub fn due(&self) -> Option<Instant> {
+        self.since.map(|at| at + HOLD)
+    }
+
     fn take_consecutive(&mut self) -> Vec<Changes> {
         let mut ready = Vec::new();
         while let Some(last) = self.applied {

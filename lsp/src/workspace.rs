@@ -160,6 +160,11 @@ impl Documents {
     }
 
     /// Applies the edits held too long for versions that never came, in version order.
+    /// The earliest moment held edits must be applied, if any document holds some.
+    pub fn next_due(&self) -> Option<std::time::Instant> {
+        self.order.values().filter_map(|order| order.due()).min()
+    }
+
     pub fn apply_overdue(&mut self) {
         let now = std::time::Instant::now();
         let held: Vec<(lsp::Url, Vec<_>)> = (self.order.iter_mut())

@@ -4,6 +4,7 @@ mod common;
 
 use common::Client;
 use serde_json::json;
+use std::time::Duration;
 
 const CFG: &str = "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:8080 process 1\n    acl is_api path_beg /api\n    use_backend api if is_api\n    default_backend app\nbackend app\n    server s1 127.0.0.1:9000\nbackend api\n    server a1 127.0.0.1:9001\n";
 const URI: &str = "file:///tmp/haproxy.cfg";
@@ -150,5 +151,44 @@ fn robustness_unknown_methods_closed_documents_rapid_edits_and_big_files() {
         d.iter().all(|d| d["severity"] != 1),
         "no errors expected in the big file"
     );
+    c.stop();
+}
+
+/// Voluntary context switches of every thread of process `pid` (each wake-up from a wait counts one).
+fn wake_ups(pid: u32) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc task list");
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .filter_map(|status| {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
+#[test]
+fn an_idle_server_sleeps_until_a_message_arrives() {
+    let mut c = Client::start();
+    c.open(URI, CFG);
+    let _ = c.diagnostics(URI);
+    // With nothing owed to the editor the server blocks on its input; a server that polls on a
+    // timer (a 2 ms debounce would) wakes hundreds of times a second.
+    std::thread::sleep(Duration::from_millis(200));
+    let before = wake_ups(c.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let woken = wake_ups(c.pid()) - before;
+    assert!(
+        woken < 20,
+        "the idle server woke {woken} times in one second"
+    );
+    // And it still answers at once.
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": URI}, "position": {"line": 11, "character": 22}}),
+    );
+    assert!(hover["result"].is_object(), "{hover}");
     c.stop();
 }

@@ -106,6 +106,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     log::send_hostname(plan.global.process.log_send_hostname.as_deref());
     sockopt::set_buffer_sizes(&plan.global.process.socket_buffers);
     logfmt::set_request_line_room(plan.global.http_logurilen);
+    http::vet::accept_payload_with_any_method(plan.global.h1_accept_payload_with_any_method);
     http::compress::set_level(plan.global.comp_maxlevel);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     // Rings come first: log targets name them.

@@ -90,6 +90,15 @@ impl Format {
         Ok(Format { pieces, log: false })
     }
 
+    /// Text used as it is written: no `%` sequences, spaces kept as they are.
+    pub fn literal(text: &str) -> Format {
+        let pieces = (!text.is_empty())
+            .then(|| Piece::Text(text.to_string()))
+            .into_iter()
+            .collect();
+        Format { pieces, log: false }
+    }
+
     /// Parses a log line's format (`log-format`, `option httplog`…).
     pub fn parse_log(text: &str) -> Result<Format, Unsupported> {
         Format::parse(text).map(|f| Format { log: true, ..f })

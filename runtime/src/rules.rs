@@ -186,6 +186,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             }
             other => return Err(Unsupported(format!("service '{other}'"))),
         },
+        "redirect" if rule.plain_redirect => Action::Redirect(Redirect::compile_plain(a)?),
         "redirect" => Action::Redirect(Redirect::compile(a)?),
         "set-pathq" => Action::RewriteUri(UriRewrite::set(Part::PathQuery, arg(0))?),
         "replace-path" => Action::RewriteUri(UriRewrite::replace(Part::Path, arg(0), arg(1))?),

@@ -270,6 +270,7 @@ impl<'a> Stmt<'a> {
                 | "unix-bind"
                 | "h1-case-adjust"
                 | "h1-case-adjust-file"
+                | "h1-accept-payload-with-any-method"
                 | "tune.http.logurilen"
                 | "tune.comp.maxlevel"
                 | "ulimit-n"

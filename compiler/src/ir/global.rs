@@ -97,6 +97,18 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             }
         }
         "cpu-map" => super::cpumap::statement(b, stmt, at),
+        "tune.chksize" => {
+            b.push(
+                Diagnostic::new(
+                    "E103",
+                    "option 'tune.chksize' is not supported any more (tune.bufsize is used instead).",
+                )
+                .at(stmt.span(at))
+                .label("removed keyword")
+                .help("remove it: health check buffers are sized by 'tune.bufsize'")
+                .form(HaproxyForm::ParsingTight),
+            );
+        }
         "nbproc" => {
             b.push(
                 Diagnostic::new(
@@ -443,6 +455,24 @@ mod tests {
         let text = format!("resolvers dns\n    nameserver ns1 {address}\n");
         let c = compile_text("t.cfg", &text, false);
         c.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    /// As HAProxy 2.7 (cfgparse-global.c): `tune.chksize` is refused with its own message.
+    #[test]
+    fn tune_chksize_is_refused_as_removed() {
+        let c = compile_text("t.cfg", "global\n    tune.chksize 16384\n", false);
+        let found: Vec<_> = c
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.message.as_ref()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "E103",
+                "option 'tune.chksize' is not supported any more (tune.bufsize is used instead)."
+            )]
+        );
     }
 
     /// As HAProxy 2.7: a UNIX socket nameserver is refused unless it is read as a stream.

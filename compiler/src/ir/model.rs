@@ -288,6 +288,9 @@ pub struct Proxy {
     pub servers: ThinVec<Server>,
     pub acls: ThinVec<AclDecl>,
     pub rules: ThinVec<RuleDecl>,
+    /// `redirect` directives in order (as `redirect` rules of the `http-request` set): they run
+    /// after all of the proxy's `http-request` rules, wherever they are written.
+    pub redirects: ThinVec<RuleDecl>,
     pub use_backends: ThinVec<UseBackend>,
     pub default_backend: Option<Spanned<Text>>,
     /// `timeout <name>` values in milliseconds.
@@ -333,6 +336,7 @@ impl Proxy {
             servers: ThinVec::new(),
             acls: ThinVec::new(),
             rules: ThinVec::new(),
+            redirects: ThinVec::new(),
             use_backends: ThinVec::new(),
             default_backend: None,
             timeouts: ThinVec::new(),

@@ -446,7 +446,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         "redirect" => {
             // The destination of a plain `redirect` is taken as it is written (HAProxy parses
             // it as a log-format string only in `http-request redirect`).
-            let (_, cond) = super::rules::split_condition(stmt, 1);
+            let (args, cond) = super::rules::split_condition(stmt, 1);
             let parsed = exprs::condition(
                 b,
                 index,
@@ -455,6 +455,13 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
             let place = super::places::Place::HttpRequest;
             super::places::check(b, index, &cond, parsed.as_ref(), place);
+            b.config.proxies[index].redirects.push(RuleDecl {
+                set: RuleSet::HttpRequest,
+                action: stmt.spanned(0),
+                args,
+                condition: cond,
+                span: stmt.whole(),
+            });
         }
         "maxconn" => {
             b.config.proxies[index].maxconn =

@@ -234,6 +234,7 @@ impl Shift for Proxy {
             servers,
             acls,
             rules,
+            redirects,
             use_backends,
             default_backend,
             timeouts,
@@ -265,6 +266,7 @@ impl Shift for Proxy {
         servers.shift(s);
         acls.shift(s);
         rules.shift(s);
+        redirects.shift(s);
         use_backends.shift(s);
         default_backend.shift(s);
         timeouts.shift(s);

@@ -124,6 +124,9 @@ pub struct GlobalPlan {
     /// the case header names take towards HTTP/1 peers that need it.
     pub h1_case_adjust: Vec<(String, String)>,
     pub h1_case_adjust_file: Option<String>,
+    /// `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests may carry a
+    /// body (otherwise they are refused with a 413, as HAProxy does).
+    pub h1_accept_payload_with_any_method: bool,
     /// `tune.http.logurilen` plus one (HAProxy's `requri_len`, 1024 by default): the logs
     /// keep the request line cut one byte short of it.
     pub http_logurilen: u32,
@@ -209,6 +212,10 @@ pub struct Rule {
     pub args: Vec<String>,
     /// `if`/`unless` and the condition words, empty when unconditional.
     pub condition: Vec<String>,
+    /// Written as the `redirect` directive, not as `http-request redirect`: its destination is
+    /// text as written rather than a log-format (it comes after the `http-request` rules).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub plain_redirect: bool,
     /// The rule's line, for [`locate_rules`].
     #[serde(skip)]
     pub span: crate::Span,
@@ -467,15 +474,22 @@ fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
         .defaults
         .map(|d| &config.proxies[d])
         .filter(|d| d.name.is_some());
-    inherited
+    let rules = inherited
         .into_iter()
         .flat_map(|d| d.rules.iter())
         .chain(p.rules.iter())
-        .map(|r| Rule {
+        .map(|r| (r, false));
+    // `redirect` directives go last: a rule list runs one set at a time in order, so they run
+    // after every `http-request` rule of the proxy, as HAProxy evaluates them.
+    let redirects = p.redirects.iter().map(|r| (r, true));
+    rules
+        .chain(redirects)
+        .map(|(r, plain_redirect)| Rule {
             set: r.set,
             action: r.action.value.to_string(),
             args: r.args.iter().map(|a| a.value.to_string()).collect(),
             condition: r.condition.iter().map(|a| a.value.to_string()).collect(),
+            plain_redirect,
             span: r.span,
             origin: None,
         })
@@ -934,6 +948,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 })
                 .collect(),
             h1_case_adjust_file: lower::last_arg(&g.directives, "h1-case-adjust-file"),
+            h1_accept_payload_with_any_method: (g.directives.iter())
+                .any(|d| d.keyword == "h1-accept-payload-with-any-method"),
             http_logurilen: lower::last_arg(&g.directives, "tune.http.logurilen")
                 .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
                 .map_or(1024, |n| n.saturating_add(1)),

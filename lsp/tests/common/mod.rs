@@ -37,6 +37,11 @@ fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
 }
 
 impl Client {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn start() -> Client {
         Client::start_with(Value::Null)
     }

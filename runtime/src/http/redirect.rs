@@ -35,6 +35,19 @@ pub enum RedirectKind {
 impl Redirect {
     /// Reads the rule's words (after `redirect`) up to its condition.
     pub fn compile(args: &[String]) -> Result<Redirect, Unsupported> {
+        Redirect::compile_with(args, Format::parse)
+    }
+
+    /// The same for the `redirect` directive, whose destination is used as written: HAProxy
+    /// reads a log-format there only in `http-request redirect`.
+    pub fn compile_plain(args: &[String]) -> Result<Redirect, Unsupported> {
+        Redirect::compile_with(args, |text| Ok(Format::literal(text)))
+    }
+
+    fn compile_with(
+        args: &[String],
+        destination: impl Fn(&str) -> Result<Format, Unsupported>,
+    ) -> Result<Redirect, Unsupported> {
         let mut kind = None;
         let mut target = "";
         let mut code = 302;
@@ -84,7 +97,7 @@ impl Redirect {
         r.kind = kind.ok_or_else(|| Unsupported("redirect without a type".into()))?;
         r.code = code;
         if !(r.kind == RedirectKind::Prefix && target == "/") {
-            r.target = Some(Format::parse(target)?);
+            r.target = Some(destination(target)?);
         }
         Ok(r)
     }

@@ -19,6 +19,8 @@ pub enum Refusal {
     BadRequest,
     /// 422: a transfer coding other than `chunked` (HAProxy answers these with 422).
     UnknownCoding,
+    /// 413: an HTTP/1.0 GET, HEAD or DELETE request with a body.
+    PayloadNotAllowed,
 }
 
 impl Refusal {
@@ -26,8 +28,42 @@ impl Refusal {
         match self {
             Refusal::BadRequest => 400,
             Refusal::UnknownCoding => 422,
+            Refusal::PayloadNotAllowed => 413,
         }
     }
+}
+
+/// `h1-accept-payload-with-any-method`, a process-wide setting as in HAProxy.
+static PAYLOAD_WITH_ANY_METHOD: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Sets `h1-accept-payload-with-any-method` for the process.
+pub fn accept_payload_with_any_method(on: bool) {
+    PAYLOAD_WITH_ANY_METHOD.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// HTTP/1.0 gives GET, HEAD and DELETE no body, so one that carries one (a non-zero
+/// `Content-Length`, or chunked) is refused with a 413 as HAProxy does, unless
+/// `h1-accept-payload-with-any-method` is set. HTTP/1.1 leaves it to the server.
+fn payload_allowed(
+    method: &Method,
+    version: Version,
+    headers: &HeaderMap,
+    present: Present,
+) -> bool {
+    if version != Version::HTTP_10
+        || !matches!(*method, Method::GET | Method::HEAD | Method::DELETE)
+        || PAYLOAD_WITH_ANY_METHOD.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return true;
+    }
+    let chunked = present.transfer_encoding && headers.contains_key(TRANSFER_ENCODING);
+    let sized = (headers.get_all(CONTENT_LENGTH).iter()).any(|v| {
+        v.as_bytes()
+            .iter()
+            .any(|b| b.is_ascii_digit() && *b != b'0')
+    });
+    !(chunked || sized)
 }
 
 /// Which of the fields these checks look for a request head has, found in one pass over its
@@ -105,6 +141,9 @@ pub fn vet_present(
         return Err(Refusal::BadRequest);
     }
     host(method, uri, version, headers, strict)?;
+    if !payload_allowed(method, version, headers, present) {
+        return Err(Refusal::PayloadNotAllowed);
+    }
     if present.connection && headers.contains_key(CONNECTION) {
         drop_connection_options(headers);
     }

@@ -320,7 +320,8 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
         }
         let acls = AclSet::compile(&acls).unwrap_or_default();
         let http = proxy.effective_mode() == hapee_compiler::ir::Mode::Http;
-        for r in &proxy.rules {
+        let redirects = proxy.redirects.iter().map(|r| (r, true));
+        for (r, plain_redirect) in proxy.rules.iter().map(|r| (r, false)).chain(redirects) {
             if !support::action_supported(&r.action.value) {
                 continue;
             }
@@ -345,6 +346,7 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 action: r.action.value.to_string(),
                 args: words(&r.args),
                 condition: words(&r.condition),
+                plain_redirect,
                 span: r.span,
                 origin: None,
             };

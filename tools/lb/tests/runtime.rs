@@ -131,6 +131,8 @@ mod proxy_v2_ssl;
 mod queue_priority;
 #[path = "runtime/queues.rs"]
 mod queues;
+#[path = "runtime/redirect_directive.rs"]
+mod redirect_directive;
 #[path = "runtime/reload.rs"]
 mod reload;
 #[path = "runtime/replies.rs"]

@@ -83,6 +83,7 @@ pub const GLOBAL: &[&str] = &[
     "unix-bind",
     // Header name case towards bogus HTTP/1 peers (runtime/src/http/case_adjust.rs).
     "h1-case-adjust",
+    "h1-accept-payload-with-any-method",
     "h1-case-adjust-file",
     // The room of the request line in logs (runtime/src/logfmt.rs).
     "tune.http.logurilen",
@@ -266,6 +267,7 @@ pub const STATS_PROXY: &[&str] = &[
 /// Proxy-section keywords the runtime honours.
 pub const PROXY: &[&str] = &[
     "mode",
+    "redirect",
     "bind",
     "server",
     "default-server",

@@ -238,3 +238,53 @@ fn connect_relays_the_server_answer_and_tunnels_both_ways() {
         "{request}"
     );
 }
+
+fn payload_config(port: u16, global: &str) -> String {
+    format!(
+        "global\n{global}{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-request return status 200 content-type text/plain string ok
+"
+    )
+}
+
+/// The status line answered to each of the requests of [`payload_requests`].
+fn payload_statuses(port: u16) -> Vec<String> {
+    [
+        "GET / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello",
+        "HEAD / HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi",
+        "DELETE / HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi",
+        "GET / HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+        "POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello",
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+    ]
+    .iter()
+    .map(|request| {
+        let out = raw(port, request.as_bytes(), Duration::from_secs(5));
+        out.lines().next().unwrap_or("").to_string()
+    })
+    .collect()
+}
+
+/// HTTP/1.0 gives GET, HEAD and DELETE no body: one that carries a body is answered 413 as
+/// HAProxy answers it (mux_h1.c), unless `h1-accept-payload-with-any-method` is set.
+#[test]
+fn http10_get_head_delete_with_a_body_get_413_unless_allowed() {
+    let refused = "HTTP/1.1 413 Payload Too Large";
+    let ok = "HTTP/1.1 200 OK";
+    for (global, expected) in [
+        ("", [refused, refused, refused, ok, ok, ok]),
+        ("    h1-accept-payload-with-any-method\n", [ok; 6]),
+    ] {
+        let port = free_port();
+        let p = Proxy::start(&payload_config(port, global), port);
+        let mine = payload_statuses(port);
+        drop(p);
+        assert_eq!(mine, expected, "{global}");
+        let Some((theirs, _)) = with_haproxy(|port| payload_config(port, global), payload_statuses)
+        else {
+            continue;
+        };
+        assert_eq!(theirs, mine, "{global}");
+    }
+}
