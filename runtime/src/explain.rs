@@ -280,8 +280,17 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
         verdict = "reject".into();
     }
     if goes_on(&verdict) {
-        let refused =
-            crate::http::vet::vet(&view.method, &view.uri, view.version, &mut view.headers).err();
+        let leniency = crate::http::vet::Leniency {
+            accept_invalid: frontend.accept_invalid_request,
+        };
+        let refused = crate::http::vet::vet(
+            &view.method,
+            &mut view.uri,
+            view.version,
+            &mut view.headers,
+            leniency,
+        )
+        .err();
         txn.request = Some(view);
         verdict = match refused {
             Some(r) => format!("error {} (a malformed request)", r.status()),

@@ -170,6 +170,24 @@ fn text(out: &mut String, s: &str, quote: bool) {
     }
 }
 
+/// The request line's fields as HAProxy logs them: `"`, `#` and bytes outside printable
+/// ASCII as `#` and two hex digits, so that a quoted field stays one field.
+fn url_encoded(s: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |b: u8| (32..127).contains(&b) && b != b'"' && b != b'#';
+    if s.bytes().all(plain) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if plain(b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "#{b:02X}");
+        }
+    }
+    out.into()
+}
+
 fn captures(out: &mut String, caps: &[Option<String>], list: bool, quote: bool) {
     if caps.is_empty() {
         return;
@@ -410,20 +428,24 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         }
         // A request line longer than `tune.http.logurilen` allows is cut, and these fields
         // read the cut line as HAProxy reads it.
-        "r" | "HU" | "HP" | "HQ" | "HV" if cut_line(line, req).is_some() => {
-            let cut = cut_line(line, req).unwrap_or_default();
-            text(out, &from_cut_line(name, &cut), quote && name == "r");
+        "r" | "HU" | "HP" | "HQ" | "HV" if cut_line(txn, line, req).is_some() => {
+            let cut = cut_line(txn, line, req).unwrap_or_default();
+            text(
+                out,
+                &url_encoded(&from_cut_line(name, &cut)),
+                quote && name == "r",
+            );
             Ok(())
         }
         "r" => {
             let line = match (line, req) {
                 (Some((method, uri)), Some(r)) => {
-                    let target = crate::http::target::AsWritten(uri, r.version);
+                    let target = written(txn, uri, r.version);
                     format!("{method} {target} {}", version(r.version))
                 }
                 _ => BADREQ.to_string(),
             };
-            text(out, &line, quote);
+            text(out, &url_encoded(&line), quote);
             Ok(())
         }
         // Without a request (TCP mode, or none came), HAProxy writes `<BADREQ>` for each.
@@ -433,7 +455,7 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             "{}",
             line.map_or_else(
                 || BADREQ.to_string(),
-                |(_, uri)| crate::http::target::text(uri, http_version(req))
+                |(_, uri)| url_encoded(&written(txn, uri, http_version(req))).into_owned()
             )
         ),
         // `%HP` is the target as sent up to its query (the scheme and authority of an
@@ -444,21 +466,26 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             line.map_or_else(
                 || BADREQ.to_string(),
                 |(_, uri)| {
-                    let target = crate::http::target::text(uri, http_version(req));
-                    match target.find('?') {
-                        Some(q) => target[..q].to_string(),
-                        None => target,
-                    }
+                    let target = written(txn, uri, http_version(req));
+                    let path = target.find('?').map_or(&target[..], |q| &target[..q]);
+                    url_encoded(path).into_owned()
                 }
             )
         ),
-        "HPO" => write!(out, "{}", line.map_or(BADREQ, |(_, uri)| uri.path())),
+        "HPO" => write!(
+            out,
+            "{}",
+            line.map_or(BADREQ.into(), |(_, uri)| url_encoded(uri.path()))
+        ),
         "HQ" => write!(
             out,
             "{}",
             line.map_or_else(
                 || BADREQ.to_string(),
-                |(_, uri)| uri.query().map(|q| format!("?{q}")).unwrap_or_default()
+                |(_, uri)| uri
+                    .query()
+                    .map(|q| format!("?{}", url_encoded(q)))
+                    .unwrap_or_default()
             )
         ),
         "HV" => write!(out, "{}", req.map_or(BADREQ, |r| version(r.version))),
@@ -495,14 +522,24 @@ pub fn set_request_line_room(bytes: u32) {
 
 /// The request line as the logs keep it, when it does not fit the room: cut at the room's
 /// size less one byte, as HAProxy copies it. `None` when it fits.
+/// A target as the client wrote it: its own bytes when `Uri` could not hold them (see
+/// `hyper::ext::RawTarget`) and no rule changed it since.
+fn written(txn: &Txn, uri: &hyper::Uri, version: hyper::Version) -> String {
+    match &txn.raw_target {
+        Some(raw) if raw.parsed == *uri => String::from_utf8_lossy(&raw.raw).into_owned(),
+        _ => crate::http::target::text(uri, version),
+    }
+}
+
 fn cut_line(
+    txn: &Txn,
     line: Option<(&hyper::Method, &hyper::Uri)>,
     req: Option<&crate::txn::RequestView>,
 ) -> Option<String> {
     let ((method, uri), r) = (line?, req?);
     let room = REQUEST_LINE_ROOM.load(std::sync::atomic::Ordering::Relaxed) as usize;
     let room = room.saturating_sub(1);
-    let target = crate::http::target::AsWritten(uri, r.version).to_string();
+    let target = written(txn, uri, r.version);
     let version = version(r.version);
     if method.as_str().len() + target.len() + version.len() + 2 <= room {
         return None;
@@ -565,6 +602,16 @@ fn version(v: hyper::Version) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::Opts;
+
+    #[test]
+    fn request_fields_encode_quotes_hashes_and_other_bytes() {
+        assert_eq!(
+            super::url_encoded("GET /a{b}|c HTTP/1.1"),
+            "GET /a{b}|c HTTP/1.1"
+        );
+        assert_eq!(super::url_encoded("/a\"b#c"), "/a#22b#23c");
+        assert_eq!(super::url_encoded("/caf\u{e9}\u{7f}"), "/caf#C3#A9#7F");
+    }
 
     #[test]
     fn flags_apply_over_the_defaults_as_haproxy_reads_them() {

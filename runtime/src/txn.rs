@@ -152,6 +152,12 @@ pub struct Txn {
     pub expect_proxy: bool,
     /// Whether this is the connection's first request (`http_first_req`).
     pub first_request: bool,
+    /// `option http-use-proxy-header` with a proxied target (absolute or authority form):
+    /// credentials are read from `Proxy-Authorization`, and `auth` asks with a 407.
+    pub proxy_auth: bool,
+    /// The target as the client wrote it, when it has bytes `Uri` cannot hold (`<`, `>`…),
+    /// for the logs and the server while no rule changes it.
+    pub raw_target: Option<hyper::ext::RawTarget>,
     /// Strict mode and failed rewrites (`crate::http::room`).
     pub rewrites: crate::http::room::Rewrites,
     /// Set by `switch-mode http [proto <name>]`: the TCP connection goes on in HTTP mode.
@@ -385,6 +391,8 @@ impl Fresh {
             proxy: None,
             expect_proxy: false,
             first_request: true,
+            proxy_auth: false,
+            raw_target: None,
             rewrites: self.rewrites,
             switch_mode: None,
             filters: self.filters,

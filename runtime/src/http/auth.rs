@@ -40,13 +40,23 @@ pub fn load(plans: &[UserlistPlan]) -> Userlists {
         .collect()
 }
 
+/// The field a request's credentials come in: `Proxy-Authorization` for a proxied request
+/// under `option http-use-proxy-header`, else `Authorization`.
+pub fn field(txn: &Txn) -> hyper::header::HeaderName {
+    if txn.proxy_auth {
+        hyper::header::PROXY_AUTHORIZATION
+    } else {
+        hyper::header::AUTHORIZATION
+    }
+}
+
 /// The user and password of the request's `Authorization: Basic` header.
 fn credentials(txn: &Txn) -> Option<(String, String)> {
     let header = txn
         .request
         .as_ref()?
         .headers
-        .get(hyper::header::AUTHORIZATION)?
+        .get(field(txn))?
         .to_str()
         .ok()?;
     let (scheme, encoded) = header.trim().split_once(' ')?;

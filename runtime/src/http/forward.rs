@@ -150,6 +150,9 @@ fn outgoing(
     if view.lines.get().is_some() {
         req.extensions_mut().insert(view.lines.clone());
     }
+    if let Some(raw) = txn.raw_target.as_ref().filter(|r| r.parsed == *req.uri()) {
+        req.extensions_mut().insert(raw.clone());
+    }
     let connect = view.method == hyper::Method::CONNECT;
     strip_hop_by_hop(req.headers_mut(), upgrade && !connect);
     if let (Some(token), false) = (connection, upgrade) {

@@ -234,6 +234,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let tunnel = is_upgrade(req.headers(), present) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, mut body) = req.into_parts();
+    txn.raw_target = parts.extensions.remove::<hyper::ext::RawTarget>();
     txn.bytes_in = htx::request_head_data(&parts.method, &parts.uri, &parts.headers);
     if parts.version < hyper::Version::HTTP_2
         && present.transfer_encoding
@@ -247,16 +248,25 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         body.count_into(counter.clone());
         txn.body_in = Some(counter);
     }
+    // HAProxy's test: a target that starts with neither `/` nor `*` went through a proxy.
+    txn.proxy_auth = fe.use_proxy_header && parts.uri.authority().is_some();
+    let written_as = txn.raw_target.as_ref().map(|_| parts.uri.clone());
     let refused = switch_refused.or_else(|| {
         vet::vet_present(
             &parts.method,
-            &parts.uri,
+            &mut parts.uri,
             parts.version,
             &mut parts.headers,
             present,
+            vet::Leniency {
+                accept_invalid: fe.accept_invalid_request,
+            },
         )
         .err()
     });
+    if let (Some(before), Some(raw)) = (written_as, txn.raw_target.as_mut()) {
+        target::renormalized(raw, &before, &parts.uri);
+    }
     txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
     // Every declared response capture prints, empty until a server's response fills it.
     txn.captured_response = vec![None; fe.capture_response.len()];

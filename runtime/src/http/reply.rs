@@ -260,9 +260,13 @@ pub fn reply(r: &Reply, txn: &Txn, files: &[&ErrorFiles]) -> Response<ResBody> {
     match &r.body {
         ReplyBody::Message(raw) => message(r.status, raw),
         ReplyBody::ProxyPage => {
-            // Only `http-request auth` gives a page headers (its challenge).
-            let mut page = error_in(r.status, files, txn);
+            // Only `http-request auth` gives a page headers (its challenge), which a proxied
+            // request gets as a proxy's (`option http-use-proxy-header`).
+            let proxy = txn.proxy_auth && !r.headers.is_empty();
+            let status = if proxy { 407 } else { r.status };
+            let mut page = error_in(status, files, txn);
             for (name, value) in &r.headers {
+                let name = if proxy { "proxy-authenticate" } else { name };
                 if let (Ok(n), Ok(v)) = (
                     HeaderName::from_bytes(name.as_bytes()),
                     HeaderValue::from_str(&value.render(txn)),

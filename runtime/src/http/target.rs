@@ -43,6 +43,27 @@ impl std::fmt::Display for AsWritten<'_> {
     }
 }
 
+/// Keeps a target as written in step with its `Uri` when the checks changed the latter's
+/// authority (a default port dropped): the written bytes after the authority stay as they
+/// came, after the new scheme and authority.
+pub fn renormalized(raw: &mut hyper::ext::RawTarget, before: &Uri, after: &Uri) {
+    if before == after {
+        return;
+    }
+    let prefix = |u: &Uri| match (u.scheme_str(), u.authority()) {
+        (Some(s), Some(a)) => format!("{s}://{a}"),
+        _ => String::new(),
+    };
+    let (old, new) = (prefix(before), prefix(after));
+    let Some(rest) = raw.raw.get(old.len()..) else {
+        return;
+    };
+    let mut text = new.into_bytes();
+    text.extend_from_slice(rest);
+    raw.raw = text.into();
+    raw.parsed = after.clone();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

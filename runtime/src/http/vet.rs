@@ -95,37 +95,52 @@ impl Present {
     }
 }
 
+/// How strictly a request head is read: `option accept-invalid-http-request` lets through
+/// what HAProxy's parser then only notes (a target with non-ASCII bytes, a Host that names
+/// another authority than the target, a CONNECT authority without a port).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Leniency {
+    pub accept_invalid: bool,
+}
+
 /// Checks and normalises a request head in place.
 pub fn vet(
     method: &Method,
-    uri: &Uri,
+    uri: &mut Uri,
     version: Version,
     headers: &mut HeaderMap,
+    leniency: Leniency,
 ) -> Result<(), Refusal> {
     let present = Present::of(headers);
-    vet_present(method, uri, version, headers, present)
+    vet_present(method, uri, version, headers, present, leniency)
 }
 
 /// [`vet`], for a head whose fields were surveyed already (`present`).
 pub fn vet_present(
     method: &Method,
-    uri: &Uri,
+    uri: &mut Uri,
     version: Version,
     headers: &mut HeaderMap,
     present: Present,
+    leniency: Leniency,
 ) -> Result<(), Refusal> {
     if present.transfer_encoding && headers.contains_key(TRANSFER_ENCODING) {
         transfer_codings(headers)?;
     }
-    // RFC 9112 §3.2: a target is ASCII; hyper lets other bytes through in the path.
-    if uri.path().bytes().any(|b| !b.is_ascii()) {
+    // RFC 9112 §3.2: a target is ASCII; hyper lets other (UTF-8) bytes through.
+    let strict = !leniency.accept_invalid;
+    if strict
+        && uri
+            .path_and_query()
+            .is_some_and(|pq| !pq.as_str().is_ascii())
+    {
         return Err(Refusal::BadRequest);
     }
     // RFC 9112 §3.2.3: CONNECT names a host and a port.
-    if method == Method::CONNECT && uri.port_u16().is_none() {
+    if strict && method == Method::CONNECT && uri.port_u16().is_none() {
         return Err(Refusal::BadRequest);
     }
-    host(method, uri, version, headers)?;
+    host(method, uri, version, headers, strict)?;
     if !payload_allowed(method, version, headers, present) {
         return Err(Refusal::PayloadNotAllowed);
     }
@@ -210,13 +225,16 @@ fn transfer_codings(headers: &HeaderMap) -> Result<(), Refusal> {
 }
 
 /// RFC 9112 §3.2: one Host (repeats of the same value are merged); in absolute form the
-/// target's authority is the Host (a Host that names another one is refused, as HAProxy does;
-/// a missing one is taken from the target); an HTTP/1.1 request must have one.
+/// target's authority is the Host, as HAProxy 2.7 compares them (a Host that names another
+/// one is refused unless `strict` is off; a missing one is taken from the target); an
+/// HTTP/1.1 request must have one. A scheme's default port is then dropped from an absolute
+/// target and from every Host (RFC 3986 §6.2.3), and from a CONNECT's Host.
 fn host(
     method: &Method,
-    uri: &Uri,
+    uri: &mut Uri,
     version: Version,
     headers: &mut HeaderMap,
+    strict: bool,
 ) -> Result<(), Refusal> {
     let mut values = headers.get_all(HOST).iter();
     let came = values.next().is_some();
@@ -232,55 +250,137 @@ fn host(
         }
         headers.insert(HOST, first);
     }
-    let authority = uri.authority().map(|a| a.as_str());
-    // The authority without any `user@` part: HAProxy compares and forwards the host only.
-    let authority = authority.map(|a| a.rsplit_once('@').map_or(a, |(_, host)| host));
-    match authority {
-        Some(authority) => match headers.get(HOST) {
-            Some(host)
-                if !same_authority(uri.scheme_str(), authority.as_bytes(), host.as_bytes()) =>
-            {
-                return Err(Refusal::BadRequest);
-            }
-            Some(_) => {}
-            None => {
-                let value = HeaderValue::from_str(authority).map_err(|_| Refusal::BadRequest)?;
-                headers.insert(HOST, value);
-            }
-        },
+    let Some(authority) = uri.authority().map(|a| a.as_str()) else {
         // An origin-form target (the usual one) needs only to know whether a Host came.
-        None if !came && version == Version::HTTP_11 && method != Method::CONNECT => {
+        if !came && version == Version::HTTP_11 && method != Method::CONNECT {
             return Err(Refusal::BadRequest);
+        }
+        return Ok(());
+    };
+    // The authority without any `user@` part: HAProxy compares and forwards the host only.
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if method == Method::CONNECT {
+        if let Some(host) = headers.get(HOST) {
+            match connect_host(authority.as_bytes(), host.as_bytes()) {
+                Some(normal) if normal.len() < host.len() => {
+                    let normal = HeaderValue::from_bytes(normal).expect("part of a value");
+                    headers.insert(HOST, normal);
+                }
+                Some(_) => {}
+                None if strict => return Err(Refusal::BadRequest),
+                None => {}
+            }
+            return Ok(());
+        }
+    } else if let Some(host) = headers.get(HOST) {
+        if strict && !same_authority(uri.scheme_str(), authority.as_bytes(), host.as_bytes()) {
+            return Err(Refusal::BadRequest);
+        }
+    }
+    match without_default_port(uri) {
+        Some((target, host)) => {
+            *uri = target;
+            // The Host becomes the target's host, as HAProxy rewrites every Host line.
+            let host = HeaderValue::from_str(&host).map_err(|_| Refusal::BadRequest)?;
+            headers.insert(HOST, host);
+        }
+        None if !headers.contains_key(HOST) => {
+            let value = HeaderValue::from_str(authority).map_err(|_| Refusal::BadRequest)?;
+            headers.insert(HOST, value);
         }
         None => {}
     }
     Ok(())
 }
 
-/// Whether a target's authority and a Host value name the same origin: equal ignoring case,
-/// or equal hosts where one side omits the scheme's default port.
+/// A CONNECT's Host against its `host:port` target, as HAProxy 2.7 reads them: with a port,
+/// the same host and port (a default one, 80 or 443, then dropped from the Host); without
+/// one, the same host with a default port in the target. The Host to forward, or `None` for
+/// a Host that names another place.
+fn connect_host<'a>(authority: &[u8], host: &'a [u8]) -> Option<&'a [u8]> {
+    let (a_host, a_port) = split_port(authority);
+    let a_port = a_port.filter(|p| !p.is_empty())?;
+    let (h_host, h_port) = split_port(host);
+    let default = a_port == b"80" || a_port == b"443";
+    if !h_host.eq_ignore_ascii_case(a_host) {
+        return None;
+    }
+    match h_port {
+        Some(p) if !p.is_empty() => (p == a_port).then_some(if default { h_host } else { host }),
+        _ => default.then_some(host),
+    }
+}
+
+/// Whether a target's authority and a Host value name the same origin, as HAProxy 2.7 reads
+/// them: equal ignoring case, or equal hosts when each port either side gives is the
+/// scheme's default one (an empty port counts as the default).
 fn same_authority(scheme: Option<&str>, authority: &[u8], host: &[u8]) -> bool {
     if authority.eq_ignore_ascii_case(host) {
         return true;
     }
-    let default_port: &[u8] = match scheme {
-        Some(s) if s.eq_ignore_ascii_case("http") => b"80",
-        Some(s) if s.eq_ignore_ascii_case("https") => b"443",
-        _ => return false,
+    let Some(scheme) = scheme else {
+        return false;
     };
     let (a_host, a_port) = split_port(authority);
     let (h_host, h_port) = split_port(host);
-    let port_ok = |p: Option<&[u8]>| p.is_none_or(|p| p == default_port);
-    a_port.is_none() != h_port.is_none()
-        && port_ok(a_port)
-        && port_ok(h_port)
-        && a_host.eq_ignore_ascii_case(h_host)
+    if a_port.is_none() && h_port.is_none() {
+        return false;
+    }
+    let default = |p: Option<&[u8]>| p.is_none_or(|p| is_default_port(scheme, p));
+    default(a_port) && default(h_port) && a_host.eq_ignore_ascii_case(h_host)
 }
 
-/// `host[:port]`, with IPv6 literals in brackets kept whole.
+/// Whether `port` is the default one of `scheme` (HTTP 80, HTTPS 443); an empty port is.
+fn is_default_port(scheme: &str, port: &[u8]) -> bool {
+    port.is_empty()
+        || (port == b"80" && scheme.eq_ignore_ascii_case("http"))
+        || (port == b"443" && scheme.eq_ignore_ascii_case("https"))
+}
+
+/// An absolute target whose authority gives its scheme's default port (or an empty one),
+/// without it, and the host left: RFC 3986 §6.2.3's scheme-based normalization, which
+/// HAProxy 2.7 applies to every absolute-form target it receives.
+fn without_default_port(uri: &Uri) -> Option<(Uri, String)> {
+    let scheme = uri.scheme_str()?;
+    let authority = uri.authority()?.as_str();
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((user, hostport)) => (Some(user), hostport),
+        None => (None, authority),
+    };
+    let (host, port) = split_port(hostport.as_bytes());
+    if !is_default_port(scheme, port?) {
+        return None;
+    }
+    let host = std::str::from_utf8(host).ok()?;
+    let mut text = format!("{scheme}://");
+    if let Some(user) = userinfo {
+        text.push_str(user);
+        text.push('@');
+    }
+    text.push_str(host);
+    // A target with nothing after its authority stays so (see `target::lacks_path`).
+    if let Some(pq) = uri.path_and_query() {
+        if !super::target::lacks_path(uri, Version::HTTP_11) {
+            text.push_str(pq.as_str());
+        }
+    }
+    let target = Uri::try_from(text).ok()?;
+    Some((target, host.to_string()))
+}
+
+/// `host[:port]` as HAProxy splits it: the port is the digits (maybe none) after the last
+/// `:` when only digits follow it, so an IPv6 literal in brackets stays whole.
 fn split_port(value: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match value.iter().rposition(|&b| b == b':') {
-        Some(i) if !value[i..].contains(&b']') => (&value[..i], Some(&value[i + 1..])),
+    let digits = value
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let colon = value.len() - digits;
+    match colon.checked_sub(1) {
+        Some(i) if value[i] == b':' => (&value[..i], Some(&value[colon..])),
         _ => (value, None),
     }
 }
@@ -341,6 +441,16 @@ mod tests {
         version: Version,
         fields: &[(&str, &str)],
     ) -> Result<HeaderMap, Refusal> {
+        check_as(target, version, fields, Leniency::default()).map(|(_, h)| h)
+    }
+
+    /// The target and the fields a request leaves [`vet`] with.
+    fn check_as(
+        target: &str,
+        version: Version,
+        fields: &[(&str, &str)],
+        leniency: Leniency,
+    ) -> Result<(String, HeaderMap), Refusal> {
         let mut headers = HeaderMap::new();
         for (n, v) in fields {
             headers.append(
@@ -348,13 +458,76 @@ mod tests {
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        let uri: Uri = target.parse().unwrap();
+        let mut uri: Uri = target.parse().unwrap();
         let method = if uri.path_and_query().is_none() {
             Method::CONNECT
         } else {
             Method::GET
         };
-        vet(&method, &uri, version, &mut headers).map(|()| headers)
+        vet(&method, &mut uri, version, &mut headers, leniency)?;
+        Ok((super::super::target::text(&uri, version), headers))
+    }
+
+    #[test]
+    fn a_default_port_is_dropped_from_an_absolute_target_and_its_host() {
+        let ok = |target: &str, host: &str| {
+            let (t, h) = check_as(target, V11, &[("host", host)], Leniency::default()).unwrap();
+            let host = h.get(HOST).map(|v| v.to_str().unwrap().to_string());
+            (t, host.unwrap_or_default())
+        };
+        let pair = |t: &str, h: &str| (t.to_string(), h.to_string());
+        assert_eq!(ok("http://a:80/x", "a:80"), pair("http://a/x", "a"));
+        assert_eq!(ok("http://a:80/x", "a"), pair("http://a/x", "a"));
+        assert_eq!(ok("http://A:80/x?q", "a:"), pair("http://A/x?q", "A"));
+        assert_eq!(ok("http://a:/x", "a"), pair("http://a/x", "a"));
+        assert_eq!(ok("https://a:443/x", "a:443"), pair("https://a/x", "a"));
+        assert_eq!(ok("http://u@a:80", "a"), pair("http://u@a", "a"));
+        // No port in the target: nothing is normalized, the Host stays as it came.
+        assert_eq!(ok("http://a/x", "a:80"), pair("http://a/x", "a:80"));
+        // Another scheme's default port is no default here.
+        assert_eq!(
+            ok("http://a:443/x", "a:443"),
+            pair("http://a:443/x", "a:443")
+        );
+        assert_eq!(
+            check("http://a:443/x", V11, &[("host", "a")]),
+            Err(Refusal::BadRequest)
+        );
+        // An origin-form target leaves the Host alone.
+        assert_eq!(ok("/x", "a:80"), pair("/x", "a:80"));
+    }
+
+    #[test]
+    fn a_connect_host_with_a_default_port_loses_it() {
+        let host = |target: &str, host: &str| {
+            check(target, V11, &[("host", host)]).map(|h| h[HOST].to_str().unwrap().to_string())
+        };
+        assert_eq!(host("a:443", "a:443"), Ok("a".into()));
+        assert_eq!(host("a:443", "A"), Ok("A".into()));
+        assert_eq!(host("a:8443", "a:8443"), Ok("a:8443".into()));
+        assert_eq!(host("a:8443", "a"), Err(Refusal::BadRequest));
+        assert_eq!(host("a:443", "a:80"), Err(Refusal::BadRequest));
+    }
+
+    #[test]
+    fn accept_invalid_http_request_lets_a_mismatch_and_non_ascii_through() {
+        let lenient = Leniency {
+            accept_invalid: true,
+        };
+        assert!(check_as("http://a/x", V11, &[("host", "b")], lenient).is_ok());
+        assert!(check_as("b:443", V11, &[("host", "c")], lenient).is_ok());
+        assert!(check_as("/caf\u{e9}", V11, &[("host", "a")], lenient).is_ok());
+        assert_eq!(
+            check_as("/caf\u{e9}", V11, &[("host", "a")], Leniency::default()).err(),
+            Some(Refusal::BadRequest)
+        );
+        assert_eq!(
+            check_as("/?caf\u{e9}", V11, &[("host", "a")], Leniency::default()).err(),
+            Some(Refusal::BadRequest)
+        );
+        // A default port still goes, and every Host becomes the target's host.
+        let (t, h) = check_as("http://a:80/", V11, &[("host", "b")], lenient).unwrap();
+        assert_eq!((t.as_str(), h[HOST].to_str().unwrap()), ("http://a/", "a"));
     }
 
     const V11: Version = Version::HTTP_11;
@@ -440,6 +613,7 @@ mod tests {
         let h = check("http://u@a:81/x", V11, &[]).unwrap();
         assert_eq!(h[HOST], "a:81");
         assert!(check("a:443", V11, &[("host", "a:443")]).is_ok());
+        assert!(check("a:443", V11, &[("host", "a")]).is_ok());
         assert_eq!(
             check("a", V11, &[("host", "a")]).err(),
             Some(Refusal::BadRequest)

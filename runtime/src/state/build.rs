@@ -427,6 +427,8 @@ fn build_frontend(
         active: AtomicU64::new(0),
         http_buffer_request: has_option(&f.options, "http-buffer-request"),
         abort_on_close: has_option(&f.options, "abortonclose"),
+        accept_invalid_request: has_option(&f.options, "accept-invalid-http-request"),
+        use_proxy_header: has_option(&f.options, "http-use-proxy-header"),
         logasap: has_option(&f.options, "logasap"),
         inspect_delay: f
             .inspect_delay

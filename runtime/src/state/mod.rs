@@ -480,6 +480,12 @@ pub struct FrontendRt {
     /// `option abortonclose`: a client that shuts its side down abandons its request (else
     /// it is answered all the same).
     pub abort_on_close: bool,
+    /// `option accept-invalid-http-request`: what HAProxy's parser only notes in a request
+    /// head goes through (see `http::vet::Leniency`).
+    pub accept_invalid_request: bool,
+    /// `option http-use-proxy-header`: a request to a proxied target (absolute or authority
+    /// form) authenticates with `Proxy-Authorization` and is challenged with a 407.
+    pub use_proxy_header: bool,
     /// The header name case responses to this frontend's HTTP/1 clients take
     /// (`option h1-case-adjust-bogus-client`).
     pub h1_case_adjust: Option<Arc<crate::http::case_adjust::CaseMap>>,

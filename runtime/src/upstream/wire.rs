@@ -139,7 +139,13 @@ pub(super) fn encode_head(req: &Request<ReqBody>, out: &mut Vec<u8>) {
     out.push(b' ');
     // An origin-form target (the usual one) is its path and query as they are; others go
     // through `Uri`'s formatting.
+    let raw = req
+        .extensions()
+        .get::<hyper::ext::RawTarget>()
+        .filter(|r| r.parsed == *req.uri());
     match req.uri().path_and_query() {
+        // As the client wrote it, bytes `Uri` cannot hold included.
+        _ if raw.is_some() => out.extend_from_slice(raw.map_or(&[][..], |r| &r.raw)),
         Some(pq) if req.uri().scheme().is_none() && req.uri().authority().is_none() => {
             out.extend_from_slice(pq.as_str().as_bytes())
         }

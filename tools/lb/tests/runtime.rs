@@ -137,6 +137,8 @@ mod redirect_directive;
 mod reload;
 #[path = "runtime/replies.rs"]
 mod replies;
+#[path = "runtime/request_targets.rs"]
+mod request_targets;
 #[path = "runtime/route.rs"]
 mod route;
 #[path = "runtime/samples.rs"]

@@ -420,6 +420,13 @@ pub const OPTIONS: &[&str] = &[
     // What hapee always does: each direction of a tunnel is timed by the data coming from
     // its own side only, never refreshed by what is sent to it (runtime/src/tcp.rs).
     "independent-streams",
+    // What HAProxy's parser only notes in a request head goes through: a Host naming another
+    // authority than the target, a CONNECT target without a port, non-ASCII (UTF-8) bytes in
+    // the target (runtime/src/http/vet.rs). Header names hyper cannot represent stay refused.
+    "accept-invalid-http-request",
+    // Proxied targets authenticate with Proxy-Authorization and `auth` answers 407
+    // (runtime/src/http/auth.rs); HAProxy 2.7 reads no Proxy-Connection either.
+    "http-use-proxy-header",
 ];
 
 /// Server-line options the runtime honours.

@@ -31,6 +31,11 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             .as_ref()
             .map(|r| Value::Str(format!("HTTP/{}", version(r.version))))),
         "http_first_req" => vec![Value::Bool(txn.first_request)],
+        // A proxied request's credentials (`option http-use-proxy-header`).
+        "http_auth_type" | "http_auth_user" | "http_auth_pass" if txn.proxy_auth => {
+            proxy_auth_fetch(name, txn)
+        }
+        "http_auth_bearer" if txn.proxy_auth && a0.is_empty() => proxy_auth_fetch(name, txn),
         // Binary, as HAProxy's: a body need not be text.
         "req.body" => one(txn.request_body.clone().map(Value::Bin)),
         "req.body_len" => body_len(txn.request_body.as_ref()),
@@ -52,6 +57,29 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             None => Vec::new(),
         },
     }
+}
+
+/// The `http_auth_*` fetches of a request whose credentials come in `Proxy-Authorization`:
+/// read as the others, from that field given the name of the usual one.
+fn proxy_auth_fetch(name: &str, txn: &Txn) -> Vec<Value> {
+    let Some(req) = &txn.request else {
+        return Vec::new();
+    };
+    let mut headers = HeaderMap::new();
+    for v in req.headers.get_all(hyper::header::PROXY_AUTHORIZATION) {
+        headers.append(hyper::header::AUTHORIZATION, v.clone());
+    }
+    request_fetch(
+        name,
+        &[],
+        &RequestView {
+            method: req.method.clone(),
+            uri: req.uri.clone(),
+            version: req.version,
+            headers,
+            lines: Default::default(),
+        },
+    )
 }
 
 /// Whether the transaction's frontend logs (so that the request line is kept).

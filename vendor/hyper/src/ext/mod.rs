@@ -62,6 +62,39 @@ pub use h1_reason_phrase::ReasonPhrase;
 #[derive(Clone, Copy, Debug)]
 pub struct CloseDelimited;
 
+/// hapee patch: a request target as its client wrote it, when it has bytes a proxy takes
+/// (HAProxy reads any byte from 33 to 126 in a target) but `Uri` refuses: `<`, `>`, `` ` ``
+/// and `"`. The request's `Uri` is `parsed`, the same target with those bytes
+/// percent-encoded; `raw` is what goes on to the next hop and into the logs while the
+/// request's `Uri` is still `parsed`.
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Debug)]
+pub struct RawTarget {
+    /// The target's bytes as they came.
+    pub raw: bytes::Bytes,
+    /// The `Uri` the request was given for it.
+    pub parsed: http::Uri,
+}
+
+#[cfg(all(feature = "http1", feature = "server"))]
+impl RawTarget {
+    /// `raw` with `<`, `>`, `` ` `` and `"` percent-encoded, if that makes it a `Uri`; `None`
+    /// for a target with other bytes outside 33 to 126.
+    pub fn encoded(raw: &[u8]) -> Option<http::Uri> {
+        if !raw.iter().all(|b| (0x21..0x7f).contains(b)) {
+            return None;
+        }
+        let mut text = String::with_capacity(raw.len() + 8);
+        for &b in raw {
+            match b {
+                b'<' | b'>' | b'`' | b'"' => text.push_str(&format!("%{b:02X}")),
+                _ => text.push(b as char),
+            }
+        }
+        http::Uri::try_from(text).ok()
+    }
+}
+
 /// hapee patch: the names of a message's header lines in order, one per line, given only
 /// when the lines of a name are not all together (`a`, `b`, `a`), which a `HeaderMap`
 /// cannot show. A server sets it on a request whose lines came so; on a response it is the

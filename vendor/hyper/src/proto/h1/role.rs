@@ -223,10 +223,25 @@ impl Http1Transaction for Server {
         };
 
         let slice = buf.split_to(len).freeze();
+        let mut raw_target = None;
         let uri = {
             let uri_bytes = slice.slice_ref(&slice[path_range]);
             // TODO(lucab): switch to `Uri::from_shared()` once public.
-            http::Uri::from_maybe_shared(uri_bytes)?
+            match http::Uri::from_maybe_shared(uri_bytes.clone()) {
+                Ok(uri) => uri,
+                // hapee patch: a target with bytes `Uri` refuses but a proxy takes (see
+                // `ext::RawTarget`) is parsed with them percent-encoded, and kept as written.
+                Err(refused) => match crate::ext::RawTarget::encoded(&uri_bytes) {
+                    Some(uri) => {
+                        raw_target = Some(crate::ext::RawTarget {
+                            raw: uri_bytes,
+                            parsed: uri.clone(),
+                        });
+                        uri
+                    }
+                    None => return Err(refused.into()),
+                },
+            }
         };
         subject = RequestLine(method, uri);
 
@@ -382,6 +397,11 @@ impl Http1Transaction for Server {
         #[cfg(feature = "ffi")]
         if let Some(header_order) = header_order {
             extensions.insert(header_order);
+        }
+
+        // hapee patch: the target as written, when `Uri` could not hold it.
+        if let Some(raw) = raw_target {
+            extensions.insert(raw);
         }
 
         // hapee patch: the order of the lines, when the map cannot show it.

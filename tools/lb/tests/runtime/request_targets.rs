@@ -1,0 +1,385 @@
+//! What real clients send on the HTTP/1 request path, side by side with Debian's haproxy: the
+//! same raw bytes through hapee and through haproxy, comparing the status, the bytes that
+//! reach the origin and the logged request line. Each rule was read in HAProxy 2.7.0's source
+//! (h1.c h1_validate_mismatch_authority / h1_validate_connect_authority, http_htx.c
+//! http_scheme_based_normalize, http_ana.c TX_USE_PX_CONN, log.c url_encode_map); where
+//! Debian's 2.6 differs, the test follows 2.7 and says so.
+
+use crate::harness::*;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A server that keeps the bytes of each connection and answers `200 ok` once its client
+/// pauses after a complete head.
+struct Recorder {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Recorder {
+    fn start() -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+        let record = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let record = record.clone();
+                std::thread::spawn(move || serve(stream, record));
+            }
+        });
+        Recorder { addr, seen }
+    }
+
+    /// What the connections since the last call received, in order.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+            .into_iter()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .collect()
+    }
+}
+
+fn serve(mut s: TcpStream, record: Arc<Mutex<Vec<Vec<u8>>>>) {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(_) if seen.windows(4).any(|w| w == b"\r\n\r\n") => break,
+            Err(_) if start.elapsed() > Duration::from_secs(3) => break,
+            Err(_) => {}
+        }
+    }
+    record.lock().unwrap().push(seen);
+    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+}
+
+fn config(port: u16, origin: &Recorder, frontend_options: &str) -> String {
+    format!(
+        "{LOGGED_DEFAULTS}    log-format \"%ST %{{+Q}}r\"
+    timeout tunnel 300ms
+userlist users
+    user alice insecure-password secret
+frontend fe
+    bind 127.0.0.1:{port}
+    option dontlognull
+{frontend_options}    default_backend be
+backend be
+    server s {}
+",
+        origin.addr
+    )
+}
+
+/// How one request ended on one side: the status line's code (0: none), the response's
+/// `*-Authenticate` line if any, and what the origin received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    status: u16,
+    challenge: Option<String>,
+    origin: Vec<String>,
+}
+
+fn exchange(port: u16, request: &[u8], origin: &Recorder) -> Seen {
+    let mut s = connect(("127.0.0.1", port));
+    s.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 || (out.ends_with(b"ok") && out.windows(4).any(|w| w == b"\r\n\r\n")) {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    drop(s);
+    let text = String::from_utf8_lossy(&out);
+    let status = text
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|t| t.get(..3))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let challenge = text
+        .lines()
+        .find(|l| l.to_ascii_lowercase().contains("-authenticate:"))
+        .map(|l| l.to_ascii_lowercase());
+    // The origin may still be writing down a tunnel's bytes.
+    std::thread::sleep(Duration::from_millis(300));
+    Seen {
+        status,
+        challenge,
+        origin: origin.take(),
+    }
+}
+
+/// Every case through hapee and, when installed, haproxy: each side's outcomes and log lines.
+type Sides = ((Vec<Seen>, Vec<String>), Option<(Vec<Seen>, Vec<String>)>);
+
+/// Every case through both sides, waiting for `logged` lines of log (a request refused by
+/// the parser is not logged under `option dontlognull`, on either side).
+fn through_both(frontend_options: &str, cases: &[&[u8]], logged: usize) -> Sides {
+    both_sides(
+        1,
+        Recorder::start,
+        |port, origin| config(port, origin, frontend_options),
+        |port, origin, side| {
+            let seen: Vec<Seen> = cases.iter().map(|c| exchange(port, c, origin)).collect();
+            let lines = |out: &str| -> Vec<String> {
+                out.lines()
+                    .filter(|l| l.contains('"') && !l.contains("<BADREQ>"))
+                    .map(str::to_string)
+                    .collect()
+            };
+            let log = lines(&side.stdout_when(|out| lines(out).len() >= logged));
+            (seen, log)
+        },
+    )
+}
+
+/// The request line and Host each origin connection began with.
+fn heads(seen: &Seen) -> Vec<String> {
+    seen.origin
+        .iter()
+        .map(|r| {
+            let line = r.lines().next().unwrap_or_default();
+            let host = r
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("host:"))
+                .map_or("-", |l| l[5..].trim());
+            format!("{line} | {host}")
+        })
+        .collect()
+}
+
+/// hapee's outcomes must be `want` (a status, the heads the origin got, the logged line or
+/// "" for none); haproxy's, when it runs, the same.
+fn assert_sides(sides: Sides, want: &[(u16, &[&str], &str)]) {
+    let ((ours, our_log), theirs) = sides;
+    for (i, (seen, (status, origin, _))) in ours.iter().zip(want).enumerate() {
+        assert_eq!(seen.status, *status, "case {i}: {seen:?}");
+        assert_eq!(heads(seen), *origin, "case {i}");
+    }
+    let logged: Vec<&str> = want.iter().map(|w| w.2).filter(|l| !l.is_empty()).collect();
+    assert_eq!(our_log, logged);
+    let Some((theirs, their_log)) = theirs else {
+        return;
+    };
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a.status, b.status, "case {i}: hapee {a:?}, haproxy {b:?}");
+        assert_eq!(a.challenge, b.challenge, "case {i}");
+        assert_eq!(a.origin, b.origin, "case {i}: what the origin received");
+    }
+    assert_eq!(our_log, their_log);
+}
+
+/// An absolute target and its Host: a Host naming another authority is refused (400); a
+/// scheme's default port (or an empty one) is dropped from the target and from the Host, in
+/// what is forwarded and in the log; a Host with the default port beside a target without
+/// one stays as it came; an origin-form target's Host is never touched; a CONNECT's Host
+/// loses a default port and may omit it.
+#[test]
+fn absolute_targets_and_default_ports_as_haproxy() {
+    let cases: [&[u8]; 10] = [
+        b"GET http://a/?x=1 HTTP/1.1\r\nHost: b\r\n\r\n",
+        b"GET http://a/?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a:80/x HTTP/1.1\r\nHost: a:80\r\n\r\n",
+        b"GET http://A:/x HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET https://a:443/x HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a/x HTTP/1.1\r\nHost: a:80\r\n\r\n",
+        b"GET http://a:443/x HTTP/1.1\r\nHost: a:443\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: example.com:80\r\n\r\n",
+        b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+        b"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    assert_sides(
+        through_both("", &cases, 9),
+        &[
+            (400, &[], ""),
+            (
+                200,
+                &["GET http://a/?x=1 HTTP/1.1 | a"],
+                "200 \"GET http://a/?x=1 HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/x HTTP/1.1 | a"],
+                "200 \"GET http://a/x HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://A/x HTTP/1.1 | A"],
+                "200 \"GET http://A/x HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET https://a/x HTTP/1.1 | a"],
+                "200 \"GET https://a/x HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/x HTTP/1.1 | a:80"],
+                "200 \"GET http://a/x HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a:443/x HTTP/1.1 | a:443"],
+                "200 \"GET http://a:443/x HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /x HTTP/1.1 | example.com:80"],
+                "200 \"GET /x HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["CONNECT a:443 HTTP/1.1 | a"],
+                "200 \"CONNECT a:443 HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["CONNECT a:443 HTTP/1.1 | a"],
+                "200 \"CONNECT a:443 HTTP/1.1\"",
+            ),
+        ],
+    );
+}
+
+/// Bytes HAProxy's parser takes in a target (33 to 126, `<`, `>` and `` ` `` included, which
+/// hapee's `Uri` holds percent-encoded) go through as they came, and are
+/// logged with `"` and `#` as `#22`/`#23`; control and non-ASCII bytes are refused, unless
+/// `option accept-invalid-http-request`, which also lets a Host naming another authority
+/// through (forwarded as it came).
+#[test]
+fn target_bytes_and_accept_invalid_http_request_as_haproxy() {
+    let strict: [&[u8]; 7] = [
+        b"GET /a\"b{c}|d\\e HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /a<b>^`c HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /a?x=\"<>\"^` HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a:80/<x> HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    assert_sides(
+        through_both("", &strict, 4),
+        &[
+            (
+                200,
+                &["GET /a\"b{c}|d\\e HTTP/1.1 | a"],
+                "200 \"GET /a#22b{c}|d\\e HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /a<b>^`c HTTP/1.1 | a"],
+                "200 \"GET /a<b>^`c HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /a?x=\"<>\"^` HTTP/1.1 | a"],
+                "200 \"GET /a?x=#22<>#22^` HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/<x> HTTP/1.1 | a"],
+                "200 \"GET http://a/<x> HTTP/1.1\"",
+            ),
+            (400, &[], ""),
+            (400, &[], ""),
+            (400, &[], ""),
+        ],
+    );
+    let lenient: [&[u8]; 3] = [
+        b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a/x HTTP/1.1\r\nHost: b\r\n\r\n",
+        b"GET http://a:80/x HTTP/1.1\r\nHost: b\r\n\r\n",
+    ];
+    assert_sides(
+        through_both("    option accept-invalid-http-request\n", &lenient, 3),
+        &[
+            (
+                200,
+                &["GET /caf\u{e9} HTTP/1.1 | a"],
+                "200 \"GET /caf#C3#A9 HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/x HTTP/1.1 | b"],
+                "200 \"GET http://a/x HTTP/1.1\"",
+            ),
+            // The default port goes and every Host becomes the target's host.
+            (
+                200,
+                &["GET http://a/x HTTP/1.1 | a"],
+                "200 \"GET http://a/x HTTP/1.1\"",
+            ),
+        ],
+    );
+}
+
+/// A chunked body that arrives at once reaches the server as one chunk with the same bytes,
+/// its extensions dropped and its trailers kept, as HAProxy re-frames it.
+#[test]
+fn a_chunked_body_is_reframed_as_haproxy() {
+    let cases: [&[u8]; 1] = [b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n5;ext=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"];
+    let ((ours, _), theirs) = through_both("", &cases, 1);
+    assert_eq!(
+        ours[0].origin,
+        ["POST /x HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n8\r\nabchello\r\n0\r\nx-t: 1\r\n\r\n"]
+    );
+    if let Some((theirs, _)) = theirs {
+        assert_eq!(ours, theirs);
+    }
+}
+
+/// `option http-use-proxy-header`: a request with an absolute (or authority-form) target is
+/// a proxied one; `http-request auth` answers it 407 with `Proxy-Authenticate`, and
+/// `http_auth` reads its `Proxy-Authorization`. An origin-form request keeps 401 and
+/// `Authorization`.
+#[test]
+fn http_use_proxy_header_authenticates_proxied_requests_as_haproxy() {
+    let options = "    option http-use-proxy-header
+    http-request auth realm r unless { http_auth(users) }
+";
+    let cases: [&[u8]; 5] = [
+        b"GET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a/x HTTP/1.1\r\nHost: a\r\nProxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+        b"GET http://a/x HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+    ];
+    let sides = through_both(options, &cases, 5);
+    let ours = &sides.0 .0;
+    let challenges: Vec<Option<&str>> = ours.iter().map(|s| s.challenge.as_deref()).collect();
+    assert_eq!(
+        challenges,
+        [
+            Some("proxy-authenticate: basic realm=\"r\""),
+            None,
+            Some("proxy-authenticate: basic realm=\"r\""),
+            Some("www-authenticate: basic realm=\"r\""),
+            None,
+        ]
+    );
+    assert_sides(
+        sides,
+        &[
+            (407, &[], "407 \"GET http://a/x HTTP/1.1\""),
+            (
+                200,
+                &["GET http://a/x HTTP/1.1 | a"],
+                "200 \"GET http://a/x HTTP/1.1\"",
+            ),
+            (407, &[], "407 \"GET http://a/x HTTP/1.1\""),
+            (401, &[], "401 \"GET /x HTTP/1.1\""),
+            (200, &["GET /x HTTP/1.1 | a"], "200 \"GET /x HTTP/1.1\""),
+        ],
+    );
+}
