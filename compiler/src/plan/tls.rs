@@ -573,6 +573,9 @@ pub struct H2Tune {
     pub initial_window_size: u32,
     pub max_concurrent_streams: u32,
     pub max_frame_size: u32,
+    /// Whether the SETTINGS frame announces extended CONNECT (RFC 8441, WebSocket over
+    /// HTTP/2); `h2-workaround-bogus-websocket-clients` turns it off.
+    pub extended_connect: bool,
 }
 
 impl H2Tune {
@@ -587,6 +590,9 @@ impl H2Tune {
             initial_window_size: number("tune.h2.initial-window-size", 65535),
             max_concurrent_streams: number("tune.h2.max-concurrent-streams", 100),
             max_frame_size: number("tune.h2.max-frame-size", 16384),
+            extended_connect: !lines
+                .iter()
+                .any(|d| d.keyword == "h2-workaround-bogus-websocket-clients"),
         }
     }
 }
