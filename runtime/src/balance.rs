@@ -526,9 +526,14 @@ mod tests {
         let ring = Ring::new([(1, 1), (2, 1), (3, 1)]);
         for hash in [0u32, 1 << 20, 1 << 30, u32::MAX] {
             let closest = ring.lookup(hash, |_| true).unwrap();
-            let bounded = ring.lookup_bounded(hash, |_| true, |s| s != closest).unwrap();
+            let bounded = ring
+                .lookup_bounded(hash, |_| true, |s| s != closest)
+                .unwrap();
             assert_ne!(bounded, closest);
-            assert_eq!(ring.lookup_bounded(hash, |_| true, |_| false), Some(closest));
+            assert_eq!(
+                ring.lookup_bounded(hash, |_| true, |_| false),
+                Some(closest)
+            );
         }
     }
 

@@ -490,10 +490,12 @@ mod tests {
         let factor = |v: &str| hash_balance_factor(&[line(&format!("hash-balance-factor {v}"))]);
         assert_eq!(hash_balance_factor(&[]), 0);
         assert_eq!((factor("150"), factor("0"), factor("100")), (150, 0, 0));
-        let queue =
-            |v: &str| max_keep_alive_queue(&[line(&format!("max-keep-alive-queue {v}"))]);
+        let queue = |v: &str| max_keep_alive_queue(&[line(&format!("max-keep-alive-queue {v}"))]);
         assert_eq!(max_keep_alive_queue(&[]), None);
-        assert_eq!((queue("-1"), queue("0"), queue("10")), (None, Some(0), Some(10)));
+        assert_eq!(
+            (queue("-1"), queue("0"), queue("10")),
+            (None, Some(0), Some(10))
+        );
         assert_eq!((queue("0x10"), queue("010")), (Some(16), Some(8)));
     }
 

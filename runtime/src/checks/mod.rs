@@ -266,10 +266,18 @@ pub fn apply(
 pub async fn run(shared: Arc<Shared>, at: Assignment) {
     let backend = &shared.backends[at.backend];
     let server = backend.servers[at.server].clone();
-    let reporter = Reporter::new(backend, &backend.log_tag).with_sessions(shared.clone(), at.backend);
+    let reporter =
+        Reporter::new(backend, &backend.log_tag).with_sessions(shared.clone(), at.backend);
     let health = async {
         if server.plan.check {
-            health_loop(backend, &server, &reporter, at.first_health, &shared.process).await;
+            health_loop(
+                backend,
+                &server,
+                &reporter,
+                at.first_health,
+                &shared.process,
+            )
+            .await;
         }
     };
     let agent = async {

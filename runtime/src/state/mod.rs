@@ -439,7 +439,12 @@ impl BackendRt {
 impl BackendRt {
     /// Whether server `server` (one of `indices`, whose weights `candidates` hold) may take
     /// one more request under `hash-balance-factor`.
-    fn within_load_bound(&self, indices: &[usize], candidates: &[Candidate], server: usize) -> bool {
+    fn within_load_bound(
+        &self,
+        indices: &[usize],
+        candidates: &[Candidate],
+        server: usize,
+    ) -> bool {
         // Effective weights, as HAProxy counts them (`BE_WEIGHT_SCALE`).
         const SCALE: u64 = 16;
         let served = |i: usize| self.servers[i].active.load(Ordering::Relaxed);

@@ -99,7 +99,12 @@ impl SendProxy {
     /// says LOCAL (no addresses), as HAProxy sends it on connections it starts itself, unless
     /// `pp2-never-send-local` asks for a PROXY command naming the connection. Only the TLVs
     /// that need no client go in: the checksum, and an empty SSL one.
-    pub fn check_header(&self, local: SocketAddr, server: SocketAddr, never_local: bool) -> Vec<u8> {
+    pub fn check_header(
+        &self,
+        local: SocketAddr,
+        server: SocketAddr,
+        never_local: bool,
+    ) -> Vec<u8> {
         if self.version == 1 {
             return pp::encode_v1(local, server);
         }

@@ -187,6 +187,8 @@ mod tls_early;
 mod tls_early_bind;
 #[path = "runtime/tls_gencert.rs"]
 mod tls_gencert;
+#[path = "runtime/tls_global_settings.rs"]
+mod tls_global_settings;
 #[path = "runtime/tls_key_type.rs"]
 mod tls_key_type;
 #[path = "runtime/tls_ocsp.rs"]

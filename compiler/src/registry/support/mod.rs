@@ -79,6 +79,11 @@ pub const GLOBAL: &[&str] = &[
     "grace",
     // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
     "tune.ssl.maxrecord",
+    "tune.ssl.hard-maxrecord",
+    // Certificate loading (runtime/src/tls/store.rs): the files looked for beside a
+    // certificate, and self-issued CAs left out of the chain sent.
+    "ssl-load-extra-files",
+    "ssl-skip-self-issued-ca",
     // What UNIX binds start from (compiler/src/plan/unix_bind.rs).
     "unix-bind",
     // Header name case towards bogus HTTP/1 peers (runtime/src/http/case_adjust.rs).

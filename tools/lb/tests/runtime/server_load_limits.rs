@@ -73,7 +73,10 @@ backend unbounded
         bounded.contains(&"a".to_string()) && bounded.contains(&"b".to_string()),
         "{bounded:?}"
     );
-    assert!(unbounded.iter().all(|n| n == &unbounded[0]), "{unbounded:?}");
+    assert!(
+        unbounded.iter().all(|n| n == &unbounded[0]),
+        "{unbounded:?}"
+    );
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
@@ -132,7 +135,8 @@ fn max_keep_alive_queue_sends_a_kept_alive_client_elsewhere() {
     };
     let run = |port: u16, backend: &str| {
         let mut kept = connect(("127.0.0.1", port));
-        kept.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        kept.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let first = origin_on(&mut kept, &format!("/x?be={backend}"));
         // Another client takes server a's only slot for a while.
         let url = format!("http://127.0.0.1:{port}/slow/1500?be={backend}");
