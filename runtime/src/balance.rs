@@ -219,18 +219,59 @@ impl Ring {
     /// The usable server whose point is closest to `hash` (the earlier one on a tie), looking
     /// only at points of servers for which `usable` holds.
     pub fn lookup(&self, hash: u32, usable: impl Fn(usize) -> bool) -> Option<usize> {
+        self.lookup_bounded(hash, usable, |_| true)
+    }
+
+    /// [`Ring::lookup`] under `hash-balance-factor`: from the closest point on, the first
+    /// usable server that is `eligible` going round the ring, as HAProxy walks it; when none
+    /// is, the closest one all the same.
+    pub fn lookup_bounded(
+        &self,
+        hash: u32,
+        usable: impl Fn(usize) -> bool,
+        eligible: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
         let n = self.nodes.len();
         let at = self.nodes.partition_point(|&(p, _)| p < hash);
         let next = (0..n)
-            .map(|k| self.nodes[(at + k) % n])
-            .find(|&(_, s)| usable(s))?;
+            .map(|k| (at + k) % n)
+            .find(|&i| usable(self.nodes[i].1))?;
         let prev = (1..=n)
-            .map(|k| self.nodes[(at + n - k) % n])
-            .find(|&(_, s)| usable(s))?;
-        let to_prev = hash.wrapping_sub(prev.0);
-        let to_next = next.0.wrapping_sub(hash);
-        Some(if to_prev <= to_next { prev.1 } else { next.1 })
+            .map(|k| (at + n - k) % n)
+            .find(|&i| usable(self.nodes[i].1))?;
+        let to_prev = hash.wrapping_sub(self.nodes[prev].0);
+        let to_next = self.nodes[next].0.wrapping_sub(hash);
+        let closest = if to_prev <= to_next { prev } else { next };
+        (0..n)
+            .map(|k| self.nodes[(closest + k) % n].1)
+            .filter(|&s| usable(s))
+            .find(|&s| eligible(s))
+            .or(Some(self.nodes[closest].1))
     }
+}
+
+/// Whether a server may take one more request under `hash-balance-factor <factor>` (HAProxy's
+/// `chash_server_is_eligible`): the requests the backend serves, this one included, times the
+/// factor in %, rounded up, are shared out as slots by weight (whole slots per unit of weight,
+/// the rest by the server's place in the cumulated weights), at least one each; a server
+/// serving fewer requests than its slots is eligible. Weights are the effective ones (× 16).
+pub fn within_load_bound(
+    factor: u32,
+    backend_served: u64,
+    total_weight: u64,
+    cumulative_weight: u64,
+    weight: u64,
+    served: u64,
+) -> bool {
+    if total_weight == 0 {
+        return true;
+    }
+    let total_slots = ((backend_served + 1) * u64::from(factor)).div_ceil(100);
+    let per_weight = total_slots / total_weight;
+    let remainder = total_slots % total_weight;
+    let slots = weight * per_weight + ((cumulative_weight + weight) * remainder) / total_weight
+        - (cumulative_weight * remainder) / total_weight;
+    served < slots.max(1)
 }
 
 /// The slot table of `hash-type map-based`: `key % total weight` indexes a table in which the
@@ -469,6 +510,33 @@ mod tests {
     }
 
     /// The tables HAProxy 2.7's `recalc_server_map` lays out for these weights.
+    #[test]
+    fn load_bound_spreads_slots_by_weight() {
+        // Two servers of weight 1 (16 each): the first request finds a slot on either, the
+        // second one only on the server not yet serving (factor 150: 3 slots, 1 and 2).
+        assert!(within_load_bound(150, 0, 32, 0, 16, 0));
+        assert!(!within_load_bound(150, 1, 32, 0, 16, 1));
+        assert!(within_load_bound(150, 1, 32, 16, 16, 0));
+        // Every server keeps one slot at least.
+        assert!(within_load_bound(101, 0, 1000, 0, 16, 0));
+    }
+
+    #[test]
+    fn bounded_lookup_walks_the_ring_past_loaded_servers() {
+        let ring = Ring::new([(1, 1), (2, 1), (3, 1)]);
+        for hash in [0u32, 1 << 20, 1 << 30, u32::MAX] {
+            let closest = ring.lookup(hash, |_| true).unwrap();
+            let bounded = ring
+                .lookup_bounded(hash, |_| true, |s| s != closest)
+                .unwrap();
+            assert_ne!(bounded, closest);
+            assert_eq!(
+                ring.lookup_bounded(hash, |_| true, |_| false),
+                Some(closest)
+            );
+        }
+    }
+
     #[test]
     fn map_based_table_interleaves_servers_by_weight() {
         let equal = SlotMap::new([1, 1, 1]);

@@ -200,7 +200,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         // One socket per address and thread group, which the group's threads share.
         for addr in addrs {
             for set in &sets {
-                let flags = listener::BindFlags::of(l);
+                let flags = listener::BindFlags::of(l, &plan.global);
                 let socket = match lifecycle::sockets::listen(addr, slots.next(addr), flags) {
                     Ok(socket) => socket,
                     Err(e) => {

@@ -411,10 +411,13 @@ pub struct BindFlags {
     /// `transparent`: the address may be one this host does not own (IP_TRANSPARENT), for
     /// traffic a firewall diverts to it.
     pub transparent: bool,
+    /// The global `noreuseport`: no SO_REUSEPORT, so that no other socket (another
+    /// process's) may bind the address while this one listens.
+    pub no_reuse_port: bool,
 }
 
 impl BindFlags {
-    pub fn of(l: &ListenerPlan) -> BindFlags {
+    pub fn of(l: &ListenerPlan, global: &hapee_compiler::plan::GlobalPlan) -> BindFlags {
         // `v6only` wins over `v4v6` when a line has both, as in HAProxy.
         let v6only = if l.has_option("v6only") {
             Some(true)
@@ -426,6 +429,7 @@ impl BindFlags {
         BindFlags {
             v6only,
             transparent: l.has_option("transparent"),
+            no_reuse_port: global.process.noreuseport,
         }
     }
 }
@@ -465,7 +469,7 @@ fn prepared_socket(
     };
     let s = Socket::new(domain, ty, Some(proto))?;
     s.set_reuse_address(true)?;
-    s.set_reuse_port(true)?;
+    s.set_reuse_port(!flags.no_reuse_port)?;
     if let (true, Some(only)) = (addr.is_ipv6(), flags.v6only) {
         s.set_only_v6(only)?;
     }

@@ -195,6 +195,15 @@ impl<'a> Stmt<'a> {
             | "log-format-sd"
             // A session's idle connections of its own (`FrontendPlan::max_session_srv_conns`).
             | "max-session-srv-conns"
+            // Bounded loads of consistent hashing and the keep-alive queue limit
+            // (`BackendPlan::hash_balance_factor`, `BackendPlan::max_keep_alive_queue`).
+            | "hash-balance-factor"
+            | "max-keep-alive-queue"
+            // Whether HTTP/2 clients are offered extended CONNECT (`plan::tls::H2Tune`).
+            | "h2-workaround-bogus-websocket-clients"
+            // Certificate loading and chain sending (`plan::tls`).
+            | "ssl-skip-self-issued-ca"
+            | "ssl-load-extra-files"
         );
         let inspect_delay =
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
@@ -276,6 +285,8 @@ impl<'a> Stmt<'a> {
                 | "ulimit-n"
                 | "fd-hard-limit"
                 | "strict-limits"
+                | "noreuseport"
+                | "pp2-never-send-local"
         );
         if !lowered
             && !process

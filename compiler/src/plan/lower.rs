@@ -439,6 +439,38 @@ pub fn max_session_srv_conns(lines: &[DirectiveLine]) -> u32 {
     }
 }
 
+/// `hash-balance-factor <n>` (the last one; 0 without one), read as C's `atol` reads it.
+/// HAProxy refuses a factor from 1 to 100, which would leave no server eligible.
+pub fn hash_balance_factor(lines: &[DirectiveLine]) -> u32 {
+    last_arg(lines, "hash-balance-factor")
+        .map(|v| crate::ir::values::atol(&v))
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| n > 100)
+        .unwrap_or(0)
+}
+
+/// `max-keep-alive-queue <n>` (the last one): `None` for `-1` (the default) or any other
+/// negative number, which HAProxy's unsigned arithmetic turns into no limit. The number is
+/// read as C's `strtol` with base 0 reads it (`0x` hexadecimal, a leading `0` octal).
+pub fn max_keep_alive_queue(lines: &[DirectiveLine]) -> Option<u32> {
+    let text = last_arg(lines, "max-keep-alive-queue")?;
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(&text)),
+    };
+    let value = if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if body.len() > 1 && body.starts_with('0') {
+        i64::from_str_radix(&body[1..], 8).ok()?
+    } else {
+        body.parse::<i64>().ok()?
+    };
+    if negative {
+        return None;
+    }
+    Some(u32::try_from(value).unwrap_or(u32::MAX))
+}
+
 pub fn last_arg(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
     lines
         .iter()
@@ -452,6 +484,20 @@ pub fn last_arg(lines: &[DirectiveLine], keyword: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::testkit::directive_line as line;
+
+    #[test]
+    fn hash_balance_factor_and_keep_alive_queue_read_as_haproxy_reads_them() {
+        let factor = |v: &str| hash_balance_factor(&[line(&format!("hash-balance-factor {v}"))]);
+        assert_eq!(hash_balance_factor(&[]), 0);
+        assert_eq!((factor("150"), factor("0"), factor("100")), (150, 0, 0));
+        let queue = |v: &str| max_keep_alive_queue(&[line(&format!("max-keep-alive-queue {v}"))]);
+        assert_eq!(max_keep_alive_queue(&[]), None);
+        assert_eq!(
+            (queue("-1"), queue("0"), queue("10")),
+            (None, Some(0), Some(10))
+        );
+        assert_eq!((queue("0x10"), queue("010")), (Some(16), Some(8)));
+    }
 
     #[test]
     fn max_session_srv_conns_reads_as_atoi() {

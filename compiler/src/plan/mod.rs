@@ -343,6 +343,8 @@ pub struct FrontendPlan {
     /// `clitcpka-cnt`, `-idle`, `-intvl`: the keep-alive probes of `option clitcpka`.
     #[serde(skip_serializing_if = "sockets::KeepAliveTiming::is_unset")]
     pub client_keepalive: sockets::KeepAliveTiming,
+    /// The syslog tag of its traffic log lines: its own `log-tag`, else the global one.
+    pub log_tag: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -467,6 +469,17 @@ pub struct BackendPlan {
     /// `http-send-name-header <name>`: the header naming the server a request is sent to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_name_header: Option<String>,
+    /// `hash-balance-factor <n>` (0: none): under consistent hashing, a server already
+    /// serving more than n% of the average load is passed over for the next on the ring.
+    pub hash_balance_factor: u32,
+    /// `max-keep-alive-queue <n>`: with `option prefer-last-server`, a request stays with
+    /// the server of its idle connection only while fewer than n wait in that server's
+    /// queue (`None`: `-1`, always).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_keep_alive_queue: Option<u32>,
+    /// The syslog tag of its health check and server state log lines: its own `log-tag`,
+    /// else the global one.
+    pub log_tag: String,
 }
 
 fn rules_of(config: &Config, p: &ir::Proxy) -> Vec<Rule> {
@@ -621,6 +634,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
     let error_sections = errors::sections(config);
     let fcgi_apps = fcgi::lower(config);
     let tls_globals = tls::TlsGlobals::of(&g.directives, g.ssl_load_extra_del_ext);
+    // The global `log-tag`, which a proxy's own overrides.
+    let log_tag = lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into());
     let unix_bind = unix_bind::UnixBind::of(&g.directives);
     let mut frontends = Vec::new();
     let mut listeners = Vec::new();
@@ -717,6 +732,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             backlog: sockets::positive(&p.directives, "backlog"),
             session_rate_limit: sockets::session_rate_limit(&p.directives),
             client_keepalive: sockets::KeepAliveTiming::of(&p.directives, "cli"),
+            log_tag: lower::last_arg(&p.directives, "log-tag").unwrap_or_else(|| log_tag.clone()),
         });
     }
     let backends = config
@@ -859,6 +875,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .filter(|n| *n > 0),
                 server_keepalive: sockets::KeepAliveTiming::of(&p.directives, "srv"),
                 send_name_header: lower::last_arg(&p.directives, "http-send-name-header"),
+                hash_balance_factor: lower::hash_balance_factor(&p.directives),
+                max_keep_alive_queue: lower::max_keep_alive_queue(&p.directives),
+                log_tag: lower::last_arg(&p.directives, "log-tag")
+                    .unwrap_or_else(|| log_tag.clone()),
             }
         })
         .collect();
@@ -908,7 +928,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             maxconn: g.maxconn.as_ref().map(|m| m.value),
             lua: lua::plan(&g.directives),
             logs: global_logs,
-            log_tag: lower::last_arg(&g.directives, "log-tag").unwrap_or_else(|| "haproxy".into()),
+            log_tag,
             bufsize: g.bufsize.unwrap_or(16384),
             http_maxhdr: lower::last_arg(&g.directives, "tune.http.maxhdr")
                 .and_then(|v| v.parse().ok()),

@@ -53,6 +53,11 @@ pub struct ProcessSettings {
     pub ulimit_n: Option<u64>,
     pub fd_hard_limit: Option<u64>,
     pub strict_limits: bool,
+    /// `noreuseport`: listening sockets are bound without SO_REUSEPORT.
+    pub noreuseport: bool,
+    /// `pp2-never-send-local`: a health check's PROXY v2 header is a PROXY command naming
+    /// the check's own connection, not a LOCAL one.
+    pub pp2_never_send_local: bool,
 }
 
 /// The receive and send buffer sizes (SO_RCVBUF, SO_SNDBUF) set on each client connection
@@ -159,6 +164,8 @@ impl ProcessSettings {
                 .rev()
                 .find(|d| d.keyword == "strict-limits")
                 .is_none_or(|d| d.prefix.is_none()),
+            noreuseport: lines.iter().any(|d| d.keyword == "noreuseport"),
+            pp2_never_send_local: lines.iter().any(|d| d.keyword == "pp2-never-send-local"),
         }
     }
 }

@@ -93,6 +93,10 @@ pub struct BindTls {
     pub lifetime: u32,
     /// `ssl-load-extra-del-ext`: the key of `site.crt` is `site.key`, not `site.crt.key`.
     pub key_del_ext: bool,
+    /// `ssl-load-extra-files`: the files beside a certificate that are loaded.
+    pub extra_files: ExtraFiles,
+    /// `ssl-skip-self-issued-ca`: self-issued CA certificates of a chain are not sent.
+    pub skip_self_issued_ca: bool,
     /// `tune.ssl.capture-buffer-size`: how many bytes of each ClientHello's cipher list are
     /// kept for `ssl_fc_cipherlist_*` (0: none, the default).
     pub capture_size: usize,
@@ -239,6 +243,60 @@ pub struct TlsGlobals {
     ctx_cache_size: usize,
     early_data_room: u32,
     max_record: u32,
+    extra_files: ExtraFiles,
+    skip_self_issued_ca: bool,
+}
+
+/// `ssl-load-extra-files`: which files beside a certificate's are looked for (all of them
+/// without the setting).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct ExtraFiles {
+    /// A missing `site.pem` loaded as the bundle `site.pem.rsa`, `.ecdsa`, `.dsa`.
+    pub bundle: bool,
+    /// The key in `site.pem.key` when `site.pem` has none.
+    pub key: bool,
+    /// The OCSP response to staple, `site.pem.ocsp`.
+    pub ocsp: bool,
+    /// `site.pem.issuer` and `site.pem.sctl`, which hapee does not use.
+    pub issuer: bool,
+    pub sctl: bool,
+}
+
+impl Default for ExtraFiles {
+    fn default() -> ExtraFiles {
+        ExtraFiles {
+            bundle: true,
+            key: true,
+            ocsp: true,
+            issuer: true,
+            sctl: true,
+        }
+    }
+}
+
+impl ExtraFiles {
+    /// The last `ssl-load-extra-files` line (its words, `check` has refused unknown ones).
+    fn of(lines: &[DirectiveLine]) -> ExtraFiles {
+        let Some(line) = lines
+            .iter()
+            .rev()
+            .find(|d| d.keyword == "ssl-load-extra-files")
+        else {
+            return ExtraFiles::default();
+        };
+        let words: Vec<&str> = line.args.iter().map(|a| a.as_str()).collect();
+        if words.contains(&"all") {
+            return ExtraFiles::default();
+        }
+        let has = |w: &str| words.contains(&w);
+        ExtraFiles {
+            bundle: has("bundle"),
+            key: has("key"),
+            ocsp: has("ocsp"),
+            issuer: has("issuer"),
+            sctl: has("sctl"),
+        }
+    }
 }
 
 impl TlsGlobals {
@@ -292,9 +350,24 @@ impl TlsGlobals {
                 let bufsize = size("tune.bufsize", 16384);
                 bufsize - size("tune.maxrewrite", 1024).min(bufsize / 2)
             },
-            max_record: last("tune.ssl.maxrecord").map_or(0, |v| {
-                u32::try_from(crate::ir::values::atol(&v)).unwrap_or(0)
-            }),
+            // `tune.ssl.hard-maxrecord` caps every record, whatever `tune.ssl.maxrecord` says.
+            max_record: {
+                let limit = |k: &str| {
+                    last(k).map_or(0, |v| {
+                        u32::try_from(crate::ir::values::atol(&v)).unwrap_or(0)
+                    })
+                };
+                match (
+                    limit("tune.ssl.maxrecord"),
+                    limit("tune.ssl.hard-maxrecord"),
+                ) {
+                    (0, hard) => hard,
+                    (soft, 0) => soft,
+                    (soft, hard) => soft.min(hard),
+                }
+            },
+            extra_files: ExtraFiles::of(lines),
+            skip_self_issued_ca: lines.iter().any(|d| d.keyword == "ssl-skip-self-issued-ca"),
         }
     }
 
@@ -309,6 +382,8 @@ impl TlsGlobals {
             cache_size: self.cache_size,
             lifetime: self.lifetime,
             key_del_ext: self.key_del_ext,
+            extra_files: self.extra_files,
+            skip_self_issued_ca: self.skip_self_issued_ca,
             capture_size: self.capture_size,
             max_record: self.max_record,
             crt_base: self.crt_base.clone(),
@@ -573,6 +648,9 @@ pub struct H2Tune {
     pub initial_window_size: u32,
     pub max_concurrent_streams: u32,
     pub max_frame_size: u32,
+    /// Whether the SETTINGS frame announces extended CONNECT (RFC 8441, WebSocket over
+    /// HTTP/2); `h2-workaround-bogus-websocket-clients` turns it off.
+    pub extended_connect: bool,
 }
 
 impl H2Tune {
@@ -587,6 +665,9 @@ impl H2Tune {
             initial_window_size: number("tune.h2.initial-window-size", 65535),
             max_concurrent_streams: number("tune.h2.max-concurrent-streams", 100),
             max_frame_size: number("tune.h2.max-frame-size", 16384),
+            extended_connect: !lines
+                .iter()
+                .any(|d| d.keyword == "h2-workaround-bogus-websocket-clients"),
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct Process {
     pub maxaccept: Option<u32>,
     /// `spread-checks`, in % of a check's interval.
     pub spread_checks: u32,
+    /// `pp2-never-send-local`: health checks' PROXY v2 headers name their connection.
+    pub pp2_never_send_local: bool,
     pub node: String,
     pub description: Option<String>,
     pub stats: StatsPlan,
@@ -85,6 +87,7 @@ impl Process {
             sess_rate_limit: AtomicU64::new(u64::from(plan.global.process.maxsessrate)),
             maxaccept: plan.global.process.maxaccept,
             spread_checks: plan.global.process.spread_checks,
+            pp2_never_send_local: plan.global.process.pp2_never_send_local,
             node: plan.global.node.clone().unwrap_or(host),
             description: plan.global.description.clone(),
             stats: plan.global.stats.clone(),

@@ -19,6 +19,9 @@ pub struct CheckEnv<'a> {
     server: &'a ServerRt,
     /// Where the check connects by default (the server's check address and port).
     pub addr: SocketAddr,
+    /// `pp2-never-send-local`: a PROXY v2 header names the check's connection (a PROXY
+    /// command) instead of saying LOCAL.
+    pp2_never_send_local: bool,
 }
 
 impl<'a> CheckEnv<'a> {
@@ -31,7 +34,13 @@ impl<'a> CheckEnv<'a> {
             backend,
             server,
             addr,
+            pp2_never_send_local: false,
         }
+    }
+
+    pub fn with_pp2_never_send_local(mut self, never: bool) -> CheckEnv<'a> {
+        self.pp2_never_send_local = never;
+        self
     }
 
     fn txn(&self, session: &Session) -> Txn {
@@ -211,12 +220,7 @@ async fn connect(
     if rule.send_proxy || server_proxy.is_some() || check_proxy {
         let local = tcp.local_addr()?;
         let header = match server_proxy {
-            Some(sp) => {
-                let mut txn = Txn::for_checks(addr);
-                txn.client = local;
-                txn.local = addr;
-                sp.header(&txn)
-            }
+            Some(sp) => sp.check_header(local, addr, env.pp2_never_send_local),
             None => crate::proto::proxy_protocol::encode_v1(local, addr),
         };
         tcp.write_all(&header).await?;

@@ -266,11 +266,18 @@ pub fn apply(
 pub async fn run(shared: Arc<Shared>, at: Assignment) {
     let backend = &shared.backends[at.backend];
     let server = backend.servers[at.server].clone();
-    let reporter = Reporter::new(backend, "haproxy").with_sessions(shared.clone(), at.backend);
+    let reporter =
+        Reporter::new(backend, &backend.log_tag).with_sessions(shared.clone(), at.backend);
     let health = async {
         if server.plan.check {
-            let spread = shared.process.spread_checks;
-            health_loop(backend, &server, &reporter, at.first_health, spread).await;
+            health_loop(
+                backend,
+                &server,
+                &reporter,
+                at.first_health,
+                &shared.process,
+            )
+            .await;
         }
     };
     let agent = async {
@@ -286,8 +293,9 @@ async fn health_loop(
     server: &Arc<ServerRt>,
     reporter: &Reporter,
     first: Duration,
-    spread: u32,
+    process: &crate::api::Process,
 ) {
+    let spread = process.spread_checks;
     let p = server.plan.check_params.clone();
     let state = &server.check;
     let mut first = Some(first);
@@ -345,7 +353,8 @@ async fn health_loop(
                 external::run(ext, backend, server, addr, limit).await
             }
             None => {
-                let env = driver::CheckEnv::new(backend, server, addr);
+                let env = driver::CheckEnv::new(backend, server, addr)
+                    .with_pp2_never_send_local(process.pp2_never_send_local);
                 driver::execute(&backend.health_check, &env, timeout).await
             }
         };

@@ -379,10 +379,18 @@ pub async fn forward(
         .and_then(|p| p.on_request(be, txn, by_rule.is_some()));
     // `option prefer-last-server`: the server of the session's own idle connection, after
     // what the rules, the cookie and stickiness say and before the balancing.
+    // `max-keep-alive-queue`: unless that server has a free slot, only while fewer requests
+    // than the limit wait in its queue.
     let last = be
         .prefer_last_server
         .then(|| ctx.conns.own_server(be_index))
-        .flatten();
+        .flatten()
+        .filter(|&i| {
+            let server = &be.servers[i];
+            be.max_keep_alive_queue.is_none_or(|limit| {
+                !upstream::queue::is_full(server) || server.queue.current() < u64::from(limit)
+            })
+        });
     let forced = by_rule.or(by_cookie).or(stuck).or(last);
     let upgrade = client_upgrade.is_some();
     // A protocol switch by `Upgrade` (not a CONNECT tunnel) goes the way the server's `ws`

@@ -129,7 +129,7 @@ pub fn wanted(plan: &hapee_compiler::plan::Plan) -> Result<Wanted, Vec<String>> 
         match crate::listener::addresses(l) {
             Ok(addrs) => {
                 let sets = crate::listener::thread_sets(l, threads, &plan.global.thread_group_of);
-                let flags = crate::listener::BindFlags::of(l);
+                let flags = crate::listener::BindFlags::of(l, &plan.global);
                 for addr in addrs {
                     for _ in &sets {
                         out.push((addr, slots.next(addr), flags));

@@ -147,10 +147,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
         .max_header_list_size(MAX_HEADER_LIST)
         .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
-        // WebSocket over HTTP/2 (RFC 8441), as HAProxy announces it.
-        .enable_connect_protocol()
         .interim_responses(ctx.shared.early_hints)
         .auto_date_header(false);
+    // WebSocket over HTTP/2 (RFC 8441), announced as HAProxy does unless
+    // `h2-workaround-bogus-websocket-clients` keeps it from clients that misuse it.
+    if tune.extended_connect {
+        builder.enable_connect_protocol();
+    }
     crate::trace_event!(
         H2,
         2,

@@ -308,8 +308,22 @@ pub fn encode_v2(
     tlvs: &[(u8, &[u8])],
     crc: bool,
 ) -> Vec<u8> {
+    encode_v2_of(Some((source, destination)), tlvs, crc)
+}
+
+/// A version 2 header: a `PROXY` command for the connection `ends` (source, destination), or
+/// a `LOCAL` one without addresses for `None`; then `tlvs`, after a CRC32C one with `crc`.
+pub fn encode_v2_of(
+    ends: Option<(SocketAddr, SocketAddr)>,
+    tlvs: &[(u8, &[u8])],
+    crc: bool,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&V2_SIGNATURE);
+    let Some((source, destination)) = ends else {
+        out.extend_from_slice(&[0x20, 0x00, 0, 0]);
+        return finish_v2(out, tlvs, crc);
+    };
     out.push(0x21);
     match (source, destination) {
         (SocketAddr::V4(s), SocketAddr::V4(d)) => {
@@ -329,6 +343,11 @@ pub fn encode_v2(
     }
     out.extend_from_slice(&source.port().to_be_bytes());
     out.extend_from_slice(&destination.port().to_be_bytes());
+    finish_v2(out, tlvs, crc)
+}
+
+/// Appends the TLVs to a version 2 header's fixed part and addresses, and sets its length.
+fn finish_v2(mut out: Vec<u8>, tlvs: &[(u8, &[u8])], crc: bool) -> Vec<u8> {
     // The checksum comes first, as HAProxy writes it.
     let crc_at = crc.then(|| {
         push_tlv(&mut out, tlv::CRC32C, &[0; 4]);

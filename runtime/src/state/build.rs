@@ -26,11 +26,17 @@ impl Context<'_> {
         self.tables.get(proxy).map(|t| t.name.clone())
     }
 
-    /// The log sinks of a proxy's `log` lines; one that cannot open is a problem.
-    fn sinks(&self, targets: &[plan::LogTarget], problems: &mut Vec<String>) -> Vec<Arc<Sink>> {
+    /// The log sinks of a proxy's `log` lines, with its syslog tag; one that cannot open is
+    /// a problem.
+    fn sinks(
+        &self,
+        targets: &[plan::LogTarget],
+        tag: &str,
+        problems: &mut Vec<String>,
+    ) -> Vec<Arc<Sink>> {
         targets
             .iter()
-            .filter_map(|t| match Sink::open(t, &self.plan.global.log_tag) {
+            .filter_map(|t| match Sink::open(t, tag) {
                 Ok(s) => Some(Arc::new(s)),
                 Err(e) => {
                     problems.push(format!("log target {:?}: {e}", t.dest));
@@ -274,6 +280,9 @@ fn build_backend(
         algorithm,
         hashing,
         ring,
+        hash_balance_factor: b.hash_balance_factor,
+        max_keep_alive_queue: b.max_keep_alive_queue,
+        log_tag: b.log_tag.as_str().into(),
         slots: SlotMap::new(servers.iter().map(|s| s.weight)),
         servers,
         rr: AtomicU64::new(0),
@@ -405,7 +414,7 @@ fn build_frontend(
         own_backend: f.own_backend,
         timeouts: Timeouts::of(&f.timeouts),
         log_format,
-        logs: cx.sinks(&f.logs, problems),
+        logs: cx.sinks(&f.logs, &f.log_tag, problems),
         dontlognull: has_option(&f.options, "dontlognull"),
         ignore_probes: has_option(&f.options, "http-ignore-probes"),
         nolinger: has_option(&f.options, "nolinger"),

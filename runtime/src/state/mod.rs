@@ -306,6 +306,13 @@ pub struct BackendRt {
     pub hashing: Hashing,
     /// Built only for `hash-type consistent`.
     pub ring: Ring,
+    /// `hash-balance-factor` (0: none): the load cap of consistent hashing, in % of the
+    /// average.
+    pub hash_balance_factor: u32,
+    /// `max-keep-alive-queue` (`None`: no limit): see `prefer_last_server`.
+    pub max_keep_alive_queue: Option<u32>,
+    /// The syslog tag of its health check and server state log lines (`log-tag`).
+    pub log_tag: Arc<str>,
     /// The table of `hash-type map-based`.
     pub slots: SlotMap,
     pub servers: Vec<Arc<ServerRt>>,
@@ -410,7 +417,13 @@ impl BackendRt {
             .collect();
         if let (true, Some(k)) = (self.algorithm.is_hash(), key) {
             if self.hashing.consistent {
-                return self.ring.lookup(k as u32, |i| indices.contains(&i));
+                let usable = |i| indices.contains(&i);
+                if self.hash_balance_factor == 0 {
+                    return self.ring.lookup(k as u32, usable);
+                }
+                return self.ring.lookup_bounded(k as u32, usable, |i| {
+                    self.within_load_bound(&indices, &candidates, i)
+                });
             }
             let weighted: Vec<(usize, u32)> = indices
                 .iter()
@@ -420,6 +433,38 @@ impl BackendRt {
             return self.slots.lookup(&weighted, k as u32);
         }
         balance::pick(&self.algorithm, &candidates, &self.rr).map(|i| indices[i])
+    }
+}
+
+impl BackendRt {
+    /// Whether server `server` (one of `indices`, whose weights `candidates` hold) may take
+    /// one more request under `hash-balance-factor`.
+    fn within_load_bound(
+        &self,
+        indices: &[usize],
+        candidates: &[Candidate],
+        server: usize,
+    ) -> bool {
+        // Effective weights, as HAProxy counts them (`BE_WEIGHT_SCALE`).
+        const SCALE: u64 = 16;
+        let served = |i: usize| self.servers[i].active.load(Ordering::Relaxed);
+        let backend_served = (0..self.servers.len()).map(served).sum();
+        let total_weight: u64 = candidates.iter().map(|c| u64::from(c.weight) * SCALE).sum();
+        let Some(at) = indices.iter().position(|&i| i == server) else {
+            return true;
+        };
+        let cumulative: u64 = candidates[..at]
+            .iter()
+            .map(|c| u64::from(c.weight) * SCALE)
+            .sum();
+        balance::within_load_bound(
+            self.hash_balance_factor,
+            backend_served,
+            total_weight,
+            cumulative,
+            u64::from(candidates[at].weight) * SCALE,
+            served(server),
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 //! names, the certificate store as SNI resolver, client certificate verification, ALPN and
 //! session resumption.
 
-use super::store::{CertStore, KeyFileNaming};
+use super::store::{CertStore, LoadRules};
 use super::verify::IgnoringVerifier;
 use hapee_compiler::plan::tls::{BindTls, Verify};
 use hapee_compiler::registry::ciphers;
@@ -227,10 +227,10 @@ pub(crate) fn load_crls(
 impl BindTlsConfig {
     /// Builds a listener's TLS; `warnings` receives what was left out.
     pub fn build(t: &BindTls, warnings: &mut Vec<String>) -> Result<BindTlsConfig, String> {
-        let naming = if t.key_del_ext {
-            KeyFileNaming::ReplacedExtension
-        } else {
-            KeyFileNaming::Appended
+        let naming = LoadRules {
+            replaced_extension: t.key_del_ext,
+            extra: t.extra_files,
+            skip_self_issued_ca: t.skip_self_issued_ca,
         };
         let mut store = CertStore {
             strict_sni: t.strict_sni,

@@ -38,13 +38,17 @@ pub struct CertStore {
     pub generator: Option<super::gencert::CertGenerator>,
 }
 
-/// How a certificate's key file is named when it is not in the certificate's own file.
-#[derive(Clone, Copy, Debug)]
-pub enum KeyFileNaming {
-    /// `site.pem.key`.
-    Appended,
-    /// `site.key` (`ssl-load-extra-del-ext`).
-    ReplacedExtension,
+/// How a certificate file is loaded: how the files beside it are named, which of them are
+/// looked for, and which certificates of its chain are sent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadRules {
+    /// `ssl-load-extra-del-ext`: `site.key` beside `site.pem`, not `site.pem.key`.
+    pub replaced_extension: bool,
+    /// `ssl-load-extra-files`.
+    pub extra: hapee_compiler::plan::tls::ExtraFiles,
+    /// `ssl-skip-self-issued-ca`: the chain sent leaves out self-issued CA certificates (a
+    /// root a PEM file holds for other uses); the certificate itself always goes.
+    pub skip_self_issued_ca: bool,
 }
 
 /// Files of a certificate directory that are not certificates of their own.
@@ -52,7 +56,7 @@ const COMPANION_EXTENSIONS: &[&str] = &["key", "ocsp", "issuer", "sctl"];
 
 impl CertStore {
     /// Loads a `crt` argument: a PEM file or a directory of them (in name order).
-    pub fn add_crt(&mut self, path: &str, naming: KeyFileNaming) -> Result<(), String> {
+    pub fn add_crt(&mut self, path: &str, naming: LoadRules) -> Result<(), String> {
         let p = Path::new(path);
         if p.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(p)
@@ -76,7 +80,7 @@ impl CertStore {
             }
             return Ok(());
         }
-        if !p.exists() {
+        if !p.exists() && naming.extra.bundle {
             // A multi-certificate bundle: `site.pem` names `site.pem.dsa`, `site.pem.ecdsa`
             // and `site.pem.rsa`, each loaded as a certificate of its own, as HAProxy does.
             let parts: Vec<String> = ["dsa", "ecdsa", "rsa"]
@@ -106,7 +110,7 @@ impl CertStore {
         &mut self,
         path: &str,
         crt_base: &Option<String>,
-        naming: KeyFileNaming,
+        naming: LoadRules,
     ) -> Result<(), String> {
         let text = super::ckch::read(super::ckch::Kind::CrtList, path)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -342,7 +346,7 @@ impl ResolvesServerCert for CertStore {
 }
 
 /// Reads a PEM file holding a certificate, its chain and (or else in the key file) its key.
-pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String> {
+pub fn load_entry(path: &str, naming: LoadRules) -> Result<CertEntry, String> {
     let pem = super::ckch::read(super::ckch::Kind::Cert, path)
         .map_err(|e| format!("unable to load SSL certificate file '{path}' : {e}"))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
@@ -354,15 +358,23 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
         ));
     }
     // The files beside it: `site.pem.key`, `site.pem.ocsp` (or `site.key`, `site.ocsp`).
-    let beside = |ext: &str| match naming {
-        KeyFileNaming::Appended => format!("{path}.{ext}"),
-        KeyFileNaming::ReplacedExtension => Path::new(path)
-            .with_extension(ext)
-            .to_string_lossy()
-            .into_owned(),
+    let beside = |ext: &str| {
+        if naming.replaced_extension {
+            Path::new(path)
+                .with_extension(ext)
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            format!("{path}.{ext}")
+        }
     };
     let key = match PrivateKeyDer::from_pem_slice(&pem) {
         Ok(k) => k,
+        Err(_) if !naming.extra.key => {
+            return Err(format!(
+                "unable to load SSL private key from PEM file '{path}' : no key in it"
+            ))
+        }
         Err(_) => {
             let key_path = beside("key");
             PrivateKeyDer::from_pem_file(&key_path).map_err(|e| {
@@ -376,11 +388,26 @@ pub fn load_entry(path: &str, naming: KeyFileNaming) -> Result<CertEntry, String
         .load_private_key(key)
         .map_err(|e| format!("unable to load SSL private key of '{path}' : {e}"))?;
     let names = super::x509::server_names(&certs[0]);
+    let certs = if naming.skip_self_issued_ca {
+        let mut certs = certs.into_iter();
+        certs
+            .next()
+            .into_iter()
+            .chain(certs.filter(|c| !super::x509::self_issued(c)))
+            .collect()
+    } else {
+        certs
+    };
     let mut key = CertifiedKey::new(certs, signing);
     super::x509::check_key_matches(&key)
         .map_err(|e| format!("inconsistencies between private key and certificate loaded from PEM file '{path}' : {e}"))?;
     // An OCSP response (DER) beside the certificate is stapled to its handshakes.
-    key.ocsp = std::fs::read(beside("ocsp")).ok().filter(|r| !r.is_empty());
+    key.ocsp = naming
+        .extra
+        .ocsp
+        .then(|| std::fs::read(beside("ocsp")).ok())
+        .flatten()
+        .filter(|r| !r.is_empty());
     Ok(CertEntry {
         key: Arc::new(key),
         names,

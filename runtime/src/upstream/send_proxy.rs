@@ -5,6 +5,7 @@ use crate::proto::proxy_protocol::{self as pp, tlv};
 use crate::tls::x509::CertFacts;
 use crate::tls::TlsInfo;
 use crate::txn::Txn;
+use std::net::SocketAddr;
 
 /// What a server's connections start with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,6 +93,25 @@ impl SendProxy {
         }
         let refs: Vec<(u8, &[u8])> = tlvs.iter().map(|(k, v)| (*k, v.as_slice())).collect();
         pp::encode_v2(txn.client, txn.local, &refs, self.crc32c)
+    }
+
+    /// The header of a health check's connection from `local` to `server`. A version 2 one
+    /// says LOCAL (no addresses), as HAProxy sends it on connections it starts itself, unless
+    /// `pp2-never-send-local` asks for a PROXY command naming the connection. Only the TLVs
+    /// that need no client go in: the checksum, and an empty SSL one.
+    pub fn check_header(
+        &self,
+        local: SocketAddr,
+        server: SocketAddr,
+        never_local: bool,
+    ) -> Vec<u8> {
+        if self.version == 1 {
+            return pp::encode_v1(local, server);
+        }
+        let ssl = self.ssl.then(|| self.ssl_tlv(None));
+        let tlvs: Vec<(u8, &[u8])> = ssl.iter().map(|v| (tlv::SSL, v.as_slice())).collect();
+        let ends = never_local.then_some((local, server));
+        pp::encode_v2_of(ends, &tlvs, self.crc32c)
     }
 
     /// `PP2_TYPE_SSL`'s value: the client flags (SSL 1, certificate on this connection 2,

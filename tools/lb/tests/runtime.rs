@@ -49,6 +49,8 @@ mod filters;
 mod fullconn;
 #[path = "runtime/global_tunes.rs"]
 mod global_tunes;
+#[path = "runtime/global_wire_settings.rs"]
+mod global_wire_settings;
 #[path = "runtime/h2_buffers.rs"]
 mod h2_buffers;
 #[path = "runtime/h2_pools.rs"]
@@ -87,6 +89,8 @@ mod inspect;
 mod listener_fetches;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
+#[path = "runtime/log_tags.rs"]
+mod log_tags;
 #[path = "runtime/logasap.rs"]
 mod logasap;
 #[path = "runtime/lua.rs"]
@@ -149,6 +153,8 @@ mod scripted_origin;
 mod server_choice;
 #[path = "runtime/server_crl.rs"]
 mod server_crl;
+#[path = "runtime/server_load_limits.rs"]
+mod server_load_limits;
 #[path = "runtime/server_ramp.rs"]
 mod server_ramp;
 #[path = "runtime/server_state.rs"]
@@ -183,6 +189,8 @@ mod tls_early;
 mod tls_early_bind;
 #[path = "runtime/tls_gencert.rs"]
 mod tls_gencert;
+#[path = "runtime/tls_global_settings.rs"]
+mod tls_global_settings;
 #[path = "runtime/tls_key_type.rs"]
 mod tls_key_type;
 #[path = "runtime/tls_ocsp.rs"]

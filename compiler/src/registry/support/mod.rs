@@ -79,6 +79,11 @@ pub const GLOBAL: &[&str] = &[
     "grace",
     // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
     "tune.ssl.maxrecord",
+    "tune.ssl.hard-maxrecord",
+    // Certificate loading (runtime/src/tls/store.rs): the files looked for beside a
+    // certificate, and self-issued CAs left out of the chain sent.
+    "ssl-load-extra-files",
+    "ssl-skip-self-issued-ca",
     // What UNIX binds start from (compiler/src/plan/unix_bind.rs).
     "unix-bind",
     // Header name case towards bogus HTTP/1 peers (runtime/src/http/case_adjust.rs).
@@ -163,6 +168,12 @@ pub const GLOBAL: &[&str] = &[
     "tune.h2.initial-window-size",
     "tune.h2.max-concurrent-streams",
     "tune.h2.max-frame-size",
+    // No extended CONNECT in the HTTP/2 SETTINGS frame (runtime/src/proto/h2.rs).
+    "h2-workaround-bogus-websocket-clients",
+    // Listening sockets without SO_REUSEPORT (runtime/src/listener.rs).
+    "noreuseport",
+    // PROXY v2 headers of health checks (runtime/src/checks/driver.rs).
+    "pp2-never-send-local",
     // Server states restored at start (runtime/src/lifecycle/server_state.rs).
     "server-state-file",
     "server-state-base",
@@ -350,6 +361,12 @@ pub const PROXY: &[&str] = &[
     "log-format-sd",
     // The idle server connections of its own a client session keeps (upstream/pool).
     "max-session-srv-conns",
+    // Bounded loads of consistent hashing (runtime/src/balance.rs).
+    "hash-balance-factor",
+    // The queue length that sends a kept-alive client elsewhere (runtime/src/http/forward.rs).
+    "max-keep-alive-queue",
+    // The syslog tag of the proxy's own log lines (runtime/src/log.rs).
+    "log-tag",
 ];
 
 /// `option` names the runtime honours.

@@ -640,13 +640,13 @@ fn last_chk_says_what_the_last_check_found() {
 }
 
 /// A TCP server that keeps the first bytes of its first connection.
-struct FirstBytes {
-    addr: SocketAddr,
-    got: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+pub(super) struct FirstBytes {
+    pub(super) addr: SocketAddr,
+    pub(super) got: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl FirstBytes {
-    fn start() -> FirstBytes {
+    pub(super) fn start() -> FirstBytes {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -129,7 +129,7 @@ frontend f
 
 /// The largest application-data record (its length field) `openssl s_client -msg` received
 /// while reading the answer to one request.
-fn largest_record(port: u16) -> usize {
+pub(super) fn largest_record(port: u16) -> usize {
     let out = output_with_input(
         Command::new("openssl").args([
             "s_client",

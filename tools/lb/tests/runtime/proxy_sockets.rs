@@ -406,3 +406,39 @@ fn rate_limit_sessions_spreads_new_sessions_over_seconds() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// The global `noreuseport`: listening sockets are bound without SO_REUSEPORT (and with it
+/// otherwise).
+#[test]
+fn noreuseport_binds_listeners_without_so_reuseport() {
+    let cfg = |reuse: bool| {
+        move |port: u16| {
+            format!(
+                "global
+{}    log stdout format raw local0
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:{port}
+    http-request return status 200
+",
+                if reuse { "" } else { "    noreuseport\n" }
+            )
+        }
+    };
+    let read = |port: u16, side: &Side| {
+        (
+            status_at("127.0.0.1", port),
+            listener_option(side.pid(), port, libc::SOL_SOCKET, libc::SO_REUSEPORT),
+        )
+    };
+    let (without, theirs_without) = both_reading(1, cfg(false), read);
+    let (with, theirs_with) = both_reading(1, cfg(true), read);
+    assert_eq!((without, with), ((200, Some(0)), (200, Some(1))));
+    if let (Some(a), Some(b)) = (theirs_without, theirs_with) {
+        assert_eq!((a, b), (without, with));
+    }
+}
