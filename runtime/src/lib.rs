@@ -35,6 +35,7 @@ pub mod patref;
 pub mod peers;
 pub mod proto;
 pub mod quic;
+pub mod bwlim;
 pub mod rdp;
 pub mod rings;
 pub mod route;

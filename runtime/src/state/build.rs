@@ -83,6 +83,7 @@ impl Shared {
             .map(|(fi, f)| build_frontend(&cx, fi, f, &mut problems))
             .collect();
         problems.extend(tls_errors);
+        problems.extend(crate::bwlim::refusals(&plan.filters));
         let error_sections = crate::http::replies::load_sections(&plan.error_sections)
             .unwrap_or_else(|e| {
                 problems.push(e.0);

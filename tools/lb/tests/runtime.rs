@@ -13,6 +13,8 @@ mod backends;
 mod bind_options;
 #[path = "runtime/bodies.rs"]
 mod bodies;
+#[path = "runtime/bwlim.rs"]
+mod bwlim;
 #[path = "runtime/check_spread.rs"]
 mod check_spread;
 #[path = "runtime/checks.rs"]
