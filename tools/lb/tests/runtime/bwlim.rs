@@ -81,7 +81,9 @@ fn transfer(port: u16, size: usize, upload: usize) -> (f64, usize) {
         .position(|w| w == b"\r\n\r\n")
         .map_or(answer.len(), |p| p + 4);
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&answer[..split]));
-    (start.elapsed().as_secs_f64(), answer.len() - split)
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!("{method} /{size} with {upload} bytes up: {secs:.2}s");
+    (secs, answer.len() - split)
 }
 
 #[test]
@@ -151,4 +153,73 @@ backend st
     }
     let secs = start.elapsed().as_secs_f64();
     assert!(secs >= 1.5, "two shared 100 kB downloads took {secs:.2}s");
+}
+
+/// A TCP server that sends `size` bytes to each client, then closes.
+fn sending_origin(size: usize) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = conn.write_all(&vec![b'd'; size]);
+            });
+        }
+    });
+    addr
+}
+
+/// Connects, reads to the end: the seconds it took and the bytes received.
+fn download(port: u16) -> (f64, usize) {
+    let start = Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    (start.elapsed().as_secs_f64(), got.len())
+}
+
+#[test]
+fn tcp_rules_enable_limits_on_the_tunnel() {
+    let origin = sending_origin(200_000);
+    let port = free_ports(3);
+    let cfg = format!(
+        "{DEFAULTS}
+frontend limited
+    mode tcp
+    bind 127.0.0.1:{port}
+    filter bwlim-out dl default-limit 100k default-period 1s
+    tcp-request content set-bandwidth-limit dl
+    default_backend be
+frontend free
+    mode tcp
+    bind 127.0.0.1:{}
+    default_backend be
+frontend by-response
+    mode tcp
+    bind 127.0.0.1:{}
+    default_backend paced
+backend be
+    mode tcp
+    server s1 {origin}
+backend paced
+    mode tcp
+    filter bwlim-out rdl default-limit 50k default-period 1s
+    tcp-response inspect-delay 1s
+    tcp-response content set-bandwidth-limit rdl limit int(102400)
+    server s1 {origin}
+",
+        port + 1,
+        port + 2
+    );
+    let _p = Proxy::start(&cfg, port);
+    let (secs, len) = download(port);
+    assert_eq!(len, 200_000);
+    assert!(secs >= 1.5, "a limited 200 kB tunnel took {secs:.2}s");
+    let (secs, len) = download(port + 1);
+    assert_eq!(len, 200_000);
+    assert!(secs < 1.0, "an unlimited 200 kB tunnel took {secs:.2}s");
+    let (secs, len) = download(port + 2);
+    assert_eq!(len, 200_000);
+    assert!(secs >= 1.5, "a tunnel limited by a response rule took {secs:.2}s");
 }
