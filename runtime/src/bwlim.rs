@@ -10,14 +10,14 @@ use crate::tables::data::{DataType, Slot};
 use crate::tables::freq::FreqCtr;
 use crate::tables::{key, now_ms, tick, Entry, Table};
 use crate::txn::Txn;
+use bytes::Bytes;
 use hapee_compiler::plan::filters::{BandwidthLimit, FilterPlan, FiltersPlan};
+use hyper::body::Frame;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-use bytes::Bytes;
-use hyper::body::Frame;
 
 /// One declared filter, ready to run.
 #[derive(Debug)]
@@ -43,11 +43,14 @@ impl Limits {
                 let FilterPlan::BandwidthLimit(l) = f else {
                     continue;
                 };
-                by_proxy.entry(p.proxy.clone()).or_default().push(Arc::new(Limit {
-                    key: l.key.as_deref().and_then(|k| Expr::parse(k).ok()),
-                    plan: l.clone(),
-                    order: (0, i),
-                }));
+                by_proxy
+                    .entry(p.proxy.clone())
+                    .or_default()
+                    .push(Arc::new(Limit {
+                        key: l.key.as_deref().and_then(|k| Expr::parse(k).ok()),
+                        plan: l.clone(),
+                        order: (0, i),
+                    }));
             }
         }
         Limits { by_proxy }
@@ -84,7 +87,11 @@ pub fn refusals(plan: &FiltersPlan) -> Vec<String> {
 /// the stream uses it).
 enum Counter {
     Own(FreqCtr),
-    Shared { table: Arc<Table>, entry: Arc<Entry>, rate: DataType },
+    Shared {
+        table: Arc<Table>,
+        entry: Arc<Entry>,
+        rate: DataType,
+    },
 }
 
 impl Drop for Counter {
@@ -125,8 +132,23 @@ impl StreamLimit {
                 } else {
                     self.limit.plan.period
                 };
-                let limit = if self.bytes > 0 { self.bytes } else { plan_limit };
-                pace(own, Pace { period, limit, users: 1, min_size }, len, last, now)
+                let limit = if self.bytes > 0 {
+                    self.bytes
+                } else {
+                    plan_limit
+                };
+                pace(
+                    own,
+                    Pace {
+                        period,
+                        limit,
+                        users: 1,
+                        min_size,
+                    },
+                    len,
+                    last,
+                    now,
+                )
             }
             Counter::Shared { table, entry, rate } => {
                 let Some(slot) = table.layout.slot(*rate, 0) else {
@@ -138,7 +160,12 @@ impl StreamLimit {
                 let Slot::Freq(counter) = &mut data[slot] else {
                     return len;
                 };
-                let pace_of = Pace { period, limit: plan_limit, users, min_size };
+                let pace_of = Pace {
+                    period,
+                    limit: plan_limit,
+                    users,
+                    min_size,
+                };
                 pace(counter, pace_of, len, last, now)
             }
         };
@@ -216,7 +243,9 @@ pub struct Pacer {
 
 impl std::fmt::Debug for Pacer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pacer").field("limits", &self.limits.len()).finish()
+        f.debug_struct("Pacer")
+            .field("limits", &self.limits.len())
+            .finish()
     }
 }
 
@@ -392,8 +421,16 @@ impl SetLimit {
         };
         let shared_form = matches!(counter, Counter::Shared { .. });
         let l = StreamLimit {
-            bytes: if shared_form { 0 } else { positive(&self.bytes) },
-            period: if shared_form { 0 } else { positive(&self.period) },
+            bytes: if shared_form {
+                0
+            } else {
+                positive(&self.bytes)
+            },
+            period: if shared_form {
+                0
+            } else {
+                positive(&self.period)
+            },
             side,
             counter,
             wait_until: None,

@@ -63,7 +63,8 @@ impl FreqCtr {
             past = if remain >= 0 { curr } else { 0 };
             curr = 0;
         }
-        let total = past as i64 * i64::from(remain) + ((curr + u64::from(pend)) * u64::from(period)) as i64;
+        let total =
+            past as i64 * i64::from(remain) + ((curr + u64::from(pend)) * u64::from(period)) as i64;
         total.max(0) as u64
     }
 

@@ -55,8 +55,7 @@ fn serve_sized(conn: TcpStream) {
             return;
         }
         let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n");
-        if out.write_all(head.as_bytes()).is_err() || out.write_all(&vec![b'x'; size]).is_err()
-        {
+        if out.write_all(head.as_bytes()).is_err() || out.write_all(&vec![b'x'; size]).is_err() {
             return;
         }
     }
@@ -80,7 +79,11 @@ fn transfer(port: u16, size: usize, upload: usize) -> (f64, usize) {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map_or(answer.len(), |p| p + 4);
-    assert!(answer.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&answer[..split]));
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..split])
+    );
     let secs = start.elapsed().as_secs_f64();
     eprintln!("{method} /{size} with {upload} bytes up: {secs:.2}s");
     (secs, answer.len() - split)
@@ -221,5 +224,8 @@ backend paced
     assert!(secs < 1.0, "an unlimited 200 kB tunnel took {secs:.2}s");
     let (secs, len) = download(port + 2);
     assert_eq!(len, 200_000);
-    assert!(secs >= 1.5, "a tunnel limited by a response rule took {secs:.2}s");
+    assert!(
+        secs >= 1.5,
+        "a tunnel limited by a response rule took {secs:.2}s"
+    );
 }
