@@ -493,8 +493,11 @@ mod tests {
         // 200 kB at 100 kB/s: about two seconds, not one burst then a pause.
         let ms = time_to_send(&mut stream(100 << 10, 1000, 0), 200 << 10);
         assert!((1800..=2100).contains(&ms), "{ms} ms");
+        // The first piece goes; the next, at the same instant, is ahead of the pace and waits.
         let mut s = stream(100 << 10, 1000, 0);
-        assert!(s.allow(16384, false, 10_000_000) < 16384);
+        assert_eq!(s.allow(16384, false, 10_000_000), 16384);
+        assert_eq!(s.allow(16384, false, 10_000_000), 0);
+        assert!(s.wait_until.is_some_and(|t| t > 10_000_000));
     }
 
     #[test]

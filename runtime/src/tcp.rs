@@ -311,7 +311,21 @@ pub async fn serve(
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
     session.route(be_index);
-    let key = Some(be.hashing.source_key(client.ip()));
+    let key = match &be.algorithm {
+        crate::balance::Algorithm::RdpCookie(name) => match crate::rdp::rdp_cookie(&held, name) {
+            crate::rdp::RdpCookie::Found(v) if !v.is_empty() => Some(be.hashing.key(v.as_bytes())),
+            _ => None,
+        },
+        _ => Some(be.hashing.source_key(client.ip())),
+    };
+    // `persist rdp-cookie`: the server the client's cookie names, when it is up (or
+    // `option persist`).
+    let persisted = be.rdp_persist.as_ref().and_then(|(name, down_too)| {
+        let target = crate::rdp::persisted_server(&held, name)?;
+        be.servers.iter().position(|s| {
+            s.addr() == Some(std::net::SocketAddr::V4(target)) && (*down_too || s.is_usable())
+        })
+    });
     let mut tries = Attempts::default();
     let start = crate::clock::now();
     // HAProxy's `%Tw` in TCP mode: from the accept (so the content inspection counts) to
@@ -326,7 +340,10 @@ pub async fn serve(
             };
             (crate::upstream::direct::INDEX, &direct.server, addr)
         } else {
-            let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
+            let picked = persisted
+                .filter(|&i| tries.avoid != Some(i))
+                .or_else(|| be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid));
+            let Some(si) = picked else {
                 txn.term = *b"SC";
                 finish(&txn);
                 return None;

@@ -315,6 +315,11 @@ fn build_backend(
                 problems.push(format!("backend '{}' persistence: {e}", b.name));
                 None
             }),
+        rdp_persist: b
+            .persist
+            .as_deref()
+            .and_then(crate::rdp::persist_cookie_name)
+            .map(|name| (name, b.options.iter().any(|(n, on)| n == "persist" && *on))),
         id: b.uuid,
         direct: b
             .direct

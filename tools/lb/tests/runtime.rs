@@ -133,6 +133,8 @@ mod proxy_v2_ssl;
 mod queue_priority;
 #[path = "runtime/queues.rs"]
 mod queues;
+#[path = "runtime/rdp.rs"]
+mod rdp;
 #[path = "runtime/reload.rs"]
 mod reload;
 #[path = "runtime/replies.rs"]

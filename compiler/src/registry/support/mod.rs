@@ -318,6 +318,8 @@ pub const PROXY: &[&str] = &[
     "dynamic-cookie-key",
     "force-persist",
     "ignore-persist",
+    // `persist rdp-cookie` (runtime/src/rdp.rs, tcp.rs).
+    "persist",
     "monitor-uri",
     "monitor",
     "load-server-state-from-file",
