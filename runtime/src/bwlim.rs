@@ -213,7 +213,7 @@ fn pace(rate: &mut FreqCtr, p: Pace, len: u32, last: bool, now: u64) -> Step {
         if tokens < min_size {
             allowed = if last { len.min(min_size) } else { min_size };
             if allowed <= remain {
-                wait = (per(u64::from(allowed - tokens)) + u64::from(limit) - 1) / u64::from(limit);
+                wait = per(u64::from(allowed - tokens)).div_ceil(u64::from(limit));
             } else {
                 allowed = if limit < allowed { remain } else { 0 };
             }
