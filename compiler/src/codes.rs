@@ -188,6 +188,8 @@ rules! {
         "The application's scripts are found under the docroot: SCRIPT_FILENAME is the docroot followed by the script name. Add 'docroot <path>' to the section.";
     "W237" "fcgi-max-reqs-ignored" Warning Haproxy "'option max-reqs' above 1 in an 'fcgi-app' section that neither multiplexes nor asks the application's limits."
         "Several requests may share a FastCGI connection only with 'option mpxs-conns' or 'option get-values'; without either, one request at a time goes on a connection and 'max-reqs' is ignored.";
+    "E275" "invalid-bandwidth-limit" Error Haproxy "A bandwidth limitation filter or a 'set-bandwidth-limit' rule is written in a way HAProxy refuses."
+        "A per-stream filter takes 'default-limit <size>' and 'default-period <time>'; a shared one takes 'limit <size>' and 'key <expression>' with an optional 'table <name>' whose stick-table stores bytes_in_rate (bwlim-in) or bytes_out_rate (bwlim-out); both may take 'min-size <size>'. A 'set-bandwidth-limit <name>' rule names a filter of its own proxy, and may give 'limit' and 'period' expressions for a per-stream filter only.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

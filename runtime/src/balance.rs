@@ -14,6 +14,9 @@ pub enum Algorithm {
     UrlParam(String),
     Hdr(String),
     Random,
+    /// `rdp-cookie[(<name>)]`: a hash of the RDP cookie of that name (`mstshash` by
+    /// default) in the client's first bytes.
+    RdpCookie(String),
 }
 
 impl Algorithm {
@@ -33,6 +36,10 @@ impl Algorithm {
             h if h.starts_with("hdr(") && h.ends_with(')') => {
                 Algorithm::Hdr(h[4..h.len() - 1].to_ascii_lowercase())
             }
+            "rdp-cookie" => Algorithm::RdpCookie("mstshash".into()),
+            r if r.starts_with("rdp-cookie(") && r.ends_with(')') => {
+                Algorithm::RdpCookie(r["rdp-cookie(".len()..r.len() - 1].to_string())
+            }
             _ => return None,
         })
     }
@@ -49,13 +56,18 @@ impl Algorithm {
             Algorithm::UrlParam(_) => "url_param",
             Algorithm::Hdr(_) => "hdr",
             Algorithm::Random => "random",
+            Algorithm::RdpCookie(_) => "rdp-cookie",
         }
     }
 
     pub fn is_hash(&self) -> bool {
         matches!(
             self,
-            Algorithm::Source | Algorithm::Uri | Algorithm::UrlParam(_) | Algorithm::Hdr(_)
+            Algorithm::Source
+                | Algorithm::Uri
+                | Algorithm::UrlParam(_)
+                | Algorithm::Hdr(_)
+                | Algorithm::RdpCookie(_)
         )
     }
 }

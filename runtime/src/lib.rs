@@ -17,6 +17,7 @@ pub mod acl;
 pub mod api;
 pub mod balance;
 pub mod bind_tuning;
+pub mod bwlim;
 pub mod checks;
 pub mod client_stream;
 pub mod clock;

@@ -254,8 +254,8 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             name: n["lua.".len()..].into(),
             args: a.as_slice().into(),
         }),
-        "cache-use" | "cache-store" => Action::Filter(
-            crate::http::filters::FilterAction::compile(name, a)
+        "cache-use" | "cache-store" | "set-bandwidth-limit" => Action::Filter(
+            crate::http::filters::FilterAction::compile(name, a)?
                 .ok_or_else(|| Unsupported(format!("action '{name}'")))?,
         ),
         n if crate::conn_actions::is_conn_action(n) => {

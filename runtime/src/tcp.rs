@@ -28,6 +28,7 @@ async fn pipe<R, W>(
     limit: &Limit,
     changed: &tokio::sync::Notify,
     count: &AtomicU64,
+    mut pacer: crate::bwlim::Pacer,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -52,10 +53,21 @@ async fn pipe<R, W>(
         match n {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if to.write_all(&buf[..n]).await.is_err() {
-                    break;
+                // Under bandwidth limits the bytes go in the pieces the limits allow.
+                let mut at = 0;
+                while at < n {
+                    let piece = if pacer.is_empty() {
+                        n - at
+                    } else {
+                        std::future::poll_fn(|cx| pacer.poll_allow(cx, n - at, false)).await
+                    };
+                    if to.write_all(&buf[at..at + piece]).await.is_err() {
+                        let _ = to.shutdown().await;
+                        return;
+                    }
+                    count.fetch_add(piece as u64, Ordering::Relaxed);
+                    at += piece;
                 }
-                count.fetch_add(n as u64, Ordering::Relaxed);
             }
         }
     }
@@ -90,7 +102,9 @@ where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
 {
-    let (up, down, _) = pipe_both_inspected(a, b, limits, None, std::future::pending()).await;
+    let paced = Default::default();
+    let (up, down, _) =
+        pipe_both_inspected(a, b, limits, None, paced, std::future::pending()).await;
     (up, down)
 }
 
@@ -103,6 +117,7 @@ pub async fn pipe_both_inspected<A, B>(
     b: B,
     limits: Limits,
     gate: Option<crate::tcp_response::Gate<'_>>,
+    paced: crate::bwlim::TxnLimits,
     killed: impl std::future::Future<Output = ()>,
 ) -> (u64, u64, Option<crate::tcp_response::Refusal>)
 where
@@ -119,7 +134,7 @@ where
     let refused = tokio::sync::Notify::new();
     let a_to_b = async {
         tokio::select! {
-            _ = pipe(ar, bw, &a_limit, &a_changed, &up) => {}
+            _ = pipe(ar, bw, &a_limit, &a_changed, &up, paced.upload) => {}
             _ = refused.notified() => return,
         }
         // B's write side is now shut: B has `b_fin` (when set) to finish.
@@ -129,9 +144,13 @@ where
         }
     };
     let b_to_a = async {
+        let mut download = paced.download;
         if let Some(gate) = gate {
             match crate::tcp_response::inspect(&mut br, gate).await {
                 Ok(forward) => {
+                    if !forward.limits.is_empty() {
+                        download = forward.limits;
+                    }
                     let sent = aw.write_all(&forward.held).await.is_ok();
                     down.fetch_add(forward.held.len() as u64, Ordering::Relaxed);
                     if !sent || !forward.more {
@@ -147,7 +166,7 @@ where
                 }
             }
         }
-        pipe(br, aw, &b_limit, &b_changed, &down).await;
+        pipe(br, aw, &b_limit, &b_changed, &down, download).await;
         if limits.a_fin.is_some() {
             a_limit.store(ms(limits.a_fin), Ordering::Relaxed);
             a_changed.notify_one();
@@ -292,7 +311,21 @@ pub async fn serve(
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
     session.route(be_index);
-    let key = Some(be.hashing.source_key(client.ip()));
+    let key = match &be.algorithm {
+        crate::balance::Algorithm::RdpCookie(name) => match crate::rdp::rdp_cookie(&held, name) {
+            crate::rdp::RdpCookie::Found(v) if !v.is_empty() => Some(be.hashing.key(v.as_bytes())),
+            _ => None,
+        },
+        _ => Some(be.hashing.source_key(client.ip())),
+    };
+    // `persist rdp-cookie`: the server the client's cookie names, when it is up (or
+    // `option persist`).
+    let persisted = be.rdp_persist.as_ref().and_then(|(name, down_too)| {
+        let target = crate::rdp::persisted_server(&held, name)?;
+        be.servers.iter().position(|s| {
+            s.addr() == Some(std::net::SocketAddr::V4(target)) && (*down_too || s.is_usable())
+        })
+    });
     let mut tries = Attempts::default();
     let start = crate::clock::now();
     // HAProxy's `%Tw` in TCP mode: from the accept (so the content inspection counts) to
@@ -307,7 +340,10 @@ pub async fn serve(
             };
             (crate::upstream::direct::INDEX, &direct.server, addr)
         } else {
-            let Some(si) = be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid) else {
+            let picked = persisted
+                .filter(|&i| tries.avoid != Some(i))
+                .or_else(|| be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid));
+            let Some(si) = picked else {
                 txn.term = *b"SC";
                 finish(&txn);
                 return None;
@@ -433,14 +469,24 @@ pub async fn serve(
         txn.logged_early = true;
         finish(&txn);
     }
+    // The upload limits the request rules enabled; the download ones too when no response
+    // rule runs (else they are taken once the response rules are done).
     let inspects = crate::tcp_response::wanted(be);
+    let paced = crate::bwlim::TxnLimits {
+        upload: std::mem::take(&mut txn.filters.limits.upload),
+        download: if inspects {
+            Default::default()
+        } else {
+            std::mem::take(&mut txn.filters.limits.download)
+        },
+    };
     let gate = inspects.then(|| crate::tcp_response::Gate {
         backend: be,
         bufsize: shared.bufsize.max(1024),
         txn: &mut txn,
     });
     let (up, down, refused) =
-        pipe_both_inspected(stream, sstream, limits, gate, session.killed()).await;
+        pipe_both_inspected(stream, sstream, limits, gate, paced, session.killed()).await;
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {
         txn.term = refusal.term();

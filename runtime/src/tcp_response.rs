@@ -46,6 +46,8 @@ impl Refusal {
 pub struct Forward {
     pub held: Bytes,
     pub more: bool,
+    /// The download limits enabled by then (`set-bandwidth-limit` in either rule set).
+    pub limits: crate::bwlim::Pacer,
 }
 
 /// Where more response bytes come from while a script waits for them, and until when.
@@ -100,7 +102,8 @@ pub async fn inspect<R: AsyncRead + Unpin>(
     }
     let more = run_rules(backend, txn, Some((server, deadline))).await?;
     let held = txn.res_payload.take().unwrap_or_else(|| buf.freeze());
-    Ok(Forward { held, more })
+    let limits = std::mem::take(&mut txn.filters.limits.download);
+    Ok(Forward { held, more, limits })
 }
 
 /// Runs the backend's response content rules on what is held (in HTTP mode, on the response

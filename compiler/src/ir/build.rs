@@ -238,10 +238,12 @@ impl<'a> Stmt<'a> {
             || word == "ssl-server-verify";
         // And the HTTP filters (`plan::filters`).
         let filters = matches!(word, "compression" | "filter");
-        // Cookie persistence and the monitor URI (`plan::persist`).
+        // Cookie persistence and the monitor URI (`plan::persist`), RDP cookie persistence
+        // (`BackendPlan::persist`).
         let persist = matches!(
             word,
             "cookie"
+                | "persist"
                 | "dynamic-cookie-key"
                 | "force-persist"
                 | "ignore-persist"

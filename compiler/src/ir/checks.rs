@@ -30,6 +30,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
         section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
             proxy_warnings(p, &mut out);
+            super::bwlim::check(config, p, &mut out);
         }
     }
     out

@@ -8,6 +8,7 @@
 mod acl;
 mod bind;
 mod bodies;
+mod bwlim;
 pub(crate) use bind::check_ignore_err;
 mod build;
 mod checks;

@@ -505,6 +505,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             if stmt.word(1) == "spoe" {
                 spoe_filter(b, stmt);
             }
+            if matches!(stmt.word(1), "bwlim-in" | "bwlim-out") {
+                super::bwlim::filter_line(b, index, stmt);
+            }
             if stmt.word(1) == "cache" && stmt.len() > 2 {
                 b.config.proxies[index].caches.push(stmt.spanned(2));
             }

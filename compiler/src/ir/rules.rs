@@ -292,6 +292,13 @@ fn rule_expressions(
             };
             super::exprs::sample_arg(b, index, key, RefContext::Tracking, wrap);
         }
+    } else if name == "set-bandwidth-limit" {
+        let wrap = if http {
+            wrap_http
+        } else {
+            (prefix.as_str(), "")
+        };
+        super::bwlim::rule_args(b, index, args, context, wrap, action.span);
     } else if name.starts_with("set-var(") {
         if let Some(expr) = args.first() {
             let wrap = if http { wrap_http } else { wrap_tcp };

@@ -49,6 +49,8 @@ pub struct BandwidthLimit {
     pub period: u32,
     /// `key`: the limit is shared by the streams of one key (kept as written).
     pub key: Option<String>,
+    /// The stick table of the shared form: `table`, else the proxy's own.
+    pub table: Option<String>,
     /// `min-size`: the smallest amount forwarded at once.
     pub min_size: u64,
 }
@@ -192,9 +194,10 @@ fn proxy_filters(p: &Proxy) -> Option<ProxyFilters> {
                 }
                 "compression" => chain.push((FilterPlan::Compression, false)),
                 "trace" => chain.push((FilterPlan::Trace, false)),
-                kind @ ("bwlim-in" | "bwlim-out") => {
-                    chain.push((FilterPlan::BandwidthLimit(bwlim(kind, &d.args)), false))
-                }
+                kind @ ("bwlim-in" | "bwlim-out") => chain.push((
+                    FilterPlan::BandwidthLimit(bwlim(kind, &d.args, p.name_str())),
+                    false,
+                )),
                 _ => {}
             },
             _ => {}
@@ -214,7 +217,7 @@ fn proxy_filters(p: &Proxy) -> Option<ProxyFilters> {
     })
 }
 
-fn bwlim(kind: &str, args: &[crate::ir::Text]) -> BandwidthLimit {
+fn bwlim(kind: &str, args: &[crate::ir::Text], proxy: &str) -> BandwidthLimit {
     let value = |key: &str| {
         args.iter()
             .position(|a| a.as_str() == key)
@@ -234,6 +237,9 @@ fn bwlim(kind: &str, args: &[crate::ir::Text]) -> BandwidthLimit {
         period: value("default-period")
             .and_then(|p| super::lower::ms(&p))
             .unwrap_or(1000),
+        table: key
+            .is_some()
+            .then(|| value("table").unwrap_or_else(|| proxy.to_string())),
         key,
         min_size: value("min-size").as_deref().and_then(size).unwrap_or(0),
     }

@@ -428,6 +428,8 @@ pub struct BackendPlan {
     pub mode: Mode,
     /// Algorithm and its arguments (`url_param userid`, `hdr(host)`, …).
     pub balance: String,
+    /// `persist rdp-cookie[(<name>)]`, as written after `persist`.
+    pub persist: Option<String>,
     pub hash_type: String,
     pub health_check: HealthCheck,
     pub forwardfor: Option<ForwardFor>,
@@ -754,6 +756,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 mode: p.effective_mode(),
                 balance: lower::directive_text(&p.directives, "balance")
                     .unwrap_or_else(|| "roundrobin".to_string()),
+                persist: lower::directive_text(&p.directives, "persist"),
                 hash_type: lower::hash_type(&p.directives),
                 health_check: checks::health_check(&p.directives, &check_lines(config, p))
                     .with_logs(lower::proxy_logs(&p.directives, &global_logs))

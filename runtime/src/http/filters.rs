@@ -76,12 +76,15 @@ struct ProxyFilters {
 pub struct Filters {
     pub caches: Caches,
     by_proxy: HashMap<String, ProxyFilters>,
+    /// The bandwidth limitation filters (`set-bandwidth-limit` enables them).
+    pub limits: crate::bwlim::Limits,
 }
 
 impl Filters {
     pub fn build(plan: &FiltersPlan) -> Filters {
         Filters {
             caches: Caches::build(&plan.caches),
+            limits: crate::bwlim::Limits::build(plan),
             by_proxy: plan
                 .proxies
                 .iter()
@@ -131,6 +134,8 @@ pub struct TxnFilters {
     pub cache: cache::TxnCache,
     /// The compression algorithm chosen for the response, if any.
     compression: Option<Algo>,
+    /// The bandwidth limits its rules enabled.
+    pub limits: crate::bwlim::TxnLimits,
 }
 
 /// Before the request is forwarded (or answered from the cache): the compression filter
@@ -207,21 +212,28 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
     chain
 }
 
-/// Rule actions of the filters: `cache-use`, `cache-store`.
+/// Rule actions of the filters: `cache-use`, `cache-store`, `set-bandwidth-limit`.
 #[derive(Debug)]
 pub enum FilterAction {
     CacheUse(Arc<str>),
     CacheStore(Arc<str>),
+    BandwidthLimit(crate::bwlim::SetLimit),
 }
 
 impl FilterAction {
-    pub fn compile(action: &str, args: &[String]) -> Option<FilterAction> {
+    pub fn compile(
+        action: &str,
+        args: &[String],
+    ) -> Result<Option<FilterAction>, crate::sample::Unsupported> {
         let name = || Arc::from(args.first().map_or("", String::as_str));
-        Some(match action {
+        Ok(Some(match action {
             "cache-use" => FilterAction::CacheUse(name()),
             "cache-store" => FilterAction::CacheStore(name()),
-            _ => return None,
-        })
+            "set-bandwidth-limit" => {
+                FilterAction::BandwidthLimit(crate::bwlim::SetLimit::compile(args)?)
+            }
+            _ => return Ok(None),
+        }))
     }
 
     pub fn run(&self, txn: &mut Txn) {
@@ -237,6 +249,7 @@ impl FilterAction {
                     cache::store_response(txn, c);
                 }
             }
+            FilterAction::BandwidthLimit(set) => set.run(txn),
         }
     }
 }

@@ -337,8 +337,14 @@ pub async fn forward(
     if let Some(ot) = be.originalto.as_ref().or(fe.originalto.as_ref()) {
         add_address_header(ot, txn.local.ip(), txn);
     }
+    // An upload under a bandwidth limit streams, paced, rather than being held to replay.
+    let upload_limits = std::mem::take(&mut txn.filters.limits.upload);
     let (replay, mut stream) = match body {
         Either::Right(full) => (Some(full), None),
+        Either::Left(mut client) if !upload_limits.is_empty() => {
+            client.pace(upload_limits);
+            (None, Some(client))
+        }
         Either::Left(client) => match cold(client.read_arrived(shared.bufsize.max(8192))).await {
             Ok(Arrived::Whole(data)) => (Some(Full::new(data)), None),
             Ok(Arrived::Partial(client)) => (None, Some(client)),

@@ -20,6 +20,8 @@ pub struct ClientBody {
     read: Option<Bytes>,
     trailers: Option<HeaderMap>,
     rest: Option<IncomingBody>,
+    /// The upload limits the transaction enabled (`set-bandwidth-limit`), if any.
+    paced: Option<Box<crate::bwlim::Paced>>,
 }
 
 /// A body whose framing is broken.
@@ -40,7 +42,29 @@ impl ClientBody {
             read: None,
             trailers: None,
             rest: Some(incoming),
+            paced: None,
         }
+    }
+
+    /// Paces what goes to the server with the transaction's upload limits.
+    pub fn pace(&mut self, pacer: crate::bwlim::Pacer) {
+        self.paced = crate::bwlim::Paced::new(pacer);
+    }
+
+    fn poll_unpaced(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(read) = self.read.take() {
+            return Poll::Ready(Some(Ok(Frame::data(read))));
+        }
+        if let Some(rest) = self.rest.as_mut() {
+            match Pin::new(rest).poll_frame(cx) {
+                Poll::Ready(None) => self.rest = None,
+                polled => return polled,
+            }
+        }
+        Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t))))
     }
 
     /// Reads what has arrived of the body, up to about `limit` bytes: frames are taken until
@@ -144,23 +168,21 @@ impl Body for ClientBody {
     type Error = BoxError;
 
     fn poll_frame(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        if let Some(read) = self.read.take() {
-            return Poll::Ready(Some(Ok(Frame::data(read))));
-        }
-        if let Some(rest) = self.rest.as_mut() {
-            match Pin::new(rest).poll_frame(cx) {
-                Poll::Ready(None) => self.rest = None,
-                polled => return polled,
-            }
-        }
-        Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t))))
+        let this = self.get_mut();
+        let Some(mut paced) = this.paced.take() else {
+            return this.poll_unpaced(cx);
+        };
+        let polled = paced.poll_frame(cx, |cx| this.poll_unpaced(cx));
+        this.paced = Some(paced);
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.read.is_none()
+        self.paced.as_ref().is_none_or(|p| !p.holds_data())
+            && self.read.is_none()
             && self.trailers.is_none()
             && self.rest.as_ref().is_none_or(Body::is_end_stream)
     }

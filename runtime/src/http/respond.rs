@@ -101,6 +101,7 @@ pub(super) async fn respond(
     }
     let filters = super::filters::on_response(txn, view.status, &mut parts.headers, false);
     body.filter(filters);
+    body.pace(std::mem::take(&mut txn.filters.limits.download));
     // Lines the map cannot order go out in the order they came and were added in, one name
     // per line as the map now has them.
     if let Some(order) = lines.get() {

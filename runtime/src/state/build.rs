@@ -89,6 +89,7 @@ impl Shared {
             .map(|(fi, f)| build_frontend(&cx, fi, f, &mut problems))
             .collect();
         problems.extend(tls_errors);
+        problems.extend(crate::bwlim::refusals(&plan.filters));
         let error_sections = crate::http::replies::load_sections(&plan.error_sections)
             .unwrap_or_else(|e| {
                 problems.push(e.0);
@@ -323,6 +324,11 @@ fn build_backend(
                 problems.push(format!("backend '{}' persistence: {e}", b.name));
                 None
             }),
+        rdp_persist: b
+            .persist
+            .as_deref()
+            .and_then(crate::rdp::persist_cookie_name)
+            .map(|name| (name, b.options.iter().any(|(n, on)| n == "persist" && *on))),
         id: b.uuid,
         direct: b
             .direct

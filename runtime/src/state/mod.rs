@@ -363,6 +363,9 @@ pub struct BackendRt {
     pub stats_page: Option<crate::api::page::Page>,
     /// Cookie persistence (`cookie`).
     pub persistence: Option<crate::http::persist::Persistence>,
+    /// `persist rdp-cookie`: the RDP cookie naming the server, and whether a down server
+    /// named is used all the same (`option persist`).
+    pub rdp_persist: Option<(String, bool)>,
     /// `use-fcgi-app`: the FastCGI application its `proto fcgi` servers run.
     pub fcgi: Option<Arc<crate::upstream::fcgi::App>>,
     /// `dispatch` or `option transparent`: the one target, instead of the servers.

@@ -53,6 +53,52 @@ impl FreqCtr {
         (past as i64 * i64::from(remain) + (curr * u64::from(period)) as i64).max(0) as u64
     }
 
+    /// Events over the sliding window times `period`, with `pend` events about to come and no
+    /// low-rate correction (HAProxy's `freq_ctr_total` with a pending count).
+    fn total_with(&self, period: u32, now: u32, pend: u32) -> u64 {
+        let (mut curr, mut past) = (u64::from(self.curr_ctr), u64::from(self.prev_ctr));
+        let mut remain = self.curr_tick.wrapping_add(period).wrapping_sub(now) as i32;
+        if remain < 0 {
+            remain = remain.wrapping_add(period as i32);
+            past = if remain >= 0 { curr } else { 0 };
+            curr = 0;
+        }
+        let total =
+            past as i64 * i64::from(remain) + ((curr + u64::from(pend)) * u64::from(period)) as i64;
+        total.max(0) as u64
+    }
+
+    /// How many more events may happen at `now` without going over `freq` events per
+    /// `period` (HAProxy's `freq_ctr_remain_period`).
+    pub fn remain(&self, period: u32, freq: u32, pend: u32, now: u32) -> u32 {
+        let period = period.max(1);
+        let avg = (self.total_with(period, now, pend) / u64::from(period)).min(u64::from(freq));
+        freq - avg as u32
+    }
+
+    /// How far the current period's count is ahead of an even pace of `freq` events per
+    /// `period` (HAProxy's `freq_ctr_overshoot_period`); 0 or less when it is not.
+    pub fn overshoot(&self, period: u32, freq: u32, now: u32) -> i64 {
+        let elapsed = now.wrapping_sub(self.curr_tick) as i32;
+        if elapsed < 0 || elapsed as u32 > period {
+            return 0;
+        }
+        let paced = u64::from(elapsed as u32) * u64::from(freq) / u64::from(period.max(1));
+        i64::from(self.curr_ctr) - paced as i64
+    }
+
+    /// The milliseconds to wait before `pend` more events keep within `freq` per `period`
+    /// (HAProxy's `next_event_delay_period`): 0 when they may happen now, else at least 1.
+    pub fn next_event_delay(&self, period: u32, freq: u32, pend: u32, now: u32) -> u32 {
+        let period = period.max(1);
+        let total = self.total_with(period, now, pend);
+        let limit = u64::from(freq) * u64::from(period);
+        if total < limit {
+            return 0;
+        }
+        (((total - limit) / u64::from(freq.max(1))) as u32).max(1)
+    }
+
     /// The rate over `period` at `now` (HAProxy's `read_freq_ctr_period`).
     pub fn read(&self, period: u32, now: u32) -> u32 {
         let period = period.max(1);

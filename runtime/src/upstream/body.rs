@@ -88,6 +88,8 @@ pub struct ServerBody {
     h2_upgrade: Option<hyper::upgrade::OnUpgrade>,
     /// Body bytes received from the server so far, before any filter (`%B`).
     received: u64,
+    /// The download limits the transaction enabled (`set-bandwidth-limit`), if any.
+    paced: Option<Box<crate::bwlim::Paced>>,
 }
 
 /// The server side of a tunnel (a 101, a CONNECT's success): the connection itself with the
@@ -136,6 +138,7 @@ impl ServerBody {
             filters: None,
             h2_upgrade: None,
             received: 0,
+            paced: None,
         }
     }
 
@@ -178,6 +181,11 @@ impl ServerBody {
         if !chain.is_empty() {
             self.filters = Some(chain);
         }
+    }
+
+    /// Paces what goes to the client with the transaction's download limits.
+    pub fn pace(&mut self, pacer: crate::bwlim::Pacer) {
+        self.paced = crate::bwlim::Paced::new(pacer);
     }
 
     /// The next frame once through the filters: a chunk they hold back entirely is not sent
@@ -370,10 +378,19 @@ impl Body for ServerBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        self.get_mut().poll_filtered(cx)
+        let this = self.get_mut();
+        let Some(mut paced) = this.paced.take() else {
+            return this.poll_filtered(cx);
+        };
+        let polled = paced.poll_frame(cx, |cx| this.poll_filtered(cx));
+        this.paced = Some(paced);
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
+        if self.paced.as_ref().is_some_and(|p| p.holds_data()) {
+            return false;
+        }
         if let Some(stream) = &self.stream {
             return self.filters.is_none() && stream.is_end_stream();
         }

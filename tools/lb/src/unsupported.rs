@@ -364,6 +364,20 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 }
             }
         }
+        // The shared bandwidth limits' keys, as the runtime compiles them.
+        for d in proxy.directives.iter().filter(|d| {
+            d.keyword == "filter"
+                && d.args
+                    .first()
+                    .is_some_and(|a| matches!(a.as_str(), "bwlim-in" | "bwlim-out"))
+        }) {
+            let key = d.args.iter().position(|a| a.as_str() == "key");
+            if let Some(key) = key.and_then(|i| d.args.get(i + 1)) {
+                if let Err(e) = hapee_runtime::sample::Expr::parse(key.as_str()) {
+                    out.push((d.span, e.0));
+                }
+            }
+        }
         if let Some(f) = &proxy.log_format {
             if let Err(e) = hapee_runtime::logfmt::Format::parse(&f.value) {
                 out.push((f.span, e.0));

@@ -13,6 +13,8 @@ mod backends;
 mod bind_options;
 #[path = "runtime/bodies.rs"]
 mod bodies;
+#[path = "runtime/bwlim.rs"]
+mod bwlim;
 #[path = "runtime/check_spread.rs"]
 mod check_spread;
 #[path = "runtime/checks.rs"]
@@ -135,6 +137,8 @@ mod proxy_v2_ssl;
 mod queue_priority;
 #[path = "runtime/queues.rs"]
 mod queues;
+#[path = "runtime/rdp.rs"]
+mod rdp;
 #[path = "runtime/redirect_directive.rs"]
 mod redirect_directive;
 #[path = "runtime/reload.rs"]

@@ -218,7 +218,7 @@ pub const CACHE: &[&str] = &[
 ];
 
 /// Filters (`filter <name>`) the runtime runs (runtime/src/http/filters.rs).
-pub const FILTERS: &[&str] = &["cache", "compression", "trace"];
+pub const FILTERS: &[&str] = &["cache", "compression", "trace", "bwlim-in", "bwlim-out"];
 /// Keywords of `userlist` sections the runtime honours.
 pub const USERLIST: &[&str] = &["user", "group"];
 
@@ -331,6 +331,8 @@ pub const PROXY: &[&str] = &[
     "dynamic-cookie-key",
     "force-persist",
     "ignore-persist",
+    // `persist rdp-cookie` (runtime/src/rdp.rs, tcp.rs).
+    "persist",
     "monitor-uri",
     "monitor",
     "load-server-state-from-file",
@@ -717,6 +719,8 @@ pub const ACTIONS: &[&str] = &[
     // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
+    // The bandwidth limitation filters (runtime/src/bwlim.rs).
+    "set-bandwidth-limit",
     // The HTTP cache (runtime/src/http/cache).
     "cache-use",
     "cache-store",
