@@ -31,7 +31,7 @@ pub fn install(state: &State) -> mlua::Result<()> {
     core.set("tcp", lua.create_function(crate::socket::new_socket)?)?;
     core.set(
         "httpclient",
-        lua.create_function(crate::httpclient::new_client)?,
+        crate::httpclient::constructor(state)?,
     )?;
     crate::maps::install(lua, &core)?;
     lua.globals().set("core", core)?;

@@ -110,6 +110,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     // Rings come first: log targets name them.
     rings::start(plan)?;
+    tls::configure(&plan.global.tls_process)?;
     let shared = Arc::new(Shared::build(plan)?);
     vars::ProcVars::initialize(&shared);
     lifecycle::server_state::apply(&shared, plan);
@@ -486,12 +487,22 @@ impl Server {
         let fe = serving.frontend;
         let mut stopped = std::pin::pin!(self.stopping.wait());
         let local = listener.local();
+        // `maxsslrate` holds the connections of TLS listeners.
+        let tls_rate = serving.tls.is_some();
+        let may_take = || {
+            api::may_accept(shared, fe)
+                && serving.has_room(shared)
+                && (!tls_rate || tls::limits::may_accept())
+        };
         let dispatch = |stream: std::net::TcpStream, client| {
             // Counted before it is served, so that a stopping worker waits for it.
             shared.active.fetch_add(1, Ordering::Relaxed);
             shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
             serving.conns(shared).fetch_add(1, Ordering::Relaxed);
             api::count_accept(shared, fe);
+            if tls_rate {
+                tls::limits::count_accept();
+            }
             let target = route.choose(&shared.loads);
             let handed = spread::Handed {
                 stream,
@@ -519,7 +530,7 @@ impl Server {
         loop {
             // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the
             // backlog.
-            while !api::may_accept(shared, fe) || !serving.has_room(shared) {
+            while !may_take() {
                 tokio::select! {
                     biased;
                     _ = &mut stopped => return,
@@ -535,7 +546,7 @@ impl Server {
                 Ok((stream, client)) => {
                     // Another thread may have taken the last slot while this one waited in
                     // accept: the connection then waits, unread, for a slot of its own.
-                    while !api::may_accept(shared, fe) || !serving.has_room(shared) {
+                    while !may_take() {
                         tokio::select! {
                             biased;
                             _ = &mut stopped => return,
