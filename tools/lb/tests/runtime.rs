@@ -79,6 +79,8 @@ mod http_protocol;
 mod http_rules;
 #[path = "runtime/htx_fetches.rs"]
 mod htx_fetches;
+#[path = "runtime/httpclient_settings.rs"]
+mod httpclient_settings;
 #[path = "runtime/idle_pools.rs"]
 mod idle_pools;
 #[path = "runtime/inspect.rs"]
@@ -185,6 +187,8 @@ mod tls_key_type;
 mod tls_ocsp;
 #[path = "runtime/tls_servers.rs"]
 mod tls_servers;
+#[path = "runtime/tls_process.rs"]
+mod tls_process;
 #[path = "runtime/tls_session_id.rs"]
 mod tls_session_id;
 #[path = "runtime/tls_sni.rs"]
