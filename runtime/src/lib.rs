@@ -108,6 +108,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     logfmt::set_request_line_room(plan.global.http_logurilen);
     http::compress::set_level(plan.global.comp_maxlevel);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
+    let default_path = plan.global.default_path.as_deref();
+    lifecycle::default_path::enter(default_path).map_err(|e| vec![e])?;
     // Rings come first: log targets name them.
     rings::start(plan)?;
     tls::configure(&plan.global.tls_process)?;
@@ -119,6 +121,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     if let Some(engine) = &engine {
         engine.start(&shared)?;
     }
+    // The files are loaded: sockets bind and files are written from where the process started.
+    lifecycle::default_path::leave();
     let threads = plan.global.nbthread.max(1) as usize;
     // The Runtime API comes up first, so that it answers while the rest starts.
     let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
@@ -135,7 +139,11 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
         if l.address.transport == hapee_compiler::address::Transport::Quic {
-            match quic::bind_listener(plan, l, &quic_keys, threads) {
+            // Its certificates load from `default-path`; it binds no path.
+            let bound = lifecycle::default_path::enter(default_path)
+                .and_then(|()| quic::bind_listener(plan, l, &quic_keys, threads));
+            lifecycle::default_path::leave();
+            match bound {
                 Ok(bound) => bound
                     .into_iter()
                     .for_each(|(t, b)| per_thread_quic[t].push(b)),
@@ -143,7 +151,10 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
             }
             continue;
         }
-        let serving = match listener::Serving::of(l) {
+        let serving = lifecycle::default_path::enter(default_path)
+            .and_then(|()| listener::Serving::of(l));
+        lifecycle::default_path::leave();
+        let serving = match serving {
             Ok(mut s) => {
                 let rank = plan
                     .listeners

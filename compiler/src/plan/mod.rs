@@ -134,6 +134,9 @@ pub struct GlobalPlan {
     pub tls_process: tls_process::TlsProcess,
     /// `httpclient.*`: what scripts' HTTP client connects with.
     pub httpclient: tls_process::HttpClientPlan,
+    /// `default-path`: the directory the runtime loads relatively named files from
+    /// (`None`: its working directory).
+    pub default_path: Option<String>,
 }
 
 pub use lua::LuaLoad;
@@ -948,6 +951,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .unwrap_or(1),
             tls_process: tls_process::TlsProcess::of(&g.directives),
             httpclient: tls_process::HttpClientPlan::of(&g.directives),
+            default_path: g.default_path.clone(),
         },
         listeners,
         frontends,

@@ -27,6 +27,8 @@ mod conn_actions;
 mod content_http;
 #[path = "runtime/corpus_features.rs"]
 mod corpus_features;
+#[path = "runtime/default_path.rs"]
+mod default_path;
 #[path = "runtime/direct.rs"]
 mod direct;
 #[path = "runtime/discovery.rs"]

@@ -168,6 +168,8 @@ pub const GLOBAL: &[&str] = &[
     "httpclient.ssl.ca-file",
     "httpclient.resolvers.id",
     "httpclient.resolvers.prefer",
+    // Relative paths start from its directory (compiler/src/ir/global.rs, runtime/src/lib.rs).
+    "default-path",
     "tune.h2.header-table-size",
     "tune.h2.initial-window-size",
     "tune.h2.max-concurrent-streams",

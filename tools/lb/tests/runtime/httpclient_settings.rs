@@ -102,8 +102,13 @@ fn httpclient_resolves_and_verifies_as_the_global_settings_say() {
     let _ = dns.kill();
     let _ = dns.wait();
     assert_eq!(mine, ["200 origin", "0 ", "0 ", "200 origin"], "{mine:?}");
+    // Debian's haproxy answers a request it could not make with its own 503 page rather
+    // than status 0: only whether the origin was reached is compared.
+    let reached = |answers: &[String]| -> Vec<bool> {
+        answers.iter().map(|a| a == "200 origin").collect()
+    };
     if !theirs.is_empty() {
-        assert_eq!(theirs, mine);
+        assert_eq!(reached(&theirs), reached(&mine), "{theirs:?}");
     }
 }
 
