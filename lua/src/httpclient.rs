@@ -130,7 +130,11 @@ struct Response {
 /// The address of `host`: with the `resolvers` section `httpclient.resolvers.id` names
 /// (`default` unless set) when there is one, else with the system's resolver; the family
 /// `httpclient.resolvers.prefer` names first (IPv6 unless set).
-async fn resolve(host: &str, settings: &HttpClientPlan, shared: Option<&Shared>) -> Option<std::net::IpAddr> {
+async fn resolve(
+    host: &str,
+    settings: &HttpClientPlan,
+    shared: Option<&Shared>,
+) -> Option<std::net::IpAddr> {
     if let Ok(ip) = host.parse() {
         return Some(ip);
     }

@@ -151,8 +151,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
             }
             continue;
         }
-        let serving = lifecycle::default_path::enter(default_path)
-            .and_then(|()| listener::Serving::of(l));
+        let serving =
+            lifecycle::default_path::enter(default_path).and_then(|()| listener::Serving::of(l));
         lifecycle::default_path::leave();
         let serving = match serving {
             Ok(mut s) => {

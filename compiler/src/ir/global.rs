@@ -138,8 +138,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
         "default-path" => {
             let file = &b.db.file(stmt.span(at).file).name;
-            b.config.global.default_path =
-                default_path(stmt.word(at + 1), stmt.word(at + 2), file);
+            b.config.global.default_path = default_path(stmt.word(at + 1), stmt.word(at + 2), file);
         }
         "tune.stick-counters" => super::stkctr::global_statement(b, stmt, at),
         "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,

@@ -40,11 +40,12 @@ impl TlsProcess {
             maxsslconn: number(lower::last_arg(lines, "maxsslconn")),
             maxsslrate: number(first),
             keylog: lower::last_arg(lines, "tune.ssl.keylog").as_deref() == Some("on"),
-            issuers_chain_path: lower::last_arg(lines, "issuers-chain-path")
-                .map(|p| match p.trim_end_matches('/') {
+            issuers_chain_path: lower::last_arg(lines, "issuers-chain-path").map(|p| {
+                match p.trim_end_matches('/') {
                     "" => "/".to_string(),
                     trimmed => trimmed.to_string(),
-                }),
+                }
+            }),
         }
     }
 }
@@ -107,7 +108,10 @@ mod tests {
         assert_eq!(t.issuers_chain_path.as_deref(), Some("/etc/issuers"));
         let h = HttpClientPlan::of(&lines);
         assert!(!h.verify && h.prefer_ipv4);
-        assert_eq!((h.ca_file.as_str(), h.resolvers.as_str()), ("@system-ca", "default"));
+        assert_eq!(
+            (h.ca_file.as_str(), h.resolvers.as_str()),
+            ("@system-ca", "default")
+        );
         assert_eq!(TlsProcess::of(&[]), TlsProcess::default());
         assert!(HttpClientPlan::default().verify);
     }

@@ -20,7 +20,8 @@ pub fn enter(dir: Option<&str>) -> Result<(), String> {
     if started.is_some() {
         return Ok(());
     }
-    let here = std::env::current_dir().map_err(|e| format!("cannot read the current directory : {e}"))?;
+    let here =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory : {e}"))?;
     std::env::set_current_dir(dir)
         .map_err(|e| format!("default-path: cannot change to directory '{dir}' : {e}"))?;
     *started = Some(here);

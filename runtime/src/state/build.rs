@@ -157,7 +157,8 @@ fn httpclient_problem(plan: &Plan) -> Option<String> {
     if h.resolvers != "default" && !plan.resolvers.iter().any(|r| r.name == h.resolvers) {
         return Some("Couldn't setup the httpclient resolver.".into());
     }
-    if h.verify && h.ca_file != "@system-ca" && crate::tls::config::read_certs(&h.ca_file).is_err() {
+    if h.verify && h.ca_file != "@system-ca" && crate::tls::config::read_certs(&h.ca_file).is_err()
+    {
         return Some(format!(
             "httpclient: cannot initialize: cannot initialize SSL verify with 'ca-file \"{}\"'.",
             h.ca_file

@@ -21,17 +21,21 @@ struct IssuerChain {
 static CHAINS: RwLock<Vec<IssuerChain>> = RwLock::new(Vec::new());
 
 fn subject_key_id(c: &X509Certificate<'_>) -> Option<Vec<u8>> {
-    c.iter_extensions().find_map(|e| match e.parsed_extension() {
-        ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
-        _ => None,
-    })
+    c.iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+            _ => None,
+        })
 }
 
 fn authority_key_id(c: &X509Certificate<'_>) -> Option<Vec<u8>> {
-    c.iter_extensions().find_map(|e| match e.parsed_extension() {
-        ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref().map(|k| k.0.to_vec()),
-        _ => None,
-    })
+    c.iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                a.key_identifier.as_ref().map(|k| k.0.to_vec())
+            }
+            _ => None,
+        })
 }
 
 /// Reads the chains of `dir` (replacing any read before); a message when the directory

@@ -147,7 +147,10 @@ mod tests {
         keys.log("CLIENT_RANDOM", &[1; 32], b"secret");
         keys.log("CLIENT_TRAFFIC_SECRET_0", &[2; 32], b"other");
         keys.log("CLIENT_RANDOM", &[3; 5], b"bad random");
-        assert_eq!(keys.take(&[1; 32]).map(|s| s.master()), Some("secret".into()));
+        assert_eq!(
+            keys.take(&[1; 32]).map(|s| s.master()),
+            Some("secret".into())
+        );
         assert_eq!(keys.take(&[1; 32]), None);
         assert_eq!(keys.take(&[2; 32]), None);
         for i in 0..CAPACITY + 10 {

@@ -79,10 +79,10 @@ mod hostile;
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
-#[path = "runtime/htx_fetches.rs"]
-mod htx_fetches;
 #[path = "runtime/httpclient_settings.rs"]
 mod httpclient_settings;
+#[path = "runtime/htx_fetches.rs"]
+mod htx_fetches;
 #[path = "runtime/idle_pools.rs"]
 mod idle_pools;
 #[path = "runtime/inspect.rs"]
@@ -187,10 +187,10 @@ mod tls_gencert;
 mod tls_key_type;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
-#[path = "runtime/tls_servers.rs"]
-mod tls_servers;
 #[path = "runtime/tls_process.rs"]
 mod tls_process;
+#[path = "runtime/tls_servers.rs"]
+mod tls_servers;
 #[path = "runtime/tls_session_id.rs"]
 mod tls_session_id;
 #[path = "runtime/tls_sni.rs"]

@@ -104,9 +104,8 @@ fn httpclient_resolves_and_verifies_as_the_global_settings_say() {
     assert_eq!(mine, ["200 origin", "0 ", "0 ", "200 origin"], "{mine:?}");
     // Debian's haproxy answers a request it could not make with its own 503 page rather
     // than status 0: only whether the origin was reached is compared.
-    let reached = |answers: &[String]| -> Vec<bool> {
-        answers.iter().map(|a| a == "200 origin").collect()
-    };
+    let reached =
+        |answers: &[String]| -> Vec<bool> { answers.iter().map(|a| a == "200 origin").collect() };
     if !theirs.is_empty() {
         assert_eq!(reached(&theirs), reached(&mine), "{theirs:?}");
     }
@@ -139,5 +138,8 @@ fn a_resolvers_section_httpclient_names_must_exist() {
     let out = child.wait_with_output().unwrap();
     assert!(exited && !out.status.success(), "it started");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Couldn't setup the httpclient resolver."), "{err}");
+    assert!(
+        err.contains("Couldn't setup the httpclient resolver."),
+        "{err}"
+    );
 }

@@ -60,10 +60,17 @@ fn maxsslconn_closes_a_tls_connection_past_the_limit_before_its_handshake() {
     let (mine, theirs) = both_reading(2, cfg, |port, side| {
         let cli = port + 1;
         // The start-up probe's connection is gone first.
-        wait_until(Duration::from_secs(5), || info_field(cli, "CurrSslConns") == "0");
+        wait_until(Duration::from_secs(5), || {
+            info_field(cli, "CurrSslConns") == "0"
+        });
         // One TLS connection held open by a client that finished its handshake.
         let mut held = Command::new("openssl")
-            .args(["s_client", "-quiet", "-connect", &format!("127.0.0.1:{port}")])
+            .args([
+                "s_client",
+                "-quiet",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -76,7 +83,9 @@ fn maxsslconn_closes_a_tls_connection_past_the_limit_before_its_handshake() {
         let past_limit = https_code(port);
         let _ = held.kill();
         let _ = held.wait();
-        wait_until(Duration::from_secs(5), || info_field(cli, "CurrSslConns") == "0");
+        wait_until(Duration::from_secs(5), || {
+            info_field(cli, "CurrSslConns") == "0"
+        });
         let after = https_code(port);
         (past_limit, after, info_field(cli, "MaxSslConns"))
     });
@@ -98,10 +107,7 @@ fn maxsslrate_holds_tls_connections_past_the_rate_without_refusing_them() {
         let _ = ask(port + 1, "set rate-limit ssl-sessions global 7");
         (codes, limit, info_field(port + 1, "SslRateLimit"))
     });
-    assert_eq!(
-        mine,
-        (vec!["200".to_string(); 3], "1".into(), "7".into())
-    );
+    assert_eq!(mine, (vec!["200".to_string(); 3], "1".into(), "7".into()));
     if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
     }
@@ -111,7 +117,12 @@ fn maxsslrate_holds_tls_connections_past_the_rate_without_refusing_them() {
     for _ in 0..3 {
         assert_eq!(https_code(port), "200");
     }
-    assert_eq!(info_field(port + 1, "MaxSslRate"), "1", "{}", proxy.stderr());
+    assert_eq!(
+        info_field(port + 1, "MaxSslRate"),
+        "1",
+        "{}",
+        proxy.stderr()
+    );
 }
 
 /// The SSLKEYLOGFILE lines curl wrote, as (label, client random, secret) in lower case.
@@ -170,7 +181,12 @@ frontend f
     let (mine, theirs) = both(cfg, |port| {
         let file = pki.path(&format!("keys-{port}.log"));
         let out = Command::new("curl")
-            .args(["-s", "-k", "--tlsv1.3", &format!("https://127.0.0.1:{port}/")])
+            .args([
+                "-s",
+                "-k",
+                "--tlsv1.3",
+                &format!("https://127.0.0.1:{port}/"),
+            ])
             .env("SSLKEYLOGFILE", &file)
             .output()
             .expect("curl runs");
@@ -204,7 +220,8 @@ fn three_level_pki(name: &str) -> (String, String, String) {
     let root = Ca::new("Hapee Root");
     let key = KeyPair::generate().unwrap();
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.distinguished_name.push(DnType::CommonName, "Hapee Intermediate");
+    p.distinguished_name
+        .push(DnType::CommonName, "Hapee Intermediate");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let intermediate = p.signed_by(&key, &root.cert, &root.key).unwrap();
     let leaf_key = KeyPair::generate().unwrap();
@@ -255,7 +272,10 @@ frontend f
             &format!("https://chain.example:{port}/"),
         ]);
         let code = out.lines().last().unwrap_or("").to_string();
-        (code.split_whitespace().next().unwrap_or("").to_string(), err.contains("local issuer"))
+        (
+            code.split_whitespace().next().unwrap_or("").to_string(),
+            err.contains("local issuer"),
+        )
     };
     let (with, theirs) = both(cfg("issuers-chain-path DIR"), verified);
     assert_eq!(with, ("200".to_string(), false));
