@@ -29,10 +29,7 @@ pub fn install(state: &State) -> mlua::Result<()> {
     time_functions(lua, &core)?;
     helpers(lua, &core)?;
     core.set("tcp", lua.create_function(crate::socket::new_socket)?)?;
-    core.set(
-        "httpclient",
-        lua.create_function(crate::httpclient::new_client)?,
-    )?;
+    core.set("httpclient", crate::httpclient::constructor(state)?)?;
     crate::maps::install(lua, &core)?;
     lua.globals().set("core", core)?;
     crate::classes::install(state)?;

@@ -2,15 +2,19 @@
 //! `delete` take `{url=, headers={name={values}}, body=, timeout=ms}` and answer `{status=,
 //! reason=, headers={name={[0]=value…}}, body=}`; the exchange (HTTP/1.1 through hyper, TLS for
 //! `https://`) yields the script to the event loop. A request that cannot be made answers
-//! status 0 with an empty body, as HAProxy's client does.
+//! status 0 with an empty body, as HAProxy's client does. The global `httpclient.*` lines set
+//! how it resolves host names and checks servers' certificates.
 
 use crate::socket::{open, Tls};
 use bytes::Bytes;
+use hapee_compiler::plan::tls_process::HttpClientPlan;
+use hapee_runtime::state::Shared;
 use hapee_runtime::tls::client::ServerTlsConfig;
 use http_body_util::{BodyExt, Full};
 use mlua::{Lua, Table, UserData, UserDataMethods, Value};
 use rustls_pki_types::ServerName;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// How long connecting may take (HAProxy's client proxy has `timeout connect 5s`).
@@ -22,11 +26,20 @@ const SYSTEM_CA: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// What HAProxy's client says it is when the script names no `User-Agent`.
 const USER_AGENT: &str = "HAProxy";
 
-pub struct HttpClient;
+pub struct HttpClient {
+    /// The runtime's state, known once the proxy runs: the `httpclient.*` settings and the
+    /// `resolvers` sections.
+    shared: Arc<OnceLock<Arc<Shared>>>,
+}
 
-/// `core.httpclient()`.
-pub fn new_client(_: &Lua, _: ()) -> mlua::Result<HttpClient> {
-    Ok(HttpClient)
+/// `core.httpclient()`, for the scripts of `state`.
+pub fn constructor(state: &crate::state::State) -> mlua::Result<mlua::Function> {
+    let shared = state.shared.clone();
+    state.lua.create_function(move |_, ()| {
+        Ok(HttpClient {
+            shared: shared.clone(),
+        })
+    })
 }
 
 struct Request {
@@ -114,23 +127,56 @@ struct Response {
     body: Bytes,
 }
 
-/// Where `url` points, and for `https://` the TLS to speak: the certificate is checked
-/// against the system's CAs and must name the host, as HAProxy's client does by default
-/// (`httpclient.ssl.verify required`, `httpclient.ssl.ca-file @system-ca`).
-async fn destination(url: &hyper::Uri) -> Option<(SocketAddr, Option<Tls>)> {
+/// The address of `host`: with the `resolvers` section `httpclient.resolvers.id` names
+/// (`default` unless set) when there is one, else with the system's resolver; the family
+/// `httpclient.resolvers.prefer` names first (IPv6 unless set).
+async fn resolve(
+    host: &str,
+    settings: &HttpClientPlan,
+    shared: Option<&Shared>,
+) -> Option<std::net::IpAddr> {
+    if let Ok(ip) = host.parse() {
+        return Some(ip);
+    }
+    let section = shared.and_then(|s| s.resolvers.iter().find(|r| r.name == settings.resolvers));
+    if let Some(section) = section.cloned() {
+        // The resolver's queries are tasks of the worker thread (it sends from one socket
+        // per nameserver and waits on them together): asked from there too.
+        let (name, prefer_ipv4) = (host.to_string(), settings.prefer_ipv4);
+        return tokio::task::spawn_local(async move {
+            hapee_runtime::discovery::resolver::lookup(&section, &name, prefer_ipv4).await
+        })
+        .await
+        .ok()
+        .flatten();
+    }
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await.ok()?.collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4() == settings.prefer_ipv4)
+        .or(found.first())
+        .map(|a| a.ip())
+}
+
+/// Where `url` points, and for `https://` the TLS to speak: by default the certificate is
+/// checked against the system's CAs and must name the host (`httpclient.ssl.verify
+/// required`, `httpclient.ssl.ca-file @system-ca`).
+async fn destination(
+    url: &hyper::Uri,
+    settings: &HttpClientPlan,
+    shared: Option<&Shared>,
+) -> Option<(SocketAddr, Option<Tls>)> {
     let https = url.scheme_str() == Some("https");
     let host = url.host()?.trim_start_matches('[').trim_end_matches(']');
     let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let addr = match host.parse() {
-        Ok(ip) => SocketAddr::new(ip, port),
-        Err(_) => tokio::net::lookup_host((host, port)).await.ok()?.next()?,
-    };
+    let addr = SocketAddr::new(resolve(host, settings, shared).await?, port);
     if !https {
         return Some((addr, None));
     }
     let tls = hapee_compiler::plan::tls::ServerTls {
-        ca_file: Some(SYSTEM_CA.into()),
-        verifyhost: Some(host.to_string()),
+        verify_none: !settings.verify,
+        ca_file: settings.verify.then(|| ca_file(settings)),
+        verifyhost: settings.verify.then(|| host.to_string()),
         reuse: true,
         versions: vec!["TLSv1.2".into(), "TLSv1.3".into()],
         ..Default::default()
@@ -140,8 +186,18 @@ async fn destination(url: &hyper::Uri) -> Option<(SocketAddr, Option<Tls>)> {
     Some((addr, Some((config, name))))
 }
 
-async fn exchange(req: Request) -> Option<Response> {
-    let (to, tls) = destination(&req.url).await?;
+/// The CA file `httpclient.ssl.ca-file` names, `@system-ca` being the system's bundle.
+pub fn ca_file(settings: &HttpClientPlan) -> String {
+    match settings.ca_file.as_str() {
+        "@system-ca" => SYSTEM_CA.to_string(),
+        file => file.to_string(),
+    }
+}
+
+async fn exchange(req: Request, shared: Option<Arc<Shared>>) -> Option<Response> {
+    let default = HttpClientPlan::default();
+    let settings = shared.as_deref().map_or(&default, |s| &s.httpclient);
+    let (to, tls) = destination(&req.url, settings, shared.as_deref()).await?;
     let (stream, _) = open(to, tls, CONNECT_TIMEOUT).await?;
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
@@ -216,12 +272,13 @@ impl UserData for HttpClient {
         for method in ["GET", "HEAD", "PUT", "POST", "DELETE"] {
             m.add_async_method(
                 method.to_lowercase(),
-                move |lua, _, args: Value| async move {
+                move |lua, this, args: Value| async move {
                     let Value::Table(args) = args else {
                         return Err(mlua::Error::runtime("'get' needs a table as argument"));
                     };
                     let req = request(method, &args)?;
-                    let r = exchange(req).await;
+                    let shared = this.shared.get().cloned();
+                    let r = exchange(req, shared).await;
                     answer(&lua, r)
                 },
             );

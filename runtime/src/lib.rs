@@ -110,8 +110,11 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     http::vet::accept_payload_with_any_method(plan.global.h1_accept_payload_with_any_method);
     http::compress::set_level(plan.global.comp_maxlevel);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
+    let default_path = plan.global.default_path.as_deref();
+    lifecycle::default_path::enter(default_path).map_err(|e| vec![e])?;
     // Rings come first: log targets name them.
     rings::start(plan)?;
+    tls::configure(&plan.global.tls_process)?;
     let shared = Arc::new(Shared::build(plan)?);
     vars::ProcVars::initialize(&shared);
     lifecycle::server_state::apply(&shared, plan);
@@ -120,6 +123,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     if let Some(engine) = &engine {
         engine.start(&shared)?;
     }
+    // The files are loaded: sockets bind and files are written from where the process started.
+    lifecycle::default_path::leave();
     let threads = plan.global.nbthread.max(1) as usize;
     // The Runtime API comes up first, so that it answers while the rest starts.
     let cli_sockets = api::socket::bind_all(&plan.global.stats.sockets)?;
@@ -136,7 +141,11 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     for l in &plan.listeners {
         let fe_name = &plan.frontends[l.frontend].name;
         if l.address.transport == hapee_compiler::address::Transport::Quic {
-            match quic::bind_listener(plan, l, &quic_keys, threads) {
+            // Its certificates load from `default-path`; it binds no path.
+            let bound = lifecycle::default_path::enter(default_path)
+                .and_then(|()| quic::bind_listener(plan, l, &quic_keys, threads));
+            lifecycle::default_path::leave();
+            match bound {
                 Ok(bound) => bound
                     .into_iter()
                     .for_each(|(t, b)| per_thread_quic[t].push(b)),
@@ -144,7 +153,10 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
             }
             continue;
         }
-        let serving = match listener::Serving::of(l) {
+        let serving =
+            lifecycle::default_path::enter(default_path).and_then(|()| listener::Serving::of(l));
+        lifecycle::default_path::leave();
+        let serving = match serving {
             Ok(mut s) => {
                 let rank = plan
                     .listeners
@@ -488,12 +500,22 @@ impl Server {
         let fe = serving.frontend;
         let mut stopped = std::pin::pin!(self.stopping.wait());
         let local = listener.local();
+        // `maxsslrate` holds the connections of TLS listeners.
+        let tls_rate = serving.tls.is_some();
+        let may_take = || {
+            api::may_accept(shared, fe)
+                && serving.has_room(shared)
+                && (!tls_rate || tls::limits::may_accept())
+        };
         let dispatch = |stream: std::net::TcpStream, client| {
             // Counted before it is served, so that a stopping worker waits for it.
             shared.active.fetch_add(1, Ordering::Relaxed);
             shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
             serving.conns(shared).fetch_add(1, Ordering::Relaxed);
             api::count_accept(shared, fe);
+            if tls_rate {
+                tls::limits::count_accept();
+            }
             let target = route.choose(&shared.loads);
             let handed = spread::Handed {
                 stream,
@@ -521,7 +543,7 @@ impl Server {
         loop {
             // Limits (maxconn, rate limit, `disable frontend`) hold new connections in the
             // backlog.
-            while !api::may_accept(shared, fe) || !serving.has_room(shared) {
+            while !may_take() {
                 tokio::select! {
                     biased;
                     _ = &mut stopped => return,
@@ -537,7 +559,7 @@ impl Server {
                 Ok((stream, client)) => {
                     // Another thread may have taken the last slot while this one waited in
                     // accept: the connection then waits, unread, for a slot of its own.
-                    while !api::may_accept(shared, fe) || !serving.has_room(shared) {
+                    while !may_take() {
                         tokio::select! {
                             biased;
                             _ = &mut stopped => return,

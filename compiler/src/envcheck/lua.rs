@@ -51,7 +51,9 @@ pub(super) fn scanned(config: &Config) -> Option<LuaNames> {
         .iter()
         .filter(|r| r.kind == FileKind::LuaScript)
     {
-        let script = std::fs::read_to_string(super::resolve(r)).ok()?;
+        let script =
+            std::fs::read_to_string(super::resolve(r, config.global.default_path.as_deref()))
+                .ok()?;
         for (name, rest) in calls(&script, "register_action")? {
             let sets = match literal_words(rest) {
                 Some(kinds) => kinds.into_iter().filter_map(LuaNames::rule_set).collect(),

@@ -32,11 +32,17 @@ fn lua_script(
 /// Largest file read for validation; certificate bundles and error pages are far smaller.
 const MAX_READ: u64 = 4 << 20;
 
-fn resolve(r: &FileRef) -> PathBuf {
+/// Where a named file is: under its `crt-base`/`ca-base` when relative, and what is still
+/// relative under `default_path` (the global `default-path`'s directory) when there is one.
+fn resolve(r: &FileRef, default_path: Option<&str>) -> PathBuf {
     let p = Path::new(r.path.value.as_str());
-    match &r.base {
+    let based = match &r.base {
         Some(base) if p.is_relative() => Path::new(base).join(p),
         _ => p.to_path_buf(),
+    };
+    match default_path {
+        Some(dir) if based.is_relative() => Path::new(dir).join(based),
+        _ => based,
     }
 }
 
@@ -163,7 +169,7 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
         if r.path.value.is_empty() || r.path.value.contains('$') {
             continue;
         }
-        let path = resolve(r);
+        let path = resolve(r, config.global.default_path.as_deref());
         let result = match r.kind {
             FileKind::Certificate | FileKind::PrivateKey => {
                 certificate(&path, config.global.ssl_load_extra_del_ext)

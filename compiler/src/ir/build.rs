@@ -232,10 +232,13 @@ impl<'a> Stmt<'a> {
                 && self.word(at + 2) == "capture");
         // The server-state files (`plan::server_state`).
         let state = word.starts_with("server-state-") || word == "load-server-state-from-file";
-        // The TLS tunables and defaults, read by `plan::tls`.
+        // The TLS tunables and defaults, read by `plan::tls`, the process-wide TLS limits and
+        // the HTTP client's settings (`plan::tls_process`).
         let tls = word.starts_with("tune.ssl.")
             || word.starts_with("ssl-default-")
-            || word == "ssl-server-verify";
+            || word == "ssl-server-verify"
+            || matches!(word, "maxsslconn" | "maxsslrate" | "issuers-chain-path")
+            || word.starts_with("httpclient.");
         // And the HTTP filters (`plan::filters`).
         let filters = matches!(word, "compression" | "filter");
         // Cookie persistence and the monitor URI (`plan::persist`), RDP cookie persistence

@@ -75,6 +75,19 @@ fn integer_missing(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
     true
 }
 
+/// The directory `default-path <policy> [<path>]` has relative paths start from, for a line
+/// of the configuration file `file`: `None` for the working directory (`current`, or a file
+/// named without a directory under `config`).
+pub fn default_path(policy: &str, origin: &str, file: &str) -> Option<String> {
+    let dir = file.rfind('/').map(|i| &file[..i.max(1)]);
+    match policy {
+        "config" => dir.map(str::to_string),
+        "parent" => Some(dir.map_or("..".to_string(), |d| format!("{d}/.."))),
+        "origin" if !origin.is_empty() => Some(origin.to_string()),
+        _ => None,
+    }
+}
+
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);
@@ -135,6 +148,10 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             b.config.global.chroot = Some(stmt.spanned(1))
         }
         "expose-experimental-directives" => b.config.global.expose_experimental = true,
+        "default-path" => {
+            let file = &b.db.file(stmt.span(at).file).name;
+            b.config.global.default_path = default_path(stmt.word(at + 1), stmt.word(at + 2), file);
+        }
         "tune.stick-counters" => super::stkctr::global_statement(b, stmt, at),
         "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,
         "master-worker" => b.config.global.master_worker = true,

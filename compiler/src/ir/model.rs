@@ -403,6 +403,9 @@ pub struct ThreadGroupDecl {
 pub struct Global {
     /// `ssl-load-extra-del-ext`: the key of `site.crt` is looked up as `site.key`.
     pub ssl_load_extra_del_ext: bool,
+    /// `default-path`: the directory relative file paths start from (`None`: the working
+    /// directory), from the last such line.
+    pub default_path: Option<String>,
     pub nbthread: Option<Spanned<u32>>,
     pub thread_groups: Option<Spanned<u32>>,
     pub thread_group_decls: Vec<ThreadGroupDecl>,

@@ -23,6 +23,7 @@ pub mod sockets;
 mod stats;
 pub mod tables;
 pub mod tls;
+pub mod tls_process;
 pub mod unix_bind;
 pub mod userlists;
 
@@ -132,6 +133,13 @@ pub struct GlobalPlan {
     pub http_logurilen: u32,
     /// `tune.comp.maxlevel`: the level responses are compressed at (1 to 9, 1 by default).
     pub comp_maxlevel: u32,
+    /// `maxsslconn`, `maxsslrate`, `tune.ssl.keylog`, `issuers-chain-path`.
+    pub tls_process: tls_process::TlsProcess,
+    /// `httpclient.*`: what scripts' HTTP client connects with.
+    pub httpclient: tls_process::HttpClientPlan,
+    /// `default-path`: the directory the runtime loads relatively named files from
+    /// (`None`: its working directory).
+    pub default_path: Option<String>,
 }
 
 pub use lua::LuaLoad;
@@ -980,6 +988,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .and_then(|v| u32::try_from(ir::values::atol(&v)).ok())
                 .filter(|n| (1..=9).contains(n))
                 .unwrap_or(1),
+            tls_process: tls_process::TlsProcess::of(&g.directives),
+            httpclient: tls_process::HttpClientPlan::of(&g.directives),
+            default_path: g.default_path.clone(),
         },
         listeners,
         frontends,

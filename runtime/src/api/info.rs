@@ -58,6 +58,7 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         .map(|f| f.counters.get(Counter::BytesOut))
         .sum();
     let (conn_rate, conn_rate_max) = p.conn_rates();
+    let (ssl_conns, ssl_rate) = crate::tls::limits::figures();
     let listeners = shared.frontends.len() as u64 + p.stats.sockets.len() as u64;
     let active = shared.active.load(Ordering::Relaxed);
     let start = p
@@ -91,9 +92,9 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         u(active),
         u(p.counters.get(Counter::Connections)),
         u(p.counters.get(Counter::Requests)),
-        u(0),
-        u(0),
-        u(0),
+        u(ssl_conns[0]),
+        u(ssl_conns[1]),
+        u(ssl_conns[2]),
         u(0),
         u(0),
         u(0),
@@ -103,9 +104,9 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         u(conn_rate),
         u(p.sess_rate_limit.load(Ordering::Relaxed)),
         u(conn_rate_max),
-        u(0),
-        u(0),
-        u(0),
+        u(ssl_rate[0]),
+        u(ssl_rate[1]),
+        u(ssl_rate[2]),
         u(0),
         u(0),
         u(0),
@@ -272,7 +273,14 @@ pub fn set_rate_limit(shared: &Shared, _: &mut Session, args: &[String]) -> Resu
     let slot = match words.get(2..4) {
         Some(["connections", "global"]) => &p.conn_rate_limit,
         Some(["sessions", "global"]) => &p.sess_rate_limit,
-        Some(["http-compression", "global"] | ["ssl-sessions", "global"]) => {
+        Some(["ssl-sessions", "global"]) => {
+            let Some(n) = number(words.get(4).map(|s| s.to_string()).as_ref()) else {
+                return Err("Expects an integer value.\n".into());
+            };
+            crate::tls::limits::set_rate_limit(n);
+            return Ok(String::new());
+        }
+        Some(["http-compression", "global"]) => {
             return Err("This setting is not supported by hapee.\n".into())
         }
         _ => {

@@ -178,6 +178,7 @@ impl Process {
             step(req_slot, fe.counters.get(Counter::Requests));
         }
         step(&self.conn_rate, self.counters.get(Counter::Connections));
+        crate::tls::limits::sample_rate();
     }
 
     pub fn uptime_secs(&self) -> u64 {

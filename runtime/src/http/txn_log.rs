@@ -79,6 +79,8 @@ pub enum EmbryonicError {
     /// The handshake failed (not TLS, no common version or suite, a refused certificate),
     /// with OpenSSL's reason when known.
     TlsFailure(Option<crate::tls::errors::SslReason>),
+    /// `maxsslconn` TLS connections were open: closed before its handshake.
+    TlsTooMany,
 }
 
 impl EmbryonicError {
@@ -88,6 +90,7 @@ impl EmbryonicError {
             EmbryonicError::TlsAborted => "Connection error during SSL handshake",
             EmbryonicError::TlsTimeout => "Timeout during SSL handshake",
             EmbryonicError::TlsFailure(_) => "SSL handshake failure",
+            EmbryonicError::TlsTooMany => "Too many SSL connections",
         }
     }
 
@@ -107,6 +110,7 @@ impl EmbryonicError {
             EmbryonicError::TlsAborted => 25,
             EmbryonicError::TlsTimeout => 26,
             EmbryonicError::TlsFailure(_) => 34,
+            EmbryonicError::TlsTooMany => 27,
         }
     }
 }
@@ -120,7 +124,9 @@ pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
     };
     // Like HAProxy, only a frontend with a log format (or an error one) logs these: the
     // legacy line of a frontend without one is written at accept time.
+    // A connection refused by `maxsslconn` never made a session in HAProxy: nothing to log.
     if fe.logs.is_empty()
+        || error == EmbryonicError::TlsTooMany
         || fe.log_format.is_none() && fe.error_log_format.is_none()
         || fe.dontlognull
             && matches!(

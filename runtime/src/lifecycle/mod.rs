@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod confine;
+pub mod default_path;
 pub mod fdpass;
 pub mod handover;
 pub mod limits;

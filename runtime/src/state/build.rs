@@ -90,6 +90,7 @@ impl Shared {
             .collect();
         problems.extend(tls_errors);
         problems.extend(crate::bwlim::refusals(&plan.filters));
+        problems.extend(httpclient_problem(plan));
         let error_sections = crate::http::replies::load_sections(&plan.error_sections)
             .unwrap_or_else(|e| {
                 problems.push(e.0);
@@ -140,6 +141,7 @@ impl Shared {
                 maxrewrite: plan.global.maxrewrite as usize,
             },
             h2: plan.global.h2.clone(),
+            httpclient: plan.global.httpclient.clone(),
             active: AtomicU64::new(0),
             loads: crate::spread::ThreadLoads::new(threads, plan.global.listener_multi_queue),
             stopping: AtomicBool::new(false),
@@ -152,6 +154,24 @@ impl Shared {
             after_response_rules,
         })
     }
+}
+
+/// What HAProxy refuses of explicit `httpclient.*` settings at start: a `resolvers` section
+/// that does not exist (`default` is always made), and a CA file that cannot be read while
+/// certificates are checked.
+fn httpclient_problem(plan: &Plan) -> Option<String> {
+    let h = &plan.global.httpclient;
+    if h.resolvers != "default" && !plan.resolvers.iter().any(|r| r.name == h.resolvers) {
+        return Some("Couldn't setup the httpclient resolver.".into());
+    }
+    if h.verify && h.ca_file != "@system-ca" && crate::tls::config::read_certs(&h.ca_file).is_err()
+    {
+        return Some(format!(
+            "httpclient: cannot initialize: cannot initialize SSL verify with 'ca-file \"{}\"'.",
+            h.ca_file
+        ));
+    }
+    None
 }
 
 fn build_backend(

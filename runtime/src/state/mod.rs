@@ -605,6 +605,8 @@ pub struct Shared {
     pub room: crate::http::room::Limits,
     /// `tune.h2.*`.
     pub h2: hapee_compiler::plan::tls::H2Tune,
+    /// `httpclient.*`: what scripts' HTTP client connects with.
+    pub httpclient: hapee_compiler::plan::tls_process::HttpClientPlan,
     pub active: AtomicU64,
     /// Connections per worker thread, which accepted connections are spread by.
     pub loads: crate::spread::ThreadLoads,
@@ -643,6 +645,7 @@ impl Shared {
                 maxrewrite: 1024,
             },
             h2: hapee_compiler::plan::tls::H2Tune::of(&[]),
+            httpclient: Default::default(),
             active: AtomicU64::new(0),
             loads: crate::spread::ThreadLoads::new(1, true),
             stopping: AtomicBool::new(false),

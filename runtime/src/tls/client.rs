@@ -331,7 +331,8 @@ pub async fn handshake(
     let connector = tokio_rustls::TlsConnector::from(config.clone())
         .early_data(early && config.enable_early_data);
     let sni = matches!(name, ServerName::DnsName(_));
-    let tcp = super::tap::Tapped::client(tcp);
+    let counted = super::limits::open_one().ok_or_else(super::errors::ServerTlsError::too_many)?;
+    let tcp = super::tap::Tapped::client(tcp).counted(counted);
     match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => Err(super::errors::ServerTlsError::of_io(&e, sni)),

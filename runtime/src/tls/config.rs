@@ -148,7 +148,7 @@ pub fn narrowed_provider(
     Ok(provider)
 }
 
-pub(super) fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem = super::ckch::read(super::ckch::Kind::Ca, path)
         .map_err(|e| format!("unable to load CA file '{path}' : {e}"))?;
     CertificateDer::pem_slice_iter(&pem)
@@ -347,7 +347,7 @@ fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Resu
     };
     let mut config = builder.with_cert_resolver(store.clone());
     config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-    config.key_log = super::keys::MasterKeys::shared();
+    config.key_log = super::keys::MasterKeys::binds();
     config.max_fragment_size = max_fragment_size(t.max_record);
     config.session_storage = if t.cache_size > 0 {
         ServerSessionMemoryCache::new(t.cache_size as usize)

@@ -146,6 +146,8 @@ pub struct ServerTlsError {
     /// The name checked was the SNI sent (else `verifyhost`'s).
     pub sni: bool,
     pub timeout: bool,
+    /// Refused before the handshake: `maxsslconn` TLS connections were open.
+    pub too_many: bool,
 }
 
 impl ServerTlsError {
@@ -155,6 +157,16 @@ impl ServerTlsError {
             name_mismatch: false,
             sni: false,
             timeout: true,
+            too_many: false,
+        }
+    }
+
+    /// `maxsslconn` reached: the connection is given up before its handshake.
+    pub fn too_many() -> ServerTlsError {
+        ServerTlsError {
+            timeout: false,
+            too_many: true,
+            ..ServerTlsError::timeout()
         }
     }
 
@@ -177,11 +189,15 @@ impl ServerTlsError {
             name_mismatch,
             sni,
             timeout: false,
+            too_many: false,
         }
     }
 
     /// HAProxy's connection error code (`bc_err`).
     pub fn code(self) -> i64 {
+        if self.too_many {
+            return 27;
+        }
         match (self.timeout, self.name_mismatch, self.sni) {
             (true, _, _) => 26,
             (_, true, true) => 33,
@@ -194,6 +210,7 @@ impl ServerTlsError {
     pub fn message(self) -> &'static str {
         match self.code() {
             26 => "Timeout during SSL handshake",
+            27 => "Too many SSL connections",
             32 => "Server presented an SSL certificate different from the configured one",
             33 => "Server presented an SSL certificate different from the expected one",
             _ => "SSL handshake failure",

@@ -29,6 +29,13 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_fc_session_key" => one(t.session_key_sample()),
         "ssl_fc_client_random" => one(t.random_sample(true)),
         "ssl_fc_server_random" => one(t.random_sample(false)),
+        "ssl_fc_client_early_traffic_secret"
+        | "ssl_fc_client_handshake_traffic_secret"
+        | "ssl_fc_server_handshake_traffic_secret"
+        | "ssl_fc_client_traffic_secret_0"
+        | "ssl_fc_server_traffic_secret_0"
+        | "ssl_fc_exporter_secret"
+        | "ssl_fc_early_exporter_secret" => one(t.keylog_sample(name)),
         // True while the request came in early data and the handshake is not over yet; but
         // requests are only read once it is (see `tls::ServerTls`).
         "ssl_fc_has_early" => one(Some(Value::Bool(false))),

@@ -12,8 +12,10 @@ pub mod crl;
 pub mod errors;
 pub mod fetch;
 pub mod gencert;
+pub mod issuers;
 pub mod keys;
 pub mod kx;
+pub mod limits;
 pub mod live;
 pub mod store;
 pub mod tap;
@@ -30,6 +32,19 @@ use std::time::Duration;
 use tap::Tapped;
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
+
+/// Applies the process-wide TLS settings, before any TLS configuration is built: the
+/// connection limits, key logging and the issuer chains (whose warnings are printed).
+pub fn configure(t: &hapee_compiler::plan::tls_process::TlsProcess) -> Result<(), Vec<String>> {
+    limits::configure(t);
+    keys::MasterKeys::binds().keep_everything(t.keylog);
+    if let Some(dir) = &t.issuers_chain_path {
+        for warning in issuers::load(dir).map_err(|e| vec![e])? {
+            eprintln!("[WARNING]  ({}) : {warning}", std::process::id());
+        }
+    }
+    Ok(())
+}
 
 /// The one crypto provider: aws-lc-rs.
 pub fn provider() -> Arc<CryptoProvider> {
@@ -67,6 +82,8 @@ pub struct TlsInfo {
     pub session_key: bytes::Bytes,
     /// The hellos' randoms (`ssl_fc_client_random`, `ssl_fc_server_random`, `ssl_bc_*`).
     pub randoms: Option<Randoms>,
+    /// With `tune.ssl.keylog on`, a client connection's secrets (`ssl_fc_*_secret`).
+    pub keylog: Option<Arc<keys::Secrets>>,
 }
 
 /// The ClientHello's and the ServerHello's randoms, as the clear handshake carried them.
@@ -140,6 +157,9 @@ impl TlsInfo {
     ) -> TlsInfo {
         let (tcp, conn) = stream.get_mut();
         let session_key = tls12_master_key(tcp, conn);
+        let keylog = keys::MasterKeys::binds()
+            .keeps_everything()
+            .then(|| Arc::new(tcp.secrets().clone()));
         let seen = tcp.seen();
         let randoms = Randoms::of(Some(&seen));
         let conn: &ServerConnection = conn;
@@ -164,6 +184,7 @@ impl TlsInfo {
             session_id: server_session_id(conn, &side.config, seen),
             session_key,
             randoms,
+            keylog,
             ..TlsInfo::negotiated(conn)
         }
     }
@@ -185,6 +206,16 @@ impl TlsInfo {
         )))
     }
 
+    /// `ssl_fc_client_traffic_secret_0` and the other key log fetches: the secret logged
+    /// under the fetch's name in capitals, in lower-case hex as in an SSLKEYLOGFILE; no
+    /// sample without `tune.ssl.keylog on` or when the session had no such secret.
+    fn keylog_sample(&self, fetch: &str) -> Option<crate::sample::Value> {
+        let label = fetch.strip_prefix("ssl_fc_")?.to_ascii_uppercase();
+        let secret = self.keylog.as_ref()?.get(&label)?;
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        Some(crate::sample::Value::Str(hex))
+    }
+
     /// `ssl_fc_session_key`/`ssl_bc_session_key`: no sample without a master secret.
     fn session_key_sample(&self) -> Option<crate::sample::Value> {
         (!self.session_key.is_empty()).then(|| crate::sample::Value::Bin(self.session_key.clone()))
@@ -194,7 +225,7 @@ impl TlsInfo {
 /// A TLS 1.2 session's master secret, from the key log (TLS 1.3 logs none).
 pub(crate) fn tls12_master_key(tcp: &Tapped, conn: &rustls::CommonState) -> bytes::Bytes {
     if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2) {
-        tcp.master_key()
+        tcp.secrets().master()
     } else {
         bytes::Bytes::new()
     }
@@ -258,7 +289,8 @@ pub async fn accept(
         .map_err(|_| EmbryonicError::TlsTimeout)?
         .unwrap_or(0);
     let first = &first[..seen];
-    let stream = Tapped::server(stream);
+    let counted = limits::open_one().ok_or(EmbryonicError::TlsTooMany)?;
+    let stream = Tapped::server(stream).counted(counted);
     if tls.capture_size == 0 && !tls.needs_hello {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
         let mut stream = tokio::time::timeout(limit, acceptor.accept(stream))

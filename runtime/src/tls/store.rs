@@ -388,6 +388,13 @@ pub fn load_entry(path: &str, naming: LoadRules) -> Result<CertEntry, String> {
         .load_private_key(key)
         .map_err(|e| format!("unable to load SSL private key of '{path}' : {e}"))?;
     let names = super::x509::server_names(&certs[0]);
+    // A certificate without its chain gets the one `issuers-chain-path` has for its issuer.
+    let mut certs = certs;
+    if certs.len() == 1 {
+        if let Some(chain) = super::issuers::chain_for(&certs[0]) {
+            certs.extend(chain);
+        }
+    }
     let certs = if naming.skip_self_issued_ca {
         let mut certs = certs.into_iter();
         certs

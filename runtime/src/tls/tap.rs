@@ -21,8 +21,10 @@ const MAX_MESSAGE: usize = 1 << 17;
 pub struct Tapped {
     tcp: TcpStream,
     watch: Option<Box<FlightWatch>>,
-    /// The TLS 1.2 master secret, once taken from the key log (empty: none).
-    master_key: std::sync::OnceLock<bytes::Bytes>,
+    /// The session's secrets, once taken from the key log.
+    secrets: std::sync::OnceLock<super::keys::Secrets>,
+    /// Counts the connection among the open TLS ones (`maxsslconn`) while it lives.
+    _counted: Option<super::limits::Counted>,
 }
 
 impl Tapped {
@@ -44,23 +46,34 @@ impl Tapped {
         Tapped {
             tcp,
             watch: Some(Box::new(watch)),
-            master_key: std::sync::OnceLock::new(),
+            secrets: std::sync::OnceLock::new(),
+            _counted: None,
         }
     }
 
-    /// The session's TLS 1.2 master secret, taken from the key log the first time (so it
-    /// must be asked for before the watch ends); empty when none was logged.
-    pub fn master_key(&self) -> bytes::Bytes {
-        self.master_key
-            .get_or_init(|| {
-                self.watch
-                    .as_ref()
-                    .and_then(|w| w.seen.client_random)
-                    .and_then(|r| super::keys::MasterKeys::shared().take(&r))
-                    .map(bytes::Bytes::from)
-                    .unwrap_or_default()
-            })
-            .clone()
+    /// Counts the connection among the open TLS ones until it closes.
+    pub fn counted(mut self, counted: super::limits::Counted) -> Tapped {
+        self._counted = Some(counted);
+        self
+    }
+
+    /// The session's secrets, taken from the key log the first time (so they must be asked
+    /// for before the watch ends): a client connection's from the binds' table, a server
+    /// connection's from the servers' one.
+    pub fn secrets(&self) -> &super::keys::Secrets {
+        self.secrets.get_or_init(|| {
+            self.watch
+                .as_ref()
+                .and_then(|w| {
+                    let table = if w.outgoing {
+                        super::keys::MasterKeys::binds()
+                    } else {
+                        super::keys::MasterKeys::shared()
+                    };
+                    table.take(&w.seen.client_random?)
+                })
+                .unwrap_or_default()
+        })
     }
 
     /// Moves the socket to the calling thread's poller: a duplicate of its descriptor is

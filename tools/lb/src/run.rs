@@ -137,8 +137,15 @@ pub fn run(args: &RunArgs) -> u8 {
     if !is_worker && (args.master_worker || plan.global.master_worker) {
         return master(args, plan);
     }
-    // The scripts run in the process that serves (a master only supervises).
-    let engine = match crate::lua::engine(&plan) {
+    // The scripts run in the process that serves (a master only supervises); they load
+    // from `default-path`, as the runtime's own files do.
+    if let Err(e) = lifecycle::default_path::enter(plan.global.default_path.as_deref()) {
+        eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+        return 1;
+    }
+    let engine = crate::lua::engine(&plan);
+    lifecycle::default_path::leave();
+    let engine = match engine {
         Ok(engine) => engine,
         Err(errors) => {
             for e in errors {

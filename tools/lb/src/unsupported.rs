@@ -457,13 +457,13 @@ mod tests {
             format!(
                 "frontend f\n    mode http\n    bind :8080\n    default_backend b\n\
                  backend b\n    mode http\n    use-fcgi-app php\n    server s 127.0.0.1:9000 proto fcgi{extra}\n\
-                 fcgi-app php\n    docroot /var/www\n    set-param X %[ssl_fc_exporter_secret]\n"
+                 fcgi-app php\n    docroot /var/www\n    set-param X %[ssl_fc_npn]\n"
             )
         };
         let what = refused(&config(""));
         assert!(
             what.iter()
-                .any(|w| w.contains("fcgi-app 'php'") && w.contains("ssl_fc_exporter_secret")),
+                .any(|w| w.contains("fcgi-app 'php'") && w.contains("ssl_fc_npn")),
             "{what:?}"
         );
         let what = refused(&config(" ssl verify none"));

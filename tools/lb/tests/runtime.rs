@@ -29,6 +29,8 @@ mod conn_actions;
 mod content_http;
 #[path = "runtime/corpus_features.rs"]
 mod corpus_features;
+#[path = "runtime/default_path.rs"]
+mod default_path;
 #[path = "runtime/direct.rs"]
 mod direct;
 #[path = "runtime/discovery.rs"]
@@ -81,6 +83,8 @@ mod hostile;
 mod http_protocol;
 #[path = "runtime/http_rules.rs"]
 mod http_rules;
+#[path = "runtime/httpclient_settings.rs"]
+mod httpclient_settings;
 #[path = "runtime/htx_fetches.rs"]
 mod htx_fetches;
 #[path = "runtime/idle_pools.rs"]
@@ -199,6 +203,8 @@ mod tls_global_settings;
 mod tls_key_type;
 #[path = "runtime/tls_ocsp.rs"]
 mod tls_ocsp;
+#[path = "runtime/tls_process.rs"]
+mod tls_process;
 #[path = "runtime/tls_servers.rs"]
 mod tls_servers;
 #[path = "runtime/tls_session_id.rs"]

@@ -164,6 +164,18 @@ pub const GLOBAL: &[&str] = &[
     "ssl-default-server-ciphersuites",
     "ssl-default-server-curves",
     "ssl-server-verify",
+    // TLS connection limits, key logging and chain completion (compiler/src/plan/tls_process.rs).
+    "maxsslconn",
+    "maxsslrate",
+    "tune.ssl.keylog",
+    "issuers-chain-path",
+    // The HTTP client of scripts (lua/src/httpclient.rs).
+    "httpclient.ssl.verify",
+    "httpclient.ssl.ca-file",
+    "httpclient.resolvers.id",
+    "httpclient.resolvers.prefer",
+    // Relative paths start from its directory (compiler/src/ir/global.rs, runtime/src/lib.rs).
+    "default-path",
     "tune.h2.header-table-size",
     "tune.h2.initial-window-size",
     "tune.h2.max-concurrent-streams",
