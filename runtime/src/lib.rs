@@ -55,6 +55,7 @@ pub mod tls;
 pub mod txn;
 pub mod upgrade;
 pub mod upstream;
+pub mod var_limits;
 pub mod vars;
 
 pub use client_stream::{ClientStream, MaybeTls};

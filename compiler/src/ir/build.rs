@@ -200,6 +200,8 @@ impl<'a> Stmt<'a> {
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
         // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
+        // The variables' size limits (`plan::var_limits`).
+        let var_limits = word.starts_with("tune.vars.");
         // The global section's variables (`plan::GlobalPlan::set_vars`).
         let set_var = matches!(word, "set-var" | "set-var-fmt");
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
@@ -282,6 +284,7 @@ impl<'a> Stmt<'a> {
             && !inspect_delay
             && !set_var
             && !quic
+            && !var_limits
             && !lua
             && !tls
             && !filters

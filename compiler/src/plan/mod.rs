@@ -25,6 +25,7 @@ pub mod tables;
 pub mod tls;
 pub mod unix_bind;
 pub mod userlists;
+pub mod var_limits;
 
 pub use captures::Capture;
 pub use checks::HealthCheck;
@@ -67,6 +68,8 @@ pub struct GlobalPlan {
     /// The global section's `set-var <name> <expr>` and `set-var-fmt <name> <format>` lines
     /// (keyword, name, the rest), in order.
     pub set_vars: Vec<(String, String, String)>,
+    /// `tune.vars.*-max-size`: the bytes of variables each scope may hold.
+    pub var_limits: var_limits::VarLimits,
     pub nbthread: u32,
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
@@ -883,6 +886,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     (d.keyword.to_string(), name, rest)
                 })
                 .collect(),
+            var_limits: var_limits::VarLimits::of(&g.directives),
             nbthread,
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),

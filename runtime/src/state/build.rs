@@ -98,7 +98,15 @@ impl Shared {
             .map(|(i, b)| (b.name.clone(), i))
             .collect();
         let proc_vars =
-            crate::vars::ProcVars::compile(&plan.global.set_vars).map_err(|e| vec![e.0])?;
+            crate::vars::ProcVars::compile(&plan.global.set_vars, plan.global.var_limits)
+                .map_err(|e| vec![e.0])?;
+        // The process-wide variables the configuration names count from the start (the plan's
+        // text holds every expression; it is written only when a limit counts them).
+        if plan.global.var_limits.any() {
+            if let Ok(text) = serde_json::to_string(plan) {
+                proc_vars.name_all_in(&text);
+            }
+        }
         let after_response = |rules: &[crate::rules::CompiledRule]| {
             rules
                 .iter()

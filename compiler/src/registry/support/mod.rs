@@ -41,6 +41,12 @@ pub const GLOBAL: &[&str] = &[
     // Process-wide variables given at start (runtime/src/vars.rs).
     "set-var",
     "set-var-fmt",
+    // The bytes variables may take per scope (runtime/src/var_limits.rs).
+    "tune.vars.global-max-size",
+    "tune.vars.proc-max-size",
+    "tune.vars.sess-max-size",
+    "tune.vars.txn-max-size",
+    "tune.vars.reqres-max-size",
     "tune.stick-counters",
     "tune.peers.max-updates-at-once",
     "lua-load",
