@@ -535,8 +535,14 @@ impl Server {
             match accepted {
                 Ok((stream, client)) => {
                     // Another thread may have taken the last slot while this one waited in
-                    // accept: the connection then waits, unread, for a slot of its own.
-                    while !api::may_accept(shared, fe) || !serving.has_room(shared) {
+                    // accept: the connection then waits, unread, for a slot of its own. The
+                    // session of this second is taken last, in one step (reserving it before
+                    // the accept would keep it from the threads whose sockets the kernel gives
+                    // the next connections to).
+                    while !api::may_accept(shared, fe)
+                        || !serving.has_room(shared)
+                        || !api::take_session_slot(shared, fe)
+                    {
                         tokio::select! {
                             biased;
                             _ = &mut stopped => return,

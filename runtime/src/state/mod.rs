@@ -452,6 +452,9 @@ pub struct FrontendRt {
     pub keep_alive_timing: plan::sockets::KeepAliveTiming,
     /// `rate-limit sessions`: the most sessions it opens per second (0: no limit).
     pub session_rate_limit: u64,
+    /// The sessions of this second taken under `session_rate_limit` (see
+    /// [`crate::api::take_session_slot`]); the once-a-second sampling of the rates empties it.
+    pub session_slots: std::sync::atomic::AtomicU64,
     /// A cleartext HTTP/1 connection whose first bytes are HTTP/2's preface is served as
     /// HTTP/2 (prior knowledge), unless `option disable-h2-upgrade` says not to.
     pub h2_upgrade: bool,
