@@ -108,6 +108,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     sockopt::set_buffer_sizes(&plan.global.process.socket_buffers);
     logfmt::set_request_line_room(plan.global.http_logurilen);
     http::compress::set_level(plan.global.comp_maxlevel);
+    http::compress::set_rate_limit(plan.global.comp_rate_limit);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     // Rings come first: log targets name them.
     rings::start(plan)?;

@@ -202,6 +202,8 @@ impl<'a> Stmt<'a> {
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
         // The variables' size limits (`plan::var_limits`).
         let var_limits = word.starts_with("tune.vars.");
+        // The compression limits (`plan::GlobalPlan::comp_rate_limit`).
+        let comp_limits = word == "maxcomprate";
         // The global section's variables (`plan::GlobalPlan::set_vars`).
         let set_var = matches!(word, "set-var" | "set-var-fmt");
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
@@ -285,6 +287,7 @@ impl<'a> Stmt<'a> {
             && !set_var
             && !quic
             && !var_limits
+            && !comp_limits
             && !lua
             && !tls
             && !filters

@@ -70,6 +70,9 @@ pub struct GlobalPlan {
     pub set_vars: Vec<(String, String, String)>,
     /// `tune.vars.*-max-size`: the bytes of variables each scope may hold.
     pub var_limits: var_limits::VarLimits,
+    /// `maxcomprate`, in bytes per second (the kB/s given times 1024; 0: none): above it, new
+    /// responses are not compressed.
+    pub comp_rate_limit: u64,
     pub nbthread: u32,
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
@@ -887,6 +890,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 })
                 .collect(),
             var_limits: var_limits::VarLimits::of(&g.directives),
+            comp_rate_limit: lower::last_arg(&g.directives, "maxcomprate")
+                .map_or(0, |v| (ir::values::atol(&v) as i32).max(0) as u64 * 1024),
             nbthread,
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),

@@ -94,6 +94,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.http.logurilen",
     // The compression level (runtime/src/http/compress.rs).
     "tune.comp.maxlevel",
+    // The compression rate above which responses go out uncompressed (same file).
+    "maxcomprate",
     // The open-file limit (runtime/src/lifecycle/limits.rs); `ulimit-n` is listed above.
     "fd-hard-limit",
     "strict-limits",
