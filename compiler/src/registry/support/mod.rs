@@ -457,6 +457,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "proxy-v2-options",
     "resolvers",
     "resolve-prefer",
+    // The networks whose addresses a server prefers (runtime/src/discovery/records.rs).
+    "resolve-net",
     "resolve-opts",
     "init-addr",
     "ssl",
