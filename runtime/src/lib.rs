@@ -402,10 +402,13 @@ fn worker(
     checks: Vec<checks::Assignment>,
     stop: watch::Receiver<bool>,
 ) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
+    let busy_polling = shared.busy_polling;
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    if busy_polling {
+        // Events are looked for between any two tasks.
+        builder.event_interval(1);
+    }
+    let Ok(rt) = builder.enable_all().build() else {
         return;
     };
     api::sessions::enter_thread(thread);
@@ -418,6 +421,9 @@ fn worker(
         shared.process.add_session_asker(asker);
         tokio::task::spawn_local(api::sessions::answer(thread, queries));
         tokio::task::spawn_local(stopping.clone().relay(stop));
+        if busy_polling {
+            tokio::task::spawn_local(stop::busy_poll(stopping.clone()));
+        }
         for task in script::hooks().map(|h| h.tasks()).unwrap_or_default() {
             tokio::task::spawn_local(task);
         }

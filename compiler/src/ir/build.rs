@@ -204,6 +204,8 @@ impl<'a> Stmt<'a> {
         let var_limits = word.starts_with("tune.vars.");
         // The compression limits (`plan::GlobalPlan::comp_rate_limit`).
         let comp_limits = word == "maxcomprate";
+        // The workers' polling (`plan::GlobalPlan::busy_polling`).
+        let busy_polling = word == "busy-polling";
         // The global section's variables (`plan::GlobalPlan::set_vars`).
         let set_var = matches!(word, "set-var" | "set-var-fmt");
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
@@ -288,6 +290,7 @@ impl<'a> Stmt<'a> {
             && !quic
             && !var_limits
             && !comp_limits
+            && !busy_polling
             && !lua
             && !tls
             && !filters

@@ -73,6 +73,9 @@ pub struct GlobalPlan {
     /// `maxcomprate`, in bytes per second (the kB/s given times 1024; 0: none): above it, new
     /// responses are not compressed.
     pub comp_rate_limit: u64,
+    /// `busy-polling` (and not `no busy-polling` after it): the workers never sleep waiting
+    /// for events.
+    pub busy_polling: bool,
     pub nbthread: u32,
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
@@ -892,6 +895,12 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             var_limits: var_limits::VarLimits::of(&g.directives),
             comp_rate_limit: lower::last_arg(&g.directives, "maxcomprate")
                 .map_or(0, |v| (ir::values::atol(&v) as i32).max(0) as u64 * 1024),
+            busy_polling: g
+                .directives
+                .iter()
+                .rev()
+                .find(|d| d.keyword == "busy-polling")
+                .is_some_and(|d| d.prefix.is_none()),
             nbthread,
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),

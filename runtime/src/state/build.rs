@@ -150,6 +150,7 @@ impl Shared {
             error_sections,
             userlists: crate::http::auth::load(&plan.userlists),
             proc_vars,
+            busy_polling: plan.global.busy_polling,
             after_response_rules,
         })
     }

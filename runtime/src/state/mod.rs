@@ -571,6 +571,8 @@ pub struct Shared {
     /// The process-wide variables (`proc.*`), and the global section's `set-var` lines that
     /// give them their first values.
     pub proc_vars: crate::vars::ProcVars,
+    /// `busy-polling`: the workers never sleep waiting for events.
+    pub busy_polling: bool,
     /// Whether any proxy has `http-after-response` rules: without any, a response does not
     /// look its backend up to find none.
     pub after_response_rules: bool,
@@ -599,6 +601,7 @@ impl Shared {
             error_sections: Default::default(),
             userlists: Default::default(),
             proc_vars: Default::default(),
+            busy_polling: false,
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,

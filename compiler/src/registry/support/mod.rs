@@ -83,6 +83,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.sndbuf.server",
     // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs).
     "grace",
+    // Workers whose event loop never sleeps (runtime/src/stop.rs).
+    "busy-polling",
     // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
     "tune.ssl.maxrecord",
     // What UNIX binds start from (compiler/src/plan/unix_bind.rs).
