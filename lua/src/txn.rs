@@ -241,10 +241,8 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
             return Ok(false);
         }
         crate::vars::declare(&name);
-        with_txn(cell_of(this), |t| {
-            t.store_var(&name, sample);
-            true
-        })
+        // False when the variables' size limits refuse it.
+        with_txn(cell_of(this), |t| t.store_var(&name, sample))
     });
     m.add_method("get_var", move |lua, this, args: MultiValue| {
         let name: String = exact(lua, args, true, 2, "get_var")?;

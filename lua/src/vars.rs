@@ -42,27 +42,8 @@ pub fn is_declared(name: &str) -> bool {
 /// Declares every scoped variable name (`txn.x`, `req.y` …) written in `text`, the
 /// configuration in any form that keeps its expressions' text.
 pub fn declare_all_in(text: &str) {
-    let bytes = text.as_bytes();
-    for scope in ["proc.", "sess.", "txn.", "req.", "res."] {
-        let mut from = 0;
-        while let Some(at) = text[from..].find(scope) {
-            let start = from + at;
-            from = start + scope.len();
-            // A scope starts a name only after a character that cannot be part of a word.
-            if start > 0
-                && (bytes[start - 1].is_ascii_alphanumeric()
-                    || bytes[start - 1] == b'_'
-                    || bytes[start - 1] == b'.')
-            {
-                continue;
-            }
-            let end = text[from..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-                .map_or(text.len(), |i| from + i);
-            if end > from {
-                declare(text[start..end].trim_end_matches('.'));
-            }
-        }
+    for name in hapee_runtime::vars::names_in(text, &["proc.", "sess.", "txn.", "req.", "res."]) {
+        declare(name);
     }
 }
 

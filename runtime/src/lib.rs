@@ -56,6 +56,7 @@ pub mod tls;
 pub mod txn;
 pub mod upgrade;
 pub mod upstream;
+pub mod var_limits;
 pub mod vars;
 
 pub use client_stream::{ClientStream, MaybeTls};
@@ -109,6 +110,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     logfmt::set_request_line_room(plan.global.http_logurilen);
     http::vet::accept_payload_with_any_method(plan.global.h1_accept_payload_with_any_method);
     http::compress::set_level(plan.global.comp_maxlevel);
+    http::compress::set_rate_limit(plan.global.comp_rate_limit);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     let default_path = plan.global.default_path.as_deref();
     lifecycle::default_path::enter(default_path).map_err(|e| vec![e])?;
@@ -414,10 +416,13 @@ fn worker(
     checks: Vec<checks::Assignment>,
     stop: watch::Receiver<bool>,
 ) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
+    let busy_polling = shared.busy_polling;
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    if busy_polling {
+        // Events are looked for between any two tasks.
+        builder.event_interval(1);
+    }
+    let Ok(rt) = builder.enable_all().build() else {
         return;
     };
     api::sessions::enter_thread(thread);
@@ -430,6 +435,9 @@ fn worker(
         shared.process.add_session_asker(asker);
         tokio::task::spawn_local(api::sessions::answer(thread, queries));
         tokio::task::spawn_local(stopping.clone().relay(stop));
+        if busy_polling {
+            tokio::task::spawn_local(stop::busy_poll(stopping.clone()));
+        }
         for task in script::hooks().map(|h| h.tasks()).unwrap_or_default() {
             tokio::task::spawn_local(task);
         }
@@ -558,8 +566,11 @@ impl Server {
             match accepted {
                 Ok((stream, client)) => {
                     // Another thread may have taken the last slot while this one waited in
-                    // accept: the connection then waits, unread, for a slot of its own.
-                    while !may_take() {
+                    // accept: the connection then waits, unread, for a slot of its own. The
+                    // session of this second is taken last, in one step (reserving it before
+                    // the accept would keep it from the threads whose sockets the kernel gives
+                    // the next connections to).
+                    while !may_take() || !api::take_session_slot(shared, fe) {
                         tokio::select! {
                             biased;
                             _ = &mut stopped => return,

@@ -102,6 +102,21 @@ impl Drop for StopWait {
     }
 }
 
+/// `busy-polling`: keeps the thread's event loop from ever sleeping, as HAProxy's null poller
+/// timeout does: each turn yields, and a yielding task makes the loop look for events without
+/// waiting (`event_interval(1)` looks between any two tasks). A stopping thread no longer
+/// spins, as HAProxy's old processes stop busy-polling on a reload.
+pub async fn busy_poll(stopping: Stopping) {
+    let mut stopped = std::pin::pin!(stopping.wait());
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut stopped => return,
+            _ = tokio::task::yield_now() => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,8 @@ pub struct Txn {
     /// Variables `set-var` converters stored during the current rule (see
     /// [`Txn::settle_converter_vars`]).
     pub converter_vars: std::cell::RefCell<HashMap<String, Value>>,
+    /// What this stream's variables add to the process count (`tune.vars.*-max-size`).
+    pub var_share: crate::var_limits::Share,
     /// When the connection was accepted (`%t`) and the request started (`%tr`).
     pub accept_date: SystemTime,
     pub request_date: SystemTime,
@@ -262,7 +264,9 @@ impl Txn {
         local: SocketAddr,
         frontend: Arc<str>,
     ) -> Txn {
-        Fresh::now().into_txn(shared, client, local, frontend)
+        let mut fresh = Fresh::now();
+        fresh.var_share = shared.proc_vars.share();
+        fresh.into_txn(shared, client, local, frontend)
     }
 
     /// [`Txn::new`] written straight into its box: what takes a call (the clock, the maps'
@@ -274,7 +278,8 @@ impl Txn {
         local: SocketAddr,
         frontend: Arc<str>,
     ) -> Box<Txn> {
-        let fresh = Fresh::now();
+        let mut fresh = Fresh::now();
+        fresh.var_share = shared.proc_vars.share();
         crate::http::boxed_in_place(|| fresh.into_txn(shared, client, local, frontend))
     }
 
@@ -310,6 +315,7 @@ struct Fresh {
     start: Instant,
     vars: HashMap<String, Value>,
     converter_vars: std::cell::RefCell<HashMap<String, Value>>,
+    var_share: crate::var_limits::Share,
     stick: crate::tables::track::Trackers,
     rewrites: crate::http::room::Rewrites,
     filters: crate::http::filters::TxnFilters,
@@ -323,6 +329,7 @@ impl Fresh {
             start: crate::clock::now(),
             vars: HashMap::new(),
             converter_vars: Default::default(),
+            var_share: Default::default(),
             stick: Default::default(),
             rewrites: Default::default(),
             filters: Default::default(),
@@ -356,6 +363,7 @@ impl Fresh {
             early_hints: Default::default(),
             vars: self.vars,
             converter_vars: self.converter_vars,
+            var_share: self.var_share,
             accept_date: self.date,
             request_date: self.date,
             start: self.start,

@@ -6,6 +6,9 @@
 use crate::logfmt::Format;
 use crate::sample::{Expr, Unsupported, Value};
 use crate::txn::Txn;
+use crate::var_limits::{
+    make_room, ProcessCount, Room, Scope, Share, Slot, StreamSizes, VarLimits,
+};
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -14,6 +17,14 @@ use std::sync::RwLock;
 pub struct ProcVars {
     values: RwLock<HashMap<String, Value>>,
     initial: Vec<SetVar>,
+    /// `tune.vars.*-max-size`, and the process count they are checked against.
+    limits: VarLimits,
+    count: ProcessCount,
+    /// What the process-wide variables themselves add to the count.
+    own: Share,
+    /// The names whose entries stay when they lose their value (those the configuration
+    /// names, see [`ProcVars::name_all_in`]).
+    permanent: RwLock<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for ProcVars {
@@ -26,7 +37,10 @@ impl std::fmt::Debug for ProcVars {
 
 impl ProcVars {
     /// From the global section's `(keyword, name, rest)` lines.
-    pub fn compile(lines: &[(String, String, String)]) -> Result<ProcVars, Unsupported> {
+    pub fn compile(
+        lines: &[(String, String, String)],
+        limits: VarLimits,
+    ) -> Result<ProcVars, Unsupported> {
         let initial = lines
             .iter()
             .map(|(keyword, name, rest)| {
@@ -35,10 +49,32 @@ impl ProcVars {
                     .map_err(|e| Unsupported(format!("global '{keyword} {name} {rest}': {}", e.0)))
             })
             .collect::<Result<_, _>>()?;
+        let count = ProcessCount::new(&limits);
         Ok(ProcVars {
             values: RwLock::default(),
             initial,
+            limits,
+            own: count.share(),
+            count,
+            permanent: RwLock::default(),
         })
+    }
+
+    /// Makes the process-wide variables the configuration names (in `text`, its plan in any
+    /// form that keeps expressions' text) before anything sets them, as HAProxy does while it
+    /// reads them: their entries count against the process limits from the start.
+    pub fn name_all_in(&self, text: &str) {
+        if !self.limits.any() {
+            return;
+        }
+        let Ok(mut permanent) = self.permanent.write() else {
+            return;
+        };
+        for name in names_in(text, &["proc."]) {
+            if permanent.insert(name.to_string()) && !self.own.grow(crate::var_limits::ENTRY) {
+                permanent.remove(name);
+            }
+        }
     }
 
     /// Runs the global section's lines once, in order, outside any stream.
@@ -54,16 +90,59 @@ impl ProcVars {
         self.values.read().ok()?.get(name).cloned()
     }
 
-    fn set(&self, name: &str, value: Value) {
-        if let Ok(mut v) = self.values.write() {
-            v.insert(name.to_string(), value);
+    /// The share of the process count a new stream or session starts with.
+    pub fn share(&self) -> Share {
+        self.count.share()
+    }
+
+    pub fn limits(&self) -> &VarLimits {
+        &self.limits
+    }
+
+    /// Bytes of variables counted against the process and global limits (0 without them).
+    pub fn counted(&self) -> u64 {
+        self.count.bytes()
+    }
+
+    fn set(&self, name: &str, value: Value) -> bool {
+        let Ok(mut v) = self.values.write() else {
+            return false;
+        };
+        if self.limits.any() {
+            let slot = Slot {
+                value: v.get(name),
+                permanent: self.permanent.read().is_ok_and(|p| p.contains(name)),
+            };
+            let sizes = StreamSizes::default();
+            match make_room(&self.limits, &self.own, sizes, Scope::Proc, slot, &value) {
+                Room::Stored => {}
+                Room::Refused => return false,
+                Room::Emptied => {
+                    v.remove(name);
+                    return false;
+                }
+            }
         }
+        v.insert(name.to_string(), value);
+        true
     }
 
     fn remove(&self, name: &str) -> bool {
-        self.values
-            .write()
-            .is_ok_and(|mut v| v.remove(name).is_some())
+        let Ok(mut v) = self.values.write() else {
+            return false;
+        };
+        let Some(old) = v.remove(name) else {
+            return false;
+        };
+        let permanent = self.permanent.read().is_ok_and(|p| p.contains(name));
+        self.own.shrink(
+            Slot {
+                value: Some(&old),
+                permanent,
+            }
+            .freed(),
+        );
+        true
     }
 }
 
@@ -74,6 +153,9 @@ pub struct SessionVars(
     std::cell::RefCell<HashMap<String, Value>>,
     /// What the TCP rules of a connection switched to HTTP set, for its first request.
     std::cell::RefCell<HashMap<String, Value>>,
+    /// What the variables kept between requests add to the process count: a request takes it
+    /// over while it runs, and gives back what its `sess.` variables take when it ends.
+    std::cell::RefCell<Share>,
 );
 
 impl SessionVars {
@@ -82,10 +164,16 @@ impl SessionVars {
     pub fn carry(&self, txn: &Txn) {
         let mut first = self.1.borrow_mut();
         first.extend(txn.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        txn.var_share
+            .hand_over(&mut self.2.borrow_mut(), txn.var_share.held());
     }
 
     /// Gives a new request the session's variables.
     pub fn enter(&self, txn: &mut Txn) {
+        {
+            let kept = self.2.borrow();
+            kept.hand_over(&mut txn.var_share, kept.held());
+        }
         // Only a connection switched from TCP carries any (taking the empty map would make
         // a new one, with its hasher's keys, for every request).
         if !self.1.borrow().is_empty() {
@@ -112,7 +200,29 @@ impl SessionVars {
                 .filter(|(k, _)| k.starts_with("sess."))
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
+        let kept = StreamSizes::of(vars.iter()).sess;
+        txn.var_share.hand_over(&mut self.2.borrow_mut(), kept);
     }
+}
+
+/// The variable names of the given scopes (`"txn."`…) written in `text`, the configuration
+/// in any form that keeps its expressions' text.
+pub fn names_in<'a>(text: &'a str, scopes: &'a [&'a str]) -> impl Iterator<Item = &'a str> + 'a {
+    let bytes = text.as_bytes();
+    scopes.iter().flat_map(move |scope| {
+        text.match_indices(scope).filter_map(move |(start, _)| {
+            // A scope starts a name only after a character that cannot be part of a word.
+            let before = start.checked_sub(1).map(|i| bytes[i]);
+            if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+                return None;
+            }
+            let from = start + scope.len();
+            let end = text[from..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .map_or(text.len(), |i| from + i);
+            (end > from).then(|| text[start..end].trim_end_matches('.'))
+        })
+    })
 }
 
 fn process_wide(name: &str) -> bool {
@@ -131,14 +241,48 @@ impl Txn {
         self.vars.get(name).cloned()
     }
 
-    /// Stores variable `name`.
-    pub fn store_var(&mut self, name: &str, value: Value) {
+    /// Stores variable `name`; whether the limits let it (see [`crate::var_limits`]).
+    pub fn store_var(&mut self, name: &str, value: Value) -> bool {
         if process_wide(name) {
-            self.shared.proc_vars.set(name, value);
-        } else {
-            self.converter_vars.get_mut().remove(name);
-            self.vars.insert(name.to_string(), value);
+            return self.shared.proc_vars.set(name, value);
         }
+        match self.room_for(name, &value) {
+            Room::Stored => {
+                self.converter_vars.get_mut().remove(name);
+                self.vars.insert(name.to_string(), value);
+                true
+            }
+            Room::Refused => false,
+            Room::Emptied => {
+                self.converter_vars.get_mut().remove(name);
+                self.vars.remove(name);
+                false
+            }
+        }
+    }
+
+    /// Whether the limits leave room for `value` in stream variable `name`, taking it from the
+    /// process count when they do.
+    fn room_for(&self, name: &str, value: &Value) -> Room {
+        let limits = self.shared.proc_vars.limits();
+        if !limits.any() {
+            return Room::Stored;
+        }
+        let pending = self.converter_vars.borrow();
+        let held = self
+            .vars
+            .iter()
+            .filter(|(k, _)| !pending.contains_key(*k))
+            .chain(pending.iter());
+        let old = pending.get(name).or_else(|| self.vars.get(name));
+        make_room(
+            limits,
+            &self.var_share,
+            StreamSizes::of(held),
+            Scope::of(name),
+            Slot::of(old),
+            value,
+        )
     }
 
     /// Removes variable `name`; whether it existed.
@@ -146,8 +290,12 @@ impl Txn {
         if process_wide(name) {
             return self.shared.proc_vars.remove(name);
         }
-        let pending = self.converter_vars.get_mut().remove(name).is_some();
-        self.vars.remove(name).is_some() || pending
+        let pending = self.converter_vars.get_mut().remove(name);
+        let settled = self.vars.remove(name);
+        for old in pending.iter().chain(settled.iter()) {
+            self.var_share.shrink(Slot::of(Some(old)).freed());
+        }
+        settled.is_some() || pending.is_some()
     }
 
     /// What `set-var` converters stored while an expression ran (they see the stream only
@@ -173,9 +321,20 @@ pub fn converter(args: &[String]) -> Result<crate::sample::convert::Run, Unsuppo
             if process_wide(&name) {
                 txn.shared.proc_vars.set(&name, v.clone());
             } else {
-                txn.converter_vars
-                    .borrow_mut()
-                    .insert(name.clone(), v.clone());
+                match txn.room_for(&name, &v) {
+                    Room::Stored => {
+                        txn.converter_vars
+                            .borrow_mut()
+                            .insert(name.clone(), v.clone());
+                    }
+                    Room::Refused => {}
+                    // A converter reads the stream only: what the variable held stays, and
+                    // its bytes are counted again.
+                    Room::Emptied => {
+                        let old = txn.var(&name);
+                        txn.var_share.force_grow(Slot::of(old.as_ref()).freed());
+                    }
+                }
             }
         }
         Some(v)

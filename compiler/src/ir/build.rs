@@ -209,6 +209,12 @@ impl<'a> Stmt<'a> {
             matches!(word, "tcp-request" | "tcp-response") && self.word(at + 1) == "inspect-delay";
         // The QUIC settings, read by `plan::quic` and checked by `ir::quic`.
         let quic = word.starts_with("tune.quic.") || word == "cluster-secret";
+        // The variables' size limits (`plan::var_limits`).
+        let var_limits = word.starts_with("tune.vars.");
+        // The compression limits (`plan::GlobalPlan::comp_rate_limit`).
+        let comp_limits = word == "maxcomprate";
+        // The workers' polling (`plan::GlobalPlan::busy_polling`).
+        let busy_polling = word == "busy-polling";
         // The global section's variables (`plan::GlobalPlan::set_vars`).
         let set_var = matches!(word, "set-var" | "set-var-fmt");
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
@@ -299,6 +305,9 @@ impl<'a> Stmt<'a> {
             && !inspect_delay
             && !set_var
             && !quic
+            && !var_limits
+            && !comp_limits
+            && !busy_polling
             && !lua
             && !tls
             && !filters

@@ -26,6 +26,7 @@ pub mod tls;
 pub mod tls_process;
 pub mod unix_bind;
 pub mod userlists;
+pub mod var_limits;
 
 pub use captures::Capture;
 pub use checks::HealthCheck;
@@ -68,6 +69,14 @@ pub struct GlobalPlan {
     /// The global section's `set-var <name> <expr>` and `set-var-fmt <name> <format>` lines
     /// (keyword, name, the rest), in order.
     pub set_vars: Vec<(String, String, String)>,
+    /// `tune.vars.*-max-size`: the bytes of variables each scope may hold.
+    pub var_limits: var_limits::VarLimits,
+    /// `maxcomprate`, in bytes per second (the kB/s given times 1024; 0: none): above it, new
+    /// responses are not compressed.
+    pub comp_rate_limit: u64,
+    /// `busy-polling` (and not `no busy-polling` after it): the workers never sleep waiting
+    /// for events.
+    pub busy_polling: bool,
     pub nbthread: u32,
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
@@ -928,6 +937,15 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     (d.keyword.to_string(), name, rest)
                 })
                 .collect(),
+            var_limits: var_limits::VarLimits::of(&g.directives),
+            comp_rate_limit: lower::last_arg(&g.directives, "maxcomprate")
+                .map_or(0, |v| (ir::values::atol(&v) as i32).max(0) as u64 * 1024),
+            busy_polling: g
+                .directives
+                .iter()
+                .rev()
+                .find(|d| d.keyword == "busy-polling")
+                .is_some_and(|d| d.prefix.is_none()),
             nbthread,
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),

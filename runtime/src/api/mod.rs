@@ -145,14 +145,6 @@ impl Process {
         })
     }
 
-    /// The sessions frontend `i` opened since the last sampling of the rates (`total` is its
-    /// session count): what `rate-limit sessions` holds under its limit.
-    pub fn sessions_this_second(&self, i: usize, total: u64) -> u64 {
-        self.rates
-            .get(i)
-            .map_or(0, |r| total.saturating_sub(r.0.load(Ordering::Relaxed)))
-    }
-
     pub fn conn_rates(&self) -> (u64, u64) {
         (
             self.conn_rate.1.load(Ordering::Relaxed),
@@ -176,6 +168,8 @@ impl Process {
         {
             step(slot, fe.counters.get(Counter::Sessions));
             step(req_slot, fe.counters.get(Counter::Requests));
+            // A new second for `rate-limit sessions`.
+            fe.session_slots.store(0, Ordering::Relaxed);
         }
         step(&self.conn_rate, self.counters.get(Counter::Connections));
         crate::tls::limits::sample_rate();
@@ -210,7 +204,22 @@ pub fn may_accept(shared: &crate::state::Shared, fe: usize) -> bool {
         p.conn_rate.1.load(Ordering::Relaxed),
     ) && !f.paused.load(Ordering::Relaxed)
         && (f.session_rate_limit == 0
-            || p.sessions_this_second(fe, f.counters.get(Counter::Sessions)) < f.session_rate_limit)
+            || f.session_slots.load(Ordering::Relaxed) < f.session_rate_limit)
+}
+
+/// Takes one of this second's sessions of frontend `fe` under its `rate-limit sessions`, in
+/// one step, so that two threads that both saw room cannot both take the last one; whether
+/// there was one (always, without a limit). [`may_accept`] only says whether it is worth
+/// accepting.
+#[inline]
+pub fn take_session_slot(shared: &crate::state::Shared, fe: usize) -> bool {
+    let f = &shared.frontends[fe];
+    f.session_rate_limit == 0
+        || f.session_slots
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < f.session_rate_limit).then_some(n + 1)
+            })
+            .is_ok()
 }
 
 /// Counts one accepted connection of frontend `fe` (on the worker that accepted it).

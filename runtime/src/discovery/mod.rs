@@ -163,6 +163,9 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
                 server: shared.backends[b].servers[i].clone(),
                 port: port_of(s),
                 opts: ResolveOpts::of(s),
+                prefer_nets: option(s, "resolve-net")
+                    .map(|v| v.split(',').filter_map(crate::acl::Cidr::parse).collect())
+                    .unwrap_or_default(),
             };
             let prefer_v4 = option(s, "resolve-prefer") == Some("ipv4");
             let key = (section, host.as_str(), prefer_v4, b);

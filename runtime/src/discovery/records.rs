@@ -129,6 +129,33 @@ pub fn assign(targets: &[Target], slots: &[Option<SocketAddr>]) -> Vec<Option<Ta
     out
 }
 
+/// Moves each slot with preferred networks (`resolve-net`) whose target is outside them to a
+/// target inside them that no slot holds, the first the answers name: HAProxy scores an
+/// address in a preferred network above one that is free or current, below the preferred
+/// family (which the question asked already decides here).
+pub fn prefer_networks<'a>(
+    targets: &[Target],
+    assigned: &mut [Option<Target>],
+    nets: impl Fn(usize) -> &'a [crate::acl::Cidr],
+) {
+    let inside = |nets: &[crate::acl::Cidr], t: &Target| {
+        nets.iter()
+            .any(|n| n.addr.is_ipv4() == t.addr.is_ipv4() && n.contains(t.addr.ip()))
+    };
+    for i in 0..assigned.len() {
+        let nets = nets(i);
+        if nets.is_empty() || assigned[i].as_ref().is_some_and(|t| inside(nets, t)) {
+            continue;
+        }
+        let free = targets
+            .iter()
+            .find(|t| inside(nets, t) && !assigned.iter().flatten().any(|a| a.addr == t.addr));
+        if let Some(t) = free {
+            assigned[i] = Some(t.clone());
+        }
+    }
+}
+
 /// Gives the slots left empty that may share an address (`resolve-opts allow-dup-ip`) one
 /// that other slots have taken: the one such a slot holds while the answers still name it,
 /// else the first the answers name (HAProxy takes the best-scored record, and a taken one

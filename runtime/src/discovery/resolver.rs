@@ -103,6 +103,8 @@ pub struct Slot {
     pub server: Arc<ServerRt>,
     pub port: u16,
     pub opts: super::ResolveOpts,
+    /// `resolve-net`: the networks whose addresses the server prefers.
+    pub prefer_nets: Vec<crate::acl::Cidr>,
 }
 
 /// One name and the servers its answers fill.
@@ -163,6 +165,7 @@ fn apply(res: &Resolution, targets: &[Target]) {
     let chosen = records::choose(targets.to_vec(), &slots);
     let mut assigned = records::assign(&chosen, &slots);
     if by_ip {
+        records::prefer_networks(targets, &mut assigned, |i| &res.slots[i].prefer_nets);
         records::share(targets, &slots, &mut assigned, |i| {
             res.slots[i].opts.allow_dup_ip
         });

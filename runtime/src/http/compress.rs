@@ -215,6 +215,43 @@ pub fn set_level(level: u32) {
     LEVEL.store(level.clamp(1, 9), std::sync::atomic::Ordering::Relaxed);
 }
 
+/// `maxcomprate` in bytes per second (0: none), and the bytes compressed over the last
+/// second: above the limit, new responses go out uncompressed (those being compressed go on).
+static RATE_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static RATE_IN: std::sync::Mutex<crate::tables::freq::FreqCtr> =
+    std::sync::Mutex::new(crate::tables::freq::FreqCtr {
+        curr_tick: 0,
+        curr_ctr: 0,
+        prev_ctr: 0,
+    });
+
+/// Keeps the plan's `maxcomprate` for the responses from now on.
+pub fn set_rate_limit(bytes_per_second: u64) {
+    RATE_LIMIT.store(bytes_per_second, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn tick() -> u32 {
+    crate::tables::now_ms() as u32
+}
+
+/// Whether the bytes compressed over the last second are above `maxcomprate`.
+pub fn over_rate() -> bool {
+    let limit = RATE_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+    limit != 0
+        && RATE_IN
+            .lock()
+            .is_ok_and(|r| u64::from(r.read(1000, tick())) > limit)
+}
+
+/// Counts `n` bytes given to a compressor (only when a limit reads them).
+fn count_input(n: usize) {
+    if RATE_LIMIT.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+        if let Ok(mut r) = RATE_IN.lock() {
+            r.update(1000, u32::try_from(n).unwrap_or(u32::MAX), tick());
+        }
+    }
+}
+
 enum Stream {
     Identity,
     Gzip(flate2::write::GzEncoder<Vec<u8>>),
@@ -249,6 +286,9 @@ fn push<W: Write>(w: &mut W, output: fn(&mut W) -> &mut Vec<u8>, chunk: &[u8]) -
 
 impl super::filters::BodyFilter for Encoder {
     fn data(&mut self, chunk: Bytes) -> Bytes {
+        if !matches!(self.stream, Stream::Identity) {
+            count_input(chunk.len());
+        }
         match &mut self.stream {
             Stream::Identity => chunk,
             Stream::Gzip(e) => push(e, |e| e.get_mut(), &chunk),

@@ -197,7 +197,11 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 let Some(settings) = filters.compression_of(txn) else {
                     continue;
                 };
-                if compressing || !compress::applies(settings, &facts, status, headers) {
+                // Above `maxcomprate`, the response goes out as it is.
+                if compressing
+                    || !compress::applies(settings, &facts, status, headers)
+                    || compress::over_rate()
+                {
                     continue;
                 }
                 compress::rewrite_headers(algo, headers);

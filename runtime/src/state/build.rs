@@ -106,7 +106,15 @@ impl Shared {
             .map(|(i, b)| (b.name.clone(), i))
             .collect();
         let proc_vars =
-            crate::vars::ProcVars::compile(&plan.global.set_vars).map_err(|e| vec![e.0])?;
+            crate::vars::ProcVars::compile(&plan.global.set_vars, plan.global.var_limits)
+                .map_err(|e| vec![e.0])?;
+        // The process-wide variables the configuration names count from the start (the plan's
+        // text holds every expression; it is written only when a limit counts them).
+        if plan.global.var_limits.any() {
+            if let Ok(text) = serde_json::to_string(plan) {
+                proc_vars.name_all_in(&text);
+            }
+        }
         let after_response = |rules: &[crate::rules::CompiledRule]| {
             rules
                 .iter()
@@ -151,6 +159,7 @@ impl Shared {
             error_sections,
             userlists: crate::http::auth::load(&plan.userlists),
             proc_vars,
+            busy_polling: plan.global.busy_polling,
             after_response_rules,
         })
     }
@@ -447,6 +456,7 @@ fn build_frontend(
         tcp_keep_alive: has_option(&f.options, "clitcpka") || has_option(&f.options, "tcpka"),
         keep_alive_timing: f.client_keepalive,
         session_rate_limit: u64::from(f.session_rate_limit.unwrap_or(0)),
+        session_slots: Default::default(),
         h2_upgrade: !has_option(&f.options, "disable-h2-upgrade"),
         log_separate_errors: has_option(&f.options, "log-separate-errors"),
         dontlog_normal: has_option(&f.options, "dontlog-normal"),

@@ -500,6 +500,9 @@ pub struct FrontendRt {
     pub keep_alive_timing: plan::sockets::KeepAliveTiming,
     /// `rate-limit sessions`: the most sessions it opens per second (0: no limit).
     pub session_rate_limit: u64,
+    /// The sessions of this second taken under `session_rate_limit` (see
+    /// [`crate::api::take_session_slot`]); the once-a-second sampling of the rates empties it.
+    pub session_slots: std::sync::atomic::AtomicU64,
     /// A cleartext HTTP/1 connection whose first bytes are HTTP/2's preface is served as
     /// HTTP/2 (prior knowledge), unless `option disable-h2-upgrade` says not to.
     pub h2_upgrade: bool,
@@ -624,6 +627,8 @@ pub struct Shared {
     /// The process-wide variables (`proc.*`), and the global section's `set-var` lines that
     /// give them their first values.
     pub proc_vars: crate::vars::ProcVars,
+    /// `busy-polling`: the workers never sleep waiting for events.
+    pub busy_polling: bool,
     /// Whether any proxy has `http-after-response` rules: without any, a response does not
     /// look its backend up to find none.
     pub after_response_rules: bool,
@@ -653,6 +658,7 @@ impl Shared {
             error_sections: Default::default(),
             userlists: Default::default(),
             proc_vars: Default::default(),
+            busy_polling: false,
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,

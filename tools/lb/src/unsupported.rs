@@ -249,8 +249,20 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 vec![d]
             }
         });
+    // A ring is made at start from its section: here only its name can be looked up.
+    let rings: Vec<String> = plan::rings::lower_rings(&c.config)
+        .into_iter()
+        .map(|r| r.name)
+        .chain([hapee_runtime::rings::BUF0.to_string()])
+        .collect();
     for line in used_lines {
         for target in plan::log_line_targets(line) {
+            if let plan::LogDest::Ring(name) = &target.dest {
+                if !rings.contains(name) {
+                    out.push((line.span, format!("log target: no ring named '{name}'")));
+                }
+                continue;
+            }
             if let Err(e) = hapee_runtime::log::Sink::open(&target, "") {
                 out.push((line.span, format!("log target {:?}: {e}", target.dest)));
             }

@@ -217,6 +217,8 @@ mod tls_tcp;
 mod unix_sockets;
 #[path = "runtime/upgrade.rs"]
 mod upgrade;
+#[path = "runtime/var_limits.rs"]
+mod var_limits;
 #[path = "runtime/wait_body.rs"]
 mod wait_body;
 #[path = "runtime/websocket_checks.rs"]

@@ -41,6 +41,12 @@ pub const GLOBAL: &[&str] = &[
     // Process-wide variables given at start (runtime/src/vars.rs).
     "set-var",
     "set-var-fmt",
+    // The bytes variables may take per scope (runtime/src/var_limits.rs).
+    "tune.vars.global-max-size",
+    "tune.vars.proc-max-size",
+    "tune.vars.sess-max-size",
+    "tune.vars.txn-max-size",
+    "tune.vars.reqres-max-size",
     "tune.stick-counters",
     "tune.peers.max-updates-at-once",
     "lua-load",
@@ -77,6 +83,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.sndbuf.server",
     // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs).
     "grace",
+    // Workers whose event loop never sleeps (runtime/src/stop.rs).
+    "busy-polling",
     // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
     "tune.ssl.maxrecord",
     "tune.ssl.hard-maxrecord",
@@ -94,6 +102,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.http.logurilen",
     // The compression level (runtime/src/http/compress.rs).
     "tune.comp.maxlevel",
+    // The compression rate above which responses go out uncompressed (same file).
+    "maxcomprate",
     // The open-file limit (runtime/src/lifecycle/limits.rs); `ulimit-n` is listed above.
     "fd-hard-limit",
     "strict-limits",
@@ -489,6 +499,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "proxy-v2-options",
     "resolvers",
     "resolve-prefer",
+    // The networks whose addresses a server prefers (runtime/src/discovery/records.rs).
+    "resolve-net",
     "resolve-opts",
     "init-addr",
     "ssl",

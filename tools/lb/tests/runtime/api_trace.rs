@@ -348,3 +348,50 @@ ring counted
         assert_eq!(theirs, mine);
     }
 }
+
+#[test]
+fn a_frontend_logs_into_a_ring_that_show_events_reads() {
+    let sock = |port: u16| {
+        std::env::temp_dir().join(format!("hapee-ring-{}-{port}.sock", std::process::id()))
+    };
+    let cfg = |port: u16| {
+        format!(
+            "global
+    stats socket {} level admin
+{}
+frontend web
+    bind 127.0.0.1:{port}
+    log ring@lines local0
+    option httplog
+    http-request return status 200
+
+ring lines
+    format rfc5424
+    size 32764
+",
+            sock(port).display(),
+            crate::harness::DEFAULTS,
+        )
+    };
+    let drive = |port: u16| {
+        let (status, _) = crate::harness::curl(&[&format!("http://127.0.0.1:{port}/ringed")]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let events = crate::api::ask(&sock(port), "show events lines\n");
+            if events.contains("/ringed") || Instant::now() > deadline {
+                let line = events.lines().find(|l| l.contains("/ringed"));
+                // The RFC 5424 header and the request line, without the varying fields.
+                break (
+                    status,
+                    line.map(|l| (l.starts_with("<134>1 "), l.contains(" web web/<NOSRV> "))),
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let (mine, theirs) = crate::harness::both(cfg, drive);
+    assert_eq!(mine, (200, Some((true, true))));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

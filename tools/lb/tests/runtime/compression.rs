@@ -245,3 +245,40 @@ backend be
         &[]
     ));
 }
+
+#[test]
+fn above_maxcomprate_responses_go_out_uncompressed_until_the_rate_falls() {
+    // 1 kB/s: the first response's 5000 bytes put the rate above it for the next one.
+    let settings = "    compression algo gzip\n    compression type text/plain";
+    let path = "/r?h=content-type:text/plain&size=5000";
+    let run = |port: u16| -> Vec<CompressionView> {
+        let mut seen = vec![
+            compression_view(port, path, &["Accept-Encoding: gzip"]),
+            compression_view(port, path, &["Accept-Encoding: gzip"]),
+        ];
+        // Two seconds on, the last second compressed nothing.
+        std::thread::sleep(Duration::from_millis(2100));
+        seen.push(compression_view(port, path, &["Accept-Encoding: gzip"]));
+        seen
+    };
+    let (ours, theirs) = both_with(
+        Scripted::start,
+        |port, origin| {
+            format!(
+                "global\n    maxcomprate 1\n{}",
+                compression_config(port, origin.addr, settings)
+            )
+        },
+        |port, _| run(port),
+    );
+    let compressed: Vec<bool> = ours.iter().map(|c| c.2).collect();
+    assert_eq!(compressed, [true, false, true], "{ours:?}");
+    // Uncompressed, the response keeps its length and gains no Vary.
+    assert!(ours[1]
+        .1
+        .contains(&("content-length".into(), "5000".into())));
+    assert!(!ours[1].1.iter().any(|(n, _)| n == "vary"));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}

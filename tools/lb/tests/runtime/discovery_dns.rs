@@ -365,3 +365,33 @@ backend w
     let _ = dns.kill();
     let _ = dns.wait();
 }
+
+#[test]
+fn resolve_net_prefers_an_address_in_its_networks_as_haproxy_does() {
+    if !have_tool("dnsmasq", "--version") {
+        return;
+    }
+    let dns_port = free_port();
+    let mut dns = dnsmasq_with(dns_port, &[], &many_addresses(4));
+    let ns = format!("127.0.0.1:{dns_port}");
+    // Without the preference the server takes the first address the answer names.
+    let server = "server s1 many.hapee.test:8080 resolve-net 10.0.0.0/8,127.0.1.3/32";
+    let port = free_port();
+    let sock = sock_in("resolve-net");
+    let _proxy = Proxy::start(&template_config(&sock, port, &ns, "", server), port);
+    let got = until(&sock, "the preferred address", |s| !s.is_empty());
+    // A few more answers do not move it.
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(filled(&sock), got);
+    let want: BTreeSet<String> = ["127.0.1.3:8080 1".to_string()].into();
+    assert_eq!(got, want);
+    if Haproxy::installed() {
+        let hport = free_port();
+        let hsock = sock_in("resolve-net-haproxy");
+        let _h = Haproxy::start(&template_config(&hsock, hport, &ns, "", server), hport);
+        let theirs = until(&hsock, "haproxy's preferred address", |s| !s.is_empty());
+        assert_eq!(theirs, got);
+    }
+    let _ = dns.kill();
+    let _ = dns.wait();
+}

@@ -282,3 +282,49 @@ frontend f
         assert_eq!(mine, theirs);
     }
 }
+
+/// CPU time (user and system, in clock ticks) process `pid` has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are the 14th and 15th fields of the whole line.
+    fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0)
+}
+
+#[test]
+fn busy_polling_keeps_an_idle_worker_spinning_and_no_busy_polling_undoes_it() {
+    let cfg = |busy: &'static str| {
+        move |port: u16| {
+            format!(
+                "global
+    nbthread 1
+    busy-polling
+{busy}{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request return status 200
+"
+            )
+        }
+    };
+    // Ticks of CPU over 3 s of idling (100 a second): a spinning thread takes many even on a
+    // loaded machine, a sleeping one next to none.
+    let idle_cpu = |port: u16, side: &Side| {
+        assert_eq!(curl(&[&format!("http://127.0.0.1:{port}/")]).0, 200);
+        let before = cpu_ticks(side.pid());
+        std::thread::sleep(Duration::from_secs(3));
+        cpu_ticks(side.pid()) - before
+    };
+    let (busy, theirs_busy) = both_reading(1, cfg(""), idle_cpu);
+    let (quiet, theirs_quiet) = both_reading(1, cfg("    no busy-polling\n"), idle_cpu);
+    assert!(busy >= 10, "busy-polling used {busy} ticks");
+    assert!(quiet < 10, "no busy-polling used {quiet} ticks");
+    if let (Some(b), Some(q)) = (theirs_busy, theirs_quiet) {
+        assert!(b >= 10 && q < 10, "haproxy: {b} and {q} ticks");
+    }
+}

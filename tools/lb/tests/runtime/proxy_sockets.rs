@@ -360,12 +360,12 @@ fn a_lines_maxconn_holds_new_connections_in_the_queue() {
 /// two in early (one per sampling second), and all are served in the end.
 #[test]
 fn rate_limit_sessions_spreads_new_sessions_over_seconds() {
-    // One thread: at nbthread 2 both workers may pass the rate check for the same second
-    // before either accepts (a known race: the check and the accept are not one step).
+    // Two threads: each takes its session of the second in one step, so that both cannot
+    // pass the check for the same second.
     let cfg = |port: u16| {
         format!(
             "global
-    nbthread 1
+    nbthread 2
 {LOGGED_DEFAULTS}frontend slow
     rate-limit sessions 1
     bind 127.0.0.1:{port}
