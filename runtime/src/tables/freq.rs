@@ -40,13 +40,7 @@ impl FreqCtr {
     /// left. Very low rates (no current event, at most one before) read as the previous count,
     /// so that the rate does not flap between 0 and 1.
     fn total(&self, period: u32, now: u32) -> u64 {
-        let (mut curr, mut past) = (u64::from(self.curr_ctr), u64::from(self.prev_ctr));
-        let mut remain = self.curr_tick.wrapping_add(period).wrapping_sub(now) as i32;
-        if remain < 0 {
-            remain = remain.wrapping_add(period as i32);
-            past = if remain >= 0 { curr } else { 0 };
-            curr = 0;
-        }
+        let (curr, past, remain) = self.window(period, now);
         if curr == 0 && past <= 1 {
             return past * u64::from(period);
         }
@@ -56,6 +50,15 @@ impl FreqCtr {
     /// Events over the sliding window times `period`, with `pend` events about to come and no
     /// low-rate correction (HAProxy's `freq_ctr_total` with a pending count).
     fn total_with(&self, period: u32, now: u32, pend: u32) -> u64 {
+        let (curr, past, remain) = self.window(period, now);
+        let total =
+            past as i64 * i64::from(remain) + ((curr + u64::from(pend)) * u64::from(period)) as i64;
+        total.max(0) as u64
+    }
+
+    /// The current and previous periods' counts as seen at `now`, and what is left of the
+    /// current period: past its end the counts shift by one, past two nothing is left.
+    fn window(&self, period: u32, now: u32) -> (u64, u64, i32) {
         let (mut curr, mut past) = (u64::from(self.curr_ctr), u64::from(self.prev_ctr));
         let mut remain = self.curr_tick.wrapping_add(period).wrapping_sub(now) as i32;
         if remain < 0 {
@@ -63,9 +66,7 @@ impl FreqCtr {
             past = if remain >= 0 { curr } else { 0 };
             curr = 0;
         }
-        let total =
-            past as i64 * i64::from(remain) + ((curr + u64::from(pend)) * u64::from(period)) as i64;
-        total.max(0) as u64
+        (curr, past, remain)
     }
 
     /// How many more events may happen at `now` without going over `freq` events per
