@@ -680,6 +680,7 @@ pub async fn forward(
                             close: close_server,
                             head_size: head_limit,
                             timeout: txn.timeout_server.or(be.timeouts.server),
+                            lenient: be.accept_invalid_response,
                         },
                     )),
                 )

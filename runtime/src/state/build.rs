@@ -305,6 +305,7 @@ fn build_backend(
             .case_map
             .clone()
             .filter(|_| has_option(&b.options, "h1-case-adjust-bogus-server")),
+        accept_invalid_response: has_option(&b.options, "accept-invalid-http-response"),
         name: b.name.as_str().into(),
         mode: b.mode,
         algorithm,

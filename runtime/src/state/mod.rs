@@ -301,6 +301,9 @@ pub struct BackendRt {
     /// The header name case requests to this backend's HTTP/1 servers take
     /// (`option h1-case-adjust-bogus-server`).
     pub h1_case_adjust: Option<Arc<crate::http::case_adjust::CaseMap>>,
+    /// `option accept-invalid-http-response`: a response header line that cannot be read is
+    /// left out instead of failing the response.
+    pub accept_invalid_response: bool,
     pub mode: Mode,
     pub algorithm: Algorithm,
     pub hashing: Hashing,

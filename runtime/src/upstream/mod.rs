@@ -398,6 +398,9 @@ pub struct Limits {
     pub head_size: usize,
     /// `timeout server`.
     pub timeout: Option<Duration>,
+    /// `option accept-invalid-http-response`: header lines the parser cannot read are left out
+    /// rather than failing the response.
+    pub lenient: bool,
 }
 
 /// Why an exchange produced no response.
@@ -498,7 +501,7 @@ pub async fn exchange(
     let mut received = false;
     loop {
         if !buf.is_empty() {
-            if let Some(head) = parse_head(&mut buf, &method)? {
+            if let Some(head) = parse_head(&mut buf, &method, limits.lenient)? {
                 // A connection whose request is still being sent does not carry another one.
                 let keep_alive = sent_whole && upload.is_none() && !limits.close && head.keep_alive;
                 return Ok(head.response.map(|state| {
@@ -550,7 +553,8 @@ pub fn decode_buffered(
 ) -> Result<(StatusCode, BodyFrames), ExchangeError> {
     let mut buf = BytesMut::from(raw);
     // All there is is in the buffer: a head still incomplete will stay so.
-    let head = parse_head(&mut buf, method)?.ok_or(ExchangeError::Server(Failure::JunkResponse))?;
+    let head = (parse_head(&mut buf, method, false)?)
+        .ok_or(ExchangeError::Server(Failure::JunkResponse))?;
     let status = head.response.status();
     let mut body = ServerBody::new(None, buf, *head.response.body(), false);
     let mut cx = Context::from_waker(std::task::Waker::noop());

@@ -10,7 +10,7 @@ use hyper::header::{
 };
 
 fn head(raw: &str, method: Method) -> Result<Option<ParsedHead>, ExchangeError> {
-    parse_head(&mut BytesMut::from(raw), &method)
+    parse_head(&mut BytesMut::from(raw), &method, false)
 }
 
 fn parsed(raw: &str, method: Method) -> ParsedHead {
@@ -91,7 +91,7 @@ fn a_reason_that_is_not_utf8_is_kept_as_it_came() {
     let reason = head.response.extensions().get::<hyper::ext::ReasonPhrase>();
     assert_eq!(reason.map(|r| r.as_bytes()), Some("O\u{ff}K".as_bytes()));
     let mut raw = BytesMut::from(&b"HTTP/1.1 200 O\xffK\r\ncontent-length: 0\r\n\r\n"[..]);
-    let head = parse_head(&mut raw, &Method::GET).unwrap().unwrap();
+    let head = parse_head(&mut raw, &Method::GET, false).unwrap().unwrap();
     let reason = head.response.extensions().get::<hyper::ext::ReasonPhrase>();
     assert_eq!(reason.map(|r| r.as_bytes()), Some(&b"O\xffK"[..]));
 }
@@ -205,7 +205,7 @@ fn repeated_content_lengths_must_agree() {
 #[test]
 fn field_values_keep_tabs_and_bytes_above_ascii() {
     let raw = b"HTTP/1.1 200 OK\r\nx-v: a\tb \xe9t\xe9\r\ncontent-length: 0\r\n\r\n";
-    let head = parse_head(&mut BytesMut::from(&raw[..]), &Method::GET)
+    let head = parse_head(&mut BytesMut::from(&raw[..]), &Method::GET, false)
         .unwrap()
         .unwrap();
     assert_eq!(head.response.headers()["x-v"].as_bytes(), b"a\tb \xe9t\xe9");
@@ -215,7 +215,7 @@ fn field_values_keep_tabs_and_bytes_above_ascii() {
 }
 
 fn head_bytes(raw: &[u8]) -> Result<Option<ParsedHead>, ExchangeError> {
-    parse_head(&mut BytesMut::from(raw), &Method::GET)
+    parse_head(&mut BytesMut::from(raw), &Method::GET, false)
 }
 
 #[test]

@@ -243,21 +243,22 @@ pub(super) struct ParsedHead {
 }
 
 /// Parses a response head from the front of `buf`, skipping interim (1xx) responses other
-/// than 101. `None` when more bytes are needed.
+/// than 101. `None` when more bytes are needed. A `lenient` parse (`option
+/// accept-invalid-http-response`) leaves out the header lines it cannot read, where HAProxy
+/// forwards them as they came: a header map holds only valid names.
 pub(super) fn parse_head(
     buf: &mut BytesMut,
     method: &Method,
+    lenient: bool,
 ) -> Result<Option<ParsedHead>, ExchangeError> {
     let junk = ExchangeError::Server(Failure::JunkResponse);
     loop {
         let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
         let mut parsed = httparse::Response::new(&mut []);
         let base = buf.as_ptr() as usize;
-        let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
-            &mut parsed,
-            buf,
-            &mut slots,
-        ) {
+        let mut config = httparse::ParserConfig::default();
+        config.ignore_invalid_headers_in_responses(lenient);
+        let len = match config.parse_response_with_uninit_headers(&mut parsed, buf, &mut slots) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(_) => return Err(junk),
@@ -314,7 +315,11 @@ pub(super) fn parse_head(
             let name = &head[ns..ne];
             let name = match usual_name(name) {
                 Some(known) => known,
-                None => HeaderName::from_bytes(name).map_err(|_| junk)?,
+                None => match HeaderName::from_bytes(name) {
+                    Ok(name) => name,
+                    Err(_) if lenient => continue,
+                    Err(_) => return Err(junk),
+                },
             };
             // SAFETY (an invariant, not memory safety: `HeaderValue` checks it in debug
             // builds): httparse accepted every byte of a field value only if it is a tab, a

@@ -465,6 +465,7 @@ pub const OPTIONS: &[&str] = &[
     // authority than the target, a CONNECT target without a port, non-ASCII (UTF-8) bytes in
     // the target (runtime/src/http/vet.rs). Header names hyper cannot represent stay refused.
     "accept-invalid-http-request",
+    "accept-invalid-http-response",
     // Proxied targets authenticate with Proxy-Authorization and `auth` answers 407
     // (runtime/src/http/auth.rs); HAProxy 2.7 reads no Proxy-Connection either.
     "http-use-proxy-header",

@@ -450,3 +450,62 @@ fn absolute_targets_without_a_path_are_forwarded_as_written() {
         assert_eq!(theirs, mine);
     }
 }
+
+fn invalid_response_config(port: u16, server: std::net::SocketAddr, lenient: bool) -> String {
+    let option = if lenient {
+        "    option accept-invalid-http-response\n"
+    } else {
+        ""
+    };
+    format!(
+        "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+{option}    server s1 {server}
+"
+    )
+}
+
+/// The status, whether the valid field came through, and the body of one answer.
+fn invalid_response_answer(port: u16) -> (String, bool, String) {
+    let mut s = connect(("127.0.0.1", port));
+    s.write_all(b"GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let out = all_of(s);
+    let status = out.lines().next().unwrap_or("").to_string();
+    let kept = out.lines().any(|l| l.eq_ignore_ascii_case("x-ok: 1"));
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, kept, body)
+}
+
+/// A server's response with a header name that is not a token is a bad gateway (502) for
+/// both proxies; with `option accept-invalid-http-response` in the backend it is forwarded.
+/// HAProxy then forwards the bad line as it came; hapee leaves it out (its header map holds
+/// only valid names), which the comparison leaves aside.
+#[test]
+fn invalid_response_headers_are_a_502_unless_the_backend_accepts_them() {
+    let server = raw_server(
+        b"HTTP/1.1 200 OK\r\nBad(Name): x\r\nx-ok: 1\r\ncontent-length: 2\r\n\r\nok",
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    for lenient in [false, true] {
+        let port = free_port();
+        let p = Proxy::start(&invalid_response_config(port, server, lenient), port);
+        let mine = invalid_response_answer(port);
+        drop(p);
+        if lenient {
+            assert_eq!(mine, ("HTTP/1.1 200 OK".into(), true, "ok".into()));
+        } else {
+            assert!(mine.0.starts_with("HTTP/1.1 502"), "{mine:?}");
+        }
+        let Some((theirs, _)) = with_haproxy(
+            |port| invalid_response_config(port, server, lenient),
+            invalid_response_answer,
+        ) else {
+            continue;
+        };
+        assert_eq!(theirs, mine, "lenient: {lenient}");
+    }
+}
