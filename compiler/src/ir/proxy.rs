@@ -463,6 +463,22 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 span: stmt.whole(),
             });
         }
+        "hash-balance-factor" => {
+            let value = stmt.word(1);
+            let message = if value.is_empty() {
+                "'hash-balance-factor' expects an integer argument."
+            } else if (1..=100).contains(&atol(value)) {
+                "'hash-balance-factor' must be 0 or greater than 100."
+            } else {
+                return;
+            };
+            let at = if value.is_empty() { 0 } else { 1 };
+            b.push(
+                Diagnostic::new("E276", message)
+                    .at(stmt.span(at))
+                    .form(HaproxyForm::Parsing),
+            );
+        }
         "maxconn" => {
             b.config.proxies[index].maxconn =
                 Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1)))
