@@ -57,13 +57,20 @@ fn payload_allowed(
     {
         return true;
     }
+    !announces_body(headers, present)
+}
+
+/// Whether a request head announces a body: chunked, or a `Content-Length` other than zero,
+/// read as the number it is (hyper has already refused one that is not), as HAProxy's parser
+/// reads it.
+fn announces_body(headers: &HeaderMap, present: Present) -> bool {
     let chunked = present.transfer_encoding && headers.contains_key(TRANSFER_ENCODING);
-    let sized = (headers.get_all(CONTENT_LENGTH).iter()).any(|v| {
-        v.as_bytes()
-            .iter()
-            .any(|b| b.is_ascii_digit() && *b != b'0')
-    });
-    !(chunked || sized)
+    chunked
+        || (headers.get_all(CONTENT_LENGTH).iter()).any(|v| {
+            v.as_bytes()
+                .iter()
+                .any(|b| b.is_ascii_digit() && *b != b'0')
+        })
 }
 
 /// Which of the fields these checks look for a request head has, found in one pass over its
@@ -173,12 +180,7 @@ pub fn upgrade(version: Version, headers: &mut HeaderMap, present: Present) -> R
     {
         return Ok(());
     }
-    let body = headers.contains_key(TRANSFER_ENCODING)
-        || headers
-            .get_all(CONTENT_LENGTH)
-            .iter()
-            .any(|v| v.as_bytes().trim_ascii() != b"0");
-    if body {
+    if announces_body(headers, present) {
         headers.remove(UPGRADE);
         return Ok(());
     }
