@@ -40,9 +40,16 @@ pub fn free_ports(n: u16) -> u16 {
             && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
             && claim((base..base + n).collect())
         {
+            CLAIMED_HERE.with(|here| here.borrow_mut().extend(base..base + n));
             return base;
         }
     }
+}
+
+thread_local! {
+    /// The ports this thread (one test) claimed, for [`assert_within_claimed`].
+    static CLAIMED_HERE: std::cell::RefCell<std::collections::HashSet<u16>> =
+        std::cell::RefCell::default();
 }
 
 /// Locks one file per port (`$TMPDIR/hapee-test-ports/<port>`), all or none; the locks stay
@@ -755,7 +762,9 @@ pub fn both_sides<F, T>(
 ) -> (T, Option<T>) {
     let made = fixture();
     let port = free_ports(ports);
-    let hapee = Proxy::start(&cfg(port, &made), port);
+    let config = cfg(port, &made);
+    assert_within_claimed(&config, port, ports);
+    let hapee = Proxy::start(&config, port);
     let mine = drive(port, &made, &Side::Hapee(&hapee));
     drop(hapee);
     if !Haproxy::installed() {
@@ -763,9 +772,37 @@ pub fn both_sides<F, T>(
     }
     let made = fixture();
     let port = free_ports(ports);
-    let haproxy = Haproxy::start(&cfg(port, &made), port);
+    let config = cfg(port, &made);
+    assert_within_claimed(&config, port, ports);
+    let haproxy = Haproxy::start(&config, port);
     let theirs = drive(port, &made, &Side::Haproxy(&haproxy));
     (mine, Some(theirs))
+}
+
+/// Fails a test whose configuration listens just past the `ports` it claimed from `port` on
+/// without having claimed that port otherwise: such a port may be handed to a test running
+/// beside it, whose proxy then shares it (SO_REUSEPORT) and whose probes land in this one's
+/// logs. Port numbers from `port` to 63 past it count; the origins tests start take ports far
+/// from there.
+fn assert_within_claimed(config: &str, port: u16, ports: u16) {
+    let beyond = config
+        .split(':')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u16>().ok()
+        })
+        .find(|&p| {
+            p >= port.saturating_add(ports)
+                && p < port.saturating_add(64)
+                && !CLAIMED_HERE.with(|here| here.borrow().contains(&p))
+        });
+    if let Some(p) = beyond {
+        panic!(
+            "the configuration listens on {p}, port + {}, but the test claimed {ports} port(s) from {port}",
+            p - port
+        );
+    }
 }
 
 fn side_by_side<T>(
@@ -779,7 +816,9 @@ fn side_by_side<T>(
         return None;
     }
     let port = free_ports(ports);
-    let mut h = Haproxy::start(&cfg(port), port);
+    let config = cfg(port);
+    assert_within_claimed(&config, port, ports);
+    let mut h = Haproxy::start(&config, port);
     let out = drive(port);
     let log = h.stop_when(limit, logged);
     Some((out, log))

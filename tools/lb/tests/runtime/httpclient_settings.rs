@@ -95,7 +95,11 @@ fn httpclient_resolves_and_verifies_as_the_global_settings_say() {
     let mut mine = Vec::new();
     let mut theirs = Vec::new();
     for settings in &cases {
-        let (m, t) = both(|port| config(port, dns_port, settings, &files), fetched);
+        let (m, t) = both_reading(
+            2,
+            |port| config(port, dns_port, settings, &files),
+            |port, _| fetched(port),
+        );
         mine.push(m);
         theirs.extend(t);
     }

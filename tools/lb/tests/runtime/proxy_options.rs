@@ -64,7 +64,7 @@ fn probe_lines(log: &str) -> Vec<String> {
 
 #[test]
 fn ignored_probes_are_neither_answered_nor_logged() {
-    let ((mine, my_log), theirs) = both_reading(1, probes_config, |port, side| {
+    let ((mine, my_log), theirs) = both_reading(2, probes_config, |port, side| {
         let answers = probe_both(port);
         // Two served requests, and the two refused connections of the answering frontend.
         (answers, side.selected(probe_lines, 4))
