@@ -265,6 +265,7 @@ impl Proxy {
 
     /// [`Proxy::start`] with more command-line arguments (`-W`, `-S …`, `-sf …`, `-L name`).
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Proxy {
+        assert_within_claimed(config, port);
         let dir = std::env::temp_dir().join(format!("hapee-rt-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("haproxy.cfg");
@@ -557,6 +558,7 @@ impl Haproxy {
 
     /// Starts it with `args` before `-f CONFIG`, and waits until `port` accepts.
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Haproxy {
+        assert_within_claimed(config, port);
         let dir = std::env::temp_dir().join(format!("hapee-ha-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("h.cfg"), config).unwrap();
@@ -762,9 +764,7 @@ pub fn both_sides<F, T>(
 ) -> (T, Option<T>) {
     let made = fixture();
     let port = free_ports(ports);
-    let config = cfg(port, &made);
-    assert_within_claimed(&config, port, ports);
-    let hapee = Proxy::start(&config, port);
+    let hapee = Proxy::start(&cfg(port, &made), port);
     let mine = drive(port, &made, &Side::Hapee(&hapee));
     drop(hapee);
     if !Haproxy::installed() {
@@ -772,19 +772,17 @@ pub fn both_sides<F, T>(
     }
     let made = fixture();
     let port = free_ports(ports);
-    let config = cfg(port, &made);
-    assert_within_claimed(&config, port, ports);
-    let haproxy = Haproxy::start(&config, port);
+    let haproxy = Haproxy::start(&cfg(port, &made), port);
     let theirs = drive(port, &made, &Side::Haproxy(&haproxy));
     (mine, Some(theirs))
 }
 
-/// Fails a test whose configuration listens just past the `ports` it claimed from `port` on
-/// without having claimed that port otherwise: such a port may be handed to a test running
-/// beside it, whose proxy then shares it (SO_REUSEPORT) and whose probes land in this one's
-/// logs. Port numbers from `port` to 63 past it count; the origins tests start take ports far
-/// from there.
-fn assert_within_claimed(config: &str, port: u16, ports: u16) {
+/// Fails a test whose configuration names a port just past the `port` it is started on without
+/// having claimed it ([`free_ports`] on this thread): such a port may be handed to a test
+/// running beside it, whose proxy then shares it (SO_REUSEPORT) and whose probes land in this
+/// one's logs. Ports from `port + 1` to 63 past it count; the origins tests start take ports
+/// far from there.
+fn assert_within_claimed(config: &str, port: u16) {
     let beyond = config
         .split(':')
         .skip(1)
@@ -793,13 +791,14 @@ fn assert_within_claimed(config: &str, port: u16, ports: u16) {
             digits.parse::<u16>().ok()
         })
         .find(|&p| {
-            p >= port.saturating_add(ports)
+            p > port
                 && p < port.saturating_add(64)
                 && !CLAIMED_HERE.with(|here| here.borrow().contains(&p))
         });
     if let Some(p) = beyond {
         panic!(
-            "the configuration listens on {p}, port + {}, but the test claimed {ports} port(s) from {port}",
+            "the configuration names port {p} (port + {}), which this test did not claim: \
+             use free_ports(n) or both_reading(n, …) for n consecutive ports",
             p - port
         );
     }
@@ -816,9 +815,7 @@ fn side_by_side<T>(
         return None;
     }
     let port = free_ports(ports);
-    let config = cfg(port);
-    assert_within_claimed(&config, port, ports);
-    let mut h = Haproxy::start(&config, port);
+    let mut h = Haproxy::start(&cfg(port), port);
     let out = drive(port);
     let log = h.stop_when(limit, logged);
     Some((out, log))
