@@ -64,10 +64,10 @@ pub fn keywords_markdown() -> String {
             .map(|k| k.keyword())
             .collect();
         let first = d.name.split(' ').next().unwrap_or(d.name);
-        let runtime = support::GLOBAL.contains(&first)
-            || support::PROXY.contains(&first)
-            || (d.sections.contains(SectionKind::FcgiApp) && support::FCGI_APP.contains(&first))
-            || (d.sections.contains(SectionKind::Mailers) && support::MAILERS.contains(&first));
+        let runtime = SectionKind::ALL
+            .iter()
+            .filter(|k| d.sections.contains(**k))
+            .any(|k| support::section_keywords(k.keyword()).contains(&first));
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} |",

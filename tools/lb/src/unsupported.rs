@@ -25,20 +25,7 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
 
 /// What is wrong with one statement (keyword and arguments), if anything.
 fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
-    let allowed = match section {
-        "global" => support::GLOBAL,
-        "resolvers" => support::RESOLVERS,
-        "program" => support::PROGRAM,
-        "peers" => support::PEERS,
-        "cache" => support::CACHE,
-        "http-errors" => support::HTTP_ERRORS,
-        "userlist" => support::USERLIST,
-        "ring" => support::RING,
-        "log-forward" => support::LOG_FORWARD,
-        "fcgi-app" => support::FCGI_APP,
-        "mailers" => support::MAILERS,
-        _ => support::PROXY,
-    };
+    let allowed = support::section_keywords(section);
     if !allowed.contains(&kw) {
         return vec![format!("'{kw}' in a {section} section")];
     }

@@ -6,6 +6,26 @@
 mod samples;
 pub use samples::{CONVERTERS, FETCHES};
 
+/// The keywords the runtime honours in a section, by the keyword that opens it (the proxies'
+/// list for `defaults`, `frontend`, `backend` and `listen`): what `run` checks each line
+/// against and what the keyword reference shows.
+pub fn section_keywords(section: &str) -> &'static [&'static str] {
+    match section {
+        "global" => GLOBAL,
+        "resolvers" => RESOLVERS,
+        "program" => PROGRAM,
+        "peers" => PEERS,
+        "cache" => CACHE,
+        "http-errors" => HTTP_ERRORS,
+        "userlist" => USERLIST,
+        "ring" => RING,
+        "log-forward" => LOG_FORWARD,
+        "fcgi-app" => FCGI_APP,
+        "mailers" => MAILERS,
+        _ => PROXY,
+    }
+}
+
 /// Global-section keywords the runtime honours (or that have no runtime effect).
 pub const GLOBAL: &[&str] = &[
     "daemon",
