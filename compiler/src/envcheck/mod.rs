@@ -3,6 +3,7 @@
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
 //! directory. Server host names must resolve ([`names`]).
 
+mod limits;
 mod lua;
 mod names;
 
@@ -382,6 +383,12 @@ pub fn start_up(config: &Config) -> Vec<Diagnostic> {
         .at(dir.span)
         .label(problem)
         .note("HAProxy fails to start with this message; 'haproxy -c' does not look (checked against this machine; use --no-env to skip)")]
+}
+
+/// The open-file limit the configuration asks for and needs, as the process will find it
+/// (call on a configuration without errors: it builds the plan).
+pub fn fd_limit(config: &Config) -> Vec<Diagnostic> {
+    limits::check(config)
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.
