@@ -124,3 +124,66 @@ fn pipes(config: &Config, maxconn: u32) -> u64 {
         pipes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn maxsock(cfg: &str, nbthread: u32) -> Option<u64> {
+        let c = crate::testkit::compile_text("t.cfg", cfg, true);
+        crate::plan::build(&c.config, nbthread)
+            .global
+            .process
+            .fds
+            .map(|f| f.maxsock)
+    }
+
+    const PROXIES: &str = "\
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind *:80
+    default_backend app
+backend app
+    default-server inter 1s
+    server a 10.0.0.1:9000 check
+    server b 10.0.0.2:9000 check
+    server c 10.0.0.3:9000
+listen stats
+    bind *:1936
+";
+
+    #[test]
+    fn without_a_global_maxconn_nothing_is_asked() {
+        assert_eq!(maxsock(PROXIES, 2), None);
+    }
+
+    /// The figures HAProxy 2.7.0 printed ("Cannot raise FD limit to N") for public
+    /// configurations of these shapes.
+    #[test]
+    fn listeners_checks_connections_and_threads_count_as_in_haproxy() {
+        // 10 + 2 listeners + 2 checks + 2 × 30000 + 3 × 2 threads.
+        let cfg = format!("global\n    maxconn 30000\n{PROXIES}");
+        assert_eq!(maxsock(&cfg, 2), Some(60020));
+        // A stats socket: its listener and its 10 connections; four threads.
+        let cfg =
+            format!("global\n    maxconn 100000\n    stats socket /tmp/hapee-fds.sock\n{PROXIES}");
+        assert_eq!(maxsock(&cfg, 4), Some(10 + 2 + 11 + 2 + 200_000 + 12));
+        // A port range is one listener per port; `default-server check` checks every server.
+        let cfg = format!("global\n    maxconn 1000\n{PROXIES}")
+            .replace("bind *:80", "bind *:8000-8009")
+            .replace("default-server inter 1s", "default-server check");
+        assert_eq!(maxsock(&cfg, 1), Some(10 + 11 + 3 + 2000 + 3));
+    }
+
+    #[test]
+    fn splicing_proxies_reserve_pipes() {
+        // Unlimited splicing frontend: a quarter of maxconn, two files each.
+        let cfg = format!("global\n    maxconn 1000\n{PROXIES}")
+            .replace("mode http\n", "mode http\n    option splice-auto\n");
+        assert_eq!(maxsock(&cfg, 1), Some(10 + 2 + 2 + 2000 + 2 * 250 + 3));
+        let cfg = format!("global\n    maxconn 1000\n    maxpipes 10\n{PROXIES}");
+        assert_eq!(maxsock(&cfg, 1), Some(10 + 2 + 2 + 2000 + 20 + 3));
+    }
+}
