@@ -33,7 +33,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return Vec::new();
     };
-    let note = "HAProxy fails to start with this message; 'haproxy -c' does not look (checked against this machine; use --no-env to skip)";
+    let note = super::START_NOTE;
     let cap = |n: u64| p.fd_hard_limit.map_or(n, |c| n.min(c));
     let reachable = p.fd_hard_limit.is_none_or(|c| wanted <= c) && may_raise(soft, hard, wanted);
     if !reachable {
