@@ -183,6 +183,9 @@ fn compile_inner(
     // (no lints) keeps `haproxy -c`'s verdict.
     if !options.no_env && options.lints {
         diagnostics.extend(crate::envcheck::start_up(&config));
+        if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            diagnostics.extend(crate::envcheck::fd_limit(&config));
+        }
     }
     // HAProxy resolves server names after the checks, and only if they found no error.
     if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {

@@ -298,6 +298,12 @@ rules! {
     "E407" "chroot-not-a-directory" Error Haproxy "The global 'chroot' names no directory on this machine."
         "HAProxy changes its root to this directory when it starts and stops with 'Cannot chroot(...)' when it cannot. 'haproxy -c' does not look, so this is reported by 'hapee-lb check' only (not by the HAProxy-compatible '-c'). Create the directory, fix the path, or use --no-env to check the configuration away from its machine.";
 
+    "E408" "fd-limit-unreachable" Error Haproxy "The open-file limit the configuration asks for ('ulimit-n') or needs (its global 'maxconn') cannot be had on this machine."
+        "HAProxy reserves two files per connection of the global 'maxconn', one per listener, check and pipe, and a few per thread, and raises its open-file limit (RLIMIT_NOFILE) to that sum, or to 'ulimit-n' when set. Under 'strict-limits' (the default) it stops with 'Cannot raise FD limit to N' when the system refuses, or with 'FD limit (N) too low for maxconn=...' when the limit it has stays below the sum. 'haproxy -c' does not look, so this is reported by 'hapee-lb check' only. Lower 'maxconn', raise the hard limit (ulimit -Hn, LimitNOFILE= in a systemd unit), or use --no-env to check the configuration away from its machine.";
+
+    "E409" "unix-socket-folder-missing" Error Haproxy "A 'stats socket' or 'bind' UNIX socket path is in a folder this machine does not have."
+        "HAProxy makes the socket file when it binds, at start-up, and stops with 'cannot bind UNIX socket (No such file or directory)' when its folder is missing. 'haproxy -c' does not look, so this is reported by 'hapee-lb check' only. Create the folder (often /run/haproxy, made by the service), fix the path, or use --no-env to check the configuration away from its machine.";
+
     // ---- E5xx / W5xx: expressions ----
     "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."
         "Write 'acl <name> <criterion> [flags] [patterns]'. Names use letters, digits, '-', '_', '.' and ':'.";

@@ -3,6 +3,7 @@
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
 //! directory. Server host names must resolve ([`names`]).
 
+mod limits;
 mod lua;
 mod names;
 
@@ -367,8 +368,16 @@ fn unknown_account(is_group: bool, name: &Spanned<Text>) -> Option<Diagnostic> {
 }
 
 /// What HAProxy only finds when it starts, after the checks `haproxy -c` runs: the `chroot`
-/// directory must be one.
+/// directory must be one, and each UNIX socket must have a folder to be made in.
 pub fn start_up(config: &Config) -> Vec<Diagnostic> {
+    let mut found = chroot(config);
+    found.extend(unix_socket_folders(config));
+    found
+}
+
+const START_NOTE: &str = "HAProxy fails to start with this message; 'haproxy -c' does not look (checked against this machine; use --no-env to skip)";
+
+fn chroot(config: &Config) -> Vec<Diagnostic> {
     let Some(dir) = &config.global.chroot else {
         return Vec::new();
     };
@@ -378,10 +387,59 @@ pub fn start_up(config: &Config) -> Vec<Diagnostic> {
         Ok(_) => "not a directory",
         Err(e) => reason(&e),
     };
-    vec![Diagnostic::new("E407", format!("Cannot chroot({}).", dir.value))
-        .at(dir.span)
-        .label(problem)
-        .note("HAProxy fails to start with this message; 'haproxy -c' does not look (checked against this machine; use --no-env to skip)")]
+    vec![
+        Diagnostic::new("E407", format!("Cannot chroot({}).", dir.value))
+            .at(dir.span)
+            .label(problem)
+            .note(START_NOTE),
+    ]
+}
+
+/// The `stats socket` and `bind` paths of UNIX sockets whose folder is missing: the socket
+/// is made there when the process binds. Paths under a `unix-bind prefix` and relative ones
+/// depend on where the process starts and are left alone.
+fn unix_socket_folders(config: &Config) -> Vec<Diagnostic> {
+    let prefixed = config
+        .global
+        .directives
+        .iter()
+        .any(|d| d.keyword == "unix-bind" && d.args.iter().any(|a| a == "prefix"));
+    let binds = config
+        .proxies
+        .iter()
+        .filter(|p| !prefixed && !p.disabled)
+        .flat_map(|p| p.binds.iter().map(|b| &b.address));
+    config
+        .global
+        .stats_sockets
+        .iter()
+        .chain(binds)
+        .flat_map(|address| address.value.split(',').map(move |part| (address, part)))
+        .filter_map(|(address, part)| {
+            let path = part.strip_prefix("unix@").unwrap_or(part);
+            let folder = Path::new(path).parent().filter(|_| path.starts_with('/'))?;
+            let problem = match std::fs::metadata(folder) {
+                Ok(m) if m.is_dir() => return None,
+                Ok(_) => "Not a directory",
+                Err(e) => reason(&e),
+            };
+            Some(
+                Diagnostic::new(
+                    "E409",
+                    format!("cannot bind UNIX socket ({problem}) [{path}]"),
+                )
+                .at(address.span)
+                .label(format!("{} is no folder on this machine", folder.display()))
+                .note(START_NOTE),
+            )
+        })
+        .collect()
+}
+
+/// The open-file limit the configuration asks for and needs, as the process will find it
+/// (call on a configuration without errors: it builds the plan).
+pub fn fd_limit(config: &Config) -> Vec<Diagnostic> {
+    limits::check(config)
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.

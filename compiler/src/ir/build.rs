@@ -296,6 +296,8 @@ impl<'a> Stmt<'a> {
                 | "ulimit-n"
                 | "fd-hard-limit"
                 | "strict-limits"
+                // The pipes HAProxy reserves open files for (`plan::fds`).
+                | "maxpipes"
                 | "noreuseport"
                 | "pp2-never-send-local"
         );

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod direct;
 pub mod errors;
 pub mod fcgi;
+pub mod fds;
 pub mod filters;
 pub mod http_options;
 mod lower;
@@ -924,7 +925,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         peers.push(section);
         stick_tables.extend(section_tables);
     }
-    Plan {
+    let mut plan = Plan {
         global: GlobalPlan {
             set_vars: g
                 .directives
@@ -1023,5 +1024,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         rings: rings::lower_rings(config),
         log_forwards: rings::lower_log_forwards(config),
         fcgi_apps,
-    }
+    };
+    // Counted over the whole plan: listeners, sockets, checks and threads.
+    plan.global.process.fds = fds::need(config, &plan);
+    plan
 }

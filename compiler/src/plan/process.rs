@@ -53,6 +53,9 @@ pub struct ProcessSettings {
     pub ulimit_n: Option<u64>,
     pub fd_hard_limit: Option<u64>,
     pub strict_limits: bool,
+    /// What the global `maxconn` needs of the open-file limit (HAProxy's `maxsock`), when it
+    /// is set: the limit asked for without `ulimit-n`, and the least one to start with.
+    pub fds: Option<super::fds::FdNeed>,
     /// `noreuseport`: listening sockets are bound without SO_REUSEPORT.
     pub noreuseport: bool,
     /// `pp2-never-send-local`: a health check's PROXY v2 header is a PROXY command naming
@@ -164,6 +167,8 @@ impl ProcessSettings {
                 .rev()
                 .find(|d| d.keyword == "strict-limits")
                 .is_none_or(|d| d.prefix.is_none()),
+            // Counted once the whole plan is known.
+            fds: None,
             noreuseport: lines.iter().any(|d| d.keyword == "noreuseport"),
             pp2_never_send_local: lines.iter().any(|d| d.keyword == "pp2-never-send-local"),
         }

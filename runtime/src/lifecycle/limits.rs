@@ -1,14 +1,39 @@
 //! The open-file limit (RLIMIT_NOFILE), raised before anything is bound, as HAProxy raises it
-//! (never lowered): `ulimit-n` is the limit asked for (the hard limit raised to it when it is
-//! below), `fd-hard-limit` the most that may be asked, and `strict-limits` (the default) makes
-//! a limit that cannot be had stop the start; without it the process raises its limit as far
-//! as it can, with a warning.
+//! (never lowered): `ulimit-n` is the limit asked for, else what the global `maxconn` needs
+//! (HAProxy's `maxsock`, see [`hapee_compiler::plan::fds`]); the hard limit is raised to it
+//! when it is below. `fd-hard-limit` is the most that may be asked, and `strict-limits` (the
+//! default) makes a limit that cannot be had stop the start; without it the process raises
+//! its limit as far as it can, with a warning. A limit that ends below what `maxconn` needs
+//! (a `ulimit-n` under it) stops the start too, under `strict-limits`.
 
 use hapee_compiler::plan::process::ProcessSettings;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 
 pub fn apply(p: &ProcessSettings) -> Result<(), String> {
-    let Some(wanted) = p.ulimit_n else {
+    raise_to_wanted(p)?;
+    let Some(need) = p.fds else {
+        return Ok(());
+    };
+    let Ok((now, _)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return Ok(());
+    };
+    if now >= need.maxsock {
+        return Ok(());
+    }
+    let message = format!(
+        "[haproxy.main()] FD limit ({now}) too low for maxconn={}/maxsock={}. Please raise \
+         'ulimit-n' to {} or more to avoid any trouble.",
+        need.maxconn, need.maxsock, need.maxsock
+    );
+    if p.strict_limits {
+        return Err(message);
+    }
+    eprintln!("[ALERT]    ({}) : {message}", std::process::id());
+    Ok(())
+}
+
+fn raise_to_wanted(p: &ProcessSettings) -> Result<(), String> {
+    let Some(wanted) = p.ulimit_n.or(p.fds.map(|f| f.maxsock)) else {
         return Ok(());
     };
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {

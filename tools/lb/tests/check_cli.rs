@@ -614,6 +614,32 @@ backend b
     );
 }
 
+/// The open files the global `maxconn` needs (HAProxy's `maxsock`: 10 spare, one listener,
+/// two per connection, three per thread) past `fd-hard-limit`: `run` refuses to start, so
+/// `check` says so where `maxconn` is; `haproxy -c` does not look.
+#[test]
+fn maxconn_past_the_open_file_limit_fails_check_but_not_the_haproxy_c() {
+    let text = format!("global\n    nbthread 1\n    maxconn 2000\n    fd-hard-limit 3000\n{VALID}");
+    let cfg = write_cfg("fd-limit.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    assert_eq!(run(&["-c", "-f", cfg]).status.code(), Some(0));
+    let out = run(&["check", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[E408]: Cannot raise FD limit to 4014, limit is "),
+        "{err}"
+    );
+    assert!(err.contains("fd-limit.cfg:3:13"), "{err}");
+    assert_eq!(run(&["check", "--no-env", cfg]).status.code(), Some(0));
+    // What fits passes.
+    let ok = write_cfg(
+        "fd-limit-ok.cfg",
+        &format!("global\n    maxconn 100\n{VALID}"),
+    );
+    assert_eq!(run(&["check", ok.to_str().unwrap()]).status.code(), Some(0));
+}
+
 #[test]
 fn chroot_that_is_no_directory_fails_check_but_not_the_haproxy_c() {
     let text = format!("global\n    chroot /nonexistent/hapee-jail\n{VALID}");

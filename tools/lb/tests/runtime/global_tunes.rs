@@ -604,3 +604,71 @@ frontend f
         assert_eq!(start_refusal("haproxy", &["-db"], &strict), (started, said));
     }
 }
+
+/// Without `ulimit-n`, the global `maxconn` sets the open files asked for at start: HAProxy's
+/// `maxsock` (ten spare, one per listener, two per connection, three per thread). Public
+/// configurations with `maxconn 50000` and more start nowhere their hard limit is lower.
+#[test]
+fn global_maxconn_asks_for_the_open_files_its_connections_need() {
+    let (soft, _) = open_file_limits(std::process::id());
+    let soft: u64 = soft.parse().unwrap_or(0);
+    let cfg = |global: &str, port: u16| {
+        format!(
+            "global
+    nbthread 1
+{global}
+defaults
+    mode http
+    {TIMEOUTS}
+frontend f
+    bind 127.0.0.1:{port}
+    http-request return status 200
+"
+        )
+    };
+    // 10 + 1 listener + 2 × 2000 + 3 × 1 thread, past `fd-hard-limit`.
+    let past_cap = cfg("    maxconn 2000\n    fd-hard-limit 3000", free_port());
+    let (started, said) = start_refusal(env!("CARGO_BIN_EXE_hapee-lb"), &["run"], &past_cap);
+    assert!(!started);
+    assert_eq!(
+        said,
+        [format!(
+            "[haproxy.main()] Cannot raise FD limit to 4014, limit is {}.",
+            soft.min(3000)
+        )]
+    );
+    if Haproxy::installed() {
+        assert_eq!(
+            start_refusal("haproxy", &["-db"], &past_cap),
+            (started, said)
+        );
+    }
+    // A `ulimit-n` below the present limit leaves it; what `maxconn` needs is above it.
+    let needed = 2 * soft + 14;
+    let too_low = cfg(
+        &format!("    maxconn {soft}\n    ulimit-n 100"),
+        free_port(),
+    );
+    let (started, said) = start_refusal(env!("CARGO_BIN_EXE_hapee-lb"), &["run"], &too_low);
+    assert!(!started);
+    assert_eq!(
+        said,
+        [format!(
+            "[haproxy.main()] FD limit ({soft}) too low for maxconn={soft}/maxsock={needed}. \
+             Please raise 'ulimit-n' to {needed} or more to avoid any trouble."
+        )]
+    );
+    if Haproxy::installed() {
+        assert_eq!(
+            start_refusal("haproxy", &["-db"], &too_low),
+            (started, said)
+        );
+    }
+    // What fits starts.
+    let (fits, _) = both_reading(
+        1,
+        |port| cfg("    maxconn 100", port),
+        |_, side| open_file_limits(side.pid()).0,
+    );
+    assert_eq!(fits, soft.to_string());
+}
