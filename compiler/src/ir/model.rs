@@ -483,6 +483,8 @@ pub enum FileKind {
     PatternFile,
     /// `server-state-file`, `ssl-dh-param-file` and other plain files that must exist.
     Plain,
+    /// `tls-ticket-keys`: base64 session ticket keys (plan/ticket_keys.rs).
+    TicketKeys,
 }
 
 /// A host name used as an ACL address pattern, and the ACL it belongs to.

@@ -128,7 +128,7 @@ impl ServerRt {
     /// `track [<backend>/]<server>`: the server this one follows, as written.
     fn tracked(&self) -> Option<(Option<&str>, &str)> {
         let o = &self.plan.options;
-        let name = o.get(o.iter().position(|w| w == "track")? + 1)?;
+        let name = o.get(o.iter().rposition(|w| w == "track")? + 1)?;
         Some(match name.split_once('/') {
             Some((b, s)) => (Some(b), s),
             None => (None, name.as_str()),
@@ -218,7 +218,7 @@ impl ServerRt {
 
     /// `non-stick`: stick tables never learn this server.
     pub fn non_stick(&self) -> bool {
-        self.plan.options.iter().any(|o| o == "non-stick")
+        self.plan.non_stick
     }
 
     pub fn is_usable(&self) -> bool {

@@ -486,6 +486,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // The most requests waiting for a slot (runtime/src/upstream/queue.rs).
     "maxqueue",
     "backup",
+    // The forms that undo a `default-server` setting: the last of the two words counts
+    // (compiler/src/plan/mod.rs, last_switch).
+    "no-backup",
     "disabled",
     "enabled",
     "id",
@@ -543,6 +546,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "force-tlsv13",
     "cookie",
     "non-stick",
+    "stick",
     "crl-file",
     // A server following another's health state (runtime/src/state.rs).
     "track",
@@ -580,6 +584,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "log-proto",
     // A PROXY header on health checks (runtime/src/checks/driver.rs).
     "check-send-proxy",
+    "no-check-send-proxy",
     // TLS 1.2 session tickets asked for or not (runtime/src/tls/client.rs).
     "tls-tickets",
     "no-tls-tickets",
@@ -588,6 +593,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // have it (Debian's haproxy shows so, tools/lb/tests/runtime/proxy_sockets.rs); neither
     // do hapee's.
     "tfo",
+    "no-tfo",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
@@ -619,6 +625,12 @@ pub const TLS_BIND_OPTIONS: &[&str] = &[
     "strict-sni",
     "no-tls-tickets",
     "tls-tickets",
+    // Session tickets sealed with a file's keys (runtime/src/tls/tickets.rs).
+    "tls-ticket-keys",
+    // rustls's `ignore_client_order`, and a certificate request naming no CA
+    // (runtime/src/tls/config.rs).
+    "prefer-client-ciphers",
+    "no-ca-names",
 ];
 
 /// Bind-line options the runtime honours on frontend listeners besides [`TLS_BIND_OPTIONS`].
@@ -649,6 +661,10 @@ pub const BIND_OPTIONS: &[&str] = &[
     // which has no priorities, so the value is taken and has no effect.
     "nice",
     "accept-proxy",
+    // The NetScaler Client IP header (runtime/src/proto/netscaler.rs, accept.rs).
+    "accept-netscaler-cip",
+    // How many listening sockets share the line's threads (runtime/src/listener.rs).
+    "shards",
     // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",
     "quic-cc-algo",
