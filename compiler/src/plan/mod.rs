@@ -781,7 +781,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             log_tag: lower::last_arg(&p.directives, "log-tag").unwrap_or_else(|| log_tag.clone()),
         });
     }
-    let backends = config
+    let backends: Vec<BackendPlan> = config
         .proxies
         .iter()
         .filter(live)
@@ -953,6 +953,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         }
         peers.push(section);
         stick_tables.extend(section_tables);
+    }
+    for b in &backends {
+        tables::store_stickiness(&mut stick_tables, &b.name, &b.stick_rules);
     }
     Plan {
         global: GlobalPlan {
