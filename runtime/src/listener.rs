@@ -422,6 +422,8 @@ pub struct BindFlags {
     /// The global `noreuseport`: no SO_REUSEPORT, so that no other socket (another
     /// process's) may bind the address while this one listens.
     pub no_reuse_port: bool,
+    /// `namespace <name>`: the network namespace the socket is made in.
+    pub netns: Option<crate::netns::Netns>,
 }
 
 impl BindFlags {
@@ -438,6 +440,10 @@ impl BindFlags {
             v6only,
             transparent: l.has_option("transparent"),
             no_reuse_port: global.process.noreuseport,
+            // `check` refuses a namespace that cannot be opened.
+            netns: l
+                .option("namespace")
+                .and_then(|n| crate::netns::open(n).ok()),
         }
     }
 }
@@ -475,7 +481,7 @@ fn prepared_socket(
     } else {
         Domain::IPV6
     };
-    let s = Socket::new(domain, ty, Some(proto))?;
+    let s = crate::netns::within(flags.netns, || Socket::new(domain, ty, Some(proto)))?;
     s.set_reuse_address(true)?;
     s.set_reuse_port(!flags.no_reuse_port)?;
     if let (true, Some(only)) = (addr.is_ipv6(), flags.v6only) {
@@ -562,4 +568,24 @@ pub fn served_by(l: &ListenerPlan, t: usize, thread_group_of: &[u32]) -> bool {
     }
     let local = thread_group_of[..t].iter().filter(|&&g| g == group).count();
     local < 64 && l.thread_mask & (1u64 << local) != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_in_shards;
+
+    #[test]
+    fn shards_take_consecutive_threads_as_evenly_as_haproxy() {
+        assert_eq!(
+            split_in_shards(vec![0, 1, 2, 3], 3),
+            [vec![0, 1], vec![2], vec![3]]
+        );
+        assert_eq!(
+            split_in_shards(vec![4, 5, 6, 7], 2),
+            [vec![4, 5], vec![6, 7]]
+        );
+        assert_eq!(split_in_shards(vec![0, 1], usize::MAX).len(), 2);
+        assert_eq!(split_in_shards(vec![0, 1, 2], 1), [vec![0, 1, 2]]);
+        assert_eq!(split_in_shards(vec![], 4), [Vec::<usize>::new()]);
+    }
 }

@@ -200,6 +200,12 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                     .map_err(|_| format!("'{shown}' : unable to load ssl tickets keys file"))
                     .and_then(|text| crate::plan::ticket_keys::parse(shown, &text).map(drop))
             }
+            FileKind::Namespace => {
+                let name = r.path.value.as_str();
+                exists(&Path::new("/var/run/netns").join(name), |_| {
+                    format!("Cannot open namespace '{name}'")
+                })
+            }
             FileKind::Plain => exists(&path, |p| {
                 format!("unable to open file '{p}': No such file or directory.")
             }),

@@ -240,6 +240,15 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             }
             "ssl" => bind.ssl = true,
             "name" => bind.name = Some(value.to_string()),
+            // HAProxy alerts without the line's context here.
+            "namespace" => b.config.files.push(FileRef {
+                kind: FileKind::Namespace,
+                path: stmt.spanned(i + 1),
+                keyword: opt.to_string(),
+                base: None,
+                wording: Some((String::new(), ".".to_string())),
+                after_parse: false,
+            }),
             // HAProxy words this file's errors itself, after the line's context.
             "tls-ticket-keys" => b.config.files.push(FileRef {
                 kind: FileKind::TicketKeys,
@@ -405,6 +414,18 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                 if let Err(e) = check_ignore_err(opt, stmt.word(i + 1)) {
                     b.push(Diagnostic::new("E304", e).at(stmt.span(i + 1)));
                 }
+            }
+            // `*`: the namespace a PROXY header names, nothing to open.
+            "namespace" if stmt.word(i + 1) != "*" => {
+                let wording = (context(b), String::new());
+                b.config.files.push(FileRef {
+                    kind: FileKind::Namespace,
+                    path: stmt.spanned(i + 1),
+                    keyword: opt.to_string(),
+                    base: None,
+                    wording: Some(wording),
+                    after_parse: false,
+                });
             }
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {

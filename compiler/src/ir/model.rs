@@ -485,6 +485,8 @@ pub enum FileKind {
     Plain,
     /// `tls-ticket-keys`: base64 session ticket keys (plan/ticket_keys.rs).
     TicketKeys,
+    /// `namespace <name>`: a network namespace, `/var/run/netns/<name>`.
+    Namespace,
 }
 
 /// A host name used as an ACL address pattern, and the ACL it belongs to.

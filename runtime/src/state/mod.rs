@@ -183,6 +183,11 @@ impl ServerRt {
             pre_connect: crate::upstream::dial::PreConnect {
                 user_timeout_ms: s.tuning.user_timeout_ms,
                 delayed_ack: s.tuning.delayed_ack,
+                // `check` refuses a namespace that cannot be opened; `*` (the namespace a
+                // PROXY header names) is the process's own, as for a header naming none.
+                netns: plan::option_value(&s.options, "namespace")
+                    .filter(|n| *n != "*")
+                    .and_then(|n| crate::netns::open(n).ok()),
             },
             observer: s
                 .observe

@@ -113,6 +113,8 @@ mod lua_public;
 mod lua_runtime_api;
 #[path = "runtime/mailers.rs"]
 mod mailers;
+#[path = "runtime/netns.rs"]
+mod netns;
 #[path = "runtime/normalize_uri.rs"]
 mod normalize_uri;
 #[path = "runtime/parity_h1.rs"]

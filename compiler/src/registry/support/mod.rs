@@ -594,6 +594,8 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // do hapee's.
     "tfo",
     "no-tfo",
+    // The network namespace its connections are made in (runtime/src/netns.rs).
+    "namespace",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
@@ -665,6 +667,8 @@ pub const BIND_OPTIONS: &[&str] = &[
     "accept-netscaler-cip",
     // How many listening sockets share the line's threads (runtime/src/listener.rs).
     "shards",
+    // The network namespace its sockets are made in (runtime/src/netns.rs).
+    "namespace",
     // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",
     "quic-cc-algo",
