@@ -48,6 +48,6 @@ pub fn set(_: &Shared, _: &mut Session, args: &[String]) -> Result<String, Strin
     let key = ticket_keys::decode(key)
         .ok_or("'set ssl tls-key' received invalid base64 encoded TLS key.\n")?;
     r.rotate(key)
-        .map_err(|()| "'set ssl tls-key' received a key of wrong size.\n".to_string())?;
+        .map_err(|_| "'set ssl tls-key' received a key of wrong size.\n".to_string())?;
     Ok("TLS ticket key updated!\n".into())
 }

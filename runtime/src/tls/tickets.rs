@@ -78,10 +78,10 @@ impl TicketKeyRef {
 
     /// Adds `key` as the newest, dropping the oldest; `Err` when its size differs from the
     /// others'.
-    pub fn rotate(&self, key: Vec<u8>) -> Result<(), ()> {
+    pub fn rotate(&self, key: Vec<u8>) -> Result<(), &'static str> {
         let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
         if keys.first().map(Vec::len) != Some(key.len()) {
-            return Err(());
+            return Err("a key of another size than the others");
         }
         keys.remove(0);
         keys.push(key);
@@ -174,7 +174,6 @@ impl rustls::server::ProducesTickets for FileTicketer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls::server::ProducesTickets;
 
     fn key_ref(size: usize) -> Arc<TicketKeyRef> {
         let keys = (1..=3u8).map(|n| vec![n; size]).collect();
