@@ -55,29 +55,6 @@ fn shards_set_how_many_sockets_a_line_listens_with() {
     }
 }
 
-/// A NetScaler Client IP header for `source` → `destination` (legacy or standard form).
-fn cip_header(magic: u32, source: SocketAddr, destination: SocketAddr, standard: bool) -> Vec<u8> {
-    let (SocketAddr::V4(s), SocketAddr::V4(d)) = (source, destination) else {
-        unreachable!("IPv4 only here")
-    };
-    let mut ip = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0];
-    ip.extend(s.ip().octets());
-    ip.extend(d.ip().octets());
-    ip.extend(s.port().to_be_bytes());
-    ip.extend(d.port().to_be_bytes());
-    ip.extend([0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xFF, 0xFF, 0, 0, 0, 0]);
-    let mut out = magic.to_be_bytes().to_vec();
-    if standard {
-        out.extend((12 + ip.len() as u32).to_be_bytes());
-        out.extend([0, 1]);
-        out.extend((ip.len() as u16).to_be_bytes());
-    } else {
-        out.extend((ip.len() as u32).to_be_bytes());
-    }
-    out.extend(ip);
-    out
-}
-
 /// What `port` answered to `bytes` sent at once ("" when it closed without an answer).
 fn exchange(port: u16, bytes: &[u8]) -> String {
     let mut s = connect(("127.0.0.1", port));
@@ -105,12 +82,12 @@ fn netscaler_client_ip_header_gives_the_connections_addresses() {
     let (ours, theirs) = both_reading(1, cfg, |port, side| {
         let mut out = Vec::new();
         for standard in [false, true] {
-            let mut bytes = cip_header(1234, src, dst, standard);
+            let mut bytes = hapee_runtime::proto::netscaler::header(1234, src, dst, standard);
             bytes.extend(b"GET / HTTP/1.0\r\n\r\n");
             out.push(exchange(port, &bytes));
         }
         // Another magic number: the connection is closed unanswered.
-        let mut bytes = cip_header(99, src, dst, true);
+        let mut bytes = hapee_runtime::proto::netscaler::header(99, src, dst, true);
         bytes.extend(b"GET / HTTP/1.0\r\n\r\n");
         out.push(exchange(port, &bytes));
         let log = side.stdout_when(|l| l.matches("GET").count() >= 2);
