@@ -244,6 +244,8 @@ rules! {
         "Write 'thread [<group>/]<set>', where the set is all, odd, even, a number from 1 to 64 or a range; every 'thread' of one line must use the same group.";
     "E304" "invalid-ignore-err" Error Haproxy "A 'ca-ignore-err' or 'crt-ignore-err' list is invalid."
         "Give 'all', or a comma-separated list of numeric ids from 1 to 94 or exact X509_V_ERR_* names.";
+    "E305" "invalid-bind-option-value" Error Haproxy "A bind option's value is out of the range HAProxy takes."
+        "'shards' takes a number from 1 to the most threads HAProxy 2.7 has, or 'by-thread' ('by-group' came with 2.8); 'accept-netscaler-cip' takes the magic number the NetScaler sends, which is not 0.";
     "E310" "thread-setting-too-late" Error Haproxy "A thread setting appears after a non-global section."
         "'nbthread', 'thread-groups' and 'thread-group' must be in the first global section, before any proxy.";
     "E311" "nbproc-removed" Error Haproxy "'nbproc' is not supported since HAProxy 2.5."

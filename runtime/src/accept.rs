@@ -5,6 +5,7 @@
 //! session` rules, and the session counts on what the rules track (`track-sc*`).
 
 use crate::listener::Serving;
+use crate::proto::netscaler::{self, ClientIp};
 use crate::proto::proxy_protocol::{self, Parsed, ProxyHeader};
 use crate::rules::{self, Verdict};
 use crate::state::Shared;
@@ -51,6 +52,17 @@ pub async fn open(
         txn.term = *b"PR";
         return Opened::Rejected(txn);
     }
+    if let Some(magic) = serving.netscaler_magic {
+        let limit = fe.timeouts.client.unwrap_or(Duration::from_secs(30));
+        match tokio::time::timeout(limit, read_netscaler(stream, magic)).await {
+            Ok(Ok(cip)) => {
+                txn.client = cip.source;
+                txn.local = cip.destination;
+                txn.unix_listener = None;
+            }
+            _ => return Opened::Failed,
+        }
+    }
     if serving.accept_proxy || txn.expect_proxy {
         // The header is part of the connection's handshake, bounded like it by `timeout client`.
         let limit = fe.timeouts.client.unwrap_or(Duration::from_secs(30));
@@ -74,6 +86,19 @@ pub async fn open(
     }
     txn.stick.count_session();
     Opened::Ready(txn)
+}
+
+/// Reads a NetScaler Client IP header and nothing after it. As in HAProxy, the header is
+/// looked at once, in the bytes that came first: one segment carries it whole.
+async fn read_netscaler(stream: &mut TcpStream, magic: u32) -> Result<ClientIp, String> {
+    let mut buf = vec![0u8; 4096];
+    let n = stream.peek(&mut buf).await.map_err(|e| e.to_string())?;
+    let cip = netscaler::parse(&buf[..n], magic)?;
+    stream
+        .read_exact(&mut buf[..cip.len])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(cip)
 }
 
 /// Reads a PROXY protocol header and nothing after it: bytes are peeked first, and only

@@ -32,6 +32,7 @@ pub mod lifecycle;
 pub mod listener;
 pub mod log;
 pub mod logfmt;
+pub mod netns;
 pub mod patref;
 pub mod peers;
 pub mod proto;

@@ -18,6 +18,9 @@ pub struct Serving {
     pub h2: bool,
     /// `accept-proxy`: every connection starts with a PROXY protocol header.
     pub accept_proxy: bool,
+    /// `accept-netscaler-cip <magic>`: every connection starts with a NetScaler Client IP
+    /// insertion header with this magic number.
+    pub netscaler_magic: Option<u32>,
     /// How logs name the listener: its `name`, else its rank in its frontend (from 1).
     pub name: String,
     /// On a UNIX socket, the listener's id (`id`, else its rank), which logs show for a
@@ -104,6 +107,11 @@ impl Serving {
             tls,
             h2: l.proto.as_deref() == Some("h2"),
             accept_proxy: l.has_option("accept-proxy"),
+            // HAProxy reads the number with atol and keeps its low 32 bits.
+            netscaler_magic: l
+                .option("accept-netscaler-cip")
+                .map(|m| hapee_compiler::ir::values::atol(m) as u32)
+                .filter(|m| *m != 0),
             name: l.option("name").unwrap_or_default().to_string(),
             unix_id: None,
             maxconn: l
@@ -414,6 +422,8 @@ pub struct BindFlags {
     /// The global `noreuseport`: no SO_REUSEPORT, so that no other socket (another
     /// process's) may bind the address while this one listens.
     pub no_reuse_port: bool,
+    /// `namespace <name>`: the network namespace the socket is made in.
+    pub netns: Option<crate::netns::Netns>,
 }
 
 impl BindFlags {
@@ -430,6 +440,10 @@ impl BindFlags {
             v6only,
             transparent: l.has_option("transparent"),
             no_reuse_port: global.process.noreuseport,
+            // `check` refuses a namespace that cannot be opened.
+            netns: l
+                .option("namespace")
+                .and_then(|n| crate::netns::open(n).ok()),
         }
     }
 }
@@ -467,7 +481,7 @@ fn prepared_socket(
     } else {
         Domain::IPV6
     };
-    let s = Socket::new(domain, ty, Some(proto))?;
+    let s = crate::netns::within(flags.netns, || Socket::new(domain, ty, Some(proto)))?;
     s.set_reuse_address(true)?;
     s.set_reuse_port(!flags.no_reuse_port)?;
     if let (true, Some(only)) = (addr.is_ipv6(), flags.v6only) {
@@ -497,9 +511,40 @@ fn prepared_socket(
     Ok(s)
 }
 
-/// The threads (0-based, global) serving listener `l`, one set per thread group that has any,
-/// in thread order: each set shares one socket per address.
+/// The threads (0-based, global) serving listener `l`, in thread order, one set per socket
+/// of each address: one set per thread group that has any, which `shards <n>` splits into
+/// `n` (at most one per thread; `by-thread`: one per thread).
 pub fn thread_sets(l: &ListenerPlan, threads: usize, thread_group_of: &[u32]) -> Vec<Vec<usize>> {
+    let groups = group_sets(l, threads, thread_group_of);
+    let shards = match l.option("shards") {
+        Some("by-thread") => usize::MAX,
+        Some(n) => n.parse().unwrap_or(1),
+        None => 1,
+    };
+    groups
+        .into_iter()
+        .flat_map(|set| split_in_shards(set, shards))
+        .collect()
+}
+
+/// `threads` in `shards` sets of consecutive threads, as even as can be (HAProxy spreads
+/// them so), never more sets than threads.
+fn split_in_shards(threads: Vec<usize>, shards: usize) -> Vec<Vec<usize>> {
+    let todo = threads.len();
+    let shards = shards.clamp(1, todo.max(1));
+    if shards == 1 {
+        return vec![threads];
+    }
+    // Shard `s` takes the threads `i` with `i * shards / todo == s`.
+    let mut out = vec![Vec::new(); shards];
+    for (i, t) in threads.into_iter().enumerate() {
+        out[i * shards / todo].push(t);
+    }
+    out
+}
+
+/// The threads serving listener `l`, one set per thread group that has any.
+fn group_sets(l: &ListenerPlan, threads: usize, thread_group_of: &[u32]) -> Vec<Vec<usize>> {
     let mut sets: Vec<Vec<usize>> = Vec::new();
     let mut groups: Vec<u32> = Vec::new();
     for t in (0..threads).filter(|&t| served_by(l, t, thread_group_of)) {
@@ -523,4 +568,24 @@ pub fn served_by(l: &ListenerPlan, t: usize, thread_group_of: &[u32]) -> bool {
     }
     let local = thread_group_of[..t].iter().filter(|&&g| g == group).count();
     local < 64 && l.thread_mask & (1u64 << local) != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_in_shards;
+
+    #[test]
+    fn shards_take_consecutive_threads_as_evenly_as_haproxy() {
+        assert_eq!(
+            split_in_shards(vec![0, 1, 2, 3], 3),
+            [vec![0, 1], vec![2], vec![3]]
+        );
+        assert_eq!(
+            split_in_shards(vec![4, 5, 6, 7], 2),
+            [vec![4, 5], vec![6, 7]]
+        );
+        assert_eq!(split_in_shards(vec![0, 1], usize::MAX).len(), 2);
+        assert_eq!(split_in_shards(vec![0, 1, 2], 1), [vec![0, 1, 2]]);
+        assert_eq!(split_in_shards(vec![], 4), [Vec::<usize>::new()]);
+    }
 }

@@ -195,6 +195,18 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
             FileKind::PatternFile => {
                 exists(&path, |p| format!("failed to open pattern file <{p}>"))
             }
+            FileKind::TicketKeys => {
+                let shown = r.path.value.as_str();
+                read_capped(&path)
+                    .map_err(|_| format!("'{shown}' : unable to load ssl tickets keys file"))
+                    .and_then(|text| crate::plan::ticket_keys::parse(shown, &text).map(drop))
+            }
+            FileKind::Namespace => {
+                let name = r.path.value.as_str();
+                exists(&Path::new("/var/run/netns").join(name), |_| {
+                    format!("Cannot open namespace '{name}'")
+                })
+            }
             FileKind::Plain => exists(&path, |p| {
                 format!("unable to open file '{p}': No such file or directory.")
             }),

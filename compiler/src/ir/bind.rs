@@ -228,8 +228,36 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     break;
                 }
             }
+            "shards" | "accept-netscaler-cip" => {
+                if let Err(e) = check_bind_number(opt, value) {
+                    b.push(
+                        Diagnostic::new("E305", format!("{ctx}{e}"))
+                            .at(stmt.span(i + 1))
+                            .label("out of range"),
+                    );
+                    break;
+                }
+            }
             "ssl" => bind.ssl = true,
             "name" => bind.name = Some(value.to_string()),
+            // HAProxy alerts without the line's context here.
+            "namespace" => b.config.files.push(FileRef {
+                kind: FileKind::Namespace,
+                path: stmt.spanned(i + 1),
+                keyword: opt.to_string(),
+                base: None,
+                wording: Some((String::new(), ".".to_string())),
+                after_parse: false,
+            }),
+            // HAProxy words this file's errors itself, after the line's context.
+            "tls-ticket-keys" => b.config.files.push(FileRef {
+                kind: FileKind::TicketKeys,
+                path: stmt.spanned(i + 1),
+                keyword: opt.to_string(),
+                base: None,
+                wording: Some((ctx.clone(), String::new())),
+                after_parse: false,
+            }),
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
@@ -387,6 +415,18 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     b.push(Diagnostic::new("E304", e).at(stmt.span(i + 1)));
                 }
             }
+            // `*`: the namespace a PROXY header names, nothing to open.
+            "namespace" if stmt.word(i + 1) != "*" => {
+                let wording = (context(b), String::new());
+                b.config.files.push(FileRef {
+                    kind: FileKind::Namespace,
+                    path: stmt.spanned(i + 1),
+                    keyword: opt.to_string(),
+                    base: None,
+                    wording: Some(wording),
+                    after_parse: false,
+                });
+            }
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
@@ -423,6 +463,29 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             );
         }
         push_short(&mut b.config.proxies[index].servers, server);
+    }
+}
+
+/// The numbers of `shards` and `accept-netscaler-cip`, read as HAProxy reads them (with
+/// `atol`), refused with its words.
+fn check_bind_number(option: &str, value: &str) -> Result<(), String> {
+    let n = super::values::atol(value);
+    match option {
+        "shards" if value == "by-thread" => Ok(()),
+        "shards" => {
+            let n = n as i32;
+            let max = super::threads::MAX_THREADS as i32;
+            if (1..=max).contains(&n) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "'shards' : invalid value {n}, allowed range is 1..{max} or 'by-thread'"
+                ))
+            }
+        }
+        // Kept as an unsigned 32-bit number, so only 0 is refused (printed as a signed one).
+        _ if n as u32 == 0 => Err(format!("'{option}' : invalid value 0, must be >= 0")),
+        _ => Ok(()),
     }
 }
 

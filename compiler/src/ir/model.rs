@@ -483,6 +483,10 @@ pub enum FileKind {
     PatternFile,
     /// `server-state-file`, `ssl-dh-param-file` and other plain files that must exist.
     Plain,
+    /// `tls-ticket-keys`: base64 session ticket keys (plan/ticket_keys.rs).
+    TicketKeys,
+    /// `namespace <name>`: a network namespace, `/var/run/netns/<name>`.
+    Namespace,
 }
 
 /// A host name used as an ACL address pattern, and the ACL it belongs to.

@@ -62,6 +62,7 @@ fn bare_server(address: Option<Address>) -> ServerPlan {
         weight: 1,
         backup: false,
         disabled: false,
+        non_stick: false,
         check: false,
         maxconn: None,
         check_params: Default::default(),

@@ -23,6 +23,7 @@ pub mod server_state;
 pub mod sockets;
 mod stats;
 pub mod tables;
+pub mod ticket_keys;
 pub mod tls;
 pub mod tls_process;
 pub mod unix_bind;
@@ -218,8 +219,28 @@ fn option_value_of<'a>(words: &[&'a str], name: &str) -> Option<&'a str> {
     words.get(at + 1).copied()
 }
 
+/// Which of two opposite flags (`backup`/`no-backup`, `stick`/`non-stick`…) a server's option
+/// words end with: `Some(true)` for `on`, `Some(false)` for `off`, `None` for neither. The
+/// words are read keyword by keyword (with the registry's value counts), so a value that looks
+/// like a flag (`cookie backup`) is not taken for one.
+pub fn last_switch(words: &[&str], on: &str, off: &str) -> Option<bool> {
+    let mut last = None;
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        if *w == on {
+            last = Some(true);
+        } else if *w == off {
+            last = Some(false);
+        }
+        let values = crate::registry::server_option(w).map_or(0, |o| usize::from(o.values));
+        i += 1 + values;
+    }
+    last
+}
+
+/// The value of the last `name` among a bind or server line's option words.
 pub fn option_value<'a>(options: &'a [String], name: &str) -> Option<&'a str> {
-    let at = options.iter().position(|o| o == name)?;
+    let at = options.iter().rposition(|o| o == name)?;
     options.get(at + 1).map(String::as_str)
 }
 
@@ -372,11 +393,17 @@ pub struct ServerPlan {
     /// The address as written, when it is a name to resolve.
     pub host: Option<String>,
     pub weight: u32,
+    /// `backup` or `no-backup`, `disabled` or `enabled`: the last of the two, the server's
+    /// own words after its `default-server` ones.
     pub backup: bool,
     pub disabled: bool,
+    /// `non-stick` (undone by `stick`): stick tables never learn this server.
+    pub non_stick: bool,
     pub check: bool,
     pub maxconn: Option<u32>,
     pub check_params: CheckParams,
+    /// Its option words: the backend's `default-server` ones, then its own (so the last
+    /// value of an option is the one that counts).
     pub options: Vec<String>,
     /// For the servers of one `server-template` line: the template's prefix (its servers
     /// are the slots DNS answers fill).
@@ -755,7 +782,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             log_tag: lower::last_arg(&p.directives, "log-tag").unwrap_or_else(|| log_tag.clone()),
         });
     }
-    let backends = config
+    let backends: Vec<BackendPlan> = config
         .proxies
         .iter()
         .filter(live)
@@ -833,9 +860,11 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                                 .filter(|a| a.is_hostname())
                                 .map(|a| a.host.to_string()),
                             address: parsed,
-                            weight: s.weight.unwrap_or(1),
-                            backup: s.backup,
-                            disabled: s.disabled,
+                            weight: option_value_of(&words, "weight")
+                                .map_or(1, |w| ir::values::atol(w).max(0) as u32),
+                            backup: last_switch(&words, "backup", "no-backup").unwrap_or(false),
+                            disabled: last_switch(&words, "disabled", "enabled").unwrap_or(false),
+                            non_stick: last_switch(&words, "non-stick", "stick").unwrap_or(false),
                             // `default-server check` and `no-check`: the last word
                             // of the two, the server's own after the defaults.
                             check: default_server_words
@@ -844,9 +873,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                                 .chain(s.options.iter().map(|o| o.value.as_str()))
                                 .rfind(|w| matches!(*w, "check" | "no-check"))
                                 .map_or(s.check, |w| w == "check"),
-                            maxconn: s.maxconn,
+                            maxconn: option_value_of(&words, "maxconn")
+                                .map(|m| ir::values::atol(m).max(0) as u32),
                             check_params: lower::check_params(&p.directives, &s.options),
-                            options: s.options.iter().map(|o| o.value.to_string()).collect(),
+                            options: words.iter().map(|w| w.to_string()).collect(),
                             tls: tls_globals.server(&words),
                             check_tls: tls_globals.check(&words),
                             mux: mux::ServerMux::of(&words),
@@ -924,6 +954,9 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         }
         peers.push(section);
         stick_tables.extend(section_tables);
+    }
+    for b in &backends {
+        tables::store_stickiness(&mut stick_tables, &b.name, &b.stick_rules);
     }
     let mut plan = Plan {
         global: GlobalPlan {

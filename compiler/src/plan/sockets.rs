@@ -74,8 +74,8 @@ pub struct ServerTuning {
     /// Its backend's `option tcp-smart-connect`: the handshake's last acknowledgement waits
     /// to leave with the request (TCP_QUICKACK off).
     pub delayed_ack: bool,
-    /// `check-send-proxy`: its health checks start with a PROXY protocol header even without
-    /// `send-proxy`.
+    /// `check-send-proxy` (undone by `no-check-send-proxy`): its health checks start with a
+    /// PROXY protocol header even without `send-proxy`.
     pub check_send_proxy: bool,
     /// `redir <prefix>`: GET and HEAD requests are answered with a 302 to this prefix
     /// followed by the request's URI, instead of being sent.
@@ -90,7 +90,8 @@ impl ServerTuning {
     pub fn of(words: &[&str], smart_connect: bool) -> ServerTuning {
         ServerTuning {
             delayed_ack: smart_connect,
-            check_send_proxy: words.contains(&"check-send-proxy"),
+            check_send_proxy: super::last_switch(words, "check-send-proxy", "no-check-send-proxy")
+                .unwrap_or(false),
             user_timeout_ms: option_value_of(words, "tcp-ut")
                 .and_then(|v| parse_time(v, TimeUnit::Ms).ok())
                 .map(|d| d.value)

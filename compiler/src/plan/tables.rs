@@ -255,6 +255,26 @@ pub fn stick_rules(lines: &[DirectiveLine]) -> Vec<StickRulePlan> {
     out
 }
 
+/// The tables `rules` of proxy `proxy` stick to store the server (its id and its key), as
+/// HAProxy adds those to a table's `store` list whether or not it names them.
+pub fn store_stickiness(tables: &mut [StickTablePlan], proxy: &str, rules: &[StickRulePlan]) {
+    for rule in rules {
+        let name = rule.table.as_deref().unwrap_or(proxy);
+        let Some(t) = tables.iter_mut().find(|t| t.name == name) else {
+            continue;
+        };
+        for data in ["server_id", "server_key"] {
+            if !t.stores.iter().any(|s| s.name == data) {
+                t.stores.push(StorePlan {
+                    name: data.to_string(),
+                    elements: 1,
+                    period: 0,
+                });
+            }
+        }
+    }
+}
+
 /// One `peer` or `server` line of a peers section.
 #[derive(Clone, Debug, Serialize)]
 pub struct PeerPlan {

@@ -83,6 +83,14 @@ pub struct BindTls {
     pub strict_sni: bool,
     /// Session tickets (`no-tls-tickets` turns them off).
     pub tickets: bool,
+    /// `tls-ticket-keys <file>`: the keys of its session tickets, read from this file
+    /// (ticket_keys.rs) rather than made at start.
+    pub ticket_keys: Option<String>,
+    /// `prefer-client-ciphers`: the client's order of preference picks the cipher, not the
+    /// order of the listener's own list (the default).
+    pub prefer_client_ciphers: bool,
+    /// `no-ca-names`: the certificate request names no CA.
+    pub no_ca_names: bool,
     /// `allow-0rtt`: a resumed TLS 1.3 session may carry requests in early data.
     pub allow_0rtt: bool,
     /// How much early data a session may send: a buffer less its rewrite room
@@ -159,7 +167,8 @@ impl BindTls {
             };
             match word {
                 "allow-0rtt" => tls.allow_0rtt = true,
-                "no-ca-names" | "npn" => {}
+                "no-ca-names" => tls.no_ca_names = true,
+                "npn" => {}
                 "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
                 "ca-verify-file" => tls.ca_verify_file = Some(with_base(&self.ca_base, value)),
@@ -435,6 +444,7 @@ impl TlsGlobals {
                 "ecdhe" => ecdhe = Some(value.to_string()),
                 "ca-sign-file" => ca_sign_file = Some(with_base(&self.ca_base, value)),
                 "ca-sign-pass" => ca_sign_pass = Some(value.to_string()),
+                "tls-ticket-keys" => tls.ticket_keys = Some(value.to_string()),
                 word => {
                     takes_value = false;
                     match word {
@@ -443,6 +453,8 @@ impl TlsGlobals {
                         "no-tls-tickets" => tls.tickets = false,
                         "tls-tickets" => tls.tickets = true,
                         "allow-0rtt" => tls.allow_0rtt = true,
+                        "prefer-client-ciphers" => tls.prefer_client_ciphers = true,
+                        "no-ca-names" => tls.no_ca_names = true,
                         w => {
                             if let Some(v) = NO_FLAGS.iter().position(|f| *f == w) {
                                 disabled[v] = true;

@@ -116,7 +116,7 @@ pub static SERVER_OPTIONS: &[ServerOptionDef] = &[
         name: "non-stick",
         values: 0,
         default_server: true,
-        doc: "Undoes an inherited 'stick'.",
+        doc: "Stick tables never learn this server (the `stick` option undoes it).",
     },
     ServerOptionDef {
         name: "observe",

@@ -3,7 +3,7 @@
 //! themselves (HAProxy answers `Permission denied` from inside some commands).
 
 use super::cli::Session;
-use super::{anon, info, maps, servers, sessions, ssl, stat, trace};
+use super::{anon, info, maps, servers, sessions, ssl, stat, tls_keys, trace};
 use crate::state::Shared;
 use hapee_compiler::plan::CliLevel;
 
@@ -279,6 +279,9 @@ pub static COMMANDS: &[Command] = &[
     cmd(&["show", "ssl", "crt-list"], "show ssl crt-list [-n] [<list>]", "the crt-lists, or one list's lines", Operator, ssl::show_crt_list),
     cmd(&["add", "ssl", "crt-list"], "add ssl crt-list <list> <cert> [opts]*", "add a line to a crt-list (or a payload line)", Admin, ssl::add_crt_list),
     cmd(&["del", "ssl", "crt-list"], "del ssl crt-list <list> <cert[:line]>", "remove a line from a crt-list", Admin, ssl::del_crt_list),
+    // HAProxy 2.7 asks for no level for these two.
+    cmd(&["show", "tls-keys"], "show tls-keys [id|*]", "the TLS ticket key files, or their keys", User, tls_keys::show),
+    cmd(&["set", "ssl", "tls-key"], "set ssl tls-key [id|file] <key>", "a newest TLS ticket key for a key file", User, tls_keys::set),
     cmd(&["show", "ssl", "ocsp-response"], "show ssl ocsp-response [id]", "the OCSP responses in memory", Operator, ssl::show_ocsp),
     cmd(&["trace"], "trace [<module> [cmd [args...]]]", "show or change the trace sources", Admin, trace_command),
     cmd(&["show", "trace"], "show trace", "the trace sources, their states and sinks", User, show_trace),

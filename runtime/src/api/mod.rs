@@ -20,6 +20,7 @@ pub mod socket;
 pub mod ssl;
 mod ssl_show;
 pub mod stat;
+pub mod tls_keys;
 pub mod trace;
 
 use counters::{Counter, Counters, Peak};

@@ -127,7 +127,7 @@ impl Persistence {
     /// The cookie value that names server `s`: its own `cookie`, else with `dynamic`, one
     /// made from the backend's key and the server's address (as HAProxy makes it).
     fn server_cookie<'a>(&self, s: &'a ServerRt) -> Option<Cow<'a, str>> {
-        if let Some(own) = s.plan.options.iter().position(|w| w == "cookie") {
+        if let Some(own) = s.plan.options.iter().rposition(|w| w == "cookie") {
             return s
                 .plan
                 .options

@@ -5,6 +5,7 @@ pub mod h1;
 pub mod h2;
 mod h2_stop;
 pub mod h3;
+pub mod netscaler;
 pub mod proxy_protocol;
 
 use crate::http::ConnCtx;

@@ -128,7 +128,7 @@ impl ServerRt {
     /// `track [<backend>/]<server>`: the server this one follows, as written.
     fn tracked(&self) -> Option<(Option<&str>, &str)> {
         let o = &self.plan.options;
-        let name = o.get(o.iter().position(|w| w == "track")? + 1)?;
+        let name = o.get(o.iter().rposition(|w| w == "track")? + 1)?;
         Some(match name.split_once('/') {
             Some((b, s)) => (Some(b), s),
             None => (None, name.as_str()),
@@ -183,6 +183,11 @@ impl ServerRt {
             pre_connect: crate::upstream::dial::PreConnect {
                 user_timeout_ms: s.tuning.user_timeout_ms,
                 delayed_ack: s.tuning.delayed_ack,
+                // `check` refuses a namespace that cannot be opened; `*` (the namespace a
+                // PROXY header names) is the process's own, as for a header naming none.
+                netns: plan::option_value(&s.options, "namespace")
+                    .filter(|n| *n != "*")
+                    .and_then(|n| crate::netns::open(n).ok()),
             },
             observer: s
                 .observe
@@ -218,7 +223,7 @@ impl ServerRt {
 
     /// `non-stick`: stick tables never learn this server.
     pub fn non_stick(&self) -> bool {
-        self.plan.options.iter().any(|o| o == "non-stick")
+        self.plan.non_stick
     }
 
     pub fn is_usable(&self) -> bool {

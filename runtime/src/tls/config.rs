@@ -185,7 +185,9 @@ fn client_verifier(
     }
     let mut builder =
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
-    if t.ca_verify_file.is_some() {
+    if t.no_ca_names {
+        builder = builder.clear_root_hint_subjects();
+    } else if t.ca_verify_file.is_some() {
         // Only `ca-file`'s CAs are named to clients in the certificate request.
         builder = builder
             .clear_root_hint_subjects()
@@ -346,6 +348,8 @@ fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Resu
         None => builder.with_no_client_auth(),
     };
     let mut config = builder.with_cert_resolver(store.clone());
+    // HAProxy picks the cipher by its own list's order unless told to follow the client's.
+    config.ignore_client_order = !t.prefer_client_ciphers;
     config.alpn_protocols = t.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     config.key_log = super::keys::MasterKeys::binds();
     config.max_fragment_size = max_fragment_size(t.max_record);
@@ -360,8 +364,11 @@ fn side(t: &BindTls, store: &Arc<CertStore>, warnings: &mut Vec<String>) -> Resu
         // 1.3 tickets name cache entries. Without a cache there is no early data at all.
         config.max_early_data_size = t.early_data_room;
     } else if t.tickets {
-        config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
-            .map_err(|e| format!("session tickets: {e}"))?;
+        config.ticketer = match &t.ticket_keys {
+            Some(file) => super::tickets::keys_of(file)?.ticketer(t.lifetime),
+            None => rustls::crypto::aws_lc_rs::Ticketer::new()
+                .map_err(|e| format!("session tickets: {e}"))?,
+        };
     }
     Ok(Side {
         config: Arc::new(config),

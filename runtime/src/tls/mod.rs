@@ -19,6 +19,7 @@ pub mod limits;
 pub mod live;
 pub mod store;
 pub mod tap;
+pub mod tickets;
 pub mod verify;
 pub mod x509;
 

@@ -43,13 +43,15 @@ impl UnixTarget {
 }
 
 /// Socket options of a server connection set before it is opened: the server's `tcp-ut`,
-/// the backend's `option tcp-smart-connect`.
+/// the backend's `option tcp-smart-connect`, the server's `namespace`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PreConnect {
     /// TCP_USER_TIMEOUT: how long sent data may stay unacknowledged, in milliseconds.
     pub user_timeout_ms: Option<u32>,
     /// TCP_QUICKACK off: the handshake's last acknowledgement waits to go with the request.
     pub delayed_ack: bool,
+    /// The network namespace the socket is made in.
+    pub netns: Option<crate::netns::Netns>,
 }
 
 impl PreConnect {
@@ -106,7 +108,7 @@ pub async fn connect(
     match dial {
         Dial::Direct(_) => super::socks4::connect(dst, None, timeout).await,
         Dial::From(src, options) => {
-            let socket = tcp_socket(dst)?;
+            let socket = crate::netns::within(options.netns, || tcp_socket(dst))?;
             options.apply(&socket)?;
             if let Some(src) = src {
                 // A fixed source port is reused by each connection to another destination.

@@ -147,8 +147,11 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
 /// Why an option is refused, where it is for good rather than not yet.
 fn why_not(option: &str) -> &'static str {
     match option {
-        "namespace" => {
-            " (network namespaces are not supported: every socket is opened in the process's own)"
+        "force-sslv3" | "force-tlsv10" | "force-tlsv11" => {
+            " (rustls speaks TLS 1.2 and 1.3 only, so a TLS version below 1.2 cannot be forced)"
+        }
+        "npn" => {
+            " (rustls has no Next Protocol Negotiation, the TLS extension that ALPN replaced: use 'alpn')"
         }
         _ => "",
     }

@@ -93,6 +93,8 @@ mod idle_pools;
 mod inspect;
 #[path = "runtime/listener_fetches.rs"]
 mod listener_fetches;
+#[path = "runtime/listener_shards.rs"]
+mod listener_shards;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
 #[path = "runtime/log_tags.rs"]
@@ -111,6 +113,8 @@ mod lua_public;
 mod lua_runtime_api;
 #[path = "runtime/mailers.rs"]
 mod mailers;
+#[path = "runtime/netns.rs"]
+mod netns;
 #[path = "runtime/normalize_uri.rs"]
 mod normalize_uri;
 #[path = "runtime/parity_h1.rs"]
@@ -167,6 +171,8 @@ mod server_load_limits;
 mod server_ramp;
 #[path = "runtime/server_state.rs"]
 mod server_state;
+#[path = "runtime/server_undo.rs"]
+mod server_undo;
 #[path = "runtime/session_srv_conns.rs"]
 mod session_srv_conns;
 #[path = "runtime/socks4.rs"]
@@ -185,6 +191,8 @@ mod tcp_logs_lifecycle;
 mod tcp_response;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/tls_bind_choices.rs"]
+mod tls_bind_choices;
 #[path = "runtime/tls_client_certs.rs"]
 mod tls_client_certs;
 #[path = "runtime/tls_crt_list.rs"]

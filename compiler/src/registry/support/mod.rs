@@ -506,6 +506,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // The most requests waiting for a slot (runtime/src/upstream/queue.rs).
     "maxqueue",
     "backup",
+    // The forms that undo a `default-server` setting: the last of the two words counts
+    // (compiler/src/plan/mod.rs, last_switch).
+    "no-backup",
     "disabled",
     "enabled",
     "id",
@@ -563,6 +566,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "force-tlsv13",
     "cookie",
     "non-stick",
+    "stick",
     "crl-file",
     // A server following another's health state (runtime/src/state.rs).
     "track",
@@ -600,6 +604,7 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "log-proto",
     // A PROXY header on health checks (runtime/src/checks/driver.rs).
     "check-send-proxy",
+    "no-check-send-proxy",
     // TLS 1.2 session tickets asked for or not (runtime/src/tls/client.rs).
     "tls-tickets",
     "no-tls-tickets",
@@ -608,6 +613,9 @@ pub const SERVER_OPTIONS: &[&str] = &[
     // have it (Debian's haproxy shows so, tools/lb/tests/runtime/proxy_sockets.rs); neither
     // do hapee's.
     "tfo",
+    "no-tfo",
+    // The network namespace its connections are made in (runtime/src/netns.rs).
+    "namespace",
 ];
 
 /// TLS options of a `bind` line, honoured on frontend listeners and on a `log-forward`
@@ -639,6 +647,12 @@ pub const TLS_BIND_OPTIONS: &[&str] = &[
     "strict-sni",
     "no-tls-tickets",
     "tls-tickets",
+    // Session tickets sealed with a file's keys (runtime/src/tls/tickets.rs).
+    "tls-ticket-keys",
+    // rustls's `ignore_client_order`, and a certificate request naming no CA
+    // (runtime/src/tls/config.rs).
+    "prefer-client-ciphers",
+    "no-ca-names",
 ];
 
 /// Bind-line options the runtime honours on frontend listeners besides [`TLS_BIND_OPTIONS`].
@@ -669,6 +683,12 @@ pub const BIND_OPTIONS: &[&str] = &[
     // which has no priorities, so the value is taken and has no effect.
     "nice",
     "accept-proxy",
+    // The NetScaler Client IP header (runtime/src/proto/netscaler.rs, accept.rs).
+    "accept-netscaler-cip",
+    // How many listening sockets share the line's threads (runtime/src/listener.rs).
+    "shards",
+    // The network namespace its sockets are made in (runtime/src/netns.rs).
+    "namespace",
     // TLS 1.3 early data: QUIC listeners, and TCP ones (runtime/src/tls/mod.rs).
     "allow-0rtt",
     "quic-cc-algo",
