@@ -27,6 +27,7 @@ pub mod decide;
 pub mod discovery;
 pub mod explain;
 pub mod http;
+pub mod held_records;
 pub mod inspect;
 pub mod lifecycle;
 pub mod listener;

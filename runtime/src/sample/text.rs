@@ -131,6 +131,12 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
             txn.shared.backend_by_name(&name)?;
             Some(Value::Int(txn.nbsrv(&name)))
         }),
+        // The requests waiting in the queue of the server the input names (`backend/server`,
+        // or a server of the stream's backend).
+        "srv_queue" => with_txn(|v, txn| {
+            let server = super::fetch::server(txn, &v.as_text())?;
+            Some(Value::Int(server.queue.current() as i64))
+        }),
         // Prints nothing here: hapee has no trace sink for it, and the sample passes unchanged.
         "debug" => pure(Some),
         _ => return Ok(None),
