@@ -162,7 +162,9 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
                     let ticket = find(35).map_or(0, |e| if e.1 > 0 { 2 } else { 1 });
                     vec![Value::Int(ticket)]
                 }
-                _ => find(10).map(|_| vec![Value::Bool(true)]).unwrap_or_default(),
+                _ => find(10)
+                    .map(|_| vec![Value::Bool(true)])
+                    .unwrap_or_default(),
             }
         }
         "distcc_param" | "distcc_body" => distcc_fetch(name, data, args, txn, complete),

@@ -297,7 +297,10 @@ impl Txn {
         let settled = self.vars.remove(name);
         // A converter's unset already gave the settled value's bytes back.
         let unset = matches!(pending, Some(None));
-        let counted = pending.flatten().into_iter().chain(settled.filter(|_| !unset));
+        let counted = pending
+            .flatten()
+            .into_iter()
+            .chain(settled.filter(|_| !unset));
         let mut existed = false;
         for old in counted {
             self.var_share.shrink(Slot::of(Some(&old)).freed());

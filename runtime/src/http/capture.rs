@@ -76,11 +76,12 @@ fn store(txn: &Txn, response: bool, slot: usize, value: &[u8]) -> bool {
 /// The `capture-req(<id>)` and `capture-res(<id>)` converters: the input is stored in the
 /// frontend's request or response slot `<id>` and passes on unchanged; they fail when the
 /// frontend declares no such slot.
-pub fn converter(
-    response: bool,
-    slot: &str,
-) -> Result<crate::sample::convert::Run, Unsupported> {
-    let name = if response { "capture-res" } else { "capture-req" };
+pub fn converter(response: bool, slot: &str) -> Result<crate::sample::convert::Run, Unsupported> {
+    let name = if response {
+        "capture-res"
+    } else {
+        "capture-req"
+    };
     let slot: usize = slot
         .trim()
         .parse()

@@ -177,7 +177,9 @@ enum Block<'a> {
 impl Block<'_> {
     fn type_name(&self) -> &'static str {
         match self {
-            Block::StartLine { response: false, .. } => "HTX_BLK_REQ_SL",
+            Block::StartLine {
+                response: false, ..
+            } => "HTX_BLK_REQ_SL",
             Block::StartLine { response: true, .. } => "HTX_BLK_RES_SL",
             Block::Header(..) => "HTX_BLK_HDR",
             Block::EndOfHead => "HTX_BLK_EOH",

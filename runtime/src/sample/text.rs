@@ -132,9 +132,16 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
             Some(Value::Int(txn.nbsrv(&name)))
         }),
         // The requests waiting in the queue of the server the input names (`backend/server`,
-        // or a server of the stream's backend).
+        // or a server of the backend whose rule runs).
         "srv_queue" => with_txn(|v, txn| {
-            let server = super::fetch::server(txn, &v.as_text())?;
+            let name = v.as_text();
+            let server = match name.contains('/') {
+                true => super::fetch::server(txn, &name)?,
+                false => super::fetch::rule_backend(txn)?
+                    .servers
+                    .iter()
+                    .find(|s| *s.name == *name)?,
+            };
             Some(Value::Int(server.queue.current() as i64))
         }),
         // Prints nothing here: hapee has no trace sink for it, and the sample passes unchanged.

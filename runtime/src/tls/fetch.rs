@@ -54,11 +54,10 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_fc_extlist_bin" => one(t.hello.as_ref().map(|h| h.extensions(args))),
         "ssl_fc_eclist_bin" => one(t.hello.as_ref().map(|h| h.curves(args))),
         "ssl_fc_ecformats_bin" => one(t.hello.as_ref().map(|h| h.point_formats())),
-        "ssl_fc_protocol_hello_id" => one(
-            t.hello
-                .as_ref()
-                .map(|h| Value::Int(i64::from(h.protocol_version))),
-        ),
+        "ssl_fc_protocol_hello_id" => one(t
+            .hello
+            .as_ref()
+            .map(|h| Value::Int(i64::from(h.protocol_version)))),
         "ssl_c_ca_err_depth" => one(Some(Value::Int(i64::from(t.verify.ca_err_depth)))),
         // No NPN is negotiated: no bind line offers it (see the runtime's support lists).
         "ssl_fc_npn" => Some(Vec::new()),

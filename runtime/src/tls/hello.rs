@@ -91,7 +91,10 @@ impl CapturedHello {
             // as HAProxy reads it.
             let inner = match id {
                 0x000a => be16(at).filter(|_| at + 2 <= at + skip).map(|n| (2, n)),
-                0x000b => body.get(at).filter(|_| skip >= 1).map(|&n| (1, usize::from(n))),
+                0x000b => body
+                    .get(at)
+                    .filter(|_| skip >= 1)
+                    .map(|&n| (1, usize::from(n))),
                 _ => Some((0, skip)),
             };
             let Some((head, n)) = inner else { return };
@@ -110,7 +113,10 @@ impl CapturedHello {
             }
             at += skip;
         }
-        for (list, kept) in [(curves, &mut self.curves), (formats, &mut self.point_formats)] {
+        for (list, kept) in [
+            (curves, &mut self.curves),
+            (formats, &mut self.point_formats),
+        ] {
             if let Some(list) = list {
                 let n = list.len().min(limit.saturating_sub(used));
                 kept.extend_from_slice(&list[..n]);
@@ -241,7 +247,9 @@ mod tests {
         body.extend_from_slice(&[7; 32]);
         body.push(0);
         body.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
-        suites.iter().for_each(|s| body.extend_from_slice(&s.to_be_bytes()));
+        suites
+            .iter()
+            .for_each(|s| body.extend_from_slice(&s.to_be_bytes()));
         body.extend_from_slice(&[1, 0]);
         let mut exts = Vec::new();
         for (id, content) in extensions {
@@ -298,14 +306,23 @@ mod tests {
         let h = CapturedHello::parse(&msg, 64).unwrap();
         assert_eq!(h.protocol_version, 0x0303);
         // The last extension, empty, is not reached: HAProxy wants more than its header.
-        assert_eq!(h.extensions(&[]), Value::Bin(vec![0x0a, 0x0a, 0, 0x0a, 0, 0x0b].into()));
-        assert_eq!(h.extensions(&["1".into()]), Value::Bin(vec![0, 0x0a, 0, 0x0b].into()));
+        assert_eq!(
+            h.extensions(&[]),
+            Value::Bin(vec![0x0a, 0x0a, 0, 0x0a, 0, 0x0b].into())
+        );
+        assert_eq!(
+            h.extensions(&["1".into()]),
+            Value::Bin(vec![0, 0x0a, 0, 0x0b].into())
+        );
         assert_eq!(h.curves(&[]), Value::Bin(vec![0x2a, 0x2a, 0, 0x1d].into()));
         assert_eq!(h.curves(&["1".into()]), Value::Bin(vec![0, 0x1d].into()));
         assert_eq!(h.point_formats(), Value::Bin(vec![0].into()));
         // A small buffer: the cipher (2 bytes), two extension IDs, then what is left.
         let small = CapturedHello::parse(&msg, 7).unwrap();
-        assert_eq!(small.extensions(&[]), Value::Bin(vec![0x0a, 0x0a, 0, 0x0a].into()));
+        assert_eq!(
+            small.extensions(&[]),
+            Value::Bin(vec![0x0a, 0x0a, 0, 0x0a].into())
+        );
         assert_eq!(small.curves(&[]), Value::Bin(vec![0x2a].into()));
         // Nothing before the cipher list, and junk never panics.
         assert!(CapturedHello::parse(&msg[..40], 64).is_none());

@@ -7,12 +7,12 @@
 //! costs one branch per read or write. The other way, it keeps the ClientHello's random, the
 //! name under which rustls logs a TLS 1.2 master secret (`keys`).
 
+use crate::held_records::Scan;
 use std::io;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use crate::held_records::Scan;
 use tokio::net::TcpStream;
 
 /// A handshake message larger than this ends the watch (a certificate chain is far smaller).
@@ -202,7 +202,11 @@ impl FlightWatch {
         };
         match message {
             Scan::More if hello.len() < want => return,
-            Scan::Found(m) => self.seen.client_hello = Some(m),
+            Scan::Found(m) => {
+                // The message's own random, should the first record have cut it.
+                self.seen.client_random = m.get(6..38).and_then(|r| r.try_into().ok());
+                self.seen.client_hello = Some(m);
+            }
             _ if hello.len() < want => return,
             _ => {}
         }
@@ -273,7 +277,8 @@ fn client_hello_message(raw: &[u8]) -> Scan<Vec<u8>> {
             if message[0] != 1 {
                 return Scan::Not;
             }
-            let need = 4 + usize::from_be_bytes([0, 0, 0, 0, 0, message[1], message[2], message[3]]);
+            let need =
+                4 + usize::from_be_bytes([0, 0, 0, 0, 0, message[1], message[2], message[3]]);
             if message.len() >= need {
                 message.truncate(need);
                 return Scan::Found(message);
@@ -442,7 +447,7 @@ mod tests {
         assert!(w.hello_done && w.hello.is_empty());
         // Not kept unless asked.
         let mut w = FlightWatch::default();
-        w.feed_hello(&wire);
+        w.feed_hello(&record(22, &hello));
         assert_eq!(w.seen.client_hello, None);
         assert_eq!(w.seen.client_random, Some([5; 32]));
     }

@@ -28,9 +28,13 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "fe_name" => Some(Value::Str(txn.frontend.to_string())),
         // The server connection's ends, once one carries the stream.
         "bc_src" => txn.server_addrs.map(|a| Value::Ip(a.local.ip())),
-        "bc_src_port" => txn.server_addrs.map(|a| Value::Int(i64::from(a.local.port()))),
+        "bc_src_port" => txn
+            .server_addrs
+            .map(|a| Value::Int(i64::from(a.local.port()))),
         "bc_dst" => txn.server_addrs.map(|a| Value::Ip(a.peer.ip())),
-        "bc_dst_port" => txn.server_addrs.map(|a| Value::Int(i64::from(a.peer.port()))),
+        "bc_dst_port" => txn
+            .server_addrs
+            .map(|a| Value::Int(i64::from(a.peer.port()))),
         // A server connection that carries HTTP (none for a TCP stream's).
         "bc_http_major" => txn.server_http_major.map(|m| Value::Int(i64::from(m))),
         "fcgi.docroot" | "fcgi.index" => fcgi_setting(txn, name),
@@ -243,6 +247,28 @@ pub(in crate::sample) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a Bac
             .own_backend
             .and_then(|i| txn.shared.backends.get(i)),
     }
+}
+
+/// The backend side of the proxy whose rule runs, as HAProxy reads a bare server name in a
+/// converter's input: a frontend's rules have one only in a `listen` section; a backend's
+/// rules and the logs read the stream's backend.
+pub(in crate::sample) fn rule_backend(txn: &Txn) -> Option<&BackendRt> {
+    use hapee_compiler::registry::capabilities::at;
+    let frontend_side = at::FE_CON_ACC
+        | at::FE_SES_ACC
+        | at::FE_REQ_CNT
+        | at::FE_HRQ_HDR
+        | at::FE_HRQ_BDY
+        | at::FE_SET_BCK
+        | at::FE_RES_CNT
+        | at::FE_HRS_HDR
+        | at::FE_HRS_BDY;
+    if txn.places.get() & !frontend_side == 0 {
+        return frontend(txn, "")?
+            .own_backend
+            .and_then(|i| txn.shared.backends.get(i));
+    }
+    backend(txn, "")
 }
 
 /// The server `backend/server`, or the server of the transaction's backend named so.
