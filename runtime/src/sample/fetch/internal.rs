@@ -249,28 +249,6 @@ pub(in crate::sample) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a Bac
     }
 }
 
-/// The backend side of the proxy whose rule runs, as HAProxy reads a bare server name in a
-/// converter's input: a frontend's rules have one only in a `listen` section; a backend's
-/// rules and the logs read the stream's backend.
-pub(in crate::sample) fn rule_backend(txn: &Txn) -> Option<&BackendRt> {
-    use hapee_compiler::registry::capabilities::at;
-    let frontend_side = at::FE_CON_ACC
-        | at::FE_SES_ACC
-        | at::FE_REQ_CNT
-        | at::FE_HRQ_HDR
-        | at::FE_HRQ_BDY
-        | at::FE_SET_BCK
-        | at::FE_RES_CNT
-        | at::FE_HRS_HDR
-        | at::FE_HRS_BDY;
-    if txn.places.get() & !frontend_side == 0 {
-        return frontend(txn, "")?
-            .own_backend
-            .and_then(|i| txn.shared.backends.get(i));
-    }
-    backend(txn, "")
-}
-
 /// The server `backend/server`, or the server of the transaction's backend named so.
 pub(in crate::sample) fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<ServerRt>> {
     let (b, s) = match path.split_once('/') {

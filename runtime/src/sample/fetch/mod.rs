@@ -5,7 +5,7 @@ mod http;
 mod internal;
 mod live;
 
-pub(super) use internal::{rule_backend, server};
+pub(super) use internal::server;
 
 use super::{Fetch, Value};
 use crate::txn::Txn;
