@@ -442,7 +442,7 @@ mod tests {
         for chunk in wire.chunks(7) {
             w.feed_hello(chunk);
         }
-        assert_eq!(w.seen.client_hello, Some(hello));
+        assert_eq!(w.seen.client_hello, Some(hello.clone()));
         assert_eq!(w.seen.client_random, Some([5; 32]));
         assert!(w.hello_done && w.hello.is_empty());
         // Not kept unless asked.
