@@ -8,6 +8,7 @@
 //! HAProxy waits on `ACL_TEST_MISS` until `tcp-request inspect-delay` passes.
 
 use crate::decide::Head;
+use crate::held_records::{distcc, hello_extensions, hello_type, Scan};
 use crate::sample::Value;
 use crate::txn::{RequestView, Txn};
 use bytes::Bytes;
@@ -29,6 +30,13 @@ pub const FETCHES: &[&str] = &[
     "res.payload",
     "res.payload_lv",
     "req.ssl_alpn",
+    "req.ssl_ec_ext",
+    "req.ssl_st_ext",
+    "res.ssl_hello_type",
+    "rep_ssl_hello_type",
+    // The direction's own `req.*` or `res.*` bytes.
+    "distcc_body",
+    "distcc_param",
     // The direction's own `req.payload*` or `res.payload*`.
     "payload",
     "payload_lv",
@@ -60,7 +68,11 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
         (other, _) => other,
     };
     let int_arg = |i: usize| args.get(i).and_then(|a| a.trim().parse::<usize>().ok());
-    let response = name.starts_with("res.") || (name == "wait_end" && inspecting_response(txn));
+    let response = match name {
+        "rep_ssl_hello_type" => true,
+        "wait_end" | "distcc_body" | "distcc_param" => inspecting_response(txn),
+        _ => name.starts_with("res."),
+    };
     let (held, complete) = if response {
         (txn.res_payload.as_ref(), txn.res_payload_final)
     } else {
@@ -134,9 +146,30 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
                 Vec::new()
             }
         }
+        "req.ssl_hello_type" | "req_ssl_hello_type" | "res.ssl_hello_type"
+        | "rep_ssl_hello_type" => scanned(hello_type(data), txn, complete)
+            .map(|t| vec![Value::Int(i64::from(t))])
+            .unwrap_or_default(),
+        // Whether the ClientHello has a SessionTicket extension (2 when it carries a ticket,
+        // 1 when empty, 0 when absent) or an elliptic curves one (no sample when absent).
+        "req.ssl_st_ext" | "req.ssl_ec_ext" => {
+            let Some(exts) = scanned(hello_extensions(data), txn, complete) else {
+                return Vec::new();
+            };
+            let find = |kind: u16| exts.iter().find(|e| e.0 == kind);
+            match name {
+                "req.ssl_st_ext" => {
+                    let ticket = find(35).map_or(0, |e| if e.1 > 0 { 2 } else { 1 });
+                    vec![Value::Int(ticket)]
+                }
+                _ => find(10)
+                    .map(|_| vec![Value::Bool(true)])
+                    .unwrap_or_default(),
+            }
+        }
+        "distcc_param" | "distcc_body" => distcc_fetch(name, data, args, txn, complete),
         _ => match client_hello(data) {
             Hello::Complete(h) => match name {
-                "req.ssl_hello_type" | "req_ssl_hello_type" => vec![Value::Int(1)],
                 "req.ssl_ver" | "req_ssl_ver" => vec![Value::Int(i64::from(h.version))],
                 "req.ssl_alpn" => h.alpn.map(|s| vec![Value::Str(s)]).unwrap_or_default(),
                 _ => h
@@ -151,6 +184,48 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Vec<Value> {
             Hello::NotTls => Vec::new(),
         },
     }
+}
+
+/// A scan's answer; while more bytes could change it, the transaction is marked to wait
+/// (unless nothing more will come).
+fn scanned<T>(scan: Scan<T>, txn: &Txn, complete: bool) -> Option<T> {
+    match scan {
+        Scan::Found(v) => Some(v),
+        Scan::More => {
+            if !complete {
+                txn.may_change.set(true);
+            }
+            None
+        }
+        Scan::Not => None,
+    }
+}
+
+/// `distcc_param(<token>[,<occ>])` and `distcc_body(<token>[,<occ>])`. A body not all held
+/// yet waits for its bytes; once nothing more will come it is what is held of it, as
+/// HAProxy cuts a body its buffer cannot hold.
+fn distcc_fetch(
+    name: &str,
+    data: &Bytes,
+    args: &[String],
+    txn: &Txn,
+    complete: bool,
+) -> Vec<Value> {
+    let token = args.first().map_or("", String::as_str).as_bytes();
+    let occurrence = args.get(1).and_then(|a| a.trim().parse().ok()).unwrap_or(0);
+    let Some(t) = scanned(distcc(data, token, occurrence), txn, complete) else {
+        return Vec::new();
+    };
+    if name == "distcc_param" {
+        return vec![Value::Int(i64::from(t.param))];
+    }
+    let end = t.body_at.saturating_add(t.body_len);
+    if end > data.len() && !complete {
+        txn.may_change.set(true);
+        return Vec::new();
+    }
+    let held = data.len().min(end);
+    vec![Value::Bin(data.slice(t.body_at.min(held)..held))]
 }
 
 /// The HTTP/1 request at the start of the client's held bytes (TCP mode), which HAProxy's

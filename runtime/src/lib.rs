@@ -26,6 +26,7 @@ pub mod conn_actions;
 pub mod decide;
 pub mod discovery;
 pub mod explain;
+pub mod held_records;
 pub mod http;
 pub mod inspect;
 pub mod lifecycle;

@@ -419,11 +419,11 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "hr" | "hrl" if txn.session_log => Ok(()),
         "hs" | "hsl" if txn.session_log => Ok(()),
         "hr" | "hrl" => {
-            captures(out, &txn.captured_request, name == "hrl", quote);
+            captures(out, &txn.captured_request.borrow(), name == "hrl", quote);
             Ok(())
         }
         "hs" | "hsl" => {
-            captures(out, &txn.captured_response, name == "hsl", quote);
+            captures(out, &txn.captured_response.borrow(), name == "hsl", quote);
             Ok(())
         }
         // A request line longer than `tune.http.logurilen` allows is cut, and these fields

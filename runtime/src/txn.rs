@@ -83,7 +83,8 @@ pub struct Txn {
     pub vars: HashMap<String, Value>,
     /// Variables `set-var` converters stored during the current rule (see
     /// [`Txn::settle_converter_vars`]).
-    pub converter_vars: std::cell::RefCell<HashMap<String, Value>>,
+    /// `None`: an `unset-var` converter removed the variable.
+    pub converter_vars: std::cell::RefCell<HashMap<String, Option<Value>>>,
     /// What this stream's variables add to the process count (`tune.vars.*-max-size`).
     pub var_share: crate::var_limits::Share,
     /// When the connection was accepted (`%t`) and the request started (`%tr`).
@@ -103,8 +104,10 @@ pub struct Txn {
     pub redispatched: bool,
     /// Termination state: who ended it and in which phase (`%ts`, two characters).
     pub term: [u8; 2],
-    pub captured_request: Vec<Option<String>>,
-    pub captured_response: Vec<Option<String>>,
+    /// The capture slots' contents (`%hr`, `%hs`); `capture-req` and `capture-res`
+    /// converters fill them while the stream is only read.
+    pub captured_request: std::cell::RefCell<Vec<Option<String>>>,
+    pub captured_response: std::cell::RefCell<Vec<Option<String>>>,
     /// `capture cookie`: the client's cookie (`%CC`) and the server's (`%CS`), as
     /// `name=value` cut to the capture's length.
     pub captured_cookies: [Option<String>; 2],
@@ -188,6 +191,9 @@ pub struct Txn {
     /// The server connection's local and remote addresses, once the request has one (`%bi`,
     /// `%bp`, `%si`, `%sp`).
     pub server_addrs: Option<crate::upstream::ConnAddrs>,
+    /// The HTTP major version of the server connection carrying the request (`bc_http_major`):
+    /// 2 over HTTP/2, 1 over HTTP/1 and FastCGI; none before one, and for a TCP stream.
+    pub server_http_major: Option<u8>,
     /// HAProxy's request counter (`%rt`), drawn the first time a format asks for it.
     pub request_counter: std::cell::OnceCell<u64>,
     /// The request line as the client sent it, kept when a rule first rewrites the method or
@@ -314,7 +320,7 @@ struct Fresh {
     date: SystemTime,
     start: Instant,
     vars: HashMap<String, Value>,
-    converter_vars: std::cell::RefCell<HashMap<String, Value>>,
+    converter_vars: std::cell::RefCell<HashMap<String, Option<Value>>>,
     var_share: crate::var_limits::Share,
     stick: crate::tables::track::Trackers,
     rewrites: crate::http::room::Rewrites,
@@ -375,8 +381,8 @@ impl Fresh {
             retries: 0,
             redispatched: false,
             term: *b"--",
-            captured_request: Vec::new(),
-            captured_response: Vec::new(),
+            captured_request: Default::default(),
+            captured_response: Default::default(),
             captured_cookies: [None, None],
             log_level: None,
             counters: [0; 5],
@@ -416,6 +422,7 @@ impl Fresh {
             priority: Default::default(),
             l7_retry_disabled: false,
             server_addrs: None,
+            server_http_major: None,
             request_counter: std::cell::OnceCell::new(),
             original_line: None,
         }

@@ -236,7 +236,7 @@ impl Txn {
             return self.shared.proc_vars.get(name);
         }
         if let Some(v) = self.converter_vars.borrow().get(name) {
-            return Some(v.clone());
+            return v.clone();
         }
         self.vars.get(name).cloned()
     }
@@ -273,8 +273,11 @@ impl Txn {
             .vars
             .iter()
             .filter(|(k, _)| !pending.contains_key(*k))
-            .chain(pending.iter());
-        let old = pending.get(name).or_else(|| self.vars.get(name));
+            .chain(pending.iter().filter_map(|(k, v)| Some((k, v.as_ref()?))));
+        let old = match pending.get(name) {
+            Some(v) => v.as_ref(),
+            None => self.vars.get(name),
+        };
         make_room(
             limits,
             &self.var_share,
@@ -292,17 +295,35 @@ impl Txn {
         }
         let pending = self.converter_vars.get_mut().remove(name);
         let settled = self.vars.remove(name);
-        for old in pending.iter().chain(settled.iter()) {
-            self.var_share.shrink(Slot::of(Some(old)).freed());
+        // A converter's unset already gave the settled value's bytes back.
+        let unset = matches!(pending, Some(None));
+        let counted = pending
+            .flatten()
+            .into_iter()
+            .chain(settled.filter(|_| !unset));
+        let mut existed = false;
+        for old in counted {
+            self.var_share.shrink(Slot::of(Some(&old)).freed());
+            existed = true;
         }
-        settled.is_some() || pending.is_some()
+        existed
     }
 
     /// What `set-var` converters stored while an expression ran (they see the stream only
     /// for reading) becomes ordinary variables.
     pub fn settle_converter_vars(&mut self) {
         let pending = std::mem::take(self.converter_vars.get_mut());
-        self.vars.extend(pending);
+        for (name, value) in pending {
+            match value {
+                Some(v) => {
+                    self.vars.insert(name, v);
+                }
+                // Its bytes were given back when the converter ran.
+                None => {
+                    self.vars.remove(&name);
+                }
+            }
+        }
     }
 }
 
@@ -325,7 +346,7 @@ pub fn converter(args: &[String]) -> Result<crate::sample::convert::Run, Unsuppo
                     Room::Stored => {
                         txn.converter_vars
                             .borrow_mut()
-                            .insert(name.clone(), v.clone());
+                            .insert(name.clone(), Some(v.clone()));
                     }
                     Room::Refused => {}
                     // A converter reads the stream only: what the variable held stays, and
@@ -336,6 +357,26 @@ pub fn converter(args: &[String]) -> Result<crate::sample::convert::Run, Unsuppo
                     }
                 }
             }
+        }
+        Some(v)
+    }))
+}
+
+/// The `unset-var(<name>)` converter: removes the variable and passes its input on
+/// unchanged.
+pub fn unset_converter(name: &str) -> Result<crate::sample::convert::Run, Unsupported> {
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(Unsupported(
+            "converter 'unset-var' needs a variable name".into(),
+        ));
+    }
+    Ok(crate::sample::convert::with_txn(move |v, txn| {
+        if process_wide(&name) {
+            txn.shared.proc_vars.remove(&name);
+        } else if let Some(old) = txn.var(&name) {
+            txn.var_share.shrink(Slot::of(Some(&old)).freed());
+            txn.converter_vars.borrow_mut().insert(name.clone(), None);
         }
         Some(v)
     }))

@@ -41,31 +41,58 @@ impl CaptureRule {
     /// frontend's, whichever proxy's rule runs).
     pub fn run(&self, txn: &mut Txn) {
         let Some(slot) = self.slot else { return };
-        let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
-            return;
-        };
-        let slots = if self.response {
-            &fe.capture_response
-        } else {
-            &fe.capture_request
-        };
-        let Some(len) = slots.get(slot).map(|c| c.len) else {
-            return;
-        };
-        let Some(value) = self.expr.eval(txn) else {
-            return;
-        };
-        let text = cut(&value.as_bytes(), len);
-        let captured = if self.response {
-            &mut txn.captured_response
-        } else {
-            &mut txn.captured_request
-        };
-        if captured.len() <= slot {
-            captured.resize(slot + 1, None);
+        if let Some(value) = self.expr.eval(txn) {
+            store(txn, self.response, slot, &value.as_bytes());
         }
-        captured[slot] = Some(text);
     }
+}
+
+/// Stores `value` in the stream's capture slot `slot`, cut to the slot's length; whether the
+/// frontend declares that slot (slots are the frontend's, whichever proxy's rule runs).
+fn store(txn: &Txn, response: bool, slot: usize, value: &[u8]) -> bool {
+    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+        return false;
+    };
+    let slots = if response {
+        &fe.capture_response
+    } else {
+        &fe.capture_request
+    };
+    let Some(len) = slots.get(slot).map(|c| c.len) else {
+        return false;
+    };
+    let mut captured = if response {
+        txn.captured_response.borrow_mut()
+    } else {
+        txn.captured_request.borrow_mut()
+    };
+    if captured.len() <= slot {
+        captured.resize(slot + 1, None);
+    }
+    captured[slot] = Some(cut(value, len));
+    true
+}
+
+/// The `capture-req(<id>)` and `capture-res(<id>)` converters: the input is stored in the
+/// frontend's request or response slot `<id>` and passes on unchanged; they fail when the
+/// frontend declares no such slot.
+pub fn converter(response: bool, slot: &str) -> Result<crate::sample::convert::Run, Unsupported> {
+    let name = if response {
+        "capture-res"
+    } else {
+        "capture-req"
+    };
+    let slot: usize = slot
+        .trim()
+        .parse()
+        .map_err(|_| Unsupported(format!("converter '{name}': capture id '{slot}'")))?;
+    Ok(crate::sample::convert::with_txn(move |v, txn| {
+        let v = match v {
+            crate::sample::Value::Str(_) | crate::sample::Value::Bin(_) => v,
+            other => crate::sample::Value::Str(other.as_text().into_owned()),
+        };
+        store(txn, response, slot, &v.as_bytes()).then_some(v)
+    }))
 }
 
 /// At most `len` bytes of `value`, as text.
@@ -93,9 +120,9 @@ pub fn headers(headers: &hyper::HeaderMap, caps: &[Capture]) -> Vec<Option<Strin
 /// `capture.req.hdr(n)` and `capture.res.hdr(n)`: a slot's content.
 pub fn fetch(txn: &Txn, response: bool, slot: &str) -> Option<String> {
     let captured = if response {
-        &txn.captured_response
+        txn.captured_response.borrow()
     } else {
-        &txn.captured_request
+        txn.captured_request.borrow()
     };
     captured.get(slot.parse::<usize>().ok()?)?.clone()
 }

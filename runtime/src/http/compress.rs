@@ -30,6 +30,16 @@ impl Algo {
         })
     }
 
+    /// Its name in `compression algo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algo::Identity => "identity",
+            Algo::Deflate => "deflate",
+            Algo::RawDeflate => "raw-deflate",
+            Algo::Gzip => "gzip",
+        }
+    }
+
     /// The content-coding token clients name it by.
     pub fn token(self) -> &'static str {
         match self {

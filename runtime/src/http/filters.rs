@@ -134,6 +134,9 @@ pub struct TxnFilters {
     pub cache: cache::TxnCache,
     /// The compression algorithm chosen for the response, if any.
     compression: Option<Algo>,
+    /// The algorithm the response is compressed with, once its head went through the filter
+    /// (`res.comp`, `res.comp_algo`).
+    compressing: Option<Algo>,
     /// The bandwidth limits its rules enabled.
     pub limits: crate::bwlim::TxnLimits,
 }
@@ -207,6 +210,7 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 compress::rewrite_headers(algo, headers);
                 chain.0.push(Box::new(Encoder::new(algo)));
                 compressing = true;
+                txn.filters.compressing = Some(algo);
             }
             FilterPlan::Trace | FilterPlan::BandwidthLimit(_) => {}
         }
@@ -214,6 +218,17 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
     // Responses `cache-store` kept for a cache this transaction has no filter of.
     txn.filters.cache.pending.clear();
     chain
+}
+
+/// `res.comp`: whether the compression filter compresses the response (identity counts);
+/// `res.comp_algo`: with which algorithm, as `compression algo` names it.
+pub fn compression_fetch(name: &str, txn: &Txn) -> Option<crate::sample::Value> {
+    use crate::sample::Value;
+    let algo = txn.filters.compressing;
+    match name {
+        "res.comp" => Some(Value::Bool(algo.is_some())),
+        _ => algo.map(|a| Value::Str(a.name().to_string())),
+    }
 }
 
 /// Rule actions of the filters: `cache-use`, `cache-store`, `set-bandwidth-limit`.

@@ -274,6 +274,7 @@ async fn exchange_h2(
 ) -> Result<Result<Response<Box<ServerBody>>, ExchangeError>, NoExtendedConnect> {
     txn.backend_tls = h2.tls.clone();
     txn.server_addrs = h2.addrs;
+    txn.server_http_major = Some(2);
     let mut request = upstream::h2::h2_request(request, how.tls, how.client_te.as_ref());
     // An upgrade goes as an extended CONNECT, which the server must have allowed.
     let protocol = request.headers().get(UPGRADE).cloned();
@@ -661,6 +662,7 @@ pub async fn forward(
             (Connected::H1(conn), None) => {
                 txn.backend_tls = conn.tls_info().map(Arc::new);
                 txn.server_addrs = conn.addrs();
+                txn.server_http_major = Some(1);
                 let mut request = request;
                 if let Some(case) = &be.h1_case_adjust {
                     let to_server = crate::http::case_adjust::ToServer(case.clone());
@@ -696,6 +698,7 @@ pub async fn forward(
             }
             (Connected::H1(conn), Some(app)) => {
                 txn.server_addrs = conn.addrs();
+                txn.server_http_major = Some(1);
                 let (parts, body) = request.into_parts();
                 cold(unless_killed(
                     ctx,

@@ -25,7 +25,7 @@ const FETCHES: &[&str] = &[
 ];
 
 pub fn provides(name: &str) -> bool {
-    FETCHES.contains(&name)
+    FETCHES.contains(&name) || name.starts_with("internal.htx_blk.")
 }
 
 /// One message in the buffer.
@@ -33,6 +33,8 @@ struct Held {
     /// Bytes of the blocks' contents (`htx->data`).
     data: usize,
     blocks: usize,
+    /// Body bytes held.
+    body: usize,
     /// The message has ended in the buffer (HAProxy's end-of-message flag).
     complete: bool,
 }
@@ -78,6 +80,7 @@ fn message(txn: &Txn, response: bool) -> Option<Held> {
         // The end of the head holds one byte, which `room` leaves out.
         data: head - head_blocks * BLOCK + 1 + body,
         blocks,
+        body,
         complete,
     })
 }
@@ -143,6 +146,154 @@ pub fn response_head_data(
         super::room::fields_len(headers)
     };
     (super::room::START_LINE + "HTTP/1.1".len() + 3 + reason + fields + 1) as u64
+}
+
+/// Whether a configuration reads `internal.htx_blk.data`: only then are the body bytes that
+/// come with a response's head copied aside for it.
+static DATA_WANTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes that an expression reads `internal.htx_blk.data`.
+pub fn want_data() {
+    DATA_WANTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn data_wanted() -> bool {
+    DATA_WANTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// One block of a message, as `internal.htx_blk.*` shows it.
+enum Block<'a> {
+    /// The start line's three parts.
+    StartLine {
+        response: bool,
+        parts: [String; 3],
+    },
+    Header(&'a str, &'a [u8]),
+    EndOfHead,
+    /// The body bytes held (`None`: held, but not kept where the fetch can read them).
+    Data(usize, Option<bytes::Bytes>),
+}
+
+impl Block<'_> {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Block::StartLine {
+                response: false, ..
+            } => "HTX_BLK_REQ_SL",
+            Block::StartLine { response: true, .. } => "HTX_BLK_RES_SL",
+            Block::Header(..) => "HTX_BLK_HDR",
+            Block::EndOfHead => "HTX_BLK_EOH",
+            Block::Data(..) => "HTX_BLK_DATA",
+        }
+    }
+
+    /// The block's data bytes (a start line's fixed part counts in).
+    fn size(&self) -> usize {
+        match self {
+            Block::StartLine { parts, .. } => {
+                super::room::START_LINE + parts.iter().map(String::len).sum::<usize>()
+            }
+            Block::Header(n, v) => n.len() + v.len(),
+            Block::EndOfHead => 1,
+            Block::Data(n, _) => *n,
+        }
+    }
+}
+
+/// The version as a start line carries it.
+fn version_text(v: hyper::Version) -> &'static str {
+    match v {
+        hyper::Version::HTTP_10 => "HTTP/1.0",
+        hyper::Version::HTTP_2 => "HTTP/2.0",
+        hyper::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// The blocks of a message in the buffer, from its start line.
+fn blocks(txn: &Txn, response: bool) -> Option<Vec<Block<'_>>> {
+    let m = message(txn, response)?;
+    let (start, headers, lines, held) = if response {
+        let r = txn.response.as_ref()?;
+        let reason = hyper::StatusCode::from_u16(r.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        let parts = [
+            version_text(r.version).to_string(),
+            r.status.to_string(),
+            reason.to_string(),
+        ];
+        let held = txn
+            .response_body
+            .clone()
+            .or_else(|| txn.rewrites.response_held.clone());
+        (parts, &r.headers, &r.lines, held)
+    } else {
+        let r = txn.request.as_ref()?;
+        let target = r.uri.path_and_query().map_or("/", |p| p.as_str());
+        let parts = [
+            r.method.to_string(),
+            target.to_string(),
+            version_text(r.version).to_string(),
+        ];
+        (parts, &r.headers, &r.lines, txn.request_body.clone())
+    };
+    let mut out = vec![Block::StartLine {
+        response,
+        parts: start,
+    }];
+    let ordered: Box<dyn Iterator<Item = _>> = match lines.get() {
+        Some(order) => Box::new(super::header_order::in_order(headers, order)),
+        None => Box::new(headers.iter()),
+    };
+    out.extend(ordered.map(|(n, v)| Block::Header(n.as_str(), v.as_bytes())));
+    out.push(Block::EndOfHead);
+    let body_len = m.body;
+    if body_len > 0 {
+        let bytes = held
+            .filter(|b| b.len() >= body_len)
+            .map(|b| b.slice(..body_len));
+        out.push(Block::Data(body_len, bytes));
+    }
+    Some(out)
+}
+
+/// Evaluates one `internal.htx_blk.*(<pos>)` fetch: `pos` is a block's position from the
+/// start line (0), or `head`, `tail`, `first`. A position past the message is an unused
+/// block: its type says so, its size is 0 and its contents empty.
+pub fn block_fetch(name: &str, pos: &str, txn: &Txn) -> Option<Value> {
+    let blocks = blocks(txn, on_response(txn))?;
+    let index = match pos {
+        "head" | "first" => Some(0),
+        "tail" => blocks.len().checked_sub(1),
+        digits => digits.parse::<usize>().ok(),
+    };
+    let block = index.and_then(|i| blocks.get(i));
+    let text = |s: Option<String>| Some(Value::Str(s.unwrap_or_default()));
+    match name.strip_prefix("internal.htx_blk.")? {
+        "type" => Some(Value::Str(
+            block.map_or("HTX_BLK_UNUSED", Block::type_name).to_string(),
+        )),
+        "size" => Some(Value::Int(block.map_or(0, Block::size) as i64)),
+        "start_line" => text(match block {
+            Some(Block::StartLine { parts, .. }) => Some(parts.join(" ")),
+            _ => None,
+        }),
+        "hdrname" => text(match block {
+            Some(Block::Header(n, _)) => Some(n.to_string()),
+            _ => None,
+        }),
+        "hdrval" => text(match block {
+            Some(Block::Header(_, v)) => Some(String::from_utf8_lossy(v).into_owned()),
+            _ => None,
+        }),
+        "data" => match block {
+            Some(Block::Data(_, bytes)) => bytes.clone().map(Value::Bin),
+            _ => Some(Value::Bin(bytes::Bytes::new())),
+        },
+        _ => None,
+    }
 }
 
 /// `req.len` / `res.len` in HTTP mode: the message's data bytes in the buffer.

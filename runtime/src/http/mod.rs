@@ -267,9 +267,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     if let (Some(before), Some(raw)) = (written_as, txn.raw_target.as_mut()) {
         target::renormalized(raw, &before, &parts.uri);
     }
-    txn.captured_request = capture::headers(&parts.headers, &fe.capture_request);
+    *txn.captured_request.get_mut() = capture::headers(&parts.headers, &fe.capture_request);
     // Every declared response capture prints, empty until a server's response fills it.
-    txn.captured_response = vec![None; fe.capture_response.len()];
+    *txn.captured_response.get_mut() = vec![None; fe.capture_response.len()];
     if refused.is_none() {
         txn.request = Some(RequestView {
             method: parts.method,

@@ -35,7 +35,8 @@ pub(super) async fn respond(
     let (mut parts, mut body) = resp.into_parts();
     txn.bytes_out =
         super::htx::response_head_data(parts.status, &parts.extensions, &parts.headers, true);
-    txn.captured_response = super::capture::headers(&parts.headers, &fe.capture_response);
+    *txn.captured_response.get_mut() =
+        super::capture::headers(&parts.headers, &fe.capture_response);
     txn.response = Some(ResponseView {
         status: parts.status.as_u16(),
         version: parts.version,
@@ -45,6 +46,9 @@ pub(super) async fn respond(
     });
     // The body bytes that came with the head share its buffer (`crate::http::room`).
     txn.rewrites.response_buffered = body.buffered() as usize;
+    if super::htx::data_wanted() {
+        txn.rewrites.response_held = body.held_data();
+    }
     // `close` changes nothing here: the server's connection is not kept after a response
     // whose rules asked for it to be closed.
     let keep_server = match crate::tcp_response::run_rules(be, txn, None).await {

@@ -34,6 +34,9 @@ pub struct Rewrites {
     held_response: Option<usize>,
     /// Body bytes read with the response's head.
     pub response_buffered: usize,
+    /// Those bytes themselves, kept only for `internal.htx_blk.data`
+    /// ([`crate::http::htx::data_wanted`]).
+    pub response_held: Option<bytes::Bytes>,
     /// Rewrites that did not fit.
     pub failed: u32,
 }

@@ -251,7 +251,10 @@ pub(super) fn rejected(txn: &mut Txn) -> RuleEnding {
 /// records the request line and the header captures for the log, never ran.
 pub(super) fn unlogged(txn: &mut Txn) {
     txn.request_unlogged = true;
-    txn.captured_request.iter_mut().for_each(|c| *c = None);
+    txn.captured_request
+        .get_mut()
+        .iter_mut()
+        .for_each(|c| *c = None);
 }
 
 /// The `tcp-request content` rules of a request on a connection switched to HTTP: whether

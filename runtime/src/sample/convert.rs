@@ -78,10 +78,19 @@ pub fn compile(c: &Call) -> Result<Converter, Unsupported> {
     if let Some(script) = name.strip_prefix("lua.") {
         return Ok(Converter::Script(script.to_string(), c.args.clone()));
     }
-    if name == "set-var" {
+    let special = match name {
+        "set-var" => Some(crate::vars::converter(&c.args)?),
+        "unset-var" => Some(crate::vars::unset_converter(arg(c, 0))?),
+        "capture-req" | "capture-res" => Some(crate::http::capture::converter(
+            name == "capture-res",
+            arg(c, 0),
+        )?),
+        _ => None,
+    };
+    if let Some(run) = special {
         return Ok(Converter::Run {
             name: name.to_string(),
-            run: crate::vars::converter(&c.args)?,
+            run,
         });
     }
     let families = [

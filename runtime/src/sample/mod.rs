@@ -152,6 +152,9 @@ impl Expr {
         if !FETCHES.contains(&e.fetch.name.as_str()) && !e.fetch.name.starts_with("lua.") {
             return Err(Unsupported(format!("sample fetch '{}'", e.fetch.name)));
         }
+        if e.fetch.name == "internal.htx_blk.data" {
+            crate::http::htx::want_data();
+        }
         let converters = e
             .converters
             .iter()

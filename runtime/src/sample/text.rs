@@ -20,7 +20,14 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
         }),
         "host_only" => text(|s| Value::Str(host_only(s).to_ascii_lowercase())),
         "port_only" => text(|s| Value::Int(port_only(s))),
-        "length" => pure(|v| Some(Value::Int(v.as_bytes().len() as i64))),
+        // A binary input is read as text first, which ends it at its first NUL byte.
+        "length" => pure(|v| {
+            let len = match &v {
+                Value::Bin(b) => b.iter().position(|c| *c == 0).unwrap_or(b.len()),
+                other => other.as_bytes().len(),
+            };
+            Some(Value::Int(len as i64))
+        }),
         "cut_crlf" => text(|s| Value::Str(s.split(['\r', '\n']).next().unwrap_or("").into())),
         "ltrim" | "rtrim" => {
             let chars: Vec<char> = arg(c, 0).chars().collect();
@@ -130,6 +137,14 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
             let name = v.as_text();
             txn.shared.backend_by_name(&name)?;
             Some(Value::Int(txn.nbsrv(&name)))
+        }),
+        // The requests waiting in the queue of the server the input names: `backend/server`,
+        // or a server of the stream's backend. (HAProxy reads a bare name in the proxy whose
+        // rule runs, so in a frontend's own rules it finds none; rules here do not know
+        // which proxy they belong to.)
+        "srv_queue" => with_txn(|v, txn| {
+            let server = super::fetch::server(txn, &v.as_text())?;
+            Some(Value::Int(server.queue.current() as i64))
         }),
         // Prints nothing here: hapee has no trace sink for it, and the sample passes unchanged.
         "debug" => pure(Some),

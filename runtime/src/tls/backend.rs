@@ -8,14 +8,16 @@ use rustls::ClientConnection;
 /// What a finished handshake with a server settled. `server_cert` is the server's own
 /// certificate; `sni` the name sent.
 pub fn info((tcp, conn): (&super::tap::Tapped, &ClientConnection)) -> TlsInfo {
+    let server_chain: Vec<_> = conn
+        .peer_certificates()
+        .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
+        .unwrap_or_default();
     TlsInfo {
         session_id: client_session_id(conn, tcp.seen_so_far()),
         session_key: super::tls12_master_key(tcp, conn),
         randoms: super::Randoms::of(tcp.seen_so_far()),
-        server_cert: conn
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| c.clone().into_owned()),
+        server_cert: server_chain.first().cloned(),
+        server_chain,
         ..TlsInfo::negotiated(conn)
     }
 }
@@ -61,6 +63,13 @@ pub fn fetch(name: &str, args: &[String], tls: Option<&TlsInfo>) -> Option<Vec<V
         "ssl_bc_use_keysize" | "ssl_bc_alg_keysize" => one(Some(Value::Int(t.cipher_bits))),
         // A connection that carries the request finished its handshake without error.
         "ssl_bc_err" => one(Some(Value::Int(0))),
+        // No NPN is negotiated: no server line offers it (see the runtime's support lists).
+        "ssl_bc_npn" => Some(Vec::new()),
+        // OpenSSL's peer chain on the connecting side starts with the server's own.
+        "ssl_s_chain_der" => one((!t.server_chain.is_empty()).then(|| {
+            let der: Vec<u8> = t.server_chain.iter().flat_map(|c| c.to_vec()).collect();
+            Value::Bin(der.into())
+        })),
         _ => {
             let field = name.strip_prefix("ssl_s")?;
             let facts = t

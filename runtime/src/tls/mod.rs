@@ -12,6 +12,7 @@ pub mod crl;
 pub mod errors;
 pub mod fetch;
 pub mod gencert;
+pub mod hello;
 pub mod issuers;
 pub mod keys;
 pub mod kx;
@@ -71,10 +72,13 @@ pub struct TlsInfo {
     /// The client's certificate chain, its own first (empty: none sent).
     pub client_chain: Vec<CertificateDer<'static>>,
     pub verify: verify::VerifyOutcome,
-    /// The certificate the proxy presented.
+    /// The certificate the proxy presented (on a server connection, the server's own).
     pub server_cert: Option<CertificateDer<'static>>,
+    /// On a server connection, every certificate the server sent, its own first
+    /// (`ssl_s_chain_der`).
+    pub server_chain: Vec<CertificateDer<'static>>,
     /// What `tune.ssl.capture-buffer-size` kept of the ClientHello (`None`: no capture).
-    pub hello: Option<fetch::CapturedHello>,
+    pub hello: Option<hello::CapturedHello>,
     /// The session's ID as OpenSSL gives it (`ssl_fc_session_id`, `ssl_bc_session_id`);
     /// empty when there is none.
     pub session_id: bytes::Bytes,
@@ -161,8 +165,12 @@ impl TlsInfo {
         let keylog = keys::MasterKeys::binds()
             .keeps_everything()
             .then(|| Arc::new(tcp.secrets().clone()));
-        let seen = tcp.seen();
+        let mut seen = tcp.seen();
         let randoms = Randoms::of(Some(&seen));
+        let hello = seen
+            .client_hello
+            .take()
+            .and_then(|m| hello::CapturedHello::parse(&m, tls.capture_size));
         let conn: &ServerConnection = conn;
         let client_chain: Vec<CertificateDer<'static>> = conn
             .peer_certificates()
@@ -181,7 +189,7 @@ impl TlsInfo {
             sni,
             client_chain,
             verify,
-            hello: None,
+            hello,
             session_id: server_session_id(conn, &side.config, seen),
             session_key,
             randoms,
@@ -291,7 +299,9 @@ pub async fn accept(
         .unwrap_or(0);
     let first = &first[..seen];
     let counted = limits::open_one().ok_or(EmbryonicError::TlsTooMany)?;
-    let stream = Tapped::server(stream).counted(counted);
+    let stream = Tapped::server(stream)
+        .keeping_hello(tls.capture_size > 0)
+        .counted(counted);
     if tls.capture_size == 0 && !tls.needs_hello {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
         let mut stream = tokio::time::timeout(limit, acceptor.accept(stream))
@@ -310,21 +320,18 @@ pub async fn accept(
                 .await
                 .map_err(|e| handshake_error(&e, first))?;
         let hello = start.client_hello();
-        let captured = (tls.capture_size > 0)
-            .then(|| fetch::CapturedHello::of(hello.cipher_suites(), tls.capture_size));
         let sigs = store::usable_sigs(&hello);
         let side = tls.side_for(hello.server_name(), Some(&sigs));
         let stream = start
             .into_stream(side.config.clone())
             .await
             .map_err(|e| handshake_error(&e, first))?;
-        Ok((stream, captured, side, sigs))
+        Ok((stream, side, sigs))
     };
-    let (mut stream, captured, side, sigs) = tokio::time::timeout(limit, handshake)
+    let (mut stream, side, sigs) = tokio::time::timeout(limit, handshake)
         .await
         .map_err(|_| EmbryonicError::TlsTimeout)??;
-    let mut info = TlsInfo::of(&mut stream, tls, &side, Some(&sigs));
-    info.hello = captured;
+    let info = TlsInfo::of(&mut stream, tls, &side, Some(&sigs));
     Ok((with_early_data(stream), info))
 }
 

@@ -7,6 +7,7 @@
 //! costs one branch per read or write. The other way, it keeps the ClientHello's random, the
 //! name under which rustls logs a TLS 1.2 master secret (`keys`).
 
+use crate::held_records::Scan;
 use std::io;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -49,6 +50,15 @@ impl Tapped {
             secrets: std::sync::OnceLock::new(),
             _counted: None,
         }
+    }
+
+    /// Keeps the client's whole ClientHello message (`Seen::client_hello`), for
+    /// `tune.ssl.capture-buffer-size`.
+    pub fn keeping_hello(mut self, keep: bool) -> Tapped {
+        if let Some(w) = self.watch.as_mut() {
+            w.keep_hello = keep;
+        }
+        self
     }
 
     /// Counts the connection among the open TLS ones until it closes.
@@ -117,6 +127,8 @@ pub struct Seen {
     pub client_random: Option<[u8; 32]>,
     /// The ServerHello's random.
     pub server_random: Option<[u8; 32]>,
+    /// The client's first ClientHello message, header included (when asked to keep it).
+    pub client_hello: Option<Vec<u8>>,
 }
 
 /// A record header, a handshake header and the version come before the ClientHello's random.
@@ -130,8 +142,12 @@ struct FlightWatch {
     records: Vec<u8>,
     /// Handshake bytes not yet making a whole message.
     messages: Vec<u8>,
-    /// The client's first bytes, up to the end of the ClientHello's random.
+    /// The client's first bytes, up to the end of the ClientHello's random (or of the whole
+    /// ClientHello when `keep_hello`).
     hello: Vec<u8>,
+    keep_hello: bool,
+    /// The client's side is read no more.
+    hello_done: bool,
     seen: Seen,
 }
 
@@ -163,15 +179,39 @@ impl FlightWatch {
 
     /// Reads the client's side: its first record starts with the ClientHello.
     fn feed_hello(&mut self, data: &[u8]) {
-        let want = RANDOM_AT + 32;
-        if self.hello.len() >= want || data.is_empty() {
+        let random_end = RANDOM_AT + 32;
+        let want = if self.keep_hello {
+            MAX_MESSAGE
+        } else {
+            random_end
+        };
+        if self.hello_done || data.is_empty() {
             return;
         }
-        let take = (want - self.hello.len()).min(data.len());
+        let had = self.hello.len();
+        let take = (want - had).min(data.len());
         self.hello.extend_from_slice(&data[..take]);
-        if self.hello.len() == want && self.hello[0] == 22 && self.hello[5] == 1 {
-            self.seen.client_random = self.hello[RANDOM_AT..].try_into().ok();
+        let hello = &self.hello;
+        if had < random_end && hello.len() >= random_end && hello[0] == 22 && hello[5] == 1 {
+            self.seen.client_random = hello[RANDOM_AT..random_end].try_into().ok();
         }
+        let message = if self.keep_hello {
+            client_hello_message(hello)
+        } else {
+            Scan::Not
+        };
+        match message {
+            Scan::More if hello.len() < want => return,
+            Scan::Found(m) => {
+                // The message's own random, should the first record have cut it.
+                self.seen.client_random = m.get(6..38).and_then(|r| r.try_into().ok());
+                self.seen.client_hello = Some(m);
+            }
+            _ if hello.len() < want => return,
+            _ => {}
+        }
+        self.hello_done = true;
+        self.hello = Vec::new();
     }
 
     fn read_messages(&mut self) {
@@ -217,6 +257,36 @@ impl FlightWatch {
         self.records = Vec::new();
         self.messages = Vec::new();
     }
+}
+
+/// The first handshake message of the client's records, once whole, when it is a
+/// ClientHello (it may span records).
+fn client_hello_message(raw: &[u8]) -> Scan<Vec<u8>> {
+    let mut message = Vec::new();
+    let mut at = 0;
+    while let Some(head) = raw.get(at..at + 5) {
+        let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
+        if head[0] != 22 {
+            return Scan::Not;
+        }
+        let Some(body) = raw.get(at + 5..at + 5 + len) else {
+            break;
+        };
+        message.extend_from_slice(body);
+        if message.len() >= 4 {
+            if message[0] != 1 {
+                return Scan::Not;
+            }
+            let need =
+                4 + usize::from_be_bytes([0, 0, 0, 0, 0, message[1], message[2], message[3]]);
+            if message.len() >= need {
+                message.truncate(need);
+                return Scan::Found(message);
+            }
+        }
+        at += 5 + len;
+    }
+    Scan::More
 }
 
 impl AsyncRead for Tapped {
@@ -353,6 +423,33 @@ mod tests {
         let mut w = FlightWatch::default();
         w.feed_hello(&record(23, &body));
         assert_eq!(w.seen.client_random, None);
+    }
+
+    #[test]
+    fn keeps_a_client_hello_split_across_records() {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[5; 32]);
+        body.extend_from_slice(&[0; 60]);
+        let hello = message(1, &body);
+        let (first, second) = hello.split_at(20);
+        let mut wire = record(22, first);
+        wire.extend(record(22, second));
+        wire.extend(record(20, &[1]));
+        let mut w = FlightWatch {
+            keep_hello: true,
+            ..FlightWatch::default()
+        };
+        for chunk in wire.chunks(7) {
+            w.feed_hello(chunk);
+        }
+        assert_eq!(w.seen.client_hello, Some(hello.clone()));
+        assert_eq!(w.seen.client_random, Some([5; 32]));
+        assert!(w.hello_done && w.hello.is_empty());
+        // Not kept unless asked.
+        let mut w = FlightWatch::default();
+        w.feed_hello(&record(22, &hello));
+        assert_eq!(w.seen.client_hello, None);
+        assert_eq!(w.seen.client_random, Some([5; 32]));
     }
 
     #[test]

@@ -35,14 +35,22 @@ pub struct VerifyOutcome {
     pub crt_err: i32,
     /// `ssl_c_ca_err`: the first error on a CA certificate of its chain (depth > 0).
     pub ca_err: i32,
+    /// `ssl_c_ca_err_depth`: the depth of that certificate (1 for the client's issuer).
+    pub ca_err_depth: u32,
 }
 
-/// One verification error: its OpenSSL code and whether it concerns the client's own
-/// certificate (depth 0) rather than a CA above it.
+/// One verification error: its OpenSSL code and the depth of the certificate it concerns (0
+/// for the client's own, 1 for its issuer…).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ChainError {
     code: i32,
-    leaf: bool,
+    depth: u32,
+}
+
+impl ChainError {
+    fn leaf(&self) -> bool {
+        self.depth == 0
+    }
 }
 
 #[derive(Debug)]
@@ -119,11 +127,13 @@ impl IgnoringVerifier {
             return VerifyOutcome::default();
         };
         let errors = self.errors(leaf, rest, UnixTime::now());
-        let first = |leaf: bool| errors.iter().find(|e| e.leaf == leaf).map_or(0, |e| e.code);
+        let first = |leaf: bool| errors.iter().find(|e| e.leaf() == leaf);
+        let ca = first(false);
         VerifyOutcome {
             verify: errors.last().map_or(0, |e| e.code),
-            crt_err: first(true),
-            ca_err: first(false),
+            crt_err: first(true).map_or(0, |e| e.code),
+            ca_err: ca.map_or(0, |e| e.code),
+            ca_err_depth: ca.map_or(0, |e| e.depth),
         }
     }
 }
@@ -159,7 +169,7 @@ fn classify(
         return (
             ChainError {
                 code: UNSPECIFIED,
-                leaf: true,
+                depth: 0,
             },
             None,
         );
@@ -192,13 +202,30 @@ fn classify(
         CertificateError::UnhandledCriticalExtension => (UNHANDLED_CRITICAL_EXTENSION, true, None),
         _ => (UNSPECIFIED, true, None),
     };
-    (
-        ChainError {
-            code,
-            leaf: leaf_level,
-        },
-        retry,
-    )
+    // Where a CA's error lies: OpenSSL checks dates from the top of the chain down (the
+    // trust anchor above the certificates sent, when none of them is out of its dates), and
+    // reports a missing or self-signed issuer at the top of what was sent.
+    let sent = intermediates.len() as u32;
+    let depth = if leaf_level {
+        0
+    } else if matches!(code, CERT_HAS_EXPIRED | CERT_NOT_YET_VALID) {
+        let out_of_dates = |c: &CertificateDer<'_>| {
+            super::x509::validity(c).is_some_and(|(nb, na)| {
+                if code == CERT_HAS_EXPIRED {
+                    secs > na
+                } else {
+                    secs < nb
+                }
+            })
+        };
+        (1..=sent)
+            .rev()
+            .find(|&d| out_of_dates(&intermediates[d as usize - 1]))
+            .unwrap_or(sent + 1)
+    } else {
+        sent
+    };
+    (ChainError { code, depth }, retry)
 }
 
 impl ClientCertVerifier for IgnoringVerifier {
@@ -226,7 +253,7 @@ impl ClientCertVerifier for IgnoringVerifier {
         };
         let errors = self.errors(end_entity, intermediates, now);
         let ignored = |e: &ChainError| {
-            if e.leaf {
+            if e.leaf() {
                 self.crt_ignore.ignores(e.code)
             } else {
                 self.ca_ignore.ignores(e.code)

@@ -251,6 +251,17 @@ impl ServerBody {
         }
     }
 
+    /// The body bytes [`ServerBody::buffered`] counts, when they are the body's own: `None`
+    /// for a chunked body, whose buffer still holds the chunks' framing.
+    pub fn held_data(&self) -> Option<bytes::Bytes> {
+        match self.state {
+            State::Length(_) | State::UntilClose => Some(bytes::Bytes::copy_from_slice(
+                &self.buf[..self.buffered() as usize],
+            )),
+            _ => None,
+        }
+    }
+
     /// Carries on `upload` (an unfinished request body) while the response is read.
     pub(super) fn with_upload(mut self, upload: Option<Box<Upload>>) -> ServerBody {
         self.upload = upload;

@@ -157,6 +157,8 @@ mod replies;
 mod request_targets;
 #[path = "runtime/route.rs"]
 mod route;
+#[path = "runtime/sample_coverage.rs"]
+mod sample_coverage;
 #[path = "runtime/samples.rs"]
 mod samples;
 #[path = "runtime/scripted_origin.rs"]

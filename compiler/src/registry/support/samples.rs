@@ -431,6 +431,44 @@ pub const FETCHES: &[&str] = &[
     "unique-id",
     "capture.res.hdr",
     "http_auth_group",
+    // The server connection's addresses and HTTP version (runtime/src/sample/fetch/internal.rs).
+    "bc_src",
+    "bc_src_port",
+    "bc_dst",
+    "bc_dst_port",
+    "bc_http_major",
+    // The backend's `fcgi-app` settings.
+    "fcgi.docroot",
+    "fcgi.index",
+    // Whether and how the response is compressed (runtime/src/http/filters.rs).
+    "res.comp",
+    "res.comp_algo",
+    // Held bytes read as TLS records or distcc tokens (runtime/src/inspect.rs).
+    "req.ssl_ec_ext",
+    "req.ssl_st_ext",
+    "res.ssl_hello_type",
+    "rep_ssl_hello_type",
+    "distcc_body",
+    "distcc_param",
+    // What `tune.ssl.capture-buffer-size` kept of the ClientHello (runtime/src/tls/hello.rs).
+    "ssl_fc_protocol_hello_id",
+    "ssl_fc_extlist_bin",
+    "ssl_fc_eclist_bin",
+    "ssl_fc_ecformats_bin",
+    "ssl_c_ca_err_depth",
+    "ssl_s_chain_der",
+    // NPN is never negotiated: the runtime refuses the `npn` bind and server options, so a
+    // configuration that runs offers it on neither side, and HAProxy gives no sample there
+    // either (a `crt-list` line's `npn` is left out, compiler/src/plan/tls.rs).
+    "ssl_fc_npn",
+    "ssl_bc_npn",
+    // The message's blocks as HAProxy's buffer holds them (runtime/src/http/htx.rs).
+    "internal.htx_blk.type",
+    "internal.htx_blk.size",
+    "internal.htx_blk.start_line",
+    "internal.htx_blk.hdrname",
+    "internal.htx_blk.hdrval",
+    "internal.htx_blk.data",
 ];
 
 /// Converters the runtime implements.
@@ -499,6 +537,12 @@ pub const CONVERTERS: &[&str] = &[
     "concat",
     // Stores its input in a variable (runtime/src/vars.rs).
     "set-var",
+    "unset-var",
+    // Store their input in the frontend's capture slots (runtime/src/http/capture.rs).
+    "capture-req",
+    "capture-res",
+    // The queue of the server the input names (runtime/src/sample/text.rs).
+    "srv_queue",
     "add_item",
     "strcmp",
     "iif",

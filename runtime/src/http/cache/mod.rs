@@ -397,7 +397,7 @@ pub(crate) async fn serve_hit(
     txn.timings.queue = 0;
     txn.timings.connect = 0;
     txn.timings.response = 0;
-    txn.captured_response =
+    *txn.captured_response.get_mut() =
         super::capture::headers(&view.headers, &ctx.frontend().capture_response);
     txn.bytes_out = super::htx::response_head_data(
         hyper::StatusCode::from_u16(view.status).unwrap_or(hyper::StatusCode::OK),

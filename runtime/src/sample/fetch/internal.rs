@@ -26,6 +26,18 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "dst" | "fc_dst" => Some(Value::Ip(txn.local.ip())),
         "dst_port" | "fc_dst_port" => int(i64::from(txn.local.port())),
         "fe_name" => Some(Value::Str(txn.frontend.to_string())),
+        // The server connection's ends, once one carries the stream.
+        "bc_src" => txn.server_addrs.map(|a| Value::Ip(a.local.ip())),
+        "bc_src_port" => txn
+            .server_addrs
+            .map(|a| Value::Int(i64::from(a.local.port()))),
+        "bc_dst" => txn.server_addrs.map(|a| Value::Ip(a.peer.ip())),
+        "bc_dst_port" => txn
+            .server_addrs
+            .map(|a| Value::Int(i64::from(a.peer.port()))),
+        // A server connection that carries HTTP (none for a TCP stream's).
+        "bc_http_major" => txn.server_http_major.map(|m| Value::Int(i64::from(m))),
+        "fcgi.docroot" | "fcgi.index" => fcgi_setting(txn, name),
         "fc_rcvd_proxy" => Some(Value::Bool(txn.proxy.is_some())),
         "fc_pp_authority" | "fc_pp_unique_id" => {
             use crate::proto::proxy_protocol::tlv;
@@ -156,6 +168,17 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
     })
 }
 
+/// `fcgi.docroot`, `fcgi.index`: the settings of the backend's `fcgi-app` (no sample without
+/// one, nor for an index it does not set).
+fn fcgi_setting(txn: &Txn, name: &str) -> Option<Value> {
+    let app = backend(txn, "")?.fcgi.as_ref()?;
+    let value = match name {
+        "fcgi.docroot" => Some(app.docroot()),
+        _ => app.index().filter(|i| !i.is_empty()),
+    };
+    value.map(|v| Value::Str(v.to_string()))
+}
+
 /// `date([offset[,unit]])`: the current date in seconds (or `ms`, `us`) since the epoch,
 /// plus an offset in seconds.
 fn date(args: &[String]) -> Option<Value> {
@@ -214,7 +237,7 @@ fn listener(txn: &Txn) -> Option<&crate::listener::ListenerRt> {
 
 /// The backend named `name`, or the transaction's (a `listen` section's own one before any
 /// switching).
-pub(super) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
+pub(in crate::sample) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
     if !name.is_empty() {
         return txn.shared.backend_by_name(name);
     }
@@ -227,7 +250,7 @@ pub(super) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
 }
 
 /// The server `backend/server`, or the server of the transaction's backend named so.
-pub(super) fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<ServerRt>> {
+pub(in crate::sample) fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<ServerRt>> {
     let (b, s) = match path.split_once('/') {
         Some((b, s)) => (backend(txn, b)?, s),
         None => (backend(txn, "")?, path),

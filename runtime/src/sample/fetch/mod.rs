@@ -5,6 +5,8 @@ mod http;
 mod internal;
 mod live;
 
+pub(super) use internal::server;
+
 use super::{Fetch, Value};
 use crate::txn::Txn;
 
@@ -66,10 +68,19 @@ pub fn fetch(f: &Fetch, txn: &Txn) -> Vec<Value> {
             .map(|id| Value::Str(id.to_string()))
             .into_iter()
             .collect(),
+        "res.comp" | "res.comp_algo" => crate::http::filters::compression_fetch(name, txn)
+            .into_iter()
+            .collect(),
         "res.cache_hit" | "res.cache_name" => {
             crate::http::cache::fetch(name, txn).into_iter().collect()
         }
         _ if crate::inspect::provides(name) => crate::inspect::fetch(name, &f.args, txn),
+        _ if name.starts_with("internal.htx_blk.") => {
+            let pos = f.args.first().map_or("", String::as_str);
+            crate::http::htx::block_fetch(name, pos, txn)
+                .into_iter()
+                .collect()
+        }
         _ if crate::http::htx::provides(name) => {
             crate::http::htx::fetch(name, txn).into_iter().collect()
         }

@@ -93,6 +93,16 @@ impl AppValues {
 }
 
 impl App {
+    /// `docroot`, as the section gives it.
+    pub fn docroot(&self) -> &str {
+        &self.docroot
+    }
+
+    /// `index`, when the section gives one.
+    pub fn index(&self) -> Option<&str> {
+        self.index.as_deref()
+    }
+
     pub fn compile(plan: &FcgiAppPlan) -> Result<App, String> {
         let acls = AclSet::compile(&plan.acls).map_err(|e| e.0)?;
         let cond = |words: &[String]| Condition::compile(words, &acls).map_err(|e| e.0);
