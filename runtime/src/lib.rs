@@ -52,6 +52,7 @@ pub mod support;
 pub mod tables;
 pub mod tcp;
 pub mod tcp_response;
+pub mod thread_idle;
 pub mod tls;
 pub mod txn;
 pub mod upgrade;
@@ -111,6 +112,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     http::vet::accept_payload_with_any_method(plan.global.h1_accept_payload_with_any_method);
     http::compress::set_level(plan.global.comp_maxlevel);
     http::compress::set_rate_limit(plan.global.comp_rate_limit);
+    http::compress::set_zlib(&plan.global.zlib);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     let default_path = plan.global.default_path.as_deref();
     lifecycle::default_path::enter(default_path).map_err(|e| vec![e])?;
@@ -421,6 +423,12 @@ fn worker(
     if busy_polling {
         // Events are looked for between any two tasks.
         builder.event_interval(1);
+    }
+    if http::compress::measures_idle() {
+        // `maxcompcpuusage` reads how long the thread waits for events.
+        builder
+            .on_thread_park(thread_idle::parked)
+            .on_thread_unpark(thread_idle::unparked);
     }
     let Ok(rt) = builder.enable_all().build() else {
         return;

@@ -745,3 +745,41 @@ fn sticky_counters_beyond_the_limit_are_refused_as_haproxy_refuses_them() {
         Some("config : parsing [2] : tune.stick-counters: 'eight' is an invalid number")
     );
 }
+
+/// OpenSSL's own machinery (engines, asynchronous mode, providers) has no counterpart in
+/// rustls: `check` names each keyword with the reason, and `run` refuses to start with it.
+#[test]
+fn openssl_only_globals_are_refused_with_the_reason() {
+    let cfg = write_cfg(
+        "openssl-only.cfg",
+        &format!(
+            "global\n    ssl-engine rdrand\n    ssl-mode-async\n    ssl-provider default\n    ssl-provider-path /usr/lib/ossl-modules\n    ssl-propquery provider=default\n{VALID}"
+        ),
+    );
+    let path = cfg.to_str().unwrap();
+    for command in ["check", "run"] {
+        let out = run(&[command, "-f", path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        for (line, keyword, reason) in [
+            (2, "ssl-engine", "rustls, which has no OpenSSL engines"),
+            (3, "ssl-mode-async", "rustls has no engines"),
+            (4, "ssl-provider", "OpenSSL 3 providers are loaded by OpenSSL"),
+            (5, "ssl-provider-path", "OpenSSL 3 providers are loaded by OpenSSL"),
+            (6, "ssl-propquery", "property queries choose among OpenSSL 3 providers"),
+        ] {
+            let said = format!(
+                "not supported by the hapee runtime: '{keyword}' in a global section (OpenSSL-only: "
+            );
+            assert!(err.contains(&said), "{command} {keyword}: {err}");
+            assert!(err.contains(reason), "{command} {keyword}: {err}");
+            assert!(
+                err.contains(&format!("openssl-only.cfg:{line}:5")),
+                "{command}: {err}"
+            );
+        }
+        assert!(!err.contains("runtime yet: 'ssl-"), "{command}: {err}");
+        if command == "run" {
+            assert_eq!(out.status.code(), Some(1), "{err}");
+        }
+    }
+}

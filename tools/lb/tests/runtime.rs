@@ -17,6 +17,8 @@ mod bodies;
 mod bwlim;
 #[path = "runtime/check_spread.rs"]
 mod check_spread;
+#[path = "runtime/checkcache.rs"]
+mod checkcache;
 #[path = "runtime/checks.rs"]
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]

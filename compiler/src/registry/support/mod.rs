@@ -102,8 +102,14 @@ pub const GLOBAL: &[&str] = &[
     "tune.http.logurilen",
     // The compression level (runtime/src/http/compress.rs).
     "tune.comp.maxlevel",
-    // The compression rate above which responses go out uncompressed (same file).
+    // The compression rate above which responses go out uncompressed (same file), the
+    // compressors' memory cap, the CPU use above which new responses go out uncompressed
+    // (runtime/src/thread_idle.rs), and the deflate window and memory level (zlib-rs).
     "maxcomprate",
+    "maxzlibmem",
+    "maxcompcpuusage",
+    "tune.zlib.memlevel",
+    "tune.zlib.windowsize",
     // The open-file limit (runtime/src/lifecycle/limits.rs); `ulimit-n` is listed above.
     "fd-hard-limit",
     "strict-limits",
@@ -469,6 +475,8 @@ pub const OPTIONS: &[&str] = &[
     // Proxied targets authenticate with Proxy-Authorization and `auth` answers 407
     // (runtime/src/http/auth.rs); HAProxy 2.7 reads no Proxy-Connection either.
     "http-use-proxy-header",
+    // Responses a shared cache could keep with a server cookie refused (runtime/src/http/respond.rs).
+    "checkcache",
 ];
 
 /// Server-line options the runtime honours.
