@@ -20,6 +20,7 @@ pub mod bind_tuning;
 pub mod bwlim;
 pub mod checks;
 pub mod client_stream;
+pub mod close_spread;
 pub mod clock;
 pub(crate) mod cold;
 pub mod conn_actions;
@@ -113,6 +114,8 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     http::compress::set_level(plan.global.comp_maxlevel);
     http::compress::set_rate_limit(plan.global.comp_rate_limit);
     http::compress::set_zlib(&plan.global.zlib);
+    var_limits::set_check_limit(&plan.global.var_limits);
+    close_spread::configure(plan.global.process.close_spread);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     let default_path = plan.global.default_path.as_deref();
     lifecycle::default_path::enter(default_path).map_err(|e| vec![e])?;
@@ -319,6 +322,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         }
     }
     lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
+    close_spread::begin();
     let _ = stop_tx.send(true);
     for h in handles.into_iter().chain(tables_thread) {
         let _ = h.join();

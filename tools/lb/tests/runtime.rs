@@ -23,8 +23,12 @@ mod checkcache;
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]
 mod cleartext_h2;
+#[path = "runtime/close_spread.rs"]
+mod close_spread;
 #[path = "runtime/compression.rs"]
 mod compression;
+#[path = "runtime/compression_limits.rs"]
+mod compression_limits;
 #[path = "runtime/conn_actions.rs"]
 mod conn_actions;
 #[path = "runtime/content_http.rs"]

@@ -47,6 +47,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.vars.sess-max-size",
     "tune.vars.txn-max-size",
     "tune.vars.reqres-max-size",
+    // A health check's own variables (runtime/src/var_limits.rs, checks/engine.rs).
+    "tune.vars.check-max-size",
     "tune.stick-counters",
     "tune.peers.max-updates-at-once",
     "lua-load",
@@ -81,8 +83,10 @@ pub const GLOBAL: &[&str] = &[
     "tune.rcvbuf.server",
     "tune.sndbuf.client",
     "tune.sndbuf.server",
-    // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs).
+    // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs), and the window the
+    // stop spreads its connection closes over (runtime/src/close_spread.rs).
     "grace",
+    "close-spread-time",
     // Workers whose event loop never sleeps (runtime/src/stop.rs).
     "busy-polling",
     // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
@@ -170,6 +174,9 @@ pub const GLOBAL: &[&str] = &[
     "tune.ssl.capture-buffer-size",
     "tune.ssl.capture-cipherlist-size",
     "tune.ssl.lifetime",
+    // HAProxy 2.7 reads it nowhere since it runs one process: its threads share one session
+    // cache, as hapee's do (runtime/src/tls).
+    "tune.ssl.force-private-cache",
     // Certificates made on the fly (runtime/src/tls/gencert.rs).
     "tune.ssl.ssl-ctx-cache-size",
     // rustls has no finite-field Diffie-Hellman: the setting has nothing to act on.
