@@ -34,6 +34,25 @@ fn held(port: u16) -> (TcpStream, Vec<u8>) {
     (s, got)
 }
 
+/// Lets the origin finish every held body (a body whose first half is still on its way when
+/// the gate opens waits for the next opening) and answers all each connection received.
+fn finish(origin: &Scripted, streams: Vec<(TcpStream, Vec<u8>)>) -> Vec<Vec<u8>> {
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|(mut s, mut got)| {
+            std::thread::spawn(move || {
+                let _ = s.read_to_end(&mut got);
+                got
+            })
+        })
+        .collect();
+    wait_until(Duration::from_secs(15), || {
+        origin.gate.notify_waiters();
+        readers.iter().all(|r| r.is_finished())
+    });
+    readers.into_iter().map(|r| r.join().unwrap()).collect()
+}
+
 fn gzipped(head: &[u8]) -> bool {
     String::from_utf8_lossy(head)
         .to_ascii_lowercase()
@@ -75,10 +94,7 @@ fn maxzlibmem_caps_the_running_compressors_and_show_info_counts_them() {
     let fifth = held(port);
     assert!(!gzipped(&fifth.1), "{}", String::from_utf8_lossy(&fifth.1));
     streams.push(fifth);
-    // Let every held body finish.
-    origin.gate.notify_waiters();
-    for (i, (mut s, mut got)) in streams.into_iter().enumerate() {
-        let _ = s.read_to_end(&mut got);
+    for (i, got) in finish(&origin, streams).into_iter().enumerate() {
         let (status, h, body) = parse_response(&got, false);
         assert_eq!(status, 200);
         let plain = if i < 4 {
@@ -130,14 +146,28 @@ fn zlib_window_and_memory_level_reach_the_compressor() {
     // zlib refuses an 8-bit window for gzip: the response goes out as it is.
     let (encoding, body) = body_of("    tune.zlib.windowsize 8\n", "gzip", "gzip");
     assert_eq!((encoding, body.len()), (None, 40000));
-    // At level 6, where deflate builds its own Huffman trees for each block.
-    let (_, default) = body_of("    tune.comp.maxlevel 6\n", "gzip", "gzip");
-    let (_, small) = body_of(
-        "    tune.comp.maxlevel 6\n    tune.zlib.memlevel 1\n",
-        "gzip",
-        "gzip",
+    // A body of varied numbers, at level 6, where deflate builds its own Huffman trees for
+    // each block: blocks of 128 symbols each carry their trees.
+    let numbers: String = (0..8000u32).map(|i| format!("{} ", i * 7919 % 10007)).collect();
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{numbers}",
+        numbers.len()
     );
-    assert_eq!(gunzip(&small).len(), 40000);
+    let varied = raw_server(
+        Box::leak(reply.into_bytes().into_boxed_slice()),
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let gzip_of = |global: &str| -> Vec<u8> {
+        let port = free_port();
+        let _p = Proxy::start(&config(port, varied, global, "gzip"), port);
+        let (_, h, body) = exchange(port, "/n", &["Accept-Encoding: gzip"]);
+        assert_eq!(h.get("content-encoding").map(String::as_str), Some("gzip"));
+        body
+    };
+    let default = gzip_of("    tune.comp.maxlevel 6\n");
+    let small = gzip_of("    tune.comp.maxlevel 6\n    tune.zlib.memlevel 1\n");
+    assert_eq!(gunzip(&small), numbers);
     assert!(
         small.len() > default.len(),
         "memlevel 1: {} bytes, default: {} bytes",
@@ -154,11 +184,10 @@ fn zlib_window_and_memory_level_reach_the_compressor() {
         sock.display()
     );
     let _p = Proxy::start(&config(port, origin.addr, &global, "gzip"), port);
-    let (mut s, mut got) = held(port);
-    assert!(gzipped(&got));
+    let held = held(port);
+    assert!(gzipped(&held.1));
     assert_eq!(zlib_info(&sock), (2048 + 1024, 0));
-    origin.gate.notify_waiters();
-    let _ = s.read_to_end(&mut got);
+    let got = finish(&origin, vec![held]).remove(0);
     let (_, _, body) = parse_response(&got, false);
     assert_eq!(gunzip(&body).len(), 40000);
 }
