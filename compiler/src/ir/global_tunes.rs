@@ -1,6 +1,7 @@
 //! Values of the compression, soft-stop and poller settings of the global section, refused in
 //! HAProxy 2.7's words (E291): `maxcompcpuusage`, `tune.zlib.memlevel`,
-//! `tune.zlib.windowsize`, `close-spread-time`, `tune.fd.edge-triggered`.
+//! `tune.zlib.windowsize`, `close-spread-time`, `tune.fd.edge-triggered`, and the sizes of
+//! `tune.vars.*-max-size`.
 
 use super::build::{Builder, Stmt};
 use super::values::{atol, parse_time, TimeError, TimeUnit};
@@ -25,6 +26,13 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
         "close-spread-time" => close_spread_time(keyword, value),
         "tune.fd.edge-triggered" => (!matches!(value, "on" | "off"))
             .then(|| format!("'{keyword}' expects either 'on' or 'off' but got '{value}'.")),
+        "tune.vars.global-max-size"
+        | "tune.vars.proc-max-size"
+        | "tune.vars.sess-max-size"
+        | "tune.vars.txn-max-size"
+        | "tune.vars.reqres-max-size"
+        | "tune.vars.check-max-size" => (!strtol_rest(value).is_empty())
+            .then(|| format!("{keyword}: '{value}' is an invalid size")),
         _ => return,
     };
     if let Some(message) = message {
@@ -39,6 +47,19 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
                 .label("invalid value")
                 .form(HaproxyForm::Parsing),
         );
+    }
+}
+
+/// What C's `strtol` leaves unread of `text`: all of it when no number starts it (an empty
+/// text leaves nothing).
+fn strtol_rest(text: &str) -> &str {
+    let t = text.trim_start();
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let digits = unsigned.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        text
+    } else {
+        &unsigned[digits..]
     }
 }
 

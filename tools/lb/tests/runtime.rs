@@ -47,6 +47,8 @@ mod discovery_dns;
 mod do_resolve;
 #[path = "runtime/early_hint.rs"]
 mod early_hint;
+#[path = "runtime/edge_triggered.rs"]
+mod edge_triggered;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/external_check.rs"]

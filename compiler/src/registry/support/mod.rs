@@ -123,6 +123,10 @@ pub const GLOBAL: &[&str] = &[
     // change: its pollers (hapee polls with epoll), splicing (hapee never splices, so the
     // pipes are never made), its scheduler's batch sizes, its buffer and memory pools, its
     // pattern cache, its resolver library choice and its profiling counters.
+    // hapee's poller (mio's epoll) registers every socket edge-triggered: `on` is what it
+    // always does, and `off`, HAProxy's level-triggered default, only changes how many
+    // system calls its poller makes, not what is served (tools/lb/tests/runtime/edge_triggered.rs).
+    "tune.fd.edge-triggered",
     "noepoll",
     "nopoll",
     "nokqueue",
