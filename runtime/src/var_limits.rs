@@ -345,9 +345,7 @@ impl CheckVars {
     /// Gives back what `name` took.
     pub fn unset(&mut self, name: &str, old: Option<&Value>) {
         if self.entries.remove(name) {
-            self.bytes = self
-                .bytes
-                .saturating_sub(ENTRY + old.map_or(0, data_size));
+            self.bytes = self.bytes.saturating_sub(ENTRY + old.map_or(0, data_size));
         }
     }
 }
@@ -444,4 +442,3 @@ mod tests {
         assert_eq!(count.bytes(), 0);
     }
 }
-

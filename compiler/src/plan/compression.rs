@@ -3,8 +3,8 @@
 //! window and memory level.
 
 use super::lower::last_arg;
-use crate::ir::DirectiveLine;
 use crate::ir::values::atol;
+use crate::ir::DirectiveLine;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -38,10 +38,12 @@ impl ZlibPlan {
         let default = ZlibPlan::default();
         ZlibPlan {
             max_mem: number("maxzlibmem").map_or(0, |mb| (mb.max(0) as u64) << 20),
-            min_idle_pct: number("maxcompcpuusage").map_or(0, |usage| (100 - usage.clamp(0, 100)) as u32),
+            min_idle_pct: number("maxcompcpuusage")
+                .map_or(0, |usage| (100 - usage.clamp(0, 100)) as u32),
             window_bits: number("tune.zlib.windowsize")
                 .map_or(default.window_bits, |b| b.clamp(8, 15) as u8),
-            mem_level: number("tune.zlib.memlevel").map_or(default.mem_level, |l| l.clamp(1, 9) as u8),
+            mem_level: number("tune.zlib.memlevel")
+                .map_or(default.mem_level, |l| l.clamp(1, 9) as u8),
         }
     }
 }

@@ -161,7 +161,10 @@ fn shared_cache_would_keep_cookie(txn: &Txn, status: u16, headers: &hyper::Heade
     let safe = txn.request.as_ref().is_some_and(|r| {
         matches!(
             r.method,
-            hyper::Method::GET | hyper::Method::HEAD | hyper::Method::OPTIONS | hyper::Method::TRACE
+            hyper::Method::GET
+                | hyper::Method::HEAD
+                | hyper::Method::OPTIONS
+                | hyper::Method::TRACE
         )
     });
     let verdict = super::persist::CacheVerdict::of(status, headers);

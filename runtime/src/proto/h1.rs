@@ -230,7 +230,10 @@ fn spread_timer() -> Option<Pin<Box<tokio::time::Sleep>>> {
 }
 
 /// Whether the spread moment has come (the timer then goes).
-fn poll_spread(timer: &mut Option<Pin<Box<tokio::time::Sleep>>>, cx: &mut std::task::Context<'_>) -> bool {
+fn poll_spread(
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut std::task::Context<'_>,
+) -> bool {
     let due = timer
         .as_mut()
         .is_some_and(|t| t.as_mut().poll(cx).is_ready());

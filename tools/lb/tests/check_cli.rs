@@ -763,9 +763,21 @@ fn openssl_only_globals_are_refused_with_the_reason() {
         for (line, keyword, reason) in [
             (2, "ssl-engine", "rustls, which has no OpenSSL engines"),
             (3, "ssl-mode-async", "rustls has no engines"),
-            (4, "ssl-provider", "OpenSSL 3 providers are loaded by OpenSSL"),
-            (5, "ssl-provider-path", "OpenSSL 3 providers are loaded by OpenSSL"),
-            (6, "ssl-propquery", "property queries choose among OpenSSL 3 providers"),
+            (
+                4,
+                "ssl-provider",
+                "OpenSSL 3 providers are loaded by OpenSSL",
+            ),
+            (
+                5,
+                "ssl-provider-path",
+                "OpenSSL 3 providers are loaded by OpenSSL",
+            ),
+            (
+                6,
+                "ssl-propquery",
+                "property queries choose among OpenSSL 3 providers",
+            ),
         ] {
             let said = format!(
                 "not supported by the hapee runtime: '{keyword}' in a global section (OpenSSL-only: "
@@ -792,17 +804,61 @@ fn openssl_only_globals_are_refused_with_the_reason() {
 fn bad_global_tunes_are_refused_in_haproxy_words() {
     let haproxy = Command::new("haproxy").arg("-v").output().is_ok();
     let cases: &[(&str, &str, bool)] = &[
-        ("maxcompcpuusage 150", "'maxcompcpuusage' expects an integer argument between 0 and 100.", true),
-        ("maxcompcpuusage -5", "'maxcompcpuusage' expects an integer argument between 0 and 100.", true),
-        ("maxzlibmem", "'maxzlibmem' expects an integer argument.", true),
-        ("close-spread-time 5x", "unexpected character 'x' in argument to <close-spread-time>.", true),
-        ("close-spread-time", "'close-spread-time' expects <time> as argument.", true),
-        ("tune.fd.edge-triggered maybe", "'tune.fd.edge-triggered' expects either 'on' or 'off' but got 'maybe'.", true),
-        ("tune.vars.check-max-size 1k", "tune.vars.check-max-size: '1k' is an invalid size", true),
-        ("tune.ssl.force-private-cache x", "'tune.ssl.force-private-cache' cannot handle unexpected argument 'x'.", true),
-        ("tune.zlib.memlevel 10", "'tune.zlib.memlevel' expects a numeric value between 1 and 9.", false),
-        ("tune.zlib.windowsize 7", "'tune.zlib.windowsize' expects a numeric value between 8 and 15.", false),
-        ("tune.quic.backend.max-idle-timeou 30s", "'tune.quic.backend.max-idle-timeou' keyword not unhandled (please report this bug).", false),
+        (
+            "maxcompcpuusage 150",
+            "'maxcompcpuusage' expects an integer argument between 0 and 100.",
+            true,
+        ),
+        (
+            "maxcompcpuusage -5",
+            "'maxcompcpuusage' expects an integer argument between 0 and 100.",
+            true,
+        ),
+        (
+            "maxzlibmem",
+            "'maxzlibmem' expects an integer argument.",
+            true,
+        ),
+        (
+            "close-spread-time 5x",
+            "unexpected character 'x' in argument to <close-spread-time>.",
+            true,
+        ),
+        (
+            "close-spread-time",
+            "'close-spread-time' expects <time> as argument.",
+            true,
+        ),
+        (
+            "tune.fd.edge-triggered maybe",
+            "'tune.fd.edge-triggered' expects either 'on' or 'off' but got 'maybe'.",
+            true,
+        ),
+        (
+            "tune.vars.check-max-size 1k",
+            "tune.vars.check-max-size: '1k' is an invalid size",
+            true,
+        ),
+        (
+            "tune.ssl.force-private-cache x",
+            "'tune.ssl.force-private-cache' cannot handle unexpected argument 'x'.",
+            true,
+        ),
+        (
+            "tune.zlib.memlevel 10",
+            "'tune.zlib.memlevel' expects a numeric value between 1 and 9.",
+            false,
+        ),
+        (
+            "tune.zlib.windowsize 7",
+            "'tune.zlib.windowsize' expects a numeric value between 8 and 15.",
+            false,
+        ),
+        (
+            "tune.quic.backend.max-idle-timeou 30s",
+            "'tune.quic.backend.max-idle-timeou' keyword not unhandled (please report this bug).",
+            false,
+        ),
     ];
     for (i, (line, message, compare)) in cases.iter().enumerate() {
         let text = format!("global\n    expose-experimental-directives\n    {line}\n{VALID}");
@@ -811,7 +867,11 @@ fn bad_global_tunes_are_refused_in_haproxy_words() {
         let out = run(&["-c", "-f", cfg]);
         let ours = alerts(&out);
         assert_eq!(out.status.code(), Some(1), "{line}: {ours:?}");
-        assert_eq!(ours, [format!("config : parsing [{cfg}:3] : {message}")], "{line}");
+        assert_eq!(
+            ours,
+            [format!("config : parsing [{cfg}:3] : {message}")],
+            "{line}"
+        );
         if haproxy && *compare {
             let theirs = Command::new("haproxy")
                 .args(["-c", "-f", cfg])
@@ -821,7 +881,11 @@ fn bad_global_tunes_are_refused_in_haproxy_words() {
         }
     }
     // What HAProxy accepts: a CPU share read as 0 from a word, `infinite`, a window of 0.
-    for line in ["maxcompcpuusage abc", "close-spread-time infinite", "close-spread-time 0"] {
+    for line in [
+        "maxcompcpuusage abc",
+        "close-spread-time infinite",
+        "close-spread-time 0",
+    ] {
         let cfg = write_cfg("tunes-ok.cfg", &format!("global\n    {line}\n{VALID}"));
         let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(0), "{line}: {:?}", alerts(&out));

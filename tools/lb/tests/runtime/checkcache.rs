@@ -21,7 +21,10 @@ fn responses_a_shared_cache_would_keep_with_a_cookie_are_refused() {
         // A validator is enough.
         ("GET", format!("/3?{cookie}&h=etag:%22v1%22")),
         // Private, or the cookie excluded: passes.
-        ("GET", format!("/4?{cookie}&h=cache-control:private,max-age%3D60")),
+        (
+            "GET",
+            format!("/4?{cookie}&h=cache-control:private,max-age%3D60"),
+        ),
         (
             "GET",
             format!("/5?{cookie}&h=cache-control:no-cache%3D%22set-cookie%22,max-age%3D60"),
@@ -96,14 +99,21 @@ fn responses_a_shared_cache_would_keep_with_a_cookie_are_refused() {
         ours.1
     );
     let alert = "Blocking cacheable cookie in response from instance be, server s1.";
-    assert_eq!(ours.1.iter().filter(|l| *l == alert).count(), 3, "{:?}", ours.1);
-    assert!(
-        ours.1.contains(&format!("200 PH-- GET /1?{cookie}&{lifetime} HTTP/1.1")),
+    assert_eq!(
+        ours.1.iter().filter(|l| *l == alert).count(),
+        3,
         "{:?}",
         ours.1
     );
     assert!(
-        ours.1.contains(&format!("200 ---- GET /2?{cookie} HTTP/1.1")),
+        ours.1
+            .contains(&format!("200 PH-- GET /1?{cookie}&{lifetime} HTTP/1.1")),
+        "{:?}",
+        ours.1
+    );
+    assert!(
+        ours.1
+            .contains(&format!("200 ---- GET /2?{cookie} HTTP/1.1")),
         "{:?}",
         ours.1
     );
@@ -136,7 +146,10 @@ fn a_nocache_insertion_makes_the_response_private_first() {
         },
     );
     assert_eq!(ours.0, 200);
-    assert!(ours.1.as_deref().is_some_and(|c| c.contains("private")), "{ours:?}");
+    assert!(
+        ours.1.as_deref().is_some_and(|c| c.contains("private")),
+        "{ours:?}"
+    );
     if let Some(theirs) = theirs {
         assert_eq!(theirs, ours);
     }

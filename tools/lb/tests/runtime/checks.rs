@@ -751,7 +751,9 @@ fn check_variables_are_held_to_check_max_size() {
                 )
             },
             |_, side| {
-                wait_until(Duration::from_secs(20), || !reports(&side.stderr()).is_empty());
+                wait_until(Duration::from_secs(20), || {
+                    !reports(&side.stderr()).is_empty()
+                });
                 reports(&side.stderr()).first().cloned().unwrap_or_default()
             },
         )

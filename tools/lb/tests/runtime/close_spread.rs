@@ -53,7 +53,9 @@ fn h2_frames(mut s: TcpStream, limit: Duration) -> Vec<u8> {
     let mut frames = Vec::new();
     let mut at = 0;
     while at + 9 <= got.len() {
-        let len = (usize::from(got[at]) << 16) | (usize::from(got[at + 1]) << 8) | usize::from(got[at + 2]);
+        let len = (usize::from(got[at]) << 16)
+            | (usize::from(got[at + 1]) << 8)
+            | usize::from(got[at + 2]);
         frames.push(got[at + 3]);
         at += 9 + len;
     }
@@ -74,7 +76,8 @@ fn until_goaway(s: &mut TcpStream) {
     let mut buf = [0u8; 4096];
     loop {
         while got.len() >= 9 {
-            let len = (usize::from(got[0]) << 16) | (usize::from(got[1]) << 8) | usize::from(got[2]);
+            let len =
+                (usize::from(got[0]) << 16) | (usize::from(got[1]) << 8) | usize::from(got[2]);
             if got.len() < 9 + len {
                 break;
             }

@@ -132,7 +132,9 @@ fn zlib_window_and_memory_level_reach_the_compressor() {
     };
     let inflate = |b: &[u8]| {
         let mut out = Vec::new();
-        flate2::read::ZlibDecoder::new(b).read_to_end(&mut out).unwrap();
+        flate2::read::ZlibDecoder::new(b)
+            .read_to_end(&mut out)
+            .unwrap();
         out.len()
     };
     // The zlib header's first byte: 8 (deflate) and the window's bits minus 8 above it.
@@ -148,7 +150,9 @@ fn zlib_window_and_memory_level_reach_the_compressor() {
     assert_eq!((encoding, body.len()), (None, 40000));
     // A body of varied numbers, at level 6, where deflate builds its own Huffman trees for
     // each block: blocks of 128 symbols each carry their trees.
-    let numbers: String = (0..8000u32).map(|i| format!("{} ", i * 7919 % 10007)).collect();
+    let numbers: String = (0..8000u32)
+        .map(|i| format!("{} ", i * 7919 % 10007))
+        .collect();
     let reply = format!(
         "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{numbers}",
         numbers.len()

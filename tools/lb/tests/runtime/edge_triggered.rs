@@ -27,7 +27,10 @@ fn epoll_masks(pid: u32, port: u16, client: u16) -> Vec<u32> {
     let target = format!("socket:[{inode}]");
     let mut fd_of_socket = None;
     let mut epolls = Vec::new();
-    for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().flatten() {
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+    {
         let link = std::fs::read_link(entry.path()).unwrap_or_default();
         let link = link.to_string_lossy();
         let fd = entry.file_name().to_string_lossy().to_string();
@@ -82,9 +85,11 @@ fn config(port: u16, setting: &str) -> String {
 
 #[test]
 fn client_connections_are_watched_edge_triggered() {
-    let (on, theirs) = both_reading(1, |port| config(port, "on"), |port, side| {
-        watched_edge_triggered(port, side.pid())
-    });
+    let (on, theirs) = both_reading(
+        1,
+        |port| config(port, "on"),
+        |port, side| watched_edge_triggered(port, side.pid()),
+    );
     assert_eq!(on, (true, true));
     if let Some(theirs) = theirs {
         assert_eq!(theirs, on);

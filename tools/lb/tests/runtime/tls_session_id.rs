@@ -246,7 +246,11 @@ fn force_private_cache_keeps_resumption_from_the_cache() {
     };
     let sess = pki.path("sess");
     let (ours, theirs) = both_reading(1, cfg, |port, _| shape(port, "-tls1_2", &sess));
-    assert_eq!(ours[..2], ["resumed=0 len=32", "resumed=1 len=32"], "{ours:?}");
+    assert_eq!(
+        ours[..2],
+        ["resumed=0 len=32", "resumed=1 len=32"],
+        "{ours:?}"
+    );
     if let Some(theirs) = theirs {
         assert_eq!(theirs, ours);
     }
