@@ -192,6 +192,8 @@ rules! {
         "A per-stream filter takes 'default-limit <size>' and 'default-period <time>'; a shared one takes 'limit <size>' and 'key <expression>' with an optional 'table <name>' whose stick-table stores bytes_in_rate (bwlim-in) or bytes_out_rate (bwlim-out); both may take 'min-size <size>'. A 'set-bandwidth-limit <name>' rule names a filter of its own proxy, and may give 'limit' and 'period' expressions for a per-stream filter only.";
     "E276" "hash-balance-factor-invalid" Error Haproxy "A 'hash-balance-factor' is missing its number or gives one from 1 to 100."
         "The factor is the percentage of the average load a server may carry before consistent hashing passes it by: 0 turns the bound off, and any other value must be above 100 (150 lets a server take half as much again as the average).";
+    "E291" "global-tune-value" Error Haproxy "A compression, soft-stop, poller or variable-size setting of the global section has a value HAProxy refuses."
+        "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', and each 'tune.vars.*-max-size' a whole number of bytes (no unit).";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

@@ -21,6 +21,7 @@ pub mod bwlim;
 pub mod checks;
 pub mod client_stream;
 pub mod clock;
+pub mod close_spread;
 pub(crate) mod cold;
 pub mod conn_actions;
 pub mod decide;
@@ -54,6 +55,7 @@ pub mod support;
 pub mod tables;
 pub mod tcp;
 pub mod tcp_response;
+pub mod thread_idle;
 pub mod tls;
 pub mod txn;
 pub mod upgrade;
@@ -113,6 +115,9 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
     http::vet::accept_payload_with_any_method(plan.global.h1_accept_payload_with_any_method);
     http::compress::set_level(plan.global.comp_maxlevel);
     http::compress::set_rate_limit(plan.global.comp_rate_limit);
+    http::compress::set_zlib(&plan.global.zlib);
+    var_limits::set_check_limit(&plan.global.var_limits);
+    close_spread::configure(plan.global.process.close_spread);
     lifecycle::limits::apply(&plan.global.process).map_err(|e| vec![e])?;
     let default_path = plan.global.default_path.as_deref();
     lifecycle::default_path::enter(default_path).map_err(|e| vec![e])?;
@@ -319,6 +324,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         }
     }
     lifecycle::worker::arm_hard_stop(plan.global.hard_stop_after);
+    close_spread::begin();
     let _ = stop_tx.send(true);
     for h in handles.into_iter().chain(tables_thread) {
         let _ = h.join();
@@ -423,6 +429,12 @@ fn worker(
     if busy_polling {
         // Events are looked for between any two tasks.
         builder.event_interval(1);
+    }
+    if http::compress::measures_idle() {
+        // `maxcompcpuusage` reads how long the thread waits for events.
+        builder
+            .on_thread_park(thread_idle::parked)
+            .on_thread_unpark(thread_idle::unparked);
     }
     let Ok(rt) = builder.enable_all().build() else {
         return;

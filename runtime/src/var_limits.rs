@@ -31,7 +31,7 @@ pub enum Scope {
     Txn,
     /// `req.` and `res.`, counted together.
     ReqRes,
-    /// `check.` and anything else: never limited here.
+    /// `check.` (limited per health check, [`CheckVars`]) and anything else.
     Other,
 }
 
@@ -300,6 +300,54 @@ pub fn make_room(
     // given).
     share.shrink(slot.freed() + entry);
     Room::Emptied
+}
+
+/// `tune.vars.check-max-size` in bytes (0: none), for the checks started from now on.
+static CHECK_LIMIT: AtomicU64 = AtomicU64::new(0);
+
+/// Keeps the plan's `tune.vars.check-max-size`.
+pub fn set_check_limit(limits: &VarLimits) {
+    CHECK_LIMIT.store(u64::from(limits.check), Ordering::Relaxed);
+}
+
+/// The bytes one health check's `check.` variables take, and which of them have an entry
+/// (a variable whose value did not fit keeps its entry, without a value, as in HAProxy).
+#[derive(Debug, Default)]
+pub struct CheckVars {
+    bytes: u64,
+    entries: std::collections::HashSet<String>,
+}
+
+impl CheckVars {
+    /// Counts `name` taking `new` in place of `old`: whether the value fits (when it does
+    /// not, the variable is left without a value).
+    pub fn set(&mut self, name: &str, old: Option<&Value>, new: &Value) -> bool {
+        let limit = CHECK_LIMIT.load(Ordering::Relaxed);
+        if limit == 0 || Scope::of(name) != Scope::Other || !name.starts_with("check.") {
+            return true;
+        }
+        if !self.entries.contains(name) {
+            if self.bytes + ENTRY > limit {
+                return false;
+            }
+            self.bytes += ENTRY;
+            self.entries.insert(name.to_string());
+        }
+        self.bytes -= old.map_or(0, data_size).min(self.bytes);
+        let size = data_size(new);
+        if self.bytes + size > limit {
+            return false;
+        }
+        self.bytes += size;
+        true
+    }
+
+    /// Gives back what `name` took.
+    pub fn unset(&mut self, name: &str, old: Option<&Value>) {
+        if self.entries.remove(name) {
+            self.bytes = self.bytes.saturating_sub(ENTRY + old.map_or(0, data_size));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -212,7 +212,14 @@ impl<'a> Stmt<'a> {
         // The variables' size limits (`plan::var_limits`).
         let var_limits = word.starts_with("tune.vars.");
         // The compression limits (`plan::GlobalPlan::comp_rate_limit`).
-        let comp_limits = word == "maxcomprate";
+        let comp_limits = matches!(
+            word,
+            "maxcomprate"
+                | "maxzlibmem"
+                | "maxcompcpuusage"
+                | "tune.zlib.memlevel"
+                | "tune.zlib.windowsize"
+        );
         // The workers' polling (`plan::GlobalPlan::busy_polling`).
         let busy_polling = word == "busy-polling";
         // The global section's variables (`plan::GlobalPlan::set_vars`).
@@ -300,6 +307,7 @@ impl<'a> Stmt<'a> {
                 | "maxpipes"
                 | "noreuseport"
                 | "pp2-never-send-local"
+                | "close-spread-time"
         );
         if !lowered
             && !process

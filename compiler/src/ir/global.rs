@@ -190,7 +190,9 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
             b.file_ref(FileKind::Plain, keyword, stmt.spanned(1))
         }
-        _ => {}
+        _ => {
+            super::global_tunes::statement(b, stmt, at);
+        }
     }
     keywords::check_statement(b, SectionKind::Global, stmt, at, None);
 }

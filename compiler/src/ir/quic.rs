@@ -110,6 +110,12 @@ fn tunes(config: &Config, out: &mut Vec<Diagnostic>) {
         let message = match name {
             "tune.quic.frontend.max-idle-timeout" | "tune.quic.backend.max-idle-timeou" => {
                 match parse_time(value, TimeUnit::Ms) {
+                    // HAProxy 2.7 registers the backend keyword one letter short, and its
+                    // parser then knows no such setting: every valid use is refused. (No 2.7
+                    // server speaks QUIC either.)
+                    Ok(_) if name == "tune.quic.backend.max-idle-timeou" => Some(format!(
+                        "'{name}' keyword not unhandled (please report this bug)."
+                    )),
                     Ok(_) => None,
                     Err(TimeError::Overflow) => Some(format!(
                         "timer overflow in argument '{value}' to '{name}' (maximum value is 2147483647 ms or ~24.8 days)"

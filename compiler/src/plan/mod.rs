@@ -3,6 +3,7 @@
 
 pub mod captures;
 pub mod checks;
+pub mod compression;
 pub mod direct;
 pub mod errors;
 pub mod fcgi;
@@ -76,6 +77,8 @@ pub struct GlobalPlan {
     /// `maxcomprate`, in bytes per second (the kB/s given times 1024; 0: none): above it, new
     /// responses are not compressed.
     pub comp_rate_limit: u64,
+    /// `maxzlibmem`, `maxcompcpuusage`, `tune.zlib.windowsize`, `tune.zlib.memlevel`.
+    pub zlib: compression::ZlibPlan,
     /// `busy-polling` (and not `no busy-polling` after it): the workers never sleep waiting
     /// for events.
     pub busy_polling: bool,
@@ -974,6 +977,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             var_limits: var_limits::VarLimits::of(&g.directives),
             comp_rate_limit: lower::last_arg(&g.directives, "maxcomprate")
                 .map_or(0, |v| (ir::values::atol(&v) as i32).max(0) as u64 * 1024),
+            zlib: compression::ZlibPlan::of(&g.directives),
             busy_polling: g
                 .directives
                 .iter()

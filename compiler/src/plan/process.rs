@@ -47,6 +47,8 @@ pub struct ProcessSettings {
     /// `grace`, in milliseconds: after SIGUSR1, how long the process goes on accepting (with
     /// the `stopping` fetch true) before it stops listening.
     pub grace: Option<u32>,
+    /// `close-spread-time`: how connections are closed once a soft stop begins.
+    pub close_spread: CloseSpread,
     /// `ulimit-n`: the open-file limit (RLIMIT_NOFILE) the process sets itself;
     /// `fd-hard-limit`: the most it may take; `strict-limits` (on unless `no strict-limits`):
     /// a limit that cannot be set stops the start rather than warning.
@@ -61,6 +63,21 @@ pub struct ProcessSettings {
     /// `pp2-never-send-local`: a health check's PROXY v2 header is a PROXY command naming
     /// the check's own connection, not a LOCAL one.
     pub pp2_never_send_local: bool,
+}
+
+/// `close-spread-time`: when a soft-stopping process ends its client connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum CloseSpread {
+    /// Not set (or 0): the default stop (HAProxy closes idle connections at once; hapee keeps
+    /// an idle HTTP/1 connection for a request already on its way, as with
+    /// `idle-close-on-response`), busy ones close with their next response.
+    #[default]
+    AtOnce,
+    /// Over this many milliseconds: each idle connection at a random moment of the window,
+    /// each response with a chance of closing that grows as the window passes.
+    Over(u32),
+    /// `infinite`: none is closed by the stop; connections end by their own timeouts.
+    Never,
 }
 
 /// The receive and send buffer sizes (SO_RCVBUF, SO_SNDBUF) set on each client connection
@@ -160,6 +177,13 @@ impl ProcessSettings {
                 server_sndbuf: size("tune.sndbuf.server"),
             },
             grace: lower::last_arg(lines, "grace").and_then(|t| lower::ms(&t)),
+            close_spread: match lower::last_arg(lines, "close-spread-time").as_deref() {
+                Some("infinite") => CloseSpread::Never,
+                Some(t) => lower::ms(t)
+                    .filter(|&ms| ms > 0)
+                    .map_or(CloseSpread::AtOnce, CloseSpread::Over),
+                None => CloseSpread::AtOnce,
+            },
             ulimit_n: Some(u64::from(size("ulimit-n"))).filter(|&n| n > 0),
             fd_hard_limit: Some(u64::from(size("fd-hard-limit"))).filter(|&n| n > 0),
             strict_limits: lines

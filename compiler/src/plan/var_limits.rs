@@ -17,6 +17,8 @@ pub struct VarLimits {
     pub txn: u32,
     /// `tune.vars.reqres-max-size`: a stream's `req.` and `res.` variables.
     pub reqres: u32,
+    /// `tune.vars.check-max-size`: a health check's `check.` variables.
+    pub check: u32,
 }
 
 impl VarLimits {
@@ -33,11 +35,13 @@ impl VarLimits {
             sess: limit("tune.vars.sess-max-size"),
             txn: limit("tune.vars.txn-max-size"),
             reqres: limit("tune.vars.reqres-max-size"),
+            check: limit("tune.vars.check-max-size"),
         }
     }
 
-    /// Whether any limit is set (without one, nothing is counted).
+    /// Whether any limit of the streams' and process's variables is set (without one,
+    /// nothing is counted there; a check counts its own).
     pub fn any(&self) -> bool {
-        *self != VarLimits::default()
+        VarLimits { check: 0, ..*self } != VarLimits::default()
     }
 }

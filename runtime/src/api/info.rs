@@ -46,7 +46,7 @@ fn ulimit_n() -> u64 {
         .map_or(0, |(soft, _)| soft)
 }
 
-/// The values of the 72 fields, `Empty` where hapee has nothing to report (no zlib, for one).
+/// The values of the 72 fields, `Empty` where hapee has nothing to report.
 pub fn values(shared: &Shared) -> Vec<Val> {
     let p = &shared.process;
     let up = p.uptime_secs();
@@ -59,6 +59,7 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         .sum();
     let (conn_rate, conn_rate_max) = p.conn_rates();
     let (ssl_conns, ssl_rate) = crate::tls::limits::figures();
+    let (zlib_used, zlib_max) = crate::http::compress::zlib_memory();
     let listeners = shared.frontends.len() as u64 + p.stats.sockets.len() as u64;
     let active = shared.active.load(Ordering::Relaxed);
     let start = p
@@ -117,8 +118,8 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         u(0),
         u(0),
         u(0),
-        Val::Empty,
-        Val::Empty,
+        u(zlib_used),
+        u(zlib_max),
         u(active + listeners),
         u(0),
         u(100),

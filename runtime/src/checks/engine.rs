@@ -63,6 +63,8 @@ pub struct Session<'a> {
     pub tls: bool,
     /// The check's variables (`check.*`, `set-var`).
     pub vars: HashMap<String, Value>,
+    /// The `check.` variables' bytes, counted against `tune.vars.check-max-size`.
+    var_bytes: crate::var_limits::CheckVars,
     pub code: u32,
     /// The response headers of an HTTP check, once received.
     pub response: Option<Vec<(String, String)>>,
@@ -83,6 +85,7 @@ impl<'a> Session<'a> {
             phase: Phase::Connecting,
             tls: false,
             vars: HashMap::new(),
+            var_bytes: Default::default(),
             code: 0,
             response: None,
         }
@@ -143,11 +146,15 @@ impl<'a> Session<'a> {
                 CheckRule::Comment(_) => {}
                 CheckRule::SetVar { name, expr } => {
                     if let Some(v) = env.eval(expr, self) {
-                        self.vars.insert(name.clone(), v);
+                        let old = self.vars.remove(name);
+                        if self.var_bytes.set(name, old.as_ref(), &v) {
+                            self.vars.insert(name.clone(), v);
+                        }
                     }
                 }
                 CheckRule::UnsetVar { name } => {
-                    self.vars.remove(name);
+                    let old = self.vars.remove(name);
+                    self.var_bytes.unset(name, old.as_ref());
                 }
                 CheckRule::Connect(c) => {
                     self.next += 1;

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use hapee_compiler::plan::filters::CompressionPlan;
 use hyper::header::{HeaderMap, HeaderValue};
-use std::io::Write;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// A compression algorithm of `compression algo`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,16 +218,16 @@ pub fn rewrite_headers(algo: Algo, h: &mut HeaderMap) {
 
 /// The compression level, `tune.comp.maxlevel` (1 by default, as in HAProxy): process-wide,
 /// set once at start.
-static LEVEL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+static LEVEL: AtomicU32 = AtomicU32::new(1);
 
 /// Keeps the plan's `tune.comp.maxlevel` for the responses compressed from now on.
 pub fn set_level(level: u32) {
-    LEVEL.store(level.clamp(1, 9), std::sync::atomic::Ordering::Relaxed);
+    LEVEL.store(level.clamp(1, 9), Ordering::Relaxed);
 }
 
 /// `maxcomprate` in bytes per second (0: none), and the bytes compressed over the last
 /// second: above the limit, new responses go out uncompressed (those being compressed go on).
-static RATE_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static RATE_LIMIT: AtomicU64 = AtomicU64::new(0);
 static RATE_IN: std::sync::Mutex<crate::tables::freq::FreqCtr> =
     std::sync::Mutex::new(crate::tables::freq::FreqCtr {
         curr_tick: 0,
@@ -237,7 +237,7 @@ static RATE_IN: std::sync::Mutex<crate::tables::freq::FreqCtr> =
 
 /// Keeps the plan's `maxcomprate` for the responses from now on.
 pub fn set_rate_limit(bytes_per_second: u64) {
-    RATE_LIMIT.store(bytes_per_second, std::sync::atomic::Ordering::Relaxed);
+    RATE_LIMIT.store(bytes_per_second, Ordering::Relaxed);
 }
 
 fn tick() -> u32 {
@@ -246,7 +246,7 @@ fn tick() -> u32 {
 
 /// Whether the bytes compressed over the last second are above `maxcomprate`.
 pub fn over_rate() -> bool {
-    let limit = RATE_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+    let limit = RATE_LIMIT.load(Ordering::Relaxed);
     limit != 0
         && RATE_IN
             .lock()
@@ -255,67 +255,160 @@ pub fn over_rate() -> bool {
 
 /// Counts `n` bytes given to a compressor (only when a limit reads them).
 fn count_input(n: usize) {
-    if RATE_LIMIT.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+    if RATE_LIMIT.load(Ordering::Relaxed) != 0 {
         if let Ok(mut r) = RATE_IN.lock() {
             r.update(1000, u32::try_from(n).unwrap_or(u32::MAX), tick());
         }
     }
 }
 
-enum Stream {
-    Identity,
-    Gzip(flate2::write::GzEncoder<Vec<u8>>),
-    Zlib(flate2::write::ZlibEncoder<Vec<u8>>),
-    Raw(flate2::write::DeflateEncoder<Vec<u8>>),
+/// The zlib settings of every compressor started from now on (`tune.zlib.windowsize`,
+/// `tune.zlib.memlevel`), the memory cap (`maxzlibmem`, 0: none), the memory the running
+/// compressors hold, and the idle share a thread needs to start one (`maxcompcpuusage`).
+static WINDOW_BITS: AtomicU8 = AtomicU8::new(15);
+static MEM_LEVEL: AtomicU8 = AtomicU8::new(8);
+static MAX_MEM: AtomicU64 = AtomicU64::new(0);
+static USED_MEM: AtomicU64 = AtomicU64::new(0);
+static MIN_IDLE_PCT: AtomicU32 = AtomicU32::new(0);
+
+/// Keeps the plan's zlib settings for the compressors started from now on.
+pub fn set_zlib(plan: &hapee_compiler::plan::compression::ZlibPlan) {
+    WINDOW_BITS.store(plan.window_bits, Ordering::Relaxed);
+    MEM_LEVEL.store(plan.mem_level, Ordering::Relaxed);
+    MAX_MEM.store(plan.max_mem, Ordering::Relaxed);
+    MIN_IDLE_PCT.store(plan.min_idle_pct, Ordering::Relaxed);
 }
 
-/// A response body being compressed.
-pub struct Encoder {
-    stream: Stream,
+/// The memory the running compressors hold and the cap (`show info`'s ZlibMemUsage and
+/// MaxZlibMemUsage), in bytes.
+pub fn zlib_memory() -> (u64, u64) {
+    (
+        USED_MEM.load(Ordering::Relaxed),
+        MAX_MEM.load(Ordering::Relaxed),
+    )
 }
 
-impl Encoder {
-    pub fn new(algo: Algo) -> Encoder {
-        let level = flate2::Compression::new(LEVEL.load(std::sync::atomic::Ordering::Relaxed));
-        let stream = match algo {
-            Algo::Identity => Stream::Identity,
-            Algo::Gzip => Stream::Gzip(flate2::write::GzEncoder::new(Vec::new(), level)),
-            Algo::Deflate => Stream::Zlib(flate2::write::ZlibEncoder::new(Vec::new(), level)),
-            Algo::RawDeflate => Stream::Raw(flate2::write::DeflateEncoder::new(Vec::new(), level)),
-        };
-        Encoder { stream }
+/// Whether this thread was too busy over its last sample to start compressing a response
+/// (`maxcompcpuusage`).
+pub fn too_busy() -> bool {
+    crate::thread_idle::idle_pct() < MIN_IDLE_PCT.load(Ordering::Relaxed)
+}
+
+/// Whether a `maxcompcpuusage` needs the threads' idle time measured.
+pub fn measures_idle() -> bool {
+    MIN_IDLE_PCT.load(Ordering::Relaxed) > 0
+}
+
+/// The memory zlib documents a deflate stream needs for these settings (zconf.h:
+/// `(1 << (windowBits + 2)) + (1 << (memLevel + 9))`), what the cap counts per compressor.
+fn stream_memory(window_bits: u8, mem_level: u8) -> u64 {
+    (1u64 << (window_bits + 2)) + (1u64 << (mem_level + 9))
+}
+
+/// A compressor's share of `maxzlibmem`, given back when it ends.
+struct MemoryHeld(u64);
+
+impl MemoryHeld {
+    /// Takes `bytes` unless the running compressors and these would pass the cap.
+    fn take(bytes: u64) -> Option<MemoryHeld> {
+        let max = MAX_MEM.load(Ordering::Relaxed);
+        USED_MEM
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                (max == 0 || used + bytes <= max).then_some(used + bytes)
+            })
+            .ok()
+            .map(|_| MemoryHeld(bytes))
     }
 }
 
-/// Compresses one chunk and hands out what it compressed to (a sync flush each time).
-fn push<W: Write>(w: &mut W, output: fn(&mut W) -> &mut Vec<u8>, chunk: &[u8]) -> Bytes {
-    // Writing to a Vec cannot fail.
-    let _ = w.write_all(chunk).and_then(|()| w.flush());
-    Bytes::from(std::mem::take(output(w)))
+impl Drop for MemoryHeld {
+    fn drop(&mut self) {
+        USED_MEM.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}
+
+/// A response body being compressed, with zlib-rs: its safe API takes the window and the
+/// memory level, which flate2 does not pass on.
+pub struct Encoder {
+    stream: Option<(zlib_rs::Deflate, MemoryHeld)>,
+}
+
+impl Encoder {
+    /// A compressor for `algo`, or `None` when it cannot start: the memory cap would be
+    /// passed, or the window is 8 bits for gzip or raw deflate (zlib widens an 8-bit window
+    /// to 9 for the zlib format only, and refuses it otherwise).
+    pub fn new(algo: Algo) -> Option<Encoder> {
+        let format_bits = |bits: u8| -> Option<i32> {
+            let bits = i32::from(bits);
+            match algo {
+                Algo::Identity => None,
+                Algo::Deflate => Some(bits),
+                Algo::Gzip if bits > 8 => Some(bits + 16),
+                Algo::RawDeflate if bits > 8 => Some(-bits),
+                Algo::Gzip | Algo::RawDeflate => Some(0),
+            }
+        };
+        let bits = WINDOW_BITS.load(Ordering::Relaxed);
+        let Some(window_bits) = format_bits(bits) else {
+            return Some(Encoder { stream: None });
+        };
+        if window_bits == 0 {
+            return None;
+        }
+        let mem_level = MEM_LEVEL.load(Ordering::Relaxed);
+        let held = MemoryHeld::take(stream_memory(bits.max(9), mem_level))?;
+        let config = zlib_rs::DeflateConfig {
+            level: LEVEL.load(Ordering::Relaxed) as i32,
+            window_bits,
+            mem_level: i32::from(mem_level),
+            ..zlib_rs::DeflateConfig::default()
+        };
+        Some(Encoder {
+            stream: Some((zlib_rs::Deflate::new_with_config(config), held)),
+        })
+    }
+}
+
+/// Feeds `input` to the compressor with `flush` and hands out all it wrote: for a sync
+/// flush, until room was left over (zlib's sign the flush is complete); for the finish,
+/// until the stream's end.
+fn deflate(stream: &mut zlib_rs::Deflate, mut input: &[u8], flush: zlib_rs::DeflateFlush) -> Bytes {
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        let used = out.len();
+        let room = (input.len() / 2).max(4096);
+        out.resize(used + room, 0);
+        let (read, wrote) = (stream.total_in(), stream.total_out());
+        let status = stream.compress(input, &mut out[used..], flush);
+        let consumed = (stream.total_in() - read) as usize;
+        let produced = (stream.total_out() - wrote) as usize;
+        out.truncate(used + produced);
+        input = &input[consumed.min(input.len())..];
+        let done = match status {
+            Ok(zlib_rs::Status::StreamEnd) | Err(_) => true,
+            Ok(_) if flush == zlib_rs::DeflateFlush::Finish => false,
+            Ok(_) => input.is_empty() && produced < room,
+        };
+        if done {
+            return Bytes::from(out);
+        }
+    }
 }
 
 impl super::filters::BodyFilter for Encoder {
     fn data(&mut self, chunk: Bytes) -> Bytes {
-        if !matches!(self.stream, Stream::Identity) {
-            count_input(chunk.len());
-        }
-        match &mut self.stream {
-            Stream::Identity => chunk,
-            Stream::Gzip(e) => push(e, |e| e.get_mut(), &chunk),
-            Stream::Zlib(e) => push(e, |e| e.get_mut(), &chunk),
-            Stream::Raw(e) => push(e, |e| e.get_mut(), &chunk),
-        }
+        let Some((stream, _)) = &mut self.stream else {
+            return chunk;
+        };
+        count_input(chunk.len());
+        deflate(stream, &chunk, zlib_rs::DeflateFlush::SyncFlush)
     }
 
     fn end(&mut self) -> Bytes {
-        let stream = std::mem::replace(&mut self.stream, Stream::Identity);
-        let done = match stream {
-            Stream::Identity => return Bytes::new(),
-            Stream::Gzip(e) => e.finish(),
-            Stream::Zlib(e) => e.finish(),
-            Stream::Raw(e) => e.finish(),
-        };
-        Bytes::from(done.unwrap_or_default())
+        match self.stream.take() {
+            Some((mut stream, _held)) => deflate(&mut stream, &[], zlib_rs::DeflateFlush::Finish),
+            None => Bytes::new(),
+        }
     }
 }
 
@@ -426,7 +519,7 @@ mod tests {
     fn a_streamed_body_decompresses_to_the_original() {
         let text = "hello compressed world ".repeat(500);
         for algo in [Algo::Gzip, Algo::Deflate, Algo::RawDeflate] {
-            let mut e = Encoder::new(algo);
+            let mut e = Encoder::new(algo).unwrap();
             let mut out = Vec::new();
             for chunk in text.as_bytes().chunks(700) {
                 let piece = e.data(Bytes::copy_from_slice(chunk));

@@ -200,15 +200,20 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 let Some(settings) = filters.compression_of(txn) else {
                     continue;
                 };
-                // Above `maxcomprate`, the response goes out as it is.
+                // Above `maxcomprate`, or on a thread busier than `maxcompcpuusage`, or
+                // with no room left under `maxzlibmem`, the response goes out as it is.
                 if compressing
                     || !compress::applies(settings, &facts, status, headers)
                     || compress::over_rate()
+                    || compress::too_busy()
                 {
                     continue;
                 }
+                let Some(encoder) = Encoder::new(algo) else {
+                    continue;
+                };
                 compress::rewrite_headers(algo, headers);
-                chain.0.push(Box::new(Encoder::new(algo)));
+                chain.0.push(Box::new(encoder));
                 compressing = true;
                 txn.filters.compressing = Some(algo);
             }
@@ -290,7 +295,7 @@ mod tests {
     #[test]
     fn a_filters_tail_goes_through_the_filters_after_it() {
         let chain = Chain(vec![
-            Box::new(compress::Encoder::new(Algo::Identity)),
+            Box::new(compress::Encoder::new(Algo::Identity).unwrap()),
             Box::new(Upper),
         ]);
         assert_eq!(

@@ -394,8 +394,11 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             ctx.idle
                 .close_after(reply::error_wire(status, &[&fe.errorfiles]));
         }
-        // A stopping process ends each keep-alive connection by its next response.
-        if fe.conn_mode == Some(HttpConnMode::Close) || ctx.shared.stopping.load(Ordering::Relaxed)
+        // A stopping process ends each keep-alive connection by its next response (spread
+        // over `close-spread-time`, or never with `infinite`).
+        if fe.conn_mode == Some(HttpConnMode::Close)
+            || (ctx.shared.stopping.load(Ordering::Relaxed)
+                && crate::close_spread::close_with_response())
         {
             resp.headers_mut().insert(
                 hyper::header::CONNECTION,

@@ -435,38 +435,70 @@ impl Persistence {
 /// by default, no `Cache-Control`/`Pragma` forbidding it, and a lifetime (`max-age`,
 /// `Expires`) or a validator (`ETag`, `Last-Modified`).
 fn cacheable(status: u16, headers: &hyper::HeaderMap) -> bool {
-    if !matches!(
-        status,
-        200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501
-    ) {
-        return false;
-    }
-    if headers
-        .get(hyper::header::PRAGMA)
-        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"no-cache"))
-    {
-        return false;
-    }
-    let mut ok = true;
-    let mut fresh = false;
-    for v in headers.get_all(hyper::header::CACHE_CONTROL) {
-        for item in v.to_str().unwrap_or("").split(',').map(str::trim) {
-            let item = item.to_ascii_lowercase();
-            if item == "public" {
-                ok = true;
-            } else if matches!(
-                item.as_str(),
-                "private" | "no-cache" | "no-store" | "max-age=0" | "s-maxage=0"
-            ) {
-                ok = false;
-            } else if item.starts_with("s-maxage") || item.starts_with("max-age") {
-                fresh = true;
+    CacheVerdict::of(status, headers).cacheable
+}
+
+/// What a shared cache could do with a response to a safe request, as HAProxy 2.7 reads it
+/// (with the later 2.7 releases' rule that a response without lifetime nor validator is
+/// not cacheable, which Debian's 2.6 has too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheVerdict {
+    /// The response could be stored.
+    pub cacheable: bool,
+    /// Its `Set-Cookie` lines could be stored with it (no `no-cache="set-cookie"`).
+    pub with_cookies: bool,
+}
+
+impl CacheVerdict {
+    pub fn of(status: u16, headers: &hyper::HeaderMap) -> CacheVerdict {
+        let never = CacheVerdict {
+            cacheable: false,
+            with_cookies: false,
+        };
+        if !matches!(
+            status,
+            200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501
+        ) {
+            return never;
+        }
+        if headers
+            .get(hyper::header::PRAGMA)
+            .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"no-cache"))
+        {
+            return never;
+        }
+        let mut verdict = CacheVerdict {
+            cacheable: true,
+            with_cookies: true,
+        };
+        let mut fresh = false;
+        for v in headers.get_all(hyper::header::CACHE_CONTROL) {
+            for item in v.to_str().unwrap_or("").split(',').map(str::trim) {
+                let item = item.to_ascii_lowercase();
+                if item == "public" {
+                    verdict = CacheVerdict {
+                        cacheable: true,
+                        with_cookies: true,
+                    };
+                } else if matches!(
+                    item.as_str(),
+                    "private" | "no-cache" | "no-store" | "max-age=0" | "s-maxage=0"
+                ) {
+                    verdict = never;
+                } else if item.starts_with("no-cache=\"set-cookie") {
+                    verdict.with_cookies = false;
+                } else if item.starts_with("s-maxage") || item.starts_with("max-age") {
+                    fresh = true;
+                }
             }
         }
+        use hyper::header::{ETAG, EXPIRES, LAST_MODIFIED};
+        fresh |= headers.contains_key(EXPIRES);
+        if !(fresh || headers.contains_key(ETAG) || headers.contains_key(LAST_MODIFIED)) {
+            verdict.cacheable = false;
+        }
+        verdict
     }
-    use hyper::header::{ETAG, EXPIRES, LAST_MODIFIED};
-    fresh |= headers.contains_key(EXPIRES);
-    ok && (fresh || headers.contains_key(ETAG) || headers.contains_key(LAST_MODIFIED))
 }
 
 fn now_secs() -> i64 {

@@ -81,8 +81,15 @@ pub(super) async fn respond(
         }
     }
     let mut view = txn.response.take().expect("response view set above");
+    // The server's own cookie, as the rules left it, before persistence adds one.
+    let server_cookie = be.check_cache && view.headers.contains_key(hyper::header::SET_COOKIE);
     if let (Some(p), Some(si)) = (&be.persistence, server_index) {
         p.on_response(be, txn, si, &mut view.headers, &mut view.lines, view.status);
+    }
+    if server_cookie && shared_cache_would_keep_cookie(txn, view.status, &view.headers) {
+        let status = view.status;
+        txn.response = Some(view);
+        return block_cacheable_cookie(ctx, txn, be, status);
     }
     parts.status = hyper::StatusCode::from_u16(view.status).unwrap_or(parts.status);
     // An HTTP/1 client is answered in the version its server spoke (HTTP/1.0 or 1.1, whatever
@@ -149,4 +156,52 @@ pub(super) async fn respond(
     }
     body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
+}
+
+/// `option checkcache`: whether a shared cache could keep this response to a safe request
+/// with its `Set-Cookie` lines (persistence's `nocache` has added `private` by now when it
+/// inserted a cookie, as HAProxy orders it).
+fn shared_cache_would_keep_cookie(txn: &Txn, status: u16, headers: &hyper::HeaderMap) -> bool {
+    let safe = txn.request.as_ref().is_some_and(|r| {
+        matches!(
+            r.method,
+            hyper::Method::GET
+                | hyper::Method::HEAD
+                | hyper::Method::OPTIONS
+                | hyper::Method::TRACE
+        )
+    });
+    let verdict = super::persist::CacheVerdict::of(status, headers);
+    safe && verdict.cacheable && verdict.with_cookies
+}
+
+/// The response is refused as HAProxy refuses it: an alert on stderr and in the backend's
+/// logs, the denied-response counters, and the proxy's page for the server's status (HAProxy
+/// answers with the status it received, so a 200 becomes its "Service ready." page), the
+/// stream ending `PH`.
+fn block_cacheable_cookie(
+    ctx: &ConnCtx,
+    txn: &mut Txn,
+    be: &crate::state::BackendRt,
+    status: u16,
+) -> Response<ResBody> {
+    use crate::api::counters::Counter;
+    let server = txn.server.as_deref().unwrap_or("<dispatch>");
+    let text = format!(
+        "Blocking cacheable cookie in response from instance {}, server {server}.",
+        be.name
+    );
+    eprintln!("[ALERT]    ({}) : {text}", std::process::id());
+    for target in &be.health_check.logs {
+        if let Ok(sink) = crate::log::Sink::open(target, &be.log_tag) {
+            sink.send(1, &text);
+        }
+    }
+    let fe = ctx.frontend();
+    fe.counters.add(Counter::DeniedResp, 1);
+    be.counters.add(Counter::DeniedResp, 1);
+    txn.term = *b"PH";
+    txn.timings.response = -1;
+    let files = [&be.errorfiles, &fe.errorfiles];
+    reply::error_in(status, &files, txn)
 }

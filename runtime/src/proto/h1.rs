@@ -100,6 +100,9 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         .is_none();
     let mut stop = stopping.wait();
     let mut stopped = false;
+    // `close-spread-time`: once stopped, the moment this connection closes when idle.
+    let mut spread: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let mut spread_due = false;
     // HTTP/2 with prior knowledge on a connection that came as HTTP/1 (cleartext, or TLS
     // without ALPN h2): its first bytes are HTTP/2's preface, as HAProxy's HTTP/1 side detects.
     let mut detect_h2 = fe.h2_upgrade;
@@ -108,8 +111,14 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         let ready = std::future::poll_fn(|cx| {
             if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
                 stopped = true;
+                spread = spread_timer();
             }
             if stopped && close_on_stop {
+                return Poll::Ready(Ok(false));
+            }
+            // Waiting for a next request: idle, so the spread moment closes it.
+            spread_due |= poll_spread(&mut spread, cx);
+            if spread_due {
                 return Poll::Ready(Ok(false));
             }
             io.poll_readable(cx).map_ok(|()| true)
@@ -145,9 +154,16 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         let step = std::future::poll_fn(|cx| {
             if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
                 stopped = true;
+                spread = spread_timer();
                 if close_on_stop {
                     Pin::new(&mut *conn).graceful_shutdown();
                 }
+            }
+            // The spread moment closes the connection once it waits for a next request; a
+            // request on its way is answered first.
+            spread_due |= poll_spread(&mut spread, cx);
+            if spread_due && ctx.idle.parked() {
+                Pin::new(&mut *conn).graceful_shutdown();
             }
             ctx.idle.unpark();
             match Pin::new(&mut *conn).poll(cx) {
@@ -202,6 +218,29 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
             matches!(&result, Err(Ended::Http(e)) if e.is_parse() || e.is_parse_too_large());
         log_unserved(&ctx, invalid, head_timeout);
     }
+}
+
+/// The timer of a stopped connection's close under `close-spread-time` (none without a
+/// window).
+fn spread_timer() -> Option<Pin<Box<tokio::time::Sleep>>> {
+    match crate::close_spread::on_stop() {
+        crate::close_spread::OnStop::After(delay) => Some(Box::pin(tokio::time::sleep(delay))),
+        _ => None,
+    }
+}
+
+/// Whether the spread moment has come (the timer then goes).
+fn poll_spread(
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut std::task::Context<'_>,
+) -> bool {
+    let due = timer
+        .as_mut()
+        .is_some_and(|t| t.as_mut().poll(cx).is_ready());
+    if due {
+        *timer = None;
+    }
+    due
 }
 
 /// Why a connection ended, when not by a clean close.

@@ -236,11 +236,29 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
             }
         }
     };
+    tokio::pin!(quiet);
     let stopped = tokio::select! {
         biased;
         _ = served!() => return,
         _ = stopping.wait() => true,
-        _ = quiet => false,
+        _ = &mut quiet => false,
+    };
+    // `close-spread-time`: the GOAWAY waits for a random moment of the window, or is never
+    // sent by the stop (the connection then ends by its own silence).
+    let stopped = stopped && {
+        use crate::close_spread::OnStop;
+        match crate::close_spread::on_stop() {
+            OnStop::Default => true,
+            OnStop::After(delay) => tokio::select! {
+                _ = served!() => return,
+                _ = tokio::time::sleep(delay) => true,
+                _ = &mut quiet => false,
+            },
+            OnStop::Keep => tokio::select! {
+                _ = served!() => return,
+                _ = &mut quiet => false,
+            },
+        }
     };
     if stopped {
         // One round trip first, so that the client drops no request it queued (`h2_stop`).

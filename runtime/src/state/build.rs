@@ -306,6 +306,7 @@ fn build_backend(
             .clone()
             .filter(|_| has_option(&b.options, "h1-case-adjust-bogus-server")),
         accept_invalid_response: has_option(&b.options, "accept-invalid-http-response"),
+        check_cache: has_option(&b.options, "checkcache"),
         name: b.name.as_str().into(),
         mode: b.mode,
         algorithm,

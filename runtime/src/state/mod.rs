@@ -309,6 +309,9 @@ pub struct BackendRt {
     /// `option accept-invalid-http-response`: a response header line that cannot be read is
     /// left out instead of failing the response.
     pub accept_invalid_response: bool,
+    /// `option checkcache`: a response a shared cache could keep, with a server cookie in it,
+    /// is refused (runtime/src/http/respond.rs).
+    pub check_cache: bool,
     pub mode: Mode,
     pub algorithm: Algorithm,
     pub hashing: Hashing,

@@ -13,12 +13,16 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
     unsupported(c)
         .into_iter()
         .map(|(span, what)| {
-            Diagnostic::new(
-                "U001",
-                format!("not supported by the hapee runtime yet: {what}"),
-            )
-            .at(span)
-            .label("'hapee-lb run' refuses to start with this")
+            // Keywords refused for good say why instead of "yet".
+            let message = match what.split_once(" (") {
+                Some((_, why)) if what.starts_with("'ssl-") && why.starts_with("OpenSSL") => {
+                    format!("not supported by the hapee runtime: {what}")
+                }
+                _ => format!("not supported by the hapee runtime yet: {what}"),
+            };
+            Diagnostic::new("U001", message)
+                .at(span)
+                .label("'hapee-lb run' refuses to start with this")
         })
         .collect()
 }
@@ -27,7 +31,15 @@ pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
 fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> {
     let allowed = support::section_keywords(section);
     if !allowed.contains(&kw) {
-        return vec![format!("'{kw}' in a {section} section")];
+        let why = if section == "global" {
+            openssl_only(kw)
+        } else {
+            None
+        };
+        return vec![match why {
+            Some(why) => format!("'{kw}' in a {section} section ({why})"),
+            None => format!("'{kw}' in a {section} section"),
+        }];
     }
     let mut out = Vec::new();
     match kw {
@@ -142,6 +154,26 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
         _ => {}
     }
     out
+}
+
+/// Why a global keyword of OpenSSL's own machinery can never be honoured: hapee's TLS is
+/// rustls, which has no engines, no asynchronous engine mode and no providers.
+fn openssl_only(keyword: &str) -> Option<&'static str> {
+    Some(match keyword {
+        "ssl-engine" => {
+            "OpenSSL-only: hapee's TLS is rustls, which has no OpenSSL engines to load; its cryptography comes from its own provider"
+        }
+        "ssl-mode-async" => {
+            "OpenSSL-only: asynchronous mode hands OpenSSL engine jobs to the event loop; rustls has no engines and no asynchronous jobs"
+        }
+        "ssl-provider" | "ssl-provider-path" => {
+            "OpenSSL-only: OpenSSL 3 providers are loaded by OpenSSL; hapee's TLS is rustls, which cannot load them"
+        }
+        "ssl-propquery" => {
+            "OpenSSL-only: property queries choose among OpenSSL 3 providers' algorithms; hapee's TLS is rustls, which has none"
+        }
+        _ => return None,
+    })
 }
 
 /// Why an option is refused, where it is for good rather than not yet.

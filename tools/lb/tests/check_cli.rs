@@ -771,3 +771,149 @@ fn sticky_counters_beyond_the_limit_are_refused_as_haproxy_refuses_them() {
         Some("config : parsing [2] : tune.stick-counters: 'eight' is an invalid number")
     );
 }
+
+/// OpenSSL's own machinery (engines, asynchronous mode, providers) has no counterpart in
+/// rustls: `check` names each keyword with the reason, and `run` refuses to start with it.
+#[test]
+fn openssl_only_globals_are_refused_with_the_reason() {
+    let cfg = write_cfg(
+        "openssl-only.cfg",
+        &format!(
+            "global\n    ssl-engine rdrand\n    ssl-mode-async\n    ssl-provider default\n    ssl-provider-path /usr/lib/ossl-modules\n    ssl-propquery provider=default\n{VALID}"
+        ),
+    );
+    let path = cfg.to_str().unwrap();
+    for command in ["check", "run"] {
+        let out = run(&[command, "-f", path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        for (line, keyword, reason) in [
+            (2, "ssl-engine", "rustls, which has no OpenSSL engines"),
+            (3, "ssl-mode-async", "rustls has no engines"),
+            (
+                4,
+                "ssl-provider",
+                "OpenSSL 3 providers are loaded by OpenSSL",
+            ),
+            (
+                5,
+                "ssl-provider-path",
+                "OpenSSL 3 providers are loaded by OpenSSL",
+            ),
+            (
+                6,
+                "ssl-propquery",
+                "property queries choose among OpenSSL 3 providers",
+            ),
+        ] {
+            let said = format!(
+                "not supported by the hapee runtime: '{keyword}' in a global section (OpenSSL-only: "
+            );
+            assert!(err.contains(&said), "{command} {keyword}: {err}");
+            assert!(err.contains(reason), "{command} {keyword}: {err}");
+            assert!(
+                err.contains(&format!("openssl-only.cfg:{line}:5")),
+                "{command}: {err}"
+            );
+        }
+        assert!(!err.contains("runtime yet: 'ssl-"), "{command}: {err}");
+        if command == "run" {
+            assert_eq!(out.status.code(), Some(1), "{err}");
+        }
+    }
+}
+
+/// Bad values of the compression, soft-stop, poller and variable settings are refused with
+/// HAProxy's words, as `haproxy -c` refuses them (Debian's 2.6 is built with libslz, so the
+/// zlib settings are compared with HAProxy 2.7's texts only, and 2.7's one-letter-short QUIC
+/// backend keyword, which no 2.6 build has, likewise).
+#[test]
+fn bad_global_tunes_are_refused_in_haproxy_words() {
+    let haproxy = Command::new("haproxy").arg("-v").output().is_ok();
+    let cases: &[(&str, &str, bool)] = &[
+        (
+            "maxcompcpuusage 150",
+            "'maxcompcpuusage' expects an integer argument between 0 and 100.",
+            true,
+        ),
+        (
+            "maxcompcpuusage -5",
+            "'maxcompcpuusage' expects an integer argument between 0 and 100.",
+            true,
+        ),
+        (
+            "maxzlibmem",
+            "'maxzlibmem' expects an integer argument.",
+            true,
+        ),
+        (
+            "close-spread-time 5x",
+            "unexpected character 'x' in argument to <close-spread-time>.",
+            true,
+        ),
+        (
+            "close-spread-time",
+            "'close-spread-time' expects <time> as argument.",
+            true,
+        ),
+        (
+            "tune.fd.edge-triggered maybe",
+            "'tune.fd.edge-triggered' expects either 'on' or 'off' but got 'maybe'.",
+            true,
+        ),
+        (
+            "tune.vars.check-max-size 1k",
+            "tune.vars.check-max-size: '1k' is an invalid size",
+            true,
+        ),
+        (
+            "tune.ssl.force-private-cache x",
+            "'tune.ssl.force-private-cache' cannot handle unexpected argument 'x'.",
+            true,
+        ),
+        (
+            "tune.zlib.memlevel 10",
+            "'tune.zlib.memlevel' expects a numeric value between 1 and 9.",
+            false,
+        ),
+        (
+            "tune.zlib.windowsize 7",
+            "'tune.zlib.windowsize' expects a numeric value between 8 and 15.",
+            false,
+        ),
+        (
+            "tune.quic.backend.max-idle-timeou 30s",
+            "'tune.quic.backend.max-idle-timeou' keyword not unhandled (please report this bug).",
+            false,
+        ),
+    ];
+    for (i, (line, message, compare)) in cases.iter().enumerate() {
+        let text = format!("global\n    expose-experimental-directives\n    {line}\n{VALID}");
+        let cfg = write_cfg(&format!("tunes{i}.cfg"), &text);
+        let cfg = cfg.to_str().unwrap();
+        let out = run(&["-c", "-f", cfg]);
+        let ours = alerts(&out);
+        assert_eq!(out.status.code(), Some(1), "{line}: {ours:?}");
+        assert_eq!(
+            ours,
+            [format!("config : parsing [{cfg}:3] : {message}")],
+            "{line}"
+        );
+        if haproxy && *compare {
+            let theirs = Command::new("haproxy")
+                .args(["-c", "-f", cfg])
+                .output()
+                .unwrap();
+            assert_eq!(alerts(&theirs), ours, "{line}");
+        }
+    }
+    // What HAProxy accepts: a CPU share read as 0 from a word, `infinite`, a window of 0.
+    for line in [
+        "maxcompcpuusage abc",
+        "close-spread-time infinite",
+        "close-spread-time 0",
+    ] {
+        let cfg = write_cfg("tunes-ok.cfg", &format!("global\n    {line}\n{VALID}"));
+        let out = run(&["-c", "-f", cfg.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{line}: {:?}", alerts(&out));
+    }
+}

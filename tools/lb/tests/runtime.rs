@@ -17,12 +17,18 @@ mod bodies;
 mod bwlim;
 #[path = "runtime/check_spread.rs"]
 mod check_spread;
+#[path = "runtime/checkcache.rs"]
+mod checkcache;
 #[path = "runtime/checks.rs"]
 mod checks;
 #[path = "runtime/cleartext_h2.rs"]
 mod cleartext_h2;
+#[path = "runtime/close_spread.rs"]
+mod close_spread;
 #[path = "runtime/compression.rs"]
 mod compression;
+#[path = "runtime/compression_limits.rs"]
+mod compression_limits;
 #[path = "runtime/conn_actions.rs"]
 mod conn_actions;
 #[path = "runtime/content_http.rs"]
@@ -41,6 +47,8 @@ mod discovery_dns;
 mod do_resolve;
 #[path = "runtime/early_hint.rs"]
 mod early_hint;
+#[path = "runtime/edge_triggered.rs"]
+mod edge_triggered;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/external_check.rs"]

@@ -67,6 +67,8 @@ pub const GLOBAL: &[&str] = &[
     "tune.vars.sess-max-size",
     "tune.vars.txn-max-size",
     "tune.vars.reqres-max-size",
+    // A health check's own variables (runtime/src/var_limits.rs, checks/engine.rs).
+    "tune.vars.check-max-size",
     "tune.stick-counters",
     "tune.peers.max-updates-at-once",
     "lua-load",
@@ -101,8 +103,10 @@ pub const GLOBAL: &[&str] = &[
     "tune.rcvbuf.server",
     "tune.sndbuf.client",
     "tune.sndbuf.server",
-    // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs).
+    // The delay between SIGUSR1 and the soft stop (runtime/src/lib.rs), and the window the
+    // stop spreads its connection closes over (runtime/src/close_spread.rs).
     "grace",
+    "close-spread-time",
     // Workers whose event loop never sleeps (runtime/src/stop.rs).
     "busy-polling",
     // The largest TLS record sent (rustls's fragment size, runtime/src/tls/config.rs).
@@ -122,8 +126,14 @@ pub const GLOBAL: &[&str] = &[
     "tune.http.logurilen",
     // The compression level (runtime/src/http/compress.rs).
     "tune.comp.maxlevel",
-    // The compression rate above which responses go out uncompressed (same file).
+    // The compression rate above which responses go out uncompressed (same file), the
+    // compressors' memory cap, the CPU use above which new responses go out uncompressed
+    // (runtime/src/thread_idle.rs), and the deflate window and memory level (zlib-rs).
     "maxcomprate",
+    "maxzlibmem",
+    "maxcompcpuusage",
+    "tune.zlib.memlevel",
+    "tune.zlib.windowsize",
     // The open-file limit (runtime/src/lifecycle/limits.rs); `ulimit-n` is listed above.
     "fd-hard-limit",
     "strict-limits",
@@ -133,6 +143,10 @@ pub const GLOBAL: &[&str] = &[
     // change: its pollers (hapee polls with epoll), splicing (hapee never splices, so the
     // pipes are never made), its scheduler's batch sizes, its buffer and memory pools, its
     // pattern cache, its resolver library choice and its profiling counters.
+    // hapee's poller (mio's epoll) registers every socket edge-triggered: `on` is what it
+    // always does, and `off`, HAProxy's level-triggered default, only changes how many
+    // system calls its poller makes, not what is served (tools/lb/tests/runtime/edge_triggered.rs).
+    "tune.fd.edge-triggered",
     "noepoll",
     "nopoll",
     "nokqueue",
@@ -184,6 +198,9 @@ pub const GLOBAL: &[&str] = &[
     "tune.ssl.capture-buffer-size",
     "tune.ssl.capture-cipherlist-size",
     "tune.ssl.lifetime",
+    // HAProxy 2.7 reads it nowhere since it runs one process: its threads share one session
+    // cache, as hapee's do (runtime/src/tls).
+    "tune.ssl.force-private-cache",
     // Certificates made on the fly (runtime/src/tls/gencert.rs).
     "tune.ssl.ssl-ctx-cache-size",
     // rustls has no finite-field Diffie-Hellman: the setting has nothing to act on.
@@ -489,6 +506,8 @@ pub const OPTIONS: &[&str] = &[
     // Proxied targets authenticate with Proxy-Authorization and `auth` answers 407
     // (runtime/src/http/auth.rs); HAProxy 2.7 reads no Proxy-Connection either.
     "http-use-proxy-header",
+    // Responses a shared cache could keep with a server cookie refused (runtime/src/http/respond.rs).
+    "checkcache",
 ];
 
 /// Server-line options the runtime honours.

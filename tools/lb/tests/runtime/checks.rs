@@ -706,3 +706,67 @@ backend b
         assert_eq!(theirs, mine);
     }
 }
+
+/// A server that sends back the first bytes it reads on each connection, then closes it.
+fn echo_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = [0u8; 4096];
+                if let Ok(n) = std::io::Read::read(&mut conn, &mut buf) {
+                    let _ = conn.write_all(&buf[..n]);
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// `tune.vars.check-max-size`: a check variable takes its entry (80 bytes, HAProxy's
+/// `struct var`) and its value's bytes; past the limit it is left without a value, and what
+/// the check sends with it shows so, side by side with haproxy.
+#[test]
+fn check_variables_are_held_to_check_max_size() {
+    let server = echo_server();
+    let backend = format!(
+        "    option tcp-check
+    tcp-check set-var(check.word) str(0123456789abcdefghij)
+    tcp-check send-lf v=%[var(check.word)]\\n
+    tcp-check expect string v=0123
+    server srv {server} check inter 200ms rise 1 fall 1
+"
+    );
+    let run = |limit: u32| {
+        both_reading(
+            1,
+            |port| {
+                config(port, &backend).replacen(
+                    "nbthread 1\n",
+                    &format!("nbthread 1\n    tune.vars.check-max-size {limit}\n"),
+                    1,
+                )
+            },
+            |_, side| {
+                wait_until(Duration::from_secs(20), || {
+                    !reports(&side.stderr()).is_empty()
+                });
+                reports(&side.stderr()).first().cloned().unwrap_or_default()
+            },
+        )
+    };
+    // 80 + 20 bytes fit in 100; in 99 the entry is made but not the value.
+    let (fits, theirs_fits) = run(100);
+    assert!(fits.contains("succeeded"), "{fits}");
+    let (short, theirs_short) = run(99);
+    assert!(
+        short.contains("failed") && short.contains("TCPCHK did not match content 'v=0123'"),
+        "{short}"
+    );
+    if let (Some(a), Some(b)) = (theirs_fits, theirs_short) {
+        assert_eq!((a, b), (fits, short));
+    }
+}

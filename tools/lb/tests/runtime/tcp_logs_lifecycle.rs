@@ -573,7 +573,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    http-request send-spoe-group bw grp\n    default_backend b\nbackend b\n    option checkcache\n    server s 127.0.0.1:2 namespace red\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    http-request send-spoe-group bw grp\n    default_backend b\nbackend b\n    option contstats\n    server s 127.0.0.1:2 namespace red\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -595,7 +595,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     assert!(
         err.contains("u.cfg:8:5")
             && err.contains("u.cfg:11:5")
-            && err.contains("'option checkcache'"),
+            && err.contains("'option contstats'"),
         "{err}"
     );
     assert!(
@@ -614,14 +614,14 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     assert_eq!(err.matches("warning[U001]").count(), 3, "{err}");
     std::fs::write(&cfg, "frontend fe\n    bind 127.0.0.1:1 process 1\n").unwrap();
     let tables = dir.join("c.cfg");
-    std::fs::write(&tables, "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten l\n    bind 127.0.0.1:1\n    option checkcache\n    server s 127.0.0.1:2\n").unwrap();
+    std::fs::write(&tables, "defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nlisten l\n    bind 127.0.0.1:1\n    option contstats\n    server s 127.0.0.1:2\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("run")
         .arg("-f")
         .arg(&tables)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("'option checkcache'"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'option contstats'"));
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("-f")
         .arg(&cfg)

@@ -224,3 +224,34 @@ backend no_tickets
     };
     assert_eq!(ours, theirs);
 }
+
+/// `tune.ssl.force-private-cache` chose a per-process cache when HAProxy ran several
+/// processes; 2.7 runs one, whose threads share its cache whatever the setting: a session
+/// from the cache (no tickets) resumes as without it, side by side with haproxy.
+#[test]
+fn force_private_cache_keeps_resumption_from_the_cache() {
+    if !have("openssl", &["version"]) {
+        return;
+    }
+    let pki = Pki::new("privcache");
+    server_pki(&pki, &Ca::new("Private cache CA"));
+    let crt = pki.path("default.pem");
+    let cfg = |port: u16| {
+        format!(
+            "global\n    tune.ssl.force-private-cache\n    nbthread 2\n{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} ssl crt {crt} no-tls-tickets
+    http-request return status 200 content-type text/plain lf-string \"id=%[ssl_fc_session_id,hex] r=%[ssl_fc_is_resumed]\\n\"
+"
+        )
+    };
+    let sess = pki.path("sess");
+    let (ours, theirs) = both_reading(1, cfg, |port, _| shape(port, "-tls1_2", &sess));
+    assert_eq!(
+        ours[..2],
+        ["resumed=0 len=32", "resumed=1 len=32"],
+        "{ours:?}"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}
