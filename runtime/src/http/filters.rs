@@ -208,7 +208,7 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 chain.0.push(Box::new(Encoder::new(algo)));
                 compressing = true;
             }
-            FilterPlan::Trace | FilterPlan::BandwidthLimit(_) => {}
+            FilterPlan::Trace | FilterPlan::BandwidthLimit(_) | FilterPlan::Spoe(_) => {}
         }
     }
     // Responses `cache-store` kept for a cache this transaction has no filter of.

@@ -334,7 +334,15 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         };
         let routed = match body {
             Err(resp) => Err(resp),
-            Ok(body) => match route(&ctx, txn, Resume::default()) {
+            Ok(body) => match {
+                // SPOE messages of `on-frontend-http-request` go before the frontend's rules.
+                let spoe = &ctx.shared.spoe;
+                let event = hapee_compiler::spoe::SpoeEvent::OnFrontendHttpRequest;
+                if !spoe.is_empty() && spoe.listen(&fe.name, event) {
+                    Box::pin(crate::spoe::on_event(txn, &fe.name.clone(), event)).await;
+                }
+                route(&ctx, txn, Resume::default())
+            } {
                 paused @ (Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..)) => {
                     Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
                 }

@@ -213,7 +213,9 @@ pub(super) fn apply_request_rules(
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
-        Verdict::Resolve(_, next) => return RulesRan::Resolve(next),
+        // An SPOE group is sent where a name would be resolved: the rule before `next` says
+        // which (`script::settle`).
+        Verdict::Resolve(_, next) | Verdict::Spoe(_, next) => return RulesRan::Resolve(next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
         Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),
