@@ -434,18 +434,19 @@ impl Reading {
                 if let Some(d) = too_many(2) {
                     return Some(d);
                 }
-                let slot =
-                    match word(1) {
-                        "hello" => &mut agent.timeout_hello,
-                        "idle" => &mut agent.timeout_idle,
-                        "processing" => &mut agent.timeout_processing,
-                        other => return e(
+                let slot = match word(1) {
+                    "hello" => &mut agent.timeout_hello,
+                    "idle" => &mut agent.timeout_idle,
+                    "processing" => &mut agent.timeout_processing,
+                    other => {
+                        return e(
                             format!(
                                 "'timeout' supports 'hello', 'idle' or 'processing' (got {other})."
                             ),
                             1,
-                        ),
-                    };
+                        )
+                    }
+                };
                 match timeout_ms(word(2), word(1)) {
                     Ok(ms) => *slot = Some(ms),
                     Err(m) if m.starts_with("timer") => return tight(m, 2),

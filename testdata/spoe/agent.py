@@ -8,6 +8,7 @@ capability), and answers:
 - message `check-client` (args `ip`, `ua`, `delay`): waits `delay` ms when given, then sets
   txn `score` (50 for a user agent containing "bot", else 10), txn `tag` ("ua:<ua>"), txn `ip`
   (the address it was sent, as an IP) and sess `hits` (requests seen on this connection);
+- message `on-be` (args `method`): txn `method` = the method;
 - message `on-res` (args `status`): txn `res_status` = the status as an integer.
 
 Usage: agent.py <port> [<ready-file>]: listens on 127.0.0.1:<port>, then writes the ready file.
@@ -149,6 +150,8 @@ def answer(messages, state):
             if ip:
                 actions += set_var(SCOPE_TXN, "ip", (T_IPV6 if ":" in ip else T_IPV4, ip))
             actions += set_var(SCOPE_SESS, "hits", (T_UINT32, state["hits"]))
+        elif name == "on-be":
+            actions += set_var(SCOPE_TXN, "method", (T_STR, str(args.get("method"))))
         elif name == "on-res":
             actions += set_var(SCOPE_TXN, "res_status", (T_INT64, int(args.get("status") or 0)))
     return actions

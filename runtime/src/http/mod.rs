@@ -343,7 +343,10 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 }
                 route(&ctx, txn, Resume::default())
             } {
-                paused @ (Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..)) => {
+                paused @ (Route::Script(..)
+                | Route::WaitBody(..)
+                | Route::Resolve(..)
+                | Route::SpoeEvent(..)) => {
                     Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
                 }
                 decided => Ok((body, decided)),
@@ -374,9 +377,10 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             }
             Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.
-            Ok((_, Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..))) => {
-                script::failed(&ctx, txn, *b"IR")
-            }
+            Ok((
+                _,
+                Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..) | Route::SpoeEvent(..),
+            )) => script::failed(&ctx, txn, *b"IR"),
         };
         after_response(&ctx, txn, &mut resp);
         ctx.sess_vars.keep(txn);

@@ -24,6 +24,9 @@ pub(super) enum Route {
     /// `do-resolve`: a name is resolved; routing then resumes where it says. The action lives
     /// in the rules of the frontend (`backend: None`) or backend the resume point names.
     Resolve(Resume),
+    /// SPOE messages of `on-backend-http-request` are sent once the backend is chosen;
+    /// routing then resumes with its rules.
+    SpoeEvent(Resume),
     /// A service answers (`use-service`).
     Service(Service),
     /// A statistics page.
@@ -103,6 +106,12 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 return Route::Reply(local(txn, page, b"SC"));
             };
             txn.backend = Some(shared.backends[be_index].name.clone());
+            if !shared.spoe.is_empty() && backend_event(ctx, be_index) {
+                return Route::SpoeEvent(Resume {
+                    backend: Some(be_index),
+                    from: 0,
+                });
+            }
             be_index
         }
     };
@@ -153,6 +162,14 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     }
     super::capture::take_request_cookie(fe.capture_cookie.as_ref(), txn);
     Route::Forward(be_index)
+}
+
+/// Whether the SPOE engines of the frontend or of backend `be` send messages on
+/// `on-backend-http-request`.
+fn backend_event(ctx: &ConnCtx, be: usize) -> bool {
+    let event = hapee_compiler::spoe::SpoeEvent::OnBackendHttpRequest;
+    let spoe = &ctx.shared.spoe;
+    spoe.listen(&ctx.frontend().name, event) || spoe.listen(&ctx.shared.backends[be].name, event)
 }
 
 /// A response the `http-request` rules made, how long to hold it back (`tarpit`), and the

@@ -58,6 +58,18 @@ pub(super) async fn settle(
                 }
                 route(ctx, txn, resume)
             }
+            Route::SpoeEvent(resume) => {
+                let event = SpoeEvent::OnBackendHttpRequest;
+                let frontend = ctx.frontend().name.clone();
+                crate::spoe::on_event(txn, &frontend, event).await;
+                if let Some(b) = resume.backend {
+                    let backend = ctx.shared.backends[b].name.clone();
+                    if backend != frontend {
+                        crate::spoe::on_event(txn, &backend, event).await;
+                    }
+                }
+                route(ctx, txn, resume)
+            }
             Route::Script(call, resume) => {
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {

@@ -317,7 +317,8 @@ pub fn read_frame(buf: &[u8], max_frame_size: u32) -> Result<(AgentFrame, usize)
     Ok((parse(frame)?, 4 + len as usize))
 }
 
-fn key_values(mut data: &[u8]) -> Option<Vec<(String, Typed)>> {
+/// The key-value list of a HELLO or DISCONNECT frame's payload.
+pub fn key_values(mut data: &[u8]) -> Option<Vec<(String, Typed)>> {
     let mut out = Vec::new();
     while !data.is_empty() {
         let key = String::from_utf8_lossy(get_bytes(&mut data)?).into_owned();

@@ -195,6 +195,10 @@ fn value(t: Typed) -> Option<Value> {
 /// Sends the messages whose condition holds, waits for the answer, and applies it (or the
 /// error variable).
 async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
+    let bit = 1u64 << (engine.key % 64);
+    if txn.spoe_stopped & bit != 0 {
+        return;
+    }
     // Arguments without a value are sent as NULL, as HAProxy does.
     let encoded: Vec<(String, Vec<(String, Typed)>)> = messages
         .into_iter()
@@ -250,6 +254,9 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
             }
         }
         Err(code) => {
+            if !engine.plan.continue_on_error {
+                txn.spoe_stopped |= bit;
+            }
             if let Some(name) = &engine.plan.set_on_error {
                 txn.store_var(&format!("txn.{prefix}.{name}"), Value::Int(code.0.into()));
             }

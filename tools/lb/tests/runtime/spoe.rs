@@ -56,7 +56,7 @@ spoe-agent ignored
 
 [rep]
 spoe-agent rep-agent
-    messages on-req on-res
+    messages on-req on-be on-res
     groups check-grp
     option var-prefix iprep
     option set-on-error err
@@ -69,6 +69,10 @@ spoe-agent rep-agent
 spoe-message on-req
     args path=path
     event on-frontend-http-request
+
+spoe-message on-be
+    args method=method
+    event on-backend-http-request
 
 spoe-message on-res
     args status=status
@@ -105,6 +109,7 @@ frontend fe
     http-request return status 200 content-type text/plain lf-string \"skipped seen=%[var(txn.iprep.seen)] score=%[var(txn.iprep.score)]\" if {{ path_beg /skip }}
     http-response set-header x-res-status %[var(txn.iprep.res_status)]
     http-response set-header x-score %[var(txn.iprep.score)]
+    http-response set-header x-method %[var(txn.iprep.method)]
     default_backend app
 backend app
     server s {origin}
@@ -140,6 +145,7 @@ fn ask(port: u16, path: &str, headers: &str) -> String {
             l.starts_with("HTTP/")
                 || l.to_ascii_lowercase().starts_with("x-res-status")
                 || l.to_ascii_lowercase().starts_with("x-score")
+                || l.to_ascii_lowercase().starts_with("x-method")
         })
         .collect();
     wanted.join(" | ")
@@ -174,7 +180,9 @@ fn agent_variables_reach_the_rules_like_haproxy() {
         "{mine:?}"
     );
     assert!(
-        mine[3].contains("201") && mine[3].contains("x-res-status: 201"),
+        mine[3].contains("201")
+            && mine[3].contains("x-res-status: 201")
+            && mine[3].contains("x-method: GET"),
         "{mine:?}"
     );
     if let Some(theirs) = theirs {
