@@ -185,7 +185,7 @@ fn compile_inner(
         ir::post_parse_checks(&db, &config, options)
             .into_iter()
             .chain(deferred_files)
-            .chain(crate::spoe::check(&db, &config))
+            .chain(crate::spoe::check(&config))
             .map(|mut d| {
                 d.after_parse = true;
                 d

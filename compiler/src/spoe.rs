@@ -400,9 +400,7 @@ impl Reading {
             })
         };
         let kw = word(0);
-        let Some((agent, _)) = self.agent.as_mut() else {
-            return None;
-        };
+        let (agent, _) = self.agent.as_mut()?;
         match kw {
             "use-backend" => {
                 if word(1).is_empty() {
@@ -898,11 +896,10 @@ fn engine_of(
 
 /// Post-parse checks of the engines: the agent's backend, and the engine and group each
 /// `send-spoe-group` rule names.
-pub fn check(db: &SourceDb, config: &Config) -> Vec<Diagnostic> {
+pub fn check(config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for engine in &config.spoe_engines {
         let agent_line = engine.filter_line;
-        let _ = db;
         let declared = || engine.declared.clone();
         match config.backend(&engine.backend).map(|(i, _)| i) {
             None => out.push(
