@@ -211,8 +211,11 @@ fn a_slow_agent_sets_the_error_variable_like_haproxy() {
     assert!(mine[0].ends_with("seen=/local/slow err=1"), "{mine:?}");
     assert!(mine[0].starts_with("score= "), "{mine:?}");
     assert!(mine[1].starts_with("score=10 tag=ua:b"), "{mine:?}");
+    // The next request is compared on the timed-out one only: while the agent still sleeps on
+    // the first connection, haproxy's applet may wait for that late ACK or open another
+    // connection, as the timing falls (hapee always drops the connection that timed out).
     if let Some(theirs) = theirs {
-        assert_eq!(theirs, mine);
+        assert_eq!(theirs[0], mine[0]);
     }
 }
 
