@@ -214,7 +214,9 @@ fn a_slow_agent_sets_the_error_variable_like_haproxy() {
     // The next request is compared on the timed-out one only: while the agent still sleeps on
     // the first connection, haproxy's applet may wait for that late ACK or open another
     // connection, as the timing falls (hapee always drops the connection that timed out).
-    if let Some(theirs) = theirs {
+    // Debian's haproxy (2.6.12) at times lets the late answer through after its processing
+    // timeout (seen in 1 run of 4 here): the error variable is compared when it timed out.
+    if let Some(theirs) = theirs.filter(|t| t[0].ends_with("err=1")) {
         assert_eq!(theirs[0], mine[0]);
     }
 }
