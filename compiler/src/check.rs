@@ -90,7 +90,7 @@ fn loads_lua(tree: &syntax::SyntaxTree) -> bool {
 }
 
 fn compile_inner(
-    db: SourceDb,
+    mut db: SourceDb,
     env: &dyn Environment,
     options: &CheckOptions,
     reuse: Option<Reuse>,
@@ -165,15 +165,27 @@ fn compile_inner(
             }
         }
     }
+    let spoe = if options.no_env {
+        Vec::new()
+    } else {
+        crate::spoe::load(&mut db, &mut config, env)
+    };
     diagnostics.extend(per_line);
     diagnostics.extend(env_found);
     // HAProxy reports what it finds while reading in file and line order, whatever the stage
     // that found it here (words, keywords, files); the sort is stable within a line.
     diagnostics.sort_by_key(Diagnostic::source_order);
+    // What an SPOE file holds is reported where its `filter` line is read (the last first:
+    // an insertion leaves the places before it as they were).
+    for (line, found) in spoe.into_iter().rev() {
+        let at = diagnostics.partition_point(|d| d.source_order() <= (line.file.0, line.start));
+        diagnostics.splice(at..at, found);
+    }
     diagnostics.extend(
         ir::post_parse_checks(&db, &config, options)
             .into_iter()
             .chain(deferred_files)
+            .chain(crate::spoe::check(&config))
             .map(|mut d| {
                 d.after_parse = true;
                 d

@@ -287,6 +287,10 @@ rules! {
         "HAProxy reads a reply's words when it reads the rule and stops on: a status outside 200-599; two payloads ('string', 'file', 'lf-string', 'lf-file', 'errorfile', 'errorfiles', 'default-errorfiles'); a non-empty payload without 'content-type'; a payload on a 204 or 304; and, when the page comes from error files ('deny_status <code>' alone, 'errorfiles', 'default-errorfiles'), a status it has no page for (only 200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429, 500, 501, 502, 503, 504). Give such a status its own payload: 'deny deny_status 451 content-type text/plain string \"unavailable\"'.";
 
     // ---- E4xx / W4xx: environment ----
+    "E410" "invalid-spoe-config" Error Haproxy "The SPOE configuration file a 'filter spoe' line names cannot be read, holds an error, or does not fit the proxy."
+        "HAProxy reads the file while it reads the 'filter spoe' line: one 'spoe-agent' section (its 'use-backend', 'messages', 'groups', 'timeout', 'option' lines), 'spoe-message' sections ('args', 'acl', 'event') and 'spoe-group' sections ('messages'); '[name]' lines keep the lines after them for the filter whose 'engine' is that name. The agent's backend must exist and be in TCP mode, and each 'send-spoe-group <engine> <group>' rule must name an engine of its proxy and a group of that engine's agent.";
+    "W411" "spoe-missing-timeouts" Warning Haproxy "An SPOE agent lacks one of 'timeout hello', 'timeout idle' and 'timeout processing'."
+        "Without them a stream may wait for an agent forever (no 'timeout processing'), and connections to the agent are never closed while idle. Set all three in the 'spoe-agent' section, e.g. 'timeout hello 2s', 'timeout idle 2m', 'timeout processing 500ms'.";
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
     "E402" "file-problem" Error Haproxy "A file named by the configuration is missing or does not hold what it should."

@@ -26,6 +26,7 @@ pub mod registry;
 pub mod render;
 mod reparse;
 pub mod source;
+pub mod spoe;
 pub mod syntax;
 #[doc(hidden)]
 pub mod testkit;

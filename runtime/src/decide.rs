@@ -99,6 +99,7 @@ pub fn decide(
         Verdict::Script(call, _) => format!("lua.{}", call.name),
         Verdict::WaitBody(..) => "wait-for-body".to_string(),
         Verdict::Resolve(..) => "do-resolve".to_string(),
+        Verdict::Spoe(..) => "send-spoe-group".to_string(),
         Verdict::RewriteFailed => "rewrite failed (500)".into(),
     };
     let mut backend = None;

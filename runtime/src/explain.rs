@@ -133,6 +133,7 @@ fn verdict_text(v: &Verdict, txn: &Txn) -> String {
         Verdict::Script(call, _) => format!("lua.{} (a script action: not run offline)", call.name),
         Verdict::WaitBody(..) => "wait-for-body".into(),
         Verdict::Resolve(..) => "do-resolve".into(),
+        Verdict::Spoe(..) => "send-spoe-group".into(),
         Verdict::RewriteFailed => "rewrite failed (500)".into(),
     }
 }

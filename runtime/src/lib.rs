@@ -48,6 +48,7 @@ pub mod script;
 pub mod set_addr;
 mod side_thread;
 pub mod sockopt;
+pub mod spoe;
 pub mod spread;
 pub mod state;
 pub mod stop;

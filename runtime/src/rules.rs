@@ -79,6 +79,9 @@ pub enum Action {
     /// `do-resolve(<var>,<resolvers>[,<family>]) <expr>`: the request waits for a name's
     /// address (runtime/src/discovery/do_resolve.rs).
     DoResolve(crate::discovery::do_resolve::DoResolve),
+    /// `send-spoe-group <engine> <group>`: the group's messages go to the SPOE agent and the
+    /// rules wait for its answer (runtime/src/spoe/).
+    SendSpoeGroup(crate::spoe::SendGroup),
     /// `early-hint <name> <fmt>`: a header of a 103 sent ahead of the response.
     EarlyHint(HeaderName, Format),
     /// `silent-drop`, `set-mark`, `set-tos`, `set-priority-*`, `set-nice`, `set-map` …
@@ -139,6 +142,8 @@ pub enum Verdict<'a> {
     WaitBody(&'a crate::http::wait_body::WaitBody, usize),
     /// The rules wait for a name's resolution, then go on from the index given.
     Resolve(&'a crate::discovery::do_resolve::DoResolve, usize),
+    /// The rules wait for an SPOE agent's answer, then go on from the index given.
+    Spoe(&'a crate::spoe::SendGroup, usize),
     /// A rewrite did not fit in strict mode: the transaction ends with a 500.
     RewriteFailed,
 }
@@ -247,6 +252,9 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             Action::SetVar(crate::vars::SetVar::compile(n, a)?)
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(crate::vars::unset_name(n)?),
+        "send-spoe-group" if matches!(rule.set, RuleSet::HttpRequest | RuleSet::HttpResponse) => {
+            Action::SendSpoeGroup(crate::spoe::SendGroup::compile(a)?)
+        }
         n if n.starts_with("do-resolve(") => {
             Action::DoResolve(crate::discovery::do_resolve::DoResolve::compile(n, a)?)
         }
@@ -495,6 +503,7 @@ where
             Action::Script(call) => return Verdict::Script(call, index + 1),
             Action::WaitForBody(w) => return Verdict::WaitBody(w, index + 1),
             Action::DoResolve(r) => return Verdict::Resolve(r, index + 1),
+            Action::SendSpoeGroup(g) => return Verdict::Spoe(g, index + 1),
             Action::UseService(s) => return Verdict::Service(s),
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),

@@ -206,6 +206,9 @@ pub struct Txn {
     pub priority: crate::conn_actions::Priority,
     /// `http-request disable-l7-retry`: a request that reached its server is never sent again.
     pub l7_retry_disabled: bool,
+    /// The SPOE engines (bit `key % 64`) whose processing failed without `option
+    /// continue-on-error`: they send nothing more for this stream.
+    pub spoe_stopped: u64,
 }
 
 impl Txn {
@@ -421,6 +424,7 @@ impl Fresh {
             client_fd: None,
             priority: Default::default(),
             l7_retry_disabled: false,
+            spoe_stopped: 0,
             server_addrs: None,
             server_http_major: None,
             request_counter: std::cell::OnceCell::new(),

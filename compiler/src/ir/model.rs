@@ -531,6 +531,10 @@ pub struct Config {
     /// Every proxy including defaults sections, in declaration order.
     pub proxies: Vec<Proxy>,
     pub sections: Vec<NamedSection>,
+    /// The SPOE files read ([`crate::spoe`]): not configuration files of their own.
+    pub spoe_files: Vec<crate::source::FileId>,
+    /// The SPOE engines the files of `filter spoe` lines declare ([`crate::spoe`]).
+    pub spoe_engines: Vec<crate::spoe::SpoeEngine>,
 }
 
 /// Name → index maps over [`Config::proxies`] and stick tables.

@@ -675,8 +675,9 @@ fn httpchk_version(b: &mut Builder, stmt: &Stmt, version: usize) {
     );
 }
 /// `filter spoe [engine <name>] config <file>`: HAProxy wraps the filter's error in quotes.
+/// The file itself is read once the model is built ([`crate::spoe::load`]).
 fn spoe_filter(b: &mut Builder, stmt: &Stmt) {
-    let mut config = None;
+    let mut config = false;
     let mut i = 2;
     let err = |b: &mut Builder, i: usize, inner: String| {
         b.push(
@@ -691,16 +692,13 @@ fn spoe_filter(b: &mut Builder, stmt: &Stmt) {
                 if stmt.word(i + 1).is_empty() {
                     return err(b, i, format!("'spoe' : '{opt}' option without value"));
                 }
-                if opt == "config" {
-                    config = Some(stmt.spanned(i + 1));
-                }
+                config |= opt == "config";
                 i += 2;
             }
             other => return err(b, i, format!("unknown keyword '{other}'")),
         }
     }
-    match config {
-        Some(file) => b.file_ref(FileKind::Plain, "filter spoe config", file),
-        None => err(b, 1, "'spoe' : missing config file".to_string()),
+    if !config {
+        err(b, 1, "'spoe' : missing config file".to_string());
     }
 }

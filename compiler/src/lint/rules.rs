@@ -66,6 +66,10 @@ pub(super) fn references(config: &Config, f: &mut Findings, out: &mut Vec<Diagno
                 }
             }
         }
+        // An SPOE agent's `use-backend` (in its SPOE file).
+        for e in &config.spoe_engines {
+            mark(&e.backend);
+        }
         for p in live(config).filter(|p| p.kind == ProxyKind::Backend) {
             if used.get(p.name_str()) == Some(&false) {
                 if let Some(name) = &p.name {

@@ -35,6 +35,8 @@ pub enum FilterPlan {
     Trace,
     /// `filter bwlim-in|bwlim-out <name> …`.
     BandwidthLimit(BandwidthLimit),
+    /// `filter spoe`: the engine its SPOE file declares.
+    Spoe(Box<crate::spoe::SpoeEngine>),
 }
 
 /// One bandwidth limitation filter.
@@ -92,7 +94,7 @@ pub fn lower(config: &Config) -> FiltersPlan {
         .proxies
         .iter()
         .filter(|p| p.kind != ProxyKind::Defaults && !p.disabled)
-        .filter_map(proxy_filters)
+        .filter_map(|p| proxy_filters(p, &config.spoe_engines))
         .collect();
     FiltersPlan { caches, proxies }
 }
@@ -141,7 +143,7 @@ enum Line<'a> {
     CacheRule(&'a str),
 }
 
-fn proxy_filters(p: &Proxy) -> Option<ProxyFilters> {
+fn proxy_filters(p: &Proxy, spoe: &[crate::spoe::SpoeEngine]) -> Option<ProxyFilters> {
     let mut lines: Vec<(crate::Span, Line)> = p
         .directives
         .iter()
@@ -194,6 +196,11 @@ fn proxy_filters(p: &Proxy) -> Option<ProxyFilters> {
                 }
                 "compression" => chain.push((FilterPlan::Compression, false)),
                 "trace" => chain.push((FilterPlan::Trace, false)),
+                "spoe" => {
+                    if let Some(e) = spoe.iter().find(|e| e.filter_line == d.span) {
+                        chain.push((FilterPlan::Spoe(Box::new(e.clone())), false));
+                    }
+                }
                 kind @ ("bwlim-in" | "bwlim-out") => chain.push((
                     FilterPlan::BandwidthLimit(bwlim(kind, &d.args, p.name_str())),
                     false,

@@ -1,75 +1,7 @@
 //! The SPOP agent's answer to `spop-check`'s hello (SPOE protocol 2.0): an AGENT-HELLO frame
 //! passes, an AGENT-DISCONNECT frame fails with the agent's message.
 
-const AGENT_HELLO: u8 = 101;
-const AGENT_DISCONNECT: u8 = 102;
-
-/// SPOP's variable-length integer.
-fn varint(data: &mut &[u8]) -> Option<u64> {
-    let (&first, rest) = data.split_first()?;
-    *data = rest;
-    let mut value = u64::from(first);
-    if first < 240 {
-        return Some(value);
-    }
-    let mut shift = 4;
-    loop {
-        let (&b, rest) = data.split_first()?;
-        *data = rest;
-        value = value.checked_add(u64::from(b).checked_shl(shift)?)?;
-        shift += 7;
-        if b < 128 || shift > 63 {
-            return Some(value);
-        }
-    }
-}
-
-fn bytes<'a>(data: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let len = usize::try_from(varint(data)?).ok()?;
-    let (head, rest) = (data.get(..len)?, data.get(len..)?);
-    *data = rest;
-    Some(head)
-}
-
-/// A typed value; strings and numbers are kept, the others skipped.
-enum Typed {
-    Text(String),
-    Number(u64),
-    Other,
-}
-
-fn typed(data: &mut &[u8]) -> Option<Typed> {
-    let (&kind, rest) = data.split_first()?;
-    *data = rest;
-    Some(match kind & 0x0f {
-        0 | 1 => Typed::Other,
-        2..=5 => Typed::Number(varint(data)?),
-        6 => {
-            *data = data.get(4..)?;
-            Typed::Other
-        }
-        7 => {
-            *data = data.get(16..)?;
-            Typed::Other
-        }
-        8 => Typed::Text(String::from_utf8_lossy(bytes(data)?).into_owned()),
-        9 => {
-            bytes(data)?;
-            Typed::Other
-        }
-        _ => return None,
-    })
-}
-
-/// The key-value list of a frame's payload.
-fn key_values(mut data: &[u8]) -> Option<Vec<(String, Typed)>> {
-    let mut out = Vec::new();
-    while !data.is_empty() {
-        let key = String::from_utf8_lossy(bytes(&mut data)?).into_owned();
-        out.push((key, typed(&mut data)?));
-    }
-    Some(out)
-}
+use crate::spoe::codec::{get_varint as varint, key_values, Typed, AGENT_DISCONNECT, AGENT_HELLO};
 
 /// Checks the frame (without its length prefix); the error text says what is wrong.
 pub fn agent_hello(frame: &[u8]) -> Result<(), String> {
@@ -83,7 +15,7 @@ pub fn agent_hello(frame: &[u8]) -> Result<(), String> {
     match kind {
         AGENT_HELLO => {
             let version = kv.iter().find_map(|(k, v)| match (k.as_str(), v) {
-                ("version", Typed::Text(t)) => Some(t.clone()),
+                ("version", Typed::Str(t)) => Some(t.clone()),
                 _ => None,
             });
             match version {
@@ -94,11 +26,14 @@ pub fn agent_hello(frame: &[u8]) -> Result<(), String> {
         }
         AGENT_DISCONNECT => {
             let message = kv.iter().find_map(|(k, v)| match (k.as_str(), v) {
-                ("message", Typed::Text(t)) => Some(t.clone()),
+                ("message", Typed::Str(t)) => Some(t.clone()),
                 _ => None,
             });
             let code = kv.iter().find_map(|(k, v)| match (k.as_str(), v) {
-                ("status-code", Typed::Number(n)) => Some(*n),
+                ("status-code", Typed::Uint32(n)) => Some(u64::from(*n)),
+                ("status-code", Typed::Int32(n)) => Some(*n as u64),
+                ("status-code", Typed::Uint64(n)) => Some(*n),
+                ("status-code", Typed::Int64(n)) => Some(*n as u64),
                 _ => None,
             });
             Err(match (message, code) {

@@ -217,7 +217,7 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 compressing = true;
                 txn.filters.compressing = Some(algo);
             }
-            FilterPlan::Trace | FilterPlan::BandwidthLimit(_) => {}
+            FilterPlan::Trace | FilterPlan::BandwidthLimit(_) | FilterPlan::Spoe(_) => {}
         }
     }
     // Responses `cache-store` kept for a cache this transaction has no filter of.

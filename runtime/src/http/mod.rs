@@ -334,12 +334,23 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         };
         let routed = match body {
             Err(resp) => Err(resp),
-            Ok(body) => match route(&ctx, txn, Resume::default()) {
-                paused @ (Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..)) => {
-                    Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
+            Ok(body) => {
+                // SPOE messages of `on-frontend-http-request` go before the frontend's rules.
+                let spoe = &ctx.shared.spoe;
+                let event = hapee_compiler::spoe::SpoeEvent::OnFrontendHttpRequest;
+                if !spoe.is_empty() && spoe.listen(&fe.name, event) {
+                    Box::pin(crate::spoe::on_event(txn, &fe.name.clone(), event)).await;
                 }
-                decided => Ok((body, decided)),
-            },
+                match route(&ctx, txn, Resume::default()) {
+                    paused @ (Route::Script(..)
+                    | Route::WaitBody(..)
+                    | Route::Resolve(..)
+                    | Route::SpoeEvent(..)) => {
+                        Ok(Box::pin(script::settle(&ctx, txn, paused, body)).await)
+                    }
+                    decided => Ok((body, decided)),
+                }
+            }
         };
         let mut resp = match routed {
             Err(resp) => resp,
@@ -366,9 +377,10 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             }
             Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.
-            Ok((_, Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..))) => {
-                script::failed(&ctx, txn, *b"IR")
-            }
+            Ok((
+                _,
+                Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..) | Route::SpoeEvent(..),
+            )) => script::failed(&ctx, txn, *b"IR"),
         };
         after_response(&ctx, txn, &mut resp);
         ctx.sess_vars.keep(txn);

@@ -24,6 +24,9 @@ pub(super) enum Route {
     /// `do-resolve`: a name is resolved; routing then resumes where it says. The action lives
     /// in the rules of the frontend (`backend: None`) or backend the resume point names.
     Resolve(Resume),
+    /// SPOE messages of `on-backend-http-request` are sent once the backend is chosen;
+    /// routing then resumes with its rules.
+    SpoeEvent(Resume),
     /// A service answers (`use-service`).
     Service(Service),
     /// A statistics page.
@@ -103,6 +106,12 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 return Route::Reply(local(txn, page, b"SC"));
             };
             txn.backend = Some(shared.backends[be_index].name.clone());
+            if !shared.spoe.is_empty() && backend_event(ctx, be_index) {
+                return Route::SpoeEvent(Resume {
+                    backend: Some(be_index),
+                    from: 0,
+                });
+            }
             be_index
         }
     };
@@ -153,6 +162,14 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     }
     super::capture::take_request_cookie(fe.capture_cookie.as_ref(), txn);
     Route::Forward(be_index)
+}
+
+/// Whether the SPOE engines of the frontend or of backend `be` send messages on
+/// `on-backend-http-request`.
+fn backend_event(ctx: &ConnCtx, be: usize) -> bool {
+    let event = hapee_compiler::spoe::SpoeEvent::OnBackendHttpRequest;
+    let spoe = &ctx.shared.spoe;
+    spoe.listen(&ctx.frontend().name, event) || spoe.listen(&ctx.shared.backends[be].name, event)
 }
 
 /// A response the `http-request` rules made, how long to hold it back (`tarpit`), and the
@@ -213,7 +230,9 @@ pub(super) fn apply_request_rules(
         Verdict::Continue => return RulesRan::Through,
         Verdict::Script(call, next) => return RulesRan::Script(call.clone(), next),
         Verdict::WaitBody(w, next) => return RulesRan::WaitBody(*w, next),
-        Verdict::Resolve(_, next) => return RulesRan::Resolve(next),
+        // An SPOE group is sent where a name would be resolved: the rule before `next` says
+        // which (`script::settle`).
+        Verdict::Resolve(_, next) | Verdict::Spoe(_, next) => return RulesRan::Resolve(next),
         Verdict::Service(service) => return RulesRan::Service(service.clone()),
         Verdict::Deny(status) => (reply::error_in(status, files, txn), *b"PR"),
         Verdict::RewriteFailed => (reply::error_in(500, files, txn), *b"PR"),

@@ -5,6 +5,7 @@
 use super::{reply, route, ReqBody, ResBody, Route};
 use crate::script::{self, ActionEnd, Phase, ScriptReply};
 use crate::txn::Txn;
+use hapee_compiler::spoe::SpoeEvent;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Response;
 
@@ -44,8 +45,28 @@ pub(super) async fn settle(
                     None => &ctx.frontend().rules,
                 };
                 let at = resume.from.checked_sub(1).and_then(|i| rules.get(i));
-                if let Some(crate::rules::Action::DoResolve(r)) = at.map(|rule| &rule.action) {
-                    r.run(txn).await;
+                match at.map(|rule| &rule.action) {
+                    Some(crate::rules::Action::DoResolve(r)) => r.run(txn).await,
+                    Some(crate::rules::Action::SendSpoeGroup(g)) => {
+                        let proxy = match resume.backend {
+                            Some(b) => shared.backends[b].name.clone(),
+                            None => ctx.frontend().name.clone(),
+                        };
+                        g.run(txn, &proxy).await;
+                    }
+                    _ => {}
+                }
+                route(ctx, txn, resume)
+            }
+            Route::SpoeEvent(resume) => {
+                let event = SpoeEvent::OnBackendHttpRequest;
+                let frontend = ctx.frontend().name.clone();
+                crate::spoe::on_event(txn, &frontend, event).await;
+                if let Some(b) = resume.backend {
+                    let backend = ctx.shared.backends[b].name.clone();
+                    if backend != frontend {
+                        crate::spoe::on_event(txn, &backend, event).await;
+                    }
                 }
                 route(ctx, txn, resume)
             }
@@ -229,6 +250,15 @@ pub(crate) async fn response_rules(
         .filter(|&(b, _)| !crate::route::is_own_backend(shared, fe, b))
         .map(|(_, be)| &be.rules[..]);
     let ruleset = [backend_rules, Some(&fe.rules[..])];
+    // The proxy each rule list belongs to, whose SPOE engines its rules name.
+    let owners = [be.map(|(_, be)| be.name.clone()), Some(fe.name.clone())];
+    if !shared.spoe.is_empty() {
+        for owner in owners.iter().flatten() {
+            if shared.spoe.listen(owner, SpoeEvent::OnHttpResponse) {
+                crate::spoe::on_event(txn, owner, SpoeEvent::OnHttpResponse).await;
+            }
+        }
+    }
     let has_rules = |r: &&[rules::CompiledRule]| r.iter().any(|r| r.set == RuleSet::HttpResponse);
     // Most responses meet no `http-response` rule: nothing is set up for them.
     if !ruleset.iter().flatten().any(has_rules) {
@@ -239,7 +269,13 @@ pub(crate) async fn response_rules(
         files.push(&be.errorfiles);
     }
     files.push(&fe.errorfiles);
-    for rules in ruleset.into_iter().flatten().filter(has_rules) {
+    for (rules, owner) in ruleset.into_iter().zip(owners) {
+        let (Some(rules), Some(owner)) = (rules, owner) else {
+            continue;
+        };
+        if !has_rules(&rules) {
+            continue;
+        }
         let mut from = 0;
         loop {
             match rules::run_from(rules, RuleSet::HttpResponse, txn, from) {
@@ -265,6 +301,10 @@ pub(crate) async fn response_rules(
                             }
                         }
                     }
+                    from = next;
+                }
+                Verdict::Spoe(group, next) => {
+                    group.run(txn, &owner).await;
                     from = next;
                 }
                 Verdict::Script(call, next) => {

@@ -156,6 +156,10 @@ impl Shared {
             tables,
             process: crate::api::Process::new(plan),
             filters: crate::http::filters::Filters::build(&plan.filters),
+            spoe: crate::spoe::Engines::build(&plan.filters).unwrap_or_else(|e| {
+                problems.push(e.0);
+                Default::default()
+            }),
             error_sections,
             userlists: crate::http::auth::load(&plan.userlists),
             proc_vars,

@@ -631,6 +631,8 @@ pub struct Shared {
     pub process: crate::api::Process,
     /// The caches and the proxies' HTTP filters.
     pub filters: crate::http::filters::Filters,
+    /// The SPOE engines of `filter spoe` lines.
+    pub spoe: crate::spoe::Engines,
     /// The `http-errors` sections' pages (`errorfiles <name>` in replies).
     pub error_sections: crate::http::replies::ErrorSections,
     /// `userlist` sections (`http_auth`).
@@ -675,6 +677,7 @@ impl Shared {
                 1,
             )),
             filters: Default::default(),
+            spoe: Default::default(),
             after_response_rules: false,
         }
     }

@@ -187,6 +187,8 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
                 .filter(|d| d.is_error() && !d.after_parse)
                 .filter_map(|d| d.span)
                 .map(|s| s.file)
+                // An SPOE file's errors end in the error of the `filter` line that read it.
+                .filter(|f| !c.config.spoe_files.contains(f))
                 .collect();
             files.dedup();
             for f in files {

@@ -115,6 +115,10 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 {
                     out.push(format!("'{kw} {}'", args.join(" ")))
                 }
+                // SPOE groups are sent from the HTTP rules only (runtime/src/spoe/).
+                Some(&"send-spoe-group") if !matches!(kw, "http-request" | "http-response") => {
+                    out.push(format!("action '{kw} send-spoe-group'"))
+                }
                 Some(a) if support::action_supported(a) => {}
                 // The keyword only, never its values (`set-map`, not `set-map(/tmp/m.map)`).
                 Some(a) => out.push(format!(

@@ -187,6 +187,8 @@ mod server_undo;
 mod session_srv_conns;
 #[path = "runtime/socks4.rs"]
 mod socks4;
+#[path = "runtime/spoe.rs"]
+mod spoe;
 #[path = "runtime/spread.rs"]
 mod spread;
 #[path = "runtime/stats_http.rs"]

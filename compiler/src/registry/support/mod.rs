@@ -277,7 +277,14 @@ pub const CACHE: &[&str] = &[
 ];
 
 /// Filters (`filter <name>`) the runtime runs (runtime/src/http/filters.rs).
-pub const FILTERS: &[&str] = &["cache", "compression", "trace", "bwlim-in", "bwlim-out"];
+pub const FILTERS: &[&str] = &[
+    "cache",
+    "compression",
+    "trace",
+    "bwlim-in",
+    "bwlim-out",
+    "spoe",
+];
 /// Keywords of `userlist` sections the runtime honours.
 pub const USERLIST: &[&str] = &["user", "group"];
 
@@ -764,6 +771,7 @@ pub fn unsupported_option<'a>(
 /// Rule actions the runtime implements (`set-var(…)`/`unset-var(…)` by prefix).
 pub const ACTIONS: &[&str] = &[
     "allow",
+    "send-spoe-group",
     "deny",
     "tarpit",
     "return",

@@ -573,7 +573,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     let cfg = dir.join("u.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    http-request send-spoe-group bw grp\n    default_backend b\nbackend b\n    option contstats\n    server s 127.0.0.1:2 namespace red\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
+        "defaults\n    mode http\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\nfrontend fe\n    bind 127.0.0.1:1\n    tcp-request connection expect-netscaler-cip layer4\n    default_backend b\nbackend b\n    option contstats\n    server s 127.0.0.1:2 npn http/1.1\nresolvers dns\n    nameserver n 127.0.0.1:53\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
@@ -586,12 +586,12 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         err.contains(
-            "error[U001]: not supported by the hapee runtime yet: action 'http-request send-spoe-group'"
+            "error[U001]: not supported by the hapee runtime yet: action 'tcp-request expect-netscaler-cip'"
         ),
         "{err}"
     );
     // The keyword only, never its values (issue 19).
-    assert!(!err.contains("'http-request send-spoe-group bw"), "{err}");
+    assert!(!err.contains("expect-netscaler-cip layer4'"), "{err}");
     assert!(
         err.contains("u.cfg:8:5")
             && err.contains("u.cfg:11:5")
@@ -599,7 +599,7 @@ fn run_refuses_errors_and_unsupported_keywords_with_locations() {
         "{err}"
     );
     assert!(
-        err.contains("u.cfg:12:5") && err.contains("server option 'namespace'"),
+        err.contains("u.cfg:12:5") && err.contains("server option 'npn' (rustls has no"),
         "{err}"
     );
     // `check` reports the same uses as warnings and still accepts the configuration.
