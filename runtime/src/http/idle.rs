@@ -549,6 +549,9 @@ impl<S: ClientStream> AsyncRead for IdleLimited<S> {
                     let s = &this.limit.0;
                     s.client_ended.store(true, Ordering::Relaxed);
                     if s.abort_on_end.load(Ordering::Relaxed) {
+                        // As HAProxy answers the abort: the 400 page, which a client that only
+                        // half-closed still reads.
+                        let _ = this.stream.write_now(&this.bad_request);
                         return Poll::Ready(Err(io::ErrorKind::ConnectionAborted.into()));
                     }
                 }

@@ -459,6 +459,7 @@ fn build_frontend(
         keep_alive_timing: f.client_keepalive,
         session_rate_limit: u64::from(f.session_rate_limit.unwrap_or(0)),
         session_slots: Default::default(),
+        abort_on_close: f.abort_on_close,
         h2_upgrade: !has_option(&f.options, "disable-h2-upgrade"),
         log_separate_errors: has_option(&f.options, "log-separate-errors"),
         dontlog_normal: has_option(&f.options, "dontlog-normal"),

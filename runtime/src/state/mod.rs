@@ -505,6 +505,9 @@ pub struct FrontendRt {
     pub tcp_keep_alive: bool,
     /// `clitcpka-cnt`, `-idle`, `-intvl`.
     pub keep_alive_timing: plan::sockets::KeepAliveTiming,
+    /// `option abortonclose` on the frontend side (see
+    /// `hapee_compiler::plan::FrontendPlan::abort_on_close`).
+    pub abort_on_close: bool,
     /// `rate-limit sessions`: the most sessions it opens per second (0: no limit).
     pub session_rate_limit: u64,
     /// The sessions of this second taken under `session_rate_limit` (see
