@@ -255,11 +255,9 @@ fn refused_name(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
     let fault = if name.is_empty() {
         None
     } else {
-        match super::build::invalid_char(name).or_else(|| {
-            name.chars()
-                .find(|&c| c == ':')
-                .filter(|_| !colon_allowed)
-        }) {
+        match super::build::invalid_char(name)
+            .or_else(|| name.chars().find(|&c| c == ':').filter(|_| !colon_allowed))
+        {
             Some(c) => Some(c),
             None => return false,
         }

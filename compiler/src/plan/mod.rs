@@ -590,11 +590,11 @@ fn frontend_abort_on_close(p: &ir::Proxy) -> bool {
     let header = (p.header.file, p.header.start);
     p.options
         .iter()
-        .filter(|(name, v)| {
+        .rev()
+        .find(|(name, v)| {
             name.as_str() == "abortonclose"
                 && (p.kind.has_backend() || (v.span.file, v.span.start) < header)
         })
-        .last()
         .is_some_and(|(_, v)| v.value)
 }
 

@@ -105,7 +105,11 @@ fn inherited_or_bound(
 /// socket only when its options match (`v6only`, as the system's default makes it when the
 /// line says neither `v6only` nor `v4v6`, and `transparent`), a bind line whose options
 /// changed gets a new socket.
-pub fn matches_flags(socket: &TcpListener, addr: SocketAddr, flags: crate::listener::BindFlags) -> bool {
+pub fn matches_flags(
+    socket: &TcpListener,
+    addr: SocketAddr,
+    flags: crate::listener::BindFlags,
+) -> bool {
     use crate::sockopt::get_int;
     let fd = socket.as_raw_fd();
     let transparent = if addr.is_ipv4() {

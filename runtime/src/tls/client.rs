@@ -388,7 +388,10 @@ mod tests {
         std::fs::write(format!("{crt}.key"), made.key_pair.serialize_pem()).unwrap();
         assert_eq!(build(false, false), Ok(()));
         let refused = build(true, false).unwrap_err();
-        assert!(refused.contains("unable to load SSL private key"), "{refused}");
+        assert!(
+            refused.contains("unable to load SSL private key"),
+            "{refused}"
+        );
         // `client.key`, not `client.crt.key`, with the extension replaced.
         assert!(build(false, true).is_err());
         std::fs::write(dir.join("client.key"), made.key_pair.serialize_pem()).unwrap();

@@ -38,7 +38,8 @@ fn counting_server(reply: &'static [u8], delay: Duration) -> (SocketAddr, Arc<At
 fn half_close_once_forwarded(port: u16, got: &AtomicUsize) -> String {
     let before = got.load(Ordering::SeqCst);
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(b"GET /wait HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    s.write_all(b"GET /wait HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
     let forwarded = wait_until(Duration::from_secs(20), || {
         got.load(Ordering::SeqCst) > before
     });
@@ -109,7 +110,10 @@ fn abortonclose_on_both_sides_aborts() {
         let answer = half_close_once_forwarded(port, &got);
         (answer, side.selected(lines, 1))
     });
-    assert!(answer.starts_with("HTTP/1.1 400 Bad request\r\n"), "{answer:?}");
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad request\r\n"),
+        "{answer:?}"
+    );
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert!(
         mine[0].contains(" app/s1 ") && mine[0].contains(" 400 ") && mine[0].contains(" CH-- "),
@@ -123,7 +127,10 @@ fn abortonclose_on_both_sides_aborts() {
     // capitalised where haproxy's reply to an abort has them in lower case.
     let status_and_body = |a: &str| {
         let (head, body) = a.split_once("\r\n\r\n").unwrap_or((a, ""));
-        (head.lines().next().unwrap_or("").to_string(), body.to_string())
+        (
+            head.lines().next().unwrap_or("").to_string(),
+            body.to_string(),
+        )
     };
     assert_eq!(status_and_body(&their_answer), status_and_body(&answer));
     assert_same_stable_fields(&real, &mine);

@@ -182,17 +182,27 @@ fn x_binds_anew_a_line_whose_socket_options_changed() {
     let (changed, unchanged) = (listening_inodes(port), listening_inodes(kept));
     assert_eq!((changed.len(), unchanged.len()), (1, 1));
     let pid = old.child.id().to_string();
-    let new_cfg = with_kept(config(port, &origin, &dir.join("api-new.sock")))
-        .replace(&format!("bind 127.0.0.1:{port}\n"), &format!("bind 127.0.0.1:{port} transparent\n"));
+    let new_cfg = with_kept(config(port, &origin, &dir.join("api-new.sock"))).replace(
+        &format!("bind 127.0.0.1:{port}\n"),
+        &format!("bind 127.0.0.1:{port} transparent\n"),
+    );
     let new = Proxy::start_with(&new_cfg, port, &["-x", sock.to_str().unwrap(), "-sf", &pid]);
     wait_holds(new.child.id(), &unchanged[0]);
     wait_exit(&mut old.child, "the old process");
     let now = listening_inodes(port);
     assert_eq!(now.len(), 1);
-    assert!(!holds(new.child.id(), &changed[0]), "the old socket was taken over");
+    assert!(
+        !holds(new.child.id(), &changed[0]),
+        "the old socket was taken over"
+    );
     assert_ne!(now, changed);
     assert_eq!(
-        crate::proxy_sockets::listener_option(new.child.id(), port, libc::SOL_IP, libc::IP_TRANSPARENT),
+        crate::proxy_sockets::listener_option(
+            new.child.id(),
+            port,
+            libc::SOL_IP,
+            libc::IP_TRANSPARENT
+        ),
         Some(1)
     );
     assert_eq!(listening_inodes(kept), unchanged);

@@ -73,7 +73,12 @@ fn int_option(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> Option<i32
 }
 
 /// The TCP-level option `name` of the socket of `pid` listening on `port`.
-pub(crate) fn listener_option(pid: u32, port: u16, level: libc::c_int, name: libc::c_int) -> Option<i32> {
+pub(crate) fn listener_option(
+    pid: u32,
+    port: u16,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> Option<i32> {
     let fd = socket_of(pid, |l, peer| l.port() == port && peer.is_none())?;
     int_option(&fd, level, name)
 }
