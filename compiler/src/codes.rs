@@ -110,14 +110,16 @@ rules! {
         "HAProxy counts the arguments of these keywords and refuses the line when a word follows the last one, for example a condition after 'default_backend' (only 'use_backend' takes one) or a value after an option that takes none. Remove the extra words, or use the keyword that does what they meant.";
 
     // ---- E2xx / W2xx: semantic checks ----
+    "E113" "ssl-load-extra-files-invalid" Error Haproxy "An 'ssl-load-extra-files' line is empty, names an unknown kind of file, or puts 'none' or 'all' with other words."
+        "Name the files to look for beside each certificate among bundle, sctl, ocsp, issuer and key, or write 'none' or 'all' alone.";
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
         "Only 'option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted' and 'numa-cpu-mapping' can be negated or reset with 'no' or 'default'. Remove the prefix, or remove the line to get the default behaviour.";
     "E201" "proxy-name-missing" Error Haproxy "A frontend, backend or listen section has no name."
         "Every proxy section except 'defaults' needs a name right after the section keyword, for example 'backend app'. HAProxy stops reading the file at this point.";
     "E202" "proxy-header-extra-words" Error Haproxy "The section line has words after the name that are not 'from <defaults>'."
         "A proxy header takes a name and optionally 'from <defaults-name>'. Listening addresses belong on 'bind' lines inside the section.";
-    "E203" "invalid-name-character" Error Haproxy "A proxy name contains a character HAProxy does not allow."
-        "Names may contain letters, digits, '.', '-', '_' and ':' only. Rename the section and every reference to it.";
+    "E203" "invalid-name-character" Error Haproxy "A proxy or server name contains a character HAProxy does not allow, or is empty."
+        "Names may contain letters, digits, '.', '-', '_' and ':' only (a 'server-template' prefix not ':'), and a server needs one: HAProxy reports an empty server name as 'character '' and no more. Rename the section or server and every reference to it.";
     "E204" "defaults-not-found" Error Haproxy "'from' names a defaults section that does not exist (yet)."
         "A section can only inherit from a named defaults section declared before it. Check the spelling, or move the defaults section up.";
     "E205" "ambiguous-defaults" Error Haproxy "Several defaults sections share the name used in 'from'."
@@ -194,6 +196,8 @@ rules! {
         "The factor is the percentage of the average load a server may carry before consistent hashing passes it by: 0 turns the bound off, and any other value must be above 100 (150 lets a server take half as much again as the average).";
     "E291" "global-tune-value" Error Haproxy "A compression, soft-stop, poller or variable-size setting of the global section has a value HAProxy refuses."
         "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', and each 'tune.vars.*-max-size' a whole number of bytes (no unit).";
+    "E277" "max-keep-alive-queue-invalid" Error Haproxy "A 'max-keep-alive-queue' is missing its number or is not a whole number."
+        "The limit is an integer (read as C reads one: '0x' hexadecimal, a leading '0' octal), or -1 for no limit.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

@@ -41,6 +41,28 @@ pub fn set_int(
     }
 }
 
+/// Reads an integer socket option of descriptor `fd`.
+pub fn get_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> std::io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` live for the call; `len` is the size of `value`, and the
+    // kernel writes at most that many bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            std::ptr::from_mut(&mut value).cast(),
+            &mut len,
+        )
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// `tune.rcvbuf.*` and `tune.sndbuf.*`, process-wide as in HAProxy: set once at start
 /// ([`set_buffer_sizes`]), read by every accept and every connection to a server.
 static BUFFERS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];

@@ -269,6 +269,43 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     push_short(&mut b.config.proxies[index].binds, bind);
 }
 
+/// Whether the name of a `server` (or the prefix of a `server-template`) at word `at` has a
+/// character HAProxy does not allow there (reported), or none at all: HAProxy then prints its
+/// message only up to the missing character, `character '`.
+fn refused_name(b: &mut Builder, stmt: &Stmt, at: usize) -> bool {
+    let keyword = stmt.word(0);
+    let name = stmt.word(at);
+    let (what, colon_allowed) = if keyword == "server-template" {
+        ("prefix", false)
+    } else {
+        ("name", true)
+    };
+    let fault = if name.is_empty() {
+        None
+    } else {
+        match super::build::invalid_char(name)
+            .or_else(|| name.chars().find(|&c| c == ':').filter(|_| !colon_allowed))
+        {
+            Some(c) => Some(c),
+            None => return false,
+        }
+    };
+    let (message, label) = match fault {
+        Some(c) => (
+            format!("character '{c}' is not permitted in {keyword} {what} '{name}'."),
+            "invalid character",
+        ),
+        None => ("character '".to_string(), "empty name"),
+    };
+    b.push(
+        Diagnostic::new("E203", message)
+            .at(stmt.span(at))
+            .label(label)
+            .form(HaproxyForm::FileLine),
+    );
+    true
+}
+
 /// A `server`, `default-server` or `server-template` line.
 pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
     let keyword = stmt.word(0);
@@ -302,6 +339,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             .label("no address")
             .form(HaproxyForm::FileLine),
         );
+        return;
+    }
+    if name_at != usize::MAX && refused_name(b, stmt, name_at) {
         return;
     }
     let mut server = Server {
@@ -510,6 +550,41 @@ fn missing_value(option: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As HAProxy 2.7 (server.c, `invalid_char`): a server name with a character outside
+    /// letters, digits, `.`, `-`, `_`, `:` (and a template prefix with `:` too) is refused,
+    /// and so is an empty one, whose message stops at the missing character.
+    #[test]
+    fn server_names_are_checked_as_haproxy_checks_them() {
+        let refusals = |line: &str| -> Vec<(&'static str, String)> {
+            let text = format!("backend b\n    {line}\n");
+            crate::testkit::compile_text("t.cfg", &text, false)
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "E203")
+                .map(|d| (d.code, d.message.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            refusals("server \"\" 127.0.0.1:80"),
+            [("E203", "character '".to_string())]
+        );
+        assert_eq!(
+            refusals("server \"a b\" 127.0.0.1:80"),
+            [(
+                "E203",
+                "character ' ' is not permitted in server name 'a b'.".to_string()
+            )]
+        );
+        assert_eq!(
+            refusals("server-template x:y 1-2 127.0.0.1:80"),
+            [(
+                "E203",
+                "character ':' is not permitted in server-template prefix 'x:y'.".to_string()
+            )]
+        );
+        assert!(refusals("server a:b.c-d_e 127.0.0.1:80").is_empty());
+    }
 
     #[test]
     fn thread_sets_follow_parse_process_number() {

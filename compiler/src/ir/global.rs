@@ -88,6 +88,45 @@ pub fn default_path(policy: &str, origin: &str, file: &str) -> Option<String> {
     }
 }
 
+/// `ssl-load-extra-files`: one or more of `bundle`, `sctl`, `ocsp`, `issuer`, `key`, or
+/// `none` or `all` alone, as HAProxy 2.7 reads it (cfgparse-ssl.c).
+fn extra_files_statement(b: &mut Builder, stmt: &Stmt, at: usize) {
+    const FILES: [&str; 5] = ["bundle", "sctl", "ocsp", "issuer", "key"];
+    let words: Vec<&str> = (at + 1..)
+        .map(|i| stmt.word(i))
+        .take_while(|w| !w.is_empty())
+        .collect();
+    let alone = |i: usize| matches!(words[i], "none" | "all");
+    let unknown = words
+        .iter()
+        .position(|w| !FILES.contains(w) && !matches!(*w, "none" | "all"));
+    // HAProxy reads the words in order: the first unknown one fails, unless a `none` or
+    // `all` before it, after another word or followed by one, fails first.
+    let not_alone = (0..words.len())
+        .find(|&i| alone(i) && (i > 0 || words.len() > 1))
+        .filter(|&i| unknown.is_none_or(|u| i < u));
+    let (message, word) = match (words.is_empty(), not_alone, unknown) {
+        (true, _, _) => (
+            "'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).",
+            at,
+        ),
+        (_, Some(i), _) => (
+            "'ssl-load-extra-files' 'none' and 'all' can be only used alone",
+            at + 1 + i,
+        ),
+        (_, None, Some(u)) => (
+            "'ssl-load-extra-files' expects one or multiple arguments (none, all, bundle, sctl, ocsp, issuer).",
+            at + 1 + u,
+        ),
+        (_, None, None) => return,
+    };
+    b.push(
+        Diagnostic::new("E113", message)
+            .at(stmt.span(word))
+            .form(HaproxyForm::Parsing),
+    );
+}
+
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);
@@ -110,6 +149,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
             }
         }
         "cpu-map" => super::cpumap::statement(b, stmt, at),
+        "ssl-load-extra-files" => extra_files_statement(b, stmt, at),
         "tune.chksize" => {
             b.push(
                 Diagnostic::new(

@@ -344,6 +344,12 @@ pub struct FrontendPlan {
     /// For listen sections: the backend index of the same section.
     pub own_backend: Option<usize>,
     pub options: Vec<(String, bool)>,
+    /// `option abortonclose` as HAProxy sets it on the frontend side: a listen section's
+    /// own, but for a frontend only what its defaults section gave (HAProxy ignores the line
+    /// in a frontend). With the backend's, a client that ends its side while its request
+    /// waits for the server's response abandons it. (Not serialized: derived from `options`.)
+    #[serde(skip)]
+    pub abort_on_close: bool,
     pub timeouts: Timeouts,
     /// The effective log format (`None`: HAProxy's legacy connection line).
     pub log_format: Option<String>,
@@ -609,6 +615,20 @@ fn acls_of(p: &ir::Proxy) -> Vec<Acl> {
         .collect()
 }
 
+/// See [`FrontendPlan::abort_on_close`]: a frontend's own lines (after its header) are not
+/// counted, those it inherited from its defaults section (before it) are.
+fn frontend_abort_on_close(p: &ir::Proxy) -> bool {
+    let header = (p.header.file, p.header.start);
+    p.options
+        .iter()
+        .rev()
+        .find(|(name, v)| {
+            name.as_str() == "abortonclose"
+                && (p.kind.has_backend() || (v.span.file, v.span.start) < header)
+        })
+        .is_some_and(|(_, v)| v.value)
+}
+
 fn options_of(p: &ir::Proxy) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     for (name, v) in &p.options {
@@ -728,6 +748,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             }
         }
         frontends.push(FrontendPlan {
+            abort_on_close: frontend_abort_on_close(p),
             uuid: uuid_of(p),
             name: p.name_str().to_string(),
             mode: p.effective_mode(),

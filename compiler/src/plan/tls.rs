@@ -714,6 +714,13 @@ pub struct ServerTls {
     /// only, the client asking for no ticket.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_tickets: bool,
+    /// `ssl-load-extra-files` without `key` (nor `all`): the key of `crt` must be in its
+    /// file, none is looked for beside it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_key_file: bool,
+    /// `ssl-load-extra-del-ext`: the key beside `client.crt` is `client.key`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub key_del_ext: bool,
 }
 
 impl TlsGlobals {
@@ -727,6 +734,8 @@ impl TlsGlobals {
             ciphersuites: self.server_ciphersuites.clone(),
             curves: self.server_curves.clone(),
             max_record: self.max_record,
+            no_key_file: !self.extra_files.key,
+            key_del_ext: self.key_del_ext,
             ..ServerTls::default()
         };
         let (mut min, mut max) = (3usize, 4usize);

@@ -46,6 +46,11 @@ struct LimitState {
     write_blocked: AtomicBool,
     /// Request bodies that hyper may still be reading from the connection.
     bodies_open: AtomicU32,
+    /// The client has shut its side down (a read gave the end).
+    client_ended: AtomicBool,
+    /// The request under way goes to a backend with `option abortonclose`: the client's end
+    /// aborts it (a read that gives the end fails instead).
+    abort_on_end: AtomicBool,
 }
 
 /// A wait for a request head that timed out, and what had arrived by then.
@@ -141,6 +146,21 @@ impl Limit {
 
     fn unanswered(&self) -> bool {
         self.0.unanswered.load(Ordering::Relaxed)
+    }
+
+    /// For a request to a backend with `option abortonclose` (HTTP/1): from now on, the
+    /// client's end of its side aborts the exchange, and hyper, which reads the connection
+    /// mid-message, drops the request. Answers whether the client has already ended, in
+    /// which case the caller abandons the request itself.
+    pub fn abort_on_client_end(&self) -> bool {
+        self.0.abort_on_end.store(true, Ordering::Relaxed);
+        self.0.client_ended.load(Ordering::Relaxed)
+    }
+
+    /// The backend's response has come: the client's end no longer aborts anything (the
+    /// response goes out, and the connection closes after it).
+    pub fn answer_on_client_end(&self) {
+        self.0.abort_on_end.store(false, Ordering::Relaxed);
     }
 
     /// Whether, and how, the connection gave up waiting for a request head.
@@ -518,11 +538,23 @@ impl<S: ClientStream> AsyncRead for IdleLimited<S> {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
+        let room = buf.remaining() > 0;
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(r) => {
                 this.limit.0.parked.store(false, Ordering::Relaxed);
                 this.read.active();
-                this.phase_bytes |= buf.filled().len() > before;
+                let got = buf.filled().len() > before;
+                this.phase_bytes |= got;
+                if r.is_ok() && room && !got {
+                    let s = &this.limit.0;
+                    s.client_ended.store(true, Ordering::Relaxed);
+                    if s.abort_on_end.load(Ordering::Relaxed) {
+                        // As HAProxy answers the abort: the 400 page, which a client that only
+                        // half-closed still reads.
+                        let _ = this.stream.write_now(&this.bad_request);
+                        return Poll::Ready(Err(io::ErrorKind::ConnectionAborted.into()));
+                    }
+                }
                 Poll::Ready(r)
             }
             Poll::Pending if this.read_expired(cx) => Poll::Ready(Err(timed_out())),

@@ -373,7 +373,21 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 }
             }
             Ok((body, Route::Forward(be))) => {
-                forward::forward(&ctx, txn, be, body, first, client_upgrade).await
+                // `option abortonclose` is the backend's (HAProxy reads no frontend's).
+                let abort_on_end = http1 && ctx.shared.backends[be].abort_on_close;
+                if abort_on_end && ctx.idle.abort_on_client_end() {
+                    // The client ended before its request went anywhere: given up before
+                    // a connection, no status.
+                    txn.backend = Some(ctx.shared.backends[be].name.clone());
+                    txn.term = *b"CC";
+                    reply::aborted()
+                } else {
+                    let resp = forward::forward(&ctx, txn, be, body, first, client_upgrade).await;
+                    if abort_on_end {
+                        ctx.idle.answer_on_client_end();
+                    }
+                    resp
+                }
             }
             Ok((body, Route::Service(service))) => serve(&ctx, txn, service, body).await,
             // `settle` leaves no script pending.

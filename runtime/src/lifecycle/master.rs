@@ -192,7 +192,12 @@ impl Master {
         let mut errors = Vec::new();
         for (addr, thread, flags) in sockets::wanted(plan)? {
             let key = sockets::key(addr, thread);
-            if self.sockets.contains_key(&key) {
+            // Kept across the reload only with the same socket options (else bound anew).
+            if self
+                .sockets
+                .get(&key)
+                .is_some_and(|s| sockets::matches_flags(s, addr, flags))
+            {
                 continue;
             }
             match crate::listener::bind_with(addr, crate::listener::DEFAULT_BACKLOG, flags) {

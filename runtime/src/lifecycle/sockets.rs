@@ -91,10 +91,48 @@ fn inherited_or_bound(
         // and listed it once; it is removed from the list above, so nothing else owns it.
         let owned = unsafe { OwnedFd::from_raw_fd(fd) };
         let socket = TcpListener::from(owned);
-        socket.set_nonblocking(true)?;
-        return Ok(socket);
+        // One bound with other options is let go (this process's copy), and a new one bound.
+        if matches_flags(&socket, addr, flags) {
+            socket.set_nonblocking(true)?;
+            return Ok(socket);
+        }
     }
     crate::listener::bind_with(addr, crate::listener::DEFAULT_BACKLOG, flags)
+}
+
+/// Whether a listening socket for `addr` bound earlier (by the master, or by the process this
+/// one replaces) has the socket-level options `flags` ask for: as HAProxy takes over a
+/// socket only when its options match (`v6only`, as the system's default makes it when the
+/// line says neither `v6only` nor `v4v6`, and `transparent`), a bind line whose options
+/// changed gets a new socket.
+pub fn matches_flags(
+    socket: &TcpListener,
+    addr: SocketAddr,
+    flags: crate::listener::BindFlags,
+) -> bool {
+    use crate::sockopt::get_int;
+    let fd = socket.as_raw_fd();
+    let transparent = if addr.is_ipv4() {
+        get_int(fd, libc::SOL_IP, libc::IP_TRANSPARENT)
+    } else {
+        get_int(fd, libc::SOL_IPV6, libc::IPV6_TRANSPARENT)
+    };
+    if transparent.is_ok_and(|on| on != 0) != flags.transparent {
+        return false;
+    }
+    if addr.is_ipv6() {
+        let wanted = flags.v6only.unwrap_or_else(system_v6only);
+        let has = get_int(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).is_ok_and(|on| on != 0);
+        if has != wanted {
+            return false;
+        }
+    }
+    true
+}
+
+/// The system's default for IPv6 sockets (`net.ipv6.bindv6only`): IPv6 connections only.
+fn system_v6only() -> bool {
+    std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").is_ok_and(|v| v.trim() == "1")
 }
 
 /// Gives the sockets of one address their slots, in binding order.

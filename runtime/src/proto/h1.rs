@@ -48,9 +48,10 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         .max_buf_size(ctx.shared.bufsize.max(8192))
         .auto_date_header(false)
         // A client that shuts its side down once its request is sent is still answered, as
-        // HAProxy answers it (hyper would otherwise drop the request in flight), unless
-        // `option abortonclose` says such a client has given up.
-        .half_close(!fe.abort_on_close)
+        // HAProxy answers it (hyper would otherwise drop the request in flight), unless the
+        // backend's `option abortonclose` says such a client has given up (see
+        // `Limit::abort_on_client_end`).
+        .half_close(true)
         .interim_responses(ctx.shared.early_hints)
         .keep_alive(fe.conn_mode != Some(HttpConnMode::Close));
     // Only when set: hyper parses into a stack array of its default size (the same limit as

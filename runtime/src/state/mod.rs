@@ -322,6 +322,10 @@ pub struct BackendRt {
     pub hash_balance_factor: u32,
     /// `max-keep-alive-queue` (`None`: no limit): see `prefer_last_server`.
     pub max_keep_alive_queue: Option<u32>,
+    /// `option abortonclose`: an HTTP/1 client that shuts its side down while its request
+    /// to this backend is under way abandons it (else it is answered all the same). HAProxy
+    /// reads it from the backend only.
+    pub abort_on_close: bool,
     /// The syslog tag of its health check and server state log lines (`log-tag`).
     pub log_tag: Arc<str>,
     /// The table of `hash-type map-based`.
@@ -509,6 +513,9 @@ pub struct FrontendRt {
     pub tcp_keep_alive: bool,
     /// `clitcpka-cnt`, `-idle`, `-intvl`.
     pub keep_alive_timing: plan::sockets::KeepAliveTiming,
+    /// `option abortonclose` on the frontend side (see
+    /// `hapee_compiler::plan::FrontendPlan::abort_on_close`).
+    pub abort_on_close: bool,
     /// `rate-limit sessions`: the most sessions it opens per second (0: no limit).
     pub session_rate_limit: u64,
     /// The sessions of this second taken under `session_rate_limit` (see
@@ -539,9 +546,6 @@ pub struct FrontendRt {
     pub conn_mode: Option<HttpConnMode>,
     pub active: AtomicU64,
     pub http_buffer_request: bool,
-    /// `option abortonclose`: a client that shuts its side down abandons its request (else
-    /// it is answered all the same).
-    pub abort_on_close: bool,
     /// `option accept-invalid-http-request`: what HAProxy's parser only notes in a request
     /// head goes through (see `http::vet::Leniency`).
     pub accept_invalid_request: bool,

@@ -224,8 +224,13 @@ impl ServerTlsConfig {
                 let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
                     .collect::<Result<_, _>>()
                     .map_err(|e| format!("unable to load SSL certificate '{crt}' : {e}"))?;
+                // The key beside the certificate, as `ssl-load-extra-files` and
+                // `ssl-load-extra-del-ext` say for every certificate.
                 let key = PrivateKeyDer::from_pem_slice(&pem)
-                    .or_else(|_| PrivateKeyDer::from_pem_file(format!("{crt}.key")))
+                    .or_else(|e| match t.no_key_file {
+                        true => Err(e),
+                        false => PrivateKeyDer::from_pem_file(key_beside(crt, t.key_del_ext)),
+                    })
                     .map_err(|e| format!("unable to load SSL private key of '{crt}' : {e}"))?;
                 let signing = super::provider()
                     .key_provider
@@ -337,5 +342,60 @@ pub async fn handshake(
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => Err(super::errors::ServerTlsError::of_io(&e, sni)),
         Err(_) => Err(super::errors::ServerTlsError::timeout()),
+    }
+}
+
+/// The file a certificate's key is looked for in when the certificate's own file has none:
+/// `client.pem.key`, or with `ssl-load-extra-del-ext` `client.key`.
+fn key_beside(crt: &str, replaced_extension: bool) -> String {
+    if replaced_extension {
+        std::path::Path::new(crt)
+            .with_extension("key")
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        format!("{crt}.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server's client certificate whose key is in a file beside it: found there unless
+    /// `ssl-load-extra-files` leaves `key` out; with `ssl-load-extra-del-ext` the key file
+    /// replaces the certificate's extension.
+    #[test]
+    fn a_client_certificates_key_beside_it_follows_ssl_load_extra_files() {
+        let dir = std::env::temp_dir().join(format!("hapee-srv-crt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let made = rcgen::generate_simple_self_signed(vec!["client".to_string()]).unwrap();
+        let crt = dir.join("client.crt");
+        std::fs::write(&crt, made.cert.pem()).unwrap();
+        let crt = crt.to_string_lossy().into_owned();
+        let build = |no_key_file: bool, key_del_ext: bool| {
+            let t = ServerTls {
+                verify_none: true,
+                crt: Some(crt.clone()),
+                reuse: true,
+                versions: vec!["TLSv1.2".into(), "TLSv1.3".into()],
+                no_key_file,
+                key_del_ext,
+                ..ServerTls::default()
+            };
+            ServerTlsConfig::build(&t, &mut Vec::new()).map(|_| ())
+        };
+        std::fs::write(format!("{crt}.key"), made.key_pair.serialize_pem()).unwrap();
+        assert_eq!(build(false, false), Ok(()));
+        let refused = build(true, false).unwrap_err();
+        assert!(
+            refused.contains("unable to load SSL private key"),
+            "{refused}"
+        );
+        // `client.key`, not `client.crt.key`, with the extension replaced.
+        assert!(build(false, true).is_err());
+        std::fs::write(dir.join("client.key"), made.key_pair.serialize_pem()).unwrap();
+        assert_eq!(build(false, true), Ok(()));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -347,9 +347,11 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
     for proxy in &c.config.proxies {
         let mut acls = Vec::new();
         for a in &proxy.acls {
+            // Pattern files are the environment's: a missing one is what HAProxy reports
+            // (E402, unless `--no-env`), not something the runtime lacks.
             let acl = plan::Acl {
                 name: a.name.value.to_string(),
-                criterion: words(&a.words),
+                criterion: without_pattern_files(words(&a.words)),
             };
             match AclSet::compile(std::slice::from_ref(&acl)) {
                 Ok(_) => acls.push(acl),
@@ -444,6 +446,26 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
 #[cfg(test)]
 mod coverage;
 
+/// An ACL's criterion without its `-f <file>` flags (those before `--`, after which every
+/// word is a pattern).
+fn without_pattern_files(criterion: Vec<String>) -> Vec<String> {
+    let mut kept = Vec::with_capacity(criterion.len());
+    let mut words = criterion.into_iter();
+    while let Some(w) = words.next() {
+        match w.as_str() {
+            "-f" => {
+                words.next();
+            }
+            "--" => {
+                kept.push(w);
+                kept.extend(words.by_ref());
+            }
+            _ => kept.push(w),
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::unsupported;
@@ -464,6 +486,19 @@ mod tests {
         let c = compile(db, &MapEnv::default(), &options);
         assert!(!c.has_errors(), "{:?}", c.diagnostics);
         unsupported(&c).into_iter().map(|(_, what)| what).collect()
+    }
+
+    /// A missing ACL pattern file is the environment's problem (reported as HAProxy reports
+    /// it when the environment is checked), never something the runtime lacks; nor is the
+    /// ACL then unknown to the rules naming it.
+    #[test]
+    fn a_missing_acl_pattern_file_is_not_reported_as_unsupported() {
+        let what = refused(
+            "frontend f\n    mode http\n    bind :8080\n    acl x src -f /nonexistent/missing.lst\n\
+             acl y path -f /nonexistent/other.lst -i -- /a\n\
+             http-request deny if x || y\n",
+        );
+        assert!(what.is_empty(), "{what:?}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Integration tests of `hapee-lb run`: real sockets, a real proxy process, real clients
 //! (curl and raw TCP), real origin servers.
 
+#[path = "runtime/abort_on_close.rs"]
+mod abort_on_close;
 #[path = "runtime/api.rs"]
 mod api;
 #[path = "runtime/api_ssl.rs"]

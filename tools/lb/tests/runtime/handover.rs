@@ -165,6 +165,49 @@ fn x_takes_the_listening_sockets_of_the_old_process_without_a_refusal() {
     );
 }
 
+/// A bind line whose socket options changed (`transparent` here) gets a new socket at the
+/// reload: HAProxy takes over only a listening socket whose options match. Its own
+/// unchanged line keeps the socket it had.
+#[test]
+fn x_binds_anew_a_line_whose_socket_options_changed() {
+    let origin = Origin::start("o");
+    let port = free_port();
+    let kept = free_port();
+    let dir = temp("x-opts", port);
+    let sock = dir.join("api.sock");
+    let with_kept = |cfg: String| {
+        format!("{cfg}frontend other\n    bind 127.0.0.1:{kept}\n    default_backend b\n")
+    };
+    let mut old = Proxy::start(&with_kept(config(port, &origin, &sock)), port);
+    let (changed, unchanged) = (listening_inodes(port), listening_inodes(kept));
+    assert_eq!((changed.len(), unchanged.len()), (1, 1));
+    let pid = old.child.id().to_string();
+    let new_cfg = with_kept(config(port, &origin, &dir.join("api-new.sock"))).replace(
+        &format!("bind 127.0.0.1:{port}\n"),
+        &format!("bind 127.0.0.1:{port} transparent\n"),
+    );
+    let new = Proxy::start_with(&new_cfg, port, &["-x", sock.to_str().unwrap(), "-sf", &pid]);
+    wait_holds(new.child.id(), &unchanged[0]);
+    wait_exit(&mut old.child, "the old process");
+    let now = listening_inodes(port);
+    assert_eq!(now.len(), 1);
+    assert!(
+        !holds(new.child.id(), &changed[0]),
+        "the old socket was taken over"
+    );
+    assert_ne!(now, changed);
+    assert_eq!(
+        crate::proxy_sockets::listener_option(
+            new.child.id(),
+            port,
+            libc::SOL_IP,
+            libc::IP_TRANSPARENT
+        ),
+        Some(1)
+    );
+    assert_eq!(listening_inodes(kept), unchanged);
+}
+
 #[test]
 fn x_takes_over_from_debian_haproxy() {
     if !Haproxy::installed() {

@@ -73,7 +73,12 @@ fn int_option(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> Option<i32
 }
 
 /// The TCP-level option `name` of the socket of `pid` listening on `port`.
-fn listener_option(pid: u32, port: u16, level: libc::c_int, name: libc::c_int) -> Option<i32> {
+pub(crate) fn listener_option(
+    pid: u32,
+    port: u16,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> Option<i32> {
     let fd = socket_of(pid, |l, peer| l.port() == port && peer.is_none())?;
     int_option(&fd, level, name)
 }
@@ -360,13 +365,12 @@ fn a_lines_maxconn_holds_new_connections_in_the_queue() {
 /// two in early (one per sampling second), and all are served in the end.
 #[test]
 fn rate_limit_sessions_spreads_new_sessions_over_seconds() {
-    // One thread: at nbthread 2 this still lets all three in early in some runs (2 of 3 on a
-    // quiet machine), although each thread takes its session of the second in one step; the
-    // cause is open (named in the issue note).
+    // Two threads: each takes its session of the second in one step after accepting, so that
+    // both cannot take the same second's.
     let cfg = |port: u16| {
         format!(
             "global
-    nbthread 1
+    nbthread 2
 {LOGGED_DEFAULTS}frontend slow
     rate-limit sessions 1
     bind 127.0.0.1:{port}
@@ -403,8 +407,12 @@ fn rate_limit_sessions_spreads_new_sessions_over_seconds() {
         (early <= 2, early + late)
     });
     assert_eq!(mine, (true, 3));
+    // haproxy serves them all too; how many it lets in early is not compared: it reads the
+    // rate before accepting and counts the session afterwards (when the session is made), so
+    // at two threads both may take the second's last session (all three were in early in
+    // about one run in three of 2.6 and of 2.7).
     if let Some(theirs) = theirs {
-        assert_eq!(theirs, mine);
+        assert_eq!(theirs.1, mine.1);
     }
 }
 
