@@ -35,71 +35,84 @@ pub fn with_txn<R>(cell: &TxnCell, f: impl FnOnce(&mut Txn) -> R) -> mlua::Resul
 /// The `TXN` object.
 pub struct LuaTxn {
     pub cell: TxnCell,
+    /// What the call leaves in the object, reset when it is lent again.
+    call: Arc<CallMarks>,
+    pub state: crate::state::State,
+}
+
+/// What a call leaves in its `TXN` object.
+#[derive(Default)]
+struct CallMarks {
     /// How `txn:done()` ended the transaction: with the reply given, if any.
     done: Mutex<Option<Option<Reply>>>,
-    pub state: crate::state::State,
     /// The request channel's outgoing length (`txn.req:forward`), made on first use.
-    outgoing: OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
-    pub objects: SampleObjects,
+    outgoing: Mutex<Option<Arc<std::sync::atomic::AtomicUsize>>>,
+}
+
+/// A `TXN` object lent to a call, with the (empty) cell through which it reaches the call's
+/// transaction; kept by the Rust side too, so that lending it again needs no borrow of the
+/// userdata.
+pub struct LentTxn {
+    pub ud: AnyUserData,
+    pub cell: TxnCell,
+    call: Arc<CallMarks>,
 }
 
 impl LuaTxn {
     pub fn new(cell: TxnCell, state: crate::state::State) -> LuaTxn {
         LuaTxn {
             cell,
-            done: Mutex::new(None),
+            call: Arc::default(),
             state,
-            outgoing: OnceLock::new(),
-            objects: Default::default(),
         }
     }
 
-    /// A `TXN` object for a call, and the (empty) cell through which it lends the call's
-    /// transaction: one a finished call gave back when there is one (with its `f`, `sf`, `c`,
-    /// `sc` and `http` objects), else a new one. A new userdata costs fresh Lua memory and a
-    /// finalizer that the collector runs later, for every call; a kept one costs neither. The
-    /// object is the call's alone until [`LuaTxn::give_back`].
-    pub fn lend(state: &State) -> mlua::Result<(AnyUserData, TxnCell)> {
+    /// A `TXN` object for a call: one a finished call gave back when there is one (with its
+    /// `f`, `sf`, `c`, `sc` and `http` objects), else a new one. A new userdata costs fresh
+    /// Lua memory and a finalizer that the collector runs later, for every call; a kept one
+    /// costs neither. The object is the call's alone until [`LuaTxn::give_back`].
+    pub fn lend(state: &State) -> mlua::Result<LentTxn> {
         let kept = state.idle_txns.lock().ok().and_then(|mut idle| idle.pop());
-        if let Some(ud) = kept {
-            let cell = {
-                let mut this = ud.borrow_mut::<LuaTxn>()?;
-                // What the last call left: its `txn:done()` (caught by a `pcall`) and its
-                // request channel's counter (a `Channel` it made keeps the old one).
-                this.done = Mutex::new(None);
-                this.outgoing = OnceLock::new();
-                this.cell.clone()
-            };
-            return Ok((ud, cell));
+        if let Some(lent) = kept {
+            // What the last call left: its `txn:done()` (caught by a `pcall`) and its
+            // request channel's counter (a `Channel` it made keeps the old one).
+            if let Ok(mut done) = lent.call.done.lock() {
+                *done = None;
+            }
+            if let Ok(mut outgoing) = lent.call.outgoing.lock() {
+                *outgoing = None;
+            }
+            return Ok(lent);
         }
         let cell: TxnCell = Arc::new(Mutex::new(None));
-        let ud = state
-            .lua
-            .create_userdata(LuaTxn::new(cell.clone(), state.clone()))?;
-        Ok((ud, cell))
+        let this = LuaTxn::new(cell.clone(), state.clone());
+        let call = this.call.clone();
+        let ud = state.lua.create_userdata(this)?;
+        Ok(LentTxn { ud, cell, call })
     }
 
-    /// Keeps `ud`, whose call has ended and whose transaction was taken back, for a later
+    /// Keeps `lent`, whose call has ended and whose transaction was taken back, for a later
     /// call (up to [`IDLE_TXNS`] per state). Until then a script that kept it reads "the
     /// transaction is over"; once another call has it, that call's transaction (HAProxy's
     /// `TXN` kept past its call points at a freed stream).
-    pub fn give_back(state: &State, ud: AnyUserData) {
+    pub fn give_back(state: &State, lent: LentTxn) {
         if let Ok(mut idle) = state.idle_txns.lock() {
             if idle.len() < IDLE_TXNS {
-                idle.push(ud);
+                idle.push(lent);
             }
         }
     }
 
-    /// How the script ended the transaction with `txn:done()`, if it did.
-    pub fn ending(ud: &AnyUserData) -> Option<Option<ScriptReply>> {
-        let this = ud.borrow::<LuaTxn>().ok()?;
-        let ending = this.done.lock().ok()?.take();
-        ending.map(|reply| reply.map(|r| r.to_reply()))
-    }
-
     fn frontend(&self) -> Option<String> {
         with_txn(&self.cell, |t| t.frontend.to_string()).ok()
+    }
+}
+
+impl LentTxn {
+    /// How the script ended the transaction with `txn:done()`, if it did.
+    pub fn ending(&self) -> Option<Option<ScriptReply>> {
+        let ending = self.call.done.lock().ok()?.take();
+        ending.map(|reply| reply.map(|r| r.to_reply()))
     }
 }
 
@@ -111,22 +124,9 @@ struct Private {
 
 impl UserData for LuaTxn {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        sample_fields(f, |t: &LuaTxn| (&t.cell, &t.objects));
-        f.add_field_method_get("req", |_, this| {
-            Ok(crate::channel::Channel {
-                cell: this.cell.clone(),
-                response: false,
-                outgoing: this.outgoing.get_or_init(Arc::default).clone(),
-            })
-        });
-        f.add_field_method_get("res", |_, this| {
-            Ok(crate::channel::Channel {
-                cell: this.cell.clone(),
-                response: true,
-                outgoing: Arc::default(),
-            })
-        });
-        f.add_field_method_get("http", |lua, this| this.objects.get(lua, HTTP, &this.cell));
+        // The fields are read by a Lua function, not by mlua's getters: a script reads
+        // `txn.sf` or `txn.http` on every call, and a Rust getter costs a callback each time.
+        f.add_meta_field_with("__index", txn_index);
     }
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
@@ -174,7 +174,7 @@ impl UserData for LuaTxn {
                 Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?),
                 _ => None,
             };
-            if let Ok(mut slot) = this.done.lock() {
+            if let Ok(mut slot) = this.call.done.lock() {
                 *slot = Some(reply);
             }
             Err::<(), _>(mlua::Error::runtime(crate::DONE))
@@ -272,29 +272,109 @@ impl Fetches {
     }
 }
 
-/// The `f`, `sf`, `c`, `sc` (and for a `TXN`, `http`) objects of one transaction, made on
-/// first use and kept, so that a script reading `txn.sf` on every call does not build a new
-/// object each time.
+/// The `f`, `sf`, `c` and `sc` objects of an applet's transaction, made on first use and
+/// kept, so that a script reading `applet.sf` again does not build a new object each time.
 #[derive(Default)]
-pub struct SampleObjects([OnceLock<AnyUserData>; 5]);
+pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
 
-/// Where `http` is kept in [`SampleObjects`].
+/// The `http` object, numbered after the four of [`SampleObjects`] for [`sample_object`].
 const HTTP: usize = 4;
+
+/// A new `f`, `sf`, `c`, `sc` or (for a `TXN`) `http` object (numbered so) of the transaction
+/// in `cell`.
+fn sample_object(lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
+    match which {
+        0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1)),
+        HTTP => lua.create_userdata(Http { cell: cell.clone() }),
+        _ => lua.create_userdata(Converters {
+            strings: which == 3,
+        }),
+    }
+}
 
 impl SampleObjects {
     fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
         if let Some(ud) = self.0[which].get() {
             return Ok(ud.clone());
         }
-        let ud = match which {
-            0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
-            HTTP => lua.create_userdata(Http { cell: cell.clone() })?,
-            _ => lua.create_userdata(Converters {
-                strings: which == 3,
-            })?,
-        };
+        let ud = sample_object(lua, which, cell)?;
         Ok(self.0[which].get_or_init(|| ud).clone())
     }
+}
+
+/// The `__index` of `TXN` objects, in Lua: the objects a `TXN` keeps (`f`, `sf`, `c`, `sc`,
+/// `http`) are in a table by `TXN` object, so that reading one is two table reads, with no
+/// call into Rust; `fill` makes what is not there yet, and tells whether to keep it. (The
+/// methods are looked up before this, in mlua's `__index`.)
+const TXN_INDEX: &str = r#"
+local kept, fill = ...
+return function(self, key)
+    local fields = kept[self]
+    if fields ~= nil then
+        local v = fields[key]
+        if v ~= nil then
+            return v
+        end
+    end
+    local v, keep = fill(self, key)
+    if keep then
+        if fields == nil then
+            fields = {}
+            kept[self] = fields
+        end
+        fields[key] = v
+    end
+    return v
+end
+"#;
+
+/// The `__index` of `TXN` objects (see [`TXN_INDEX`]): made once per state.
+fn txn_index(lua: &Lua) -> mlua::Result<mlua::Function> {
+    // Weak keys: a `TXN` object no longer kept for reuse is collected with its objects.
+    let kept = lua.create_table()?;
+    let weak = lua.create_table()?;
+    weak.raw_set("__mode", "k")?;
+    kept.set_metatable(Some(weak));
+    let fill = lua.create_function(|lua, (ud, key): (AnyUserData, mlua::String)| {
+        let this = ud.borrow::<LuaTxn>()?;
+        let which = match &*key.as_bytes() {
+            b"f" => 0,
+            b"sf" => 1,
+            b"c" => 2,
+            b"sc" => 3,
+            b"http" => HTTP,
+            b"req" => {
+                let outgoing = this
+                    .call
+                    .outgoing
+                    .lock()
+                    .map_err(|_| mlua::Error::runtime("transaction poisoned"))?
+                    .get_or_insert_with(Arc::default)
+                    .clone();
+                let channel = crate::channel::Channel {
+                    cell: this.cell.clone(),
+                    response: false,
+                    outgoing,
+                };
+                return Ok((Value::UserData(lua.create_userdata(channel)?), false));
+            }
+            b"res" => {
+                let channel = crate::channel::Channel {
+                    cell: this.cell.clone(),
+                    response: true,
+                    outgoing: Arc::default(),
+                };
+                return Ok((Value::UserData(lua.create_userdata(channel)?), false));
+            }
+            // HAProxy's `TXN` is a table: another name reads as nil.
+            _ => return Ok((Value::Nil, false)),
+        };
+        Ok((
+            Value::UserData(sample_object(lua, which, &this.cell)?),
+            true,
+        ))
+    })?;
+    lua.load(TXN_INDEX).set_name("=TXN").call((kept, fill))
 }
 
 /// `f`, `sf`, `c` and `sc`, shared by `TXN` and the applets.
