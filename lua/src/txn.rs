@@ -38,6 +38,7 @@ pub struct LuaTxn {
     /// What the call leaves in the object, reset when it is lent again.
     call: Arc<CallMarks>,
     pub state: crate::state::State,
+    pub objects: SampleObjects,
 }
 
 /// What a call leaves in its `TXN` object.
@@ -64,6 +65,7 @@ impl LuaTxn {
             cell,
             call: Arc::default(),
             state,
+            objects: Default::default(),
         }
     }
 
@@ -124,9 +126,29 @@ struct Private {
 
 impl UserData for LuaTxn {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        // The fields are read by a Lua function, not by mlua's getters: a script reads
-        // `txn.sf` or `txn.http` on every call, and a Rust getter costs a callback each time.
-        f.add_meta_field_with("__index", txn_index);
+        sample_fields(f, |t: &LuaTxn| (&t.cell, &t.objects));
+        f.add_field_method_get("req", |_, this| {
+            let outgoing = this
+                .call
+                .outgoing
+                .lock()
+                .map_err(|_| mlua::Error::runtime("transaction poisoned"))?
+                .get_or_insert_with(Arc::default)
+                .clone();
+            Ok(crate::channel::Channel {
+                cell: this.cell.clone(),
+                response: false,
+                outgoing,
+            })
+        });
+        f.add_field_method_get("res", |_, this| {
+            Ok(crate::channel::Channel {
+                cell: this.cell.clone(),
+                response: true,
+                outgoing: Arc::default(),
+            })
+        });
+        f.add_field_method_get("http", |lua, this| this.objects.get(lua, HTTP, &this.cell));
     }
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
@@ -272,109 +294,29 @@ impl Fetches {
     }
 }
 
-/// The `f`, `sf`, `c` and `sc` objects of an applet's transaction, made on first use and
-/// kept, so that a script reading `applet.sf` again does not build a new object each time.
+/// The `f`, `sf`, `c`, `sc` (and for a `TXN`, `http`) objects of one transaction, made on
+/// first use and kept, so that a script reading `txn.sf` on every call does not build a new
+/// object each time.
 #[derive(Default)]
-pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
+pub struct SampleObjects([OnceLock<AnyUserData>; 5]);
 
-/// The `http` object, numbered after the four of [`SampleObjects`] for [`sample_object`].
+/// Where `http` is kept in [`SampleObjects`].
 const HTTP: usize = 4;
-
-/// A new `f`, `sf`, `c`, `sc` or (for a `TXN`) `http` object (numbered so) of the transaction
-/// in `cell`.
-fn sample_object(lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
-    match which {
-        0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1)),
-        HTTP => lua.create_userdata(Http { cell: cell.clone() }),
-        _ => lua.create_userdata(Converters {
-            strings: which == 3,
-        }),
-    }
-}
 
 impl SampleObjects {
     fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
         if let Some(ud) = self.0[which].get() {
             return Ok(ud.clone());
         }
-        let ud = sample_object(lua, which, cell)?;
+        let ud = match which {
+            0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
+            HTTP => lua.create_userdata(Http { cell: cell.clone() })?,
+            _ => lua.create_userdata(Converters {
+                strings: which == 3,
+            })?,
+        };
         Ok(self.0[which].get_or_init(|| ud).clone())
     }
-}
-
-/// The `__index` of `TXN` objects, in Lua: the objects a `TXN` keeps (`f`, `sf`, `c`, `sc`,
-/// `http`) are in a table by `TXN` object, so that reading one is two table reads, with no
-/// call into Rust; `fill` makes what is not there yet, and tells whether to keep it. (The
-/// methods are looked up before this, in mlua's `__index`.)
-const TXN_INDEX: &str = r#"
-local kept, fill = ...
-return function(self, key)
-    local fields = kept[self]
-    if fields ~= nil then
-        local v = fields[key]
-        if v ~= nil then
-            return v
-        end
-    end
-    local v, keep = fill(self, key)
-    if keep then
-        if fields == nil then
-            fields = {}
-            kept[self] = fields
-        end
-        fields[key] = v
-    end
-    return v
-end
-"#;
-
-/// The `__index` of `TXN` objects (see [`TXN_INDEX`]): made once per state.
-fn txn_index(lua: &Lua) -> mlua::Result<mlua::Function> {
-    // Weak keys: a `TXN` object no longer kept for reuse is collected with its objects.
-    let kept = lua.create_table()?;
-    let weak = lua.create_table()?;
-    weak.raw_set("__mode", "k")?;
-    kept.set_metatable(Some(weak));
-    let fill = lua.create_function(|lua, (ud, key): (AnyUserData, mlua::String)| {
-        let this = ud.borrow::<LuaTxn>()?;
-        let which = match &*key.as_bytes() {
-            b"f" => 0,
-            b"sf" => 1,
-            b"c" => 2,
-            b"sc" => 3,
-            b"http" => HTTP,
-            b"req" => {
-                let outgoing = this
-                    .call
-                    .outgoing
-                    .lock()
-                    .map_err(|_| mlua::Error::runtime("transaction poisoned"))?
-                    .get_or_insert_with(Arc::default)
-                    .clone();
-                let channel = crate::channel::Channel {
-                    cell: this.cell.clone(),
-                    response: false,
-                    outgoing,
-                };
-                return Ok((Value::UserData(lua.create_userdata(channel)?), false));
-            }
-            b"res" => {
-                let channel = crate::channel::Channel {
-                    cell: this.cell.clone(),
-                    response: true,
-                    outgoing: Arc::default(),
-                };
-                return Ok((Value::UserData(lua.create_userdata(channel)?), false));
-            }
-            // HAProxy's `TXN` is a table: another name reads as nil.
-            _ => return Ok((Value::Nil, false)),
-        };
-        Ok((
-            Value::UserData(sample_object(lua, which, &this.cell)?),
-            true,
-        ))
-    })?;
-    lua.load(TXN_INDEX).set_name("=TXN").call((kept, fill))
 }
 
 /// `f`, `sf`, `c` and `sc`, shared by `TXN` and the applets.
