@@ -64,6 +64,7 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                     nargs: nargs.unwrap_or(0),
                 };
                 let mut reg = lock(&reg)?;
+                crate::state::action_registered();
                 if !reg.actions.contains_key(&name) {
                     reg.action_order.push(name.clone());
                 }

@@ -207,6 +207,7 @@ impl hapee_runtime::script::Engine for LuaEngine {
             own: self.per_thread.get(thread).cloned(),
             shared: self.shared_state.clone(),
             first: thread == 0,
+            resolved: Default::default(),
         })
     }
 }
@@ -217,7 +218,25 @@ struct ThreadHooks {
     shared: Option<State>,
     /// The shared state's tasks run on the first thread.
     first: bool,
+    /// The actions rules called, found again by the rule's own name (the same shared text
+    /// each time) instead of a lock and a hash of the name per call.
+    resolved: std::cell::RefCell<Vec<ResolvedAction>>,
 }
+
+/// An action a rule named, as [`ThreadHooks::resolve`] found it.
+struct ResolvedAction {
+    name: Arc<str>,
+    phase: Phase,
+    /// [`state::registrations`] when it was found: a script registering an action since
+    /// may have changed what the name stands for.
+    registrations: usize,
+    state: State,
+    action: Arc<state::Action>,
+}
+
+/// How many actions a thread keeps found ([`ThreadHooks::resolved`]); more are looked up
+/// each time.
+const RESOLVED_ACTIONS: usize = 64;
 
 impl ThreadHooks {
     fn find<T>(&self, get: impl Fn(&State) -> Option<T>) -> Option<(State, T)> {
@@ -225,6 +244,30 @@ impl ThreadHooks {
             .iter()
             .chain(self.shared.iter())
             .find_map(|s| get(s).map(|v| (s.clone(), v)))
+    }
+
+    /// The action `call` names for `phase`, and its state.
+    fn resolve(&self, call: &ScriptCall, phase: Phase) -> Option<(State, Arc<state::Action>)> {
+        let registrations = state::registrations();
+        let same = |r: &ResolvedAction| {
+            Arc::ptr_eq(&r.name, &call.name) && r.phase == phase && r.registrations == registrations
+        };
+        if let Some(r) = self.resolved.borrow().iter().find(|r| same(r)) {
+            return Some((r.state.clone(), r.action.clone()));
+        }
+        let (state, action) = self.find(|s| s.action(&call.name, phase))?;
+        let mut resolved = self.resolved.borrow_mut();
+        resolved.retain(|r| r.registrations == registrations);
+        if resolved.len() < RESOLVED_ACTIONS {
+            resolved.push(ResolvedAction {
+                name: call.name.clone(),
+                phase,
+                registrations,
+                state: state.clone(),
+                action: action.clone(),
+            });
+        }
+        Some((state, action))
     }
 }
 
@@ -286,7 +329,7 @@ impl Hooks for ThreadHooks {
     ) -> LocalFuture<(Box<Txn>, ActionEnd)> {
         let name = call.name.clone();
         let args = call.args.clone();
-        let Some((state, action)) = self.find(|s| s.action(&name, phase)) else {
+        let Some((state, action)) = self.resolve(call, phase) else {
             return Box::pin(async move { (txn, ActionEnd::Failed) });
         };
         Box::pin(async move {
@@ -305,7 +348,7 @@ impl Hooks for ThreadHooks {
                 return (txn, ActionEnd::Continue);
             }
             // The `TXN` object, read again once the script has run for how it ended.
-            let (lent, cell) = match txn::LuaTxn::lend(&state) {
+            let lent = match txn::LuaTxn::lend(&state) {
                 Ok(lent) => lent,
                 Err(e) => {
                     report(
@@ -317,7 +360,7 @@ impl Hooks for ThreadHooks {
                     return (txn, ActionEnd::Continue);
                 }
             };
-            *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
+            *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
             let result = async {
                 // The function and the object go by reference (no registry copies); the
                 // rule's arguments, usually none, in a list.
@@ -325,15 +368,12 @@ impl Hooks for ThreadHooks {
                     .iter()
                     .map(|a| state.lua.create_string(a).map(Value::String))
                     .collect::<mlua::Result<MultiValue>>()?;
-                let call = (&action.func, &lent, rest);
+                let call = (&action.func, &lent.ud, rest);
                 state.run(call, state.limits.session).await
             }
             .await;
-            let txn = take_back(&cell);
-            let ending = result
-                .as_ref()
-                .err()
-                .and_then(|_| txn::LuaTxn::ending(&lent));
+            let txn = take_back(&lent.cell);
+            let ending = result.as_ref().err().and_then(|_| lent.ending());
             txn::LuaTxn::give_back(&state, lent);
             let end = match result {
                 Ok(_) => ActionEnd::Continue,

@@ -10,7 +10,7 @@ use mlua::{Function, HookTriggers, IntoLuaMulti, Lua, MultiValue, ThreadStatus, 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,20 @@ pub struct Action {
     pub phases: Vec<Phase>,
     /// Arguments the rule must give (`nb_args`).
     pub nargs: usize,
+}
+
+/// How many times scripts registered an action (`core.register_action`), in any state: an
+/// action found by its name before may since stand for another.
+static ACTION_REGISTRATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// [`ACTION_REGISTRATIONS`] now.
+pub fn registrations() -> usize {
+    ACTION_REGISTRATIONS.load(Ordering::Relaxed)
+}
+
+/// Counts a registration of an action (see [`registrations`]).
+pub fn action_registered() {
+    ACTION_REGISTRATIONS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// What a state's scripts registered with `core.register_*`.
@@ -90,7 +104,7 @@ pub struct StateParts {
     /// costs its allocation, the growth of its stack and later the collector's work.
     pub idle: Arc<Mutex<Vec<mlua::Thread>>>,
     /// `TXN` objects of finished actions, kept for the next ones ([`crate::txn::LuaTxn::lend`]).
-    pub idle_txns: Mutex<Vec<mlua::AnyUserData>>,
+    pub idle_txns: Mutex<Vec<crate::txn::LentTxn>>,
     /// The coroutine (its address) the instruction-count hook was last set on, 0 when it was
     /// set on the state itself since: Lua runs the hook only for the coroutine it was last set
     /// for, so it is set again only when another one runs.

@@ -35,71 +35,86 @@ pub fn with_txn<R>(cell: &TxnCell, f: impl FnOnce(&mut Txn) -> R) -> mlua::Resul
 /// The `TXN` object.
 pub struct LuaTxn {
     pub cell: TxnCell,
+    /// What the call leaves in the object, reset when it is lent again.
+    call: Arc<CallMarks>,
+    pub state: crate::state::State,
+    pub objects: SampleObjects,
+}
+
+/// What a call leaves in its `TXN` object.
+#[derive(Default)]
+struct CallMarks {
     /// How `txn:done()` ended the transaction: with the reply given, if any.
     done: Mutex<Option<Option<Reply>>>,
-    pub state: crate::state::State,
     /// The request channel's outgoing length (`txn.req:forward`), made on first use.
-    outgoing: OnceLock<Arc<std::sync::atomic::AtomicUsize>>,
-    pub objects: SampleObjects,
+    outgoing: Mutex<Option<Arc<std::sync::atomic::AtomicUsize>>>,
+}
+
+/// A `TXN` object lent to a call, with the (empty) cell through which it reaches the call's
+/// transaction; kept by the Rust side too, so that lending it again needs no borrow of the
+/// userdata.
+pub struct LentTxn {
+    pub ud: AnyUserData,
+    pub cell: TxnCell,
+    call: Arc<CallMarks>,
 }
 
 impl LuaTxn {
     pub fn new(cell: TxnCell, state: crate::state::State) -> LuaTxn {
         LuaTxn {
             cell,
-            done: Mutex::new(None),
+            call: Arc::default(),
             state,
-            outgoing: OnceLock::new(),
             objects: Default::default(),
         }
     }
 
-    /// A `TXN` object for a call, and the (empty) cell through which it lends the call's
-    /// transaction: one a finished call gave back when there is one (with its `f`, `sf`, `c`,
-    /// `sc` and `http` objects), else a new one. A new userdata costs fresh Lua memory and a
-    /// finalizer that the collector runs later, for every call; a kept one costs neither. The
-    /// object is the call's alone until [`LuaTxn::give_back`].
-    pub fn lend(state: &State) -> mlua::Result<(AnyUserData, TxnCell)> {
+    /// A `TXN` object for a call: one a finished call gave back when there is one (with its
+    /// `f`, `sf`, `c`, `sc` and `http` objects), else a new one. A new userdata costs fresh
+    /// Lua memory and a finalizer that the collector runs later, for every call; a kept one
+    /// costs neither. The object is the call's alone until [`LuaTxn::give_back`].
+    pub fn lend(state: &State) -> mlua::Result<LentTxn> {
         let kept = state.idle_txns.lock().ok().and_then(|mut idle| idle.pop());
-        if let Some(ud) = kept {
-            let cell = {
-                let mut this = ud.borrow_mut::<LuaTxn>()?;
-                // What the last call left: its `txn:done()` (caught by a `pcall`) and its
-                // request channel's counter (a `Channel` it made keeps the old one).
-                this.done = Mutex::new(None);
-                this.outgoing = OnceLock::new();
-                this.cell.clone()
-            };
-            return Ok((ud, cell));
+        if let Some(lent) = kept {
+            // What the last call left: its `txn:done()` (caught by a `pcall`) and its
+            // request channel's counter (a `Channel` it made keeps the old one).
+            if let Ok(mut done) = lent.call.done.lock() {
+                *done = None;
+            }
+            if let Ok(mut outgoing) = lent.call.outgoing.lock() {
+                *outgoing = None;
+            }
+            return Ok(lent);
         }
         let cell: TxnCell = Arc::new(Mutex::new(None));
-        let ud = state
-            .lua
-            .create_userdata(LuaTxn::new(cell.clone(), state.clone()))?;
-        Ok((ud, cell))
+        let this = LuaTxn::new(cell.clone(), state.clone());
+        let call = this.call.clone();
+        let ud = state.lua.create_userdata(this)?;
+        Ok(LentTxn { ud, cell, call })
     }
 
-    /// Keeps `ud`, whose call has ended and whose transaction was taken back, for a later
+    /// Keeps `lent`, whose call has ended and whose transaction was taken back, for a later
     /// call (up to [`IDLE_TXNS`] per state). Until then a script that kept it reads "the
     /// transaction is over"; once another call has it, that call's transaction (HAProxy's
     /// `TXN` kept past its call points at a freed stream).
-    pub fn give_back(state: &State, ud: AnyUserData) {
+    pub fn give_back(state: &State, lent: LentTxn) {
         if let Ok(mut idle) = state.idle_txns.lock() {
             if idle.len() < IDLE_TXNS {
-                idle.push(ud);
+                idle.push(lent);
             }
         }
     }
 
-    /// How the script ended the transaction with `txn:done()`, if it did.
-    pub fn ending(ud: &AnyUserData) -> Option<Option<ScriptReply>> {
-        let this = ud.borrow::<LuaTxn>().ok()?;
-        let ending = this.done.lock().ok()?.take();
-        ending.map(|reply| reply.map(|r| r.to_reply()))
-    }
-
     fn frontend(&self) -> Option<String> {
         with_txn(&self.cell, |t| t.frontend.to_string()).ok()
+    }
+}
+
+impl LentTxn {
+    /// How the script ended the transaction with `txn:done()`, if it did.
+    pub fn ending(&self) -> Option<Option<ScriptReply>> {
+        let ending = self.call.done.lock().ok()?.take();
+        ending.map(|reply| reply.map(|r| r.to_reply()))
     }
 }
 
@@ -113,10 +128,17 @@ impl UserData for LuaTxn {
     fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
         sample_fields(f, |t: &LuaTxn| (&t.cell, &t.objects));
         f.add_field_method_get("req", |_, this| {
+            let outgoing = this
+                .call
+                .outgoing
+                .lock()
+                .map_err(|_| mlua::Error::runtime("transaction poisoned"))?
+                .get_or_insert_with(Arc::default)
+                .clone();
             Ok(crate::channel::Channel {
                 cell: this.cell.clone(),
                 response: false,
-                outgoing: this.outgoing.get_or_init(Arc::default).clone(),
+                outgoing,
             })
         });
         f.add_field_method_get("res", |_, this| {
@@ -174,7 +196,7 @@ impl UserData for LuaTxn {
                 Some(Value::Table(t)) => Some(Reply::from_table(Some(t))?),
                 _ => None,
             };
-            if let Ok(mut slot) = this.done.lock() {
+            if let Ok(mut slot) = this.call.done.lock() {
                 *slot = Some(reply);
             }
             Err::<(), _>(mlua::Error::runtime(crate::DONE))
