@@ -536,6 +536,11 @@ fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<BodyWords>> {
                 return None;
             }
             let lines = &mut files[s.file.0 as usize].lines;
+            // A body whose lines all wait to be lexed (see `proxy_body_taking`) has nothing to
+            // take: no list of empty entries for it.
+            if s.body.iter().all(|&i| lines[i].words.is_empty()) {
+                return Some(Vec::new());
+            }
             let taken = s.body.iter().map(|&i| std::mem::take(&mut lines[i].words));
             Some(taken.collect())
         })
@@ -694,7 +699,8 @@ pub(super) struct Body<'a> {
     pub lines: Option<BodyWords>,
 }
 
-/// The words of a proxy body's lines, taken out of the tree, one entry per line.
+/// The words of a proxy body's lines, taken out of the tree, one entry per line (none at all
+/// when every line waits to be lexed by the build).
 pub(super) type BodyWords = Vec<Box<[Word]>>;
 
 /// Builds proxy `index`'s body from its statement `lines`.
@@ -717,8 +723,9 @@ pub(super) fn proxy_body<'l>(
 
 /// [`proxy_body`] for a body whose `words` were taken out of the tree's `lines`: each line's
 /// words are freed as soon as its statement is built, so a large body's words and what was
-/// built from them are not all held together. A line without words is a plain line whose
-/// words the parse left out ([`crate::syntax::parse_deferring`]): it is lexed here.
+/// built from them are not all held together. A line without words (or past the end of
+/// `words`, which is empty when no line had any) is a plain line whose words the parse left
+/// out ([`crate::syntax::parse_deferring`]): it is lexed here.
 pub(super) fn proxy_body_taking<'l>(
     b: &mut Builder,
     lines: impl Iterator<Item = &'l Line> + Clone,
@@ -727,20 +734,21 @@ pub(super) fn proxy_body_taking<'l>(
     index: usize,
 ) {
     let db = b.db;
+    let taken = words.iter().map(Some).chain(std::iter::repeat(None));
     let servers = lines
         .clone()
-        .zip(&words)
-        .filter(|(line, words)| match words.first() {
+        .zip(taken)
+        .filter(|(line, words)| match words.and_then(|w| w.first()) {
             Some(first) => first.value == "server",
             None => plain_first_word(db, line) == Some("server"),
         })
         .count();
     start_body(b, servers, body, index);
-    for (line, words) in lines.zip(words) {
-        let words = if words.is_empty() {
-            deferred_words(db, line)
-        } else {
-            words
+    let mut words = words.into_iter();
+    for line in lines {
+        let words = match words.next() {
+            Some(words) if !words.is_empty() => words,
+            _ => deferred_words(db, line),
         };
         let line = Line {
             span: line.span,
