@@ -181,7 +181,13 @@ pub(crate) fn parse_reusing(
     env: &dyn Environment,
     known: KnownLines,
 ) -> (SyntaxTree, Vec<Diagnostic>) {
-    parse_from(db, env, &crate::cond::BuildInfo::default(), Some(known), false)
+    parse_from(
+        db,
+        env,
+        &crate::cond::BuildInfo::default(),
+        Some(known),
+        false,
+    )
 }
 
 fn parse_from(
