@@ -1,7 +1,8 @@
 //! Heap used by each phase of `check` on one config: `cargo run --release -p hapee-compiler
 //! --example phase_memory -- FILE [--consuming]`. A counting allocator records the live and
-//! peak bytes. With `--consuming`, the model is built once, as `check -q` builds it (the
-//! bodies' words freed as they are built), and the figures stop there.
+//! peak bytes. With `--consuming`, the file is parsed and the model built once, as `check -q`
+//! does (the bodies' plain lines lexed by the build, their words freed as they are built), and
+//! the figures stop there.
 
 use hapee_compiler::ir::{self, CheckOptions};
 use hapee_compiler::source::SourceDb;
@@ -76,13 +77,19 @@ fn main() {
         .expect("readable config");
     report("load", t);
     let t = Instant::now();
-    let (mut tree, diags) = syntax::parse(&db, &ProcessEnv);
+    // `--consuming` reads as `check -q` does: the proxy bodies' plain lines lexed by the build.
+    let consuming = std::env::args().any(|a| a == "--consuming");
+    let (mut tree, diags) = if consuming {
+        syntax::parse_deferring(&db, &ProcessEnv)
+    } else {
+        syntax::parse(&db, &ProcessEnv)
+    };
     report("parse", t);
     let options = CheckOptions {
         no_env: true,
         ..CheckOptions::default()
     };
-    if std::env::args().any(|a| a == "--consuming") {
+    if consuming {
         let t = Instant::now();
         let (config, diags) = ir::build_consuming(&db, &mut tree, &ProcessEnv, &options);
         report("build (consuming)", t);

@@ -45,8 +45,10 @@ pub fn compile_with(
 }
 
 /// [`compile_with`] without lints, for a caller that wants only the model and the diagnostics
-/// (`check -q`): the words of the proxy bodies are freed as soon as each body is built (see
-/// [`ir::build_consuming`]), so the returned tree has those lines without their words.
+/// (`check -q`): the plain lines of the proxy bodies are lexed only when the build reaches them
+/// ([`syntax::parse_deferring`]) and every body line's words are freed as soon as its statement
+/// is built (see [`ir::build_consuming`]), so the returned tree has those lines without their
+/// words.
 pub fn compile_model_only(
     db: SourceDb,
     env: &dyn Environment,
@@ -124,7 +126,11 @@ fn compile_inner(
             spans.mark("build (reusing)");
         }
         None => {
-            (tree, diagnostics) = syntax::parse(&db, env);
+            (tree, diagnostics) = if consume_words {
+                syntax::parse_deferring(&db, env)
+            } else {
+                syntax::parse(&db, env)
+            };
             spans.mark("parse");
             if consume_words {
                 ((config, per_line), lua_samples) =

@@ -268,8 +268,9 @@ pub fn lex_line(line: &str, ctx: &LineContext) -> LexedLine {
     }
 }
 
-/// The general path: tokenize, then glue and cook the pieces into words.
-fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
+/// The general path: tokenize, then glue and cook the pieces into words (`line` already cut by
+/// [`line_content`]; [`lex_line`] takes this path for lines that are not plain).
+pub(crate) fn lex_cooked(line: &str, ctx: &LineContext) -> LexedLine {
     let mut cooker = Cooker {
         ctx,
         line,
@@ -451,40 +452,65 @@ fn skip_class(bytes: &[u8], at: usize, class: u8) -> usize {
 /// text, so the tokenizer and the cooking can be skipped. `None` sends the line the long way;
 /// `offset` is the line's byte offset in `file`.
 pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec<Word>> {
-    // One pass over the bytes: blanks, quotes, escapes and comments are all ASCII, so a word's
-    // bounds are character boundaries whatever the text between them.
-    let bytes = line.as_bytes();
-    // Room for the words of ordinary lines only: the array is cleared for every line, and a
-    // longer line takes the long way, which lexes it the same.
-    let mut bounds = [(0u32, 0u32); PLAIN_LINE_WORDS];
-    let mut count = 0;
-    let mut at = skip_class(bytes, 0, BLANK);
-    while at < bytes.len() {
-        let start = at;
-        at = skip_class(bytes, at, WORD);
-        // A word ends at a blank or at the end; a quote, escape or comment sends the line the
-        // long way (also when it starts a word: the word is then empty here).
-        if at < bytes.len() && PLAIN_CLASS[usize::from(bytes[at])] != BLANK {
-            return None;
+    Some(PlainBounds::scan(line)?.words(line, file, offset))
+}
+
+/// Where the words of a plain line are (see [`plain_words`]): a line is scanned once, and its
+/// words made only when they are wanted.
+pub(crate) struct PlainBounds {
+    bounds: [(u32, u32); PLAIN_LINE_WORDS],
+    count: usize,
+}
+
+impl PlainBounds {
+    /// The bounds of `line`'s words, or `None` when it is not plain.
+    pub(crate) fn scan(line: &str) -> Option<Self> {
+        // One pass over the bytes: blanks, quotes, escapes and comments are all ASCII, so a
+        // word's bounds are character boundaries whatever the text between them.
+        let bytes = line.as_bytes();
+        // Room for the words of ordinary lines only: the array is cleared for every line, and
+        // a longer line takes the long way, which lexes it the same.
+        let mut bounds = [(0u32, 0u32); PLAIN_LINE_WORDS];
+        let mut count = 0;
+        let mut at = skip_class(bytes, 0, BLANK);
+        while at < bytes.len() {
+            let start = at;
+            at = skip_class(bytes, at, WORD);
+            // A word ends at a blank or at the end; a quote, escape or comment sends the line
+            // the long way (also when it starts a word: the word is then empty here).
+            if at < bytes.len() && PLAIN_CLASS[usize::from(bytes[at])] != BLANK {
+                return None;
+            }
+            // Long lines, the word limit and its message belong to the long way.
+            if count == bounds.len() {
+                return None;
+            }
+            bounds[count] = (u32::try_from(start).ok()?, u32::try_from(at).ok()?);
+            count += 1;
+            at = skip_class(bytes, at, BLANK);
         }
-        // Long lines, the word limit and its message belong to the long way.
-        if count == bounds.len() {
-            return None;
+        Some(PlainBounds { bounds, count })
+    }
+
+    /// The first word of the scanned `line`, if it has one.
+    pub(crate) fn first<'l>(&self, line: &'l str) -> Option<&'l str> {
+        let &(start, end) = self.bounds[..self.count].first()?;
+        Some(&line[start as usize..end as usize])
+    }
+
+    /// The words of the scanned `line`, which starts at `offset` in `file`.
+    pub(crate) fn words(&self, line: &str, file: FileId, offset: usize) -> Vec<Word> {
+        // Exact room: large configurations keep every line's words.
+        let mut words = Vec::with_capacity(self.count);
+        for &(start, end) in &self.bounds[..self.count] {
+            let (start, end) = (start as usize, end as usize);
+            words.push(Word {
+                span: Span::new(file, offset + start, offset + end),
+                value: line[start..end].into(),
+            });
         }
-        bounds[count] = (u32::try_from(start).ok()?, u32::try_from(at).ok()?);
-        count += 1;
-        at = skip_class(bytes, at, BLANK);
+        words
     }
-    // Exact room: large configurations keep every line's words.
-    let mut words = Vec::with_capacity(count);
-    for &(start, end) in &bounds[..count] {
-        let (start, end) = (start as usize, end as usize);
-        words.push(Word {
-            span: Span::new(file, offset + start, offset + end),
-            value: line[start..end].into(),
-        });
-    }
-    Some(words)
 }
 
 fn cooker_span(ctx: &LineContext, line: &str) -> Span {

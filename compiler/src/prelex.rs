@@ -62,13 +62,14 @@ impl<'a> Shared<'a> {
 
     /// Starts the helpers when the file is large enough and the machine has cores to spare.
     pub fn start<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>) -> PlainLines<'s, 'a> {
-        let cores = crate::cores();
         let wanted = {
             let mut state = self.lock();
+            // The core count is read only for a large file: finding it reads the cgroup's
+            // files, which costs a small file's check more than its lexing.
             state.helpers = if state.back < MIN_CHUNKS_AHEAD {
                 0
             } else {
-                (cores - 1).min(state.back / 2)
+                (crate::cores() - 1).min(state.back / 2)
             };
             state.helpers
         };

@@ -156,7 +156,17 @@ pub fn parse_with(
     env: &dyn Environment,
     build: &crate::cond::BuildInfo,
 ) -> (SyntaxTree, Vec<Diagnostic>) {
-    parse_from(db, env, build, None)
+    parse_from(db, env, build, None, false)
+}
+
+/// [`parse`] for a caller that builds the model once and reads no word of a frontend, backend
+/// or listen body but through [`crate::ir::build_consuming`] (`check -q`): those bodies' plain
+/// lines (no quotes, escapes or comments, the words of which depend on nothing but their text)
+/// are left without their words, which the build lexes one line at a time as it reaches them.
+/// Every line, section and diagnostic is [`parse`]'s; only those words are missing. A large
+/// configuration's words are then never all held at once, and are made on the build's threads.
+pub fn parse_deferring(db: &SourceDb, env: &dyn Environment) -> (SyntaxTree, Vec<Diagnostic>) {
+    parse_from(db, env, &crate::cond::BuildInfo::default(), None, true)
 }
 
 /// Gives the words of a line (the file, its id, the 0-based index) known from an earlier parse, exactly as
@@ -171,7 +181,13 @@ pub(crate) fn parse_reusing(
     env: &dyn Environment,
     known: KnownLines,
 ) -> (SyntaxTree, Vec<Diagnostic>) {
-    parse_from(db, env, &crate::cond::BuildInfo::default(), Some(known))
+    parse_from(
+        db,
+        env,
+        &crate::cond::BuildInfo::default(),
+        Some(known),
+        false,
+    )
 }
 
 fn parse_from(
@@ -179,6 +195,7 @@ fn parse_from(
     env: &dyn Environment,
     build: &crate::cond::BuildInfo,
     mut known: Option<KnownLines>,
+    defer_proxy_bodies: bool,
 ) -> (SyntaxTree, Vec<Diagnostic>) {
     let mut tree = SyntaxTree::default();
     let mut diags = Vec::new();
@@ -192,6 +209,7 @@ fn parse_from(
             source,
             env,
             build,
+            defer_proxy_bodies,
         };
         let lines = match known.as_deref_mut() {
             Some(known) => parse_lines(
@@ -222,6 +240,11 @@ fn parse_file(
     section_name: &mut String,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Line> {
+    if context.defer_proxy_bodies {
+        // The proxy bodies' plain lines are lexed by the build's threads: lexing them ahead
+        // here would make the words this parse is asked not to hold.
+        return parse_lines(context, &mut |_| None, sections, section_name, diags);
+    }
     let ahead = crate::prelex::Shared::new(context.file, context.source);
     std::thread::scope(|scope| {
         let mut plain = ahead.start(scope);
@@ -244,6 +267,9 @@ pub(crate) struct FileContext<'a> {
     pub source: &'a crate::source::SourceFile,
     pub env: &'a dyn Environment,
     pub build: &'a crate::cond::BuildInfo,
+    /// Leave the plain lines of frontend, backend and listen bodies without their words (see
+    /// [`parse_deferring`]).
+    pub defer_proxy_bodies: bool,
 }
 
 fn parse_lines(
@@ -310,12 +336,13 @@ impl LineParser {
         section_name: &mut String,
         diags: &mut Vec<Diagnostic>,
     ) -> Line {
-        use crate::lexer::{lex_line, LineContext};
+        use crate::lexer::LineContext;
         let FileContext {
             file,
             source,
             env,
             build,
+            defer_proxy_bodies,
         } = *context;
         let count = source.line_count();
         let range = source.line_range(index);
@@ -373,7 +400,34 @@ impl LineParser {
             section: section_name,
             env,
         };
-        let lexed = ahead(index).unwrap_or_else(|| lex_line(text, &ctx));
+        let lexed = match ahead(index) {
+            Some(lexed) => lexed,
+            None => {
+                let content = crate::lexer::line_content(text);
+                match crate::lexer::PlainBounds::scan(content) {
+                    Some(bounds) => {
+                        if defer_proxy_bodies
+                            && bounds
+                                .first(content)
+                                .is_some_and(|first| self.defers(first, sections))
+                        {
+                            // Read as a statement of the current section, words left out.
+                            line.kind = LineKind::Statement;
+                            if let Some(s) = self.current {
+                                sections[s].body.push(index);
+                            }
+                            return line;
+                        }
+                        crate::lexer::LexedLine {
+                            words: bounds.words(content, file, range.start),
+                            comment: None,
+                            error: None,
+                        }
+                    }
+                    None => crate::lexer::lex_cooked(content, &ctx),
+                }
+            }
+        };
         line.comment = lexed.comment;
         if let Some(e) = lexed.error {
             diags.push(e);
@@ -447,6 +501,19 @@ impl LineParser {
             }
         }
         line
+    }
+
+    /// Whether a plain statement starting with `keyword` can be left without its words (see
+    /// [`parse_deferring`]): it is read as a statement of a frontend, backend or listen body,
+    /// where nothing reads its words before the build.
+    fn defers(&self, keyword: &str, sections: &[Section]) -> bool {
+        !keyword.starts_with('.')
+            && !self.conds.last().is_some_and(|c| c.masks())
+            && SectionKind::from_keyword(keyword).is_none()
+            && self.current.is_some_and(|s| {
+                let kind = sections[s].kind;
+                kind.is_proxy() && kind != SectionKind::Defaults
+            })
     }
 
     /// What the end of the file reports: a missing final line feed, an `.if` left open.
@@ -664,6 +731,28 @@ mod tests {
         let (tree, diags) = parse(&db, &MapEnv::default());
         assert!(diags.iter().any(|d| d.code == "E007"));
         assert!(tree.files[0].lines.iter().rev().take(10).all(|l| !l.active));
+    }
+
+    /// `parse_deferring` leaves out the words of the plain lines of frontend, backend and
+    /// listen bodies only: not those of lines with quotes or comments, of headers, of the
+    /// global and defaults sections, or of a masked `.if` branch.
+    #[test]
+    fn deferred_parse_leaves_out_plain_proxy_body_words_only() {
+        let text = "global\n    maxconn 100\ndefaults\n    mode http\nfrontend f\n    bind :80\n    http-request set-header X \"a b\"\n    timeout client 5s # note\n.if defined(NOPE)\n    maxconn 3\n.endif\nbackend b\n    server s 10.0.0.1:80 check\n";
+        let mut db = SourceDb::new();
+        db.add("t.cfg", text);
+        let env = MapEnv::default();
+        let (whole, _) = parse(&db, &env);
+        let (deferred, _) = parse_deferring(&db, &env);
+        let left_out: Vec<usize> = deferred.files[0]
+            .lines
+            .iter()
+            .zip(&whole.files[0].lines)
+            .enumerate()
+            .filter(|(_, (d, w))| d.words.is_empty() && !w.words.is_empty())
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(left_out, vec![6, 13]);
     }
 
     /// Large files lex their plain lines on several threads: the words must be those of the

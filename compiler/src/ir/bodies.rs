@@ -345,7 +345,7 @@ mod tests {
         let mut db = SourceDb::new();
         db.add(name, text);
         let env = MapEnv::default();
-        let (tree, _) = crate::syntax::parse(&db, &env);
+        let (tree, parse_diags) = crate::syntax::parse(&db, &env);
         let options = CheckOptions::default();
         let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1);
         let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers);
@@ -371,6 +371,38 @@ mod tests {
                 );
             }
         }
+        // And from a parse that left the bodies' plain lines without their words (`check -q`):
+        // the same lines, sections and diagnostics, some body lines without words, built the
+        // same.
+        let (mut deferred, deferred_diags) = crate::syntax::parse_deferring(&db, &env);
+        assert_eq!(parse_diags, deferred_diags, "{name} (deferred)");
+        assert_eq!(
+            format!("{:?}", tree.sections),
+            format!("{:?}", deferred.sections),
+            "{name} (deferred)"
+        );
+        for (file, left) in tree.files.iter().zip(&deferred.files) {
+            assert_eq!(file.lines.len(), left.lines.len(), "{name} (deferred)");
+            for (line, left) in file.lines.iter().zip(&left.lines) {
+                assert_eq!(
+                    (line.span, line.kind, line.comment, line.active),
+                    (left.span, left.kind, left.comment, left.active),
+                    "{name} (deferred)"
+                );
+                assert!(
+                    left.words.is_empty() || line.words == left.words,
+                    "{name} (deferred)"
+                );
+            }
+        }
+        let (def_config, def_diags) =
+            build_consuming_with(&db, &mut deferred, &env, &options, workers);
+        assert_eq!(
+            format!("{seq_config:?}"),
+            format!("{def_config:?}"),
+            "{name} (deferred)"
+        );
+        assert_eq!(par_diags, def_diags, "{name} (deferred)");
         // Source order, as `check::compile` sorts them.
         seq_diags.sort_by_key(Diagnostic::source_order);
         assert_eq!(

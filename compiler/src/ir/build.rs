@@ -546,6 +546,11 @@ fn take_body_words(tree: &mut SyntaxTree) -> Vec<Option<BodyWords>> {
                 return None;
             }
             let lines = &mut files[s.file.0 as usize].lines;
+            // A body whose lines all wait to be lexed (see `proxy_body_taking`) has nothing to
+            // take: no list of empty entries for it.
+            if s.body.iter().all(|&i| lines[i].words.is_empty()) {
+                return Some(Vec::new());
+            }
             let taken = s.body.iter().map(|&i| std::mem::take(&mut lines[i].words));
             Some(taken.collect())
         })
@@ -704,7 +709,8 @@ pub(super) struct Body<'a> {
     pub lines: Option<BodyWords>,
 }
 
-/// The words of a proxy body's lines, taken out of the tree, one entry per line.
+/// The words of a proxy body's lines, taken out of the tree, one entry per line (none at all
+/// when every line waits to be lexed by the build).
 pub(super) type BodyWords = Vec<Box<[Word]>>;
 
 /// Builds proxy `index`'s body from its statement `lines`.
@@ -727,16 +733,33 @@ pub(super) fn proxy_body<'l>(
 
 /// [`proxy_body`] for a body whose `words` were taken out of the tree's `lines`: each line's
 /// words are freed as soon as its statement is built, so a large body's words and what was
-/// built from them are not all held together.
+/// built from them are not all held together. A line without words (or past the end of
+/// `words`, which is empty when no line had any) is a plain line whose words the parse left
+/// out ([`crate::syntax::parse_deferring`]): it is lexed here.
 pub(super) fn proxy_body_taking<'l>(
     b: &mut Builder,
-    lines: impl Iterator<Item = &'l Line>,
+    lines: impl Iterator<Item = &'l Line> + Clone,
     words: BodyWords,
     body: &Body,
     index: usize,
 ) {
-    start_body(b, server_lines(words.iter().map(|w| &**w)), body, index);
-    for (line, words) in lines.zip(words) {
+    let db = b.db;
+    let taken = words.iter().map(Some).chain(std::iter::repeat(None));
+    let servers = lines
+        .clone()
+        .zip(taken)
+        .filter(|(line, words)| match words.and_then(|w| w.first()) {
+            Some(first) => first.value == "server",
+            None => plain_first_word(db, line) == Some("server"),
+        })
+        .count();
+    start_body(b, servers, body, index);
+    let mut words = words.into_iter();
+    for line in lines {
+        let words = match words.next() {
+            Some(words) if !words.is_empty() => words,
+            _ => deferred_words(db, line),
+        };
         let line = Line {
             span: line.span,
             kind: line.kind,
@@ -746,6 +769,27 @@ pub(super) fn proxy_body_taking<'l>(
         };
         proxy::statement(b, index, &Stmt { line: &line });
     }
+}
+
+/// The text the lexer reads of a line the parse left without its words.
+fn deferred_text<'d>(db: &'d SourceDb, line: &Line) -> &'d str {
+    let text = &db.file(line.span.file).text[line.span.start as usize..line.span.end as usize];
+    crate::lexer::line_content(text)
+}
+
+/// The first word of a plain line the parse left without its words.
+fn plain_first_word<'d>(db: &'d SourceDb, line: &Line) -> Option<&'d str> {
+    let text = deferred_text(db, line);
+    crate::lexer::PlainBounds::scan(text)?.first(text)
+}
+
+/// The words of a plain line the parse left without its words: those the parse would have
+/// kept (the same text, lexed the same way).
+fn deferred_words(db: &SourceDb, line: &Line) -> Box<[Word]> {
+    let text = deferred_text(db, line);
+    crate::lexer::plain_words(text, line.span.file, line.span.start as usize)
+        .unwrap_or_default()
+        .into_boxed_slice()
 }
 
 /// How many of the lines (given by their words) are `server` lines.

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             // `check` loads the scripts as HAProxy's `-c` does; `run` loads them once, in the
             // engine that serves.
             hapee_compiler::lua::set_loader(Box::<hapee_lua::Checker>::default());
-            ExitCode::from(check::run(&opts))
+            check::exit_now(check::run(&opts))
         }
         Ok(args::Command::Run(opts)) => ExitCode::from(run::run(&opts)),
         Ok(args::Command::EvalCondition(expr)) => {
