@@ -295,30 +295,43 @@ pub fn bind_unix_listener(l: &ListenerPlan) -> Result<std::os::unix::net::UnixLi
     )
 }
 
-/// Binds a UNIX stream socket at `path`, replacing a socket an earlier process left there (as
-/// HAProxy does), then sets its mode and owner.
+/// Binds a UNIX stream socket at `path` as HAProxy does: under a temporary name beside it
+/// (`<path>.<pid>.tmp`), given its mode and owner there, then renamed over `path`. The rename
+/// is atomic, so a socket another process still listens on (the previous process during a
+/// reload, or one left behind) is replaced without a moment when the path is missing or when
+/// the new socket has the wrong permissions. A path that exists and is no socket is refused
+/// rather than replaced.
 pub fn bind_unix(
     path: &str,
     mode: Option<u32>,
     user: Option<&str>,
     group: Option<&str>,
 ) -> Result<std::os::unix::net::UnixListener, String> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     if let Ok(meta) = std::fs::symlink_metadata(path) {
-        use std::os::unix::fs::FileTypeExt;
-        if meta.file_type().is_socket() {
-            let _ = std::fs::remove_file(path);
+        if !meta.file_type().is_socket() {
+            return Err(format!("'{path}' exists and is not a UNIX socket"));
         }
     }
-    let l = std::os::unix::net::UnixListener::bind(path).map_err(|e| e.to_string())?;
-    if let Some(mode) = mode {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| format!("cannot change mode: {e}"))?;
-    }
-    let uid = user.map(lookup_user).transpose()?;
-    let gid = group.map(lookup_group).transpose()?;
-    if uid.is_some() || gid.is_some() {
-        nix::unistd::chown(path, uid, gid).map_err(|e| format!("cannot change owner: {e}"))?;
+    let temporary = format!("{path}.{}.tmp", std::process::id());
+    let _ = std::fs::remove_file(&temporary);
+    let l = std::os::unix::net::UnixListener::bind(&temporary).map_err(|e| e.to_string())?;
+    let prepared = (|| {
+        if let Some(mode) = mode {
+            std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("cannot change mode: {e}"))?;
+        }
+        let uid = user.map(lookup_user).transpose()?;
+        let gid = group.map(lookup_group).transpose()?;
+        if uid.is_some() || gid.is_some() {
+            nix::unistd::chown(temporary.as_str(), uid, gid)
+                .map_err(|e| format!("cannot change owner: {e}"))?;
+        }
+        std::fs::rename(&temporary, path).map_err(|e| format!("cannot rename socket: {e}"))
+    })();
+    if let Err(e) = prepared {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
     }
     Ok(l)
 }
@@ -587,5 +600,33 @@ mod tests {
         assert_eq!(split_in_shards(vec![0, 1], usize::MAX).len(), 2);
         assert_eq!(split_in_shards(vec![0, 1, 2], 1), [vec![0, 1, 2]]);
         assert_eq!(split_in_shards(vec![], 4), [Vec::<usize>::new()]);
+    }
+
+    /// A path another listener still holds is taken over (the rename replaces it), the new
+    /// socket gets its mode before it appears, and a path that is no socket is left alone.
+    #[test]
+    fn a_unix_socket_still_listened_on_is_replaced_atomically() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hapee-unix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("admin.sock");
+        let path = path.to_str().unwrap();
+        let first = super::bind_unix(path, None, None, None).unwrap();
+        let second = super::bind_unix(path, Some(0o600), None, None).unwrap();
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        second.set_nonblocking(true).unwrap();
+        let _client = std::os::unix::net::UnixStream::connect(path).unwrap();
+        assert!(
+            second.accept().is_ok(),
+            "the new socket answers at the path"
+        );
+        drop(first);
+        let file = dir.join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        let err = super::bind_unix(file.to_str().unwrap(), None, None, None).unwrap_err();
+        assert!(err.contains("is not a UNIX socket"), "{err}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"x");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

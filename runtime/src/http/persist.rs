@@ -413,15 +413,7 @@ impl Persistence {
         } else {
             ResponseCookie::Inserted
         };
-        let safe_method = txn.request.as_ref().is_some_and(|r| {
-            matches!(
-                r.method,
-                hyper::Method::GET
-                    | hyper::Method::HEAD
-                    | hyper::Method::OPTIONS
-                    | hyper::Method::TRACE
-            )
-        });
+        let safe_method = asked_with_a_safe_method(txn);
         if cookie.nocache && safe_method && cacheable(status, headers) {
             headers.append(
                 hyper::header::CACHE_CONTROL,
@@ -570,4 +562,19 @@ mod tests {
         t.response = ResponseCookie::Inserted;
         assert_eq!(&t.letters(), b"VI");
     }
+}
+
+/// Whether the request was made with a method a cache may answer from its store (GET, HEAD,
+/// OPTIONS, TRACE): the requests whose responses `cookie … nocache` and `option checkcache`
+/// look at.
+pub(super) fn asked_with_a_safe_method(txn: &Txn) -> bool {
+    txn.request.as_ref().is_some_and(|r| {
+        matches!(
+            r.method,
+            hyper::Method::GET
+                | hyper::Method::HEAD
+                | hyper::Method::OPTIONS
+                | hyper::Method::TRACE
+        )
+    })
 }

@@ -162,15 +162,7 @@ pub(super) async fn respond(
 /// with its `Set-Cookie` lines (persistence's `nocache` has added `private` by now when it
 /// inserted a cookie, as HAProxy orders it).
 fn shared_cache_would_keep_cookie(txn: &Txn, status: u16, headers: &hyper::HeaderMap) -> bool {
-    let safe = txn.request.as_ref().is_some_and(|r| {
-        matches!(
-            r.method,
-            hyper::Method::GET
-                | hyper::Method::HEAD
-                | hyper::Method::OPTIONS
-                | hyper::Method::TRACE
-        )
-    });
+    let safe = super::persist::asked_with_a_safe_method(txn);
     let verdict = super::persist::CacheVerdict::of(status, headers);
     safe && verdict.cacheable && verdict.with_cookies
 }

@@ -299,7 +299,7 @@ fn quiet_check_prints_only_errors_unless_a_warning_can_fail_it() {
     // warnings: `-q` shows neither and passes, unless one is denied or warnings fail the check.
     let text = config("use_backend b if { hdr(host) -i a.example }").replace(
         "server s 127.0.0.1:18080",
-        "server s 127.0.0.1:18080 namespace red",
+        "server s 127.0.0.1:18080 force-tlsv11",
     );
     let cfg = write_cfg("quiet.cfg", &text);
     let cfg = cfg.to_str().unwrap();

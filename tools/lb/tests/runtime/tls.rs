@@ -121,6 +121,26 @@ pub(crate) fn curl_tls(args: &[&str]) -> (String, String) {
     )
 }
 
+/// `openssl s_client` sending one HTTP/1.0 request: all it printed.
+pub(crate) fn s_client_request(port: u16, args: &[&str]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    let _ = child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"GET / HTTP/1.0\r\n\r\n");
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
 pub(crate) fn s_client(port: u16, args: &[&str]) -> String {
     let out = Command::new("openssl")
         .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])

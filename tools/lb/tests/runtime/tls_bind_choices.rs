@@ -7,34 +7,17 @@
 use crate::api::ask;
 use crate::harness::*;
 use crate::tls::{have, server_pki, Ca, Pki};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// `openssl s_client` sending one HTTP/1.0 request and reading until the proxy closes: all it
 /// printed.
 fn s_client(port: u16, args: &[&str]) -> String {
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-ign_eof",
-            "-connect",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl runs");
-    let _ = child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"GET / HTTP/1.0\r\n\r\n");
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    let args: Vec<&str> = std::iter::once("-ign_eof")
+        .chain(args.iter().copied())
+        .collect();
+    crate::tls::s_client_request(port, &args)
 }
 
 /// The cipher a handshake settled on.
@@ -71,7 +54,7 @@ fn the_listeners_cipher_order_wins_unless_prefer_client_ciphers() {
         "-ciphersuites",
         "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
     ];
-    let (ours, theirs) = both(cfg, |port| {
+    let (ours, theirs) = both_reading(2, cfg, |port, _| {
         let mut out = Vec::new();
         for p in [port, port + 1] {
             for version in ["-tls1_2", "-tls1_3"] {
@@ -115,7 +98,7 @@ fn no_ca_names_leaves_the_certificate_request_without_cas() {
             port + 1
         )
     };
-    let (ours, theirs) = both(cfg, |port| {
+    let (ours, theirs) = both_reading(2, cfg, |port, _| {
         [port, port + 1].map(|p| {
             let text = s_client(p, &["-tls1_2"]);
             (

@@ -3,28 +3,8 @@
 //! without tickets, in TLS 1.2 and 1.3, and server connections to a TLS 1.2 origin.
 
 use crate::harness::*;
-use crate::tls::{have, server_pki, Ca, Pki};
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-/// `openssl s_client` sending one HTTP/1.0 request: all it printed.
-fn s_client(port: u16, args: &[&str]) -> String {
-    let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl runs");
-    let _ = child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"GET / HTTP/1.0\r\n\r\n");
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
+use crate::tls::{have, s_client_request as s_client, server_pki, Ca, Pki};
+use std::process::Command;
 
 /// What one bind answered to a new session then its resumption, as comparable facts.
 fn shape(port: u16, version: &str, sess: &str) -> Vec<String> {
