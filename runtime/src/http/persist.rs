@@ -524,6 +524,21 @@ fn decode_date(text: &str) -> Option<i64> {
     (out > 0).then_some(out << 2)
 }
 
+/// Whether the request was made with a method a cache may answer from its store (GET, HEAD,
+/// OPTIONS, TRACE): the requests whose responses `cookie … nocache` and `option checkcache`
+/// look at.
+pub(super) fn asked_with_a_safe_method(txn: &Txn) -> bool {
+    txn.request.as_ref().is_some_and(|r| {
+        matches!(
+            r.method,
+            hyper::Method::GET
+                | hyper::Method::HEAD
+                | hyper::Method::OPTIONS
+                | hyper::Method::TRACE
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,19 +577,4 @@ mod tests {
         t.response = ResponseCookie::Inserted;
         assert_eq!(&t.letters(), b"VI");
     }
-}
-
-/// Whether the request was made with a method a cache may answer from its store (GET, HEAD,
-/// OPTIONS, TRACE): the requests whose responses `cookie … nocache` and `option checkcache`
-/// look at.
-pub(super) fn asked_with_a_safe_method(txn: &Txn) -> bool {
-    txn.request.as_ref().is_some_and(|r| {
-        matches!(
-            r.method,
-            hyper::Method::GET
-                | hyper::Method::HEAD
-                | hyper::Method::OPTIONS
-                | hyper::Method::TRACE
-        )
-    })
 }
