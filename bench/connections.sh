@@ -149,8 +149,14 @@ stage("answered, idle")
 PY
 }
 
+# Both proxies reserve two descriptors per maxconn (HAProxy's maxsock) and refuse to start beyond
+# the descriptor hard limit: both get the largest maxconn it holds, and hold as many connections.
+hard=$(ulimit -Hn)
+maxconn=$(((hard - 200) / 2))
+[ $maxconn -gt $((n + 100)) ] && maxconn=$((n + 100))
+n=$((maxconn - 100 < n ? maxconn - 100 : n))
 port=$((30000 + RANDOM % 2000))
-config $port $((n + 100)) >"$work/hapee.cfg"
+config $port $maxconn >"$work/hapee.cfg"
 "$hapee" run -f "$work/hapee.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
@@ -163,12 +169,9 @@ echo -n "hapee:   "
 measure $port "${pids[-1]}" "$n"
 
 port=$((port + 1))
-hard=$(ulimit -Hn)
-maxconn=$(((hard - 200) / 2))
-[ $maxconn -gt $((n + 100)) ] && maxconn=$((n + 100))
 config $port $maxconn >"$work/haproxy.cfg"
 haproxy -db -f "$work/haproxy.cfg" >/dev/null 2>&1 &
 pids+=($!)
 sleep 1
 echo -n "haproxy: "
-measure $port "${pids[-1]}" $((maxconn - 100 < n ? maxconn - 100 : n))
+measure $port "${pids[-1]}" "$n"

@@ -40,7 +40,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=bench.example -keyout "$work/k.pem" -out "$work/c.pem" 2>/dev/null
 cat "$work/c.pem" "$work/k.pem" >"$work/site.pem"
 
-# HAProxy reserves two descriptors per maxconn and refuses to start beyond the hard limit.
+# Both proxies reserve two descriptors per maxconn (HAProxy's maxsock) and refuse to start beyond
+# the hard limit, so both get the largest maxconn the limit holds.
 hard=$(ulimit -Hn)
 theirs_max=$(((hard - 200) / 2))
 [ $theirs_max -gt $((idle + 100)) ] && theirs_max=$((idle + 100))
@@ -61,7 +62,7 @@ frontend fe
     http-request return status 200 content-type text/plain string ok
 CFG
 }
-tls_config $ours_port $((idle + 100)) "    stats socket $work/hapee.sock level admin" >"$work/hapee.cfg"
+tls_config $ours_port $theirs_max "    stats socket $work/hapee.sock level admin" >"$work/hapee.cfg"
 tls_config $theirs_port $theirs_max "    stats socket $work/haproxy.sock level admin" >"$work/haproxy.cfg"
 "$hapee" run -f "$work/hapee.cfg" >"$work/hapee.log" 2>&1 &
 ours_pid=$!
