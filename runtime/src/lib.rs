@@ -62,6 +62,7 @@ pub mod txn;
 pub mod upgrade;
 pub mod upstream;
 pub mod var_limits;
+pub mod varint;
 pub mod vars;
 
 pub use client_stream::{ClientStream, MaybeTls};

@@ -1,7 +1,8 @@
 //! The SPOP agent's answer to `spop-check`'s hello (SPOE protocol 2.0): an AGENT-HELLO frame
 //! passes, an AGENT-DISCONNECT frame fails with the agent's message.
 
-use crate::spoe::codec::{get_varint as varint, key_values, Typed, AGENT_DISCONNECT, AGENT_HELLO};
+use crate::spoe::codec::{key_values, Typed, AGENT_DISCONNECT, AGENT_HELLO};
+use crate::varint::get_varint as varint;
 
 /// Checks the frame (without its length prefix); the error text says what is wrong.
 pub fn agent_hello(frame: &[u8]) -> Result<(), String> {

@@ -33,21 +33,7 @@ pub const TABLE_ACK: u8 = 0x84;
 pub const TABLE_UPDATE_TIMED: u8 = 0x85;
 pub const TABLE_INCREMENTAL_UPDATE_TIMED: u8 = 0x86;
 
-/// Appends `v` as a peers varint: below 240 one byte; else the low 4 bits with 0xF0, then
-/// 7-bit groups, each byte but the last with its high bit set.
-pub fn put_varint(out: &mut Vec<u8>, v: u64) {
-    if v < 240 {
-        out.push(v as u8);
-        return;
-    }
-    out.push(v as u8 | 0xF0);
-    let mut rest = (v - 240) >> 4;
-    while rest >= 128 {
-        out.push(rest as u8 | 0x80);
-        rest = (rest - 128) >> 7;
-    }
-    out.push(rest as u8);
-}
+pub use crate::varint::put_varint;
 
 /// A cursor over a message payload; every read fails cleanly on truncated input.
 pub struct Reader<'a> {
@@ -65,24 +51,10 @@ impl<'a> Reader<'a> {
     }
 
     pub fn varint(&mut self) -> Option<u64> {
-        let mut v = u64::from(*self.data.get(self.pos)?);
-        self.pos += 1;
-        if v < 240 {
-            return Some(v);
-        }
-        let mut shift = 4u32;
-        loop {
-            let b = *self.data.get(self.pos)?;
-            self.pos += 1;
-            v = v.checked_add(u64::from(b).checked_shl(shift)?)?;
-            shift += 7;
-            if b < 128 {
-                return Some(v);
-            }
-            if shift > 63 {
-                return None;
-            }
-        }
+        let mut rest = self.data.get(self.pos..)?;
+        let v = crate::varint::get_varint(&mut rest);
+        self.pos = self.data.len() - rest.len();
+        v
     }
 
     pub fn u32_be(&mut self) -> Option<u32> {

@@ -18,42 +18,7 @@ const FLAG_FIN: u32 = 1;
 const ACTION_SET_VAR: u8 = 1;
 const ACTION_UNSET_VAR: u8 = 2;
 
-/// SPOP's variable-length integer.
-pub fn put_varint(out: &mut BytesMut, mut value: u64) {
-    if value < 240 {
-        out.put_u8(value as u8);
-        return;
-    }
-    out.put_u8((value as u8) | 240);
-    value = (value - 240) >> 4;
-    while value >= 128 {
-        out.put_u8((value as u8) | 128);
-        value = (value - 128) >> 7;
-    }
-    out.put_u8(value as u8);
-}
-
-pub fn get_varint(data: &mut &[u8]) -> Option<u64> {
-    let (&first, rest) = data.split_first()?;
-    *data = rest;
-    let mut value = u64::from(first);
-    if first < 240 {
-        return Some(value);
-    }
-    let mut shift = 4u32;
-    loop {
-        let (&b, rest) = data.split_first()?;
-        *data = rest;
-        value = value.checked_add(u64::from(b).checked_shl(shift)?)?;
-        shift += 7;
-        if b < 128 {
-            return Some(value);
-        }
-        if shift > 63 {
-            return None;
-        }
-    }
-}
+pub use crate::varint::{get_varint, put_varint};
 
 fn put_bytes(out: &mut BytesMut, b: &[u8]) {
     put_varint(out, b.len() as u64);

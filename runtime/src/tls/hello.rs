@@ -32,12 +32,7 @@ impl CapturedHello {
         let len = (usize::from(message[1]) << 16) | (usize::from(message[2]) << 8);
         let len = len | usize::from(message[3]);
         let body = message.get(4..4 + len)?;
-        let be16 = |at: usize| -> Option<usize> {
-            Some(usize::from(u16::from_be_bytes([
-                *body.get(at)?,
-                *body.get(at + 1)?,
-            ])))
-        };
+        let be16 = |at: usize| be16_at(body, at);
         let protocol_version = u16::try_from(be16(0)?).ok()?;
         let mut at = 2 + 32;
         at += 1 + usize::from(*body.get(at)?);
@@ -58,12 +53,7 @@ impl CapturedHello {
     /// The extension IDs, curves and point formats from `at` (the compression methods).
     fn read_extensions(&mut self, body: &[u8], mut at: usize, limit: usize) {
         let mut used = self.cipher_list.len();
-        let be16 = |at: usize| -> Option<usize> {
-            Some(usize::from(u16::from_be_bytes([
-                *body.get(at)?,
-                *body.get(at + 1)?,
-            ])))
-        };
+        let be16 = |at: usize| be16_at(body, at);
         let Some(&methods) = body.get(at) else {
             return;
         };
@@ -167,6 +157,14 @@ impl CapturedHello {
             _ => Value::Bin(bytes().into()),
         }
     }
+}
+
+/// The big-endian 16-bit number at `at` in `body`, if both its bytes are there.
+fn be16_at(body: &[u8], at: usize) -> Option<usize> {
+    Some(usize::from(u16::from_be_bytes([
+        *body.get(at)?,
+        *body.get(at.checked_add(1)?)?,
+    ])))
 }
 
 /// Whether a fetch's first argument asks for GREASE values to be left out.

@@ -84,7 +84,7 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
 /// The header lines in order, each as its name's length (a varint), the name, its value's
 /// length and the value; two zero lengths end them (HAProxy's `hdrs_bin` encoding).
 fn headers_bin(h: &hyper::HeaderMap, lines: &crate::http::header_order::Lines) -> Value {
-    use crate::peers::codec::put_varint;
+    use crate::varint::put_varint;
     let mut out = Vec::new();
     let mut put = |n: &hyper::header::HeaderName, v: &hyper::header::HeaderValue| {
         put_varint(&mut out, n.as_str().len() as u64);
