@@ -27,7 +27,7 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
     if !p.strict_limits {
         return Vec::new();
     }
-    let Some(wanted) = p.ulimit_n.or(p.fds.map(|f| f.maxsock)) else {
+    let Some(wanted) = p.open_files_wanted() else {
         return Vec::new();
     };
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
@@ -42,26 +42,21 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
             (None, Some(m)) => m.span,
             (None, None) => return Vec::new(),
         };
-        return vec![Diagnostic::new(
-            "E408",
-            format!("Cannot raise FD limit to {wanted}, limit is {}.", cap(soft)),
-        )
-        .at(span)
-        .label(format!("this process may open {} files", cap(soft)))
-        .note(note)];
+        return vec![
+            Diagnostic::new("E408", crate::plan::fds::cannot_raise(wanted, cap(soft)))
+                .at(span)
+                .label(format!("this process may open {} files", cap(soft)))
+                .note(note),
+        ];
     }
     let had = soft.max(wanted);
     match (p.fds, &g.maxconn) {
-        (Some(need), Some(maxconn)) if had < need.maxsock => vec![Diagnostic::new(
-            "E408",
-            format!(
-                "FD limit ({had}) too low for maxconn={}/maxsock={}. Please raise 'ulimit-n' to {} or more to avoid any trouble.",
-                need.maxconn, need.maxsock, need.maxsock
-            ),
-        )
-        .at(maxconn.span)
-        .label(format!("needs {} open files", need.maxsock))
-        .note(note)],
+        (Some(need), Some(maxconn)) if had < need.maxsock => {
+            vec![Diagnostic::new("E408", need.too_low(had))
+                .at(maxconn.span)
+                .label(format!("needs {} open files", need.maxsock))
+                .note(note)]
+        }
         _ => Vec::new(),
     }
 }

@@ -24,6 +24,23 @@ pub struct FdNeed {
     pub maxsock: u64,
 }
 
+impl FdNeed {
+    /// HAProxy's message when the open-file limit had (`had`) stays below this need.
+    pub fn too_low(&self, had: u64) -> String {
+        format!(
+            "FD limit ({had}) too low for maxconn={}/maxsock={}. Please raise 'ulimit-n' to {} \
+             or more to avoid any trouble.",
+            self.maxconn, self.maxsock, self.maxsock
+        )
+    }
+}
+
+/// HAProxy's message when the open-file limit cannot be raised to `wanted` (`limit` is what
+/// the process has).
+pub fn cannot_raise(wanted: u64, limit: u64) -> String {
+    format!("Cannot raise FD limit to {wanted}, limit is {limit}.")
+}
+
 /// HAProxy's `maxsock` for the plan, when the global `maxconn` fixes it.
 pub fn need(config: &Config, plan: &Plan) -> Option<FdNeed> {
     let maxconn = plan.global.maxconn.filter(|&m| m > 0)?;

@@ -112,6 +112,12 @@ pub enum EnvChange {
 }
 
 impl ProcessSettings {
+    /// The open-file limit the process asks for at start: `ulimit-n`, else what the global
+    /// `maxconn` needs.
+    pub fn open_files_wanted(&self) -> Option<u64> {
+        self.ulimit_n.or(self.fds.map(|f| f.maxsock))
+    }
+
     pub fn of(lines: &[DirectiveLine]) -> ProcessSettings {
         // HAProxy keeps the first of these and reports the others ("already specified").
         let first = |keyword: &str| {

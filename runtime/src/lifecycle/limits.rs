@@ -6,6 +6,7 @@
 //! its limit as far as it can, with a warning. A limit that ends below what `maxconn` needs
 //! (a `ulimit-n` under it) stops the start too, under `strict-limits`.
 
+use hapee_compiler::plan::fds::cannot_raise;
 use hapee_compiler::plan::process::ProcessSettings;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 
@@ -20,11 +21,7 @@ pub fn apply(p: &ProcessSettings) -> Result<(), String> {
     if now >= need.maxsock {
         return Ok(());
     }
-    let message = format!(
-        "[haproxy.main()] FD limit ({now}) too low for maxconn={}/maxsock={}. Please raise \
-         'ulimit-n' to {} or more to avoid any trouble.",
-        need.maxconn, need.maxsock, need.maxsock
-    );
+    let message = format!("[haproxy.main()] {}", need.too_low(now));
     if p.strict_limits {
         return Err(message);
     }
@@ -33,7 +30,7 @@ pub fn apply(p: &ProcessSettings) -> Result<(), String> {
 }
 
 fn raise_to_wanted(p: &ProcessSettings) -> Result<(), String> {
-    let Some(wanted) = p.ulimit_n.or(p.fds.map(|f| f.maxsock)) else {
+    let Some(wanted) = p.open_files_wanted() else {
         return Ok(());
     };
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
@@ -47,16 +44,17 @@ fn raise_to_wanted(p: &ProcessSettings) -> Result<(), String> {
     let (now, max) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((soft, hard));
     if p.strict_limits {
         return Err(format!(
-            "[haproxy.main()] Cannot raise FD limit to {wanted}, limit is {}.",
-            cap(now)
+            "[haproxy.main()] {}",
+            cannot_raise(wanted, cap(now))
         ));
     }
     // As far as it can, then.
     raise(now, max, cap(max), max);
     let now = getrlimit(Resource::RLIMIT_NOFILE).map_or(now, |(s, _)| s);
     eprintln!(
-        "[WARNING]  ({}) : [haproxy.main()] Cannot raise FD limit to {wanted}, limit is {now}.",
-        std::process::id()
+        "[WARNING]  ({}) : [haproxy.main()] {}",
+        std::process::id(),
+        cannot_raise(wanted, now)
     );
     Ok(())
 }
