@@ -585,8 +585,7 @@ impl<B: Buf> WriteBuf<B> {
                 // `Buffered::poll_flush`). The copy allocates nothing and is bounded by the
                 // head buffer's capacity.
                 let head = &mut self.headers.bytes;
-                if !self.queue.has_remaining() && buf.remaining() <= head.capacity() - head.len()
-                {
+                if !self.queue.has_remaining() && buf.remaining() <= head.capacity() - head.len() {
                     while buf.has_remaining() {
                         let n = {
                             let slice = buf.chunk();
