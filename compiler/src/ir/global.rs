@@ -314,6 +314,20 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
             .label("address missing"),
         ),
         "socket" => {
+            // HAProxy reads the address as a `bind` line's: a path must start with '/' (or
+            // carry `unix@`), anything else is a host that needs a port.
+            let expanded = crate::address::env_expand(stmt.word(2), b.env);
+            if let Some(e) = expanded
+                .split(',')
+                .find_map(|part| crate::address::parse(part, crate::address::Rules::BIND).err())
+            {
+                b.push(
+                    Diagnostic::new("E227", format!("'stats socket' : {e}"))
+                        .at(stmt.span(2))
+                        .label("invalid socket address")
+                        .help("a UNIX socket path starts with '/' (or 'unix@'); an IP address needs ':port'"),
+                );
+            }
             b.config.global.stats_sockets.push(stmt.spanned(2));
             let words = stmt.words();
             // Options in order, each with its value words (`level user` is not a user).
