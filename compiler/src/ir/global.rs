@@ -230,6 +230,16 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
             b.file_ref(FileKind::Plain, keyword, stmt.spanned(1))
         }
+        // Only the last one is read, after parsing.
+        "h1-case-adjust-file" if !stmt.word(1).is_empty() => {
+            b.config
+                .files
+                .retain(|f| f.kind != FileKind::CaseAdjustFile);
+            b.file_ref(FileKind::CaseAdjustFile, keyword, stmt.spanned(1));
+            if let Some(last) = b.config.files.last_mut() {
+                last.after_parse = true;
+            }
+        }
         _ => {
             super::global_tunes::statement(b, stmt, at);
         }
