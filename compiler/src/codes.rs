@@ -168,8 +168,8 @@ rules! {
         "Write the value right after the option name.";
     "E226" "duplicate-server-name" Error Haproxy "Two servers of one backend have the same name."
         "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend.";
-    "E227" "invalid-address" Error Haproxy "An address on a 'bind' or 'server' line is malformed."
-        "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset. IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
+    "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server' or 'stats socket' line is malformed."
+        "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset; a 'stats socket' is read as a 'bind' address, so a UNIX socket path must start with '/' (or 'unix@'). IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
         "Move 'compression offload' to the frontend, backend or listen section that compresses.";
     "E229" "unknown-resolve-opts" Error Haproxy "A server's 'resolve-opts' names an option that does not exist."
@@ -194,8 +194,8 @@ rules! {
         "A per-stream filter takes 'default-limit <size>' and 'default-period <time>'; a shared one takes 'limit <size>' and 'key <expression>' with an optional 'table <name>' whose stick-table stores bytes_in_rate (bwlim-in) or bytes_out_rate (bwlim-out); both may take 'min-size <size>'. A 'set-bandwidth-limit <name>' rule names a filter of its own proxy, and may give 'limit' and 'period' expressions for a per-stream filter only.";
     "E276" "hash-balance-factor-invalid" Error Haproxy "A 'hash-balance-factor' is missing its number or gives one from 1 to 100."
         "The factor is the percentage of the average load a server may carry before consistent hashing passes it by: 0 turns the bound off, and any other value must be above 100 (150 lets a server take half as much again as the average).";
-    "E291" "global-tune-value" Error Haproxy "A compression, soft-stop, poller or variable-size setting of the global section has a value HAProxy refuses."
-        "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', and each 'tune.vars.*-max-size' a whole number of bytes (no unit).";
+    "E291" "global-tune-value" Error Haproxy "A compression, soft-stop, poller, variable-size or HTTP/1 header-case setting of the global section has a value HAProxy refuses."
+        "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', each 'tune.vars.*-max-size' a whole number of bytes (no unit), and 'h1-case-adjust' two spellings of one header name that differ only in case ('h1-case-adjust content-type Content-Type'), each name once.";
     "E277" "max-keep-alive-queue-invalid" Error Haproxy "A 'max-keep-alive-queue' is missing its number or is not a whole number."
         "The limit is an integer (read as C reads one: '0x' hexadecimal, a leading '0' octal), or -1 for no limit.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
@@ -298,7 +298,7 @@ rules! {
     "E401" "lua-load-file-missing" Error Haproxy "'lua-load' or 'lua-load-per-thread' has no file name."
         "Write 'lua-load <file> [arguments...]'; the arguments reach the script through 'table.pack(...)'.";
     "E402" "file-problem" Error Haproxy "A file named by the configuration is missing or does not hold what it should."
-        "Certificates must be PEM files with their private key (in the file or in '<file>.key'), CA and CRL files PEM blocks, error files complete HTTP/1 responses, pattern and Lua files must exist. Paths are relative to crt-base/ca-base, else to the working directory. Use --no-env to check a configuration away from its machine.";
+        "Certificates must be PEM files with their private key (in the file or in '<file>.key'), CA and CRL files PEM blocks, error files complete HTTP/1 responses, an 'h1-case-adjust-file' '<from> <to>' pairs that differ only in case, pattern and Lua files must exist. Paths are relative to crt-base/ca-base, else to the working directory. Use --no-env to check a configuration away from its machine.";
     "E403" "unresolvable-server-address" Error Haproxy "A server's host name does not resolve and its 'init-addr' methods allow no fallback."
         "HAProxy resolves server names with the system resolver when it starts, and '-c' does too. Fix the name, make it resolvable on this machine, or let the server start without an address: 'init-addr last,libc,none' (it starts in maintenance) or 'resolvers <section>' for run-time DNS.";
     "W404" "server-address-fallback" Warning Haproxy "A server's host name does not resolve; it starts disabled or on its fallback address."

@@ -161,6 +161,31 @@ fn exists(path: &Path, message: impl FnOnce(&str) -> String) -> Result<(), Strin
     }
 }
 
+/// The `h1-case-adjust-file` as HAProxy reads it once parsing is done: one `<from> <to>` pair a
+/// line (blank lines and `#` comments skipped), each checked like an `h1-case-adjust` line and
+/// against the pairs before it, those of the configuration first.
+fn case_adjust_file(path: &Path, shown: &str, config: &Config) -> Result<(), String> {
+    let text = read_capped(path)
+        .map_err(|_| format!("h1-headers-case-adjust-file '{shown}': failed to open file."))?;
+    let mut known: Vec<&str> = crate::ir::case_adjust_froms(&config.global.directives);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start_matches([' ', '\t']);
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cut = line.find([' ', '\t']).unwrap_or(line.len());
+        let (from, to) = (&line[..cut], line[cut..].trim_matches([' ', '\t', '\r']));
+        if let Some(e) = crate::ir::case_adjust_pair(from, to, |f| known.contains(&f)) {
+            return Err(format!(
+                "h1-headers-case-adjust-file '{shown}' : {e} at line {}.",
+                n + 1
+            ));
+        }
+        known.push(from);
+    }
+    Ok(())
+}
+
 /// Checks every file the configuration names.
 pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>) {
     let mut out = Vec::new();
@@ -210,12 +235,13 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
             FileKind::Plain => exists(&path, |p| {
                 format!("unable to open file '{p}': No such file or directory.")
             }),
+            FileKind::CaseAdjustFile => case_adjust_file(&path, &r.path.value, config),
         };
         if let Err(message) = result {
             // Lua's loader words its own message; the other file checks name their keyword.
             let message = match (&r.wording, r.kind) {
                 (Some((prefix, suffix)), _) => format!("{prefix}{message}{suffix}"),
-                (None, FileKind::LuaScript) => message,
+                (None, FileKind::LuaScript | FileKind::CaseAdjustFile) => message,
                 (None, _) => format!("'{}' : {message}", r.keyword),
             };
             let mut d = Diagnostic::new("E402", message);

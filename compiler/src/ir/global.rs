@@ -230,6 +230,16 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
             b.file_ref(FileKind::Plain, keyword, stmt.spanned(1))
         }
+        // Only the last one is read, after parsing.
+        "h1-case-adjust-file" if !stmt.word(1).is_empty() => {
+            b.config
+                .files
+                .retain(|f| f.kind != FileKind::CaseAdjustFile);
+            b.file_ref(FileKind::CaseAdjustFile, keyword, stmt.spanned(1));
+            if let Some(last) = b.config.files.last_mut() {
+                last.after_parse = true;
+            }
+        }
         _ => {
             super::global_tunes::statement(b, stmt, at);
         }
@@ -314,6 +324,20 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
             .label("address missing"),
         ),
         "socket" => {
+            // HAProxy reads the address as a `bind` line's: a path must start with '/' (or
+            // carry `unix@`), anything else is a host that needs a port.
+            let expanded = crate::address::env_expand(stmt.word(2), b.env);
+            if let Some(e) = expanded
+                .split(',')
+                .find_map(|part| crate::address::parse(part, crate::address::Rules::BIND).err())
+            {
+                b.push(
+                    Diagnostic::new("E227", format!("'stats socket' : {e}"))
+                        .at(stmt.span(2))
+                        .label("invalid socket address")
+                        .help("a UNIX socket path starts with '/' (or 'unix@'); an IP address needs ':port'"),
+                );
+            }
             b.config.global.stats_sockets.push(stmt.spanned(2));
             let words = stmt.words();
             // Options in order, each with its value words (`level user` is not a user).

@@ -1,7 +1,7 @@
 //! Values of the compression, soft-stop and poller settings of the global section, refused in
 //! HAProxy 2.7's words (E291): `maxcompcpuusage`, `tune.zlib.memlevel`,
-//! `tune.zlib.windowsize`, `close-spread-time`, `tune.fd.edge-triggered`, and the sizes of
-//! `tune.vars.*-max-size`.
+//! `tune.zlib.windowsize`, `close-spread-time`, `tune.fd.edge-triggered`, the sizes of
+//! `tune.vars.*-max-size`, and the `h1-case-adjust <from> <to>` pairs.
 
 use super::build::{Builder, Stmt};
 use super::values::{atol, parse_time, TimeError, TimeUnit};
@@ -33,6 +33,10 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
         | "tune.vars.reqres-max-size"
         | "tune.vars.check-max-size" => (!strtol_rest(value).is_empty())
             .then(|| format!("{keyword}: '{value}' is an invalid size")),
+        "h1-case-adjust" => h1_case_adjust(b, keyword, value, stmt.word(at + 2)),
+        "h1-case-adjust-file" => value
+            .is_empty()
+            .then(|| format!("'{keyword}' expects <file> as argument.")),
         _ => return,
     };
     if let Some(message) = message {
@@ -48,6 +52,47 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
                 .form(HaproxyForm::Parsing),
         );
     }
+}
+
+/// `h1-case-adjust <from> <to>`: both names, then [`case_adjust_pair`] against the pairs
+/// before it (the statement itself is already among the global directives).
+fn h1_case_adjust(b: &Builder, keyword: &str, from: &str, to: &str) -> Option<String> {
+    if from.is_empty() || to.is_empty() {
+        return Some(format!("'{keyword}' expects <from> and <to> as argument."));
+    }
+    let earlier = case_adjust_froms(&b.config.global.directives);
+    let count = earlier.iter().filter(|f| **f == from).count();
+    // The statement's own pair is counted once when it is valid.
+    case_adjust_pair(from, to, |f| f == from && count > 1)
+}
+
+/// The `<from>` names of the valid `h1-case-adjust` lines among `directives`, in order.
+pub(crate) fn case_adjust_froms(directives: &[super::DirectiveLine]) -> Vec<&str> {
+    directives
+        .iter()
+        .filter(|d| d.prefix.is_none() && d.keyword == "h1-case-adjust")
+        .filter_map(|d| match d.args.as_slice() {
+            [f, t, ..] if f.eq_ignore_ascii_case(t.as_str()) => Some(f.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One header-case pair as HAProxy adds it, from a configuration line or a line of the
+/// `h1-case-adjust-file`: `<to>` present, the same name as `<from>` but for case, and `<from>`
+/// not already known (case-sensitive). HAProxy's words, spelling included.
+pub(crate) fn case_adjust_pair(
+    from: &str,
+    to: &str,
+    known: impl Fn(&str) -> bool,
+) -> Option<String> {
+    if to.is_empty() {
+        return Some("expect <to>".into());
+    }
+    if !from.eq_ignore_ascii_case(to) {
+        return Some("<from> and <to> must not differ execpt the case".into());
+    }
+    known(from).then(|| format!("duplicate entry '{from}'"))
 }
 
 /// What C's `strtol` leaves unread of `text`: all of it when no number starts it (an empty

@@ -38,6 +38,7 @@ pub mod values;
 pub use build::{build, build_consuming, build_reusing};
 pub use checks::default_nbthread;
 pub use cpumap::thread_cpus;
+pub(crate) use global_tunes::{case_adjust_froms, case_adjust_pair};
 pub use keywords::unknown_action;
 pub use model::*;
 pub use threads::{map_threads, resolve_bind};

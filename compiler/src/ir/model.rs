@@ -487,6 +487,8 @@ pub enum FileKind {
     TicketKeys,
     /// `namespace <name>`: a network namespace, `/var/run/netns/<name>`.
     Namespace,
+    /// The last global `h1-case-adjust-file`: header name pairs, read once parsing is done.
+    CaseAdjustFile,
 }
 
 /// A host name used as an ACL address pattern, and the ACL it belongs to.

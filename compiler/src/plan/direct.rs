@@ -36,7 +36,10 @@ pub fn of(p: &ir::Proxy) -> Option<Direct> {
         .rev()
         .find(|d| d.keyword == "dispatch" && d.prefix.is_none())
         .and_then(|d| d.args.first())
-        .and_then(|a| address::parse(a.as_str(), address::Rules::SERVER).ok());
+        .and_then(|a| {
+            let a = address::env_expand(a.as_str(), &crate::syntax::ProcessEnv);
+            address::parse(&a, address::Rules::SERVER).ok()
+        });
     // `dispatch` wins over `transparent` when both are set.
     if let Some(addr) = dispatch {
         return Some(Direct {

@@ -723,14 +723,16 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     .unwrap_or((1, u64::MAX));
             let options: Vec<&str> = bind.options.iter().map(|o| o.value.as_str()).collect();
             // QUIC is TLS whether or not the line says `ssl` (HAProxy turns it on, W260).
-            let quic = bind.address.value.split(',').any(|a| a.starts_with("quic"));
+            // `$VAR`/`${VAR}` are expanded before the list is split, as HAProxy does.
+            let expanded = address::env_expand(&bind.address.value, &crate::syntax::ProcessEnv);
+            let quic = expanded.split(',').any(|a| a.starts_with("quic"));
             let tls_settings = (bind.ssl || quic).then(|| tls_globals.bind(&options));
             let proto = options
                 .iter()
                 .position(|o| *o == "proto")
                 .and_then(|i| options.get(i + 1))
                 .map(|p| p.to_string());
-            for part in bind.address.value.split(',') {
+            for part in expanded.split(',') {
                 if let Ok(mut address) = address::parse(part, address::Rules::BIND) {
                     let mut options = options.iter().map(|o| o.to_string()).collect();
                     unix_bind.apply(&mut address, &mut options);
@@ -867,10 +869,10 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                         names.into_iter().map(move |name| (s, name))
                     })
                     .map(|(s, (name, template))| {
-                        let parsed = s
-                            .address
-                            .as_ref()
-                            .and_then(|a| address::parse(&a.value, address::Rules::SERVER).ok());
+                        let parsed = s.address.as_ref().and_then(|a| {
+                            let a = address::env_expand(&a.value, &crate::syntax::ProcessEnv);
+                            address::parse(&a, address::Rules::SERVER).ok()
+                        });
                         let words: Vec<&str> = default_server_words
                             .iter()
                             .map(String::as_str)

@@ -9,7 +9,8 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize)]
 pub struct ResolversPlan {
     pub name: String,
-    /// `nameserver <id> <address>`: the addresses as written (`udp@` allowed).
+    /// `nameserver <id> <address>`: the addresses, environment variables expanded (`udp@`
+    /// allowed).
     pub nameservers: Vec<String>,
     /// `parse-resolv-conf`: the nameservers of /etc/resolv.conf too.
     pub parse_resolv_conf: bool,
@@ -67,7 +68,10 @@ pub fn lower(config: &Config) -> Vec<ResolversPlan> {
             for d in &s.lines {
                 let arg = |i: usize| d.args.get(i).map_or("", |a| a.as_str());
                 match (d.keyword.as_str(), arg(0)) {
-                    ("nameserver", _) => r.nameservers.push(arg(1).to_string()),
+                    // `$VAR`/`${VAR}` in the address are expanded, quoted or not (unset: empty).
+                    ("nameserver", _) => r.nameservers.push(
+                        crate::address::env_expand(arg(1), &crate::syntax::ProcessEnv).into_owned(),
+                    ),
                     ("parse-resolv-conf", _) => r.parse_resolv_conf = true,
                     ("resolve_retries", n) => r.resolve_retries = n.parse().unwrap_or(3),
                     ("accepted_payload_size", n) => {

@@ -43,6 +43,10 @@ pub const GLOBAL: &[Arity] = &[
     kw("fd-hard-limit", 1),
     kw("gid", 1),
     kw("group", 1),
+    // Counted by their own parsers (too_many_args), with the same message.
+    kw("h1-accept-payload-with-any-method", 0),
+    kw("h1-case-adjust", 2),
+    kw("h1-case-adjust-file", 1),
     kw("h2-workaround-bogus-websocket-clients", 0),
     kw("insecure-fork-wanted", 0),
     kw("insecure-setuid-wanted", 0),

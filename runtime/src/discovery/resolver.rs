@@ -77,23 +77,34 @@ impl Section {
     }
 }
 
-/// `1.2.3.4:53`, `[::1]:53` or a bare IP (port 53), after a prefix: none, `udp@`, `udp4@`,
-/// `udp6@`, `ipv4@` or `ipv6@` for UDP; `tcp@`, `tcp4@` or `tcp6@` for TCP.
+/// A nameserver address read as HAProxy reads it (`str2sa_range`): `1.2.3.4:53`, `[::1]:53`,
+/// `:53` (the wildcard address, what an unset `${VAR}:53` leaves), or a host name resolved
+/// now; UDP unless the prefix is `tcp@`, `tcp4@`, `tcp6@` or the address starts with `stream+`.
 fn nameserver(text: &str) -> Option<Nameserver> {
-    let (stream, rest) = match text.split_once('@') {
-        None => (false, text),
-        Some(("udp" | "udp4" | "udp6" | "ipv4" | "ipv6", rest)) => (false, rest),
-        Some(("tcp" | "tcp4" | "tcp6", rest)) => (true, rest),
-        Some(_) => return None,
+    use hapee_compiler::address::{self, Family, Port, Rules};
+    // The checker already refused an address without a port; read one here as port 53.
+    let rules = Rules {
+        port_mandatory: false,
+        ..Rules::NAMESERVER
     };
-    let addr = if let Ok(a) = rest.parse::<SocketAddr>() {
-        a
-    } else if let Ok(ip) = rest.parse::<IpAddr>() {
-        SocketAddr::new(ip, 53)
-    } else {
-        // `ipv4:port` is the common form; a bare `ipv6:port` is ambiguous and not accepted.
-        let (ip, port) = rest.rsplit_once(':')?;
-        SocketAddr::new(ip.parse().ok()?, port.parse().ok()?)
+    let a = address::parse(text, rules).ok()?;
+    if !matches!(a.family, Family::Unspec | Family::Inet | Family::Inet6) {
+        return None;
+    }
+    let port = match a.port {
+        Port::Range { low, .. } => low,
+        _ => 53,
+    };
+    let stream = a.prefix.starts_with("tcp") || text.starts_with("stream+");
+    let addr = match a.ip {
+        Some(ip) => SocketAddr::new(ip, port),
+        None => std::net::ToSocketAddrs::to_socket_addrs(&(a.host.as_str(), port))
+            .ok()?
+            .find(|s| match a.family {
+                Family::Inet => s.is_ipv4(),
+                Family::Inet6 => s.is_ipv6(),
+                _ => true,
+            })?,
     };
     Some(Nameserver { addr, stream })
 }
@@ -436,6 +447,7 @@ mod tests {
         assert_eq!(ns("tcp@127.0.0.1:5353"), tcp("127.0.0.1:5353"));
         assert_eq!(ns("tcp6@[::1]:53"), tcp("[::1]:53"));
         assert_eq!(ns("tcp4@10.0.0.3"), tcp("10.0.0.3:53"));
+        assert_eq!(ns(":53"), udp("0.0.0.0:53"));
         assert_eq!(ns("unix@/run/dns.sock"), None);
         assert_eq!(ns("tcp@nameserver.example:53"), None);
     }
