@@ -75,7 +75,7 @@ pub(super) fn check_with(
     {
         for s in &p.servers {
             let Some(addr) = &s.address else { continue };
-            let expanded = address::env_expand(&addr.value, &crate::syntax::ProcessEnv);
+            let expanded = address::env_expand(&addr.value, &config.environment());
             let Some(host) = host_name(&expanded, Rules::SERVER) else {
                 continue;
             };
@@ -197,7 +197,7 @@ pub(super) fn log_targets_with(
         }
         // A defaults line reaches every proxy that inherits it: check it once.
         seen.push(d.span);
-        let text = address::env_expand(target, &crate::syntax::ProcessEnv);
+        let text = address::env_expand(target, &config.environment());
         if let Some(host) = host_name(&text, Rules::LOG).filter(|h| !resolve(h)) {
             out.push(invalid_address("log", &host, &text, d.span));
         }
@@ -230,7 +230,7 @@ pub(super) fn bind_addresses_with(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for bind in config.proxies.iter().flat_map(|p| p.binds.iter()) {
-        let expanded = address::env_expand(&bind.address.value, &crate::syntax::ProcessEnv);
+        let expanded = address::env_expand(&bind.address.value, &config.environment());
         let unresolved = expanded.split(',').find_map(|part| {
             let host = host_name(part, Rules::BIND).filter(|h| !resolve(h))?;
             Some(invalid_address("'bind'", &host, part, bind.address.span))
@@ -291,7 +291,7 @@ pub(super) fn read_time_names(config: &Config) -> Vec<Diagnostic> {
 fn nameservers_with(config: &Config, resolve: &mut dyn FnMut(&str) -> bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, addr) in &config.nameservers {
-        let text = address::env_expand(&addr.value, &crate::syntax::ProcessEnv);
+        let text = address::env_expand(&addr.value, &config.environment());
         if let Some(host) = host_name(&text, Rules::NAMESERVER).filter(|h| !resolve(h)) {
             let keyword = format!("'nameserver {}'", name.value);
             out.push(invalid_address(&keyword, &host, &text, addr.span));

@@ -680,6 +680,7 @@ fn build_from(
     spans.mark("sections and headers");
     super::bodies::build_bodies(&mut b, tree, bodies, workers, reuse);
     spans.mark("bodies");
+    b.config.env_changes = tree.environment.clone();
     b.config.reindex();
     spans.mark("reindex");
     spans.done();

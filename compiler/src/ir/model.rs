@@ -537,6 +537,9 @@ pub struct Config {
     pub spoe_files: Vec<crate::source::FileId>,
     /// The SPOE engines the files of `filter spoe` lines declare ([`crate::spoe`]).
     pub spoe_engines: Vec<crate::spoe::SpoeEngine>,
+    /// What the global section's `setenv` family did to the environment.
+    #[serde(skip)]
+    pub env_changes: crate::env_changes::EnvChanges,
 }
 
 /// Name → index maps over [`Config::proxies`] and stick tables.
@@ -549,6 +552,16 @@ pub struct NameIndex {
 }
 
 impl Config {
+    /// The process environment as the global section's `setenv`, `presetenv`, `unsetenv`
+    /// and `resetenv` lines leave it: HAProxy parses addresses after those lines ran, so
+    /// `setenv PORT 8080` then `bind :${PORT}` listens on 8080.
+    pub fn environment(&self) -> crate::env_changes::Changed<'_> {
+        crate::env_changes::Changed {
+            base: &crate::syntax::ProcessEnv,
+            changes: &self.env_changes,
+        }
+    }
+
     /// Builds the name indexes; call after the proxies and sections are complete.
     pub fn reindex(&mut self) {
         let mut index = NameIndex::default();

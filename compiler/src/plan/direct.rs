@@ -19,7 +19,7 @@ pub struct Direct {
 }
 
 /// The backend's direct target, when it has one.
-pub fn of(p: &ir::Proxy) -> Option<Direct> {
+pub fn of(p: &ir::Proxy, env: &dyn crate::syntax::Environment) -> Option<Direct> {
     let keyword = |k: &str| {
         p.directives
             .iter()
@@ -37,7 +37,7 @@ pub fn of(p: &ir::Proxy) -> Option<Direct> {
         .find(|d| d.keyword == "dispatch" && d.prefix.is_none())
         .and_then(|d| d.args.first())
         .and_then(|a| {
-            let a = address::env_expand(a.as_str(), &crate::syntax::ProcessEnv);
+            let a = address::env_expand(a.as_str(), env);
             address::parse(&a, address::Rules::SERVER).ok()
         });
     // `dispatch` wins over `transparent` when both are set.

@@ -88,7 +88,12 @@ fn words(args: &[crate::ir::Text], from: usize) -> Vec<String> {
 }
 
 /// Lowers one section's statements.
-fn app(name: &str, lines: &[DirectiveLine], global: &[DirectiveLine]) -> FcgiAppPlan {
+fn app(
+    name: &str,
+    lines: &[DirectiveLine],
+    global: &[DirectiveLine],
+    env: &dyn crate::syntax::Environment,
+) -> FcgiAppPlan {
     let unconditional = |name: &str, format: &str| ParamRule {
         name: name.to_string(),
         format: format.to_string(),
@@ -154,7 +159,7 @@ fn app(name: &str, lines: &[DirectiveLine], global: &[DirectiveLine]) -> FcgiApp
             _ => {}
         }
     }
-    app.log_stderr = proxy_logs(&stderr_lines, &global_logs(global));
+    app.log_stderr = proxy_logs(&stderr_lines, &global_logs(global, env), env);
     app
 }
 
@@ -166,7 +171,7 @@ pub fn lower(config: &Config) -> Vec<FcgiAppPlan> {
         .filter(|s| s.kind == SectionKind::FcgiApp)
         .map(|s| {
             let name = s.name.as_ref().map_or("", |n| n.value.as_str());
-            app(name, &s.lines, &config.global.directives)
+            app(name, &s.lines, &config.global.directives, &config.environment())
         })
         .collect()
 }
@@ -209,6 +214,7 @@ mod tests {
                 no_keep,
             ],
             &[],
+            &crate::syntax::MapEnv::default(),
         );
         assert_eq!(a.docroot, "/var/www");
         assert_eq!(a.index.as_deref(), Some("index.php"));

@@ -54,10 +54,10 @@ pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
 
-fn log_target(args: &[String]) -> Option<LogTarget> {
+fn log_target(args: &[String], env: &dyn crate::syntax::Environment) -> Option<LogTarget> {
     // HAProxy expands `$VAR`/`${VAR}` in addresses even outside quotes (unset ones become
     // empty), so `log ${LOG_ADDR}:${LOG_PORT} local0` works as written.
-    let first = crate::address::env_expand(args.first()?, &crate::syntax::ProcessEnv);
+    let first = crate::address::env_expand(args.first()?, env);
     let dest = match first.as_ref() {
         "stdout" | "fd@1" => LogDest::Stdout,
         "stderr" | "fd@2" => LogDest::Stderr,
@@ -116,12 +116,12 @@ fn log_target(args: &[String]) -> Option<LogTarget> {
 }
 
 /// The targets of the global section's `log` lines.
-pub fn global_logs(lines: &[DirectiveLine]) -> Vec<LogTarget> {
+pub fn global_logs(lines: &[DirectiveLine], env: &dyn crate::syntax::Environment) -> Vec<LogTarget> {
     let mut out = Vec::new();
     for d in lines.iter().filter(|d| d.keyword == "log") {
         if d.prefix.is_some() {
             out.clear();
-        } else if let Some(t) = log_target(&strings(&d.args)) {
+        } else if let Some(t) = log_target(&strings(&d.args), env) {
             out.push(t);
         }
     }
@@ -130,14 +130,18 @@ pub fn global_logs(lines: &[DirectiveLine]) -> Vec<LogTarget> {
 
 /// A proxy's log targets: its own and inherited `log` lines, `log global` standing for the
 /// global targets, `no log` dropping everything before it.
-pub fn proxy_logs(lines: &[DirectiveLine], global: &[LogTarget]) -> Vec<LogTarget> {
+pub fn proxy_logs(
+    lines: &[DirectiveLine],
+    global: &[LogTarget],
+    env: &dyn crate::syntax::Environment,
+) -> Vec<LogTarget> {
     let mut out = Vec::new();
     for d in lines.iter().filter(|d| d.keyword == "log") {
         if d.prefix.is_some() {
             out.clear();
         } else if d.args.first().is_some_and(|a| a == "global") {
             out.extend(global.iter().cloned());
-        } else if let Some(t) = log_target(&strings(&d.args)) {
+        } else if let Some(t) = log_target(&strings(&d.args), env) {
             out.push(t);
         }
     }
@@ -513,10 +517,14 @@ mod tests {
 
     #[test]
     fn log_targets_and_formats() {
-        let g = global_logs(&[
-            line("log 127.0.0.1 local0"),
-            line("log stdout format raw local1 info"),
-        ]);
+        let env = crate::syntax::MapEnv::default();
+        let g = global_logs(
+            &[
+                line("log 127.0.0.1 local0"),
+                line("log stdout format raw local1 info"),
+            ],
+            &env,
+        );
         assert_eq!(g[0].dest, LogDest::Udp("127.0.0.1:514".into()));
         for (written, read) in [
             ("${HAPEE_TEST_UNSET_A}:${HAPEE_TEST_UNSET_B}", "0.0.0.0:514"),
@@ -525,7 +533,7 @@ mod tests {
             ("[::1]:1514", "[::1]:1514"),
             ("udp@host.example:1514", "host.example:1514"),
         ] {
-            let t = proxy_logs(&[line(&format!("log {written} local0"))], &[]);
+            let t = proxy_logs(&[line(&format!("log {written} local0"))], &[], &env);
             assert_eq!(t[0].dest, LogDest::Udp(read.into()), "{written}");
         }
         assert_eq!(g[1].dest, LogDest::Stdout);
@@ -540,6 +548,7 @@ mod tests {
                 line("log 10.0.0.1:1514 len 2048 local7"),
             ],
             &g,
+            &env,
         );
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].len, p[0].facility), (2048, 23));

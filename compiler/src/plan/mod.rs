@@ -670,8 +670,8 @@ fn proxy_uuids(config: &Config, cli: bool) -> Vec<u32> {
 
 /// The log targets one `log` line names (none for `log global` or `no log`), so that a check
 /// can report a target at its own line.
-pub fn log_line_targets(line: &ir::DirectiveLine) -> Vec<LogTarget> {
-    lower::proxy_logs(std::slice::from_ref(line), &[])
+pub fn log_line_targets(config: &Config, line: &ir::DirectiveLine) -> Vec<LogTarget> {
+    lower::proxy_logs(std::slice::from_ref(line), &[], &config.environment())
 }
 
 /// Builds the plan of a configuration that passed the checks.
@@ -690,7 +690,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
         .map(|p| p.name_str())
         .collect();
     let backend_index = |name: &str| backend_names.iter().position(|n| *n == name);
-    let global_logs = lower::global_logs(&g.directives);
+    let env = config.environment();
+    let global_logs = lower::global_logs(&g.directives, &env);
     let cookie_capture_max = captures::cookie_capture_max(&g.directives);
     let uuids = proxy_uuids(config, !g.stats_sockets.is_empty());
     // Proxies reach here by reference into `config.proxies`: their index is their offset
@@ -724,7 +725,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             let options: Vec<&str> = bind.options.iter().map(|o| o.value.as_str()).collect();
             // QUIC is TLS whether or not the line says `ssl` (HAProxy turns it on, W260).
             // `$VAR`/`${VAR}` are expanded before the list is split, as HAProxy does.
-            let expanded = address::env_expand(&bind.address.value, &crate::syntax::ProcessEnv);
+            let expanded = address::env_expand(&bind.address.value, &env);
             let quic = expanded.split(',').any(|a| a.starts_with("quic"));
             let tls_settings = (bind.ssl || quic).then(|| tls_globals.bind(&options));
             let proto = options
@@ -789,7 +790,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
             timeouts: Timeouts::of(p),
             log_format: lower::log_format(&p.directives, p.effective_mode() == Mode::Http),
             error_log_format: lower::last_arg(&p.directives, "error-log-format"),
-            logs: lower::proxy_logs(&p.directives, &global_logs),
+            logs: lower::proxy_logs(&p.directives, &global_logs, &env),
             capture_request: captures.0,
             capture_response: captures.1,
             capture_cookie: captures::cookie(&p.directives, cookie_capture_max),
@@ -830,7 +831,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 persist: lower::directive_text(&p.directives, "persist"),
                 hash_type: lower::hash_type(&p.directives),
                 health_check: checks::health_check(&p.directives, &check_lines(config, p))
-                    .with_logs(lower::proxy_logs(&p.directives, &global_logs))
+                    .with_logs(lower::proxy_logs(&p.directives, &global_logs, &env))
                     .with_email(mailers::email_alert(config, &p.directives))
                     .with_listener(
                         p.binds
@@ -870,7 +871,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                     })
                     .map(|(s, (name, template))| {
                         let parsed = s.address.as_ref().and_then(|a| {
-                            let a = address::env_expand(&a.value, &crate::syntax::ProcessEnv);
+                            let a = address::env_expand(&a.value, &env);
                             address::parse(&a, address::Rules::SERVER).ok()
                         });
                         let words: Vec<&str> = default_server_words
@@ -946,7 +947,7 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 stick_rules: tables::stick_rules(&p.directives),
                 server_state: server_state::source(&g.directives, &p.directives, p.name_str()),
                 fcgi_app: fcgi::used_by(&p.directives, &fcgi_apps),
-                direct: direct::of(p),
+                direct: direct::of(p, &env),
                 fullconn: lower::directive_text(&p.directives, "fullconn")
                     .and_then(|v| v.parse().ok())
                     .filter(|n| *n > 0),

@@ -70,7 +70,7 @@ pub fn lower(config: &Config) -> Vec<ResolversPlan> {
                 match (d.keyword.as_str(), arg(0)) {
                     // `$VAR`/`${VAR}` in the address are expanded, quoted or not (unset: empty).
                     ("nameserver", _) => r.nameservers.push(
-                        crate::address::env_expand(arg(1), &crate::syntax::ProcessEnv).into_owned(),
+                        crate::address::env_expand(arg(1), &config.environment()).into_owned(),
                     ),
                     ("parse-resolv-conf", _) => r.parse_resolv_conf = true,
                     ("resolve_retries", n) => r.resolve_retries = n.parse().unwrap_or(3),

@@ -135,7 +135,7 @@ pub fn lower_log_forwards(config: &Config) -> Vec<LogForwardPlan> {
                 name: name_of(s),
                 binds: Vec::new(),
                 dgram_binds: Vec::new(),
-                logs: global_logs(&s.lines),
+                logs: global_logs(&s.lines, &config.environment()),
                 maxconn: None,
                 timeout_client: None,
                 bind_tls: Vec::new(),

@@ -282,7 +282,7 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
         .chain([hapee_runtime::rings::BUF0.to_string()])
         .collect();
     for line in used_lines {
-        for target in plan::log_line_targets(line) {
+        for target in plan::log_line_targets(&c.config, line) {
             if let plan::LogDest::Ring(name) = &target.dest {
                 if !rings.contains(name) {
                     out.push((line.span, format!("log target: no ring named '{name}'")));
