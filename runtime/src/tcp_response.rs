@@ -134,6 +134,10 @@ pub async fn run_rules(
                     ActionEnd::Done(_) | ActionEnd::Failed => return Err(Refusal::Script),
                 }
             }
+            Verdict::Spoe(group, next) => {
+                group.run(txn, &backend.name).await;
+                from = next;
+            }
             _ => return Ok(true),
         }
     }

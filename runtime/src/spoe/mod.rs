@@ -4,8 +4,9 @@
 //! read as `<scope>.<var-prefix>.<name>`. The request waits for the answer (up to `timeout
 //! processing`) without holding its worker thread.
 //!
-//! What is offered to agents: SPOP 2.0, one exchange at a time on each connection (no
-//! pipelining, no async, no fragmented frames).
+//! What is offered to agents: SPOP 2.0 with pipelining and asynchronous answers (as the
+//! engine's options allow, see [`client`]); NOTIFY frames are never fragmented, and
+//! fragmented ACKs are refused, as HAProxy 2.7 does not read them either.
 
 pub mod client;
 pub mod codec;
@@ -63,6 +64,9 @@ pub struct Engine {
     key: usize,
     messages: Vec<Message>,
     groups: Vec<(String, Vec<Message>)>,
+    /// Connections opened and processings failed lately (`maxconnrate`, `maxerrrate`).
+    connections: client::Rate,
+    errors: client::Rate,
 }
 
 /// Every SPOE engine of the configuration.
@@ -96,6 +100,8 @@ impl Engines {
                 key: list.len(),
                 messages,
                 groups,
+                connections: Default::default(),
+                errors: Default::default(),
             }));
         }
         Ok(Engines(list))
@@ -153,6 +159,22 @@ impl SendGroup {
     }
 }
 
+/// The messages the engines of `proxies` send on `events`: each event in turn, for every
+/// proxy's engines (a proxy named twice, a `listen` section, once).
+pub async fn on_events(txn: &mut Txn, proxies: &[&str], events: &[SpoeEvent]) {
+    let shared = txn.shared.clone();
+    if shared.spoe.is_empty() {
+        return;
+    }
+    for &event in events {
+        for (i, proxy) in proxies.iter().enumerate() {
+            if !proxies[..i].contains(proxy) && shared.spoe.listen(proxy, event) {
+                on_event(txn, proxy, event).await;
+            }
+        }
+    }
+}
+
 /// The messages the engines of `proxy` send on `event`, each engine in turn.
 pub async fn on_event(txn: &mut Txn, proxy: &str, event: SpoeEvent) {
     let shared = txn.shared.clone();
@@ -199,6 +221,10 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
     if txn.spoe_stopped & bit != 0 {
         return;
     }
+    // Past `maxerrrate` errors a second, messages are not sent (and no error is set).
+    if !engine.errors.allows(engine.plan.maxerrrate) {
+        return;
+    }
     // Arguments without a value are sent as NULL, as HAProxy does.
     let encoded: Vec<(String, Vec<(String, Typed)>)> = messages
         .into_iter()
@@ -217,7 +243,8 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
         return;
     }
     let stream_id = txn.request_counter();
-    let frame_id = 1;
+    // Frames of a stream are numbered from 1, the number moving on once one is answered.
+    let frame_id = u64::from(txn.spoe_frame_id) + 1;
     let build = |max: u32| {
         let msgs: Vec<codec::Message> = encoded
             .iter()
@@ -240,11 +267,22 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
     let prefix = &engine.plan.var_prefix;
     match result {
         Ok(actions) => {
+            txn.spoe_frame_id += 1;
             for a in actions {
                 match a {
                     Action::SetVar(scope, name, v) => {
+                        let var = format!("{}.{prefix}.{name}", scope.name());
+                        // A process-wide variable is only created by a trusted agent (`option
+                        // force-set-var`); else it must exist (named by the configuration, or
+                        // by `register-var-names`), as in HAProxy.
+                        if scope == codec::Scope::Proc
+                            && !engine.plan.force_set_var
+                            && !shared.proc_vars.exists(&var)
+                        {
+                            continue;
+                        }
                         if let Some(v) = value(v) {
-                            txn.store_var(&format!("{}.{prefix}.{name}", scope.name()), v);
+                            txn.store_var(&var, v);
                         }
                     }
                     Action::UnsetVar(scope, name) => {
@@ -254,6 +292,7 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
             }
         }
         Err(code) => {
+            engine.errors.count(engine.plan.maxerrrate);
             if !engine.plan.continue_on_error {
                 txn.spoe_stopped |= bit;
             }

@@ -115,10 +115,6 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 {
                     out.push(format!("'{kw} {}'", args.join(" ")))
                 }
-                // SPOE groups are sent from the HTTP rules only (runtime/src/spoe/).
-                Some(&"send-spoe-group") if !matches!(kw, "http-request" | "http-response") => {
-                    out.push(format!("action '{kw} send-spoe-group'"))
-                }
                 Some(a) if support::action_supported(a) => {}
                 // The keyword only, never its values (`set-map`, not `set-map(/tmp/m.map)`).
                 Some(a) => out.push(format!(
@@ -363,6 +359,18 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
         let redirects = proxy.redirects.iter().map(|r| (r, true));
         for (r, plain_redirect) in proxy.rules.iter().map(|r| (r, false)).chain(redirects) {
             if !support::action_supported(&r.action.value) {
+                continue;
+            }
+            // In HTTP mode the content rules run with the request's, which cannot wait for an
+            // SPOE agent there (runtime/src/http/routing.rs); TCP-mode streams can.
+            if http
+                && r.set == hapee_compiler::registry::RuleSet::TcpRequestContent
+                && r.action.value == "send-spoe-group"
+            {
+                out.push((
+                    r.span,
+                    "action 'tcp-request content send-spoe-group' in an HTTP-mode proxy".into(),
+                ));
                 continue;
             }
             // In HTTP mode the response's raw bytes are not held: HAProxy reads its internal
