@@ -2,13 +2,13 @@
 //! with idle timeouts; one `tcplog` line at the end.
 
 use crate::rules::{self, Verdict};
-use hapee_compiler::spoe::SpoeEvent;
 use crate::state::FrontendRt;
 use crate::txn::Txn;
 use crate::upstream::reuse::{should_retry, Attempts, Failure};
 use crate::{ClientStream, MaybeTls};
 use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
+use hapee_compiler::spoe::SpoeEvent;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -289,7 +289,9 @@ pub async fn serve(
                 return None;
             }
             Verdict::Spoe(group, next) => {
-                group.run(&mut txn, &fe.name).await;
+                // Without an inspection delay left, HAProxy cannot wait for the agent.
+                let wait = crate::spoe::Wait::content(deadline);
+                group.run(&mut txn, &fe.name, wait).await;
                 from = next;
             }
             _ => break,

@@ -76,9 +76,7 @@ impl ProcVars {
             return;
         };
         let counted = self.limits.any();
-        if permanent.insert(name.to_string())
-            && counted
-            && !self.own.grow(crate::var_limits::ENTRY)
+        if permanent.insert(name.to_string()) && counted && !self.own.grow(crate::var_limits::ENTRY)
         {
             permanent.remove(name);
         }

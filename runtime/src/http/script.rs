@@ -52,7 +52,7 @@ pub(super) async fn settle(
                             Some(b) => shared.backends[b].name.clone(),
                             None => ctx.frontend().name.clone(),
                         };
-                        g.run(txn, &proxy).await;
+                        g.run(txn, &proxy, crate::spoe::Wait::Free).await;
                     }
                     _ => {}
                 }
@@ -308,7 +308,7 @@ pub(crate) async fn response_rules(
                     from = next;
                 }
                 Verdict::Spoe(group, next) => {
-                    group.run(txn, &owner).await;
+                    group.run(txn, &owner, crate::spoe::Wait::Free).await;
                     from = next;
                 }
                 Verdict::Script(call, next) => {

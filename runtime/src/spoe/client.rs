@@ -29,6 +29,8 @@ impl ErrorCode {
     pub const RESOURCE: ErrorCode = ErrorCode(2);
     /// The messages do not fit in a frame.
     pub const TOO_BIG: ErrorCode = ErrorCode(3);
+    /// A content rule could not wait for the answer.
+    pub const INTERRUPTED: ErrorCode = ErrorCode(5);
     /// Anything else.
     pub const UNKNOWN: ErrorCode = ErrorCode(255);
 
@@ -227,14 +229,11 @@ impl Conn {
             .await
             .map_err(|_| ErrorCode::connection(STATUS_IO))?;
         let plan = &engine.plan;
-        let offered: Vec<&str> = [
-            (plan.pipelining, "pipelining"),
-            (plan.async_mode, "async"),
-        ]
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, name)| *name)
-        .collect();
+        let offered: Vec<&str> = [(plan.pipelining, "pipelining"), (plan.async_mode, "async")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| *name)
+            .collect();
         let hello = codec::hello(plan.max_frame_size, &offered.join(","), &plan.id);
         let (mut reader, mut writer) = stream.into_split();
         let mut buf = BytesMut::new();
@@ -307,7 +306,8 @@ impl Conn {
                 Some(idle) => match tokio::time::timeout(idle, read).await {
                     Ok(frame) => frame,
                     Err(_) => {
-                        let quiet = millis_now().saturating_sub(self.last_used.load(Ordering::Relaxed));
+                        let quiet =
+                            millis_now().saturating_sub(self.last_used.load(Ordering::Relaxed));
                         if self.in_flight.load(Ordering::Relaxed) == 0
                             && quiet >= idle.as_millis() as u64
                         {
@@ -353,7 +353,8 @@ impl Conn {
             }
         };
         if let Some(status) = status {
-            self.close(ErrorCode::connection(status), Some(status)).await;
+            self.close(ErrorCode::connection(status), Some(status))
+                .await;
         }
     }
 
@@ -455,8 +456,12 @@ async fn slot(engine: &Engine, shared: &crate::state::Shared) -> Result<Arc<Conn
         } else if !has_connection(engine) {
             return Err(ErrorCode::RESOURCE);
         }
-        tokio::time::sleep(Duration::from_millis(if has_connection(engine) { 5 } else { 100 }))
-            .await;
+        tokio::time::sleep(Duration::from_millis(if has_connection(engine) {
+            5
+        } else {
+            100
+        }))
+        .await;
     }
 }
 

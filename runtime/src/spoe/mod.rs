@@ -126,6 +126,28 @@ impl Engines {
     }
 }
 
+/// How long a `send-spoe-group` rule may wait for the agent, besides `timeout processing`.
+#[derive(Clone, Copy, Debug)]
+pub enum Wait {
+    /// As long as the processing takes (HTTP rules).
+    Free,
+    /// Until the content inspection's delay ends (`tcp-request|tcp-response inspect-delay`).
+    Until(tokio::time::Instant),
+    /// Not at all: content rules without an inspection delay (or past it) decide at once, so
+    /// HAProxy interrupts the processing before anything is sent (status 5).
+    Final,
+}
+
+impl Wait {
+    /// The wait of content rules whose inspection ends at `deadline` (none: no delay).
+    pub fn content(deadline: Option<tokio::time::Instant>) -> Wait {
+        match deadline {
+            Some(d) if d > tokio::time::Instant::now() => Wait::Until(d),
+            _ => Wait::Final,
+        }
+    }
+}
+
 /// `send-spoe-group <engine> <group>`, compiled.
 #[derive(Debug)]
 pub struct SendGroup {
@@ -147,7 +169,7 @@ impl SendGroup {
     }
 
     /// Sends the group of the engine of `proxy` (the proxy whose rule it is).
-    pub async fn run(&self, txn: &mut Txn, proxy: &str) {
+    pub async fn run(&self, txn: &mut Txn, proxy: &str, wait: Wait) {
         let shared = txn.shared.clone();
         let Some(engine) = shared.spoe.find(proxy, &self.engine) else {
             return;
@@ -155,7 +177,7 @@ impl SendGroup {
         let Some((_, messages)) = engine.groups.iter().find(|(g, _)| *g == self.group) else {
             return;
         };
-        process(engine, txn, messages.iter().collect()).await;
+        process(engine, txn, messages.iter().collect(), wait).await;
     }
 }
 
@@ -185,7 +207,7 @@ pub async fn on_event(txn: &mut Txn, proxy: &str, event: SpoeEvent) {
             .filter(|m| m.event == Some(event))
             .collect();
         if !messages.is_empty() {
-            process(engine, txn, messages).await;
+            process(engine, txn, messages, Wait::Free).await;
         }
     }
 }
@@ -216,7 +238,7 @@ fn value(t: Typed) -> Option<Value> {
 
 /// Sends the messages whose condition holds, waits for the answer, and applies it (or the
 /// error variable).
-async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
+async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>, wait: Wait) {
     let bit = 1u64 << (engine.key % 64);
     if txn.spoe_stopped & bit != 0 {
         return;
@@ -257,13 +279,23 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
     };
     let started = std::time::Instant::now();
     let shared = txn.shared.clone();
-    let exchange = client::process(engine, &shared, stream_id, frame_id, build);
-    let result = match engine.plan.timeout_processing {
-        Some(ms) => tokio::time::timeout(Duration::from_millis(ms.into()), exchange)
-            .await
-            .unwrap_or(Err(client::ErrorCode::TIMEOUT)),
-        None => exchange.await,
+    let exchange = async {
+        let exchange = client::process(engine, &shared, stream_id, frame_id, build);
+        match engine.plan.timeout_processing {
+            Some(ms) => tokio::time::timeout(Duration::from_millis(ms.into()), exchange)
+                .await
+                .unwrap_or(Err(client::ErrorCode::TIMEOUT)),
+            None => exchange.await,
+        }
     };
+    let result = match wait {
+        Wait::Free => exchange.await,
+        Wait::Until(deadline) => tokio::time::timeout_at(deadline, exchange)
+            .await
+            .unwrap_or(Err(client::ErrorCode::INTERRUPTED)),
+        Wait::Final => Err(client::ErrorCode::INTERRUPTED),
+    };
+    let interrupted = result == Err(client::ErrorCode::INTERRUPTED);
     let prefix = &engine.plan.var_prefix;
     match result {
         Ok(actions) => {
@@ -300,6 +332,10 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
                 txn.store_var(&format!("txn.{prefix}.{name}"), Value::Int(code.0.into()));
             }
         }
+    }
+    // An interrupted processing sets no time (HAProxy stops it before its statistics).
+    if interrupted {
+        return;
     }
     let spent = started.elapsed().as_millis() as i64;
     if let Some(name) = &engine.plan.set_process_time {

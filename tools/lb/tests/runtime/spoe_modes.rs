@@ -76,7 +76,23 @@ spoe-group res-grp
     messages echo-rgrp
 ";
 
-fn tcp_config(port: u16, agent: u16, spoe: &std::path::Path, origin: std::net::SocketAddr) -> String {
+/// A TCP frontend and backend whose engines send on every TCP-side event and from their
+/// content rules, which have an inspection delay when `delay` is given.
+fn tcp_config(
+    port: u16,
+    agent: u16,
+    spoe: &std::path::Path,
+    origin: std::net::SocketAddr,
+    delay: &str,
+) -> String {
+    let (req_delay, res_delay) = if delay.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (
+            format!("    tcp-request inspect-delay {delay}\n"),
+            format!("    tcp-response inspect-delay {delay}\n"),
+        )
+    };
     format!(
         "global
     nbthread 1
@@ -90,12 +106,12 @@ defaults
 frontend fe
     bind 127.0.0.1:{port}
     filter spoe engine front config {spoe}
-    tcp-request content send-spoe-group front req-grp
+{req_delay}    tcp-request content send-spoe-group front req-grp
     log-format \"up=%U cs=%[var(txn.t.cs)] fe=%[var(txn.t.fe)] be=%[var(txn.t.be)] ss=%[var(txn.t.ss)] rs=%[var(txn.t.rs)] grp=%[var(txn.t.grp)] bbe=%[var(txn.t.bbe)] bss=%[var(txn.t.bss)] rgrp=%[var(txn.t.rgrp)] err=%[var(txn.t.err)]\"
     default_backend app
 backend app
     filter spoe engine back config {spoe}
-    tcp-response content send-spoe-group back res-grp
+{res_delay}    tcp-response content send-spoe-group back res-grp
     server s {origin}
 backend agents
     server a 127.0.0.1:{agent}
@@ -104,20 +120,19 @@ backend agents
     )
 }
 
-#[test]
-fn tcp_events_and_content_rules_send_their_messages_like_haproxy() {
+/// The logged line of one TCP stream through `tcp_config` (with `delay`), on each side.
+fn tcp_run(delay: &'static str) -> ((String, Option<String>), Option<(String, Option<String>)>) {
     let origin = raw_server(b"pong\n", Duration::ZERO, Duration::ZERO);
-    let (mine, theirs) = both_sides(
+    both_sides(
         1,
         || {
             let text = TCP_SPOE.replace("AGENT\n", &agent_lines(2000, ""));
             (start_agent_with(&[]), spoe_file("tcp", &text))
         },
-        |port, (agent, spoe): &(Agent, PathBuf)| tcp_config(port, agent.port, spoe, origin),
+        |port, (agent, spoe): &(Agent, PathBuf)| tcp_config(port, agent.port, spoe, origin, delay),
         |port, _, side| {
             let answer = raw(port, b"ping\n", Duration::from_secs(5));
-            // The harness's probe connection logs too: the client's line is the one with its
-            // five bytes.
+            // The harness's probe connection logs too: the client's line has its five bytes.
             let line = |out: &str| {
                 out.lines()
                     .find(|l| l.starts_with("up=5 "))
@@ -126,23 +141,47 @@ fn tcp_events_and_content_rules_send_their_messages_like_haproxy() {
             let logged = line(&side.stdout_when(|out| line(out).is_some()));
             (answer, logged)
         },
-    );
+    )
+}
+
+/// A logged line without its frontend port (each side listens on its own).
+fn without_port(line: &Option<String>) -> Option<String> {
+    line.as_deref().map(|l| {
+        l.split(' ')
+            .filter(|w| !w.starts_with("fe="))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+#[test]
+fn tcp_events_and_content_rules_send_their_messages_like_haproxy() {
+    let (mine, theirs) = tcp_run("2s");
     assert_eq!(mine.0, "pong\n");
-    assert_eq!(
-        mine.1.as_deref(),
-        Some(&*format!(
-            "up=5 cs=127.0.0.1 fe={} be=fe-side ss=server rs=response grp=tcp-req bbe=app bss=s rgrp=tcp-res err=-",
-            mine_port(&mine)
-        )),
-        "{mine:?}"
+    let expected = format!(
+        "up=5 cs=127.0.0.1 fe={} be=fe-side ss=server rs=response grp=tcp-req bbe=app bss=s rgrp=tcp-res err=-",
+        mine_port(&mine)
     );
+    assert_eq!(mine.1.as_deref(), Some(&*expected), "{mine:?}");
     if let Some(theirs) = theirs {
         assert_eq!(theirs.0, mine.0);
-        // The frontend port differs from side to side: the rest must not.
-        let without_port = |l: &Option<String>| {
-            l.as_deref()
-                .map(|l| l.split(' ').filter(|w| !w.starts_with("fe=")).collect::<Vec<_>>().join(" "))
-        };
+        assert_eq!(without_port(&theirs.1), without_port(&mine.1));
+    }
+}
+
+#[test]
+fn content_rules_without_an_inspect_delay_interrupt_the_group_like_haproxy() {
+    // The rules cannot wait for the agent: the processing is interrupted (status 5) before
+    // anything is sent, and the events still have their answers.
+    let (mine, theirs) = tcp_run("");
+    assert_eq!(mine.0, "pong\n");
+    let expected = format!(
+        "up=5 cs=127.0.0.1 fe={} be=fe-side ss=server rs=response grp=- bbe=app bss=s rgrp=- err=5",
+        mine_port(&mine)
+    );
+    assert_eq!(mine.1.as_deref(), Some(&*expected), "{mine:?}");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs.0, mine.0);
         assert_eq!(without_port(&theirs.1), without_port(&mine.1));
     }
 }
@@ -200,7 +239,8 @@ fn ask(port: u16, tag: &str, delay_ms: u32) -> String {
         "GET / HTTP/1.1\r\nHost: a\r\nx-tag: {tag}\r\nx-delay: {delay_ms}\r\nConnection: close\r\n\r\n"
     );
     let out = raw(port, req.as_bytes(), Duration::from_secs(10));
-    out.split_once("\r\n\r\n").map_or(out.clone(), |(_, b)| b.to_string())
+    out.split_once("\r\n\r\n")
+        .map_or(out.clone(), |(_, b)| b.to_string())
 }
 
 /// A slow request, then a quick one while the first is still with the agent.
@@ -222,7 +262,10 @@ fn a_pipelining_agent_gets_a_frame_while_another_waits() {
     // One connection carries both frames: the quick one arrives while the slow one waits,
     // and is answered first.
     assert_eq!(slow, "tag=slow conn=1 inflight=1 replied=0 err=", "{slow}");
-    assert_eq!(quick, "tag=quick conn=1 inflight=2 replied=0 err=", "{quick}");
+    assert_eq!(
+        quick, "tag=quick conn=1 inflight=2 replied=0 err=",
+        "{quick}"
+    );
 }
 
 #[test]
@@ -235,7 +278,10 @@ fn without_pipelining_a_second_connection_takes_the_frame() {
     let (slow, quick) = slow_then_quick(port);
     drop(proxy);
     assert_eq!(slow, "tag=slow conn=1 inflight=1 replied=0 err=", "{slow}");
-    assert_eq!(quick, "tag=quick conn=2 inflight=1 replied=0 err=", "{quick}");
+    assert_eq!(
+        quick, "tag=quick conn=2 inflight=1 replied=0 err=",
+        "{quick}"
+    );
 }
 
 #[test]
@@ -249,7 +295,10 @@ fn an_asynchronous_agent_answers_on_another_connection() {
     let (slow, quick) = slow_then_quick(port);
     drop(proxy);
     assert_eq!(slow, "tag=slow conn=1 inflight=1 replied=0 err=", "{slow}");
-    assert_eq!(quick, "tag=quick conn=2 inflight=1 replied=0 err=", "{quick}");
+    assert_eq!(
+        quick, "tag=quick conn=2 inflight=1 replied=0 err=",
+        "{quick}"
+    );
 }
 
 #[test]
@@ -327,7 +376,10 @@ fn maxerrrate_skips_processing_once_reached_like_haproxy() {
         |port, (agent_port, spoe)| http_config(port, *agent_port, spoe),
         |port, _| vec![ask(port, "a", 0), ask(port, "b", 0)],
     );
-    assert!(mine[0].starts_with("tag= conn= inflight= replied= err="), "{mine:?}");
+    assert!(
+        mine[0].starts_with("tag= conn= inflight= replied= err="),
+        "{mine:?}"
+    );
     assert_ne!(mine[0], "tag= conn= inflight= replied= err=", "{mine:?}");
     assert_eq!(mine[1], "tag= conn= inflight= replied= err=", "{mine:?}");
     if let Some(theirs) = theirs {
