@@ -386,3 +386,68 @@ fn maxerrrate_skips_processing_once_reached_like_haproxy() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// The process-wide variables `reg` (in `register-var-names`) and `unreg` (named nowhere) an
+/// agent sets, read back by a Lua fetch that names them only at run time; `force` adds
+/// `option force-set-var`.
+fn proc_vars_run(force: bool) -> (String, Option<String>) {
+    let lua = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/spoe/procvar.lua");
+    let extra = if force {
+        "    register-var-names reg\n    option force-set-var\n"
+    } else {
+        "    register-var-names reg\n"
+    };
+    let text = format!(
+        "[e]
+spoe-agent e-agent
+    groups grp
+{}spoe-message echo-proc
+    args reg=str(r) unreg=str(u)
+spoe-group grp
+    messages echo-proc
+",
+        agent_lines(3000, extra)
+    );
+    both_with(
+        || (start_agent_with(&[]), spoe_file("proc", &text)),
+        |port, (agent, spoe)| {
+            format!(
+                "global
+    nbthread 1
+    lua-load {lua}
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    filter spoe engine e config {spoe}
+    http-request send-spoe-group e grp
+    http-request return status 200 content-type text/plain lf-string \"reg=%[lua.proc_var(t.reg)] unreg=%[lua.proc_var(t.unreg)] err=%[var(txn.t.err)]\"
+backend agents
+    mode tcp
+    server a 127.0.0.1:{agent}
+",
+                lua = lua.display(),
+                agent = agent.port,
+                spoe = spoe.display()
+            )
+        },
+        |port, _| ask(port, "p", 0),
+    )
+}
+
+#[test]
+fn an_agent_sets_only_known_process_variables_unless_forced_like_haproxy() {
+    let (mine, theirs) = proc_vars_run(false);
+    assert_eq!(mine, "reg=r unreg=none err=");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+    let (mine, theirs) = proc_vars_run(true);
+    assert_eq!(mine, "reg=r unreg=u err=");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
