@@ -10,19 +10,21 @@ the usage below), and answers:
   (the address it was sent, as an IP) and sess `hits` (requests seen on this connection);
 - message `on-be` (args `method`): txn `method` = the method;
 - message `on-res` (args `status`): txn `res_status` = the status as an integer;
-
 - messages named `echo` or `echo-<scope>` (`txn`, `sess`, `proc`, `req`, `res`; `txn` for
   `echo`): each argument becomes a variable of that scope and name (integers as integers,
   booleans as booleans, anything else as a string); with them come txn `conn` (the number of
   the connection the frame came on, from 1), txn `inflight` (the frames of that connection
   not answered yet when this one arrived, itself included) and txn `replied` (how many
-  HAPROXY-DISCONNECT frames came after an AGENT-DISCONNECT so far).
+  HAPROXY-DISCONNECT frames came after an AGENT-DISCONNECT so far) and txn `frags` (the
+  frames the NOTIFY came in). An argument whose name ends in `_len` is answered with the length
+  of its value.
 An argument named `delay` of any message holds the answer back that many milliseconds.
 
 Usage: agent.py <port> [<ready-file>] [--caps <list>] [--cross] [--disconnect-after <n>]:
 listens on 127.0.0.1:<port>, then writes the ready file.
-- `--caps`: the capabilities it takes among those HAProxy offers (`pipelining`, `async`); with
-  `pipelining` each NOTIFY is answered from a thread of its own, as soon as it is ready.
+- `--caps`: the capabilities it takes among those HAProxy offers (`pipelining`, `async`), and
+  `fragmentation` (it joins fragmented NOTIFY frames); with `pipelining` each NOTIFY is
+  answered from a thread of its own, as soon as it is ready.
 - `--cross`: with `async`, answers a frame on another open connection when there is one.
 - `--disconnect-after <n>`: sends AGENT-DISCONNECT once it answered n frames on a connection,
   then reads what the peer sends until it closes.
@@ -33,7 +35,7 @@ import sys
 import threading
 import time
 
-HAPROXY_HELLO, HAPROXY_DISCONNECT, NOTIFY = 1, 2, 3
+FRAGMENT, HAPROXY_HELLO, HAPROXY_DISCONNECT, NOTIFY = 0, 1, 2, 3
 AGENT_HELLO, AGENT_DISCONNECT, ACK = 101, 102, 103
 T_NULL, T_BOOL, T_INT32, T_UINT32, T_INT64, T_UINT64, T_IPV4, T_IPV6, T_STR, T_BIN = range(10)
 
@@ -187,8 +189,11 @@ def answer(messages, state):
         if name == "echo" or name.startswith("echo-"):
             scope = SCOPES.get(name[5:], SCOPE_TXN)
             for k, v in args.items():
-                if v is not None:
+                if v is not None and k.endswith("_len"):
+                    actions += set_var(scope, k, (T_INT64, len(v)))
+                elif v is not None:
                     actions += set_var(scope, k, typed_of(v))
+            actions += set_var(SCOPE_TXN, "frags", (T_INT64, state["fragments"]))
             actions += set_var(SCOPE_TXN, "conn", (T_INT64, state["peer"].number))
             actions += set_var(SCOPE_TXN, "inflight", (T_INT64, state["inflight"]))
             actions += set_var(SCOPE_TXN, "replied", (T_INT64, COUNTS["replied"]))
@@ -262,7 +267,7 @@ def serve(conn):
     peer = Peer(conn)
     with LOCK:
         CONNS.append(peer)
-    state = {"hits": 0, "peer": peer}
+    state = {"hits": 0, "peer": peer, "frags": {}, "fragments": 1}
     caps = [c for c in OPTIONS["caps"].split(",") if c]
     try:
         with conn:
@@ -281,15 +286,31 @@ def serve(conn):
                 if kind == HAPROXY_HELLO:
                     kv = dec_kv(body, p)
                     offered = [c.strip() for c in str(kv.get("capabilities") or "").split(",")]
-                    taken = ",".join(c for c in caps if c in offered)
+                    # HAProxy offers no fragmentation (it reads none) but sends fragments to
+                    # an agent that says it takes them.
+                    taken = ",".join(c for c in caps if c in offered or c == "fragmentation")
                     payload = (enc_str("version") + enc_typed((T_STR, "2.0"))
                                + enc_str("max-frame-size") + enc_typed((T_UINT32, kv.get("max-frame-size", 16384)))
                                + enc_str("capabilities") + enc_typed((T_STR, taken)))
                     peer.send(frame(AGENT_HELLO, 0, 0, payload))
                     if kv.get("healthcheck"):
                         return
-                elif kind == NOTIFY:
-                    messages = parse_notify(body, p)
+                elif kind in (NOTIFY, FRAGMENT):
+                    # A NOTIFY without the FIN flag has fragments to come (type 0, the last
+                    # with FIN): their payloads are joined.
+                    fin = struct.unpack(">I", body[1:5])[0] & 1
+                    key = (stream_id, frame_id)
+                    if kind == NOTIFY:
+                        state["frags"][key] = [body[p:]]
+                    elif key in state["frags"]:
+                        state["frags"][key].append(body[p:])
+                    else:
+                        return
+                    if not fin:
+                        continue
+                    parts = state["frags"].pop(key)
+                    state["fragments"] = len(parts)
+                    messages = parse_notify(b"".join(parts), 0)
                     with LOCK:
                         peer.inflight += 1
                         inflight = peer.inflight

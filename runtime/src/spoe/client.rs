@@ -1,6 +1,7 @@
 //! Connections to an SPOE agent: opened to a server of the agent's backend through the
 //! upstream connect path and greeted with HAPROXY-HELLO, which offers what the engine allows
-//! (`pipelining`, `async`); the agent's AGENT-HELLO says what it takes. A connection then
+//! (`pipelining`, `async`); the agent's AGENT-HELLO says what it takes (and whether it reads
+//! fragmented NOTIFY frames, `fragmentation`). A connection then
 //! carries one NOTIFY at a time, or up to `max-waiting-frames` when the agent pipelines; an
 //! ACK is matched to its frame by stream id and frame id, on any connection of the engine when
 //! the agent is asynchronous. Each connection has a reader task on its worker thread (whose
@@ -72,6 +73,8 @@ struct Conn {
     capacity: u32,
     /// The agent may answer a frame on another connection of the engine.
     async_mode: bool,
+    /// The agent takes a NOTIFY in fragments.
+    fragmentation: bool,
     /// NOTIFY frames sent on it and not answered yet.
     in_flight: AtomicU32,
     closed: AtomicBool,
@@ -283,6 +286,7 @@ impl Conn {
                 1
             },
             async_mode: plan.async_mode && takes("async"),
+            fragmentation: takes("fragmentation"),
             in_flight: AtomicU32::new(0),
             closed: AtomicBool::new(false),
             last_used: AtomicU64::new(millis_now()),
@@ -371,10 +375,11 @@ impl Conn {
         let _ = writer.shutdown().await;
     }
 
-    /// Sends `frame` (its slot taken) and waits for its ACK.
+    /// Sends the frames of a NOTIFY (its slot taken), one after the other, and waits for its
+    /// ACK.
     async fn exchange(
         self: &Arc<Conn>,
-        frame: &Bytes,
+        frames: &[Bytes],
         key: WaitKey,
     ) -> Result<Vec<Action>, ErrorCode> {
         let (answer, answered) = oneshot::channel();
@@ -394,7 +399,15 @@ impl Conn {
             armed: true,
         };
         self.last_used.store(millis_now(), Ordering::Relaxed);
-        let written = self.writer.lock().await.write_all(frame).await;
+        let written = async {
+            // The fragments of a NOTIFY go out together: no other frame comes between them.
+            let mut writer = self.writer.lock().await;
+            for frame in frames {
+                writer.write_all(frame).await?;
+            }
+            Ok::<(), std::io::Error>(())
+        }
+        .await;
         if written.is_err() {
             self.closed.store(true, Ordering::Relaxed);
             fail_waiters(self, ErrorCode::connection(STATUS_IO));
@@ -465,23 +478,33 @@ async fn slot(engine: &Engine, shared: &crate::state::Shared) -> Result<Arc<Conn
     }
 }
 
-/// Sends the NOTIFY built by `frame` (given the agreed frame size) and returns the agent's
-/// actions.
+/// Sends the NOTIFY built by `frames` (given the agreed frame size; fragmented when
+/// `option send-frag-payload` allows it) and returns the agent's actions.
 pub(super) async fn process(
     engine: &Engine,
     shared: &crate::state::Shared,
     stream_id: u64,
     frame_id: u64,
-    frame: impl Fn(u32) -> Option<Bytes>,
+    frames: impl Fn(u32, bool) -> Option<Vec<Bytes>>,
 ) -> Result<Vec<Action>, ErrorCode> {
     let key = (engine.key, stream_id, frame_id);
     // A kept connection may have been closed by the agent meanwhile: one fresh try follows.
     for attempt in 0..2 {
         let conn = slot(engine, shared).await?;
-        let Some(notify) = frame(conn.max_frame_size) else {
+        let Some(notify) = frames(conn.max_frame_size, engine.plan.send_frag_payload) else {
             conn.in_flight.fetch_sub(1, Ordering::Relaxed);
             return Err(ErrorCode::TOO_BIG);
         };
+        // Fragments for an agent that does not take them: HAProxy gives up the connection
+        // and keeps the NOTIFY queued for the next one, which cannot take it either, until
+        // `timeout processing` (applied by the caller) ends the wait.
+        if notify.len() > 1 && !conn.fragmentation {
+            conn.in_flight.fetch_sub(1, Ordering::Relaxed);
+            let status = FrameError::Fragmented.status();
+            conn.close(ErrorCode::connection(status), Some(status))
+                .await;
+            return std::future::pending().await;
+        }
         match conn.exchange(&notify, key).await {
             Err(code) if attempt == 0 && code == ErrorCode::connection(STATUS_IO) => continue,
             done => return done,

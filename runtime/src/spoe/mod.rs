@@ -5,8 +5,9 @@
 //! processing`) without holding its worker thread.
 //!
 //! What is offered to agents: SPOP 2.0 with pipelining and asynchronous answers (as the
-//! engine's options allow, see [`client`]); NOTIFY frames are never fragmented, and
-//! fragmented ACKs are refused, as HAProxy 2.7 does not read them either.
+//! engine's options allow, see [`client`]); a NOTIFY too big for a frame is sent in fragments
+//! to an agent that takes them (`option send-frag-payload`), and fragmented ACKs are refused,
+//! as HAProxy 2.7 does not read them either.
 
 pub mod client;
 pub mod codec;
@@ -267,7 +268,7 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>, wait: 
     let stream_id = txn.request_counter();
     // Frames of a stream are numbered from 1, the number moving on once one is answered.
     let frame_id = u64::from(txn.spoe_frame_id) + 1;
-    let build = |max: u32| {
+    let build = |max: u32, fragment: bool| {
         let msgs: Vec<codec::Message> = encoded
             .iter()
             .map(|(name, args)| codec::Message {
@@ -275,7 +276,7 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>, wait: 
                 args: args.iter().map(|(n, v)| (n.as_str(), v.clone())).collect(),
             })
             .collect();
-        codec::notify(stream_id, frame_id, &msgs, max)
+        codec::notify(stream_id, frame_id, &msgs, max, fragment)
     };
     let started = std::time::Instant::now();
     let shared = txn.shared.clone();

@@ -581,10 +581,15 @@ mod tests {
         };
         // The SPOE file is read from the environment.
         let tcp = refused_in(&config("tcp"), false);
-        assert!(!tcp.iter().any(|w| w.contains("send-spoe-group")), "{tcp:?}");
+        assert!(
+            !tcp.iter().any(|w| w.contains("send-spoe-group")),
+            "{tcp:?}"
+        );
         let http = refused_in(&config("http"), false);
         assert_eq!(
-            http.iter().filter(|w| w.contains("send-spoe-group")).collect::<Vec<_>>(),
+            http.iter()
+                .filter(|w| w.contains("send-spoe-group"))
+                .collect::<Vec<_>>(),
             ["action 'tcp-request content send-spoe-group' in an HTTP-mode proxy"],
             "{http:?}"
         );

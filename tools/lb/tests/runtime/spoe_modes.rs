@@ -451,3 +451,66 @@ fn an_agent_sets_only_known_process_variables_unless_forced_like_haproxy() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// A request with a 600-byte header through an engine whose frames are 256 bytes at most:
+/// the agent takes fragments when `caps` says so; `agent_extra` adds agent lines.
+fn fragments_run(
+    caps: &'static [&'static str],
+    agent_extra: &'static str,
+) -> (String, Option<String>) {
+    let text = format!(
+        "[e]
+spoe-agent e-agent
+    groups grp
+    max-frame-size 256
+{}spoe-message echo-frag
+    args tag=req.hdr(x-tag) big_len=req.hdr(x-big)
+spoe-group grp
+    messages echo-frag
+",
+        agent_lines(3000, agent_extra)
+    );
+    both_with(
+        || (start_agent_with(caps), spoe_file("frag", &text)),
+        |port, (agent, spoe)| {
+            http_config(port, agent.port, spoe).replace(
+                "inflight=%[var(txn.t.inflight)] replied=%[var(txn.t.replied)]",
+                "big=%[var(txn.t.big_len)] frags=%[var(txn.t.frags)]",
+            )
+        },
+        |port, _| {
+            let req = format!(
+                "GET / HTTP/1.1\r\nHost: a\r\nx-tag: f\r\nx-big: {}\r\nConnection: close\r\n\r\n",
+                "b".repeat(600)
+            );
+            let out = raw(port, req.as_bytes(), Duration::from_secs(10));
+            out.split_once("\r\n\r\n")
+                .map_or(out.clone(), |(_, b)| b.to_string())
+        },
+    )
+}
+
+#[test]
+fn a_notify_too_big_for_a_frame_is_fragmented_for_an_agent_that_takes_it_like_haproxy() {
+    let (mine, theirs) = fragments_run(&["--caps", "fragmentation"], "");
+    assert_eq!(mine, "tag=f conn=1 big=600 frags=3 err=");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+    // An agent that does not take fragments loses its connection ("fragmentation not
+    // supported"), and the NOTIFY waits for one that would until the processing times out
+    // (1); without `option send-frag-payload` the messages are too big (3).
+    let (mine, theirs) = fragments_run(&[], "");
+    assert_eq!(mine, "tag= conn= big= frags= err=1");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+    let (mine, theirs) = fragments_run(
+        &["--caps", "fragmentation"],
+        "    no option send-frag-payload\n",
+    );
+    assert_eq!(mine, "tag= conn= big= frags= err=3");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
