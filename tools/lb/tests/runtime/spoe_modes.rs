@@ -120,8 +120,11 @@ backend agents
     )
 }
 
-/// The logged line of one TCP stream through `tcp_config` (with `delay`), on each side.
-fn tcp_run(delay: &'static str) -> ((String, Option<String>), Option<(String, Option<String>)>) {
+/// What a client got back through the proxy, and the line logged for its stream.
+type TcpRun = (String, Option<String>);
+
+/// One TCP stream through `tcp_config` (with `delay`), on each side.
+fn tcp_run(delay: &'static str) -> (TcpRun, Option<TcpRun>) {
     let origin = raw_server(b"pong\n", Duration::ZERO, Duration::ZERO);
     both_sides(
         1,
@@ -187,7 +190,7 @@ fn content_rules_without_an_inspect_delay_interrupt_the_group_like_haproxy() {
 }
 
 /// The frontend port a TCP test's line names (each side listens on its own).
-fn mine_port(run: &(String, Option<String>)) -> String {
+fn mine_port(run: &TcpRun) -> String {
     run.1
         .as_deref()
         .and_then(|l| l.split(' ').find_map(|w| w.strip_prefix("fe=")))
