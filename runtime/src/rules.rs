@@ -252,7 +252,15 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
             Action::SetVar(crate::vars::SetVar::compile(n, a)?)
         }
         n if n.starts_with("unset-var(") => Action::UnsetVar(crate::vars::unset_name(n)?),
-        "send-spoe-group" if matches!(rule.set, RuleSet::HttpRequest | RuleSet::HttpResponse) => {
+        "send-spoe-group"
+            if matches!(
+                rule.set,
+                RuleSet::HttpRequest
+                    | RuleSet::HttpResponse
+                    | RuleSet::TcpRequestContent
+                    | RuleSet::TcpResponseContent
+            ) =>
+        {
             Action::SendSpoeGroup(crate::spoe::SendGroup::compile(a)?)
         }
         n if n.starts_with("do-resolve(") => {

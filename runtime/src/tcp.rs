@@ -8,6 +8,7 @@ use crate::upstream::reuse::{should_retry, Attempts, Failure};
 use crate::{ClientStream, MaybeTls};
 use bytes::{Bytes, BytesMut};
 use hapee_compiler::registry::RuleSet;
+use hapee_compiler::spoe::SpoeEvent;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -254,6 +255,10 @@ pub async fn serve(
     let shared = txn.shared.clone();
     let fe = &shared.frontends[fe_index];
     let client = txn.client;
+    // The stream's first SPOE events come before its content is inspected, as in HAProxy
+    // (whose filter runs them ahead of the inspection's first pass).
+    let fe_events = [SpoeEvent::OnClientSession, SpoeEvent::OnFrontendTcpRequest];
+    crate::spoe::on_events(&mut txn, &[&fe.name], &fe_events).await;
     let (held, deadline) = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
     // What the client sent counts even if the stream ends here (`option dontlognull`, `%U`).
     txn.bytes_in = held.len() as u64;
@@ -283,6 +288,12 @@ pub async fn serve(
                 serve_service(service, stream, txn).await;
                 return None;
             }
+            Verdict::Spoe(group, next) => {
+                // Without an inspection delay left, HAProxy cannot wait for the agent.
+                let wait = crate::spoe::Wait::content(deadline);
+                group.run(&mut txn, &fe.name, wait).await;
+                from = next;
+            }
             _ => break,
         }
     }
@@ -311,6 +322,8 @@ pub async fn serve(
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
     session.route(be_index);
+    let proxies = [&*fe.name, &*be.name];
+    crate::spoe::on_events(&mut txn, &proxies, &[SpoeEvent::OnBackendTcpRequest]).await;
     let key = match &be.algorithm {
         crate::balance::Algorithm::RdpCookie(name) => match crate::rdp::rdp_cookie(&held, name) {
             crate::rdp::RdpCookie::Found(v) if !v.is_empty() => Some(be.hashing.key(v.as_bytes())),
@@ -458,6 +471,9 @@ pub async fn serve(
         return None;
     }
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64 - queue;
+    // The response side starts with the server connection.
+    let res_events = [SpoeEvent::OnServerSession, SpoeEvent::OnTcpResponse];
+    crate::spoe::on_events(&mut txn, &proxies, &res_events).await;
     let limits = Limits {
         a_idle: fe.timeouts.client,
         b_idle: be.timeouts.server,

@@ -134,6 +134,19 @@ pub async fn run_rules(
                     ActionEnd::Done(_) | ActionEnd::Failed => return Err(Refusal::Script),
                 }
             }
+            Verdict::Spoe(group, next) => {
+                // The rules wait for the agent while the inspection delay lasts (in HTTP mode,
+                // from now: the response is there), else HAProxy interrupts the processing.
+                let deadline = match &source {
+                    Some((_, deadline)) => *deadline,
+                    None => backend
+                        .response_inspect_delay
+                        .map(|d| tokio::time::Instant::now() + d),
+                };
+                let wait = crate::spoe::Wait::content(deadline);
+                group.run(txn, &backend.name, wait).await;
+                from = next;
+            }
             _ => return Ok(true),
         }
     }

@@ -209,6 +209,8 @@ pub struct Txn {
     /// The SPOE engines (bit `key % 64`) whose processing failed without `option
     /// continue-on-error`: they send nothing more for this stream.
     pub spoe_stopped: u64,
+    /// SPOE frames of this stream answered so far (the next one's id is one more).
+    pub spoe_frame_id: u32,
 }
 
 impl Txn {
@@ -425,6 +427,7 @@ impl Fresh {
             priority: Default::default(),
             l7_retry_disabled: false,
             spoe_stopped: 0,
+            spoe_frame_id: 0,
             server_addrs: None,
             server_http_major: None,
             request_counter: std::cell::OnceCell::new(),

@@ -64,17 +64,28 @@ impl ProcVars {
     /// form that keeps expressions' text) before anything sets them, as HAProxy does while it
     /// reads them: their entries count against the process limits from the start.
     pub fn name_all_in(&self, text: &str) {
-        if !self.limits.any() {
-            return;
+        for name in names_in(text, &["proc."]) {
+            self.name(name);
         }
+    }
+
+    /// Makes one process-wide variable exist before anything sets it (see
+    /// [`ProcVars::name_all_in`]).
+    pub fn name(&self, name: &str) {
         let Ok(mut permanent) = self.permanent.write() else {
             return;
         };
-        for name in names_in(text, &["proc."]) {
-            if permanent.insert(name.to_string()) && !self.own.grow(crate::var_limits::ENTRY) {
-                permanent.remove(name);
-            }
+        let counted = self.limits.any();
+        if permanent.insert(name.to_string()) && counted && !self.own.grow(crate::var_limits::ENTRY)
+        {
+            permanent.remove(name);
         }
+    }
+
+    /// Whether the process-wide variable exists: it has a value, or the configuration names it.
+    pub fn exists(&self, name: &str) -> bool {
+        self.values.read().is_ok_and(|v| v.contains_key(name))
+            || self.permanent.read().is_ok_and(|p| p.contains(name))
     }
 
     /// Runs the global section's lines once, in order, outside any stream.

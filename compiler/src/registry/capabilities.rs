@@ -620,6 +620,12 @@ pub fn missing_sources(name: &str, places: u32) -> Option<String> {
     Some(names.join(","))
 }
 
+/// How HAProxy's SPOE messages name what a fetch reads: its source bits read as check
+/// points (the first one's name), which is what `flt_spoe.c` prints.
+pub fn sources_as_place(name: &str) -> Option<&'static str> {
+    fetch_sources(name).map(place_name)
+}
+
 /// The name of the first check point among `places` (HAProxy's `sample_ckp_names`).
 pub fn place_name(places: u32) -> &'static str {
     (0..CHECKPOINTS.len())

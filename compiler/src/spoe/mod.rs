@@ -12,6 +12,7 @@ use crate::syntax::Environment;
 use sections::{prefix_ok, Reading};
 use serde::Serialize;
 
+mod places;
 mod sections;
 
 /// The smallest frame size `max-frame-size` accepts; the largest (and the default) is the
@@ -112,6 +113,8 @@ pub struct SpoeMessage {
     pub event: Option<SpoeEvent>,
     /// `if`/`unless` and the words after the event.
     pub condition: Vec<String>,
+    /// The line of its `spoe-message` header, which HAProxy's messages name.
+    pub line: usize,
 }
 
 /// One `spoe-group` section: messages sent together by `send-spoe-group`.
@@ -329,6 +332,10 @@ fn engine_of(
             agent.var_prefix = agent.agent.clone();
         }
         let both = proxy.kind == ProxyKind::Listen;
+        let (fe, be) = (
+            both || proxy.kind == ProxyKind::Frontend,
+            both || proxy.kind == ProxyKind::Backend,
+        );
         let mut failed = false;
         for ph in &reading.agent_messages {
             let Some((msg, _)) = reading.messages.iter().find(|(m, _)| m.name == ph.value) else {
@@ -347,9 +354,18 @@ fn engine_of(
                     e => e,
                 };
             }
-            if msg.event.is_some() {
-                agent.messages.push(msg);
+            let Some(event) = msg.event else { continue };
+            if let Some((reads, here)) =
+                places::unavailable(&msg, places::event_places(event, fe, be))
+            {
+                out.push(filter_err(format!(
+                    "Ignore SPOE message '{}' at {shown}:{}: some args extract information from '{reads}', none of which is available here ('{here}')",
+                    msg.name, msg.line
+                )));
+                failed = true;
+                break;
             }
+            agent.messages.push(msg);
         }
         for ph in &reading.agent_groups {
             if failed {
@@ -454,14 +470,28 @@ pub fn check(config: &Config) -> Vec<Diagnostic> {
                 .spoe_engines
                 .iter()
                 .find(|e| e.proxy == proxy.name_str() && e.id == engine_id);
-            let message = match engine {
-                None => format!(
+            let group = engine.and_then(|e| e.groups.iter().find(|(g, _)| g.name == group_id));
+            let message = match (engine, group) {
+                (None, _) => format!(
                     "unable to find SPOE engine '{engine_id}' used by the send-spoe-group '{group_id}'"
                 ),
-                Some(e) if !e.groups.iter().any(|(g, _)| g.name == group_id) => format!(
+                (Some(_), None) => format!(
                     "unable to find SPOE group '{group_id}' into SPOE engine '{engine_id}' configuration"
                 ),
-                Some(_) => continue,
+                (Some(e), Some((_, messages))) => {
+                    let here = places::rule_places(rule.set).unwrap_or(0);
+                    let Some((m, (reads, here))) = messages
+                        .iter()
+                        .find_map(|m| places::unavailable(m, here).map(|u| (m, u)))
+                    else {
+                        continue;
+                    };
+                    // HAProxy's message lacks the space after its comma.
+                    format!(
+                        "Invalid SPOE message '{}' used by SPOE group '{group_id}' at {}:{}: some args extract information from '{reads}',none of which is available here ('{here}')",
+                        m.name, e.file, m.line
+                    )
+                }
             };
             out.push(
                 Diagnostic::new("E410", format!("Proxy '{}': {message}.", proxy.name_str()))

@@ -194,6 +194,7 @@ impl Reading {
                         acls: Vec::new(),
                         event: None,
                         condition: Vec::new(),
+                        line: self.line_number,
                     },
                     self.line_number,
                 ));

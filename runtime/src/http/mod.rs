@@ -335,11 +335,18 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let routed = match body {
             Err(resp) => Err(resp),
             Ok(body) => {
-                // SPOE messages of `on-frontend-http-request` go before the frontend's rules.
-                let spoe = &ctx.shared.spoe;
-                let event = hapee_compiler::spoe::SpoeEvent::OnFrontendHttpRequest;
-                if !spoe.is_empty() && spoe.listen(&fe.name, event) {
-                    Box::pin(crate::spoe::on_event(txn, &fe.name.clone(), event)).await;
+                // The frontend's SPOE events go before its rules: those of the stream and of
+                // its content (HAProxy's filter adds the content inspection to HTTP streams),
+                // then `on-frontend-http-request`.
+                if !ctx.shared.spoe.is_empty() {
+                    use hapee_compiler::spoe::SpoeEvent;
+                    let events = [
+                        SpoeEvent::OnClientSession,
+                        SpoeEvent::OnFrontendTcpRequest,
+                        SpoeEvent::OnFrontendHttpRequest,
+                    ];
+                    let name = fe.name.clone();
+                    Box::pin(crate::spoe::on_events(txn, &[&name], &events)).await;
                 }
                 match route(&ctx, txn, Resume::default()) {
                     paused @ (Route::Script(..)

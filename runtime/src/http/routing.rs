@@ -164,12 +164,20 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     Route::Forward(be_index)
 }
 
+/// The SPOE events of a request once its backend is known.
+pub(super) const BACKEND_EVENTS: [hapee_compiler::spoe::SpoeEvent; 2] = [
+    hapee_compiler::spoe::SpoeEvent::OnBackendTcpRequest,
+    hapee_compiler::spoe::SpoeEvent::OnBackendHttpRequest,
+];
+
 /// Whether the SPOE engines of the frontend or of backend `be` send messages on
-/// `on-backend-http-request`.
+/// [`BACKEND_EVENTS`].
 fn backend_event(ctx: &ConnCtx, be: usize) -> bool {
-    let event = hapee_compiler::spoe::SpoeEvent::OnBackendHttpRequest;
     let spoe = &ctx.shared.spoe;
-    spoe.listen(&ctx.frontend().name, event) || spoe.listen(&ctx.shared.backends[be].name, event)
+    BACKEND_EVENTS.iter().any(|&event| {
+        spoe.listen(&ctx.frontend().name, event)
+            || spoe.listen(&ctx.shared.backends[be].name, event)
+    })
 }
 
 /// A response the `http-request` rules made, how long to hold it back (`tarpit`), and the

@@ -52,22 +52,22 @@ pub(super) async fn settle(
                             Some(b) => shared.backends[b].name.clone(),
                             None => ctx.frontend().name.clone(),
                         };
-                        g.run(txn, &proxy).await;
+                        g.run(txn, &proxy, crate::spoe::Wait::Free).await;
                     }
                     _ => {}
                 }
                 route(ctx, txn, resume)
             }
             Route::SpoeEvent(resume) => {
-                let event = SpoeEvent::OnBackendHttpRequest;
                 let frontend = ctx.frontend().name.clone();
-                crate::spoe::on_event(txn, &frontend, event).await;
-                if let Some(b) = resume.backend {
-                    let backend = ctx.shared.backends[b].name.clone();
-                    if backend != frontend {
-                        crate::spoe::on_event(txn, &backend, event).await;
-                    }
-                }
+                let backend = resume.backend.map(|b| ctx.shared.backends[b].name.clone());
+                let proxies: Vec<&str> = [Some(&frontend), backend.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|n| &**n)
+                    .collect();
+                let events = super::routing::BACKEND_EVENTS;
+                crate::spoe::on_events(txn, &proxies, &events).await;
                 route(ctx, txn, resume)
             }
             Route::Script(call, resume) => {
@@ -253,11 +253,15 @@ pub(crate) async fn response_rules(
     // The proxy each rule list belongs to, whose SPOE engines its rules name.
     let owners = [be.map(|(_, be)| be.name.clone()), Some(fe.name.clone())];
     if !shared.spoe.is_empty() {
-        for owner in owners.iter().flatten() {
-            if shared.spoe.listen(owner, SpoeEvent::OnHttpResponse) {
-                crate::spoe::on_event(txn, owner, SpoeEvent::OnHttpResponse).await;
-            }
-        }
+        // The response side's events: the server connection's, its content's (which
+        // HAProxy's filter inspects in HTTP streams too), then the response's.
+        let events = [
+            SpoeEvent::OnServerSession,
+            SpoeEvent::OnTcpResponse,
+            SpoeEvent::OnHttpResponse,
+        ];
+        let proxies: Vec<&str> = owners.iter().flatten().map(|n| &**n).collect();
+        crate::spoe::on_events(txn, &proxies, &events).await;
     }
     let has_rules = |r: &&[rules::CompiledRule]| r.iter().any(|r| r.set == RuleSet::HttpResponse);
     // Most responses meet no `http-response` rule: nothing is set up for them.
@@ -304,7 +308,7 @@ pub(crate) async fn response_rules(
                     from = next;
                 }
                 Verdict::Spoe(group, next) => {
-                    group.run(txn, &owner).await;
+                    group.run(txn, &owner, crate::spoe::Wait::Free).await;
                     from = next;
                 }
                 Verdict::Script(call, next) => {

@@ -1,6 +1,7 @@
-//! SPOP 2.0 frames, sans I/O: what hapee sends (HAPROXY-HELLO, NOTIFY, HAPROXY-DISCONNECT) and
-//! what it reads back (AGENT-HELLO, ACK, AGENT-DISCONNECT). A frame is a 32-bit big-endian
-//! length, then its type, its metadata (flags, stream id, frame id) and its payload.
+//! SPOP 2.0 frames, sans I/O: what hapee sends (HAPROXY-HELLO, NOTIFY and its fragments,
+//! HAPROXY-DISCONNECT) and what it reads back (AGENT-HELLO, ACK, AGENT-DISCONNECT). A frame is
+//! a 32-bit big-endian length, then its type, its metadata (flags, stream id, frame id) and
+//! its payload.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use std::net::IpAddr;
@@ -11,6 +12,12 @@ pub const NOTIFY: u8 = 3;
 pub const AGENT_HELLO: u8 = 101;
 pub const AGENT_DISCONNECT: u8 = 102;
 pub const ACK: u8 = 103;
+/// The type of a NOTIFY's fragments after the first.
+pub const FRAGMENT: u8 = 0;
+
+/// What HAProxy keeps of each frame for its head: the payload of a NOTIFY (or of each of its
+/// fragments) is at most the frame size less this.
+const FRAME_HEAD_ROOM: usize = 32;
 
 /// The frame is whole (not fragmented).
 const FLAG_FIN: u32 = 1;
@@ -112,11 +119,11 @@ pub fn get_typed(data: &mut &[u8]) -> Option<Typed> {
 }
 
 /// A frame's head: type, metadata; the caller puts the payload after it, then [`seal`].
-fn start(kind: u8, stream_id: u64, frame_id: u64) -> BytesMut {
+fn start(kind: u8, stream_id: u64, frame_id: u64, flags: u32) -> BytesMut {
     let mut out = BytesMut::with_capacity(256);
     out.put_u32(0); // the length, set by `seal`
     out.put_u8(kind);
-    out.put_u32(FLAG_FIN);
+    out.put_u32(flags);
     put_varint(&mut out, stream_id);
     put_varint(&mut out, frame_id);
     out
@@ -135,7 +142,7 @@ fn put_kv(out: &mut BytesMut, key: &str, v: &Typed) {
 
 /// HAPROXY-HELLO: the versions, the frame size and the capabilities offered.
 pub fn hello(max_frame_size: u32, capabilities: &str, engine_id: &str) -> Bytes {
-    let mut out = start(HAPROXY_HELLO, 0, 0);
+    let mut out = start(HAPROXY_HELLO, 0, 0, FLAG_FIN);
     put_kv(&mut out, "supported-versions", &Typed::Str("2.0".into()));
     put_kv(&mut out, "max-frame-size", &Typed::Uint32(max_frame_size));
     put_kv(&mut out, "capabilities", &Typed::Str(capabilities.into()));
@@ -145,7 +152,7 @@ pub fn hello(max_frame_size: u32, capabilities: &str, engine_id: &str) -> Bytes 
 
 /// HAPROXY-DISCONNECT with a status code and its message.
 pub fn disconnect(status: u32, message: &str) -> Bytes {
-    let mut out = start(HAPROXY_DISCONNECT, 0, 0);
+    let mut out = start(HAPROXY_DISCONNECT, 0, 0, FLAG_FIN);
     put_kv(&mut out, "status-code", &Typed::Uint32(status));
     put_kv(&mut out, "message", &Typed::Str(message.into()));
     seal(out)
@@ -157,23 +164,47 @@ pub struct Message<'a> {
     pub args: Vec<(&'a str, Typed)>,
 }
 
-/// NOTIFY carrying `messages`; `None` when it does not fit in `max_frame_size` (fragmenting
-/// is not offered).
+/// NOTIFY carrying `messages`, as frames of at most `max_frame_size`: one, or with `fragment`
+/// as many as the payload needs (a NOTIFY without the FIN flag, then frames of type 0, the last
+/// with FIN; the agent joins their payloads). `None` when it does not fit and may not be split.
 pub fn notify(
     stream_id: u64,
     frame_id: u64,
     messages: &[Message],
     max_frame_size: u32,
-) -> Option<Bytes> {
-    let mut out = start(NOTIFY, stream_id, frame_id);
+    fragment: bool,
+) -> Option<Vec<Bytes>> {
+    let mut payload = BytesMut::new();
     for m in messages {
-        put_bytes(&mut out, m.name.as_bytes());
-        out.put_u8(u8::try_from(m.args.len()).ok()?);
+        put_bytes(&mut payload, m.name.as_bytes());
+        payload.put_u8(u8::try_from(m.args.len()).ok()?);
         for (name, value) in &m.args {
-            put_kv(&mut out, name, value);
+            put_kv(&mut payload, name, value);
         }
     }
-    (out.len() - 4 <= max_frame_size as usize).then(|| seal(out))
+    let room = (max_frame_size as usize).checked_sub(FRAME_HEAD_ROOM)?;
+    if payload.len() <= room {
+        let mut out = start(NOTIFY, stream_id, frame_id, FLAG_FIN);
+        out.put_slice(&payload);
+        return Some(vec![seal(out)]);
+    }
+    if !fragment || room == 0 {
+        return None;
+    }
+    let chunks: Vec<&[u8]> = payload.chunks(room).collect();
+    let last = chunks.len() - 1;
+    let frames = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let kind = if i == 0 { NOTIFY } else { FRAGMENT };
+            let flags = if i == last { FLAG_FIN } else { 0 };
+            let mut out = start(kind, stream_id, frame_id, flags);
+            out.put_slice(chunk);
+            seal(out)
+        })
+        .collect();
+    Some(frames)
 }
 
 /// A variable's scope in a SET-VAR/UNSET-VAR action.
@@ -541,7 +572,9 @@ mod tests {
             name: "check-ip",
             args: vec![("ip", Typed::Ip("127.0.0.1".parse().unwrap()))],
         }];
-        let f = notify(3, 1, &msgs, 16384).unwrap();
+        let f = notify(3, 1, &msgs, 16384, false).unwrap();
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
         let len = u32::from_be_bytes([f[0], f[1], f[2], f[3]]) as usize;
         assert_eq!(len, f.len() - 4);
         assert_eq!(f[4], NOTIFY);
@@ -550,6 +583,38 @@ mod tests {
         assert_eq!(get_varint(&mut rest), Some(1));
         assert_eq!(get_bytes(&mut rest), Some(&b"check-ip"[..]));
         assert_eq!(rest[0], 1);
-        assert!(notify(3, 1, &msgs, 10).is_none());
+        assert!(notify(3, 1, &msgs, 10, false).is_none());
+    }
+
+    #[test]
+    fn a_notify_too_big_for_a_frame_is_fragmented_when_allowed() {
+        let big = "x".repeat(600);
+        let msgs = [Message {
+            name: "m",
+            args: vec![("big", Typed::Str(big.clone()))],
+        }];
+        assert!(notify(3, 1, &msgs, 256, false).is_none());
+        let frames = notify(3, 1, &msgs, 256, true).unwrap();
+        assert_eq!(frames.len(), 3);
+        let mut joined = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let len = u32::from_be_bytes([f[0], f[1], f[2], f[3]]) as usize;
+            assert_eq!(len, f.len() - 4);
+            assert!(len <= 256);
+            assert_eq!(f[4], if i == 0 { NOTIFY } else { FRAGMENT });
+            let flags = u32::from_be_bytes([f[5], f[6], f[7], f[8]]);
+            assert_eq!(flags, u32::from(i == 2));
+            let mut rest = &f[9..];
+            assert_eq!(get_varint(&mut rest), Some(3));
+            assert_eq!(get_varint(&mut rest), Some(1));
+            joined.extend_from_slice(rest);
+        }
+        let mut rest = &joined[..];
+        assert_eq!(get_bytes(&mut rest), Some(&b"m"[..]));
+        assert_eq!(rest[0], 1);
+        rest = &rest[1..];
+        assert_eq!(get_bytes(&mut rest), Some(&b"big"[..]));
+        assert_eq!(get_typed(&mut rest), Some(Typed::Str(big)));
+        assert!(rest.is_empty());
     }
 }

@@ -4,8 +4,10 @@
 //! read as `<scope>.<var-prefix>.<name>`. The request waits for the answer (up to `timeout
 //! processing`) without holding its worker thread.
 //!
-//! What is offered to agents: SPOP 2.0, one exchange at a time on each connection (no
-//! pipelining, no async, no fragmented frames).
+//! What is offered to agents: SPOP 2.0 with pipelining and asynchronous answers (as the
+//! engine's options allow, see [`client`]); a NOTIFY too big for a frame is sent in fragments
+//! to an agent that takes them (`option send-frag-payload`), and fragmented ACKs are refused,
+//! as HAProxy 2.7 does not read them either.
 
 pub mod client;
 pub mod codec;
@@ -63,6 +65,9 @@ pub struct Engine {
     key: usize,
     messages: Vec<Message>,
     groups: Vec<(String, Vec<Message>)>,
+    /// Connections opened and processings failed lately (`maxconnrate`, `maxerrrate`).
+    connections: client::Rate,
+    errors: client::Rate,
 }
 
 /// Every SPOE engine of the configuration.
@@ -96,6 +101,8 @@ impl Engines {
                 key: list.len(),
                 messages,
                 groups,
+                connections: Default::default(),
+                errors: Default::default(),
             }));
         }
         Ok(Engines(list))
@@ -120,6 +127,28 @@ impl Engines {
     }
 }
 
+/// How long a `send-spoe-group` rule may wait for the agent, besides `timeout processing`.
+#[derive(Clone, Copy, Debug)]
+pub enum Wait {
+    /// As long as the processing takes (HTTP rules).
+    Free,
+    /// Until the content inspection's delay ends (`tcp-request|tcp-response inspect-delay`).
+    Until(tokio::time::Instant),
+    /// Not at all: content rules without an inspection delay (or past it) decide at once, so
+    /// HAProxy interrupts the processing before anything is sent (status 5).
+    Final,
+}
+
+impl Wait {
+    /// The wait of content rules whose inspection ends at `deadline` (none: no delay).
+    pub fn content(deadline: Option<tokio::time::Instant>) -> Wait {
+        match deadline {
+            Some(d) if d > tokio::time::Instant::now() => Wait::Until(d),
+            _ => Wait::Final,
+        }
+    }
+}
+
 /// `send-spoe-group <engine> <group>`, compiled.
 #[derive(Debug)]
 pub struct SendGroup {
@@ -141,7 +170,7 @@ impl SendGroup {
     }
 
     /// Sends the group of the engine of `proxy` (the proxy whose rule it is).
-    pub async fn run(&self, txn: &mut Txn, proxy: &str) {
+    pub async fn run(&self, txn: &mut Txn, proxy: &str, wait: Wait) {
         let shared = txn.shared.clone();
         let Some(engine) = shared.spoe.find(proxy, &self.engine) else {
             return;
@@ -149,7 +178,23 @@ impl SendGroup {
         let Some((_, messages)) = engine.groups.iter().find(|(g, _)| *g == self.group) else {
             return;
         };
-        process(engine, txn, messages.iter().collect()).await;
+        process(engine, txn, messages.iter().collect(), wait).await;
+    }
+}
+
+/// The messages the engines of `proxies` send on `events`: each event in turn, for every
+/// proxy's engines (a proxy named twice, a `listen` section, once).
+pub async fn on_events(txn: &mut Txn, proxies: &[&str], events: &[SpoeEvent]) {
+    let shared = txn.shared.clone();
+    if shared.spoe.is_empty() {
+        return;
+    }
+    for &event in events {
+        for (i, proxy) in proxies.iter().enumerate() {
+            if !proxies[..i].contains(proxy) && shared.spoe.listen(proxy, event) {
+                on_event(txn, proxy, event).await;
+            }
+        }
     }
 }
 
@@ -163,7 +208,7 @@ pub async fn on_event(txn: &mut Txn, proxy: &str, event: SpoeEvent) {
             .filter(|m| m.event == Some(event))
             .collect();
         if !messages.is_empty() {
-            process(engine, txn, messages).await;
+            process(engine, txn, messages, Wait::Free).await;
         }
     }
 }
@@ -194,9 +239,13 @@ fn value(t: Typed) -> Option<Value> {
 
 /// Sends the messages whose condition holds, waits for the answer, and applies it (or the
 /// error variable).
-async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
+async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>, wait: Wait) {
     let bit = 1u64 << (engine.key % 64);
     if txn.spoe_stopped & bit != 0 {
+        return;
+    }
+    // Past `maxerrrate` errors a second, messages are not sent (and no error is set).
+    if !engine.errors.allows(engine.plan.maxerrrate) {
         return;
     }
     // Arguments without a value are sent as NULL, as HAProxy does.
@@ -217,8 +266,9 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
         return;
     }
     let stream_id = txn.request_counter();
-    let frame_id = 1;
-    let build = |max: u32| {
+    // Frames of a stream are numbered from 1, the number moving on once one is answered.
+    let frame_id = u64::from(txn.spoe_frame_id) + 1;
+    let build = |max: u32, fragment: bool| {
         let msgs: Vec<codec::Message> = encoded
             .iter()
             .map(|(name, args)| codec::Message {
@@ -226,25 +276,46 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
                 args: args.iter().map(|(n, v)| (n.as_str(), v.clone())).collect(),
             })
             .collect();
-        codec::notify(stream_id, frame_id, &msgs, max)
+        codec::notify(stream_id, frame_id, &msgs, max, fragment)
     };
     let started = std::time::Instant::now();
     let shared = txn.shared.clone();
-    let exchange = client::process(engine, &shared, stream_id, frame_id, build);
-    let result = match engine.plan.timeout_processing {
-        Some(ms) => tokio::time::timeout(Duration::from_millis(ms.into()), exchange)
-            .await
-            .unwrap_or(Err(client::ErrorCode::TIMEOUT)),
-        None => exchange.await,
+    let exchange = async {
+        let exchange = client::process(engine, &shared, stream_id, frame_id, build);
+        match engine.plan.timeout_processing {
+            Some(ms) => tokio::time::timeout(Duration::from_millis(ms.into()), exchange)
+                .await
+                .unwrap_or(Err(client::ErrorCode::TIMEOUT)),
+            None => exchange.await,
+        }
     };
+    let result = match wait {
+        Wait::Free => exchange.await,
+        Wait::Until(deadline) => tokio::time::timeout_at(deadline, exchange)
+            .await
+            .unwrap_or(Err(client::ErrorCode::INTERRUPTED)),
+        Wait::Final => Err(client::ErrorCode::INTERRUPTED),
+    };
+    let interrupted = result == Err(client::ErrorCode::INTERRUPTED);
     let prefix = &engine.plan.var_prefix;
     match result {
         Ok(actions) => {
+            txn.spoe_frame_id += 1;
             for a in actions {
                 match a {
                     Action::SetVar(scope, name, v) => {
+                        let var = format!("{}.{prefix}.{name}", scope.name());
+                        // A process-wide variable is only created by a trusted agent (`option
+                        // force-set-var`); else it must exist (named by the configuration, or
+                        // by `register-var-names`), as in HAProxy.
+                        if scope == codec::Scope::Proc
+                            && !engine.plan.force_set_var
+                            && !shared.proc_vars.exists(&var)
+                        {
+                            continue;
+                        }
                         if let Some(v) = value(v) {
-                            txn.store_var(&format!("{}.{prefix}.{name}", scope.name()), v);
+                            txn.store_var(&var, v);
                         }
                     }
                     Action::UnsetVar(scope, name) => {
@@ -254,6 +325,7 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
             }
         }
         Err(code) => {
+            engine.errors.count(engine.plan.maxerrrate);
             if !engine.plan.continue_on_error {
                 txn.spoe_stopped |= bit;
             }
@@ -261,6 +333,10 @@ async fn process(engine: &Engine, txn: &mut Txn, messages: Vec<&Message>) {
                 txn.store_var(&format!("txn.{prefix}.{name}"), Value::Int(code.0.into()));
             }
         }
+    }
+    // An interrupted processing sets no time (HAProxy stops it before its statistics).
+    if interrupted {
+        return;
     }
     let spent = started.elapsed().as_millis() as i64;
     if let Some(name) = &engine.plan.set_process_time {

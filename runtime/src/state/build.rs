@@ -108,11 +108,28 @@ impl Shared {
         let proc_vars =
             crate::vars::ProcVars::compile(&plan.global.set_vars, plan.global.var_limits)
                 .map_err(|e| vec![e.0])?;
-        // The process-wide variables the configuration names count from the start (the plan's
-        // text holds every expression; it is written only when a limit counts them).
-        if plan.global.var_limits.any() {
+        // The process-wide variables the configuration names count from the start, and are
+        // the ones an SPOE agent may set without `option force-set-var` (the plan's text holds
+        // every expression; it is written only when a limit or such an agent needs it).
+        let spoe_engines = || {
+            plan.filters
+                .proxies
+                .iter()
+                .flat_map(|p| &p.chain)
+                .filter_map(|f| match f {
+                    hapee_compiler::plan::filters::FilterPlan::Spoe(e) => Some(e),
+                    _ => None,
+                })
+        };
+        let checked_agents = spoe_engines().any(|e| !e.force_set_var);
+        if plan.global.var_limits.any() || checked_agents {
             if let Ok(text) = serde_json::to_string(plan) {
                 proc_vars.name_all_in(&text);
+            }
+        }
+        for e in spoe_engines() {
+            for name in &e.register_var_names {
+                proc_vars.name(&format!("proc.{}.{name}", e.var_prefix));
             }
         }
         let after_response = |rules: &[crate::rules::CompiledRule]| {

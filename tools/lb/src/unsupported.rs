@@ -115,10 +115,6 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                 {
                     out.push(format!("'{kw} {}'", args.join(" ")))
                 }
-                // SPOE groups are sent from the HTTP rules only (runtime/src/spoe/).
-                Some(&"send-spoe-group") if !matches!(kw, "http-request" | "http-response") => {
-                    out.push(format!("action '{kw} send-spoe-group'"))
-                }
                 Some(a) if support::action_supported(a) => {}
                 // The keyword only, never its values (`set-map`, not `set-map(/tmp/m.map)`).
                 Some(a) => out.push(format!(
@@ -365,6 +361,18 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
             if !support::action_supported(&r.action.value) {
                 continue;
             }
+            // In HTTP mode the content rules run with the request's, which cannot wait for an
+            // SPOE agent there (runtime/src/http/routing.rs); TCP-mode streams can.
+            if http
+                && r.set == hapee_compiler::registry::RuleSet::TcpRequestContent
+                && r.action.value == "send-spoe-group"
+            {
+                out.push((
+                    r.span,
+                    "action 'tcp-request content send-spoe-group' in an HTTP-mode proxy".into(),
+                ));
+                continue;
+            }
             // In HTTP mode the response's raw bytes are not held: HAProxy reads its internal
             // message there, whose bytes hapee does not have (only their count, `res.len`).
             if http && r.set == hapee_compiler::registry::RuleSet::TcpResponseContent {
@@ -475,10 +483,15 @@ mod tests {
     use hapee_compiler::syntax::MapEnv;
 
     fn refused(config: &str) -> Vec<String> {
+        refused_in(config, true)
+    }
+
+    /// What is refused, the environment read (files the configuration names) unless `no_env`.
+    fn refused_in(config: &str, no_env: bool) -> Vec<String> {
         let mut db = SourceDb::new();
         db.add("t.cfg".to_string(), config.to_string());
         let options = CheckOptions {
-            no_env: true,
+            no_env,
             master_worker: false,
             lints: false,
             resolve_dontfail: false,
@@ -544,6 +557,43 @@ mod tests {
             what.iter().any(|w| w.contains("FastCGI over TLS")),
             "{what:?}"
         );
+    }
+
+    /// SPOE groups are sent from TCP-mode content rules, not from HTTP-mode request ones.
+    #[test]
+    fn tcp_send_spoe_group_is_refused_in_http_mode_only() {
+        let spoe = std::env::temp_dir().join(format!("hapee-u001-{}.spoe", std::process::id()));
+        std::fs::write(
+            &spoe,
+            "spoe-agent a\n    groups g\n    timeout hello 1s\n    timeout idle 1s\n    timeout processing 1s\n    use-backend agents\n\
+             spoe-message m\n    args ip=src\nspoe-group g\n    messages m\n",
+        )
+        .unwrap();
+        let config = |mode: &str| {
+            format!(
+                "defaults\n    timeout client 1s\n    timeout connect 1s\n    timeout server 1s\n\
+                 frontend f\n    mode {mode}\n    bind :8080\n    filter spoe config {}\n    tcp-request inspect-delay 1s\n\
+                 tcp-request content send-spoe-group a g\n    default_backend app\n\
+                 backend app\n    mode {mode}\n    filter spoe config {0}\n    tcp-response content send-spoe-group a g\n    server s 127.0.0.1:80\n\
+                 backend agents\n    mode tcp\n    server a 127.0.0.1:12345\n",
+                spoe.display()
+            )
+        };
+        // The SPOE file is read from the environment.
+        let tcp = refused_in(&config("tcp"), false);
+        assert!(
+            !tcp.iter().any(|w| w.contains("send-spoe-group")),
+            "{tcp:?}"
+        );
+        let http = refused_in(&config("http"), false);
+        assert_eq!(
+            http.iter()
+                .filter(|w| w.contains("send-spoe-group"))
+                .collect::<Vec<_>>(),
+            ["action 'tcp-request content send-spoe-group' in an HTTP-mode proxy"],
+            "{http:?}"
+        );
+        let _ = std::fs::remove_file(&spoe);
     }
 
     #[test]

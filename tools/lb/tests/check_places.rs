@@ -440,3 +440,97 @@ fn fcgi_app_options_are_its_own_and_checked_as_haproxy_does() {
     ];
     first_alerts_match_haproxys("fcgi", fcgi_config, &cases);
 }
+
+/// A TCP frontend whose SPOE engine `e` sends message `m` on its event and group `g` (message
+/// `g1`) from a content rule, the messages' lines being `messages`.
+fn spoe_config(spoe: &std::path::Path) -> String {
+    format!(
+        "defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:18081
+    filter spoe engine e config {}
+    tcp-request inspect-delay 1s
+    tcp-request content send-spoe-group e g
+    default_backend agents
+backend agents
+    server a 127.0.0.1:18080
+",
+        spoe.display()
+    )
+}
+
+#[test]
+fn spoe_arguments_missing_at_their_event_or_rule_get_haproxy_first_alert() {
+    let spoe_text = |m: &str, g1: &str| {
+        format!(
+            "[e]
+spoe-agent a
+    messages m
+    groups g
+    timeout hello 1s
+    timeout idle 1s
+    timeout processing 1s
+    use-backend agents
+spoe-message m
+{m}
+spoe-message g1
+    args {g1}
+spoe-group g
+    messages g1
+"
+        )
+    };
+    // (message m's lines, g1's arguments, the alert after "config : ", `{}` the SPOE file)
+    let cases = [
+        (
+            "    args ip=src port=dst_port\n    event on-client-session",
+            "ip=src",
+            String::new(),
+        ),
+        (
+            "    args st=status host=req.hdr(host)\n    event on-tcp-response",
+            "ip=src",
+            "parsing [{cfg}:8] : 'filter' : 'Ignore SPOE message 'm' at {}:9: some args extract information from 'backend http-request body rule', none of which is available here ('frontend tcp-response content rule')'".to_string(),
+        ),
+        (
+            "    args p=path\n    event on-client-session",
+            "ip=src",
+            "parsing [{cfg}:8] : 'filter' : 'Ignore SPOE message 'm' at {}:9: some args extract information from 'backend http-request body rule', none of which is available here ('frontend tcp-request connection rule')'".to_string(),
+        ),
+        (
+            "    args ip=src\n    event on-frontend-tcp-request",
+            "ip=src st=status",
+            "Proxy 'f': Invalid SPOE message 'g1' used by SPOE group 'g' at {}:12: some args extract information from 'frontend http-response body rule',none of which is available here ('frontend tcp-request content rule').".to_string(),
+        ),
+    ];
+    let haproxy = haproxy_installed();
+    for (i, (m, g1, alert)) in cases.iter().enumerate() {
+        let spoe = write_cfg(&format!("spoe-args{i}.conf"), &spoe_text(m, g1));
+        let cfg = write_cfg(&format!("spoe-args{i}.cfg"), &spoe_config(&spoe));
+        let (cfg, spoe) = (cfg.to_str().unwrap(), spoe.to_str().unwrap());
+        let expected = if alert.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "config : {}",
+                alert.replace("{cfg}", cfg).replace("{}", spoe)
+            )
+        };
+        let ours = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(["-c", "-f", cfg])
+            .output()
+            .unwrap();
+        assert_eq!(first_alert(&ours), expected, "hapee-lb on case {i}");
+        if haproxy {
+            let theirs = Command::new("haproxy")
+                .args(["-c", "-f", cfg])
+                .output()
+                .unwrap();
+            assert_eq!(first_alert(&theirs), expected, "haproxy on case {i}");
+        }
+    }
+}

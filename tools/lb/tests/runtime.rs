@@ -193,6 +193,8 @@ mod session_srv_conns;
 mod socks4;
 #[path = "runtime/spoe.rs"]
 mod spoe;
+#[path = "runtime/spoe_modes.rs"]
+mod spoe_modes;
 #[path = "runtime/spread.rs"]
 mod spread;
 #[path = "runtime/stats_http.rs"]

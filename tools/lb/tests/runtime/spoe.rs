@@ -10,9 +10,9 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 /// The agent, listening on a port of its own while it lives.
-struct Agent {
+pub struct Agent {
     child: Child,
-    port: u16,
+    pub port: u16,
 }
 
 impl Drop for Agent {
@@ -27,6 +27,11 @@ fn agent_script() -> PathBuf {
 }
 
 fn start_agent() -> Agent {
+    start_agent_with(&[])
+}
+
+/// The agent started with options of its usage (`--caps pipelining`…).
+pub fn start_agent_with(options: &[&str]) -> Agent {
     let port = free_port();
     let ready = std::env::temp_dir().join(format!("hapee-spoa-{}-{port}", std::process::id()));
     let _ = std::fs::remove_file(&ready);
@@ -34,6 +39,7 @@ fn start_agent() -> Agent {
         .arg(agent_script())
         .arg(port.to_string())
         .arg(&ready)
+        .args(options)
         .spawn()
         .expect("start the SPOE agent");
     assert!(
