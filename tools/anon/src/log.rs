@@ -709,7 +709,9 @@ mod tests {
 
     #[test]
     fn uris_inside_words_lose_their_values() {
-        let out = anon(r#"seen uri=/a/b?user=alice.smith@mail.example&token=s3cr3tvalue {"q":"?user=bob@corp.example&pw=hunter2","u":"https://shop.example/x?id=carol","ua":"curl/8.0"} mail=dave@corp.example&x=1"#);
+        let out = anon(
+            r#"seen uri=/a/b?user=alice.smith@mail.example&token=s3cr3tvalue {"q":"?user=bob@corp.example&pw=hunter2","u":"https://shop.example/x?id=carol","ua":"curl/8.0"} mail=dave@corp.example&x=1"#,
+        );
         for secret in [
             "alice.smith",
             "mail.example",
