@@ -41,7 +41,8 @@ pub struct SwitchStep {
     pub matched: bool,
     /// The backend name a dynamic rule rendered.
     pub rendered: Option<String>,
-    /// Whether it chose the backend (a dynamic name no backend has falls through).
+    /// Whether it chose the backend (a dynamic name no backend has sends the request to the
+    /// default backend).
     pub chose: bool,
 }
 
