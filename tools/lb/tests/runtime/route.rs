@@ -449,7 +449,8 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
 /// `tcp-request content` rules (they run before the `http-request` ones in HTTP mode, in the
 /// frontend and in the backend), maps matched by prefix and by regex, a dynamic name no backend
 /// has (the default backend takes it, as HAProxy's does), hash balancing on the URI, a header
-/// and a query parameter, and `use-server`: `route` predicts what `run` does.
+/// and a query parameter, and `use-server` with a fixed name or one rendered from the request:
+/// `route` predicts what `run` does.
 #[test]
 fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
     if !have("curl", &["--version"]) {
@@ -482,6 +483,7 @@ fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
          backend be_hdr\n    balance hdr(x-user)\n    server h1 {}\n    server h2 {}\n    server h3 {}\n\
          backend be_param\n    balance url_param uid\n\
          \x20   tcp-request content set-var(txn.pin) str(u2) if {{ path_beg /param/pin }}\n\
+         \x20   use-server %[req.hdr(x-srv)] if {{ req.hdr(x-srv) -m found }}\n\
          \x20   use-server u2 if {{ var(txn.pin) -m str u2 }}\n\
          \x20   server u1 {}\n    server u2 {}\n\
          backend be_default\n    server dflt {}\n",
@@ -510,6 +512,10 @@ fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
         ("/param?uid=17", &["Host: x"]),
         ("/param?x=1&uid=alice", &["Host: x"]),
         ("/param/pin?uid=17", &["Host: x"]),
+        // A server named by a header; a name no server has ends the use-server rules (the
+        // pin after it is not tried) and the balancing decides.
+        ("/param/pin?uid=17", &["Host: x", "X-Srv: u1"]),
+        ("/param/pin?uid=17", &["Host: x", "X-Srv: ghost"]),
         ("/elsewhere", &["Host: x"]),
     ];
     for (path, headers) in cases {
@@ -531,6 +537,11 @@ fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
     let pinned = route(&cfg, "GET /param/pin?uid=17", &["Host: x"]);
     assert_eq!(pinned["server"]["name"], "u2", "{pinned}");
     assert_eq!(pinned["server"]["use_server"], true, "{pinned}");
+    let named = route(&cfg, "GET /param/pin?uid=17", &["Host: x", "X-Srv: u1"]);
+    assert_eq!(named["server"]["name"], "u1", "{named}");
+    assert_eq!(named["server"]["use_server"], true, "{named}");
+    let ghost = route(&cfg, "GET /param/pin?uid=17", &["Host: x", "X-Srv: ghost"]);
+    assert_eq!(ghost["server"]["use_server"], false, "{ghost}");
     // The content rule is listed with the others, before them.
     let first = &route(&cfg, "GET /elsewhere", &["Host: x"])["rules"][0];
     assert_eq!(
