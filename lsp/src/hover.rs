@@ -156,13 +156,33 @@ impl Analysis {
                 section.doc()
             ));
         }
-        if k <= 1 {
-            // Two-word keywords first (`timeout connect`), then the first word alone.
-            if let Some(doc) = directive(&format!("{first} {second}")) {
-                return Some(doc);
+        let mut family_doc = None;
+        if k <= 2 {
+            // The longest keyword covering the word (`capture request header`, `timeout
+            // connect`), then the first word alone.
+            let words: Vec<&str> = (skip..skip + 3).map(w).collect();
+            for n in (k + 1..=3).rev().filter(|&n| n > 1) {
+                if let Some(doc) = directive(&words[..n].join(" ")) {
+                    return Some(doc);
+                }
             }
             if k == 0 {
                 return directive(first);
+            }
+            // A sub-keyword the registry has no entry of its own for (`stats socket`, `stats
+            // timeout` in global): its family's doc.
+            let family = registry::DIRECTIVES.iter().any(|d| {
+                d.name
+                    .strip_prefix(first)
+                    .is_some_and(|rest| rest.starts_with(' '))
+            });
+            let keyword_like = second
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'.');
+            if k == 1 && family && keyword_like && !second.is_empty() {
+                family_doc = directive(first).map(|doc| {
+                    doc.replacen(&format!("**{first}**"), &format!("**{first} {second}**"), 1)
+                });
             }
         }
         if let Some(values) = registry::values_of(first).filter(|_| k == 1) {
@@ -174,6 +194,11 @@ impl Analysis {
         }
         let word = w(i);
         match first {
+            // `stats socket <address> [bind options]` in global.
+            "stats" if second == "socket" && k >= 3 => {
+                return registry::bind_option(word)
+                    .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
+            }
             "bind" if k >= 2 => {
                 return registry::bind_option(word)
                     .map(|o| format!("**{}** (bind option) — {}", o.name, o.doc))
@@ -192,20 +217,21 @@ impl Analysis {
             }
             _ => {}
         }
-        let (set, action_at) = rule_set(w(0), w(1))?;
-        if i != action_at {
-            return None;
-        }
-        registry::action(set, word).map(|a| {
-            format!(
-                "**{} {}** ({}{}) — {}",
-                set.keyword(),
-                a.name,
-                status(&a.status),
-                if a.is_final { ", final" } else { "" },
-                a.doc
-            )
-        })
+        let Some((set, _)) = rule_set(w(0), w(1)).filter(|&(_, at)| at == i) else {
+            return family_doc;
+        };
+        registry::action(set, word)
+            .map(|a| {
+                format!(
+                    "**{} {}** ({}{}) — {}",
+                    set.keyword(),
+                    a.name,
+                    status(&a.status),
+                    if a.is_final { ", final" } else { "" },
+                    a.doc
+                )
+            })
+            .or(family_doc)
     }
 
     /// For an ACL or server name under the cursor: its definition line.
@@ -224,8 +250,30 @@ impl Analysis {
         Some(format!("**{what} {}** — `{text}`", o.name))
     }
 
+    /// For a proxy name: what the section is (a backend's servers, a frontend's binds).
     fn definition_summary(&self, name: &str) -> Option<String> {
-        let (_, p) = self.c.config.backend(name)?;
+        let Some((_, p)) = self.c.config.backend(name) else {
+            let p = self
+                .c
+                .config
+                .proxies
+                .iter()
+                .find(|p| p.name.as_ref().is_some_and(|n| n.value.as_str() == name))?;
+            let binds: Vec<&str> = p.binds.iter().map(|b| b.address.value.as_str()).collect();
+            let mut text = format!(
+                "**{} {}** — mode {}",
+                p.kind.section_keyword(),
+                name,
+                p.effective_mode().as_str()
+            );
+            if !binds.is_empty() {
+                text.push_str(&format!(", binds: {}", binds.join(", ")));
+            }
+            if let Some(b) = &p.default_backend {
+                text.push_str(&format!(", default_backend {}", b.value.as_str()));
+            }
+            return Some(text);
+        };
         let servers: Vec<&str> = p.servers.iter().map(|s| s.name.value.as_str()).collect();
         Some(format!(
             "**{} {}** — mode {}, balance {}, servers: {}",

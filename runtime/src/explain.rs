@@ -41,7 +41,8 @@ pub struct SwitchStep {
     pub matched: bool,
     /// The backend name a dynamic rule rendered.
     pub rendered: Option<String>,
-    /// Whether it chose the backend (a dynamic name no backend has falls through).
+    /// Whether it chose the backend (a dynamic name no backend has sends the request to the
+    /// default backend).
     pub chose: bool,
 }
 
@@ -185,6 +186,23 @@ fn trace_rules(
     }
 }
 
+/// A proxy's `tcp-request content` rules, which in HTTP mode run on each request before its
+/// `http-request` rules (`http::routing::apply_request_rules`): only a `reject` (or a silent
+/// drop) ends the request there; an `accept` merely ends the list.
+fn content_rules(
+    proxy: &str,
+    list: &[CompiledRule],
+    txn: &mut Txn,
+    out: &mut Vec<RuleStep>,
+) -> String {
+    let verdict = trace_rules(proxy, list, RuleSet::TcpRequestContent, txn, out);
+    if verdict == "reject" || verdict == "close" {
+        "reject".into()
+    } else {
+        "continue".into()
+    }
+}
+
 /// `option http-restrict-req-hdr-names` after a proxy's rules, as the live path applies it.
 fn restrict_header_names(
     setting: hapee_compiler::plan::http_options::HeaderNames,
@@ -236,7 +254,7 @@ pub struct Connection {
 }
 
 /// Replays `head` (an HTTP/1.x request head) arriving at frontend `fe` on `conn`: the
-/// connection rules, the request's checks, the `http-request` rules, the backend switch, the
+/// connection rules, the request's checks, the `tcp-request content` and `http-request` rules, the backend switch, the
 /// backend's rules and the server choice, each as the live path runs it. `None` when the head
 /// does not parse.
 pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) -> Option<Trace> {
@@ -295,13 +313,20 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
         txn.request = Some(view);
         verdict = match refused {
             Some(r) => format!("error {} (a malformed request)", r.status()),
-            None => trace_rules(
-                &frontend.name,
-                &frontend.rules,
-                RuleSet::HttpRequest,
-                &mut txn,
-                &mut steps,
-            ),
+            None => {
+                let content = content_rules(&frontend.name, &frontend.rules, &mut txn, &mut steps);
+                if goes_on(&content) {
+                    trace_rules(
+                        &frontend.name,
+                        &frontend.rules,
+                        RuleSet::HttpRequest,
+                        &mut txn,
+                        &mut steps,
+                    )
+                } else {
+                    content
+                }
+            }
         };
         if goes_on(&verdict) {
             verdict = restrict_header_names(frontend.restrict_header_names, &mut txn, verdict);
@@ -328,13 +353,16 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
                 backend = Some(be.name.to_string());
                 txn.backend = Some(be.name.clone());
                 if !crate::route::is_own_backend(shared, frontend, b) {
-                    verdict = trace_rules(
-                        &be.name,
-                        &be.rules,
-                        RuleSet::HttpRequest,
-                        &mut txn,
-                        &mut steps,
-                    );
+                    verdict = content_rules(&be.name, &be.rules, &mut txn, &mut steps);
+                    if goes_on(&verdict) {
+                        verdict = trace_rules(
+                            &be.name,
+                            &be.rules,
+                            RuleSet::HttpRequest,
+                            &mut txn,
+                            &mut steps,
+                        );
+                    }
                     if goes_on(&verdict) {
                         verdict =
                             restrict_header_names(be.restrict_header_names, &mut txn, verdict);

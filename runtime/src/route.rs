@@ -3,8 +3,9 @@
 use crate::state::{FrontendRt, Shared};
 use crate::txn::Txn;
 
-/// The backend for this transaction: the first `use_backend` whose condition holds (a dynamic
-/// name that matches no backend falls through), else the default.
+/// The backend for this transaction: the first `use_backend` whose condition holds, else the
+/// default. A dynamic name that matches no backend ends the search there: the default backend
+/// takes the request and no later rule is tried, as HAProxy does.
 pub fn choose_backend(shared: &Shared, fe: &FrontendRt, txn: &Txn) -> Option<usize> {
     choose_backend_observed(shared, fe, txn, &mut |_| {})
 }
@@ -14,7 +15,8 @@ pub fn choose_backend(shared: &Shared, fe: &FrontendRt, txn: &Txn) -> Option<usi
 pub struct SwitchTried {
     pub index: usize,
     pub matched: bool,
-    /// What a dynamic rule's name rendered to (it falls through when no backend has it).
+    /// What a dynamic rule's name rendered to (the default backend takes the request when no
+    /// backend has it).
     pub rendered: Option<String>,
     /// The backend the rule chose.
     pub chose: Option<usize>,
@@ -61,6 +63,9 @@ fn switch(
         observe(tried);
         if chose.is_some() {
             return chose;
+        }
+        if matched && s.dynamic.is_some() {
+            break;
         }
     }
     fe.default_backend.or(fe.own_backend)

@@ -38,11 +38,19 @@ pub(crate) fn server_choice(
 ) {
     let key = hash_key(be, txn);
     let before = txn.fetch_at(hapee_compiler::registry::capabilities::at::BE_SET_SRV);
+    // The first rule whose condition holds decides; a rendered name no server has ends the
+    // search with no server forced, as in HAProxy.
     let forced = be
         .use_servers
         .iter()
         .find(|(_, c)| c.holds(txn))
-        .map(|(i, _)| *i);
+        .and_then(|(target, _)| match target {
+            crate::state::UseServer::Index(i) => Some(*i),
+            crate::state::UseServer::Dynamic(format) => {
+                let name = format.render(txn);
+                be.servers.iter().position(|s| *s.name == *name)
+            }
+        });
     // `use-server` first, then stickiness; a stuck server that cannot take it is passed over.
     let (stuck, to_store) = if be.stickiness.is_empty() {
         (None, Vec::new())

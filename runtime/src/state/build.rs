@@ -4,6 +4,7 @@
 use super::*;
 use crate::acl::AclSet;
 use crate::rules;
+use crate::sample::Unsupported;
 use crate::tables::fetch::with_default_table;
 use crate::tables::Tables;
 use crate::upstream::pool::PoolLayout;
@@ -288,12 +289,17 @@ fn build_backend(
     };
     let mut use_servers = Vec::new();
     for (name, cond) in &b.use_servers {
-        match servers.iter().position(|s| &*s.name == name.as_str()) {
-            Some(i) => match Condition::compile(cond, &acls) {
-                Ok(c) => use_servers.push((i, c)),
-                Err(e) => problems.push(format!("backend '{}' use-server: {}", b.name, e.0)),
-            },
-            None => problems.push(format!("backend '{}': unknown server '{name}'", b.name)),
+        // A name holding a `%` sequence is a log format, rendered on each request.
+        let target = match servers.iter().position(|s| &*s.name == name.as_str()) {
+            Some(i) => Ok(UseServer::Index(i)),
+            None if name.contains('%') => Format::parse(name).map(UseServer::Dynamic),
+            None => Err(Unsupported(format!("unknown server '{name}'"))),
+        };
+        match (target, Condition::compile(cond, &acls)) {
+            (Ok(target), Ok(c)) => use_servers.push((target, c)),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(format!("backend '{}' use-server: {}", b.name, e.0))
+            }
         }
     }
     let ids_names: Vec<(u32, String, String)> = server_ids(&b.servers)

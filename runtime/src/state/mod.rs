@@ -301,6 +301,13 @@ impl Timeouts {
     }
 }
 
+/// The server a `use-server` rule names: one of the backend's, or a name rendered from a log
+/// format on each request (`use-server %[var(txn.srv)]`).
+pub enum UseServer {
+    Index(usize),
+    Dynamic(Format),
+}
+
 pub struct BackendRt {
     pub name: Arc<str>,
     /// The header name case requests to this backend's HTTP/1 servers take
@@ -366,7 +373,7 @@ pub struct BackendRt {
     /// `fullconn`, set or derived as HAProxy derives it: the load at which its servers with
     /// `minconn` reach their `maxconn`.
     pub fullconn: Option<u32>,
-    pub use_servers: Vec<(usize, Condition)>,
+    pub use_servers: Vec<(UseServer, Condition)>,
     /// `stick on|match|store-request|store-response` rules.
     pub stickiness: crate::tables::stick::Stickiness,
     pub id: u32,

@@ -498,10 +498,10 @@ fn generic(anon: &mut Anonymizer, msg: &str, out: &mut String) {
     generic_with(anon, msg, out, &|_| false);
 }
 
-/// Generic scrub: a URL or a path with a query is anonymized as a URI (its path segments and
-/// query values replaced); in the rest, every token that is an address, an email, a host name
-/// or a long secret is replaced, and so is every token `is_name` knows (the names of a
-/// configuration).
+/// Generic scrub: URLs and paths with a query, wherever they start in a word (`uri=/a?b=c`,
+/// `"q":"?user=x"`), are anonymized as URIs (path segments and query values replaced); in the
+/// rest, every token that is an address, an email, a host name or a long secret is replaced,
+/// and so is every token `is_name` knows (the names of a configuration).
 pub(crate) fn generic_with(
     anon: &mut Anonymizer,
     msg: &str,
@@ -512,19 +512,57 @@ pub(crate) fn generic_with(
         if i > 0 {
             out.push(' ');
         }
-        let inner = word.trim_matches('"');
-        let is_uri = (inner.starts_with('/') && inner.contains('?'))
-            || inner.starts_with("http://")
-            || inner.starts_with("https://");
-        if is_uri {
-            let lead = word.len() - word.trim_start_matches('"').len();
-            out.push_str(&word[..lead]);
-            uri_into(anon, inner, out);
-            out.push_str(&word[lead + inner.len()..]);
-        } else {
-            scrub_tokens(anon, word, out, is_name);
+        let mut rest = word;
+        while let Some((start, end)) = embedded_uri(rest) {
+            scrub_tokens(anon, &rest[..start], out, is_name);
+            uri_into(anon, &rest[start..end], out);
+            rest = &rest[end..];
+        }
+        scrub_tokens(anon, rest, out, is_name);
+    }
+}
+
+/// The byte range of the first URI in `word` (no spaces): `scheme://…`, a path holding a query,
+/// or a query alone (`?k=v`), starting the word or after a quote, `=`, `:` or bracket, and
+/// ending at a quote, bracket or `|` (trailing punctuation left out).
+fn embedded_uri(word: &str) -> Option<(usize, usize)> {
+    let b = word.as_bytes();
+    let boundary = |i: usize| i == 0 || b"=\"':([{<,".contains(&b[i - 1]);
+    let end_from = |i: usize| {
+        let end = word[i..]
+            .find(['"', '\'', '<', '>', '{', '}', '|'])
+            .map_or(word.len(), |n| i + n);
+        i + word[i..end].trim_end_matches([',', ';', '.', ')']).len()
+    };
+    for i in 0..b.len() {
+        match b[i] {
+            b':' if word[i..].starts_with("://") => {
+                let scheme = word[..i]
+                    .bytes()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphanumeric() || b"+.-".contains(c))
+                    .count();
+                let start = i - scheme;
+                if scheme > 0 && b[start].is_ascii_alphabetic() && boundary(start) {
+                    return Some((start, end_from(start)));
+                }
+            }
+            b'/' if boundary(i) && b.get(i + 1) != Some(&b'/') => {
+                let end = end_from(i);
+                if word[i..end].contains('?') {
+                    return Some((i, end));
+                }
+            }
+            b'?' if boundary(i) => {
+                let end = end_from(i);
+                if word[i..end].contains('=') {
+                    return Some((i, end));
+                }
+            }
+            _ => {}
         }
     }
+    None
 }
 
 /// The tokens of `msg`, cut at separators (`/` included, so that `backend/server.name` loses
@@ -555,6 +593,8 @@ fn scrub_tokens(
             || b == b'/'
             || b == b'['
             || b == b']'
+            || b == b'?'
+            || b == b'&'
     };
     let mut i = 0;
     while i <= bytes.len() {
@@ -663,6 +703,33 @@ mod tests {
         }
         assert!(
             out.starts_with("blocked \"/") && out.contains("?user=") && out.contains("&token="),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn uris_inside_words_lose_their_values() {
+        let out = anon(
+            r#"seen uri=/a/b?user=alice.smith@mail.example&token=s3cr3tvalue {"q":"?user=bob@corp.example&pw=hunter2","u":"https://shop.example/x?id=carol","ua":"curl/8.0"} mail=dave@corp.example&x=1"#,
+        );
+        for secret in [
+            "alice.smith",
+            "mail.example",
+            "s3cr3tvalue",
+            "bob@corp",
+            "hunter2",
+            "shop.example",
+            "carol",
+            "dave@corp",
+        ] {
+            assert!(!out.contains(secret), "{secret}: {out}");
+        }
+        assert!(
+            out.starts_with("seen uri=/") && out.contains("?user=") && out.contains("&token="),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"{"q":"?user="#) && out.contains(r#"","ua":"curl/8.0"}"#),
             "{out}"
         );
     }

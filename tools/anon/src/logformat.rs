@@ -125,7 +125,24 @@ fn pieces(format: &str) -> Option<Vec<Piece>> {
             }),
         }
     }
+    merge_spaces(&mut out);
     Some(out)
+}
+
+/// HAProxy reads the spaces of a log format as separators: a run of them writes one space, and
+/// none at the start of the line (`%{+Q}o %ci …` starts with the address).
+fn merge_spaces(pieces: &mut Vec<Piece>) {
+    for (i, piece) in pieces.iter_mut().enumerate() {
+        let Piece::Text(t) = piece else { continue };
+        let mut merged = String::with_capacity(t.len());
+        for c in t.chars() {
+            if c != ' ' || !(merged.ends_with(' ') || (i == 0 && merged.is_empty())) {
+                merged.push(c);
+            }
+        }
+        *t = merged;
+    }
+    pieces.retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
 }
 
 /// Fetches whose strings describe the connection rather than identify anyone.

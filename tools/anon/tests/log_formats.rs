@@ -504,3 +504,124 @@ frontend origin_fe
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A JSON format opened by a global `%{+json}o` flag (HAProxy writes no separator before the
+/// first field), `%[expr]` fields, IPv6 clients, captures with braces and pipes, and dotted
+/// backend and server names: every line kept, nothing identifying left, tokens as `config`'s.
+#[test]
+fn json_with_global_flags_ipv6_clients_expressions_and_dotted_names() {
+    if !have_haproxy() {
+        return;
+    }
+    let ipv6 = TcpListener::bind("[::1]:0").is_ok();
+    let [json, expr, origin] = [0; 3].map(|_| free_port());
+    let dir = std::env::temp_dir().join(format!("hapee-anon-json6-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let v6 = |port: u16| {
+        if ipv6 {
+            format!("    bind [::1]:{port}\n")
+        } else {
+            String::new()
+        }
+    };
+    let cfg = format!(
+        r#"global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend json_fe
+    bind 127.0.0.1:{json}
+{json6}    capture request header User-Agent len 128
+    log-format '%{{+json}}o   {{"client":"%ci","uri":"%HU","q":"%HQ","ua":"%[capture.req.hdr(0)]","srv":"%s","be":"%b","r":"%r"}}'
+    default_backend pool.east
+frontend expr_fe
+    bind 127.0.0.1:{expr}
+{expr6}    capture request header X-Forwarded-For len 64
+    http-request set-var(txn.host) req.hdr(host)
+    http-request set-var(txn.query) query
+    http-request set-var(txn.user) req.hdr(x-user)
+    log-format "%[src]  %[var(txn.host)] %[var(txn.query)] %[var(txn.user)] %[src,ipmask(24)] %hr %b/%s"
+    default_backend pool.east
+backend pool.east
+    server web-01.dc1.corp.example 127.0.0.1:{origin}
+frontend origin_fe
+    bind 127.0.0.1:{origin}
+    http-request return status 200 content-type text/plain string ok
+"#,
+        json6 = v6(json),
+        expr6 = v6(expr),
+    );
+    let hosts: &[&str] = if ipv6 {
+        &["127.0.0.1", "[::1]"]
+    } else {
+        &["127.0.0.1"]
+    };
+    let requests = 2 * hosts.len();
+    let traffic = || {
+        for host in hosts {
+            for port in [json, expr] {
+                let out = Command::new("curl")
+                    .args(["-s", "-g", "--max-time", "10"])
+                    .args(["-H", "Host: shop.customer-one.example"])
+                    .args(["-H", "User-Agent: Mozilla/5.0 (X11; bob@corp.example) {x|y}"])
+                    .args(["-H", "X-Forwarded-For: 203.0.113.77, 2001:db8::1"])
+                    .args(["-H", "X-User: carol.jones"])
+                    .arg(format!(
+                        "http://{host}:{port}/account/john.doe?user=alice.smith@mail.example&token=s3cr3tvalue"
+                    ))
+                    .output()
+                    .expect("curl is installed");
+                assert_eq!(out.stdout, b"ok");
+            }
+        }
+    };
+    let complete = |log: &str| {
+        log.matches("\"be\":\"pool.east\"").count() == hosts.len()
+            && log.matches(" pool.east/").count() == hosts.len()
+    };
+    let log = haproxy_log(&dir, &cfg, &[json, expr, origin], traffic, complete);
+    assert_eq!(log.matches("pool.east").count(), requests, "{log}");
+    let out = anonymized(&dir, "json6-key");
+    assert_eq!(out.lines().count(), log.lines().count(), "{out}");
+    assert_gone(
+        &out,
+        &[
+            "127.0.0.1",
+            "::1",
+            "shop.customer-one",
+            "bob@corp",
+            "203.0.113",
+            "2001:db8",
+            "carol.jones",
+            "john.doe",
+            "alice.smith",
+            "mail.example",
+            "s3cr3tvalue",
+            "pool.east",
+            "web-01",
+            "corp.example",
+        ],
+    );
+    let anon_cfg = anonymized_config(&dir, "json6-key");
+    let backend = token_of(&cfg, &anon_cfg, "backend pool.east");
+    let server = token_of(&cfg, &anon_cfg, "server web-01.dc1.corp.example");
+    let json_lines: Vec<serde_json::Value> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        // The readiness probe's connection is logged too, without a request.
+        .filter(|v: &serde_json::Value| v["r"] != "<BADREQ>")
+        .collect();
+    assert_eq!(json_lines.len(), hosts.len(), "{out}");
+    for v in &json_lines {
+        assert_eq!(v["be"], backend.as_str(), "{v}");
+        assert_eq!(v["srv"], server.as_str(), "{v}");
+        assert!(v["q"].as_str().unwrap().starts_with("?user="), "{v}");
+    }
+    let names = format!(" {backend}/{server}");
+    assert_eq!(out.matches(&names).count(), hosts.len(), "{out}");
+}

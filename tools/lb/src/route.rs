@@ -301,7 +301,7 @@ fn human(plan: &Plan, fe: usize, t: &Trace, args: &RouteArgs, client: SocketAddr
             let outcome = if s.chose {
                 "chosen"
             } else {
-                "no such backend: the next rule is tried"
+                "no such backend: the default backend takes it, no later rule is tried"
             };
             out.push_str(&format!("          name '{name}': {outcome}\n"));
         }

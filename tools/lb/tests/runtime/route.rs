@@ -1,7 +1,7 @@
 //! `hapee-lb route` against `hapee-lb run`: for the same requests, the backend, server and
 //! headers `route` predicts offline are those a test origin sees through the running proxy,
 //! and its deny, redirect and return are what the proxy answers. Covers `use_backend` with a
-//! map (a name no backend has falls through), `http-request` rules in the frontend and the
+//! map (a name no backend has sends the request to the default backend, as HAProxy does), `http-request` rules in the frontend and the
 //! backend (headers, variables, paths), `tcp-request connection` rules on the source address,
 //! TLS with the server name (SNI), and hash balancing.
 
@@ -312,7 +312,7 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
          \x20   http-request set-var(txn.tier) req.hdr(x-tier),lower\n\
          \x20   http-request set-header X-Tier %[var(txn.tier)] if {{ var(txn.tier) -m found }}\n\
          \x20   http-request set-path /api%[path] if {{ path_beg /v1/ }}\n\
-         \x20   use_backend %[req.hdr(host),lower,map({map})] if !{{ ssl_fc }}\n\
+         \x20   use_backend %[req.hdr(host),lower,map({map})] if !{{ ssl_fc }} {{ req.hdr(host),lower,map({map}) -m found }}\n\
          \x20   use_backend be_secure if {{ ssl_fc_sni -i secure.example }}\n\
          \x20   use_backend be_gold if {{ var(txn.tier) -m str gold }}\n\
          \x20   use_backend be_rr if {{ path_beg /rr }}\n\
@@ -328,13 +328,15 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
     let proxy = Proxy::start(&config, port);
     let cfg = proxy.dir.join("haproxy.cfg");
     let plain = format!("http://127.0.0.1:{port}");
-    let cases: [(&str, &[&str], &str); 3] = [
-        // The map names a backend that does not exist: the next rules decide.
+    let cases: [(&str, &[&str], &str); 4] = [
         (
             "/v1/items",
-            &["Host: ghost.example", "X-Tier: GOLD"],
+            &["Host: nowhere.example", "X-Tier: GOLD"],
             "gold",
         ),
+        // The map names a backend that does not exist: the default backend takes the request
+        // and the later rules are not tried.
+        ("/v1/items", &["Host: ghost.example", "X-Tier: GOLD"], "web"),
         ("/cart", &["Host: shop.example"], "shop"),
         // The backend drops header names with an underscore after its rules.
         ("/", &["Host: nowhere.example", "X_Bad: 1"], "web"),
@@ -356,35 +358,47 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
             "{predicted}"
         );
     }
-    let gold = route(
+    let ghost = route(
         &cfg,
         "GET /v1/items",
         &["Host: ghost.example", "X-Tier: GOLD"],
     );
-    let tried = gold["use_backend"].as_array().unwrap();
-    assert_eq!(tried[0]["name"], "be_ghost", "{gold}");
+    let tried = ghost["use_backend"].as_array().unwrap();
+    assert_eq!(tried.len(), 1, "{ghost}");
+    assert_eq!(tried[0]["name"], "be_ghost", "{ghost}");
     assert_eq!(tried[0]["chosen"], false);
-    assert_eq!(tried[2]["chosen"], true);
+    assert_eq!(ghost["backend"], "be_web", "{ghost}");
+    let gold = route(
+        &cfg,
+        "GET /v1/items",
+        &["Host: nowhere.example", "X-Tier: GOLD"],
+    );
+    let tried = gold["use_backend"].as_array().unwrap();
+    assert_eq!(tried[0]["matched"], false, "{gold}");
+    assert_eq!(tried[2]["chosen"], true, "{gold}");
     assert_eq!(gold["request"]["uri"], "/api/v1/items");
     // In words, in the order things run: the frontend's rules, its switch, the backend's rules.
-    let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
-        .args(["route", "-f"])
-        .arg(&cfg)
-        .args([
-            "GET /v1/items",
-            "-H",
-            "Host: ghost.example",
-            "-H",
-            "X-Tier: GOLD",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let in_words = |host: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
+            .args(["route", "-f"])
+            .arg(&cfg)
+            .args(["GET /v1/items", "-H", host, "-H", "X-Tier: GOLD"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ghost = in_words("Host: ghost.example");
+    assert!(
+        ghost.contains("name 'be_ghost': no such backend: the default backend takes it")
+            && ghost.contains("→ backend be_web"),
+        "{ghost}"
+    );
+    let text = in_words("Host: nowhere.example");
     let at = |needle: &str| {
         text.find(needle)
             .unwrap_or_else(|| panic!("no '{needle}' in:\n{text}"))
     };
-    assert!(at("header x-tier: gold") < at("name 'be_ghost': no such backend"));
+    assert!(at("header x-tier: gold") < at("[match] use_backend be_gold"));
     assert!(at("[match] use_backend be_gold") < at("backend be_gold\n"));
     assert!(at("backend be_gold\n") < at("header x-gold: 1"));
     assert!(text.contains("→ backend be_gold, server gold"), "{text}");
@@ -430,4 +444,131 @@ fn route_follows_variables_fallthrough_connection_rules_and_sni_as_run_does() {
     assert!(!out.status.success(), "run let 127.0.0.2 through: {out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
     let _ = std::fs::remove_dir_all(pki.path(""));
+}
+
+/// `tcp-request content` rules (they run before the `http-request` ones in HTTP mode, in the
+/// frontend and in the backend), maps matched by prefix and by regex, a dynamic name no backend
+/// has (the default backend takes it, as HAProxy's does), hash balancing on the URI, a header
+/// and a query parameter, and `use-server` with a fixed name or one rendered from the request:
+/// `route` predicts what `run` does.
+#[test]
+fn route_replays_content_rules_maps_and_hash_balancing_as_run_does() {
+    if !have("curl", &["--version"]) {
+        return;
+    }
+    let names = ["a1", "a2", "a3", "h1", "h2", "h3", "u1", "u2", "dflt"];
+    let origins: Vec<Origin> = names.iter().map(|n| Origin::start(n)).collect();
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-route-maps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths = dir.join("paths.map");
+    std::fs::write(&paths, "/api/v1 be_api\n/old be_gone\n").unwrap();
+    let hosts = dir.join("hosts.map");
+    std::fs::write(&hosts, "^shop\\.[a-z]+\\.example$ be_hdr\n").unwrap();
+    let (paths, hosts) = (paths.display(), hosts.display());
+    let addr = |i: usize| origins[i].addr.to_string();
+    let config = format!(
+        "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n\
+         \x20   tcp-request inspect-delay 1s\n\
+         \x20   tcp-request content set-var(txn.lane) str(fast)\n\
+         \x20   tcp-request content reject if {{ src 127.0.0.3 }}\n\
+         \x20   http-request set-header X-Lane %[var(txn.lane)]\n\
+         \x20   http-request redirect scheme https code 301 if {{ hdr(host) -i secure.example }}\n\
+         \x20   use_backend %[path,map_beg({paths})] if {{ path,map_beg({paths}) -m found }}\n\
+         \x20   use_backend %[req.hdr(host),lower,map_reg({hosts})] if {{ req.hdr(host),lower,map_reg({hosts}) -m found }}\n\
+         \x20   use_backend be_param if {{ path_beg /param }}\n\
+         \x20   default_backend be_default\n\
+         backend be_api\n    balance uri\n    server a1 {}\n    server a2 {}\n    server a3 {}\n\
+         backend be_hdr\n    balance hdr(x-user)\n    server h1 {}\n    server h2 {}\n    server h3 {}\n\
+         backend be_param\n    balance url_param uid\n\
+         \x20   tcp-request content set-var(txn.pin) str(u2) if {{ path_beg /param/pin }}\n\
+         \x20   use-server %[req.hdr(x-srv)] if {{ req.hdr(x-srv) -m found }}\n\
+         \x20   use-server u2 if {{ var(txn.pin) -m str u2 }}\n\
+         \x20   server u1 {}\n    server u2 {}\n\
+         backend be_default\n    server dflt {}\n",
+        addr(0),
+        addr(1),
+        addr(2),
+        addr(3),
+        addr(4),
+        addr(5),
+        addr(6),
+        addr(7),
+        addr(8),
+    );
+    let proxy = Proxy::start(&config, port);
+    let cfg = proxy.dir.join("haproxy.cfg");
+    let plain = format!("http://127.0.0.1:{port}");
+    let cases: &[(&str, &[&str])] = &[
+        ("/api/v1/users?id=3", &["Host: x"]),
+        ("/api/v1/orders", &["Host: x"]),
+        ("/api/v1/a/b/c", &["Host: x"]),
+        // The map names a backend no configuration has: the default one, no later rule.
+        ("/old/page", &["Host: shop.blue.example", "X-User: alice"]),
+        ("/shop", &["Host: SHOP.blue.example", "X-User: alice"]),
+        ("/shop", &["Host: shop.red.example", "X-User: bob"]),
+        ("/shop", &["Host: shop.red.example", "X-User: carol"]),
+        ("/param?uid=17", &["Host: x"]),
+        ("/param?x=1&uid=alice", &["Host: x"]),
+        ("/param/pin?uid=17", &["Host: x"]),
+        // A server named by a header; a name no server has ends the use-server rules (the
+        // pin after it is not tried) and the balancing decides.
+        ("/param/pin?uid=17", &["Host: x", "X-Srv: u1"]),
+        ("/param/pin?uid=17", &["Host: x", "X-Srv: ghost"]),
+        ("/elsewhere", &["Host: x"]),
+    ];
+    for (path, headers) in cases {
+        let predicted = route(&cfg, &format!("GET {path}"), headers);
+        assert_eq!(predicted["server"]["settled"], true, "{predicted}");
+        let seen = through_run(&[], headers, &format!("{plain}{path}"));
+        assert_same(&predicted, &seen);
+        // The variable the content rule set reached the header rule.
+        assert!(
+            seen.headers
+                .iter()
+                .any(|(n, v)| n == "x-lane" && v == "fast"),
+            "{path}: {:?}",
+            seen.headers
+        );
+    }
+    let old = route(&cfg, "GET /old/page", &["Host: shop.blue.example"]);
+    assert_eq!(old["backend"], "be_default", "{old}");
+    let pinned = route(&cfg, "GET /param/pin?uid=17", &["Host: x"]);
+    assert_eq!(pinned["server"]["name"], "u2", "{pinned}");
+    assert_eq!(pinned["server"]["use_server"], true, "{pinned}");
+    let named = route(&cfg, "GET /param/pin?uid=17", &["Host: x", "X-Srv: u1"]);
+    assert_eq!(named["server"]["name"], "u1", "{named}");
+    assert_eq!(named["server"]["use_server"], true, "{named}");
+    let ghost = route(&cfg, "GET /param/pin?uid=17", &["Host: x", "X-Srv: ghost"]);
+    assert_eq!(ghost["server"]["use_server"], false, "{ghost}");
+    // The content rule is listed with the others, before them.
+    let first = &route(&cfg, "GET /elsewhere", &["Host: x"])["rules"][0];
+    assert_eq!(
+        first["rule"], "tcp-request content set-var(txn.lane) str(fast)",
+        "{first}"
+    );
+    // A content rule's reject, for the source it names.
+    let refused = route_with(&cfg, &["--src", "127.0.0.3"], "GET /", &["Host: x"]);
+    assert_eq!(refused["verdict"], "reject", "{refused}");
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "10", "--interface", "127.0.0.3"])
+        .arg(format!("{plain}/"))
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty(), "run answered 127.0.0.3: {out:?}");
+    // The redirect `route` predicts is run's.
+    let redirect = route(&cfg, "GET /x?q=1", &["Host: secure.example"]);
+    let (status, _) = curl(&[
+        "-H",
+        "Host: secure.example",
+        "-o",
+        "/dev/null",
+        &format!("{plain}/x?q=1"),
+    ]);
+    assert_eq!(
+        redirect["verdict"],
+        format!("redirect {status} https://secure.example/x?q=1")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
