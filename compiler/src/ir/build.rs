@@ -55,10 +55,39 @@ pub(super) struct Builder<'t> {
 pub(super) struct ProxyNames {
     /// The first server (not from a template) of each name, by its line span.
     pub servers: rustc_hash::FxHashMap<Text, Span>,
-    pub acls: rustc_hash::FxHashSet<Text>,
-    /// Every declaration of each ACL name so far, those in error too, as indices into the
-    /// proxy's `acls`: a condition finds its ACLs without a scan of them all.
-    pub acl_decls: rustc_hash::FxHashMap<Text, Vec<usize>>,
+    /// Every declaration of each ACL name so far, those in error too: a condition finds its
+    /// ACLs without a scan of them all.
+    pub acl_decls: rustc_hash::FxHashMap<Text, AclPlaces>,
+}
+
+/// The declarations of one ACL name in a proxy, as indices into its `acls` (most names are
+/// declared once: the first index is kept inline), and whether one was without error.
+#[derive(Clone)]
+pub(super) struct AclPlaces {
+    first: usize,
+    more: Vec<usize>,
+    /// As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
+    pub known: bool,
+}
+
+impl AclPlaces {
+    pub fn new(first: usize, known: bool) -> Self {
+        AclPlaces {
+            first,
+            more: Vec::new(),
+            known,
+        }
+    }
+
+    pub fn add(&mut self, at: usize, known: bool) {
+        self.more.push(at);
+        self.known |= known;
+    }
+
+    /// The indices, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
 }
 
 /// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
@@ -819,9 +848,7 @@ pub(super) fn statement_counts<'w>(
 pub(super) fn start_body(b: &mut Builder, counts: StatementCounts, body: &Body, index: usize) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
-    b.in_proxy.acls.clear();
     b.in_proxy.acl_decls.clear();
-    b.in_proxy.acls.reserve(counts.acls);
     b.in_proxy.acl_decls.reserve(counts.acls);
     let proxy = &mut b.config.proxies[index];
     proxy.servers.reserve_exact(counts.servers);
