@@ -455,6 +455,43 @@ pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec
     Some(PlainBounds::scan(line)?.words(line, file, offset))
 }
 
+/// The first word of `line` if it is plain (what [`PlainBounds::scan`] accepts) and has a word:
+/// the look of a parse that may leave the line unlexed, in one pass that keeps no bounds.
+pub(crate) fn plain_first_word(line: &str) -> Option<&str> {
+    let bytes = line.as_bytes();
+    let mut first = None;
+    let mut count = 0;
+    let mut at = skip_class(bytes, 0, BLANK);
+    while at < bytes.len() {
+        let start = at;
+        at = skip_class(bytes, at, WORD);
+        if at < bytes.len() && PLAIN_CLASS[usize::from(bytes[at])] != BLANK {
+            return None;
+        }
+        if count == PLAIN_LINE_WORDS {
+            return None;
+        }
+        count += 1;
+        first.get_or_insert(start..at);
+        at = skip_class(bytes, at, BLANK);
+    }
+    // The bounds are those of ASCII blanks: character boundaries.
+    first.map(|range| &line[range])
+}
+
+/// The first word of a line known to be plain (a line [`plain_first_word`] accepted), without
+/// a look at the rest of it.
+pub(crate) fn first_word_of_plain(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let start = skip_class(bytes, 0, BLANK);
+    let end = if start < bytes.len() {
+        skip_class(bytes, start, WORD)
+    } else {
+        start
+    };
+    &line[start..end]
+}
+
 /// Where the words of a plain line are (see [`plain_words`]): a line is scanned once, and its
 /// words made only when they are wanted.
 pub(crate) struct PlainBounds {
@@ -490,12 +527,6 @@ impl PlainBounds {
             at = skip_class(bytes, at, BLANK);
         }
         Some(PlainBounds { bounds, count })
-    }
-
-    /// The first word of the scanned `line`, if it has one.
-    pub(crate) fn first<'l>(&self, line: &'l str) -> Option<&'l str> {
-        let &(start, end) = self.bounds[..self.count].first()?;
-        Some(&line[start as usize..end as usize])
     }
 
     /// The words of the scanned `line`, which starts at `offset` in `file`.
@@ -558,6 +589,10 @@ mod tests {
             "\tbind\t:443  ssl crt /x.pem   ".into(),
             "a\x0bb\x0cc".into(),
             "use_backend b if { hdr(host) -i café.example }".into(),
+            "server".into(),
+            "  servers s1".into(),
+            "acl a hdr(x) -m str \"y\"".into(),
+            "# a comment".into(),
             many(PLAIN_LINE_WORDS),
             many(PLAIN_LINE_WORDS + 1),
             many(63),
@@ -569,6 +604,16 @@ mod tests {
             let slow = lex_cooked(line, &ctx);
             assert_eq!(fast.words, slow.words, "{line:?}");
             assert_eq!(fast.error.is_some(), slow.error.is_some(), "{line:?}");
+            // The parse's look at a line it may defer, and the build's at a deferred one.
+            let first = plain_words(line, FileId(3), 40).and_then(|w| w.first().cloned());
+            assert_eq!(
+                plain_first_word(line),
+                first.as_ref().map(|w| w.value.as_str()),
+                "{line:?}"
+            );
+            if let Some(first) = &first {
+                assert_eq!(first_word_of_plain(line), first.value.as_str(), "{line:?}");
+            }
         }
     }
 

@@ -404,26 +404,23 @@ impl LineParser {
             Some(lexed) => lexed,
             None => {
                 let content = crate::lexer::line_content(text);
-                match crate::lexer::PlainBounds::scan(content) {
-                    Some(bounds) => {
-                        if defer_proxy_bodies
-                            && bounds
-                                .first(content)
-                                .is_some_and(|first| self.defers(first, sections))
-                        {
-                            // Read as a statement of the current section, words left out.
-                            line.kind = LineKind::Statement;
-                            if let Some(s) = self.current {
-                                sections[s].body.push(index);
-                            }
-                            return line;
-                        }
-                        crate::lexer::LexedLine {
-                            words: bounds.words(content, file, range.start),
-                            comment: None,
-                            error: None,
-                        }
+                if defer_proxy_bodies
+                    && self.defers_here(sections)
+                    && crate::lexer::plain_first_word(content).is_some_and(defers_keyword)
+                {
+                    // Read as a statement of the current section, words left out.
+                    line.kind = LineKind::Statement;
+                    if let Some(s) = self.current {
+                        sections[s].body.push(index);
                     }
+                    return line;
+                }
+                match crate::lexer::PlainBounds::scan(content) {
+                    Some(bounds) => crate::lexer::LexedLine {
+                        words: bounds.words(content, file, range.start),
+                        comment: None,
+                        error: None,
+                    },
                     None => crate::lexer::lex_cooked(content, &ctx),
                 }
             }
@@ -503,13 +500,11 @@ impl LineParser {
         line
     }
 
-    /// Whether a plain statement starting with `keyword` can be left without its words (see
-    /// [`parse_deferring`]): it is read as a statement of a frontend, backend or listen body,
-    /// where nothing reads its words before the build.
-    fn defers(&self, keyword: &str, sections: &[Section]) -> bool {
-        !keyword.starts_with('.')
-            && !self.conds.last().is_some_and(|c| c.masks())
-            && SectionKind::from_keyword(keyword).is_none()
+    /// Whether a plain statement here can be left without its words (see [`parse_deferring`])
+    /// when its first word allows it ([`defers_keyword`]): it would be read as a statement of a
+    /// frontend, backend or listen body, where nothing reads its words before the build.
+    fn defers_here(&self, sections: &[Section]) -> bool {
+        !self.conds.last().is_some_and(|c| c.masks())
             && self.current.is_some_and(|s| {
                 let kind = sections[s].kind;
                 kind.is_proxy() && kind != SectionKind::Defaults
@@ -553,6 +548,12 @@ impl LineParser {
             diags.push(tight("E011", "non-terminated '.if' block.".into(), at));
         }
     }
+}
+
+/// Whether a plain line starting with `keyword` is a statement (not a directive, not a section
+/// header), which [`LineParser::defers_here`] may leave without its words.
+fn defers_keyword(keyword: &str) -> bool {
+    !keyword.starts_with('.') && SectionKind::from_keyword(keyword).is_none()
 }
 
 enum Flow {

@@ -117,15 +117,13 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         words: stmt.spanned_from(2),
     };
     // As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
-    if !b.diags[errors_before..].iter().any(Diagnostic::is_error) {
-        b.in_proxy.acls.insert(decl.name.value.clone());
-    }
+    let known = !b.diags[errors_before..].iter().any(Diagnostic::is_error);
     let at = b.config.proxies[index].acls.len();
     b.in_proxy
         .acl_decls
         .entry(decl.name.value.clone())
-        .or_default()
-        .push(at);
+        .and_modify(|places| places.add(at, known))
+        .or_insert_with(|| super::build::AclPlaces::new(at, known));
     push_short(&mut b.config.proxies[index].acls, decl);
 }
 

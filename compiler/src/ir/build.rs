@@ -55,10 +55,39 @@ pub(super) struct Builder<'t> {
 pub(super) struct ProxyNames {
     /// The first server (not from a template) of each name, by its line span.
     pub servers: rustc_hash::FxHashMap<Text, Span>,
-    pub acls: rustc_hash::FxHashSet<Text>,
-    /// Every declaration of each ACL name so far, those in error too, as indices into the
-    /// proxy's `acls`: a condition finds its ACLs without a scan of them all.
-    pub acl_decls: rustc_hash::FxHashMap<Text, Vec<usize>>,
+    /// Every declaration of each ACL name so far, those in error too: a condition finds its
+    /// ACLs without a scan of them all.
+    pub acl_decls: rustc_hash::FxHashMap<Text, AclPlaces>,
+}
+
+/// The declarations of one ACL name in a proxy, as indices into its `acls` (most names are
+/// declared once: the first index is kept inline), and whether one was without error.
+#[derive(Clone)]
+pub(super) struct AclPlaces {
+    first: usize,
+    more: Vec<usize>,
+    /// As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
+    pub known: bool,
+}
+
+impl AclPlaces {
+    pub fn new(first: usize, known: bool) -> Self {
+        AclPlaces {
+            first,
+            more: Vec::new(),
+            known,
+        }
+    }
+
+    pub fn add(&mut self, at: usize, known: bool) {
+        self.more.push(at);
+        self.known |= known;
+    }
+
+    /// The indices, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
 }
 
 /// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
@@ -723,7 +752,11 @@ pub(super) fn proxy_body<'l>(
 ) {
     start_body(
         b,
-        server_lines(lines.clone().map(|l| &*l.words)),
+        statement_counts(
+            lines
+                .clone()
+                .map(|l| l.words.first().map(|w| w.value.as_str())),
+        ),
         body,
         index,
     );
@@ -746,15 +779,14 @@ pub(super) fn proxy_body_taking<'l>(
 ) {
     let db = b.db;
     let taken = words.iter().map(Some).chain(std::iter::repeat(None));
-    let servers = lines
-        .clone()
-        .zip(taken)
-        .filter(|(line, words)| match words.and_then(|w| w.first()) {
-            Some(first) => first.value == "server",
-            None => plain_first_word(db, line) == Some("server"),
-        })
-        .count();
-    start_body(b, servers, body, index);
+    let counts = statement_counts(lines.clone().zip(taken).map(|(line, words)| {
+        match words.and_then(|w| w.first()) {
+            Some(first) => Some(first.value.as_str()),
+            // Deferred lines are plain: their first word is read without lexing the rest.
+            None => Some(crate::lexer::first_word_of_plain(deferred_text(db, line))),
+        }
+    }));
+    start_body(b, counts, body, index);
     let mut words = words.into_iter();
     for line in lines {
         let words = match words.next() {
@@ -778,12 +810,6 @@ fn deferred_text<'d>(db: &'d SourceDb, line: &Line) -> &'d str {
     crate::lexer::line_content(text)
 }
 
-/// The first word of a plain line the parse left without its words.
-fn plain_first_word<'d>(db: &'d SourceDb, line: &Line) -> Option<&'d str> {
-    let text = deferred_text(db, line);
-    crate::lexer::PlainBounds::scan(text)?.first(text)
-}
-
 /// The words of a plain line the parse left without its words: those the parse would have
 /// kept (the same text, lexed the same way).
 fn deferred_words(db: &SourceDb, line: &Line) -> Box<[Word]> {
@@ -793,21 +819,42 @@ fn deferred_words(db: &SourceDb, line: &Line) -> Box<[Word]> {
         .into_boxed_slice()
 }
 
-/// How many of the lines (given by their words) are `server` lines.
-pub(super) fn server_lines<'w>(lines: impl Iterator<Item = &'w [Word]>) -> usize {
-    lines
-        .filter(|words| words.first().is_some_and(|w| w.value == "server"))
-        .count()
+/// How many statements of a body make the entries of its longer lists, counted before the body
+/// is built so that each list is sized once (a frontend of thousands of ACLs and switching
+/// rules grew each list by doubling: copies, and pages touched for room left unused).
+#[derive(Default)]
+pub(super) struct StatementCounts {
+    servers: usize,
+    acls: usize,
+    use_backends: usize,
 }
 
-/// Readies `b` for the statements of proxy `index`'s body, of which `servers` are `server`
-/// lines.
-pub(super) fn start_body(b: &mut Builder, servers: usize, body: &Body, index: usize) {
+/// [`StatementCounts`] of the lines of a body, given by their first words.
+pub(super) fn statement_counts<'w>(
+    first_words: impl Iterator<Item = Option<&'w str>>,
+) -> StatementCounts {
+    let mut counts = StatementCounts::default();
+    for first in first_words.flatten() {
+        match first {
+            "server" => counts.servers += 1,
+            "acl" => counts.acls += 1,
+            "use_backend" => counts.use_backends += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
+/// Readies `b` for the statements of proxy `index`'s body, whose statements are `counts`.
+pub(super) fn start_body(b: &mut Builder, counts: StatementCounts, body: &Body, index: usize) {
     b.set_globals(&body.globals);
     b.in_proxy.servers.clear();
-    b.in_proxy.acls.clear();
     b.in_proxy.acl_decls.clear();
-    b.config.proxies[index].servers.reserve_exact(servers);
+    b.in_proxy.acl_decls.reserve(counts.acls);
+    let proxy = &mut b.config.proxies[index];
+    proxy.servers.reserve_exact(counts.servers);
+    proxy.acls.reserve_exact(counts.acls);
+    proxy.use_backends.reserve_exact(counts.use_backends);
 }
 
 /// The `no`/`default` prefixes HAProxy accepts, and the error for any other use.

@@ -159,8 +159,11 @@ pub(super) fn condition(
         }
     };
     for u in parsed.acl_uses() {
-        let known =
-            BUILTIN_ACLS.contains(&u.name.as_str()) || b.in_proxy.acls.contains(u.name.as_str());
+        let known = BUILTIN_ACLS.contains(&u.name.as_str())
+            || b.in_proxy
+                .acl_decls
+                .get(u.name.as_str())
+                .is_some_and(|places| places.known);
         if !known {
             let (prefix, suffix) = wording(b);
             let mut d = Diagnostic::new(

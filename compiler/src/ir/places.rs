@@ -82,8 +82,8 @@ pub(super) fn check(
                     .acl_decls
                     .get(used.name.as_str())
                     .into_iter()
-                    .flatten()
-                    .map(|&i| {
+                    .flat_map(super::build::AclPlaces::iter)
+                    .map(|i| {
                         let a = &proxy.acls[i];
                         a.words.first().and_then(|w| criterion(&w.value))
                     })

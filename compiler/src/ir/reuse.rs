@@ -16,7 +16,7 @@
 //! still the same and the section starts at the same byte — typing on one line of a large
 //! frontend rebuilds the statements from that line on, not the thousands before it.
 
-use super::build::{server_lines, start_body, Body, Builder, ProxyNames, Stmt};
+use super::build::{start_body, statement_counts, Body, Builder, ProxyNames, Stmt};
 use super::model::{AclHost, FileRef, Proxy};
 use super::shift::{Shift, Shifter};
 use crate::diagnostic::Diagnostic;
@@ -456,7 +456,10 @@ pub(super) fn build_planned(
     let Some((state, done)) = plan.resume else {
         start_body(
             w,
-            server_lines(tree.body(body.section).map(|l| &*l.words)),
+            statement_counts(
+                tree.body(body.section)
+                    .map(|l| l.words.first().map(|w| w.value.as_str())),
+            ),
             body,
             0,
         );
