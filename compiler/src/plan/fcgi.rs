@@ -171,7 +171,12 @@ pub fn lower(config: &Config) -> Vec<FcgiAppPlan> {
         .filter(|s| s.kind == SectionKind::FcgiApp)
         .map(|s| {
             let name = s.name.as_ref().map_or("", |n| n.value.as_str());
-            app(name, &s.lines, &config.global.directives, &config.environment())
+            app(
+                name,
+                &s.lines,
+                &config.global.directives,
+                &config.environment(),
+            )
         })
         .collect()
 }

@@ -116,7 +116,10 @@ fn log_target(args: &[String], env: &dyn crate::syntax::Environment) -> Option<L
 }
 
 /// The targets of the global section's `log` lines.
-pub fn global_logs(lines: &[DirectiveLine], env: &dyn crate::syntax::Environment) -> Vec<LogTarget> {
+pub fn global_logs(
+    lines: &[DirectiveLine],
+    env: &dyn crate::syntax::Environment,
+) -> Vec<LogTarget> {
     let mut out = Vec::new();
     for d in lines.iter().filter(|d| d.keyword == "log") {
         if d.prefix.is_some() {
