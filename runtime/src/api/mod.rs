@@ -258,18 +258,19 @@ fn txn_times(txn: &crate::txn::Txn) -> Option<[u64; 4]> {
     ])
 }
 
-/// Counts a finished transaction into its frontend, backend and server.
-pub fn count_txn(txn: &crate::txn::Txn) {
-    use counters::status_class;
+/// The frontend, backend and server a transaction counts into (the last two once chosen).
+fn txn_proxies(
+    txn: &crate::txn::Txn,
+) -> Option<(
+    &crate::state::FrontendRt,
+    Option<&crate::state::BackendRt>,
+    Option<&std::sync::Arc<crate::state::ServerRt>>,
+)> {
     let shared = &txn.shared;
-    let Some(fe) = shared
+    let fe = shared
         .frontends
         .iter()
-        .find(|f| std::sync::Arc::ptr_eq(&f.name, &txn.frontend))
-    else {
-        return;
-    };
-    let http = fe.mode == hapee_compiler::ir::Mode::Http && txn.request.is_some();
+        .find(|f| std::sync::Arc::ptr_eq(&f.name, &txn.frontend))?;
     let be = txn
         .backend
         .as_deref()
@@ -281,6 +282,91 @@ pub fn count_txn(txn: &crate::txn::Txn) {
             .iter()
             .find(|s| std::sync::Arc::ptr_eq(&s.name, name))
     });
+    Some((fe, be, server))
+}
+
+/// `option contstats`: a transaction's bytes counted into its frontend, backend and server
+/// while they flow, as HAProxy does each time a stream with a backend wakes up, so that the
+/// counters move during a long transfer. What was counted so far is remembered, and the
+/// transaction's end counts only the rest ([`count_txn`]). Stick-table byte counters are still
+/// counted at the end.
+pub struct LiveBytes {
+    shared: std::sync::Arc<crate::state::Shared>,
+    frontend: usize,
+    backend: Option<usize>,
+    server: Option<usize>,
+    counted_in: std::sync::atomic::AtomicU64,
+    counted_out: std::sync::atomic::AtomicU64,
+}
+
+impl LiveBytes {
+    /// For a transaction whose frontend has `option contstats` and whose backend is chosen.
+    pub fn of(txn: &crate::txn::Txn) -> Option<Self> {
+        let (fe, be, server) = txn_proxies(txn)?;
+        let be = be.filter(|_| fe.contstats)?;
+        let shared = &txn.shared;
+        let index_of = |a: &crate::state::FrontendRt| {
+            shared.frontends.iter().position(|f| std::ptr::eq(f, a))
+        };
+        Some(LiveBytes {
+            frontend: index_of(fe)?,
+            backend: shared.backends.iter().position(|b| std::ptr::eq(b, be)),
+            server: server.and_then(|s| be.servers.iter().position(|x| std::sync::Arc::ptr_eq(x, s))),
+            shared: shared.clone(),
+            counted_in: Default::default(),
+            counted_out: Default::default(),
+        })
+    }
+
+    /// Counts `bytes_in` more bytes from the client and `bytes_out` more to it.
+    pub fn add(&self, bytes_in: u64, bytes_out: u64) {
+        let fe = &self.shared.frontends[self.frontend];
+        let be = self.backend.map(|i| &self.shared.backends[i]);
+        let server = be.zip(self.server).map(|(b, i)| &b.servers[i]);
+        let targets = [Some(&fe.counters), be.map(|b| &b.counters), server.map(|s| &s.counters)];
+        for c in targets.into_iter().flatten() {
+            c.add(Counter::BytesIn, bytes_in);
+            c.add(Counter::BytesOut, bytes_out);
+        }
+        self.counted_in.fetch_add(bytes_in, Ordering::Relaxed);
+        self.counted_out.fetch_add(bytes_out, Ordering::Relaxed);
+    }
+
+    /// Counts `bytes` more one way: from the client when `upload`, else to it.
+    pub fn add_one_way(&self, bytes: u64, upload: bool) {
+        if upload {
+            self.add(bytes, 0)
+        } else {
+            self.add(0, bytes)
+        }
+    }
+
+    /// Brings the counters up to the transaction's totals so far.
+    pub fn catch_up(&self, txn: &crate::txn::Txn) {
+        let (counted_in, counted_out) = self.counted();
+        self.add(
+            txn.received().saturating_sub(counted_in),
+            txn.bytes_out.saturating_sub(counted_out),
+        );
+    }
+
+    /// The bytes counted so far, in and out.
+    pub fn counted(&self) -> (u64, u64) {
+        (
+            self.counted_in.load(Ordering::Relaxed),
+            self.counted_out.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Counts a finished transaction into its frontend, backend and server.
+pub fn count_txn(txn: &crate::txn::Txn) {
+    use counters::status_class;
+    let shared = &txn.shared;
+    let Some((fe, be, server)) = txn_proxies(txn) else {
+        return;
+    };
+    let http = fe.mode == hapee_compiler::ir::Mode::Http && txn.request.is_some();
     let targets: [Option<&Counters>; 3] = [
         Some(&fe.counters),
         be.map(|b| &b.counters),
@@ -289,9 +375,11 @@ pub fn count_txn(txn: &crate::txn::Txn) {
     if http {
         shared.process.counters.add(Counter::Requests, 1);
     }
+    // What `option contstats` counted already.
+    let (live_in, live_out) = txn.live.as_ref().map_or((0, 0), |l| l.counted());
     for c in targets.into_iter().flatten() {
-        c.add(Counter::BytesIn, txn.received());
-        c.add(Counter::BytesOut, txn.bytes_out);
+        c.add(Counter::BytesIn, txn.received().saturating_sub(live_in));
+        c.add(Counter::BytesOut, txn.bytes_out.saturating_sub(live_out));
         if http {
             c.add(Counter::Requests, 1);
             if let Some(status) = txn.status {

@@ -38,7 +38,14 @@ pub struct NextHead {
 impl Tracked {
     /// Under `option logasap` (`txn.logged_early`) the line is written now, with the head's
     /// bytes, and not again at the end.
-    pub fn new(inner: ResBody, txn: Box<Txn>, after: NextHead, counted: bool) -> Tracked {
+    pub fn new(inner: ResBody, mut txn: Box<Txn>, after: NextHead, counted: bool) -> Tracked {
+        // `option contstats`: a server's response counts as it goes, from its head on.
+        if counted && txn.server.is_some() && txn.live.is_none() {
+            txn.live = crate::api::LiveBytes::of(&txn).map(std::sync::Arc::new);
+            if let Some(live) = &txn.live {
+                live.catch_up(&txn);
+            }
+        }
         if txn.logged_early {
             super::log_txn(&txn);
         }
@@ -96,6 +103,9 @@ impl Body for Tracked {
                     (frame.data_ref(), self.txn.as_mut(), counted)
                 {
                     txn.bytes_out += data.len() as u64;
+                    if let Some(live) = &txn.live {
+                        live.catch_up(txn);
+                    }
                 }
             }
             Poll::Ready(None) => self.done = true,

@@ -482,6 +482,7 @@ fn build_frontend(
         accept_invalid_request: has_option(&f.options, "accept-invalid-http-request"),
         use_proxy_header: has_option(&f.options, "http-use-proxy-header"),
         logasap: has_option(&f.options, "logasap"),
+        contstats: has_option(&f.options, "contstats"),
         inspect_delay: f
             .inspect_delay
             .map(|ms| std::time::Duration::from_millis(u64::from(ms))),

@@ -557,6 +557,9 @@ pub struct FrontendRt {
     pub h1_case_adjust: Option<Arc<crate::http::case_adjust::CaseMap>>,
     /// `option logasap`: log once the response head (TCP: the server connection) is there.
     pub logasap: bool,
+    /// `option contstats`: byte counters grow while data flows, not only once a transfer
+    /// ends (see [`crate::api::LiveBytes`]).
+    pub contstats: bool,
     /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.
     pub inspect_delay: Option<std::time::Duration>,
     /// `max-session-srv-conns`: the idle server connections of its own a client session

@@ -811,6 +811,8 @@ pub const ACTIONS: &[&str] = &[
     // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
+    // A NetScaler Client IP header first (runtime/src/accept.rs).
+    "expect-netscaler-cip",
     // The bandwidth limitation filters (runtime/src/bwlim.rs).
     "set-bandwidth-limit",
     // The HTTP cache (runtime/src/http/cache).
