@@ -341,12 +341,13 @@ impl LiveBytes {
         }
     }
 
-    /// Brings the counters up to the transaction's totals so far.
-    pub fn catch_up(&self, txn: &crate::txn::Txn) {
+    /// Brings the counters up to the transaction's totals so far, with `more_out` bytes sent
+    /// to the client that the transaction does not hold yet (a server's body so far).
+    pub fn catch_up(&self, txn: &crate::txn::Txn, more_out: u64) {
         let (counted_in, counted_out) = self.counted();
         self.add(
             txn.received().saturating_sub(counted_in),
-            txn.bytes_out.saturating_sub(counted_out),
+            (txn.bytes_out + more_out).saturating_sub(counted_out),
         );
     }
 

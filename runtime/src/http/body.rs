@@ -43,7 +43,7 @@ impl Tracked {
         if counted && txn.server.is_some() && txn.live.is_none() {
             txn.live = crate::api::LiveBytes::of(&txn).map(std::sync::Arc::new);
             if let Some(live) = &txn.live {
-                live.catch_up(&txn);
+                live.catch_up(&txn, 0);
             }
         }
         if txn.logged_early {
@@ -103,8 +103,15 @@ impl Body for Tracked {
                     (frame.data_ref(), self.txn.as_mut(), counted)
                 {
                     txn.bytes_out += data.len() as u64;
+                }
+                // `option contstats`: what went through so far, a server's body included.
+                if let Some(txn) = self.txn.as_ref() {
                     if let Some(live) = &txn.live {
-                        live.catch_up(txn);
+                        let body = match (&self.inner, self.counted) {
+                            (http_body_util::Either::Right(server), true) => server.received(),
+                            _ => 0,
+                        };
+                        live.catch_up(txn, body);
                     }
                 }
             }

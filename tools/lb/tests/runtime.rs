@@ -193,6 +193,8 @@ mod socks4;
 mod spoe;
 #[path = "runtime/spread.rs"]
 mod spread;
+#[path = "runtime/stat_counters.rs"]
+mod stat_counters;
 #[path = "runtime/stats_http.rs"]
 mod stats_http;
 #[path = "runtime/strict_mode.rs"]

@@ -488,6 +488,8 @@ pub const OPTIONS: &[&str] = &[
     "external-check",
     // To the client's destination (runtime/src/upstream/direct.rs).
     "transparent",
+    // Byte counters that grow while data flows (runtime/src/api/mod.rs, LiveBytes).
+    "contstats",
     // Empty first connections closed silently (runtime/src/http/idle.rs, proto/h1.rs).
     "http-ignore-probes",
     // What hapee always does: TCP_NODELAY on both sides, each write sent as it comes.
