@@ -179,7 +179,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                     s.name = (rank + 1).to_string();
                 }
                 s.rank = rank;
-                let id = listener::ListenerRt::of_frontend(plan, l.frontend)[rank].id;
+                let id = listener::ListenerRt::of_frontend(plan, l.frontend, 0)[rank].id;
                 s.unix_id = listener::is_unix(l).then_some(id);
                 Arc::new(s)
             }
@@ -536,7 +536,7 @@ impl Server {
             shared.active.fetch_add(1, Ordering::Relaxed);
             shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
             serving.conns(shared).fetch_add(1, Ordering::Relaxed);
-            api::count_accept(shared, fe);
+            api::count_accept(shared, fe, serving.rank);
             if tls_rate {
                 tls::limits::count_accept();
             }

@@ -179,7 +179,16 @@ where
                 }
             }
         }
-        pipe(br, aw, &b_limit, &b_changed, &down, live.map(|l| (l, false)), download).await;
+        pipe(
+            br,
+            aw,
+            &b_limit,
+            &b_changed,
+            &down,
+            live.map(|l| (l, false)),
+            download,
+        )
+        .await;
         if limits.a_fin.is_some() {
             a_limit.store(ms(limits.a_fin), Ordering::Relaxed);
             a_changed.notify_one();
@@ -504,17 +513,16 @@ pub async fn serve(
         bufsize: shared.bufsize.max(1024),
         txn: &mut txn,
     });
-    let (up, down, refused) =
-        pipe_both_inspected(
-            stream,
-            sstream,
-            limits,
-            gate,
-            paced,
-            live.as_deref(),
-            session.killed(),
-        )
-        .await;
+    let (up, down, refused) = pipe_both_inspected(
+        stream,
+        sstream,
+        limits,
+        gate,
+        paced,
+        live.as_deref(),
+        session.killed(),
+    )
+    .await;
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {
         txn.term = refusal.term();

@@ -223,10 +223,15 @@ pub fn take_session_slot(shared: &crate::state::Shared, fe: usize) -> bool {
             .is_ok()
 }
 
-/// Counts one accepted connection of frontend `fe` (on the worker that accepted it).
+/// Counts one accepted connection of frontend `fe` by its listener of rank `listener` (on
+/// the worker that accepted it).
 #[inline]
-pub fn count_accept(shared: &crate::state::Shared, fe: usize) {
+pub fn count_accept(shared: &crate::state::Shared, fe: usize, listener: usize) {
     let f = &shared.frontends[fe];
+    if let Some(l) = f.listeners.get(listener).filter(|_| f.socket_stats) {
+        l.counters.add(Counter::Sessions, 1);
+        l.peak_conns.see(l.conns.load(Ordering::Relaxed) as u64);
+    }
     f.counters.add(Counter::Sessions, 1);
     f.counters.add(Counter::Connections, 1);
     f.peak_active.see(f.active.load(Ordering::Relaxed));
@@ -256,6 +261,16 @@ fn txn_times(txn: &crate::txn::Txn) -> Option<[u64; 4]> {
         response as u64,
         total,
     ])
+}
+
+/// The counters of the listener a transaction came in by, when its frontend has `option
+/// socket-stats`.
+pub fn listener_counters<'a>(
+    fe: &'a crate::state::FrontendRt,
+    txn: &crate::txn::Txn,
+) -> Option<&'a Counters> {
+    let l = fe.listeners.get(txn.listener?)?;
+    fe.socket_stats.then_some(&l.counters)
 }
 
 /// The frontend, backend and server a transaction counts into (the last two once chosen).
@@ -293,6 +308,8 @@ fn txn_proxies(
 pub struct LiveBytes {
     shared: std::sync::Arc<crate::state::Shared>,
     frontend: usize,
+    /// Its listener's rank, when it counts on its own (`option socket-stats`).
+    listener: Option<usize>,
     backend: Option<usize>,
     server: Option<usize>,
     counted_in: std::sync::atomic::AtomicU64,
@@ -305,13 +322,14 @@ impl LiveBytes {
         let (fe, be, server) = txn_proxies(txn)?;
         let be = be.filter(|_| fe.contstats)?;
         let shared = &txn.shared;
-        let index_of = |a: &crate::state::FrontendRt| {
-            shared.frontends.iter().position(|f| std::ptr::eq(f, a))
-        };
+        let index_of =
+            |a: &crate::state::FrontendRt| shared.frontends.iter().position(|f| std::ptr::eq(f, a));
         Some(LiveBytes {
             frontend: index_of(fe)?,
+            listener: txn.listener.filter(|_| fe.socket_stats),
             backend: shared.backends.iter().position(|b| std::ptr::eq(b, be)),
-            server: server.and_then(|s| be.servers.iter().position(|x| std::sync::Arc::ptr_eq(x, s))),
+            server: server
+                .and_then(|s| be.servers.iter().position(|x| std::sync::Arc::ptr_eq(x, s))),
             shared: shared.clone(),
             counted_in: Default::default(),
             counted_out: Default::default(),
@@ -323,7 +341,16 @@ impl LiveBytes {
         let fe = &self.shared.frontends[self.frontend];
         let be = self.backend.map(|i| &self.shared.backends[i]);
         let server = be.zip(self.server).map(|(b, i)| &b.servers[i]);
-        let targets = [Some(&fe.counters), be.map(|b| &b.counters), server.map(|s| &s.counters)];
+        let listener = self
+            .listener
+            .and_then(|i| fe.listeners.get(i))
+            .map(|l| &l.counters);
+        let targets = [
+            Some(&fe.counters),
+            listener,
+            be.map(|b| &b.counters),
+            server.map(|s| &s.counters),
+        ];
         for c in targets.into_iter().flatten() {
             c.add(Counter::BytesIn, bytes_in);
             c.add(Counter::BytesOut, bytes_out);
@@ -368,8 +395,10 @@ pub fn count_txn(txn: &crate::txn::Txn) {
         return;
     };
     let http = fe.mode == hapee_compiler::ir::Mode::Http && txn.request.is_some();
-    let targets: [Option<&Counters>; 3] = [
+    let listener = listener_counters(fe, txn);
+    let targets: [Option<&Counters>; 4] = [
         Some(&fe.counters),
+        listener,
         be.map(|b| &b.counters),
         server.map(|s| &s.counters),
     ];
@@ -381,7 +410,8 @@ pub fn count_txn(txn: &crate::txn::Txn) {
     for c in targets.into_iter().flatten() {
         c.add(Counter::BytesIn, txn.received().saturating_sub(live_in));
         c.add(Counter::BytesOut, txn.bytes_out.saturating_sub(live_out));
-        if http {
+        // A listener counts neither requests nor their statuses.
+        if http && !listener.is_some_and(|l| std::ptr::eq(l, c)) {
             c.add(Counter::Requests, 1);
             if let Some(status) = txn.status {
                 c.add(status_class(status), 1);
@@ -425,6 +455,9 @@ pub fn count_txn(txn: &crate::txn::Txn) {
     let denied = txn.term == *b"PR" && matches!(txn.status, Some(403));
     if denied {
         fe.counters.add(Counter::DeniedReq, 1);
+        if let Some(l) = listener {
+            l.add(Counter::DeniedReq, 1);
+        }
     }
     if txn.term[0] == b'P' && txn.server.is_none() && !denied {
         fe.counters.add(Counter::Intercepted, 1);
@@ -448,5 +481,8 @@ pub fn count_txn(txn: &crate::txn::Txn) {
     // A request the proxy could not read: malformed (400) or late (408).
     if txn.server.is_none() && matches!(txn.status, Some(400 | 408)) && txn.term[0] != b'P' {
         fe.counters.add(Counter::ErrorsReq, 1);
+        if let Some(l) = listener {
+            l.add(Counter::ErrorsReq, 1);
+        }
     }
 }

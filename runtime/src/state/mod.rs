@@ -560,6 +560,8 @@ pub struct FrontendRt {
     /// `option contstats`: byte counters grow while data flows, not only once a transfer
     /// ends (see [`crate::api::LiveBytes`]).
     pub contstats: bool,
+    /// `option socket-stats`: each listener counts on its own and has its statistics row.
+    pub socket_stats: bool,
     /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.
     pub inspect_delay: Option<std::time::Duration>,
     /// `max-session-srv-conns`: the idle server connections of its own a client session

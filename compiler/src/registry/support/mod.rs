@@ -490,6 +490,8 @@ pub const OPTIONS: &[&str] = &[
     "transparent",
     // Byte counters that grow while data flows (runtime/src/api/mod.rs, LiveBytes).
     "contstats",
+    // Per-listener counters and statistics rows (runtime/src/api/stat.rs, listener_row).
+    "socket-stats",
     // Empty first connections closed silently (runtime/src/http/idle.rs, proto/h1.rs).
     "http-ignore-probes",
     // What hapee always does: TCP_NODELAY on both sides, each write sent as it comes.

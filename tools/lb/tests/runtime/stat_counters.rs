@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 /// A stats socket path of its own for the proxy started on `port`.
 fn socket_for(port: u16) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("hapee-stat-counters-{}-{port}.sock", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "hapee-stat-counters-{}-{port}.sock",
+        std::process::id()
+    ))
 }
 
 /// Sends `request` to `port` and reads until `expected` bytes came back; the connection is
@@ -108,6 +111,148 @@ listen tcp_plain
         expected.push(format!("tcp_plain/{sv} bin=0 bout=0"));
     }
     assert_eq!(ours, expected);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}
+
+/// The listener rows of `show stat` (type 3), each as the columns `keep` names.
+fn listener_rows(csv: &str, keep: &[&str]) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f.get(at("type")) == Some(&"3"))
+        .map(|f| {
+            keep.iter()
+                .map(|k| format!("{k}={}", f[at(k)]))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn socket_stats_gives_each_listener_its_row_and_metrics() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    stats socket {} level admin
+{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} name web
+    bind 127.0.0.1:{} maxconn 50
+    bind 127.0.0.1:{} id 9
+    option socket-stats
+    http-request deny if {{ path /no }}
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+    default_backend app
+frontend quiet
+    bind 127.0.0.1:{}
+    default_backend app
+backend app
+    http-request return status 200 content-type text/plain string hello
+",
+            socket_for(port).display(),
+            port + 1,
+            port + 2,
+            port + 3,
+        )
+    };
+    let keep = [
+        "pxname", "svname", "scur", "smax", "slim", "stot", "bin", "bout", "dreq", "dresp", "ereq",
+        "status", "pid", "sid", "type", "addr", "mode", "dcon", "dses", "wrew", "eint", "lbtot",
+        "rate", "req_tot",
+    ];
+    let (ours, theirs) = both_reading(4, cfg, |port, _| {
+        for (p, path) in [
+            (port, "/"),
+            (port + 1, "/"),
+            (port + 1, "/no"),
+            (port + 3, "/"),
+        ] {
+            curl(&[&format!("http://127.0.0.1:{p}{path}")]);
+        }
+        // A request that cannot be read: 400, an error of the listener.
+        raw(
+            port + 2,
+            b"GET / HTTP/1.1\r\nbad header\r\n\r\n",
+            Duration::from_secs(1),
+        );
+        let sock = socket_for(port);
+        // Each proxy counts a connection once it closed: wait for the last one.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut csv = ask(&sock, "show stat\n");
+        while !csv.contains(",sock-9,")
+            || listener_rows(&csv, &["scur"]).iter().any(|r| r != "scur=0")
+        {
+            if Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            csv = ask(&sock, "show stat\n");
+        }
+        // Ports relative to the first, which differs between the two runs.
+        let mut out: Vec<String> = listener_rows(&csv, &keep)
+            .into_iter()
+            .map(|r| {
+                (0..3).fold(r, |r, k| {
+                    r.replace(&format!(":{}", port + k), &format!(":port+{k}"))
+                })
+            })
+            .collect();
+        out.push(format!(
+            "frontend ereq={}",
+            stat_row(&csv, "fe", "FRONTEND")["ereq"]
+        ));
+        // The type filter (8: listeners) with a listener id.
+        let iid = stat_row(&csv, "fe", "FRONTEND")["iid"].clone();
+        out.extend(listener_rows(
+            &ask(&sock, &format!("show stat {iid} 8 9\n")),
+            &["svname"],
+        ));
+        let metrics = curl(&[&format!("http://127.0.0.1:{port}/metrics?scope=listener")]).1;
+        out.extend(
+            metrics
+                .lines()
+                .filter(|l| l.contains("listener=\"sock-9\"") || l.starts_with("# TYPE"))
+                .map(String::from),
+        );
+        let _ = std::fs::remove_file(&sock);
+        out
+    });
+    let web = &ours[0];
+    assert!(
+        web.starts_with("pxname=fe svname=web scur=0 smax=1 slim=0 stot=2 "),
+        "{ours:#?}"
+    );
+    assert!(
+        ours[1].contains("svname=sock-2 ") && ours[1].contains(" slim=50 "),
+        "{ours:#?}"
+    );
+    assert!(
+        ours[1].contains(" dreq=1 ") && ours[1].contains(" type=3 "),
+        "{ours:#?}"
+    );
+    assert!(
+        ours[2].contains("svname=sock-9 ") && ours[2].contains(" ereq=1 "),
+        "{ours:#?}"
+    );
+    assert!(ours[2].contains(" addr=127.0.0.1:port+2 "), "{ours:#?}");
+    assert_eq!(ours[3], "frontend ereq=2");
+    assert_eq!(ours[4], "svname=sock-9");
+    assert!(
+        ours.contains(
+            &"haproxy_listener_request_errors_total{proxy=\"fe\",listener=\"sock-9\"} 1"
+                .to_string()
+        ),
+        "{ours:#?}"
+    );
     if let Some(theirs) = theirs {
         assert_eq!(theirs, ours);
     }
