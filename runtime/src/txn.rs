@@ -101,6 +101,9 @@ pub struct Txn {
     pub body_in: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// `option contstats`: the bytes counted while they flowed.
     pub live: Option<std::sync::Arc<crate::api::LiveBytes>>,
+    /// The calls and times of the future that serves it (`cpu_calls` …, see
+    /// [`crate::profiling`]).
+    pub profile: Option<std::sync::Arc<crate::profiling::StreamProfile>>,
     pub retries: u32,
     /// A retry went to another server (`option redispatch`).
     pub redispatched: bool,
@@ -386,6 +389,7 @@ impl Fresh {
             bytes_in: 0,
             body_in: None,
             live: None,
+            profile: None,
             retries: 0,
             redispatched: false,
             term: *b"--",

@@ -164,6 +164,7 @@ impl Shared {
             userlists: crate::http::auth::load(&plan.userlists),
             proc_vars,
             busy_polling: plan.global.busy_polling,
+            profiling_tasks: plan.global.profiling_tasks,
             after_response_rules,
         })
     }

@@ -651,6 +651,8 @@ pub struct Shared {
     pub proc_vars: crate::vars::ProcVars,
     /// `busy-polling`: the workers never sleep waiting for events.
     pub busy_polling: bool,
+    /// `profiling.tasks on` (see [`crate::profiling`]).
+    pub profiling_tasks: bool,
     /// Whether any proxy has `http-after-response` rules: without any, a response does not
     /// look its backend up to find none.
     pub after_response_rules: bool,
@@ -681,6 +683,7 @@ impl Shared {
             userlists: Default::default(),
             proc_vars: Default::default(),
             busy_polling: false,
+            profiling_tasks: false,
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,

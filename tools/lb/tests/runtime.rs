@@ -201,6 +201,8 @@ mod stats_http;
 mod strict_mode;
 #[path = "runtime/tables.rs"]
 mod tables;
+#[path = "runtime/task_profile.rs"]
+mod task_profile;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
 #[path = "runtime/tcp_response.rs"]
