@@ -402,7 +402,7 @@ pub async fn serve(
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
         let connected =
-            crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
+            crate::upstream::dial::connect(addr, server.dial_for(txn.client, None), be.timeouts.connect)
                 .await
                 .ok();
         server.observed(if connected.is_some() {

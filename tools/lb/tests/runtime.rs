@@ -241,6 +241,8 @@ mod tls_sni;
 mod tls_tcp;
 #[path = "runtime/unix_sockets.rs"]
 mod unix_sockets;
+#[path = "runtime/transparent_source.rs"]
+mod transparent_source;
 #[path = "runtime/upgrade.rs"]
 mod upgrade;
 #[path = "runtime/var_limits.rs"]

@@ -625,8 +625,10 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "observe",
     "on-error",
     "error-limit",
-    // The local address of server connections (runtime/src/upstream/dial.rs).
+    // The local address of server connections, and the transparent one that replaces it
+    // (`usesrc`, with IP_TRANSPARENT) (runtime/src/upstream/dial.rs).
     "source",
+    "usesrc",
     // Set before connecting (runtime/src/upstream/dial.rs), and the 302 of `redir`.
     "tcp-ut",
     "redir",
