@@ -401,10 +401,13 @@ pub async fn serve(
         txn.queued_ahead = slot.ahead;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
-        let connected =
-            crate::upstream::dial::connect(addr, server.dial_for(txn.client, None), be.timeouts.connect)
-                .await
-                .ok();
+        let connected = crate::upstream::dial::connect(
+            addr,
+            server.dial_for(txn.client, None),
+            be.timeouts.connect,
+        )
+        .await
+        .ok();
         server.observed(if connected.is_some() {
             crate::checks::observe::Seen::ConnectOk
         } else {

@@ -174,7 +174,12 @@ impl UseSrc {
             .and_then(|a| a.strip_suffix(')'))
         {
             let (name, occ) = match args.split_once(',') {
-                Some((n, o)) => (n, o.trim().parse().map_err(|_| format!("'usesrc {word}': bad occurrence"))?),
+                Some((n, o)) => (
+                    n,
+                    o.trim()
+                        .parse()
+                        .map_err(|_| format!("'usesrc {word}': bad occurrence"))?,
+                ),
                 None => (args, -1),
             };
             if name.is_empty() {
@@ -182,9 +187,9 @@ impl UseSrc {
             }
             return Ok(UseSrc::HeaderIp(name.to_ascii_lowercase(), occ));
         }
-        address(word)
-            .map(UseSrc::Addr)
-            .ok_or_else(|| format!("'usesrc {word}': not client, clientip, hdr_ip(<name>) nor an address"))
+        address(word).map(UseSrc::Addr).ok_or_else(|| {
+            format!("'usesrc {word}': not client, clientip, hdr_ip(<name>) nor an address")
+        })
     }
 
     /// The source address for a connection on behalf of `client` whose request has
@@ -209,7 +214,10 @@ impl UseSrc {
                     .collect();
                 let at = match *occ {
                     n if n > 0 => values.get(n as usize - 1),
-                    n if n < 0 => values.len().checked_sub(n.unsigned_abs() as usize).and_then(|i| values.get(i)),
+                    n if n < 0 => values
+                        .len()
+                        .checked_sub(n.unsigned_abs() as usize)
+                        .and_then(|i| values.get(i)),
                     _ => values.last(),
                 };
                 let ip: std::net::IpAddr = at?.parse().ok()?;
@@ -244,7 +252,9 @@ pub fn source_of(words: &[String]) -> Result<Source, String> {
         }
     };
     let bind = address(addr).ok_or_else(|| {
-        format!("'source {addr}': not an address nor an address:port (port ranges are not supported)")
+        format!(
+            "'source {addr}': not an address nor an address:port (port ranges are not supported)"
+        )
     })?;
     Ok(Source {
         bind: Some(bind),

@@ -82,6 +82,19 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             {
                 out.push(format!("server option '{o}'{}", why_not(o)));
             }
+            // A server's own `source`, with its `usesrc`/`interface` pairs.
+            if let Some(at) = options.iter().position(|o| *o == "source") {
+                let mut words = vec![];
+                let mut rest = options[at + 1..].iter();
+                words.extend(rest.next().map(|w| w.to_string()));
+                while let Some(kw @ (&"usesrc" | &"interface")) = rest.next() {
+                    words.push(kw.to_string());
+                    words.extend(rest.next().map(|w| w.to_string()));
+                }
+                if let Err(e) = hapee_runtime::upstream::dial::source_of(&words) {
+                    out.push(e);
+                }
+            }
             // FastCGI is spoken over clear TCP only.
             let fcgi = options.windows(2).any(|w| w == ["proto", "fcgi"]);
             if fcgi && options.contains(&"ssl") {
@@ -126,6 +139,14 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                     a.split('(').next().unwrap_or(a)
                 )),
                 None => out.push(format!("'{kw} {}'", args.join(" "))),
+            }
+        }
+        // The forms of `source` the runtime refuses (interface binding, port ranges), as it
+        // reads them.
+        "source" => {
+            let words: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            if let Err(e) = hapee_runtime::upstream::dial::source_of(&words) {
+                out.push(e);
             }
         }
         "tcp-check" | "http-check" => {

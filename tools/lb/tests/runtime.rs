@@ -239,10 +239,10 @@ mod tls_session_id;
 mod tls_sni;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
-#[path = "runtime/unix_sockets.rs"]
-mod unix_sockets;
 #[path = "runtime/transparent_source.rs"]
 mod transparent_source;
+#[path = "runtime/unix_sockets.rs"]
+mod unix_sockets;
 #[path = "runtime/upgrade.rs"]
 mod upgrade;
 #[path = "runtime/var_limits.rs"]
