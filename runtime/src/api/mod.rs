@@ -273,14 +273,15 @@ pub fn listener_counters<'a>(
     fe.socket_stats.then_some(&l.counters)
 }
 
+/// A transaction's frontend, and its backend and server once chosen.
+type TxnProxies<'a> = (
+    &'a crate::state::FrontendRt,
+    Option<&'a crate::state::BackendRt>,
+    Option<&'a std::sync::Arc<crate::state::ServerRt>>,
+);
+
 /// The frontend, backend and server a transaction counts into (the last two once chosen).
-fn txn_proxies(
-    txn: &crate::txn::Txn,
-) -> Option<(
-    &crate::state::FrontendRt,
-    Option<&crate::state::BackendRt>,
-    Option<&std::sync::Arc<crate::state::ServerRt>>,
-)> {
+fn txn_proxies(txn: &crate::txn::Txn) -> Option<TxnProxies<'_>> {
     let shared = &txn.shared;
     let fe = shared
         .frontends

@@ -205,9 +205,7 @@ fn profile_of(prepared: &Prepared) -> (Arc<crate::profiling::StreamProfile>, boo
 pub(crate) fn handle_boxed(
     ctx: Rc<ConnCtx>,
     req: Request<IncomingBody>,
-) -> crate::profiling::Profiled<
-    std::pin::Pin<Box<impl std::future::Future<Output = Result<Response<Tracked>, Infallible>>>>,
-> {
+) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> + Unpin {
     let prepared = prepare(ctx, req);
     let (profile, measure) = profile_of(&prepared);
     let future = Box::into_pin(boxed_in_place(|| serve_request(prepared)));
