@@ -551,13 +551,13 @@ mod tests {
             format!(
                 "frontend f\n    mode http\n    bind :8080\n    default_backend b\n\
                  backend b\n    mode http\n    use-fcgi-app php\n    server s 127.0.0.1:9000 proto fcgi{extra}\n\
-                 fcgi-app php\n    docroot /var/www\n    set-param X %[lat_ns_avg]\n"
+                 fcgi-app php\n    docroot /var/www\n    set-param X %[ssl_fc_unique_id]\n"
             )
         };
         let what = refused(&config(""));
         assert!(
             what.iter()
-                .any(|w| w.contains("fcgi-app 'php'") && w.contains("lat_ns_avg")),
+                .any(|w| w.contains("fcgi-app 'php'") && w.contains("ssl_fc_unique_id")),
             "{what:?}"
         );
         let what = refused(&config(" ssl verify none"));
@@ -570,9 +570,9 @@ mod tests {
     #[test]
     fn an_expression_the_runtime_cannot_run_is_refused_at_its_line() {
         let what = refused(
-            "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { lat_ns_avg gt 0 }\n    default_backend b\n\
+            "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { ssl_fc_unique_id -m found }\n    default_backend b\n\
              backend b\n    mode tcp\n    server s 127.0.0.1:80\n",
         );
-        assert!(what.iter().any(|w| w.contains("lat_ns_avg")), "{what:?}");
+        assert!(what.iter().any(|w| w.contains("ssl_fc_unique_id")), "{what:?}");
     }
 }
