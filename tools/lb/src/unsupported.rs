@@ -573,6 +573,9 @@ mod tests {
             "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { ssl_fc_unique_id -m found }\n    default_backend b\n\
              backend b\n    mode tcp\n    server s 127.0.0.1:80\n",
         );
-        assert!(what.iter().any(|w| w.contains("ssl_fc_unique_id")), "{what:?}");
+        assert!(
+            what.iter().any(|w| w.contains("ssl_fc_unique_id")),
+            "{what:?}"
+        );
     }
 }
