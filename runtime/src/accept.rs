@@ -1,6 +1,7 @@
 //! What happens to an accepted connection before its protocol starts: the `tcp-request
 //! connection` rules (against the peer as connected), then the PROXY protocol header when the
-//! bind has `accept-proxy` or a rule said `expect-proxy layer4`. From then on the transaction
+//! bind has `accept-proxy` or a rule said `expect-proxy layer4` (after a NetScaler Client IP
+//! header, for `accept-netscaler-cip` or `expect-netscaler-cip layer4`). From then on the transaction
 //! sees the original client and destination that the header carried. Last, the `tcp-request
 //! session` rules, and the session counts on what the rules track (`track-sc*`).
 
@@ -52,7 +53,12 @@ pub async fn open(
         txn.term = *b"PR";
         return Opened::Rejected(txn);
     }
-    if let Some(magic) = serving.netscaler_magic {
+    // A rule asking for the header on a bind without `accept-netscaler-cip` expects the magic
+    // number that bind has, none: 0 (as HAProxy).
+    let netscaler_magic = serving
+        .netscaler_magic
+        .or(txn.expect_netscaler.then_some(0));
+    if let Some(magic) = netscaler_magic {
         let limit = fe.timeouts.client.unwrap_or(Duration::from_secs(30));
         match tokio::time::timeout(limit, read_netscaler(stream, magic)).await {
             Ok(Ok(cip)) => {

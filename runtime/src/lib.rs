@@ -37,6 +37,7 @@ pub mod logfmt;
 pub mod netns;
 pub mod patref;
 pub mod peers;
+pub mod profiling;
 pub mod proto;
 pub mod quic;
 pub mod rdp;
@@ -179,7 +180,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
                     s.name = (rank + 1).to_string();
                 }
                 s.rank = rank;
-                let id = listener::ListenerRt::of_frontend(plan, l.frontend)[rank].id;
+                let id = listener::ListenerRt::of_frontend(plan, l.frontend, 0)[rank].id;
                 s.unix_id = listener::is_unix(l).then_some(id);
                 Arc::new(s)
             }
@@ -536,7 +537,7 @@ impl Server {
             shared.active.fetch_add(1, Ordering::Relaxed);
             shared.frontends[fe].active.fetch_add(1, Ordering::Relaxed);
             serving.conns(shared).fetch_add(1, Ordering::Relaxed);
-            api::count_accept(shared, fe);
+            api::count_accept(shared, fe, serving.rank);
             if tls_rate {
                 tls::limits::count_accept();
             }
@@ -759,12 +760,21 @@ fn serve_opened(
     if shared.frontends[fe].mode != Mode::Http {
         let shared = shared.clone();
         return Box::pin(async move {
+            let mut txn = txn;
             let session = api::sessions::open(fe, txn.client, txn.local);
+            // The stream's task counters (`cpu_calls` …): the TCP stream's future.
+            let profile = Arc::new(profiling::StreamProfile::default());
+            txn.profile = Some(profile.clone());
+            let tcp = profiling::Profiled::new(
+                Box::pin(tcp::serve(stream, fe, *txn, &session)),
+                profile,
+                shared.profiling_tasks,
+            );
             // A killed session (`shutdown session`) drops its connections where it is.
             // The forwarding inside logs a kill (`K-`) and ends first: polled first.
             let served = tokio::select! {
                 biased;
-                up = tcp::serve(stream, fe, *txn, &session) => up,
+                up = tcp => up,
                 () = session.killed() => None,
             };
             let Some(up) = served else {

@@ -34,24 +34,76 @@ pub struct Serving {
 }
 
 /// What every thread sees of one `bind` line.
-#[derive(Debug)]
 pub struct ListenerRt {
     /// Its `id`, else its rank in its frontend (from 1), as HAProxy numbers listeners.
     pub id: u32,
     /// The connections it accepted that are still open (`dst_conn`).
     pub conns: std::sync::atomic::AtomicUsize,
+    /// How `option socket-stats` rows name it: its `name`, else `sock-<id>`.
+    pub stat_name: String,
+    /// Its address as the statistics show it (`addr`): `ip:port`, `[ip6]:port` or `unix`.
+    pub addr: String,
+    /// `maxconn` on its line (0: none).
+    pub maxconn: u64,
+    /// Its own counters, kept when its frontend has `option socket-stats`.
+    pub counters: crate::api::counters::Counters,
+    /// The most connections it had open at once (`smax`).
+    pub peak_conns: crate::api::counters::Peak,
+}
+
+impl std::fmt::Debug for ListenerRt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenerRt")
+            .field("id", &self.id)
+            .field("stat_name", &self.stat_name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ListenerRt {
-    /// The listeners of frontend `fe`, in order.
-    pub fn of_frontend(plan: &hapee_compiler::plan::Plan, fe: usize) -> Vec<ListenerRt> {
-        ids(plan.listeners.iter().filter(|l| l.frontend == fe))
+    /// The listeners of frontend `fe`, in order, with counters for `threads` threads.
+    pub fn of_frontend(
+        plan: &hapee_compiler::plan::Plan,
+        fe: usize,
+        threads: usize,
+    ) -> Vec<ListenerRt> {
+        let lines: Vec<&ListenerPlan> =
+            plan.listeners.iter().filter(|l| l.frontend == fe).collect();
+        ids(lines.iter().copied())
             .into_iter()
-            .map(|id| ListenerRt {
+            .zip(lines)
+            .map(|(id, l)| ListenerRt {
                 id,
                 conns: Default::default(),
+                stat_name: l
+                    .option("name")
+                    .map_or_else(|| format!("sock-{id}"), str::to_string),
+                addr: stat_addr(l),
+                maxconn: l
+                    .option("maxconn")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
+                counters: crate::api::counters::Counters::new(threads),
+                peak_conns: Default::default(),
             })
             .collect()
+    }
+}
+
+/// A listener's address as the statistics show it.
+fn stat_addr(l: &ListenerPlan) -> String {
+    let port = match l.address.port {
+        Port::Range { low, .. } => low,
+        _ => 0,
+    };
+    match l.address.ip {
+        _ if is_unix(l) => "unix".to_string(),
+        Some(IpAddr::V6(ip)) => format!("[{ip}]:{port}"),
+        Some(IpAddr::V4(ip)) => format!("{ip}:{port}"),
+        None if l.address.family == hapee_compiler::address::Family::Inet6 => {
+            format!("[::]:{port}")
+        }
+        None => format!("0.0.0.0:{port}"),
     }
 }
 

@@ -53,6 +53,9 @@ pub enum Action {
     UseService(Service),
     /// `tcp-request connection expect-proxy layer4`: a PROXY header comes first.
     ExpectProxy,
+    /// `tcp-request connection expect-netscaler-cip layer4`: a NetScaler Client IP header
+    /// comes first.
+    ExpectNetscaler,
     /// `cache-use`, `cache-store`.
     Filter(crate::http::filters::FilterAction),
     /// `set-pathq`, `replace-path`, `replace-pathq`, `replace-uri`.
@@ -171,6 +174,7 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "reject" => Action::Reject,
         "close" if rule.set == RuleSet::TcpResponseContent => Action::Close,
         "expect-proxy" if arg(0) == "layer4" => Action::ExpectProxy,
+        "expect-netscaler-cip" if arg(0) == "layer4" => Action::ExpectNetscaler,
         "deny" => {
             let r = crate::http::replies::parse_deny(a, if response { 502 } else { 403 })?;
             if matches!(r.body, ReplyBody::ProxyPage) {
@@ -516,6 +520,7 @@ where
             Action::SetLogLevel(l) => txn.log_level = Some(*l),
             Action::Table(t) => t.run(txn, set),
             Action::ExpectProxy => txn.expect_proxy = true,
+            Action::ExpectNetscaler => txn.expect_netscaler = true,
             Action::Filter(f) => f.run(txn),
             Action::Capture(c) => c.run(txn),
             Action::RewriteUri(r) => r.run(txn),

@@ -29,6 +29,7 @@ async fn pipe<R, W>(
     limit: &Limit,
     changed: &tokio::sync::Notify,
     count: &AtomicU64,
+    live: Option<(&crate::api::LiveBytes, Upload)>,
     mut pacer: crate::bwlim::Pacer,
 ) where
     R: AsyncRead + Unpin,
@@ -67,6 +68,9 @@ async fn pipe<R, W>(
                         return;
                     }
                     count.fetch_add(piece as u64, Ordering::Relaxed);
+                    if let Some((live, upload)) = live {
+                        live.add_one_way(piece as u64, upload);
+                    }
                     at += piece;
                 }
             }
@@ -74,6 +78,9 @@ async fn pipe<R, W>(
     }
     let _ = to.shutdown().await;
 }
+
+/// Whether bytes go from the client to the server (`true`) or back.
+type Upload = bool;
 
 /// Inactivity limits of a tunnel: each side's idle timeout, and the shorter one it gets once
 /// the other side has closed its half (`timeout client-fin` / `server-fin`).
@@ -105,20 +112,23 @@ where
 {
     let paced = Default::default();
     let (up, down, _) =
-        pipe_both_inspected(a, b, limits, None, paced, std::future::pending()).await;
+        pipe_both_inspected(a, b, limits, None, paced, None, std::future::pending()).await;
     (up, down)
 }
 
 /// Bytes both ways between a client (`a`) and a server (`b`); with a gate, what the server
 /// sends first is held for the backend's `tcp-response content` rules while the client's
 /// bytes keep flowing. Answers the byte counts both ways, and what the rules decided instead
-/// of forwarding when they refused (both connections are then closed).
+/// of forwarding when they refused (both connections are then closed). With `live` (`option
+/// contstats`), the bytes are counted into the proxies' counters as they go.
+#[allow(clippy::too_many_arguments)]
 pub async fn pipe_both_inspected<A, B>(
     a: A,
     b: B,
     limits: Limits,
     gate: Option<crate::tcp_response::Gate<'_>>,
     paced: crate::bwlim::TxnLimits,
+    live: Option<&crate::api::LiveBytes>,
     killed: impl std::future::Future<Output = ()>,
 ) -> (u64, u64, Option<crate::tcp_response::Refusal>)
 where
@@ -135,7 +145,7 @@ where
     let refused = tokio::sync::Notify::new();
     let a_to_b = async {
         tokio::select! {
-            _ = pipe(ar, bw, &a_limit, &a_changed, &up, paced.upload) => {}
+            _ = pipe(ar, bw, &a_limit, &a_changed, &up, live.map(|l| (l, true)), paced.upload) => {}
             _ = refused.notified() => return,
         }
         // B's write side is now shut: B has `b_fin` (when set) to finish.
@@ -154,6 +164,9 @@ where
                     }
                     let sent = aw.write_all(&forward.held).await.is_ok();
                     down.fetch_add(forward.held.len() as u64, Ordering::Relaxed);
+                    if let Some(live) = live {
+                        live.add(0, forward.held.len() as u64);
+                    }
                     if !sent || !forward.more {
                         // `close` (or a client gone): the server connection ends here.
                         let _ = aw.shutdown().await;
@@ -167,7 +180,16 @@ where
                 }
             }
         }
-        pipe(br, aw, &b_limit, &b_changed, &down, download).await;
+        pipe(
+            br,
+            aw,
+            &b_limit,
+            &b_changed,
+            &down,
+            live.map(|l| (l, false)),
+            download,
+        )
+        .await;
         if limits.a_fin.is_some() {
             a_limit.store(ms(limits.a_fin), Ordering::Relaxed);
             a_changed.notify_one();
@@ -392,10 +414,13 @@ pub async fn serve(
         txn.queued_ahead = slot.ahead;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
-        let connected =
-            crate::upstream::dial::connect(addr, server.dial(true), be.timeouts.connect)
-                .await
-                .ok();
+        let connected = crate::upstream::dial::connect(
+            addr,
+            server.dial_for(txn.client, None),
+            be.timeouts.connect,
+        )
+        .await
+        .ok();
         server.observed(if connected.is_some() {
             crate::checks::observe::Seen::ConnectOk
         } else {
@@ -496,13 +521,27 @@ pub async fn serve(
             std::mem::take(&mut txn.filters.limits.download)
         },
     };
+    // `option contstats`: the bytes held for the rules are the first counted.
+    let live = crate::api::LiveBytes::of(&txn).map(std::sync::Arc::new);
+    if let Some(live) = &live {
+        live.add(held.len() as u64, 0);
+    }
+    txn.live = live.clone();
     let gate = inspects.then(|| crate::tcp_response::Gate {
         backend: be,
         bufsize: shared.bufsize.max(1024),
         txn: &mut txn,
     });
-    let (up, down, refused) =
-        pipe_both_inspected(stream, sstream, limits, gate, paced, session.killed()).await;
+    let (up, down, refused) = pipe_both_inspected(
+        stream,
+        sstream,
+        limits,
+        gate,
+        paced,
+        live.as_deref(),
+        session.killed(),
+    )
+    .await;
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {
         txn.term = refusal.term();

@@ -99,6 +99,11 @@ pub struct Txn {
     pub bytes_in: u64,
     /// The request body's bytes as they arrive, when it has one.
     pub body_in: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// `option contstats`: the bytes counted while they flowed.
+    pub live: Option<std::sync::Arc<crate::api::LiveBytes>>,
+    /// The calls and times of the future that serves it (`cpu_calls` …, see
+    /// [`crate::profiling`]).
+    pub profile: Option<std::sync::Arc<crate::profiling::StreamProfile>>,
     pub retries: u32,
     /// A retry went to another server (`option redispatch`).
     pub redispatched: bool,
@@ -155,6 +160,8 @@ pub struct Txn {
     pub proxy: Option<Arc<crate::proto::proxy_protocol::ProxyHeader>>,
     /// Set by `tcp-request connection expect-proxy layer4`.
     pub expect_proxy: bool,
+    /// Set by `tcp-request connection expect-netscaler-cip layer4`.
+    pub expect_netscaler: bool,
     /// Whether this is the connection's first request (`http_first_req`).
     pub first_request: bool,
     /// `option http-use-proxy-header` with a proxied target (absolute or authority form):
@@ -383,6 +390,8 @@ impl Fresh {
             bytes_out: 0,
             bytes_in: 0,
             body_in: None,
+            live: None,
+            profile: None,
             retries: 0,
             redispatched: false,
             term: *b"--",
@@ -409,6 +418,7 @@ impl Fresh {
             may_change: std::cell::Cell::new(false),
             proxy: None,
             expect_proxy: false,
+            expect_netscaler: false,
             first_request: true,
             proxy_auth: false,
             raw_target: None,

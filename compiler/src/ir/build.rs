@@ -251,6 +251,8 @@ impl<'a> Stmt<'a> {
         );
         // The workers' polling (`plan::GlobalPlan::busy_polling`).
         let busy_polling = word == "busy-polling";
+        // Stream task profiling (`plan::GlobalPlan::profiling_tasks`).
+        let profiling = word == "profiling.tasks";
         // The global section's variables (`plan::GlobalPlan::set_vars`).
         let set_var = matches!(word, "set-var" | "set-var-fmt");
         // And the Lua statements (`lua-load…`, `tune.lua.*`), read by `plan::lua`.
@@ -347,6 +349,7 @@ impl<'a> Stmt<'a> {
             && !var_limits
             && !comp_limits
             && !busy_polling
+            && !profiling
             && !lua
             && !tls
             && !filters

@@ -82,6 +82,10 @@ pub struct GlobalPlan {
     /// `busy-polling` (and not `no busy-polling` after it): the workers never sleep waiting
     /// for events.
     pub busy_polling: bool,
+    /// `profiling.tasks on`: streams measure their CPU time and wake-up latency (`auto` and
+    /// `off` do not).
+    #[serde(default)]
+    pub profiling_tasks: bool,
     pub nbthread: u32,
     pub thread_groups: u32,
     /// Group (1-based) of each thread, in thread order.
@@ -1008,6 +1012,8 @@ pub fn build(config: &Config, nbthread: u32) -> Plan {
                 .rev()
                 .find(|d| d.keyword == "busy-polling")
                 .is_some_and(|d| d.prefix.is_none()),
+            profiling_tasks: lower::last_arg(&g.directives, "profiling.tasks").as_deref()
+                == Some("on"),
             nbthread,
             thread_groups: groups,
             thread_cpus: ir::thread_cpus(g, &thread_group_of),

@@ -258,7 +258,7 @@ pub static SERVER_OPTIONS: &[ServerOptionDef] = &[
     },
     ServerOptionDef {
         name: "usesrc",
-        values: 0,
+        values: 1,
         default_server: true,
         doc: "Source address shown to the server for transparent proxying (with 'source').",
     },

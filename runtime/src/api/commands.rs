@@ -396,8 +396,14 @@ fn clear_counters(shared: &Shared, s: &mut Session, args: &[String]) -> Result<S
     }
     for fe in &shared.frontends {
         fe.peak_active.reset();
+        for l in &fe.listeners {
+            l.peak_conns.reset();
+        }
         if all {
             fe.counters.clear();
+            for l in &fe.listeners {
+                l.counters.clear();
+            }
         }
     }
     for be in &shared.backends {

@@ -223,10 +223,15 @@ pub fn take_session_slot(shared: &crate::state::Shared, fe: usize) -> bool {
             .is_ok()
 }
 
-/// Counts one accepted connection of frontend `fe` (on the worker that accepted it).
+/// Counts one accepted connection of frontend `fe` by its listener of rank `listener` (on
+/// the worker that accepted it).
 #[inline]
-pub fn count_accept(shared: &crate::state::Shared, fe: usize) {
+pub fn count_accept(shared: &crate::state::Shared, fe: usize, listener: usize) {
     let f = &shared.frontends[fe];
+    if let Some(l) = f.listeners.get(listener).filter(|_| f.socket_stats) {
+        l.counters.add(Counter::Sessions, 1);
+        l.peak_conns.see(l.conns.load(Ordering::Relaxed) as u64);
+    }
     f.counters.add(Counter::Sessions, 1);
     f.counters.add(Counter::Connections, 1);
     f.peak_active.see(f.active.load(Ordering::Relaxed));
@@ -258,18 +263,30 @@ fn txn_times(txn: &crate::txn::Txn) -> Option<[u64; 4]> {
     ])
 }
 
-/// Counts a finished transaction into its frontend, backend and server.
-pub fn count_txn(txn: &crate::txn::Txn) {
-    use counters::status_class;
+/// The counters of the listener a transaction came in by, when its frontend has `option
+/// socket-stats`.
+pub fn listener_counters<'a>(
+    fe: &'a crate::state::FrontendRt,
+    txn: &crate::txn::Txn,
+) -> Option<&'a Counters> {
+    let l = fe.listeners.get(txn.listener?)?;
+    fe.socket_stats.then_some(&l.counters)
+}
+
+/// A transaction's frontend, and its backend and server once chosen.
+type TxnProxies<'a> = (
+    &'a crate::state::FrontendRt,
+    Option<&'a crate::state::BackendRt>,
+    Option<&'a std::sync::Arc<crate::state::ServerRt>>,
+);
+
+/// The frontend, backend and server a transaction counts into (the last two once chosen).
+fn txn_proxies(txn: &crate::txn::Txn) -> Option<TxnProxies<'_>> {
     let shared = &txn.shared;
-    let Some(fe) = shared
+    let fe = shared
         .frontends
         .iter()
-        .find(|f| std::sync::Arc::ptr_eq(&f.name, &txn.frontend))
-    else {
-        return;
-    };
-    let http = fe.mode == hapee_compiler::ir::Mode::Http && txn.request.is_some();
+        .find(|f| std::sync::Arc::ptr_eq(&f.name, &txn.frontend))?;
     let be = txn
         .backend
         .as_deref()
@@ -281,18 +298,121 @@ pub fn count_txn(txn: &crate::txn::Txn) {
             .iter()
             .find(|s| std::sync::Arc::ptr_eq(&s.name, name))
     });
-    let targets: [Option<&Counters>; 3] = [
+    Some((fe, be, server))
+}
+
+/// `option contstats`: a transaction's bytes counted into its frontend, backend and server
+/// while they flow, as HAProxy does each time a stream with a backend wakes up, so that the
+/// counters move during a long transfer. What was counted so far is remembered, and the
+/// transaction's end counts only the rest ([`count_txn`]). Stick-table byte counters are still
+/// counted at the end.
+pub struct LiveBytes {
+    shared: std::sync::Arc<crate::state::Shared>,
+    frontend: usize,
+    /// Its listener's rank, when it counts on its own (`option socket-stats`).
+    listener: Option<usize>,
+    backend: Option<usize>,
+    server: Option<usize>,
+    counted_in: std::sync::atomic::AtomicU64,
+    counted_out: std::sync::atomic::AtomicU64,
+}
+
+impl LiveBytes {
+    /// For a transaction whose frontend has `option contstats` and whose backend is chosen.
+    pub fn of(txn: &crate::txn::Txn) -> Option<Self> {
+        let (fe, be, server) = txn_proxies(txn)?;
+        let be = be.filter(|_| fe.contstats)?;
+        let shared = &txn.shared;
+        let index_of =
+            |a: &crate::state::FrontendRt| shared.frontends.iter().position(|f| std::ptr::eq(f, a));
+        Some(LiveBytes {
+            frontend: index_of(fe)?,
+            listener: txn.listener.filter(|_| fe.socket_stats),
+            backend: shared.backends.iter().position(|b| std::ptr::eq(b, be)),
+            server: server
+                .and_then(|s| be.servers.iter().position(|x| std::sync::Arc::ptr_eq(x, s))),
+            shared: shared.clone(),
+            counted_in: Default::default(),
+            counted_out: Default::default(),
+        })
+    }
+
+    /// Counts `bytes_in` more bytes from the client and `bytes_out` more to it.
+    pub fn add(&self, bytes_in: u64, bytes_out: u64) {
+        let fe = &self.shared.frontends[self.frontend];
+        let be = self.backend.map(|i| &self.shared.backends[i]);
+        let server = be.zip(self.server).map(|(b, i)| &b.servers[i]);
+        let listener = self
+            .listener
+            .and_then(|i| fe.listeners.get(i))
+            .map(|l| &l.counters);
+        let targets = [
+            Some(&fe.counters),
+            listener,
+            be.map(|b| &b.counters),
+            server.map(|s| &s.counters),
+        ];
+        for c in targets.into_iter().flatten() {
+            c.add(Counter::BytesIn, bytes_in);
+            c.add(Counter::BytesOut, bytes_out);
+        }
+        self.counted_in.fetch_add(bytes_in, Ordering::Relaxed);
+        self.counted_out.fetch_add(bytes_out, Ordering::Relaxed);
+    }
+
+    /// Counts `bytes` more one way: from the client when `upload`, else to it.
+    pub fn add_one_way(&self, bytes: u64, upload: bool) {
+        if upload {
+            self.add(bytes, 0)
+        } else {
+            self.add(0, bytes)
+        }
+    }
+
+    /// Brings the counters up to the transaction's totals so far, with `more_out` bytes sent
+    /// to the client that the transaction does not hold yet (a server's body so far).
+    pub fn catch_up(&self, txn: &crate::txn::Txn, more_out: u64) {
+        let (counted_in, counted_out) = self.counted();
+        self.add(
+            txn.received().saturating_sub(counted_in),
+            (txn.bytes_out + more_out).saturating_sub(counted_out),
+        );
+    }
+
+    /// The bytes counted so far, in and out.
+    pub fn counted(&self) -> (u64, u64) {
+        (
+            self.counted_in.load(Ordering::Relaxed),
+            self.counted_out.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Counts a finished transaction into its frontend, backend and server.
+pub fn count_txn(txn: &crate::txn::Txn) {
+    use counters::status_class;
+    let shared = &txn.shared;
+    let Some((fe, be, server)) = txn_proxies(txn) else {
+        return;
+    };
+    let http = fe.mode == hapee_compiler::ir::Mode::Http && txn.request.is_some();
+    let listener = listener_counters(fe, txn);
+    let targets: [Option<&Counters>; 4] = [
         Some(&fe.counters),
+        listener,
         be.map(|b| &b.counters),
         server.map(|s| &s.counters),
     ];
     if http {
         shared.process.counters.add(Counter::Requests, 1);
     }
+    // What `option contstats` counted already.
+    let (live_in, live_out) = txn.live.as_ref().map_or((0, 0), |l| l.counted());
     for c in targets.into_iter().flatten() {
-        c.add(Counter::BytesIn, txn.received());
-        c.add(Counter::BytesOut, txn.bytes_out);
-        if http {
+        c.add(Counter::BytesIn, txn.received().saturating_sub(live_in));
+        c.add(Counter::BytesOut, txn.bytes_out.saturating_sub(live_out));
+        // A listener counts neither requests nor their statuses.
+        if http && !listener.is_some_and(|l| std::ptr::eq(l, c)) {
             c.add(Counter::Requests, 1);
             if let Some(status) = txn.status {
                 c.add(status_class(status), 1);
@@ -336,6 +456,9 @@ pub fn count_txn(txn: &crate::txn::Txn) {
     let denied = txn.term == *b"PR" && matches!(txn.status, Some(403));
     if denied {
         fe.counters.add(Counter::DeniedReq, 1);
+        if let Some(l) = listener {
+            l.add(Counter::DeniedReq, 1);
+        }
     }
     if txn.term[0] == b'P' && txn.server.is_none() && !denied {
         fe.counters.add(Counter::Intercepted, 1);
@@ -359,5 +482,8 @@ pub fn count_txn(txn: &crate::txn::Txn) {
     // A request the proxy could not read: malformed (400) or late (408).
     if txn.server.is_none() && matches!(txn.status, Some(400 | 408)) && txn.term[0] != b'P' {
         fe.counters.add(Counter::ErrorsReq, 1);
+        if let Some(l) = listener {
+            l.add(Counter::ErrorsReq, 1);
+        }
     }
 }

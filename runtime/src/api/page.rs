@@ -339,6 +339,7 @@ fn proxy_table(out: &mut String, rows: &[Row], admin: bool) {
         let v = &r.values;
         let class = match r.kind {
             Kind::Frontend => "frontend",
+            Kind::Listener => "socket",
             Kind::Backend => "backend",
             Kind::Server => match v[17].text().as_str() {
                 "MAINT" => "maintain",
@@ -354,7 +355,7 @@ fn proxy_table(out: &mut String, rows: &[Row], admin: bool) {
             ),
             Kind::Frontend => "Frontend".into(),
             Kind::Backend => "Backend".into(),
-            Kind::Server => cell(&v[1]),
+            Kind::Server | Kind::Listener => cell(&v[1]),
         };
         let last_chk = if v[36] == Val::Empty {
             String::new()

@@ -16,6 +16,8 @@ use std::sync::atomic::Ordering;
 pub struct Scopes {
     pub global: bool,
     pub frontend: bool,
+    /// The listeners of frontends with `option socket-stats`.
+    pub listener: bool,
     pub backend: bool,
     pub server: bool,
     pub no_maint: bool,
@@ -30,6 +32,7 @@ pub fn parse_query(query: &str) -> Result<Scopes, BadQuery> {
     let all = Scopes {
         global: true,
         frontend: true,
+        listener: true,
         backend: true,
         server: true,
         no_maint: false,
@@ -59,10 +62,11 @@ pub fn parse_query(query: &str) -> Result<Scopes, BadQuery> {
                     }
                     "global" => s.global = true,
                     "frontend" => s.frontend = true,
+                    "listener" => s.listener = true,
                     "backend" => s.backend = true,
                     "server" => s.server = true,
-                    // hapee has no listener counters or stick tables to export yet.
-                    "listener" | "sticktable" => {}
+                    // hapee has no stick tables to export yet.
+                    "sticktable" => {}
                     _ => return Err(BadQuery),
                 }
             }
@@ -207,6 +211,9 @@ pub fn render(shared: &Shared, scopes: Scopes) -> String {
             .collect();
         proxies(&mut out, "frontend", 'F', &metrics, &rows, shared);
     }
+    if scopes.listener {
+        listeners(&mut out, &metrics, shared);
+    }
     if scopes.backend {
         let rows: Vec<(Row, Mode)> = shared
             .backends
@@ -309,6 +316,42 @@ fn proxies(
         }
         if (39..=44).contains(&col) && f.started {
             hrsp_family = Some(f.name.clone());
+        }
+    }
+}
+
+/// HAProxy's listener states, in its order.
+const LISTENER_STATES: [&str; 3] = ["WAITING", "OPEN", "FULL"];
+
+/// The metrics of the listeners of frontends with `option socket-stats`, labelled with their
+/// proxy and name.
+fn listeners(out: &mut String, metrics: &[Metric], shared: &Shared) {
+    let rows: Vec<Row> = shared
+        .frontends
+        .iter()
+        .filter(|fe| fe.socket_stats)
+        .flat_map(|fe| fe.listeners.iter().map(|l| stat::listener_row(fe, l)))
+        .collect();
+    for &(col, name, kind, _, help) in metrics.iter().filter(|m| m.3.contains('L')) {
+        let mut f = Family {
+            out,
+            name: format!("haproxy_listener_{name}"),
+            kind,
+            help,
+            started: false,
+        };
+        for row in &rows {
+            let (px, li) = (row.values[0].text(), row.values[1].text());
+            let labels = [("proxy", px.as_str()), ("listener", li.as_str())];
+            if col == 17 {
+                let now = row.values[17].text();
+                for state in LISTENER_STATES {
+                    let on = if now == state { "1" } else { "0" };
+                    f.sample(&[labels[0], labels[1], ("state", state)], on);
+                }
+            } else {
+                f.sample(&labels, &number(&row.values[col], false));
+            }
         }
     }
 }

@@ -50,12 +50,14 @@ pub fn header() -> String {
     h
 }
 
-/// Which object a row describes: `type` column values 0, 1, 2.
+/// Which object a row describes: `type` column values 0, 1, 2, 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Frontend,
     Backend,
     Server,
+    /// A listener of a frontend with `option socket-stats`.
+    Listener,
 }
 
 impl Kind {
@@ -64,6 +66,7 @@ impl Kind {
             Kind::Frontend => "F",
             Kind::Backend => "B",
             Kind::Server => "S",
+            Kind::Listener => "L",
         }
     }
     fn json_name(self) -> &'static str {
@@ -71,6 +74,7 @@ impl Kind {
             Kind::Frontend => "Frontend",
             Kind::Backend => "Backend",
             Kind::Server => "Server",
+            Kind::Listener => "Listener",
         }
     }
     fn bit(self) -> i64 {
@@ -78,6 +82,7 @@ impl Kind {
             Kind::Frontend => 1,
             Kind::Backend => 2,
             Kind::Server => 4,
+            Kind::Listener => 8,
         }
     }
 }
@@ -194,6 +199,43 @@ pub fn frontend_row(fe: &FrontendRt, rates: [u64; 4], process_maxconn: u64) -> R
         kind: Kind::Frontend,
         proxy_id: fe.id,
         server_id: 0,
+        values: v,
+    }
+}
+
+/// The row of a listener of a frontend with `option socket-stats`: its connections, bytes,
+/// denials and errors, `OPEN` or `FULL` at its `maxconn`.
+pub fn listener_row(fe: &FrontendRt, l: &crate::listener::ListenerRt) -> Row {
+    let mut v = vec![Val::Empty; COLUMNS.len()];
+    let c = &l.counters;
+    let open = l.conns.load(Ordering::Relaxed) as u64;
+    v[0] = Val::Str(fe.name.to_string());
+    v[1] = Val::Str(l.stat_name.clone());
+    v[4] = u32v(open);
+    v[5] = u32v(l.peak_conns.get());
+    v[6] = u32v(l.maxconn);
+    v[7] = u64v(c.get(Counter::Sessions));
+    v[8] = u64v(c.get(Counter::BytesIn));
+    v[9] = u64v(c.get(Counter::BytesOut));
+    v[10] = u64v(c.get(Counter::DeniedReq));
+    v[11] = u64v(c.get(Counter::DeniedResp));
+    v[12] = u64v(c.get(Counter::ErrorsReq));
+    let full = l.maxconn != 0 && open >= l.maxconn;
+    v[17] = Val::Str(if full { "FULL" } else { "OPEN" }.into());
+    v[26] = u32v(1);
+    v[27] = u32v(u64::from(fe.id));
+    v[28] = u32v(u64::from(l.id));
+    v[32] = u32v(3);
+    v[73] = Val::Str(l.addr.clone());
+    v[75] = Val::Str(mode_name(fe.mode).into());
+    v[81] = u64v(0);
+    v[82] = u64v(0);
+    v[83] = u64v(c.get(Counter::FailedRewrites));
+    v[94] = u64v(0);
+    Row {
+        kind: Kind::Listener,
+        proxy_id: fe.id,
+        server_id: l.id,
         values: v,
     }
 }
@@ -443,7 +485,7 @@ impl Filter {
     fn keeps(&self, row: &Row) -> bool {
         (self.proxy_id == -1 || self.proxy_id == i64::from(row.proxy_id))
             && (self.types == -1 || self.types & row.kind.bit() != 0)
-            && (row.kind != Kind::Server
+            && (!matches!(row.kind, Kind::Server | Kind::Listener)
                 || self.server_id == -1
                 || self.server_id == i64::from(row.server_id))
     }
@@ -457,7 +499,11 @@ pub fn rows(shared: &Shared, filter: &Filter) -> Vec<Row> {
     for (i, fe) in shared.frontends.iter().enumerate() {
         let maxconn = shared.process.maxconn.load(Ordering::Relaxed);
         by_id.insert(fe.id, objects.len());
-        objects.push((fe.id, vec![frontend_row(fe, rates(i), maxconn)]));
+        let mut rows = vec![frontend_row(fe, rates(i), maxconn)];
+        if fe.socket_stats {
+            rows.extend(fe.listeners.iter().map(|l| listener_row(fe, l)));
+        }
+        objects.push((fe.id, rows));
     }
     for be in &shared.backends {
         let mut rows: Vec<Row> = be

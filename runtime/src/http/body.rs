@@ -38,7 +38,14 @@ pub struct NextHead {
 impl Tracked {
     /// Under `option logasap` (`txn.logged_early`) the line is written now, with the head's
     /// bytes, and not again at the end.
-    pub fn new(inner: ResBody, txn: Box<Txn>, after: NextHead, counted: bool) -> Tracked {
+    pub fn new(inner: ResBody, mut txn: Box<Txn>, after: NextHead, counted: bool) -> Tracked {
+        // `option contstats`: a server's response counts as it goes, from its head on.
+        if counted && txn.server.is_some() && txn.live.is_none() {
+            txn.live = crate::api::LiveBytes::of(&txn).map(std::sync::Arc::new);
+            if let Some(live) = &txn.live {
+                live.catch_up(&txn, 0);
+            }
+        }
         if txn.logged_early {
             super::log_txn(&txn);
         }
@@ -96,6 +103,16 @@ impl Body for Tracked {
                     (frame.data_ref(), self.txn.as_mut(), counted)
                 {
                     txn.bytes_out += data.len() as u64;
+                }
+                // `option contstats`: what went through so far, a server's body included.
+                if let Some(txn) = self.txn.as_ref() {
+                    if let Some(live) = &txn.live {
+                        let body = match (&self.inner, self.counted) {
+                            (http_body_util::Either::Right(server), true) => server.received(),
+                            _ => 0,
+                        };
+                        live.catch_up(txn, body);
+                    }
                 }
             }
             Poll::Ready(None) => self.done = true,

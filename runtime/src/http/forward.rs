@@ -229,7 +229,7 @@ async fn connect_fresh(
     let early = be.retry_on.zero_rtt_rejected && !may_multiplex;
     let fresh = ServerConn::connect(
         addr,
-        server.dial(true),
+        server.dial_for(txn.client, txn.request.as_ref().map(|r| &r.headers)),
         be.timeouts.connect,
         preface,
         tls,
@@ -470,8 +470,9 @@ pub async fn forward(
             }
             (si, server, addr)
         };
-        // A direct target's connections stay with their session (HAProxy's private ones).
-        let private = be.direct.is_some();
+        // A direct target's connections stay with their session (HAProxy's private ones), and
+        // so do those bound to a client's address (`source … usesrc`).
+        let private = be.direct.is_some() || server.source.use_src.is_some();
         // Queue for a connection slot when the server is at its maxconn.
         let limit = upstream::queue::limit(be);
         let slot = match upstream::queue::take(&server, be, limit, txn.priority).await {

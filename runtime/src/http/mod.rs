@@ -187,7 +187,15 @@ pub(crate) fn handle(
     ctx: Rc<ConnCtx>,
     req: Request<IncomingBody>,
 ) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> {
-    serve_request(prepare(ctx, req))
+    let prepared = prepare(ctx, req);
+    let (profile, measure) = profile_of(&prepared);
+    crate::profiling::Profiled::new(Box::pin(serve_request(prepared)), profile, measure)
+}
+
+/// The counters a request's future counts its polls into, and whether it measures times.
+fn profile_of(prepared: &Prepared) -> (Arc<crate::profiling::StreamProfile>, bool) {
+    let profile = prepared.txn.profile.clone().unwrap_or_default();
+    (profile, prepared.ctx.shared.profiling_tasks)
 }
 
 /// [`handle`]'s future, boxed. Its future is some 6 KB, most of it room for later states:
@@ -197,9 +205,11 @@ pub(crate) fn handle(
 pub(crate) fn handle_boxed(
     ctx: Rc<ConnCtx>,
     req: Request<IncomingBody>,
-) -> std::pin::Pin<Box<impl std::future::Future<Output = Result<Response<Tracked>, Infallible>>>> {
+) -> impl std::future::Future<Output = Result<Response<Tracked>, Infallible>> + Unpin {
     let prepared = prepare(ctx, req);
-    Box::into_pin(boxed_in_place(|| serve_request(prepared)))
+    let (profile, measure) = profile_of(&prepared);
+    let future = Box::into_pin(boxed_in_place(|| serve_request(prepared)));
+    crate::profiling::Profiled::new(future, profile, measure)
 }
 
 /// The work on the request head, before anything waits: the transaction, the checks.
@@ -210,6 +220,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     txn.accept_date = ctx.accept_date;
     txn.unix_listener = ctx.unix_listener;
     txn.listener = ctx.listener;
+    txn.profile = Some(Default::default());
     txn.stick.session = Some(ctx.session_counters.clone());
     txn.stick.count_session_request();
     txn.proxy = ctx.proxy.clone();

@@ -191,6 +191,9 @@ fn block_cacheable_cookie(
     }
     let fe = ctx.frontend();
     fe.counters.add(Counter::DeniedResp, 1);
+    if let Some(l) = crate::api::listener_counters(fe, txn) {
+        l.add(Counter::DeniedResp, 1);
+    }
     be.counters.add(Counter::DeniedResp, 1);
     txn.term = *b"PH";
     txn.timings.response = -1;

@@ -293,5 +293,14 @@ fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>
     txn.timings.request = -1;
     txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
     txn.counters[1] = fe.active.load(Ordering::Relaxed);
+    // An invalid request is a request error of the frontend and its listener (a late or
+    // missing one is counted with the transaction, see `crate::api::count_txn`).
+    if invalid {
+        use crate::api::counters::Counter;
+        fe.counters.add(Counter::ErrorsReq, 1);
+        if let Some(l) = crate::api::listener_counters(fe, &txn) {
+            l.add(Counter::ErrorsReq, 1);
+        }
+    }
     log_txn(&txn);
 }

@@ -182,6 +182,7 @@ impl Shared {
             userlists: crate::http::auth::load(&plan.userlists),
             proc_vars,
             busy_polling: plan.global.busy_polling,
+            profiling_tasks: plan.global.profiling_tasks,
             after_response_rules,
         })
     }
@@ -505,6 +506,8 @@ fn build_frontend(
         accept_invalid_request: has_option(&f.options, "accept-invalid-http-request"),
         use_proxy_header: has_option(&f.options, "http-use-proxy-header"),
         logasap: has_option(&f.options, "logasap"),
+        contstats: has_option(&f.options, "contstats"),
+        socket_stats: has_option(&f.options, "socket-stats"),
         inspect_delay: f
             .inspect_delay
             .map(|ms| std::time::Duration::from_millis(u64::from(ms))),
@@ -539,7 +542,7 @@ fn build_frontend(
                 Some((l.address.ip, ports, name.to_string()))
             })
             .collect(),
-        listeners: crate::listener::ListenerRt::of_frontend(cx.plan, fi),
+        listeners: crate::listener::ListenerRt::of_frontend(cx.plan, fi, cx.threads),
         monitor: crate::http::monitor::Monitor::compile(&f.monitor, &acls).unwrap_or_else(|e| {
             problems.push(format!("frontend '{}' monitor fail: {e}", f.name));
             None

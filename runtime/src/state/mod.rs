@@ -67,7 +67,7 @@ pub struct ServerRt {
     /// `minconn` (with the backend's `fullconn`) and `slowstart`: the slots held back.
     pub throttle: crate::upstream::queue::Throttle,
     /// `source`: the local address its connections are opened from.
-    pub source: Option<SocketAddr>,
+    pub source: crate::upstream::dial::Source,
     /// `tcp-ut` and its backend's `option tcp-smart-connect`.
     pub pre_connect: crate::upstream::dial::PreConnect,
     /// `observe`: its traffic's errors counted toward its health.
@@ -84,11 +84,33 @@ impl ServerRt {
     /// `check-via-socks4`), else straight.
     pub fn dial(&self, socks4: bool) -> crate::upstream::dial::Dial<'_> {
         use crate::upstream::dial::Dial;
-        match (&self.unix, self.socks4, self.source) {
+        match (&self.unix, self.socks4, self.source.bind) {
             (Some(target), _, _) => Dial::Unix(target),
             (None, Some(via), _) if socks4 => Dial::Socks4(via),
             (_, _, Some(src)) => Dial::From(Some(src), self.pre_connect),
             _ => Dial::Direct(self.pre_connect),
+        }
+    }
+
+    /// [`Self::dial`] for traffic on behalf of `client` (whose request has `headers`): with
+    /// `source … usesrc`, from the address it names, bound transparently.
+    pub fn dial_for(
+        &self,
+        client: SocketAddr,
+        headers: Option<&hyper::HeaderMap>,
+    ) -> crate::upstream::dial::Dial<'_> {
+        use crate::upstream::dial::{Dial, PreConnect};
+        let direct = self.unix.is_none() && self.socks4.is_none();
+        let foreign = self.source.use_src.as_ref().filter(|_| direct);
+        match foreign.and_then(|u| u.address(client, headers)) {
+            Some(src) => Dial::From(
+                Some(src),
+                PreConnect {
+                    transparent: true,
+                    ..self.pre_connect
+                },
+            ),
+            None => self.dial(true),
         }
     }
 
@@ -179,7 +201,7 @@ impl ServerRt {
             maxconn,
             slots: maxconn.map(|m| Arc::new(tokio::sync::Semaphore::new(m as usize))),
             throttle: crate::upstream::queue::Throttle::new(maxconn, s),
-            source: crate::upstream::dial::source_of(&s.source).ok().flatten(),
+            source: crate::upstream::dial::source_of(&s.source).unwrap_or_default(),
             pre_connect: crate::upstream::dial::PreConnect {
                 user_timeout_ms: s.tuning.user_timeout_ms,
                 delayed_ack: s.tuning.delayed_ack,
@@ -188,6 +210,8 @@ impl ServerRt {
                 netns: plan::option_value(&s.options, "namespace")
                     .filter(|n| *n != "*")
                     .and_then(|n| crate::netns::open(n).ok()),
+                // Set per connection, by `dial_for`, when it binds a client's address.
+                transparent: false,
             },
             observer: s
                 .observe
@@ -564,6 +588,11 @@ pub struct FrontendRt {
     pub h1_case_adjust: Option<Arc<crate::http::case_adjust::CaseMap>>,
     /// `option logasap`: log once the response head (TCP: the server connection) is there.
     pub logasap: bool,
+    /// `option contstats`: byte counters grow while data flows, not only once a transfer
+    /// ends (see [`crate::api::LiveBytes`]).
+    pub contstats: bool,
+    /// `option socket-stats`: each listener counts on its own and has its statistics row.
+    pub socket_stats: bool,
     /// `tcp-request inspect-delay`: how long content rules may wait for the client's data.
     pub inspect_delay: Option<std::time::Duration>,
     /// `max-session-srv-conns`: the idle server connections of its own a client session
@@ -653,6 +682,8 @@ pub struct Shared {
     pub proc_vars: crate::vars::ProcVars,
     /// `busy-polling`: the workers never sleep waiting for events.
     pub busy_polling: bool,
+    /// `profiling.tasks on` (see [`crate::profiling`]).
+    pub profiling_tasks: bool,
     /// Whether any proxy has `http-after-response` rules: without any, a response does not
     /// look its backend up to find none.
     pub after_response_rules: bool,
@@ -683,6 +714,7 @@ impl Shared {
             userlists: Default::default(),
             proc_vars: Default::default(),
             busy_polling: false,
+            profiling_tasks: false,
             process: crate::api::Process::new(&hapee_compiler::plan::build(
                 &hapee_compiler::ir::Config::default(),
                 1,

@@ -52,6 +52,9 @@ pub struct PreConnect {
     pub delayed_ack: bool,
     /// The network namespace the socket is made in.
     pub netns: Option<crate::netns::Netns>,
+    /// IP_TRANSPARENT (IPV6_TRANSPARENT): the source bound may be a foreign address, the
+    /// client's (`source … usesrc`).
+    pub transparent: bool,
 }
 
 impl PreConnect {
@@ -61,6 +64,15 @@ impl PreConnect {
         if let Some(ms) = self.user_timeout_ms {
             let ms = libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX);
             crate::sockopt::set_int(fd, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT, ms)?;
+        }
+        if self.transparent {
+            let v6 = socket.local_addr().is_ok_and(|a| a.is_ipv6());
+            let (level, name) = if v6 {
+                (libc::SOL_IPV6, libc::IPV6_TRANSPARENT)
+            } else {
+                (libc::SOL_IP, libc::IP_TRANSPARENT)
+            };
+            crate::sockopt::set_int(fd, level, name, 1)?;
         }
         // Like HAProxy, a kernel without it still connects.
         if self.delayed_ack {
@@ -135,29 +147,131 @@ pub async fn connect(
     }
 }
 
-/// The local address of a `source` setting (`<addr>[:<port>]`), `None` without one. The
-/// transparent-proxy forms (`usesrc`), `interface` and port ranges are refused.
-pub fn source_of(words: &[String]) -> Result<Option<SocketAddr>, String> {
-    let Some(addr) = words.first() else {
-        return Ok(None);
-    };
-    if words.len() > 1 {
-        return Err(format!(
-            "'source {}' is not supported: only 'source <addr>[:<port>]' is (no transparent proxying, no interface binding)",
-            words.join(" ")
-        ));
+/// The address a server connection shows the server with `source … usesrc`: transparent
+/// proxying, the socket bound to a foreign address with IP_TRANSPARENT before it connects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UseSrc {
+    /// `client`: the client's address and port.
+    Client,
+    /// `clientip`: the client's address, any port.
+    ClientIp,
+    /// A fixed address (and port, 0 for any).
+    Addr(SocketAddr),
+    /// `hdr_ip(<name>[,<occ>])`: the address in a request header, its `occ`th value (from
+    /// the last when negative; -1, the last, by default).
+    HeaderIp(String, i32),
+}
+
+impl UseSrc {
+    fn parse(word: &str) -> Result<UseSrc, String> {
+        match word {
+            "client" => return Ok(UseSrc::Client),
+            "clientip" => return Ok(UseSrc::ClientIp),
+            _ => {}
+        }
+        if let Some(args) = word
+            .strip_prefix("hdr_ip(")
+            .and_then(|a| a.strip_suffix(')'))
+        {
+            let (name, occ) = match args.split_once(',') {
+                Some((n, o)) => (
+                    n,
+                    o.trim()
+                        .parse()
+                        .map_err(|_| format!("'usesrc {word}': bad occurrence"))?,
+                ),
+                None => (args, -1),
+            };
+            if name.is_empty() {
+                return Err(format!("'usesrc {word}': no header name"));
+            }
+            return Ok(UseSrc::HeaderIp(name.to_ascii_lowercase(), occ));
+        }
+        address(word).map(UseSrc::Addr).ok_or_else(|| {
+            format!("'usesrc {word}': not client, clientip, hdr_ip(<name>) nor an address")
+        })
     }
+
+    /// The source address for a connection on behalf of `client` whose request has
+    /// `headers`; `None` when the header has no address (the connection then binds no
+    /// foreign address, as in HAProxy).
+    pub fn address(
+        &self,
+        client: SocketAddr,
+        headers: Option<&hyper::HeaderMap>,
+    ) -> Option<SocketAddr> {
+        match self {
+            UseSrc::Client => Some(client),
+            UseSrc::ClientIp => Some(SocketAddr::new(client.ip(), 0)),
+            UseSrc::Addr(a) => Some(*a),
+            UseSrc::HeaderIp(name, occ) => {
+                let values: Vec<&str> = headers?
+                    .get_all(name.as_str())
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .map(str::trim)
+                    .collect();
+                let at = match *occ {
+                    n if n > 0 => values.get(n as usize - 1),
+                    n if n < 0 => values
+                        .len()
+                        .checked_sub(n.unsigned_abs() as usize)
+                        .and_then(|i| values.get(i)),
+                    _ => values.last(),
+                };
+                let ip: std::net::IpAddr = at?.parse().ok()?;
+                Some(SocketAddr::new(ip, 0))
+            }
+        }
+    }
+}
+
+/// A `source` setting: the local address of server connections, and the transparent-proxy
+/// address (`usesrc`) that replaces it when there is one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    pub bind: Option<SocketAddr>,
+    pub use_src: Option<UseSrc>,
+}
+
+/// A `source` setting (`<addr>[:<port>] [usesrc …]`), empty without one. `interface` and
+/// port ranges are refused.
+pub fn source_of(words: &[String]) -> Result<Source, String> {
+    let Some(addr) = words.first() else {
+        return Ok(Source::default());
+    };
+    let use_src = match &words[1..] {
+        [] => None,
+        [kw, what] if kw == "usesrc" => Some(UseSrc::parse(what)?),
+        _ => {
+            return Err(format!(
+                "'source {}' is not supported: only 'source <addr>[:<port>] [usesrc <what>]' is (no interface binding)",
+                words.join(" ")
+            ))
+        }
+    };
+    let bind = address(addr).ok_or_else(|| {
+        format!(
+            "'source {addr}': not an address nor an address:port (port ranges are not supported)"
+        )
+    })?;
+    Ok(Source {
+        bind: Some(bind),
+        use_src,
+    })
+}
+
+/// `<addr>[:<port>]`, with an optional `ipv4@`/`ipv6@` prefix.
+fn address(addr: &str) -> Option<SocketAddr> {
     let addr = addr
         .strip_prefix("ipv4@")
         .or_else(|| addr.strip_prefix("ipv6@"))
         .unwrap_or(addr);
     if let Ok(a) = addr.parse::<SocketAddr>() {
-        return Ok(Some(a));
+        return Some(a);
     }
-    if let Ok(ip) = addr.parse::<std::net::IpAddr>() {
-        return Ok(Some(SocketAddr::new(ip, 0)));
-    }
-    Err(format!(
-        "'source {addr}': not an address nor an address:port (port ranges are not supported)"
-    ))
+    addr.parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, 0))
 }

@@ -82,6 +82,19 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
             {
                 out.push(format!("server option '{o}'{}", why_not(o)));
             }
+            // A server's own `source`, with its `usesrc`/`interface` pairs.
+            if let Some(at) = options.iter().position(|o| *o == "source") {
+                let mut words = vec![];
+                let mut rest = options[at + 1..].iter();
+                words.extend(rest.next().map(|w| w.to_string()));
+                while let Some(kw @ (&"usesrc" | &"interface")) = rest.next() {
+                    words.push(kw.to_string());
+                    words.extend(rest.next().map(|w| w.to_string()));
+                }
+                if let Err(e) = hapee_runtime::upstream::dial::source_of(&words) {
+                    out.push(e);
+                }
+            }
             // FastCGI is spoken over clear TCP only.
             let fcgi = options.windows(2).any(|w| w == ["proto", "fcgi"]);
             if fcgi && options.contains(&"ssl") {
@@ -122,6 +135,14 @@ fn unsupported_statement(kw: &str, args: &[&str], section: &str) -> Vec<String> 
                     a.split('(').next().unwrap_or(a)
                 )),
                 None => out.push(format!("'{kw} {}'", args.join(" "))),
+            }
+        }
+        // The forms of `source` the runtime refuses (interface binding, port ranges), as it
+        // reads them.
+        "source" => {
+            let words: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            if let Err(e) = hapee_runtime::upstream::dial::source_of(&words) {
+                out.push(e);
             }
         }
         "tcp-check" | "http-check" => {
@@ -543,13 +564,13 @@ mod tests {
             format!(
                 "frontend f\n    mode http\n    bind :8080\n    default_backend b\n\
                  backend b\n    mode http\n    use-fcgi-app php\n    server s 127.0.0.1:9000 proto fcgi{extra}\n\
-                 fcgi-app php\n    docroot /var/www\n    set-param X %[lat_ns_avg]\n"
+                 fcgi-app php\n    docroot /var/www\n    set-param X %[ssl_fc_unique_id]\n"
             )
         };
         let what = refused(&config(""));
         assert!(
             what.iter()
-                .any(|w| w.contains("fcgi-app 'php'") && w.contains("lat_ns_avg")),
+                .any(|w| w.contains("fcgi-app 'php'") && w.contains("ssl_fc_unique_id")),
             "{what:?}"
         );
         let what = refused(&config(" ssl verify none"));
@@ -599,9 +620,12 @@ mod tests {
     #[test]
     fn an_expression_the_runtime_cannot_run_is_refused_at_its_line() {
         let what = refused(
-            "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { lat_ns_avg gt 0 }\n    default_backend b\n\
+            "frontend f\n    mode tcp\n    bind :8443\n    tcp-request content accept if { ssl_fc_unique_id -m found }\n    default_backend b\n\
              backend b\n    mode tcp\n    server s 127.0.0.1:80\n",
         );
-        assert!(what.iter().any(|w| w.contains("lat_ns_avg")), "{what:?}");
+        assert!(
+            what.iter().any(|w| w.contains("ssl_fc_unique_id")),
+            "{what:?}"
+        );
     }
 }

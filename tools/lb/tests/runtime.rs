@@ -197,12 +197,16 @@ mod spoe;
 mod spoe_modes;
 #[path = "runtime/spread.rs"]
 mod spread;
+#[path = "runtime/stat_counters.rs"]
+mod stat_counters;
 #[path = "runtime/stats_http.rs"]
 mod stats_http;
 #[path = "runtime/strict_mode.rs"]
 mod strict_mode;
 #[path = "runtime/tables.rs"]
 mod tables;
+#[path = "runtime/task_profile.rs"]
+mod task_profile;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
 #[path = "runtime/tcp_response.rs"]
@@ -239,6 +243,8 @@ mod tls_session_id;
 mod tls_sni;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/transparent_source.rs"]
+mod transparent_source;
 #[path = "runtime/unix_sockets.rs"]
 mod unix_sockets;
 #[path = "runtime/upgrade.rs"]

@@ -488,6 +488,10 @@ pub const OPTIONS: &[&str] = &[
     "external-check",
     // To the client's destination (runtime/src/upstream/direct.rs).
     "transparent",
+    // Byte counters that grow while data flows (runtime/src/api/mod.rs, LiveBytes).
+    "contstats",
+    // Per-listener counters and statistics rows (runtime/src/api/stat.rs, listener_row).
+    "socket-stats",
     // Empty first connections closed silently (runtime/src/http/idle.rs, proto/h1.rs).
     "http-ignore-probes",
     // What hapee always does: TCP_NODELAY on both sides, each write sent as it comes.
@@ -621,8 +625,10 @@ pub const SERVER_OPTIONS: &[&str] = &[
     "observe",
     "on-error",
     "error-limit",
-    // The local address of server connections (runtime/src/upstream/dial.rs).
+    // The local address of server connections, and the transparent one that replaces it
+    // (`usesrc`, with IP_TRANSPARENT) (runtime/src/upstream/dial.rs).
     "source",
+    "usesrc",
     // Set before connecting (runtime/src/upstream/dial.rs), and the 302 of `redir`.
     "tcp-ut",
     "redir",
@@ -811,6 +817,8 @@ pub const ACTIONS: &[&str] = &[
     // `use-service prometheus-exporter` and script services (`use-service lua.<name>`).
     "use-service",
     "expect-proxy",
+    // A NetScaler Client IP header first (runtime/src/accept.rs).
+    "expect-netscaler-cip",
     // The bandwidth limitation filters (runtime/src/bwlim.rs).
     "set-bandwidth-limit",
     // The HTTP cache (runtime/src/http/cache).

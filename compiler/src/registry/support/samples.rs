@@ -330,6 +330,12 @@ pub const FETCHES: &[&str] = &[
     "nbproc",
     "proc",
     "stopping",
+    // The stream's task counters (runtime/src/profiling.rs).
+    "cpu_calls",
+    "cpu_ns_avg",
+    "cpu_ns_tot",
+    "lat_ns_avg",
+    "lat_ns_tot",
     "date",
     "date_us",
     "rand",

@@ -146,6 +146,22 @@ pub fn fetch(name: &str, args: &[String], txn: &Txn) -> Option<Option<Value>> {
         "hostname" => crate::log::machine_name().map(|h| Value::Str(h.to_string())),
         "nbproc" | "proc" => int(1),
         "stopping" => Some(Value::Bool(txn.shared.stopping.load(Ordering::Relaxed))),
+        // The stream's task counters (crate::profiling): 0 where nothing was measured.
+        "cpu_calls" | "cpu_ns_avg" | "cpu_ns_tot" | "lat_ns_avg" | "lat_ns_tot" => {
+            let p = txn.profile.as_deref();
+            p.and_then(|p| {
+                let calls = p.calls();
+                let per_call = |total: u64| total.checked_div(calls).unwrap_or(0);
+                let v = match name {
+                    "cpu_calls" => calls,
+                    "cpu_ns_avg" => per_call(p.cpu_ns()),
+                    "cpu_ns_tot" => p.cpu_ns(),
+                    "lat_ns_avg" => per_call(p.lat_ns()),
+                    _ => p.lat_ns(),
+                };
+                int(v as i64)
+            })
+        }
         "date" => date(args),
         "date_us" => {
             let since = crate::clock::date()

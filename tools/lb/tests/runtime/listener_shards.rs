@@ -101,3 +101,42 @@ fn netscaler_client_ip_header_gives_the_connections_addresses() {
         assert_eq!(theirs, ours);
     }
 }
+
+#[test]
+fn a_rule_expecting_a_netscaler_header_reads_it_with_the_bind_s_magic_number() {
+    // The second line has no `accept-netscaler-cip`: its magic number is 0. A rule's header
+    // is read where the bind's would be, so the rule on the first line changes nothing.
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    bind 127.0.0.1:{port} accept-netscaler-cip 1234
+    bind 127.0.0.1:{}
+    tcp-request connection expect-netscaler-cip layer4
+    log-format \"%ci:%cp %fi:%fp %HM\"
+    http-request return status 200 content-type text/plain lf-string \"%[src]:%[src_port] %[dst]:%[dst_port]\"
+",
+            port + 1
+        )
+    };
+    let src: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+    let dst: SocketAddr = "198.51.100.1:443".parse().unwrap();
+    let (ours, theirs) = both_reading(2, cfg, |port, side| {
+        let mut out = Vec::new();
+        for (to, magic) in [(port, 1234), (port + 1, 0), (port + 1, 1234)] {
+            let mut bytes = hapee_runtime::proto::netscaler::header(magic, src, dst, true);
+            bytes.extend(b"GET / HTTP/1.0\r\n\r\n");
+            out.push(exchange(to, &bytes));
+        }
+        // No header at all: the request is taken for one and refused.
+        out.push(exchange(port + 1, b"GET / HTTP/1.0\r\n\r\n"));
+        let log = side.stdout_when(|l| l.matches("GET").count() >= 2);
+        out.extend(log.lines().filter(|l| l.ends_with("GET")).map(String::from));
+        out
+    });
+    let answer = "192.0.2.7:40000 198.51.100.1:443";
+    let logged = "192.0.2.7:40000 198.51.100.1:443 GET";
+    assert_eq!(ours, [answer, answer, "", "", logged, logged]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}

@@ -260,7 +260,7 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
     // What the runtime lacks is named, with its place, since the answer may then differ.
     let with_rdp = std::fs::read_to_string(&cfg)
         .unwrap()
-        .replace("balance source\n", "balance source\n    option contstats\n");
+        .replace("balance source\n", "balance source\n    grace 1s\n");
     std::fs::write(&cfg, with_rdp).unwrap();
     let out = run(&["-f", cfg.to_str().unwrap(), "--format", "json", "GET /"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -277,7 +277,7 @@ fn route_explains_in_words_and_reports_errors_with_their_place() {
         missing[0]["what"]
             .as_str()
             .unwrap()
-            .contains("'option contstats'"),
+            .contains("'grace' in a backend section"),
         "{v}"
     );
     std::fs::write(&cfg, "frontend fe\n    bind :80\n    use_backend nowhere\n").unwrap();
