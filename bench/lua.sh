@@ -7,7 +7,9 @@
 # Prints req/s of each and the ratio hapee/haproxy, per round and the median of the rounds.
 # Rounds alternate which proxy runs first (haproxy first in odd rounds, hapee in even ones), so
 # that neither always meets a warmer or a cooler machine.
-# Usage: [ROUNDS=3] bench/lua.sh [seconds per run, default 10] [connections, default 50]
+# CASES="action service plain" picks the cases (default: action service); `plain` loads the
+# script and calls nothing, the request path the action adds to.
+# Usage: [ROUNDS=3] [CASES=...] bench/lua.sh [seconds per run, default 10] [connections, default 50]
 set -euo pipefail
 # A panic (a script error path) must not print a backtrace into the measure.
 unset RUST_BACKTRACE
@@ -43,7 +45,7 @@ rps() {
 
 rounds=${ROUNDS:-3}
 printf '%-8s | %-5s | %-12s | %-12s | %-6s\n' case round "haproxy r/s" "hapee r/s" ratio
-for case in action service; do
+for case in ${CASES:-action service}; do
     ratios=()
     for round in $(seq 1 "$rounds"); do
         if [ $((round % 2)) -eq 1 ]; then

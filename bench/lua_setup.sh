@@ -1,5 +1,7 @@
-# Shared by bench/lua.sh and bench/lua_callgrind.sh (sourced after bench/http1_setup.sh): the
-# script and the two configurations, $work/action.cfg and $work/service.cfg.
+# Shared by bench/lua.sh, bench/lua_cpu.sh and bench/lua_callgrind.sh (sourced after
+# bench/http1_setup.sh): the script and the configurations, $work/action.cfg, $work/service.cfg
+# and $work/plain.cfg (the same script loaded, no rule calling it: the request path the action
+# adds to).
 cat >"$work/bench.lua" <<'LUA'
 core.register_action("tag", { "http-req" }, function(txn)
   txn:set_var("txn.agent", txn.sf:req_hdr("user-agent"))
@@ -37,3 +39,4 @@ CFG
 wait_port $origin
 lua_config "    http-request lua.tag" >"$work/action.cfg"
 lua_config "    http-request use-service lua.hello" >"$work/service.cfg"
+lua_config "" >"$work/plain.cfg"

@@ -368,7 +368,7 @@ impl Hooks for ThreadHooks {
                     .iter()
                     .map(|a| state.lua.create_string(a).map(Value::String))
                     .collect::<mlua::Result<MultiValue>>()?;
-                let call = (&action.func, &lent.ud, rest);
+                let call = (&action.func, &lent.object, rest);
                 state.run(call, state.limits.session).await
             }
             .await;
@@ -448,12 +448,15 @@ impl Hooks for ThreadHooks {
 
     fn fetch(&self, name: &str, args: &[String], txn: &Txn) -> Option<Sample> {
         let (state, func) = self.find(|s| s.fetch(name))?;
-        let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(snapshot(txn)))));
-        let obj = txn::LuaTxn::new(cell, state.clone());
         let result = (|| {
-            let mut all = vec![Value::UserData(state.lua.create_userdata(obj)?)];
+            let lent = txn::LuaTxn::lend(&state)?;
+            *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(snapshot(txn)));
+            let mut all = vec![Value::Table(lent.object.clone())];
             all.extend(strings(&state.lua, args)?);
-            state.run_now(&func, MultiValue::from_iter(all), state.limits.session)
+            let result = state.run_now(&func, MultiValue::from_iter(all), state.limits.session);
+            take_back(&lent.cell);
+            txn::LuaTxn::give_back(&state, lent);
+            result
         })();
         match result {
             Ok(values) => values.front().and_then(values::from_lua),

@@ -8,7 +8,8 @@ use hapee_runtime::sample::Value as Sample;
 use hapee_runtime::script::ScriptReply;
 use hapee_runtime::txn::Txn;
 use hyper::header::{HeaderName, HeaderValue};
-use mlua::{AnyUserData, Either, Lua, MultiValue, UserData, UserDataMethods, Value};
+use mlua::{AnyUserData, Either, Lua, MultiValue, Table, UserData, UserDataMethods, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::state::State;
@@ -32,13 +33,12 @@ pub fn with_txn<R>(cell: &TxnCell, f: impl FnOnce(&mut Txn) -> R) -> mlua::Resul
     }
 }
 
-/// The `TXN` object.
+/// The userdata of a `TXN` object (at `[0]` of the object's table, [`LuaTxn::lend`]).
 pub struct LuaTxn {
     pub cell: TxnCell,
     /// What the call leaves in the object, reset when it is lent again.
     call: Arc<CallMarks>,
     pub state: crate::state::State,
-    pub objects: SampleObjects,
 }
 
 /// What a call leaves in its `TXN` object.
@@ -46,51 +46,45 @@ pub struct LuaTxn {
 struct CallMarks {
     /// How `txn:done()` ended the transaction: with the reply given, if any.
     done: Mutex<Option<Option<Reply>>>,
-    /// The request channel's outgoing length (`txn.req:forward`), made on first use.
-    outgoing: Mutex<Option<Arc<std::sync::atomic::AtomicUsize>>>,
+    /// The outgoing lengths of the request and response channels (`txn.req:forward`).
+    request_out: Arc<AtomicUsize>,
+    response_out: Arc<AtomicUsize>,
 }
 
 /// A `TXN` object lent to a call, with the (empty) cell through which it reaches the call's
 /// transaction; kept by the Rust side too, so that lending it again needs no borrow of the
 /// userdata.
 pub struct LentTxn {
-    pub ud: AnyUserData,
+    /// The object the script gets.
+    pub object: Table,
     pub cell: TxnCell,
     call: Arc<CallMarks>,
 }
 
-impl LuaTxn {
-    pub fn new(cell: TxnCell, state: crate::state::State) -> LuaTxn {
-        LuaTxn {
-            cell,
-            call: Arc::default(),
-            state,
-            objects: Default::default(),
-        }
-    }
+/// Where a state keeps the metatable of its `TXN` objects.
+const TXN_CLASS: &str = "hapee.TXN";
 
-    /// A `TXN` object for a call: one a finished call gave back when there is one (with its
-    /// `f`, `sf`, `c`, `sc` and `http` objects), else a new one. A new userdata costs fresh
-    /// Lua memory and a finalizer that the collector runs later, for every call; a kept one
-    /// costs neither. The object is the call's alone until [`LuaTxn::give_back`].
+impl LuaTxn {
+    /// A `TXN` object for a call: one a finished call gave back when there is one, else a new
+    /// one. A new object costs fresh Lua memory (its table and eight userdata) and finalizers
+    /// that the collector runs later; a kept one costs neither. The object is the call's alone
+    /// until [`LuaTxn::give_back`].
     pub fn lend(state: &State) -> mlua::Result<LentTxn> {
         let kept = state.idle_txns.lock().ok().and_then(|mut idle| idle.pop());
         if let Some(lent) = kept {
             // What the last call left: its `txn:done()` (caught by a `pcall`) and its
-            // request channel's counter (a `Channel` it made keeps the old one).
+            // channels' counters.
             if let Ok(mut done) = lent.call.done.lock() {
                 *done = None;
             }
-            if let Ok(mut outgoing) = lent.call.outgoing.lock() {
-                *outgoing = None;
-            }
+            lent.call.request_out.store(0, Ordering::Relaxed);
+            lent.call.response_out.store(0, Ordering::Relaxed);
             return Ok(lent);
         }
         let cell: TxnCell = Arc::new(Mutex::new(None));
-        let this = LuaTxn::new(cell.clone(), state.clone());
-        let call = this.call.clone();
-        let ud = state.lua.create_userdata(this)?;
-        Ok(LentTxn { ud, cell, call })
+        let call = Arc::<CallMarks>::default();
+        let object = new_object(state, &cell, &call)?;
+        Ok(LentTxn { object, cell, call })
     }
 
     /// Keeps `lent`, whose call has ended and whose transaction was taken back, for a later
@@ -110,6 +104,52 @@ impl LuaTxn {
     }
 }
 
+/// A new `TXN` object, shaped as HAProxy's: a table holding the userdata at `[0]` and its
+/// `f`, `sf`, `c`, `sc`, `http`, `req` and `res` objects as fields, its methods in the
+/// `__index` table of a metatable all objects share. Every read a script makes of it
+/// (`txn.sf`, `txn:set_var`) is then a table read, where a userdata's fields and methods
+/// go through mlua's `__index` function and a Rust getter. The methods take the table as
+/// their `self` (the vendored mlua's `table_self`).
+fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Result<Table> {
+    let lua = &state.lua;
+    let ud = lua.create_userdata(LuaTxn {
+        cell: cell.clone(),
+        call: call.clone(),
+        state: state.clone(),
+    })?;
+    let class = match lua.named_registry_value::<Option<Table>>(TXN_CLASS)? {
+        Some(class) => class,
+        None => {
+            let class = lua.create_table()?;
+            class.raw_set("__index", ud.metatable()?.get::<Table>("__index")?)?;
+            lua.set_named_registry_value(TXN_CLASS, &class)?;
+            class
+        }
+    };
+    let object = lua.create_table_with_capacity(1, 7)?;
+    object.raw_set(0, ud)?;
+    for (name, strings) in [("f", false), ("sf", true)] {
+        object.raw_set(name, Fetches::of(cell, strings))?;
+    }
+    for (name, strings) in [("c", false), ("sc", true)] {
+        object.raw_set(name, Converters { strings })?;
+    }
+    object.raw_set("http", Http { cell: cell.clone() })?;
+    for (name, response, outgoing) in [
+        ("req", false, &call.request_out),
+        ("res", true, &call.response_out),
+    ] {
+        let channel = crate::channel::Channel {
+            cell: cell.clone(),
+            response,
+            outgoing: outgoing.clone(),
+        };
+        object.raw_set(name, channel)?;
+    }
+    object.set_metatable(Some(class));
+    Ok(object)
+}
+
 impl LentTxn {
     /// How the script ended the transaction with `txn:done()`, if it did.
     pub fn ending(&self) -> Option<Option<ScriptReply>> {
@@ -124,33 +164,9 @@ struct Private {
     value: Value,
 }
 
+/// Methods only, no fields: mlua makes the methods table the userdata's `__index`, which
+/// [`new_object`] shares with the object's table.
 impl UserData for LuaTxn {
-    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        sample_fields(f, |t: &LuaTxn| (&t.cell, &t.objects));
-        f.add_field_method_get("req", |_, this| {
-            let outgoing = this
-                .call
-                .outgoing
-                .lock()
-                .map_err(|_| mlua::Error::runtime("transaction poisoned"))?
-                .get_or_insert_with(Arc::default)
-                .clone();
-            Ok(crate::channel::Channel {
-                cell: this.cell.clone(),
-                response: false,
-                outgoing,
-            })
-        });
-        f.add_field_method_get("res", |_, this| {
-            Ok(crate::channel::Channel {
-                cell: this.cell.clone(),
-                response: true,
-                outgoing: Arc::default(),
-            })
-        });
-        f.add_field_method_get("http", |lua, this| this.objects.get(lua, HTTP, &this.cell));
-    }
-
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |t: &LuaTxn| &t.cell);
         m.add_method("set_loglevel", |lua, this, args: MultiValue| {
@@ -294,14 +310,11 @@ impl Fetches {
     }
 }
 
-/// The `f`, `sf`, `c`, `sc` (and for a `TXN`, `http`) objects of one transaction, made on
-/// first use and kept, so that a script reading `txn.sf` on every call does not build a new
-/// object each time.
+/// The `f`, `sf`, `c` and `sc` objects of an applet's transaction, made on first use and
+/// kept, so that a script reading `applet.sf` on every call does not build a new object each
+/// time.
 #[derive(Default)]
-pub struct SampleObjects([OnceLock<AnyUserData>; 5]);
-
-/// Where `http` is kept in [`SampleObjects`].
-const HTTP: usize = 4;
+pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
 
 impl SampleObjects {
     fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
@@ -310,7 +323,6 @@ impl SampleObjects {
         }
         let ud = match which {
             0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
-            HTTP => lua.create_userdata(Http { cell: cell.clone() })?,
             _ => lua.create_userdata(Converters {
                 strings: which == 3,
             })?,
@@ -319,7 +331,7 @@ impl SampleObjects {
     }
 }
 
-/// `f`, `sf`, `c` and `sc`, shared by `TXN` and the applets.
+/// `f`, `sf`, `c` and `sc` of the applets.
 pub fn sample_fields<T: 'static, F: mlua::UserDataFields<T>>(
     f: &mut F,
     parts_of: fn(&T) -> (&TxnCell, &SampleObjects),

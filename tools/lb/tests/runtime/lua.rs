@@ -712,3 +712,44 @@ fn a_service_sending_a_large_body_waits_for_the_client_to_read() {
         check("haproxy", theirs);
     }
 }
+
+/// A `TXN` object is shaped as HAProxy's: a table holding its userdata at `[0]`, its fetches,
+/// HTTP and channel objects as fields, its methods found through its metatable (called with
+/// the table as `self`), and fields a script adds readable for the rest of the call.
+#[test]
+fn the_txn_object_is_a_table_as_in_haproxy() {
+    let dir = std::env::temp_dir().join(format!("hapee-lua-txn-shape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("shape.lua");
+    std::fs::write(
+        &file,
+        r#"
+core.register_action("shape", { "http-req" }, function(txn)
+  txn.mine = "kept"
+  local parts = { type(txn), type(txn[0]), txn.mine, txn.sf:req_hdr("x-a"),
+    tostring(txn.req ~= nil), tostring(txn.http ~= nil), tostring(txn:get_priv()) }
+  txn:set_var("txn.shape", table.concat(parts, ","))
+end)
+"#,
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let cfg = move |port: u16| {
+        format!(
+            "global\n    lua-load {file}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    http-request lua.shape\n    http-request return status 200 content-type text/plain lf-string \"%[var(txn.shape)]\"\n"
+        )
+    };
+    let ask = |port: u16| curl(&["-H", "x-a: one", &url(port, "/")]);
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let ours = ask(port);
+    assert_eq!(
+        ours,
+        (200, "table,userdata,kept,one,true,true,nil".to_string()),
+        "{}",
+        p.stderr()
+    );
+    if let Some((theirs, _)) = with_haproxy(cfg, ask) {
+        assert_eq!(ours, theirs);
+    }
+}

@@ -3,7 +3,7 @@
 use std::any::TypeId;
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::os::raw::c_void;
+use std::os::raw::{c_int, c_void};
 use std::string::String as StdString;
 
 use crate::error::{Error, Result};
@@ -132,6 +132,7 @@ impl<T> UserDataRegistry<T> {
             let state = rawlua.state();
             // Find absolute "self" index before processing args
             let self_index = ffi::lua_absindex(state, -nargs);
+            table_self(state, self_index);
             // Self was at position 1, so we pass 2 here
             let args = A::from_stack_args(nargs - 1, 2, Some(&name), rawlua);
 
@@ -181,6 +182,7 @@ impl<T> UserDataRegistry<T> {
             let state = rawlua.state();
             // Find absolute "self" index before processing args
             let self_index = ffi::lua_absindex(state, -nargs);
+            table_self(state, self_index);
             // Self was at position 1, so we pass 2 here
             let args = A::from_stack_args(nargs - 1, 2, Some(&name), rawlua);
 
@@ -654,4 +656,21 @@ lua_userdata_impl!(std::sync::Arc<parking_lot::RwLock<T>>);
 mod assertions {
     #[cfg(feature = "send")]
     static_assertions::assert_impl_all!(super::RawUserDataRegistry: Send);
+}
+
+/// hapee patch: an object that is a table holding its userdata at index 0 (HAProxy's shape for
+/// its classes, e.g. `TXN`: per-object fields set in the table, methods found through its
+/// metatable's `__index` table, so that each lookup is a table read and no `__index` function
+/// runs) is its own userdata as a method's `self`: the value at `[0]` takes its place on the
+/// stack, where the method then checks its type as usual.
+///
+/// # Safety
+/// `self_index` is an absolute index of the callback's stack; one slot is pushed and popped
+/// (a C function has `LUA_MINSTACK` free slots).
+#[inline(always)]
+unsafe fn table_self(state: *mut ffi::lua_State, self_index: c_int) {
+    if ffi::lua_type(state, self_index) == ffi::LUA_TTABLE {
+        ffi::lua_rawgeti(state, self_index, 0);
+        ffi::lua_replace(state, self_index);
+    }
 }
