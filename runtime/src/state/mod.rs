@@ -323,8 +323,8 @@ pub struct BackendRt {
     /// `max-keep-alive-queue` (`None`: no limit): see `prefer_last_server`.
     pub max_keep_alive_queue: Option<u32>,
     /// `option abortonclose`: an HTTP/1 client that shuts its side down while its request
-    /// to this backend is under way abandons it (else it is answered all the same). HAProxy
-    /// reads it from the backend only.
+    /// to this backend is under way abandons it when its frontend has the option too (from
+    /// `defaults`); else it is answered all the same.
     pub abort_on_close: bool,
     /// The syslog tag of its health check and server state log lines (`log-tag`).
     pub log_tag: Arc<str>,
