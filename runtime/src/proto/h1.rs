@@ -69,7 +69,8 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         fe.late_head_page.clone(),
         fe.bad_request_page.clone(),
     )
-    .ignoring_probes(fe.ignore_probes);
+    .ignoring_probes(fe.ignore_probes)
+    .answering_aborts_with(fe.abort_page.clone());
     let svc_ctx = ctx.clone();
     let mut service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         crate::trace_event!(

@@ -488,6 +488,7 @@ fn build_frontend(
         max_session_srv_conns: f.max_session_srv_conns as usize,
         late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
         bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
+        abort_page: crate::http::reply::answer_wire(400, &[&errorfiles]),
         errorfiles,
         unique_id: crate::http::unique_id::UniqueId::compile(
             f.http_options.unique_id_format.as_deref(),

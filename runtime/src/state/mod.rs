@@ -566,6 +566,9 @@ pub struct FrontendRt {
     /// wire: 408 for a request head that came too late, 400 for one that could not be parsed.
     pub late_head_page: bytes::Bytes,
     pub bad_request_page: bytes::Bytes,
+    /// The 400 page that answers a request the client's end aborted (`option abortonclose`),
+    /// written as a page answering a request is, unlike `bad_request_page`.
+    pub abort_page: bytes::Bytes,
     pub id: u32,
     pub counters: Counters,
     pub peak_active: Peak,

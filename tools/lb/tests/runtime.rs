@@ -51,6 +51,8 @@ mod do_resolve;
 mod early_hint;
 #[path = "runtime/edge_triggered.rs"]
 mod edge_triggered;
+#[path = "runtime/error_pages_wire.rs"]
+mod error_pages_wire;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/external_check.rs"]

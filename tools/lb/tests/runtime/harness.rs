@@ -646,12 +646,17 @@ pub fn with_haproxy<T>(
 /// HAProxy 2.7.0 built from source, for the behaviours in which Debian's 2.6 differs from it:
 /// `$HAPEE_HAPROXY_27`, else `/tmp/haproxy-2.7.0/haproxy`; `None` when there is none there.
 pub fn haproxy_27() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("HAPEE_HAPROXY_27")
-        .map_or_else(|| "/tmp/haproxy-2.7.0/haproxy".into(), std::path::PathBuf::from);
+    let path = std::env::var_os("HAPEE_HAPROXY_27").map_or_else(
+        || "/tmp/haproxy-2.7.0/haproxy".into(),
+        std::path::PathBuf::from,
+    );
     if path.is_file() {
         return Some(path);
     }
-    eprintln!("skipping the comparison with HAProxy 2.7.0: no build at {}", path.display());
+    eprintln!(
+        "skipping the comparison with HAProxy 2.7.0: no build at {}",
+        path.display()
+    );
     None
 }
 
