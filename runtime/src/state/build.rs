@@ -459,6 +459,7 @@ fn build_frontend(
         logs: cx.sinks(&f.logs, &f.log_tag, problems),
         dontlognull: has_option(&f.options, "dontlognull"),
         ignore_probes: has_option(&f.options, "http-ignore-probes"),
+        idle_close_on_response: has_option(&f.options, "idle-close-on-response"),
         nolinger: has_option(&f.options, "nolinger"),
         tcp_keep_alive: has_option(&f.options, "clitcpka") || has_option(&f.options, "tcpka"),
         keep_alive_timing: f.client_keepalive,

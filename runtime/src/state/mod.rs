@@ -504,6 +504,9 @@ pub struct FrontendRt {
     pub log_format: Option<Format>,
     pub logs: Vec<Arc<Sink>>,
     pub dontlognull: bool,
+    /// `option idle-close-on-response`: a stopping process keeps an idle HTTP/1 connection
+    /// for its next request (answered with `Connection: close`) rather than closing it.
+    pub idle_close_on_response: bool,
     /// `option http-ignore-probes`: a connection closed, or timed out, before its first
     /// request's first byte is dropped silently (no 408 page, no log line).
     pub ignore_probes: bool,
