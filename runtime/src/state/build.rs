@@ -79,7 +79,8 @@ impl Shared {
         let backends: Vec<BackendRt> = plan
             .backends
             .iter()
-            .map(|b| build_backend(&cx, b, &mut problems, &mut tls_errors))
+            .enumerate()
+            .map(|(bi, b)| build_backend(&cx, bi, b, &mut problems, &mut tls_errors))
             .collect();
         link_trackers(&backends, &mut problems);
         let frontends: Vec<FrontendRt> = plan
@@ -189,6 +190,7 @@ fn httpclient_problem(plan: &Plan) -> Option<String> {
 
 fn build_backend(
     cx: &Context,
+    bi: usize,
     b: &plan::BackendPlan,
     problems: &mut Vec<String>,
     tls_errors: &mut Vec<String>,
@@ -204,7 +206,7 @@ fn build_backend(
         }
     };
     let compiled = with_default_table(cx.own_table(&b.name).as_deref(), || {
-        rules::compile(&b.rules, &acls)
+        rules::compile(&b.rules, &acls, Some(bi))
     });
     let rules = match compiled {
         Ok(r) => r,
@@ -406,7 +408,8 @@ fn build_frontend(
         }
     };
     let rules = with_default_table(cx.own_table(&f.name).as_deref(), || {
-        rules::compile(&f.rules, &acls)
+        // A listen section's rules look servers up in it; a frontend has none.
+        rules::compile(&f.rules, &acls, f.own_backend)
     });
     let rules = rules.unwrap_or_else(|e| {
         problems.push(format!("frontend '{}': {}", f.name, e.0));
