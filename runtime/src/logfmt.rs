@@ -106,6 +106,14 @@ impl Format {
 
     /// A format holding only literal text renders without a transaction lookup.
     pub fn render(&self, txn: &Txn) -> String {
+        // Its samples are evaluated in the stream's backend, even within a rule.
+        let rule_proxy = txn.rule_proxy.set_aside();
+        let out = self.render_pieces(txn);
+        txn.rule_proxy.restore(rule_proxy);
+        out
+    }
+
+    fn render_pieces(&self, txn: &Txn) -> String {
         let mut out = String::with_capacity(128);
         let mut last_was_space = true;
         for p in &self.pieces {

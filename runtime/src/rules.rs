@@ -123,6 +123,52 @@ pub struct CompiledRule {
     pub condition: Condition,
     /// Its file name and line (`last_rule_file`, `last_rule_line`).
     pub origin: Option<(std::sync::Arc<str>, u32)>,
+    /// The backend (by index) it belongs to, or its listen section's own: where a bare server
+    /// name given to `srv_queue` and the `srv_*` fetches is looked up (`None`: a frontend's
+    /// rule, which finds none).
+    pub servers_of: Option<usize>,
+}
+
+/// While a rule runs, the proxy it belongs to (see [`CompiledRule::servers_of`]), kept in
+/// the transaction for the samples the rule evaluates. An atomic so that a log-format
+/// string, rendered from a shared transaction, can set it aside: HAProxy evaluates those
+/// in the stream's backend.
+#[derive(Debug)]
+pub struct RuleProxy(std::sync::atomic::AtomicU32);
+
+const OUTSIDE_RULES: u32 = u32::MAX;
+const NO_SERVERS: u32 = u32::MAX - 1;
+
+impl Default for RuleProxy {
+    fn default() -> RuleProxy {
+        RuleProxy(std::sync::atomic::AtomicU32::new(OUTSIDE_RULES))
+    }
+}
+
+impl RuleProxy {
+    fn enter(&self, servers_of: Option<usize>) {
+        let code = servers_of.map_or(NO_SERVERS, |i| i as u32);
+        self.0.store(code, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Outside rules from now on; answers what to `restore`.
+    pub fn set_aside(&self) -> u32 {
+        self.0
+            .swap(OUTSIDE_RULES, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn restore(&self, saved: u32) {
+        self.0.store(saved, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `None` outside rules; else the backend of the running rule (`None` for a frontend's).
+    pub fn get(&self) -> Option<Option<usize>> {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            OUTSIDE_RULES => None,
+            NO_SERVERS => Some(None),
+            i => Some(Some(i as usize)),
+        }
+    }
 }
 
 /// The outcome of running a rule list.
@@ -309,8 +355,13 @@ fn keyword_of(action: &str) -> &str {
     action.split('(').next().unwrap_or(action)
 }
 
-/// Compiles the rules of one set, in order.
-pub fn compile(rules: &[Rule], acls: &AclSet) -> Result<Vec<CompiledRule>, Unsupported> {
+/// Compiles the rules of one set, in order; `servers_of` names their proxy when it has
+/// servers (see [`CompiledRule::servers_of`]).
+pub fn compile(
+    rules: &[Rule],
+    acls: &AclSet,
+    servers_of: Option<usize>,
+) -> Result<Vec<CompiledRule>, Unsupported> {
     rules
         .iter()
         .filter(|r| !matches!(r.set, RuleSet::HttpCheck | RuleSet::TcpCheck))
@@ -320,6 +371,7 @@ pub fn compile(rules: &[Rule], acls: &AclSet) -> Result<Vec<CompiledRule>, Unsup
                 action: action(r)?,
                 condition: Condition::compile(&r.condition, acls)?,
                 origin: r.origin.as_ref().map(|(f, l)| (f.as_str().into(), *l)),
+                servers_of,
             })
         })
         .collect()
@@ -387,6 +439,7 @@ pub fn run_from<'a>(
     let before = txn.fetch_at(places(set));
     let verdict = run_set(rules, set, txn, from, &mut |_, _| {});
     txn.fetch_at(before);
+    txn.rule_proxy.set_aside();
     verdict
 }
 
@@ -411,6 +464,7 @@ pub fn run_observed<'a>(
     let before = txn.fetch_at(places(set));
     let verdict = run_set(rules, set, txn, 0, observe);
     txn.fetch_at(before);
+    txn.rule_proxy.set_aside();
     verdict
 }
 
@@ -483,6 +537,7 @@ where
         if rule.set != set {
             continue;
         }
+        txn.rule_proxy.enter(rule.servers_of);
         let matched = rule.condition.holds(txn);
         txn.settle_converter_vars();
         observe(txn, RuleStep::Tested { index, matched });

@@ -184,6 +184,8 @@ pub struct Txn {
     pub timeout_tunnel: Option<std::time::Duration>,
     /// Cookie persistence: what the cookies did both ways (`%tsc`).
     pub persist: crate::http::persist::TxnCookie,
+    /// While a rule runs: the proxy it belongs to.
+    pub rule_proxy: crate::rules::RuleProxy,
     /// The file and line of the last final rule that ran (`last_rule_file`, `last_rule_line`).
     pub last_rule: Option<(Arc<str>, u32)>,
     /// Why the last server handshake failed (`bc_err`, `ssl_bc_err`).
@@ -430,6 +432,7 @@ impl Fresh {
             timeout_tunnel: None,
             persist: self.persist,
             last_rule: None,
+            rule_proxy: Default::default(),
             backend_error: None,
             request_unlogged: false,
             session_log: false,

@@ -68,9 +68,9 @@ pub struct ProcessSettings {
 /// `close-spread-time`: when a soft-stopping process ends its client connections.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum CloseSpread {
-    /// Not set (or 0): the default stop (HAProxy closes idle connections at once; hapee keeps
-    /// an idle HTTP/1 connection for a request already on its way, as with
-    /// `idle-close-on-response`), busy ones close with their next response.
+    /// Not set (or 0): the default stop: idle connections close at once (HTTP/1 ones kept
+    /// for their next request under `option idle-close-on-response`), busy ones close with
+    /// their next response.
     #[default]
     AtOnce,
     /// Over this many milliseconds: each idle connection at a random moment of the window,

@@ -611,12 +611,6 @@ pub async fn forward(
         };
         let response_start = crate::clock::now();
         txn.timings.connect = (response_start - connect_start).as_millis() as i64;
-        // The request goes to its server: from now on HAProxy stops waiting for the server at
-        // the client's end only when the frontend has `option abortonclose` too (else it
-        // passes the end on to the server, which answers or not).
-        if !ctx.frontend().abort_on_close {
-            ctx.idle.answer_on_client_end();
-        }
         if !to_store.is_empty() && !private && !server.non_stick() {
             be.stickiness.store(&to_store, si);
         }

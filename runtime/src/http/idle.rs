@@ -314,6 +314,8 @@ pub struct IdleLimited<S = TcpStream> {
     /// What the client is sent instead of hyper's bare answer to a malformed request:
     /// HAProxy's 400 page, or nothing when `errorfile 400` is empty.
     bad_request: bytes::Bytes,
+    /// The page that answers a request the client's end aborted.
+    aborted: bytes::Bytes,
     /// The generation of the limits the watchdogs follow.
     generation: u64,
     read: Watchdog,
@@ -343,6 +345,7 @@ impl<S: ClientStream> IdleLimited<S> {
             stream,
             held: bytes::Bytes::new(),
             bad_request,
+            aborted: bytes::Bytes::new(),
             generation: limit.generation(),
             limit,
             read: Watchdog::default(),
@@ -361,6 +364,13 @@ impl<S: ClientStream> IdleLimited<S> {
     /// pre-connection, not a failed request).
     pub fn ignoring_probes(mut self, ignore: bool) -> Self {
         self.ignore_probes = ignore;
+        self
+    }
+
+    /// The page that answers a request the client's end aborts (see
+    /// `Limit::abort_on_client_end`).
+    pub fn answering_aborts_with(mut self, page: bytes::Bytes) -> Self {
+        self.aborted = page;
         self
     }
 
@@ -551,7 +561,7 @@ impl<S: ClientStream> AsyncRead for IdleLimited<S> {
                     if s.abort_on_end.load(Ordering::Relaxed) {
                         // As HAProxy answers the abort: the 400 page, which a client that only
                         // half-closed still reads.
-                        let _ = this.stream.write_now(&this.bad_request);
+                        let _ = this.stream.write_now(&this.aborted);
                         return Poll::Ready(Err(io::ErrorKind::ConnectionAborted.into()));
                     }
                 }

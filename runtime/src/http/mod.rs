@@ -391,8 +391,13 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 }
             }
             Ok((body, Route::Forward(be))) => {
-                // `option abortonclose` is the backend's (HAProxy reads no frontend's).
-                let abort_on_end = http1 && ctx.shared.backends[be].abort_on_close;
+                // A client's end aborts its request only under `option abortonclose` on both
+                // sides: the backend's, and the one its frontend took from `defaults`
+                // (HAProxy's HTTP/1 side reads no further once a request is complete unless
+                // the frontend asks it to, so that the backend's alone never sees the end).
+                let abort_on_end = http1
+                    && ctx.shared.backends[be].abort_on_close
+                    && ctx.frontend().abort_on_close;
                 if abort_on_end && ctx.idle.abort_on_client_end() {
                     // The client ended before its request went anywhere: given up before
                     // a connection, no status.

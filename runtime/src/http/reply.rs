@@ -49,6 +49,11 @@ fn known(status: u16) -> u16 {
 
 /// Parses a raw HTTP response (an `errorfile`) into a response, keeping its reason phrase.
 fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
+    parse_raw_parts(raw).map(|(resp, _)| resp)
+}
+
+/// [`parse_raw`], with the page's body beside the response.
+fn parse_raw_parts(raw: &Bytes) -> Option<(Response<ResBody>, Bytes)> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut r = httparse::Response::new(&mut headers);
     let httparse::Status::Complete(head) = r.parse(raw).ok()? else {
@@ -56,18 +61,23 @@ fn parse_raw(raw: &Bytes) -> Option<Response<ResBody>> {
     };
     let mut b = Response::builder().status(r.code?);
     let mut framed = false;
-    for h in r.headers.iter() {
+    // HAProxy's HTTP/1 side writes a page's `connection` field after all the others.
+    let is_connection = |h: &&httparse::Header| h.name.eq_ignore_ascii_case("connection");
+    for h in r.headers.iter().filter(|h| !is_connection(h)) {
         framed |= h.name.eq_ignore_ascii_case("content-length")
             || h.name.eq_ignore_ascii_case("transfer-encoding");
+        b = b.header(h.name, h.value);
+    }
+    for h in r.headers.iter().filter(is_connection) {
         b = b.header(h.name, h.value);
     }
     let body = raw.slice(head..);
     let mut resp = b.body(full(body.clone())).ok()?;
     keep_reason(&mut resp, r.reason.unwrap_or(""));
     if !framed {
-        resp.extensions_mut().insert(CloseDelimited(body));
+        resp.extensions_mut().insert(CloseDelimited(body.clone()));
     }
-    Some(resp)
+    Some((resp, body))
 }
 
 /// A page (an `errorfile`) that gives no length: HAProxy sends it as it is, its body ending
@@ -176,10 +186,9 @@ impl BuiltinPage {
         }
     }
 
-    /// The header fields, in HAProxy's order and with the case of its raw pages (which only
-    /// the connection-level 400 and 408 show: the others go through hyper, which writes
-    /// names in lower case as HAProxy's HTX does).
-    fn fields(&self) -> Vec<(&'static str, String)> {
+    /// The header fields as HAProxy's raw pages have them, which only its connection layer
+    /// sends as they are (the 400 and 408 answers to a request head that failed).
+    fn raw_fields(&self) -> Vec<(&'static str, String)> {
         let mut fields = vec![
             ("Content-length", self.body.len().to_string()),
             ("Cache-Control", "no-cache".to_string()),
@@ -188,6 +197,21 @@ impl BuiltinPage {
             fields.push(("Connection", "close".to_string()));
         }
         fields.push(("Content-Type", "text/html".to_string()));
+        fields
+    }
+
+    /// The header fields as a page answering a request goes out: HAProxy's HTTP/1 side writes
+    /// the names in lower case and its own `connection` field last (hyper writes names in
+    /// lower case and fields in the order they are given).
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("content-length", self.body.len().to_string()),
+            ("cache-control", "no-cache".to_string()),
+            ("content-type", "text/html".to_string()),
+        ];
+        if self.close {
+            fields.push(("connection", "close".to_string()));
+        }
         fields
     }
 }
@@ -247,8 +271,42 @@ pub fn error_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
     }
     let page = BuiltinPage::of(status);
     let mut wire = format!("HTTP/1.1 {} {}\r\n", page.status, page.reason);
+    for (name, value) in page.raw_fields() {
+        wire.push_str(&format!("{name}: {value}\r\n"));
+    }
+    wire.push_str("\r\n");
+    wire.push_str(&page.body);
+    Bytes::from(wire)
+}
+
+/// The page for `status` as bytes on the wire, written as HAProxy's HTTP/1 side writes a
+/// page that answers a request it gave up on (the abort under `option abortonclose`): the
+/// proxy's `errorfile` page or HAProxy's built-in one, names in lower case, `connection:
+/// close` last; empty when the proxy's page is (no answer).
+pub fn answer_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
+    if let Some(Page::Message(raw)) = files.iter().find_map(|f| f.get(&status)) {
+        if raw.is_empty() {
+            return Bytes::new();
+        }
+        if let Some((resp, body)) = parse_raw_parts(raw) {
+            let mut headers = resp.headers().clone();
+            headers.remove(hyper::header::CONNECTION);
+            let mut page = Response::new(full(Bytes::new()));
+            *page.status_mut() = resp.status();
+            *page.headers_mut() = headers;
+            if let Some(reason) = resp.extensions().get::<hyper::ext::ReasonPhrase>() {
+                page.extensions_mut().insert(reason.clone());
+            }
+            return close_delimited_wire(&page, &body);
+        }
+    }
+    let page = BuiltinPage::of(status);
+    let mut wire = format!("HTTP/1.1 {} {}\r\n", page.status, page.reason);
     for (name, value) in page.fields() {
         wire.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !page.close {
+        wire.push_str("connection: close\r\n");
     }
     wire.push_str("\r\n");
     wire.push_str(&page.body);
@@ -358,5 +416,12 @@ mod tests {
         let wire = error_wire(408, &[]);
         assert!(wire.starts_with(b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\n"));
         assert!(wire.ends_with(b"didn't send a complete request in time.\n</body></html>\n"));
+        // Answering a request: lower-case names, `connection` last.
+        let answer = answer_wire(400, &[]);
+        assert!(answer.starts_with(b"HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\n"));
+        assert!(answer.ends_with(
+            b"content-type: text/html\r\nconnection: close\r\n\r\n<html><body>\
+              <h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"
+        ));
     }
 }

@@ -69,7 +69,8 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         fe.late_head_page.clone(),
         fe.bad_request_page.clone(),
     )
-    .ignoring_probes(fe.ignore_probes);
+    .ignoring_probes(fe.ignore_probes)
+    .answering_aborts_with(fe.abort_page.clone());
     let svc_ctx = ctx.clone();
     let mut service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         crate::trace_event!(
@@ -88,11 +89,13 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         });
         handle_boxed(svc_ctx.clone(), req)
     });
-    // A stopping process (the old one of a reload) does not close a connection under a
-    // client that may be sending its next request: that request is served and answered with
-    // `Connection: close` (see `crate::http::handle`), and an idle connection ends at its
-    // keep-alive limit (or `hard-stop-after`). Only without any limit to end the wait is an
-    // idle connection closed at once.
+    // A stopping process (the old one of a reload) closes a connection that waits for its
+    // next request at once, as HAProxy does (a request already under way is answered with
+    // `Connection: close`, see `crate::http::handle`). Under `option idle-close-on-response`
+    // it waits for that request and answers it likewise, the connection ending at its
+    // keep-alive limit (or `hard-stop-after`) if none comes. A connection that has not sent
+    // its first request yet is kept for it, except without any limit to end the wait.
+    let close_idle_on_stop = !fe.idle_close_on_response;
     let close_on_stop = fe
         .timeouts
         .http_keep_alive
@@ -112,17 +115,18 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         let ready = std::future::poll_fn(|cx| {
             if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
                 stopped = true;
-                spread = spread_timer();
+                spread = spread_timer(close_idle_on_stop && ctx.requests.get() > 0);
             }
             if stopped && close_on_stop {
                 return Poll::Ready(Ok(false));
             }
-            // Waiting for a next request: idle, so the spread moment closes it.
+            // Waiting for a next request: idle, so the spread moment closes it, unless the
+            // request has come meanwhile (HAProxy reads what has arrived before it looks).
             spread_due |= poll_spread(&mut spread, cx);
-            if spread_due {
-                return Poll::Ready(Ok(false));
+            match io.poll_readable(cx) {
+                Poll::Pending if spread_due => Poll::Ready(Ok(false)),
+                polled => polled.map_ok(|()| true),
             }
-            io.poll_readable(cx).map_ok(|()| true)
         })
         .await;
         match ready {
@@ -155,16 +159,17 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         let step = std::future::poll_fn(|cx| {
             if !stopped && Pin::new(&mut stop).poll(cx).is_ready() {
                 stopped = true;
-                spread = spread_timer();
+                spread = spread_timer(close_idle_on_stop && ctx.requests.get() > 0);
                 if close_on_stop {
                     Pin::new(&mut *conn).graceful_shutdown();
                 }
             }
-            // The spread moment closes the connection once it waits for a next request; a
+            // The spread moment closes the connection once it waits for a next request (its
+            // state goes first: the wait above closes it unless the request has come); a
             // request on its way is answered first.
             spread_due |= poll_spread(&mut spread, cx);
             if spread_due && ctx.idle.parked() {
-                Pin::new(&mut *conn).graceful_shutdown();
+                return Poll::Ready(None);
             }
             ctx.idle.unpark();
             match Pin::new(&mut *conn).poll(cx) {
@@ -221,13 +226,16 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
     }
 }
 
-/// The timer of a stopped connection's close under `close-spread-time` (none without a
-/// window).
-fn spread_timer() -> Option<Pin<Box<tokio::time::Sleep>>> {
-    match crate::close_spread::on_stop() {
-        crate::close_spread::OnStop::After(delay) => Some(Box::pin(tokio::time::sleep(delay))),
-        _ => None,
-    }
+/// The timer of a stopped connection's close once idle: a random moment of what is left of
+/// `close-spread-time`'s window, or (without one) at once when `close_idle` says so; none
+/// under `close-spread-time infinite`.
+fn spread_timer(close_idle: bool) -> Option<Pin<Box<tokio::time::Sleep>>> {
+    let delay = match crate::close_spread::on_stop() {
+        crate::close_spread::OnStop::After(delay) => delay,
+        crate::close_spread::OnStop::Default if close_idle => std::time::Duration::ZERO,
+        _ => return None,
+    };
+    Some(Box::pin(tokio::time::sleep(delay)))
 }
 
 /// Whether the spread moment has come (the timer then goes).

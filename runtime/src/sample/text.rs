@@ -139,9 +139,8 @@ pub fn compile(c: &Call) -> Result<Option<Run>, Unsupported> {
             Some(Value::Int(txn.nbsrv(&name)))
         }),
         // The requests waiting in the queue of the server the input names: `backend/server`,
-        // or a server of the stream's backend. (HAProxy reads a bare name in the proxy whose
-        // rule runs, so in a frontend's own rules it finds none; rules here do not know
-        // which proxy they belong to.)
+        // or a bare name, looked up in the proxy whose rule runs (a frontend has no servers,
+        // so none there), or outside rules in the stream's backend.
         "srv_queue" => with_txn(|v, txn| {
             let server = super::fetch::server(txn, &v.as_text())?;
             Some(Value::Int(server.queue.current() as i64))

@@ -80,7 +80,8 @@ impl Shared {
         let backends: Vec<BackendRt> = plan
             .backends
             .iter()
-            .map(|b| build_backend(&cx, b, &mut problems, &mut tls_errors))
+            .enumerate()
+            .map(|(bi, b)| build_backend(&cx, bi, b, &mut problems, &mut tls_errors))
             .collect();
         link_trackers(&backends, &mut problems);
         let frontends: Vec<FrontendRt> = plan
@@ -208,6 +209,7 @@ fn httpclient_problem(plan: &Plan) -> Option<String> {
 
 fn build_backend(
     cx: &Context,
+    bi: usize,
     b: &plan::BackendPlan,
     problems: &mut Vec<String>,
     tls_errors: &mut Vec<String>,
@@ -223,7 +225,7 @@ fn build_backend(
         }
     };
     let compiled = with_default_table(cx.own_table(&b.name).as_deref(), || {
-        rules::compile(&b.rules, &acls)
+        rules::compile(&b.rules, &acls, Some(bi))
     });
     let rules = match compiled {
         Ok(r) => r,
@@ -430,7 +432,8 @@ fn build_frontend(
         }
     };
     let rules = with_default_table(cx.own_table(&f.name).as_deref(), || {
-        rules::compile(&f.rules, &acls)
+        // A listen section's rules look servers up in it; a frontend has none.
+        rules::compile(&f.rules, &acls, f.own_backend)
     });
     let rules = rules.unwrap_or_else(|e| {
         problems.push(format!("frontend '{}': {}", f.name, e.0));
@@ -483,6 +486,7 @@ fn build_frontend(
         logs: cx.sinks(&f.logs, &f.log_tag, problems),
         dontlognull: has_option(&f.options, "dontlognull"),
         ignore_probes: has_option(&f.options, "http-ignore-probes"),
+        idle_close_on_response: has_option(&f.options, "idle-close-on-response"),
         nolinger: has_option(&f.options, "nolinger"),
         tcp_keep_alive: has_option(&f.options, "clitcpka") || has_option(&f.options, "tcpka"),
         keep_alive_timing: f.client_keepalive,
@@ -514,6 +518,7 @@ fn build_frontend(
         max_session_srv_conns: f.max_session_srv_conns as usize,
         late_head_page: crate::http::reply::error_wire(408, &[&errorfiles]),
         bad_request_page: crate::http::reply::error_wire(400, &[&errorfiles]),
+        abort_page: crate::http::reply::answer_wire(400, &[&errorfiles]),
         errorfiles,
         unique_id: crate::http::unique_id::UniqueId::compile(
             f.http_options.unique_id_format.as_deref(),

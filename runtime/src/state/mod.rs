@@ -354,8 +354,8 @@ pub struct BackendRt {
     /// `max-keep-alive-queue` (`None`: no limit): see `prefer_last_server`.
     pub max_keep_alive_queue: Option<u32>,
     /// `option abortonclose`: an HTTP/1 client that shuts its side down while its request
-    /// to this backend is under way abandons it (else it is answered all the same). HAProxy
-    /// reads it from the backend only.
+    /// to this backend is under way abandons it when its frontend has the option too (from
+    /// `defaults`); else it is answered all the same.
     pub abort_on_close: bool,
     /// The syslog tag of its health check and server state log lines (`log-tag`).
     pub log_tag: Arc<str>,
@@ -535,6 +535,9 @@ pub struct FrontendRt {
     pub log_format: Option<Format>,
     pub logs: Vec<Arc<Sink>>,
     pub dontlognull: bool,
+    /// `option idle-close-on-response`: a stopping process keeps an idle HTTP/1 connection
+    /// for its next request (answered with `Connection: close`) rather than closing it.
+    pub idle_close_on_response: bool,
     /// `option http-ignore-probes`: a connection closed, or timed out, before its first
     /// request's first byte is dropped silently (no 408 page, no log line).
     pub ignore_probes: bool,
@@ -602,6 +605,9 @@ pub struct FrontendRt {
     /// wire: 408 for a request head that came too late, 400 for one that could not be parsed.
     pub late_head_page: bytes::Bytes,
     pub bad_request_page: bytes::Bytes,
+    /// The 400 page that answers a request the client's end aborted (`option abortonclose`),
+    /// written as a page answering a request is, unlike `bad_request_page`.
+    pub abort_page: bytes::Bytes,
     pub id: u32,
     pub counters: Counters,
     pub peak_active: Peak,

@@ -419,7 +419,8 @@ fn expressions(c: &Compilation, out: &mut Vec<(Span, String)>) {
                 span: r.span,
                 origin: None,
             };
-            if let Err(e) = hapee_runtime::rules::compile(std::slice::from_ref(&rule), &acls) {
+            if let Err(e) = hapee_runtime::rules::compile(std::slice::from_ref(&rule), &acls, None)
+            {
                 out.push((r.span, e.0));
             }
         }

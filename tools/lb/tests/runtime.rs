@@ -53,6 +53,8 @@ mod early_hint;
 mod edge_triggered;
 #[path = "runtime/env_addresses.rs"]
 mod env_addresses;
+#[path = "runtime/error_pages_wire.rs"]
+mod error_pages_wire;
 #[path = "runtime/example.rs"]
 mod example;
 #[path = "runtime/external_check.rs"]

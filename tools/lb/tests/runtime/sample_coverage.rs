@@ -365,3 +365,47 @@ listen back
     let Some(theirs) = theirs else { return };
     assert_eq!(ours, theirs);
 }
+
+/// `srv_queue` given a bare server name looks it up in the proxy whose rule runs: a
+/// backend's rules find their server, a frontend's (which has none) find nothing, in a
+/// condition as in `set-var`; a log-format string reads it in the stream's backend, even in a
+/// frontend's rule.
+#[test]
+fn srv_queue_reads_a_bare_name_in_the_proxy_of_the_rule() {
+    let (ours, theirs) = both_with(
+        || Origin::start("o"),
+        |port, o| {
+            format!(
+                "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-response set-var(txn.fq) str(s1),srv_queue
+    http-response set-header x-fe \"q=%[var(txn.fq)]\"
+    http-response set-header x-fe-lf \"q=%[str(s1),srv_queue]\"
+    http-response set-header x-fe-acl yes if {{ str(s1),srv_queue ge 0 }}
+    default_backend app
+backend app
+    http-response set-var(txn.bq) str(s1),srv_queue
+    http-response set-header x-be \"q=%[var(txn.bq)]\"
+    http-response set-header x-be-acl yes if {{ str(s1),srv_queue ge 0 }}
+    server s1 {}
+",
+                o.addr
+            )
+        },
+        |port, _| {
+            let (_, out) = curl(&["-i", &format!("http://127.0.0.1:{port}/")]);
+            picked(
+                &out,
+                &["x-fe:", "x-fe-lf:", "x-fe-acl:", "x-be:", "x-be-acl:"],
+            )
+        },
+    );
+    assert_eq!(
+        ours,
+        ["x-fe: q=", "x-fe-lf: q=0", "", "x-be: q=0", "x-be-acl: yes"],
+        "{ours:?}"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+}
