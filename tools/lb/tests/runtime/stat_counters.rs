@@ -164,8 +164,10 @@ backend app
             port + 3,
         )
     };
+    // `smax` is left out: whether the harness's readiness probe of the first listener still
+    // overlaps the first request depends on the machine's load (haproxy showed 2 as well).
     let keep = [
-        "pxname", "svname", "scur", "smax", "slim", "stot", "bin", "bout", "dreq", "dresp", "ereq",
+        "pxname", "svname", "scur", "slim", "stot", "bin", "bout", "dreq", "dresp", "ereq",
         "status", "pid", "sid", "type", "addr", "mode", "dcon", "dses", "wrew", "eint", "lbtot",
         "rate", "req_tot",
     ];
@@ -228,7 +230,7 @@ backend app
     });
     let web = &ours[0];
     assert!(
-        web.starts_with("pxname=fe svname=web scur=0 smax=1 slim=0 stot=2 "),
+        web.starts_with("pxname=fe svname=web scur=0 slim=0 stot=2 "),
         "{ours:#?}"
     );
     assert!(
