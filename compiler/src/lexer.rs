@@ -458,25 +458,41 @@ pub(crate) fn plain_words(line: &str, file: FileId, offset: usize) -> Option<Vec
 /// The first word of `line` if it is plain (what [`PlainBounds::scan`] accepts) and has a word:
 /// the look of a parse that may leave the line unlexed, in one pass that keeps no bounds.
 pub(crate) fn plain_first_word(line: &str) -> Option<&str> {
-    let bytes = line.as_bytes();
     let mut first = None;
+    visit_plain_words(line, |start, end| {
+        first.get_or_insert(start..end);
+    })?;
+    // The bounds are those of ASCII blanks: character boundaries.
+    first.map(|range| &line[range])
+}
+
+/// Calls `word` with the bounds of each word of `line` when the line is plain, and returns how
+/// many there were; `None` when the line is not plain or has more words than the plain way
+/// takes ([`PLAIN_LINE_WORDS`]): such lines go the long way. One pass over the bytes: blanks,
+/// quotes, escapes and comments are all ASCII, so a word's bounds are character boundaries
+/// whatever the text between them.
+#[inline(always)]
+fn visit_plain_words(line: &str, mut word: impl FnMut(usize, usize)) -> Option<usize> {
+    let bytes = line.as_bytes();
     let mut count = 0;
     let mut at = skip_class(bytes, 0, BLANK);
     while at < bytes.len() {
         let start = at;
         at = skip_class(bytes, at, WORD);
+        // A word ends at a blank or at the end; a quote, escape or comment sends the line
+        // the long way (also when it starts a word: the word is then empty here).
         if at < bytes.len() && PLAIN_CLASS[usize::from(bytes[at])] != BLANK {
             return None;
         }
+        // Long lines, the word limit and its message belong to the long way.
         if count == PLAIN_LINE_WORDS {
             return None;
         }
+        word(start, at);
         count += 1;
-        first.get_or_insert(start..at);
         at = skip_class(bytes, at, BLANK);
     }
-    // The bounds are those of ASCII blanks: character boundaries.
-    first.map(|range| &line[range])
+    Some(count)
 }
 
 /// The first word of a line known to be plain (a line [`plain_first_word`] accepted), without
@@ -502,30 +518,18 @@ pub(crate) struct PlainBounds {
 impl PlainBounds {
     /// The bounds of `line`'s words, or `None` when it is not plain.
     pub(crate) fn scan(line: &str) -> Option<Self> {
-        // One pass over the bytes: blanks, quotes, escapes and comments are all ASCII, so a
-        // word's bounds are character boundaries whatever the text between them.
-        let bytes = line.as_bytes();
+        // Bounds are kept as u32: a line longer than that takes the long way.
+        u32::try_from(line.len()).ok()?;
         // Room for the words of ordinary lines only: the array is cleared for every line, and
         // a longer line takes the long way, which lexes it the same.
         let mut bounds = [(0u32, 0u32); PLAIN_LINE_WORDS];
-        let mut count = 0;
-        let mut at = skip_class(bytes, 0, BLANK);
-        while at < bytes.len() {
-            let start = at;
-            at = skip_class(bytes, at, WORD);
-            // A word ends at a blank or at the end; a quote, escape or comment sends the line
-            // the long way (also when it starts a word: the word is then empty here).
-            if at < bytes.len() && PLAIN_CLASS[usize::from(bytes[at])] != BLANK {
-                return None;
-            }
-            // Long lines, the word limit and its message belong to the long way.
-            if count == bounds.len() {
-                return None;
-            }
-            bounds[count] = (u32::try_from(start).ok()?, u32::try_from(at).ok()?);
-            count += 1;
-            at = skip_class(bytes, at, BLANK);
-        }
+        let mut next = 0;
+        let count = visit_plain_words(line, |start, end| {
+            // Both fit in u32 as the line's length does; the visit stops before the array's
+            // length.
+            bounds[next] = (start as u32, end as u32);
+            next += 1;
+        })?;
         Some(PlainBounds { bounds, count })
     }
 
