@@ -198,6 +198,8 @@ rules! {
         "'maxcompcpuusage' takes a percentage from 0 to 100, 'tune.zlib.memlevel' a number from 1 to 9, 'tune.zlib.windowsize' a number from 8 to 15, 'close-spread-time' a time or 'infinite', 'tune.fd.edge-triggered' 'on' or 'off', each 'tune.vars.*-max-size' a whole number of bytes (no unit), and 'h1-case-adjust' two spellings of one header name that differ only in case ('h1-case-adjust content-type Content-Type'), each name once.";
     "E277" "max-keep-alive-queue-invalid" Error Haproxy "A 'max-keep-alive-queue' is missing its number or is not a whole number."
         "The limit is an integer (read as C reads one: '0x' hexadecimal, a leading '0' octal), or -1 for no limit.";
+    "E278" "usesrc-without-source" Error Haproxy "'usesrc' stands on its own line instead of following a 'source' statement."
+        "'usesrc' only continues a 'source' line (the address the proxy connects from, then 'usesrc client|clientip|<address>|hdr_ip(<header>)' for transparent proxying); HAProxy refuses it alone. Write both on one line: 'source 0.0.0.0 usesrc clientip'.";
     "E240" "program-without-master-worker" Error Haproxy "A 'program' section is used without master-worker mode."
         "Programs are started by the master process. Add 'master-worker' to the global section or start with -W.";
     "E241" "backend-not-found" Error Haproxy "A 'use_backend' or 'default_backend' names a backend that does not exist."

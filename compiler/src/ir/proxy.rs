@@ -308,6 +308,19 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             return;
         }
         "mode" => mode(b, index, stmt),
+        "usesrc" => {
+            b.push(
+                Diagnostic::new(
+                    "E278",
+                    "'usesrc' only allowed after a 'source' statement.".to_string(),
+                )
+                .at(stmt.span(at))
+                .label("'usesrc' continues a 'source' line")
+                .help("write it after the address of a 'source' line: 'source 0.0.0.0 usesrc clientip'")
+                .form(HaproxyForm::Parsing),
+            );
+            return;
+        }
         "bind" => bind::bind_line(b, index, stmt),
         "server" | "default-server" | "server-template" => bind::server_line(b, index, stmt),
         "external-check" => external_check(b, stmt, at),
