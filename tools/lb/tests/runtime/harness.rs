@@ -860,3 +860,25 @@ fn side_by_side<T>(
     let log = h.stop_when(limit, logged);
     Some((out, log))
 }
+
+/// A ClientHello record offering one suite, with `extensions` (ID, content) in order.
+pub fn client_hello(extensions: &[(u16, &[u8])]) -> Vec<u8> {
+    let mut exts = Vec::new();
+    for (id, content) in extensions {
+        exts.extend_from_slice(&id.to_be_bytes());
+        exts.extend_from_slice(&(content.len() as u16).to_be_bytes());
+        exts.extend_from_slice(content);
+    }
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[9; 32]);
+    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend_from_slice(&exts);
+    let mut msg = vec![1];
+    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    msg.extend_from_slice(&body);
+    let mut record = vec![22, 3, 1];
+    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    record.extend_from_slice(&msg);
+    record
+}

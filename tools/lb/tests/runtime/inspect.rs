@@ -35,21 +35,7 @@ fn client_hello(name: &str) -> Vec<u8> {
     list.extend_from_slice(name.as_bytes());
     let mut sni = (list.len() as u16).to_be_bytes().to_vec();
     sni.extend_from_slice(&list);
-    let mut exts = vec![0, 0];
-    exts.extend_from_slice(&(sni.len() as u16).to_be_bytes());
-    exts.extend_from_slice(&sni);
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[9; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
-    body.extend_from_slice(&exts);
-    let mut msg = vec![1];
-    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    msg.extend_from_slice(&body);
-    let mut record = vec![22, 3, 1];
-    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-    record.extend_from_slice(&msg);
-    record
+    super::harness::client_hello(&[(0, &sni)])
 }
 
 fn recorded(seen: &Arc<Mutex<Vec<Vec<u8>>>>) -> Vec<Vec<u8>> {

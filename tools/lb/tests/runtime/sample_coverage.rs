@@ -190,28 +190,6 @@ backend app
     assert_eq!(ours, theirs);
 }
 
-/// A ClientHello record offering one suite, with `extensions` (ID, content) in order.
-fn client_hello(extensions: &[(u16, &[u8])]) -> Vec<u8> {
-    let mut exts = Vec::new();
-    for (id, content) in extensions {
-        exts.extend_from_slice(&id.to_be_bytes());
-        exts.extend_from_slice(&(content.len() as u16).to_be_bytes());
-        exts.extend_from_slice(content);
-    }
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[9; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
-    body.extend_from_slice(&exts);
-    let mut msg = vec![1];
-    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    msg.extend_from_slice(&body);
-    let mut record = vec![22, 3, 1];
-    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-    record.extend_from_slice(&msg);
-    record
-}
-
 /// What a server sends first: a ServerHello-type handshake record (its contents do not
 /// matter to the fetches).
 const SERVER_HELLO: &[u8] = &[0x16, 3, 3, 0, 8, 2, 0, 0, 4, 1, 2, 3, 4];
