@@ -320,13 +320,20 @@ pub struct LiveBytes {
 impl LiveBytes {
     /// For a transaction whose frontend has `option contstats` and whose backend is chosen.
     pub fn of(txn: &crate::txn::Txn) -> Option<Self> {
-        let (fe, be, server) = txn_proxies(txn)?;
-        let be = be.filter(|_| fe.contstats)?;
         let shared = &txn.shared;
-        let index_of =
-            |a: &crate::state::FrontendRt| shared.frontends.iter().position(|f| std::ptr::eq(f, a));
+        // Called as every server response starts: without the option, the frontend is all
+        // that is looked up.
+        let frontend = shared
+            .frontends
+            .iter()
+            .position(|f| std::sync::Arc::ptr_eq(&f.name, &txn.frontend))?;
+        if !shared.frontends[frontend].contstats {
+            return None;
+        }
+        let (fe, be, server) = txn_proxies(txn)?;
+        let be = be?;
         Some(LiveBytes {
-            frontend: index_of(fe)?,
+            frontend,
             listener: txn.listener.filter(|_| fe.socket_stats),
             backend: shared.backends.iter().position(|b| std::ptr::eq(b, be)),
             server: server
