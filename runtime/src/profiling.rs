@@ -77,8 +77,9 @@ pub struct Profiled<F> {
     profile: Arc<StreamProfile>,
     /// With `profiling.tasks on`: the waker that stamps wake-ups, made at the first poll.
     stamp: Option<Arc<WakeStamp>>,
-    measure: bool,
-    created: Instant,
+    /// With `profiling.tasks on`, when the future was made (wake-up latencies count from it);
+    /// `None` otherwise, so that a request not measured reads no clock.
+    created: Option<Instant>,
 }
 
 impl<F> Profiled<F> {
@@ -88,8 +89,7 @@ impl<F> Profiled<F> {
             inner,
             profile,
             stamp: None,
-            measure,
-            created: Instant::now(),
+            created: measure.then(Instant::now),
         }
     }
 }
@@ -111,13 +111,13 @@ impl<F: Future + Unpin> Future for Profiled<F> {
         let this = self.get_mut();
         let inner = Pin::new(&mut this.inner);
         this.profile.calls.fetch_add(1, Ordering::Relaxed);
-        if !this.measure {
+        let Some(created) = this.created else {
             return inner.poll(cx);
-        }
+        };
         let stamp = this.stamp.get_or_insert_with(|| {
             Arc::new(WakeStamp {
                 inner: std::sync::Mutex::new(cx.waker().clone()),
-                origin: this.created,
+                origin: created,
                 woken: AtomicU64::new(1),
             })
         });
@@ -129,7 +129,7 @@ impl<F: Future + Unpin> Future for Profiled<F> {
         }
         let woken = stamp.woken.swap(0, Ordering::Relaxed);
         if woken > 0 {
-            let now = this.created.elapsed().as_nanos() as u64;
+            let now = created.elapsed().as_nanos() as u64;
             let lat = now.saturating_sub(woken - 1);
             this.profile.lat_ns.fetch_add(lat, Ordering::Relaxed);
         }
