@@ -203,6 +203,22 @@ fn content_rules(
     }
 }
 
+/// A proxy's rules for one request, in their order: its `tcp-request content` rules, then,
+/// unless those ended it, its `http-request` rules.
+fn request_rules(
+    proxy: &str,
+    list: &[CompiledRule],
+    txn: &mut Txn,
+    out: &mut Vec<RuleStep>,
+) -> String {
+    let content = content_rules(proxy, list, txn, out);
+    if goes_on(&content) {
+        trace_rules(proxy, list, RuleSet::HttpRequest, txn, out)
+    } else {
+        content
+    }
+}
+
 /// `option http-restrict-req-hdr-names` after a proxy's rules, as the live path applies it.
 fn restrict_header_names(
     setting: hapee_compiler::plan::http_options::HeaderNames,
@@ -313,20 +329,7 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
         txn.request = Some(view);
         verdict = match refused {
             Some(r) => format!("error {} (a malformed request)", r.status()),
-            None => {
-                let content = content_rules(&frontend.name, &frontend.rules, &mut txn, &mut steps);
-                if goes_on(&content) {
-                    trace_rules(
-                        &frontend.name,
-                        &frontend.rules,
-                        RuleSet::HttpRequest,
-                        &mut txn,
-                        &mut steps,
-                    )
-                } else {
-                    content
-                }
-            }
+            None => request_rules(&frontend.name, &frontend.rules, &mut txn, &mut steps),
         };
         if goes_on(&verdict) {
             verdict = restrict_header_names(frontend.restrict_header_names, &mut txn, verdict);
@@ -353,16 +356,7 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
                 backend = Some(be.name.to_string());
                 txn.backend = Some(be.name.clone());
                 if !crate::route::is_own_backend(shared, frontend, b) {
-                    verdict = content_rules(&be.name, &be.rules, &mut txn, &mut steps);
-                    if goes_on(&verdict) {
-                        verdict = trace_rules(
-                            &be.name,
-                            &be.rules,
-                            RuleSet::HttpRequest,
-                            &mut txn,
-                            &mut steps,
-                        );
-                    }
+                    verdict = request_rules(&be.name, &be.rules, &mut txn, &mut steps);
                     if goes_on(&verdict) {
                         verdict =
                             restrict_header_names(be.restrict_header_names, &mut txn, verdict);
