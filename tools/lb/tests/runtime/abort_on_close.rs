@@ -149,6 +149,9 @@ frontend fe
     default_backend app
 backend app
     option abortonclose
+    # The last client waits behind two 500 ms answers: the queue's default limit (timeout
+    # connect, 1 s) would be reached as they end.
+    timeout queue 5s
     server s1 {server} maxconn 1
 "
         )
