@@ -59,10 +59,16 @@ fn maxsslconn_closes_a_tls_connection_past_the_limit_before_its_handshake() {
     let cfg = |port: u16| tls_frontend("maxsslconn 1", &pem, port);
     let (mine, theirs) = both_reading(2, cfg, |port, side| {
         let cli = port + 1;
-        // The start-up probe's connection is gone first.
-        wait_until(Duration::from_secs(5), || {
-            info_field(cli, "CurrSslConns") == "0"
+        // The start-up probe's connection is gone first: counted (a loaded machine may accept
+        // it late, after the held connection below) and closed.
+        let probe_gone = wait_until(Duration::from_secs(10), || {
+            info_field(cli, "CumSslConns") == "1" && info_field(cli, "CurrSslConns") == "0"
         });
+        assert!(
+            probe_gone,
+            "{}: the start-up probe was never counted and closed",
+            side.name()
+        );
         // One TLS connection held open by a client that finished its handshake.
         let mut held = Command::new("openssl")
             .args([
@@ -76,8 +82,8 @@ fn maxsslconn_closes_a_tls_connection_past_the_limit_before_its_handshake() {
             .stderr(Stdio::null())
             .spawn()
             .expect("openssl runs");
-        let open = wait_until(Duration::from_secs(5), || {
-            info_field(cli, "CurrSslConns") == "1"
+        let open = wait_until(Duration::from_secs(10), || {
+            info_field(cli, "CumSslConns") == "2" && info_field(cli, "CurrSslConns") == "1"
         });
         assert!(open, "{}: the first connection never counted", side.name());
         let past_limit = https_code(port);
