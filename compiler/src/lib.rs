@@ -22,6 +22,7 @@ pub mod lint;
 pub mod lua;
 pub mod plan;
 mod prelex;
+pub mod refusals;
 pub mod registry;
 pub mod render;
 mod reparse;

@@ -74,6 +74,10 @@ impl Analysis {
                 }));
                 c.diagnostics.extend(more.unwrap_or_default());
             }
+            // What `hapee-lb run` would refuse, as `check` reports it (U001): the support
+            // lists' part, which needs no runtime.
+            let refused = hapee_compiler::refusals::registry_diagnostics(c);
+            c.diagnostics.extend(refused);
             let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
             c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
             spans.mark("apply");

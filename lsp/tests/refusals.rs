@@ -1,0 +1,98 @@
+//! What `hapee-lb run` refuses (U001) is shown in the editor as `hapee-lb check` shows it, at
+//! the same line with the same message, and the lint settings silence it there too.
+
+mod common;
+
+use common::Client;
+use serde_json::{json, Value};
+
+const CFG: &str = "\
+global
+    maxconn 100
+    ssl-engine rdrand
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:8080 npn http/1.1
+    default_backend app
+backend app
+    server s1 127.0.0.1:9000 check
+";
+
+fn refusals(d: &[Value]) -> Vec<(u64, String)> {
+    d.iter()
+        .filter(|d| d["code"] == "U001")
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_runtime_refusals_are_shown_as_check_shows_them() {
+    let uri = "file:///tmp/refusals.cfg";
+    let mut c = Client::start();
+    c.open(uri, CFG);
+    let d = c.diagnostics(uri);
+    let u = refusals(&d);
+    // The messages `hapee-lb check` prints for this file.
+    assert_eq!(
+        u,
+        [
+            (
+                2,
+                "not supported by the hapee runtime: 'ssl-engine' in a global section (OpenSSL-only: hapee's TLS is rustls, which has no OpenSSL engines to load; its cryptography comes from its own provider)".to_string()
+            ),
+            (
+                9,
+                "not supported by the hapee runtime yet: bind option 'npn' (rustls has no Next Protocol Negotiation, the TLS extension that ALPN replaced: use 'alpn')".to_string()
+            ),
+        ],
+        "{d:?}"
+    );
+    assert!(d
+        .iter()
+        .filter(|d| d["code"] == "U001")
+        .all(|d| d["severity"] == 2));
+    // An edit that adds a refused keyword gets its U001; `# hapee: allow(U001)` silences one line.
+    let edited = CFG
+        .replace("npn http/1.1", "npn http/1.1 # hapee: allow(U001)")
+        .replace(
+            "    default_backend app\n",
+            "    default_backend app\n    option http-use-proxy-header\n",
+        );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    let lines: Vec<u64> = refusals(&c.diagnostics(uri))
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect();
+    assert!(!lines.contains(&9), "allowed on its line: {lines:?}");
+    assert!(lines.contains(&2), "{lines:?}");
+    c.stop();
+}
+
+#[test]
+fn hapee_toml_allows_the_runtime_refusals_as_for_check() {
+    let dir = std::env::temp_dir().join(format!("hapee-lsp-refusals-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, CFG).unwrap();
+    std::fs::write(dir.join(".hapee.toml"), "[lints]\nallow = [\"U001\"]\n").unwrap();
+    let uri = format!("file://{}", path.display());
+    let mut c = Client::start_in(&dir);
+    c.open(&uri, CFG);
+    let d = c.diagnostics(&uri);
+    assert!(refusals(&d).is_empty(), "{d:?}");
+    c.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
