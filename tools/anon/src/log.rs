@@ -97,7 +97,7 @@ pub fn anonymize_line_with(
     line: &str,
     out: &mut String,
 ) {
-    let (_, message) = split_syslog(anon, line, out);
+    let message = split_syslog(anon, line, out);
     if formats.is_some_and(|f| f.anonymize(anon, message, out))
         || haproxy_message(anon, message, out)
     {
@@ -109,63 +109,129 @@ pub fn anonymize_line_with(
     }
 }
 
-/// Copies (anonymized) a syslog header into `out` and returns the message part.
-fn split_syslog<'a>(anon: &mut Anonymizer, line: &'a str, out: &mut String) -> (bool, &'a str) {
-    let Some(rest) = line.strip_prefix('<') else {
-        return (false, line);
-    };
-    let Some(close) = rest.find('>') else {
-        return (false, line);
-    };
-    if close == 0 || !rest[..close].bytes().all(|b| b.is_ascii_digit()) {
-        return (false, line);
-    }
-    let after = &rest[close + 1..];
-    out.push_str(&line[..close + 2]);
-    if let Some(v5424) = after.strip_prefix("1 ") {
-        // VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG
-        out.push_str("1 ");
-        let mut parts = v5424.splitn(6, ' ');
-        let ts = parts.next().unwrap_or("");
-        let host = parts.next().unwrap_or("");
-        let app = parts.next().unwrap_or("");
-        let pid = parts.next().unwrap_or("");
-        let msgid = parts.next().unwrap_or("");
-        let rest = parts.next().unwrap_or("");
-        let host = if host == "-" {
-            host.to_string()
-        } else {
-            anon.hostname(host)
-        };
-        out.push_str(&format!("{ts} {host} {app} {pid} {msgid} "));
-        // Structured data is `-` or bracketed elements.
-        let (sd, msg) = if let Some(m) = rest.strip_prefix("- ") {
-            ("-", m)
-        } else if rest.starts_with('[') {
-            let end = rest.find("] ").map_or(rest.len(), |p| p + 1);
-            (&rest[..end], rest[end..].trim_start_matches(' '))
-        } else {
-            ("", rest)
-        };
-        if !sd.is_empty() {
-            out.push_str(sd);
-            out.push(' ');
+/// Copies (anonymized) a syslog header into `out` and returns the message part: `<PRI>`
+/// optional (files written by a syslog daemon have none), then RFC5424's fields, or a
+/// timestamp (RFC3164's `Mmm dd hh:mm:ss` or RFC3339's, as rsyslog writes) followed by an
+/// optional host name and the tag (`haproxy[123]:`). HAProxy sends no host name unless told to
+/// (`log-send-hostname`).
+fn split_syslog<'a>(anon: &mut Anonymizer, line: &'a str, out: &mut String) -> &'a str {
+    let after = match pri_len(line) {
+        Some(len) => {
+            out.push_str(&line[..len]);
+            &line[len..]
         }
-        return (true, msg);
-    }
-    // RFC3164: "Mmm dd hh:mm:ss HOST TAG[PID]: MSG"
-    if after.len() > 16 && after.as_bytes()[15] == b' ' {
-        let ts = &after[..15];
-        let rest = &after[16..];
-        if let Some((host, rest)) = rest.split_once(' ') {
-            if let Some(colon) = rest.find(": ") {
-                let host = anon.hostname(host);
-                out.push_str(&format!("{ts} {host} {}", &rest[..colon + 2]));
-                return (true, &rest[colon + 2..]);
-            }
+        None => line,
+    };
+    if after.len() < line.len() {
+        if let Some(v5424) = after.strip_prefix("1 ") {
+            out.push_str("1 ");
+            return rfc5424(anon, v5424, out);
         }
     }
-    (true, after)
+    let Some(ts_len) = timestamp_len(after) else {
+        return after;
+    };
+    let (ts, rest) = (&after[..ts_len], &after[ts_len + 1..]);
+    let (first, tail) = split_byte(rest, b' ').unwrap_or((rest, ""));
+    if is_tag(first) {
+        out.push_str(ts);
+        out.push(' ');
+        out.push_str(first);
+        out.push(' ');
+        return tail;
+    }
+    let (tag, msg) = split_byte(tail, b' ').unwrap_or((tail, ""));
+    if is_tag(tag) {
+        let host = anon.hostname(first);
+        out.push_str(&format!("{ts} {host} {tag} "));
+        return msg;
+    }
+    // A header this reader does not know: the rest is scrubbed whole.
+    after
+}
+
+/// The length of a `<PRI>` prefix (`<134>`), if the line starts with one.
+fn pri_len(line: &str) -> Option<usize> {
+    let rest = line.strip_prefix('<')?;
+    let close = rest.find('>')?;
+    (close > 0 && close <= 3 && rest[..close].bytes().all(|b| b.is_ascii_digit()))
+        .then_some(close + 2)
+}
+
+/// The length of the timestamp a syslog header starts with: RFC3164's `Mmm dd hh:mm:ss`
+/// (the day padded with a space) or an RFC3339 one (`2026-12-05T13:49:22.123+00:00`).
+fn timestamp_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    if b.len() > 16
+        && b[..3].iter().all(u8::is_ascii_alphabetic)
+        && b[3] == b' '
+        && (digit(4) || b[4] == b' ')
+        && digit(5)
+        && b[6] == b' '
+        && b[9] == b':'
+        && b[12] == b':'
+        && b[15] == b' '
+    {
+        return Some(15);
+    }
+    let (word, _) = split_byte(s, b' ')?;
+    let w = word.as_bytes();
+    let rfc3339 = w.len() >= 19
+        && (0..4).all(digit)
+        && w[4] == b'-'
+        && w[7] == b'-'
+        && w[10] == b'T'
+        && w[13] == b':';
+    rfc3339.then_some(word.len())
+}
+
+/// Whether `w` is a syslog tag with its colon: `haproxy:`, `haproxy[123]:`.
+fn is_tag(w: &str) -> bool {
+    let Some(name) = w.strip_suffix(':') else {
+        return false;
+    };
+    let name = match name.strip_suffix(']').and_then(|n| n.split_once('[')) {
+        Some((name, pid)) if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some(_) => return false,
+        None => name,
+    };
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+}
+
+/// RFC5424 after its version: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG;
+/// the header goes to `out` (the host name anonymized), the message is answered.
+fn rfc5424<'a>(anon: &mut Anonymizer, v5424: &'a str, out: &mut String) -> &'a str {
+    let mut parts = v5424.splitn(6, ' ');
+    let ts = parts.next().unwrap_or("");
+    let host = parts.next().unwrap_or("");
+    let app = parts.next().unwrap_or("");
+    let pid = parts.next().unwrap_or("");
+    let msgid = parts.next().unwrap_or("");
+    let rest = parts.next().unwrap_or("");
+    let host = if host == "-" {
+        host.to_string()
+    } else {
+        anon.hostname(host)
+    };
+    out.push_str(&format!("{ts} {host} {app} {pid} {msgid} "));
+    // Structured data is `-` or bracketed elements.
+    let (sd, msg) = if let Some(m) = rest.strip_prefix("- ") {
+        ("-", m)
+    } else if rest.starts_with('[') {
+        let end = rest.find("] ").map_or(rest.len(), |p| p + 1);
+        (&rest[..end], rest[end..].trim_start_matches(' '))
+    } else {
+        ("", rest)
+    };
+    if !sd.is_empty() {
+        out.push_str(sd);
+        out.push(' ');
+    }
+    msg
 }
 
 /// `s.split_once(byte)` with a vectorised search (`str::split_once(char)` falls back to a
@@ -744,5 +810,44 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(":6379 after 3 tries"), "{out}");
+    }
+
+    /// HAProxy's own RFC3164 header has no host name unless `log-send-hostname` is set, and a
+    /// syslog daemon's file has no `<PRI>` (its timestamp may be RFC3339): the message behind
+    /// each is read as httplog all the same, so captured cookies and headers are replaced.
+    #[test]
+    fn syslog_headers_with_and_without_priority_host_name_or_rfc3164_stamp() {
+        let msg = r#"127.0.0.1:56036 [05/Dec/2026:13:49:22.929] fe_web be_shop/web1.shop.example 0/0/0/3/3 404 500 session=SeSsIoN9f8e7d6c - ---- 1/1/0/0/0 0/0 {shop.example.com|Mozilla/5.0 (alice-laptop)} "GET /login?user=alice HTTP/1.1""#;
+        let headers = [
+            (
+                "<134>Dec  5 13:49:22 haproxy[5092]: ",
+                "<134>Dec  5 13:49:22 haproxy[5092]: ",
+            ),
+            (
+                "<134>Dec 15 13:49:22 haproxy: ",
+                "<134>Dec 15 13:49:22 haproxy: ",
+            ),
+            (
+                "Dec  5 13:49:22 lb1.corp.example haproxy[5092]: ",
+                "Dec  5 13:49:22 h",
+            ),
+            (
+                "2026-12-05T13:49:22.123456+00:00 lb1.corp.example haproxy[5092]: ",
+                "2026-12-05T13:49:22.123456+00:00 h",
+            ),
+        ];
+        let mut messages = Vec::new();
+        for (header, kept) in headers {
+            let out = anon(&format!("{header}{msg}"));
+            assert!(out.starts_with(kept), "{out}");
+            for secret in ["SeSsIoN", "alice", "lb1.corp", "127.0.0.1", "shop.example"] {
+                assert!(!out.contains(secret), "{secret}: {out}");
+            }
+            // The message follows the tag's colon.
+            let (_, message) = out.split_once(": ").unwrap();
+            messages.push(message.to_string());
+        }
+        // The same message, whichever header carried it.
+        assert!(messages.windows(2).all(|w| w[0] == w[1]), "{messages:#?}");
     }
 }

@@ -625,3 +625,109 @@ frontend origin_fe
     let names = format!(" {backend}/{server}");
     assert_eq!(out.matches(&names).count(), hosts.len(), "{out}");
 }
+
+/// A `log` line without `format` sends an RFC3164 header with no host name unless
+/// `log-send-hostname` is set (`<134>Dec  5 13:49:22 haproxy[123]: `): the message behind it is
+/// read by its frontend's format all the same, so captured cookies and headers go, and the
+/// tokens are `config`'s.
+#[test]
+fn rfc3164_lines_without_a_host_name_are_read_by_their_format() {
+    if !have_haproxy() {
+        return;
+    }
+    let [web, custom, origin] = [0; 3].map(|_| free_port());
+    // The syslog server: every datagram is a line.
+    let syslog = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let syslog_port = syslog.local_addr().unwrap().port();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = received.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = syslog.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]);
+            let mut log = sink.lock().unwrap();
+            log.push_str(text.trim_end_matches('\n'));
+            log.push('\n');
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("hapee-anon-3164-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = format!(
+        r#"global
+    log 127.0.0.1:{syslog_port} local0
+defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend web_fe
+    bind 127.0.0.1:{web}
+    option httplog
+    capture request header Host len 64
+    capture request header User-Agent len 128
+    capture cookie session len 32
+    default_backend be_shop.acme-corp.io
+frontend custom_fe
+    bind 127.0.0.1:{custom}
+    http-request set-var(txn.sess) req.cook(session)
+    log-format "%ci:%cp [%tr] %ft %b/%s %ST %B sess=%[var(txn.sess)] %{{+Q}}r"
+    default_backend be_shop.acme-corp.io
+backend be_shop.acme-corp.io
+    server web1.shop.acme-corp.io 127.0.0.1:{origin}
+frontend origin_fe
+    bind 127.0.0.1:{origin}
+    http-request return status 200 content-type text/plain string ok
+"#
+    );
+    let traffic = || {
+        for port in [web, custom] {
+            let out = Command::new("curl")
+                .args(["-s", "--max-time", "10", "-H", "Host: shop.acme-corp.com"])
+                .args(["-A", "Mozilla/5.0 (alice-laptop.corp.acme.com)"])
+                .args(["-b", "session=SeSsIoN9f8e7d6c"])
+                .arg(format!(
+                    "http://127.0.0.1:{port}/login?email=alice.jones@example.org"
+                ))
+                .output()
+                .expect("curl is installed");
+            assert_eq!(out.stdout, b"ok");
+        }
+    };
+    let complete = |_: &str| {
+        let log = received.lock().unwrap();
+        log.matches("be_shop.acme-corp.io/").count() >= 2
+    };
+    haproxy_log(&dir, &cfg, &[web, custom, origin], traffic, complete);
+    let log = received.lock().unwrap().clone();
+    std::fs::write(dir.join("haproxy.log"), &log).unwrap();
+    // `<PRI>Mmm dd hh:mm:ss haproxy[PID]: `: the tag follows the timestamp.
+    let host_less = |l: &str| {
+        l.split_once('>')
+            .is_some_and(|(_, rest)| rest.get(16..).is_some_and(|t| t.starts_with("haproxy[")))
+    };
+    assert!(log.lines().all(host_less), "{log}");
+    let out = anonymized(&dir, "k1");
+    assert_eq!(out.lines().count(), log.lines().count(), "{out}");
+    assert_gone(
+        &out,
+        &[
+            "127.0.0.1",
+            "web_fe",
+            "custom_fe",
+            "acme",
+            "SeSsIoN9f8e7d6c",
+            "alice",
+            "example.org",
+            "login",
+        ],
+    );
+    let anon_cfg = anonymized_config(&dir, "k1");
+    let token = |line: &str| token_of(&cfg, &anon_cfg, line);
+    let names = format!("{}/{}", token("backend be_shop"), token("server web1.shop"));
+    for fe in ["frontend web_fe", "frontend custom_fe"] {
+        let at = format!(" {} {names} ", token(fe));
+        assert_eq!(out.matches(&at).count(), 1, "{at} in {out}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
