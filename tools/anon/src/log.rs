@@ -97,7 +97,7 @@ pub fn anonymize_line_with(
     line: &str,
     out: &mut String,
 ) {
-    let message = split_syslog(anon, line, out);
+    let message = split_syslog(anon, formats, line, out);
     if formats.is_some_and(|f| f.anonymize(anon, message, out))
         || haproxy_message(anon, message, out)
     {
@@ -114,7 +114,12 @@ pub fn anonymize_line_with(
 /// timestamp (RFC3164's `Mmm dd hh:mm:ss` or RFC3339's, as rsyslog writes) followed by an
 /// optional host name and the tag (`haproxy[123]:`). HAProxy sends no host name unless told to
 /// (`log-send-hostname`).
-fn split_syslog<'a>(anon: &mut Anonymizer, line: &'a str, out: &mut String) -> &'a str {
+fn split_syslog<'a>(
+    anon: &mut Anonymizer,
+    formats: Option<&LogFormats>,
+    line: &'a str,
+    out: &mut String,
+) -> &'a str {
     let after = match pri_len(line) {
         Some(len) => {
             out.push_str(&line[..len]);
@@ -125,7 +130,7 @@ fn split_syslog<'a>(anon: &mut Anonymizer, line: &'a str, out: &mut String) -> &
     if after.len() < line.len() {
         if let Some(v5424) = after.strip_prefix("1 ") {
             out.push_str("1 ");
-            return rfc5424(anon, v5424, out);
+            return rfc5424(anon, formats, v5424, out);
         }
     }
     let Some(ts_len) = timestamp_len(after) else {
@@ -203,8 +208,14 @@ fn is_tag(w: &str) -> bool {
 }
 
 /// RFC5424 after its version: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG;
-/// the header goes to `out` (the host name anonymized), the message is answered.
-fn rfc5424<'a>(anon: &mut Anonymizer, v5424: &'a str, out: &mut String) -> &'a str {
+/// the header goes to `out` (the host name and the structured data's values anonymized), the
+/// message is answered.
+fn rfc5424<'a>(
+    anon: &mut Anonymizer,
+    formats: Option<&LogFormats>,
+    v5424: &'a str,
+    out: &mut String,
+) -> &'a str {
     let mut parts = v5424.splitn(6, ' ');
     let ts = parts.next().unwrap_or("");
     let host = parts.next().unwrap_or("");
@@ -218,20 +229,85 @@ fn rfc5424<'a>(anon: &mut Anonymizer, v5424: &'a str, out: &mut String) -> &'a s
         anon.hostname(host)
     };
     out.push_str(&format!("{ts} {host} {app} {pid} {msgid} "));
-    // Structured data is `-` or bracketed elements.
-    let (sd, msg) = if let Some(m) = rest.strip_prefix("- ") {
-        ("-", m)
-    } else if rest.starts_with('[') {
-        let end = rest.find("] ").map_or(rest.len(), |p| p + 1);
-        (&rest[..end], rest[end..].trim_start_matches(' '))
-    } else {
-        ("", rest)
-    };
-    if !sd.is_empty() {
-        out.push_str(sd);
+    // Structured data is `-` or bracketed elements (`log-format-sd`).
+    if let Some(m) = rest.strip_prefix("- ") {
+        out.push_str("- ");
+        return m;
+    }
+    if !rest.starts_with('[') {
+        return rest;
+    }
+    let end = structured_data_into(anon, formats, rest, out);
+    let msg = &rest[end..];
+    if let Some(m) = msg.strip_prefix(' ') {
         out.push(' ');
+        return m;
     }
     msg
+}
+
+/// Copies the structured-data elements that `sd` starts with into `out`, each parameter's value
+/// scrubbed as a message is (`[meta client="192.0.2.1" host="shop.example"]`: values are what
+/// `log-format-sd` logged), and answers their length. Values keep their escapes (`\"`, `\\`,
+/// `\]`) around the replaced text.
+fn structured_data_into(
+    anon: &mut Anonymizer,
+    formats: Option<&LogFormats>,
+    sd: &str,
+    out: &mut String,
+) -> usize {
+    let bytes = sd.as_bytes();
+    let mut i = 0;
+    while bytes.get(i) == Some(&b'[') {
+        // The element's id and parameter names, up to each value's opening quote.
+        let mut value = String::new();
+        loop {
+            let Some(at) = sd[i..].find(['"', ']']).map(|p| p + i) else {
+                out.push_str(&sd[i..]);
+                return sd.len();
+            };
+            out.push_str(&sd[i..=at]);
+            i = at + 1;
+            if bytes[at] == b']' {
+                break;
+            }
+            // The value, unescaped, up to its closing quote.
+            value.clear();
+            while let Some(mut c) = sd[i..].chars().next() {
+                if c == '"' {
+                    break;
+                }
+                // An escape stands for the character after it.
+                if c == '\\' {
+                    match sd[i + 1..].chars().next() {
+                        Some(next) => {
+                            i += 1;
+                            c = next;
+                        }
+                        None => break,
+                    }
+                }
+                value.push(c);
+                i += c.len_utf8();
+            }
+            let mut scrubbed = String::new();
+            match formats {
+                Some(f) => f.scrub(anon, &value, &mut scrubbed),
+                None => generic(anon, &value, &mut scrubbed),
+            }
+            for c in scrubbed.chars() {
+                if matches!(c, '"' | '\\' | ']') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            if i < bytes.len() {
+                out.push('"');
+                i += 1;
+            }
+        }
+    }
+    i
 }
 
 /// `s.split_once(byte)` with a vectorised search (`str::split_once(char)` falls back to a
@@ -849,5 +925,20 @@ mod tests {
         }
         // The same message, whichever header carried it.
         assert!(messages.windows(2).all(|w| w[0] == w[1]), "{messages:#?}");
+    }
+
+    /// `log-format-sd` values are what the proxy logged: replaced as a message's words are, the
+    /// escapes and the elements' shape kept.
+    #[test]
+    fn structured_data_values_are_scrubbed() {
+        let out = anon(
+            r#"<142>1 2026-12-05T13:55:28.764804+00:00 lb1.corp.example haproxy 2953 - [meta@32473 client="192.0.2.7" host="shop.acme-corp.com" note="say \"hi\" to bob@corp.example \] ok"][other x="-"] 192.0.2.7:41012 [05/Dec/2026:13:55:28.762] fe be/srv 0/0/0/1/1 404 500 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1""#,
+        );
+        for secret in ["192.0.2.7", "acme-corp", "bob@corp", "lb1.corp"] {
+            assert!(!out.contains(secret), "{secret}: {out}");
+        }
+        assert!(out.contains(" - [meta@32473 client=\"10."), "{out}");
+        assert!(out.contains(r#" note="say \"hi\" to "#), "{out}");
+        assert!(out.contains(r#" \] ok"][other x="-"] 10."#), "{out}");
     }
 }

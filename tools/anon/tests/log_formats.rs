@@ -664,6 +664,10 @@ defaults
 frontend web_fe
     bind 127.0.0.1:{web}
     option httplog
+    log global
+    log 127.0.0.1:{syslog_port} format rfc5424 local1
+    http-request set-var(txn.host) req.hdr(host)
+    log-format-sd "[meta@32473 client=\"%ci\" host=\"%[var(txn.host)]\" srv=\"%s\"]"
     capture request header Host len 64
     capture request header User-Agent len 128
     capture cookie session len 32
@@ -696,15 +700,21 @@ frontend origin_fe
     };
     let complete = |_: &str| {
         let log = received.lock().unwrap();
-        log.matches("be_shop.acme-corp.io/").count() >= 2
+        log.matches("be_shop.acme-corp.io/").count() >= 3
     };
     haproxy_log(&dir, &cfg, &[web, custom, origin], traffic, complete);
     let log = received.lock().unwrap().clone();
     std::fs::write(dir.join("haproxy.log"), &log).unwrap();
-    // `<PRI>Mmm dd hh:mm:ss haproxy[PID]: `: the tag follows the timestamp.
+    // `<PRI>Mmm dd hh:mm:ss haproxy[PID]: `: the tag follows the timestamp (the RFC5424
+    // line has its own header, with the structured data).
+    assert!(
+        log.contains(r#"[meta@32473 client="127.0.0.1" host="shop.acme-corp.com""#),
+        "{log}"
+    );
     let host_less = |l: &str| {
-        l.split_once('>')
-            .is_some_and(|(_, rest)| rest.get(16..).is_some_and(|t| t.starts_with("haproxy[")))
+        l.contains(">1 ")
+            || l.split_once('>')
+                .is_some_and(|(_, rest)| rest.get(16..).is_some_and(|t| t.starts_with("haproxy[")))
     };
     assert!(log.lines().all(host_less), "{log}");
     let out = anonymized(&dir, "k1");
@@ -722,12 +732,15 @@ frontend origin_fe
             "login",
         ],
     );
+    // The structured data keeps its shape, its values replaced.
+    assert!(out.contains("[meta@32473 client=\"10."), "{out}");
     let anon_cfg = anonymized_config(&dir, "k1");
     let token = |line: &str| token_of(&cfg, &anon_cfg, line);
     let names = format!("{}/{}", token("backend be_shop"), token("server web1.shop"));
-    for fe in ["frontend web_fe", "frontend custom_fe"] {
+    // web_fe logs to both targets.
+    for (fe, lines) in [("frontend web_fe", 2), ("frontend custom_fe", 1)] {
         let at = format!(" {} {names} ", token(fe));
-        assert_eq!(out.matches(&at).count(), 1, "{at} in {out}");
+        assert_eq!(out.matches(&at).count(), lines, "{at} in {out}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
