@@ -55,7 +55,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     if args.format != Format::Haproxy && !errors_only && !compilation.has_errors() {
         let missing = crate::unsupported::diagnostics(&compilation);
         compilation.diagnostics.extend(missing);
-        let tls = crate::tls_names::diagnostics(&compilation);
+        let tls = hapee_compiler::refusals::tls_names::diagnostics(&compilation);
         compilation.diagnostics.extend(tls);
     }
     compilation.diagnostics = lint_config.apply(

@@ -34,7 +34,6 @@ mod heap;
 mod lua;
 mod route;
 mod run;
-mod tls_names;
 mod unsupported;
 
 use std::process::ExitCode;

@@ -2,9 +2,9 @@
 //! cipher, suite and group names it does not offer (U002, left out of the lists at start-up)
 //! and `tune.ssl.default-dh-param`/`ssl-dh-param-file`, which have nothing to act on (U003).
 
-use hapee_compiler::check::Compilation;
-use hapee_compiler::diagnostic::Diagnostic;
-use hapee_compiler::registry::{ciphers, SectionKind};
+use crate::check::Compilation;
+use crate::diagnostic::Diagnostic;
+use crate::registry::{ciphers, SectionKind};
 
 /// Evaluates one OpenSSL list.
 type ListEvaluator = fn(&str) -> ciphers::Selection;
@@ -25,6 +25,7 @@ fn evaluator(keyword: &str) -> Option<(&'static str, ListEvaluator)> {
     })
 }
 
+/// The TLS names rustls does not offer (U002) and the DH settings it ignores (U003).
 pub fn diagnostics(c: &Compilation) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for section in &c.tree.sections {

@@ -5,7 +5,10 @@
 //! The walk over the configuration is here, where the language server reaches it too; the
 //! runtime's compilers come in through [`RuntimeCompilers`] (the compiler never depends on the
 //! runtime). Without them ([`registry_diagnostics`]) only what the support lists decide is
-//! reported: keywords, options, actions, filters, sections.
+//! reported (keywords, options, actions, filters, sections), with the TLS names rustls does
+//! not offer ([`tls_names`]).
+
+pub mod tls_names;
 
 use crate::check::Compilation;
 use crate::diagnostic::Diagnostic;
@@ -78,10 +81,13 @@ impl RuntimeCompilers for NoRuntime {
     }
 }
 
-/// The refusals the support lists decide alone, as `U001` diagnostics: what an editor shows
-/// without the runtime.
+/// What the compiler alone can say `hapee-lb run` refuses or does differently: the support
+/// lists' refusals (U001) and the TLS names rustls does not offer (U002, U003). An editor shows
+/// these without the runtime.
 pub fn registry_diagnostics(c: &Compilation) -> Vec<Diagnostic> {
-    diagnostics::<NoRuntime>(c, None)
+    let mut out = diagnostics::<NoRuntime>(c, None);
+    out.extend(tls_names::diagnostics(c));
+    out
 }
 
 /// Every use of something the runtime lacks, as `U001` diagnostics.
