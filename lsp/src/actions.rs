@@ -1,4 +1,5 @@
-//! Quick fixes: each diagnostic's own fix, and "allow this lint on this line" for lints.
+//! Quick fixes: each diagnostic's own fix, and "allow this code on this line" for every warning
+//! (lints, HAProxy's warnings, the runtime's refusals), as `hapee-lb check` honours it.
 
 use crate::analysis::Analysis;
 use crate::position::{position, range};
@@ -89,7 +90,9 @@ impl Analysis {
                     true,
                 ));
             }
-            if d.code.starts_with('L') {
+            // `check` honours the comment for any code; an error is not silenced from here,
+            // as HAProxy would still refuse the file.
+            if d.severity != hapee_compiler::diagnostic::Severity::Error {
                 out.push(action(
                     &self.uri,
                     format!("allow {} on this line", d.code),

@@ -526,6 +526,37 @@ fn did_you_mean_fixes_for_keywords_options_and_actions() {
     c.stop();
 }
 
+/// A misspelled backend name (`default_backend`, `use_backend`) gets the closest backend as
+/// its fix; a name close to none gets no guess.
+#[test]
+fn did_you_mean_fixes_for_backend_names() {
+    let uri = "file:///tmp/did-you-mean-backends.cfg";
+    let text = "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind :80\n    use_backend api_servers if { path_beg /api }\n    use_backend zzqx if { path_beg /z }\n    default_backend web_servrs\nbackend web_servers\n    server s1 127.0.0.1:80\nbackend api_servers_v2\n    server s2 127.0.0.1:81\n";
+    let mut c = Client::start();
+    c.open(uri, text);
+    let d = c.diagnostics(uri);
+    let mut e241: Vec<u64> = d
+        .iter()
+        .filter(|d| d["code"] == "E241")
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    e241.sort();
+    assert_eq!(e241, [7, 8, 9], "{d:?}");
+    let mut fixed = text.to_string();
+    for (line, to) in [(7, "api_servers_v2"), (9, "web_servers")] {
+        let edits = action_edits(&mut c, uri, line, &format!("replace with '{to}'"));
+        fixed = apply(&fixed, &edits);
+    }
+    assert!(fixed.contains("    use_backend api_servers_v2 if { path_beg /api }\n"));
+    assert!(fixed.contains("    default_backend web_servers\n"));
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 8, "character": 0}, "end": {"line": 8, "character": 0}}, "context": {"diagnostics": []}}),
+    );
+    assert_eq!(r["result"], json!([]), "no guess for 'zzqx': {r}");
+    c.stop();
+}
+
 #[test]
 fn lint_settings_followed_when_the_watched_file_changes() {
     let dir = scratch("watch");

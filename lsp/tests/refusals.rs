@@ -98,3 +98,37 @@ fn hapee_toml_allows_the_runtime_refusals_as_for_check() {
     c.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// "Allow on this line" is offered for every warning `check` lets the comment silence (the
+/// runtime's refusals and HAProxy's warnings as well as lints), and never for an error.
+#[test]
+fn every_warning_can_be_allowed_on_its_line_errors_cannot() {
+    let uri = "file:///tmp/refusals-allow.cfg";
+    let text = CFG.replace(
+        "    default_backend app\n",
+        "    default_backend app\n    use_backend nowhere\n",
+    );
+    let mut c = Client::start();
+    c.open(uri, &text);
+    let _ = c.diagnostics(uri);
+    let titles = |c: &mut Client, line: u32| -> Vec<String> {
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "context": {"diagnostics": []}}),
+        );
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(titles(&mut c, 2).contains(&"allow U001 on this line".to_string()));
+    assert!(titles(&mut c, 3).contains(&"allow U002 on this line".to_string()));
+    let error_line = titles(&mut c, 12);
+    assert!(
+        !error_line.iter().any(|t| t.starts_with("allow")),
+        "{error_line:?}"
+    );
+    c.stop();
+}

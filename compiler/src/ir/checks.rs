@@ -146,14 +146,34 @@ pub fn default_nbthread() -> u32 {
         .min(threads::MAX_THREADS)
 }
 
+/// A misspelled backend name gets the closest existing one as its fix.
+fn did_you_mean_backend(config: &Config, target: &Spanned<Text>, d: Diagnostic) -> Diagnostic {
+    // In the configuration's order, so that a tie always picks the same name.
+    let names = config
+        .proxies
+        .iter()
+        .filter(|b| matches!(b.kind, ProxyKind::Backend | ProxyKind::Listen))
+        .map(|b| b.name_str());
+    match crate::registry::best_match(&target.value, names) {
+        Some(best) => d.fix(
+            format!("replace with '{best}'"),
+            vec![crate::diagnostic::Edit {
+                span: target.span,
+                replacement: best.to_string(),
+            }],
+        ),
+        None => d,
+    }
+}
+
 fn backend_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.kind == ProxyKind::Defaults {
         return;
     }
     let check_target = |target: &Spanned<Text>, what: &str, out: &mut Vec<Diagnostic>| {
         match config.backend(&target.value) {
-            None => out.push(
-                bare(
+            None => {
+                let d = bare(
                     "E241",
                     format!(
                         "Proxy '{}': unable to find required {what}: '{}'.",
@@ -162,8 +182,9 @@ fn backend_references(db: &SourceDb, config: &Config, p: &Proxy, out: &mut Vec<D
                     ),
                 )
                 .at(target.span)
-                .label("no backend with this name"),
-            ),
+                .label("no backend with this name");
+                out.push(did_you_mean_backend(config, target, d));
+            }
             Some((_, be)) if std::ptr::eq(be, p) => out.push(
                 bare(
                     "E242",
