@@ -129,7 +129,15 @@ fn main_loop(
     mut docs: Documents,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut shut_down = false;
+    // Requests that came while edits were held: they are about the text the client has, which
+    // the held edits are part of, so they are answered once those are applied.
+    let mut waiting: std::collections::VecDeque<Request> = std::collections::VecDeque::new();
     loop {
+        if docs.next_due().is_none() {
+            while let Some(req) = waiting.pop_front() {
+                respond(conn, raw, &mut docs, req)?;
+            }
+        }
         let msg = match next_message(conn, &docs) {
             Ok(m) => m,
             Err(crossbeam_timeout) if crossbeam_timeout.is_timeout() => {
@@ -162,13 +170,10 @@ fn main_loop(
                     Err("'exit' without 'shutdown' first".into())
                 };
             }
-            Message::Request(req) => {
-                publish_dirty(raw, &mut docs)?;
-                match answer(&mut docs, req) {
-                    Ok(body) => raw.send(body)?,
-                    Err(response) => conn.sender.send(Message::Response(response))?,
-                }
+            Message::Request(req) if !waiting.is_empty() || docs.next_due().is_some() => {
+                waiting.push_back(req);
             }
+            Message::Request(req) => respond(conn, raw, &mut docs, req)?,
             Message::Notification(n) => {
                 notification(&mut docs, n);
                 // Edits that arrive together are applied together; once none is waiting, the
@@ -180,6 +185,21 @@ fn main_loop(
             Message::Response(_) => {}
         }
     }
+}
+
+/// Answers one request, after the diagnostics owed (an editor shows them before the answer).
+fn respond(
+    conn: &Connection,
+    raw: &Raw,
+    docs: &mut Documents,
+    req: Request,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    publish_dirty(raw, docs)?;
+    match answer(docs, req) {
+        Ok(body) => raw.send(body)?,
+        Err(response) => conn.sender.send(Message::Response(response))?,
+    }
+    Ok(())
 }
 
 /// The next message, waiting only as long as pending work allows: the debounce while diagnostics

@@ -5,7 +5,9 @@
 //! wrong places and the server's text parts from the editor's for good. So an edit whose
 //! version is past the next one is held until the ones before it arrive; what is held goes in
 //! version order once the first of them has waited [`HOLD`], for clients that skip version
-//! numbers (the protocol allows it; no client we know does).
+//! numbers (the protocol allows it, and Neovim does: its versions are the buffer's
+//! `changedtick`, which other changes move too). A document whose held edits had to be
+//! applied that way is known to skip: its later edits are applied as they come.
 
 use lsp_types as lsp;
 use std::collections::BTreeMap;
@@ -25,6 +27,8 @@ pub struct EditOrder {
     held: BTreeMap<i32, Changes>,
     /// When the oldest of them arrived.
     since: Option<Instant>,
+    /// Whether this document's client skips versions (a hold ran out once).
+    skips: bool,
 }
 
 impl EditOrder {
@@ -38,7 +42,7 @@ impl EditOrder {
     /// The edits to apply now, in order, after the edit of `version` arrived.
     pub fn arrived(&mut self, version: i32, changes: Changes) -> Vec<Changes> {
         match self.applied {
-            Some(last) if version > last.saturating_add(1) => {
+            Some(last) if version > last.saturating_add(1) && !self.skips => {
                 self.held.insert(version, changes);
                 self.since.get_or_insert_with(Instant::now);
                 Vec::new()
@@ -54,9 +58,11 @@ impl EditOrder {
         }
     }
 
-    /// Everything held, in version order (the missing versions are not coming).
+    /// Everything held, in version order (the missing versions are not coming: from now on
+    /// this document's edits are applied as they arrive).
     pub fn flush(&mut self) -> Vec<Changes> {
         self.since = None;
+        self.skips = true;
         let held = std::mem::take(&mut self.held);
         if let Some(&last) = held.keys().next_back() {
             self.applied = Some(last);
@@ -144,5 +150,16 @@ mod tests {
         assert_eq!(texts(order.arrived(4, insert("r"))), ["r"]);
         assert_eq!(texts(order.arrived(2, insert("o"))), ["o"]);
         assert_eq!(texts(order.arrived(5, insert("n"))), ["n"]);
+    }
+
+    /// Neovim's versions skip numbers: once a hold ran out, the document's later edits are
+    /// applied as they come, gaps or not.
+    #[test]
+    fn a_client_that_skips_versions_is_held_once() {
+        let mut order = EditOrder::opened(3);
+        assert!(order.arrived(5, insert("a")).is_empty());
+        assert_eq!(texts(order.flush()), ["a"]);
+        assert_eq!(texts(order.arrived(9, insert("b"))), ["b"]);
+        assert!(!order.holds() && order.due().is_none());
     }
 }

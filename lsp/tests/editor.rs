@@ -408,6 +408,34 @@ fn incremental_edits_are_applied_in_order() {
     c.stop();
 }
 
+/// Neovim's document versions skip numbers (they are its buffer's `changedtick`): a request
+/// right after such an edit is answered on the edited text, and so is one after the next edit.
+#[test]
+fn requests_right_after_edits_with_skipped_versions_see_those_edits() {
+    let uri = "file:///tmp/skipped-versions.cfg";
+    let mut c = Client::start();
+    c.open(uri, CFG);
+    let _ = c.diagnostics(uri);
+    let insert = json!([{"range": {"start": {"line": 12, "character": 0}, "end": {"line": 12, "character": 0}}, "text": "    acl x req.hdr(host),lo\n"}]);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 5}, "contentChanges": insert}),
+    );
+    let after_comma = labels(&mut c, uri, 12, 26);
+    assert!(
+        after_comma.contains(&"lower".to_string()),
+        "{after_comma:?}"
+    );
+    let replace = json!([{"range": {"start": {"line": 12, "character": 4}, "end": {"line": 12, "character": 26}}, "text": "timeout "}]);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 9}, "contentChanges": replace}),
+    );
+    let timeouts = labels(&mut c, uri, 12, 12);
+    assert!(timeouts.contains(&"client".to_string()), "{timeouts:?}");
+    c.stop();
+}
+
 #[test]
 fn lifecycle_server_info_and_second_shutdown() {
     let mut c = Client::start();
