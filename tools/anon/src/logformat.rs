@@ -197,7 +197,8 @@ fn plausible(kind: Kind, v: &str) -> bool {
     match kind {
         Kind::Address => v == "-" || v.starts_with("unix") || v.parse::<IpAddr>().is_ok(),
         Kind::Port => v == "-" || v.bytes().all(|b| b.is_ascii_digit()),
-        Kind::Frontend | Kind::Name => !v.is_empty() && !v.contains(' '),
+        // Names, and `%H`, the machine's host name, have no spaces.
+        Kind::Frontend | Kind::Name | Kind::Host => !v.is_empty() && !v.contains(' '),
         Kind::Captures => v.starts_with('{') && v.ends_with('}'),
         // `METHOD target version`, or a placeholder (`<BADREQ>`).
         Kind::Request => {
@@ -275,6 +276,14 @@ impl Format {
             } if !line[pos..].starts_with('{') => {
                 return self.match_from(line, i + 1, pos, true, values, budget);
             }
+            // A request without captures (`<BADREQ>`) writes no capture list at all.
+            Piece::Field {
+                kind: Kind::CaptureList,
+                quoted,
+            } => {
+                return self.capture_list(line, i, pos, *quoted, values, budget)
+                    || self.match_from(line, i + 1, pos, true, values, budget);
+            }
             Piece::Field { kind, quoted } => (*kind, *quoted),
         };
         if quoted && line[pos..].starts_with('"') {
@@ -283,6 +292,20 @@ impl Format {
             };
             return self.value(line, i, (pos + 1, close, close + 1), kind, values, budget);
         }
+        self.unquoted(line, i, pos, kind, values, budget)
+    }
+
+    /// Matches field `i`, unquoted, at `pos`: it ends where the text after it starts (a value
+    /// that may hold that text, at the first place where the rest of the line matches).
+    fn unquoted(
+        &self,
+        line: &str,
+        i: usize,
+        pos: usize,
+        kind: Kind,
+        values: &mut Vec<Value>,
+        budget: &mut usize,
+    ) -> bool {
         // Fields with spaces in them (dates, a request line) end after their last space, at
         // the text that follows.
         let spaces = match kind {
@@ -305,7 +328,7 @@ impl Format {
                     // Only values that may hold the text look further.
                     if !matches!(
                         kind,
-                        Kind::Sample | Kind::Text | Kind::Captures | Kind::CaptureList | Kind::Host
+                        Kind::Sample | Kind::Text | Kind::Captures | Kind::CaptureList
                     ) {
                         return false;
                     }
@@ -319,6 +342,39 @@ impl Format {
                 self.value(line, i, (pos, end, end), kind, values, budget)
             }
             _ => self.value(line, i, (pos, line.len(), line.len()), kind, values, budget),
+        }
+    }
+
+    /// Matches a capture list (`%hrl`, `%hsl`) at `pos`: quoted (`%{+Q}hrl`), each capture is
+    /// in its quotes, space-separated, as many as the frontend has, so the value (quotes
+    /// included) ends after the one where the rest of the line matches; unquoted, it ends where
+    /// the text after it does.
+    fn capture_list(
+        &self,
+        line: &str,
+        i: usize,
+        pos: usize,
+        quoted: bool,
+        values: &mut Vec<Value>,
+        budget: &mut usize,
+    ) -> bool {
+        let kind = Kind::CaptureList;
+        if !(quoted && line[pos..].starts_with('"')) {
+            return self.unquoted(line, i, pos, kind, values, budget);
+        }
+        // At each capture's opening quote.
+        let mut open = pos;
+        loop {
+            let Some(close) = closing_quote(line, open + 1) else {
+                return false;
+            };
+            if self.value(line, i, (pos, close + 1, close + 1), kind, values, budget) {
+                return true;
+            }
+            if !line[close + 1..].starts_with(" \"") {
+                return false;
+            }
+            open = close + 2;
         }
     }
 
@@ -444,6 +500,22 @@ impl LogFormats {
                 }
                 None => header_value_into(anon, v, out),
             },
+            Kind::CaptureList if v.starts_with('"') => {
+                // Quoted captures (`"a" "b c"`), each replaced inside its quotes.
+                let mut rest = v;
+                while let Some(close) = rest.strip_prefix('"').and_then(|_| closing_quote(rest, 1))
+                {
+                    out.push('"');
+                    header_value_into(anon, &rest[1..close], out);
+                    out.push('"');
+                    rest = &rest[close + 1..];
+                    if let Some(next) = rest.strip_prefix(' ') {
+                        out.push(' ');
+                        rest = next;
+                    }
+                }
+                out.push_str(rest);
+            }
             Kind::CaptureList => {
                 for (i, w) in v.split(' ').enumerate() {
                     if i > 0 {
@@ -452,7 +524,8 @@ impl LogFormats {
                     header_value_into(anon, w.trim_matches('"'), out);
                 }
             }
-            Kind::Host => header_value_into(anon, v, out),
+            // `%H`, the logging machine's name: the token its syslog header gets too.
+            Kind::Host => out.push_str(&anon.hostname(v)),
             Kind::Secret => anon.string_into(out, v),
             // Timers, counters and flags (`0/0/1/3/4`, `200`, `----`) are copied as they are:
             // no dot or colon, so no address hides in them.
