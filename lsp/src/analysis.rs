@@ -74,10 +74,12 @@ impl Analysis {
                 }));
                 c.diagnostics.extend(more.unwrap_or_default());
             }
-            // What `hapee-lb run` would refuse, as `check` reports it (U001): the support
-            // lists' part, which needs no runtime.
-            let refused = hapee_compiler::refusals::registry_diagnostics(c);
-            c.diagnostics.extend(refused);
+            // What `hapee-lb run` would refuse, as `check` reports it (U001, U002): the part
+            // that needs no runtime, and, as there, only for a configuration without errors.
+            if !c.has_errors() {
+                let refused = hapee_compiler::refusals::registry_diagnostics(c);
+                c.diagnostics.extend(refused);
+            }
             let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
             c.diagnostics = lints.apply(&c.db, std::mem::take(&mut c.diagnostics));
             spans.mark("apply");

@@ -52,6 +52,10 @@ fn expected(path: &Path, uri: &str, text: &str, levels: &LintConfig) -> Vec<Valu
     if c.has_errors() {
         let lints = hapee_compiler::lint::run(&c, &options);
         c.diagnostics.extend(lints);
+    } else {
+        // What `run` would refuse, as far as the compiler alone knows.
+        let refused = hapee_compiler::refusals::registry_diagnostics(&c);
+        c.diagnostics.extend(refused);
     }
     let diags = levels.apply(&c.db, std::mem::take(&mut c.diagnostics));
     let file = c.db.file(hapee_compiler::FileId(0));

@@ -100,18 +100,18 @@ fn hapee_toml_allows_the_runtime_refusals_as_for_check() {
 }
 
 /// "Allow on this line" is offered for every warning `check` lets the comment silence (the
-/// runtime's refusals and HAProxy's warnings as well as lints), and never for an error.
+/// runtime's refusals and HAProxy's warnings as well as lints), and never for an error. Like
+/// `check`, the server looks for refusals only in a configuration without errors.
 #[test]
 fn every_warning_can_be_allowed_on_its_line_errors_cannot() {
-    let uri = "file:///tmp/refusals-allow.cfg";
-    let text = CFG.replace(
-        "    default_backend app\n",
-        "    default_backend app\n    use_backend nowhere\n",
+    let (uri, broken) = (
+        "file:///tmp/refusals-allow.cfg",
+        "file:///tmp/refusals-error.cfg",
     );
     let mut c = Client::start();
-    c.open(uri, &text);
+    c.open(uri, CFG);
     let _ = c.diagnostics(uri);
-    let titles = |c: &mut Client, line: u32| -> Vec<String> {
+    let titles = |c: &mut Client, uri: &str, line: u32| -> Vec<String> {
         let r = c.request(
             "textDocument/codeAction",
             json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "context": {"diagnostics": []}}),
@@ -123,9 +123,17 @@ fn every_warning_can_be_allowed_on_its_line_errors_cannot() {
             .map(|a| a["title"].as_str().unwrap().to_string())
             .collect()
     };
-    assert!(titles(&mut c, 2).contains(&"allow U001 on this line".to_string()));
-    assert!(titles(&mut c, 3).contains(&"allow U002 on this line".to_string()));
-    let error_line = titles(&mut c, 12);
+    assert!(titles(&mut c, uri, 2).contains(&"allow U001 on this line".to_string()));
+    assert!(titles(&mut c, uri, 3).contains(&"allow U002 on this line".to_string()));
+    let text = CFG.replace(
+        "    default_backend app\n",
+        "    default_backend app\n    use_backend nowhere\n",
+    );
+    c.open(broken, &text);
+    let d = c.diagnostics(broken);
+    assert!(d.iter().any(|d| d["code"] == "E241"), "{d:?}");
+    assert!(refusals(&d).is_empty(), "{d:?}");
+    let error_line = titles(&mut c, broken, 12);
     assert!(
         !error_line.iter().any(|t| t.starts_with("allow")),
         "{error_line:?}"
