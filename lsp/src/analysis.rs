@@ -77,7 +77,10 @@ impl Analysis {
             // What `hapee-lb run` would refuse, as `check` reports it (U001, U002): the part
             // that needs no runtime, and, as there, only for a configuration without errors.
             if !c.has_errors() {
+                let mut spans = hapee_compiler::timing::Spans::new("lsp refusals");
                 let refused = hapee_compiler::refusals::registry_diagnostics(c);
+                spans.mark("walk");
+                spans.done();
                 c.diagnostics.extend(refused);
             }
             let mut spans = hapee_compiler::timing::Spans::new("lsp levels");
