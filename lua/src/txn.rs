@@ -8,9 +8,9 @@ use hapee_runtime::sample::Value as Sample;
 use hapee_runtime::script::ScriptReply;
 use hapee_runtime::txn::Txn;
 use hyper::header::{HeaderName, HeaderValue};
-use mlua::{AnyUserData, Either, Lua, MultiValue, Table, UserData, UserDataMethods, Value};
+use mlua::{Either, Lua, MultiValue, Table, UserData, UserDataMethods, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use crate::state::State;
 
@@ -117,36 +117,23 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
         call: call.clone(),
         state: state.clone(),
     })?;
-    let class = match lua.named_registry_value::<Option<Table>>(TXN_CLASS)? {
-        Some(class) => class,
-        None => {
-            let class = lua.create_table()?;
-            class.raw_set("__index", ud.metatable()?.get::<Table>("__index")?)?;
-            lua.set_named_registry_value(TXN_CLASS, &class)?;
-            class
-        }
-    };
-    let object = lua.create_table_with_capacity(1, 7)?;
-    object.raw_set(0, ud)?;
-    for (name, strings) in [("f", false), ("sf", true)] {
-        object.raw_set(name, Fetches::of(cell, strings))?;
+    let object = crate::object::shaped(lua, ud, TXN_CLASS, 7)?;
+    for (name, sample) in SAMPLE_FIELDS.into_iter().zip(sample_objects(lua, cell)?) {
+        object.raw_set(name, sample)?;
     }
-    for (name, strings) in [("c", false), ("sc", true)] {
-        object.raw_set(name, Converters { strings })?;
-    }
-    object.raw_set("http", Http { cell: cell.clone() })?;
+    let http = lua.create_userdata(Http { cell: cell.clone() })?;
+    object.raw_set("http", crate::object::shaped(lua, http, "hapee.HTTP", 0)?)?;
     for (name, response, outgoing) in [
         ("req", false, &call.request_out),
         ("res", true, &call.response_out),
     ] {
-        let channel = crate::channel::Channel {
+        let channel = lua.create_userdata(crate::channel::Channel {
             cell: cell.clone(),
             response,
             outgoing: outgoing.clone(),
-        };
-        object.raw_set(name, channel)?;
+        })?;
+        object.raw_set(name, crate::object::shaped(lua, channel, "hapee.Channel", 0)?)?;
     }
-    object.set_metatable(Some(class));
     Ok(object)
 }
 
@@ -310,37 +297,57 @@ impl Fetches {
     }
 }
 
-/// The `f`, `sf`, `c` and `sc` objects of an applet's transaction, made on first use and
-/// kept, so that a script reading `applet.sf` on every call does not build a new object each
-/// time.
-#[derive(Default)]
-pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
+/// The names of a transaction's or an applet's `Fetches` and `Converters` objects, in the
+/// order of [`sample_objects`].
+pub const SAMPLE_FIELDS: [&str; 4] = ["f", "sf", "c", "sc"];
 
-impl SampleObjects {
-    fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
-        if let Some(ud) = self.0[which].get() {
-            return Ok(ud.clone());
-        }
-        let ud = match which {
-            0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
-            _ => lua.create_userdata(Converters {
-                strings: which == 3,
-            })?,
-        };
-        Ok(self.0[which].get_or_init(|| ud).clone())
-    }
+/// New `f`, `sf`, `c` and `sc` objects reading the transaction lent through `cell`.
+fn sample_objects(lua: &Lua, cell: &TxnCell) -> mlua::Result<[Table; 4]> {
+    let fetches = |strings| {
+        let ud = lua.create_userdata(Fetches::of(cell, strings))?;
+        crate::object::shaped(lua, ud, "hapee.Fetches", 0)
+    };
+    let converters = |strings| {
+        let ud = lua.create_userdata(Converters { strings })?;
+        crate::object::shaped(lua, ud, "hapee.Converters", 0)
+    };
+    Ok([fetches(false)?, fetches(true)?, converters(false)?, converters(true)?])
 }
 
-/// `f`, `sf`, `c` and `sc` of the applets.
-pub fn sample_fields<T: 'static, F: mlua::UserDataFields<T>>(
-    f: &mut F,
-    parts_of: fn(&T) -> (&TxnCell, &SampleObjects),
-) {
-    for (which, name) in ["f", "sf", "c", "sc"].into_iter().enumerate() {
-        f.add_field_method_get(name, move |lua, this| {
-            let (cell, objects) = parts_of(this);
-            objects.get(lua, which, cell)
-        });
+/// The `f`, `sf`, `c` and `sc` objects of an applet with the cell through which they reach its
+/// transaction, kept by the state for the next applet once one has ended (as `TXN` objects
+/// are), so that an applet does not make eight new objects.
+pub struct SampleSet {
+    pub cell: TxnCell,
+    objects: [Table; 4],
+}
+
+impl SampleSet {
+    /// A kept set, or a new one; the call's alone until [`SampleSet::give_back`].
+    pub fn lend(state: &State) -> mlua::Result<SampleSet> {
+        if let Some(set) = state.idle_samples.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(set);
+        }
+        let cell: TxnCell = Arc::new(Mutex::new(None));
+        let objects = sample_objects(&state.lua, &cell)?;
+        Ok(SampleSet { cell, objects })
+    }
+
+    /// Keeps `self`, whose applet has ended and whose transaction was taken back.
+    pub fn give_back(self, state: &State) {
+        if let Ok(mut idle) = state.idle_samples.lock() {
+            if idle.len() < IDLE_TXNS {
+                idle.push(self);
+            }
+        }
+    }
+
+    /// Sets the objects as fields `f`, `sf`, `c` and `sc` of `object`.
+    pub fn set_fields(&self, object: &Table) -> mlua::Result<()> {
+        for (name, sample) in SAMPLE_FIELDS.into_iter().zip(&self.objects) {
+            object.raw_set(name, sample)?;
+        }
+        Ok(())
     }
 }
 
