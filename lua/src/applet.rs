@@ -69,27 +69,31 @@ impl AppletHttp {
 
 impl AppletHttp {
     /// The object an HTTP service gets, shaped as HAProxy's `AppletHTTP`: its userdata at `[0]`,
-    /// its `f`, `sf`, `c` and `sc` objects (`samples`, reading `self.cell`) and the request's
-    /// `method`, `path`, `qs`, `version`, `length` and `headers` as fields, set before the
-    /// script starts, as HAProxy sets them.
+    /// its `f`, `sf`, `c` and `sc` objects (`samples`, reading `self.cell`), the request's
+    /// `method`, `path`, `qs`, `version`, `length` and `headers`, and an empty `response`
+    /// table as fields, set before the script starts, as HAProxy sets them.
     fn object(self, lua: &mlua::Lua, samples: &SampleSet, txn: &Txn) -> mlua::Result<Table> {
         let length = self.body.len();
         let ud = lua.create_userdata(self)?;
-        let object = crate::object::shaped(lua, ud, "hapee.AppletHTTP", 10)?;
+        let object = crate::object::shaped(lua, ud, "hapee.AppletHTTP", 11)?;
         samples.set_fields(&object)?;
         if let Some(r) = txn.request.as_ref() {
             object.raw_set("method", r.method.as_str())?;
             object.raw_set("path", r.uri.path())?;
             object.raw_set("qs", r.uri.query().unwrap_or(""))?;
+            // The start line's version as HAProxy's HTX holds it.
             let version = match r.version {
-                hyper::Version::HTTP_10 => "1.0",
-                hyper::Version::HTTP_2 => "2.0",
-                _ => "1.1",
+                hyper::Version::HTTP_10 => "HTTP/1.0",
+                hyper::Version::HTTP_2 => "HTTP/2.0",
+                hyper::Version::HTTP_3 => "HTTP/3.0",
+                _ => "HTTP/1.1",
             };
             object.raw_set("version", version)?;
             object.raw_set("headers", headers_table(lua, &r.headers)?)?;
         }
         object.raw_set("length", length)?;
+        // HAProxy's objects carry an empty `response` table too.
+        object.raw_set("response", lua.create_table()?)?;
         Ok(object)
     }
 }

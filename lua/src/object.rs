@@ -9,7 +9,12 @@ use mlua::{AnyUserData, Lua, Table, Value};
 
 /// A new object of the class whose shared metatable the registry keeps under `class`, around
 /// `ud`, with room for `fields` named fields.
-pub fn shaped(lua: &Lua, ud: AnyUserData, class: &'static str, fields: usize) -> mlua::Result<Table> {
+pub fn shaped(
+    lua: &Lua,
+    ud: AnyUserData,
+    class: &'static str,
+    fields: usize,
+) -> mlua::Result<Table> {
     let meta = class_metatable(lua, &ud, class)?;
     let object = lua.create_table_with_capacity(0, fields + 1)?;
     object.raw_set(0, ud)?;

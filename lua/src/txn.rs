@@ -118,7 +118,10 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
         state: state.clone(),
     })?;
     let object = crate::object::shaped(lua, ud, TXN_CLASS, 7)?;
-    for (name, sample) in SAMPLE_FIELDS.into_iter().zip(sample_objects(lua, cell)?) {
+    for (name, sample) in SAMPLE_FIELDS
+        .into_iter()
+        .zip(sample_objects(lua, cell, true)?)
+    {
         object.raw_set(name, sample)?;
     }
     let http = lua.create_userdata(Http { cell: cell.clone() })?;
@@ -132,7 +135,10 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
             response,
             outgoing: outgoing.clone(),
         })?;
-        object.raw_set(name, crate::object::shaped(lua, channel, "hapee.Channel", 0)?)?;
+        object.raw_set(
+            name,
+            crate::object::shaped(lua, channel, "hapee.Channel", 0)?,
+        )?;
     }
     Ok(object)
 }
@@ -285,14 +291,17 @@ pub struct Fetches {
     cell: TxnCell,
     /// `sf`: results as strings, `""` when there is none.
     strings: bool,
+    /// False for a service's: HAProxy's services may not fetch from the HTTP messages.
+    http: bool,
 }
 
 impl Fetches {
-    /// The fetches of a transaction an applet serves.
-    pub fn of(cell: &TxnCell, strings: bool) -> Fetches {
+    /// The fetches of a transaction, `http` when they may read its HTTP messages.
+    pub fn of(cell: &TxnCell, strings: bool, http: bool) -> Fetches {
         Fetches {
             cell: cell.clone(),
             strings,
+            http,
         }
     }
 }
@@ -301,17 +310,23 @@ impl Fetches {
 /// order of [`sample_objects`].
 pub const SAMPLE_FIELDS: [&str; 4] = ["f", "sf", "c", "sc"];
 
-/// New `f`, `sf`, `c` and `sc` objects reading the transaction lent through `cell`.
-fn sample_objects(lua: &Lua, cell: &TxnCell) -> mlua::Result<[Table; 4]> {
+/// New `f`, `sf`, `c` and `sc` objects reading the transaction lent through `cell` (a
+/// service's when not `http`).
+fn sample_objects(lua: &Lua, cell: &TxnCell, http: bool) -> mlua::Result<[Table; 4]> {
     let fetches = |strings| {
-        let ud = lua.create_userdata(Fetches::of(cell, strings))?;
+        let ud = lua.create_userdata(Fetches::of(cell, strings, http))?;
         crate::object::shaped(lua, ud, "hapee.Fetches", 0)
     };
     let converters = |strings| {
         let ud = lua.create_userdata(Converters { strings })?;
         crate::object::shaped(lua, ud, "hapee.Converters", 0)
     };
-    Ok([fetches(false)?, fetches(true)?, converters(false)?, converters(true)?])
+    Ok([
+        fetches(false)?,
+        fetches(true)?,
+        converters(false)?,
+        converters(true)?,
+    ])
 }
 
 /// The `f`, `sf`, `c` and `sc` objects of an applet with the cell through which they reach its
@@ -325,11 +340,16 @@ pub struct SampleSet {
 impl SampleSet {
     /// A kept set, or a new one; the call's alone until [`SampleSet::give_back`].
     pub fn lend(state: &State) -> mlua::Result<SampleSet> {
-        if let Some(set) = state.idle_samples.lock().ok().and_then(|mut idle| idle.pop()) {
+        if let Some(set) = state
+            .idle_samples
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.pop())
+        {
             return Ok(set);
         }
         let cell: TxnCell = Arc::new(Mutex::new(None));
-        let objects = sample_objects(&state.lua, &cell)?;
+        let objects = sample_objects(&state.lua, &cell, false)?;
         Ok(SampleSet { cell, objects })
     }
 
@@ -426,6 +446,7 @@ impl UserData for Fetches {
                 }
                 // The fetch of each call: its name made once, its arguments those of the call.
                 let name = fetch_name(&name);
+                let reads_http = hapee_compiler::registry::capabilities::reads_http(&name);
                 let table = hapee_runtime::tables::fetch::TableRead::fetch(&name, &[]);
                 let fetch = std::cell::RefCell::new(hapee_runtime::sample::Fetch {
                     name,
@@ -435,6 +456,12 @@ impl UserData for Fetches {
                 });
                 lua.create_function(
                     move |lua, (this, args): (mlua::UserDataRef<Fetches>, MultiValue)| {
+                        if !this.http && reads_http {
+                            return Err(crate::errors::unplaced(format!(
+                                "the sample-fetch '{}' needs an HTTP parser which is not available in Lua services",
+                                fetch.borrow().name
+                            )));
+                        }
                         let mut fetch = fetch
                             .try_borrow_mut()
                             .map_err(|_| mlua::Error::runtime("fetch called from itself"))?;
