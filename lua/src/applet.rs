@@ -72,31 +72,52 @@ impl AppletHttp {
     /// its `f`, `sf`, `c` and `sc` objects (`samples`, reading `self.cell`), the request's
     /// `method`, `path`, `qs`, `version`, `length` and `headers`, and an empty `response`
     /// table as fields, set before the script starts, as HAProxy sets them.
-    fn object(self, lua: &mlua::Lua, samples: &SampleSet, txn: &Txn) -> mlua::Result<Table> {
+    fn object(self, samples: &SampleSet, txn: &Txn) -> mlua::Result<Table> {
+        let state = self.state.clone();
+        let lua = &state.lua;
         let length = self.body.len();
         let ud = lua.create_userdata(self)?;
-        let object = crate::object::shaped(lua, ud, "hapee.AppletHTTP", 11)?;
-        samples.set_fields(&object)?;
-        if let Some(r) = txn.request.as_ref() {
-            object.raw_set("method", r.method.as_str())?;
-            object.raw_set("path", r.uri.path())?;
-            object.raw_set("qs", r.uri.query().unwrap_or(""))?;
-            // The start line's version as HAProxy's HTX holds it.
-            let version = match r.version {
-                hyper::Version::HTTP_10 => "HTTP/1.0",
-                hyper::Version::HTTP_2 => "HTTP/2.0",
-                hyper::Version::HTTP_3 => "HTTP/3.0",
-                _ => "HTTP/1.1",
-            };
-            object.raw_set("version", version)?;
-            object.raw_set("headers", headers_table(lua, &r.headers)?)?;
-        }
-        object.raw_set("length", length)?;
-        // HAProxy's objects carry an empty `response` table too.
-        object.raw_set("response", lua.create_table()?)?;
-        Ok(object)
+        let Some(r) = txn.request.as_ref() else {
+            return Err(mlua::Error::runtime("no request"));
+        };
+        // The start line's version as HAProxy's HTX holds it.
+        let version = match r.version {
+            hyper::Version::HTTP_10 => "HTTP/1.0",
+            hyper::Version::HTTP_2 => "HTTP/2.0",
+            hyper::Version::HTTP_3 => "HTTP/3.0",
+            _ => "HTTP/1.1",
+        };
+        let (f, sf, c, sc) = samples.objects();
+        let args = (
+            &ud,
+            f,
+            sf,
+            c,
+            sc,
+            r.method.as_str(),
+            r.uri.path(),
+            r.uri.query().unwrap_or(""),
+            version,
+            length,
+            headers_table(lua, &r.headers)?,
+        );
+        state
+            .applet_http
+            .make(lua, "hapee.AppletHTTP", HTTP_OBJECT, &ud, args)
     }
 }
+
+/// An `AppletHTTP` object from its userdata, fetches, converters and request fields; HAProxy's
+/// carry an empty `response` table too.
+const HTTP_OBJECT: &str = "function(ud, f, sf, c, sc, method, path, qs, version, length, headers)
+  return setmetatable({ [0] = ud, f = f, sf = sf, c = c, sc = sc, method = method, path = path,
+    qs = qs, version = version, length = length, headers = headers, response = {} }, meta)
+end";
+
+/// An `AppletTCP` object from its userdata, fetches and converters.
+const TCP_OBJECT: &str = "function(ud, f, sf, c, sc)
+  return setmetatable({ [0] = ud, f = f, sf = sf, c = c, sc = sc }, meta)
+end";
 
 impl UserData for AppletHttp {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
@@ -202,7 +223,7 @@ pub async fn serve(
         room,
     };
     // The object is made before the transaction is lent: its fields are read from the request.
-    let object = applet.object(&state.lua, &samples, &txn);
+    let object = applet.object(&samples, &txn);
     *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(txn));
     let mut run: Run = {
         let state = state.clone();
@@ -422,11 +443,16 @@ pub struct AppletTcp {
 impl AppletTcp {
     /// The object a TCP service gets, shaped as HAProxy's `AppletTCP`: its userdata at `[0]`
     /// and its `f`, `sf`, `c` and `sc` objects (`samples`, reading `self.cell`) as fields.
-    pub fn object(self, lua: &mlua::Lua, samples: &SampleSet) -> mlua::Result<Table> {
-        let ud = lua.create_userdata(self)?;
-        let object = crate::object::shaped(lua, ud, "hapee.AppletTCP", 4)?;
-        samples.set_fields(&object)?;
-        Ok(object)
+    pub fn object(self, state: &State, samples: &SampleSet) -> mlua::Result<Table> {
+        let ud = state.lua.create_userdata(self)?;
+        let (f, sf, c, sc) = samples.objects();
+        state.applet_tcp.make(
+            &state.lua,
+            "hapee.AppletTCP",
+            TCP_OBJECT,
+            &ud,
+            (&ud, f, sf, c, sc),
+        )
     }
 }
 

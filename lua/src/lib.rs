@@ -85,6 +85,8 @@ impl LuaEngine {
                 idle: Arc::default(),
                 idle_txns: Default::default(),
                 idle_samples: Default::default(),
+                applet_http: Default::default(),
+                applet_tcp: Default::default(),
                 hooked: Default::default(),
                 loggers: loggers.clone(),
             });
@@ -433,7 +435,7 @@ impl Hooks for ThreadHooks {
                 io: io.clone(),
             };
             let result = async {
-                let object = applet.object(&state.lua, samples.as_ref().map_err(Clone::clone)?)?;
+                let object = applet.object(&state, samples.as_ref().map_err(Clone::clone)?)?;
                 state.run((&func, &object), state.limits.service).await
             }
             .await;
@@ -551,6 +553,8 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 idle: Arc::default(),
                 idle_txns: Default::default(),
                 idle_samples: Default::default(),
+                applet_http: Default::default(),
+                applet_tcp: Default::default(),
                 hooked: Default::default(),
                 loggers: Arc::default(),
             });

@@ -5,7 +5,8 @@
 //! they do with HAProxy, and each field or method read is a plain table read. Methods take such a
 //! table as their `self` (the vendored mlua's `table_self`).
 
-use mlua::{AnyUserData, Lua, Table, Value};
+use mlua::{AnyUserData, Function, IntoLuaMulti, Lua, Table, Value};
+use std::sync::OnceLock;
 
 /// A new object of the class whose shared metatable the registry keeps under `class`, around
 /// `ud`, with room for `fields` named fields.
@@ -32,4 +33,39 @@ fn class_metatable(lua: &Lua, ud: &AnyUserData, class: &'static str) -> mlua::Re
     meta.raw_set("__index", ud.metatable()?.get::<Value>("__index")?)?;
     lua.set_named_registry_value(class, &meta)?;
     Ok(meta)
+}
+
+/// Builds the objects of a class that carry many fields (the applets) with one call of a Lua
+/// function: Lua's table constructor sets every field at once, where each field written
+/// through mlua costs a round of its stack and reference machinery.
+#[derive(Default)]
+pub struct Maker(OnceLock<Function>);
+
+impl Maker {
+    /// The object of class `class` around `ud`: the Lua function `constructor` (made on first
+    /// use, with `setmetatable` and the class's `meta` as upvalues) called with `args`, which
+    /// start with `ud`.
+    pub fn make(
+        &self,
+        lua: &Lua,
+        class: &'static str,
+        constructor: &str,
+        ud: &AnyUserData,
+        args: impl IntoLuaMulti,
+    ) -> mlua::Result<Table> {
+        let make = match self.0.get() {
+            Some(make) => make,
+            None => {
+                let meta = class_metatable(lua, ud, class)?;
+                let made = lua
+                    .load(format!(
+                        "local setmetatable, meta = setmetatable, ...\nreturn {constructor}"
+                    ))
+                    .set_name(format!("={class}"))
+                    .call::<Function>(meta)?;
+                self.0.get_or_init(|| made)
+            }
+        };
+        make.call(args)
+    }
 }

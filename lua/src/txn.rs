@@ -362,12 +362,10 @@ impl SampleSet {
         }
     }
 
-    /// Sets the objects as fields `f`, `sf`, `c` and `sc` of `object`.
-    pub fn set_fields(&self, object: &Table) -> mlua::Result<()> {
-        for (name, sample) in SAMPLE_FIELDS.into_iter().zip(&self.objects) {
-            object.raw_set(name, sample)?;
-        }
-        Ok(())
+    /// The `f`, `sf`, `c` and `sc` objects.
+    pub fn objects(&self) -> (&Table, &Table, &Table, &Table) {
+        let [f, sf, c, sc] = &self.objects;
+        (f, sf, c, sc)
     }
 }
 
