@@ -470,7 +470,8 @@ impl Hooks for ThreadHooks {
             result
         })();
         match result {
-            Ok(values) => values.front().and_then(values::from_lua),
+            // HAProxy reads the last value returned.
+            Ok(values) => values.back().map(values::from_lua),
             Err(e) => {
                 let what = format!("Lua sample-fetch '{name}'");
                 report(&state, &what, &e, Some(&txn.frontend));
@@ -487,7 +488,8 @@ impl Hooks for ThreadHooks {
             state.run_now(&func, MultiValue::from_iter(all), state.limits.session)
         })();
         match result {
-            Ok(values) => values.front().and_then(values::from_lua),
+            // HAProxy reads the last value returned.
+            Ok(values) => values.back().map(values::from_lua),
             Err(e) => {
                 let what = format!("Lua converter '{name}'");
                 report(&state, &what, &e, Some(&txn.frontend));

@@ -252,9 +252,7 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
         // The usual call, a string name and a value, reads the name in place.
         if let (2, Some(Value::String(name))) = (args.len(), args.front()) {
             if let Ok(name) = name.to_str() {
-                let Some(sample) = from_lua(&args[1]) else {
-                    return Ok(false);
-                };
+                let sample = from_lua(&args[1]);
                 crate::vars::declare(&name);
                 return with_txn(cell_of(this), |t| {
                     t.store_var(&name, sample);
@@ -264,9 +262,7 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
         }
         let (name, value, ifexist): (String, Value, Option<bool>) =
             crate::errors::convert(lua, args, true)?;
-        let Some(sample) = from_lua(&value) else {
-            return Ok(false);
-        };
+        let sample = from_lua(&value);
         // With `ifexist`, only a name the configuration (or an earlier set) uses is set.
         if ifexist.unwrap_or(false) && !crate::vars::is_declared(&name) {
             return Ok(false);
@@ -504,9 +500,7 @@ impl UserData for Converters {
                         MultiValue,
                     )| {
                         let strings = this.strings;
-                        let Some(input) = from_lua(&value) else {
-                            return result(lua, None, strings);
-                        };
+                        let input = from_lua(&value);
                         let out = hapee_runtime::sample::convert_by_name(
                             &name,
                             &string_args(&args).collect::<Vec<_>>(),

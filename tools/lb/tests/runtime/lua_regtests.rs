@@ -1,8 +1,9 @@
 //! HAProxy's own public Lua scripts, from the reg-tests of github.com/haproxy/haproxy at tag
-//! v2.7.0 (`reg-tests/lua/*.lua`, kept in the shared corpus), run unchanged with the
-//! configurations of their `.vtc` files, through real sockets, side by side with Debian's
-//! haproxy: the HTTP client from a task and from a `tcp-request content` action (with `dst` to
-//! a UNIX socket), cosockets from a task, and converters given values of the wrong type.
+//! v2.7.0 (`reg-tests/lua/*.lua` and `reg-tests/server/get_srv_stats.lua`, kept in the shared
+//! corpus), run unchanged with the configurations of their `.vtc` files, through real sockets,
+//! side by side with Debian's haproxy: the HTTP client from a task and from a `tcp-request
+//! content` action (with `dst` to a UNIX socket), cosockets from a task, converters given
+//! values of the wrong type, and a fetch walking the backends' servers that returns a table.
 
 use super::harness::{
     both_reading, both_with, corpus_path, curl, free_port, raw_server, wait_until, with_haproxy,
@@ -160,5 +161,44 @@ fn haproxy_regtest_wrong_types_usage_runs_unchanged() {
     drop(p);
     if let Some((theirs, _)) = with_haproxy(cfg, ask) {
         assert_eq!(theirs, vec![200, 200]);
+    }
+}
+
+/// `reg-tests/server/get_srv_stats.lua` (of `reg-tests/server/cli_delete_server_lua.vtc`): a
+/// fetch walks `core.backends` and their `servers` for `s1` and returns its `get_stats()`
+/// table, which `http-request add-header` writes: a table is no sample value, so HAProxy
+/// makes it the boolean false, written `0`.
+#[test]
+fn haproxy_regtest_get_srv_stats_runs_unchanged() {
+    let Some(file) = corpus_path("server/get_srv_stats.lua") else {
+        return;
+    };
+    let origin = Origin::start("s1");
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {file}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend test\nbackend test\n    http-request add-header s1-stats %[lua.get_srv_stats(s1)]\n    server s1 {}\n",
+            origin.addr
+        )
+    };
+    let ask = |port: u16| {
+        let (code, body) = curl(&[&url(port, "/")]);
+        let header = body
+            .lines()
+            .find(|l| l.starts_with("hdr:s1-stats"))
+            .map(String::from);
+        (code, header)
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let ours = ask(port);
+    assert_eq!(
+        ours,
+        (200, Some("hdr:s1-stats=0".to_string())),
+        "{}",
+        p.stderr()
+    );
+    drop(p);
+    if let Some((theirs, _)) = with_haproxy(cfg, ask) {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
