@@ -286,25 +286,20 @@ impl Service {
     fn ended(&self, result: mlua::Result<()>) -> Option<ScriptReply> {
         let r = self.respond(std::mem::take);
         let failed = self.failed(&result);
-        match (failed, r.started) {
-            // Before the response began, HAProxy answers 500 in its place; after, the
-            // client keeps what was sent and its connection is cut.
-            (true, false) => None,
-            (_, true) => Some(ScriptReply {
-                status: if r.status == 0 { 200 } else { r.status },
-                reason: r.reason,
-                headers: r.headers,
-                body: Bytes::from(r.body),
-                cut: failed,
-                rest: None,
-            }),
-            (false, false) => {
-                let what = format!("Lua applet http '<lua.{}>'", self.name);
-                let e = mlua::Error::runtime("the service sent no response");
-                crate::report(&self.state, &what, &e, Some(&self.frontend));
-                None
-            }
+        if !r.started {
+            // Before the response began (the script failed, or ended without one), HAProxy
+            // answers 500 in its place, with an alert only for a failure.
+            return None;
         }
+        // After, the client keeps what was sent, and a failure cuts its connection.
+        Some(ScriptReply {
+            status: if r.status == 0 { 200 } else { r.status },
+            reason: r.reason,
+            headers: r.headers,
+            body: Bytes::from(r.body),
+            cut: failed,
+            rest: None,
+        })
     }
 
     /// The head of a response begun by a script that runs on: its body is what the script

@@ -645,6 +645,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fetches_reading_http_messages() {
+        assert!(reads_http("req.hdr"));
+        assert!(reads_http("res.hdr"));
+        assert!(reads_http("method"));
+        assert!(!reads_http("src"));
+        assert!(!reads_http("nosuchfetch"));
+    }
+
+    #[test]
     fn log_time_sources() {
         assert_eq!(
             missing_sources("req.ssl_alpn", at::FE_LOG_END).as_deref(),
