@@ -5,11 +5,11 @@
 //! it, as HAProxy's `applet:send` waits for room: a large body is not held whole.
 
 use crate::state::State;
-use crate::txn::{headers_table, vars_methods, TxnCell};
+use crate::txn::{headers_table, vars_methods, SampleSet, TxnCell};
 use bytes::Bytes;
 use hapee_runtime::script::{ScriptBody, ScriptReply, StreamedBody};
 use hapee_runtime::txn::Txn;
-use mlua::{Function, UserData, UserDataMethods, Value};
+use mlua::{Function, Table, UserData, UserDataMethods, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -52,7 +52,6 @@ pub struct AppletHttp {
     /// How much of the body `receive`/`getline` have consumed.
     pub read: usize,
     pub response: Arc<Mutex<Response>>,
-    pub objects: crate::txn::SampleObjects,
     /// The state the service runs in (it yields the service when its buffer is full).
     pub state: State,
     /// How many bytes sent and not yet taken by the client's side make `send` yield.
@@ -66,39 +65,61 @@ impl AppletHttp {
             .map(|mut r| f(&mut r))
             .map_err(|_| mlua::Error::runtime("applet poisoned"))
     }
+}
 
-    fn request<R>(
-        &self,
-        f: impl FnOnce(&hapee_runtime::txn::RequestView) -> R,
-    ) -> mlua::Result<Option<R>> {
-        crate::txn::with_txn(&self.cell, |t| t.request.as_ref().map(f))
+impl AppletHttp {
+    /// The object an HTTP service gets, shaped as HAProxy's `AppletHTTP`: its userdata at `[0]`,
+    /// its `f`, `sf`, `c` and `sc` objects (`samples`, reading `self.cell`), the request's
+    /// `method`, `path`, `qs`, `version`, `length` and `headers`, and an empty `response`
+    /// table as fields, set before the script starts, as HAProxy sets them.
+    fn object(self, samples: &SampleSet, txn: &Txn) -> mlua::Result<Table> {
+        let state = self.state.clone();
+        let lua = &state.lua;
+        let length = self.body.len();
+        let ud = lua.create_userdata(self)?;
+        let Some(r) = txn.request.as_ref() else {
+            return Err(mlua::Error::runtime("no request"));
+        };
+        // The start line's version as HAProxy's HTX holds it.
+        let version = match r.version {
+            hyper::Version::HTTP_10 => "HTTP/1.0",
+            hyper::Version::HTTP_2 => "HTTP/2.0",
+            hyper::Version::HTTP_3 => "HTTP/3.0",
+            _ => "HTTP/1.1",
+        };
+        let (f, sf, c, sc) = samples.objects();
+        let args = (
+            &ud,
+            f,
+            sf,
+            c,
+            sc,
+            r.method.as_str(),
+            r.uri.path(),
+            r.uri.query().unwrap_or(""),
+            version,
+            length,
+            headers_table(lua, &r.headers)?,
+        );
+        state
+            .applet_http
+            .make(lua, "hapee.AppletHTTP", HTTP_OBJECT, &ud, args)
     }
 }
 
-impl UserData for AppletHttp {
-    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        crate::txn::sample_fields(f, |a: &AppletHttp| (&a.cell, &a.objects));
-        f.add_field_method_get("method", |_, this| {
-            this.request(|r| r.method.as_str().to_string())
-        });
-        f.add_field_method_get("path", |_, this| this.request(|r| r.uri.path().to_string()));
-        f.add_field_method_get("qs", |_, this| {
-            this.request(|r| r.uri.query().unwrap_or("").to_string())
-        });
-        f.add_field_method_get("version", |_, this| {
-            this.request(|r| match r.version {
-                hyper::Version::HTTP_10 => "1.0",
-                hyper::Version::HTTP_2 => "2.0",
-                _ => "1.1",
-            })
-        });
-        f.add_field_method_get("length", |_, this| Ok(this.body.len()));
-        f.add_field_method_get("headers", |lua, this| {
-            let h = this.request(|r| r.headers.clone())?.unwrap_or_default();
-            headers_table(lua, &h)
-        });
-    }
+/// An `AppletHTTP` object from its userdata, fetches, converters and request fields; HAProxy's
+/// carry an empty `response` table too.
+const HTTP_OBJECT: &str = "function(ud, f, sf, c, sc, method, path, qs, version, length, headers)
+  return setmetatable({ [0] = ud, f = f, sf = sf, c = c, sc = sc, method = method, path = path,
+    qs = qs, version = version, length = length, headers = headers, response = {} }, meta)
+end";
 
+/// An `AppletTCP` object from its userdata, fetches and converters.
+const TCP_OBJECT: &str = "function(ud, f, sf, c, sc)
+  return setmetatable({ [0] = ud, f = f, sf = sf, c = c, sc = sc }, meta)
+end";
+
+impl UserData for AppletHttp {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletHttp| &a.cell);
         crate::errors::add_method(
@@ -179,7 +200,15 @@ pub async fn serve(
     body: Bytes,
 ) -> (Txn, Option<ScriptReply>) {
     let frontend = txn.frontend.clone();
-    let cell: TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
+    let samples = match SampleSet::lend(&state) {
+        Ok(samples) => samples,
+        Err(e) => {
+            let what = format!("Lua applet http '<lua.{name}>'");
+            crate::report(&state, &what, &e, Some(&frontend));
+            return (txn, None);
+        }
+    };
+    let cell = samples.cell.clone();
     let response: Arc<Mutex<Response>> = Arc::default();
     let room = state
         .shared
@@ -190,19 +219,18 @@ pub async fn serve(
         body,
         read: 0,
         response: response.clone(),
-        objects: Default::default(),
         state: state.clone(),
         room,
     };
+    // The object is made before the transaction is lent: its fields are read from the request.
+    let object = applet.object(&samples, &txn);
+    *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(txn));
     let mut run: Run = {
         let state = state.clone();
-        Box::pin(async move {
-            let ud = state.lua.create_userdata(applet)?;
-            state.run((&func, &ud), state.limits.service).await
-        })
+        Box::pin(async move { state.run((&func, &object?), state.limits.service).await })
     };
     let service = Service {
-        state,
+        state: state.clone(),
         name,
         frontend,
         response,
@@ -215,9 +243,16 @@ pub async fn serve(
     .await;
     let reply = match ended {
         Some(result) => service.ended(result),
-        None => Some(service.streamed(run, cell.clone())),
+        // The script runs on with its objects: they are not kept for another applet.
+        None => {
+            let reply = service.streamed(run, cell.clone());
+            return (*crate::take_back(&cell), Some(reply));
+        }
     };
-    (*crate::take_back(&cell), reply)
+    let txn = *crate::take_back(&cell);
+    drop(run);
+    samples.give_back(&state);
+    (txn, reply)
 }
 
 /// A service's script and what it has said so far.
@@ -251,25 +286,20 @@ impl Service {
     fn ended(&self, result: mlua::Result<()>) -> Option<ScriptReply> {
         let r = self.respond(std::mem::take);
         let failed = self.failed(&result);
-        match (failed, r.started) {
-            // Before the response began, HAProxy answers 500 in its place; after, the
-            // client keeps what was sent and its connection is cut.
-            (true, false) => None,
-            (_, true) => Some(ScriptReply {
-                status: if r.status == 0 { 200 } else { r.status },
-                reason: r.reason,
-                headers: r.headers,
-                body: Bytes::from(r.body),
-                cut: failed,
-                rest: None,
-            }),
-            (false, false) => {
-                let what = format!("Lua applet http '<lua.{}>'", self.name);
-                let e = mlua::Error::runtime("the service sent no response");
-                crate::report(&self.state, &what, &e, Some(&self.frontend));
-                None
-            }
+        if !r.started {
+            // Before the response began (the script failed, or ended without one), HAProxy
+            // answers 500 in its place, with an alert only for a failure.
+            return None;
         }
+        // After, the client keeps what was sent, and a failure cuts its connection.
+        Some(ScriptReply {
+            status: if r.status == 0 { 200 } else { r.status },
+            reason: r.reason,
+            headers: r.headers,
+            body: Bytes::from(r.body),
+            cut: failed,
+            rest: None,
+        })
     }
 
     /// The head of a response begun by a script that runs on: its body is what the script
@@ -403,7 +433,22 @@ impl TcpIo {
 pub struct AppletTcp {
     pub cell: TxnCell,
     pub io: Arc<tokio::sync::Mutex<TcpIo>>,
-    pub objects: crate::txn::SampleObjects,
+}
+
+impl AppletTcp {
+    /// The object a TCP service gets, shaped as HAProxy's `AppletTCP`: its userdata at `[0]`
+    /// and its `f`, `sf`, `c` and `sc` objects (`samples`, reading `self.cell`) as fields.
+    pub fn object(self, state: &State, samples: &SampleSet) -> mlua::Result<Table> {
+        let ud = state.lua.create_userdata(self)?;
+        let (f, sf, c, sc) = samples.objects();
+        state.applet_tcp.make(
+            &state.lua,
+            "hapee.AppletTCP",
+            TCP_OBJECT,
+            &ud,
+            (&ud, f, sf, c, sc),
+        )
+    }
 }
 
 /// Bytes for Lua: an empty string once the client has nothing more to give, as in HAProxy.
@@ -412,10 +457,6 @@ fn chunk(lua: &mlua::Lua, data: Vec<u8>) -> mlua::Result<Value> {
 }
 
 impl UserData for AppletTcp {
-    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        crate::txn::sample_fields(f, |a: &AppletTcp| (&a.cell, &a.objects));
-    }
-
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         vars_methods(m, |a: &AppletTcp| &a.cell);
         crate::errors::add_async_method(

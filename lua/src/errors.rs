@@ -16,6 +16,15 @@ use std::sync::Arc;
 /// `unknown runtime error` instead of `runtime error: <message>`.
 const UNKNOWN: &str = "\u{0}unknown";
 
+/// Marks the message of an error HAProxy raises with `lua_error` on a string it pushed
+/// itself: no `file:line: ` of the caller goes before it ([`unplaced`]).
+const UNPLACED: &str = "\u{0}unplaced";
+
+/// An error worded `message` alone, as HAProxy raises those it does not place.
+pub fn unplaced(message: impl std::fmt::Display) -> mlua::Error {
+    mlua::Error::runtime(format!("{UNPLACED}{message}"))
+}
+
 /// What the caller gave back: the function's results, or its failure.
 pub fn outcome(mut values: MultiValue) -> mlua::Result<MultiValue> {
     match values.pop_front() {
@@ -63,6 +72,7 @@ pub fn describe(state_id: usize, e: &mlua::Error) -> String {
         mlua::Error::MemoryError(_) => "out of memory error".to_string(),
         other => {
             let message = bare(other);
+            let message = message.trim_start_matches(UNPLACED);
             match message.strip_prefix(UNKNOWN) {
                 Some(rest) => format!("[state-id {state_id}] unknown runtime error{rest}"),
                 None => format!("[state-id {state_id}] runtime error: {message}"),
@@ -295,6 +305,9 @@ fn text(e: &mlua::Error, name: Option<&str>, name_what: &str) -> String {
 /// what Lua code raised passes unchanged.
 fn message(lua: &Lua, err: &Value, level: usize) -> Option<String> {
     match err {
+        Value::Error(e) if bare(e).starts_with(UNPLACED) => {
+            Some(bare(e).trim_start_matches(UNPLACED).to_string())
+        }
         Value::Error(e) => {
             let called = called_level(lua, level);
             let (name, name_what) = frame(lua, called)

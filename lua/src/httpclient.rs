@@ -48,6 +48,35 @@ struct Request {
     headers: Vec<(String, String)>,
     body: Bytes,
     timeout: Option<Duration>,
+    /// Where to connect instead of the URL's host (`dst`).
+    dst: Option<Dst>,
+}
+
+/// HAProxy's `dst`: the address the request goes to whatever the URL names, written as a
+/// `server` line's address (`127.0.0.1:8080`, `ipv4@…`, `[::1]:80`, `unix@/path` or a path).
+#[derive(Debug, PartialEq)]
+enum Dst {
+    Inet(SocketAddr),
+    Unix(std::path::PathBuf),
+}
+
+fn parse_dst(text: &str) -> Option<Dst> {
+    if let Some(path) = text.strip_prefix("unix@") {
+        return (!path.is_empty()).then(|| Dst::Unix(path.into()));
+    }
+    if text.starts_with('/') {
+        return Some(Dst::Unix(text.into()));
+    }
+    let inet = ["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix))
+        .unwrap_or(text);
+    let (host, port) = inet.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some(Dst::Inet(SocketAddr::new(
+        host.parse().ok()?,
+        port.parse().ok()?,
+    )))
 }
 
 /// The call's table, checked as HAProxy checks it.
@@ -56,6 +85,7 @@ fn request(method: &str, args: &Table) -> mlua::Result<Request> {
     let mut headers = Vec::new();
     let mut body = Bytes::new();
     let mut timeout = None;
+    let mut dst = None;
     for pair in args.clone().pairs::<String, Value>() {
         let (key, value) = pair?;
         match (key.as_str(), value) {
@@ -97,7 +127,19 @@ fn request(method: &str, args: &Table) -> mlua::Result<Request> {
                     "invalid parameter in 'body', must be a string",
                 ))
             }
-            ("dst", _) => {}
+            ("dst", value) => {
+                let text = match &value {
+                    Value::String(s) => s.to_str().ok().map(|s| s.to_string()),
+                    Value::Integer(i) => Some(i.to_string()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+                dst = Some(
+                    text.as_deref()
+                        .and_then(parse_dst)
+                        .ok_or_else(|| mlua::Error::runtime("Can't use the 'dst' argument"))?,
+                );
+            }
             (other, _) => {
                 return Err(mlua::Error::runtime(format!(
                     "'{other}' invalid parameter name"
@@ -116,6 +158,7 @@ fn request(method: &str, args: &Table) -> mlua::Result<Request> {
         headers,
         body,
         timeout,
+        dst,
     })
 }
 
@@ -158,21 +201,30 @@ async fn resolve(
         .map(|a| a.ip())
 }
 
-/// Where `url` points, and for `https://` the TLS to speak: by default the certificate is
-/// checked against the system's CAs and must name the host (`httpclient.ssl.verify
-/// required`, `httpclient.ssl.ca-file @system-ca`).
-async fn destination(
+/// Where `url` points, resolved.
+async fn address(
     url: &hyper::Uri,
     settings: &HttpClientPlan,
     shared: Option<&Shared>,
-) -> Option<(SocketAddr, Option<Tls>)> {
+) -> Option<SocketAddr> {
     let https = url.scheme_str() == Some("https");
     let host = url.host()?.trim_start_matches('[').trim_end_matches(']');
     let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let addr = SocketAddr::new(resolve(host, settings, shared).await?, port);
-    if !https {
-        return Some((addr, None));
+    Some(SocketAddr::new(
+        resolve(host, settings, shared).await?,
+        port,
+    ))
+}
+
+/// For an `https://` URL, the TLS to speak: by default the certificate is checked against the
+/// system's CAs and must name the host (`httpclient.ssl.verify required`,
+/// `httpclient.ssl.ca-file @system-ca`). `Some(None)` for plain HTTP; `None` when the TLS
+/// configuration cannot be made.
+fn tls(url: &hyper::Uri, settings: &HttpClientPlan) -> Option<Option<Tls>> {
+    if url.scheme_str() != Some("https") {
+        return Some(None);
     }
+    let host = url.host()?.trim_start_matches('[').trim_end_matches(']');
     let tls = hapee_compiler::plan::tls::ServerTls {
         verify_none: !settings.verify,
         ca_file: settings.verify.then(|| ca_file(settings)),
@@ -183,7 +235,39 @@ async fn destination(
     };
     let config = ServerTlsConfig::build(&tls, &mut Vec::new()).ok()?.config;
     let name = ServerName::try_from(host.to_string()).ok()?;
-    Some((addr, Some((config, name))))
+    Some(Some((config, name)))
+}
+
+/// The connection to the request's destination: `dst` when the script gave one, else the
+/// URL's host.
+async fn connect(
+    req: &Request,
+    settings: &HttpClientPlan,
+    shared: Option<&Shared>,
+) -> Option<Box<dyn crate::socket::Io>> {
+    let tls = tls(&req.url, settings)?;
+    let to = match &req.dst {
+        Some(Dst::Unix(path)) => {
+            let unix = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::UnixStream::connect(path))
+                .await
+                .ok()?
+                .ok()?;
+            let Some((config, name)) = tls else {
+                return Some(Box::new(unix));
+            };
+            let connector = tokio_rustls::TlsConnector::from(config);
+            let s = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name, unix))
+                .await
+                .ok()?
+                .ok()?;
+            return Some(Box::new(s));
+        }
+        Some(Dst::Inet(addr)) => *addr,
+        None => address(&req.url, settings, shared).await?,
+    };
+    open(to, tls, CONNECT_TIMEOUT)
+        .await
+        .map(|(stream, _)| stream)
 }
 
 /// The CA file `httpclient.ssl.ca-file` names, `@system-ca` being the system's bundle.
@@ -197,8 +281,7 @@ pub fn ca_file(settings: &HttpClientPlan) -> String {
 async fn exchange(req: Request, shared: Option<Arc<Shared>>) -> Option<Response> {
     let default = HttpClientPlan::default();
     let settings = shared.as_deref().map_or(&default, |s| &s.httpclient);
-    let (to, tls) = destination(&req.url, settings, shared.as_deref()).await?;
-    let (stream, _) = open(to, tls, CONNECT_TIMEOUT).await?;
+    let stream = connect(&req, settings, shared.as_deref()).await?;
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
@@ -283,5 +366,29 @@ impl UserData for HttpClient {
                 },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_dst, Dst};
+
+    #[test]
+    fn dst_reads_addresses_as_server_lines_write_them() {
+        let inet = |s: &str| Some(Dst::Inet(s.parse().unwrap()));
+        assert_eq!(parse_dst("127.0.0.1:8080"), inet("127.0.0.1:8080"));
+        assert_eq!(parse_dst("ipv4@127.0.0.1:80"), inet("127.0.0.1:80"));
+        assert_eq!(parse_dst("[::1]:81"), inet("[::1]:81"));
+        assert_eq!(
+            parse_dst("unix@/run/a.sock"),
+            Some(Dst::Unix("/run/a.sock".into()))
+        );
+        assert_eq!(
+            parse_dst("/run/b.sock"),
+            Some(Dst::Unix("/run/b.sock".into()))
+        );
+        assert_eq!(parse_dst("unix@"), None);
+        assert_eq!(parse_dst("nowhere"), None);
+        assert_eq!(parse_dst("127.0.0.1:port"), None);
     }
 }

@@ -14,6 +14,7 @@ mod core;
 mod errors;
 mod httpclient;
 mod maps;
+mod object;
 mod socket;
 mod state;
 mod txn;
@@ -83,6 +84,9 @@ impl LuaEngine {
                 serving: serving.clone(),
                 idle: Arc::default(),
                 idle_txns: Default::default(),
+                idle_samples: Default::default(),
+                applet_http: Default::default(),
+                applet_tcp: Default::default(),
                 hooked: Default::default(),
                 loggers: loggers.clone(),
             });
@@ -419,16 +423,20 @@ impl Hooks for ThreadHooks {
             let frontend = txn.frontend.to_string();
             // What the content rules held is the service's to read first.
             let held = txn.payload.clone().unwrap_or_default();
-            let cell: txn::TxnCell = Arc::new(Mutex::new(Some(Box::new(txn))));
+            let samples = txn::SampleSet::lend(&state);
+            let cell: txn::TxnCell = match &samples {
+                Ok(samples) => samples.cell.clone(),
+                Err(_) => Arc::default(),
+            };
+            *cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(txn));
             let io = Arc::new(tokio::sync::Mutex::new(applet::TcpIo::new(stream, &held)));
             let applet = applet::AppletTcp {
                 cell: cell.clone(),
                 io: io.clone(),
-                objects: Default::default(),
             };
             let result = async {
-                let ud = state.lua.create_userdata(applet)?;
-                state.run((&func, &ud), state.limits.service).await
+                let object = applet.object(&state, samples.as_ref().map_err(Clone::clone)?)?;
+                state.run((&func, &object), state.limits.service).await
             }
             .await;
             if let Err(e) = result {
@@ -438,6 +446,9 @@ impl Hooks for ThreadHooks {
                 }
             }
             let mut txn = *take_back(&cell);
+            if let Ok(samples) = samples {
+                samples.give_back(&state);
+            }
             let mut io = io.lock().await;
             io.close().await;
             txn.bytes_in = io.received;
@@ -459,7 +470,8 @@ impl Hooks for ThreadHooks {
             result
         })();
         match result {
-            Ok(values) => values.front().and_then(values::from_lua),
+            // HAProxy reads the last value returned.
+            Ok(values) => values.back().map(values::from_lua),
             Err(e) => {
                 let what = format!("Lua sample-fetch '{name}'");
                 report(&state, &what, &e, Some(&txn.frontend));
@@ -476,7 +488,8 @@ impl Hooks for ThreadHooks {
             state.run_now(&func, MultiValue::from_iter(all), state.limits.session)
         })();
         match result {
-            Ok(values) => values.front().and_then(values::from_lua),
+            // HAProxy reads the last value returned.
+            Ok(values) => values.back().map(values::from_lua),
             Err(e) => {
                 let what = format!("Lua converter '{name}'");
                 report(&state, &what, &e, Some(&txn.frontend));
@@ -541,6 +554,9 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 serving: Arc::default(),
                 idle: Arc::default(),
                 idle_txns: Default::default(),
+                idle_samples: Default::default(),
+                applet_http: Default::default(),
+                applet_tcp: Default::default(),
                 hooked: Default::default(),
                 loggers: Arc::default(),
             });

@@ -105,6 +105,11 @@ pub struct StateParts {
     pub idle: Arc<Mutex<Vec<mlua::Thread>>>,
     /// `TXN` objects of finished actions, kept for the next ones ([`crate::txn::LuaTxn::lend`]).
     pub idle_txns: Mutex<Vec<crate::txn::LentTxn>>,
+    /// Applets' `f`/`sf`/`c`/`sc` objects, kept for the next applets ([`crate::txn::SampleSet`]).
+    pub idle_samples: Mutex<Vec<crate::txn::SampleSet>>,
+    /// How the state builds `AppletHTTP` and `AppletTCP` objects.
+    pub applet_http: crate::object::Maker,
+    pub applet_tcp: crate::object::Maker,
     /// The coroutine (its address) the instruction-count hook was last set on, 0 when it was
     /// set on the state itself since: Lua runs the hook only for the coroutine it was last set
     /// for, so it is set again only when another one runs.

@@ -8,9 +8,9 @@ use hapee_runtime::sample::Value as Sample;
 use hapee_runtime::script::ScriptReply;
 use hapee_runtime::txn::Txn;
 use hyper::header::{HeaderName, HeaderValue};
-use mlua::{AnyUserData, Either, Lua, MultiValue, Table, UserData, UserDataMethods, Value};
+use mlua::{Either, Lua, MultiValue, Table, UserData, UserDataMethods, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use crate::state::State;
 
@@ -117,36 +117,29 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
         call: call.clone(),
         state: state.clone(),
     })?;
-    let class = match lua.named_registry_value::<Option<Table>>(TXN_CLASS)? {
-        Some(class) => class,
-        None => {
-            let class = lua.create_table()?;
-            class.raw_set("__index", ud.metatable()?.get::<Table>("__index")?)?;
-            lua.set_named_registry_value(TXN_CLASS, &class)?;
-            class
-        }
-    };
-    let object = lua.create_table_with_capacity(1, 7)?;
-    object.raw_set(0, ud)?;
-    for (name, strings) in [("f", false), ("sf", true)] {
-        object.raw_set(name, Fetches::of(cell, strings))?;
+    let object = crate::object::shaped(lua, ud, TXN_CLASS, 7)?;
+    for (name, sample) in SAMPLE_FIELDS
+        .into_iter()
+        .zip(sample_objects(lua, cell, true)?)
+    {
+        object.raw_set(name, sample)?;
     }
-    for (name, strings) in [("c", false), ("sc", true)] {
-        object.raw_set(name, Converters { strings })?;
-    }
-    object.raw_set("http", Http { cell: cell.clone() })?;
+    let http = lua.create_userdata(Http { cell: cell.clone() })?;
+    object.raw_set("http", crate::object::shaped(lua, http, "hapee.HTTP", 0)?)?;
     for (name, response, outgoing) in [
         ("req", false, &call.request_out),
         ("res", true, &call.response_out),
     ] {
-        let channel = crate::channel::Channel {
+        let channel = lua.create_userdata(crate::channel::Channel {
             cell: cell.clone(),
             response,
             outgoing: outgoing.clone(),
-        };
-        object.raw_set(name, channel)?;
+        })?;
+        object.raw_set(
+            name,
+            crate::object::shaped(lua, channel, "hapee.Channel", 0)?,
+        )?;
     }
-    object.set_metatable(Some(class));
     Ok(object)
 }
 
@@ -259,9 +252,7 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
         // The usual call, a string name and a value, reads the name in place.
         if let (2, Some(Value::String(name))) = (args.len(), args.front()) {
             if let Ok(name) = name.to_str() {
-                let Some(sample) = from_lua(&args[1]) else {
-                    return Ok(false);
-                };
+                let sample = from_lua(&args[1]);
                 crate::vars::declare(&name);
                 return with_txn(cell_of(this), |t| {
                     t.store_var(&name, sample);
@@ -271,9 +262,7 @@ pub fn vars_methods<T: 'static, M: UserDataMethods<T>>(m: &mut M, cell_of: fn(&T
         }
         let (name, value, ifexist): (String, Value, Option<bool>) =
             crate::errors::convert(lua, args, true)?;
-        let Some(sample) = from_lua(&value) else {
-            return Ok(false);
-        };
+        let sample = from_lua(&value);
         // With `ifexist`, only a name the configuration (or an earlier set) uses is set.
         if ifexist.unwrap_or(false) && !crate::vars::is_declared(&name) {
             return Ok(false);
@@ -298,49 +287,81 @@ pub struct Fetches {
     cell: TxnCell,
     /// `sf`: results as strings, `""` when there is none.
     strings: bool,
+    /// False for a service's: HAProxy's services may not fetch from the HTTP messages.
+    http: bool,
 }
 
 impl Fetches {
-    /// The fetches of a transaction an applet serves.
-    pub fn of(cell: &TxnCell, strings: bool) -> Fetches {
+    /// The fetches of a transaction, `http` when they may read its HTTP messages.
+    pub fn of(cell: &TxnCell, strings: bool, http: bool) -> Fetches {
         Fetches {
             cell: cell.clone(),
             strings,
+            http,
         }
     }
 }
 
-/// The `f`, `sf`, `c` and `sc` objects of an applet's transaction, made on first use and
-/// kept, so that a script reading `applet.sf` on every call does not build a new object each
-/// time.
-#[derive(Default)]
-pub struct SampleObjects([OnceLock<AnyUserData>; 4]);
+/// The names of a transaction's or an applet's `Fetches` and `Converters` objects, in the
+/// order of [`sample_objects`].
+pub const SAMPLE_FIELDS: [&str; 4] = ["f", "sf", "c", "sc"];
 
-impl SampleObjects {
-    fn get(&self, lua: &Lua, which: usize, cell: &TxnCell) -> mlua::Result<AnyUserData> {
-        if let Some(ud) = self.0[which].get() {
-            return Ok(ud.clone());
-        }
-        let ud = match which {
-            0 | 1 => lua.create_userdata(Fetches::of(cell, which == 1))?,
-            _ => lua.create_userdata(Converters {
-                strings: which == 3,
-            })?,
-        };
-        Ok(self.0[which].get_or_init(|| ud).clone())
-    }
+/// New `f`, `sf`, `c` and `sc` objects reading the transaction lent through `cell` (a
+/// service's when not `http`).
+fn sample_objects(lua: &Lua, cell: &TxnCell, http: bool) -> mlua::Result<[Table; 4]> {
+    let fetches = |strings| {
+        let ud = lua.create_userdata(Fetches::of(cell, strings, http))?;
+        crate::object::shaped(lua, ud, "hapee.Fetches", 0)
+    };
+    let converters = |strings| {
+        let ud = lua.create_userdata(Converters { strings })?;
+        crate::object::shaped(lua, ud, "hapee.Converters", 0)
+    };
+    Ok([
+        fetches(false)?,
+        fetches(true)?,
+        converters(false)?,
+        converters(true)?,
+    ])
 }
 
-/// `f`, `sf`, `c` and `sc` of the applets.
-pub fn sample_fields<T: 'static, F: mlua::UserDataFields<T>>(
-    f: &mut F,
-    parts_of: fn(&T) -> (&TxnCell, &SampleObjects),
-) {
-    for (which, name) in ["f", "sf", "c", "sc"].into_iter().enumerate() {
-        f.add_field_method_get(name, move |lua, this| {
-            let (cell, objects) = parts_of(this);
-            objects.get(lua, which, cell)
-        });
+/// The `f`, `sf`, `c` and `sc` objects of an applet with the cell through which they reach its
+/// transaction, kept by the state for the next applet once one has ended (as `TXN` objects
+/// are), so that an applet does not make eight new objects.
+pub struct SampleSet {
+    pub cell: TxnCell,
+    objects: [Table; 4],
+}
+
+impl SampleSet {
+    /// A kept set, or a new one; the call's alone until [`SampleSet::give_back`].
+    pub fn lend(state: &State) -> mlua::Result<SampleSet> {
+        if let Some(set) = state
+            .idle_samples
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.pop())
+        {
+            return Ok(set);
+        }
+        let cell: TxnCell = Arc::new(Mutex::new(None));
+        let objects = sample_objects(&state.lua, &cell, false)?;
+        Ok(SampleSet { cell, objects })
+    }
+
+    /// Keeps `self`, whose applet has ended and whose transaction was taken back.
+    pub fn give_back(self, state: &State) {
+        if let Ok(mut idle) = state.idle_samples.lock() {
+            if idle.len() < IDLE_TXNS {
+                idle.push(self);
+            }
+        }
+    }
+
+    /// The `f`, `sf`, `c` and `sc` objects.
+    pub fn objects(&self) -> (&Table, &Table, &Table, &Table) {
+        let [f, sf, c, sc] = &self.objects;
+        (f, sf, c, sc)
     }
 }
 
@@ -419,6 +440,7 @@ impl UserData for Fetches {
                 }
                 // The fetch of each call: its name made once, its arguments those of the call.
                 let name = fetch_name(&name);
+                let reads_http = hapee_compiler::registry::capabilities::reads_http(&name);
                 let table = hapee_runtime::tables::fetch::TableRead::fetch(&name, &[]);
                 let fetch = std::cell::RefCell::new(hapee_runtime::sample::Fetch {
                     name,
@@ -428,6 +450,12 @@ impl UserData for Fetches {
                 });
                 lua.create_function(
                     move |lua, (this, args): (mlua::UserDataRef<Fetches>, MultiValue)| {
+                        if !this.http && reads_http {
+                            return Err(crate::errors::unplaced(format!(
+                                "the sample-fetch '{}' needs an HTTP parser which is not available in Lua services",
+                                fetch.borrow().name
+                            )));
+                        }
                         let mut fetch = fetch
                             .try_borrow_mut()
                             .map_err(|_| mlua::Error::runtime("fetch called from itself"))?;
@@ -472,9 +500,7 @@ impl UserData for Converters {
                         MultiValue,
                     )| {
                         let strings = this.strings;
-                        let Some(input) = from_lua(&value) else {
-                            return result(lua, None, strings);
-                        };
+                        let input = from_lua(&value);
                         let out = hapee_runtime::sample::convert_by_name(
                             &name,
                             &string_args(&args).collect::<Vec<_>>(),

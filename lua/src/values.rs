@@ -15,14 +15,38 @@ pub fn to_lua(lua: &Lua, v: &Sample) -> mlua::Result<Value> {
     })
 }
 
-/// A Lua value as a sample; tables, functions and `nil` have none.
-pub fn from_lua(v: &Value) -> Option<Sample> {
-    Some(match v {
+/// A Lua value as a sample, as HAProxy converts it (`hlua_lua2smp`): strings and booleans as
+/// they are, numbers as integers (a number with a fraction is none: 0), anything else (`nil`,
+/// tables, functions, userdata) as the boolean `false`.
+pub fn from_lua(v: &Value) -> Sample {
+    match v {
         Value::String(s) => Sample::Str(s.to_string_lossy()),
         Value::Integer(i) => Sample::Int(*i),
-        Value::Number(n) if n.fract() == 0.0 => Sample::Int(*n as i64),
-        Value::Number(n) => Sample::Str(n.to_string()),
+        Value::Number(n) => Sample::Int(float_integer(*n).unwrap_or(0)),
         Value::Boolean(b) => Sample::Bool(*b),
-        _ => return None,
-    })
+        _ => Sample::Bool(false),
+    }
+}
+
+/// The integer `n` stands for exactly, as Lua's `lua_tointeger` reads a float.
+fn float_integer(n: f64) -> Option<i64> {
+    // 2^63 as a float: the first value past i64's range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    (n.fract() == 0.0 && (-LIMIT..LIMIT).contains(&n)).then_some(n as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{from_lua, Sample, Value};
+
+    #[test]
+    fn lua_values_become_samples_as_in_haproxy() {
+        assert_eq!(from_lua(&Value::Integer(7)), Sample::Int(7));
+        assert_eq!(from_lua(&Value::Number(3.0)), Sample::Int(3));
+        assert_eq!(from_lua(&Value::Number(1.5)), Sample::Int(0));
+        assert_eq!(from_lua(&Value::Number(f64::NAN)), Sample::Int(0));
+        assert_eq!(from_lua(&Value::Number(1e300)), Sample::Int(0));
+        assert_eq!(from_lua(&Value::Boolean(true)), Sample::Bool(true));
+        assert_eq!(from_lua(&Value::Nil), Sample::Bool(false));
+    }
 }

@@ -603,6 +603,13 @@ pub fn reads_http_request(name: &str) -> bool {
     fetch_sources(name).is_some_and(|s| s & (0x7 << 8) != 0)
 }
 
+/// Whether fetch `name` reads an HTTP message, request or response (line, headers or body):
+/// HAProxy's Lua services may not call such fetches.
+pub fn reads_http(name: &str) -> bool {
+    // HRQHV, HRQHP, HRQBO, HRSHV, HRSHP and HRSBO.
+    fetch_sources(name).is_some_and(|s| s & (0x7 << 8 | 0x7 << 16) != 0)
+}
+
 /// When fetch `name` cannot be used at any of the check points `places`: what it needs, named
 /// as HAProxy names its sources (`sample_src_names`: comma-separated). `None` when it can be
 /// used there, or is not in the table.
@@ -636,6 +643,15 @@ pub fn place_name(places: u32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fetches_reading_http_messages() {
+        assert!(reads_http("req.hdr"));
+        assert!(reads_http("res.hdr"));
+        assert!(reads_http("method"));
+        assert!(!reads_http("src"));
+        assert!(!reads_http("nosuchfetch"));
+    }
 
     #[test]
     fn log_time_sources() {

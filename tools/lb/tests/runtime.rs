@@ -123,8 +123,12 @@ mod lua_channel;
 mod lua_errors;
 #[path = "runtime/lua_public.rs"]
 mod lua_public;
+#[path = "runtime/lua_regtests.rs"]
+mod lua_regtests;
 #[path = "runtime/lua_runtime_api.rs"]
 mod lua_runtime_api;
+#[path = "runtime/lua_shapes.rs"]
+mod lua_shapes;
 #[path = "runtime/mailers.rs"]
 mod mailers;
 #[path = "runtime/netns.rs"]

@@ -81,6 +81,9 @@ impl<T: 'static> FromLua for UserDataRef<T> {
 
     #[inline]
     unsafe fn from_stack(idx: c_int, lua: &RawLua) -> Result<Self> {
+        // hapee patch: a table object stands for its userdata at `[0]` (`table_self`).
+        let idx = ffi::lua_absindex(lua.state(), idx);
+        super::registry::table_self(lua.state(), idx);
         Self::borrow_from_stack(lua, lua.state(), idx)
     }
 }
@@ -296,6 +299,9 @@ impl<T: 'static> FromLua for UserDataRefMut<T> {
     }
 
     unsafe fn from_stack(idx: c_int, lua: &RawLua) -> Result<Self> {
+        // hapee patch: a table object stands for its userdata at `[0]` (`table_self`).
+        let idx = ffi::lua_absindex(lua.state(), idx);
+        super::registry::table_self(lua.state(), idx);
         Self::borrow_from_stack(lua, lua.state(), idx)
     }
 }

@@ -232,6 +232,8 @@ impl<T> UserDataRegistry<T> {
                 let err = Error::from_lua_conversion("missing argument", "userdata", None);
                 try_self_arg!(Err(err));
             }
+            // hapee patch: a table object's userdata at `[0]` is its `self` (see `table_self`).
+            table_self(rawlua.state(), ffi::lua_absindex(rawlua.state(), -nargs));
             // Stack will be empty when polling the future, keep `self` on the ref thread
             let self_ud = try_self_arg!(AnyUserData::from_stack(-nargs, rawlua));
             let args = A::from_stack_args(nargs - 1, 2, Some(&name), rawlua);
@@ -272,6 +274,8 @@ impl<T> UserDataRegistry<T> {
                 let err = Error::from_lua_conversion("missing argument", "userdata", None);
                 try_self_arg!(Err(err));
             }
+            // hapee patch: a table object's userdata at `[0]` is its `self` (see `table_self`).
+            table_self(rawlua.state(), ffi::lua_absindex(rawlua.state(), -nargs));
             // Stack will be empty when polling the future, keep `self` on the ref thread
             let self_ud = try_self_arg!(AnyUserData::from_stack(-nargs, rawlua));
             let args = A::from_stack_args(nargs - 1, 2, Some(&name), rawlua);
@@ -662,13 +666,15 @@ mod assertions {
 /// its classes, e.g. `TXN`: per-object fields set in the table, methods found through its
 /// metatable's `__index` table, so that each lookup is a table read and no `__index` function
 /// runs) is its own userdata as a method's `self`: the value at `[0]` takes its place on the
-/// stack, where the method then checks its type as usual.
+/// stack, where the method then checks its type as usual. Also applied to async methods and
+/// to a function's `UserDataRef`/`UserDataRefMut` argument (`ref.rs`), so that functions
+/// kept in a class's `__index` table take such objects too.
 ///
 /// # Safety
 /// `self_index` is an absolute index of the callback's stack; one slot is pushed and popped
 /// (a C function has `LUA_MINSTACK` free slots).
 #[inline(always)]
-unsafe fn table_self(state: *mut ffi::lua_State, self_index: c_int) {
+pub(crate) unsafe fn table_self(state: *mut ffi::lua_State, self_index: c_int) {
     if ffi::lua_type(state, self_index) == ffi::LUA_TTABLE {
         ffi::lua_rawgeti(state, self_index, 0);
         ffi::lua_replace(state, self_index);

@@ -1,0 +1,91 @@
+//! The objects scripts get have HAProxy's shapes (`testdata/lua/shapes.lua`): `txn.http`,
+//! `txn.req`/`txn.res`, `txn.f`/`sf`/`c`/`sc`, `AppletHTTP` and `AppletTCP` are tables that
+//! `pairs()` walks, on which a script sets fields, whose metatable their class shares, and whose
+//! methods take the table as `self`; side by side with Debian's haproxy.
+
+use super::harness::{curl, free_ports, with_haproxy_until, Proxy, DEFAULTS};
+use std::io::Read;
+use std::path::PathBuf;
+
+fn script() -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lua/shapes.lua");
+    p.canonicalize().unwrap().display().to_string()
+}
+
+#[test]
+fn txn_parts_and_applets_are_tables_as_in_haproxy() {
+    let file = script();
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {file}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    http-request use-service lua.applet if {{ path_beg /applet }}\n    http-request lua.shapes\n    http-request return status 200 content-type text/plain lf-string \"%[var(txn.shapes)]\"\nfrontend tcp\n    mode tcp\n    bind 127.0.0.1:{}\n    tcp-request content use-service lua.tcpshape\n",
+            port + 1
+        )
+    };
+    let ask = |port: u16| {
+        let txn = curl(&["-H", "x-a: one", &format!("http://127.0.0.1:{port}/")]);
+        let applet = curl(&[
+            "-H",
+            "x-a: two",
+            "--data-binary",
+            "body",
+            &format!("http://127.0.0.1:{port}/applet/p?q=1"),
+        ]);
+        let mut tcp = String::new();
+        std::net::TcpStream::connect(("127.0.0.1", port + 1))
+            .and_then(|mut s| s.read_to_string(&mut tcp))
+            .unwrap();
+        (txn, applet, tcp)
+    };
+    let port = free_ports(2);
+    let p = Proxy::start(&cfg(port), port);
+    let ours = ask(port);
+    let table = "table[0]";
+    let expected_txn = [
+        format!("http={table}"),
+        format!("req={table}"),
+        format!("res={table}"),
+        format!("f={table}"),
+        format!("sf={table}"),
+        format!("c={table}"),
+        format!("sc={table}"),
+        "true".into(),
+        "true".into(),
+        "true".into(),
+        "set".into(),
+        "one".into(),
+        "false/true".into(),
+        "one/AB".into(),
+    ]
+    .join(";");
+    assert_eq!(ours.0, (200, expected_txn), "{}", p.stderr());
+    assert_eq!(
+        ours.1,
+        (
+            200,
+            "table[0 c f headers length method path qs response sc sf version];table[0];POST;/applet/p;q=1;HTTP/1.1;4;two;127.0.0.1;AB;the sample-fetch 'req.hdr' needs an HTTP parser which is not available in Lua services;set"
+                .to_string()
+        ),
+        "{}",
+        p.stderr()
+    );
+    assert_eq!(
+        ours.2,
+        format!("table[0 c f sc sf];table[0];{}\n", port + 1)
+    );
+    drop(p);
+    // The TCP service's last part is the port, which differs.
+    let without_port = |r: &((u16, String), (u16, String), String)| {
+        (
+            r.0.clone(),
+            r.1.clone(),
+            r.2.rsplit_once(';').map(|(a, _)| a.to_string()),
+        )
+    };
+    if let Some((theirs, _)) = with_haproxy_until(2, cfg, ask, |_| true) {
+        assert_eq!(
+            without_port(&ours),
+            without_port(&theirs),
+            "hapee and haproxy differ"
+        );
+    }
+}
