@@ -226,3 +226,70 @@ fn a_compressed_answer_keeps_its_fields_in_place_and_says_chunked_before_vary() 
         assert_eq!(head, names);
     }
 }
+
+/// A server that reads what it is sent and never answers.
+fn silent_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut buf = [0u8; 16384];
+                while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    addr
+}
+
+/// `curl -T` uploading 200 kB at 20 kB/s, given up after a second: the client goes while its
+/// body is being forwarded.
+fn give_up_upload(port: u16) {
+    let file = std::env::temp_dir().join(format!("hapee-upload-{}-{port}", std::process::id()));
+    std::fs::write(&file, vec![b'u'; 200_000]).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "--limit-rate", "20k", "--max-time", "1", "-T"])
+        .arg(&file)
+        .arg(format!("http://127.0.0.1:{port}/upload"))
+        .output()
+        .expect("curl runs");
+    // curl's code 28: the transfer timed out, nothing was answered.
+    assert_eq!(out.status.code(), Some(28), "{out:?}");
+}
+
+fn upload_lines(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.contains("/upload"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_client_gone_during_its_upload_is_logged_without_a_status_as_cd() {
+    let server = silent_server();
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}    option httplog\n{}",
+            fe_to_app(port, "", server)
+        )
+    };
+    let (mine, debian) = both_reading(1, cfg, |port, side| {
+        give_up_upload(port);
+        side.selected(upload_lines, 1)
+    });
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert!(
+        mine[0].contains(" app/s1 ") && mine[0].contains(" -1 0 - - CD-- "),
+        "{}",
+        mine[0]
+    );
+    // HAProxy 2.6 and 2.7 log the same: no status, no byte sent back, `CD`.
+    if let Some(theirs) = debian {
+        assert!(theirs.iter().any(|l| l.contains(" -1 0 - - CD-- ")), "{theirs:?}");
+    }
+    if let Some(((), log)) = with_haproxy_27(cfg, give_up_upload) {
+        let theirs = upload_lines(&log);
+        assert!(theirs.iter().any(|l| l.contains(" -1 0 - - CD-- ")), "{theirs:?}");
+    }
+}
