@@ -519,7 +519,13 @@ mod tests {
         let names: Vec<&str> = r.keys().map(|n| n.as_str()).collect();
         assert_eq!(
             names,
-            ["etag", "x-last", "transfer-encoding", "vary", "content-encoding"]
+            [
+                "etag",
+                "x-last",
+                "transfer-encoding",
+                "vary",
+                "content-encoding"
+            ]
         );
         assert_eq!(r["etag"], "W/\"v1\"");
         assert_eq!(r["vary"], "Accept-Encoding");

@@ -21,7 +21,9 @@ struct HeadRecorder {
 
 impl HeadRecorder {
     fn start() -> HeadRecorder {
-        HeadRecorder::answering(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+        HeadRecorder::answering(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n",
+        )
     }
 
     fn answering(reply: &'static [u8]) -> HeadRecorder {
@@ -57,8 +59,14 @@ impl HeadRecorder {
 
     /// The `n`-th head once it has come (waited for, at most 10 s).
     fn head(&self, n: usize) -> String {
-        let came = wait_until(Duration::from_secs(10), || self.heads.lock().unwrap().len() > n);
-        assert!(came, "the server got {} heads", self.heads.lock().unwrap().len());
+        let came = wait_until(Duration::from_secs(10), || {
+            self.heads.lock().unwrap().len() > n
+        });
+        assert!(
+            came,
+            "the server got {} heads",
+            self.heads.lock().unwrap().len()
+        );
         self.heads.lock().unwrap()[n].clone()
     }
 }
@@ -104,7 +112,10 @@ fn an_http2_request_reaches_an_http1_server_with_host_first() {
         ["host", "user-agent", "accept", "x-client", "x-added"],
         "{head}"
     );
-    assert!(head.contains(&format!("host: 127.0.0.1:{port}\r\n")), "{head}");
+    assert!(
+        head.contains(&format!("host: 127.0.0.1:{port}\r\n")),
+        "{head}"
+    );
     // HAProxy 2.7 writes the authority's Host in the same place.
     let theirs = HeadRecorder::start();
     if let Some((head, _)) = with_haproxy_27(
@@ -139,7 +150,12 @@ fn s_client(port: u16, alpn: &str) -> String {
         .unwrap();
     drop(stdin);
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let mut err = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut err);
     let _ = child.wait();
@@ -157,7 +173,10 @@ fn a_tls_client_offering_none_of_the_listeners_alpn_protocols_is_served_without_
     let unused = Origin::start("o");
     let check = |out: &str, side: &str| {
         assert!(out.contains("No ALPN negotiated"), "{side}: {out}");
-        assert!(!out.contains("alert no application protocol"), "{side}: {out}");
+        assert!(
+            !out.contains("alert no application protocol"),
+            "{side}: {out}"
+        );
         assert!(out.contains("HTTP/1.1 200"), "{side}: {out}");
         assert!(out.contains("alpn=[]"), "{side}: {out}");
     };
@@ -169,9 +188,10 @@ fn a_tls_client_offering_none_of_the_listeners_alpn_protocols_is_served_without_
     assert!(out.contains("ALPN protocol: http/1.1"), "{out}");
     assert!(out.contains("alpn=[http/1.1]"), "{out}");
     drop(p);
-    if let Some((out, _)) =
-        with_haproxy_27(|port| alpn_config(port, &pem, unused.addr), |port| s_client(port, "spdy/3,foo"))
-    {
+    if let Some((out, _)) = with_haproxy_27(
+        |port| alpn_config(port, &pem, unused.addr),
+        |port| s_client(port, "spdy/3,foo"),
+    ) {
         check(&out, "haproxy 2.7");
     }
 }
@@ -183,7 +203,17 @@ const LENGTH_FIRST: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\nContent
 /// server answering [`LENGTH_FIRST`] and 2000 bytes.
 fn compressed_head(port: u16) -> Vec<String> {
     let out = Command::new("curl")
-        .args(["-s", "-S", "--max-time", "20", "--compressed", "-D", "-", "-o", "/dev/null"])
+        .args([
+            "-s",
+            "-S",
+            "--max-time",
+            "20",
+            "--compressed",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+        ])
         .arg(format!("http://127.0.0.1:{port}/c"))
         .output()
         .expect("curl runs");
@@ -216,13 +246,20 @@ fn a_compressed_answer_keeps_its_fields_in_place_and_says_chunked_before_vary() 
     let names = compressed_head(port);
     assert_eq!(
         names,
-        ["content-type", "x-after", "transfer-encoding", "vary", "content-encoding"],
+        [
+            "content-type",
+            "x-after",
+            "transfer-encoding",
+            "vary",
+            "content-encoding"
+        ],
         "{}",
         p.stderr()
     );
     drop(p);
     let theirs = body_server();
-    if let Some((head, _)) = with_haproxy_27(|port| compressing(port, theirs.addr), compressed_head) {
+    if let Some((head, _)) = with_haproxy_27(|port| compressing(port, theirs.addr), compressed_head)
+    {
         assert_eq!(head, names);
     }
 }
@@ -286,10 +323,16 @@ fn a_client_gone_during_its_upload_is_logged_without_a_status_as_cd() {
     );
     // HAProxy 2.6 and 2.7 log the same: no status, no byte sent back, `CD`.
     if let Some(theirs) = debian {
-        assert!(theirs.iter().any(|l| l.contains(" -1 0 - - CD-- ")), "{theirs:?}");
+        assert!(
+            theirs.iter().any(|l| l.contains(" -1 0 - - CD-- ")),
+            "{theirs:?}"
+        );
     }
     if let Some(((), log)) = with_haproxy_27(cfg, give_up_upload) {
         let theirs = upload_lines(&log);
-        assert!(theirs.iter().any(|l| l.contains(" -1 0 - - CD-- ")), "{theirs:?}");
+        assert!(
+            theirs.iter().any(|l| l.contains(" -1 0 - - CD-- ")),
+            "{theirs:?}"
+        );
     }
 }
