@@ -191,10 +191,20 @@ pub fn applies(settings: &Settings, req: &RequestFacts, status: u16, h: &HeaderM
     }
 }
 
-/// The header changes of a compressed response: no Content-Length (it is sent chunked), a weak
-/// ETag, `Vary: Accept-Encoding`, and the Content-Encoding (none for identity).
+/// The header changes of a compressed response, in HAProxy's order: a length becomes
+/// `Transfer-Encoding: chunked` (the length's line goes, the others keep their places), the
+/// ETag turns weak, then `Vary: Accept-Encoding` and the Content-Encoding (none for identity)
+/// are added.
 pub fn rewrite_headers(algo: Algo, h: &mut HeaderMap) {
-    h.remove(hyper::header::CONTENT_LENGTH);
+    if h.contains_key(hyper::header::CONTENT_LENGTH) {
+        if !h.contains_key(hyper::header::TRANSFER_ENCODING) {
+            h.append(
+                hyper::header::TRANSFER_ENCODING,
+                HeaderValue::from_static("chunked"),
+            );
+        }
+        super::header_order::remove(h, &hyper::header::CONTENT_LENGTH);
+    }
     if let Some(etag) = h.get(hyper::header::ETAG) {
         if etag.as_bytes().first() == Some(&b'"') {
             let mut weak = b"W/".to_vec();
@@ -503,9 +513,20 @@ mod tests {
 
     #[test]
     fn headers_are_rewritten_as_haproxy_does() {
-        let mut r = h(&[("content-length", "9"), ("etag", "\"v1\"")]);
+        let mut r = h(&[("content-length", "9"), ("etag", "\"v1\""), ("x-last", "1")]);
         rewrite_headers(Algo::Gzip, &mut r);
         assert!(!r.contains_key("content-length"));
+        let names: Vec<&str> = r.keys().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "etag",
+                "x-last",
+                "transfer-encoding",
+                "vary",
+                "content-encoding"
+            ]
+        );
         assert_eq!(r["etag"], "W/\"v1\"");
         assert_eq!(r["vary"], "Accept-Encoding");
         assert_eq!(r["content-encoding"], "gzip");

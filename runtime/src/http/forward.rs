@@ -783,9 +783,12 @@ pub async fn forward(
                 }))
                 .await;
             }
+            // The client went while its body was being forwarded: nothing is sent back, and
+            // the request is logged as HAProxy logs it, with no status, `CD`.
             Err(ExchangeError::ClientAborted) => {
-                txn.term = *b"CH";
-                return reply::error_in(400, &files, txn);
+                txn.term = *b"CD";
+                txn.timings.response = -1;
+                return reply::aborted();
             }
             // A killed session (`shutdown session`, `shutdown sessions server`): HAProxy's
             // 502, logged `KH`.

@@ -24,7 +24,12 @@ pub(crate) fn with_host<B>(mut req: Request<B>) -> Request<B> {
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
         {
-            req.headers_mut().insert(HOST, value);
+            // First, as HAProxy writes the authority's Host right after the request line.
+            let fields = std::mem::take(req.headers_mut());
+            let headers = req.headers_mut();
+            headers.reserve(fields.len() + 1);
+            headers.insert(HOST, value);
+            headers.extend(fields);
         }
     }
     req

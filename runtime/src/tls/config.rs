@@ -27,7 +27,8 @@ pub struct BindTlsConfig {
     pub lines: Vec<Option<Side>>,
     /// Whether a handshake must read the ClientHello before choosing its settings: some
     /// `crt-list` line has its own, or the certificate depends on the client's signature
-    /// schemes or is made on the fly.
+    /// schemes or is made on the fly, or the listener offers ALPN protocols (a client that
+    /// offers none of them is served without ALPN, see [`Side::for_alpn`]).
     pub needs_hello: bool,
 }
 
@@ -36,6 +37,27 @@ pub struct BindTlsConfig {
 pub struct Side {
     pub config: Arc<ServerConfig>,
     pub verifier: Option<Arc<IgnoringVerifier>>,
+}
+
+impl Side {
+    /// The settings for a client offering the ALPN protocols `offered`: these, unless the
+    /// client offers none of the listener's, which rustls would refuse with a
+    /// `no_application_protocol` alert; OpenSSL, and so HAProxy, then goes on without ALPN.
+    pub fn for_alpn<'a>(&self, offered: Option<impl Iterator<Item = &'a [u8]>>) -> Side {
+        let ours = &self.config.alpn_protocols;
+        let Some(mut offered) = offered else {
+            return self.clone();
+        };
+        if ours.is_empty() || offered.any(|p| ours.iter().any(|o| o == p)) {
+            return self.clone();
+        }
+        let mut config = ServerConfig::clone(&self.config);
+        config.alpn_protocols.clear();
+        Side {
+            config: Arc::new(config),
+            verifier: self.verifier.clone(),
+        }
+    }
 }
 
 /// The OpenSSL-named lists a TLS side is narrowed by, and the versions it enables.
@@ -282,7 +304,8 @@ impl BindTlsConfig {
             .collect::<Result<Vec<_>, String>>()?;
         let needs_hello = lines.iter().any(Option::is_some)
             || store.generator.is_some()
-            || store.mixes_key_types();
+            || store.mixes_key_types()
+            || !base.config.alpn_protocols.is_empty();
         Ok(BindTlsConfig {
             config: base.config,
             verifier: base.verifier,

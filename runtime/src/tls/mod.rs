@@ -321,7 +321,9 @@ pub async fn accept(
                 .map_err(|e| handshake_error(&e, first))?;
         let hello = start.client_hello();
         let sigs = store::usable_sigs(&hello);
-        let side = tls.side_for(hello.server_name(), Some(&sigs));
+        let side = tls
+            .side_for(hello.server_name(), Some(&sigs))
+            .for_alpn(hello.alpn());
         let stream = start
             .into_stream(side.config.clone())
             .await

@@ -165,6 +165,8 @@ mod queue_priority;
 mod queues;
 #[path = "runtime/rdp.rs"]
 mod rdp;
+#[path = "runtime/real_clients.rs"]
+mod real_clients;
 #[path = "runtime/redirect_directive.rs"]
 mod redirect_directive;
 #[path = "runtime/reload.rs"]
