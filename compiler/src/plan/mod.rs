@@ -25,6 +25,7 @@ pub mod sockets;
 mod stats;
 pub mod tables;
 pub mod ticket_keys;
+pub mod crt_list;
 pub mod tls;
 pub mod tls_process;
 pub mod unix_bind;

@@ -186,6 +186,28 @@ pub fn accepts_ciphersuites(list: &str) -> bool {
             .any(|name| TLS13_SUITES.contains(&name) || CIPHERS.iter().any(|(_, std)| *std == name))
 }
 
+/// The group names OpenSSL 3.0's default provider knows, as `SSL_CTX_set1_curves_list` looks
+/// them up (case matters): each group's TLS name and its curve's own name, and the NIST
+/// aliases (`P-256`…).
+const GROUP_NAMES: &[&str] = &[
+    "secp160k1", "secp160r1", "secp160r2", "secp192k1", "secp192r1", "prime192v1", "P-192",
+    "secp224k1", "secp224r1", "P-224", "secp256k1", "secp256r1", "prime256v1", "P-256",
+    "secp384r1", "P-384", "secp521r1", "P-521", "brainpoolP256r1", "brainpoolP384r1",
+    "brainpoolP512r1", "x25519", "X25519", "x448", "X448", "ffdhe2048", "ffdhe3072",
+    "ffdhe4096", "ffdhe6144", "ffdhe8192", "sect163k1", "sect163r1", "sect163r2", "sect193r1",
+    "sect193r2", "sect233k1", "sect233r1", "sect239k1", "sect283k1", "sect283r1", "sect409k1",
+    "sect409r1", "sect571k1", "sect571r1",
+];
+
+/// Whether `SSL_CTX_set1_curves_list` accepts this `curves` (or `ecdhe`) list: `:`-separated
+/// names, blanks around each ignored, every one known (one unknown or empty name rejects the
+/// whole list).
+pub fn accepts_curves(list: &str) -> bool {
+    list.split(':')
+        .map(|name| name.trim_matches(|c: char| c.is_ascii_whitespace()))
+        .all(|name| GROUP_NAMES.contains(&name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +252,15 @@ mod tests {
         ));
         assert!(!accepts_ciphersuites("BOGUS"));
         assert!(!accepts_ciphersuites("tls_aes_128_gcm_sha256"));
+    }
+
+    #[test]
+    fn curves_as_openssl_reads_them() {
+        for ok in ["X25519", "x25519", "P-256", "prime256v1", "X25519 : secp384r1", "ffdhe2048"] {
+            assert!(accepts_curves(ok), "{ok}");
+        }
+        for bad in ["p-256", "BOGUS", "X25519:BOGUS", "X25519:", ":X25519", "", "secp112r1"] {
+            assert!(!accepts_curves(bad), "{bad}");
+        }
     }
 }
