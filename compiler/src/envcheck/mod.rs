@@ -115,7 +115,7 @@ fn has_key(pem: &str) -> bool {
 fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
     let shown = path.display().to_string();
     if path.is_dir() {
-        return Ok(());
+        return certificate_dir(&shown, del_ext);
     }
     let files: Vec<PathBuf> = if path.exists() {
         vec![path.to_path_buf()]
@@ -141,8 +141,9 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
             )
         })?;
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            // OpenSSL's words: it found no `BEGIN CERTIFICATE` line.
             return Err(format!(
-                "unable to load certificate from file '{f_shown}': no certificate found."
+                "unable to load certificate from file '{f_shown}': no start line."
             ));
         }
         if !has_key(&pem) {
@@ -156,6 +157,29 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
                 _ => return Err(format!("No Private Key found in '{}'.", key.display())),
             }
         }
+    }
+    Ok(())
+}
+
+/// A `crt` directory as HAProxy loads it: each regular file in name order, except hidden ones
+/// and the files that go with a certificate (`.key`, `.ocsp`, `.issuer`, `.sctl`).
+fn certificate_dir(dir: &str, del_ext: bool) -> Result<(), String> {
+    let listing = std::fs::read_dir(dir)
+        .map_err(|e| format!("unable to scan directory '{dir}' : {}.", reason(&e)))?;
+    let mut names: Vec<String> = listing
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let skipped = name.rfind('.').is_some_and(|dot| {
+            name.starts_with('.') || matches!(&name[dot..], ".issuer" | ".ocsp" | ".sctl" | ".key")
+        });
+        let file = format!("{dir}/{name}");
+        if skipped || !Path::new(&file).is_file() {
+            continue;
+        }
+        certificate(Path::new(&file), del_ext)?;
     }
     Ok(())
 }

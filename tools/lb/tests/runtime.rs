@@ -19,6 +19,8 @@ mod bodies;
 mod bwlim;
 #[path = "runtime/check_spread.rs"]
 mod check_spread;
+#[path = "runtime/check_tls_files.rs"]
+mod check_tls_files;
 #[path = "runtime/checkcache.rs"]
 mod checkcache;
 #[path = "runtime/checks.rs"]
