@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(e.crt.text, "a.pem");
         assert_eq!(texts(&e.options), ["alpn", "h2", "verify", "none"]);
         assert_eq!(texts(&e.filters), ["a.example", "!b.example", "*.c"]);
-        assert_eq!(e.filters[0].at, 31);
+        assert_eq!(e.filters[0].at, 27);
         // A `#` after the certificate is a name, words before `[` are skipped, and a `[`
         // left open makes names of what follows.
         let e = entry("a.pem # note").unwrap().unwrap();
