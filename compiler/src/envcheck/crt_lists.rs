@@ -127,8 +127,10 @@ fn entry_files(
     let named = with_base(&r.base, &entry.crt.text);
     let path = under_default_path(Path::new(&named), default_path);
     if let Err(message) = certificate(&path, config.global.ssl_load_extra_del_ext) {
-        return Some(vec![alert(message)
-            .with_secondary(place(&entry.crt), "this certificate, named in the crt-list")]);
+        return Some(vec![alert(message).with_secondary(
+            place(&entry.crt),
+            "this certificate, named in the crt-list",
+        )]);
     }
     None
 }

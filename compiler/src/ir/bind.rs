@@ -276,7 +276,9 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     // (`crt`) and a crt-list's contents' without the option's name.
                     let prefix = match opt {
                         "crt" | "crt-list" => Some(ctx.clone()),
-                        "ca-file" | "ca-verify-file" | "crl-file" => Some(format!("{ctx}'{opt}' : ")),
+                        "ca-file" | "ca-verify-file" | "crl-file" => {
+                            Some(format!("{ctx}'{opt}' : "))
+                        }
                         _ => None,
                     };
                     if let (Some(prefix), Some(r)) = (prefix, b.config.files.last_mut()) {

@@ -77,10 +77,7 @@ fn what(option: &str) -> &'static str {
 
 /// A listener's `curves` list (its own, else the default one) when OpenSSL rejects it, else
 /// its `ecdhe` curve when there is no `curves` list and OpenSSL rejects that.
-fn rejected_curves<'a>(
-    curves: Written<'a>,
-    ecdhe: Written<'a>,
-) -> Option<Rejected<'a>> {
+fn rejected_curves<'a>(curves: Written<'a>, ecdhe: Written<'a>) -> Option<Rejected<'a>> {
     let (option, (list, span)) = match curves {
         Some(c) => ("curves", c),
         None => ("ecdhe", ecdhe?),

@@ -247,13 +247,22 @@ mod tests {
     #[test]
     fn malformed_lines_get_haproxys_messages() {
         for (line, message) in [
-            ("[alpn h2] a.pem", "parsing [l:1]: file must start with a cert"),
+            (
+                "[alpn h2] a.pem",
+                "parsing [l:1]: file must start with a cert",
+            ),
             ("a.pem [[alpn h2]", "parsing [l:1]: too many '['"),
             ("a.pem [alpn h2]]", "parsing [l:1]: too many ']'"),
             ("a.pem alpn h2]", "parsing [l:1]: missing '['"),
             ("a.pem [foo]", "parsing [l:1]: unknown ssl keyword foo"),
-            ("a.pem [alpn]", "parsing [l:1]: ssl args out of '[]' for alpn"),
-            ("a.pem [ssl-min-ver TLSv9]", "'TLSv9' : unknown ssl/tls version"),
+            (
+                "a.pem [alpn]",
+                "parsing [l:1]: ssl args out of '[]' for alpn",
+            ),
+            (
+                "a.pem [ssl-min-ver TLSv9]",
+                "'TLSv9' : unknown ssl/tls version",
+            ),
             (
                 "a.pem [verify maybe ssl-max-ver x]",
                 "'x' : unknown ssl/tls version",

@@ -4,6 +4,7 @@
 pub mod captures;
 pub mod checks;
 pub mod compression;
+pub mod crt_list;
 pub mod direct;
 pub mod errors;
 pub mod fcgi;
@@ -25,7 +26,6 @@ pub mod sockets;
 mod stats;
 pub mod tables;
 pub mod ticket_keys;
-pub mod crt_list;
 pub mod tls;
 pub mod tls_process;
 pub mod unix_bind;

@@ -157,6 +157,8 @@ mod proxy_protocol;
 mod proxy_sockets;
 #[path = "runtime/proxy_v2_ssl.rs"]
 mod proxy_v2_ssl;
+#[path = "runtime/queue_aborts.rs"]
+mod queue_aborts;
 #[path = "runtime/queue_priority.rs"]
 mod queue_priority;
 #[path = "runtime/queues.rs"]

@@ -91,7 +91,8 @@ fn config(global: &str, bind_options: &str) -> String {
 #[test]
 fn crt_list_lines_are_checked_as_haproxy_27_checks_them() {
     let pki = files("check-crtlist");
-    let context = "parsing [{cfg}:9] : 'bind 127.0.0.1:18443' in section 'frontend' : 'crt-list' : ";
+    let context =
+        "parsing [{cfg}:9] : 'bind 127.0.0.1:18443' in section 'frontend' : 'crt-list' : ";
     let cases: Vec<(&str, String)> = vec![
         (
             "# the default one\n\n{dir}/site.pem [alpn h2 npn h2 ssl-min-ver TLSv1.2 verify optional ca-file {dir}/ca.pem] a.example !b.example *.c.example\n{dir}/site.pem [alpn h2\n{dir}/site.pem skipped [no-ca-names] # names\n",
@@ -211,12 +212,18 @@ fn a_crt_list_error_points_into_the_crt_list_file() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let d = &v[0];
     assert_eq!(d["code"], "E412", "{v:#}");
-    assert_eq!((d["file"].as_str(), d["start"]["line"].as_u64()), (Some(cfg.as_str()), Some(9)));
+    assert_eq!(
+        (d["file"].as_str(), d["start"]["line"].as_u64()),
+        (Some(cfg.as_str()), Some(9))
+    );
     let place = &d["related"][0];
     assert_eq!(place["file"].as_str(), Some(list.as_str()), "{v:#}");
     let column = pki.path("site.pem").len() + "[alpn h2 verify ".len() + 2;
     assert_eq!(
-        (place["start"]["line"].as_u64(), place["start"]["column"].as_u64()),
+        (
+            place["start"]["line"].as_u64(),
+            place["start"]["column"].as_u64()
+        ),
         (Some(2), Some(column as u64)),
         "{v:#}"
     );
