@@ -5,7 +5,7 @@
 //! OpenSSL rejects. The same output (process ids aside) and the same exit code.
 
 use crate::harness::haproxy_27;
-use crate::tls::{Ca, Pki};
+use crate::tls::Pki;
 use std::process::{Command, Output};
 
 /// The files the cases name: a certificate with its key, a CA, a key alone, and directories
@@ -172,7 +172,7 @@ fn tls_files_and_values_of_bind_lines_are_checked_as_haproxy_27_checks_them() {
     let context = "parsing [{cfg}:9] : 'bind 127.0.0.1:18443' in section 'frontend' : ";
     let site = "crt {dir}/site.pem";
     let cases: Vec<(String, String, String)> = vec![
-        (String::new(), format!("crt {{dir}}/good ca-file {{dir}}/ca.pem crl-file {{dir}}/ca.pem curves P-256 ecdhe BOGUS"), String::new()),
+        (String::new(), "crt {dir}/good ca-file {dir}/ca.pem crl-file {dir}/ca.pem curves P-256 ecdhe BOGUS".to_string(), String::new()),
         (String::new(), format!("{site} ca-file {{dir}}/nope.pem"), "Couldn't open the ca-file '{dir}/nope.pem' (No such file or directory).".into()),
         (String::new(), format!("{site} ca-file {{dir}}/key.pem"), "Couldn't open the ca-file '{dir}/key.pem' (no certificate or crl found).".into()),
         (String::new(), "crt {dir}/nothing".into(), format!("{context}unable to stat SSL certificate from file '{{dir}}/nothing' : No such file or directory.")),
