@@ -201,6 +201,8 @@ mod socks4;
 mod spoe;
 #[path = "runtime/spoe_modes.rs"]
 mod spoe_modes;
+#[path = "runtime/spoe_warnings.rs"]
+mod spoe_warnings;
 #[path = "runtime/spread.rs"]
 mod spread;
 #[path = "runtime/stat_counters.rs"]
