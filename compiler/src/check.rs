@@ -171,6 +171,15 @@ fn compile_inner(
             }
         }
     }
+    // crt-list files are read while their bind line is; their text joins the sources so
+    // that their diagnostics can point into them.
+    if !options.no_env {
+        let (after, during): (Vec<_>, Vec<_>) = crate::envcheck::crt_lists(&mut db, &config)
+            .into_iter()
+            .partition(|d| d.after_parse);
+        env_found.extend(during);
+        deferred_files.extend(after);
+    }
     let spoe = if options.no_env {
         Vec::new()
     } else {

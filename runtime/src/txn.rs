@@ -121,6 +121,11 @@ pub struct Txn {
     pub counters: [u64; 5],
     /// Requests ahead of this one in its server's and backend's queues (`%sq`, `%bq`).
     pub queued_ahead: [u64; 2],
+    /// While the request waits for a server's slot: since when, and whether HAProxy would
+    /// have it in the backend's queue with no server assigned yet (its server was picked by
+    /// a balancing algorithm that skips full servers, not forced nor hashed), which it logs
+    /// as `<NOSRV>` when the wait ends without a slot.
+    pub queue_wait: Option<(std::time::Instant, bool)>,
     /// The client connection's TLS, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
     /// The server connection's TLS, once the request has one (`ssl_bc_*`, `ssl_s_*`).
@@ -403,6 +408,7 @@ impl Fresh {
             log_level: None,
             counters: [0; 5],
             queued_ahead: [0; 2],
+            queue_wait: None,
             tls: None,
             backend_tls: None,
             conn_error: None,

@@ -3,9 +3,12 @@
 //! Skipped with `--no-env`. Paths resolve like HAProxy's: `crt-base`/`ca-base`, then the working
 //! directory. Server host names must resolve ([`names`]).
 
+mod crt_lists;
 mod limits;
 mod lua;
 mod names;
+
+pub use crt_lists::check as crt_lists;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Config, FileKind, FileRef, Spanned, Text};
@@ -41,9 +44,48 @@ fn resolve(r: &FileRef, default_path: Option<&str>) -> PathBuf {
         Some(base) if p.is_relative() => Path::new(base).join(p),
         _ => p.to_path_buf(),
     };
+    under_default_path(&based, default_path)
+}
+
+/// A relative path under the global `default-path`'s directory, when there is one.
+fn under_default_path(p: &Path, default_path: Option<&str>) -> PathBuf {
     match default_path {
-        Some(dir) if based.is_relative() => Path::new(dir).join(based),
-        _ => based,
+        Some(dir) if p.is_relative() => Path::new(dir).join(p),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// Why a CA or CRL file does not load as HAProxy loads it into a certificate store.
+enum CaStoreError {
+    Unreadable(std::io::Error),
+    /// A file with neither a certificate nor a revocation list in it.
+    Empty,
+}
+
+impl CaStoreError {
+    /// The reason HAProxy gives: the system's for a file it cannot reach, OpenSSL's for one
+    /// without certificates.
+    fn reason(&self) -> &'static str {
+        match self {
+            CaStoreError::Unreadable(e) => reason(e),
+            CaStoreError::Empty => "no certificate or crl found",
+        }
+    }
+}
+
+/// A CA or CRL file (or a directory of them, which HAProxy takes whatever it holds).
+fn ca_store(path: &Path) -> Result<(), CaStoreError> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let pem = read_capped(path).map_err(CaStoreError::Unreadable)?;
+    let found = pem.contains("-----BEGIN CERTIFICATE-----")
+        || pem.contains("-----BEGIN TRUSTED CERTIFICATE-----")
+        || pem.contains("-----BEGIN X509 CRL-----");
+    if found {
+        Ok(())
+    } else {
+        Err(CaStoreError::Empty)
     }
 }
 
@@ -73,7 +115,7 @@ fn has_key(pem: &str) -> bool {
 fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
     let shown = path.display().to_string();
     if path.is_dir() {
-        return Ok(());
+        return certificate_dir(&shown, del_ext);
     }
     let files: Vec<PathBuf> = if path.exists() {
         vec![path.to_path_buf()]
@@ -99,8 +141,9 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
             )
         })?;
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            // OpenSSL's words: it found no `BEGIN CERTIFICATE` line.
             return Err(format!(
-                "unable to load certificate from file '{f_shown}': no certificate found."
+                "unable to load certificate from file '{f_shown}': no start line."
             ));
         }
         if !has_key(&pem) {
@@ -114,6 +157,29 @@ fn certificate(path: &Path, del_ext: bool) -> Result<(), String> {
                 _ => return Err(format!("No Private Key found in '{}'.", key.display())),
             }
         }
+    }
+    Ok(())
+}
+
+/// A `crt` directory as HAProxy loads it: each regular file in name order, except hidden ones
+/// and the files that go with a certificate (`.key`, `.ocsp`, `.issuer`, `.sctl`).
+fn certificate_dir(dir: &str, del_ext: bool) -> Result<(), String> {
+    let listing = std::fs::read_dir(dir)
+        .map_err(|e| format!("unable to scan directory '{dir}' : {}.", reason(&e)))?;
+    let mut names: Vec<String> = listing
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let skipped = name.rfind('.').is_some_and(|dot| {
+            name.starts_with('.') || matches!(&name[dot..], ".issuer" | ".ocsp" | ".sctl" | ".key")
+        });
+        let file = format!("{dir}/{name}");
+        if skipped || !Path::new(&file).is_file() {
+            continue;
+        }
+        certificate(Path::new(&file), del_ext)?;
     }
     Ok(())
 }
@@ -200,12 +266,20 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
             FileKind::Certificate | FileKind::PrivateKey => {
                 certificate(&path, config.global.ssl_load_extra_del_ext)
             }
-            FileKind::CertificateList => exists(&path, |p| {
-                format!("unable to open the crt-list file '{p}'.")
-            }),
+            // Read with its lines by `crt_lists`, which can place its diagnostics in it.
+            FileKind::CertificateList => Ok(()),
             FileKind::CaFile if r.path.value == "@system-ca" => Ok(()),
-            FileKind::CaFile => pem_file(&path, "CA", "-----BEGIN"),
-            FileKind::CrlFile => pem_file(&path, "CRL", "-----BEGIN"),
+            // Loaded later than the other CA files, and worded apart.
+            FileKind::CaFile if r.keyword == "ca-sign-file" => pem_file(&path, "CA", "-----BEGIN"),
+            FileKind::CaFile | FileKind::CrlFile => match ca_store(&path) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    // Named with `ca-base` applied, as HAProxy names it.
+                    let named = crate::plan::tls::with_base(&r.base, &r.path.value);
+                    out.push(crt_lists::couldnt_open(&named, &e, r.path.span));
+                    Err(format!("unable to load {named}"))
+                }
+            },
             FileKind::ErrorFile => error_file(&path),
             FileKind::ReplyFile => exists(&path, |p| format!("error opening file '{p}'.")),
             FileKind::LuaScript => {

@@ -219,6 +219,17 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     break;
                 }
             }
+            "ssl-min-ver" | "ssl-max-ver" => {
+                if let Err(e) = crate::plan::tls::tls_version(value) {
+                    b.push(
+                        Diagnostic::new("E305", format!("{ctx}{e}"))
+                            .at(stmt.span(i + 1))
+                            .label("not a protocol version")
+                            .help("write SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3"),
+                    );
+                    break;
+                }
+            }
             "ca-ignore-err" | "crt-ignore-err" => {
                 if let Err(e) = check_ignore_err(opt, value) {
                     b.push(
@@ -261,6 +272,18 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
+                    // HAProxy words these errors after the line's context; a certificate's
+                    // (`crt`) and a crt-list's contents' without the option's name.
+                    let prefix = match opt {
+                        "crt" | "crt-list" => Some(ctx.clone()),
+                        "ca-file" | "ca-verify-file" | "crl-file" => {
+                            Some(format!("{ctx}'{opt}' : "))
+                        }
+                        _ => None,
+                    };
+                    if let (Some(prefix), Some(r)) = (prefix, b.config.files.last_mut()) {
+                        r.wording = Some((prefix, String::new()));
+                    }
                 }
             }
         }

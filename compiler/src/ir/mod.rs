@@ -33,6 +33,7 @@ pub(crate) use rules::unknown_service;
 mod threads;
 mod timeouts;
 mod tls_lists;
+pub use tls_lists::crt_list_line_lists;
 pub mod values;
 
 pub use build::{build, build_consuming, build_reusing};

@@ -1,11 +1,12 @@
-//! Cipher lists OpenSSL rejects: HAProxy hands each TLS listener's and each TLS server's
-//! `ciphers` and `ciphersuites` (their own, else the `ssl-default-*` ones) to OpenSSL once the
-//! configuration is read, and refuses to start when OpenSSL finds no cipher in one.
+//! Cipher and curve lists OpenSSL rejects: HAProxy hands each TLS listener's and each TLS
+//! server's `ciphers` and `ciphersuites` (their own, else the `ssl-default-*` ones), and each
+//! listener's `curves` (else `ecdhe`), to OpenSSL once the configuration is read, and refuses
+//! to start when OpenSSL rejects one.
 
 use super::build::location;
 use super::model::*;
 use crate::diagnostic::{Diagnostic, HaproxyForm};
-use crate::registry::openssl::{accepts_cipher_list, accepts_ciphersuites};
+use crate::registry::openssl::{accepts_cipher_list, accepts_ciphersuites, accepts_curves};
 use crate::source::{SourceDb, Span};
 
 /// A list as written, with where: on the endpoint's line or on a defaults line.
@@ -32,11 +33,11 @@ fn option_value<'a>(words: &'a [Spanned<Text>], option: &str) -> Written<'a> {
         .map(|w| (w[1].value.as_str(), w[1].span))
 }
 
-/// One rejected list: which kind, the list, and where it was written.
-struct Rejected<'a> {
-    suites: bool,
-    list: &'a str,
-    span: Span,
+/// One rejected list: what OpenSSL was asked to set, the list, and where it was written.
+pub(crate) struct Rejected<'a> {
+    pub what: &'static str,
+    pub list: &'a str,
+    pub span: Span,
 }
 
 /// The lists of one TLS endpoint OpenSSL rejects: its own options first, else the defaults.
@@ -54,7 +55,7 @@ fn rejected<'a>(
         if let Some((list, span)) = option_value(own, option).or(default) {
             if !accepts(list) {
                 out.push(Rejected {
-                    suites: option == "ciphersuites",
+                    what: what(option),
                     list,
                     span,
                 });
@@ -64,19 +65,55 @@ fn rejected<'a>(
     out
 }
 
-fn what(r: &Rejected) -> &'static str {
-    if r.suites {
-        "TLS 1.3 cipher suites"
-    } else {
-        "SSL cipher list"
+/// What HAProxy says it failed to set for a list option.
+fn what(option: &str) -> &'static str {
+    match option {
+        "ciphersuites" => "TLS 1.3 cipher suites",
+        "curves" => "SSL curves list",
+        "ecdhe" => "elliptic named curve",
+        _ => "SSL cipher list",
     }
 }
 
+/// A listener's `curves` list (its own, else the default one) when OpenSSL rejects it, else
+/// its `ecdhe` curve when there is no `curves` list and OpenSSL rejects that.
+fn rejected_curves<'a>(curves: Written<'a>, ecdhe: Written<'a>) -> Option<Rejected<'a>> {
+    let (option, (list, span)) = match curves {
+        Some(c) => ("curves", c),
+        None => ("ecdhe", ecdhe?),
+    };
+    (!accepts_curves(list)).then(|| Rejected {
+        what: what(option),
+        list,
+        span,
+    })
+}
+
+/// The lists a `crt-list` line sets between its brackets (`options`, each word with its place)
+/// that OpenSSL rejects, in the order HAProxy sets them: `ciphers`, `ciphersuites`, then
+/// `curves`, else `ecdhe` when neither the line nor its listener (`listener_curves`) has
+/// `curves`.
+fn rejected_line_lists<'a>(
+    options: &'a [Spanned<Text>],
+    listener_curves: bool,
+) -> Vec<Rejected<'a>> {
+    let mut out = rejected(options, None, None);
+    let curves = option_value(options, "curves");
+    let ecdhe = option_value(options, "ecdhe").filter(|_| !listener_curves);
+    out.extend(rejected_curves(curves, ecdhe));
+    out
+}
+
 fn diagnostic(message: String, r: &Rejected, line: Span) -> Diagnostic {
-    let mut d = Diagnostic::new("E265", message)
-        .at(r.span)
-        .label("OpenSSL selects no cipher from this list")
-        .help("use OpenSSL's cipher names or class words ('openssl ciphers -v LIST' lists what a list selects)");
+    let curves = r.what.contains("curve");
+    let mut d = Diagnostic::new("E265", message).at(r.span);
+    d = if curves {
+        d.label("OpenSSL knows no group by one of these names")
+            .help("name groups as OpenSSL does, ':'-separated: X25519, P-256 or prime256v1, secp384r1, ffdhe2048…")
+    } else {
+        d.label("OpenSSL selects no cipher from this list")
+            .help("use OpenSSL's cipher names or class words ('openssl ciphers -v LIST' lists what a list selects)")
+    };
     let inside = r.span.file == line.file && r.span.start >= line.start && r.span.end <= line.end;
     if !inside {
         d = d.with_secondary(line, "the TLS endpoint it applies to");
@@ -94,13 +131,17 @@ pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
     }
     let bind_ciphers = global_value(config, "ssl-default-bind-ciphers");
     let bind_suites = global_value(config, "ssl-default-bind-ciphersuites");
+    let bind_curves = global_value(config, "ssl-default-bind-curves");
     for p in &config.proxies {
         for b in p.binds.iter().filter(|b| b.ssl) {
-            for r in rejected(&b.options, bind_ciphers, bind_suites) {
+            let mut found = rejected(&b.options, bind_ciphers, bind_suites);
+            let curves = option_value(&b.options, "curves").or(bind_curves);
+            found.extend(rejected_curves(curves, option_value(&b.options, "ecdhe")));
+            for r in found {
                 let message = format!(
                     "Proxy '{}': unable to set {} to '{}' for bind '{}' at [{}].",
                     p.name_str(),
-                    what(&r),
+                    r.what,
                     r.list,
                     b.address.value,
                     location(db, b.span)
@@ -161,10 +202,48 @@ fn servers(
                 location(db, s.span),
                 p.name_str(),
                 s.name.value,
-                what(&r),
+                r.what,
                 r.list
             );
             out.push(diagnostic(message, &r, s.span).form(HaproxyForm::Bare));
         }
     }
+}
+
+/// What HAProxy says, once the configuration is read, of the lists a `crt-list` line sets
+/// that OpenSSL rejects (`options`: the words between the line's brackets, placed in the
+/// crt-list file); `list_word` is the `crt-list` option's file name on its bind line.
+pub fn crt_list_line_lists(
+    db: &SourceDb,
+    config: &Config,
+    list_word: Span,
+    options: &[Spanned<Text>],
+) -> Vec<Diagnostic> {
+    let within = |outer: Span| {
+        outer.file == list_word.file && outer.start <= list_word.start && list_word.end <= outer.end
+    };
+    let Some((p, b)) = config
+        .proxies
+        .iter()
+        .find_map(|p| p.binds.iter().find(|b| within(b.span)).map(|b| (p, b)))
+    else {
+        return Vec::new();
+    };
+    let listener_curves = option_value(&b.options, "curves")
+        .or(global_value(config, "ssl-default-bind-curves"))
+        .is_some();
+    rejected_line_lists(options, listener_curves)
+        .iter()
+        .map(|r| {
+            let message = format!(
+                "Proxy '{}': unable to set {} to '{}' for bind '{}' at [{}].",
+                p.name_str(),
+                r.what,
+                r.list,
+                b.address.value,
+                location(db, b.span)
+            );
+            diagnostic(message, r, b.span).form(HaproxyForm::Bare)
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 pub mod captures;
 pub mod checks;
 pub mod compression;
+pub mod crt_list;
 pub mod direct;
 pub mod errors;
 pub mod fcgi;

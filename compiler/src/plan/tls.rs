@@ -125,49 +125,26 @@ pub struct BindTls {
 
 impl BindTls {
     /// The settings of a `crt-list` line's certificate: the bind line's, with the options
-    /// between the line's brackets over them. HAProxy 2.7 takes these there: `allow-0rtt`,
-    /// `alpn`, `ca-file`, `ca-verify-file`, `ciphers`, `ciphersuites`, `crl-file`, `curves`,
-    /// `ecdhe`, `no-ca-names`, `npn`, `ssl-min-ver`, `ssl-max-ver` and `verify`; anything else
-    /// is an error, in HAProxy's words.
+    /// between the line's brackets over them ([`LINE_OPTIONS`]; [`super::crt_list`] has read
+    /// and checked them, an error here is HAProxy's for the word).
     pub fn with_line(&self, words: &[&str]) -> Result<BindTls, String> {
         let mut tls = self.clone();
         let (mut min, mut max) = self.version_bounds;
         let mut i = 0;
         while i < words.len() {
             let word = words[i];
-            const KNOWN: &[&str] = &[
-                "allow-0rtt",
-                "alpn",
-                "ca-file",
-                "ca-verify-file",
-                "ciphers",
-                "ciphersuites",
-                "crl-file",
-                "curves",
-                "ecdhe",
-                "no-ca-names",
-                "npn",
-                "ssl-min-ver",
-                "ssl-max-ver",
-                "verify",
-            ];
-            if !KNOWN.contains(&word) {
-                return Err(format!("unknown ssl keyword {word}"));
-            }
-            let takes_value = !matches!(word, "allow-0rtt" | "no-ca-names");
+            let arity =
+                line_option_arity(word).ok_or_else(|| format!("unknown ssl keyword {word}"))?;
             let value = match words.get(i + 1) {
-                Some(v) => *v,
-                None if takes_value => return Err(format!("ssl args out of '[]' for {word}")),
-                None => "",
+                Some(v) if arity > 0 => *v,
+                None if arity > 0 => return Err(format!("ssl args out of '[]' for {word}")),
+                _ => "",
             };
-            let version = |v: &str| {
-                VERSIONS.iter().position(|n| *n == v).ok_or_else(|| {
-                    format!("'{word}' : unknown value '{v}', use SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3")
-                })
-            };
+            line_option_value(word, value)?;
             match word {
                 "allow-0rtt" => tls.allow_0rtt = true,
                 "no-ca-names" => tls.no_ca_names = true,
+                // NPN is not offered by rustls; HAProxy 2.7 takes the option and so does hapee.
                 "npn" => {}
                 "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
@@ -176,27 +153,66 @@ impl BindTls {
                 "ciphers" => tls.ciphers = Some(value.to_string()),
                 "ciphersuites" => tls.ciphersuites = Some(value.to_string()),
                 "curves" | "ecdhe" => tls.curves = Some(value.to_string()),
-                "ssl-min-ver" => min = version(value)?,
-                "ssl-max-ver" => max = version(value)?,
-                "verify" => {
-                    tls.verify = match value {
-                        "none" => Verify::None,
-                        "optional" => Verify::Optional,
-                        "required" => Verify::Required,
-                        _ => {
-                            return Err(format!(
-                                "'verify' : unknown verify method '{value}', only 'none', 'optional', and 'required' are supported"
-                            ))
-                        }
-                    }
-                }
+                "ssl-min-ver" => min = tls_version(value)?,
+                "ssl-max-ver" => max = tls_version(value)?,
+                "verify" => tls.verify = verify_method(value)?,
                 _ => return Err(format!("unknown ssl keyword {word}")),
             }
-            i += if takes_value { 2 } else { 1 };
+            i += 1 + arity;
         }
         tls.version_bounds = (min, max);
         tls.versions = allowed_versions(min, max, &self.version_disabled, self.version_forced);
         Ok(tls)
+    }
+}
+
+/// The options a `crt-list` line takes between its brackets (HAProxy 2.7's list), with how
+/// many values each takes.
+pub const LINE_OPTIONS: &[(&str, usize)] = &[
+    ("allow-0rtt", 0),
+    ("alpn", 1),
+    ("ca-file", 1),
+    ("ca-verify-file", 1),
+    ("ciphers", 1),
+    ("ciphersuites", 1),
+    ("crl-file", 1),
+    ("curves", 1),
+    ("ecdhe", 1),
+    ("no-ca-names", 0),
+    ("npn", 1),
+    ("ssl-min-ver", 1),
+    ("ssl-max-ver", 1),
+    ("verify", 1),
+];
+
+/// How many values a `crt-list` line option takes; `None` for a word that is not one.
+pub fn line_option_arity(word: &str) -> Option<usize> {
+    LINE_OPTIONS.iter().find(|(o, _)| *o == word).map(|o| o.1)
+}
+
+/// HAProxy's error for a `crt-list` line option's value, checked as it reads the line (the
+/// files it names are checked by `check`'s environment checks, its lists once the listener is
+/// set up).
+pub fn line_option_value(word: &str, value: &str) -> Result<(), String> {
+    match word {
+        "ssl-min-ver" | "ssl-max-ver" if value.is_empty() => {
+            Err(format!("'{word}' : missing the ssl/tls version"))
+        }
+        "ssl-min-ver" | "ssl-max-ver" => tls_version(value).map(drop),
+        "verify" => verify_method(value).map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// A `verify` value, or HAProxy's error.
+pub fn verify_method(value: &str) -> Result<Verify, String> {
+    match value {
+        "none" => Ok(Verify::None),
+        "optional" => Ok(Verify::Optional),
+        "required" => Ok(Verify::Required),
+        _ => Err(format!(
+            "'verify' : unknown verify method '{value}', only 'none', 'optional', and 'required' are supported"
+        )),
     }
 }
 
@@ -210,6 +226,14 @@ pub struct GenerateCerts {
     pub ca_sign_pass: Option<String>,
     /// `tune.ssl.ssl-ctx-cache-size`: how many made certificates are kept (0: none).
     pub cache_size: usize,
+}
+
+/// The index in [`VERSIONS`] of an `ssl-min-ver`/`ssl-max-ver` value, or HAProxy's error.
+pub fn tls_version(value: &str) -> Result<usize, String> {
+    VERSIONS
+        .iter()
+        .position(|n| *n == value)
+        .ok_or_else(|| format!("'{value}' : unknown ssl/tls version"))
 }
 
 /// OpenSSL's protocol names, in order.
@@ -416,7 +440,8 @@ impl TlsGlobals {
             let mut takes_value = true;
             match words[i] {
                 "crt" => tls.crts.push(with_base(&self.crt_base, value)),
-                "crt-list" => tls.crt_lists.push(with_base(&self.crt_base, value)),
+                // HAProxy 2.7 opens a crt-list where it is written, `crt-base` left out.
+                "crt-list" => tls.crt_lists.push(value.to_string()),
                 "alpn" => tls.alpn = value.split(',').map(String::from).collect(),
                 "ca-file" => tls.ca_file = Some(with_base(&self.ca_base, value)),
                 "ca-verify-file" => tls.ca_verify_file = Some(with_base(&self.ca_base, value)),

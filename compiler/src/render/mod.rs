@@ -129,9 +129,19 @@ struct JsonDiagnostic<'a> {
     start: Option<JsonPosition>,
     end: Option<JsonPosition>,
     label: &'a str,
+    /// The secondary places, which may be in another file (a crt-list's line, an SPOE file).
+    related: Vec<JsonRelated<'a>>,
     notes: &'a [String],
     help: Option<&'a str>,
     fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    file: &'a str,
+    start: JsonPosition,
+    end: JsonPosition,
+    label: &'a str,
 }
 
 #[derive(Serialize)]
@@ -168,6 +178,16 @@ pub fn json(db: &SourceDb, diags: &[Diagnostic]) -> String {
             start: d.span.map(|s| position(db, s.file, s.start)),
             end: d.span.map(|s| position(db, s.file, s.end)),
             label: &d.label,
+            related: d
+                .secondary
+                .iter()
+                .map(|l| JsonRelated {
+                    file: db.file(l.span.file).name.as_str(),
+                    start: position(db, l.span.file, l.span.start),
+                    end: position(db, l.span.file, l.span.end),
+                    label: &l.message,
+                })
+                .collect(),
             notes: &d.notes,
             help: d.help.as_deref(),
             fix: d.fix.as_ref().map(|f| JsonFix {

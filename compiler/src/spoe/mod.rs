@@ -331,6 +331,26 @@ fn engine_of(
             }
             agent.var_prefix = agent.agent.clone();
         }
+        let warning = |code: &'static str, message: String, at: Span, label: &'static str| {
+            Diagnostic::new(code, message)
+                .at(at)
+                .label(label)
+                .form(HaproxyForm::Bare)
+        };
+        if reading.agent_messages.is_empty() && reading.agent_groups.is_empty() {
+            out.push(
+                warning(
+                    "W412",
+                    format!(
+                        "Proxy '{proxy_name}': No message/group used by SPOE agent '{}' declared at {declared}.",
+                        agent.agent
+                    ),
+                    agent_at,
+                    "this agent",
+                )
+                .help("list the messages it sends ('messages') or the groups ('groups') in the spoe-agent section"),
+            );
+        }
         let both = proxy.kind == ProxyKind::Listen;
         let (fe, be) = (
             both || proxy.kind == ProxyKind::Frontend,
@@ -354,7 +374,39 @@ fn engine_of(
                     e => e,
                 };
             }
-            let Some(event) = msg.event else { continue };
+            // HAProxy leaves out, with a warning, a message it could never send here.
+            let frontend_event = matches!(
+                msg.event,
+                Some(
+                    SpoeEvent::OnClientSession
+                        | SpoeEvent::OnFrontendTcpRequest
+                        | SpoeEvent::OnFrontendHttpRequest
+                )
+            );
+            if frontend_event && !fe {
+                out.push(warning(
+                    "W413",
+                    format!(
+                        "Proxy '{proxy_name}': frontend event used on a backend proxy at {shown}:{}.",
+                        msg.line
+                    ),
+                    ph.span,
+                    "this message is sent on a frontend event",
+                ));
+                continue;
+            }
+            let Some(event) = msg.event else {
+                out.push(warning(
+                    "W413",
+                    format!(
+                        "Proxy '{proxy_name}': Ignore SPOE message '{}' without event at {shown}:{}.",
+                        msg.name, msg.line
+                    ),
+                    ph.span,
+                    "this message has no 'event'",
+                ));
+                continue;
+            };
             if let Some((reads, here)) =
                 places::unavailable(&msg, places::event_places(event, fe, be))
             {

@@ -475,15 +475,23 @@ pub async fn forward(
         let private = be.direct.is_some() || server.source.use_src.is_some();
         // Queue for a connection slot when the server is at its maxconn.
         let limit = upstream::queue::limit(be);
+        let unassigned =
+            be.direct.is_none() && forced.is_none() && !(be.algorithm.is_hash() && key.is_some());
+        txn.queue_wait = Some((started, unassigned));
         let slot = match upstream::queue::take(&server, be, limit, txn.priority).await {
             Ok(slot) => {
+                txn.queue_wait = None;
                 txn.queued_ahead = slot.ahead;
                 slot.permit
             }
             Err(slot) => {
+                txn.queue_wait = None;
                 txn.queued_ahead = slot.ahead;
                 txn.timings.queue = (crate::clock::now() - started).as_millis() as i64;
                 txn.term = *b"sQ";
+                if unassigned {
+                    txn.server = None;
+                }
                 return reply::error_in(503, &files, txn);
             }
         };

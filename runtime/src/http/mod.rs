@@ -529,6 +529,14 @@ impl Drop for Unanswered {
         let t = &txn.timings;
         if txn.server.is_some() && (t.queue < 0 || t.connect < 0) {
             txn.term = if t.queue < 0 { *b"CQ" } else { *b"CC" };
+            // Gone from the queue: the time it waited there is logged, and a request HAProxy
+            // would have held in the backend's queue has no server yet.
+            if let Some((since, unassigned)) = txn.queue_wait.take() {
+                txn.timings.queue = (crate::clock::now() - since).as_millis() as i64;
+                if unassigned {
+                    txn.server = None;
+                }
+            }
             txn.status = None;
             log_txn(&txn);
             return;

@@ -33,15 +33,17 @@ pub struct CrtListLine {
 }
 
 impl CrtListLine {
+    /// A line read as `check` and the listeners read it ([`hapee_compiler::plan::crt_list`]);
+    /// `None` for a comment, a blank line or a malformed one.
     pub fn parse(line: &str) -> Option<CrtListLine> {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
+        if line.starts_with(['#', '\r']) {
             return None;
         }
-        let (cert, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let entry = hapee_compiler::plan::crt_list::parse_line("CLI", 1, line, 0).ok()??;
+        let after = entry.crt.at + entry.crt.text.len();
         Some(CrtListLine {
-            cert: cert.to_string(),
-            rest: rest.trim().to_string(),
+            rest: line[after..].trim().to_string(),
+            cert: entry.crt.text,
         })
     }
 
@@ -263,11 +265,12 @@ mod tests {
 
     #[test]
     fn crt_list_lines_keep_options_and_filters() {
-        let l = CrtListLine::parse("  site.pem [verify none] www.a !b  # note").unwrap();
+        let l = CrtListLine::parse("  site.pem [verify none] www.a !b ").unwrap();
         assert_eq!(l.cert, "site.pem");
         assert_eq!(l.rest, "[verify none] www.a !b");
         assert_eq!(l.text(), "site.pem [verify none] www.a !b");
         assert!(CrtListLine::parse("# only a comment").is_none());
+        assert!(CrtListLine::parse("site.pem [bogus]").is_none());
     }
 
     #[test]

@@ -114,34 +114,26 @@ impl CertStore {
     ) -> Result<(), String> {
         let text = super::ckch::read(super::ckch::Kind::CrtList, path)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .map_err(|e| format!("unable to open crt-list file '{path}' : {e}"))?;
-        for (n, line) in text.lines().enumerate() {
-            let at = format!("'{path}' at line {}", n + 1);
-            let Some(ListLine {
-                crt,
-                options,
-                filters,
-            }) = parse_crt_list_line(line).map_err(|e| format!("crt-list {at}: {e}"))?
-            else {
-                continue;
-            };
-            let file = hapee_compiler::plan::tls::with_base(crt_base, &crt);
-            let mut entry = load_entry(&file, naming).map_err(|e| format!("crt-list {at}: {e}"))?;
-            if !filters.is_empty() {
-                entry.names = filters
-                    .iter()
-                    .filter(|f| !f.starts_with('!'))
-                    .map(|f| f.to_ascii_lowercase())
-                    .collect();
+            .map_err(|e| format!("cannot open file '{path}' : {e}"))?;
+        // `check` reads the file the same way and reports the same errors, with their place.
+        let (lines, error) = hapee_compiler::plan::crt_list::parse(path, &text);
+        for line in lines {
+            let file = hapee_compiler::plan::tls::with_base(crt_base, &line.crt.text);
+            let mut entry = load_entry(&file, naming)
+                .map_err(|e| format!("crt-list '{path}' at line {}: {e}", line.line))?;
+            let filters = || line.filters.iter().map(|f| f.text.to_ascii_lowercase());
+            if !line.filters.is_empty() {
+                entry.names = filters().filter(|f| !f.starts_with('!')).collect();
             }
-            entry.excluded = filters
-                .iter()
-                .filter_map(|f| f.strip_prefix('!'))
-                .map(str::to_ascii_lowercase)
+            entry.excluded = filters()
+                .filter_map(|f| f.strip_prefix('!').map(str::to_string))
                 .collect();
-            entry.options = options;
-            entry.line = Some(format!("{path}:{}", n + 1));
+            entry.options = line.options.iter().map(|w| w.text.clone()).collect();
+            entry.line = Some(format!("{path}:{}", line.line));
             self.entries.push(entry);
+        }
+        if let Some(e) = error {
+            return Err(e.message);
         }
         Ok(())
     }
@@ -244,57 +236,6 @@ impl CertStore {
         let mut types = self.entries.iter().map(|e| e.key.key.algorithm());
         types.next().is_some_and(|first| types.any(|t| t != first))
     }
-}
-
-/// A `crt-list` line's certificate, bracketed options and SNI filters.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ListLine {
-    pub crt: String,
-    pub options: Vec<String>,
-    pub filters: Vec<String>,
-}
-
-/// One `crt-list` line as HAProxy splits it: the certificate, the words between `[` and `]`,
-/// and the SNI filters after them; `None` for a blank line or a comment. Words after a `#`
-/// are a comment.
-pub fn parse_crt_list_line(line: &str) -> Result<Option<ListLine>, String> {
-    let line = line.split('#').next().unwrap_or("");
-    // Brackets are words of their own, wherever they are written.
-    let spaced = line.replace('[', " [ ").replace(']', " ] ");
-    let mut words = spaced.split_whitespace();
-    let Some(crt) = words.next() else {
-        return Ok(None);
-    };
-    if crt == "[" {
-        return Err("file must start with a cert".into());
-    }
-    let rest: Vec<&str> = words.collect();
-    let (options, filters) = match rest.iter().position(|w| *w == "[") {
-        Some(open) => {
-            let close = rest.iter().position(|w| *w == "]").ok_or("missing ']'")?;
-            if close < open {
-                return Err("missing '['".into());
-            }
-            if rest[open + 1..].contains(&"[") {
-                return Err("too many '['".into());
-            }
-            if rest[close + 1..].contains(&"]") {
-                return Err("too many ']'".into());
-            }
-            if open != 0 {
-                return Err(format!("unknown ssl keyword {}", rest[0]));
-            }
-            (&rest[open + 1..close], &rest[close + 1..])
-        }
-        None if rest.contains(&"]") => return Err("missing '['".into()),
-        None => (&rest[..0], &rest[..]),
-    };
-    let owned = |w: &[&str]| w.iter().map(|w| w.to_string()).collect::<Vec<_>>();
-    Ok(Some(ListLine {
-        crt: crt.to_string(),
-        options: owned(options),
-        filters: owned(filters),
-    }))
 }
 
 /// Whether `pattern` (a name, or `*.domain` for exactly one more label) covers `name`.
@@ -427,37 +368,7 @@ pub fn load_entry(path: &str, naming: LoadRules) -> Result<CertEntry, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{matches, parse_crt_list_line};
-
-    #[test]
-    fn crt_list_lines_split_as_haproxy_splits_them() {
-        let line = |l: &str| {
-            parse_crt_list_line(l)
-                .unwrap()
-                .map(|p| (p.crt, p.options, p.filters))
-        };
-        assert_eq!(line("  # comment"), None);
-        assert_eq!(
-            line("a.pem [alpn h2 verify none] *.x.com !b.x.com # note"),
-            Some((
-                "a.pem".into(),
-                vec!["alpn".into(), "h2".into(), "verify".into(), "none".into()],
-                vec!["*.x.com".into(), "!b.x.com".into()]
-            ))
-        );
-        assert_eq!(
-            line("a.pem [ssl-min-ver TLSv1.2]"),
-            Some((
-                "a.pem".into(),
-                vec!["ssl-min-ver".into(), "TLSv1.2".into()],
-                vec![]
-            ))
-        );
-        assert_eq!(line("a.pem []"), Some(("a.pem".into(), vec![], vec![])));
-        assert!(parse_crt_list_line("a.pem [alpn h2").is_err());
-        assert!(parse_crt_list_line("a.pem alpn h2]").is_err());
-        assert!(parse_crt_list_line("[alpn h2] a.pem").is_err());
-    }
+    use super::matches;
 
     #[test]
     fn wildcards_cover_one_label() {

@@ -19,6 +19,8 @@ mod bodies;
 mod bwlim;
 #[path = "runtime/check_spread.rs"]
 mod check_spread;
+#[path = "runtime/check_tls_files.rs"]
+mod check_tls_files;
 #[path = "runtime/checkcache.rs"]
 mod checkcache;
 #[path = "runtime/checks.rs"]
@@ -159,6 +161,8 @@ mod proxy_protocol;
 mod proxy_sockets;
 #[path = "runtime/proxy_v2_ssl.rs"]
 mod proxy_v2_ssl;
+#[path = "runtime/queue_aborts.rs"]
+mod queue_aborts;
 #[path = "runtime/queue_priority.rs"]
 mod queue_priority;
 #[path = "runtime/queues.rs"]
@@ -203,6 +207,8 @@ mod socks4;
 mod spoe;
 #[path = "runtime/spoe_modes.rs"]
 mod spoe_modes;
+#[path = "runtime/spoe_warnings.rs"]
+mod spoe_warnings;
 #[path = "runtime/spread.rs"]
 mod spread;
 #[path = "runtime/stat_counters.rs"]

@@ -186,6 +186,71 @@ pub fn accepts_ciphersuites(list: &str) -> bool {
             .any(|name| TLS13_SUITES.contains(&name) || CIPHERS.iter().any(|(_, std)| *std == name))
 }
 
+/// The groups OpenSSL 3.0's default provider knows, by the names `SSL_CTX_set1_curves_list`
+/// looks up (case matters): each group's TLS name, its curve's own name and the NIST alias
+/// (`P-256`…), with the group's TLS id.
+const GROUPS: &[(&str, u16)] = &[
+    ("sect163k1", 1),
+    ("sect163r1", 2),
+    ("sect163r2", 3),
+    ("sect193r1", 4),
+    ("sect193r2", 5),
+    ("sect233k1", 6),
+    ("sect233r1", 7),
+    ("sect239k1", 8),
+    ("sect283k1", 9),
+    ("sect283r1", 10),
+    ("sect409k1", 11),
+    ("sect409r1", 12),
+    ("sect571k1", 13),
+    ("sect571r1", 14),
+    ("secp160k1", 15),
+    ("secp160r1", 16),
+    ("secp160r2", 17),
+    ("secp192k1", 18),
+    ("secp192r1", 19),
+    ("prime192v1", 19),
+    ("P-192", 19),
+    ("secp224k1", 20),
+    ("secp224r1", 21),
+    ("P-224", 21),
+    ("secp256k1", 22),
+    ("secp256r1", 23),
+    ("prime256v1", 23),
+    ("P-256", 23),
+    ("secp384r1", 24),
+    ("P-384", 24),
+    ("secp521r1", 25),
+    ("P-521", 25),
+    ("brainpoolP256r1", 26),
+    ("brainpoolP384r1", 27),
+    ("brainpoolP512r1", 28),
+    ("x25519", 29),
+    ("X25519", 29),
+    ("x448", 30),
+    ("X448", 30),
+    ("ffdhe2048", 256),
+    ("ffdhe3072", 257),
+    ("ffdhe4096", 258),
+    ("ffdhe6144", 259),
+    ("ffdhe8192", 260),
+];
+
+/// Whether `SSL_CTX_set1_curves_list` accepts this `curves` (or `ecdhe`) list: `:`-separated
+/// names, blanks around each ignored, every one a known group named once (an unknown, empty
+/// or repeated one rejects the whole list).
+pub fn accepts_curves(list: &str) -> bool {
+    let mut seen = Vec::new();
+    for name in list.split(':') {
+        let name = name.trim_matches(|c: char| c.is_ascii_whitespace());
+        match GROUPS.iter().find(|g| g.0 == name) {
+            Some(&(_, id)) if !seen.contains(&id) => seen.push(id),
+            _ => return false,
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +295,32 @@ mod tests {
         ));
         assert!(!accepts_ciphersuites("BOGUS"));
         assert!(!accepts_ciphersuites("tls_aes_128_gcm_sha256"));
+    }
+
+    #[test]
+    fn curves_as_openssl_reads_them() {
+        for ok in [
+            "X25519",
+            "x25519",
+            "P-256",
+            "prime256v1",
+            "X25519 : secp384r1",
+            "ffdhe2048",
+        ] {
+            assert!(accepts_curves(ok), "{ok}");
+        }
+        for bad in [
+            "p-256",
+            "BOGUS",
+            "X25519:BOGUS",
+            "X25519:",
+            ":X25519",
+            "",
+            "secp112r1",
+            "P-256:prime256v1",
+            "X25519:x25519",
+        ] {
+            assert!(!accepts_curves(bad), "{bad}");
+        }
     }
 }
