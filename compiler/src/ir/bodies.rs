@@ -185,15 +185,15 @@ fn build_bodies_from(
         .filter(|(at, _)| bodies.binary_search_by_key(at, |d| d.index).is_ok())
         .map(|(_, p)| p);
     let mut open = |bodies: &[&Body]| -> Vec<Opened> {
-        bodies
-            .iter()
-            .filter_map(|_| {
-                let place = places.next()?;
-                let plan = plans.next().unwrap_or_default();
-                let taken = lines.next().flatten();
-                Some((place, plan, taken))
-            })
-            .collect()
+        // Sized once: collected from a `filter_map`, the list grew by doubling.
+        let mut opened = Vec::with_capacity(bodies.len());
+        opened.extend(bodies.iter().filter_map(|_| {
+            let place = places.next()?;
+            let plan = plans.next().unwrap_or_default();
+            let taken = lines.next().flatten();
+            Some((place, plan, taken))
+        }));
+        opened
     };
     if workers < 2 {
         let mut opened = open(bodies);
