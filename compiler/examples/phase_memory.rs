@@ -91,7 +91,7 @@ fn main() {
     };
     if consuming {
         let t = Instant::now();
-        let (config, diags) = ir::build_consuming(&db, &mut tree, &ProcessEnv, &options);
+        let (config, diags) = ir::build_consuming(&db, &mut tree, &ProcessEnv, &options, false);
         report("build (consuming)", t);
         println!(
             "{} diagnostics, {} proxies",

@@ -44,11 +44,11 @@ pub fn compile_with(
     compile_inner(db, env, options, None, run_lints, false)
 }
 
-/// [`compile_with`] without lints, for a caller that wants only the model and the diagnostics
-/// (`check -q`): the plain lines of the proxy bodies are lexed only when the build reaches them
-/// ([`syntax::parse_deferring`]) and every body line's words are freed as soon as its statement
-/// is built (see [`ir::build_consuming`]), so the returned tree has those lines without their
-/// words.
+/// [`compile_with`] without lints, for a caller that wants only the diagnostics and builds no
+/// plan (`check -q`): the plain lines of the proxy bodies are lexed only when the build reaches
+/// them ([`syntax::parse_deferring`]) and every body line's words are freed as soon as its
+/// statement is built, so the returned tree has those lines without their words, and the model
+/// leaves out the statements only a plan reads (see [`ir::build_consuming`]).
 pub fn compile_model_only(
     db: SourceDb,
     env: &dyn Environment,
@@ -89,6 +89,12 @@ fn loads_lua(tree: &syntax::SyntaxTree) -> bool {
             .take(2)
             .any(|w| w.value.starts_with("lua-load"))
     })
+}
+
+/// Whether what HAProxy finds only at start-up is looked for (on this machine, with the
+/// lints): the open-file limit it checks is the plan's.
+fn start_up_checks(options: &CheckOptions) -> bool {
+    !options.no_env && options.lints
 }
 
 fn compile_inner(
@@ -133,8 +139,11 @@ fn compile_inner(
             };
             spans.mark("parse");
             if consume_words {
-                ((config, per_line), lua_samples) =
-                    crate::lua::collecting(|| ir::build_consuming(&db, &mut tree, env, options));
+                // The start-up checks below build a plan from the model.
+                let plan_lines = start_up_checks(options);
+                ((config, per_line), lua_samples) = crate::lua::collecting(|| {
+                    ir::build_consuming(&db, &mut tree, env, options, plan_lines)
+                });
             } else {
                 ((config, per_line), lua_samples) =
                     crate::lua::collecting(|| ir::build(&db, &tree, env, options));
@@ -208,7 +217,7 @@ fn compile_inner(
     );
     // What HAProxy finds only at start-up is hapee's own view: the HAProxy-compatible `-c`
     // (no lints) keeps `haproxy -c`'s verdict.
-    if !options.no_env && options.lints {
+    if start_up_checks(options) {
         diagnostics.extend(crate::envcheck::start_up(&config));
         if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
             diagnostics.extend(crate::envcheck::fd_limit(&config));

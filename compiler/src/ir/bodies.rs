@@ -172,7 +172,7 @@ fn build_bodies_from(
     plans: Vec<Plan>,
     lines: Vec<Option<BodyWords>>,
 ) -> Vec<Vec<Built>> {
-    let (db, env) = (b.db, b.env);
+    let (db, env, plan_lines) = (b.db, b.env, b.plan_lines);
     let mut plans = plans.into_iter();
     let mut lines = lines.into_iter();
     // The bodies' places in the model, in order (the bodies come in the model's order; the
@@ -185,19 +185,20 @@ fn build_bodies_from(
         .filter(|(at, _)| bodies.binary_search_by_key(at, |d| d.index).is_ok())
         .map(|(_, p)| p);
     let mut open = |bodies: &[&Body]| -> Vec<Opened> {
-        bodies
-            .iter()
-            .filter_map(|_| {
-                let place = places.next()?;
-                let plan = plans.next().unwrap_or_default();
-                let taken = lines.next().flatten();
-                Some((place, plan, taken))
-            })
-            .collect()
+        // Sized once: collected from a `filter_map`, the list grew by doubling.
+        let mut opened = Vec::with_capacity(bodies.len());
+        opened.extend(bodies.iter().filter_map(|_| {
+            let place = places.next()?;
+            let plan = plans.next().unwrap_or_default();
+            let taken = lines.next().flatten();
+            Some((place, plan, taken))
+        }));
+        opened
     };
     if workers < 2 {
         let mut opened = open(bodies);
         let mut w = Builder::new(db, env);
+        w.plan_lines = plan_lines;
         return vec![build_share(&mut w, tree, bodies, &mut opened)];
     }
     // Contiguous shares of about the same number of lines, several per thread: lines differ in
@@ -241,6 +242,7 @@ fn build_bodies_from(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (proxies, out) = &mut *slot;
         let mut w = Builder::new(db, env);
+        w.plan_lines = plan_lines;
         *out = build_share(&mut w, tree, &bodies[range.clone()], proxies);
         // Only the places and spent plans are left: free them now rather than with the other
         // shares.
@@ -349,16 +351,28 @@ mod tests {
         let options = CheckOptions::default();
         let (seq_config, mut seq_diags) = build_with(&db, &tree, &env, &options, 1);
         let (par_config, par_diags) = build_with(&db, &tree, &env, &options, workers);
-        // And with the bodies' words freed as they are built (`check -q`).
+        // And with the bodies' words freed as they are built (`check -q`): the same model but
+        // for the statements only the plan reads.
+        let mut checked_config = seq_config.clone();
+        for p in &mut checked_config.proxies {
+            p.directives
+                .retain(|d| crate::ir::build::read_by_checks(&d.keyword));
+        }
         let mut consumed = tree.clone();
         let (own_config, own_diags) =
-            build_consuming_with(&db, &mut consumed, &env, &options, workers);
+            build_consuming_with(&db, &mut consumed, &env, &options, workers, false);
         assert_eq!(
-            format!("{seq_config:?}"),
+            format!("{checked_config:?}"),
             format!("{own_config:?}"),
             "{name} (consuming)"
         );
         assert_eq!(par_diags, own_diags, "{name} (consuming)");
+        // Nor do the checks made once the model is built look at the statements left out.
+        assert_eq!(
+            crate::ir::post_parse_checks(&db, &seq_config, &options),
+            crate::ir::post_parse_checks(&db, &own_config, &options),
+            "{name} (consuming, post-parse checks)"
+        );
         // What is left of the tree: every line, the proxy bodies' without their words.
         for (section, kept) in tree.sections.iter().zip(&consumed.sections) {
             let freed = section.kind.is_proxy() && section.kind != SectionKind::Defaults;
@@ -396,9 +410,9 @@ mod tests {
             }
         }
         let (def_config, def_diags) =
-            build_consuming_with(&db, &mut deferred, &env, &options, workers);
+            build_consuming_with(&db, &mut deferred, &env, &options, workers, false);
         assert_eq!(
-            format!("{seq_config:?}"),
+            format!("{checked_config:?}"),
             format!("{def_config:?}"),
             "{name} (deferred)"
         );

@@ -48,6 +48,9 @@ pub(super) struct Builder<'t> {
     pub in_proxy: ProxyNames,
     /// Set when a message got an absolute line number (see [`super::reuse`]).
     pub positional: std::cell::Cell<bool>,
+    /// Whether proxies keep in [`Proxy::directives`](super::model::Proxy) the statements only
+    /// the plan reads (off for a model that no plan is built from, see [`build_consuming`]).
+    pub plan_lines: bool,
 }
 
 /// Server and ACL names of the proxy whose body is being built.
@@ -150,6 +153,20 @@ impl<'a> Stmt<'a> {
             .skip(i)
             .map(Spanned::from_word)
             .collect()
+    }
+
+    /// The statement as a proxy keeps it in its directives, when it does: those the plan
+    /// lowers ([`Stmt::directive`]) if `plan_lines`, else only those the checks read too.
+    pub fn proxy_directive(
+        &self,
+        at: usize,
+        plan_lines: bool,
+    ) -> Option<super::model::DirectiveLine> {
+        if plan_lines || read_by_checks(self.word(at)) {
+            self.directive(at)
+        } else {
+            None
+        }
     }
 
     /// The statement as a [`DirectiveLine`] when the plan lowers its keyword (`at` is the
@@ -387,6 +404,14 @@ impl<'a> Stmt<'a> {
     }
 }
 
+/// Whether the checks read a proxy's statements of this keyword from its directives, as the
+/// plan does: `filter` (bandwidth limits, SPOE engines), `default-server` (a server's TLS
+/// lists and address options) and `log` (the names of log targets). A model built without
+/// the plan's lines keeps these.
+pub(crate) fn read_by_checks(keyword: &str) -> bool {
+    matches!(keyword, "filter" | "default-server" | "log")
+}
+
 impl<'t> Builder<'t> {
     pub fn new(db: &'t SourceDb, env: &'t dyn Environment) -> Self {
         Builder {
@@ -406,6 +431,7 @@ impl<'t> Builder<'t> {
             ca_base: None,
             in_proxy: ProxyNames::default(),
             positional: std::cell::Cell::new(false),
+            plan_lines: true,
         }
     }
 
@@ -520,21 +546,34 @@ pub fn build(
     env: &dyn Environment,
     options: &CheckOptions,
 ) -> (Config, Vec<Diagnostic>) {
-    build_from(db, tree, env, options, workers_for(tree), None, Vec::new())
+    build_from(
+        db,
+        tree,
+        env,
+        options,
+        workers_for(tree),
+        None,
+        Vec::new(),
+        true,
+    )
 }
 
-/// [`build`] for a caller that has no further use for the words of the proxy bodies: each
-/// body's words are taken out of `tree` and freed as soon as the body is built, so they and
-/// the model built from them are not held together. The model and diagnostics are those of
-/// [`build`]; `tree` keeps every line (span, kind, comment), those bodies' without words.
+/// [`build`] for a caller that has no further use for the words of the proxy bodies (`check
+/// -q`): each body's words are taken out of `tree` and freed as soon as the body is built, so
+/// they and the model built from them are not held together. Unless `plan_lines` (a plan is
+/// built from the model), proxies keep in their directives only the statements the checks
+/// read ([`read_by_checks`]), not those only the plan lowers. The diagnostics are those of
+/// [`build`], and so is the model but for those statements; `tree` keeps every line (span,
+/// kind, comment), those bodies' without words.
 pub fn build_consuming(
     db: &SourceDb,
     tree: &mut SyntaxTree,
     env: &dyn Environment,
     options: &CheckOptions,
+    plan_lines: bool,
 ) -> (Config, Vec<Diagnostic>) {
     let workers = workers_for(tree);
-    build_consuming_with(db, tree, env, options, workers)
+    build_consuming_with(db, tree, env, options, workers, plan_lines)
 }
 
 /// [`build_consuming`] with proxy bodies shared among `workers` threads.
@@ -544,9 +583,10 @@ pub(crate) fn build_consuming_with(
     env: &dyn Environment,
     options: &CheckOptions,
     workers: usize,
+    plan_lines: bool,
 ) -> (Config, Vec<Diagnostic>) {
     let taken = take_body_words(tree);
-    build_from(db, tree, env, options, workers, None, taken)
+    build_from(db, tree, env, options, workers, None, taken, plan_lines)
 }
 
 /// Threads for the proxy bodies: all cores on large configurations, else one.
@@ -606,6 +646,7 @@ pub fn build_reusing(
         crate::cores(),
         Some(reuse),
         Vec::new(),
+        true,
     )
 }
 
@@ -618,11 +659,12 @@ pub(crate) fn build_with(
     options: &CheckOptions,
     workers: usize,
 ) -> (Config, Vec<Diagnostic>) {
-    build_from(db, tree, env, options, workers, None, Vec::new())
+    build_from(db, tree, env, options, workers, None, Vec::new(), true)
 }
 
 /// [`build_with`], reusing bodies, or with the bodies' lines in `taken` (by section index)
-/// rather than in `tree`.
+/// rather than in `tree`; proxies keep the statements only the plan reads if `plan_lines`.
+#[allow(clippy::too_many_arguments)]
 fn build_from(
     db: &SourceDb,
     tree: &SyntaxTree,
@@ -631,6 +673,7 @@ fn build_from(
     workers: usize,
     reuse: Option<&mut super::reuse::BodyReuse>,
     mut taken: Vec<Option<BodyWords>>,
+    plan_lines: bool,
 ) -> (Config, Vec<Diagnostic>) {
     // Addresses expand `$NAME` with the environment the global section left.
     let changed = crate::env_changes::Changed {
@@ -638,6 +681,7 @@ fn build_from(
         changes: &tree.environment,
     };
     let mut b = Builder::new(db, &changed);
+    b.plan_lines = plan_lines;
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
     // doubling copied megabytes and left a quarter of them unused.
     let proxy_sections = tree.sections.iter().filter(|s| s.kind.is_proxy()).count();

@@ -295,7 +295,7 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         ProxyKind::Listen => SectionKind::Listen,
     };
     let keyword = stmt.word(at);
-    if let Some(line) = stmt.directive(at) {
+    if let Some(line) = stmt.proxy_directive(at, b.plan_lines) {
         push_short(&mut b.config.proxies[index].directives, line);
     }
     super::order::check(b, index, stmt, at);

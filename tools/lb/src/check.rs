@@ -44,8 +44,10 @@ pub fn run(args: &CheckArgs) -> u8 {
     // With `-q` only errors are shown and only errors decide the verdict, unless a warning can
     // become one (`--deny-warnings`, a code denied): lints and the runtime's refusals, all
     // warnings or less, are then not looked for at all.
-    let errors_only = args.quiet && !args.deny_warnings && !lint_config.denies_any();
-    // Nothing below reads the syntax tree then: its words are freed while the model is built.
+    let errors_only =
+        args.quiet && !args.deny_warnings && !lint_config.denies_any() && !args.dump_plan;
+    // Nothing below reads the syntax tree then (its words are freed while the model is built),
+    // nor builds a plan (the model leaves out what only a plan reads).
     let mut compilation = if errors_only {
         compile_model_only(db, &ProcessEnv, &options)
     } else {
