@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Differential traffic check on configurations nobody wrote for hapee: each public
+# configuration HAProxy 2.7 accepts (testdata/public-corpus, `haproxy27_exit` 0) is served by
+# HAProxy and by `hapee-lb run`, each in a sandbox of its own (new network, pid and mount
+# namespaces; bench/differential_probe.py), with a test origin answering on every server
+# address. Each TCP `bind` gets the same requests (GET /, a query, a POST with a body, HTTP/1.0,
+# a bad header name, a pipelined pair, the Host names and paths the configuration's ACLs name);
+# bench/differential_compare.py then compares status, response headers, body, what the origin
+# received and the log lines' shape, and prints a table of the kinds of difference.
+#
+#   bash bench/differential.sh [FILTER]        # FILTER: a grep -E on the configuration names
+#
+# Needs root (namespaces). HAProxy 2.7.0 built from its tag at /tmp/haproxy-2.7.0/haproxy is the
+# reference ($HAPROXY). Records go to $OUT_DIR (default /tmp/hapee-differential).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+filter=${1:-.}
+out_dir=${OUT_DIR:-/tmp/hapee-differential}
+haproxy=${HAPROXY:-/tmp/haproxy-2.7.0/haproxy}
+export CARGO_INCREMENTAL=0
+[ -n "${NO_BUILD:-}" ] || nice -n 10 cargo build -q -p hapee-lb 2>/dev/null
+hapee=$PWD/target/debug/hapee-lb
+probe=$PWD/bench/differential_probe.py
+
+if ! unshare -n -p -f -m true 2>/dev/null; then
+    echo "differential: cannot create namespaces here (unshare -n -p -f -m); run as root" >&2
+    exit 2
+fi
+
+rm -rf "$out_dir" && mkdir -p "$out_dir"
+while IFS=$'\t' read -r cfg args; do
+    name=$(echo "$cfg" | tr '/' '_')
+    extra=()
+    case $args in *-dr*) extra+=(-dr) ;; esac
+    for engine in haproxy hapee; do
+        dir=$out_dir/$name/$engine
+        mkdir -p "$dir/run"
+        cp "testdata/public-corpus/$cfg" "$dir/run/"
+        file=$dir/run/$(basename "$cfg")
+        if [ $engine = haproxy ]; then
+            cmd=("$haproxy" -db "${extra[@]}" -f "$file")
+        else
+            cmd=("$hapee" run "${extra[@]}" -f "$file")
+        fi
+        timeout 120 unshare -n -p -f -m --propagation private python3 "$probe" "$dir/probe.json" "$file" "${cmd[@]}" \
+            >"$dir/probe.log" 2>&1
+    done
+    echo "$cfg done" >&2
+done < <(awk -F'\t' 'NR > 1 && $6 == "0" { print $1 "\t" $5 }' testdata/public-corpus/index.tsv | grep -E -- "$filter")
+
+python3 bench/differential_compare.py "$out_dir" | tee "$out_dir/table.txt"
