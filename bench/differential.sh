@@ -10,6 +10,8 @@
 #
 #   bash bench/differential.sh [FILTER]        # FILTER: a grep -E on the configuration names
 #
+# $JOBS configurations (default 4) are served at once.
+#
 # Needs root (namespaces). HAProxy 2.7.0 built from its tag at /tmp/haproxy-2.7.0/haproxy is the
 # reference ($HAPROXY). Records go to $OUT_DIR (default /tmp/hapee-differential).
 set -uo pipefail
@@ -27,10 +29,10 @@ if ! unshare -n -p -f -m true 2>/dev/null; then
     exit 2
 fi
 
-rm -rf "$out_dir" && mkdir -p "$out_dir"
-while IFS=$'\t' read -r cfg args; do
+# probe_one CFG ARGS: serves CFG under each engine, records in $out_dir/<name>/<engine>/.
+probe_one() {
+    local cfg=$1 args=$2 name engine dir file extra=() cmd
     name=$(echo "$cfg" | tr '/' '_')
-    extra=()
     case $args in *-dr*) extra+=(-dr) ;; esac
     for engine in haproxy hapee; do
         dir=$out_dir/$name/$engine
@@ -46,6 +48,15 @@ while IFS=$'\t' read -r cfg args; do
             >"$dir/probe.log" 2>&1
     done
     echo "$cfg done" >&2
-done < <(awk -F'\t' 'NR > 1 && $6 == "0" { print $1 "\t" $5 }' testdata/public-corpus/index.tsv | grep -E -- "$filter")
+}
+
+if [ "$filter" = --one ]; then
+    probe_one "$(echo "$2" | cut -f1)" "$(echo "$2" | cut -f2)"
+    exit 0
+fi
+rm -rf "$out_dir" && mkdir -p "$out_dir"
+# Each configuration has namespaces of its own: several run at once (they mostly wait).
+awk -F'\t' 'NR > 1 && $6 == "0" { print $1 "\t" $5 }' testdata/public-corpus/index.tsv | grep -E -- "$filter" |
+    OUT_DIR=$out_dir NO_BUILD=1 xargs -d '\n' -n1 -P "${JOBS:-4}" bash "$0" --one 2>&1 | tail -1
 
 python3 bench/differential_compare.py "$out_dir" | tee "$out_dir/table.txt"

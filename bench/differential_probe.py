@@ -93,8 +93,8 @@ subprocess.run(["ip", "link", "set", "lo", "up"], check=False)
 host_ips = {}
 etc_hosts = ["127.0.0.1 localhost", "::1 localhost ip6-localhost"]
 for host, _ in sorted(servers):
-    if re.fullmatch(r"[0-9.]+", host) or ":" in host or host in ("localhost", "*", ""):
-        continue
+    if re.fullmatch(r"[0-9.]+", host) or host == "localhost" or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", host):
+        continue  # an address, or no host name (a placeholder such as <db-ip>): left unresolved
     host_ips.setdefault(host, "127.0.1.%d" % (len(host_ips) + 1))
 for host, ip in host_ips.items():
     etc_hosts.append("%s %s" % (ip, host))
@@ -234,8 +234,10 @@ def origin_conn(conn, me):
             record["origin"] = me
             record["proxy_header"] = proxy_header
             proxy_header = None
-            with received_lock:
-                received.append(record)
+            # Only the probe's requests (health checks also come here, at their own pace).
+            if any(n.lower() == "x-diff-probe" for n, _ in record["headers"]):
+                with received_lock:
+                    received.append(record)
             body = ("origin %s\n" % me).encode()
             close = record["version"] != "HTTP/1.1" or any(
                 n.lower() == "connection" and "close" in v.lower() for n, v in record["headers"]
@@ -347,11 +349,17 @@ def requests_for(port):
     return reqs
 
 
+def marked(request):
+    """request with an X-Diff-Probe header in each head, by which the origin tells it from a
+    health check."""
+    return re.sub(r"(HTTP/1\.[01]\r\n)", r"\1X-Diff-Probe: 1\r\n", request)
+
+
 def exchange(host, port, use_ssl, request):
     """Sends request on a fresh connection; reads until the server closes, a complete response
     (or two, for a pipelined pair) is in, or 3 s pass."""
     try:
-        sock = socket.create_connection((connect_addr(host), port), timeout=3)
+        sock = socket.create_connection((connect_addr(host), port), timeout=2)
     except OSError as e:
         return "connect error: %s" % e.strerror
     if use_ssl:
@@ -366,7 +374,7 @@ def exchange(host, port, use_ssl, request):
     data = b""
     try:
         sock.sendall(request.encode("latin-1"))
-        end = time.time() + 3
+        end = time.time() + 2
         while time.time() < end:
             if complete_responses(data) >= want:
                 break
@@ -419,7 +427,7 @@ for proxy, host, port, use_ssl in binds:
         out_before = len(engine_output())
         with log_lock:
             logs_before = len(log_lines)
-        response = exchange(host, port, use_ssl, request)
+        response = exchange(host, port, use_ssl, marked(request))
         # Logs come at the end of a stream: wait for the output to stay quiet 100 ms (at most 600 ms).
         settle_end, quiet_since, last = time.time() + 0.6, time.time(), None
         while time.time() < settle_end:

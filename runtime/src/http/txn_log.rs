@@ -12,11 +12,13 @@ pub fn log_txn(txn: &Txn) {
         return;
     }
     // In TCP mode a connection is null when the client sent nothing (HAProxy counts the
-    // request channel's bytes), whatever the server answered.
+    // request channel's bytes), whatever the server answered. A line logged from the session
+    // (a request the parser refused, one that never came whole) was judged where it was made:
+    // HAProxy logs a refused request under `dontlognull` as soon as the client sent a byte.
     let null = if fe.mode == hapee_compiler::ir::Mode::Tcp {
         txn.bytes_in == 0
     } else {
-        txn.request.is_none() && txn.bytes_out == 0
+        txn.request.is_none() && txn.bytes_out == 0 && !txn.session_log
     };
     if fe.dontlognull && null {
         return;

@@ -1,0 +1,116 @@
+//! Behaviours the differential traffic check of real-world configurations
+//! (`bench/differential.sh`) found apart from HAProxy 2.7, each side by side with it.
+
+use crate::harness::*;
+use std::time::Duration;
+
+/// Runs `drive` against HAProxy 2.7.0 on `cfg(port)` and answers what it did and HAProxy's
+/// standard output once `logged` holds on it (at most 10 s); `None` without that build.
+fn with_haproxy_27_logging<T>(
+    cfg: impl Fn(u16) -> String,
+    drive: impl FnOnce(u16) -> T,
+    logged: impl Fn(&str) -> bool,
+) -> Option<(T, String)> {
+    let program = haproxy_27()?;
+    let port = free_port();
+    let mut h = Haproxy::start_program(&program, &cfg(port), port, &["-db"]);
+    let out = drive(port);
+    let log = h.stop_when(Duration::from_secs(10), logged);
+    Some((out, log))
+}
+
+/// The log lines of `log` that contain `needle`.
+fn lines_with(log: &str, needle: &str) -> usize {
+    log.lines().filter(|l| l.contains(needle)).count()
+}
+
+/// `option dontlognull` leaves out connections that sent nothing; a request the parser refused
+/// did send something, and HAProxy logs it (`<BADREQ>`, `PR--`). Real-world configurations
+/// nearly all carry `dontlognull` in their defaults.
+#[test]
+fn a_refused_request_is_logged_under_dontlognull() {
+    let origin = Origin::start("o");
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}    option httplog
+    option dontlognull
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s {}
+",
+            origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        let answer = raw(
+            port,
+            b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+            Duration::from_secs(3),
+        );
+        // A connection that sends nothing stays unlogged.
+        drop(connect(("127.0.0.1", port)));
+        answer
+    };
+    let refused = |log: &str| lines_with(log, "<BADREQ>") == 1;
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    let answer = drive(port);
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    let log = proxy.stdout_when(refused);
+    assert!(refused(&log), "{log}");
+    assert!(log.contains(" PR-- "), "{log}");
+    assert_eq!(log.lines().count(), 1, "{log}");
+    if let Some((theirs, log)) = with_haproxy_27_logging(cfg, drive, refused) {
+        assert!(theirs.starts_with("HTTP/1.1 400 "), "{theirs}");
+        assert!(refused(&log) && log.contains(" PR-- "), "{log}");
+        assert_eq!(log.lines().count(), 1, "{log}");
+    }
+}
+
+/// `log global` in both a `defaults` section and its proxy (or twice in one section, as
+/// many configurations have it) sends each line once to each global target.
+#[test]
+fn log_global_twice_logs_each_line_once() {
+    let origin = Origin::start("o");
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    log global
+    default_backend be
+backend be
+    server s {}
+",
+            origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        for path in ["/first", "/second"] {
+            let (status, _) = curl(&["-s", &format!("http://127.0.0.1:{port}{path}")]);
+            assert_eq!(status, 200);
+        }
+    };
+    // The second request's line comes after every copy of the first's.
+    let second_logged = |log: &str| lines_with(log, "GET /second") >= 1;
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    drive(port);
+    let log = proxy.stdout_when(second_logged);
+    assert!(second_logged(&log), "{log}");
+    assert_eq!(lines_with(&log, "GET /first"), 1, "{log}");
+    if let Some(((), log)) = with_haproxy_27_logging(cfg, drive, second_logged) {
+        assert_eq!(lines_with(&log, "GET /first"), 1, "{log}");
+    }
+}
