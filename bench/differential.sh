@@ -21,7 +21,7 @@ out_dir=${OUT_DIR:-/tmp/hapee-differential}
 haproxy=${HAPROXY:-/tmp/haproxy-2.7.0/haproxy}
 export CARGO_INCREMENTAL=0
 [ -n "${NO_BUILD:-}" ] || nice -n 10 cargo build -q -p hapee-lb 2>/dev/null
-hapee=$PWD/target/debug/hapee-lb
+hapee=${HAPEE:-$PWD/target/debug/hapee-lb}
 probe=$PWD/bench/differential_probe.py
 
 if ! unshare -n -p -f -m true 2>/dev/null; then
@@ -57,6 +57,6 @@ fi
 rm -rf "$out_dir" && mkdir -p "$out_dir"
 # Each configuration has namespaces of its own: several run at once (they mostly wait).
 awk -F'\t' 'NR > 1 && $6 == "0" { print $1 "\t" $5 }' testdata/public-corpus/index.tsv | grep -E -- "$filter" |
-    OUT_DIR=$out_dir NO_BUILD=1 xargs -d '\n' -n1 -P "${JOBS:-4}" bash "$0" --one 2>&1 | tail -1
+    OUT_DIR=$out_dir NO_BUILD=1 xargs -r -d '\n' -n1 -P "${JOBS:-4}" bash "$0" --one 2>&1 | tail -1
 
 python3 bench/differential_compare.py "$out_dir" | tee "$out_dir/table.txt"

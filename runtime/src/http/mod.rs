@@ -433,7 +433,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             .filter(|_| http1)
         {
             ctx.idle
-                .close_after(reply::close_delimited_wire(&resp, &page.0));
+                .close_after(reply::close_delimited_wire(&resp, &page.0, page.1));
             raw_body = page.0.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if http1 && refused.is_some() {

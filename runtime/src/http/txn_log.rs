@@ -23,6 +23,17 @@ pub fn log_txn(txn: &Txn) {
     if fe.dontlognull && null {
         return;
     }
+    // A line logged from the session takes the error format first, as HAProxy's does. The
+    // legacy line (no format) is written when a stream is made: a request the parser refused
+    // never had one, and the session's own line is empty without a format.
+    let format = if txn.session_log {
+        fe.error_log_format.as_ref().or(fe.log_format.as_ref())
+    } else {
+        fe.log_format.as_ref()
+    };
+    if txn.session_log && format.is_none() {
+        return;
+    }
     let failed = failed(txn);
     if fe.dontlog_normal && !failed {
         return;
@@ -32,7 +43,7 @@ pub fn log_txn(txn: &Txn) {
     } else {
         "TCP"
     };
-    let line = match (&fe.log_format, txn.unix_listener) {
+    let line = match (format, txn.unix_listener) {
         (Some(f), _) => f.render(txn),
         // On a UNIX socket only the listener is known.
         (None, Some(id)) => format!("Connect to unix:{id} ({}/{mode})", txn.frontend),

@@ -114,3 +114,93 @@ backend be
         assert_eq!(lines_with(&log, "GET /first"), 1, "{log}");
     }
 }
+
+/// Without a log format a frontend writes HAProxy's legacy line (`Connect from …`) when a
+/// stream starts; a request the parser refused never made one, so it writes nothing, with or
+/// without `option dontlognull`.
+#[test]
+fn a_refused_request_writes_no_legacy_line() {
+    let origin = Origin::start("o");
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s {}
+",
+            origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        let refused = raw(
+            port,
+            b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+            Duration::from_secs(3),
+        );
+        assert!(refused.starts_with("HTTP/1.1 400 "), "{refused}");
+        let (status, _) = curl(&["-s", &format!("http://127.0.0.1:{port}/")]);
+        assert_eq!(status, 200);
+    };
+    let served = |log: &str| lines_with(log, "Connect from") >= 1;
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    drive(port);
+    let log = proxy.stdout_when(served);
+    assert_eq!(lines_with(&log, "Connect from"), 1, "{log}");
+    if let Some(((), log)) = with_haproxy_27_logging(cfg, drive, served) {
+        assert_eq!(lines_with(&log, "Connect from"), 1, "{log}");
+    }
+}
+
+/// An `errorfile` page written for HTTP/1.0 (as Debian's `/etc/haproxy/errors/*.http` are,
+/// which many configurations name) goes out with its own status line and, closing anyway, no
+/// `connection` field; HAProxy writes it so.
+#[test]
+fn an_http10_error_page_keeps_its_version() {
+    let dir = std::env::temp_dir().join(format!("hapee-errorpage10-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("503.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\n\
+         Content-Type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\n\
+         No server is available to handle this request.\n</body></html>\n",
+    )
+    .unwrap();
+    let cfg = |port: u16| {
+        format!(
+            "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    errorfile 503 {}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+",
+            page.display()
+        )
+    };
+    let drive = |port: u16| {
+        raw(
+            port,
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            Duration::from_secs(3),
+        )
+    };
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    let mine = drive(port);
+    drop(proxy);
+    assert!(
+        mine.starts_with("HTTP/1.0 503 Service Unavailable\r\n"),
+        "{mine}"
+    );
+    assert!(!mine.to_ascii_lowercase().contains("connection:"), "{mine}");
+    if let Some((theirs, log)) = with_haproxy_27(cfg, drive) {
+        assert_eq!(mine, theirs, "{log}");
+    }
+}
