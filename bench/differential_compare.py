@@ -118,15 +118,31 @@ def compare_request(a, b):
             diffs.append(("origin PROXY header", "%s | %s" % (x["proxy_header"], y["proxy_header"])))
         if x["body"] != y["body"]:
             diffs.append(("origin body", "%r | %r" % (x["body"][:80], y["body"][:80])))
-    la = [log_shape(l) for l in a["stdout"] + a["syslog"] if not HEALTH_LINE.search(l)]
-    lb = [log_shape(l) for l in b["stdout"] + b["syslog"] if not HEALTH_LINE.search(l)]
-    if len(la) != len(lb):
-        diffs.append(("log line count", "%d vs %d: %s | %s" % (len(la), len(lb), la[:1], lb[:1])))
-    else:
-        for x, y in zip(la, lb):
-            if x != y:
-                diffs.append(("log line shape", "%s | %s" % (x, y)))
     return diffs
+
+
+def log_lines(bind):
+    """The shapes of the lines a bind's requests logged, health checks left out."""
+    return [
+        log_shape(l)
+        for r in bind["requests"]
+        for l in r["stdout"] + r["syslog"]
+        if not HEALTH_LINE.search(l)
+    ]
+
+
+def compare_logs(a, b):
+    """A bind's log lines on each side, as multisets (a line may land in the next request's
+    window when it comes late): [(kind, text)]."""
+    la, lb = collections.Counter(log_lines(a)), collections.Counter(log_lines(b))
+    if la == lb:
+        return []
+    only_a, only_b = sorted((la - lb).elements()), sorted((lb - la).elements())
+    if sum(la.values()) != sum(lb.values()):
+        kind = "log line count"
+    else:
+        kind = "log line shape"
+    return [(kind, "%d vs %d: %s | %s" % (sum(la.values()), sum(lb.values()), only_a[:1], only_b[:1]))]
 
 
 by_kind = collections.defaultdict(set)
@@ -149,6 +165,12 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
     totals["both serving"] += 1
     config_diffs = []
     for ea, eb in zip(a["binds"], b["binds"]):
+        for kind, text in compare_logs(ea, eb):
+            config_diffs.append((kind, text))
+            by_kind[kind].add(name)
+            example.setdefault(kind, "%s %s: %s" % (name, ea["bind"], text))
+            if details:
+                print("%s %s %s: %s" % (name, ea["bind"], kind, text))
         for qa, qb in zip(ea["requests"], eb["requests"]):
             for kind, text in compare_request(qa, qb):
                 config_diffs.append((kind, text))

@@ -263,6 +263,14 @@ def origin(sock, me):
         threading.Thread(target=origin_conn, args=(conn, me), daemon=True).start()
 
 
+def connect_addr(host):
+    if host in ("", "*", "0.0.0.0", "::", "localhost"):
+        return "127.0.0.1"
+    if host in host_ips:
+        return host_ips[host]
+    return host
+
+
 bind_ports = {(h, p) for _, h, p, _ in binds}
 origins = []
 for host, port in sorted(servers, key=lambda x: (x[0], x[1] or 0)):
@@ -271,12 +279,16 @@ for host, port in sorted(servers, key=lambda x: (x[0], x[1] or 0)):
     ip = host_ips.get(host, host)
     if ip in ("localhost", "*", ""):
         ip = "127.0.0.1"
-    if (ip, port) in bind_ports or ("*", port) in bind_ports or ("", port) in bind_ports:
-        continue  # the proxy itself listens there
+    if any(connect_addr(h) == ip and p == port for h, p in bind_ports):
+        continue  # the proxy itself listens there: a loop in either engine
     try:
         family = socket.AF_INET6 if ":" in ip else socket.AF_INET
         s = socket.socket(family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # A server on the port of a wildcard bind (`bind *:80`, `server a 10.0.0.5:80`): both
+        # engines set SO_REUSEPORT on their listeners, so both sockets bind, and the kernel
+        # gives each connection to the most specific one.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         s.bind((ip, port))
         s.listen(64)
         me = "%s:%d" % (host, port)
@@ -294,14 +306,6 @@ engine = subprocess.Popen(engine_cmd, cwd=cfg_dir, stdout=out_file, stderr=subpr
 def engine_output():
     with open(engine_out, "rb") as f:
         return f.read().decode(errors="replace")
-
-
-def connect_addr(host):
-    if host in ("", "*", "0.0.0.0", "::", "localhost"):
-        return "127.0.0.1"
-    if host in host_ips:
-        return host_ips[host]
-    return host
 
 
 def listening(host, port):
