@@ -204,3 +204,66 @@ backend be
         assert_eq!(mine, theirs, "{log}");
     }
 }
+
+/// A request pipelined behind one answered with a page that closes the connection (an
+/// HTTP/1.0 `errorfile`) is read and dropped before the close: the client gets the page and
+/// the connection's end, not a reset.
+#[test]
+fn a_closing_page_ahead_of_a_pipelined_request_ends_cleanly() {
+    let dir = std::env::temp_dir().join(format!("hapee-pipelined-close-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("503.http");
+    std::fs::write(
+        &page,
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\n\
+         Content-Type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\n\
+         No server is available to handle this request.\n</body></html>\n",
+    )
+    .unwrap();
+    let cfg = |port: u16| {
+        format!(
+            "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    errorfile 503 {}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+",
+            page.display()
+        )
+    };
+    // Both requests in one write; what came back, then how the connection ended.
+    let drive = |port: u16| {
+        use std::io::{Read, Write};
+        let mut s = connect(("127.0.0.1", port));
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(
+            b"GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let end = loop {
+            match s.read(&mut buf) {
+                Ok(0) => break "closed".to_string(),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => break format!("{:?}", e.kind()),
+            }
+        };
+        (String::from_utf8_lossy(&got).into_owned(), end)
+    };
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    let (answer, end) = drive(port);
+    drop(proxy);
+    assert!(answer.starts_with("HTTP/1.0 503 "), "{answer}");
+    assert_eq!(end, "closed", "{answer}");
+    if let Some(((theirs, their_end), log)) = with_haproxy_27(cfg, drive) {
+        assert_eq!(theirs, answer, "{log}");
+        assert_eq!(their_end, end, "{log}");
+    }
+}
