@@ -267,3 +267,68 @@ backend be
         assert_eq!(their_end, end, "{log}");
     }
 }
+
+/// The status line and the header names, in order, of the answer to `request`.
+fn head_names(port: u16, request: &[u8]) -> String {
+    let answer = raw(port, request, Duration::from_secs(3));
+    let head = answer.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or_default().to_string();
+    let names: Vec<String> = lines
+        .map(|l| l.split(':').next().unwrap_or_default().to_ascii_lowercase())
+        .collect();
+    format!("{status} | {}", names.join(", "))
+}
+
+/// The stats page and the Prometheus exporter stream their answers as HAProxy's applets do:
+/// `cache-control` first, chunked to an HTTP/1.1 client (no length); the page's 303 to a POST
+/// gives its length before its location; the log names the exporter `<PROMEX>`. Most
+/// real-world configurations have a stats page.
+#[test]
+fn stats_page_and_exporter_answer_as_haproxy_applets() {
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}    option httplog
+listen stats
+    bind 127.0.0.1:{port}
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+    stats enable
+    stats uri /stats
+"
+        )
+    };
+    let drive = |port: u16| {
+        [
+            head_names(port, b"GET /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+            head_names(port, b"GET /stats;csv HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+            head_names(
+                port,
+                b"POST /stats HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nx=1",
+            ),
+            head_names(port, b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+        ]
+    };
+    let exporter_logged = |log: &str| lines_with(log, "GET /metrics") == 1;
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    let mine = drive(port);
+    let log = proxy.stdout_when(exporter_logged);
+    drop(proxy);
+    assert_eq!(
+        mine[0],
+        "HTTP/1.1 200 OK | cache-control, content-type, transfer-encoding, connection"
+    );
+    assert_eq!(
+        mine[2],
+        "HTTP/1.1 303 See Other | cache-control, content-type, content-length, location, connection"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains(" stats/<PROMEX> 0/0/0/") && l.contains("GET /metrics")),
+        "{log}"
+    );
+    if let Some((theirs, log)) = with_haproxy_27_logging(cfg, drive, exporter_logged) {
+        assert_eq!(theirs, mine, "{log}");
+        assert!(log.contains(" stats/<PROMEX> 0/0/0/"), "{log}");
+    }
+}
