@@ -332,3 +332,54 @@ listen stats
         assert!(log.contains(" stats/<PROMEX> 0/0/0/"), "{log}");
     }
 }
+
+/// `option forwardfor` of the frontend and of the backend apply together, as HAProxy applies
+/// them: no header for a client in either one's `except` network (here the frontend's, from
+/// `defaults`, while the backend's own line has none), the backend's header name else the
+/// frontend's; and likewise `option originalto`.
+#[test]
+fn forwardfor_excepts_of_frontend_and_backend_both_hold() {
+    let origin = Origin::start("o");
+    let cfg = |port: u16| {
+        format!(
+            "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    option forwardfor except 127.0.0.0/8
+    option originalto except 127.0.0.0/8
+frontend fe
+    bind 127.0.0.1:{port}
+    use_backend own if {{ path /own }}
+    default_backend named
+backend own
+    option forwardfor
+    option originalto
+    server s {addr}
+backend named
+    option forwardfor header x-client
+    server s {addr}
+",
+            addr = origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        ["/own", "/named"].map(|path| {
+            let (status, body) = curl(&["-s", &format!("http://127.0.0.1:{port}{path}")]);
+            assert_eq!(status, 200, "{body}");
+            body.lines()
+                .filter(|l| l.starts_with("hdr:x-"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    };
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    let mine = drive(port);
+    drop(proxy);
+    assert_eq!(mine, [String::new(), String::new()]);
+    if let Some((theirs, log)) = with_haproxy_27(cfg, drive) {
+        assert_eq!(theirs, mine, "{log}");
+    }
+}
