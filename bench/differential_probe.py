@@ -273,9 +273,11 @@ def connect_addr(host):
 
 bind_ports = {(h, p) for _, h, p, _ in binds}
 origins = []
-for host, port in sorted(servers, key=lambda x: (x[0], x[1] or 0)):
-    if port is None:
-        continue
+# A server without a port takes the port the client connected to: it is answered on each
+# bound port.
+bound_ports = sorted({p for _, _, p, _ in binds})
+servers = {(h, p) for h, p in servers if p is not None} | {(h, b) for h, p in servers if p is None for b in bound_ports}
+for host, port in sorted(servers):
     ip = host_ips.get(host, host)
     if ip in ("localhost", "*", ""):
         ip = "127.0.0.1"

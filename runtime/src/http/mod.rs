@@ -702,13 +702,14 @@ async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) ->
 }
 
 /// HAProxy's applets (the stats page, the Prometheus exporter) stream their 200 answers
-/// without a length: chunked to an HTTP/1.1 client.
+/// without a length: chunked to an HTTP/1 client (to an HTTP/1.0 one too, in an HTTP/1.1
+/// status line, as HAProxy writes it).
 fn applet_chunked(txn: &Txn, resp: &mut Response<ResBody>) {
-    let http11 = txn
+    let http1 = txn
         .request
         .as_ref()
-        .is_some_and(|r| r.version == hyper::Version::HTTP_11);
-    if http11
+        .is_some_and(|r| r.version <= hyper::Version::HTTP_11);
+    if http1
         && resp.status() == hyper::StatusCode::OK
         && !resp.headers().contains_key(hyper::header::CONTENT_LENGTH)
     {
