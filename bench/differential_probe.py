@@ -19,6 +19,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -121,7 +122,8 @@ def syslog_listener(sock):
         note_log(data.decode(errors="replace").rstrip("\n"))
 
 
-devlog = os.path.join(work, "devlog")
+# A short path: a socket's path has at most 107 bytes, and the records' folder may be long.
+devlog = os.path.join(tempfile.mkdtemp(prefix="hapee-diff-"), "log")
 try:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(devlog)
