@@ -15,6 +15,7 @@ import json
 import os
 import re
 import select
+import shutil
 import socket
 import ssl
 import subprocess
@@ -461,4 +462,5 @@ for proxy, host, port, use_ssl in binds:
     result["binds"].append(entry)
 result["alive"] = engine.poll() is None
 engine.kill()
+shutil.rmtree(os.path.dirname(devlog), ignore_errors=True)
 json.dump(result, open(out_path, "w"), indent=1)

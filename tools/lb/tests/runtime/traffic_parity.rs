@@ -388,3 +388,43 @@ backend named
         assert_eq!(theirs, mine, "{log}");
     }
 }
+
+/// A TCP proxy with no server to take the stream (a `listen stats` section in a `mode tcp`
+/// configuration, as many real ones have) closes the client's connection cleanly, what the
+/// client sent read and dropped, not with a reset.
+#[test]
+fn a_tcp_stream_without_server_ends_cleanly() {
+    let cfg = |port: u16| {
+        format!(
+            "defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen stats
+    bind 127.0.0.1:{port}
+    stats enable
+    stats uri /stats
+"
+        )
+    };
+    let drive = |port: u16| {
+        use std::io::{Read, Write};
+        let mut s = connect(("127.0.0.1", port));
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET /stats HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        let mut buf = [0u8; 4096];
+        match s.read(&mut buf) {
+            Ok(n) => format!("closed after {n} bytes"),
+            Err(e) => format!("{:?}", e.kind()),
+        }
+    };
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    let mine = drive(port);
+    drop(proxy);
+    assert_eq!(mine, "closed after 0 bytes");
+    if let Some((theirs, log)) = with_haproxy_27(cfg, drive) {
+        assert_eq!(theirs, mine, "{log}");
+    }
+}
