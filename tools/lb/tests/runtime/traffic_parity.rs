@@ -412,7 +412,8 @@ listen stats
         use std::io::{Read, Write};
         let mut s = connect(("127.0.0.1", port));
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.write_all(b"GET /stats HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        s.write_all(b"GET /stats HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
         let mut buf = [0u8; 4096];
         match s.read(&mut buf) {
             Ok(n) => format!("closed after {n} bytes"),
