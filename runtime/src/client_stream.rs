@@ -90,6 +90,12 @@ impl<T: crate::http::idle::ClientStream> crate::http::idle::ClientStream for May
             MaybeTls::Tls(s) => s.poll_read_ready(cx),
         }
     }
+
+    fn drain_unread(&mut self) {
+        if let MaybeTls::Plain(s) = self {
+            crate::http::idle::ClientStream::drain_unread(s);
+        }
+    }
 }
 
 /// A client stream whose first bytes were read already: reads give those first.
@@ -160,5 +166,9 @@ impl<S: crate::http::idle::ClientStream> crate::http::idle::ClientStream for Rep
             return Poll::Ready(Ok(()));
         }
         self.inner.poll_read_ready(cx)
+    }
+
+    fn drain_unread(&mut self) {
+        self.inner.drain_unread();
     }
 }

@@ -365,9 +365,11 @@ pub fn trace(shared: &Arc<Shared>, fe: usize, conn: &Connection, head: &[u8]) ->
                 if goes_on(&verdict) && be.stats_page.as_ref().is_some_and(|p| p.wanted(&txn)) {
                     verdict = "stats page".into();
                 } else if goes_on(&verdict) {
-                    if let Some(ff) = be.forwardfor.as_ref().or(frontend.forwardfor.as_ref()) {
-                        crate::http::proxy_headers::add_forwardfor(ff, &mut txn);
-                    }
+                    crate::http::proxy_headers::add_forwardfor(
+                        frontend.forwardfor.as_ref(),
+                        be.forwardfor.as_ref(),
+                        &mut txn,
+                    );
                     let b = balance(be, &txn);
                     txn.server = b.server.as_deref().map(Arc::from);
                     verdict = if b.server.is_some() {

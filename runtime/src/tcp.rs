@@ -268,6 +268,15 @@ async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: 
 }
 
 /// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
+/// The stream ends without a server (`SC`): what the client sent that nobody read is
+/// dropped first, so that the close is an end and not a reset, as HAProxy drains before it
+/// closes.
+fn end_without_server(stream: &mut ClientStream, txn: &mut Txn) {
+    crate::http::idle::ClientStream::drain_unread(stream);
+    txn.term = *b"SC";
+    finish(txn);
+}
+
 pub async fn serve(
     mut stream: ClientStream,
     fe_index: usize,
@@ -333,8 +342,7 @@ pub async fn serve(
         return upgrade(stream, txn, proto);
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
-        txn.term = *b"SC";
-        finish(&txn);
+        end_without_server(&mut stream, &mut txn);
         return None;
     };
     // A backend in HTTP mode makes the stream an HTTP one (HAProxy's implicit upgrade).
@@ -369,8 +377,7 @@ pub async fn serve(
     let server_stream = loop {
         let (si, server, addr) = if let Some(direct) = &be.direct {
             let Some(addr) = direct.addr(txn.local) else {
-                txn.term = *b"SC";
-                finish(&txn);
+                end_without_server(&mut stream, &mut txn);
                 return None;
             };
             (crate::upstream::direct::INDEX, &direct.server, addr)
@@ -379,8 +386,7 @@ pub async fn serve(
                 .filter(|&i| tries.avoid != Some(i))
                 .or_else(|| be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid));
             let Some(si) = picked else {
-                txn.term = *b"SC";
-                finish(&txn);
+                end_without_server(&mut stream, &mut txn);
                 return None;
             };
             let server = &be.servers[si];
@@ -453,8 +459,7 @@ pub async fn serve(
             None => {
                 // The server was assigned: `%Tw` counts as for a connected one.
                 txn.timings.queue = before_queue + txn.timings.queue.max(0);
-                txn.term = *b"SC";
-                finish(&txn);
+                end_without_server(&mut stream, &mut txn);
                 return None;
             }
         }
@@ -485,8 +490,7 @@ pub async fn serve(
     };
     let Some(mut sstream) = sstream else {
         server.active.fetch_sub(1, Ordering::Relaxed);
-        txn.term = *b"SC";
-        finish(&txn);
+        end_without_server(&mut stream, &mut txn);
         return None;
     };
     if !held.is_empty() && sstream.write_all(&held).await.is_err() {

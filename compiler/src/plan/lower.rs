@@ -132,18 +132,24 @@ pub fn global_logs(
 }
 
 /// A proxy's log targets: its own and inherited `log` lines, `log global` standing for the
-/// global targets, `no log` dropping everything before it.
+/// global targets (each once: a second `log global`, say in both a `defaults` section and the
+/// proxy, adds none HAProxy's list already holds), `no log` dropping everything before it.
 pub fn proxy_logs(
     lines: &[DirectiveLine],
     global: &[LogTarget],
     env: &dyn crate::syntax::Environment,
 ) -> Vec<LogTarget> {
     let mut out = Vec::new();
+    let mut global_added = false;
     for d in lines.iter().filter(|d| d.keyword == "log") {
         if d.prefix.is_some() {
             out.clear();
+            global_added = false;
         } else if d.args.first().is_some_and(|a| a == "global") {
-            out.extend(global.iter().cloned());
+            if !global_added {
+                out.extend(global.iter().cloned());
+                global_added = true;
+            }
         } else if let Some(t) = log_target(&strings(&d.args), env) {
             out.push(t);
         }

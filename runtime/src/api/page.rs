@@ -49,13 +49,14 @@ fn text(status: u16, content_type: &str, body: String) -> Response<ResBody> {
     let mut r = Response::new(full(body));
     *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
     let h = r.headers_mut();
-    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
-        h.insert(hyper::header::CONTENT_TYPE, v);
-    }
+    // In HAProxy's order.
     h.insert(
         hyper::header::CACHE_CONTROL,
         hyper::header::HeaderValue::from_static("no-cache"),
     );
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        h.insert(hyper::header::CONTENT_TYPE, v);
+    }
     r
 }
 
@@ -178,6 +179,11 @@ pub async fn serve(
             "DENY"
         };
         let mut r = text(303, "text/plain", String::new());
+        // HAProxy gives the length before the location.
+        r.headers_mut().insert(
+            hyper::header::CONTENT_LENGTH,
+            hyper::header::HeaderValue::from_static("0"),
+        );
         let location = format!("{};st={status}", page.plan.uri);
         if let Ok(v) = hyper::header::HeaderValue::from_str(&location) {
             r.headers_mut().insert(hyper::header::LOCATION, v);

@@ -340,12 +340,9 @@ pub async fn forward(
             return hit;
         }
     }
-    if let Some(ff) = be.forwardfor.as_ref().or(fe.forwardfor.as_ref()) {
-        add_forwardfor(ff, txn);
-    }
-    if let Some(ot) = be.originalto.as_ref().or(fe.originalto.as_ref()) {
-        add_address_header(ot, txn.local.ip(), txn);
-    }
+    add_forwardfor(fe.forwardfor.as_ref(), be.forwardfor.as_ref(), txn);
+    let local = txn.local.ip();
+    add_address_header(fe.originalto.as_ref(), be.originalto.as_ref(), local, txn);
     // An upload under a bandwidth limit streams, paced, rather than being held to replay.
     let upload_limits = std::mem::take(&mut txn.filters.limits.upload);
     let (replay, mut stream) = match body {

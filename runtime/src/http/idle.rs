@@ -293,11 +293,30 @@ pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
 
     /// Ready once a read may give something: bytes, the end, or an error.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Reads and drops what the client sent that is waiting unread, without waiting, before
+    /// the connection closes: a close over unread bytes (a request pipelined behind the
+    /// last answer) is a reset, which can destroy that answer on its way. HAProxy drains so.
+    fn drain_unread(&mut self) {}
 }
 
 impl ClientStream for TcpStream {
     fn write_now(&mut self, data: &[u8]) -> io::Result<usize> {
         self.try_write(data)
+    }
+
+    fn drain_unread(&mut self) {
+        use std::io::Read;
+        // Straight from the socket (non-blocking under tokio), whatever tokio last saw of
+        // its readiness; a bounded amount, a client still sending is not waited for.
+        let socket = socket2::SockRef::from(&*self);
+        let mut buf = [0u8; 16 * 1024];
+        for _ in 0..16 {
+            match (&*socket).read(&mut buf) {
+                Ok(n) if n > 0 => continue,
+                _ => break,
+            }
+        }
     }
 
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -335,6 +354,11 @@ pub struct IdleLimited<S = TcpStream> {
 }
 
 impl<S: ClientStream> IdleLimited<S> {
+    /// See [`ClientStream::drain_unread`].
+    pub fn drain_unread(&mut self) {
+        self.stream.drain_unread();
+    }
+
     pub fn new(
         stream: S,
         limit: Limit,

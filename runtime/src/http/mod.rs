@@ -386,7 +386,11 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                     PageOf::Frontend => ctx.frontend().stats_page.as_ref(),
                 };
                 match page {
-                    Some(page) => crate::api::page::serve(&ctx.shared, page, txn, body).await,
+                    Some(page) => {
+                        let mut resp = crate::api::page::serve(&ctx.shared, page, txn, body).await;
+                        applet_chunked(txn, &mut resp);
+                        resp
+                    }
                     None => reply::error_in(503, &[&ctx.frontend().errorfiles], txn),
                 }
             }
@@ -433,7 +437,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             .filter(|_| http1)
         {
             ctx.idle
-                .close_after(reply::close_delimited_wire(&resp, &page.0));
+                .close_after(reply::close_delimited_wire(&resp, &page.0, page.1));
             raw_body = page.0.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if http1 && refused.is_some() {
@@ -692,10 +696,35 @@ async fn buffer_request(
 async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) -> Response<ResBody> {
     match service {
         Service::PrometheusExporter => {
-            let resp = crate::api::service::prometheus_exporter(txn);
+            // HAProxy logs its exporter applet in place of the server, reached at once.
+            txn.server = Some(Arc::from("<PROMEX>"));
+            txn.timings.queue = 0;
+            txn.timings.connect = 0;
+            txn.timings.response = 0;
+            let mut resp = crate::api::service::prometheus_exporter(txn);
+            applet_chunked(txn, &mut resp);
             local(txn, resp, b"LR")
         }
         Service::Script(name) => Box::pin(script::service(ctx, txn, &name, body)).await,
+    }
+}
+
+/// HAProxy's applets (the stats page, the Prometheus exporter) stream their 200 answers
+/// without a length: chunked to an HTTP/1 client (to an HTTP/1.0 one too, in an HTTP/1.1
+/// status line, as HAProxy writes it).
+fn applet_chunked(txn: &Txn, resp: &mut Response<ResBody>) {
+    let http1 = txn
+        .request
+        .as_ref()
+        .is_some_and(|r| r.version <= hyper::Version::HTTP_11);
+    if http1
+        && resp.status() == hyper::StatusCode::OK
+        && !resp.headers().contains_key(hyper::header::CONTENT_LENGTH)
+    {
+        resp.headers_mut().insert(
+            hyper::header::TRANSFER_ENCODING,
+            hyper::header::HeaderValue::from_static("chunked"),
+        );
     }
 }
 

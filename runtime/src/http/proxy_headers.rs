@@ -39,31 +39,45 @@ pub(super) fn strip_hop_by_hop(h: &mut hyper::HeaderMap, keep_upgrade: bool) {
     }
 }
 
-/// `option forwardfor`: the client's address, in the header the option names.
-pub(crate) fn add_forwardfor(ff: &hapee_compiler::plan::ForwardFor, txn: &mut Txn) {
-    add_address_header(ff, txn.client.ip(), txn);
+/// `option forwardfor` of the frontend and the backend: the client's address.
+pub(crate) fn add_forwardfor(
+    fe: Option<&hapee_compiler::plan::ForwardFor>,
+    be: Option<&hapee_compiler::plan::ForwardFor>,
+    txn: &mut Txn,
+) {
+    add_address_header(fe, be, txn.client.ip(), txn);
 }
 
-/// `option forwardfor` and `option originalto`: the header with the address, unless the
-/// address is in the `except` network (or, with `if-none`, the header is there already).
+/// `option forwardfor` and `option originalto` as HAProxy applies the frontend's and the
+/// backend's together: the header the backend's option names (the frontend's when the backend
+/// has none), unless the address is in either one's `except` network; a header already there
+/// keeps it out only when each option present says `if-none`.
 pub(super) fn add_address_header(
-    ff: &hapee_compiler::plan::ForwardFor,
+    fe: Option<&hapee_compiler::plan::ForwardFor>,
+    be: Option<&hapee_compiler::plan::ForwardFor>,
     ip: std::net::IpAddr,
     txn: &mut Txn,
 ) {
-    if let Some(except) = ff.except.as_deref().and_then(crate::acl::Cidr::parse) {
-        if except.contains(ip) {
-            return;
-        }
+    let Some(named) = be.or(fe) else {
+        return;
+    };
+    let excepted = |ff: Option<&hapee_compiler::plan::ForwardFor>| {
+        ff.and_then(|f| f.except.as_deref())
+            .and_then(crate::acl::Cidr::parse)
+            .is_some_and(|except| except.contains(ip))
+    };
+    if excepted(fe) || excepted(be) {
+        return;
     }
     let Some(req) = txn.request.as_mut() else {
         return;
     };
-    if ff.if_none && req.headers.contains_key(ff.header.as_str()) {
+    let if_none = fe.is_none_or(|f| f.if_none) && be.is_none_or(|f| f.if_none);
+    if if_none && req.headers.contains_key(named.header.as_str()) {
         return;
     }
     if let (Ok(name), Ok(value)) = (
-        hyper::header::HeaderName::from_bytes(ff.header.as_bytes()),
+        hyper::header::HeaderName::from_bytes(named.header.as_bytes()),
         HeaderValue::from_str(&ip.to_string()),
     ) {
         super::header_order::append(&mut req.headers, &mut req.lines, name, value);

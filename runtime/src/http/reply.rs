@@ -75,34 +75,47 @@ fn parse_raw_parts(raw: &Bytes) -> Option<(Response<ResBody>, Bytes)> {
     let mut resp = b.body(full(body.clone())).ok()?;
     keep_reason(&mut resp, r.reason.unwrap_or(""));
     if !framed {
-        resp.extensions_mut().insert(CloseDelimited(body.clone()));
+        let http10 = r.version == Some(0);
+        resp.extensions_mut()
+            .insert(CloseDelimited(body.clone(), PageVersion(http10)));
     }
     Some((resp, body))
 }
 
-/// A page (an `errorfile`) that gives no length: HAProxy sends it as it is, its body ending
-/// with the connection, where hyper would add a length. Holds the body.
-#[derive(Clone, Debug)]
-pub struct CloseDelimited(pub Bytes);
+/// Whether a page's status line says HTTP/1.0 (Debian's `errorfile` pages do): HAProxy writes
+/// the version the page has.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PageVersion(pub bool);
 
-/// The bytes of a [`CloseDelimited`] page as HAProxy writes it over HTTP/1: its status line,
-/// its headers (names in lower case, as HAProxy's internal form keeps them), `connection:
-/// close` unless it has a `Connection` header, then the body.
-pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes) -> Bytes {
+/// A page (an `errorfile`) that gives no length: HAProxy sends it as it is, its body ending
+/// with the connection, where hyper would add a length. Holds the body and the page's version.
+#[derive(Clone, Debug)]
+pub struct CloseDelimited(pub Bytes, pub PageVersion);
+
+/// The bytes of a [`CloseDelimited`] page as HAProxy writes it over HTTP/1: its status line in
+/// the page's version, its headers (names in lower case, as HAProxy's internal form keeps
+/// them), then the body. An HTTP/1.1 page says `connection: close` (unless it has a
+/// `Connection` header); an HTTP/1.0 one, which closes anyway, has none.
+pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes, version: PageVersion) -> Bytes {
     let status = resp.status();
     let reason = resp
         .extensions()
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
-    let mut wire = format!("HTTP/1.1 {} {reason}\r\n", status.as_u16()).into_bytes();
+    let PageVersion(http10) = version;
+    let line_version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+    let mut wire = format!("{line_version} {} {reason}\r\n", status.as_u16()).into_bytes();
     for (name, value) in resp.headers() {
+        if http10 && name == hyper::header::CONNECTION {
+            continue;
+        }
         wire.extend_from_slice(name.as_str().as_bytes());
         wire.extend_from_slice(b": ");
         wire.extend_from_slice(value.as_bytes());
         wire.extend_from_slice(b"\r\n");
     }
-    if !resp.headers().contains_key(hyper::header::CONNECTION) {
+    if !http10 && !resp.headers().contains_key(hyper::header::CONNECTION) {
         wire.extend_from_slice(b"connection: close\r\n");
     }
     wire.extend_from_slice(b"\r\n");
@@ -289,6 +302,10 @@ pub fn answer_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
             return Bytes::new();
         }
         if let Some((resp, body)) = parse_raw_parts(raw) {
+            let version = resp
+                .extensions()
+                .get::<CloseDelimited>()
+                .map_or(PageVersion::default(), |page| page.1);
             let mut headers = resp.headers().clone();
             headers.remove(hyper::header::CONNECTION);
             let mut page = Response::new(full(Bytes::new()));
@@ -297,7 +314,7 @@ pub fn answer_wire(status: u16, files: &[&ErrorFiles]) -> Bytes {
             if let Some(reason) = resp.extensions().get::<hyper::ext::ReasonPhrase>() {
                 page.extensions_mut().insert(reason.clone());
             }
-            return close_delimited_wire(&page, &body);
+            return close_delimited_wire(&page, &body, version);
         }
     }
     let page = BuiltinPage::of(status);

@@ -12,13 +12,26 @@ pub fn log_txn(txn: &Txn) {
         return;
     }
     // In TCP mode a connection is null when the client sent nothing (HAProxy counts the
-    // request channel's bytes), whatever the server answered.
+    // request channel's bytes), whatever the server answered. A line logged from the session
+    // (a request the parser refused, one that never came whole) was judged where it was made:
+    // HAProxy logs a refused request under `dontlognull` as soon as the client sent a byte.
     let null = if fe.mode == hapee_compiler::ir::Mode::Tcp {
         txn.bytes_in == 0
     } else {
-        txn.request.is_none() && txn.bytes_out == 0
+        txn.request.is_none() && txn.bytes_out == 0 && !txn.session_log
     };
     if fe.dontlognull && null {
+        return;
+    }
+    // A line logged from the session takes the error format first, as HAProxy's does. The
+    // legacy line (no format) is written when a stream is made: a request the parser refused
+    // never had one, and the session's own line is empty without a format.
+    let format = if txn.session_log {
+        fe.error_log_format.as_ref().or(fe.log_format.as_ref())
+    } else {
+        fe.log_format.as_ref()
+    };
+    if txn.session_log && format.is_none() {
         return;
     }
     let failed = failed(txn);
@@ -30,7 +43,7 @@ pub fn log_txn(txn: &Txn) {
     } else {
         "TCP"
     };
-    let line = match (&fe.log_format, txn.unix_listener) {
+    let line = match (format, txn.unix_listener) {
         (Some(f), _) => f.render(txn),
         // On a UNIX socket only the listener is known.
         (None, Some(id)) => format!("Connect to unix:{id} ({}/{mode})", txn.frontend),

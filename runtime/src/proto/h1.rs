@@ -192,7 +192,12 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
         })
         .await;
         match step {
-            Some(r) => break r.map_err(Ended::Http),
+            Some(r) => {
+                if let Some(parts) = conn.into_parts() {
+                    parts.io.into_inner().drain_unread();
+                }
+                break r.map_err(Ended::Http);
+            }
             // Waiting for a request not begun: the state goes, what it had read but not
             // parsed is kept to be read again.
             None => match conn.into_parts() {

@@ -257,6 +257,8 @@ mod tls_session_id;
 mod tls_sni;
 #[path = "runtime/tls_tcp.rs"]
 mod tls_tcp;
+#[path = "runtime/traffic_parity.rs"]
+mod traffic_parity;
 #[path = "runtime/transparent_source.rs"]
 mod transparent_source;
 #[path = "runtime/unix_sockets.rs"]

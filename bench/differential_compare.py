@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Compares the traffic records bench/differential_probe.py wrote for HAProxy and for hapee.
+
+    python3 bench/differential_compare.py OUT_DIR [--details]
+
+OUT_DIR/<config>/{haproxy,hapee}/probe.json. Prints a table: one row per kind of difference
+(a status, a response header, the body, what the origin received, the log line's shape) with
+the number of configurations it touches and one example; --details prints every difference.
+"""
+import collections
+import json
+import os
+import re
+import sys
+
+out_dir = sys.argv[1]
+details = "--details" in sys.argv
+IGNORED_RESPONSE_HEADERS = {"date", "last-modified", "expires"}
+# Health checks run at their own pace: their lines are not the requests'.
+HEALTH_LINE = re.compile(r"Health check for|(Server|backup server) \S+ is (UP|DOWN)|has no server available")
+
+
+def split_responses(raw):
+    """[(status line, [(name, value)], body)] for each response in raw, then the trailer
+    (<closed>, <timeout>, ...) as its own entry."""
+    if not raw.startswith("HTTP/"):
+        return [(raw.split("\r\n", 1)[0][:80], [], "")]
+    out = []
+    rest = raw
+    while rest.startswith("HTTP/"):
+        head, sep, rest = rest.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        headers = [tuple(x.strip() for x in l.partition(":")[::2]) for l in lines[1:]]
+        length = next((v for n, v in headers if n.lower() == "content-length"), None)
+        if length is not None and length.isdigit():
+            body, rest = rest[: int(length)], rest[int(length) :]
+        else:
+            m = re.search(r"<(closed|timeout|error[^>]*)>$", rest)
+            body, rest = (rest[: m.start()], m.group(0)) if m else (rest, "")
+        out.append((lines[0], headers, body))
+    if rest:
+        out.append((rest[:40], [], ""))
+    return out
+
+
+def normal_body(body):
+    if "Statistics Report" in body or "<title>Statistics" in body:
+        return "<stats page>"
+    return body
+
+
+def log_shape(line):
+    line = re.sub(r"^<\d+>", "<PRI>", line)
+    line = re.sub(r"\b\d{1,2}/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d+)?", "DATE", line)
+    line = re.sub(r"\b\w{3} +\d{1,2} \d\d:\d\d:\d\d", "SYSDATE", line)
+    line = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)?", "ISODATE", line)
+    line = re.sub(r"\[\d+\]", "[PID]", line)
+    line = re.sub(r":\d{4,5}\b", ":PORT", line)
+    line = re.sub(r"(?<![\w.])-?\d+(?=[/ ]|$)", "N", line)
+    line = re.sub(r"\bN(/N)+\b", "N/..", line)
+    return line
+
+
+def origin_view(records):
+    return [
+        {
+            "origin": r["origin"],
+            "request": "%s %s %s" % (r["method"], r["target"], r["version"]),
+            "headers": [(n, v) for n, v in r["headers"]],
+            "body": r["body"],
+            "proxy_header": r.get("proxy_header"),
+        }
+        for r in records
+    ]
+
+
+def compare_request(a, b):
+    """Differences between HAProxy's record a and hapee's b of one request: [(kind, text)]."""
+    diffs = []
+    ra, rb = split_responses(a["response"]), split_responses(b["response"])
+    if len(ra) != len(rb):
+        diffs.append(("response count", "%d vs %d" % (len(ra), len(rb))))
+    for (sa, ha, ba), (sb, hb, bb) in zip(ra, rb):
+        if sa != sb:
+            diffs.append(("status", "%s | %s" % (sa, sb)))
+            continue
+        da = {n.lower(): v for n, v in ha if n.lower() not in IGNORED_RESPONSE_HEADERS}
+        db = {n.lower(): v for n, v in hb if n.lower() not in IGNORED_RESPONSE_HEADERS}
+        for name in sorted(set(da) | set(db)):
+            if da.get(name) != db.get(name):
+                diffs.append(("response header " + name, "%r | %r" % (da.get(name), db.get(name))))
+        names_a = [n for n, _ in ha if n.lower() not in IGNORED_RESPONSE_HEADERS]
+        names_b = [n for n, _ in hb if n.lower() not in IGNORED_RESPONSE_HEADERS]
+        if [n.lower() for n in names_a] == [n.lower() for n in names_b] and names_a != names_b:
+            diffs.append(("response header case", "%s | %s" % (names_a, names_b)))
+        elif sorted(da) == sorted(db) and [n.lower() for n in names_a] != [n.lower() for n in names_b]:
+            diffs.append(("response header order", "%s | %s" % (names_a, names_b)))
+        if normal_body(ba) != normal_body(bb):
+            diffs.append(("body", "%r | %r" % (ba[:120], bb[:120])))
+    oa, ob = origin_view(a["origin"]), origin_view(b["origin"])
+    if len(oa) != len(ob):
+        diffs.append(("origin request count", "%d vs %d" % (len(oa), len(ob))))
+    for x, y in zip(oa, ob):
+        if x["origin"] != y["origin"]:
+            diffs.append(("origin chosen", "%s | %s" % (x["origin"], y["origin"])))
+        if x["request"] != y["request"]:
+            diffs.append(("origin request line", "%s | %s" % (x["request"], y["request"])))
+        hx = collections.OrderedDict((n.lower(), v) for n, v in x["headers"])
+        hy = collections.OrderedDict((n.lower(), v) for n, v in y["headers"])
+        for name in sorted(set(hx) | set(hy)):
+            if hx.get(name) != hy.get(name):
+                diffs.append(("origin header " + name, "%r | %r" % (hx.get(name), hy.get(name))))
+        if list(hx) == list(hy) and [n for n, _ in x["headers"]] != [n for n, _ in y["headers"]]:
+            diffs.append(("origin header case", "%s | %s" % ([n for n, _ in x["headers"]], [n for n, _ in y["headers"]])))
+        elif sorted(hx) == sorted(hy) and list(hx) != list(hy):
+            diffs.append(("origin header order", "%s | %s" % (list(hx), list(hy))))
+        if x["proxy_header"] != y["proxy_header"]:
+            diffs.append(("origin PROXY header", "%s | %s" % (x["proxy_header"], y["proxy_header"])))
+        if x["body"] != y["body"]:
+            diffs.append(("origin body", "%r | %r" % (x["body"][:80], y["body"][:80])))
+    return diffs
+
+
+def log_lines(bind):
+    """The shapes of the lines a bind's requests logged, health checks left out."""
+    return [
+        log_shape(l)
+        for r in bind["requests"]
+        for l in r["stdout"] + r["syslog"]
+        if not HEALTH_LINE.search(l)
+    ]
+
+
+def compare_logs(a, b):
+    """A bind's log lines on each side, as multisets (a line may land in the next request's
+    window when it comes late): [(kind, text)]."""
+    la, lb = collections.Counter(log_lines(a)), collections.Counter(log_lines(b))
+    if la == lb:
+        return []
+    only_a, only_b = sorted((la - lb).elements()), sorted((lb - la).elements())
+    if sum(la.values()) != sum(lb.values()):
+        kind = "log line count"
+    else:
+        kind = "log line shape"
+    return [(kind, "%d vs %d: %s | %s" % (sum(la.values()), sum(lb.values()), only_a[:1], only_b[:1]))]
+
+
+by_kind = collections.defaultdict(set)
+example = {}
+totals = collections.Counter()
+for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(out_dir, n))):
+    pa, pb = (os.path.join(out_dir, name, e, "probe.json") for e in ("haproxy", "hapee"))
+    if not (os.path.exists(pa) and os.path.exists(pb)):
+        totals["no record"] += 1
+        continue
+    a, b = json.load(open(pa)), json.load(open(pb))
+    if not a.get("started") or not b.get("started"):
+        state = (a.get("started", False), b.get("started", False))
+        totals["not both serving (haproxy %s, hapee %s)" % state] += 1
+        if state[0] != state[1]:
+            kind = "serves under one engine only"
+            by_kind[kind].add(name)
+            example.setdefault(kind, "%s: %s" % (name, (a if not state[0] else b).get("output", "")[-200:]))
+        continue
+    totals["both serving"] += 1
+    config_diffs = []
+    for ea, eb in zip(a["binds"], b["binds"]):
+        for kind, text in compare_logs(ea, eb):
+            config_diffs.append((kind, text))
+            by_kind[kind].add(name)
+            example.setdefault(kind, "%s %s: %s" % (name, ea["bind"], text))
+            if details:
+                print("%s %s %s: %s" % (name, ea["bind"], kind, text))
+        for qa, qb in zip(ea["requests"], eb["requests"]):
+            for kind, text in compare_request(qa, qb):
+                config_diffs.append((kind, text))
+                by_kind[kind].add(name)
+                example.setdefault(kind, "%s %s [%s]: %s" % (name, ea["bind"], qa["label"], text))
+                if details:
+                    print("%s %s [%s] %s: %s" % (name, ea["bind"], qa["label"], kind, text))
+    if a.get("alive") != b.get("alive"):
+        by_kind["engine died during traffic"].add(name)
+        example.setdefault("engine died during traffic", name)
+    if not config_diffs:
+        totals["identical"] += 1
+
+print()
+for k, v in sorted(totals.items()):
+    print("%-45s %d" % (k, v))
+print()
+print("%-32s %7s  %s" % ("difference", "configs", "example (haproxy | hapee)"))
+for kind, names in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    print("%-32s %7d  %s" % (kind, len(names), example[kind][:300]))
