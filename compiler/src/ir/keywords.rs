@@ -108,6 +108,8 @@ pub(super) fn check_statement(
             }
             if first == "option" && section == SectionKind::FcgiApp {
                 check_fcgi_option(b, stmt, at);
+            } else if first == "option" && section == SectionKind::Program {
+                check_program_option(b, stmt, at);
             } else if first == "option" {
                 check_option(b, stmt, at);
             }
@@ -275,6 +277,36 @@ fn check_fcgi_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             .form(HaproxyForm::Parsing)
             .label("unknown option"),
         ),
+    }
+}
+
+/// An `option` line of a `program` section: its one option, `start-on-reload`, which takes no
+/// argument and may be negated.
+fn check_program_option(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let name = stmt.word(at + 1);
+    let extra = stmt.word(at + 2);
+    if name.is_empty() {
+        b.push(
+            Diagnostic::new("E107", "'option' expects an option name.")
+                .at(stmt.span(at))
+                .form(HaproxyForm::ParsingTight),
+        );
+    } else if name != "start-on-reload" {
+        b.push(
+            Diagnostic::new("E107", format!("unknown option '{name}'."))
+                .at(stmt.span(at + 1))
+                .label("unknown option")
+                .help("the only option of a 'program' section is 'start-on-reload'"),
+        );
+    } else if !extra.is_empty() {
+        b.push(
+            Diagnostic::new(
+                "E112",
+                format!("'option {name}' cannot handle unexpected argument '{extra}'."),
+            )
+            .at(stmt.span_from(at + 2))
+            .label("unexpected argument"),
+        );
     }
 }
 
