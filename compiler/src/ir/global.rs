@@ -130,8 +130,13 @@ fn extra_files_statement(b: &mut Builder, stmt: &Stmt, at: usize) {
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);
+    // HAProxy counts the words first, then ignores a setting it already has.
+    let extra = keywords::extra_argument(b, true, stmt, at);
+    if !extra && super::global_once::repeated(b, stmt, at) {
+        return;
+    }
     b.config.global.directives.extend(stmt.directive(at));
-    if keywords::extra_argument(b, true, stmt, at) || integer_missing(b, stmt, at) {
+    if extra || integer_missing(b, stmt, at) {
         return;
     }
     match keyword {
