@@ -261,6 +261,15 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
+                    // HAProxy puts the line's context before a bind file's error, and the
+                    // option's name too except for a certificate's.
+                    let prefix = match kind {
+                        FileKind::Certificate => ctx.clone(),
+                        _ => format!("{ctx}'{opt}' : "),
+                    };
+                    if let Some(file) = b.config.files.last_mut() {
+                        file.wording = Some((prefix, String::new()));
+                    }
                 }
             }
         }

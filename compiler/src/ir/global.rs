@@ -233,7 +233,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "crt-base" => b.crt_base = Some(stmt.word(1).to_string()),
         "ca-base" => b.ca_base = Some(stmt.word(1).to_string()),
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
-            b.file_ref(FileKind::Plain, keyword, stmt.spanned(1))
+            b.file_ref(FileKind::DhParams, keyword, stmt.spanned(1))
         }
         // Only the last one is read, after parsing.
         "h1-case-adjust-file" if !stmt.word(1).is_empty() => {

@@ -332,14 +332,22 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
     match registry::option(name) {
         Some(def) => {
             if let Status::Removed { replacement, since } = def.status {
-                let extra = if replacement.is_empty() {
-                    String::new()
-                } else {
-                    format!(" Use '{replacement}'.")
+                let d = match removed_option_advice(name) {
+                    Some(advice) => Diagnostic::new(
+                        "E103",
+                        format!("option '{name}' is not supported any more since HAProxy {since}{advice}"),
+                    )
+                    .form(HaproxyForm::ParsingTight),
+                    None => {
+                        let extra = if replacement.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" Use '{replacement}'.")
+                        };
+                        Diagnostic::new("E103", format!("option '{name}' is not supported anymore since HAProxy {since}.{extra}"))
+                    }
                 };
-                b.push(
-                    Diagnostic::new("E103", format!("option '{name}' is not supported anymore since HAProxy {since}.{extra}")).at(stmt.span(at + 1)),
-                );
+                b.push(d.at(stmt.span(at + 1)));
             }
         }
         None => {
@@ -356,6 +364,17 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             );
         }
     }
+}
+
+/// What HAProxy 2.7 says after "option '<name>' is not supported any more since HAProxy <v>"
+/// for the HTTP options it removed.
+fn removed_option_advice(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "forceclose" => ", please just remove it, or use 'option httpclose' if absolutely needed.",
+        "http-tunnel" => ", please just remove it, it shouldn't be needed.",
+        "http_proxy" => ". This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.",
+        _ => return None,
+    })
 }
 
 /// Checks a rule's action against the registry (`lua.<name>` ones against the scripts, once

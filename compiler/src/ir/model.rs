@@ -481,8 +481,8 @@ pub enum FileKind {
     LuaScript,
     /// ACL `-f <file>` patterns, `map*()` converters files.
     PatternFile,
-    /// `server-state-file`, `ssl-dh-param-file` and other plain files that must exist.
-    Plain,
+    /// `ssl-dh-param-file`: Diffie-Hellman parameters, a file that must exist.
+    DhParams,
     /// `tls-ticket-keys`: base64 session ticket keys (plan/ticket_keys.rs).
     TicketKeys,
     /// `namespace <name>`: a network namespace, `/var/run/netns/<name>`.
