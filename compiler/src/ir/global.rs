@@ -200,6 +200,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "tune.stick-counters" => super::stkctr::global_statement(b, stmt, at),
         "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,
         "master-worker" => b.config.global.master_worker = true,
+        "quiet" if b.config.global.quiet.is_none() => b.config.global.quiet = Some(stmt.whole()),
         "log" if super::directives::log(b, stmt, true) => b.config.global.has_log = true,
         "tune.bufsize" => {
             b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32)

@@ -415,6 +415,8 @@ pub struct Global {
     pub expose_experimental: bool,
     /// `tune.stick-counters`, when the configuration sets it (3 counters otherwise).
     pub stick_counters: Option<u32>,
+    /// The first `quiet` line: HAProxy prints nothing more while it starts once it read it.
+    pub quiet: Option<Span>,
     pub master_worker: bool,
     pub has_log: bool,
     pub stats_sockets: Vec<Spanned<Text>>,
