@@ -332,11 +332,9 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
         "socket" => {
             // HAProxy reads the address as a `bind` line's: a path must start with '/' (or
             // carry `unix@`), anything else is a host that needs a port.
-            let expanded = crate::address::env_expand(stmt.word(2), b.env);
-            if let Some(e) = expanded
-                .split(',')
-                .find_map(|part| crate::address::parse(part, crate::address::Rules::BIND).err())
-            {
+            if let Some(e) = stmt.word(2).split(',').find_map(|part| {
+                crate::address::parse_written(part, b.env, crate::address::Rules::BIND).err()
+            }) {
                 b.push(
                     Diagnostic::new("E227", format!("'stats socket' : {e}"))
                         .at(stmt.span(2))
