@@ -192,6 +192,25 @@ pub fn env_expand<'a>(
     std::borrow::Cow::Owned(out)
 }
 
+/// [`parse`] of one address as written, once its variables are expanded ([`env_expand`]):
+/// HAProxy's messages quote the address as it is written, `$PORT` and all.
+pub fn parse_written(
+    written: &str,
+    env: &dyn crate::syntax::Environment,
+    rules: Rules,
+) -> Result<Address, String> {
+    let expanded = env_expand(written, env);
+    parse(&expanded, rules).map_err(|e| {
+        let quoted = format!("'{expanded}'");
+        match e.rfind(&quoted) {
+            Some(at) if written != expanded => {
+                format!("{}'{written}'{}", &e[..at], &e[at + quoted.len()..])
+            }
+            _ => e,
+        }
+    })
+}
+
 /// Parses one address (not a comma list) with HAProxy's wording for errors.
 pub fn parse(text: &str, rules: Rules) -> Result<Address, String> {
     // Most addresses of a large configuration are `a.b.c.d:port`: read in one pass.
@@ -442,6 +461,25 @@ fn is_hostname(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_quote_the_address_as_written() {
+        let mut env = crate::syntax::MapEnv::default();
+        env.0.insert("HOST".into(), "10.0.0.1".into());
+        // An unset variable leaves the port empty; the message shows the variable's name.
+        assert_eq!(
+            parse_written("*:$PORT", &env, Rules::BIND).err().as_deref(),
+            Some("missing port specification in '*:$PORT'")
+        );
+        // The host part is quoted as read, the whole address as written.
+        assert_eq!(
+            parse_written("${HOST}..x:80", &env, Rules::SERVER)
+                .err()
+                .as_deref(),
+            Some("invalid address: '10.0.0.1..x' in '${HOST}..x:80'")
+        );
+        assert!(parse_written("${HOST}:80", &env, Rules::BIND).is_ok());
+    }
 
     #[test]
     fn every_prefix_ends_with_at() {

@@ -21,10 +21,12 @@ impl Compilation {
             .any(|d| d.severity == Severity::Error)
     }
 
+    /// Whether HAProxy would print a warning ("Warnings were found.", `-dW`): the few warnings
+    /// it prints at the alert level do not count.
     pub fn has_warnings(&self) -> bool {
         self.diagnostics
             .iter()
-            .any(|d| d.severity == Severity::Warning)
+            .any(|d| d.severity == Severity::Warning && d.haproxy_level.is_none())
     }
 }
 

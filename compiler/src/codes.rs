@@ -112,6 +112,8 @@ rules! {
     // ---- E2xx / W2xx: semantic checks ----
     "E113" "ssl-load-extra-files-invalid" Error Haproxy "An 'ssl-load-extra-files' line is empty, names an unknown kind of file, or puts 'none' or 'all' with other words."
         "Name the files to look for beside each certificate among bundle, sctl, ocsp, issuer and key, or write 'none' or 'all' alone.";
+    "W114" "global-setting-repeated" Warning Haproxy "A global setting HAProxy takes once ('maxconn', 'user', 'chroot', 'pidfile', 'ulimit-n', …) is given again after it got a value."
+        "HAProxy keeps the first value and ignores the later line, reporting it at the alert level without failing the check. Remove the repeated line, or change the first one if the later value is the one meant (a second 'global' section does not start over).";
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
         "Only 'option', 'log', 'busy-polling', 'set-dumpable', 'strict-limits', 'insecure-fork-wanted' and 'numa-cpu-mapping' can be negated or reset with 'no' or 'default'. Remove the prefix, or remove the line to get the default behaviour.";
     "E201" "proxy-name-missing" Error Haproxy "A frontend, backend or listen section has no name."

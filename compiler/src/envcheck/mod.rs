@@ -186,8 +186,8 @@ fn certificate_dir(dir: &str, del_ext: bool) -> Result<(), String> {
 
 fn pem_file(path: &Path, what: &str, marker: &str) -> Result<(), String> {
     let shown = path.display().to_string();
-    let pem = read_capped(path)
-        .map_err(|e| format!("unable to load {what} file '{shown}': {}.", reason(&e)))?;
+    // HAProxy's words once it could not open the file (it says why in an alert of its own).
+    let pem = read_capped(path).map_err(|_| format!("unable to load {shown}"))?;
     if !pem.contains(marker) {
         return Err(format!(
             "unable to load {what} file '{shown}': no PEM block found."
@@ -199,8 +199,7 @@ fn pem_file(path: &Path, what: &str, marker: &str) -> Result<(), String> {
 /// An error page is a complete HTTP/1 response: status line, headers, blank line.
 fn error_file(path: &Path) -> Result<(), String> {
     let shown = path.display().to_string();
-    let text = read_capped(path)
-        .map_err(|e| format!("error while reading file '{shown}' : {}.", reason(&e)))?;
+    let text = read_capped(path).map_err(|_| format!("error opening file '{shown}'."))?;
     if text.is_empty() {
         return Ok(()); // an empty page (often /dev/null) makes HAProxy send nothing
     }
@@ -306,8 +305,8 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                     format!("Cannot open namespace '{name}'")
                 })
             }
-            FileKind::Plain => exists(&path, |p| {
-                format!("unable to open file '{p}': No such file or directory.")
+            FileKind::DhParams => exists(&path, |p| {
+                format!("unable to load DH parameters from file <{p}>.")
             }),
             FileKind::CaseAdjustFile => case_adjust_file(&path, &r.path.value, config),
         };
@@ -316,6 +315,9 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
             let message = match (&r.wording, r.kind) {
                 (Some((prefix, suffix)), _) => format!("{prefix}{message}{suffix}"),
                 (None, FileKind::LuaScript | FileKind::CaseAdjustFile) => message,
+                // HAProxy names these two keywords its own way.
+                (None, FileKind::ErrorFile) => format!("{} : {message}", r.keyword),
+                (None, FileKind::DhParams) => format!("'{}': {message}", r.keyword),
                 (None, _) => format!("'{}' : {message}", r.keyword),
             };
             let mut d = Diagnostic::new("E402", message);

@@ -150,9 +150,9 @@ pub(super) fn bind_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         name: None,
     };
     let ctx = bind_context(stmt, section);
-    let expanded = crate::address::env_expand(stmt.word(1), b.env);
-    for part in expanded.split(',') {
-        if let Err(e) = crate::address::parse(part, crate::address::Rules::BIND) {
+    // HAProxy cuts the list as written, then expands each address.
+    for part in stmt.word(1).split(',') {
+        if let Err(e) = crate::address::parse_written(part, b.env, crate::address::Rules::BIND) {
             b.push(
                 Diagnostic::new("E227", format!("'bind' : {e}"))
                     .at(stmt.span(1))
@@ -410,8 +410,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         ""
     };
     if let Some(addr) = &server.address {
-        let expanded = crate::address::env_expand(&addr.value, b.env);
-        if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::SERVER) {
+        if let Err(e) =
+            crate::address::parse_written(&addr.value, b.env, crate::address::Rules::SERVER)
+        {
             b.push(
                 Diagnostic::new("E227", format!("{}{e}", context(b)))
                     .at(addr.span)

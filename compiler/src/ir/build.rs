@@ -34,6 +34,9 @@ pub(super) struct Builder<'t> {
     /// Defaults sections used by name (`from`) and used implicitly, by proxy index.
     pub defaults_explicit: rustc_hash::FxHashSet<usize>,
     pub defaults_implicit: rustc_hash::FxHashSet<usize>,
+    /// Global settings HAProxy takes once, by keyword (`uid` for `user` too, `gid` for
+    /// `group`): the line that gave each its value.
+    pub global_once: rustc_hash::FxHashMap<&'static str, Span>,
     /// `crt-base` and `ca-base` from global, applied to relative certificate paths.
     pub crt_base: Option<String>,
     /// First proxy of each name with a frontend (backend) side, for duplicate-name checks.
@@ -424,6 +427,7 @@ impl<'t> Builder<'t> {
             defaults_use: Vec::new(),
             defaults_explicit: Default::default(),
             defaults_implicit: Default::default(),
+            global_once: Default::default(),
             crt_base: None,
             frontend_names: Default::default(),
             acl_criteria: Default::default(),

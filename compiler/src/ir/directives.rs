@@ -387,8 +387,7 @@ pub(super) fn log(b: &mut Builder, stmt: &Stmt, in_global: bool) -> bool {
     // The address is read last, as HAProxy does; `stdout`, `stderr` and rings are not addresses.
     let target = stmt.word(1);
     if !matches!(target, "stdout" | "stderr") && !target.starts_with("ring@") {
-        let expanded = crate::address::env_expand(target, b.env);
-        if let Err(e) = crate::address::parse(&expanded, crate::address::Rules::LOG) {
+        if let Err(e) = crate::address::parse_written(target, b.env, crate::address::Rules::LOG) {
             fail(b, 1, e);
             return false;
         }

@@ -130,8 +130,13 @@ fn extra_files_statement(b: &mut Builder, stmt: &Stmt, at: usize) {
 pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
     let at = check_prefix(b, stmt);
     let keyword = stmt.word(at);
+    // HAProxy counts the words first, then ignores a setting it already has.
+    let extra = keywords::extra_argument(b, true, stmt, at);
+    if !extra && super::global_once::repeated(b, stmt, at) {
+        return;
+    }
     b.config.global.directives.extend(stmt.directive(at));
-    if keywords::extra_argument(b, true, stmt, at) || integer_missing(b, stmt, at) {
+    if extra || integer_missing(b, stmt, at) {
         return;
     }
     match keyword {
@@ -195,6 +200,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "tune.stick-counters" => super::stkctr::global_statement(b, stmt, at),
         "ssl-load-extra-del-ext" => b.config.global.ssl_load_extra_del_ext = true,
         "master-worker" => b.config.global.master_worker = true,
+        "quiet" if b.config.global.quiet.is_none() => b.config.global.quiet = Some(stmt.whole()),
         "log" if super::directives::log(b, stmt, true) => b.config.global.has_log = true,
         "tune.bufsize" => {
             b.config.global.bufsize = parse_int(stmt.word(1)).map(|v| v.max(0) as u32)
@@ -228,7 +234,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         "crt-base" => b.crt_base = Some(stmt.word(1).to_string()),
         "ca-base" => b.ca_base = Some(stmt.word(1).to_string()),
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
-            b.file_ref(FileKind::Plain, keyword, stmt.spanned(1))
+            b.file_ref(FileKind::DhParams, keyword, stmt.spanned(1))
         }
         // Only the last one is read, after parsing.
         "h1-case-adjust-file" if !stmt.word(1).is_empty() => {
@@ -326,11 +332,9 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
         "socket" => {
             // HAProxy reads the address as a `bind` line's: a path must start with '/' (or
             // carry `unix@`), anything else is a host that needs a port.
-            let expanded = crate::address::env_expand(stmt.word(2), b.env);
-            if let Some(e) = expanded
-                .split(',')
-                .find_map(|part| crate::address::parse(part, crate::address::Rules::BIND).err())
-            {
+            if let Some(e) = stmt.word(2).split(',').find_map(|part| {
+                crate::address::parse_written(part, b.env, crate::address::Rules::BIND).err()
+            }) {
                 b.push(
                     Diagnostic::new("E227", format!("'stats socket' : {e}"))
                         .at(stmt.span(2))

@@ -108,6 +108,8 @@ pub(super) fn check_statement(
             }
             if first == "option" && section == SectionKind::FcgiApp {
                 check_fcgi_option(b, stmt, at);
+            } else if first == "option" && section == SectionKind::Program {
+                check_program_option(b, stmt, at);
             } else if first == "option" {
                 check_option(b, stmt, at);
             }
@@ -278,6 +280,36 @@ fn check_fcgi_option(b: &mut Builder, stmt: &Stmt, at: usize) {
     }
 }
 
+/// An `option` line of a `program` section: its one option, `start-on-reload`, which takes no
+/// argument and may be negated.
+fn check_program_option(b: &mut Builder, stmt: &Stmt, at: usize) {
+    let name = stmt.word(at + 1);
+    let extra = stmt.word(at + 2);
+    if name.is_empty() {
+        b.push(
+            Diagnostic::new("E107", "'option' expects an option name.")
+                .at(stmt.span(at))
+                .form(HaproxyForm::ParsingTight),
+        );
+    } else if name != "start-on-reload" {
+        b.push(
+            Diagnostic::new("E107", format!("unknown option '{name}'."))
+                .at(stmt.span(at + 1))
+                .label("unknown option")
+                .help("the only option of a 'program' section is 'start-on-reload'"),
+        );
+    } else if !extra.is_empty() {
+        b.push(
+            Diagnostic::new(
+                "E112",
+                format!("'option {name}' cannot handle unexpected argument '{extra}'."),
+            )
+            .at(stmt.span_from(at + 2))
+            .label("unexpected argument"),
+        );
+    }
+}
+
 /// C's `atol`: the leading decimal digits (after blanks and a sign), 0 without any.
 pub(super) fn atol(text: &str) -> i64 {
     let t = text.trim_start();
@@ -300,14 +332,22 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
     match registry::option(name) {
         Some(def) => {
             if let Status::Removed { replacement, since } = def.status {
-                let extra = if replacement.is_empty() {
-                    String::new()
-                } else {
-                    format!(" Use '{replacement}'.")
+                let d = match removed_option_advice(name) {
+                    Some(advice) => Diagnostic::new(
+                        "E103",
+                        format!("option '{name}' is not supported any more since HAProxy {since}{advice}"),
+                    )
+                    .form(HaproxyForm::ParsingTight),
+                    None => {
+                        let extra = if replacement.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" Use '{replacement}'.")
+                        };
+                        Diagnostic::new("E103", format!("option '{name}' is not supported anymore since HAProxy {since}.{extra}"))
+                    }
                 };
-                b.push(
-                    Diagnostic::new("E103", format!("option '{name}' is not supported anymore since HAProxy {since}.{extra}")).at(stmt.span(at + 1)),
-                );
+                b.push(d.at(stmt.span(at + 1)));
             }
         }
         None => {
@@ -324,6 +364,17 @@ fn check_option(b: &mut Builder, stmt: &Stmt, at: usize) {
             );
         }
     }
+}
+
+/// What HAProxy 2.7 says after "option '<name>' is not supported any more since HAProxy <v>"
+/// for the HTTP options it removed.
+fn removed_option_advice(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "forceclose" => ", please just remove it, or use 'option httpclose' if absolutely needed.",
+        "http-tunnel" => ", please just remove it, it shouldn't be needed.",
+        "http_proxy" => ". This option stopped working in HAProxy 1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of 'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS resolution is desired.",
+        _ => return None,
+    })
 }
 
 /// Checks a rule's action against the registry (`lua.<name>` ones against the scripts, once

@@ -16,6 +16,7 @@ mod cpumap;
 mod directives;
 mod exprs;
 mod global;
+mod global_once;
 mod global_tunes;
 mod keywords;
 mod model;

@@ -415,6 +415,8 @@ pub struct Global {
     pub expose_experimental: bool,
     /// `tune.stick-counters`, when the configuration sets it (3 counters otherwise).
     pub stick_counters: Option<u32>,
+    /// The first `quiet` line: HAProxy prints nothing more while it starts once it read it.
+    pub quiet: Option<Span>,
     pub master_worker: bool,
     pub has_log: bool,
     pub stats_sockets: Vec<Spanned<Text>>,
@@ -481,8 +483,8 @@ pub enum FileKind {
     LuaScript,
     /// ACL `-f <file>` patterns, `map*()` converters files.
     PatternFile,
-    /// `server-state-file`, `ssl-dh-param-file` and other plain files that must exist.
-    Plain,
+    /// `ssl-dh-param-file`: Diffie-Hellman parameters, a file that must exist.
+    DhParams,
     /// `tls-ticket-keys`: base64 session ticket keys (plan/ticket_keys.rs).
     TicketKeys,
     /// `namespace <name>`: a network namespace, `/var/run/netns/<name>`.

@@ -208,7 +208,8 @@ fn duplicate_name_check(b: &mut Builder, kind: ProxyKind, name: &Spanned<Text>) 
                 .at(name.span)
                 .label("duplicate name")
                 .with_secondary(at, "first declared here")
-                .form(HaproxyForm::ParsingTight),
+                // HAProxy words this one with a capital 'P'.
+                .form(HaproxyForm::PostParse),
         );
     }
 }

@@ -163,9 +163,17 @@ fn haproxy_prefix(level: &str, rest: &str) -> String {
 fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: &CheckArgs) {
     // HAProxy stops before its whole-configuration checks when a line had an error.
     let line_error = shown.iter().any(|d| d.is_error() && !d.after_parse);
+    // Once it has read a global `quiet`, HAProxy prints nothing more while it starts: not the
+    // alerts of the lines after it, nor its closing words.
+    let quiet = c.config.global.quiet;
+    let before_quiet = |d: &Diagnostic| match (quiet, d.span) {
+        (None, _) => true,
+        (Some(q), Some(s)) => (s.file, s.start) < (q.file, q.start),
+        (Some(_), None) => false,
+    };
     let shown: Vec<&Diagnostic> = shown
         .iter()
-        .filter(|d| !(line_error && d.after_parse))
+        .filter(|d| !(line_error && d.after_parse) && before_quiet(d))
         .collect();
     let shown = &shown[..];
     let pid = std::process::id();
@@ -192,6 +200,9 @@ fn print_haproxy(c: &Compilation, shown: &[Diagnostic], verdict: Verdict, args: 
     }
     for d in shown {
         let _ = writeln!(err, "{}", render::haproxy_line(&c.db, d, pid));
+    }
+    if quiet.is_some() {
+        return;
     }
     match verdict {
         Verdict::Errors => {

@@ -917,3 +917,53 @@ fn bad_global_tunes_are_refused_in_haproxy_words() {
         assert_eq!(out.status.code(), Some(0), "{line}: {:?}", alerts(&out));
     }
 }
+
+/// A global setting given again is reported at the alert level and the check still passes, as
+/// HAProxy 2.7 does ("Warnings were found." is not printed for it); a global `quiet` silences
+/// everything after it, the closing lines and "Configuration file is valid" included.
+#[test]
+fn repeated_global_settings_alert_without_failing_and_quiet_silences_the_rest() {
+    let repeated = write_cfg(
+        "repeated.cfg",
+        &format!("global\n    maxconn 100\n    user nobody\nglobal\n    maxconn 200\n    uid 99\n{VALID}"),
+    );
+    let out = run(&["-c", "-f", repeated.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Configuration file is valid\n"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let name = repeated.to_str().unwrap();
+    for expected in [
+        format!("parsing [{name}:5] : 'maxconn' already specified. Continuing."),
+        format!("parsing [{name}:6] : user/uid already specified. Continuing."),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("[ALERT]") && l.ends_with(&expected)),
+            "{expected} not in:\n{stderr}"
+        );
+    }
+
+    let quiet = write_cfg(
+        "quiet.cfg",
+        &format!(
+            "global\n    nbproc 2\n    quiet\n    maxconn 1\n    maxconn 2\n    nbproc 4\n{VALID}"
+        ),
+    );
+    let out = run(&["-c", "-f", quiet.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let alerts: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("[ALERT]"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{stderr}");
+    assert!(
+        alerts[0].contains(":2] : nbproc is not supported any more"),
+        "{stderr}"
+    );
+}

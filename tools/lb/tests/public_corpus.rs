@@ -12,18 +12,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// HAProxy accepted the configuration and so did `hapee-lb -c`.
-const VALID_AGREED_AT_LEAST: usize = 103;
+const VALID_AGREED_AT_LEAST: usize = 155;
 /// HAProxy rejected it and `hapee-lb -c` reported an error.
-const CAUGHT_AT_LEAST: usize = 174;
+const CAUGHT_AT_LEAST: usize = 245;
 /// … on the line of HAProxy's first alert (or HAProxy's alert names no line).
-const SAME_LINE_AT_LEAST: usize = 174;
+const SAME_LINE_AT_LEAST: usize = 245;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/public-corpus")
 }
 
 /// `hapee-lb -c [args] -f <file>` run in `dir`: its errors as (line, text), from the `[ALERT]`
-/// lines it prints, plus one for a non-zero exit that printed none (no listener: exit 2).
+/// lines it prints, plus one for a non-zero exit that printed none (no listener: exit 2). None
+/// when it exits 0: like HAProxy, it prints a few notes at the alert level without failing
+/// ("'maxconn' already specified. Continuing.").
 fn check(dir: &Path, file: &str, args: &str) -> Vec<(u32, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_hapee-lb"))
         .arg("-c")
@@ -45,7 +47,10 @@ fn check(dir: &Path, file: &str, args: &str) -> Vec<(u32, String)> {
         })
         .map(|l| (alert_line(l).unwrap_or(0), l.to_string()))
         .collect();
-    if errors.is_empty() && out.status.code() != Some(0) {
+    if out.status.code() == Some(0) {
+        return Vec::new();
+    }
+    if errors.is_empty() {
         errors.push((
             0,
             format!(
@@ -80,7 +85,7 @@ fn public_configurations_match_haproxy_2_7() {
         println!("  {miss}");
     }
     assert!(
-        parity.valid >= 103 && parity.invalid >= 174,
+        parity.valid >= 155 && parity.invalid >= 245,
         "corpus too small: {} valid, {} invalid",
         parity.valid,
         parity.invalid
