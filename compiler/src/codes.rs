@@ -218,6 +218,8 @@ rules! {
         "'resolvers <name>' on a server line must match a 'resolvers <name>' section.";
     "E247" "http-errors-not-found" Error Haproxy "'errorfiles' names an http-errors section that does not exist."
         "Declare the section with 'http-errors <name>' and its 'errorfile' lines, or fix the name.";
+    "E279" "check-without-port" Error Haproxy "A server with 'check' has no port to check: none in its address (or a '+N'/'-N' port mapping), no 'port' or 'addr' with a port, and no health-check rule that connects with a port."
+        "A server written without a port (or with a port relative to the client's) is reached on the port the client connected to, which a health check cannot know. Give the check its port with 'port N' on the server line, or make the first rule of the backend's 'tcp-check'/'http-check' list a 'connect port N' (and give every 'connect' rule a port).";
     "E248" "cache-not-found" Error Haproxy "A cache filter, 'cache-use' or 'cache-store' names a cache section that does not exist."
         "Declare the cache with a 'cache <name>' section (with its 'total-max-size'), or fix the name.";
     "E249" "httpchk-headers-in-version" Error Haproxy "'option httpchk' hides request headers or a body after the HTTP version."

@@ -392,7 +392,7 @@ pub async fn serve(
             let server = &be.servers[si];
             txn.server = Some(server.name.clone());
             session.server(server.name.clone());
-            let Some(addr) = server.addr() else {
+            let Some(addr) = server.addr_toward(txn.local) else {
                 // DNS took the address away since the pick: pick again, avoiding it.
                 if tries.count < be.retries.max(1) {
                     tries.failed(si, true);

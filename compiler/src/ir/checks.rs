@@ -30,6 +30,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
         section_references(db, config, p, &mut out);
         if p.kind != ProxyKind::Defaults {
             proxy_warnings(p, &mut out);
+            check_ports(p, &mut out);
             super::bwlim::check(config, p, &mut out);
         }
     }
@@ -324,6 +325,138 @@ impl Config {
             || self.sections.iter().any(|s| {
                 (s.kind == SectionKind::Peers && s.has_bind) || s.kind == SectionKind::LogForward
             })
+    }
+}
+
+/// Health checks need a port: HAProxy refuses a checked server whose address gives none (no
+/// port, or a port relative to the client's), unless `port`/`addr` give one or the proxy's
+/// check rules start by connecting to a port.
+fn check_ports(p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if matches!(p.kind, ProxyKind::Defaults | ProxyKind::Frontend) {
+        return;
+    }
+    for s in p.servers.iter().filter(|s| s.check) {
+        if !needs_check_port(s) {
+            continue;
+        }
+        let tail = match first_connect(p) {
+            CheckConnect::NoRules => ".",
+            CheckConnect::FirstWithoutPort => {
+                " nor tcp_check rule 'connect' with port information."
+            }
+            CheckConnect::LaterWithoutPort => {
+                ", and a tcp_check rule 'connect' with no port information."
+            }
+            CheckConnect::Ported => continue,
+        };
+        out.push(
+            bare(
+                "E279",
+                format!(
+                    "config: {} '{}': server '{}' has neither service port nor check port{tail}",
+                    p.kind.type_str(),
+                    p.name_str(),
+                    s.name.value
+                ),
+            )
+            .at(s.name.span)
+            .label("checked, but its address gives no port"),
+        );
+    }
+}
+
+/// Whether a checked server's own line leaves its check without a port.
+fn needs_check_port(s: &crate::ir::model::Server) -> bool {
+    let option = |name: &str| {
+        s.options
+            .windows(2)
+            .rev()
+            .find(|w| w[0].value == name)
+            .map(|w| w[1].value.as_str())
+    };
+    if option("port")
+        .and_then(|v| v.parse::<u32>().ok())
+        .is_some_and(|p| p > 0)
+    {
+        return false;
+    }
+    let server_rules = crate::address::Rules::SERVER;
+    if let Some(Ok(a)) = option("addr").map(|a| crate::address::parse(a, server_rules)) {
+        if !inet(&a) || matches!(a.port, crate::address::Port::Range { low, .. } if low > 0) {
+            return false;
+        }
+    }
+    let Some(address) = &s.address else {
+        return false;
+    };
+    match crate::address::parse(&address.value, server_rules) {
+        // Unix sockets and the like are checked where they are.
+        Ok(a) if !inet(&a) => false,
+        Ok(a) => matches!(
+            a.port,
+            crate::address::Port::None | crate::address::Port::Offset { .. }
+        ),
+        // Reported elsewhere, or resolved later (`${VAR}` in the address).
+        Err(_) => false,
+    }
+}
+
+fn inet(a: &crate::address::Address) -> bool {
+    use crate::address::Family;
+    matches!(a.family, Family::Unspec | Family::Inet | Family::Inet6)
+}
+
+enum CheckConnect {
+    NoRules,
+    FirstWithoutPort,
+    LaterWithoutPort,
+    Ported,
+}
+
+/// How the proxy's health-check rules connect: the protocol options (`httpchk`,
+/// `mysql-check`, …) start with a send, `tcp-check`/`http-check` lines with what they say.
+fn first_connect(p: &Proxy) -> CheckConnect {
+    const PROTOCOL_CHECKS: [&str; 8] = [
+        "httpchk",
+        "ssl-hello-chk",
+        "smtpchk",
+        "ldap-check",
+        "mysql-check",
+        "pgsql-check",
+        "redis-check",
+        "spop-check",
+    ];
+    let tcp_check = p.option("tcp-check") == Some(true);
+    let protocol = PROTOCOL_CHECKS.iter().find(|o| p.option(o) == Some(true));
+    let set = match (protocol, tcp_check) {
+        (Some(&"httpchk"), _) => crate::registry::RuleSet::HttpCheck,
+        (Some(_), _) => return CheckConnect::FirstWithoutPort,
+        (None, true) => crate::registry::RuleSet::TcpCheck,
+        (None, false) => return CheckConnect::NoRules,
+    };
+    let mut rules = p
+        .rules
+        .iter()
+        .filter(|r| r.set == set && r.action.value != "comment");
+    let ported = |r: &crate::ir::model::RuleDecl| {
+        r.args.windows(2).any(|w| {
+            (w[0].value == "port" && w[1].value.parse::<u32>().is_ok_and(|p| p > 0))
+                || (w[0].value == "addr"
+                    && crate::address::parse(&w[1].value, crate::address::Rules::SERVER).is_ok_and(
+                        |a| matches!(a.port, crate::address::Port::Range { low, .. } if low > 0),
+                    ))
+        })
+    };
+    match rules.next() {
+        None if set == crate::registry::RuleSet::TcpCheck => CheckConnect::NoRules,
+        Some(r) if r.action.value == "connect" && ported(r) => {
+            if rules.any(|r| r.action.value == "connect" && !ported(r)) {
+                CheckConnect::LaterWithoutPort
+            } else {
+                CheckConnect::Ported
+            }
+        }
+        _ => CheckConnect::FirstWithoutPort,
     }
 }
 

@@ -445,7 +445,7 @@ pub async fn forward(
             if let Some(s) = &ctx.session {
                 s.server(server.name.clone());
             }
-            let Some(addr) = server.addr() else {
+            let Some(addr) = server.addr_toward(txn.local) else {
                 // DNS took the address away since the pick: pick again, avoiding it.
                 if tries.count < be.retries.max(1) {
                     tries.failed(si, true);
@@ -469,7 +469,8 @@ pub async fn forward(
         };
         // A direct target's connections stay with their session (HAProxy's private ones), and
         // so do those bound to a client's address (`source … usesrc`).
-        let private = be.direct.is_some() || server.source.use_src.is_some();
+        // A server reached on the client's own port serves that port's streams only.
+        let private = be.direct.is_some() || server.source.use_src.is_some() || server.maps_ports();
         // Queue for a connection slot when the server is at its maxconn.
         let limit = upstream::queue::limit(be);
         let unassigned =

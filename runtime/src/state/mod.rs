@@ -265,6 +265,36 @@ impl ServerRt {
         }
     }
 
+    /// Where to connect for a stream whose client reached `destination`: a server written
+    /// without a port connects to the port the client connected to, and one written with
+    /// `+N`/`-N` to that port moved by N (HAProxy's port mapping), on 16 bits as there.
+    pub fn addr_toward(&self, destination: SocketAddr) -> Option<SocketAddr> {
+        let mut addr = self.addr()?;
+        if let Some(port) = self.mapped_port(addr, destination) {
+            addr.set_port(port);
+        }
+        Some(addr)
+    }
+
+    /// Whether the port this server is reached on follows the client's (see
+    /// [`ServerRt::addr_toward`]): its connections then serve the destination they were made
+    /// for only.
+    pub fn maps_ports(&self) -> bool {
+        self.addr()
+            .is_some_and(|a| self.mapped_port(a, a).is_some())
+    }
+
+    /// The port a port-mapped server is reached on for `destination`; `None` when its port is
+    /// its own (written, or given by DNS SRV records or the Runtime API).
+    fn mapped_port(&self, addr: SocketAddr, destination: SocketAddr) -> Option<u16> {
+        use hapee_compiler::address::Port;
+        match self.plan.address.as_ref().map(|a| &a.port) {
+            Some(Port::None) if addr.port() == 0 => Some(destination.port()),
+            Some(Port::Offset { offset }) => Some((i32::from(destination.port()) + offset) as u16),
+            _ => None,
+        }
+    }
+
     pub fn set_addr(&self, addr: SocketAddr) {
         self.addr.store(Some(Arc::new(addr)));
     }

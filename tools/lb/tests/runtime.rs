@@ -149,6 +149,8 @@ mod peers;
 mod peers_tls;
 #[path = "runtime/persist.rs"]
 mod persist;
+#[path = "runtime/port_mapping.rs"]
+mod port_mapping;
 #[path = "runtime/proc_vars.rs"]
 mod proc_vars;
 #[path = "runtime/process_settings.rs"]

@@ -156,7 +156,13 @@ impl Origin {
     }
 
     pub fn start_on(name: &str, port: u16) -> Origin {
-        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        Origin::start_at(name, "127.0.0.1", port)
+    }
+
+    /// An origin on `ip`:`port` (another loopback address, for a server written without a
+    /// port that is reached on the proxy's own port).
+    pub fn start_at(name: &str, ip: &str, port: u16) -> Origin {
+        let listener = TcpListener::bind((ip, port)).unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(AtomicUsize::new(0));
