@@ -54,8 +54,20 @@ pub fn apply(
             .map_err(|e| format!("tcp-ut {text}: {e}"))?;
     }
     if let Some(name) = l.option("interface") {
-        sock.bind_device(Some(name.as_bytes()))
-            .map_err(|e| format!("interface {name}: {e}"))?;
+        // As HAProxy: a device that cannot be bound to (absent, or no CAP_NET_RAW) is warned
+        // about and the listener accepts from every interface.
+        if let Err(e) = sock.bind_device(Some(name.as_bytes())) {
+            // strerror's text, without Rust's " (os error N)".
+            let text = e.to_string();
+            let reason = text.split(" (os error").next().unwrap_or(&text);
+            let at = sock.local_addr().ok().and_then(|a| a.as_socket());
+            let at = at.map(|a| format!(" for [{a}]")).unwrap_or_default();
+            eprintln!(
+                "[WARNING]  ({}) : Binding for frontend {}: cannot bind receiver to device '{name}' ({reason}){at}",
+                std::process::id(),
+                fe.name,
+            );
+        }
     }
     Ok(())
 }

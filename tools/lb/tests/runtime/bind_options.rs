@@ -106,3 +106,34 @@ frontend immediate
         assert_eq!(theirs, mine);
     }
 }
+
+/// A device `interface` cannot bind to is a warning, as in HAProxy: the listener still
+/// starts, accepting from every interface.
+#[test]
+fn an_interface_that_cannot_be_bound_is_warned_about_and_the_listener_serves() {
+    let cfg = |port: u16| {
+        format!(
+            "defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend f
+    bind 127.0.0.1:{port} interface nosuchdev0
+    http-request return status 200 content-type text/plain string ok
+"
+        )
+    };
+    let (mine, theirs) = both_reading(1, cfg, |port, side| {
+        let (code, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
+        let warned = side
+            .stderr()
+            .lines()
+            .any(|l| l.contains("cannot bind receiver to device 'nosuchdev0' (No such device)"));
+        (code, body, warned)
+    });
+    assert_eq!(mine, (200, "ok".to_string(), true));
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
