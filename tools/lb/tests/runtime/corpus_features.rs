@@ -132,7 +132,7 @@ fn last_rules(log: &str) -> Vec<(String, String)> {
         .filter_map(|l| {
             let lr = l.split("lr=").nth(1)?.split(' ').next()?;
             let path = l.split("path=").nth(1)?.trim();
-            // A connection closed before its first request (the start-up probe).
+            // A connection closed before its first request.
             if path == "<BADREQ>" {
                 return None;
             }
@@ -149,11 +149,12 @@ fn last_rule_file_and_line_name_the_last_final_rule() {
         1,
         |p| last_rule_config(p, origin.addr),
         |port, side| {
+            empty_connection(port);
             last_rule_requests(port);
             side.stdout_when(|l| l.contains("lr=-:- path=<BADREQ>") && last_rules(l).len() >= 6)
         },
     );
-    // The start-up probe, logged as HAProxy logs it.
+    // The empty connection, logged as HAProxy logs it.
     assert!(log.contains("lr=-:- path=<BADREQ>"), "{log}");
     let mine = last_rules(&log);
     let expect: Vec<(String, String)> = [
