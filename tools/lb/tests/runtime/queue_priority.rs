@@ -34,15 +34,18 @@ backend app
     )
 }
 
-/// The server's (current sessions, queued requests), from `show stat` on the CLI at `cli`.
+/// The server's current sessions and the requests its backend queues (HAProxy queues them on
+/// the backend when no server has room, hapee on the server: the backend counts both), from
+/// `show stat` on the CLI at `cli`.
 fn server_load(cli: u16) -> (String, String) {
     let mut s = connect(("127.0.0.1", cli));
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(b"show stat\n").unwrap();
     let mut csv = String::new();
     let _ = s.read_to_string(&mut csv);
-    let row = stat_row(&csv, "app", "s1");
-    (row["scur"].clone(), row["qcur"].clone())
+    let server = stat_row(&csv, "app", "s1");
+    let backend = stat_row(&csv, "app", "BACKEND");
+    (server["scur"].clone(), backend["qcur"].clone())
 }
 
 /// The ids of the requests in the order their answers came.
