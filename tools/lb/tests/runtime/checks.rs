@@ -534,7 +534,9 @@ fn slow_request_across_flip(
     // The checks have settled: requests (not logged: only `/slow/` lines are kept) go there.
     let name = format!("name={serving}\n");
     let settled = wait_until(Duration::from_secs(10), || {
-        curl(&[&format!("http://127.0.0.1:{port}/")]).1.starts_with(&name)
+        curl(&[&format!("http://127.0.0.1:{port}/")])
+            .1
+            .starts_with(&name)
     });
     assert!(settled, "{serving} never served");
     let before = at.slow.load(SeqCst);

@@ -54,7 +54,10 @@ fn served_order(port: u16) -> Vec<String> {
     let mut threads = Vec::new();
     // The first takes the only slot for three seconds; the others queue behind it, each
     // sent once the one before it is in the queue.
-    for (queued, id) in ["first", "late", "plain", "early", "urgent"].into_iter().enumerate() {
+    for (queued, id) in ["first", "late", "plain", "early", "urgent"]
+        .into_iter()
+        .enumerate()
+    {
         let done = done.clone();
         threads.push(std::thread::spawn(move || {
             let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -71,7 +74,11 @@ fn served_order(port: u16) -> Vec<String> {
         }));
         let load = ("1".to_string(), queued.to_string());
         let there = wait_until(Duration::from_secs(10), || server_load(port + 1) == load);
-        assert!(there, "{id}: (scur, qcur) never {load:?}: {:?}", server_load(port + 1));
+        assert!(
+            there,
+            "{id}: (scur, qcur) never {load:?}: {:?}",
+            server_load(port + 1)
+        );
     }
     for t in threads {
         t.join().unwrap();

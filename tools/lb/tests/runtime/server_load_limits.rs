@@ -7,8 +7,8 @@
 use super::harness::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
 use std::sync::atomic::Ordering::SeqCst;
+use std::time::Duration;
 
 /// The origin names answering `count` requests for the same slow URI, each sent on a
 /// connection of its own a little after the one before, so that each is balanced while the
