@@ -375,46 +375,45 @@ fn frontend_ports(config: &str) -> Vec<u16> {
     ports
 }
 
-/// Whether a socket that takes connections to 127.0.0.1:`port` listens (one on 127.0.0.1 or
-/// on any address, IPv4 or dual-stack IPv6), as the kernel lists them.
-pub fn listens(port: u16) -> bool {
+/// Whether a socket that takes connections to 127.0.0.1:`port` listens, as the kernel lists
+/// them.
+fn listens(port: u16) -> bool {
+    !listening_queues(port).is_empty()
+}
+
+/// How many connections to 127.0.0.1:`port` wait in the listening sockets' accept queues
+/// (made by the kernel, not yet accepted by the proxy), as the kernel lists them.
+pub fn accept_queue(port: u16) -> usize {
+    listening_queues(port).iter().sum()
+}
+
+/// The accept queue's length of each socket that listens for 127.0.0.1:`port`: on 127.0.0.1
+/// or on any address, IPv4 or dual-stack IPv6 (a listening socket's `rx_queue` in
+/// `/proc/net/tcp` is its accept queue's length).
+fn listening_queues(port: u16) -> Vec<usize> {
     let wanted = [
         format!("0100007F:{port:04X}"),
         format!("00000000:{port:04X}"),
         format!("00000000000000000000000000000000:{port:04X}"),
         format!("0000000000000000FFFF00000100007F:{port:04X}"),
     ];
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|file| {
-        let table = std::fs::read_to_string(file).unwrap_or_default();
-        table.lines().skip(1).any(|l| {
-            let mut f = l.split_whitespace();
-            let local = f.nth(1).unwrap_or("");
-            let state = f.nth(1).unwrap_or("");
-            state == "0A" && wanted.iter().any(|w| w == local)
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .flat_map(|file| {
+            let table = std::fs::read_to_string(file).unwrap_or_default();
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    let (local, state, queues) = (*f.get(1)?, *f.get(3)?, *f.get(4)?);
+                    let waiting = queues.split_once(':')?.1;
+                    (state == "0A" && wanted.iter().any(|w| w == local))
+                        .then(|| usize::from_str_radix(waiting, 16).ok())?
+                })
+                .collect::<Vec<_>>()
         })
-    })
-}
-
-/// How many connections to 127.0.0.1:`port` wait in the listening sockets' accept queues
-/// (made by the kernel, not yet accepted by the proxy), as the kernel lists them.
-pub fn accept_queue(port: u16) -> usize {
-    let wanted = [
-        format!("0100007F:{port:04X}"),
-        format!("00000000:{port:04X}"),
-    ];
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let (local, state, queues) = (*f.get(1)?, *f.get(3)?, *f.get(4)?);
-            // A listening socket's rx_queue is its accept queue's length.
-            let waiting = queues.split_once(':')?.1;
-            (state == "0A" && wanted.iter().any(|w| w == local))
-                .then(|| usize::from_str_radix(waiting, 16).ok())?
-        })
-        .sum()
+        .collect()
 }
 
 /// Runs curl; returns (status code, body). When curl got no response head at all (status 0:
