@@ -407,7 +407,8 @@ fn agent_check_columns_in_show_stat() {
 /// "check in progress"), and drops the mark once the result is in.
 #[test]
 fn a_probe_under_way_is_marked_in_show_stat() {
-    // A server that accepts and never answers: every HTTP probe waits for `timeout check`.
+    // A server that accepts and never answers: every HTTP probe waits for `timeout check`
+    // (3 s, so that a loaded machine still reads `show stat` during the first).
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_addr = silent.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -416,7 +417,7 @@ fn a_probe_under_way_is_marked_in_show_stat() {
     });
     let cfg = |port: u16| {
         let backend = format!(
-            "    option httpchk\n    timeout check 1s\n    server srv {silent_addr} check inter 1s\n"
+            "    option httpchk\n    timeout check 3s\n    server srv {silent_addr} check inter 1s\n"
         );
         let sock = std::env::temp_dir().join(format!("hapee-probing-{port}.sock"));
         let _ = std::fs::remove_file(&sock);
