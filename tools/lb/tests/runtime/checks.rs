@@ -407,7 +407,8 @@ fn agent_check_columns_in_show_stat() {
 /// "check in progress"), and drops the mark once the result is in.
 #[test]
 fn a_probe_under_way_is_marked_in_show_stat() {
-    // A server that accepts and never answers: every HTTP probe waits for `timeout check`.
+    // A server that accepts and never answers: every HTTP probe waits for `timeout check`
+    // (3 s, so that a loaded machine still reads `show stat` during the first).
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_addr = silent.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -416,7 +417,7 @@ fn a_probe_under_way_is_marked_in_show_stat() {
     });
     let cfg = |port: u16| {
         let backend = format!(
-            "    option httpchk\n    timeout check 1s\n    server srv {silent_addr} check inter 1s\n"
+            "    option httpchk\n    timeout check 3s\n    server srv {silent_addr} check inter 1s\n"
         );
         let sock = std::env::temp_dir().join(format!("hapee-probing-{port}.sock"));
         let _ = std::fs::remove_file(&sock);
@@ -482,8 +483,7 @@ backend app
             origin.addr
         )
     };
-    let drive =
-        |port: u16| slow_request_across_flip(&origin.sick, false, Duration::from_millis(500), port);
+    let drive = |port: u16| slow_request_across_flip(&origin.sick, false, "o", &origin, port);
     slow_request_logged_side_by_side(config, drive, "M|", "M|502 DH-- /slow/6000");
 }
 
@@ -515,26 +515,36 @@ backend app
             primary.addr, backup.addr
         )
     };
-    let drive =
-        |port: u16| slow_request_across_flip(&primary.sick, true, Duration::from_millis(800), port);
+    let drive = |port: u16| slow_request_across_flip(&primary.sick, true, "b", &backup, port);
     slow_request_logged_side_by_side(config, drive, "U|", "U|502 UH-- b1 /slow/6000");
 }
 
-/// Starts a six-second request once `flag` has held `from` for `settle`, flips the flag half a
-/// second into the request, and returns the request's status and whether it ended well before
-/// the server would have answered (so the flip, not the server, ended it).
+/// Sets `flag` to `from` and waits until the origin named `serving` answers requests; then
+/// starts a six-second request, flips the flag once `serving` (`at`) has the request, and
+/// returns the request's status and whether it ended well before the server would have
+/// answered (so the flip, not the server, ended it).
 fn slow_request_across_flip(
     flag: &std::sync::atomic::AtomicBool,
     from: bool,
-    settle: Duration,
+    serving: &str,
+    at: &Origin,
     port: u16,
 ) -> (u16, bool) {
     use std::sync::atomic::Ordering::SeqCst;
     flag.store(from, SeqCst);
-    std::thread::sleep(settle);
-    let started = Instant::now();
+    // The checks have settled: requests (not logged: only `/slow/` lines are kept) go there.
+    let name = format!("name={serving}\n");
+    let settled = wait_until(Duration::from_secs(10), || {
+        curl(&[&format!("http://127.0.0.1:{port}/")])
+            .1
+            .starts_with(&name)
+    });
+    assert!(settled, "{serving} never served");
+    let before = at.slow.load(SeqCst);
     let slow = std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/slow/6000")]).0);
-    std::thread::sleep(Duration::from_millis(500));
+    let arrived = wait_until(Duration::from_secs(10), || at.slow.load(SeqCst) > before);
+    assert!(arrived, "the slow request never reached {serving}");
+    let started = Instant::now();
     flag.store(!from, SeqCst);
     let code = slow.join().unwrap();
     (code, started.elapsed() < Duration::from_secs(4))

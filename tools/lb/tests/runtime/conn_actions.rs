@@ -254,11 +254,11 @@ backend app
     });
     assert_eq!(mine.0, 200, "{mine:?}");
     let (same, times) = mine.1.split_once('|').unwrap();
-    // The rates count this request, and this connection and the one that saw the proxy
-    // listen; then the queues and slots of servers that are not used, the hashes.
+    // The rates count this request and this connection; then the queues and slots of servers
+    // that are not used, the hashes.
     assert_eq!(
         same,
-        "1 2 2047 -7 0 0 0 22 13 10 1 1 3058019441 411468635 B645AC717F000001 1886835B7F000001 0 0 0 0 3"
+        "1 1 2047 -7 0 0 0 22 13 10 1 1 3058019441 411468635 B645AC717F000001 1886835B7F000001 0 0 0 0 3"
     );
     // The round trip on the loopback: a few microseconds, not yet a millisecond.
     let t: Vec<i64> = times.split(' ').map(|v| v.parse().unwrap()).collect();

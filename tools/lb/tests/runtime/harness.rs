@@ -100,6 +100,8 @@ pub struct Origin {
     pub conns: Arc<AtomicUsize>,
     /// When set, `/health` answers 503.
     pub sick: Arc<AtomicBool>,
+    /// Requests for `/slow/…` received (counted on arrival, before the wait).
+    pub slow: Arc<AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -169,8 +171,10 @@ impl Origin {
         let conns = Arc::new(AtomicUsize::new(0));
         let c = conns.clone();
         let sick = Arc::new(AtomicBool::new(false));
+        let slow = Arc::new(AtomicUsize::new(0));
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let (h, s, n) = (hits.clone(), sick.clone(), name.to_string());
+        let w = slow.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -185,10 +189,13 @@ impl Origin {
                         a = listener.accept() => {
                             let Ok((stream, _)) = a else { continue };
                             c.fetch_add(1, Ordering::SeqCst);
-                            let (h, s, n) = (h.clone(), s.clone(), n.clone());
+                            let (h, s, n, w) = (h.clone(), s.clone(), n.clone(), w.clone());
                             tokio::spawn(async move {
                                 let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
                                     h.fetch_add(1, Ordering::SeqCst);
+                                    if req.uri().path().starts_with("/slow/") {
+                                        w.fetch_add(1, Ordering::SeqCst);
+                                    }
                                     let (n, sick) = (n.clone(), s.load(Ordering::SeqCst));
                                     async move {
                                         if req.headers().contains_key("upgrade") {
@@ -212,6 +219,7 @@ impl Origin {
             hits,
             conns,
             sick,
+            slow,
             stop: Some(tx),
             thread: Some(thread),
         }
@@ -292,7 +300,11 @@ impl Proxy {
             .expect("start hapee-lb");
         let mut p = Proxy { child, dir };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // Listening is seen in the kernel's socket table, not by connecting: a probe connection
+        // would be a session of the proxy's own, counted and logged whenever a loaded machine
+        // gets round to accepting it, in the middle of what a test counts. (Connections made
+        // once the socket listens wait in its queue until the proxy accepts them.)
+        while !listens(port) {
             if let Ok(Some(status)) = p.child.try_wait() {
                 panic!("hapee-lb exited with {status}: {}", p.stderr());
             }
@@ -303,8 +315,7 @@ impl Proxy {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        // The proxy binds its listeners one after the other: the others are waited for too,
-        // without a connection (which a test's logs or counters would see).
+        // The proxy binds its listeners one after the other: the others are waited for too.
         for other in frontend_ports(config).into_iter().filter(|&o| o != port) {
             let listening = wait_until(deadline.saturating_duration_since(Instant::now()), || {
                 listens(other)
@@ -370,20 +381,45 @@ fn frontend_ports(config: &str) -> Vec<u16> {
     ports
 }
 
-/// Whether a socket listens on 127.0.0.1:`port` (or on any address at that port), as the
-/// kernel lists them.
+/// Whether a socket that takes connections to 127.0.0.1:`port` listens, as the kernel lists
+/// them.
 fn listens(port: u16) -> bool {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    !listening_queues(port).is_empty()
+}
+
+/// How many connections to 127.0.0.1:`port` wait in the listening sockets' accept queues
+/// (made by the kernel, not yet accepted by the proxy), as the kernel lists them.
+pub fn accept_queue(port: u16) -> usize {
+    listening_queues(port).iter().sum()
+}
+
+/// The accept queue's length of each socket that listens for 127.0.0.1:`port`: on 127.0.0.1
+/// or on any address, IPv4 or dual-stack IPv6 (a listening socket's `rx_queue` in
+/// `/proc/net/tcp` is its accept queue's length).
+fn listening_queues(port: u16) -> Vec<usize> {
     let wanted = [
         format!("0100007F:{port:04X}"),
         format!("00000000:{port:04X}"),
+        format!("00000000000000000000000000000000:{port:04X}"),
+        format!("0000000000000000FFFF00000100007F:{port:04X}"),
     ];
-    table.lines().skip(1).any(|l| {
-        let mut f = l.split_whitespace();
-        let local = f.nth(1).unwrap_or("");
-        let state = f.nth(1).unwrap_or("");
-        state == "0A" && wanted.iter().any(|w| w == local)
-    })
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .flat_map(|file| {
+            let table = std::fs::read_to_string(file).unwrap_or_default();
+            table
+                .lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    let (local, state, queues) = (*f.get(1)?, *f.get(3)?, *f.get(4)?);
+                    let waiting = queues.split_once(':')?.1;
+                    (state == "0A" && wanted.iter().any(|w| w == local))
+                        .then(|| usize::from_str_radix(waiting, 16).ok())?
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Runs curl; returns (status code, body). When curl got no response head at all (status 0:
@@ -416,6 +452,12 @@ pub fn connect(addr: (&str, u16)) -> TcpStream {
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
+}
+
+/// Opens a connection to 127.0.0.1:`port` and closes it without sending a byte (a browser's
+/// pre-connection; what the proxy logs as `<BADREQ>` in HTTP mode).
+pub fn empty_connection(port: u16) {
+    drop(connect(("127.0.0.1", port)));
 }
 
 /// Sends raw bytes and reads until the server closes or `wait` passes. The port may be one
@@ -556,13 +598,11 @@ impl Haproxy {
 
     /// `haproxy -db` on `cfg`, logging to its standard output (what `stop` answers).
     pub fn start(cfg: &str, port: u16) -> Haproxy {
-        let h = Haproxy::start_with(cfg, port, &["-db"]);
-        // Let it see the probe's close, so that the probe is not counted with what follows.
-        std::thread::sleep(Duration::from_millis(200));
-        h
+        Haproxy::start_with(cfg, port, &["-db"])
     }
 
-    /// Starts it with `args` before `-f CONFIG`, and waits until `port` accepts.
+    /// Starts it with `args` before `-f CONFIG`, and waits until `port` listens (seen as
+    /// [`Proxy::start_with`] sees it, without a connection).
     pub fn start_with(config: &str, port: u16, args: &[&str]) -> Haproxy {
         Haproxy::start_program(std::path::Path::new("haproxy"), config, port, args)
     }
@@ -590,9 +630,12 @@ impl Haproxy {
             ))
             .spawn()
             .expect("start haproxy");
-        let h = Haproxy { child, dir };
+        let mut h = Haproxy { child, dir };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !listens(port) {
+            if let Ok(Some(status)) = h.child.try_wait() {
+                panic!("haproxy exited with {status}: {}", h.stderr());
+            }
             assert!(
                 Instant::now() < deadline,
                 "haproxy did not start: {}",
@@ -674,7 +717,6 @@ pub fn with_haproxy_27<T>(
     let program = haproxy_27()?;
     let port = free_port();
     let mut h = Haproxy::start_program(&program, &cfg(port), port, &["-db"]);
-    std::thread::sleep(Duration::from_millis(200));
     let out = drive(port);
     Some((out, h.stop()))
 }

@@ -3,7 +3,7 @@
 //! client's data (`testdata/lua/channel.lua`), through real sockets, side by side with
 //! Debian's haproxy on the same configuration.
 
-use super::harness::{free_port, with_haproxy, Proxy};
+use super::harness::{free_port, with_haproxy, with_haproxy_until, Proxy};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::PathBuf;
@@ -203,7 +203,9 @@ fn server_shut_sess_ends_the_servers_sessions() {
         logged.contains(" tcpfe be/s1 ") && logged.contains(" K- "),
         "{logged}"
     );
-    if let Some(((theirs, said), log)) = with_haproxy(cfg, drive) {
+    // haproxy is stopped once it has logged the killed tunnel (the line comes after the close).
+    let killed = |l: &str| l.contains(" tcpfe be/s1 ") && l.contains(" K- ");
+    if let Some(((theirs, said), log)) = with_haproxy_until(1, cfg, drive, killed) {
         assert_eq!(said, "shut\n");
         assert!(theirs < 20, "haproxy's tunnel lived {theirs}");
         assert!(
@@ -262,7 +264,10 @@ fn shut_sess_answers_a_request_waiting_for_the_server_with_a_logged_502() {
     let theirs_ports = std::cell::OnceCell::new();
     let cfg = |p| shut_http_config(theirs_ports.get_or_init(|| vec![p, free_port()]), server);
     let drive = |p| shut_waiting_request(theirs_ports.get_or_init(|| vec![p, free_port()]));
-    if let Some(((their_status, their_body, their_idle), log)) = with_haproxy(cfg, drive) {
+    let killed = |l: &str| l.contains(" 502 209 - - KH-- ");
+    if let Some(((their_status, their_body, their_idle), log)) =
+        with_haproxy_until(1, cfg, drive, killed)
+    {
         assert_eq!(
             (status, body, idle_open),
             (their_status, their_body, their_idle)

@@ -92,8 +92,9 @@ fn listeners_and_servers_live_in_their_namespace() {
         .expect("python3"),
     );
     let name = ns.0.clone();
+    // Python's start-up takes seconds on a loaded machine.
     assert!(
-        wait_until(Duration::from_secs(10), || ns
+        wait_until(Duration::from_secs(30), || ns
             .curl(&format!("http://127.0.0.1:{inner}/"))
             .ends_with("200")),
         "the namespace's server never answered"

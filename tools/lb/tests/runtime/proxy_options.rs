@@ -8,8 +8,8 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-/// Two frontends alike but for `option http-ignore-probes`: the one with it on `port` (where
-/// the readiness probes of the harness land), the one without on `port + 1`.
+/// Two frontends alike but for `option http-ignore-probes`: the one with it on `port`, the
+/// one without on `port + 1`.
 fn probes_config(port: u16) -> String {
     let other = port + 1;
     format!(

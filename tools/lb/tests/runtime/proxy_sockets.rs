@@ -332,10 +332,10 @@ fn a_lines_maxconn_holds_new_connections_in_the_queue() {
         )
     };
     let (mine, theirs) = both(cfg, |port| {
-        // The start-up probe's connection may still be counted: let it end.
-        std::thread::sleep(Duration::from_millis(300));
         let first = connect(("127.0.0.1", port));
-        std::thread::sleep(Duration::from_millis(200));
+        // The first is the line's one connection before the second arrives.
+        let taken = wait_until(Duration::from_secs(10), || accept_queue(port) == 0);
+        assert!(taken, "the first connection was never accepted");
         let mut second = connect(("127.0.0.1", port));
         second
             .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -379,8 +379,6 @@ fn rate_limit_sessions_spreads_new_sessions_over_seconds() {
         )
     };
     let (mine, theirs) = both(cfg, |port| {
-        // The start-up probe counted as a session: let its second pass.
-        std::thread::sleep(Duration::from_millis(1200));
         let clients: Vec<_> = (0..3)
             .map(|_| {
                 let mut c = connect(("127.0.0.1", port));

@@ -7,6 +7,7 @@
 use super::harness::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 /// The origin names answering `count` requests for the same slow URI, each sent on a
@@ -133,21 +134,23 @@ fn max_keep_alive_queue_sends_a_kept_alive_client_elsewhere() {
             backend("waits", "")
         )
     };
-    let run = |port: u16, backend: &str| {
+    let run = |port: u16, a: &Origin, backend: &str| {
         let mut kept = connect(("127.0.0.1", port));
         kept.set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         let first = origin_on(&mut kept, &format!("/x?be={backend}"));
         // Another client takes server a's only slot for a while.
         let url = format!("http://127.0.0.1:{port}/slow/1500?be={backend}");
+        let before = a.slow.load(SeqCst);
         let busy = std::thread::spawn(move || curl(&["--max-time", "10", &url]).1);
-        std::thread::sleep(Duration::from_millis(400));
+        let taken = wait_until(Duration::from_secs(10), || a.slow.load(SeqCst) > before);
+        assert!(taken, "the slow request never reached server a");
         let second = origin_on(&mut kept, &format!("/y?be={backend}"));
         let _ = busy.join();
         (first, second)
     };
-    let (mine, theirs) = both_with(fixture, cfg, |port, _| {
-        (run(port, "never_queue"), run(port, "waits"))
+    let (mine, theirs) = both_with(fixture, cfg, |port, (a, _)| {
+        (run(port, a, "never_queue"), run(port, a, "waits"))
     });
     assert_eq!(
         mine,

@@ -83,7 +83,8 @@ fn slowstart_ramps_a_server_coming_back() {
 }
 
 /// The balancer follows the ramp: of two servers of equal weight, the one warming up gets
-/// about a sixteenth of the other's share.
+/// about a sixteenth of the other's share. (A 1000 s ramp holds its first step for a minute,
+/// however slowly a loaded machine sends the requests.)
 #[test]
 fn a_warming_server_takes_a_small_share() {
     let fixture = || (Origin::start("a"), Origin::start("b"));
@@ -91,7 +92,7 @@ fn a_warming_server_takes_a_small_share() {
         config(
             port,
             &format!(
-                "    server a {} weight 100\n    server b {} weight 100 slowstart 100s\n",
+                "    server a {} weight 100\n    server b {} weight 100 slowstart 1000s\n",
                 a.addr, b.addr
             ),
         )

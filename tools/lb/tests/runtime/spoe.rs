@@ -42,8 +42,9 @@ pub fn start_agent_with(options: &[&str]) -> Agent {
         .args(options)
         .spawn()
         .expect("start the SPOE agent");
+    // Python's start-up takes seconds on a loaded machine.
     assert!(
-        wait_until(Duration::from_secs(10), || ready.exists()),
+        wait_until(Duration::from_secs(30), || ready.exists()),
         "the agent did not start"
     );
     Agent { child, port }

@@ -230,7 +230,7 @@ backend app
     });
     let web = &ours[0];
     assert!(
-        web.starts_with("pxname=fe svname=web scur=0 slim=0 stot=2 "),
+        web.starts_with("pxname=fe svname=web scur=0 slim=0 stot=1 "),
         "{ours:#?}"
     );
     assert!(
@@ -246,7 +246,7 @@ backend app
         "{ours:#?}"
     );
     assert!(ours[2].contains(" addr=127.0.0.1:port+2 "), "{ours:#?}");
-    assert_eq!(ours[3], "frontend ereq=2");
+    assert_eq!(ours[3], "frontend ereq=1");
     assert_eq!(ours[4], "svname=sock-9");
     assert!(
         ours.contains(

@@ -110,6 +110,8 @@ fn httplog_to_udp_syslog() {
         &format!("log {} local0", udp.local_addr().unwrap()),
     );
     let _p = Proxy::start(&cfg, port);
+    // An empty connection is logged too, as a `<BADREQ>` line.
+    empty_connection(port);
     let (code, _) = curl(&[
         "-A",
         "test-agent/1.0",
@@ -118,18 +120,16 @@ fn httplog_to_udp_syslog() {
         &format!("http://127.0.0.1:{port}/cart?id=1"),
     ]);
     assert_eq!(code, 200);
-    // The start-up probe's empty connection comes first, as a `<BADREQ>` line.
     let mut buf = [0u8; 2048];
     let mut lines = Vec::new();
-    while !lines.iter().any(|l: &String| l.contains("app/s1")) {
+    let request = |l: &&String| l.contains("app/s1");
+    let empty = |l: &&String| l.contains("fe fe/<NOSRV>") && l.ends_with("\"<BADREQ>\"");
+    while !(lines.iter().any(|l| request(&l)) && lines.iter().any(|l| empty(&l))) {
         let n = udp.recv(&mut buf).unwrap();
         lines.push(String::from_utf8_lossy(&buf[..n]).to_string());
     }
-    assert!(
-        lines[0].contains("fe fe/<NOSRV>") && lines[0].ends_with("\"<BADREQ>\""),
-        "{lines:?}"
-    );
-    let line = lines.last().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let line = lines.iter().find(request).unwrap();
     let re = regex::Regex::new(concat!(
         r"^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d haproxy\[\d+\]: ",
         r"127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] fe app/s1 ",
@@ -310,8 +310,11 @@ backend junk
         ["PR--", "PT--", "LR--", "LR--", "PH--", "PR--"],
         "{mine:#?}"
     );
-    // The tarpit's wait is logged as queue time, with no request time.
-    assert!(mine[1].contains(" -1/3"), "{}", mine[1]);
+    // The tarpit's wait (at least its 300 ms; more on a loaded machine) is logged as queue
+    // time, with no request time.
+    let timers: Vec<&str> = mine[1].split(' ').nth(4).unwrap_or("").split('/').collect();
+    let waited: u64 = timers.get(1).and_then(|t| t.parse().ok()).unwrap_or(0);
+    assert!(timers[0] == "-1" && waited >= 300, "{}", mine[1]);
     assert!(mine[4].contains(" 502 "), "{}", mine[4]);
     // `reject` closes without an answer: no status, no bytes, no request time.
     assert!(mine[5].contains(" -1/-1/-1/-1/"), "{}", mine[5]);
@@ -438,9 +441,8 @@ fn httplog_fields_match_haproxy() {
         return;
     }
     let o = Origin::start("o");
-    // The readiness probe's empty connection is logged too, as `<BADREQ>`; its timer and
-    // termination fields depend on when the probe's close is seen, so only its presence is
-    // compared.
+    // An empty connection is logged too, as `<BADREQ>`; its timer and termination fields
+    // depend on when its close is seen, so only its presence is compared.
     let split = |text: &str| -> (usize, Vec<Vec<String>>) {
         let lines: Vec<&str> = text.lines().filter(|l| l.contains(" fe ")).collect();
         let probes = lines.iter().filter(|l| l.contains("<BADREQ>")).count();
@@ -455,6 +457,7 @@ fn httplog_fields_match_haproxy() {
         1,
         |port| http_config(port, &o, "log stdout format raw local0"),
         |port, side| {
+            empty_connection(port);
             for path in ["/a?x=1", "/status/404", "/status/503"] {
                 curl(&[
                     "-A",
@@ -661,7 +664,7 @@ listen l
     assert_eq!(got, b"bye");
     // The client keeps its half open and says nothing: the session must end after client-fin
     // (and be logged), not after the 20 s client timeout.
-    // (The start-up probe's own session is logged too: pick this client's line by its port.)
+    // (This client's line is picked by its port.)
     let me = c.local_addr().unwrap().port();
     let re =
         regex::Regex::new(&format!(r"^127\.0\.0\.1:{me} .* l/s -?\d+/-?\d+/(\d+) 3 ")).unwrap();
