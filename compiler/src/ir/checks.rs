@@ -392,6 +392,9 @@ fn needs_check_port(s: &crate::ir::model::Server) -> bool {
     match crate::address::parse(&address.value, server_rules) {
         // Unix sockets and the like are checked where they are.
         Ok(a) if !inet(&a) => false,
+        // A host name is only known once resolved (HAProxy skips the test for a server with no
+        // address yet: `-dr`, `init-addr none`, SRV records); an IP literal is known now.
+        Ok(a) if a.ip.is_none() => false,
         Ok(a) => matches!(
             a.port,
             crate::address::Port::None | crate::address::Port::Offset { .. }
