@@ -104,6 +104,18 @@ fn rejected_line_lists<'a>(
     out
 }
 
+/// HAProxy's words for a list a listener's TLS library refused.
+fn unable_to_set(db: &SourceDb, p: &Proxy, b: &Bind, r: &Rejected) -> String {
+    format!(
+        "Proxy '{}': unable to set {} to '{}' for bind '{}' at [{}].",
+        p.name_str(),
+        r.what,
+        r.list,
+        b.address.value,
+        location(db, b.span)
+    )
+}
+
 fn diagnostic(message: String, r: &Rejected, line: Span) -> Diagnostic {
     let curves = r.what.contains("curve");
     let mut d = Diagnostic::new("E265", message).at(r.span);
@@ -138,14 +150,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
             let curves = option_value(&b.options, "curves").or(bind_curves);
             found.extend(rejected_curves(curves, option_value(&b.options, "ecdhe")));
             for r in found {
-                let message = format!(
-                    "Proxy '{}': unable to set {} to '{}' for bind '{}' at [{}].",
-                    p.name_str(),
-                    r.what,
-                    r.list,
-                    b.address.value,
-                    location(db, b.span)
-                );
+                let message = unable_to_set(db, p, b, &r);
                 // HAProxy prepares a listener's initial and default contexts, and says it twice.
                 out.push(
                     diagnostic(message.clone(), &r, b.span)
@@ -235,14 +240,7 @@ pub fn crt_list_line_lists(
     rejected_line_lists(options, listener_curves)
         .iter()
         .map(|r| {
-            let message = format!(
-                "Proxy '{}': unable to set {} to '{}' for bind '{}' at [{}].",
-                p.name_str(),
-                r.what,
-                r.list,
-                b.address.value,
-                location(db, b.span)
-            );
+            let message = unable_to_set(db, p, b, r);
             diagnostic(message, r, b.span).form(HaproxyForm::Bare)
         })
         .collect()
