@@ -27,8 +27,7 @@ impl LintConfig {
     pub fn set(&mut self, code_or_name: &str, level: Level) -> Result<(), String> {
         let rule = codes::rule(code_or_name)
             .ok_or_else(|| format!("unknown lint code '{code_or_name}'"))?;
-        if rule.origin != Origin::Lint && level == Level::Allow && rule.severity == Severity::Error
-        {
+        if level == Level::Allow && !may_allow(rule) {
             return Err(format!(
                 "'{}' is an error HAProxy makes too; it cannot be allowed",
                 rule.code
@@ -111,7 +110,7 @@ impl LintConfig {
                     let f = db.file(span.file);
                     let line = f.line_index(span.start as usize);
                     let text = &f.text[f.line_range(line)];
-                    if allows_inline(text, d.code) {
+                    if allows_inline(text, d.code) && codes::rule(d.code).is_none_or(may_allow) {
                         return None;
                     }
                 }
@@ -133,6 +132,12 @@ impl LintConfig {
 }
 
 const INLINE_ALLOW: &str = "hapee: allow(";
+
+/// Whether a code may be silenced: an error HAProxy makes too never is (the configuration
+/// would still fail to start), whether by `.hapee.toml`, the command line or a comment.
+fn may_allow(rule: &codes::Rule) -> bool {
+    rule.origin == Origin::Lint || rule.severity != Severity::Error
+}
 
 /// `# hapee: allow(L001, L002)` anywhere in the line's comment.
 fn allows_inline(line: &str, code: &str) -> bool {
@@ -170,5 +175,12 @@ mod tests {
         assert_eq!(cfg.levels.get("L001"), Some(&Level::Allow));
         assert_eq!(cfg.levels.get("L002"), Some(&Level::Deny));
         assert!(LintConfig::from_toml("[lints]\nallow = [\"E301\"]\n").is_err());
+    }
+
+    #[test]
+    fn a_comment_never_silences_an_error_haproxy_makes() {
+        let rule = |c| codes::rule(c).unwrap();
+        assert!(may_allow(rule("L001")));
+        assert!(!may_allow(rule("E301")));
     }
 }
