@@ -57,9 +57,7 @@ pub fn apply(
         // As HAProxy: a device that cannot be bound to (absent, or no CAP_NET_RAW) is warned
         // about and the listener accepts from every interface.
         if let Err(e) = sock.bind_device(Some(name.as_bytes())) {
-            // strerror's text, without Rust's " (os error N)".
-            let text = e.to_string();
-            let reason = text.split(" (os error").next().unwrap_or(&text);
+            let reason = crate::checks::engine::error_text(&e);
             let at = sock.local_addr().ok().and_then(|a| a.as_socket());
             let at = at.map(|a| format!(" for [{a}]")).unwrap_or_default();
             eprintln!(

@@ -335,11 +335,13 @@ fn check_ports(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if matches!(p.kind, ProxyKind::Defaults | ProxyKind::Frontend) {
         return;
     }
+    // The proxy's rules are read once, and only when a server needs them.
+    let mut connect = None;
     for s in p.servers.iter().filter(|s| s.check) {
         if !needs_check_port(s) {
             continue;
         }
-        let tail = match first_connect(p) {
+        let tail = match connect.get_or_insert_with(|| first_connect(p)) {
             CheckConnect::NoRules => ".",
             CheckConnect::FirstWithoutPort => {
                 " nor tcp_check rule 'connect' with port information."
@@ -367,22 +369,13 @@ fn check_ports(p: &Proxy, out: &mut Vec<Diagnostic>) {
 
 /// Whether a checked server's own line leaves its check without a port.
 fn needs_check_port(s: &crate::ir::model::Server) -> bool {
-    let option = |name: &str| {
-        s.options
-            .windows(2)
-            .rev()
-            .find(|w| w[0].value == name)
-            .map(|w| w[1].value.as_str())
-    };
-    if option("port")
-        .and_then(|v| v.parse::<u32>().ok())
-        .is_some_and(|p| p > 0)
-    {
+    let option = |name| super::tls_lists::option_value(&s.options, name).map(|(v, _)| v);
+    if option("port").is_some_and(positive_port) {
         return false;
     }
     let server_rules = crate::address::Rules::SERVER;
     if let Some(Ok(a)) = option("addr").map(|a| crate::address::parse(a, server_rules)) {
-        if !inet(&a) || matches!(a.port, crate::address::Port::Range { low, .. } if low > 0) {
+        if !inet(&a) || fixed_port(&a) {
             return false;
         }
     }
@@ -402,6 +395,16 @@ fn needs_check_port(s: &crate::ir::model::Server) -> bool {
         // Reported elsewhere, or resolved later (`${VAR}` in the address).
         Err(_) => false,
     }
+}
+
+/// A `port` value HAProxy takes as a port to check (a number above 0).
+fn positive_port(v: &str) -> bool {
+    v.parse::<u32>().is_ok_and(|p| p > 0)
+}
+
+/// Whether an address names its own port (not none, not one relative to the client's).
+fn fixed_port(a: &crate::address::Address) -> bool {
+    matches!(a.port, crate::address::Port::Range { low, .. } if low > 0)
 }
 
 fn inet(a: &crate::address::Address) -> bool {
@@ -442,12 +445,11 @@ fn first_connect(p: &Proxy) -> CheckConnect {
         .iter()
         .filter(|r| r.set == set && r.action.value != "comment");
     let ported = |r: &crate::ir::model::RuleDecl| {
-        r.args.windows(2).any(|w| {
-            (w[0].value == "port" && w[1].value.parse::<u32>().is_ok_and(|p| p > 0))
-                || (w[0].value == "addr"
-                    && crate::address::parse(&w[1].value, crate::address::Rules::SERVER).is_ok_and(
-                        |a| matches!(a.port, crate::address::Port::Range { low, .. } if low > 0),
-                    ))
+        r.args.windows(2).any(|w| match w[0].value.as_str() {
+            "port" => positive_port(&w[1].value),
+            "addr" => crate::address::parse(&w[1].value, crate::address::Rules::SERVER)
+                .is_ok_and(|a| fixed_port(&a)),
+            _ => false,
         })
     };
     match rules.next() {

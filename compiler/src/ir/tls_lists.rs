@@ -26,7 +26,7 @@ fn global_value<'a>(config: &'a Config, keyword: &str) -> Written<'a> {
 }
 
 /// The value of the last `option value` pair among `words`, with the value's span.
-fn option_value<'a>(words: &'a [Spanned<Text>], option: &str) -> Written<'a> {
+pub(super) fn option_value<'a>(words: &'a [Spanned<Text>], option: &str) -> Written<'a> {
     words
         .windows(2)
         .rfind(|w| w[0].value == option)

@@ -350,8 +350,9 @@ impl<'a> Session<'a> {
     }
 }
 
-/// HAProxy prints an errno's text (`Connection refused`).
-fn error_text(e: &std::io::Error) -> String {
+/// An OS error as HAProxy prints it: strerror's text (`Connection refused`), without the
+/// " (os error N)" Rust appends.
+pub(crate) fn error_text(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => {
             let full = std::io::Error::from_raw_os_error(code).to_string();

@@ -280,7 +280,14 @@ impl ServerRt {
     /// [`ServerRt::addr_toward`]): its connections then serve the destination they were made
     /// for only.
     pub fn maps_ports(&self) -> bool {
-        self.addr()
+        use hapee_compiler::address::Port;
+        // Asked for every request: a server with a port of its own (the usual case) is
+        // answered from its plan, without loading its current address.
+        matches!(
+            self.plan.address.as_ref().map(|a| &a.port),
+            Some(Port::None | Port::Offset { .. })
+        ) && self
+            .addr()
             .is_some_and(|a| self.mapped_port(a, a).is_some())
     }
 
