@@ -13,7 +13,10 @@ use std::time::Duration;
 
 /// A server that reads a request, counts it in `got`, and after `delay` sends `reply` (or
 /// nothing) and closes.
-fn counting_server(reply: &'static [u8], delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
+pub(crate) fn counting_server(
+    reply: &'static [u8],
+    delay: Duration,
+) -> (SocketAddr, Arc<AtomicUsize>) {
     let got = Arc::new(AtomicUsize::new(0));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -7,34 +7,10 @@
 use crate::api::ask;
 use crate::harness::*;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
-
-/// A server that answers each request 1.5 s after it came, counting the requests in `got`.
-fn slow_server() -> (SocketAddr, Arc<AtomicUsize>) {
-    let got = Arc::new(AtomicUsize::new(0));
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let counted = got.clone();
-    std::thread::spawn(move || {
-        for mut s in listener.incoming().flatten() {
-            let counted = counted.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
-                counted.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(1500));
-                let _ = s.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                );
-            });
-        }
-    });
-    (addr, got)
-}
 
 fn socket_of(port: u16) -> PathBuf {
     std::env::temp_dir().join(format!("hapee-cq-{}-{port}.sock", std::process::id()))
@@ -131,7 +107,11 @@ fn a_request_that_ends_in_the_queue_names_its_server_as_haproxy_27_does() {
         ("", "200ms", false, ("app/<NOSRV>", "503 sQ--")),
     ];
     for (backend, queue, leave, (server, ending)) in cases {
-        let (addr, got) = slow_server();
+        // Each request answered 1.5 s after it came.
+        let (addr, got) = crate::abort_on_close::counting_server(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+            Duration::from_millis(1500),
+        );
         let cfg = |port: u16| config(port, backend, queue, addr);
         let port = free_port();
         let proxy = Proxy::start(&cfg(port), port);
