@@ -1,7 +1,8 @@
 //! Values of the compression, soft-stop and poller settings of the global section, refused in
 //! HAProxy 2.7's words (E291): `maxcompcpuusage`, `tune.zlib.memlevel`,
 //! `tune.zlib.windowsize`, `close-spread-time`, `tune.fd.edge-triggered`, the sizes of
-//! `tune.vars.*-max-size`, and the `h1-case-adjust <from> <to>` pairs.
+//! `tune.vars.*-max-size`, the `h1-case-adjust <from> <to>` pairs, and the options of
+//! `ssl-default-bind-options` / `ssl-default-server-options`.
 
 use super::build::{Builder, Stmt};
 use super::values::{atol, parse_time, TimeError, TimeUnit};
@@ -37,6 +38,17 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt, at: usize) {
         "h1-case-adjust-file" => value
             .is_empty()
             .then(|| format!("'{keyword}' expects <file> as argument.")),
+        "ssl-default-bind-options" | "ssl-default-server-options" => {
+            if let Some((i, message)) = default_tls_options(keyword, |i| stmt.word(at + i)) {
+                b.push(
+                    Diagnostic::new("E291", message)
+                        .at(stmt.span(at + i))
+                        .label("not an option of this statement")
+                        .form(HaproxyForm::Parsing),
+                );
+            }
+            return;
+        }
         _ => return,
     };
     if let Some(message) = message {
@@ -95,6 +107,65 @@ pub(crate) fn case_adjust_pair(
     known(from).then(|| format!("duplicate entry '{from}'"))
 }
 
+/// The first option HAProxy refuses on `ssl-default-bind-options` or
+/// `ssl-default-server-options` (`word(i)` is the statement's i-th word, the keyword at 0,
+/// empty past the end): its index and HAProxy's words. Both take `no-tls-tickets`,
+/// `ssl-min-ver`/`ssl-max-ver <version>` and the `no-`/`force-` protocol flags;
+/// `prefer-client-ciphers` only concerns listeners. Nothing else (`prefer-server-ciphers`,
+/// `no-ssl-reuse`, …) is an option there.
+fn default_tls_options<'a>(
+    keyword: &str,
+    word: impl Fn(usize) -> &'a str,
+) -> Option<(usize, String)> {
+    if word(1).is_empty() {
+        return Some((
+            0,
+            format!("global statement '{keyword}' expects an option as an argument."),
+        ));
+    }
+    let bind = keyword == "ssl-default-bind-options";
+    let mut i = 1;
+    while !word(i).is_empty() {
+        let option = word(i);
+        match option {
+            "no-tls-tickets" => {}
+            "prefer-client-ciphers" if bind => {}
+            "ssl-min-ver" | "ssl-max-ver" => {
+                let version = word(i + 1);
+                let error = if version.is_empty() {
+                    Some(format!("'{option}' : missing the ssl/tls version"))
+                } else {
+                    crate::plan::tls::tls_version(version).err()
+                };
+                if let Some(error) = error {
+                    return Some((i, format!("{error} on global statement '{keyword}'.")));
+                }
+                i += 1;
+            }
+            _ if is_protocol_flag(option) => {}
+            _ => {
+                return Some((
+                    i,
+                    format!("unknown option '{option}' on global statement '{keyword}'."),
+                ))
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `no-<protocol>` or `force-<protocol>`, the protocol one of sslv3, tlsv10 … tlsv13.
+fn is_protocol_flag(option: &str) -> bool {
+    let protocol = option
+        .strip_prefix("no-")
+        .or_else(|| option.strip_prefix("force-"));
+    matches!(
+        protocol,
+        Some("sslv3" | "tlsv10" | "tlsv11" | "tlsv12" | "tlsv13")
+    )
+}
+
 /// What C's `strtol` leaves unread of `text`: all of it when no number starts it (an empty
 /// text leaves nothing).
 fn strtol_rest(text: &str) -> &str {
@@ -128,5 +199,65 @@ fn close_spread_time(keyword: &str, value: &str) -> Option<String> {
             "unexpected character '{}' in argument to <{keyword}>.",
             value[i..].chars().next().unwrap_or(' ')
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_tls_options;
+
+    fn first_refused(line: &str) -> Option<(usize, String)> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        default_tls_options(words[0], |i| words.get(i).copied().unwrap_or(""))
+    }
+
+    #[test]
+    fn default_tls_options_are_read_as_haproxy_2_7_reads_them() {
+        for ok in [
+            "ssl-default-bind-options no-sslv3 no-tlsv10 force-tlsv12 no-tls-tickets",
+            "ssl-default-bind-options prefer-client-ciphers ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3",
+            "ssl-default-server-options ssl-min-ver TLSv1.2 no-tls-tickets no-tlsv13",
+        ] {
+            assert_eq!(first_refused(ok), None, "{ok}");
+        }
+        let refused = [
+            (
+                "ssl-default-bind-options no-sslv3 prefer-server-ciphers",
+                2,
+                "unknown option 'prefer-server-ciphers' on global statement 'ssl-default-bind-options'.",
+            ),
+            (
+                "ssl-default-server-options prefer-client-ciphers",
+                1,
+                "unknown option 'prefer-client-ciphers' on global statement 'ssl-default-server-options'.",
+            ),
+            (
+                "ssl-default-server-options no-tlsv12 no-ssl-reuse",
+                2,
+                "unknown option 'no-ssl-reuse' on global statement 'ssl-default-server-options'.",
+            ),
+            (
+                "ssl-default-bind-options ssl-min-ver TLSv1.4",
+                1,
+                "'TLSv1.4' : unknown ssl/tls version on global statement 'ssl-default-bind-options'.",
+            ),
+            (
+                "ssl-default-bind-options ssl-max-ver",
+                1,
+                "'ssl-max-ver' : missing the ssl/tls version on global statement 'ssl-default-bind-options'.",
+            ),
+            (
+                "ssl-default-server-options",
+                0,
+                "global statement 'ssl-default-server-options' expects an option as an argument.",
+            ),
+        ];
+        for (line, at, message) in refused {
+            assert_eq!(
+                first_refused(line),
+                Some((at, message.to_string())),
+                "{line}"
+            );
+        }
     }
 }
