@@ -7,6 +7,7 @@
 use super::{cli, env, sockets};
 use hapee_compiler::plan::programs::ProgramPlan;
 use hapee_compiler::plan::Plan;
+use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::collections::HashMap;
@@ -53,8 +54,8 @@ struct Program {
 struct Master {
     options: Options,
     programs: Vec<Program>,
-    /// Programs to start again (a crashed one, after a pause).
-    restarts: mpsc::UnboundedSender<String>,
+    /// Programs that could not be executed, handled in the event loop as failed ones.
+    not_executed: mpsc::UnboundedSender<String>,
     /// The program sections of the configuration in force.
     program_plans: Vec<ProgramPlan>,
     sockets: HashMap<String, TcpListener>,
@@ -103,11 +104,11 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         return 1;
     };
     let (exits, exited) = mpsc::unbounded_channel();
-    let (restarts, to_restart) = mpsc::unbounded_channel();
+    let (not_executed, not_executed_rx) = mpsc::unbounded_channel();
     let master = Master {
         options,
         programs: Vec::new(),
-        restarts,
+        not_executed,
         program_plans: plan.programs.clone(),
         sockets: HashMap::new(),
         workers: Vec::new(),
@@ -118,7 +119,7 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         exits,
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, master.serve(plan, exited, to_restart))
+    local.block_on(&rt, master.serve(plan, exited, not_executed_rx))
 }
 
 impl Master {
@@ -126,7 +127,7 @@ impl Master {
         mut self,
         plan: Plan,
         mut exited: mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
-        mut to_restart: mpsc::UnboundedReceiver<String>,
+        mut not_executed_rx: mpsc::UnboundedReceiver<String>,
     ) -> i32 {
         if let Err(errors) = self.bind(&plan) {
             for e in errors {
@@ -168,17 +169,19 @@ impl Master {
                 }
                 Some(request) = cli_rx.recv() => self.cli_request(request).await,
                 Some((pid, status)) = exited.recv() => {
-                    if self.program_exited(pid, status) {
-                        continue;
+                    match self.program_exited(pid, status) {
+                        Some(None) => continue,
+                        Some(Some(code)) => return self.exit_on_failure(code, &mut exited).await,
+                        None => {}
                     }
                     if let Some(code) = self.worker_exited(pid, status) {
                         return code;
                     }
                 }
-                Some(name) = to_restart.recv() => {
-                    if let Some(p) = self.program_plans.iter().find(|p| p.name == name).cloned() {
-                        self.start_program(p);
-                    }
+                Some(name) = not_executed_rx.recv() => {
+                    // A program that could not be executed fails as one that exits with 1.
+                    alert(&format!("Current program '{name}' exited with code 1 (Exit)"));
+                    return self.exit_on_failure(1, &mut exited).await;
                 }
                 _ = usr1.recv() => return self.stop_all(Signal::SIGUSR1, &mut exited).await,
                 _ = term.recv() => return self.stop_all(Signal::SIGTERM, &mut exited).await,
@@ -531,7 +534,8 @@ impl Master {
         out
     }
 
-    /// Starts one program; a failure to start is reported and retried like a crash.
+    /// Starts one program. One that cannot be executed is reported in HAProxy's words and
+    /// then fails as a program that exits with 1 (HAProxy's forked child exits so).
     fn start_program(&mut self, plan: ProgramPlan) {
         let mut cmd = tokio::process::Command::new(&plan.command[0]);
         cmd.args(&plan.command[1..]);
@@ -552,40 +556,58 @@ impl Master {
                 });
             }
             Err(e) => {
-                alert(&format!("cannot start program '{}': {e}", plan.name));
-                self.restart_later(plan.name);
+                let reason = e
+                    .raw_os_error()
+                    .map_or_else(|| e.to_string(), |n| Errno::from_raw(n).desc().to_string());
+                alert(&format!("Cannot execute {}: {reason}", plan.command[0]));
+                // Reported from the event loop, as the exit of a program is.
+                let _ = self.not_executed.send(plan.name);
             }
         }
     }
 
-    /// Asks for a program to start again after a pause, so that one that cannot run does
-    /// not spin.
-    fn restart_later(&self, name: String) {
-        let restarts = self.restarts.clone();
-        tokio::task::spawn_local(async move {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let _ = restarts.send(name);
-        });
-    }
-
-    /// Handles the exit of a program (`false`: not a program's pid). A program of the
-    /// configuration in force is started again.
-    fn program_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> bool {
-        let Some(i) = self.programs.iter().position(|p| p.pid == pid) else {
-            return false;
-        };
+    /// Handles the exit of a program: `None` when `pid` is not a program's, else whether the
+    /// master must stop everything (`Some(code)`), as HAProxy's does: a program of the
+    /// configuration in force that ends with a status other than 0, 130 (SIGINT) or 143
+    /// (SIGTERM) takes every process down. (`master-worker no-exit-on-failure` does not
+    /// prevent it in HAProxy 2.6 and 2.7, whose master re-executes itself without the
+    /// configuration.) HAProxy starts no program again on its own; a reload does.
+    fn program_exited(
+        &mut self,
+        pid: i32,
+        status: std::process::ExitStatus,
+    ) -> Option<Option<i32>> {
+        let i = self.programs.iter().position(|p| p.pid == pid)?;
         let p = self.programs.remove(i);
         let code = status
             .code()
             .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let how = status.signal().map_or("Exit".to_string(), signal_text);
+        let current = self.program_plans.iter().any(|q| q.name == p.plan.name);
+        if !current {
+            warning(&format!(
+                "Former program '{}' ({pid}) exited with code {code} ({how})",
+                p.plan.name
+            ));
+            return Some(None);
+        }
         alert(&format!(
-            "Current program '{}' ({pid}) exited with code {code}",
+            "Current program '{}' ({pid}) exited with code {code} ({how})",
             p.plan.name
         ));
-        if self.program_plans.iter().any(|q| q.name == p.plan.name) {
-            self.restart_later(p.plan.name);
-        }
-        true
+        Some((!matches!(code, 0 | 130 | 143)).then_some(code))
+    }
+
+    /// A process failed: every other one gets SIGTERM and the master exits with `code` once
+    /// they are gone.
+    async fn exit_on_failure(
+        &mut self,
+        code: i32,
+        exited: &mut mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
+    ) -> i32 {
+        alert("exit-on-failure: killing every processes with SIGTERM");
+        self.stop_all(Signal::SIGTERM, exited).await;
+        code
     }
 
     /// After a reload: programs with `start-on-reload` start anew (the old instance is
@@ -622,6 +644,19 @@ impl Master {
         };
         let _ = sd_notify::notify(false, &[state]);
     }
+}
+
+/// The C library's description of a signal (`Killed`, `Terminated`), as HAProxy prints it.
+fn signal_text(signal: i32) -> String {
+    // SAFETY: strsignal returns a pointer to a NUL-terminated string that stays valid until
+    // the next call; it is copied at once, and the master is single-threaded.
+    let text = unsafe { libc::strsignal(signal) };
+    if text.is_null() {
+        return format!("Signal {signal}");
+    }
+    unsafe { std::ffi::CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// `0d00h00m05s`.

@@ -568,76 +568,162 @@ fn programs(show_proc: &str) -> Vec<u32> {
         .collect()
 }
 
+/// A configuration of [`config`] with a `program` section whose command notes each start in
+/// `marks` and then sleeps; `global_extra` goes into the global section.
+fn program_config(
+    port: u16,
+    origin: &Origin,
+    marks: &std::path::Path,
+    global_extra: &str,
+) -> String {
+    format!(
+        "{}program ticker
+    command sh -c \"echo started >> {} && exec sleep 600\"
+",
+        config(port, origin).replace("global\n", &format!("global\n{global_extra}")),
+        marks.display()
+    )
+}
+
+/// The pid `show proc` lists for the one program, once there is one.
+fn wait_for_program(cli: &std::path::Path, proxy: &Proxy) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let [pid] = programs(&master_cli(cli, "show proc"))[..] {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the program does not run: {}",
+            proxy.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// As HAProxy's master does, a program that dies with a failing status takes every process
+/// down (exit-on-failure), and the master exits with that status.
 #[test]
-fn the_master_runs_program_sections_and_restarts_a_crashed_one() {
+fn a_program_that_fails_stops_the_master() {
     let origin = Origin::start("o");
     let port = free_port();
     let dir = std::env::temp_dir().join(format!("hapee-prog-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let marks = dir.join("starts.txt");
     let _ = std::fs::remove_file(&marks);
-    let cfg = format!(
-        "{}program ticker
-    command sh -c \"echo started >> {} && exec sleep 600\"
-",
-        config(port, &origin),
-        marks.display()
-    );
-    let (proxy, cli) = start_master(&cfg, port);
-    let wait_for = |what: &str, ok: &dyn Fn(&[u32]) -> bool| -> Vec<u32> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let list = programs(&master_cli(&cli, "show proc"));
-            if ok(&list) {
-                return list;
-            }
-            assert!(Instant::now() < deadline, "{what}: {}", proxy.stderr());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
-    let first = wait_for("the program runs", &|l| l.len() == 1)[0];
-    let lines = || {
-        std::fs::read_to_string(&marks)
-            .unwrap_or_default()
-            .lines()
-            .count()
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while lines() < 1 {
-        assert!(Instant::now() < deadline, "the program did not run");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // It crashes: the master starts it again.
+    let (mut proxy, cli) = start_master(&program_config(port, &origin, &marks, ""), port);
+    let pid = wait_for_program(&cli, &proxy);
     std::process::Command::new("kill")
-        .args(["-KILL", &first.to_string()])
+        .args(["-KILL", &pid.to_string()])
         .status()
         .unwrap();
-    let second = wait_for("the program is started again", &|l| {
-        l.len() == 1 && l[0] != first
-    })[0];
     let deadline = Instant::now() + Duration::from_secs(30);
-    while lines() < 2 {
-        assert!(Instant::now() < deadline, "the program ran once only");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(proxy.stderr().contains("Current program 'ticker'"));
-    // A reload starts a new instance (start-on-reload is the default).
-    proxy.signal("USR2");
-    wait_for("a new instance after the reload", &|l| {
-        l.len() == 1 && l[0] != second
-    });
-    // Stopping the master stops its program.
-    proxy.signal("TERM");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::path::Path::new(&format!("/proc/{second}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{second}/stat"))
-            .unwrap_or_default()
-            .contains(") Z")
-    {
+    let status = loop {
+        if let Some(status) = proxy.child.try_wait().unwrap() {
+            break status;
+        }
         assert!(
             Instant::now() < deadline,
-            "the old program instance lingers"
+            "the master outlived its program: {}",
+            proxy.stderr()
         );
         std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(137), "{}", proxy.stderr());
+    let stderr = proxy.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "Current program 'ticker' ({pid}) exited with code 137 (Killed)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("exit-on-failure: killing every processes with SIGTERM"),
+        "{stderr}"
+    );
+}
+
+/// Kills the program whose pid is written in `pid_file` and waits for the master `child` to
+/// exit: its exit code.
+fn kill_program_and_wait(
+    child: &mut std::process::Child,
+    pid_file: &std::path::Path,
+    engine: &str,
+) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pid = loop {
+        let text = std::fs::read_to_string(pid_file).unwrap_or_default();
+        if let Ok(pid) = text.trim().parse::<u32>() {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{engine}: the program did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{engine}: the master outlived its program"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `master-worker no-exit-on-failure` does not keep the master of HAProxy 2.6 or 2.7 alive
+/// when a program fails (its master reads the configuration, then re-executes itself without
+/// it): hapee's master stops too, side by side with Debian's haproxy.
+#[test]
+fn no_exit_on_failure_still_stops_the_master_as_in_haproxy() {
+    let origin = Origin::start("o");
+    // What each engine says and its exit status once its program is killed.
+    let run = |engine: &str| -> (Option<i32>, String) {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("hapee-prog-{engine}-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pid_file = dir.join("program.pid");
+        let _ = std::fs::remove_file(&pid_file);
+        let cfg = format!(
+            "{}program ticker
+    command sh -c 'echo $$ > {} && exec sleep 600'
+",
+            config(port, &origin)
+                .replace("global\n", "global\n    master-worker no-exit-on-failure\n"),
+            pid_file.display()
+        );
+        if engine == "haproxy" {
+            let mut h = Haproxy::start_with(&cfg, port, &["-W"]);
+            let code = kill_program_and_wait(&mut h.child, &pid_file, engine);
+            (code, h.stderr())
+        } else {
+            let mut p = Proxy::start_with(&cfg, port, &["-W"]);
+            let code = kill_program_and_wait(&mut p.child, &pid_file, engine);
+            (code, p.stderr())
+        }
+    };
+    let (code, stderr) = run("hapee");
+    assert_eq!(code, Some(137), "{stderr}");
+    assert!(stderr.contains("exited with code 137 (Killed)"), "{stderr}");
+    assert!(
+        stderr.contains("exit-on-failure: killing every processes with SIGTERM"),
+        "{stderr}"
+    );
+    if Haproxy::installed() {
+        let (code, theirs) = run("haproxy");
+        assert_eq!(code, Some(137), "{theirs}");
+        assert!(theirs.contains("exited with code 137 (Killed)"), "{theirs}");
+        assert!(
+            theirs.contains("exit-on-failure: killing every processes with SIGTERM"),
+            "{theirs}"
+        );
     }
 }
