@@ -328,6 +328,9 @@ rules! {
     "E409" "unix-socket-folder-missing" Error Haproxy "A 'stats socket' or 'bind' UNIX socket path is in a folder this machine does not have."
         "HAProxy makes the socket file when it binds, at start-up, and stops with 'cannot bind UNIX socket (No such file or directory)' when its folder is missing. 'haproxy -c' does not look, so this is reported by 'hapee-lb check' only. Create the folder (often /run/haproxy, made by the service), fix the path, or use --no-env to check the configuration away from its machine.";
 
+    "E413" "program-not-executable" Error Haproxy "In master-worker mode, the 'command' of a 'program' section names nothing this machine can execute."
+        "HAProxy's master forks each program at start-up and the child executes its command as execvp does (a name without '/' is looked up in PATH). When that fails the child says 'Cannot execute <command>: <reason>' and exits with 1, and the master stops every process (exit-on-failure; 'master-worker no-exit-on-failure' does not prevent it in 2.7). 'haproxy -c' does not look, so this is reported by 'hapee-lb check' only. Install the program, fix its path, or use --no-env to check the configuration away from its machine.";
+
     // ---- E5xx / W5xx: expressions ----
     "E501" "invalid-acl-declaration" Error Haproxy "An 'acl' line has no name, an invalid name, or no criterion."
         "Write 'acl <name> <criterion> [flags] [patterns]'. Names use letters, digits, '-', '_', '.' and ':'.";

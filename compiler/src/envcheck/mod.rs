@@ -482,11 +482,63 @@ fn unknown_account(is_group: bool, name: &Spanned<Text>) -> Option<Diagnostic> {
 }
 
 /// What HAProxy only finds when it starts, after the checks `haproxy -c` runs: the `chroot`
-/// directory must be one, and each UNIX socket must have a folder to be made in.
+/// directory must be one, each UNIX socket must have a folder to be made in, and in
+/// master-worker mode each `program` command must be one the system can execute.
 pub fn start_up(config: &Config) -> Vec<Diagnostic> {
     let mut found = chroot(config);
     found.extend(unix_socket_folders(config));
+    found.extend(program_commands(config));
     found
+}
+
+/// The `command` of each `program` section, when the global section asks for master-worker
+/// mode (only a master runs programs): HAProxy's master forks it and the child executes it as
+/// `execvp` does (a name without '/' is looked up in `PATH`). One that cannot be executed
+/// makes the child exit with 1, and the master then stops everything (exit-on-failure).
+fn program_commands(config: &Config) -> Vec<Diagnostic> {
+    if !config.global.master_worker {
+        return Vec::new();
+    }
+    config
+        .sections
+        .iter()
+        .filter(|s| s.kind == crate::registry::SectionKind::Program)
+        .flat_map(|s| {
+            s.lines
+                .iter()
+                .filter(|d| d.prefix.is_none() && d.keyword == "command")
+        })
+        .filter_map(|d| {
+            let command = d.args.first()?;
+            let problem = not_executable(command)?;
+            Some(
+                Diagnostic::new("E413", format!("Cannot execute {command}: {problem}"))
+                    .at(d.span)
+                    .label("no program to execute on this machine")
+                    .note(START_NOTE),
+            )
+        })
+        .collect()
+}
+
+/// Why `execvp(command)` would fail on this machine (`None`: it would run).
+fn not_executable(command: &str) -> Option<&'static str> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if command.contains('/') {
+        return match std::fs::metadata(command) {
+            Err(e) => Some(reason(&e)),
+            Ok(_) if executable(Path::new(command)) => None,
+            Ok(_) => Some("Permission denied"),
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    let found = std::env::split_paths(&path).any(|dir| executable(&dir.join(command)));
+    (!found).then_some("No such file or directory")
 }
 
 const START_NOTE: &str = "HAProxy fails to start with this message; 'haproxy -c' does not look (checked against this machine; use --no-env to skip)";
