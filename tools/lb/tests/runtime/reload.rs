@@ -568,88 +568,13 @@ fn programs(show_proc: &str) -> Vec<u32> {
         .collect()
 }
 
-/// A configuration of [`config`] with a `program` section whose command notes each start in
-/// `marks` and then sleeps; `global_extra` goes into the global section.
-fn program_config(
-    port: u16,
-    origin: &Origin,
-    marks: &std::path::Path,
-    global_extra: &str,
-) -> String {
-    format!(
-        "{}program ticker
-    command sh -c \"echo started >> {} && exec sleep 600\"
-",
-        config(port, origin).replace("global\n", &format!("global\n{global_extra}")),
-        marks.display()
-    )
-}
-
-/// The pid `show proc` lists for the one program, once there is one.
-fn wait_for_program(cli: &std::path::Path, proxy: &Proxy) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let [pid] = programs(&master_cli(cli, "show proc"))[..] {
-            return pid;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the program does not run: {}",
-            proxy.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// As HAProxy's master does, a program that dies with a failing status takes every process
-/// down (exit-on-failure), and the master exits with that status.
-#[test]
-fn a_program_that_fails_stops_the_master() {
-    let origin = Origin::start("o");
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("hapee-prog-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let marks = dir.join("starts.txt");
-    let _ = std::fs::remove_file(&marks);
-    let (mut proxy, cli) = start_master(&program_config(port, &origin, &marks, ""), port);
-    let pid = wait_for_program(&cli, &proxy);
-    std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = proxy.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the master outlived its program: {}",
-            proxy.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(137), "{}", proxy.stderr());
-    let stderr = proxy.stderr();
-    assert!(
-        stderr.contains(&format!(
-            "Current program 'ticker' ({pid}) exited with code 137 (Killed)"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("exit-on-failure: killing every processes with SIGTERM"),
-        "{stderr}"
-    );
-}
-
 /// Kills the program whose pid is written in `pid_file` and waits for the master `child` to
-/// exit: its exit code.
+/// exit: its exit code and the program's pid.
 fn kill_program_and_wait(
     child: &mut std::process::Child,
     pid_file: &std::path::Path,
     engine: &str,
-) -> Option<i32> {
+) -> (Option<i32>, u32) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let pid = loop {
         let text = std::fs::read_to_string(pid_file).unwrap_or_default();
@@ -668,7 +593,7 @@ fn kill_program_and_wait(
         .unwrap();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
+            return (status.code(), pid);
         }
         assert!(
             Instant::now() < deadline,
@@ -678,14 +603,15 @@ fn kill_program_and_wait(
     }
 }
 
-/// `master-worker no-exit-on-failure` does not keep the master of HAProxy 2.6 or 2.7 alive
-/// when a program fails (its master reads the configuration, then re-executes itself without
-/// it): hapee's master stops too, side by side with Debian's haproxy.
+/// As HAProxy's master does, a program that dies with a failing status takes every process
+/// down (exit-on-failure) and the master exits with that status; `master-worker
+/// no-exit-on-failure` does not prevent it in HAProxy 2.6 or 2.7 (its master reads the
+/// configuration, then re-executes itself without it). Side by side with Debian's haproxy.
 #[test]
-fn no_exit_on_failure_still_stops_the_master_as_in_haproxy() {
+fn a_failing_program_stops_the_master_as_in_haproxy() {
     let origin = Origin::start("o");
     // What each engine says and its exit status once its program is killed.
-    let run = |engine: &str| -> (Option<i32>, String) {
+    let run = |engine: &str| -> (Option<i32>, String, u32) {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("hapee-prog-{engine}-{}-{port}", std::process::id()));
@@ -702,25 +628,35 @@ fn no_exit_on_failure_still_stops_the_master_as_in_haproxy() {
         );
         if engine == "haproxy" {
             let mut h = Haproxy::start_with(&cfg, port, &["-W"]);
-            let code = kill_program_and_wait(&mut h.child, &pid_file, engine);
-            (code, h.stderr())
+            let (code, pid) = kill_program_and_wait(&mut h.child, &pid_file, engine);
+            (code, h.stderr(), pid)
         } else {
-            let mut p = Proxy::start_with(&cfg, port, &["-W"]);
-            let code = kill_program_and_wait(&mut p.child, &pid_file, engine);
-            (code, p.stderr())
+            let (mut p, cli) = start_master(&cfg, port);
+            // The master lists its program under `show proc` once it runs.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while programs(&master_cli(&cli, "show proc")).is_empty() {
+                assert!(Instant::now() < deadline, "no program: {}", p.stderr());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let listed = programs(&master_cli(&cli, "show proc"));
+            let (code, pid) = kill_program_and_wait(&mut p.child, &pid_file, engine);
+            assert_eq!(listed, vec![pid]);
+            (code, p.stderr(), pid)
         }
     };
-    let (code, stderr) = run("hapee");
+    let (code, stderr, pid) = run("hapee");
     assert_eq!(code, Some(137), "{stderr}");
-    assert!(stderr.contains("exited with code 137 (Killed)"), "{stderr}");
+    let exited = format!("Current program 'ticker' ({pid}) exited with code 137 (Killed)");
+    assert!(stderr.contains(&exited), "{stderr}");
     assert!(
         stderr.contains("exit-on-failure: killing every processes with SIGTERM"),
         "{stderr}"
     );
     if Haproxy::installed() {
-        let (code, theirs) = run("haproxy");
+        let (code, theirs, pid) = run("haproxy");
         assert_eq!(code, Some(137), "{theirs}");
-        assert!(theirs.contains("exited with code 137 (Killed)"), "{theirs}");
+        let exited = format!("Current program 'ticker' ({pid}) exited with code 137 (Killed)");
+        assert!(theirs.contains(&exited), "{theirs}");
         assert!(
             theirs.contains("exit-on-failure: killing every processes with SIGTERM"),
             "{theirs}"
