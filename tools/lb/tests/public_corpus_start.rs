@@ -1,6 +1,8 @@
 //! One source of truth, on configurations nobody wrote for hapee: each public configuration
 //! HAProxy 2.7.0 accepts (`testdata/public-corpus/`) that `hapee-lb check` passes on this
-//! machine must start with `hapee-lb run`. What `run` refuses, `check` reports, with its place.
+//! machine must start with `hapee-lb run`. What `run` refuses, `check` reports, with its place:
+//! a configuration `run` refuses only for what `check` warned of (U001, a runtime feature still
+//! missing) is listed, and their number may not grow past [`UNSUPPORTED_AT_MOST`].
 //!
 //! Each one starts alone in an empty folder, as its verdict was made, inside network and pid
 //! namespaces of its own (`bench/sandbox-start.sh` under `unshare -n -p -f`), so ports 80 and
@@ -12,6 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+/// Public configurations HAProxy starts that `run` still refuses for a U001 keyword:
+/// `stats show-modules` (the stats page's columns of HAProxy's statistics modules).
+const UNSUPPORTED_AT_MOST: usize = 1;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -36,6 +42,9 @@ fn hapee(dir: &Path) -> Command {
 enum Outcome {
     /// `check` reports an error on this machine (a missing folder, the open-file limit).
     CheckRefuses,
+    /// `check` passes but warns that `run` refuses a keyword (U001, with its place), and `run`
+    /// refuses it: one source of truth, a runtime feature still missing.
+    Unsupported(String),
     Started,
     /// `check` passed and `run` did not start: the first line it said.
     RunRefuses(String),
@@ -50,7 +59,7 @@ fn start(file: &str, args: &str, scratch: &Path) -> Outcome {
     )
     .expect("copy the configuration");
     let check = hapee(&dir)
-        .args(["check", "-q"])
+        .args(["check"])
         .args(args.split_whitespace())
         .args(["-f", file])
         .output()
@@ -58,6 +67,11 @@ fn start(file: &str, args: &str, scratch: &Path) -> Outcome {
     if !check.status.success() {
         return Outcome::CheckRefuses;
     }
+    let said = String::from_utf8_lossy(&check.stdout) + String::from_utf8_lossy(&check.stderr);
+    let unsupported = said
+        .lines()
+        .find(|l| l.contains("[U001]"))
+        .map(|l| format!("{file}: {l}"));
     let output = dir.join("output");
     let verdict = Command::new("unshare")
         .args(["-n", "-p", "-f", "bash"])
@@ -76,6 +90,9 @@ fn start(file: &str, args: &str, scratch: &Path) -> Outcome {
     let verdict = String::from_utf8_lossy(&verdict.stdout);
     if verdict.starts_with("started") {
         return Outcome::Started;
+    }
+    if let Some(warning) = unsupported {
+        return Outcome::Unsupported(warning);
     }
     let said = std::fs::read_to_string(&output).unwrap_or_default();
     let first = said
@@ -105,6 +122,7 @@ fn public_configurations_check_passes_start() {
     let next = AtomicUsize::new(0);
     let (started, check_refuses) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let refused = Mutex::new(Vec::new());
+    let unsupported = Mutex::new(Vec::new());
     // Each start waits about a second once it listens: several at a time.
     std::thread::scope(|s| {
         for _ in 0..6 {
@@ -113,6 +131,10 @@ fn public_configurations_check_passes_start() {
                     match start(file, args, &scratch) {
                         Outcome::Started => started.fetch_add(1, Ordering::Relaxed),
                         Outcome::CheckRefuses => check_refuses.fetch_add(1, Ordering::Relaxed),
+                        Outcome::Unsupported(why) => {
+                            unsupported.lock().unwrap().push(why);
+                            0
+                        }
                         Outcome::RunRefuses(why) => {
                             refused.lock().unwrap().push(why);
                             0
@@ -124,12 +146,22 @@ fn public_configurations_check_passes_start() {
     });
     let _ = std::fs::remove_dir_all(&scratch);
     let refused = refused.into_inner().unwrap();
+    let unsupported = unsupported.into_inner().unwrap();
     println!(
-        "public-corpus start: {} of {} started; check refused {} on this machine; run refused {} that check passed",
+        "public-corpus start: {} of {} started; check refused {} on this machine; run refused {} that check warned of (U001); run refused {} that check passed",
         started.load(Ordering::Relaxed),
         rows.len(),
         check_refuses.load(Ordering::Relaxed),
+        unsupported.len(),
         refused.len()
+    );
+    for why in &unsupported {
+        println!("  not supported by run yet: {why}");
+    }
+    assert!(
+        unsupported.len() <= UNSUPPORTED_AT_MOST,
+        "more configurations need a runtime feature:\n{}",
+        unsupported.join("\n")
     );
     assert!(
         refused.is_empty(),
