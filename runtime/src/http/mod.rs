@@ -508,7 +508,8 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
 /// A request whose client went away before its response: hyper then drops the request's
 /// future, and this logs it as HAProxy logs one under `option abortonclose` (hapee always
 /// stops working for a client that has gone): status 400 with the page's size, `CH`; or, when
-/// it went while the request waited for a server's slot or connection, no status, `CQ` or `CC`.
+/// it went while the request waited for a server's slot or connection, no status, `CQ` or `CC`;
+/// or, an HTTP/2 or HTTP/3 stream reset while the server had the request, no status, `CD`.
 struct Unanswered(Option<Box<Txn>>);
 
 impl Unanswered {
@@ -542,6 +543,21 @@ impl Drop for Unanswered {
                 }
             }
             txn.status = None;
+            log_txn(&txn);
+            return;
+        }
+        // An HTTP/2 or HTTP/3 client that resets its stream (or drops its connection) while
+        // the server has the request, its upload under way or done: HAProxy sends nothing on
+        // the stream and logs a client abort in the data phase, no status and no bytes.
+        let multiplexed = txn
+            .request
+            .as_ref()
+            .is_some_and(|r| r.version >= hyper::Version::HTTP_2);
+        if multiplexed && txn.server.is_some() && txn.response.is_none() {
+            txn.status = None;
+            txn.bytes_out = 0;
+            txn.timings.response = -1;
+            txn.term = *b"CD";
             log_txn(&txn);
             return;
         }

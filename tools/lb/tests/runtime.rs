@@ -167,6 +167,8 @@ mod proxy_v2_ssl;
 mod queue_aborts;
 #[path = "runtime/queue_priority.rs"]
 mod queue_priority;
+#[path = "runtime/queue_stress.rs"]
+mod queue_stress;
 #[path = "runtime/queues.rs"]
 mod queues;
 #[path = "runtime/rdp.rs"]
