@@ -53,8 +53,9 @@ struct Program {
 struct Master {
     options: Options,
     programs: Vec<Program>,
-    /// Programs to start again (a crashed one, after a pause).
-    restarts: mpsc::UnboundedSender<String>,
+    /// The status the master exits with once its children are gone: the first of a current
+    /// worker or program that failed (HAProxy's exit-on-failure).
+    failure: Option<i32>,
     /// The program sections of the configuration in force.
     program_plans: Vec<ProgramPlan>,
     sockets: HashMap<String, TcpListener>,
@@ -103,11 +104,10 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         return 1;
     };
     let (exits, exited) = mpsc::unbounded_channel();
-    let (restarts, to_restart) = mpsc::unbounded_channel();
     let master = Master {
         options,
         programs: Vec::new(),
-        restarts,
+        failure: None,
         program_plans: plan.programs.clone(),
         sockets: HashMap::new(),
         workers: Vec::new(),
@@ -118,7 +118,7 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         exits,
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, master.serve(plan, exited, to_restart))
+    local.block_on(&rt, master.serve(plan, exited))
 }
 
 impl Master {
@@ -126,7 +126,6 @@ impl Master {
         mut self,
         plan: Plan,
         mut exited: mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
-        mut to_restart: mpsc::UnboundedReceiver<String>,
     ) -> i32 {
         if let Err(errors) = self.bind(&plan) {
             for e in errors {
@@ -168,16 +167,11 @@ impl Master {
                 }
                 Some(request) = cli_rx.recv() => self.cli_request(request).await,
                 Some((pid, status)) = exited.recv() => {
-                    if self.program_exited(pid, status) {
-                        continue;
+                    if !self.program_exited(pid, status) {
+                        self.worker_exited(pid, status);
                     }
-                    if let Some(code) = self.worker_exited(pid, status) {
+                    if let Some(code) = self.all_gone() {
                         return code;
-                    }
-                }
-                Some(name) = to_restart.recv() => {
-                    if let Some(p) = self.program_plans.iter().find(|p| p.name == name).cloned() {
-                        self.start_program(p);
                     }
                 }
                 _ = usr1.recv() => return self.stop_all(Signal::SIGUSR1, &mut exited).await,
@@ -405,30 +399,58 @@ impl Master {
         }
     }
 
-    /// Handles a worker's exit; `Some(code)` when the master must exit too.
-    fn worker_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> Option<i32> {
-        let i = self.workers.iter().position(|w| w.pid == pid)?;
-        let w = self.workers.remove(i);
-        let code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-        let how = if status.signal().is_some() {
-            "Signal"
-        } else {
-            "Exit"
+    /// Handles a worker's exit, as HAProxy reports it: a current worker's failure ends
+    /// everything (see [`Master::child_failed`]).
+    fn worker_exited(&mut self, pid: i32, status: std::process::ExitStatus) {
+        let Some(i) = self.workers.iter().position(|w| w.pid == pid) else {
+            return;
         };
-        if w.current {
-            alert(&format!(
-                "Current worker ({pid}) exited with code {code} ({how})"
+        let w = self.workers.remove(i);
+        let code = exit_code(status);
+        if !w.current {
+            warning(&format!(
+                "Former worker ({pid}) exited with code {code} ({})",
+                exit_cause(code)
             ));
+            return;
+        }
+        let line = format!(
+            "Current worker ({pid}) exited with code {code} ({})",
+            exit_cause(code)
+        );
+        // An exit is a warning, a signal an alert.
+        if code < 128 {
+            warning(&line);
+        } else {
+            alert(&line);
+        }
+        self.child_failed(code);
+    }
+
+    /// A current worker or program ended with `code`: unless that is a clean end (0) or a
+    /// stop (SIGINT's 130, SIGTERM's 143), every other child is terminated, and the master
+    /// exits with the first such status once they are gone.
+    fn child_failed(&mut self, code: i32) {
+        if code != 0 && code != 130 && code != 143 {
             alert("exit-on-failure: killing every processes with SIGTERM");
             self.signal_workers(Signal::SIGTERM, false);
-            return Some(code);
+            for p in &self.programs {
+                let _ = kill(Pid::from_raw(p.pid), Signal::SIGTERM);
+            }
         }
-        warning(&format!(
-            "Former worker ({pid}) exited with code {code} ({how})"
-        ));
-        None
+        if code != 0 && code != 143 && self.failure.is_none() {
+            self.failure = Some(code);
+        }
+    }
+
+    /// Once no worker or program is left: the master's exit status.
+    fn all_gone(&self) -> Option<i32> {
+        if !self.workers.is_empty() || !self.programs.is_empty() {
+            return None;
+        }
+        let code = self.failure.unwrap_or(0).max(0);
+        warning(&format!("All workers exited. Exiting... ({code})"));
+        Some(code)
     }
 
     fn signal_workers(&self, sig: Signal, current_only: bool) {
@@ -538,6 +560,7 @@ impl Master {
         match cmd.spawn() {
             Ok(mut child) => {
                 let pid = child.id().map_or(0, |p| p as i32);
+                notice(&format!("New program '{}' ({pid}) forked", plan.name));
                 let exits = self.exits.clone();
                 tokio::task::spawn_local(async move {
                     if let Ok(status) = child.wait().await {
@@ -551,40 +574,37 @@ impl Master {
                     started: Instant::now(),
                 });
             }
+            // HAProxy's forked child reports the failed exec and exits with 1 (the pid it
+            // had is not known here).
             Err(e) => {
-                alert(&format!("cannot start program '{}': {e}", plan.name));
-                self.restart_later(plan.name);
+                alert(&format!(
+                    "Cannot execute {}: {}",
+                    plan.command[0],
+                    crate::checks::engine::error_text(&e)
+                ));
+                alert(&format!(
+                    "Current program '{}' exited with code 1 (Exit)",
+                    plan.name
+                ));
+                self.child_failed(1);
             }
         }
     }
 
-    /// Asks for a program to start again after a pause, so that one that cannot run does
-    /// not spin.
-    fn restart_later(&self, name: String) {
-        let restarts = self.restarts.clone();
-        tokio::task::spawn_local(async move {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let _ = restarts.send(name);
-        });
-    }
-
-    /// Handles the exit of a program (`false`: not a program's pid). A program of the
-    /// configuration in force is started again.
+    /// Handles the exit of a program (`false`: not a program's pid). As in HAProxy, none is
+    /// started again: a failed one ends everything.
     fn program_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> bool {
         let Some(i) = self.programs.iter().position(|p| p.pid == pid) else {
             return false;
         };
         let p = self.programs.remove(i);
-        let code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let code = exit_code(status);
         alert(&format!(
-            "Current program '{}' ({pid}) exited with code {code}",
-            p.plan.name
+            "Current program '{}' ({pid}) exited with code {code} ({})",
+            p.plan.name,
+            exit_cause(code)
         ));
-        if self.program_plans.iter().any(|q| q.name == p.plan.name) {
-            self.restart_later(p.plan.name);
-        }
+        self.child_failed(code);
         true
     }
 
@@ -622,6 +642,30 @@ impl Master {
         };
         let _ = sd_notify::notify(false, &[state]);
     }
+}
+
+/// A child's exit status as HAProxy counts it: its exit code, or 128 plus its signal.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// `Exit`, or the signal's description (`Terminated`, `Killed`) for a status past 128.
+fn exit_cause(code: i32) -> String {
+    if code < 128 {
+        return "Exit".into();
+    }
+    // SAFETY: strsignal answers a pointer to a static or thread-local string (or null),
+    // read at once.
+    let text = unsafe { libc::strsignal(code - 128) };
+    if text.is_null() {
+        return "Unknown signal".into();
+    }
+    // SAFETY: non-null, NUL-terminated (see above).
+    unsafe { std::ffi::CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// `0d00h00m05s`.

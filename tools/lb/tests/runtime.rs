@@ -157,6 +157,8 @@ mod port_mapping;
 mod proc_vars;
 #[path = "runtime/process_settings.rs"]
 mod process_settings;
+#[path = "runtime/program_sections.rs"]
+mod program_sections;
 #[path = "runtime/proxy_options.rs"]
 mod proxy_options;
 #[path = "runtime/proxy_protocol.rs"]
