@@ -536,8 +536,20 @@ impl Drop for Unanswered {
             txn.term = if t.queue < 0 { *b"CQ" } else { *b"CC" };
             // Gone from the queue: the time it waited there is logged, and a request HAProxy
             // would have held in the backend's queue has no server yet.
-            if let Some((since, unassigned)) = txn.queue_wait.take() {
+            if let Some((since, unassigned, entry)) = txn.queue_wait.take() {
                 txn.timings.queue = (crate::clock::now() - since).as_millis() as i64;
+                let shared = txn.shared.clone();
+                let be = txn
+                    .backend
+                    .as_deref()
+                    .and_then(|b| shared.backend_by_name(b));
+                let server = be
+                    .zip(txn.server.as_deref())
+                    .and_then(|(be, name)| be.servers.iter().find(|s| &*s.name == name));
+                if let (Some(be), Some(server)) = (be, server) {
+                    txn.queue_pos =
+                        crate::upstream::queue::abandoned_position(server, be, unassigned, entry);
+                }
                 if unassigned {
                     txn.server = None;
                 }
