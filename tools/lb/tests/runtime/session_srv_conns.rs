@@ -4,7 +4,7 @@
 //! next request to that server opens a new one.
 
 use super::h2_pools::Session;
-use super::h2_servers::H2Origin;
+use super::h2_servers::{H2Origin, OriginCounts};
 use super::harness::{free_port, wait_until, Haproxy, Origin, Proxy};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// An origin kept running, its address and the connections it accepted.
-type Started = (Box<dyn std::any::Any>, SocketAddr, Arc<AtomicUsize>);
+type Started = (Box<dyn std::any::Any>, SocketAddr, Arc<OriginCounts>);
 
 fn h1_origin() -> Started {
     let o = Origin::start("o");
