@@ -383,10 +383,15 @@ pub(super) fn one_session_streams(
                 assert!(String::from_utf8_lossy(&body).contains("version=HTTP/2.0"));
             }
         };
+        // What the origin had counted before this session's first stream.
+        let (requests, accepted) = (
+            conns.requests.load(Ordering::SeqCst),
+            conns.conns.load(Ordering::SeqCst),
+        );
         let first = tokio::spawn(get("/slow/600"));
         let ready = || match second {
-            Second::OnceRequested => conns.requests.load(Ordering::SeqCst) >= 1,
-            Second::OnceConnected => conns.conns.load(Ordering::SeqCst) >= 1,
+            Second::OnceRequested => conns.requests.load(Ordering::SeqCst) > requests,
+            Second::OnceConnected => conns.conns.load(Ordering::SeqCst) > accepted,
         };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while !ready() && tokio::time::Instant::now() < deadline {

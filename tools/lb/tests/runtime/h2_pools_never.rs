@@ -6,6 +6,7 @@
 //! established. So does an HTTP/1 one.
 
 use super::h2_pools::{both_h2_driven, one_session_two_streams, pool_columns, Session};
+use super::h2_servers::OriginCounts;
 use super::harness::{free_port, wait_until, Haproxy, Origin, Proxy};
 use super::idle_pools::config;
 use std::sync::atomic::Ordering;
