@@ -2,7 +2,8 @@
 //! at random moments (while queued, while being dequeued, while served): every client that
 //! stays is served, and once all is over the server's slot and the queues are free again (a
 //! slot handed to a client already gone must be passed on, and a wait must never miss the
-//! departure of the one before it).
+//! departure of the one before it). Clients that only end their side are answered unless
+//! `option abortonclose` is set on both sides.
 
 use crate::abort_on_close::counting_server;
 use crate::api::ask;
@@ -53,12 +54,24 @@ enum Leave {
     Resets(u64),
     /// Closes its socket after the delay.
     Closes(u64),
-    /// Shuts its side down after the delay and reads on (an abort under `abortonclose`).
+    /// Shuts its side down after the delay and reads on: an abort under `abortonclose` on
+    /// both sides, else a client still waiting for its answer.
     Ends(u64),
 }
 
-/// Sends one request and leaves as told: the answer of a client that stays.
-fn client(port: u16, leave: Leave) -> Option<String> {
+/// Where `option abortonclose` is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Abort {
+    Nowhere,
+    /// The backend's alone: a client's end aborts nothing (HAProxy 2.7 reads no further).
+    Backend,
+    /// Both sides (`defaults`): a client's end aborts its request.
+    Both,
+}
+
+/// Sends one request and leaves as told: the answer of a client that stays, or that ended
+/// its side without aborting (`answered_after_end`).
+fn client(port: u16, leave: Leave, answered_after_end: bool) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(b"GET /q HTTP/1.1\r\nHost: q\r\nConnection: close\r\n\r\n")
         .unwrap();
@@ -82,8 +95,9 @@ fn client(port: u16, leave: Leave) -> Option<String> {
         Leave::Ends(ms) => {
             std::thread::sleep(Duration::from_millis(ms));
             let _ = s.shutdown(Shutdown::Write);
-            let _ = s.read_to_end(&mut Vec::new());
-            None
+            let mut answer = Vec::new();
+            let _ = s.read_to_end(&mut answer);
+            answered_after_end.then(|| String::from_utf8_lossy(&answer).into_owned())
         }
     }
 }
@@ -100,16 +114,16 @@ fn queued_and_busy(port: u16) -> Vec<(u64, u64)> {
         .collect()
 }
 
-fn stress(abortonclose: bool) {
+fn stress(abort: Abort) {
     let (server, got) = counting_server(
         b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
         Duration::from_millis(10),
     );
     let port = free_port();
-    let option = if abortonclose {
-        "    option abortonclose\n"
-    } else {
-        ""
+    let (defaults, backend) = match abort {
+        Abort::Nowhere => ("", ""),
+        Abort::Backend => ("", "    option abortonclose\n"),
+        Abort::Both => ("    option abortonclose\n", ""),
     };
     let cfg = format!(
         "global
@@ -117,7 +131,7 @@ fn stress(abortonclose: bool) {
     stats socket {} level admin
 defaults
     mode http
-{option}    timeout connect 5s
+{defaults}    timeout connect 5s
     timeout client 60s
     timeout server 60s
     timeout queue 60s
@@ -125,7 +139,7 @@ frontend fe
     bind 127.0.0.1:{port}
     default_backend app
 backend app
-    server s1 {server} maxconn 1
+{backend}    server s1 {server} maxconn 1
 ",
         socket_of(port).display()
     );
@@ -137,14 +151,20 @@ backend app
             match dice.below(10) {
                 0 | 1 => Leave::Resets(at),
                 2 | 3 => Leave::Closes(at),
-                4 if abortonclose => Leave::Ends(at),
+                4 => Leave::Ends(at),
                 _ => Leave::Stays,
             }
         })
         .collect();
     let clients: Vec<_> = leaves
         .iter()
-        .map(|&leave| (leave, std::thread::spawn(move || client(port, leave))))
+        .map(|&leave| {
+            let answered = abort != Abort::Both;
+            (
+                leave,
+                std::thread::spawn(move || client(port, leave, answered)),
+            )
+        })
         .collect();
     for (leave, c) in clients {
         if let Some(answer) = c.join().unwrap() {
@@ -162,17 +182,24 @@ backend app
     assert!(idle, "{:?}", queued_and_busy(port));
     // And the slot is free: one more request goes through at once.
     let before = got.load(Ordering::SeqCst);
-    let last = client(port, Leave::Stays).unwrap_or_default();
+    let last = client(port, Leave::Stays, true).unwrap_or_default();
     assert!(last.starts_with("HTTP/1.1 200 OK\r\n"), "{last:?}");
     assert!(got.load(Ordering::SeqCst) > before);
 }
 
 #[test]
 fn queued_clients_leaving_at_random_never_hold_up_the_others() {
-    stress(false);
+    stress(Abort::Nowhere);
+}
+
+/// The backend's `abortonclose` alone: clients that end their side while queued are still
+/// answered, as the others.
+#[test]
+fn queued_clients_ending_at_random_under_the_backends_abortonclose_are_all_answered() {
+    stress(Abort::Backend);
 }
 
 #[test]
 fn queued_clients_aborting_at_random_under_abortonclose_never_hold_up_the_others() {
-    stress(true);
+    stress(Abort::Both);
 }
