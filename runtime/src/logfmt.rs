@@ -409,8 +409,8 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             if txn.redispatched { "+" } else { "" },
             txn.retries
         ),
-        "sq" => write!(out, "{}", txn.queued_ahead[0]),
-        "bq" => write!(out, "{}", txn.queued_ahead[1]),
+        "sq" => write!(out, "{}", txn.queue_pos[0]),
+        "bq" => write!(out, "{}", txn.queue_pos[1]),
         "lc" => {
             number(out, 0, hex, 4);
             Ok(())

@@ -406,10 +406,15 @@ pub async fn serve(
         // A slot of a server at its `maxconn`, held until the tunnel closes.
         let queued = crate::clock::now();
         let limit = crate::upstream::queue::limit(be);
-        let slot = match crate::upstream::queue::take(server, be, limit, txn.priority).await {
+        // HAProxy holds a request with no server assigned yet in the backend's queue.
+        let unassigned = be.direct.is_none()
+            && persisted.is_none()
+            && !(be.algorithm.is_hash() && key.is_some());
+        let taken = crate::upstream::queue::take(server, be, limit, txn.priority, unassigned).await;
+        let slot = match taken {
             Ok(slot) => slot,
             Err(slot) => {
-                txn.queued_ahead = slot.ahead;
+                txn.queue_pos = slot.position;
                 txn.timings.queue =
                     before_queue + (crate::clock::now() - queued).as_millis() as i64;
                 txn.term = *b"sQ";
@@ -417,7 +422,7 @@ pub async fn serve(
                 return None;
             }
         };
-        txn.queued_ahead = slot.ahead;
+        txn.queue_pos = slot.position;
         txn.timings.queue = (crate::clock::now() - queued).as_millis() as i64;
         let connect_start = crate::clock::now();
         let connected = crate::upstream::dial::connect(

@@ -119,13 +119,14 @@ pub struct Txn {
     pub log_level: Option<u8>,
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
-    /// Requests ahead of this one in its server's and backend's queues (`%sq`, `%bq`).
-    pub queued_ahead: [u64; 2],
-    /// While the request waits for a server's slot: since when, and whether HAProxy would
+    /// Its positions in its server's and backend's queues as HAProxy logs them (`%sq`,
+    /// `%bq`; see `crate::upstream::queue`).
+    pub queue_pos: [u64; 2],
+    /// While the request waits for a server's slot: since when, whether HAProxy would
     /// have it in the backend's queue with no server assigned yet (its server was picked by
     /// a balancing algorithm that skips full servers, not forced nor hashed), which it logs
-    /// as `<NOSRV>` when the wait ends without a slot.
-    pub queue_wait: Option<(std::time::Instant, bool)>,
+    /// as `<NOSRV>` when the wait ends without a slot, and the index of the queue it entered.
+    pub queue_wait: Option<(std::time::Instant, bool, u64)>,
     /// The client connection's TLS, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
     /// The server connection's TLS, once the request has one (`ssl_bc_*`, `ssl_s_*`).
@@ -407,7 +408,7 @@ impl Fresh {
             captured_cookies: [None, None],
             log_level: None,
             counters: [0; 5],
-            queued_ahead: [0; 2],
+            queue_pos: [0; 2],
             queue_wait: None,
             tls: None,
             backend_tls: None,

@@ -475,16 +475,18 @@ pub async fn forward(
         let limit = upstream::queue::limit(be);
         let unassigned =
             be.direct.is_none() && forced.is_none() && !(be.algorithm.is_hash() && key.is_some());
-        txn.queue_wait = Some((started, unassigned));
-        let slot = match upstream::queue::take(&server, be, limit, txn.priority).await {
+        let entry = upstream::queue::entry_index(&server, be, unassigned);
+        txn.queue_wait = Some((started, unassigned, entry));
+        let taken = upstream::queue::take(&server, be, limit, txn.priority, unassigned).await;
+        let slot = match taken {
             Ok(slot) => {
                 txn.queue_wait = None;
-                txn.queued_ahead = slot.ahead;
+                txn.queue_pos = slot.position;
                 slot.permit
             }
             Err(slot) => {
                 txn.queue_wait = None;
-                txn.queued_ahead = slot.ahead;
+                txn.queue_pos = slot.position;
                 txn.timings.queue = (crate::clock::now() - started).as_millis() as i64;
                 txn.term = *b"sQ";
                 if unassigned {

@@ -508,7 +508,8 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
 /// A request whose client went away before its response: hyper then drops the request's
 /// future, and this logs it as HAProxy logs one under `option abortonclose` (hapee always
 /// stops working for a client that has gone): status 400 with the page's size, `CH`; or, when
-/// it went while the request waited for a server's slot or connection, no status, `CQ` or `CC`.
+/// it went while the request waited for a server's slot or connection, no status, `CQ` or `CC`;
+/// or, an HTTP/2 or HTTP/3 stream reset while the server had the request, no status, `CD`.
 struct Unanswered(Option<Box<Txn>>);
 
 impl Unanswered {
@@ -535,13 +536,40 @@ impl Drop for Unanswered {
             txn.term = if t.queue < 0 { *b"CQ" } else { *b"CC" };
             // Gone from the queue: the time it waited there is logged, and a request HAProxy
             // would have held in the backend's queue has no server yet.
-            if let Some((since, unassigned)) = txn.queue_wait.take() {
+            if let Some((since, unassigned, entry)) = txn.queue_wait.take() {
                 txn.timings.queue = (crate::clock::now() - since).as_millis() as i64;
+                let shared = txn.shared.clone();
+                let be = txn
+                    .backend
+                    .as_deref()
+                    .and_then(|b| shared.backend_by_name(b));
+                let server = be
+                    .zip(txn.server.as_deref())
+                    .and_then(|(be, name)| be.servers.iter().find(|s| &*s.name == name));
+                if let (Some(be), Some(server)) = (be, server) {
+                    txn.queue_pos =
+                        crate::upstream::queue::abandoned_position(server, be, unassigned, entry);
+                }
                 if unassigned {
                     txn.server = None;
                 }
             }
             txn.status = None;
+            log_txn(&txn);
+            return;
+        }
+        // An HTTP/2 or HTTP/3 client that resets its stream (or drops its connection) while
+        // the server has the request, its upload under way or done: HAProxy sends nothing on
+        // the stream and logs a client abort in the data phase, no status and no bytes.
+        let multiplexed = txn
+            .request
+            .as_ref()
+            .is_some_and(|r| r.version >= hyper::Version::HTTP_2);
+        if multiplexed && txn.server.is_some() && txn.response.is_none() {
+            txn.status = None;
+            txn.bytes_out = 0;
+            txn.timings.response = -1;
+            txn.term = *b"CD";
             log_txn(&txn);
             return;
         }

@@ -7,7 +7,6 @@
 use super::{cli, env, sockets};
 use hapee_compiler::plan::programs::ProgramPlan;
 use hapee_compiler::plan::Plan;
-use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::collections::HashMap;
@@ -54,8 +53,9 @@ struct Program {
 struct Master {
     options: Options,
     programs: Vec<Program>,
-    /// Programs that could not be executed, handled in the event loop as failed ones.
-    not_executed: mpsc::UnboundedSender<String>,
+    /// The status the master exits with once its children are gone: the first of a current
+    /// worker or program that failed (HAProxy's exit-on-failure).
+    failure: Option<i32>,
     /// The program sections of the configuration in force.
     program_plans: Vec<ProgramPlan>,
     sockets: HashMap<String, TcpListener>,
@@ -104,11 +104,10 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         return 1;
     };
     let (exits, exited) = mpsc::unbounded_channel();
-    let (not_executed, not_executed_rx) = mpsc::unbounded_channel();
     let master = Master {
         options,
         programs: Vec::new(),
-        not_executed,
+        failure: None,
         program_plans: plan.programs.clone(),
         sockets: HashMap::new(),
         workers: Vec::new(),
@@ -119,7 +118,7 @@ pub fn run(options: Options, plan: Plan) -> i32 {
         exits,
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, master.serve(plan, exited, not_executed_rx))
+    local.block_on(&rt, master.serve(plan, exited))
 }
 
 impl Master {
@@ -127,7 +126,6 @@ impl Master {
         mut self,
         plan: Plan,
         mut exited: mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
-        mut not_executed_rx: mpsc::UnboundedReceiver<String>,
     ) -> i32 {
         if let Err(errors) = self.bind(&plan) {
             for e in errors {
@@ -169,19 +167,12 @@ impl Master {
                 }
                 Some(request) = cli_rx.recv() => self.cli_request(request).await,
                 Some((pid, status)) = exited.recv() => {
-                    match self.program_exited(pid, status) {
-                        Some(None) => continue,
-                        Some(Some(code)) => return self.exit_on_failure(code, &mut exited).await,
-                        None => {}
+                    if !self.program_exited(pid, status) {
+                        self.worker_exited(pid, status);
                     }
-                    if let Some(code) = self.worker_exited(pid, status) {
+                    if let Some(code) = self.all_gone() {
                         return code;
                     }
-                }
-                Some(name) = not_executed_rx.recv() => {
-                    // A program that could not be executed fails as one that exits with 1.
-                    alert(&format!("Current program '{name}' exited with code 1 (Exit)"));
-                    return self.exit_on_failure(1, &mut exited).await;
                 }
                 _ = usr1.recv() => return self.stop_all(Signal::SIGUSR1, &mut exited).await,
                 _ = term.recv() => return self.stop_all(Signal::SIGTERM, &mut exited).await,
@@ -408,30 +399,58 @@ impl Master {
         }
     }
 
-    /// Handles a worker's exit; `Some(code)` when the master must exit too.
-    fn worker_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> Option<i32> {
-        let i = self.workers.iter().position(|w| w.pid == pid)?;
-        let w = self.workers.remove(i);
-        let code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-        let how = if status.signal().is_some() {
-            "Signal"
-        } else {
-            "Exit"
+    /// Handles a worker's exit, as HAProxy reports it: a current worker's failure ends
+    /// everything (see [`Master::child_failed`]).
+    fn worker_exited(&mut self, pid: i32, status: std::process::ExitStatus) {
+        let Some(i) = self.workers.iter().position(|w| w.pid == pid) else {
+            return;
         };
-        if w.current {
-            alert(&format!(
-                "Current worker ({pid}) exited with code {code} ({how})"
+        let w = self.workers.remove(i);
+        let code = exit_code(status);
+        if !w.current {
+            warning(&format!(
+                "Former worker ({pid}) exited with code {code} ({})",
+                exit_cause(code)
             ));
+            return;
+        }
+        let line = format!(
+            "Current worker ({pid}) exited with code {code} ({})",
+            exit_cause(code)
+        );
+        // An exit is a warning, a signal an alert.
+        if code < 128 {
+            warning(&line);
+        } else {
+            alert(&line);
+        }
+        self.child_failed(code);
+    }
+
+    /// A current worker or program ended with `code`: unless that is a clean end (0) or a
+    /// stop (SIGINT's 130, SIGTERM's 143), every other child is terminated, and the master
+    /// exits with the first such status once they are gone.
+    fn child_failed(&mut self, code: i32) {
+        if code != 0 && code != 130 && code != 143 {
             alert("exit-on-failure: killing every processes with SIGTERM");
             self.signal_workers(Signal::SIGTERM, false);
-            return Some(code);
+            for p in &self.programs {
+                let _ = kill(Pid::from_raw(p.pid), Signal::SIGTERM);
+            }
         }
-        warning(&format!(
-            "Former worker ({pid}) exited with code {code} ({how})"
-        ));
-        None
+        if code != 0 && code != 143 && self.failure.is_none() {
+            self.failure = Some(code);
+        }
+    }
+
+    /// Once no worker or program is left: the master's exit status.
+    fn all_gone(&self) -> Option<i32> {
+        if !self.workers.is_empty() || !self.programs.is_empty() {
+            return None;
+        }
+        let code = self.failure.unwrap_or(0).max(0);
+        warning(&format!("All workers exited. Exiting... ({code})"));
+        Some(code)
     }
 
     fn signal_workers(&self, sig: Signal, current_only: bool) {
@@ -534,14 +553,14 @@ impl Master {
         out
     }
 
-    /// Starts one program. One that cannot be executed is reported in HAProxy's words and
-    /// then fails as a program that exits with 1 (HAProxy's forked child exits so).
+    /// Starts one program; a failure to start is reported and retried like a crash.
     fn start_program(&mut self, plan: ProgramPlan) {
         let mut cmd = tokio::process::Command::new(&plan.command[0]);
         cmd.args(&plan.command[1..]);
         match cmd.spawn() {
             Ok(mut child) => {
                 let pid = child.id().map_or(0, |p| p as i32);
+                notice(&format!("New program '{}' ({pid}) forked", plan.name));
                 let exits = self.exits.clone();
                 tokio::task::spawn_local(async move {
                     if let Ok(status) = child.wait().await {
@@ -555,59 +574,38 @@ impl Master {
                     started: Instant::now(),
                 });
             }
+            // HAProxy's forked child reports the failed exec and exits with 1 (the pid it
+            // had is not known here).
             Err(e) => {
-                let reason = e
-                    .raw_os_error()
-                    .map_or_else(|| e.to_string(), |n| Errno::from_raw(n).desc().to_string());
-                alert(&format!("Cannot execute {}: {reason}", plan.command[0]));
-                // Reported from the event loop, as the exit of a program is.
-                let _ = self.not_executed.send(plan.name);
+                alert(&format!(
+                    "Cannot execute {}: {}",
+                    plan.command[0],
+                    crate::checks::engine::error_text(&e)
+                ));
+                alert(&format!(
+                    "Current program '{}' exited with code 1 (Exit)",
+                    plan.name
+                ));
+                self.child_failed(1);
             }
         }
     }
 
-    /// Handles the exit of a program: `None` when `pid` is not a program's, else whether the
-    /// master must stop everything (`Some(code)`), as HAProxy's does: a program of the
-    /// configuration in force that ends with a status other than 0, 130 (SIGINT) or 143
-    /// (SIGTERM) takes every process down. (`master-worker no-exit-on-failure` does not
-    /// prevent it in HAProxy 2.6 and 2.7, whose master re-executes itself without the
-    /// configuration.) HAProxy starts no program again on its own; a reload does.
-    fn program_exited(
-        &mut self,
-        pid: i32,
-        status: std::process::ExitStatus,
-    ) -> Option<Option<i32>> {
-        let i = self.programs.iter().position(|p| p.pid == pid)?;
+    /// Handles the exit of a program (`false`: not a program's pid). As in HAProxy, none is
+    /// started again: a failed one ends everything.
+    fn program_exited(&mut self, pid: i32, status: std::process::ExitStatus) -> bool {
+        let Some(i) = self.programs.iter().position(|p| p.pid == pid) else {
+            return false;
+        };
         let p = self.programs.remove(i);
-        let code = status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-        let how = status.signal().map_or("Exit".to_string(), signal_text);
-        let current = self.program_plans.iter().any(|q| q.name == p.plan.name);
-        if !current {
-            warning(&format!(
-                "Former program '{}' ({pid}) exited with code {code} ({how})",
-                p.plan.name
-            ));
-            return Some(None);
-        }
+        let code = exit_code(status);
         alert(&format!(
-            "Current program '{}' ({pid}) exited with code {code} ({how})",
-            p.plan.name
+            "Current program '{}' ({pid}) exited with code {code} ({})",
+            p.plan.name,
+            exit_cause(code)
         ));
-        Some((!matches!(code, 0 | 130 | 143)).then_some(code))
-    }
-
-    /// A process failed: every other one gets SIGTERM and the master exits with `code` once
-    /// they are gone.
-    async fn exit_on_failure(
-        &mut self,
-        code: i32,
-        exited: &mut mpsc::UnboundedReceiver<(i32, std::process::ExitStatus)>,
-    ) -> i32 {
-        alert("exit-on-failure: killing every processes with SIGTERM");
-        self.stop_all(Signal::SIGTERM, exited).await;
-        code
+        self.child_failed(code);
+        true
     }
 
     /// After a reload: programs with `start-on-reload` start anew (the old instance is
@@ -646,14 +644,25 @@ impl Master {
     }
 }
 
-/// The C library's description of a signal (`Killed`, `Terminated`), as HAProxy prints it.
-fn signal_text(signal: i32) -> String {
-    // SAFETY: strsignal returns a pointer to a NUL-terminated string that stays valid until
-    // the next call; it is copied at once, and the master is single-threaded.
-    let text = unsafe { libc::strsignal(signal) };
-    if text.is_null() {
-        return format!("Signal {signal}");
+/// A child's exit status as HAProxy counts it: its exit code, or 128 plus its signal.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// `Exit`, or the signal's description (`Terminated`, `Killed`) for a status past 128.
+fn exit_cause(code: i32) -> String {
+    if code < 128 {
+        return "Exit".into();
     }
+    // SAFETY: strsignal answers a pointer to a static or thread-local string (or null),
+    // read at once.
+    let text = unsafe { libc::strsignal(code - 128) };
+    if text.is_null() {
+        return "Unknown signal".into();
+    }
+    // SAFETY: non-null, NUL-terminated (see above).
     unsafe { std::ffi::CStr::from_ptr(text) }
         .to_string_lossy()
         .into_owned()

@@ -129,6 +129,21 @@ const MAX_ERROR_RESETS: usize = 256;
 /// The largest header block accepted, decoded (HPACK bombs stop here).
 const MAX_HEADER_LIST: u32 = 64 * 1024;
 
+/// What a client's header block may hold, as HAProxy 2.7 bounds it: its frames fit in one
+/// buffer (`tune.bufsize`), its fields (pseudo-headers included) number fewer than twice
+/// `tune.http.maxhdr`, and the request decoded leaves `tune.maxrewrite` free in a buffer.
+fn header_limits(shared: &crate::state::Shared) -> h2::server::HeaderLimits {
+    // HAProxy's internal message keeps a small header of its own at the buffer's start.
+    const HTX_HEADER: usize = 40;
+    h2::server::HeaderLimits {
+        block: shared.bufsize,
+        fields: 2 * shared.http_maxhdr.unwrap_or(101),
+        decoded: shared
+            .bufsize
+            .saturating_sub(HTX_HEADER + shared.room.maxrewrite),
+    }
+}
+
 /// Serves one HTTP/2 client connection until it closes or the proxy stops.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     stream: S,
@@ -148,7 +163,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
         .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
         .interim_responses(ctx.shared.early_hints)
-        .auto_date_header(false);
+        .auto_date_header(false)
+        .header_limits(header_limits(&ctx.shared));
     // WebSocket over HTTP/2 (RFC 8441), announced as HAProxy does unless
     // `h2-workaround-bogus-websocket-clients` keeps it from clients that misuse it.
     if tune.extended_connect {

@@ -1,6 +1,6 @@
 //! Waiting for a connection slot of a server at its `maxconn`, bounded by `timeout queue`
 //! (else `timeout connect`, as in HAProxy). The waiting requests are counted on the server and
-//! on its backend (`show stat` `qcur` and `qmax`, the logs' `%sq` and `%bq`). hapee queues a
+//! on its backend (`show stat` `qcur` and `qmax`). hapee queues a
 //! request on the server the balancing picked (which skips full servers while one has room),
 //! so a backend's count is the sum of its servers' queues, where HAProxy keeps a queue of its
 //! own for requests no server could take.
@@ -12,6 +12,11 @@
 //! lower first), then by the time they entered the queue moved by their offset
 //! (`set-priority-offset`, earlier first). Only the first in that order waits on the server's
 //! slots; a request that comes before it takes its place.
+//!
+//! The logs' `%sq` and `%bq` are HAProxy's queue positions: a request is in its server's
+//! queue or, when no server was assigned to it yet, its backend's (HAProxy's own queue); as
+//! it leaves, however it leaves, its position there is the number of requests that queue
+//! served while it waited, plus one (HAProxy's queue index); the other is 0.
 
 use crate::api::counters::Peak;
 use crate::state::{BackendRt, ServerRt};
@@ -123,6 +128,8 @@ pub struct QueueCount {
     /// Told whenever `order` changes.
     changed: tokio::sync::Notify,
     next: AtomicU64,
+    /// Requests that left the queue with a slot (HAProxy's queue index).
+    served: AtomicU64,
 }
 
 /// A waiting request's place: its priority class, then when it is due (its entry time in
@@ -160,15 +167,25 @@ impl QueueCount {
         self.peak.reset();
     }
 
-    /// Counts one more waiting request; returns how many were waiting before it.
-    fn enter(&self) -> u64 {
+    /// Counts one more waiting request.
+    fn enter(&self) {
         let before = self.cur.fetch_add(1, Ordering::Relaxed);
         self.peak.see(before + 1);
-        before
     }
 
     fn leave(&self) {
         self.cur.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The queue's index, read as a request enters it.
+    pub fn index(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    /// The position HAProxy logs for a request leaving the queue it entered at index
+    /// `entry`: the requests served from it meanwhile, itself included.
+    pub fn position_since(&self, entry: u64) -> u64 {
+        self.index().wrapping_sub(entry) + 1
     }
 
     /// Takes a place in the order for a request of `priority`.
@@ -215,33 +232,69 @@ impl Drop for Waiting<'_> {
 pub struct Slot {
     /// The slot, held until the server's response is over; `None` when the wait timed out.
     pub permit: Option<OwnedSemaphorePermit>,
-    /// How many requests were ahead in the server's and the backend's queues (`%sq`, `%bq`).
-    pub ahead: [u64; 2],
+    /// Its positions in the server's and the backend's queues (`%sq`, `%bq`).
+    pub position: [u64; 2],
+}
+
+/// Whether a request waits in its backend's queue as HAProxy has it (no server assigned yet,
+/// or its server's queue at `maxqueue`), else its server's.
+fn in_backend_queue(server: &ServerRt, unassigned: bool) -> bool {
+    unassigned
+        || server
+            .maxqueue
+            .is_some_and(|limit| server.queue.current() >= limit)
+}
+
+/// The index of the queue a request for `server` would wait in (see [`QueueCount::index`]),
+/// read before [`take`] for a wait its client may abandon.
+pub fn entry_index(server: &ServerRt, be: &BackendRt, unassigned: bool) -> u64 {
+    if in_backend_queue(server, unassigned) {
+        be.queue.index()
+    } else {
+        server.queue.index()
+    }
+}
+
+/// The logged positions (`%sq`, `%bq`) of a request whose wait for `server` ended without
+/// `take` answering (its client went), having entered at index `entry`.
+pub fn abandoned_position(
+    server: &ServerRt,
+    be: &BackendRt,
+    unassigned: bool,
+    entry: u64,
+) -> [u64; 2] {
+    if unassigned {
+        [0, be.queue.position_since(entry)]
+    } else {
+        [server.queue.position_since(entry), 0]
+    }
 }
 
 /// A connection slot of `server` (of backend `be`), waiting at most `wait` for one, in the
-/// order of `priority`. A server without `maxconn` has no slots: the permit is then `None` at
-/// once, and so is the wait's outcome reported as taken (`Ok`).
+/// order of `priority`; `unassigned` when HAProxy would hold the request in the backend's
+/// queue. A server without `maxconn` has no slots: the permit is then `None` at once, and so
+/// is the wait's outcome reported as taken (`Ok`).
 pub async fn take(
     server: &ServerRt,
     be: &BackendRt,
     wait: Duration,
     priority: crate::conn_actions::Priority,
+    unassigned: bool,
 ) -> Result<Slot, Slot> {
     let Some(slots) = &server.slots else {
         return Ok(Slot {
             permit: None,
-            ahead: [0, 0],
+            position: [0, 0],
         });
     };
     adjust(server, be);
     if let Ok(permit) = slots.clone().try_acquire_owned() {
         return Ok(Slot {
             permit: Some(permit),
-            ahead: [0, 0],
+            position: [0, 0],
         });
     }
-    crate::cold::cold(wait_for_slot(server, be, wait, slots, priority)).await
+    crate::cold::cold(wait_for_slot(server, be, wait, slots, priority, unassigned)).await
 }
 
 /// The wait for a slot of a full server, counted in the queues meanwhile.
@@ -251,6 +304,7 @@ async fn wait_for_slot(
     wait: Duration,
     slots: &std::sync::Arc<tokio::sync::Semaphore>,
     priority: crate::conn_actions::Priority,
+    unassigned: bool,
 ) -> Result<Slot, Slot> {
     // A server whose queue is at its `maxqueue` takes no more waiting requests: HAProxy then
     // queues the request in the backend's own queue, served by the first slot to free. hapee
@@ -259,14 +313,22 @@ async fn wait_for_slot(
     let in_server_queue = server
         .maxqueue
         .is_none_or(|limit| server.queue.current() < limit);
-    let ahead = [
-        if in_server_queue {
-            server.queue.enter()
-        } else {
-            0
-        },
-        be.queue.enter(),
-    ];
+    // The queue whose position is logged.
+    let logged = if in_backend_queue(server, unassigned) {
+        (&be.queue, 1)
+    } else {
+        (&server.queue, 0)
+    };
+    let entry = logged.0.index();
+    let position = || {
+        let mut p = [0, 0];
+        p[logged.1] = logged.0.position_since(entry);
+        p
+    };
+    if in_server_queue {
+        server.queue.enter();
+    }
+    be.queue.enter();
     let _waiting = Waiting(in_server_queue.then_some(server), be);
     let place = server.queue.join(priority);
     let deadline = tokio::time::Instant::now() + wait;
@@ -296,16 +358,18 @@ async fn wait_for_slot(
         };
         match acquired {
             Ok(Ok(permit)) => {
+                let position = position();
+                logged.0.served.fetch_add(1, Ordering::Relaxed);
                 return Ok(Slot {
                     permit: Some(permit),
-                    ahead,
-                })
+                    position,
+                });
             }
             Err(_) if step < deadline => continue,
             _ => {
                 return Err(Slot {
                     permit: None,
-                    ahead,
+                    position: position(),
                 })
             }
         }

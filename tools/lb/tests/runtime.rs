@@ -73,6 +73,8 @@ mod global_tunes;
 mod global_wire_settings;
 #[path = "runtime/h2_buffers.rs"]
 mod h2_buffers;
+#[path = "runtime/h2_client_limits.rs"]
+mod h2_client_limits;
 #[path = "runtime/h2_pools.rs"]
 mod h2_pools;
 #[path = "runtime/h2_pools_never.rs"]
@@ -155,6 +157,8 @@ mod port_mapping;
 mod proc_vars;
 #[path = "runtime/process_settings.rs"]
 mod process_settings;
+#[path = "runtime/program_sections.rs"]
+mod program_sections;
 #[path = "runtime/proxy_options.rs"]
 mod proxy_options;
 #[path = "runtime/proxy_protocol.rs"]
@@ -167,6 +171,8 @@ mod proxy_v2_ssl;
 mod queue_aborts;
 #[path = "runtime/queue_priority.rs"]
 mod queue_priority;
+#[path = "runtime/queue_stress.rs"]
+mod queue_stress;
 #[path = "runtime/queues.rs"]
 mod queues;
 #[path = "runtime/rdp.rs"]

@@ -263,7 +263,12 @@ pub struct Builder {
     ///
     /// When this gets exhausted, we issue a GOAWAY with `ENHANCE_YOUR_CALM`.
     data_frame_budget: proto::DataFrameBudget,
+
+    /// hapee patch: HAProxy's bounds on received header blocks, when asked for.
+    header_limits: Option<crate::codec::HeaderLimits>,
 }
+
+pub use crate::codec::HeaderLimits;
 
 /// Send a response back to the client
 ///
@@ -394,6 +399,10 @@ where
 
         if let Some(max) = builder.settings.max_header_list_size() {
             codec.set_max_recv_header_list_size(max as usize);
+        }
+
+        if let Some(limits) = builder.header_limits {
+            codec.set_header_limits(limits);
         }
 
         // Send initial settings frame.
@@ -663,6 +672,7 @@ impl Builder {
             max_send_buffer_size: proto::DEFAULT_MAX_SEND_BUFFER_SIZE,
             local_max_error_reset_streams: Some(proto::DEFAULT_LOCAL_RESET_COUNT_MAX),
             data_frame_budget: proto::DataFrameBudget::Auto,
+            header_limits: None,
         }
     }
 
@@ -1072,6 +1082,13 @@ impl Builder {
     /// updates the permitted framing overhead.
     pub fn data_frame_budget(&mut self, budget: usize) -> &mut Self {
         self.data_frame_budget = proto::DataFrameBudget::Configured(budget);
+        self
+    }
+
+    /// hapee patch: bounds each received header block as HAProxy's HTTP/2 demultiplexer
+    /// does (see [`HeaderLimits`]), on top of the header list size.
+    pub fn header_limits(&mut self, limits: HeaderLimits) -> &mut Self {
+        self.header_limits = Some(limits);
         self
     }
 

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A server that reads a request, counts it in `got`, and after `delay` sends `reply` (or
-/// nothing) and closes.
+/// A server that reads a request's head, counts it in `got`, and after `delay` sends `reply`
+/// (or nothing) and closes.
 pub(crate) fn counting_server(
     reply: &'static [u8],
     delay: Duration,
@@ -25,8 +25,17 @@ pub(crate) fn counting_server(
         for mut s in listener.incoming().flatten() {
             let counted = counted.clone();
             std::thread::spawn(move || {
+                // The whole head (a reply to part of it, and the close, would reset the
+                // connection with the rest unread).
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut head = Vec::new();
                 let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
                 counted.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(delay);
                 let _ = s.write_all(reply);

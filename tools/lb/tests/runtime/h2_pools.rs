@@ -7,16 +7,16 @@
 //! `aggressive`: once it went idle and was taken again). The origins count the connections
 //! they accept; `show servers conn` shows the pool's counts.
 
-use super::h2_servers::H2Origin;
+use super::h2_servers::{H2Origin, OriginCounts};
 use super::harness::{connect, curl, free_port, wait_until, Haproxy, Origin, Proxy};
 use super::idle_pools::{ask, config, idle_columns};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Requests through threads 1, 2, 1, 2, one client connection each: the connections the
 /// origin accepted, then the idle columns after each request.
-fn drive(ports: [u16; 3], conns: &AtomicUsize) -> (usize, Vec<String>) {
+fn drive(ports: [u16; 3], conns: &OriginCounts) -> (usize, Vec<String>) {
     let mut seen = Vec::new();
     for port in [ports[0], ports[1], ports[0], ports[1]] {
         let (status, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
@@ -44,7 +44,7 @@ pub(super) fn both_h2_driven<T>(
     global: &str,
     reuse: &str,
     server: &str,
-    drive: &dyn Fn([u16; 3], &AtomicUsize) -> T,
+    drive: &dyn Fn([u16; 3], &OriginCounts) -> T,
 ) -> Vec<T> {
     let server = format!("proto h2 {server}");
     both_driven(&H2Origin::start, global, reuse, &server, drive)
@@ -58,7 +58,7 @@ pub(super) fn both_driven<T>(
     global: &str,
     reuse: &str,
     server: &str,
-    drive: &dyn Fn([u16; 3], &AtomicUsize) -> T,
+    drive: &dyn Fn([u16; 3], &OriginCounts) -> T,
 ) -> Vec<T> {
     let mut results = Vec::new();
     let run = |start: &dyn Fn(&str, u16) -> Box<dyn std::any::Any>| {
@@ -267,7 +267,7 @@ impl Session {
 /// `/slow/600` and session B, 200 ms later, for `/slow/200`; then A's second request, and
 /// 200 ms into it a third session's first. After each round: the connections the origin
 /// accepted so far and the idle columns of `show servers conn`.
-fn overlapping_sessions(ports: [u16; 3], conns: &AtomicUsize) -> Vec<(usize, String)> {
+fn overlapping_sessions(ports: [u16; 3], conns: &OriginCounts) -> Vec<(usize, String)> {
     let mut seen = Vec::new();
     let mut a = Session::open(ports[0]);
     let mut late = Session::open(ports[0]);
@@ -332,16 +332,27 @@ fn under_http_reuse_aggressive_a_new_h2_connection_carries_its_opener_only() {
 }
 
 /// One HTTP/2 client session on thread 1 with two overlapping streams: `/slow/600`, and
-/// 200 ms later `/slow/200`. The connections the origin accepted and the idle columns after.
-pub(super) fn one_session_two_streams(ports: [u16; 3], conns: &AtomicUsize) -> (usize, String) {
-    one_session_streams(ports, conns, Duration::from_millis(200))
+/// once the origin has that request, `/slow/200`. The connections the origin accepted and
+/// the idle columns after.
+pub(super) fn one_session_two_streams(ports: [u16; 3], conns: &OriginCounts) -> (usize, String) {
+    one_session_streams(ports, conns, Second::OnceRequested)
 }
 
-/// As [`one_session_two_streams`], the second stream `gap` after the first.
+/// When the second stream of [`one_session_streams`] is sent.
+#[derive(Clone, Copy)]
+pub(super) enum Second {
+    /// Once the origin has the first request (its connection is established and busy).
+    OnceRequested,
+    /// Once the origin has accepted the first connection (it may still be being
+    /// established).
+    OnceConnected,
+}
+
+/// As [`one_session_two_streams`], the second stream sent when `second` says.
 pub(super) fn one_session_streams(
     ports: [u16; 3],
-    conns: &AtomicUsize,
-    gap: Duration,
+    conns: &OriginCounts,
+    second: Second,
 ) -> (usize, String) {
     use http_body_util::{BodyExt, Empty};
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -372,8 +383,20 @@ pub(super) fn one_session_streams(
                 assert!(String::from_utf8_lossy(&body).contains("version=HTTP/2.0"));
             }
         };
+        // What the origin had counted before this session's first stream.
+        let (requests, accepted) = (
+            conns.requests.load(Ordering::SeqCst),
+            conns.conns.load(Ordering::SeqCst),
+        );
         let first = tokio::spawn(get("/slow/600"));
-        tokio::time::sleep(gap).await;
+        let ready = || match second {
+            Second::OnceRequested => conns.requests.load(Ordering::SeqCst) > requests,
+            Second::OnceConnected => conns.conns.load(Ordering::SeqCst) > accepted,
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !ready() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         get("/slow/200").await;
         first.await.unwrap();
     });

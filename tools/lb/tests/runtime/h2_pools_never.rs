@@ -6,16 +6,17 @@
 //! established. So does an HTTP/1 one.
 
 use super::h2_pools::{both_h2_driven, one_session_two_streams, pool_columns, Session};
+use super::h2_servers::OriginCounts;
 use super::harness::{free_port, wait_until, Haproxy, Origin, Proxy};
 use super::idle_pools::config;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Session A's three requests one after the other; then B's two while A stays open; then A's
 /// and B's at once; then both close; then an HTTP/2 client's two overlapping streams. After
 /// each step: the connections the origin accepted and the pool columns of `show servers
 /// conn` (used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr).
-fn sessions_under_never(ports: [u16; 3], conns: &AtomicUsize) -> Vec<(usize, String)> {
+fn sessions_under_never(ports: [u16; 3], conns: &OriginCounts) -> Vec<(usize, String)> {
     let mut seen = Vec::new();
     let note = |seen: &mut Vec<(usize, String)>| {
         std::thread::sleep(Duration::from_millis(150));

@@ -11,10 +11,10 @@
 //!   only once established; one that ALPN settles is offered only then. If it fails, each
 //!   waiting request retries on its own.
 
-use super::h2_pools::{both_driven, idle_after, one_session_streams, round};
-use super::h2_servers::{H2Origin, OriginTls};
+use super::h2_pools::{both_driven, idle_after, one_session_streams, round, Second};
+use super::h2_servers::{H2Origin, OriginCounts, OriginTls};
 use super::harness::curl;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// A TLS origin whose handshakes begin `delay` after the connection, the first `fail`
@@ -33,7 +33,7 @@ fn agreed<T: PartialEq + std::fmt::Debug + Clone>(
     origin: &dyn Fn() -> H2Origin,
     reuse: &str,
     server: &str,
-    drive: &dyn Fn([u16; 3], &AtomicUsize) -> T,
+    drive: &dyn Fn([u16; 3], &OriginCounts) -> T,
 ) -> T {
     let runs = both_driven(origin, "", reuse, server, drive);
     if let Some(theirs) = runs.get(1) {
@@ -45,9 +45,9 @@ fn agreed<T: PartialEq + std::fmt::Debug + Clone>(
     runs[0].clone()
 }
 
-/// One HTTP/2 client's two streams, the second `gap_ms` after the first.
-fn streams(gap_ms: u64) -> impl Fn([u16; 3], &AtomicUsize) -> (usize, String) {
-    move |ports, conns| one_session_streams(ports, conns, Duration::from_millis(gap_ms))
+/// One HTTP/2 client's two streams, the second sent when `second` says.
+fn streams(second: Second) -> impl Fn([u16; 3], &OriginCounts) -> (usize, String) {
+    move |ports, conns| one_session_streams(ports, conns, second)
 }
 
 #[test]
@@ -56,7 +56,12 @@ fn an_h2_connection_chosen_by_alpn_joins_no_session_under_http_reuse_safe() {
     let server = "ssl verify none alpn h2";
     let mut seen = Vec::new();
     for reuse in ["safe", "never", "always", "aggressive"] {
-        seen.push(agreed(&origin, reuse, server, &streams(200)));
+        seen.push(agreed(
+            &origin,
+            reuse,
+            server,
+            &streams(Second::OnceRequested),
+        ));
     }
     assert_eq!(
         seen,
@@ -75,7 +80,7 @@ fn an_h2_connection_chosen_by_alpn_joins_no_session_under_http_reuse_safe() {
 
 /// Three client sessions on thread 1 sending their first request at once: each one's status,
 /// the connections the origin accepted, and the idle columns once they settle.
-fn three_sessions_at_once(ports: [u16; 3], conns: &AtomicUsize) -> (Vec<u16>, usize, String) {
+fn three_sessions_at_once(ports: [u16; 3], conns: &OriginCounts) -> (Vec<u16>, usize, String) {
     let port = ports[0];
     let clients: Vec<_> = (0..3)
         .map(|_| std::thread::spawn(move || curl(&[&format!("http://127.0.0.1:{port}/")])))
@@ -100,7 +105,7 @@ fn under_http_reuse_always_requests_wait_on_the_h2_connection_being_established(
     assert_eq!(always, (ok.clone(), 1, "0 1 -1 1 1 0".to_string()));
     // Over ALPN the protocol is not known before the handshake: each dials. (Which of the
     // three stay idle after depends on when each stream ended: only counts are compared.)
-    let counted = |ports: [u16; 3], conns: &AtomicUsize| {
+    let counted = |ports: [u16; 3], conns: &OriginCounts| {
         let (statuses, conns, _) = three_sessions_at_once(ports, conns);
         (statuses, conns)
     };
@@ -109,12 +114,13 @@ fn under_http_reuse_always_requests_wait_on_the_h2_connection_being_established(
     // `safe`: three sessions, three connections.
     let safe = agreed(&slow, "safe", "ssl verify none proto h2", &counted);
     assert_eq!(safe, (ok, 3));
-    // One HTTP/2 client's two streams 100 ms apart: under `always` the second waits on the
-    // first's connection; under `safe` the session's connection takes it only once
-    // established, so it dials its own.
+    // One HTTP/2 client's two streams, the second sent while the first's connection is being
+    // established: under `always` it waits on that connection; under `safe` the session's
+    // connection takes it only once established, so it dials its own.
     let server = "ssl verify none proto h2";
-    assert_eq!(agreed(&slow, "always", server, &streams(100)).0, 1);
-    assert_eq!(agreed(&slow, "safe", server, &streams(100)).0, 2);
+    let early = streams(Second::OnceConnected);
+    assert_eq!(agreed(&slow, "always", server, &early).0, 1);
+    assert_eq!(agreed(&slow, "safe", server, &early).0, 2);
 }
 
 #[test]

@@ -117,8 +117,24 @@ fn grpc_calls_keep_their_status_trailers_end_to_end() {
 /// [`OriginTls`]) when started with [`H2Origin::start_tls`].
 pub(super) struct H2Origin {
     pub(super) addr: SocketAddr,
-    pub(super) conns: Arc<AtomicUsize>,
+    pub(super) conns: Arc<OriginCounts>,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// What an origin counts: the connections it accepted (what it dereferences to, the count
+/// most tests compare) and the requests it received.
+#[derive(Default)]
+pub(super) struct OriginCounts {
+    pub(super) conns: AtomicUsize,
+    pub(super) requests: AtomicUsize,
+}
+
+impl std::ops::Deref for OriginCounts {
+    type Target = AtomicUsize;
+
+    fn deref(&self) -> &AtomicUsize {
+        &self.conns
+    }
 }
 
 /// How a TLS origin answers: with ALPN `h2` offered, each handshake begun only after `delay`
@@ -147,13 +163,14 @@ impl H2Origin {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let conns = Arc::new(AtomicUsize::new(0));
+        let conns = Arc::new(OriginCounts::default());
         let counted = conns.clone();
         let acceptor = tls.as_ref().map(|_| tls_acceptor());
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             while let Ok((stream, _)) = listener.accept().await {
                 let nth = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                let counts = counted.clone();
                 let (acceptor, delay, fail) = match (&acceptor, &tls) {
                     (Some(a), Some(t)) => (Some(a.clone()), t.delay, nth <= t.fail),
                     _ => (None, std::time::Duration::ZERO, false),
@@ -161,11 +178,11 @@ impl H2Origin {
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
                     match acceptor {
-                        None => serve_h2(stream).await,
+                        None => serve_h2(stream, counts).await,
                         Some(_) if fail => drop(stream),
                         Some(acceptor) => {
                             if let Ok(tls) = acceptor.accept(stream).await {
-                                serve_h2(tls).await;
+                                serve_h2(tls, counts).await;
                             }
                         }
                     }
@@ -202,12 +219,23 @@ fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
-/// Serves HTTP/2 on one connection: each request described, `/slow/<ms>` after that long.
-async fn serve_h2<T>(io: T)
+/// Serves HTTP/2 on one connection, counting the requests in `counts` (see [`answer`]).
+async fn serve_h2<T>(io: T, counts: Arc<OriginCounts>)
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+        counts.requests.fetch_add(1, Ordering::SeqCst);
+        answer(req)
+    });
+    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(io), svc)
+        .await;
+}
+
+/// The origin's answer: the request described, `/slow/<ms>` after that long.
+async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    {
         if let Some(ms) = req.uri().path().strip_prefix("/slow/") {
             let ms = ms.parse().unwrap_or(100);
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
@@ -221,11 +249,8 @@ where
             header(&req, "te"),
             header(&req, "host"),
         );
-        Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(text))))
-    });
-    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-        .serve_connection(TokioIo::new(io), svc)
-        .await;
+        Ok(Response::new(Full::new(Bytes::from(text))))
+    }
 }
 
 fn header(req: &Request<Incoming>, name: &str) -> String {

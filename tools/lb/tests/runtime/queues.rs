@@ -116,10 +116,11 @@ fn queued_requests_are_counted_and_leave_the_queue_however_they_end() {
     let logs = p.stdout_when(|l| l.contains("GET /waiting") && l.contains("GET /gone"));
     let gone_line = logs.lines().find(|l| l.contains("GET /gone")).unwrap();
     assert!(gone_line.contains(" -1 0 - - CQ--"), "{gone_line}");
-    // `%sq/%bq`: one request (the one that went) was ahead of it when it queued.
+    // `%sq/%bq`: HAProxy holds it in the backend's queue (no server assigned), which served
+    // only it while it waited (the one that went was not served).
     let waiting_line = logs.lines().find(|l| l.contains("GET /waiting")).unwrap();
     assert!(
-        waiting_line.contains(" 200 ") && waiting_line.contains(" 1/1 \"GET"),
+        waiting_line.contains(" 200 ") && waiting_line.contains(" 0/1 \"GET"),
         "{waiting_line}"
     );
     // Past `timeout queue`: 503, `sQ`, and the queue empty again.

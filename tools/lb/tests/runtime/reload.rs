@@ -568,6 +568,77 @@ fn programs(show_proc: &str) -> Vec<u32> {
         .collect()
 }
 
+/// A program runs beside the workers; a reload starts a new instance of it
+/// (`start-on-reload` is the default); when it is killed, the master does not start it again
+/// but ends everything, as HAProxy 2.7 does (exit-on-failure), and exits with its status.
+#[test]
+fn the_master_runs_program_sections_and_a_crashed_one_ends_it() {
+    let origin = Origin::start("o");
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("hapee-prog-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marks = dir.join("starts.txt");
+    let _ = std::fs::remove_file(&marks);
+    let cfg = format!(
+        "{}program ticker
+    command sh -c \"echo started >> {} && exec sleep 600\"
+",
+        config(port, &origin),
+        marks.display()
+    );
+    let (mut proxy, cli) = start_master(&cfg, port);
+    let wait_for = |what: &str, ok: &dyn Fn(&[u32]) -> bool| -> Vec<u32> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let list = programs(&master_cli(&cli, "show proc"));
+            if ok(&list) {
+                return list;
+            }
+            assert!(Instant::now() < deadline, "{what}: {}", proxy.stderr());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let first = wait_for("the program runs", &|l| l.len() == 1)[0];
+    let lines = || {
+        std::fs::read_to_string(&marks)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert!(wait_until(Duration::from_secs(30), || lines() >= 1));
+    // A reload starts a new instance.
+    proxy.signal("USR2");
+    let second = wait_for("a new instance after the reload", &|l| {
+        l.len() == 1 && l[0] != first
+    })[0];
+    assert!(wait_until(Duration::from_secs(30), || lines() >= 2));
+    // It crashes: the master ends its workers and exits with the program's status.
+    std::process::Command::new("kill")
+        .args(["-KILL", &second.to_string()])
+        .status()
+        .unwrap();
+    let mut status = None;
+    assert!(wait_until(Duration::from_secs(30), || {
+        status = proxy.child.try_wait().ok().flatten();
+        status.is_some()
+    }));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(137),
+        "{}",
+        proxy.stderr()
+    );
+    let stderr = proxy.stderr();
+    for said in [
+        format!("Current program 'ticker' ({second}) exited with code 137 (Killed)"),
+        "exit-on-failure: killing every processes with SIGTERM".to_string(),
+        "All workers exited. Exiting... (137)".to_string(),
+    ] {
+        assert!(stderr.contains(&said), "{said}: {stderr}");
+    }
+    assert_eq!(lines(), 2, "started again: {stderr}");
+}
+
 /// Kills the program whose pid is written in `pid_file` and waits for the master `child` to
 /// exit: its exit code and the program's pid.
 fn kill_program_and_wait(

@@ -7,23 +7,30 @@ use super::h2_pools::Session;
 use super::h2_servers::H2Origin;
 use super::harness::{free_port, wait_until, Haproxy, Origin, Proxy};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-/// An origin kept running, its address and the connections it accepted.
-type Started = (Box<dyn std::any::Any>, SocketAddr, Arc<AtomicUsize>);
+/// An origin kept running, its address and the count of the connections it accepted.
+type Started = (Box<dyn std::any::Any>, SocketAddr, Box<dyn Fn() -> usize>);
 
 fn h1_origin() -> Started {
     let o = Origin::start("o");
     let (addr, conns) = (o.addr, o.conns.clone());
-    (Box::new(o), addr, conns)
+    (
+        Box::new(o),
+        addr,
+        Box::new(move || conns.load(Ordering::SeqCst)),
+    )
 }
 
 fn h2_origin() -> Started {
     let o = H2Origin::start();
     let (addr, conns) = (o.addr, o.conns.clone());
-    (Box::new(o), addr, conns)
+    (
+        Box::new(o),
+        addr,
+        Box::new(move || conns.load(Ordering::SeqCst)),
+    )
 }
 
 fn config(port: u16, frontend: &str, servers: [SocketAddr; 2], server: &str) -> String {
@@ -73,10 +80,7 @@ fn alternating(
         );
     }
     std::thread::sleep(Duration::from_millis(150));
-    [
-        a_conns.load(Ordering::SeqCst),
-        b_conns.load(Ordering::SeqCst),
-    ]
+    [a_conns(), b_conns()]
 }
 
 /// hapee's counts, checked against haproxy's when it is installed.

@@ -37,6 +37,9 @@ backend none
     server s 127.0.0.1:{origin} ssl verify none sni req.hdr(x-name) ssl-max-ver TLSv1.2
 backend checked
     option httpchk GET /health
+    # Checks every 200 ms, each given time enough for a handshake on a loaded machine (a
+    # timeout would take the good server down).
+    timeout check 10s
     server up 127.0.0.1:{origin} ssl verify required ca-file {ca} check-sni a.example sni str(a.example) check inter 200 fall 1 rise 1
     server down 127.0.0.1:{origin} ssl verify required ca-file {other} check-sni a.example sni str(a.example) check inter 200 fall 1 rise 1
 ",

@@ -185,16 +185,31 @@ fn a_websocket_handshake_may_take_an_idle_connection_but_never_gives_it_back() {
     assert_eq!(theirs, mine);
 }
 
-/// One HPACK field, literal and not indexed, without Huffman coding (RFC 7541 §6.2.2).
-fn literal(name: &str, value: &str) -> Vec<u8> {
-    let mut out = vec![0u8, name.len() as u8];
-    out.extend_from_slice(name.as_bytes());
-    out.push(value.len() as u8);
-    out.extend_from_slice(value.as_bytes());
+/// One HPACK field, literal and not indexed, without Huffman coding (RFC 7541 §6.2.2); lengths
+/// past the 7-bit prefix go on in continuation bytes (§5.1).
+pub(crate) fn literal(name: &str, value: &str) -> Vec<u8> {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        let mut n = s.len();
+        if n < 127 {
+            out.push(n as u8);
+        } else {
+            out.push(127);
+            n -= 127;
+            while n >= 128 {
+                out.push((n % 128) as u8 | 0x80);
+                n /= 128;
+            }
+            out.push(n as u8);
+        }
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut out = vec![0u8];
+    string(&mut out, name);
+    string(&mut out, value);
     out
 }
 
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
     out.extend_from_slice(&[kind, flags]);
     out.extend_from_slice(&stream.to_be_bytes());

@@ -43,6 +43,10 @@ struct FrameDecoder {
 
     max_continuation_frames: usize,
 
+    /// hapee patch: the limits HAProxy's HTTP/2 demultiplexer puts on a received header
+    /// block, when asked for.
+    limits: Option<HeaderLimits>,
+
     /// Moving average of the field count of recent header blocks, used to
     /// size the next block's `HeaderMap` so decoding it doesn't rehash.
     fields_hint: usize,
@@ -60,6 +64,54 @@ struct Partial {
     buf: BytesMut,
 
     continuation_frames_count: usize,
+
+    /// hapee patch: the bytes the block has taken in HAProxy's demultiplexing buffer so far
+    /// (payloads, and the header of each CONTINUATION frame folded into it).
+    block_len: usize,
+}
+
+/// hapee patch: what a received header block may hold, as HAProxy's HTTP/2 demultiplexer
+/// bounds it. A block whose frames do not fit in its buffer (`block` bytes, counting 9 for
+/// each CONTINUATION frame header) ends the connection with `INTERNAL_ERROR`; a block of
+/// `fields` fields or more (pseudo-headers included) with `COMPRESSION_ERROR`; a request
+/// whose decoded head would leave less than the room kept for rewrites in a buffer
+/// (`decoded`, in the cost [`decoded_cost`] gives) resets its stream with `PROTOCOL_ERROR`.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderLimits {
+    /// The demultiplexing buffer's size.
+    pub block: usize,
+    /// The decoder's list size: a block must have fewer fields.
+    pub fields: usize,
+    /// The room a decoded request head must stay under.
+    pub decoded: usize,
+}
+
+/// The room a request head takes once decoded into HAProxy's internal form: each header
+/// field its name and value plus 8, the request line its method, URI (the absolute form when
+/// an `:authority` is given) and version plus 36, a `host` field made from `:authority`, and
+/// the end of the head 8.
+fn decoded_cost(headers: &frame::Headers) -> usize {
+    let pseudo = headers.pseudo();
+    let fields = headers.fields();
+    let regular: usize = fields
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 8)
+        .sum();
+    let method = pseudo.method.as_ref().map_or(0, |m| m.as_str().len());
+    let path = pseudo.path.as_ref().map_or(0, |p| p.as_str().len());
+    let (uri, host) = match &pseudo.authority {
+        Some(a) => {
+            let scheme = pseudo.scheme.as_ref().map_or(0, |s| s.as_str().len());
+            let host = if fields.contains_key(http::header::HOST) {
+                0
+            } else {
+                4 + a.as_str().len() + 8
+            };
+            (scheme + 3 + a.as_str().len() + path, host)
+        }
+        None => (path, 0),
+    };
+    regular + method + uri + 8 + 36 + host + 8
 }
 
 #[derive(Debug)]
@@ -111,6 +163,11 @@ impl<T> FramedRead<T> {
     pub fn set_header_table_size(&mut self, val: usize) {
         self.decoder.set_header_table_size(val);
     }
+
+    /// hapee patch: bounds received header blocks as HAProxy does (see [`HeaderLimits`]).
+    pub fn set_header_limits(&mut self, limits: HeaderLimits) {
+        self.decoder.limits = Some(limits);
+    }
 }
 
 fn calc_max_continuation_frames(header_max: usize, frame_max: usize) -> usize {
@@ -132,6 +189,7 @@ impl FrameDecoder {
                 max_header_list_size,
                 max_frame_size,
             ),
+            limits: None,
             fields_hint: 0,
             partial: None,
         }
@@ -186,6 +244,12 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
 
     macro_rules! header_block {
         ($frame:ident, $head:ident, $bytes:ident) => ({
+            let block_len = $bytes.len() - frame::HEADER_LEN;
+            if decoder.limits.is_some_and(|l| block_len > l.block) {
+                proto_err!(conn: "header block larger than the demultiplexing buffer");
+                return Err(Error::library_go_away(Reason::INTERNAL_ERROR));
+            }
+
             // Drop the frame header
             $bytes.advance(frame::HEADER_LEN);
 
@@ -240,6 +304,7 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
                     frame: Continuable::$frame(frame),
                     buf: payload,
                     continuation_frames_count: 0,
+                    block_len,
                 });
 
                 return Ok(None);
@@ -363,6 +428,12 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
                 }
             }
 
+            partial.block_len += bytes.len();
+            if decoder.limits.is_some_and(|l| partial.block_len > l.block) {
+                proto_err!(conn: "header block larger than the demultiplexing buffer");
+                return Err(Error::library_go_away(Reason::INTERNAL_ERROR));
+            }
+
             // Extend the buf
             if partial.buf.is_empty() {
                 partial.buf = bytes.split_off(frame::HEADER_LEN);
@@ -429,6 +500,28 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
 
     if let Frame::Headers(ref headers) = frame {
         decoder.update_fields_hint(headers.fields().keys_len());
+        if let Some(limits) = decoder.limits {
+            let p = headers.pseudo();
+            let pseudo = [
+                p.method.is_some(),
+                p.scheme.is_some(),
+                p.authority.is_some(),
+                p.path.is_some(),
+                p.protocol.is_some(),
+                p.status.is_some(),
+            ];
+            let count = headers.fields().len() + pseudo.iter().filter(|&&b| b).count();
+            if count >= limits.fields {
+                proto_err!(conn: "more header fields than the decoder's list holds");
+                return Err(Error::library_go_away(Reason::COMPRESSION_ERROR));
+            }
+            if p.method.is_some()
+                && (headers.is_over_size() || decoded_cost(headers) >= limits.decoded)
+            {
+                proto_err!(stream: "request head too large once decoded");
+                return Err(Error::library_reset(headers.stream_id(), Reason::PROTOCOL_ERROR));
+            }
+        }
     }
 
     Ok(Some(frame))

@@ -3,6 +3,7 @@ mod framed_read;
 mod framed_write;
 
 pub use self::error::{SendError, UserError};
+pub use self::framed_read::HeaderLimits;
 
 use self::framed_read::FramedRead;
 use self::framed_write::FramedWrite;
@@ -103,6 +104,11 @@ impl<T, B> Codec<T, B> {
     /// Set the max header list size that can be received.
     pub fn set_max_recv_header_list_size(&mut self, val: usize) {
         self.inner.set_max_header_list_size(val);
+    }
+
+    /// hapee patch: bounds received header blocks as HAProxy does.
+    pub fn set_header_limits(&mut self, limits: HeaderLimits) {
+        self.inner.set_header_limits(limits);
     }
 
     /// Get a reference to the inner stream.

@@ -58,6 +58,8 @@ pub(crate) struct Config {
     pub(crate) date_header: bool,
     /// hapee patch: requests carry an [`crate::ext::Interim`].
     pub(crate) interim: bool,
+    /// hapee patch: HAProxy's bounds on received header blocks.
+    pub(crate) header_limits: Option<h2::server::HeaderLimits>,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             max_header_list_size: DEFAULT_SETTINGS_MAX_HEADER_LIST_SIZE,
             date_header: true,
             interim: false,
+            header_limits: None,
         }
     }
 }
@@ -156,6 +159,9 @@ where
         }
         if config.enable_connect_protocol {
             builder.enable_connect_protocol();
+        }
+        if let Some(limits) = config.header_limits {
+            builder.header_limits(limits);
         }
         let handshake = builder.handshake(Compat::new(io));
 

@@ -280,6 +280,13 @@ impl<E> Builder<E> {
         self
     }
 
+    /// hapee patch: bounds received header blocks as HAProxy's HTTP/2 demultiplexer does
+    /// (see `h2::server::HeaderLimits`).
+    pub fn header_limits(&mut self, limits: h2::server::HeaderLimits) -> &mut Self {
+        self.h2_builder.header_limits = Some(limits);
+        self
+    }
+
     /// Set the timer used in background tasks.
     pub fn timer<M>(&mut self, timer: M) -> &mut Self
     where
