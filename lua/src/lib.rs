@@ -17,6 +17,7 @@ mod maps;
 mod object;
 mod socket;
 mod state;
+mod stktable;
 mod txn;
 mod values;
 pub mod vars;

@@ -131,6 +131,8 @@ mod lua_regtests;
 mod lua_runtime_api;
 #[path = "runtime/lua_shapes.rs"]
 mod lua_shapes;
+#[path = "runtime/lua_stktable.rs"]
+mod lua_stktable;
 #[path = "runtime/mailers.rs"]
 mod mailers;
 #[path = "runtime/netns.rs"]
