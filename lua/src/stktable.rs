@@ -105,9 +105,11 @@ fn parse_filter(t: &Table, filter: &mlua::Table) -> mlua::Result<Result<Vec<Cond
         }
         let triplet = match entry {
             Value::Table(e) if e.raw_len() == 3 => e,
-            _ => return Ok(Err(format!(
+            _ => {
+                return Ok(Err(format!(
                 "Filter table entry must be a triplet: {{\"data_col\", \"op\", val}} (entry #{n})"
-            ))),
+            )))
+            }
         };
         let column = match triplet.raw_get::<Value>(1)? {
             Value::String(s) => s,
