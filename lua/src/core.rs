@@ -180,7 +180,7 @@ fn log_functions(state: &State, core: &Table) -> mlua::Result<()> {
             name,
             lua.create_function(move |lua, args: MultiValue| {
                 let msg: mlua::String = exact(lua, args, false, 1, &label)?;
-                s.log(level, &msg.to_string_lossy(), None);
+                s.log(level, &msg.as_bytes(), None);
                 Ok(())
             })?,
         )?;
@@ -191,7 +191,7 @@ fn log_functions(state: &State, core: &Table) -> mlua::Result<()> {
         lua.create_function(move |lua, args: MultiValue| {
             let (level, msg): (i64, mlua::String) = exact(lua, args, false, 2, "log")?;
             let level = log_level(level, 1)?;
-            s.log(level, &msg.to_string_lossy(), None);
+            s.log(level, &msg.as_bytes(), None);
             Ok(())
         })?,
     )?;

@@ -281,8 +281,10 @@ impl State {
 
     /// Writes a script's log line at `level` (syslog numbering) to the loggers of frontend
     /// `frontend` (else the global ones) and to stderr, as HAProxy does.
-    pub fn log(&self, level: u8, message: &str, frontend: Option<&str>) {
-        let message = message.trim_end_matches('\n');
+    pub fn log(&self, level: u8, message: &[u8], frontend: Option<&str>) {
+        let room = self.shared.get().map_or(16384, |s| s.bufsize.max(1024));
+        let message = clean_log_message(message, room);
+        let message = message.as_str();
         if self.limits.log_loggers {
             let fe_sinks = frontend.and_then(|name| {
                 let shared = self.shared.get()?;
@@ -297,6 +299,26 @@ impl State {
             eprintln!("{}", stderr_line(level, message));
         }
     }
+}
+
+/// A script's log message as HAProxy sends it: cut at its first NUL (a C string), each byte
+/// that is not printable ASCII (line ends, tabs, UTF-8) shown as `.`, and one that would not
+/// fit a buffer of `room` bytes cut to end with ` ...`.
+pub fn clean_log_message(message: &[u8], room: usize) -> String {
+    let end = message
+        .iter()
+        .position(|b| *b == 0)
+        .unwrap_or(message.len());
+    let mut out: Vec<u8> = message[..end]
+        .iter()
+        .map(|&b| if (0x20..0x7f).contains(&b) { b } else { b'.' })
+        .collect();
+    let most = room.saturating_sub(1);
+    if out.len() > most && most >= 4 {
+        out.truncate(most);
+        out[most - 4..].copy_from_slice(b" ...");
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 const LEVELS: [&str; 8] = [
@@ -361,5 +383,19 @@ fn runtime_message(e: &mlua::Error) -> String {
         mlua::Error::RuntimeError(m) => m.split("\nstack traceback:").next().unwrap_or(m).into(),
         mlua::Error::MemoryError(m) => m.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::clean_log_message;
+
+    #[test]
+    fn log_messages_are_cleaned_as_haproxy_cleans_them() {
+        assert_eq!(clean_log_message(b"to: a\n", 100), "to: a.");
+        assert_eq!(clean_log_message("t\u{e9}\tx".as_bytes(), 100), "t...x");
+        assert_eq!(clean_log_message(b"ab\0cd", 100), "ab");
+        assert_eq!(clean_log_message(b"abcdefghij", 8), "abc ...");
+        assert_eq!(clean_log_message(b"abcdefg", 8), "abcdefg");
     }
 }
