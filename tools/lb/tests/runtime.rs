@@ -123,6 +123,8 @@ mod lua;
 mod lua_channel;
 #[path = "runtime/lua_errors.rs"]
 mod lua_errors;
+#[path = "runtime/lua_http10.rs"]
+mod lua_http10;
 #[path = "runtime/lua_logs.rs"]
 mod lua_logs;
 #[path = "runtime/lua_public.rs"]
