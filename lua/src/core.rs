@@ -64,6 +64,13 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                     nargs: nargs.unwrap_or(0),
                 };
                 let mut reg = lock(&reg)?;
+                let again = reg.actions.get(&name).is_some_and(|same| {
+                    same.iter()
+                        .any(|a| a.phases.iter().any(|p| action.phases.contains(p)))
+                });
+                if again {
+                    registered_twice("action", &name);
+                }
                 crate::state::action_registered();
                 if !reg.actions.contains_key(&name) {
                     reg.action_order.push(name.clone());
@@ -95,7 +102,9 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     core.set(
         "register_fetches",
         crate::errors::function(lua, move |_, (name, func): (String, Function)| {
-            lock(&reg)?.fetches.insert(name, func);
+            if lock(&reg)?.fetches.insert(name.clone(), func).is_some() {
+                registered_twice("sample-fetch", &name);
+            }
             Ok(())
         })?,
     )?;
@@ -103,7 +112,9 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     core.set(
         "register_converters",
         crate::errors::function(lua, move |_, (name, func): (String, Function)| {
-            lock(&reg)?.converters.insert(name, func);
+            if lock(&reg)?.converters.insert(name.clone(), func).is_some() {
+                registered_twice("converter", &name);
+            }
             Ok(())
         })?,
     )?;
@@ -122,7 +133,13 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                 )))
                     }
                 };
-                lock(&reg)?.services.insert(name, (func, http));
+                if lock(&reg)?
+                    .services
+                    .insert(name.clone(), (func, http))
+                    .is_some()
+                {
+                    registered_twice("service", &name);
+                }
                 Ok(())
             },
         )?,
@@ -152,17 +169,39 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                 let words = path
                     .sequence_values::<String>()
                     .collect::<mlua::Result<Vec<_>>>()?;
-                if words.is_empty() || words.len() > 5 {
+                if words.len() > 5 {
+                    return Err(crate::errors::arg_error(
+                        1,
+                        "1st argument must be a table with a maximum of 5 entries",
+                    ));
+                }
+                if words.is_empty() {
                     return Err(mlua::Error::runtime(
                         "'register_cli': the command needs 1 to 5 words",
                     ));
                 }
-                lock(&reg)?.cli.push(crate::cli::Command { words, func });
+                // The same words again: the later function replaces the earlier.
+                let mut reg = lock(&reg)?;
+                match reg.cli.iter_mut().find(|c| c.words == words) {
+                    Some(same) => {
+                        registered_twice("CLI keyword", &words.join(" "));
+                        same.func = func;
+                    }
+                    None => reg.cli.push(crate::cli::Command { words, func }),
+                }
                 Ok(())
             },
         )?,
     )?;
     Ok(())
+}
+
+/// HAProxy's warning for a name a state registers again (the later function is kept).
+fn registered_twice(kind: &str, name: &str) {
+    eprintln!(
+        "[WARNING]  ({}) : config : Trying to register {kind} 'lua.{name}' more than once. This will become a hard error in version 2.5.",
+        std::process::id()
+    );
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> mlua::Result<std::sync::MutexGuard<'_, T>> {

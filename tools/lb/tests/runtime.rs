@@ -129,6 +129,8 @@ mod lua_http10;
 mod lua_logs;
 #[path = "runtime/lua_public.rs"]
 mod lua_public;
+#[path = "runtime/lua_registration.rs"]
+mod lua_registration;
 #[path = "runtime/lua_regtests.rs"]
 mod lua_regtests;
 #[path = "runtime/lua_runtime_api.rs"]
