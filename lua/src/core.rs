@@ -32,8 +32,55 @@ pub fn install(state: &State) -> mlua::Result<()> {
     core.set("httpclient", crate::httpclient::constructor(state)?)?;
     crate::maps::install(lua, &core)?;
     lua.globals().set("core", core)?;
+    install_act(lua)?;
     crate::classes::install(state)?;
     Ok(())
+}
+
+/// HAProxy's action return codes (`act.CONTINUE`…), in its order.
+const ACT_CODES: [&str; 8] = [
+    "CONTINUE", "STOP", "YIELD", "ERROR", "DONE", "DENY", "ABORT", "INVALID",
+];
+
+/// The global `act`: what an action may return, and `act:wake_time(ms)`.
+fn install_act(lua: &Lua) -> mlua::Result<()> {
+    let act = lua.create_table()?;
+    for (i, name) in ACT_CODES.iter().enumerate() {
+        act.set(*name, i)?;
+    }
+    // The wake time only matters to an action returning `act.YIELD`, which hapee runs on
+    // at once (see `action_end`).
+    act.set(
+        "wake_time",
+        lua.create_function(|lua, args: MultiValue| {
+            let _: i64 = exact(lua, args, false, 1, "wake_time")?;
+            Ok(())
+        })?,
+    )?;
+    lua.globals().set("act", act)
+}
+
+/// How an action ended by the value it returned, read as HAProxy reads it (an integer, else
+/// `act.CONTINUE`): `STOP`, `DENY` and `ERROR` end as in HAProxy; `YIELD`, `DONE`, `ABORT`
+/// and `INVALID` go on with the next rule.
+pub fn action_end(code: &mlua::Value) -> hapee_runtime::script::ActionEnd {
+    use hapee_runtime::script::ActionEnd;
+    let code = match code {
+        mlua::Value::Integer(i) => *i,
+        mlua::Value::Number(n) if n.fract() == 0.0 => *n as i64,
+        mlua::Value::String(s) => s
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    };
+    match code {
+        1 => ActionEnd::Stop,
+        3 => ActionEnd::Failed,
+        5 => ActionEnd::Deny,
+        _ => ActionEnd::Continue,
+    }
 }
 
 fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {

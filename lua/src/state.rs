@@ -165,6 +165,15 @@ impl State {
     /// arguments (references to them push them without a registry copy); its results are
     /// dropped.
     pub async fn run(&self, call: impl IntoLuaMulti, limit: Option<Duration>) -> mlua::Result<()> {
+        self.run_returning(call, limit).await.map(|_| ())
+    }
+
+    /// [`State::run`], answering the function's first result (an action's `act.*` code).
+    pub async fn run_returning(
+        &self,
+        call: impl IntoLuaMulti,
+        limit: Option<Duration>,
+    ) -> mlua::Result<Value> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let thread = match pooled {
             Some(thread) => thread,
@@ -201,8 +210,11 @@ impl State {
         })
         .await?;
         self.recycle(thread);
-        let (ok, error) = values;
-        ended(ok, error)
+        // The caller's second result is the failure, or the function's first result.
+        let (ok, first) = values;
+        let ok_flag = matches!(ok, Value::Boolean(true));
+        ended(ok, first.clone())?;
+        Ok(if ok_flag { first } else { Value::Nil })
     }
 
     /// Makes the coroutine this thread drives yield at its next instruction, as a forced yield

@@ -74,6 +74,20 @@ pub(super) async fn settle(
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {
                     ActionEnd::Continue => route(ctx, txn, resume),
+                    ActionEnd::Stop => route(
+                        ctx,
+                        txn,
+                        super::routing::Resume {
+                            from: usize::MAX,
+                            ..resume
+                        },
+                    ),
+                    ActionEnd::Deny => {
+                        let be = resume.backend.map(|b| &ctx.shared.backends[b].errorfiles);
+                        let files: Vec<_> =
+                            be.into_iter().chain([&ctx.frontend().errorfiles]).collect();
+                        Route::Rule(super::routing::denied(txn, &files))
+                    }
                     ActionEnd::Done(reply) => Route::Reply(done(txn, reply, *b"LR")),
                     ActionEnd::Failed => Route::Reply(failed(ctx, txn, *b"IR")),
                 }
@@ -328,6 +342,14 @@ pub(crate) async fn response_rules(
                 Verdict::Script(call, next) => {
                     match script::run_action(call, Phase::HttpResponse, txn).await {
                         ActionEnd::Continue => from = next,
+                        ActionEnd::Stop => break,
+                        // HAProxy 2.6 and 2.7.0 were seen to end the response rules there
+                        // and send the response as it is, logged as denied (`PH`), rather
+                        // than a 502.
+                        ActionEnd::Deny => {
+                            txn.term = *b"PH";
+                            return None;
+                        }
                         ActionEnd::Done(r) => return Some(done(txn, r, *b"LH")),
                         ActionEnd::Failed => return Some(failed(ctx, txn, *b"IH")),
                     }

@@ -119,6 +119,8 @@ mod log_tags;
 mod logasap;
 #[path = "runtime/lua.rs"]
 mod lua;
+#[path = "runtime/lua_act.rs"]
+mod lua_act;
 #[path = "runtime/lua_channel.rs"]
 mod lua_channel;
 #[path = "runtime/lua_errors.rs"]
