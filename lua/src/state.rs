@@ -297,7 +297,9 @@ impl State {
         let room = self.shared.get().map_or(16384, |s| s.bufsize.max(1024));
         let message = clean_log_message(message, room);
         let message = message.as_str();
-        if self.limits.log_loggers {
+        // While the scripts load (before the proxy is built) HAProxy writes their messages
+        // to stderr only.
+        if self.limits.log_loggers && self.shared.get().is_some() {
             let fe_sinks = frontend.and_then(|name| {
                 let shared = self.shared.get()?;
                 let fe = shared.frontends.iter().find(|f| &*f.name == name)?;

@@ -1,6 +1,7 @@
 //! Script log messages as HAProxy writes them (`testdata/lua/logs.lua`): each byte that is not
 //! printable ASCII shown as `.`, the message cut at a NUL and, past a buffer's worth, cut to
-//! end with ` ...`; side by side with Debian's haproxy.
+//! end with ` ...`; none sent to the loggers while the script loads; side by side with
+//! Debian's haproxy.
 
 use super::harness::{curl, logged_side_by_side, LOGGED_DEFAULTS};
 use std::path::PathBuf;
