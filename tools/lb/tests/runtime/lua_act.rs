@@ -4,12 +4,10 @@
 //! error, `act.CONTINUE` and nothing go on; side by side with Debian's haproxy, with the logs.
 
 use super::harness::{both_sides, curl, raw, Origin, LOGGED_DEFAULTS};
-use std::path::PathBuf;
 use std::time::Duration;
 
 fn script() -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lua/act.lua");
-    p.canonicalize().unwrap().display().to_string()
+    super::lua_public::script("act.lua")
 }
 
 #[test]

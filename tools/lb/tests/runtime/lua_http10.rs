@@ -5,12 +5,10 @@
 //! with Debian's haproxy, answers and logs.
 
 use super::harness::{logged_side_by_side, raw, DEFAULTS};
-use std::path::PathBuf;
 use std::time::Duration;
 
 fn script() -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lua/http10.lua");
-    p.canonicalize().unwrap().display().to_string()
+    super::lua_public::script("http10.lua")
 }
 
 #[test]

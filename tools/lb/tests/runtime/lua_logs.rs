@@ -4,11 +4,9 @@
 //! Debian's haproxy.
 
 use super::harness::{curl, logged_side_by_side, LOGGED_DEFAULTS};
-use std::path::PathBuf;
 
 fn script() -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lua/logs.lua");
-    p.canonicalize().unwrap().display().to_string()
+    super::lua_public::script("logs.lua")
 }
 
 #[test]

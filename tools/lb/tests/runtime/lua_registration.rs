@@ -3,22 +3,10 @@
 //! Runtime API commands); side by side with Debian's haproxy.
 
 use super::harness::{both_reading, curl, DEFAULTS};
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use super::lua_runtime_api::cli;
 
 fn script() -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lua/twice.lua");
-    p.canonicalize().unwrap().display().to_string()
-}
-
-fn cli(path: &std::path::Path, command: &str) -> String {
-    let mut s = std::os::unix::net::UnixStream::connect(path).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    s.write_all(format!("{command}\n").as_bytes()).unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
+    super::lua_public::script("twice.lua")
 }
 
 #[test]

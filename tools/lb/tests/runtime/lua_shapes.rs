@@ -4,6 +4,7 @@
 //! methods take the table as `self`; side by side with Debian's haproxy.
 
 use super::harness::{both, curl, free_ports, with_haproxy_until, Proxy, DEFAULTS};
+use super::lua_runtime_api::cli;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -88,18 +89,6 @@ fn txn_parts_and_applets_are_tables_as_in_haproxy() {
             "hapee and haproxy differ"
         );
     }
-}
-
-/// What the stats socket at `path` answers to `command`.
-fn cli(path: &std::path::Path, command: &str) -> String {
-    use std::io::Write;
-    let mut s = std::os::unix::net::UnixStream::connect(path).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    s.write_all(format!("{command}\n").as_bytes()).unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }
 
 /// A `core.register_cli` command's applet is an `AppletTCP` table (`[0]`, `f`, `sf`, `c`,

@@ -4,11 +4,9 @@
 //! side with Debian's haproxy and, where it is built, HAProxy 2.7.0.
 
 use super::harness::{both, curl, with_haproxy_27, DEFAULTS};
-use std::path::PathBuf;
 
 fn script() -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lua/stktable.lua");
-    p.canonicalize().unwrap().display().to_string()
+    super::lua_public::script("stktable.lua")
 }
 
 fn config(port: u16) -> String {
@@ -33,6 +31,13 @@ fn drive(port: u16) -> Vec<(u16, String)> {
     answers
 }
 
+/// Asserts that each of `parts` is in `line`.
+fn has_all(line: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(line.contains(part), "{part} not in {line}");
+    }
+}
+
 fn line<'a>(answers: &'a [(u16, String)], name: &str) -> &'a str {
     answers[3]
         .1
@@ -46,7 +51,9 @@ fn stick_tables_answer_info_lookup_and_dump_as_haproxy() {
     let (ours, theirs) = both(config, drive);
     assert_eq!(ours[3].0, 200, "{}", ours[3].1);
     let ipt = line(&ours, "ipt");
-    for part in [
+    has_all(
+        ipt,
+        &[
         "keys=0 class=true",
         "info={data:string={bytes_out_cnt:string=integer(-1),conn_cur:string=integer(-1),gpc:string=integer(-1),gpc_rate:string=integer(60000),gpt:string=integer(-1),http_req_cnt:string=integer(-1),http_req_rate:string=integer(60000),server_id:string=integer(-1),server_key:string=integer(-1)},expire:string=integer(30000),length:string=integer(4),nopurge:string=boolean(false),size:string=integer(100),type:string=string(ip),used:string=integer(1)}",
         // The request asking tracks its own entry: one use, one connection.
@@ -57,29 +64,30 @@ fn stick_tables_answer_info_lookup_and_dump_as_haproxy() {
         "bad={2:integer=string(Filter table data column not present in stick table (entry #1)),n:string=integer(2)}",
         "bad={2:integer=string(Filter table too large (len > 4)),n:string=integer(2)}",
         "bad={2:integer=string(filter table expected),n:string=integer(2)}",
-    ] {
-        assert!(ipt.contains(part), "{part} not in {ipt}");
-    }
+        ],
+    );
     let strt = line(&ours, "strt");
-    for part in [
+    has_all(
+        strt,
+        &[
         "length:string=integer(9)",
         "lookup(abc)={expire:string=integer(0),gpc0:string=integer(0),http_req_cnt:string=integer(2),use:string=integer(0)}",
         // The key is cut to the table's length.
         "dump={abc:string={gpc0:string=integer(0),http_req_cnt:string=integer(2)},abcdefgh:string={gpc0:string=integer(0),http_req_cnt:string=integer(1)}}",
         "ge2={1:integer={abc:string={gpc0:string=integer(0),http_req_cnt:string=integer(2)}},n:string=integer(1)}",
         "two={1:integer={abc:string=",
-    ] {
-        assert!(strt.contains(part), "{part} not in {strt}");
-    }
+        ],
+    );
     let intt = line(&ours, "intt");
-    for part in [
+    has_all(
+        intt,
+        &[
         "nopurge:string=boolean(true)",
         "lookup(42)={expire:string=string(live),http_req_cnt:string=integer(2),use:string=integer(0)} lookup(nope)=nil(nil)",
         // HAProxy names an integer key by its low byte: 300 is 44.
         "dump={42:integer={http_req_cnt:string=integer(2)},44:integer={http_req_cnt:string=integer(1)}}",
-    ] {
-        assert!(intt.contains(part), "{part} not in {intt}");
-    }
+        ],
+    );
     assert!(line(&ours, "bint").contains("type:string=string(binary)"));
     assert_eq!(line(&ours, "fe"), "fe nil");
     assert_eq!(line(&ours, "plain"), "plain nil");
