@@ -182,6 +182,14 @@ impl UserData for Proxy {
             }
             Ok(servers)
         });
+        // Only a table the proxy declares itself (`stick-table`): a peers section's tables
+        // are named `<peers>/<table>`, never a proxy's name.
+        f.add_field_method_get("stktable", |lua, this| {
+            match this.shared.tables.get(&this.name) {
+                Some(t) => crate::stktable::object(lua, t).map(Some),
+                None => Ok(None),
+            }
+        });
     }
 
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {

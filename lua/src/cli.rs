@@ -1,9 +1,12 @@
-//! `core.register_cli`: Runtime API commands written in Lua. The function gets an applet (its
-//! `send`/`print` write the answer) and the command's words; an error is answered as HAProxy
-//! answers it, `Lua cli '<name>': <message>.`
+//! `core.register_cli`: Runtime API commands written in Lua. The function gets an applet shaped
+//! as HAProxy's CLI makes it, an `AppletTCP` table (its userdata at `[0]`, and `f`, `sf`, `c`,
+//! `sc`) whose `send` writes the answer, then the command's words; an error is answered as
+//! HAProxy answers it, `Lua cli '<name>': <message>.`
 
+use crate::errors::exact;
 use crate::state::State;
-use mlua::{Function, MultiValue, UserData, UserDataMethods, Value};
+use crate::txn::{vars_methods, SampleSet, TxnCell};
+use mlua::{Function, MultiValue, Table, UserData, UserDataMethods, Value};
 use std::sync::{Arc, Mutex};
 
 /// A registered command: its leading words, and the function run for it.
@@ -13,23 +16,54 @@ pub struct Command {
     pub func: Function,
 }
 
-/// What a command's applet has printed.
-struct CliApplet(Arc<Mutex<Vec<u8>>>);
+/// A command's applet: what it has sent, the cell its `f`/`sf` and variables read (no
+/// transaction is lent: the command has no HTTP or TCP stream of its own), and its private
+/// value.
+struct CliApplet {
+    out: Arc<Mutex<Vec<u8>>>,
+    cell: TxnCell,
+    private: Mutex<Option<mlua::RegistryKey>>,
+}
 
 impl UserData for CliApplet {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        for name in ["send", "print"] {
-            crate::errors::add_method(m, name, |_, this, data: mlua::String| {
-                if let Ok(mut out) = this.0.lock() {
-                    out.extend_from_slice(&data.as_bytes());
-                }
-                Ok(())
-            });
-        }
+        crate::errors::add_method(m, "send", |_, this, data: mlua::String| {
+            if let Ok(mut out) = this.out.lock() {
+                out.extend_from_slice(&data.as_bytes());
+            }
+            Ok(())
+        });
         // A command's payload is not passed on: there is no input to read.
         m.add_method("getline", |_, _, ()| Ok(Value::Nil));
         m.add_method("receive", |_, _, _: MultiValue| Ok(Value::Nil));
+        vars_methods(m, |a: &CliApplet| &a.cell);
+        m.add_method("set_priv", |lua, this, args: MultiValue| {
+            let value: Value = exact(lua, args, true, 2, "set_priv")?;
+            let key = lua.create_registry_value(value)?;
+            if let Ok(mut p) = this.private.lock() {
+                *p = Some(key);
+            }
+            Ok(())
+        });
+        m.add_method("get_priv", |lua, this, args: MultiValue| {
+            exact::<()>(lua, args, true, 1, "get_priv")?;
+            match this.private.lock().ok().as_deref().and_then(Option::as_ref) {
+                Some(key) => lua.registry_value::<Value>(key),
+                None => Ok(Value::Nil),
+            }
+        });
     }
+}
+
+/// The applet object of a command, as HAProxy's `AppletTCP` table.
+fn applet_object(state: &State, applet: CliApplet, samples: &SampleSet) -> mlua::Result<Table> {
+    let ud = state.lua.create_userdata(applet)?;
+    let object = crate::object::shaped(&state.lua, ud, "hapee.CliApplet", 4)?;
+    let (f, sf, c, sc) = samples.objects();
+    for (name, o) in crate::txn::SAMPLE_FIELDS.iter().zip([f, sf, c, sc]) {
+        object.raw_set(*name, o)?;
+    }
+    Ok(object)
 }
 
 /// The commands of every state, served to the Runtime API.
@@ -65,10 +99,14 @@ impl hapee_runtime::script::CliCommands for ScriptCommands {
     fn run(&self, args: &[String]) -> Option<String> {
         let (state, command) = self.find(args)?;
         let out = Arc::new(Mutex::new(Vec::new()));
+        let samples = SampleSet::lend(&state).ok()?;
+        let applet = CliApplet {
+            out: out.clone(),
+            cell: samples.cell.clone(),
+            private: Mutex::new(None),
+        };
         let result = (|| {
-            let mut all = vec![Value::UserData(
-                state.lua.create_userdata(CliApplet(out.clone()))?,
-            )];
+            let mut all = vec![Value::Table(applet_object(&state, applet, &samples)?)];
             for a in args {
                 all.push(Value::String(state.lua.create_string(a)?));
             }
@@ -78,6 +116,7 @@ impl hapee_runtime::script::CliCommands for ScriptCommands {
                 state.limits.session,
             )
         })();
+        samples.give_back(&state);
         let mut text = String::from_utf8_lossy(&out.lock().ok()?.clone()).into_owned();
         if let Err(e) = result {
             if !crate::is_done(&e) {

@@ -32,8 +32,55 @@ pub fn install(state: &State) -> mlua::Result<()> {
     core.set("httpclient", crate::httpclient::constructor(state)?)?;
     crate::maps::install(lua, &core)?;
     lua.globals().set("core", core)?;
+    install_act(lua)?;
     crate::classes::install(state)?;
     Ok(())
+}
+
+/// HAProxy's action return codes (`act.CONTINUE`…), in its order.
+const ACT_CODES: [&str; 8] = [
+    "CONTINUE", "STOP", "YIELD", "ERROR", "DONE", "DENY", "ABORT", "INVALID",
+];
+
+/// The global `act`: what an action may return, and `act:wake_time(ms)`.
+fn install_act(lua: &Lua) -> mlua::Result<()> {
+    let act = lua.create_table()?;
+    for (i, name) in ACT_CODES.iter().enumerate() {
+        act.set(*name, i)?;
+    }
+    // The wake time only matters to an action returning `act.YIELD`, which hapee runs on
+    // at once (see `action_end`).
+    act.set(
+        "wake_time",
+        lua.create_function(|lua, args: MultiValue| {
+            let _: i64 = exact(lua, args, false, 1, "wake_time")?;
+            Ok(())
+        })?,
+    )?;
+    lua.globals().set("act", act)
+}
+
+/// How an action ended by the value it returned, read as HAProxy reads it (an integer, else
+/// `act.CONTINUE`): `STOP`, `DENY` and `ERROR` end as in HAProxy; `YIELD`, `DONE`, `ABORT`
+/// and `INVALID` go on with the next rule.
+pub fn action_end(code: &mlua::Value) -> hapee_runtime::script::ActionEnd {
+    use hapee_runtime::script::ActionEnd;
+    let code = match code {
+        mlua::Value::Integer(i) => *i,
+        mlua::Value::Number(n) if n.fract() == 0.0 => *n as i64,
+        mlua::Value::String(s) => s
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    };
+    match code {
+        1 => ActionEnd::Stop,
+        3 => ActionEnd::Failed,
+        5 => ActionEnd::Deny,
+        _ => ActionEnd::Continue,
+    }
 }
 
 fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
@@ -64,6 +111,13 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                     nargs: nargs.unwrap_or(0),
                 };
                 let mut reg = lock(&reg)?;
+                let again = reg.actions.get(&name).is_some_and(|same| {
+                    same.iter()
+                        .any(|a| a.phases.iter().any(|p| action.phases.contains(p)))
+                });
+                if again {
+                    registered_twice("action", &name);
+                }
                 crate::state::action_registered();
                 if !reg.actions.contains_key(&name) {
                     reg.action_order.push(name.clone());
@@ -95,7 +149,9 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     core.set(
         "register_fetches",
         crate::errors::function(lua, move |_, (name, func): (String, Function)| {
-            lock(&reg)?.fetches.insert(name, func);
+            if lock(&reg)?.fetches.insert(name.clone(), func).is_some() {
+                registered_twice("sample-fetch", &name);
+            }
             Ok(())
         })?,
     )?;
@@ -103,7 +159,9 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
     core.set(
         "register_converters",
         crate::errors::function(lua, move |_, (name, func): (String, Function)| {
-            lock(&reg)?.converters.insert(name, func);
+            if lock(&reg)?.converters.insert(name.clone(), func).is_some() {
+                registered_twice("converter", &name);
+            }
             Ok(())
         })?,
     )?;
@@ -122,7 +180,13 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                 )))
                     }
                 };
-                lock(&reg)?.services.insert(name, (func, http));
+                if lock(&reg)?
+                    .services
+                    .insert(name.clone(), (func, http))
+                    .is_some()
+                {
+                    registered_twice("service", &name);
+                }
                 Ok(())
             },
         )?,
@@ -152,17 +216,39 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                 let words = path
                     .sequence_values::<String>()
                     .collect::<mlua::Result<Vec<_>>>()?;
-                if words.is_empty() || words.len() > 5 {
+                if words.len() > 5 {
+                    return Err(crate::errors::arg_error(
+                        1,
+                        "1st argument must be a table with a maximum of 5 entries",
+                    ));
+                }
+                if words.is_empty() {
                     return Err(mlua::Error::runtime(
                         "'register_cli': the command needs 1 to 5 words",
                     ));
                 }
-                lock(&reg)?.cli.push(crate::cli::Command { words, func });
+                // The same words again: the later function replaces the earlier.
+                let mut reg = lock(&reg)?;
+                match reg.cli.iter_mut().find(|c| c.words == words) {
+                    Some(same) => {
+                        registered_twice("CLI keyword", &words.join(" "));
+                        same.func = func;
+                    }
+                    None => reg.cli.push(crate::cli::Command { words, func }),
+                }
                 Ok(())
             },
         )?,
     )?;
     Ok(())
+}
+
+/// HAProxy's warning for a name a state registers again (the later function is kept).
+fn registered_twice(kind: &str, name: &str) {
+    eprintln!(
+        "[WARNING]  ({}) : config : Trying to register {kind} 'lua.{name}' more than once. This will become a hard error in version 2.5.",
+        std::process::id()
+    );
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> mlua::Result<std::sync::MutexGuard<'_, T>> {
@@ -180,7 +266,7 @@ fn log_functions(state: &State, core: &Table) -> mlua::Result<()> {
             name,
             lua.create_function(move |lua, args: MultiValue| {
                 let msg: mlua::String = exact(lua, args, false, 1, &label)?;
-                s.log(level, &msg.to_string_lossy(), None);
+                s.log(level, &msg.as_bytes(), None);
                 Ok(())
             })?,
         )?;
@@ -191,7 +277,7 @@ fn log_functions(state: &State, core: &Table) -> mlua::Result<()> {
         lua.create_function(move |lua, args: MultiValue| {
             let (level, msg): (i64, mlua::String) = exact(lua, args, false, 2, "log")?;
             let level = log_level(level, 1)?;
-            s.log(level, &msg.to_string_lossy(), None);
+            s.log(level, &msg.as_bytes(), None);
             Ok(())
         })?,
     )?;

@@ -17,6 +17,7 @@ mod maps;
 mod object;
 mod socket;
 mod state;
+mod stktable;
 mod txn;
 mod values;
 pub mod vars;
@@ -373,14 +374,14 @@ impl Hooks for ThreadHooks {
                     .map(|a| state.lua.create_string(a).map(Value::String))
                     .collect::<mlua::Result<MultiValue>>()?;
                 let call = (&action.func, &lent.object, rest);
-                state.run(call, state.limits.session).await
+                state.run_returning(call, state.limits.session).await
             }
             .await;
             let txn = take_back(&lent.cell);
             let ending = result.as_ref().err().and_then(|_| lent.ending());
             txn::LuaTxn::give_back(&state, lent);
             let end = match result {
-                Ok(_) => ActionEnd::Continue,
+                Ok(code) => core::action_end(&code),
                 Err(e) => match ending {
                     Some(reply) => ActionEnd::Done(reply),
                     None if is_done(&e) => ActionEnd::Continue,

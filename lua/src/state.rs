@@ -165,6 +165,15 @@ impl State {
     /// arguments (references to them push them without a registry copy); its results are
     /// dropped.
     pub async fn run(&self, call: impl IntoLuaMulti, limit: Option<Duration>) -> mlua::Result<()> {
+        self.run_returning(call, limit).await.map(|_| ())
+    }
+
+    /// [`State::run`], answering the function's first result (an action's `act.*` code).
+    pub async fn run_returning(
+        &self,
+        call: impl IntoLuaMulti,
+        limit: Option<Duration>,
+    ) -> mlua::Result<Value> {
         let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let thread = match pooled {
             Some(thread) => thread,
@@ -201,8 +210,11 @@ impl State {
         })
         .await?;
         self.recycle(thread);
-        let (ok, error) = values;
-        ended(ok, error)
+        // The caller's second result is the failure, or the function's first result.
+        let (ok, first) = values;
+        let ok_flag = matches!(ok, Value::Boolean(true));
+        ended(ok, first.clone())?;
+        Ok(if ok_flag { first } else { Value::Nil })
     }
 
     /// Makes the coroutine this thread drives yield at its next instruction, as a forced yield
@@ -281,9 +293,13 @@ impl State {
 
     /// Writes a script's log line at `level` (syslog numbering) to the loggers of frontend
     /// `frontend` (else the global ones) and to stderr, as HAProxy does.
-    pub fn log(&self, level: u8, message: &str, frontend: Option<&str>) {
-        let message = message.trim_end_matches('\n');
-        if self.limits.log_loggers {
+    pub fn log(&self, level: u8, message: &[u8], frontend: Option<&str>) {
+        let room = self.shared.get().map_or(16384, |s| s.bufsize.max(1024));
+        let message = clean_log_message(message, room);
+        let message = message.as_str();
+        // While the scripts load (before the proxy is built) HAProxy writes their messages
+        // to stderr only.
+        if self.limits.log_loggers && self.shared.get().is_some() {
             let fe_sinks = frontend.and_then(|name| {
                 let shared = self.shared.get()?;
                 let fe = shared.frontends.iter().find(|f| &*f.name == name)?;
@@ -297,6 +313,26 @@ impl State {
             eprintln!("{}", stderr_line(level, message));
         }
     }
+}
+
+/// A script's log message as HAProxy sends it: cut at its first NUL (a C string), each byte
+/// that is not printable ASCII (line ends, tabs, UTF-8) shown as `.`, and one that would not
+/// fit a buffer of `room` bytes cut to end with ` ...`.
+pub fn clean_log_message(message: &[u8], room: usize) -> String {
+    let end = message
+        .iter()
+        .position(|b| *b == 0)
+        .unwrap_or(message.len());
+    let mut out: Vec<u8> = message[..end]
+        .iter()
+        .map(|&b| if (0x20..0x7f).contains(&b) { b } else { b'.' })
+        .collect();
+    let most = room.saturating_sub(1);
+    if out.len() > most && most >= 4 {
+        out.truncate(most);
+        out[most - 4..].copy_from_slice(b" ...");
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 const LEVELS: [&str; 8] = [
@@ -361,5 +397,19 @@ fn runtime_message(e: &mlua::Error) -> String {
         mlua::Error::RuntimeError(m) => m.split("\nstack traceback:").next().unwrap_or(m).into(),
         mlua::Error::MemoryError(m) => m.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::clean_log_message;
+
+    #[test]
+    fn log_messages_are_cleaned_as_haproxy_cleans_them() {
+        assert_eq!(clean_log_message(b"to: a\n", 100), "to: a.");
+        assert_eq!(clean_log_message("t\u{e9}\tx".as_bytes(), 100), "t...x");
+        assert_eq!(clean_log_message(b"ab\0cd", 100), "ab");
+        assert_eq!(clean_log_message(b"abcdefghij", 8), "abc ...");
+        assert_eq!(clean_log_message(b"abcdefg", 8), "abcdefg");
     }
 }

@@ -220,7 +220,7 @@ impl UserData for LuaTxn {
             m.add_method(name, move |lua, this, args: MultiValue| {
                 let msg: mlua::String = exact(lua, args, true, 2, name)?;
                 this.state
-                    .log(level, &msg.to_string_lossy(), this.frontend().as_deref());
+                    .log(level, &msg.as_bytes(), this.frontend().as_deref());
                 Ok(())
             });
         }
@@ -229,7 +229,7 @@ impl UserData for LuaTxn {
             // HAProxy's check names `self` (argument 1) here.
             let level = crate::core::log_level(level, 1)?;
             this.state
-                .log(level, &msg.to_string_lossy(), this.frontend().as_deref());
+                .log(level, &msg.as_bytes(), this.frontend().as_deref());
             Ok(())
         });
         m.add_method("get_fe_name", |_, this, ()| {

@@ -84,8 +84,14 @@ pub enum ActionEnd {
     Continue,
     /// `txn:done()`: the transaction ends here, with this response if one was given.
     Done(Option<ScriptReply>),
-    /// The script failed (already reported): the transaction ends with an internal error.
+    /// The script failed (already reported), or returned `act.ERROR`: the transaction ends
+    /// with an internal error.
     Failed,
+    /// `act.STOP`: the rest of the rule list the action is in is skipped, as after `allow`.
+    Stop,
+    /// `act.DENY`: the request is denied (403), a TCP stream rejected; a response's rules end
+    /// there, the response going out as it is, logged `PH` (as HAProxy 2.6 and 2.7.0 do).
+    Deny,
 }
 
 /// Where in the transaction an action runs (`http-req`, `http-res`, `tcp-req`, `tcp-res`).

@@ -307,6 +307,13 @@ pub async fn serve(
                 let phase = Phase::TcpRequest;
                 match Box::pin(run_action_fed(call, phase, &mut txn, &mut stream, deadline)).await {
                     ActionEnd::Continue => from = next,
+                    // `act.STOP`: the content rules end as after `accept`.
+                    ActionEnd::Stop => from = usize::MAX,
+                    ActionEnd::Deny => {
+                        txn.term = *b"PR";
+                        finish(&txn);
+                        return None;
+                    }
                     // `txn:done()` (or an action that could not run) closes the connection.
                     ActionEnd::Done(_) | ActionEnd::Failed => {
                         txn.term = *b"LR";

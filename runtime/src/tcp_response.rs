@@ -131,6 +131,8 @@ pub async fn run_rules(
                 };
                 match end {
                     ActionEnd::Continue => from = next,
+                    ActionEnd::Stop => from = usize::MAX,
+                    ActionEnd::Deny => return Err(Refusal::Reject),
                     ActionEnd::Done(_) | ActionEnd::Failed => return Err(Refusal::Script),
                 }
             }

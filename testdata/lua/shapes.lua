@@ -45,3 +45,10 @@ end)
 core.register_service("tcpshape", "tcp", function(applet)
   applet:send(shape(applet) .. ";" .. shape(applet.f) .. ";" .. applet.sf:dst_port() .. "\n")
 end)
+
+-- A Runtime API command gets an `AppletTCP` as HAProxy's CLI makes it, then the command's words.
+core.register_cli({ "shape" }, "shape : the CLI applet's shape", function(applet, ...)
+  local words = table.concat({ ... }, ",")
+  applet:send(shape(applet) .. ";" .. shape(applet.sf) .. ";" .. type(applet.print) .. ";"
+    .. type(applet.getline) .. ";" .. type(applet.set_var) .. ";" .. words .. "\n")
+end)

@@ -68,7 +68,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
             match ran {
                 RulesRan::Through => {
                     if !header_names::restrict(fe.restrict_header_names, txn) {
-                        return Route::Rule(refused_header_names(txn, &[&fe.errorfiles]));
+                        return Route::Rule(denied(txn, &[&fe.errorfiles]));
                     }
                 }
                 RulesRan::Ended(ending) => return Route::Rule(ending),
@@ -130,7 +130,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
         match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit, true) {
             RulesRan::Through => {
                 if !header_names::restrict(be.restrict_header_names, txn) {
-                    return Route::Rule(refused_header_names(txn, &files));
+                    return Route::Rule(denied(txn, &files));
                 }
             }
             RulesRan::Ended(ending) => return Route::Rule(ending),
@@ -293,11 +293,9 @@ pub(super) fn content_rules_pass(rules: &[rules::CompiledRule], txn: &mut Txn) -
     )
 }
 
-/// A request refused for its header names: denied with a 403, as by a `deny` rule.
-pub(super) fn refused_header_names(
-    txn: &mut Txn,
-    files: &[&crate::state::ErrorFiles],
-) -> RuleEnding {
+/// A request denied with a 403, as by a `deny` rule (refused for its header names, or by a
+/// script's `act.DENY`).
+pub(super) fn denied(txn: &mut Txn, files: &[&crate::state::ErrorFiles]) -> RuleEnding {
     RuleEnding {
         response: reply::error_in(403, files, txn),
         delay: None,

@@ -74,6 +74,20 @@ pub(super) async fn settle(
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {
                     ActionEnd::Continue => route(ctx, txn, resume),
+                    ActionEnd::Stop => route(
+                        ctx,
+                        txn,
+                        super::routing::Resume {
+                            from: usize::MAX,
+                            ..resume
+                        },
+                    ),
+                    ActionEnd::Deny => {
+                        let be = resume.backend.map(|b| &ctx.shared.backends[b].errorfiles);
+                        let files: Vec<_> =
+                            be.into_iter().chain([&ctx.frontend().errorfiles]).collect();
+                        Route::Rule(super::routing::denied(txn, &files))
+                    }
                     ActionEnd::Done(reply) => Route::Reply(done(txn, reply, *b"LR")),
                     ActionEnd::Failed => Route::Reply(failed(ctx, txn, *b"IR")),
                 }
@@ -108,13 +122,9 @@ pub(super) async fn service(
     txn.timings.queue = 0;
     txn.timings.connect = 0;
     txn.timings.response = 0;
-    // HAProxy announces a body of no given length as chunked to an HTTP/1.1 client.
-    let chunked = txn
-        .request
-        .as_ref()
-        .is_some_and(|r| r.version == hyper::Version::HTTP_11);
+    let version = txn.request.as_ref().map(|r| r.version);
     let resp = match script::run_service(name, txn, data).await {
-        Some(r) => service_response(r, chunked),
+        Some(r) => service_response(r, version),
         None => reply::error(500, &[&ctx.frontend().errorfiles]),
     };
     let resp = super::local(txn, resp, b"LR");
@@ -125,21 +135,39 @@ pub(super) async fn service(
     Box::pin(through_response_rules(ctx, txn, backend, resp)).await
 }
 
-/// The response of a script's service: with `chunked` (an HTTP/1.1 client), one that gives
-/// no length of its own (and is not bodiless by its status) goes out chunked, the header
-/// counted in the log as HAProxy counts the one it adds. A service that failed midway has its
-/// connection cut after what it sent.
-fn service_response(r: ScriptReply, chunked: bool) -> Response<ResBody> {
+/// The response of a script's service, in the version of the request, as HAProxy's applet
+/// writes its status line. One that gives no length of its own (and is not bodiless by its
+/// status) goes out chunked to an HTTP/1.1 client (the header counted in the log as HAProxy
+/// counts the one it adds), and to an HTTP/1.0 one as it comes, the connection closing after
+/// it. A service that failed midway has its connection cut after what it sent.
+fn service_response(mut r: ScriptReply, version: Option<hyper::Version>) -> Response<ResBody> {
     let framed = r.headers.iter().any(|(n, _)| {
         n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
     });
     let bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    let untold = !framed && !bodiless;
+    // A whole body would be given its length: it goes as one of no told length.
+    let whole = (version == Some(hyper::Version::HTTP_10) && untold && r.rest.is_none() && !r.cut)
+        .then(|| std::mem::take(&mut r.body));
     let mut resp = to_response(r);
-    if chunked && !framed && !bodiless {
-        resp.headers_mut().insert(
-            hyper::header::TRANSFER_ENCODING,
-            HeaderValue::from_static("chunked"),
-        );
+    if let Some(whole) = whole {
+        *resp.body_mut() =
+            http_body_util::Either::Right(Box::new(crate::upstream::ServerBody::untold(whole)));
+    }
+    match version {
+        Some(hyper::Version::HTTP_11) if untold => {
+            resp.headers_mut().insert(
+                hyper::header::TRANSFER_ENCODING,
+                HeaderValue::from_static("chunked"),
+            );
+        }
+        Some(hyper::Version::HTTP_10) => {
+            *resp.version_mut() = hyper::Version::HTTP_10;
+            if untold {
+                resp.extensions_mut().insert(hyper::ext::CloseDelimited);
+            }
+        }
+        _ => {}
     }
     resp
 }
@@ -314,6 +342,14 @@ pub(crate) async fn response_rules(
                 Verdict::Script(call, next) => {
                     match script::run_action(call, Phase::HttpResponse, txn).await {
                         ActionEnd::Continue => from = next,
+                        ActionEnd::Stop => break,
+                        // HAProxy 2.6 and 2.7.0 were seen to end the response rules there
+                        // and send the response as it is, logged as denied (`PH`), rather
+                        // than a 502.
+                        ActionEnd::Deny => {
+                            txn.term = *b"PH";
+                            return None;
+                        }
                         ActionEnd::Done(r) => return Some(done(txn, r, *b"LH")),
                         ActionEnd::Failed => return Some(failed(ctx, txn, *b"IH")),
                     }

@@ -115,6 +115,18 @@ pub enum Slot {
 }
 
 impl Slot {
+    /// The value as a number (a rate as read over `period` ms at `tick`), or `None` for a
+    /// dictionary entry.
+    pub fn number(&self, period: u32, tick: u32) -> Option<i64> {
+        Some(match self {
+            Slot::Sint(v) => i64::from(*v),
+            Slot::Uint(v) => i64::from(*v),
+            Slot::Ull(v) => *v as i64,
+            Slot::Freq(f) => i64::from(f.read(period, tick)),
+            Slot::Dict(_) => return None,
+        })
+    }
+
     fn zero(t: StdType) -> Slot {
         match t {
             StdType::Sint => Slot::Sint(0),

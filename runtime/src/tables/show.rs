@@ -30,11 +30,7 @@ pub fn show_tables(tables: &Tables) -> String {
 pub fn entry_line(t: &Table, e: &Entry, now: u64, out: &mut String) {
     let _ = write!(out, "{:p}: key=", e as *const Entry);
     key::render(&e.key, t.key_type, out);
-    let remain = if t.expire == 0 {
-        0
-    } else {
-        e.expire().saturating_sub(now)
-    };
+    let remain = t.remaining(e, now);
     let _ = write!(
         out,
         " use={} exp={remain} shard={}",
@@ -61,19 +57,13 @@ pub fn entry_line(t: &Table, e: &Entry, now: u64, out: &mut String) {
                 let _ = write!(out, " {shown}=");
             }
             match &slots[c.offset + i] {
-                Slot::Sint(v) => {
-                    let _ = write!(out, "{v}");
-                }
-                Slot::Uint(v) => {
-                    let _ = write!(out, "{v}");
-                }
                 Slot::Ull(v) => {
                     let _ = write!(out, "{v}");
                 }
-                Slot::Freq(f) => {
-                    let _ = write!(out, "{}", f.read(c.period, tick));
-                }
                 Slot::Dict(d) => out.push_str(d.as_deref().unwrap_or("-")),
+                other => {
+                    let _ = write!(out, "{}", other.number(c.period, tick).unwrap_or(0));
+                }
             }
         }
     }

@@ -158,6 +158,16 @@ impl Table {
         self.expire != 0 && e.expire() <= now && e.refs() == 0
     }
 
+    /// The ms left before `e` expires, 0 for a table whose entries never do (HAProxy's
+    /// `tick_remain` on an eternal date).
+    pub fn remaining(&self, e: &Entry, now: u64) -> u64 {
+        if self.expire == 0 {
+            0
+        } else {
+            e.expire().saturating_sub(now)
+        }
+    }
+
     /// Entries in the table.
     pub fn used(&self) -> u64 {
         self.current.load(Ordering::Relaxed)

@@ -165,6 +165,12 @@ impl ServerBody {
         })
     }
 
+    /// A body of `whole` whose length is not told: it goes to an HTTP/1.0 client as it comes,
+    /// its end the connection's (a script service's that gave no length, as HAProxy sends it).
+    pub fn untold(whole: Bytes) -> ServerBody {
+        ServerBody::multiplexed(Untold(Some(whole)))
+    }
+
     /// A script service's body: `sent` (what it sent before its response went out), then
     /// the rest as the script sends it, broken off as by [`ServerBody::cut_short`] when the
     /// script fails.
@@ -652,6 +658,28 @@ impl FrameSource for CutShort {
 
     fn is_end_stream(&self) -> bool {
         false
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+/// Bytes sent whole with no length told ([`ServerBody::untold`]).
+struct Untold(Option<Bytes>);
+
+impl FrameSource for Untold {
+    fn poll_frame(&mut self, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, bool>>> {
+        Poll::Ready(
+            self.0
+                .take()
+                .filter(|b| !b.is_empty())
+                .map(|b| Ok(Frame::data(b))),
+        )
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -121,18 +121,28 @@ mod log_tags;
 mod logasap;
 #[path = "runtime/lua.rs"]
 mod lua;
+#[path = "runtime/lua_act.rs"]
+mod lua_act;
 #[path = "runtime/lua_channel.rs"]
 mod lua_channel;
 #[path = "runtime/lua_errors.rs"]
 mod lua_errors;
+#[path = "runtime/lua_http10.rs"]
+mod lua_http10;
+#[path = "runtime/lua_logs.rs"]
+mod lua_logs;
 #[path = "runtime/lua_public.rs"]
 mod lua_public;
+#[path = "runtime/lua_registration.rs"]
+mod lua_registration;
 #[path = "runtime/lua_regtests.rs"]
 mod lua_regtests;
 #[path = "runtime/lua_runtime_api.rs"]
 mod lua_runtime_api;
 #[path = "runtime/lua_shapes.rs"]
 mod lua_shapes;
+#[path = "runtime/lua_stktable.rs"]
+mod lua_stktable;
 #[path = "runtime/mailers.rs"]
 mod mailers;
 #[path = "runtime/netns.rs"]

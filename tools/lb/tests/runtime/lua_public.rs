@@ -8,7 +8,8 @@ use super::harness::{
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn script(path: &str) -> String {
+/// The absolute path of `testdata/lua/<path>`.
+pub(crate) fn script(path: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata/lua")
         .join(path);

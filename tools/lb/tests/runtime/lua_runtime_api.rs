@@ -82,7 +82,7 @@ fn scripts_change_the_acls_and_maps_the_rules_read() {
 }
 
 /// What the stats socket answers to `command`.
-fn cli(socket: &std::path::Path, command: &str) -> String {
+pub(crate) fn cli(socket: &std::path::Path, command: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

@@ -3,7 +3,8 @@
 //! `pairs()` walks, on which a script sets fields, whose metatable their class shares, and whose
 //! methods take the table as `self`; side by side with Debian's haproxy.
 
-use super::harness::{curl, free_ports, with_haproxy_until, Proxy, DEFAULTS};
+use super::harness::{both, curl, free_ports, with_haproxy_until, Proxy, DEFAULTS};
+use super::lua_runtime_api::cli;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -87,5 +88,28 @@ fn txn_parts_and_applets_are_tables_as_in_haproxy() {
             without_port(&theirs),
             "hapee and haproxy differ"
         );
+    }
+}
+
+/// A `core.register_cli` command's applet is an `AppletTCP` table (`[0]`, `f`, `sf`, `c`,
+/// `sc`) with that class's methods and no others, and gets the command's words.
+#[test]
+fn cli_applets_are_tcp_applet_tables_as_in_haproxy() {
+    let file = script();
+    let socket = |port: u16| std::env::temp_dir().join(format!("hapee-shape-cli-{port}.sock"));
+    let cfg = |port: u16| {
+        let _ = std::fs::remove_file(socket(port));
+        format!(
+            "global\n    lua-load {file}\n    stats socket {} level admin\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    http-request return status 200\n",
+            socket(port).display()
+        )
+    };
+    let (ours, theirs) = both(cfg, |port| cli(&socket(port), "shape a b"));
+    assert_eq!(
+        ours,
+        "table[0 c f sc sf];table[0];nil;function;function;shape,a,b\n\n"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
