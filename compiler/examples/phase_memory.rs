@@ -91,7 +91,8 @@ fn main() {
     };
     if consuming {
         let t = Instant::now();
-        let (config, diags) = ir::build_consuming(&db, &mut tree, &ProcessEnv, &options, false);
+        let (config, diags) =
+            ir::build_consuming(&db, &mut tree, &ProcessEnv, &options, false, false);
         report("build (consuming)", t);
         println!(
             "{} diagnostics, {} proxies",
