@@ -395,14 +395,6 @@ impl LineParser {
             line.kind = LineKind::Directive;
             return line;
         }
-        let ctx = LineContext {
-            file,
-            offset: range.start,
-            file_name: &source.name,
-            line_number: index + 1,
-            section: section_name,
-            env,
-        };
         let lexed = match ahead(index) {
             Some(lexed) => lexed,
             None => {
@@ -424,7 +416,18 @@ impl LineParser {
                         comment: None,
                         error: None,
                     },
-                    None => crate::lexer::lex_cooked(content, &ctx),
+                    None => {
+                        // Made only for the lines that need it: most are plain.
+                        let ctx = LineContext {
+                            file,
+                            offset: range.start,
+                            file_name: &source.name,
+                            line_number: index + 1,
+                            section: section_name,
+                            env,
+                        };
+                        crate::lexer::lex_cooked(content, &ctx)
+                    }
                 }
             }
         };
