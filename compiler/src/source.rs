@@ -76,10 +76,8 @@ pub struct LineCol {
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        // Sized for lines of 24 bytes or more (configurations average about 30: room for 32
-        // bytes a line was too little, and growing copied the list); the room a file of longer
-        // lines leaves unused is never touched. memchr finds the ends many bytes at a time.
-        let mut line_starts = Vec::with_capacity(text.len() / 24 + 1);
+        // Sized for lines of about 32 bytes; memchr finds the ends many bytes at a time.
+        let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
         line_starts.push(0u32);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
         let cuts = memchr::memchr2(b'\r', b'\0', text.as_bytes()).is_some();

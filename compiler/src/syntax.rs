@@ -395,6 +395,14 @@ impl LineParser {
             line.kind = LineKind::Directive;
             return line;
         }
+        let ctx = LineContext {
+            file,
+            offset: range.start,
+            file_name: &source.name,
+            line_number: index + 1,
+            section: section_name,
+            env,
+        };
         let lexed = match ahead(index) {
             Some(lexed) => lexed,
             None => {
@@ -416,18 +424,7 @@ impl LineParser {
                         comment: None,
                         error: None,
                     },
-                    None => {
-                        // Made only for the lines that need it: most are plain.
-                        let ctx = LineContext {
-                            file,
-                            offset: range.start,
-                            file_name: &source.name,
-                            line_number: index + 1,
-                            section: section_name,
-                            env,
-                        };
-                        crate::lexer::lex_cooked(content, &ctx)
-                    }
+                    None => crate::lexer::lex_cooked(content, &ctx),
                 }
             }
         };

@@ -81,27 +81,23 @@ fn tables() -> &'static Tables {
     })
 }
 
-/// A word found in the map, as its key, with its entry.
-type Found = Option<(&'static str, &'static FirstWord)>;
-
 std::thread_local! {
-    /// The last two words found in the map: a statement asks about its first word from several
-    /// checks, and a body's lines often begin alike (`server`, …) or in turn (`acl`,
-    /// `use_backend`), so most questions are answered by a comparison or two instead of hashing
-    /// the word again.
-    static LAST: std::cell::Cell<[Found; 2]> = const { std::cell::Cell::new([None; 2]) };
+    /// The last word found in the map, as its key, with its entry: a statement asks about its
+    /// first word from several checks, and a body's lines often begin alike (`server`, …), so
+    /// most questions are answered by one comparison instead of hashing the word again.
+    static LAST: std::cell::Cell<Option<(&'static str, &'static FirstWord)>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// What the registry knows of `word` written first in a statement; `None` for a word no table has.
 pub fn first_word(word: &str) -> Option<&'static FirstWord> {
-    let last = LAST.get();
-    for (key, known) in last.iter().flatten() {
-        if *key == word {
+    if let Some((key, known)) = LAST.get() {
+        if key == word {
             return Some(known);
         }
     }
     let (key, known) = tables().words.get_key_value(word)?;
-    LAST.set([Some((key, known)), last[0]]);
+    LAST.set(Some((key, known)));
     Some(known)
 }
 
