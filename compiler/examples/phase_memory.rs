@@ -91,7 +91,8 @@ fn main() {
     };
     if consuming {
         let t = Instant::now();
-        let (config, diags) = ir::build_consuming(&db, &mut tree, &ProcessEnv, &options, false);
+        let (config, diags) =
+            ir::build_consuming(&db, &mut tree, &ProcessEnv, &options, false, false);
         report("build (consuming)", t);
         println!(
             "{} diagnostics, {} proxies",
@@ -139,7 +140,8 @@ fn main() {
                 .iter()
                 .map(|u| u.condition.capacity() * spanned)
                 .sum::<usize>();
-            other += p.timeouts.capacity() * 40
+            // A timeout list shared with a defaults section is counted in each proxy.
+            other += p.timeouts.len() * 40
                 + p.options.capacity() * 40
                 + p.sample_refs.capacity() * size_of::<SampleRef>()
                 + p.acls.capacity() * size_of::<AclDecl>()

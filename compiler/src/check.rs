@@ -46,8 +46,9 @@ pub fn compile_with(
     compile_inner(db, env, options, None, run_lints, false)
 }
 
-/// [`compile_with`] without lints, for a caller that wants only the diagnostics and builds no
-/// plan (`check -q`): the plain lines of the proxy bodies are lexed only when the build reaches
+/// [`compile_with`] without lints, for a caller that wants only the errors and builds no plan
+/// (`check -q`; checks that can only warn are skipped, so some warnings are missing): the
+/// plain lines of the proxy bodies are lexed only when the build reaches
 /// them ([`syntax::parse_deferring`]) and every body line's words are freed as soon as its
 /// statement is built, so the returned tree has those lines without their words, and the model
 /// leaves out the statements only a plan reads (see [`ir::build_consuming`]).
@@ -144,7 +145,7 @@ fn compile_inner(
                 // The start-up checks below build a plan from the model.
                 let plan_lines = start_up_checks(options);
                 ((config, per_line), lua_samples) = crate::lua::collecting(|| {
-                    ir::build_consuming(&db, &mut tree, env, options, plan_lines)
+                    ir::build_consuming(&db, &mut tree, env, options, plan_lines, false)
                 });
             } else {
                 ((config, per_line), lua_samples) =

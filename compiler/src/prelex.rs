@@ -94,7 +94,7 @@ impl<'a> Shared<'a> {
         (first..last)
             .map(|index| {
                 let range = self.source.line_range(index);
-                let text = crate::lexer::line_content(&self.source.text[range.clone()]);
+                let text = self.source.content(&self.source.text[range.clone()]);
                 crate::lexer::plain_words(text, self.file, range.start)
             })
             .collect()

@@ -61,6 +61,9 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<u32>,
+    /// Whether the text holds a `\r` or NUL byte: only then can a line's content end before
+    /// its line feed, and only then are the lines searched for them one by one.
+    cuts: bool,
 }
 
 /// A 1-based line and column (column counted in characters, like editors and HAProxy carets).
@@ -77,10 +80,28 @@ impl SourceFile {
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
         line_starts.push(0u32);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        let cuts = memchr::memchr2(b'\r', b'\0', text.as_bytes()).is_some();
         SourceFile {
             name: name.into(),
             text,
             line_starts,
+            cuts,
+        }
+    }
+
+    /// Whether some line may hold a `\r` or NUL byte (see [`crate::lexer::line_content`]):
+    /// when not, a line's content is the whole line and no line needs a search for them.
+    pub fn may_cut_lines(&self) -> bool {
+        self.cuts
+    }
+
+    /// The part of `line` (a line of this file) the lexer reads: [`crate::lexer::line_content`],
+    /// skipped when the file holds neither byte that cuts a line.
+    pub(crate) fn content<'t>(&self, line: &'t str) -> &'t str {
+        if self.cuts {
+            crate::lexer::line_content(line)
+        } else {
+            line
         }
     }
 
@@ -117,6 +138,9 @@ impl SourceFile {
     pub fn replace(&mut self, range: std::ops::Range<usize>, with: &str) {
         let (start, end) = (range.start, range.end);
         self.text.replace_range(start..end, with);
+        // The edit may have removed the only such bytes; keeping `true` then only costs the
+        // searches.
+        self.cuts |= memchr::memchr2(b'\r', b'\0', with.as_bytes()).is_some();
         let delta = with.len() as i64 - (end - start) as i64;
         // Lines that start inside the replaced bytes (after one of its line feeds) go; those
         // after it move by the change of length.

@@ -374,8 +374,11 @@ impl LineParser {
             return line;
         }
         // A NUL byte cuts the line; HAProxy then stops reading the file (or, on the last line,
-        // reports it as a missing line feed).
-        if let Some(nul) = memchr::memchr(0, text.as_bytes()) {
+        // reports it as a missing line feed). A file without one is not searched line by line.
+        let nul = source
+            .may_cut_lines()
+            .then(|| memchr::memchr(0, text.as_bytes()));
+        if let Some(nul) = nul.flatten() {
             let at = Span::new(file, range.start + nul, range.start + nul + 1);
             if index + 1 < count {
                 diags.push(tight(
@@ -403,7 +406,7 @@ impl LineParser {
         let lexed = match ahead(index) {
             Some(lexed) => lexed,
             None => {
-                let content = crate::lexer::line_content(text);
+                let content = source.content(text);
                 if defer_proxy_bodies
                     && self.defers_here(sections)
                     && crate::lexer::plain_first_word(content).is_some_and(defers_keyword)

@@ -383,6 +383,7 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         weight: None,
         maxconn: None,
         template: None,
+        lacks_port: None,
     };
     if keyword == "server-template" {
         let range = stmt.word(2);
@@ -410,9 +411,14 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         ""
     };
     if let Some(addr) = &server.address {
-        if let Err(e) =
-            crate::address::parse_written(&addr.value, b.env, crate::address::Rules::SERVER)
-        {
+        let parsed =
+            crate::address::parse_written(&addr.value, b.env, crate::address::Rules::SERVER);
+        // Read as written (nothing to expand): what the check of a checked server's port
+        // would read again.
+        if !addr.value.contains('$') {
+            server.lacks_port = Some(super::checks::lacks_port(&parsed));
+        }
+        if let Err(e) = parsed {
             b.push(
                 Diagnostic::new("E227", format!("{}{e}", context(b)))
                     .at(addr.span)

@@ -172,7 +172,7 @@ fn build_bodies_from(
     plans: Vec<Plan>,
     lines: Vec<Option<BodyWords>>,
 ) -> Vec<Vec<Built>> {
-    let (db, env, plan_lines) = (b.db, b.env, b.plan_lines);
+    let (db, env, plan_lines, warnings) = (b.db, b.env, b.plan_lines, b.warnings);
     let mut plans = plans.into_iter();
     let mut lines = lines.into_iter();
     // The bodies' places in the model, in order (the bodies come in the model's order; the
@@ -199,6 +199,7 @@ fn build_bodies_from(
         let mut opened = open(bodies);
         let mut w = Builder::new(db, env);
         w.plan_lines = plan_lines;
+        w.warnings = warnings;
         return vec![build_share(&mut w, tree, bodies, &mut opened)];
     }
     // Contiguous shares of about the same number of lines, several per thread: lines differ in
@@ -243,6 +244,7 @@ fn build_bodies_from(
         let (proxies, out) = &mut *slot;
         let mut w = Builder::new(db, env);
         w.plan_lines = plan_lines;
+        w.warnings = warnings;
         *out = build_share(&mut w, tree, &bodies[range.clone()], proxies);
         // Only the places and spent plans are left: free them now rather than with the other
         // shares.
@@ -360,7 +362,7 @@ mod tests {
         }
         let mut consumed = tree.clone();
         let (own_config, own_diags) =
-            build_consuming_with(&db, &mut consumed, &env, &options, workers, false);
+            build_consuming_with(&db, &mut consumed, &env, &options, workers, false, true);
         assert_eq!(
             format!("{checked_config:?}"),
             format!("{own_config:?}"),
@@ -410,7 +412,7 @@ mod tests {
             }
         }
         let (def_config, def_diags) =
-            build_consuming_with(&db, &mut deferred, &env, &options, workers, false);
+            build_consuming_with(&db, &mut deferred, &env, &options, workers, false, true);
         assert_eq!(
             format!("{checked_config:?}"),
             format!("{def_config:?}"),

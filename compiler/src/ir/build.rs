@@ -54,6 +54,9 @@ pub(super) struct Builder<'t> {
     /// Whether proxies keep in [`Proxy::directives`](super::model::Proxy) the statements only
     /// the plan reads (off for a model that no plan is built from, see [`build_consuming`]).
     pub plan_lines: bool,
+    /// Whether the checks that can only warn run (off for a caller that shows only errors, see
+    /// [`build_consuming`]).
+    pub warnings: bool,
 }
 
 /// Server and ACL names of the proxy whose body is being built.
@@ -436,6 +439,7 @@ impl<'t> Builder<'t> {
             in_proxy: ProxyNames::default(),
             positional: std::cell::Cell::new(false),
             plan_lines: true,
+            warnings: true,
         }
     }
 
@@ -559,6 +563,7 @@ pub fn build(
         None,
         Vec::new(),
         true,
+        true,
     )
 }
 
@@ -568,16 +573,18 @@ pub fn build(
 /// built from the model), proxies keep in their directives only the statements the checks
 /// read ([`read_by_checks`]), not those only the plan lowers. The diagnostics are those of
 /// [`build`], and so is the model but for those statements; `tree` keeps every line (span,
-/// kind, comment), those bodies' without words.
+/// kind, comment), those bodies' without words. Unless `warnings`, the checks that can only
+/// warn are skipped: the diagnostics are then [`build`]'s errors and some of its warnings.
 pub fn build_consuming(
     db: &SourceDb,
     tree: &mut SyntaxTree,
     env: &dyn Environment,
     options: &CheckOptions,
     plan_lines: bool,
+    warnings: bool,
 ) -> (Config, Vec<Diagnostic>) {
     let workers = workers_for(tree);
-    build_consuming_with(db, tree, env, options, workers, plan_lines)
+    build_consuming_with(db, tree, env, options, workers, plan_lines, warnings)
 }
 
 /// [`build_consuming`] with proxy bodies shared among `workers` threads.
@@ -588,9 +595,12 @@ pub(crate) fn build_consuming_with(
     options: &CheckOptions,
     workers: usize,
     plan_lines: bool,
+    warnings: bool,
 ) -> (Config, Vec<Diagnostic>) {
     let taken = take_body_words(tree);
-    build_from(db, tree, env, options, workers, None, taken, plan_lines)
+    build_from(
+        db, tree, env, options, workers, None, taken, plan_lines, warnings,
+    )
 }
 
 /// Threads for the proxy bodies: all cores on large configurations, else one.
@@ -651,6 +661,7 @@ pub fn build_reusing(
         Some(reuse),
         Vec::new(),
         true,
+        true,
     )
 }
 
@@ -663,7 +674,17 @@ pub(crate) fn build_with(
     options: &CheckOptions,
     workers: usize,
 ) -> (Config, Vec<Diagnostic>) {
-    build_from(db, tree, env, options, workers, None, Vec::new(), true)
+    build_from(
+        db,
+        tree,
+        env,
+        options,
+        workers,
+        None,
+        Vec::new(),
+        true,
+        true,
+    )
 }
 
 /// [`build_with`], reusing bodies, or with the bodies' lines in `taken` (by section index)
@@ -678,6 +699,7 @@ fn build_from(
     reuse: Option<&mut super::reuse::BodyReuse>,
     mut taken: Vec<Option<BodyWords>>,
     plan_lines: bool,
+    warnings: bool,
 ) -> (Config, Vec<Diagnostic>) {
     // Addresses expand `$NAME` with the environment the global section left.
     let changed = crate::env_changes::Changed {
@@ -686,6 +708,7 @@ fn build_from(
     };
     let mut b = Builder::new(db, &changed);
     b.plan_lines = plan_lines;
+    b.warnings = warnings;
     // Sized once: on configs with tens of thousands of proxies, growing these vectors by
     // doubling copied megabytes and left a quarter of them unused.
     let proxy_sections = tree.sections.iter().filter(|s| s.kind.is_proxy()).count();
@@ -857,8 +880,8 @@ pub(super) fn proxy_body_taking<'l>(
 
 /// The text the lexer reads of a line the parse left without its words.
 fn deferred_text<'d>(db: &'d SourceDb, line: &Line) -> &'d str {
-    let text = &db.file(line.span.file).text[line.span.start as usize..line.span.end as usize];
-    crate::lexer::line_content(text)
+    let file = db.file(line.span.file);
+    file.content(&file.text[line.span.start as usize..line.span.end as usize])
 }
 
 /// The words of a plain line the parse left without its words: those the parse would have

@@ -382,9 +382,15 @@ fn needs_check_port(s: &crate::ir::model::Server) -> bool {
     let Some(address) = &s.address else {
         return false;
     };
-    match crate::address::parse(&address.value, server_rules) {
+    s.lacks_port
+        .unwrap_or_else(|| lacks_port(&crate::address::parse(&address.value, server_rules)))
+}
+
+/// Whether a server address, as read, is an IP literal that gives a check no port.
+pub(super) fn lacks_port(address: &Result<crate::address::Address, String>) -> bool {
+    match address {
         // Unix sockets and the like are checked where they are.
-        Ok(a) if !inet(&a) => false,
+        Ok(a) if !inet(a) => false,
         // A host name is only known once resolved (HAProxy skips the test for a server with no
         // address yet: `-dr`, `init-addr none`, SRV records); an IP literal is known now.
         Ok(a) if a.ip.is_none() => false,

@@ -19,6 +19,59 @@ pub fn push_short<T>(list: &mut ThinVec<T>, item: T) {
     list.push(item);
 }
 
+/// A list a proxy usually takes whole from its defaults section (its timeouts): shared with the
+/// defaults section until one of them adds to it, when the one adding gets its own copy.
+/// Thousands of proxies under one defaults section then hold one list, not a copy each.
+#[derive(Clone)]
+pub struct SharedList<T>(Option<std::sync::Arc<ThinVec<T>>>);
+
+impl<T> SharedList<T> {
+    pub fn new() -> Self {
+        SharedList(None)
+    }
+}
+
+impl<T> Default for SharedList<T> {
+    fn default() -> Self {
+        SharedList::new()
+    }
+}
+
+impl<T: Clone> SharedList<T> {
+    /// Adds `item` (see [`push_short`]), copying the list first if another proxy holds it.
+    pub fn push(&mut self, item: T) {
+        let list = self.0.get_or_insert_with(Default::default);
+        push_short(std::sync::Arc::make_mut(list), item);
+    }
+
+    /// The items, to change in place (copied first if another proxy holds them).
+    pub fn items_mut(&mut self) -> &mut [T] {
+        match &mut self.0 {
+            Some(list) => std::sync::Arc::make_mut(list).as_mut_slice(),
+            None => &mut [],
+        }
+    }
+}
+
+impl<T> std::ops::Deref for SharedList<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.0.as_deref().map_or(&[], |list| list)
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for SharedList<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Serialize> Serialize for SharedList<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Spanned<T> {
@@ -155,6 +208,10 @@ pub struct Server {
     pub maxconn: Option<u32>,
     /// `server-template` prefix lines produce servers named `<prefix><n>`.
     pub template: Option<(u32, u32)>,
+    /// Whether the address as written is an IP literal that gives a check no port, found when
+    /// the line was read (`None` when it was not: an address with a `$` is read again).
+    #[serde(skip)]
+    pub(crate) lacks_port: Option<bool>,
 }
 
 /// One statement as written (keyword, arguments, prefix), kept so that the plan can lower the
@@ -293,8 +350,8 @@ pub struct Proxy {
     pub redirects: ThinVec<RuleDecl>,
     pub use_backends: ThinVec<UseBackend>,
     pub default_backend: Option<Spanned<Text>>,
-    /// `timeout <name>` values in milliseconds.
-    pub timeouts: ThinVec<(Text, Spanned<u32>)>,
+    /// `timeout <name>` values in milliseconds (shared with the defaults section until set here).
+    pub timeouts: SharedList<(Text, Spanned<u32>)>,
     /// `option x` / `no option x` with the last setting winning.
     pub options: ThinVec<(Text, Spanned<bool>)>,
     pub balance: Option<Spanned<Text>>,
@@ -339,7 +396,7 @@ impl Proxy {
             redirects: ThinVec::new(),
             use_backends: ThinVec::new(),
             default_backend: None,
-            timeouts: ThinVec::new(),
+            timeouts: SharedList::new(),
             options: ThinVec::new(),
             balance: None,
             stick_table: None,

@@ -63,6 +63,10 @@ pub(super) fn check(
     parsed: Option<&condition::Condition>,
     place: Place,
 ) {
+    // Only a warning comes of it.
+    if !b.warnings {
+        return;
+    }
     let (Some(parsed), Some(first)) = (parsed, cond.first()) else {
         return;
     };

@@ -61,6 +61,12 @@ impl<T: Shift> Shift for ThinVec<T> {
     }
 }
 
+impl<T: Shift + Clone> Shift for SharedList<T> {
+    fn shift(&mut self, s: &Shifter) {
+        self.items_mut().iter_mut().for_each(|v| v.shift(s));
+    }
+}
+
 impl<T: Shift> Shift for Vec<T> {
     fn shift(&mut self, s: &Shifter) {
         self.iter_mut().for_each(|v| v.shift(s));
@@ -131,6 +137,7 @@ impl Shift for Server {
             weight: _,
             maxconn: _,
             template: _,
+            lacks_port: _,
         } = self;
         name.shift(s);
         address.shift(s);

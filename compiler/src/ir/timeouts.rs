@@ -135,7 +135,7 @@ pub(super) fn timeout(b: &mut Builder, index: usize, stmt: &Stmt) {
         return;
     }
     let timeouts = &mut b.config.proxies[index].timeouts;
-    push_short(timeouts, (name.into(), Spanned::new(ms, stmt.span(2))));
+    timeouts.push((name.into(), Spanned::new(ms, stmt.span(2))));
 }
 
 /// HAProxy accepts `5sec` with a warning: only the first unit letter counts.

@@ -81,9 +81,24 @@ fn tables() -> &'static Tables {
     })
 }
 
+std::thread_local! {
+    /// The last word found in the map, as its key, with its entry: a statement asks about its
+    /// first word from several checks, and a body's lines often begin alike (`server`, …), so
+    /// most questions are answered by one comparison instead of hashing the word again.
+    static LAST: std::cell::Cell<Option<(&'static str, &'static FirstWord)>> =
+        const { std::cell::Cell::new(None) };
+}
+
 /// What the registry knows of `word` written first in a statement; `None` for a word no table has.
 pub fn first_word(word: &str) -> Option<&'static FirstWord> {
-    tables().words.get(word)
+    if let Some((key, known)) = LAST.get() {
+        if key == word {
+            return Some(known);
+        }
+    }
+    let (key, known) = tables().words.get_key_value(word)?;
+    LAST.set(Some((key, known)));
+    Some(known)
 }
 
 /// The two-word directive `first second` (`timeout client`), when the checked build has it.
