@@ -16,13 +16,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 hapee=target/release/hapee-lb
 
-# Wall seconds of one run (nanosecond clock; GNU time only has 10 ms steps).
+# Wall seconds of one run, read from bash's own microsecond clock: no `date` process is
+# started around the run, whose start-up (about a millisecond) was counted in both programs'
+# times and weighed most on the faster one.
 wall() {
     local t0 t1
-    t0=$(date +%s%N)
+    t0=$EPOCHREALTIME
     "$@" >/dev/null 2>&1 || true
-    t1=$(date +%s%N)
-    awk "BEGIN{printf \"%.4f\", ($t1 - $t0) / 1e9}"
+    t1=$EPOCHREALTIME
+    awk "BEGIN{printf \"%.4f\", $t1 - $t0}"
 }
 # Peak RSS in KiB and CPU seconds (user + system) of one run, from GNU time's report. CPU time
 # hardly moves with the machine's load, where wall time does: on a busy machine compare those.
