@@ -1,6 +1,10 @@
 //! Public HAProxy Lua scripts that hapee did not write, run unchanged (`testdata/lua/SOURCES.md`
 //! names each repository and commit), through real sockets with curl, and side by side with
 //! Debian's haproxy running the same script and configuration where it is installed.
+//!
+//! Third-party code is not committed here: these tests read the scripts from the folder
+//! `HAPEE_PUBLIC_LUA` names (laid out as SOURCES.md lists them) and skip without it. The
+//! `script` helper serves the scripts this repository wrote, under `testdata/lua`.
 
 use super::harness::{
     curl, free_port, raw_server, with_haproxy, with_haproxy_until, Origin, Proxy, DEFAULTS,
@@ -14,6 +18,22 @@ pub(crate) fn script(path: &str) -> String {
         .join("../../testdata/lua")
         .join(path);
     p.canonicalize().unwrap().display().to_string()
+}
+
+/// The folder of the public scripts, or `None` (the test is skipped, saying why).
+fn public_scripts() -> Option<PathBuf> {
+    let dir = std::env::var_os("HAPEE_PUBLIC_LUA").map(PathBuf::from);
+    if dir.is_none() {
+        eprintln!(
+            "skipped: HAPEE_PUBLIC_LUA names no folder of public scripts (testdata/lua/SOURCES.md)"
+        );
+    }
+    dir
+}
+
+/// The absolute path of `<dir>/<path>`.
+fn public(dir: &std::path::Path, path: &str) -> String {
+    dir.join(path).canonicalize().unwrap().display().to_string()
 }
 
 /// curl with the response head: (status, lower-cased header lines `name: value`, body).
@@ -47,11 +67,14 @@ fn url(port: u16, path: &str) -> String {
 /// `txn:reply()`/`txn:done()`.
 #[test]
 fn haproxytech_cors_answers_preflights_and_tags_responses() {
+    let Some(dir) = public_scripts() else {
+        return;
+    };
     let origin = Origin::start("api");
     let cfg = |port: u16| {
         format!(
             "global\n    lua-load {}\n{DEFAULTS}frontend api\n    bind 127.0.0.1:{port}\n    http-request lua.cors \"GET,PUT,POST\" \"example.com,.trusted.org\" \"X-Custom-Header\"\n    http-response lua.cors\n    default_backend be\nbackend be\n    server s1 {}\n",
-            script("cors/cors.lua"),
+            public(&dir, "cors/cors.lua"),
             origin.addr
         )
     };
@@ -114,14 +137,17 @@ fn haproxytech_cors_answers_preflights_and_tags_responses() {
 /// server with a `core.tcp()` cosocket (connect, send, `receive("*l")`).
 #[test]
 fn timwolla_auth_request_allows_and_denies_through_a_cosocket() {
+    let Some(dir) = public_scripts() else {
+        return;
+    };
     let app = Origin::start("app");
     let auth = Origin::start("auth");
     let cfg = |port: u16| {
         format!(
             "global\n    lua-prepend-path {}/?/http.lua\n    lua-prepend-path {}/json/?.lua\n    lua-load {}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    acl ok path_beg /ok\n    http-request lua.auth-request auth_backend /status/204 if ok\n    http-request lua.auth-request auth_backend /status/403 if !ok\n    http-request set-header x-auth-code %[var(txn.auth_response_code)]\n    http-request deny if ! {{ var(txn.auth_response_successful) -m bool }}\n    default_backend app\nbackend app\n    server s1 {}\nbackend auth_backend\n    server auth {}\n",
-            script("auth-request"),
-            script("auth-request"),
-            script("auth-request/auth-request.lua"),
+            public(&dir, "auth-request"),
+            public(&dir, "auth-request"),
+            public(&dir, "auth-request/auth-request.lua"),
             app.addr,
             auth.addr
         )
@@ -151,6 +177,9 @@ fn timwolla_auth_request_allows_and_denies_through_a_cosocket() {
 /// set by a second file, as a deployment configures the unchanged script.
 #[test]
 fn janeczku_acme_http01_serves_tokens_from_the_webroot() {
+    let Some(dir) = public_scripts() else {
+        return;
+    };
     let root = std::env::temp_dir().join(format!("hapee-acme-{}", std::process::id()));
     let challenges = root.join(".well-known/acme-challenge");
     std::fs::create_dir_all(&challenges).unwrap();
@@ -164,7 +193,7 @@ fn janeczku_acme_http01_serves_tokens_from_the_webroot() {
     let cfg = |port: u16| {
         format!(
             "global\n    lua-load {}\n    lua-load {}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    acl url_acme_http01 path_beg /.well-known/acme-challenge/\n    http-request use-service lua.acme-http01 if METH_GET url_acme_http01\n    http-request deny\n",
-            script("acme-http01/acme-http01-webroot.lua"),
+            public(&dir, "acme-http01/acme-http01-webroot.lua"),
             conf.display()
         )
     };
@@ -209,12 +238,15 @@ fn janeczku_acme_http01_serves_tokens_from_the_webroot() {
 /// `magic8ball.lua` (an HTTP service), with the samples' own configuration lines.
 #[test]
 fn haproxy_lua_samples_converter_and_service() {
+    let Some(dir) = public_scripts() else {
+        return;
+    };
     let origin = Origin::start("servers");
     let cfg = |port: u16| {
         format!(
             "global\n    lua-load {}\n    lua-load {}\n{DEFAULTS}frontend fe_main\n    bind 127.0.0.1:{port}\n    http-request use-service lua.magic8ball if {{ path /magic }}\n    http-request set-var(req.company) str(\"Vinyl & Rare Music\"),lua.urlencode\n    http-request redirect prefix http://%[req.hdr(Host)]/%[var(req.company)] if {{ var(req.company) -m found }} {{ path / }}\n    default_backend be_servers\nbackend be_servers\n    server server1 {}\n",
-            script("haproxy-lua-samples/urlencode.lua"),
-            script("haproxy-lua-samples/magic8ball.lua"),
+            public(&dir, "haproxy-lua-samples/urlencode.lua"),
+            public(&dir, "haproxy-lua-samples/magic8ball.lua"),
             origin.addr
         )
     };
@@ -262,12 +294,15 @@ fn haproxy_lua_samples_converter_and_service() {
 /// backend holds a slow request, the next goes to the other.
 #[test]
 fn haproxy_lua_samples_fetch_routes_to_the_least_busy_backend() {
+    let Some(dir) = public_scripts() else {
+        return;
+    };
     let dc1 = Origin::start("dc1");
     let dc2 = Origin::start("dc2");
     let port = free_port();
     let cfg = format!(
         "global\n    lua-load {}\n{DEFAULTS}frontend www\n    bind 127.0.0.1:{port}\n    use_backend %[lua.leastsess_backend]\nbackend www_dc1\n    server server1 {} check inter 200ms\nbackend www_dc2\n    server server1 {} check inter 200ms\n",
-        script("haproxy-lua-samples/least_sessions.lua"),
+        public(&dir, "haproxy-lua-samples/least_sessions.lua"),
         dc1.addr,
         dc2.addr
     );
@@ -289,6 +324,9 @@ fn haproxy_lua_samples_fetch_routes_to_the_least_busy_backend() {
 /// sets `req.blocked`; `log_work.lua`, a task logging at debug level.
 #[test]
 fn haproxy_lua_samples_cosocket_action_and_task() {
+    let Some(dir) = public_scripts() else {
+        return;
+    };
     let allow = raw_server(
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nallow",
         Duration::ZERO,
@@ -303,8 +341,8 @@ fn haproxy_lua_samples_cosocket_action_and_task() {
     let cfg = |port: u16| {
         format!(
             "global\n    lua-load {}\n    lua-load {}\n    log stdout format raw local0 debug\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    log global\n    http-request lua.checkip {} {} if {{ path_beg /a }}\n    http-request lua.checkip {} {} if !{{ path_beg /a }}\n    http-request deny if {{ var(req.blocked) -m bool }}\n    default_backend app\nbackend app\n    server s1 {}\n",
-            script("haproxy-lua-samples/ipchecker.lua"),
-            script("haproxy-lua-samples/log_work.lua"),
+            public(&dir, "haproxy-lua-samples/ipchecker.lua"),
+            public(&dir, "haproxy-lua-samples/log_work.lua"),
             allow.ip(),
             allow.port(),
             deny.ip(),
