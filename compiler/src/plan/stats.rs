@@ -179,6 +179,8 @@ pub struct StatsPage {
     pub admin: Vec<String>,
     pub hide_version: bool,
     pub show_legends: bool,
+    /// `stats show-modules`: the columns of the statistics modules (`ssl`, `h2`, `h1`).
+    pub show_modules: bool,
     /// `stats show-node [name]`: `Some("")` for the process's node name.
     pub show_node: Option<String>,
     pub show_desc: Option<String>,
@@ -196,6 +198,7 @@ pub fn stats_page(lines: &[DirectiveLine]) -> Option<StatsPage> {
         admin: Vec::new(),
         hide_version: false,
         show_legends: false,
+        show_modules: false,
         show_node: None,
         show_desc: None,
         scopes: Vec::new(),
@@ -224,6 +227,7 @@ pub fn stats_page(lines: &[DirectiveLine]) -> Option<StatsPage> {
             Some("admin") => page.admin = args[1..].iter().map(|a| a.to_string()).collect(),
             Some("hide-version") => page.hide_version = true,
             Some("show-legends") => page.show_legends = true,
+            Some("show-modules") => page.show_modules = true,
             Some("show-node") => page.show_node = Some(value.unwrap_or_default()),
             Some("show-desc") => page.show_desc = Some(args[1..].join(" ")),
             Some("scope") => page.scopes.extend(value),

@@ -41,9 +41,13 @@ pub enum Counter {
     ServerReuses,
     /// Connections accepted by a frontend (`conn_tot`).
     Connections,
+    /// A frontend's client connections served as HTTP/1 and as HTTP/2 (the `h1` and `h2`
+    /// statistics modules' `total_connections`).
+    H1Connections,
+    H2Connections,
 }
 
-const COUNTERS: usize = Counter::Connections as usize + 1;
+const COUNTERS: usize = Counter::H2Connections as usize + 1;
 
 /// The phases whose times are averaged (`qtime`, `ctime`, `rtime`, `ttime`) and whose
 /// maxima are kept (`qtime_max` …).

@@ -11,6 +11,7 @@ pub mod health;
 pub mod info;
 pub mod maps;
 pub mod page;
+mod page_modules;
 pub mod prometheus;
 mod promex_fields;
 pub mod servers;

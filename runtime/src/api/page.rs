@@ -3,6 +3,7 @@
 //! form (`stats admin if …`) that sets servers ready, drained or in maintenance.
 
 use super::fields::Val;
+use super::page_modules;
 use super::stat::{self, Kind, Row};
 use crate::acl::{AclSet, Condition};
 use crate::http::reply::full;
@@ -304,6 +305,7 @@ tr.active_draining td{{background:#20a0ff;}} td.ac{{text-align:center;}}</style>
         "<p>Display option: <a href=\"{uri};csv\">CSV export</a> <a href=\"{uri};json\">JSON export</a></p>\n",
         uri = esc(&page.uri)
     ));
+    let modules = page.show_modules.then_some(shared);
     // Group rows by proxy, in order.
     let mut i = 0;
     while i < rows.len() {
@@ -312,13 +314,14 @@ tr.active_draining td{{background:#20a0ff;}} td.ac{{text-align:center;}}</style>
         while i < rows.len() && rows[i].values[0].text() == name {
             i += 1;
         }
-        proxy_table(&mut out, &rows[start..i], admin);
+        proxy_table(&mut out, &rows[start..i], admin, modules);
     }
     out.push_str("</body></html>\n");
     out
 }
 
-fn proxy_table(out: &mut String, rows: &[Row], admin: bool) {
+/// One proxy's table; `modules`: with the statistics modules' columns (`stats show-modules`).
+fn proxy_table(out: &mut String, rows: &[Row], admin: bool, modules: Option<&Shared>) {
     let name = rows[0].values[0].text();
     let be_id = rows
         .iter()
@@ -336,11 +339,21 @@ fn proxy_table(out: &mut String, rows: &[Row], admin: bool) {
     out.push_str(
         "<tr class=\"titre\"><th rowspan=\"2\"></th><th colspan=\"3\">Queue</th><th colspan=\"3\">Session rate</th>\
 <th colspan=\"6\">Sessions</th><th colspan=\"2\">Bytes</th><th colspan=\"2\">Denied</th><th colspan=\"3\">Errors</th>\
-<th colspan=\"2\">Warnings</th><th colspan=\"9\">Server</th></tr>\n<tr class=\"titre\"><th>Cur</th><th>Max</th><th>Limit</th>\
+<th colspan=\"2\">Warnings</th><th colspan=\"9\">Server</th>",
+    );
+    if modules.is_some() {
+        page_modules::group_heading(out);
+    }
+    out.push_str(
+        "</tr>\n<tr class=\"titre\"><th>Cur</th><th>Max</th><th>Limit</th>\
 <th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>LbTot</th><th>Last</th>\
 <th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th>\
-<th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th></tr>\n",
+<th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th>",
     );
+    if modules.is_some() {
+        page_modules::headings(out);
+    }
+    out.push_str("</tr>\n");
     for r in rows {
         let v = &r.values;
         let class = match r.kind {
@@ -388,6 +401,9 @@ fn proxy_table(out: &mut String, rows: &[Row], admin: bool) {
         let _ = write!(out, "<tr class=\"{class}\"><td class=\"ac\">{label}</td>");
         for c in cols {
             let _ = write!(out, "<td>{c}</td>");
+        }
+        if let Some(shared) = modules {
+            page_modules::cells(out, shared, r);
         }
         out.push_str("</tr>\n");
     }

@@ -1,7 +1,9 @@
 //! `show stat`: one row per frontend, server and backend with HAProxy 2.7.0's 101 static
 //! columns in order (2.7.0, not Debian's 2.6.12 with its two later backported columns: tools
 //! written for 2.7 read column 100 as `agg_server_check_status`). Then the `-` column that
-//! separates the build's module counters; hapee registers no such module.
+//! separates the build's module counters. HAProxy lists them there whatever the stats page
+//! shows; hapee lists none (its page's `stats show-modules` columns, `page_modules`, show
+//! the few it keeps), so the line ends at that column.
 
 use super::counters::{Counter, Counters};
 use super::fields::{csv_value, json_field, typed_line, Spec, Val};

@@ -32,6 +32,8 @@ pub async fn serve<S: idle::ClientStream + Send + 'static>(
 ) {
     // The `tcp-request connection` rules and the PROXY header are behind (`crate::accept`).
     let fe = ctx.frontend();
+    fe.counters
+        .add(crate::api::counters::Counter::H1Connections, 1);
     crate::trace_event!(
         H1,
         2,

@@ -151,6 +151,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     stopping: crate::stop::Stopping,
 ) {
     // `tcp-request connection` rules ran when the connection was accepted (`crate::accept`).
+    ctx.frontend()
+        .counters
+        .add(crate::api::counters::Counter::H2Connections, 1);
     let tune = &ctx.shared.h2;
     let exec = LocalExec::default();
     let mut builder = hyper::server::conn::http2::Builder::new(exec.clone());

@@ -233,6 +233,8 @@ mod spread;
 mod stat_counters;
 #[path = "runtime/stats_http.rs"]
 mod stats_http;
+#[path = "runtime/stats_modules.rs"]
+mod stats_modules;
 #[path = "runtime/strict_mode.rs"]
 mod strict_mode;
 #[path = "runtime/tables.rs"]

@@ -336,6 +336,7 @@ pub const STATS_PROXY: &[&str] = &[
     "admin",
     "hide-version",
     "show-legends",
+    "show-modules",
     "show-node",
     "show-desc",
     "scope",
