@@ -36,7 +36,7 @@ pub(super) enum Route {
 /// Whose statistics page answers.
 pub(super) enum PageOf {
     Backend(usize),
-    /// The frontend's own, when no backend took the request.
+    /// The frontend's own, looked for before a backend is chosen.
     Frontend,
 }
 
@@ -98,10 +98,13 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                     })
                 }
             }
+            // The frontend's own stats page is looked for once its rules accepted the request
+            // and before any backend is chosen, so it is served even with a `default_backend`
+            // or a matching `use_backend` (HAProxy logs it `fe fe/<STATS>`).
+            if fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+                return Route::Stats(PageOf::Frontend);
+            }
             let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
-                if fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
-                    return Route::Stats(PageOf::Frontend);
-                }
                 let page = reply::error_in(503, &[&fe.errorfiles], txn);
                 return Route::Reply(local(txn, page, b"SC"));
             };

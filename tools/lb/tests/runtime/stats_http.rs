@@ -284,3 +284,57 @@ frontend stats
         assert_eq!(theirs, mine);
     }
 }
+
+/// The frontend's own stats page is looked for before its backend is chosen: with a
+/// `default_backend`, the page's URI still gets the page, logged `fe fe/<STATS>`, and the rest
+/// goes to the backend.
+#[test]
+fn a_frontend_stats_page_is_served_before_its_default_backend() {
+    let origin = Origin::start("app");
+    let config = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+{DEFAULTS}
+    log global
+    option httplog
+frontend fe
+    bind 127.0.0.1:{port}
+    stats enable
+    stats uri /st
+    default_backend app
+backend app
+    server s1 {}
+",
+            origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+        let (page_code, page) = curl(&[&url("/st")]);
+        let (other_code, other) = curl(&[&url("/other")]);
+        (
+            page_code,
+            page.contains("Statistics Report"),
+            other_code,
+            other.contains("name=app"),
+        )
+    };
+    let ((mine, log), theirs) = both_reading(1, config, |port, side| {
+        let answers = drive(port);
+        (
+            answers,
+            side.stdout_when(|l| l.contains("\"GET /other HTTP/1.1\"")),
+        )
+    });
+    assert_eq!(mine, (200, true, 200, true));
+    assert!(
+        log.lines()
+            .any(|l| l.contains(" fe fe/<STATS> ") && l.contains("\"GET /st HTTP/1.1\"")),
+        "{log}"
+    );
+    if let Some((theirs, their_log)) = theirs {
+        assert_eq!(theirs, mine);
+        assert!(their_log.contains(" fe fe/<STATS> "), "{their_log}");
+    }
+}
