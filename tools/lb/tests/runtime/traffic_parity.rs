@@ -439,3 +439,65 @@ listen stats
         assert_eq!(theirs, mine, "{log}");
     }
 }
+
+/// The origin that answered each of `n` requests for `path`, one connection each.
+fn origins_in_turn(port: u16, path: &str, n: usize) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let turns: Vec<String> = (0..n)
+        .map(|_| {
+            let answer = raw(port, request.as_bytes(), Duration::from_secs(3));
+            let origin = answer.lines().find_map(|l| l.strip_prefix("x-origin: "));
+            origin.unwrap_or("-").to_string()
+        })
+        .collect();
+    turns.join(" ")
+}
+
+/// `balance roundrobin` interleaves servers of unequal weights in HAProxy's order (weights
+/// 1, 2, 3 give `c b c a c b`; 7 and 3 give `a a a b a a b`), rather than serving each
+/// server's share in a row; real-world configurations weigh their servers often.
+#[test]
+fn roundrobin_interleaves_weighted_servers_as_haproxy() {
+    let cfg = |port: u16, origins: &Vec<Origin>| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    use_backend two if {{ path_beg /two }}
+    default_backend three
+backend three
+    balance roundrobin
+    server a {} weight 1
+    server b {} weight 2
+    server c {} weight 3
+backend two
+    server a {} weight 70
+    server b {} weight 30
+",
+            origins[0].addr, origins[1].addr, origins[2].addr, origins[0].addr, origins[1].addr
+        )
+    };
+    let origins = || {
+        ["a", "b", "c"]
+            .map(Origin::start)
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let drive = |port: u16, _: &Vec<Origin>| {
+        (
+            origins_in_turn(port, "/", 8),
+            origins_in_turn(port, "/two", 10),
+        )
+    };
+    let (mine, theirs) = both_with(origins, cfg, drive);
+    assert_eq!(mine.0, "c b c a c b c b");
+    assert_eq!(mine.1, "a a a b a a b a a b");
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+    let fixture = origins();
+    if let Some((theirs, _)) =
+        with_haproxy_27(|port| cfg(port, &fixture), |port| drive(port, &fixture))
+    {
+        assert_eq!(theirs, mine);
+    }
+}
