@@ -61,6 +61,11 @@ def split_responses(raw, methods=()):
 def normal_body(body):
     if "Statistics Report" in body or "<title>Statistics" in body:
         return "<stats page>"
+    if "# HELP haproxy_" in body:
+        # The exporter: its metrics' values change from run to run and its chunks' sizes
+        # with them; the record holds its first 4000 bytes. Compared: the metrics named.
+        lines = body.split("\n")[:-1]
+        return "<exporter> " + " ".join(l.split()[2] for l in lines if l.startswith("# TYPE "))
     return body
 
 
@@ -111,7 +116,12 @@ def compare_request(a, b):
             diffs.append(("response header case", "%s | %s" % (names_a, names_b)))
         elif sorted(da) == sorted(db) and [n.lower() for n in names_a] != [n.lower() for n in names_b]:
             diffs.append(("response header order", "%s | %s" % (names_a, names_b)))
-        if normal_body(ba) != normal_body(bb):
+        na, nb = normal_body(ba), normal_body(bb)
+        if na.startswith("<exporter> ") and nb.startswith("<exporter> "):
+            # Cut at 4000 bytes, one may name fewer metrics than the other.
+            wa, wb = na.split(), nb.split()
+            na, nb = wa[: len(wb)], wb[: len(wa)]
+        if na != nb:
             diffs.append(("body", "%r | %r" % (ba[:120], bb[:120])))
     oa, ob = origin_view(a["origin"]), origin_view(b["origin"])
     if len(oa) != len(ob):
