@@ -436,9 +436,12 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             .remove::<reply::CloseDelimited>()
             .filter(|_| http1)
         {
+            // The answer to HEAD is its head alone.
+            let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
+            let body = if head { Bytes::new() } else { page.0 };
             ctx.idle
-                .close_after(reply::close_delimited_wire(&resp, &page.0, page.1));
-            raw_body = page.0.len() as u64;
+                .close_after(reply::close_delimited_wire(&resp, &body, page.1));
+            raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if http1 && refused.is_some() {
             // HAProxy's parser answers a request it refuses itself, with its raw page (or
