@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares the traffic records bench/differential_probe.py wrote for HAProxy and for hapee.
 
-    python3 bench/differential_compare.py OUT_DIR [--details]
+    python3 bench/differential_compare.py OUT_DIR [--details] [--only=LABEL,...]
 
 OUT_DIR/<config>/{haproxy,hapee}/probe.json. Prints a table: one row per kind of difference
 (a status, a response header, the body, what the origin received, the log line's shape) with
@@ -15,6 +15,13 @@ import sys
 
 out_dir = sys.argv[1]
 details = "--details" in sys.argv
+# --only=L1,L2: compares only the requests of those labels (and those of "host …"/"path …"
+# when "host"/"path" is named), to measure a round against an earlier, narrower probe.
+only = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
+
+
+def selected(label):
+    return only is None or label in only or label.split(" ")[0] in only
 IGNORED_RESPONSE_HEADERS = {"date", "last-modified", "expires"}
 # Requests where hapee departs from HAProxy on purpose (docs/hostile-requests.md gives the RFC
 # reason): their differences are counted apart, as "deliberate".
@@ -152,7 +159,7 @@ def log_lines(bind):
     return [
         log_shape(l)
         for r in bind["requests"]
-        if r["label"] not in DELIBERATE  # their lines differ as their answers do
+        if r["label"] not in DELIBERATE and selected(r["label"])  # see DELIBERATE
         for l in r["stdout"] + r["syslog"]
         if not HEALTH_LINE.search(l)
     ]
@@ -203,6 +210,8 @@ for name in sorted(n for n in os.listdir(out_dir) if os.path.isdir(os.path.join(
             if details:
                 print("%s %s %s: %s" % (name, ea["bind"], kind, text))
         for qa, qb in zip(ea["requests"], eb["requests"]):
+            if not selected(qa["label"]):
+                continue
             for kind, text in compare_request(qa, qb):
                 if qa["label"] in DELIBERATE:
                     kind = "deliberate: " + DELIBERATE[qa["label"]]
