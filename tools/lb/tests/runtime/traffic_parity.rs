@@ -743,3 +743,36 @@ backend be
     }
     let _ = std::fs::remove_file(&page);
 }
+
+/// Only GET, HEAD and POST ask for the stats page: a PUT or DELETE under its URI goes on to
+/// the proxy's servers (none here: 503), its `stats auth` not asked, as in HAProxy.
+/// Real-world stats listeners often have `stats uri /`.
+#[test]
+fn only_get_head_and_post_ask_for_the_stats_page() {
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}listen stats
+    bind 127.0.0.1:{port}
+    stats enable
+    stats uri /
+    stats auth admin:secret
+"
+        )
+    };
+    let drive = |port: u16| {
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"].map(|method| {
+            let request = format!(
+                "{method} /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let answer = raw(port, request.as_bytes(), Duration::from_secs(3));
+            answer.lines().next().unwrap_or_default().to_string()
+        })
+    };
+    let (mine, theirs) = both(cfg, drive);
+    let refused = "HTTP/1.1 401 Unauthorized";
+    let none = "HTTP/1.1 503 Service Unavailable";
+    assert_eq!(mine, [refused, refused, refused, none, none, none]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
