@@ -76,7 +76,12 @@ def normal_body(body):
     return body
 
 
+# Values made afresh for each request (`uuid()`, `unique-id-format`): compared by shape.
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
 def log_shape(line):
+    line = UUID.sub("UUID", line)
     line = re.sub(r"^<\d+>", "<PRI>", line)
     line = re.sub(r"\b\d{1,2}/\w{3}/\d{4}:\d\d:\d\d:\d\d(\.\d+)?", "DATE", line)
     line = re.sub(r"\b\w{3} +\d{1,2} \d\d:\d\d:\d\d", "SYSDATE", line)
@@ -93,7 +98,7 @@ def origin_view(records):
         {
             "origin": r["origin"],
             "request": "%s %s %s" % (r["method"], r["target"], r["version"]),
-            "headers": [(n, v) for n, v in r["headers"]],
+            "headers": [(n, UUID.sub("UUID", v)) for n, v in r["headers"]],
             "body": r["body"],
             "proxy_header": r.get("proxy_header"),
         }
