@@ -3,10 +3,15 @@
 # configuration HAProxy 2.7 accepts (testdata/public-corpus, `haproxy27_exit` 0) is served by
 # HAProxy and by `hapee-lb run`, each in a sandbox of its own (new network, pid and mount
 # namespaces; bench/differential_probe.py), with a test origin answering on every server
-# address. Each TCP `bind` gets the same requests (GET /, a query, a POST with a body, HTTP/1.0,
-# a bad header name, a pipelined pair, the Host names and paths the configuration's ACLs name);
+# address. Each TCP `bind` gets the same requests (GET /, a query, a POST with a body, HTTP/1.0
+# with and without keep-alive, a bad header name, pipelined pairs and triples, HEAD, a chunked
+# PUT, DELETE, OPTIONS *, an absolute URI, large and too large headers, Content-Length with
+# chunking, a bad request line, the Host names and paths the configuration's ACLs name, and last
+# those hapee answers otherwise on purpose: Expect: 100-continue, no Host, HTTP/2.5);
 # bench/differential_compare.py then compares status, response headers, body, what the origin
-# received and the log lines' shape, and prints a table of the kinds of difference.
+# received and the log lines' shape, and prints a table of the kinds of difference
+# (configurations whose server is the proxy itself are set apart, and so are the deliberate
+# differences of docs/hostile-requests.md).
 #
 #   bash bench/differential.sh [FILTER]        # FILTER: a grep -E on the configuration names
 #

@@ -1,5 +1,7 @@
 //! Load-balancing algorithms (sans-I/O): pick a server among those usable, by weight.
 
+pub mod fwrr;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `balance` algorithms.

@@ -376,6 +376,12 @@ pub async fn serve(
             s.addr() == Some(std::net::SocketAddr::V4(target)) && (*down_too || s.is_usable())
         })
     });
+    // `use-server` rules, then the RDP cookie, then stickiness, as HAProxy's analysers go.
+    let (by_rule, stuck, _, to_store) = crate::http::forward::server_choice(be, &txn);
+    let forced = by_rule
+        .filter(|&i| be.servers[i].is_usable())
+        .or(persisted)
+        .or(stuck);
     let mut tries = Attempts::default();
     let start = crate::clock::now();
     // HAProxy's `%Tw` in TCP mode: from the accept (so the content inspection counts) to
@@ -389,9 +395,11 @@ pub async fn serve(
             };
             (crate::upstream::direct::INDEX, &direct.server, addr)
         } else {
-            let picked = persisted
-                .filter(|&i| tries.avoid != Some(i))
-                .or_else(|| be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid));
+            let picked = tries.kept().or_else(|| {
+                forced
+                    .filter(|&i| tries.avoid != Some(i))
+                    .or_else(|| be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid))
+            });
             let Some(si) = picked else {
                 end_without_server(&mut stream, &mut txn);
                 return None;
@@ -446,6 +454,9 @@ pub async fn serve(
         });
         match connected {
             Some(s) => {
+                if !to_store.is_empty() && !server.non_stick() {
+                    be.stickiness.store(&to_store, si);
+                }
                 server.active.fetch_add(1, Ordering::Relaxed);
                 server.count_session();
                 break (s, server.clone(), addr, slot.permit);

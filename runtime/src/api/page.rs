@@ -36,10 +36,15 @@ impl Page {
         })
     }
 
-    /// Whether the request asks for the page: its URI starts with `stats uri`.
+    /// Whether the request asks for the page: a GET, HEAD or POST whose URI starts with
+    /// `stats uri` (HAProxy passes other methods on to the backend, page or not).
     pub fn wanted(&self, txn: &Txn) -> bool {
         txn.request.as_ref().is_some_and(|r| {
-            r.uri
+            matches!(
+                r.method,
+                hyper::Method::GET | hyper::Method::HEAD | hyper::Method::POST
+            ) && r
+                .uri
                 .path_and_query()
                 .is_some_and(|pq| pq.as_str().starts_with(&self.plan.uri))
         })

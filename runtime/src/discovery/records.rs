@@ -47,14 +47,33 @@ pub struct Hold {
 pub struct RecordSet {
     entries: Vec<(Target, Instant)>,
     last_valid: Option<Instant>,
+    /// Whether the answers decide the servers' addresses yet: once one was valid, or a failure
+    /// outlasted its hold. Before that a server keeps the address it started with.
+    decided: bool,
 }
 
 impl RecordSet {
+    /// A resolution that starts at `now`: as in HAProxy, failures count their hold from its
+    /// start until a first valid answer, so that a server keeps the address `init-addr` gave
+    /// it meanwhile.
+    pub fn started(now: Instant) -> RecordSet {
+        RecordSet {
+            last_valid: Some(now),
+            ..RecordSet::default()
+        }
+    }
+
+    /// Whether the servers' addresses follow these records yet.
+    pub fn decided(&self) -> bool {
+        self.decided
+    }
+
     /// Takes in the outcome of a resolution made at `now`.
     pub fn update(&mut self, outcome: Outcome, now: Instant, hold: &Hold) {
         let failed_hold = match outcome {
             Outcome::Valid(found) => {
                 self.last_valid = Some(now);
+                self.decided = true;
                 for t in found {
                     match self.entries.iter_mut().find(|(e, _)| e.addr == t.addr) {
                         Some(e) => *e = (t, now),
@@ -77,6 +96,7 @@ impl RecordSet {
             .is_none_or(|t| now.duration_since(t) > failed_hold)
         {
             self.entries.clear();
+            self.decided = true;
         }
     }
 
@@ -293,6 +313,21 @@ mod tests {
             .map(|i| t(&format!("10.0.1.{i}:80"), None))
             .collect();
         assert_eq!(assign(&many, &[None, None]).iter().flatten().count(), 2);
+    }
+
+    #[test]
+    fn failures_before_any_answer_decide_nothing_until_their_hold_is_over() {
+        let start = Instant::now();
+        let mut set = RecordSet::started(start);
+        set.update(Outcome::Timeout, start + Duration::from_secs(3), &hold());
+        assert!(!set.decided());
+        set.update(Outcome::Refused, start + Duration::from_secs(20), &hold());
+        assert!(!set.decided());
+        set.update(Outcome::Refused, start + Duration::from_secs(31), &hold());
+        assert!(set.decided() && set.targets().is_empty());
+        let mut set = RecordSet::started(start);
+        set.update(Outcome::Valid(vec![t("10.0.0.1:80", None)]), start, &hold());
+        assert!(set.decided());
     }
 
     #[test]

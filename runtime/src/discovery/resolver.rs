@@ -151,11 +151,13 @@ pub async fn run_all(resolutions: Vec<Resolution>) {
 }
 
 async fn run(res: Resolution) {
-    let mut known = RecordSet::default();
+    let mut known = RecordSet::started(Instant::now());
     loop {
         let outcome = resolve(&res).await;
         known.update(outcome, Instant::now(), &res.section.hold);
-        apply(&res, &known.targets());
+        if known.decided() {
+            apply(&res, &known.targets());
+        }
         tokio::time::sleep(res.section.interval).await;
     }
 }

@@ -431,7 +431,10 @@ pub async fn forward(
             };
             (upstream::direct::INDEX, direct.server.clone(), addr)
         } else {
-            let Some(si) = forced
+            // A retry goes back to its server unless it redispatches, as in HAProxy.
+            let Some(si) = tries
+                .kept()
+                .or(forced)
                 .filter(|&i| {
                     be.servers[i].is_usable() || (Some(i) == by_cookie && tries.avoid != Some(i))
                 })

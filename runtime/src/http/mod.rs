@@ -388,7 +388,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 match page {
                     Some(page) => {
                         let mut resp = crate::api::page::serve(&ctx.shared, page, txn, body).await;
-                        applet_chunked(txn, &mut resp);
+                        applet_chunked(txn, &mut resp, false);
                         resp
                     }
                     None => reply::error_in(503, &[&ctx.frontend().errorfiles], txn),
@@ -436,9 +436,12 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             .remove::<reply::CloseDelimited>()
             .filter(|_| http1)
         {
+            // The answer to HEAD is its head alone.
+            let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
+            let body = if head { Bytes::new() } else { page.0 };
             ctx.idle
-                .close_after(reply::close_delimited_wire(&resp, &page.0, page.1));
-            raw_body = page.0.len() as u64;
+                .close_after(reply::close_delimited_wire(&resp, &body, page.1));
+            raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if http1 && refused.is_some() {
             // HAProxy's parser answers a request it refuses itself, with its raw page (or
@@ -458,6 +461,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 hyper::header::HeaderValue::from_static("close"),
             );
         }
+        chunking_last(&mut resp);
         if let Some(case) = fe.h1_case_adjust.as_ref().filter(|_| http1) {
             if let Some(spellings) = case.for_hyper(resp.headers()) {
                 resp.extensions_mut().insert(spellings);
@@ -730,7 +734,7 @@ async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) ->
             txn.timings.connect = 0;
             txn.timings.response = 0;
             let mut resp = crate::api::service::prometheus_exporter(txn);
-            applet_chunked(txn, &mut resp);
+            applet_chunked(txn, &mut resp, true);
             local(txn, resp, b"LR")
         }
         Service::Script(name) => Box::pin(script::service(ctx, txn, &name, body)).await,
@@ -739,13 +743,19 @@ async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) ->
 
 /// HAProxy's applets (the stats page, the Prometheus exporter) stream their 200 answers
 /// without a length: chunked to an HTTP/1 client (to an HTTP/1.0 one too, in an HTTP/1.1
-/// status line, as HAProxy writes it).
-fn applet_chunked(txn: &Txn, resp: &mut Response<ResBody>) {
-    let http1 = txn
-        .request
-        .as_ref()
-        .is_some_and(|r| r.version <= hyper::Version::HTTP_11);
-    if http1
+/// status line, as HAProxy writes it). The exporter always lists the chunking among its own
+/// fields; the stats page only for an HTTP/1.1 client, and for an HTTP/1.0 one HAProxy's
+/// HTTP/1 layer adds it after the connection field it writes (`MuxChunked`).
+fn applet_chunked(txn: &Txn, resp: &mut Response<ResBody>, always_own_field: bool) {
+    let version = txn.request.as_ref().map(|r| r.version);
+    // The page says nothing of its length to HEAD (an empty body, which hyper gives no
+    // length either).
+    let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
+    if head && !always_own_field && resp.status() == hyper::StatusCode::OK {
+        *resp.body_mut() = reply::full(Bytes::new());
+    }
+    if version.is_some_and(|v| v <= hyper::Version::HTTP_11)
+        && (always_own_field || !head)
         && resp.status() == hyper::StatusCode::OK
         && !resp.headers().contains_key(hyper::header::CONTENT_LENGTH)
     {
@@ -753,7 +763,29 @@ fn applet_chunked(txn: &Txn, resp: &mut Response<ResBody>) {
             hyper::header::TRANSFER_ENCODING,
             hyper::header::HeaderValue::from_static("chunked"),
         );
+        if !always_own_field && version < Some(hyper::Version::HTTP_11) {
+            resp.extensions_mut().insert(MuxChunked);
+        }
     }
+}
+
+/// Marks an applet's answer whose chunking HAProxy's HTTP/1 layer adds itself, last, after
+/// the connection field.
+#[derive(Clone, Copy)]
+struct MuxChunked;
+
+/// Orders a `MuxChunked` answer's fields as they go out: its own in the order they are, then
+/// the connection field hyper adds, then the chunking.
+fn chunking_last(resp: &mut Response<ResBody>) {
+    if resp.extensions_mut().remove::<MuxChunked>().is_none() {
+        return;
+    }
+    let te = hyper::header::TRANSFER_ENCODING;
+    let mut lines: Vec<_> = resp.headers().iter().map(|(n, _)| n.clone()).collect();
+    lines.retain(|n| n != te && n != hyper::header::CONNECTION);
+    // Room for a connection value of the rules' and the one hyper adds.
+    lines.extend([hyper::header::CONNECTION, hyper::header::CONNECTION, te]);
+    resp.extensions_mut().insert(hyper::ext::HeaderLines(lines));
 }
 
 /// Ends the transaction with the rules' response, once its tarpit delay has passed. HAProxy

@@ -161,9 +161,22 @@ impl Redirect {
         if let Some(c) = &self.cookie {
             b = b.header("set-cookie", c.as_str());
         }
+        // HAProxy closes after answering an HTTP/1 request whose body it has not passed on
+        // (the rules run before the body is forwarded), its connection field coming last.
+        if txn.request.as_ref().is_some_and(has_body) {
+            b = b.header("connection", "close");
+        }
         b.body(full(Bytes::new()))
             .unwrap_or_else(|_| super::reply::error(500, &[]))
     }
+}
+
+/// Whether an HTTP/1 request announces a body (chunked, or a length above 0).
+fn has_body(req: &crate::txn::RequestView) -> bool {
+    let length = req.headers.get(hyper::header::CONTENT_LENGTH);
+    req.version <= hyper::Version::HTTP_11
+        && (req.headers.contains_key(hyper::header::TRANSFER_ENCODING)
+            || length.is_some_and(|v| v.as_bytes().iter().any(|&c| c != b'0')))
 }
 
 /// A server's `redir <prefix>`: a 302 to the prefix followed by the request's path and query

@@ -348,6 +348,7 @@ fn build_backend(
         slots: SlotMap::new(servers.iter().map(|s| s.weight)),
         servers,
         rr: AtomicU64::new(0),
+        fwrr: Default::default(),
         rules,
         response_inspect_delay: b
             .response_inspect_delay

@@ -3,6 +3,7 @@
 
 use crate::acl::Condition;
 use crate::api::counters::{Counters, Peak};
+use crate::balance::fwrr::Reached;
 use crate::balance::{self, Algorithm, Candidate, Hashing, Ring, SlotMap};
 use crate::log::Sink;
 use crate::logfmt::Format;
@@ -400,6 +401,8 @@ pub struct BackendRt {
     pub slots: SlotMap,
     pub servers: Vec<Arc<ServerRt>>,
     pub rr: AtomicU64,
+    /// `balance roundrobin`'s rotation, in HAProxy's order.
+    pub fwrr: crate::balance::fwrr::Fwrr,
     pub rules: Vec<CompiledRule>,
     /// `tcp-response inspect-delay`: how long response content rules may wait for the
     /// server's data.
@@ -464,6 +467,9 @@ impl BackendRt {
         if let [only] = self.servers.as_slice() {
             return (only.is_usable() && only.current_weight() > 0).then_some(0);
         }
+        if self.algorithm == Algorithm::RoundRobin {
+            return self.round_robin(avoid);
+        }
         let usable = |s: &&Arc<ServerRt>, backup: bool| {
             s.backup == backup && s.is_usable() && s.current_weight() > 0
         };
@@ -523,6 +529,49 @@ impl BackendRt {
 }
 
 impl BackendRt {
+    /// `balance roundrobin`: the active servers in HAProxy's weighted rotation (the backups
+    /// when none is usable: all of them under `allbackups`, else the first). A server at its
+    /// `maxconn` is passed over while another has room; the one a redispatch leaves is
+    /// taken only when nothing else is.
+    fn round_robin(&self, avoid: Option<usize>) -> Option<usize> {
+        let group_of = |backup: bool| -> Vec<(usize, u32)> {
+            let servers = self.servers.iter().enumerate();
+            servers
+                .filter(|(_, s)| s.backup == backup && s.is_usable())
+                .map(|(i, s)| (i, s.current_weight()))
+                .filter(|&(_, w)| w > 0)
+                .collect()
+        };
+        let mut group = group_of(false);
+        if group.is_empty() {
+            group = group_of(true);
+            if !self.allbackups {
+                group.truncate(1);
+            }
+        }
+        let avoided = |i: usize| Some(i) == avoid;
+        let reached = |i: usize| {
+            if crate::upstream::queue::is_full(&self.servers[i]) {
+                Reached::Full
+            } else if avoided(i) {
+                Reached::Avoid
+            } else {
+                Reached::Take
+            }
+        };
+        // Every server full: the request waits for the one the rotation gives.
+        self.fwrr.pick(&group, reached).or_else(|| {
+            let waiting = |i| {
+                if avoided(i) {
+                    Reached::Avoid
+                } else {
+                    Reached::Take
+                }
+            };
+            self.fwrr.pick(&group, waiting)
+        })
+    }
+
     /// Whether server `server` (one of `indices`, whose weights `candidates` hold) may take
     /// one more request under `hash-balance-factor`.
     fn within_load_bound(

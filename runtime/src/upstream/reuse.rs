@@ -231,16 +231,25 @@ pub struct Attempts {
     /// The next attempt may go to another server (`option redispatch`): logs mark `%rc`
     /// with a `+`.
     pub redispatched: bool,
+    /// The server the last failed attempt went to, which the next one goes back to unless
+    /// it redispatches: HAProxy keeps a request's server across its retries.
+    retry_on: Option<usize>,
 }
 
 impl Attempts {
     /// Records a failed attempt on `server`.
     pub fn failed(&mut self, server: usize, redispatch: bool) {
         self.count += 1;
+        self.retry_on = (!redispatch).then_some(server);
         if redispatch {
             self.avoid = Some(server);
             self.redispatched = true;
         }
+    }
+
+    /// The server the next attempt goes back to, if it does not redispatch.
+    pub fn kept(&self) -> Option<usize> {
+        self.retry_on
     }
 
     /// How long to wait before the next attempt after a connection that failed at once
