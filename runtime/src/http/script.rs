@@ -35,7 +35,12 @@ pub(super) async fn settle(
                         body = waited;
                         route(ctx, txn, resume)
                     }
-                    Err(resp) => return (super::forward::streamed_empty(), Route::Reply(resp)),
+                    Err(resp) => {
+                        return (
+                            super::forward::streamed_empty(),
+                            Route::Reply(Box::new(resp)),
+                        )
+                    }
                 }
             }
             Route::Resolve(resume) => {
@@ -74,8 +79,8 @@ pub(super) async fn settle(
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {
                     ActionEnd::Continue => route(ctx, txn, resume),
-                    ActionEnd::Done(reply) => Route::Reply(done(txn, reply, *b"LR")),
-                    ActionEnd::Failed => Route::Reply(failed(ctx, txn, *b"IR")),
+                    ActionEnd::Done(reply) => Route::Reply(Box::new(done(txn, reply, *b"LR"))),
+                    ActionEnd::Failed => Route::Reply(Box::new(failed(ctx, txn, *b"IR"))),
                 }
             }
             decided => return (body, decided),
