@@ -96,9 +96,14 @@ bench_proxy() {
     if [ "${PROFILE:-0}" = 1 ] && [ "$name" = hapee ] && [ "$n" = 1 ] && [ ! -e bench/out/hapee-http1.perf.data ]; then
         perf record -g -o bench/out/hapee-http1.perf.data -p $pid -- sleep "$((secs + 2))" >/dev/null 2>&1 &
     fi
-    run_one $pid
+    local figures
+    figures=$(run_one $pid)
+    # The figures go out only once this proxy has stopped: the caller starts the next one as
+    # soon as it reads them, and both would listen on the port at once (SO_REUSEPORT), the
+    # next run's connections reset by this one's close.
     kill $pid
     wait $pid 2>/dev/null || true
+    echo "$figures"
 }
 
 wait_port $origin

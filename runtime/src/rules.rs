@@ -151,6 +151,13 @@ impl RuleProxy {
         self.0.store(code, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Outside rules from now on (a plain store: the swap of [`RuleProxy::set_aside`] is a
+    /// locked instruction, paid by every rule list run).
+    fn leave(&self) {
+        self.0
+            .store(OUTSIDE_RULES, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Outside rules from now on; answers what to `restore`.
     pub fn set_aside(&self) -> u32 {
         self.0
@@ -436,10 +443,16 @@ pub fn run_from<'a>(
     txn: &mut Txn,
     from: usize,
 ) -> Verdict<'a> {
+    // No rule left to run (a proxy without rules, the usual case): nothing is fetched, and
+    // the transaction is outside rules already unless a caller is inside one.
+    if from >= rules.len() {
+        txn.rule_proxy.leave();
+        return Verdict::Continue;
+    }
     let before = txn.fetch_at(places(set));
     let verdict = run_set(rules, set, txn, from, &mut |_, _| {});
     txn.fetch_at(before);
-    txn.rule_proxy.set_aside();
+    txn.rule_proxy.leave();
     verdict
 }
 
@@ -464,7 +477,7 @@ pub fn run_observed<'a>(
     let before = txn.fetch_at(places(set));
     let verdict = run_set(rules, set, txn, 0, observe);
     txn.fetch_at(before);
-    txn.rule_proxy.set_aside();
+    txn.rule_proxy.leave();
     verdict
 }
 

@@ -683,7 +683,6 @@ pub async fn forward(
                 txn.backend_tls = conn.tls_info().map(Arc::new);
                 txn.server_addrs = conn.addrs();
                 txn.server_http_major = Some(1);
-                let mut request = request;
                 if let Some(case) = &be.h1_case_adjust {
                     let to_server = crate::http::case_adjust::ToServer(case.clone());
                     request.extensions_mut().insert(to_server);

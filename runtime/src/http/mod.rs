@@ -372,8 +372,8 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         };
         let mut resp = match routed {
             Err(resp) => resp,
-            Ok((_, Route::Reply(resp))) => resp,
-            Ok((_, Route::Rule(ending))) => end_by_rule(txn, ending).await,
+            Ok((_, Route::Reply(resp))) => *resp,
+            Ok((_, Route::Rule(ending))) => end_by_rule(txn, *ending).await,
             Ok((body, Route::Stats(owner))) => {
                 txn.term = *b"LR";
                 // HAProxy's page is an applet the stream connects to at once.

@@ -35,7 +35,12 @@ pub(super) async fn settle(
                         body = waited;
                         route(ctx, txn, resume)
                     }
-                    Err(resp) => return (super::forward::streamed_empty(), Route::Reply(resp)),
+                    Err(resp) => {
+                        return (
+                            super::forward::streamed_empty(),
+                            Route::Reply(Box::new(resp)),
+                        )
+                    }
                 }
             }
             Route::Resolve(resume) => {
@@ -86,10 +91,10 @@ pub(super) async fn settle(
                         let be = resume.backend.map(|b| &ctx.shared.backends[b].errorfiles);
                         let files: Vec<_> =
                             be.into_iter().chain([&ctx.frontend().errorfiles]).collect();
-                        Route::Rule(super::routing::denied(txn, &files))
+                        Route::Rule(Box::new(super::routing::denied(txn, &files)))
                     }
-                    ActionEnd::Done(reply) => Route::Reply(done(txn, reply, *b"LR")),
-                    ActionEnd::Failed => Route::Reply(failed(ctx, txn, *b"IR")),
+                    ActionEnd::Done(reply) => Route::Reply(Box::new(done(txn, reply, *b"LR"))),
+                    ActionEnd::Failed => Route::Reply(Box::new(failed(ctx, txn, *b"IR"))),
                 }
             }
             decided => return (body, decided),
