@@ -3,7 +3,8 @@
 //! Debian's haproxy running the same script and configuration where it is installed.
 //!
 //! Third-party code is not committed here: these tests read the scripts from the folder
-//! `HAPEE_PUBLIC_LUA` names (laid out as SOURCES.md lists them) and skip without it. The
+//! `HAPEE_PUBLIC_LUA` names (laid out as SOURCES.md lists them), and are ignored unless asked
+//! for (`cargo test … lua_public -- --ignored`), so a run without the scripts shows them as not run. The
 //! `script` helper serves the scripts this repository wrote, under `testdata/lua`.
 
 use super::harness::{
@@ -20,15 +21,11 @@ pub(crate) fn script(path: &str) -> String {
     p.canonicalize().unwrap().display().to_string()
 }
 
-/// The folder of the public scripts, or `None` (the test is skipped, saying why).
-fn public_scripts() -> Option<PathBuf> {
-    let dir = std::env::var_os("HAPEE_PUBLIC_LUA").map(PathBuf::from);
-    if dir.is_none() {
-        eprintln!(
-            "skipped: HAPEE_PUBLIC_LUA names no folder of public scripts (testdata/lua/SOURCES.md)"
-        );
-    }
-    dir
+/// The folder of the public scripts that `HAPEE_PUBLIC_LUA` names.
+fn public_scripts() -> PathBuf {
+    std::env::var_os("HAPEE_PUBLIC_LUA")
+        .map(PathBuf::from)
+        .expect("HAPEE_PUBLIC_LUA names the folder of public scripts (testdata/lua/SOURCES.md)")
 }
 
 /// The absolute path of `<dir>/<path>`.
@@ -66,10 +63,9 @@ fn url(port: u16, path: &str) -> String {
 /// arguments) and for `http-res` (with none), `txn:set_priv`, and a preflight answered with
 /// `txn:reply()`/`txn:done()`.
 #[test]
+#[ignore = "needs the public scripts: set HAPEE_PUBLIC_LUA (testdata/lua/SOURCES.md)"]
 fn haproxytech_cors_answers_preflights_and_tags_responses() {
-    let Some(dir) = public_scripts() else {
-        return;
-    };
+    let dir = public_scripts();
     let origin = Origin::start("api");
     let cfg = |port: u16| {
         format!(
@@ -136,10 +132,9 @@ fn haproxytech_cors_answers_preflights_and_tags_responses() {
 /// that reads `core.backends`, a server's `get_stats()`/`get_addr()`, and asks the auth
 /// server with a `core.tcp()` cosocket (connect, send, `receive("*l")`).
 #[test]
+#[ignore = "needs the public scripts: set HAPEE_PUBLIC_LUA (testdata/lua/SOURCES.md)"]
 fn timwolla_auth_request_allows_and_denies_through_a_cosocket() {
-    let Some(dir) = public_scripts() else {
-        return;
-    };
+    let dir = public_scripts();
     let app = Origin::start("app");
     let auth = Origin::start("auth");
     let cfg = |port: u16| {
@@ -176,10 +171,9 @@ fn timwolla_auth_request_allows_and_denies_through_a_cosocket() {
 /// files with `io.open`, its `register_init` function, and `applet.sf:src()`. The webroot is
 /// set by a second file, as a deployment configures the unchanged script.
 #[test]
+#[ignore = "needs the public scripts: set HAPEE_PUBLIC_LUA (testdata/lua/SOURCES.md)"]
 fn janeczku_acme_http01_serves_tokens_from_the_webroot() {
-    let Some(dir) = public_scripts() else {
-        return;
-    };
+    let dir = public_scripts();
     let root = std::env::temp_dir().join(format!("hapee-acme-{}", std::process::id()));
     let challenges = root.join(".well-known/acme-challenge");
     std::fs::create_dir_all(&challenges).unwrap();
@@ -237,10 +231,9 @@ fn janeczku_acme_http01_serves_tokens_from_the_webroot() {
 /// haproxytechblog/haproxy-lua-samples `urlencode.lua` (a converter in `set-var`) and
 /// `magic8ball.lua` (an HTTP service), with the samples' own configuration lines.
 #[test]
+#[ignore = "needs the public scripts: set HAPEE_PUBLIC_LUA (testdata/lua/SOURCES.md)"]
 fn haproxy_lua_samples_converter_and_service() {
-    let Some(dir) = public_scripts() else {
-        return;
-    };
+    let dir = public_scripts();
     let origin = Origin::start("servers");
     let cfg = |port: u16| {
         format!(
@@ -293,10 +286,9 @@ fn haproxy_lua_samples_converter_and_service() {
 /// walks `core.backends` and sums each UP server's `scur` from `get_stats()`. While one
 /// backend holds a slow request, the next goes to the other.
 #[test]
+#[ignore = "needs the public scripts: set HAPEE_PUBLIC_LUA (testdata/lua/SOURCES.md)"]
 fn haproxy_lua_samples_fetch_routes_to_the_least_busy_backend() {
-    let Some(dir) = public_scripts() else {
-        return;
-    };
+    let dir = public_scripts();
     let dc1 = Origin::start("dc1");
     let dc2 = Origin::start("dc2");
     let port = free_port();
@@ -323,10 +315,9 @@ fn haproxy_lua_samples_fetch_routes_to_the_least_busy_backend() {
 /// checker over a `core.tcp()` cosocket (`settimeout`, `receive("*l")`, `receive("*a")`) and
 /// sets `req.blocked`; `log_work.lua`, a task logging at debug level.
 #[test]
+#[ignore = "needs the public scripts: set HAPEE_PUBLIC_LUA (testdata/lua/SOURCES.md)"]
 fn haproxy_lua_samples_cosocket_action_and_task() {
-    let Some(dir) = public_scripts() else {
-        return;
-    };
+    let dir = public_scripts();
     let allow = raw_server(
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nallow",
         Duration::ZERO,
