@@ -358,6 +358,7 @@ pub async fn serve(
     }
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
+    txn.count_on_backend(be_index);
     session.route(be_index);
     let proxies = [&*fe.name, &*be.name];
     crate::spoe::on_events(&mut txn, &proxies, &[SpoeEvent::OnBackendTcpRequest]).await;

@@ -119,6 +119,9 @@ pub struct Txn {
     pub log_level: Option<u8>,
     /// Active connections of the frontend, backend and server when logged.
     pub counters: [u64; 5],
+    /// The backend whose current streams (`be_conn`, `scur`) count this one: from the moment
+    /// the stream is assigned to it (queued included, as HAProxy's `beconn`) until it ends.
+    counted_on_backend: Option<usize>,
     /// Its positions in its server's and backend's queues as HAProxy logs them (`%sq`,
     /// `%bq`; see `crate::upstream::queue`).
     pub queue_pos: [u64; 2],
@@ -408,6 +411,7 @@ impl Fresh {
             captured_cookies: [None, None],
             log_level: None,
             counters: [0; 5],
+            counted_on_backend: None,
             queue_pos: [0; 2],
             queue_wait: None,
             tls: None,
@@ -460,5 +464,36 @@ impl Drop for Txn {
     /// The stream's bytes count on what it tracks; its own trackers end with it.
     fn drop(&mut self) {
         self.stick.count_bytes(self.received(), self.bytes_out);
+        if let Some(be) = self.counted_on_backend.take() {
+            self.shared.backends[be]
+                .active
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Txn {
+    /// Counts the stream among backend `be`'s current streams (once; a stream moved to
+    /// another backend moves its count), with the backend's peak.
+    pub fn count_on_backend(&mut self, be: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.counted_on_backend == Some(be) {
+            return;
+        }
+        if let Some(before) = self.counted_on_backend.replace(be) {
+            self.shared.backends[before].active.fetch_sub(1, Relaxed);
+        }
+        let backend = &self.shared.backends[be];
+        let now = backend.active.fetch_add(1, Relaxed) + 1;
+        backend.peak_active.see(now);
+    }
+
+    /// The other streams backend `be` counts now (this one left out, as HAProxy's log
+    /// fields read it once the stream has released its own count).
+    pub fn others_on_backend(&self, be: usize) -> u64 {
+        let all = self.shared.backends[be]
+            .active
+            .load(std::sync::atomic::Ordering::Relaxed);
+        all.saturating_sub(u64::from(self.counted_on_backend == Some(be)))
     }
 }

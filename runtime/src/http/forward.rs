@@ -668,7 +668,7 @@ pub async fn forward(
                 request.headers_mut().insert(name.clone(), value);
             }
         }
-        txn.counters[2] = be.active.load(Ordering::Relaxed);
+        txn.counters[2] = txn.others_on_backend(be_index);
         txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);
         server.count_session();

@@ -122,6 +122,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
     };
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
+    txn.count_on_backend(be_index);
     if let Some(s) = &ctx.session {
         s.route(be_index);
     }

@@ -218,3 +218,59 @@ backend app
         fds(pid)
     );
 }
+
+/// A backend counts its current streams from the moment one is assigned to it, queued ones
+/// included, as HAProxy's `beconn` does: `be_conn` reads 3 while one request is served and two
+/// wait for the server's single slot, and 0 once they are done; `show stat`'s backend `scur`
+/// and `smax` follow it. Side by side with haproxy.
+#[test]
+fn be_conn_counts_the_backends_streams_queued_ones_included() {
+    let (server, got) = super::abort_on_close::counting_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        Duration::from_millis(1500),
+    );
+    let cfg = move |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-request return status 200 content-type text/plain lf-string \"%[be_conn(app)]\" if {{ path /conn }}
+    default_backend app
+backend app
+    timeout queue 30s
+    timeout server 30s
+    server s1 {server} maxconn 1
+"
+        )
+    };
+    let drive = |port: u16| {
+        let before = got.load(std::sync::atomic::Ordering::SeqCst);
+        let url = format!("http://127.0.0.1:{port}/");
+        let clients: Vec<_> = (0..3)
+            .map(|_| {
+                let url = url.clone();
+                std::thread::spawn(move || curl(&[&url]).0)
+            })
+            .collect();
+        let conn = || curl(&[&format!("http://127.0.0.1:{port}/conn")]).1;
+        let mut seen = String::new();
+        let busy = wait_until(Duration::from_secs(20), || {
+            seen = conn();
+            got.load(std::sync::atomic::Ordering::SeqCst) > before && seen == "3"
+        });
+        let codes: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        let idle = conn();
+        (busy, seen, codes, idle)
+    };
+    let port = free_port();
+    let p = Proxy::start(&cfg(port), port);
+    let mine = drive(port);
+    assert_eq!(
+        mine,
+        (true, "3".to_string(), vec![200, 200, 200], "0".to_string()),
+        "{}",
+        p.stderr()
+    );
+    if let Some((theirs, _)) = with_haproxy(cfg, drive) {
+        assert_eq!(theirs, mine);
+    }
+}
