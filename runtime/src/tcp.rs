@@ -422,11 +422,9 @@ pub async fn serve(
         // A slot of a server at its `maxconn`, held until the tunnel closes.
         let queued = crate::clock::now();
         let limit = crate::upstream::queue::limit(be);
-        // HAProxy holds a request with no server assigned yet in the backend's queue.
-        let unassigned = be.direct.is_none()
-            && persisted.is_none()
-            && !(be.algorithm.is_hash() && key.is_some());
-        let taken = crate::upstream::queue::take(server, be, limit, txn.priority, unassigned).await;
+        let unassigned = crate::upstream::queue::unassigned(be, forced, key.is_some());
+        let entry = crate::upstream::queue::QueueEntry::new(server, be, unassigned);
+        let taken = crate::upstream::queue::take(server, be, limit, txn.priority, entry).await;
         let slot = match taken {
             Ok(slot) => slot,
             Err(slot) => {

@@ -128,8 +128,8 @@ pub struct Txn {
     /// While the request waits for a server's slot: since when, whether HAProxy would
     /// have it in the backend's queue with no server assigned yet (its server was picked by
     /// a balancing algorithm that skips full servers, not forced nor hashed), which it logs
-    /// as `<NOSRV>` when the wait ends without a slot, and the index of the queue it entered.
-    pub queue_wait: Option<(std::time::Instant, bool, u64)>,
+    /// as `<NOSRV>` when the wait ends without a slot, and the queue it is logged in.
+    pub queue_wait: Option<(std::time::Instant, bool, crate::upstream::queue::QueueEntry)>,
     /// The client connection's TLS, when it came over TLS.
     pub tls: Option<Arc<crate::tls::TlsInfo>>,
     /// The server connection's TLS, once the request has one (`ssl_bc_*`, `ssl_s_*`).

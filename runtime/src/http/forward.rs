@@ -476,11 +476,10 @@ pub async fn forward(
         let private = be.direct.is_some() || server.source.use_src.is_some() || server.maps_ports();
         // Queue for a connection slot when the server is at its maxconn.
         let limit = upstream::queue::limit(be);
-        let unassigned =
-            be.direct.is_none() && forced.is_none() && !(be.algorithm.is_hash() && key.is_some());
-        let entry = upstream::queue::entry_index(&server, be, unassigned);
+        let unassigned = upstream::queue::unassigned(be, forced, key.is_some());
+        let entry = upstream::queue::QueueEntry::new(&server, be, unassigned);
         txn.queue_wait = Some((started, unassigned, entry));
-        let taken = upstream::queue::take(&server, be, limit, txn.priority, unassigned).await;
+        let taken = upstream::queue::take(&server, be, limit, txn.priority, entry).await;
         let slot = match taken {
             Ok(slot) => {
                 txn.queue_wait = None;

@@ -551,8 +551,7 @@ impl Drop for Unanswered {
                     .zip(txn.server.as_deref())
                     .and_then(|(be, name)| be.servers.iter().find(|s| &*s.name == name));
                 if let (Some(be), Some(server)) = (be, server) {
-                    txn.queue_pos =
-                        crate::upstream::queue::abandoned_position(server, be, unassigned, entry);
+                    txn.queue_pos = entry.position(server, be);
                 }
                 if unassigned {
                     txn.server = None;

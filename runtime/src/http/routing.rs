@@ -70,7 +70,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
             match ran {
                 RulesRan::Through => {
                     if !header_names::restrict(fe.restrict_header_names, txn) {
-                        return Route::Rule(Box::new(denied(txn, &[&fe.errorfiles])));
+                        return denied(txn, &[&fe.errorfiles]);
                     }
                 }
                 RulesRan::Ended(ending) => return Route::Rule(ending),
@@ -136,7 +136,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
         match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit, true) {
             RulesRan::Through => {
                 if !header_names::restrict(be.restrict_header_names, txn) {
-                    return Route::Rule(Box::new(denied(txn, &files)));
+                    return denied(txn, &files);
                 }
             }
             RulesRan::Ended(ending) => return Route::Rule(ending),
@@ -301,10 +301,10 @@ pub(super) fn content_rules_pass(rules: &[rules::CompiledRule], txn: &mut Txn) -
 
 /// A request denied with a 403, as by a `deny` rule (refused for its header names, or by a
 /// script's `act.DENY`).
-pub(super) fn denied(txn: &mut Txn, files: &[&crate::state::ErrorFiles]) -> RuleEnding {
-    RuleEnding {
+pub(super) fn denied(txn: &mut Txn, files: &[&crate::state::ErrorFiles]) -> Route {
+    Route::Rule(Box::new(RuleEnding {
         response: reply::error_in(403, files, txn),
         delay: None,
         term: *b"PR",
-    }
+    }))
 }

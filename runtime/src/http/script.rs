@@ -91,7 +91,7 @@ pub(super) async fn settle(
                         let be = resume.backend.map(|b| &ctx.shared.backends[b].errorfiles);
                         let files: Vec<_> =
                             be.into_iter().chain([&ctx.frontend().errorfiles]).collect();
-                        Route::Rule(Box::new(super::routing::denied(txn, &files)))
+                        super::routing::denied(txn, &files)
                     }
                     ActionEnd::Done(reply) => Route::Reply(Box::new(done(txn, reply, *b"LR"))),
                     ActionEnd::Failed => Route::Reply(Box::new(failed(ctx, txn, *b"IR"))),

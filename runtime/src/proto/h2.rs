@@ -137,7 +137,7 @@ fn header_limits(shared: &crate::state::Shared) -> h2::server::HeaderLimits {
     const HTX_HEADER: usize = 40;
     h2::server::HeaderLimits {
         block: shared.bufsize,
-        fields: 2 * shared.http_maxhdr.unwrap_or(101),
+        fields: 2 * shared.http_maxhdr.unwrap_or(crate::upstream::MAX_HEADERS),
         decoded: shared
             .bufsize
             .saturating_sub(HTX_HEADER + shared.room.maxrewrite),

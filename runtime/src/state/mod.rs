@@ -549,27 +549,20 @@ impl BackendRt {
                 group.truncate(1);
             }
         }
-        let avoided = |i: usize| Some(i) == avoid;
-        let reached = |i: usize| {
-            if crate::upstream::queue::is_full(&self.servers[i]) {
-                Reached::Full
-            } else if avoided(i) {
-                Reached::Avoid
-            } else {
-                Reached::Take
-            }
-        };
-        // Every server full: the request waits for the one the rotation gives.
-        self.fwrr.pick(&group, reached).or_else(|| {
-            let waiting = |i| {
-                if avoided(i) {
+        // `skip_full`: pass over servers at their `maxconn`; without it (every server full)
+        // the request waits for the one the rotation gives.
+        let pick = |skip_full: bool| {
+            self.fwrr.pick(&group, |i| {
+                if skip_full && crate::upstream::queue::is_full(&self.servers[i]) {
+                    Reached::Full
+                } else if Some(i) == avoid {
                     Reached::Avoid
                 } else {
                     Reached::Take
                 }
-            };
-            self.fwrr.pick(&group, waiting)
-        })
+            })
+        };
+        pick(true).or_else(|| pick(false))
     }
 
     /// Whether server `server` (one of `indices`, whose weights `candidates` hold) may take

@@ -42,7 +42,7 @@ pub(crate) use wire::connection_has;
 use wire::*;
 
 /// The most header lines a response head may have (HAProxy's `tune.http.maxhdr` default).
-const MAX_HEADERS: usize = 101;
+pub(crate) const MAX_HEADERS: usize = 101;
 /// How much room a read is given.
 const READ_SIZE: usize = 16 * 1024;
 

@@ -236,50 +236,64 @@ pub struct Slot {
     pub position: [u64; 2],
 }
 
-/// Whether a request waits in its backend's queue as HAProxy has it (no server assigned yet,
-/// or its server's queue at `maxqueue`), else its server's.
-fn in_backend_queue(server: &ServerRt, unassigned: bool) -> bool {
-    unassigned
-        || server
-            .maxqueue
-            .is_some_and(|limit| server.queue.current() >= limit)
+/// Whether HAProxy would hold a request for a server of `be` in the backend's own queue, no
+/// server assigned to it yet: its server was picked by a balancing algorithm that skips full
+/// servers, not forced (`use-server`, stickiness, a cookie, a persisted destination) nor
+/// hashed from a key (`keyed`).
+pub fn unassigned(be: &BackendRt, forced: Option<usize>, keyed: bool) -> bool {
+    be.direct.is_none() && forced.is_none() && !(be.algorithm.is_hash() && keyed)
 }
 
-/// The index of the queue a request for `server` would wait in (see [`QueueCount::index`]),
-/// read before [`take`] for a wait its client may abandon.
-pub fn entry_index(server: &ServerRt, be: &BackendRt, unassigned: bool) -> u64 {
-    if in_backend_queue(server, unassigned) {
-        be.queue.index()
-    } else {
-        server.queue.index()
+/// Where HAProxy would hold a request waiting for `server`, as its log tells (`%sq`, `%bq`):
+/// its backend's queue (no server assigned yet, or the server's queue at `maxqueue`) or its
+/// server's, with that queue's index as the request entered it.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueEntry {
+    in_backend: bool,
+    index: u64,
+}
+
+impl QueueEntry {
+    /// The entry of a request for `server` of `be`; `unassigned` when no server is assigned
+    /// to it yet in HAProxy's terms.
+    pub fn new(server: &ServerRt, be: &BackendRt, unassigned: bool) -> QueueEntry {
+        let in_backend = unassigned
+            || server
+                .maxqueue
+                .is_some_and(|limit| server.queue.current() >= limit);
+        let queue = if in_backend { &be.queue } else { &server.queue };
+        QueueEntry {
+            in_backend,
+            index: queue.index(),
+        }
     }
-}
 
-/// The logged positions (`%sq`, `%bq`) of a request whose wait for `server` ended without
-/// `take` answering (its client went), having entered at index `entry`.
-pub fn abandoned_position(
-    server: &ServerRt,
-    be: &BackendRt,
-    unassigned: bool,
-    entry: u64,
-) -> [u64; 2] {
-    if unassigned {
-        [0, be.queue.position_since(entry)]
-    } else {
-        [server.queue.position_since(entry), 0]
+    fn queue<'a>(&self, server: &'a ServerRt, be: &'a BackendRt) -> &'a QueueCount {
+        if self.in_backend {
+            &be.queue
+        } else {
+            &server.queue
+        }
+    }
+
+    /// The logged positions (`%sq`, `%bq`) of a request leaving its queue now, however it
+    /// leaves: the requests served from it meanwhile, itself included; the other is 0.
+    pub fn position(&self, server: &ServerRt, be: &BackendRt) -> [u64; 2] {
+        let mut p = [0, 0];
+        p[usize::from(self.in_backend)] = self.queue(server, be).position_since(self.index);
+        p
     }
 }
 
 /// A connection slot of `server` (of backend `be`), waiting at most `wait` for one, in the
-/// order of `priority`; `unassigned` when HAProxy would hold the request in the backend's
-/// queue. A server without `maxconn` has no slots: the permit is then `None` at once, and so
+/// order of `priority`; `entry` is where HAProxy would hold the request meanwhile. A server without `maxconn` has no slots: the permit is then `None` at once, and so
 /// is the wait's outcome reported as taken (`Ok`).
 pub async fn take(
     server: &ServerRt,
     be: &BackendRt,
     wait: Duration,
     priority: crate::conn_actions::Priority,
-    unassigned: bool,
+    entry: QueueEntry,
 ) -> Result<Slot, Slot> {
     let Some(slots) = &server.slots else {
         return Ok(Slot {
@@ -294,7 +308,7 @@ pub async fn take(
             position: [0, 0],
         });
     }
-    crate::cold::cold(wait_for_slot(server, be, wait, slots, priority, unassigned)).await
+    crate::cold::cold(wait_for_slot(server, be, wait, slots, priority, entry)).await
 }
 
 /// The wait for a slot of a full server, counted in the queues meanwhile.
@@ -304,7 +318,7 @@ async fn wait_for_slot(
     wait: Duration,
     slots: &std::sync::Arc<tokio::sync::Semaphore>,
     priority: crate::conn_actions::Priority,
-    unassigned: bool,
+    entry: QueueEntry,
 ) -> Result<Slot, Slot> {
     // A server whose queue is at its `maxqueue` takes no more waiting requests: HAProxy then
     // queues the request in the backend's own queue, served by the first slot to free. hapee
@@ -313,18 +327,6 @@ async fn wait_for_slot(
     let in_server_queue = server
         .maxqueue
         .is_none_or(|limit| server.queue.current() < limit);
-    // The queue whose position is logged.
-    let logged = if in_backend_queue(server, unassigned) {
-        (&be.queue, 1)
-    } else {
-        (&server.queue, 0)
-    };
-    let entry = logged.0.index();
-    let position = || {
-        let mut p = [0, 0];
-        p[logged.1] = logged.0.position_since(entry);
-        p
-    };
     if in_server_queue {
         server.queue.enter();
     }
@@ -358,8 +360,11 @@ async fn wait_for_slot(
         };
         match acquired {
             Ok(Ok(permit)) => {
-                let position = position();
-                logged.0.served.fetch_add(1, Ordering::Relaxed);
+                let position = entry.position(server, be);
+                entry
+                    .queue(server, be)
+                    .served
+                    .fetch_add(1, Ordering::Relaxed);
                 return Ok(Slot {
                     permit: Some(permit),
                     position,
@@ -369,7 +374,7 @@ async fn wait_for_slot(
             _ => {
                 return Err(Slot {
                     permit: None,
-                    position: position(),
+                    position: entry.position(server, be),
                 })
             }
         }

@@ -474,7 +474,7 @@ async fn ask_values(conn: &mut ServerConn, app: &App) -> Result<AppValues, Excha
 /// a head with neither `200 OK`; the last of the two fields decides.
 fn parse_cgi_head(head: &[u8]) -> Result<Option<(Response<()>, Bytes)>, ExchangeError> {
     let junk = ExchangeError::Server(Failure::JunkResponse);
-    let mut slots = [httparse::EMPTY_HEADER; 101];
+    let mut slots = [httparse::EMPTY_HEADER; super::MAX_HEADERS];
     let (len, fields) = match httparse::parse_headers(head, &mut slots) {
         Ok(httparse::Status::Complete(done)) => done,
         Ok(httparse::Status::Partial) => return Ok(None),
