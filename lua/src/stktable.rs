@@ -4,7 +4,7 @@
 //! `tests/runtime/lua_stktable.rs`).
 
 use hapee_compiler::plan::tables::KeyType;
-use hapee_runtime::tables::data::{DataType, Slot};
+use hapee_runtime::tables::data::{Compare, DataType, Slot};
 use hapee_runtime::tables::{key, now_ms, tick, Entry, Table};
 use mlua::{Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::Arc;
@@ -54,44 +54,8 @@ fn entry_values(t: &Table, e: &Entry, now: u64, out: &mlua::Table) -> mlua::Resu
 /// One condition of a `dump` filter: the column, the comparison and the value.
 struct Condition {
     column: DataType,
-    op: Op,
+    op: Compare,
     value: i64,
-}
-
-#[derive(Clone, Copy)]
-enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl Op {
-    /// HAProxy's operator words (`eq`, `ne`, `lt`, `le`, `gt`, `ge`), exactly two letters.
-    fn parse(word: &[u8]) -> Option<Op> {
-        Some(match word {
-            b"eq" => Op::Eq,
-            b"ne" => Op::Ne,
-            b"lt" => Op::Lt,
-            b"le" => Op::Le,
-            b"gt" => Op::Gt,
-            b"ge" => Op::Ge,
-            _ => return None,
-        })
-    }
-
-    fn holds(self, a: i64, b: i64) -> bool {
-        match self {
-            Op::Eq => a == b,
-            Op::Ne => a != b,
-            Op::Lt => a < b,
-            Op::Le => a <= b,
-            Op::Gt => a > b,
-            Op::Ge => a >= b,
-        }
-    }
 }
 
 /// The conditions of `filter`, or HAProxy's message for the first thing wrong with it.
@@ -129,7 +93,7 @@ fn parse_filter(t: &Table, filter: &mlua::Table) -> mlua::Result<Result<Vec<Cond
             )));
         };
         let op = match triplet.raw_get::<Value>(2)? {
-            Value::String(s) => Op::parse(&s.as_bytes()),
+            Value::String(s) => Compare::parse(&s.as_bytes()),
             _ => {
                 return Ok(Err(format!(
                     "Filter table operator must be string (entry #{n})"

@@ -3,14 +3,14 @@
 //! <value>]` and `set table <name> key <key> [data.<type> <value>]*`. The API socket (another
 //! part of the runtime) hands the command's words here and prints the answer.
 
-use super::data::{DataType, Slot, StdType};
+use super::data::{Compare, DataType, Slot, StdType};
 use super::show::{entry_line, header, show_tables};
 use super::{key, tick, Entry, Table, Tables};
 
 /// `data.<type> <op> <value>`: entries whose value compares so.
 struct Filter {
     data_type: DataType,
-    op: String,
+    op: Compare,
     value: i64,
 }
 
@@ -24,15 +24,15 @@ impl Filter {
         if t.layout.column(data_type).is_none() {
             return Err("Filter entry #1: Data type not stored in this table\n".into());
         }
-        if !["eq", "ne", "le", "lt", "ge", "gt"].contains(op) {
-            return Err("Filter entry #1: Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n".into());
-        }
+        let op = Compare::parse(op.as_bytes()).ok_or(
+            "Filter entry #1: Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n",
+        )?;
         let value = value
             .parse()
             .map_err(|_| "Filter entry #1: Require a valid integer value to compare against\n")?;
         Ok(Filter {
             data_type,
-            op: op.to_string(),
+            op,
             value,
         })
     }
@@ -41,21 +41,11 @@ impl Filter {
         let Some(s) = t.layout.slot(self.data_type, 0) else {
             return false;
         };
-        let v = match &e.read()[s] {
-            Slot::Sint(v) => i64::from(*v),
-            Slot::Uint(v) => i64::from(*v),
-            Slot::Ull(v) => *v as i64,
-            Slot::Freq(f) => i64::from(f.read(t.layout.period(self.data_type), tick(now))),
-            Slot::Dict(_) => return false,
-        };
-        match self.op.as_str() {
-            "eq" => v == self.value,
-            "ne" => v != self.value,
-            "le" => v <= self.value,
-            "lt" => v < self.value,
-            "ge" => v >= self.value,
-            _ => v > self.value,
-        }
+        let period = t.layout.period(self.data_type);
+        // A dictionary entry compares with nothing.
+        e.read()[s]
+            .number(period, tick(now))
+            .is_some_and(|v| self.op.holds(v, self.value))
     }
 }
 

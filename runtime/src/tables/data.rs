@@ -104,6 +104,45 @@ impl DataType {
     }
 }
 
+/// How a table filter compares a stored value with a number (`show table … data.<type> <op>
+/// <value>`, a script's `dump` filter): HAProxy's two-letter operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Compare {
+    /// `eq`, `ne`, `lt`, `le`, `gt` or `ge`.
+    pub fn parse(word: &[u8]) -> Option<Compare> {
+        Some(match word {
+            b"eq" => Compare::Eq,
+            b"ne" => Compare::Ne,
+            b"lt" => Compare::Lt,
+            b"le" => Compare::Le,
+            b"gt" => Compare::Gt,
+            b"ge" => Compare::Ge,
+            _ => return None,
+        })
+    }
+
+    /// Whether `value` compares so with `against`.
+    pub fn holds(self, value: i64, against: i64) -> bool {
+        match self {
+            Compare::Eq => value == against,
+            Compare::Ne => value != against,
+            Compare::Lt => value < against,
+            Compare::Le => value <= against,
+            Compare::Gt => value > against,
+            Compare::Ge => value >= against,
+        }
+    }
+}
+
 /// One stored value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Slot {
