@@ -24,13 +24,8 @@ config 2 >"$work/proxy.cfg"
 # sched_run NAME -> "rps p99_ms stacked_pct migrations_per_s origin_wakes_per_req client_wakes_per_req"
 sched_run() {
     local name=$1 pid
-    if [ "$name" = haproxy ]; then
-        haproxy -db -f "$work/proxy.cfg" >"$work/$name.log" 2>&1 &
-    else
-        "$hapee" run -f "$work/proxy.cfg" >"$work/$name.log" 2>&1 &
-    fi
-    pid=$!
-    wait_port "$proxy"
+    start_proxy "$name"
+    pid=$proxy_pid
     wrk -t1 -c"$conns" -d2s "http://127.0.0.1:$proxy/" >/dev/null 2>&1 || true
     perf sched record -o "$work/sched.data" -- sleep "$secs.5" >/dev/null 2>&1 &
     local rec=$!

@@ -69,14 +69,27 @@ backend app
 CFG
 }
 
-# wait_port PORT: until something listens there
+# wait_port PORT: until something listens there, read from the kernel's socket table (no
+# probe connection, which the proxy would count and log)
 wait_port() {
     for _ in $(seq 300); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        ss -Htln "sport = :$1" | grep -q . && return 0
         sleep 0.05
     done
     echo "port $1 never opened" >&2
     return 1
+}
+
+# start_proxy NAME: starts haproxy or hapee (NAME) on $work/proxy.cfg, its output in
+# $work/NAME.log, sets proxy_pid and waits until the proxy's port listens
+start_proxy() {
+    if [ "$1" = haproxy ]; then
+        haproxy -db -f "$work/proxy.cfg" >"$work/$1.log" 2>&1 &
+    else
+        "$hapee" run -f "$work/proxy.cfg" >"$work/$1.log" 2>&1 &
+    fi
+    proxy_pid=$!
+    wait_port "$proxy"
 }
 
 # to_ms VALUE: a wrk latency (850.00us, 1.20ms, 2.00s) in milliseconds

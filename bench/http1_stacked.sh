@@ -30,9 +30,6 @@ tools=""
 . bench/http1_setup.sh
 config "$threads" >"$work/proxy.cfg"
 
-# listening PORT: whether something listens on 127.0.0.1:PORT (read from the kernel's table,
-# no connection made)
-listening() { ss -Htln "sport = :$1" | grep -q .; }
 
 # usage PID: "user_ticks system_ticks voluntary involuntary" of the process, all threads
 usage() {
@@ -45,16 +42,8 @@ usage() {
 # run_one NAME -> "rps p50_ms p99_ms user_us sys_us involuntary_per_request voluntary_per_request"
 run_one() {
     local name=$1 pid
-    if [ "$name" = haproxy ]; then
-        haproxy -db -f "$work/proxy.cfg" >"$work/$name.log" 2>&1 &
-    else
-        "$hapee" run -f "$work/proxy.cfg" >"$work/$name.log" 2>&1 &
-    fi
-    pid=$!
-    for _ in $(seq 200); do
-        listening "$proxy" && break
-        sleep 0.05
-    done
+    start_proxy "$name"
+    pid=$proxy_pid
     wrk -t1 -c"$conns" -d2s "http://127.0.0.1:$proxy/" >/dev/null 2>&1 || true
     local before after
     before=$(usage $pid)
