@@ -48,21 +48,34 @@ fn install_act(lua: &Lua) -> mlua::Result<()> {
     for (i, name) in ACT_CODES.iter().enumerate() {
         act.set(*name, i)?;
     }
-    // The wake time only matters to an action returning `act.YIELD`, which hapee runs on
-    // at once (see `action_end`).
+    // Kept for the action running on this thread: it returns `act.YIELD` to be run again
+    // then (see `action_end`).
     act.set(
         "wake_time",
         lua.create_function(|lua, args: MultiValue| {
-            let _: i64 = exact(lua, args, false, 1, "wake_time")?;
+            let ms: i64 = exact(lua, args, false, 1, "wake_time")?;
+            // HAProxy reads it as an unsigned count of milliseconds.
+            let ms = u64::from(ms as u32);
+            WAKE.set(Some(Duration::from_millis(ms)));
             Ok(())
         })?,
     )?;
     lua.globals().set("act", act)
 }
 
+thread_local! {
+    /// The wake time the action running on this thread set (`act.wake_time`).
+    static WAKE: std::cell::Cell<Option<Duration>> = const { std::cell::Cell::new(None) };
+}
+
+/// Forgets a wake time set outside the action about to run.
+pub fn clear_wake_time() {
+    WAKE.set(None);
+}
+
 /// How an action ended by the value it returned, read as HAProxy reads it (an integer, else
-/// `act.CONTINUE`): `STOP`, `DENY` and `ERROR` end as in HAProxy; `YIELD`, `DONE`, `ABORT`
-/// and `INVALID` go on with the next rule.
+/// `act.CONTINUE`). `DONE` ends the rule list as `STOP` does; `YIELD` carries the wake time
+/// the action set; codes HAProxy does not define go on with the next rule.
 pub fn action_end(code: &mlua::Value) -> hapee_runtime::script::ActionEnd {
     use hapee_runtime::script::ActionEnd;
     let code = match code {
@@ -76,9 +89,12 @@ pub fn action_end(code: &mlua::Value) -> hapee_runtime::script::ActionEnd {
         _ => 0,
     };
     match code {
-        1 => ActionEnd::Stop,
+        1 | 4 => ActionEnd::Stop,
+        2 => ActionEnd::Yield(WAKE.take()),
         3 => ActionEnd::Failed,
         5 => ActionEnd::Deny,
+        6 => ActionEnd::Abort,
+        7 => ActionEnd::Invalid,
         _ => ActionEnd::Continue,
     }
 }

@@ -280,14 +280,32 @@ impl ThreadHooks {
 /// frontend's loggers, `<what> '<name>': <message>.`
 fn report(state: &State, what: &str, e: &mlua::Error, frontend: Option<&str>) {
     let line = format!("{what}: {}.", errors::describe(state.id, e));
+    report_line(state, &line, frontend);
+}
+
+/// Writes `line` as HAProxy writes a script's failure: an alert, and a line of the frontend's
+/// logs.
+fn report_line(state: &State, line: &str, frontend: Option<&str>) {
     eprintln!("[ALERT]    ({}) : {line}", std::process::id());
     if let Some(fe) = frontend.and_then(|name| {
         let shared = state.shared.get()?;
         shared.frontends.iter().find(|f| &*f.name == name)
     }) {
         for sink in &fe.logs {
-            sink.send(3, &line);
+            sink.send(3, line);
         }
+    }
+}
+
+/// Whether an action returning `act.YIELD` may be run again later: always in HTTP rules, in
+/// TCP content rules only while their inspection delay runs.
+fn may_yield(phase: Phase, txn: &Txn) -> bool {
+    match phase {
+        Phase::HttpRequest | Phase::HttpResponse => true,
+        Phase::TcpRequest | Phase::TcpResponse => txn
+            .feed
+            .as_ref()
+            .is_some_and(|f| f.until > tokio::time::Instant::now()),
     }
 }
 
@@ -365,6 +383,7 @@ impl Hooks for ThreadHooks {
                     return (txn, ActionEnd::Continue);
                 }
             };
+            core::clear_wake_time();
             *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
             let result = async {
                 // The function and the object go by reference (no registry copies); the
@@ -381,7 +400,18 @@ impl Hooks for ThreadHooks {
             let ending = result.as_ref().err().and_then(|_| lent.ending());
             txn::LuaTxn::give_back(&state, lent);
             let end = match result {
-                Ok(code) => core::action_end(&code),
+                Ok(code) => match core::action_end(&code) {
+                    // A TCP content action may not wait once the inspection delay is over
+                    // (or without one): HAProxy says so and goes on with the next rule.
+                    ActionEnd::Yield(_) if !may_yield(phase, &txn) => {
+                        let line = format!(
+                            "Lua function '{name}': aborting Lua processing on expired timeout."
+                        );
+                        report_line(&state, &line, Some(&txn.frontend));
+                        ActionEnd::Continue
+                    }
+                    end => end,
+                },
                 Err(e) => match ending {
                     Some(reply) => ActionEnd::Done(reply),
                     None if is_done(&e) => ActionEnd::Continue,

@@ -92,6 +92,17 @@ pub enum ActionEnd {
     /// `act.DENY`: the request is denied (403), a TCP stream rejected; a response's rules end
     /// there, the response going out as it is, logged `PH` (as HAProxy 2.6 and 2.7.0 do).
     Deny,
+    /// `act.YIELD`: the action runs again from its start once the wake time it set
+    /// (`act.wake_time`) has come. [`run_action`] runs it again itself: its callers never see
+    /// this.
+    Yield(Option<std::time::Duration>),
+    /// `act.ABORT`: the transaction ends where it stands. A request gets the 503 HAProxy sends
+    /// a stream left without a target; a response goes out as it is (logged `PH`); a TCP
+    /// stream is closed.
+    Abort,
+    /// `act.INVALID`: the message is taken as malformed: a request gets a 400, a response
+    /// becomes a 502, a TCP stream is closed.
+    Invalid,
 }
 
 /// Where in the transaction an action runs (`http-req`, `http-res`, `tcp-req`, `tcp-res`).
@@ -175,12 +186,40 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
         None => Box::new(placeholder(txn)),
     };
     std::mem::swap(txn, &mut lent);
-    let (mut back, end) = hooks.action(call, phase, lent).await;
+    let (mut back, mut end) = hooks.action(call, phase, lent).await;
+    // `act.YIELD`: HAProxy leaves the rule pending and calls the action anew when the stream
+    // wakes (at the wake time), the transaction staying lent meanwhile.
+    while let ActionEnd::Yield(wake) = end {
+        tokio::time::sleep(yield_wait(&back, wake)).await;
+        (back, end) = hooks.action(call, phase, back).await;
+    }
     // Nothing touches the placeholder while the script runs: it goes back to the spare box
     // as it was.
     std::mem::swap(txn, &mut back);
     SPARE.set(Some(back));
     end
+}
+
+/// How long an action that returned `act.YIELD` waits before it runs again: its wake time,
+/// within what is left of a TCP inspection delay. Without a wake time HAProxy waits for the
+/// stream's next event, which a complete HTTP request never gets; hapee runs the action again
+/// after the frontend's client timeout (1 s without one) rather than hold the stream forever.
+fn yield_wait(txn: &Txn, wake: Option<std::time::Duration>) -> std::time::Duration {
+    let until_deadline = txn.feed.as_ref().map(|f| {
+        f.until
+            .saturating_duration_since(tokio::time::Instant::now())
+    });
+    let wait = wake.unwrap_or_else(|| {
+        until_deadline.unwrap_or_else(|| {
+            txn.shared
+                .frontends
+                .iter()
+                .find(|f| *f.name == *txn.frontend)
+                .and_then(|f| f.timeouts.client)
+                .unwrap_or(std::time::Duration::from_secs(1))
+        })
+    });
+    until_deadline.map_or(wait, |d| wait.min(d))
 }
 
 /// How a script action waiting for a TCP stream's bytes (`Channel:getline()`, `data(0, n)` …)
@@ -191,6 +230,8 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
 pub struct Feed {
     /// Whether it feeds the response channel (`tcp-response content`), else the request's.
     pub response: bool,
+    /// When the inspection delay ends: an action may yield (`act.YIELD`) until then.
+    pub until: tokio::time::Instant,
     asks: tokio::sync::mpsc::UnboundedSender<(usize, tokio::sync::oneshot::Sender<More>)>,
 }
 
@@ -243,6 +284,7 @@ pub async fn run_action_fed(
     let (asks_tx, asks) = tokio::sync::mpsc::unbounded_channel();
     txn.feed = Some(Feed {
         response,
+        until: deadline,
         asks: asks_tx,
     });
     let end = {

@@ -308,8 +308,8 @@ pub async fn serve(
                 match Box::pin(run_action_fed(call, phase, &mut txn, &mut stream, deadline)).await {
                     ActionEnd::Continue => from = next,
                     // `act.STOP`: the content rules end as after `accept`.
-                    ActionEnd::Stop => from = usize::MAX,
-                    ActionEnd::Deny => {
+                    ActionEnd::Stop | ActionEnd::Yield(_) => from = usize::MAX,
+                    ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
                         txn.term = *b"PR";
                         finish(&txn);
                         return None;

@@ -131,8 +131,10 @@ pub async fn run_rules(
                 };
                 match end {
                     ActionEnd::Continue => from = next,
-                    ActionEnd::Stop => from = usize::MAX,
-                    ActionEnd::Deny => return Err(Refusal::Reject),
+                    ActionEnd::Stop | ActionEnd::Yield(_) => from = usize::MAX,
+                    ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
+                        return Err(Refusal::Reject)
+                    }
                     ActionEnd::Done(_) | ActionEnd::Failed => return Err(Refusal::Script),
                 }
             }

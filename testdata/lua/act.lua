@@ -16,3 +16,15 @@ core.register_service("codes", "http", function(applet)
   applet:start_response()
   applet:send(body)
 end)
+
+-- Runs again until its `n`th run, each time `ms` later (no wake time when `ms` is 0): the
+-- runs are counted in a transaction variable, which outlives each run.
+core.register_action("later", { "http-req", "http-res", "tcp-req" }, function(txn, n, ms)
+  local runs = (txn:get_var("txn.runs") or 0) + 1
+  txn:set_var("txn.runs", runs)
+  if runs < tonumber(n) then
+    if tonumber(ms) > 0 then act.wake_time(tonumber(ms)) end
+    return act.YIELD
+  end
+  return act.CONTINUE
+end, 2)

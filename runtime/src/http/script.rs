@@ -79,7 +79,10 @@ pub(super) async fn settle(
                 let phase = Phase::HttpRequest;
                 match script::run_action(&call, phase, txn).await {
                     ActionEnd::Continue => route(ctx, txn, resume),
-                    ActionEnd::Stop => route(
+                    // HAProxy's stream, left without a target, ends with its 503.
+                    ActionEnd::Abort => Route::Reply(Box::new(error_page(ctx, txn, 503, *b"PR"))),
+                    ActionEnd::Invalid => Route::Reply(Box::new(error_page(ctx, txn, 400, *b"PR"))),
+                    ActionEnd::Stop | ActionEnd::Yield(_) => route(
                         ctx,
                         txn,
                         super::routing::Resume {
@@ -189,7 +192,17 @@ pub(crate) fn done(txn: &mut Txn, reply: Option<ScriptReply>, term: [u8; 2]) -> 
 /// An action that could not run ends the transaction with HAProxy's internal error: 500,
 /// logged with termination state `term`.
 pub(crate) fn failed(ctx: &super::ConnCtx, txn: &mut Txn, term: [u8; 2]) -> Response<ResBody> {
-    let resp = reply::error(500, &[&ctx.frontend().errorfiles]);
+    error_page(ctx, txn, 500, term)
+}
+
+/// The frontend's error page `status` in answer, logged with termination state `term`.
+fn error_page(
+    ctx: &super::ConnCtx,
+    txn: &mut Txn,
+    status: u16,
+    term: [u8; 2],
+) -> Response<ResBody> {
+    let resp = reply::error(status, &[&ctx.frontend().errorfiles]);
     super::local(txn, resp, &term)
 }
 
@@ -347,13 +360,17 @@ pub(crate) async fn response_rules(
                 Verdict::Script(call, next) => {
                     match script::run_action(call, Phase::HttpResponse, txn).await {
                         ActionEnd::Continue => from = next,
-                        ActionEnd::Stop => break,
+                        ActionEnd::Stop | ActionEnd::Yield(_) => break,
                         // HAProxy 2.6 and 2.7.0 were seen to end the response rules there
                         // and send the response as it is, logged as denied (`PH`), rather
                         // than a 502.
-                        ActionEnd::Deny => {
+                        ActionEnd::Deny | ActionEnd::Abort => {
                             txn.term = *b"PH";
                             return None;
+                        }
+                        ActionEnd::Invalid => {
+                            txn.term = *b"PH";
+                            return Some(reply::error(502, &files));
                         }
                         ActionEnd::Done(r) => return Some(done(txn, r, *b"LH")),
                         ActionEnd::Failed => return Some(failed(ctx, txn, *b"IH")),

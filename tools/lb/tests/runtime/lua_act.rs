@@ -3,7 +3,7 @@
 //! request (403) or the TCP connection, ends a response's rules, `act.ERROR` ends with an internal
 //! error, `act.CONTINUE` and nothing go on; side by side with Debian's haproxy, with the logs.
 
-use super::harness::{both_sides, curl, raw, Origin, LOGGED_DEFAULTS};
+use super::harness::{both_sides, curl, raw, Origin, Side, LOGGED_DEFAULTS};
 use std::time::Duration;
 
 fn script() -> String {
@@ -109,5 +109,187 @@ fn action_return_codes_end_the_rules_as_in_haproxy() {
     if let Some((theirs, their_log)) = theirs {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
         assert_eq!(fields(&our_log), fields(&their_log), "the logs differ");
+    }
+}
+
+/// The codes that pause or end a transaction differently: `act.YIELD` runs the action again at
+/// its wake time (in HTTP rules and TCP content rules; past the inspection delay the TCP
+/// action may not wait and the next rule runs, with HAProxy's message), `act.DONE` ends the
+/// rules as `STOP`, `act.ABORT` answers a request with the 503 of a stream without target and
+/// lets a response out as it is, `act.INVALID` answers 400 or turns a response into a 502,
+/// and both close a TCP stream.
+#[test]
+fn yield_done_abort_and_invalid_as_in_haproxy() {
+    let cfg = |port: u16, origin: &Origin| {
+        LOGGED_DEFAULTS.replacen(
+            "global\n",
+            &format!("global\n    lua-load {}\n", script()),
+            1,
+        ) + &format!(
+            "    option httplog\nfrontend fe\n    bind 127.0.0.1:{port}\n    http-request set-var(txn.res) req.hdr(x-res)\n    use_backend app if {{ var(txn.res) -m found }}\n    http-request lua.verdict ABORT if {{ path /ABORT }}\n    http-request lua.verdict INVALID if {{ path /INVALID }}\n    http-request lua.verdict DONE if {{ path /DONE }}\n    http-request lua.later 4 100 if {{ path /later }}\n    http-request return status 200 content-type text/plain lf-string runs=%[var(txn.runs)] if {{ path /later }}\n    http-request deny deny_status 410 if {{ path /DONE }}\n    http-request return status 200 content-type text/plain string ok if !{{ var(txn.res) -m found }}\n    http-response lua.verdict ABORT if {{ var(txn.res) -m str ABORT }}\n    http-response lua.verdict INVALID if {{ var(txn.res) -m str INVALID }}\n    http-response lua.verdict DONE if {{ var(txn.res) -m str DONE }}\n    http-response lua.later 3 100 if {{ var(txn.res) -m str later }}\n    http-response set-header x-after %[var(txn.runs)]\nbackend app\n    server o {addr}\nfrontend tcp\n    mode tcp\n    bind 127.0.0.1:{tcp}\n    option tcplog\n    tcp-request inspect-delay 1s\n    tcp-request content lua.verdict ABORT if {{ req.payload(5,4) -m str ABOR }}\n    tcp-request content lua.verdict INVALID if {{ req.payload(5,4) -m str INVA }}\n    tcp-request content lua.verdict DONE if {{ req.payload(5,4) -m str DONE }}\n    tcp-request content lua.later 3 100 if {{ req.payload(5,4) -m str late }}\n    tcp-request content lua.later 9 400 if {{ req.payload(5,4) -m str over }}\n    tcp-request content reject if {{ req.payload(5,4) -m str DONE }}\n    default_backend app_tcp\nbackend app_tcp\n    mode tcp\n    server o {addr}\n",
+            addr = origin.addr,
+            tcp = port + 1
+        )
+    };
+    let timed = |f: &dyn Fn() -> (u16, String)| {
+        let at = std::time::Instant::now();
+        let answer = f();
+        (answer, at.elapsed())
+    };
+    let drive = |port: u16| {
+        let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+        let mut answers: Vec<(u16, String)> = ["/ABORT", "/INVALID", "/DONE"]
+            .iter()
+            .map(|p| curl(&["-s", "-o", "/dev/null", &url(p)]))
+            .collect();
+        let (later, took) = timed(&|| curl(&[&url("/later")]));
+        // Three waits of 100 ms before the fourth run lets the request on.
+        assert!(took >= Duration::from_millis(290), "{took:?}");
+        answers.push(later);
+        for res in ["ABORT", "INVALID", "DONE", "later"] {
+            let (code, head) = curl(&[
+                "-s",
+                "-D",
+                "-",
+                "-o",
+                "/dev/null",
+                "-H",
+                &format!("x-res: {res}"),
+                &url("/x"),
+            ]);
+            let after = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("x-after"))
+                .unwrap_or("none")
+                .trim()
+                .to_ascii_lowercase();
+            answers.push((code, after));
+        }
+        let status_line = |out: String| out.lines().next().unwrap_or("").to_string();
+        for path in ["/ABORT", "/INVALID", "/DONE", "/late"] {
+            let request = format!("GET {path} HTTP/1.0\r\n\r\n");
+            let (answer, took) =
+                timed(&|| (0, raw(port + 1, request.as_bytes(), Duration::from_secs(3))));
+            if path == "/late" {
+                assert!(took >= Duration::from_millis(190), "{took:?}");
+            }
+            answers.push((0, status_line(answer.1)));
+        }
+        // Past the inspection delay the action may not wait: the next rule runs.
+        let (answer, took) = timed(&|| {
+            (
+                0,
+                raw(
+                    port + 1,
+                    b"GET /over HTTP/1.0\r\n\r\n",
+                    Duration::from_secs(4),
+                ),
+            )
+        });
+        assert!(took >= Duration::from_millis(900), "{took:?}");
+        answers.push((0, status_line(answer.1)));
+        answers
+    };
+    let keep = |l: &str| l.contains(" fe ") || l.contains(" tcp ") || l.contains("Lua function");
+    let ((ours, our_log), theirs) = both_sides(
+        2,
+        || Origin::start("app"),
+        cfg,
+        |port, _, side| {
+            let answers = drive(port);
+            let select = |out: &str| -> Vec<String> {
+                out.lines()
+                    .filter(|l| keep(l))
+                    .map(str::to_string)
+                    .collect()
+            };
+            // Ten lines besides the responses' (see below); ours has all fourteen.
+            let requests = side.selected(
+                |out: &str| {
+                    let all = select(out);
+                    all.into_iter().filter(|l| !l.contains("GET /x")).collect()
+                },
+                10,
+            );
+            match side {
+                Side::Hapee(_) => (answers, side.selected(select, 14)),
+                Side::Haproxy(_) => (answers, requests),
+            }
+        },
+    );
+    let expected: Vec<(u16, String)> = vec![
+        (503, String::new()),
+        (400, String::new()),
+        // Past the deny rule and the answer, as after STOP: no backend takes it.
+        (503, String::new()),
+        (200, "runs=4".into()),
+        (200, "none".into()),
+        (502, "none".into()),
+        (200, "none".into()),
+        (200, "x-after: 3".into()),
+        (0, String::new()),
+        (0, String::new()),
+        (0, "HTTP/1.1 200 OK".into()),
+        (0, "HTTP/1.1 200 OK".into()),
+        (0, "HTTP/1.1 200 OK".into()),
+    ];
+    assert_eq!(ours, expected);
+    let fields = |log: &[String]| -> Vec<String> {
+        let mut f: Vec<String> = log
+            .iter()
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let at = |i: usize| f.get(i).copied().unwrap_or("");
+                if l.contains("Lua function") {
+                    l[l.find("Lua function").unwrap_or(0)..].to_string()
+                } else if l.contains(" tcp ") {
+                    format!("tcp {} {}", at(3), at(6))
+                } else {
+                    format!(
+                        "{} {} {}",
+                        at(5),
+                        at(9),
+                        f.get(12..).map(|r| r.join(" ")).unwrap_or_default()
+                    )
+                }
+            })
+            .collect();
+        f.sort();
+        f
+    };
+    let ours_fields = fields(&our_log);
+    for line in [
+        "503 PR-- \"GET /ABORT HTTP/1.1\"",
+        "400 PR-- \"GET /INVALID HTTP/1.1\"",
+        "Lua function 'later': aborting Lua processing on expired timeout.",
+    ] {
+        assert!(ours_fields.contains(&line.to_string()), "{our_log:#?}");
+    }
+    // HAProxy writes the line of a response whose rules yielded or aborted only once the
+    // server's connection is over, which a keep-alive origin leaves to its own timeout:
+    // those lines are compared on our side only.
+    let requests = |f: Vec<String>| -> Vec<String> {
+        f.into_iter().filter(|l| !l.contains("GET /x")).collect()
+    };
+    let responses: Vec<&String> = ours_fields
+        .iter()
+        .filter(|l| l.contains("GET /x"))
+        .collect();
+    assert_eq!(
+        responses,
+        [
+            "200 ---- \"GET /x HTTP/1.1\"",
+            "200 ---- \"GET /x HTTP/1.1\"",
+            "200 PH-- \"GET /x HTTP/1.1\"",
+            "502 PH-- \"GET /x HTTP/1.1\""
+        ]
+    );
+    if let Some((theirs, their_log)) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+        assert_eq!(
+            requests(ours_fields),
+            requests(fields(&their_log)),
+            "the logs differ"
+        );
     }
 }
