@@ -130,6 +130,29 @@ impl Channel {
         })?
     }
 
+    /// `txn.res:send()` in a `tcp-request content` action, before the server has said
+    /// anything: the bytes go to the client as the script sends them (or once it returns,
+    /// when the stream is not reading for it); `None` elsewhere.
+    fn to_client(&self, bytes: &[u8]) -> mlua::Result<Option<usize>> {
+        if !self.response {
+            return Ok(None);
+        }
+        with_txn(&self.cell, |t| {
+            if t.request.is_some() {
+                return Err(mlua::Error::runtime(HTTP_MODE));
+            }
+            if t.res_payload.is_some() {
+                return Ok(None);
+            }
+            let data = Bytes::copy_from_slice(bytes);
+            let fed = t.feed.as_ref().filter(|f| !f.response);
+            if !fed.is_some_and(|f| f.reply(data)) {
+                t.to_client.extend_from_slice(bytes);
+            }
+            Ok(Some(bytes.len()))
+        })?
+    }
+
     fn input_len(&self) -> mlua::Result<usize> {
         let out = self.outgoing.load(Ordering::Relaxed);
         let response = self.response;
@@ -372,6 +395,9 @@ impl UserData for Channel {
         // Sent at once: in front of the incoming bytes, and outgoing.
         crate::errors::add_method(m, "send", |_, this, data: mlua::String| {
             let bytes = data.as_bytes().to_vec();
+            if let Some(n) = this.to_client(&bytes)? {
+                return Ok(n as i64);
+            }
             let n = this.edit(|_, inc| {
                 inc.splice(0..0, bytes.iter().copied());
                 (bytes.len(), true)

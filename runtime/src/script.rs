@@ -233,6 +233,9 @@ pub struct Feed {
     /// When the inspection delay ends: an action may yield (`act.YIELD`) until then.
     pub until: tokio::time::Instant,
     asks: tokio::sync::mpsc::UnboundedSender<(usize, tokio::sync::oneshot::Sender<More>)>,
+    /// Bytes for the client, written by the feeder at once (`txn.res:send()` in a
+    /// `tcp-request content` action); `None` on the response side.
+    replies: Option<tokio::sync::mpsc::UnboundedSender<Bytes>>,
 }
 
 /// What a waiting script gets from [`Feed::more`].
@@ -258,17 +261,25 @@ impl Feed {
         }
         rx.await.unwrap_or(More::Over)
     }
+
+    /// Sends `data` to the client now, while the action runs on (a SOCKS-style exchange
+    /// needs the answer out before the client sends more); false where no client is fed.
+    pub fn reply(&self, data: Bytes) -> bool {
+        self.replies.as_ref().is_some_and(|r| r.send(data).is_ok())
+    }
 }
 
 /// Runs a script action of a TCP content rule set on `txn` in place, reading more of `source`
 /// (until `deadline`) whenever the script waits for data. Without a deadline, or once the
 /// held bytes are final, the script gets no more than what is held, as in HAProxy (an action
-/// may not yield once the inspect delay has passed).
+/// may not yield once the inspect delay has passed). What the script sends the client goes to
+/// `client` (the request side's actions): at once while it runs, else when it returns.
 pub async fn run_action_fed(
     call: &ScriptCall,
     phase: Phase,
     txn: &mut Txn,
     source: &mut (dyn tokio::io::AsyncRead + Unpin),
+    mut client: Option<&mut (dyn tokio::io::AsyncWrite + Unpin)>,
     deadline: Option<tokio::time::Instant>,
 ) -> ActionEnd {
     let response = phase == Phase::TcpResponse;
@@ -278,24 +289,46 @@ pub async fn run_action_fed(
         txn.payload_final
     };
     let open = deadline.filter(|d| !held_final && *d > tokio::time::Instant::now());
-    let Some(deadline) = open else {
-        return run_action(call, phase, txn).await;
-    };
-    let (asks_tx, asks) = tokio::sync::mpsc::unbounded_channel();
-    txn.feed = Some(Feed {
-        response,
-        until: deadline,
-        asks: asks_tx,
-    });
-    let end = {
-        let action = std::pin::pin!(run_action(call, phase, txn));
-        let feeder = std::pin::pin!(feed(source, asks, deadline));
-        match futures_select(action, feeder).await {
-            Ok(end) => end,
-            Err(never) => match never {},
+    let end = match open {
+        None => run_action(call, phase, txn).await,
+        Some(deadline) => {
+            let (asks_tx, asks) = tokio::sync::mpsc::unbounded_channel();
+            let (replies_tx, mut replies) = tokio::sync::mpsc::unbounded_channel();
+            txn.feed = Some(Feed {
+                response,
+                until: deadline,
+                asks: asks_tx,
+                replies: client.is_some().then_some(replies_tx),
+            });
+            let end = {
+                let action = std::pin::pin!(run_action(call, phase, txn));
+                let feeder = std::pin::pin!(feed(
+                    source,
+                    client.as_deref_mut(),
+                    asks,
+                    &mut replies,
+                    deadline
+                ));
+                match futures_select(action, feeder).await {
+                    Ok(end) => end,
+                    Err(never) => match never {},
+                }
+            };
+            txn.feed = None;
+            // What the feeder had no turn to write.
+            while let Ok(data) = replies.try_recv() {
+                txn.to_client.extend_from_slice(&data);
+            }
+            end
         }
     };
-    txn.feed = None;
+    if let Some(client) = client.filter(|_| !txn.to_client.is_empty()) {
+        use tokio::io::AsyncWriteExt;
+        let out = std::mem::take(&mut txn.to_client);
+        // A client gone meanwhile is seen when the stream next reads or writes.
+        let _ = client.write_all(&out).await;
+        let _ = client.flush().await;
+    }
     end
 }
 
@@ -313,15 +346,34 @@ async fn futures_select<A: Future, B: Future>(
     .await
 }
 
-/// Answers a script's asks for more bytes from `source` until `deadline`; never returns.
-async fn feed(
+/// Answers a script's asks for more bytes from `source` until `deadline`, and writes what it
+/// sends the client to `client`; never returns.
+async fn feed<'c>(
     source: &mut (dyn tokio::io::AsyncRead + Unpin),
+    mut client: Option<&mut (dyn tokio::io::AsyncWrite + Unpin + 'c)>,
     mut asks: Asks,
+    replies: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>,
     deadline: tokio::time::Instant,
 ) -> std::convert::Infallible {
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut closed = false;
-    while let Some((room, reply)) = asks.recv().await {
+    loop {
+        // What the script sent goes out before a read for it waits: the client may wait
+        // for that answer before it sends more.
+        let (room, reply) = tokio::select! {
+            biased;
+            Some(data) = replies.recv(), if client.is_some() => {
+                if let Some(c) = client.as_deref_mut() {
+                    let _ = c.write_all(&data).await;
+                    let _ = c.flush().await;
+                }
+                continue;
+            }
+            ask = asks.recv() => match ask {
+                Some(ask) => ask,
+                None => break,
+            },
+        };
         if closed {
             let _ = reply.send(More::Closed);
             continue;

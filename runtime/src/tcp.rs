@@ -305,7 +305,10 @@ pub async fn serve(
             Verdict::Script(call, next) => {
                 use crate::script::{run_action_fed, ActionEnd, Phase};
                 let phase = Phase::TcpRequest;
-                match Box::pin(run_action_fed(call, phase, &mut txn, &mut stream, deadline)).await {
+                // Split: the script reads the client and answers it while it runs.
+                let (mut rd, mut wr) = tokio::io::split(&mut stream);
+                let fed = run_action_fed(call, phase, &mut txn, &mut rd, Some(&mut wr), deadline);
+                match Box::pin(fed).await {
                     ActionEnd::Continue => from = next,
                     // `act.STOP`: the content rules end as after `accept`.
                     ActionEnd::Stop | ActionEnd::Yield(_) => from = usize::MAX,

@@ -156,6 +156,9 @@ pub struct Txn {
     pub payload_closed: bool,
     /// How a script action waiting for more held bytes gets them (`crate::script::Feed`).
     pub feed: Option<crate::script::Feed>,
+    /// What a `tcp-request content` script sent the client (`txn.res:send()`) while it could
+    /// not be written at once: written once the action returns.
+    pub to_client: Vec<u8>,
     /// The server's first bytes held for `tcp-response content` rules (TCP mode).
     pub res_payload: Option<bytes::Bytes>,
     /// No more response payload will come before the rules decide.
@@ -425,6 +428,7 @@ impl Fresh {
             payload_final: true,
             payload_closed: false,
             feed: None,
+            to_client: Vec::new(),
             res_payload: None,
             res_payload_final: true,
             res_payload_closed: false,
