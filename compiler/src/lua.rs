@@ -17,6 +17,8 @@ pub struct LuaNames {
     pub converters: Vec<String>,
     /// Services, and whether each is an HTTP one (else TCP).
     pub services: Vec<(String, bool)>,
+    /// Filters (`core.register_filter`): each makes a `filter lua.<name>` keyword.
+    pub filters: Vec<String>,
 }
 
 impl LuaNames {
@@ -30,6 +32,7 @@ impl LuaNames {
         self.fetches.extend(other.fetches);
         self.converters.extend(other.converters);
         self.services.extend(other.services);
+        self.filters.extend(other.filters);
     }
 
     /// The `lua.<name>` actions a rule of `set` may use: HAProxy adds a script's action to the

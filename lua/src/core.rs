@@ -60,7 +60,30 @@ fn install_act(lua: &Lua) -> mlua::Result<()> {
             Ok(())
         })?,
     )?;
-    lua.globals().set("act", act)
+    lua.globals().set("act", act.clone())?;
+    install_filter(lua, &act)
+}
+
+/// The global `filter`: what a filter's callbacks return, the configuration flag of filters
+/// that handle HTTP, and the functions a running filter calls. hapee does not run script
+/// filters yet: outside one (as during loading) the functions do nothing, as in HAProxy.
+fn install_filter(lua: &Lua, act: &Table) -> mlua::Result<()> {
+    let filter = lua.create_table()?;
+    filter.set("CONTINUE", 1)?;
+    filter.set("WAIT", 0)?;
+    filter.set("ERROR", -1)?;
+    filter.set("FLT_CFG_FL_HTX", 1)?;
+    filter.set("wake_time", act.get::<Function>("wake_time")?)?;
+    for name in ["register_data_filter", "unregister_data_filter"] {
+        filter.set(
+            name,
+            lua.create_function(move |lua, args: MultiValue| {
+                let (_, _): (Table, mlua::Value) = exact(lua, args, false, 2, name)?;
+                Ok(())
+            })?,
+        )?;
+    }
+    lua.globals().set("filter", filter)
 }
 
 thread_local! {
@@ -206,6 +229,23 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
                 Ok(())
             },
         )?,
+    )?;
+    let reg = state.registered.clone();
+    core.set(
+        "register_filter",
+        crate::errors::function(lua, move |lua, args: MultiValue| {
+            let (name, class, func): (String, Table, Function) =
+                exact(lua, args, false, 3, "register_filter")?;
+            let mut reg = lock(&reg)?;
+            match reg.filters.iter_mut().find(|(n, _, _)| *n == name) {
+                Some(known) => {
+                    registered_twice("filter", &name);
+                    *known = (name, class, func);
+                }
+                None => reg.filters.push((name, class, func)),
+            }
+            Ok(())
+        })?,
     )?;
     let reg = state.registered.clone();
     core.set(

@@ -627,6 +627,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 .iter()
                 .map(|(name, (_, http))| (name.clone(), *http))
                 .collect(),
+            filters: r.filters.iter().map(|(name, _, _)| name.clone()).collect(),
         })
     }
 }

@@ -73,6 +73,9 @@ pub(super) fn scanned(config: &Config) -> Option<LuaNames> {
         for (name, _) in calls(&script, "register_converters")? {
             names.converters.push(name.to_string());
         }
+        for (name, _) in calls(&script, "register_filter")? {
+            names.filters.push(name.to_string());
+        }
         for (name, rest) in calls(&script, "register_service")? {
             let http = rest.starts_with("\"http\"") || rest.starts_with("'http'");
             names.services.push((name.to_string(), http));
@@ -89,7 +92,7 @@ pub(super) fn uses_lua(config: &Config) -> bool {
                 && (r.action.value.starts_with("lua.")
                     || (r.action.value == "use-service"
                         && r.args.first().is_some_and(|a| a.value.starts_with("lua."))))
-        })
+        }) || p.filters.iter().any(|f| f.value.starts_with("lua."))
     })
 }
 
@@ -145,6 +148,38 @@ mod tests {
                 && found[2].1.ends_with("but got 'lua.hello'.")
         );
         assert_eq!(found[3].0, "E267");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_script_filter_is_known_only_once_registered() {
+        let dir = std::env::temp_dir().join(format!("hapee-lua-flt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("flt.lua");
+        std::fs::write(
+            &script,
+            "local Obs = {}\ncore.register_filter(\"obs\", Obs, function(f, args) return f end)\n",
+        )
+        .unwrap();
+        let text = format!(
+            "global\n    lua-load {}\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n\
+             frontend fe\n    bind 127.0.0.1:18001\n    filter lua.obs\n    filter lua.nope\n    default_backend b\n\
+             backend b\n    server s 127.0.0.1:1\n",
+            script.display()
+        );
+        let mut db = SourceDb::new();
+        db.add("flt.cfg", text.as_str());
+        let c = compile(db, &crate::syntax::ProcessEnv, &CheckOptions::default());
+        let found: Vec<String> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect();
+        assert_eq!(
+            found,
+            ["E234 'filter' : unknown keyword 'lua.nope'. Registered keywords :"]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -375,6 +375,15 @@ fn lua_references(config: &Config, names: &crate::lua::LuaNames) -> Vec<Diagnost
                 ));
             }
         }
+        for f in &p.filters {
+            let registered = f
+                .value
+                .strip_prefix("lua.")
+                .map(|name| names.filters.iter().any(|n| n == name));
+            if registered == Some(false) {
+                out.push(crate::ir::proxy::unknown_filter(f.value.as_str(), f.span));
+            }
+        }
         for service in &p.services {
             let Some(name) = service.value.strip_prefix("lua.") else {
                 continue;

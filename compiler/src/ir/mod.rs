@@ -22,7 +22,7 @@ mod keywords;
 mod model;
 mod order;
 mod places;
-mod proxy;
+pub(crate) mod proxy;
 pub mod quic;
 mod replies;
 pub mod reuse;

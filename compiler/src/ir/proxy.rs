@@ -541,18 +541,11 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         }
         "disabled" => b.config.proxies[index].disabled = true,
         "enabled" => b.config.proxies[index].disabled = false,
-        "filter" if !FILTERS.contains(&stmt.word(1)) => b.push(
-            Diagnostic::new(
-                "E234",
-                format!(
-                    "'filter' : unknown keyword '{}'. Registered keywords :",
-                    stmt.word(1)
-                ),
-            )
-            .at(stmt.span(1))
-            .label("not a filter of HAProxy 2.7")
-            .help(format!("filters are {}", FILTERS.join(", "))),
-        ),
+        // A script's filter (`core.register_filter`) is looked for once the scripts are
+        // known (`envcheck`).
+        "filter" if !FILTERS.contains(&stmt.word(1)) && !stmt.word(1).starts_with("lua.") => {
+            b.push(unknown_filter(stmt.word(1), stmt.span(1)))
+        }
         "filter" => {
             if stmt.word(1) == "spoe" {
                 spoe_filter(b, stmt);
@@ -568,6 +561,20 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
         _ => {}
     }
     keywords::check_statement(b, section, stmt, at, Some(index));
+}
+
+/// HAProxy's error for a `filter` line naming no filter it knows.
+pub(crate) fn unknown_filter(name: &str, span: crate::Span) -> Diagnostic {
+    Diagnostic::new(
+        "E234",
+        format!("'filter' : unknown keyword '{name}'. Registered keywords :"),
+    )
+    .at(span)
+    .label("not a filter of HAProxy 2.7, nor one a loaded script registers")
+    .help(format!(
+        "filters are {}, and lua.<name> for a script's core.register_filter",
+        FILTERS.join(", ")
+    ))
 }
 
 /// `log-format`, `log-format-sd` and `error-log-format`: compiled in sections that log

@@ -127,6 +127,8 @@ mod lua_act;
 mod lua_channel;
 #[path = "runtime/lua_errors.rs"]
 mod lua_errors;
+#[path = "runtime/lua_filters.rs"]
+mod lua_filters;
 #[path = "runtime/lua_http10.rs"]
 mod lua_http10;
 #[path = "runtime/lua_logs.rs"]
