@@ -168,30 +168,41 @@ fn stats_table(lua: &Lua, row: &stat::Row) -> mlua::Result<mlua::Table> {
     Ok(t)
 }
 
-impl UserData for Proxy {
-    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        f.add_field_method_get("name", |_, this| Ok(this.name.to_string()));
-        f.add_field_method_get("uuid", |_, this| Ok(this.id()));
-        f.add_field_method_get("servers", |lua, this| {
-            let servers = lua.create_table()?;
-            if let Some(b) = this.backend {
-                let be = &this.shared.backends[b];
-                for s in &be.servers {
-                    servers.set(&*s.name, Server::new(&this.shared, b, s))?;
-                }
-            }
-            Ok(servers)
-        });
-        // Only a table the proxy declares itself (`stick-table`): a peers section's tables
-        // are named `<peers>/<table>`, never a proxy's name.
-        f.add_field_method_get("stktable", |lua, this| {
-            match this.shared.tables.get(&this.name) {
-                Some(t) => crate::stktable::object(lua, t).map(Some),
-                None => Ok(None),
-            }
-        });
+/// A proxy as HAProxy hands it to scripts: a table with the proxy at `[0]` and its `name`,
+/// `uuid` (a string), `servers` (by name), `listeners` and, when it declares one, `stktable`
+/// set in it, so that `pairs()` and `type()` see what they see with HAProxy; the methods come
+/// from the class's shared metatable.
+pub fn proxy_object(lua: &Lua, p: Proxy) -> mlua::Result<mlua::Table> {
+    let servers = lua.create_table()?;
+    if let Some(b) = p.backend {
+        for s in &p.shared.backends[b].servers {
+            let server = Server::new(&p.shared, b, s);
+            let object =
+                crate::object::shaped(lua, lua.create_userdata(server)?, "hapee.Server", 2)?;
+            object.raw_set("name", &*s.name)?;
+            object.raw_set("puid", s.id.to_string())?;
+            servers.raw_set(&*s.name, object)?;
+        }
     }
+    // Only a table the proxy declares itself (`stick-table`): a peers section's tables are
+    // named `<peers>/<table>`, never a proxy's name.
+    let stktable = match p.shared.tables.get(&p.name) {
+        Some(t) => Some(crate::stktable::object(lua, t)?),
+        None => None,
+    };
+    let name = p.name.to_string();
+    let uuid = p.id().to_string();
+    let object = crate::object::shaped(lua, lua.create_userdata(p)?, "hapee.Proxy", 5)?;
+    object.raw_set("name", name)?;
+    object.raw_set("uuid", uuid)?;
+    object.raw_set("servers", servers)?;
+    // hapee has no Listener objects: the table is there, empty.
+    object.raw_set("listeners", lua.create_table()?)?;
+    object.raw_set("stktable", stktable)?;
+    Ok(object)
+}
 
+impl UserData for Proxy {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_method("get_name", |_, this, ()| Ok(this.name.to_string()));
         m.add_method("get_uuid", |_, this, ()| Ok(this.id()));
@@ -279,11 +290,6 @@ impl Server {
 }
 
 impl UserData for Server {
-    fn add_fields<F: mlua::UserDataFields<Self>>(f: &mut F) {
-        f.add_field_method_get("name", |_, this| Ok(this.server.name.to_string()));
-        f.add_field_method_get("puid", |_, this| Ok(this.server.id));
-    }
-
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_method("get_name", |_, this, ()| Ok(this.server.name.to_string()));
         m.add_method("get_puid", |_, this, ()| Ok(this.server.id));

@@ -489,12 +489,14 @@ pub fn publish_proxies(state: &State) -> mlua::Result<()> {
     let frontends: Table = core.get("frontends")?;
     let backends: Table = core.get("backends")?;
     let backend_of = |name: &str| shared.backends.iter().position(|b| &*b.name == name);
+    // Each list holds objects of its own, as in HAProxy.
+    let object = |p: &Proxy| crate::classes::proxy_object(lua, p.clone());
     for (f, fe) in shared.frontends.iter().enumerate() {
         let p = Proxy::new(shared, &fe.name, Some(f), backend_of(&fe.name));
-        proxies.set(&*fe.name, p.clone())?;
-        frontends.set(&*fe.name, p.clone())?;
+        proxies.set(&*fe.name, object(&p)?)?;
+        frontends.set(&*fe.name, object(&p)?)?;
         if backend_of(&fe.name).is_some() {
-            backends.set(&*fe.name, p)?;
+            backends.set(&*fe.name, object(&p)?)?;
         }
     }
     for (b, be) in shared.backends.iter().enumerate() {
@@ -502,8 +504,8 @@ pub fn publish_proxies(state: &State) -> mlua::Result<()> {
             continue;
         }
         let p = Proxy::new(shared, &be.name, None, Some(b));
-        proxies.set(&*be.name, p.clone())?;
-        backends.set(&*be.name, p)?;
+        proxies.set(&*be.name, object(&p)?)?;
+        backends.set(&*be.name, object(&p)?)?;
     }
     Ok(())
 }

@@ -52,3 +52,23 @@ core.register_cli({ "shape" }, "shape : the CLI applet's shape", function(applet
   applet:send(shape(applet) .. ";" .. shape(applet.sf) .. ";" .. type(applet.print) .. ";"
     .. type(applet.getline) .. ";" .. type(applet.set_var) .. ";" .. words .. "\n")
 end)
+
+-- Proxies and servers of `core.proxies`/`core.backends`: tables with their fields set in them
+-- (`uuid` and `puid` as strings), a metatable shared by the class, methods taking the table.
+core.register_service("proxies", "http", function(applet)
+  local fe, be = core.proxies["fe"], core.backends["app"]
+  local s = be.servers["s1"]
+  local parts = {
+    shape(fe), shape(be), shape(s), shape(be.servers),
+    type(fe.uuid), type(s.puid), s.name, be.name,
+    tostring(getmetatable(fe) == getmetatable(be)),
+    tostring(getmetatable(fe) ~= getmetatable(s)),
+    tostring(getmetatable(core.frontends["fe"]) == getmetatable(fe)),
+    be:get_mode(), fe:get_cap(), tostring(s:get_weight()),
+  }
+  local body = table.concat(parts, ";")
+  applet:set_status(200)
+  applet:add_header("content-length", #body)
+  applet:start_response()
+  applet:send(body)
+end)

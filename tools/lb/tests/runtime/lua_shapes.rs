@@ -1,7 +1,8 @@
 //! The objects scripts get have HAProxy's shapes (`testdata/lua/shapes.lua`): `txn.http`,
 //! `txn.req`/`txn.res`, `txn.f`/`sf`/`c`/`sc`, `AppletHTTP` and `AppletTCP` are tables that
 //! `pairs()` walks, on which a script sets fields, whose metatable their class shares, and whose
-//! methods take the table as `self`; side by side with Debian's haproxy.
+//! methods take the table as `self`, and so are the proxies and servers of `core.proxies` and
+//! `core.backends`; side by side with Debian's haproxy.
 
 use super::harness::{both, curl, free_ports, with_haproxy_until, Proxy, DEFAULTS};
 use super::lua_runtime_api::cli;
@@ -108,6 +109,28 @@ fn cli_applets_are_tcp_applet_tables_as_in_haproxy() {
     assert_eq!(
         ours,
         "table[0 c f sc sf];table[0];nil;function;function;shape,a,b\n\n"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+#[test]
+fn proxies_and_servers_are_tables_as_in_haproxy() {
+    let file = script();
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {file}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    http-request use-service lua.proxies\nbackend app\n    server s1 127.0.0.1:1 weight 7\n"
+        )
+    };
+    let (ours, theirs) = both(cfg, |port| curl(&[&format!("http://127.0.0.1:{port}/")]));
+    assert_eq!(
+        ours,
+        (
+            200,
+            "table[0 listeners name servers uuid];table[0 listeners name servers uuid];table[0 name puid];table[s1];string;string;s1;app;true;true;true;http;frontend;7"
+                .into()
+        )
     );
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
