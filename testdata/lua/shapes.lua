@@ -8,6 +8,14 @@ local function shape(o)
   return type(o) .. "[" .. table.concat(keys, " ") .. "]"
 end
 
+-- An HTTP service's answer: 200 with `body`.
+local function answer(applet, body)
+  applet:set_status(200)
+  applet:add_header("content-length", #body)
+  applet:start_response()
+  applet:send(body)
+end
+
 core.register_action("shapes", { "http-req" }, function(txn)
   local parts = {}
   for _, name in ipairs({ "http", "req", "res", "f", "sf", "c", "sc" }) do
@@ -35,11 +43,7 @@ core.register_service("applet", "http", function(applet)
   }
   applet.mine = "set"
   parts[#parts + 1] = applet.mine
-  local body = table.concat(parts, ";")
-  applet:set_status(200)
-  applet:add_header("content-length", #body)
-  applet:start_response()
-  applet:send(body)
+  answer(applet, table.concat(parts, ";"))
 end)
 
 core.register_service("tcpshape", "tcp", function(applet)
@@ -66,9 +70,5 @@ core.register_service("proxies", "http", function(applet)
     tostring(getmetatable(core.frontends["fe"]) == getmetatable(fe)),
     be:get_mode(), fe:get_cap(), tostring(s:get_weight()),
   }
-  local body = table.concat(parts, ";")
-  applet:set_status(200)
-  applet:add_header("content-length", #body)
-  applet:start_response()
-  applet:send(body)
+  answer(applet, table.concat(parts, ";"))
 end)

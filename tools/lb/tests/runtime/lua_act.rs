@@ -10,6 +10,47 @@ fn script() -> String {
     super::lua_public::script("act.lua")
 }
 
+/// The status and head of the response to `/x` with `x-res: <res>` (which routes it to the
+/// origin and names the code its response rules return).
+fn response_head(port: u16, res: &str) -> (u16, String) {
+    curl(&[
+        "-s",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-H",
+        &format!("x-res: {res}"),
+        &format!("http://127.0.0.1:{port}/x"),
+    ])
+}
+
+/// What the tests compare of each log line, sorted: an HTTP line's status, termination state
+/// and request; a TCP line's route and termination state; a script's message as it stands.
+fn fields(log: &[String]) -> Vec<String> {
+    let mut f: Vec<String> = log
+        .iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let at = |i: usize| f.get(i).copied().unwrap_or("");
+            if let Some(at_message) = l.find("Lua function") {
+                l[at_message..].to_string()
+            } else if l.contains(" tcp ") {
+                format!("tcp {} {}", at(3), at(6))
+            } else {
+                format!(
+                    "{} {} {}",
+                    at(5),
+                    at(9),
+                    f.get(12..).map(|r| r.join(" ")).unwrap_or_default()
+                )
+            }
+        })
+        .collect();
+    f.sort();
+    f
+}
+
 #[test]
 fn action_return_codes_end_the_rules_as_in_haproxy() {
     let cfg = |port: u16, origin: &Origin| {
@@ -30,16 +71,7 @@ fn action_return_codes_end_the_rules_as_in_haproxy() {
             .map(|p| curl(&[&url(p)]))
             .collect();
         for res in ["DENY", "STOP", "CONTINUE"] {
-            let (code, head) = curl(&[
-                "-s",
-                "-D",
-                "-",
-                "-o",
-                "/dev/null",
-                "-H",
-                &format!("x-res: {res}"),
-                &url("/x"),
-            ]);
+            let (code, head) = response_head(port, res);
             let after = head.to_ascii_lowercase().contains("x-after: yes");
             answers.push((code, after.to_string()));
         }
@@ -81,27 +113,6 @@ fn action_return_codes_end_the_rules_as_in_haproxy() {
     assert_eq!(ours[7], (200, "true".into()));
     assert_eq!(ours[8], (0, String::new()));
     // Status and termination state of each line.
-    let fields = |log: &[String]| -> Vec<String> {
-        let mut f: Vec<String> = log
-            .iter()
-            .map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                let at = |i: usize| f.get(i).copied().unwrap_or("");
-                if l.contains(" tcp ") {
-                    format!("tcp {} {}", at(3), at(6))
-                } else {
-                    format!(
-                        "{} {} {}",
-                        at(5),
-                        at(9),
-                        f.get(12..).map(|r| r.join(" ")).unwrap_or_default()
-                    )
-                }
-            })
-            .collect();
-        f.sort();
-        f
-    };
     assert!(
         fields(&our_log).contains(&"403 PR-- \"GET /DENY HTTP/1.1\"".to_string()),
         "{our_log:#?}"
@@ -147,16 +158,7 @@ fn yield_done_abort_and_invalid_as_in_haproxy() {
         assert!(took >= Duration::from_millis(290), "{took:?}");
         answers.push(later);
         for res in ["ABORT", "INVALID", "DONE", "later"] {
-            let (code, head) = curl(&[
-                "-s",
-                "-D",
-                "-",
-                "-o",
-                "/dev/null",
-                "-H",
-                &format!("x-res: {res}"),
-                &url("/x"),
-            ]);
+            let (code, head) = response_head(port, res);
             let after = head
                 .lines()
                 .find(|l| l.to_ascii_lowercase().starts_with("x-after"))
@@ -234,29 +236,6 @@ fn yield_done_abort_and_invalid_as_in_haproxy() {
         (0, "HTTP/1.1 200 OK".into()),
     ];
     assert_eq!(ours, expected);
-    let fields = |log: &[String]| -> Vec<String> {
-        let mut f: Vec<String> = log
-            .iter()
-            .map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                let at = |i: usize| f.get(i).copied().unwrap_or("");
-                if l.contains("Lua function") {
-                    l[l.find("Lua function").unwrap_or(0)..].to_string()
-                } else if l.contains(" tcp ") {
-                    format!("tcp {} {}", at(3), at(6))
-                } else {
-                    format!(
-                        "{} {} {}",
-                        at(5),
-                        at(9),
-                        f.get(12..).map(|r| r.join(" ")).unwrap_or_default()
-                    )
-                }
-            })
-            .collect();
-        f.sort();
-        f
-    };
     let ours_fields = fields(&our_log);
     for line in [
         "503 PR-- \"GET /ABORT HTTP/1.1\"",

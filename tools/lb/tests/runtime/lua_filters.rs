@@ -14,12 +14,7 @@ fn a_script_registering_a_filter_loads_and_sees_haproxys_filter_global() {
         )
     };
     let (ours, theirs) = both_reading(1, cfg, |port, side| {
-        let warnings: Vec<String> = side
-            .stderr()
-            .lines()
-            .filter(|l| l.contains("more than once"))
-            .map(|l| l.split_once(") : ").map_or(l, |(_, w)| w).to_string())
-            .collect();
+        let warnings = super::lua_registration::twice_warnings(&side.stderr());
         (curl(&[&format!("http://127.0.0.1:{port}/")]), warnings)
     });
     assert_eq!(

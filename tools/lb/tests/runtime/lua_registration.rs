@@ -9,6 +9,15 @@ fn script() -> String {
     super::lua_public::script("twice.lua")
 }
 
+/// The warnings of names registered twice in `stderr`, without their pid.
+pub(super) fn twice_warnings(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("more than once"))
+        .map(|l| l.split_once(") : ").map_or(l, |(_, w)| w).to_string())
+        .collect()
+}
+
 #[test]
 fn names_registered_twice_warn_and_the_later_function_serves() {
     let socket = |port: u16| std::env::temp_dir().join(format!("hapee-twice-{port}.sock"));
@@ -22,12 +31,7 @@ fn names_registered_twice_warn_and_the_later_function_serves() {
     };
     let (ours, theirs) = both_reading(1, cfg, |port, side| {
         let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
-        let warnings: Vec<String> = side
-            .stderr()
-            .lines()
-            .filter(|l| l.contains("more than once"))
-            .map(|l| l.split_once(") : ").map_or(l, |(_, w)| w).to_string())
-            .collect();
+        let warnings = twice_warnings(&side.stderr());
         (
             curl(&[&url("/")]),
             curl(&[&url("/svc")]),
