@@ -25,6 +25,14 @@ fn response_head(port: u16, res: &str) -> (u16, String) {
     ])
 }
 
+/// The log lines of the tests' frontends (`fe`, `tcp`) and the scripts' messages.
+fn kept(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.contains(" fe ") || l.contains(" tcp ") || l.contains("Lua function"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// What the tests compare of each log line, sorted: an HTTP line's status, termination state
 /// and request; a TCP line's route and termination state; a script's message as it stands.
 fn fields(log: &[String]) -> Vec<String> {
@@ -79,20 +87,13 @@ fn action_return_codes_end_the_rules_as_in_haproxy() {
         answers.push((0, raw(port + 1, b"hello", Duration::from_secs(2))));
         answers
     };
-    let keep = |l: &str| l.contains(" fe ") || l.contains(" tcp ");
     let ((ours, our_log), theirs) = both_sides(
         2,
         || Origin::start("app"),
         cfg,
         |port, _, side| {
             let answers = drive(port);
-            let select = |out: &str| -> Vec<String> {
-                out.lines()
-                    .filter(|l| keep(l))
-                    .map(str::to_string)
-                    .collect()
-            };
-            (answers, side.selected(select, 9))
+            (answers, side.selected(kept, 9))
         },
     );
     assert_eq!(
@@ -192,29 +193,22 @@ fn yield_done_abort_and_invalid_as_in_haproxy() {
         answers.push((0, status_line(answer.1)));
         answers
     };
-    let keep = |l: &str| l.contains(" fe ") || l.contains(" tcp ") || l.contains("Lua function");
     let ((ours, our_log), theirs) = both_sides(
         2,
         || Origin::start("app"),
         cfg,
         |port, _, side| {
             let answers = drive(port);
-            let select = |out: &str| -> Vec<String> {
-                out.lines()
-                    .filter(|l| keep(l))
-                    .map(str::to_string)
-                    .collect()
-            };
             // Ten lines besides the responses' (see below); ours has all fourteen.
             let requests = side.selected(
                 |out: &str| {
-                    let all = select(out);
+                    let all = kept(out);
                     all.into_iter().filter(|l| !l.contains("GET /x")).collect()
                 },
                 10,
             );
             match side {
-                Side::Hapee(_) => (answers, side.selected(select, 14)),
+                Side::Hapee(_) => (answers, side.selected(kept, 14)),
                 Side::Haproxy(_) => (answers, requests),
             }
         },
