@@ -185,6 +185,30 @@ fn keep_cached(class: usize, block: *mut u8) -> bool {
         .unwrap_or(false)
 }
 
+/// A block for `size` bytes of a cached layout: the cache's, else mimalloc's. Called, not
+/// inlined: each of the program's allocation sites then holds a call, as with `mi_malloc`,
+/// instead of the cache's steps (inlined, they cost some 55 more instruction cache misses
+/// per proxied request, for 200 fewer instructions).
+#[inline(never)]
+fn alloc_cached(size: usize) -> *mut u8 {
+    let (class, block) = class_of(size);
+    if let Some(cached) = take_cached(class) {
+        return cached;
+    }
+    // SAFETY: a plain request of a non-zero size.
+    unsafe { libmimalloc_sys::mi_malloc(block).cast() }
+}
+
+/// Frees `ptr`, a block of a cached layout of `size` bytes: into the cache, else to mimalloc.
+/// Out of line, as [`alloc_cached`].
+#[inline(never)]
+fn free_cached(ptr: *mut u8, size: usize) {
+    if !keep_cached(class_of(size).0, ptr) {
+        // SAFETY: a block mimalloc gave, freed once.
+        unsafe { libmimalloc_sys::mi_free(ptr.cast::<c_void>()) };
+    }
+}
+
 // SAFETY: every block comes from mimalloc and goes back to it (`mi_free` takes blocks from
 // either entry point). A block from `mi_malloc`/`mi_zalloc`/`mi_realloc` is only returned for
 // layouts `plain` accepts, for which mimalloc guarantees the alignment (see `plain`); others
@@ -195,11 +219,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if cached(&layout) {
-            let (class, size) = class_of(layout.size());
-            if let Some(block) = take_cached(class) {
-                return block;
-            }
-            libmimalloc_sys::mi_malloc(size).cast()
+            alloc_cached(layout.size())
         } else if plain(&layout) {
             libmimalloc_sys::mi_malloc(layout.size()).cast()
         } else {
@@ -225,10 +245,11 @@ unsafe impl GlobalAlloc for Mimalloc {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if cached(&layout) && keep_cached(class_of(layout.size()).0, ptr) {
-            return;
+        if cached(&layout) {
+            free_cached(ptr, layout.size());
+        } else {
+            libmimalloc_sys::mi_free(ptr.cast::<c_void>());
         }
-        libmimalloc_sys::mi_free(ptr.cast::<c_void>());
     }
 
     #[inline]
