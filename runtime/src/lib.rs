@@ -297,6 +297,9 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         let h = std::thread::Builder::new()
             .name(format!("hapee-worker-{}", t + 1))
             .spawn(move || {
+                if let Some(start) = WORKER_START.get() {
+                    start();
+                }
                 bind_to_cpus(t, &cpus);
                 api::counters::enter_thread(t + 1);
                 if let Some(engine) = engine {
@@ -333,6 +336,14 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         let _ = h.join();
     }
     Ok(Stop::Graceful)
+}
+
+/// What the binary runs first on each worker thread (its allocator's per-thread setup).
+static WORKER_START: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what each worker thread runs first; the first call wins.
+pub fn on_worker_start(start: fn()) {
+    let _ = WORKER_START.set(start);
 }
 
 /// Binds the calling thread to `cpus` (`cpu-map`); nothing when the set is empty. A set the

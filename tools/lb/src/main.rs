@@ -41,6 +41,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     #[cfg(not(feature = "system-alloc"))]
     heap::keep_freed_pages_a_while();
+    #[cfg(not(feature = "system-alloc"))]
+    hapee_runtime::on_worker_start(heap::cache_on_this_thread);
     let argv: Vec<String> = std::env::args().collect();
     match args::parse(&argv) {
         Ok(args::Command::Check(opts)) => {
