@@ -81,3 +81,46 @@ fn bytes_arriving_as_a_stream_without_a_server_ends_do_not_reset_it() {
     drop(proxy);
     assert_eq!(seen, vec!["closed 0".to_string(); 20]);
 }
+
+/// A connection a `tcp-request connection` or `tcp-request session` rule rejects is ended
+/// before any stream is made, so nothing is logged (HAProxy's session_accept_fd; the
+/// connection rule's end is a reset, SO_LINGER 0). A later stream's line shows the log is
+/// read after both.
+#[test]
+fn rejected_connections_are_not_logged() {
+    let cfg = |port: u16| {
+        let base = config(port + 2);
+        format!(
+            "{base}frontend by_connection
+    bind 127.0.0.1:{port}
+    tcp-request connection reject
+    default_backend be
+frontend by_session
+    bind 127.0.0.1:{}
+    tcp-request session reject
+    default_backend be
+",
+            port + 1
+        )
+    };
+    let drive = |port: u16, side: &Side| {
+        let refused: Vec<usize> = [port, port + 1]
+            .iter()
+            .map(|&p| {
+                let mut s = connect(("127.0.0.1", p));
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut out = Vec::new();
+                let _ = s.read_to_end(&mut out);
+                out.len()
+            })
+            .collect();
+        let later = clients(port + 2, 1);
+        let logged = side.selected(|out| out.lines().map(str::to_string).collect(), 1);
+        (refused, later, logged.len())
+    };
+    let (mine, theirs) = both_reading(3, cfg, drive);
+    assert_eq!(mine, (vec![0, 0], vec!["closed 0".to_string()], 1));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
