@@ -44,6 +44,8 @@ def split_responses(raw, methods=()):
     (<closed>, <timeout>, ...) as its own entry. methods: the requests' methods, in order (an
     answer to HEAD, like an interim 1xx one, has no body)."""
     if not raw.startswith("HTTP/"):
+        # A reset is one whether it came before the probe's connect returned or after.
+        raw = raw.replace("connect error: Connection reset by peer", "<error Connection reset by peer>")
         return [(raw.split("\r\n", 1)[0][:80], [], "")]
     out = []
     rest = raw
