@@ -23,8 +23,9 @@ use tokio::net::TcpStream;
 pub enum Opened {
     /// Go on with this transaction (its addresses are the original ones).
     Ready(Box<Txn>),
-    /// A `tcp-request connection` rule refused it.
-    Rejected(Box<Txn>),
+    /// A `tcp-request connection` or `session` rule refused it: HAProxy ends such a
+    /// connection without a log line, as no stream was made (a connection rule's with a reset).
+    Rejected,
     /// The PROXY header was missing, broken or late: the connection is closed unlogged.
     Failed,
 }
@@ -50,8 +51,8 @@ pub async fn open(
         rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut txn),
         Verdict::Reject | Verdict::Deny(_)
     ) {
-        txn.term = *b"PR";
-        return Opened::Rejected(txn);
+        crate::listener::reset_on_close(stream);
+        return Opened::Rejected;
     }
     // A rule asking for the header on a bind without `accept-netscaler-cip` expects the magic
     // number that bind has, none: 0 (as HAProxy).
@@ -87,8 +88,7 @@ pub async fn open(
         rules::run(&fe.rules, RuleSet::TcpRequestSession, &mut txn),
         Verdict::Reject | Verdict::Deny(_)
     ) {
-        txn.term = *b"PR";
-        return Opened::Rejected(txn);
+        return Opened::Rejected;
     }
     txn.stick.count_session();
     Opened::Ready(txn)

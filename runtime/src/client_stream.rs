@@ -91,9 +91,10 @@ impl<T: crate::http::idle::ClientStream> crate::http::idle::ClientStream for May
         }
     }
 
-    fn drain_unread(&mut self) {
-        if let MaybeTls::Plain(s) = self {
-            crate::http::idle::ClientStream::drain_unread(s);
+    fn drain_unread(&mut self) -> u64 {
+        match self {
+            MaybeTls::Plain(s) => crate::http::idle::ClientStream::drain_unread(s),
+            MaybeTls::Tls(_) => 0,
         }
     }
 }
@@ -168,7 +169,7 @@ impl<S: crate::http::idle::ClientStream> crate::http::idle::ClientStream for Rep
         self.inner.poll_read_ready(cx)
     }
 
-    fn drain_unread(&mut self) {
-        self.inner.drain_unread();
+    fn drain_unread(&mut self) -> u64 {
+        self.inner.drain_unread()
     }
 }

@@ -725,8 +725,7 @@ async fn serve_connection(
                 serve_opened(stream, txn, &serving, &shared, pool, stopping).await;
             }
         }
-        accept::Opened::Rejected(txn) if fe_rt.mode != Mode::Http => http::log_txn(&txn),
-        _ => {}
+        accept::Opened::Rejected | accept::Opened::Failed => {}
     }
     fe_rt.active.fetch_sub(1, Ordering::Relaxed);
     serving.conns(&shared).fetch_sub(1, Ordering::Relaxed);

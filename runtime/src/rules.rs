@@ -625,6 +625,9 @@ where
                     }
                 } else if let Some(r) = txn.request.as_mut() {
                     set_header(&mut r.headers, &mut r.lines, n, value, replace);
+                    if *n == hyper::header::HOST {
+                        crate::http::target::follow_host(txn);
+                    }
                 }
             }
             Action::DelHeader(n) => {
@@ -635,6 +638,9 @@ where
             Action::ReplaceHeader(n, re, subst, per_value) => {
                 if let Some(h) = headers_of(txn, response) {
                     header_order::rewrite_values(h, n, |v| replace_value(re, subst, v, *per_value));
+                    if !response && *n == hyper::header::HOST {
+                        crate::http::target::follow_host(txn);
+                    }
                 }
             }
             Action::SwitchMode(proto) => {
@@ -682,30 +688,28 @@ pub(crate) fn headers_of(txn: &mut Txn, response: bool) -> Option<&mut hyper::He
     }
 }
 
+/// `set-path`, `set-query`, `set-uri` and `set-method`: an absolute target keeps its scheme
+/// and authority through a new path or query, as HAProxy rewrites only that part.
 fn rewrite_request(req: &mut crate::txn::RequestView, action: &Action, value: &str) {
-    let path = req.uri.path().to_string();
-    let query = req.uri.query().map(String::from);
-    let new = match action {
-        Action::SetPath(_) => Some(match &query {
-            Some(q) => format!("{value}?{q}"),
-            None => value.to_string(),
-        }),
-        Action::SetQuery(_) => Some(if value.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", value.trim_start_matches('?'))
-        }),
-        Action::SetUri(_) => Some(value.to_string()),
+    use crate::http::rewrite::{replace_part, Part};
+    match action {
+        Action::SetPath(_) => replace_part(req, Part::Path, value),
+        Action::SetQuery(_) => {
+            let path = req.uri.path().to_string();
+            let pathq = if value.is_empty() {
+                path
+            } else {
+                format!("{path}?{}", value.trim_start_matches('?'))
+            };
+            replace_part(req, Part::PathQuery, &pathq);
+        }
+        Action::SetUri(_) => replace_part(req, Part::Uri, value),
         Action::SetMethod(_) => {
             if let Ok(m) = hyper::Method::from_bytes(value.as_bytes()) {
                 req.method = m;
             }
-            None
         }
-        _ => None,
-    };
-    if let Some(uri) = new.and_then(|u| u.parse().ok()) {
-        req.uri = uri;
+        _ => {}
     }
 }
 

@@ -267,16 +267,35 @@ async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: 
     }
 }
 
-/// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
-/// The stream ends without a server (`SC`): what the client sent that nobody read is
-/// dropped first, so that the close is an end and not a reset, as HAProxy drains before it
-/// closes.
-fn end_without_server(stream: &mut ClientStream, txn: &mut Txn) {
-    crate::http::idle::ClientStream::drain_unread(stream);
+/// The stream ends without a server (`SC`). What the client sent is dropped before the close,
+/// which would be a reset over unread bytes, and counts as received, as HAProxy has read it by
+/// then (`option dontlognull` logs such a stream). HAProxy starts a stream later after the
+/// accept than hapee, so a client's first bytes are mostly there already; hapee may end one
+/// before they come, so after its FIN it drops what still comes until the client closes, and
+/// the end is a FIN, not a reset. That wait is bounded by `timeout client` and by a second, as
+/// the connection's slot is held meanwhile.
+async fn end_without_server(
+    stream: &mut ClientStream,
+    txn: &mut Txn,
+    client_timeout: Option<Duration>,
+) {
+    txn.bytes_in += crate::http::idle::ClientStream::drain_unread(stream);
     txn.term = *b"SC";
     finish(txn);
+    let bound = client_timeout.map_or(LINGER, |t| t.min(LINGER));
+    let _ = tokio::time::timeout(bound, async {
+        stream.shutdown().await?;
+        let mut buf = [0u8; 4096];
+        while stream.read(&mut buf).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
 }
 
+/// The longest a stream that ended without a server waits for its client's close.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// Serves one TCP-mode connection, opened (`crate::accept`) as `txn`.
 pub async fn serve(
     mut stream: ClientStream,
     fe_index: usize,
@@ -352,7 +371,7 @@ pub async fn serve(
         return upgrade(stream, txn, proto);
     }
     let Some(be_index) = crate::route::choose_backend(&shared, fe, &txn) else {
-        end_without_server(&mut stream, &mut txn);
+        end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
         return None;
     };
     // A backend in HTTP mode makes the stream an HTTP one (HAProxy's implicit upgrade).
@@ -394,7 +413,7 @@ pub async fn serve(
     let server_stream = loop {
         let (si, server, addr) = if let Some(direct) = &be.direct {
             let Some(addr) = direct.addr(txn.local) else {
-                end_without_server(&mut stream, &mut txn);
+                end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
                 return None;
             };
             (crate::upstream::direct::INDEX, &direct.server, addr)
@@ -405,7 +424,7 @@ pub async fn serve(
                     .or_else(|| be.pick(key.filter(|_| be.algorithm.is_hash()), tries.avoid))
             });
             let Some(si) = picked else {
-                end_without_server(&mut stream, &mut txn);
+                end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
                 return None;
             };
             let server = &be.servers[si];
@@ -484,7 +503,7 @@ pub async fn serve(
             None => {
                 // The server was assigned: `%Tw` counts as for a connected one.
                 txn.timings.queue = before_queue + txn.timings.queue.max(0);
-                end_without_server(&mut stream, &mut txn);
+                end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
                 return None;
             }
         }
@@ -515,7 +534,7 @@ pub async fn serve(
     };
     let Some(mut sstream) = sstream else {
         server.active.fetch_sub(1, Ordering::Relaxed);
-        end_without_server(&mut stream, &mut txn);
+        end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
         return None;
     };
     if !held.is_empty() && sstream.write_all(&held).await.is_err() {

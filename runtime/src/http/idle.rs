@@ -297,7 +297,10 @@ pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
     /// Reads and drops what the client sent that is waiting unread, without waiting, before
     /// the connection closes: a close over unread bytes (a request pipelined behind the
     /// last answer) is a reset, which can destroy that answer on its way. HAProxy drains so.
-    fn drain_unread(&mut self) {}
+    /// Answers how many bytes it dropped.
+    fn drain_unread(&mut self) -> u64 {
+        0
+    }
 }
 
 impl ClientStream for TcpStream {
@@ -305,18 +308,20 @@ impl ClientStream for TcpStream {
         self.try_write(data)
     }
 
-    fn drain_unread(&mut self) {
+    fn drain_unread(&mut self) -> u64 {
         use std::io::Read;
         // Straight from the socket (non-blocking under tokio), whatever tokio last saw of
         // its readiness; a bounded amount, a client still sending is not waited for.
         let socket = socket2::SockRef::from(&*self);
         let mut buf = [0u8; 16 * 1024];
+        let mut dropped = 0;
         for _ in 0..16 {
             match (&*socket).read(&mut buf) {
-                Ok(n) if n > 0 => continue,
+                Ok(n) if n > 0 => dropped += n as u64,
                 _ => break,
             }
         }
+        dropped
     }
 
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -355,8 +360,8 @@ pub struct IdleLimited<S = TcpStream> {
 
 impl<S: ClientStream> IdleLimited<S> {
     /// See [`ClientStream::drain_unread`].
-    pub fn drain_unread(&mut self) {
-        self.stream.drain_unread();
+    pub fn drain_unread(&mut self) -> u64 {
+        self.stream.drain_unread()
     }
 
     pub fn new(

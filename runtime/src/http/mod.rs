@@ -747,10 +747,10 @@ async fn serve(ctx: &ConnCtx, txn: &mut Txn, service: Service, body: ReqBody) ->
 /// HTTP/1 layer adds it after the connection field it writes (`MuxChunked`).
 fn applet_chunked(txn: &Txn, resp: &mut Response<ResBody>, always_own_field: bool) {
     let version = txn.request.as_ref().map(|r| r.version);
-    // The page says nothing of its length to HEAD (an empty body, which hyper gives no
-    // length either).
+    // Neither says anything of its length to HEAD (an empty body, which hyper gives no
+    // length either); the exporter still names its chunking, as HAProxy's does.
     let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
-    if head && !always_own_field && resp.status() == hyper::StatusCode::OK {
+    if head && resp.status() == hyper::StatusCode::OK {
         *resp.body_mut() = reply::full(Bytes::new());
     }
     if version.is_some_and(|v| v <= hyper::Version::HTTP_11)

@@ -122,15 +122,7 @@ impl Redirect {
         if self.kind == RedirectKind::Location {
             return out;
         }
-        // The request's path with its query string (unless dropped), "/" when there is none.
-        let path = txn.request.as_ref().map_or_else(
-            || "/".to_string(),
-            |req| match (req.uri.path(), req.uri.query()) {
-                ("", _) => "/".to_string(),
-                (p, Some(q)) if !self.drop_query => format!("{p}?{q}"),
-                (p, _) => p.to_string(),
-            },
-        );
+        let path = path_of(txn, self.drop_query);
         if self.kind == RedirectKind::Scheme {
             let host = txn
                 .request
@@ -179,17 +171,26 @@ fn has_body(req: &crate::txn::RequestView) -> bool {
             || length.is_some_and(|v| v.as_bytes().iter().any(|&c| c != b'0')))
 }
 
+/// The request's path with its query string (unless dropped), `/` when its target has no
+/// path: an asterisk-form (`OPTIONS *`) or authority-form (`CONNECT a:443`) target, which
+/// HAProxy's URI parser gives no path, so `redirect scheme` sends `OPTIONS *` to `…://host/`.
+fn path_of(txn: &Txn, drop_query: bool) -> String {
+    let Some(req) = txn.request.as_ref() else {
+        return "/".to_string();
+    };
+    let asterisk = req.uri.scheme().is_none() && req.uri.path() == "*";
+    match (req.uri.path(), req.uri.query()) {
+        ("", _) => "/".to_string(),
+        _ if asterisk => "/".to_string(),
+        (p, Some(q)) if !drop_query => format!("{p}?{q}"),
+        (p, _) => p.to_string(),
+    }
+}
+
 /// A server's `redir <prefix>`: a 302 to the prefix followed by the request's path and query
 /// (the prefix `/` alone adds nothing), closing the connection, as HAProxy answers it.
 pub fn to_server(prefix: &str, txn: &Txn) -> Response<ResBody> {
-    let path = txn.request.as_ref().map_or_else(
-        || "/".to_string(),
-        |req| match (req.uri.path(), req.uri.query()) {
-            ("", _) => "/".to_string(),
-            (p, Some(q)) => format!("{p}?{q}"),
-            (p, None) => p.to_string(),
-        },
-    );
+    let path = path_of(txn, false);
     let location = if prefix == "/" {
         path
     } else {
@@ -231,5 +232,26 @@ mod tests {
         assert!(Redirect::compile(&words("location /x code 304")).is_err());
         assert!(Redirect::compile(&words("code 301")).is_err());
         assert!(Redirect::compile(&words("location")).is_err());
+    }
+
+    #[test]
+    fn a_target_without_a_path_redirects_to_the_root() {
+        let r = Redirect::compile(&words("scheme https")).unwrap();
+        let at = |method: hyper::Method, target: &str| {
+            let mut txn = Txn::for_checks("127.0.0.1:1".parse().unwrap());
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert("host", hyper::header::HeaderValue::from_static("a.example"));
+            txn.request = Some(crate::txn::RequestView {
+                method,
+                uri: target.parse().unwrap(),
+                version: hyper::Version::HTTP_11,
+                headers,
+                lines: Default::default(),
+            });
+            r.location(&txn)
+        };
+        assert_eq!(at(hyper::Method::OPTIONS, "*"), "https://a.example/");
+        assert_eq!(at(hyper::Method::GET, "/x?y"), "https://a.example/x?y");
+        assert_eq!(at(hyper::Method::GET, "http://b/"), "https://a.example/");
     }
 }

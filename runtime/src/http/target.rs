@@ -64,9 +64,90 @@ pub fn renormalized(raw: &mut hyper::ext::RawTarget, before: &Uri, after: &Uri) 
     raw.parsed = after.clone();
 }
 
+/// The host an absolute-form or authority-form target names: its authority without a
+/// `user@` part, as HAProxy reads it to compare with or to set the Host header.
+pub fn host_of(uri: &Uri) -> Option<&str> {
+    let authority = uri.authority()?.as_str();
+    Some(
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host),
+    )
+}
+
+/// `uri` naming `host` in its authority (a `user@` part kept, the rest as written); `None`
+/// when it has no authority (origin and asterisk forms) or names `host` already.
+pub fn with_host(uri: &Uri, version: Version, host: &str) -> Option<Uri> {
+    let authority = uri.authority()?.as_str();
+    let current = host_of(uri)?;
+    if current == host {
+        return None;
+    }
+    let written = text(uri, version);
+    let prefix = uri.scheme_str().map_or(0, |s| s.len() + 3);
+    let rest = written.get(prefix + authority.len()..)?;
+    let userinfo = &authority[..authority.len() - current.len()];
+    format!("{}{userinfo}{host}{rest}", &written[..prefix])
+        .parse()
+        .ok()
+}
+
+/// After a rule wrote the request's Host header: an absolute-form or authority-form target
+/// takes the last Host value as its authority, as HAProxy keeps the two in step (a server
+/// reading the target then sees the new host too). The line as sent stays for the logs.
+pub fn follow_host(txn: &mut crate::txn::Txn) {
+    let Some(req) = txn.request.as_ref() else {
+        return;
+    };
+    let host = req.headers.get_all(hyper::header::HOST).iter().next_back();
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else {
+        return;
+    };
+    let Some(uri) = with_host(&req.uri, req.version, host) else {
+        return;
+    };
+    if let Some(req) = txn.request_line_to_rewrite() {
+        req.uri = uri;
+    }
+}
+
+/// After a rule replaced the whole target: when the new one names a host (absolute or
+/// authority form), every Host line takes it, as HAProxy updates Host from a new target's
+/// authority. An origin-form target leaves Host as it is.
+pub fn host_follows(req: &mut crate::txn::RequestView) {
+    let Some(host) = host_of(&req.uri) else {
+        return;
+    };
+    let Ok(value) = hyper::header::HeaderValue::from_str(host) else {
+        return;
+    };
+    if req.headers.contains_key(hyper::header::HOST) {
+        let count = req.headers.get_all(hyper::header::HOST).iter().count();
+        let values = vec![value; count];
+        super::header_order::replace_all(&mut req.headers, &hyper::header::HOST, values);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_host_becomes_the_targets_authority() {
+        let v11 = Version::HTTP_11;
+        let at =
+            |t: &str, host: &str| with_host(&t.parse().unwrap(), v11, host).map(|u| text(&u, v11));
+        assert_eq!(
+            at("http://a/x?q=1", "b:81").as_deref(),
+            Some("http://b:81/x?q=1")
+        );
+        assert_eq!(at("http://a", "b").as_deref(), Some("http://b"));
+        assert_eq!(at("http://u@a/", "b").as_deref(), Some("http://u@b/"));
+        assert_eq!(at("a:443", "b:443").as_deref(), Some("b:443"));
+        assert_eq!(at("/x", "b"), None);
+        assert_eq!(at("*", "b"), None);
+        assert_eq!(at("http://b/", "b"), None);
+    }
 
     #[test]
     fn an_absolute_target_without_a_path_keeps_its_form() {

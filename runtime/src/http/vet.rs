@@ -252,17 +252,14 @@ fn host(
         }
         headers.insert(HOST, first);
     }
-    let Some(authority) = uri.authority().map(|a| a.as_str()) else {
+    // The authority without any `user@` part: HAProxy compares and forwards the host only.
+    let Some(authority) = super::target::host_of(uri) else {
         // An origin-form target (the usual one) needs only to know whether a Host came.
         if !came && version == Version::HTTP_11 && method != Method::CONNECT {
             return Err(Refusal::BadRequest);
         }
         return Ok(());
     };
-    // The authority without any `user@` part: HAProxy compares and forwards the host only.
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
     if method == Method::CONNECT {
         if let Some(host) = headers.get(HOST) {
             match connect_host(authority.as_bytes(), host.as_bytes()) {

@@ -247,6 +247,8 @@ mod tables;
 mod task_profile;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
+#[path = "runtime/tcp_no_server.rs"]
+mod tcp_no_server;
 #[path = "runtime/tcp_response.rs"]
 mod tcp_response;
 #[path = "runtime/tls.rs"]

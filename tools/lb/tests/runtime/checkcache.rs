@@ -154,3 +154,46 @@ fn a_nocache_insertion_makes_the_response_private_first() {
         assert_eq!(theirs, ours);
     }
 }
+
+/// `cookie … insert nocache` on a response with neither lifetime nor validator adds no
+/// `Cache-Control: private`: no shared cache would keep it anyway. HAProxy 2.7.0 added it
+/// (its cacheability check marked such a response "not to be stored" by the wrong flag); the
+/// fix (BUG/MINOR "cache: Cache response even if request has no-cache directive", mainline
+/// 879debeec) went into the 2.7 branch and back to 2.4, so the later 2.7 releases and Debian's
+/// 2.6 answer so, and hapee follows them. With a 2.7.0 build present, its old answer is
+/// checked too, as the differential traffic check sees it.
+#[test]
+fn a_nocache_insertion_leaves_a_response_without_lifetime_alone() {
+    let cfg = |port: u16, origin: &Scripted| {
+        format!(
+            "{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    cookie SRV insert nocache\n    server s1 {} cookie a\n",
+            origin.addr
+        )
+    };
+    let drive = |port: u16, _: &Scripted| {
+        ["/1", "/2?h=etag:%22v1%22"]
+            .iter()
+            .map(|path| {
+                let (status, h, _) = exchange(port, path, &[]);
+                (
+                    status,
+                    h.get("cache-control").cloned(),
+                    h.contains_key("set-cookie"),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (ours, theirs) = both_with(Scripted::start, cfg, drive);
+    assert_eq!(
+        ours,
+        [(200, None, true), (200, Some("private".to_string()), true)]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, ours);
+    }
+    let origin = Scripted::start();
+    if let Some((old, _)) = with_haproxy_27(|port| cfg(port, &origin), |port| drive(port, &origin))
+    {
+        assert_eq!(old[0].1.as_deref(), Some("private"), "2.7.0: {old:?}");
+    }
+}

@@ -95,3 +95,53 @@ fn the_redirect_directive_runs_after_http_request_rules_with_its_destination_as_
     };
     assert_eq!(theirs, mine);
 }
+
+/// A target without a path (`OPTIONS *`, an absolute target ending at its authority) is
+/// redirected to the root: HAProxy's URI parser finds no path in it and puts `/` there.
+#[test]
+fn a_target_without_a_path_is_redirected_to_the_root() {
+    let server = raw_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\norigin",
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    http-request redirect scheme https if {{ method OPTIONS }}
+    http-request redirect prefix http://p.example code 301
+    default_backend app
+backend app
+    server s1 {server}
+"
+        )
+    };
+    let drive = |port: u16| -> Vec<Option<String>> {
+        [
+            "OPTIONS * HTTP/1.1\r\nhost: site.example\r\nconnection: close\r\n\r\n",
+            "GET http://site.example HTTP/1.1\r\nhost: site.example\r\nconnection: close\r\n\r\n",
+        ]
+        .iter()
+        .map(|request| {
+            let mut s = connect(("127.0.0.1", port));
+            s.write_all(request.as_bytes()).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            location(&String::from_utf8_lossy(&out)).map(str::to_string)
+        })
+        .collect()
+    };
+    let (mine, theirs) = both(cfg, drive);
+    assert_eq!(
+        mine,
+        [
+            Some("https://site.example/".to_string()),
+            Some("http://p.example/".to_string())
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

@@ -383,3 +383,54 @@ fn http_use_proxy_header_authenticates_proxied_requests_as_haproxy() {
         ],
     );
 }
+
+/// A rule that writes Host also rewrites an absolute target's authority (`set-header`,
+/// `replace-header`), a new absolute target from `set-uri` gives Host its authority, and
+/// `set-path` on an absolute target keeps its scheme and authority, as HAProxy's
+/// http_update_authority, http_update_host and http_replace_req_path do; an origin-form
+/// target stays as it is, and the log keeps the line as the client sent it.
+#[test]
+fn host_rewrites_and_absolute_targets_follow_each_other_as_haproxy() {
+    let rules = "    http-request set-uri http://c.example/v if { path /u }
+    http-request set-header host b.example if { path_beg /x }
+    http-request replace-header host ^r(.*) s\\1 if { path_beg /r }
+    http-request set-path /new if { path_beg /p }
+";
+    let cases: [&[u8]; 5] = [
+        b"GET http://a/x?q=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://ra:8080/r HTTP/1.1\r\nHost: ra:8080\r\n\r\n",
+        b"GET /u HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET http://a/p/1?k=v HTTP/1.1\r\nHost: a\r\n\r\n",
+    ];
+    assert_sides(
+        through_both(rules, &cases, 5),
+        &[
+            (
+                200,
+                &["GET http://b.example/x?q=1 HTTP/1.1 | b.example"],
+                "200 \"GET http://a/x?q=1 HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET /x HTTP/1.1 | b.example"],
+                "200 \"GET /x HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://sa:8080/r HTTP/1.1 | sa:8080"],
+                "200 \"GET http://ra:8080/r HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://c.example/v HTTP/1.1 | c.example"],
+                "200 \"GET /u HTTP/1.1\"",
+            ),
+            (
+                200,
+                &["GET http://a/new?k=v HTTP/1.1 | a"],
+                "200 \"GET http://a/p/1?k=v HTTP/1.1\"",
+            ),
+        ],
+    );
+}

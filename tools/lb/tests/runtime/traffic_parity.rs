@@ -310,6 +310,11 @@ listen stats
             head_names(port, b"GET /stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
             head_names(port, b"GET /metrics HTTP/1.0\r\n\r\n"),
             head_names(port, b"HEAD /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+            raw(
+                port,
+                b"HEAD /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                Duration::from_secs(3),
+            ),
         ]
     };
     let exporter_logged = |log: &str| lines_with(log, "GET /metrics") == 1;
@@ -342,6 +347,12 @@ listen stats
         "HTTP/1.1 200 OK | cache-control, content-type, transfer-encoding, connection"
     );
     assert_eq!(mine[7], format!("{page}, connection"));
+    // The exporter's answer to HEAD still names its chunking, and has no body.
+    assert_eq!(
+        mine[8],
+        "HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: text/plain; version=0.0.4\r\n\
+         transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
     if let Some((theirs, log)) = with_haproxy_27_logging(cfg, drive, exporter_logged) {
         assert_eq!(theirs, mine, "{log}");
         assert!(log.contains(" stats/<PROMEX> 0/0/0/"), "{log}");

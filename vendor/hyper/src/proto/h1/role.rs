@@ -955,8 +955,12 @@ impl Server {
                         return Err(crate::Error::new_user_header());
                     }
                     // check that we actually can send a chunked body...
+                    // hapee patch: an answer to HEAD keeps the field its GET would have (as
+                    // HAProxy's exporter says it); its body is still forced empty below.
+                    let head = msg.req_method == &Some(Method::HEAD);
+                    let method = if head { None } else { msg.req_method.as_ref() };
                     if msg.head.version == Version::HTTP_10
-                        || !Server::can_chunked(msg.req_method.as_ref(), msg.head.subject)
+                        || !Server::can_chunked(method, msg.head.subject)
                     {
                         continue;
                     }
