@@ -185,6 +185,9 @@ impl SourceFile {
     }
 }
 
+/// Where a byte of interest first is in some bytes (see [`SourceFile::lines_holding`]).
+pub(crate) type FindByte<'f> = &'f dyn Fn(&[u8]) -> Option<usize>;
+
 /// A set of a file's lines (by 0-based index), one bit each.
 pub(crate) struct LineSet {
     bits: Vec<u64>,
@@ -202,7 +205,7 @@ impl SourceFile {
     /// The lines that hold a byte `find` finds (`find(text)` answers the first one's offset):
     /// the whole text is searched at once, not line by line, and a line is searched no further
     /// after its first find.
-    pub(crate) fn lines_holding(&self, finds: &[&dyn Fn(&[u8]) -> Option<usize>]) -> LineSet {
+    pub(crate) fn lines_holding(&self, finds: &[FindByte]) -> LineSet {
         let mut set = LineSet {
             bits: vec![0; self.line_starts.len() / 64 + 1],
         };
