@@ -466,6 +466,33 @@ pub(crate) fn plain_first_word(line: &str) -> Option<&str> {
     first.map(|range| &line[range])
 }
 
+/// The lines of `source` holding a quote, an escape or a comment start: the only lines
+/// [`plain_first_word`] refuses for a byte (the others only for their number of words), found
+/// in one pass over the whole file instead of one per line.
+pub(crate) fn special_lines(source: &crate::source::SourceFile) -> crate::source::LineSet {
+    source.lines_holding(&[
+        &|bytes| memchr::memchr3(b'"', b'\'', b'#', bytes),
+        &|bytes| memchr::memchr(b'\\', bytes),
+    ])
+}
+
+/// [`plain_first_word`] of a line outside [`special_lines`]: only the first word is read when
+/// the line has too few blanks for more words than the plain way takes.
+pub(crate) fn plain_first_word_unspecial(line: &str) -> Option<&str> {
+    // A line of n words has at least n - 1 blanks; a short line cannot have enough of them.
+    let few = line.len() <= 2 * PLAIN_LINE_WORDS
+        || line
+            .bytes()
+            .filter(|b| matches!(b, b' ' | b'\t' | 0x0b | 0x0c))
+            .count()
+            < PLAIN_LINE_WORDS;
+    if !few {
+        return plain_first_word(line);
+    }
+    let first = first_word_of_plain(line);
+    (!first.is_empty()).then_some(first)
+}
+
 /// Calls `word` with the bounds of each word of `line` when the line is plain, and returns how
 /// many there were; `None` when the line is not plain or has more words than the plain way
 /// takes ([`PLAIN_LINE_WORDS`]): such lines go the long way. One pass over the bytes: blanks,
@@ -516,7 +543,9 @@ pub(crate) struct PlainBounds {
 }
 
 impl PlainBounds {
-    /// The bounds of `line`'s words, or `None` when it is not plain.
+    /// The bounds of `line`'s words, or `None` when it is not plain. Inlined: returned by
+    /// value, the 200-byte table was copied once more per line.
+    #[inline(always)]
     pub(crate) fn scan(line: &str) -> Option<Self> {
         // Bounds are kept as u32: a line longer than that takes the long way.
         u32::try_from(line.len()).ok()?;
@@ -535,16 +564,18 @@ impl PlainBounds {
 
     /// The words of the scanned `line`, which starts at `offset` in `file`.
     pub(crate) fn words(&self, line: &str, file: FileId, offset: usize) -> Vec<Word> {
-        // Exact room: large configurations keep every line's words.
-        let mut words = Vec::with_capacity(self.count);
-        for &(start, end) in &self.bounds[..self.count] {
-            let (start, end) = (start as usize, end as usize);
-            words.push(Word {
-                span: Span::new(file, offset + start, offset + end),
-                value: line[start..end].into(),
-            });
-        }
-        words
+        // Exact room (large configurations keep every line's words), taken once: a mapped
+        // slice is collected without a test of the room left per word.
+        self.bounds[..self.count]
+            .iter()
+            .map(|&(start, end)| {
+                let (start, end) = (start as usize, end as usize);
+                Word {
+                    span: Span::new(file, offset + start, offset + end),
+                    value: line[start..end].into(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -618,7 +649,26 @@ mod tests {
             if let Some(first) = &first {
                 assert_eq!(first_word_of_plain(line), first.value.as_str(), "{line:?}");
             }
+            let special = crate::source::SourceFile::new("t", format!("{line}\n"));
+            if !special_lines(&special).contains(0) {
+                assert_eq!(
+                    plain_first_word_unspecial(line),
+                    plain_first_word(line),
+                    "{line:?}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn special_lines_are_those_holding_a_quote_escape_or_comment() {
+        let text = "a b\n\"q\"\nc\\ d\n  e # f\nplain\r\n'x'\n  \"last";
+        let source = crate::source::SourceFile::new("t", text);
+        let set = special_lines(&source);
+        let found: Vec<usize> = (0..source.line_count())
+            .filter(|&i| set.contains(i))
+            .collect();
+        assert_eq!(found, [1, 2, 3, 5, 6]);
     }
 
     fn lex_env(line: &str, env: &MapEnv) -> Result<Vec<String>, String> {

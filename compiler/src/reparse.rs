@@ -142,7 +142,7 @@ pub(crate) fn reparse(
         source,
         env,
         build: &crate::cond::BuildInfo::default(),
-        defer_proxy_bodies: false,
+        defer_proxy_bodies: None,
     };
     let mut parser = LineParser::resume(prefix_diags, current.map(|_| 0));
     let mut opened = vec![Section {

@@ -185,6 +185,46 @@ impl SourceFile {
     }
 }
 
+/// Where a byte of interest first is in some bytes (see [`SourceFile::lines_holding`]).
+pub(crate) type FindByte<'f> = &'f dyn Fn(&[u8]) -> Option<usize>;
+
+/// A set of a file's lines (by 0-based index), one bit each.
+pub(crate) struct LineSet {
+    bits: Vec<u64>,
+}
+
+impl LineSet {
+    pub(crate) fn contains(&self, line: usize) -> bool {
+        self.bits
+            .get(line / 64)
+            .is_some_and(|word| word & (1 << (line % 64)) != 0)
+    }
+}
+
+impl SourceFile {
+    /// The lines that hold a byte `find` finds (`find(text)` answers the first one's offset):
+    /// the whole text is searched at once, not line by line, and a line is searched no further
+    /// after its first find.
+    pub(crate) fn lines_holding(&self, finds: &[FindByte]) -> LineSet {
+        let mut set = LineSet {
+            bits: vec![0; self.line_starts.len() / 64 + 1],
+        };
+        let bytes = self.text.as_bytes();
+        for find in finds {
+            let mut at = 0;
+            while let Some(found) = find(&bytes[at..]) {
+                let line = self.line_index(at + found);
+                set.bits[line / 64] |= 1 << (line % 64);
+                match self.line_starts.get(line + 1) {
+                    Some(&next) => at = next as usize,
+                    None => break,
+                }
+            }
+        }
+        set
+    }
+}
+
 /// Every file of one compilation, in load order.
 #[derive(Clone, Debug, Default)]
 pub struct SourceDb {

@@ -204,12 +204,13 @@ fn parse_from(
     // The section name for `.SECTION` carries over from file to file, like HAProxy's.
     let mut section_name = String::new();
     for (file, source) in db.files() {
+        let special = defer_proxy_bodies.then(|| crate::lexer::special_lines(source));
         let context = FileContext {
             file,
             source,
             env,
             build,
-            defer_proxy_bodies,
+            defer_proxy_bodies: special.as_ref(),
         };
         let lines = match known.as_deref_mut() {
             Some(known) => parse_lines(
@@ -240,7 +241,7 @@ fn parse_file(
     section_name: &mut String,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Line> {
-    if context.defer_proxy_bodies {
+    if context.defer_proxy_bodies.is_some() {
         // The proxy bodies' plain lines are lexed by the build's threads: lexing them ahead
         // here would make the words this parse is asked not to hold.
         return parse_lines(context, &mut |_| None, sections, section_name, diags);
@@ -268,8 +269,10 @@ pub(crate) struct FileContext<'a> {
     pub env: &'a dyn Environment,
     pub build: &'a crate::cond::BuildInfo,
     /// Leave the plain lines of frontend, backend and listen bodies without their words (see
-    /// [`parse_deferring`]).
-    pub defer_proxy_bodies: bool,
+    /// [`parse_deferring`]) when set: the file's lines that hold a quote, an escape or a
+    /// comment ([`crate::lexer::special_lines`]), the only ones whose plainness needs a look
+    /// past their first word (but for their number of words).
+    pub defer_proxy_bodies: Option<&'a crate::source::LineSet>,
 }
 
 fn parse_lines(
@@ -407,10 +410,17 @@ impl LineParser {
             Some(lexed) => lexed,
             None => {
                 let content = source.content(text);
-                if defer_proxy_bodies
-                    && self.defers_here(sections)
-                    && crate::lexer::plain_first_word(content).is_some_and(defers_keyword)
-                {
+                let plain_first_word = |special: &crate::source::LineSet| {
+                    if special.contains(index) {
+                        crate::lexer::plain_first_word(content)
+                    } else {
+                        crate::lexer::plain_first_word_unspecial(content)
+                    }
+                };
+                if defer_proxy_bodies.is_some_and(|special| {
+                    self.defers_here(sections)
+                        && plain_first_word(special).is_some_and(defers_keyword)
+                }) {
                     // Read as a statement of the current section, words left out.
                     line.kind = LineKind::Statement;
                     if let Some(s) = self.current {
