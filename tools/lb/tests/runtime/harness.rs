@@ -36,9 +36,12 @@ pub fn free_ports(n: u16) -> u16 {
         let Ok(base) = u16::try_from(base) else {
             continue;
         };
+        // The claim comes before the probe: a probe binds (and listens on) the port for a
+        // moment, which made a test binding again a port it holds (tls_early's origin, bound
+        // anew on its claimed port) fail with EADDRINUSE when another suite probed it then.
         if base.checked_add(n).is_some_and(|end| end <= 32_000)
-            && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
             && claim((base..base + n).collect())
+            && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
         {
             CLAIMED_HERE.with(|here| here.borrow_mut().extend(base..base + n));
             return base;
