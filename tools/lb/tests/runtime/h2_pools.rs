@@ -23,11 +23,7 @@ fn drive(ports: [u16; 3], conns: &OriginCounts) -> (usize, Vec<String>) {
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("version=HTTP/2.0"), "{body}");
         // The connection is idle once its stream is over (unless it is used up).
-        wait_until(Duration::from_millis(500), || {
-            !idle_columns(ports[2]).ends_with(" 0 0 0")
-        });
-        std::thread::sleep(Duration::from_millis(50));
-        seen.push(idle_columns(ports[2]));
+        seen.push(idle_after(ports[2]));
     }
     (conns.load(Ordering::SeqCst), seen)
 }
@@ -142,14 +138,31 @@ fn max_reuse_bounds_the_streams_an_h2_connection_carries_after_its_first() {
     }
 }
 
-/// The idle columns once the server's connections have settled idle (waiting at most 500 ms
-/// for one to be).
+/// The idle columns once the server's connections have settled, the clients having read their
+/// answers: the proxy puts a connection back in its pool (or closes it) just after its stream
+/// ends, which a loaded machine may delay past the client's read, and one connection of two
+/// may settle before the other. So the columns are read until they stay the same for 300 ms
+/// (for 1 s when no connection is idle, which is also how a busy one reads), up to 20 s.
 pub(super) fn idle_after(cli: u16) -> String {
-    wait_until(Duration::from_millis(500), || {
-        !idle_columns(cli).ends_with(" 0 0 0")
-    });
-    std::thread::sleep(Duration::from_millis(100));
-    idle_columns(cli)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = idle_columns(cli);
+    let mut since = Instant::now();
+    loop {
+        let still = since.elapsed();
+        let settled = if last.ends_with(" 0 0 0") {
+            still >= Duration::from_secs(1)
+        } else {
+            still >= Duration::from_millis(300)
+        };
+        if settled || Instant::now() > deadline {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        let now = idle_columns(cli);
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+    }
 }
 
 /// The pool columns of `show servers conn` from `used_cur` on.
@@ -272,17 +285,19 @@ fn overlapping_sessions(ports: [u16; 3], conns: &OriginCounts) -> Vec<(usize, St
     let mut a = Session::open(ports[0]);
     let mut late = Session::open(ports[0]);
     for _ in 0..2 {
+        // B's request goes once the origin has A's: A's connection is then established and
+        // busy for 600 ms (a fixed pause let a loaded machine send B's first).
+        let requested = conns.requests.load(Ordering::SeqCst);
         a.send("/slow/600");
-        std::thread::sleep(Duration::from_millis(200));
+        let busy = wait_until(Duration::from_secs(20), || {
+            conns.requests.load(Ordering::SeqCst) > requested
+        });
+        assert!(busy, "the origin never got A's request");
         late.send("/slow/200");
         late.expect_ok();
         a.expect_ok();
         // Both connections' streams are over once each response is: they settle idle.
-        wait_until(Duration::from_millis(500), || {
-            !idle_columns(ports[2]).ends_with(" 0 0 0")
-        });
-        std::thread::sleep(Duration::from_millis(100));
-        seen.push((conns.load(Ordering::SeqCst), idle_columns(ports[2])));
+        seen.push((conns.load(Ordering::SeqCst), idle_after(ports[2])));
         late = Session::open(ports[0]);
     }
     seen
@@ -400,11 +415,7 @@ pub(super) fn one_session_streams(
         get("/slow/200").await;
         first.await.unwrap();
     });
-    wait_until(Duration::from_millis(500), || {
-        !idle_columns(ports[2]).ends_with(" 0 0 0")
-    });
-    std::thread::sleep(Duration::from_millis(100));
-    (conns.load(Ordering::SeqCst), idle_columns(ports[2]))
+    (conns.load(Ordering::SeqCst), idle_after(ports[2]))
 }
 
 #[test]

@@ -36,9 +36,12 @@ pub fn free_ports(n: u16) -> u16 {
         let Ok(base) = u16::try_from(base) else {
             continue;
         };
+        // The claim comes before the probe: a probe binds (and listens on) the port for a
+        // moment, which made a test binding again a port it holds (tls_early's origin, bound
+        // anew on its claimed port) fail with EADDRINUSE when another suite probed it then.
         if base.checked_add(n).is_some_and(|end| end <= 32_000)
-            && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
             && claim((base..base + n).collect())
+            && (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok())
         {
             CLAIMED_HERE.with(|here| here.borrow_mut().extend(base..base + n));
             return base;
@@ -475,6 +478,38 @@ pub fn raw(port: u16, request: &[u8], wait: Duration) -> String {
         out.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Sends raw bytes and reads until what came back is `enough` (an answer's whole head, say),
+/// the server closes, or `limit` passes. For an answer on a connection kept open, where
+/// [`raw`]'s quiet time would have to guess how long a loaded machine takes to answer.
+pub fn raw_until(
+    port: u16,
+    request: &[u8],
+    enough: impl Fn(&str) -> bool,
+    limit: Duration,
+) -> String {
+    let deadline = Instant::now() + limit;
+    let mut s = connect(("127.0.0.1", port));
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    while !enough(&String::from_utf8_lossy(&out)) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || s.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `answer` holds a whole response head.
+pub fn has_head(answer: &str) -> bool {
+    answer.contains("\r\n\r\n")
 }
 
 /// The usual defaults section of the tests.

@@ -72,7 +72,7 @@ fn drive(ports: [u16; 3], origin: &Origin) -> (usize, Vec<String>) {
         let (status, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
         assert_eq!(status, 200, "{body}");
         // The connection is back in its pool once the response is over.
-        let settled = wait_until(Duration::from_secs(2), || {
+        let settled = wait_until(Duration::from_secs(20), || {
             !idle_columns(ports[2]).ends_with(" 0 0 0")
         });
         assert!(settled, "{}", idle_columns(ports[2]));
@@ -245,7 +245,9 @@ fn taken_over_connection_moves_to_the_new_threads_poller(ssl: bool) {
     for (port, idle) in [(one, " 1 0"), (two, " 0 1")] {
         let (status, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
         assert_eq!((status, body.as_str()), (200, "here"));
-        let settled = wait_until(Duration::from_secs(2), || idle_columns(cli).ends_with(idle));
+        let settled = wait_until(Duration::from_secs(20), || {
+            idle_columns(cli).ends_with(idle)
+        });
         assert!(settled, "{}", idle_columns(cli));
     }
     let conns = tcp_inodes(origin, true, "01");

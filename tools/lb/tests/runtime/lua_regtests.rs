@@ -6,8 +6,8 @@
 //! values of the wrong type, and a fetch walking the backends' servers that returns a table.
 
 use super::harness::{
-    both_reading, both_with, corpus_path, curl, free_port, raw, raw_server, wait_until,
-    with_haproxy, Origin, Proxy, DEFAULTS,
+    both_reading, both_with, corpus_path, curl, free_port, has_head, raw_server, raw_until,
+    wait_until, with_haproxy, Origin, Proxy, DEFAULTS,
 };
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -239,10 +239,12 @@ fn haproxy_regtest_close_wait_lf_runs_unchanged() {
     let drive = |port: u16, side: &super::harness::Side| {
         let statuses: Vec<String> = (0..REQUESTS)
             .map(|_| {
-                let answer = raw(
+                // The 500's head is waited for (the connection may stay open after it).
+                let answer = raw_until(
                     port,
                     b"GET / HTTP/1.1\nHost: a\n\n",
-                    Duration::from_millis(300),
+                    has_head,
+                    Duration::from_secs(20),
                 );
                 answer.lines().next().unwrap_or("").to_string()
             })

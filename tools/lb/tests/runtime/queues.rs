@@ -205,7 +205,7 @@ backend app
         assert_eq!(status(c), "200");
     }
     assert!(
-        wait_until(Duration::from_secs(2), || fds(pid) == before + 3),
+        wait_until(Duration::from_secs(20), || fds(pid) == before + 3),
         "{before} -> {}",
         fds(pid)
     );

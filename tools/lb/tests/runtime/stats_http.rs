@@ -275,11 +275,11 @@ frontend stats
         )
     });
     assert_eq!(mine, (200, 401, 200, true, 503));
-    assert!(
-        log.lines()
-            .any(|l| l.contains(" stats stats/<STATS> 0/0/0/0/0 200 ")),
-        "{log}"
-    );
+    // The page is an applet: no queue, connect or response time (0, never -1). Its `Tq` and
+    // `Ta` are measured, and a loaded machine may wake the proxy between the client's connect
+    // and its request, or in the middle of the page: any number of milliseconds.
+    let page = regex::Regex::new(r" stats stats/<STATS> \d+/0/0/0/\d+ 200 ").unwrap();
+    assert!(log.lines().any(|l| page.is_match(l)), "{log}");
     if let Some((theirs, _)) = theirs {
         assert_eq!(theirs, mine);
     }

@@ -35,7 +35,16 @@ fn origin(
         .unwrap();
     config.max_early_data_size = 16384;
     let config = Arc::new(config);
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    // Bound again on its port below: a suite of another checkout (with no port claims) may
+    // probe that port by binding it for a moment, so a refusal is tried again for a while.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let listener = loop {
+        match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(l) => break l,
+            Err(e) if std::time::Instant::now() > deadline => panic!("bind {port}: {e}"),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -93,7 +93,8 @@ fn drive(port: u16) -> Vec<String> {
     requests()
         .iter()
         .map(|r| {
-            let answer = raw(port, r.as_bytes(), Duration::from_millis(800));
+            // A switched or kept connection stays open: its answer's head is what counts.
+            let answer = raw_until(port, r.as_bytes(), has_head, Duration::from_secs(20));
             answer.split(' ').nth(1).unwrap_or("closed").to_string()
         })
         .collect()
