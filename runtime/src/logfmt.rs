@@ -2,11 +2,12 @@
 //! HAProxy's rules: runs of separators collapse to one space, an empty field takes its
 //! separator with it, absent values print `-`, `+Q` quotes.
 
-use crate::sample::{Expr, Unsupported};
+use crate::sample::{self, Expr, Unsupported};
 use crate::txn::Txn;
 use chrono::{DateTime, Local};
 use hapee_compiler::expr::logformat::{self, Item};
 use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What HAProxy logs for the parts of a request that never came.
 const BADREQ: &str = "<BADREQ>";
@@ -399,10 +400,25 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             std::str::from_utf8(&txn.term).unwrap_or("--"),
             std::str::from_utf8(&txn.persist.letters()).unwrap_or("--")
         ),
-        "ac" => write!(out, "{}", txn.counters[0]),
-        "fc" => write!(out, "{}", txn.counters[1]),
-        "bc" => write!(out, "{}", txn.counters[2]),
-        "sc" => write!(out, "{}", txn.counters[3]),
+        // The connection counters are read as the line is written, as HAProxy reads them:
+        // a format without them costs nothing, and one written at a stream's end no longer
+        // counts the stream on its server (see `crate::http::body::Tracked`) nor its backend.
+        "ac" => write!(out, "{}", txn.shared.active.load(Relaxed)),
+        "fc" => write!(
+            out,
+            "{}",
+            sample::frontend(txn, "").map_or(0, |f| f.active.load(Relaxed))
+        ),
+        "bc" => write!(
+            out,
+            "{}",
+            sample::backend(txn, "").map_or(0, |b| txn.logged_on_backend(b))
+        ),
+        "sc" => write!(
+            out,
+            "{}",
+            sample::current_server(txn).map_or(0, |s| s.active.load(Relaxed))
+        ),
         "rc" => write!(
             out,
             "{}{}",

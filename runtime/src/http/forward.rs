@@ -667,8 +667,6 @@ pub async fn forward(
                 request.headers_mut().insert(name.clone(), value);
             }
         }
-        txn.counters[2] = txn.others_on_backend(be_index);
-        txn.counters[3] = server.active.load(Ordering::Relaxed);
         server.active.fetch_add(1, Ordering::Relaxed);
         server.count_session();
         let guard = ServerGuard {
