@@ -272,6 +272,12 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
     let Opts { quote, hex } = opts;
     let t = &txn.timings;
     let total = txn.elapsed_ms();
+    // Where `%Td` starts: the server's response head (HTTP), the server connection (TCP).
+    let data_phase = if txn.request.is_some() {
+        t.response
+    } else {
+        t.connect
+    };
     let req = txn.request.as_ref().filter(|_| !txn.request_unlogged);
     // The request line as the client sent it, whatever rules rewrote since.
     let line = txn.logged_line().filter(|_| !txn.request_unlogged);
@@ -372,14 +378,19 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "Tc" => write!(out, "{}", t.connect),
         "Tr" => write!(out, "{}", t.response),
         "Th" => write!(out, "0"),
+        // Both end at the request's end, and are -1 when it was never stamped.
+        "Tq" if t.request < 0 => write!(out, "-1"),
         "Tq" => write!(out, "{}", t.idle + t.request),
         "Ta" => write!(out, "{}{}", early(txn), total - t.idle),
         "Tu" => write!(out, "{}{}", early(txn), total - t.idle.max(0)),
         "Tt" => write!(out, "{}{total}", early(txn)),
+        // The time after `data_phase`: -1 when there was none, as in HAProxy.
+        "Td" if data_phase < 0 => write!(out, "-1"),
         "Td" => write!(
             out,
             "{}",
-            (total - t.request - t.queue.max(0) - t.connect.max(0) - t.response.max(0)).max(0)
+            (total - t.idle - t.request - t.queue.max(0) - t.connect.max(0) - t.response.max(0))
+                .max(0)
         ),
         "ST" => write!(out, "{}", txn.status.map_or(-1, i64::from)),
         "B" => write!(out, "{}{}", early(txn), txn.bytes_out),

@@ -3,6 +3,9 @@
 //! let its server and its backend go, while its client connection still counts. With requests
 //! queued behind a server's single slot, each line counts the ones still waiting. Side by side
 //! with haproxy.
+//!
+//! And the timers of a request no backend takes (`use_backend %[…]` naming none, no default):
+//! `%TR`, `%Tq` and `%Td` are -1 as HAProxy logs them.
 
 use crate::harness::*;
 use crate::queues::queue_of;
@@ -202,6 +205,61 @@ fn tcplog_counters_are_read_when_the_line_is_written() {
             "2/2/1/0/0 0/2",
             "1/1/0/0/0 0/3"
         ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
+
+/// A dynamic `use_backend` whose name names no backend, and no default: the frontend answers
+/// 503 without any backend's request processing, and HAProxy logs `%TR`, `%Tq` and `%Td` -1
+/// (a request a backend took logs them as numbers, `%Td` -1 when no server answered).
+#[test]
+fn a_request_no_backend_takes_logs_no_request_time() {
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"%HU %b/%s %TR/%Tw/%Tc/%Tr/%Ta Tq=%Tq Td=%Td %ST %ts\"
+    use_backend %[req.hdr(x-be)]
+backend app
+    http-request return status 200 if {{ path /ret }}
+    server s1 127.0.0.1:1
+"
+        )
+    };
+    // The durations of a request the backend answered vary: whether each is -1 is compared.
+    let shape = |line: &str| -> String {
+        line.split([' ', '/', '='])
+            .map(|w| match w.parse::<i64>() {
+                Ok(-1) => "-1",
+                Ok(_) => "n",
+                Err(_) => w,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let lines = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with("/none") || l.starts_with("/ret"))
+            .map(shape)
+            .collect()
+    };
+    let (mine, theirs) = both_reading(1, cfg, |port, side| {
+        let none = curl(&[&format!("http://127.0.0.1:{port}/none"), "-H", "x-be: nope"]).0;
+        let ret = curl(&[&format!("http://127.0.0.1:{port}/ret"), "-H", "x-be: app"]).0;
+        (none, ret, side.selected(lines, 2))
+    });
+    assert_eq!(
+        mine,
+        (
+            503,
+            200,
+            vec![
+                shape("/none fe/<NOSRV> -1/-1/-1/-1/0 Tq=-1 Td=-1 503 SC"),
+                shape("/ret app/<NOSRV> 0/-1/-1/-1/0 Tq=0 Td=-1 200 LR"),
+            ]
+        )
     );
     if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
