@@ -271,7 +271,9 @@ fn number(out: &mut String, n: u64, hex: bool, width: usize) {
 fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
     let Opts { quote, hex } = opts;
     let t = &txn.timings;
-    let total = txn.elapsed_ms();
+    // From the stream's start, as HAProxy counts `%Tt`: a kept-alive connection's next
+    // request starts when the previous one ended, its idle time (`%Ti`) included.
+    let total = txn.elapsed_ms() + t.idle.max(0);
     // Where `%Td` starts: the server's response head (HTTP), the server connection (TCP).
     let data_phase = if txn.request.is_some() {
         t.response

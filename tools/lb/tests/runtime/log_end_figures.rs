@@ -4,8 +4,9 @@
 //! queued behind a server's single slot, each line counts the ones still waiting. Side by side
 //! with haproxy.
 //!
-//! And the timers of a request no backend takes (`use_backend %[…]` naming none, no default):
-//! `%TR`, `%Tq` and `%Td` are -1 as HAProxy logs them.
+//! And the timers: a request no backend takes (`use_backend %[…]` naming none, no default)
+//! logs `%TR`, `%Tq` and `%Td` -1 as HAProxy does, and a kept-alive connection's next request
+//! counts its idle time in `%Tt` (not out of `%Ta`).
 
 use crate::harness::*;
 use crate::queues::queue_of;
@@ -260,6 +261,66 @@ backend app
                 shape("/ret app/<NOSRV> 0/-1/-1/-1/0 Tq=0 Td=-1 200 LR"),
             ]
         )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(mine, theirs);
+    }
+}
+
+/// A second request on a kept-alive connection, after the client waited: `%Ti` holds the wait,
+/// `%Ta` the request's own time, and `%Tt` both (hapee logged `%Ta` negative and `%Tt`
+/// without the wait). Side by side with haproxy.
+#[test]
+fn a_kept_alive_request_counts_its_idle_time_in_tt() {
+    let origin = Origin::start("o");
+    let cfg = |port: u16| {
+        format!(
+            "{LOGGED_DEFAULTS}frontend fe
+    bind 127.0.0.1:{port}
+    log-format \"T %HU %Ti %Ta %Tt\"
+    default_backend app
+backend app
+    server s1 {}
+",
+            origin.addr
+        )
+    };
+    // Whether the idle time is there and the three add up.
+    let timers = |log: &str| -> Vec<(String, bool)> {
+        log.lines()
+            .filter_map(|l| l.strip_prefix("T "))
+            .map(|l| {
+                let w: Vec<&str> = l.split(' ').collect();
+                let n = |i: usize| w.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(-1);
+                let (ti, ta, tt) = (n(1), n(2), n(3));
+                (w[0].to_string(), ti >= 200 && ta >= 0 && tt == ti + ta)
+            })
+            .collect()
+    };
+    let (mine, theirs) = both_reading(1, cfg, |port, side| {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        for path in ["/first", "/second"] {
+            if path == "/second" {
+                // The idle time to measure, not a wait for anything.
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            c.write_all(format!("GET {path} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes())
+                .unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !String::from_utf8_lossy(&got).contains("body=") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        }
+        side.selected(timers, 2)
+    });
+    assert_eq!(
+        mine,
+        [("/first".to_string(), false), ("/second".to_string(), true)]
     );
     if let Some(theirs) = theirs {
         assert_eq!(mine, theirs);
