@@ -699,7 +699,7 @@ impl H2Tune {
         };
         H2Tune {
             header_table_size: number("tune.h2.header-table-size", 4096),
-            initial_window_size: number("tune.h2.initial-window-size", 65535),
+            initial_window_size: number("tune.h2.initial-window-size", 65536),
             max_concurrent_streams: number("tune.h2.max-concurrent-streams", 100),
             max_frame_size: number("tune.h2.max-frame-size", 16384),
             extended_connect: !lines
