@@ -13,7 +13,6 @@ use crate::state::Shared;
 use crate::txn::Txn;
 use hapee_compiler::registry::RuleSet;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -45,8 +44,6 @@ pub async fn open(
     txn.client_fd = Some(crate::sockopt::ClientFd(std::os::fd::AsRawFd::as_raw_fd(
         &*stream,
     )));
-    txn.counters[0] = shared.active.load(Ordering::Relaxed);
-    txn.counters[1] = fe.active.load(Ordering::Relaxed);
     if matches!(
         rules::run(&fe.rules, RuleSet::TcpRequestConnection, &mut txn),
         Verdict::Reject | Verdict::Deny(_)

@@ -2,11 +2,12 @@
 //! HAProxy's rules: runs of separators collapse to one space, an empty field takes its
 //! separator with it, absent values print `-`, `+Q` quotes.
 
-use crate::sample::{Expr, Unsupported};
+use crate::sample::{self, Expr, Unsupported};
 use crate::txn::Txn;
 use chrono::{DateTime, Local};
 use hapee_compiler::expr::logformat::{self, Item};
 use std::fmt::Write;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What HAProxy logs for the parts of a request that never came.
 const BADREQ: &str = "<BADREQ>";
@@ -270,7 +271,15 @@ fn number(out: &mut String, n: u64, hex: bool, width: usize) {
 fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
     let Opts { quote, hex } = opts;
     let t = &txn.timings;
-    let total = txn.elapsed_ms();
+    // From the stream's start, as HAProxy counts `%Tt`: a kept-alive connection's next
+    // request starts when the previous one ended, its idle time (`%Ti`) included.
+    let total = txn.elapsed_ms() + t.idle.max(0);
+    // Where `%Td` starts: the server's response head (HTTP), the server connection (TCP).
+    let data_phase = if txn.request.is_some() {
+        t.response
+    } else {
+        t.connect
+    };
     let req = txn.request.as_ref().filter(|_| !txn.request_unlogged);
     // The request line as the client sent it, whatever rules rewrote since.
     let line = txn.logged_line().filter(|_| !txn.request_unlogged);
@@ -371,14 +380,19 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
         "Tc" => write!(out, "{}", t.connect),
         "Tr" => write!(out, "{}", t.response),
         "Th" => write!(out, "0"),
+        // Both end at the request's end, and are -1 when it was never stamped.
+        "Tq" if t.request < 0 => write!(out, "-1"),
         "Tq" => write!(out, "{}", t.idle + t.request),
         "Ta" => write!(out, "{}{}", early(txn), total - t.idle),
         "Tu" => write!(out, "{}{}", early(txn), total - t.idle.max(0)),
         "Tt" => write!(out, "{}{total}", early(txn)),
+        // The time after `data_phase`: -1 when there was none, as in HAProxy.
+        "Td" if data_phase < 0 => write!(out, "-1"),
         "Td" => write!(
             out,
             "{}",
-            (total - t.request - t.queue.max(0) - t.connect.max(0) - t.response.max(0)).max(0)
+            (total - t.idle - t.request - t.queue.max(0) - t.connect.max(0) - t.response.max(0))
+                .max(0)
         ),
         "ST" => write!(out, "{}", txn.status.map_or(-1, i64::from)),
         "B" => write!(out, "{}{}", early(txn), txn.bytes_out),
@@ -399,10 +413,25 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
             std::str::from_utf8(&txn.term).unwrap_or("--"),
             std::str::from_utf8(&txn.persist.letters()).unwrap_or("--")
         ),
-        "ac" => write!(out, "{}", txn.counters[0]),
-        "fc" => write!(out, "{}", txn.counters[1]),
-        "bc" => write!(out, "{}", txn.counters[2]),
-        "sc" => write!(out, "{}", txn.counters[3]),
+        // The connection counters are read as the line is written, as HAProxy reads them:
+        // a format without them costs nothing, and one written at a stream's end no longer
+        // counts the stream on its server (see `crate::http::body::Tracked`) nor its backend.
+        "ac" => write!(out, "{}", txn.shared.active.load(Relaxed)),
+        "fc" => write!(
+            out,
+            "{}",
+            sample::frontend(txn, "").map_or(0, |f| f.active.load(Relaxed))
+        ),
+        "bc" => write!(
+            out,
+            "{}",
+            sample::backend(txn, "").map_or(0, |b| txn.logged_on_backend(b))
+        ),
+        "sc" => write!(
+            out,
+            "{}",
+            sample::current_server(txn).map_or(0, |s| s.active.load(Relaxed))
+        ),
         "rc" => write!(
             out,
             "{}{}",

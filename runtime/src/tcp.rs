@@ -478,7 +478,10 @@ pub async fn serve(
                 if !to_store.is_empty() && !server.non_stick() {
                     be.stickiness.store(&to_store, si);
                 }
-                server.active.fetch_add(1, Ordering::Relaxed);
+                // Its peak (`smax`) is seen as it grows, as HAProxy counts it at connect time.
+                server
+                    .peak_active
+                    .see(server.active.fetch_add(1, Ordering::Relaxed) + 1);
                 server.count_session();
                 break (s, server.clone(), addr, slot.permit);
             }

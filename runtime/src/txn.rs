@@ -117,8 +117,6 @@ pub struct Txn {
     /// `name=value` cut to the capture's length.
     pub captured_cookies: [Option<String>; 2],
     pub log_level: Option<u8>,
-    /// Active connections of the frontend, backend and server when logged.
-    pub counters: [u64; 5],
     /// The backend whose current streams (`be_conn`, `scur`) count this one: from the moment
     /// the stream is assigned to it (queued included, as HAProxy's `beconn`) until it ends.
     counted_on_backend: Option<usize>,
@@ -413,7 +411,6 @@ impl Fresh {
             captured_response: Default::default(),
             captured_cookies: [None, None],
             log_level: None,
-            counters: [0; 5],
             counted_on_backend: None,
             queue_pos: [0; 2],
             queue_wait: None,
@@ -492,12 +489,14 @@ impl Txn {
         backend.peak_active.see(now);
     }
 
-    /// The other streams backend `be` counts now (this one left out, as HAProxy's log
-    /// fields read it once the stream has released its own count).
-    pub fn others_on_backend(&self, be: usize) -> u64 {
-        let all = self.shared.backends[be]
-            .active
-            .load(std::sync::atomic::Ordering::Relaxed);
-        all.saturating_sub(u64::from(self.counted_on_backend == Some(be)))
+    /// Backend `be`'s current streams as a log line reads them (`%bc`): HAProxy lets go of
+    /// the stream's own count before the line it writes at the stream's end, and not before
+    /// one written early (`option logasap`).
+    pub fn logged_on_backend(&self, be: &crate::state::BackendRt) -> u64 {
+        let all = be.active.load(std::sync::atomic::Ordering::Relaxed);
+        let own = self
+            .counted_on_backend
+            .is_some_and(|i| std::ptr::eq(&self.shared.backends[i], be));
+        all.saturating_sub(u64::from(own && !self.logged_early))
     }
 }

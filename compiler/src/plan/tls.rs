@@ -699,9 +699,16 @@ impl H2Tune {
         };
         H2Tune {
             header_table_size: number("tune.h2.header-table-size", 4096),
-            initial_window_size: number("tune.h2.initial-window-size", 65535),
+            initial_window_size: number("tune.h2.initial-window-size", 65536),
             max_concurrent_streams: number("tune.h2.max-concurrent-streams", 100),
-            max_frame_size: number("tune.h2.max-frame-size", 16384),
+            // As HAProxy sizes it: a buffer (`tune.bufsize`) unless set, and never more.
+            max_frame_size: {
+                let bufsize = number("tune.bufsize", 16384);
+                match number("tune.h2.max-frame-size", 0) {
+                    0 => bufsize,
+                    set => set.min(bufsize),
+                }
+            },
             extended_connect: !lines
                 .iter()
                 .any(|d| d.keyword == "h2-workaround-bogus-websocket-clients"),

@@ -458,9 +458,6 @@ pub fn count_txn(txn: &crate::txn::Txn) {
         be.counters.add(Counter::Sessions, 1);
         be.peak_active.see(be.active.load(Ordering::Relaxed));
     }
-    if let Some(s) = server {
-        s.peak_active.see(s.active.load(Ordering::Relaxed));
-    }
     let denied = txn.term == *b"PR" && matches!(txn.status, Some(403));
     if denied {
         fe.counters.add(Counter::DeniedReq, 1);

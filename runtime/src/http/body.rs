@@ -151,6 +151,12 @@ impl Drop for Tracked {
                 txn.term = *b"CD";
             }
             if !txn.logged_early {
+                // HAProxy writes the line once the stream has let its server go: the
+                // connection back to its pool, the slot (and `%sc`'s count) to the next.
+                drop(std::mem::replace(
+                    &mut self.inner,
+                    http_body_util::Either::Left(http_body_util::Full::new(Bytes::new())),
+                ));
                 super::log_txn(&txn);
             }
         }

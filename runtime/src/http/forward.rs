@@ -667,9 +667,10 @@ pub async fn forward(
                 request.headers_mut().insert(name.clone(), value);
             }
         }
-        txn.counters[2] = txn.others_on_backend(be_index);
-        txn.counters[3] = server.active.load(Ordering::Relaxed);
-        server.active.fetch_add(1, Ordering::Relaxed);
+        // Its peak (`smax`) is seen as it grows, as HAProxy counts it at connect time.
+        server
+            .peak_active
+            .see(server.active.fetch_add(1, Ordering::Relaxed) + 1);
         server.count_session();
         let guard = ServerGuard {
             server: server.clone(),

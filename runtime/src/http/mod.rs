@@ -291,8 +291,6 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
             lines: header_order::Lines::take_received(&mut parts.extensions),
         });
     }
-    txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
-    txn.counters[1] = fe.active.load(Ordering::Relaxed);
     ctx.idle.set(fe.timeouts.client);
     Prepared {
         ctx,
@@ -483,7 +481,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             head_len(&resp) + raw_body
         };
         if fe.logasap {
-            log_early(&ctx, txn, &resp);
+            log_early(txn, &resp);
         }
         ctx.last_end.set(crate::clock::now());
         let between_requests = fe
@@ -647,32 +645,15 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
 }
 
 /// `option logasap`: a server's response is logged as soon as its head is there, counting
-/// what has arrived so far and the connections this request still holds, as HAProxy does;
-/// the proxy's own responses are logged at their end as usual.
-fn log_early(ctx: &ConnCtx, txn: &mut Txn, resp: &Response<ResBody>) {
+/// what has arrived so far; the stream still holds its server and counts on its backend, and
+/// the line's counters say so, as HAProxy's. The proxy's own responses are logged at their
+/// end as usual.
+fn log_early(txn: &mut Txn, resp: &Response<ResBody>) {
     let http_body_util::Either::Right(body) = resp.body() else {
         return;
     };
     txn.bytes_out += body.buffered();
     txn.logged_early = true;
-    let shared = &ctx.shared;
-    if let Some(be) = txn
-        .backend
-        .as_deref()
-        .and_then(|b| shared.backend_by_name(b))
-    {
-        // The backend's streams that hold a server (queued ones are not counted here).
-        txn.counters[2] = be
-            .servers
-            .iter()
-            .map(|s| s.active.load(Ordering::Relaxed))
-            .sum();
-        if let Some(s) = txn.server.as_deref() {
-            if let Some(server) = be.servers.iter().find(|srv| &*srv.name == s) {
-                txn.counters[3] = server.active.load(Ordering::Relaxed);
-            }
-        }
-    }
 }
 
 /// A response made by the proxy, ending the transaction with termination state `term`.

@@ -107,6 +107,10 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 return Route::Stats(PageOf::Frontend);
             }
             let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
+                // No backend takes it (a dynamic name that names none, no default): HAProxy
+                // never runs a backend's request processing, where it stamps the request's
+                // end, so `%TR` and `%Tq` log -1.
+                txn.timings.request = -1;
                 let page = reply::error_in(503, &[&fe.errorfiles], txn);
                 return Route::Reply(Box::new(local(txn, page, b"SC")));
             };

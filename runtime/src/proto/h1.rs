@@ -11,7 +11,6 @@ use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
 use std::task::Poll;
 
 /// How long a connection's HTTP state is kept while it waits for a next request that has not
@@ -306,8 +305,6 @@ fn log_unserved(ctx: &ConnCtx, invalid: bool, timeout: Option<idle::HeadTimeout>
         *b"CR"
     };
     txn.timings.request = -1;
-    txn.counters[0] = ctx.shared.active.load(Ordering::Relaxed);
-    txn.counters[1] = fe.active.load(Ordering::Relaxed);
     // An invalid request is a request error of the frontend and its listener (a late or
     // missing one is counted with the transaction, see `crate::api::count_txn`).
     if invalid {

@@ -27,6 +27,7 @@ use std::net::IpAddr;
 pub use convert::{convert_by_name, Converter};
 pub use encode::{base64_decode, url_decode};
 pub use fetch::fetch;
+pub(crate) use fetch::{backend, current_server, frontend};
 pub use maps::{map_lookup, MapMatch};
 pub use text::{hap_subst, host_only, port_only};
 

@@ -113,6 +113,8 @@ mod inspect;
 mod listener_fetches;
 #[path = "runtime/listener_shards.rs"]
 mod listener_shards;
+#[path = "runtime/log_end_figures.rs"]
+mod log_end_figures;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
 #[path = "runtime/log_tags.rs"]

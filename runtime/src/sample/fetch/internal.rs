@@ -237,7 +237,7 @@ fn uuid4() -> String {
 }
 
 /// The frontend named `name`, or the transaction's.
-fn frontend<'a>(txn: &'a Txn, name: &str) -> Option<&'a FrontendRt> {
+pub(crate) fn frontend<'a>(txn: &'a Txn, name: &str) -> Option<&'a FrontendRt> {
     let name = if name.is_empty() {
         &*txn.frontend
     } else {
@@ -253,7 +253,7 @@ fn listener(txn: &Txn) -> Option<&crate::listener::ListenerRt> {
 
 /// The backend named `name`, or the transaction's (a `listen` section's own one before any
 /// switching).
-pub(in crate::sample) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
+pub(crate) fn backend<'a>(txn: &'a Txn, name: &str) -> Option<&'a BackendRt> {
     if !name.is_empty() {
         return txn.shared.backend_by_name(name);
     }
@@ -278,7 +278,8 @@ pub(in crate::sample) fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<
     b.servers.iter().find(|x| &*x.name == s)
 }
 
-fn current_server(txn: &Txn) -> Option<&Arc<ServerRt>> {
+/// The server the transaction went to (or waits for), in its backend.
+pub(crate) fn current_server(txn: &Txn) -> Option<&Arc<ServerRt>> {
     let name = txn.server.as_deref()?;
     backend(txn, "")?.servers.iter().find(|x| &*x.name == name)
 }

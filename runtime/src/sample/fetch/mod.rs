@@ -6,6 +6,7 @@ mod internal;
 mod live;
 
 pub(super) use internal::server;
+pub(crate) use internal::{backend, current_server, frontend};
 
 use super::{Fetch, Value};
 use crate::txn::Txn;

@@ -128,3 +128,70 @@ frontend f
         assert_eq!((a, b), (plain, worked_around));
     }
 }
+
+/// The SETTINGS frame is HAProxy 2.7's: extended CONNECT first, then the header table size,
+/// the initial window size and the concurrent streams, each setting at the protocol's default
+/// left out, and no header list size (h2 announced 64 kB), then the frame size, a buffer's
+/// unless set. By default 2.7.0 announces a window of 65536 (Debian's 2.6 keeps 65535, so the
+/// default is compared with a 2.7.0 build when there is one); tuned values are compared with
+/// Debian's haproxy.
+#[test]
+fn the_settings_frame_is_haproxys() {
+    let cfg = |tunes: &'static str| {
+        move |port: u16| {
+            format!(
+                "global
+{tunes}    log stdout format raw local0
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:{port} proto h2
+    http-request return status 200
+"
+            )
+        }
+    };
+    let default = cfg("");
+    let port = free_port();
+    let p = Proxy::start(&default(port), port);
+    let mine = server_settings(port);
+    drop(p);
+    assert_eq!(mine, [(8, 1), (4, 65536), (3, 100)]);
+    if let Some((theirs, _)) = with_haproxy_27(default, server_settings) {
+        assert_eq!(theirs, mine);
+    }
+    let tuned = cfg(
+        "    tune.h2.header-table-size 8192\n    tune.h2.initial-window-size 65535\n    tune.h2.max-concurrent-streams 50\n",
+    );
+    let (mine, theirs) = both(tuned, server_settings);
+    assert_eq!(mine, [(8, 1), (1, 8192), (3, 50)]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+    // The frame size follows a larger buffer unless set, and a setting stays within one.
+    let frames = |tunes: &'static str| {
+        let (mine, theirs) = both(cfg(tunes), server_settings);
+        let size = |s: Vec<(u16, u32)>| s.into_iter().find(|&(id, _)| id == 5).map(|(_, v)| v);
+        (size(mine), theirs.map(size))
+    };
+    for (tunes, size) in [
+        ("    tune.bufsize 32768\n", Some(32768)),
+        (
+            "    tune.bufsize 32768\n    tune.h2.max-frame-size 20000\n",
+            Some(20000),
+        ),
+        (
+            "    tune.bufsize 32768\n    tune.h2.max-frame-size 65536\n",
+            Some(32768),
+        ),
+    ] {
+        let (mine, theirs) = frames(tunes);
+        assert_eq!(mine, size, "{tunes}");
+        if let Some(theirs) = theirs {
+            assert_eq!(theirs, mine, "{tunes}");
+        }
+    }
+}

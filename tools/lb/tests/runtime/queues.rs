@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// `qcur`, `qmax`, `scur` of the row `pxname,svname` of `show stat`.
-fn queue_of(sock: &Path, row: &str) -> (u64, u64, u64) {
+pub(crate) fn queue_of(sock: &Path, row: &str) -> (u64, u64, u64) {
     let stat = ask(sock, "show stat\n");
     let line = stat
         .lines()

@@ -206,7 +206,7 @@ impl Settings {
 
     fn payload_len(&self) -> usize {
         let mut len = 0;
-        self.for_each(|_| len += 6);
+        self.for_each_sent(|_| len += 6);
         len
     }
 
@@ -220,10 +220,43 @@ impl Settings {
         head.encode(payload_len, dst);
 
         // Encode the settings
-        self.for_each(|setting| {
+        self.for_each_sent(|setting| {
             tracing::trace!("encoding setting; val={:?}", setting);
             setting.encode(dst)
         });
+    }
+
+    /// hapee patch: the settings a SETTINGS frame carries, as HAProxy 2.7 writes its own
+    /// (`h2c_send_settings`): push (a client's), extended CONNECT, then the header table size,
+    /// the initial window size, the concurrent streams and the frame size, each left out at the
+    /// protocol's default value; the header list size is never announced (it still bounds
+    /// what this side decodes).
+    fn for_each_sent<F: FnMut(Setting)>(&self, mut f: F) {
+        use self::Setting::*;
+
+        if let Some(v) = self.enable_push {
+            f(EnablePush(v));
+        }
+        if let Some(v) = self.enable_connect_protocol {
+            f(EnableConnectProtocol(v));
+        }
+        if let Some(v) = self
+            .header_table_size
+            .filter(|&v| v as usize != DEFAULT_SETTINGS_HEADER_TABLE_SIZE) {
+            f(HeaderTableSize(v));
+        }
+        if let Some(v) = self
+            .initial_window_size
+            .filter(|&v| v != DEFAULT_INITIAL_WINDOW_SIZE)
+        {
+            f(InitialWindowSize(v));
+        }
+        if let Some(v) = self.max_concurrent_streams {
+            f(MaxConcurrentStreams(v));
+        }
+        if let Some(v) = self.max_frame_size.filter(|&v| v != DEFAULT_MAX_FRAME_SIZE) {
+            f(MaxFrameSize(v));
+        }
     }
 
     fn for_each<F: FnMut(Setting)>(&self, mut f: F) {
