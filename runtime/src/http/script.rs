@@ -80,8 +80,8 @@ pub(super) async fn settle(
                 match script::run_action(&call, phase, txn).await {
                     ActionEnd::Continue => route(ctx, txn, resume),
                     // HAProxy's stream, left without a target, ends with its 503.
-                    ActionEnd::Abort => Route::Reply(Box::new(error_page(ctx, txn, 503, *b"PR"))),
-                    ActionEnd::Invalid => Route::Reply(Box::new(error_page(ctx, txn, 400, *b"PR"))),
+                    ActionEnd::Abort => Route::Reply(Box::new(unstamped(ctx, txn, 503, *b"PR"))),
+                    ActionEnd::Invalid => Route::Reply(Box::new(unstamped(ctx, txn, 400, *b"PR"))),
                     ActionEnd::Stop | ActionEnd::Yield(_) => route(
                         ctx,
                         txn,
@@ -97,7 +97,7 @@ pub(super) async fn settle(
                         super::routing::denied(txn, &files)
                     }
                     ActionEnd::Done(reply) => Route::Reply(Box::new(done(txn, reply, *b"LR"))),
-                    ActionEnd::Failed => Route::Reply(Box::new(failed(ctx, txn, *b"IR"))),
+                    ActionEnd::Failed => Route::Reply(Box::new(unstamped(ctx, txn, 500, *b"IR"))),
                 }
             }
             decided => return (body, decided),
@@ -204,6 +204,13 @@ fn error_page(
 ) -> Response<ResBody> {
     let resp = reply::error(status, &[&ctx.frontend().errorfiles]);
     super::local(txn, resp, &term)
+}
+
+/// The error page of a request whose script action ended it (`act.ABORT`, `act.INVALID`, an
+/// error): HAProxy stops the request's analysis before stamping it as received (`%TR` -1).
+fn unstamped(ctx: &super::ConnCtx, txn: &mut Txn, status: u16, term: [u8; 2]) -> Response<ResBody> {
+    txn.timings.request = -1;
+    error_page(ctx, txn, status, term)
 }
 
 /// The response a script made; headers that are not valid HTTP are left out. One cut short
