@@ -92,6 +92,14 @@ start_proxy() {
     wait_port "$proxy"
 }
 
+# ctx_switches PID: "voluntary involuntary" summed over the process's threads
+ctx_switches() {
+    cat /proc/"$1"/task/*/status 2>/dev/null | awk '
+        /^voluntary_ctxt_switches/ { v += $2 }
+        /^nonvoluntary_ctxt_switches/ { n += $2 }
+        END { print v + 0, n + 0 }'
+}
+
 # to_ms VALUE: a wrk latency (850.00us, 1.20ms, 2.00s) in milliseconds
 to_ms() {
     awk -v v="$1" 'BEGIN{

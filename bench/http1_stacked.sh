@@ -33,10 +33,9 @@ config "$threads" >"$work/proxy.cfg"
 
 # usage PID: "user_ticks system_ticks voluntary involuntary" of the process, all threads
 usage() {
-    local times switches
+    local times
     times=$(awk '{sub(/^.*\) /, ""); print $12, $13}' "/proc/$1/stat")
-    switches=$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}')
-    echo "$times $switches"
+    echo "$times $(ctx_switches "$1")"
 }
 
 # run_one NAME -> "rps p50_ms p99_ms user_us sys_us involuntary_per_request voluntary_per_request"

@@ -25,13 +25,6 @@ tools="perf:linux-perf"
 . bench/http1_setup.sh
 config "$threads" >"$work/proxy.cfg"
 
-# ctx_switches PID: "voluntary involuntary" summed over the process's threads
-ctx_switches() {
-    cat /proc/"$1"/task/*/status 2>/dev/null | awk '
-        /^voluntary_ctxt_switches/ { v += $2 }
-        /^nonvoluntary_ctxt_switches/ { n += $2 }
-        END { print v + 0, n + 0 }'
-}
 
 # measure NAME COMMAND...: one block of per-request figures
 measure() {
