@@ -211,10 +211,7 @@ fn yield_wait(txn: &Txn, wake: Option<std::time::Duration>) -> std::time::Durati
     });
     let wait = wake.unwrap_or_else(|| {
         until_deadline.unwrap_or_else(|| {
-            txn.shared
-                .frontends
-                .iter()
-                .find(|f| *f.name == *txn.frontend)
+            txn.frontend_rt()
                 .and_then(|f| f.timeouts.client)
                 .unwrap_or(std::time::Duration::from_secs(1))
         })

@@ -489,6 +489,11 @@ impl Txn {
         backend.peak_active.see(now);
     }
 
+    /// The frontend the stream came in on.
+    pub fn frontend_rt(&self) -> Option<&crate::state::FrontendRt> {
+        self.shared.frontend_by_name(&self.frontend)
+    }
+
     /// Backend `be`'s current streams as a log line reads them (`%bc`): HAProxy lets go of
     /// the stream's own count before the line it writes at the stream's end, and not before
     /// one written early (`option logasap`).

@@ -82,7 +82,7 @@ pub fn cells(out: &mut String, shared: &Shared, row: &Row) {
     let frontend = (row.kind == Kind::Frontend)
         .then(|| {
             let name = row.values[0].text();
-            shared.frontends.iter().find(|f| *f.name == *name)
+            shared.frontend_by_name(&name)
         })
         .flatten();
     for m in MODULES {

@@ -195,7 +195,7 @@ pub fn toggle_frontend(shared: &Shared, s: &mut Session, args: &[String]) -> Ans
     let Some(name) = args.get(2) else {
         return Err("A frontend name is expected.\n".into());
     };
-    let Some(fe) = shared.frontends.iter().find(|f| &*f.name == name.as_str()) else {
+    let Some(fe) = shared.frontend_by_name(name) else {
         return Err("No such frontend.\n".into());
     };
     let pause = args[0] == "disable";
@@ -217,7 +217,7 @@ pub fn set_maxconn(shared: &Shared, s: &mut Session, args: &[String]) -> Answer 
         return Err("Integer value expected.\n".into());
     };
     if args[2] == "frontend" {
-        let Some(fe) = shared.frontends.iter().find(|f| *f.name == args[3]) else {
+        let Some(fe) = shared.frontend_by_name(&args[3]) else {
             return Err("No such frontend.\n".into());
         };
         fe.maxconn.store(n, Ordering::Relaxed);

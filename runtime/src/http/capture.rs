@@ -50,7 +50,7 @@ impl CaptureRule {
 /// Stores `value` in the stream's capture slot `slot`, cut to the slot's length; whether the
 /// frontend declares that slot (slots are the frontend's, whichever proxy's rule runs).
 fn store(txn: &Txn, response: bool, slot: usize, value: &[u8]) -> bool {
-    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+    let Some(fe) = txn.frontend_rt() else {
         return false;
     };
     let slots = if response {
@@ -143,7 +143,7 @@ pub fn take_request_cookie(cap: Option<&Capture>, txn: &mut Txn) {
 /// [`take_request_cookie`] on a denied request, for the frontend of the transaction.
 pub fn take_request_cookie_on_denial(txn: &mut Txn) {
     let shared = txn.shared.clone();
-    let fe = shared.frontends.iter().find(|f| f.name == txn.frontend);
+    let fe = shared.frontend_by_name(&txn.frontend);
     take_request_cookie(fe.and_then(|f| f.capture_cookie.as_ref()), txn);
 }
 

@@ -583,7 +583,7 @@ impl Drop for Unanswered {
         {
             files.push(&be.errorfiles);
         }
-        if let Some(fe) = shared.frontends.iter().find(|f| f.name == txn.frontend) {
+        if let Some(fe) = shared.frontend_by_name(&txn.frontend) {
             files.push(&fe.errorfiles);
         }
         let page = reply::error(400, &files);

@@ -5,7 +5,7 @@ use crate::txn::Txn;
 /// Writes the transaction's log line to the frontend's targets.
 pub fn log_txn(txn: &Txn) {
     crate::api::count_txn(txn);
-    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+    let Some(fe) = txn.frontend_rt() else {
         return;
     };
     if fe.logs.is_empty() {
@@ -132,7 +132,7 @@ impl EmbryonicError {
 /// the frontend has one, else as HAProxy's legacy line `client:port [date] frontend/listener:
 /// reason`. At level `info`, `err` under `option log-separate-errors`.
 pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
-    let Some(fe) = txn.shared.frontends.iter().find(|f| f.name == txn.frontend) else {
+    let Some(fe) = txn.frontend_rt() else {
         return;
     };
     // Like HAProxy, only a frontend with a log format (or an error one) logs these: the

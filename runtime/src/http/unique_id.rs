@@ -36,17 +36,13 @@ impl UniqueId {
     }
 }
 
-fn frontend(txn: &Txn) -> Option<&FrontendRt> {
-    txn.shared.frontends.iter().find(|f| f.name == txn.frontend)
-}
-
 /// The transaction's unique id, made now if it is the first use; `None` without a
 /// `unique-id-format` in the frontend.
 pub fn of(txn: &Txn) -> Option<&str> {
     if let Some(id) = txn.unique_id.get() {
         return Some(id);
     }
-    let format = &frontend(txn)?.unique_id.as_ref()?.format;
+    let format = &txn.frontend_rt()?.unique_id.as_ref()?.format;
     let id = format.render(txn);
     Some(txn.unique_id.get_or_init(|| id))
 }

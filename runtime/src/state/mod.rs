@@ -813,4 +813,9 @@ impl Shared {
     pub fn backend_by_name(&self, name: &str) -> Option<&BackendRt> {
         self.backend_index.get(name).map(|&i| &self.backends[i])
     }
+
+    /// The frontend named `name` (frontends are few: a scan, no index).
+    pub fn frontend_by_name(&self, name: &str) -> Option<&FrontendRt> {
+        self.frontends.iter().find(|f| *f.name == *name)
+    }
 }

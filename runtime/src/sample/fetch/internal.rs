@@ -238,12 +238,11 @@ fn uuid4() -> String {
 
 /// The frontend named `name`, or the transaction's.
 pub(crate) fn frontend<'a>(txn: &'a Txn, name: &str) -> Option<&'a FrontendRt> {
-    let name = if name.is_empty() {
-        &*txn.frontend
+    if name.is_empty() {
+        txn.frontend_rt()
     } else {
-        name
-    };
-    txn.shared.frontends.iter().find(|f| &*f.name == name)
+        txn.shared.frontend_by_name(name)
+    }
 }
 
 /// The listener the client came in on.
