@@ -236,13 +236,12 @@ fn register_functions(state: &State, core: &Table) -> mlua::Result<()> {
         crate::errors::function(lua, move |lua, args: MultiValue| {
             let (name, class, func): (String, Table, Function) =
                 exact(lua, args, false, 3, "register_filter")?;
-            let mut reg = lock(&reg)?;
-            match reg.filters.iter_mut().find(|(n, _, _)| *n == name) {
-                Some(known) => {
-                    registered_twice("filter", &name);
-                    *known = (name, class, func);
-                }
-                None => reg.filters.push((name, class, func)),
+            if lock(&reg)?
+                .filters
+                .insert(name.clone(), (class, func))
+                .is_some()
+            {
+                registered_twice("filter", &name);
             }
             Ok(())
         })?,

@@ -287,10 +287,7 @@ fn report(state: &State, what: &str, e: &mlua::Error, frontend: Option<&str>) {
 /// logs.
 fn report_line(state: &State, line: &str, frontend: Option<&str>) {
     eprintln!("[ALERT]    ({}) : {line}", std::process::id());
-    if let Some(fe) = frontend.and_then(|name| {
-        let shared = state.shared.get()?;
-        shared.frontends.iter().find(|f| &*f.name == name)
-    }) {
+    if let Some(fe) = frontend.and_then(|name| state.shared.get()?.frontend_by_name(name)) {
         for sink in &fe.logs {
             sink.send(3, line);
         }
@@ -627,7 +624,7 @@ impl hapee_compiler::lua::ScriptLoader for Checker {
                 .iter()
                 .map(|(name, (_, http))| (name.clone(), *http))
                 .collect(),
-            filters: r.filters.iter().map(|(name, _, _)| name.clone()).collect(),
+            filters: r.filters.keys().cloned().collect(),
         })
     }
 }

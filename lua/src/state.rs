@@ -64,10 +64,10 @@ pub struct Registered {
     pub services: HashMap<String, (Function, bool)>,
     pub tasks: Vec<Function>,
     pub inits: Vec<Function>,
-    /// Filters (`core.register_filter`) in registration order: name, class, and the function
-    /// that makes an instance. The runtime does not run them yet; `check` refuses a `filter
-    /// lua.<name>` line.
-    pub filters: Vec<(String, mlua::Table, Function)>,
+    /// Filters (`core.register_filter`) by name: the class, and the function that makes an
+    /// instance. The runtime does not run them yet; `check` reports a `filter lua.<name>` line
+    /// as unsupported (U001).
+    pub filters: HashMap<String, (mlua::Table, Function)>,
     /// Runtime API commands (`core.register_cli`).
     pub cli: Vec<crate::cli::Command>,
 }
