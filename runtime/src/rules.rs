@@ -626,7 +626,7 @@ where
                 } else if let Some(r) = txn.request.as_mut() {
                     set_header(&mut r.headers, &mut r.lines, n, value, replace);
                     if *n == hyper::header::HOST {
-                        crate::http::target::follow_host(txn);
+                        crate::http::target::authority_follows_host(txn);
                     }
                 }
             }
@@ -639,7 +639,7 @@ where
                 if let Some(h) = headers_of(txn, response) {
                     header_order::rewrite_values(h, n, |v| replace_value(re, subst, v, *per_value));
                     if !response && *n == hyper::header::HOST {
-                        crate::http::target::follow_host(txn);
+                        crate::http::target::authority_follows_host(txn);
                     }
                 }
             }

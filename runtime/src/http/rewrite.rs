@@ -101,7 +101,7 @@ pub(crate) fn replace_part(req: &mut RequestView, part: Part, value: &str) {
     if let Ok(uri) = target.parse() {
         req.uri = uri;
         if part == Part::Uri {
-            super::target::host_follows(req);
+            super::target::host_follows_authority(req);
         }
     }
 }

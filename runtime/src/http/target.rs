@@ -95,7 +95,7 @@ pub fn with_host(uri: &Uri, version: Version, host: &str) -> Option<Uri> {
 /// After a rule wrote the request's Host header: an absolute-form or authority-form target
 /// takes the last Host value as its authority, as HAProxy keeps the two in step (a server
 /// reading the target then sees the new host too). The line as sent stays for the logs.
-pub fn follow_host(txn: &mut crate::txn::Txn) {
+pub fn authority_follows_host(txn: &mut crate::txn::Txn) {
     let Some(req) = txn.request.as_ref() else {
         return;
     };
@@ -114,7 +114,7 @@ pub fn follow_host(txn: &mut crate::txn::Txn) {
 /// After a rule replaced the whole target: when the new one names a host (absolute or
 /// authority form), every Host line takes it, as HAProxy updates Host from a new target's
 /// authority. An origin-form target leaves Host as it is.
-pub fn host_follows(req: &mut crate::txn::RequestView) {
+pub fn host_follows_authority(req: &mut crate::txn::RequestView) {
     let Some(host) = host_of(&req.uri) else {
         return;
     };
