@@ -360,6 +360,8 @@ impl UserData for HttpClient {
                         return Err(mlua::Error::runtime("'get' needs a table as argument"));
                     };
                     let req = request(method, &args)?;
+                    // Each request is a stream of the process, as HAProxy's client's are.
+                    hapee_runtime::txn::next_stream_number();
                     let shared = this.shared.get().cloned();
                     let r = exchange(req, shared).await;
                     answer(&lua, r)

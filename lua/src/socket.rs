@@ -70,6 +70,8 @@ pub struct Socket {
 
 /// `core.tcp()`.
 pub fn new_socket(_: &Lua, _: ()) -> mlua::Result<Socket> {
+    // HAProxy makes the socket's stream here, which takes a number of the stream count.
+    hapee_runtime::txn::next_stream_number();
     Ok(Socket {
         conn: Arc::new(Mutex::new(Conn::default())),
     })

@@ -771,6 +771,7 @@ fn serve_opened(
         let shared = shared.clone();
         return Box::pin(async move {
             let mut txn = txn;
+            txn.begin_stream();
             let session = api::sessions::open(fe, txn.client, txn.local);
             // The stream's task counters (`cpu_calls` …): the TCP stream's future.
             let profile = Arc::new(profiling::StreamProfile::default());

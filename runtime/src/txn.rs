@@ -213,7 +213,8 @@ pub struct Txn {
     /// The HTTP major version of the server connection carrying the request (`bc_http_major`):
     /// 2 over HTTP/2, 1 over HTTP/1 and FastCGI; none before one, and for a TCP stream.
     pub server_http_major: Option<u8>,
-    /// HAProxy's request counter (`%rt`), drawn the first time a format asks for it.
+    /// HAProxy's request counter (`%rt`): drawn when the stream starts ([`Txn::begin_stream`]),
+    /// or when a line logged without a stream is built.
     pub request_counter: std::cell::OnceCell<u64>,
     /// The request line as the client sent it, kept when a rule first rewrites the method or
     /// the target: logs print the original (`%r`, `%HM`, `%HU`…), as HAProxy's do.
@@ -260,16 +261,17 @@ impl Txn {
                 .map_or(0, |b| b.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// HAProxy's request counter (`%rt`): one number per stream in the process, taken from a
-    /// shared count the first time a format asks, so requests that never print it cost
-    /// nothing.
+    /// HAProxy's request counter (`%rt`, the SPOE's stream id): the stream's number, or for a
+    /// transaction that is no stream (a line logged from the session) one drawn now.
     pub fn request_counter(&self) -> u64 {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        *self
-            .request_counter
-            .get_or_init(|| NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        *self.request_counter.get_or_init(next_stream_number)
     }
 
+    /// Numbers the transaction as a new stream of the process (see [`next_stream_number`]);
+    /// a number it already has stays.
+    pub fn begin_stream(&self) {
+        self.request_counter();
+    }
     /// The client's address and port (`local`: the frontend's) as HAProxy prints them in logs:
     /// `unix` and the listener's id for a connection on a UNIX socket.
     pub fn shown_addr(&self, local: bool) -> (String, String) {
@@ -338,6 +340,17 @@ impl Txn {
         (crate::clock::now() - self.start).as_millis() as i64
     }
 }
+
+/// The next number of the process's stream count, as HAProxy numbers its streams (`%rt`):
+/// every stream takes one as it starts, whatever its mode and
+/// whether or not it logs the number (each HTTP request, each TCP stream, each Runtime API
+/// connection), and so does each line logged without a stream. One count for all threads,
+/// 32 bits wide as HAProxy's, so it wraps as HAProxy's does.
+pub fn next_stream_number() -> u64 {
+    u64::from(STREAMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+static STREAMS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// The parts of a new [`Txn`] that take a call to make.
 struct Fresh {

@@ -73,6 +73,7 @@ pub async fn serve(
     ctx.switched = Some(if h2 { 0 } else { 1 });
     if !h2 {
         ctx.sess_vars.carry(&up.txn);
+        ctx.switched_stream.set(Some(up.txn.request_counter()));
     }
     let ctx = Rc::new(ctx);
     let held = up.held;

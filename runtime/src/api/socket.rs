@@ -149,6 +149,9 @@ pub async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Shared,
     level: CliLevel,
 ) {
+    // A Runtime API connection is a stream of the process, numbered as HAProxy numbers its
+    // streams (the next request's `%rt` is one more).
+    crate::txn::next_stream_number();
     let timeout = Duration::from_millis(u64::from(shared.process.stats.timeout_ms.max(1)));
     let mut session = Session::new(level);
     let mut pending: Vec<u8> = Vec::new();

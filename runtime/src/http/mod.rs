@@ -98,6 +98,9 @@ pub struct ConnCtx {
     /// run again for each request from this one (counted from 0: HTTP/2 streams are all new
     /// streams, an HTTP/1 connection's first request is the TCP stream itself).
     pub(crate) switched: Option<u64>,
+    /// The number of the TCP stream an HTTP/1 connection switched from, which its first
+    /// request goes on with (`%rt`); taken by that request.
+    pub(crate) switched_stream: Cell<Option<u64>>,
     /// The client socket, for the rules and fetches that reach it ([`Txn::client_fd`]).
     pub client_fd: Option<crate::sockopt::ClientFd>,
 }
@@ -129,6 +132,7 @@ impl ConnCtx {
             tls: None,
             sess_vars: Default::default(),
             switched: None,
+            switched_stream: Cell::new(None),
             client_fd: None,
         }
     }
@@ -227,6 +231,13 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     txn.tls = ctx.tls.clone();
     txn.client_fd = ctx.client_fd;
     ctx.sess_vars.enter(&mut txn);
+    // Each request is a stream of its own, but for the TCP stream a switch goes on with.
+    match ctx.switched_stream.take() {
+        Some(number) => {
+            let _ = txn.request_counter.set(number);
+        }
+        None => txn.begin_stream(),
+    }
     let index = ctx.requests.get();
     let first = index == 0;
     txn.first_request = first;

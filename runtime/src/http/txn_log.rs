@@ -43,6 +43,9 @@ pub fn log_txn(txn: &Txn) {
     } else {
         "TCP"
     };
+    // A line logged without a stream takes a number of the stream count as it is built,
+    // as HAProxy's does (a stream has its own already).
+    txn.begin_stream();
     let line = match (format, txn.unix_listener) {
         (Some(f), _) => f.render(txn),
         // On a UNIX socket only the listener is known.
@@ -150,7 +153,10 @@ pub fn log_embryonic(txn: &Txn, listener: &str, error: EmbryonicError) {
         return;
     }
     let line = match &fe.error_log_format {
-        Some(f) => f.render(txn),
+        Some(f) => {
+            txn.begin_stream();
+            f.render(txn)
+        }
         None => format!(
             "{}:{} [{}] {}/{}: {}",
             txn.shown_addr(false).0,

@@ -228,6 +228,8 @@ impl Conn {
             .ok_or(ErrorCode::connection(STATUS_IO))?;
         let addr = server.addr().ok_or(ErrorCode::connection(STATUS_IO))?;
         let connect_timeout = backend.timeouts.connect;
+        // An agent connection is a stream of the process (HAProxy's SPOE applet has one).
+        crate::txn::next_stream_number();
         let stream = crate::upstream::dial::connect(addr, server.dial(false), connect_timeout)
             .await
             .map_err(|_| ErrorCode::connection(STATUS_IO))?;
