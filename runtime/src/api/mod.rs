@@ -293,11 +293,11 @@ fn txn_proxies(txn: &crate::txn::Txn) -> Option<TxnProxies<'_>> {
         .as_deref()
         .and_then(|name| shared.backend_index.get(name))
         .map(|&i| &shared.backends[i]);
+    // The transaction's own server, not one of the same name elsewhere.
     let server = be.and_then(|be| {
         let name = txn.server.as_ref()?;
-        be.servers
-            .iter()
-            .find(|s| std::sync::Arc::ptr_eq(&s.name, name))
+        be.server_named(name)
+            .filter(|s| std::sync::Arc::ptr_eq(&s.name, name))
     });
     Some((fe, be, server))
 }

@@ -119,7 +119,7 @@ fn apply_admin(shared: &Shared, form: &str) -> &'static str {
     };
     let mut done = 0;
     for name in &servers {
-        let Some(s) = be.servers.iter().find(|x| *x.name == **name) else {
+        let Some(s) = be.server_named(name) else {
             continue;
         };
         let bits = match action.as_str() {

@@ -48,7 +48,7 @@ pub(crate) fn server_choice(
             crate::state::UseServer::Index(i) => Some(*i),
             crate::state::UseServer::Dynamic(format) => {
                 let name = format.render(txn);
-                be.servers.iter().position(|s| *s.name == *name)
+                be.server_position(&name)
             }
         });
     // `use-server` first, then stickiness; a stuck server that cannot take it is passed over.

@@ -558,7 +558,7 @@ impl Drop for Unanswered {
                     .and_then(|b| shared.backend_by_name(b));
                 let server = be
                     .zip(txn.server.as_deref())
-                    .and_then(|(be, name)| be.servers.iter().find(|s| &*s.name == name));
+                    .and_then(|(be, name)| be.server_named(name));
                 if let (Some(be), Some(server)) = (be, server) {
                     txn.queue_pos = entry.position(server, be);
                 }

@@ -346,6 +346,13 @@ fn build_backend(
         max_keep_alive_queue: b.max_keep_alive_queue,
         log_tag: b.log_tag.as_str().into(),
         slots: SlotMap::new(servers.iter().map(|s| s.weight)),
+        // Names are unique in a backend (checked by the compiler); the first one wins.
+        server_index: servers
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect(),
         servers,
         rr: AtomicU64::new(0),
         fwrr: Default::default(),

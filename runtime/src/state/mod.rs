@@ -400,6 +400,8 @@ pub struct BackendRt {
     /// The table of `hash-type map-based`.
     pub slots: SlotMap,
     pub servers: Vec<Arc<ServerRt>>,
+    /// Where each server sits in `servers`, by name ([`BackendRt::server_position`]).
+    pub server_index: rustc_hash::FxHashMap<Arc<str>, usize>,
     pub rr: AtomicU64,
     /// `balance roundrobin`'s rotation, in HAProxy's order.
     pub fwrr: crate::balance::fwrr::Fwrr,
@@ -459,6 +461,22 @@ pub struct BackendRt {
 }
 
 impl BackendRt {
+    /// Where the server `name` sits in `servers`: looked up in the index (a log line's `%sc`,
+    /// a `use-server` format, a Runtime API command find the server without a scan of a
+    /// backend of many servers); a backend of a few servers is scanned, which costs less
+    /// than hashing the name.
+    pub fn server_position(&self, name: &str) -> Option<usize> {
+        if self.servers.len() <= 4 {
+            return self.servers.iter().position(|s| *s.name == *name);
+        }
+        self.server_index.get(name).copied()
+    }
+
+    /// The server `name`, see [`BackendRt::server_position`].
+    pub fn server_named(&self, name: &str) -> Option<&Arc<ServerRt>> {
+        self.server_position(name).map(|i| &self.servers[i])
+    }
+
     /// Picks a server, skipping those in `avoid` (redispatch after a failure).
     pub fn pick(&self, key: Option<u64>, avoid: Option<usize>) -> Option<usize> {
         // A server of weight 0 (`weight 0`, `set server … weight 0`, an SRV weight of 0) takes

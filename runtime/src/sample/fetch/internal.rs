@@ -274,13 +274,13 @@ pub(in crate::sample) fn server<'a>(txn: &'a Txn, path: &str) -> Option<&'a Arc<
         (None, Some(None)) => return None,
         (None, None) => (backend(txn, "")?, path),
     };
-    b.servers.iter().find(|x| &*x.name == s)
+    b.server_named(s)
 }
 
 /// The server the transaction went to (or waits for), in its backend.
 pub(crate) fn current_server(txn: &Txn) -> Option<&Arc<ServerRt>> {
     let name = txn.server.as_deref()?;
-    backend(txn, "")?.servers.iter().find(|x| &*x.name == name)
+    backend(txn, "")?.server_named(name)
 }
 
 #[cfg(test)]
