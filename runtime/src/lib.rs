@@ -684,6 +684,11 @@ async fn serve_connection(
 ) {
     let fe = serving.frontend;
     let fe_rt = &shared.frontends[fe];
+    let open = std::rc::Rc::new(listener::OpenConn::counted(
+        shared.clone(),
+        fe,
+        Some(serving.rank),
+    ));
     // `disable frontend`: hold the connection until the frontend is enabled again.
     while fe_rt.paused.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -722,14 +727,11 @@ async fn serve_connection(
                 None => Some(MaybeTls::Plain(stream)),
             };
             if let Some(stream) = stream {
-                serve_opened(stream, txn, &serving, &shared, pool, stopping).await;
+                serve_opened(stream, txn, &serving, &shared, pool, stopping, open).await;
             }
         }
         accept::Opened::Rejected | accept::Opened::Failed => {}
     }
-    fe_rt.active.fetch_sub(1, Ordering::Relaxed);
-    serving.conns(&shared).fetch_sub(1, Ordering::Relaxed);
-    shared.active.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// The context of an HTTP connection opened (or switched to HTTP) as `txn`.
@@ -738,8 +740,10 @@ fn http_ctx(
     fe: usize,
     shared: &Arc<Shared>,
     pool: upstream::pool::Pool,
+    open: std::rc::Rc<listener::OpenConn>,
 ) -> http::ConnCtx {
     let mut ctx = http::ConnCtx::new(shared.clone(), fe, txn.client, txn.local, pool);
+    ctx.open = Some(open);
     ctx.proxy = txn.proxy.clone();
     ctx.unix_listener = txn.unix_listener;
     ctx.listener = txn.listener;
@@ -765,6 +769,7 @@ fn serve_opened(
     shared: &Arc<Shared>,
     pool: upstream::pool::Pool,
     stopping: stop::Stopping,
+    open: std::rc::Rc<listener::OpenConn>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     let fe = serving.frontend;
     if shared.frontends[fe].mode != Mode::Http {
@@ -792,11 +797,11 @@ fn serve_opened(
                 return;
             };
             drop(session);
-            let ctx = http_ctx(&up.txn, fe, &shared, pool);
+            let ctx = http_ctx(&up.txn, fe, &shared, pool, open);
             upgrade::serve(up, ctx, stopping).await
         });
     }
-    let ctx = http_ctx(&txn, fe, shared, pool);
+    let ctx = http_ctx(&txn, fe, shared, pool, open);
     let h2 = serving.h2 || txn.tls.as_ref().and_then(|t| t.alpn.as_deref()) == Some("h2");
     // A killed session (`shutdown session`) is answered by the request waiting for its
     // server (`http::forward`): HAProxy's 502 with `KH`, logged.

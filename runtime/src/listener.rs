@@ -682,3 +682,37 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A client connection counted open in the process, its frontend and (for a TCP one) its
+/// listener (`%ac`, `%fc`, `CurrConns`, `dst_conn`), counted when it was accepted and let go
+/// when the last of its holders ends: its connection's task, or a tunnel its last request
+/// opened, which HAProxy logs while the connection still counts.
+pub struct OpenConn {
+    shared: Arc<crate::Shared>,
+    frontend: usize,
+    listener: Option<usize>,
+}
+
+impl OpenConn {
+    /// Takes over the counts of a connection already counted open in `frontend` (and in its
+    /// listener of rank `listener`).
+    pub fn counted(shared: Arc<crate::Shared>, frontend: usize, listener: Option<usize>) -> Self {
+        OpenConn {
+            shared,
+            frontend,
+            listener,
+        }
+    }
+}
+
+impl Drop for OpenConn {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let fe = &self.shared.frontends[self.frontend];
+        fe.active.fetch_sub(1, Relaxed);
+        if let Some(l) = self.listener.and_then(|i| fe.listeners.get(i)) {
+            l.conns.fetch_sub(1, Relaxed);
+        }
+        self.shared.active.fetch_sub(1, Relaxed);
+    }
+}

@@ -231,6 +231,8 @@ pub struct Txn {
     pub spoe_stopped: u64,
     /// SPOE frames of this stream answered so far (the next one's id is one more).
     pub spoe_frame_id: u32,
+    /// The tunnel its response opened, which the stream goes on in and is logged by.
+    pub tunnel: Option<crate::http::websocket::TunnelLog>,
 }
 
 impl Txn {
@@ -470,6 +472,7 @@ impl Fresh {
             server_http_major: None,
             request_counter: std::cell::OnceCell::new(),
             original_line: None,
+            tunnel: None,
         }
     }
 }

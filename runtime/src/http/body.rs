@@ -157,6 +157,14 @@ impl Drop for Tracked {
                     &mut self.inner,
                     http_body_util::Either::Left(http_body_util::Full::new(Bytes::new())),
                 ));
+                // A tunnel's stream goes on in the tunnel, which logs it (unless it is gone).
+                let txn = match txn.tunnel.take() {
+                    Some(tunnel) => match tunnel.0.send(txn) {
+                        Ok(()) => return,
+                        Err(txn) => txn,
+                    },
+                    None => txn,
+                };
                 super::log_txn(&txn);
             }
         }

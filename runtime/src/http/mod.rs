@@ -101,6 +101,9 @@ pub struct ConnCtx {
     /// The number of the TCP stream an HTTP/1 connection switched from, which its first
     /// request goes on with (`%rt`); taken by that request.
     pub(crate) switched_stream: Cell<Option<u64>>,
+    /// The client connection's place in the open counts, which a tunnel opened on it holds
+    /// until its line is logged (none for a QUIC connection, counted by its own task).
+    pub(crate) open: Option<std::rc::Rc<crate::listener::OpenConn>>,
     /// The client socket, for the rules and fetches that reach it ([`Txn::client_fd`]).
     pub client_fd: Option<crate::sockopt::ClientFd>,
 }
@@ -133,6 +136,7 @@ impl ConnCtx {
             sess_vars: Default::default(),
             switched: None,
             switched_stream: Cell::new(None),
+            open: None,
             client_fd: None,
         }
     }

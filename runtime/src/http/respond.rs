@@ -145,12 +145,15 @@ pub(super) async fn respond(
             keys.complete_response(&mut parts.headers);
         }
         if let Some(server) = body.take_upgraded() {
+            let (to_tunnel, stream) = tokio::sync::oneshot::channel();
             tokio::task::spawn_local(websocket::tunnel(
                 client,
                 server,
                 txn.timeout_tunnel.or(be.timeouts.tunnel),
-                guard,
+                (guard, ctx.open.clone()),
+                stream,
             ));
+            txn.tunnel = Some(websocket::TunnelLog(to_tunnel));
         }
         return Response::from_parts(parts, super::reply::full(Bytes::new()));
     }

@@ -265,18 +265,48 @@ impl Keys {
     }
 }
 
+/// Where the stream of a tunnel goes once its 101 (or 2xx to CONNECT) is out: to the tunnel's
+/// task, which writes its log line when the tunnel ends (kept in [`crate::txn::Txn::tunnel`]
+/// until the response's end, [`super::body::Tracked`]).
+pub struct TunnelLog(pub tokio::sync::oneshot::Sender<Box<crate::txn::Txn>>);
+
 /// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or `timeout
-/// tunnel` passes without traffic.
+/// tunnel` passes without traffic. Its stream's line is written at the end, with the bytes
+/// of the tunnel, once the server's slot and connection are let go, as HAProxy writes it
+/// (`%sc`, `%bc` no longer count it).
 pub(super) async fn tunnel(
     client: hyper::upgrade::OnUpgrade,
     server: ServerTunnel,
     idle: Option<Duration>,
-    _guard: super::forward::ServerGuard,
+    (server_slot, client_conn): (
+        super::forward::ServerGuard,
+        Option<std::rc::Rc<crate::listener::OpenConn>>,
+    ),
+    stream: tokio::sync::oneshot::Receiver<Box<crate::txn::Txn>>,
 ) {
+    let moved = pipe(client, server, idle).await;
+    drop(server_slot);
+    // The response's end hands the stream over (none when it was logged already).
+    if let Ok(mut txn) = stream.await {
+        if let Some((up, down)) = moved {
+            txn.bytes_in += up;
+            txn.bytes_out += down;
+        }
+        super::log_txn(&txn);
+    }
+    // The client connection counts until its stream is logged.
+    drop(client_conn);
+}
+
+/// The tunnel's bytes both ways (client to server, server to client); `None` when it never
+/// opened.
+async fn pipe(
+    client: hyper::upgrade::OnUpgrade,
+    server: ServerTunnel,
+    idle: Option<Duration>,
+) -> Option<(u64, u64)> {
     use tokio::io::AsyncWriteExt;
-    let Ok(c) = client.await else {
-        return;
-    };
+    let c = client.await.ok()?;
     let mut c = TokioIo::new(c);
     let limits = crate::tcp::Limits {
         a_idle: idle,
@@ -287,16 +317,15 @@ pub(super) async fn tunnel(
         ServerTunnel::Conn(s, early) => {
             // What the server sent right after its 101 belongs to the new protocol.
             if !early.is_empty() && c.write_all(&early).await.is_err() {
-                return;
+                return Some((0, 0));
             }
-            crate::tcp::pipe_both(c, s, limits).await;
+            let (up, down) = crate::tcp::pipe_both(c, s, limits).await;
+            Some((up, down + early.len() as u64))
         }
         // The stream stays counted open on its connection until the tunnel ends.
         ServerTunnel::Stream(on, _open) => {
-            let Ok(s) = on.await else {
-                return;
-            };
-            crate::tcp::pipe_both(c, TokioIo::new(s), limits).await;
+            let s = on.await.ok()?;
+            Some(crate::tcp::pipe_both(c, TokioIo::new(s), limits).await)
         }
     }
 }

@@ -121,6 +121,8 @@ mod log_fields;
 mod log_stream_numbers;
 #[path = "runtime/log_tags.rs"]
 mod log_tags;
+#[path = "runtime/log_tunnels.rs"]
+mod log_tunnels;
 #[path = "runtime/logasap.rs"]
 mod logasap;
 #[path = "runtime/lua.rs"]
