@@ -705,6 +705,22 @@ impl OpenConn {
     }
 }
 
+impl OpenConn {
+    /// Counts a connection accepted now (a QUIC one, whose handshake is done) open in
+    /// `frontend` and its listener of rank `listener`, and in the totals of accepted ones.
+    pub fn accepted(shared: Arc<crate::Shared>, frontend: usize, listener: usize) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        shared.active.fetch_add(1, Relaxed);
+        let fe = &shared.frontends[frontend];
+        fe.active.fetch_add(1, Relaxed);
+        if let Some(l) = fe.listeners.get(listener) {
+            l.conns.fetch_add(1, Relaxed);
+        }
+        crate::api::count_accept(&shared, frontend, listener);
+        OpenConn::counted(shared, frontend, Some(listener))
+    }
+}
+
 impl Drop for OpenConn {
     fn drop(&mut self) {
         use std::sync::atomic::Ordering::Relaxed;

@@ -102,7 +102,7 @@ pub struct ConnCtx {
     /// request goes on with (`%rt`); taken by that request.
     pub(crate) switched_stream: Cell<Option<u64>>,
     /// The client connection's place in the open counts, which a tunnel opened on it holds
-    /// until its line is logged (none for a QUIC connection, counted by its own task).
+    /// until its line is logged.
     pub(crate) open: Option<std::rc::Rc<crate::listener::OpenConn>>,
     /// The client socket, for the rules and fetches that reach it ([`Txn::client_fd`]).
     pub client_fd: Option<crate::sockopt::ClientFd>,

@@ -18,6 +18,8 @@ use std::time::Duration;
 /// One thread's share of a QUIC listener.
 pub struct Bound {
     pub frontend: usize,
+    /// The bind line's rank among its frontend's (its entry in `FrontendRt::listeners`).
+    listener: usize,
     socket: std::net::UdpSocket,
     endpoint: quinn::EndpointConfig,
     server: quinn::ServerConfig,
@@ -98,6 +100,12 @@ pub fn bind_listener(
     let serving: Vec<usize> = (0..threads)
         .filter(|&t| crate::listener::served_by(l, t, &plan.global.thread_group_of))
         .collect();
+    let rank = plan
+        .listeners
+        .iter()
+        .filter(|o| o.frontend == l.frontend)
+        .position(|o| std::ptr::eq(o, l))
+        .unwrap_or(0);
     let mut out = Vec::new();
     for addr in crate::listener::socket_addresses(l)? {
         let mut group = Vec::new();
@@ -109,6 +117,7 @@ pub fn bind_listener(
                 t,
                 Bound {
                     frontend: l.frontend,
+                    listener: rank,
                     socket,
                     endpoint: keys.endpoint(index as u8),
                     server,
@@ -137,6 +146,7 @@ pub fn bind_listener(
 pub async fn serve(bound: Bound, shared: Arc<Shared>, pool: Pool, stopping: Stopping) {
     let Bound {
         frontend,
+        listener,
         socket,
         endpoint,
         server,
@@ -159,6 +169,9 @@ pub async fn serve(bound: Bound, shared: Arc<Shared>, pool: Pool, stopping: Stop
     };
     let mut stopped = std::pin::pin!(stopping.wait());
     let mut swaps = tls.live.swaps();
+    // This listener's connections still served, from their first datagram (a connection
+    // counts as open in the proxy only once its handshake is done, see `proto::h3`).
+    let handshakes = Arc::new(AtomicUsize::new(0));
     loop {
         let incoming = tokio::select! {
             biased;
@@ -191,28 +204,24 @@ pub async fn serve(bound: Bound, shared: Arc<Shared>, pool: Pool, stopping: Stop
             .map_or(local, |ip| std::net::SocketAddr::new(ip, local.port()));
         admission.half_open.fetch_add(1, Ordering::Relaxed);
         let handshake = HalfOpen(admission.clone());
-        shared.active.fetch_add(1, Ordering::Relaxed);
-        shared.frontends[frontend]
-            .active
-            .fetch_add(1, Ordering::Relaxed);
         let conn = crate::proto::h3::Accepted {
             incoming,
             local,
+            listener,
             allow_0rtt: bind.allow_0rtt,
             handshake,
         };
         let (shared, pool, stopping) = (shared.clone(), pool.clone(), stopping.clone());
+        handshakes.fetch_add(1, Ordering::Relaxed);
+        let handshakes = handshakes.clone();
         tokio::task::spawn_local(async move {
-            crate::proto::h3::serve(conn, shared.clone(), frontend, pool, stopping).await;
-            shared.frontends[frontend]
-                .active
-                .fetch_sub(1, Ordering::Relaxed);
-            shared.active.fetch_sub(1, Ordering::Relaxed);
+            crate::proto::h3::serve(conn, shared, frontend, pool, stopping).await;
+            handshakes.fetch_sub(1, Ordering::Relaxed);
         });
     }
     // New connections are refused from now on; those open end by themselves.
     endpoint.set_server_config(None);
-    while shared.active.load(Ordering::Relaxed) > 0 {
+    while handshakes.load(Ordering::Relaxed) > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The CONNECTION_CLOSE frames go out (and are repeated) while the endpoint drains.

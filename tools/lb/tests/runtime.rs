@@ -117,6 +117,8 @@ mod listener_shards;
 mod log_end_figures;
 #[path = "runtime/log_fields.rs"]
 mod log_fields;
+#[path = "runtime/log_quic_counts.rs"]
+mod log_quic_counts;
 #[path = "runtime/log_stream_numbers.rs"]
 mod log_stream_numbers;
 #[path = "runtime/log_tags.rs"]

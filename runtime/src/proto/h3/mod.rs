@@ -28,6 +28,8 @@ const H3_NO_ERROR: u32 = 0x100;
 pub struct Accepted {
     pub incoming: quinn::Incoming,
     pub local: SocketAddr,
+    /// Its bind line's rank in its frontend.
+    pub listener: usize,
     /// `allow-0rtt`: requests are served before the handshake ends.
     pub allow_0rtt: bool,
     /// Counted as half-open until its handshake ends.
@@ -46,12 +48,14 @@ pub async fn serve(
     let Accepted {
         incoming,
         local,
+        listener,
         allow_0rtt,
         handshake,
     } = accepted;
     let client = incoming.remote_address();
     crate::trace_event!(Quic, 2, "conn_new", "new QUIC connection from {client}");
     let mut ctx = ConnCtx::new(shared.clone(), frontend, client, local, pool);
+    ctx.listener = Some(listener);
     if !super::connection_allowed(&ctx) {
         incoming.refuse();
         return;
@@ -74,6 +78,14 @@ pub async fn serve(
         }
     };
     let mut half_open = confirmed.is_some().then_some(handshake);
+    // Accepted now, as HAProxy accepts a QUIC connection once its handshake is done (or its
+    // early data can be read): counted open in the process, its frontend and its listener
+    // (`%ac`, `%fc`, `CurrConns`, `dst_conn`) and in the totals, until the connection ends.
+    ctx.open = Some(Rc::new(crate::listener::OpenConn::accepted(
+        shared.clone(),
+        frontend,
+        listener,
+    )));
     ctx.tls = Some(Arc::new(tls_info(&conn)));
     crate::trace_event!(
         H3,
