@@ -635,6 +635,54 @@ pub fn served_by(l: &ListenerPlan, t: usize, thread_group_of: &[u32]) -> bool {
     local < 64 && l.thread_mask & (1u64 << local) != 0
 }
 
+/// A client connection counted open in the process, its frontend and (for a TCP one) its
+/// listener (`%ac`, `%fc`, `CurrConns`, `dst_conn`), counted when it was accepted and let go
+/// when the last of its holders ends: its connection's task, or a tunnel its last request
+/// opened, which HAProxy logs while the connection still counts.
+pub struct OpenConn {
+    shared: Arc<crate::Shared>,
+    frontend: usize,
+    listener: Option<usize>,
+}
+
+impl OpenConn {
+    /// Takes over the counts of a connection already counted open in `frontend` (and in its
+    /// listener of rank `listener`).
+    pub fn counted(shared: Arc<crate::Shared>, frontend: usize, listener: Option<usize>) -> Self {
+        OpenConn {
+            shared,
+            frontend,
+            listener,
+        }
+    }
+
+    /// Counts a connection accepted now (a QUIC one, whose handshake is done) open in
+    /// `frontend` and its listener of rank `listener`, and in the totals of accepted ones.
+    pub fn accepted(shared: Arc<crate::Shared>, frontend: usize, listener: usize) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        shared.active.fetch_add(1, Relaxed);
+        let fe = &shared.frontends[frontend];
+        fe.active.fetch_add(1, Relaxed);
+        if let Some(l) = fe.listeners.get(listener) {
+            l.conns.fetch_add(1, Relaxed);
+        }
+        crate::api::count_accept(&shared, frontend, listener);
+        OpenConn::counted(shared, frontend, Some(listener))
+    }
+}
+
+impl Drop for OpenConn {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let fe = &self.shared.frontends[self.frontend];
+        fe.active.fetch_sub(1, Relaxed);
+        if let Some(l) = self.listener.and_then(|i| fe.listeners.get(i)) {
+            l.conns.fetch_sub(1, Relaxed);
+        }
+        self.shared.active.fetch_sub(1, Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::split_in_shards;
@@ -680,55 +728,5 @@ mod tests {
         assert!(err.contains("is not a UNIX socket"), "{err}");
         assert_eq!(std::fs::read(&file).unwrap(), b"x");
         let _ = std::fs::remove_dir_all(&dir);
-    }
-}
-
-/// A client connection counted open in the process, its frontend and (for a TCP one) its
-/// listener (`%ac`, `%fc`, `CurrConns`, `dst_conn`), counted when it was accepted and let go
-/// when the last of its holders ends: its connection's task, or a tunnel its last request
-/// opened, which HAProxy logs while the connection still counts.
-pub struct OpenConn {
-    shared: Arc<crate::Shared>,
-    frontend: usize,
-    listener: Option<usize>,
-}
-
-impl OpenConn {
-    /// Takes over the counts of a connection already counted open in `frontend` (and in its
-    /// listener of rank `listener`).
-    pub fn counted(shared: Arc<crate::Shared>, frontend: usize, listener: Option<usize>) -> Self {
-        OpenConn {
-            shared,
-            frontend,
-            listener,
-        }
-    }
-}
-
-impl OpenConn {
-    /// Counts a connection accepted now (a QUIC one, whose handshake is done) open in
-    /// `frontend` and its listener of rank `listener`, and in the totals of accepted ones.
-    pub fn accepted(shared: Arc<crate::Shared>, frontend: usize, listener: usize) -> Self {
-        use std::sync::atomic::Ordering::Relaxed;
-        shared.active.fetch_add(1, Relaxed);
-        let fe = &shared.frontends[frontend];
-        fe.active.fetch_add(1, Relaxed);
-        if let Some(l) = fe.listeners.get(listener) {
-            l.conns.fetch_add(1, Relaxed);
-        }
-        crate::api::count_accept(&shared, frontend, listener);
-        OpenConn::counted(shared, frontend, Some(listener))
-    }
-}
-
-impl Drop for OpenConn {
-    fn drop(&mut self) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let fe = &self.shared.frontends[self.frontend];
-        fe.active.fetch_sub(1, Relaxed);
-        if let Some(l) = self.listener.and_then(|i| fe.listeners.get(i)) {
-            l.conns.fetch_sub(1, Relaxed);
-        }
-        self.shared.active.fetch_sub(1, Relaxed);
     }
 }

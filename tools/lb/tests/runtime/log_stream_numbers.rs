@@ -118,10 +118,9 @@ fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
             assert!(exchange(port, b"NOT A REQUEST\r\n\r\n").contains(" 400 "));
             // A TCP connection switched to HTTP: its first request is the TCP stream (6),
             // the next one a new stream (7).
-            let two = format!(
-                "GET /s1 HTTP/1.1\r\nHost: h\r\n\r\nGET /s2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
-            );
-            let answer = exchange(port + 3, two.as_bytes());
+            let two: &[u8] = b"GET /s1 HTTP/1.1\r\nHost: h\r\n\r\n\
+                GET /s2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+            let answer = exchange(port + 3, two);
             assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
             // And one more request: 8.
             assert_eq!(curl(&[&url("/c")]).0, 200);
