@@ -170,12 +170,7 @@ pub fn run_with(plan: &Plan, options: &RunOptions) -> Result<Stop, Vec<String>> 
         lifecycle::default_path::leave();
         let serving = match serving {
             Ok(mut s) => {
-                let rank = plan
-                    .listeners
-                    .iter()
-                    .filter(|o| o.frontend == l.frontend)
-                    .position(|o| std::ptr::eq(o, l))
-                    .unwrap_or(0);
+                let rank = listener::rank_in_frontend(plan, l);
                 if s.name.is_empty() {
                     s.name = (rank + 1).to_string();
                 }

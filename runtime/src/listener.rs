@@ -635,6 +635,15 @@ pub fn served_by(l: &ListenerPlan, t: usize, thread_group_of: &[u32]) -> bool {
     local < 64 && l.thread_mask & (1u64 << local) != 0
 }
 
+/// The rank of bind line `l` among its frontend's (its entry in `FrontendRt::listeners`).
+pub fn rank_in_frontend(plan: &hapee_compiler::plan::Plan, l: &ListenerPlan) -> usize {
+    plan.listeners
+        .iter()
+        .filter(|o| o.frontend == l.frontend)
+        .position(|o| std::ptr::eq(o, l))
+        .unwrap_or(0)
+}
+
 /// A client connection counted open in the process, its frontend and (for a TCP one) its
 /// listener (`%ac`, `%fc`, `CurrConns`, `dst_conn`), counted when it was accepted and let go
 /// when the last of its holders ends: its connection's task, or a tunnel its last request

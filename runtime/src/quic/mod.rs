@@ -100,12 +100,7 @@ pub fn bind_listener(
     let serving: Vec<usize> = (0..threads)
         .filter(|&t| crate::listener::served_by(l, t, &plan.global.thread_group_of))
         .collect();
-    let rank = plan
-        .listeners
-        .iter()
-        .filter(|o| o.frontend == l.frontend)
-        .position(|o| std::ptr::eq(o, l))
-        .unwrap_or(0);
+    let rank = crate::listener::rank_in_frontend(plan, l);
     let mut out = Vec::new();
     for addr in crate::listener::socket_addresses(l)? {
         let mut group = Vec::new();

@@ -550,6 +550,12 @@ defaults
     timeout server 5s
 ";
 
+/// [`LOGGED_DEFAULTS`] with more `global` lines (`stats socket …`, `nbthread …`), each
+/// indented and ending its line.
+pub fn logged_defaults_with(global: &str) -> String {
+    LOGGED_DEFAULTS.replacen("global\n", &format!("global\n{global}"), 1)
+}
+
 /// Runs `command` with `input` on its standard input (closed after it); its output once it
 /// exits.
 pub fn output_with_input(command: &mut Command, input: &[u8]) -> std::process::Output {

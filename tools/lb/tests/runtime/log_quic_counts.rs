@@ -28,17 +28,12 @@ fn quic_connections_count_open_and_accepted_as_haproxy_counts_them() {
     let dir = std::env::temp_dir().join(format!("hapee-quic-counts-{}-{port}", std::process::id()));
     let (pem, cert) = certificate(&dir);
     let sock = dir.join("api.sock");
+    let defaults = logged_defaults_with(&format!(
+        "    stats socket {} level admin\n",
+        sock.display()
+    ));
     let config = format!(
-        "global
-    log stdout format raw local0
-    stats socket {sock} level admin
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+        "{defaults}frontend fe
     bind 127.0.0.1:{port} ssl crt {pem} alpn h2,http/1.1
     bind quic4@127.0.0.1:{port} ssl crt {pem} alpn h3
     log-format \"Q|%ac|%fc|%[dst_conn]|%HPO\"
@@ -46,7 +41,6 @@ frontend fe
 backend be
     server s1 {origin}
 ",
-        sock = sock.display(),
         pem = pem.display(),
         origin = origin.addr,
     );

@@ -20,17 +20,12 @@ fn socket(port: u16) -> std::path::PathBuf {
 /// (`%rc`, `%ID`): HAProxy logs a line that needs none of them as soon as it can, twice for an
 /// HTTP request (at the request, again at the response).
 fn config(port: u16, origin: std::net::SocketAddr) -> String {
+    let defaults = logged_defaults_with(&format!(
+        "    stats socket {} level admin\n",
+        socket(port).display()
+    ));
     format!(
-        "global
-    log stdout format raw local0
-    stats socket {sock} level admin
-defaults
-    mode http
-    log global
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+        "{defaults}frontend fe
     bind 127.0.0.1:{port}
     unique-id-format id-%rt
     log-format \"N|%rt|%ID|%ST|%HP\"
@@ -57,7 +52,6 @@ backend raw
     mode tcp
     server s1 {origin}
 ",
-        sock = socket(port).display(),
         tcp = port + 1,
         quiet = port + 2,
         sw = port + 3,
@@ -116,6 +110,9 @@ fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
             assert!(cli(port, "show info\n").contains("Name: "));
             // A request the parser refuses, logged without a stream: 5.
             assert!(exchange(port, b"NOT A REQUEST\r\n\r\n").contains(" 400 "));
+            // (hapee writes that line just after the connection closed, HAProxy just before:
+            // the next connection waits for it)
+            side.stdout_when(|l| l.contains("<BADREQ>"));
             // A TCP connection switched to HTTP: its first request is the TCP stream (6),
             // the next one a new stream (7).
             let two: &[u8] = b"GET /s1 HTTP/1.1\r\nHost: h\r\n\r\n\
@@ -151,22 +148,14 @@ fn streams_of_all_threads_share_one_count() {
     let o = Origin::start("o");
     let cfg = |port: u16| {
         format!(
-            "global
-    log stdout format raw local0
-    nbthread 4
-defaults
-    mode http
-    log global
-    timeout client 5s
-    timeout connect 1s
-    timeout server 5s
-frontend fe
+            "{}frontend fe
     bind 127.0.0.1:{port}
     log-format \"N|%rt|%HP|%rc\"
     default_backend app
 backend app
     server s1 {}
 ",
+            logged_defaults_with("    nbthread 4\n"),
             o.addr
         )
     };
