@@ -562,6 +562,11 @@ impl PlainBounds {
         Some(PlainBounds { bounds, count })
     }
 
+    /// The start and end of each word, in the line.
+    pub(crate) fn bounds(&self) -> &[(u32, u32)] {
+        &self.bounds[..self.count]
+    }
+
     /// The words of the scanned `line`, which starts at `offset` in `file`.
     pub(crate) fn words(&self, line: &str, file: FileId, offset: usize) -> Vec<Word> {
         // Exact room (large configurations keep every line's words), taken once: a mapped
