@@ -40,6 +40,9 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         );
         return;
     }
+    // The criterion and the words after it, made once: the declaration keeps them, and the
+    // checks below read those after the criterion.
+    let words = stmt.spanned_from(2);
     let criterion = stmt.spanned(2);
     if criterion.value.is_empty() {
         b.push(
@@ -64,9 +67,10 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
         &criterion,
         RefContext::Acl,
     ) {
-        let rest = stmt.spanned_from(3);
-        let words: Vec<(Span, &str)> = rest.iter().map(|w| (w.span, w.value.as_str())).collect();
-        let options = acl_options(&words);
+        let rest = words.get(1..).unwrap_or_default();
+        let option_words: Vec<(Span, &str)> =
+            rest.iter().map(|w| (w.span, w.value.as_str())).collect();
+        let options = acl_options(&option_words);
         // HAProxy reads each `-f` file as it meets the option, before any later error (and
         // refuses the first one of an expression without a match method).
         let files = if method_required(&criterion.value, output, &options).is_some() {
@@ -108,13 +112,13 @@ pub(super) fn acl_decl(b: &mut Builder, index: usize, stmt: &Stmt) {
                 .at(at)
                 .label("invalid ACL option"),
             ),
-            None => check_acl_patterns(b, &name.value, &criterion.value, output, &options, &rest),
+            None => check_acl_patterns(b, &name.value, &criterion.value, output, &options, rest),
         }
     }
     let decl = AclDecl {
         name,
         span: stmt.whole(),
-        words: stmt.spanned_from(2),
+        words,
     };
     // As in HAProxy, an ACL whose line is in error does not exist for the conditions after it.
     let known = !b.diags[errors_before..].iter().any(Diagnostic::is_error);

@@ -102,27 +102,91 @@ impl AclPlaces {
 /// Read-only view of one statement line: its words with HAProxy's "missing word is empty" rule.
 pub(super) struct Stmt<'a> {
     pub line: &'a Line,
+    words: StmtWords<'a>,
+}
+
+/// Where a statement's words are: lexed into [`Word`]s, or a plain line's text with the bounds
+/// of its words, whose values are made only for the words a statement keeps (most words are
+/// only read: a `Word` per word cost a string and a span each, then a copy for those kept).
+#[derive(Clone, Copy)]
+enum StmtWords<'a> {
+    Lexed(&'a [Word]),
+    Plain {
+        text: &'a str,
+        bounds: &'a [(u32, u32)],
+        file: crate::source::FileId,
+        offset: u32,
+    },
 }
 
 impl<'a> Stmt<'a> {
-    pub fn word(&self, i: usize) -> &'a str {
-        self.line.words.get(i).map_or("", |w| w.value.as_str())
+    /// The statement of a lexed line (its words in the line).
+    pub fn new(line: &'a Line) -> Self {
+        Stmt {
+            line,
+            words: StmtWords::Lexed(&line.words),
+        }
     }
 
-    pub fn words(&self) -> &'a [Word] {
-        &self.line.words
+    /// The statement of `line` whose words, not lexed, are at `bounds` in `text`, the line's
+    /// content (which starts where the line does).
+    pub fn plain(line: &'a Line, text: &'a str, bounds: &'a [(u32, u32)]) -> Self {
+        Stmt {
+            line,
+            words: StmtWords::Plain {
+                text,
+                bounds,
+                file: line.span.file,
+                offset: line.span.start,
+            },
+        }
+    }
+
+    pub fn word(&self, i: usize) -> &'a str {
+        match self.words {
+            StmtWords::Lexed(words) => words.get(i).map_or("", |w| w.value.as_str()),
+            StmtWords::Plain { text, bounds, .. } => bounds
+                .get(i)
+                .and_then(|&(start, end)| text.get(start as usize..end as usize))
+                .unwrap_or(""),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.line.words.len()
+        match self.words {
+            StmtWords::Lexed(words) => words.len(),
+            StmtWords::Plain { bounds, .. } => bounds.len(),
+        }
+    }
+
+    /// Span of word `i` when the line has it.
+    fn word_span(&self, i: usize) -> Option<Span> {
+        match self.words {
+            StmtWords::Lexed(words) => words.get(i).map(|w| w.span),
+            StmtWords::Plain {
+                bounds,
+                file,
+                offset,
+                ..
+            } => bounds.get(i).map(|&(start, end)| Span {
+                file,
+                start: offset + start,
+                end: offset + end,
+            }),
+        }
+    }
+
+    /// Span of the last word, if any.
+    fn last_span(&self) -> Option<Span> {
+        self.len().checked_sub(1).and_then(|i| self.word_span(i))
     }
 
     /// Span of word `i`, or of the end of the line when it is missing.
     pub fn span(&self, i: usize) -> Span {
-        match self.line.words.get(i) {
-            Some(w) => w.span,
+        match self.word_span(i) {
+            Some(span) => span,
             None => {
-                let end = self.line.words.last().map_or(self.line.span, |w| w.span);
+                let end = self.last_span().unwrap_or(self.line.span);
                 Span {
                     file: end.file,
                     start: end.end,
@@ -135,30 +199,56 @@ impl<'a> Stmt<'a> {
     /// Span from word `i` to the last word.
     pub fn span_from(&self, i: usize) -> Span {
         let first = self.span(i);
-        self.line.words.last().map_or(first, |last| {
+        self.last_span().map_or(first, |last| {
             if i < self.len() {
-                first.cover(last.span)
+                first.cover(last)
             } else {
                 first
             }
         })
     }
 
-    pub fn spanned(&self, i: usize) -> Spanned<Text> {
-        // A copy of the word's text as it is held (no new string built from its bytes).
-        match self.line.words.get(i) {
-            Some(w) => Spanned::from_word(w),
-            None => Spanned::new(Text::default(), self.span(i)),
+    /// The text of word `i` as a model keeps it (a copy of a lexed word as it is held, no new
+    /// string built from its bytes).
+    pub fn text(&self, i: usize) -> Text {
+        match self.words {
+            StmtWords::Lexed(words) => words.get(i).map(|w| w.value.clone()).unwrap_or_default(),
+            StmtWords::Plain { .. } => Text::from(self.word(i)),
         }
     }
 
+    pub fn spanned(&self, i: usize) -> Spanned<Text> {
+        Spanned::new(self.text(i), self.span(i))
+    }
+
     pub fn spanned_from(&self, i: usize) -> ThinVec<Spanned<Text>> {
-        self.line
-            .words
-            .iter()
-            .skip(i)
-            .map(Spanned::from_word)
-            .collect()
+        match self.words {
+            StmtWords::Lexed(words) => words
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .map(Spanned::from_word)
+                .collect(),
+            StmtWords::Plain {
+                text,
+                bounds,
+                file,
+                offset,
+            } => {
+                let from = bounds.get(i..).unwrap_or_default();
+                let mut all = ThinVec::with_capacity(from.len());
+                for &(start, end) in from {
+                    let word = text.get(start as usize..end as usize).unwrap_or("");
+                    let span = Span {
+                        file,
+                        start: offset + start,
+                        end: offset + end,
+                    };
+                    all.push(Spanned::new(Text::from(word), span));
+                }
+                all
+            }
+        }
     }
 
     /// The statement as a proxy keeps it in its directives, when it does: those the plan
@@ -391,22 +481,14 @@ impl<'a> Stmt<'a> {
         super::model::DirectiveLine {
             prefix: (at > 0).then(|| self.word(0).into()),
             keyword: self.word(at).into(),
-            args: self
-                .line
-                .words
-                .iter()
-                .skip(at + 1)
-                .map(|w| w.value.clone())
-                .collect(),
+            args: (at + 1..self.len()).map(|i| self.text(i)).collect(),
             span: self.span_from(at),
         }
     }
 
     pub fn whole(&self) -> Span {
-        self.line
-            .words
-            .first()
-            .map_or(self.line.span, |f| self.span_from(0).cover(f.span))
+        self.word_span(0)
+            .map_or(self.line.span, |f| self.span_from(0).cover(f))
     }
 }
 
@@ -720,11 +802,11 @@ fn build_from(
     let mut spans = crate::timing::Spans::new("build");
     for (at, section) in tree.sections.iter().enumerate() {
         let header = tree.header(section);
-        let head = Stmt { line: header };
+        let head = Stmt::new(header);
         match section.kind {
             SectionKind::Global => {
                 for line in tree.body(section) {
-                    global::statement(&mut b, &Stmt { line });
+                    global::statement(&mut b, &Stmt::new(line));
                 }
             }
             kind if kind.is_proxy() => {
@@ -756,7 +838,7 @@ fn build_from(
                     lines: Vec::new(),
                 };
                 for line in tree.body(section) {
-                    let stmt = Stmt { line };
+                    let stmt = Stmt::new(line);
                     global::other_section_statement(&mut b, &mut named, &stmt);
                     // The plan lowers resolvers, program, cache, ring, log-forward, fcgi-app and
                     // mailers sections from their statements.
@@ -835,7 +917,7 @@ pub(super) fn proxy_body<'l>(
         index,
     );
     for line in lines {
-        proxy::statement(b, index, &Stmt { line });
+        proxy::statement(b, index, &Stmt::new(line));
     }
 }
 
@@ -863,18 +945,31 @@ pub(super) fn proxy_body_taking<'l>(
     start_body(b, counts, body, index);
     let mut words = words.into_iter();
     for line in lines {
-        let words = match words.next() {
-            Some(words) if !words.is_empty() => words,
-            _ => deferred_words(db, line),
-        };
-        let line = Line {
-            span: line.span,
-            kind: line.kind,
-            words,
-            comment: line.comment,
-            active: line.active,
-        };
-        proxy::statement(b, index, &Stmt { line: &line });
+        match words.next() {
+            Some(words) if !words.is_empty() => {
+                let line = Line {
+                    span: line.span,
+                    kind: line.kind,
+                    words,
+                    comment: line.comment,
+                    active: line.active,
+                };
+                proxy::statement(b, index, &Stmt::new(&line));
+            }
+            // A plain line: its words are read where they are, not made.
+            _ => {
+                let text = deferred_text(db, line);
+                let bounds = crate::lexer::PlainBounds::scan(text);
+                let stmt = match &bounds {
+                    Some(bounds) => Stmt::plain(line, text, bounds.bounds()),
+                    None => Stmt {
+                        line,
+                        words: StmtWords::Lexed(&[]),
+                    },
+                };
+                proxy::statement(b, index, &stmt);
+            }
+        }
     }
 }
 
@@ -882,15 +977,6 @@ pub(super) fn proxy_body_taking<'l>(
 fn deferred_text<'d>(db: &'d SourceDb, line: &Line) -> &'d str {
     let file = db.file(line.span.file);
     file.content(&file.text[line.span.start as usize..line.span.end as usize])
-}
-
-/// The words of a plain line the parse left without its words: those the parse would have
-/// kept (the same text, lexed the same way).
-fn deferred_words(db: &SourceDb, line: &Line) -> Box<[Word]> {
-    let text = deferred_text(db, line);
-    crate::lexer::plain_words(text, line.span.file, line.span.start as usize)
-        .unwrap_or_default()
-        .into_boxed_slice()
 }
 
 /// How many statements of a body make the entries of its longer lists, counted before the body

@@ -218,10 +218,7 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
                         .at(stmt.span(0)),
                 );
             } else {
-                let args = stmt.words()[2..]
-                    .iter()
-                    .map(|w| w.value.to_string())
-                    .collect();
+                let args = (2..stmt.len()).map(|i| stmt.word(i).to_string()).collect();
                 b.config.global.lua_loads.push((stmt.spanned(1), args));
                 b.file_ref(FileKind::LuaScript, keyword, stmt.spanned(1));
             }
@@ -343,13 +340,12 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
                 );
             }
             b.config.global.stats_sockets.push(stmt.spanned(2));
-            let words = stmt.words();
             // Options in order, each with its value words (`level user` is not a user).
             let mut accounts = Vec::new();
             let mut i = 3;
-            while i < words.len() {
-                let option = words[i].value.as_str();
-                if matches!(option, "user" | "group") && i + 1 < words.len() {
+            while i < stmt.len() {
+                let option = stmt.word(i);
+                if matches!(option, "user" | "group") && i + 1 < stmt.len() {
                     accounts.push((option == "group", stmt.spanned(i + 1)));
                 }
                 i += 1 + crate::registry::bind_option(option).map_or(0, |o| o.values as usize);
@@ -357,12 +353,7 @@ fn stats(b: &mut Builder, stmt: &Stmt) {
             if !accounts.is_empty() {
                 b.config.global.socket_accounts.push(accounts);
             }
-            if let Some(i) = words
-                .iter()
-                .skip(3)
-                .position(|w| w.value == "process")
-                .map(|i| i + 3)
-            {
+            if let Some(i) = (3..stmt.len()).find(|&i| stmt.word(i) == "process") {
                 let msg = format!(
                     "'{} {}' in section 'global' : 'process {}' on 'bind' lines is not supported anymore, please use 'thread' instead.",
                     stmt.word(0),

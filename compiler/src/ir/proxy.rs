@@ -425,11 +425,9 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
             } else {
                 String::new()
             };
-            let stores = stmt
-                .words()
-                .windows(2)
-                .filter(|w| w[0].value == "store")
-                .map(|w| w[1].value.to_string())
+            let stores = (1..stmt.len())
+                .filter(|&i| stmt.word(i - 1) == "store")
+                .map(|i| stmt.word(i).to_string())
                 .collect();
             b.config.proxies[index].stick_table = Some(Box::new(StickTableDecl {
                 key_type,
@@ -524,9 +522,8 @@ pub(super) fn statement(b: &mut Builder, index: usize, stmt: &Stmt) {
                 Some(Spanned::new(atol(stmt.word(1)).max(0) as u32, stmt.span(1)))
         }
         "retry-on" if directives::retry_on(b, stmt, kind.has_backend()) => {
-            let words = stmt.words()[1..]
-                .iter()
-                .map(|w| w.value.as_str())
+            let words = (1..stmt.len())
+                .map(|i| stmt.word(i))
                 .collect::<Vec<_>>()
                 .join(" ");
             b.config.proxies[index].retry_on =

@@ -504,7 +504,7 @@ fn build_statements(
                 fingerprint,
             });
         }
-        super::proxy::statement(w, 0, &Stmt { line });
+        super::proxy::statement(w, 0, &Stmt::new(line));
     }
     kept
 }
