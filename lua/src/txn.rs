@@ -537,7 +537,7 @@ pub fn headers_table(lua: &Lua, headers: &hyper::HeaderMap) -> mlua::Result<mlua
     Ok(t)
 }
 
-fn header_pair(name: &str, value: &str) -> mlua::Result<(HeaderName, HeaderValue)> {
+pub(crate) fn header_pair(name: &str, value: &str) -> mlua::Result<(HeaderName, HeaderValue)> {
     let n = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| mlua::Error::runtime(format!("invalid header name '{name}'")))?;
     let v = HeaderValue::from_str(value)
@@ -545,7 +545,7 @@ fn header_pair(name: &str, value: &str) -> mlua::Result<(HeaderName, HeaderValue
     Ok((n, v))
 }
 
-fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
+pub(crate) fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
     if response {
         t.response.as_mut().map(|r| &mut r.headers)
     } else {
@@ -555,7 +555,7 @@ fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
 
 /// `rep_header`/`rep_value`: each value of `name` rewritten by `regex` into `replace`
 /// (HAProxy's `\1` references); `rep_value` works on each comma-separated part.
-fn replace_values(
+pub(crate) fn replace_values(
     h: &mut hyper::HeaderMap,
     name: &HeaderName,
     re: &regex::Regex,
@@ -586,7 +586,7 @@ fn replace_values(
     }
 }
 
-fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
+pub(crate) fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
     let Some(req) = t.request_line_to_rewrite() else {
         return false;
     };

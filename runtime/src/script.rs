@@ -149,6 +149,70 @@ pub trait Hooks {
     fn convert(&self, name: &str, args: &[String], value: Value, txn: &Txn) -> Option<Value>;
     /// The background tasks (`core.register_task`) this thread runs, started once.
     fn tasks(&self) -> Vec<LocalFuture<()>>;
+    /// A stream's own instance of the script filter a `filter lua.<name>` line declares;
+    /// `None` when it does not attach to this stream (an HTTP stream and a filter without
+    /// `FLT_CFG_FL_HTX`, or a `new` that returned no table or failed, already reported).
+    fn filter(
+        &self,
+        filter: &hapee_compiler::plan::filters::ScriptFilter,
+        http: bool,
+        txn: &Txn,
+    ) -> Option<Box<dyn ScriptFilter>>;
+}
+
+/// A callback of a script filter that sees no payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterStep {
+    StartAnalyze,
+    EndAnalyze,
+    HttpHeaders,
+    HttpEnd,
+}
+
+/// What a filter callback answered (`filter.CONTINUE`, `filter.WAIT`, `filter.ERROR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterVerdict {
+    Continue,
+    /// Called again later: at its wake time (`filter.wake_time`), if it set one.
+    Wait(Option<std::time::Duration>),
+    /// The stream ends: a request with a 400, a response with a 502.
+    Error,
+}
+
+/// One stream's instance of a script filter. The transaction travels boxed, as to actions.
+pub trait ScriptFilter: Send {
+    /// Runs `step` on the request (`response` false) or response channel.
+    fn step(&mut self, step: FilterStep, response: bool, txn: Box<Txn>)
+        -> (Box<Txn>, FilterVerdict);
+    /// Runs `http_payload` (`tcp_payload` when `tcp`) on `data`, the channel's input the
+    /// filter has not forwarded yet, which it may change; `eom`: no more data follows. How
+    /// many leading bytes of `data` go on; `None` when the filter failed.
+    fn payload(
+        &mut self,
+        response: bool,
+        tcp: bool,
+        txn: Box<Txn>,
+        data: &mut bytes::BytesMut,
+        eom: bool,
+    ) -> (Box<Txn>, Option<usize>);
+    /// Whether it filters the data of the channel (`filter.register_data_filter`).
+    fn filters_data(&self, response: bool) -> bool;
+}
+
+/// Lends `txn` to `f` boxed, as [`run_action`] lends it, for a call that does not wait.
+pub fn lend_now<R>(txn: &mut Txn, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R)) -> R {
+    let mut lent = match SPARE.take() {
+        Some(mut spare) => {
+            stand_in(&mut spare, txn);
+            spare
+        }
+        None => Box::new(placeholder(txn)),
+    };
+    std::mem::swap(txn, &mut lent);
+    let (mut back, r) = f(lent);
+    std::mem::swap(txn, &mut back);
+    SPARE.set(Some(back));
+    r
 }
 
 thread_local! {

@@ -30,6 +30,7 @@ pub mod rewrite;
 pub mod room;
 mod routing;
 mod script;
+pub mod script_filters;
 mod server_conns;
 pub mod set_timeout;
 pub mod target;
@@ -340,6 +341,18 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             Box::pin(buffer_request(&ctx, txn, body)).await
         } else {
             Ok(forward::streamed_body(body))
+        };
+        // The frontend's script filters attach as the stream starts.
+        let body = match body {
+            Ok(body) if ctx.shared.filters.has_scripts() => {
+                let name = fe.name.clone();
+                if Box::pin(script_filters::attach(txn, &name)).await {
+                    Ok(body)
+                } else {
+                    Err(script_filters::failed_request(txn, &[&fe.errorfiles]))
+                }
+            }
+            other => other,
         };
         let routed = match body {
             Err(resp) => Err(resp),
