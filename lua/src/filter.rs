@@ -125,7 +125,11 @@ pub fn attach(
         return None;
     }
     let report = |message: String| {
-        crate::report_line(state, &format!("Lua filter '{}'{message}", line.name), Some(&txn.frontend))
+        crate::report_line(
+            state,
+            &format!("Lua filter '{}'{message}", line.name),
+            Some(&txn.frontend),
+        )
     };
     let new = match config.class.get::<Value>("new") {
         Ok(Value::Function(f)) => f,

@@ -4,6 +4,7 @@
 
 use crate::txn::{with_txn, TxnCell};
 use bytes::BytesMut;
+use hapee_runtime::http::header_order;
 use mlua::{Lua, MultiValue, UserData, UserDataMethods, Value};
 use std::sync::{Arc, Mutex};
 
@@ -129,8 +130,9 @@ impl UserData for HttpMsg {
                 let (n, v) = crate::txn::header_pair(&n, &v)?;
                 with_txn(&this.cell, |t| {
                     if let Some(h) = crate::txn::heads(t, this.response) {
+                        // HAProxy deletes then adds: the new line comes last.
                         if replace {
-                            h.insert(n, v);
+                            header_order::set(h, &n, v);
                         } else {
                             h.append(n, v);
                         }
@@ -142,7 +144,7 @@ impl UserData for HttpMsg {
             let (n, _) = crate::txn::header_pair(&n, "")?;
             with_txn(&this.cell, |t| {
                 if let Some(h) = crate::txn::heads(t, this.response) {
-                    h.remove(n);
+                    header_order::remove(h, &n);
                 }
             })
         });
@@ -256,7 +258,12 @@ impl UserData for HttpMsg {
             Ok(Value::String(lua.create_string(&p.data[from..from + len])?))
         });
         m.add_method("set", |_, this, args: MultiValue| {
-            args_between(&args, 1, 3, "'set' expects at least 1 argument and at most 3 arguments")?;
+            args_between(
+                &args,
+                1,
+                3,
+                "'set' expects at least 1 argument and at most 3 arguments",
+            )?;
             let text = bytes_at(&args, 0)?;
             let mut p = payload(this)?;
             let input = p.input();

@@ -537,7 +537,14 @@ impl Hooks for ThreadHooks {
         http: bool,
         txn: &Txn,
     ) -> Option<Box<dyn hapee_runtime::script::ScriptFilter>> {
-        let (state, config) = self.find(|s| s.registered.lock().ok()?.filter_configs.get(&line.id).cloned())?;
+        let (state, config) = self.find(|s| {
+            s.registered
+                .lock()
+                .ok()?
+                .filter_configs
+                .get(&line.id)
+                .cloned()
+        })?;
         filter::attach(&state, &config, line, http, txn)
     }
 

@@ -182,8 +182,12 @@ pub enum FilterVerdict {
 /// One stream's instance of a script filter. The transaction travels boxed, as to actions.
 pub trait ScriptFilter: Send {
     /// Runs `step` on the request (`response` false) or response channel.
-    fn step(&mut self, step: FilterStep, response: bool, txn: Box<Txn>)
-        -> (Box<Txn>, FilterVerdict);
+    fn step(
+        &mut self,
+        step: FilterStep,
+        response: bool,
+        txn: Box<Txn>,
+    ) -> (Box<Txn>, FilterVerdict);
     /// Runs `http_payload` (`tcp_payload` when `tcp`) on `data`, the channel's input the
     /// filter has not forwarded yet, which it may change; `eom`: no more data follows. How
     /// many leading bytes of `data` go on; `None` when the filter failed.

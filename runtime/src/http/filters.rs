@@ -245,8 +245,9 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 compressing = true;
                 txn.filters.compressing = Some(algo);
             }
-            FilterPlan::Script(s) => {
-                if let Some(f) = super::script_filters::body_filter(txn, s.id, status, headers) {
+            // The first takes them all: their ends go together.
+            FilterPlan::Script(_) => {
+                if let Some(f) = super::script_filters::body_filter(txn, status, headers) {
                     chain.0.push(f);
                 }
             }

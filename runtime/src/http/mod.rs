@@ -346,10 +346,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let body = match body {
             Ok(body) if ctx.shared.filters.has_scripts() => {
                 let name = fe.name.clone();
-                if Box::pin(script_filters::attach(txn, &name)).await {
-                    Ok(body)
-                } else {
-                    Err(script_filters::failed_request(txn, &[&fe.errorfiles]))
+                match Box::pin(script_filters::attach(txn, &name, false)).await {
+                    Ok(()) => Ok(body),
+                    Err(at) => Err(script_filters::failed_request(txn, &[&fe.errorfiles], at)),
                 }
             }
             other => other,

@@ -21,6 +21,8 @@ pub struct Attached {
     id: usize,
     /// Taken by the response body once its head has gone through.
     filter: Option<Box<dyn ScriptFilter>>,
+    /// Declared by the backend (attached once it was chosen).
+    backend: bool,
 }
 
 /// How long a filter that answered `filter.WAIT` without a wake time waits before it is
@@ -29,15 +31,15 @@ pub struct Attached {
 const WAIT_AGAIN: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Attaches the script filters of `proxy` that are not attached yet, then runs their
-/// `start_analyze` on the request. False when one failed (`filter.ERROR`): the request is
-/// answered with a 400.
-pub async fn attach(txn: &mut Txn, proxy: &str) -> bool {
+/// `start_analyze` on the request. `Err` (the failed filter's place) when one failed
+/// (`filter.ERROR`): the request is answered with a 400.
+pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool) -> Result<(), usize> {
     let Some(hooks) = script::hooks() else {
-        return true;
+        return Ok(());
     };
     let shared = txn.shared.clone();
     let Some(chain) = shared.filters.chain_for(proxy) else {
-        return true;
+        return Ok(());
     };
     let first = txn.filters.scripts.len();
     for f in chain {
@@ -51,27 +53,49 @@ pub async fn attach(txn: &mut Txn, proxy: &str) -> bool {
             txn.filters.scripts.push(Attached {
                 id: plan.id,
                 filter: Some(filter),
+                backend,
             });
         }
     }
-    run_all(txn, first, FilterStep::StartAnalyze, false).await
+    run_all(txn, first, FilterStep::StartAnalyze, false, false).await
 }
 
-/// Runs `step` on the filters from the `first` attached on, each until it stops waiting;
-/// false once one failed.
-async fn run_all(txn: &mut Txn, first: usize, step: FilterStep, response: bool) -> bool {
+/// Runs `step` on the filters from the `first` attached on (the backend's only, with
+/// `backend_only`), each until it stops waiting; the place of the one that failed.
+async fn run_all(
+    txn: &mut Txn,
+    first: usize,
+    step: FilterStep,
+    response: bool,
+    backend_only: bool,
+) -> Result<(), usize> {
     for i in first..txn.filters.scripts.len() {
+        if backend_only && !txn.filters.scripts[i].backend {
+            continue;
+        }
         loop {
             match call(txn, i, step, response) {
                 FilterVerdict::Continue => break,
-                FilterVerdict::Error => return false,
+                FilterVerdict::Error => return Err(i),
                 FilterVerdict::Wait(wake) => {
                     tokio::time::sleep(wake.unwrap_or(WAIT_AGAIN)).await;
                 }
             }
         }
     }
-    true
+    Ok(())
+}
+
+/// After a failure: `end_analyze` on the request for the filters from `request_from` on,
+/// then on the response from `response_from` on. HAProxy resumes each channel's loop of
+/// filters where it broke, so that the filters before the failed one do not end a channel
+/// whose analysis failed.
+pub fn end_after_error(txn: &mut Txn, request_from: usize, response_from: usize) {
+    for (from, response) in [(request_from, false), (response_from, true)] {
+        for i in from..txn.filters.scripts.len() {
+            call(txn, i, FilterStep::EndAnalyze, response);
+        }
+    }
 }
 
 fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerdict {
@@ -83,9 +107,9 @@ fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerd
     verdict
 }
 
-/// `http_headers` on the request, once every rule has run; false when a filter failed.
-pub async fn request_headers(txn: &mut Txn) -> bool {
-    run_all(txn, 0, FilterStep::HttpHeaders, false).await
+/// `http_headers` on the request, once every rule has run; the failed filter's place.
+pub async fn request_headers(txn: &mut Txn) -> Result<(), usize> {
+    run_all(txn, 0, FilterStep::HttpHeaders, false, false).await
 }
 
 /// Whether a filter registered the request's data: its body then goes through them whole.
@@ -97,66 +121,89 @@ pub fn request_data(txn: &Txn) -> bool {
 }
 
 /// The request's whole `body` through the filters that registered its data, then their
-/// `http_end`; `None` when one failed.
-pub fn request_body(txn: &mut Txn, body: Bytes) -> Option<Bytes> {
+/// `http_end`; the failed filter's place when one failed.
+pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
     let mut data = BytesMut::from(&body[..]);
     for i in 0..txn.filters.scripts.len() {
         let Some(mut filter) = txn.filters.scripts[i].filter.take() else {
             continue;
         };
         let ok = !filter.filters_data(false) || {
-            let passed =
-                script::lend_now(txn, |lent| filter.payload(false, false, lent, &mut data, true));
+            let passed = script::lend_now(txn, |lent| {
+                filter.payload(false, false, lent, &mut data, true)
+            });
             passed.is_some()
                 && script::lend_now(txn, |lent| filter.step(FilterStep::HttpEnd, false, lent))
                     != FilterVerdict::Error
         };
         txn.filters.scripts[i].filter = Some(filter);
         if !ok {
-            return None;
+            return Err(i);
         }
     }
-    Some(data.freeze())
+    Ok(data.freeze())
 }
 
-/// `end_analyze` on the request, once it has gone to the server.
-pub fn request_end(txn: &mut Txn) {
-    for i in 0..txn.filters.scripts.len() {
-        call(txn, i, FilterStep::EndAnalyze, false);
-    }
-}
-
-/// `start_analyze` then `http_headers` on the response, after its rules; false when a filter
-/// failed (the client gets a 502).
-pub async fn response_headers(txn: &mut Txn) -> bool {
+/// `start_analyze` then `http_headers` on the response, after its rules; the failed filter's
+/// place when one failed (the client gets a 502). As in HAProxy, the response's start is a pass over every
+/// filter when the frontend declares filters, then one over the backend's when the backend
+/// does: a backend's filter then starts twice.
+pub async fn response_headers(txn: &mut Txn) -> Result<(), usize> {
     if txn.filters.scripts.is_empty() {
-        return true;
+        return Ok(());
     }
-    run_all(txn, 0, FilterStep::StartAnalyze, true).await
-        && run_all(txn, 0, FilterStep::HttpHeaders, true).await
+    let shared = txn.shared.clone();
+    let declares = |name: &str| {
+        shared
+            .filters
+            .chain_for(name)
+            .is_some_and(|c| !c.is_empty())
+    };
+    let frontend = declares(&txn.frontend);
+    let backend = txn
+        .backend
+        .as_deref()
+        .is_some_and(|b| *b != *txn.frontend && declares(b));
+    if frontend {
+        run_all(txn, 0, FilterStep::StartAnalyze, true, false).await?;
+    }
+    if backend {
+        run_all(txn, 0, FilterStep::StartAnalyze, true, true).await?;
+    }
+    run_all(txn, 0, FilterStep::HttpHeaders, true, false).await
 }
 
-/// The response body's part of filter `id`: its payload callbacks if it registered the
-/// response's data, and its `http_end` and `end_analyze` when the body ends.
+/// The response body's part of the script filters: the payload callbacks of those that
+/// registered the response's data, and when the body ends their `http_end`, then every
+/// filter's `end_analyze` on the request and then on the response (HAProxy ends both
+/// channels' analysis together, at the end of the stream). `None` when none is attached.
 pub fn body_filter(
     txn: &mut Txn,
-    id: usize,
     status: u16,
     headers: &hyper::HeaderMap,
 ) -> Option<Box<dyn BodyFilter>> {
-    let filter = txn
+    let filters: Vec<Box<dyn ScriptFilter>> = txn
         .filters
         .scripts
         .iter_mut()
-        .find(|a| a.id == id)?
-        .filter
-        .take()?;
-    let data = filter.filters_data(true);
+        .filter_map(|a| a.filter.take())
+        .collect();
+    if filters.is_empty() {
+        return None;
+    }
     Some(Box::new(ScriptBody {
-        filter,
+        filters: filters
+            .into_iter()
+            .map(|filter| {
+                let data = filter.filters_data(true);
+                OnBody {
+                    filter,
+                    held: BytesMut::new(),
+                    data,
+                }
+            })
+            .collect(),
         txn: Some(copy_for_body(txn, status, headers)),
-        held: BytesMut::new(),
-        data,
     }))
 }
 
@@ -180,10 +227,14 @@ fn copy_for_body(t: &Txn, status: u16, headers: &hyper::HeaderMap) -> Box<Txn> {
     c
 }
 
-/// A script filter on a response body.
+/// The script filters on a response body.
 struct ScriptBody {
-    filter: Box<dyn ScriptFilter>,
+    filters: Vec<OnBody>,
     txn: Option<Box<Txn>>,
+}
+
+struct OnBody {
+    filter: Box<dyn ScriptFilter>,
     /// What came and the filter has not let go yet.
     held: BytesMut,
     /// Whether the filter registered the response's data.
@@ -191,43 +242,45 @@ struct ScriptBody {
 }
 
 impl ScriptBody {
-    /// Runs the payload callback on what is held; the bytes that go on. A failed filter lets
-    /// everything through: the response head is out, nothing else can be sent instead.
-    fn pass(&mut self, eom: bool) -> Bytes {
-        if let Some(txn) = self.txn.take() {
-            let (txn, n) = self.filter.payload(true, false, txn, &mut self.held, eom);
+    /// `chunk` through the filters that registered the response's data, each seeing what
+    /// the one before let go. A failed filter lets everything through: the response head is
+    /// out, nothing else can be sent instead.
+    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+        for f in self.filters.iter_mut().filter(|f| f.data) {
+            f.held.extend_from_slice(&chunk);
+            let Some(txn) = self.txn.take() else {
+                continue;
+            };
+            let (txn, n) = f.filter.payload(true, false, txn, &mut f.held, eom);
             self.txn = Some(txn);
-            if let Some(n) = n.filter(|_| !eom) {
-                return self.held.split_to(n.min(self.held.len())).freeze();
-            }
+            chunk = match n.filter(|_| !eom) {
+                Some(n) => f.held.split_to(n.min(f.held.len())).freeze(),
+                None => f.held.split().freeze(),
+            };
         }
-        self.held.split().freeze()
+        chunk
     }
 
-    fn step(&mut self, step: FilterStep) {
-        if let Some(txn) = self.txn.take() {
-            let (txn, _) = self.filter.step(step, true, txn);
-            self.txn = Some(txn);
+    fn step(&mut self, step: FilterStep, response: bool, data_only: bool) {
+        for f in self.filters.iter_mut().filter(|f| f.data || !data_only) {
+            if let Some(txn) = self.txn.take() {
+                let (txn, _) = f.filter.step(step, response, txn);
+                self.txn = Some(txn);
+            }
         }
     }
 }
 
 impl BodyFilter for ScriptBody {
     fn data(&mut self, chunk: Bytes) -> Bytes {
-        if !self.data {
-            return chunk;
-        }
-        self.held.extend_from_slice(&chunk);
-        self.pass(false)
+        self.pass(chunk, false)
     }
 
     fn end(&mut self) -> Bytes {
-        let mut out = Bytes::new();
-        if self.data {
-            out = self.pass(true);
-            self.step(FilterStep::HttpEnd);
-        }
-        self.step(FilterStep::EndAnalyze);
+        let out = self.pass(Bytes::new(), true);
+        self.step(FilterStep::HttpEnd, true, true);
+        self.step(FilterStep::EndAnalyze, false, false);
+        self.step(FilterStep::EndAnalyze, true, false);
         out
     }
 }
@@ -246,14 +299,16 @@ pub async fn on_request(
     files: &[&crate::state::ErrorFiles],
 ) -> Result<super::ReqBody, hyper::Response<super::ResBody>> {
     use http_body_util::{BodyExt, Either, Full};
-    if *backend != *txn.frontend && !attach(txn, backend).await {
-        return Err(failed_request(txn, files));
+    if *backend != *txn.frontend {
+        if let Err(at) = attach(txn, backend, true).await {
+            return Err(failed_request(txn, files, at));
+        }
     }
     if txn.filters.scripts.is_empty() {
         return Ok(body);
     }
-    if !request_headers(txn).await {
-        return Err(failed_request(txn, files));
+    if let Err(at) = request_headers(txn).await {
+        return Err(failed_request(txn, files, at));
     }
     let body = if request_data(txn) {
         let whole = match body {
@@ -263,30 +318,35 @@ pub async fn on_request(
                 match client.wait_for(until, 0, WHOLE_BODY_LIMIT).await {
                     Ok((super::prefetch::Arrived::Whole(data), _)) => Some(data),
                     Ok((super::prefetch::Arrived::Partial(client), _)) => {
-                        request_end(txn);
                         return Ok(Either::Left(client));
                     }
                     Err(_) => None,
                 }
             }
         };
-        let Some(filtered) = whole.and_then(|data| request_body(txn, data)) else {
-            return Err(failed_request(txn, files));
+        let filtered = match whole {
+            Some(data) => request_body(txn, data),
+            None => Err(0),
+        };
+        let filtered = match filtered {
+            Ok(filtered) => filtered,
+            Err(at) => return Err(failed_request(txn, files, at)),
         };
         Either::Right(Full::new(filtered))
     } else {
         body
     };
-    request_end(txn);
     Ok(body)
 }
 
-/// HAProxy's answer to a request a filter failed on: a 400, the stream ending `PR`, the
-/// connection closed.
+/// HAProxy's answer to a request filter number `at` failed on: the filters end their
+/// analysis, and the client gets a 400, the stream ending `PR`, the connection closed.
 pub fn failed_request(
     txn: &mut Txn,
     files: &[&crate::state::ErrorFiles],
+    at: usize,
 ) -> hyper::Response<super::ResBody> {
+    end_after_error(txn, at, 0);
     let mut page = super::reply::error_in(400, files, txn);
     txn.term = *b"PR";
     page.headers_mut().insert(
