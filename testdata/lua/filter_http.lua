@@ -27,6 +27,7 @@ end
 
 function Calls:end_analyze(txn, chn)
   self:note("end:" .. side(chn))
+  print("ended " .. self.tag .. " " .. table.concat(self.seen, " "))
 end
 
 function Calls:http_headers(txn, msg)
