@@ -228,15 +228,15 @@ impl LuaFilter {
         message: bool,
         payload: Option<SharedPayload>,
         txn: Box<Txn>,
-    ) -> (Box<Txn>, mlua::Result<Option<MultiValue>>) {
+    ) -> (Box<Txn>, mlua::Result<Option<MultiValue>>, usize) {
         let state = &self.state;
         let func = match self.instance.get::<Value>(name) {
             Ok(Value::Function(f)) => f,
-            _ => return (txn, Ok(None)),
+            _ => return (txn, Ok(None), 0),
         };
         let lent = match crate::txn::LuaTxn::lend(state) {
             Ok(lent) => lent,
-            Err(e) => return (txn, Err(e)),
+            Err(e) => return (txn, Err(e), 0),
         };
         *lent.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
         let result = (|| {
@@ -276,8 +276,9 @@ impl LuaFilter {
             out
         })();
         let txn = crate::take_back(&lent.cell);
+        let outgoing = lent.outgoing(response);
         crate::txn::LuaTxn::give_back(state, lent);
-        (txn, result.map(Some))
+        (txn, result.map(Some), outgoing)
     }
 
     fn report(&self, e: &mlua::Error, txn: &Txn) {
@@ -307,7 +308,7 @@ impl ScriptFilter for LuaFilter {
             return (txn, FilterVerdict::Continue);
         }
         crate::core::clear_wake_time();
-        let (txn, result) = self.call(name, response, message, None, txn);
+        let (txn, result, _) = self.call(name, response, message, None, txn);
         let verdict = match result {
             Ok(None) => FilterVerdict::Continue,
             Ok(Some(values)) => match values.back().map(integer) {
@@ -348,15 +349,35 @@ impl ScriptFilter for LuaFilter {
         if !defined {
             return (txn, Some(data.len()));
         }
-        let shared = Arc::new(Mutex::new(Payload {
-            data: std::mem::take(data),
-            forwarded: 0,
-            eom,
-        }));
-        let (txn, result) = self.call(name, response, !tcp, Some(shared.clone()), txn);
-        let p = std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()));
-        *data = p.data;
-        let input = data.len() - p.forwarded;
+        let (txn, result, forwarded) = if tcp {
+            // A TCP stream's bytes are its channel's, as the content rules hold them.
+            let mut txn = txn;
+            let held = Some(std::mem::take(data).freeze());
+            if response {
+                (txn.res_payload, txn.res_payload_final) = (held, eom);
+            } else {
+                (txn.payload, txn.payload_final) = (held, eom);
+            }
+            let (mut txn, result, outgoing) = self.call(name, response, false, None, txn);
+            let back = if response {
+                txn.res_payload.take()
+            } else {
+                txn.payload.take()
+            };
+            *data = bytes::BytesMut::from(&back.unwrap_or_default()[..]);
+            (txn, result, outgoing.min(data.len()))
+        } else {
+            let shared = Arc::new(Mutex::new(Payload {
+                data: std::mem::take(data),
+                forwarded: 0,
+                eom,
+            }));
+            let (txn, result, _) = self.call(name, response, true, Some(shared.clone()), txn);
+            let p = std::mem::take(&mut *shared.lock().unwrap_or_else(|e| e.into_inner()));
+            *data = p.data;
+            (txn, result, p.forwarded)
+        };
+        let input = data.len() - forwarded;
         let passed = match result {
             Ok(Some(values)) => match values.back().map(integer) {
                 None => Some(input),
@@ -370,7 +391,7 @@ impl ScriptFilter for LuaFilter {
                 None
             }
         };
-        (txn, passed.map(|n| p.forwarded + n))
+        (txn, passed.map(|n| forwarded + n))
     }
 
     fn filters_data(&self, response: bool) -> bool {

@@ -144,6 +144,17 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
 }
 
 impl LentTxn {
+    /// How many leading bytes of a channel's held data the call made outgoing
+    /// (`forward`, `send`).
+    pub fn outgoing(&self, response: bool) -> usize {
+        let count = if response {
+            &self.call.response_out
+        } else {
+            &self.call.request_out
+        };
+        count.load(Ordering::Relaxed)
+    }
+
     /// How the script ended the transaction with `txn:done()`, if it did.
     pub fn ending(&self) -> Option<Option<ScriptReply>> {
         let ending = self.call.done.lock().ok()?.take();

@@ -33,7 +33,7 @@ const WAIT_AGAIN: std::time::Duration = std::time::Duration::from_millis(100);
 /// Attaches the script filters of `proxy` that are not attached yet, then runs their
 /// `start_analyze` on the request. `Err` (the failed filter's place) when one failed
 /// (`filter.ERROR`): the request is answered with a 400.
-pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool) -> Result<(), usize> {
+pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool, http: bool) -> Result<(), usize> {
     let Some(hooks) = script::hooks() else {
         return Ok(());
     };
@@ -49,7 +49,7 @@ pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool) -> Result<(), usi
         if txn.filters.scripts.iter().any(|a| a.id == plan.id) {
             continue;
         }
-        if let Some(filter) = hooks.filter(plan, true, txn) {
+        if let Some(filter) = hooks.filter(plan, http, txn) {
             txn.filters.scripts.push(Attached {
                 id: plan.id,
                 filter: Some(filter),
@@ -207,6 +207,112 @@ pub fn body_filter(
     }))
 }
 
+/// `start_analyze` on the response of a TCP stream, once its server is connected.
+pub async fn tcp_response_start(txn: &mut Txn) -> Result<(), usize> {
+    run_all(txn, 0, FilterStep::StartAnalyze, true, false).await
+}
+
+/// `data`, the first bytes of a TCP stream's request (those its content rules held), through
+/// the filters that registered the request's data; the failed filter's place when one failed.
+pub fn tcp_held(txn: &mut Txn, data: Bytes) -> Result<Bytes, usize> {
+    let mut data = BytesMut::from(&data[..]);
+    for i in 0..txn.filters.scripts.len() {
+        let Some(mut filter) = txn.filters.scripts[i].filter.take() else {
+            continue;
+        };
+        let passed = filter.filters_data(false).then(|| {
+            script::lend_now(txn, |lent| {
+                filter.payload(false, true, lent, &mut data, false)
+            })
+        });
+        txn.filters.scripts[i].filter = Some(filter);
+        if passed == Some(None) {
+            return Err(i);
+        }
+    }
+    Ok(data.freeze())
+}
+
+/// The script filters of a TCP stream once its tunnel is open: each direction's bytes go
+/// through the `tcp_payload` of those that registered its data; at the end both channels
+/// end (the response's first, as HAProxy ends them). The callbacks see a copy of the
+/// transaction as it was when the tunnel opened.
+pub struct TcpFilters(std::sync::Mutex<TcpInner>);
+
+struct TcpInner {
+    filters: Vec<Box<dyn ScriptFilter>>,
+    /// What each filter has not let go yet, request and response.
+    held: Vec<[BytesMut; 2]>,
+    txn: Option<Box<Txn>>,
+}
+
+impl TcpFilters {
+    /// Takes the filters attached to `txn`; `None` when none is.
+    pub fn take(txn: &mut Txn) -> Option<TcpFilters> {
+        let filters: Vec<Box<dyn ScriptFilter>> = txn
+            .filters
+            .scripts
+            .iter_mut()
+            .filter_map(|a| a.filter.take())
+            .collect();
+        if filters.is_empty() {
+            return None;
+        }
+        let mut copy = Txn::boxed(
+            txn.shared.clone(),
+            txn.client,
+            txn.local,
+            txn.frontend.clone(),
+        );
+        copy.backend = txn.backend.clone();
+        copy.server = txn.server.clone();
+        copy.vars = txn.vars.clone();
+        Some(TcpFilters(std::sync::Mutex::new(TcpInner {
+            held: filters.iter().map(|_| Default::default()).collect(),
+            filters,
+            txn: Some(copy),
+        })))
+    }
+
+    /// `chunk` of one direction through the filters that registered its data, each seeing
+    /// what the one before let go. A failed filter lets everything through.
+    pub fn pass(&self, response: bool, mut chunk: Bytes) -> Bytes {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let TcpInner { filters, held, txn } = &mut *inner;
+        for (f, held) in filters.iter_mut().zip(held.iter_mut()) {
+            if !f.filters_data(response) {
+                continue;
+            }
+            let held = &mut held[usize::from(response)];
+            held.extend_from_slice(&chunk);
+            let Some(lent) = txn.take() else {
+                continue;
+            };
+            let (back, n) = f.payload(response, true, lent, held, false);
+            *txn = Some(back);
+            chunk = match n {
+                Some(n) => held.split_to(n.min(held.len())).freeze(),
+                None => held.split().freeze(),
+            };
+        }
+        chunk
+    }
+
+    /// Both channels end: the response's, then the request's.
+    pub fn end(&self) {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let TcpInner { filters, txn, .. } = &mut *inner;
+        for response in [true, false] {
+            for f in filters.iter_mut() {
+                if let Some(lent) = txn.take() {
+                    let (back, _) = f.step(FilterStep::EndAnalyze, response, lent);
+                    *txn = Some(back);
+                }
+            }
+        }
+    }
+}
+
 /// What a response body's callbacks see of the transaction.
 fn copy_for_body(t: &Txn, status: u16, headers: &hyper::HeaderMap) -> Box<Txn> {
     let mut c = Txn::boxed(t.shared.clone(), t.client, t.local, t.frontend.clone());
@@ -300,7 +406,7 @@ pub async fn on_request(
 ) -> Result<super::ReqBody, hyper::Response<super::ResBody>> {
     use http_body_util::{BodyExt, Either, Full};
     if *backend != *txn.frontend {
-        if let Err(at) = attach(txn, backend, true).await {
+        if let Err(at) = attach(txn, backend, true, true).await {
             return Err(failed_request(txn, files, at));
         }
     }

@@ -1,12 +1,13 @@
 //! Script filters (`core.register_filter`, `filter lua.<name> [args…]`), side by side with
 //! Debian's haproxy: a script registering one loads and sees HAProxy's `filter` global
-//! (`testdata/lua/filters.lua`), and the filters of `testdata/lua/filter_http.lua` run on real
+//! (`testdata/lua/filters.lua`), and the filters of `testdata/lua/filters_run.lua` run on real
 //! requests and responses: their callbacks in HAProxy's order, `HTTPMessage` changes to the
 //! heads, bodies rewritten on both sides (the length left to the script), a filter's error
 //! answered with a 400, and a filter without `FLT_CFG_FL_HTX` kept off HTTP streams.
 
-use super::harness::{both_reading, both_sides, curl, Origin, Side, DEFAULTS};
+use super::harness::{both_reading, both_sides, curl, raw, Origin, Side, DEFAULTS};
 use std::process::Command;
+use std::time::Duration;
 
 #[test]
 fn a_script_registering_a_filter_loads_and_sees_haproxys_filter_global() {
@@ -55,12 +56,12 @@ fn exchange(port: u16, path: &str, args: &[&str]) -> String {
         .replace(&port.to_string(), "PORT")
 }
 
-/// What the `calls` filters printed as each ended a channel.
-fn ended(side: &Side, at_least: usize) -> Vec<String> {
+/// What the filters printed as each ended a channel (`prefix` starts their lines).
+fn ended(side: &Side, prefix: &str, at_least: usize) -> Vec<String> {
     side.selected(
         |out| {
             out.lines()
-                .filter(|l| l.starts_with("ended "))
+                .filter(|l| l.starts_with(prefix))
                 .map(str::to_string)
                 .collect()
         },
@@ -70,7 +71,7 @@ fn ended(side: &Side, at_least: usize) -> Vec<String> {
 
 #[test]
 fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
-    let script = super::lua_public::script("filter_http.lua");
+    let script = super::lua_public::script("filters_run.lua");
     let cfg = |port: u16, origin: &Origin| {
         format!(
             "global\n    lua-load {script}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    filter lua.calls fe\n    filter lua.plain\n    filter lua.upper req res\n    http-response set-header x-upper-req %[var(txn.upper_req)]\n    use_backend bang if {{ path_beg /bang }}\n    default_backend app\nbackend app\n    filter lua.calls be\n    server o {0}\nbackend bang\n    filter lua.bang\n    server o {0}\n",
@@ -91,7 +92,7 @@ fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
             ];
             // Two filters end both channels of each exchange (one filter for `bang`), but the
             // frontend's does not end the request its backend's filter failed on.
-            (answers, ended(side, 17))
+            (answers, ended(side, "ended ", 17))
         },
     );
     let (answers, ends) = &ours;
@@ -133,6 +134,64 @@ fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
             "ended be start:req headers:req:GET:/:HTTP/1.1 end:req",
             "ended fe start:req headers:req:GET:/:HTTP/1.1 end:res",
             "ended be start:req headers:req:GET:/:HTTP/1.1 end:req end:res",
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+#[test]
+fn a_script_filter_rewrites_both_directions_of_a_tcp_stream_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}listen tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    filter lua.tcp\n    server o {}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answer = raw(
+                port,
+                b"GET /x?a=b HTTP/1.0\r\nhost: here\r\n\r\n",
+                Duration::from_secs(5),
+            );
+            let answer: Vec<String> = answer
+                .lines()
+                .filter(|l| !l.starts_with("DATE:"))
+                .map(str::to_string)
+                .collect();
+            // The payload calls depend on how the bytes arrive: the starts and ends do not.
+            let ends: Vec<String> = ended(side, "ended tcp ", 2)
+                .iter()
+                .map(|l| {
+                    l.split_whitespace()
+                        .filter(|w| w.starts_with("start:") || w.starts_with("end:"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            (answer, ends)
+        },
+    );
+    let (answer, ends) = &ours;
+    assert_eq!(
+        answer.first().map(String::as_str),
+        Some("HTTP/1.1 200 OK"),
+        "{answer:?}"
+    );
+    // The server saw the request upper-cased, and its answer came back upper-cased.
+    assert!(answer.iter().any(|l| l == "PATH=/X"), "{answer:?}");
+    assert!(answer.iter().any(|l| l == "HDR:HOST=HERE"), "{answer:?}");
+    assert_eq!(
+        ends,
+        &[
+            "start:req start:res end:res",
+            "start:req start:res end:res end:req"
         ]
     );
     if let Some(theirs) = theirs {

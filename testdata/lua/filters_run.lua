@@ -1,6 +1,7 @@
 -- Filters that run (tools/lb/tests/runtime/lua_filters.rs). "calls" notes the callbacks it
 -- gets and shows them in a response header; "upper" upper-cases the bodies of the sides its
--- filter line names, and "bang" adds a "!" at the end of the response body.
+-- filter line names, and "bang" adds a "!" at the end of the response body; "tcp"
+-- upper-cases both directions of a TCP stream.
 
 local function side(chn)
   if chn:is_resp() then return "res" end
@@ -122,3 +123,30 @@ function Plain:http_headers(txn, msg)
   msg:set_header("x-plain", "ran")
 end
 core.register_filter("plain", Plain, function(class, args) return class end)
+
+-- A TCP stream's filter: both directions upper-cased as they pass.
+local Tcp = {}
+Tcp.id = "tcp"
+Tcp.__index = Tcp
+
+function Tcp:new()
+  return setmetatable({ seen = {} }, Tcp)
+end
+
+function Tcp:start_analyze(txn, chn)
+  self.seen[#self.seen + 1] = "start:" .. side(chn)
+  filter.register_data_filter(self, chn)
+end
+
+function Tcp:end_analyze(txn, chn)
+  self.seen[#self.seen + 1] = "end:" .. side(chn)
+  print("ended tcp " .. table.concat(self.seen, " "))
+end
+
+function Tcp:tcp_payload(txn, chn)
+  if chn:input() > 0 then
+    chn:set(chn:data():upper())
+  end
+end
+
+core.register_filter("tcp", Tcp, function(class, args) return class end)
