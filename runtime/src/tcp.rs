@@ -22,6 +22,16 @@ fn ms(d: Option<Duration>) -> u64 {
     d.map_or(0, |d| d.as_millis().max(1) as u64)
 }
 
+/// What one direction of a tunnel does to its bytes besides copying them.
+struct Way<'a> {
+    upload: Upload,
+    /// The proxies' counters they count into as they go (`option contstats`).
+    live: Option<&'a crate::api::LiveBytes>,
+    pacer: crate::bwlim::Pacer,
+    /// The script filters they go through.
+    scripts: Option<&'a crate::http::script_filters::TcpFilters>,
+}
+
 /// Copies `from` to `to` until EOF, an error, or the current limit passes without data.
 async fn pipe<R, W>(
     mut from: R,
@@ -29,13 +39,17 @@ async fn pipe<R, W>(
     limit: &Limit,
     changed: &tokio::sync::Notify,
     count: &AtomicU64,
-    live: Option<(&crate::api::LiveBytes, Upload)>,
-    mut pacer: crate::bwlim::Pacer,
-    scripts: Option<(&crate::http::script_filters::TcpFilters, Upload)>,
+    way: Way<'_>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let Way {
+        upload,
+        live,
+        mut pacer,
+        scripts,
+    } = way;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let t = limit.load(Ordering::Relaxed);
@@ -57,8 +71,8 @@ async fn pipe<R, W>(
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 // Script filters may change the bytes, or hold some back.
-                let filtered = scripts
-                    .map(|(f, upload)| f.pass(!upload, bytes::Bytes::copy_from_slice(&buf[..n])));
+                let filtered =
+                    scripts.map(|f| f.pass(!upload, bytes::Bytes::copy_from_slice(&buf[..n])));
                 let (out, n) = match &filtered {
                     Some(data) => (&data[..], data.len()),
                     None => (&buf[..n], n),
@@ -76,7 +90,7 @@ async fn pipe<R, W>(
                         return;
                     }
                     count.fetch_add(piece as u64, Ordering::Relaxed);
-                    if let Some((live, upload)) = live {
+                    if let Some(live) = live {
                         live.add_one_way(piece as u64, upload);
                     }
                     at += piece;
@@ -163,7 +177,7 @@ where
     let refused = tokio::sync::Notify::new();
     let a_to_b = async {
         tokio::select! {
-            _ = pipe(ar, bw, &a_limit, &a_changed, &up, live.map(|l| (l, true)), paced.upload, scripts.map(|s| (s, true))) => {}
+            _ = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts }) => {}
             _ = refused.notified() => return,
         }
         // B's write side is now shut: B has `b_fin` (when set) to finish.
@@ -204,9 +218,12 @@ where
             &b_limit,
             &b_changed,
             &down,
-            live.map(|l| (l, false)),
-            download,
-            scripts.map(|s| (s, false)),
+            Way {
+                upload: false,
+                live,
+                pacer: download,
+                scripts,
+            },
         )
         .await;
         if limits.a_fin.is_some() {
