@@ -120,7 +120,8 @@ pub fn action_end(code: &mlua::Value) -> hapee_runtime::script::ActionEnd {
         _ => 0,
     };
     match code {
-        1 | 4 => ActionEnd::Stop,
+        1 => ActionEnd::Stop,
+        4 => ActionEnd::RulesDone,
         2 => ActionEnd::Yield(WAKE.take()),
         3 => ActionEnd::Failed,
         5 => ActionEnd::Deny,

@@ -89,6 +89,10 @@ pub enum ActionEnd {
     Failed,
     /// `act.STOP`: the rest of the rule list the action is in is skipped, as after `allow`.
     Stop,
+    /// `act.DONE`: as [`ActionEnd::Stop`], and in `http-request` rules HAProxy also skips
+    /// what follows the proxy's rules: the header-name restriction, the stats URI and the
+    /// `redirect` rules.
+    RulesDone,
     /// `act.DENY`: the request is denied (403), a TCP stream rejected; a response's rules end
     /// there, the response going out as it is, logged `PH` (as HAProxy 2.6 and 2.7.0 do).
     Deny,

@@ -373,7 +373,9 @@ pub async fn serve(
                 match Box::pin(fed).await {
                     ActionEnd::Continue => from = next,
                     // `act.STOP`: the content rules end as after `accept`.
-                    ActionEnd::Stop | ActionEnd::Yield(_) => from = usize::MAX,
+                    ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => {
+                        from = usize::MAX
+                    }
                     ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
                         txn.term = *b"PR";
                         finish(&txn);
