@@ -100,7 +100,7 @@ impl UserData for HttpMsg {
             with_txn(&this.cell, |txn| -> mlua::Result<()> {
                 if this.response {
                     if let Some(r) = &txn.response {
-                        t.set("version", version(r.version))?;
+                        t.set("version", hapee_runtime::logfmt::version(r.version))?;
                         t.set("code", r.status.to_string())?;
                         let reason = hyper::StatusCode::from_u16(r.status)
                             .ok()
@@ -111,7 +111,7 @@ impl UserData for HttpMsg {
                 } else if let Some(r) = &txn.request {
                     t.set("method", r.method.as_str())?;
                     t.set("uri", r.uri.to_string())?;
-                    t.set("version", version(r.version))?;
+                    t.set("version", hapee_runtime::logfmt::version(r.version))?;
                 }
                 Ok(())
             })??;
@@ -165,18 +165,7 @@ impl UserData for HttpMsg {
         }
         m.add_method("set_method", |_, this, method: String| {
             request_only(this)?;
-            with_txn(&this.cell, |t| {
-                match (
-                    t.request_line_to_rewrite(),
-                    hyper::Method::from_bytes(method.as_bytes()),
-                ) {
-                    (Some(req), Ok(m)) => {
-                        req.method = m;
-                        true
-                    }
-                    _ => false,
-                }
-            })
+            with_txn(&this.cell, |t| crate::txn::set_method(t, &method))
         });
         m.add_method("set_path", |_, this, path: String| {
             request_only(this)?;
@@ -346,15 +335,6 @@ fn request_only(this: &HttpMsg) -> mlua::Result<()> {
         return Err(mlua::Error::runtime("not a request"));
     }
     Ok(())
-}
-
-fn version(v: hyper::Version) -> &'static str {
-    match v {
-        hyper::Version::HTTP_10 => "HTTP/1.0",
-        hyper::Version::HTTP_2 => "HTTP/2.0",
-        hyper::Version::HTTP_3 => "HTTP/3.0",
-        _ => "HTTP/1.1",
-    }
 }
 
 /// An `HTTPMessage` object: the userdata at `[0]`, its `channel` field the transaction's

@@ -597,6 +597,20 @@ pub(crate) fn replace_values(
     }
 }
 
+/// Gives the request method `method`; false when it is not a method or there is no request.
+pub(crate) fn set_method(t: &mut Txn, method: &str) -> bool {
+    match (
+        t.request_line_to_rewrite(),
+        hyper::Method::from_bytes(method.as_bytes()),
+    ) {
+        (Some(req), Ok(m)) => {
+            req.method = m;
+            true
+        }
+        _ => false,
+    }
+}
+
 pub(crate) fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
     let Some(req) = t.request_line_to_rewrite() else {
         return false;
@@ -678,18 +692,7 @@ impl UserData for Http {
             }
         }
         crate::errors::add_method(m, "req_set_method", |_, this, method: String| {
-            with_txn(&this.cell, |t| {
-                match (
-                    t.request_line_to_rewrite(),
-                    hyper::Method::from_bytes(method.as_bytes()),
-                ) {
-                    (Some(req), Ok(m)) => {
-                        req.method = m;
-                        true
-                    }
-                    _ => false,
-                }
-            })
+            with_txn(&this.cell, |t| set_method(t, &method))
         });
         crate::errors::add_method(m, "req_set_path", |_, this, path: String| {
             with_txn(&this.cell, |t| {

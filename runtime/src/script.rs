@@ -209,14 +209,7 @@ pub trait ScriptFilter: Send {
 
 /// Lends `txn` to `f` boxed, as [`run_action`] lends it, for a call that does not wait.
 pub fn lend_now<R>(txn: &mut Txn, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R)) -> R {
-    let mut lent = match SPARE.take() {
-        Some(mut spare) => {
-            stand_in(&mut spare, txn);
-            spare
-        }
-        None => Box::new(placeholder(txn)),
-    };
-    std::mem::swap(txn, &mut lent);
+    let lent = take_out(txn);
     let (mut back, r) = f(lent);
     std::mem::swap(txn, &mut back);
     SPARE.set(Some(back));
@@ -244,12 +237,9 @@ thread_local! {
     static SPARE: std::cell::Cell<Option<Box<Txn>>> = const { std::cell::Cell::new(None) };
 }
 
-/// Runs a script action on `txn` in place: the transaction is lent to the script while it
-/// runs. Without an engine, the action fails.
-pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> ActionEnd {
-    let Some(hooks) = hooks() else {
-        return ActionEnd::Failed;
-    };
+/// Takes `txn` out, boxed, leaving its placeholder (in the spare box when there is one) in its
+/// place.
+fn take_out(txn: &mut Txn) -> Box<Txn> {
     let mut lent = match SPARE.take() {
         Some(mut spare) => {
             stand_in(&mut spare, txn);
@@ -258,6 +248,16 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
         None => Box::new(placeholder(txn)),
     };
     std::mem::swap(txn, &mut lent);
+    lent
+}
+
+/// Runs a script action on `txn` in place: the transaction is lent to the script while it
+/// runs. Without an engine, the action fails.
+pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> ActionEnd {
+    let Some(hooks) = hooks() else {
+        return ActionEnd::Failed;
+    };
+    let lent = take_out(txn);
     let (mut back, mut end) = hooks.action(call, phase, lent).await;
     // `act.YIELD`: HAProxy leaves the rule pending and calls the action anew when the stream
     // wakes (at the wake time), the transaction staying lent meanwhile.

@@ -182,12 +182,7 @@ pub fn body_filter(
     status: u16,
     headers: &hyper::HeaderMap,
 ) -> Option<Box<dyn BodyFilter>> {
-    let filters: Vec<Box<dyn ScriptFilter>> = txn
-        .filters
-        .scripts
-        .iter_mut()
-        .filter_map(|a| a.filter.take())
-        .collect();
+    let filters = take_all(txn);
     if filters.is_empty() {
         return None;
     }
@@ -205,6 +200,15 @@ pub fn body_filter(
             .collect(),
         txn: Some(copy_for_body(txn, status, headers)),
     }))
+}
+
+/// The filters attached to `txn`, taken for what they do once the transaction is elsewhere.
+fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
+    txn.filters
+        .scripts
+        .iter_mut()
+        .filter_map(|a| a.filter.take())
+        .collect()
 }
 
 /// `start_analyze` on the response of a TCP stream, once its server is connected.
@@ -249,12 +253,7 @@ struct TcpInner {
 impl TcpFilters {
     /// Takes the filters attached to `txn`; `None` when none is.
     pub fn take(txn: &mut Txn) -> Option<TcpFilters> {
-        let filters: Vec<Box<dyn ScriptFilter>> = txn
-            .filters
-            .scripts
-            .iter_mut()
-            .filter_map(|a| a.filter.take())
-            .collect();
+        let filters = take_all(txn);
         if filters.is_empty() {
             return None;
         }
