@@ -49,6 +49,9 @@ function Calls:http_headers(txn, msg)
     if h["x-fail"] and h["x-fail"][0] == self.tag then
       return filter.ERROR
     end
+    if h["x-boom"] and h["x-boom"][0] == self.tag then
+      error("boom in " .. self.tag)
+    end
   end
   return filter.CONTINUE
 end

@@ -89,13 +89,20 @@ fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
                 exchange(port, "/bang", &["-d", "hello body"]),
                 exchange(port, "/", &["-H", "x-fail: fe"]),
                 exchange(port, "/", &["-H", "x-fail: be"]),
+                exchange(port, "/", &["-H", "x-boom: be"]),
             ];
             // Two filters end both channels of each exchange (one filter for `bang`), but the
-            // frontend's does not end the request its backend's filter failed on.
-            (answers, ended(side, "ended ", 17))
+            // frontend's does not end a request its backend's filter failed on.
+            let ends = ended(side, "ended ", 20);
+            let alerts: Vec<String> = side
+                .stderr()
+                .lines()
+                .filter_map(|l| l.split_once("Lua filter ").map(|(_, m)| m.to_string()))
+                .collect();
+            (answers, ends, alerts)
         },
     );
-    let (answers, ends) = &ours;
+    let (answers, ends, alerts) = &ours;
     let first = &answers[0];
     assert!(first.starts_with("HTTP/1.1 200"), "{first}");
     // Both channels' bodies upper-cased: the request's as the origin echoes it, then the
@@ -127,15 +134,20 @@ fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
     for failed in &answers[3..] {
         assert!(failed.starts_with("HTTP/1.1 400"), "{failed}");
     }
-    assert_eq!(ends.len(), 17, "{ends:?}");
+    assert_eq!(ends.len(), 20, "{ends:?}");
     assert_eq!(
-        ends[14..],
+        ends[14..17],
         [
             "ended be start:req headers:req:GET:/:HTTP/1.1 end:req",
             "ended fe start:req headers:req:GET:/:HTTP/1.1 end:res",
             "ended be start:req headers:req:GET:/:HTTP/1.1 end:req end:res",
         ]
     );
+    // A callback that fails is reported as HAProxy reports it, and fails the request.
+    assert!(answers[5].starts_with("HTTP/1.1 400"), "{}", answers[5]);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].starts_with("'calls' : "), "{alerts:?}");
+    assert!(alerts[0].contains("boom in be"), "{alerts:?}");
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
