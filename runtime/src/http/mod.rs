@@ -433,6 +433,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..) | Route::SpoeEvent(..),
             )) => script::failed(&ctx, txn, *b"IR"),
         };
+        if !txn.filters.scripts.is_empty() {
+            script_filters::end_unanswered(txn);
+        }
         after_response(&ctx, txn, &mut resp);
         ctx.sess_vars.keep(txn);
         let silent = resp.extensions().get::<reply::CloseUnanswered>().is_some();

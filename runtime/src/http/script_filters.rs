@@ -96,6 +96,17 @@ pub fn end_after_error(txn: &mut Txn, request_from: usize, response_from: usize)
             call(txn, i, FilterStep::EndAnalyze, response);
         }
     }
+    txn.filters.scripts.clear();
+}
+
+/// A request answered without a server's response (`http-request return`, a redirect, a
+/// service, the stats page…): the filters still attached end the request's analysis, the
+/// only one that started.
+pub fn end_unanswered(txn: &mut Txn) {
+    for i in 0..txn.filters.scripts.len() {
+        call(txn, i, FilterStep::EndAnalyze, false);
+    }
+    txn.filters.scripts.clear();
 }
 
 fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerdict {

@@ -74,7 +74,7 @@ fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
     let script = super::lua_public::script("filters_run.lua");
     let cfg = |port: u16, origin: &Origin| {
         format!(
-            "global\n    lua-load {script}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    filter lua.calls fe\n    filter lua.plain\n    filter lua.upper req res\n    http-response set-header x-upper-req %[var(txn.upper_req)]\n    use_backend bang if {{ path_beg /bang }}\n    default_backend app\nbackend app\n    filter lua.calls be\n    server o {0}\nbackend bang\n    filter lua.bang\n    server o {0}\n",
+            "global\n    lua-load {script}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    filter lua.calls fe\n    filter lua.plain\n    filter lua.upper req res\n    http-response set-header x-upper-req %[var(txn.upper_req)]\n    http-request return status 200 content-type text/plain string hi if {{ path /ret }}\n    use_backend bang if {{ path_beg /bang }}\n    default_backend app\nbackend app\n    filter lua.calls be\n    server o {0}\nbackend bang\n    filter lua.bang\n    server o {0}\n",
             origin.addr
         )
     };
@@ -90,10 +90,11 @@ fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
                 exchange(port, "/", &["-H", "x-fail: fe"]),
                 exchange(port, "/", &["-H", "x-fail: be"]),
                 exchange(port, "/", &["-H", "x-boom: be"]),
+                exchange(port, "/ret", &[]),
             ];
             // Two filters end both channels of each exchange (one filter for `bang`), but the
             // frontend's does not end a request its backend's filter failed on.
-            let ends = ended(side, "ended ", 20);
+            let ends = ended(side, "ended ", 21);
             let alerts: Vec<String> = side
                 .stderr()
                 .lines()
@@ -131,10 +132,13 @@ fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
     let bang = &answers[2];
     assert!(bang.contains("transfer-encoding: chunked"), "{bang}");
     assert!(bang.ends_with("BODY=HELLO BODY\n!"), "{bang}");
-    for failed in &answers[3..] {
+    for failed in &answers[3..6] {
         assert!(failed.starts_with("HTTP/1.1 400"), "{failed}");
     }
-    assert_eq!(ends.len(), 20, "{ends:?}");
+    assert_eq!(ends.len(), 21, "{ends:?}");
+    // A request the rules answered: only its analysis started, and ends.
+    assert_eq!(ends[20], "ended fe start:req end:req");
+    assert!(answers[6].ends_with("\n\nhi"), "{}", answers[6]);
     assert_eq!(
         ends[14..17],
         [
