@@ -4,7 +4,7 @@
 //! files in one state per thread. Scripts see HAProxy's API: `core` (with `core.tcp()`
 //! cosockets, `core.httpclient()`, ACL and map changes, `core.register_cli`), `TXN`, `HTTP`,
 //! `Channel`, `AppletHTTP`/`AppletTCP`, `Fetches`/`Converters`, `Map`, `Regex`, proxies and
-//! servers.
+//! servers, and the filters scripts register (`filter`, `HTTPMessage`).
 
 mod applet;
 mod channel;

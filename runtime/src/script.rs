@@ -5,7 +5,9 @@
 //! reaches them without carrying them around.
 //!
 //! Actions and services may wait (`core.sleep`): they take the transaction by value and give it
-//! back when done, so that nothing borrowed is held across the wait.
+//! back when done, so that nothing borrowed is held across the wait. Filters
+//! (`filter lua.<name>`) never wait: each stream gets its instances ([`ScriptFilter`]), whose
+//! callbacks `crate::http::script_filters` calls where HAProxy's filter analyzers would.
 
 use crate::sample::Value;
 use crate::txn::Txn;
