@@ -74,12 +74,15 @@ fn install_filter(lua: &Lua, act: &Table) -> mlua::Result<()> {
     filter.set("ERROR", -1)?;
     filter.set("FLT_CFG_FL_HTX", 1)?;
     filter.set("wake_time", act.get::<Function>("wake_time")?)?;
-    for name in ["register_data_filter", "unregister_data_filter"] {
+    for (name, on) in [
+        ("register_data_filter", true),
+        ("unregister_data_filter", false),
+    ] {
         filter.set(
             name,
             lua.create_function(move |lua, args: MultiValue| {
-                let (_, _): (Table, mlua::Value) = exact(lua, args, false, 2, name)?;
-                Ok(())
+                let (filter, channel): (Table, Table) = exact(lua, args, false, 2, name)?;
+                crate::filter::set_data(&filter, &channel, on, name)
             })?,
         )?;
     }
@@ -89,6 +92,11 @@ fn install_filter(lua: &Lua, act: &Table) -> mlua::Result<()> {
 thread_local! {
     /// The wake time the action running on this thread set (`act.wake_time`).
     static WAKE: std::cell::Cell<Option<Duration>> = const { std::cell::Cell::new(None) };
+}
+
+/// The wake time the script that just ran set, if any.
+pub fn take_wake_time() -> Option<Duration> {
+    WAKE.take()
 }
 
 /// Forgets a wake time set outside the action about to run.
@@ -112,7 +120,8 @@ pub fn action_end(code: &mlua::Value) -> hapee_runtime::script::ActionEnd {
         _ => 0,
     };
     match code {
-        1 | 4 => ActionEnd::Stop,
+        1 => ActionEnd::Stop,
+        4 => ActionEnd::RulesDone,
         2 => ActionEnd::Yield(WAKE.take()),
         3 => ActionEnd::Failed,
         5 => ActionEnd::Deny,

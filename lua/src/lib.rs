@@ -4,7 +4,7 @@
 //! files in one state per thread. Scripts see HAProxy's API: `core` (with `core.tcp()`
 //! cosockets, `core.httpclient()`, ACL and map changes, `core.register_cli`), `TXN`, `HTTP`,
 //! `Channel`, `AppletHTTP`/`AppletTCP`, `Fetches`/`Converters`, `Map`, `Regex`, proxies and
-//! servers.
+//! servers, and the filters scripts register (`filter`, `HTTPMessage`).
 
 mod applet;
 mod channel;
@@ -12,6 +12,8 @@ mod classes;
 mod cli;
 mod core;
 mod errors;
+mod filter;
+mod http_msg;
 mod httpclient;
 mod maps;
 mod object;
@@ -188,6 +190,9 @@ impl hapee_runtime::script::Engine for LuaEngine {
                     errors.push(format!("Lua init: {}", errors::describe(s.id, &e)));
                 }
             }
+        }
+        for s in self.states() {
+            errors.extend(filter::set_up(s, shared.filters.scripts()));
         }
         for s in self.states() {
             s.serving.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -524,6 +529,23 @@ impl Hooks for ThreadHooks {
                 None
             }
         }
+    }
+
+    fn filter(
+        &self,
+        line: &hapee_compiler::plan::filters::ScriptFilter,
+        http: bool,
+        txn: &Txn,
+    ) -> Option<Box<dyn hapee_runtime::script::ScriptFilter>> {
+        let (state, config) = self.find(|s| {
+            s.registered
+                .lock()
+                .ok()?
+                .filter_configs
+                .get(&line.id)
+                .cloned()
+        })?;
+        filter::attach(&state, &config, line, http, txn)
     }
 
     fn tasks(&self) -> Vec<LocalFuture<()>> {

@@ -65,9 +65,10 @@ pub struct Registered {
     pub tasks: Vec<Function>,
     pub inits: Vec<Function>,
     /// Filters (`core.register_filter`) by name: the class, and the function that makes an
-    /// instance. The runtime does not run them yet; `check` reports a `filter lua.<name>` line
-    /// as unsupported (U001).
+    /// instance.
     pub filters: HashMap<String, (mlua::Table, Function)>,
+    /// The `filter lua.<name>` lines set up in this state, by line number.
+    pub filter_configs: HashMap<usize, Arc<crate::filter::Config>>,
     /// Runtime API commands (`core.register_cli`).
     pub cli: Vec<crate::cli::Command>,
 }

@@ -144,6 +144,17 @@ fn new_object(state: &State, cell: &TxnCell, call: &Arc<CallMarks>) -> mlua::Res
 }
 
 impl LentTxn {
+    /// How many leading bytes of a channel's held data the call made outgoing
+    /// (`forward`, `send`).
+    pub fn outgoing(&self, response: bool) -> usize {
+        let count = if response {
+            &self.call.response_out
+        } else {
+            &self.call.request_out
+        };
+        count.load(Ordering::Relaxed)
+    }
+
     /// How the script ended the transaction with `txn:done()`, if it did.
     pub fn ending(&self) -> Option<Option<ScriptReply>> {
         let ending = self.call.done.lock().ok()?.take();
@@ -537,7 +548,7 @@ pub fn headers_table(lua: &Lua, headers: &hyper::HeaderMap) -> mlua::Result<mlua
     Ok(t)
 }
 
-fn header_pair(name: &str, value: &str) -> mlua::Result<(HeaderName, HeaderValue)> {
+pub(crate) fn header_pair(name: &str, value: &str) -> mlua::Result<(HeaderName, HeaderValue)> {
     let n = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| mlua::Error::runtime(format!("invalid header name '{name}'")))?;
     let v = HeaderValue::from_str(value)
@@ -545,7 +556,7 @@ fn header_pair(name: &str, value: &str) -> mlua::Result<(HeaderName, HeaderValue
     Ok((n, v))
 }
 
-fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
+pub(crate) fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
     if response {
         t.response.as_mut().map(|r| &mut r.headers)
     } else {
@@ -555,7 +566,7 @@ fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap> {
 
 /// `rep_header`/`rep_value`: each value of `name` rewritten by `regex` into `replace`
 /// (HAProxy's `\1` references); `rep_value` works on each comma-separated part.
-fn replace_values(
+pub(crate) fn replace_values(
     h: &mut hyper::HeaderMap,
     name: &HeaderName,
     re: &regex::Regex,
@@ -586,7 +597,21 @@ fn replace_values(
     }
 }
 
-fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
+/// Gives the request method `method`; false when it is not a method or there is no request.
+pub(crate) fn set_method(t: &mut Txn, method: &str) -> bool {
+    match (
+        t.request_line_to_rewrite(),
+        hyper::Method::from_bytes(method.as_bytes()),
+    ) {
+        (Some(req), Ok(m)) => {
+            req.method = m;
+            true
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn rewrite_uri(t: &mut Txn, f: impl FnOnce(&hyper::Uri) -> String) -> bool {
     let Some(req) = t.request_line_to_rewrite() else {
         return false;
     };
@@ -667,18 +692,7 @@ impl UserData for Http {
             }
         }
         crate::errors::add_method(m, "req_set_method", |_, this, method: String| {
-            with_txn(&this.cell, |t| {
-                match (
-                    t.request_line_to_rewrite(),
-                    hyper::Method::from_bytes(method.as_bytes()),
-                ) {
-                    (Some(req), Ok(m)) => {
-                        req.method = m;
-                        true
-                    }
-                    _ => false,
-                }
-            })
+            with_txn(&this.cell, |t| set_method(t, &method))
         });
         crate::errors::add_method(m, "req_set_path", |_, this, path: String| {
             with_txn(&this.cell, |t| {

@@ -627,7 +627,8 @@ fn http_version(req: Option<&crate::txn::RequestView>) -> hyper::Version {
     req.map_or(hyper::Version::HTTP_11, |r| r.version)
 }
 
-fn version(v: hyper::Version) -> &'static str {
+/// A version as HAProxy writes it in a start line (`HTTP/1.1`).
+pub fn version(v: hyper::Version) -> &'static str {
     match v {
         hyper::Version::HTTP_10 => "HTTP/1.0",
         hyper::Version::HTTP_2 => "HTTP/2.0",

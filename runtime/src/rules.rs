@@ -501,6 +501,19 @@ pub fn awaits_data(rules: &[CompiledRule], set: RuleSet, txn: &Txn) -> bool {
     waits
 }
 
+/// Where the `redirect` directives start in `rules`, at or after `from` (the list's end when
+/// none follows): HAProxy runs them after the `http-request` rules, which a script's
+/// `act.STOP` ends.
+pub fn redirects_from(rules: &[CompiledRule], from: usize) -> usize {
+    let plain = |r: &CompiledRule| matches!(&r.action, Action::Redirect(d) if d.plain);
+    rules
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find(|(_, r)| r.set == RuleSet::HttpRequest && plain(r))
+        .map_or(usize::MAX, |(i, _)| i)
+}
+
 impl Action {
     /// Whether the action ends its rule set.
     fn ends_rules(&self) -> bool {

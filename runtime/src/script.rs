@@ -5,7 +5,9 @@
 //! reaches them without carrying them around.
 //!
 //! Actions and services may wait (`core.sleep`): they take the transaction by value and give it
-//! back when done, so that nothing borrowed is held across the wait.
+//! back when done, so that nothing borrowed is held across the wait. Filters
+//! (`filter lua.<name>`) never wait: each stream gets its instances ([`ScriptFilter`]), whose
+//! callbacks `crate::http::script_filters` calls where HAProxy's filter analyzers would.
 
 use crate::sample::Value;
 use crate::txn::Txn;
@@ -89,6 +91,10 @@ pub enum ActionEnd {
     Failed,
     /// `act.STOP`: the rest of the rule list the action is in is skipped, as after `allow`.
     Stop,
+    /// `act.DONE`: as [`ActionEnd::Stop`], and in `http-request` rules HAProxy also skips
+    /// what follows the proxy's rules: the header-name restriction, the stats URI and the
+    /// `redirect` rules.
+    RulesDone,
     /// `act.DENY`: the request is denied (403), a TCP stream rejected; a response's rules end
     /// there, the response going out as it is, logged `PH` (as HAProxy 2.6 and 2.7.0 do).
     Deny,
@@ -149,6 +155,67 @@ pub trait Hooks {
     fn convert(&self, name: &str, args: &[String], value: Value, txn: &Txn) -> Option<Value>;
     /// The background tasks (`core.register_task`) this thread runs, started once.
     fn tasks(&self) -> Vec<LocalFuture<()>>;
+    /// A stream's own instance of the script filter a `filter lua.<name>` line declares;
+    /// `None` when it does not attach to this stream (an HTTP stream and a filter without
+    /// `FLT_CFG_FL_HTX`, or a `new` that returned no table or failed, already reported).
+    fn filter(
+        &self,
+        filter: &hapee_compiler::plan::filters::ScriptFilter,
+        http: bool,
+        txn: &Txn,
+    ) -> Option<Box<dyn ScriptFilter>>;
+}
+
+/// A callback of a script filter that sees no payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterStep {
+    StartAnalyze,
+    EndAnalyze,
+    HttpHeaders,
+    HttpEnd,
+}
+
+/// What a filter callback answered (`filter.CONTINUE`, `filter.WAIT`, `filter.ERROR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterVerdict {
+    Continue,
+    /// Called again later: at its wake time (`filter.wake_time`), if it set one.
+    Wait(Option<std::time::Duration>),
+    /// The stream ends: a request with a 400, a response with a 502.
+    Error,
+}
+
+/// One stream's instance of a script filter. The transaction travels boxed, as to actions.
+pub trait ScriptFilter: Send {
+    /// Runs `step` on the request (`response` false) or response channel.
+    fn step(
+        &mut self,
+        step: FilterStep,
+        response: bool,
+        txn: Box<Txn>,
+    ) -> (Box<Txn>, FilterVerdict);
+    /// Runs `http_payload` (`tcp_payload` when `tcp`) on `data`, the channel's input the
+    /// filter has not forwarded yet, which it may change; `eom`: no more data follows. How
+    /// many leading bytes of `data` go on; `None` when the filter failed.
+    fn payload(
+        &mut self,
+        response: bool,
+        tcp: bool,
+        txn: Box<Txn>,
+        data: &mut bytes::BytesMut,
+        eom: bool,
+    ) -> (Box<Txn>, Option<usize>);
+    /// Whether it filters the data of the channel (`filter.register_data_filter`).
+    fn filters_data(&self, response: bool) -> bool;
+}
+
+/// Lends `txn` to `f` boxed, as [`run_action`] lends it, for a call that does not wait.
+pub fn lend_now<R>(txn: &mut Txn, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R)) -> R {
+    let lent = take_out(txn);
+    let (mut back, r) = f(lent);
+    std::mem::swap(txn, &mut back);
+    SPARE.set(Some(back));
+    r
 }
 
 thread_local! {
@@ -172,12 +239,9 @@ thread_local! {
     static SPARE: std::cell::Cell<Option<Box<Txn>>> = const { std::cell::Cell::new(None) };
 }
 
-/// Runs a script action on `txn` in place: the transaction is lent to the script while it
-/// runs. Without an engine, the action fails.
-pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> ActionEnd {
-    let Some(hooks) = hooks() else {
-        return ActionEnd::Failed;
-    };
+/// Takes `txn` out, boxed, leaving its placeholder (in the spare box when there is one) in its
+/// place.
+fn take_out(txn: &mut Txn) -> Box<Txn> {
     let mut lent = match SPARE.take() {
         Some(mut spare) => {
             stand_in(&mut spare, txn);
@@ -186,6 +250,16 @@ pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> Actio
         None => Box::new(placeholder(txn)),
     };
     std::mem::swap(txn, &mut lent);
+    lent
+}
+
+/// Runs a script action on `txn` in place: the transaction is lent to the script while it
+/// runs. Without an engine, the action fails.
+pub async fn run_action(call: &ScriptCall, phase: Phase, txn: &mut Txn) -> ActionEnd {
+    let Some(hooks) = hooks() else {
+        return ActionEnd::Failed;
+    };
+    let lent = take_out(txn);
     let (mut back, mut end) = hooks.action(call, phase, lent).await;
     // `act.YIELD`: HAProxy leaves the rule pending and calls the action anew when the stream
     // wakes (at the wake time), the transaction staying lent meanwhile.

@@ -22,6 +22,16 @@ fn ms(d: Option<Duration>) -> u64 {
     d.map_or(0, |d| d.as_millis().max(1) as u64)
 }
 
+/// What one direction of a tunnel does to its bytes besides copying them.
+struct Way<'a> {
+    upload: Upload,
+    /// The proxies' counters they count into as they go (`option contstats`).
+    live: Option<&'a crate::api::LiveBytes>,
+    pacer: crate::bwlim::Pacer,
+    /// The script filters they go through.
+    scripts: Option<&'a crate::http::script_filters::TcpFilters>,
+}
+
 /// Copies `from` to `to` until EOF, an error, or the current limit passes without data.
 async fn pipe<R, W>(
     mut from: R,
@@ -29,12 +39,17 @@ async fn pipe<R, W>(
     limit: &Limit,
     changed: &tokio::sync::Notify,
     count: &AtomicU64,
-    live: Option<(&crate::api::LiveBytes, Upload)>,
-    mut pacer: crate::bwlim::Pacer,
+    way: Way<'_>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let Way {
+        upload,
+        live,
+        mut pacer,
+        scripts,
+    } = way;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let t = limit.load(Ordering::Relaxed);
@@ -55,6 +70,13 @@ async fn pipe<R, W>(
         match n {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                // Script filters may change the bytes, or hold some back.
+                let filtered =
+                    scripts.map(|f| f.pass(!upload, bytes::Bytes::copy_from_slice(&buf[..n])));
+                let (out, n) = match &filtered {
+                    Some(data) => (&data[..], data.len()),
+                    None => (&buf[..n], n),
+                };
                 // Under bandwidth limits the bytes go in the pieces the limits allow.
                 let mut at = 0;
                 while at < n {
@@ -63,12 +85,12 @@ async fn pipe<R, W>(
                     } else {
                         std::future::poll_fn(|cx| pacer.poll_allow(cx, n - at, false)).await
                     };
-                    if to.write_all(&buf[at..at + piece]).await.is_err() {
+                    if to.write_all(&out[at..at + piece]).await.is_err() {
                         let _ = to.shutdown().await;
                         return;
                     }
                     count.fetch_add(piece as u64, Ordering::Relaxed);
-                    if let Some((live, upload)) = live {
+                    if let Some(live) = live {
                         live.add_one_way(piece as u64, upload);
                     }
                     at += piece;
@@ -111,8 +133,17 @@ where
     B: AsyncRead + AsyncWrite + Unpin,
 {
     let paced = Default::default();
-    let (up, down, _) =
-        pipe_both_inspected(a, b, limits, None, paced, None, std::future::pending()).await;
+    let (up, down, _) = pipe_both_inspected(
+        a,
+        b,
+        limits,
+        None,
+        paced,
+        None,
+        std::future::pending(),
+        None,
+    )
+    .await;
     (up, down)
 }
 
@@ -130,6 +161,7 @@ pub async fn pipe_both_inspected<A, B>(
     paced: crate::bwlim::TxnLimits,
     live: Option<&crate::api::LiveBytes>,
     killed: impl std::future::Future<Output = ()>,
+    scripts: Option<&crate::http::script_filters::TcpFilters>,
 ) -> (u64, u64, Option<crate::tcp_response::Refusal>)
 where
     A: AsyncRead + AsyncWrite + Unpin,
@@ -145,7 +177,7 @@ where
     let refused = tokio::sync::Notify::new();
     let a_to_b = async {
         tokio::select! {
-            _ = pipe(ar, bw, &a_limit, &a_changed, &up, live.map(|l| (l, true)), paced.upload) => {}
+            _ = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts }) => {}
             _ = refused.notified() => return,
         }
         // B's write side is now shut: B has `b_fin` (when set) to finish.
@@ -186,8 +218,12 @@ where
             &b_limit,
             &b_changed,
             &down,
-            live.map(|l| (l, false)),
-            download,
+            Way {
+                upload: false,
+                live,
+                pacer: download,
+                scripts,
+            },
         )
         .await;
         if limits.a_fin.is_some() {
@@ -309,6 +345,13 @@ pub async fn serve(
     // (whose filter runs them ahead of the inspection's first pass).
     let fe_events = [SpoeEvent::OnClientSession, SpoeEvent::OnFrontendTcpRequest];
     crate::spoe::on_events(&mut txn, &[&fe.name], &fe_events).await;
+    let scripted = shared.filters.has_scripts();
+    if scripted {
+        let name = fe.name.clone();
+        if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, false, false).await {
+            return script_filter_failed(&mut txn, at);
+        }
+    }
     let (held, deadline) = inspect(&mut stream, fe, shared.bufsize.max(1024), &mut txn).await;
     // What the client sent counts even if the stream ends here (`option dontlognull`, `%U`).
     txn.bytes_in = held.len() as u64;
@@ -330,7 +373,9 @@ pub async fn serve(
                 match Box::pin(fed).await {
                     ActionEnd::Continue => from = next,
                     // `act.STOP`: the content rules end as after `accept`.
-                    ActionEnd::Stop | ActionEnd::Yield(_) => from = usize::MAX,
+                    ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => {
+                        from = usize::MAX
+                    }
                     ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
                         txn.term = *b"PR";
                         finish(&txn);
@@ -381,6 +426,22 @@ pub async fn serve(
     let be = &shared.backends[be_index];
     txn.backend = Some(be.name.clone());
     txn.count_on_backend(be_index);
+    // The backend's script filters attach, then the request's first bytes go through them
+    // all, before the server is connected (as HAProxy forwards them).
+    let mut sent = held.clone();
+    if scripted {
+        if be.name != fe.name {
+            let name = be.name.clone();
+            if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, true, false).await
+            {
+                return script_filter_failed(&mut txn, at);
+            }
+        }
+        match crate::http::script_filters::tcp_held(&mut txn, held.clone()) {
+            Ok(data) => sent = data,
+            Err(at) => return script_filter_failed(&mut txn, at),
+        }
+    }
     session.route(be_index);
     let proxies = [&*fe.name, &*be.name];
     crate::spoe::on_events(&mut txn, &proxies, &[SpoeEvent::OnBackendTcpRequest]).await;
@@ -540,7 +601,13 @@ pub async fn serve(
         end_without_server(&mut stream, &mut txn, fe.timeouts.client).await;
         return None;
     };
-    if !held.is_empty() && sstream.write_all(&held).await.is_err() {
+    if scripted {
+        if let Err(at) = crate::http::script_filters::tcp_response_start(&mut txn).await {
+            server.active.fetch_sub(1, Ordering::Relaxed);
+            return script_filter_failed(&mut txn, at);
+        }
+    }
+    if !sent.is_empty() && sstream.write_all(&sent).await.is_err() {
         server.active.fetch_sub(1, Ordering::Relaxed);
         txn.term = *b"SD";
         finish(&txn);
@@ -578,6 +645,7 @@ pub async fn serve(
         live.add(held.len() as u64, 0);
     }
     txn.live = live.clone();
+    let scripts = crate::http::script_filters::TcpFilters::take(&mut txn);
     let gate = inspects.then(|| crate::tcp_response::Gate {
         backend: be,
         bufsize: shared.bufsize.max(1024),
@@ -591,8 +659,12 @@ pub async fn serve(
         paced,
         live.as_deref(),
         session.killed(),
+        scripts.as_ref(),
     )
     .await;
+    if let Some(scripts) = &scripts {
+        scripts.end();
+    }
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {
         txn.term = refusal.term();
@@ -605,6 +677,15 @@ pub async fn serve(
         txn.bytes_out = down;
         finish(&txn);
     }
+    None
+}
+
+/// A script filter failed on a TCP stream: the filters end their analysis and the stream is
+/// closed, ending `PR` as HAProxy's filters end a stream they fail on.
+fn script_filter_failed(txn: &mut Txn, at: usize) -> Option<crate::upgrade::Upgrade> {
+    crate::http::script_filters::end_after_error(txn, at, 0);
+    txn.term = *b"PR";
+    finish(txn);
     None
 }
 

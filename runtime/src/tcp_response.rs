@@ -131,7 +131,9 @@ pub async fn run_rules(
                 };
                 match end {
                     ActionEnd::Continue => from = next,
-                    ActionEnd::Stop | ActionEnd::Yield(_) => from = usize::MAX,
+                    ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => {
+                        from = usize::MAX
+                    }
                     ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
                         return Err(Refusal::Reject)
                     }

@@ -37,6 +37,19 @@ pub enum FilterPlan {
     BandwidthLimit(BandwidthLimit),
     /// `filter spoe`: the engine its SPOE file declares.
     Spoe(Box<crate::spoe::SpoeEngine>),
+    /// `filter lua.<name> [args…]`: a filter a script registers (`core.register_filter`).
+    Script(ScriptFilter),
+}
+
+/// One `filter lua.<name>` line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScriptFilter {
+    /// Numbers the configuration's script filter lines from 0, in the order proxies are
+    /// lowered: each line gets its own copy of the script's class, as in HAProxy.
+    pub id: usize,
+    /// The registered name, without `lua.`.
+    pub name: String,
+    pub args: Vec<String>,
 }
 
 /// One bandwidth limitation filter.
@@ -90,11 +103,12 @@ pub fn lower(config: &Config) -> FiltersPlan {
         .filter(|s| s.kind == SectionKind::Cache)
         .map(|s| cache(s.name.as_ref().map_or("", |n| n.value.as_str()), &s.lines))
         .collect();
+    let mut scripts = 0;
     let proxies = config
         .proxies
         .iter()
         .filter(|p| p.kind != ProxyKind::Defaults && !p.disabled)
-        .filter_map(|p| proxy_filters(p, &config.spoe_engines))
+        .filter_map(|p| proxy_filters(p, &config.spoe_engines, &mut scripts))
         .collect();
     FiltersPlan { caches, proxies }
 }
@@ -143,7 +157,11 @@ enum Line<'a> {
     CacheRule(&'a str),
 }
 
-fn proxy_filters(p: &Proxy, spoe: &[crate::spoe::SpoeEngine]) -> Option<ProxyFilters> {
+fn proxy_filters(
+    p: &Proxy,
+    spoe: &[crate::spoe::SpoeEngine],
+    scripts: &mut usize,
+) -> Option<ProxyFilters> {
     let mut lines: Vec<(crate::Span, Line)> = p
         .directives
         .iter()
@@ -200,6 +218,17 @@ fn proxy_filters(p: &Proxy, spoe: &[crate::spoe::SpoeEngine]) -> Option<ProxyFil
                     if let Some(e) = spoe.iter().find(|e| e.filter_line == d.span) {
                         chain.push((FilterPlan::Spoe(Box::new(e.clone())), false));
                     }
+                }
+                script if script.starts_with("lua.") => {
+                    chain.push((
+                        FilterPlan::Script(ScriptFilter {
+                            id: *scripts,
+                            name: script["lua.".len()..].to_string(),
+                            args: d.args.iter().skip(1).map(|a| a.to_string()).collect(),
+                        }),
+                        false,
+                    ));
+                    *scripts += 1;
                 }
                 kind @ ("bwlim-in" | "bwlim-out") => chain.push((
                     FilterPlan::BandwidthLimit(bwlim(kind, &d.args, p.name_str())),

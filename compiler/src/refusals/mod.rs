@@ -235,7 +235,11 @@ fn unsupported_statement<R: RuntimeCompilers>(
         "tcp-check" | "http-check" => {
             out.extend(plan::checks::unsupported_rule(kw, args));
         }
-        "filter" if !support::FILTERS.contains(&args.first().copied().unwrap_or("")) => {
+        // A script's filter (`lua.<name>`) runs; `check` finds whether a script registers it.
+        "filter"
+            if !support::FILTERS.contains(&args.first().copied().unwrap_or(""))
+                && !args.first().is_some_and(|a| a.starts_with("lua.")) =>
+        {
             out.push(format!("'filter {}'", args.first().copied().unwrap_or("")))
         }
         // A log-forward listener is TCP, with TLS options only.

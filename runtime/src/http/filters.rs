@@ -78,6 +78,8 @@ pub struct Filters {
     by_proxy: HashMap<String, ProxyFilters>,
     /// The bandwidth limitation filters (`set-bandwidth-limit` enables them).
     pub limits: crate::bwlim::Limits,
+    /// Whether a proxy declares a script filter.
+    has_scripts: bool,
 }
 
 impl Filters {
@@ -85,6 +87,10 @@ impl Filters {
         Filters {
             caches: Caches::build(&plan.caches),
             limits: crate::bwlim::Limits::build(plan),
+            has_scripts: plan
+                .proxies
+                .iter()
+                .any(|p| p.chain.iter().any(|f| matches!(f, FilterPlan::Script(_)))),
             by_proxy: plan
                 .proxies
                 .iter()
@@ -113,6 +119,26 @@ impl Filters {
         fe.into_iter().chain(be).flat_map(|p| p.chain.iter())
     }
 
+    /// Whether a proxy declares a script filter (`filter lua.<name>`).
+    pub fn has_scripts(&self) -> bool {
+        self.has_scripts
+    }
+
+    /// The filters `proxy` declares.
+    pub fn chain_for(&self, proxy: &str) -> Option<&[FilterPlan]> {
+        self.by_proxy.get(proxy).map(|p| &p.chain[..])
+    }
+
+    /// The script filter lines of every proxy (`filter lua.<name>`).
+    pub fn scripts(&self) -> impl Iterator<Item = &hapee_compiler::plan::filters::ScriptFilter> {
+        self.by_proxy.values().flat_map(|p| {
+            p.chain.iter().filter_map(|f| match f {
+                FilterPlan::Script(s) => Some(s),
+                _ => None,
+            })
+        })
+    }
+
     /// The compression settings that apply: the backend's, else the frontend's.
     fn compression_of(&self, txn: &Txn) -> Option<&Settings> {
         let of = |name: &str| {
@@ -139,6 +165,8 @@ pub struct TxnFilters {
     compressing: Option<Algo>,
     /// The bandwidth limits its rules enabled.
     pub limits: crate::bwlim::TxnLimits,
+    /// The script filters attached to it.
+    pub scripts: Vec<super::script_filters::Attached>,
 }
 
 /// Before the request is forwarded (or answered from the cache): the compression filter
@@ -216,6 +244,12 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
                 chain.0.push(Box::new(encoder));
                 compressing = true;
                 txn.filters.compressing = Some(algo);
+            }
+            // The first takes them all: their ends go together.
+            FilterPlan::Script(_) => {
+                if let Some(f) = super::script_filters::body_filter(txn, status, headers) {
+                    chain.0.push(f);
+                }
             }
             FilterPlan::Trace | FilterPlan::BandwidthLimit(_) | FilterPlan::Spoe(_) => {}
         }

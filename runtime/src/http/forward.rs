@@ -343,6 +343,14 @@ pub async fn forward(
     add_forwardfor(fe.forwardfor.as_ref(), be.forwardfor.as_ref(), txn);
     let local = txn.local.ip();
     add_address_header(fe.originalto.as_ref(), be.originalto.as_ref(), local, txn);
+    let body = if shared.filters.has_scripts() {
+        match super::script_filters::on_request(txn, &be.name, body, &files).await {
+            Ok(body) => body,
+            Err(answer) => return answer,
+        }
+    } else {
+        body
+    };
     // An upload under a bandwidth limit streams, paced, rather than being held to replay.
     let upload_limits = std::mem::take(&mut txn.filters.limits.upload);
     let (replay, mut stream) = match body {

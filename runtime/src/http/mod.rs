@@ -30,6 +30,7 @@ pub mod rewrite;
 pub mod room;
 mod routing;
 mod script;
+pub mod script_filters;
 mod server_conns;
 pub mod set_timeout;
 pub mod target;
@@ -356,6 +357,17 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         } else {
             Ok(forward::streamed_body(body))
         };
+        // The frontend's script filters attach as the stream starts.
+        let body = match body {
+            Ok(body) if ctx.shared.filters.has_scripts() => {
+                let name = fe.name.clone();
+                match Box::pin(script_filters::attach(txn, &name, false, true)).await {
+                    Ok(()) => Ok(body),
+                    Err(at) => Err(script_filters::failed_request(txn, &[&fe.errorfiles], at)),
+                }
+            }
+            other => other,
+        };
         let routed = match body {
             Err(resp) => Err(resp),
             Ok(body) => {
@@ -436,6 +448,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 Route::Script(..) | Route::WaitBody(..) | Route::Resolve(..) | Route::SpoeEvent(..),
             )) => script::failed(&ctx, txn, *b"IR"),
         };
+        if !txn.filters.scripts.is_empty() {
+            script_filters::end_unanswered(txn);
+        }
         after_response(&ctx, txn, &mut resp);
         ctx.sess_vars.keep(txn);
         let silent = resp.extensions().get::<reply::CloseUnanswered>().is_some();

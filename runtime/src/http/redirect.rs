@@ -23,6 +23,8 @@ pub struct Redirect {
     pub ignore_empty: bool,
     /// The `Set-Cookie` value of `set-cookie`/`clear-cookie`.
     pub cookie: Option<String>,
+    /// Written as the `redirect` directive, which runs after the `http-request` rules.
+    pub plain: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +43,9 @@ impl Redirect {
     /// The same for the `redirect` directive, whose destination is used as written: HAProxy
     /// reads a log-format there only in `http-request redirect`.
     pub fn compile_plain(args: &[String]) -> Result<Redirect, Unsupported> {
-        Redirect::compile_with(args, |text| Ok(Format::literal(text)))
+        let mut r = Redirect::compile_with(args, |text| Ok(Format::literal(text)))?;
+        r.plain = true;
+        Ok(r)
     }
 
     fn compile_with(
@@ -59,6 +63,7 @@ impl Redirect {
             append_slash: false,
             ignore_empty: false,
             cookie: None,
+            plain: false,
         };
         let mut words = args.iter().map(String::as_str);
         while let Some(w) = words.next() {

@@ -86,6 +86,15 @@ pub(super) async fn respond(
     if let (Some(p), Some(si)) = (&be.persistence, server_index) {
         p.on_response(be, txn, si, &mut view.headers, &mut view.lines, view.status);
     }
+    if !txn.filters.scripts.is_empty() {
+        // The script filters' `http_headers` see the head as the rules and persistence left it.
+        txn.response = Some(view);
+        if let Err(at) = Box::pin(super::script_filters::response_headers(txn)).await {
+            super::script_filters::end_after_error(txn, 0, at);
+            return failed_response(ctx, txn, be);
+        }
+        view = txn.response.take().expect("response view put back above");
+    }
     if server_cookie && shared_cache_would_keep_cookie(txn, view.status, &view.headers) {
         let status = view.status;
         txn.response = Some(view);
@@ -159,6 +168,20 @@ pub(super) async fn respond(
     }
     body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
+}
+
+/// HAProxy's answer when a filter fails on a response: its 502 page, the stream ending `PH`.
+fn failed_response(
+    ctx: &ConnCtx,
+    txn: &mut Txn,
+    be: &crate::state::BackendRt,
+) -> Response<ResBody> {
+    txn.term = *b"PH";
+    let files = [&be.errorfiles, &ctx.frontend().errorfiles];
+    let mut page = reply::error_in(502, &files, txn);
+    page.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    page
 }
 
 /// `option checkcache`: whether a shared cache could keep this response to a safe request

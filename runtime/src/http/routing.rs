@@ -48,6 +48,9 @@ pub(super) enum PageOf {
 pub(super) struct Resume {
     pub(super) backend: Option<usize>,
     pub(super) from: usize,
+    /// A script's `act.DONE` ended the rules of the proxy being resumed: what HAProxy does
+    /// after them (the header-name restriction, the stats URI) is skipped too.
+    pub(super) done: bool,
 }
 
 /// Runs the frontend's `http-request` rules, picks the backend and runs its rules, from where
@@ -68,6 +71,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 ctx.switched.is_none(),
             );
             match ran {
+                RulesRan::Through if resume.done => {}
                 RulesRan::Through => {
                     if !header_names::restrict(fe.restrict_header_names, txn) {
                         return denied(txn, &[&fe.errorfiles]);
@@ -80,6 +84,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                         Resume {
                             backend: None,
                             from,
+                            done: false,
                         },
                     )
                 }
@@ -90,6 +95,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                         Resume {
                             backend: None,
                             from,
+                            done: false,
                         },
                     )
                 }
@@ -97,13 +103,14 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                     return Route::Resolve(Resume {
                         backend: None,
                         from,
+                        done: false,
                     })
                 }
             }
             // The frontend's own stats page is looked for once its rules accepted the request
             // and before any backend is chosen, so it is served even with a `default_backend`
             // or a matching `use_backend` (HAProxy logs it `fe fe/<STATS>`).
-            if fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+            if !resume.done && fe.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
                 return Route::Stats(PageOf::Frontend);
             }
             let Some(be_index) = crate::route::choose_backend(shared, fe, txn) else {
@@ -119,6 +126,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 return Route::SpoeEvent(Resume {
                     backend: Some(be_index),
                     from: 0,
+                    done: false,
                 });
             }
             be_index
@@ -137,7 +145,9 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
         } else {
             0
         };
+        let done = resume.backend.is_some() && resume.done;
         match apply_request_rules(&be.rules, from, txn, &files, be.timeouts.tarpit, true) {
+            RulesRan::Through if done => {}
             RulesRan::Through => {
                 if !header_names::restrict(be.restrict_header_names, txn) {
                     return denied(txn, &files);
@@ -148,6 +158,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 let resume = Resume {
                     backend: Some(be_index),
                     from,
+                    done: false,
                 };
                 return Route::Script(call, resume);
             }
@@ -156,6 +167,7 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 let resume = Resume {
                     backend: Some(be_index),
                     from,
+                    done: false,
                 };
                 return Route::WaitBody(w, resume);
             }
@@ -163,11 +175,13 @@ pub(super) fn route(ctx: &ConnCtx, txn: &mut Txn, resume: Resume) -> Route {
                 return Route::Resolve(Resume {
                     backend: Some(be_index),
                     from,
+                    done: false,
                 })
             }
         }
     }
-    if be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
+    let done = resume.backend.is_some() && resume.done;
+    if !done && be.stats_page.as_ref().is_some_and(|p| p.wanted(txn)) {
         return Route::Stats(PageOf::Backend(be_index));
     }
     super::capture::take_request_cookie(fe.capture_cookie.as_ref(), txn);

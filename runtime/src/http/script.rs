@@ -82,11 +82,20 @@ pub(super) async fn settle(
                     // HAProxy's stream, left without a target, ends with its 503.
                     ActionEnd::Abort => Route::Reply(Box::new(unstamped(ctx, txn, 503, *b"PR"))),
                     ActionEnd::Invalid => Route::Reply(Box::new(unstamped(ctx, txn, 400, *b"PR"))),
-                    ActionEnd::Stop | ActionEnd::Yield(_) => route(
+                    ActionEnd::Stop | ActionEnd::Yield(_) => {
+                        let rules = match resume.backend {
+                            Some(b) => &ctx.shared.backends[b].rules,
+                            None => &ctx.frontend().rules,
+                        };
+                        let from = crate::rules::redirects_from(rules, resume.from);
+                        route(ctx, txn, super::routing::Resume { from, ..resume })
+                    }
+                    ActionEnd::RulesDone => route(
                         ctx,
                         txn,
                         super::routing::Resume {
                             from: usize::MAX,
+                            done: true,
                             ..resume
                         },
                     ),
@@ -367,7 +376,7 @@ pub(crate) async fn response_rules(
                 Verdict::Script(call, next) => {
                     match script::run_action(call, Phase::HttpResponse, txn).await {
                         ActionEnd::Continue => from = next,
-                        ActionEnd::Stop | ActionEnd::Yield(_) => break,
+                        ActionEnd::Stop | ActionEnd::RulesDone | ActionEnd::Yield(_) => break,
                         // HAProxy 2.6 and 2.7.0 were seen to end the response rules there
                         // and send the response as it is, logged as denied (`PH`), rather
                         // than a 502.

@@ -134,7 +134,7 @@ fn action_return_codes_end_the_rules_as_in_haproxy() {
 /// The codes that pause or end a transaction differently: `act.YIELD` runs the action again at
 /// its wake time (in HTTP rules and TCP content rules; past the inspection delay the TCP
 /// action may not wait and the next rule runs, with HAProxy's message), `act.DONE` ends the
-/// rules as `STOP`, `act.ABORT` answers a request with the 503 of a stream without target and
+/// rules as `STOP` (and more, see below), `act.ABORT` answers a request with the 503 of a stream without target and
 /// lets a response out as it is, `act.INVALID` answers 400 or turns a response into a 502,
 /// and both close a TCP stream.
 #[test]
@@ -271,5 +271,65 @@ fn yield_done_abort_and_invalid_as_in_haproxy() {
             requests(fields(&their_log)),
             "the logs differ"
         );
+    }
+}
+
+/// After a proxy's `http-request` rules HAProxy restricts header names, looks for the stats
+/// URI and runs the `redirect` rules; an action returning `act.DONE` skips all three, one
+/// returning `act.STOP` none (as `CONTINUE`).
+#[test]
+fn done_skips_what_follows_the_request_rules_and_stop_does_not() {
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {}\n{}frontend fe\n    bind 127.0.0.1:{port}\n    option http-restrict-req-hdr-names reject\n    stats enable\n    stats uri /s\n    http-request lua.verdict STOP if {{ url_param(a) STOP }}\n    http-request lua.verdict DONE if {{ url_param(a) DONE }}\n    redirect location /redirected if {{ path_end /r }}\n    default_backend app\nbackend app\n    server o {}\n",
+            script(),
+            super::harness::DEFAULTS,
+            origin.addr
+        )
+    };
+    let drive = |port: u16| {
+        let mut answers = Vec::new();
+        for code in ["STOP", "DONE", "CONTINUE"] {
+            for (path, header) in [("/x/r", "x-a: 1"), ("/s", "x-a: 1"), ("/h", "x_y: 1")] {
+                let url = format!("http://127.0.0.1:{port}{path}?a={code}");
+                let shown = "%{http_code} %{content_type} %{redirect_url}";
+                let out = std::process::Command::new("curl")
+                    .args([
+                        "-s",
+                        "-o",
+                        "/dev/null",
+                        "--max-time",
+                        "10",
+                        "-w",
+                        shown,
+                        "-H",
+                    ])
+                    .args([header, &url])
+                    .output()
+                    .expect("curl is installed (see .ci/run)");
+                let shown = String::from_utf8_lossy(&out.stdout).replace(&port.to_string(), "P");
+                answers.push(format!("{code} {path} {shown}"));
+            }
+        }
+        answers
+    };
+    let (ours, theirs) = both_sides(1, || Origin::start("app"), cfg, |port, _, _| drive(port));
+    assert_eq!(
+        ours,
+        [
+            "STOP /x/r 302  http://127.0.0.1:P/redirected",
+            "STOP /s 200 text/html ",
+            "STOP /h 403 text/html ",
+            // The origin answers, without a content type.
+            "DONE /x/r 200  ",
+            "DONE /s 200  ",
+            "DONE /h 200  ",
+            "CONTINUE /x/r 302  http://127.0.0.1:P/redirected",
+            "CONTINUE /s 200 text/html ",
+            "CONTINUE /h 403 text/html ",
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }

@@ -1,9 +1,13 @@
-//! A script that registers a filter (`testdata/lua/filters.lua`) loads and serves beside it:
-//! `core.register_filter` (with HAProxy's warning when a name comes twice) and the `filter`
-//! global's codes and functions, side by side with Debian's haproxy. hapee does not run
-//! script filters yet: `check` refuses a `filter lua.<name>` line (U001).
+//! Script filters (`core.register_filter`, `filter lua.<name> [args…]`), side by side with
+//! Debian's haproxy: a script registering one loads and sees HAProxy's `filter` global
+//! (`testdata/lua/filters.lua`), and the filters of `testdata/lua/filters_run.lua` run on real
+//! requests and responses: their callbacks in HAProxy's order, `HTTPMessage` changes to the
+//! heads, bodies rewritten on both sides (the length left to the script), a filter's error
+//! answered with a 400, and a filter without `FLT_CFG_FL_HTX` kept off HTTP streams.
 
-use super::harness::{both_reading, curl, DEFAULTS};
+use super::harness::{both_reading, both_sides, curl, raw, Origin, Side, DEFAULTS};
+use std::process::Command;
+use std::time::Duration;
 
 #[test]
 fn a_script_registering_a_filter_loads_and_sees_haproxys_filter_global() {
@@ -14,7 +18,12 @@ fn a_script_registering_a_filter_loads_and_sees_haproxys_filter_global() {
         )
     };
     let (ours, theirs) = both_reading(1, cfg, |port, side| {
-        let warnings = super::lua_registration::twice_warnings(&side.stderr());
+        let warnings: Vec<String> = side
+            .stderr()
+            .lines()
+            .filter(|l| l.contains("more than once"))
+            .map(|l| l.split_once(") : ").map_or(l, |(_, w)| w).to_string())
+            .collect();
         (curl(&[&format!("http://127.0.0.1:{port}/")]), warnings)
     });
     assert_eq!(
@@ -24,6 +33,182 @@ fn a_script_registering_a_filter_loads_and_sees_haproxys_filter_global() {
     assert_eq!(
         ours.1,
         ["config : Trying to register filter 'lua.counter' more than once. This will become a hard error in version 2.5."]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+/// The response to `path` as curl shows it (head and body), without its date and with the
+/// proxy's port as `PORT`.
+fn exchange(port: u16, path: &str, args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "20", "-i"])
+        .args(args)
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .expect("curl is installed (see .ci/run)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(&port.to_string(), "PORT")
+}
+
+/// What the filters printed as each ended a channel (`prefix` starts their lines).
+fn ended(side: &Side, prefix: &str, at_least: usize) -> Vec<String> {
+    side.selected(
+        |out| {
+            out.lines()
+                .filter(|l| l.starts_with(prefix))
+                .map(str::to_string)
+                .collect()
+        },
+        at_least,
+    )
+}
+
+#[test]
+fn script_filters_run_on_requests_and_responses_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    filter lua.calls fe\n    filter lua.plain\n    filter lua.upper req res\n    http-response set-header x-upper-req %[var(txn.upper_req)]\n    http-request return status 200 content-type text/plain string hi if {{ path /ret }}\n    use_backend bang if {{ path_beg /bang }}\n    default_backend app\nbackend app\n    filter lua.calls be\n    server o {0}\nbackend bang\n    filter lua.bang\n    server o {0}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answers = [
+                exchange(port, "/", &["-d", "hello body"]),
+                exchange(port, "/rewrite", &[]),
+                exchange(port, "/bang", &["-d", "hello body"]),
+                exchange(port, "/", &["-H", "x-fail: fe"]),
+                exchange(port, "/", &["-H", "x-fail: be"]),
+                exchange(port, "/", &["-H", "x-boom: be"]),
+                exchange(port, "/ret", &[]),
+            ];
+            // Two filters end both channels of each exchange (one filter for `bang`), but the
+            // frontend's does not end a request its backend's filter failed on.
+            let ends = ended(side, "ended ", 21);
+            let alerts: Vec<String> = side
+                .stderr()
+                .lines()
+                .filter_map(|l| l.split_once("Lua filter ").map(|(_, m)| m.to_string()))
+                .collect();
+            (answers, ends, alerts)
+        },
+    );
+    let (answers, ends, alerts) = &ours;
+    let first = &answers[0];
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    // Both channels' bodies upper-cased: the request's as the origin echoes it, then the
+    // whole response; the length unchanged.
+    assert!(first.contains("BODY=HELLO BODY"), "{first}");
+    assert!(first.contains("\nx-upper-req: 10"), "{first}");
+    assert!(first.contains("content-length: "), "{first}");
+    assert!(
+        first.contains(
+            "x-calls-be: start:req headers:req:POST:/:HTTP/1.1 start:res start:res headers:res:HTTP/1.1:200"
+        ),
+        "{first}"
+    );
+    assert!(first.contains("x-messages: table table table"), "{first}");
+    assert!(
+        !first.contains("x-origin") && !first.contains("x-plain"),
+        "{first}"
+    );
+    // The frontend's filter rewrote the path the backend's sees.
+    assert!(
+        answers[1].contains("headers:req:GET:/rewritten?q=1:HTTP/1.1"),
+        "{}",
+        answers[1]
+    );
+    // A length the script dropped: the longer body goes chunked.
+    let bang = &answers[2];
+    assert!(bang.contains("transfer-encoding: chunked"), "{bang}");
+    assert!(bang.ends_with("BODY=HELLO BODY\n!"), "{bang}");
+    for failed in &answers[3..6] {
+        assert!(failed.starts_with("HTTP/1.1 400"), "{failed}");
+    }
+    assert_eq!(ends.len(), 21, "{ends:?}");
+    // A request the rules answered: only its analysis started, and ends.
+    assert_eq!(ends[20], "ended fe start:req end:req");
+    assert!(answers[6].ends_with("\n\nhi"), "{}", answers[6]);
+    assert_eq!(
+        ends[14..17],
+        [
+            "ended be start:req headers:req:GET:/:HTTP/1.1 end:req",
+            "ended fe start:req headers:req:GET:/:HTTP/1.1 end:res",
+            "ended be start:req headers:req:GET:/:HTTP/1.1 end:req end:res",
+        ]
+    );
+    // A callback that fails is reported as HAProxy reports it, and fails the request.
+    assert!(answers[5].starts_with("HTTP/1.1 400"), "{}", answers[5]);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].starts_with("'calls' : "), "{alerts:?}");
+    assert!(alerts[0].contains("boom in be"), "{alerts:?}");
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+#[test]
+fn a_script_filter_rewrites_both_directions_of_a_tcp_stream_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}listen tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    filter lua.tcp\n    server o {}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answer = raw(
+                port,
+                b"GET /x?a=b HTTP/1.0\r\nhost: here\r\n\r\n",
+                Duration::from_secs(5),
+            );
+            let answer: Vec<String> = answer
+                .lines()
+                .filter(|l| !l.starts_with("DATE:"))
+                .map(str::to_string)
+                .collect();
+            // The payload calls depend on how the bytes arrive: the starts and ends do not.
+            let ends: Vec<String> = ended(side, "ended tcp ", 2)
+                .iter()
+                .map(|l| {
+                    l.split_whitespace()
+                        .filter(|w| w.starts_with("start:") || w.starts_with("end:"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            (answer, ends)
+        },
+    );
+    let (answer, ends) = &ours;
+    assert_eq!(
+        answer.first().map(String::as_str),
+        Some("HTTP/1.1 200 OK"),
+        "{answer:?}"
+    );
+    // The server saw the request upper-cased, and its answer came back upper-cased.
+    assert!(answer.iter().any(|l| l == "PATH=/X"), "{answer:?}");
+    assert!(answer.iter().any(|l| l == "HDR:HOST=HERE"), "{answer:?}");
+    assert_eq!(
+        ends,
+        &[
+            "start:req start:res end:res",
+            "start:req start:res end:res end:req"
+        ]
     );
     if let Some(theirs) = theirs {
         assert_eq!(ours, theirs, "hapee and haproxy differ");

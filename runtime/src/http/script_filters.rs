@@ -1,0 +1,473 @@
+//! Script filters (`filter lua.<name>`) on an HTTP stream, called where HAProxy's filter
+//! analyzers call them: `start_analyze` on the request when the proxy's filters attach (the
+//! frontend's before its rules, the backend's once it is chosen), `http_headers` on the
+//! request after every request rule, its payload and `http_end` when a filter registered the
+//! request's data, then `end_analyze`; on the response `start_analyze` and `http_headers`
+//! after the response rules, the payload chunk by chunk as it streams to the client, then
+//! `http_end` and `end_analyze` at its end.
+//!
+//! While the body streams, the transaction itself is with the connection: the callbacks of
+//! the response body see a copy of what it held when the head went out.
+
+use super::filters::BodyFilter;
+use crate::script::{self, FilterStep, FilterVerdict, ScriptFilter};
+use crate::txn::Txn;
+use bytes::{Bytes, BytesMut};
+use hapee_compiler::plan::filters::FilterPlan;
+
+/// A script filter attached to one transaction.
+pub struct Attached {
+    /// The `filter` line's number ([`hapee_compiler::plan::filters::ScriptFilter::id`]).
+    id: usize,
+    /// Taken by the response body once its head has gone through.
+    filter: Option<Box<dyn ScriptFilter>>,
+    /// Declared by the backend (attached once it was chosen).
+    backend: bool,
+}
+
+/// How long a filter that answered `filter.WAIT` without a wake time waits before it is
+/// called again: HAProxy calls it at the stream's next event, which a complete message
+/// never gets.
+const WAIT_AGAIN: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Attaches the script filters of `proxy` that are not attached yet, then runs their
+/// `start_analyze` on the request. `Err` (the failed filter's place) when one failed
+/// (`filter.ERROR`): the request is answered with a 400.
+pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool, http: bool) -> Result<(), usize> {
+    let Some(hooks) = script::hooks() else {
+        return Ok(());
+    };
+    let shared = txn.shared.clone();
+    let Some(chain) = shared.filters.chain_for(proxy) else {
+        return Ok(());
+    };
+    let first = txn.filters.scripts.len();
+    for f in chain {
+        let FilterPlan::Script(plan) = f else {
+            continue;
+        };
+        if txn.filters.scripts.iter().any(|a| a.id == plan.id) {
+            continue;
+        }
+        if let Some(filter) = hooks.filter(plan, http, txn) {
+            txn.filters.scripts.push(Attached {
+                id: plan.id,
+                filter: Some(filter),
+                backend,
+            });
+        }
+    }
+    run_all(txn, first, FilterStep::StartAnalyze, false, false).await
+}
+
+/// Runs `step` on the filters from the `first` attached on (the backend's only, with
+/// `backend_only`), each until it stops waiting; the place of the one that failed.
+async fn run_all(
+    txn: &mut Txn,
+    first: usize,
+    step: FilterStep,
+    response: bool,
+    backend_only: bool,
+) -> Result<(), usize> {
+    for i in first..txn.filters.scripts.len() {
+        if backend_only && !txn.filters.scripts[i].backend {
+            continue;
+        }
+        loop {
+            match call(txn, i, step, response) {
+                FilterVerdict::Continue => break,
+                FilterVerdict::Error => return Err(i),
+                FilterVerdict::Wait(wake) => {
+                    tokio::time::sleep(wake.unwrap_or(WAIT_AGAIN)).await;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a failure: `end_analyze` on the request for the filters from `request_from` on,
+/// then on the response from `response_from` on. HAProxy resumes each channel's loop of
+/// filters where it broke, so that the filters before the failed one do not end a channel
+/// whose analysis failed.
+pub fn end_after_error(txn: &mut Txn, request_from: usize, response_from: usize) {
+    for (from, response) in [(request_from, false), (response_from, true)] {
+        for i in from..txn.filters.scripts.len() {
+            call(txn, i, FilterStep::EndAnalyze, response);
+        }
+    }
+    txn.filters.scripts.clear();
+}
+
+/// A request answered without a server's response (`http-request return`, a redirect, a
+/// service, the stats page…): the filters still attached end the request's analysis, the
+/// only one that started.
+pub fn end_unanswered(txn: &mut Txn) {
+    for i in 0..txn.filters.scripts.len() {
+        call(txn, i, FilterStep::EndAnalyze, false);
+    }
+    txn.filters.scripts.clear();
+}
+
+fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerdict {
+    let Some(mut filter) = txn.filters.scripts.get_mut(i).and_then(|a| a.filter.take()) else {
+        return FilterVerdict::Continue;
+    };
+    let verdict = script::lend_now(txn, |lent| filter.step(step, response, lent));
+    txn.filters.scripts[i].filter = Some(filter);
+    verdict
+}
+
+/// `http_headers` on the request, once every rule has run; the failed filter's place.
+pub async fn request_headers(txn: &mut Txn) -> Result<(), usize> {
+    run_all(txn, 0, FilterStep::HttpHeaders, false, false).await
+}
+
+/// Whether a filter registered the request's data: its body then goes through them whole.
+pub fn request_data(txn: &Txn) -> bool {
+    txn.filters
+        .scripts
+        .iter()
+        .any(|a| a.filter.as_ref().is_some_and(|f| f.filters_data(false)))
+}
+
+/// The request's whole `body` through the filters that registered its data, then their
+/// `http_end`; the failed filter's place when one failed.
+pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
+    let mut data = BytesMut::from(&body[..]);
+    for i in 0..txn.filters.scripts.len() {
+        let Some(mut filter) = txn.filters.scripts[i].filter.take() else {
+            continue;
+        };
+        let ok = !filter.filters_data(false) || {
+            let passed = script::lend_now(txn, |lent| {
+                filter.payload(false, false, lent, &mut data, true)
+            });
+            passed.is_some()
+                && script::lend_now(txn, |lent| filter.step(FilterStep::HttpEnd, false, lent))
+                    != FilterVerdict::Error
+        };
+        txn.filters.scripts[i].filter = Some(filter);
+        if !ok {
+            return Err(i);
+        }
+    }
+    Ok(data.freeze())
+}
+
+/// `start_analyze` then `http_headers` on the response, after its rules; the failed filter's
+/// place when one failed (the client gets a 502). As in HAProxy, the response's start is a pass over every
+/// filter when the frontend declares filters, then one over the backend's when the backend
+/// does: a backend's filter then starts twice.
+pub async fn response_headers(txn: &mut Txn) -> Result<(), usize> {
+    if txn.filters.scripts.is_empty() {
+        return Ok(());
+    }
+    let shared = txn.shared.clone();
+    let declares = |name: &str| {
+        shared
+            .filters
+            .chain_for(name)
+            .is_some_and(|c| !c.is_empty())
+    };
+    let frontend = declares(&txn.frontend);
+    let backend = txn
+        .backend
+        .as_deref()
+        .is_some_and(|b| *b != *txn.frontend && declares(b));
+    if frontend {
+        run_all(txn, 0, FilterStep::StartAnalyze, true, false).await?;
+    }
+    if backend {
+        run_all(txn, 0, FilterStep::StartAnalyze, true, true).await?;
+    }
+    run_all(txn, 0, FilterStep::HttpHeaders, true, false).await
+}
+
+/// The response body's part of the script filters: the payload callbacks of those that
+/// registered the response's data, and when the body ends their `http_end`, then every
+/// filter's `end_analyze` on the request and then on the response (HAProxy ends both
+/// channels' analysis together, at the end of the stream). `None` when none is attached.
+pub fn body_filter(
+    txn: &mut Txn,
+    status: u16,
+    headers: &hyper::HeaderMap,
+) -> Option<Box<dyn BodyFilter>> {
+    let filters = take_all(txn);
+    if filters.is_empty() {
+        return None;
+    }
+    Some(Box::new(ScriptBody {
+        filters: filters
+            .into_iter()
+            .map(|filter| {
+                let data = filter.filters_data(true);
+                OnBody {
+                    filter,
+                    held: BytesMut::new(),
+                    data,
+                }
+            })
+            .collect(),
+        txn: Some(copy_for_body(txn, status, headers)),
+    }))
+}
+
+/// The filters attached to `txn`, taken for what they do once the transaction is elsewhere.
+fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
+    txn.filters
+        .scripts
+        .iter_mut()
+        .filter_map(|a| a.filter.take())
+        .collect()
+}
+
+/// `start_analyze` on the response of a TCP stream, once its server is connected.
+pub async fn tcp_response_start(txn: &mut Txn) -> Result<(), usize> {
+    run_all(txn, 0, FilterStep::StartAnalyze, true, false).await
+}
+
+/// `data`, the first bytes of a TCP stream's request (those its content rules held), through
+/// the filters that registered the request's data; the failed filter's place when one failed.
+pub fn tcp_held(txn: &mut Txn, data: Bytes) -> Result<Bytes, usize> {
+    let mut data = BytesMut::from(&data[..]);
+    for i in 0..txn.filters.scripts.len() {
+        let Some(mut filter) = txn.filters.scripts[i].filter.take() else {
+            continue;
+        };
+        let passed = filter.filters_data(false).then(|| {
+            script::lend_now(txn, |lent| {
+                filter.payload(false, true, lent, &mut data, false)
+            })
+        });
+        txn.filters.scripts[i].filter = Some(filter);
+        if passed == Some(None) {
+            return Err(i);
+        }
+    }
+    Ok(data.freeze())
+}
+
+/// The script filters of a TCP stream once its tunnel is open: each direction's bytes go
+/// through the `tcp_payload` of those that registered its data; at the end both channels
+/// end (the response's first, as HAProxy ends them). The callbacks see a copy of the
+/// transaction as it was when the tunnel opened.
+pub struct TcpFilters(std::sync::Mutex<TcpInner>);
+
+struct TcpInner {
+    filters: Vec<Box<dyn ScriptFilter>>,
+    /// What each filter has not let go yet, request and response.
+    held: Vec<[BytesMut; 2]>,
+    txn: Option<Box<Txn>>,
+}
+
+impl TcpFilters {
+    /// Takes the filters attached to `txn`; `None` when none is.
+    pub fn take(txn: &mut Txn) -> Option<TcpFilters> {
+        let filters = take_all(txn);
+        if filters.is_empty() {
+            return None;
+        }
+        let mut copy = Txn::boxed(
+            txn.shared.clone(),
+            txn.client,
+            txn.local,
+            txn.frontend.clone(),
+        );
+        copy.backend = txn.backend.clone();
+        copy.server = txn.server.clone();
+        copy.vars = txn.vars.clone();
+        Some(TcpFilters(std::sync::Mutex::new(TcpInner {
+            held: filters.iter().map(|_| Default::default()).collect(),
+            filters,
+            txn: Some(copy),
+        })))
+    }
+
+    /// `chunk` of one direction through the filters that registered its data, each seeing
+    /// what the one before let go. A failed filter lets everything through.
+    pub fn pass(&self, response: bool, mut chunk: Bytes) -> Bytes {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let TcpInner { filters, held, txn } = &mut *inner;
+        for (f, held) in filters.iter_mut().zip(held.iter_mut()) {
+            if !f.filters_data(response) {
+                continue;
+            }
+            let held = &mut held[usize::from(response)];
+            held.extend_from_slice(&chunk);
+            let Some(lent) = txn.take() else {
+                continue;
+            };
+            let (back, n) = f.payload(response, true, lent, held, false);
+            *txn = Some(back);
+            chunk = match n {
+                Some(n) => held.split_to(n.min(held.len())).freeze(),
+                None => held.split().freeze(),
+            };
+        }
+        chunk
+    }
+
+    /// Both channels end: the response's, then the request's.
+    pub fn end(&self) {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let TcpInner { filters, txn, .. } = &mut *inner;
+        for response in [true, false] {
+            for f in filters.iter_mut() {
+                if let Some(lent) = txn.take() {
+                    let (back, _) = f.step(FilterStep::EndAnalyze, response, lent);
+                    *txn = Some(back);
+                }
+            }
+        }
+    }
+}
+
+/// What a response body's callbacks see of the transaction.
+fn copy_for_body(t: &Txn, status: u16, headers: &hyper::HeaderMap) -> Box<Txn> {
+    let mut c = Txn::boxed(t.shared.clone(), t.client, t.local, t.frontend.clone());
+    c.backend = t.backend.clone();
+    c.server = t.server.clone();
+    c.request = t.request.clone();
+    c.request_body = t.request_body.clone();
+    c.response = Some(crate::txn::ResponseView {
+        status,
+        version: t
+            .response
+            .as_ref()
+            .map_or(hyper::Version::HTTP_11, |r| r.version),
+        headers: headers.clone(),
+        lines: Default::default(),
+    });
+    c.vars = t.vars.clone();
+    c
+}
+
+/// The script filters on a response body.
+struct ScriptBody {
+    filters: Vec<OnBody>,
+    txn: Option<Box<Txn>>,
+}
+
+struct OnBody {
+    filter: Box<dyn ScriptFilter>,
+    /// What came and the filter has not let go yet.
+    held: BytesMut,
+    /// Whether the filter registered the response's data.
+    data: bool,
+}
+
+impl ScriptBody {
+    /// `chunk` through the filters that registered the response's data, each seeing what
+    /// the one before let go. A failed filter lets everything through: the response head is
+    /// out, nothing else can be sent instead.
+    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+        for f in self.filters.iter_mut().filter(|f| f.data) {
+            f.held.extend_from_slice(&chunk);
+            let Some(txn) = self.txn.take() else {
+                continue;
+            };
+            let (txn, n) = f.filter.payload(true, false, txn, &mut f.held, eom);
+            self.txn = Some(txn);
+            chunk = match n.filter(|_| !eom) {
+                Some(n) => f.held.split_to(n.min(f.held.len())).freeze(),
+                None => f.held.split().freeze(),
+            };
+        }
+        chunk
+    }
+
+    fn step(&mut self, step: FilterStep, response: bool, data_only: bool) {
+        for f in self.filters.iter_mut().filter(|f| f.data || !data_only) {
+            if let Some(txn) = self.txn.take() {
+                let (txn, _) = f.filter.step(step, response, txn);
+                self.txn = Some(txn);
+            }
+        }
+    }
+}
+
+impl BodyFilter for ScriptBody {
+    fn data(&mut self, chunk: Bytes) -> Bytes {
+        self.pass(chunk, false)
+    }
+
+    fn end(&mut self) -> Bytes {
+        let out = self.pass(Bytes::new(), true);
+        self.step(FilterStep::HttpEnd, true, true);
+        self.step(FilterStep::EndAnalyze, false, false);
+        self.step(FilterStep::EndAnalyze, true, false);
+        out
+    }
+}
+
+/// The largest request body the filters that registered its data get whole; a larger one
+/// goes on unfiltered.
+const WHOLE_BODY_LIMIT: usize = 16 << 20;
+
+/// The request's script filters once its rules have run (the backend's attach first):
+/// `http_headers`, then the body through those that registered its data, then
+/// `end_analyze`. The request's body, or the answer when a filter failed (a 400).
+pub async fn on_request(
+    txn: &mut Txn,
+    backend: &str,
+    body: super::ReqBody,
+    files: &[&crate::state::ErrorFiles],
+) -> Result<super::ReqBody, hyper::Response<super::ResBody>> {
+    use http_body_util::{BodyExt, Either, Full};
+    if *backend != *txn.frontend {
+        if let Err(at) = attach(txn, backend, true, true).await {
+            return Err(failed_request(txn, files, at));
+        }
+    }
+    if txn.filters.scripts.is_empty() {
+        return Ok(body);
+    }
+    if let Err(at) = request_headers(txn).await {
+        return Err(failed_request(txn, files, at));
+    }
+    let body = if request_data(txn) {
+        let whole = match body {
+            Either::Right(full) => full.collect().await.ok().map(|c| c.to_bytes()),
+            Either::Left(client) => {
+                let until = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
+                match client.wait_for(until, 0, WHOLE_BODY_LIMIT).await {
+                    Ok((super::prefetch::Arrived::Whole(data), _)) => Some(data),
+                    Ok((super::prefetch::Arrived::Partial(client), _)) => {
+                        return Ok(Either::Left(client));
+                    }
+                    Err(_) => None,
+                }
+            }
+        };
+        let filtered = match whole {
+            Some(data) => request_body(txn, data),
+            None => Err(0),
+        };
+        let filtered = match filtered {
+            Ok(filtered) => filtered,
+            Err(at) => return Err(failed_request(txn, files, at)),
+        };
+        Either::Right(Full::new(filtered))
+    } else {
+        body
+    };
+    Ok(body)
+}
+
+/// HAProxy's answer to a request filter number `at` failed on: the filters end their
+/// analysis, and the client gets a 400, the stream ending `PR`, the connection closed.
+pub fn failed_request(
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+    at: usize,
+) -> hyper::Response<super::ResBody> {
+    end_after_error(txn, at, 0);
+    let mut page = super::reply::error_in(400, files, txn);
+    txn.term = *b"PR";
+    page.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    page
+}

@@ -1,0 +1,155 @@
+-- Filters that run (tools/lb/tests/runtime/lua_filters.rs). "calls" notes the callbacks it
+-- gets and shows them in a response header; "upper" upper-cases the bodies of the sides its
+-- filter line names, and "bang" adds a "!" at the end of the response body; "tcp"
+-- upper-cases both directions of a TCP stream.
+
+local function side(chn)
+  if chn:is_resp() then return "res" end
+  return "req"
+end
+
+local Calls = {}
+Calls.id = "calls"
+Calls.flags = filter.FLT_CFG_FL_HTX
+Calls.__index = Calls
+
+function Calls:new()
+  -- `self` is the filter line's own copy of the class, as its function left it.
+  return setmetatable({ tag = self.tag, seen = {} }, Calls)
+end
+
+function Calls:note(what)
+  self.seen[#self.seen + 1] = what
+end
+
+function Calls:start_analyze(txn, chn)
+  self:note("start:" .. side(chn))
+end
+
+function Calls:end_analyze(txn, chn)
+  self:note("end:" .. side(chn))
+  print("ended " .. self.tag .. " " .. table.concat(self.seen, " "))
+end
+
+function Calls:http_headers(txn, msg)
+  local sl = msg:get_stline()
+  if msg:is_resp() then
+    self:note("headers:res:" .. sl.version .. ":" .. sl.code)
+    msg:set_header("x-calls-" .. self.tag, table.concat(self.seen, " "))
+    msg:set_header("x-messages", type(txn.http_req) .. " " .. type(txn.http_res) .. " " .. type(msg.channel))
+    msg:del_header("x-origin")
+  else
+    self:note("headers:req:" .. sl.method .. ":" .. sl.uri .. ":" .. sl.version)
+    local h = msg:get_headers()
+    msg:add_header("x-seen-" .. self.tag, h["host"] and "host" or "nohost")
+    if sl.uri == "/rewrite" then
+      msg:set_path("/rewritten")
+      msg:set_query("q=1")
+    end
+    if h["x-fail"] and h["x-fail"][0] == self.tag then
+      return filter.ERROR
+    end
+    if h["x-boom"] and h["x-boom"][0] == self.tag then
+      error("boom in " .. self.tag)
+    end
+  end
+  return filter.CONTINUE
+end
+
+core.register_filter("calls", Calls, function(class, args)
+  class.tag = args[1] or "none"
+  return class
+end)
+
+local Upper = {}
+Upper.id = "upper"
+Upper.flags = filter.FLT_CFG_FL_HTX
+Upper.__index = Upper
+
+function Upper:new()
+  return setmetatable({ sides = self.sides, bytes = 0 }, Upper)
+end
+
+function Upper:start_analyze(txn, chn)
+  if self.sides[side(chn)] then
+    filter.register_data_filter(self, chn)
+  end
+end
+
+function Upper:http_payload(txn, msg)
+  local data = msg:body()
+  if data then
+    self.bytes = self.bytes + #data
+    msg:set(data:upper())
+  end
+end
+
+function Upper:http_end(txn, msg)
+  txn:set_var("txn.upper_" .. side(msg.channel), self.bytes)
+end
+
+core.register_filter("upper", Upper, function(class, args)
+  class.sides = {}
+  for _, s in ipairs(args) do class.sides[s] = true end
+  return class
+end)
+
+local Bang = {}
+Bang.id = "bang"
+Bang.flags = filter.FLT_CFG_FL_HTX
+Bang.__index = Bang
+
+function Bang:new()
+  return setmetatable({}, Bang)
+end
+
+function Bang:http_headers(txn, msg)
+  if msg:is_resp() then
+    filter.register_data_filter(self, msg.channel)
+    msg:del_header("content-length")
+  end
+end
+
+function Bang:http_payload(txn, msg)
+  if msg:eom() then
+    msg:append("!")
+  end
+end
+
+core.register_filter("bang", Bang, function(class, args) return class end)
+
+-- Without FLT_CFG_FL_HTX: never attached to an HTTP stream.
+local Plain = {}
+Plain.__index = Plain
+function Plain:new() return setmetatable({}, Plain) end
+function Plain:http_headers(txn, msg)
+  msg:set_header("x-plain", "ran")
+end
+core.register_filter("plain", Plain, function(class, args) return class end)
+
+-- A TCP stream's filter: both directions upper-cased as they pass.
+local Tcp = {}
+Tcp.id = "tcp"
+Tcp.__index = Tcp
+
+function Tcp:new()
+  return setmetatable({ seen = {} }, Tcp)
+end
+
+function Tcp:start_analyze(txn, chn)
+  self.seen[#self.seen + 1] = "start:" .. side(chn)
+  filter.register_data_filter(self, chn)
+end
+
+function Tcp:end_analyze(txn, chn)
+  self.seen[#self.seen + 1] = "end:" .. side(chn)
+  print("ended tcp " .. table.concat(self.seen, " "))
+end
+
+function Tcp:tcp_payload(txn, chn)
+  if chn:input() > 0 then
+    chn:set(chn:data():upper())
+  end
+end
+
+core.register_filter("tcp", Tcp, function(class, args) return class end)
