@@ -247,6 +247,8 @@ mod strict_mode;
 mod tables;
 #[path = "runtime/task_profile.rs"]
 mod task_profile;
+#[path = "runtime/tcp_aborts.rs"]
+mod tcp_aborts;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
 #[path = "runtime/tcp_no_server.rs"]
