@@ -441,6 +441,22 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 .close_after(reply::close_delimited_wire(&resp, &body, page.1));
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
+        } else if let Some(body) = resp
+            .extensions_mut()
+            .remove::<reply::CloseAfter>()
+            .filter(|_| http1)
+            .and_then(|_| reply::made_body(&mut resp))
+        {
+            // Sent as it is, and the connection's end follows it.
+            if !resp.headers().contains_key(hyper::header::CONTENT_LENGTH) {
+                resp.headers_mut()
+                    .insert(hyper::header::CONTENT_LENGTH, body.len().into());
+            }
+            let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
+            let body = if head { Bytes::new() } else { body };
+            ctx.idle.close_after(reply::close_after_wire(&resp, &body));
+            raw_body = body.len() as u64;
+            *resp.body_mut() = reply::full(Bytes::new());
         } else if http1 && refused.is_some() {
             // HAProxy's parser answers a request it refuses itself, with its raw page (or
             // nothing, when the proxy's page for the status is empty).
