@@ -26,6 +26,10 @@ pub struct Nameserver {
 pub struct Section {
     pub name: String,
     nameservers: Vec<Nameserver>,
+    /// Each nameserver's `<id>`, in the same order.
+    ids: Vec<Arc<str>>,
+    /// The global `log` targets, where a nameserver that cannot be reached is reported.
+    log: Arc<Vec<crate::log::Sink>>,
     retries: u32,
     retry: Duration,
     interval: Duration,
@@ -34,16 +38,21 @@ pub struct Section {
 }
 
 impl Section {
-    pub fn from_plan(r: &ResolversPlan) -> Result<Section, String> {
+    pub fn from_plan(
+        r: &ResolversPlan,
+        log: Arc<Vec<crate::log::Sink>>,
+    ) -> Result<Section, String> {
         let ms = |v: u32| Duration::from_millis(u64::from(v));
         let mut nameservers = Vec::new();
-        for ns in &r.nameservers {
+        let mut ids: Vec<Arc<str>> = Vec::new();
+        for (i, ns) in r.nameservers.iter().enumerate() {
             nameservers.push(nameserver(ns).ok_or_else(|| {
                 format!(
                     "resolvers '{}': nameserver address '{ns}' is not usable",
                     r.name
                 )
             })?);
+            ids.push(r.nameserver_ids.get(i).map_or(ns.as_str(), |id| id).into());
         }
         if r.parse_resolv_conf {
             let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -55,6 +64,8 @@ impl Section {
                             addr: SocketAddr::new(ip, 53),
                             stream: false,
                         });
+                        // Named after its address, as HAProxy names them.
+                        ids.push(ip.to_string().into());
                     }
                 }
             }
@@ -62,6 +73,8 @@ impl Section {
         Ok(Section {
             name: r.name.clone(),
             nameservers,
+            ids,
+            log,
             retries: r.resolve_retries.max(1),
             retry: ms(r.timeout_retry.max(1)),
             interval: ms(r.hold.valid.max(r.timeout_resolve).max(100)),
@@ -341,15 +354,30 @@ fn next_id() -> u16 {
 }
 
 /// Asks every nameserver at once: the first valid answer, else the last error; `None` when
-/// none answered within the retries.
+/// none answered within the retries. A try without an answer takes its whole `timeout retry`
+/// even when every query failed at once (a nameserver that cannot be reached), as HAProxy
+/// asks again only when that time has passed.
 async fn ask(s: &Section, name: &str, kind: Kind) -> Option<Response> {
     let mut last = None;
     for _ in 0..s.retries {
+        let started = tokio::time::Instant::now();
         let id = next_id();
         let query: std::rc::Rc<[u8]> = dns::query(id, name, kind, s.payload)?.into();
         let mut asked = tokio::task::JoinSet::new();
-        for ns in &s.nameservers {
-            asked.spawn_local(exchange(*ns, id, query.clone(), kind, s.payload, s.retry));
+        for (ns, ns_id) in s.nameservers.iter().zip(&s.ids) {
+            let unreachable = Unreachable {
+                id: ns_id.clone(),
+                log: s.log.clone(),
+            };
+            asked.spawn_local(exchange(
+                *ns,
+                id,
+                query.clone(),
+                kind,
+                s.payload,
+                s.retry,
+                unreachable,
+            ));
         }
         while let Some(done) = asked.join_next().await {
             match done {
@@ -361,8 +389,29 @@ async fn ask(s: &Section, name: &str, kind: Kind) -> Option<Response> {
         if last.is_some() {
             return last;
         }
+        tokio::time::sleep_until(started + s.retry).await;
     }
     None
+}
+
+/// How a nameserver that cannot be reached is reported: its id, and the global log.
+struct Unreachable {
+    id: Arc<str>,
+    log: Arc<Vec<crate::log::Sink>>,
+}
+
+impl Unreachable {
+    /// Reports, as HAProxy does at each query, that no socket to the nameserver could be
+    /// connected (a warning to the global log; it names the nameserver twice).
+    fn report(&self) {
+        let text = format!(
+            "DNS : section '{0}': can't connect socket for nameserver '{0}'.",
+            self.id
+        );
+        for sink in self.log.iter() {
+            sink.send(4, &text);
+        }
+    }
 }
 
 /// One query to one nameserver, answered within `wait` (and, for a truncated UDP answer,
@@ -374,6 +423,7 @@ async fn exchange(
     kind: Kind,
     payload: u16,
     wait: Duration,
+    unreachable: Unreachable,
 ) -> Option<Response> {
     if ns.stream {
         return tokio::time::timeout(wait, over_tcp(ns.addr, id, &query))
@@ -381,7 +431,7 @@ async fn exchange(
             .ok()?
             .map(|r| r.response);
     }
-    let reply = tokio::time::timeout(wait, over_udp(ns.addr, id, &query, payload))
+    let reply = tokio::time::timeout(wait, over_udp(ns.addr, id, &query, payload, &unreachable))
         .await
         .ok()??;
     if !reply.truncated {
@@ -395,7 +445,13 @@ async fn exchange(
     }
 }
 
-async fn over_udp(addr: SocketAddr, id: u16, query: &[u8], payload: u16) -> Option<Reply> {
+async fn over_udp(
+    addr: SocketAddr,
+    id: u16,
+    query: &[u8],
+    payload: u16,
+    unreachable: &Unreachable,
+) -> Option<Reply> {
     let any = if addr.is_ipv6() {
         "[::]:0"
     } else {
@@ -403,7 +459,10 @@ async fn over_udp(addr: SocketAddr, id: u16, query: &[u8], payload: u16) -> Opti
     };
     let socket = tokio::net::UdpSocket::bind(any).await.ok()?;
     // Connected: the kernel drops datagrams from anyone but the nameserver.
-    socket.connect(addr).await.ok()?;
+    if socket.connect(addr).await.is_err() {
+        unreachable.report();
+        return None;
+    }
     socket.send(query).await.ok()?;
     let mut buf = vec![0u8; usize::from(payload.max(512))];
     loop {

@@ -301,3 +301,46 @@ backend b
         proxy.stderr()
     );
 }
+
+/// A nameserver no socket can be connected to (the broadcast address, which a datagram socket
+/// may not reach without asking for it): each query of the resolution reports it to the
+/// global log, once per `timeout retry`, `resolve_retries` times, as HAProxy writes it.
+#[test]
+fn a_nameserver_that_cannot_be_reached_is_reported_at_each_query() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+resolvers dns
+    nameserver ns1 255.255.255.255:53
+    resolve_retries 3
+    timeout retry 200ms
+    hold valid 30s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 app.hapee.invalid:80 resolvers dns init-addr none
+"
+        )
+    };
+    let reports = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with("DNS : "))
+            .map(str::to_string)
+            .collect()
+    };
+    let (mine, theirs) = both_reading(1, cfg, |_, side| side.selected(reports, 3));
+    assert_eq!(
+        mine,
+        vec!["DNS : section 'ns1': can't connect socket for nameserver 'ns1'.".to_string(); 3]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs[..3], mine[..]);
+    }
+}
