@@ -454,7 +454,20 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             }
             let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
             let body = if head { Bytes::new() } else { body };
-            ctx.idle.close_after(reply::close_after_wire(&resp, &body));
+            // The field HTTP/1 answers carry for what the request asked.
+            let connection = txn.request.as_ref().and_then(|r| {
+                use crate::upstream::wire::connection_has;
+                match r.version {
+                    hyper::Version::HTTP_10 if connection_has(&r.headers, "keep-alive") => {
+                        Some("keep-alive")
+                    }
+                    hyper::Version::HTTP_10 => Some("close"),
+                    _ if connection_has(&r.headers, "close") => Some("close"),
+                    _ => None,
+                }
+            });
+            ctx.idle
+                .close_after(reply::close_after_wire(&resp, &body, connection));
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if http1 && refused.is_some() {

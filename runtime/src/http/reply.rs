@@ -98,7 +98,7 @@ pub struct CloseDelimited(pub Bytes, pub PageVersion);
 /// `Connection` header); an HTTP/1.0 one, which closes anyway, has none.
 pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes, version: PageVersion) -> Bytes {
     let PageVersion(http10) = version;
-    wire_of(resp, body, http10, !http10)
+    wire_of(resp, body, http10, (!http10).then_some("close"))
 }
 
 /// Marks an answer after which the connection closes though the answer does not say so: the
@@ -107,10 +107,11 @@ pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes, version: Pag
 #[derive(Clone, Copy, Debug)]
 pub struct CloseAfter;
 
-/// The bytes of a [`CloseAfter`] answer: `resp` as it would go out over HTTP/1.1, with its
-/// length, and `body` (empty for the answer to HEAD).
-pub fn close_after_wire(resp: &Response<ResBody>, body: &Bytes) -> Bytes {
-    wire_of(resp, body, false, false)
+/// The bytes of a [`CloseAfter`] answer: `resp` as it would go out over HTTP/1.1, with the
+/// `Connection` field an answer to its request has (`connection`, unless `resp` has one), and
+/// `body` (empty for the answer to HEAD).
+pub fn close_after_wire(resp: &Response<ResBody>, body: &Bytes, connection: Option<&str>) -> Bytes {
+    wire_of(resp, body, false, connection)
 }
 
 /// The body of an answer the proxy made itself (a page), which is all there at once.
@@ -129,9 +130,14 @@ pub fn made_body(resp: &mut Response<ResBody>) -> Option<Bytes> {
 }
 
 /// `resp` on the wire: the status line (HTTP/1.0 or 1.1), the headers as they are kept (names
-/// in lower case), `connection: close` when `say_close` and no `Connection` header is there,
+/// in lower case), `connection: <connection>` when given and no `Connection` header is there,
 /// then `body`.
-fn wire_of(resp: &Response<ResBody>, body: &Bytes, http10: bool, say_close: bool) -> Bytes {
+fn wire_of(
+    resp: &Response<ResBody>,
+    body: &Bytes,
+    http10: bool,
+    connection: Option<&str>,
+) -> Bytes {
     let status = resp.status();
     let reason = resp
         .extensions()
@@ -149,8 +155,10 @@ fn wire_of(resp: &Response<ResBody>, body: &Bytes, http10: bool, say_close: bool
         wire.extend_from_slice(value.as_bytes());
         wire.extend_from_slice(b"\r\n");
     }
-    if say_close && !resp.headers().contains_key(hyper::header::CONNECTION) {
-        wire.extend_from_slice(b"connection: close\r\n");
+    if let Some(token) =
+        connection.filter(|_| !resp.headers().contains_key(hyper::header::CONNECTION))
+    {
+        wire.extend_from_slice(format!("connection: {token}\r\n").as_bytes());
     }
     wire.extend_from_slice(b"\r\n");
     wire.extend_from_slice(body);
