@@ -178,7 +178,23 @@ pub(crate) struct Prepared {
     first: bool,
     /// The request came over HTTP/1 (the proxy's raw pages and empty bodies depend on it).
     http1: bool,
+    /// The `Connection` field an HTTP/1 answer to it carries (see [`connection_answered`]).
+    connection: Option<&'static str>,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+}
+
+/// The `Connection` field HTTP/1 answers carry for what `req` asked: `close` for HTTP/1.0 or
+/// a close asked, `keep-alive` for an HTTP/1.0 keep-alive, none otherwise.
+fn connection_answered<B>(req: &Request<B>) -> Option<&'static str> {
+    use crate::upstream::wire::connection_has;
+    match req.version() {
+        hyper::Version::HTTP_10 if connection_has(req.headers(), "keep-alive") => {
+            Some("keep-alive")
+        }
+        hyper::Version::HTTP_10 => Some("close"),
+        _ if connection_has(req.headers(), "close") => Some("close"),
+        _ => None,
+    }
 }
 
 /// Serves one request. The head is taken apart before the returned future starts, so that
@@ -237,6 +253,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
     let http1 = req.version() < hyper::Version::HTTP_2;
+    let connection = connection_answered(&req);
     if req.version() >= hyper::Version::HTTP_11 {
         txn.interim = req.extensions_mut().remove::<hyper::ext::Interim>();
     }
@@ -300,6 +317,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         index,
         first,
         http1,
+        connection,
         client_upgrade,
     }
 }
@@ -315,6 +333,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         index,
         first,
         http1,
+        connection,
         client_upgrade,
     } = prepared;
     {
@@ -454,18 +473,6 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             }
             let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
             let body = if head { Bytes::new() } else { body };
-            // The field HTTP/1 answers carry for what the request asked.
-            let connection = txn.request.as_ref().and_then(|r| {
-                use crate::upstream::wire::connection_has;
-                match r.version {
-                    hyper::Version::HTTP_10 if connection_has(&r.headers, "keep-alive") => {
-                        Some("keep-alive")
-                    }
-                    hyper::Version::HTTP_10 => Some("close"),
-                    _ if connection_has(&r.headers, "close") => Some("close"),
-                    _ => None,
-                }
-            });
             ctx.idle
                 .close_after(reply::close_after_wire(&resp, &body, connection));
             raw_body = body.len() as u64;

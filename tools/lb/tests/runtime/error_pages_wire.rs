@@ -203,11 +203,34 @@ backend junk
         },
         |port, _, _| {
             let junk = pipelined_pair(port + 1);
-            (pipelined_pair(port), junk.matches("HTTP/1.1 502").count())
+            // Alone, the 502 says what its request asked of the connection.
+            let heads: Vec<String> = [
+                "GET / HTTP/1.0\r\n\r\n",
+                "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            ]
+            .iter()
+            .map(|r| one_response(port, r.as_bytes()))
+            .map(|a| a.split("\r\n\r\n").next().unwrap_or("").to_string())
+            .collect();
+            (
+                pipelined_pair(port),
+                junk.matches("HTTP/1.1 502").count(),
+                heads,
+            )
         },
     );
     assert_eq!(mine.0, format!("{BAD_GATEWAY_502}<closed>"));
     assert_eq!(mine.1, 2);
+    let head = BAD_GATEWAY_502.split("\r\n\r\n").next().unwrap();
+    assert_eq!(
+        mine.2,
+        [
+            format!("{head}\r\nconnection: close"),
+            format!("{head}\r\nconnection: keep-alive"),
+            format!("{head}\r\nconnection: close"),
+        ]
+    );
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
