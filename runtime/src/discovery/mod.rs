@@ -190,6 +190,10 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
                     backend: b,
                     backend_name: backend.name.clone(),
                     slots: vec![slot],
+                    reporter: crate::checks::Reporter::new(
+                        &shared.backends[b],
+                        &shared.backends[b].log_tag,
+                    ),
                 }),
             }
         }

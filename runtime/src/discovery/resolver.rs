@@ -139,6 +139,8 @@ pub struct Resolution {
     pub backend: usize,
     pub backend_name: String,
     pub slots: Vec<Slot>,
+    /// Where the backend reports its servers' state changes (stderr and its `log` lines).
+    pub reporter: crate::checks::Reporter,
 }
 
 impl Resolution {
@@ -167,17 +169,31 @@ async fn run(res: Resolution) {
     let mut known = RecordSet::started(Instant::now());
     loop {
         let outcome = resolve(&res).await;
+        let cause = maintenance_cause(&outcome);
         known.update(outcome, Instant::now(), &res.section.hold);
         if known.decided() {
-            apply(&res, &known.targets());
+            apply(&res, &known.targets(), cause);
         }
         tokio::time::sleep(res.section.interval).await;
     }
 }
 
+/// Why a server the resolution leaves without an address enters maintenance, as HAProxy
+/// says it (its text for a valid answer without an address ends with a space).
+fn maintenance_cause(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Valid(_) => "No IP for server ",
+        Outcome::NxDomain => "DNS NX status",
+        Outcome::Timeout => "DNS timeout status",
+        Outcome::Refused => "DNS refused status",
+        Outcome::Other => "unspecified DNS error",
+    }
+}
+
 /// Gives each server its slot's target (or none). A/AAAA answers name addresses without a
-/// port: they fill slots by address, and each server keeps its own port.
-fn apply(res: &Resolution, targets: &[Target]) {
+/// port: they fill slots by address, and each server keeps its own port. `cause`: why a
+/// server left without an address enters maintenance.
+fn apply(res: &Resolution, targets: &[Target], cause: &str) {
     let by_ip = targets.iter().all(|t| t.weight.is_none());
     let key = |a: SocketAddr| {
         if by_ip {
@@ -230,8 +246,16 @@ fn apply(res: &Resolution, targets: &[Target]) {
                 "[WARNING]  ({pid}) : {who} is now at {new} (from resolvers {}).",
                 res.section.name
             ),
+            // Reported to stderr and the backend's log, as HAProxy reports it: a server its
+            // checks had already marked down only changes its admin state (notice).
+            (Some(_), None) if !server.up.load(std::sync::atomic::Ordering::Relaxed) => {
+                res.reporter.emit(
+                    5,
+                    &format!("Server {who} was DOWN and now enters maintenance ({cause})"),
+                )
+            }
             (Some(_), None) => eprintln!(
-                "[WARNING]  ({pid}) : Server {who} is going DOWN for maintenance (No IP for server).",
+                "[WARNING]  ({pid}) : Server {who} is going DOWN for maintenance ({cause}).",
             ),
             _ => eprintln!("[WARNING]  ({pid}) : {who} weight is now {weight} (SRV record)."),
         }
