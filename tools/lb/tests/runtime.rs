@@ -25,6 +25,8 @@ mod check_tls_files;
 mod checkcache;
 #[path = "runtime/checks.rs"]
 mod checks;
+#[path = "runtime/checks_reports.rs"]
+mod checks_reports;
 #[path = "runtime/cleartext_h2.rs"]
 mod cleartext_h2;
 #[path = "runtime/close_spread.rs"]
