@@ -32,7 +32,20 @@ struct Way<'a> {
     scripts: Option<&'a crate::http::script_filters::TcpFilters>,
 }
 
-/// Copies `from` to `to` until EOF, an error, or the current limit passes without data.
+/// How one direction of a tunnel ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PipeEnd {
+    /// The source closed its half, or the current limit passed without data.
+    Closed,
+    /// Reading the source failed (a reset): the stream aborts on that side.
+    ReadFailed,
+    /// Writing to the destination failed (it was gone): the stream aborts on that side.
+    WriteFailed,
+}
+
+/// Copies `from` to `to` until EOF, an error, or the current limit passes without data. The
+/// bytes read are counted even when they could not be delivered, as HAProxy counts what it
+/// received (`%B` of a client gone while the server still answered).
 async fn pipe<R, W>(
     mut from: R,
     mut to: W,
@@ -40,7 +53,8 @@ async fn pipe<R, W>(
     changed: &tokio::sync::Notify,
     count: &AtomicU64,
     way: Way<'_>,
-) where
+) -> PipeEnd
+where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
@@ -68,7 +82,8 @@ async fn pipe<R, W>(
             _ = changed.notified() => continue,
         };
         match n {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
+            Err(_) => return PipeEnd::ReadFailed,
             Ok(n) => {
                 // Script filters may change the bytes, or hold some back.
                 let filtered =
@@ -86,8 +101,8 @@ async fn pipe<R, W>(
                         std::future::poll_fn(|cx| pacer.poll_allow(cx, n - at, false)).await
                     };
                     if to.write_all(&out[at..at + piece]).await.is_err() {
-                        let _ = to.shutdown().await;
-                        return;
+                        count.fetch_add((n - at) as u64, Ordering::Relaxed);
+                        return PipeEnd::WriteFailed;
                     }
                     count.fetch_add(piece as u64, Ordering::Relaxed);
                     if let Some(live) = live {
@@ -99,6 +114,7 @@ async fn pipe<R, W>(
         }
     }
     let _ = to.shutdown().await;
+    PipeEnd::Closed
 }
 
 /// Whether bytes go from the client to the server (`true`) or back.
@@ -175,16 +191,24 @@ where
     let b_limit = Limit::new(ms(limits.b_idle));
     let (a_changed, b_changed) = (tokio::sync::Notify::new(), tokio::sync::Notify::new());
     let refused = tokio::sync::Notify::new();
+    use crate::tcp_response::Refusal;
+    // A failed read or write aborts the whole stream on the side it failed on, as HAProxy
+    // closes both connections then and logs `CD` or `SD`.
     let a_to_b = async {
         tokio::select! {
-            _ = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts }) => {}
-            _ = refused.notified() => return,
+            end = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts }) => match end {
+                PipeEnd::Closed => {}
+                PipeEnd::ReadFailed => return Err(Refusal::ClientAborted),
+                PipeEnd::WriteFailed => return Err(Refusal::ServerAborted),
+            },
+            _ = refused.notified() => return Ok(()),
         }
         // B's write side is now shut: B has `b_fin` (when set) to finish.
         if limits.b_fin.is_some() {
             b_limit.store(ms(limits.b_fin), Ordering::Relaxed);
             b_changed.notify_one();
         }
+        Ok(())
     };
     let b_to_a = async {
         let mut download = paced.download;
@@ -199,20 +223,20 @@ where
                     if let Some(live) = live {
                         live.add(0, forward.held.len() as u64);
                     }
-                    if !sent || !forward.more {
-                        // `close` (or a client gone): the server connection ends here.
+                    if !sent {
+                        return Err(Refusal::ClientAborted);
+                    }
+                    if !forward.more {
+                        // `close`: the server connection ends here.
                         let _ = aw.shutdown().await;
                         refused.notify_one();
                         return Ok(());
                     }
                 }
-                Err(refusal) => {
-                    refused.notify_one();
-                    return Err(refusal);
-                }
+                Err(refusal) => return Err(refusal),
             }
         }
-        pipe(
+        let end = pipe(
             br,
             aw,
             &b_limit,
@@ -226,17 +250,22 @@ where
             },
         )
         .await;
+        match end {
+            PipeEnd::Closed => {}
+            PipeEnd::ReadFailed => return Err(Refusal::ServerAborted),
+            PipeEnd::WriteFailed => return Err(Refusal::ClientAborted),
+        }
         if limits.a_fin.is_some() {
             a_limit.store(ms(limits.a_fin), Ordering::Relaxed);
             a_changed.notify_one();
         }
         Ok(())
     };
-    // A killed session stops both directions where they are.
+    // A killed session stops both directions where they are, and so does a failure of either.
     let refusal = tokio::select! {
         biased;
-        ((), inspected) = async { tokio::join!(a_to_b, b_to_a) } => inspected.err(),
-        () = killed => Some(crate::tcp_response::Refusal::Killed),
+        ended = async { tokio::try_join!(a_to_b, b_to_a) } => ended.err(),
+        () = killed => Some(Refusal::Killed),
     };
     (
         up.load(Ordering::Relaxed),

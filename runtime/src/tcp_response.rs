@@ -18,7 +18,8 @@ pub struct Gate<'a> {
     pub txn: &'a mut Txn,
 }
 
-/// Why the server's bytes were not forwarded.
+/// Why a tunnel ended before both sides closed: the response rules refused the server's
+/// bytes, the session was killed, or a connection failed (reset, or gone when written to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// `reject`: both connections are closed (logged `PD`).
@@ -27,6 +28,10 @@ pub enum Refusal {
     Script,
     /// The session was killed (`shutdown session`, `Server:shut_sess()`): logged `K-`, as HAProxy logs it.
     Killed,
+    /// Reading from or writing to the client failed: logged `CD`.
+    ClientAborted,
+    /// Reading from or writing to the server failed: logged `SD`.
+    ServerAborted,
 }
 
 impl Refusal {
@@ -36,6 +41,8 @@ impl Refusal {
             Refusal::Reject => *b"PD",
             Refusal::Script => *b"LD",
             Refusal::Killed => *b"K-",
+            Refusal::ClientAborted => *b"CD",
+            Refusal::ServerAborted => *b"SD",
         }
     }
 }

@@ -12,6 +12,9 @@ pub struct ResolversPlan {
     /// `nameserver <id> <address>`: the addresses, environment variables expanded (`udp@`
     /// allowed).
     pub nameservers: Vec<String>,
+    /// The `<id>` of each of `nameservers`, in the same order (what reports name them by).
+    #[serde(default)]
+    pub nameserver_ids: Vec<String>,
     /// `parse-resolv-conf`: the nameservers of /etc/resolv.conf too.
     pub parse_resolv_conf: bool,
     pub hold: Hold,
@@ -51,6 +54,7 @@ pub fn lower(config: &Config) -> Vec<ResolversPlan> {
                     .as_ref()
                     .map_or(String::new(), |n| n.value.to_string()),
                 nameservers: Vec::new(),
+                nameserver_ids: Vec::new(),
                 parse_resolv_conf: false,
                 hold: Hold {
                     nx: 30_000,
@@ -69,9 +73,12 @@ pub fn lower(config: &Config) -> Vec<ResolversPlan> {
                 let arg = |i: usize| d.args.get(i).map_or("", |a| a.as_str());
                 match (d.keyword.as_str(), arg(0)) {
                     // `$VAR`/`${VAR}` in the address are expanded, quoted or not (unset: empty).
-                    ("nameserver", _) => r.nameservers.push(
-                        crate::address::env_expand(arg(1), &config.environment()).into_owned(),
-                    ),
+                    ("nameserver", id) => {
+                        r.nameserver_ids.push(id.to_string());
+                        r.nameservers.push(
+                            crate::address::env_expand(arg(1), &config.environment()).into_owned(),
+                        )
+                    }
                     ("parse-resolv-conf", _) => r.parse_resolv_conf = true,
                     ("resolve_retries", n) => r.resolve_retries = n.parse().unwrap_or(3),
                     ("accepted_payload_size", n) => {

@@ -83,6 +83,33 @@ impl Reporter {
         self.log_changes
     }
 
+    /// Reports that the backend's last usable server went (HAProxy's alert on stderr and its
+    /// emergency log line), naming it `proxy` when it is a listen section's own backend.
+    pub fn no_server_left(&self) {
+        let kind = match &self.sessions {
+            Some((shared, index))
+                if shared
+                    .frontends
+                    .iter()
+                    .any(|f| f.own_backend == Some(*index)) =>
+            {
+                "proxy"
+            }
+            _ => "backend",
+        };
+        eprintln!(
+            "[ALERT]    ({}) : {kind} '{}' has no server available!",
+            std::process::id(),
+            self.backend
+        );
+        for s in &self.sinks {
+            s.send(
+                0,
+                &format!("{kind} {} has no server available!", self.backend),
+            );
+        }
+    }
+
     /// A warning on stderr, a log line and a mail at `level` (5: notice, 2: critical…).
     pub fn emit(&self, level: u8, text: &str) {
         self.emit_mail(level, level, text);
@@ -245,6 +272,9 @@ pub fn apply(
                 server.active.load(Ordering::Relaxed)
             ),
         );
+        if active == 0 && backup == 0 {
+            reporter.no_server_left();
+        }
     } else if !up && health >= rise {
         server.set_up(true);
         reporter.on_transition(backend, server, true);

@@ -132,12 +132,24 @@ pub fn initial_address(s: &ServerPlan) -> Option<SocketAddr> {
     None
 }
 
+/// The global `log` targets, where the resolvers report (HAProxy's messages of no proxy).
+pub fn global_log(plan: &Plan) -> Arc<Vec<crate::log::Sink>> {
+    Arc::new(
+        plan.global
+            .logs
+            .iter()
+            .filter_map(|t| crate::log::Sink::open(t, &plan.global.log_tag).ok())
+            .collect(),
+    )
+}
+
 /// Starts the resolutions the plan needs, on a thread of their own.
 pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
     let mut sections = Vec::new();
+    let log = global_log(plan);
     for r in &plan.resolvers {
-        match resolver::Section::from_plan(r) {
+        match resolver::Section::from_plan(r, log.clone()) {
             Ok(s) => sections.push(Arc::new(s)),
             Err(e) => errors.push(e),
         }
@@ -178,6 +190,10 @@ pub fn start(shared: &Arc<Shared>, plan: &Plan) -> Result<(), Vec<String>> {
                     backend: b,
                     backend_name: backend.name.clone(),
                     slots: vec![slot],
+                    reporter: crate::checks::Reporter::new(
+                        &shared.backends[b],
+                        &shared.backends[b].log_tag,
+                    ),
                 }),
             }
         }

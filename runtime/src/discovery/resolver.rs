@@ -26,6 +26,10 @@ pub struct Nameserver {
 pub struct Section {
     pub name: String,
     nameservers: Vec<Nameserver>,
+    /// Each nameserver's `<id>`, in the same order.
+    ids: Vec<Arc<str>>,
+    /// The global `log` targets, where a nameserver that cannot be reached is reported.
+    log: Arc<Vec<crate::log::Sink>>,
     retries: u32,
     retry: Duration,
     interval: Duration,
@@ -34,16 +38,21 @@ pub struct Section {
 }
 
 impl Section {
-    pub fn from_plan(r: &ResolversPlan) -> Result<Section, String> {
+    pub fn from_plan(
+        r: &ResolversPlan,
+        log: Arc<Vec<crate::log::Sink>>,
+    ) -> Result<Section, String> {
         let ms = |v: u32| Duration::from_millis(u64::from(v));
         let mut nameservers = Vec::new();
-        for ns in &r.nameservers {
+        let mut ids: Vec<Arc<str>> = Vec::new();
+        for (i, ns) in r.nameservers.iter().enumerate() {
             nameservers.push(nameserver(ns).ok_or_else(|| {
                 format!(
                     "resolvers '{}': nameserver address '{ns}' is not usable",
                     r.name
                 )
             })?);
+            ids.push(r.nameserver_ids.get(i).map_or(ns.as_str(), |id| id).into());
         }
         if r.parse_resolv_conf {
             let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -55,6 +64,8 @@ impl Section {
                             addr: SocketAddr::new(ip, 53),
                             stream: false,
                         });
+                        // Named after its address, as HAProxy names them.
+                        ids.push(ip.to_string().into());
                     }
                 }
             }
@@ -62,6 +73,8 @@ impl Section {
         Ok(Section {
             name: r.name.clone(),
             nameservers,
+            ids,
+            log,
             retries: r.resolve_retries.max(1),
             retry: ms(r.timeout_retry.max(1)),
             interval: ms(r.hold.valid.max(r.timeout_resolve).max(100)),
@@ -126,6 +139,8 @@ pub struct Resolution {
     pub backend: usize,
     pub backend_name: String,
     pub slots: Vec<Slot>,
+    /// Where the backend reports its servers' state changes (stderr and its `log` lines).
+    pub reporter: crate::checks::Reporter,
 }
 
 impl Resolution {
@@ -154,17 +169,31 @@ async fn run(res: Resolution) {
     let mut known = RecordSet::started(Instant::now());
     loop {
         let outcome = resolve(&res).await;
+        let cause = maintenance_cause(&outcome);
         known.update(outcome, Instant::now(), &res.section.hold);
         if known.decided() {
-            apply(&res, &known.targets());
+            apply(&res, &known.targets(), cause);
         }
         tokio::time::sleep(res.section.interval).await;
     }
 }
 
+/// Why a server the resolution leaves without an address enters maintenance, as HAProxy
+/// says it (its text for a valid answer without an address ends with a space).
+fn maintenance_cause(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Valid(_) => "No IP for server ",
+        Outcome::NxDomain => "DNS NX status",
+        Outcome::Timeout => "DNS timeout status",
+        Outcome::Refused => "DNS refused status",
+        Outcome::Other => "unspecified DNS error",
+    }
+}
+
 /// Gives each server its slot's target (or none). A/AAAA answers name addresses without a
-/// port: they fill slots by address, and each server keeps its own port.
-fn apply(res: &Resolution, targets: &[Target]) {
+/// port: they fill slots by address, and each server keeps its own port. `cause`: why a
+/// server left without an address enters maintenance.
+fn apply(res: &Resolution, targets: &[Target], cause: &str) {
     let by_ip = targets.iter().all(|t| t.weight.is_none());
     let key = |a: SocketAddr| {
         if by_ip {
@@ -217,8 +246,16 @@ fn apply(res: &Resolution, targets: &[Target]) {
                 "[WARNING]  ({pid}) : {who} is now at {new} (from resolvers {}).",
                 res.section.name
             ),
+            // Reported to stderr and the backend's log, as HAProxy reports it: a server its
+            // checks had already marked down only changes its admin state (notice).
+            (Some(_), None) if !server.up.load(std::sync::atomic::Ordering::Relaxed) => {
+                res.reporter.emit(
+                    5,
+                    &format!("Server {who} was DOWN and now enters maintenance ({cause})"),
+                )
+            }
             (Some(_), None) => eprintln!(
-                "[WARNING]  ({pid}) : Server {who} is going DOWN for maintenance (No IP for server).",
+                "[WARNING]  ({pid}) : Server {who} is going DOWN for maintenance ({cause}).",
             ),
             _ => eprintln!("[WARNING]  ({pid}) : {who} weight is now {weight} (SRV record)."),
         }
@@ -341,15 +378,30 @@ fn next_id() -> u16 {
 }
 
 /// Asks every nameserver at once: the first valid answer, else the last error; `None` when
-/// none answered within the retries.
+/// none answered within the retries. A try without an answer takes its whole `timeout retry`
+/// even when every query failed at once (a nameserver that cannot be reached), as HAProxy
+/// asks again only when that time has passed.
 async fn ask(s: &Section, name: &str, kind: Kind) -> Option<Response> {
     let mut last = None;
     for _ in 0..s.retries {
+        let started = tokio::time::Instant::now();
         let id = next_id();
         let query: std::rc::Rc<[u8]> = dns::query(id, name, kind, s.payload)?.into();
         let mut asked = tokio::task::JoinSet::new();
-        for ns in &s.nameservers {
-            asked.spawn_local(exchange(*ns, id, query.clone(), kind, s.payload, s.retry));
+        for (ns, ns_id) in s.nameservers.iter().zip(&s.ids) {
+            let unreachable = Unreachable {
+                id: ns_id.clone(),
+                log: s.log.clone(),
+            };
+            asked.spawn_local(exchange(
+                *ns,
+                id,
+                query.clone(),
+                kind,
+                s.payload,
+                s.retry,
+                unreachable,
+            ));
         }
         while let Some(done) = asked.join_next().await {
             match done {
@@ -361,8 +413,29 @@ async fn ask(s: &Section, name: &str, kind: Kind) -> Option<Response> {
         if last.is_some() {
             return last;
         }
+        tokio::time::sleep_until(started + s.retry).await;
     }
     None
+}
+
+/// How a nameserver that cannot be reached is reported: its id, and the global log.
+struct Unreachable {
+    id: Arc<str>,
+    log: Arc<Vec<crate::log::Sink>>,
+}
+
+impl Unreachable {
+    /// Reports, as HAProxy does at each query, that no socket to the nameserver could be
+    /// connected (a warning to the global log; it names the nameserver twice).
+    fn report(&self) {
+        let text = format!(
+            "DNS : section '{0}': can't connect socket for nameserver '{0}'.",
+            self.id
+        );
+        for sink in self.log.iter() {
+            sink.send(4, &text);
+        }
+    }
 }
 
 /// One query to one nameserver, answered within `wait` (and, for a truncated UDP answer,
@@ -374,6 +447,7 @@ async fn exchange(
     kind: Kind,
     payload: u16,
     wait: Duration,
+    unreachable: Unreachable,
 ) -> Option<Response> {
     if ns.stream {
         return tokio::time::timeout(wait, over_tcp(ns.addr, id, &query))
@@ -381,7 +455,7 @@ async fn exchange(
             .ok()?
             .map(|r| r.response);
     }
-    let reply = tokio::time::timeout(wait, over_udp(ns.addr, id, &query, payload))
+    let reply = tokio::time::timeout(wait, over_udp(ns.addr, id, &query, payload, &unreachable))
         .await
         .ok()??;
     if !reply.truncated {
@@ -395,7 +469,13 @@ async fn exchange(
     }
 }
 
-async fn over_udp(addr: SocketAddr, id: u16, query: &[u8], payload: u16) -> Option<Reply> {
+async fn over_udp(
+    addr: SocketAddr,
+    id: u16,
+    query: &[u8],
+    payload: u16,
+    unreachable: &Unreachable,
+) -> Option<Reply> {
     let any = if addr.is_ipv6() {
         "[::]:0"
     } else {
@@ -403,7 +483,10 @@ async fn over_udp(addr: SocketAddr, id: u16, query: &[u8], payload: u16) -> Opti
     };
     let socket = tokio::net::UdpSocket::bind(any).await.ok()?;
     // Connected: the kernel drops datagrams from anyone but the nameserver.
-    socket.connect(addr).await.ok()?;
+    if socket.connect(addr).await.is_err() {
+        unreachable.report();
+        return None;
+    }
     socket.send(query).await.ok()?;
     let mut buf = vec![0u8; usize::from(payload.max(512))];
     loop {

@@ -835,6 +835,11 @@ pub async fn forward(
         }
         let (status, term) = error_for(failure);
         txn.term = term;
-        return reply::error_in(status, &files, txn);
+        let mut page = reply::error_in(status, &files, txn);
+        if failure == Failure::EmptyResponse {
+            // HAProxy closes the client's connection after this one.
+            page.extensions_mut().insert(reply::CloseAfter);
+        }
+        return page;
     }
 }

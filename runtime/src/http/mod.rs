@@ -187,7 +187,23 @@ pub(crate) struct Prepared {
     first: bool,
     /// The request came over HTTP/1 (the proxy's raw pages and empty bodies depend on it).
     http1: bool,
+    /// The `Connection` field an HTTP/1 answer to it carries (see [`connection_answered`]).
+    connection: Option<&'static str>,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+}
+
+/// The `Connection` field HTTP/1 answers carry for what `req` asked: `close` for HTTP/1.0 or
+/// a close asked, `keep-alive` for an HTTP/1.0 keep-alive, none otherwise.
+fn connection_answered<B>(req: &Request<B>) -> Option<&'static str> {
+    use crate::upstream::wire::connection_has;
+    match req.version() {
+        hyper::Version::HTTP_10 if connection_has(req.headers(), "keep-alive") => {
+            Some("keep-alive")
+        }
+        hyper::Version::HTTP_10 => Some("close"),
+        _ if connection_has(req.headers(), "close") => Some("close"),
+        _ => None,
+    }
 }
 
 /// Serves one request. The head is taken apart before the returned future starts, so that
@@ -253,6 +269,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
     let http1 = req.version() < hyper::Version::HTTP_2;
+    let connection = connection_answered(&req);
     if req.version() >= hyper::Version::HTTP_11 {
         txn.interim = req.extensions_mut().remove::<hyper::ext::Interim>();
     }
@@ -316,6 +333,7 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         index,
         first,
         http1,
+        connection,
         client_upgrade,
     }
 }
@@ -331,6 +349,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         index,
         first,
         http1,
+        connection,
         client_upgrade,
     } = prepared;
     {
@@ -469,6 +488,23 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
             let body = if head { Bytes::new() } else { page.0 };
             ctx.idle
                 .close_after(reply::close_delimited_wire(&resp, &body, page.1));
+            raw_body = body.len() as u64;
+            *resp.body_mut() = reply::full(Bytes::new());
+        } else if let Some(body) = resp
+            .extensions_mut()
+            .remove::<reply::CloseAfter>()
+            .filter(|_| http1)
+            .and_then(|_| reply::made_body(&mut resp))
+        {
+            // Sent as it is, and the connection's end follows it.
+            if !resp.headers().contains_key(hyper::header::CONTENT_LENGTH) {
+                resp.headers_mut()
+                    .insert(hyper::header::CONTENT_LENGTH, body.len().into());
+            }
+            let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
+            let body = if head { Bytes::new() } else { body };
+            ctx.idle
+                .close_after(reply::close_after_wire(&resp, &body, connection));
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
         } else if http1 && refused.is_some() {

@@ -97,13 +97,53 @@ pub struct CloseDelimited(pub Bytes, pub PageVersion);
 /// them), then the body. An HTTP/1.1 page says `connection: close` (unless it has a
 /// `Connection` header); an HTTP/1.0 one, which closes anyway, has none.
 pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes, version: PageVersion) -> Bytes {
+    let PageVersion(http10) = version;
+    wire_of(resp, body, http10, (!http10).then_some("close"))
+}
+
+/// Marks an answer after which the connection closes though the answer does not say so: the
+/// 502 of a server that ended (or broke its protocol) before answering, which HAProxy sends as
+/// usual and then closes the client's connection after (`SH`).
+#[derive(Clone, Copy, Debug)]
+pub struct CloseAfter;
+
+/// The bytes of a [`CloseAfter`] answer: `resp` as it would go out over HTTP/1.1, with the
+/// `Connection` field an answer to its request has (`connection`, unless `resp` has one), and
+/// `body` (empty for the answer to HEAD).
+pub fn close_after_wire(resp: &Response<ResBody>, body: &Bytes, connection: Option<&str>) -> Bytes {
+    wire_of(resp, body, false, connection)
+}
+
+/// The body of an answer the proxy made itself (a page), which is all there at once.
+pub fn made_body(resp: &mut Response<ResBody>) -> Option<Bytes> {
+    use http_body_util::BodyExt;
+    use std::future::Future;
+    let http_body_util::Either::Left(full) = resp.body_mut() else {
+        return None;
+    };
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(&mut full.frame()).poll(&mut cx) {
+        std::task::Poll::Ready(Some(Ok(frame))) => frame.into_data().ok(),
+        std::task::Poll::Ready(None) => Some(Bytes::new()),
+        _ => None,
+    }
+}
+
+/// `resp` on the wire: the status line (HTTP/1.0 or 1.1), the headers as they are kept (names
+/// in lower case), `connection: <connection>` when given and no `Connection` header is there,
+/// then `body`.
+fn wire_of(
+    resp: &Response<ResBody>,
+    body: &Bytes,
+    http10: bool,
+    connection: Option<&str>,
+) -> Bytes {
     let status = resp.status();
     let reason = resp
         .extensions()
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
-    let PageVersion(http10) = version;
     let line_version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
     let mut wire = format!("{line_version} {} {reason}\r\n", status.as_u16()).into_bytes();
     for (name, value) in resp.headers() {
@@ -115,8 +155,10 @@ pub fn close_delimited_wire(resp: &Response<ResBody>, body: &Bytes, version: Pag
         wire.extend_from_slice(value.as_bytes());
         wire.extend_from_slice(b"\r\n");
     }
-    if !http10 && !resp.headers().contains_key(hyper::header::CONNECTION) {
-        wire.extend_from_slice(b"connection: close\r\n");
+    if let Some(token) =
+        connection.filter(|_| !resp.headers().contains_key(hyper::header::CONNECTION))
+    {
+        wire.extend_from_slice(format!("connection: {token}\r\n").as_bytes());
     }
     wire.extend_from_slice(b"\r\n");
     wire.extend_from_slice(body);

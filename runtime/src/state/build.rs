@@ -157,9 +157,12 @@ impl Shared {
                 .resolvers
                 .iter()
                 .filter_map(|r| {
-                    crate::discovery::resolver::Section::from_plan(r)
-                        .map_err(|e| problems.push(e))
-                        .ok()
+                    crate::discovery::resolver::Section::from_plan(
+                        r,
+                        crate::discovery::global_log(plan),
+                    )
+                    .map_err(|e| problems.push(e))
+                    .ok()
                 })
                 .map(Arc::new)
                 .collect(),

@@ -21,7 +21,7 @@ pub mod socks4;
 #[cfg(test)]
 mod tests;
 mod upload;
-mod wire;
+pub(crate) mod wire;
 
 use crate::http::idle::Watchdog;
 use crate::http::prefetch::ClientBody;

@@ -25,6 +25,8 @@ mod check_tls_files;
 mod checkcache;
 #[path = "runtime/checks.rs"]
 mod checks;
+#[path = "runtime/checks_reports.rs"]
+mod checks_reports;
 #[path = "runtime/cleartext_h2.rs"]
 mod cleartext_h2;
 #[path = "runtime/close_spread.rs"]
@@ -253,6 +255,8 @@ mod strict_mode;
 mod tables;
 #[path = "runtime/task_profile.rs"]
 mod task_profile;
+#[path = "runtime/tcp_aborts.rs"]
+mod tcp_aborts;
 #[path = "runtime/tcp_logs_lifecycle.rs"]
 mod tcp_logs_lifecycle;
 #[path = "runtime/tcp_no_server.rs"]

@@ -301,3 +301,96 @@ backend b
         proxy.stderr()
     );
 }
+
+/// A nameserver no socket can be connected to (the broadcast address, which a datagram socket
+/// may not reach without asking for it): each query of the resolution reports it to the
+/// global log, once per `timeout retry`, `resolve_retries` times, as HAProxy writes it.
+#[test]
+fn a_nameserver_that_cannot_be_reached_is_reported_at_each_query() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0
+resolvers dns
+    nameserver ns1 255.255.255.255:53
+    resolve_retries 3
+    timeout retry 200ms
+    hold valid 30s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 app.hapee.invalid:80 resolvers dns init-addr none
+"
+        )
+    };
+    let reports = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with("DNS : "))
+            .map(str::to_string)
+            .collect()
+    };
+    let (mine, theirs) = both_reading(1, cfg, |_, side| side.selected(reports, 3));
+    assert_eq!(
+        mine,
+        vec!["DNS : section 'ns1': can't connect socket for nameserver 'ns1'.".to_string(); 3]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs[..3], mine[..]);
+    }
+}
+
+/// A server its checks marked down, whose name then fails to resolve for longer than `hold
+/// timeout`, enters maintenance, reported with the resolution's status on stderr and in the
+/// backend's log, as HAProxy words it.
+#[test]
+fn a_down_server_whose_name_times_out_enters_maintenance_with_the_dns_status() {
+    let cfg = |port: u16| {
+        format!(
+            "global
+    log stdout format raw local0 info
+resolvers dns
+    nameserver ns1 127.0.0.1:1
+    resolve_retries 3
+    timeout resolve 200ms
+    timeout retry 200ms
+    hold valid 1s
+    hold timeout 500ms
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 1s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 localhost:3306 init-addr last,libc,none resolvers dns check port 1 inter 200ms fall 1 rise 1
+"
+        )
+    };
+    let entered = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains("enters maintenance"))
+            .map(|l| l.split_once(") : ").map_or(l, |(_, rest)| rest).to_string())
+            .collect()
+    };
+    // The log line on stdout, the warning on stderr.
+    let (mine, theirs) = both_reading(1, cfg, |_, side| {
+        let logged = side.selected(entered, 1);
+        (logged, entered(&side.stderr()))
+    });
+    let line = "Server be/s1 was DOWN and now enters maintenance (DNS timeout status).";
+    assert_eq!(mine, (vec![line.to_string()], vec![line.to_string()]));
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs.0[..1], mine.0[..]);
+        assert_eq!(theirs.1[..1], mine.1[..]);
+    }
+}

@@ -138,3 +138,121 @@ backend silent
         }
     }
 }
+
+/// Two requests at once on one connection (the second asks to close), and everything the
+/// client gets until the connection ends.
+fn pipelined_pair(port: u16) -> String {
+    let mut s = connect(("127.0.0.1", port));
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(
+        b"GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let ended = match s.read_to_end(&mut got) {
+        Ok(_) => "<closed>".to_string(),
+        Err(e) => format!("<{:?}>", e.kind()),
+    };
+    format!("{}{ended}", String::from_utf8_lossy(&got))
+}
+
+const BAD_GATEWAY_502: &str = "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\ncache-control: \
+     no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>502 Bad Gateway</h1>\nThe server \
+     returned an invalid or incomplete response.\n</body></html>\n";
+
+fn to_server(port: u16, server: &str) -> String {
+    format!(
+        "defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 {server}
+"
+    )
+}
+
+/// A server that ends the connection without answering (`SH`) gets the client HAProxy's 502,
+/// which does not say the connection closes, and then the connection's end: the pipelined
+/// request behind it is not served. A junk answer (`PH`) leaves the connection open.
+#[test]
+fn a_server_gone_before_answering_ends_the_clients_connection_after_the_502() {
+    let (mine, theirs) = both_sides(
+        2,
+        || {
+            (
+                raw_server(b"", Duration::ZERO, Duration::ZERO),
+                raw_server(b"junk\r\n\r\n", Duration::ZERO, Duration::from_millis(200)),
+            )
+        },
+        |port, (gone, junk)| {
+            format!(
+                "{}frontend fe_junk
+    bind 127.0.0.1:{}
+    default_backend junk
+backend junk
+    server s1 {junk}
+",
+                to_server(port, &gone.to_string()),
+                port + 1
+            )
+        },
+        |port, _, _| {
+            let junk = pipelined_pair(port + 1);
+            // Alone, the 502 says what its request asked of the connection.
+            let heads: Vec<String> = [
+                "GET / HTTP/1.0\r\n\r\n",
+                "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            ]
+            .iter()
+            .map(|r| one_response(port, r.as_bytes()))
+            .map(|a| a.split("\r\n\r\n").next().unwrap_or("").to_string())
+            .collect();
+            (
+                pipelined_pair(port),
+                junk.matches("HTTP/1.1 502").count(),
+                heads,
+            )
+        },
+    );
+    assert_eq!(mine.0, format!("{BAD_GATEWAY_502}<closed>"));
+    assert_eq!(mine.1, 2);
+    let head = BAD_GATEWAY_502.split("\r\n\r\n").next().unwrap();
+    assert_eq!(
+        mine.2,
+        [
+            format!("{head}\r\nconnection: close"),
+            format!("{head}\r\nconnection: keep-alive"),
+            format!("{head}\r\nconnection: close"),
+        ]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
+
+/// A `proto h2` server that speaks HTTP/1 breaks the protocol before any answer: the same
+/// 502 and end as a server gone (compared with HAProxy 2.7.0 when there is a build of it;
+/// Debian's 2.6 retries the connection instead).
+#[test]
+fn a_proto_h2_server_speaking_http1_ends_the_clients_connection_after_the_502() {
+    let http1 = raw_server(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n",
+        Duration::ZERO,
+        Duration::from_millis(500),
+    );
+    let cfg = |port: u16| to_server(port, &format!("{http1} proto h2"));
+    let port = free_port();
+    let proxy = Proxy::start(&cfg(port), port);
+    let mine = pipelined_pair(port);
+    drop(proxy);
+    assert_eq!(mine, format!("{BAD_GATEWAY_502}<closed>"));
+    if let Some((theirs, _)) = with_haproxy_27(cfg, pipelined_pair) {
+        assert_eq!(theirs, mine);
+    }
+}
