@@ -5,16 +5,20 @@
 # lines and the `httpchk` shape (10,000 backends of five servers with `check inter 2s weight N`,
 # `option httpchk`, `http-check expect status 200`, host-routed) at 110k lines. Prints a table
 # with the ratios (the target is a speed-up of at least 10x with at most 1/4 of the memory).
-# SHAPES="host:22000 acl:20000" picks the runs.
+# SHAPES="host:22000 acl:20000" picks the runs; HAPEE=<binary> measures that one (no build).
 # Needs: Debian's haproxy package (installed here if missing), python3, GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v haproxy >/dev/null || { apt-get update -qq && apt-get install -y -qq haproxy; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
-cargo build --release -p hapee-lb >/dev/null 2>&1
+# HAPEE=path/to/hapee-lb: that binary (a profile-guided one from bench/pgo_build.sh, say)
+# instead of a fresh release build.
+if [ -z "${HAPEE:-}" ]; then
+    cargo build --release -p hapee-lb >/dev/null 2>&1
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-hapee=target/release/hapee-lb
+hapee=${HAPEE:-target/release/hapee-lb}
 
 # Wall seconds of one run, read from bash's own microsecond clock: no `date` process is
 # started around the run, whose start-up (about a millisecond) was counted in both programs'
