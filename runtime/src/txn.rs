@@ -352,6 +352,12 @@ pub fn next_stream_number() -> u64 {
     u64::from(STREAMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
+/// How many numbers [`next_stream_number`] has drawn (modulo 2^32): HAProxy's `CumReq`, which
+/// reads the same count as `%rt`, so it takes in TCP streams and Runtime API connections too.
+pub fn streams_started() -> u64 {
+    u64::from(STREAMS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 static STREAMS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// The parts of a new [`Txn`] that take a call to make.

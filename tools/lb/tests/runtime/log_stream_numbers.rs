@@ -3,7 +3,7 @@
 //! API connection), whether or not its frontend logs it or makes a unique id of it; a line
 //! logged without a stream (a request the parser refused) takes one as it is written; an
 //! HTTP/1 connection switched from TCP goes on with its TCP stream's number for its first
-//! request. One count for all threads.
+//! request. One count for all threads, which `show info` gives as `CumReq`.
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -121,7 +121,15 @@ fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
             assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
             // And one more request: 8.
             assert_eq!(curl(&[&url("/c")]).0, 200);
-            side.selected(numbered, 7)
+            let mut lines = side.selected(numbered, 7);
+            // `CumReq` reads the same count, this Runtime API connection (9) included.
+            let info = cli(port, "show info\n");
+            lines.extend(
+                info.lines()
+                    .filter(|l| l.starts_with("CumReq:"))
+                    .map(str::to_string),
+            );
+            lines
         },
     );
     assert_eq!(
@@ -134,6 +142,7 @@ fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
             "N|6|sw|0",
             "N|7|sw|0",
             "N|8|id-8|200|/c",
+            "CumReq: 10",
         ]
     );
     if let Some(theirs) = theirs {
