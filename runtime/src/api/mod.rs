@@ -400,7 +400,6 @@ impl LiveBytes {
 /// Counts a finished transaction into its frontend, backend and server.
 pub fn count_txn(txn: &crate::txn::Txn) {
     use counters::status_class;
-    let shared = &txn.shared;
     let Some((fe, be, server)) = txn_proxies(txn) else {
         return;
     };
