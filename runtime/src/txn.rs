@@ -137,6 +137,9 @@ pub struct Txn {
     /// `option logasap`: logged before the end, so the total time and the byte count are
     /// printed with a `+` (lower bounds).
     pub logged_early: bool,
+    /// A line was written at the request (a format of request fields only): the end writes
+    /// none, unless a response head wrote one too (`logged_early`).
+    pub logged_at_request: bool,
     /// Where in the transaction samples are being fetched (HAProxy's check point bits): a
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
@@ -439,6 +442,7 @@ impl Fresh {
             backend_tls: None,
             conn_error: None,
             logged_early: false,
+            logged_at_request: false,
             places: std::cell::Cell::new(u32::MAX),
             stick: self.stick,
             script_data: None,

@@ -5,6 +5,17 @@ use crate::txn::Txn;
 /// Writes the transaction's log line to the frontend's targets.
 pub fn log_txn(txn: &Txn) {
     crate::api::count_txn(txn);
+    // HAProxy waits for nothing more once a line is written: after the request's line only a
+    // server's response head writes another.
+    if txn.logged_at_request && !txn.logged_early {
+        return;
+    }
+    write_line(txn);
+}
+
+/// Writes the transaction's line as it stands, counting nothing: a line logged before the
+/// end (at the request, when the format needs nothing else).
+pub fn write_line(txn: &Txn) {
     let Some(fe) = txn.frontend_rt() else {
         return;
     };
