@@ -308,8 +308,8 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         // A format of request and start fields only is complete now: HAProxy writes it
         // before the rules run.
         if fe.log_wait.at_request {
-            write_line(&txn);
             txn.logged_at_request = true;
+            write_line(&txn);
         }
     }
     ctx.idle.set(fe.timeouts.client);

@@ -31,7 +31,9 @@ pub fn write_line(txn: &Txn) {
     } else {
         txn.request.is_none() && txn.bytes_out == 0 && !txn.session_log
     };
-    if fe.dontlognull && null {
+    // HAProxy asks only of the line at the stream's end whether the connection was null.
+    let early = txn.logged_early || txn.logged_at_request;
+    if fe.dontlognull && null && !early {
         return;
     }
     // A line logged from the session takes the error format first, as HAProxy's does. The
