@@ -6,7 +6,7 @@
 //! field of any of the frontend's strings (`unique-id-format` too) holds the line back.
 
 use crate::harness::*;
-use std::io::{Read, Write};
+use std::io::Write;
 
 fn socket(port: u16) -> std::path::PathBuf {
     std::env::temp_dir().join(format!(
@@ -59,31 +59,16 @@ backend raw
     )
 }
 
-/// Sends `path`'s request on a connection of its own; the whole answer.
-fn exchange(port: u16, path: &str) -> String {
-    let mut s = connect(("127.0.0.1", port));
-    let req = format!("GET {path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer
-}
-
-/// The status line of `path`'s answer.
+/// The status line of the answer to `path`'s request on a connection of its own.
 fn get(port: u16, path: &str) -> String {
-    exchange(port, path)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string()
+    let req = format!("GET {path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    let answer = send_and_read(port, req.as_bytes());
+    answer.lines().next().unwrap_or("").to_string()
 }
 
 /// Frontend `fe`'s `bout` (bytes sent to clients), from `show stat`.
 fn bytes_out(port: u16, fe: &str) -> u64 {
-    let mut s = std::os::unix::net::UnixStream::connect(socket(port)).unwrap();
-    s.write_all(b"show stat -1 1 -1\n").unwrap();
-    let mut csv = String::new();
-    let _ = s.read_to_string(&mut csv);
+    let csv = crate::api::ask(&socket(port), "show stat -1 1 -1\n");
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let at = header.iter().position(|h| *h == "bout").unwrap();
     let row = csv
