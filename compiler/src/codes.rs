@@ -352,6 +352,8 @@ rules! {
         "Each fetch reads something (request headers, the request buffer, response headers...) that exists only at some points of a transaction. A log line is written when the transaction ends, when request headers and buffers are gone: log a captured header ('capture.req.hdr(<n>)') or a 'txn' variable set while the request was there. A string of an 'http-request' rule cannot read the response, and one of an 'http-response' rule cannot read request headers.";
     "E510" "acl-match-method-required" Error Haproxy "An ACL's expression gives a sample whose type has no default match method, and no '-m' names one."
         "Without '-m', an ACL matches strings as strings, integers as integers and addresses as addresses. A variable ('var(...)'), binary data (req.payload, req.body, ssl_c_serial...) or a converter whose output type is only known at run time (json_query) has no such default: write the method, for example 'acl a var(txn.x) -m str foo' or '-m found' to test that the sample exists.";
+    "E511" "http-alias-outside-http-mode" Error Haproxy "A log-format string of a proxy that is not in 'mode http' uses an alias that only exists in HTTP mode."
+        "Aliases such as %r, %HM, %HP, %HU, %HQ, %HV, %CC, %CS, %Ta, %Ti, %Tq, %Tr, %TR and %tr read the HTTP transaction, which a TCP proxy does not have. HAProxy compiles the strings with the proxy's final mode (a defaults section's strings with the mode of each proxy that inherits them). Remove the alias, or set 'mode http'.";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

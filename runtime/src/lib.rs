@@ -33,6 +33,7 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod listener;
 pub mod log;
+pub mod log_wait;
 pub mod logfmt;
 pub mod netns;
 pub mod patref;

@@ -539,9 +539,10 @@ fn alias(out: &mut String, name: &str, txn: &Txn, opts: Opts) {
     };
 }
 
-/// The `+` HAProxy puts before totals that were not final when the line was logged.
+/// The `+` HAProxy puts before totals when its frontend does not wait for the end to log
+/// (`option logasap`): on every line, written early or not.
 fn early(txn: &Txn) -> &'static str {
-    if txn.logged_early {
+    if txn.frontend_rt().is_some_and(|fe| fe.log_wait.at_response) {
         "+"
     } else {
         ""

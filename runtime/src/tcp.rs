@@ -652,10 +652,10 @@ pub async fn serve(
         a_fin: fe.timeouts.client_fin,
         b_fin: be.timeouts.server_fin,
     };
-    if fe.logasap {
+    if fe.log_wait.at_response {
         // Logged once the server is connected, with the totals marked as unfinished.
         txn.logged_early = true;
-        finish(&txn);
+        crate::http::write_line(&txn);
     }
     // The upload limits the request rules enabled; the download ones too when no response
     // rule runs (else they are taken once the response rules are done).
@@ -701,9 +701,12 @@ pub async fn serve(
             txn.term[0] = session.kill_cause();
         }
     }
-    if !fe.logasap {
-        txn.bytes_in = up + held.len() as u64;
-        txn.bytes_out = down;
+    txn.bytes_in = up + held.len() as u64;
+    txn.bytes_out = down;
+    if txn.logged_early {
+        // Written at the connection; the stream's totals still count now.
+        crate::api::count_txn(&txn);
+    } else {
         finish(&txn);
     }
     None

@@ -137,6 +137,9 @@ pub struct Txn {
     /// `option logasap`: logged before the end, so the total time and the byte count are
     /// printed with a `+` (lower bounds).
     pub logged_early: bool,
+    /// A line was written at the request (a format of request fields only): the end writes
+    /// none, unless a response head wrote one too (`logged_early`).
+    pub logged_at_request: bool,
     /// Where in the transaction samples are being fetched (HAProxy's check point bits): a
     /// fetch whose information does not exist there gives no sample, as in HAProxy (a request
     /// header in a response rule). All bits outside rules.
@@ -352,6 +355,12 @@ pub fn next_stream_number() -> u64 {
     u64::from(STREAMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
+/// How many numbers [`next_stream_number`] has drawn (modulo 2^32): HAProxy's `CumReq`, which
+/// reads the same count as `%rt`, so it takes in TCP streams and Runtime API connections too.
+pub fn streams_started() -> u64 {
+    u64::from(STREAMS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 static STREAMS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// The parts of a new [`Txn`] that take a call to make.
@@ -433,6 +442,7 @@ impl Fresh {
             backend_tls: None,
             conn_error: None,
             logged_early: false,
+            logged_at_request: false,
             places: std::cell::Cell::new(u32::MAX),
             stick: self.stick,
             script_data: None,

@@ -14,13 +14,13 @@ pub const ALIASES: &[(&str, bool)] = &[
     ("ID", false),
     ("ST", false),
     ("T", false),
-    ("Ta", false),
+    ("Ta", true),
     ("Tc", false),
     ("Th", false),
-    ("Ti", false),
+    ("Ti", true),
     ("Tl", false),
     ("Tq", true),
-    ("Tr", false),
+    ("Tr", true),
     ("TR", true),
     ("Td", false),
     ("Ts", false),
@@ -65,12 +65,17 @@ pub const ALIASES: &[(&str, bool)] = &[
     ("sslc", false),
     ("sslv", false),
     ("t", false),
-    ("tr", false),
-    ("trg", false),
-    ("trl", false),
+    ("tr", true),
+    ("trg", true),
+    ("trl", true),
     ("ts", false),
     ("tsc", false),
 ];
+
+/// Whether HAProxy refuses alias `name` outside `mode http`.
+pub fn http_only(name: &str) -> bool {
+    ALIASES.iter().any(|&(a, http)| http && a == name)
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Item {

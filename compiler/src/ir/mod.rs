@@ -18,6 +18,7 @@ mod exprs;
 mod global;
 mod global_once;
 mod global_tunes;
+mod http_aliases;
 mod keywords;
 mod model;
 mod order;

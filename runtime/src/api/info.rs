@@ -92,7 +92,7 @@ pub fn values(shared: &Shared) -> Vec<Val> {
         u(maxconn),
         u(active),
         u(p.counters.get(Counter::Connections)),
-        u(p.counters.get(Counter::Requests)),
+        u(crate::txn::streams_started()),
         u(ssl_conns[0]),
         u(ssl_conns[1]),
         u(ssl_conns[2]),

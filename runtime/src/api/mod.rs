@@ -51,7 +51,8 @@ pub struct Process {
     pub node: String,
     pub description: Option<String>,
     pub stats: StatsPlan,
-    /// Connections and requests of the whole process (`CumConns`, `CumReq`).
+    /// Connections of the whole process (`CumConns`); `CumReq` is the stream count of
+    /// [`crate::txn::streams_started`].
     pub counters: Counters,
     pub peak_conns: Peak,
     /// `anonkey` / `set anon global-key`: the key `set anon on` uses when given none.
@@ -399,7 +400,6 @@ impl LiveBytes {
 /// Counts a finished transaction into its frontend, backend and server.
 pub fn count_txn(txn: &crate::txn::Txn) {
     use counters::status_class;
-    let shared = &txn.shared;
     let Some((fe, be, server)) = txn_proxies(txn) else {
         return;
     };
@@ -411,9 +411,6 @@ pub fn count_txn(txn: &crate::txn::Txn) {
         be.map(|b| &b.counters),
         server.map(|s| &s.counters),
     ];
-    if http {
-        shared.process.counters.add(Counter::Requests, 1);
-    }
     // What `option contstats` counted already.
     let (live_in, live_out) = txn.live.as_ref().map_or((0, 0), |l| l.counted());
     for c in targets.into_iter().flatten() {

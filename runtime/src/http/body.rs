@@ -47,7 +47,15 @@ impl Tracked {
             }
         }
         if txn.logged_early {
-            super::log_txn(&txn);
+            // The line counts the body bytes read with the head; the totals, counted at the
+            // end, the whole body.
+            let held = match &inner {
+                http_body_util::Either::Right(server) => server.buffered(),
+                http_body_util::Either::Left(_) => 0,
+            };
+            txn.bytes_out += held;
+            super::write_line(&txn);
+            txn.bytes_out -= held;
         }
         Tracked {
             inner,
@@ -150,7 +158,9 @@ impl Drop for Tracked {
             if !complete && txn.term == *b"--" {
                 txn.term = *b"CD";
             }
-            if !txn.logged_early {
+            if txn.logged_early {
+                crate::api::count_txn(&txn);
+            } else {
                 // HAProxy writes the line once the stream has let its server go: the
                 // connection back to its pool, the slot (and `%sc`'s count) to the next.
                 drop(std::mem::replace(

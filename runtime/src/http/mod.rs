@@ -57,7 +57,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
-pub use txn_log::{log_embryonic, log_txn, EmbryonicError};
+pub use txn_log::{log_embryonic, log_txn, write_line, EmbryonicError};
 
 /// A request body: the client's, or one the proxy holds whole (buffered, or empty).
 pub type ReqBody = http_body_util::Either<prefetch::ClientBody, http_body_util::Full<Bytes>>;
@@ -323,6 +323,12 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
             // A client's lines of one name among others' (`a`, `b`, `a`) keep their order.
             lines: header_order::Lines::take_received(&mut parts.extensions),
         });
+        // A format of request and start fields only is complete now: HAProxy writes it
+        // before the rules run.
+        if fe.log_wait.at_request {
+            txn.logged_at_request = true;
+            write_line(&txn);
+        }
     }
     ctx.idle.set(fe.timeouts.client);
     Prepared {
@@ -546,7 +552,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         } else {
             head_len(&resp) + raw_body
         };
-        if fe.logasap {
+        if fe.log_wait.at_response {
             log_early(txn, &resp);
         }
         ctx.last_end.set(crate::clock::now());
@@ -710,16 +716,13 @@ fn after_response(ctx: &ConnCtx, txn: &mut Txn, resp: &mut Response<ResBody>) {
     });
 }
 
-/// `option logasap`: a server's response is logged as soon as its head is there, counting
-/// what has arrived so far; the stream still holds its server and counts on its backend, and
+/// `option logasap`, or formats that need nothing of the stream's end: a server's response is
+/// logged as soon as its head is there, counting what has arrived so far (the totals still
+/// count the whole response at the end); the stream still holds its server and counts on its backend, and
 /// the line's counters say so, as HAProxy's. The proxy's own responses are logged at their
 /// end as usual.
 fn log_early(txn: &mut Txn, resp: &Response<ResBody>) {
-    let http_body_util::Either::Right(body) = resp.body() else {
-        return;
-    };
-    txn.bytes_out += body.buffered();
-    txn.logged_early = true;
+    txn.logged_early = matches!(resp.body(), http_body_util::Either::Right(_));
 }
 
 /// A response made by the proxy, ending the transaction with termination state `term`.

@@ -5,6 +5,17 @@ use crate::txn::Txn;
 /// Writes the transaction's log line to the frontend's targets.
 pub fn log_txn(txn: &Txn) {
     crate::api::count_txn(txn);
+    // HAProxy waits for nothing more once a line is written: after the request's line only a
+    // server's response head writes another.
+    if txn.logged_at_request && !txn.logged_early {
+        return;
+    }
+    write_line(txn);
+}
+
+/// Writes the transaction's line as it stands, counting nothing: a line logged before the
+/// end (at the request, when the format needs nothing else).
+pub fn write_line(txn: &Txn) {
     let Some(fe) = txn.frontend_rt() else {
         return;
     };
@@ -20,7 +31,9 @@ pub fn log_txn(txn: &Txn) {
     } else {
         txn.request.is_none() && txn.bytes_out == 0 && !txn.session_log
     };
-    if fe.dontlognull && null {
+    // HAProxy asks only of the line at the stream's end whether the connection was null.
+    let early = txn.logged_early || txn.logged_at_request;
+    if fe.dontlognull && null && !early {
         return;
     }
     // A line logged from the session takes the error format first, as HAProxy's does. The

@@ -481,6 +481,19 @@ fn build_frontend(
         None
     });
     let errorfiles = load_errorfiles(&f.errors, problems);
+    let log_wait = crate::log_wait::LogWait::of(
+        [
+            &f.log_format,
+            &f.log_format_sd,
+            &f.error_log_format,
+            &f.http_options.unique_id_format,
+        ]
+        .into_iter()
+        .filter_map(|s| s.as_deref()),
+        log_format.is_some(),
+        f.mode == hapee_compiler::ir::Mode::Http,
+        has_option(&f.options, "logasap"),
+    );
     FrontendRt {
         h1_case_adjust: cx
             .case_map
@@ -520,7 +533,7 @@ fn build_frontend(
         http_buffer_request: has_option(&f.options, "http-buffer-request"),
         accept_invalid_request: has_option(&f.options, "accept-invalid-http-request"),
         use_proxy_header: has_option(&f.options, "http-use-proxy-header"),
-        logasap: has_option(&f.options, "logasap"),
+        log_wait,
         contstats: has_option(&f.options, "contstats"),
         socket_stats: has_option(&f.options, "socket-stats"),
         inspect_delay: f

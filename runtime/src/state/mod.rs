@@ -686,8 +686,9 @@ pub struct FrontendRt {
     /// The header name case responses to this frontend's HTTP/1 clients take
     /// (`option h1-case-adjust-bogus-client`).
     pub h1_case_adjust: Option<Arc<crate::http::case_adjust::CaseMap>>,
-    /// `option logasap`: log once the response head (TCP: the server connection) is there.
-    pub logasap: bool,
+    /// When the log line is written: at the end, or as soon as its fields are known
+    /// (`option logasap`, or a format that needs nothing of the end).
+    pub log_wait: crate::log_wait::LogWait,
     /// `option contstats`: byte counters grow while data flows, not only once a transfer
     /// ends (see [`crate::api::LiveBytes`]).
     pub contstats: bool,

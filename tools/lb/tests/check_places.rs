@@ -534,3 +534,61 @@ spoe-group g
         }
     }
 }
+
+/// HTTP-only aliases (`%HP`, `%r`, `%Tr`…) in the strings of a TCP proxy, its own or those of
+/// its defaults section (compiled with the proxy's mode, reported at the defaults' line).
+/// `log-format-sd` is left out: HAProxy 2.6 and 2.7.0 name the location of `log-format` (or
+/// "(null):0") in its message, hapee its own line.
+#[test]
+fn http_only_aliases_are_refused_in_tcp_mode_as_haproxy_refuses_them() {
+    let reserved = |line: u32, what: &str, name: &str| {
+        format!("Parsing [{{}}:{line}]: failed to parse {what} : format variable '{name}' is reserved for HTTP mode.")
+    };
+    let tcp = |place: &'static str| {
+        move |line: &str| {
+            let (defaults, frontend) = if place == "defaults" {
+                (line, "")
+            } else {
+                ("", line)
+            };
+            format!(
+                "defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+    {defaults}
+frontend f
+    bind 127.0.0.1:18081
+    {frontend}
+    default_backend b
+backend b
+    server s 127.0.0.1:18080
+"
+            )
+        }
+    };
+    let in_frontend: Vec<(&str, String)> = vec![
+        (
+            r#"log-format "%ci %HP %r""#,
+            reserved(9, "log-format", "HP"),
+        ),
+        (
+            r#"unique-id-format "%ci-%Ta""#,
+            reserved(9, "unique-id", "Ta"),
+        ),
+        (
+            r#"error-log-format "%tr""#,
+            reserved(9, "error-log-format", "tr"),
+        ),
+        // Aliases HAProxy keeps in TCP mode, and an HTTP string replaced by a TCP one.
+        (r#"log-format "%ci %rt %B %Tt %ID %hr %ts""#, String::new()),
+        ("log-format \"%HU\"\n    log-format \"%ci\"", String::new()),
+    ];
+    first_alerts_match_haproxys("tcpalias", tcp("frontend"), &in_frontend);
+    let in_defaults: Vec<(&str, String)> = vec![
+        (r#"log-format "%ci %HM""#, reserved(6, "log-format", "HM")),
+        (r#"log-format "%ci %hr""#, String::new()),
+    ];
+    first_alerts_match_haproxys("tcpdefalias", tcp("defaults"), &in_defaults);
+}

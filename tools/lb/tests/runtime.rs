@@ -115,6 +115,8 @@ mod inspect;
 mod listener_fetches;
 #[path = "runtime/listener_shards.rs"]
 mod listener_shards;
+#[path = "runtime/log_early.rs"]
+mod log_early;
 #[path = "runtime/log_end_figures.rs"]
 mod log_end_figures;
 #[path = "runtime/log_fields.rs"]

@@ -299,7 +299,8 @@ fn show_stat_counts_known_traffic() {
         .iter()
         .find(|f| f["field"]["name"] == "CumReq")
         .unwrap();
-    assert_eq!(cum_req["value"]["value"], 8);
+    // Every stream: the eight requests and the five Runtime API connections, this one included.
+    assert_eq!(cum_req["value"]["value"], 13);
     let typed_info = f.admin("show info typed\n");
     assert!(
         typed_info.starts_with("0.Name.1:POS:str:HAProxy\n"),

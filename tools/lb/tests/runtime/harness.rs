@@ -550,6 +550,17 @@ defaults
     timeout server 5s
 ";
 
+/// Sends `request` on a connection of its own to `127.0.0.1:port` and reads until the other
+/// side closes it.
+pub fn send_and_read(port: u16, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = connect(("127.0.0.1", port));
+    s.write_all(request).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+}
+
 /// [`LOGGED_DEFAULTS`] with more `global` lines (`stats socket …`, `nbthread …`), each
 /// indented and ending its line.
 pub fn logged_defaults_with(global: &str) -> String {

@@ -3,7 +3,7 @@
 //! API connection), whether or not its frontend logs it or makes a unique id of it; a line
 //! logged without a stream (a request the parser refused) takes one as it is written; an
 //! HTTP/1 connection switched from TCP goes on with its TCP stream's number for its first
-//! request. One count for all threads.
+//! request. One count for all threads, which `show info` gives as `CumReq`.
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -58,26 +58,13 @@ backend raw
     )
 }
 
-/// Sends `request` on a connection of its own and reads until the server closes it.
-fn exchange(port: u16, request: &[u8]) -> String {
-    let mut s = connect(("127.0.0.1", port));
-    s.write_all(request).unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer
-}
-
 fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").into_bytes()
 }
 
 /// One Runtime API command on a connection of its own.
 fn cli(port: u16, command: &str) -> String {
-    let mut s = std::os::unix::net::UnixStream::connect(socket(port)).unwrap();
-    s.write_all(command.as_bytes()).unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
+    crate::api::ask(&socket(port), command)
 }
 
 /// The lines that log a number, in its order (a TCP stream's line is written as it closes,
@@ -103,13 +90,13 @@ fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
             let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
             assert_eq!(curl(&[&url("/a"), &url("/b")]).0, 200);
             // A TCP stream: 2.
-            assert!(exchange(port + 1, &get("/t")).starts_with("HTTP/1.1 200"));
+            assert!(send_and_read(port + 1, &get("/t")).starts_with("HTTP/1.1 200"));
             // A request of a frontend that logs no number: 3.
-            assert!(exchange(port + 2, &get("/q")).starts_with("HTTP/1.1 200"));
+            assert!(send_and_read(port + 2, &get("/q")).starts_with("HTTP/1.1 200"));
             // A Runtime API connection: 4.
             assert!(cli(port, "show info\n").contains("Name: "));
             // A request the parser refuses, logged without a stream: 5.
-            assert!(exchange(port, b"NOT A REQUEST\r\n\r\n").contains(" 400 "));
+            assert!(send_and_read(port, b"NOT A REQUEST\r\n\r\n").contains(" 400 "));
             // (hapee writes that line just after the connection closed, HAProxy just before:
             // the next connection waits for it)
             side.stdout_when(|l| l.contains("<BADREQ>"));
@@ -117,11 +104,19 @@ fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
             // the next one a new stream (7).
             let two: &[u8] = b"GET /s1 HTTP/1.1\r\nHost: h\r\n\r\n\
                 GET /s2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
-            let answer = exchange(port + 3, two);
+            let answer = send_and_read(port + 3, two);
             assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
             // And one more request: 8.
             assert_eq!(curl(&[&url("/c")]).0, 200);
-            side.selected(numbered, 7)
+            let mut lines = side.selected(numbered, 7);
+            // `CumReq` reads the same count, this Runtime API connection (9) included.
+            let info = cli(port, "show info\n");
+            lines.extend(
+                info.lines()
+                    .filter(|l| l.starts_with("CumReq:"))
+                    .map(str::to_string),
+            );
+            lines
         },
     );
     assert_eq!(
@@ -134,6 +129,7 @@ fn every_stream_takes_the_next_number_as_haproxy_numbers_them() {
             "N|6|sw|0",
             "N|7|sw|0",
             "N|8|id-8|200|/c",
+            "CumReq: 10",
         ]
     );
     if let Some(theirs) = theirs {

@@ -1,0 +1,129 @@
+//! When a frontend's log line can be written: HAProxy's `LW_*` bits, which each field of the
+//! proxy's format strings adds, and the points of a stream where the line is complete.
+/// What a proxy's log line waits for, as HAProxy's `LW_*` bits: each field of each of the
+/// proxy's format strings adds what it needs, and the line is written as soon as nothing it
+/// needs is missing (see [`LogWait`]).
+pub mod bits {
+    pub const INIT: u32 = 1;
+    pub const CLIP: u32 = 2;
+    pub const SVIP: u32 = 4;
+    pub const SVID: u32 = 8;
+    pub const REQ: u32 = 16;
+    pub const RESP: u32 = 32;
+    /// Known only at the end of the stream: bytes, timers, counts, the unique id.
+    pub const BYTES: u32 = 256;
+    pub const REQHDR: u32 = 1024;
+    pub const RSPHDR: u32 = 2048;
+    pub const BCKIP: u32 = 4096;
+    pub const FRTIP: u32 = 8192;
+    pub const XPRT: u32 = 16384;
+
+    /// What alias `%name` waits for (HAProxy 2.7's table).
+    pub fn of_alias(name: &str) -> u32 {
+        match name {
+            "B" | "ID" | "Ta" | "Tc" | "Th" | "Ti" | "Tq" | "Tr" | "TR" | "Td" | "Tt" | "Tu"
+            | "Tw" | "U" | "ac" | "bc" | "bq" | "fc" | "rc" | "sc" | "sq" | "ts" => BYTES,
+            "CC" | "hr" | "hrl" => REQHDR,
+            "CS" | "hs" | "hsl" => RSPHDR,
+            "ST" => RESP,
+            "HM" | "HP" | "HPO" | "HQ" | "HU" | "HV" | "r" | "rt" => REQ,
+            "bi" | "bp" => BCKIP,
+            "ci" | "cp" => CLIP | XPRT,
+            "fi" | "fp" => FRTIP | XPRT,
+            "s" => SVID,
+            "si" | "sp" => SVIP,
+            "sslc" | "sslv" => XPRT,
+            _ => INIT,
+        }
+    }
+
+    /// What format `text` adds: each alias's bits, every expression the transport's (HAProxy
+    /// sets that bit for any sample), and `INIT` for the string itself.
+    pub fn of_format(text: &str) -> u32 {
+        use hapee_compiler::expr::logformat::{parse, Item};
+        let Ok(parsed) = parse(text) else {
+            return INIT;
+        };
+        parsed.items.iter().fold(INIT, |bits, item| match item {
+            Item::Alias { name, .. } if name == "o" => bits,
+            Item::Alias { name, .. } => bits | of_alias(name),
+            Item::Expr { .. } => bits | XPRT,
+            Item::Text(_) => bits,
+        })
+    }
+}
+
+/// When a frontend's log line can be written, from what its format strings wait for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogWait {
+    /// No field needs the end of the stream (or `option logasap` says not to wait for it):
+    /// the line is written at a server's response head (TCP: once the server is connected).
+    pub at_response: bool,
+    /// HTTP: every field is known once the request is (only request and start fields): the
+    /// line is written at the request too, and at the end only when no response head was.
+    pub at_request: bool,
+}
+
+impl LogWait {
+    /// `formats`: all the frontend's format strings (log, structured data, errors, unique
+    /// id); `has_log_format`: it logs with a format at all.
+    pub fn of<'a>(
+        formats: impl IntoIterator<Item = &'a str>,
+        has_log_format: bool,
+        http: bool,
+        logasap: bool,
+    ) -> LogWait {
+        let mut bits = formats.into_iter().fold(0, |b, f| b | bits::of_format(f));
+        if !http {
+            // A TCP proxy has no request or response to wait for.
+            bits &= !(bits::REQ | bits::RESP);
+        }
+        if logasap {
+            bits &= !bits::BYTES;
+        }
+        LogWait {
+            at_response: has_log_format && bits & bits::BYTES == 0,
+            at_request: has_log_format
+                && http
+                && bits & bits::REQ != 0
+                && bits & !(bits::REQ | bits::INIT) == 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogWait;
+
+    fn wait(formats: &[&str], http: bool, logasap: bool) -> LogWait {
+        LogWait::of(formats.iter().copied(), true, http, logasap)
+    }
+
+    #[test]
+    fn a_line_waits_for_its_slowest_field() {
+        let both = LogWait {
+            at_response: true,
+            at_request: true,
+        };
+        let response = LogWait {
+            at_response: true,
+            at_request: false,
+        };
+        let end = LogWait::default();
+        assert_eq!(wait(&["N|%rt|%HP|%t|%b"], true, false), both);
+        assert_eq!(wait(&["%HP %ST"], true, false), response);
+        assert_eq!(wait(&["%HP %[src]"], true, false), response);
+        assert_eq!(wait(&["%HP %ci"], true, false), response);
+        assert_eq!(wait(&["%HP %B"], true, false), end);
+        // Every string of the proxy counts.
+        assert_eq!(wait(&["%HP", "%ID-%rc"], true, false), end);
+        // `option logasap` leaves the end out: here, all is known at the request.
+        assert_eq!(wait(&["%HP %B"], true, true), both);
+        assert_eq!(wait(&["%ci %B"], true, true), response);
+        // TCP has no request to wait for.
+        assert_eq!(wait(&["%rt %f"], false, false), response);
+        assert_eq!(wait(&["%rt %Tt"], false, false), end);
+        // No format, no early line.
+        assert_eq!(LogWait::of([], false, true, true), end);
+    }
+}
