@@ -494,10 +494,20 @@ impl<'a> Stmt<'a> {
 
 /// Whether the checks read a proxy's statements of this keyword from its directives, as the
 /// plan does: `filter` (bandwidth limits, SPOE engines), `default-server` (a server's TLS
-/// lists and address options) and `log` (the names of log targets). A model built without
-/// the plan's lines keeps these.
+/// lists and address options), `log` (the names of log targets) and the log-format strings
+/// (their HTTP-only aliases, refused outside `mode http`: see `http_aliases`). A model built
+/// without the plan's lines keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
-    matches!(keyword, "filter" | "default-server" | "log")
+    matches!(
+        keyword,
+        "filter"
+            | "default-server"
+            | "log"
+            | "log-format"
+            | "log-format-sd"
+            | "error-log-format"
+            | "unique-id-format"
+    )
 }
 
 impl<'t> Builder<'t> {
