@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start coverage on configurations nobody wrote for hapee: each public configuration HAProxy 2.7
 # accepts (testdata/public-corpus, `haproxy27_exit` 0) is started with `hapee-lb run` and with
-# HAProxy itself, each in a sandbox of its own (bench/sandbox-start.sh: new network, pid and mount
+# HAProxy itself, each in a sandbox of its own (bench/sandbox-start.sh: new network and pid
 # namespaces, the addresses it binds on loopback), so ports 80/443 and any address bind and
 # nothing collides. The configuration is copied alone into an empty folder and started from
 # there, as its verdict was made. `hapee-lb check` runs too: a configuration `run` refuses while
@@ -25,8 +25,8 @@ nice -n 10 cargo build -q -p hapee-lb 2>/dev/null
 hapee=$PWD/target/debug/hapee-lb
 sandbox=$PWD/bench/sandbox-start.sh
 
-if ! unshare -n -p -f -m true 2>/dev/null; then
-    echo "coverage-public: cannot create network namespaces here (unshare -n -p -f -m); run as root" >&2
+if ! unshare -n -p -f true 2>/dev/null; then
+    echo "coverage-public: cannot create network namespaces here (unshare -n -p -f); run as root" >&2
     exit 2
 fi
 
@@ -53,7 +53,7 @@ start() {
     else
         cmd=("$hapee" run "${extra[@]}" -f "$file")
     fi
-    verdict=$(unshare -n -p -f -m bash "$sandbox" "$wait_s" "$file" "$dir/output" "${cmd[@]}")
+    verdict=$(unshare -n -p -f bash "$sandbox" "$wait_s" "$file" "$dir/output" "${cmd[@]}")
     error=
     if [ "${verdict%% *}" = failed ]; then error=$(first_error "$dir/output"); fi
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts one proxy in a network of its own and says whether it started:
-#   unshare -n -p -f -m bash bench/sandbox-start.sh SECONDS CFG OUT CMD...
-# It runs as pid 1 of new network, pid and mount namespaces, so whatever CMD leaves behind dies with
+#   unshare -n -p -f bash bench/sandbox-start.sh SECONDS CFG OUT CMD...
+# It runs as pid 1 of new network and pid namespaces, so whatever CMD leaves behind dies with
 # it, and ports 80/443 and any address are free there. Loopback comes up with every IPv4
 # address CFG's `bind`, `peer` and `server` lines name added to it (`bind 10.0.0.5:80` binds).
 # CMD's output goes to OUT. Prints one line: "started listening" (it listens and is still
@@ -16,18 +16,6 @@ for a in $(grep -E '^[[:space:]]*(bind|peer|server)[[:space:]]' "$cfg" |
     grep -vE '^(0\.0\.0\.0|127\.)' | sort -u); do
     ip addr add "$a/32" dev lo 2>/dev/null
 done
-# Every sandbox's proxy has the same pid, so two of them binding one unix socket path (a
-# `stats socket /run/haproxy/admin.sock` many configurations share) would share its temporary
-# name `<path>.<pid>.tmp` too, and one's rename would take the other's. In a mount namespace of
-# its own (-m), each folder holding such a socket is an empty one of the sandbox's (a folder
-# that does not exist stays missing, as on the host).
-if [ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ]; then
-    for d in $(grep -E '^[[:space:]]*(stats[[:space:]]+socket|bind)[[:space:]]' "$cfg" |
-        grep -oE '[[:space:]](unix@)?/[^[:space:]]+' | sed -E 's/^[[:space:]](unix@)?//' |
-        xargs -r -n1 dirname | sort -u); do
-        [ -d "$d" ] && mount -t tmpfs tmpfs "$d" 2>/dev/null
-    done
-fi
 "$@" >"$out" 2>&1 </dev/null &
 pid=$!
 deadline=$((SECONDS + wait_s))

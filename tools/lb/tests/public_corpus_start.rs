@@ -5,7 +5,7 @@
 //! missing) is listed and fails the test (the last one, `stats show-modules`, is served now).
 //!
 //! Each one starts alone in an empty folder, as its verdict was made, inside network and pid
-//! namespaces of its own (`bench/sandbox-start.sh` under `unshare -n -p -f -m`), so ports 80 and
+//! namespaces of its own (`bench/sandbox-start.sh` under `unshare -n -p -f`), so ports 80 and
 //! 443 and the addresses it names bind, and nothing collides. That needs root: without it the
 //! test says so and passes, except under `CI=true`, where it fails.
 
@@ -21,7 +21,7 @@ fn repo() -> PathBuf {
 
 fn sandbox_permitted() -> bool {
     Command::new("unshare")
-        .args(["-n", "-p", "-f", "-m", "true"])
+        .args(["-n", "-p", "-f", "true"])
         .output()
         .is_ok_and(|o| o.status.success())
 }
@@ -70,7 +70,7 @@ fn start(file: &str, args: &str, scratch: &Path) -> Outcome {
         .map(|l| format!("{file}: {l}"));
     let output = dir.join("output");
     let verdict = Command::new("unshare")
-        .args(["-n", "-p", "-f", "-m", "bash"])
+        .args(["-n", "-p", "-f", "bash"])
         .arg(repo().join("bench/sandbox-start.sh"))
         .args(["5", file])
         .arg(&output)
@@ -103,9 +103,9 @@ fn public_configurations_check_passes_start() {
     if !sandbox_permitted() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "unshare -n -p -f -m is not permitted, and CI=true requires it (run the tests as root)"
+            "unshare -n -p -f is not permitted, and CI=true requires it (run the tests as root)"
         );
-        eprintln!("skipped: unshare -n -p -f -m is not permitted here (needs root)");
+        eprintln!("skipped: unshare -n -p -f is not permitted here (needs root)");
         return;
     }
     let rows: Vec<(String, String)> = read_index(&repo().join("testdata/public-corpus/index.tsv"))
