@@ -16,6 +16,11 @@ for a in $(grep -E '^[[:space:]]*(bind|peer|server)[[:space:]]' "$cfg" |
     grep -vE '^(0\.0\.0\.0|127\.)' | sort -u); do
     ip addr add "$a/32" dev lo 2>/dev/null
 done
+# Each sandbox's proxy would otherwise get the same pid, and two binding one unix socket path
+# (the `stats socket /run/haproxy/admin.sock` many configurations share) would then share its
+# temporary name `<path>.<pid>.tmp` too, one's rename taking the other's: the pids of this
+# pid namespace start at a random point instead.
+echo $((1000 + RANDOM)) >/proc/sys/kernel/ns_last_pid 2>/dev/null
 "$@" >"$out" 2>&1 </dev/null &
 pid=$!
 deadline=$((SECONDS + wait_s))
