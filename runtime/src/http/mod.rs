@@ -193,17 +193,9 @@ pub(crate) struct Prepared {
 }
 
 /// The `Connection` field HTTP/1 answers carry for what `req` asked: `close` for HTTP/1.0 or
-/// a close asked, `keep-alive` for an HTTP/1.0 keep-alive, none otherwise. A chunked request
-/// that also gives a length, or a chunked HTTP/1.0 one, always closes: HAProxy forces the
-/// close on such a framing (a smuggling attempt, or a body only its end delimits).
-fn connection_answered<B>(req: &Request<B>, present: vet::Present) -> Option<&'static str> {
+/// a close asked, `keep-alive` for an HTTP/1.0 keep-alive, none otherwise.
+fn connection_answered<B>(req: &Request<B>) -> Option<&'static str> {
     use crate::upstream::wire::connection_has;
-    if present.transfer_encoding
-        && (req.version() == hyper::Version::HTTP_10
-            || req.headers().contains_key(hyper::header::CONTENT_LENGTH))
-    {
-        return Some("close");
-    }
     match req.version() {
         hyper::Version::HTTP_10 if connection_has(req.headers(), "keep-alive") => {
             Some("keep-alive")
@@ -277,11 +269,11 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
         (txn.start - ctx.last_end.get()).as_millis() as i64
     };
     let http1 = req.version() < hyper::Version::HTTP_2;
-    let present = vet::Present::of(req.headers());
-    let connection = connection_answered(&req, present);
+    let connection = connection_answered(&req);
     if req.version() >= hyper::Version::HTTP_11 {
         txn.interim = req.extensions_mut().remove::<hyper::ext::Interim>();
     }
+    let present = vet::Present::of(req.headers());
     let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
     let tunnel = is_upgrade(req.headers(), present) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
