@@ -495,19 +495,11 @@ impl<'a> Stmt<'a> {
 /// Whether the checks read a proxy's statements of this keyword from its directives, as the
 /// plan does: `filter` (bandwidth limits, SPOE engines), `default-server` (a server's TLS
 /// lists and address options), `log` (the names of log targets) and the log-format strings
-/// (their HTTP-only aliases, refused outside `mode http`: see `http_aliases`). A model built
+/// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`). A model built
 /// without the plan's lines keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
-    matches!(
-        keyword,
-        "filter"
-            | "default-server"
-            | "log"
-            | "log-format"
-            | "log-format-sd"
-            | "error-log-format"
-            | "unique-id-format"
-    )
+    matches!(keyword, "filter" | "default-server" | "log")
+        || super::http_aliases::reads_keyword(keyword)
 }
 
 impl<'t> Builder<'t> {

@@ -16,6 +16,11 @@ const STRINGS: &[(&str, &str, bool)] = &[
     ("unique-id-format", "unique-id", true),
 ];
 
+/// Whether [`check`] reads a proxy's statements of `keyword` (a consuming build keeps them).
+pub(super) fn reads_keyword(keyword: &str) -> bool {
+    STRINGS.iter().any(|&(k, _, _)| k == keyword)
+}
+
 pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
     if p.disabled || p.effective_mode() == Mode::Http {
         return;
