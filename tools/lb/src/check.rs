@@ -15,7 +15,26 @@ const EXIT_VALID: u8 = 0;
 const EXIT_ERRORS: u8 = 1;
 const EXIT_NO_LISTENER: u8 = 2;
 
+/// Files of at least this many bytes in all build a model whose heap fills huge pages
+/// ([`crate::heap::huge_pages_from_now`]): from 1 MiB (about 30,000 lines) the heap is tens of
+/// MiB, which 2 MiB pages round up by a few MiB, for a quarter less CPU time (`host` 110k:
+/// 9,612 -> 757 page faults, 41.4 -> 29.4 ms). A smaller heap pays more in memory than it
+/// gains (`acl` 20k: 8.7 -> 7.8 ms, but 14.8 -> 19.0 MiB, against HAProxy's 57).
+const HUGE_PAGES_FROM_BYTES: u64 = 1 << 20;
+
 pub fn run(args: &CheckArgs) -> u8 {
+    #[cfg(not(feature = "system-alloc"))]
+    {
+        let bytes: u64 = args
+            .files
+            .iter()
+            .filter_map(|path| std::fs::metadata(path).ok())
+            .map(|m| m.len())
+            .sum();
+        if bytes >= HUGE_PAGES_FROM_BYTES {
+            crate::heap::huge_pages_from_now();
+        }
+    }
     let mut db = SourceDb::new();
     for path in &args.files {
         if let Err(e) = db.load_path(path) {
