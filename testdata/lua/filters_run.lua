@@ -153,3 +153,42 @@ function Tcp:tcp_payload(txn, chn)
 end
 
 core.register_filter("tcp", Tcp, function(class, args) return class end)
+
+-- "tally" counts the response body as it passes and leaves what it saw in variables the
+-- log line shows; with the argument "cut" it fails once past 50000 bytes of it.
+local Tally = {}
+Tally.id = "tally"
+Tally.flags = filter.FLT_CFG_FL_HTX
+Tally.__index = Tally
+
+function Tally:new()
+  return setmetatable({ cut = self.cut, seen = 0 }, Tally)
+end
+
+function Tally:start_analyze(txn, chn)
+  if chn:is_resp() then
+    filter.register_data_filter(self, chn)
+  end
+end
+
+function Tally:http_payload(txn, msg)
+  self.seen = self.seen + msg:input()
+  txn:set_var("txn.tally_seen", self.seen)
+  if self.cut and self.seen > 50000 then
+    error("cut")
+  end
+end
+
+function Tally:http_end(txn, msg)
+  txn:set_var("txn.tally_end", "end")
+end
+
+function Tally:end_analyze(txn, chn)
+  txn:set_var("txn.tally_" .. side(chn), "ended")
+  print("tally ended " .. side(chn))
+end
+
+core.register_filter("tally", Tally, function(class, args)
+  class.cut = args[1] == "cut"
+  return class
+end)

@@ -6,8 +6,9 @@
 //! after the response rules, the payload chunk by chunk as it streams to the client, then
 //! `http_end` and `end_analyze` at its end.
 //!
-//! While the body streams, the transaction itself is with the connection: the callbacks of
-//! the response body see a copy of what it held when the head went out.
+//! While the response body streams, the transaction is with the body on its way out, which
+//! lends it to the body's callbacks through a slot ([`crate::script::LentTxn`]): what they
+//! change (variables, the termination state) is the stream's own, up to its log line.
 
 use super::filters::BodyFilter;
 use crate::script::{self, FilterStep, FilterVerdict, ScriptFilter};
@@ -109,6 +110,21 @@ pub fn end_unanswered(txn: &mut Txn) {
     txn.filters.scripts.clear();
 }
 
+/// A TCP stream that ends before its tunnel (rejected, or without a server): the filters
+/// still attached end the request's analysis, then, once a backend was chosen (HAProxy
+/// ends both channels when the server could not be reached, even though the response never
+/// started), the response's.
+pub fn end_early(txn: &mut Txn) {
+    if txn.filters.scripts.is_empty() {
+        return;
+    }
+    let response_from = match txn.backend {
+        Some(_) => 0,
+        None => txn.filters.scripts.len(),
+    };
+    end_after_error(txn, 0, response_from);
+}
+
 fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerdict {
     let Some(mut filter) = txn.filters.scripts.get_mut(i).and_then(|a| a.filter.take()) else {
         return FilterVerdict::Continue;
@@ -188,15 +204,15 @@ pub async fn response_headers(txn: &mut Txn) -> Result<(), usize> {
 /// registered the response's data, and when the body ends their `http_end`, then every
 /// filter's `end_analyze` on the request and then on the response (HAProxy ends both
 /// channels' analysis together, at the end of the stream). `None` when none is attached.
-pub fn body_filter(
-    txn: &mut Txn,
-    status: u16,
-    headers: &hyper::HeaderMap,
-) -> Option<Box<dyn BodyFilter>> {
+/// The callbacks reach the transaction through the slot left in `txn.filters.lent`, which
+/// whoever holds the transaction while the body goes out fills.
+pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
     let filters = take_all(txn);
     if filters.is_empty() {
         return None;
     }
+    let slot = script::TxnSlot::default();
+    txn.filters.lent = Some(slot.clone());
     Some(Box::new(ScriptBody {
         filters: filters
             .into_iter()
@@ -209,7 +225,9 @@ pub fn body_filter(
                 }
             })
             .collect(),
-        txn: Some(copy_for_body(txn, status, headers)),
+        slot,
+        failed: false,
+        ended: false,
     }))
 }
 
@@ -323,30 +341,15 @@ impl TcpFilters {
     }
 }
 
-/// What a response body's callbacks see of the transaction.
-fn copy_for_body(t: &Txn, status: u16, headers: &hyper::HeaderMap) -> Box<Txn> {
-    let mut c = Txn::boxed(t.shared.clone(), t.client, t.local, t.frontend.clone());
-    c.backend = t.backend.clone();
-    c.server = t.server.clone();
-    c.request = t.request.clone();
-    c.request_body = t.request_body.clone();
-    c.response = Some(crate::txn::ResponseView {
-        status,
-        version: t
-            .response
-            .as_ref()
-            .map_or(hyper::Version::HTTP_11, |r| r.version),
-        headers: headers.clone(),
-        lines: Default::default(),
-    });
-    c.vars = t.vars.clone();
-    c
-}
-
 /// The script filters on a response body.
 struct ScriptBody {
     filters: Vec<OnBody>,
-    txn: Option<Box<Txn>>,
+    /// Where the transaction is while the body goes out (empty when no one lent it).
+    slot: script::TxnSlot,
+    /// A callback failed: the stream is aborted, nothing more goes through.
+    failed: bool,
+    /// The filters ended their analysis (at the body's end, or after a failure).
+    ended: bool,
 }
 
 struct OnBody {
@@ -357,32 +360,84 @@ struct OnBody {
     data: bool,
 }
 
+/// Runs `f` on the transaction in `slot`, if it is there.
+fn with_lent<R>(slot: &script::TxnSlot, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R)) -> Option<R> {
+    let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
+    let txn = lent.take()?;
+    let (txn, r) = f(txn);
+    *lent = Some(txn);
+    Some(r)
+}
+
 impl ScriptBody {
     /// `chunk` through the filters that registered the response's data, each seeing what
-    /// the one before let go. A failed filter lets everything through: the response head is
-    /// out, nothing else can be sent instead.
+    /// the one before let go. When one fails the stream is aborted, as the head is out:
+    /// nothing more goes through.
     fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+        if self.failed {
+            return Bytes::new();
+        }
         for f in self.filters.iter_mut().filter(|f| f.data) {
             f.held.extend_from_slice(&chunk);
-            let Some(txn) = self.txn.take() else {
-                continue;
+            let (filter, held) = (&mut f.filter, &mut f.held);
+            let passed = with_lent(&self.slot, |txn| {
+                filter.payload(true, false, txn, held, eom)
+            })
+            .unwrap_or(Some(held.len()));
+            let Some(n) = passed else {
+                self.fail();
+                return Bytes::new();
             };
-            let (txn, n) = f.filter.payload(true, false, txn, &mut f.held, eom);
-            self.txn = Some(txn);
-            chunk = match n.filter(|_| !eom) {
-                Some(n) => f.held.split_to(n.min(f.held.len())).freeze(),
-                None => f.held.split().freeze(),
+            chunk = if eom {
+                f.held.split().freeze()
+            } else {
+                f.held.split_to(n.min(f.held.len())).freeze()
             };
         }
         chunk
     }
 
-    fn step(&mut self, step: FilterStep, response: bool, data_only: bool) {
+    /// Runs `step` on each filter (only those that registered the response's data with
+    /// `data_only`); false when one failed.
+    fn step(&mut self, step: FilterStep, response: bool, data_only: bool) -> bool {
         for f in self.filters.iter_mut().filter(|f| f.data || !data_only) {
-            if let Some(txn) = self.txn.take() {
-                let (txn, _) = f.filter.step(step, response, txn);
-                self.txn = Some(txn);
+            let filter = &mut f.filter;
+            let verdict = with_lent(&self.slot, |txn| filter.step(step, response, txn));
+            if verdict == Some(FilterVerdict::Error) {
+                return false;
             }
+        }
+        true
+    }
+
+    /// A callback failed on the response body: HAProxy aborts the stream (the client's
+    /// connection closes, the response cut short, the stream ending `SD`) and ends every
+    /// filter's analysis of both channels.
+    fn fail(&mut self) {
+        self.failed = true;
+        with_lent(&self.slot, |mut txn| {
+            if txn.term == *b"--" {
+                txn.term = *b"SD";
+            }
+            (txn, ())
+        });
+        self.end_analyze();
+    }
+
+    /// Every filter ends its analysis of the request, then of the response.
+    fn end_analyze(&mut self) {
+        self.ended = true;
+        self.step(FilterStep::EndAnalyze, false, false);
+        self.step(FilterStep::EndAnalyze, true, false);
+    }
+}
+
+impl Drop for ScriptBody {
+    /// A body cut short (the client or the server gone) still ends the filters' analysis,
+    /// as HAProxy ends it with the stream.
+    fn drop(&mut self) {
+        if !self.ended {
+            self.end_analyze();
         }
     }
 }
@@ -394,10 +449,19 @@ impl BodyFilter for ScriptBody {
 
     fn end(&mut self) -> Bytes {
         let out = self.pass(Bytes::new(), true);
-        self.step(FilterStep::HttpEnd, true, true);
-        self.step(FilterStep::EndAnalyze, false, false);
-        self.step(FilterStep::EndAnalyze, true, false);
+        if self.failed {
+            return out;
+        }
+        if !self.step(FilterStep::HttpEnd, true, true) {
+            self.fail();
+            return Bytes::new();
+        }
+        self.end_analyze();
         out
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
     }
 }
 
