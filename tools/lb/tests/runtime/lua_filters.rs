@@ -214,3 +214,142 @@ fn a_script_filter_rewrites_both_directions_of_a_tcp_stream_as_in_haproxy() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// curl's view of a POST of `size` bytes to `path`: the status, the body's size and curl's
+/// exit code (18 when the response was cut short).
+fn post_sized(port: u16, path: &str, size: usize) -> (u16, usize, i32) {
+    let file = std::env::temp_dir().join(format!("hapee-luaf-{}-{size}", std::process::id()));
+    std::fs::write(&file, vec![b'x'; size]).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20", "-o", "/dev/null", "-w"])
+        .arg("%{http_code} %{size_download}")
+        .arg("--data-binary")
+        .arg(format!("@{}", file.display()))
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .expect("curl is installed (see .ci/run)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut words = text
+        .split_whitespace()
+        .map(|w| w.parse::<usize>().unwrap_or(0));
+    let status = words.next().unwrap_or(0) as u16;
+    (
+        status,
+        words.next().unwrap_or(0),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn response_body_callbacks_set_the_streams_variables_and_a_failure_cuts_the_response_short() {
+    let script = super::lua_public::script("filters_run.lua");
+    let format = "%ST %ts %[var(txn.tally_seen)] %[var(txn.tally_end)] %[var(txn.tally_req)] %[var(txn.tally_res)]";
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nfrontend fe\n    bind 127.0.0.1:{port}\n    log-format \"{format}\"\n    filter lua.tally\n    use_backend cut if {{ path /cut }}\n    default_backend app\nbackend app\n    server o {0}\nbackend cut\n    filter lua.tally cut\n    server o {0}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let whole = post_sized(port, "/", 100);
+            let cut = post_sized(port, "/cut", 200_000);
+            let lines = side.selected(
+                |out| {
+                    out.lines()
+                        .filter(|l| l.starts_with("200 "))
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                },
+                2,
+            );
+            (whole, cut, lines)
+        },
+    );
+    let outcome = |(whole, cut, lines): &((u16, usize, i32), (u16, usize, i32), Vec<String>)| {
+        // How many bytes the failing filter saw depends on how they arrived: only that it
+        // went past its limit does not.
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                let w: Vec<&str> = l.split(' ').collect();
+                let seen = match w.get(2).and_then(|s| s.parse::<usize>().ok()) {
+                    Some(n) if n == whole.1 => "all".to_string(),
+                    Some(n) if n > 50_000 => "past".to_string(),
+                    _ => w.get(2).unwrap_or(&"").to_string(),
+                };
+                format!(
+                    "{} {} {seen} {}",
+                    w[0],
+                    w.get(1).unwrap_or(&""),
+                    w[3..].join(" ")
+                )
+            })
+            .collect();
+        (whole.0, whole.2, cut.0, cut.1 < 200_000, cut.2, lines)
+    };
+    let mine = outcome(&ours);
+    // The whole body passed: the variables its callbacks set are in the log line; the
+    // failed one cut the response short (curl's 18) and the stream ended `SD`, its filters
+    // still ending both channels.
+    assert_eq!(
+        mine,
+        (
+            200,
+            0,
+            200,
+            true,
+            18,
+            vec![
+                "200 -- all end ended ended".to_string(),
+                "200 SD past - ended ended".to_string()
+            ]
+        ),
+        "{ours:?}"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(
+            mine,
+            outcome(&theirs),
+            "hapee and haproxy differ: {theirs:?}"
+        );
+    }
+}
+
+#[test]
+fn a_tcp_stream_ending_before_its_tunnel_ends_its_filters_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    // The second port is claimed and nothing listens there: the server cannot be reached.
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}listen tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    filter lua.tcp\n    tcp-request inspect-delay 2s\n    tcp-request content reject if {{ req.payload(0,3) -m str BAD }}\n    tcp-request content accept if {{ req.len gt 0 }}\n    server o 127.0.0.1:{}\n",
+            port + 1
+        )
+    };
+    let (ours, theirs) = both_reading(2, cfg, |port, side| {
+        raw(port, b"BAD", Duration::from_secs(5));
+        let first = ended(side, "ended tcp ", 1);
+        raw(port, b"GOOD", Duration::from_secs(5));
+        let all = ended(side, "ended tcp ", first.len() + 2);
+        (first, all)
+    });
+    // Rejected: only the request's analysis started, and it ends; the server unreachable:
+    // the request's ends, then the response's, which never started.
+    assert_eq!(
+        ours,
+        (
+            vec!["ended tcp start:req end:req".to_string()],
+            vec![
+                "ended tcp start:req end:req".to_string(),
+                "ended tcp start:req end:req".to_string(),
+                "ended tcp start:req end:req end:res".to_string(),
+            ]
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
