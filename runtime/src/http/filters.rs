@@ -179,6 +179,8 @@ pub struct TxnFilters {
     /// Where the script filters of the response body find the transaction while it goes
     /// out: whoever holds the transaction then lends it there.
     pub lent: Option<crate::script::TxnSlot>,
+    /// The script filters a request body streaming through them took.
+    pub uploading: Option<super::script_filters::Uploading>,
 }
 
 /// Before the request is forwarded (or answered from the cache): the compression filter

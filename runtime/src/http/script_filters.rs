@@ -126,6 +126,7 @@ pub fn end_early(txn: &mut Txn) {
 }
 
 fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerdict {
+    reclaim(txn);
     let Some(mut filter) = txn.filters.scripts.get_mut(i).and_then(|a| a.filter.take()) else {
         return FilterVerdict::Continue;
     };
@@ -211,8 +212,11 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
     if filters.is_empty() {
         return None;
     }
-    let slot = script::TxnSlot::default();
-    txn.filters.lent = Some(slot.clone());
+    let slot = txn
+        .filters
+        .lent
+        .get_or_insert_with(Default::default)
+        .clone();
     Some(Box::new(ScriptBody {
         filters: filters
             .into_iter()
@@ -233,6 +237,7 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
 
 /// The filters attached to `txn`, taken for what they do once the transaction is elsewhere.
 fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
+    reclaim(txn);
     txn.filters
         .scripts
         .iter_mut()
@@ -465,13 +470,119 @@ impl BodyFilter for ScriptBody {
     }
 }
 
-/// The largest request body the filters that registered its data get whole; a larger one
-/// goes on unfiltered.
-const WHOLE_BODY_LIMIT: usize = 16 << 20;
+/// The filters a streaming request body took ([`Upload`]), by their place.
+pub type Uploading = std::sync::Arc<std::sync::Mutex<Vec<(usize, Box<dyn ScriptFilter>)>>>;
+
+/// Puts back in their places the filters a streaming request body took: the response's
+/// callbacks (and the ends) need them. A body still streaming then goes on unfiltered.
+fn reclaim(txn: &mut Txn) {
+    let Some(uploading) = txn.filters.uploading.take() else {
+        return;
+    };
+    let taken = std::mem::take(&mut *uploading.lock().unwrap_or_else(|e| e.into_inner()));
+    for (i, filter) in taken {
+        if let Some(a) = txn.filters.scripts.get_mut(i) {
+            a.filter = Some(filter);
+        }
+    }
+}
+
+/// A request body streaming through the filters that registered its data, chunk by chunk as
+/// the client sends it (HAProxy's `http_payload` per buffer), then their `http_end`. The
+/// callbacks reach the transaction through the slot that whoever holds it fills meanwhile.
+struct Upload {
+    filters: Uploading,
+    /// What each filter (by place) has not let go yet.
+    held: Vec<BytesMut>,
+    slot: script::TxnSlot,
+    failed: bool,
+}
+
+impl Upload {
+    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+        if self.failed {
+            return Bytes::new();
+        }
+        let mut filters = self.filters.lock().unwrap_or_else(|e| e.into_inner());
+        for (k, (_, filter)) in filters.iter_mut().enumerate() {
+            let held = &mut self.held[k];
+            held.extend_from_slice(&chunk);
+            let passed = with_lent(&self.slot, |txn| {
+                filter.payload(false, false, txn, held, eom)
+            })
+            .unwrap_or(Some(held.len()));
+            let Some(n) = passed else {
+                self.failed = true;
+                return Bytes::new();
+            };
+            chunk = if eom {
+                held.split().freeze()
+            } else {
+                held.split_to(n.min(held.len())).freeze()
+            };
+        }
+        if eom {
+            for (_, filter) in filters.iter_mut() {
+                let verdict = with_lent(&self.slot, |txn| {
+                    filter.step(FilterStep::HttpEnd, false, txn)
+                });
+                if verdict == Some(FilterVerdict::Error) {
+                    self.failed = true;
+                    return Bytes::new();
+                }
+            }
+        }
+        chunk
+    }
+}
+
+impl BodyFilter for Upload {
+    fn data(&mut self, chunk: Bytes) -> Bytes {
+        self.pass(chunk, false)
+    }
+
+    fn end(&mut self) -> Bytes {
+        self.pass(Bytes::new(), true)
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
+    }
+}
+
+/// Makes `client`'s body stream through the filters that registered the request's data.
+fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
+    let mut taken = Vec::new();
+    for (i, a) in txn.filters.scripts.iter_mut().enumerate() {
+        if a.filter.as_ref().is_some_and(|f| f.filters_data(false)) {
+            taken.extend(a.filter.take().map(|f| (i, f)));
+        }
+    }
+    let filters: Uploading = std::sync::Arc::new(std::sync::Mutex::new(taken));
+    txn.filters.uploading = Some(filters.clone());
+    let slot = txn
+        .filters
+        .lent
+        .get_or_insert_with(Default::default)
+        .clone();
+    let held = filters
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|_| BytesMut::new())
+        .collect();
+    client.filter(Box::new(Upload {
+        filters,
+        held,
+        slot,
+        failed: false,
+    }));
+}
 
 /// The request's script filters once its rules have run (the backend's attach first):
-/// `http_headers`, then the body through those that registered its data, then
-/// `end_analyze`. The request's body, or the answer when a filter failed (a 400).
+/// `http_headers`, then the body through those that registered its data (at once when it
+/// has all arrived, else as it streams). The request's body, or the answer when a filter
+/// failed (a 400).
 pub async fn on_request(
     txn: &mut Txn,
     backend: &str,
@@ -491,18 +602,19 @@ pub async fn on_request(
         return Err(failed_request(txn, files, at));
     }
     let body = if request_data(txn) {
+        // A body that has all arrived goes through at once; one still coming streams
+        // through as the client sends it.
+        let bufsize = txn.shared.bufsize.max(8192);
         let whole = match body {
             Either::Right(full) => full.collect().await.ok().map(|c| c.to_bytes()),
-            Either::Left(client) => {
-                let until = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
-                match client.wait_for(until, 0, WHOLE_BODY_LIMIT).await {
-                    Ok((super::prefetch::Arrived::Whole(data), _)) => Some(data),
-                    Ok((super::prefetch::Arrived::Partial(client), _)) => {
-                        return Ok(Either::Left(client));
-                    }
-                    Err(_) => None,
+            Either::Left(client) => match client.read_arrived(bufsize).await {
+                Ok(super::prefetch::Arrived::Whole(data)) => Some(data),
+                Ok(super::prefetch::Arrived::Partial(mut client)) => {
+                    stream_upload(txn, &mut client);
+                    return Ok(Either::Left(client));
                 }
-            }
+                Err(_) => None,
+            },
         };
         let filtered = match whole {
             Some(data) => request_body(txn, data),
