@@ -155,23 +155,31 @@ end
 core.register_filter("tcp", Tcp, function(class, args) return class end)
 
 -- "tally" counts the response body as it passes and leaves what it saw in variables the
--- log line shows; with the argument "cut" it fails once past 50000 bytes of it.
+-- log line shows; with the argument "cut" it fails once past 50000 bytes of it, with
+-- "cutreq" once past 50000 bytes of the request body.
 local Tally = {}
 Tally.id = "tally"
 Tally.flags = filter.FLT_CFG_FL_HTX
 Tally.__index = Tally
 
 function Tally:new()
-  return setmetatable({ cut = self.cut, seen = 0 }, Tally)
+  return setmetatable({ cut = self.cut, cutreq = self.cutreq, seen = 0, seenreq = 0 }, Tally)
 end
 
 function Tally:start_analyze(txn, chn)
-  if chn:is_resp() then
+  if chn:is_resp() or self.cutreq then
     filter.register_data_filter(self, chn)
   end
 end
 
 function Tally:http_payload(txn, msg)
+  if not msg:is_resp() then
+    self.seenreq = self.seenreq + msg:input()
+    if self.seenreq > 50000 then
+      error("cut")
+    end
+    return
+  end
   self.seen = self.seen + msg:input()
   txn:set_var("txn.tally_seen", self.seen)
   if self.cut and self.seen > 50000 then
@@ -190,5 +198,6 @@ end
 
 core.register_filter("tally", Tally, function(class, args)
   class.cut = args[1] == "cut"
+  class.cutreq = args[1] == "cutreq"
   return class
 end)

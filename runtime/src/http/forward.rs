@@ -810,6 +810,11 @@ pub async fn forward(
             }
             // The client went while its body was being forwarded: nothing is sent back, and
             // the request is logged as HAProxy logs it, with no status, `CD`.
+            Err(ExchangeError::ClientAborted) if super::script_filters::upload_failed(txn) => {
+                drop(guard);
+                txn.timings.response = -1;
+                return super::script_filters::failed_upload(txn, &files);
+            }
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CD";
                 txn.timings.response = -1;

@@ -470,8 +470,15 @@ impl BodyFilter for ScriptBody {
     }
 }
 
-/// The filters a streaming request body took ([`Upload`]), by their place.
-pub type Uploading = std::sync::Arc<std::sync::Mutex<Vec<(usize, Box<dyn ScriptFilter>)>>>;
+/// What a streaming request body ([`Upload`]) shares with its transaction: the filters it
+/// took, by their place, and whether one failed.
+#[derive(Default)]
+pub struct UploadState {
+    filters: Vec<(usize, Box<dyn ScriptFilter>)>,
+    failed: bool,
+}
+
+pub type Uploading = std::sync::Arc<std::sync::Mutex<UploadState>>;
 
 /// Puts back in their places the filters a streaming request body took: the response's
 /// callbacks (and the ends) need them. A body still streaming then goes on unfiltered.
@@ -479,7 +486,7 @@ fn reclaim(txn: &mut Txn) {
     let Some(uploading) = txn.filters.uploading.take() else {
         return;
     };
-    let taken = std::mem::take(&mut *uploading.lock().unwrap_or_else(|e| e.into_inner()));
+    let taken = std::mem::take(&mut uploading.lock().unwrap_or_else(|e| e.into_inner()).filters);
     for (i, filter) in taken {
         if let Some(a) = txn.filters.scripts.get_mut(i) {
             a.filter = Some(filter);
@@ -503,7 +510,8 @@ impl Upload {
         if self.failed {
             return Bytes::new();
         }
-        let mut filters = self.filters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.filters.lock().unwrap_or_else(|e| e.into_inner());
+        let UploadState { filters, failed } = &mut *state;
         for (k, (_, filter)) in filters.iter_mut().enumerate() {
             let held = &mut self.held[k];
             held.extend_from_slice(&chunk);
@@ -512,7 +520,7 @@ impl Upload {
             })
             .unwrap_or(Some(held.len()));
             let Some(n) = passed else {
-                self.failed = true;
+                (self.failed, *failed) = (true, true);
                 return Bytes::new();
             };
             chunk = if eom {
@@ -527,7 +535,7 @@ impl Upload {
                     filter.step(FilterStep::HttpEnd, false, txn)
                 });
                 if verdict == Some(FilterVerdict::Error) {
-                    self.failed = true;
+                    (self.failed, *failed) = (true, true);
                     return Bytes::new();
                 }
             }
@@ -558,19 +566,17 @@ fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
             taken.extend(a.filter.take().map(|f| (i, f)));
         }
     }
-    let filters: Uploading = std::sync::Arc::new(std::sync::Mutex::new(taken));
+    let held = taken.iter().map(|_| BytesMut::new()).collect();
+    let filters: Uploading = std::sync::Arc::new(std::sync::Mutex::new(UploadState {
+        filters: taken,
+        failed: false,
+    }));
     txn.filters.uploading = Some(filters.clone());
     let slot = txn
         .filters
         .lent
         .get_or_insert_with(Default::default)
         .clone();
-    let held = filters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .map(|_| BytesMut::new())
-        .collect();
     client.filter(Box::new(Upload {
         filters,
         held,
@@ -629,6 +635,36 @@ pub async fn on_request(
         body
     };
     Ok(body)
+}
+
+/// Whether a filter failed on the request body as it streamed.
+pub fn upload_failed(txn: &Txn) -> bool {
+    txn.filters
+        .uploading
+        .as_ref()
+        .is_some_and(|u| u.lock().unwrap_or_else(|e| e.into_inner()).failed)
+}
+
+/// HAProxy's answer once a filter failed on the request body as it streamed: a 400, the
+/// stream ending `PH`, the connection closed; the filters end the response's analysis, then
+/// the request's.
+pub fn failed_upload(
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+) -> hyper::Response<super::ResBody> {
+    for response in [true, false] {
+        for i in 0..txn.filters.scripts.len() {
+            call(txn, i, FilterStep::EndAnalyze, response);
+        }
+    }
+    txn.filters.scripts.clear();
+    let mut page = super::reply::error_in(400, files, txn);
+    txn.term = *b"PH";
+    page.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    page
 }
 
 /// HAProxy's answer to a request filter number `at` failed on: the filters end their

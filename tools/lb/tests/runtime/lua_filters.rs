@@ -354,6 +354,8 @@ fn a_tcp_stream_ending_before_its_tunnel_ends_its_filters_as_in_haproxy() {
     }
 }
 
+/// A request body streams through script filters: one upper-cases 17 MB as it passes, one
+/// fails on 1 MB as it passes (the client answered a 400, the stream ending `PH`).
 #[test]
 fn a_large_upload_streams_through_a_script_filter_as_in_haproxy() {
     let script = super::lua_public::script("filters_run.lua");
@@ -364,7 +366,7 @@ fn a_large_upload_streams_through_a_script_filter_as_in_haproxy() {
     std::fs::write(&file, vec![b'x'; size]).unwrap();
     let cfg = |port: u16, origin: &Origin| {
         format!(
-            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nfrontend fe\n    bind 127.0.0.1:{port}\n    log-format \"%ST %ts %[var(txn.upper_req)]\"\n    filter lua.upper req\n    http-response set-header x-upper-req %[var(txn.upper_req)]\n    default_backend app\nbackend app\n    server o {}\n",
+            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nfrontend fe\n    bind 127.0.0.1:{port}\n    log-format \"%ST %ts %[var(txn.upper_req)]\"\n    filter lua.upper req\n    http-response set-header x-upper-req %[var(txn.upper_req)]\n    use_backend cutreq if {{ path /cutreq }}\n    default_backend app\nbackend app\n    server o {0}\nbackend cutreq\n    filter lua.tally cutreq\n    server o {0}\n",
             origin.addr
         )
     };
@@ -390,16 +392,18 @@ fn a_large_upload_streams_through_a_script_filter_as_in_haproxy() {
                 .find_map(|l| l.strip_prefix("body="))
                 .unwrap_or("");
             let counts = (body.len(), body.bytes().filter(|&b| b == b'X').count());
+            // A filter failing on the body as it streams: the client's 400.
+            let failed = post_sized(port, "/cutreq", 1_000_000);
             let logged = side.selected(
                 |o| {
                     o.lines()
-                        .filter(|l| l.starts_with("200 "))
+                        .filter(|l| l.starts_with("200 ") || l.starts_with("400 "))
                         .map(str::to_string)
                         .collect()
                 },
-                1,
+                2,
             );
-            (told, counts, logged)
+            (told, counts, failed.0, logged)
         },
     );
     let _ = std::fs::remove_file(&file);
@@ -408,7 +412,8 @@ fn a_large_upload_streams_through_a_script_filter_as_in_haproxy() {
         (
             Some(size.to_string()),
             (size, size),
-            vec![format!("200 -- {size}")]
+            400,
+            vec![format!("200 -- {size}"), "400 PH -".to_string()]
         )
     );
     if let Some(theirs) = theirs {
