@@ -377,7 +377,7 @@ pub async fn serve(
     let scripted = shared.filters.has_scripts();
     if scripted {
         let name = fe.name.clone();
-        if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, false, false).await {
+        if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, false, None).await {
             return script_filter_failed(&mut txn, at);
         }
     }
@@ -461,7 +461,7 @@ pub async fn serve(
     if scripted {
         if be.name != fe.name {
             let name = be.name.clone();
-            if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, true, false).await
+            if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, true, None).await
             {
                 return script_filter_failed(&mut txn, at);
             }

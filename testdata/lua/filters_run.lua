@@ -201,3 +201,40 @@ core.register_filter("tally", Tally, function(class, args)
   class.cutreq = args[1] == "cutreq"
   return class
 end)
+
+-- "waits" answers filter.WAIT (without a wake time) the first time the callback its
+-- argument names runs ("start:req", "headers:req", "start:res" or "headers:res"), and
+-- notes each call.
+local Waits = {}
+Waits.id = "waits"
+Waits.flags = filter.FLT_CFG_FL_HTX
+Waits.__index = Waits
+
+function Waits:new()
+  return setmetatable({ n = 0, where = self.where }, Waits)
+end
+
+function Waits:once(what)
+  if self.where ~= what then
+    return filter.CONTINUE
+  end
+  self.n = self.n + 1
+  print("waits " .. what .. " " .. self.n)
+  if self.n == 1 then
+    return filter.WAIT
+  end
+  return filter.CONTINUE
+end
+
+function Waits:start_analyze(txn, chn)
+  return self:once("start:" .. side(chn))
+end
+
+function Waits:http_headers(txn, msg)
+  return self:once("headers:" .. side(msg.channel))
+end
+
+core.register_filter("waits", Waits, function(class, args)
+  class.where = args[1]
+  return class
+end)

@@ -140,10 +140,16 @@ impl ClientBody {
     /// connection's own task, so the wait lets that task run once more (a yield) before
     /// concluding that nothing more is there.
     pub async fn read_arrived(mut self, limit: usize) -> Result<Arrived, Malformed> {
+        self.take_arrived(limit).await?;
+        Ok(self.settled())
+    }
+
+    /// [`ClientBody::read_arrived`] in place: what has arrived is kept read ahead.
+    pub async fn take_arrived(&mut self, limit: usize) -> Result<(), Malformed> {
         let Some(mut rest) = self.rest.take() else {
-            return Ok(self.settled());
+            return Ok(());
         };
-        let mut read = BytesMut::new();
+        let mut read = BytesMut::from(self.read.take().unwrap_or_default().as_ref());
         let mut idle_rounds = 0;
         while read.len() < limit && idle_rounds < 2 {
             let frame = std::future::poll_fn(|cx| match Pin::new(&mut rest).poll_frame(cx) {
@@ -157,8 +163,8 @@ impl ClientBody {
                     tokio::task::yield_now().await;
                 }
                 Some(None) => {
-                    self.read = Some(read.freeze());
-                    return Ok(self.settled());
+                    self.read = (!read.is_empty()).then(|| read.freeze());
+                    return Ok(());
                 }
                 Some(Some(Err(_))) => return Err(Malformed),
                 Some(Some(Ok(frame))) => {
@@ -175,7 +181,7 @@ impl ClientBody {
         if !rest.is_end_stream() {
             self.rest = Some(rest);
         }
-        Ok(self.settled())
+        Ok(())
     }
 
     /// Reads the body until all of it, `at_least` bytes (0: all) or `limit` bytes have
@@ -215,6 +221,32 @@ impl ClientBody {
             self.rest = Some(rest);
         }
         Ok((self.settled(), timed_out))
+    }
+
+    /// Waits for the next frame of the stream and keeps it read ahead (a script filter
+    /// waiting for the body's progress); false when there is nothing more to wait for.
+    pub async fn read_more(&mut self) -> bool {
+        use http_body_util::BodyExt;
+        let Some(rest) = self.rest.as_mut() else {
+            return false;
+        };
+        match rest.frame().await {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    let mut read = BytesMut::from(self.read.take().unwrap_or_default().as_ref());
+                    read.extend_from_slice(&data);
+                    self.read = Some(read.freeze());
+                }
+                Err(frame) => self.trailers = frame.into_trailers().ok().map(Box::new),
+            },
+            // Its end is news too.
+            None => self.rest = None,
+            Some(Err(_)) => {
+                self.rest = None;
+                return false;
+            }
+        }
+        true
     }
 
     /// What has been read ahead of the stream.

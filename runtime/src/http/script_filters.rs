@@ -27,14 +27,74 @@ pub struct Attached {
 }
 
 /// How long a filter that answered `filter.WAIT` without a wake time waits before it is
-/// called again: HAProxy calls it at the stream's next event, which a complete message
-/// never gets.
+/// called again where the event that would wake it cannot be watched from here (a TCP
+/// stream's bytes, a response body still coming).
 const WAIT_AGAIN: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// What calls a filter that answered `filter.WAIT` without a wake time again: HAProxy calls
+/// it at the stream's next event (data arriving, the other side progressing), which a
+/// complete message never gets: the stream then waits until its client gives up.
+pub enum Wake<'a> {
+    /// The event already happened (the response head arrived after the response's analysis
+    /// started): called again at once.
+    Now,
+    /// More of the request body, or its end, after what had arrived already (`settled` once
+    /// that is read ahead: it is no news).
+    Body {
+        body: &'a mut super::ReqBody,
+        settled: bool,
+    },
+    /// Data still coming that cannot be watched from here: called again a moment later.
+    Soon,
+    /// Nothing more is coming.
+    Never,
+}
+
+/// How much of a request body that had already arrived a waiting filter's stream reads
+/// ahead, as HAProxy's buffer holds it.
+const ARRIVED_LIMIT: usize = 16 << 10;
+
+impl<'a> Wake<'a> {
+    /// What wakes a filter waiting on `body`.
+    pub fn body(body: &'a mut super::ReqBody) -> Wake<'a> {
+        Wake::Body {
+            body,
+            settled: false,
+        }
+    }
+
+    async fn next(&mut self) {
+        match self {
+            Wake::Now => tokio::task::yield_now().await,
+            Wake::Soon => tokio::time::sleep(WAIT_AGAIN).await,
+            Wake::Body {
+                body: http_body_util::Either::Left(client),
+                settled,
+            } => {
+                if !*settled {
+                    *settled = true;
+                    let _ = client.take_arrived(ARRIVED_LIMIT).await;
+                }
+                if !client.read_more().await {
+                    std::future::pending::<()>().await;
+                }
+            }
+            Wake::Body { .. } | Wake::Never => std::future::pending().await,
+        }
+    }
+}
 
 /// Attaches the script filters of `proxy` that are not attached yet, then runs their
 /// `start_analyze` on the request. `Err` (the failed filter's place) when one failed
 /// (`filter.ERROR`): the request is answered with a 400.
-pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool, http: bool) -> Result<(), usize> {
+/// `body`: the request body of an HTTP stream, whose progress wakes a filter that waits.
+pub async fn attach(
+    txn: &mut Txn,
+    proxy: &str,
+    backend: bool,
+    body: Option<&mut super::ReqBody>,
+) -> Result<(), usize> {
+    let http = body.is_some();
     let Some(hooks) = script::hooks() else {
         return Ok(());
     };
@@ -58,7 +118,9 @@ pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool, http: bool) -> Re
             });
         }
     }
-    run_all(txn, first, FilterStep::StartAnalyze, false, false).await
+    // A TCP stream's bytes come elsewhere.
+    let wake = body.map_or(Wake::Soon, Wake::body);
+    run_all(txn, first, FilterStep::StartAnalyze, false, false, wake).await
 }
 
 /// Runs `step` on the filters from the `first` attached on (the backend's only, with
@@ -69,6 +131,7 @@ async fn run_all(
     step: FilterStep,
     response: bool,
     backend_only: bool,
+    mut wake: Wake<'_>,
 ) -> Result<(), usize> {
     for i in first..txn.filters.scripts.len() {
         if backend_only && !txn.filters.scripts[i].backend {
@@ -78,9 +141,8 @@ async fn run_all(
             match call(txn, i, step, response) {
                 FilterVerdict::Continue => break,
                 FilterVerdict::Error => return Err(i),
-                FilterVerdict::Wait(wake) => {
-                    tokio::time::sleep(wake.unwrap_or(WAIT_AGAIN)).await;
-                }
+                FilterVerdict::Wait(Some(at)) => tokio::time::sleep(at).await,
+                FilterVerdict::Wait(None) => wake.next().await,
             }
         }
     }
@@ -136,8 +198,16 @@ fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerd
 }
 
 /// `http_headers` on the request, once every rule has run; the failed filter's place.
-pub async fn request_headers(txn: &mut Txn) -> Result<(), usize> {
-    run_all(txn, 0, FilterStep::HttpHeaders, false, false).await
+pub async fn request_headers(txn: &mut Txn, body: &mut super::ReqBody) -> Result<(), usize> {
+    run_all(
+        txn,
+        0,
+        FilterStep::HttpHeaders,
+        false,
+        false,
+        Wake::body(body),
+    )
+    .await
 }
 
 /// Whether a filter registered the request's data: its body then goes through them whole.
@@ -176,7 +246,8 @@ pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
 /// place when one failed (the client gets a 502). As in HAProxy, the response's start is a pass over every
 /// filter when the frontend declares filters, then one over the backend's when the backend
 /// does: a backend's filter then starts twice.
-pub async fn response_headers(txn: &mut Txn) -> Result<(), usize> {
+/// `more`: whether the response body is still coming (what wakes a waiting `http_headers`).
+pub async fn response_headers(txn: &mut Txn, more: bool) -> Result<(), usize> {
     if txn.filters.scripts.is_empty() {
         return Ok(());
     }
@@ -193,12 +264,13 @@ pub async fn response_headers(txn: &mut Txn) -> Result<(), usize> {
         .as_deref()
         .is_some_and(|b| *b != *txn.frontend && declares(b));
     if frontend {
-        run_all(txn, 0, FilterStep::StartAnalyze, true, false).await?;
+        run_all(txn, 0, FilterStep::StartAnalyze, true, false, Wake::Now).await?;
     }
     if backend {
-        run_all(txn, 0, FilterStep::StartAnalyze, true, true).await?;
+        run_all(txn, 0, FilterStep::StartAnalyze, true, true, Wake::Now).await?;
     }
-    run_all(txn, 0, FilterStep::HttpHeaders, true, false).await
+    let wake = if more { Wake::Soon } else { Wake::Never };
+    run_all(txn, 0, FilterStep::HttpHeaders, true, false, wake).await
 }
 
 /// The response body's part of the script filters: the payload callbacks of those that
@@ -247,7 +319,7 @@ fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
 
 /// `start_analyze` on the response of a TCP stream, once its server is connected.
 pub async fn tcp_response_start(txn: &mut Txn) -> Result<(), usize> {
-    run_all(txn, 0, FilterStep::StartAnalyze, true, false).await
+    run_all(txn, 0, FilterStep::StartAnalyze, true, false, Wake::Soon).await
 }
 
 /// `data`, the first bytes of a TCP stream's request (those its content rules held), through
@@ -592,19 +664,19 @@ fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
 pub async fn on_request(
     txn: &mut Txn,
     backend: &str,
-    body: super::ReqBody,
+    mut body: super::ReqBody,
     files: &[&crate::state::ErrorFiles],
 ) -> Result<super::ReqBody, hyper::Response<super::ResBody>> {
     use http_body_util::{BodyExt, Either, Full};
     if *backend != *txn.frontend {
-        if let Err(at) = attach(txn, backend, true, true).await {
+        if let Err(at) = attach(txn, backend, true, Some(&mut body)).await {
             return Err(failed_request(txn, files, at));
         }
     }
     if txn.filters.scripts.is_empty() {
         return Ok(body);
     }
-    if let Err(at) = request_headers(txn).await {
+    if let Err(at) = request_headers(txn, &mut body).await {
         return Err(failed_request(txn, files, at));
     }
     let body = if request_data(txn) {

@@ -420,3 +420,95 @@ fn a_large_upload_streams_through_a_script_filter_as_in_haproxy() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// The status line of a POST of `hello` to `port` whose body is sent only once the filter
+/// waited on it (the second stream whose callback `what` waited, after the request before
+/// it), or "none" when no answer comes within 3 s.
+fn post_late(port: u16, side: &Side, what: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = super::harness::connect(("127.0.0.1", port));
+    s.write_all(b"POST /late HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\n")
+        .unwrap();
+    let first = format!("waits {what} 1");
+    side.selected(
+        |out| {
+            out.lines()
+                .filter(|l| *l == first)
+                .map(str::to_string)
+                .collect()
+        },
+        2,
+    );
+    s.write_all(b"hello").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(n) if n > 0 => String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        _ => "none".into(),
+    }
+}
+
+/// curl's status for `path` on `port` (a POST of `hello` with `post`), 0 when no answer
+/// came within 3 s.
+fn status_within(port: u16, post: bool) -> u16 {
+    let mut args = vec!["--max-time", "3"];
+    if post {
+        args.extend(["-d", "hello"]);
+    }
+    let url = format!("http://127.0.0.1:{port}/");
+    args.push(&url);
+    curl(&args).0
+}
+
+#[test]
+fn a_filter_waiting_without_a_wake_time_runs_again_when_the_stream_progresses_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, origin: &Origin| {
+        let fe = |i: u16, at: &str| {
+            format!(
+                "frontend fe{i}\n    bind 127.0.0.1:{}\n    filter lua.waits {at}\n    default_backend app\n",
+                port + i
+            )
+        };
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}{}{}{}backend app\n    server o {}\n",
+            fe(0, "headers:req"),
+            fe(1, "start:req"),
+            fe(2, "start:res"),
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        3,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            // A request all there: nothing wakes a filter waiting on it, and the client gets
+            // no answer; a body arriving later wakes it.
+            let headers = (
+                status_within(port, false),
+                post_late(port, side, "headers:req"),
+            );
+            let start = (
+                status_within(port + 1, true),
+                post_late(port + 1, side, "start:req"),
+            );
+            // The response's head arriving wakes its analysis' start.
+            let response = status_within(port + 2, false);
+            (headers, start, response)
+        },
+    );
+    let answered = "HTTP/1.1 200 OK".to_string();
+    assert_eq!(
+        ours,
+        ((0, answered.clone()), (0, answered), 200),
+        "{ours:?}"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
