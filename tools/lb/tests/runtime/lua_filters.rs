@@ -215,9 +215,11 @@ fn a_script_filter_rewrites_both_directions_of_a_tcp_stream_as_in_haproxy() {
     }
 }
 
-/// curl's view of a POST of `size` bytes to `path`: the status, the body's size and curl's
-/// exit code (18 when the response was cut short).
-fn post_sized(port: u16, path: &str, size: usize) -> (u16, usize, i32) {
+/// The status, the body's size and curl's exit code (18 when the response was cut short).
+type Curled = (u16, usize, i32);
+
+/// curl's view of a POST of `size` bytes to `path`.
+fn post_sized(port: u16, path: &str, size: usize) -> Curled {
     let file = std::env::temp_dir().join(format!("hapee-luaf-{}-{size}", std::process::id()));
     std::fs::write(&file, vec![b'x'; size]).unwrap();
     let out = Command::new("curl")
@@ -269,7 +271,7 @@ fn response_body_callbacks_set_the_streams_variables_and_a_failure_cuts_the_resp
             (whole, cut, lines)
         },
     );
-    let outcome = |(whole, cut, lines): &((u16, usize, i32), (u16, usize, i32), Vec<String>)| {
+    let outcome = |(whole, cut, lines): &(Curled, Curled, Vec<String>)| {
         // How many bytes the failing filter saw depends on how they arrived: only that it
         // went past its limit does not.
         let lines: Vec<String> = lines
