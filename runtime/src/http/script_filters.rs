@@ -1,14 +1,15 @@
 //! Script filters (`filter lua.<name>`) on an HTTP stream, called where HAProxy's filter
 //! analyzers call them: `start_analyze` on the request when the proxy's filters attach (the
 //! frontend's before its rules, the backend's once it is chosen), `http_headers` on the
-//! request after every request rule, its payload and `http_end` when a filter registered the
-//! request's data, then `end_analyze`; on the response `start_analyze` and `http_headers`
-//! after the response rules, the payload chunk by chunk as it streams to the client, then
-//! `http_end` and `end_analyze` at its end.
+//! request after every request rule, its payload (chunk by chunk as the client sends it)
+//! and `http_end` when a filter registered the request's data; on the response
+//! `start_analyze` and `http_headers` after the response rules, the payload chunk by chunk
+//! as it streams to the client, then `http_end`, and at its end `end_analyze` on both.
 //!
-//! While the response body streams, the transaction is with the body on its way out, which
-//! lends it to the body's callbacks through a slot ([`crate::script::LentTxn`]): what they
-//! change (variables, the termination state) is the stream's own, up to its log line.
+//! While a body streams, the transaction is elsewhere (with the server exchange, then with
+//! the response on its way out), which lends it to the body's callbacks through a slot
+//! ([`crate::script::LentTxn`], `txn.filters.lent`): what they change (variables, the
+//! termination state) is the stream's own, up to its log line.
 
 use super::filters::BodyFilter;
 use crate::script::{self, FilterStep, FilterVerdict, ScriptFilter};
@@ -730,13 +731,7 @@ pub fn failed_upload(
         }
     }
     txn.filters.scripts.clear();
-    let mut page = super::reply::error_in(400, files, txn);
-    txn.term = *b"PH";
-    page.headers_mut().insert(
-        hyper::header::CONNECTION,
-        hyper::header::HeaderValue::from_static("close"),
-    );
-    page
+    bad_request(txn, files, *b"PH")
 }
 
 /// HAProxy's answer to a request filter number `at` failed on: the filters end their
@@ -747,8 +742,17 @@ pub fn failed_request(
     at: usize,
 ) -> hyper::Response<super::ResBody> {
     end_after_error(txn, at, 0);
+    bad_request(txn, files, *b"PR")
+}
+
+/// The 400 of a request a filter failed on, the stream ending `term`, the connection closed.
+fn bad_request(
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+    term: [u8; 2],
+) -> hyper::Response<super::ResBody> {
     let mut page = super::reply::error_in(400, files, txn);
-    txn.term = *b"PR";
+    txn.term = term;
     page.headers_mut().insert(
         hyper::header::CONNECTION,
         hyper::header::HeaderValue::from_static("close"),
