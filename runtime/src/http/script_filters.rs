@@ -502,11 +502,18 @@ impl ScriptBody {
         self.end_analyze();
     }
 
-    /// Every filter ends its analysis of the request, then of the response.
+    /// Every filter ends its analysis of the request, then of the response. The response's
+    /// headers, kept for the callbacks, then go: the log line sees none, as without filters.
     fn end_analyze(&mut self) {
         self.ended = true;
         self.step(FilterStep::EndAnalyze, false, false);
         self.step(FilterStep::EndAnalyze, true, false);
+        with_lent(&self.slot, |mut txn| {
+            if let Some(r) = txn.response.as_mut() {
+                r.headers.clear();
+            }
+            (txn, ())
+        });
     }
 }
 
