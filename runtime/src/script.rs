@@ -218,6 +218,24 @@ pub fn lend_now<R>(txn: &mut Txn, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R)) -> 
     r
 }
 
+/// Lends `txn` through `slot` while `fut` runs (the filters of a body streaming meanwhile
+/// reach it there), and takes it back when `fut` is done or dropped.
+pub async fn lend_during<F: Future>(txn: &mut Txn, slot: &TxnSlot, fut: F) -> F::Output {
+    struct Back<'a>(&'a mut Txn, &'a TxnSlot);
+    impl Drop for Back<'_> {
+        fn drop(&mut self) {
+            if let Some(mut back) = self.1.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                std::mem::swap(self.0, &mut back);
+                SPARE.set(Some(back));
+            }
+        }
+    }
+    let lent = take_out(txn);
+    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(lent);
+    let _back = Back(txn, slot);
+    fut.await
+}
+
 thread_local! {
     static HOOKS: RefCell<Option<Rc<dyn Hooks>>> = const { RefCell::new(None) };
 }

@@ -321,13 +321,13 @@ async fn serve_service(service: &rules::Service, stream: ClientStream, mut txn: 
         rules::Service::Script(name) => {
             // HAProxy logs the service in place of the server.
             txn.server = Some(format!("<lua.{name}>").into());
-            let txn = Box::pin(crate::script::run_tcp_service(name, stream, txn)).await;
-            finish(&txn);
+            let mut txn = Box::pin(crate::script::run_tcp_service(name, stream, txn)).await;
+            finish(&mut txn);
         }
         // An HTTP service on a raw connection: HAProxy refuses it in TCP mode at load time.
         rules::Service::PrometheusExporter => {
             txn.term = *b"PR";
-            finish(&txn);
+            finish(&mut txn);
         }
     }
 }
@@ -377,7 +377,7 @@ pub async fn serve(
     let scripted = shared.filters.has_scripts();
     if scripted {
         let name = fe.name.clone();
-        if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, false, false).await {
+        if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, false, None).await {
             return script_filter_failed(&mut txn, at);
         }
     }
@@ -390,7 +390,7 @@ pub async fn serve(
         match rules::run_from(&fe.rules, RuleSet::TcpRequestContent, &mut txn, from) {
             Verdict::Reject | Verdict::Deny(_) => {
                 txn.term = *b"PR";
-                finish(&txn);
+                finish(&mut txn);
                 return None;
             }
             Verdict::Script(call, next) => {
@@ -407,13 +407,13 @@ pub async fn serve(
                     }
                     ActionEnd::Deny | ActionEnd::Abort | ActionEnd::Invalid => {
                         txn.term = *b"PR";
-                        finish(&txn);
+                        finish(&mut txn);
                         return None;
                     }
                     // `txn:done()` (or an action that could not run) closes the connection.
                     ActionEnd::Done(_) | ActionEnd::Failed => {
                         txn.term = *b"LR";
-                        finish(&txn);
+                        finish(&mut txn);
                         return None;
                     }
                 }
@@ -461,7 +461,7 @@ pub async fn serve(
     if scripted {
         if be.name != fe.name {
             let name = be.name.clone();
-            if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, true, false).await
+            if let Err(at) = crate::http::script_filters::attach(&mut txn, &name, true, None).await
             {
                 return script_filter_failed(&mut txn, at);
             }
@@ -526,7 +526,7 @@ pub async fn serve(
                     tries.failed(si, true);
                     continue;
                 }
-                finish(&txn);
+                finish(&mut txn);
                 return None;
             };
             (si, server, addr)
@@ -544,7 +544,7 @@ pub async fn serve(
                 txn.timings.queue =
                     before_queue + (crate::clock::now() - queued).as_millis() as i64;
                 txn.term = *b"sQ";
-                finish(&txn);
+                finish(&mut txn);
                 return None;
             }
         };
@@ -639,7 +639,7 @@ pub async fn serve(
     if !sent.is_empty() && sstream.write_all(&sent).await.is_err() {
         server.active.fetch_sub(1, Ordering::Relaxed);
         txn.term = *b"SD";
-        finish(&txn);
+        finish(&mut txn);
         return None;
     }
     txn.timings.connect = (crate::clock::now() - start).as_millis() as i64 - queue;
@@ -707,7 +707,7 @@ pub async fn serve(
         // Written at the connection; the stream's totals still count now.
         crate::api::count_txn(&txn);
     } else {
-        finish(&txn);
+        finish(&mut txn);
     }
     None
 }
@@ -721,6 +721,7 @@ fn script_filter_failed(txn: &mut Txn, at: usize) -> Option<crate::upgrade::Upgr
     None
 }
 
-fn finish(txn: &Txn) {
+fn finish(txn: &mut Txn) {
+    crate::http::script_filters::end_early(txn);
     crate::http::log_txn(txn);
 }

@@ -153,3 +153,88 @@ function Tcp:tcp_payload(txn, chn)
 end
 
 core.register_filter("tcp", Tcp, function(class, args) return class end)
+
+-- "tally" counts the response body as it passes and leaves what it saw in variables the
+-- log line shows; with the argument "cut" it fails once past 50000 bytes of it, with
+-- "cutreq" once past 50000 bytes of the request body.
+local Tally = {}
+Tally.id = "tally"
+Tally.flags = filter.FLT_CFG_FL_HTX
+Tally.__index = Tally
+
+function Tally:new()
+  return setmetatable({ cut = self.cut, cutreq = self.cutreq, seen = 0, seenreq = 0 }, Tally)
+end
+
+function Tally:start_analyze(txn, chn)
+  if chn:is_resp() or self.cutreq then
+    filter.register_data_filter(self, chn)
+  end
+end
+
+function Tally:http_payload(txn, msg)
+  if not msg:is_resp() then
+    self.seenreq = self.seenreq + msg:input()
+    if self.seenreq > 50000 then
+      error("cut")
+    end
+    return
+  end
+  self.seen = self.seen + msg:input()
+  txn:set_var("txn.tally_seen", self.seen)
+  if self.cut and self.seen > 50000 then
+    error("cut")
+  end
+end
+
+function Tally:http_end(txn, msg)
+  txn:set_var("txn.tally_end", "end")
+end
+
+function Tally:end_analyze(txn, chn)
+  txn:set_var("txn.tally_" .. side(chn), "ended")
+  print("tally ended " .. side(chn))
+end
+
+core.register_filter("tally", Tally, function(class, args)
+  class.cut = args[1] == "cut"
+  class.cutreq = args[1] == "cutreq"
+  return class
+end)
+
+-- "waits" answers filter.WAIT (without a wake time) the first time the callback its
+-- argument names runs ("start:req", "headers:req", "start:res" or "headers:res"), and
+-- notes each call.
+local Waits = {}
+Waits.id = "waits"
+Waits.flags = filter.FLT_CFG_FL_HTX
+Waits.__index = Waits
+
+function Waits:new()
+  return setmetatable({ n = 0, where = self.where }, Waits)
+end
+
+function Waits:once(what)
+  if self.where ~= what then
+    return filter.CONTINUE
+  end
+  self.n = self.n + 1
+  print("waits " .. what .. " " .. self.n)
+  if self.n == 1 then
+    return filter.WAIT
+  end
+  return filter.CONTINUE
+end
+
+function Waits:start_analyze(txn, chn)
+  return self:once("start:" .. side(chn))
+end
+
+function Waits:http_headers(txn, msg)
+  return self:once("headers:" .. side(msg.channel))
+end
+
+core.register_filter("waits", Waits, function(class, args)
+  class.where = args[1]
+  return class
+end)

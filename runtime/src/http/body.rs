@@ -155,6 +155,19 @@ impl Drop for Tracked {
             if let (http_body_util::Either::Right(server), true) = (&self.inner, self.counted) {
                 txn.bytes_out += server.received();
             }
+            if let (Some(slot), http_body_util::Either::Right(_)) = (&self.lent, &self.inner) {
+                // The script filters of a server's body cut short end their analysis then,
+                // with the transaction lent to them.
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(txn);
+                drop(std::mem::replace(
+                    &mut self.inner,
+                    http_body_util::Either::Left(http_body_util::Full::new(Bytes::new())),
+                ));
+                match slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    Some(back) => txn = back,
+                    None => return,
+                }
+            }
             if !complete && txn.term == *b"--" {
                 txn.term = *b"CD";
             }

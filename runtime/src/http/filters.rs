@@ -17,6 +17,11 @@ pub trait BodyFilter: Send {
     fn data(&mut self, chunk: Bytes) -> Bytes;
     /// The body is over: what is left to send.
     fn end(&mut self) -> Bytes;
+    /// Whether the filter failed: the stream is then aborted (the head is out, so the body
+    /// is cut short).
+    fn failed(&self) -> bool {
+        false
+    }
 }
 
 /// Filters one after the other: each sees what the one before it let out.
@@ -40,6 +45,10 @@ impl Chain {
 impl BodyFilter for Chain {
     fn data(&mut self, chunk: Bytes) -> Bytes {
         self.0.iter_mut().fold(chunk, |c, f| f.data(c))
+    }
+
+    fn failed(&self) -> bool {
+        self.0.iter().any(|f| f.failed())
     }
 
     fn end(&mut self) -> Bytes {
@@ -167,6 +176,11 @@ pub struct TxnFilters {
     pub limits: crate::bwlim::TxnLimits,
     /// The script filters attached to it.
     pub scripts: Vec<super::script_filters::Attached>,
+    /// Where the script filters of the response body find the transaction while it goes
+    /// out: whoever holds the transaction then lends it there.
+    pub lent: Option<crate::script::TxnSlot>,
+    /// The script filters a request body streaming through them took.
+    pub uploading: Option<super::script_filters::Uploading>,
 }
 
 /// Before the request is forwarded (or answered from the cache): the compression filter
@@ -247,7 +261,7 @@ pub fn on_response(txn: &mut Txn, status: u16, headers: &mut HeaderMap, from_cac
             }
             // The first takes them all: their ends go together.
             FilterPlan::Script(_) => {
-                if let Some(f) = super::script_filters::body_filter(txn, status, headers) {
+                if let Some(f) = super::script_filters::body_filter(txn) {
                     chain.0.push(f);
                 }
             }

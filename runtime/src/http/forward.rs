@@ -271,6 +271,15 @@ struct NoExtendedConnect;
 
 /// Sends the request as a stream of `h2` and waits for the response head. A request the
 /// connection went away before taking gives its body back in `stream`, to go again.
+/// Awaits `exchange` with the transaction lent to the script filters of a request body
+/// streaming meanwhile (when there are some).
+async fn lending<F: std::future::Future>(txn: &mut Txn, exchange: F) -> F::Output {
+    match txn.filters.lent.clone() {
+        Some(slot) => crate::script::lend_during(txn, &slot, exchange).await,
+        None => exchange.await,
+    }
+}
+
 async fn exchange_h2(
     ctx: &ConnCtx,
     txn: &mut Txn,
@@ -293,11 +302,11 @@ async fn exchange_h2(
         }
         websocket::to_extended_connect(&mut request);
     }
-    let answer = unless_killed(
+    let exchange = unless_killed(
         ctx,
         upstream::h2::exchange(&h2, request, txn.timeout_server.or(be.timeouts.server)),
-    )
-    .await;
+    );
+    let answer = lending(txn, exchange).await;
     Ok(match answer {
         Err(StreamError::Failed(ExchangeError::Killed)) => Err(ExchangeError::Killed),
         Ok(mut resp) => {
@@ -359,6 +368,8 @@ pub async fn forward(
             client.pace(upload_limits);
             (None, Some(client))
         }
+        // Script filters see it as it streams: nothing is read ahead of them.
+        Either::Left(client) if client.filtered() => (None, Some(client)),
         Either::Left(client) => match cold(client.read_arrived(shared.bufsize.max(8192))).await {
             Ok(Arrived::Whole(data)) => (Some(Full::new(data)), None),
             Ok(Arrived::Partial(client)) => (None, Some(client)),
@@ -700,20 +711,17 @@ pub async fn forward(
                 }
                 // Pinned where it is made: a future not yet started is moved whole, and
                 // this one is large.
-                let answer = unless_killed(
-                    ctx,
-                    std::pin::pin!(upstream::exchange(
-                        conn,
-                        upstream::Outgoing::new(request),
-                        upstream::Limits {
-                            close: close_server,
-                            head_size: head_limit,
-                            timeout: txn.timeout_server.or(be.timeouts.server),
-                            lenient: be.accept_invalid_response,
-                        },
-                    )),
-                )
-                .await;
+                let exchange = std::pin::pin!(upstream::exchange(
+                    conn,
+                    upstream::Outgoing::new(request),
+                    upstream::Limits {
+                        close: close_server,
+                        head_size: head_limit,
+                        timeout: txn.timeout_server.or(be.timeouts.server),
+                        lenient: be.accept_invalid_response,
+                    },
+                ));
+                let answer = lending(txn, unless_killed(ctx, exchange)).await;
                 match (answer, &ws_keys) {
                     (Ok(resp), Some(keys))
                         if !keys.server_answer_valid(resp.status(), resp.headers()) =>
@@ -727,7 +735,7 @@ pub async fn forward(
                 txn.server_addrs = conn.addrs();
                 txn.server_http_major = Some(1);
                 let (parts, body) = request.into_parts();
-                cold(unless_killed(
+                let exchange = cold(unless_killed(
                     ctx,
                     upstream::fcgi::exchange(
                         conn,
@@ -737,9 +745,8 @@ pub async fn forward(
                         parts.method,
                         txn.timeout_server.or(be.timeouts.server),
                     ),
-                ))
-                .await
-                .map(|resp| resp.map(Box::new))
+                ));
+                lending(txn, exchange).await.map(|resp| resp.map(Box::new))
             }
             (Connected::H2(h2), _) => {
                 let sent = cold(exchange_h2(
@@ -803,6 +810,11 @@ pub async fn forward(
             }
             // The client went while its body was being forwarded: nothing is sent back, and
             // the request is logged as HAProxy logs it, with no status, `CD`.
+            Err(ExchangeError::ClientAborted) if super::script_filters::upload_failed(txn) => {
+                drop(guard);
+                txn.timings.response = -1;
+                return super::script_filters::failed_upload(txn, &files);
+            }
             Err(ExchangeError::ClientAborted) => {
                 txn.term = *b"CD";
                 txn.timings.response = -1;

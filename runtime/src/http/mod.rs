@@ -384,9 +384,9 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         };
         // The frontend's script filters attach as the stream starts.
         let body = match body {
-            Ok(body) if ctx.shared.filters.has_scripts() => {
+            Ok(mut body) if ctx.shared.filters.has_scripts() => {
                 let name = fe.name.clone();
-                match Box::pin(script_filters::attach(txn, &name, false, true)).await {
+                match Box::pin(script_filters::attach(txn, &name, false, Some(&mut body))).await {
                     Ok(()) => Ok(body),
                     Err(at) => Err(script_filters::failed_request(txn, &[&fe.errorfiles], at)),
                 }

@@ -24,6 +24,8 @@ pub struct ClientBody {
     rest: Option<IncomingBody>,
     /// The upload limits the transaction enabled (`set-bandwidth-limit`), if any.
     paced: Option<Box<crate::bwlim::Paced>>,
+    /// The script filters that registered the request's data, which see it as it streams.
+    filters: Option<Box<dyn super::filters::BodyFilter>>,
 }
 
 /// A body whose framing is broken.
@@ -45,6 +47,73 @@ impl ClientBody {
             trailers: None,
             rest: Some(incoming),
             paced: None,
+            filters: None,
+        }
+    }
+
+    /// Sends the body through `filter` as it streams (its length then changes, so it is no
+    /// longer told).
+    pub fn filter(&mut self, filter: Box<dyn super::filters::BodyFilter>) {
+        self.filters = Some(filter);
+    }
+
+    /// Whether filters see the body as it streams: it cannot then be read ahead unfiltered.
+    pub fn filtered(&self) -> bool {
+        self.filters.is_some()
+    }
+
+    /// The next frame once through the filters: a chunk they hold back entirely is not sent
+    /// as an empty frame, and what they add at the end comes before the end (or trailers).
+    /// A filter's failure fails the body.
+    fn poll_unpaced(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let Some(mut filters) = self.filters.take() else {
+            return self.poll_raw(cx);
+        };
+        let failed = || -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            Poll::Ready(Some(Err(Box::new(std::io::Error::other(
+                "a filter failed on the request body",
+            )))))
+        };
+        loop {
+            let polled = self.poll_raw(cx);
+            let data = match polled {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => {
+                        let out = filters.data(data);
+                        if filters.failed() {
+                            self.rest = None;
+                            return failed();
+                        }
+                        if out.is_empty() {
+                            continue;
+                        }
+                        self.filters = Some(filters);
+                        return Poll::Ready(Some(Ok(Frame::data(out))));
+                    }
+                    // The trailers come after what the filters add at the end.
+                    Err(frame) => {
+                        self.trailers = frame.into_trailers().ok().map(Box::new);
+                        filters.end()
+                    }
+                },
+                Poll::Ready(None) => filters.end(),
+                other => {
+                    self.filters = Some(filters);
+                    return other;
+                }
+            };
+            if filters.failed() {
+                self.rest = None;
+                self.trailers = None;
+                return failed();
+            }
+            if data.is_empty() {
+                return self.poll_raw(cx);
+            }
+            return Poll::Ready(Some(Ok(Frame::data(data))));
         }
     }
 
@@ -53,10 +122,7 @@ impl ClientBody {
         self.paced = crate::bwlim::Paced::new(pacer);
     }
 
-    fn poll_unpaced(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_raw(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         if let Some(read) = self.read.take() {
             return Poll::Ready(Some(Ok(Frame::data(read))));
         }
@@ -74,10 +140,16 @@ impl ClientBody {
     /// connection's own task, so the wait lets that task run once more (a yield) before
     /// concluding that nothing more is there.
     pub async fn read_arrived(mut self, limit: usize) -> Result<Arrived, Malformed> {
+        self.take_arrived(limit).await?;
+        Ok(self.settled())
+    }
+
+    /// [`ClientBody::read_arrived`] in place: what has arrived is kept read ahead.
+    pub async fn take_arrived(&mut self, limit: usize) -> Result<(), Malformed> {
         let Some(mut rest) = self.rest.take() else {
-            return Ok(self.settled());
+            return Ok(());
         };
-        let mut read = BytesMut::new();
+        let mut read = BytesMut::from(self.read.take().unwrap_or_default().as_ref());
         let mut idle_rounds = 0;
         while read.len() < limit && idle_rounds < 2 {
             let frame = std::future::poll_fn(|cx| match Pin::new(&mut rest).poll_frame(cx) {
@@ -91,8 +163,8 @@ impl ClientBody {
                     tokio::task::yield_now().await;
                 }
                 Some(None) => {
-                    self.read = Some(read.freeze());
-                    return Ok(self.settled());
+                    self.read = (!read.is_empty()).then(|| read.freeze());
+                    return Ok(());
                 }
                 Some(Some(Err(_))) => return Err(Malformed),
                 Some(Some(Ok(frame))) => {
@@ -109,7 +181,7 @@ impl ClientBody {
         if !rest.is_end_stream() {
             self.rest = Some(rest);
         }
-        Ok(self.settled())
+        Ok(())
     }
 
     /// Reads the body until all of it, `at_least` bytes (0: all) or `limit` bytes have
@@ -151,6 +223,32 @@ impl ClientBody {
         Ok((self.settled(), timed_out))
     }
 
+    /// Waits for the next frame of the stream and keeps it read ahead (a script filter
+    /// waiting for the body's progress); false when there is nothing more to wait for.
+    pub async fn read_more(&mut self) -> bool {
+        use http_body_util::BodyExt;
+        let Some(rest) = self.rest.as_mut() else {
+            return false;
+        };
+        match rest.frame().await {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    let mut read = BytesMut::from(self.read.take().unwrap_or_default().as_ref());
+                    read.extend_from_slice(&data);
+                    self.read = Some(read.freeze());
+                }
+                Err(frame) => self.trailers = frame.into_trailers().ok().map(Box::new),
+            },
+            // Its end is news too.
+            None => self.rest = None,
+            Some(Err(_)) => {
+                self.rest = None;
+                return false;
+            }
+        }
+        true
+    }
+
     /// What has been read ahead of the stream.
     pub fn arrived(&self) -> Option<Bytes> {
         self.read.clone()
@@ -183,13 +281,17 @@ impl Body for ClientBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.paced.as_ref().is_none_or(|p| !p.holds_data())
+        self.filters.is_none()
+            && self.paced.as_ref().is_none_or(|p| !p.holds_data())
             && self.read.is_none()
             && self.trailers.is_none()
             && self.rest.as_ref().is_none_or(Body::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
+        if self.filters.is_some() {
+            return SizeHint::default();
+        }
         let read = self.read.as_ref().map_or(0, |r| r.len() as u64);
         let rest = self
             .rest

@@ -89,7 +89,8 @@ pub(super) async fn respond(
     if !txn.filters.scripts.is_empty() {
         // The script filters' `http_headers` see the head as the rules and persistence left it.
         txn.response = Some(view);
-        if let Err(at) = Box::pin(super::script_filters::response_headers(txn)).await {
+        let more = !hyper::body::Body::is_end_stream(&*body);
+        if let Err(at) = Box::pin(super::script_filters::response_headers(txn, more)).await {
             super::script_filters::end_after_error(txn, 0, at);
             return failed_response(ctx, txn, be);
         }
@@ -141,13 +142,21 @@ pub(super) async fn respond(
                 .append(CONNECTION, HeaderValue::from_static("close"));
         }
     }
-    // The headers now belong to the response on its way out; logs only need the status.
+    // The headers now belong to the response on its way out; logs only need the status, the
+    // script filters of the body (lent the transaction as it goes out) the head too.
+    let lent = txn.filters.lent.take();
     txn.response = Some(ResponseView {
         status: view.status,
         version: view.version,
-        headers: hyper::HeaderMap::new(),
+        headers: match lent {
+            Some(_) => parts.headers.clone(),
+            None => hyper::HeaderMap::new(),
+        },
         lines: Default::default(),
     });
+    if let Some(slot) = lent {
+        parts.extensions.insert(crate::script::LentTxn(slot));
+    }
     if let (Some((client, keys)), true) = (client_upgrade, switching) {
         // An HTTP/1 client is answered its key when the server (over HTTP/2) had none.
         if let (Some(keys), true) = (keys, http1_client) {

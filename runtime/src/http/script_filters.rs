@@ -1,13 +1,15 @@
 //! Script filters (`filter lua.<name>`) on an HTTP stream, called where HAProxy's filter
 //! analyzers call them: `start_analyze` on the request when the proxy's filters attach (the
 //! frontend's before its rules, the backend's once it is chosen), `http_headers` on the
-//! request after every request rule, its payload and `http_end` when a filter registered the
-//! request's data, then `end_analyze`; on the response `start_analyze` and `http_headers`
-//! after the response rules, the payload chunk by chunk as it streams to the client, then
-//! `http_end` and `end_analyze` at its end.
+//! request after every request rule, its payload (chunk by chunk as the client sends it)
+//! and `http_end` when a filter registered the request's data; on the response
+//! `start_analyze` and `http_headers` after the response rules, the payload chunk by chunk
+//! as it streams to the client, then `http_end`, and at its end `end_analyze` on both.
 //!
-//! While the body streams, the transaction itself is with the connection: the callbacks of
-//! the response body see a copy of what it held when the head went out.
+//! While a body streams, the transaction is elsewhere (with the server exchange, then with
+//! the response on its way out), which lends it to the body's callbacks through a slot
+//! ([`crate::script::LentTxn`], `txn.filters.lent`): what they change (variables, the
+//! termination state) is the stream's own, up to its log line.
 
 use super::filters::BodyFilter;
 use crate::script::{self, FilterStep, FilterVerdict, ScriptFilter};
@@ -26,14 +28,74 @@ pub struct Attached {
 }
 
 /// How long a filter that answered `filter.WAIT` without a wake time waits before it is
-/// called again: HAProxy calls it at the stream's next event, which a complete message
-/// never gets.
+/// called again where the event that would wake it cannot be watched from here (a TCP
+/// stream's bytes, a response body still coming).
 const WAIT_AGAIN: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// What calls a filter that answered `filter.WAIT` without a wake time again: HAProxy calls
+/// it at the stream's next event (data arriving, the other side progressing), which a
+/// complete message never gets: the stream then waits until its client gives up.
+pub enum Wake<'a> {
+    /// The event already happened (the response head arrived after the response's analysis
+    /// started): called again at once.
+    Now,
+    /// More of the request body, or its end, after what had arrived already (`settled` once
+    /// that is read ahead: it is no news).
+    Body {
+        body: &'a mut super::ReqBody,
+        settled: bool,
+    },
+    /// Data still coming that cannot be watched from here: called again a moment later.
+    Soon,
+    /// Nothing more is coming.
+    Never,
+}
+
+/// How much of a request body that had already arrived a waiting filter's stream reads
+/// ahead, as HAProxy's buffer holds it.
+const ARRIVED_LIMIT: usize = 16 << 10;
+
+impl<'a> Wake<'a> {
+    /// What wakes a filter waiting on `body`.
+    pub fn body(body: &'a mut super::ReqBody) -> Wake<'a> {
+        Wake::Body {
+            body,
+            settled: false,
+        }
+    }
+
+    async fn next(&mut self) {
+        match self {
+            Wake::Now => tokio::task::yield_now().await,
+            Wake::Soon => tokio::time::sleep(WAIT_AGAIN).await,
+            Wake::Body {
+                body: http_body_util::Either::Left(client),
+                settled,
+            } => {
+                if !*settled {
+                    *settled = true;
+                    let _ = client.take_arrived(ARRIVED_LIMIT).await;
+                }
+                if !client.read_more().await {
+                    std::future::pending::<()>().await;
+                }
+            }
+            Wake::Body { .. } | Wake::Never => std::future::pending().await,
+        }
+    }
+}
 
 /// Attaches the script filters of `proxy` that are not attached yet, then runs their
 /// `start_analyze` on the request. `Err` (the failed filter's place) when one failed
 /// (`filter.ERROR`): the request is answered with a 400.
-pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool, http: bool) -> Result<(), usize> {
+/// `body`: the request body of an HTTP stream, whose progress wakes a filter that waits.
+pub async fn attach(
+    txn: &mut Txn,
+    proxy: &str,
+    backend: bool,
+    body: Option<&mut super::ReqBody>,
+) -> Result<(), usize> {
+    let http = body.is_some();
     let Some(hooks) = script::hooks() else {
         return Ok(());
     };
@@ -57,7 +119,9 @@ pub async fn attach(txn: &mut Txn, proxy: &str, backend: bool, http: bool) -> Re
             });
         }
     }
-    run_all(txn, first, FilterStep::StartAnalyze, false, false).await
+    // A TCP stream's bytes come elsewhere.
+    let wake = body.map_or(Wake::Soon, Wake::body);
+    run_all(txn, first, FilterStep::StartAnalyze, false, false, wake).await
 }
 
 /// Runs `step` on the filters from the `first` attached on (the backend's only, with
@@ -68,6 +132,7 @@ async fn run_all(
     step: FilterStep,
     response: bool,
     backend_only: bool,
+    mut wake: Wake<'_>,
 ) -> Result<(), usize> {
     for i in first..txn.filters.scripts.len() {
         if backend_only && !txn.filters.scripts[i].backend {
@@ -77,9 +142,8 @@ async fn run_all(
             match call(txn, i, step, response) {
                 FilterVerdict::Continue => break,
                 FilterVerdict::Error => return Err(i),
-                FilterVerdict::Wait(wake) => {
-                    tokio::time::sleep(wake.unwrap_or(WAIT_AGAIN)).await;
-                }
+                FilterVerdict::Wait(Some(at)) => tokio::time::sleep(at).await,
+                FilterVerdict::Wait(None) => wake.next().await,
             }
         }
     }
@@ -109,7 +173,23 @@ pub fn end_unanswered(txn: &mut Txn) {
     txn.filters.scripts.clear();
 }
 
+/// A TCP stream that ends before its tunnel (rejected, or without a server): the filters
+/// still attached end the request's analysis, then, once a backend was chosen (HAProxy
+/// ends both channels when the server could not be reached, even though the response never
+/// started), the response's.
+pub fn end_early(txn: &mut Txn) {
+    if txn.filters.scripts.is_empty() {
+        return;
+    }
+    let response_from = match txn.backend {
+        Some(_) => 0,
+        None => txn.filters.scripts.len(),
+    };
+    end_after_error(txn, 0, response_from);
+}
+
 fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerdict {
+    reclaim(txn);
     let Some(mut filter) = txn.filters.scripts.get_mut(i).and_then(|a| a.filter.take()) else {
         return FilterVerdict::Continue;
     };
@@ -119,8 +199,16 @@ fn call(txn: &mut Txn, i: usize, step: FilterStep, response: bool) -> FilterVerd
 }
 
 /// `http_headers` on the request, once every rule has run; the failed filter's place.
-pub async fn request_headers(txn: &mut Txn) -> Result<(), usize> {
-    run_all(txn, 0, FilterStep::HttpHeaders, false, false).await
+pub async fn request_headers(txn: &mut Txn, body: &mut super::ReqBody) -> Result<(), usize> {
+    run_all(
+        txn,
+        0,
+        FilterStep::HttpHeaders,
+        false,
+        false,
+        Wake::body(body),
+    )
+    .await
 }
 
 /// Whether a filter registered the request's data: its body then goes through them whole.
@@ -159,7 +247,8 @@ pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
 /// place when one failed (the client gets a 502). As in HAProxy, the response's start is a pass over every
 /// filter when the frontend declares filters, then one over the backend's when the backend
 /// does: a backend's filter then starts twice.
-pub async fn response_headers(txn: &mut Txn) -> Result<(), usize> {
+/// `more`: whether the response body is still coming (what wakes a waiting `http_headers`).
+pub async fn response_headers(txn: &mut Txn, more: bool) -> Result<(), usize> {
     if txn.filters.scripts.is_empty() {
         return Ok(());
     }
@@ -176,27 +265,31 @@ pub async fn response_headers(txn: &mut Txn) -> Result<(), usize> {
         .as_deref()
         .is_some_and(|b| *b != *txn.frontend && declares(b));
     if frontend {
-        run_all(txn, 0, FilterStep::StartAnalyze, true, false).await?;
+        run_all(txn, 0, FilterStep::StartAnalyze, true, false, Wake::Now).await?;
     }
     if backend {
-        run_all(txn, 0, FilterStep::StartAnalyze, true, true).await?;
+        run_all(txn, 0, FilterStep::StartAnalyze, true, true, Wake::Now).await?;
     }
-    run_all(txn, 0, FilterStep::HttpHeaders, true, false).await
+    let wake = if more { Wake::Soon } else { Wake::Never };
+    run_all(txn, 0, FilterStep::HttpHeaders, true, false, wake).await
 }
 
 /// The response body's part of the script filters: the payload callbacks of those that
 /// registered the response's data, and when the body ends their `http_end`, then every
 /// filter's `end_analyze` on the request and then on the response (HAProxy ends both
 /// channels' analysis together, at the end of the stream). `None` when none is attached.
-pub fn body_filter(
-    txn: &mut Txn,
-    status: u16,
-    headers: &hyper::HeaderMap,
-) -> Option<Box<dyn BodyFilter>> {
+/// The callbacks reach the transaction through the slot left in `txn.filters.lent`, which
+/// whoever holds the transaction while the body goes out fills.
+pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
     let filters = take_all(txn);
     if filters.is_empty() {
         return None;
     }
+    let slot = txn
+        .filters
+        .lent
+        .get_or_insert_with(Default::default)
+        .clone();
     Some(Box::new(ScriptBody {
         filters: filters
             .into_iter()
@@ -209,12 +302,15 @@ pub fn body_filter(
                 }
             })
             .collect(),
-        txn: Some(copy_for_body(txn, status, headers)),
+        slot,
+        failed: false,
+        ended: false,
     }))
 }
 
 /// The filters attached to `txn`, taken for what they do once the transaction is elsewhere.
 fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
+    reclaim(txn);
     txn.filters
         .scripts
         .iter_mut()
@@ -224,7 +320,7 @@ fn take_all(txn: &mut Txn) -> Vec<Box<dyn ScriptFilter>> {
 
 /// `start_analyze` on the response of a TCP stream, once its server is connected.
 pub async fn tcp_response_start(txn: &mut Txn) -> Result<(), usize> {
-    run_all(txn, 0, FilterStep::StartAnalyze, true, false).await
+    run_all(txn, 0, FilterStep::StartAnalyze, true, false, Wake::Soon).await
 }
 
 /// `data`, the first bytes of a TCP stream's request (those its content rules held), through
@@ -323,30 +419,15 @@ impl TcpFilters {
     }
 }
 
-/// What a response body's callbacks see of the transaction.
-fn copy_for_body(t: &Txn, status: u16, headers: &hyper::HeaderMap) -> Box<Txn> {
-    let mut c = Txn::boxed(t.shared.clone(), t.client, t.local, t.frontend.clone());
-    c.backend = t.backend.clone();
-    c.server = t.server.clone();
-    c.request = t.request.clone();
-    c.request_body = t.request_body.clone();
-    c.response = Some(crate::txn::ResponseView {
-        status,
-        version: t
-            .response
-            .as_ref()
-            .map_or(hyper::Version::HTTP_11, |r| r.version),
-        headers: headers.clone(),
-        lines: Default::default(),
-    });
-    c.vars = t.vars.clone();
-    c
-}
-
 /// The script filters on a response body.
 struct ScriptBody {
     filters: Vec<OnBody>,
-    txn: Option<Box<Txn>>,
+    /// Where the transaction is while the body goes out (empty when no one lent it).
+    slot: script::TxnSlot,
+    /// A callback failed: the stream is aborted, nothing more goes through.
+    failed: bool,
+    /// The filters ended their analysis (at the body's end, or after a failure).
+    ended: bool,
 }
 
 struct OnBody {
@@ -357,32 +438,91 @@ struct OnBody {
     data: bool,
 }
 
+/// Runs `f` on the transaction in `slot`, if it is there.
+fn with_lent<R>(slot: &script::TxnSlot, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R)) -> Option<R> {
+    let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
+    let txn = lent.take()?;
+    let (txn, r) = f(txn);
+    *lent = Some(txn);
+    Some(r)
+}
+
 impl ScriptBody {
     /// `chunk` through the filters that registered the response's data, each seeing what
-    /// the one before let go. A failed filter lets everything through: the response head is
-    /// out, nothing else can be sent instead.
+    /// the one before let go. When one fails the stream is aborted, as the head is out:
+    /// nothing more goes through.
     fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+        if self.failed {
+            return Bytes::new();
+        }
         for f in self.filters.iter_mut().filter(|f| f.data) {
             f.held.extend_from_slice(&chunk);
-            let Some(txn) = self.txn.take() else {
-                continue;
+            let (filter, held) = (&mut f.filter, &mut f.held);
+            let passed = with_lent(&self.slot, |txn| {
+                filter.payload(true, false, txn, held, eom)
+            })
+            .unwrap_or(Some(held.len()));
+            let Some(n) = passed else {
+                self.fail();
+                return Bytes::new();
             };
-            let (txn, n) = f.filter.payload(true, false, txn, &mut f.held, eom);
-            self.txn = Some(txn);
-            chunk = match n.filter(|_| !eom) {
-                Some(n) => f.held.split_to(n.min(f.held.len())).freeze(),
-                None => f.held.split().freeze(),
+            chunk = if eom {
+                f.held.split().freeze()
+            } else {
+                f.held.split_to(n.min(f.held.len())).freeze()
             };
         }
         chunk
     }
 
-    fn step(&mut self, step: FilterStep, response: bool, data_only: bool) {
+    /// Runs `step` on each filter (only those that registered the response's data with
+    /// `data_only`); false when one failed.
+    fn step(&mut self, step: FilterStep, response: bool, data_only: bool) -> bool {
         for f in self.filters.iter_mut().filter(|f| f.data || !data_only) {
-            if let Some(txn) = self.txn.take() {
-                let (txn, _) = f.filter.step(step, response, txn);
-                self.txn = Some(txn);
+            let filter = &mut f.filter;
+            let verdict = with_lent(&self.slot, |txn| filter.step(step, response, txn));
+            if verdict == Some(FilterVerdict::Error) {
+                return false;
             }
+        }
+        true
+    }
+
+    /// A callback failed on the response body: HAProxy aborts the stream (the client's
+    /// connection closes, the response cut short, the stream ending `SD`) and ends every
+    /// filter's analysis of both channels.
+    fn fail(&mut self) {
+        self.failed = true;
+        with_lent(&self.slot, |mut txn| {
+            if txn.term == *b"--" {
+                txn.term = *b"SD";
+            }
+            (txn, ())
+        });
+        self.end_analyze();
+    }
+
+    /// Every filter ends its analysis of the request, then of the response. The response's
+    /// headers, kept for the callbacks, then go: the log line sees none, as without filters.
+    fn end_analyze(&mut self) {
+        self.ended = true;
+        self.step(FilterStep::EndAnalyze, false, false);
+        self.step(FilterStep::EndAnalyze, true, false);
+        with_lent(&self.slot, |mut txn| {
+            if let Some(r) = txn.response.as_mut() {
+                r.headers.clear();
+            }
+            (txn, ())
+        });
+    }
+}
+
+impl Drop for ScriptBody {
+    /// A body cut short (the client or the server gone) still ends the filters' analysis,
+    /// as HAProxy ends it with the stream.
+    fn drop(&mut self) {
+        if !self.ended {
+            self.end_analyze();
         }
     }
 }
@@ -394,51 +534,173 @@ impl BodyFilter for ScriptBody {
 
     fn end(&mut self) -> Bytes {
         let out = self.pass(Bytes::new(), true);
-        self.step(FilterStep::HttpEnd, true, true);
-        self.step(FilterStep::EndAnalyze, false, false);
-        self.step(FilterStep::EndAnalyze, true, false);
+        if self.failed {
+            return out;
+        }
+        if !self.step(FilterStep::HttpEnd, true, true) {
+            self.fail();
+            return Bytes::new();
+        }
+        self.end_analyze();
         out
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
     }
 }
 
-/// The largest request body the filters that registered its data get whole; a larger one
-/// goes on unfiltered.
-const WHOLE_BODY_LIMIT: usize = 16 << 20;
+/// What a streaming request body ([`Upload`]) shares with its transaction: the filters it
+/// took, by their place, and whether one failed.
+#[derive(Default)]
+pub struct UploadState {
+    filters: Vec<(usize, Box<dyn ScriptFilter>)>,
+    failed: bool,
+}
+
+pub type Uploading = std::sync::Arc<std::sync::Mutex<UploadState>>;
+
+/// Puts back in their places the filters a streaming request body took: the response's
+/// callbacks (and the ends) need them. A body still streaming then goes on unfiltered.
+fn reclaim(txn: &mut Txn) {
+    let Some(uploading) = txn.filters.uploading.take() else {
+        return;
+    };
+    let taken = std::mem::take(&mut uploading.lock().unwrap_or_else(|e| e.into_inner()).filters);
+    for (i, filter) in taken {
+        if let Some(a) = txn.filters.scripts.get_mut(i) {
+            a.filter = Some(filter);
+        }
+    }
+}
+
+/// A request body streaming through the filters that registered its data, chunk by chunk as
+/// the client sends it (HAProxy's `http_payload` per buffer), then their `http_end`. The
+/// callbacks reach the transaction through the slot that whoever holds it fills meanwhile.
+struct Upload {
+    filters: Uploading,
+    /// What each filter (by place) has not let go yet.
+    held: Vec<BytesMut>,
+    slot: script::TxnSlot,
+    failed: bool,
+}
+
+impl Upload {
+    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+        if self.failed {
+            return Bytes::new();
+        }
+        let mut state = self.filters.lock().unwrap_or_else(|e| e.into_inner());
+        let UploadState { filters, failed } = &mut *state;
+        for (k, (_, filter)) in filters.iter_mut().enumerate() {
+            let held = &mut self.held[k];
+            held.extend_from_slice(&chunk);
+            let passed = with_lent(&self.slot, |txn| {
+                filter.payload(false, false, txn, held, eom)
+            })
+            .unwrap_or(Some(held.len()));
+            let Some(n) = passed else {
+                (self.failed, *failed) = (true, true);
+                return Bytes::new();
+            };
+            chunk = if eom {
+                held.split().freeze()
+            } else {
+                held.split_to(n.min(held.len())).freeze()
+            };
+        }
+        if eom {
+            for (_, filter) in filters.iter_mut() {
+                let verdict = with_lent(&self.slot, |txn| {
+                    filter.step(FilterStep::HttpEnd, false, txn)
+                });
+                if verdict == Some(FilterVerdict::Error) {
+                    (self.failed, *failed) = (true, true);
+                    return Bytes::new();
+                }
+            }
+        }
+        chunk
+    }
+}
+
+impl BodyFilter for Upload {
+    fn data(&mut self, chunk: Bytes) -> Bytes {
+        self.pass(chunk, false)
+    }
+
+    fn end(&mut self) -> Bytes {
+        self.pass(Bytes::new(), true)
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
+    }
+}
+
+/// Makes `client`'s body stream through the filters that registered the request's data.
+fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
+    let mut taken = Vec::new();
+    for (i, a) in txn.filters.scripts.iter_mut().enumerate() {
+        if a.filter.as_ref().is_some_and(|f| f.filters_data(false)) {
+            taken.extend(a.filter.take().map(|f| (i, f)));
+        }
+    }
+    let held = taken.iter().map(|_| BytesMut::new()).collect();
+    let filters: Uploading = std::sync::Arc::new(std::sync::Mutex::new(UploadState {
+        filters: taken,
+        failed: false,
+    }));
+    txn.filters.uploading = Some(filters.clone());
+    let slot = txn
+        .filters
+        .lent
+        .get_or_insert_with(Default::default)
+        .clone();
+    client.filter(Box::new(Upload {
+        filters,
+        held,
+        slot,
+        failed: false,
+    }));
+}
 
 /// The request's script filters once its rules have run (the backend's attach first):
-/// `http_headers`, then the body through those that registered its data, then
-/// `end_analyze`. The request's body, or the answer when a filter failed (a 400).
+/// `http_headers`, then the body through those that registered its data (at once when it
+/// has all arrived, else as it streams). The request's body, or the answer when a filter
+/// failed (a 400).
 pub async fn on_request(
     txn: &mut Txn,
     backend: &str,
-    body: super::ReqBody,
+    mut body: super::ReqBody,
     files: &[&crate::state::ErrorFiles],
 ) -> Result<super::ReqBody, hyper::Response<super::ResBody>> {
     use http_body_util::{BodyExt, Either, Full};
     if *backend != *txn.frontend {
-        if let Err(at) = attach(txn, backend, true, true).await {
+        if let Err(at) = attach(txn, backend, true, Some(&mut body)).await {
             return Err(failed_request(txn, files, at));
         }
     }
     if txn.filters.scripts.is_empty() {
         return Ok(body);
     }
-    if let Err(at) = request_headers(txn).await {
+    if let Err(at) = request_headers(txn, &mut body).await {
         return Err(failed_request(txn, files, at));
     }
     let body = if request_data(txn) {
+        // A body that has all arrived goes through at once; one still coming streams
+        // through as the client sends it.
+        let bufsize = txn.shared.bufsize.max(8192);
         let whole = match body {
             Either::Right(full) => full.collect().await.ok().map(|c| c.to_bytes()),
-            Either::Left(client) => {
-                let until = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
-                match client.wait_for(until, 0, WHOLE_BODY_LIMIT).await {
-                    Ok((super::prefetch::Arrived::Whole(data), _)) => Some(data),
-                    Ok((super::prefetch::Arrived::Partial(client), _)) => {
-                        return Ok(Either::Left(client));
-                    }
-                    Err(_) => None,
+            Either::Left(client) => match client.read_arrived(bufsize).await {
+                Ok(super::prefetch::Arrived::Whole(data)) => Some(data),
+                Ok(super::prefetch::Arrived::Partial(mut client)) => {
+                    stream_upload(txn, &mut client);
+                    return Ok(Either::Left(client));
                 }
-            }
+                Err(_) => None,
+            },
         };
         let filtered = match whole {
             Some(data) => request_body(txn, data),
@@ -455,6 +717,30 @@ pub async fn on_request(
     Ok(body)
 }
 
+/// Whether a filter failed on the request body as it streamed.
+pub fn upload_failed(txn: &Txn) -> bool {
+    txn.filters
+        .uploading
+        .as_ref()
+        .is_some_and(|u| u.lock().unwrap_or_else(|e| e.into_inner()).failed)
+}
+
+/// HAProxy's answer once a filter failed on the request body as it streamed: a 400, the
+/// stream ending `PH`, the connection closed; the filters end the response's analysis, then
+/// the request's.
+pub fn failed_upload(
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+) -> hyper::Response<super::ResBody> {
+    for response in [true, false] {
+        for i in 0..txn.filters.scripts.len() {
+            call(txn, i, FilterStep::EndAnalyze, response);
+        }
+    }
+    txn.filters.scripts.clear();
+    bad_request(txn, files, *b"PH")
+}
+
 /// HAProxy's answer to a request filter number `at` failed on: the filters end their
 /// analysis, and the client gets a 400, the stream ending `PR`, the connection closed.
 pub fn failed_request(
@@ -463,8 +749,17 @@ pub fn failed_request(
     at: usize,
 ) -> hyper::Response<super::ResBody> {
     end_after_error(txn, at, 0);
+    bad_request(txn, files, *b"PR")
+}
+
+/// The 400 of a request a filter failed on, the stream ending `term`, the connection closed.
+fn bad_request(
+    txn: &mut Txn,
+    files: &[&crate::state::ErrorFiles],
+    term: [u8; 2],
+) -> hyper::Response<super::ResBody> {
     let mut page = super::reply::error_in(400, files, txn);
-    txn.term = *b"PR";
+    txn.term = term;
     page.headers_mut().insert(
         hyper::header::CONNECTION,
         hyper::header::HeaderValue::from_static("close"),

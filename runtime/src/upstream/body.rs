@@ -217,16 +217,21 @@ impl ServerBody {
                         let mut out = chain.data(data);
                         // The client side may stop polling once it has the length it was
                         // told: the filters end with the last bytes, not after them.
+                        let mut chain_failed = false;
                         if self.stream.is_none()
                             && matches!(self.state, State::Done | State::Length(0))
                         {
                             let tail = chain.end();
+                            chain_failed = chain.failed();
                             self.filters = None;
                             if !tail.is_empty() {
                                 let mut both = BytesMut::from(&out[..]);
                                 both.extend_from_slice(&tail);
                                 out = both.freeze();
                             }
+                        }
+                        if self.filters.as_ref().map_or(chain_failed, |c| c.failed()) {
+                            return self.abort_filtered();
                         }
                         if !out.is_empty() {
                             return Poll::Ready(Some(Ok(Frame::data(out))));
@@ -237,6 +242,9 @@ impl ServerBody {
                 Poll::Ready(None) => {
                     let mut chain = self.filters.take().expect("present above");
                     let tail = chain.end();
+                    if chain.failed() {
+                        return self.abort_filtered();
+                    }
                     if tail.is_empty() {
                         return Poll::Ready(None);
                     }
@@ -245,6 +253,14 @@ impl ServerBody {
                 other => return other,
             }
         }
+    }
+
+    /// A filter failed once the head was out: the stream is aborted, its server connection
+    /// closed and the client's response cut short.
+    fn abort_filtered(&mut self) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.filters = None;
+        self.stream = None;
+        self.fail("a filter failed on the response body", false)
     }
 
     /// Body bytes already read with the head and not yet handed on (chunked framing counts

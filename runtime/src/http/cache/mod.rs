@@ -420,7 +420,16 @@ pub(crate) async fn serve_hit(
     let body = if head_only || chain.is_empty() {
         body
     } else {
-        chain.whole(body)
+        match txn.filters.lent.take() {
+            // The script filters find the transaction in their slot meanwhile.
+            Some(slot) => crate::script::lend_now(txn, |lent| {
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(lent);
+                let body = chain.whole(body);
+                let back = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                (back.expect("the filters give the transaction back"), body)
+            }),
+            None => chain.whole(body),
+        }
     };
     txn.response = Some(ResponseView {
         status: view.status,

@@ -214,3 +214,303 @@ fn a_script_filter_rewrites_both_directions_of_a_tcp_stream_as_in_haproxy() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// The status, the body's size and curl's exit code (18 when the response was cut short).
+type Curled = (u16, usize, i32);
+
+/// curl's view of a POST of `size` bytes to `path`.
+fn post_sized(port: u16, path: &str, size: usize) -> Curled {
+    let file = std::env::temp_dir().join(format!("hapee-luaf-{}-{size}", std::process::id()));
+    std::fs::write(&file, vec![b'x'; size]).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "20", "-o", "/dev/null", "-w"])
+        .arg("%{http_code} %{size_download}")
+        .arg("--data-binary")
+        .arg(format!("@{}", file.display()))
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .expect("curl is installed (see .ci/run)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut words = text
+        .split_whitespace()
+        .map(|w| w.parse::<usize>().unwrap_or(0));
+    let status = words.next().unwrap_or(0) as u16;
+    (
+        status,
+        words.next().unwrap_or(0),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn response_body_callbacks_set_the_streams_variables_and_a_failure_cuts_the_response_short() {
+    let script = super::lua_public::script("filters_run.lua");
+    let format = "%ST %ts %[var(txn.tally_seen)] %[var(txn.tally_end)] %[var(txn.tally_req)] %[var(txn.tally_res)]";
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nfrontend fe\n    bind 127.0.0.1:{port}\n    log-format \"{format}\"\n    filter lua.tally\n    use_backend cut if {{ path /cut }}\n    default_backend app\nbackend app\n    server o {0}\nbackend cut\n    filter lua.tally cut\n    server o {0}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let whole = post_sized(port, "/", 100);
+            let cut = post_sized(port, "/cut", 200_000);
+            let lines = side.selected(
+                |out| {
+                    out.lines()
+                        .filter(|l| l.starts_with("200 "))
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                },
+                2,
+            );
+            (whole, cut, lines)
+        },
+    );
+    let outcome = |(whole, cut, lines): &(Curled, Curled, Vec<String>)| {
+        // How many bytes the failing filter saw depends on how they arrived: only that it
+        // went past its limit does not.
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                let w: Vec<&str> = l.split(' ').collect();
+                let seen = match w.get(2).and_then(|s| s.parse::<usize>().ok()) {
+                    Some(n) if n == whole.1 => "all".to_string(),
+                    Some(n) if n > 50_000 => "past".to_string(),
+                    _ => w.get(2).unwrap_or(&"").to_string(),
+                };
+                format!(
+                    "{} {} {seen} {}",
+                    w[0],
+                    w.get(1).unwrap_or(&""),
+                    w[3..].join(" ")
+                )
+            })
+            .collect();
+        (whole.0, whole.2, cut.0, cut.1 < 200_000, cut.2, lines)
+    };
+    let mine = outcome(&ours);
+    // The whole body passed: the variables its callbacks set are in the log line; the
+    // failed one cut the response short (curl's 18) and the stream ended `SD`, its filters
+    // still ending both channels.
+    assert_eq!(
+        mine,
+        (
+            200,
+            0,
+            200,
+            true,
+            18,
+            vec![
+                "200 -- all end ended ended".to_string(),
+                "200 SD past - ended ended".to_string()
+            ]
+        ),
+        "{ours:?}"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(
+            mine,
+            outcome(&theirs),
+            "hapee and haproxy differ: {theirs:?}"
+        );
+    }
+}
+
+#[test]
+fn a_tcp_stream_ending_before_its_tunnel_ends_its_filters_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    // The second port is claimed and nothing listens there: the server cannot be reached.
+    let cfg = |port: u16| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}listen tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    filter lua.tcp\n    tcp-request inspect-delay 2s\n    tcp-request content reject if {{ req.payload(0,3) -m str BAD }}\n    tcp-request content accept if {{ req.len gt 0 }}\n    server o 127.0.0.1:{}\n",
+            port + 1
+        )
+    };
+    let (ours, theirs) = both_reading(2, cfg, |port, side| {
+        raw(port, b"BAD", Duration::from_secs(5));
+        let first = ended(side, "ended tcp ", 1);
+        raw(port, b"GOOD", Duration::from_secs(5));
+        let all = ended(side, "ended tcp ", first.len() + 2);
+        (first, all)
+    });
+    // Rejected: only the request's analysis started, and it ends; the server unreachable:
+    // the request's ends, then the response's, which never started.
+    assert_eq!(
+        ours,
+        (
+            vec!["ended tcp start:req end:req".to_string()],
+            vec![
+                "ended tcp start:req end:req".to_string(),
+                "ended tcp start:req end:req".to_string(),
+                "ended tcp start:req end:req end:res".to_string(),
+            ]
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+/// A request body streams through script filters: one upper-cases 17 MB as it passes, one
+/// fails on 1 MB as it passes (the client answered a 400, the stream ending `PH`).
+#[test]
+fn a_large_upload_streams_through_a_script_filter_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    // More than the 16 MB a request body was once held whole up to (beyond which it went
+    // unfiltered): it streams through the filter chunk by chunk.
+    let size = 17_000_000;
+    let file = std::env::temp_dir().join(format!("hapee-luaf-up-{}", std::process::id()));
+    std::fs::write(&file, vec![b'x'; size]).unwrap();
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nfrontend fe\n    bind 127.0.0.1:{port}\n    log-format \"%ST %ts %[var(txn.upper_req)]\"\n    filter lua.upper req\n    http-response set-header x-upper-req %[var(txn.upper_req)]\n    use_backend cutreq if {{ path /cutreq }}\n    default_backend app\nbackend app\n    server o {0}\nbackend cutreq\n    filter lua.tally cutreq\n    server o {0}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let out = Command::new("curl")
+                .args(["-s", "-i", "--max-time", "60", "--data-binary"])
+                .arg(format!("@{}", file.display()))
+                .arg(format!("http://127.0.0.1:{port}/"))
+                .output()
+                .expect("curl is installed (see .ci/run)");
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            let told = text
+                .lines()
+                .find_map(|l| l.strip_prefix("x-upper-req: "))
+                .map(str::to_string);
+            // What the origin got, as it echoes it: upper-cased throughout.
+            let body = text
+                .lines()
+                .find_map(|l| l.strip_prefix("body="))
+                .unwrap_or("");
+            let counts = (body.len(), body.bytes().filter(|&b| b == b'X').count());
+            // A filter failing on the body as it streams: the client's 400.
+            let failed = post_sized(port, "/cutreq", 1_000_000);
+            let logged = side.selected(
+                |o| {
+                    o.lines()
+                        .filter(|l| l.starts_with("200 ") || l.starts_with("400 "))
+                        .map(str::to_string)
+                        .collect()
+                },
+                2,
+            );
+            (told, counts, failed.0, logged)
+        },
+    );
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(
+        ours,
+        (
+            Some(size.to_string()),
+            (size, size),
+            400,
+            vec![format!("200 -- {size}"), "400 PH -".to_string()]
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
+
+/// The status line of a POST of `hello` to `port` whose body is sent only once the filter
+/// waited on it (the second stream whose callback `what` waited, after the request before
+/// it), or "none" when no answer comes within 3 s.
+fn post_late(port: u16, side: &Side, what: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = super::harness::connect(("127.0.0.1", port));
+    s.write_all(b"POST /late HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\n")
+        .unwrap();
+    let first = format!("waits {what} 1");
+    side.selected(
+        |out| {
+            out.lines()
+                .filter(|l| *l == first)
+                .map(str::to_string)
+                .collect()
+        },
+        2,
+    );
+    s.write_all(b"hello").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(n) if n > 0 => String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        _ => "none".into(),
+    }
+}
+
+/// curl's status for `path` on `port` (a POST of `hello` with `post`), 0 when no answer
+/// came within 3 s.
+fn status_within(port: u16, post: bool) -> u16 {
+    let mut args = vec!["--max-time", "3"];
+    if post {
+        args.extend(["-d", "hello"]);
+    }
+    let url = format!("http://127.0.0.1:{port}/");
+    args.push(&url);
+    curl(&args).0
+}
+
+#[test]
+fn a_filter_waiting_without_a_wake_time_runs_again_when_the_stream_progresses_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, origin: &Origin| {
+        let fe = |i: u16, at: &str| {
+            format!(
+                "frontend fe{i}\n    bind 127.0.0.1:{}\n    filter lua.waits {at}\n    default_backend app\n",
+                port + i
+            )
+        };
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}{}{}{}backend app\n    server o {}\n",
+            fe(0, "headers:req"),
+            fe(1, "start:req"),
+            fe(2, "start:res"),
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        3,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            // A request all there: nothing wakes a filter waiting on it, and the client gets
+            // no answer; a body arriving later wakes it.
+            let headers = (
+                status_within(port, false),
+                post_late(port, side, "headers:req"),
+            );
+            let start = (
+                status_within(port + 1, true),
+                post_late(port + 1, side, "start:req"),
+            );
+            // The response's head arriving wakes its analysis' start.
+            let response = status_within(port + 2, false);
+            (headers, start, response)
+        },
+    );
+    let answered = "HTTP/1.1 200 OK".to_string();
+    assert_eq!(
+        ours,
+        ((0, answered.clone()), (0, answered), 200),
+        "{ours:?}"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
