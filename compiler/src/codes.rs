@@ -244,6 +244,10 @@ rules! {
         "Request samples such as 'path' or 'req.hdr' are gone by the time response rules run, and response samples do not exist yet in request rules; HAProxy evaluates such an ACL as never matching. Keep what is needed in a variable ('http-request set-var(txn.path) path') and test the variable instead.";
     "W255" "log-format-in-backend" Warning Haproxy "A log format is set in a backend, where HAProxy ignores it."
         "Log lines are written by the frontend that received the connection, with that frontend's 'log-format', 'log-format-sd' and 'error-log-format'. The line in a backend has no effect: move it to the frontend or listen section, or to the defaults section the frontends use.";
+    "W256" "http-log-fields-in-tcp-proxy" Warning Haproxy "A rule of a proxy that is not in 'mode http' writes a string with a field of the HTTP transaction ('%ST', '%rt', or a sample that reads HTTP)."
+        "HAProxy collects what each proxy's strings need before it knows that the proxy is not an HTTP one; finding HTTP request or response fields there, it warns and drops them from what the log line waits for. The location HAProxy gives is the last line that set the proxy's log format or a header, variable or reply string. Remove the field, or set 'mode http'.";
+    "W257" "http-log-option-in-tcp-proxy" Warning Haproxy "'option httplog' or 'option httpslog' is the log format of a proxy that is not in 'mode http'; the TCP log format is used instead."
+        "The HTTP log formats read the HTTP transaction, which a TCP proxy does not have. HAProxy warns and logs with 'option tcplog' instead. Write 'option tcplog' (often in the defaults section that TCP proxies use), or set 'mode http'.";
     "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
         "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
 

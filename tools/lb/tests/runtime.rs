@@ -243,6 +243,8 @@ mod spoe;
 mod spoe_modes;
 #[path = "runtime/spoe_warnings.rs"]
 mod spoe_warnings;
+#[path = "runtime/tcp_log_warnings.rs"]
+mod tcp_log_warnings;
 #[path = "runtime/spread.rs"]
 mod spread;
 #[path = "runtime/stat_counters.rs"]
