@@ -242,6 +242,10 @@ fn compile_inner(
             diagnostics.extend(crate::envcheck::fd_limit(&config));
         }
     }
+    // HAProxy tries its nameservers once the configuration is read.
+    if !options.no_env {
+        diagnostics.extend(crate::envcheck::nameservers(&config));
+    }
     // HAProxy resolves server names after the checks, and only if they found no error.
     if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {
         diagnostics.extend(crate::envcheck::server_names(

@@ -752,7 +752,7 @@ pub async fn serve(
         bufsize: shared.bufsize.max(1024),
         txn: &mut txn,
     });
-    let (Piped { up, down, timed_out }, refused) = pipe_both_inspected(
+    let (piped, refused) = pipe_both_inspected(
         stream,
         sstream,
         limits,
@@ -763,6 +763,11 @@ pub async fn serve(
         scripts.as_ref(),
     )
     .await;
+    let Piped {
+        up,
+        down,
+        timed_out,
+    } = piped;
     if let Some(scripts) = &scripts {
         scripts.end();
     }

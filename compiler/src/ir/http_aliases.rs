@@ -131,8 +131,7 @@ pub(super) fn tcp_fallback(p: &Proxy, out: &mut Vec<Diagnostic>) {
                 match item {
                     Item::Alias { name, .. } if name == "ST" || name == "rt" => waits_http = true,
                     Item::Expr { expr, .. } => {
-                        http_needed |=
-                            crate::registry::capabilities::reads_http(&expr.fetch.name);
+                        http_needed |= crate::registry::capabilities::reads_http(&expr.fetch.name);
                         waits_http |= http_needed;
                     }
                     _ => {}
