@@ -116,12 +116,6 @@ pub fn remove(h: &mut HeaderMap, name: &HeaderName) {
     }
 }
 
-/// `set-header`: the old values go and the new one comes last, as HAProxy deletes and adds.
-pub fn set(h: &mut HeaderMap, name: &HeaderName, value: HeaderValue) {
-    remove(h, name);
-    h.append(name.clone(), value);
-}
-
 /// Gives `name` the values `values` where its first line was (none: the header goes).
 pub fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
     let mut values = values.into_iter();
