@@ -18,9 +18,10 @@ const STRINGS: &[(&str, &str, bool)] = &[
     ("error-log-format", "error-log-format", false),
 ];
 
-/// Whether [`check`] reads a proxy's statements of `keyword` (a consuming build keeps them).
+/// Whether [`check`] or [`tcp_fallback`] reads a proxy's statements of `keyword` (a
+/// consuming build keeps them): the strings, and the `option` lines that choose a log format.
 pub(super) fn reads_keyword(keyword: &str) -> bool {
-    STRINGS.iter().any(|&(k, _, _)| k == keyword)
+    keyword == "option" || STRINGS.iter().any(|&(k, _, _)| k == keyword)
 }
 
 pub(super) fn check(p: &Proxy, out: &mut Vec<Diagnostic>) {
