@@ -159,6 +159,12 @@ pub fn rewrite_values(
 mod tests {
     use super::*;
 
+    /// `set-header` on a map whose order needs no list: the old values go, the new one last.
+    fn set(h: &mut HeaderMap, name: &HeaderName, value: HeaderValue) {
+        remove(h, name);
+        h.append(name.clone(), value);
+    }
+
     fn map(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (n, v) in pairs {
