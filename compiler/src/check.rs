@@ -2,7 +2,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::ir::{self, CheckOptions, Config};
-use crate::source::SourceDb;
+use crate::source::{SourceDb, Span};
 use crate::syntax::{self, Environment, SyntaxTree};
 
 /// Everything one compilation produced.
@@ -208,8 +208,24 @@ fn compile_inner(
         let at = diagnostics.partition_point(|d| d.source_order() <= (line.file.0, line.start));
         diagnostics.splice(at..at, found);
     }
+    let post_parse = ir::post_parse_checks(&db, &config, options);
+    // A string HAProxy stops reading at an HTTP alias (E511) never reaches the field that
+    // does not parse after it: that field's error, found as the line was read, goes.
+    let stopped_earlier: Vec<Span> = post_parse
+        .iter()
+        .filter(|d| d.code == "E511")
+        .filter_map(|d| d.span)
+        .collect();
+    diagnostics.retain(|d| {
+        d.code != "E505"
+            || !d.span.is_some_and(|s| {
+                stopped_earlier
+                    .iter()
+                    .any(|l| l.file == s.file && l.start <= s.start && s.end <= l.end)
+            })
+    });
     diagnostics.extend(
-        ir::post_parse_checks(&db, &config, options)
+        post_parse
             .into_iter()
             .chain(deferred_files)
             .chain(crate::spoe::check(&config))
@@ -225,6 +241,10 @@ fn compile_inner(
         if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
             diagnostics.extend(crate::envcheck::fd_limit(&config));
         }
+    }
+    // HAProxy tries its nameservers once the configuration is read.
+    if !options.no_env {
+        diagnostics.extend(crate::envcheck::nameservers(&config));
     }
     // HAProxy resolves server names after the checks, and only if they found no error.
     if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {

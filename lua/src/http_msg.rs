@@ -129,14 +129,7 @@ impl UserData for HttpMsg {
             m.add_method(name, move |_, this, (n, v): (String, String)| {
                 let (n, v) = crate::txn::header_pair(&n, &v)?;
                 with_txn(&this.cell, |t| {
-                    if let Some(h) = crate::txn::heads(t, this.response) {
-                        // HAProxy deletes then adds: the new line comes last.
-                        if replace {
-                            header_order::set(h, &n, v);
-                        } else {
-                            h.append(n, v);
-                        }
-                    }
+                    crate::txn::put_header(t, this.response, n, v, replace)
                 })
             });
         }

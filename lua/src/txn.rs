@@ -564,6 +564,30 @@ pub(crate) fn heads(t: &mut Txn, response: bool) -> Option<&mut hyper::HeaderMap
     }
 }
 
+/// `set_header` (`replace`) or `add_header` on the request or the response: the new line
+/// comes after all the others, a `set` deleting the old ones first, as HAProxy edits a head
+/// (the origin sees that order).
+pub(crate) fn put_header(
+    t: &mut Txn,
+    response: bool,
+    name: HeaderName,
+    value: HeaderValue,
+    replace: bool,
+) {
+    use hapee_runtime::http::header_order;
+    let head = if response {
+        t.response.as_mut().map(|r| (&mut r.headers, &mut r.lines))
+    } else {
+        t.request.as_mut().map(|r| (&mut r.headers, &mut r.lines))
+    };
+    if let Some((h, lines)) = head {
+        if replace {
+            header_order::remove(h, &name);
+        }
+        header_order::append(h, lines, name, value);
+    }
+}
+
 /// `rep_header`/`rep_value`: each value of `name` rewritten by `regex` into `replace`
 /// (HAProxy's `\1` references); `rep_value` works on each comma-separated part.
 pub(crate) fn replace_values(
@@ -643,15 +667,7 @@ impl UserData for Http {
                     move |lua, this, args: MultiValue| {
                         let (name, value): (String, String) = exact(lua, args, true, 3, &label)?;
                         let (n, v) = header_pair(&name, &value)?;
-                        with_txn(&this.cell, |t| {
-                            if let Some(h) = heads(t, response) {
-                                if replace {
-                                    h.insert(n, v);
-                                } else {
-                                    h.append(n, v);
-                                }
-                            }
-                        })
+                        with_txn(&this.cell, |t| put_header(t, response, n, v, replace))
                     },
                 );
             }
@@ -663,7 +679,7 @@ impl UserData for Http {
                     let (n, _) = header_pair(&name, "")?;
                     with_txn(&this.cell, |t| {
                         if let Some(h) = heads(t, response) {
-                            h.remove(n);
+                            hapee_runtime::http::header_order::remove(h, &n);
                         }
                     })
                 },

@@ -12,6 +12,7 @@ pub mod bits {
     pub const RESP: u32 = 32;
     /// Known only at the end of the stream: bytes, timers, counts, the unique id.
     pub const BYTES: u32 = 256;
+    pub const COOKIE: u32 = 512;
     pub const REQHDR: u32 = 1024;
     pub const RSPHDR: u32 = 2048;
     pub const BCKIP: u32 = 4096;
@@ -37,20 +38,47 @@ pub mod bits {
         }
     }
 
-    /// What format `text` adds: each alias's bits, every expression the transport's (HAProxy
-    /// sets that bit for any sample), and `INIT` for the string itself.
+    /// What format `text` adds (see [`of_items`]); a string that does not parse adds `INIT`.
     pub fn of_format(text: &str) -> u32 {
-        use hapee_compiler::expr::logformat::{parse, Item};
-        let Ok(parsed) = parse(text) else {
-            return INIT;
-        };
-        parsed.items.iter().fold(INIT, |bits, item| match item {
+        hapee_compiler::expr::logformat::parse(text).map_or(INIT, |f| of_items(&f.items))
+    }
+
+    /// What a parsed format adds: each alias's bits, every expression the transport's
+    /// (HAProxy sets that bit for any sample), and `INIT` for the string itself.
+    pub fn of_items(items: &[hapee_compiler::expr::logformat::Item]) -> u32 {
+        use hapee_compiler::expr::logformat::Item;
+        items.iter().fold(INIT, |bits, item| match item {
             Item::Alias { name, .. } if name == "o" => bits,
             Item::Alias { name, .. } => bits | of_alias(name),
             Item::Expr { .. } => bits | XPRT,
             Item::Text(_) => bits,
         })
     }
+}
+
+thread_local! {
+    /// What the proxy being built waits for so far, while [`collect`] runs.
+    static NOTED: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `build` (the compiling of a proxy's rules) and answers what every format string
+/// parsed in it, and every [`note`], adds to what the proxy's log line waits for: HAProxy
+/// gathers these bits from the strings of all its rules (`set-header`, `set-var-fmt`,
+/// `return` bodies, dynamic `use_backend`…), not only from its log formats.
+pub fn collect<T>(build: impl FnOnce() -> T) -> (T, u32) {
+    let outer = NOTED.with(|n| n.replace(Some(0)));
+    let out = build();
+    let bits = NOTED.with(|n| n.replace(outer)).unwrap_or(0);
+    (out, bits)
+}
+
+/// Adds `bits` to what the proxy being built waits for (nothing outside [`collect`]).
+pub fn note(bits: u32) {
+    NOTED.with(|n| {
+        if let Some(b) = n.get() {
+            n.set(Some(b | bits));
+        }
+    });
 }
 
 /// When a frontend's log line can be written, from what its format strings wait for.
@@ -66,14 +94,18 @@ pub struct LogWait {
 
 impl LogWait {
     /// `formats`: all the frontend's format strings (log, structured data, errors, unique
-    /// id); `has_log_format`: it logs with a format at all.
+    /// id); `others`: what its rules and captures add ([`collect`]); `has_log_format`: it logs
+    /// with a format at all.
     pub fn of<'a>(
         formats: impl IntoIterator<Item = &'a str>,
+        others: u32,
         has_log_format: bool,
         http: bool,
         logasap: bool,
     ) -> LogWait {
-        let mut bits = formats.into_iter().fold(0, |b, f| b | bits::of_format(f));
+        let mut bits = formats
+            .into_iter()
+            .fold(others, |b, f| b | bits::of_format(f));
         if !http {
             // A TCP proxy has no request or response to wait for.
             bits &= !(bits::REQ | bits::RESP);
@@ -96,7 +128,7 @@ mod tests {
     use super::LogWait;
 
     fn wait(formats: &[&str], http: bool, logasap: bool) -> LogWait {
-        LogWait::of(formats.iter().copied(), true, http, logasap)
+        LogWait::of(formats.iter().copied(), 0, true, http, logasap)
     }
 
     #[test]
@@ -124,6 +156,13 @@ mod tests {
         assert_eq!(wait(&["%rt %f"], false, false), response);
         assert_eq!(wait(&["%rt %Tt"], false, false), end);
         // No format, no early line.
-        assert_eq!(LogWait::of([], false, true, true), end);
+        assert_eq!(LogWait::of([], 0, false, true, true), end);
+        // What the rules add counts as the formats' own fields.
+        let rules = super::bits::of_format("%B");
+        assert_eq!(LogWait::of(["%HP"], rules, true, true, false), end);
+        assert_eq!(
+            LogWait::of(["%HP"], super::bits::REQHDR, true, true, false),
+            response
+        );
     }
 }

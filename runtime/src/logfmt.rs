@@ -61,6 +61,7 @@ pub struct Format {
 impl Format {
     pub fn parse(text: &str) -> Result<Format, Unsupported> {
         let parsed = logformat::parse(text).map_err(|e| Unsupported(e.message))?;
+        crate::log_wait::note(crate::log_wait::bits::of_items(&parsed.items));
         let mut pieces = Vec::new();
         let mut defaults = Opts::default();
         for item in parsed.items {

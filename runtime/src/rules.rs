@@ -503,7 +503,7 @@ pub fn awaits_data(rules: &[CompiledRule], set: RuleSet, txn: &Txn) -> bool {
 
 /// Where the `redirect` directives start in `rules`, at or after `from` (the list's end when
 /// none follows): HAProxy runs them after the `http-request` rules, which a script's
-/// `act.STOP` ends.
+/// `act.STOP` and an `allow` end.
 pub fn redirects_from(rules: &[CompiledRule], from: usize) -> usize {
     let plain = |r: &CompiledRule| matches!(&r.action, Action::Redirect(d) if d.plain);
     rules
@@ -586,6 +586,14 @@ where
         // What a rewrite changes, kept to be put back when it does not fit.
         let undo = crate::http::room::Undo::before(&rule.action, txn, response);
         match &rule.action {
+            // `allow` ends the `http-request` rules only: HAProxy still runs the `redirect`
+            // directives after them.
+            Action::Allow if set == RuleSet::HttpRequest => {
+                return match redirects_from(rules, index + 1) {
+                    usize::MAX => Verdict::Continue,
+                    next => run_set(rules, set, txn, next, observe),
+                };
+            }
             Action::Allow | Action::Accept => return Verdict::Continue,
             Action::Reject => return Verdict::Reject,
             Action::Close => return Verdict::Close,

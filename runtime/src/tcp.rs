@@ -30,6 +30,42 @@ struct Way<'a> {
     pacer: crate::bwlim::Pacer,
     /// The script filters they go through.
     scripts: Option<&'a crate::http::script_filters::TcpFilters>,
+    /// When its source last sent something, in microseconds since the tunnel opened.
+    last_read: &'a Idle,
+}
+
+/// When each side of a tunnel last sent something; which one's idle limit passed first.
+struct Idle {
+    opened: std::time::Instant,
+    at: AtomicU64,
+    /// The side closed its half: no limit of its own can pass any more.
+    ended: std::sync::atomic::AtomicBool,
+}
+
+impl Idle {
+    fn new(opened: std::time::Instant) -> Idle {
+        Idle {
+            opened,
+            at: AtomicU64::new(0),
+            ended: Default::default(),
+        }
+    }
+
+    fn touch(&self) {
+        let now = self.opened.elapsed().as_micros() as u64;
+        self.at.store(now, Ordering::Relaxed);
+    }
+
+    /// When this side's limit (ms, 0: none) passes, in microseconds since the tunnel opened.
+    fn deadline(&self, limit: &Limit) -> u64 {
+        if self.ended.load(Ordering::Relaxed) {
+            return u64::MAX;
+        }
+        match limit.load(Ordering::Relaxed) {
+            0 => u64::MAX,
+            ms => self.at.load(Ordering::Relaxed).saturating_add(ms * 1000),
+        }
+    }
 }
 
 /// How one direction of a tunnel ended.
@@ -39,6 +75,9 @@ enum PipeEnd {
     Closed,
     /// Reading the source failed (a reset): the stream aborts on that side.
     ReadFailed,
+    /// The current limit passed without data; the destination's half is closed as for
+    /// `Closed`.
+    TimedOut,
     /// Writing to the destination failed (it was gone): the stream aborts on that side.
     WriteFailed,
 }
@@ -63,6 +102,7 @@ where
         live,
         mut pacer,
         scripts,
+        last_read,
     } = way;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -78,13 +118,20 @@ where
         // A read is cancel-safe: when the limit changes, start over with the new one.
         let n = tokio::select! {
             r = read => r,
-            _ = wait => break,
+            _ = wait => {
+                let _ = to.shutdown().await;
+                return PipeEnd::TimedOut;
+            }
             _ = changed.notified() => continue,
         };
         match n {
-            Ok(0) => break,
+            Ok(0) => {
+                last_read.ended.store(true, Ordering::Relaxed);
+                break;
+            }
             Err(_) => return PipeEnd::ReadFailed,
             Ok(n) => {
+                last_read.touch();
                 // Script filters may change the bytes, or hold some back.
                 let filtered =
                     scripts.map(|f| f.pass(!upload, bytes::Bytes::copy_from_slice(&buf[..n])));
@@ -130,6 +177,14 @@ pub struct Limits {
     pub b_fin: Option<Duration>,
 }
 
+/// How a tunnel ended: its bytes both ways, and the termination state of an idle limit that
+/// passed (`cD` the client's side, `sD` the server's: the side whose limit passed first).
+pub struct Piped {
+    pub up: u64,
+    pub down: u64,
+    pub timed_out: Option<[u8; 2]>,
+}
+
 /// A TCP connection to `addr`, given up after `timeout` (`timeout connect`) when there is one.
 pub async fn connect_within(
     addr: std::net::SocketAddr,
@@ -142,14 +197,14 @@ pub async fn connect_within(
     }
 }
 
-/// Bytes both ways between two streams; returns (a→b, b→a) byte counts.
-pub async fn pipe_both<A, B>(a: A, b: B, limits: Limits) -> (u64, u64)
+/// Bytes both ways between two streams.
+pub async fn pipe_both<A, B>(a: A, b: B, limits: Limits) -> Piped
 where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
 {
     let paced = Default::default();
-    let (up, down, _) = pipe_both_inspected(
+    let (piped, _) = pipe_both_inspected(
         a,
         b,
         limits,
@@ -160,7 +215,7 @@ where
         None,
     )
     .await;
-    (up, down)
+    piped
 }
 
 /// Bytes both ways between a client (`a`) and a server (`b`); with a gate, what the server
@@ -178,7 +233,7 @@ pub async fn pipe_both_inspected<A, B>(
     live: Option<&crate::api::LiveBytes>,
     killed: impl std::future::Future<Output = ()>,
     scripts: Option<&crate::http::script_filters::TcpFilters>,
-) -> (u64, u64, Option<crate::tcp_response::Refusal>)
+) -> (Piped, Option<crate::tcp_response::Refusal>)
 where
     A: AsyncRead + AsyncWrite + Unpin,
     B: AsyncRead + AsyncWrite + Unpin,
@@ -191,13 +246,25 @@ where
     let b_limit = Limit::new(ms(limits.b_idle));
     let (a_changed, b_changed) = (tokio::sync::Notify::new(), tokio::sync::Notify::new());
     let refused = tokio::sync::Notify::new();
+    let opened = std::time::Instant::now();
+    let (a_read, b_read) = (Idle::new(opened), Idle::new(opened));
+    let timed_out = std::cell::OnceCell::new();
+    // Whichever direction notices first, the side whose limit passed first is the one logged.
+    let note_timeout = || {
+        let (a, b) = (a_read.deadline(&a_limit), b_read.deadline(&b_limit));
+        // On a tie (both idle since the tunnel opened, under one limit) HAProxy, which
+        // checks the client's side first, logs that side.
+        let client = a <= b;
+        let _ = timed_out.set(if client { *b"cD" } else { *b"sD" });
+    };
     use crate::tcp_response::Refusal;
     // A failed read or write aborts the whole stream on the side it failed on, as HAProxy
     // closes both connections then and logs `CD` or `SD`.
     let a_to_b = async {
         tokio::select! {
-            end = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts }) => match end {
+            end = pipe(ar, bw, &a_limit, &a_changed, &up, Way { upload: true, live, pacer: paced.upload, scripts, last_read: &a_read }) => match end {
                 PipeEnd::Closed => {}
+                PipeEnd::TimedOut => note_timeout(),
                 PipeEnd::ReadFailed => return Err(Refusal::ClientAborted),
                 PipeEnd::WriteFailed => return Err(Refusal::ServerAborted),
             },
@@ -247,11 +314,13 @@ where
                 live,
                 pacer: download,
                 scripts,
+                last_read: &b_read,
             },
         )
         .await;
         match end {
             PipeEnd::Closed => {}
+            PipeEnd::TimedOut => note_timeout(),
             PipeEnd::ReadFailed => return Err(Refusal::ServerAborted),
             PipeEnd::WriteFailed => return Err(Refusal::ClientAborted),
         }
@@ -267,11 +336,12 @@ where
         ended = async { tokio::try_join!(a_to_b, b_to_a) } => ended.err(),
         () = killed => Some(Refusal::Killed),
     };
-    (
-        up.load(Ordering::Relaxed),
-        down.load(Ordering::Relaxed),
-        refusal,
-    )
+    let piped = Piped {
+        up: up.load(Ordering::Relaxed),
+        down: down.load(Ordering::Relaxed),
+        timed_out: timed_out.get().copied(),
+    };
+    (piped, refusal)
 }
 
 /// Holds the client's first bytes while the frontend's `tcp-request content` rules wait for
@@ -646,9 +716,11 @@ pub async fn serve(
     // The response side starts with the server connection.
     let res_events = [SpoeEvent::OnServerSession, SpoeEvent::OnTcpResponse];
     crate::spoe::on_events(&mut txn, &proxies, &res_events).await;
+    // Once the stream is a plain tunnel, `timeout tunnel` replaces both idle limits.
+    let tunnel = txn.timeout_tunnel.or(be.timeouts.tunnel);
     let limits = Limits {
-        a_idle: fe.timeouts.client,
-        b_idle: be.timeouts.server,
+        a_idle: tunnel.or(fe.timeouts.client),
+        b_idle: tunnel.or(be.timeouts.server),
         a_fin: fe.timeouts.client_fin,
         b_fin: be.timeouts.server_fin,
     };
@@ -680,7 +752,7 @@ pub async fn serve(
         bufsize: shared.bufsize.max(1024),
         txn: &mut txn,
     });
-    let (up, down, refused) = pipe_both_inspected(
+    let (piped, refused) = pipe_both_inspected(
         stream,
         sstream,
         limits,
@@ -691,6 +763,11 @@ pub async fn serve(
         scripts.as_ref(),
     )
     .await;
+    let Piped {
+        up,
+        down,
+        timed_out,
+    } = piped;
     if let Some(scripts) = &scripts {
         scripts.end();
     }
@@ -700,6 +777,8 @@ pub async fn serve(
         if matches!(refusal, crate::tcp_response::Refusal::Killed) {
             txn.term[0] = session.kill_cause();
         }
+    } else if let Some(term) = timed_out {
+        txn.term = term;
     }
     txn.bytes_in = up + held.len() as u64;
     txn.bytes_out = down;

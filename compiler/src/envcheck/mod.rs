@@ -7,6 +7,7 @@ mod crt_lists;
 mod limits;
 mod lua;
 mod names;
+mod nameservers;
 
 pub use crt_lists::check as crt_lists;
 
@@ -615,6 +616,12 @@ fn unix_socket_folders(config: &Config) -> Vec<Diagnostic> {
 /// (call on a configuration without errors: it builds the plan).
 pub fn fd_limit(config: &Config) -> Vec<Diagnostic> {
     limits::check(config)
+}
+
+/// Datagram nameservers, each tried with a connected UDP socket as HAProxy tries them once
+/// the configuration is read.
+pub fn nameservers(config: &Config) -> Vec<Diagnostic> {
+    nameservers::check(config)
 }
 
 /// Server host names, resolved as HAProxy does once the configuration has no fatal error.

@@ -31,6 +31,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
         if p.kind != ProxyKind::Defaults {
             proxy_warnings(p, &mut out);
             check_ports(p, &mut out);
+            super::http_aliases::tcp_fallback(p, &mut out);
             super::http_aliases::check(p, &mut out);
             super::bwlim::check(config, p, &mut out);
         }

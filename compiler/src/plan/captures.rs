@@ -16,6 +16,10 @@ pub struct Capture {
     pub name: String,
     /// The most characters kept.
     pub len: usize,
+    /// Made by `declare capture`: unlike a header capture or a capture rule's own slot, it
+    /// does not hold back a log line written at the request (HAProxy's `LW_REQHDR`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub declared: bool,
 }
 
 /// Whether a rule line's words (after `http-request`/`tcp-request`) are a capture rule that
@@ -47,6 +51,7 @@ pub fn slots(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>, Vec<usize>
                 Capture {
                     name: name.to_ascii_lowercase(),
                     len: atol(len).max(0) as usize,
+                    declared: false,
                 },
             ),
             ("declare", ["capture", dir, "len", len, ..]) => (
@@ -54,6 +59,7 @@ pub fn slots(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>, Vec<usize>
                 Capture {
                     name: String::new(),
                     len: atol(len).max(0) as usize,
+                    declared: true,
                 },
             ),
             (keyword, args) => match rule_slot(keyword, args) {
@@ -64,6 +70,7 @@ pub fn slots(lines: &[DirectiveLine]) -> (Vec<Capture>, Vec<Capture>, Vec<usize>
                         Capture {
                             name: String::new(),
                             len,
+                            declared: false,
                         },
                     )
                 }
@@ -103,6 +110,7 @@ pub fn cookie(lines: &[DirectiveLine], max: usize) -> Option<Capture> {
                 ["cookie", name, "len", len, ..] => Some(Capture {
                     name: name.to_string(),
                     len: (atol(len).max(0) as usize).min(max),
+                    declared: false,
                 }),
                 _ => None,
             }

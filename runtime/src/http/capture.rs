@@ -197,6 +197,7 @@ mod cookie_tests {
         Capture {
             name: name.into(),
             len,
+            declared: false,
         }
     }
 

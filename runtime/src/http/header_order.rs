@@ -116,12 +116,6 @@ pub fn remove(h: &mut HeaderMap, name: &HeaderName) {
     }
 }
 
-/// `set-header`: the old values go and the new one comes last, as HAProxy deletes and adds.
-pub fn set(h: &mut HeaderMap, name: &HeaderName, value: HeaderValue) {
-    remove(h, name);
-    h.append(name.clone(), value);
-}
-
 /// Gives `name` the values `values` where its first line was (none: the header goes).
 pub fn replace_all(h: &mut HeaderMap, name: &HeaderName, values: Vec<HeaderValue>) {
     let mut values = values.into_iter();
@@ -164,6 +158,12 @@ pub fn rewrite_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `set-header` on a map whose order needs no list: the old values go, the new one last.
+    fn set(h: &mut HeaderMap, name: &HeaderName, value: HeaderValue) {
+        remove(h, name);
+        h.append(name.clone(), value);
+    }
 
     fn map(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -288,9 +288,13 @@ pub(super) async fn tunnel(
     drop(server_slot);
     // The response's end hands the stream over (none when it was logged already).
     if let Ok(mut txn) = stream.await {
-        if let Some((up, down)) = moved {
-            txn.bytes_in += up;
-            txn.bytes_out += down;
+        if let Some(moved) = moved {
+            txn.bytes_in += moved.up;
+            txn.bytes_out += moved.down;
+            // An idle limit that ended the tunnel is its termination state.
+            if let Some(term) = moved.timed_out.filter(|_| txn.term == *b"--") {
+                txn.term = term;
+            }
         }
         super::log_txn(&txn);
     }
@@ -298,13 +302,13 @@ pub(super) async fn tunnel(
     drop(client_conn);
 }
 
-/// The tunnel's bytes both ways (client to server, server to client); `None` when it never
-/// opened.
+/// How the tunnel ended (its bytes both ways, an idle limit that passed); `None` when it
+/// never opened.
 async fn pipe(
     client: hyper::upgrade::OnUpgrade,
     server: ServerTunnel,
     idle: Option<Duration>,
-) -> Option<(u64, u64)> {
+) -> Option<crate::tcp::Piped> {
     use tokio::io::AsyncWriteExt;
     let c = client.await.ok()?;
     let mut c = TokioIo::new(c);
@@ -317,10 +321,15 @@ async fn pipe(
         ServerTunnel::Conn(s, early) => {
             // What the server sent right after its 101 belongs to the new protocol.
             if !early.is_empty() && c.write_all(&early).await.is_err() {
-                return Some((0, 0));
+                return Some(crate::tcp::Piped {
+                    up: 0,
+                    down: 0,
+                    timed_out: None,
+                });
             }
-            let (up, down) = crate::tcp::pipe_both(c, s, limits).await;
-            Some((up, down + early.len() as u64))
+            let mut piped = crate::tcp::pipe_both(c, s, limits).await;
+            piped.down += early.len() as u64;
+            Some(piped)
         }
         // The stream stays counted open on its connection until the tunnel ends.
         ServerTunnel::Stream(on, _open) => {

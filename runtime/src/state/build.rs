@@ -427,6 +427,24 @@ fn build_backend(
     }
 }
 
+/// What a frontend's captures add to what its log line waits for: header captures and the
+/// slots capture rules make for themselves (not `declare capture` slots), and a cookie's.
+fn capture_waits(f: &plan::FrontendPlan) -> u32 {
+    use crate::log_wait::bits;
+    let own = |slots: &[plan::Capture]| slots.iter().any(|c| !c.declared);
+    let mut waits = 0;
+    if own(&f.capture_request) {
+        waits |= bits::REQHDR;
+    }
+    if own(&f.capture_response) {
+        waits |= bits::RSPHDR;
+    }
+    if f.capture_cookie.is_some() {
+        waits |= bits::COOKIE;
+    }
+    waits
+}
+
 fn build_frontend(
     cx: &Context,
     fi: usize,
@@ -442,18 +460,24 @@ fn build_frontend(
             AclSet::default()
         }
     };
-    let rules = with_default_table(cx.own_table(&f.name).as_deref(), || {
-        // A listen section's rules look servers up in it; a frontend has none.
-        rules::compile(&f.rules, &acls, f.own_backend)
+    // The strings of its rules add to what its log line waits for, as its log formats do.
+    let (rules, rule_waits) = crate::log_wait::collect(|| {
+        with_default_table(cx.own_table(&f.name).as_deref(), || {
+            // A listen section's rules look servers up in it; a frontend has none.
+            rules::compile(&f.rules, &acls, f.own_backend)
+        })
     });
     let rules = rules.unwrap_or_else(|e| {
         problems.push(format!("frontend '{}': {}", f.name, e.0));
         Vec::new()
     });
     let mut switches = Vec::new();
+    let mut switch_waits = 0;
     for s in &f.switches {
         let condition = Condition::compile(&s.condition, &acls);
-        let dynamic = s.dynamic.as_deref().map(Format::parse).transpose();
+        let (dynamic, waits) =
+            crate::log_wait::collect(|| s.dynamic.as_deref().map(Format::parse).transpose());
+        switch_waits |= waits;
         match (condition, dynamic) {
             (Ok(condition), Ok(dynamic)) => switches.push(Switch {
                 backend: s.backend,
@@ -490,6 +514,7 @@ fn build_frontend(
         ]
         .into_iter()
         .filter_map(|s| s.as_deref()),
+        rule_waits | switch_waits | capture_waits(f),
         log_format.is_some(),
         f.mode == hapee_compiler::ir::Mode::Http,
         has_option(&f.options, "logasap"),

@@ -141,6 +141,8 @@ mod lua_channel;
 mod lua_errors;
 #[path = "runtime/lua_filters.rs"]
 mod lua_filters;
+#[path = "runtime/lua_header_order.rs"]
+mod lua_header_order;
 #[path = "runtime/lua_http10.rs"]
 mod lua_http10;
 #[path = "runtime/lua_logs.rs"]
@@ -245,6 +247,8 @@ mod spoe_modes;
 mod spoe_warnings;
 #[path = "runtime/spread.rs"]
 mod spread;
+#[path = "runtime/start_warnings.rs"]
+mod start_warnings;
 #[path = "runtime/stat_counters.rs"]
 mod stat_counters;
 #[path = "runtime/stats_http.rs"]
@@ -301,6 +305,8 @@ mod tls_tcp;
 mod traffic_parity;
 #[path = "runtime/transparent_source.rs"]
 mod transparent_source;
+#[path = "runtime/tunnel_timeouts.rs"]
+mod tunnel_timeouts;
 #[path = "runtime/unix_sockets.rs"]
 mod unix_sockets;
 #[path = "runtime/upgrade.rs"]

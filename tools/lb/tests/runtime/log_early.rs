@@ -146,3 +146,85 @@ fn a_line_is_written_as_soon_as_its_fields_are_known() {
         assert_eq!(theirs, mine);
     }
 }
+
+fn rules_config(port: u16, origin: std::net::SocketAddr) -> String {
+    let defaults = logged_defaults_with("");
+    format!(
+        "{defaults}frontend bytes
+    bind 127.0.0.1:{port}
+    log-format \"A|%HP\"
+    http-response set-header x-b %B
+    default_backend app
+frontend header
+    bind 127.0.0.1:{header}
+    log-format \"C|%HP\"
+    capture request header host len 10
+    default_backend app
+frontend status
+    bind 127.0.0.1:{status}
+    log-format \"E|%HP\"
+    http-request set-var-fmt(txn.x) %ST
+    default_backend app
+frontend declared
+    bind 127.0.0.1:{declared}
+    log-format \"D|%HP\"
+    declare capture request len 10
+    default_backend app
+frontend tcp
+    mode tcp
+    bind 127.0.0.1:{tcp}
+    log-format \"T|%f\"
+    tcp-request content set-var-fmt(sess.x) %B
+    default_backend raw
+backend app
+    server s1 {origin}
+backend raw
+    mode tcp
+    server s1 {origin}
+",
+        header = port + 1,
+        status = port + 2,
+        declared = port + 3,
+        tcp = port + 4,
+    )
+}
+
+#[test]
+fn the_strings_of_rules_and_captures_hold_a_line_back_as_the_formats_own_fields_do() {
+    let o = Origin::start("o");
+    let (mine, theirs) = both_reading(
+        5,
+        |port| rules_config(port, o.addr),
+        |port, side| {
+            // TCP: `%B` in a content rule keeps the line from being written at the server's
+            // connection: while the stream is open, a line of another frontend comes and
+            // this one does not.
+            let mut s = connect(("127.0.0.1", port + 4));
+            s.write_all(b"GET /t HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = std::io::Read::read(&mut s, &mut buf).unwrap();
+                assert!(n > 0, "closed before an answer");
+                head.extend_from_slice(&buf[..n]);
+            }
+            // `%B` in a rule: the line waits for the end (one line, not two).
+            assert_eq!(get(port, "/a"), "HTTP/1.1 200 OK");
+            assert_eq!(side.selected(ours, 1), ["A|/a"], "{}", side.name());
+            drop(s);
+            side.selected(ours, 2);
+            // A header capture, and a status in a rule: written at the response only.
+            assert_eq!(get(port + 1, "/c"), "HTTP/1.1 200 OK");
+            side.selected(ours, 3);
+            assert_eq!(get(port + 2, "/e"), "HTTP/1.1 200 OK");
+            side.selected(ours, 4);
+            // A declared slot holds nothing back: at the request and at the response.
+            assert_eq!(get(port + 3, "/d"), "HTTP/1.1 200 OK");
+            side.selected(ours, 6)
+        },
+    );
+    assert_eq!(mine, ["A|/a", "T|tcp", "C|/c", "E|/e", "D|/d", "D|/d"]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

@@ -1,7 +1,8 @@
 //! The `redirect` directive (not `http-request redirect`), side by side with Debian's haproxy:
 //! its destination is used as written (no log-format), and a proxy's `redirect` lines run after
-//! all of its `http-request` rules wherever they are written; a backend's run after the
-//! frontend has chosen it (http_ana.c's http_process_req_common, once per proxy).
+//! all of its `http-request` rules wherever they are written, even after an `http-request
+//! allow` (which ends those rules only); a backend's run after the frontend has chosen it
+//! (http_ana.c's http_process_req_common, once per proxy).
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -17,6 +18,9 @@ fn config(port: u16, server: std::net::SocketAddr) -> String {
     redirect scheme https if {{ path_beg /s }}
     redirect prefix http://other.example drop-query if {{ path_beg /p }}
     redirect prefix / append-slash set-cookie seen=1 if {{ path /home }}
+    http-request allow if {{ path /allowed }}
+    http-request return status 200 content-type text/plain string not-allowed if {{ path /allowed }}
+    redirect location /after-allow if {{ path /allowed }}
     use_backend app
 backend app
     redirect location /from-backend code 308 if {{ path_beg /be }}
@@ -27,7 +31,7 @@ backend app
 }
 
 const PATHS: &[&str] = &[
-    "/lit", "/before", "/s/x?q=1", "/p/y?x=1", "/home", "/be1", "/be2", "/other",
+    "/lit", "/before", "/s/x?q=1", "/p/y?x=1", "/home", "/be1", "/be2", "/other", "/allowed",
 ];
 
 fn answers(port: u16) -> Vec<String> {
@@ -77,6 +81,7 @@ fn the_redirect_directive_runs_after_http_request_rules_with_its_destination_as_
             None,
             Some("/from-backend"),
             None,
+            Some("/after-allow"),
         ],
         "{mine:#?}"
     );
