@@ -13,6 +13,7 @@
 # machine, where a connection idle for 250 ms has its HTTP state dropped and rebuilt.
 # Optional: ORIGIN_PORT and PROXY_PORT (default 18610 and 18611) when others bench at once.
 # Optional: KEEP=dir keeps the callgrind output files there (for callgrind_annotate).
+# Optional: CG_OPTS adds valgrind options (e.g. --dump-instr=yes for per-instruction counts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -28,7 +29,7 @@ config 1 >"$work/proxy.cfg"
 measure() {
     local name=$1
     shift
-    valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes --instr-atstart=no \
+    valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes --instr-atstart=no ${CG_OPTS:-} \
         --callgrind-out-file="$work/cg.$name.%p" "$@" >/dev/null 2>&1 &
     local pid=$!
     pids+=($pid)

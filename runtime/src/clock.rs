@@ -16,16 +16,28 @@ thread_local! {
 
 /// The time at the start of the current round; outside a round (tests, tools), the clock.
 pub fn now() -> Instant {
-    ROUND
-        .with(Cell::get)
-        .map_or_else(Instant::now, |(now, _)| now)
+    ROUND.with(Cell::get).map_or_else(read_now, |(now, _)| now)
 }
 
 /// The wall-clock date at the start of the current round; outside a round, the clock.
 pub fn date() -> SystemTime {
     ROUND
         .with(Cell::get)
-        .map_or_else(SystemTime::now, |(_, date)| date)
+        .map_or_else(read_date, |(_, date)| date)
+}
+
+// The clock itself, read outside a round only: out of line, so that the callers of `now` and
+// `date` (a dozen on the request path) do not each carry the system call's set-up.
+#[cold]
+#[inline(never)]
+fn read_now() -> Instant {
+    Instant::now()
+}
+
+#[cold]
+#[inline(never)]
+fn read_date() -> SystemTime {
+    SystemTime::now()
 }
 
 /// Drives `inner` (a worker's `LocalSet` run, each poll of which is one round) with the clock

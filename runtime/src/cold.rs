@@ -29,3 +29,37 @@ impl<F: Future> Future for Cold<F> {
         self.0.as_mut().poll(cx)
     }
 }
+
+/// `ext`'s `T`, taken out. A keep-alive request and its server's response usually carry no
+/// extension at all: the caller's code only tests for that, and the look-up (a hash probe and a
+/// downcast, inlined at each site otherwise) is a call laid out away from it.
+#[inline]
+pub(crate) fn take_ext<T: Send + Sync + 'static>(ext: &mut hyper::http::Extensions) -> Option<T> {
+    if ext.is_empty() {
+        return None;
+    }
+    take_ext_apart(ext)
+}
+
+#[cold]
+#[inline(never)]
+fn take_ext_apart<T: Send + Sync + 'static>(ext: &mut hyper::http::Extensions) -> Option<T> {
+    ext.remove::<T>()
+}
+
+/// `ext`'s `T`, copied out; see [`take_ext`].
+#[inline]
+pub(crate) fn ext_copy<T: Copy + Send + Sync + 'static>(
+    ext: &hyper::http::Extensions,
+) -> Option<T> {
+    if ext.is_empty() {
+        return None;
+    }
+    ext_copy_apart(ext)
+}
+
+#[cold]
+#[inline(never)]
+fn ext_copy_apart<T: Copy + Send + Sync + 'static>(ext: &hyper::http::Extensions) -> Option<T> {
+    ext.get::<T>().copied()
+}

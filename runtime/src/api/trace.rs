@@ -256,7 +256,11 @@ pub fn enabled(source: Source) -> bool {
 }
 
 /// Reports event `event` of `source` at `level` (an index in [`LEVELS`]); `message` is only
-/// built when the trace is running and wants it. `at` is the code location.
+/// built when the trace is running and wants it. `at` is the code location. Out of line and
+/// cold: each trace point makes its own copy (one per message closure), which the request
+/// path's functions otherwise carried inline between their own instructions.
+#[cold]
+#[inline(never)]
 pub fn emit(source: Source, level: u8, event: &str, at: &str, message: impl FnOnce() -> String) {
     let t = traces();
     let st = &t.sources[source as usize];

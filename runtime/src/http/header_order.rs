@@ -28,8 +28,7 @@ impl Lines {
     /// The order the codec noted for a head whose lines of one name were not together
     /// (`a`, `b`, `a`), taken out of its extensions; none for an ordinary head.
     pub fn take_received(extensions: &mut hyper::http::Extensions) -> Lines {
-        extensions
-            .remove::<hyper::ext::HeaderLines>()
+        crate::cold::take_ext::<hyper::ext::HeaderLines>(extensions)
             .map(|received| Lines::received(received.0))
             .unwrap_or_default()
     }

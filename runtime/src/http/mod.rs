@@ -40,6 +40,7 @@ pub mod vet;
 pub mod wait_body;
 pub(crate) mod websocket;
 
+use crate::cold::{ext_copy, take_ext};
 use crate::rules::{self, Service};
 use crate::state::{FrontendRt, HttpConnMode, Shared};
 use crate::txn::{RequestView, ResponseView, Txn};
@@ -271,14 +272,14 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     let http1 = req.version() < hyper::Version::HTTP_2;
     let connection = connection_answered(&req);
     if req.version() >= hyper::Version::HTTP_11 {
-        txn.interim = req.extensions_mut().remove::<hyper::ext::Interim>();
+        txn.interim = take_ext(req.extensions_mut());
     }
     let present = vet::Present::of(req.headers());
     let switch_refused = vet::upgrade(req.version(), req.headers_mut(), present).err();
     let tunnel = is_upgrade(req.headers(), present) || req.method() == hyper::Method::CONNECT;
     let client_upgrade = tunnel.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, mut body) = req.into_parts();
-    txn.raw_target = parts.extensions.remove::<hyper::ext::RawTarget>();
+    txn.raw_target = take_ext(&mut parts.extensions);
     txn.bytes_in = htx::request_head_data(&parts.method, &parts.uri, &parts.headers);
     if parts.version < hyper::Version::HTTP_2
         && present.transfer_encoding
@@ -313,7 +314,9 @@ fn prepare(ctx: Rc<ConnCtx>, mut req: Request<IncomingBody>) -> Prepared {
     }
     *txn.captured_request.get_mut() = capture::headers(&parts.headers, &fe.capture_request);
     // Every declared response capture prints, empty until a server's response fills it.
-    *txn.captured_response.get_mut() = vec![None; fe.capture_response.len()];
+    if !fe.capture_response.is_empty() {
+        *txn.captured_response.get_mut() = vec![None; fe.capture_response.len()];
+    }
     if refused.is_none() {
         txn.request = Some(RequestView {
             method: parts.method,
@@ -478,16 +481,14 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         }
         after_response(&ctx, txn, &mut resp);
         ctx.sess_vars.keep(txn);
-        let silent = resp.extensions().get::<reply::CloseUnanswered>().is_some();
+        let silent = ext_copy::<reply::CloseUnanswered>(resp.extensions()).is_some();
         if silent {
             ctx.idle.close_unanswered();
         }
         // A page without a length goes out as it is and the connection's end ends it.
         let mut raw_body = 0;
-        if let Some(page) = resp
-            .extensions_mut()
-            .remove::<reply::CloseDelimited>()
-            .filter(|_| http1)
+        if let Some(page) =
+            take_ext::<reply::CloseDelimited>(resp.extensions_mut()).filter(|_| http1)
         {
             // The answer to HEAD is its head alone.
             let head = txn.request.as_ref().map(|r| &r.method) == Some(&hyper::Method::HEAD);
@@ -496,9 +497,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 .close_after(reply::close_delimited_wire(&resp, &body, page.1));
             raw_body = body.len() as u64;
             *resp.body_mut() = reply::full(Bytes::new());
-        } else if let Some(body) = resp
-            .extensions_mut()
-            .remove::<reply::CloseAfter>()
+        } else if let Some(body) = take_ext::<reply::CloseAfter>(resp.extensions_mut())
             .filter(|_| http1)
             .and_then(|_| reply::made_body(&mut resp))
         {
@@ -537,8 +536,8 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
                 resp.extensions_mut().insert(spellings);
             }
         }
-        let logged = resp.extensions().get::<reply::LoggedStatus>().map(|s| s.0);
-        if resp.extensions().get::<reply::NoStatus>().is_none() {
+        let logged = ext_copy::<reply::LoggedStatus>(resp.extensions()).map(|s| s.0);
+        if ext_copy::<reply::NoStatus>(resp.extensions()).is_none() {
             txn.status = Some(logged.unwrap_or(resp.status().as_u16()));
             txn.stick
                 .count_status(logged.unwrap_or(resp.status().as_u16()));
@@ -573,7 +572,7 @@ async fn serve_request(prepared: Prepared) -> Result<Response<Tracked>, Infallib
         let counted = refused.is_none();
         let (mut head, body) = resp.into_parts();
         let mut body = Tracked::new(body, txn, after, counted);
-        body.lend_to_script(head.extensions.remove());
+        body.lend_to_script(take_ext(&mut head.extensions));
         body.keep_zero_length(&head, http1);
         Ok(Response::from_parts(head, body))
     }
@@ -826,7 +825,7 @@ struct MuxChunked;
 /// Orders a `MuxChunked` answer's fields as they go out: its own in the order they are, then
 /// the connection field hyper adds, then the chunking.
 fn chunking_last(resp: &mut Response<ResBody>) {
-    if resp.extensions_mut().remove::<MuxChunked>().is_none() {
+    if take_ext::<MuxChunked>(resp.extensions_mut()).is_none() {
         return;
     }
     let te = hyper::header::TRANSFER_ENCODING;

@@ -312,8 +312,9 @@ pub(crate) async fn response_rules(
         .filter(|&(b, _)| !crate::route::is_own_backend(shared, fe, b))
         .map(|(_, be)| &be.rules[..]);
     let ruleset = [backend_rules, Some(&fe.rules[..])];
-    // The proxy each rule list belongs to, whose SPOE engines its rules name.
-    let owners = [be.map(|(_, be)| be.name.clone()), Some(fe.name.clone())];
+    // The proxy each rule list belongs to, whose SPOE engines its rules name (made only
+    // where they are asked for: most responses meet neither an engine nor a rule).
+    let owners = || [be.map(|(_, be)| be.name.clone()), Some(fe.name.clone())];
     if !shared.spoe.is_empty() {
         // The response side's events: the server connection's, its content's (which
         // HAProxy's filter inspects in HTTP streams too), then the response's.
@@ -322,6 +323,7 @@ pub(crate) async fn response_rules(
             SpoeEvent::OnTcpResponse,
             SpoeEvent::OnHttpResponse,
         ];
+        let owners = owners();
         let proxies: Vec<&str> = owners.iter().flatten().map(|n| &**n).collect();
         crate::spoe::on_events(txn, &proxies, &events).await;
     }
@@ -335,7 +337,7 @@ pub(crate) async fn response_rules(
         files.push(&be.errorfiles);
     }
     files.push(&fe.errorfiles);
-    for (rules, owner) in ruleset.into_iter().zip(owners) {
+    for (rules, owner) in ruleset.into_iter().zip(owners()) {
         let (Some(rules), Some(owner)) = (rules, owner) else {
             continue;
         };

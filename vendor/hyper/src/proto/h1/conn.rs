@@ -682,10 +682,15 @@ where
                 debug_assert!(head.headers.is_empty());
                 self.state.cached_headers = Some(head.headers);
 
+                // hapee patch: looked for only in a head that carries extensions (a server's
+                // response usually has none), the look-up's code out of this one's way.
                 #[cfg(feature = "client")]
                 {
-                    self.state.on_informational =
-                        head.extensions.remove::<crate::ext::OnInformational>();
+                    self.state.on_informational = if head.extensions.is_empty() {
+                        None
+                    } else {
+                        take_informational(&mut head.extensions)
+                    };
                 }
 
                 Some(encoder)
@@ -1529,4 +1534,12 @@ mod tests {
             assert!(conn.poll_flush(cx).is_ready());
         });
     }
+}
+
+/// hapee patch: the client's `OnInformational`, out of line (see `write_head`).
+#[cfg(feature = "client")]
+#[cold]
+#[inline(never)]
+fn take_informational(ext: &mut http::Extensions) -> Option<crate::ext::OnInformational> {
+    ext.remove::<crate::ext::OnInformational>()
 }
