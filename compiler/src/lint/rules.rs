@@ -518,6 +518,10 @@ fn modes_of(p: &Proxy, out: &mut Vec<Diagnostic>) {
         return;
     }
     for (name, v) in &p.options {
+        // A frontend's 'option httplog' gets HAProxy's own warning (W257) instead.
+        if name == "httplog" && p.kind.has_frontend() {
+            continue;
+        }
         if v.value
             && matches!(
                 name.as_str(),
