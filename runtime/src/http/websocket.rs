@@ -18,7 +18,6 @@ use hyper::header::{HeaderMap, HeaderValue, CONNECTION, UPGRADE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// RFC 6455's GUID, appended to the key before hashing it into the accept value.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -270,21 +269,22 @@ impl Keys {
 /// until the response's end, [`super::body::Tracked`]).
 pub struct TunnelLog(pub tokio::sync::oneshot::Sender<Box<crate::txn::Txn>>);
 
-/// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or `timeout
-/// tunnel` passes without traffic. Its stream's line is written at the end, with the bytes
+/// A WebSocket (or any `Upgrade`) tunnel: bytes both ways until one side closes or its idle
+/// limit passes without traffic. Its stream's line is written at the end, with the bytes
 /// of the tunnel, once the server's slot and connection are let go, as HAProxy writes it
 /// (`%sc`, `%bc` no longer count it).
 pub(super) async fn tunnel(
     client: hyper::upgrade::OnUpgrade,
     server: ServerTunnel,
-    idle: Option<Duration>,
+    limits: crate::tcp::Limits,
+    connection_limit: Option<super::idle::Limit>,
     (server_slot, client_conn): (
         super::forward::ServerGuard,
         Option<std::rc::Rc<crate::listener::OpenConn>>,
     ),
     stream: tokio::sync::oneshot::Receiver<Box<crate::txn::Txn>>,
 ) {
-    let moved = pipe(client, server, idle).await;
+    let moved = pipe(client, server, limits, connection_limit).await;
     drop(server_slot);
     // The response's end hands the stream over (none when it was logged already).
     if let Ok(mut txn) = stream.await {
@@ -307,16 +307,17 @@ pub(super) async fn tunnel(
 async fn pipe(
     client: hyper::upgrade::OnUpgrade,
     server: ServerTunnel,
-    idle: Option<Duration>,
+    limits: crate::tcp::Limits,
+    connection_limit: Option<super::idle::Limit>,
 ) -> Option<crate::tcp::Piped> {
     use tokio::io::AsyncWriteExt;
     let c = client.await.ok()?;
+    // The upgraded connection still reads through the limits it had for requests (`timeout
+    // client`, or `http-keep-alive` once its 101 went out): the tunnel's replace them.
+    if let Some(limit) = connection_limit {
+        limit.set(None);
+    }
     let mut c = TokioIo::new(c);
-    let limits = crate::tcp::Limits {
-        a_idle: idle,
-        b_idle: idle,
-        ..Default::default()
-    };
     match server {
         ServerTunnel::Conn(s, early) => {
             // What the server sent right after its 101 belongs to the new protocol.

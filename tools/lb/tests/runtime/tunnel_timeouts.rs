@@ -1,7 +1,8 @@
 //! A tunnel that ends on an idle limit is logged with the side whose limit passed first and
 //! the data phase (`cD` the client's, `sD` the server's), as HAProxy logs it: a TCP stream
 //! under `timeout client`/`timeout server` or `timeout tunnel`, and an HTTP tunnel after its
-//! 101. Side by side with Debian's haproxy.
+//! 101, which keeps each side's own limit when there is no `timeout tunnel`. Side by side with
+//! Debian's haproxy.
 
 use crate::harness::*;
 use std::io::{Read, Write};
@@ -34,10 +35,17 @@ listen upgraded
     timeout tunnel 300ms
     log-format \"D|%ts|%ST\"
     server s {origin}
+listen upgraded_untimed
+    bind 127.0.0.1:{untimed}
+    timeout client 250ms
+    timeout server 3s
+    log-format \"E|%ts|%ST\"
+    server s {origin}
 ",
         server_first = port + 1,
         tunnel = port + 2,
         upgraded = port + 3,
+        untimed = port + 4,
     )
 }
 
@@ -61,8 +69,9 @@ fn ours(log: &str) -> Vec<String> {
 fn a_tunnel_ended_by_an_idle_limit_logs_the_side_whose_limit_passed() {
     let silent = raw_server(b"", Duration::ZERO, Duration::from_secs(30));
     let o = Origin::start("o");
+    let upgrade = b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n";
     let (mine, theirs) = both_reading(
-        4,
+        5,
         |port| config(port, silent, o.addr),
         |port, side| {
             idle_until_closed(port, b"");
@@ -71,14 +80,13 @@ fn a_tunnel_ended_by_an_idle_limit_logs_the_side_whose_limit_passed() {
             side.selected(ours, 2);
             idle_until_closed(port + 2, b"");
             side.selected(ours, 3);
-            idle_until_closed(
-                port + 3,
-                b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n",
-            );
-            side.selected(ours, 4)
+            idle_until_closed(port + 3, upgrade);
+            side.selected(ours, 4);
+            idle_until_closed(port + 4, upgrade);
+            side.selected(ours, 5)
         },
     );
-    assert_eq!(mine, ["A|cD", "B|sD", "C|cD", "D|cD|101"]);
+    assert_eq!(mine, ["A|cD", "B|sD", "C|cD", "D|cD|101", "E|cD|101"]);
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
     }
