@@ -661,6 +661,37 @@ fn chroot_that_is_no_directory_fails_check_but_not_the_haproxy_c() {
     assert_eq!(run(&["check", "--no-env", cfg]).status.code(), Some(0));
 }
 
+/// HAProxy raises the open-file limit before it changes root: with both a limit it cannot
+/// have and a chroot folder that is not there, it stops on the limit, and `check` says that
+/// too (it said only the chroot). Debian's haproxy, started, says the same.
+#[test]
+fn open_file_limit_is_reported_when_the_chroot_is_missing_too() {
+    let text = format!(
+        "global\n    nbthread 1\n    maxconn 2000\n    fd-hard-limit 3000\n    chroot /nonexistent/hapee-jail\n{VALID}"
+    );
+    let cfg = write_cfg("fd-limit-chroot.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let out = run(&["check", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // "limit is" the lower of this process's limit and fd-hard-limit.
+    let (fd, chroot) = (
+        err.find("error[E408]: Cannot raise FD limit to 4014, limit is "),
+        err.find("error[E407]: Cannot chroot("),
+    );
+    assert!(fd.is_some() && chroot.is_some() && fd < chroot, "{err}");
+    let limit = err
+        .lines()
+        .find_map(|l| l.strip_prefix("error[E408]: "))
+        .unwrap();
+    // It fails before binding anything, so starting it needs no free port.
+    if let Ok(theirs) = Command::new("haproxy").args(["-db", "-f", cfg]).output() {
+        let said = String::from_utf8_lossy(&theirs.stderr);
+        let first = said.lines().find(|l| l.starts_with("[ALERT]"));
+        assert!(first.is_some_and(|l| l.ends_with(limit)), "{said}");
+    }
+}
+
 /// `-c` on `rule` (one line in a frontend with a table), by `cmd` (`hapee-lb` or `haproxy`);
 /// the first alert, without the file name, or `None` when the configuration is valid.
 fn rule_alert(cmd: &str, global: &str, rule: &str) -> Option<String> {
