@@ -354,6 +354,8 @@ rules! {
         "Without '-m', an ACL matches strings as strings, integers as integers and addresses as addresses. A variable ('var(...)'), binary data (req.payload, req.body, ssl_c_serial...) or a converter whose output type is only known at run time (json_query) has no such default: write the method, for example 'acl a var(txn.x) -m str foo' or '-m found' to test that the sample exists.";
     "E511" "http-alias-outside-http-mode" Error Haproxy "A log-format string of a proxy that is not in 'mode http' uses an alias that only exists in HTTP mode."
         "Aliases such as %r, %HM, %HP, %HU, %HQ, %HV, %CC, %CS, %Ta, %Ti, %Tq, %Tr, %TR and %tr read the HTTP transaction, which a TCP proxy does not have. HAProxy compiles the strings with the proxy's final mode (a defaults section's strings with the mode of each proxy that inherits them). Remove the alias, or set 'mode http'.";
+    "E512" "invalid-variable-name" Error Haproxy "A 'set-var', 'set-var-fmt' or 'unset-var' action names a variable without its scope, with a character HAProxy refuses, or with a condition it does not know."
+        "A variable name is its scope ('proc', 'sess', 'txn', 'req', 'res' or 'check'), a dot, then letters, digits, '_' or '.': 'http-request set-var(txn.user) req.hdr(x-user)'. 'set-var' and 'set-var-fmt' may list conditions after the name (ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, ifgt, iflt); 'unset-var' takes none. HAProxy reads the name when it reads the rule and refuses the configuration otherwise; the 'var' fetch and the converters that take a variable check theirs the same way (reported as E506).";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

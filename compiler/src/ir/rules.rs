@@ -121,6 +121,26 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         },
     };
     if !matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
+        // HAProxy reads the action's words before its condition, and stops at the first error.
+        if let Some(message) = crate::expr::vars::action_error(&action.value) {
+            let message = match set {
+                RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
+                    format!(
+                        "error detected in {} '{}' while parsing '{keyword} {}' rule : {message}.",
+                        proxy_kind_str(b, index),
+                        b.config.proxies[index].name_str(),
+                        action.value
+                    )
+                }
+                _ => message,
+            };
+            b.push(
+                Diagnostic::new("E512", message)
+                    .at(action.span)
+                    .label("not a variable name HAProxy takes"),
+            );
+            return;
+        }
         let parsed = super::exprs::condition(b, index, &condition, &site);
         let place = match set {
             RuleSet::HttpRequest => Some(super::places::Place::HttpRequest),
