@@ -112,6 +112,8 @@ rules! {
     // ---- E2xx / W2xx: semantic checks ----
     "E113" "ssl-load-extra-files-invalid" Error Haproxy "An 'ssl-load-extra-files' line is empty, names an unknown kind of file, or puts 'none' or 'all' with other words."
         "Name the files to look for beside each certificate among bundle, sctl, ocsp, issuer and key, or write 'none' or 'all' alone.";
+    "E115" "http-action-arguments" Error Haproxy "An HTTP header or request-line action ('set-header', 'replace-header', 'set-path', 'replace-uri', 'del-header', …) lacks an argument, has one too many before its condition, or gives 'del-header' a '-m' it does not take."
+        "HAProxy counts these actions' words when it reads the rule: 'set-header', 'add-header' and 'early-hint' take a name and a value, 'replace-header' and 'replace-value' a name, a regular expression and a replacement, 'set-method', 'set-path', 'set-pathq', 'set-query' and 'set-uri' one format (quote it if it holds spaces), 'replace-path', 'replace-pathq' and 'replace-uri' a regular expression and a format, and 'del-header' a name with an optional '-m str|beg|end|sub|reg'.";
     "W114" "global-setting-repeated" Warning Haproxy "A global setting HAProxy takes once ('maxconn', 'user', 'chroot', 'pidfile', 'ulimit-n', …) is given again after it got a value."
         "HAProxy keeps the first value and ignores the later line, reporting it at the alert level without failing the check. Remove the repeated line, or change the first one if the later value is the one meant (a second 'global' section does not start over).";
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."

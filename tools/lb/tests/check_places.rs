@@ -202,6 +202,24 @@ fn refused_lines_get_haproxy_first_alert() {
         ("log-format \"%ci %[capture.req.hdr(0)] %[ssl_fc_sni] %[status]\"", String::new()),
         ("redirect location /%[foo]", String::new()),
         ("http-request set-header X %[req.hdr(host)]", String::new()),
+        // The arguments of header and request-line actions, counted as HAProxy counts them.
+        (
+            "http-request set-header X-Forwarded-Proto",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-request set-header' rule : expects exactly 2 arguments.".into(),
+        ),
+        (
+            "http-request set-path /x junk",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-request set-path' rule : expects exactly 1 argument <format>.".into(),
+        ),
+        (
+            "http-response replace-value x y",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-response replace-value' rule : expects exactly 3 arguments.".into(),
+        ),
+        (
+            "http-request del-header x -m found",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-request del-header' rule : -m with unsupported matching method 'found'.".into(),
+        ),
+        ("http-request set-path /x if TRUE", String::new()),
     ];
     first_alerts_match_haproxys("case", config, &cases);
 }
