@@ -234,24 +234,28 @@ fn compile_inner(
                 d
             }),
     );
-    // What HAProxy finds only at start-up is hapee's own view: the HAProxy-compatible `-c`
-    // (no lints) keeps `haproxy -c`'s verdict.
-    if start_up_checks(options) {
-        diagnostics.extend(crate::envcheck::start_up(&config));
-        if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
-            diagnostics.extend(crate::envcheck::fd_limit(&config));
-        }
-    }
+    let read_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
     // HAProxy tries its nameservers once the configuration is read.
     if !options.no_env {
         diagnostics.extend(crate::envcheck::nameservers(&config));
     }
-    // HAProxy resolves server names after the checks, and only if they found no error.
-    if !options.no_env && !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+    // HAProxy resolves server names after the checks, and only if they found no error: part of
+    // `haproxy -c`, so before anything found only at start-up.
+    if !options.no_env && !read_errors {
         diagnostics.extend(crate::envcheck::server_names(
             &config,
             options.resolve_dontfail,
         ));
+    }
+    // What HAProxy finds only at start-up is hapee's own view: the HAProxy-compatible `-c`
+    // (no lints) keeps `haproxy -c`'s verdict. HAProxy raises the open-file limit before it
+    // binds and changes root, so a limit it cannot have is what it says even when the chroot
+    // folder is missing too (the plan the limit needs is only built from a readable model).
+    if start_up_checks(options) {
+        if !read_errors {
+            diagnostics.extend(crate::envcheck::fd_limit(&config));
+        }
+        diagnostics.extend(crate::envcheck::start_up(&config));
     }
     spans.mark("post-parse checks");
     let mut c = Compilation {

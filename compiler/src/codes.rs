@@ -112,6 +112,8 @@ rules! {
     // ---- E2xx / W2xx: semantic checks ----
     "E113" "ssl-load-extra-files-invalid" Error Haproxy "An 'ssl-load-extra-files' line is empty, names an unknown kind of file, or puts 'none' or 'all' with other words."
         "Name the files to look for beside each certificate among bundle, sctl, ocsp, issuer and key, or write 'none' or 'all' alone.";
+    "E115" "http-action-arguments" Error Haproxy "An HTTP header or request-line action ('set-header', 'replace-header', 'set-path', 'replace-uri', 'del-header', …) lacks an argument, has one too many before its condition, or gives 'del-header' a '-m' it does not take."
+        "HAProxy counts these actions' words when it reads the rule: 'set-header', 'add-header' and 'early-hint' take a name and a value, 'replace-header' and 'replace-value' a name, a regular expression and a replacement, 'set-method', 'set-path', 'set-pathq', 'set-query' and 'set-uri' one format (quote it if it holds spaces), 'replace-path', 'replace-pathq' and 'replace-uri' a regular expression and a format, and 'del-header' a name with an optional '-m str|beg|end|sub|reg'.";
     "W114" "global-setting-repeated" Warning Haproxy "A global setting HAProxy takes once ('maxconn', 'user', 'chroot', 'pidfile', 'ulimit-n', …) is given again after it got a value."
         "HAProxy keeps the first value and ignores the later line, reporting it at the alert level without failing the check. Remove the repeated line, or change the first one if the later value is the one meant (a second 'global' section does not start over).";
     "E200" "prefix-not-allowed" Error Haproxy "The 'no' or 'default' prefix is used on a keyword that does not support it."
@@ -360,6 +362,8 @@ rules! {
         "Without '-m', an ACL matches strings as strings, integers as integers and addresses as addresses. A variable ('var(...)'), binary data (req.payload, req.body, ssl_c_serial...) or a converter whose output type is only known at run time (json_query) has no such default: write the method, for example 'acl a var(txn.x) -m str foo' or '-m found' to test that the sample exists.";
     "E511" "http-alias-outside-http-mode" Error Haproxy "A log-format string of a proxy that is not in 'mode http' uses an alias that only exists in HTTP mode."
         "Aliases such as %r, %HM, %HP, %HU, %HQ, %HV, %CC, %CS, %Ta, %Ti, %Tq, %Tr, %TR and %tr read the HTTP transaction, which a TCP proxy does not have. HAProxy compiles the strings with the proxy's final mode (a defaults section's strings with the mode of each proxy that inherits them). Remove the alias, or set 'mode http'.";
+    "E512" "variable-name-refused" Error Haproxy "A 'set-var', 'set-var-fmt' or 'unset-var' action names a variable without its scope, with a character HAProxy refuses, or with a condition it does not know."
+        "A variable name is its scope ('proc', 'sess', 'txn', 'req', 'res' or 'check'), a dot, then letters, digits, '_' or '.': 'http-request set-var(txn.user) req.hdr(x-user)'. 'set-var' and 'set-var-fmt' may list conditions after the name (ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, ifgt, iflt); 'unset-var' takes none. HAProxy reads the name when it reads the rule and refuses the configuration otherwise; the 'var' fetch and the converters that take a variable check theirs the same way (reported as E506).";
 
     // ---- L: lints ----
     "L001" "unused-backend" Warning Lint "A backend is never used by any frontend or listen section."

@@ -1,4 +1,4 @@
-//! Log sinks: stdout/stderr, files, unix datagram sockets and UDP syslog, with HAProxy's
+//! Log sinks: stdout/stderr, unix datagram sockets and UDP syslog, with HAProxy's
 //! RFC3164/RFC5424/short/raw headers.
 
 use chrono::{Local, Utc};
@@ -6,14 +6,12 @@ use hapee_compiler::plan::{LogDest, LogHeader, LogTarget};
 use std::io::Write;
 use std::net::UdpSocket;
 use std::os::unix::net::UnixDatagram;
-use std::sync::Mutex;
 
 enum Out {
     Stdout,
     Stderr,
     Udp(UdpSocket, std::net::SocketAddr),
     Unix(UnixDatagram, String),
-    File(Mutex<std::fs::File>),
     /// `ring@<name>`: written with the ring's own format.
     Ring(std::sync::Arc<crate::rings::Ring>),
 }
@@ -22,6 +20,8 @@ pub struct Sink {
     target: LogTarget,
     out: Out,
     tag: String,
+    /// Its place among its proxy's loggers (from 1), which HAProxy's send alert names.
+    position: usize,
 }
 
 /// The machine's host name (`uname`'s node name), read once; `None` if the system gives none.
@@ -89,27 +89,26 @@ impl Sink {
                 s.set_nonblocking(true)?;
                 Out::Udp(s, to)
             }
+            // HAProxy sends to a path as to a UNIX datagram socket whatever is there: a
+            // missing socket, or a file or folder in its place, only fails each message.
             LogDest::Path(p) => {
-                use std::os::unix::fs::FileTypeExt;
-                let is_socket = std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket());
-                if is_socket {
-                    let s = UnixDatagram::unbound()?;
-                    s.set_nonblocking(true)?;
-                    Out::Unix(s, p.clone())
-                } else {
-                    let f = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)?;
-                    Out::File(Mutex::new(f))
-                }
+                let s = UnixDatagram::unbound()?;
+                s.set_nonblocking(true)?;
+                Out::Unix(s, p.clone())
             }
         };
         Ok(Sink {
             target,
             out,
             tag: tag.to_string(),
+            position: 1,
         })
+    }
+
+    /// The sink as the `position`-th logger of its proxy (from 1).
+    pub fn at_position(mut self, position: usize) -> Sink {
+        self.position = position;
+        self
     }
 
     /// Sends one message at `level`; silently drops it when the sink is full or gone, as a
@@ -197,12 +196,8 @@ impl Sink {
             line.truncate(cut);
         }
         match &self.out {
-            Out::Udp(s, to) => {
-                let _ = s.send_to(line.as_bytes(), to);
-            }
-            Out::Unix(s, path) => {
-                let _ = s.send_to(line.as_bytes(), path);
-            }
+            Out::Udp(s, to) => send_failed(s.send_to(line.as_bytes(), to), self.position),
+            Out::Unix(s, path) => send_failed(s.send_to(line.as_bytes(), path), self.position),
             Out::Stdout => {
                 line.push('\n');
                 let _ = std::io::stdout().lock().write_all(line.as_bytes());
@@ -212,12 +207,24 @@ impl Sink {
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }
             Out::Ring(r) => r.push(&line),
-            Out::File(f) => {
-                line.push('\n');
-                if let Ok(mut f) = f.lock() {
-                    let _ = f.write_all(line.as_bytes());
-                }
-            }
         }
     }
+}
+
+/// HAProxy's alert for a message a logger could not send, printed once per process; a full
+/// socket buffer drops the message without a word.
+fn send_failed(sent: std::io::Result<usize>, logger: usize) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Err(e) = sent else { return };
+    if e.kind() == std::io::ErrorKind::WouldBlock
+        || SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        return;
+    }
+    let errno = e.raw_os_error().unwrap_or(0);
+    eprintln!(
+        "[ALERT]    ({}) : sendmsg()/writev() failed in logger #{logger}: {} (errno={errno})",
+        std::process::id(),
+        nix::errno::Errno::from_raw(errno).desc()
+    );
 }

@@ -26,7 +26,7 @@ pub enum Action {
     Redirect(Redirect),
     SetHeader(HeaderName, Format),
     AddHeader(HeaderName, Format),
-    DelHeader(HeaderName),
+    DelHeader(HeaderMatch),
     /// `replace-header` (the whole value) and `replace-value` (each comma-separated value,
     /// when the last field is true).
     ReplaceHeader(HeaderName, regex::Regex, String, bool),
@@ -204,6 +204,54 @@ pub enum Verdict<'a> {
     RewriteFailed,
 }
 
+/// The headers a `del-header` rule removes: its name compared as its `-m` says (`str` when it
+/// says nothing), regardless of case; a regular expression sees the names in lower case, as
+/// HAProxy keeps them.
+#[derive(Debug)]
+pub enum HeaderMatch {
+    Name(HeaderName),
+    /// A name no message can carry (one with ':' or a space, say): nothing goes.
+    Never,
+    Beg(String),
+    End(String),
+    Sub(String),
+    Reg(regex::Regex),
+}
+
+impl HeaderMatch {
+    fn compile(args: &[String]) -> Result<HeaderMatch, Unsupported> {
+        let name = args.first().map_or("", String::as_str);
+        let method = match args.get(1).map(String::as_str) {
+            Some("-m") => args.get(2).map_or("", String::as_str),
+            _ => "str",
+        };
+        let lower = name.to_ascii_lowercase();
+        Ok(match method {
+            "str" => HeaderName::from_bytes(name.as_bytes())
+                .map_or(HeaderMatch::Never, HeaderMatch::Name),
+            "beg" => HeaderMatch::Beg(lower),
+            "end" => HeaderMatch::End(lower),
+            "sub" => HeaderMatch::Sub(lower),
+            "reg" => {
+                HeaderMatch::Reg(regex::Regex::new(name).map_err(|e| Unsupported(e.to_string()))?)
+            }
+            other => return Err(Unsupported(format!("del-header -m {other}"))),
+        })
+    }
+
+    fn matches(&self, n: &HeaderName) -> bool {
+        let n = n.as_str();
+        match self {
+            HeaderMatch::Name(name) => name.as_str() == n,
+            HeaderMatch::Never => false,
+            HeaderMatch::Beg(p) => n.starts_with(p.as_str()),
+            HeaderMatch::End(p) => n.ends_with(p.as_str()),
+            HeaderMatch::Sub(p) => n.contains(p.as_str()),
+            HeaderMatch::Reg(re) => re.is_match(n),
+        }
+    }
+}
+
 fn header_name(s: &str) -> Result<HeaderName, Unsupported> {
     HeaderName::from_bytes(s.as_bytes()).map_err(|_| Unsupported(format!("header name '{s}'")))
 }
@@ -282,7 +330,11 @@ fn action(rule: &Rule) -> Result<Action, Unsupported> {
         "set-header" => Action::SetHeader(header_name(arg(0))?, Format::parse(arg(1))?),
         "early-hint" => Action::EarlyHint(header_name(arg(0))?, Format::parse(arg(1))?),
         "add-header" => Action::AddHeader(header_name(arg(0))?, Format::parse(arg(1))?),
-        "del-header" => Action::DelHeader(header_name(arg(0))?),
+        "del-header" => Action::DelHeader(HeaderMatch::compile(a)?),
+        // A name no message can carry matches no header: the rule changes nothing.
+        "replace-header" | "replace-value" if header_name(arg(0)).is_err() => {
+            Action::DelHeader(HeaderMatch::Never)
+        }
         "replace-header" | "replace-value" => Action::ReplaceHeader(
             header_name(arg(0))?,
             regex::Regex::new(arg(1)).map_err(|e| Unsupported(e.to_string()))?,
@@ -651,9 +703,13 @@ where
                     }
                 }
             }
-            Action::DelHeader(n) => {
+            Action::DelHeader(m) => {
                 if let Some(h) = headers_of(txn, response) {
-                    header_order::remove(h, n);
+                    match m {
+                        HeaderMatch::Name(n) => header_order::remove(h, n),
+                        HeaderMatch::Never => {}
+                        _ => header_order::remove_where(h, |n| m.matches(n)),
+                    }
                 }
             }
             Action::ReplaceHeader(n, re, subst, per_value) => {

@@ -4,3 +4,4 @@
 pub mod condition;
 pub mod logformat;
 pub mod sample;
+pub mod vars;

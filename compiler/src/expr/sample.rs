@@ -126,6 +126,10 @@ fn check_args(
     Ok(())
 }
 
+fn texts(args: &[arglist::Arg]) -> Vec<&str> {
+    args.iter().map(|a| a.text.as_str()).collect()
+}
+
 /// A `lua.<name>` keyword exists once a script registered it (when the registrations are known).
 fn lua_known(keyword: &str, converter: bool) -> bool {
     keyword
@@ -170,6 +174,12 @@ pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), Expr
         message: format!("fetch method '{fkw}' : {m}"),
         at: i,
     })?;
+    if let Some(m) = super::vars::sample_args_error(fkw, false, &texts(&list.args)) {
+        return Err(ExprError {
+            message: format!("invalid args in fetch method '{fkw}' : {m}"),
+            at: i,
+        });
+    }
     let mut end = i + list.consumed;
     let fetch_call = Call {
         name: fkw.to_string(),
@@ -236,6 +246,12 @@ pub fn parse(text: &str, stop_at_junk: bool) -> Result<(SampleExpr, usize), Expr
             message: format!("invalid arg {} in converter '{ckw}' : {m}", pos + 1),
             at: j,
         })?;
+        if let Some(m) = super::vars::sample_args_error(ckw, true, &texts(&list.args)) {
+            return Err(ExprError {
+                message: format!("invalid args in converter '{ckw}' : {m}"),
+                at: j,
+            });
+        }
         end = j + list.consumed;
         converters.push(Call {
             name: ckw.to_string(),

@@ -497,6 +497,9 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
                     after_parse: false,
                 });
             }
+            "crt" if keyword != "default-server" => {
+                server_certificate(b, index, stmt, opts_at, &server, stmt.spanned(i + 1));
+            }
             _ => {
                 if let Some(kind) = Builder::tls_file_kind(opt) {
                     b.file_ref(kind, opt, stmt.spanned(i + 1));
@@ -575,6 +578,49 @@ fn missing_value(option: &str) -> &'static str {
         "verify" => "missing verify method",
         _ => "missing value.",
     }
+}
+
+/// A server's `crt`: HAProxy only records the path while it reads the line, and loads the
+/// certificate once the configuration is read, when it prepares the server's TLS context, which
+/// it does only for a server that asks for TLS (`ssl` or `check-ssl`, on its line or on a
+/// `default-server` line before it). So a missing file is reported after the parse, in the
+/// server's words, and not at all for a server without TLS.
+fn server_certificate(
+    b: &mut Builder,
+    index: usize,
+    stmt: &Stmt,
+    opts_at: usize,
+    server: &Server,
+    path: Spanned<Text>,
+) {
+    let tls_word = |w: &str| w == "ssl" || w == "check-ssl";
+    let p = &b.config.proxies[index];
+    let by_default = p
+        .directives
+        .iter()
+        .filter(|d| d.keyword == "default-server" && d.prefix.is_none())
+        .any(|d| d.args.iter().any(|a| tls_word(a)));
+    if !by_default && !(opts_at..stmt.len()).any(|i| tls_word(stmt.word(i))) {
+        return;
+    }
+    // A template's first server is the one HAProxy prepares first.
+    let name = match server.template {
+        Some((first, _)) => format!("{}{first}", server.name.value),
+        None => server.name.value.to_string(),
+    };
+    let prefix = format!(
+        "[{}] : 'server {}/{name}' : ",
+        b.location(stmt.span(0)),
+        p.name_str()
+    );
+    b.config.files.push(FileRef {
+        kind: FileKind::Certificate,
+        path,
+        keyword: "crt".to_string(),
+        base: b.crt_base.clone(),
+        wording: Some((prefix, String::new())),
+        after_parse: true,
+    });
 }
 
 #[cfg(test)]

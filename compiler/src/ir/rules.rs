@@ -121,6 +121,26 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         },
     };
     if !matches!(set, RuleSet::HttpCheck | RuleSet::TcpCheck) {
+        // HAProxy reads the action's words before its condition, and stops at the first error.
+        if let Some(message) = crate::expr::vars::action_error(&action.value) {
+            let message = match set {
+                RuleSet::HttpRequest | RuleSet::HttpResponse | RuleSet::HttpAfterResponse => {
+                    format!(
+                        "error detected in {} '{}' while parsing '{keyword} {}' rule : {message}.",
+                        proxy_kind_str(b, index),
+                        b.config.proxies[index].name_str(),
+                        action.value
+                    )
+                }
+                _ => message,
+            };
+            b.push(
+                Diagnostic::new("E512", message)
+                    .at(action.span)
+                    .label("not a variable name HAProxy takes"),
+            );
+            return;
+        }
         let parsed = super::exprs::condition(b, index, &condition, &site);
         let place = match set {
             RuleSet::HttpRequest => Some(super::places::Place::HttpRequest),
@@ -132,7 +152,7 @@ pub(super) fn rule_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         if let Some(place) = place {
             super::places::check(b, index, &condition, parsed.as_ref(), place);
         }
-        rule_expressions(b, index, set, &action, &args, context);
+        rule_expressions(b, index, set, &action, &args, &condition, context);
         reply(b, index, set, &action, &args);
         super::stkctr::rule_action(b, index, set, &action.value, action.span);
     }
@@ -251,6 +271,7 @@ fn rule_expressions(
     set: RuleSet,
     action: &Spanned<Text>,
     args: &[Spanned<Text>],
+    condition: &[Spanned<Text>],
     context: RefContext,
 ) {
     let name = action.value.as_str();
@@ -280,6 +301,16 @@ fn rule_expressions(
         };
         (if has_fe { fe } else { 0 }) | (if has_be { be } else { 0 })
     };
+    if http {
+        if let Some(message) = http_action_arguments(name, args, condition) {
+            b.push(
+                Diagnostic::new("E115", format!("{rule_prefix}{message}."))
+                    .at(action.span)
+                    .label("arguments HAProxy refuses"),
+            );
+            return;
+        }
+    }
     // HAProxy words an expression error inside the rule's error for HTTP rules; TCP rules give
     // it bare for `set-var`, after the rule's words for `track-sc`.
     let (wrap_http, wrap_tcp) = ((rule_prefix.as_str(), "."), ("", ""));
@@ -387,4 +418,51 @@ pub(crate) fn unknown_service(
     )
     .at(span)
     .label("unknown service")
+}
+
+/// What HAProxy says of the arguments of an HTTP header or request-line action when their
+/// count is wrong, or of `del-header`'s `-m` (`None`: it takes them). The header actions count
+/// the words as they come, an `if` too; the request-line ones stop at the condition.
+fn http_action_arguments(
+    name: &str,
+    args: &[Spanned<Text>],
+    condition: &[Spanned<Text>],
+) -> Option<String> {
+    let word = |i: usize| {
+        args.iter()
+            .chain(condition)
+            .nth(i)
+            .map_or("", |w| w.value.as_str())
+    };
+    let condition_or_end = |i: usize| matches!(word(i), "" | "if" | "unless");
+    match name {
+        "set-header" | "add-header" | "early-hint" if word(0).is_empty() || word(1).is_empty() => {
+            Some("expects exactly 2 arguments".into())
+        }
+        "replace-header" | "replace-value"
+            if word(0).is_empty() || word(1).is_empty() || word(2).is_empty() =>
+        {
+            Some("expects exactly 3 arguments".into())
+        }
+        "set-method" | "set-path" | "set-pathq" | "set-query" | "set-uri"
+            if word(0).is_empty() || !condition_or_end(1) =>
+        {
+            Some("expects exactly 1 argument <format>".into())
+        }
+        "replace-path" | "replace-pathq" | "replace-uri"
+            if word(0).is_empty() || word(1).is_empty() || !condition_or_end(2) =>
+        {
+            Some("expects exactly 2 arguments <match-regex> and <replace-format>".into())
+        }
+        "del-header" if word(0).is_empty() => Some("expects at least 1 argument".into()),
+        "del-header" if word(1) == "-m" && word(2).is_empty() => {
+            Some("-m flag expects exactly 1 argument".into())
+        }
+        "del-header"
+            if word(1) == "-m" && !matches!(word(2), "str" | "beg" | "end" | "sub" | "reg") =>
+        {
+            Some(format!("-m with unsupported matching method '{}'", word(2)))
+        }
+        _ => None,
+    }
 }

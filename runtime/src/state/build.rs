@@ -37,8 +37,9 @@ impl Context<'_> {
     ) -> Vec<Arc<Sink>> {
         targets
             .iter()
-            .filter_map(|t| match Sink::open(t, tag) {
-                Ok(s) => Some(Arc::new(s)),
+            .enumerate()
+            .filter_map(|(i, t)| match Sink::open(t, tag) {
+                Ok(s) => Some(Arc::new(s.at_position(i + 1))),
                 Err(e) => {
                     problems.push(format!("log target {:?}: {e}", t.dest));
                     None

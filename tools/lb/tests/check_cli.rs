@@ -661,11 +661,92 @@ fn chroot_that_is_no_directory_fails_check_but_not_the_haproxy_c() {
     assert_eq!(run(&["check", "--no-env", cfg]).status.code(), Some(0));
 }
 
+/// HAProxy raises the open-file limit before it changes root: with both a limit it cannot
+/// have and a chroot folder that is not there, it stops on the limit, and `check` says that
+/// too (it said only the chroot). Debian's haproxy, started, says the same.
+#[test]
+fn open_file_limit_is_reported_when_the_chroot_is_missing_too() {
+    let text = format!(
+        "global\n    nbthread 1\n    maxconn 2000\n    fd-hard-limit 3000\n    chroot /nonexistent/hapee-jail\n{VALID}"
+    );
+    let cfg = write_cfg("fd-limit-chroot.cfg", &text);
+    let cfg = cfg.to_str().unwrap();
+    let out = run(&["check", cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // "limit is" the lower of this process's limit and fd-hard-limit.
+    let (fd, chroot) = (
+        err.find("error[E408]: Cannot raise FD limit to 4014, limit is "),
+        err.find("error[E407]: Cannot chroot("),
+    );
+    assert!(fd.is_some() && chroot.is_some() && fd < chroot, "{err}");
+    let limit = err
+        .lines()
+        .find_map(|l| l.strip_prefix("error[E408]: "))
+        .unwrap();
+    // It fails before binding anything, so starting it needs no free port.
+    if let Ok(theirs) = Command::new("haproxy").args(["-db", "-f", cfg]).output() {
+        let said = String::from_utf8_lossy(&theirs.stderr);
+        let first = said.lines().find(|l| l.starts_with("[ALERT]"));
+        assert!(first.is_some_and(|l| l.ends_with(limit)), "{said}");
+    }
+}
+
+/// Variable names where HAProxy registers one: the actions' words (scope, characters,
+/// conditions), the `var` fetch and the converters that take a variable. hapee accepted them
+/// all (a public configuration's `set-var(txt.weird_cookie)`).
+#[test]
+fn variable_names_are_refused_as_haproxy_refuses_them() {
+    let scope = "A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'";
+    let cases = [
+        (
+            "    http-request set-var(txt.user) req.hdr(x-user)",
+            format!("config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request set-var(txt.user)' rule : invalid variable name 'txt.user'. {scope}."),
+        ),
+        (
+            "    http-request set-var(txn.a-b,ifexists) str(a)",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request set-var(txn.a-b,ifexists)' rule : invalid syntax at char '-b,ifexists)'.".into(),
+        ),
+        (
+            "    http-response unset-var(txn.a,ifexists)",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-response unset-var(txn.a,ifexists)' rule : unset-var does not expect parameters after the variable name. Only \"set-var\" and \"set-var-fmt\" manage conditions.".into(),
+        ),
+        (
+            "    tcp-request content set-var(sess.a,ifbogus) str(a)",
+            "config : parsing [10] : unknown condition \"ifbogus\"".into(),
+        ),
+        (
+            "    http-request deny if { var(txt.b) -m found }",
+            format!("config : parsing [10] : error detected while parsing an 'http-request deny' condition : invalid args in fetch method 'var' : invalid variable name 'txt.b'. {scope} in ACL expression 'var(txt.b)'."),
+        ),
+        (
+            "    http-request set-header x %[int(1),add(txt.b)]",
+            "config : parsing [10] : error detected in frontend 'fe' while parsing 'http-request set-header' rule : failed to parse sample expression <int(1),add(txt.b)]> : invalid args in converter 'add' : expects an integer or a variable name.".into(),
+        ),
+    ];
+    let haproxy = Command::new("haproxy").arg("-v").output().is_ok();
+    for (rule, want) in &cases {
+        let ours = rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), "", rule);
+        assert_eq!(ours.as_deref(), Some(want.as_str()), "{rule}");
+        if haproxy {
+            assert_eq!(rule_alert("haproxy", "", rule), ours, "haproxy on {rule}");
+        }
+    }
+    let good = "    http-request set-var(txn.a,ifnotexists) str(a),set-var(req.b_2.c,ifgt),add(-3)";
+    assert_eq!(rule_alert(env!("CARGO_BIN_EXE_hapee-lb"), "", good), None);
+    if haproxy {
+        assert_eq!(rule_alert("haproxy", "", good), None);
+    }
+}
+
 /// `-c` on `rule` (one line in a frontend with a table), by `cmd` (`hapee-lb` or `haproxy`);
 /// the first alert, without the file name, or `None` when the configuration is valid.
 fn rule_alert(cmd: &str, global: &str, rule: &str) -> Option<String> {
+    // Tests run side by side: each call has a file of its own.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let cfg = write_cfg(
-        "stkctr.cfg",
+        &format!("rule-{n}.cfg"),
         &format!(
             "global
 {global}defaults

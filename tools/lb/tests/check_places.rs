@@ -202,6 +202,24 @@ fn refused_lines_get_haproxy_first_alert() {
         ("log-format \"%ci %[capture.req.hdr(0)] %[ssl_fc_sni] %[status]\"", String::new()),
         ("redirect location /%[foo]", String::new()),
         ("http-request set-header X %[req.hdr(host)]", String::new()),
+        // The arguments of header and request-line actions, counted as HAProxy counts them.
+        (
+            "http-request set-header X-Forwarded-Proto",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-request set-header' rule : expects exactly 2 arguments.".into(),
+        ),
+        (
+            "http-request set-path /x junk",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-request set-path' rule : expects exactly 1 argument <format>.".into(),
+        ),
+        (
+            "http-response replace-value x y",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-response replace-value' rule : expects exactly 3 arguments.".into(),
+        ),
+        (
+            "http-request del-header x -m found",
+            "parsing [{}:8] : error detected in frontend 'f' while parsing 'http-request del-header' rule : -m with unsupported matching method 'found'.".into(),
+        ),
+        ("http-request set-path /x if TRUE", String::new()),
     ];
     first_alerts_match_haproxys("case", config, &cases);
 }
@@ -591,4 +609,44 @@ backend b
         (r#"log-format "%ci %hr""#, String::new()),
     ];
     first_alerts_match_haproxys("tcpdefalias", tcp("defaults"), &in_defaults);
+}
+
+/// A server's `crt` is loaded once the configuration is read, and only for a server that asks
+/// for TLS: a missing file is reported in the server's words after the parse (hapee said
+/// `parsing [...] : 'crt' : ...` while it read the line), and not at all without TLS (hapee
+/// refused it).
+#[test]
+fn server_certificates_are_loaded_after_the_parse_for_tls_servers_only() {
+    let backend = |line: &str| {
+        format!(
+            "defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:18081
+    default_backend b
+backend b
+    {line}
+"
+        )
+    };
+    let missing = "unable to stat SSL certificate from file '/nonexistent/hapee-client.pem' : No such file or directory.";
+    let cases = [
+        ("server s 127.0.0.1:18080 crt /nonexistent/hapee-client.pem", String::new()),
+        (
+            "server s 127.0.0.1:18080 ssl verify none crt /nonexistent/hapee-client.pem",
+            format!("[{{}}:10] : 'server b/s' : {missing}"),
+        ),
+        (
+            "default-server check-ssl verify none\n    server s 127.0.0.1:18080 crt /nonexistent/hapee-client.pem",
+            format!("[{{}}:11] : 'server b/s' : {missing}"),
+        ),
+        (
+            "server-template s 3-4 127.0.0.1:18080 ssl verify none crt /nonexistent/hapee-client.pem",
+            format!("[{{}}:10] : 'server b/s3' : {missing}"),
+        ),
+    ];
+    first_alerts_match_haproxys("srvcrt", backend, &cases);
 }

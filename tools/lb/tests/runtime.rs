@@ -127,6 +127,8 @@ mod log_quic_counts;
 mod log_stream_numbers;
 #[path = "runtime/log_tags.rs"]
 mod log_tags;
+#[path = "runtime/log_targets.rs"]
+mod log_targets;
 #[path = "runtime/log_tunnels.rs"]
 mod log_tunnels;
 #[path = "runtime/logasap.rs"]

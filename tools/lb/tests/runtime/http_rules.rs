@@ -223,3 +223,44 @@ backend app
     assert!(ping.starts_with("http/1.1 299"), "{ping}");
     assert!(ping.contains("x-after: fe\r\n"), "{ping}");
 }
+
+/// `del-header` compares names as its `-m` says (`str`, `beg`, `end`, `sub`, `reg`; case aside),
+/// and a `del-header` or `replace-header` naming a header no message can carry (`^Server:.*`)
+/// changes nothing: hapee ignored `-m`, and refused to start on such a name (U001). Side by
+/// side with Debian's haproxy.
+#[test]
+fn del_header_matching_methods_and_names_no_header_has() {
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}
+frontend fe
+    bind 127.0.0.1:{port}
+    http-request return status 200 hdr x-powered-by php hdr x-debug-one 1 hdr X-Debug-Two 2 hdr x-keep k hdr x-tail-end e hdr x-mid-sub-x s
+    http-after-response del-header ^Server:.*
+    http-after-response replace-header X-Keep: (.*) \\1x
+    http-after-response del-header X-DEBUG -m beg
+    http-after-response del-header powered-by$ -m reg
+    http-after-response del-header -END -m end
+    http-after-response del-header MID-SUB -m sub
+"
+        )
+    };
+    let names = |port: u16| -> Vec<String> {
+        let (code, out) = curl(&["-i", &format!("http://127.0.0.1:{port}/")]);
+        assert_eq!(code, 200);
+        let mut names: Vec<String> = out
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .filter_map(|l| l.split_once(':').map(|(n, _)| n.to_ascii_lowercase()))
+            .filter(|n| n.starts_with("x-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let (mine, theirs) = both(cfg, names);
+    assert_eq!(mine, vec!["x-keep".to_string()]);
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}
