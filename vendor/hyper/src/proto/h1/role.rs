@@ -297,10 +297,8 @@ impl Http1Transaction for Server {
                     // If Transfer-Encoding header is present, and 'chunked' is
                     // not the final encoding, and this is a Request, then it is
                     // malformed. A server should respond with 400 Bad Request.
-                    if !is_http_11 {
-                        debug!("HTTP/1.0 cannot have Transfer-Encoding header");
-                        return Err(Parse::transfer_encoding_unexpected());
-                    }
+                    // hapee patch: HTTP/1.0 may carry one too, read as in HTTP/1.1 with the
+                    // connection closed after it (below), as HAProxy reads it.
                     is_te = true;
                     if is_cl && con_len.take().is_some() {
                         headers.remove(header::CONTENT_LENGTH);
@@ -384,11 +382,18 @@ impl Http1Transaction for Server {
             return Err(Parse::transfer_encoding_invalid());
         }
 
-        if is_te && is_cl {
+        // hapee patch: a length beside the chunking (dropped above), or chunking in HTTP/1.0
+        // (RFC 9112 §6.1: faulty framing), ends the connection after the response, and the
+        // request says so (see `ext::ForcedClose`).
+        let forced_close = is_te && (is_cl || !is_http_11);
+        if forced_close {
             keep_alive = false;
         }
 
         let mut extensions = http::Extensions::default();
+        if forced_close {
+            extensions.insert(crate::ext::ForcedClose);
+        }
 
         if let Some(header_case_map) = header_case_map {
             extensions.insert(header_case_map);
@@ -2364,15 +2369,18 @@ mod tests {
             DecodedLength::new(10)
         );
 
-        // 1.0 doesn't understand chunked, so its an error
-        parse_err(
+        // hapee patch: 1.0 chunked is read as chunked, and closes the connection after.
+        let msg = parse(
             "\
              POST / HTTP/1.0\r\n\
+             connection: keep-alive\r\n\
              transfer-encoding: chunked\r\n\
              \r\n\
              ",
-            "1.0 chunked",
         );
+        assert_eq!(msg.decode, DecodedLength::CHUNKED);
+        assert!(!msg.keep_alive);
+        assert!(msg.head.extensions.get::<crate::ext::ForcedClose>().is_some());
     }
 
     #[test]
