@@ -67,6 +67,8 @@ mod external_check;
 mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
+#[path = "runtime/framing_close.rs"]
+mod framing_close;
 #[path = "runtime/fullconn.rs"]
 mod fullconn;
 #[path = "runtime/global_tunes.rs"]

@@ -208,6 +208,11 @@ backend junk
                 "GET / HTTP/1.0\r\n\r\n",
                 "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
                 "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                // A length beside the chunking, or chunking in HTTP/1.0: a forced close.
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                "POST / HTTP/1.0\r\nConnection: keep-alive\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
             ]
             .iter()
             .map(|r| one_response(port, r.as_bytes()))
@@ -228,6 +233,8 @@ backend junk
         [
             format!("{head}\r\nconnection: close"),
             format!("{head}\r\nconnection: keep-alive"),
+            format!("{head}\r\nconnection: close"),
+            format!("{head}\r\nconnection: close"),
             format!("{head}\r\nconnection: close"),
         ]
     );
