@@ -229,3 +229,83 @@ fn a_chunked_http10_request_has_a_server_connection_of_its_own() {
         assert_eq!(theirs, mine);
     }
 }
+
+/// An origin that answers by path with a response framed as the path says, keeping its
+/// connection unless the proxy ends it; counts the connections it was given.
+fn framing_origin() -> (SocketAddr, Arc<Mutex<usize>>) {
+    let conns = Arc::new(Mutex::new(0));
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let count = conns.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            *count.lock().unwrap() += 1;
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut buf = Vec::new();
+                while let Some(request) = read_request(&mut s, &mut buf) {
+                    let reply: &[u8] = match request.split(' ').nth(1) {
+                        Some("/te10") => {
+                            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\
+                              Connection: keep-alive\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+                        }
+                        Some("/te-cl") => {
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\
+                              Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+                        }
+                        _ => b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+                    };
+                    if s.write_all(reply).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (addr, conns)
+}
+
+/// The same framings in a response (h1.c reads both kinds of message alike): a length beside
+/// the chunking is dropped and the server connection not used again, the client's kept; a
+/// chunked HTTP/1.0 response goes on chunked, as it came, and is the client connection's
+/// last, which HTTP/1.0 needs no word for.
+#[test]
+fn responses_with_that_framing_are_passed_on_chunked() {
+    let pair = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: a\r\n\r\n").repeat(2);
+    let (mine, theirs) = both_with(
+        framing_origin,
+        |port, (origin, _)| config(port, *origin, "safe"),
+        |port, (_, conns)| {
+            let mut s = connect(("127.0.0.1", port));
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.write_all(pair("/te-cl").as_bytes()).unwrap();
+            // Both answers, the connection still open: the second request took a server
+            // connection of its own.
+            let mut kept = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while kept.windows(5).filter(|w| w == b"0\r\n\r\n").count() < 2 {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => kept.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let after_kept = *conns.lock().unwrap();
+            let last = exchange(port, &pair("/te10"));
+            (
+                String::from_utf8_lossy(&kept).into_owned(),
+                after_kept,
+                last,
+            )
+        },
+    );
+    let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+    assert_eq!(mine.0, chunked.repeat(2));
+    assert_eq!(mine.1, 2);
+    assert_eq!(
+        mine.2,
+        "HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n<closed>"
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(theirs, mine);
+    }
+}

@@ -962,11 +962,11 @@ impl Server {
                     // check that we actually can send a chunked body...
                     // hapee patch: an answer to HEAD keeps the field its GET would have (as
                     // HAProxy's exporter says it); its body is still forced empty below.
+                    // An HTTP/1.0 response keeps it too, chunked as a proxy got it from its
+                    // server (the connection then ends after it, see `announce_connection`).
                     let head = msg.req_method == &Some(Method::HEAD);
                     let method = if head { None } else { msg.req_method.as_ref() };
-                    if msg.head.version == Version::HTTP_10
-                        || !Server::can_chunked(method, msg.head.subject)
-                    {
+                    if !Server::can_chunked(method, msg.head.subject) {
                         continue;
                     }
                     wrote_len = true;
