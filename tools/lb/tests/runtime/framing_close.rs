@@ -99,35 +99,13 @@ fn recording_origin() -> (SocketAddr, Arc<Mutex<Seen>>) {
     (addr, seen)
 }
 
-/// Sends `request` on a connection of its own: everything the proxy answered, and how the
-/// connection ended.
 fn exchange(port: u16, request: &str) -> String {
-    let mut s = connect(("127.0.0.1", port));
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut got = Vec::new();
-    let ended = match s.read_to_end(&mut got) {
-        Ok(_) => "<closed>".to_string(),
-        Err(e) => format!("<{:?}>", e.kind()),
-    };
-    format!("{}{ended}", String::from_utf8_lossy(&got))
+    crate::error_pages_wire::until_closed(port, request.as_bytes())
 }
 
+/// A proxy in front of `server`, whose idle connections `reuse` may share.
 fn config(port: u16, server: SocketAddr, reuse: &str) -> String {
-    format!(
-        "defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    http-reuse {reuse}
-    server s1 {server}
-"
-    )
+    crate::error_pages_wire::to_server(port, &format!("{server}\n    http-reuse {reuse}"))
 }
 
 const OK_CLOSE: &str =
