@@ -381,8 +381,9 @@ pub async fn forward(
         .as_ref()
         .is_some_and(|r| r.version == hyper::Version::HTTP_10);
     // A chunked HTTP/1.0 request (RFC 9112 §6.1: framing a 1.0 server may not read) goes on
-    // a server connection that ends after it and asks nothing more, as HAProxy forces it: a
-    // server that ignores the chunking reads no body and never sees the chunks as a request.
+    // a server connection that ends after it and asks nothing more (but what `option
+    // http-pretend-keepalive` says), as HAProxy forces it: a server that ignores the
+    // chunking reads no body and never sees the chunks as a request.
     let chunked10 = http10
         && txn
             .request
@@ -393,7 +394,7 @@ pub async fn forward(
     // proxy wants, as HAProxy's HTTP/1 side writes it: `keep-alive` on an HTTP/1.0 request
     // whose connection is kept (or under `option http-pretend-keepalive`), `close` on an
     // HTTP/1.1 one whose connection is not.
-    let connection = if chunked10 {
+    let connection = if chunked10 && !be.pretend_keepalive {
         None
     } else if close_server && !be.pretend_keepalive {
         (!http10).then_some("close")

@@ -171,14 +171,22 @@ fn framing_that_forces_the_close_is_forwarded_chunked_and_ends_the_connection() 
 /// Even where any idle connection may carry any request (`http-reuse always`), the server
 /// connection of a chunked HTTP/1.0 request carries no other: the proxy ends it once the
 /// response is in, so that a server reading no body there never takes the chunks for a
-/// request of its own.
+/// request of its own. Under `option http-pretend-keepalive` it still says keep-alive.
 #[test]
 fn a_chunked_http10_request_has_a_server_connection_of_its_own() {
+    a_server_connection_of_its_own("always", "");
+    a_server_connection_of_its_own(
+        "always\n    option http-pretend-keepalive",
+        "connection: keep-alive\r\n",
+    );
+}
+
+fn a_server_connection_of_its_own(reuse: &str, said: &str) {
     let request = "POST /te10 HTTP/1.0\r\nConnection: keep-alive\r\n\
                    Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
     let (mine, theirs) = both_with(
         recording_origin,
-        |port, (origin, _)| config(port, *origin, "always"),
+        |port, (origin, _)| config(port, *origin, reuse),
         |port, (_, seen)| {
             let answers = [exchange(port, request), exchange(port, request)];
             // The proxy ends each server connection after its one request.
@@ -198,10 +206,9 @@ fn a_chunked_http10_request_has_a_server_connection_of_its_own() {
         "the server connections were not ended: {:?}",
         mine.2
     );
-    let one = vec![
-        "POST /te10 HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
-            .to_string(),
-    ];
+    let one = vec![format!(
+        "POST /te10 HTTP/1.0\r\ntransfer-encoding: chunked\r\n{said}\r\n5\r\nhello\r\n0\r\n\r\n"
+    )];
     assert_eq!(mine.2, [one.clone(), one]);
     if let Some(theirs) = theirs {
         assert_eq!(theirs, mine);
