@@ -1,4 +1,4 @@
-//! Log sinks: stdout/stderr, files, unix datagram sockets and UDP syslog, with HAProxy's
+//! Log sinks: stdout/stderr, unix datagram sockets and UDP syslog, with HAProxy's
 //! RFC3164/RFC5424/short/raw headers.
 
 use chrono::{Local, Utc};
@@ -6,14 +6,12 @@ use hapee_compiler::plan::{LogDest, LogHeader, LogTarget};
 use std::io::Write;
 use std::net::UdpSocket;
 use std::os::unix::net::UnixDatagram;
-use std::sync::Mutex;
 
 enum Out {
     Stdout,
     Stderr,
     Udp(UdpSocket, std::net::SocketAddr),
     Unix(UnixDatagram, String),
-    File(Mutex<std::fs::File>),
     /// `ring@<name>`: written with the ring's own format.
     Ring(std::sync::Arc<crate::rings::Ring>),
 }
@@ -22,7 +20,15 @@ pub struct Sink {
     target: LogTarget,
     out: Out,
     tag: String,
+    /// The most verbose level of each logger before this one in its list, which HAProxy's
+    /// numbering of loggers in its alerts counts when they take the message
+    /// ([`Sink::open_list`]; empty for a sink opened alone).
+    earlier: Vec<u8>,
 }
+
+/// Whether a send to a logger has failed yet: HAProxy reports only the first failure of the
+/// process.
+static SEND_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The machine's host name (`uname`'s node name), read once; `None` if the system gives none.
 pub fn machine_name() -> Option<&'static str> {
@@ -89,27 +95,53 @@ impl Sink {
                 s.set_nonblocking(true)?;
                 Out::Udp(s, to)
             }
+            // Always a datagram socket's address, as HAProxy reads it: a path that is no
+            // socket (or none yet) fails at each send, reported once, and is never written.
             LogDest::Path(p) => {
-                use std::os::unix::fs::FileTypeExt;
-                let is_socket = std::fs::metadata(p).is_ok_and(|m| m.file_type().is_socket());
-                if is_socket {
-                    let s = UnixDatagram::unbound()?;
-                    s.set_nonblocking(true)?;
-                    Out::Unix(s, p.clone())
-                } else {
-                    let f = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)?;
-                    Out::File(Mutex::new(f))
-                }
+                let s = UnixDatagram::unbound()?;
+                s.set_nonblocking(true)?;
+                Out::Unix(s, p.clone())
             }
         };
         Ok(Sink {
             target,
             out,
             tag: tag.to_string(),
+            earlier: Vec::new(),
         })
+    }
+
+    /// Opens the sinks of one list of loggers (a section's `log` lines) in order, each
+    /// with its target, knowing its place in the list.
+    pub fn open_list<'a>(
+        targets: &'a [LogTarget],
+        tag: &'a str,
+    ) -> impl Iterator<Item = (&'a LogTarget, std::io::Result<Sink>)> + 'a {
+        targets.iter().enumerate().map(move |(i, t)| {
+            let sink = Sink::open(t, tag).map(|mut s| {
+                s.earlier = targets[..i].iter().map(|e| e.max_level).collect();
+                s
+            });
+            (t, sink)
+        })
+    }
+
+    /// Reports a failed send as HAProxy does, on standard error and for the first failure
+    /// of the process only; a full socket drops the message silently. The logger's number
+    /// counts the loggers of its list that take a message of this level.
+    fn failed(&self, level: u8, e: &std::io::Error) {
+        if e.kind() == std::io::ErrorKind::WouldBlock
+            || SEND_FAILED.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        let number = 1 + self.earlier.iter().filter(|&&max| level <= max).count();
+        eprintln!(
+            "[ALERT]    ({}) : sendmsg()/writev() failed in logger #{number}: {} (errno={})",
+            std::process::id(),
+            crate::checks::engine::error_text(e),
+            e.raw_os_error().unwrap_or(0)
+        );
     }
 
     /// Sends one message at `level`; silently drops it when the sink is full or gone, as a
@@ -198,10 +230,14 @@ impl Sink {
         }
         match &self.out {
             Out::Udp(s, to) => {
-                let _ = s.send_to(line.as_bytes(), to);
+                if let Err(e) = s.send_to(line.as_bytes(), to) {
+                    self.failed(level, &e);
+                }
             }
             Out::Unix(s, path) => {
-                let _ = s.send_to(line.as_bytes(), path);
+                if let Err(e) = s.send_to(line.as_bytes(), path) {
+                    self.failed(level, &e);
+                }
             }
             Out::Stdout => {
                 line.push('\n');
@@ -212,12 +248,6 @@ impl Sink {
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }
             Out::Ring(r) => r.push(&line),
-            Out::File(f) => {
-                line.push('\n');
-                if let Ok(mut f) = f.lock() {
-                    let _ = f.write_all(line.as_bytes());
-                }
-            }
         }
     }
 }

@@ -35,9 +35,8 @@ impl Context<'_> {
         tag: &str,
         problems: &mut Vec<String>,
     ) -> Vec<Arc<Sink>> {
-        targets
-            .iter()
-            .filter_map(|t| match Sink::open(t, tag) {
+        Sink::open_list(targets, tag)
+            .filter_map(|(t, sink)| match sink {
                 Ok(s) => Some(Arc::new(s)),
                 Err(e) => {
                     problems.push(format!("log target {:?}: {e}", t.dest));
