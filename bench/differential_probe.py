@@ -332,8 +332,13 @@ def listening(host, port):
 
 result = {"origins": origins, "loops": loops, "binds": [], "started": False}
 deadline = time.time() + 10
+# Each bind is connected to until it first answers, and no more: a TCP bind's connection
+# takes a server from the balancing, and one more for a bind that came up before another
+# would shift its round robin against the other engine's.
+waiting = [(h, p) for _, h, p, _ in binds]
 while time.time() < deadline and engine.poll() is None:
-    if binds and all(listening(h, p) for _, h, p, _ in binds):
+    waiting = [(h, p) for h, p in waiting if not listening(h, p)]
+    if binds and not waiting:
         result["started"] = True
         break
     time.sleep(0.1)

@@ -20,9 +20,15 @@ pub struct Sink {
     target: LogTarget,
     out: Out,
     tag: String,
-    /// Its place among its proxy's loggers (from 1), which HAProxy's send alert names.
-    position: usize,
+    /// The most verbose level of each logger before this one in its list, which HAProxy's
+    /// numbering of loggers in its alerts counts when they take the message
+    /// ([`Sink::open_list`]; empty for a sink opened alone).
+    earlier: Vec<u8>,
 }
+
+/// Whether a send to a logger has failed yet: HAProxy reports only the first failure of the
+/// process.
+static SEND_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The machine's host name (`uname`'s node name), read once; `None` if the system gives none.
 pub fn machine_name() -> Option<&'static str> {
@@ -89,8 +95,8 @@ impl Sink {
                 s.set_nonblocking(true)?;
                 Out::Udp(s, to)
             }
-            // HAProxy sends to a path as to a UNIX datagram socket whatever is there: a
-            // missing socket, or a file or folder in its place, only fails each message.
+            // Always a datagram socket's address, as HAProxy reads it: a path that is no
+            // socket (or none yet) fails at each send, reported once, and is never written.
             LogDest::Path(p) => {
                 let s = UnixDatagram::unbound()?;
                 s.set_nonblocking(true)?;
@@ -101,14 +107,41 @@ impl Sink {
             target,
             out,
             tag: tag.to_string(),
-            position: 1,
+            earlier: Vec::new(),
         })
     }
 
-    /// The sink as the `position`-th logger of its proxy (from 1).
-    pub fn at_position(mut self, position: usize) -> Sink {
-        self.position = position;
-        self
+    /// Opens the sinks of one list of loggers (a section's `log` lines) in order, each
+    /// with its target, knowing its place in the list.
+    pub fn open_list<'a>(
+        targets: &'a [LogTarget],
+        tag: &'a str,
+    ) -> impl Iterator<Item = (&'a LogTarget, std::io::Result<Sink>)> + 'a {
+        targets.iter().enumerate().map(move |(i, t)| {
+            let sink = Sink::open(t, tag).map(|mut s| {
+                s.earlier = targets[..i].iter().map(|e| e.max_level).collect();
+                s
+            });
+            (t, sink)
+        })
+    }
+
+    /// Reports a failed send as HAProxy does, on standard error and for the first failure
+    /// of the process only; a full socket drops the message silently. The logger's number
+    /// counts the loggers of its list that take a message of this level.
+    fn failed(&self, level: u8, e: &std::io::Error) {
+        if e.kind() == std::io::ErrorKind::WouldBlock
+            || SEND_FAILED.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        let number = 1 + self.earlier.iter().filter(|&&max| level <= max).count();
+        eprintln!(
+            "[ALERT]    ({}) : sendmsg()/writev() failed in logger #{number}: {} (errno={})",
+            std::process::id(),
+            crate::checks::engine::error_text(e),
+            e.raw_os_error().unwrap_or(0)
+        );
     }
 
     /// Sends one message at `level`; silently drops it when the sink is full or gone, as a
@@ -196,8 +229,16 @@ impl Sink {
             line.truncate(cut);
         }
         match &self.out {
-            Out::Udp(s, to) => send_failed(s.send_to(line.as_bytes(), to), self.position),
-            Out::Unix(s, path) => send_failed(s.send_to(line.as_bytes(), path), self.position),
+            Out::Udp(s, to) => {
+                if let Err(e) = s.send_to(line.as_bytes(), to) {
+                    self.failed(level, &e);
+                }
+            }
+            Out::Unix(s, path) => {
+                if let Err(e) = s.send_to(line.as_bytes(), path) {
+                    self.failed(level, &e);
+                }
+            }
             Out::Stdout => {
                 line.push('\n');
                 let _ = std::io::stdout().lock().write_all(line.as_bytes());
@@ -209,22 +250,4 @@ impl Sink {
             Out::Ring(r) => r.push(&line),
         }
     }
-}
-
-/// HAProxy's alert for a message a logger could not send, printed once per process; a full
-/// socket buffer drops the message without a word.
-fn send_failed(sent: std::io::Result<usize>, logger: usize) {
-    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    let Err(e) = sent else { return };
-    if e.kind() == std::io::ErrorKind::WouldBlock
-        || SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
-    {
-        return;
-    }
-    let errno = e.raw_os_error().unwrap_or(0);
-    eprintln!(
-        "[ALERT]    ({}) : sendmsg()/writev() failed in logger #{logger}: {} (errno={errno})",
-        std::process::id(),
-        nix::errno::Errno::from_raw(errno).desc()
-    );
 }

@@ -43,10 +43,8 @@ impl Reporter {
         let check = &backend.health_check;
         Reporter {
             backend: backend.name.clone(),
-            sinks: check
-                .logs
-                .iter()
-                .filter_map(|t| Sink::open(t, tag).ok())
+            sinks: Sink::open_list(&check.logs, tag)
+                .filter_map(|(_, sink)| sink.ok())
                 .collect(),
             log_changes: check.log_changes,
             mail: check.email.as_ref().map(mail::Alerts::start),

@@ -135,10 +135,8 @@ pub fn initial_address(s: &ServerPlan) -> Option<SocketAddr> {
 /// The global `log` targets, where the resolvers report (HAProxy's messages of no proxy).
 pub fn global_log(plan: &Plan) -> Arc<Vec<crate::log::Sink>> {
     Arc::new(
-        plan.global
-            .logs
-            .iter()
-            .filter_map(|t| crate::log::Sink::open(t, &plan.global.log_tag).ok())
+        crate::log::Sink::open_list(&plan.global.logs, &plan.global.log_tag)
+            .filter_map(|(_, sink)| sink.ok())
             .collect(),
     )
 }

@@ -391,12 +391,23 @@ pub async fn forward(
         .request
         .as_ref()
         .is_some_and(|r| r.version == hyper::Version::HTTP_10);
+    // A chunked HTTP/1.0 request (RFC 9112 §6.1: framing a 1.0 server may not read) goes on
+    // a server connection that ends after it and asks nothing more (but what `option
+    // http-pretend-keepalive` says), as HAProxy forces it: a server that ignores the
+    // chunking reads no body and never sees the chunks as a request.
+    let chunked10 = http10
+        && txn
+            .request
+            .as_ref()
+            .is_some_and(|r| r.headers.contains_key(hyper::header::TRANSFER_ENCODING));
     let close_server = conn_mode != HttpConnMode::KeepAlive;
     // What the request's `Connection` says where its version's default is not what the
     // proxy wants, as HAProxy's HTTP/1 side writes it: `keep-alive` on an HTTP/1.0 request
     // whose connection is kept (or under `option http-pretend-keepalive`), `close` on an
     // HTTP/1.1 one whose connection is not.
-    let connection = if close_server && !be.pretend_keepalive {
+    let connection = if chunked10 && !be.pretend_keepalive {
+        None
+    } else if close_server && !be.pretend_keepalive {
         (!http10).then_some("close")
     } else {
         http10.then_some("keep-alive")
@@ -715,7 +726,7 @@ pub async fn forward(
                     conn,
                     upstream::Outgoing::new(request),
                     upstream::Limits {
-                        close: close_server,
+                        close: close_server || chunked10,
                         head_size: head_limit,
                         timeout: txn.timeout_server.or(be.timeouts.server),
                         lenient: be.accept_invalid_response,

@@ -194,9 +194,14 @@ pub(crate) struct Prepared {
 }
 
 /// The `Connection` field HTTP/1 answers carry for what `req` asked: `close` for HTTP/1.0 or
-/// a close asked, `keep-alive` for an HTTP/1.0 keep-alive, none otherwise.
+/// a close asked, `keep-alive` for an HTTP/1.0 keep-alive, none otherwise. A request whose
+/// framing forces the close (chunked beside a length, or chunked in HTTP/1.0: hyper marks it,
+/// the length being gone by now) is always answered `close`, as HAProxy answers it.
 fn connection_answered<B>(req: &Request<B>) -> Option<&'static str> {
     use crate::upstream::wire::connection_has;
+    if req.extensions().get::<hyper::ext::ForcedClose>().is_some() {
+        return Some("close");
+    }
     match req.version() {
         hyper::Version::HTTP_10 if connection_has(req.headers(), "keep-alive") => {
             Some("keep-alive")

@@ -238,8 +238,8 @@ fn block_cacheable_cookie(
         be.name
     );
     eprintln!("[ALERT]    ({}) : {text}", std::process::id());
-    for target in &be.health_check.logs {
-        if let Ok(sink) = crate::log::Sink::open(target, &be.log_tag) {
+    for (_, sink) in crate::log::Sink::open_list(&be.health_check.logs, &be.log_tag) {
+        if let Ok(sink) = sink {
             sink.send(1, &text);
         }
     }

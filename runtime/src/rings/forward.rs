@@ -153,8 +153,8 @@ pub fn bind_all(sections: &[LogForwardPlan], tag: &str) -> Result<Vec<Listener>,
     let mut errors = Vec::new();
     for f in sections {
         let mut sinks = Vec::new();
-        for t in &f.logs {
-            match Sink::open(t, tag) {
+        for (_, sink) in Sink::open_list(&f.logs, tag) {
+            match sink {
                 Ok(s) => sinks.push(s),
                 Err(e) => errors.push(format!("log-forward '{}': log target: {e}", f.name)),
             }

@@ -35,11 +35,9 @@ impl Context<'_> {
         tag: &str,
         problems: &mut Vec<String>,
     ) -> Vec<Arc<Sink>> {
-        targets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| match Sink::open(t, tag) {
-                Ok(s) => Some(Arc::new(s.at_position(i + 1))),
+        Sink::open_list(targets, tag)
+            .filter_map(|(t, sink)| match sink {
+                Ok(s) => Some(Arc::new(s)),
                 Err(e) => {
                     problems.push(format!("log target {:?}: {e}", t.dest));
                     None

@@ -332,8 +332,18 @@ pub(super) fn parse_head(
             }
             previous = (ns, ne);
         }
-        let state = body_state(status, version, method, &head, &headers, present).ok_or(junk)?;
-        let keep_alive = matches!(state, State::Length(_) | State::Chunk(_))
+        let state = body_state(status, method, &head, &headers, present).ok_or(junk)?;
+        // As HAProxy reads a coded body (h1.c): a length beside the coding is dropped, and a
+        // coding beside a length or in HTTP/1.0 ends the connection after the response.
+        let coded =
+            present.transfer_encoding && matches!(state, State::Chunk(_) | State::UntilClose);
+        let with_length = coded && present.content_length != Seen::No;
+        if with_length {
+            headers.remove(CONTENT_LENGTH);
+        }
+        let forced_close = with_length || (coded && version == Version::HTTP_10);
+        let keep_alive = !forced_close
+            && matches!(state, State::Length(_) | State::Chunk(_))
             && if version == Version::HTTP_10 {
                 lists_token(
                     present.connection.values(&head, &headers, CONNECTION),
@@ -481,7 +491,6 @@ impl Seen {
 /// The response body's framing (RFC 9112 §6.3); `None` for a response that cannot be read.
 pub(super) fn body_state(
     status: StatusCode,
-    version: Version,
     method: &Method,
     head: &[u8],
     h: &HeaderMap,
@@ -499,9 +508,7 @@ pub(super) fn body_state(
         return Some(State::Length(0));
     }
     if present.transfer_encoding {
-        if version == Version::HTTP_10 {
-            return None;
-        }
+        // HTTP/1.0 included: HAProxy reads its coding as in HTTP/1.1, and closes after it.
         return Some(if is_chunked(h) {
             State::Chunk(Chunk::Size)
         } else {

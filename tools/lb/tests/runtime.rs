@@ -67,6 +67,8 @@ mod external_check;
 mod fcgi;
 #[path = "runtime/filters.rs"]
 mod filters;
+#[path = "runtime/framing_close.rs"]
+mod framing_close;
 #[path = "runtime/fullconn.rs"]
 mod fullconn;
 #[path = "runtime/global_tunes.rs"]
@@ -123,6 +125,8 @@ mod log_end_figures;
 mod log_fields;
 #[path = "runtime/log_quic_counts.rs"]
 mod log_quic_counts;
+#[path = "runtime/log_send_failures.rs"]
+mod log_send_failures;
 #[path = "runtime/log_stream_numbers.rs"]
 mod log_stream_numbers;
 #[path = "runtime/log_tags.rs"]

@@ -132,10 +132,8 @@ impl App {
             path_info,
             params,
             headers,
-            stderr: plan
-                .log_stderr
-                .iter()
-                .filter_map(|t| Sink::open(t, &plan.name).ok())
+            stderr: Sink::open_list(&plan.log_stderr, &plan.name)
+                .filter_map(|(_, sink)| sink.ok())
                 .collect(),
             keep_conn: plan.keep_conn,
             get_values: plan.get_values,

@@ -142,12 +142,18 @@ backend silent
 /// Two requests at once on one connection (the second asks to close), and everything the
 /// client gets until the connection ends.
 fn pipelined_pair(port: u16) -> String {
-    let mut s = connect(("127.0.0.1", port));
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(
+    until_closed(
+        port,
         b"GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     )
-    .unwrap();
+}
+
+/// Sends `request` on a connection of its own: everything the client gets, then how the
+/// connection ended (`<closed>`, or the error that ended the wait).
+pub(crate) fn until_closed(port: u16, request: &[u8]) -> String {
+    let mut s = connect(("127.0.0.1", port));
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(request).unwrap();
     let mut got = Vec::new();
     let ended = match s.read_to_end(&mut got) {
         Ok(_) => "<closed>".to_string(),
@@ -160,7 +166,7 @@ const BAD_GATEWAY_502: &str = "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r
      no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>502 Bad Gateway</h1>\nThe server \
      returned an invalid or incomplete response.\n</body></html>\n";
 
-fn to_server(port: u16, server: &str) -> String {
+pub(crate) fn to_server(port: u16, server: &str) -> String {
     format!(
         "defaults
     mode http
@@ -208,6 +214,11 @@ backend junk
                 "GET / HTTP/1.0\r\n\r\n",
                 "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
                 "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                // A length beside the chunking, or chunking in HTTP/1.0: a forced close.
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                "POST / HTTP/1.0\r\nConnection: keep-alive\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
             ]
             .iter()
             .map(|r| one_response(port, r.as_bytes()))
@@ -228,6 +239,8 @@ backend junk
         [
             format!("{head}\r\nconnection: close"),
             format!("{head}\r\nconnection: keep-alive"),
+            format!("{head}\r\nconnection: close"),
+            format!("{head}\r\nconnection: close"),
             format!("{head}\r\nconnection: close"),
         ]
     );

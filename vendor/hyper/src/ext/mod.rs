@@ -62,6 +62,14 @@ pub use h1_reason_phrase::ReasonPhrase;
 #[derive(Clone, Copy, Debug)]
 pub struct CloseDelimited;
 
+/// hapee patch: marks a request whose framing closes the connection after its response, as
+/// HAProxy forces it: a `Transfer-Encoding` beside a `Content-Length` (the length was
+/// dropped, the body read as chunked), or a `Transfer-Encoding` in HTTP/1.0. The server has
+/// already stopped keeping the connection; answers written past it can say so.
+#[cfg(all(feature = "http1", feature = "server"))]
+#[derive(Clone, Copy, Debug)]
+pub struct ForcedClose;
+
 /// hapee patch: a request target as its client wrote it, when it has bytes a proxy takes
 /// (HAProxy reads any byte from 33 to 126 in a target) but `Uri` refuses: `<`, `>`, `` ` ``
 /// and `"`. The request's `Uri` is `parsed`, the same target with those bytes

@@ -772,10 +772,16 @@ where
     /// hapee patch: the `Connection` token a response gets: `keep-alive` when the connection
     /// is kept and either side speaks HTTP/1.0 (where keeping it is not the default),
     /// `close` when it is not kept and the response is HTTP/1.1 (where closing is not); a
-    /// response that already says `close` keeps what it says.
+    /// response that already says `close` keeps what it says. An HTTP/1.0 response with a
+    /// `Transfer-Encoding` ends the connection.
     fn announce_connection(&mut self, head: &mut MessageHead<T::Outgoing>) {
         let response_11 = head.version != Version::HTTP_10;
         let client_10 = self.state.version == Version::HTTP_10;
+        // A chunked HTTP/1.0 response (RFC 9112 §6.1: framing a 1.0 reader may not follow)
+        // is the connection's last, as HAProxy ends it, without a word in HTTP/1.0.
+        if !response_11 && head.headers.contains_key(http::header::TRANSFER_ENCODING) {
+            self.state.disable_keep_alive();
+        }
         let keep = self.state.wants_keep_alive();
         // The usual case, both sides in HTTP/1.1 on a kept connection, has nothing to say
         // (and no field to look up).

@@ -297,10 +297,8 @@ impl Http1Transaction for Server {
                     // If Transfer-Encoding header is present, and 'chunked' is
                     // not the final encoding, and this is a Request, then it is
                     // malformed. A server should respond with 400 Bad Request.
-                    if !is_http_11 {
-                        debug!("HTTP/1.0 cannot have Transfer-Encoding header");
-                        return Err(Parse::transfer_encoding_unexpected());
-                    }
+                    // hapee patch: HTTP/1.0 may carry one too, read as in HTTP/1.1 with the
+                    // connection closed after it (below), as HAProxy reads it.
                     is_te = true;
                     if is_cl && con_len.take().is_some() {
                         headers.remove(header::CONTENT_LENGTH);
@@ -384,11 +382,18 @@ impl Http1Transaction for Server {
             return Err(Parse::transfer_encoding_invalid());
         }
 
-        if is_te && is_cl {
+        // hapee patch: a length beside the chunking (dropped above), or chunking in HTTP/1.0
+        // (RFC 9112 §6.1: faulty framing), ends the connection after the response, and the
+        // request says so (see `ext::ForcedClose`).
+        let forced_close = is_te && (is_cl || !is_http_11);
+        if forced_close {
             keep_alive = false;
         }
 
         let mut extensions = http::Extensions::default();
+        if forced_close {
+            extensions.insert(crate::ext::ForcedClose);
+        }
 
         if let Some(header_case_map) = header_case_map {
             extensions.insert(header_case_map);
@@ -956,11 +961,11 @@ impl Server {
                     // check that we actually can send a chunked body...
                     // hapee patch: an answer to HEAD keeps the field its GET would have (as
                     // HAProxy's exporter says it); its body is still forced empty below.
+                    // An HTTP/1.0 response keeps it too, chunked as a proxy got it from its
+                    // server (the connection then ends after it, see `announce_connection`).
                     let head = msg.req_method == &Some(Method::HEAD);
                     let method = if head { None } else { msg.req_method.as_ref() };
-                    if msg.head.version == Version::HTTP_10
-                        || !Server::can_chunked(method, msg.head.subject)
-                    {
+                    if !Server::can_chunked(method, msg.head.subject) {
                         continue;
                     }
                     wrote_len = true;
@@ -2379,15 +2384,18 @@ mod tests {
             DecodedLength::new(10)
         );
 
-        // 1.0 doesn't understand chunked, so its an error
-        parse_err(
+        // hapee patch: 1.0 chunked is read as chunked, and closes the connection after.
+        let msg = parse(
             "\
              POST / HTTP/1.0\r\n\
+             connection: keep-alive\r\n\
              transfer-encoding: chunked\r\n\
              \r\n\
              ",
-            "1.0 chunked",
         );
+        assert_eq!(msg.decode, DecodedLength::CHUNKED);
+        assert!(!msg.keep_alive);
+        assert!(msg.head.extensions.get::<crate::ext::ForcedClose>().is_some());
     }
 
     #[test]
