@@ -177,6 +177,25 @@ pub struct Limits {
     pub b_fin: Option<Duration>,
 }
 
+impl Limits {
+    /// A stream's limits once it is a plain tunnel (a TCP stream connected, an HTTP stream
+    /// upgraded): `timeout tunnel` on both sides when set, else each side's own (`timeout
+    /// client`, the server's as the backend or `set-timeout server` gave it).
+    pub fn of_tunnel(
+        txn: &crate::txn::Txn,
+        fe: &crate::state::FrontendRt,
+        be: &crate::state::BackendRt,
+    ) -> Limits {
+        let tunnel = txn.timeout_tunnel.or(be.timeouts.tunnel);
+        Limits {
+            a_idle: tunnel.or(fe.timeouts.client),
+            b_idle: tunnel.or(txn.timeout_server).or(be.timeouts.server),
+            a_fin: fe.timeouts.client_fin,
+            b_fin: be.timeouts.server_fin,
+        }
+    }
+}
+
 /// How a tunnel ended: its bytes both ways, and the termination state of an idle limit that
 /// passed (`cD` the client's side, `sD` the server's: the side whose limit passed first).
 pub struct Piped {
@@ -716,14 +735,7 @@ pub async fn serve(
     // The response side starts with the server connection.
     let res_events = [SpoeEvent::OnServerSession, SpoeEvent::OnTcpResponse];
     crate::spoe::on_events(&mut txn, &proxies, &res_events).await;
-    // Once the stream is a plain tunnel, `timeout tunnel` replaces both idle limits.
-    let tunnel = txn.timeout_tunnel.or(be.timeouts.tunnel);
-    let limits = Limits {
-        a_idle: tunnel.or(fe.timeouts.client),
-        b_idle: tunnel.or(be.timeouts.server),
-        a_fin: fe.timeouts.client_fin,
-        b_fin: be.timeouts.server_fin,
-    };
+    let limits = Limits::of_tunnel(&txn, fe, be);
     if fe.log_wait.at_response {
         // Logged once the server is connected, with the totals marked as unfinished.
         txn.logged_early = true;

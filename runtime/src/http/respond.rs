@@ -167,7 +167,7 @@ pub(super) async fn respond(
             tokio::task::spawn_local(websocket::tunnel(
                 client,
                 server,
-                tunnel_limits(txn, fe, be),
+                crate::tcp::Limits::of_tunnel(txn, fe, be),
                 // An HTTP/1 connection's own limits end where its tunnel's begin.
                 http1_client.then(|| ctx.idle.clone()),
                 (guard, ctx.open.clone()),
@@ -179,23 +179,6 @@ pub(super) async fn respond(
     }
     body.attach(idle_home, guard);
     Response::from_parts(parts, Either::Right(body))
-}
-
-/// The idle limits of a tunnel opened by an upgrade: `timeout tunnel` on both sides when set,
-/// else each side keeps its own (`timeout client`, the server's), as a TCP stream's tunnel does
-/// (HAProxy never leaves an upgraded stream without a limit when the proxy has timeouts).
-fn tunnel_limits(
-    txn: &Txn,
-    fe: &crate::state::FrontendRt,
-    be: &crate::state::BackendRt,
-) -> crate::tcp::Limits {
-    let tunnel = txn.timeout_tunnel.or(be.timeouts.tunnel);
-    crate::tcp::Limits {
-        a_idle: tunnel.or(fe.timeouts.client),
-        b_idle: tunnel.or(txn.timeout_server).or(be.timeouts.server),
-        a_fin: fe.timeouts.client_fin,
-        b_fin: be.timeouts.server_fin,
-    }
 }
 
 /// HAProxy's answer when a filter fails on a response: its 502 page, the stream ending `PH`.
