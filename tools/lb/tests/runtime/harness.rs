@@ -982,3 +982,25 @@ pub fn client_hello(extensions: &[(u16, &[u8])]) -> Vec<u8> {
     record.extend_from_slice(&msg);
     record
 }
+
+/// The lines `program -c -f cfg` prints on standard error that `keep` keeps, each
+/// `[LEVEL]    (pid) : ` prefix cut to its level so that two programs' lines compare.
+pub fn check_reports(
+    program: &std::path::Path,
+    cfg: &std::path::Path,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let out = Command::new(program)
+        .args(["-c", "-f"])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| keep(l))
+        .map(|l| match l.find(") : ") {
+            Some(at) if l.starts_with('[') => format!("{} {}", &l[..9], &l[at + 4..]),
+            _ => l.to_string(),
+        })
+        .collect()
+}

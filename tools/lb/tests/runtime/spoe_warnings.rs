@@ -2,25 +2,15 @@
 //! 2.7.0's `-c`: an agent that lists no message nor group, a listed message without `event`,
 //! and a message on a frontend event in a backend's filter. Warnings only: the check passes.
 
-use crate::harness::haproxy_27;
+use crate::harness::{check_reports, haproxy_27};
 use std::path::Path;
 use std::process::Command;
 
 /// The `[WARNING]`/`[ALERT]` lines and their continuations, process ids left out.
 fn warnings(program: &Path, cfg: &Path) -> Vec<String> {
-    let out = Command::new(program)
-        .args(["-c", "-f"])
-        .arg(cfg)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| l.starts_with("[WARNING]") || l.starts_with("[ALERT]") || l.starts_with("   |"))
-        .map(|l| match l.find(") : ") {
-            Some(at) if l.starts_with('[') => format!("{} {}", &l[..9], &l[at + 4..]),
-            _ => l.to_string(),
-        })
-        .collect()
+    check_reports(program, cfg, |l| {
+        l.starts_with("[WARNING]") || l.starts_with("[ALERT]") || l.starts_with("   |")
+    })
 }
 
 const AGENT_TAIL: &str = "    use-backend agents

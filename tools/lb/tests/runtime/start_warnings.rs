@@ -4,30 +4,12 @@
 //! proxy's format location; an HTTP alias before a field that does not parse), and of a
 //! nameserver this machine cannot send to.
 
-use crate::harness::Haproxy;
+use crate::harness::{check_reports, Haproxy};
 use std::path::Path;
-use std::process::Command;
-
-/// The `[WARNING]`/`[ALERT]` lines that `keep` keeps, process ids left out.
-fn reported_by(program: &Path, cfg: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
-    let out = Command::new(program)
-        .args(["-c", "-f"])
-        .arg(cfg)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| keep(l))
-        .map(|l| match l.find(") : ") {
-            Some(at) if l.starts_with('[') => format!("{} {}", &l[..9], &l[at + 4..]),
-            _ => l.to_string(),
-        })
-        .collect()
-}
 
 /// Those about log formats.
 fn reported(program: &Path, cfg: &Path) -> Vec<String> {
-    reported_by(program, cfg, |l| {
+    check_reports(program, cfg, |l| {
         (l.contains("format") || l.contains("not usable")) && !l.contains("no log address")
     })
 }
@@ -111,8 +93,8 @@ fn a_nameserver_this_machine_cannot_send_to_is_reported_as_haproxy_reports_it() 
     let about = |l: &str| l.contains("nameserver");
     let wanted = ["[WARNING] config : resolvers 'dns': can't connect socket for nameserver 'ns1'."];
     let ours = std::path::PathBuf::from(env!("CARGO_BIN_EXE_hapee-lb"));
-    assert_eq!(reported_by(&ours, &cfg, about), wanted);
+    assert_eq!(check_reports(&ours, &cfg, about), wanted);
     if Haproxy::installed() {
-        assert_eq!(reported_by(Path::new("haproxy"), &cfg, about), wanted);
+        assert_eq!(check_reports(Path::new("haproxy"), &cfg, about), wanted);
     }
 }
