@@ -105,4 +105,5 @@ def main():
         print(f"{n:6d}  {src}")
 
 
-main()
+if __name__ == "__main__":
+    main()

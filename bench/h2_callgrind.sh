@@ -10,6 +10,7 @@
 # Usage: bench/h2_callgrind.sh [requests, default 20000] [which: both (default), hapee, haproxy]
 # Optional: LISTEN=h2c or LISTEN=h2tls measures that listener only.
 # Optional: KEEP=dir keeps the callgrind output files there (for callgrind_annotate).
+# Optional: CG_OPTS adds valgrind options (e.g. --dump-instr=yes for bench/cg_order.py).
 # HAPEE=path skips the build (as in the other HTTP benches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +66,7 @@ measure() {
         else
             port=$tls_port url="https://127.0.0.1:$port/"
         fi
-        valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes --instr-atstart=no \
+        valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes --instr-atstart=no ${CG_OPTS:-} \
             --callgrind-out-file="$work/cg.$name.$row.%p" "$@" >/dev/null 2>&1 &
         local pid=$!
         pids+=($pid)
