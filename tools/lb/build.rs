@@ -3,6 +3,7 @@
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=hot.ld");
+    println!("cargo:rerun-if-env-changed=CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER");
     let target = std::env::var("TARGET").unwrap_or_default();
     if target.contains("linux-gnu") {
         // The binary's static tables hold about 42,000 pointers (keyword names, vtables,
@@ -13,11 +14,36 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
         // The request path's functions side by side at the start of the text, where the
         // compiler's order spreads them over 12 MB (hot.ld, made by bench/cg_order.py). A
-        // profile-guided build orders its functions from its own profile instead.
-        let pgo = std::env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|f| f.contains("profile-"));
-        if std::env::var("PROFILE").as_deref() == Ok("release") && !pgo {
+        // profile-guided build orders its functions from its own profile instead. Only with
+        // rustc's own lld: GNU ld would make the script's `.text` a second section of that name.
+        let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+        if std::env::var("PROFILE").as_deref() == Ok("release")
+            && !flags.contains("profile-")
+            && links_with_rust_lld(&target, &flags)
+        {
             let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
             println!("cargo:rustc-link-arg-bins=-Wl,-T,{dir}/hot.ld");
         }
     }
+}
+
+/// Whether rustc links with its bundled lld: the default for x86_64 Linux since Rust 1.90,
+/// unless a linker of the user's choice is configured.
+fn links_with_rust_lld(target: &str, rustflags: &str) -> bool {
+    let chosen = std::env::var_os("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_some()
+        || rustflags.contains("linker");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let minor = std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|out| {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let release = text
+                .lines()
+                .find_map(|l| l.strip_prefix("release: "))?
+                .to_string();
+            release.split('.').nth(1)?.parse::<u32>().ok()
+        });
+    target == "x86_64-unknown-linux-gnu" && !chosen && minor.is_some_and(|m| m >= 90)
 }
