@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the bench scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cg_lines import executed  # noqa: E402
 
