@@ -46,7 +46,7 @@ pct = lambda xs, p: sorted(xs)[min(len(xs) - 1, max(0, round(len(xs) * p / 100) 
 ms = [e["ms"] for e in edits]
 print("| acl in %s | | frontend line | buffer change → diagnostics shown | %d | %.1f | %.1f | |"
       % (sys.argv[2], len(ms), pct(ms, 50), pct(ms, 95)))
-names = ["change", "wait", "decode", "queue", "convert", "store", "signs", "underline", "virtual_text", "autocmd"]
+names = ["change", "wait", "decode", "queue", "convert", "store", "signs", "underline", "virtual_text", "autocmd", "cpu"]
 print("| | | | of which (p50 ms): " + ", ".join(
     "%s %.1f" % (n, pct([e["phases"][n] for e in edits], 50)) for n in names) + " | | | | |")
 PY

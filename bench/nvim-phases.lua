@@ -13,19 +13,26 @@
 --              each display handler's hide and show
 --   autocmd    the DiagnosticChanged autocommands
 --   store      the rest of vim.diagnostic.set
+-- and `cpu`: Neovim's CPU time in change, decode and the handler (the client's own work, which
+-- a loaded machine stretches less than the wall clock).
 local hr = vim.loop.hrtime
 local spent, at = {}, {}
 local in_set = false
+-- Neovim's CPU time (os.clock) at the buffer change's start and end, and in decode and handler.
+local cpu, cpu0, cpu1 = 0, 0, 0
 
 -- Calls `f`, adds its duration to `phase`, remembers when `phase` first started and ended.
 local function timed(phase, f)
   return function(...)
-    local t0 = hr()
+    local t0, c0 = hr(), os.clock()
     at[phase .. ".start"] = at[phase .. ".start"] or t0
     local function done(...)
       local t1 = hr()
       spent[phase] = (spent[phase] or 0) + t1 - t0
       at[phase .. ".end"] = t1
+      if phase == "decode" or phase == "handler" then
+        cpu = cpu + os.clock() - c0
+      end
       return ...
     end
     return done(f(...))
@@ -68,7 +75,12 @@ end
 hapee_phases = {
   -- Forgets the previous edit's times.
   start = function()
-    spent, at = {}, {}
+    spent, at, cpu = {}, {}, 0
+    cpu0 = os.clock()
+  end,
+  -- Called as soon as the buffer changed.
+  changed = function()
+    cpu1 = os.clock()
   end,
   -- The phases of the edit that started at `t0` and changed the buffer until `t1` (hrtime).
   take = function(t0, t1)
@@ -80,6 +92,7 @@ hapee_phases = {
       queue = ms((at["handler.start"] or 0) - (at["decode.end"] or 0)),
       convert = ms((spent.handler or 0) - (spent.set or 0)),
       autocmd = ms(spent.autocmd),
+      cpu = (cpu1 - cpu0 + cpu) * 1e3,
     }
     local display = 0
     for _, name in ipairs({ "signs", "underline", "virtual_text" }) do

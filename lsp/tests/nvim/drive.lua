@@ -100,6 +100,7 @@ if edit_line then
     local t0 = vim.loop.hrtime()
     vim.api.nvim_buf_set_lines(buf, edit_line, edit_line + 1, false, { texts[(i - 1) % 2 + 1] })
     local t1 = vim.loop.hrtime()
+    if phases then phases.changed() end
     vim.wait(timeout, function() return changes > before end, 0)
     emit({
       event = "edit",
