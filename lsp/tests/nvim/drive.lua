@@ -94,10 +94,20 @@ if edit_line then
   local texts = { env("HAPEE_NVIM_EDIT_TEXT"), vim.api.nvim_buf_get_lines(buf, edit_line, edit_line + 1, false)[1] }
   for i = 1, tonumber(env("HAPEE_NVIM_EDITS") or "1") do
     local before = changes
+    -- bench/nvim-phases.lua, when loaded first, times the client's phases of each edit.
+    local phases = rawget(_G, "hapee_phases")
+    if phases then phases.start() end
     local t0 = vim.loop.hrtime()
     vim.api.nvim_buf_set_lines(buf, edit_line, edit_line + 1, false, { texts[(i - 1) % 2 + 1] })
+    local t1 = vim.loop.hrtime()
+    if phases then phases.changed() end
     vim.wait(timeout, function() return changes > before end, 0)
-    emit({ event = "edit", ms = (vim.loop.hrtime() - t0) / 1e6, codes = codes(buf) })
+    emit({
+      event = "edit",
+      ms = (vim.loop.hrtime() - t0) / 1e6,
+      codes = codes(buf),
+      phases = phases and phases.take(t0, t1),
+    })
   end
 end
 vim.lsp.stop_client(id)
