@@ -34,6 +34,7 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
             super::http_aliases::tcp_fallback(p, &mut out);
             super::http_aliases::check(p, &mut out);
             super::bwlim::check(config, p, &mut out);
+            super::extcheck::check(config, p, &mut out);
         }
     }
     out

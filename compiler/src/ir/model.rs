@@ -99,8 +99,6 @@ impl Spanned<Text> {
 pub enum Mode {
     Tcp,
     Http,
-    Health,
-    Log,
     Spop,
 }
 
@@ -109,8 +107,6 @@ impl Mode {
         match self {
             Mode::Tcp => "tcp",
             Mode::Http => "http",
-            Mode::Health => "health",
-            Mode::Log => "log",
             Mode::Spop => "spop",
         }
     }

@@ -322,8 +322,11 @@ impl<'a> Stmt<'a> {
                 | "monitor"
         );
         // FastCGI applications, email alerts and external checks (`plan::fcgi`,
-        // `plan::mailers`).
-        let apps = matches!(word, "use-fcgi-app" | "email-alert" | "external-check");
+        // `plan::mailers`), and the permission to fork they need (`ir::extcheck`).
+        let apps = matches!(
+            word,
+            "use-fcgi-app" | "email-alert" | "external-check" | "insecure-fork-wanted"
+        );
         // The process's own settings (`plan::process`).
         let process = matches!(
             word,
