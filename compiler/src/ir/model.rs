@@ -544,6 +544,8 @@ pub enum FileKind {
     Namespace,
     /// The last global `h1-case-adjust-file`: header name pairs, read once parsing is done.
     CaseAdjustFile,
+    /// `issuers-chain-path`: a directory of issuer certificates, scanned as the line is read.
+    IssuersDir,
 }
 
 /// A host name used as an ACL address pattern, and the ACL it belongs to.
