@@ -76,11 +76,9 @@ pub(super) struct Builder<'t> {
     pub warnings: bool,
 }
 
-/// Server and ACL names of the proxy whose body is being built.
+/// ACL names of the proxy whose body is being built.
 #[derive(Clone, Default)]
 pub(super) struct ProxyNames {
-    /// The first server (not from a template) of each name, by its line span.
-    pub servers: rustc_hash::FxHashMap<Text, Span>,
     /// Every declaration of each ACL name so far, those in error too: a condition finds its
     /// ACLs without a scan of them all.
     pub acl_decls: rustc_hash::FxHashMap<Text, AclPlaces>,
