@@ -222,12 +222,6 @@ impl<'t> Builder<'t> {
         self.positional.set(true);
         location(self.db, span)
     }
-
-    /// The 1-based line number of a byte offset, for messages.
-    pub fn line_number(&self, span: Span) -> u32 {
-        self.positional.set(true);
-        self.db.file(span.file).line_col(span.start as usize).line
-    }
 }
 
 /// `file:line` of a span, as HAProxy embeds it in messages.
