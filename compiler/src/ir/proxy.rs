@@ -653,8 +653,6 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
         "tcp" => Mode::Tcp,
         other => {
             let d = match other {
-                "" => Diagnostic::new("E208", "'mode' expects one argument: 'http' or 'tcp'.")
-                    .label("expected http or tcp"),
                 // HAProxy names the mode it dropped and what replaces it.
                 "health" => Diagnostic::new(
                     "E208",
