@@ -408,10 +408,13 @@ impl<'a> Stmt<'a> {
 
 /// Whether the checks read a proxy's statements of this keyword from its directives, as the
 /// plan does: `filter` (bandwidth limits, SPOE engines), `default-server` (a server's TLS
-/// lists and address options), `log` (the names of log targets) and the log-format strings
-/// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`). A model built
-/// without the plan's lines keeps these.
+/// lists and address options), `log` (the names of log targets), `external-check` (whether a
+/// proxy names its check's command) and the log-format strings `http_aliases` checks (their
+/// HTTP-only aliases, refused outside `mode http`). A model built without the plan's lines
+/// keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
-    matches!(keyword, "filter" | "default-server" | "log")
-        || crate::ir::http_aliases::reads_keyword(keyword)
+    matches!(
+        keyword,
+        "filter" | "default-server" | "log" | "external-check"
+    ) || crate::ir::http_aliases::reads_keyword(keyword)
 }
