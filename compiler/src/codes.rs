@@ -132,8 +132,8 @@ rules! {
         "Frontend names must be unique among frontends and listen sections, backend names among backends and listen sections. A frontend and a backend may share a name.";
     "E207" "defaults-rules-inheritance" Error Haproxy "A section inherits from a defaults section whose TCP/HTTP rules it cannot use."
         "A defaults section that defines rules may only be used by sections of one kind: not by another defaults section, not by a listen section, not by both frontends and backends, and its connection/session rules not by backends nor its response rules by frontends. Split the defaults section, or move the rules into the sections that need them.";
-    "E208" "unknown-mode" Error Haproxy "'mode' has a value other than http, tcp or log."
-        "Use 'mode http' for HTTP proxying, 'mode tcp' for plain TCP, or 'mode log' in log-forward setups.";
+    "E208" "unknown-mode" Error Haproxy "'mode' has a value other than http or tcp."
+        "A proxy runs 'mode http' (HTTP proxying) or 'mode tcp' (plain TCP). 'mode health' no longer exists: answer health probes with 'http-request return status 200' (or 'monitor-uri') in an HTTP proxy instead. 'mode log' is not a proxy mode in 2.7: syslog is relayed by a 'log-forward' section.";
     "W208" "defaults-used-both-ways" Warning Haproxy "A defaults section is used by name ('from') by one proxy and implicitly by another."
         "HAProxy reports this at the alert level without failing: a proxy without 'from' takes the last defaults section, which another proxy also names explicitly. Name it in every proxy, or add a last defaults section that no proxy names.";
     "E209" "unknown-timeout" Error Haproxy "The timeout name is not one HAProxy knows, or is a removed pre-2.1 form."
@@ -171,7 +171,7 @@ rules! {
     "E225" "server-option-value-missing" Error Haproxy "A server option that needs a value has none."
         "Write the value right after the option name.";
     "E226" "duplicate-server-name" Error Haproxy "Two servers of one backend have the same name."
-        "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend.";
+        "Server names identify servers in logs, stats and the runtime API: they must be unique within a backend. HAProxy checks this once the whole configuration is read, for enabled proxies only, and a server given an explicit 'id' is told apart by it.";
     "E227" "invalid-address" Error Haproxy "An address on a 'bind', 'server' or 'stats socket' line is malformed."
         "Addresses are '[prefix@]host:port'. 'bind' needs a port (or a range low-high); 'server' takes an optional port or a +/- offset; a 'stats socket' is read as a 'bind' address, so a UNIX socket path must start with '/' (or 'unix@'). IPv6 literals may be written in brackets. Host names are resolved when the proxy starts.";
     "W228" "compression-offload-in-defaults" Warning Haproxy "'compression offload' is written in a defaults section, where HAProxy ignores it."
@@ -250,6 +250,10 @@ rules! {
         "HAProxy collects what each proxy's strings need before it knows that the proxy is not an HTTP one; finding HTTP request or response fields there, it warns and drops them from what the log line waits for. The location HAProxy gives is the last line that set the proxy's log format or a header, variable or reply string. Remove the field, or set 'mode http'.";
     "W257" "http-log-option-in-tcp-proxy" Warning Haproxy "'option httplog' or 'option httpslog' is the log format of a proxy that is not in 'mode http'; the TCP log format is used instead."
         "The HTTP log formats read the HTTP transaction, which a TCP proxy does not have. HAProxy warns and logs with 'option tcplog' instead. Write 'option tcplog' (often in the defaults section that TCP proxies use), or set 'mode http'.";
+    "E280" "external-check-incomplete" Error Haproxy "A proxy's health check is 'option external-check' but the global 'external-check' or the proxy's 'external-check command' is missing."
+        "HAProxy runs no program as a check unless the global section says 'external-check', and it needs the program: 'external-check command <path>' in the proxy or its defaults section. Both are checked once the whole configuration is read, for every enabled proxy whose last check option is 'option external-check'.";
+    "W281" "external-check-without-fork" Warning Haproxy "A proxy runs 'option external-check' while the global section lacks 'insecure-fork-wanted'."
+        "Starting a program from HAProxy means forking, which HAProxy forbids unless 'insecure-fork-wanted' is in the global section; without it the check will likely fail at run time. Add 'insecure-fork-wanted' to the global section.";
     "W260" "quic-implies-ssl" Warning Haproxy "A QUIC bind line lacks 'ssl'; QUIC is always TLS, so it is turned on."
         "QUIC carries TLS 1.3 in its handshake, so a 'quic4@'/'quic6@' bind line is a TLS listener whether or not it says so; HAProxy warns and enables 'ssl'. Write 'ssl' (with 'crt') on the line to make it explicit.";
 

@@ -252,6 +252,24 @@ fn case_adjust_file(path: &Path, shown: &str, config: &Config) -> Result<(), Str
     Ok(())
 }
 
+/// `issuers-chain-path` as HAProxy reads it with the line: the path must exist, be a
+/// directory, and be listable (its files are loaded then; their contents are not checked here).
+fn issuers_dir(path: &Path, shown: &str) -> Result<(), String> {
+    let what = "global statement 'issuers-chain-path'";
+    let meta = std::fs::metadata(path)
+        .map_err(|_| format!("{what} expects a directory path as an argument."))?;
+    if !meta.is_dir() {
+        return Err(format!("{what}: {shown} is not a directory."));
+    }
+    std::fs::read_dir(path).map(drop).map_err(|e| {
+        // HAProxy names the directory without its trailing slashes, and the C library's reason.
+        let reason = e.to_string();
+        let reason = reason.split(" (os error").next().unwrap_or_default();
+        let dir = shown.trim_end_matches('/');
+        format!("{what}: unable to scan directory '{dir}' : {reason}.")
+    })
+}
+
 /// Checks every file the configuration names.
 pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>) {
     let mut out = Vec::new();
@@ -310,12 +328,15 @@ pub fn check(config: &Config) -> (Vec<Diagnostic>, Option<crate::lua::LuaNames>)
                 format!("unable to load DH parameters from file <{p}>.")
             }),
             FileKind::CaseAdjustFile => case_adjust_file(&path, &r.path.value, config),
+            FileKind::IssuersDir => issuers_dir(&path, &r.path.value),
         };
         if let Err(message) = result {
             // Lua's loader words its own message; the other file checks name their keyword.
             let message = match (&r.wording, r.kind) {
                 (Some((prefix, suffix)), _) => format!("{prefix}{message}{suffix}"),
-                (None, FileKind::LuaScript | FileKind::CaseAdjustFile) => message,
+                (None, FileKind::LuaScript | FileKind::CaseAdjustFile | FileKind::IssuersDir) => {
+                    message
+                }
                 // HAProxy names these two keywords its own way.
                 (None, FileKind::ErrorFile) => format!("{} : {message}", r.keyword),
                 (None, FileKind::DhParams) => format!("'{}': {message}", r.keyword),

@@ -509,32 +509,6 @@ pub(super) fn server_line(b: &mut Builder, index: usize, stmt: &Stmt) {
         i += 1 + arity;
     }
     if keyword != "default-server" {
-        let first = if server.template.is_none() {
-            match b.in_proxy.servers.entry(server.name.value.clone()) {
-                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(server.span);
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        if let Some(first) = first {
-            let p = &b.config.proxies[index];
-            let msg = format!(
-                "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
-                p.kind.type_str(),
-                p.name_str(),
-                server.name.value,
-                b.line_number(first)
-            );
-            b.push(
-                Diagnostic::new("E226", msg)
-                    .at(server.name.span)
-                    .with_secondary(first, "first defined here"),
-            );
-        }
         push_short(&mut b.config.proxies[index].servers, server);
     }
 }

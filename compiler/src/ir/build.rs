@@ -76,11 +76,9 @@ pub(super) struct Builder<'t> {
     pub warnings: bool,
 }
 
-/// Server and ACL names of the proxy whose body is being built.
+/// ACL names of the proxy whose body is being built.
 #[derive(Clone, Default)]
 pub(super) struct ProxyNames {
-    /// The first server (not from a template) of each name, by its line span.
-    pub servers: rustc_hash::FxHashMap<Text, Span>,
     /// Every declaration of each ACL name so far, those in error too: a condition finds its
     /// ACLs without a scan of them all.
     pub acl_decls: rustc_hash::FxHashMap<Text, AclPlaces>,
@@ -223,12 +221,6 @@ impl<'t> Builder<'t> {
     pub fn location(&self, span: Span) -> String {
         self.positional.set(true);
         location(self.db, span)
-    }
-
-    /// The 1-based line number of a byte offset, for messages.
-    pub fn line_number(&self, span: Span) -> u32 {
-        self.positional.set(true);
-        self.db.file(span.file).line_col(span.start as usize).line
     }
 }
 

@@ -34,6 +34,8 @@ pub(super) fn check(db: &SourceDb, config: &Config, options: &CheckOptions) -> V
             super::http_aliases::tcp_fallback(p, &mut out);
             super::http_aliases::check(p, &mut out);
             super::bwlim::check(config, p, &mut out);
+            super::extcheck::check(config, p, &mut out);
+            duplicate_servers(db, p, &mut out);
         }
     }
     out
@@ -136,6 +138,53 @@ fn thread_binds(db: &SourceDb, config: &Config, out: &mut Vec<Diagnostic>) {
                     bare("E316", msg)
                         .at(span)
                         .label("thread set does not fit the thread groups"),
+                );
+            }
+        }
+    }
+}
+
+/// Two servers of one proxy with the same name, found once the configuration is read (so not
+/// in a disabled proxy). A server given an explicit `id` is told apart by it and never
+/// conflicts; only the first earlier server of the name is reported.
+fn duplicate_servers(db: &SourceDb, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled {
+        return;
+    }
+    let has_id = |s: &Server| {
+        let mut i = 0;
+        while let Some(word) = s.options.get(i) {
+            if word.value == "id" {
+                return true;
+            }
+            i += 1 + super::keywords::server_option_arity(&word.value).unwrap_or(0);
+        }
+        false
+    };
+    let mut first: rustc_hash::FxHashMap<&str, crate::Span> = rustc_hash::FxHashMap::default();
+    for s in p
+        .servers
+        .iter()
+        .filter(|s| s.template.is_none() && !has_id(s))
+    {
+        match first.entry(s.name.value.as_str()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(s.span);
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let line = db.file(e.get().file).line_col(e.get().start as usize).line;
+                out.push(
+                    Diagnostic::new(
+                        "E226",
+                        format!(
+                            "{} '{}', another server named '{}' was already defined at line {line}, please use distinct names.",
+                            p.kind.type_str(),
+                            p.name_str(),
+                            s.name.value
+                        ),
+                    )
+                    .at(s.name.span)
+                    .with_secondary(*e.get(), "first defined here"),
                 );
             }
         }

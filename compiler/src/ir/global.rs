@@ -230,6 +230,9 @@ pub(super) fn statement(b: &mut Builder, stmt: &Stmt) {
         }
         "crt-base" => b.crt_base = Some(stmt.word(1).to_string()),
         "ca-base" => b.ca_base = Some(stmt.word(1).to_string()),
+        "issuers-chain-path" if !stmt.word(1).is_empty() => {
+            b.file_ref(FileKind::IssuersDir, keyword, stmt.spanned(1))
+        }
         "ssl-dh-param-file" if !stmt.word(1).is_empty() => {
             b.file_ref(FileKind::DhParams, keyword, stmt.spanned(1))
         }

@@ -15,6 +15,7 @@ mod checks;
 mod cpumap;
 mod directives;
 mod exprs;
+mod extcheck;
 mod global;
 mod global_once;
 mod global_tunes;

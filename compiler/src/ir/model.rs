@@ -99,8 +99,6 @@ impl Spanned<Text> {
 pub enum Mode {
     Tcp,
     Http,
-    Health,
-    Log,
     Spop,
 }
 
@@ -109,8 +107,6 @@ impl Mode {
         match self {
             Mode::Tcp => "tcp",
             Mode::Http => "http",
-            Mode::Health => "health",
-            Mode::Log => "log",
             Mode::Spop => "spop",
         }
     }
@@ -548,6 +544,8 @@ pub enum FileKind {
     Namespace,
     /// The last global `h1-case-adjust-file`: header name pairs, read once parsing is done.
     CaseAdjustFile,
+    /// `issuers-chain-path`: a directory of issuer certificates, scanned as the line is read.
+    IssuersDir,
 }
 
 /// A host name used as an ACL address pattern, and the ACL it belongs to.

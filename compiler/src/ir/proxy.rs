@@ -651,19 +651,19 @@ fn mode(b: &mut Builder, index: usize, stmt: &Stmt) {
     let m = match stmt.word(1) {
         "http" => Mode::Http,
         "tcp" => Mode::Tcp,
-        "health" => Mode::Health,
-        "log" => Mode::Log,
         other => {
-            let msg = if other.is_empty() {
-                "'mode' expects one argument: 'http', 'tcp' or 'log'.".to_string()
-            } else {
-                format!("unknown proxy mode '{other}'.")
+            let d = match other {
+                // HAProxy names the mode it dropped and what replaces it.
+                "health" => Diagnostic::new(
+                    "E208",
+                    "'mode health' doesn't exist anymore. Please use 'http-request return status 200' instead.",
+                )
+                .label("no longer a proxy mode")
+                .help("in 'mode http', answer probes with 'http-request return status 200' or 'monitor-uri'"),
+                _ => Diagnostic::new("E208", format!("unknown proxy mode '{other}'."))
+                    .label("expected http or tcp"),
             };
-            b.push(
-                Diagnostic::new("E208", msg)
-                    .at(stmt.span(1))
-                    .label("expected http, tcp or log"),
-            );
+            b.push(d.at(stmt.span(1)));
             return;
         }
     };

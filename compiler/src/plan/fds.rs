@@ -53,9 +53,18 @@ pub fn need(config: &Config, plan: &Plan) -> Option<FdNeed> {
             _ => 1,
         })
         .sum::<u64>();
+    // Each socket listens; the CLI frontend, which any global `stats socket`, `stats timeout`
+    // or `stats maxconn` line creates, adds its connection limit.
     let stats = &plan.global.stats;
-    if !stats.sockets.is_empty() {
-        maxsock += stats.sockets.len() as u64 + u64::from(stats.maxconn);
+    maxsock += stats.sockets.len() as u64;
+    let cli = config.global.directives.iter().any(|d| {
+        d.keyword == "stats"
+            && d.args
+                .first()
+                .is_some_and(|a| matches!(a.as_str(), "socket" | "timeout" | "maxconn"))
+    });
+    if cli {
+        maxsock += u64::from(stats.maxconn);
     }
     for peers in plan
         .peers
@@ -65,19 +74,45 @@ pub fn need(config: &Config, plan: &Plan) -> Option<FdNeed> {
         // Its listener, and three connections per peer of the section.
         maxsock += 1 + 3 * peers.peers.len() as u64;
     }
+    // A check and an agent check each hold a socket.
     for server in plan.backends.iter().flat_map(|b| &b.servers) {
-        let has = |word: &str| server.options.iter().any(|o| o == word);
-        // A check and an agent check each hold a socket; `port` and `agent-port` count one
-        // more each where they are written, as HAProxy counts them while reading the line.
-        maxsock += u64::from(server.check)
-            + u64::from(has("agent-check"))
-            + u64::from(has("port"))
-            + u64::from(has("agent-port"));
+        let agent = server.options.iter().any(|o| o == "agent-check");
+        maxsock += u64::from(server.check) + u64::from(agent);
     }
+    maxsock += written_ports(config);
     maxsock += 2 * u64::from(maxconn);
     maxsock += 2 * pipes(config, maxconn);
     maxsock += 3 * u64::from(plan.global.nbthread.max(1));
     Some(FdNeed { maxconn, maxsock })
+}
+
+/// `port` and `agent-port` count one file more each time a line is read with them, as HAProxy
+/// counts them while it reads the line: a `default-server` line once (the servers that take
+/// its options do not read it again), each `server` line once.
+fn written_ports(config: &Config) -> u64 {
+    let count = |words: &mut dyn Iterator<Item = &str>| {
+        words
+            .filter(|w| matches!(*w, "port" | "agent-port"))
+            .count() as u64
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut n = 0;
+    for p in &config.proxies {
+        // A proxy lists its defaults section's lines too: the span tells one line from another.
+        for d in p
+            .directives
+            .iter()
+            .filter(|d| d.keyword == "default-server")
+        {
+            if seen.insert((d.span.file, d.span.start)) {
+                n += count(&mut d.args.iter().map(|a| a.as_str()));
+            }
+        }
+        for s in p.servers.iter() {
+            n += count(&mut s.options.iter().map(|o| o.value.as_str()));
+        }
+    }
+    n
 }
 
 /// The pipes HAProxy reserves for splicing: `maxpipes`, else a quarter of the connections the
@@ -192,6 +227,22 @@ listen stats
             .replace("bind *:80", "bind *:8000-8009")
             .replace("default-server inter 1s", "default-server check");
         assert_eq!(maxsock(&cfg, 1), Some(10 + 11 + 3 + 2000 + 3));
+    }
+
+    /// HAProxy 2.7.0 asked for 200027 and 200019 files with `maxconn 100000` in these shapes.
+    #[test]
+    fn the_cli_and_written_check_ports_count_as_in_haproxy() {
+        // `stats timeout` alone creates the CLI frontend: its 10 connections, no listener.
+        let cfg = format!("global\n    maxconn 1000\n    stats timeout 30s\n{PROXIES}");
+        assert_eq!(maxsock(&cfg, 1), Some(10 + 2 + 10 + 2 + 2000 + 3));
+        // `port` on the `default-server` line is read once, not once per server.
+        let cfg = format!("global\n    maxconn 1000\n{PROXIES}")
+            .replace("default-server inter 1s", "default-server check port 7777");
+        assert_eq!(maxsock(&cfg, 1), Some(10 + 2 + 3 + 1 + 2000 + 3));
+        // On each server line, once per line.
+        let cfg = format!("global\n    maxconn 1000\n{PROXIES}")
+            .replace(":9000 check", ":9000 check port 7777");
+        assert_eq!(maxsock(&cfg, 1), Some(10 + 2 + 2 + 2 + 2000 + 3));
     }
 
     #[test]

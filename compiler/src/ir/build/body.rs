@@ -130,7 +130,6 @@ pub(in crate::ir) fn start_body(
     index: usize,
 ) {
     b.set_globals(&body.globals);
-    b.in_proxy.servers.clear();
     b.in_proxy.acl_decls.clear();
     b.in_proxy.acl_decls.reserve(counts.acls);
     let proxy = &mut b.config.proxies[index];

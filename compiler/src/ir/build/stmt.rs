@@ -322,8 +322,11 @@ impl<'a> Stmt<'a> {
                 | "monitor"
         );
         // FastCGI applications, email alerts and external checks (`plan::fcgi`,
-        // `plan::mailers`).
-        let apps = matches!(word, "use-fcgi-app" | "email-alert" | "external-check");
+        // `plan::mailers`), and the permission to fork they need (`ir::extcheck`).
+        let apps = matches!(
+            word,
+            "use-fcgi-app" | "email-alert" | "external-check" | "insecure-fork-wanted"
+        );
         // The process's own settings (`plan::process`).
         let process = matches!(
             word,
@@ -405,10 +408,13 @@ impl<'a> Stmt<'a> {
 
 /// Whether the checks read a proxy's statements of this keyword from its directives, as the
 /// plan does: `filter` (bandwidth limits, SPOE engines), `default-server` (a server's TLS
-/// lists and address options), `log` (the names of log targets) and the log-format strings
-/// `http_aliases` checks (their HTTP-only aliases, refused outside `mode http`). A model built
-/// without the plan's lines keeps these.
+/// lists and address options), `log` (the names of log targets), `external-check` (whether a
+/// proxy names its check's command) and the log-format strings `http_aliases` checks (their
+/// HTTP-only aliases, refused outside `mode http`). A model built without the plan's lines
+/// keeps these.
 pub(crate) fn read_by_checks(keyword: &str) -> bool {
-    matches!(keyword, "filter" | "default-server" | "log")
-        || crate::ir::http_aliases::reads_keyword(keyword)
+    matches!(
+        keyword,
+        "filter" | "default-server" | "log" | "external-check"
+    ) || crate::ir::http_aliases::reads_keyword(keyword)
 }

@@ -1,0 +1,96 @@
+//! What HAProxy requires of a proxy whose health check is `option external-check`, checked once
+//! every section is read: the global `external-check` that allows running programs, and an
+//! `external-check command`; without `insecure-fork-wanted` it only warns.
+
+use super::model::*;
+use crate::diagnostic::{Diagnostic, HaproxyForm, Severity};
+
+/// The `option` names that choose a proxy's health check: the last one written (those of the
+/// defaults section first) is the check.
+const CHECK_OPTIONS: [&str; 10] = [
+    "external-check",
+    "httpchk",
+    "tcp-check",
+    "ssl-hello-chk",
+    "smtpchk",
+    "pgsql-check",
+    "redis-check",
+    "mysql-check",
+    "ldap-check",
+    "spop-check",
+];
+
+/// The global setting `keyword` as its last line leaves it (`no <keyword>` turns it off).
+fn global_flag(config: &Config, keyword: &str) -> bool {
+    config
+        .global
+        .directives
+        .iter()
+        .rev()
+        .find(|d| d.keyword == keyword)
+        .is_some_and(|d| d.prefix.is_none())
+}
+
+pub(super) fn check(config: &Config, p: &Proxy, out: &mut Vec<Diagnostic>) {
+    if p.disabled {
+        return;
+    }
+    let chosen = p
+        .options
+        .iter()
+        .rev()
+        .find(|(name, on)| on.value && CHECK_OPTIONS.contains(&name.as_str()));
+    let Some((name, on)) = chosen else { return };
+    if name != "external-check" {
+        return;
+    }
+    let bare = |code: &'static str, message: String| {
+        Diagnostic::new(code, message)
+            .form(HaproxyForm::Bare)
+            .at(on.span)
+    };
+    let what = "'option external-check'";
+    if !global_flag(config, "external-check") {
+        out.push(
+            bare(
+                "E280",
+                format!(
+                    "Proxy '{}' : {what} unable to find required 'global.external-check'.",
+                    p.name_str()
+                ),
+            )
+            .label("the global section does not allow external checks")
+            .help("add 'external-check' (and 'insecure-fork-wanted') to the global section"),
+        );
+    }
+    let has_command = p
+        .directives
+        .iter()
+        .any(|d| d.keyword == "external-check" && d.args.first().is_some_and(|a| a == "command"));
+    if !has_command {
+        out.push(
+            bare(
+                "E280",
+                format!(
+                    "Proxy '{}' : {what} unable to find required 'external-check command'.",
+                    p.name_str()
+                ),
+            )
+            .label("no program to run as the check")
+            .help("add 'external-check command <path>' to this proxy or its defaults section"),
+        );
+    }
+    if !global_flag(config, "insecure-fork-wanted") {
+        out.push(
+            bare(
+                "W281",
+                format!(
+                    "Proxy '{}' : 'insecure-fork-wanted' not enabled in the global section, {what} will likely fail.",
+                    p.name_str()
+                ),
+            )
+            .severity(Severity::Warning)
+            .help("add 'insecure-fork-wanted' to the global section"),
+        );
+    }
+}
