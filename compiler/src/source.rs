@@ -355,6 +355,33 @@ impl SourceDb {
 mod tests {
     use super::*;
 
+    /// A folder's files are its `*.cfg` files by name, hidden ones and others left out, each
+    /// with its size; a file is itself.
+    #[test]
+    fn config_files_of_a_folder_and_of_a_file() {
+        let dir = std::env::temp_dir().join(format!("hapee-config-files-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub.cfg")).expect("folder");
+        for (name, text) in [
+            ("b.cfg", "global\n"),
+            ("a.cfg", "x"),
+            (".h.cfg", "x"),
+            ("c.cfg.bak", "x"),
+        ] {
+            std::fs::write(dir.join(name), text).expect("written");
+        }
+        let files = SourceDb::config_files(&dir).expect("listed");
+        assert_eq!(
+            files,
+            vec![(dir.join("a.cfg"), 1), (dir.join("b.cfg"), 7)],
+            "sorted, sized, no hidden file, other name or folder"
+        );
+        let one = SourceDb::config_files(&dir.join("b.cfg")).expect("a file");
+        assert_eq!(one, vec![(dir.join("b.cfg"), 7)]);
+        let mut db = SourceDb::new();
+        assert_eq!(db.load_path(&dir).expect("loaded").len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn line_col_counts_from_one() {
         let f = SourceFile::new("a.cfg", "global\n  maxconn 10\n");
