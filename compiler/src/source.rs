@@ -276,32 +276,40 @@ impl SourceDb {
     /// Loads a `-f` argument: a file, or a directory whose `*.cfg` files are loaded in sorted order
     /// (names starting with a dot are skipped, as HAProxy does).
     pub fn load_path(&mut self, path: &Path) -> Result<Vec<FileId>, LoadError> {
+        let mut ids = Vec::new();
+        for (p, _) in Self::config_files(path)? {
+            ids.push(self.load_file(&p)?);
+        }
+        Ok(ids)
+    }
+
+    /// The files [`SourceDb::load_path`] reads for `path`, in its order, each with its size in
+    /// bytes: `path` itself, or a folder's `*.cfg` files (not hidden ones) by name.
+    pub fn config_files(path: &Path) -> Result<Vec<(PathBuf, u64)>, LoadError> {
         let err = |error| LoadError {
             path: path.to_path_buf(),
             error,
         };
         let meta = std::fs::metadata(path).map_err(err)?;
-        if meta.is_dir() {
-            let mut names: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(err)?
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    !name.starts_with('.')
-                        && name.find(".cfg").is_some_and(|i| i + 4 == name.len())
-                        && p.is_file()
-                })
-                .collect();
-            names.sort();
-            let mut ids = Vec::new();
-            for p in names {
-                ids.push(self.load_file(&p)?);
-            }
-            Ok(ids)
-        } else {
-            Ok(vec![self.load_file(path)?])
+        if !meta.is_dir() {
+            return Ok(vec![(path.to_path_buf(), meta.len())]);
         }
+        let mut files: Vec<(PathBuf, u64)> = std::fs::read_dir(path)
+            .map_err(err)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                !name.starts_with('.') && name.find(".cfg").is_some_and(|i| i + 4 == name.len())
+            })
+            .filter_map(|p| {
+                // Followed as `is_file` did: a link to a file counts, with the file's size.
+                let meta = std::fs::metadata(&p).ok().filter(|m| m.is_file())?;
+                Some((p, meta.len()))
+            })
+            .collect();
+        files.sort();
+        Ok(files)
     }
 
     fn load_file(&mut self, path: &Path) -> Result<FileId, LoadError> {
@@ -346,6 +354,33 @@ impl SourceDb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder's files are its `*.cfg` files by name, hidden ones and others left out, each
+    /// with its size; a file is itself.
+    #[test]
+    fn config_files_of_a_folder_and_of_a_file() {
+        let dir = std::env::temp_dir().join(format!("hapee-config-files-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub.cfg")).expect("folder");
+        for (name, text) in [
+            ("b.cfg", "global\n"),
+            ("a.cfg", "x"),
+            (".h.cfg", "x"),
+            ("c.cfg.bak", "x"),
+        ] {
+            std::fs::write(dir.join(name), text).expect("written");
+        }
+        let files = SourceDb::config_files(&dir).expect("listed");
+        assert_eq!(
+            files,
+            vec![(dir.join("a.cfg"), 1), (dir.join("b.cfg"), 7)],
+            "sorted, sized, no hidden file, other name or folder"
+        );
+        let one = SourceDb::config_files(&dir.join("b.cfg")).expect("a file");
+        assert_eq!(one, vec![(dir.join("b.cfg"), 7)]);
+        let mut db = SourceDb::new();
+        assert_eq!(db.load_path(&dir).expect("loaded").len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn line_col_counts_from_one() {

@@ -25,11 +25,13 @@ const HUGE_PAGES_FROM_BYTES: u64 = 1 << 20;
 pub fn run(args: &CheckArgs) -> u8 {
     #[cfg(not(feature = "system-alloc"))]
     {
+        // What will be read: a folder's files count, not the folder's own entry.
         let bytes: u64 = args
             .files
             .iter()
-            .filter_map(|path| std::fs::metadata(path).ok())
-            .map(|m| m.len())
+            .filter_map(|path| SourceDb::config_files(path).ok())
+            .flatten()
+            .map(|(_, len)| len)
             .sum();
         if bytes >= HUGE_PAGES_FROM_BYTES {
             crate::heap::huge_pages_from_now();

@@ -11,11 +11,13 @@ use crate::source::SourceDb;
 use crate::syntax::{Environment, SyntaxTree};
 
 /// Proxy bodies (frontends, backends, listens) hold most lines of large configurations and
-/// read nothing of one another, so above this many lines they are built on all cores. Below it
-/// threads cost more than they save: at 17,500 body lines (`bench/gen-config.py`'s `acl`
-/// shape) a second thread saved no wall time on the shared 2-core VM and cost about 1 MiB of
-/// peak RSS (its allocator pages) and 9 % more CPU time (page faults).
-pub(in crate::ir) const PARALLEL_BODY_LINES: usize = 32_768;
+/// read nothing of one another, so from this many lines they are built on all cores. A second
+/// thread costs about 0.2 ms of CPU time (its start, its allocator pages) and 0.1 MiB of peak
+/// RSS. On `bench/gen-config.py`'s shapes (`check -q`, 2 cores, `perf record` samples per
+/// thread) it took the main thread's CPU time, the run's critical path, from 3.13 to 2.92 ms
+/// at 4,400 body lines (`host` 5k: not worth it), 5.58 to 4.36 at 9,700 (`host` 11k), 8.8 to
+/// 6.9 at 17,500 (`acl` 20k) and 9.7 to 7.2 at 19,500 (`host` 22k).
+pub(in crate::ir) const PARALLEL_BODY_LINES: usize = 8_192;
 
 /// Builds the model from the syntax tree.
 pub fn build(
