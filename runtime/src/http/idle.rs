@@ -183,6 +183,15 @@ impl Limit {
     fn head(&self) -> Option<Duration> {
         duration(self.0.head_ms.load(Ordering::Relaxed))
     }
+
+    /// Whether the connection needs something from the client: a request head, or a request
+    /// body still arriving. Once a request is read whole, the client owes nothing until its
+    /// answer is out, so no client limit runs while the server connects or answers (HAProxy
+    /// stops reading the client's side then; `timeout server` and the retries decide alone).
+    fn reading_wanted(&self) -> bool {
+        let s = &self.0;
+        s.awaiting_head.load(Ordering::Relaxed) || s.bodies_open.load(Ordering::Relaxed) > 0
+    }
 }
 
 /// Watches one direction of a connection. Arming a timer on every read would cost more than
@@ -452,6 +461,9 @@ impl<S: ClientStream> IdleLimited<S> {
 
     fn read_expired(&mut self, cx: &mut Context<'_>) -> bool {
         self.follow_limits();
+        if !self.limit.reading_wanted() {
+            return false;
+        }
         if !self.read.expired(self.limit.idle(), self.limit.head(), cx) {
             return false;
         }
