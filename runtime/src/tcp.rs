@@ -105,9 +105,31 @@ where
         last_read,
     } = way;
     let mut buf = vec![0u8; 16 * 1024];
+    let response = !upload;
+    let mut ended = false;
     loop {
         let t = limit.load(Ordering::Relaxed);
-        let read = from.read(&mut buf);
+        // While the script filters hold a full buffer the source is not read, as HAProxy
+        // stops reading a full channel; at their wake time they are offered it again. Once
+        // the source has closed, they are offered what they hold until they let it go.
+        let full = ended || scripts.is_some_and(|f| f.full(response));
+        let wake = scripts.and_then(|f| f.wake_at(response));
+        if ended && wake.is_none() {
+            break;
+        }
+        let read = async {
+            if full {
+                std::future::pending().await
+            } else {
+                from.read(&mut buf).await
+            }
+        };
+        let retry = async {
+            match wake {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         let wait = async {
             if t == 0 {
                 std::future::pending::<()>().await
@@ -116,52 +138,80 @@ where
             }
         };
         // A read is cancel-safe: when the limit changes, start over with the new one.
-        let n = tokio::select! {
-            r = read => r,
+        let got = tokio::select! {
+            r = read => Some(r),
+            // Nothing new: what the filters hold is offered again.
+            _ = retry => None,
             _ = wait => {
                 let _ = to.shutdown().await;
                 return PipeEnd::TimedOut;
             }
             _ = changed.notified() => continue,
         };
-        match n {
-            Ok(0) => {
+        let (n, retried) = match got {
+            None => (0, true),
+            Some(Ok(0)) => {
                 last_read.ended.store(true, Ordering::Relaxed);
-                break;
-            }
-            Err(_) => return PipeEnd::ReadFailed,
-            Ok(n) => {
-                last_read.touch();
-                // Script filters may change the bytes, or hold some back.
-                let filtered =
-                    scripts.map(|f| f.pass(!upload, bytes::Bytes::copy_from_slice(&buf[..n])));
-                let (out, n) = match &filtered {
-                    Some(data) => (&data[..], data.len()),
-                    None => (&buf[..n], n),
-                };
-                // Under bandwidth limits the bytes go in the pieces the limits allow.
-                let mut at = 0;
-                while at < n {
-                    let piece = if pacer.is_empty() {
-                        n - at
-                    } else {
-                        std::future::poll_fn(|cx| pacer.poll_allow(cx, n - at, false)).await
-                    };
-                    if to.write_all(&out[at..at + piece]).await.is_err() {
-                        count.fetch_add((n - at) as u64, Ordering::Relaxed);
-                        return PipeEnd::WriteFailed;
-                    }
-                    count.fetch_add(piece as u64, Ordering::Relaxed);
-                    if let Some(live) = live {
-                        live.add_one_way(piece as u64, upload);
-                    }
-                    at += piece;
+                if ended || !scripts.is_some_and(|f| f.holds(response)) {
+                    break;
                 }
+                ended = true;
+                continue;
             }
+            Some(Err(_)) => return PipeEnd::ReadFailed,
+            Some(Ok(n)) => {
+                last_read.touch();
+                (n, false)
+            }
+        };
+        // Script filters may change the bytes, or hold some back.
+        let filtered = scripts.map(|f| f.pass(response, &buf[..n], false));
+        let out = filtered.as_deref().unwrap_or(&buf[..n]);
+        if !retried || !out.is_empty() {
+            if let Err(end) = send(&mut to, out, &mut pacer, count, live, upload).await {
+                return end;
+            }
+        }
+    }
+    // What the filters still hold goes with the end.
+    if let Some(tail) = scripts.filter(|f| f.holds(response)) {
+        let tail = tail.pass(response, &[], true);
+        if let Err(end) = send(&mut to, &tail, &mut pacer, count, live, upload).await {
+            return end;
         }
     }
     let _ = to.shutdown().await;
     PipeEnd::Closed
+}
+
+/// Writes `out` to `to`, in the pieces bandwidth limits allow, counting it as it goes.
+async fn send<W: AsyncWrite + Unpin>(
+    to: &mut W,
+    out: &[u8],
+    pacer: &mut crate::bwlim::Pacer,
+    count: &AtomicU64,
+    live: Option<&crate::api::LiveBytes>,
+    upload: Upload,
+) -> Result<(), PipeEnd> {
+    let n = out.len();
+    let mut at = 0;
+    while at < n {
+        let piece = if pacer.is_empty() {
+            n - at
+        } else {
+            std::future::poll_fn(|cx| pacer.poll_allow(cx, n - at, false)).await
+        };
+        if to.write_all(&out[at..at + piece]).await.is_err() {
+            count.fetch_add((n - at) as u64, Ordering::Relaxed);
+            return Err(PipeEnd::WriteFailed);
+        }
+        count.fetch_add(piece as u64, Ordering::Relaxed);
+        if let Some(live) = live {
+            live.add_one_way(piece as u64, upload);
+        }
+        at += piece;
+    }
+    Ok(())
 }
 
 /// Whether bytes go from the client to the server (`true`) or back.

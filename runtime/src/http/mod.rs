@@ -31,6 +31,7 @@ pub mod room;
 mod routing;
 mod script;
 pub mod script_filters;
+pub mod script_hold;
 mod server_conns;
 pub mod set_timeout;
 pub mod target;

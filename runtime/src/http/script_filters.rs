@@ -12,6 +12,7 @@
 //! termination state) is the stream's own, up to its log line.
 
 use super::filters::BodyFilter;
+use super::script_hold::Hold;
 use crate::script::{self, FilterStep, FilterVerdict, ScriptFilter};
 use crate::txn::Txn;
 use bytes::{Bytes, BytesMut};
@@ -291,15 +292,12 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
         .get_or_insert_with(Default::default)
         .clone();
     Some(Box::new(ScriptBody {
+        hold: Hold::new(filters.len(), txn.shared.bufsize),
         filters: filters
             .into_iter()
             .map(|filter| {
                 let data = filter.filters_data(true);
-                OnBody {
-                    filter,
-                    held: BytesMut::new(),
-                    data,
-                }
+                OnBody { filter, data }
             })
             .collect(),
         slot,
@@ -352,8 +350,8 @@ pub struct TcpFilters(std::sync::Mutex<TcpInner>);
 
 struct TcpInner {
     filters: Vec<Box<dyn ScriptFilter>>,
-    /// What each filter has not let go yet, request and response.
-    held: Vec<[BytesMut; 2]>,
+    /// What the filters have not let go yet, request and response.
+    holds: [Hold; 2],
     txn: Option<Box<Txn>>,
 }
 
@@ -373,35 +371,54 @@ impl TcpFilters {
         copy.backend = txn.backend.clone();
         copy.server = txn.server.clone();
         copy.vars = txn.vars.clone();
+        let bufsize = txn.shared.bufsize;
         Some(TcpFilters(std::sync::Mutex::new(TcpInner {
-            held: filters.iter().map(|_| Default::default()).collect(),
+            holds: [0, 1].map(|_| Hold::new(filters.len(), bufsize)),
             filters,
             txn: Some(copy),
         })))
     }
 
-    /// `chunk` of one direction through the filters that registered its data, each seeing
-    /// what the one before let go. A failed filter lets everything through.
-    pub fn pass(&self, response: bool, mut chunk: Bytes) -> Bytes {
+    /// `chunk` of one direction (empty: nothing new, what they hold offered again) through
+    /// the filters that registered its data, each seeing what the one before let go; at
+    /// `eom` (its source closed) all they hold goes. A failed filter lets everything through.
+    pub fn pass(&self, response: bool, chunk: &[u8], eom: bool) -> Bytes {
         let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let TcpInner { filters, held, txn } = &mut *inner;
-        for (f, held) in filters.iter_mut().zip(held.iter_mut()) {
-            if !f.filters_data(response) {
-                continue;
-            }
-            let held = &mut held[usize::from(response)];
-            held.extend_from_slice(&chunk);
-            let Some(lent) = txn.take() else {
-                continue;
+        let TcpInner {
+            filters,
+            holds,
+            txn,
+        } = &mut *inner;
+        let passed = holds[usize::from(response)].pass(chunk, eom, |k, held, eom| {
+            let f = &mut filters[k];
+            let Some(lent) = txn.take().filter(|_| f.filters_data(response)) else {
+                return Some((held.len(), None));
             };
-            let (back, n) = f.payload(response, true, lent, held, false);
+            let (back, n) = f.payload(response, true, lent, held, eom);
             *txn = Some(back);
-            chunk = match n {
-                Some(n) => held.split_to(n.min(held.len())).freeze(),
-                None => held.split().freeze(),
-            };
-        }
-        chunk
+            Some((n.unwrap_or(held.len()), f.wake_time()))
+        });
+        passed.unwrap_or_default()
+    }
+
+    /// Whether the filters of one direction hold a full buffer: its source waits.
+    pub fn full(&self, response: bool) -> bool {
+        self.hold(response, Hold::full)
+    }
+
+    /// Whether the filters of one direction hold anything.
+    pub fn holds(&self, response: bool) -> bool {
+        self.hold(response, Hold::holds)
+    }
+
+    /// When the filters of one direction want what they hold offered again.
+    pub fn wake_at(&self, response: bool) -> Option<tokio::time::Instant> {
+        self.hold(response, Hold::wake_at)
+    }
+
+    fn hold<R>(&self, response: bool, f: impl FnOnce(&Hold) -> R) -> R {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&inner.holds[usize::from(response)])
     }
 
     /// Both channels end: the response's, then the request's.
@@ -422,6 +439,8 @@ impl TcpFilters {
 /// The script filters on a response body.
 struct ScriptBody {
     filters: Vec<OnBody>,
+    /// What they have not let go yet.
+    hold: Hold,
     /// Where the transaction is while the body goes out (empty when no one lent it).
     slot: script::TxnSlot,
     /// A callback failed: the stream is aborted, nothing more goes through.
@@ -432,8 +451,6 @@ struct ScriptBody {
 
 struct OnBody {
     filter: Box<dyn ScriptFilter>,
-    /// What came and the filter has not let go yet.
-    held: BytesMut,
     /// Whether the filter registered the response's data.
     data: bool,
 }
@@ -448,31 +465,33 @@ fn with_lent<R>(slot: &script::TxnSlot, f: impl FnOnce(Box<Txn>) -> (Box<Txn>, R
 }
 
 impl ScriptBody {
-    /// `chunk` through the filters that registered the response's data, each seeing what
-    /// the one before let go. When one fails the stream is aborted, as the head is out:
-    /// nothing more goes through.
-    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+    /// `chunk` (empty: nothing new, what they hold offered again) through the filters that
+    /// registered the response's data, each seeing what the one before let go. When one
+    /// fails the stream is aborted, as the head is out: nothing more goes through.
+    fn pass(&mut self, chunk: Bytes, eom: bool) -> Bytes {
         if self.failed {
             return Bytes::new();
         }
-        for f in self.filters.iter_mut().filter(|f| f.data) {
-            f.held.extend_from_slice(&chunk);
-            let (filter, held) = (&mut f.filter, &mut f.held);
-            let passed = with_lent(&self.slot, |txn| {
-                filter.payload(true, false, txn, held, eom)
-            })
-            .unwrap_or(Some(held.len()));
-            let Some(n) = passed else {
-                self.fail();
-                return Bytes::new();
-            };
-            chunk = if eom {
-                f.held.split().freeze()
-            } else {
-                f.held.split_to(n.min(f.held.len())).freeze()
-            };
-        }
-        chunk
+        let ScriptBody {
+            filters,
+            hold,
+            slot,
+            ..
+        } = self;
+        let passed = hold.pass(&chunk, eom, |k, held, eom| {
+            let f = &mut filters[k];
+            if !f.data {
+                return Some((held.len(), None));
+            }
+            let filter = &mut f.filter;
+            let n = with_lent(slot, |txn| filter.payload(true, false, txn, held, eom))
+                .unwrap_or(Some(held.len()))?;
+            Some((n, filter.wake_time()))
+        });
+        passed.unwrap_or_else(|_| {
+            self.fail();
+            Bytes::new()
+        })
     }
 
     /// Runs `step` on each filter (only those that registered the response's data with
@@ -532,6 +551,18 @@ impl BodyFilter for ScriptBody {
         self.pass(chunk, false)
     }
 
+    fn retry(&mut self) -> Bytes {
+        self.pass(Bytes::new(), false)
+    }
+
+    fn full(&self) -> bool {
+        !self.failed && self.hold.full()
+    }
+
+    fn wake_at(&self) -> Option<tokio::time::Instant> {
+        self.hold.wake_at().filter(|_| !self.failed)
+    }
+
     fn end(&mut self) -> Bytes {
         let out = self.pass(Bytes::new(), true);
         if self.failed {
@@ -579,36 +610,33 @@ fn reclaim(txn: &mut Txn) {
 /// callbacks reach the transaction through the slot that whoever holds it fills meanwhile.
 struct Upload {
     filters: Uploading,
-    /// What each filter (by place) has not let go yet.
-    held: Vec<BytesMut>,
+    /// What the filters have not let go yet.
+    hold: Hold,
     slot: script::TxnSlot,
     failed: bool,
 }
 
 impl Upload {
-    fn pass(&mut self, mut chunk: Bytes, eom: bool) -> Bytes {
+    fn pass(&mut self, chunk: Bytes, eom: bool) -> Bytes {
         if self.failed {
             return Bytes::new();
         }
         let mut state = self.filters.lock().unwrap_or_else(|e| e.into_inner());
         let UploadState { filters, failed } = &mut *state;
-        for (k, (_, filter)) in filters.iter_mut().enumerate() {
-            let held = &mut self.held[k];
-            held.extend_from_slice(&chunk);
-            let passed = with_lent(&self.slot, |txn| {
-                filter.payload(false, false, txn, held, eom)
-            })
-            .unwrap_or(Some(held.len()));
-            let Some(n) = passed else {
-                (self.failed, *failed) = (true, true);
-                return Bytes::new();
+        let slot = &self.slot;
+        let passed = self.hold.pass(&chunk, eom, |k, held, eom| {
+            // Taken back by the transaction: the rest goes on unfiltered.
+            let Some((_, filter)) = filters.get_mut(k) else {
+                return Some((held.len(), None));
             };
-            chunk = if eom {
-                held.split().freeze()
-            } else {
-                held.split_to(n.min(held.len())).freeze()
-            };
-        }
+            let n = with_lent(slot, |txn| filter.payload(false, false, txn, held, eom))
+                .unwrap_or(Some(held.len()))?;
+            Some((n, filter.wake_time()))
+        });
+        let Ok(chunk) = passed else {
+            (self.failed, *failed) = (true, true);
+            return Bytes::new();
+        };
         if eom {
             for (_, filter) in filters.iter_mut() {
                 let verdict = with_lent(&self.slot, |txn| {
@@ -629,6 +657,18 @@ impl BodyFilter for Upload {
         self.pass(chunk, false)
     }
 
+    fn retry(&mut self) -> Bytes {
+        self.pass(Bytes::new(), false)
+    }
+
+    fn full(&self) -> bool {
+        !self.failed && self.hold.full()
+    }
+
+    fn wake_at(&self) -> Option<tokio::time::Instant> {
+        self.hold.wake_at().filter(|_| !self.failed)
+    }
+
     fn end(&mut self) -> Bytes {
         self.pass(Bytes::new(), true)
     }
@@ -646,7 +686,7 @@ fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
             taken.extend(a.filter.take().map(|f| (i, f)));
         }
     }
-    let held = taken.iter().map(|_| BytesMut::new()).collect();
+    let hold = Hold::new(taken.len(), txn.shared.bufsize);
     let filters: Uploading = std::sync::Arc::new(std::sync::Mutex::new(UploadState {
         filters: taken,
         failed: false,
@@ -659,7 +699,7 @@ fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
         .clone();
     client.filter(Box::new(Upload {
         filters,
-        held,
+        hold,
         slot,
         failed: false,
     }));
