@@ -292,7 +292,7 @@ pub fn body_filter(txn: &mut Txn) -> Option<Box<dyn BodyFilter>> {
         .get_or_insert_with(Default::default)
         .clone();
     Some(Box::new(ScriptBody {
-        hold: Hold::new(filters.len(), txn.shared.bufsize),
+        hold: Hold::new(filters.len(), txn.shared.room.body_room()),
         filters: filters
             .into_iter()
             .map(|filter| {
@@ -371,9 +371,9 @@ impl TcpFilters {
         copy.backend = txn.backend.clone();
         copy.server = txn.server.clone();
         copy.vars = txn.vars.clone();
-        let bufsize = txn.shared.bufsize;
+        let room = txn.shared.room.raw_room();
         Some(TcpFilters(std::sync::Mutex::new(TcpInner {
-            holds: [0, 1].map(|_| Hold::new(filters.len(), bufsize)),
+            holds: [0, 1].map(|_| Hold::new(filters.len(), room)),
             filters,
             txn: Some(copy),
         })))
@@ -686,7 +686,7 @@ fn stream_upload(txn: &mut Txn, client: &mut super::prefetch::ClientBody) {
             taken.extend(a.filter.take().map(|f| (i, f)));
         }
     }
-    let hold = Hold::new(taken.len(), txn.shared.bufsize);
+    let hold = Hold::new(taken.len(), txn.shared.room.body_room());
     let filters: Uploading = std::sync::Arc::new(std::sync::Mutex::new(UploadState {
         filters: taken,
         failed: false,

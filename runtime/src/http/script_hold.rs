@@ -4,7 +4,9 @@
 //! channel's buffer (`tune.bufsize`); once that is full the proxy stops reading the sender
 //! until a filter lets some go, and calls the filters again when the stream wakes (at a
 //! filter's wake time, say). Here each filter keeps what it was offered and not let go, the
-//! filters together keep at most a buffer's worth, and what came beyond it waits at the door
+//! filters together keep at most what a full buffer holds (less `tune.maxrewrite`, and on
+//! HTTP streams the buffer's and the block's headers: [`super::room::Limits::body_room`]),
+//! and what came beyond it waits at the door
 //! ([`Hold::full`]): whoever drives the channel then stops reading its source, and offers the
 //! held bytes again at the filters' wake time ([`Hold::wake_at`], [`Retry`]).
 
@@ -20,7 +22,7 @@ pub struct Hold {
     held: Vec<BytesMut>,
     /// What came while the filters held a full buffer: not offered yet.
     door: BytesMut,
-    /// What they may hold together (`tune.bufsize`).
+    /// What they may hold together.
     limit: usize,
     /// When a filter asked to be offered its bytes again (`filter.wake_time`) on the last pass.
     wake: Option<Instant>,
