@@ -139,7 +139,6 @@ fn a_holding_filter_keeps_at_most_a_buffer_of_a_tcp_stream_as_in_haproxy() {
         |port, _, side| {
             let (answer, grew) = growth(side, || raw(port, &request, Duration::from_secs(20)));
             let intact = echoed(answer.as_bytes(), &body);
-            eprintln!("RAW {:?} {:?} grew={grew}", side.selected(|o| o.lines().filter(|l| l.starts_with("hold ")).map(str::to_string).collect::<Vec<_>>(), 2), intact);
             ((intact, held(side)), grew)
         },
     );
