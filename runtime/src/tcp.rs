@@ -29,7 +29,7 @@ struct Way<'a> {
     live: Option<&'a crate::api::LiveBytes>,
     pacer: crate::bwlim::Pacer,
     /// The script filters they go through.
-    scripts: Option<&'a crate::http::script_filters::TcpFilters>,
+    scripts: Option<&'a crate::http::script_tcp::TcpFilters>,
     /// When its source last sent something, in microseconds since the tunnel opened.
     last_read: &'a Idle,
 }
@@ -301,7 +301,7 @@ pub async fn pipe_both_inspected<A, B>(
     paced: crate::bwlim::TxnLimits,
     live: Option<&crate::api::LiveBytes>,
     killed: impl std::future::Future<Output = ()>,
-    scripts: Option<&crate::http::script_filters::TcpFilters>,
+    scripts: Option<&crate::http::script_tcp::TcpFilters>,
 ) -> (Piped, Option<crate::tcp_response::Refusal>)
 where
     A: AsyncRead + AsyncWrite + Unpin,
@@ -808,7 +808,7 @@ pub async fn serve(
         live.add(held.len() as u64, 0);
     }
     txn.live = live.clone();
-    let scripts = crate::http::script_filters::TcpFilters::take(&mut txn);
+    let scripts = crate::http::script_tcp::TcpFilters::take(&mut txn);
     let gate = inspects.then(|| crate::tcp_response::Gate {
         backend: be,
         bufsize: shared.bufsize.max(1024),

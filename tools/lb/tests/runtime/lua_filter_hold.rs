@@ -66,7 +66,10 @@ fn growth<T>(side: &Side, f: impl FnOnce() -> T) -> (T, u64) {
     let before = pid.and_then(peak_kb);
     let out = f();
     let after = pid.and_then(peak_kb);
-    (out, after.zip(before).map_or(0, |(a, b)| a.saturating_sub(b)))
+    (
+        out,
+        after.zip(before).map_or(0, |(a, b)| a.saturating_sub(b)),
+    )
 }
 
 /// The most hapee's memory may grow by while the body passes: much less than the body, which

@@ -514,3 +514,44 @@ fn a_filter_waiting_without_a_wake_time_runs_again_when_the_stream_progresses_as
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// An HTTP stream upgraded to a tunnel (`101`): its filters end both channels, the response's
+/// then the request's, once the tunnel ends (they never ended).
+#[test]
+fn an_upgraded_streams_filters_end_with_its_tunnel_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{port}\n    filter lua.calls up\n    default_backend app\nbackend app\n    server o {}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answer = super::harness::raw_until(
+                port,
+                b"GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\nping\n",
+                |got| got.contains("PING"),
+                Duration::from_secs(5),
+            );
+            (
+                answer.starts_with("HTTP/1.1 101"),
+                ended(side, "ended up ", 2),
+            )
+        },
+    );
+    let head = "ended up start:req headers:req:GET:/ws:HTTP/1.1 start:res headers:res:HTTP/1.1:101";
+    assert_eq!(
+        ours,
+        (
+            true,
+            vec![format!("{head} end:res"), format!("{head} end:res end:req")]
+        )
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
