@@ -238,3 +238,37 @@ core.register_filter("waits", Waits, function(class, args)
   class.where = args[1]
   return class
 end)
+
+-- "endwait <tag> <side> <waits> [ms]" answers filter.WAIT from http_end on <side> ("req" or
+-- "res") the first <waits> times (with a wake time of [ms] when given), and notes each call.
+local EndWait = {}
+EndWait.id = "endwait"
+EndWait.flags = filter.FLT_CFG_FL_HTX
+EndWait.__index = EndWait
+
+function EndWait:new()
+  return setmetatable({ tag = self.tag, where = self.where, waits = self.waits, ms = self.ms, n = 0 }, EndWait)
+end
+
+function EndWait:start_analyze(txn, chn)
+  filter.register_data_filter(self, chn)
+end
+
+function EndWait:http_end(txn, msg)
+  if side(msg.channel) ~= self.where then
+    return filter.CONTINUE
+  end
+  self.n = self.n + 1
+  print("endwait " .. self.tag .. " " .. self.n)
+  if self.n <= self.waits then
+    if self.ms then filter.wake_time(self.ms) end
+    return filter.WAIT
+  end
+  return filter.CONTINUE
+end
+
+core.register_filter("endwait", EndWait, function(class, args)
+  class.tag, class.where = args[1], args[2]
+  class.waits, class.ms = tonumber(args[3]) or 0, tonumber(args[4])
+  return class
+end)

@@ -151,6 +151,30 @@ async fn run_all(
     Ok(())
 }
 
+/// How many more times an `http_end` that answered `filter.WAIT` is called, at once, before
+/// the message goes on. HAProxy does not hold the message for it: its stream, looping on,
+/// calls it again (2.6 and 2.7.0 alike: a filter waiting three times with a wake time is
+/// called four times, the message going on within the same millisecond; one always
+/// waiting without one, two or three times, on the request or the response).
+const END_AGAIN: usize = 3;
+
+/// `http_end` on `filter`, called again at once while it answers `filter.WAIT` (at most
+/// [`END_AGAIN`] more times); a wait left is no error.
+fn http_end(
+    filter: &mut dyn ScriptFilter,
+    response: bool,
+    txn: Box<Txn>,
+) -> (Box<Txn>, FilterVerdict) {
+    let (mut txn, mut verdict) = filter.step(FilterStep::HttpEnd, response, txn);
+    for _ in 0..END_AGAIN {
+        if !matches!(verdict, FilterVerdict::Wait(_)) {
+            break;
+        }
+        (txn, verdict) = filter.step(FilterStep::HttpEnd, response, txn);
+    }
+    (txn, verdict)
+}
+
 /// After a failure: `end_analyze` on the request for the filters from `request_from` on,
 /// then on the response from `response_from` on. HAProxy resumes each channel's loop of
 /// filters where it broke, so that the filters before the failed one do not end a channel
@@ -233,7 +257,7 @@ pub fn request_body(txn: &mut Txn, body: Bytes) -> Result<Bytes, usize> {
                 filter.payload(false, false, lent, &mut data, true)
             });
             passed.is_some()
-                && script::lend_now(txn, |lent| filter.step(FilterStep::HttpEnd, false, lent))
+                && script::lend_now(txn, |lent| http_end(&mut *filter, false, lent))
                     != FilterVerdict::Error
         };
         txn.filters.scripts[i].filter = Some(filter);
@@ -405,7 +429,10 @@ impl ScriptBody {
     fn step(&mut self, step: FilterStep, response: bool, data_only: bool) -> bool {
         for f in self.filters.iter_mut().filter(|f| f.data || !data_only) {
             let filter = &mut f.filter;
-            let verdict = with_lent(&self.slot, |txn| filter.step(step, response, txn));
+            let verdict = with_lent(&self.slot, |txn| match step {
+                FilterStep::HttpEnd => http_end(&mut **filter, response, txn),
+                _ => filter.step(step, response, txn),
+            });
             if verdict == Some(FilterVerdict::Error) {
                 return false;
             }
@@ -545,9 +572,7 @@ impl Upload {
         };
         if eom {
             for (_, filter) in filters.iter_mut() {
-                let verdict = with_lent(&self.slot, |txn| {
-                    filter.step(FilterStep::HttpEnd, false, txn)
-                });
+                let verdict = with_lent(&self.slot, |txn| http_end(&mut **filter, false, txn));
                 if verdict == Some(FilterVerdict::Error) {
                     (self.failed, *failed) = (true, true);
                     return Bytes::new();

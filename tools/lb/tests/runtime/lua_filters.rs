@@ -555,3 +555,62 @@ fn an_upgraded_streams_filters_end_with_its_tunnel_as_in_haproxy() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// An `http_end` answering `filter.WAIT` is called again as HAProxy's stream loops on, the
+/// message going on meanwhile (it was taken for `filter.CONTINUE`): waiting once, it is called
+/// twice; waiting three times with a wake time, four times, on the request and the response.
+#[test]
+fn an_http_end_that_waits_is_called_again_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let cases = [
+        ("rq1", "req 1"),
+        ("rs1", "res 1"),
+        ("rq3", "req 3 300"),
+        ("rs3", "res 3 300"),
+    ];
+    let cfg = |port: u16, origin: &Origin| {
+        let mut text = format!("global\n    lua-load {script}\n{DEFAULTS}");
+        for (i, (tag, args)) in cases.iter().enumerate() {
+            text.push_str(&format!(
+                "frontend {tag}\n    bind 127.0.0.1:{}\n    filter lua.endwait {tag} {args}\n    default_backend app\n",
+                port + i as u16
+            ));
+        }
+        text + &format!("backend app\n    server o {}\n", origin.addr)
+    };
+    let (ours, theirs) = both_sides(
+        4,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let mut seen = Vec::new();
+            for (i, (tag, _)) in cases.iter().enumerate() {
+                let status = curl(&[
+                    "--max-time",
+                    "5",
+                    "-d",
+                    "hello",
+                    &format!("http://127.0.0.1:{}/", port + i as u16),
+                ])
+                .0;
+                let prefix = format!("endwait {tag} ");
+                let calls = side.selected(
+                    |out| {
+                        out.lines()
+                            .filter(|l| l.starts_with(&prefix))
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    },
+                    // Its later calls may come after the answer.
+                    if tag.ends_with('3') { 4 } else { 2 },
+                );
+                seen.push((status, calls.len()));
+            }
+            seen
+        },
+    );
+    assert_eq!(ours, [(200, 2), (200, 2), (200, 4), (200, 4)]);
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
