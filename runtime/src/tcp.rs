@@ -412,29 +412,40 @@ pub async fn serve(
     }
     txn.live = live.clone();
     let scripts = crate::http::script_tcp::TcpFilters::take(&mut txn);
-    let gate = inspects.then(|| crate::tcp_response::Gate {
-        backend: be,
-        bufsize: shared.bufsize.max(1024),
-        txn: &mut txn,
-    });
-    let (piped, refused) = pipe_both_inspected(
-        stream,
-        sstream,
-        limits,
-        gate,
-        paced,
-        live.as_deref(),
-        session.killed(),
-        scripts.as_ref(),
-    )
-    .await;
+    let slot = scripts.as_ref().map(|s| s.slot());
+    let pipe = |gate| {
+        pipe_both_inspected(
+            stream,
+            sstream,
+            limits,
+            gate,
+            paced,
+            live.as_deref(),
+            session.killed(),
+            scripts.as_ref(),
+        )
+    };
+    let (piped, refused) = match slot {
+        // The response's rules hold the transaction while they inspect.
+        _ if inspects => {
+            let gate = crate::tcp_response::Gate {
+                backend: be,
+                bufsize: shared.bufsize.max(1024),
+                txn: &mut txn,
+            };
+            pipe(Some(gate)).await
+        }
+        // The script filters act on the stream's own transaction meanwhile.
+        Some(slot) => crate::script::lend_during(&mut txn, &slot, pipe(None)).await,
+        None => pipe(None).await,
+    };
     let Piped {
         up,
         down,
         timed_out,
     } = piped;
-    if let Some(scripts) = &scripts {
-        scripts.end();
+    if let Some(scripts) = scripts {
+        scripts.end(&mut txn);
     }
     server.active.fetch_sub(1, Ordering::Relaxed);
     if let Some(refusal) = refused {

@@ -1,7 +1,7 @@
 -- Filters that run (tools/lb/tests/runtime/lua_filters.rs). "calls" notes the callbacks it
 -- gets and shows them in a response header; "upper" upper-cases the bodies of the sides its
 -- filter line names, and "bang" adds a "!" at the end of the response body; "tcp"
--- upper-cases both directions of a TCP stream.
+-- upper-cases both directions of a TCP stream, counting them in variables.
 
 local function side(chn)
   if chn:is_resp() then return "res" end
@@ -133,7 +133,7 @@ Tcp.id = "tcp"
 Tcp.__index = Tcp
 
 function Tcp:new()
-  return setmetatable({ seen = {} }, Tcp)
+  return setmetatable({ seen = {}, bytes = { req = 0, res = 0 } }, Tcp)
 end
 
 function Tcp:start_analyze(txn, chn)
@@ -147,6 +147,10 @@ function Tcp:end_analyze(txn, chn)
 end
 
 function Tcp:tcp_payload(txn, chn)
+  -- What passed so far, where the log line sees it.
+  local s = side(chn)
+  self.bytes[s] = self.bytes[s] + chn:input()
+  txn:set_var("txn.tcp_" .. s, self.bytes[s])
   if chn:input() > 0 then
     chn:set(chn:data():upper())
   end

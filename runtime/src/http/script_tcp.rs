@@ -9,15 +9,19 @@ use bytes::Bytes;
 
 /// The script filters of a TCP stream once its tunnel is open: each direction's bytes go
 /// through the `tcp_payload` of those that registered its data; at the end both channels
-/// end (the response's first, as HAProxy ends them). The callbacks see a copy of the
-/// transaction as it was when the tunnel opened.
+/// end (the response's first, as HAProxy ends them). The callbacks act on the stream's own
+/// transaction, lent through [`TcpFilters::slot`] while the tunnel runs; where the
+/// `tcp-response` rules hold it meanwhile, on a copy of it as it was when the tunnel opened.
 pub struct TcpFilters(std::sync::Mutex<TcpInner>);
 
 struct TcpInner {
     filters: Vec<Box<dyn ScriptFilter>>,
     /// What the filters have not let go yet, request and response.
     holds: [Hold; 2],
-    txn: Option<Box<Txn>>,
+    /// Where the stream's transaction is lent while the tunnel runs.
+    slot: crate::script::TxnSlot,
+    /// The copy used while the slot is empty.
+    copy: Option<Box<Txn>>,
 }
 
 impl TcpFilters {
@@ -40,8 +44,18 @@ impl TcpFilters {
         Some(TcpFilters(std::sync::Mutex::new(TcpInner {
             holds: [0, 1].map(|_| Hold::new(filters.len(), room)),
             filters,
-            txn: Some(copy),
+            slot: Default::default(),
+            copy: Some(copy),
         })))
+    }
+
+    /// Where the stream's transaction is to be lent while the tunnel runs.
+    pub fn slot(&self) -> crate::script::TxnSlot {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .slot
+            .clone()
     }
 
     /// `chunk` of one direction (empty: nothing new, what they hold offered again) through
@@ -52,8 +66,11 @@ impl TcpFilters {
         let TcpInner {
             filters,
             holds,
-            txn,
+            slot,
+            copy,
         } = &mut *inner;
+        let mut lent = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let txn = if lent.is_some() { &mut *lent } else { copy };
         let passed = holds[usize::from(response)].pass(chunk, eom, |k, held, eom| {
             let f = &mut filters[k];
             let Some(lent) = txn.take().filter(|_| f.filters_data(response)) else {
@@ -86,18 +103,11 @@ impl TcpFilters {
         f(&inner.holds[usize::from(response)])
     }
 
-    /// Both channels end: the response's, then the request's.
-    pub fn end(&self) {
-        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let TcpInner { filters, txn, .. } = &mut *inner;
-        for response in [true, false] {
-            for f in filters.iter_mut() {
-                if let Some(lent) = txn.take() {
-                    let (back, _) = f.step(FilterStep::EndAnalyze, response, lent);
-                    *txn = Some(back);
-                }
-            }
-        }
+    /// Both channels end, the response's then the request's, on `txn` (the stream's own,
+    /// given back).
+    pub fn end(self, txn: &mut Txn) {
+        let inner = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        TunnelEnd(inner.filters).end(txn);
     }
 }
 

@@ -614,3 +614,44 @@ fn an_http_end_that_waits_is_called_again_as_in_haproxy() {
         assert_eq!(ours, theirs, "hapee and haproxy differ");
     }
 }
+
+/// A TCP stream's `tcp_payload` callbacks act on the stream's own transaction: the variables
+/// they set are in its log line (they acted on a copy). The harness's probe of the port sends
+/// nothing: `dontlognull` keeps its line out; `%B` makes both write the line at the end.
+#[test]
+fn tcp_payload_callbacks_set_the_streams_variables_as_in_haproxy() {
+    let script = super::lua_public::script("filters_run.lua");
+    let request = b"GET /x HTTP/1.0\r\nhost: here\r\n\r\n";
+    let cfg = |port: u16, origin: &Origin| {
+        format!(
+            "global\n    lua-load {script}\n    log stdout format raw local0\n{DEFAULTS}    log global\nlisten tcp\n    mode tcp\n    bind 127.0.0.1:{port}\n    option dontlognull\n    log-format \"tcplog %B %[var(txn.tcp_req)] %[var(txn.tcp_res)]\"\n    filter lua.tcp\n    server o {}\n",
+            origin.addr
+        )
+    };
+    let (ours, theirs) = both_sides(
+        1,
+        || Origin::start("o"),
+        cfg,
+        |port, _, side| {
+            let answer = raw(port, request, Duration::from_secs(5));
+            let logged = side.selected(
+                |out| {
+                    out.lines()
+                        .filter_map(|l| l.strip_prefix("tcplog "))
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                },
+                1,
+            );
+            (answer.len(), logged)
+        },
+    );
+    let (answered, logged) = &ours;
+    assert_eq!(
+        logged,
+        &[format!("{answered} {} {answered}", request.len())]
+    );
+    if let Some(theirs) = theirs {
+        assert_eq!(ours, theirs, "hapee and haproxy differ");
+    }
+}
